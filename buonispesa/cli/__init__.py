@@ -1,0 +1,22 @@
+"""`buonispesa`: the one command (DESIGN §7). Each group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="buonispesa",
+    help="Emergency grocery vouchers for municipalities, by chat and SMS.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    # Imported here so that each module can register its commands on `app`.
+    from buonispesa.cli import admin, chat, demo, migrate_cmd, serve  # noqa: F401
+
+
+def main() -> None:
+    _register()
+    app()

@@ -1,0 +1,30 @@
+"""`buonispesa migrate`: bring the database schema to the newest revision."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.console import Console
+
+from buonispesa.cli import app
+from buonispesa.cli.common import settings_or_exit
+from buonispesa.runtime import core_from_settings
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (Alembic)."""
+    settings = settings_or_exit()
+
+    async def _run() -> None:
+        core = await core_from_settings(settings)
+        await core.close()
+
+    asyncio.run(_run())
+    Console(stderr=True).print(f"[green]Database is up to date[/green] ({_safe(settings.database_url)})")
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,57 @@
+"""Configuration from the environment (and a .env file), validated at start."""
+
+from __future__ import annotations
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.storage.engine import DEFAULT_DATABASE_URL
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, alias="BUONISPESA_DATABASE_URL")
+    host: str = Field("127.0.0.1", alias="BUONISPESA_HOST")
+    port: int = Field(8080, alias="BUONISPESA_PORT", ge=1, le=65535)
+    public_base_url: str | None = Field(None, alias="PUBLIC_BASE_URL")
+
+    telegram_bot_token: str | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_webhook_secret: str | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
+    telegram_api_base_url: str | None = Field(None, alias="TELEGRAM_API_BASE_URL")
+
+    twilio_account_sid: str | None = Field(None, alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: str | None = Field(None, alias="TWILIO_AUTH_TOKEN")
+    twilio_from_number: str | None = Field(None, alias="TWILIO_FROM_NUMBER")
+    twilio_api_base_url: str | None = Field(None, alias="TWILIO_API_BASE_URL")
+    sms_rate_per_second: float = Field(1.0, alias="BUONISPESA_SMS_RATE_PER_SECOND", gt=0)
+
+    @field_validator("public_base_url", "telegram_api_base_url", "twilio_api_base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if not value.endswith("/bot") else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must be sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB")
+        return value
+
+
+def describe_errors(error: ValidationError) -> list[str]:
+    """One line per bad variable, naming it, for the start-up message."""
+    lines = []
+    for item in error.errors():
+        name = ".".join(str(part) for part in item["loc"])
+        lines.append(f"{name}: {item['msg']}")
+    return lines
+
+
+def load_settings() -> Settings:
+    return Settings()

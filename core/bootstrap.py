@@ -1,0 +1,46 @@
+"""The composition root of the core: a database, a clock, a unit-of-work factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.storage.engine import make_engine, make_session_factory
+from core.storage.migrate import migrate
+from core.storage.uow import UnitOfWork
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Core:
+    """What every entry point (CLI, server, tests) needs to run use cases."""
+
+    engine: AsyncEngine
+    clock: Clock = field(default=utc_now)
+
+    def __post_init__(self) -> None:
+        self._sessions = make_session_factory(self.engine)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self._sessions, self.engine.dialect.name)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def open_core(database_url: str, clock: Clock = utc_now, run_migrations: bool = True) -> Core:
+    engine = make_engine(database_url)
+    if run_migrations:
+        await migrate(engine)
+    return Core(engine=engine, clock=clock)

@@ -1,0 +1,75 @@
+"""Identifiers people type: codice fiscale, partita IVA, IBAN, phone numbers.
+
+Validation is delegated to python-stdnum and phonenumbers; this module only
+normalises input and maps their exceptions to one typed error.
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+from stdnum import iban as stdnum_iban
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.it import codicefiscale, iva
+
+from core.domain.errors import InvalidIdentifier
+
+
+def _reason(exc: StdnumError) -> str:
+    if isinstance(exc, InvalidChecksum):
+        return "checksum"
+    if isinstance(exc, InvalidLength):
+        return "length"
+    if isinstance(exc, InvalidComponent):
+        return "component"
+    if isinstance(exc, InvalidFormat):
+        return "format"
+    return "invalid"
+
+
+def normalize_codice_fiscale(value: str) -> str:
+    """Upper-cased, spaces removed, checked (omocodia included). Raises InvalidIdentifier."""
+    compact = "".join(value.split()).upper()
+    try:
+        return str(codicefiscale.validate(compact))
+    except StdnumError as exc:
+        raise InvalidIdentifier("codice_fiscale", value, _reason(exc)) from exc
+
+
+def looks_like_codice_fiscale(value: str) -> bool:
+    compact = "".join(value.split())
+    return len(compact) in (11, 16) and compact.isalnum() and not compact.isdigit()
+
+
+def normalize_partita_iva(value: str) -> str:
+    compact = "".join(value.split()).upper().removeprefix("IT")
+    try:
+        return str(iva.validate(compact))
+    except StdnumError as exc:
+        raise InvalidIdentifier("partita_iva", value, _reason(exc)) from exc
+
+
+def normalize_iban(value: str) -> str:
+    try:
+        return str(stdnum_iban.validate(value))
+    except StdnumError as exc:
+        raise InvalidIdentifier("iban", value, _reason(exc)) from exc
+
+
+def normalize_phone(value: str, region: str = "IT") -> str:
+    """E.164 ("+393331234567"). Italian numbers may be written without +39."""
+    text = value.strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidIdentifier("phone", value, "format") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidIdentifier("phone", value, "invalid")
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def mask_phone(e164: str) -> str:
+    """What a shop may see of a citizen's number: the last three digits."""
+    return "•" * 3 + e164[-3:]

@@ -1,0 +1,174 @@
+"""What the core says to people, before it is put into words.
+
+A `Text` is a gettext msgid with typed parameters; it is rendered in the
+reader's language only at the edge (core.i18n), so the same message can be
+stored in the outbox and delivered later by SMS or Telegram. `t()` and `tn()`
+are the markers Babel extracts (see babel.cfg).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+Request = Literal["location", "contact"]
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class Distance:
+    meters: int
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    value: date
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    value: datetime
+
+
+Param = str | int | Money | Distance | Day | Moment
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    msgid: str
+    params: dict[str, Param] = field(default_factory=dict)
+    plural: str | None = None
+    count: int | None = None
+
+
+def t(msgid: str, **params: Param) -> Text:
+    return Text(msgid, dict(params))
+
+
+def tn(singular: str, plural: str, count: int, **params: Param) -> Text:
+    return Text(singular, {"count": count, **params}, plural=plural, count=count)
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A choice: a button on Telegram, a number or keyword on SMS. `key` is what comes back."""
+
+    key: str
+    label: Text
+
+
+@dataclass(frozen=True, slots=True)
+class MapPin:
+    latitude: float
+    longitude: float
+    title: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRef:
+    """A document built at delivery time (e.g. kind="card", ref=card code)."""
+
+    kind: str
+    ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One outbound message, channel-agnostic. Several Texts are sent as paragraphs."""
+
+    texts: tuple[Text, ...]
+    options: tuple[Option, ...] = ()
+    request: Request | None = None
+    pin: MapPin | None = None
+    document: DocumentRef | None = None
+    # Sensitive replies (payment codes) are scrubbed from the outbox once delivered.
+    sensitive: bool = False
+
+    @staticmethod
+    def of(*texts: Text, options: tuple[Option, ...] = (), request: Request | None = None,
+           sensitive: bool = False) -> Reply:
+        return Reply(texts=tuple(texts), options=options, request=request, sensitive=sensitive)
+
+
+# JSON (de)serialisation for the outbox -------------------------------------------------
+
+
+def _param_to_json(value: Param) -> Any:
+    if isinstance(value, Money):
+        return {"money": value.cents}
+    if isinstance(value, Distance):
+        return {"distance": value.meters}
+    if isinstance(value, Day):
+        return {"day": value.value.isoformat()}
+    if isinstance(value, Moment):
+        return {"moment": value.value.isoformat()}
+    return value
+
+
+def _param_from_json(value: Any) -> Param:
+    if isinstance(value, dict):
+        if "money" in value:
+            return Money(int(value["money"]))
+        if "distance" in value:
+            return Distance(int(value["distance"]))
+        if "day" in value:
+            return Day(date.fromisoformat(value["day"]))
+        if "moment" in value:
+            return Moment(datetime.fromisoformat(value["moment"]))
+        raise ValueError(f"unknown parameter {value!r}")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"unsupported parameter {value!r}")
+    return value
+
+
+def text_to_json(text: Text) -> dict[str, Any]:
+    data: dict[str, Any] = {"msgid": text.msgid,
+                            "params": {k: _param_to_json(v) for k, v in text.params.items()}}
+    if text.plural is not None:
+        data["plural"] = text.plural
+        data["count"] = text.count
+    return data
+
+
+def text_from_json(data: dict[str, Any]) -> Text:
+    return Text(
+        data["msgid"],
+        {k: _param_from_json(v) for k, v in data.get("params", {}).items()},
+        plural=data.get("plural"),
+        count=data.get("count"),
+    )
+
+
+def reply_to_json(reply: Reply) -> dict[str, Any]:
+    data: dict[str, Any] = {"texts": [text_to_json(x) for x in reply.texts]}
+    if reply.options:
+        data["options"] = [{"key": o.key, "label": text_to_json(o.label)} for o in reply.options]
+    if reply.request:
+        data["request"] = reply.request
+    if reply.pin:
+        pin = reply.pin
+        data["pin"] = [pin.latitude, pin.longitude, pin.title, pin.address]
+    if reply.document:
+        data["document"] = {"kind": reply.document.kind, "ref": reply.document.ref}
+    if reply.sensitive:
+        data["sensitive"] = True
+    return data
+
+
+def reply_from_json(data: dict[str, Any]) -> Reply:
+    pin = data.get("pin")
+    document = data.get("document")
+    return Reply(
+        texts=tuple(text_from_json(x) for x in data["texts"]),
+        options=tuple(Option(o["key"], text_from_json(o["label"])) for o in data.get("options", [])),
+        request=data.get("request"),
+        pin=MapPin(float(pin[0]), float(pin[1]), str(pin[2]), str(pin[3])) if pin else None,
+        document=DocumentRef(document["kind"], document["ref"]) if document else None,
+        sensitive=bool(data.get("sensitive", False)),
+    )

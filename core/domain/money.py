@@ -1,0 +1,75 @@
+"""Money is an int of euro cents. Parsing is strict: no float ever touches an amount."""
+
+from __future__ import annotations
+
+import re
+
+from core.domain.errors import InvalidAmount
+
+Cents = int
+
+_SPACES = re.compile(r"[\s\u00a0\u202f']+")
+# Either plain digits with an optional 1-2 digit decimal part, or digits grouped by
+# thousands with "." or "," and the other one as decimal separator.
+_PLAIN = re.compile(r"^(?P<int>\d+)(?:[.,](?P<dec>\d+))?$")
+_GROUPED_DOT = re.compile(r"^(?P<int>\d{1,3}(?:\.\d{3})+)(?:,(?P<dec>\d+))?$")
+_GROUPED_COMMA = re.compile(r"^(?P<int>\d{1,3}(?:,\d{3})+)(?:\.(?P<dec>\d+))?$")
+
+
+def parse_euro(text: str) -> Cents:
+    """Parse what a person or a CSV writes for an amount of euro into cents.
+
+    Accepts "12,50", "12.50", "1.234,56", "1,234.56", "€ 12", "12 €", "EUR 12".
+    Raises InvalidAmount (with a reason code) for negatives, more than two
+    decimals, and anything that is not an amount.
+    """
+    raw = text.strip()
+    cleaned = raw.replace("€", "").replace("EUR", "").replace("eur", "")
+    cleaned = _SPACES.sub("", cleaned)
+    if cleaned.startswith("-"):
+        raise InvalidAmount(raw, "negative")
+    if cleaned.startswith("+"):
+        cleaned = cleaned[1:]
+    if not cleaned:
+        raise InvalidAmount(raw, "empty")
+    for pattern, group_sep in ((_GROUPED_DOT, "."), (_GROUPED_COMMA, ",")):
+        match = pattern.match(cleaned)
+        if match:
+            return _to_cents(raw, match["int"].replace(group_sep, ""), match["dec"])
+    match = _PLAIN.match(cleaned)
+    if not match:
+        raise InvalidAmount(raw, "not_a_number")
+    decimals = match["dec"]
+    # "1.234" is ambiguous: three digits after a single separator read as thousands.
+    if decimals is not None and len(decimals) == 3 and len(match["int"]) <= 3:
+        return _to_cents(raw, match["int"] + decimals, None)
+    return _to_cents(raw, match["int"], decimals)
+
+
+def _to_cents(raw: str, integer_part: str, decimals: str | None) -> Cents:
+    if decimals is not None and len(decimals) > 2:
+        raise InvalidAmount(raw, "too_many_decimals")
+    cents = int(integer_part) * 100
+    if decimals:
+        cents += int(decimals.ljust(2, "0"))
+    return cents
+
+
+def format_plain(cents: Cents) -> str:
+    """Euro with a dot and two decimals, as the CSV and XML formats want ("1234.50")."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def parse_plain(text: str) -> Cents:
+    """Parse the machine format written by format_plain (CSV, TOML): digits, optional dot decimals."""
+    raw = text.strip()
+    match = re.fullmatch(r"(?P<int>\d+)(?:\.(?P<dec>\d{1,2}))?", raw)
+    if not match:
+        if raw.startswith("-"):
+            raise InvalidAmount(raw, "negative")
+        if re.fullmatch(r"\d+\.\d{3,}", raw):
+            raise InvalidAmount(raw, "too_many_decimals")
+        raise InvalidAmount(raw, "not_a_number")
+    return _to_cents(raw, match["int"], match["dec"])

@@ -1,0 +1,101 @@
+"""Putting Texts into words: gettext catalogs from locales/ and Babel formatting.
+
+Catalogs are compiled by `make` (pybabel compile); when a .mo file is missing
+or older than its .po (a fresh checkout, an edited catalog) the .po is compiled
+in memory with Babel, so a user never sees an untranslated msgid.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+
+from core.domain.messages import Day, Distance, Money, Moment, Param, Text
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+DEFAULT_LANGUAGE = "it"
+LANGUAGES = ("it", "en")
+TIMEZONE = "Europe/Rome"
+
+# Characters Babel uses that an SMS cannot carry in GSM-7 (they would force UCS-2).
+_SMS_SAFE = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2019": "'"})
+
+
+def supported(language: str | None) -> str:
+    lang = (language or "").lower()[:2]
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    lang = supported(language)
+    base = LOCALES_DIR / lang / "LC_MESSAGES"
+    po_path, mo_path = base / f"{DOMAIN}.po", base / f"{DOMAIN}.mo"
+    if mo_path.exists() and (not po_path.exists() or mo_path.stat().st_mtime >= po_path.stat().st_mtime):
+        with mo_path.open("rb") as handle:
+            return gettext.GNUTranslations(handle)
+    if po_path.exists():
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=lang)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        return gettext.GNUTranslations(buffer)
+    return gettext.NullTranslations()
+
+
+def babel_locale(language: str) -> Locale:
+    return Locale.parse({"it": "it_IT", "en": "en_GB"}[supported(language)])
+
+
+def format_money(cents: int, language: str) -> str:
+    return str(format_currency(Decimal(cents) / 100, "EUR", locale=babel_locale(language)))
+
+
+def format_distance(meters: int, language: str) -> str:
+    locale = babel_locale(language)
+    if meters < 1000:
+        return f"{format_decimal(meters, locale=locale)} m"
+    km = (Decimal(meters) / 1000).quantize(Decimal("0.1"))
+    return f"{format_decimal(km, format='#,##0.0', locale=locale)} km"
+
+
+def format_param(value: Param, language: str) -> str:
+    locale = babel_locale(language)
+    if isinstance(value, Money):
+        return format_money(value.cents, language)
+    if isinstance(value, Distance):
+        return format_distance(value.meters, language)
+    if isinstance(value, Day):
+        return str(format_date(value.value, format="short", locale=locale))
+    if isinstance(value, Moment):
+        return str(format_datetime(value.value, format="short", tzinfo=ZoneInfo(TIMEZONE), locale=locale))
+    if isinstance(value, int):
+        return str(format_decimal(value, locale=locale))
+    return value
+
+
+def gettext_for(language: str, msgid: str) -> str:
+    return translations(language).gettext(msgid)
+
+
+def render_text(text: Text, language: str, *, sms: bool = False) -> str:
+    catalog = translations(language)
+    if text.plural is not None:
+        template = catalog.ngettext(text.msgid, text.plural, text.count or 0)
+    else:
+        template = catalog.gettext(text.msgid)
+    values = {key: format_param(value, language) for key, value in text.params.items()}
+    rendered = template.format(**values) if values else template
+    return rendered.translate(_SMS_SAFE) if sms else rendered

@@ -1,0 +1,189 @@
+"""Applications: submitted by chat, edited while the window is open, imported from paper."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.domain.errors import Conflict, NotAllowed, NotFound
+from core.domain.identity import normalize_codice_fiscale, normalize_phone
+from core.services.municipalities import current_round, is_open
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class ApplicationInput:
+    codice_fiscale: str
+    phone: str | None
+    household_size: int
+    has_work_income: bool
+    has_pension: bool
+    liquidity_cents: int
+    public_support_monthly_cents: int
+    rent_monthly_cents: int
+    language: str = "it"
+
+    def validate(self) -> None:
+        if self.household_size < 1:
+            raise Conflict("application.bad_household_size", value=self.household_size)
+        for name in ("liquidity_cents", "public_support_monthly_cents", "rent_monthly_cents"):
+            if getattr(self, name) < 0:
+                raise Conflict("application.negative_amount", field=name)
+
+
+def new_card_code() -> str:
+    """The code printed (with a QR) on a citizen's card: unguessable, easy to read out."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(10))
+
+
+async def get_or_create_citizen(
+    uow: UnitOfWork,
+    municipality_id: int,
+    codice_fiscale: str,
+    phone: str | None,
+    now: datetime,
+    language: str = "it",
+) -> m.Citizen:
+    cf = normalize_codice_fiscale(codice_fiscale)
+    citizen = await uow.citizens.by_codice_fiscale(municipality_id, cf)
+    normalized_phone = normalize_phone(phone) if phone else None
+    if citizen is None:
+        citizen = m.Citizen(
+            municipality_id=municipality_id,
+            codice_fiscale=cf,
+            phone=normalized_phone,
+            language=language,
+            card_code=new_card_code(),
+            created_at=now,
+        )
+        uow.session.add(citizen)
+        await uow.session.flush()
+    elif normalized_phone and not citizen.phone:
+        citizen.phone = normalized_phone
+    return citizen
+
+
+async def submit_application(
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    data: ApplicationInput,
+    *,
+    source: str,
+    now: datetime,
+    submitted_at: datetime | None = None,
+    require_open_window: bool = True,
+) -> m.Application:
+    """Create the household's application in the current round; one per household and round."""
+    data.validate()
+    round_ = await current_round(uow, municipality.id)
+    if round_ is None or (require_open_window and not is_open(round_, now)):
+        raise NotAllowed("application.window_closed")
+    citizen = await get_or_create_citizen(
+        uow, municipality.id, data.codice_fiscale, data.phone, now, data.language
+    )
+    if await uow.applications.for_citizen(round_.id, citizen.id) is not None:
+        raise Conflict("application.already_applied", codice_fiscale=citizen.codice_fiscale)
+    year = (submitted_at or now).year
+    number = await uow.municipalities.next_number(municipality.id, f"protocol-{year}")
+    application = m.Application(
+        municipality_id=municipality.id,
+        round_id=round_.id,
+        citizen_id=citizen.id,
+        protocol=f"{municipality.code[:3].upper()}-{year}-{number:06d}",
+        household_size=data.household_size,
+        has_work_income=data.has_work_income,
+        has_pension=data.has_pension,
+        liquidity_cents=data.liquidity_cents,
+        public_support_monthly_cents=data.public_support_monthly_cents,
+        rent_monthly_cents=data.rent_monthly_cents,
+        source=source,
+        submitted_at=submitted_at or now,
+        updated_at=now,
+        recover_cents=0,
+    )
+    uow.session.add(application)
+    await uow.session.flush()
+    return application
+
+
+async def edit_application(
+    uow: UnitOfWork, municipality: m.Municipality, protocol: str, data: ApplicationInput, now: datetime
+) -> m.Application:
+    """Change the answers of an application while its window is still open."""
+    data.validate()
+    application = await uow.applications.by_protocol(protocol)
+    if application is None or application.municipality_id != municipality.id:
+        raise NotFound("application.not_found", protocol=protocol)
+    round_ = await uow.session.get(m.Round, application.round_id)
+    if not is_open(round_, now):
+        raise NotAllowed("application.window_closed")
+    application.household_size = data.household_size
+    application.has_work_income = data.has_work_income
+    application.has_pension = data.has_pension
+    application.liquidity_cents = data.liquidity_cents
+    application.public_support_monthly_cents = data.public_support_monthly_cents
+    application.rent_monthly_cents = data.rent_monthly_cents
+    application.updated_at = now
+    return application
+
+
+async def import_applications(
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    rows: Sequence[tuple[ApplicationInput, datetime]],
+    now: datetime,
+    progress: object | None = None,
+) -> list[m.Application]:
+    """Paper applications: all rows or none (the caller commits only if this returns)."""
+    created = []
+    advance = getattr(progress, "__call__", None)
+    for data, submitted_at in rows:
+        created.append(
+            await submit_application(
+                uow,
+                municipality,
+                data,
+                source="paper",
+                now=now,
+                submitted_at=submitted_at,
+                require_open_window=False,
+            )
+        )
+        if advance is not None:
+            advance()
+    return created
+
+
+@dataclass(frozen=True)
+class ApplicationStatus:
+    protocol: str
+    submitted_at: datetime
+    assignment: str | None  # "1", "2", "excluded" once an allocation is approved
+    exclusion_reason: str | None
+    amount_cents: int  # total approved over all tranches
+    credited_cents: int  # of which already credited
+    revoked: bool
+    window_open: bool
+
+
+async def status_of(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> ApplicationStatus | None:
+    application = await uow.applications.latest_for_citizen(citizen.id)
+    if application is None:
+        return None
+    lines = await uow.allocations.lines_for_application(application.id)
+    round_ = await uow.session.get(m.Round, application.round_id)
+    last = lines[-1][0] if lines else None
+    return ApplicationStatus(
+        protocol=application.protocol,
+        submitted_at=application.submitted_at,
+        assignment=last.assignment if last else None,
+        exclusion_reason=last.exclusion_reason if last else None,
+        amount_cents=sum(line.amount_cents for line, _ in lines),
+        credited_cents=sum(line.amount_cents for line, alloc in lines if alloc.credited_at),
+        revoked=application.revoked_at is not None,
+        window_open=is_open(round_, now),
+    )

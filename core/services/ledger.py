@@ -1,0 +1,85 @@
+"""Posting money between accounts and proving the balances equal the postings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.domain.errors import InsufficientFunds
+from core.domain.ledger import ALLOWED_FLOWS, AccountKind, PostingKind, may_go_negative
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+
+
+async def post(
+    uow: UnitOfWork,
+    *,
+    municipality_id: int,
+    kind: PostingKind,
+    from_owner: int,
+    to_owner: int,
+    amount_cents: int,
+    now: datetime,
+    charge_id: int | None = None,
+    allocation_id: int | None = None,
+    settlement_id: int | None = None,
+) -> m.Posting:
+    """Move money in one posting. Raises InsufficientFunds (nothing written) on overdraft."""
+    if amount_cents <= 0:
+        raise ValueError("a posting moves a positive amount")
+    from_kind, to_kind = ALLOWED_FLOWS[kind]
+    source = await uow.ledger.account(municipality_id, from_kind, from_owner)
+    target = await uow.ledger.account(municipality_id, to_kind, to_owner)
+    if not await uow.ledger.debit_guarded(source.id, amount_cents, may_go_negative(from_kind)):
+        balance = await uow.ledger.balance(source.id)
+        raise InsufficientFunds(balance_cents=balance, amount_cents=amount_cents)
+    await uow.ledger.credit(target.id, amount_cents)
+    posting = m.Posting(
+        municipality_id=municipality_id,
+        kind=kind.value,
+        from_account_id=source.id,
+        to_account_id=target.id,
+        amount_cents=amount_cents,
+        created_at=now,
+        charge_id=charge_id,
+        allocation_id=allocation_id,
+        settlement_id=settlement_id,
+    )
+    uow.session.add(posting)
+    await uow.session.flush()
+    return posting
+
+
+async def citizen_balance(uow: UnitOfWork, municipality_id: int, citizen_id: int) -> int:
+    account = await uow.ledger.find(municipality_id, AccountKind.CITIZEN, citizen_id)
+    return 0 if account is None else await uow.ledger.balance(account.id)
+
+
+async def shop_balance(uow: UnitOfWork, municipality_id: int, shop_id: int) -> int:
+    account = await uow.ledger.find(municipality_id, AccountKind.SHOP, shop_id)
+    return 0 if account is None else await uow.ledger.balance(account.id)
+
+
+@dataclass(frozen=True)
+class LedgerCheck:
+    accounts: int
+    mismatches: list[tuple[int, int, int]]  # (account id, running balance, derived balance)
+    total_cents: int  # sum of all balances: always 0 in a balanced ledger
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches and self.total_cents == 0
+
+
+async def verify(uow: UnitOfWork, municipality_id: int) -> LedgerCheck:
+    """Recompute every balance from the postings and compare with the running totals."""
+    derived = await uow.ledger.derived_balances(municipality_id)
+    accounts = await uow.ledger.accounts(municipality_id)
+    mismatches = [
+        (a.id, a.balance_cents, derived.get(a.id, 0))
+        for a in accounts
+        if a.balance_cents != derived.get(a.id, 0)
+    ]
+    negative = [a for a in accounts if a.balance_cents < 0 and a.kind != AccountKind.FUND.value]
+    mismatches += [(a.id, a.balance_cents, derived.get(a.id, 0)) for a in negative]
+    return LedgerCheck(len(accounts), mismatches, sum(a.balance_cents for a in accounts))

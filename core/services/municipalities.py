@@ -1,0 +1,99 @@
+"""Municipalities and their application windows (rounds)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from core.domain.errors import Conflict, NotFound
+from core.domain.identity import normalize_iban, normalize_phone
+from core.domain.policy import Policy, default_policy_text, parse_policy
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+
+
+@lru_cache(maxsize=64)
+def policy_from_text(text: str) -> Policy:
+    return parse_policy(text)
+
+
+def policy_of(municipality: m.Municipality) -> Policy:
+    return policy_from_text(municipality.policy_toml)
+
+
+async def add_municipality(
+    uow: UnitOfWork,
+    *,
+    code: str,
+    name: str,
+    now: datetime,
+    policy_toml: str | None = None,
+    sms_number: str | None = None,
+    iban: str | None = None,
+    bic: str | None = None,
+) -> m.Municipality:
+    code = code.strip().upper()
+    if not code.isalnum() or not 2 <= len(code) <= 16:
+        raise Conflict("municipality.bad_code", code=code)
+    if await uow.municipalities.by_code(code) is not None:
+        raise Conflict("municipality.exists", code=code)
+    text = policy_toml if policy_toml is not None else default_policy_text()
+    parse_policy(text)  # validated before anything is written
+    municipality = m.Municipality(
+        code=code,
+        name=name.strip(),
+        policy_toml=text,
+        sms_number=normalize_phone(sms_number) if sms_number else None,
+        iban=normalize_iban(iban) if iban else None,
+        bic=bic,
+        timezone="Europe/Rome",
+        created_at=now,
+    )
+    uow.session.add(municipality)
+    await uow.session.flush()
+    return municipality
+
+
+async def require(uow: UnitOfWork, code: str) -> m.Municipality:
+    municipality = await uow.municipalities.by_code(code)
+    if municipality is None:
+        raise NotFound("municipality.not_found", code=code)
+    return municipality
+
+
+async def open_window(
+    uow: UnitOfWork, municipality: m.Municipality, now: datetime, days: int | None = None
+) -> m.Round:
+    """Open a new round of applications, for the policy's number of days unless told."""
+    latest = await uow.rounds.latest(municipality.id)
+    if latest is not None and latest.opens_at <= now < latest.closes_at:
+        raise Conflict("window.already_open", closes_at=latest.closes_at.isoformat())
+    length = days if days is not None else policy_of(municipality).application_window_days
+    if length <= 0:
+        raise Conflict("window.bad_days", days=length)
+    round_ = m.Round(
+        municipality_id=municipality.id,
+        number=(latest.number + 1) if latest else 1,
+        opens_at=now,
+        closes_at=now + timedelta(days=length),
+    )
+    uow.session.add(round_)
+    await uow.session.flush()
+    return round_
+
+
+async def close_window(uow: UnitOfWork, municipality: m.Municipality, now: datetime) -> m.Round:
+    latest = await uow.rounds.latest(municipality.id)
+    if latest is None or not latest.opens_at <= now < latest.closes_at:
+        raise Conflict("window.not_open")
+    latest.closes_at = now
+    return latest
+
+
+async def current_round(uow: UnitOfWork, municipality_id: int) -> m.Round | None:
+    """The latest round, open or not (allocation works on a closed one)."""
+    return await uow.rounds.latest(municipality_id)
+
+
+def is_open(round_: m.Round | None, now: datetime) -> bool:
+    return round_ is not None and round_.opens_at <= now < round_.closes_at

@@ -1,0 +1,333 @@
+"""Tables. Every record belongs to one municipality (directly or through its parent)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (which keeps no zone) too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+def _id() -> Mapped[int]:
+    return mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+
+
+def _fk(target: str, nullable: bool = False, index: bool = True) -> Mapped[Any]:
+    return mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey(target, ondelete="RESTRICT"),
+        nullable=nullable,
+        index=index,
+    )
+
+
+class Municipality(Base):
+    __tablename__ = "municipalities"
+    id: Mapped[int] = _id()
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    policy_toml: Mapped[str] = mapped_column(Text)
+    sms_number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    iban: Mapped[str | None] = mapped_column(String(34))
+    bic: Mapped[str | None] = mapped_column(String(11))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Rome")
+    created_at: Mapped[datetime]
+
+
+class Round(Base):
+    """An application window: one application per household per round."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (UniqueConstraint("municipality_id", "number"),)
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    number: Mapped[int] = mapped_column(Integer)
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+
+
+class Citizen(Base):
+    __tablename__ = "citizens"
+    __table_args__ = (UniqueConstraint("municipality_id", "codice_fiscale"),)
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    # After erasure this holds a pseudonym, never the real code.
+    codice_fiscale: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    telegram_chat_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    language: Mapped[str] = mapped_column(String(8), default="it")
+    card_code: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime]
+    erased_at: Mapped[datetime | None]
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    __table_args__ = (UniqueConstraint("round_id", "citizen_id"),)
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    round_id: Mapped[int] = _fk("rounds.id")
+    citizen_id: Mapped[int] = _fk("citizens.id")
+    protocol: Mapped[str] = mapped_column(String(32), unique=True)
+    household_size: Mapped[int] = mapped_column(Integer)
+    has_work_income: Mapped[bool] = mapped_column(Boolean)
+    has_pension: Mapped[bool] = mapped_column(Boolean)
+    liquidity_cents: Mapped[int] = mapped_column(BigInteger)
+    public_support_monthly_cents: Mapped[int] = mapped_column(BigInteger)
+    rent_monthly_cents: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(16))
+    submitted_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    recover_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Allocation(Base):
+    """An approved allocation (the determina) of one tranche."""
+
+    __tablename__ = "allocations"
+    __table_args__ = (UniqueConstraint("round_id", "tranche"),)
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    round_id: Mapped[int] = _fk("rounds.id")
+    tranche: Mapped[int] = mapped_column(Integer)
+    budget_cents: Mapped[int] = mapped_column(BigInteger)
+    approved_at: Mapped[datetime]
+    credited_at: Mapped[datetime | None]
+
+
+class AllocationLine(Base):
+    __tablename__ = "allocation_lines"
+    __table_args__ = (UniqueConstraint("allocation_id", "application_id"),)
+    id: Mapped[int] = _id()
+    allocation_id: Mapped[int] = _fk("allocations.id")
+    application_id: Mapped[int] = _fk("applications.id")
+    assignment: Mapped[str] = mapped_column(String(16))
+    score_text: Mapped[str] = mapped_column(String(32), default="")
+    exclusion_reason: Mapped[str | None] = mapped_column(String(32))
+    full_amount_cents: Mapped[int] = mapped_column(BigInteger)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class Account(Base):
+    """A ledger account. balance_cents is a running total kept in the same transaction as
+    each posting, so that a guarded UPDATE can refuse an overdraft atomically; the ledger
+    check (services.ledger.verify) proves it equals the sum of postings."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("municipality_id", "kind", "owner_id", name="uq_accounts_owner"),
+    )
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    kind: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    balance_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Posting(Base):
+    """Append-only: never updated, never deleted. A reversal is a new posting."""
+
+    __tablename__ = "postings"
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    kind: Mapped[str] = mapped_column(String(16))
+    from_account_id: Mapped[int] = _fk("accounts.id")
+    to_account_id: Mapped[int] = _fk("accounts.id")
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    charge_id: Mapped[int | None] = _fk("charges.id", nullable=True)
+    allocation_id: Mapped[int | None] = _fk("allocations.id", nullable=True)
+    settlement_id: Mapped[int | None] = _fk("settlements.id", nullable=True)
+
+
+class Shop(Base):
+    __tablename__ = "shops"
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    name: Mapped[str] = mapped_column(String(200))
+    vat_number: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(32), index=True)
+    address: Mapped[str] = mapped_column(String(300))
+    town: Mapped[str] = mapped_column(String(100))
+    postcode: Mapped[str] = mapped_column(String(10), index=True)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    iban: Mapped[str] = mapped_column(String(34))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime]
+    approved_at: Mapped[datetime | None]
+    failed_charge_strikes: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+
+
+class ShopMember(Base):
+    """Who may act for a shop: the owner and cashiers, each a chat address."""
+
+    __tablename__ = "shop_members"
+    __table_args__ = (UniqueConstraint("channel", "address", "shop_id"),)
+    id: Mapped[int] = _id()
+    shop_id: Mapped[int] = _fk("shops.id")
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+
+
+class ShopInvite(Base):
+    __tablename__ = "shop_invites"
+    id: Mapped[int] = _id()
+    shop_id: Mapped[int] = _fk("shops.id")
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class Charge(Base):
+    __tablename__ = "charges"
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    shop_id: Mapped[int] = _fk("shops.id")
+    citizen_id: Mapped[int] = _fk("citizens.id")
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    code_salt: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    closed_reason: Mapped[str | None] = mapped_column(String(32))
+    refunded_at: Mapped[datetime | None]
+
+
+class Settlement(Base):
+    """One reimbursement run: shop -> settled postings and the SEPA file that pays them."""
+
+    __tablename__ = "settlements"
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    created_at: Mapped[datetime]
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[str] = mapped_column(String(35), unique=True)
+
+
+class OutboxMessage(Base):
+    """A message to deliver, written in the same transaction as the change it reports."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int | None] = _fk("municipalities.id", nullable=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    charge_id: Mapped[int | None] = _fk("charges.id", nullable=True)
+
+
+class Conversation(Base):
+    """Where a chat stands: survives restarts and is shared by every server process."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("channel", "address", "municipality_id"),)
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int | None] = _fk("municipalities.id", nullable=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8), default="it")
+    flow: Mapped[str | None] = mapped_column(String(32))
+    step: Mapped[str | None] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    stopped: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime]
+
+
+class InboundMessage(Base):
+    """Provider message ids already handled: a retried webhook is processed once."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("channel", "provider_message_id"),)
+    id: Mapped[int] = _id()
+    channel: Mapped[str] = mapped_column(String(16))
+    provider_message_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime]
+
+
+class Counter(Base):
+    __tablename__ = "counters"
+    municipality_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("municipalities.id"),
+        primary_key=True,
+    )
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AuditSample(Base):
+    __tablename__ = "audit_samples"
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    round_id: Mapped[int] = _fk("rounds.id")
+    seed: Mapped[int] = mapped_column(BigInteger)
+    percent: Mapped[float] = mapped_column(Float)
+    protocols: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]

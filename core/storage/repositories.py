@@ -1,0 +1,419 @@
+"""Repositories: the only place that knows how aggregates are queried and stored."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.domain.ledger import AccountKind
+from core.storage import models as m
+
+
+class _Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, obj: m.Base) -> None:
+        self.session.add(obj)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+
+class MunicipalityRepository(_Repository):
+    async def by_code(self, code: str) -> m.Municipality | None:
+        return await self.session.scalar(
+            select(m.Municipality).where(m.Municipality.code == code.upper())
+        )
+
+    async def by_id(self, municipality_id: int) -> m.Municipality | None:
+        return await self.session.get(m.Municipality, municipality_id)
+
+    async def by_sms_number(self, number: str) -> m.Municipality | None:
+        return await self.session.scalar(
+            select(m.Municipality).where(m.Municipality.sms_number == number)
+        )
+
+    async def all(self) -> Sequence[m.Municipality]:
+        return (await self.session.scalars(select(m.Municipality).order_by(m.Municipality.id))).all()
+
+    async def next_number(self, municipality_id: int, name: str) -> int:
+        """A gap-free per-municipality sequence (protocol numbers), safe under concurrency."""
+        result = await self.session.execute(
+            update(m.Counter)
+            .where(m.Counter.municipality_id == municipality_id, m.Counter.name == name)
+            .values(value=m.Counter.value + 1)
+            .returning(m.Counter.value)
+        )
+        value = result.scalar_one_or_none()
+        if value is None:
+            self.session.add(m.Counter(municipality_id=municipality_id, name=name, value=1))
+            await self.session.flush()
+            return 1
+        return int(value)
+
+
+class RoundRepository(_Repository):
+    async def latest(self, municipality_id: int) -> m.Round | None:
+        return await self.session.scalar(
+            select(m.Round)
+            .where(m.Round.municipality_id == municipality_id)
+            .order_by(m.Round.number.desc())
+            .limit(1)
+        )
+
+
+class CitizenRepository(_Repository):
+    async def by_id(self, citizen_id: int) -> m.Citizen | None:
+        return await self.session.get(m.Citizen, citizen_id)
+
+    async def by_codice_fiscale(self, municipality_id: int, cf: str) -> m.Citizen | None:
+        return await self.session.scalar(
+            select(m.Citizen).where(
+                m.Citizen.municipality_id == municipality_id, m.Citizen.codice_fiscale == cf
+            )
+        )
+
+    async def by_phone(self, municipality_id: int, phone: str) -> m.Citizen | None:
+        return await self.session.scalar(
+            select(m.Citizen)
+            .where(m.Citizen.municipality_id == municipality_id, m.Citizen.phone == phone)
+            .order_by(m.Citizen.id)
+            .limit(1)
+        )
+
+    async def by_card_code(self, municipality_id: int, card_code: str) -> m.Citizen | None:
+        return await self.session.scalar(
+            select(m.Citizen).where(
+                m.Citizen.municipality_id == municipality_id, m.Citizen.card_code == card_code
+            )
+        )
+
+    async def by_telegram_chat(self, municipality_id: int, chat_id: str) -> m.Citizen | None:
+        return await self.session.scalar(
+            select(m.Citizen).where(
+                m.Citizen.municipality_id == municipality_id,
+                m.Citizen.telegram_chat_id == chat_id,
+            )
+        )
+
+
+class ApplicationRepository(_Repository):
+    async def by_protocol(self, protocol: str) -> m.Application | None:
+        return await self.session.scalar(
+            select(m.Application).where(m.Application.protocol == protocol.upper())
+        )
+
+    async def for_citizen(self, round_id: int, citizen_id: int) -> m.Application | None:
+        return await self.session.scalar(
+            select(m.Application).where(
+                m.Application.round_id == round_id, m.Application.citizen_id == citizen_id
+            )
+        )
+
+    async def latest_for_citizen(self, citizen_id: int) -> m.Application | None:
+        return await self.session.scalar(
+            select(m.Application)
+            .where(m.Application.citizen_id == citizen_id)
+            .order_by(m.Application.id.desc())
+            .limit(1)
+        )
+
+    async def in_round(self, round_id: int) -> Sequence[m.Application]:
+        return (
+            await self.session.scalars(
+                select(m.Application)
+                .where(m.Application.round_id == round_id)
+                .order_by(m.Application.submitted_at, m.Application.id)
+            )
+        ).all()
+
+    async def with_citizens(self, round_id: int) -> Sequence[tuple[m.Application, m.Citizen]]:
+        rows = await self.session.execute(
+            select(m.Application, m.Citizen)
+            .join(m.Citizen, m.Citizen.id == m.Application.citizen_id)
+            .where(m.Application.round_id == round_id)
+            .order_by(m.Application.submitted_at, m.Application.id)
+        )
+        return [(app, citizen) for app, citizen in rows.tuples()]
+
+
+class AllocationRepository(_Repository):
+    async def latest(self, round_id: int) -> m.Allocation | None:
+        return await self.session.scalar(
+            select(m.Allocation)
+            .where(m.Allocation.round_id == round_id)
+            .order_by(m.Allocation.tranche.desc())
+            .limit(1)
+        )
+
+    async def lines(self, allocation_id: int) -> Sequence[m.AllocationLine]:
+        return (
+            await self.session.scalars(
+                select(m.AllocationLine)
+                .where(m.AllocationLine.allocation_id == allocation_id)
+                .order_by(m.AllocationLine.id)
+            )
+        ).all()
+
+    async def lines_for_application(self, application_id: int) -> Sequence[
+        tuple[m.AllocationLine, m.Allocation]
+    ]:
+        rows = await self.session.execute(
+            select(m.AllocationLine, m.Allocation)
+            .join(m.Allocation, m.Allocation.id == m.AllocationLine.allocation_id)
+            .where(m.AllocationLine.application_id == application_id)
+            .order_by(m.Allocation.tranche)
+        )
+        return [(line, alloc) for line, alloc in rows.tuples()]
+
+
+class LedgerRepository(_Repository):
+    async def account(self, municipality_id: int, kind: AccountKind, owner_id: int = 0) -> m.Account:
+        """The account, created on first use."""
+        account = await self.find(municipality_id, kind, owner_id)
+        if account is None:
+            account = m.Account(
+                municipality_id=municipality_id, kind=kind.value, owner_id=owner_id, balance_cents=0
+            )
+            self.session.add(account)
+            await self.session.flush()
+        return account
+
+    async def find(self, municipality_id: int, kind: AccountKind, owner_id: int = 0) -> m.Account | None:
+        return await self.session.scalar(
+            select(m.Account).where(
+                m.Account.municipality_id == municipality_id,
+                m.Account.kind == kind.value,
+                m.Account.owner_id == owner_id,
+            )
+        )
+
+    async def debit_guarded(self, account_id: int, amount_cents: int, allow_negative: bool) -> bool:
+        """Take money out of an account in one statement; False when it would overdraw.
+
+        The guard lives in the UPDATE itself, so concurrent payments serialise on the
+        row and none can read a stale balance."""
+        statement = (
+            update(m.Account)
+            .where(m.Account.id == account_id)
+            .values(balance_cents=m.Account.balance_cents - amount_cents)
+        )
+        if not allow_negative:
+            statement = statement.where(m.Account.balance_cents >= amount_cents)
+        result = await self.session.execute(statement.execution_options(synchronize_session=False))
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def credit(self, account_id: int, amount_cents: int) -> None:
+        await self.session.execute(
+            update(m.Account)
+            .where(m.Account.id == account_id)
+            .values(balance_cents=m.Account.balance_cents + amount_cents)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def balance(self, account_id: int) -> int:
+        value = await self.session.scalar(
+            select(m.Account.balance_cents).where(m.Account.id == account_id)
+        )
+        return int(value or 0)
+
+    async def postings_of(self, account_id: int, limit: int) -> Sequence[m.Posting]:
+        return (
+            await self.session.scalars(
+                select(m.Posting)
+                .where((m.Posting.from_account_id == account_id) | (m.Posting.to_account_id == account_id))
+                .order_by(m.Posting.id.desc())
+                .limit(limit)
+            )
+        ).all()
+
+    async def derived_balances(self, municipality_id: int) -> dict[int, int]:
+        """Balances recomputed from postings alone (received minus given)."""
+        received = await self.session.execute(
+            select(m.Posting.to_account_id, func.sum(m.Posting.amount_cents))
+            .where(m.Posting.municipality_id == municipality_id)
+            .group_by(m.Posting.to_account_id)
+        )
+        given = await self.session.execute(
+            select(m.Posting.from_account_id, func.sum(m.Posting.amount_cents))
+            .where(m.Posting.municipality_id == municipality_id)
+            .group_by(m.Posting.from_account_id)
+        )
+        balances: dict[int, int] = {}
+        for account_id, total in received.tuples():
+            balances[account_id] = balances.get(account_id, 0) + int(total)
+        for account_id, total in given.tuples():
+            balances[account_id] = balances.get(account_id, 0) - int(total)
+        return balances
+
+    async def accounts(self, municipality_id: int) -> Sequence[m.Account]:
+        return (
+            await self.session.scalars(
+                select(m.Account).where(m.Account.municipality_id == municipality_id)
+            )
+        ).all()
+
+
+class ShopRepository(_Repository):
+    async def by_id(self, shop_id: int) -> m.Shop | None:
+        return await self.session.get(m.Shop, shop_id)
+
+    async def search(
+        self,
+        municipality_id: int,
+        *,
+        town: str | None = None,
+        postcode: str | None = None,
+        category: str | None = None,
+        approved_only: bool = True,
+    ) -> Sequence[m.Shop]:
+        query = select(m.Shop).where(m.Shop.municipality_id == municipality_id)
+        if approved_only:
+            query = query.where(m.Shop.status == "approved")
+        if town:
+            query = query.where(func.lower(m.Shop.town) == town.lower())
+        if postcode:
+            query = query.where(m.Shop.postcode == postcode)
+        if category:
+            query = query.where(m.Shop.category == category)
+        return (await self.session.scalars(query.order_by(m.Shop.name))).all()
+
+    async def near(
+        self, municipality_id: int, latitude: float, longitude: float, radius_km: float
+    ) -> Sequence[m.Shop]:
+        """Approved shops in a bounding box around the point; the caller sorts by exact distance."""
+        dlat = radius_km / 111.0
+        dlon = radius_km / (111.0 * max(math.cos(math.radians(latitude)), 0.01))
+        query = select(m.Shop).where(
+            m.Shop.municipality_id == municipality_id,
+            m.Shop.status == "approved",
+            m.Shop.latitude.between(latitude - dlat, latitude + dlat),
+            m.Shop.longitude.between(longitude - dlon, longitude + dlon),
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def members_of(self, shop_id: int) -> Sequence[m.ShopMember]:
+        return (
+            await self.session.scalars(select(m.ShopMember).where(m.ShopMember.shop_id == shop_id))
+        ).all()
+
+    async def membership(self, channel: str, address: str) -> Sequence[tuple[m.ShopMember, m.Shop]]:
+        rows = await self.session.execute(
+            select(m.ShopMember, m.Shop)
+            .join(m.Shop, m.Shop.id == m.ShopMember.shop_id)
+            .where(m.ShopMember.channel == channel, m.ShopMember.address == address)
+        )
+        return [(member, shop) for member, shop in rows.tuples()]
+
+    async def invite_by_hash(self, code_hash: str) -> m.ShopInvite | None:
+        return await self.session.scalar(
+            select(m.ShopInvite).where(m.ShopInvite.code_hash == code_hash)
+        )
+
+
+class ChargeRepository(_Repository):
+    async def by_id(self, charge_id: int) -> m.Charge | None:
+        return await self.session.get(m.Charge, charge_id)
+
+    async def mark(self, charge_id: int, from_status: str, **values: object) -> bool:
+        """Compare-and-set on the status: the one place a charge changes state."""
+        result = await self.session.execute(
+            update(m.Charge)
+            .where(m.Charge.id == charge_id, m.Charge.status == from_status)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def of_shop(self, shop_id: int, since: datetime, until: datetime) -> Sequence[m.Charge]:
+        return (
+            await self.session.scalars(
+                select(m.Charge)
+                .where(
+                    m.Charge.shop_id == shop_id,
+                    m.Charge.created_at >= since,
+                    m.Charge.created_at < until,
+                )
+                .order_by(m.Charge.id)
+            )
+        ).all()
+
+    async def pending_for_citizen(self, citizen_id: int) -> Sequence[m.Charge]:
+        return (
+            await self.session.scalars(
+                select(m.Charge)
+                .where(m.Charge.citizen_id == citizen_id, m.Charge.status == "pending")
+                .order_by(m.Charge.id)
+            )
+        ).all()
+
+    async def refresh(self, charge: m.Charge) -> None:
+        await self.session.refresh(charge)
+
+
+class OutboxRepository(_Repository):
+    async def by_id(self, message_id: int) -> m.OutboxMessage | None:
+        return await self.session.get(m.OutboxMessage, message_id)
+
+    async def by_provider_id(self, provider_message_id: str) -> m.OutboxMessage | None:
+        return await self.session.scalar(
+            select(m.OutboxMessage).where(m.OutboxMessage.provider_message_id == provider_message_id)
+        )
+
+    async def due(self, channel: str, now: datetime, limit: int, lock: bool) -> Sequence[m.OutboxMessage]:
+        query = (
+            select(m.OutboxMessage)
+            .where(
+                m.OutboxMessage.channel == channel,
+                m.OutboxMessage.status == "pending",
+                m.OutboxMessage.next_attempt_at <= now,
+            )
+            .order_by(m.OutboxMessage.id)
+            .limit(limit)
+        )
+        if lock:
+            query = query.with_for_update(skip_locked=True)
+        return (await self.session.scalars(query)).all()
+
+    async def backlog(self) -> int:
+        value = await self.session.scalar(
+            select(func.count()).select_from(m.OutboxMessage).where(m.OutboxMessage.status == "pending")
+        )
+        return int(value or 0)
+
+    async def for_address(self, channel: str, address: str) -> Sequence[m.OutboxMessage]:
+        return (
+            await self.session.scalars(
+                select(m.OutboxMessage)
+                .where(m.OutboxMessage.channel == channel, m.OutboxMessage.address == address)
+                .order_by(m.OutboxMessage.id)
+            )
+        ).all()
+
+
+class ConversationRepository(_Repository):
+    async def find(
+        self, municipality_id: int | None, channel: str, address: str
+    ) -> m.Conversation | None:
+        query = select(m.Conversation).where(
+            m.Conversation.channel == channel, m.Conversation.address == address
+        )
+        if municipality_id is None:
+            query = query.where(m.Conversation.municipality_id.is_(None))
+        else:
+            query = query.where(m.Conversation.municipality_id == municipality_id)
+        return await self.session.scalar(query)
+
+    async def inbound_seen(self, channel: str, provider_message_id: str) -> bool:
+        found = await self.session.scalar(
+            select(m.InboundMessage.id).where(
+                m.InboundMessage.channel == channel,
+                m.InboundMessage.provider_message_id == provider_message_id,
+            )
+        )
+        return found is not None

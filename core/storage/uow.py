@@ -1,0 +1,69 @@
+"""Unit of work: one database transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.storage import repositories as r
+
+
+class UnitOfWork:
+    """`async with uow:` opens a transaction; leaving without `commit()` rolls it back."""
+
+    session: AsyncSession
+    municipalities: r.MunicipalityRepository
+    rounds: r.RoundRepository
+    citizens: r.CitizenRepository
+    applications: r.ApplicationRepository
+    allocations: r.AllocationRepository
+    ledger: r.LedgerRepository
+    shops: r.ShopRepository
+    charges: r.ChargeRepository
+    outbox: r.OutboxRepository
+    conversations: r.ConversationRepository
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], dialect: str) -> None:
+        self._session_factory = session_factory
+        self.dialect = dialect
+
+    @property
+    def supports_skip_locked(self) -> bool:
+        return self.dialect == "postgresql"
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._session_factory()
+        await self.session.begin()
+        self.municipalities = r.MunicipalityRepository(self.session)
+        self.rounds = r.RoundRepository(self.session)
+        self.citizens = r.CitizenRepository(self.session)
+        self.applications = r.ApplicationRepository(self.session)
+        self.allocations = r.AllocationRepository(self.session)
+        self.ledger = r.LedgerRepository(self.session)
+        self.shops = r.ShopRepository(self.session)
+        self.charges = r.ChargeRepository(self.session)
+        self.outbox = r.OutboxRepository(self.session)
+        self.conversations = r.ConversationRepository(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        if self.session.in_transaction():
+            await self.session.rollback()
+
+    async def flush(self) -> None:
+        await self.session.flush()
