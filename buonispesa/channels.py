@@ -1,0 +1,57 @@
+"""How a channel plugs into `serve`: HTTP routes, a sender for the outbox, start/stop.
+
+The SMS (sms/) and Telegram (bot/) adapters each provide one ChannelPlugin; the
+server and the outbox worker only know this protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from aiohttp import web
+
+
+class SendStatus(StrEnum):
+    SENT = "sent"  # accepted by the provider
+    RETRY = "retry"  # transient (5xx, 429, timeout): try again later
+    FAILED = "failed"  # permanent (invalid number, unsubscribed, blocked): never retried
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: SendStatus
+    provider_message_id: str | None = None
+    error: str | None = None
+    retry_after_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """An outbox row handed to a sender: where, in which language, and the Reply as JSON."""
+
+    id: int
+    municipality_id: int | None
+    channel: str
+    address: str
+    language: str
+    payload: dict[str, Any]
+
+
+class Sender(Protocol):
+    channel: str
+
+    async def send(self, message: OutgoingMessage) -> SendResult: ...
+
+
+class ChannelPlugin(Protocol):
+    name: str
+
+    def routes(self) -> list[web.RouteDef]: ...
+
+    def sender(self) -> Sender | None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
