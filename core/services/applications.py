@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.domain.errors import Conflict, NotAllowed, NotFound
+from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound
 from core.domain.identity import normalize_codice_fiscale, normalize_phone
 from core.services.municipalities import current_round, is_open
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
+
+
+class ImportRowError(Exception):
+    """A row of an import that the rules refuse (e.g. a household that already applied)."""
+
+    def __init__(self, index: int, cause: DomainError) -> None:
+        super().__init__(index, cause)
+        self.index = index
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -136,14 +145,13 @@ async def import_applications(
     municipality: m.Municipality,
     rows: Sequence[tuple[ApplicationInput, datetime]],
     now: datetime,
-    progress: object | None = None,
+    progress: Callable[[], None] | None = None,
 ) -> list[m.Application]:
     """Paper applications: all rows or none (the caller commits only if this returns)."""
     created = []
-    advance = getattr(progress, "__call__", None)
-    for data, submitted_at in rows:
-        created.append(
-            await submit_application(
+    for index, (data, submitted_at) in enumerate(rows):
+        try:
+            application = await submit_application(
                 uow,
                 municipality,
                 data,
@@ -152,9 +160,11 @@ async def import_applications(
                 submitted_at=submitted_at,
                 require_open_window=False,
             )
-        )
-        if advance is not None:
-            advance()
+        except DomainError as error:
+            raise ImportRowError(index, error) from error
+        created.append(application)
+        if progress is not None:
+            progress()
     return created
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import lru_cache
+from importlib import resources
 
 from core.domain.errors import Conflict, NotFound
 from core.domain.identity import normalize_iban, normalize_phone
-from core.domain.policy import Policy, default_policy_text, parse_policy
+from core.domain.policy import DEFAULT_POLICY_RESOURCE, Policy, parse_policy
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
@@ -15,6 +16,11 @@ from core.storage.uow import UnitOfWork
 @lru_cache(maxsize=64)
 def policy_from_text(text: str) -> Policy:
     return parse_policy(text)
+
+
+def default_policy_text() -> str:
+    """The TOML of the default policy (Belforte del Chienti), stored with each municipality."""
+    return resources.files("core.policies").joinpath(DEFAULT_POLICY_RESOURCE).read_text("utf-8")
 
 
 def policy_of(municipality: m.Municipality) -> Policy:

@@ -1,0 +1,427 @@
+"""`buonispesa admin …`: the social-services office's commands (names kept stable)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from buonispesa.cli import app
+from buonispesa.cli.common import EXIT_BAD_INPUT, fail, settings_or_exit
+from buonispesa.runtime import core_from_settings
+from core.bootstrap import Core
+from core.domain.allocation import AllocationLine, allocate
+from core.domain.application_csv import (
+    ApplicationRow,
+    parse_applications_csv,
+    to_facts,
+    write_allocation_csv,
+    write_applications_csv,
+)
+from core.domain.errors import DomainError, InvalidAmount, PolicyError
+from core.domain.money import format_plain, parse_euro
+from core.domain.policy import Policy, default_policy, load_policy
+from core.services import allocation, applications, ledger, municipalities, shops
+from core.services.applications import ApplicationInput
+
+out = Console()
+admin = typer.Typer(help="The office's commands: municipalities, windows, allocation, shops.",
+                    no_args_is_help=True)
+municipality_app = typer.Typer(help="Municipalities served by this installation.", no_args_is_help=True)
+policy_app = typer.Typer(help="Eligibility and allocation rules (TOML).", no_args_is_help=True)
+window_app = typer.Typer(help="The application window.", no_args_is_help=True)
+applications_app = typer.Typer(help="Applications: import paper ones, export all.", no_args_is_help=True)
+shops_app = typer.Typer(help="Shops: list and approve.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
+app.add_typer(admin, name="admin")
+admin.add_typer(municipality_app, name="municipality")
+admin.add_typer(policy_app, name="policy")
+admin.add_typer(window_app, name="window")
+admin.add_typer(applications_app, name="applications")
+admin.add_typer(shops_app, name="shops")
+admin.add_typer(ledger_app, name="ledger")
+
+T = TypeVar("T")
+
+
+def run_with_core(work: Callable[[Core], Awaitable[T]]) -> T:
+    """Open the configured database (migrated), run one job, report domain errors clearly."""
+    settings = settings_or_exit()
+
+    async def _run() -> T:
+        core = await core_from_settings(settings)
+        try:
+            return await work(core)
+        finally:
+            await core.close()
+
+    try:
+        return asyncio.run(_run())
+    except DomainError as error:
+        fail(describe(error))
+
+
+def describe(error: DomainError) -> str:
+    """An office-readable sentence for a domain error code."""
+    if isinstance(error, PolicyError):
+        return f"policy: {error.key}: {error.problem}"
+    details = ", ".join(f"{k}={v}" for k, v in error.params.items())
+    return f"{error.code}" + (f" ({details})" if details else "")
+
+
+def budget_cents(text: str) -> int:
+    try:
+        return parse_euro(text)
+    except InvalidAmount as error:
+        fail(f"--budget: '{text}' is not an amount in euro ({error.reason})")
+
+
+def read_policy(path: Path | None) -> Policy:
+    try:
+        return load_policy(path) if path else default_policy()
+    except PolicyError as error:
+        fail(f"{path}: {error.key}: {error.problem}")
+    except OSError as error:
+        fail(f"{path}: {error.strerror}")
+
+
+def read_applications(path: Path) -> list[ApplicationRow]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        fail(f"{path}: {error.strerror}")
+    except UnicodeDecodeError:
+        fail(f"{path}: not UTF-8 text (save the file as CSV UTF-8)")
+    parsed = parse_applications_csv(text)
+    if parsed.errors:
+        err = Console(stderr=True)
+        err.print(f"[red]{path}: {len(parsed.errors)} problem(s); nothing was imported[/red]")
+        for problem in parsed.errors:
+            err.print(f"  {path}:{problem}")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return parsed.rows
+
+
+# municipality ------------------------------------------------------------------------
+
+
+@municipality_app.command("add")
+def municipality_add(
+    code: Annotated[str, typer.Argument(help="Short code, e.g. BEL (used in protocol numbers)")],
+    name: Annotated[str, typer.Argument(help="Name of the municipality")],
+    policy: Annotated[Path | None, typer.Option(help="Policy TOML (default: Belforte)")] = None,
+    sms_number: Annotated[str | None, typer.Option(help="Number citizens text (Twilio To)")] = None,
+    iban: Annotated[str | None, typer.Option(help="IBAN that pays the shops")] = None,
+    bic: Annotated[str | None, typer.Option(help="BIC of that bank")] = None,
+) -> None:
+    """Add a municipality with its policy."""
+    policy_text = None
+    if policy is not None:
+        read_policy(policy)
+        policy_text = policy.read_text(encoding="utf-8")
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.add_municipality(
+                uow, code=code, name=name, now=core.now(), policy_toml=policy_text,
+                sms_number=sms_number, iban=iban, bic=bic,
+            )
+            await uow.commit()
+            out.print(f"Added municipality {town.code} ({town.name}).")
+
+    run_with_core(work)
+
+
+@municipality_app.command("list")
+def municipality_list() -> None:
+    """List the municipalities."""
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            table = Table("code", "name", "sms number", "policy")
+            for town in await uow.municipalities.all():
+                table.add_row(town.code, town.name, town.sms_number or "",
+                              municipalities.policy_of(town).name)
+            out.print(table)
+
+    run_with_core(work)
+
+
+# policy ------------------------------------------------------------------------------
+
+
+@policy_app.command("check")
+def policy_check(file: Path) -> None:
+    """Validate a policy TOML file and print what it decides."""
+    policy = read_policy(file)
+    table = Table("members", "amount €", "liquidity limit €")
+    sizes = max(len(policy.amounts_by_size_cents), len(policy.liquidity_thresholds_cents))
+    for size in range(1, sizes + 1):
+        plus = "+" if size == sizes else ""
+        table.add_row(f"{size}{plus}", format_plain(policy.full_amount_cents(size)),
+                      format_plain(policy.liquidity_threshold_cents(size)))
+    out.print(f"[green]{file}: valid[/green] — {policy.name}, list 2 mode {policy.list2_mode}, "
+              f"window {policy.application_window_days} days")
+    out.print(table)
+
+
+# window ------------------------------------------------------------------------------
+
+
+@window_app.command("open")
+def window_open(code: str, days: Annotated[int | None, typer.Option(min=1)] = None) -> None:
+    """Open the application window (default: the policy's number of days)."""
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            round_ = await municipalities.open_window(uow, town, core.now(), days)
+            await uow.commit()
+            out.print(f"{town.code}: window {round_.number} open until "
+                      f"{round_.closes_at:%Y-%m-%d %H:%M} UTC.")
+
+    run_with_core(work)
+
+
+@window_app.command("close")
+def window_close(code: str) -> None:
+    """Close the application window now."""
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            round_ = await municipalities.close_window(uow, town, core.now())
+            await uow.commit()
+            out.print(f"{town.code}: window {round_.number} closed.")
+
+    run_with_core(work)
+
+
+# applications ------------------------------------------------------------------------
+
+
+@applications_app.command("import")
+def applications_import(code: str, file: Path) -> None:
+    """Import paper applications from a CSV: all rows or none."""
+    rows = read_applications(file)
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            if await municipalities.current_round(uow, town.id) is None:
+                fail(f"{town.code} has no application window yet: run 'admin window open {town.code}'")
+            inputs = [
+                (
+                    ApplicationInput(
+                        codice_fiscale=row.codice_fiscale,
+                        phone=row.phone or None,
+                        household_size=row.household_size,
+                        has_work_income=row.has_work_income,
+                        has_pension=row.has_pension,
+                        liquidity_cents=row.liquidity_cents,
+                        public_support_monthly_cents=row.public_support_monthly_cents,
+                        rent_monthly_cents=row.rent_monthly_cents,
+                    ),
+                    row.submitted_at,
+                )
+                for row in rows
+            ]
+            with Progress(console=Console(stderr=True), transient=True) as progress:
+                task = progress.add_task("Importing", total=len(inputs))
+                try:
+                    await applications.import_applications(
+                        uow, town, inputs, core.now(), progress=lambda: progress.advance(task)
+                    )
+                except applications.ImportRowError as error:
+                    line = rows[error.index].line
+                    fail(f"{file}:line {line}: {describe(error.cause)}; nothing was imported")
+            await uow.commit()
+            out.print(f"Imported {len(inputs)} application(s) into {town.code}.")
+
+    run_with_core(work)
+
+
+@applications_app.command("export")
+def applications_export(code: str, file: Path) -> None:
+    """Export the current round's applications as CSV (DESIGN §7 columns)."""
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            round_ = await municipalities.current_round(uow, town.id)
+            pairs = await uow.applications.with_citizens(round_.id) if round_ else []
+            rows = [
+                ApplicationRow(
+                    codice_fiscale=citizen.codice_fiscale,
+                    phone=citizen.phone or "",
+                    household_size=app_.household_size,
+                    has_work_income=app_.has_work_income,
+                    has_pension=app_.has_pension,
+                    liquidity_cents=app_.liquidity_cents,
+                    public_support_monthly_cents=app_.public_support_monthly_cents,
+                    rent_monthly_cents=app_.rent_monthly_cents,
+                    submitted_at=app_.submitted_at,
+                )
+                for app_, citizen in pairs
+            ]
+            file.write_text(write_applications_csv(rows), encoding="utf-8")
+            out.print(f"Wrote {len(rows)} application(s) to {file}.")
+
+    run_with_core(work)
+
+
+# allocation --------------------------------------------------------------------------
+
+
+@admin.command("simulate")
+def simulate(
+    applications_file: Annotated[Path, typer.Option("--applications", help="Applications CSV")],
+    budget: Annotated[str, typer.Option(help="Budget in euro, e.g. 38000 or 38.000,00")],
+    out_file: Annotated[Path, typer.Option("--out", help="Allocation CSV to write")],
+    policy: Annotated[Path | None, typer.Option(help="Policy TOML (default: Belforte)")] = None,
+) -> None:
+    """The budget simulator: no database at all; protocol = the 1-based row number."""
+    rules = read_policy(policy)
+    cents = budget_cents(budget)
+    rows = read_applications(applications_file)
+    lines = allocate(to_facts(rows), rules, cents)
+    out_file.write_text(
+        write_allocation_csv(zip(lines, (row.codice_fiscale for row in rows), strict=True)),
+        encoding="utf-8",
+    )
+    _summary(lines, cents)
+    out.print(f"Wrote {out_file}.")
+
+
+def _summary(lines: Sequence[AllocationLine], budget: int) -> None:
+    table = Table("list", "households", "amount €")
+    for key in ("1", "2", "excluded"):
+        chosen = [line for line in lines if line.assignment.value == key]
+        table.add_row(key, str(len(chosen)), format_plain(sum(x.amount_cents for x in chosen)))
+    total = sum(x.amount_cents for x in lines)
+    table.add_row("total", str(len(lines)), format_plain(total))
+    out.print(table)
+    out.print(f"Budget {format_plain(budget)} €, allocated {format_plain(total)} €, "
+              f"left {format_plain(budget - total)} €.")
+
+
+@admin.command("allocate")
+def allocate_cmd(
+    code: str,
+    budget: Annotated[str, typer.Option(help="Budget in euro")],
+    out_file: Annotated[Path, typer.Option("--out", help="Allocation CSV to write")],
+) -> None:
+    """Simulate the allocation of the current round from the database. Writes nothing."""
+    cents = budget_cents(budget)
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            result = await allocation.simulate(uow, town, cents)
+        out_file.write_text(
+            write_allocation_csv((item.line, item.codice_fiscale) for item in result),
+            encoding="utf-8",
+        )
+        _summary([item.line for item in result], cents)
+        out.print(f"Wrote {out_file}. Nothing was approved: run 'admin approve' for the determina.")
+
+    run_with_core(work)
+
+
+@admin.command("approve")
+def approve(code: str, budget: Annotated[str, typer.Option(help="Budget in euro")]) -> None:
+    """Approve the allocation (the determina) as the next tranche."""
+    cents = budget_cents(budget)
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            record, result = await allocation.approve(uow, town, cents, core.now())
+            await uow.commit()
+        _summary([item.line for item in result], cents)
+        out.print(f"{code.upper()}: tranche {record.tranche} approved. Run 'admin credit {code.upper()}'.")
+
+    run_with_core(work)
+
+
+@admin.command("credit")
+def credit(code: str) -> None:
+    """Credit the approved tranche to the citizens' balances and notify them."""
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            with Progress(console=Console(stderr=True), transient=True) as progress:
+                task = progress.add_task("Crediting", total=None)
+
+                def step(done: int, total: int) -> None:
+                    progress.update(task, completed=done, total=total)
+
+                result = await allocation.credit(uow, town, core.now(), progress=step)
+            await uow.commit()
+        out.print(f"Tranche {result.tranche}: credited {format_plain(result.total_cents)} € to "
+                  f"{result.citizens} household(s); notices queued.")
+
+    run_with_core(work)
+
+
+# shops -------------------------------------------------------------------------------
+
+
+@shops_app.command("list")
+def shops_list(
+    code: str, status: Annotated[str | None, typer.Option(help="pending or approved")] = None
+) -> None:
+    """List shops with their status and what they are owed."""
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            found = await uow.shops.search(town.id, approved_only=False)
+            table = Table("id", "name", "P.IVA", "category", "address", "status", "to reimburse €")
+            for shop in found:
+                if status and shop.status != status:
+                    continue
+                owed = await ledger.shop_balance(uow, town.id, shop.id)
+                table.add_row(str(shop.id), shop.name, shop.vat_number, shop.category,
+                              f"{shop.address}, {shop.postcode} {shop.town}", shop.status,
+                              format_plain(owed))
+            out.print(table)
+
+    run_with_core(work)
+
+
+@shops_app.command("approve")
+def shops_approve(code: str, shop_id: int) -> None:
+    """Approve a registered shop: it can charge vouchers from now on."""
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            shop = await shops.approve_shop(uow, town.id, shop_id, core.now())
+            await uow.commit()
+            out.print(f"Shop {shop.id} ({shop.name}) approved.")
+
+    run_with_core(work)
+
+
+@ledger_app.command("check")
+def ledger_check(code: str) -> None:
+    """Prove that every balance equals the sum of its postings."""
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            check = await ledger.verify(uow, town.id)
+        if not check.ok:
+            fail(f"ledger mismatch: {check.mismatches} total={check.total_cents}", code=1)
+        out.print(f"[green]Ledger balanced[/green]: {check.accounts} accounts, sum 0.")
+
+    run_with_core(work)
+
