@@ -139,7 +139,7 @@ class ApplicationRepository(_Repository):
             .where(m.Application.round_id == round_id)
             .order_by(m.Application.submitted_at, m.Application.id)
         )
-        return [(app, citizen) for app, citizen in rows.tuples()]
+        return [(app, citizen) for app, citizen in rows.all()]
 
 
 class AllocationRepository(_Repository):
@@ -169,7 +169,7 @@ class AllocationRepository(_Repository):
             .where(m.AllocationLine.application_id == application_id)
             .order_by(m.Allocation.tranche)
         )
-        return [(line, alloc) for line, alloc in rows.tuples()]
+        return [(line, alloc) for line, alloc in rows.all()]
 
 
 class LedgerRepository(_Repository):
@@ -245,9 +245,9 @@ class LedgerRepository(_Repository):
             .group_by(m.Posting.from_account_id)
         )
         balances: dict[int, int] = {}
-        for account_id, total in received.tuples():
+        for account_id, total in received.all():
             balances[account_id] = balances.get(account_id, 0) + int(total)
-        for account_id, total in given.tuples():
+        for account_id, total in given.all():
             balances[account_id] = balances.get(account_id, 0) - int(total)
         return balances
 
@@ -308,7 +308,7 @@ class ShopRepository(_Repository):
             .join(m.Shop, m.Shop.id == m.ShopMember.shop_id)
             .where(m.ShopMember.channel == channel, m.ShopMember.address == address)
         )
-        return [(member, shop) for member, shop in rows.tuples()]
+        return [(member, shop) for member, shop in rows.all()]
 
     async def invite_by_hash(self, code_hash: str) -> m.ShopInvite | None:
         return await self.session.scalar(

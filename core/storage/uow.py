@@ -53,10 +53,9 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            await self.rollback()
-        finally:
-            await self.session.close()
+        # close() rolls back what was not committed and detaches the objects with the
+        # values they were loaded with, so results stay readable after the block.
+        await self.session.close()
 
     async def commit(self) -> None:
         await self.session.commit()

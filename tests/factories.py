@@ -1,0 +1,104 @@
+"""Building blocks for integration tests: a town with credited citizens and a shop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from stdnum import luhn
+from stdnum.it import codicefiscale
+
+from core.bootstrap import Core
+from core.domain.messages import reply_from_json
+from core.domain.shops import ShopCategory
+from core.services import allocation, municipalities
+from core.services.applications import ApplicationInput, submit_application
+from core.services.shops import ShopInput, approve_shop, register_shop
+from core.storage import models as m
+
+
+def make_cf(index: int) -> str:
+    """A distinct, valid codice fiscale for test person number `index` (0..9999)."""
+    letters = "BCDFGHLMNPRSTVZ"
+    surname = letters[index % 15] + letters[(index // 15) % 15] + letters[(index // 225) % 15]
+    stem = f"{surname}MRA{80 + index % 20:02d}A{1 + index % 28:02d}H501"
+    return stem + codicefiscale.calc_check_digit(stem)
+
+
+def make_partita_iva(index: int) -> str:
+    stem = f"{1000000 + index:07d}001"
+    return stem + luhn.calc_check_digit(stem)
+
+
+@dataclass(frozen=True)
+class Town:
+    municipality_id: int
+    code: str
+    citizen_ids: list[int]
+    citizen_cfs: list[str]
+    citizen_phones: list[str]
+    shop_id: int
+    shop_phone: str
+
+
+async def make_town(
+    core: Core,
+    *,
+    citizens: int = 3,
+    household_size: int = 1,
+    budget_cents: int = 100_000_00,
+    code: str = "TST",
+    policy_toml: str | None = None,
+) -> Town:
+    """A municipality whose first round is closed, approved and credited, plus one approved shop.
+
+    With the default policy every one-person household gets 150 €.
+    """
+    now = core.now()
+    async with core.uow() as uow:
+        town = await municipalities.add_municipality(
+            uow, code=code, name="Testville", now=now - timedelta(days=10),
+            policy_toml=policy_toml, iban="IT60X0542811101000000123456",
+        )
+        await municipalities.open_window(uow, town, now - timedelta(days=10), days=4)
+        cfs, phones = [], []
+        for index in range(citizens):
+            cf, phone = make_cf(index), f"+39333{2000000 + index:07d}"
+            await submit_application(
+                uow, town,
+                ApplicationInput(cf, phone, household_size, False, False, 0, 0, 0),
+                source="paper", now=now - timedelta(days=9, minutes=-index),
+            )
+            cfs.append(cf)
+            phones.append(phone)
+        await allocation.approve(uow, town, budget_cents, now - timedelta(days=5))
+        await allocation.credit(uow, town, now - timedelta(days=5))
+        shop_phone = "+393339999999"
+        shop = await register_shop(
+            uow, town.id,
+            ShopInput("Alimentari Test", make_partita_iva(1), ShopCategory.GROCERY, "Via Roma 1",
+                      "Testville", "62020", 43.16, 13.24, "IT40S0542811101000000123456"),
+            owner_channel="sms", owner_address=shop_phone, now=now,
+        )
+        await approve_shop(uow, town.id, shop.id, now)
+        ids = [
+            c.id for c in [await uow.citizens.by_codice_fiscale(town.id, cf) for cf in cfs] if c
+        ]
+        await uow.commit()
+        return Town(town.id, town.code, ids, cfs, phones, shop.id, shop_phone)
+
+
+async def outbox_to(core: Core, address: str) -> list[m.OutboxMessage]:
+    async with core.uow() as uow:
+        return list(await uow.outbox.for_address("sms", address))
+
+
+async def last_code_for(core: Core, phone: str, charge_id: int) -> str:
+    """The payment code the citizen received (read from their SMS in the outbox)."""
+    for message in reversed(await outbox_to(core, phone)):
+        if message.charge_id == charge_id:
+            reply = reply_from_json(message.payload)
+            code = reply.texts[0].params.get("code")
+            if isinstance(code, str):
+                return code
+    raise AssertionError(f"no code sent to {phone} for charge {charge_id}")

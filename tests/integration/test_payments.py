@@ -1,0 +1,218 @@
+"""Charges and one-time codes over real databases (DESIGN §6)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select
+
+from core.bootstrap import Core
+from core.domain.errors import InsufficientFunds, NotAllowed, NotFound
+from core.domain.messages import reply_from_json
+from core.services import charges, ledger
+from core.services.charges import ConfirmOutcome
+from core.storage import models as m
+from tests.conftest import FakeClock
+from tests.factories import last_code_for, make_town, outbox_to
+
+
+async def request(core: Core, town_shop: int, who: str, cents: int) -> charges.ChargeRequested:
+    async with core.uow() as uow:
+        requested = await charges.request_charge(
+            uow, shop_id=town_shop, citizen_reference=who, amount_cents=cents,
+            requested_by="test", now=core.now(),
+        )
+        await uow.commit()
+        return requested
+
+
+async def confirm(core: Core, shop_id: int, charge_id: int, code: str) -> charges.ConfirmResult:
+    async with core.uow() as uow:
+        result = await charges.confirm_charge(
+            uow, charge_id=charge_id, shop_id=shop_id, typed_code=code, now=core.now()
+        )
+        await uow.commit()
+        return result
+
+
+async def balance(core: Core, municipality_id: int, citizen_id: int) -> int:
+    async with core.uow() as uow:
+        return await ledger.citizen_balance(uow, municipality_id, citizen_id)
+
+
+async def assert_ledger_ok(core: Core, municipality_id: int) -> None:
+    async with core.uow() as uow:
+        check = await ledger.verify(uow, municipality_id)
+    assert check.ok, check
+
+
+async def test_code_confirms_payment_and_citizen_gets_receipt(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    requested = await request(core, town.shop_id, town.citizen_cfs[0], 12_50)
+    code = await last_code_for(core, town.citizen_phones[0], requested.charge_id)
+    assert len(code) >= 6 and code.isdigit()
+
+    result = await confirm(core, town.shop_id, requested.charge_id, code[:3] + " " + code[3:])
+
+    assert result.outcome is ConfirmOutcome.CONFIRMED
+    assert result.citizen_balance_cents == 150_00 - 12_50
+    assert await balance(core, town.municipality_id, town.citizen_ids[0]) == 137_50
+    receipt = reply_from_json((await outbox_to(core, town.citizen_phones[0]))[-1].payload)
+    assert receipt.texts[0].msgid.startswith("Paid {amount} at {shop}")
+    await assert_ledger_ok(core, town.municipality_id)
+
+
+async def test_code_is_stored_hashed(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    requested = await request(core, town.shop_id, town.citizen_phones[0], 5_00)
+    code = await last_code_for(core, town.citizen_phones[0], requested.charge_id)
+    async with core.uow() as uow:
+        charge = await uow.charges.by_id(requested.charge_id)
+        assert charge is not None
+        assert code not in (charge.code_hash, charge.code_salt)
+
+
+async def test_pending_charge_holds_no_money(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    await request(core, town.shop_id, town.citizen_cfs[0], 100_00)
+    assert await balance(core, town.municipality_id, town.citizen_ids[0]) == 150_00
+
+
+async def test_confirming_twice_pays_once(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    requested = await request(core, town.shop_id, town.citizen_cfs[0], 20_00)
+    code = await last_code_for(core, town.citizen_phones[0], requested.charge_id)
+    first = await confirm(core, town.shop_id, requested.charge_id, code)
+    second = await confirm(core, town.shop_id, requested.charge_id, code)
+    assert (first.outcome, second.outcome) == (
+        ConfirmOutcome.CONFIRMED, ConfirmOutcome.ALREADY_CONFIRMED
+    )
+    assert await balance(core, town.municipality_id, town.citizen_ids[0]) == 130_00
+    async with core.uow() as uow:
+        postings = await uow.session.scalar(
+            select(func.count()).select_from(m.Posting).where(m.Posting.charge_id == requested.charge_id)
+        )
+    assert postings == 1
+
+
+async def test_wrong_codes_cancel_and_warn_then_lock_shop(core: Core, clock: FakeClock) -> None:
+    town = await make_town(core, citizens=1)
+    phone = town.citizen_phones[0]
+    outcomes = []
+    for _ in range(3):  # the default policy locks a shop after 3 charges cancelled this way
+        requested = await request(core, town.shop_id, town.citizen_cfs[0], 10_00)
+        code = await last_code_for(core, phone, requested.charge_id)
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        outcomes += [(await confirm(core, town.shop_id, requested.charge_id, wrong)).outcome
+                     for _ in range(3)]
+    assert outcomes[:3] == [ConfirmOutcome.WRONG_CODE, ConfirmOutcome.WRONG_CODE,
+                            ConfirmOutcome.CANCELLED_TOO_MANY_ATTEMPTS]
+    # The right code no longer works on a cancelled charge.
+    assert (await confirm(core, town.shop_id, requested.charge_id, code)).outcome is (
+        ConfirmOutcome.NOT_PENDING
+    )
+    warnings = [
+        reply_from_json(x.payload).texts[0].msgid for x in await outbox_to(core, phone)
+    ]
+    assert sum(w.startswith("Warning:") for w in warnings) == 3
+    with pytest.raises(NotAllowed) as locked:
+        await request(core, town.shop_id, town.citizen_cfs[0], 1_00)
+    assert locked.value.code == "shop.locked"
+    clock.advance(minutes=31)
+    await request(core, town.shop_id, town.citizen_cfs[0], 1_00)  # unlocked again
+    assert await balance(core, town.municipality_id, town.citizen_ids[0]) == 150_00
+
+
+async def test_expired_charge_cannot_be_confirmed(core: Core, clock: FakeClock) -> None:
+    town = await make_town(core, citizens=1)
+    requested = await request(core, town.shop_id, town.citizen_cfs[0], 10_00)
+    code = await last_code_for(core, town.citizen_phones[0], requested.charge_id)
+    clock.advance(minutes=11)
+    result = await confirm(core, town.shop_id, requested.charge_id, code)
+    assert result.outcome is ConfirmOutcome.EXPIRED
+    assert await balance(core, town.municipality_id, town.citizen_ids[0]) == 150_00
+
+
+async def test_charge_above_balance_is_refused_at_request(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    with pytest.raises(InsufficientFunds):
+        await request(core, town.shop_id, town.citizen_cfs[0], 150_01)
+    async with core.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(m.Charge)) == 0
+
+
+async def test_unknown_citizen_and_other_shop_are_refused(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    with pytest.raises(NotFound):
+        await request(core, town.shop_id, "ZZZZZZZZZZ", 1_00)
+    requested = await request(core, town.shop_id, town.citizen_cfs[0], 1_00)
+    code = await last_code_for(core, town.citizen_phones[0], requested.charge_id)
+    with pytest.raises(NotFound):
+        await confirm(core, town.shop_id + 999, requested.charge_id, code)
+
+
+async def test_refund_same_day_only(core: Core, clock: FakeClock) -> None:
+    town = await make_town(core, citizens=1)
+    paid = []
+    for _ in range(2):
+        requested = await request(core, town.shop_id, town.citizen_cfs[0], 30_00)
+        code = await last_code_for(core, town.citizen_phones[0], requested.charge_id)
+        await confirm(core, town.shop_id, requested.charge_id, code)
+        paid.append(requested.charge_id)
+    async with core.uow() as uow:
+        assert await charges.refund_charge(uow, charge_id=paid[0], shop_id=town.shop_id,
+                                           now=core.now()) == 120_00
+        await uow.commit()
+    clock.advance(days=1)
+    async with core.uow() as uow:
+        with pytest.raises(NotAllowed):
+            await charges.refund_charge(uow, charge_id=paid[1], shop_id=town.shop_id, now=core.now())
+    assert await balance(core, town.municipality_id, town.citizen_ids[0]) == 120_00
+    await assert_ledger_ok(core, town.municipality_id)
+
+
+async def test_fifty_concurrent_confirms_pay_exactly_what_the_balance_allows(core: Core) -> None:
+    """Balance for exactly 10 charges, 50 charges confirmed at once: 10 paid, balance 0."""
+    town = await make_town(core, citizens=1)
+    pending = []
+    for _ in range(50):
+        requested = await request(core, town.shop_id, town.citizen_cfs[0], 15_00)
+        pending.append(
+            (requested.charge_id, await last_code_for(core, town.citizen_phones[0], requested.charge_id))
+        )
+
+    results = await asyncio.gather(
+        *(confirm(core, town.shop_id, charge_id, code) for charge_id, code in pending)
+    )
+
+    outcomes = [r.outcome for r in results]
+    assert outcomes.count(ConfirmOutcome.CONFIRMED) == 10
+    assert outcomes.count(ConfirmOutcome.INSUFFICIENT_FUNDS) == 40
+    assert await balance(core, town.municipality_id, town.citizen_ids[0]) == 0
+    async with core.uow() as uow:
+        check = await ledger.verify(uow, town.municipality_id)
+        total = await uow.session.scalar(select(func.sum(m.Account.balance_cents)))
+    assert check.ok and total == 0
+
+
+async def test_repeated_concurrent_confirm_of_one_charge_posts_once(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    requested = await request(core, town.shop_id, town.citizen_cfs[0], 7_00)
+    code = await last_code_for(core, town.citizen_phones[0], requested.charge_id)
+    results = await asyncio.gather(
+        *(confirm(core, town.shop_id, requested.charge_id, code) for _ in range(10))
+    )
+    assert [r.outcome for r in results].count(ConfirmOutcome.CONFIRMED) == 1
+    assert await balance(core, town.municipality_id, town.citizen_ids[0]) == 143_00
+
+
+async def test_unit_of_work_rolls_back_unless_committed(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    async with core.uow() as uow:
+        await charges.request_charge(
+            uow, shop_id=town.shop_id, citizen_reference=town.citizen_cfs[0], amount_cents=1_00,
+            requested_by="test", now=core.now(),
+        )
+    async with core.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(m.Charge)) == 0
