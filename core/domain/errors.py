@@ -8,7 +8,7 @@ class DomainError(Exception):
 
     code: str = "error"
 
-    def __init__(self, code: str | None = None, **params: object) -> None:
+    def __init__(self, code: str | None = None, /, **params: object) -> None:
         if code is not None:
             self.code = code
         self.params = params

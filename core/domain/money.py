@@ -13,7 +13,11 @@ _SPACES = re.compile(r"[\s\u00a0\u202f']+")
 # thousands with "." or "," and the other one as decimal separator.
 _PLAIN = re.compile(r"^(?P<int>\d+)(?:[.,](?P<dec>\d+))?$")
 _GROUPED_DOT = re.compile(r"^(?P<int>\d{1,3}(?:\.\d{3})+)(?:,(?P<dec>\d+))?$")
-_GROUPED_COMMA = re.compile(r"^(?P<int>\d{1,3}(?:,\d{3})+)(?:\.(?P<dec>\d+))?$")
+# English grouping needs a dot decimal part or two groups: a lone "12,345" is Italian
+# with too many decimals, not twelve thousand euro.
+_GROUPED_COMMA = re.compile(
+    r"^(?P<int>\d{1,3}(?:,\d{3}){2,})(?:\.(?P<dec>\d+))?$|^(?P<int1>\d{1,3},\d{3})\.(?P<dec1>\d+)$"
+)
 
 
 def parse_euro(text: str) -> Cents:
@@ -32,16 +36,20 @@ def parse_euro(text: str) -> Cents:
         cleaned = cleaned[1:]
     if not cleaned:
         raise InvalidAmount(raw, "empty")
-    for pattern, group_sep in ((_GROUPED_DOT, "."), (_GROUPED_COMMA, ",")):
-        match = pattern.match(cleaned)
-        if match:
-            return _to_cents(raw, match["int"].replace(group_sep, ""), match["dec"])
+    match = _GROUPED_DOT.match(cleaned)
+    if match:
+        return _to_cents(raw, match["int"].replace(".", ""), match["dec"])
+    match = _GROUPED_COMMA.match(cleaned)
+    if match:
+        integer = match["int"] or match["int1"]
+        return _to_cents(raw, integer.replace(",", ""), match["dec"] or match["dec1"])
     match = _PLAIN.match(cleaned)
     if not match:
         raise InvalidAmount(raw, "not_a_number")
     decimals = match["dec"]
-    # "1.234" is ambiguous: three digits after a single separator read as thousands.
-    if decimals is not None and len(decimals) == 3 and len(match["int"]) <= 3:
+    # "1.234" is ambiguous: in Italian a dot before three digits groups thousands.
+    # "12,345" is not: the comma is the decimal separator, and three decimals are refused.
+    if decimals is not None and len(decimals) == 3 and len(match["int"]) <= 3 and "." in cleaned:
         return _to_cents(raw, match["int"] + decimals, None)
     return _to_cents(raw, match["int"], decimals)
 

@@ -1,0 +1,122 @@
+"""The office's command line, end to end on a SQLite file (DESIGN §7 formats)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from buonispesa.cli import _register, app
+from tests.factories import make_cf
+
+_register()
+runner = CliRunner()
+
+HEADER = (
+    "codice_fiscale,phone,household_size,has_work_income,has_pension,liquidity_eur,"
+    "public_support_monthly_eur,rent_monthly_eur,submitted_at\n"
+)
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("BUONISPESA_DATABASE_URL", url)
+    return url
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def applications_csv(path: Path, rows: list[str]) -> Path:
+    path.write_text(HEADER + "".join(row + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def good_rows() -> list[str]:
+    return [
+        f"{make_cf(1)},+393331234567,4,false,false,1000.00,0.00,0.00,2026-04-01T09:00:00",
+        f"{make_cf(2)},,1,no,no,0,300.00,200.00,2026-04-01T10:00:00+02:00",
+        f"{make_cf(3)},,2,sì,no,0,0,0,2026-04-01T11:00:00",
+    ]
+
+
+def test_simulate_needs_no_database_and_writes_the_allocation_csv(tmp_path: Path) -> None:
+    source = applications_csv(tmp_path / "in.csv", good_rows())
+    code, output = invoke("admin", "simulate", "--applications", str(source), "--budget", "350",
+                          "--out", str(tmp_path / "out.csv"))
+    assert code == 0, output
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "out.csv").read_text())))
+    assert [r["protocol"] for r in rows] == ["1", "2", "3"]
+    assert [(r["list"], r["amount_eur"]) for r in rows] == [
+        ("1", "300.00"), ("2", "50.00"), ("excluded", "0.00")
+    ]
+    assert rows[1]["score"] == "100.00"
+    assert rows[2]["exclusion_reason"] == "work_income"
+
+
+def test_bad_csv_exits_2_naming_line_and_column(tmp_path: Path, database: str) -> None:
+    assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
+    assert invoke("admin", "window", "open", "BEL")[0] == 0
+    rows = good_rows()
+    rows[1] = rows[1].replace(",1,no,", ",zero,no,")
+    source = applications_csv(tmp_path / "bad.csv", rows)
+    code, output = invoke("admin", "applications", "import", "BEL", str(source))
+    assert code == 2
+    assert "line 3" in output and "household_size" in output
+    code, _ = invoke("admin", "applications", "export", "BEL", str(tmp_path / "export.csv"))
+    assert code == 0
+    assert (tmp_path / "export.csv").read_text().splitlines() == [HEADER.strip()]
+
+
+def test_import_allocate_approve_credit(tmp_path: Path, database: str) -> None:
+    assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
+    assert invoke("admin", "window", "open", "BEL", "--days", "4")[0] == 0
+    code, output = invoke("admin", "applications", "import", "BEL",
+                          str(applications_csv(tmp_path / "in.csv", good_rows())))
+    assert code == 0, output
+    assert "Imported 3" in output
+    code, output = invoke("admin", "approve", "BEL", "--budget", "350")
+    assert code == 2 and "window.still_open" in output
+    assert invoke("admin", "window", "close", "BEL")[0] == 0
+    code, output = invoke("admin", "allocate", "BEL", "--budget", "350,00",
+                          "--out", str(tmp_path / "alloc.csv"))
+    assert code == 0, output
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "alloc.csv").read_text())))
+    assert [r["protocol"] for r in rows] == ["BEL-2026-000001", "BEL-2026-000002", "BEL-2026-000003"]
+    assert invoke("admin", "approve", "BEL", "--budget", "350")[0] == 0
+    code, output = invoke("admin", "credit", "BEL")
+    assert code == 0 and "credited 350.00" in output
+    code, output = invoke("admin", "ledger", "check", "BEL")
+    assert code == 0 and "balanced" in output
+
+
+def test_policy_check(tmp_path: Path) -> None:
+    code, output = invoke("admin", "policy", "check", "core/policies/belforte.toml")
+    assert code == 0 and "valid" in output
+    broken = tmp_path / "broken.toml"
+    broken.write_text(
+        Path("core/policies/belforte.toml").read_text().replace('mode = "fill"', 'mode = "fil"')
+    )
+    code, output = invoke("admin", "policy", "check", str(broken))
+    assert code == 2 and "list2.mode" in output
+
+
+def test_bad_budget_and_unknown_municipality(database: str, tmp_path: Path) -> None:
+    code, output = invoke("admin", "approve", "XXX", "--budget", "12,345")
+    assert code == 2 and "--budget" in output
+    code, output = invoke("admin", "approve", "XXX", "--budget", "100")
+    assert code == 2 and "municipality.not_found" in output
+
+
+def test_demo_is_idempotent(database: str) -> None:
+    assert invoke("demo")[0] == 0
+    code, output = invoke("demo")
+    assert code == 0 and "already exists" in output
+    code, output = invoke("admin", "ledger", "check", "BEL")
+    assert code == 0, output

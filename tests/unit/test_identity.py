@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+
+from core.domain.errors import InvalidIdentifier
+from core.domain.identity import (
+    mask_phone,
+    normalize_codice_fiscale,
+    normalize_iban,
+    normalize_partita_iva,
+    normalize_phone,
+)
+
+
+def test_codice_fiscale_normalised_and_checked() -> None:
+    assert normalize_codice_fiscale(" rssmra85t10a562s ") == "RSSMRA85T10A562S"
+    # Omocodia: digits replaced by letters are still a valid code.
+    assert normalize_codice_fiscale("RSSMRA85T10A56NH") == "RSSMRA85T10A56NH"
+    with pytest.raises(InvalidIdentifier) as error:
+        normalize_codice_fiscale("RSSMRA85T10A562X")
+    assert error.value.code == "codice_fiscale.checksum"
+    with pytest.raises(InvalidIdentifier) as error:
+        normalize_codice_fiscale("RSSMRA85")
+    assert error.value.code == "codice_fiscale.length"
+
+
+def test_partita_iva_and_iban() -> None:
+    assert normalize_partita_iva("IT 00743110157") == "00743110157"
+    with pytest.raises(InvalidIdentifier):
+        normalize_partita_iva("00743110158")
+    assert normalize_iban("IT60 X054 2811 1010 0000 0123 456") == "IT60X0542811101000000123456"
+    with pytest.raises(InvalidIdentifier):
+        normalize_iban("IT61X0542811101000000123456")
+
+
+@pytest.mark.parametrize("raw", ["333 123 4567", "+39 333 1234567", "0039 3331234567"])
+def test_phone_to_e164(raw: str) -> None:
+    assert normalize_phone(raw) == "+393331234567"
+
+
+def test_bad_phone_and_mask() -> None:
+    with pytest.raises(InvalidIdentifier):
+        normalize_phone("12")
+    assert mask_phone("+393331234567").endswith("567")
+    assert "1234" not in mask_phone("+393331234567")
