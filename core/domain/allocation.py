@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from fractions import Fraction
+from typing import NoReturn
 
 from core.domain.money import format_plain
 from core.domain.policy import Policy
@@ -187,11 +189,15 @@ def _classify(
         full.append(0)
     if len(rows) != len(applications):
         # Equal rows would make the outcome depend on the input order.
-        raise ValueError("application rows must be unique (they are the final tie-break)")
+        counts = Counter(app.row for app in applications)
+        repeated = min(row for row, times in counts.items() if times > 1)
+        raise ValueError(
+            f"application rows must be unique (they are the final tie-break): {repeated} repeats"
+        )
     return reasons, full, list1, list2
 
 
-def _reject(app: ApplicationFacts) -> None:
+def _reject(app: ApplicationFacts) -> NoReturn:
     if app.household_size < 1:
         raise ValueError(
             f"application {app.ref!r}: household_size must be at least 1, got {app.household_size}"
@@ -200,6 +206,7 @@ def _reject(app: ApplicationFacts) -> None:
         value = getattr(app, field)
         if value < 0:
             raise ValueError(f"application {app.ref!r}: {field} must not be negative, got {value}")
+    raise AssertionError("called for valid facts")
 
 
 def _by_score(indices: list[int], applications: Sequence[ApplicationFacts]) -> list[int]:
