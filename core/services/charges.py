@@ -150,11 +150,10 @@ async def confirm_charge(
     The caller commits. A charge is paid at most once: the status moves from pending
     with a compare-and-set, and the citizen's debit is guarded in the same UPDATE
     that takes the money, so concurrent confirmations cannot overdraw."""
-    charge = await uow.charges.by_id(charge_id)
-    if charge is None or charge.shop_id != shop_id:
+    parties = await uow.charges.with_parties(charge_id)
+    if parties is None or parties[0].shop_id != shop_id:
         raise NotFound("charge.not_found")
-    municipality = await uow.municipalities.by_id(charge.municipality_id)
-    assert municipality is not None
+    charge, citizen, shop, municipality = parties
     policy = policy_of(municipality)
     status = ChargeStatus(charge.status)
     if status is ChargeStatus.CONFIRMED:
@@ -165,9 +164,6 @@ async def confirm_charge(
         now,
         policy.max_code_attempts,
     )
-    citizen = await uow.citizens.by_id(charge.citizen_id)
-    shop = await uow.shops.by_id(charge.shop_id)
-    assert citizen is not None and shop is not None
     if verdict.check is CodeCheck.NOT_PENDING:
         return ConfirmResult(ConfirmOutcome.NOT_PENDING, charge.id, charge.amount_cents)
     if verdict.check is CodeCheck.EXPIRED:
@@ -213,7 +209,7 @@ async def confirm_charge(
         )
         return ConfirmResult(outcome, charge.id, charge.amount_cents)
     try:
-        await ledger.post(
+        posted = await ledger.post(
             uow,
             municipality_id=charge.municipality_id,
             kind=PostingKind.PAYMENT,
@@ -229,8 +225,9 @@ async def confirm_charge(
             closed_reason="insufficient_funds",
         )
         return ConfirmResult(ConfirmOutcome.INSUFFICIENT_FUNDS, charge.id, charge.amount_cents)
-    shop.failed_charge_strikes = 0
-    balance = await ledger.citizen_balance(uow, charge.municipality_id, citizen.id)
+    if shop.failed_charge_strikes:
+        shop.failed_charge_strikes = 0
+    balance = posted.source_balance_cents
     notify_citizen(
         uow,
         citizen,

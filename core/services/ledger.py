@@ -11,6 +11,12 @@ from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
 
+@dataclass(frozen=True)
+class Posted:
+    posting: m.Posting  # flushed with the unit of work
+    source_balance_cents: int  # what is left on the paying account
+
+
 async def post(
     uow: UnitOfWork,
     *,
@@ -23,14 +29,16 @@ async def post(
     charge_id: int | None = None,
     allocation_id: int | None = None,
     settlement_id: int | None = None,
-) -> m.Posting:
+) -> Posted:
     """Move money in one posting. Raises InsufficientFunds (nothing written) on overdraft."""
     if amount_cents <= 0:
         raise ValueError("a posting moves a positive amount")
     from_kind, to_kind = ALLOWED_FLOWS[kind]
-    source = await uow.ledger.account(municipality_id, from_kind, from_owner)
-    target = await uow.ledger.account(municipality_id, to_kind, to_owner)
-    if not await uow.ledger.debit_guarded(source.id, amount_cents, may_go_negative(from_kind)):
+    source, target = await uow.ledger.pair(
+        municipality_id, (from_kind, from_owner), (to_kind, to_owner)
+    )
+    remaining = await uow.ledger.debit_guarded(source.id, amount_cents, may_go_negative(from_kind))
+    if remaining is None:
         balance = await uow.ledger.balance(source.id)
         raise InsufficientFunds(balance_cents=balance, amount_cents=amount_cents)
     await uow.ledger.credit(target.id, amount_cents)
@@ -46,8 +54,7 @@ async def post(
         settlement_id=settlement_id,
     )
     uow.session.add(posting)
-    await uow.session.flush()
-    return posting
+    return Posted(posting, remaining)
 
 
 async def citizen_balance(uow: UnitOfWork, municipality_id: int, citizen_id: int) -> int:

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.ledger import AccountKind
@@ -193,8 +193,36 @@ class LedgerRepository(_Repository):
             )
         )
 
-    async def debit_guarded(self, account_id: int, amount_cents: int, allow_negative: bool) -> bool:
-        """Take money out of an account in one statement; False when it would overdraw.
+    async def pair(
+        self, municipality_id: int, source: tuple[AccountKind, int], target: tuple[AccountKind, int]
+    ) -> tuple[m.Account, m.Account]:
+        """Both accounts of a posting in one query, creating any that does not exist yet."""
+        wanted = [source, target]
+        found = await self.session.scalars(
+            select(m.Account).where(
+                m.Account.municipality_id == municipality_id,
+                or_(
+                    *(
+                        and_(m.Account.kind == kind.value, m.Account.owner_id == owner)
+                        for kind, owner in wanted
+                    )
+                ),
+            )
+        )
+        by_key = {(a.kind, a.owner_id): a for a in found}
+        accounts = []
+        for kind, owner in wanted:
+            account = by_key.get((kind.value, owner))
+            if account is None:
+                account = await self.account(municipality_id, kind, owner)
+            accounts.append(account)
+        return accounts[0], accounts[1]
+
+    async def debit_guarded(
+        self, account_id: int, amount_cents: int, allow_negative: bool
+    ) -> int | None:
+        """Take money out of an account in one statement: the new balance, or None when it
+        would overdraw.
 
         The guard lives in the UPDATE itself, so concurrent payments serialise on the
         row and none can read a stale balance."""
@@ -202,11 +230,13 @@ class LedgerRepository(_Repository):
             update(m.Account)
             .where(m.Account.id == account_id)
             .values(balance_cents=m.Account.balance_cents - amount_cents)
+            .returning(m.Account.balance_cents)
         )
         if not allow_negative:
             statement = statement.where(m.Account.balance_cents >= amount_cents)
         result = await self.session.execute(statement.execution_options(synchronize_session=False))
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        balance = result.scalar_one_or_none()
+        return None if balance is None else int(balance)
 
     async def credit(self, account_id: int, amount_cents: int) -> None:
         await self.session.execute(
@@ -319,6 +349,21 @@ class ShopRepository(_Repository):
 class ChargeRepository(_Repository):
     async def by_id(self, charge_id: int) -> m.Charge | None:
         return await self.session.get(m.Charge, charge_id)
+
+    async def with_parties(
+        self, charge_id: int
+    ) -> tuple[m.Charge, m.Citizen, m.Shop, m.Municipality] | None:
+        """A charge with everyone it involves, in one query (the payment hot path)."""
+        row = (
+            await self.session.execute(
+                select(m.Charge, m.Citizen, m.Shop, m.Municipality)
+                .join(m.Citizen, m.Citizen.id == m.Charge.citizen_id)
+                .join(m.Shop, m.Shop.id == m.Charge.shop_id)
+                .join(m.Municipality, m.Municipality.id == m.Charge.municipality_id)
+                .where(m.Charge.id == charge_id)
+            )
+        ).first()
+        return None if row is None else (row[0], row[1], row[2], row[3])
 
     async def mark(self, charge_id: int, from_status: str, **values: object) -> bool:
         """Compare-and-set on the status: the one place a charge changes state."""

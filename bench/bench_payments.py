@@ -1,0 +1,163 @@
+"""Confirmed payments per second through the service layer on SQLite, against raw sqlite3.
+
+Both sides start from byte-identical copies of one database holding the same
+pending charges. The service side runs `charges.confirm_charge` in a unit of
+work per payment (code check, compare-and-set, guarded debit, posting, receipt
+in the outbox, commit). The baseline runs the same SQL statements with the
+standard library's sqlite3, one transaction per payment, same pragmas.
+Target: ratio >= 0.33.
+
+    python bench/bench_payments.py [--payments 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.bootstrap import Core  # noqa: E402
+from core.domain.messages import reply_from_json  # noqa: E402
+from core.services import charges  # noqa: E402
+from core.storage.engine import make_engine  # noqa: E402
+from core.storage.migrate import migrate  # noqa: E402
+from tests.factories import make_town  # noqa: E402
+
+TARGET = 0.33
+PER_CITIZEN = 10  # charges of 1 € per citizen; each has 150 €
+
+
+async def seed(path: Path, payments: int, now: datetime) -> list[tuple[int, str]]:
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    await migrate(engine)
+    core = Core(engine=engine, clock=lambda: now)
+    town = await make_town(core, citizens=payments // PER_CITIZEN, budget_cents=10**12)
+    pending: list[tuple[int, str]] = []
+    async with core.uow() as uow:
+        for cf in town.citizen_cfs:
+            for _ in range(PER_CITIZEN):
+                requested = await charges.request_charge(
+                    uow, shop_id=town.shop_id, citizen_reference=cf, amount_cents=100,
+                    requested_by="bench", now=now,
+                )
+                pending.append((requested.charge_id, ""))
+        await uow.commit()
+    async with core.uow() as uow:
+        codes = {}
+        for message in await uow.outbox.due("sms", now + timedelta(days=1), 10**9, lock=False):
+            if message.charge_id is not None:
+                codes[message.charge_id] = str(reply_from_json(message.payload).texts[0].params["code"])
+    await core.close()
+    return [(charge_id, codes[charge_id]) for charge_id, _ in pending]
+
+
+async def run_service(path: Path, pending: list[tuple[int, str]], shop_id: int, now: datetime) -> float:
+    core = Core(engine=make_engine(f"sqlite+aiosqlite:///{path}"), clock=lambda: now)
+    start = time.perf_counter()
+    for charge_id, code in pending:
+        async with core.uow() as uow:
+            result = await charges.confirm_charge(
+                uow, charge_id=charge_id, shop_id=shop_id, typed_code=code, now=now
+            )
+            await uow.commit()
+        assert result.outcome is charges.ConfirmOutcome.CONFIRMED, result
+    elapsed = time.perf_counter() - start
+    await core.close()
+    return elapsed
+
+
+def run_raw(path: Path, pending: list[tuple[int, str]], shop_id: int, now: datetime) -> float:
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA foreign_keys=ON")
+    stamp = now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    start = time.perf_counter()
+    for charge_id, _code in pending:
+        # The statements the service emits for one confirmation, in its order.
+        db.execute("BEGIN IMMEDIATE")
+        row = db.execute(
+            "SELECT charges.*, citizens.*, shops.*, municipalities.* FROM charges "
+            "JOIN citizens ON citizens.id = charges.citizen_id "
+            "JOIN shops ON shops.id = charges.shop_id "
+            "JOIN municipalities ON municipalities.id = charges.municipality_id "
+            "WHERE charges.id = ?",
+            (charge_id,),
+        ).fetchone()
+        municipality_id, citizen_id, amount = row[1], row[3], row[4]
+        changed = db.execute(
+            "UPDATE charges SET status = 'confirmed', confirmed_at = ? "
+            "WHERE id = ? AND status = 'pending'",
+            (stamp, charge_id),
+        ).rowcount
+        assert changed == 1
+        accounts = dict(
+            db.execute(
+                "SELECT kind, id FROM accounts WHERE municipality_id = ? AND "
+                "((kind = 'citizen' AND owner_id = ?) OR (kind = 'shop' AND owner_id = ?))",
+                (municipality_id, citizen_id, shop_id),
+            ).fetchall()
+        )
+        left = db.execute(
+            "UPDATE accounts SET balance_cents = balance_cents - ? "
+            "WHERE id = ? AND balance_cents >= ? RETURNING balance_cents",
+            (amount, accounts["citizen"], amount),
+        ).fetchone()
+        assert left is not None
+        db.execute(
+            "UPDATE accounts SET balance_cents = balance_cents + ? WHERE id = ?",
+            (amount, accounts["shop"]),
+        )
+        db.execute(
+            "INSERT INTO outbox (municipality_id, channel, address, language, payload, status, "
+            "attempts, next_attempt_at, created_at, charge_id) "
+            "VALUES (?, 'sms', ?, 'it', ?, 'pending', 0, ?, ?, ?)",
+            (municipality_id, "+390000000000", json.dumps({"texts": []}), stamp, stamp, charge_id),
+        )
+        db.execute(
+            "INSERT INTO postings (municipality_id, kind, from_account_id, to_account_id, "
+            "amount_cents, created_at, charge_id) VALUES (?, 'payment', ?, ?, ?, ?, ?)",
+            (municipality_id, accounts["citizen"], accounts["shop"], amount, stamp, charge_id),
+        )
+        db.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    db.close()
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--payments", type=int, default=2000)
+    args = parser.parse_args()
+    now = datetime(2026, 4, 6, 9, 0, tzinfo=UTC)
+    with tempfile.TemporaryDirectory() as folder:
+        seeded = Path(folder) / "seeded.sqlite3"
+        pending = asyncio.run(seed(seeded, args.payments, now))
+        service_db, raw_db = Path(folder) / "service.sqlite3", Path(folder) / "raw.sqlite3"
+        for target in (service_db, raw_db):
+            shutil.copyfile(seeded, target)
+        shop_id = 1
+        raw_seconds = run_raw(raw_db, pending, shop_id, now)
+        service_seconds = asyncio.run(run_service(service_db, pending, shop_id, now))
+    service_rate = len(pending) / service_seconds
+    raw_rate = len(pending) / raw_seconds
+    ratio = service_rate / raw_rate
+    print(f"payments confirmed: {len(pending):,} on SQLite (WAL, synchronous=FULL: one fsync per payment on both sides)")
+    print(f"raw sqlite3, same SQL:       {raw_rate:10,.0f} payments/s")
+    print(f"service layer (async ORM):   {service_rate:10,.0f} payments/s")
+    verdict = "PASS" if ratio >= TARGET else "FAIL"
+    print(f"{verdict}: ratio {ratio:.2f} (target >= {TARGET})")
+    return 0 if verdict == "PASS" else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
