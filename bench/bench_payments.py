@@ -25,12 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.bootstrap import Core  # noqa: E402
-from core.domain.messages import reply_from_json  # noqa: E402
-from core.services import charges  # noqa: E402
-from core.storage.engine import make_engine  # noqa: E402
-from core.storage.migrate import migrate  # noqa: E402
-from tests.factories import make_town  # noqa: E402
+from core.bootstrap import Core
+from core.domain.messages import reply_from_json
+from core.services import charges
+from core.storage.engine import make_engine
+from core.storage.migrate import migrate
+from tests.factories import make_town
 
 TARGET = 0.33
 PER_CITIZEN = 10  # charges of 1 € per citizen; each has 150 €
@@ -46,8 +46,12 @@ async def seed(path: Path, payments: int, now: datetime) -> list[tuple[int, str]
         for cf in town.citizen_cfs:
             for _ in range(PER_CITIZEN):
                 requested = await charges.request_charge(
-                    uow, shop_id=town.shop_id, citizen_reference=cf, amount_cents=100,
-                    requested_by="bench", now=now,
+                    uow,
+                    shop_id=town.shop_id,
+                    citizen_reference=cf,
+                    amount_cents=100,
+                    requested_by="bench",
+                    now=now,
                 )
                 pending.append((requested.charge_id, ""))
         await uow.commit()
@@ -55,12 +59,16 @@ async def seed(path: Path, payments: int, now: datetime) -> list[tuple[int, str]
         codes = {}
         for message in await uow.outbox.due("sms", now + timedelta(days=1), 10**9, lock=False):
             if message.charge_id is not None:
-                codes[message.charge_id] = str(reply_from_json(message.payload).texts[0].params["code"])
+                codes[message.charge_id] = str(
+                    reply_from_json(message.payload).texts[0].params["code"]
+                )
     await core.close()
     return [(charge_id, codes[charge_id]) for charge_id, _ in pending]
 
 
-async def run_service(path: Path, pending: list[tuple[int, str]], shop_id: int, now: datetime) -> float:
+async def run_service(
+    path: Path, pending: list[tuple[int, str]], shop_id: int, now: datetime
+) -> float:
     core = Core(engine=make_engine(f"sqlite+aiosqlite:///{path}"), clock=lambda: now)
     start = time.perf_counter()
     for charge_id, code in pending:
@@ -151,7 +159,10 @@ def main() -> int:
     service_rate = len(pending) / service_seconds
     raw_rate = len(pending) / raw_seconds
     ratio = service_rate / raw_rate
-    print(f"payments confirmed: {len(pending):,} on SQLite (WAL, synchronous=FULL: one fsync per payment on both sides)")
+    print(
+        f"payments confirmed: {len(pending):,} on SQLite "
+        "(WAL, synchronous=FULL: one fsync per payment on both sides)"
+    )
     print(f"raw sqlite3, same SQL:       {raw_rate:10,.0f} payments/s")
     print(f"service layer (async ORM):   {service_rate:10,.0f} payments/s")
     verdict = "PASS" if ratio >= TARGET else "FAIL"

@@ -59,14 +59,42 @@ DEMO_CITIZENS = (
 
 # Real streets of the town, positions on its map.
 DEMO_SHOPS = (
-    ("Alimentari Da Rita", _partita_iva("0074311015"), ShopCategory.GROCERY, "Via Roma 12", 43.16412, 13.23851,
-     "+393331000101"),
-    ("Forno Chienti", _partita_iva("0048841001"), ShopCategory.BAKERY, "Piazza Umberto I 3", 43.16361, 13.23972,
-     "+393331000102"),
-    ("Macelleria Paoletti", _partita_iva("0111460100"), ShopCategory.BUTCHER, "Via Garibaldi 40", 43.16250,
-     13.24130, "+393331000103"),
-    ("Farmacia Comunale", _partita_iva("0205033054"), ShopCategory.PHARMACY, "Via Vittorio Veneto 5", 43.16580,
-     13.23600, "+393331000104"),
+    (
+        "Alimentari Da Rita",
+        _partita_iva("0074311015"),
+        ShopCategory.GROCERY,
+        "Via Roma 12",
+        43.16412,
+        13.23851,
+        "+393331000101",
+    ),
+    (
+        "Forno Chienti",
+        _partita_iva("0048841001"),
+        ShopCategory.BAKERY,
+        "Piazza Umberto I 3",
+        43.16361,
+        13.23972,
+        "+393331000102",
+    ),
+    (
+        "Macelleria Paoletti",
+        _partita_iva("0111460100"),
+        ShopCategory.BUTCHER,
+        "Via Garibaldi 40",
+        43.16250,
+        13.24130,
+        "+393331000103",
+    ),
+    (
+        "Farmacia Comunale",
+        _partita_iva("0205033054"),
+        ShopCategory.PHARMACY,
+        "Via Vittorio Veneto 5",
+        43.16580,
+        13.23600,
+        "+393331000104",
+    ),
 )
 DEMO_SHOP_IBAN = "IT40S0542811101000000123456"
 
@@ -78,14 +106,20 @@ async def seed_demo(core: Core, now: datetime | None = None) -> bool:
         if await uow.municipalities.by_code(DEMO_CODE) is not None:
             return False
         town = await municipalities.add_municipality(
-            uow, code=DEMO_CODE, name=DEMO_NAME, now=now, sms_number=DEMO_SMS_NUMBER,
+            uow,
+            code=DEMO_CODE,
+            name=DEMO_NAME,
+            now=now,
+            sms_number=DEMO_SMS_NUMBER,
             iban=DEMO_IBAN,
         )
         for name, vat, category, address, lat, lon, phone in DEMO_SHOPS:
             shop = await register_shop(
                 uow,
                 town.id,
-                ShopInput(name, vat, category, address, DEMO_NAME, "62020", lat, lon, DEMO_SHOP_IBAN),
+                ShopInput(
+                    name, vat, category, address, DEMO_NAME, "62020", lat, lon, DEMO_SHOP_IBAN
+                ),
                 owner_channel="sms",
                 owner_address=phone,
                 now=now,
@@ -93,8 +127,9 @@ async def seed_demo(core: Core, now: datetime | None = None) -> bool:
             await approve_shop(uow, town.id, shop.id, now)
             # The same person at the till may also use the terminal demo (`buonispesa chat`).
             uow.session.add(
-                m.ShopMember(shop_id=shop.id, channel="terminal", address=phone, role="owner",
-                             created_at=now)
+                m.ShopMember(
+                    shop_id=shop.id, channel="terminal", address=phone, role="owner", created_at=now
+                )
             )
         # A first round, already closed, allocated and credited: citizens have balances.
         first_opened = now - timedelta(days=10)
@@ -120,8 +155,9 @@ async def seed_demo(core: Core, now: datetime | None = None) -> bool:
         await allocation.credit(uow, town, now - timedelta(days=5))
         # The demo's notices are history, not news: do not send them when serve starts.
         await uow.session.execute(
-            update(m.OutboxMessage).where(m.OutboxMessage.status == "pending").values(status="sent",
-                                                                                       sent_at=now)
+            update(m.OutboxMessage)
+            .where(m.OutboxMessage.status == "pending")
+            .values(status="sent", sent_at=now)
         )
         # A second window, open now, so that new applications can be tried.
         await municipalities.open_window(uow, town, now)

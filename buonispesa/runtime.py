@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.bootstrap import Core, open_core
 from buonispesa.settings import Settings
+from core.bootstrap import Core, open_core
 
 
 async def core_from_settings(settings: Settings, run_migrations: bool = True) -> Core:

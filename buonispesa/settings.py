@@ -40,7 +40,9 @@ class Settings(BaseSettings):
     @classmethod
     def _database(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("must be sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB")
+            raise ValueError(
+                "must be sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB"
+            )
         return value
 
 

@@ -20,7 +20,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
-from core.domain.messages import Day, Distance, Money, Moment, Param, Text
+from core.domain.messages import Day, Distance, Moment, Money, Param, Text
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -42,7 +42,9 @@ def translations(language: str) -> gettext.NullTranslations:
     lang = supported(language)
     base = LOCALES_DIR / lang / "LC_MESSAGES"
     po_path, mo_path = base / f"{DOMAIN}.po", base / f"{DOMAIN}.mo"
-    if mo_path.exists() and (not po_path.exists() or mo_path.stat().st_mtime >= po_path.stat().st_mtime):
+    if mo_path.exists() and (
+        not po_path.exists() or mo_path.stat().st_mtime >= po_path.stat().st_mtime
+    ):
         with mo_path.open("rb") as handle:
             return gettext.GNUTranslations(handle)
     if po_path.exists():
@@ -80,7 +82,9 @@ def format_param(value: Param, language: str) -> str:
     if isinstance(value, Day):
         return str(format_date(value.value, format="short", locale=locale))
     if isinstance(value, Moment):
-        return str(format_datetime(value.value, format="short", tzinfo=ZoneInfo(TIMEZONE), locale=locale))
+        return str(
+            format_datetime(value.value, format="short", tzinfo=ZoneInfo(TIMEZONE), locale=locale)
+        )
     if isinstance(value, int):
         return str(format_decimal(value, locale=locale))
     return value

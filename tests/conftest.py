@@ -77,7 +77,7 @@ def postgres_template() -> Iterator[str]:
     name = f"bsp_tmpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
         asyncio.run(_pg_execute(PG_ADMIN_URL, f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         pytest.skip(f"PostgreSQL unreachable at {PG_ADMIN_URL}: {exc}")
     except Exception as exc:  # asyncpg's own errors: auth, missing database
         pytest.skip(f"PostgreSQL unusable at {PG_ADMIN_URL}: {exc}")

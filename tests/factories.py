@@ -57,17 +57,23 @@ async def make_town(
     now = core.now()
     async with core.uow() as uow:
         town = await municipalities.add_municipality(
-            uow, code=code, name="Testville", now=now - timedelta(days=10),
-            policy_toml=policy_toml, iban="IT60X0542811101000000123456",
+            uow,
+            code=code,
+            name="Testville",
+            now=now - timedelta(days=10),
+            policy_toml=policy_toml,
+            iban="IT60X0542811101000000123456",
         )
         await municipalities.open_window(uow, town, now - timedelta(days=10), days=4)
         cfs, phones = [], []
         for index in range(citizens):
             cf, phone = make_cf(index), f"+39333{2000000 + index:07d}"
             await submit_application(
-                uow, town,
+                uow,
+                town,
                 ApplicationInput(cf, phone, household_size, False, False, 0, 0, 0),
-                source="paper", now=now - timedelta(days=9, minutes=-index),
+                source="paper",
+                now=now - timedelta(days=9, minutes=-index),
             )
             cfs.append(cf)
             phones.append(phone)
@@ -75,15 +81,25 @@ async def make_town(
         await allocation.credit(uow, town, now - timedelta(days=5))
         shop_phone = "+393339999999"
         shop = await register_shop(
-            uow, town.id,
-            ShopInput("Alimentari Test", make_partita_iva(1), ShopCategory.GROCERY, "Via Roma 1",
-                      "Testville", "62020", 43.16, 13.24, "IT40S0542811101000000123456"),
-            owner_channel="sms", owner_address=shop_phone, now=now,
+            uow,
+            town.id,
+            ShopInput(
+                "Alimentari Test",
+                make_partita_iva(1),
+                ShopCategory.GROCERY,
+                "Via Roma 1",
+                "Testville",
+                "62020",
+                43.16,
+                13.24,
+                "IT40S0542811101000000123456",
+            ),
+            owner_channel="sms",
+            owner_address=shop_phone,
+            now=now,
         )
         await approve_shop(uow, town.id, shop.id, now)
-        ids = [
-            c.id for c in [await uow.citizens.by_codice_fiscale(town.id, cf) for cf in cfs] if c
-        ]
+        ids = [c.id for c in [await uow.citizens.by_codice_fiscale(town.id, cf) for cf in cfs] if c]
         await uow.commit()
         return Town(town.id, town.code, ids, cfs, phones, shop.id, shop_phone)
 

@@ -31,12 +31,17 @@ from core.services import allocation, applications, ledger, municipalities, shop
 from core.services.applications import ApplicationInput
 
 out = Console()
-admin = typer.Typer(help="The office's commands: municipalities, windows, allocation, shops.",
-                    no_args_is_help=True)
-municipality_app = typer.Typer(help="Municipalities served by this installation.", no_args_is_help=True)
+admin = typer.Typer(
+    help="The office's commands: municipalities, windows, allocation, shops.", no_args_is_help=True
+)
+municipality_app = typer.Typer(
+    help="Municipalities served by this installation.", no_args_is_help=True
+)
 policy_app = typer.Typer(help="Eligibility and allocation rules (TOML).", no_args_is_help=True)
 window_app = typer.Typer(help="The application window.", no_args_is_help=True)
-applications_app = typer.Typer(help="Applications: import paper ones, export all.", no_args_is_help=True)
+applications_app = typer.Typer(
+    help="Applications: import paper ones, export all.", no_args_is_help=True
+)
 shops_app = typer.Typer(help="Shops: list and approve.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 app.add_typer(admin, name="admin")
@@ -129,8 +134,14 @@ def municipality_add(
     async def work(core: Core) -> None:
         async with core.uow() as uow:
             town = await municipalities.add_municipality(
-                uow, code=code, name=name, now=core.now(), policy_toml=policy_text,
-                sms_number=sms_number, iban=iban, bic=bic,
+                uow,
+                code=code,
+                name=name,
+                now=core.now(),
+                policy_toml=policy_text,
+                sms_number=sms_number,
+                iban=iban,
+                bic=bic,
             )
             await uow.commit()
             out.print(f"Added municipality {town.code} ({town.name}).")
@@ -146,8 +157,9 @@ def municipality_list() -> None:
         async with core.uow() as uow:
             table = Table("code", "name", "sms number", "policy")
             for town in await uow.municipalities.all():
-                table.add_row(town.code, town.name, town.sms_number or "",
-                              municipalities.policy_of(town).name)
+                table.add_row(
+                    town.code, town.name, town.sms_number or "", municipalities.policy_of(town).name
+                )
             out.print(table)
 
     run_with_core(work)
@@ -164,10 +176,15 @@ def policy_check(file: Path) -> None:
     sizes = max(len(policy.amounts_by_size_cents), len(policy.liquidity_thresholds_cents))
     for size in range(1, sizes + 1):
         plus = "+" if size == sizes else ""
-        table.add_row(f"{size}{plus}", format_plain(policy.full_amount_cents(size)),
-                      format_plain(policy.liquidity_threshold_cents(size)))
-    out.print(f"[green]{file}: valid[/green] — {policy.name}, list 2 mode {policy.list2_mode}, "
-              f"window {policy.application_window_days} days")
+        table.add_row(
+            f"{size}{plus}",
+            format_plain(policy.full_amount_cents(size)),
+            format_plain(policy.liquidity_threshold_cents(size)),
+        )
+    out.print(
+        f"[green]{file}: valid[/green] — {policy.name}, list 2 mode {policy.list2_mode}, "
+        f"window {policy.application_window_days} days"
+    )
     out.print(table)
 
 
@@ -183,8 +200,10 @@ def window_open(code: str, days: Annotated[int | None, typer.Option(min=1)] = No
             town = await municipalities.require(uow, code)
             round_ = await municipalities.open_window(uow, town, core.now(), days)
             await uow.commit()
-            out.print(f"{town.code}: window {round_.number} open until "
-                      f"{round_.closes_at:%Y-%m-%d %H:%M} UTC.")
+            out.print(
+                f"{town.code}: window {round_.number} open until "
+                f"{round_.closes_at:%Y-%m-%d %H:%M} UTC."
+            )
 
     run_with_core(work)
 
@@ -215,7 +234,10 @@ def applications_import(code: str, file: Path) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             if await municipalities.current_round(uow, town.id) is None:
-                fail(f"{town.code} has no application window yet: run 'admin window open {town.code}'")
+                fail(
+                    f"{town.code} has no application window yet: "
+                    f"run 'admin window open {town.code}'"
+                )
             inputs = [
                 (
                     ApplicationInput(
@@ -251,7 +273,7 @@ def applications_import(code: str, file: Path) -> None:
 def applications_export(code: str, file: Path) -> None:
     """Export the current round's applications as CSV (DESIGN §7 columns)."""
 
-    async def work(core: Core) -> None:
+    async def work(core: Core) -> list[ApplicationRow]:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             round_ = await municipalities.current_round(uow, town.id)
@@ -270,10 +292,11 @@ def applications_export(code: str, file: Path) -> None:
                 )
                 for app_, citizen in pairs
             ]
-            file.write_text(write_applications_csv(rows), encoding="utf-8")
-            out.print(f"Wrote {len(rows)} application(s) to {file}.")
+        return rows
 
-    run_with_core(work)
+    rows = run_with_core(work)
+    file.write_text(write_applications_csv(rows), encoding="utf-8")
+    out.print(f"Wrote {len(rows)} application(s) to {file}.")
 
 
 # allocation --------------------------------------------------------------------------
@@ -307,8 +330,10 @@ def _summary(lines: Sequence[AllocationLine], budget: int) -> None:
     total = sum(x.amount_cents for x in lines)
     table.add_row("total", str(len(lines)), format_plain(total))
     out.print(table)
-    out.print(f"Budget {format_plain(budget)} €, allocated {format_plain(total)} €, "
-              f"left {format_plain(budget - total)} €.")
+    out.print(
+        f"Budget {format_plain(budget)} €, allocated {format_plain(total)} €, "
+        f"left {format_plain(budget - total)} €."
+    )
 
 
 @admin.command("allocate")
@@ -345,7 +370,9 @@ def approve(code: str, budget: Annotated[str, typer.Option(help="Budget in euro"
             record, result = await allocation.approve(uow, town, cents, core.now())
             await uow.commit()
         _summary([item.line for item in result], cents)
-        out.print(f"{code.upper()}: tranche {record.tranche} approved. Run 'admin credit {code.upper()}'.")
+        out.print(
+            f"{code.upper()}: tranche {record.tranche} approved. Run 'admin credit {code.upper()}'."
+        )
 
     run_with_core(work)
 
@@ -365,8 +392,10 @@ def credit(code: str) -> None:
 
                 result = await allocation.credit(uow, town, core.now(), progress=step)
             await uow.commit()
-        out.print(f"Tranche {result.tranche}: credited {format_plain(result.total_cents)} € to "
-                  f"{result.citizens} household(s); notices queued.")
+        out.print(
+            f"Tranche {result.tranche}: credited {format_plain(result.total_cents)} € to "
+            f"{result.citizens} household(s); notices queued."
+        )
 
     run_with_core(work)
 
@@ -389,9 +418,15 @@ def shops_list(
                 if status and shop.status != status:
                     continue
                 owed = await ledger.shop_balance(uow, town.id, shop.id)
-                table.add_row(str(shop.id), shop.name, shop.vat_number, shop.category,
-                              f"{shop.address}, {shop.postcode} {shop.town}", shop.status,
-                              format_plain(owed))
+                table.add_row(
+                    str(shop.id),
+                    shop.name,
+                    shop.vat_number,
+                    shop.category,
+                    f"{shop.address}, {shop.postcode} {shop.town}",
+                    shop.status,
+                    format_plain(owed),
+                )
             out.print(table)
 
     run_with_core(work)
@@ -424,4 +459,3 @@ def ledger_check(code: str) -> None:
         out.print(f"[green]Ledger balanced[/green]: {check.accounts} accounts, sum 0.")
 
     run_with_core(work)
-

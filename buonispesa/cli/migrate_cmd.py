@@ -21,7 +21,9 @@ def migrate() -> None:
         await core.close()
 
     asyncio.run(_run())
-    Console(stderr=True).print(f"[green]Database is up to date[/green] ({_safe(settings.database_url)})")
+    Console(stderr=True).print(
+        f"[green]Database is up to date[/green] ({_safe(settings.database_url)})"
+    )
 
 
 def _safe(url: str) -> str:

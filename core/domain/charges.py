@@ -63,7 +63,9 @@ def check_code(charge: ChargeView, typed: str, now: datetime, max_attempts: int)
     return CodeVerdict(CodeCheck.WRONG, attempts, max_attempts - attempts)
 
 
-def can_refund(status: ChargeStatus, confirmed_at: datetime | None, now: datetime, tz_day: str) -> bool:
+def can_refund(
+    status: ChargeStatus, confirmed_at: datetime | None, now: datetime, tz_day: str
+) -> bool:
     """A payment can be refunded on the same calendar day (in the municipality's time zone)."""
     if status is not ChargeStatus.CONFIRMED or confirmed_at is None:
         return False

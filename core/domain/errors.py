@@ -4,7 +4,9 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base of every error the core raises on purpose. `code` is stable; `params` fill the message."""
+    """Base of every error the core raises on purpose.
+
+    `code` is stable (channels translate it); `params` fill the message."""
 
     code: str = "error"
 

@@ -61,7 +61,9 @@ def check_transfer(transfer: Transfer, from_balance_cents: int) -> None:
     if (transfer.from_kind, transfer.to_kind) != allowed:
         raise ValueError(f"{transfer.kind} must move money {allowed[0]} -> {allowed[1]}")
     if not may_go_negative(transfer.from_kind) and from_balance_cents < transfer.amount_cents:
-        raise InsufficientFunds(balance_cents=from_balance_cents, amount_cents=transfer.amount_cents)
+        raise InsufficientFunds(
+            balance_cents=from_balance_cents, amount_cents=transfer.amount_cents
+        )
 
 
 def balance_of(account_id: int, postings: list[tuple[int, int, int]]) -> int:

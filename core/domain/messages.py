@@ -91,8 +91,12 @@ class Reply:
     sensitive: bool = False
 
     @staticmethod
-    def of(*texts: Text, options: tuple[Option, ...] = (), request: Request | None = None,
-           sensitive: bool = False) -> Reply:
+    def of(
+        *texts: Text,
+        options: tuple[Option, ...] = (),
+        request: Request | None = None,
+        sensitive: bool = False,
+    ) -> Reply:
         return Reply(texts=tuple(texts), options=options, request=request, sensitive=sensitive)
 
 
@@ -128,8 +132,10 @@ def _param_from_json(value: Any) -> Param:
 
 
 def text_to_json(text: Text) -> dict[str, Any]:
-    data: dict[str, Any] = {"msgid": text.msgid,
-                            "params": {k: _param_to_json(v) for k, v in text.params.items()}}
+    data: dict[str, Any] = {
+        "msgid": text.msgid,
+        "params": {k: _param_to_json(v) for k, v in text.params.items()},
+    }
     if text.plural is not None:
         data["plural"] = text.plural
         data["count"] = text.count
@@ -166,7 +172,9 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
     document = data.get("document")
     return Reply(
         texts=tuple(text_from_json(x) for x in data["texts"]),
-        options=tuple(Option(o["key"], text_from_json(o["label"])) for o in data.get("options", [])),
+        options=tuple(
+            Option(o["key"], text_from_json(o["label"])) for o in data.get("options", [])
+        ),
         request=data.get("request"),
         pin=MapPin(float(pin[0]), float(pin[1]), str(pin[2]), str(pin[3])) if pin else None,
         document=DocumentRef(document["kind"], document["ref"]) if document else None,

@@ -71,7 +71,7 @@ def format_plain(cents: Cents) -> str:
 
 
 def parse_plain(text: str) -> Cents:
-    """Parse the machine format written by format_plain (CSV, TOML): digits, optional dot decimals."""
+    """Parse the machine format of format_plain (CSV, TOML): digits, optional dot decimals."""
     raw = text.strip()
     match = re.fullmatch(r"(?P<int>\d+)(?:\.(?P<dec>\d{1,2}))?", raw)
     if not match:

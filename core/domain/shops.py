@@ -41,7 +41,9 @@ def parse_category(word: str) -> ShopCategory | None:
     import unicodedata
 
     plain = "".join(
-        ch for ch in unicodedata.normalize("NFKD", word.strip().lower()) if not unicodedata.combining(ch)
+        ch
+        for ch in unicodedata.normalize("NFKD", word.strip().lower())
+        if not unicodedata.combining(ch)
     )
     if plain in ShopCategory.__members__.values():
         return ShopCategory(plain)

@@ -52,7 +52,9 @@ async def simulate(
         if app.revoked_at is None
     ]
     lines = allocate(
-        [facts_of(app, row) for row, (app, _) in enumerate(pairs)], policy_of(municipality), budget_cents
+        [facts_of(app, row) for row, (app, _) in enumerate(pairs)],
+        policy_of(municipality),
+        budget_cents,
     )
     return [
         AllocatedApplication(app.protocol, citizen.codice_fiscale, app.id, line)
@@ -88,7 +90,9 @@ async def approve(
             application_id=item.application_id,
             assignment=item.line.assignment.value,
             score_text=item.line.score_text,
-            exclusion_reason=item.line.exclusion_reason.value if item.line.exclusion_reason else None,
+            exclusion_reason=item.line.exclusion_reason.value
+            if item.line.exclusion_reason
+            else None,
             full_amount_cents=item.line.full_amount_cents,
             amount_cents=item.line.amount_cents,
         )

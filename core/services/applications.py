@@ -120,7 +120,11 @@ async def submit_application(
 
 
 async def edit_application(
-    uow: UnitOfWork, municipality: m.Municipality, protocol: str, data: ApplicationInput, now: datetime
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    protocol: str,
+    data: ApplicationInput,
+    now: datetime,
 ) -> m.Application:
     """Change the answers of an application while its window is still open."""
     data.validate()

@@ -37,7 +37,9 @@ async def find_citizen(uow: UnitOfWork, municipality_id: int, reference: str) ->
     text = reference.strip()
     citizen: m.Citizen | None = None
     if looks_like_codice_fiscale(text):
-        citizen = await uow.citizens.by_codice_fiscale(municipality_id, normalize_codice_fiscale(text))
+        citizen = await uow.citizens.by_codice_fiscale(
+            municipality_id, normalize_codice_fiscale(text)
+        )
     elif sum(ch.isdigit() for ch in text) >= 6 and text.lstrip("+").replace(" ", "").isdigit():
         citizen = await uow.citizens.by_phone(municipality_id, normalize_phone(text))
     else:
@@ -70,7 +72,9 @@ async def request_charge(
     if shop is None or shop.status != "approved":
         raise NotAllowed("shop.not_approved")
     if shop_is_locked(shop.locked_until, now):
-        raise NotAllowed("shop.locked", until=shop.locked_until.isoformat() if shop.locked_until else "")
+        raise NotAllowed(
+            "shop.locked", until=shop.locked_until.isoformat() if shop.locked_until else ""
+        )
     if amount_cents <= 0:
         raise NotAllowed("payment.bad_amount")
     municipality = await uow.municipalities.by_id(shop.municipality_id)
@@ -176,7 +180,10 @@ async def confirm_charge(
         )
     if verdict.check is CodeCheck.TOO_MANY_ATTEMPTS:
         await uow.charges.mark(
-            charge.id, "pending", status="cancelled", attempts=verdict.attempts,
+            charge.id,
+            "pending",
+            status="cancelled",
+            attempts=verdict.attempts,
             closed_reason="too_many_attempts",
         )
         locked = _strike(shop, now, policy.shop_lock_after_failed_charges, policy.shop_lock_minutes)
@@ -195,7 +202,10 @@ async def confirm_charge(
             charge_id=charge.id,
         )
         return ConfirmResult(
-            ConfirmOutcome.CANCELLED_TOO_MANY_ATTEMPTS, charge.id, charge.amount_cents, 0,
+            ConfirmOutcome.CANCELLED_TOO_MANY_ATTEMPTS,
+            charge.id,
+            charge.amount_cents,
+            0,
             shop_locked=locked,
         )
     # Accepted: take the charge out of "pending" first; a concurrent or repeated
@@ -221,7 +231,10 @@ async def confirm_charge(
         )
     except InsufficientFunds:
         await uow.charges.mark(
-            charge.id, "confirmed", status="cancelled", confirmed_at=None,
+            charge.id,
+            "confirmed",
+            status="cancelled",
+            confirmed_at=None,
             closed_reason="insufficient_funds",
         )
         return ConfirmResult(ConfirmOutcome.INSUFFICIENT_FUNDS, charge.id, charge.amount_cents)
@@ -277,9 +290,7 @@ async def expire_charges(uow: UnitOfWork, now: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def refund_charge(
-    uow: UnitOfWork, *, charge_id: int, shop_id: int, now: datetime
-) -> int:
+async def refund_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int, now: datetime) -> int:
     """Give a payment of today back to the citizen: shop -> citizen, a new posting."""
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.shop_id != shop_id:

@@ -75,7 +75,9 @@ async def notify_shop(
         return 0
     members = await uow.shops.members_of(shop_id)
     for member in members:
-        conversation = await uow.conversations.find(shop.municipality_id, member.channel, member.address)
+        conversation = await uow.conversations.find(
+            shop.municipality_id, member.channel, member.address
+        )
         enqueue(
             uow,
             municipality_id=shop.municipality_id,

@@ -45,9 +45,9 @@ async def register_shop(
     """A shop asks to join; it can charge only after the office approves it."""
     if not data.name.strip():
         raise Conflict("shop.name_missing")
-    if data.latitude is not None and data.longitude is not None:
-        if not valid_position(data.latitude, data.longitude):
-            raise Conflict("shop.bad_position")
+    has_position = data.latitude is not None and data.longitude is not None
+    if has_position and not valid_position(data.latitude or 0.0, data.longitude or 0.0):
+        raise Conflict("shop.bad_position")
     shop = m.Shop(
         municipality_id=municipality_id,
         name=data.name.strip(),
@@ -78,7 +78,9 @@ async def register_shop(
     return shop
 
 
-async def approve_shop(uow: UnitOfWork, municipality_id: int, shop_id: int, now: datetime) -> m.Shop:
+async def approve_shop(
+    uow: UnitOfWork, municipality_id: int, shop_id: int, now: datetime
+) -> m.Shop:
     shop = await uow.shops.by_id(shop_id)
     if shop is None or shop.municipality_id != municipality_id:
         raise NotFound("shop.not_found", shop_id=shop_id)
@@ -118,14 +120,19 @@ async def accept_invite(
     if (channel, address) not in existing:
         uow.session.add(
             m.ShopMember(
-                shop_id=shop.id, channel=channel, address=address,
-                role=MemberRole.CASHIER.value, created_at=now,
+                shop_id=shop.id,
+                channel=channel,
+                address=address,
+                role=MemberRole.CASHIER.value,
+                created_at=now,
             )
         )
     return shop
 
 
-async def shops_of_member(uow: UnitOfWork, channel: str, address: str) -> list[tuple[m.ShopMember, m.Shop]]:
+async def shops_of_member(
+    uow: UnitOfWork, channel: str, address: str
+) -> list[tuple[m.ShopMember, m.Shop]]:
     return list(await uow.shops.membership(channel, address))
 
 
@@ -176,9 +183,7 @@ class Statement:
     to_be_reimbursed_cents: int  # the shop's balance: earned, not yet settled
 
 
-async def statement(
-    uow: UnitOfWork, shop: m.Shop, since: datetime, until: datetime
-) -> Statement:
+async def statement(uow: UnitOfWork, shop: m.Shop, since: datetime, until: datetime) -> Statement:
     charges = await uow.charges.of_shop(shop.id, since, until)
     paid = [c for c in charges if c.status in ("confirmed", "refunded")]
     refunded = [c for c in charges if c.status == "refunded"]

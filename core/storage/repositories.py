@@ -39,7 +39,9 @@ class MunicipalityRepository(_Repository):
         )
 
     async def all(self) -> Sequence[m.Municipality]:
-        return (await self.session.scalars(select(m.Municipality).order_by(m.Municipality.id))).all()
+        return (
+            await self.session.scalars(select(m.Municipality).order_by(m.Municipality.id))
+        ).all()
 
     async def next_number(self, municipality_id: int, name: str) -> int:
         """A gap-free per-municipality sequence (protocol numbers), safe under concurrency."""
@@ -160,9 +162,9 @@ class AllocationRepository(_Repository):
             )
         ).all()
 
-    async def lines_for_application(self, application_id: int) -> Sequence[
-        tuple[m.AllocationLine, m.Allocation]
-    ]:
+    async def lines_for_application(
+        self, application_id: int
+    ) -> Sequence[tuple[m.AllocationLine, m.Allocation]]:
         rows = await self.session.execute(
             select(m.AllocationLine, m.Allocation)
             .join(m.Allocation, m.Allocation.id == m.AllocationLine.allocation_id)
@@ -173,7 +175,9 @@ class AllocationRepository(_Repository):
 
 
 class LedgerRepository(_Repository):
-    async def account(self, municipality_id: int, kind: AccountKind, owner_id: int = 0) -> m.Account:
+    async def account(
+        self, municipality_id: int, kind: AccountKind, owner_id: int = 0
+    ) -> m.Account:
         """The account, created on first use."""
         account = await self.find(municipality_id, kind, owner_id)
         if account is None:
@@ -184,7 +188,9 @@ class LedgerRepository(_Repository):
             await self.session.flush()
         return account
 
-    async def find(self, municipality_id: int, kind: AccountKind, owner_id: int = 0) -> m.Account | None:
+    async def find(
+        self, municipality_id: int, kind: AccountKind, owner_id: int = 0
+    ) -> m.Account | None:
         return await self.session.scalar(
             select(m.Account).where(
                 m.Account.municipality_id == municipality_id,
@@ -256,7 +262,10 @@ class LedgerRepository(_Repository):
         return (
             await self.session.scalars(
                 select(m.Posting)
-                .where((m.Posting.from_account_id == account_id) | (m.Posting.to_account_id == account_id))
+                .where(
+                    (m.Posting.from_account_id == account_id)
+                    | (m.Posting.to_account_id == account_id)
+                )
                 .order_by(m.Posting.id.desc())
                 .limit(limit)
             )
@@ -407,10 +416,14 @@ class OutboxRepository(_Repository):
 
     async def by_provider_id(self, provider_message_id: str) -> m.OutboxMessage | None:
         return await self.session.scalar(
-            select(m.OutboxMessage).where(m.OutboxMessage.provider_message_id == provider_message_id)
+            select(m.OutboxMessage).where(
+                m.OutboxMessage.provider_message_id == provider_message_id
+            )
         )
 
-    async def due(self, channel: str, now: datetime, limit: int, lock: bool) -> Sequence[m.OutboxMessage]:
+    async def due(
+        self, channel: str, now: datetime, limit: int, lock: bool
+    ) -> Sequence[m.OutboxMessage]:
         query = (
             select(m.OutboxMessage)
             .where(
@@ -427,7 +440,9 @@ class OutboxRepository(_Repository):
 
     async def backlog(self) -> int:
         value = await self.session.scalar(
-            select(func.count()).select_from(m.OutboxMessage).where(m.OutboxMessage.status == "pending")
+            select(func.count())
+            .select_from(m.OutboxMessage)
+            .where(m.OutboxMessage.status == "pending")
         )
         return int(value or 0)
 

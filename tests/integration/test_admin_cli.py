@@ -48,13 +48,23 @@ def good_rows() -> list[str]:
 
 def test_simulate_needs_no_database_and_writes_the_allocation_csv(tmp_path: Path) -> None:
     source = applications_csv(tmp_path / "in.csv", good_rows())
-    code, output = invoke("admin", "simulate", "--applications", str(source), "--budget", "350",
-                          "--out", str(tmp_path / "out.csv"))
+    code, output = invoke(
+        "admin",
+        "simulate",
+        "--applications",
+        str(source),
+        "--budget",
+        "350",
+        "--out",
+        str(tmp_path / "out.csv"),
+    )
     assert code == 0, output
     rows = list(csv.DictReader(io.StringIO((tmp_path / "out.csv").read_text())))
     assert [r["protocol"] for r in rows] == ["1", "2", "3"]
     assert [(r["list"], r["amount_eur"]) for r in rows] == [
-        ("1", "300.00"), ("2", "50.00"), ("excluded", "0.00")
+        ("1", "300.00"),
+        ("2", "50.00"),
+        ("excluded", "0.00"),
     ]
     assert rows[1]["score"] == "100.00"
     assert rows[2]["exclusion_reason"] == "work_income"
@@ -77,18 +87,28 @@ def test_bad_csv_exits_2_naming_line_and_column(tmp_path: Path, database: str) -
 def test_import_allocate_approve_credit(tmp_path: Path, database: str) -> None:
     assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
     assert invoke("admin", "window", "open", "BEL", "--days", "4")[0] == 0
-    code, output = invoke("admin", "applications", "import", "BEL",
-                          str(applications_csv(tmp_path / "in.csv", good_rows())))
+    code, output = invoke(
+        "admin",
+        "applications",
+        "import",
+        "BEL",
+        str(applications_csv(tmp_path / "in.csv", good_rows())),
+    )
     assert code == 0, output
     assert "Imported 3" in output
     code, output = invoke("admin", "approve", "BEL", "--budget", "350")
     assert code == 2 and "window.still_open" in output
     assert invoke("admin", "window", "close", "BEL")[0] == 0
-    code, output = invoke("admin", "allocate", "BEL", "--budget", "350,00",
-                          "--out", str(tmp_path / "alloc.csv"))
+    code, output = invoke(
+        "admin", "allocate", "BEL", "--budget", "350,00", "--out", str(tmp_path / "alloc.csv")
+    )
     assert code == 0, output
     rows = list(csv.DictReader(io.StringIO((tmp_path / "alloc.csv").read_text())))
-    assert [r["protocol"] for r in rows] == ["BEL-2026-000001", "BEL-2026-000002", "BEL-2026-000003"]
+    assert [r["protocol"] for r in rows] == [
+        "BEL-2026-000001",
+        "BEL-2026-000002",
+        "BEL-2026-000003",
+    ]
     assert invoke("admin", "approve", "BEL", "--budget", "350")[0] == 0
     code, output = invoke("admin", "credit", "BEL")
     assert code == 0 and "credited 350.00" in output

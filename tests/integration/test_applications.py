@@ -17,11 +17,18 @@ from tests.conftest import FakeClock
 from tests.factories import make_cf
 
 
-def person(index: int, size: int = 1, support: int = 0, rent: int = 0, **kw: object) -> ApplicationInput:
+def person(
+    index: int, size: int = 1, support: int = 0, rent: int = 0, **kw: object
+) -> ApplicationInput:
     values: dict[str, object] = dict(
-        codice_fiscale=make_cf(index), phone=f"+39333{3000000 + index:07d}", household_size=size,
-        has_work_income=False, has_pension=False, liquidity_cents=0,
-        public_support_monthly_cents=support, rent_monthly_cents=rent,
+        codice_fiscale=make_cf(index),
+        phone=f"+39333{3000000 + index:07d}",
+        household_size=size,
+        has_work_income=False,
+        has_pension=False,
+        liquidity_cents=0,
+        public_support_monthly_cents=support,
+        rent_monthly_cents=rent,
     )
     values.update(kw)
     return ApplicationInput(**values)  # type: ignore[arg-type]
@@ -29,7 +36,9 @@ def person(index: int, size: int = 1, support: int = 0, rent: int = 0, **kw: obj
 
 async def open_town(core: Core) -> m.Municipality:
     async with core.uow() as uow:
-        town = await municipalities.add_municipality(uow, code="BEL", name="Belforte", now=core.now())
+        town = await municipalities.add_municipality(
+            uow, code="BEL", name="Belforte", now=core.now()
+        )
         await municipalities.open_window(uow, town, core.now())
         await uow.commit()
         return town
@@ -79,7 +88,9 @@ async def test_edit_only_while_open(core: Core, clock: FakeClock) -> None:
     town = await open_town(core)
     protocol = await submit(core, town, person(1))
     async with core.uow() as uow:
-        edited = await applications.edit_application(uow, town, protocol, person(1, size=4), core.now())
+        edited = await applications.edit_application(
+            uow, town, protocol, person(1, size=4), core.now()
+        )
         await uow.commit()
         assert edited.household_size == 4
     clock.advance(days=5)
@@ -110,7 +121,11 @@ async def test_approve_credit_and_status(core: Core, clock: FakeClock) -> None:
         assert citizen is not None
         status = await applications.status_of(uow, citizen, core.now())
         assert status is not None
-        assert (status.assignment, status.amount_cents, status.credited_cents) == ("2", 50_00, 50_00)
+        assert (status.assignment, status.amount_cents, status.credited_cents) == (
+            "2",
+            50_00,
+            50_00,
+        )
         notices = await uow.outbox.for_address("sms", citizen.phone or "")
         assert reply_from_json(notices[-1].payload).texts[0].params["amount"].cents == 50_00  # type: ignore[union-attr]
         assert (await ledger.verify(uow, town.id)).ok

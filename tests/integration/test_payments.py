@@ -20,8 +20,12 @@ from tests.factories import last_code_for, make_town, outbox_to
 async def request(core: Core, town_shop: int, who: str, cents: int) -> charges.ChargeRequested:
     async with core.uow() as uow:
         requested = await charges.request_charge(
-            uow, shop_id=town_shop, citizen_reference=who, amount_cents=cents,
-            requested_by="test", now=core.now(),
+            uow,
+            shop_id=town_shop,
+            citizen_reference=who,
+            amount_cents=cents,
+            requested_by="test",
+            now=core.now(),
         )
         await uow.commit()
         return requested
@@ -86,12 +90,15 @@ async def test_confirming_twice_pays_once(core: Core) -> None:
     first = await confirm(core, town.shop_id, requested.charge_id, code)
     second = await confirm(core, town.shop_id, requested.charge_id, code)
     assert (first.outcome, second.outcome) == (
-        ConfirmOutcome.CONFIRMED, ConfirmOutcome.ALREADY_CONFIRMED
+        ConfirmOutcome.CONFIRMED,
+        ConfirmOutcome.ALREADY_CONFIRMED,
     )
     assert await balance(core, town.municipality_id, town.citizen_ids[0]) == 130_00
     async with core.uow() as uow:
         postings = await uow.session.scalar(
-            select(func.count()).select_from(m.Posting).where(m.Posting.charge_id == requested.charge_id)
+            select(func.count())
+            .select_from(m.Posting)
+            .where(m.Posting.charge_id == requested.charge_id)
         )
     assert postings == 1
 
@@ -104,17 +111,20 @@ async def test_wrong_codes_cancel_and_warn_then_lock_shop(core: Core, clock: Fak
         requested = await request(core, town.shop_id, town.citizen_cfs[0], 10_00)
         code = await last_code_for(core, phone, requested.charge_id)
         wrong = f"{(int(code) + 1) % 1_000_000:06d}"
-        outcomes += [(await confirm(core, town.shop_id, requested.charge_id, wrong)).outcome
-                     for _ in range(3)]
-    assert outcomes[:3] == [ConfirmOutcome.WRONG_CODE, ConfirmOutcome.WRONG_CODE,
-                            ConfirmOutcome.CANCELLED_TOO_MANY_ATTEMPTS]
+        outcomes += [
+            (await confirm(core, town.shop_id, requested.charge_id, wrong)).outcome
+            for _ in range(3)
+        ]
+    assert outcomes[:3] == [
+        ConfirmOutcome.WRONG_CODE,
+        ConfirmOutcome.WRONG_CODE,
+        ConfirmOutcome.CANCELLED_TOO_MANY_ATTEMPTS,
+    ]
     # The right code no longer works on a cancelled charge.
     assert (await confirm(core, town.shop_id, requested.charge_id, code)).outcome is (
         ConfirmOutcome.NOT_PENDING
     )
-    warnings = [
-        reply_from_json(x.payload).texts[0].msgid for x in await outbox_to(core, phone)
-    ]
+    warnings = [reply_from_json(x.payload).texts[0].msgid for x in await outbox_to(core, phone)]
     assert sum(w.startswith("Warning:") for w in warnings) == 3
     with pytest.raises(NotAllowed) as locked:
         await request(core, town.shop_id, town.citizen_cfs[0], 1_00)
@@ -161,13 +171,19 @@ async def test_refund_same_day_only(core: Core, clock: FakeClock) -> None:
         await confirm(core, town.shop_id, requested.charge_id, code)
         paid.append(requested.charge_id)
     async with core.uow() as uow:
-        assert await charges.refund_charge(uow, charge_id=paid[0], shop_id=town.shop_id,
-                                           now=core.now()) == 120_00
+        assert (
+            await charges.refund_charge(
+                uow, charge_id=paid[0], shop_id=town.shop_id, now=core.now()
+            )
+            == 120_00
+        )
         await uow.commit()
     clock.advance(days=1)
     async with core.uow() as uow:
         with pytest.raises(NotAllowed):
-            await charges.refund_charge(uow, charge_id=paid[1], shop_id=town.shop_id, now=core.now())
+            await charges.refund_charge(
+                uow, charge_id=paid[1], shop_id=town.shop_id, now=core.now()
+            )
     assert await balance(core, town.municipality_id, town.citizen_ids[0]) == 120_00
     await assert_ledger_ok(core, town.municipality_id)
 
@@ -179,7 +195,10 @@ async def test_fifty_concurrent_confirms_pay_exactly_what_the_balance_allows(cor
     for _ in range(50):
         requested = await request(core, town.shop_id, town.citizen_cfs[0], 15_00)
         pending.append(
-            (requested.charge_id, await last_code_for(core, town.citizen_phones[0], requested.charge_id))
+            (
+                requested.charge_id,
+                await last_code_for(core, town.citizen_phones[0], requested.charge_id),
+            )
         )
 
     results = await asyncio.gather(
@@ -211,8 +230,12 @@ async def test_unit_of_work_rolls_back_unless_committed(core: Core) -> None:
     town = await make_town(core, citizens=1)
     async with core.uow() as uow:
         await charges.request_charge(
-            uow, shop_id=town.shop_id, citizen_reference=town.citizen_cfs[0], amount_cents=1_00,
-            requested_by="test", now=core.now(),
+            uow,
+            shop_id=town.shop_id,
+            citizen_reference=town.citizen_cfs[0],
+            amount_cents=1_00,
+            requested_by="test",
+            now=core.now(),
         )
     async with core.uow() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(m.Charge)) == 0

@@ -14,7 +14,9 @@ NOW = datetime(2026, 4, 6, 10, 0, tzinfo=UTC)
 
 def charge(code: str, attempts: int = 0, status: ChargeStatus = ChargeStatus.PENDING) -> ChargeView:
     salt = otp.new_salt()
-    return ChargeView(status, salt, otp.hash_code(code, salt), attempts, NOW + timedelta(minutes=10))
+    return ChargeView(
+        status, salt, otp.hash_code(code, salt), attempts, NOW + timedelta(minutes=10)
+    )
 
 
 def test_codes_are_random_six_digits_and_never_shorter() -> None:
@@ -46,10 +48,12 @@ def test_expired_and_used_codes_are_refused() -> None:
 
 def test_refund_only_on_the_same_day_in_rome() -> None:
     late_evening = datetime(2026, 4, 6, 21, 30, tzinfo=UTC)  # 23:30 in Rome
-    assert can_refund(ChargeStatus.CONFIRMED, late_evening, late_evening + timedelta(minutes=20),
-                      "Europe/Rome")
-    assert not can_refund(ChargeStatus.CONFIRMED, late_evening, late_evening + timedelta(hours=1),
-                          "Europe/Rome")
+    assert can_refund(
+        ChargeStatus.CONFIRMED, late_evening, late_evening + timedelta(minutes=20), "Europe/Rome"
+    )
+    assert not can_refund(
+        ChargeStatus.CONFIRMED, late_evening, late_evening + timedelta(hours=1), "Europe/Rome"
+    )
     assert not can_refund(ChargeStatus.REFUNDED, late_evening, late_evening, "Europe/Rome")
 
 

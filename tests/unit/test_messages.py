@@ -21,9 +21,16 @@ from core.i18n import format_distance, format_money
 
 def test_reply_survives_the_outbox_json() -> None:
     reply = Reply(
-        texts=(t("Balance: {amount}", amount=Money(1250)), tn("{count} shop", "{count} shops", 2),
-               t("{d} {m} {x}", d=Day(date(2026, 4, 6)), m=Moment(datetime(2026, 4, 6, tzinfo=UTC)),
-                 x=Distance(1200))),
+        texts=(
+            t("Balance: {amount}", amount=Money(1250)),
+            tn("{count} shop", "{count} shops", 2),
+            t(
+                "{d} {m} {x}",
+                d=Day(date(2026, 4, 6)),
+                m=Moment(datetime(2026, 4, 6, tzinfo=UTC)),
+                x=Distance(1200),
+            ),
+        ),
         options=(Option("balance", t("Balance")),),
         request="location",
         pin=MapPin(43.16, 13.24, "Forno", "Via Roma 1"),

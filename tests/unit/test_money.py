@@ -11,9 +11,18 @@ from core.domain.money import format_plain, parse_euro, parse_plain
 @pytest.mark.parametrize(
     ("text", "cents"),
     [
-        ("12,50", 1250), ("12.50", 1250), ("1.234,56", 123456), ("€ 12", 1200), ("12 €", 1200),
-        ("EUR 7,5", 750), ("0,05", 5), ("1,234.56", 123456), ("1.234", 123400), ("1 234,00", 123400),
-        ("  3000  ", 300000), ("+4", 400),
+        ("12,50", 1250),
+        ("12.50", 1250),
+        ("1.234,56", 123456),
+        ("€ 12", 1200),
+        ("12 €", 1200),
+        ("EUR 7,5", 750),
+        ("0,05", 5),
+        ("1,234.56", 123456),
+        ("1.234", 123400),
+        ("1 234,00", 123400),
+        ("  3000  ", 300000),
+        ("+4", 400),
     ],
 )
 def test_parse_euro_accepts_what_people_write(text: str, cents: int) -> None:
@@ -23,9 +32,16 @@ def test_parse_euro_accepts_what_people_write(text: str, cents: int) -> None:
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("-5", "negative"), ("12,345", "too_many_decimals"), ("1.234,567", "too_many_decimals"),
-        ("abc", "not_a_number"), ("", "empty"), ("€", "empty"), ("1.2.3", "not_a_number"),
-        ("12,5,0", "not_a_number"), ("1e3", "not_a_number"), ("NaN", "not_a_number"),
+        ("-5", "negative"),
+        ("12,345", "too_many_decimals"),
+        ("1.234,567", "too_many_decimals"),
+        ("abc", "not_a_number"),
+        ("", "empty"),
+        ("€", "empty"),
+        ("1.2.3", "not_a_number"),
+        ("12,5,0", "not_a_number"),
+        ("1e3", "not_a_number"),
+        ("NaN", "not_a_number"),
     ],
 )
 def test_parse_euro_refuses_with_a_typed_reason(text: str, reason: str) -> None:
