@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.ledger import AccountKind
@@ -44,19 +46,21 @@ class MunicipalityRepository(_Repository):
         ).all()
 
     async def next_number(self, municipality_id: int, name: str) -> int:
-        """A gap-free per-municipality sequence (protocol numbers), safe under concurrency."""
-        result = await self.session.execute(
-            update(m.Counter)
-            .where(m.Counter.municipality_id == municipality_id, m.Counter.name == name)
-            .values(value=m.Counter.value + 1)
+        """A gap-free per-municipality sequence (protocol numbers), safe under concurrency:
+        one upsert, so two first applications of a year cannot both create the counter."""
+        insert = (
+            pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        )
+        statement = (
+            insert(m.Counter)
+            .values(municipality_id=municipality_id, name=name, value=1)
+            .on_conflict_do_update(
+                index_elements=[m.Counter.municipality_id, m.Counter.name],
+                set_={"value": m.Counter.value + 1},
+            )
             .returning(m.Counter.value)
         )
-        value = result.scalar_one_or_none()
-        if value is None:
-            self.session.add(m.Counter(municipality_id=municipality_id, name=name, value=1))
-            await self.session.flush()
-            return 1
-        return int(value)
+        return int((await self.session.execute(statement)).scalar_one())
 
 
 class RoundRepository(_Repository):

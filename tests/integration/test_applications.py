@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -159,3 +160,9 @@ async def test_import_is_all_or_nothing(core: Core) -> None:
         assert error.value.index == 1
     async with core.uow() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(m.Application)) == 1
+
+
+async def test_concurrent_first_applications_get_distinct_protocols(core: Core) -> None:
+    town = await open_town(core)
+    protocols = await asyncio.gather(*(submit(core, town, person(i)) for i in range(8)))
+    assert sorted(protocols) == [f"BEL-2026-{n:06d}" for n in range(1, 9)]
