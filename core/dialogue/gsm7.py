@@ -1,0 +1,120 @@
+"""How many SMS segments a text costs (3GPP TS 23.038, GSM 03.38 default alphabet).
+
+A text made only of GSM-7 characters travels in 7-bit septets: 160 per single
+SMS, 153 per segment of a concatenated one. The characters of the extension
+table (€ [ ] { } \\ ~ ^ |, form feed) take an escape septet too, so they count as
+two, and a pair is never split across segments. One character outside both
+tables forces the whole message into UCS-2: 70 UTF-16 units per SMS, 67 per
+segment. Italian "è à ù ì ò é" are in the basic table; "È" (capital) is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+# The basic character set, in code order (0x00..0x7F); 0x1B is the escape to the extension table.
+BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅå"
+    "Δ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ"
+    " !\"#¤%&'()*+,-./"
+    "0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNO"
+    "PQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmno"
+    "pqrstuvwxyzäöñüà"
+)
+EXTENSION = "\f^{}\\[~]|€"
+
+_BASIC = frozenset(BASIC) - {"\x1b"}
+_EXTENSION = frozenset(EXTENSION)
+
+SINGLE_GSM7 = 160
+MULTI_GSM7 = 153
+SINGLE_UCS2 = 70
+MULTI_UCS2 = 67
+
+Encoding = Literal["GSM-7", "UCS-2"]
+
+
+def is_gsm7(text: str) -> bool:
+    """True when every character is in the GSM-7 basic or extension table."""
+    return all(ch in _BASIC or ch in _EXTENSION for ch in text)
+
+
+def non_gsm7(text: str) -> list[str]:
+    """The characters that would force UCS-2, in order of appearance, without repeats."""
+    seen: list[str] = []
+    for ch in text:
+        if ch not in _BASIC and ch not in _EXTENSION and ch not in seen:
+            seen.append(ch)
+    return seen
+
+
+def septets(text: str) -> int:
+    """Length in GSM-7 septets (extension characters count two). Raises on non-GSM-7 text."""
+    total = 0
+    for ch in text:
+        if ch in _BASIC:
+            total += 1
+        elif ch in _EXTENSION:
+            total += 2
+        else:
+            raise ValueError(f"{ch!r} is not a GSM-7 character")
+    return total
+
+
+def _ucs2_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentCount:
+    encoding: Encoding
+    length: int  # septets for GSM-7, UTF-16 units for UCS-2
+    segments: int
+
+    @property
+    def single(self) -> bool:
+        return self.segments <= 1
+
+
+def count(text: str) -> SegmentCount:
+    """The encoding a phone network would use for `text` and how many segments it costs."""
+    if is_gsm7(text):
+        length = septets(text)
+        if length <= SINGLE_GSM7:
+            return SegmentCount("GSM-7", length, 1 if length else 0)
+        return SegmentCount("GSM-7", length, _gsm7_segments(text))
+    units = _ucs2_units(text)
+    if units <= SINGLE_UCS2:
+        return SegmentCount("UCS-2", units, 1 if units else 0)
+    return SegmentCount("UCS-2", units, _ucs2_segments(text))
+
+
+def segments(text: str) -> int:
+    return count(text).segments
+
+
+def _gsm7_segments(text: str) -> int:
+    # Fill segments of 153 septets; an escape pair that does not fit moves whole to the next.
+    used, parts = 0, 1
+    for ch in text:
+        width = 2 if ch in _EXTENSION else 1
+        if used + width > MULTI_GSM7:
+            parts += 1
+            used = 0
+        used += width
+    return parts
+
+
+def _ucs2_segments(text: str) -> int:
+    # A surrogate pair (emoji) is never split across segments either.
+    used, parts = 0, 1
+    for ch in text:
+        width = 2 if ord(ch) > 0xFFFF else 1
+        if used + width > MULTI_UCS2:
+            parts += 1
+            used = 0
+        used += width
+    return parts
