@@ -1,0 +1,227 @@
+"""Words that work at every step, on every channel, in Italian and English.
+
+"AIUTO", "aiuto!", "Help", "/help" all fold to the same command. A command that
+takes an argument ("NEGOZI 62020", "PAGA RSSMRA85T10A562S 12,50") is recognised
+by its first word; the others only when they are the whole message, so that an
+answer like "Menu del giorno" (a shop name) is not taken for MENU.
+"""
+
+from __future__ import annotations
+
+from core.dialogue.context import Turn
+from core.dialogue.flows import FLOWS
+from core.dialogue.flows import citizen as citizen_requests
+from core.dialogue.flows.shop_reports import show_reimbursements
+from core.dialogue.menus import help_texts, offer_languages, show_menu, welcome
+from core.dialogue.words import clean, fold
+from core.domain.messages import t
+
+KEYWORDS: dict[str, str] = {
+    "aiuto": "help",
+    "help": "help",
+    "info": "help",
+    "?": "help",
+    "stop": "stop",
+    "stopall": "stop",
+    "unsubscribe": "stop",
+    "disiscrivi": "stop",
+    "start": "start",
+    "avvia": "start",
+    "riattiva": "start",
+    "unstop": "start",
+    "lingua": "language",
+    "language": "language",
+    "lang": "language",
+    "menu": "menu",
+    "home": "menu",
+    "annulla": "cancel",
+    "cancel": "cancel",
+    "esci": "cancel",
+    "saldo": "balance",
+    "balance": "balance",
+    "credito": "balance",
+    "carta": "card",
+    "card": "card",
+    "tessera": "card",
+    "negozi": "shops",
+    "shops": "shops",
+    "shop": "shops",
+    "domanda": "apply",
+    "apply": "apply",
+    "richiesta": "apply",
+    "stato": "status",
+    "status": "status",
+    "paga": "charge",
+    "pay": "charge",
+    "incassa": "charge",
+    "charge": "charge",
+    "storno": "refund",
+    "refund": "refund",
+    "storna": "refund",
+    "resoconto": "statement",
+    "statement": "statement",
+    "estratto": "statement",
+    "rimborso": "reimbursement",
+    "rimborsi": "reimbursement",
+    "reimbursement": "reimbursement",
+    "reimbursements": "reimbursement",
+    "cassiere": "cashier",
+    "cashier": "cashier",
+    "invito": "join",
+    "join": "join",
+    "registra": "register",
+    "register": "register",
+    "negoziante": "shopkeeper",
+    "shopkeeper": "shopkeeper",
+    "esercente": "shopkeeper",
+    "comune": "town",
+    "town": "town",
+}
+TAKES_ARGUMENT = frozenset({"shops", "charge", "language", "join", "refund", "statement", "start"})
+# Option keys that are commands too (menu buttons): a tap runs the command.
+COMMANDS = frozenset(KEYWORDS.values()) | {"switch"}
+# Commands that start a flow of the same name in FLOWS.
+FLOW_COMMANDS = {
+    "shops": "shops",
+    "apply": "apply",
+    "charge": "charge",
+    "refund": "refund",
+    "statement": "statement",
+    "cashier": "cashier",
+    "join": "join",
+    "register": "register",
+    "shopkeeper": "shopkeeper",
+}
+LANGUAGE_WORDS = {
+    "it": "it",
+    "ita": "it",
+    "italiano": "it",
+    "italian": "it",
+    "en": "en",
+    "eng": "en",
+    "english": "en",
+    "inglese": "en",
+}
+
+
+def parse(text: str | None) -> tuple[str, str] | None:
+    """(command, argument) when the message is a command, else None."""
+    cleaned = clean(text)
+    if not cleaned:
+        return None
+    first, _, rest = cleaned.partition(" ")
+    # Telegram appends the bot's name to commands in groups: "/menu@buonispesa_bot".
+    name = KEYWORDS.get(fold(first.split("@", 1)[0]))
+    if name is None:
+        return None
+    if rest.strip() and name not in TAKES_ARGUMENT:
+        return None
+    return name, rest.strip()
+
+
+def interrupt(turn: Turn) -> None:
+    """Leave the current flow for another request; a draft keeps its answers for later."""
+    if turn.flow is None:
+        return
+    flow = FLOWS.get(turn.flow)
+    if flow is not None:
+        flow.save_draft(turn)
+    turn.finish()
+
+
+async def reprompt(turn: Turn) -> None:
+    flow = FLOWS.get(turn.flow or "")
+    if flow is not None and turn.step is not None:
+        await flow.ask(turn)
+
+
+async def set_language(turn: Turn, language: str) -> None:
+    turn.set_language(language)
+    citizen = await turn.citizen()
+    if citizen is not None:
+        # Notices (payment codes, receipts) follow the language chosen in the chat.
+        citizen.language = turn.language
+    flow = FLOWS.get(turn.flow or "")
+    if flow is not None and turn.step is not None:
+        await flow.on_language_chosen(turn)
+        return
+    if turn.municipality is None:
+        return
+    await show_menu(turn, t("Done: I will write to you in English."))
+
+
+async def deep_link(turn: Turn, payload: str) -> None:
+    """A link or QR code opened in Telegram: /start <card code>."""
+    code = "".join(ch for ch in payload.upper() if ch.isalnum()).removeprefix("CARD")
+    if not code:
+        await show_menu(turn, welcome(turn))
+        return
+    if await turn.shop() is not None:
+        # At the till: scanning a customer's card starts a charge for that card.
+        await FLOWS["charge"].begin(turn, code)
+        return
+    citizen = await turn.citizen()
+    if citizen is None:
+        if turn.channel == "telegram":
+            await citizen_requests.identified(turn, f"card:{code}")
+            return
+        await show_menu(turn, welcome(turn))
+        return
+    if citizen.card_code != code:
+        turn.say(t("This card is not in your name. Here is your own balance."))
+    await citizen_requests.show_balance(turn)
+
+
+async def run(turn: Turn, name: str, arg: str) -> None:
+    """Run a command. STOP, START and the choice of town are the engine's (they touch routing)."""
+    if name == "help":
+        turn.say(*await help_texts(turn))
+        await reprompt(turn)
+    elif name == "menu":
+        interrupt(turn)
+        await show_menu(turn)
+    elif name == "cancel":
+        flow = FLOWS.get(turn.flow or "")
+        if flow is None:
+            await show_menu(turn, t("There is nothing to cancel."))
+            return
+        await flow.on_cancel(turn)
+        flow.drop_draft(turn)
+        turn.finish()
+        await show_menu(turn, t("Cancelled."))
+    elif name == "language":
+        language = LANGUAGE_WORDS.get(fold(arg))
+        if language is not None:
+            await set_language(turn, language)
+        else:
+            offer_languages(turn)
+    elif name == "start":
+        interrupt(turn)
+        if arg:
+            await deep_link(turn, arg)
+        else:
+            await show_menu(turn, welcome(turn))
+    elif name in ("balance", "status", "card", "reimbursement"):
+        interrupt(turn)
+        show = {
+            "balance": citizen_requests.show_balance,
+            "status": citizen_requests.show_status,
+            "card": citizen_requests.show_card,
+            "reimbursement": show_reimbursements,
+        }[name]
+        await show(turn)
+    elif name == "switch":
+        interrupt(turn)
+        turn.data.pop("shop_id", None)
+        await show_menu(turn)
+    elif name in FLOW_COMMANDS:
+        interrupt(turn)
+        await FLOWS[FLOW_COMMANDS[name]].begin(turn, arg)
+    else:
+        await show_menu(turn)
+
+
+async def choose_shop(turn: Turn, shop_id: int) -> None:
+    if any(shop.id == shop_id for _, shop in await turn.memberships()):
+        turn.data["shop_id"] = shop_id
+    await show_menu(turn)

@@ -1,0 +1,256 @@
+"""One turn of a conversation: who wrote, what they sent, where the chat stands, what to answer.
+
+Flows read and change a `Turn`; the engine loads it from the database before
+the flow runs and writes it back (state, options offered, replies to the
+outbox) in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from core.dialogue import gsm7
+from core.dialogue.inbound import Channel, Inbound, SharedContact, SharedLocation
+from core.dialogue.render import render_plain
+from core.dialogue.words import clean, fold
+from core.domain.errors import InvalidIdentifier
+from core.domain.identity import normalize_phone
+from core.domain.messages import DocumentRef, MapPin, Option, Reply, Request, Text
+from core.domain.policy import Policy
+from core.i18n import LANGUAGES, render_text, supported
+from core.services.municipalities import policy_of
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+
+
+class Reject(Exception):
+    """A wrong answer: the texts explain it, the conversation stays on the same step."""
+
+    def __init__(self, *texts: Text) -> None:
+        super().__init__(texts)
+        self.texts = texts
+
+
+@dataclass(frozen=True)
+class Input:
+    """One inbound message, as a flow step sees it."""
+
+    text: str = ""  # cleaned; "" when the message carried no text
+    choice: str | None = None  # an option key: a tapped button, or "2" / a label typed
+    location: SharedLocation | None = None
+    contact: SharedContact | None = None
+
+    @property
+    def word(self) -> str:
+        return fold(self.text)
+
+
+# Channels where the sender's address is a phone number: SMS, and the terminal chat,
+# which stands in for a phone (`buonispesa chat --phone`).
+PHONE_CHANNELS = frozenset({Channel.SMS.value, Channel.TERMINAL.value})
+# Channels whose sender address can be forged (DESIGN §6): what moves money or changes
+# an application must be confirmed with a code sent to that address. The terminal chat
+# behaves like SMS here so that the confirmation can be tried out.
+UNTRUSTED_CHANNELS = PHONE_CHANNELS
+
+
+@dataclass
+class Turn:
+    uow: UnitOfWork
+    now: datetime
+    inbound: Inbound
+    conversation: m.Conversation
+    municipality: m.Municipality | None
+    flow: str | None
+    step: str | None
+    data: dict[str, Any]
+    language: str
+    stopped: bool = False
+    replies: list[Reply] = field(default_factory=list)
+    # Options offered in this turn (None: the previous ones still stand).
+    offered: list[dict[str, Any]] | None = None
+    _citizen: m.Citizen | None = None
+    _citizen_loaded: bool = False
+
+    # --- who and where --------------------------------------------------------------
+
+    @property
+    def channel(self) -> str:
+        return self.inbound.channel.value
+
+    @property
+    def address(self) -> str:
+        return self.inbound.address
+
+    @property
+    def untrusted(self) -> bool:
+        return self.channel in UNTRUSTED_CHANNELS
+
+    @property
+    def is_sms(self) -> bool:
+        return self.channel == Channel.SMS.value
+
+    @property
+    def town(self) -> m.Municipality:
+        """The municipality; flows run only once it is known."""
+        assert self.municipality is not None, "flows run only inside a municipality"
+        return self.municipality
+
+    @property
+    def policy(self) -> Policy:
+        return policy_of(self.town)
+
+    def phone(self) -> str | None:
+        """The sender's own phone number: the address on SMS, a shared contact on Telegram."""
+        if self.channel in PHONE_CHANNELS:
+            try:
+                return normalize_phone(self.address)
+            except InvalidIdentifier:
+                return None
+        shared = self.data.get("phone")
+        return str(shared) if shared else None
+
+    async def citizen(self) -> m.Citizen | None:
+        """The citizen this address belongs to, if any: by phone, or by linked Telegram chat."""
+        if self._citizen_loaded:
+            return self._citizen
+        citizen: m.Citizen | None = None
+        if self.municipality is not None:
+            if self.channel in PHONE_CHANNELS:
+                phone = self.phone()
+                if phone:
+                    citizen = await self.uow.citizens.by_phone(self.town.id, phone)
+            elif self.channel == Channel.TELEGRAM.value:
+                citizen = await self.uow.citizens.by_telegram_chat(self.town.id, self.address)
+        if citizen is not None and citizen.erased_at is not None:
+            citizen = None
+        self._citizen, self._citizen_loaded = citizen, True
+        return citizen
+
+    def forget_citizen(self) -> None:
+        self._citizen_loaded = False
+
+    async def memberships(self) -> list[tuple[m.ShopMember, m.Shop]]:
+        """The shops this address works for, in this municipality."""
+        if self.municipality is None:
+            return []
+        rows = await self.uow.shops.membership(self.channel, self.address)
+        return [(member, shop) for member, shop in rows if shop.municipality_id == self.town.id]
+
+    async def shop(self) -> tuple[m.ShopMember, m.Shop] | None:
+        """The shop this address acts for now: the one chosen, else the only one."""
+        rows = await self.memberships()
+        chosen = self.data.get("shop_id")
+        for member, shop in rows:
+            if shop.id == chosen:
+                return member, shop
+        return rows[0] if len(rows) == 1 else None
+
+    # --- state ----------------------------------------------------------------------
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The answers of the current flow."""
+        value = self.data.get("state")
+        if not isinstance(value, dict):
+            value = {}
+            self.data["state"] = value
+        return value
+
+    def go(self, flow: str, step: str, state: dict[str, Any] | None = None) -> None:
+        if state is not None or flow != self.flow:
+            self.data["state"] = dict(state or {})
+        self.flow, self.step = flow, step
+        self.offered = []
+
+    def finish(self) -> None:
+        self.flow, self.step = None, None
+        self.data["state"] = {}
+        self.offered = []
+
+    def set_language(self, language: str) -> None:
+        self.language = supported(language)
+        self.data["language_chosen"] = True
+
+    # --- replies --------------------------------------------------------------------
+
+    def say(
+        self,
+        *texts: Text,
+        options: tuple[Option, ...] | list[Option] = (),
+        request: Request | None = None,
+        sensitive: bool = False,
+        pin: MapPin | None = None,
+        document: DocumentRef | None = None,
+    ) -> None:
+        reply = Reply(
+            texts=tuple(texts),
+            options=tuple(options),
+            request=request,
+            pin=pin,
+            document=document,
+            sensitive=sensitive,
+        )
+        self.replies.append(reply)
+        if options:
+            # Remember the labels in every language, so that a typed "saldo" or "balance"
+            # picks the option as well as "1" does.
+            self.offered = [
+                {
+                    "k": option.key,
+                    "w": sorted({fold(render_text(option.label, lang)) for lang in LANGUAGES}),
+                }
+                for option in options
+            ]
+
+    def fits_sms(self, texts: list[Text], options: tuple[Option, ...] | list[Option] = ()) -> bool:
+        rendered = render_plain(Reply(tuple(texts), tuple(options)), self.language, sms=True)
+        return gsm7.count(rendered).single
+
+    def say_split(self, *texts: Text, options: tuple[Option, ...] | list[Option] = ()) -> None:
+        """Texts and a question with options: one reply, or two SMS when one would not fit."""
+        if self.is_sms and len(texts) > 1 and not self.fits_sms(list(texts), options):
+            self.say(*texts[:-1])
+            self.say(texts[-1], options=options)
+            return
+        self.say(*texts, options=options)
+
+    def fitting_options(self, texts: list[Text], options: list[Option]) -> list[Option]:
+        """On SMS, the first options that fit one segment with the question (at least one)."""
+        shown = list(options)
+        if self.is_sms:
+            while len(shown) > 1 and not self.fits_sms(texts, shown):
+                shown.pop()
+        return shown
+
+    def say_fitting(
+        self, *head: Text, lines: list[Text], options: tuple[Option, ...] | list[Option] = ()
+    ) -> None:
+        """One reply: the head and the lines, as many lines as fit one SMS on SMS."""
+        shown = list(lines)
+        if self.is_sms:
+            while shown and not self.fits_sms([*head, *shown], options):
+                shown.pop()
+        self.say(*head, *shown, options=options)
+
+    # --- reading the answer ---------------------------------------------------------
+
+    @staticmethod
+    def read(inbound: Inbound, offered: list[dict[str, Any]]) -> Input:
+        """Turn an inbound message into an Input, mapping "2" or a label to an offered key."""
+        text = clean(inbound.text)
+        if inbound.option:
+            return Input(text=text, choice=inbound.option[:64])
+        choice: str | None = None
+        if text and offered:
+            word = fold(text)
+            if word.isdigit() and 1 <= int(word) <= len(offered):
+                choice = str(offered[int(word) - 1]["k"])
+            else:
+                for item in offered:
+                    if word and (word in item.get("w", []) or word == fold(str(item["k"]))):
+                        choice = str(item["k"])
+                        break
+        return Input(text=text, choice=choice, location=inbound.location, contact=inbound.contact)

@@ -1,0 +1,366 @@
+"""The dialogue engine: one inbound message in, the replies in the outbox, in one transaction.
+
+Every channel adapter (SMS, Telegram, the terminal chat) calls `handle` with an
+`Inbound` and delivers what the outbox holds afterwards. The engine knows no
+channel: it resolves the municipality, loads where the conversation stands,
+runs a step of a flow and records the new state with the replies, so a crash
+never loses an answer nor sends a reply for a change that was not saved.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+
+from core.bootstrap import Core
+from core.dialogue import commands
+from core.dialogue.context import Reject, Turn
+from core.dialogue.errors import error_text
+from core.dialogue.flows import FLOWS
+from core.dialogue.flows.identify import link_contact
+from core.dialogue.flows.shop_finder import near
+from core.dialogue.inbound import Channel, Inbound
+from core.dialogue.menus import help_texts, offer_languages, offer_towns, show_menu, welcome
+from core.dialogue.words import fold
+from core.domain.errors import DomainError, InvalidIdentifier
+from core.domain.identity import normalize_phone
+from core.domain.messages import t
+from core.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from core.services import conversations
+from core.services.outbox import enqueue
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MAX_ADDRESS = 64
+
+
+@dataclass(frozen=True)
+class HandleResult:
+    duplicate: bool = False
+    outbox_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Routing:
+    conversation: m.Conversation
+    municipality: m.Municipality | None
+    towns: list[m.Municipality]
+    created: bool
+    # Several municipalities and no number to tell them apart: the person picks the town.
+    by_choice: bool
+
+
+class DialogueEngine:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    async def handle(self, inbound: Inbound) -> HandleResult:
+        now = self.core.now()
+        async with self.core.uow() as uow:
+            if inbound.provider_message_id and not await self._first_delivery(uow, inbound, now):
+                return HandleResult(duplicate=True)
+            if not inbound.address or len(inbound.address) > MAX_ADDRESS:
+                # Nobody to answer: keep the delivery recorded, say nothing.
+                await uow.commit()
+                return HandleResult()
+            routing = await self._route(uow, inbound, now)
+            turn = self._turn(uow, inbound, routing, now)
+            await self._run_safely(turn, routing)
+            messages = self._save(turn, routing, now)
+            await uow.flush()
+            ids = [message.id for message in messages]
+            await uow.commit()
+        return HandleResult(duplicate=False, outbox_ids=ids)
+
+    # Dedupe, routing, state -------------------------------------------------------------------
+
+    async def _first_delivery(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> bool:
+        """Record the provider's message id; False when it was handled already."""
+        message_id = inbound.provider_message_id or ""
+        if len(message_id) > 64:
+            message_id = message_id[:64]
+        channel = inbound.channel.value
+        if await uow.conversations.inbound_seen(channel, message_id):
+            return False
+        uow.session.add(
+            m.InboundMessage(channel=channel, provider_message_id=message_id, received_at=now)
+        )
+        try:
+            # A concurrent delivery of the same id waits here on the unique index, then fails.
+            await uow.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    async def _route(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> _Routing:
+        towns = list(await uow.municipalities.all())
+        municipality = await self._town_by_number(uow, inbound.to)
+        if municipality is None and len(towns) == 1:
+            municipality = towns[0]
+        channel, address = inbound.channel.value, inbound.address
+        by_choice = False
+        if municipality is not None:
+            conversation = await conversations.find_for_update(
+                uow, municipality.id, channel, address
+            )
+        elif inbound.channel is Channel.SMS or not towns:
+            conversation = await conversations.find_for_update(uow, None, channel, address)
+        else:
+            by_choice = True
+            conversation = await conversations.latest_for_update(uow, channel, address)
+            if conversation is not None and conversation.municipality_id is not None:
+                municipality = next(
+                    (x for x in towns if x.id == conversation.municipality_id), None
+                )
+        created = conversation is None
+        if conversation is None:
+            hint = (inbound.language_hint or "").lower()[:2]
+            conversation = m.Conversation(
+                municipality_id=municipality.id if municipality else None,
+                channel=channel,
+                address=address,
+                language=hint if hint in LANGUAGES else DEFAULT_LANGUAGE,
+                flow=None,
+                step=None,
+                data={},
+                stopped=False,
+                updated_at=now,
+            )
+            uow.session.add(conversation)
+            await uow.flush()
+        return _Routing(conversation, municipality, towns, created, by_choice)
+
+    @staticmethod
+    async def _town_by_number(uow: UnitOfWork, to: str | None) -> m.Municipality | None:
+        if not to:
+            return None
+        found = await uow.municipalities.by_sms_number(to)
+        if found is None:
+            try:
+                found = await uow.municipalities.by_sms_number(normalize_phone(to))
+            except InvalidIdentifier:
+                return None
+        return found
+
+    @staticmethod
+    def _turn(uow: UnitOfWork, inbound: Inbound, routing: _Routing, now: datetime) -> Turn:
+        conversation = routing.conversation
+        data = copy.deepcopy(conversation.data) if isinstance(conversation.data, dict) else {}
+        return Turn(
+            uow=uow,
+            now=now,
+            inbound=inbound,
+            conversation=conversation,
+            municipality=routing.municipality,
+            flow=conversation.flow if conversation.flow in FLOWS else None,
+            step=conversation.step if conversation.flow in FLOWS else None,
+            data=data,
+            language=conversation.language,
+            stopped=conversation.stopped,
+        )
+
+    def _save(self, turn: Turn, routing: _Routing, now: datetime) -> list[m.OutboxMessage]:
+        conversation = routing.conversation
+        data = dict(turn.data)
+        if turn.offered is not None:
+            data["options"] = turn.offered
+        # A new object (not the mutated one) so that the JSON column is written.
+        conversation.data = json.loads(json.dumps(data))
+        conversation.flow, conversation.step = turn.flow, turn.step
+        conversation.language = turn.language
+        conversation.stopped = turn.stopped
+        conversation.municipality_id = turn.municipality.id if turn.municipality else None
+        conversation.updated_at = now
+        municipality_id = turn.municipality.id if turn.municipality else None
+        return [
+            enqueue(
+                turn.uow,
+                municipality_id=municipality_id,
+                channel=turn.channel,
+                address=turn.address,
+                language=turn.language,
+                reply=reply,
+                now=now,
+            )
+            for reply in turn.replies
+        ]
+
+    # Running a turn --------------------------------------------------------------------------
+
+    async def _run_safely(self, turn: Turn, routing: _Routing) -> None:
+        """Run the turn in a savepoint: a failure undoes its changes but keeps the dedupe record."""
+        before = (
+            turn.flow,
+            turn.step,
+            copy.deepcopy(turn.data),
+            turn.language,
+            turn.municipality,
+            turn.stopped,
+        )
+        try:
+            async with turn.uow.session.begin_nested():
+                await self._run(turn, routing)
+        except Exception as error:
+            turn.flow, turn.step, turn.data, turn.language, turn.municipality, turn.stopped = before
+            turn.replies, turn.offered = [], None
+            turn.forget_citizen()
+            await turn.uow.session.refresh(routing.conversation)
+            if isinstance(error, DomainError):
+                turn.say(error_text(error))
+            else:
+                log.exception("dialogue turn failed (%s %s)", turn.channel, turn.address)
+                turn.say(
+                    t("Sorry, something went wrong on our side. Please try again in a few minutes.")
+                )
+
+    async def _run(self, turn: Turn, routing: _Routing) -> None:
+        inbound = turn.inbound
+        command = commands.parse(inbound.text)
+        if command is None and inbound.option in commands.COMMANDS:
+            command = (inbound.option or "", "")
+        if inbound.start_parameter and (command is None or command == ("start", "")):
+            command = ("start", inbound.start_parameter)
+
+        if turn.stopped:
+            # Not even a second STOP gets an answer: STOP was confirmed once.
+            if command is None or command[0] != "start":
+                return
+            turn.stopped = False
+        if command is not None and command[0] == "stop":
+            commands.interrupt(turn)
+            turn.stopped = True
+            # The one message after STOP: that it worked, and how to undo it.
+            turn.say(
+                t("You will receive no more messages from us. Write START to receive them again.")
+            )
+            return
+
+        if turn.municipality is None:
+            await self._without_town(turn, routing, command)
+            return
+        if command is not None and command[0] == "town":
+            await self._change_town(turn, routing)
+            return
+
+        if routing.created and turn.data.get("language_chosen") is None:
+            citizen = await turn.citizen()
+            if citizen is not None:
+                turn.language = citizen.language if citizen.language in LANGUAGES else turn.language
+
+        inp = Turn.read(inbound, list(turn.data.get("options") or []))
+        if command is None and inp.choice in commands.COMMANDS:
+            command = (inp.choice or "", "")
+        if command is not None:
+            await commands.run(turn, *command)
+            return
+        if inp.choice is not None and await self._global_choice(turn, routing, inp.choice):
+            return
+
+        flow = FLOWS.get(turn.flow or "")
+        try:
+            if inp.contact is not None and (flow is None or flow.name != "identify"):
+                citizen = await link_contact(turn, inp.contact)
+                if citizen is None:
+                    turn.say(t("We have no vouchers for this number. To apply, write DOMANDA."))
+                else:
+                    await show_menu(turn, t("Thank you: we found your vouchers."))
+                return
+            if inp.location is not None and (flow is None or turn.step not in flow.location_steps):
+                commands.interrupt(turn)
+                await near(turn, inp.location)
+                return
+            if flow is not None and turn.step is not None:
+                await flow.answer(turn, inp)
+                return
+        except Reject as wrong:
+            turn.say(*wrong.texts)
+            return
+        if routing.created:
+            await show_menu(turn, welcome(turn))
+        else:
+            # Unknown words: the help says which words work.
+            turn.say(*await help_texts(turn))
+
+    async def _global_choice(self, turn: Turn, routing: _Routing, choice: str) -> bool:
+        """Buttons that mean the same at every step: a language, a shop, a town."""
+        prefix, _, value = choice.partition(":")
+        if prefix == "lang" and value in LANGUAGES:
+            await commands.set_language(turn, value)
+            return True
+        if prefix == "shop" and value.isdigit():
+            await commands.choose_shop(turn, int(value))
+            return True
+        if prefix == "town" and value.isdigit() and routing.by_choice:
+            await self._pick_town(turn, routing, int(value))
+            return True
+        return False
+
+    # Municipalities ---------------------------------------------------------------------------
+
+    async def _without_town(
+        self, turn: Turn, routing: _Routing, command: tuple[str, str] | None
+    ) -> None:
+        if not routing.by_choice:
+            # An SMS to a number no municipality uses (or nothing is set up yet): say so once a day.
+            today = turn.now.astimezone(ZoneInfo("Europe/Rome")).date().isoformat()
+            if turn.data.get("notice_on") != today:
+                turn.data["notice_on"] = today
+                turn.say(
+                    t(
+                        "This number is not active for grocery vouchers. Please contact "
+                        "your municipality."
+                    )
+                )
+            return
+        if command is not None and command[0] == "language":
+            language = commands.LANGUAGE_WORDS.get(fold(command[1]))
+            if language is None:
+                offer_languages(turn)
+                return
+            turn.set_language(language)
+        inp = Turn.read(turn.inbound, list(turn.data.get("options") or []))
+        chosen: int | None = None
+        if inp.choice and inp.choice.startswith("town:") and inp.choice[5:].isdigit():
+            chosen = int(inp.choice[5:])
+        elif inp.choice and inp.choice.startswith("lang:") and inp.choice[5:] in LANGUAGES:
+            turn.set_language(inp.choice[5:])
+        elif inp.word:
+            chosen = next((x.id for x in routing.towns if fold(x.name) == inp.word), None)
+        if chosen is not None and any(x.id == chosen for x in routing.towns):
+            await self._pick_town(turn, routing, chosen)
+            return
+        offer_towns(turn, [(x.id, x.name) for x in routing.towns])
+
+    async def _pick_town(self, turn: Turn, routing: _Routing, town_id: int) -> None:
+        town = next((x for x in routing.towns if x.id == town_id), None)
+        if town is None:
+            offer_towns(turn, [(x.id, x.name) for x in routing.towns])
+            return
+        if town.id != routing.conversation.municipality_id:
+            # One conversation per chat: a stale one kept for that town would clash with this one.
+            stale = await conversations.find_for_update(
+                turn.uow, town.id, turn.channel, turn.address
+            )
+            if stale is not None and stale.id != routing.conversation.id:
+                await turn.uow.session.delete(stale)
+                await turn.uow.flush()
+            commands.interrupt(turn)
+            turn.data.pop("shop_id", None)
+        turn.municipality = town
+        turn.forget_citizen()
+        await show_menu(turn, welcome(turn))
+
+    async def _change_town(self, turn: Turn, routing: _Routing) -> None:
+        if not routing.by_choice or len(routing.towns) < 2:
+            await show_menu(turn)
+            return
+        commands.interrupt(turn)
+        offer_towns(turn, [(x.id, x.name) for x in routing.towns])

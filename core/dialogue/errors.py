@@ -1,0 +1,117 @@
+"""Every refusal the core can give, said as a sentence a citizen or a cashier understands.
+
+Services raise DomainError with a stable `code`; the dialogue never shows the
+code itself. Unknown codes fall back to a generic apology (and a test lists the
+codes the flows can meet, so a new one without a sentence is noticed).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.domain.errors import DomainError
+from core.domain.messages import Moment, Text, t
+
+_SENTENCES: dict[str, Text] = {
+    # Identifiers typed by people.
+    "codice_fiscale.checksum": t(
+        "This codice fiscale does not add up: its last letter (the check character) does not "
+        "match the others. Check it on your health card and write it again."
+    ),
+    "codice_fiscale.length": t(
+        "A codice fiscale has 16 letters and digits, like RSSMRA85T10A562S. Write it again."
+    ),
+    "codice_fiscale.format": t(
+        "This is not a codice fiscale: it looks like RSSMRA85T10A562S. Check letters and digits "
+        "and write it again."
+    ),
+    "partita_iva.checksum": t(
+        "This partita IVA does not add up: its last digit does not match. Check it and "
+        "write it again."
+    ),
+    "partita_iva.length": t("A partita IVA has 11 digits. Write it again."),
+    "partita_iva.format": t("A partita IVA has 11 digits, with no letters. Write it again."),
+    "iban.checksum": t("This IBAN does not add up: check its digits and write it again."),
+    "iban.length": t(
+        "This IBAN has the wrong length: an Italian IBAN has 27 characters. Write it again."
+    ),
+    "iban.format": t(
+        "This is not an IBAN: it looks like IT60X0542811101000000123456. Write it again."
+    ),
+    "phone.format": t("This is not a phone number. Write it again, e.g. 3331234567."),
+    "phone.invalid": t("This phone number does not exist. Write it again, e.g. 3331234567."),
+    # Amounts.
+    "amount.negative": t("The amount cannot be negative. Write it again, e.g. 12,50."),
+    "amount.empty": t("Write an amount in euro, e.g. 12,50."),
+    "amount.not_a_number": t("This is not an amount. Write it in euro, e.g. 12,50."),
+    "amount.too_many_decimals": t("An amount has at most two decimals (cents), e.g. 12,50."),
+    # Applications.
+    "application.window_closed": t(
+        "Applications are closed: it is no longer possible to apply or make changes."
+    ),
+    "application.already_applied": t(
+        "An application for this codice fiscale has already been made in this round. "
+        "Send STATO to see how it is going."
+    ),
+    "application.bad_household_size": t("The household has at least one member: you."),
+    "application.negative_amount": t("Amounts cannot be negative."),
+    "application.not_found": t("We found no application of yours."),
+    # Shops.
+    "shop.not_approved": t(
+        "Your shop is not approved yet: the municipality will tell you when it is."
+    ),
+    "shop.locked": t("Too many wrong codes: your shop can charge again from {until}."),
+    "shop.name_missing": t("Write the name of the shop."),
+    "shop.bad_position": t("This position is not valid. Share it again or skip."),
+    "shop.not_found": t("Shop not found."),
+    "invite.invalid": t(
+        "This cashier code is not valid or has expired. Ask the shop owner for a new one."
+    ),
+    # Payments.
+    "payment.bad_amount": t("The amount must be more than zero."),
+    "payment.insufficient_funds": t(
+        "The balance is not enough for this amount. Payment not started."
+    ),
+    "citizen.not_found": t(
+        "No voucher holder found. Check the codice fiscale, phone number or card code "
+        "and write it again."
+    ),
+    "citizen.unreachable": t(
+        "We cannot send the code to this person: they have no phone or chat. Ask them "
+        "to contact the office."
+    ),
+    "charge.not_found": t("Payment not found."),
+    "refund.not_today": t("Only payments of today that are not refunded yet can be refunded."),
+    "refund.already_settled": t(
+        "This payment has already been reimbursed by the municipality: contact the "
+        "office to undo it."
+    ),
+}
+
+GENERIC = t("Sorry, that did not work. Please try again.")
+
+
+def _reason(code: str) -> str:
+    # "codice_fiscale.component" and "…invalid" read like a format error to a person.
+    kind, _, reason = code.partition(".")
+    if kind in {"codice_fiscale", "partita_iva", "iban"} and reason in {"component", "invalid"}:
+        return f"{kind}.format"
+    return code
+
+
+def error_text(error: DomainError) -> Text:
+    """The sentence for a refusal; placeholders filled from the error's parameters."""
+    template = _SENTENCES.get(_reason(error.code))
+    if template is None:
+        return GENERIC
+    if error.code == "shop.locked":
+        until = str(error.params.get("until", ""))
+        try:
+            return t(template.msgid, until=Moment(datetime.fromisoformat(until)))
+        except ValueError:
+            return t("Too many wrong codes: your shop cannot charge for a while.")
+    return template
+
+
+def known_codes() -> frozenset[str]:
+    return frozenset(_SENTENCES)

@@ -1,0 +1,388 @@
+"""The application (DESIGN §5): language, privacy, codice fiscale, household, money, declaration.
+
+Answers live in the conversation, so the citizen can stop at any step and go on
+later (a draft survives MENU and other requests). While the window is open a
+submitted application can be changed: the same questions, from the summary.
+From SMS, sending or changing it waits for a code sent to that number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.dialogue.context import Input, Reject, Turn
+from core.dialogue.errors import error_text
+from core.dialogue.flows.base import ConfirmedFlow
+from core.dialogue.menus import LANGUAGE_OPTIONS
+from core.dialogue.words import yes_or_no
+from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier
+from core.domain.identity import normalize_codice_fiscale
+from core.domain.messages import Day, Moment, Money, Option, Text, t
+from core.domain.money import parse_euro
+from core.services import applications
+from core.services.municipalities import current_round, is_open
+from core.storage import models as m
+
+QUESTIONS = ("cf", "members", "work", "pension", "liquidity", "support", "rent")
+MAX_MEMBERS = 30
+# Larger sums are typing mistakes (an extra zero), not household savings worth asking about.
+MAX_AMOUNT_CENTS = 100_000_000_00
+
+YES_NO = (Option("yes", t("Yes")), Option("no", t("No")))
+
+
+class ApplyFlow(ConfirmedFlow):
+    name = "apply"
+    first_step = "language"
+    keeps_draft = True
+
+    async def begin(self, turn: Turn, arg: str = "") -> None:
+        # The window and an earlier application decide before any draft is offered.
+        refusal = await self._window_refusal(turn)
+        if refusal is not None:
+            turn.finish()
+            turn.say(refusal)
+            return
+        existing = await self._existing(turn)
+        if existing is not None:
+            self.drop_draft(turn)
+            turn.go(self.name, "existing", {"protocol": existing.protocol})
+            await self.ask(turn)
+            return
+        await super().begin(turn, arg)
+
+    async def start(self, turn: Turn, arg: str) -> None:
+        turn.state["mode"] = "new"
+        await self.goto(turn, "privacy" if turn.data.get("language_chosen") else "language")
+
+    async def _window_refusal(self, turn: Turn) -> Text | None:
+        round_ = await current_round(turn.uow, turn.town.id)
+        if round_ is None:
+            return t(
+                "Applications are not open at the moment. The municipality will announce them."
+            )
+        if turn.now < round_.opens_at:
+            return t("Applications open on {when}.", when=Moment(round_.opens_at))
+        if not is_open(round_, turn.now):
+            return t(
+                "Applications closed on {when}. It is no longer possible to apply.",
+                when=Moment(round_.closes_at),
+            )
+        return None
+
+    async def _existing(self, turn: Turn) -> m.Application | None:
+        citizen = await turn.citizen()
+        round_ = await current_round(turn.uow, turn.town.id)
+        if citizen is None or round_ is None:
+            return None
+        return await turn.uow.applications.for_citizen(round_.id, citizen.id)
+
+    # An application already made: change it or see its status --------------------------------
+
+    async def ask_existing(self, turn: Turn) -> None:
+        round_ = await current_round(turn.uow, turn.town.id)
+        assert round_ is not None
+        turn.say(
+            t(
+                "You have already applied: protocol {protocol}. You can change it until {when}.",
+                protocol=str(turn.state["protocol"]),
+                when=Moment(round_.closes_at),
+            ),
+            options=(Option("edit", t("Change the answers")), Option("status", t("Status"))),
+        )
+
+    async def on_existing(self, turn: Turn, inp: Input) -> None:
+        if inp.choice != "edit":
+            raise Reject(t("Reply 1 to change your application, or MENU."))
+        application = await turn.uow.applications.by_protocol(str(turn.state["protocol"]))
+        assert application is not None
+        citizen = await turn.uow.citizens.by_id(application.citizen_id)
+        assert citizen is not None
+        turn.state.update(
+            mode="edit",
+            cf=citizen.codice_fiscale,
+            members=application.household_size,
+            work=application.has_work_income,
+            pension=application.has_pension,
+            liquidity=application.liquidity_cents,
+            support=application.public_support_monthly_cents,
+            rent=application.rent_monthly_cents,
+            consent=True,
+        )
+        await self.goto(turn, "summary")
+
+    # Language and privacy --------------------------------------------------------------------
+
+    async def ask_language(self, turn: Turn) -> None:
+        turn.say(t("Choose your language."), options=LANGUAGE_OPTIONS)
+
+    async def on_language(self, turn: Turn, inp: Input) -> None:
+        # A tapped language goes through the engine (then on_language_chosen); a typed one here.
+        word = inp.word
+        if word in ("it", "ita", "italiano", "italian"):
+            turn.set_language("it")
+        elif word in ("en", "eng", "english", "inglese"):
+            turn.set_language("en")
+        else:
+            raise Reject(t("Reply 1 for Italiano or 2 for English."))
+        await self.goto(turn, "privacy")
+
+    async def on_language_chosen(self, turn: Turn) -> None:
+        if turn.step == "language":
+            await self.goto(turn, "privacy")
+        else:
+            await self.ask(turn)
+
+    async def ask_privacy(self, turn: Turn) -> None:
+        turn.say(
+            t(
+                "Privacy (GDPR): {town} uses your data only for the grocery vouchers; "
+                "full notice at the town hall. Do you agree?",
+                town=turn.town.name,
+            ),
+            options=(Option("yes", t("I agree")), Option("no", t("I do not agree"))),
+        )
+
+    async def on_privacy(self, turn: Turn, inp: Input) -> None:
+        answer = _yes_no(inp)
+        if answer is None:
+            raise Reject(t("Reply 1 if you agree, 2 if you do not."))
+        if not answer:
+            self.drop_draft(turn)
+            turn.finish()
+            turn.say(t("Without your consent we cannot take the application. Nothing was saved."))
+            return
+        turn.state["consent"] = True
+        await self.goto(turn, "cf")
+
+    # The questions ----------------------------------------------------------------------------
+
+    async def next_question(self, turn: Turn, current: str) -> None:
+        if turn.state.get("back") == "summary":
+            turn.state.pop("back", None)
+            await self.goto(turn, "summary")
+            return
+        await self.goto(
+            turn, QUESTIONS[QUESTIONS.index(current) + 1] if current != "rent" else "summary"
+        )
+
+    async def ask_cf(self, turn: Turn) -> None:
+        turn.say(t("Write your codice fiscale (16 characters, it is on your health card)."))
+
+    async def on_cf(self, turn: Turn, inp: Input) -> None:
+        try:
+            cf = normalize_codice_fiscale(inp.text)
+        except InvalidIdentifier as error:
+            raise Reject(error_text(error)) from error
+        round_ = await current_round(turn.uow, turn.town.id)
+        citizen = await turn.uow.citizens.by_codice_fiscale(turn.town.id, cf)
+        if (
+            round_ is not None
+            and citizen is not None
+            and await turn.uow.applications.for_citizen(round_.id, citizen.id) is not None
+        ):
+            # One application per household: a refusal, not a typo to fix.
+            self.drop_draft(turn)
+            turn.finish()
+            turn.say(error_text(DomainError("application.already_applied")))
+            return
+        turn.state["cf"] = cf
+        await self.next_question(turn, "cf")
+
+    async def ask_members(self, turn: Turn) -> None:
+        turn.say(t("How many people live in your household, you included? Write a number."))
+
+    async def on_members(self, turn: Turn, inp: Input) -> None:
+        word = inp.word
+        if not word.isdigit() or not 1 <= int(word) <= MAX_MEMBERS:
+            raise Reject(
+                t(
+                    "Write the number of people with a number from 1 to {max}, e.g. 3.",
+                    max=MAX_MEMBERS,
+                )
+            )
+        turn.state["members"] = int(word)
+        await self.next_question(turn, "members")
+
+    async def ask_work(self, turn: Turn) -> None:
+        turn.say(t("Does anyone in the household have income from work?"), options=YES_NO)
+
+    async def on_work(self, turn: Turn, inp: Input) -> None:
+        turn.state["work"] = _require_yes_no(inp)
+        await self.next_question(turn, "work")
+
+    async def ask_pension(self, turn: Turn) -> None:
+        turn.say(t("Does anyone in the household receive a pension?"), options=YES_NO)
+
+    async def on_pension(self, turn: Turn, inp: Input) -> None:
+        turn.state["pension"] = _require_yes_no(inp)
+        await self.next_question(turn, "pension")
+
+    async def ask_liquidity(self, turn: Turn) -> None:
+        turn.say(
+            t(
+                "How much did the household have in bank and post office accounts on {day} "
+                "(minors' accounts excluded)? Write the amount in euro, e.g. 1500.",
+                day=Day(turn.policy.liquidity_reference_date),
+            )
+        )
+
+    async def on_liquidity(self, turn: Turn, inp: Input) -> None:
+        turn.state["liquidity"] = _amount(inp)
+        await self.next_question(turn, "liquidity")
+
+    async def ask_support(self, turn: Turn) -> None:
+        turn.say(
+            t(
+                "How much public support does the household receive per month (cassa integrazione, "
+                "NASpI, reddito di cittadinanza...)? Write 0 if none."
+            )
+        )
+
+    async def on_support(self, turn: Turn, inp: Input) -> None:
+        turn.state["support"] = _amount(inp)
+        await self.next_question(turn, "support")
+
+    async def ask_rent(self, turn: Turn) -> None:
+        turn.say(t("How much rent does the household pay per month? Write 0 if none."))
+
+    async def on_rent(self, turn: Turn, inp: Input) -> None:
+        turn.state["rent"] = _amount(inp)
+        await self.next_question(turn, "rent")
+
+    # Summary, declaration, changes ------------------------------------------------------------
+
+    async def ask_summary(self, turn: Turn) -> None:
+        s = turn.state
+        turn.say(*summary_texts(s))
+        turn.say(
+            t(
+                "Under DPR 445/2000 I declare that these data are true. False declarations are "
+                "punished and lose the vouchers."
+            ),
+            options=(
+                Option("declare", t("I declare, send")),
+                Option("change", t("Change")),
+                Option("cancel", t("Cancel")),
+            ),
+        )
+
+    async def on_summary(self, turn: Turn, inp: Input) -> None:
+        if inp.choice == "declare":
+            await self.confirm_then_do(turn)
+        elif inp.choice == "change":
+            await self.goto(turn, "change")
+        else:
+            raise Reject(t("Reply 1 to declare and send, 2 to change an answer, or ANNULLA."))
+
+    async def ask_change(self, turn: Turn) -> None:
+        options = [
+            Option("members", t("People")),
+            Option("work", t("Work income")),
+            Option("pension", t("Pension")),
+            Option("liquidity", t("Savings")),
+            Option("support", t("Public support")),
+            Option("rent", t("Rent")),
+        ]
+        if turn.state.get("mode") != "edit":
+            options.insert(0, Option("cf", t("Codice fiscale")))
+        turn.say(t("What do you want to change?"), options=options)
+
+    async def on_change(self, turn: Turn, inp: Input) -> None:
+        allowed = QUESTIONS if turn.state.get("mode") != "edit" else QUESTIONS[1:]
+        if inp.choice is None or inp.choice not in allowed:
+            raise Reject(t("Reply with the number of the answer to change."))
+        turn.state["back"] = "summary"
+        await self.goto(turn, inp.choice)
+
+    async def confirmed(self, turn: Turn) -> None:
+        s = turn.state
+        data = applications.ApplicationInput(
+            codice_fiscale=str(s["cf"]),
+            phone=turn.phone(),
+            household_size=int(s["members"]),
+            has_work_income=bool(s["work"]),
+            has_pension=bool(s["pension"]),
+            liquidity_cents=int(s["liquidity"]),
+            public_support_monthly_cents=int(s["support"]),
+            rent_monthly_cents=int(s["rent"]),
+            language=turn.language,
+        )
+        try:
+            if s.get("mode") == "edit":
+                application = await applications.edit_application(
+                    turn.uow, turn.town, str(s["protocol"]), data, turn.now
+                )
+                done = t("Changes saved. Application {protocol}.", protocol=application.protocol)
+            else:
+                existed = await turn.uow.citizens.by_codice_fiscale(
+                    turn.town.id, data.codice_fiscale
+                )
+                application = await applications.submit_application(
+                    turn.uow, turn.town, data, source=turn.channel, now=turn.now
+                )
+                await self._link(turn, application, existed is None)
+                done = t(
+                    "Application sent. Protocol {protocol}. We will write to you when "
+                    "it has been assessed.",
+                    protocol=application.protocol,
+                )
+        except DomainError as error:
+            self.drop_draft(turn)
+            turn.finish()
+            turn.say(error_text(error))
+            return
+        self.drop_draft(turn)
+        turn.finish()
+        turn.forget_citizen()
+        turn.say(done)
+
+    async def _link(self, turn: Turn, application: m.Application, created: bool) -> None:
+        """Reach the applicant where they applied: the Telegram chat, or the citizen's language.
+
+        A chat is linked to an existing citizen only when Telegram proved it has the same
+        phone number: typing someone's codice fiscale must not divert their messages."""
+        citizen = await turn.uow.citizens.by_id(application.citizen_id)
+        assert citizen is not None
+        if created:
+            citizen.language = turn.language
+        if turn.channel == "telegram" and (
+            created or (citizen.phone and citizen.phone == turn.phone())
+        ):
+            citizen.telegram_chat_id = turn.address
+
+
+def summary_texts(s: dict[str, Any]) -> list[Text]:
+    return [
+        t("Summary:"),
+        t("CF {cf}", cf=str(s["cf"])),
+        t("People: {count}", count=int(s["members"])),
+        t("Work income: yes") if s["work"] else t("Work income: no"),
+        t("Pension: yes") if s["pension"] else t("Pension: no"),
+        t("Savings: {amount}", amount=Money(int(s["liquidity"]))),
+        t("Support: {amount}/month", amount=Money(int(s["support"]))),
+        t("Rent: {amount}/month", amount=Money(int(s["rent"]))),
+    ]
+
+
+def _yes_no(inp: Input) -> bool | None:
+    if inp.choice in ("yes", "no"):
+        return inp.choice == "yes"
+    return yes_or_no(inp.text)
+
+
+def _require_yes_no(inp: Input) -> bool:
+    answer = _yes_no(inp)
+    if answer is None:
+        raise Reject(t("Reply 1 for yes or 2 for no."))
+    return answer
+
+
+def _amount(inp: Input) -> int:
+    try:
+        cents = parse_euro(inp.text)
+    except InvalidAmount as error:
+        raise Reject(error_text(error)) from error
+    if cents > MAX_AMOUNT_CENTS:
+        raise Reject(t("This amount looks wrong: check it and write it again."))
+    return cents

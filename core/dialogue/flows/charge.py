@@ -1,0 +1,239 @@
+"""Charging a voucher at the till (DESIGN §6): who, how much, then the code the citizen reads out.
+
+The citizen's one-time code goes to the citizen's own channel (the service
+writes that message); telling it to the cashier is the consent. The cashier's
+chat only ever sees where the code went, never the code.
+"""
+
+from __future__ import annotations
+
+from core.dialogue.context import Input, Reject, Turn
+from core.dialogue.errors import error_text
+from core.dialogue.flows.base import Flow
+from core.dialogue.menus import show_menu
+from core.domain import otp
+from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier
+from core.domain.messages import Money, Option, Reply, t, tn
+from core.domain.money import parse_euro
+from core.services import charges as charge_service
+from core.services.outbox import notify_citizen
+from core.storage import models as m
+
+AFTER = (Option("charge", t("New charge")), Option("menu", t("Menu")))
+
+
+def _masked(destination: charge_service.ChargeRequested) -> str:
+    # The service masks with "•", which an SMS cannot carry in GSM-7: show the last digits only.
+    if destination.channel == "sms":
+        digits = "".join(ch for ch in destination.sent_to if ch.isdigit())
+        return f"SMS ***{digits[-3:]}"
+    return "Telegram"
+
+
+def split_request(arg: str) -> tuple[str, str | None]:
+    """ "RSSMRA85T10A562S 12,50" -> (reference, amount); the amount is the last word, if any."""
+    words = arg.split()
+    if len(words) >= 2:
+        try:
+            parse_euro(words[-1])
+        except InvalidAmount:
+            return arg.strip(), None
+        return " ".join(words[:-1]), words[-1]
+    return arg.strip(), None
+
+
+class ChargeFlow(Flow):
+    name = "charge"
+    first_step = "who"
+
+    async def begin(self, turn: Turn, arg: str = "") -> None:
+        current = await turn.shop()
+        if current is None:
+            turn.finish()
+            if await turn.memberships():
+                await show_menu(turn)
+            else:
+                turn.say(t("Only shops registered with the municipality can charge vouchers."))
+            return
+        _, shop = current
+        if shop.status != "approved":
+            turn.finish()
+            turn.say(error_text(DomainError("shop.not_approved")))
+            return
+        turn.go(self.name, "who", {"shop_id": shop.id})
+        if not arg.strip():
+            await self.ask(turn)
+            return
+        reference, amount = split_request(arg)
+        if not await self._identify(turn, reference):
+            return
+        if amount is None:
+            await self.goto(turn, "amount")
+            return
+        await self._request(turn, amount)
+
+    # Who pays -------------------------------------------------------------------------------
+
+    async def ask_who(self, turn: Turn) -> None:
+        turn.say(t("Who pays? Write the codice fiscale, the phone number or the card code."))
+
+    async def on_who(self, turn: Turn, inp: Input) -> None:
+        if not inp.text:
+            raise Reject(t("Write the codice fiscale, the phone number or the card code."))
+        if await self._identify(turn, inp.text):
+            await self.goto(turn, "amount")
+
+    async def _identify(self, turn: Turn, reference: str) -> bool:
+        """Check the citizen exists before asking for an amount; a typo is said at once."""
+        try:
+            citizen = await charge_service.find_citizen(turn.uow, turn.town.id, reference)
+        except InvalidIdentifier as error:
+            turn.say(error_text(error))
+            return False
+        except DomainError as error:
+            turn.say(error_text(error))
+            return False
+        turn.state["who"] = reference.strip()
+        turn.state["citizen_id"] = citizen.id
+        return True
+
+    # How much -------------------------------------------------------------------------------
+
+    async def ask_amount(self, turn: Turn) -> None:
+        turn.say(t("Amount to charge, in euro (e.g. 12,50)?"))
+
+    async def on_amount(self, turn: Turn, inp: Input) -> None:
+        await self._request(turn, inp.text)
+
+    async def _request(self, turn: Turn, amount_text: str) -> None:
+        try:
+            cents = parse_euro(amount_text)
+        except InvalidAmount as error:
+            turn.go(self.name, "amount")
+            raise Reject(error_text(error)) from error
+        if cents <= 0:
+            turn.go(self.name, "amount")
+            raise Reject(error_text(DomainError("payment.bad_amount")))
+        try:
+            requested = await charge_service.request_charge(
+                turn.uow,
+                shop_id=int(turn.state["shop_id"]),
+                citizen_reference=str(turn.state["who"]),
+                amount_cents=cents,
+                requested_by=f"{turn.channel}:{turn.address}",
+                now=turn.now,
+            )
+        except DomainError as error:
+            turn.finish()
+            turn.say(error_text(error), options=AFTER)
+            return
+        turn.state.update(charge_id=requested.charge_id, amount=cents, where=_masked(requested))
+        await self.goto(turn, "code")
+
+    # The code the citizen reads out -----------------------------------------------------------
+
+    async def ask_code(self, turn: Turn) -> None:
+        turn.say(
+            t(
+                "Code sent to the customer ({where}) for {amount}. Ask them for it and "
+                "write it here. "
+                "ANNULLA to stop.",
+                where=str(turn.state["where"]),
+                amount=Money(int(turn.state["amount"])),
+            )
+        )
+
+    async def on_code(self, turn: Turn, inp: Input) -> None:
+        typed = otp.normalize_typed_code(inp.text)
+        if not typed:
+            raise Reject(t("Write the code the customer reads to you (6 digits), or ANNULLA."))
+        result = await charge_service.confirm_charge(
+            turn.uow,
+            charge_id=int(turn.state["charge_id"]),
+            shop_id=int(turn.state["shop_id"]),
+            typed_code=typed,
+            now=turn.now,
+        )
+        outcome = charge_service.ConfirmOutcome
+        amount = Money(result.amount_cents)
+        if result.outcome is outcome.WRONG_CODE:
+            raise Reject(
+                tn(
+                    "Wrong code: {count} attempt left.",
+                    "Wrong code: {count} attempts left.",
+                    result.attempts_left,
+                )
+            )
+        turn.finish()
+        if result.outcome in (outcome.CONFIRMED, outcome.ALREADY_CONFIRMED):
+            turn.say(
+                t(
+                    "Payment confirmed: {amount}. Receipt no. {receipt}.",
+                    amount=amount,
+                    receipt=str(result.charge_id),
+                ),
+                options=AFTER,
+            )
+        elif result.outcome is outcome.CANCELLED_TOO_MANY_ATTEMPTS:
+            texts = [
+                t("Too many wrong codes: the payment of {amount} was cancelled.", amount=amount)
+            ]
+            if result.shop_locked:
+                texts.append(
+                    t(
+                        "The shop cannot charge for {minutes} minutes.",
+                        minutes=turn.policy.shop_lock_minutes,
+                    )
+                )
+            turn.say(*texts, options=AFTER)
+        elif result.outcome is outcome.EXPIRED:
+            turn.say(
+                t(
+                    "The code has expired: the payment of {amount} was cancelled. Start again.",
+                    amount=amount,
+                ),
+                options=AFTER,
+            )
+        elif result.outcome is outcome.INSUFFICIENT_FUNDS:
+            turn.say(
+                t(
+                    "The balance is no longer enough: the payment of {amount} was cancelled.",
+                    amount=amount,
+                ),
+                options=AFTER,
+            )
+        else:
+            turn.say(t("This payment is closed. Start a new one."), options=AFTER)
+
+    async def on_cancel(self, turn: Turn) -> None:
+        charge_id = turn.state.get("charge_id")
+        if turn.step != "code" or charge_id is None:
+            return
+        if await charge_service.cancel_charge(
+            turn.uow, charge_id=int(charge_id), shop_id=int(turn.state["shop_id"])
+        ):
+            await _tell_citizen_cancelled(turn, int(charge_id))
+
+
+async def _tell_citizen_cancelled(turn: Turn, charge_id: int) -> None:
+    """The citizen holds a code for a payment that will not happen: say it is void."""
+    charge = await turn.uow.charges.by_id(charge_id)
+    if charge is None:
+        return
+    citizen = await turn.uow.citizens.by_id(charge.citizen_id)
+    shop: m.Shop | None = await turn.uow.shops.by_id(charge.shop_id)
+    if citizen is None or shop is None:
+        return
+    notify_citizen(
+        turn.uow,
+        citizen,
+        Reply.of(
+            t(
+                "{shop} cancelled the payment of {amount}. The code is no longer valid.",
+                shop=shop.name,
+                amount=Money(charge.amount_cents),
+            )
+        ),
+        turn.now,
+        charge_id=charge.id,
+    )

@@ -1,0 +1,152 @@
+"""A citizen's one-shot requests: balance and last movements, application status, card code.
+
+On Telegram a chat proves nothing until the person shares their own contact:
+then the phone number finds the citizen and the chat is linked to them.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from core.dialogue.context import Turn
+from core.domain.ledger import PostingKind
+from core.domain.messages import Day, DocumentRef, Moment, Money, Option, Text, t
+from core.services import ledger, movements
+from core.services.applications import ApplicationStatus, status_of
+from core.storage import models as m
+
+# On SMS the reply must fit one segment: the balance and as many movements as fit.
+MOVEMENTS_SHOWN = 3
+
+
+async def identified(turn: Turn, then: str) -> m.Citizen | None:
+    """The citizen behind this address; if unknown, ask how to find them and return None."""
+    citizen = await turn.citizen()
+    if citizen is not None:
+        return citizen
+    if turn.channel == "telegram":
+        turn.go("identify", "contact", {"then": then})
+        turn.say(
+            t("To find your vouchers we need your phone number: tap the button to share it."),
+            request="contact",
+        )
+        return None
+    turn.finish()
+    turn.say(t("We have no vouchers for this number. To apply, write DOMANDA."))
+    return None
+
+
+async def show_balance(turn: Turn) -> None:
+    citizen = await identified(turn, "balance")
+    if citizen is None:
+        return
+    turn.finish()
+    balance = await ledger.citizen_balance(turn.uow, turn.town.id, citizen.id)
+    moves = await movements.citizen_movements(turn.uow, turn.town.id, citizen.id, MOVEMENTS_SHOWN)
+    lines = [movement_text(move, turn.town.timezone) for move in moves]
+    head = t("Your balance: {balance}.", balance=Money(balance))
+    options = () if turn.is_sms else (Option("card", t("My card")),)
+    if not lines:
+        turn.say(head, options=options)
+        return
+    turn.say_fitting(head, t("Last movements:"), lines=lines, options=options)
+
+
+def movement_text(move: movements.Movement, timezone: str) -> Text:
+    day = Day(move.at.astimezone(ZoneInfo(timezone)).date())
+    amount = Money(abs(move.amount_cents))
+    shop = move.shop_name or ""
+    if move.kind is PostingKind.ALLOCATION:
+        return t("{day} +{amount} credited", day=day, amount=amount)
+    if move.kind is PostingKind.PAYMENT:
+        return t("{day} -{amount} {shop}", day=day, amount=amount, shop=shop)
+    if move.kind is PostingKind.REFUND:
+        return t("{day} +{amount} refund {shop}", day=day, amount=amount, shop=shop)
+    if move.kind is PostingKind.REVOCATION:
+        return t("{day} -{amount} revoked", day=day, amount=amount)
+    return t("{day} {amount}", day=day, amount=amount)
+
+
+async def show_card(turn: Turn) -> None:
+    citizen = await identified(turn, "card")
+    if citizen is None:
+        return
+    turn.finish()
+    turn.say(
+        t("Your card code is {code}. Show it at the till to pay.", code=citizen.card_code),
+        document=None if turn.is_sms else DocumentRef("card", citizen.card_code),
+    )
+
+
+async def show_status(turn: Turn) -> None:
+    citizen = await identified(turn, "status")
+    if citizen is None:
+        return
+    turn.finish()
+    status = await status_of(turn.uow, citizen, turn.now)
+    if status is None:
+        turn.say(t("We found no application of yours. To apply, write DOMANDA."))
+        return
+    turn.say(status_text(status))
+
+
+def status_text(status: ApplicationStatus) -> Text:
+    protocol = status.protocol
+    if status.revoked:
+        return t(
+            "Application {protocol}: revoked after the checks. Contact the office.",
+            protocol=protocol,
+        )
+    if status.assignment is None:
+        return t(
+            "Application {protocol} received on {when}: it is being assessed.",
+            protocol=protocol,
+            when=Moment(status.submitted_at),
+        )
+    if status.assignment == "excluded":
+        reason = {
+            "work_income": t(
+                "Application {protocol}: not admitted, because someone in the household "
+                "has income from work.",
+                protocol=protocol,
+            ),
+            "pension": t(
+                "Application {protocol}: not admitted, because someone in the household "
+                "receives a pension.",
+                protocol=protocol,
+            ),
+            "liquidity": t(
+                "Application {protocol}: not admitted, because the savings exceed the "
+                "limit for your household.",
+                protocol=protocol,
+            ),
+        }
+        return reason.get(
+            status.exclusion_reason or "",
+            t(
+                "Application {protocol}: not admitted. Contact the office for the reason.",
+                protocol=protocol,
+            ),
+        )
+    if status.amount_cents == 0:
+        return t(
+            "Application {protocol}: admitted (list {list}), but the budget ran out "
+            "before your turn.",
+            protocol=protocol,
+            list=status.assignment,
+        )
+    if status.credited_cents >= status.amount_cents:
+        return t(
+            "Application {protocol}: admitted (list {list}). {amount} credited: write "
+            "SALDO to see the balance.",
+            protocol=protocol,
+            list=status.assignment,
+            amount=Money(status.credited_cents),
+        )
+    return t(
+        "Application {protocol}: admitted (list {list}), {amount} granted. It will be "
+        "credited soon.",
+        protocol=protocol,
+        list=status.assignment,
+        amount=Money(status.amount_cents),
+    )

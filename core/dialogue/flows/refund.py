@@ -1,0 +1,132 @@
+"""Giving back a payment of today (shop -> citizen). From SMS it waits for a code to that number."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from core.dialogue.context import Input, Reject, Turn
+from core.dialogue.errors import error_text
+from core.dialogue.flows.base import ConfirmedFlow
+from core.dialogue.menus import show_menu
+from core.domain.errors import DomainError
+from core.domain.messages import Money, Option, t
+from core.services import charges as charge_service
+from core.services.movements import refundable_charges
+
+SHOWN = 5
+
+
+def start_of_day(now: datetime, timezone: str) -> datetime:
+    zone = ZoneInfo(timezone)
+    return datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+
+
+class RefundFlow(ConfirmedFlow):
+    name = "refund"
+    first_step = "pick"
+
+    async def begin(self, turn: Turn, arg: str = "") -> None:
+        current = await turn.shop()
+        if current is None or current[1].status != "approved":
+            turn.finish()
+            if current is None and not await turn.memberships():
+                turn.say(t("Only shops registered with the municipality can refund payments."))
+            else:
+                await show_menu(turn)
+            return
+        turn.go(self.name, "pick", {"shop_id": current[1].id})
+        receipt = arg.strip().lstrip("#").removeprefix("n.").strip()
+        if receipt:
+            await self._pick(turn, receipt)
+            return
+        await self.ask(turn)
+
+    async def ask_pick(self, turn: Turn) -> None:
+        zone = ZoneInfo(turn.town.timezone)
+        charges = await refundable_charges(
+            turn.uow,
+            int(turn.state["shop_id"]),
+            start_of_day(turn.now, turn.town.timezone),
+            turn.now,
+            SHOWN,
+        )
+        if not charges:
+            turn.finish()
+            turn.say(t("There is no payment of today to refund."))
+            return
+        question = t("Which payment of today do you want to refund?")
+        options = [
+            Option(
+                f"r{charge.id}",
+                t(
+                    "No. {receipt}: {amount}, {time}",
+                    receipt=str(charge.id),
+                    amount=Money(charge.amount_cents),
+                    time=(charge.confirmed_at or charge.created_at)
+                    .astimezone(zone)
+                    .strftime("%H:%M"),
+                ),
+            )
+            for charge in charges
+        ]
+        # The newest first; on SMS as many as fit (older ones by receipt number: STORNO 123).
+        turn.say(question, options=turn.fitting_options([question], options))
+
+    async def on_pick(self, turn: Turn, inp: Input) -> None:
+        if inp.choice and inp.choice.startswith("r"):
+            await self._pick(turn, inp.choice[1:])
+            return
+        await self._pick(turn, inp.word.lstrip("#").removeprefix("n.").strip())
+
+    async def _pick(self, turn: Turn, receipt: str) -> None:
+        if not receipt.isdigit():
+            raise Reject(t("Reply with the number of the payment to refund, or ANNULLA."))
+        charge = await turn.uow.charges.by_id(int(receipt))
+        if (
+            charge is None
+            or charge.shop_id != int(turn.state["shop_id"])
+            or charge.status != "confirmed"
+        ):
+            raise Reject(t("No payment of today with receipt no. {receipt}.", receipt=receipt))
+        turn.state.update(charge_id=charge.id, amount=charge.amount_cents)
+        await self.goto(turn, "sure")
+
+    async def ask_sure(self, turn: Turn) -> None:
+        turn.say(
+            t(
+                "Refund {amount} (receipt no. {receipt}) to the customer?",
+                amount=Money(int(turn.state["amount"])),
+                receipt=str(turn.state["charge_id"]),
+            ),
+            options=(Option("yes", t("Yes, refund")), Option("no", t("No"))),
+        )
+
+    async def on_sure(self, turn: Turn, inp: Input) -> None:
+        if inp.choice == "no":
+            turn.finish()
+            turn.say(t("Nothing was refunded."))
+            return
+        if inp.choice != "yes":
+            raise Reject(t("Reply 1 to refund or 2 to leave it."))
+        await self.confirm_then_do(turn)
+
+    async def confirmed(self, turn: Turn) -> None:
+        charge_id, shop_id = int(turn.state["charge_id"]), int(turn.state["shop_id"])
+        turn.finish()
+        try:
+            await charge_service.refund_charge(
+                turn.uow, charge_id=charge_id, shop_id=shop_id, now=turn.now
+            )
+        except DomainError as error:
+            turn.say(error_text(error))
+            return
+        charge = await turn.uow.charges.by_id(charge_id)
+        assert charge is not None
+        turn.say(
+            t(
+                "Refunded {amount} (receipt no. {receipt}). The customer has been told.",
+                amount=Money(charge.amount_cents),
+                receipt=str(charge_id),
+            )
+        )

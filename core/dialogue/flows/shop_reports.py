@@ -1,0 +1,137 @@
+"""What a shop earned (today, this month) and what the municipality still owes it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from core.dialogue.context import Input, Reject, Turn
+from core.dialogue.flows.base import Flow
+from core.dialogue.flows.refund import start_of_day
+from core.dialogue.menus import show_menu
+from core.domain.messages import Day, Money, Option, Text, t, tn
+from core.services import shops as shop_service
+from core.services.movements import shop_reimbursements
+from core.storage import models as m
+
+TODAY_WORDS = frozenset({"oggi", "today", "giorno", "day"})
+MONTH_WORDS = frozenset({"mese", "month"})
+
+
+async def _shop(turn: Turn) -> m.Shop | None:
+    current = await turn.shop()
+    if current is None:
+        turn.finish()
+        if await turn.memberships():
+            await show_menu(turn)
+        else:
+            turn.say(
+                t(
+                    "This is for shops registered with the municipality. To register, "
+                    "write REGISTRA."
+                )
+            )
+        return None
+    return current[1]
+
+
+def start_of_month(now: datetime, timezone: str) -> datetime:
+    day = start_of_day(now, timezone)
+    return day.replace(day=1)
+
+
+class StatementFlow(Flow):
+    name = "statement"
+    first_step = "period"
+
+    async def begin(self, turn: Turn, arg: str = "") -> None:
+        shop = await _shop(turn)
+        if shop is None:
+            return
+        turn.go(self.name, "period", {"shop_id": shop.id})
+        word = arg.strip().lower()
+        if word in TODAY_WORDS or word in MONTH_WORDS:
+            await self._show(turn, shop, "month" if word in MONTH_WORDS else "today")
+            return
+        await self.ask(turn)
+
+    async def ask_period(self, turn: Turn) -> None:
+        turn.say(
+            t("Statement of which period?"),
+            options=(Option("today", t("Today")), Option("month", t("This month"))),
+        )
+
+    async def on_period(self, turn: Turn, inp: Input) -> None:
+        choice = inp.choice or (
+            "today" if inp.word in TODAY_WORDS else "month" if inp.word in MONTH_WORDS else None
+        )
+        if choice not in ("today", "month"):
+            raise Reject(t("Reply 1 for today or 2 for this month."))
+        shop = await turn.uow.shops.by_id(int(turn.state["shop_id"]))
+        assert shop is not None
+        await self._show(turn, shop, choice)
+
+    async def _show(self, turn: Turn, shop: m.Shop, period: str) -> None:
+        turn.finish()
+        zone = turn.town.timezone
+        since = (
+            start_of_day(turn.now, zone) if period == "today" else start_of_month(turn.now, zone)
+        )
+        result = await shop_service.statement(turn.uow, shop, since, turn.now)
+        if period == "today":
+            head = tn(
+                "Today: {count} payment, {amount}.",
+                "Today: {count} payments, {amount}.",
+                result.payments,
+                amount=Money(result.paid_cents),
+            )
+        else:
+            head = tn(
+                "This month: {count} payment, {amount}.",
+                "This month: {count} payments, {amount}.",
+                result.payments,
+                amount=Money(result.paid_cents),
+            )
+        texts: list[Text] = [head]
+        if result.refunds:
+            texts.append(
+                tn(
+                    "Refunded: {count} payment, {amount}.",
+                    "Refunded: {count} payments, {amount}.",
+                    result.refunds,
+                    amount=Money(result.refunded_cents),
+                )
+            )
+        texts.append(
+            t(
+                "To be reimbursed by the municipality: {amount}.",
+                amount=Money(result.to_be_reimbursed_cents),
+            )
+        )
+        turn.say(*texts)
+
+
+async def show_reimbursements(turn: Turn) -> None:
+    shop = await _shop(turn)
+    if shop is None:
+        return
+    turn.finish()
+    result = await shop_service.statement(turn.uow, shop, turn.now, turn.now)
+    paid = await shop_reimbursements(turn.uow, shop.municipality_id, shop.id)
+    texts = [
+        t(
+            "To be reimbursed by the municipality: {amount}.",
+            amount=Money(result.to_be_reimbursed_cents),
+        )
+    ]
+    if paid.last_at is not None:
+        texts.append(
+            t(
+                "Already reimbursed: {amount}, the last time on {day}.",
+                amount=Money(paid.total_cents),
+                day=Day(paid.last_at.astimezone(ZoneInfo(turn.town.timezone)).date()),
+            )
+        )
+    else:
+        texts.append(t("No reimbursement yet."))
+    turn.say(*texts)

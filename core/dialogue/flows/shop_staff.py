@@ -1,0 +1,102 @@
+"""Who works at a shop: the owner makes a cashier code, the cashier joins with it."""
+
+from __future__ import annotations
+
+from core.dialogue.context import Input, Reject, Turn
+from core.dialogue.errors import error_text
+from core.dialogue.flows.base import ConfirmedFlow, Flow
+from core.dialogue.menus import show_menu
+from core.domain.errors import DomainError
+from core.domain.messages import Option, t
+from core.domain.shops import MemberRole
+from core.services import shops as shop_service
+
+
+class ShopkeeperFlow(Flow):
+    """ "For shops" in the citizen menu: register a shop, or join one with a cashier code."""
+
+    name = "shopkeeper"
+    first_step = "pick"
+
+    async def ask_pick(self, turn: Turn) -> None:
+        turn.say(
+            t(
+                "For shopkeepers: register your shop with the municipality, or join a "
+                "shop with the code its owner gave you."
+            ),
+            options=(
+                Option("register", t("Register my shop")),
+                Option("join", t("I have a cashier code")),
+            ),
+        )
+
+    async def on_pick(self, turn: Turn, inp: Input) -> None:
+        # "register" and "join" are commands: the engine starts them before this step sees them.
+        raise Reject(t("Reply 1 to register a shop or 2 to join one, or MENU."))
+
+
+class InviteFlow(ConfirmedFlow):
+    name = "cashier"
+    first_step = "verify"
+
+    async def begin(self, turn: Turn, arg: str = "") -> None:
+        current = await turn.shop()
+        if current is None or current[0].role != MemberRole.OWNER.value:
+            turn.finish()
+            turn.say(t("Only the owner of a shop can add cashiers."))
+            return
+        turn.go(self.name, "verify", {"shop_id": current[1].id})
+        await self.confirm_then_do(turn)
+
+    async def confirmed(self, turn: Turn) -> None:
+        shop_id = int(turn.state["shop_id"])
+        turn.finish()
+        code = await shop_service.create_invite(turn.uow, shop_id, turn.now)
+        turn.say(
+            t(
+                "Cashier code: {code}, valid for 2 days and once. The cashier writes INVITO {code} "
+                "here, by SMS or on Telegram, from their own phone.",
+                code=code,
+            ),
+            sensitive=True,
+        )
+
+
+class JoinFlow(ConfirmedFlow):
+    name = "join"
+    first_step = "code"
+
+    async def start(self, turn: Turn, arg: str) -> None:
+        code = "".join(arg.split())
+        if code:
+            await self._take(turn, code)
+            return
+        await self.ask(turn)
+
+    async def ask_code(self, turn: Turn) -> None:
+        turn.say(t("Write the cashier code the shop owner gave you (8 digits)."))
+
+    async def on_code(self, turn: Turn, inp: Input) -> None:
+        await self._take(turn, "".join(inp.text.split()))
+
+    async def _take(self, turn: Turn, code: str) -> None:
+        if not (code.isdigit() and len(code) == 8):
+            turn.go(self.name, "code")
+            raise Reject(t("A cashier code has 8 digits. Write it again, or ANNULLA."))
+        turn.state["code"] = code
+        await self.confirm_then_do(turn)
+
+    async def confirmed(self, turn: Turn) -> None:
+        code = str(turn.state["code"])
+        turn.finish()
+        try:
+            shop = await shop_service.accept_invite(
+                turn.uow, code, channel=turn.channel, address=turn.address, now=turn.now
+            )
+        except DomainError as error:
+            turn.say(error_text(error))
+            return
+        turn.data["shop_id"] = shop.id
+        await show_menu(
+            turn, t("You now work for {shop}: you can charge its vouchers.", shop=shop.name)
+        )

@@ -1,0 +1,90 @@
+"""What a citizen's and a shop's money did: the last postings, in words the dialogue can show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from core.domain.ledger import AccountKind, PostingKind
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Movement:
+    kind: PostingKind
+    amount_cents: int  # positive: money in; negative: money out
+    at: datetime
+    shop_name: str | None  # the shop of a payment or a refund
+    charge_id: int | None
+
+
+async def citizen_movements(
+    uow: UnitOfWork, municipality_id: int, citizen_id: int, limit: int = 3
+) -> list[Movement]:
+    """The latest postings on the citizen's account, newest first."""
+    account = await uow.ledger.find(municipality_id, AccountKind.CITIZEN, citizen_id)
+    if account is None:
+        return []
+    rows = await uow.session.execute(
+        select(m.Posting, m.Shop.name)
+        .outerjoin(m.Charge, m.Charge.id == m.Posting.charge_id)
+        .outerjoin(m.Shop, m.Shop.id == m.Charge.shop_id)
+        .where((m.Posting.from_account_id == account.id) | (m.Posting.to_account_id == account.id))
+        .order_by(m.Posting.id.desc())
+        .limit(limit)
+    )
+    movements = []
+    for posting, shop_name in rows.all():
+        sign = 1 if posting.to_account_id == account.id else -1
+        movements.append(
+            Movement(
+                kind=PostingKind(posting.kind),
+                amount_cents=sign * posting.amount_cents,
+                at=posting.created_at,
+                shop_name=shop_name,
+                charge_id=posting.charge_id,
+            )
+        )
+    return movements
+
+
+@dataclass(frozen=True)
+class Reimbursements:
+    total_cents: int  # already paid out to the shop by the municipality
+    last_at: datetime | None
+
+
+async def shop_reimbursements(
+    uow: UnitOfWork, municipality_id: int, shop_id: int
+) -> Reimbursements:
+    account = await uow.ledger.find(municipality_id, AccountKind.SHOP, shop_id)
+    if account is None:
+        return Reimbursements(0, None)
+    row = (
+        await uow.session.execute(
+            select(
+                func.coalesce(func.sum(m.Posting.amount_cents), 0), func.max(m.Posting.created_at)
+            ).where(
+                m.Posting.from_account_id == account.id,
+                m.Posting.kind == PostingKind.REIMBURSEMENT.value,
+            )
+        )
+    ).one()
+    last = row[1]
+    if isinstance(last, str):  # SQLite returns max() of a datetime column as text
+        last = datetime.fromisoformat(last)
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    return Reimbursements(int(row[0] or 0), last)
+
+
+async def refundable_charges(
+    uow: UnitOfWork, shop_id: int, since: datetime, until: datetime, limit: int = 5
+) -> list[m.Charge]:
+    """Confirmed (not refunded) payments of a shop in a period, newest first."""
+    charges = await uow.charges.of_shop(shop_id, since, until)
+    confirmed = [c for c in charges if c.status == "confirmed"]
+    return sorted(confirmed, key=lambda c: c.id, reverse=True)[:limit]
