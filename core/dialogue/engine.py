@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.bootstrap import Core
 from core.dialogue import commands
-from core.dialogue.context import Reject, Turn
+from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows import FLOWS
 from core.dialogue.flows.identify import link_contact
@@ -258,30 +258,34 @@ class DialogueEngine:
         inp = Turn.read(inbound, list(turn.data.get("options") or []))
         if command is None and inp.choice in commands.COMMANDS:
             command = (inp.choice or "", "")
+        try:
+            await self._dispatch(turn, routing, inp, command)
+        except Reject as wrong:
+            # A wrong answer: explained, and the conversation stays on its step.
+            turn.say(*wrong.texts)
+
+    async def _dispatch(
+        self, turn: Turn, routing: _Routing, inp: Input, command: tuple[str, str] | None
+    ) -> None:
         if command is not None:
             await commands.run(turn, *command)
             return
         if inp.choice is not None and await self._global_choice(turn, routing, inp.choice):
             return
-
         flow = FLOWS.get(turn.flow or "")
-        try:
-            if inp.contact is not None and (flow is None or flow.name != "identify"):
-                citizen = await link_contact(turn, inp.contact)
-                if citizen is None:
-                    turn.say(t("We have no vouchers for this number. To apply, write DOMANDA."))
-                else:
-                    await show_menu(turn, t("Thank you: we found your vouchers."))
-                return
-            if inp.location is not None and (flow is None or turn.step not in flow.location_steps):
-                commands.interrupt(turn)
-                await near(turn, inp.location)
-                return
-            if flow is not None and turn.step is not None:
-                await flow.answer(turn, inp)
-                return
-        except Reject as wrong:
-            turn.say(*wrong.texts)
+        if inp.contact is not None and (flow is None or flow.name != "identify"):
+            citizen = await link_contact(turn, inp.contact)
+            if citizen is None:
+                turn.say(t("We have no vouchers for this number. To apply, write DOMANDA."))
+            else:
+                await show_menu(turn, t("Thank you: we found your vouchers."))
+            return
+        if inp.location is not None and (flow is None or turn.step not in flow.location_steps):
+            commands.interrupt(turn)
+            await near(turn, inp.location)
+            return
+        if flow is not None and turn.step is not None:
+            await flow.answer(turn, inp)
             return
         if routing.created:
             await show_menu(turn, welcome(turn))

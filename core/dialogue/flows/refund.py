@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.dialogue.context import Input, Reject, Turn
@@ -48,7 +48,7 @@ class RefundFlow(ConfirmedFlow):
             turn.uow,
             int(turn.state["shop_id"]),
             start_of_day(turn.now, turn.town.timezone),
-            turn.now,
+            start_of_day(turn.now, turn.town.timezone) + timedelta(days=1),
             SHOWN,
         )
         if not charges:

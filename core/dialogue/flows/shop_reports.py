@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.dialogue.context import Input, Reject, Turn
@@ -74,10 +74,13 @@ class StatementFlow(Flow):
     async def _show(self, turn: Turn, shop: m.Shop, period: str) -> None:
         turn.finish()
         zone = turn.town.timezone
-        since = (
-            start_of_day(turn.now, zone) if period == "today" else start_of_month(turn.now, zone)
-        )
-        result = await shop_service.statement(turn.uow, shop, since, turn.now)
+        if period == "today":
+            since = start_of_day(turn.now, zone)
+            until = since + timedelta(days=1)
+        else:
+            since = start_of_month(turn.now, zone)
+            until = (since + timedelta(days=32)).replace(day=1)
+        result = await shop_service.statement(turn.uow, shop, since, until)
         if period == "today":
             head = tn(
                 "Today: {count} payment, {amount}.",

@@ -1,0 +1,193 @@
+"""`buonispesa chat`: talk to the dialogue in a terminal, as an SMS user would.
+
+The terminal is one more channel: each line goes to the same engine as SMS and
+Telegram, and the replies are read back from the outbox (and marked sent) with
+their options as numbers. Messages the engine sends to other people meanwhile
+(the payment code a customer receives when a shop charges, a receipt) are shown
+too, without being marked sent, so that one person can try a whole payment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy import select
+
+from buonispesa.cli import app
+from buonispesa.cli.common import fail, settings_or_exit
+from buonispesa.demo import DEMO_CITIZENS, DEMO_CODE, DEMO_SHOPS
+from core.bootstrap import Core, open_core
+from core.dialogue.engine import DialogueEngine
+from core.dialogue.inbound import Channel, Inbound, SharedLocation
+from core.dialogue.render import render_plain
+from core.domain.errors import InvalidIdentifier
+from core.domain.identity import normalize_phone
+from core.domain.messages import reply_from_json
+from core.i18n import LANGUAGES
+from core.storage import models as m
+
+console = Console(highlight=False)
+
+LOCATION_COMMAND = "/location"
+
+
+class Role(StrEnum):
+    CITIZEN = "citizen"
+    SHOP = "shop"
+
+
+DEFAULT_PHONES = {Role.CITIZEN: DEMO_CITIZENS[0].phone, Role.SHOP: DEMO_SHOPS[0][6]}
+
+
+@app.command()
+def chat(
+    role: Annotated[
+        Role, typer.Option("--as", help="Whom to play: a citizen or a shop's cashier.")
+    ] = Role.CITIZEN,
+    phone: Annotated[
+        str | None,
+        typer.Option(
+            "--phone",
+            help="Your phone number in the chat (default: the first demo citizen, or the first "
+            "demo shop with --as shop).",
+        ),
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Language of the conversation: it or en.")
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="Database to use (default: BUONISPESA_DATABASE_URL)."),
+    ] = None,
+    others: Annotated[
+        bool,
+        typer.Option(
+            "--others/--no-others",
+            help="Also show what the engine sends to other people (the customer's payment code, "
+            "receipts), as '(SMS to ...: ...)'.",
+        ),
+    ] = True,
+) -> None:
+    """Chat with the service in the terminal, as by SMS: options are numbered, reply "1", "2"...
+
+    Try a whole payment alone: `buonispesa demo`, then `buonispesa chat --as shop`
+    and write `PAGA <codice fiscale> 12,50` with a demo citizen's code (shown at the
+    start). The code the customer receives by SMS is printed as "(SMS to ...: ...)";
+    type it back as the cashier. Write `/location 43.164,13.238` to share a position,
+    AIUTO for help, and Ctrl-D or "exit" to leave.
+    """
+    settings = settings_or_exit()
+    url = database_url or settings.database_url
+    try:
+        address = normalize_phone(phone or DEFAULT_PHONES[role])
+    except InvalidIdentifier:
+        fail(f"{phone!r} is not a phone number (e.g. +393331234567).")
+    if lang is not None and lang not in LANGUAGES:
+        fail(f"--lang must be one of {', '.join(LANGUAGES)}.")
+    asyncio.run(_session(url, role, address, lang, others))
+
+
+async def _session(url: str, role: Role, address: str, lang: str | None, others: bool) -> None:
+    core = await open_core(url)
+    try:
+        session = TerminalChat(core, address, lang, others)
+        await session.intro(role)
+        first = f"LINGUA {lang}" if lang else "MENU"
+        await session.send(first)
+        while True:
+            try:
+                line = await asyncio.to_thread(input, "> ")
+            except (EOFError, KeyboardInterrupt):
+                console.print()
+                return
+            if line.strip().lower() in ("exit", "quit", "esci"):
+                return
+            await session.send(line)
+    finally:
+        await core.close()
+
+
+class TerminalChat:
+    """One terminal user: sends lines to the engine and prints what the outbox holds for them."""
+
+    def __init__(self, core: Core, address: str, lang: str | None, others: bool) -> None:
+        self.core = core
+        self.engine = DialogueEngine(core)
+        self.address = address
+        self.lang = lang
+        self.others = others
+        self.since_id = 0
+        self.shown: set[int] = set()
+
+    async def intro(self, role: Role) -> None:
+        async with self.core.uow() as uow:
+            last = await uow.session.scalar(
+                select(m.OutboxMessage.id).order_by(m.OutboxMessage.id.desc()).limit(1)
+            )
+            self.since_id = int(last or 0)
+            demo = await uow.municipalities.by_code(DEMO_CODE)
+        console.print(f"[bold]buonispesa chat[/bold] as {role.value}, phone {self.address}.")
+        if demo is not None and role is Role.SHOP:
+            citizen = DEMO_CITIZENS[0]
+            console.print(
+                f"Demo: write PAGA {citizen.codice_fiscale} 12,50, then type the code that "
+                f"{citizen.phone} receives."
+            )
+        console.print('Options are numbered: reply "1", "2"... AIUTO for help, Ctrl-D to leave.\n')
+
+    async def send(self, line: str) -> None:
+        inbound = self._inbound(line)
+        if inbound is None:
+            console.print(
+                f"Write {LOCATION_COMMAND} LATITUDE,LONGITUDE, e.g. /location 43.164,13.238"
+            )
+            return
+        await self.engine.handle(inbound)
+        await self._show()
+
+    def _inbound(self, line: str) -> Inbound | None:
+        if line.strip().lower().startswith(LOCATION_COMMAND):
+            raw = line.strip()[len(LOCATION_COMMAND) :].replace(" ", "")
+            try:
+                latitude, longitude = (float(part) for part in raw.split(","))
+            except ValueError:
+                return None
+            return Inbound(
+                Channel.TERMINAL,
+                self.address,
+                location=SharedLocation(latitude, longitude),
+                language_hint=self.lang,
+            )
+        return Inbound(Channel.TERMINAL, self.address, text=line, language_hint=self.lang)
+
+    async def _show(self) -> None:
+        async with self.core.uow() as uow:
+            rows = (
+                await uow.session.scalars(
+                    select(m.OutboxMessage)
+                    .where(m.OutboxMessage.id > self.since_id, m.OutboxMessage.status == "pending")
+                    .order_by(m.OutboxMessage.id)
+                )
+            ).all()
+            for row in rows:
+                if row.id in self.shown:
+                    continue
+                body = render_plain(reply_from_json(row.payload), row.language, sms=True)
+                mine = (row.channel, row.address) == (Channel.TERMINAL.value, self.address)
+                if mine:
+                    console.print(body, markup=False)
+                    console.print()
+                    # Delivered: this terminal is the channel.
+                    row.status = "sent"
+                    row.sent_at = self.core.now()
+                elif self.others:
+                    # Someone else's message stays pending for its own channel to deliver.
+                    label = "SMS" if row.channel == Channel.SMS.value else row.channel.capitalize()
+                    console.print(f"({label} to {row.address}: {body})", style="dim", markup=False)
+                    console.print()
+                self.shown.add(row.id)
+            await uow.commit()

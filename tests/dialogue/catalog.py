@@ -1,0 +1,105 @@
+"""What the catalog tests measure: the msgids in the code, and realistic longest parameters."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+
+from core.domain.messages import Day, Distance, Moment, Money, Param, Text
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = ("core", "bot", "sms", "buonispesa")
+KEYWORDS = {"t": None, "tn": (1, 2), "N_": None}
+
+# Messages that can go out by SMS: everything the dialogue says, and the notices the
+# services write to a citizen's or a shop's chat. Reports and documents are not SMS.
+SMS_SOURCES = ("core/dialogue", "core/services", "buonispesa/delivery.py")
+NOT_SMS = ("core/services/reports.py", "core/services/privacy.py", "core/services/audit.py")
+
+# Realistic longest values, by placeholder name. A placeholder without a sample fails the
+# SMS test: say here how long it can really be.
+SAMPLES: dict[str, Param] = {
+    "amount": Money(1_234_567),  # 12.345,67 €: a shop's month
+    "balance": Money(123_456),
+    "paid": Money(1_234_567),
+    "shop": "Alimentari e Frutta Da Mario e Figli S.n",  # 40, the limit at registration
+    "name": "Alimentari e Frutta Da Mario e Figli S.n",
+    "town": "San Valentino in Abruzzo Citeriore",  # the longest name of an Italian comune
+    "address": "Via Vittorio Emanuele II 123, angolo Via Garibaldi",  # 50, the limit
+    "postcode": "62020",
+    "protocol": "SAN-2026-000123",
+    "code": "12345678",  # cashier codes have 8 digits, payment codes 6
+    "cf": "RSSMRA85T10A562S",
+    "vat": "01234567890",
+    "iban": "IT60X0542811101000000123456",
+    "count": 12,
+    "receipt": "123456",
+    "list": "2",
+    "max": 50,
+    "minutes": 30,
+    "when": Moment(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
+    "until": Moment(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
+    "day": Day(date(2026, 12, 31)),
+    "distance": Distance(12_345),
+    "where": "SMS ***567",
+    "query": "San Valentino in Abruzzo Citeriore panett",  # cut at 40
+    "time": "23:59",
+}
+
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+@dataclass(frozen=True)
+class Message:
+    msgid: str
+    plural: str | None
+    path: str
+
+    @property
+    def placeholders(self) -> set[str]:
+        found = set(PLACEHOLDER.findall(self.msgid))
+        if self.plural:
+            found |= set(PLACEHOLDER.findall(self.plural))
+        return found
+
+    @property
+    def sms(self) -> bool:
+        return self.path.startswith(SMS_SOURCES) and not self.path.startswith(NOT_SMS)
+
+    def texts(self) -> list[Text]:
+        """The message with sample parameters: both forms of a plural."""
+        params = {name: SAMPLES[name] for name in self.placeholders if name != "count"}
+        if self.plural is None:
+            if "count" in self.placeholders:
+                params["count"] = SAMPLES["count"]
+            return [Text(self.msgid, params)]
+        return [
+            Text(self.msgid, {"count": count, **params}, plural=self.plural, count=count)
+            for count in (1, 12)
+        ]
+
+
+def messages_in_code() -> list[Message]:
+    """Every msgid the code marks with t(), tn() or N_(), as Babel extracts them."""
+    found: dict[tuple[str, str | None], Message] = {}
+    for source in SOURCES:
+        directory = ROOT / source
+        if not directory.is_dir():
+            continue
+        for filename, _line, message, _comments, _context in extract_from_dir(
+            str(directory), method_map=[("**.py", "python")], keywords=KEYWORDS
+        ):
+            msgid, plural = (
+                (message[0], message[1]) if isinstance(message, tuple) else (message, None)
+            )
+            if not msgid:
+                continue
+            key = (msgid, plural)
+            path = f"{source}/{filename}"
+            if key not in found or (not found[key].sms and Message(msgid, plural, path).sms):
+                found[key] = Message(msgid, plural, path)
+    return sorted(found.values(), key=lambda m: m.msgid)

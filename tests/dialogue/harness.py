@@ -1,0 +1,147 @@
+"""A person chatting with the engine, as a test sees it: send a message, read the replies.
+
+Every reply that goes out by SMS is rendered in its language and must fit one
+GSM-7 segment: each scripted conversation on SMS is also a length test.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from core.bootstrap import Core
+from core.dialogue import gsm7
+from core.dialogue.engine import DialogueEngine, HandleResult
+from core.dialogue.inbound import Channel, Inbound, SharedContact, SharedLocation
+from core.dialogue.render import render_plain
+from core.domain.messages import Reply, reply_from_json
+from core.services import municipalities
+from core.storage import models as m
+from tests.factories import Town, make_town
+
+_ids = itertools.count(1)
+
+
+def assert_one_segment(reply: Reply, language: str) -> str:
+    body = render_plain(reply, language, sms=True)
+    count = gsm7.count(body)
+    assert count.encoding == "GSM-7", f"forces UCS-2 ({gsm7.non_gsm7(body)}): {body!r}"
+    assert count.single, f"{count.length} septets, {count.segments} SMS: {body!r}"
+    return body
+
+
+def msgids(replies: list[Reply]) -> list[str]:
+    return [text.msgid for reply in replies for text in reply.texts]
+
+
+def param(replies: list[Reply], name: str) -> Any:
+    """The value of a parameter in the replies (the last one that has it)."""
+    found = [text.params[name] for reply in replies for text in reply.texts if name in text.params]
+    assert found, f"no parameter {name!r} in {msgids(replies)}"
+    return found[-1]
+
+
+def options(replies: list[Reply]) -> list[str]:
+    return [option.key for reply in replies for option in reply.options]
+
+
+@dataclass
+class Chat:
+    core: Core
+    address: str
+    channel: Channel = Channel.SMS
+    to: str | None = None
+    engine: DialogueEngine | None = None
+    language_hint: str | None = None
+    last: list[Reply] = field(default_factory=list)
+    result: HandleResult | None = None
+
+    def __post_init__(self) -> None:
+        if self.engine is None:
+            self.engine = DialogueEngine(self.core)
+
+    async def send(
+        self,
+        text: str | None = None,
+        *,
+        option: str | None = None,
+        location: tuple[float, float] | None = None,
+        contact: tuple[str, bool] | None = None,
+        start: str | None = None,
+        message_id: str | None = None,
+    ) -> list[Reply]:
+        assert self.engine is not None
+        inbound = Inbound(
+            channel=self.channel,
+            address=self.address,
+            text=text,
+            option=option,
+            location=SharedLocation(*location) if location else None,
+            contact=SharedContact(*contact) if contact else None,
+            provider_message_id=message_id or f"m{next(_ids)}",
+            to=self.to,
+            start_parameter=start,
+            language_hint=self.language_hint,
+        )
+        self.result = await self.engine.handle(inbound)
+        self.last = await self.replies(self.result.outbox_ids)
+        return self.last
+
+    async def replies(self, ids: list[int]) -> list[Reply]:
+        found = []
+        async with self.core.uow() as uow:
+            for message_id in ids:
+                row = await uow.outbox.by_id(message_id)
+                assert row is not None
+                assert (row.channel, row.address) == (self.channel.value, self.address)
+                reply = reply_from_json(row.payload)
+                if row.channel == Channel.SMS.value:
+                    assert_one_segment(reply, row.language)
+                found.append(reply)
+        return found
+
+    async def state(self) -> tuple[str | None, str | None, dict[str, Any]]:
+        """(flow, step, data) of this address's conversation, as stored."""
+        async with self.core.uow() as uow:
+            conversation = await uow.session.scalar(
+                select(m.Conversation)
+                .where(
+                    m.Conversation.channel == self.channel.value,
+                    m.Conversation.address == self.address,
+                )
+                .order_by(m.Conversation.updated_at.desc())
+                .limit(1)
+            )
+            assert conversation is not None
+            return conversation.flow, conversation.step, dict(conversation.data)
+
+    async def expect(self, text: str | None = None, *expected: str, **kwargs: Any) -> list[Reply]:
+        """Send, then check that the replies say these msgids, in this order."""
+        replies = await self.send(text, **kwargs)
+        said = msgids(replies)
+        position = 0
+        for msgid in expected:
+            assert msgid in said[position:], f"{text!r}: expected {msgid!r}, got {said}"
+            position = said.index(msgid, position) + 1
+        return replies
+
+
+async def outbox_of(core: Core, channel: str, address: str) -> list[tuple[m.OutboxMessage, Reply]]:
+    async with core.uow() as uow:
+        rows = await uow.outbox.for_address(channel, address)
+        return [(row, reply_from_json(row.payload)) for row in rows]
+
+
+async def town_with_open_window(core: Core, **kwargs: Any) -> Town:
+    """The factories' town (credited citizens, an approved shop) with a new round open now."""
+    town = await make_town(core, **kwargs)
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        await municipalities.open_window(uow, municipality, core.now() - timedelta(minutes=1))
+        await uow.commit()
+    return town

@@ -1,0 +1,298 @@
+"""The application by chat, scripted: every step, wrong answers, help, restarts, SMS codes."""
+
+from __future__ import annotations
+
+from core.bootstrap import Core
+from core.dialogue.engine import DialogueEngine
+from core.dialogue.inbound import Channel
+from core.dialogue.menus import CITIZEN_HELP
+from core.services import municipalities
+from core.services.applications import ApplicationInput, submit_application
+from core.storage.engine import make_engine
+from tests.conftest import FakeClock
+from tests.dialogue.harness import Chat, param, town_with_open_window
+from tests.factories import make_cf, make_town
+
+LANGUAGE = "Choose your language."
+PRIVACY = (
+    "Privacy (GDPR): {town} uses your data only for the grocery vouchers; full notice at the "
+    "town hall. Do you agree?"
+)
+CF = "Write your codice fiscale (16 characters, it is on your health card)."
+MEMBERS = "How many people live in your household, you included? Write a number."
+WORK = "Does anyone in the household have income from work?"
+PENSION = "Does anyone in the household receive a pension?"
+LIQUIDITY = (
+    "How much did the household have in bank and post office accounts on {day} (minors' "
+    "accounts excluded)? Write the amount in euro, e.g. 1500."
+)
+SUPPORT = (
+    "How much public support does the household receive per month (cassa integrazione, NASpI, "
+    "reddito di cittadinanza...)? Write 0 if none."
+)
+RENT = "How much rent does the household pay per month? Write 0 if none."
+SUMMARY = "Summary:"
+DECLARE = (
+    "Under DPR 445/2000 I declare that these data are true. False declarations are punished "
+    "and lose the vouchers."
+)
+CODE = "Your confirmation code is {code}. Write it here to confirm. Valid {minutes} min."
+SENT = "Application sent. Protocol {protocol}. We will write to you when it has been assessed."
+CF_CHECKSUM = (
+    "This codice fiscale does not add up: its last letter (the check character) does not match "
+    "the others. Check it on your health card and write it again."
+)
+CF_LENGTH = "A codice fiscale has 16 letters and digits, like RSSMRA85T10A562S. Write it again."
+
+APPLICANT = make_cf(500)
+WRONG_CHECK = APPLICANT[:-1] + ("A" if APPLICANT[-1] != "A" else "B")
+
+# (what the citizen writes, the reply's msgids, the step the conversation is at afterwards)
+# Every wrong answer is followed by its explanation and leaves the step where it was.
+SCRIPT: list[tuple[str, tuple[str, ...], str | None]] = [
+    ("DOMANDA", (LANGUAGE,), "language"),
+    ("klingon", ("Reply 1 for Italiano or 2 for English.",), "language"),
+    ("2", (PRIVACY,), "privacy"),
+    ("perhaps", ("Reply 1 if you agree, 2 if you do not.",), "privacy"),
+    ("1", (CF,), "cf"),
+    (WRONG_CHECK, (CF_CHECKSUM,), "cf"),
+    ("RSSMRA85", (CF_LENGTH,), "cf"),
+    (APPLICANT.lower(), (MEMBERS,), "members"),
+    ("0", ("Write the number of people with a number from 1 to {max}, e.g. 3.",), "members"),
+    ("three", ("Write the number of people with a number from 1 to {max}, e.g. 3.",), "members"),
+    ("3", (WORK,), "work"),
+    ("maybe", ("Reply 1 for yes or 2 for no.",), "work"),
+    ("2", (PENSION,), "pension"),
+    ("no", (LIQUIDITY,), "liquidity"),
+    ("a lot", ("This is not an amount. Write it in euro, e.g. 12,50.",), "liquidity"),
+    ("1.500", (SUPPORT,), "support"),
+    ("-5", ("The amount cannot be negative. Write it again, e.g. 12,50.",), "support"),
+    ("12,345", ("An amount has at most two decimals (cents), e.g. 12,50.",), "support"),
+    ("450", (RENT,), "rent"),
+    ("999999999999", ("This amount looks wrong: check it and write it again.",), "rent"),
+    ("400", (SUMMARY, DECLARE), "summary"),
+    ("9", ("Reply 1 to declare and send, 2 to change an answer, or ANNULLA.",), "summary"),
+    ("1", (CODE,), "verify"),
+    ("", ("Write the confirmation code we sent you, or ANNULLA to stop.",), "verify"),
+    ("000000", ("Wrong code: {count} attempt left.",), "verify"),
+]
+
+
+async def test_apply_by_sms_step_by_step(core: Core, clock: FakeClock) -> None:
+    town = await town_with_open_window(core)
+    chat = Chat(core, "+393471234567")
+    for text, expected, step in SCRIPT:
+        await chat.expect(text, *expected)
+        assert (await chat.state())[:2] == ("apply", step), text
+    # The code went to this number only: read it from the reply before the wrong attempt.
+    sent = await _last_code(chat)
+    replies = await chat.expect(sent, SENT)
+    protocol = str(param(replies, "protocol"))
+    assert (await chat.state())[:2] == (None, None)
+    async with core.uow() as uow:
+        application = await uow.applications.by_protocol(protocol)
+        assert application is not None
+        citizen = await uow.citizens.by_id(application.citizen_id)
+        assert citizen is not None
+        assert citizen.codice_fiscale == APPLICANT
+        assert citizen.phone == "+393471234567"
+        assert citizen.language == "en"
+        assert citizen.municipality_id == town.municipality_id
+        assert (
+            application.household_size,
+            application.has_work_income,
+            application.has_pension,
+        ) == (
+            3,
+            False,
+            False,
+        )
+        assert application.liquidity_cents == 150_000
+        assert application.public_support_monthly_cents == 45_000
+        assert application.rent_monthly_cents == 40_000
+        assert application.source == "sms"
+
+
+async def _last_code(chat: Chat) -> str:
+    from tests.dialogue.harness import outbox_of
+
+    for _row, reply in reversed(await outbox_of(chat.core, chat.channel.value, chat.address)):
+        for text in reply.texts:
+            if text.msgid == CODE:
+                return str(text.params["code"])
+    raise AssertionError("no confirmation code was sent")
+
+
+async def test_help_at_every_step_changes_nothing(core: Core) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234568")
+    answers = ["DOMANDA", "1", "1", APPLICANT, "2", "no", "no", "0", "0", "0"]
+    prompts = [LANGUAGE, PRIVACY, CF, MEMBERS, WORK, PENSION, LIQUIDITY, SUPPORT, RENT, DECLARE]
+    for answer, prompt in zip(answers, prompts, strict=True):
+        await chat.send(answer)
+        before = await chat.state()
+        for word in ("AIUTO", "help", "Aiuto!", "/help"):
+            await chat.expect(word, CITIZEN_HELP.msgid, prompt)
+            assert await chat.state() == before, (answer, word)
+
+
+async def test_a_restart_in_the_middle_continues_where_the_citizen_was(
+    core: Core, database_url: str, clock: FakeClock
+) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234569")
+    for text in ("DOMANDA", "1", "1", APPLICANT, "4", "1"):
+        await chat.send(text)
+    assert (await chat.state())[1] == "pension"
+    # Another process (a new engine over a new connection pool) takes the next message.
+    other = type(core)(engine=make_engine(database_url), clock=clock)
+    try:
+        chat.engine = DialogueEngine(other)
+        chat.core = other
+        await chat.expect("no", LIQUIDITY)
+        await chat.expect("0", SUPPORT)
+    finally:
+        await other.close()
+
+
+async def test_menu_keeps_a_draft_that_can_be_resumed_or_restarted(core: Core) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234570")
+    for text in ("DOMANDA", "1", "1", APPLICANT):
+        await chat.send(text)
+    await chat.expect("MENU", "What do you want to do? Reply with the number.")
+    await chat.expect("SALDO", "We have no vouchers for this number. To apply, write DOMANDA.")
+    await chat.expect("DOMANDA", "You have an unfinished request. Do you want to continue it?")
+    await chat.expect("xyz", "Please answer 1 to continue or 2 to start again.")
+    await chat.expect("1", MEMBERS)
+    await chat.expect("MENU")
+    await chat.expect("DOMANDA", "You have an unfinished request. Do you want to continue it?")
+    await chat.expect("2", PRIVACY)  # language already chosen: straight to privacy
+    # ANNULLA drops the draft for good.
+    await chat.expect("ANNULLA", "Cancelled.")
+    await chat.expect("DOMANDA", PRIVACY)
+
+
+async def test_no_consent_saves_nothing(core: Core) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234571")
+    await chat.send("DOMANDA")
+    await chat.send("1")
+    await chat.expect(
+        "2", "Without your consent we cannot take the application. Nothing was saved."
+    )
+    assert (await chat.state())[:2] == (None, None)
+
+
+async def test_telegram_applies_without_a_code_and_links_the_chat(core: Core) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "777001", channel=Channel.TELEGRAM, language_hint="it")
+    for text in ("/domanda", "1", "1", APPLICANT, "1", "2", "2", "0", "0", "0"):
+        await chat.send(text)
+    assert chat.last[-1].options[0].key == "declare"
+    replies = await chat.expect(None, SENT, option="declare")
+    protocol = str(param(replies, "protocol"))
+    async with core.uow() as uow:
+        application = await uow.applications.by_protocol(protocol)
+        assert application is not None and application.source == "telegram"
+        citizen = await uow.citizens.by_id(application.citizen_id)
+        assert citizen is not None
+        assert citizen.telegram_chat_id == "777001" and citizen.language == "it"
+    await chat.expect("STATO", "Application {protocol} received on {when}: it is being assessed.")
+
+
+async def test_changes_while_the_window_is_open_need_a_code_by_sms(core: Core) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234572")
+    for text in ("DOMANDA", "2", "1", APPLICANT, "2", "2", "2", "100", "0", "0", "1"):
+        await chat.send(text)
+    await chat.expect(await _last_code(chat), SENT)
+    await chat.expect(
+        "DOMANDA", "You have already applied: protocol {protocol}. You can change it until {when}."
+    )
+    await chat.expect("1", SUMMARY, DECLARE)
+    await chat.expect("2", "What do you want to change?")
+    assert "cf" not in [o.key for o in chat.last[-1].options]  # the household stays the same
+    await chat.expect("1", MEMBERS)  # the first option is the number of people
+    await chat.expect("5", SUMMARY, DECLARE)
+    await chat.expect("1", CODE)
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_codice_fiscale(
+            (await uow.municipalities.all())[0].id, APPLICANT
+        )
+        assert citizen is not None
+        application = await uow.applications.latest_for_citizen(citizen.id)
+        assert application is not None and application.household_size == 2  # not yet
+    await chat.expect(await _last_code(chat), "Changes saved. Application {protocol}.")
+    async with core.uow() as uow:
+        application = await uow.applications.latest_for_citizen(citizen.id)
+        assert application is not None and application.household_size == 5
+
+
+async def test_three_wrong_codes_cancel_the_submission(core: Core) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234573")
+    for text in ("DOMANDA", "1", "1", APPLICANT, "2", "2", "2", "100", "0", "0", "1"):
+        await chat.send(text)
+    await chat.expect("111111", "Wrong code: {count} attempt left.")
+    await chat.expect("222222", "Wrong code: {count} attempt left.")
+    await chat.expect(
+        "333333", "Too many wrong codes: the request was cancelled. Nothing was changed."
+    )
+    async with core.uow() as uow:
+        assert (
+            await uow.citizens.by_codice_fiscale((await uow.municipalities.all())[0].id, APPLICANT)
+            is None
+        )
+
+
+async def test_refused_when_the_window_is_closed(core: Core) -> None:
+    await make_town(core)  # its only round closed days ago
+    chat = Chat(core, "+393471234574")
+    await chat.expect(
+        "DOMANDA", "Applications closed on {when}. It is no longer possible to apply."
+    )
+    assert (await chat.state())[:2] == (None, None)
+
+
+async def test_refused_when_the_household_already_applied(core: Core) -> None:
+    town = await town_with_open_window(core)
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        await submit_application(
+            uow,
+            municipality,
+            ApplicationInput(APPLICANT, None, 2, False, False, 0, 0, 0),
+            source="paper",
+            now=core.now(),
+        )
+        await uow.commit()
+    chat = Chat(core, "+393471234575")
+    for text in ("DOMANDA", "1", "1"):
+        await chat.send(text)
+    await chat.expect(
+        APPLICANT,
+        "An application for this codice fiscale has already been made in this round. "
+        "Send STATO to see how it is going.",
+    )
+    assert (await chat.state())[:2] == (None, None)
+
+
+async def test_the_window_closing_during_the_flow_is_explained(core: Core) -> None:
+    town = await town_with_open_window(core)
+    chat = Chat(core, "+393471234576")
+    for text in ("DOMANDA", "1", "1", APPLICANT, "2", "2", "2", "100", "0", "0", "1"):
+        await chat.send(text)
+    code = await _last_code(chat)
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        await municipalities.close_window(uow, municipality, core.now())
+        await uow.commit()
+    await chat.expect(
+        code, "Applications are closed: it is no longer possible to apply or make changes."
+    )
+    assert (await chat.state())[:2] == (None, None)
+    async with core.uow() as uow:
+        assert await uow.citizens.by_codice_fiscale(town.municipality_id, APPLICANT) is None

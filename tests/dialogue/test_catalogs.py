@@ -1,0 +1,92 @@
+"""Every sentence is translated in Italian and English, keeps its placeholders, and fits one SMS."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+from core.dialogue import gsm7
+from core.dialogue.errors import error_text, known_codes
+from core.domain.errors import DomainError
+from core.i18n import LANGUAGES, LOCALES_DIR, render_text, translations
+from tests.dialogue.catalog import PLACEHOLDER, SAMPLES, Message, messages_in_code
+
+MESSAGES = messages_in_code()
+SMS_MESSAGES = [message for message in MESSAGES if message.sms]
+
+
+@cache
+def catalog(language: str) -> Catalog:
+    with (LOCALES_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        return read_po(handle, locale=language)
+
+
+def _id(message: Message) -> str:
+    return message.msgid[:60]
+
+
+def test_the_code_has_messages_to_check() -> None:
+    assert len(MESSAGES) > 150 and len(SMS_MESSAGES) > 100
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_msgid_is_translated(language: str) -> None:
+    entries = catalog(language)
+    untranslated = []
+    for message in MESSAGES:
+        entry = entries.get(message.msgid)
+        strings = entry.string if entry is not None else None
+        forms = list(strings) if isinstance(strings, tuple | list) else [strings]
+        if entry is None or entry.fuzzy or not all(forms):
+            untranslated.append(message.msgid)
+    assert not untranslated, (
+        f"{len(untranslated)} msgids without {language} translation: {untranslated}"
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_translations_keep_every_placeholder(language: str) -> None:
+    broken = []
+    for message in MESSAGES:
+        entry = catalog(language).get(message.msgid)
+        if entry is None:
+            continue  # reported by the test above
+        strings = entry.string if isinstance(entry.string, tuple | list) else (entry.string,)
+        for form in strings:
+            if set(PLACEHOLDER.findall(form or "")) != message.placeholders:
+                broken.append((message.msgid, form))
+    assert not broken, f"placeholders dropped or renamed in {language}: {broken}"
+
+
+def test_placeholder_check_notices_a_renamed_placeholder() -> None:
+    # The check above compares sets of names: a renamed one is a different set.
+    assert (
+        set(PLACEHOLDER.findall("Saldo: {saldo}."))
+        != Message("Balance: {balance}.", None, "x").placeholders
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("message", SMS_MESSAGES, ids=_id)
+def test_every_sms_sentence_fits_one_gsm7_segment(message: Message, language: str) -> None:
+    missing = message.placeholders - set(SAMPLES)
+    assert not missing, f"add a realistic longest sample for {missing} in tests/dialogue/catalog.py"
+    translations.cache_clear()
+    for text in message.texts():
+        body = render_text(text, language, sms=True)
+        count = gsm7.count(body)
+        assert count.encoding == "GSM-7", f"{gsm7.non_gsm7(body)} force UCS-2: {body!r}"
+        assert count.single, f"{count.length} septets: {body!r}"
+
+
+def test_every_refusal_the_flows_meet_has_a_sentence() -> None:
+    generic = error_text(DomainError("no.such.code"))
+    for code in known_codes():
+        assert error_text(DomainError(code, until="2026-04-06T10:00:00+00:00")) != generic
+    # Typed identifiers: every reason python-stdnum can give reads as a sentence.
+    for kind in ("codice_fiscale", "partita_iva", "iban"):
+        for reason in ("checksum", "length", "format", "component", "invalid"):
+            assert error_text(DomainError(f"{kind}.{reason}")) != generic

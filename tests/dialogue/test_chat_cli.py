@@ -1,0 +1,56 @@
+"""`buonispesa chat`: the terminal channel, end to end over the demo town."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from typer.testing import CliRunner
+
+from buonispesa.cli import _register, app
+from buonispesa.demo import DEMO_CITIZENS, seed_demo
+from core.bootstrap import open_core
+
+
+def _seed(url: str) -> None:
+    async def run() -> None:
+        core = await open_core(url)
+        try:
+            assert await seed_demo(core)
+        finally:
+            await core.close()
+
+    asyncio.run(run())
+
+
+def test_a_citizen_checks_the_balance(sqlite_url: str) -> None:
+    _seed(sqlite_url)
+    _register()
+    result = CliRunner().invoke(
+        app, ["chat", "--database-url", sqlite_url, "--lang", "en"], input="1\nSTATUS\nexit\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 Balance" in result.output  # options as numbers, as by SMS
+    assert "Your balance: €300.00." in result.output
+    assert "Application BEL-" in result.output
+
+
+def test_a_shop_sees_the_code_the_customer_receives(sqlite_url: str) -> None:
+    _seed(sqlite_url)
+    _register()
+    citizen = DEMO_CITIZENS[0]
+    result = CliRunner().invoke(
+        app,
+        ["chat", "--as", "shop", "--database-url", sqlite_url],
+        input=f"PAGA {citizen.codice_fiscale} 12,50\n",
+    )
+    assert result.exit_code == 0, result.output
+    found = re.search(rf"\(SMS to \{citizen.phone}: .* Codice: (\d{{6}})", result.output)
+    assert found, result.output
+    assert "Codice inviato al cliente (SMS ***001) per 12,50 €" in result.output
+
+
+def test_a_bad_phone_is_refused(sqlite_url: str) -> None:
+    _register()
+    result = CliRunner().invoke(app, ["chat", "--phone", "hello", "--database-url", sqlite_url])
+    assert result.exit_code == 2

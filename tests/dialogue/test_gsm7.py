@@ -1,0 +1,60 @@
+"""The GSM-7 segment counter (3GPP TS 23.038)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.dialogue import gsm7
+from core.dialogue.render import render_plain
+from core.domain.messages import Money, Option, Reply, t
+
+
+def test_basic_and_extension_characters() -> None:
+    assert gsm7.count("Saldo: 12,50 €").length == 15  # € takes an escape: two septets
+    assert gsm7.count("è à ù ì ò é É Ç").encoding == "GSM-7"
+    assert gsm7.count("[]{}~^|\\").length == 16
+
+
+def test_characters_that_force_ucs2() -> None:
+    for text in ("È finita", "l’ultima", "“ciao”", "• uno", "…", "😀"):
+        assert gsm7.count(text).encoding == "UCS-2", text
+    assert gsm7.non_gsm7("È l’ora…") == ["È", "’", "…"]
+
+
+def test_segment_boundaries() -> None:
+    assert gsm7.segments("") == 0
+    assert gsm7.segments("a" * 160) == 1
+    assert gsm7.segments("a" * 161) == 2
+    assert gsm7.segments("a" * 306) == 2
+    assert gsm7.segments("a" * 307) == 3
+    assert gsm7.segments("€" * 80) == 1
+    assert gsm7.segments("€" * 81) == 2  # 162 septets
+    assert gsm7.segments("a" * 158 + "€") == 1
+    # An escape pair is never split: 152 + 2 does not fit the first 153, nor 152 + 150 + 2 two.
+    assert gsm7.segments("a" * 152 + "€" + "a" * 150 + "€") == 3
+    assert gsm7.segments("È" * 70) == 1
+    assert gsm7.segments("È" * 71) == 2
+    assert gsm7.segments("😀" * 35) == 1  # 70 UTF-16 units
+    assert gsm7.segments("😀" * 36) == 2
+
+
+@given(st.text(alphabet=gsm7.BASIC.replace("\x1b", "") + gsm7.EXTENSION, max_size=600))
+def test_gsm7_segments_hold_the_text(text: str) -> None:
+    count = gsm7.count(text)
+    assert count.encoding == "GSM-7"
+    assert count.length == len(text) + sum(ch in gsm7.EXTENSION for ch in text)
+    if count.length <= 160:
+        assert count.segments == (1 if text else 0)
+    else:
+        # Each segment holds 153 septets, 152 when an escape pair had to move on.
+        assert 152 * (count.segments - 1) < count.length <= 153 * count.segments
+
+
+def test_plain_rendering_numbers_the_options() -> None:
+    reply = Reply(
+        texts=(t("Your balance: {balance}.", balance=Money(12_50)),),
+        options=(Option("balance", t("Balance")), Option("shops", t("Shops"))),
+    )
+    assert render_plain(reply, "it", sms=True) == "Il tuo saldo: 12,50 €.\n1 Saldo\n2 Negozi"
+    assert render_plain(reply, "en", sms=False) == "Your balance: €12.50.\n1 Balance\n2 Shops"

@@ -1,0 +1,380 @@
+"""The till by chat, scripted: charge, the citizen's code, receipts, refunds, statements, staff."""
+
+from __future__ import annotations
+
+from core.bootstrap import Core
+from core.dialogue.inbound import Channel
+from core.dialogue.menus import SHOP_HELP
+from core.domain.ledger import PostingKind
+from core.domain.messages import Money
+from core.services import ledger
+from core.storage import models as m
+from tests.conftest import FakeClock
+from tests.dialogue.harness import Chat, outbox_of, param
+from tests.factories import Town, make_partita_iva, make_town
+
+WHO = "Who pays? Write the codice fiscale, the phone number or the card code."
+AMOUNT = "Amount to charge, in euro (e.g. 12,50)?"
+ASK_CODE = (
+    "Code sent to the customer ({where}) for {amount}. Ask them for it and write it here. "
+    "ANNULLA to stop."
+)
+CONFIRMED = "Payment confirmed: {amount}. Receipt no. {receipt}."
+CITIZEN_CODE = (
+    "{shop} asks {amount}. Code: {code}. Tell it to the cashier only if you agree. Valid "
+    "{minutes} min."
+)
+RECEIPT = "Paid {amount} at {shop}. Remaining balance: {balance}."
+VERIFY = "Your confirmation code is {code}. Write it here to confirm. Valid {minutes} min."
+
+
+async def citizen_code(core: Core, phone: str) -> str:
+    for _row, reply in reversed(await outbox_of(core, "sms", phone)):
+        if reply.texts and reply.texts[0].msgid == CITIZEN_CODE:
+            return str(reply.texts[0].params["code"])
+    raise AssertionError(f"no payment code sent to {phone}")
+
+
+async def own_code(chat: Chat) -> str:
+    for _row, reply in reversed(await outbox_of(chat.core, chat.channel.value, chat.address)):
+        if reply.texts and reply.texts[0].msgid == VERIFY:
+            return str(reply.texts[0].params["code"])
+    raise AssertionError("no confirmation code sent")
+
+
+async def balance(core: Core, town: Town, index: int = 0) -> int:
+    async with core.uow() as uow:
+        return await ledger.citizen_balance(uow, town.municipality_id, town.citizen_ids[index])
+
+
+async def test_charge_confirm_and_receipt(core: Core) -> None:
+    town = await make_town(core, citizens=2)
+    till = Chat(core, town.shop_phone)
+    script = [
+        ("PAGA", (WHO,), "who"),
+        ("", ("Write the codice fiscale, the phone number or the card code.",), "who"),
+        (
+            "RSSMRA85T10A562X",
+            (
+                "This codice fiscale does not add up: its last letter (the check "
+                "character) does not match the others. Check it on your health card "
+                "and write it again.",
+            ),
+            "who",
+        ),
+        (
+            "+393479999999",
+            (
+                "No voucher holder found. Check the codice fiscale, phone number or "
+                "card code and write it again.",
+            ),
+            "who",
+        ),
+        (town.citizen_cfs[0], (AMOUNT,), "amount"),
+        ("dodici", ("This is not an amount. Write it in euro, e.g. 12,50.",), "amount"),
+        ("0", ("The amount must be more than zero.",), "amount"),
+        ("12,50", (ASK_CODE,), "code"),
+        ("abc", ("Write the code the customer reads to you (6 digits), or ANNULLA.",), "code"),
+        ("000000", ("Wrong code: {count} attempt left.",), "code"),
+    ]
+    for text, expected, step in script:
+        await till.expect(text, *expected)
+        assert (await till.state())[:2] == ("charge", step), text
+    assert param(till.last, "count") == 2
+    code = await citizen_code(core, town.citizen_phones[0])
+    assert code not in str([t.params for r in till.last for t in r.texts])
+    replies = await till.expect(f"{code[:3]} {code[3:]}", CONFIRMED)
+    assert param(replies, "amount") == Money(12_50)
+    assert [o.key for o in replies[-1].options] == ["charge", "menu"]
+    assert await balance(core, town) == 150_00 - 12_50
+    receipt = (await outbox_of(core, "sms", town.citizen_phones[0]))[-1][1]
+    assert receipt.texts[0].msgid == RECEIPT
+    assert receipt.texts[0].params["balance"] == Money(137_50)
+    # The same code again pays nothing more: the charge is closed, the code just a number.
+    await till.expect(code, SHOP_HELP.msgid)
+    assert await balance(core, town) == 137_50
+
+
+async def test_one_line_pay_by_phone_and_card(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    till = Chat(core, town.shop_phone)
+    replies = await till.expect(f"PAGA {town.citizen_phones[0]} 10", ASK_CODE)
+    assert param(replies, "where") == f"SMS ***{town.citizen_phones[0][-3:]}"
+    await till.expect(await citizen_code(core, town.citizen_phones[0]), CONFIRMED)
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None
+        card = citizen.card_code
+    await till.expect(f"pay {card.lower()} 5,5", ASK_CODE)
+    await till.expect(await citizen_code(core, town.citizen_phones[0]), CONFIRMED)
+    await till.expect(f"PAGA {town.citizen_cfs[0]}", AMOUNT)
+    await till.expect(
+        "PAGA 12",
+        "No voucher holder found. Check the codice fiscale, phone number "
+        "or card code and write it again.",
+    )
+    assert await balance(core, town) == 150_00 - 10_00 - 5_50
+
+
+async def test_insufficient_balance_wrong_codes_and_expiry(core: Core, clock: FakeClock) -> None:
+    town = await make_town(core, citizens=1)
+    till = Chat(core, town.shop_phone)
+    await till.expect(
+        f"PAGA {town.citizen_cfs[0]} 150,01",
+        "The balance is not enough for this amount. Payment not started.",
+    )
+    assert (await till.state())[:2] == (None, None)
+    await till.send(f"PAGA {town.citizen_cfs[0]} 20")
+    await till.expect("111111", "Wrong code: {count} attempt left.")
+    await till.expect("222222", "Wrong code: {count} attempt left.")
+    await till.expect("333333", "Too many wrong codes: the payment of {amount} was cancelled.")
+    warning = (await outbox_of(core, "sms", town.citizen_phones[0]))[-1][1]
+    assert warning.texts[0].msgid.startswith("Warning: {shop} typed a wrong code")
+    await till.send(f"PAGA {town.citizen_cfs[0]} 20")
+    code = await citizen_code(core, town.citizen_phones[0])
+    clock.advance(minutes=11)
+    await till.expect(
+        code, "The code has expired: the payment of {amount} was cancelled. Start again."
+    )
+    assert await balance(core, town) == 150_00
+
+
+async def test_cancel_while_waiting_for_the_code_tells_the_citizen(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    till = Chat(core, town.shop_phone)
+    await till.send(f"PAGA {town.citizen_cfs[0]} 20")
+    code = await citizen_code(core, town.citizen_phones[0])
+    await till.expect("ANNULLA", "Cancelled.")
+    notice = (await outbox_of(core, "sms", town.citizen_phones[0]))[-1][1]
+    assert notice.texts[0].msgid == (
+        "{shop} cancelled the payment of {amount}. The code is no longer valid."
+    )
+    await till.expect(code, SHOP_HELP.msgid)  # nothing pending: the code is just a number now
+    assert await balance(core, town) == 150_00
+
+
+async def test_help_at_every_charge_step(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    till = Chat(core, town.shop_phone)
+    prompts = [("PAGA", WHO), (town.citizen_cfs[0], AMOUNT), ("7", ASK_CODE)]
+    for text, prompt in prompts:
+        await till.send(text)
+        before = await till.state()
+        await till.expect("AIUTO", SHOP_HELP.msgid, prompt)
+        assert await till.state() == before
+
+
+async def test_card_qr_at_the_till_starts_a_charge(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    async with core.uow() as uow:
+        uow.session.add(
+            m.ShopMember(
+                shop_id=town.shop_id,
+                channel="telegram",
+                address="4440001",
+                role="cashier",
+                created_at=core.now(),
+            )
+        )
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None
+        card = citizen.card_code
+        await uow.commit()
+    till = Chat(core, "4440001", channel=Channel.TELEGRAM)
+    await till.expect(None, AMOUNT, start=card)
+    await till.expect("3", ASK_CODE)
+    await till.expect(await citizen_code(core, town.citizen_phones[0]), CONFIRMED)
+
+
+async def test_refund_of_today_needs_a_code_by_sms(core: Core, clock: FakeClock) -> None:
+    town = await make_town(core, citizens=1)
+    till = Chat(core, town.shop_phone)
+    await till.send(f"PAGA {town.citizen_cfs[0]} 30")
+    replies = await till.send(await citizen_code(core, town.citizen_phones[0]))
+    receipt = str(param(replies, "receipt"))
+    await till.expect("STORNO", "Which payment of today do you want to refund?")
+    assert [o.key for o in till.last[-1].options] == [f"r{receipt}"]
+    await till.expect("9", "No payment of today with receipt no. {receipt}.")
+    await till.expect("abc", "Reply with the number of the payment to refund, or ANNULLA.")
+    await till.expect("1", "Refund {amount} (receipt no. {receipt}) to the customer?")
+    await till.expect("maybe", "Reply 1 to refund or 2 to leave it.")
+    await till.expect("1", VERIFY)
+    assert await balance(core, town) == 120_00  # nothing moves before the code
+    await till.expect(
+        await own_code(till),
+        "Refunded {amount} (receipt no. {receipt}). The customer has been told.",
+    )
+    assert await balance(core, town) == 150_00
+    told = (await outbox_of(core, "sms", town.citizen_phones[0]))[-1][1]
+    assert told.texts[0].msgid == "{shop} refunded {amount}. Balance: {balance}."
+    await till.expect("STORNO", "There is no payment of today to refund.")
+    await till.expect(f"STORNO {receipt}", "No payment of today with receipt no. {receipt}.")
+
+
+async def test_statement_and_reimbursements(core: Core) -> None:
+    town = await make_town(core, citizens=2)
+    till = Chat(core, town.shop_phone)
+    for index, amount in ((0, "10"), (1, "2,50")):
+        await till.send(f"PAGA {town.citizen_cfs[index]} {amount}")
+        await till.send(await citizen_code(core, town.citizen_phones[index]))
+    await till.expect("RESOCONTO", "Statement of which period?")
+    replies = await till.expect(
+        "1", "Today: {count} payment, {amount}.", "To be reimbursed by the municipality: {amount}."
+    )
+    assert param(replies, "count") == 2 and replies[0].texts[0].params["amount"] == Money(12_50)
+    replies = await till.expect("statement month", "This month: {count} payment, {amount}.")
+    await till.expect(
+        "RIMBORSO", "To be reimbursed by the municipality: {amount}.", "No reimbursement yet."
+    )
+    async with core.uow() as uow:
+        await ledger.post(
+            uow,
+            municipality_id=town.municipality_id,
+            kind=PostingKind.REIMBURSEMENT,
+            from_owner=town.shop_id,
+            to_owner=0,
+            amount_cents=12_50,
+            now=core.now(),
+        )
+        await uow.commit()
+    replies = await till.expect(
+        "RIMBORSI",
+        "To be reimbursed by the municipality: {amount}.",
+        "Already reimbursed: {amount}, the last time on {day}.",
+    )
+    assert replies[0].texts[0].params["amount"] == Money(0)
+
+
+async def test_citizens_cannot_use_shop_commands(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.expect(
+        f"PAGA {town.citizen_cfs[0]} 10",
+        "Only shops registered with the municipality can charge vouchers.",
+    )
+    await chat.expect("STORNO", "Only shops registered with the municipality can refund payments.")
+    await chat.expect(
+        "RESOCONTO",
+        "This is for shops registered with the municipality. To register, write REGISTRA.",
+    )
+    await chat.expect("CASSIERE", "Only the owner of a shop can add cashiers.")
+
+
+async def test_register_a_shop_by_telegram(core: Core) -> None:
+    await make_town(core)
+    chat = Chat(core, "3330001", channel=Channel.TELEGRAM)
+    await chat.send("/start")
+    await chat.expect(
+        None,
+        "For shopkeepers: register your shop with the municipality, or join a "
+        "shop with the code its owner gave you.",
+        option="shopkeeper",
+    )
+    script = [
+        (
+            None,
+            "register",
+            "Shop registration. Write the name of the shop, as customers know it.",
+            "name",
+        ),
+        ("x" * 41, None, "The name is too long: at most {max} characters.", "name"),
+        ("Forno Bianchi", None, "Write the partita IVA of the shop (11 digits).", "vat"),
+        (
+            make_partita_iva(77)[:-1] + str((int(make_partita_iva(77)[-1]) + 1) % 10),
+            None,
+            "This partita IVA does not add up: its last digit does not match. "
+            "Check it and write it again.",
+            "vat",
+        ),
+        (make_partita_iva(77), None, "What kind of shop is it?", "category"),
+        ("gelateria", None, "Reply with the number of the kind of shop.", "category"),
+        (
+            "2",
+            None,
+            "Write the address of the shop: street and number, e.g. Via Roma 12.",
+            "address",
+        ),
+        ("Via Roma 3", None, "In which town is the shop?", "town"),
+        (None, "here", "Write the postcode (CAP), 5 digits.", "postcode"),
+        ("620", None, "A postcode (CAP) has 5 digits, e.g. 62020.", "postcode"),
+        (
+            "62020",
+            None,
+            "Share the position of the shop, so that customers find it on the map. Or skip.",
+            "position",
+        ),
+        ("somewhere", None, "Share the position with the button, or reply 1 to skip.", "position"),
+        (
+            "43.1641, 13.2385",
+            None,
+            "Write the IBAN where the municipality will reimburse the vouchers.",
+            "iban",
+        ),
+        (
+            "IT00X0542811101000000123456",
+            None,
+            "This IBAN does not add up: check its digits and write it again.",
+            "iban",
+        ),
+        (
+            "IT60 X054 2811 1010 0000 0123 456",
+            None,
+            "Send the registration to the municipality?",
+            "summary",
+        ),
+    ]
+    for text, option, expected, step in script:
+        await chat.expect(text, expected, option=option)
+        assert (await chat.state())[:2] == ("register", step), (text, option)
+    await chat.expect(
+        None,
+        "Registration of {shop} sent. The municipality will check it and write to you here.",
+        option="send",
+    )
+    async with core.uow() as uow:
+        rows = await uow.shops.membership("telegram", "3330001")
+        assert len(rows) == 1
+        member, shop = rows[0]
+        assert (shop.name, shop.category, shop.status, member.role) == (
+            "Forno Bianchi",
+            "bakery",
+            "pending",
+            "owner",
+        )
+        assert shop.town == "Testville" and shop.latitude == 43.1641
+    await chat.expect(
+        "MENU", "{shop} is waiting for the municipality's approval. We will write to you."
+    )
+    await chat.expect(
+        "PAGA", "Your shop is not approved yet: the municipality will tell you when it is."
+    )
+
+
+async def test_owner_invites_a_cashier_who_joins_by_sms(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    owner = Chat(core, town.shop_phone)
+    await owner.expect("CASSIERE", VERIFY)
+    replies = await owner.expect(
+        await own_code(owner),
+        "Cashier code: {code}, valid for 2 days and "
+        "once. The cashier writes INVITO {code} here, by SMS or on "
+        "Telegram, from their own phone.",
+    )
+    assert replies[-1].sensitive
+    invite = str(param(replies, "code"))
+    cashier = Chat(core, "+393478888888")
+    await cashier.expect("INVITO 1234", "A cashier code has 8 digits. Write it again, or ANNULLA.")
+    await cashier.expect(invite, VERIFY)
+    await cashier.expect(
+        await own_code(cashier), "You now work for {shop}: you can charge its vouchers."
+    )
+    await cashier.expect(f"PAGA {town.citizen_cfs[0]} 4", ASK_CODE)
+    await cashier.expect(await citizen_code(core, town.citizen_phones[0]), CONFIRMED)
+    await cashier.expect("CASSIERE", "Only the owner of a shop can add cashiers.")
+    # The invite was used: a second person cannot join with it.
+    other = Chat(core, "+393478888889")
+    await other.send(f"INVITO {invite}")
+    await other.expect(
+        await own_code(other),
+        "This cashier code is not valid or has expired. Ask the shop owner for a new one.",
+    )
