@@ -134,8 +134,18 @@ class DialogueEngine:
                 stopped=False,
                 updated_at=now,
             )
-            uow.session.add(conversation)
-            await uow.flush()
+            try:
+                async with uow.session.begin_nested():
+                    uow.session.add(conversation)
+                    await uow.flush()
+            except IntegrityError:
+                # Two first messages at once: the other one created it; take turns on it.
+                found = await conversations.find_for_update(
+                    uow, conversation.municipality_id, channel, address
+                )
+                if found is None:
+                    raise
+                conversation, created = found, False
         return _Routing(conversation, municipality, towns, created, by_choice)
 
     @staticmethod

@@ -15,8 +15,8 @@ from tests.factories import make_cf, make_town
 
 LANGUAGE = "Choose your language."
 PRIVACY = (
-    "Privacy (GDPR): {town} uses your data only for the grocery vouchers; full notice at the "
-    "town hall. Do you agree?"
+    "Privacy (GDPR): {town} uses your data only for the grocery vouchers; notice at the town "
+    "hall. Agree?"
 )
 CF = "Write your codice fiscale (16 characters, it is on your health card)."
 MEMBERS = "How many people live in your household, you included? Write a number."

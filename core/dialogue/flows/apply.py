@@ -137,7 +137,7 @@ class ApplyFlow(ConfirmedFlow):
         turn.say(
             t(
                 "Privacy (GDPR): {town} uses your data only for the grocery vouchers; "
-                "full notice at the town hall. Do you agree?",
+                "notice at the town hall. Agree?",
                 town=turn.town.name,
             ),
             options=(Option("yes", t("I agree")), Option("no", t("I do not agree"))),
