@@ -1,0 +1,161 @@
+"""Reimbursing shops: what each is owed, and the settlement run that pays it by SEPA transfer.
+
+A shop's ledger account holds what it has earned from payments (minus same-day refunds) and
+not yet been paid by the municipality. Settling moves that balance shop -> settled, one new
+posting per shop, and produces the pain.001 file the municipality's bank executes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from core.domain.errors import Conflict, InsufficientFunds, NotAllowed
+from core.domain.ledger import AccountKind, PostingKind
+from core.domain.sepa import CreditTransfer, PaymentOrder, build_pain001, remittance_text
+from core.services import ledger
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+
+
+class MunicipalityHasNoIban(NotAllowed):
+    """The municipality's own account is unknown: there is nothing to debit."""
+
+    code = "reimbursement.no_iban"
+
+
+class NothingToReimburse(Conflict):
+    code = "reimbursement.nothing_due"
+
+
+class ExecutionDateInPast(Conflict):
+    code = "reimbursement.execution_date_past"
+
+
+class BalancesChanged(Conflict):
+    """A shop's balance dropped while settling (a refund in between): retry the run."""
+
+    code = "reimbursement.balances_changed"
+
+
+async def pending_reimbursements(
+    uow: UnitOfWork, municipality: m.Municipality
+) -> list[tuple[m.Shop, int]]:
+    """Each shop owed money, with the amount (its account balance, > 0), by name."""
+    rows = await uow.session.execute(
+        select(m.Shop, m.Account.balance_cents)
+        .join(
+            m.Account,
+            (m.Account.municipality_id == m.Shop.municipality_id)
+            & (m.Account.kind == AccountKind.SHOP.value)
+            & (m.Account.owner_id == m.Shop.id),
+        )
+        .where(m.Shop.municipality_id == municipality.id, m.Account.balance_cents > 0)
+        .order_by(m.Shop.name, m.Shop.id)
+    )
+    return [(shop, int(cents)) for shop, cents in rows]
+
+
+def message_id(code: str, local_now: datetime, number: int) -> str:
+    """The SEPA MsgId "<CODE>-<yyyymmddHHMMSS>-<n>".
+
+    Unique because n is a per-municipality sequence and municipality codes are unique; the
+    timestamp is only there for people (dropped in the unlikely case the reference would
+    exceed the 35 characters SEPA allows)."""
+    full = f"{code}-{local_now:%Y%m%d%H%M%S}-{number}"
+    return full if len(full) <= 35 else f"{code}-{number}"
+
+
+async def _period_start(uow: UnitOfWork, municipality_id: int) -> datetime | None:
+    """Where this run's period begins: the previous settlement, else the first payment."""
+    previous = await uow.session.scalar(
+        select(m.Settlement.created_at)
+        .where(m.Settlement.municipality_id == municipality_id)
+        .order_by(m.Settlement.id.desc())
+        .limit(1)
+    )
+    if previous is not None:
+        return previous
+    return await uow.session.scalar(
+        select(m.Posting.created_at)
+        .where(
+            m.Posting.municipality_id == municipality_id,
+            m.Posting.kind == PostingKind.PAYMENT.value,
+        )
+        .order_by(m.Posting.id)
+        .limit(1)
+    )
+
+
+async def settle(
+    uow: UnitOfWork, municipality: m.Municipality, now: datetime, execution_date: date
+) -> tuple[m.Settlement, bytes]:
+    """Mark everything owed to shops as settled and return the SEPA file that pays it.
+
+    Writes one Settlement and one shop -> settled posting per shop; the caller commits.
+    The file is built (and every IBAN checked) before anything is posted, so a bad shop
+    IBAN raises InvalidIdentifier and the run leaves nothing behind once rolled back."""
+    if not municipality.iban:
+        raise MunicipalityHasNoIban(municipality=municipality.code)
+    zone = ZoneInfo(municipality.timezone)
+    local_now = now.astimezone(zone)
+    if execution_date < local_now.date():
+        raise ExecutionDateInPast(execution_date=execution_date.isoformat())
+    due = await pending_reimbursements(uow, municipality)
+    if not due:
+        raise NothingToReimburse(municipality=municipality.code)
+
+    number = await uow.municipalities.next_number(municipality.id, "settlement")
+    reference = message_id(municipality.code, local_now, number)
+    start = await _period_start(uow, municipality.id)
+    first_day = start.astimezone(zone).date() if start is not None else local_now.date()
+    period = f"{first_day:%d/%m/%Y}-{local_now:%d/%m/%Y}"
+    remittance = remittance_text(municipality.name, period)
+    order = PaymentOrder(
+        message_id=reference,
+        created_at=local_now,
+        initiating_party=municipality.name,
+        debtor_name=municipality.name,
+        debtor_iban=municipality.iban,
+        debtor_bic=municipality.bic,
+        execution_date=execution_date,
+        transfers=tuple(
+            CreditTransfer(
+                end_to_end_id=f"{municipality.code}-R{number}-S{shop.id}",
+                amount_cents=cents,
+                creditor_name=shop.name,
+                creditor_iban=shop.iban,
+                remittance=remittance,
+            )
+            for shop, cents in due
+        ),
+    )
+    xml = build_pain001(order)
+
+    settlement = m.Settlement(
+        municipality_id=municipality.id,
+        created_at=now,
+        total_cents=order.total_cents,
+        message_id=reference,
+    )
+    uow.session.add(settlement)
+    await uow.session.flush()
+    for shop, cents in due:
+        try:
+            await ledger.post(
+                uow,
+                municipality_id=municipality.id,
+                kind=PostingKind.REIMBURSEMENT,
+                from_owner=shop.id,
+                to_owner=0,
+                amount_cents=cents,
+                now=now,
+                settlement_id=settlement.id,
+            )
+        except InsufficientFunds as exc:
+            # The guarded debit refused: a refund (or another run) took money from the shop
+            # after we read its balance. Paying the old amount would overpay it.
+            raise BalancesChanged(shop_id=shop.id) from exc
+    return settlement, xml

@@ -1,0 +1,587 @@
+"""The transparency report: what the municipality publishes about the vouchers (DESIGN §4).
+
+Aggregates only: no codice fiscale, no name, no protocol number, nothing per household.
+Small towns make small numbers, and "2 households excluded for a pension" can point at
+people the neighbours know, so counts are protected before they leave this module:
+
+- a count of 1 or 2 is published as "<3" (zero is published: it identifies nobody);
+- where counts add up to a published total (received = list 1 + list 2 + excluded + not
+  allocated; excluded = the three reasons; received = the household-size bands), a "<3"
+  could be worked out by subtraction, so further counts of 3 or more are withheld ("*")
+  until every "<3" has at least two possible values given everything published;
+- a sum of money that belongs to fewer than 3 households (e.g. the sum to recover after a
+  single revocation) is withheld ("*").
+
+Application figures are for the current round; money flows are for the municipality as a
+whole, to date (the ledger is not split by round).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import distinct, func, select
+
+from core.domain.allocation import Assignment, ExclusionReason
+from core.domain.ledger import PostingKind
+from core.domain.messages import Day, Text, t
+from core.domain.money import format_plain
+from core.i18n import format_money, format_param, render_text
+from core.services.municipalities import current_round, policy_of
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+
+THRESHOLD = 3  # counts below this (and above 0) are never published
+_UNBOUNDED = 10**15  # "no upper bound" for the interval reasoning below
+
+
+class Withheld(StrEnum):
+    """Why a figure is not published. The values are the CSV's `note` column."""
+
+    SMALL = "fewer_than_3"
+    COMPLEMENTARY = "would_reveal_a_count_below_3"
+    FEW_HOUSEHOLDS = "sum_over_fewer_than_3_households"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A published count or amount of cents: `value` is None when withheld."""
+
+    value: int | None
+    withheld: Withheld | None = None
+
+    @property
+    def marker(self) -> str:
+        return "<3" if self.withheld is Withheld.SMALL else "*"
+
+
+# --- disclosure control (pure) -----------------------------------------------------------------
+
+# A relation says: the count named first is the sum of the counts named next.
+Relation = tuple[str, tuple[str, ...]]
+
+
+def _bounds(
+    values: Mapping[str, int], withheld: Mapping[str, Withheld], relations: Sequence[Relation]
+) -> dict[str, tuple[int, int]]:
+    """What a reader can deduce about each count from the published figures: an interval.
+
+    A published count is exact; "<3" is 1..2; "*" is 3 or more. Each relation narrows the
+    intervals of its members; repeated to a fixpoint this is exact for our relations, which
+    share at most one count pairwise and form no cycle."""
+    low: dict[str, int] = {}
+    high: dict[str, int] = {}
+    for name, value in values.items():
+        reason = withheld.get(name)
+        if reason is None:
+            low[name] = high[name] = value
+        elif reason is Withheld.SMALL:
+            low[name], high[name] = 1, THRESHOLD - 1
+        else:
+            low[name], high[name] = THRESHOLD, _UNBOUNDED
+    changed = True
+    passes = 0
+    while changed:
+        passes += 1
+        if passes > 10 * (len(relations) + 1):
+            # Only tangled (cyclic) relations converge this slowly; bounds short of the
+            # fixpoint would be too wide and could let a pinned-down count through.
+            raise ValueError("report relations must not form cycles")
+        changed = False
+        for total, parts in relations:
+            narrowed = {
+                total: (max(low[total], _sum(low, parts)), min(high[total], _sum(high, parts)))
+            }
+            for part in parts:
+                others = [p for p in parts if p != part]
+                narrowed[part] = (
+                    max(low[part], low[total] - _sum(high, others)),
+                    min(high[part], high[total] - _sum(low, others)),
+                )
+            for name, (new_low, new_high) in narrowed.items():
+                if (new_low, new_high) != (low[name], high[name]):
+                    low[name], high[name] = new_low, new_high
+                    changed = True
+    return {name: (low[name], high[name]) for name in values}
+
+
+def _sum(bounds: Mapping[str, int], names: Sequence[str]) -> int:
+    """Sum of interval ends; "unbounded" stays unbounded (no growth past the sentinel)."""
+    return min(_UNBOUNDED, sum(bounds[name] for name in names))
+
+
+def protect(values: Mapping[str, int], relations: Sequence[Relation]) -> dict[str, Figure]:
+    """Published counts: small ones as "<3", plus complementary suppression ("*") wherever
+    the relations would let a reader pin a "<3" down to one value.
+
+    Some exposures cannot be helped: excluded "<3" = work "<3" + pension "<3" + liquidity 0
+    means 1 + 1 whatever else is withheld, since "*" stands for 3 or more. Those are left as
+    they are rather than withholding figures for nothing."""
+    withheld: dict[str, Withheld] = {
+        name: Withheld.SMALL for name, value in values.items() if 0 < value < THRESHOLD
+    }
+    # The most a reader could be denied: every count of 3 or more withheld.
+    everything = {
+        name: withheld.get(name, Withheld.COMPLEMENTARY) for name, value in values.items() if value
+    }
+    hopeless = {
+        name
+        for name, (low, high) in _bounds(values, everything, relations).items()
+        if name in withheld and low == high
+    }
+    while True:
+        bounds = _bounds(values, withheld, relations)
+        exposed = sorted(
+            name
+            for name, reason in withheld.items()
+            if reason is Withheld.SMALL
+            and name not in hopeless
+            and bounds[name][0] == bounds[name][1]
+        )
+        if not exposed:
+            break
+        choice = _best_complement(exposed[0], values, withheld, relations)
+        if choice is None:
+            hopeless.add(exposed[0])
+            continue
+        withheld[choice] = Withheld.COMPLEMENTARY
+    return {
+        name: Figure(None, withheld[name]) if name in withheld else Figure(value)
+        for name, value in values.items()
+    }
+
+
+def _best_complement(
+    exposed: str,
+    values: Mapping[str, int],
+    withheld: Mapping[str, Withheld],
+    relations: Sequence[Relation],
+) -> str | None:
+    """The count to withhold next to protect `exposed`, or None when there is none left.
+
+    Preferred, in order: one that makes `exposed` ambiguous; one that cannot itself be
+    recomputed from other published counts (withholding it would hide nothing); the
+    closest; a part rather than a total (totals like "applications received" are the
+    figures people look for); the smallest."""
+    best: tuple[tuple[bool, bool, int, bool, int, str], str] | None = None
+    for distance, is_total, name in _candidates(exposed, values, withheld, relations):
+        trial = {**withheld, name: Withheld.COMPLEMENTARY}
+        bounds = _bounds(values, trial, relations)
+        resolves = bounds[exposed][0] < bounds[exposed][1]
+        hidden = bounds[name][0] < bounds[name][1]
+        key = (not resolves, not hidden, distance, is_total, values[name], name)
+        if best is None or key < best[0]:
+            best = (key, name)
+    return best[1] if best is not None else None
+
+
+def _candidates(
+    exposed: str,
+    values: Mapping[str, int],
+    withheld: Mapping[str, Withheld],
+    relations: Sequence[Relation],
+) -> list[tuple[int, bool, str]]:
+    """Published counts of 3 or more that share a relation with `exposed`, or with a withheld
+    count tied to it (a "<3" total in another relation), with their distance and whether
+    they are a relation's total."""
+    reached = {exposed}
+    visited: set[int] = set()
+    found: dict[str, tuple[int, bool, str]] = {}
+    distance = 0
+    while True:
+        frontier = [
+            index
+            for index, (total, parts) in enumerate(relations)
+            if index not in visited and (total in reached or reached.intersection(parts))
+        ]
+        if not frontier:
+            return list(found.values())
+        for index in frontier:
+            visited.add(index)
+            total, parts = relations[index]
+            for name in (*parts, total):
+                if name in withheld:
+                    reached.add(name)
+                elif values[name] >= THRESHOLD and name not in found:
+                    found[name] = (distance, name == total, name)
+        distance += 1
+
+
+def _amount(cents: int, households: int) -> Figure:
+    if 0 < households < THRESHOLD:
+        return Figure(None, Withheld.FEW_HOUSEHOLDS)
+    return Figure(cents)
+
+
+# --- the report --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrancheFigures:
+    tranche: int
+    approved_on: date
+    budget_cents: int  # public: it is in the determina
+    approved: Figure  # cents
+    beneficiaries: Figure  # households with an amount above zero
+    credited_on: date | None
+
+
+@dataclass(frozen=True)
+class TransparencyReport:
+    municipality: str
+    round_number: int | None
+    generated_at: datetime
+    applications_received: Figure
+    admitted_list_1: Figure
+    admitted_list_2: Figure
+    excluded: Figure
+    excluded_by_reason: dict[str, Figure]  # keys: work_income, pension, liquidity
+    not_allocated: Figure  # no approved allocation yet, or revoked before it
+    households_by_size: dict[str, Figure]  # keys "1", "2", …, "7+" (the policy's bands)
+    tranches: list[TrancheFigures]
+    credited: Figure  # cents, all rounds
+    spent_at_shops: Figure
+    refunded: Figure
+    reimbursed_to_shops: Figure
+    returned_by_revocation: Figure
+    approved_shops: int
+    revocations: Figure
+    to_recover: Figure  # cents
+
+    def _rows(self) -> list[tuple[str, str, Text, Figure, bool]]:
+        """(section, metric id, label, figure, is money) in publishing order, tranches aside."""
+        reason_labels = {
+            ExclusionReason.WORK_INCOME.value: t("Excluded: work income"),
+            ExclusionReason.PENSION.value: t("Excluded: pension"),
+            ExclusionReason.LIQUIDITY.value: t("Excluded: liquidity above the threshold"),
+        }
+        rows: list[tuple[str, str, Text, Figure, bool]] = [
+            (
+                "applications",
+                "applications_received",
+                t("Applications received"),
+                self.applications_received,
+                False,
+            ),
+            (
+                "applications",
+                "admitted_list_1",
+                t("Admitted, list 1 (no public support)"),
+                self.admitted_list_1,
+                False,
+            ),
+            (
+                "applications",
+                "admitted_list_2",
+                t("Admitted, list 2 (with public support)"),
+                self.admitted_list_2,
+                False,
+            ),
+            ("applications", "excluded", t("Excluded"), self.excluded, False),
+        ]
+        rows += [
+            ("applications", f"excluded_{reason}", reason_labels[reason], figure, False)
+            for reason, figure in self.excluded_by_reason.items()
+        ]
+        rows.append(
+            (
+                "applications",
+                "not_allocated",
+                t("Not in an approved allocation"),
+                self.not_allocated,
+                False,
+            )
+        )
+        rows += [
+            (
+                "households_by_size",
+                f"members_{band.replace('+', '_or_more')}",
+                t("Household size {members}", members=band),
+                figure,
+                False,
+            )
+            for band, figure in self.households_by_size.items()
+        ]
+        rows += [
+            ("money", "credited", t("Credited to households"), self.credited, True),
+            ("money", "spent_at_shops", t("Spent at shops"), self.spent_at_shops, True),
+            ("money", "refunded", t("Refunded by shops"), self.refunded, True),
+            (
+                "money",
+                "reimbursed_to_shops",
+                t("Reimbursed to shops"),
+                self.reimbursed_to_shops,
+                True,
+            ),
+            (
+                "money",
+                "returned_by_revocation",
+                t("Returned to the fund by revocations"),
+                self.returned_by_revocation,
+                True,
+            ),
+            ("shops", "approved_shops", t("Approved shops"), Figure(self.approved_shops), False),
+            ("revocations", "revocations", t("Revocations"), self.revocations, False),
+            ("revocations", "to_recover", t("Sums to recover"), self.to_recover, True),
+        ]
+        return rows
+
+    def to_csv(self) -> str:
+        """section,metric,value,note. Euro amounts with a dot and two decimals (DESIGN §7);
+        a withheld value is "<3" or "*" and the note says why."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["section", "metric", "value", "note"])
+        writer.writerow(["report", "municipality", self.municipality, ""])
+        writer.writerow(["report", "round", self.round_number or "", ""])
+        writer.writerow(["report", "generated_at", self.generated_at.isoformat(), ""])
+        for section, metric, _, figure, money in self._rows():
+            writer.writerow([section, metric, _plain(figure, money), _note(figure)])
+        for item in self.tranches:
+            prefix = f"tranche_{item.tranche}"
+            writer.writerows(
+                [
+                    ["tranches", f"{prefix}_approved_on", item.approved_on.isoformat(), ""],
+                    ["tranches", f"{prefix}_budget", format_plain(item.budget_cents), ""],
+                    [
+                        "tranches",
+                        f"{prefix}_approved",
+                        _plain(item.approved, True),
+                        _note(item.approved),
+                    ],
+                    [
+                        "tranches",
+                        f"{prefix}_beneficiaries",
+                        _plain(item.beneficiaries, False),
+                        _note(item.beneficiaries),
+                    ],
+                    [
+                        "tranches",
+                        f"{prefix}_credited_on",
+                        item.credited_on.isoformat() if item.credited_on else "",
+                        "",
+                    ],
+                ]
+            )
+        return buffer.getvalue()
+
+    def to_markdown(self, language: str = "it") -> str:
+        """A page for the municipality's website ("Amministrazione trasparente")."""
+
+        def say(text: Text) -> str:
+            return render_text(text, language)
+
+        def show(figure: Figure, money: bool) -> str:
+            if figure.value is None:
+                return figure.marker
+            return format_money(figure.value, language) if money else str(figure.value)
+
+        def day(value: date | None) -> str:
+            return "" if value is None else format_param(Day(value), language)
+
+        # Outside the f-string, so that Babel's extractor sees the msgid.
+        title = say(t("Grocery vouchers: transparency report"))
+        lines = [f"# {title}: {self.municipality}", ""]
+        if self.round_number is not None:
+            lines.append(say(t("Application round {number}.", number=self.round_number)))
+        lines += [say(t("Generated on {date}.", date=Day(self.generated_at.date()))), ""]
+
+        sections: dict[str, list[tuple[str, str]]] = {}
+        for section, _, label, figure, money in self._rows():
+            sections.setdefault(section, []).append((say(label), show(figure, money)))
+        titles = {
+            "applications": t("Applications (this round)"),
+            "households_by_size": t("Applications by household size"),
+            "money": t("Money (all rounds, to date)"),
+            "shops": t("Shops"),
+            "revocations": t("Revocations after checks (this round)"),
+        }
+        for section in ("applications", "households_by_size"):
+            lines += _table(say(titles[section]), ["", ""], sections[section])
+        lines += _table(
+            say(t("Tranches (this round)")),
+            [
+                say(t("Tranche")),
+                say(t("Approved on")),
+                say(t("Budget")),
+                say(t("Approved")),
+                say(t("Beneficiaries")),
+                say(t("Credited on")),
+            ],
+            [
+                (
+                    str(x.tranche),
+                    day(x.approved_on),
+                    format_money(x.budget_cents, language),
+                    show(x.approved, True),
+                    show(x.beneficiaries, False),
+                    day(x.credited_on),
+                )
+                for x in self.tranches
+            ],
+        )
+        for section in ("money", "shops", "revocations"):
+            lines += _table(say(titles[section]), ["", ""], sections[section])
+        lines += [say(PRIVACY_NOTE), ""]
+        return "\n".join(lines)
+
+
+PRIVACY_NOTE = t(
+    "This report contains aggregates only: no codice fiscale, names or protocol numbers. "
+    'To protect privacy, counts of 1 or 2 are shown as "<3"; "*" marks a figure withheld '
+    'because it would let a "<3" be worked out from the totals, or because it is a sum of '
+    "money of fewer than 3 households."
+)
+
+
+def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A Markdown table under a heading; numbers right-aligned."""
+    out = [f"## {title}", "", "| " + " | ".join(header) + " |"]
+    out.append("|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|")
+    out += ["| " + " | ".join(row) + " |" for row in rows]
+    return [*out, ""]
+
+
+def _plain(figure: Figure, money: bool) -> str:
+    if figure.value is None:
+        return figure.marker
+    return format_plain(figure.value) if money else str(figure.value)
+
+
+def _note(figure: Figure) -> str:
+    return figure.withheld.value if figure.withheld else ""
+
+
+# --- gathering ---------------------------------------------------------------------------------
+
+
+def size_bands(band_count: int) -> list[str]:
+    """The policy's household-size bands: "1", "2", …, and the last open-ended ("7+")."""
+    return [str(size) for size in range(1, band_count)] + [f"{band_count}+"]
+
+
+def _band(size: int, band_count: int) -> str:
+    return str(size) if size < band_count else f"{band_count}+"
+
+
+async def transparency_report(
+    uow: UnitOfWork, municipality: m.Municipality, now: datetime
+) -> TransparencyReport:
+    """Build the report (reads only). Safe to publish as it is: see the module docstring."""
+    zone = ZoneInfo(municipality.timezone)
+    round_ = await current_round(uow, municipality.id)
+    applications = list(await uow.applications.in_round(round_.id)) if round_ else []
+    allocations = (
+        list(
+            await uow.session.scalars(
+                select(m.Allocation)
+                .where(m.Allocation.round_id == round_.id)
+                .order_by(m.Allocation.tranche)
+            )
+        )
+        if round_
+        else []
+    )
+    lines_by_tranche = {a.id: list(await uow.allocations.lines(a.id)) for a in allocations}
+    # The latest determina decides who is on which list (each tranche re-runs the allocation).
+    latest = lines_by_tranche[allocations[-1].id] if allocations else []
+
+    assignments = Counter(line.assignment for line in latest)
+    reasons = Counter(line.exclusion_reason for line in latest if line.exclusion_reason)
+    band_count = len(policy_of(municipality).amounts_by_size_cents)
+    bands = Counter(_band(app.household_size, band_count) for app in applications)
+    counts: dict[str, int] = {
+        "received": len(applications),
+        "list_1": assignments[Assignment.LIST_1.value],
+        "list_2": assignments[Assignment.LIST_2.value],
+        "excluded": assignments[Assignment.EXCLUDED.value],
+        "not_allocated": len(applications) - len(latest),
+    }
+    counts |= {f"reason:{r.value}": reasons[r.value] for r in ExclusionReason}
+    counts |= {f"band:{b}": bands[b] for b in size_bands(band_count)}
+    relations: list[Relation] = [
+        ("received", ("list_1", "list_2", "excluded", "not_allocated")),
+        ("excluded", tuple(f"reason:{r.value}" for r in ExclusionReason)),
+        ("received", tuple(f"band:{b}" for b in size_bands(band_count))),
+    ]
+    published = protect(counts, relations)
+
+    tranches = []
+    for allocation in allocations:
+        paid = [line for line in lines_by_tranche[allocation.id] if line.amount_cents > 0]
+        tranches.append(
+            TrancheFigures(
+                tranche=allocation.tranche,
+                approved_on=allocation.approved_at.astimezone(zone).date(),
+                budget_cents=allocation.budget_cents,
+                approved=_amount(sum(line.amount_cents for line in paid), len(paid)),
+                beneficiaries=protect({"n": len(paid)}, [])["n"],
+                credited_on=(
+                    allocation.credited_at.astimezone(zone).date()
+                    if allocation.credited_at
+                    else None
+                ),
+            )
+        )
+
+    flows = await _flows(uow, municipality.id)
+    revoked = [app for app in applications if app.revoked_at is not None]
+    approved_shops = await uow.session.scalar(
+        select(func.count())
+        .select_from(m.Shop)
+        .where(m.Shop.municipality_id == municipality.id, m.Shop.status == "approved")
+    )
+    return TransparencyReport(
+        municipality=municipality.name,
+        round_number=round_.number if round_ else None,
+        generated_at=now.astimezone(zone),
+        applications_received=published["received"],
+        admitted_list_1=published["list_1"],
+        admitted_list_2=published["list_2"],
+        excluded=published["excluded"],
+        excluded_by_reason={r.value: published[f"reason:{r.value}"] for r in ExclusionReason},
+        not_allocated=published["not_allocated"],
+        households_by_size={b: published[f"band:{b}"] for b in size_bands(band_count)},
+        tranches=tranches,
+        credited=_amount(*flows[PostingKind.ALLOCATION]),
+        spent_at_shops=_amount(*flows[PostingKind.PAYMENT]),
+        refunded=_amount(*flows[PostingKind.REFUND]),
+        # Shops are businesses paid with public money: what they receive is public.
+        reimbursed_to_shops=Figure(flows[PostingKind.REIMBURSEMENT][0]),
+        returned_by_revocation=_amount(*flows[PostingKind.REVOCATION]),
+        approved_shops=int(approved_shops or 0),
+        revocations=protect({"n": len(revoked)}, [])["n"],
+        to_recover=_amount(sum(app.recover_cents for app in revoked), len(revoked)),
+    )
+
+
+async def _flows(uow: UnitOfWork, municipality_id: int) -> dict[PostingKind, tuple[int, int]]:
+    """Per posting kind: (total cents, number of distinct citizen accounts involved)."""
+    # The citizen is the receiving side of allocations and refunds, the paying side of
+    # payments and revocations; for reimbursements the count is of shops (unused).
+    citizen_side = {
+        PostingKind.ALLOCATION: m.Posting.to_account_id,
+        PostingKind.REFUND: m.Posting.to_account_id,
+        PostingKind.PAYMENT: m.Posting.from_account_id,
+        PostingKind.REVOCATION: m.Posting.from_account_id,
+        PostingKind.REIMBURSEMENT: m.Posting.from_account_id,
+    }
+    result: dict[PostingKind, tuple[int, int]] = {}
+    for kind, column in citizen_side.items():
+        row = (
+            await uow.session.execute(
+                select(
+                    func.coalesce(func.sum(m.Posting.amount_cents), 0),
+                    func.count(distinct(column)),
+                ).where(m.Posting.municipality_id == municipality_id, m.Posting.kind == kind.value)
+            )
+        ).one()
+        result[kind] = (int(row[0]), int(row[1]))
+    return result

@@ -1,0 +1,176 @@
+"""Building the state the office's tests need (reimbursement, audit, report, privacy).
+
+Everything goes through the services, as the office and the chats would; only the clock
+is moved by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stdnum import iban as stdnum_iban
+
+from core.bootstrap import Core
+from core.domain.shops import ShopCategory
+from core.services import allocation, charges, ledger, municipalities
+from core.services.applications import ApplicationInput, submit_application
+from core.services.charges import ConfirmOutcome
+from core.services.shops import ShopInput, approve_shop, register_shop
+from tests.conftest import FakeClock
+from tests.factories import last_code_for, make_cf, make_partita_iva
+
+TOWN_IBAN = "IT60X0542811101000000123456"
+
+
+def italian_iban(account: int) -> str:
+    """A valid Italian IBAN for test account number `account`."""
+    body = f"X0542811101{account:012d}"
+    return f"IT{stdnum_iban.calc_check_digits('IT00' + body)}{body}"
+
+
+def person(
+    index: int,
+    size: int = 1,
+    *,
+    support_cents: int = 0,
+    rent_cents: int = 0,
+    work: bool = False,
+    pension: bool = False,
+    liquidity_cents: int = 0,
+    phone: str | None = None,
+) -> ApplicationInput:
+    return ApplicationInput(
+        codice_fiscale=make_cf(index),
+        phone=phone or f"+39333{4000000 + index:07d}",
+        household_size=size,
+        has_work_income=work,
+        has_pension=pension,
+        liquidity_cents=liquidity_cents,
+        public_support_monthly_cents=support_cents,
+        rent_monthly_cents=rent_cents,
+    )
+
+
+@dataclass
+class Office:
+    """One municipality seen from the office: its code and the shops it approved."""
+
+    core: Core
+    clock: FakeClock
+    code: str
+    municipality_id: int
+    shop_ids: list[int]
+
+
+async def open_round(
+    core: Core,
+    clock: FakeClock,
+    *,
+    code: str = "BEL",
+    name: str = "Comune di Belforte del Chienti",
+    iban: str | None = TOWN_IBAN,
+    shops: int = 1,
+) -> Office:
+    """A municipality with its application window open now, and `shops` approved shops."""
+    async with core.uow() as uow:
+        town = await municipalities.add_municipality(
+            uow, code=code, name=name, now=clock(), iban=iban
+        )
+        await municipalities.open_window(uow, town, clock(), days=4)
+        shop_ids = []
+        for index in range(shops):
+            shop = await register_shop(
+                uow,
+                town.id,
+                ShopInput(
+                    name=f"Alimentari Nò{index}",
+                    vat_number=make_partita_iva(index + 10),
+                    category=ShopCategory.GROCERY,
+                    address=f"Via Roma {index + 1}",
+                    town="Belforte del Chienti",
+                    postcode="62020",
+                    latitude=43.16,
+                    longitude=13.24,
+                    iban=italian_iban(index + 1),
+                ),
+                owner_channel="sms",
+                owner_address=f"+39333{9000000 + index:07d}",
+                now=clock(),
+            )
+            await approve_shop(uow, town.id, shop.id, clock())
+            shop_ids.append(shop.id)
+        await uow.commit()
+        return Office(core, clock, town.code, town.id, shop_ids)
+
+
+async def apply(office: Office, *people: ApplicationInput) -> list[str]:
+    """Submit applications one minute apart; returns their protocols."""
+    protocols = []
+    for data in people:
+        async with office.core.uow() as uow:
+            town = await municipalities.require(uow, office.code)
+            application = await submit_application(
+                uow, town, data, source="chat", now=office.clock()
+            )
+            await uow.commit()
+            protocols.append(application.protocol)
+        office.clock.advance(minutes=1)
+    return protocols
+
+
+async def close_approve_credit(office: Office, budget_cents: int) -> None:
+    """Close the window, approve the determina with this budget and credit it."""
+    async with office.core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        await municipalities.close_window(uow, town, office.clock())
+        await uow.commit()
+    office.clock.advance(days=1)
+    await approve_and_credit(office, budget_cents)
+
+
+async def approve_and_credit(office: Office, budget_cents: int) -> None:
+    async with office.core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        await allocation.approve(uow, town, budget_cents, office.clock())
+        await allocation.credit(uow, town, office.clock())
+        await uow.commit()
+
+
+async def ask(office: Office, shop_id: int, who: str, cents: int) -> int:
+    """A shop asks a citizen (codice fiscale or phone) for a payment: the pending charge id."""
+    async with office.core.uow() as uow:
+        requested = await charges.request_charge(
+            uow,
+            shop_id=shop_id,
+            citizen_reference=who,
+            amount_cents=cents,
+            requested_by="test cashier",
+            now=office.clock(),
+        )
+        await uow.commit()
+        return requested.charge_id
+
+
+async def confirm(office: Office, shop_id: int, charge_id: int, phone: str) -> ConfirmOutcome:
+    """The cashier types the code the citizen received by SMS."""
+    code = await last_code_for(office.core, phone, charge_id)
+    async with office.core.uow() as uow:
+        result = await charges.confirm_charge(
+            uow, charge_id=charge_id, shop_id=shop_id, typed_code=code, now=office.clock()
+        )
+        await uow.commit()
+        return result.outcome
+
+
+async def pay(office: Office, shop_id: int, data: ApplicationInput, cents: int) -> int:
+    """A confirmed payment of `cents` by this person at this shop; returns the charge id."""
+    assert data.phone is not None
+    charge_id = await ask(office, shop_id, data.codice_fiscale, cents)
+    assert await confirm(office, shop_id, charge_id, data.phone) is ConfirmOutcome.CONFIRMED
+    return charge_id
+
+
+async def assert_ledger_ok(core: Core, municipality_id: int) -> None:
+    async with core.uow() as uow:
+        check = await ledger.verify(uow, municipality_id)
+    assert check.ok, check

@@ -1,0 +1,246 @@
+"""Reimbursing shops: amounts due, settlement postings and the SEPA file, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import xml.etree.ElementTree as ET
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from core.bootstrap import Core
+from core.domain.errors import NotAllowed
+from core.domain.ledger import PostingKind
+from core.domain.sepa import NAMESPACE
+from core.services import charges, ledger, municipalities
+from core.services.applications import ApplicationInput
+from core.services.reimbursement import (
+    BalancesChanged,
+    ExecutionDateInPast,
+    MunicipalityHasNoIban,
+    NothingToReimburse,
+    pending_reimbursements,
+    settle,
+)
+from core.storage import models as m
+from tests.conftest import FakeClock
+from tests.integration.office_helpers import (
+    TOWN_IBAN,
+    Office,
+    apply,
+    assert_ledger_ok,
+    close_approve_credit,
+    italian_iban,
+    open_round,
+    pay,
+    person,
+)
+
+NS = {"p": NAMESPACE}
+EXECUTION = date(2026, 4, 20)
+ROME = ZoneInfo("Europe/Rome")
+
+
+async def due(office: Office) -> list[tuple[int, int]]:
+    async with office.core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        return [(shop.id, cents) for shop, cents in await pending_reimbursements(uow, town)]
+
+
+async def run_settlement(office: Office, execution: date = EXECUTION) -> tuple[m.Settlement, bytes]:
+    async with office.core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        settlement, xml = await settle(uow, town, office.clock(), execution)
+        await uow.commit()
+        return settlement, xml
+
+
+async def spending_town(core: Core, clock: FakeClock) -> tuple[Office, list[ApplicationInput]]:
+    """Two approved shops and three one-person households credited 150 € each."""
+    office = await open_round(core, clock, shops=2)
+    people = [person(1), person(2), person(3)]
+    await apply(office, *people)
+    await close_approve_credit(office, 1_000_00)
+    return office, people
+
+
+def local(moment: datetime) -> datetime:
+    return moment.astimezone(ROME)
+
+
+async def test_nothing_is_due_before_any_payment(core: Core, clock: FakeClock) -> None:
+    office, _ = await spending_town(core, clock)
+    assert await due(office) == []
+    with pytest.raises(NothingToReimburse):
+        await run_settlement(office)
+    await assert_ledger_ok(core, office.municipality_id)
+
+
+async def test_settlement_pays_each_shop_its_balance_and_writes_the_sepa_file(
+    core: Core, clock: FakeClock
+) -> None:
+    office, people = await spending_town(core, clock)
+    first, second = office.shop_ids
+    await pay(office, first, people[0], 12_50)
+    await pay(office, first, people[1], 30_00)
+    await pay(office, second, people[2], 7_05)
+    assert sorted(await due(office)) == sorted([(first, 42_50), (second, 7_05)])
+
+    async with core.uow() as uow:
+        payments_before = [
+            (p.id, p.amount_cents, p.from_account_id, p.to_account_id)
+            for p in await uow.session.scalars(select(m.Posting).order_by(m.Posting.id))
+        ]
+
+    settlement, xml = await run_settlement(office)
+
+    assert settlement.total_cents == 49_55
+    assert re.fullmatch(r"BEL-\d{14}-1", settlement.message_id)
+    assert settlement.message_id == f"BEL-{local(clock()):%Y%m%d%H%M%S}-1"
+    root = ET.fromstring(xml)
+    assert root.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:MsgId", namespaces=NS) == (
+        settlement.message_id
+    )
+    assert root.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:NbOfTxs", namespaces=NS) == "2"
+    assert root.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:CtrlSum", namespaces=NS) == "49.55"
+    assert root.findtext(".//p:ReqdExctnDt", namespaces=NS) == "2026-04-20"
+    assert root.findtext(".//p:DbtrAcct/p:Id/p:IBAN", namespaces=NS) == TOWN_IBAN
+    assert root.findtext(".//p:Dbtr/p:Nm", namespaces=NS) == "Comune di Belforte del Chienti"
+    transfers = {
+        item.findtext("p:CdtrAcct/p:Id/p:IBAN", namespaces=NS): (
+            item.findtext("p:Amt/p:InstdAmt", namespaces=NS),
+            item.findtext("p:Cdtr/p:Nm", namespaces=NS),
+            item.findtext("p:RmtInf/p:Ustrd", namespaces=NS),
+        )
+        for item in root.iterfind(".//p:CdtTrfTxInf", NS)
+    }
+    period = f"{local(clock()):%d/%m/%Y}-{local(clock()):%d/%m/%Y}"
+    remittance = f"Buoni spesa Comune di Belforte del Chienti rimborso {period}"
+    # Shop names are written in the SEPA character set: "Nò" becomes "No".
+    assert transfers == {
+        italian_iban(1): ("42.50", "Alimentari No0", remittance),
+        italian_iban(2): ("7.05", "Alimentari No1", remittance),
+    }
+
+    async with core.uow() as uow:
+        postings = list(await uow.session.scalars(select(m.Posting).order_by(m.Posting.id)))
+        reimbursements = [p for p in postings if p.kind == PostingKind.REIMBURSEMENT.value]
+        assert sorted(p.amount_cents for p in reimbursements) == [7_05, 42_50]
+        assert {p.settlement_id for p in reimbursements} == {settlement.id}
+        # Append-only: every earlier posting is still there, unchanged.
+        assert [
+            (p.id, p.amount_cents, p.from_account_id, p.to_account_id)
+            for p in postings[: len(payments_before)]
+        ] == payments_before
+        assert await ledger.shop_balance(uow, office.municipality_id, first) == 0
+        assert await ledger.shop_balance(uow, office.municipality_id, second) == 0
+        stored = await uow.session.get(m.Settlement, settlement.id)
+        assert stored is not None and stored.total_cents == 49_55
+    assert await due(office) == []
+    await assert_ledger_ok(core, office.municipality_id)
+
+
+async def test_next_settlement_covers_only_what_was_earned_since(
+    core: Core, clock: FakeClock
+) -> None:
+    office, people = await spending_town(core, clock)
+    first, second = office.shop_ids
+    await pay(office, first, people[0], 10_00)
+    settlement_1, _ = await run_settlement(office)
+    with pytest.raises(NothingToReimburse):
+        await run_settlement(office)
+
+    clock.advance(days=2)
+    await pay(office, second, people[1], 20_00)
+    await pay(office, first, people[2], 1_00)
+    settlement_2, xml = await run_settlement(office)
+
+    assert settlement_2.message_id.endswith("-2") and settlement_2.message_id != (
+        settlement_1.message_id
+    )
+    assert settlement_2.total_cents == 21_00
+    root = ET.fromstring(xml)
+    amounts = sorted(x.text or "" for x in root.iterfind(".//p:InstdAmt", NS))
+    assert amounts == ["1.00", "20.00"]
+    # The period starts at the previous settlement.
+    ustrd = root.findtext(".//p:Ustrd", namespaces=NS) or ""
+    start, end = local(settlement_1.created_at), local(clock())
+    assert ustrd.endswith(f"rimborso {start:%d/%m/%Y}-{end:%d/%m/%Y}")
+    await assert_ledger_ok(core, office.municipality_id)
+
+
+async def test_a_same_day_refund_reduces_what_is_due(core: Core, clock: FakeClock) -> None:
+    office, people = await spending_town(core, clock)
+    first = office.shop_ids[0]
+    await pay(office, first, people[0], 40_00)
+    refunded = await pay(office, first, people[1], 15_00)
+    async with core.uow() as uow:
+        await charges.refund_charge(uow, charge_id=refunded, shop_id=first, now=clock())
+        await uow.commit()
+    assert await due(office) == [(first, 40_00)]
+    settlement, _ = await run_settlement(office)
+    assert settlement.total_cents == 40_00
+    # Once settled, the money has left the shop's account: it can no longer refund it.
+    last = await pay(office, first, people[2], 5_00)
+    await run_settlement(office)
+    async with core.uow() as uow:
+        with pytest.raises(NotAllowed):
+            await charges.refund_charge(uow, charge_id=last, shop_id=first, now=clock())
+    await assert_ledger_ok(core, office.municipality_id)
+
+
+async def test_refused_without_the_municipality_iban(core: Core, clock: FakeClock) -> None:
+    office = await open_round(core, clock, code="NOI", iban=None)
+    with pytest.raises(MunicipalityHasNoIban) as caught:
+        await run_settlement(office)
+    assert caught.value.code == "reimbursement.no_iban"
+    async with core.uow() as uow:
+        assert list(await uow.session.scalars(select(m.Settlement))) == []
+
+
+async def test_refused_with_an_execution_date_in_the_past(core: Core, clock: FakeClock) -> None:
+    office, people = await spending_town(core, clock)
+    await pay(office, office.shop_ids[0], people[0], 1_00)
+    with pytest.raises(ExecutionDateInPast):
+        await run_settlement(office, execution=date(2026, 4, 1))
+    assert await due(office) == [(office.shop_ids[0], 1_00)]
+    await assert_ledger_ok(core, office.municipality_id)
+
+
+async def test_settlement_is_per_municipality(core: Core, clock: FakeClock) -> None:
+    office, people = await spending_town(core, clock)
+    other = await open_round(core, clock, code="OTH")
+    await pay(office, office.shop_ids[0], people[0], 3_00)
+    with pytest.raises(NothingToReimburse):
+        await run_settlement(other)
+    settlement, _ = await run_settlement(office)
+    assert settlement.municipality_id == office.municipality_id
+    await assert_ledger_ok(core, office.municipality_id)
+    await assert_ledger_ok(core, other.municipality_id)
+
+
+async def test_concurrent_settlements_pay_once(core: Core, clock: FakeClock) -> None:
+    office, people = await spending_town(core, clock)
+    for index, data in enumerate(people):
+        await pay(office, office.shop_ids[index % 2], data, 10_00 + index)
+
+    outcomes = await asyncio.gather(
+        *(run_settlement(office) for _ in range(4)), return_exceptions=True
+    )
+
+    settled = [x for x in outcomes if not isinstance(x, BaseException)]
+    refused = [x for x in outcomes if isinstance(x, BaseException)]
+    assert len(settled) == 1 and settled[0][0].total_cents == 30_03
+    # A run that waited for the winner finds nothing left, or its guarded debit refuses.
+    assert all(isinstance(x, NothingToReimburse | BalancesChanged) for x in refused), refused
+    async with core.uow() as uow:
+        assert len(list(await uow.session.scalars(select(m.Settlement)))) == 1
+        reimbursed = await uow.session.scalars(
+            select(m.Posting.amount_cents).where(m.Posting.kind == PostingKind.REIMBURSEMENT.value)
+        )
+        assert sum(reimbursed) == 30_03
+    assert await due(office) == []
+    await assert_ledger_ok(core, office.municipality_id)
