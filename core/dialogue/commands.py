@@ -137,6 +137,8 @@ async def reprompt(turn: Turn) -> None:
 
 async def set_language(turn: Turn, language: str) -> None:
     turn.set_language(language)
+    # The language buttons are answered: a "2" from now on answers the question asked again.
+    turn.offered = []
     citizen = await turn.citizen()
     if citizen is not None:
         # Notices (payment codes, receipts) follow the language chosen in the chat.

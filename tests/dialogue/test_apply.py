@@ -296,3 +296,19 @@ async def test_the_window_closing_during_the_flow_is_explained(core: Core) -> No
     assert (await chat.state())[:2] == (None, None)
     async with core.uow() as uow:
         assert await uow.citizens.by_codice_fiscale(town.municipality_id, APPLICANT) is None
+
+
+async def test_language_can_change_in_the_middle_and_the_question_is_asked_again(
+    core: Core,
+) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234577")
+    for text in ("DOMANDA", "1", "1", APPLICANT):
+        await chat.send(text)
+    await chat.expect("LINGUA", LANGUAGE)
+    assert (await chat.state())[:2] == ("apply", "members")
+    await chat.expect("2", MEMBERS)
+    assert chat.last[-1].texts[0].msgid == MEMBERS
+    assert (await chat.state())[:2] == ("apply", "members")
+    await chat.expect("LANGUAGE it", MEMBERS)
+    await chat.expect("2", WORK)  # "2" is an answer again, not a language
