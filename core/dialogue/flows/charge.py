@@ -12,7 +12,7 @@ from core.dialogue.errors import error_text
 from core.dialogue.flows.base import Flow
 from core.dialogue.menus import show_menu
 from core.domain import otp
-from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier
+from core.domain.errors import DomainError, InvalidAmount
 from core.domain.messages import Money, Option, Reply, t, tn
 from core.domain.money import parse_euro
 from core.services import charges as charge_service
@@ -87,10 +87,7 @@ class ChargeFlow(Flow):
         """Check the citizen exists before asking for an amount; a typo is said at once."""
         try:
             citizen = await charge_service.find_citizen(turn.uow, turn.town.id, reference)
-        except InvalidIdentifier as error:
-            turn.say(error_text(error))
-            return False
-        except DomainError as error:
+        except DomainError as error:  # a malformed codice fiscale or phone, or nobody found
             turn.say(error_text(error))
             return False
         turn.state["who"] = reference.strip()
