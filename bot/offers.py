@@ -1,0 +1,45 @@
+"""Which message of a chat carries the buttons that may still be tapped.
+
+Only the latest question's buttons act. Older ones would answer the wrong
+question: "Yes" under "any work income?" tapped while the bot asks "any
+pension?" carries the same option key, so neither the signature nor the
+engine's list of offered keys can tell them apart. The message id can: the
+sender records the id of the message that carried a reply's keyboard as the
+outbox row's provider_message_id, and the latest row with options of a chat is
+the one question open. A newer question still waiting in the outbox means the
+one on screen is already answered.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from buonispesa.delivery import FAILED
+from core.bootstrap import Core
+from core.dialogue.inbound import Channel
+from core.storage import models as m
+
+# Rows of one chat looked at, newest first: a question is never followed by this many
+# replies without buttons before the person answers it.
+_LOOKBACK = 30
+
+
+async def current_keyboard(core: Core, chat_id: str) -> str | None:
+    """The Telegram message id whose buttons are current in `chat_id`, if any."""
+    async with core.uow() as uow:
+        rows = await uow.session.execute(
+            select(
+                m.OutboxMessage.payload, m.OutboxMessage.status, m.OutboxMessage.provider_message_id
+            )
+            .where(
+                m.OutboxMessage.channel == Channel.TELEGRAM.value,
+                m.OutboxMessage.address == chat_id,
+            )
+            .order_by(m.OutboxMessage.id.desc())
+            .limit(_LOOKBACK)
+        )
+        for payload, status, provider_message_id in rows:
+            if status == FAILED or not isinstance(payload, dict) or not payload.get("options"):
+                continue
+            return str(provider_message_id) if provider_message_id else None
+    return None

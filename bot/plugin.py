@@ -1,0 +1,256 @@
+"""The Telegram channel inside `serve`: webhook or long polling in, outbox rows out.
+
+With PUBLIC_BASE_URL set, Telegram POSTs updates to /telegram/webhook on the
+`serve` app and the plugin only registers that URL (setWebhook) at start;
+without it the plugin long-polls getUpdates, for development. Either way an
+update is translated by bot.updates and handed to the dialogue engine, whose
+replies reach the outbox; the outbox worker delivers them through the sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from telegram import Update
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.callbacks import CallbackSigner
+from bot.commands import publish_commands
+from bot.offers import current_keyboard
+from bot.sender import TelegramSender
+from bot.throttle import Limits, RateLimiter
+from bot.updates import ALLOWED_UPDATES, Dialogue, UpdateHandler
+from buonispesa.channels import ChannelPlugin
+from buonispesa.settings import Settings
+from core.bootstrap import Core
+from core.dialogue.inbound import Channel
+
+log = logging.getLogger(__name__)
+# httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+# Telegram's rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# Start-up retries when the Bot API is unreachable: 1 s, 2 s, 4 s … at most a minute.
+_MAX_BACKOFF = 60.0
+
+
+class TelegramConfigError(ValueError):
+    """A setting that makes the Telegram channel unsafe or unusable; `serve` refuses to start."""
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str
+    api_base_url: str = DEFAULT_API_BASE_URL
+    webhook_url: str | None = None  # None: long polling
+    webhook_secret: str | None = None
+    poll_timeout: float = 10.0
+    limits: Limits = field(default_factory=Limits)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TelegramConfig:
+        if not settings.telegram_bot_token:
+            raise TelegramConfigError("TELEGRAM_BOT_TOKEN is not set")
+        webhook_url = None
+        if settings.public_base_url:
+            webhook_url = settings.public_base_url.rstrip("/") + WEBHOOK_PATH
+        config = cls(
+            token=settings.telegram_bot_token,
+            api_base_url=settings.telegram_api_base_url or DEFAULT_API_BASE_URL,
+            webhook_url=webhook_url,
+            webhook_secret=settings.telegram_webhook_secret,
+        )
+        config.check()
+        return config
+
+    def check(self) -> None:
+        if self.webhook_url is None:
+            return
+        # Without the secret anyone could POST updates: forge a shared contact, tap
+        # buttons for others. A webhook without it is refused, not merely warned about.
+        if not self.webhook_secret:
+            raise TelegramConfigError(
+                "TELEGRAM_WEBHOOK_SECRET must be set when PUBLIC_BASE_URL is (webhook mode)"
+            )
+        if not _SECRET.fullmatch(self.webhook_secret):
+            raise TelegramConfigError(
+                "TELEGRAM_WEBHOOK_SECRET: 1-256 characters among A-Z, a-z, 0-9, _ and -"
+            )
+
+
+def build_telegram_plugin(core: Core, settings: Settings, engine: Dialogue) -> ChannelPlugin | None:
+    """The Telegram plugin for `serve`, or None (said once in the log) without a token."""
+    if not settings.telegram_bot_token:
+        log.warning("Telegram disabled: TELEGRAM_BOT_TOKEN not set")
+        return None
+    return TelegramPlugin(core, TelegramConfig.from_settings(settings), engine)
+
+
+def _wake_outbox(app: web.Application) -> None:
+    """Ask the outbox workers to deliver the replies now rather than at their next poll.
+    Both channels: a shop's Telegram message may send the citizen's code by SMS."""
+    from buonispesa.server import OUTBOX_WAKE  # the server imports this module
+
+    wake = app.get(OUTBOX_WAKE)
+    if wake is not None:
+        for channel in (Channel.TELEGRAM, Channel.SMS):
+            wake(channel.value)
+
+
+class TelegramPlugin:
+    name = "telegram"
+
+    def __init__(self, core: Core, config: TelegramConfig, dialogue: Dialogue) -> None:
+        self.config = config
+        builder = Application.builder().token(config.token).base_url(config.api_base_url)
+        if config.webhook_url is not None:
+            builder = builder.updater(None)  # updates come in through our own aiohttp route
+        self.application = builder.build()
+        self.bot = self.application.bot
+        self.limiter = RateLimiter(config.limits)
+        signer = CallbackSigner.from_bot_token(config.token)
+        self.handler = UpdateHandler(dialogue, self.bot, signer, self.limiter, self._is_current)
+        self._core = core
+        self._sender = TelegramSender(self.bot, core, signer, self.limiter, self.ready)
+        self._init_lock = asyncio.Lock()
+        self._initialized = False
+        self._retry_task: asyncio.Task[None] | None = None
+        self._polling = False
+        self.application.add_handler(TypeHandler(Update, self._on_polled_update))
+        self.application.add_error_handler(self._on_polling_error)
+
+    @property
+    def webhook_mode(self) -> bool:
+        return self.config.webhook_url is not None
+
+    # ChannelPlugin ---------------------------------------------------------------
+
+    def routes(self) -> list[web.RouteDef]:
+        # In polling mode there is no webhook: a POST there is a 404 and writes nothing.
+        return [web.post(WEBHOOK_PATH, self.webhook)] if self.webhook_mode else []
+
+    def sender(self) -> TelegramSender:
+        return self._sender
+
+    async def start(self) -> None:
+        try:
+            await self._bootstrap()
+        except InvalidToken:
+            raise  # a wrong token is a configuration error: `serve` must not pretend
+        except TelegramError as error:
+            log.warning("Telegram Bot API unreachable at start (%s); retrying in background", error)
+            self._retry_task = asyncio.create_task(self._bootstrap_until_done())
+
+    async def stop(self) -> None:
+        if self._retry_task is not None:
+            self._retry_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retry_task
+        if self._polling:
+            self._polling = False
+            updater = self.application.updater
+            if updater is not None and updater.running:
+                await updater.stop()
+            if self.application.running:
+                await self.application.stop()
+        # The webhook stays registered: other `serve` processes may still be answering,
+        # and Telegram keeps updates for us while none is.
+        await self.application.shutdown()
+        self._initialized = False
+
+    # Start-up ----------------------------------------------------------------------
+
+    async def ready(self) -> None:
+        """getMe done (the bot's username is known). Raises TelegramError while unreachable."""
+        if self._initialized:
+            return
+        async with self._init_lock:
+            await self.application.initialize()  # idempotent; a failure leaves it retryable
+            self._initialized = True
+
+    async def _bootstrap(self) -> None:
+        await self.ready()
+        if self.webhook_mode:
+            await self.bot.set_webhook(
+                url=self.config.webhook_url,  # type: ignore[arg-type]
+                secret_token=self.config.webhook_secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+        await publish_commands(self.bot)
+        if not self.webhook_mode and not self._polling:
+            updater = self.application.updater
+            assert updater is not None, "polling mode is built with an updater"
+            # start_polling deletes any webhook first: getUpdates is refused while one is set.
+            await updater.start_polling(
+                timeout=int(self.config.poll_timeout), allowed_updates=list(ALLOWED_UPDATES)
+            )
+            await self.application.start()
+            self._polling = True
+        log.info(
+            "Telegram bot @%s ready (%s)",
+            self.bot.username,
+            f"webhook {self.config.webhook_url}" if self.webhook_mode else "long polling",
+        )
+
+    async def _bootstrap_until_done(self) -> None:
+        delay = 1.0
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self._bootstrap()
+                return
+            except TelegramError as error:
+                log.warning("Telegram Bot API still unreachable: %s", error)
+                delay = min(delay * 2, _MAX_BACKOFF)
+
+    # Updates -----------------------------------------------------------------------
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        expected = self.config.webhook_secret or ""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+            return web.Response(status=403)
+        try:
+            await self.ready()
+        except TelegramError:
+            return web.Response(status=503)  # Telegram retries later
+        try:
+            data = json.loads(await request.read())
+            update = Update.de_json(data, self.bot) if isinstance(data, dict) else None
+        except (ValueError, KeyError, TypeError, AttributeError):
+            update = None
+        if update is None:
+            return web.Response(status=400)
+        try:
+            result = await self.handler.handle(update)
+        except Exception:
+            # 500 makes Telegram deliver the update again; the engine's dedupe on
+            # update_id keeps a retry from acting twice.
+            log.exception("Telegram update %s failed", update.update_id)
+            return web.Response(status=500)
+        if result is not None and result.outbox_ids:
+            _wake_outbox(request.app)
+        return web.Response(status=200)
+
+    async def _is_current(self, chat_id: str, message_id: int) -> bool:
+        return await current_keyboard(self._core, chat_id) == str(message_id)
+
+    async def _on_polled_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.handler.handle(update)
+
+    async def _on_polling_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error(
+            "Telegram update failed in polling mode: %s", context.error, exc_info=context.error
+        )

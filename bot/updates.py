@@ -1,0 +1,235 @@
+"""Telegram Update -> dialogue Inbound, and the handling of one update.
+
+This module decides only what a Telegram update means (a text, a command, a
+tapped button, a shared contact or location, a deep link); what happens next is
+the dialogue engine's business. Private chats only: in a private chat the chat
+id is the user id, which is what identifies a person to the engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Protocol
+
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+
+from bot.callbacks import CallbackSigner
+from bot.chatlocks import ChatLocks
+from bot.throttle import RateLimiter
+from core.dialogue.inbound import Channel, Inbound, SharedContact, SharedLocation
+from core.domain.messages import t
+from core.i18n import render_text, supported
+
+log = logging.getLogger(__name__)
+
+# The update kinds the bot asks Telegram for (setWebhook / getUpdates).
+ALLOWED_UPDATES: Sequence[str] = (Update.MESSAGE, Update.CALLBACK_QUERY)
+
+BUTTON_EXPIRED = t("This button is no longer valid. Please use the latest message.")
+
+
+class HandleResult(Protocol):
+    @property
+    def duplicate(self) -> bool: ...
+
+    @property
+    def outbox_ids(self) -> list[int]: ...
+
+
+class Dialogue(Protocol):
+    """The dialogue engine as the adapter sees it (core.dialogue.engine.DialogueEngine)."""
+
+    async def handle(self, inbound: Inbound) -> HandleResult: ...
+
+
+@dataclass(frozen=True)
+class Translation:
+    """What an update amounts to. `inbound` None: nothing for the engine."""
+
+    inbound: Inbound | None
+    callback: CallbackQuery | None = None
+    refused: bool = False  # a callback that must not act (forged, foreign, expired)
+
+
+def translate(update: Update, signer: CallbackSigner) -> Translation:
+    if update.callback_query is not None:
+        return _callback(update, update.callback_query, signer)
+    message = update.message
+    if message is None or message.chat.type != ChatType.PRIVATE or message.from_user is None:
+        return Translation(None)
+    inbound = partial(_inbound, update, message)
+
+    if message.contact is not None:
+        contact = message.contact
+        # Only the sender's own contact links a chat to a phone number: anyone can
+        # share someone else's contact card, whose user_id then differs (or is absent).
+        own = contact.user_id is not None and contact.user_id == message.from_user.id
+        return Translation(inbound(contact=SharedContact(_e164(contact.phone_number), own)))
+    if message.location is not None:
+        point = message.location
+        return Translation(inbound(location=SharedLocation(point.latitude, point.longitude)))
+    text = message.text
+    if text is None:
+        # Photos, stickers, voice: the engine answers an empty message with help.
+        return Translation(inbound(text=""))
+    command, argument = _command(message)
+    if command == "start" and argument:
+        # A deep link t.me/<bot>?start=<payload>, e.g. the QR code of a printed card.
+        return Translation(inbound(start_parameter=argument))
+    if command is not None:
+        # "/saldo@bot 12" -> "/saldo 12": the engine reads commands as keywords.
+        return Translation(inbound(text=f"/{command} {argument}".strip()))
+    return Translation(inbound(text=text))
+
+
+def _inbound(
+    update: Update,
+    message: Message,
+    *,
+    text: str | None = None,
+    location: SharedLocation | None = None,
+    contact: SharedContact | None = None,
+    start_parameter: str | None = None,
+) -> Inbound:
+    user = message.from_user
+    return Inbound(
+        channel=Channel.TELEGRAM,
+        address=str(message.chat.id),
+        text=text,
+        location=location,
+        contact=contact,
+        start_parameter=start_parameter,
+        provider_message_id=str(update.update_id),
+        language_hint=user.language_code if user else None,
+    )
+
+
+def _callback(update: Update, query: CallbackQuery, signer: CallbackSigner) -> Translation:
+    message = query.message
+    if not isinstance(message, Message) or message.chat.type != ChatType.PRIVATE:
+        # Inline-mode or inaccessible messages: not buttons this bot offers.
+        return Translation(None, query, refused=True)
+    chat_id = str(message.chat.id)
+    # In a private chat only its user can press its buttons; anything else is forged.
+    if str(query.from_user.id) != chat_id:
+        return Translation(None, query, refused=True)
+    key = signer.verify(chat_id, query.data)
+    if key is None:
+        return Translation(None, query, refused=True)
+    inbound = Inbound(
+        channel=Channel.TELEGRAM,
+        address=chat_id,
+        option=key,
+        provider_message_id=str(update.update_id),
+        language_hint=query.from_user.language_code,
+    )
+    return Translation(inbound, query)
+
+
+def _command(message: Message) -> tuple[str | None, str]:
+    text = message.text or ""
+    entity = message.entities[0] if message.entities else None
+    if entity is None or entity.type != "bot_command" or entity.offset != 0:
+        return None, text
+    name = text[1 : entity.length].split("@", 1)[0].lower()
+    return name, text[entity.length :].strip()
+
+
+def _e164(phone: str) -> str:
+    """Telegram sends the international number, sometimes without the leading +."""
+    digits = phone.strip().replace(" ", "")
+    return digits if digits.startswith("+") else "+" + digits
+
+
+# Whether a chat's message (chat id, message id) carries the buttons currently open.
+KeyboardCheck = Callable[[str, int], Awaitable[bool]]
+
+
+class UpdateHandler:
+    """One update: acknowledge a button at once, feed the engine, tidy the old keyboard."""
+
+    def __init__(
+        self,
+        dialogue: Dialogue,
+        bot: Bot,
+        signer: CallbackSigner,
+        limiter: RateLimiter,
+        is_current: KeyboardCheck,
+    ) -> None:
+        self._dialogue = dialogue
+        self._bot = bot
+        self._signer = signer
+        self._limiter = limiter
+        self._is_current = is_current
+        self._chats = ChatLocks()
+
+    async def handle(self, update: Update) -> HandleResult | None:
+        """Raises when the engine fails, so that a webhook answers 500 and Telegram retries."""
+        translation = translate(update, self._signer)
+        if translation.inbound is None:
+            if translation.callback is not None:
+                await self._answer(translation.callback, translation.refused)
+            else:
+                log.debug("update %s ignored: not a private message or button", update.update_id)
+            return None
+        # One update of a chat at a time: a double tap's second callback then finds the
+        # question already answered instead of racing the first one through the engine.
+        async with self._chats.hold(translation.inbound.address):
+            return await self._handle(translation.inbound, translation.callback)
+
+    async def _handle(self, inbound: Inbound, query: CallbackQuery | None) -> HandleResult | None:
+        if query is not None:
+            message = query.message
+            assert isinstance(message, Message)  # translate() accepts no other callbacks
+            current = await self._is_current(inbound.address, message.message_id)
+            # A button of an earlier question would answer the one asked now.
+            await self._answer(query, refused=not current)
+            if not current:
+                return None
+        result = await self._dialogue.handle(inbound)
+        if query is not None and not result.duplicate:
+            await self._mark_chosen(query)
+        return result
+
+    async def _answer(self, query: CallbackQuery, refused: bool) -> None:
+        # Every callback query is answered, or the button keeps spinning on the phone.
+        # Best effort: an answer that fails (query too old) must not lose the update.
+        text = None
+        if refused:
+            language = supported(query.from_user.language_code)
+            text = render_text(BUTTON_EXPIRED, language)
+            log.info("refused callback query from user %s", query.from_user.id)
+        try:
+            await self._bot.answer_callback_query(query.id, text=text)
+        except TelegramError as error:
+            log.info("could not answer callback query %s: %s", query.id, error)
+
+    async def _mark_chosen(self, query: CallbackQuery) -> None:
+        """Replace the buttons of the answered question by the choice, so the chat reads
+        as a transcript and an old button cannot be tapped twice."""
+        message = query.message
+        if not isinstance(message, Message) or not message.text:
+            return
+        label = _label_of(message.reply_markup, query.data)
+        text = f"{message.text}\n\n» {label}" if label else message.text
+        chat_id = str(message.chat.id)
+        try:
+            await self._limiter.acquire(chat_id)
+            await self._bot.edit_message_text(text, chat_id=chat_id, message_id=message.message_id)
+        except TelegramError as error:
+            log.info("could not edit message %s: %s", message.message_id, error)
+
+
+def _label_of(markup: InlineKeyboardMarkup | None, data: str | None) -> str | None:
+    if markup is None or data is None:
+        return None
+    for row in markup.inline_keyboard:
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return None

@@ -1,0 +1,458 @@
+"""A local stand-in for the Telegram Bot API, for end-to-end tests and the benchmark.
+
+It speaks the real wire format (form, multipart or JSON requests to
+/bot<token>/<method>, `{"ok": ..., "result": ...}` answers), so the real
+python-telegram-bot client is pointed at it through TELEGRAM_API_BASE_URL. It
+records every call, keeps each chat's messages (with their keyboards) so that a
+simulated user can read them and tap buttons, delivers updates either to the
+registered webhook (with the secret header) or through getUpdates long polling,
+and enforces flood limits the way Telegram does: 429 with `retry_after`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+TOKEN = "424242:TEST-token_for-the-fake-api"
+BOT_ID = 424242
+BOT_USERNAME = "buonispesa_test_bot"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+# Calls that put a message in a chat and count against the flood limits.
+MESSAGE_METHODS = frozenset({"sendMessage", "sendLocation", "sendDocument", "editMessageText"})
+# Form fields that are plain strings; every other field is JSON-encoded by clients.
+_STRING_FIELDS = frozenset(
+    {"text", "caption", "url", "secret_token", "callback_query_id", "language_code", "chat_id"}
+)
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float  # time.monotonic() on arrival
+    status: int = 200
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+def _error(status: int, description: str, **parameters: Any) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return web.json_response(body, status=status)
+
+
+def _chat_of(call: Call) -> int:
+    return int(call.params.get("chat_id", 0) or 0)
+
+
+def _ok(result: Any) -> web.Response:
+    return web.json_response({"ok": True, "result": result})
+
+
+class FakeTelegram:
+    def __init__(
+        self,
+        *,
+        token: str = TOKEN,
+        overall_per_second: int = 30,
+        per_chat_per_second: int = 4,
+        flood_retry_after: int = 1,
+    ) -> None:
+        self.token = token
+        self.overall_per_second = overall_per_second
+        self.per_chat_per_second = per_chat_per_second
+        self.flood_retry_after = flood_retry_after
+        self.calls: list[Call] = []
+        self.rejected: list[Call] = []  # answered 429
+        self.chats: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        self.webhook: dict[str, Any] | None = None
+        self.commands: dict[str | None, list[dict[str, Any]]] = {}
+        self.pending_updates: list[dict[str, Any]] = []
+        self.blocked: set[int] = set()  # users who blocked the bot: 403 on sends
+        self._forced: dict[str, deque[int]] = defaultdict(deque)
+        self._window: deque[float] = deque()
+        self._chat_windows: dict[int, deque[float]] = defaultdict(deque)
+        self._message_ids = itertools.count(1)
+        self._update_ids = itertools.count(10_000)
+        self._callback_ids = itertools.count(1)
+        self._new_updates = asyncio.Condition()
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._client: aiohttp.ClientSession | None = None
+        self.port = 0
+        self.closing = False
+
+    # Lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> str:
+        app = web.Application(client_max_size=20 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._client = aiohttp.ClientSession()
+        return self.base_url
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    async def close(self) -> None:
+        self.closing = True
+        async with self._new_updates:
+            self._new_updates.notify_all()
+        if self._client is not None:
+            await self._client.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # Test controls ------------------------------------------------------------------
+
+    def fail_next(self, method: str, *, retry_after: int, times: int = 1) -> None:
+        """The next `times` calls of `method` get 429 with this retry_after."""
+        self._forced[method].extend([retry_after] * times)
+
+    def calls_of(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
+        """The bot's messages in a chat, as they look now (edits applied)."""
+        return list(self.chats[chat_id])
+
+    async def wait_until(self, condition: Callable[[], bool], within: float = 10.0) -> None:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(condition), within)
+
+    async def deliver(self, update: dict[str, Any]) -> int:
+        """Send an update the way Telegram would: to the webhook if one is set (returns the
+        HTTP status), else queued for getUpdates (returns 0)."""
+        if "update_id" not in update:
+            update["update_id"] = next(self._update_ids)
+        if self.webhook is None:
+            async with self._new_updates:
+                self.pending_updates.append(update)
+                self._new_updates.notify_all()
+            return 0
+        assert self._client is not None
+        headers = {}
+        if self.webhook.get("secret_token"):
+            headers[SECRET_HEADER] = self.webhook["secret_token"]
+        async with self._client.post(self.webhook["url"], json=update, headers=headers) as response:
+            return response.status
+
+    def next_update_id(self) -> int:
+        return next(self._update_ids)
+
+    def next_callback_id(self) -> str:
+        return f"cb{next(self._callback_ids)}"
+
+    # The API -------------------------------------------------------------------------
+
+    async def _dispatch(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        method = request.match_info["method"]
+        params, files = await self._params(request)
+        call = Call(method, params, time.monotonic(), files=files)
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            call.status = 404
+            self.calls.append(call)
+            return _error(404, "Not Found: method not found")
+        if method in MESSAGE_METHODS and _chat_of(call) in self.blocked:
+            call.status = 403
+            self.calls.append(call)
+            return _error(403, "Forbidden: bot was blocked by the user")
+        flood = self._flood(call)
+        if flood is not None:
+            call.status = 429
+            self.calls.append(call)
+            self.rejected.append(call)
+            return _error(429, f"Too Many Requests: retry after {flood}", retry_after=flood)
+        self.calls.append(call)
+        try:
+            response: web.Response = await handler(call)
+        except (KeyError, ValueError) as error:
+            call.status = 400
+            return _error(400, f"Bad Request: {error}")
+        async with self._changed:
+            self._changed.notify_all()
+        return response
+
+    async def _params(self, request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]:
+        if request.content_type == "application/json":
+            return dict(await request.json()), {}
+        if request.method == "GET":
+            form: Any = request.query
+        else:
+            form = await request.post()
+        params: dict[str, Any] = {}
+        files: dict[str, bytes] = {}
+        for key, value in form.items():
+            if isinstance(value, web.FileField):
+                files[key] = value.file.read()
+                params[key] = value.filename
+            elif key in _STRING_FIELDS:
+                params[key] = value
+            else:
+                try:
+                    params[key] = json.loads(value)
+                except ValueError:
+                    params[key] = value
+        return params, files
+
+    def _flood(self, call: Call) -> int | None:
+        forced = self._forced.get(call.method)
+        if forced:
+            return forced.popleft()
+        if call.method not in MESSAGE_METHODS:
+            return None
+        now = call.at
+        while self._window and self._window[0] <= now - 1.0:
+            self._window.popleft()
+        chat = _chat_of(call)
+        chat_window = self._chat_windows[chat]
+        while chat_window and chat_window[0] <= now - 1.0:
+            chat_window.popleft()
+        if len(self._window) >= self.overall_per_second:
+            return self.flood_retry_after
+        if len(chat_window) >= self.per_chat_per_second:
+            return self.flood_retry_after
+        self._window.append(now)
+        chat_window.append(now)
+        return None
+
+    def _message(self, chat_id: int, **content: Any) -> dict[str, Any]:
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": f"User{chat_id}"},
+            "from": self._bot_user(),
+            **content,
+        }
+        self.chats[chat_id].append(message)
+        return message
+
+    def _bot_user(self) -> dict[str, Any]:
+        return {"id": BOT_ID, "is_bot": True, "first_name": "Buoni spesa", "username": BOT_USERNAME}
+
+    async def _api_getMe(self, call: Call) -> web.Response:
+        return _ok(
+            {
+                **self._bot_user(),
+                "can_join_groups": False,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        )
+
+    async def _api_setWebhook(self, call: Call) -> web.Response:
+        self.webhook = dict(call.params)
+        return _ok(True)
+
+    async def _api_deleteWebhook(self, call: Call) -> web.Response:
+        self.webhook = None
+        return _ok(True)
+
+    async def _api_setMyCommands(self, call: Call) -> web.Response:
+        self.commands[call.params.get("language_code")] = list(call.params["commands"])
+        return _ok(True)
+
+    async def _api_getUpdates(self, call: Call) -> web.Response:
+        if self.webhook is not None:
+            return _error(409, "Conflict: can't use getUpdates method while webhook is active")
+        offset = int(call.params.get("offset", 0) or 0)
+        timeout = float(call.params.get("timeout", 0) or 0)
+        limit = int(call.params.get("limit", 100) or 100)
+        async with self._new_updates:
+            # Updates below the offset are confirmed: Telegram forgets them.
+            self.pending_updates = [u for u in self.pending_updates if u["update_id"] >= offset]
+            if not self.pending_updates and timeout > 0 and not self.closing:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._new_updates.wait_for(
+                            lambda: bool(self.pending_updates) or self.closing
+                        ),
+                        timeout,
+                    )
+            return _ok(self.pending_updates[:limit])
+
+    async def _api_sendMessage(self, call: Call) -> web.Response:
+        content: dict[str, Any] = {"text": call.params["text"]}
+        markup = call.params.get("reply_markup")
+        if markup:
+            content["reply_markup"] = markup
+        if call.params.get("protect_content"):
+            content["has_protected_content"] = True
+        message = self._message(int(call.params["chat_id"]), **content)
+        return _ok(self._public(message))
+
+    async def _api_sendLocation(self, call: Call) -> web.Response:
+        location = {
+            "latitude": float(call.params["latitude"]),
+            "longitude": float(call.params["longitude"]),
+        }
+        return _ok(self._message(int(call.params["chat_id"]), location=location))
+
+    async def _api_sendDocument(self, call: Call) -> web.Response:
+        name = str(call.params.get("document", "file"))
+        content = call.files.get("document", b"")
+        document = {
+            "file_id": f"doc{len(self.calls)}",
+            "file_unique_id": f"u{len(self.calls)}",
+            "file_name": name,
+            "mime_type": "application/pdf" if name.endswith(".pdf") else "application/octet-stream",
+            "file_size": len(content),
+        }
+        message = self._message(int(call.params["chat_id"]), document=document)
+        message["_content"] = content  # kept for the tests, not sent back
+        return _ok(self._public(message))
+
+    async def _api_editMessageText(self, call: Call) -> web.Response:
+        chat_id, message_id = int(call.params["chat_id"]), int(call.params["message_id"])
+        for message in self.chats[chat_id]:
+            if message["message_id"] == message_id:
+                message["text"] = call.params["text"]
+                markup = call.params.get("reply_markup")
+                if markup:
+                    message["reply_markup"] = markup
+                else:
+                    message.pop("reply_markup", None)
+                message["edit_date"] = int(time.time())
+                return _ok(self._public(message))
+        return _error(400, "Bad Request: message to edit not found")
+
+    async def _api_answerCallbackQuery(self, call: Call) -> web.Response:
+        return _ok(True)
+
+    @staticmethod
+    def _public(message: dict[str, Any]) -> dict[str, Any]:
+        public = {k: v for k, v in message.items() if not k.startswith("_")}
+        markup = public.get("reply_markup")
+        # Only inline keyboards are part of a Message object; reply keyboards are not.
+        if markup and "inline_keyboard" not in markup:
+            public.pop("reply_markup")
+        return public
+
+
+class FakeUser:
+    """A person in a private chat with the bot: types, taps buttons, shares things."""
+
+    def __init__(
+        self, api: FakeTelegram, user_id: int, *, first_name: str = "Maria", language: str = "it"
+    ) -> None:
+        self.api = api
+        self.id = user_id
+        self.first_name = first_name
+        self.language = language
+
+    @property
+    def user(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "is_bot": False,
+            "first_name": self.first_name,
+            "language_code": self.language,
+        }
+
+    def _message_update(self, **content: Any) -> dict[str, Any]:
+        return {
+            "update_id": self.api.next_update_id(),
+            "message": {
+                "message_id": next(self.api._message_ids),
+                "date": int(time.time()),
+                "chat": {"id": self.id, "type": "private", "first_name": self.first_name},
+                "from": self.user,
+                **content,
+            },
+        }
+
+    def text_update(self, text: str) -> dict[str, Any]:
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return self._message_update(**content)
+
+    async def say(self, text: str) -> int:
+        return await self.api.deliver(self.text_update(text))
+
+    async def start(self, payload: str | None = None) -> int:
+        return await self.say(f"/start {payload}" if payload else "/start")
+
+    async def share_contact(self, phone: str, *, owner_id: int | None = -1) -> int:
+        """Share a contact card; by default one's own (user_id = the sender)."""
+        contact: dict[str, Any] = {"phone_number": phone, "first_name": self.first_name}
+        owner = self.id if owner_id == -1 else owner_id
+        if owner is not None:
+            contact["user_id"] = owner
+        return await self.api.deliver(self._message_update(contact=contact))
+
+    async def share_location(self, latitude: float, longitude: float) -> int:
+        location = {"latitude": latitude, "longitude": longitude}
+        return await self.api.deliver(self._message_update(location=location))
+
+    def messages(self) -> list[dict[str, Any]]:
+        return self.api.sent_to(self.id)
+
+    def texts(self) -> list[str]:
+        return [m["text"] for m in self.messages() if "text" in m]
+
+    def last_keyboard_message(self) -> dict[str, Any]:
+        for message in reversed(self.messages()):
+            if "inline_keyboard" in message.get("reply_markup", {}):
+                return message
+        raise AssertionError(f"no inline keyboard in chat {self.id}: {self.texts()}")
+
+    def buttons(self) -> list[str]:
+        markup = self.last_keyboard_message()["reply_markup"]
+        return [button["text"] for row in markup["inline_keyboard"] for button in row]
+
+    def callback_update(
+        self,
+        data: str,
+        message: dict[str, Any] | None = None,
+        *,
+        from_user: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        message = message or self.last_keyboard_message()
+        return {
+            "update_id": self.api.next_update_id(),
+            "callback_query": {
+                "id": self.api.next_callback_id(),
+                "from": from_user or self.user,
+                "message": FakeTelegram._public(message),
+                "chat_instance": str(self.id),
+                "data": data,
+            },
+        }
+
+    async def tap(self, label: str) -> int:
+        """Tap the button whose text contains `label` on the latest keyboard."""
+        message = self.last_keyboard_message()
+        for row in message["reply_markup"]["inline_keyboard"]:
+            for button in row:
+                if label.lower() in button["text"].lower():
+                    return await self.api.deliver(
+                        self.callback_update(button["callback_data"], message)
+                    )
+        raise AssertionError(f"no button {label!r} in {self.buttons()}")
+
+    async def wait_for_messages(self, count: int, within: float = 10.0) -> list[dict[str, Any]]:
+        """Wait until the chat holds at least `count` bot messages; returns them."""
+        await self.api.wait_until(lambda: len(self.api.chats[self.id]) >= count, within)
+        return self.messages()

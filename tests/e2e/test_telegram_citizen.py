@@ -1,0 +1,182 @@
+"""A citizen on Telegram, end to end: apply with buttons, identify, balance, card, shops nearby."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from buonispesa.demo import DEMO_CITIZENS, DEMO_CODE
+from core.storage import models as m
+from tests.e2e.fake_telegram import BOT_USERNAME
+from tests.e2e.telegram_harness import TelegramServer, start_telegram_server
+from tests.factories import make_cf
+
+
+@pytest.fixture
+async def server(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[TelegramServer]:
+    async for running in start_telegram_server(database_url, monkeypatch):
+        yield running
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    markup = message.get("reply_markup", {})
+    return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+def request_button(message: dict[str, Any]) -> dict[str, Any]:
+    [[button]] = message["reply_markup"]["keyboard"]
+    return dict(button)
+
+
+async def citizen_by_cf(server: TelegramServer, cf: str) -> m.Citizen:
+    async with server.core.uow() as uow:
+        citizen = await uow.session.scalar(select(m.Citizen).where(m.Citizen.codice_fiscale == cf))
+        assert citizen is not None
+        return citizen
+
+
+async def test_the_whole_application_with_buttons(server: TelegramServer) -> None:
+    anna = server.user(5001, language="en", name="Anna")
+    [menu] = await server.exchange(anna, anna.start)
+    assert "Welcome" in menu["text"]
+    assert {"Balance", "Shops", "Apply", "Status"} <= set(buttons(menu))
+
+    [question] = await server.exchange(anna, lambda: anna.tap("Apply"))
+    assert buttons(question) == ["Italiano", "English"]
+    [privacy] = await server.exchange(anna, lambda: anna.tap("English"))
+    assert "Privacy" in privacy["text"]
+    [ask_cf] = await server.exchange(anna, lambda: anna.tap("I agree"))
+    assert "codice fiscale" in ask_cf["text"]
+
+    cf = make_cf(4242)
+    answers: list[tuple[str, str]] = [
+        ("say", cf),
+        ("say", "3"),
+        ("tap", "No"),  # work income
+        ("tap", "No"),  # pension
+        ("say", "1500"),
+        ("say", "0"),
+        ("say", "300"),
+    ]
+    for how, value in answers:
+        action = (lambda v=value: anna.say(v)) if how == "say" else (lambda v=value: anna.tap(v))
+        replies = await server.exchange(anna, action)
+        assert replies, f"no answer to {value!r}"
+    summary, declaration = replies
+    assert cf in summary["text"] and "People: 3" in summary["text"]
+    assert buttons(declaration) == ["I declare, send", "Change", "Cancel"]
+
+    [done] = await server.exchange(anna, lambda: anna.tap("I declare, send"))
+    protocol = re.search(r"Protocol (\S+)\.", done["text"])
+    assert protocol is not None, done["text"]
+
+    async with server.core.uow() as uow:
+        application = await uow.applications.by_protocol(protocol.group(1))
+        assert application is not None
+        assert (application.household_size, application.has_work_income) == (3, False)
+        assert application.liquidity_cents == 150_000 and application.rent_monthly_cents == 30_000
+        assert application.source == "telegram"
+    # The chat is linked to the new applicant: notices will come here.
+    assert (await citizen_by_cf(server, cf)).telegram_chat_id == "5001"
+
+    # Every tap was acknowledged, and each answered question now shows the choice
+    # instead of its buttons (the chat reads as a transcript; old buttons cannot be reused).
+    taps = 6
+    assert len(server.api.calls_of("answerCallbackQuery")) == taps
+    edited = [msg for msg in anna.messages() if "edit_date" in msg]
+    assert len(edited) == taps
+    assert all("reply_markup" not in msg for msg in edited)
+    assert any(msg["text"].endswith("» I declare, send") for msg in edited)
+
+
+async def test_someone_elses_contact_is_refused_then_ones_own_links_the_chat(
+    server: TelegramServer,
+) -> None:
+    rossi = DEMO_CITIZENS[0]
+    luca = server.user(5002, language="en", name="Luca")
+    [ask] = await server.exchange(luca, lambda: luca.say("/balance"))
+    assert "phone number" in ask["text"]
+    assert request_button(ask)["request_contact"] is True
+
+    # A contact card of somebody else (Rossi's number, Rossi's Telegram id).
+    [refusal] = await server.exchange(
+        luca, lambda: luca.share_contact(rossi.phone.lstrip("+"), owner_id=777)
+    )
+    assert "your own contact" in refusal["text"]
+    # A contact typed into the address book has no Telegram id at all: refused too.
+    [refusal] = await server.exchange(luca, lambda: luca.share_contact(rossi.phone, owner_id=None))
+    assert "your own contact" in refusal["text"]
+    assert (await citizen_by_cf(server, rossi.codice_fiscale)).telegram_chat_id is None
+
+    # Rossi herself shares her own contact: her chat is linked and she sees her balance.
+    maria = server.user(5003, language="en")
+    await server.exchange(maria, lambda: maria.say("/balance"))
+    [balance] = await server.exchange(maria, lambda: maria.share_contact(rossi.phone.lstrip("+")))
+    assert balance["text"].startswith("Your balance: €")
+    assert (await citizen_by_cf(server, rossi.codice_fiscale)).telegram_chat_id == "5003"
+
+
+async def test_balance_and_the_printable_card(server: TelegramServer) -> None:
+    bianchi = DEMO_CITIZENS[1]
+    maria = server.user(5004, language="en")
+    await server.exchange(maria, lambda: maria.say("/saldo"))
+    [first] = await server.exchange(maria, lambda: maria.share_contact(bianchi.phone))
+    # Once linked, the balance needs no contact any more.
+    [balance] = await server.exchange(maria, lambda: maria.say("/balance"))
+    assert balance["text"] == first["text"]
+    assert "Last movements" in balance["text"] and "credited" in balance["text"]
+    assert buttons(balance) == ["My card"]
+
+    text, document = await server.exchange(maria, lambda: maria.tap("My card"))
+    card_code = (await citizen_by_cf(server, bianchi.codice_fiscale)).card_code
+    assert card_code in text["text"]
+    assert document["document"]["file_name"] == f"card-{card_code}.pdf"
+    content = document["_content"]
+    assert content.startswith(b"%PDF")
+    stream = re.search(rb"stream\n(.*?)\nendstream", content, re.S)
+    assert stream is not None
+    page = zlib.decompress(stream.group(1))
+    assert f"https://t.me/{BOT_USERNAME}?start={card_code}".encode() in page
+
+
+async def test_shops_near_a_shared_location(server: TelegramServer) -> None:
+    piero = server.user(5005, language="en")
+    [ask] = await server.exchange(piero, lambda: piero.say("/shops"))
+    assert request_button(ask)["request_location"] is True
+    replies = await server.exchange(piero, lambda: piero.share_location(43.16420, 13.23860))
+    listing, nearest, pin = replies
+    lines = listing["text"].split("\n\n")
+    assert lines[0] == "Shops near you:"
+    assert lines[1].startswith("Alimentari Da Rita, Via Roma 12 (") and lines[1].endswith(" m)")
+    assert "Forno Chienti" in listing["text"]
+    assert nearest["text"] == "The nearest: Alimentari Da Rita."
+    assert pin["location"] == {"latitude": 43.16412, "longitude": 13.23851}
+
+
+async def test_the_command_menu_is_published_in_italian_and_english(server: TelegramServer) -> None:
+    italian = [c["command"] for c in server.api.commands[None]]
+    english = [c["command"] for c in server.api.commands["en"]]
+    assert italian[:4] == ["domanda", "stato", "saldo", "negozi"]
+    assert english[:4] == ["apply", "status", "balance", "shops"]
+    assert all(c["description"] for c in server.api.commands["en"])
+    assert server.api.webhook is not None
+    assert server.api.webhook["url"] == server.base_url + "/telegram/webhook"
+    assert server.api.webhook["allowed_updates"] == ["message", "callback_query"]
+
+
+async def test_a_deep_link_from_the_card_opens_the_holders_balance(server: TelegramServer) -> None:
+    bianchi = DEMO_CITIZENS[1]
+    holder = await citizen_by_cf(server, bianchi.codice_fiscale)
+    maria = server.user(5006, language="en")
+    await server.exchange(maria, lambda: maria.say("/balance"))
+    await server.exchange(maria, lambda: maria.share_contact(bianchi.phone))
+    [balance] = await server.exchange(maria, lambda: maria.start(holder.card_code))
+    assert balance["text"].startswith("Your balance: €")
+    assert DEMO_CODE  # the demo town is the only one: no town to choose first

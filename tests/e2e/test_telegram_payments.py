@@ -1,0 +1,114 @@
+"""A payment across two Telegram chats: the cashier asks, the citizen receives the code."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import update
+
+from buonispesa.demo import DEMO_CITIZENS
+from core.storage import models as m
+from tests.e2e.fake_telegram import FakeUser
+from tests.e2e.telegram_harness import TelegramServer, start_telegram_server
+
+CASHIER_CHAT = 6001
+CITIZEN_CHAT = 6002
+
+
+@pytest.fixture
+async def server(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[TelegramServer]:
+    async for running in start_telegram_server(database_url, monkeypatch):
+        yield running
+
+
+async def setup_till(server: TelegramServer) -> tuple[FakeUser, FakeUser, m.Citizen]:
+    """The owner of Forno Chienti on Telegram; a citizen whose chat is linked, in English."""
+    holder = DEMO_CITIZENS[0]
+    async with server.core.uow() as uow:
+        [shop] = [s for s in await uow.shops.search(1) if s.name == "Forno Chienti"]
+        uow.session.add(
+            m.ShopMember(
+                shop_id=shop.id,
+                channel="telegram",
+                address=str(CASHIER_CHAT),
+                role="owner",
+                created_at=server.core.now(),
+            )
+        )
+        citizen = await uow.citizens.by_codice_fiscale(1, holder.codice_fiscale)
+        assert citizen is not None
+        await uow.session.execute(
+            update(m.Citizen).where(m.Citizen.id == citizen.id).values(language="en")
+        )
+        await uow.commit()
+    cashier = server.user(CASHIER_CHAT, language="en", name="Rita")
+    customer = server.user(CITIZEN_CHAT, language="en", name="Mario")
+    await server.exchange(customer, lambda: customer.say("/balance"))
+    await server.exchange(customer, lambda: customer.share_contact(holder.phone))
+    return cashier, customer, citizen
+
+
+def code_in(text: str) -> str:
+    found = re.search(r"Code: (\d{6,})", text)
+    assert found is not None, text
+    return found.group(1)
+
+
+async def test_charge_and_confirmation_across_two_chats(server: TelegramServer) -> None:
+    cashier, customer, citizen = await setup_till(server)
+    [menu] = await server.exchange(cashier, cashier.start)
+    assert "Forno Chienti: what do you want to do?" in menu["text"]
+
+    [who] = await server.exchange(cashier, lambda: cashier.tap("Charge"))
+    assert "Who pays?" in who["text"]
+    [amount] = await server.exchange(cashier, lambda: cashier.say(citizen.codice_fiscale))
+    assert "Amount" in amount["text"]
+
+    before = len(customer.messages())
+    [waiting] = await server.exchange(cashier, lambda: cashier.say("12,50"))
+    assert waiting["text"].startswith("Code sent to the customer (Telegram) for €12.50")
+    assert not re.search(r"\d{6}", waiting["text"]), "the cashier must never see the code"
+
+    [request] = customer.messages()[before:]
+    assert "Forno Chienti asks €12.50" in request["text"]
+    assert request.get("has_protected_content") is True  # cannot be forwarded or saved
+    code = code_in(request["text"])
+
+    before = len(customer.messages())
+    [receipt] = await server.exchange(cashier, lambda: cashier.say(code))
+    assert receipt["text"].startswith("Payment confirmed: €12.50. Receipt no.")
+    [citizen_receipt] = customer.messages()[before:]
+    assert citizen_receipt["text"].startswith("Paid €12.50 at Forno Chienti. Remaining balance: €")
+
+    # The code left the database once delivered.
+    async with server.core.uow() as uow:
+        rows = await uow.outbox.for_address("telegram", str(CITIZEN_CHAT))
+    assert not any(code in str(row.payload) for row in rows)
+
+
+async def test_scanning_the_card_qr_starts_the_charge_for_that_card(server: TelegramServer) -> None:
+    cashier, customer, citizen = await setup_till(server)
+    # The camera opens t.me/<bot>?start=<card code>: Telegram sends "/start <code>".
+    [amount] = await server.exchange(cashier, lambda: cashier.start(citizen.card_code))
+    assert "Amount" in amount["text"]
+    before = len(customer.messages())
+    await server.exchange(cashier, lambda: cashier.say("5"))
+    [request] = customer.messages()[before:]
+    code = code_in(request["text"])
+    [receipt] = await server.exchange(cashier, lambda: cashier.say(code))
+    assert receipt["text"].startswith("Payment confirmed: €5.00.")
+
+
+async def test_a_wrong_code_is_counted_and_the_cashier_is_told(server: TelegramServer) -> None:
+    cashier, customer, citizen = await setup_till(server)
+    await server.exchange(cashier, lambda: cashier.say(f"/paga {citizen.card_code} 3"))
+    code = code_in(customer.messages()[-1]["text"])
+    wrong = "000000" if code != "000000" else "111111"
+    [answer] = await server.exchange(cashier, lambda: cashier.say(wrong))
+    assert answer["text"].startswith("Wrong code:")
+    [receipt] = await server.exchange(cashier, lambda: cashier.say(code))
+    assert receipt["text"].startswith("Payment confirmed: €3.00.")
