@@ -1,0 +1,310 @@
+"""Benchmark: the SMS webhook through the full path, and outbox delivery under a rate cap.
+
+Run from the repository root: `python bench/bench_sms.py` (or `make bench`).
+Everything is local: SQLite in a temporary directory, `serve`'s application on
+a loopback port, the fake Twilio REST API of the end-to-end tests.
+
+1. Throughput. The same in-process load generator (an aiohttp client, a fixed
+   number of requests in flight) posts the same signed inbound-SMS forms to
+   `serve`'s POST /sms/twilio (signature, dedupe, dialogue, outbox write,
+   commit) and to a bare aiohttp handler answering "hello". Target: the
+   webhook reaches at least 40 % of the bare handler's requests per second.
+2. Latency. Open loop at 200 requests/s (sent on schedule, whatever the
+   answers): p99 under 50 ms. Also shown, not judged: the same at 50 requests/s.
+3. Delivery. M one-segment replies wait in the outbox; the worker sends them
+   to the fake provider with a cap of N messages/s: achieved rate at least 95 %
+   of the cap, and no one-second window at the provider holding more than N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plain script
+
+from buonispesa.demo import DEMO_CITIZENS, DEMO_SMS_NUMBER, seed_demo
+from buonispesa.outbox_worker import WorkerConfig
+from buonispesa.server import build_app
+from buonispesa.settings import Settings
+from core.bootstrap import Core, open_core
+from core.domain.messages import Reply, t
+from core.services.outbox import enqueue
+from tests.e2e.fake_twilio import FakeTwilio
+
+RATIO_TARGET = 0.40
+P99_TARGET_MS = 50.0
+CAP_SHARE_TARGET = 0.95
+
+Form = dict[str, str]
+
+
+def _socket() -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@asynccontextmanager
+async def serving(app: web.Application, sock: socket.socket) -> AsyncIterator[str]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    host, port = sock.getsockname()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def sms_app(
+    directory: Path, twilio: FakeTwilio, rate: float, name: str
+) -> AsyncIterator[tuple[str, Core]]:
+    url = f"sqlite+aiosqlite:///{directory / name}"
+    core = await open_core(url)
+    await seed_demo(core)
+    sock = _socket()
+    host, port = sock.getsockname()
+    settings = Settings(
+        _env_file=None,
+        BUONISPESA_DATABASE_URL=url,
+        PUBLIC_BASE_URL=f"http://{host}:{port}",
+        TWILIO_ACCOUNT_SID=twilio.account_sid,
+        TWILIO_AUTH_TOKEN=twilio.auth_token,
+        TWILIO_FROM_NUMBER="+390733905999",
+        TWILIO_API_BASE_URL=twilio.base_url,
+        BUONISPESA_SMS_RATE_PER_SECOND=rate,
+    )
+    app = await build_app(
+        core,
+        settings,
+        host=host,
+        port=port,
+        with_telegram=False,
+        worker_config=WorkerConfig(poll_seconds=0.2),
+        console=lambda _: None,
+    )
+    try:
+        async with serving(app, sock) as base:
+            yield base, core
+    finally:
+        await core.close()
+
+
+def signed_forms(base: str, token: str, count: int, start: int) -> list[tuple[Form, str]]:
+    """Inbound SMS as Twilio posts them (not timed): SALDO from the demo citizens."""
+    validator = RequestValidator(token)
+    url = base + "/sms/twilio"
+    phones = itertools.cycle([c.phone for c in DEMO_CITIZENS])
+    forms = []
+    for index in range(start, start + count):
+        form = {
+            "MessageSid": f"SM{index:032x}",
+            "AccountSid": "AC" + "0" * 32,
+            "From": next(phones),
+            "To": DEMO_SMS_NUMBER,
+            "Body": "SALDO",
+            "NumMedia": "0",
+        }
+        forms.append((form, validator.compute_signature(url, form)))
+    return forms
+
+
+async def _post(http: aiohttp.ClientSession, url: str, form: Form, signature: str) -> None:
+    headers = {"X-Twilio-Signature": signature}
+    async with http.post(url, data=form, headers=headers) as response:
+        await response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{url}: HTTP {response.status}")
+
+
+async def closed_loop(
+    http: aiohttp.ClientSession,
+    url: str,
+    requests: list[tuple[Form, str]],
+    in_flight: int,
+    max_seconds: float,
+) -> float:
+    """Requests/s with `in_flight` requests outstanding at all times (bounded in time)."""
+    queue = iter(requests)
+    done = 0
+    started = time.perf_counter()
+    deadline = started + max_seconds
+
+    async def client() -> None:
+        nonlocal done
+        for form, signature in queue:
+            if time.perf_counter() > deadline:
+                return
+            await _post(http, url, form, signature)
+            done += 1
+
+    await asyncio.gather(*(client() for _ in range(in_flight)))
+    return done / (time.perf_counter() - started)
+
+
+async def open_loop(
+    http: aiohttp.ClientSession, url: str, requests: list[tuple[Form, str]], rate: float
+) -> list[float]:
+    """Latencies (s) of requests sent on a fixed schedule of `rate` per second."""
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.05
+    latencies: list[float] = []
+
+    async def one(index: int, form: Form, signature: str) -> None:
+        await asyncio.sleep(max(0.0, start + index / rate - loop.time()))
+        sent = time.perf_counter()
+        await _post(http, url, form, signature)
+        latencies.append(time.perf_counter() - sent)
+
+    await asyncio.gather(*(one(i, f, s) for i, (f, s) in enumerate(requests)))
+    return latencies
+
+
+def hello_app() -> web.Application:
+    async def hello(_: web.Request) -> web.Response:
+        return web.Response(text="hello")
+
+    app = web.Application()
+    app.router.add_post("/sms/twilio", hello)
+    return app
+
+
+async def throughput_and_latency(
+    directory: Path, count: int, in_flight: int, seconds: float, rate: float, gentle_rate: float
+) -> tuple[float, float, list[float], list[float]]:
+    """Closed-loop requests/s (webhook, bare handler), then open-loop latencies for 5 s at
+    `rate` (the target) and at `gentle_rate` (for comparison, below saturation)."""
+    twilio = FakeTwilio()
+    await twilio.start()
+    try:
+        async with (
+            sms_app(directory, twilio, 1.0, "inbound.sqlite3") as (base, _),
+            serving(hello_app(), _socket()) as hello_base,
+            aiohttp.ClientSession() as http,
+        ):
+            sms_url, hello_url = base + "/sms/twilio", hello_base + "/sms/twilio"
+            warm = signed_forms(base, twilio.auth_token, 200, 0)
+            await closed_loop(http, sms_url, warm, in_flight, seconds)
+            await closed_loop(http, hello_url, warm, in_flight, seconds)
+            forms = signed_forms(base, twilio.auth_token, count, 1_000_000)
+            hello_rps = await closed_loop(http, hello_url, forms, in_flight, seconds)
+            sms_rps = await closed_loop(http, sms_url, forms, in_flight, seconds)
+            paced = signed_forms(base, twilio.auth_token, int(5 * rate), 2_000_000)
+            latencies = await open_loop(http, sms_url, paced, rate)
+            gentle = signed_forms(base, twilio.auth_token, int(5 * gentle_rate), 3_000_000)
+            gentle_latencies = await open_loop(http, sms_url, gentle, gentle_rate)
+    finally:
+        await twilio.stop()
+    return sms_rps, hello_rps, latencies, gentle_latencies
+
+
+async def delivery(directory: Path, cap: float, messages: int) -> tuple[float, int, int]:
+    """(achieved messages/s, most requests seen in any 1-second window, requests seen)."""
+    twilio = FakeTwilio()
+    await twilio.start()
+    try:
+        async with sms_app(directory, twilio, cap, "outbox.sqlite3") as (_, core):
+            async with core.uow() as uow:
+                town = await uow.municipalities.all()
+                for index in range(messages):
+                    enqueue(
+                        uow,
+                        municipality_id=town[0].id,
+                        channel="sms",
+                        address=f"+39333{5000000 + index:07d}",
+                        language="it",
+                        reply=Reply.of(t("Hello")),
+                        now=core.now(),
+                    )
+                await uow.commit()
+            await twilio.wait_for(messages, within=messages / cap * 2 + 10)
+    finally:
+        await twilio.stop()
+    arrivals = sorted(r.at for r in twilio.accepted)
+    achieved = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+    return achieved, _busiest_second(arrivals), len(twilio.requests)
+
+
+def _busiest_second(arrivals: list[float]) -> int:
+    """The most arrivals in any half-open window [a, a + 1 s)."""
+    busiest, first = 0, 0
+    for last, at in enumerate(arrivals):
+        while at - arrivals[first] >= 1.0:
+            first += 1
+        busiest = max(busiest, last - first + 1)
+    return busiest
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def run(args: argparse.Namespace) -> bool:
+    with tempfile.TemporaryDirectory(prefix="bench-sms-") as tmp:
+        directory = Path(tmp)
+        sms_rps, hello_rps, latencies, gentle = await throughput_and_latency(
+            directory, args.count, args.in_flight, args.seconds, args.rate, args.gentle_rate
+        )
+        achieved, busiest, seen = await delivery(directory, args.cap, args.messages)
+    ratio = sms_rps / hello_rps
+    p50, p99 = _percentile(latencies, 0.50) * 1000, _percentile(latencies, 0.99) * 1000
+    share = achieved / args.cap
+    checks = [
+        (
+            f"webhook {sms_rps:,.0f} req/s vs bare aiohttp {hello_rps:,.0f} req/s: "
+            f"ratio {ratio:.2f} (target >= {RATIO_TARGET:.2f}; {args.in_flight} in flight)",
+            ratio >= RATIO_TARGET,
+        ),
+        (
+            f"webhook at {args.rate:g} req/s open loop: p50 {p50:.1f} ms, p99 {p99:.1f} ms "
+            f"(target p99 < {P99_TARGET_MS:.0f} ms; {len(latencies)} requests)",
+            p99 < P99_TARGET_MS,
+        ),
+        (
+            f"outbox delivery, cap {args.cap:g} msg/s: {achieved:.2f} msg/s "
+            f"= {share:.1%} of the cap "
+            f"(target >= {CAP_SHARE_TARGET:.0%}); busiest second {busiest} requests "
+            f"(cap {args.cap:g}); {seen} requests for {args.messages} messages",
+            share >= CAP_SHARE_TARGET and busiest <= args.cap and seen == args.messages,
+        ),
+    ]
+    for line, ok in checks:
+        print(("PASS " if ok else "FAIL ") + line)
+    print(
+        f"info webhook at {args.gentle_rate:g} req/s open loop: "
+        f"p50 {_percentile(gentle, 0.50) * 1000:.1f} ms, "
+        f"p99 {_percentile(gentle, 0.99) * 1000:.1f} ms ({len(gentle)} requests)"
+    )
+    return all(ok for _, ok in checks)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=3000, help="requests per throughput run")
+    parser.add_argument("--seconds", type=float, default=20.0, help="time bound per run")
+    parser.add_argument("--in-flight", type=int, default=16)
+    parser.add_argument("--rate", type=float, default=200.0, help="open-loop requests/s")
+    parser.add_argument("--gentle-rate", type=float, default=50.0)
+    parser.add_argument("--cap", type=float, default=20.0, help="provider cap, messages/s")
+    parser.add_argument("--messages", type=int, default=200)
+    args = parser.parse_args()
+    return 0 if asyncio.run(run(args)) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

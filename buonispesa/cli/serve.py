@@ -1,0 +1,146 @@
+"""`buonispesa serve`: the HTTP server (webhooks, health, metrics) and the outbox workers."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shlex
+from typing import Annotated
+
+import typer
+from aiohttp import web
+from rich.console import Console
+from rich.markup import escape
+from twilio.request_validator import RequestValidator
+
+from buonispesa.cli import app
+from buonispesa.cli.common import err, fail, settings_or_exit
+from buonispesa.runtime import core_from_settings
+from buonispesa.settings import Settings
+from core.bootstrap import Core
+from sms.plugin import INBOUND_PATH, SmsConfig, config_problems
+
+console = Console(stderr=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option("--host", help="Interface to listen on [BUONISPESA_HOST]")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", min=1, max=65535, help="Port to listen on [BUONISPESA_PORT]"),
+    ] = None,
+) -> None:
+    """Run the HTTP server: SMS and Telegram webhooks, /healthz, /metrics, outbox delivery."""
+    settings = settings_or_exit()
+    from buonispesa.server import telegram_problems
+
+    problems = config_problems(settings) + telegram_problems(settings)
+    if problems:
+        err.print("[red]Configuration error[/red]: fix these environment variables (or .env):")
+        for line in problems:
+            err.print(f"  - {escape(line)}")
+        raise typer.Exit(2)
+    listen_host = host or settings.host
+    listen_port = port or settings.port
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        web.run_app(
+            _app(settings, listen_host, listen_port),
+            host=listen_host,
+            port=listen_port,
+            print=lambda line: console.print(escape(line.strip())),
+            # Handlers in flight get this long to finish; then the outbox batch in hand.
+            shutdown_timeout=30,
+        )
+    except OSError as exc:
+        fail(f"cannot listen on {listen_host}:{listen_port}: {exc.strerror or exc}")
+
+
+async def _app(settings: Settings, host: str, port: int) -> web.Application:
+    from buonispesa.server import SMS_CONFIG, build_app
+
+    core = await core_from_settings(settings)  # migrates to the newest schema first
+
+    async def close_core(_: web.Application) -> None:
+        await core.close()
+
+    application = await build_app(core, settings, host=host, port=port, console=_print_sms)
+    # Appended after build_app's cleanup context: runs once the workers have stopped.
+    application.on_cleanup.append(close_core)
+    await _explain(core, application[SMS_CONFIG], host, port)
+    return application
+
+
+def _print_sms(text: str) -> None:
+    console.print(f"[cyan]{escape(text)}[/cyan]")
+
+
+async def _explain(core: Core, sms: SmsConfig, host: str, port: int) -> None:
+    base = f"http://{host}:{port}"
+    console.print(
+        f"[bold]buonispesa[/bold] on {base}  (health: {base}/healthz, metrics: {base}/metrics)"
+    )
+    console.print(
+        "Talk to the service in a terminal, as a citizen or a shop: [bold]buonispesa chat[/bold]"
+    )
+    if sms.mode == "twilio":
+        console.print(
+            f"SMS: Twilio account {sms.account_sid}; set the messaging webhook of your Twilio "
+            f"number to {sms.public_base_url}{INBOUND_PATH} (HTTP POST)."
+        )
+        return
+    if sms.mode == "disabled":
+        console.print(
+            "SMS: [yellow]disabled[/yellow] (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+            "TWILIO_FROM_NUMBER are not set): inbound SMS are refused with 403."
+        )
+        return
+    assert sms.auth_token is not None
+    origin = "made up for this run" if sms.generated_token else "from TWILIO_AUTH_TOKEN"
+    console.print(
+        "SMS: [yellow]development mode[/yellow] (no Twilio account): replies are printed here, "
+        f"not sent. Inbound SMS must still be signed, with the auth token {origin}: "
+        f"{escape(sms.auth_token)}"
+    )
+    sender, to = await _example_numbers(core)
+    console.print(
+        "Try the SMS webhook (a citizen asks for the balance; the reply is printed here). "
+        "Pasting it twice shows a retried delivery: answered, processed once. "
+        "Set TWILIO_AUTH_TOKEN to keep the same token across restarts."
+    )
+    console.print(
+        escape(signed_curl(sms.public_base_url, sms.auth_token, sender, to, "SALDO")),
+        soft_wrap=True,
+    )
+
+
+async def _example_numbers(core: Core) -> tuple[str, str]:
+    """A demo citizen writing to the demo town's number, when the demo is seeded."""
+    from buonispesa.demo import DEMO_CITIZENS, DEMO_CODE
+
+    async with core.uow() as uow:
+        town = await uow.municipalities.by_code(DEMO_CODE)
+        if town is None:
+            towns = await uow.municipalities.all()
+            town = towns[0] if towns else None
+    to = town.sms_number if town is not None and town.sms_number else "+390000000000"
+    sender = (
+        DEMO_CITIZENS[0].phone if town is not None and town.code == DEMO_CODE else "+393330000000"
+    )
+    return sender, to
+
+
+def signed_curl(public_base_url: str, token: str, sender: str, to: str, body: str) -> str:
+    """A curl command for POST /sms/twilio, signed as Twilio signs (a new MessageSid each time)."""
+    url = public_base_url.rstrip("/") + INBOUND_PATH
+    fields = {"From": sender, "To": to, "Body": body, "MessageSid": "SM" + secrets.token_hex(16)}
+    signature = RequestValidator(token).compute_signature(url, fields)
+    parts = ["curl", "-sS", url, "-H", f"X-Twilio-Signature: {signature}"]
+    for name, value in fields.items():
+        parts += ["--data-urlencode", f"{name}={value}"]
+    return shlex.join(parts)

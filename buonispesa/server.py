@@ -1,0 +1,262 @@
+"""The one aiohttp application `buonispesa serve` runs (DESIGN §7).
+
+Routes: the channel plugins' webhooks (SMS: /sms/twilio, /sms/twilio/status;
+Telegram: /telegram/webhook), GET /healthz, GET /metrics. Background work: one
+outbox worker per channel that has a sender.
+
+Start-up and shutdown live in a cleanup context: plugins start, then the
+workers; on shutdown aiohttp first stops accepting requests and lets the
+handlers in flight finish, then the workers finish the batch in hand, then the
+plugins stop (closing their HTTP clients).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import ModuleType
+from typing import cast
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+from sqlalchemy import func, select, text
+
+from buonispesa.channels import ChannelPlugin
+from buonispesa.metrics import Metrics, Sample, render_gauge
+from buonispesa.outbox_worker import OutboxWorker, WorkerConfig
+from buonispesa.settings import Settings
+from core.bootstrap import Core
+from core.dialogue.engine import DialogueEngine
+from core.storage import models as m
+from sms.plugin import SmsChannel, SmsConfig
+from sms.twilio_webhook import InboundHandler
+
+log = logging.getLogger(__name__)
+
+CORE = web.AppKey("core", Core)
+METRICS = web.AppKey("metrics", Metrics)
+SMS_CONFIG = web.AppKey("sms_config", SmsConfig)
+PLUGINS = web.AppKey("plugins", list[ChannelPlugin])
+WORKERS = web.AppKey("workers", dict[str, OutboxWorker])
+# request.app[OUTBOX_WAKE](channel): a handler that wrote outbox rows asks for delivery now
+# rather than at the worker's next poll (any plugin's handler may use it).
+OUTBOX_WAKE: web.AppKey[Callable[[str], None]] = web.AppKey("outbox_wake")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _bot_plugin() -> ModuleType | None:
+    """bot.plugin, imported only when used (python-telegram-bot is slow to import)."""
+    try:
+        return importlib.import_module("bot.plugin")
+    except ModuleNotFoundError as exc:
+        # Tolerated only until bot/plugin.py is committed; any other missing module is a bug.
+        if exc.name != "bot.plugin":
+            raise
+        return None
+
+
+def telegram_problems(settings: Settings) -> list[str]:
+    """Telegram settings that would stop the plugin from starting, worded for the operator."""
+    module = _bot_plugin()
+    if module is None or not settings.telegram_bot_token:
+        return []
+    try:
+        module.TelegramConfig.from_settings(settings)
+    except module.TelegramConfigError as error:
+        return [str(error)]
+    return []
+
+
+def telegram_plugin(core: Core, settings: Settings, engine: InboundHandler) -> ChannelPlugin | None:
+    """The Telegram plugin from bot/ (issue 6); None without TELEGRAM_BOT_TOKEN."""
+    module = _bot_plugin()
+    if module is None:
+        return None
+    build = cast(
+        Callable[[Core, Settings, InboundHandler], ChannelPlugin | None],
+        module.build_telegram_plugin,
+    )
+    return build(core, settings, engine)
+
+
+async def build_app(
+    core: Core,
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    engine: InboundHandler | None = None,
+    worker_config: WorkerConfig | None = None,
+    console: Callable[[str], None] = print,
+    with_telegram: bool = True,
+) -> web.Application:
+    metrics = Metrics()
+    dialogue: InboundHandler = engine or DialogueEngine(core)
+    workers: dict[str, OutboxWorker] = {}
+
+    def wake(channel: str) -> None:
+        worker = workers.get(channel)
+        if worker is not None:
+            worker.wake()
+
+    sms_config = SmsConfig.from_settings(settings, host, port)
+    plugins: list[ChannelPlugin] = [
+        SmsChannel(
+            core=core,
+            engine=dialogue,
+            config=sms_config,
+            metrics=metrics,
+            on_outbox=lambda: wake("sms"),
+            console=console,
+        )
+    ]
+    if with_telegram:
+        telegram = telegram_plugin(core, settings, dialogue)
+        if telegram is not None:
+            plugins.append(telegram)
+
+    app = web.Application(middlewares=[_observe(metrics)])
+    app[CORE] = core
+    app[METRICS] = metrics
+    app[SMS_CONFIG] = sms_config
+    app[PLUGINS] = plugins
+    app[WORKERS] = workers
+    app[OUTBOX_WAKE] = wake
+    for plugin in plugins:
+        app.add_routes(plugin.routes())
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_endpoint)
+    app.cleanup_ctx.append(_lifecycle(worker_config or WorkerConfig()))
+    return app
+
+
+def _lifecycle(
+    config: WorkerConfig,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        core, metrics, workers = app[CORE], app[METRICS], app[WORKERS]
+        started: list[ChannelPlugin] = []
+        try:
+            for plugin in app[PLUGINS]:
+                await plugin.start()
+                started.append(plugin)
+            for plugin in started:
+                sender = plugin.sender()
+                if sender is None:
+                    continue
+                batch = getattr(sender, "batch_size", config.batch_size)
+                worker = OutboxWorker(
+                    core,
+                    sender,
+                    metrics,
+                    WorkerConfig(
+                        batch_size=batch,
+                        poll_seconds=config.poll_seconds,
+                        lease_seconds=config.lease_seconds,
+                        drain_seconds=config.drain_seconds,
+                        retry=config.retry,
+                    ),
+                )
+                workers[sender.channel] = worker
+                worker.start()
+            yield
+        finally:
+            await asyncio.gather(*(worker.stop() for worker in workers.values()))
+            workers.clear()
+            for plugin in reversed(started):
+                try:
+                    await plugin.stop()
+                except Exception:
+                    log.exception("plugin %s did not stop cleanly", plugin.name)
+
+    return lifecycle
+
+
+def _observe(metrics: Metrics) -> Middleware:
+    @web.middleware
+    async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            # The route's pattern, not the raw path: label values stay few.
+            resource = request.match_info.route.resource
+            route = resource.canonical if resource is not None else "unmatched"
+            metrics.latency.observe(
+                time.perf_counter() - started, route=route, method=request.method
+            )
+            metrics.requests.inc(route=route, method=request.method, status=str(status))
+
+    return observe
+
+
+async def healthz(request: web.Request) -> web.Response:
+    core = request.app[CORE]
+    try:
+        async with asyncio.timeout(3):
+            async with core.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        log.warning("health check: database unavailable: %r", exc)
+        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+    return web.json_response({"status": "ok", "database": "ok"})
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    core, metrics = request.app[CORE], request.app[METRICS]
+    lines = metrics.render()
+    async with core.uow() as uow:
+        by_status = (
+            await uow.session.execute(
+                select(m.OutboxMessage.channel, m.OutboxMessage.status, func.count()).group_by(
+                    m.OutboxMessage.channel, m.OutboxMessage.status
+                )
+            )
+        ).all()
+        charges = (
+            await uow.session.execute(
+                select(m.Charge.status, func.count()).group_by(m.Charge.status)
+            )
+        ).all()
+        confirmed = await uow.session.scalar(
+            select(func.count()).select_from(m.Charge).where(m.Charge.confirmed_at.is_not(None))
+        )
+    backlog: dict[str, int] = {}
+    for channel, status, count in by_status:
+        if status in ("pending", "sending"):
+            backlog[channel] = backlog.get(channel, 0) + int(count)
+    lines += render_gauge(
+        "buonispesa_outbox_messages",
+        "Outbox rows by channel and status (all processes).",
+        (Sample({"channel": c, "status": s}, float(n)) for c, s, n in by_status),
+    )
+    lines += render_gauge(
+        "buonispesa_outbox_backlog",
+        "Outbox rows not yet delivered (pending or being sent), by channel.",
+        (Sample({"channel": channel}, float(count)) for channel, count in sorted(backlog.items())),
+    )
+    lines += render_gauge(
+        "buonispesa_charges",
+        "Payment requests by status.",
+        (Sample({"status": status}, float(count)) for status, count in charges),
+    )
+    lines += render_gauge(
+        "buonispesa_payment_confirmations_total",
+        "Payments confirmed with the citizen's code (all processes, from the database).",
+        [Sample({}, float(confirmed or 0))],
+        kind="counter",
+    )
+    body = "\n".join(lines) + "\n"
+    return web.Response(
+        body=body.encode(), headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
+    )

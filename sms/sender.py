@@ -1,0 +1,144 @@
+"""Sending an outbox row as an SMS through Twilio's REST API.
+
+twilio's `Client` with its asyncio HTTP client (`AsyncTwilioHttpClient`), so a
+send never blocks the event loop. TWILIO_API_BASE_URL replaces
+https://api.twilio.com (tests, Twilio-compatible providers) by pointing the
+client's `api` domain elsewhere; every other part of the request (paths, Basic
+auth, form fields) is the library's own.
+
+Errors are classified for the outbox worker:
+- retry: HTTP 5xx, 429 (and Twilio 20429), timeouts, connection errors, and
+  authentication errors (a configuration problem, not the message's fault);
+- failed, never retried: any other 4xx, e.g. 21211 invalid 'To' number,
+  21610 recipient unsubscribed (sent STOP to the carrier), 21614 not a mobile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.rest import Client
+
+from buonispesa.channels import OutgoingMessage, SendResult, SendStatus
+from core.dialogue import gsm7
+from core.dialogue.render import render_plain
+from core.domain.messages import reply_from_json
+from sms.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+# Twilio codes that mean "try later" although the HTTP status is a 4xx.
+_RETRY_CODES = frozenset({20429, 20003, 20005})  # too many requests; auth failed; account suspended
+_RETRY_STATUSES = frozenset({401, 403, 408, 409, 425, 429})
+
+# Numbers a message leaves from: the municipality's own (its Twilio number, which
+# citizens know and reply to), else TWILIO_FROM_NUMBER.
+FromNumber = Callable[[int | None], Awaitable[str]]
+
+
+def classify(exc: TwilioRestException) -> SendResult:
+    code = exc.code if isinstance(exc.code, int) else None
+    error = f"twilio {exc.status} {code or ''}: {exc.msg}".strip()
+    if exc.status >= 500 or exc.status in _RETRY_STATUSES or code in _RETRY_CODES:
+        return SendResult(SendStatus.RETRY, error=error)
+    return SendResult(SendStatus.FAILED, error=error)
+
+
+def sms_body(message: OutgoingMessage) -> str:
+    return render_plain(reply_from_json(message.payload), message.language, sms=True)
+
+
+class TwilioSender:
+    channel = "sms"
+
+    def __init__(
+        self,
+        *,
+        account_sid: str,
+        auth_token: str,
+        from_number: FromNumber,
+        limiter: RateLimiter,
+        api_base_url: str | None = None,
+        status_callback_url: str | None = None,
+        timeout_seconds: float = 15.0,
+    ) -> None:
+        self._account_sid = account_sid
+        self._auth_token = auth_token
+        self._from_number = from_number
+        self.limiter = limiter
+        self._api_base_url = api_base_url
+        self._status_callback_url = status_callback_url
+        self._timeout = timeout_seconds
+        self._http: AsyncTwilioHttpClient | None = None
+        self._client: Client | None = None
+        # About five seconds of sending per claimed batch: a graceful shutdown
+        # finishes the batch in hand quickly even at 1 message/s.
+        self.batch_size = max(1, min(50, int(limiter.rate * 5)))
+
+    async def start(self) -> None:
+        # Built inside the running loop: its aiohttp ClientSession belongs to it.
+        self._http = AsyncTwilioHttpClient()
+        client = Client(self._account_sid, self._auth_token, http_client=self._http)
+        if self._api_base_url:
+            client.api.base_url = self._api_base_url
+        self._client = client
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+            self._client = None
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        if self._client is None:
+            return SendResult(SendStatus.RETRY, error="SMS sender not started")
+        body = sms_body(message)
+        if not body.strip():
+            return SendResult(SendStatus.FAILED, error="nothing an SMS can carry")
+        from_number = await self._from_number(message.municipality_id)
+        options = (
+            {"status_callback": self._status_callback_url} if self._status_callback_url else {}
+        )
+        await self.limiter.acquire(from_number, gsm7.segments(body))
+        try:
+            # AsyncTwilioHttpClient sets no timeout on its requests: bound them here.
+            async with asyncio.timeout(self._timeout):
+                created = await self._client.messages.create_async(
+                    to=message.address, from_=from_number, body=body, **options
+                )
+        except TwilioRestException as exc:
+            result = classify(exc)
+            log.warning("SMS %s to %s: %s", message.id, message.address[-4:], result.error)
+            return result
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            return SendResult(SendStatus.RETRY, error=f"transport: {exc!r}")
+        if not created.sid:
+            return SendResult(SendStatus.RETRY, error="provider answered without a message sid")
+        return SendResult(SendStatus.SENT, provider_message_id=created.sid)
+
+
+class ConsoleSender:
+    """Development only (`serve` on loopback with no Twilio account): SMS replies are
+    written to the server log, where the person trying the webhook with curl reads them."""
+
+    channel = "sms"
+    batch_size = 20
+
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self._write = write
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        body = sms_body(message)
+        self._write(f"SMS to {message.address} ({gsm7.segments(body)} segment(s)):\n{body}")
+        return SendResult(SendStatus.SENT, provider_message_id=f"console-{message.id}")

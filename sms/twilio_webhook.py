@@ -1,0 +1,162 @@
+"""Twilio's webhooks: an inbound SMS (POST /sms/twilio) and delivery reports
+(POST /sms/twilio/status).
+
+Both are signed by Twilio with the account's auth token (X-Twilio-Signature,
+HMAC of the URL Twilio called plus the sorted form fields). The URL is the
+public one, PUBLIC_BASE_URL + path: behind a reverse proxy the host and scheme
+we see are not the ones Twilio signed. A request that is not signed, or not
+signed right, gets 403 before anything is read into the database.
+
+An inbound SMS only becomes an `Inbound` for the dialogue engine, which
+deduplicates on MessageSid, runs the conversation and writes the replies to
+the outbox; the HTTP answer is an empty TwiML document, the replies leave
+through the outbox worker. Keywords (SALDO, PAGA, STOP …) are the engine's.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Protocol
+
+from aiohttp import web
+from multidict import MultiDictProxy
+from twilio.request_validator import RequestValidator
+
+from buonispesa import delivery
+from buonispesa.metrics import Metrics
+from core.bootstrap import Core
+from core.dialogue.inbound import Channel, Inbound
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Twilio-Signature"
+TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+# Twilio delivers at most 1,600 characters in one inbound message; more is not an SMS.
+MAX_TEXT = 1600
+# Control characters other than line breaks and tabs: PostgreSQL refuses NUL in text,
+# and none of them means anything in a keyword or an answer.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Twilio's MessageStatus values; anything else is counted as "other" (bounded metric labels).
+_STATUSES = frozenset(
+    {
+        "accepted",
+        "scheduled",
+        "queued",
+        "sending",
+        "sent",
+        "delivered",
+        "undelivered",
+        "failed",
+        "read",
+        "canceled",
+        "partially_delivered",
+        "receiving",
+        "received",
+    }
+)
+
+
+class HandleResult(Protocol):
+    @property
+    def duplicate(self) -> bool: ...
+
+    @property
+    def outbox_ids(self) -> list[int]: ...
+
+
+class InboundHandler(Protocol):
+    """The dialogue engine, as this adapter needs it."""
+
+    async def handle(self, inbound: Inbound) -> HandleResult: ...
+
+
+def clean_text(body: str) -> str:
+    return _CONTROL.sub("", body)[:MAX_TEXT]
+
+
+class TwilioWebhook:
+    def __init__(
+        self,
+        *,
+        core: Core,
+        engine: InboundHandler,
+        auth_token: str | None,
+        public_base_url: str,
+        metrics: Metrics,
+        on_outbox: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.core = core
+        self.engine = engine
+        # Without a token nothing can be verified, so everything is refused.
+        self._validator = RequestValidator(auth_token) if auth_token else None
+        self._public_base_url = public_base_url.rstrip("/")
+        self._metrics = metrics
+        self._on_outbox = on_outbox
+
+    def public_url(self, request: web.Request) -> str:
+        return self._public_base_url + request.path_qs
+
+    async def _signed_form(self, request: web.Request) -> MultiDictProxy[str] | None:
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if self._validator is None or not signature:
+            return None
+        if request.content_type != "application/x-www-form-urlencoded":
+            return None
+        form = await request.post()
+        fields: MultiDictProxy[str] = form  # type: ignore[assignment]  # url-encoded: text only
+        if not self._validator.validate(self.public_url(request), fields, signature):
+            return None
+        return fields
+
+    async def inbound(self, request: web.Request) -> web.Response:
+        form = await self._signed_form(request)
+        if form is None:
+            self._metrics.inbound.inc(channel="sms", result="forbidden")
+            raise web.HTTPForbidden(text="invalid signature")
+        sender = form.get("From", "").strip()
+        sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
+        if not sender or not sid:
+            # Signed but not an SMS (a misconfigured Twilio webhook, e.g. a voice call).
+            self._metrics.inbound.inc(channel="sms", result="invalid")
+            raise web.HTTPBadRequest(text="From and MessageSid are required")
+        inbound = Inbound(
+            channel=Channel.SMS,
+            address=sender,
+            text=clean_text(form.get("Body", "")),
+            provider_message_id=sid,
+            to=form.get("To", "").strip() or None,
+        )
+        try:
+            result = await self.engine.handle(inbound)
+        except Exception:
+            log.exception("SMS %s from %s: the dialogue failed", sid, sender[-4:])
+            self._metrics.inbound.inc(channel="sms", result="error")
+            raise web.HTTPInternalServerError(text="could not process the message") from None
+        self._metrics.inbound.inc(
+            channel="sms", result="duplicate" if result.duplicate else "processed"
+        )
+        if result.outbox_ids:
+            self._on_outbox()
+        return web.Response(text=TWIML_EMPTY, content_type="text/xml")
+
+    async def status(self, request: web.Request) -> web.Response:
+        form = await self._signed_form(request)
+        if form is None:
+            self._metrics.reports.inc(channel="sms", status="forbidden")
+            raise web.HTTPForbidden(text="invalid signature")
+        sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
+        reported = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
+        if not sid or not reported:
+            raise web.HTTPBadRequest(text="MessageSid and MessageStatus are required")
+        outcome = await delivery.apply_report(self.core, sid, reported, form.get("ErrorCode"))
+        self._metrics.reports.inc(
+            channel="sms", status=reported if reported in _STATUSES else "other"
+        )
+        if outcome == "unknown":
+            log.info("delivery report %s for unknown message %s", reported, sid)
+        elif outcome == "updated":
+            # A failed payment code makes a notice for the shop: deliver it now.
+            self._on_outbox()
+        return web.Response(status=204)

@@ -1,0 +1,198 @@
+"""Conversations by plain SMS, end to end: signed webhooks in, Twilio REST calls out.
+
+`serve`'s application runs on a free local port with the demo town; its outbox
+worker sends through the real twilio client to the fake Twilio API.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from sqlalchemy import select
+
+from buonispesa.demo import DEMO_CITIZENS, DEMO_SHOPS, DEMO_SMS_NUMBER
+from core.domain.messages import Param, t
+from core.i18n import render_text
+from core.services import ledger
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+from tests.e2e.sms_harness import (  # noqa: F401 - fixtures
+    SmsServer,
+    assert_one_gsm7_segment,
+    sms_server_any_db_fixture,
+    sms_server_fixture,
+)
+from tests.factories import make_cf
+
+pytestmark = pytest.mark.filterwarnings(
+    # twilio's asyncio client still uses aiohttp's deprecated BasicAuth.
+    "ignore::DeprecationWarning:twilio.*",
+    "ignore:BasicAuth is deprecated:DeprecationWarning",
+)
+
+CITIZEN = DEMO_CITIZENS[0]
+SHOP_NAME, SHOP_PHONE = DEMO_SHOPS[0][0], DEMO_SHOPS[0][6]
+CODE = re.compile(r"\b(\d{6,})\b")
+
+
+def said(msgid: str, language: str = "it", **params: Param) -> str:
+    """A sentence as the service words it in `language` (catalogs change; msgids do not)."""
+    return render_text(t(msgid, **params), language, sms=True)
+
+
+def code_in(text: str) -> str:
+    found = CODE.search(text)
+    assert found, text
+    return found.group(1)
+
+
+async def town_id(uow: UnitOfWork) -> int:
+    town = await uow.municipalities.by_sms_number(DEMO_SMS_NUMBER)
+    assert town is not None
+    return town.id
+
+
+async def balance_of(server: SmsServer, phone: str) -> int:
+    async with server.core.uow() as uow:
+        town = await uow.municipalities.by_sms_number(DEMO_SMS_NUMBER)
+        assert town is not None
+        citizen = await uow.citizens.by_phone(town.id, phone)
+        assert citizen is not None
+        return await ledger.citizen_balance(uow, town.id, citizen.id)
+
+
+async def test_balance_by_sms(sms_server_any_db: SmsServer) -> None:
+    server = sms_server_any_db
+    reply = await server.exchange(CITIZEN.phone, "saldo")
+    assert "300,00" in reply  # four people: 300 € in the demo tranche
+    assert await server.exchange(CITIZEN.phone, "BALANCE") == reply
+    request = server.twilio.to(CITIZEN.phone)[0]
+    assert request.from_ == DEMO_SMS_NUMBER  # answered from the town's own number
+    assert request.status_callback == server.base_url + "/sms/twilio/status"
+    assert_one_gsm7_segment(server.twilio.accepted)
+
+
+async def test_a_whole_application_by_sms(sms_server: SmsServer) -> None:
+    server = sms_server
+    phone, cf = "+393339990001", make_cf(4321)
+    replies: list[str] = []
+
+    async def step(body: str) -> list[str]:
+        got = await server.say(phone, body)
+        replies.extend(got)
+        return got
+
+    assert "1 Italiano" in (await step("DOMANDA"))[0]
+    await step("1")  # Italiano
+    await step("1")  # privacy: I agree
+    await step(cf)
+    await step("3")  # three people
+    await step("2")  # no work income
+    await step("2")  # no pension
+    await step("800")  # savings
+    await step("0")  # no public support
+    summary = await step("0")  # no rent
+    assert any(cf in text for text in summary), summary
+    [code_sms] = await step("1")  # I declare, send: a code goes to this very number
+    async with server.core.uow() as uow:
+        assert (
+            await uow.citizens.by_codice_fiscale(await town_id(uow), cf) is None
+        )  # nothing sent yet
+    [done] = await step(code_in(code_sms))
+
+    async with server.core.uow() as uow:
+        citizen = await uow.citizens.by_phone(await town_id(uow), phone)
+        assert citizen is not None and citizen.codice_fiscale == cf
+        application = await uow.applications.latest_for_citizen(citizen.id)
+    assert application is not None and application.protocol in done
+    assert application.household_size == 3 and application.source == "sms"
+    assert application.liquidity_cents == 800_00
+    assert_one_gsm7_segment(server.twilio.accepted)
+    # The confirmation code does not stay readable in the database once sent.
+    rows = await server.outbox_rows(phone)
+    assert not any(code_in(code_sms) in json.dumps(row.payload) for row in rows)
+
+
+async def test_a_shop_charges_by_sms_and_the_citizens_code_confirms(
+    sms_server_any_db: SmsServer,
+) -> None:
+    server = sms_server_any_db
+    citizen = DEMO_CITIZENS[1]
+    before = await balance_of(server, citizen.phone)
+
+    waiting = await server.exchange(SHOP_PHONE, f"PAGA {citizen.codice_fiscale} 12,50")
+    assert "12,50" in waiting and citizen.phone[-3:] in waiting
+    [code_sms] = (await server.replies(citizen.phone, 1))[-1:]
+    assert SHOP_NAME in code_sms.body and "12,50" in code_sms.body
+    code = code_in(code_sms.body)
+    assert code not in waiting  # the cashier never sees the code
+
+    confirmed = await server.exchange(SHOP_PHONE, code)
+    assert "12,50" in confirmed
+    receipt = (await server.replies(citizen.phone, 2))[-1]
+    assert "12,50" in receipt.body
+    assert await balance_of(server, citizen.phone) == before - 12_50
+    assert_one_gsm7_segment(server.twilio.accepted)
+
+
+async def test_a_spoofed_shop_number_cannot_take_money(sms_server: SmsServer) -> None:
+    """Someone forges the shop's number: the code goes to the citizen, the forger cannot pay."""
+    server = sms_server
+    citizen = DEMO_CITIZENS[1]
+    before = await balance_of(server, citizen.phone)
+    await server.exchange(SHOP_PHONE, f"PAGA {citizen.codice_fiscale} 100")
+    real_code = code_in((await server.replies(citizen.phone, 1))[-1].body)
+    guesses = [g for g in ("000000", "123456", "999999", "111111", "222222") if g != real_code]
+
+    for guess in guesses:
+        await server.say(SHOP_PHONE, guess)
+
+    assert await balance_of(server, citizen.phone) == before
+    async with server.core.uow() as uow:
+        [charge] = (await uow.session.scalars(select(m.Charge))).all()
+    assert charge.status == "cancelled" and charge.confirmed_at is None
+
+
+async def test_a_spoofed_citizen_number_cannot_change_an_application(sms_server: SmsServer) -> None:
+    """An application changed from SMS waits for a code sent to the number; a forger lacks it."""
+    server = sms_server
+    phone, cf = "+393339990002", make_cf(4322)
+    for body in ("DOMANDA", "1", "1", cf, "2", "2", "2", "100", "0", "0"):
+        await server.say(phone, body)
+    [code_sms] = await server.say(phone, "1")
+    await server.say(phone, code_in(code_sms))
+
+    # Now a forger writes from the same number and tries to raise the household size.
+    for body in ("DOMANDA", "1", "2", "1"):  # change the answers, change: people
+        await server.say(phone, body)
+    summary = await server.say(phone, "9")
+    assert any(said("People: {count}", count=9) in text for text in summary), summary
+    [code_sms] = await server.say(phone, "1")  # declare: a code goes to the real phone
+    replies = []
+    guesses = [g for g in ("000000", "111111", "222222", "333333") if g != code_in(code_sms)]
+    for guess in guesses[:3]:
+        replies += await server.say(phone, guess)
+
+    async with server.core.uow() as uow:
+        citizen = await uow.citizens.by_phone(await town_id(uow), phone)
+        assert citizen is not None
+        application = await uow.applications.latest_for_citizen(citizen.id)
+    assert application is not None and application.household_size == 2
+    cancelled = said("Too many wrong codes: the request was cancelled. Nothing was changed.")
+    assert cancelled in replies, replies
+
+
+async def test_stop_then_silence_then_start(sms_server: SmsServer) -> None:
+    server = sms_server
+    [confirmation] = await server.say(CITIZEN.phone, "STOP")
+    assert "START" in confirmation
+
+    assert await server.say(CITIZEN.phone, "SALDO") == []
+    assert await server.say(CITIZEN.phone, "stop") == []  # confirmed once only
+    await server.quiet()
+    assert len(server.twilio.to(CITIZEN.phone)) == 1
+
+    assert await server.say(CITIZEN.phone, "START") != []
+    assert "300,00" in await server.exchange(CITIZEN.phone, "SALDO")

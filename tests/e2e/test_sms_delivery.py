@@ -1,0 +1,134 @@
+"""Outbound SMS, end to end: retries, permanent errors, delivery reports, the rate cap."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+
+import pytest
+
+from buonispesa.delivery import RetryPolicy
+from buonispesa.demo import DEMO_CITIZENS, DEMO_SHOPS, DEMO_SMS_NUMBER
+from buonispesa.outbox_worker import WorkerConfig
+from core.domain.messages import Reply, t
+from core.services.outbox import enqueue
+from tests.e2e.sms_harness import (  # noqa: F401 - fixtures
+    SmsServer,
+    assert_one_gsm7_segment,
+    sms_server_fixture,
+    start_sms_server,
+)
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::DeprecationWarning:twilio.*",
+    "ignore:BasicAuth is deprecated:DeprecationWarning",
+)
+
+CITIZEN = DEMO_CITIZENS[0]
+SHOP_PHONE = DEMO_SHOPS[0][6]
+UNDELIVERED_MSGID = (
+    "The code for the payment of {amount} could not be delivered. Ask the citizen to "
+    "check the phone, or use the card."
+)
+
+
+async def test_provider_500_then_success_delivers_once(sms_server: SmsServer) -> None:
+    server = sms_server
+    server.twilio.fail_next(500, 20500, "Internal Server Error")
+    reply = await server.exchange(CITIZEN.phone, "SALDO")
+    await server.quiet()
+
+    attempts = [r for r in server.twilio.requests if r.to == CITIZEN.phone]
+    assert [r.answered for r in attempts] == [500, 201]
+    assert [r.body for r in server.twilio.to(CITIZEN.phone)] == [reply]
+    row = (await server.outbox_rows(CITIZEN.phone))[-1]  # demo citizens have older notices
+    assert (row.status, row.attempts, row.provider_message_id) == ("sent", 2, attempts[1].sid)
+
+
+async def test_provider_429_is_retried(sms_server: SmsServer) -> None:
+    server = sms_server
+    server.twilio.fail_next(429, 20429, "Too Many Requests", times=2)
+    await server.exchange(CITIZEN.phone, "SALDO")
+    assert [r.answered for r in server.twilio.requests] == [429, 429, 201]
+
+
+async def test_provider_400_is_not_retried_and_marked_failed(sms_server: SmsServer) -> None:
+    server = sms_server
+    server.twilio.fail_next(400, 21211, "The 'To' number is not a valid phone number.")
+    status, _ = await server.sms(CITIZEN.phone, "SALDO")
+    assert status == 200
+    await server.twilio.wait_until(lambda: len(server.twilio.requests) == 1)
+    await server.quiet(0.5)  # several retry periods of the test worker
+
+    assert [r.answered for r in server.twilio.requests] == [400]
+    row = (await server.outbox_rows(CITIZEN.phone))[-1]  # demo citizens have older notices
+    assert row.status == "failed" and row.attempts == 1
+    assert row.last_error is not None and "21211" in row.last_error
+
+
+async def test_delivery_reports_update_the_message(sms_server: SmsServer) -> None:
+    server = sms_server
+    await server.exchange(CITIZEN.phone, "SALDO")
+    sid = server.twilio.to(CITIZEN.phone)[0].sid
+    assert sid is not None
+
+    assert await server.report(sid, "sent") == 204
+    assert await server.report(sid, "delivered") == 204
+    assert await server.report("SM" + "f" * 32, "delivered") == 204  # not ours: ignored
+    row = (await server.outbox_rows(CITIZEN.phone))[-1]  # demo citizens have older notices
+    assert row.status == "delivered"
+    metrics = await (await server.http.get(server.base_url + "/metrics")).text()
+    assert 'buonispesa_delivery_reports_total{channel="sms",status="delivered"} 2' in metrics
+
+
+async def test_an_undelivered_payment_code_is_told_to_the_shop(sms_server: SmsServer) -> None:
+    server = sms_server
+    citizen = DEMO_CITIZENS[1]
+    await server.exchange(SHOP_PHONE, f"PAGA {citizen.codice_fiscale} 12,50")
+    [code_sms] = await server.replies(citizen.phone, 1)
+    assert code_sms.sid is not None
+
+    assert await server.report(code_sms.sid, "undelivered", "30003") == 204
+    [notice] = (await server.replies(SHOP_PHONE, 2))[1:]
+    assert "12,50" in notice.body
+    shop_rows = await server.outbox_rows(SHOP_PHONE)
+    assert shop_rows[-1].payload["texts"][0]["msgid"] == UNDELIVERED_MSGID
+
+    # A second report for the same code (failed after undelivered) tells the shop nothing new.
+    assert await server.report(code_sms.sid, "failed", "30003") == 204
+    await server.quiet()
+    assert len(server.twilio.to(SHOP_PHONE)) == 2
+    [code_row] = [r for r in await server.outbox_rows(citizen.phone) if r.charge_id is not None]
+    assert code_row.status == "undelivered"
+    assert_one_gsm7_segment(server.twilio.accepted)
+
+
+@pytest.fixture
+async def capped_server(sqlite_url: str) -> AsyncIterator[SmsServer]:
+    worker = WorkerConfig(poll_seconds=0.05, retry=RetryPolicy(base_seconds=0.05))
+    async for server in start_sms_server(sqlite_url, rate=10.0, worker=worker):
+        yield server
+
+
+async def test_one_number_is_paced_at_its_rate(capped_server: SmsServer) -> None:
+    server = capped_server
+    async with server.core.uow() as uow:
+        town = await uow.municipalities.by_sms_number(DEMO_SMS_NUMBER)
+        assert town is not None
+        for index in range(8):
+            enqueue(
+                uow,
+                municipality_id=town.id,
+                channel="sms",
+                address=f"+39333700{index:04d}",
+                language="it",
+                reply=Reply.of(t("Hello")),
+                now=server.core.now(),
+            )
+        await uow.commit()
+    await server.twilio.wait_for(8)
+    arrivals = [r.at for r in server.twilio.accepted]
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+    # 10 messages/s from one number: at least 0.1 s apart (less a little network jitter).
+    assert min(gaps) >= 0.095, gaps
+    assert {r.from_ for r in server.twilio.accepted} == {DEMO_SMS_NUMBER}

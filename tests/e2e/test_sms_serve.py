@@ -1,0 +1,148 @@
+"""`buonispesa serve` as a newcomer runs it: a process, its printed curl, Ctrl+C."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+
+from buonispesa.server import build_app
+from buonispesa.settings import Settings
+from core.bootstrap import Core
+from core.storage.engine import make_engine
+
+BIN = Path(sys.executable).parent / "buonispesa"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _environment(database: Path, **extra: str) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TELEGRAM_"))}
+    keep.pop("PUBLIC_BASE_URL", None)
+    return {**keep, "BUONISPESA_DATABASE_URL": f"sqlite+aiosqlite:///{database}", **extra}
+
+
+class Served:
+    def __init__(self, process: subprocess.Popen[str], log: Path) -> None:
+        self.process = process
+        self.log = log
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8")
+
+    def wait_for(self, text: str, within: float = 20.0) -> str:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            output = self.output()
+            if text in output:
+                return output
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} not printed; output:\n{self.output()}")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Served, int]]:
+    env = _environment(tmp_path / "serve.sqlite3")
+    subprocess.run([str(BIN), "demo"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [str(BIN), "serve", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    try:
+        yield Served(process, log), port
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_development_serve_prints_a_signed_curl_that_works(served: tuple[Served, int]) -> None:
+    server, port = served
+    output = server.wait_for("Running on")
+    [curl] = [line for line in output.splitlines() if line.startswith("curl ")]
+    assert f"http://127.0.0.1:{port}/sms/twilio" in curl and "X-Twilio-Signature" in curl
+
+    answer = subprocess.run(shlex.split(curl), capture_output=True, text=True, timeout=10)
+    assert answer.stdout == '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+    # The reply is printed by the development console sender, not sent anywhere.
+    assert "300,00" in server.wait_for("SMS to +393331000001")
+
+    unsigned = [part for part in shlex.split(curl) if not part.startswith("X-Twilio")]
+    unsigned.remove("-H")
+    status = subprocess.run(
+        [*unsigned, "-o", "/dev/null", "-w", "%{http_code}"], capture_output=True, text=True
+    )
+    assert status.stdout == "403"
+
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(timeout=20) == 0
+
+
+def test_serve_names_each_bad_variable(tmp_path: Path) -> None:
+    env = _environment(
+        tmp_path / "bad.sqlite3",
+        TWILIO_ACCOUNT_SID="AC123",
+        TWILIO_FROM_NUMBER="not a number",
+        BUONISPESA_SMS_RATE_PER_SECOND="0",
+    )
+    result = subprocess.run(
+        [str(BIN), "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "BUONISPESA_SMS_RATE_PER_SECOND" in result.stderr
+    env.pop("BUONISPESA_SMS_RATE_PER_SECOND")
+    result = subprocess.run(
+        [str(BIN), "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    for name in ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID", "TWILIO_FROM_NUMBER"):
+        assert name in result.stderr, result.stderr
+
+
+async def test_without_twilio_a_public_server_refuses_every_sms(sqlite_url: str) -> None:
+    """No auth token, nothing to check a signature with: 403, whatever the signature."""
+    settings = Settings(
+        _env_file=None, BUONISPESA_DATABASE_URL=sqlite_url, PUBLIC_BASE_URL="https://example.org"
+    )
+    core = Core(engine=make_engine(sqlite_url))
+    app = await build_app(core, settings, host="0.0.0.0", port=8080, with_telegram=False)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    await web.SockSite(runner, sock).start()
+    form = {"MessageSid": "SM" + "1" * 32, "From": "+393331000001", "Body": "SALDO"}
+    signature = RequestValidator("guess").compute_signature("https://example.org/sms/twilio", form)
+    try:
+        async with aiohttp.ClientSession() as http:
+            url = "http://{}:{}/sms/twilio".format(*sock.getsockname())
+            for headers in ({}, {"X-Twilio-Signature": signature}):
+                async with http.post(url, data=form, headers=headers) as response:
+                    assert response.status == 403
+    finally:
+        await runner.cleanup()
+        await core.close()

@@ -1,0 +1,182 @@
+"""POST /sms/twilio and the server's own routes, end to end over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+
+from buonispesa.demo import DEMO_CITIZENS, DEMO_SHOPS
+from buonispesa.server import build_app
+from core.bootstrap import Core
+from core.storage.engine import make_engine
+from tests.e2e.fake_twilio import FakeTwilio
+from tests.e2e.sms_harness import (  # noqa: F401 - fixtures
+    FAST_WORKER,
+    SmsServer,
+    assert_one_gsm7_segment,
+    free_socket,
+    new_sid,
+    settings_for,
+    sms_server_any_db_fixture,
+    sms_server_fixture,
+)
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::DeprecationWarning:twilio.*",
+    "ignore:BasicAuth is deprecated:DeprecationWarning",
+)
+
+CITIZEN = DEMO_CITIZENS[0]
+SHOP_PHONE = DEMO_SHOPS[0][6]
+
+
+def forged_requests(server: SmsServer) -> list[tuple[str, dict[str, str], str | None]]:
+    """(what, form, signature): each is something Twilio did not send."""
+    form = {
+        "MessageSid": new_sid(),
+        "From": SHOP_PHONE,
+        "To": "+390733905000",
+        "Body": f"PAGA {DEMO_CITIZENS[1].codice_fiscale} 50",
+    }
+    tampered = {**form, "Body": "PAGA " + DEMO_CITIZENS[2].codice_fiscale + " 50"}
+    other_url = "http://127.0.0.1:1/sms/twilio"
+    return [
+        ("no signature", form, None),
+        ("empty signature", form, ""),
+        ("garbage", form, "not-a-signature"),
+        ("another token", form, server.sign("/sms/twilio", form, token="someone-elses-token")),
+        ("another URL", form, RequestValidator(server.token).compute_signature(other_url, form)),
+        ("body changed after signing", tampered, server.sign("/sms/twilio", form)),
+    ]
+
+
+async def test_forged_signatures_get_403_and_write_nothing(sms_server_any_db: SmsServer) -> None:
+    server = sms_server_any_db
+    before = await server.counts()
+    for what, form, signature in forged_requests(server):
+        status, _ = await server.post("/sms/twilio", form, signature)
+        assert status == 403, what
+    await server.quiet(0.3)
+    assert await server.counts() == before
+    assert server.twilio.requests == []
+    metrics = await (await server.http.get(server.base_url + "/metrics")).text()
+    assert 'buonispesa_inbound_messages_total{channel="sms",result="forbidden"} 6' in metrics
+
+
+async def test_a_retried_webhook_is_answered_and_processed_once(
+    sms_server_any_db: SmsServer,
+) -> None:
+    server = sms_server_any_db
+    sid = new_sid()
+    first = await server.sms(CITIZEN.phone, "SALDO", sid=sid)
+    second = await server.sms(CITIZEN.phone, "SALDO", sid=sid)
+    # Twilio retrying at the same moment as its first delivery is still in flight.
+    concurrent = await asyncio.gather(
+        *(server.sms(CITIZEN.phone, "SALDO", sid=sid) for _ in range(3))
+    )
+    assert {first[0], second[0], *(status for status, _ in concurrent)} == {200}
+    assert first[1] == second[1] == '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+    await server.replies(CITIZEN.phone, 1)
+    await server.quiet()
+    assert len(server.twilio.to(CITIZEN.phone)) == 1
+    assert (await server.counts())["inbound"] == 1
+
+
+async def test_odd_messages_get_a_polite_reply_or_nothing_never_a_500(
+    sms_server: SmsServer,
+) -> None:
+    server = sms_server
+    odd = {
+        "+393330000101": ("SALDO", "+390000000001"),  # a number no municipality uses
+        "+393330000102": ("", None),
+        "+393330000103": ("   \n\t  ", None),
+        "+393330000104": ("saldo " * 334, None),  # 2,004 characters
+        "+393330000105": ("💶💶 saldo? грн ☺", None),
+        "+393330000106": ("sal\x00do\x1b", None),
+        "+393330000107": ("àèìòù ÀÈÌÒÙ ç ß €", None),
+    }
+    for sender, (body, to) in odd.items():
+        if to is None:
+            status, text = await server.sms(sender, body)
+        else:
+            status, text = await server.sms(sender, body, to=to)
+        assert status == 200, (sender, body, text)
+    await server.quiet()
+    assert_one_gsm7_segment(server.twilio.accepted)
+
+
+async def test_a_signed_request_without_sender_is_a_400(sms_server: SmsServer) -> None:
+    server = sms_server
+    form = {"MessageSid": new_sid(), "Body": "SALDO", "To": "+390733905000"}
+    status, _ = await server.post("/sms/twilio", form, server.sign("/sms/twilio", form))
+    assert status == 400
+    assert (await server.counts())["inbound"] == 0
+
+
+async def test_status_callbacks_need_a_signature_too(sms_server: SmsServer) -> None:
+    server = sms_server
+    await server.exchange(CITIZEN.phone, "SALDO")
+    sid = server.twilio.to(CITIZEN.phone)[0].sid
+    assert sid is not None
+    form = {"MessageSid": sid, "MessageStatus": "failed"}
+    status, _ = await server.post("/sms/twilio/status", form, None)
+    assert status == 403
+    [row] = [r for r in await server.outbox_rows(CITIZEN.phone) if r.provider_message_id == sid]
+    assert row.status == "sent"
+
+
+async def test_health_and_metrics(sms_server: SmsServer) -> None:
+    server = sms_server
+    await server.exchange(CITIZEN.phone, "SALDO")
+    async with server.http.get(server.base_url + "/healthz") as response:
+        assert response.status == 200
+        assert await response.json() == {"status": "ok", "database": "ok"}
+    async with server.http.get(server.base_url + "/metrics") as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        text = await response.text()
+    for expected in (
+        'buonispesa_inbound_messages_total{channel="sms",result="processed"} 1',
+        'buonispesa_outbound_messages_total{channel="sms",result="sent"} 1',
+        'buonispesa_outbox_messages{channel="sms",status="sent"}',
+        "# TYPE buonispesa_outbox_backlog gauge",
+        "buonispesa_payment_confirmations_total 0",
+        'buonispesa_http_request_duration_seconds_count{method="POST",route="/sms/twilio"} 1',
+        'buonispesa_http_requests_total{method="POST",route="/sms/twilio",status="200"} 1',
+    ):
+        assert expected in text, expected
+
+
+async def test_healthz_says_when_the_database_is_unreachable(sqlite_url: str) -> None:
+    twilio = FakeTwilio()
+    await twilio.start()
+    core = Core(engine=make_engine("postgresql+asyncpg://nobody@127.0.0.1:1/nothing"))
+    sock = free_socket()
+    host, port = sock.getsockname()
+    app = await build_app(
+        core,
+        settings_for(sqlite_url, twilio, f"http://{host}:{port}", 10.0),
+        host=host,
+        port=port,
+        worker_config=FAST_WORKER,
+        with_telegram=False,
+    )
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://{host}:{port}/healthz") as response,
+        ):
+            assert response.status == 503
+            assert (await response.json())["status"] == "unavailable"
+    finally:
+        await runner.cleanup()
+        await core.close()
+        await twilio.stop()

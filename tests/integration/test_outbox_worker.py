@@ -1,0 +1,301 @@
+"""The outbox worker and delivery outcomes, on SQLite and PostgreSQL (buonispesa.outbox_worker)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from buonispesa import delivery
+from buonispesa.channels import OutgoingMessage, SendResult, SendStatus
+from buonispesa.metrics import Metrics
+from buonispesa.outbox_worker import OutboxWorker, WorkerConfig
+from core.bootstrap import Core
+from core.domain.messages import Reply, t
+from core.services import charges
+from core.services.outbox import enqueue
+from core.storage import models as m
+from tests.conftest import FakeClock
+from tests.factories import make_town, outbox_to
+
+UNDELIVERED_MSGID = (
+    "The code for the payment of {amount} could not be delivered. Ask the citizen to "
+    "check the phone, or use the card."
+)
+
+
+class ScriptedSender:
+    """Answers from a script, then accepts everything; remembers what it was given."""
+
+    channel = "sms"
+
+    def __init__(self, script: Sequence[SendResult] = (), delay: float = 0.0) -> None:
+        self.script = list(script)
+        self.delay = delay
+        self.sent: list[OutgoingMessage] = []
+        self.called = asyncio.Event()
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        self.sent.append(message)
+        self.called.set()
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.script:
+            return self.script.pop(0)
+        return SendResult(SendStatus.SENT, provider_message_id=f"SM{message.id:032d}")
+
+
+class Broken:
+    channel = "sms"
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        raise RuntimeError("bug in a sender")
+
+
+def worker(core: Core, sender: object, **config: object) -> OutboxWorker:
+    return OutboxWorker(core, sender, Metrics(), WorkerConfig(**config))  # type: ignore[arg-type]
+
+
+async def add_messages(core: Core, count: int, address: str = "+393330000001") -> list[int]:
+    async with core.uow() as uow:
+        rows = [
+            enqueue(
+                uow,
+                municipality_id=None,
+                channel="sms",
+                address=address,
+                language="it",
+                reply=Reply.of(t("Hello {n}", n=i)),
+                now=core.now(),
+            )
+            for i in range(count)
+        ]
+        await uow.commit()
+        return [row.id for row in rows]
+
+
+async def rows(core: Core) -> dict[int, m.OutboxMessage]:
+    async with core.uow() as uow:
+        found = await uow.session.scalars(select(m.OutboxMessage).order_by(m.OutboxMessage.id))
+        return {row.id: row for row in found}
+
+
+async def test_sent_once_and_never_claimed_again(core: Core) -> None:
+    ids = await add_messages(core, 3)
+    sender = ScriptedSender()
+    w = worker(core, sender)
+
+    assert await w.run_once() == 3
+    assert await w.run_once() == 0
+
+    stored = await rows(core)
+    assert [message.id for message in sender.sent] == ids
+    for message_id in ids:
+        assert stored[message_id].status == "sent"
+        assert stored[message_id].attempts == 1
+        assert stored[message_id].provider_message_id == f"SM{message_id:032d}"
+        assert stored[message_id].sent_at == core.now()
+    assert w.metrics.outbound.get(channel="sms", result="sent") == 3
+
+
+async def test_transient_error_is_retried_after_backoff(core: Core, clock: FakeClock) -> None:
+    [message_id] = await add_messages(core, 1)
+    sender = ScriptedSender([SendResult(SendStatus.RETRY, error="twilio 500")])
+    w = worker(core, sender, retry=delivery.RetryPolicy(base_seconds=10))
+
+    await w.run_once()
+    row = (await rows(core))[message_id]
+    assert row.status == "pending" and row.last_error == "twilio 500"
+    assert (
+        clock.current + timedelta(seconds=8)
+        <= row.next_attempt_at
+        <= clock.current + timedelta(seconds=12)
+    )
+    assert await w.run_once() == 0  # not due yet
+
+    clock.advance(seconds=13)
+    assert await w.run_once() == 1
+    row = (await rows(core))[message_id]
+    assert (row.status, row.attempts, row.last_error) == ("sent", 2, None)
+    assert len(sender.sent) == 2
+
+
+async def test_permanent_error_is_not_retried(core: Core, clock: FakeClock) -> None:
+    [message_id] = await add_messages(core, 1)
+    sender = ScriptedSender([SendResult(SendStatus.FAILED, error="twilio 400 21211")])
+    w = worker(core, sender)
+
+    await w.run_once()
+    clock.advance(hours=2)
+    assert await w.run_once() == 0
+    row = (await rows(core))[message_id]
+    assert (row.status, row.attempts, row.last_error) == ("failed", 1, "twilio 400 21211")
+    assert len(sender.sent) == 1
+
+
+async def test_retries_give_up_after_max_attempts(core: Core, clock: FakeClock) -> None:
+    [message_id] = await add_messages(core, 1)
+    retry = SendResult(SendStatus.RETRY, error="timeout")
+    w = worker(core, ScriptedSender([retry] * 5), retry=delivery.RetryPolicy(max_attempts=3))
+    for _ in range(5):
+        await w.run_once()
+        clock.advance(hours=1)
+    row = (await rows(core))[message_id]
+    assert row.status == "failed" and row.attempts == 3
+    assert row.last_error == "gave up after 3 attempts: timeout"
+
+
+async def test_a_sender_that_raises_is_retried_not_fatal(core: Core) -> None:
+    [message_id] = await add_messages(core, 1)
+    await worker(core, Broken()).run_once()
+    row = (await rows(core))[message_id]
+    assert row.status == "pending" and "bug in a sender" in (row.last_error or "")
+
+
+async def test_expired_lease_brings_back_a_crashed_workers_rows(
+    core: Core, clock: FakeClock
+) -> None:
+    ids = await add_messages(core, 2)
+    crashed = worker(core, ScriptedSender(), lease_seconds=60)
+    claimed = await crashed.claim()  # ...and the process dies before sending
+    assert [message.id for message, _ in claimed] == ids
+
+    survivor = worker(core, ScriptedSender(), lease_seconds=60)
+    assert await survivor.run_once() == 0  # the lease still holds
+    clock.advance(seconds=61)
+    assert await survivor.run_once() == 2
+    assert {(r.status, r.attempts) for r in (await rows(core)).values()} == {("sent", 2)}
+
+
+async def test_late_result_of_a_reclaimed_row_is_ignored(core: Core, clock: FakeClock) -> None:
+    [message_id] = await add_messages(core, 1)
+    first = worker(core, ScriptedSender(), lease_seconds=60)
+    [(message, attempts)] = await first.claim()
+    clock.advance(seconds=61)
+    second = worker(core, ScriptedSender(), lease_seconds=60)
+    await second.run_once()
+    late = SendResult(SendStatus.FAILED, error="late")
+    assert (
+        await delivery.record_send_result(core, message.id, attempts, late, first.config.retry)
+        is None
+    )
+    assert (await rows(core))[message_id].status == "sent"
+
+
+async def test_two_workers_never_claim_the_same_row(core: Core) -> None:
+    await add_messages(core, 40)
+    a, b = (
+        worker(core, ScriptedSender(), batch_size=15),
+        worker(core, ScriptedSender(), batch_size=15),
+    )
+    claims = await asyncio.gather(a.claim(), b.claim(), a.claim(), b.claim())
+    ids = [message.id for claim in claims for message, _ in claim]
+    assert len(ids) == 40 and len(set(ids)) == 40
+
+
+async def test_stop_finishes_the_batch_in_hand(core: Core) -> None:
+    ids = await add_messages(core, 5)
+    sender = ScriptedSender(delay=0.2)
+    w = worker(core, sender, batch_size=5, poll_seconds=0.05)
+    w.start()
+    await sender.called.wait()
+    await w.stop()
+    stored = await rows(core)
+    assert [stored[i].status for i in ids] == ["sent"] * 5
+
+
+async def code_request(core: Core) -> tuple[int, str, str]:
+    """A pending charge whose code waits in the outbox: (charge id, citizen phone, shop phone)."""
+    town = await make_town(core, citizens=1)
+    async with core.uow() as uow:
+        requested = await charges.request_charge(
+            uow,
+            shop_id=town.shop_id,
+            citizen_reference=town.citizen_cfs[0],
+            amount_cents=12_50,
+            requested_by="test",
+            now=core.now(),
+        )
+        await uow.commit()
+    async with core.uow() as uow:
+        await uow.session.execute(
+            update(m.OutboxMessage).where(m.OutboxMessage.charge_id.is_(None)).values(status="sent")
+        )
+        await uow.commit()
+    return requested.charge_id, town.citizen_phones[0], town.shop_phone
+
+
+async def code_row(core: Core, citizen: str) -> m.OutboxMessage:
+    [row] = [x for x in await outbox_to(core, citizen) if x.charge_id is not None]
+    return row
+
+
+def notices(messages: Sequence[m.OutboxMessage]) -> list[m.OutboxMessage]:
+    return [x for x in messages if x.payload["texts"][0]["msgid"] == UNDELIVERED_MSGID]
+
+
+async def test_a_delivered_code_is_scrubbed_from_the_outbox(core: Core) -> None:
+    charge_id, citizen, _ = await code_request(core)
+    code = (await code_row(core, citizen)).payload["texts"][0]["params"]["code"]
+
+    await worker(core, ScriptedSender()).run_once()
+
+    row = await code_row(core, citizen)
+    assert row.status == "sent" and row.charge_id == charge_id
+    assert code not in json.dumps(row.payload)
+    assert row.payload["sensitive"] is True
+
+
+async def test_a_code_refused_by_the_provider_is_reported_to_the_shop(core: Core) -> None:
+    _, citizen, shop = await code_request(core)
+    code = (await code_row(core, citizen)).payload["texts"][0]["params"]["code"]
+
+    await worker(core, ScriptedSender([SendResult(SendStatus.FAILED, error="21610")])).run_once()
+
+    row = await code_row(core, citizen)
+    assert row.status == "failed" and code not in json.dumps(row.payload)
+    [notice] = notices(await outbox_to(core, shop))
+    assert notice.payload["texts"][0]["params"] == {"amount": {"money": 12_50}}
+
+
+async def test_delivery_reports_move_forward_only_and_tell_the_shop_once(core: Core) -> None:
+    _, citizen, shop = await code_request(core)
+    await worker(core, ScriptedSender()).run_once()
+    row = await code_row(core, citizen)
+    sid = row.provider_message_id
+    assert sid is not None
+
+    assert await delivery.apply_report(core, sid, "queued") == "ignored"
+    assert await delivery.apply_report(core, sid, "undelivered", "30003") == "updated"
+    assert await delivery.apply_report(core, sid, "failed", "30003") == "ignored"
+    assert await delivery.apply_report(core, "SMunknown", "delivered") == "unknown"
+
+    row = await code_row(core, citizen)
+    assert row.status == "undelivered"
+    assert row.last_error == "provider reported undelivered (30003)"
+    assert len(notices(await outbox_to(core, shop))) == 1
+
+
+async def test_no_notice_once_the_charge_is_no_longer_pending(core: Core) -> None:
+    charge_id, citizen, shop = await code_request(core)
+    await worker(core, ScriptedSender()).run_once()
+    async with core.uow() as uow:
+        await uow.charges.mark(charge_id, "pending", status="cancelled", closed_reason="by_shop")
+        await uow.commit()
+    row = await code_row(core, citizen)
+    assert row.provider_message_id is not None
+    assert await delivery.apply_report(core, row.provider_message_id, "failed") == "updated"
+    assert notices(await outbox_to(core, shop)) == []
+
+
+async def test_delivered_report(core: Core) -> None:
+    [message_id] = await add_messages(core, 1)
+    await worker(core, ScriptedSender()).run_once()
+    sid = (await rows(core))[message_id].provider_message_id
+    assert sid is not None
+    assert await delivery.apply_report(core, sid, "delivered") == "updated"
+    assert await delivery.apply_report(core, sid, "undelivered") == "ignored"
+    assert (await rows(core))[message_id].status == "delivered"
