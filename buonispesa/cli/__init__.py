@@ -14,7 +14,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so that each module can register its commands on `app`.
-    from buonispesa.cli import admin, chat, demo, migrate_cmd, serve  # noqa: F401
+    from buonispesa.cli import admin, card, chat, demo, migrate_cmd, office, serve  # noqa: F401
 
 
 def main() -> None:

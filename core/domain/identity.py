@@ -71,5 +71,5 @@ def normalize_phone(value: str, region: str = "IT") -> str:
 
 
 def mask_phone(e164: str) -> str:
-    """What a shop may see of a citizen's number: the last three digits."""
-    return "•" * 3 + e164[-3:]
+    """What a shop may see of a citizen's number: the last three digits (GSM-7 safe)."""
+    return "***" + e164[-3:]

@@ -1,0 +1,176 @@
+"""`buonispesa admin reimburse|audit|report|privacy`: paying shops, checks, publication, GDPR."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+
+from buonispesa.cli.admin import admin, out, run_with_core
+from buonispesa.cli.common import fail
+from core.bootstrap import Core
+from core.domain.money import format_plain
+from core.domain.sepa import summarize
+from core.services import audit, municipalities, privacy, reimbursement, reports
+
+audit_app = typer.Typer(help="Checks on self-declarations (DPR 445/2000).", no_args_is_help=True)
+privacy_app = typer.Typer(help="A citizen's personal data (GDPR).", no_args_is_help=True)
+admin.add_typer(audit_app, name="audit")
+admin.add_typer(privacy_app, name="privacy")
+
+
+def _write_atomically(path: Path, data: bytes) -> Path:
+    """Write next to the target; the caller renames once the database agreed."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    return partial
+
+
+@admin.command("reimburse")
+def reimburse(
+    code: str,
+    out_file: Annotated[Path, typer.Option("--out", help="SEPA credit transfer file to write")],
+    execution_date: Annotated[
+        str | None, typer.Option(help="Requested execution date YYYY-MM-DD (default: today)")
+    ] = None,
+) -> None:
+    """Settle what every shop is owed and write the SEPA file (pain.001.001.03) for the bank."""
+    try:
+        wanted = date.fromisoformat(execution_date) if execution_date else None
+    except ValueError:
+        fail(f"--execution-date: '{execution_date}' is not a date like 2026-04-30")
+
+    async def work(core: Core) -> tuple[str, int, int]:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            day = wanted or core.now().astimezone(ZoneInfo(town.timezone)).date()
+            settlement, xml = await reimbursement.settle(uow, town, core.now(), day)
+            # The file exists before the commit: a failed commit leaves only a .partial file,
+            # never a payment order for money the ledger did not settle.
+            partial = _write_atomically(out_file, xml)
+            await uow.commit()
+        os.replace(partial, out_file)
+        count, cents = summarize(xml)
+        return settlement.message_id, count, cents
+
+    message_id, count, cents = run_with_core(work)
+    out.print(
+        f"Wrote {out_file}: {count} transfer(s), {format_plain(cents)} €, message {message_id}. "
+        "Upload it to the municipality's bank."
+    )
+
+
+@admin.command("report")
+def report(
+    code: str,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write to a file")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="markdown or csv")] = "markdown",
+    language: Annotated[str, typer.Option("--lang", help="it or en (markdown)")] = "it",
+) -> None:
+    """The transparency report: aggregates only, nothing that identifies a beneficiary."""
+    if fmt not in ("markdown", "csv"):
+        fail(f"--format: '{fmt}' is not markdown or csv")
+
+    async def work(core: Core) -> str:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            built = await reports.transparency_report(uow, town, core.now())
+        return built.to_csv() if fmt == "csv" else built.to_markdown(language)
+
+    text = run_with_core(work)
+    if out_file is None:
+        typer.echo(text)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        out.print(f"Wrote {out_file}.")
+
+
+@audit_app.command("sample")
+def audit_sample(
+    code: str,
+    percent: Annotated[str, typer.Option(help="Share of applications to check, e.g. 5")],
+    seed: Annotated[int, typer.Option(help="Seed of the draw (publish it: anyone can redo it)")],
+) -> None:
+    """Draw a reproducible random sample of the current round's applications to check."""
+
+    async def work(core: Core) -> list[str]:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            protocols = await audit.draw_sample(uow, town, percent, seed, core.now())
+            await uow.commit()
+        return protocols
+
+    protocols = run_with_core(work)
+    for protocol in protocols:
+        typer.echo(protocol)
+    out.print(f"{len(protocols)} application(s) drawn with seed {seed}; the draw is recorded.")
+
+
+@audit_app.command("revoke")
+def audit_revoke(code: str, protocol: str) -> None:
+    """Revoke the voucher of a false declaration and record the sum to recover."""
+
+    async def work(core: Core) -> audit.Revocation:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            revocation = await audit.revoke(uow, town, protocol, core.now())
+            await uow.commit()
+        return revocation
+
+    result = run_with_core(work)
+    table = Table("returned to the fund €", "to recover €", "payments cancelled")
+    table.add_row(
+        format_plain(result.returned_cents),
+        format_plain(result.to_recover_cents),
+        str(result.cancelled_charges),
+    )
+    out.print(f"{protocol}: revoked.")
+    out.print(table)
+
+
+@privacy_app.command("export")
+def privacy_export(
+    code: str,
+    codice_fiscale: str,
+    out_file: Annotated[Path, typer.Option("--out", help="JSON file to write")],
+) -> None:
+    """Everything held about one person (right of access), as JSON."""
+
+    async def work(core: Core) -> dict[str, object]:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            return await privacy.export_citizen(uow, town, codice_fiscale)
+
+    data = run_with_core(work)
+    out_file.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    out.print(f"Wrote {out_file}.")
+
+
+@privacy_app.command("erase")
+def privacy_erase(
+    code: str,
+    codice_fiscale: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone")] = False,
+) -> None:
+    """Pseudonymise one person; the ledger keeps the amounts (public spending records)."""
+    if not yes:
+        fail("erasure cannot be undone: repeat with --yes")
+
+    async def work(core: Core) -> privacy.Erasure:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            erasure = await privacy.erase_citizen(uow, town, codice_fiscale, core.now())
+            await uow.commit()
+        return erasure
+
+    result = run_with_core(work)
+    out.print(
+        f"Erased: now {result.pseudonym}; {result.conversations_deleted} conversation(s) deleted, "
+        f"{result.messages_blanked} message(s) blanked."
+    )

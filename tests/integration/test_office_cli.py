@@ -1,0 +1,106 @@
+"""`buonispesa admin reimburse|report|audit|privacy` end to end on a SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from core.bootstrap import open_core
+from core.services import charges
+from tests.factories import last_code_for, make_cf, make_town
+from tests.integration.test_admin_cli import invoke
+
+NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
+
+
+@pytest.fixture
+def town_with_a_payment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A town (TST) with three credited citizens, one shop, and one 12,50 € payment."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'office.sqlite3'}"
+    monkeypatch.setenv("BUONISPESA_DATABASE_URL", url)
+
+    async def build() -> None:
+        core = await open_core(url)
+        town = await make_town(core, citizens=3)
+        async with core.uow() as uow:
+            requested = await charges.request_charge(
+                uow,
+                shop_id=town.shop_id,
+                citizen_reference=town.citizen_cfs[0],
+                amount_cents=12_50,
+                requested_by="test",
+                now=core.now(),
+            )
+            await uow.commit()
+        code = await last_code_for(core, town.citizen_phones[0], requested.charge_id)
+        async with core.uow() as uow:
+            await charges.confirm_charge(
+                uow,
+                charge_id=requested.charge_id,
+                shop_id=town.shop_id,
+                typed_code=code,
+                now=core.now(),
+            )
+            await uow.commit()
+        await core.close()
+
+    asyncio.run(build())
+    return "TST"
+
+
+def test_reimburse_writes_sepa_file_once(town_with_a_payment: str, tmp_path: Path) -> None:
+    target = tmp_path / "sepa.xml"
+    code, output = invoke(
+        "admin", "reimburse", "TST", "--out", str(target), "--execution-date", "2099-01-02"
+    )
+    assert code == 0, output
+    tree = ElementTree.parse(target)
+    assert tree.findtext(".//p:GrpHdr/p:NbOfTxs", namespaces=NS) == "1"
+    assert tree.findtext(".//p:CdtTrfTxInf/p:Amt/p:InstdAmt", namespaces=NS) == "12.50"
+    assert not (tmp_path / "sepa.xml.partial").exists()
+    code, output = invoke(
+        "admin",
+        "reimburse",
+        "TST",
+        "--out",
+        str(tmp_path / "again.xml"),
+        "--execution-date",
+        "2099-01-02",
+    )
+    assert code == 2 and "nothing_due" in output
+    assert not (tmp_path / "again.xml").exists()
+    assert invoke("admin", "ledger", "check", "TST")[0] == 0
+
+
+def test_report_publishes_no_personal_data(town_with_a_payment: str) -> None:
+    code, output = invoke("admin", "report", "TST", "--format", "csv")
+    assert code == 0, output
+    assert output.startswith("section,metric,value,note")
+    for index in range(3):
+        assert make_cf(index) not in output
+
+
+def test_audit_sample_is_reproducible_and_revoke_records_the_sum(town_with_a_payment: str) -> None:
+    first = invoke("admin", "audit", "sample", "TST", "--percent", "50", "--seed", "42")
+    second = invoke("admin", "audit", "sample", "TST", "--percent", "50", "--seed", "42")
+    assert first[0] == 0 and first[1] == second[1]
+    assert first[1].count("TST-") == 2  # ceil(3 * 50 %)
+    code, output = invoke("admin", "audit", "revoke", "TST", "TST-2026-000001")
+    assert code == 0, output
+    assert "137.50" in output and "12.50" in output  # returned, to recover
+    assert invoke("admin", "audit", "revoke", "TST", "TST-2026-000001")[0] == 2
+
+
+def test_privacy_export_then_erase(town_with_a_payment: str, tmp_path: Path) -> None:
+    target = tmp_path / "export.json"
+    code, output = invoke("admin", "privacy", "export", "TST", make_cf(2), "--out", str(target))
+    assert code == 0, output
+    assert make_cf(2) in target.read_text()
+    assert json.loads(target.read_text())
+    assert invoke("admin", "privacy", "erase", "TST", make_cf(2))[0] == 2  # needs --yes
+    code, output = invoke("admin", "privacy", "erase", "TST", make_cf(2), "--yes")
+    assert code == 2 and "balance_not_zero" in output  # 150 € still on the account
