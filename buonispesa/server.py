@@ -13,12 +13,9 @@ plugins stop (closing their HTTP clients).
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from types import ModuleType
-from typing import cast
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -48,39 +45,25 @@ OUTBOX_WAKE: web.AppKey[Callable[[str], None]] = web.AppKey("outbox_wake")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _bot_plugin() -> ModuleType | None:
-    """bot.plugin, imported only when used (python-telegram-bot is slow to import)."""
-    try:
-        return importlib.import_module("bot.plugin")
-    except ModuleNotFoundError as exc:
-        # Tolerated only until bot/plugin.py is committed; any other missing module is a bug.
-        if exc.name != "bot.plugin":
-            raise
-        return None
-
-
 def telegram_problems(settings: Settings) -> list[str]:
     """Telegram settings that would stop the plugin from starting, worded for the operator."""
-    module = _bot_plugin()
-    if module is None or not settings.telegram_bot_token:
+    if not settings.telegram_bot_token:
         return []
+    # Imported here: python-telegram-bot is slow to import and `serve --help` need not wait.
+    from bot.plugin import TelegramConfig, TelegramConfigError
+
     try:
-        module.TelegramConfig.from_settings(settings)
-    except module.TelegramConfigError as error:
+        TelegramConfig.from_settings(settings)
+    except TelegramConfigError as error:
         return [str(error)]
     return []
 
 
 def telegram_plugin(core: Core, settings: Settings, engine: InboundHandler) -> ChannelPlugin | None:
     """The Telegram plugin from bot/ (issue 6); None without TELEGRAM_BOT_TOKEN."""
-    module = _bot_plugin()
-    if module is None:
-        return None
-    build = cast(
-        Callable[[Core, Settings, InboundHandler], ChannelPlugin | None],
-        module.build_telegram_plugin,
-    )
-    return build(core, settings, engine)
+    from bot.plugin import build_telegram_plugin
+
+    return build_telegram_plugin(core, settings, engine)
 
 
 async def build_app(
