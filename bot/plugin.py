@@ -165,6 +165,7 @@ class TelegramPlugin:
                 await updater.stop()
             if self.application.running:
                 await self.application.stop()
+        await self.handler.drain()
         # The webhook stays registered: other `serve` processes may still be answering,
         # and Telegram keeps updates for us while none is.
         await self.application.shutdown()

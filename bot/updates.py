@@ -8,6 +8,7 @@ id is the user id, which is what identifies a person to the engine.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -167,6 +168,7 @@ class UpdateHandler:
         self._limiter = limiter
         self._is_current = is_current
         self._chats = ChatLocks()
+        self._edits: set[asyncio.Task[None]] = set()
 
     async def handle(self, update: Update) -> HandleResult | None:
         """Raises when the engine fails, so that a webhook answers 500 and Telegram retries."""
@@ -193,8 +195,18 @@ class UpdateHandler:
                 return None
         result = await self._dialogue.handle(inbound)
         if query is not None and not result.duplicate:
-            await self._mark_chosen(query)
+            # In the background: the edit waits for a slot under Telegram's limits (behind a
+            # broadcast, perhaps), and neither the webhook's answer nor the chat's next
+            # update should wait for it.
+            edit = asyncio.create_task(self._mark_chosen(query))
+            self._edits.add(edit)
+            edit.add_done_callback(self._edits.discard)
         return result
+
+    async def drain(self) -> None:
+        """Wait for the keyboard edits still in flight (before shutting the bot down)."""
+        while self._edits:
+            await asyncio.gather(*self._edits, return_exceptions=True)
 
     async def _answer(self, query: CallbackQuery, refused: bool) -> None:
         # Every callback query is answered, or the button keeps spinning on the phone.

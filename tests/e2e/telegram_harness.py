@@ -61,7 +61,9 @@ class TelegramServer:
         return FakeUser(self.api, user_id, first_name=name, language=language)
 
     async def settle(self, within: float = 10.0) -> None:
-        """Wait until every Telegram reply written so far has been delivered (or given up)."""
+        """Wait until every Telegram reply written so far has been delivered (or given up),
+        and the answered questions' keyboards have been edited away."""
+        await self.plugin.handler.drain()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while await self.undelivered():
