@@ -11,6 +11,9 @@ race, and nothing is queued beyond the sleeping coroutines.
 - Overall: booked slots are kept at least 1/rate apart. A slot booked far
   ahead for a busy chat leaves the gaps before it to other chats, so one chat
   waiting for its turn never holds the others back.
+- At the moment of the call: a gate that admits at most `rate` calls in any
+  second, and none while Telegram's retry_after runs, whatever the bookings
+  (callers woken late together by a busy event loop must not go out at once).
 """
 
 from __future__ import annotations
