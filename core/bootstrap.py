@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,9 +29,12 @@ class Core:
 
     def __post_init__(self) -> None:
         self._sessions = make_session_factory(self.engine)
+        # Every SQLite transaction writes-locks the file (BEGIN IMMEDIATE): serialise them
+        # in-process. Other processes still wait on SQLite's own busy timeout.
+        self._sqlite_writer = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions, self.engine.dialect.name)
+        return UnitOfWork(self._sessions, self.engine.dialect.name, self._sqlite_writer)
 
     def now(self) -> datetime:
         return self.clock()

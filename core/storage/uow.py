@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,17 +25,31 @@ class UnitOfWork:
     outbox: r.OutboxRepository
     conversations: r.ConversationRepository
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], dialect: str) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        dialect: str,
+        writer_lock: asyncio.Lock | None = None,
+    ) -> None:
         self._session_factory = session_factory
         self.dialect = dialect
+        self._writer_lock = writer_lock
 
     @property
     def supports_skip_locked(self) -> bool:
         return self.dialect == "postgresql"
 
     async def __aenter__(self) -> UnitOfWork:
-        self.session = self._session_factory()
-        await self.session.begin()
+        if self._writer_lock is not None:
+            # SQLite has one writer at a time. Queueing here, in the event loop, replaces
+            # SQLite's busy handler, which polls with growing sleeps under contention.
+            await self._writer_lock.acquire()
+        try:
+            self.session = self._session_factory()
+            await self.session.begin()
+        except BaseException:
+            self._release()
+            raise
         self.municipalities = r.MunicipalityRepository(self.session)
         self.rounds = r.RoundRepository(self.session)
         self.citizens = r.CitizenRepository(self.session)
@@ -55,7 +70,14 @@ class UnitOfWork:
     ) -> None:
         # close() rolls back what was not committed and detaches the objects with the
         # values they were loaded with, so results stay readable after the block.
-        await self.session.close()
+        try:
+            await self.session.close()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._writer_lock is not None and self._writer_lock.locked():
+            self._writer_lock.release()
 
     async def commit(self) -> None:
         await self.session.commit()
