@@ -87,22 +87,11 @@ class DialogueEngine:
         message_id = inbound.provider_message_id or ""
         if len(message_id) > 64:
             message_id = message_id[:64]
-        channel = inbound.channel.value
-        if await uow.conversations.inbound_seen(channel, message_id):
-            return False
-        uow.session.add(
-            m.InboundMessage(channel=channel, provider_message_id=message_id, received_at=now)
-        )
-        try:
-            # A concurrent delivery of the same id waits here on the unique index, then fails.
-            await uow.flush()
-        except IntegrityError:
-            return False
-        return True
+        return await uow.conversations.record_inbound(inbound.channel.value, message_id, now)
 
     async def _route(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> _Routing:
         towns = list(await uow.municipalities.all())
-        municipality = await self._town_by_number(uow, inbound.to)
+        municipality = self._town_by_number(towns, inbound.to)
         if municipality is None and len(towns) == 1:
             municipality = towns[0]
         channel, address = inbound.channel.value, inbound.address
@@ -149,16 +138,17 @@ class DialogueEngine:
         return _Routing(conversation, municipality, towns, created, by_choice)
 
     @staticmethod
-    async def _town_by_number(uow: UnitOfWork, to: str | None) -> m.Municipality | None:
+    def _town_by_number(towns: list[m.Municipality], to: str | None) -> m.Municipality | None:
+        """The town whose SMS number the message was sent to (towns are already loaded)."""
         if not to:
             return None
-        found = await uow.municipalities.by_sms_number(to)
-        if found is None:
-            try:
-                found = await uow.municipalities.by_sms_number(normalize_phone(to))
-            except InvalidIdentifier:
-                return None
-        return found
+        by_number = {town.sms_number: town for town in towns if town.sms_number}
+        if to in by_number:
+            return by_number[to]
+        try:
+            return by_number.get(normalize_phone(to))
+        except InvalidIdentifier:
+            return None
 
     @staticmethod
     def _turn(uow: UnitOfWork, inbound: Inbound, routing: _Routing, now: datetime) -> Turn:

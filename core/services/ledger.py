@@ -58,13 +58,11 @@ async def post(
 
 
 async def citizen_balance(uow: UnitOfWork, municipality_id: int, citizen_id: int) -> int:
-    account = await uow.ledger.find(municipality_id, AccountKind.CITIZEN, citizen_id)
-    return 0 if account is None else await uow.ledger.balance(account.id)
+    return await uow.ledger.balance_of_owner(municipality_id, AccountKind.CITIZEN, citizen_id)
 
 
 async def shop_balance(uow: UnitOfWork, municipality_id: int, shop_id: int) -> int:
-    account = await uow.ledger.find(municipality_id, AccountKind.SHOP, shop_id)
-    return 0 if account is None else await uow.ledger.balance(account.id)
+    return await uow.ledger.balance_of_owner(municipality_id, AccountKind.SHOP, shop_id)
 
 
 @dataclass(frozen=True)

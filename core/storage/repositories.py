@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -18,6 +19,10 @@ from core.storage import models as m
 class _Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    def _upsert_insert(self) -> Any:
+        """The dialect's INSERT that knows ON CONFLICT (the same SQL on SQLite and PostgreSQL)."""
+        return pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
     def add(self, obj: m.Base) -> None:
         self.session.add(obj)
@@ -48,9 +53,7 @@ class MunicipalityRepository(_Repository):
     async def next_number(self, municipality_id: int, name: str) -> int:
         """A gap-free per-municipality sequence (protocol numbers), safe under concurrency:
         one upsert, so two first applications of a year cannot both create the counter."""
-        insert = (
-            pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        )
+        insert = self._upsert_insert()
         statement = (
             insert(m.Counter)
             .values(municipality_id=municipality_id, name=name, value=1)
@@ -255,6 +258,17 @@ class LedgerRepository(_Repository):
             .values(balance_cents=m.Account.balance_cents + amount_cents)
             .execution_options(synchronize_session=False)
         )
+
+    async def balance_of_owner(self, municipality_id: int, kind: AccountKind, owner_id: int) -> int:
+        """The balance of an account found by its owner, 0 when it does not exist yet."""
+        value = await self.session.scalar(
+            select(m.Account.balance_cents).where(
+                m.Account.municipality_id == municipality_id,
+                m.Account.kind == kind.value,
+                m.Account.owner_id == owner_id,
+            )
+        )
+        return int(value or 0)
 
     async def balance(self, account_id: int) -> int:
         value = await self.session.scalar(
@@ -473,11 +487,15 @@ class ConversationRepository(_Repository):
             query = query.where(m.Conversation.municipality_id == municipality_id)
         return await self.session.scalar(query)
 
-    async def inbound_seen(self, channel: str, provider_message_id: str) -> bool:
-        found = await self.session.scalar(
-            select(m.InboundMessage.id).where(
-                m.InboundMessage.channel == channel,
-                m.InboundMessage.provider_message_id == provider_message_id,
-            )
+    async def record_inbound(self, channel: str, provider_message_id: str, now: datetime) -> bool:
+        """Remember a provider's message id; False when it was recorded already.
+
+        One statement: a concurrent delivery of the same id waits on the unique index and
+        then inserts nothing."""
+        statement = (
+            self._upsert_insert()(m.InboundMessage)
+            .values(channel=channel, provider_message_id=provider_message_id, received_at=now)
+            .on_conflict_do_nothing(index_elements=["channel", "provider_message_id"])
+            .returning(m.InboundMessage.id)
         )
-        return found is not None
+        return (await self.session.execute(statement)).scalar_one_or_none() is not None
