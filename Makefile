@@ -21,7 +21,7 @@ install: $(STAMP)
 
 # Compiled catalogs come from the .po files, never edited by hand.
 locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po | $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy=false -d locales -l $* -D messages
+	$(BIN)/pybabel compile -d locales -l $* -D messages
 
 catalogs: $(MO_FILES)
 
