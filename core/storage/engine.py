@@ -14,17 +14,22 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from core.storage import sqlite_driver
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/buonispesa.sqlite3"
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        if parsed.get_driver_name() == "aiosqlite":
+            # Same driver, one thread trip per statement (see sqlite_driver).
+            parsed = parsed.set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, pool_size=4, max_overflow=4, **kwargs
+            parsed, connect_args={"timeout": 30}, pool_size=4, max_overflow=4, **kwargs
         )
         _configure_sqlite(engine)
         return engine
