@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import socket
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ from twilio.request_validator import RequestValidator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plain script
 
+from bench.http_harness import busiest_second, free_socket, serving
 from buonispesa.demo import DEMO_CITIZENS, DEMO_SMS_NUMBER, seed_demo
 from buonispesa.outbox_worker import WorkerConfig
 from buonispesa.server import build_app
@@ -51,24 +51,6 @@ CAP_SHARE_TARGET = 0.95
 Form = dict[str, str]
 
 
-def _socket() -> socket.socket:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-@asynccontextmanager
-async def serving(app: web.Application, sock: socket.socket) -> AsyncIterator[str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.SockSite(runner, sock).start()
-    host, port = sock.getsockname()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
-
-
 @asynccontextmanager
 async def sms_app(
     directory: Path, twilio: FakeTwilio, rate: float, name: str
@@ -76,7 +58,7 @@ async def sms_app(
     url = f"sqlite+aiosqlite:///{directory / name}"
     core = await open_core(url)
     await seed_demo(core)
-    sock = _socket()
+    sock = free_socket()
     host, port = sock.getsockname()
     settings = Settings(
         _env_file=None,
@@ -193,7 +175,7 @@ async def throughput_and_latency(
     try:
         async with (
             sms_app(directory, twilio, 1.0, "inbound.sqlite3") as (base, _),
-            serving(hello_app(), _socket()) as hello_base,
+            serving(hello_app(), free_socket()) as hello_base,
             aiohttp.ClientSession() as http,
         ):
             sms_url, hello_url = base + "/sms/twilio", hello_base + "/sms/twilio"
@@ -236,17 +218,7 @@ async def delivery(directory: Path, cap: float, messages: int) -> tuple[float, i
         await twilio.stop()
     arrivals = sorted(r.at for r in twilio.accepted)
     achieved = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
-    return achieved, _busiest_second(arrivals), len(twilio.requests)
-
-
-def _busiest_second(arrivals: list[float]) -> int:
-    """The most arrivals in any half-open window [a, a + 1 s)."""
-    busiest, first = 0, 0
-    for last, at in enumerate(arrivals):
-        while at - arrivals[first] >= 1.0:
-            first += 1
-        busiest = max(busiest, last - first + 1)
-    return busiest
+    return achieved, busiest_second(arrivals), len(twilio.requests)
 
 
 def _percentile(values: list[float], share: float) -> float:

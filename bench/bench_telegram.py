@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import itertools
 import json
-import socket
 import sys
 import tempfile
 import time
@@ -40,6 +39,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plain script
 
+from bench.http_harness import busiest_second, free_socket, serving
 from bot.plugin import TelegramConfig, TelegramPlugin
 from buonispesa.demo import seed_demo
 from buonispesa.outbox_worker import WorkerConfig
@@ -61,24 +61,6 @@ TEXTS = ("/start", "/saldo", "/menu", "/aiuto")
 CHATS = 500
 
 
-def _socket() -> socket.socket:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-@asynccontextmanager
-async def serving(app: web.Application, sock: socket.socket) -> AsyncIterator[str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.SockSite(runner, sock).start()
-    host, port = sock.getsockname()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
-
-
 @asynccontextmanager
 async def telegram_app(
     directory: Path, api: FakeTelegram, name: str
@@ -87,7 +69,7 @@ async def telegram_app(
     url = f"sqlite+aiosqlite:///{directory / name}"
     core = await open_core(url)
     await seed_demo(core)
-    sock = _socket()
+    sock = free_socket()
     host, port = sock.getsockname()
     settings = Settings(
         _env_file=None,
@@ -225,12 +207,12 @@ async def throughput(directory: Path, count: int, in_flight: int, seconds: float
     try:
         async with (
             telegram_app(directory, api, "webhook.sqlite3") as (base, core),
-            serving(bare_app(), _socket()) as bare_base,
+            serving(bare_app(), free_socket()) as bare_base,
             aiohttp.ClientSession() as http,
         ):
             adapter, plugin = adapter_app(api, core)
             await plugin.ready()
-            async with serving(adapter, _socket()) as adapter_base:
+            async with serving(adapter, free_socket()) as adapter_base:
                 path = "/telegram/webhook"
                 warm = updates(200, 1)
                 for target in (base, bare_base, adapter_base):
@@ -280,21 +262,11 @@ async def broadcast(directory: Path, messages: int) -> Broadcast:
         await api.close()
     arrivals = sorted(c.at for c in api.calls_of("sendMessage") if c.status == 200)
     achieved = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
-    return Broadcast(achieved, _busiest_second(arrivals), len(arrivals), len(api.rejected))
+    return Broadcast(achieved, busiest_second(arrivals), len(arrivals), len(api.rejected))
 
 
 def _accepted(api: FakeTelegram) -> int:
     return sum(1 for c in api.calls if c.method == "sendMessage" and c.status == 200)
-
-
-def _busiest_second(arrivals: list[float]) -> int:
-    """The most arrivals in any half-open window [a, a + 1 s)."""
-    busiest, first = 0, 0
-    for last, at in enumerate(arrivals):
-        while at - arrivals[first] >= 1.0:
-            first += 1
-        busiest = max(busiest, last - first + 1)
-    return busiest
 
 
 def report(speed: Throughput, sent: Broadcast, args: argparse.Namespace) -> bool:
