@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -13,9 +14,11 @@ from rich.progress import Progress
 from rich.table import Table
 
 from buonispesa.cli import app
-from buonispesa.cli.common import EXIT_BAD_INPUT, fail, settings_or_exit
+from buonispesa.cli.common import EXIT_BAD_INPUT, fail, office_language, say, settings_or_exit
 from buonispesa.runtime import core_from_settings
 from core.bootstrap import Core
+from core.dialogue.errors import GENERIC, error_text
+from core.dialogue.menus import CATEGORY_LABELS
 from core.domain.allocation import AllocationLine, allocate
 from core.domain.application_csv import (
     ApplicationRow,
@@ -25,12 +28,17 @@ from core.domain.application_csv import (
     write_applications_csv,
 )
 from core.domain.errors import DomainError, InvalidAmount, PolicyError
-from core.domain.money import format_plain, parse_euro
+from core.domain.messages import Day, Moment, Money, Text, t, tn
+from core.domain.money import parse_euro
 from core.domain.policy import Policy, default_policy, load_policy
+from core.domain.shops import ShopCategory
+from core.i18n import format_money
 from core.services import allocation, applications, ledger, municipalities, shops
 from core.services.applications import ApplicationInput
 
 out = Console()
+# `--help` texts (docstrings, typer help=) stay in English: typer evaluates them at import,
+# before the office's language is known. Everything printed at run time goes through say().
 admin = typer.Typer(
     help="The office's commands: municipalities, windows, allocation, shops.", no_args_is_help=True
 )
@@ -69,48 +77,202 @@ def run_with_core(work: Callable[[Core], Awaitable[T]]) -> T:
     try:
         return asyncio.run(_run())
     except DomainError as error:
-        fail(describe(error))
+        fail(refusal(error))
 
 
-def describe(error: DomainError) -> str:
+def _moment(value: object) -> Moment | str:
+    try:
+        return Moment(datetime.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def _day(value: object) -> Day | str:
+    try:
+        return Day(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def _cents(value: object) -> Money:
+    return Money(int(str(value)))
+
+
+# Refusals only the office meets, or whose sentence for citizens and cashiers would mislead
+# the office ("Send STATO…"). Every other code reuses the dialogue's sentence.
+_OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
+    "municipality.not_found": lambda p: t(
+        "There is no municipality with code {code}: see 'admin municipality list'.",
+        code=str(p["code"]),
+    ),
+    "municipality.exists": lambda p: t(
+        "A municipality with code {code} already exists.", code=str(p["code"])
+    ),
+    "municipality.bad_code": lambda p: t(
+        "The code {code} is not valid: use 2 to 16 letters or digits, e.g. BEL.",
+        code=str(p["code"]),
+    ),
+    "window.already_open": lambda p: t(
+        "The application window is already open until {until}.", until=_moment(p["closes_at"])
+    ),
+    "window.bad_days": lambda p: t("The application window lasts at least one day."),
+    "window.not_open": lambda p: t("The application window is not open."),
+    "window.still_open": lambda p: t(
+        "The application window is still open: close it first with 'admin window close'."
+    ),
+    "round.none": lambda p: t(
+        "This municipality has no application window yet: open one with 'admin window open'."
+    ),
+    "allocation.none": lambda p: t(
+        "There is no approved allocation to credit: run 'admin approve' first."
+    ),
+    "allocation.not_yet_credited": lambda p: t(
+        "Tranche {tranche} is approved but not credited yet: run 'admin credit' first.",
+        tranche=str(p["tranche"]),
+    ),
+    "allocation.already_credited": lambda p: t(
+        "Tranche {tranche} has already been credited.", tranche=str(p["tranche"])
+    ),
+    "application.not_found": lambda p: t(
+        "There is no application with protocol {protocol}.", protocol=str(p["protocol"])
+    ),
+    "application.already_applied": lambda p: t(
+        "{cf} has already applied in this round.", cf=str(p["codice_fiscale"])
+    ),
+    "application.already_revoked": lambda p: t(
+        "Application {protocol} has already been revoked.", protocol=str(p["protocol"])
+    ),
+    "application.revocation_retry": lambda p: t(
+        "The balance changed while revoking {protocol}; nothing was changed. "
+        "Run the command again.",
+        protocol=str(p["protocol"]),
+    ),
+    "citizen.not_found": lambda p: t("Nobody with this codice fiscale in this municipality."),
+    "shop.not_found": lambda p: t(
+        "There is no shop {id} in this municipality: see 'admin shops list'.",
+        id=str(p["shop_id"]),
+    ),
+    "reimbursement.no_iban": lambda p: t(
+        "{town} has no IBAN: the bank file needs the account the transfers are paid from.",
+        town=str(p["municipality"]),
+    ),
+    "reimbursement.nothing_due": lambda p: t(
+        "No shop is owed anything: there is nothing to reimburse."
+    ),
+    "reimbursement.execution_date_past": lambda p: t(
+        "The execution date {day} is in the past.", day=_day(p["execution_date"])
+    ),
+    "reimbursement.balances_changed": lambda p: t(
+        "A shop's balance changed while settling (a refund?); nothing was paid. "
+        "Run the command again."
+    ),
+    "audit.bad_request": lambda p: t(
+        "The sample needs a percentage above 0 and at most 100, and a whole number as seed."
+    ),
+    "privacy.balance_not_zero": lambda p: t(
+        "This person still has {balance} on the card: it must be spent, or revoked with "
+        "'admin audit revoke', before the erasure.",
+        balance=_cents(p["balance_cents"]),
+    ),
+    "privacy.charge_pending": lambda p: tn(
+        "{count} payment code sent to this person is still valid: try again once it has expired.",
+        "{count} payment codes sent to this person are still valid: try again once they have "
+        "expired.",
+        int(str(p["charges"])),
+    ),
+    "privacy.credit_pending": lambda p: t(
+        "Application {protocol} has an approved amount not credited yet: run 'admin credit' first.",
+        protocol=str(p["protocol"]),
+    ),
+    "privacy.recovery_pending": lambda p: t(
+        "{amount} must still be recovered from this person (application {protocol}): the data "
+        "is needed until then.",
+        amount=_cents(p["cents"]),
+        protocol=str(p["protocol"]),
+    ),
+    "privacy.application_in_progress": lambda p: t(
+        "Application {protocol} is in the current round and not allocated yet: erase after "
+        "the allocation.",
+        protocol=str(p["protocol"]),
+    ),
+}
+
+
+def describe(error: DomainError) -> Text:
     """An office-readable sentence for a domain error code."""
     if isinstance(error, PolicyError):
-        return f"policy: {error.key}: {error.problem}"
-    details = ", ".join(f"{k}={v}" for k, v in error.params.items())
-    return f"{error.code}" + (f" ({details})" if details else "")
+        return t("The policy is not valid: {key}: {problem}", key=error.key, problem=error.problem)
+    office = _OFFICE_SENTENCES.get(error.code)
+    if office is not None:
+        try:
+            return office(error.params)
+        except (KeyError, ValueError):
+            pass  # a parameter the sentence needs is missing: say less, below
+    said = error_text(error)
+    return said if said != GENERIC else t("The operation was refused.")
+
+
+def refusal(error: DomainError) -> Text:
+    """The sentence, then the stable code the office can quote (and search the docs for)."""
+    return t("{problem} ({code})", problem=say(describe(error)), code=error.code)
 
 
 def budget_cents(text: str) -> int:
     try:
         return parse_euro(text)
     except InvalidAmount as error:
-        fail(f"--budget: '{text}' is not an amount in euro ({error.reason})")
+        fail(t("--budget {text}: {problem}", text=repr(text), problem=say(describe(error))))
 
 
 def read_policy(path: Path | None) -> Policy:
     try:
         return load_policy(path) if path else default_policy()
     except PolicyError as error:
-        fail(f"{path}: {error.key}: {error.problem}")
+        fail(t("{file}: {problem}", file=str(path), problem=say(describe(error))))
     except OSError as error:
-        fail(f"{path}: {error.strerror}")
+        fail(t("{file}: {problem}", file=str(path), problem=str(error.strerror)))
 
 
 def read_applications(path: Path) -> list[ApplicationRow]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as error:
-        fail(f"{path}: {error.strerror}")
+        fail(t("{file}: {problem}", file=str(path), problem=str(error.strerror)))
     except UnicodeDecodeError:
-        fail(f"{path}: not UTF-8 text (save the file as CSV UTF-8)")
+        fail(t("{file}: not UTF-8 text (save the file as CSV UTF-8).", file=str(path)))
     parsed = parse_applications_csv(text)
     if parsed.errors:
         err = Console(stderr=True)
-        err.print(f"[red]{path}: {len(parsed.errors)} problem(s); nothing was imported[/red]")
+        count = len(parsed.errors)
+        err.print(
+            say(
+                tn(
+                    "{file}: {count} problem; nothing was imported.",
+                    "{file}: {count} problems; nothing was imported.",
+                    count,
+                    file=str(path),
+                )
+            ),
+            style="red",
+            markup=False,
+        )
+        # The problems come from the CSV parser, in English (column names are English too).
         for problem in parsed.errors:
-            err.print(f"  {path}:{problem}")
+            err.print(f"  {path}:{problem}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     return parsed.rows
+
+
+def _category(value: str) -> str:
+    try:
+        return say(CATEGORY_LABELS[ShopCategory(value)])
+    except (KeyError, ValueError):
+        return value
+
+
+def money(cents: int) -> str:
+    """An amount for a table cell, in the office's language."""
+    return format_money(cents, office_language())
 
 
 # municipality ------------------------------------------------------------------------
@@ -144,7 +306,10 @@ def municipality_add(
                 bic=bic,
             )
             await uow.commit()
-            out.print(f"Added municipality {town.code} ({town.name}).")
+            out.print(
+                say(t("Added municipality {code} ({name}).", code=town.code, name=town.name)),
+                markup=False,
+            )
 
     run_with_core(work)
 
@@ -155,7 +320,7 @@ def municipality_list() -> None:
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
-            table = Table("code", "name", "sms number", "policy")
+            table = Table(say(t("Code")), say(t("Name")), say(t("SMS number")), say(t("Policy")))
             for town in await uow.municipalities.all():
                 table.add_row(
                     town.code, town.name, town.sms_number or "", municipalities.policy_of(town).name
@@ -172,18 +337,29 @@ def municipality_list() -> None:
 def policy_check(file: Path) -> None:
     """Validate a policy TOML file and print what it decides."""
     policy = read_policy(file)
-    table = Table("members", "amount €", "liquidity limit €")
+    table = Table(say(t("Members")), say(t("Amount")), say(t("Liquidity limit")))
     sizes = max(len(policy.amounts_by_size_cents), len(policy.liquidity_thresholds_cents))
     for size in range(1, sizes + 1):
         plus = "+" if size == sizes else ""
         table.add_row(
             f"{size}{plus}",
-            format_plain(policy.full_amount_cents(size)),
-            format_plain(policy.liquidity_threshold_cents(size)),
+            money(policy.full_amount_cents(size)),
+            money(policy.liquidity_threshold_cents(size)),
         )
+    days = policy.application_window_days
     out.print(
-        f"[green]{file}: valid[/green] — {policy.name}, list 2 mode {policy.list2_mode}, "
-        f"window {policy.application_window_days} days"
+        say(
+            tn(
+                "{file}: valid. {policy}, list 2 mode {mode}, window of {count} day.",
+                "{file}: valid. {policy}, list 2 mode {mode}, window of {count} days.",
+                days,
+                file=str(file),
+                policy=policy.name,
+                mode=policy.list2_mode,
+            )
+        ),
+        style="green",
+        markup=False,
     )
     out.print(table)
 
@@ -201,8 +377,15 @@ def window_open(code: str, days: Annotated[int | None, typer.Option(min=1)] = No
             round_ = await municipalities.open_window(uow, town, core.now(), days)
             await uow.commit()
             out.print(
-                f"{town.code}: window {round_.number} open until "
-                f"{round_.closes_at:%Y-%m-%d %H:%M} UTC."
+                say(
+                    t(
+                        "{town}: application window {number} open until {until}.",
+                        town=town.code,
+                        number=str(round_.number),
+                        until=Moment(round_.closes_at),
+                    )
+                ),
+                markup=False,
             )
 
     run_with_core(work)
@@ -217,7 +400,16 @@ def window_close(code: str) -> None:
             town = await municipalities.require(uow, code)
             round_ = await municipalities.close_window(uow, town, core.now())
             await uow.commit()
-            out.print(f"{town.code}: window {round_.number} closed.")
+            out.print(
+                say(
+                    t(
+                        "{town}: application window {number} closed.",
+                        town=town.code,
+                        number=str(round_.number),
+                    )
+                ),
+                markup=False,
+            )
 
     run_with_core(work)
 
@@ -235,8 +427,10 @@ def applications_import(code: str, file: Path) -> None:
             town = await municipalities.require(uow, code)
             if await municipalities.current_round(uow, town.id) is None:
                 fail(
-                    f"{town.code} has no application window yet: "
-                    f"run 'admin window open {town.code}'"
+                    t(
+                        "{town} has no application window yet: run 'admin window open {town}'.",
+                        town=town.code,
+                    )
                 )
             inputs = [
                 (
@@ -255,16 +449,34 @@ def applications_import(code: str, file: Path) -> None:
                 for row in rows
             ]
             with Progress(console=Console(stderr=True), transient=True) as progress:
-                task = progress.add_task("Importing", total=len(inputs))
+                task = progress.add_task(say(t("Importing")), total=len(inputs))
                 try:
                     await applications.import_applications(
                         uow, town, inputs, core.now(), progress=lambda: progress.advance(task)
                     )
                 except applications.ImportRowError as error:
                     line = rows[error.index].line
-                    fail(f"{file}:line {line}: {describe(error.cause)}; nothing was imported")
+                    fail(
+                        t(
+                            "{file}, line {line}: {problem} Nothing was imported. ({code})",
+                            file=str(file),
+                            line=str(line),
+                            problem=say(describe(error.cause)),
+                            code=error.cause.code,
+                        )
+                    )
             await uow.commit()
-            out.print(f"Imported {len(inputs)} application(s) into {town.code}.")
+            out.print(
+                say(
+                    tn(
+                        "Imported {count} application into {town}.",
+                        "Imported {count} applications into {town}.",
+                        len(inputs),
+                        town=town.code,
+                    )
+                ),
+                markup=False,
+            )
 
     run_with_core(work)
 
@@ -296,7 +508,17 @@ def applications_export(code: str, file: Path) -> None:
 
     rows = run_with_core(work)
     file.write_text(write_applications_csv(rows), encoding="utf-8")
-    out.print(f"Wrote {len(rows)} application(s) to {file}.")
+    out.print(
+        say(
+            tn(
+                "Wrote {count} application to {file}.",
+                "Wrote {count} applications to {file}.",
+                len(rows),
+                file=str(file),
+            )
+        ),
+        markup=False,
+    )
 
 
 # allocation --------------------------------------------------------------------------
@@ -319,20 +541,28 @@ def simulate(
         encoding="utf-8",
     )
     _summary(lines, cents)
-    out.print(f"Wrote {out_file}.")
+    out.print(say(t("Wrote {file}.", file=str(out_file))), markup=False)
 
 
 def _summary(lines: Sequence[AllocationLine], budget: int) -> None:
-    table = Table("list", "households", "amount €")
-    for key in ("1", "2", "excluded"):
+    table = Table(say(t("List")), say(t("Households")), say(t("Amount")))
+    labels = {"1": "1", "2": "2", "excluded": say(t("Excluded"))}
+    for key, label in labels.items():
         chosen = [line for line in lines if line.assignment.value == key]
-        table.add_row(key, str(len(chosen)), format_plain(sum(x.amount_cents for x in chosen)))
+        table.add_row(label, str(len(chosen)), money(sum(x.amount_cents for x in chosen)))
     total = sum(x.amount_cents for x in lines)
-    table.add_row("total", str(len(lines)), format_plain(total))
+    table.add_row(say(t("Total")), str(len(lines)), money(total))
     out.print(table)
     out.print(
-        f"Budget {format_plain(budget)} €, allocated {format_plain(total)} €, "
-        f"left {format_plain(budget - total)} €."
+        say(
+            t(
+                "Budget {budget}, allocated {allocated}, left {left}.",
+                budget=Money(budget),
+                allocated=Money(total),
+                left=Money(budget - total),
+            )
+        ),
+        markup=False,
     )
 
 
@@ -354,7 +584,15 @@ def allocate_cmd(
             encoding="utf-8",
         )
         _summary([item.line for item in result], cents)
-        out.print(f"Wrote {out_file}. Nothing was approved: run 'admin approve' for the determina.")
+        out.print(
+            say(
+                t(
+                    "Wrote {file}. Nothing was approved: run 'admin approve' for the determina.",
+                    file=str(out_file),
+                )
+            ),
+            markup=False,
+        )
 
     run_with_core(work)
 
@@ -371,7 +609,14 @@ def approve(code: str, budget: Annotated[str, typer.Option(help="Budget in euro"
             await uow.commit()
         _summary([item.line for item in result], cents)
         out.print(
-            f"{code.upper()}: tranche {record.tranche} approved. Run 'admin credit {code.upper()}'."
+            say(
+                t(
+                    "{town}: tranche {tranche} approved. Run 'admin credit {town}'.",
+                    town=code.upper(),
+                    tranche=str(record.tranche),
+                )
+            ),
+            markup=False,
         )
 
     run_with_core(work)
@@ -385,7 +630,7 @@ def credit(code: str) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             with Progress(console=Console(stderr=True), transient=True) as progress:
-                task = progress.add_task("Crediting", total=None)
+                task = progress.add_task(say(t("Crediting")), total=None)
 
                 def step(done: int, total: int) -> None:
                     progress.update(task, completed=done, total=total)
@@ -393,8 +638,16 @@ def credit(code: str) -> None:
                 result = await allocation.credit(uow, town, core.now(), progress=step)
             await uow.commit()
         out.print(
-            f"Tranche {result.tranche}: credited {format_plain(result.total_cents)} € to "
-            f"{result.citizens} household(s); notices queued."
+            say(
+                tn(
+                    "Tranche {tranche}: credited {amount} to {count} household; notice queued.",
+                    "Tranche {tranche}: credited {amount} to {count} households; notices queued.",
+                    result.citizens,
+                    tranche=str(result.tranche),
+                    amount=Money(result.total_cents),
+                )
+            ),
+            markup=False,
         )
 
     run_with_core(work)
@@ -413,7 +666,15 @@ def shops_list(
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             found = await uow.shops.search(town.id, approved_only=False)
-            table = Table("id", "name", "P.IVA", "category", "address", "status", "to reimburse €")
+            table = Table(
+                say(t("ID")),
+                say(t("Name")),
+                say(t("Partita IVA")),
+                say(t("Category")),
+                say(t("Address")),
+                say(t("Status")),
+                say(t("To reimburse")),
+            )
             for shop in found:
                 if status and shop.status != status:
                     continue
@@ -422,10 +683,10 @@ def shops_list(
                     str(shop.id),
                     shop.name,
                     shop.vat_number,
-                    shop.category,
+                    _category(shop.category),
                     f"{shop.address}, {shop.postcode} {shop.town}",
-                    shop.status,
-                    format_plain(owed),
+                    shop.status,  # as --status takes it: pending or approved
+                    money(owed),
                 )
             out.print(table)
 
@@ -441,7 +702,10 @@ def shops_approve(code: str, shop_id: int) -> None:
             town = await municipalities.require(uow, code)
             shop = await shops.approve_shop(uow, town.id, shop_id, core.now())
             await uow.commit()
-            out.print(f"Shop {shop.id} ({shop.name}) approved.")
+            out.print(
+                say(t("Shop {id} ({name}) approved.", id=str(shop.id), name=shop.name)),
+                markup=False,
+            )
 
     run_with_core(work)
 
@@ -455,7 +719,25 @@ def ledger_check(code: str) -> None:
             town = await municipalities.require(uow, code)
             check = await ledger.verify(uow, town.id)
         if not check.ok:
-            fail(f"ledger mismatch: {check.mismatches} total={check.total_cents}", code=1)
-        out.print(f"[green]Ledger balanced[/green]: {check.accounts} accounts, sum 0.")
+            fail(
+                t(
+                    "The ledger does not balance: sum {total}; accounts that differ "
+                    "(id, balance, sum of postings): {mismatches}",
+                    mismatches=str(check.mismatches),
+                    total=Money(check.total_cents),
+                ),
+                code=1,
+            )
+        out.print(
+            say(
+                tn(
+                    "Ledger balanced: {count} account, sum 0.",
+                    "Ledger balanced: {count} accounts, sum 0.",
+                    check.accounts,
+                )
+            ),
+            style="green",
+            markup=False,
+        )
 
     run_with_core(work)

@@ -1,7 +1,13 @@
-"""Helpers every CLI command shares: settings, error reporting, exit codes."""
+"""Helpers every CLI command shares: settings, the office's language, error reporting, exit codes.
+
+Every sentence the office reads is a gettext msgid (t()/tn()) rendered by `say()`.
+`--help` texts (docstrings, typer `help=`) stay in English: typer evaluates them at
+import, before any language is chosen.
+"""
 
 from __future__ import annotations
 
+import os
 from typing import NoReturn
 
 import typer
@@ -9,23 +15,51 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from buonispesa.settings import Settings, describe_errors, load_settings
+from core.domain.messages import Text, t
+from core.i18n import DEFAULT_LANGUAGE, render_text, supported
 
 err = Console(stderr=True)
 
 # Exit code for bad input (CSV, TOML, arguments): nothing was changed.
 EXIT_BAD_INPUT = 2
 
+# Read from the environment directly, not from Settings: a configuration error must be
+# reported in the office's language too.
+LANGUAGE_VARIABLE = "BUONISPESA_LANGUAGE"
+
+
+def office_language() -> str:
+    """BUONISPESA_LANGUAGE, else the locale (LC_ALL, LC_MESSAGES, LANG: it_IT.UTF-8 -> it,
+    en_GB.UTF-8 -> en), else Italian. An unsupported language means Italian."""
+    for name in (LANGUAGE_VARIABLE, "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return supported(value)
+    return DEFAULT_LANGUAGE
+
+
+def say(text: Text) -> str:
+    """A Text in the office's language."""
+    return render_text(text, office_language())
+
 
 def settings_or_exit() -> Settings:
     try:
         return load_settings()
     except ValidationError as error:
-        err.print("[red]Configuration error[/red]: fix these environment variables (or .env):")
+        err.print(
+            say(t("Configuration error: fix these environment variables (or .env):")),
+            style="red",
+            markup=False,
+        )
         for line in describe_errors(error):
-            err.print(f"  - {line}")
+            err.print(f"  - {line}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from error
 
 
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    err.print(f"[red]Error[/red]: {message}")
+def fail(message: Text | str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """Print an error and exit. A plain str is printed as it is (commands not yet translated:
+    card, chat, serve)."""
+    problem = say(message) if isinstance(message, Text) else message
+    err.print(say(t("Error: {problem}", problem=problem)), style="red", markup=False)
     raise typer.Exit(code)

@@ -9,9 +9,10 @@ import typer
 from rich.console import Console
 
 from buonispesa.cli import app
-from buonispesa.cli.common import settings_or_exit
+from buonispesa.cli.common import say, settings_or_exit
 from buonispesa.demo import DEMO_CITIZENS, DEMO_CODE, DEMO_NAME, DEMO_SHOPS, seed_demo
 from buonispesa.runtime import core_from_settings
+from core.domain.messages import t
 
 
 @app.command()
@@ -38,14 +39,32 @@ def demo(
     outcome = asyncio.run(_run())
     if outcome == "seeded":
         console.print(
-            f"[green]Demo town {DEMO_NAME} ({DEMO_CODE}) seeded[/green]: "
-            f"{len(DEMO_SHOPS)} shops, {len(DEMO_CITIZENS)} citizens with balances, window open."
+            say(
+                t(
+                    "Demo town {name} ({code}) seeded: {shops} shops, {citizens} citizens with "
+                    "balances, application window open.",
+                    name=DEMO_NAME,
+                    code=DEMO_CODE,
+                    shops=len(DEMO_SHOPS),
+                    citizens=len(DEMO_CITIZENS),
+                )
+            ),
+            style="green",
+            markup=False,
         )
-        console.print(
-            f"Try: buonispesa chat --phone {DEMO_CITIZENS[0].phone}   (a citizen)\n"
-            f"     buonispesa chat --as shop --phone {DEMO_SHOPS[0][6]}   (a shop)"
-        )
+        console.print(say(t("Try:")), markup=False)
+        # The commands themselves are not translated; what they stand for is.
+        for command, who in (
+            (f"buonispesa chat --phone {DEMO_CITIZENS[0].phone}", t("(a citizen)")),
+            (f"buonispesa chat --as shop --phone {DEMO_SHOPS[0][6]}", t("(a shop)")),
+        ):
+            console.print(f"  {command}   {say(who)}", markup=False)
     elif outcome == "exists":
-        console.print(f"Demo town {DEMO_CODE} already exists; nothing changed.")
+        console.print(
+            say(t("Demo town {code} already exists; nothing changed.", code=DEMO_CODE)),
+            markup=False,
+        )
     else:
-        console.print("The database already has municipalities; demo not seeded.")
+        console.print(
+            say(t("The database already has municipalities; demo not seeded.")), markup=False
+        )

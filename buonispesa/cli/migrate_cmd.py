@@ -7,8 +7,9 @@ import asyncio
 from rich.console import Console
 
 from buonispesa.cli import app
-from buonispesa.cli.common import settings_or_exit
+from buonispesa.cli.common import say, settings_or_exit
 from buonispesa.runtime import core_from_settings
+from core.domain.messages import t
 
 
 @app.command()
@@ -22,7 +23,9 @@ def migrate() -> None:
 
     asyncio.run(_run())
     Console(stderr=True).print(
-        f"[green]Database is up to date[/green] ({_safe(settings.database_url)})"
+        say(t("The database is up to date ({url}).", url=_safe(settings.database_url))),
+        style="green",
+        markup=False,
     )
 
 

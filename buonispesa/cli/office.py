@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import admin, out, run_with_core
-from buonispesa.cli.common import fail
+from buonispesa.cli.admin import admin, money, out, run_with_core
+from buonispesa.cli.common import fail, say
 from core.bootstrap import Core
-from core.domain.money import format_plain
+from core.domain.messages import Money, t, tn
 from core.domain.sepa import summarize
 from core.services import audit, municipalities, privacy, reimbursement, reports
 
@@ -44,7 +44,12 @@ def reimburse(
     try:
         wanted = date.fromisoformat(execution_date) if execution_date else None
     except ValueError:
-        fail(f"--execution-date: '{execution_date}' is not a date like 2026-04-30")
+        fail(
+            t(
+                "--execution-date: {value} is not a date like 2026-04-30.",
+                value=repr(execution_date),
+            )
+        )
 
     async def work(core: Core) -> tuple[str, int, int]:
         async with core.uow() as uow:
@@ -61,8 +66,19 @@ def reimburse(
 
     message_id, count, cents = run_with_core(work)
     out.print(
-        f"Wrote {out_file}: {count} transfer(s), {format_plain(cents)} €, message {message_id}. "
-        "Upload it to the municipality's bank."
+        say(
+            tn(
+                "Wrote {file}: {count} transfer, {amount}, message {message}. "
+                "Upload it to the municipality's bank.",
+                "Wrote {file}: {count} transfers, {amount}, message {message}. "
+                "Upload it to the municipality's bank.",
+                count,
+                file=str(out_file),
+                amount=Money(cents),
+                message=message_id,
+            )
+        ),
+        markup=False,
     )
 
 
@@ -75,7 +91,7 @@ def report(
 ) -> None:
     """The transparency report: aggregates only, nothing that identifies a beneficiary."""
     if fmt not in ("markdown", "csv"):
-        fail(f"--format: '{fmt}' is not markdown or csv")
+        fail(t("--format: {value} is not markdown or csv.", value=repr(fmt)))
 
     async def work(core: Core) -> str:
         async with core.uow() as uow:
@@ -88,7 +104,7 @@ def report(
         typer.echo(text)
     else:
         out_file.write_text(text, encoding="utf-8")
-        out.print(f"Wrote {out_file}.")
+        out.print(say(t("Wrote {file}.", file=str(out_file))), markup=False)
 
 
 @audit_app.command("sample")
@@ -108,8 +124,18 @@ def audit_sample(
 
     protocols = run_with_core(work)
     for protocol in protocols:
-        typer.echo(protocol)
-    out.print(f"{len(protocols)} application(s) drawn with seed {seed}; the draw is recorded.")
+        typer.echo(protocol)  # machine output: one protocol a line, as it is
+    out.print(
+        say(
+            tn(
+                "{count} application drawn with seed {seed}; the draw is recorded.",
+                "{count} applications drawn with seed {seed}; the draw is recorded.",
+                len(protocols),
+                seed=str(seed),
+            )
+        ),
+        markup=False,
+    )
 
 
 @audit_app.command("revoke")
@@ -124,13 +150,15 @@ def audit_revoke(code: str, protocol: str) -> None:
         return revocation
 
     result = run_with_core(work)
-    table = Table("returned to the fund €", "to recover €", "payments cancelled")
+    table = Table(
+        say(t("Returned to the fund")), say(t("To recover")), say(t("Payments cancelled"))
+    )
     table.add_row(
-        format_plain(result.returned_cents),
-        format_plain(result.to_recover_cents),
+        money(result.returned_cents),
+        money(result.to_recover_cents),
         str(result.cancelled_charges),
     )
-    out.print(f"{protocol}: revoked.")
+    out.print(say(t("{protocol}: revoked.", protocol=protocol)), markup=False)
     out.print(table)
 
 
@@ -149,7 +177,7 @@ def privacy_export(
 
     data = run_with_core(work)
     out_file.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    out.print(f"Wrote {out_file}.")
+    out.print(say(t("Wrote {file}.", file=str(out_file))), markup=False)
 
 
 @privacy_app.command("erase")
@@ -160,7 +188,7 @@ def privacy_erase(
 ) -> None:
     """Pseudonymise one person; the ledger keeps the amounts (public spending records)."""
     if not yes:
-        fail("erasure cannot be undone: repeat with --yes")
+        fail(t("The erasure cannot be undone: repeat the command with --yes."))
 
     async def work(core: Core) -> privacy.Erasure:
         async with core.uow() as uow:
@@ -170,7 +198,18 @@ def privacy_erase(
         return erasure
 
     result = run_with_core(work)
-    out.print(
-        f"Erased: now {result.pseudonym}; {result.conversations_deleted} conversation(s) deleted, "
-        f"{result.messages_blanked} message(s) blanked."
+    # Two counts, two plurals: each clause is a sentence of its own for the translator.
+    # (Rendered first: Babel does not extract a t() nested in another t()'s arguments.)
+    conversations = tn(
+        "{count} conversation deleted",
+        "{count} conversations deleted",
+        result.conversations_deleted,
     )
+    messages = tn("{count} message blanked", "{count} messages blanked", result.messages_blanked)
+    erased = t(
+        "Erased: now {pseudonym}; {conversations}, {messages}.",
+        pseudonym=result.pseudonym,
+        conversations=say(conversations),
+        messages=say(messages),
+    )
+    out.print(say(erased), markup=False)

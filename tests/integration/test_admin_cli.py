@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from buonispesa.cli import _register, app
+from buonispesa.cli.common import office_language
 from tests.factories import make_cf
 
 _register()
@@ -19,6 +21,13 @@ HEADER = (
     "codice_fiscale,phone,household_size,has_work_income,has_pension,liquidity_eur,"
     "public_support_monthly_eur,rent_monthly_eur,submitted_at\n"
 )
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The office's command line in English, whatever the machine's locale: the assertions
+    below read English sentences."""
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
 
 
 @pytest.fixture
@@ -111,7 +120,7 @@ def test_import_allocate_approve_credit(tmp_path: Path, database: str) -> None:
     ]
     assert invoke("admin", "approve", "BEL", "--budget", "350")[0] == 0
     code, output = invoke("admin", "credit", "BEL")
-    assert code == 0 and "credited 350.00" in output
+    assert code == 0 and "credited €350.00" in output
     code, output = invoke("admin", "ledger", "check", "BEL")
     assert code == 0 and "balanced" in output
 
@@ -140,3 +149,56 @@ def test_demo_is_idempotent(database: str) -> None:
     assert code == 0 and "already exists" in output
     code, output = invoke("admin", "ledger", "check", "BEL")
     assert code == 0, output
+
+
+def flat(output: str) -> str:
+    """The output with rich's line wrapping undone."""
+    return " ".join(output.split())
+
+
+def test_the_office_reads_italian(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "it")
+    code, output = invoke("admin", "municipality", "add", "BEL", "Belforte")
+    assert code == 0 and "Comune BEL (Belforte) aggiunto." in flat(output)
+    code, output = invoke("admin", "window", "open", "BEL", "--days", "4")
+    assert code == 0, output
+    # Four days from now, Rome time, written the Italian way.
+    assert re.search(r"BEL: bando 1 aperto fino al \d\d/\d\d/\d\d, \d\d:\d\d\.", flat(output))
+
+
+def test_a_refusal_is_a_translated_sentence_with_its_code(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "it")
+    assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
+    assert invoke("admin", "window", "open", "BEL")[0] == 0
+    code, output = invoke("admin", "approve", "BEL", "--budget", "350")
+    assert code == 2
+    assert (
+        "Errore: Il bando è ancora aperto: chiudilo prima con 'admin window close'. "
+        "(window.still_open)"
+    ) in flat(output)
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
+    code, output = invoke("admin", "approve", "BEL", "--budget", "350")
+    assert code == 2 and "Error: The application window is still open" in flat(output)
+
+
+@pytest.mark.parametrize(
+    ("environment", "language"),
+    [
+        ({"BUONISPESA_LANGUAGE": "en", "LANG": "it_IT.UTF-8"}, "en"),
+        ({"LANG": "en_GB.UTF-8"}, "en"),
+        ({"LC_ALL": "it_IT.UTF-8", "LANG": "en_US.UTF-8"}, "it"),
+        ({"LANG": "de_DE.UTF-8"}, "it"),
+        ({"LANG": "C.UTF-8"}, "it"),
+        ({}, "it"),
+    ],
+)
+def test_the_office_language_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], language: str
+) -> None:
+    for name in ("BUONISPESA_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert office_language() == language

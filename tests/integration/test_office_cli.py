@@ -17,6 +17,12 @@ from tests.integration.test_admin_cli import invoke
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
 
 
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The office's command line in English: the assertions below read English output."""
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
+
+
 @pytest.fixture
 def town_with_a_payment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A town (TST) with three credited citizens, one shop, and one 12,50 € payment."""
