@@ -11,7 +11,7 @@ from stdnum.it import codicefiscale
 from core.bootstrap import Core
 from core.domain.messages import reply_from_json
 from core.domain.shops import ShopCategory
-from core.services import allocation, municipalities
+from core.services import allocation, charges, ledger, municipalities
 from core.services.applications import ApplicationInput, submit_application
 from core.services.shops import ShopInput, approve_shop, register_shop
 from core.storage import models as m
@@ -118,3 +118,42 @@ async def last_code_for(core: Core, phone: str, charge_id: int) -> str:
             if isinstance(code, str):
                 return code
     raise AssertionError(f"no code sent to {phone} for charge {charge_id}")
+
+
+async def request(core: Core, town_shop: int, who: str, cents: int) -> charges.ChargeRequested:
+    async with core.uow() as uow:
+        requested = await charges.request_charge(
+            uow,
+            shop_id=town_shop,
+            citizen_reference=who,
+            amount_cents=cents,
+            requested_by="test",
+            now=core.now(),
+        )
+        await uow.commit()
+        return requested
+
+
+async def confirm(core: Core, shop_id: int, charge_id: int, code: str) -> charges.ConfirmResult:
+    async with core.uow() as uow:
+        result = await charges.confirm_charge(
+            uow, charge_id=charge_id, shop_id=shop_id, typed_code=code, now=core.now()
+        )
+        await uow.commit()
+        return result
+
+
+async def pay(core: Core, town: Town, cents: int, citizen: int = 0) -> int:
+    """A confirmed payment of `cents` by citizen number `citizen` at the town's shop."""
+    requested = await request(core, town.shop_id, town.citizen_cfs[citizen], cents)
+    code = await last_code_for(core, town.citizen_phones[citizen], requested.charge_id)
+    result = await confirm(core, town.shop_id, requested.charge_id, code)
+    assert result.outcome is charges.ConfirmOutcome.CONFIRMED, result
+    return requested.charge_id
+
+
+async def assert_ledger_ok(core: Core, municipality_id: int) -> None:
+    """Every balance equals its postings and all balances sum to zero."""
+    async with core.uow() as uow:
+        check = await ledger.verify(uow, municipality_id)
+    assert check.ok, check

@@ -12,12 +12,14 @@ from stdnum import iban as stdnum_iban
 
 from core.bootstrap import Core
 from core.domain.shops import ShopCategory
-from core.services import allocation, charges, ledger, municipalities
+from core.services import allocation, municipalities
 from core.services.applications import ApplicationInput, submit_application
 from core.services.charges import ConfirmOutcome
 from core.services.shops import ShopInput, approve_shop, register_shop
 from tests.conftest import FakeClock
-from tests.factories import last_code_for, make_cf, make_partita_iva
+from tests.factories import assert_ledger_ok as assert_ledger_ok
+from tests.factories import confirm as confirm_with_code
+from tests.factories import last_code_for, make_cf, make_partita_iva, request
 
 TOWN_IBAN = "IT60X0542811101000000123456"
 
@@ -138,28 +140,13 @@ async def approve_and_credit(office: Office, budget_cents: int) -> None:
 
 async def ask(office: Office, shop_id: int, who: str, cents: int) -> int:
     """A shop asks a citizen (codice fiscale or phone) for a payment: the pending charge id."""
-    async with office.core.uow() as uow:
-        requested = await charges.request_charge(
-            uow,
-            shop_id=shop_id,
-            citizen_reference=who,
-            amount_cents=cents,
-            requested_by="test cashier",
-            now=office.clock(),
-        )
-        await uow.commit()
-        return requested.charge_id
+    return (await request(office.core, shop_id, who, cents)).charge_id
 
 
 async def confirm(office: Office, shop_id: int, charge_id: int, phone: str) -> ConfirmOutcome:
     """The cashier types the code the citizen received by SMS."""
     code = await last_code_for(office.core, phone, charge_id)
-    async with office.core.uow() as uow:
-        result = await charges.confirm_charge(
-            uow, charge_id=charge_id, shop_id=shop_id, typed_code=code, now=office.clock()
-        )
-        await uow.commit()
-        return result.outcome
+    return (await confirm_with_code(office.core, shop_id, charge_id, code)).outcome
 
 
 async def pay(office: Office, shop_id: int, data: ApplicationInput, cents: int) -> int:
@@ -168,9 +155,3 @@ async def pay(office: Office, shop_id: int, data: ApplicationInput, cents: int) 
     charge_id = await ask(office, shop_id, data.codice_fiscale, cents)
     assert await confirm(office, shop_id, charge_id, data.phone) is ConfirmOutcome.CONFIRMED
     return charge_id
-
-
-async def assert_ledger_ok(core: Core, municipality_id: int) -> None:
-    async with core.uow() as uow:
-        check = await ledger.verify(uow, municipality_id)
-    assert check.ok, check

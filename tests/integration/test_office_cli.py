@@ -10,8 +10,7 @@ from xml.etree import ElementTree
 import pytest
 
 from core.bootstrap import open_core
-from core.services import charges
-from tests.factories import last_code_for, make_cf, make_town
+from tests.factories import make_cf, make_town, pay
 from tests.integration.test_admin_cli import invoke
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
@@ -32,26 +31,7 @@ def town_with_a_payment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     async def build() -> None:
         core = await open_core(url)
         town = await make_town(core, citizens=3)
-        async with core.uow() as uow:
-            requested = await charges.request_charge(
-                uow,
-                shop_id=town.shop_id,
-                citizen_reference=town.citizen_cfs[0],
-                amount_cents=12_50,
-                requested_by="test",
-                now=core.now(),
-            )
-            await uow.commit()
-        code = await last_code_for(core, town.citizen_phones[0], requested.charge_id)
-        async with core.uow() as uow:
-            await charges.confirm_charge(
-                uow,
-                charge_id=requested.charge_id,
-                shop_id=town.shop_id,
-                typed_code=code,
-                now=core.now(),
-            )
-            await uow.commit()
+        await pay(core, town, 12_50)
         await core.close()
 
     asyncio.run(build())

@@ -15,11 +15,10 @@ from buonispesa.metrics import Metrics
 from buonispesa.outbox_worker import OutboxWorker, WorkerConfig
 from core.bootstrap import Core
 from core.domain.messages import Reply, t
-from core.services import charges
 from core.services.outbox import enqueue
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.factories import make_town, outbox_to
+from tests.factories import make_town, outbox_to, request
 
 UNDELIVERED_MSGID = (
     "The code for the payment of {amount} could not be delivered. Ask the citizen to "
@@ -210,16 +209,7 @@ async def test_stop_finishes_the_batch_in_hand(core: Core) -> None:
 async def code_request(core: Core) -> tuple[int, str, str]:
     """A pending charge whose code waits in the outbox: (charge id, citizen phone, shop phone)."""
     town = await make_town(core, citizens=1)
-    async with core.uow() as uow:
-        requested = await charges.request_charge(
-            uow,
-            shop_id=town.shop_id,
-            citizen_reference=town.citizen_cfs[0],
-            amount_cents=12_50,
-            requested_by="test",
-            now=core.now(),
-        )
-        await uow.commit()
+    requested = await request(core, town.shop_id, town.citizen_cfs[0], 12_50)
     async with core.uow() as uow:
         await uow.session.execute(
             update(m.OutboxMessage).where(m.OutboxMessage.charge_id.is_(None)).values(status="sent")

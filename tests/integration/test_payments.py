@@ -14,41 +14,19 @@ from core.services import charges, ledger
 from core.services.charges import ConfirmOutcome
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.factories import last_code_for, make_town, outbox_to
-
-
-async def request(core: Core, town_shop: int, who: str, cents: int) -> charges.ChargeRequested:
-    async with core.uow() as uow:
-        requested = await charges.request_charge(
-            uow,
-            shop_id=town_shop,
-            citizen_reference=who,
-            amount_cents=cents,
-            requested_by="test",
-            now=core.now(),
-        )
-        await uow.commit()
-        return requested
-
-
-async def confirm(core: Core, shop_id: int, charge_id: int, code: str) -> charges.ConfirmResult:
-    async with core.uow() as uow:
-        result = await charges.confirm_charge(
-            uow, charge_id=charge_id, shop_id=shop_id, typed_code=code, now=core.now()
-        )
-        await uow.commit()
-        return result
+from tests.factories import (
+    assert_ledger_ok,
+    confirm,
+    last_code_for,
+    make_town,
+    outbox_to,
+    request,
+)
 
 
 async def balance(core: Core, municipality_id: int, citizen_id: int) -> int:
     async with core.uow() as uow:
         return await ledger.citizen_balance(uow, municipality_id, citizen_id)
-
-
-async def assert_ledger_ok(core: Core, municipality_id: int) -> None:
-    async with core.uow() as uow:
-        check = await ledger.verify(uow, municipality_id)
-    assert check.ok, check
 
 
 async def test_code_confirms_payment_and_citizen_gets_receipt(core: Core) -> None:
