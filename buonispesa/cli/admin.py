@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -15,9 +14,9 @@ from rich.table import Table
 
 from buonispesa.cli import app
 from buonispesa.cli.common import EXIT_BAD_INPUT, fail, office_language, say, settings_or_exit
+from buonispesa.cli.refusals import describe, refusal
 from buonispesa.runtime import core_from_settings
 from core.bootstrap import Core
-from core.dialogue.errors import GENERIC, error_text
 from core.dialogue.menus import CATEGORY_LABELS
 from core.domain.allocation import AllocationLine, allocate
 from core.domain.application_csv import (
@@ -28,7 +27,7 @@ from core.domain.application_csv import (
     write_applications_csv,
 )
 from core.domain.errors import DomainError, InvalidAmount, PolicyError
-from core.domain.messages import Day, Moment, Money, Text, t, tn
+from core.domain.messages import Moment, Money, t, tn
 from core.domain.money import parse_euro
 from core.domain.policy import Policy, default_policy, load_policy
 from core.domain.shops import ShopCategory
@@ -78,143 +77,6 @@ def run_with_core(work: Callable[[Core], Awaitable[T]]) -> T:
         return asyncio.run(_run())
     except DomainError as error:
         fail(refusal(error))
-
-
-def _moment(value: object) -> Moment | str:
-    try:
-        return Moment(datetime.fromisoformat(str(value)))
-    except ValueError:
-        return str(value)
-
-
-def _day(value: object) -> Day | str:
-    try:
-        return Day(date.fromisoformat(str(value)))
-    except ValueError:
-        return str(value)
-
-
-def _cents(value: object) -> Money:
-    return Money(int(str(value)))
-
-
-# Refusals only the office meets, or whose sentence for citizens and cashiers would mislead
-# the office ("Send STATO…"). Every other code reuses the dialogue's sentence.
-_OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
-    "municipality.not_found": lambda p: t(
-        "There is no municipality with code {code}: see 'admin municipality list'.",
-        code=str(p["code"]),
-    ),
-    "municipality.exists": lambda p: t(
-        "A municipality with code {code} already exists.", code=str(p["code"])
-    ),
-    "municipality.bad_code": lambda p: t(
-        "The code {code} is not valid: use 2 to 16 letters or digits, e.g. BEL.",
-        code=str(p["code"]),
-    ),
-    "window.already_open": lambda p: t(
-        "The application window is already open until {until}.", until=_moment(p["closes_at"])
-    ),
-    "window.bad_days": lambda p: t("The application window lasts at least one day."),
-    "window.not_open": lambda p: t("The application window is not open."),
-    "window.still_open": lambda p: t(
-        "The application window is still open: close it first with 'admin window close'."
-    ),
-    "round.none": lambda p: t(
-        "This municipality has no application window yet: open one with 'admin window open'."
-    ),
-    "allocation.none": lambda p: t(
-        "There is no approved allocation to credit: run 'admin approve' first."
-    ),
-    "allocation.not_yet_credited": lambda p: t(
-        "Tranche {tranche} is approved but not credited yet: run 'admin credit' first.",
-        tranche=str(p["tranche"]),
-    ),
-    "allocation.already_credited": lambda p: t(
-        "Tranche {tranche} has already been credited.", tranche=str(p["tranche"])
-    ),
-    "application.not_found": lambda p: t(
-        "There is no application with protocol {protocol}.", protocol=str(p["protocol"])
-    ),
-    "application.already_applied": lambda p: t(
-        "{cf} has already applied in this round.", cf=str(p["codice_fiscale"])
-    ),
-    "application.already_revoked": lambda p: t(
-        "Application {protocol} has already been revoked.", protocol=str(p["protocol"])
-    ),
-    "application.revocation_retry": lambda p: t(
-        "The balance changed while revoking {protocol}; nothing was changed. "
-        "Run the command again.",
-        protocol=str(p["protocol"]),
-    ),
-    "citizen.not_found": lambda p: t("Nobody with this codice fiscale in this municipality."),
-    "shop.not_found": lambda p: t(
-        "There is no shop {id} in this municipality: see 'admin shops list'.",
-        id=str(p["shop_id"]),
-    ),
-    "reimbursement.no_iban": lambda p: t(
-        "{town} has no IBAN: the bank file needs the account the transfers are paid from.",
-        town=str(p["municipality"]),
-    ),
-    "reimbursement.nothing_due": lambda p: t(
-        "No shop is owed anything: there is nothing to reimburse."
-    ),
-    "reimbursement.execution_date_past": lambda p: t(
-        "The execution date {day} is in the past.", day=_day(p["execution_date"])
-    ),
-    "reimbursement.balances_changed": lambda p: t(
-        "A shop's balance changed while settling (a refund?); nothing was paid. "
-        "Run the command again."
-    ),
-    "audit.bad_request": lambda p: t(
-        "The sample needs a percentage above 0 and at most 100, and a whole number as seed."
-    ),
-    "privacy.balance_not_zero": lambda p: t(
-        "This person still has {balance} on the card: it must be spent, or revoked with "
-        "'admin audit revoke', before the erasure.",
-        balance=_cents(p["balance_cents"]),
-    ),
-    "privacy.charge_pending": lambda p: tn(
-        "{count} payment code sent to this person is still valid: try again once it has expired.",
-        "{count} payment codes sent to this person are still valid: try again once they have "
-        "expired.",
-        int(str(p["charges"])),
-    ),
-    "privacy.credit_pending": lambda p: t(
-        "Application {protocol} has an approved amount not credited yet: run 'admin credit' first.",
-        protocol=str(p["protocol"]),
-    ),
-    "privacy.recovery_pending": lambda p: t(
-        "{amount} must still be recovered from this person (application {protocol}): the data "
-        "is needed until then.",
-        amount=_cents(p["cents"]),
-        protocol=str(p["protocol"]),
-    ),
-    "privacy.application_in_progress": lambda p: t(
-        "Application {protocol} is in the current round and not allocated yet: erase after "
-        "the allocation.",
-        protocol=str(p["protocol"]),
-    ),
-}
-
-
-def describe(error: DomainError) -> Text:
-    """An office-readable sentence for a domain error code."""
-    if isinstance(error, PolicyError):
-        return t("The policy is not valid: {key}: {problem}", key=error.key, problem=error.problem)
-    office = _OFFICE_SENTENCES.get(error.code)
-    if office is not None:
-        try:
-            return office(error.params)
-        except (KeyError, ValueError):
-            pass  # a parameter the sentence needs is missing: say less, below
-    said = error_text(error)
-    return said if said != GENERIC else t("The operation was refused.")
-
-
-def refusal(error: DomainError) -> Text:
-    """The sentence, then the stable code the office can quote (and search the docs for)."""
-    return t("{problem} ({code})", problem=say(describe(error)), code=error.code)
 
 
 def budget_cents(text: str) -> int:
