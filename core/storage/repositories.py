@@ -276,19 +276,6 @@ class LedgerRepository(_Repository):
         )
         return int(value or 0)
 
-    async def postings_of(self, account_id: int, limit: int) -> Sequence[m.Posting]:
-        return (
-            await self.session.scalars(
-                select(m.Posting)
-                .where(
-                    (m.Posting.from_account_id == account_id)
-                    | (m.Posting.to_account_id == account_id)
-                )
-                .order_by(m.Posting.id.desc())
-                .limit(limit)
-            )
-        ).all()
-
     async def derived_balances(self, municipality_id: int) -> dict[int, int]:
         """Balances recomputed from postings alone (received minus given)."""
         received = await self.session.execute(
@@ -455,14 +442,6 @@ class OutboxRepository(_Repository):
         if lock:
             query = query.with_for_update(skip_locked=True)
         return (await self.session.scalars(query)).all()
-
-    async def backlog(self) -> int:
-        value = await self.session.scalar(
-            select(func.count())
-            .select_from(m.OutboxMessage)
-            .where(m.OutboxMessage.status == "pending")
-        )
-        return int(value or 0)
 
     async def for_address(self, channel: str, address: str) -> Sequence[m.OutboxMessage]:
         return (

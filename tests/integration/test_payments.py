@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from core.bootstrap import Core
 from core.domain.errors import InsufficientFunds, NotAllowed, NotFound
+from core.domain.ledger import PostingKind
 from core.domain.messages import reply_from_json
 from core.services import charges, ledger
 from core.services.charges import ConfirmOutcome
@@ -217,3 +218,33 @@ async def test_unit_of_work_rolls_back_unless_committed(core: Core) -> None:
         )
     async with core.uow() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(m.Charge)) == 0
+
+
+async def test_posting_refuses_overdraft_and_empty_amounts(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    async with core.uow() as uow:
+        with pytest.raises(InsufficientFunds):
+            await ledger.post(
+                uow,
+                municipality_id=town.municipality_id,
+                kind=PostingKind.PAYMENT,
+                from_owner=town.citizen_ids[0],
+                to_owner=town.shop_id,
+                amount_cents=150_01,
+                now=core.now(),
+            )
+        with pytest.raises(ValueError):
+            await ledger.post(
+                uow,
+                municipality_id=town.municipality_id,
+                kind=PostingKind.PAYMENT,
+                from_owner=town.citizen_ids[0],
+                to_owner=town.shop_id,
+                amount_cents=0,
+                now=core.now(),
+            )
+    async with core.uow() as uow:
+        assert (
+            await ledger.citizen_balance(uow, town.municipality_id, town.citizen_ids[0]) == 150_00
+        )
+    await assert_ledger_ok(core, town.municipality_id)

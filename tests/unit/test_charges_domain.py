@@ -6,8 +6,7 @@ import pytest
 
 from core.domain import otp
 from core.domain.charges import ChargeStatus, ChargeView, CodeCheck, can_refund, check_code
-from core.domain.errors import InsufficientFunds
-from core.domain.ledger import AccountKind, PostingKind, Transfer, balance_of, check_transfer
+from core.domain.ledger import ALLOWED_FLOWS, AccountKind, PostingKind, may_go_negative
 
 NOW = datetime(2026, 4, 6, 10, 0, tzinfo=UTC)
 
@@ -57,13 +56,12 @@ def test_refund_only_on_the_same_day_in_rome() -> None:
     assert not can_refund(ChargeStatus.REFUNDED, late_evening, late_evening, "Europe/Rome")
 
 
-def test_ledger_rules() -> None:
-    payment = Transfer(PostingKind.PAYMENT, AccountKind.CITIZEN, AccountKind.SHOP, 500)
-    check_transfer(payment, 500)
-    with pytest.raises(InsufficientFunds):
-        check_transfer(payment, 499)
-    check_transfer(Transfer(PostingKind.ALLOCATION, AccountKind.FUND, AccountKind.CITIZEN, 500), 0)
-    with pytest.raises(ValueError):
-        check_transfer(Transfer(PostingKind.PAYMENT, AccountKind.FUND, AccountKind.SHOP, 5), 10)
-    postings = [(1, 2, 1000), (2, 3, 300), (3, 2, 100)]
-    assert [balance_of(a, postings) for a in (1, 2, 3)] == [-1000, 800, 200]
+def test_only_the_fund_may_be_overdrawn_and_each_posting_kind_has_one_flow() -> None:
+    assert may_go_negative(AccountKind.FUND)
+    assert not any(
+        may_go_negative(kind)
+        for kind in (AccountKind.CITIZEN, AccountKind.SHOP, AccountKind.SETTLED)
+    )
+    assert set(ALLOWED_FLOWS) == set(PostingKind)
+    assert ALLOWED_FLOWS[PostingKind.PAYMENT] == (AccountKind.CITIZEN, AccountKind.SHOP)
+    assert ALLOWED_FLOWS[PostingKind.REIMBURSEMENT] == (AccountKind.SHOP, AccountKind.SETTLED)
