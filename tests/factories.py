@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import func, select
 from stdnum import luhn
 from stdnum.it import codicefiscale
 
@@ -157,3 +158,12 @@ async def assert_ledger_ok(core: Core, municipality_id: int) -> None:
     async with core.uow() as uow:
         check = await ledger.verify(uow, municipality_id)
     assert check.ok, check
+
+
+async def row_counts(core: Core, **tables: type[m.Base]) -> dict[str, int]:
+    """How many rows each named table holds (to show that a refused request wrote nothing)."""
+    async with core.uow() as uow:
+        return {
+            name: int(await uow.session.scalar(select(func.count()).select_from(model)) or 0)
+            for name, model in tables.items()
+        }

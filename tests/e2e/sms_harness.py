@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from buonispesa import delivery
@@ -28,6 +27,7 @@ from core.dialogue import gsm7
 from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.e2e.fake_twilio import FakeTwilio, Recorded
+from tests.factories import row_counts
 
 FAST_WORKER = WorkerConfig(
     poll_seconds=0.05,
@@ -121,18 +121,13 @@ class SmsServer:
         await asyncio.sleep(seconds)
 
     async def counts(self) -> dict[str, int]:
-        async with self.core.uow() as uow:
-            result = {}
-            for name, model in (
-                ("inbound", m.InboundMessage),
-                ("outbox", m.OutboxMessage),
-                ("conversations", m.Conversation),
-                ("charges", m.Charge),
-            ):
-                result[name] = int(
-                    await uow.session.scalar(select(func.count()).select_from(model)) or 0
-                )
-            return result
+        return await row_counts(
+            self.core,
+            inbound=m.InboundMessage,
+            outbox=m.OutboxMessage,
+            conversations=m.Conversation,
+            charges=m.Charge,
+        )
 
     async def outbox_rows(self, address: str) -> list[m.OutboxMessage]:
         async with self.core.uow() as uow:

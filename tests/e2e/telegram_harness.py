@@ -31,6 +31,7 @@ from core.bootstrap import Core
 from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.e2e.fake_telegram import TOKEN, FakeTelegram, FakeUser
+from tests.factories import row_counts
 
 SECRET = "e2e-webhook_secret-0123456789"
 FAST_WORKER = WorkerConfig(
@@ -103,17 +104,12 @@ class TelegramServer:
         return user.messages()[before:]
 
     async def counts(self) -> dict[str, int]:
-        async with self.core.uow() as uow:
-            result = {}
-            for name, model in (
-                ("inbound", m.InboundMessage),
-                ("outbox", m.OutboxMessage),
-                ("conversations", m.Conversation),
-            ):
-                result[name] = int(
-                    await uow.session.scalar(select(func.count()).select_from(model)) or 0
-                )
-            return result
+        return await row_counts(
+            self.core,
+            inbound=m.InboundMessage,
+            outbox=m.OutboxMessage,
+            conversations=m.Conversation,
+        )
 
 
 def free_socket() -> socket.socket:
