@@ -79,6 +79,16 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         protocol=str(p["protocol"]),
     ),
     "citizen.not_found": lambda p: t("Nobody with this codice fiscale in this municipality."),
+    "identity.refused": lambda p: t(
+        "The codice fiscale already has another phone, or the phone already belongs to "
+        "another citizen ({reason}): change a phone with 'admin citizen phone'.",
+        reason=str(p["reason"]),
+    ),
+    "identity.phone_of_another": lambda p: t(
+        "This phone number belongs to another citizen ({cf}): give that citizen another "
+        "number first.",
+        cf=str(p["codice_fiscale"]),
+    ),
     "shop.not_found": lambda p: t(
         "There is no shop {id} in this municipality: see 'admin shops list'.",
         id=str(p["shop_id"]),

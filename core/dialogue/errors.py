@@ -12,7 +12,16 @@ from datetime import datetime
 from core.domain.errors import DomainError
 from core.domain.messages import Moment, Text, t
 
+# The one answer to every identity refusal (a codice fiscale, a phone or a Telegram user
+# that belongs to someone else): the same words whatever the reason, so that it reveals
+# nothing, and the way out: the office.
+IDENTITY_REFUSED = t(
+    "We cannot do this from the chat. Please go to the social services office of your "
+    "municipality with an identity document."
+)
+
 _SENTENCES: dict[str, Text] = {
+    "identity.refused": IDENTITY_REFUSED,
     # Identifiers typed by people.
     "codice_fiscale.checksum": t(
         "This codice fiscale does not add up: its last letter (the check character) does not "

@@ -21,7 +21,7 @@ from core.domain.errors import NotAllowed, NotFound
 from core.domain.identity import normalize_codice_fiscale
 from core.domain.ledger import AccountKind
 from core.services import ledger
-from core.services.applications import new_card_code
+from core.services.identity import new_card_code
 from core.services.municipalities import current_round
 from core.storage import models as m
 from core.storage.uow import UnitOfWork

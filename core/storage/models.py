@@ -96,18 +96,49 @@ class Round(Base):
 
 
 class Citizen(Base):
+    """A codice fiscale within a municipality, bound to at most one proven phone number and
+    at most one Telegram user; each of those belongs to at most one citizen of the
+    municipality (docs/identity-and-consent.md). Only core.services.identity binds them."""
+
     __tablename__ = "citizens"
-    __table_args__ = (UniqueConstraint("municipality_id", "codice_fiscale"),)
+    __table_args__ = (
+        UniqueConstraint("municipality_id", "codice_fiscale"),
+        Index("uq_citizens_phone", "municipality_id", "phone", unique=True),
+        Index("uq_citizens_telegram", "municipality_id", "telegram_chat_id", unique=True),
+    )
     id: Mapped[int] = _id()
     municipality_id: Mapped[int] = _fk("municipalities.id")
     # After erasure this holds a pseudonym, never the real code.
     codice_fiscale: Mapped[str] = mapped_column(String(64))
+    # The proven phone (E.164), how it was proven (sms_code, telegram_contact, office), when.
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    phone_proven_by: Mapped[str | None] = mapped_column(String(16))
+    phone_proven_at: Mapped[datetime | None]
+    # The Telegram user: in a private chat the chat id is the user id.
     telegram_chat_id: Mapped[str | None] = mapped_column(String(32), index=True)
     language: Mapped[str] = mapped_column(String(8), default="it")
     card_code: Mapped[str] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime]
     erased_at: Mapped[datetime | None]
+
+
+class IdentityEvent(Base):
+    """Append-only (database triggers refuse UPDATE and DELETE): each binding of a phone or
+    a Telegram user, each refused takeover and each rebinding by the office, with who did
+    it and when. Phones appear masked (the last three digits): the log outlives erasure."""
+
+    __tablename__ = "identity_events"
+    __table_args__ = (Index("ix_identity_events_citizen", "citizen_id", "kind", "created_at"),)
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    citizen_id: Mapped[int] = _fk("citizens.id", index=False)
+    kind: Mapped[str] = mapped_column(String(32))
+    proof: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    phone: Mapped[str | None] = mapped_column(String(16))
+    previous_phone: Mapped[str | None] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
 
 
 class Application(Base):

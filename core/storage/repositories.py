@@ -478,3 +478,34 @@ class ConversationRepository(_Repository):
             .returning(m.InboundMessage.id)
         )
         return (await self.session.execute(statement)).scalar_one_or_none() is not None
+
+
+class IdentityEventRepository(_Repository):
+    """The identity log: rows are only ever added (the database refuses changes)."""
+
+    async def record(self, event: m.IdentityEvent) -> None:
+        self.session.add(event)
+        await self.session.flush()
+
+    async def count_since(self, citizen_id: int, kind: str, since: datetime) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(m.IdentityEvent)
+                .where(
+                    m.IdentityEvent.citizen_id == citizen_id,
+                    m.IdentityEvent.kind == kind,
+                    m.IdentityEvent.created_at >= since,
+                )
+            )
+            or 0
+        )
+
+    async def for_citizen(self, citizen_id: int) -> Sequence[m.IdentityEvent]:
+        return (
+            await self.session.scalars(
+                select(m.IdentityEvent)
+                .where(m.IdentityEvent.citizen_id == citizen_id)
+                .order_by(m.IdentityEvent.id)
+            )
+        ).all()

@@ -24,6 +24,7 @@ class UnitOfWork:
     charges: r.ChargeRepository
     outbox: r.OutboxRepository
     conversations: r.ConversationRepository
+    identity_events: r.IdentityEventRepository
 
     def __init__(
         self,
@@ -60,6 +61,7 @@ class UnitOfWork:
         self.charges = r.ChargeRepository(self.session)
         self.outbox = r.OutboxRepository(self.session)
         self.conversations = r.ConversationRepository(self.session)
+        self.identity_events = r.IdentityEventRepository(self.session)
         return self
 
     async def __aexit__(

@@ -46,6 +46,7 @@ SAMPLES: dict[str, Param] = {
     "day": Day(date(2026, 12, 31)),
     "distance": Distance(12_345),
     "where": "SMS ***567",
+    "phone": "***567",  # a masked number: the last three digits
     "query": "San Valentino in Abruzzo Citeriore panett",  # cut at 40
     "time": "23:59",
 }
