@@ -8,6 +8,7 @@ stays until the contact is shared; one chat never shows another citizen's balanc
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -64,12 +65,10 @@ async def to_the_contact_question(server: TelegramServer, user: FakeUser) -> dic
 async def apply_with_new_code(server: TelegramServer, user: FakeUser, phone: str) -> None:
     await to_the_contact_question(server, user)
     await server.exchange(user, lambda: user.share_contact(phone))
-    for value in (NEWCOMER, "1"):
-        await server.exchange(user, lambda v=value: user.say(v))
-    for label in ("No", "No"):
-        await server.exchange(user, lambda v=label: user.tap(v))
-    for value in ("0", "0", "0"):
-        await server.exchange(user, lambda v=value: user.say(v))
+    steps = [("say", NEWCOMER), ("say", "1"), ("tap", "No"), ("tap", "No")]
+    steps += [("say", "0")] * 3
+    for how, value in steps:
+        await server.exchange(user, partial(user.say if how == "say" else user.tap, value))
     [done] = await server.exchange(user, lambda: user.tap("I declare, send"))
     assert "Protocol" in done["text"], done["text"]
 
