@@ -215,6 +215,8 @@ async def export_citizen(
         "citizen": {
             "codice_fiscale": citizen.codice_fiscale,
             "phone": citizen.phone,
+            "phone_proven_by": citizen.phone_proven_by,
+            "phone_proven_at": _iso(citizen.phone_proven_at),
             "telegram_chat_id": citizen.telegram_chat_id,
             "language": citizen.language,
             "card_code": citizen.card_code,
@@ -245,6 +247,18 @@ async def export_citizen(
         "charges": charges,
         "conversations": conversations,
         "messages": messages,
+        "identity_events": [
+            {
+                "kind": event.kind,
+                "proof": event.proof,
+                "channel": event.channel,
+                "phone": event.phone,
+                "previous_phone": event.previous_phone,
+                "actor": event.actor,
+                "created_at": _iso(event.created_at),
+            }
+            for event in await uow.identity_events.for_citizen(citizen.id)
+        ],
     }
 
 

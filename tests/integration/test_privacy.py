@@ -107,7 +107,14 @@ async def test_export_holds_everything_about_the_person(core: Core, clock: FakeC
     assert isinstance(citizen, dict)
     assert citizen["codice_fiscale"] == someone.codice_fiscale
     assert citizen["phone"] == someone.phone
+    assert citizen["phone_proven_by"] == "office"  # a paper application
     assert isinstance(citizen["card_code"], str)
+    # The identity log about them: how the phone was bound, masked, by whom.
+    events = data["identity_events"]
+    assert isinstance(events, list)
+    assert [(e["kind"], e["phone"], e["actor"]) for e in events] == [
+        ("phone_bound", "***" + someone.phone[-3:], "office")
+    ]
     applications = data["applications"]
     assert isinstance(applications, list) and len(applications) == 1
     assert applications[0]["protocol"] == protocols[0]
