@@ -289,3 +289,41 @@ async def test_closing_and_reopening_a_round_keeps_one_citizen_per_phone(core: C
         await municipalities.close_window(uow, municipality, core.now() + timedelta(minutes=1))
         await uow.commit()
     assert await _count(core, m.Citizen) == 3
+
+
+async def test_an_older_telegram_applicant_without_phone_adds_the_contacts(core: Core) -> None:
+    # Before phones were required a Telegram application was stored without one.
+    town = await town_with_open_window(core)
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        application = await submit_application(
+            uow, municipality, _application(NEWCOMER, None), source="paper", now=core.now()
+        )
+        citizen = await uow.citizens.by_id(application.citizen_id)
+        assert citizen is not None
+        citizen.telegram_chat_id = "990010"
+        await uow.commit()
+    async with core.uow() as uow:
+        # Another chat cannot claim it; its own chat can, and the contact becomes its phone.
+        refused = await identity.check_claim(
+            uow, town.municipality_id, NEWCOMER, phone="+393471230010", telegram_user="990011"
+        )
+        assert refused.refusal == "telegram_differs"
+        allowed = await identity.check_claim(
+            uow, town.municipality_id, NEWCOMER, phone="+393471230010", telegram_user="990010"
+        )
+        assert allowed.refusal is None
+        linked = await identity.link_telegram(
+            uow, town.municipality_id, "990010", "+393471230010", core.now()
+        )
+        assert linked is not None and linked.codice_fiscale == NEWCOMER
+        assert (linked.phone, linked.phone_proven_by) == ("+393471230010", "telegram_contact")
+        # Without a linked chat, a paper applicant without phone is the office's to bind.
+        linked.telegram_chat_id = None
+        linked.phone = None
+        await uow.flush()
+        unproven = await identity.check_claim(
+            uow, town.municipality_id, NEWCOMER, phone="+393471230010", telegram_user="990010"
+        )
+        assert unproven.refusal == "codice_fiscale_unproven"
