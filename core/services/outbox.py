@@ -66,6 +66,52 @@ def notify_citizen(
     )
 
 
+async def payer_channel(uow: UnitOfWork, citizen: m.Citizen) -> tuple[str, str] | None:
+    """Where payment codes for a citizen go: their delegate's phone when the office
+    registered one (docs/cards-and-delegates.md), else the citizen's own channel."""
+    if citizen.erased_at is not None:
+        return None
+    delegate = await uow.delegates.of_citizen(citizen.id)
+    if delegate is not None:
+        return ("sms", delegate.phone)
+    return citizen_channel(citizen)
+
+
+async def notify_payer(
+    uow: UnitOfWork,
+    citizen: m.Citizen,
+    reply: Reply,
+    now: datetime,
+    charge_id: int | None = None,
+    *,
+    code: bool = False,
+) -> int:
+    """A payment message: to the delegate when there is one, else to the citizen.
+
+    A code goes to one place only; receipts and warnings go to the delegate and also to
+    the citizen's own channel, so that a citizen sees what is spent in their name.
+    Returns how many messages were queued."""
+    if citizen.erased_at is not None:
+        return 0
+    delegate = await uow.delegates.of_citizen(citizen.id)
+    if delegate is None:
+        return 1 if notify_citizen(uow, citizen, reply, now, charge_id) is not None else 0
+    conversation = await uow.conversations.find(citizen.municipality_id, "sms", delegate.phone)
+    enqueue(
+        uow,
+        municipality_id=citizen.municipality_id,
+        channel="sms",
+        address=delegate.phone,
+        language=conversation.language if conversation else citizen.language,
+        reply=reply,
+        now=now,
+        charge_id=charge_id,
+    )
+    if code:
+        return 1
+    return 2 if notify_citizen(uow, citizen, reply, now, charge_id) is not None else 1
+
+
 async def notify_shop(
     uow: UnitOfWork, shop_id: int, reply: Reply, now: datetime, charge_id: int | None = None
 ) -> int:

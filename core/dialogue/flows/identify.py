@@ -69,6 +69,9 @@ class IdentifyFlow(Flow):
             raise Reject(t("Tap the button to share your phone number, or write MENU."))
         citizen = await link_contact(turn, inp.contact)
         then = str(turn.state.get("then") or "balance")
+        if citizen is None and then == "balance" and await citizen_requests.represented(turn):
+            await continue_with(turn, then)  # a delegate's phone: the balance it acts for
+            return
         if citizen is None:
             turn.finish()
             turn.say(t("We have no vouchers for this number. To apply, write DOMANDA."))
