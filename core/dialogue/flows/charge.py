@@ -202,8 +202,8 @@ class ChargeFlow(Flow):
         elif result.outcome is outcome.CARD_BLOCKED:
             turn.say(
                 t(
-                    "Too many wrong PINs: the card is blocked and the payment of {amount} "
-                    "cancelled. The holder must ask the office for a new card.",
+                    "Too many wrong PINs: card blocked, payment of {amount} cancelled. The "
+                    "holder must ask the office for a new card.",
                     amount=amount,
                 ),
                 options=AFTER,
