@@ -68,6 +68,7 @@ async def wrong_pins(core: Core, town: Town, card: cards.CardData, count: int) -
                     await charges.cancel_charge(uow, charge_id=charge_id, shop_id=town.shop_id)
                     await uow.commit()
             charge_id = (await request(core, town.shop_id, card.card_code, 100)).charge_id
+        assert charge_id is not None
         wrong = "000000" if card.pin != "000000" else "111111"
         outcomes.append((await confirm(core, town.shop_id, charge_id, wrong)).outcome.value)
     return outcomes
