@@ -6,9 +6,7 @@ import asyncio
 import re
 from pathlib import Path
 
-import pypdfium2 as pdfium
 import pytest
-import zxingcpp
 from typer.testing import CliRunner
 
 from buonispesa.cli import _register, app
@@ -17,6 +15,7 @@ from core.bootstrap import Core
 from core.domain.errors import NotFound
 from core.services import charges
 from core.storage.engine import make_engine
+from tests import card_reader
 from tests.factories import make_cf
 
 _register()
@@ -45,14 +44,7 @@ def invoke(*args: str) -> tuple[int, str]:
 
 
 def read_card(path: Path) -> tuple[str, list[str]]:
-    document = pdfium.PdfDocument(path.read_bytes())
-    try:
-        page = document[0]
-        text = str(page.get_textpage().get_text_range())
-        image = page.render(scale=200 / 72).to_pil()
-    finally:
-        document.close()
-    return text, [found.text for found in zxingcpp.read_barcodes(image)]
+    return card_reader.read_card(path.read_bytes())
 
 
 def printed(text: str) -> tuple[str, str]:

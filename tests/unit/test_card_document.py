@@ -1,7 +1,7 @@
 """The printed card: its text, and its QR code read back from the rendered page.
 
-Read with pdfium (a Python wheel, always installed with the dev extras) and, when the
-machine has them, with poppler's pdftotext/pdftoppm and zbarimg as a second reader.
+Read with pdfium and zxing-cpp (tests/card_reader.py) and, when the machine has them,
+with poppler's pdftotext/pdftoppm and zbarimg as a second reader.
 """
 
 from __future__ import annotations
@@ -10,13 +10,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pypdfium2 as pdfium
 import pytest
-import zxingcpp
 
 from core.documents.card import card_pdf, deep_link
 from core.domain.cards import grouped, mask_codice_fiscale, normalize_card_number
 from core.services.cards import CardData
+from tests.card_reader import read_card
 
 CARD = CardData(
     "Comune di Forlì — Città di Sant'Agata", "ABCDEFGHJK", "RSSMRA•••••••••Z", "482913", True
@@ -25,20 +24,11 @@ LINK = "https://t.me/buonispesa_test_bot?start=ABCDEFGHJK"
 
 
 def page_text(pdf: bytes) -> str:
-    document = pdfium.PdfDocument(pdf)
-    try:
-        return str(document[0].get_textpage().get_text_range())
-    finally:
-        document.close()
+    return read_card(pdf)[0]
 
 
 def qr_payloads(pdf: bytes) -> list[str]:
-    document = pdfium.PdfDocument(pdf)
-    try:
-        image = document[0].render(scale=200 / 72).to_pil()
-    finally:
-        document.close()
-    return [result.text for result in zxingcpp.read_barcodes(image)]
+    return read_card(pdf)[1]
 
 
 def test_card_text_in_italian_with_accents() -> None:
