@@ -140,10 +140,10 @@ async def test_balance_and_the_printable_card(server: TelegramServer) -> None:
     assert document["document"]["file_name"] == f"card-{card_code}.pdf"
     content = document["_content"]
     assert content.startswith(b"%PDF")
-    text, codes = read_card(content)
+    printed, codes = read_card(content)
     link = f"https://t.me/{BOT_USERNAME}?start={card_code}"
-    assert codes == [link] and link in text
-    assert "PIN" not in text  # a card sent in a chat has none: payments need the code
+    assert codes == [link] and link in printed
+    assert "PIN" not in printed  # a card sent in a chat has none: payments need the code
 
 
 async def test_shops_near_a_shared_location(server: TelegramServer) -> None:
