@@ -292,3 +292,29 @@ async def test_the_schema_keeps_a_phone_to_one_citizen(core: Core) -> None:
             )
         with pytest.raises(IntegrityError):
             await uow.session.flush()
+
+
+async def test_erasure_removes_the_delegate_and_blanks_its_messages(core: Core) -> None:
+    from core.services.privacy import ERASED_PAYLOAD, erase_citizen, export_citizen
+
+    town = await make_town(core, citizens=1)
+    await add(core, town, 0, DELEGATE)
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        exported = await export_citizen(uow, municipality, town.citizen_cfs[0])
+    assert exported["citizen"]["delegate_phone"] == DELEGATE
+    requested = await request(core, town.shop_id, town.citizen_cfs[0], await balance(core, town))
+    code = await last_code_for(core, DELEGATE, requested.charge_id)
+    await confirm(core, town.shop_id, requested.charge_id, code)
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        await erase_citizen(uow, municipality, town.citizen_cfs[0], core.now())
+        await uow.commit()
+    async with core.uow() as uow:
+        assert await uow.delegates.of_citizen(town.citizen_ids[0]) is None
+        assert await delegates.represented_by(uow, town.municipality_id, DELEGATE) is None
+    assert await outbox_to(core, DELEGATE) == []
+    erased = [row for row in await all_outbox(core) if row.payload == ERASED_PAYLOAD]
+    assert len(erased) >= 3  # the delegate's welcome, the code and the receipt at least
