@@ -28,7 +28,7 @@ from core.domain.ledger import PostingKind
 from core.domain.messages import Money, Reply, t
 from core.services import cards, ledger
 from core.services.municipalities import policy_of
-from core.services.outbox import notify_payer, payer_channel
+from core.services.outbox import notify, notify_payer, payer_of
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
@@ -85,10 +85,10 @@ async def request_charge(
     policy = policy_of(municipality)
     citizen = await find_citizen(uow, shop.municipality_id, citizen_reference)
     with_pin = cards.pays_with_pin(citizen, citizen_reference)
-    destination = None if with_pin else await payer_channel(uow, citizen)
+    payer = None if with_pin else await payer_of(uow, citizen)
     if with_pin and citizen.card_blocked_at is not None:
         raise NotAllowed("card.blocked")
-    if not with_pin and destination is None:
+    if not with_pin and payer is None:
         raise NotAllowed(
             "citizen.pays_by_card" if cards.has_pin_card(citizen) else "citizen.unreachable"
         )
@@ -99,7 +99,7 @@ async def request_charge(
         return await _request_with_pin(
             uow, shop, citizen, amount_cents, requested_by, now, policy.charge_ttl_minutes
         )
-    assert destination is not None
+    assert payer is not None
     code = otp.new_code()
     salt = otp.new_salt()
     charge = m.Charge(
@@ -117,9 +117,10 @@ async def request_charge(
     )
     uow.session.add(charge)
     await uow.session.flush()
-    await notify_payer(
+    notify(
         uow,
         citizen,
+        payer,
         Reply.of(
             t(
                 "{shop} asks {amount}. Code: {code}. Tell it to the cashier only if you agree. "
@@ -135,9 +136,8 @@ async def request_charge(
         charge_id=charge.id,
         code=True,
     )
-    channel, address = destination
-    shown = mask_phone(address) if channel == "sms" else "Telegram"
-    return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, channel)
+    shown = mask_phone(payer.address) if payer.channel == "sms" else "Telegram"
+    return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, payer.channel)
 
 
 async def _request_with_pin(
