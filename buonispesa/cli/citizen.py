@@ -1,4 +1,8 @@
-"""`buonispesa admin citizen …`: the office binds a citizen to a phone (the person came in)."""
+"""`buonispesa admin citizen …`: what the office records about one citizen.
+
+`phone` binds a citizen to a phone (the person came in); `delegate` registers a
+delegate who pays for the citizen (docs/cards-and-delegates.md).
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,9 @@ from core.bootstrap import Core
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import mask_phone, normalize_codice_fiscale, normalize_phone
 from core.domain.messages import t
-from core.services import identity, municipalities
+from core.services import delegates, identity, municipalities
 
-citizen_app = typer.Typer(help="A citizen's identity: phone number.", no_args_is_help=True)
+citizen_app = typer.Typer(help="One citizen: phone number and delegate.", no_args_is_help=True)
 admin.add_typer(citizen_app, name="citizen")
 
 # Who is at the keyboard, for the identity log: --by, else this variable, else the OS user.
@@ -85,3 +89,40 @@ def citizen_phone(
             ),
             markup=False,
         )
+
+
+@citizen_app.command("delegate")
+def citizen_delegate(
+    code: Annotated[str, typer.Argument(help="Municipality code, e.g. BEL")],
+    codice_fiscale: Annotated[str, typer.Argument(help="The citizen's codice fiscale")],
+    phone: Annotated[
+        str | None, typer.Argument(help="The delegate's mobile number, e.g. 3331234567")
+    ] = None,
+    remove: Annotated[bool, typer.Option(help="Remove the citizen's delegate")] = False,
+) -> None:
+    """Register the phone of a delegate (a relative, a caregiver) who pays for a citizen."""
+    if remove == (phone is not None):
+        fail(t("Give the delegate's phone number, or --remove without a number."))
+
+    async def work(core: Core) -> str:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            if remove:
+                number = await delegates.remove_delegate(uow, town, codice_fiscale, core.now())
+            else:
+                assert phone is not None
+                added = await delegates.add_delegate(uow, town, codice_fiscale, phone, core.now())
+                number = added.phone
+            await uow.commit()
+            return number
+
+    number = run_with_core(work)
+    if remove:
+        message = t("Delegate {phone} removed; the citizen was told.", phone=mask_phone(number))
+    else:
+        message = t(
+            "Delegate {phone} registered: payment codes and receipts go to that phone, and "
+            "SALDO from it shows the citizen's balance. The citizen and the delegate were told.",
+            phone=mask_phone(number),
+        )
+    out.print(say(message), markup=False)

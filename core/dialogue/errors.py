@@ -89,6 +89,14 @@ _SENTENCES: dict[str, Text] = {
         "We cannot send the code to this person: they have no phone or chat. Ask them "
         "to contact the office."
     ),
+    "citizen.pays_by_card": t(
+        "This person pays with their voucher card: type or scan the card number, then "
+        "they type the PIN."
+    ),
+    "card.blocked": t(
+        "This card is blocked after too many wrong PINs. The holder must ask the office for "
+        "a new card."
+    ),
     "charge.not_found": t("Payment not found."),
     "refund.not_today": t("Only payments of today that are not refunded yet can be refunded."),
     "refund.already_settled": t(

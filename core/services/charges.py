@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from core.domain import cards as card_domain
 from core.domain import otp
 from core.domain.charges import (
     ChargeStatus,
@@ -25,9 +26,9 @@ from core.domain.identity import (
 )
 from core.domain.ledger import PostingKind
 from core.domain.messages import Money, Reply, t
-from core.services import ledger
+from core.services import cards, ledger
 from core.services.municipalities import policy_of
-from core.services.outbox import citizen_channel, notify_citizen
+from core.services.outbox import notify, notify_payer, payer_of
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
@@ -43,7 +44,9 @@ async def find_citizen(uow: UnitOfWork, municipality_id: int, reference: str) ->
     elif sum(ch.isdigit() for ch in text) >= 6 and text.lstrip("+").replace(" ", "").isdigit():
         citizen = await uow.citizens.by_phone(municipality_id, normalize_phone(text))
     else:
-        citizen = await uow.citizens.by_card_code(municipality_id, text.upper().replace(" ", ""))
+        citizen = await uow.citizens.by_card_code(
+            municipality_id, card_domain.normalize_card_number(text)
+        )
     if citizen is None or citizen.erased_at is not None:
         raise NotFound("citizen.not_found")
     return citizen
@@ -55,7 +58,7 @@ class ChargeRequested:
     amount_cents: int
     expires_at: datetime
     sent_to: str  # masked destination, for the cashier's screen
-    channel: str
+    channel: str  # "sms", "telegram", or "card" when the holder types the card's PIN
 
 
 async def request_charge(
@@ -81,12 +84,22 @@ async def request_charge(
     assert municipality is not None
     policy = policy_of(municipality)
     citizen = await find_citizen(uow, shop.municipality_id, citizen_reference)
-    destination = citizen_channel(citizen)
-    if destination is None:
-        raise NotAllowed("citizen.unreachable")
+    with_pin = cards.pays_with_pin(citizen, citizen_reference)
+    payer = None if with_pin else await payer_of(uow, citizen)
+    if with_pin and citizen.card_blocked_at is not None:
+        raise NotAllowed("card.blocked")
+    if not with_pin and payer is None:
+        raise NotAllowed(
+            "citizen.pays_by_card" if cards.has_pin_card(citizen) else "citizen.unreachable"
+        )
     balance = await ledger.citizen_balance(uow, shop.municipality_id, citizen.id)
     if balance < amount_cents:
         raise InsufficientFunds(amount_cents=amount_cents)
+    if with_pin:
+        return await _request_with_pin(
+            uow, shop, citizen, amount_cents, requested_by, now, policy.charge_ttl_minutes
+        )
+    assert payer is not None
     code = otp.new_code()
     salt = otp.new_salt()
     charge = m.Charge(
@@ -104,9 +117,10 @@ async def request_charge(
     )
     uow.session.add(charge)
     await uow.session.flush()
-    notify_citizen(
+    notify(
         uow,
         citizen,
+        payer,
         Reply.of(
             t(
                 "{shop} asks {amount}. Code: {code}. Tell it to the cashier only if you agree. "
@@ -120,10 +134,43 @@ async def request_charge(
         ),
         now,
         charge_id=charge.id,
+        code=True,
     )
-    channel, address = destination
-    shown = mask_phone(address) if channel == "sms" else "Telegram"
-    return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, channel)
+    shown = mask_phone(payer.address) if payer.channel == "sms" else "Telegram"
+    return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, payer.channel)
+
+
+async def _request_with_pin(
+    uow: UnitOfWork,
+    shop: m.Shop,
+    citizen: m.Citizen,
+    amount_cents: int,
+    requested_by: str,
+    now: datetime,
+    ttl_minutes: int,
+) -> ChargeRequested:
+    """A charge on a card with a PIN: nothing is sent, the holder types the card's PIN.
+
+    The charge keeps no code of its own (empty hash: nothing matches it); confirmation
+    checks the PIN of the card as it is then, so a reissued card's old PIN never works."""
+    charge = m.Charge(
+        municipality_id=shop.municipality_id,
+        shop_id=shop.id,
+        citizen_id=citizen.id,
+        amount_cents=amount_cents,
+        status=ChargeStatus.PENDING.value,
+        code_salt="",
+        code_hash="",
+        consent=cards.CONSENT_CARD_PIN,
+        attempts=0,
+        requested_by=requested_by,
+        created_at=now,
+        expires_at=expiry(now, ttl_minutes),
+    )
+    uow.session.add(charge)
+    await uow.session.flush()
+    shown = card_domain.grouped(citizen.card_code)
+    return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, "card")
 
 
 class ConfirmOutcome(StrEnum):
@@ -134,6 +181,7 @@ class ConfirmOutcome(StrEnum):
     EXPIRED = "expired"
     INSUFFICIENT_FUNDS = "insufficient_funds"
     NOT_PENDING = "not_pending"
+    CARD_BLOCKED = "card_blocked"
 
 
 @dataclass(frozen=True)
@@ -162,12 +210,29 @@ async def confirm_charge(
     status = ChargeStatus(charge.status)
     if status is ChargeStatus.CONFIRMED:
         return ConfirmResult(ConfirmOutcome.ALREADY_CONFIRMED, charge.id, charge.amount_cents)
+    salt, digest = charge.code_salt, charge.code_hash
+    with_pin = charge.consent == cards.CONSENT_CARD_PIN
+    if with_pin and status is ChargeStatus.PENDING:
+        if citizen.card_blocked_at is not None or not citizen.card_pin_salt:
+            await uow.charges.mark(
+                charge.id, "pending", status="cancelled", closed_reason="card_blocked"
+            )
+            return ConfirmResult(ConfirmOutcome.CARD_BLOCKED, charge.id, charge.amount_cents)
+        salt, digest = citizen.card_pin_salt, citizen.card_pin_hash or ""
     verdict = check_code(
-        ChargeView(status, charge.code_salt, charge.code_hash, charge.attempts, charge.expires_at),
+        ChargeView(status, salt, digest, charge.attempts, charge.expires_at),
         typed_code,
         now,
         policy.max_code_attempts,
     )
+    if (
+        with_pin
+        and verdict.check in (CodeCheck.WRONG, CodeCheck.TOO_MANY_ATTEMPTS)
+        and await cards.count_wrong_pin(uow, citizen, now)
+    ):
+        if verdict.check is CodeCheck.TOO_MANY_ATTEMPTS:
+            _strike(shop, now, policy.shop_lock_after_failed_charges, policy.shop_lock_minutes)
+        return await _card_blocked(uow, charge, citizen, shop, verdict.attempts, now)
     if verdict.check is CodeCheck.NOT_PENDING:
         return ConfirmResult(ConfirmOutcome.NOT_PENDING, charge.id, charge.amount_cents)
     if verdict.check is CodeCheck.EXPIRED:
@@ -187,7 +252,7 @@ async def confirm_charge(
             closed_reason="too_many_attempts",
         )
         locked = _strike(shop, now, policy.shop_lock_after_failed_charges, policy.shop_lock_minutes)
-        notify_citizen(
+        await notify_payer(
             uow,
             citizen,
             Reply.of(
@@ -240,8 +305,10 @@ async def confirm_charge(
         return ConfirmResult(ConfirmOutcome.INSUFFICIENT_FUNDS, charge.id, charge.amount_cents)
     if shop.failed_charge_strikes:
         shop.failed_charge_strikes = 0
+    if with_pin:
+        await uow.citizens.reset_pin_failures(citizen.id)
     balance = posted.source_balance_cents
-    notify_citizen(
+    await notify_payer(
         uow,
         citizen,
         Reply.of(
@@ -258,6 +325,39 @@ async def confirm_charge(
     return ConfirmResult(
         ConfirmOutcome.CONFIRMED, charge.id, charge.amount_cents, citizen_balance_cents=balance
     )
+
+
+async def _card_blocked(
+    uow: UnitOfWork,
+    charge: m.Charge,
+    citizen: m.Citizen,
+    shop: m.Shop,
+    attempts: int,
+    now: datetime,
+) -> ConfirmResult:
+    """The last allowed wrong PIN: the card is blocked and this payment cancelled. The office
+    sees the card in `admin cards --blocked`; whoever receives the citizen's notices is told."""
+    await uow.charges.mark(
+        charge.id,
+        "pending",
+        status="cancelled",
+        attempts=attempts,
+        closed_reason="card_blocked",
+    )
+    await notify_payer(
+        uow,
+        citizen,
+        Reply.of(
+            t(
+                "Your voucher card was blocked after too many wrong PINs at {shop}. Ask the "
+                "office for a new card.",
+                shop=shop.name,
+            )
+        ),
+        now,
+        charge_id=charge.id,
+    )
+    return ConfirmResult(ConfirmOutcome.CARD_BLOCKED, charge.id, charge.amount_cents)
 
 
 def _strike(shop: m.Shop, now: datetime, limit: int, lock_minutes: int) -> bool:
@@ -319,7 +419,7 @@ async def refund_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int, now: d
     shop = await uow.shops.by_id(charge.shop_id)
     assert citizen is not None and shop is not None
     balance = await ledger.citizen_balance(uow, charge.municipality_id, citizen.id)
-    notify_citizen(
+    await notify_payer(
         uow,
         citizen,
         Reply.of(

@@ -120,6 +120,33 @@ class Citizen(Base):
     card_code: Mapped[str] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime]
     erased_at: Mapped[datetime | None]
+    # A printed card with a PIN (for people without a phone): the PIN is stored like a
+    # payment code (salted hash); wrong PINs in a row are counted here, and the card is
+    # blocked at the policy's limit until the office issues a new one (new number and PIN).
+    card_pin_salt: Mapped[str | None] = mapped_column(String(32))
+    card_pin_hash: Mapped[str | None] = mapped_column(String(64))
+    card_pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    card_issued_at: Mapped[datetime | None]
+    card_blocked_at: Mapped[datetime | None]
+
+
+class Delegate(Base):
+    """A phone the office registered to act for a citizen (a relative, a caregiver).
+
+    Payment codes and receipts go to it, and it may ask the citizen's balance. One
+    delegate per citizen, and a phone is the delegate of at most one citizen of a
+    municipality, so that a message from it names one person only."""
+
+    __tablename__ = "delegates"
+    __table_args__ = (
+        UniqueConstraint("municipality_id", "phone"),
+        UniqueConstraint("citizen_id"),
+    )
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    citizen_id: Mapped[int] = _fk("citizens.id", index=False)
+    phone: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
 
 
 class IdentityEvent(Base):
@@ -273,6 +300,9 @@ class Charge(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     code_salt: Mapped[str] = mapped_column(String(32))
     code_hash: Mapped[str] = mapped_column(String(64))
+    # "code": a one-time code sent to the citizen (or their delegate); "card_pin": the PIN
+    # printed on the citizen's card, checked against the card (no code is sent).
+    consent: Mapped[str] = mapped_column(String(16), default="code", server_default="code")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     requested_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]

@@ -17,6 +17,7 @@ class UnitOfWork:
     municipalities: r.MunicipalityRepository
     rounds: r.RoundRepository
     citizens: r.CitizenRepository
+    delegates: r.DelegateRepository
     applications: r.ApplicationRepository
     allocations: r.AllocationRepository
     ledger: r.LedgerRepository
@@ -54,6 +55,7 @@ class UnitOfWork:
         self.municipalities = r.MunicipalityRepository(self.session)
         self.rounds = r.RoundRepository(self.session)
         self.citizens = r.CitizenRepository(self.session)
+        self.delegates = r.DelegateRepository(self.session)
         self.applications = r.ApplicationRepository(self.session)
         self.allocations = r.AllocationRepository(self.session)
         self.ledger = r.LedgerRepository(self.session)

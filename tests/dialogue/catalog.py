@@ -49,6 +49,9 @@ SAMPLES: dict[str, Param] = {
     "phone": "***567",  # a masked number: the last three digits
     "query": "San Valentino in Abruzzo Citeriore panett",  # cut at 40
     "time": "23:59",
+    "holder": "RSSMRA*********S",  # a masked codice fiscale, GSM-7 asterisks
+    "phone": "***567",  # a masked phone number
+    "card": "ABCD EFGH JK",  # a card number, grouped
 }
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")

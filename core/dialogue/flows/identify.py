@@ -92,6 +92,9 @@ class IdentifyFlow(Flow):
             turn.finish()
             turn.say(NEUTRAL_REFUSAL)
             return
+        if linked.citizen is None and then == "balance" and await citizen_requests.represented(turn):
+            await continue_with(turn, then)  # a delegate's phone: the balance it acts for
+            return
         if linked.citizen is None:
             turn.finish()
             turn.say(t("We have no vouchers for this number. To apply, write DOMANDA."))
