@@ -15,7 +15,7 @@ from core.domain import cards, otp
 from core.domain.errors import Conflict, NotFound
 from core.domain.identity import normalize_codice_fiscale
 from core.domain.messages import Reply, t
-from core.services.applications import new_card_code
+from core.services.identity import new_card_code
 from core.services.outbox import notify_payer
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
