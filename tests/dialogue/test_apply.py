@@ -59,7 +59,7 @@ SCRIPT: list[tuple[str, tuple[str, ...], str | None]] = [
     ("RSSMRA85", (CF_LENGTH,), "cf"),
     (APPLICANT.lower(), (MEMBERS,), "members"),
     ("0", ("Write the number of people with a number from 1 to {max}, e.g. 3.",), "members"),
-    ("three", ("Write the number of people with a number from 1 to {max}, e.g. 3.",), "members"),
+    ("a few", ("Write the number of people with a number from 1 to {max}, e.g. 3.",), "members"),
     ("3", (WORK,), "work"),
     ("maybe", ("Reply 1 for yes or 2 for no.",), "work"),
     ("2", (PENSION,), "pension"),

@@ -14,7 +14,7 @@ from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows.base import ConfirmedFlow
 from core.dialogue.menus import LANGUAGE_OPTIONS
-from core.dialogue.words import yes_or_no
+from core.dialogue.words import amount_text, count_in, yes_or_no
 from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier
 from core.domain.identity import normalize_codice_fiscale
 from core.domain.messages import Day, Moment, Money, Option, Text, t
@@ -193,15 +193,15 @@ class ApplyFlow(ConfirmedFlow):
         turn.say(t("How many people live in your household, you included? Write a number."))
 
     async def on_members(self, turn: Turn, inp: Input) -> None:
-        word = inp.word
-        if not word.isdigit() or not 1 <= int(word) <= MAX_MEMBERS:
+        members = count_in(inp.text)
+        if members is None or not 1 <= members <= MAX_MEMBERS:
             raise Reject(
                 t(
                     "Write the number of people with a number from 1 to {max}, e.g. 3.",
                     max=MAX_MEMBERS,
                 )
             )
-        turn.state["members"] = int(word)
+        turn.state["members"] = members
         await self.next_question(turn, "members")
 
     async def ask_work(self, turn: Turn) -> None:
@@ -380,7 +380,7 @@ def _require_yes_no(inp: Input) -> bool:
 
 def _amount(inp: Input) -> int:
     try:
-        cents = parse_euro(inp.text)
+        cents = parse_euro(amount_text(inp.text))
     except InvalidAmount as error:
         raise Reject(error_text(error)) from error
     if cents > MAX_AMOUNT_CENTS:

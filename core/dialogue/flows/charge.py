@@ -11,6 +11,7 @@ from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows.base import Flow
 from core.dialogue.menus import show_menu
+from core.dialogue.words import split_amount
 from core.domain import otp
 from core.domain.errors import DomainError, InvalidAmount
 from core.domain.messages import Money, Option, Reply, t, tn
@@ -32,14 +33,7 @@ def _masked(destination: charge_service.ChargeRequested) -> str:
 
 def split_request(arg: str) -> tuple[str, str | None]:
     """ "RSSMRA85T10A562S 12,50" -> (reference, amount); the amount is the last word, if any."""
-    words = arg.split()
-    if len(words) >= 2:
-        try:
-            parse_euro(words[-1])
-        except InvalidAmount:
-            return arg.strip(), None
-        return " ".join(words[:-1]), words[-1]
-    return arg.strip(), None
+    return split_amount(arg)
 
 
 class ChargeFlow(Flow):
