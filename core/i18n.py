@@ -33,7 +33,6 @@ DATE_FORMAT = "dd/MM/yyyy"
 DATETIME_FORMAT = "dd/MM/yyyy HH:mm"
 
 
-
 def supported(language: str | None) -> str:
     lang = (language or "").lower()[:2]
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE

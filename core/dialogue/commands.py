@@ -12,7 +12,7 @@ from core.dialogue.context import Turn
 from core.dialogue.flows import FLOWS
 from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows.shop_reports import show_reimbursements
-from core.dialogue.menus import help_texts, offer_languages, show_menu, welcome
+from core.dialogue.menus import offer_languages, say_help, show_menu, welcome
 from core.dialogue.words import clean, fold
 from core.domain.messages import t
 
@@ -177,7 +177,7 @@ async def deep_link(turn: Turn, payload: str) -> None:
 async def run(turn: Turn, name: str, arg: str) -> None:
     """Run a command. STOP, START and the choice of town are the engine's (they touch routing)."""
     if name == "help":
-        turn.say(*await help_texts(turn))
+        await say_help(turn)
         await reprompt(turn)
     elif name == "menu":
         interrupt(turn)
@@ -187,9 +187,14 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         if flow is None:
             await show_menu(turn, t("There is nothing to cancel."))
             return
+        editing = flow.name == "apply" and turn.state.get("mode") == "edit"
         await flow.on_cancel(turn)
         flow.drop_draft(turn)
         turn.finish()
+        if editing:
+            # Cancelling a change leaves the application sent before as it was.
+            await show_menu(turn, t("Cancelled: your application is unchanged."))
+            return
         await show_menu(turn, t("Cancelled."))
     elif name == "language":
         language = LANGUAGE_WORDS.get(fold(arg))
@@ -227,3 +232,33 @@ async def choose_shop(turn: Turn, shop_id: int) -> None:
     if any(shop.id == shop_id for _, shop in await turn.memberships()):
         turn.data["shop_id"] = shop_id
     await show_menu(turn)
+
+
+# Keywords recognised inside a sentence ("saldo per favore", "vorrei sapere il mio saldo"):
+# only those that cannot be an ordinary word of an answer or a greeting.
+SENTENCE_KEYWORDS = frozenset(
+    {
+        "saldo", "balance", "credito", "negozi", "shops", "domanda", "apply", "stato",
+        "status", "carta", "tessera", "card", "aiuto", "help", "lingua", "language", "menu",
+    }
+)  # fmt: skip
+# Words after NEGOZI in a sentence that are not a town: "negozi a Belforte", "shops in …".
+_SHOP_FILLER = frozenset(
+    {"a", "ad", "di", "in", "nel", "nella", "per", "vicino", "near", "at", "the", "ci", "sono"}
+)
+
+
+def in_sentence(text: str | None) -> tuple[str, str] | None:
+    """The one keyword a longer message contains, e.g. "Buongiorno, vorrei il saldo"."""
+    words = fold(text).replace(",", " ").split()
+    if len(words) < 2:
+        return None
+    found = {KEYWORDS[word] for word in words if word in SENTENCE_KEYWORDS}
+    if len(found) != 1:
+        return None
+    name = found.pop()
+    if name == "shops":
+        at = next(i for i, word in enumerate(words) if KEYWORDS.get(word) == "shops")
+        rest = [word for word in words[at + 1 :] if word not in _SHOP_FILLER]
+        return name, " ".join(rest)
+    return name, ""

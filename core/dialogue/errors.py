@@ -30,6 +30,10 @@ _SENTENCES: dict[str, Text] = {
         "write it again."
     ),
     "partita_iva.length": t("A partita IVA has 11 digits. Write it again."),
+    "partita_iva.office": t(
+        "This partita IVA does not exist: digits 8 to 10 (the tax office code) are not valid. "
+        "Check it and write it again."
+    ),
     "partita_iva.format": t("A partita IVA has 11 digits, with no letters. Write it again."),
     "iban.checksum": t("This IBAN does not add up: check its digits and write it again."),
     "iban.length": t(
@@ -92,8 +96,11 @@ GENERIC = t("Sorry, that did not work. Please try again.")
 
 
 def _reason(code: str) -> str:
-    # "codice_fiscale.component" and "…invalid" read like a format error to a person.
+    # "codice_fiscale.component" and "…invalid" read like a format error to a person;
+    # a partita IVA's invalid component is its tax office code (digits 8 to 10), or all zeros.
     kind, _, reason = code.partition(".")
+    if kind == "partita_iva" and reason == "component":
+        return "partita_iva.office"
     if kind in {"codice_fiscale", "partita_iva", "iban"} and reason in {"component", "invalid"}:
         return f"{kind}.format"
     return code
@@ -101,7 +108,13 @@ def _reason(code: str) -> str:
 
 def error_text(error: DomainError) -> Text:
     """The sentence for a refusal; placeholders filled from the error's parameters."""
-    template = _SENTENCES.get(_reason(error.code))
+    code = _reason(error.code)
+    if code == "partita_iva.format":
+        typed = "".join(str(error.params.get("value", "")).split()).upper().removeprefix("IT")
+        if typed.isdigit() and len(typed) == 11:
+            # Eleven digits, no letters: what is wrong is the office code (00000000000).
+            code = "partita_iva.office"
+    template = _SENTENCES.get(code)
     if template is None:
         return GENERIC
     if error.code == "shop.locked":

@@ -168,9 +168,7 @@ def to_gsm7(text: str) -> str:
         if ch in _LOOKALIKES:
             out.append(_LOOKALIKES[ch])
             continue
-        base = "".join(
-            x for x in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(x)
-        )
+        base = "".join(x for x in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(x))
         if base and all(x in _BASIC or x in _EXTENSION for x in base):
             out.append(base)
         # Anything else (emoji, variation selectors, other scripts) is left out.

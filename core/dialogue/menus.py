@@ -31,8 +31,24 @@ async def is_shop_member(turn: Turn) -> bool:
     return bool(await turn.memberships())
 
 
+# What each help names, in its order: after the help, "1" means its first word.
+CITIZEN_HELP_KEYS = ("balance", "shops", "apply", "status", "card", "language", "menu")
+SHOP_HELP_KEYS = ("charge", "refund", "statement", "reimbursement", "cashier", "menu")
+
+
 async def help_texts(turn: Turn) -> list[Text]:
     return [SHOP_HELP] if await is_shop_member(turn) else [CITIZEN_HELP]
+
+
+async def say_help(turn: Turn) -> None:
+    """The help; outside a request, a number typed next picks the help's word in that place
+    (inside one, the question asked again keeps its own numbers)."""
+    shop = await is_shop_member(turn)
+    turn.say(SHOP_HELP if shop else CITIZEN_HELP)
+    if turn.flow is not None and turn.step is not None:
+        return
+    keys = SHOP_HELP_KEYS if shop else CITIZEN_HELP_KEYS
+    turn.offered = [{"k": key, "w": []} for key in keys]
 
 
 async def show_menu(turn: Turn, heading: Text | None = None) -> None:

@@ -20,7 +20,10 @@ from tests.factories import last_code_for, make_town
 
 BALANCE = "Your balance: {balance}."
 MENU = "What do you want to do? Reply with the number."
-STOPPED = "You will receive no more messages from us. Write START to receive them again."
+STOPPED = (
+    "Done: no more notices from us. Payment codes and receipts of your own payments still "
+    "arrive. Write START to receive everything again."
+)
 WELCOME = "Welcome to the grocery vouchers of {town}."
 NO_VOUCHERS = "We have no vouchers for this number. To apply, write DOMANDA."
 
@@ -63,7 +66,7 @@ async def test_status_by_keyword_in_both_languages(core: Core) -> None:
     for word in ("STATO", "status", "Stato"):
         replies = await chat.expect(
             word,
-            "Application {protocol}: admitted (list {list}). {amount} credited: write SALDO to see "
+            "Application {protocol}: admitted. {amount} credited: write SALDO to see "
             "the balance.",
         )
         assert param(replies, "amount") == Money(150_00)
@@ -256,7 +259,7 @@ async def test_telegram_identification_by_own_contact(core: Core) -> None:
         assert citizen is not None and citizen.telegram_chat_id == "5550003"
     await chat.expect(
         "/stato",
-        "Application {protocol}: admitted (list {list}). {amount} credited: "
+        "Application {protocol}: admitted. {amount} credited: "
         "write SALDO to see the balance.",
     )
     stranger = Chat(core, "5550004", channel=Channel.TELEGRAM)
