@@ -9,7 +9,7 @@ answer like "Menu del giorno" (a shop name) is not taken for MENU.
 from __future__ import annotations
 
 from core.dialogue.context import Turn
-from core.dialogue.flows import FLOWS
+from core.dialogue.flows import FLOWS, shop_finder
 from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows.shop_reports import show_reimbursements
 from core.dialogue.menus import offer_languages, say_help, show_menu, welcome
@@ -76,6 +76,10 @@ KEYWORDS: dict[str, str] = {
     "esercente": "shopkeeper",
     "comune": "town",
     "town": "town",
+    "altri": "more",
+    "more": "more",
+    "avanti": "more",
+    "next": "more",
 }
 TAKES_ARGUMENT = frozenset({"shops", "charge", "language", "join", "refund", "statement", "start"})
 # Option keys that are commands too (menu buttons): a tap runs the command.
@@ -217,6 +221,8 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             "reimbursement": show_reimbursements,
         }[name]
         await show(turn)
+    elif name == "more":
+        await shop_finder.more(turn)
     elif name == "switch":
         interrupt(turn)
         turn.data.pop("shop_id", None)

@@ -235,6 +235,25 @@ class Turn:
                 shown.pop()
         self.say(*head, *shown, options=options)
 
+    def say_summary(
+        self, lines: list[Text], question: Text, *, options: tuple[Option, ...] | list[Option] = ()
+    ) -> None:
+        """A summary (one labelled line per answer) and the question about it: one message
+        with buttons on Telegram; on SMS as few single-segment messages as the lines need."""
+        if not self.is_sms:
+            self.say(*lines, question, options=options)
+            return
+        page: list[Text] = []
+        for line in lines:
+            if page and not self.fits_sms([*page, line]):
+                self.say(*page)
+                page = []
+            page.append(line)
+        if page and not self.fits_sms([*page, question], options):
+            self.say(*page)
+            page = []
+        self.say(*page, question, options=options)
+
     # --- reading the answer ---------------------------------------------------------
 
     @staticmethod

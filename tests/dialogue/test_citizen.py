@@ -66,8 +66,7 @@ async def test_status_by_keyword_in_both_languages(core: Core) -> None:
     for word in ("STATO", "status", "Stato"):
         replies = await chat.expect(
             word,
-            "Application {protocol}: admitted. {amount} credited: write SALDO to see "
-            "the balance.",
+            "Application {protocol}: admitted. {amount} credited: write SALDO to see the balance.",
         )
         assert param(replies, "amount") == Money(150_00)
     await Chat(core, "+393479999998").expect(
@@ -259,8 +258,7 @@ async def test_telegram_identification_by_own_contact(core: Core) -> None:
         assert citizen is not None and citizen.telegram_chat_id == "5550003"
     await chat.expect(
         "/stato",
-        "Application {protocol}: admitted. {amount} credited: "
-        "write SALDO to see the balance.",
+        "Application {protocol}: admitted. {amount} credited: write SALDO to see the balance.",
     )
     stranger = Chat(core, "5550004", channel=Channel.TELEGRAM)
     await stranger.send("/start")

@@ -99,7 +99,8 @@ async def test_a_wrong_amount_after_paga_is_an_amount_error(core: Core) -> None:
     await till.expect(f"PAGA {town.citizen_cfs[0]} 0,001", DECIMALS)
     await till.expect(
         "3",
-        "Code sent to the customer ({where}) for {amount}. Ask them for it and write it here. ANNULLA to stop.",
+        "Code sent to the customer ({where}) for {amount}. Ask them for it and write it here. "
+        "ANNULLA to stop.",
     )
 
 

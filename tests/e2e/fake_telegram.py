@@ -30,10 +30,22 @@ BOT_USERNAME = "buonispesa_test_bot"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 # Calls that put a message in a chat and count against the flood limits.
-MESSAGE_METHODS = frozenset({"sendMessage", "sendLocation", "sendDocument", "editMessageText"})
+MESSAGE_METHODS = frozenset(
+    {"sendMessage", "sendLocation", "sendVenue", "sendDocument", "editMessageText"}
+)
 # Form fields that are plain strings; every other field is JSON-encoded by clients.
 _STRING_FIELDS = frozenset(
-    {"text", "caption", "url", "secret_token", "callback_query_id", "language_code", "chat_id"}
+    {
+        "text",
+        "caption",
+        "url",
+        "secret_token",
+        "callback_query_id",
+        "language_code",
+        "chat_id",
+        "title",
+        "address",
+    }
 )
 
 
@@ -307,6 +319,18 @@ class FakeTelegram:
             "longitude": float(call.params["longitude"]),
         }
         return _ok(self._message(int(call.params["chat_id"]), location=location))
+
+    async def _api_sendVenue(self, call: Call) -> web.Response:
+        location = {
+            "latitude": float(call.params["latitude"]),
+            "longitude": float(call.params["longitude"]),
+        }
+        venue = {
+            "location": location,
+            "title": str(call.params["title"]),
+            "address": str(call.params["address"]),
+        }
+        return _ok(self._message(int(call.params["chat_id"]), location=location, venue=venue))
 
     async def _api_sendDocument(self, call: Call) -> web.Response:
         name = str(call.params.get("document", "file"))

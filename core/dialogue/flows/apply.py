@@ -254,8 +254,8 @@ class ApplyFlow(ConfirmedFlow):
 
     async def ask_summary(self, turn: Turn) -> None:
         s = turn.state
-        turn.say(*summary_texts(s))
-        turn.say(
+        turn.say_summary(
+            summary_texts(s),
             t(
                 "Under DPR 445/2000 I declare that these data are true. False declarations are "
                 "punished and lose the vouchers."

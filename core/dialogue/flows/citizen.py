@@ -130,14 +130,12 @@ def status_text(status: ApplicationStatus) -> Text:
         )
     if status.amount_cents == 0:
         return t(
-            "Application {protocol}: admitted, but the budget ran out before your turn. "
-            "If more funds arrive, we will write to you.",
+            "Application {protocol}: admitted, but the budget ran out before your turn.",
             protocol=protocol,
         )
     if status.credited_cents >= status.amount_cents:
         return t(
-            "Application {protocol}: admitted. {amount} credited: write "
-            "SALDO to see the balance.",
+            "Application {protocol}: admitted. {amount} credited: write SALDO to see the balance.",
             protocol=protocol,
             amount=Money(status.credited_cents),
         )
