@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from twilio.request_validator import RequestValidator
 
+from buonispesa.channels import ChannelStartError
 from buonispesa.cli import app
 from buonispesa.cli.common import err, fail, settings_or_exit
 from buonispesa.runtime import core_from_settings
@@ -57,6 +58,8 @@ def serve(
             # Handlers in flight get this long to finish; then the outbox batch in hand.
             shutdown_timeout=30,
         )
+    except ChannelStartError as exc:
+        fail(str(exc))
     except OSError as exc:
         fail(f"cannot listen on {listen_host}:{listen_port}: {exc.strerror or exc}")
 
