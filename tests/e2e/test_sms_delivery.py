@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -132,3 +133,13 @@ async def test_one_number_is_paced_at_its_rate(capped_server: SmsServer) -> None
     # 10 messages/s from one number: at least 0.1 s apart (less a little network jitter).
     assert min(gaps) >= 0.095, gaps
     assert {r.from_ for r in server.twilio.accepted} == {DEMO_SMS_NUMBER}
+
+
+async def test_the_twilio_clients_request_lines_stay_out_of_the_log(
+    sms_server: SmsServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    await sms_server.exchange(CITIZEN.phone, "SALDO")
+    await sms_server.quiet()
+    assert sms_server.twilio.to(CITIZEN.phone)
+    assert not [r for r in caplog.records if r.name.startswith("twilio")]

@@ -164,9 +164,7 @@ async def test_a_refused_webhook_stops_the_start_with_a_sentence(
         with pytest.raises(ChannelStartError, match="Telegram refused") as refused:
             await plugin.start()
         assert plugin._retry_task is None  # not retried: only network errors are
-        assert "PUBLIC_BASE_URL" in str(refused.value) or "TELEGRAM_BOT_TOKEN" in str(
-            refused.value
-        )
+        assert "PUBLIC_BASE_URL" in str(refused.value) or "TELEGRAM_BOT_TOKEN" in str(refused.value)
         assert len(api.calls_of("setWebhook")) == 1
     finally:
         await plugin.stop()
