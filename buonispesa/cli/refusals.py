@@ -36,6 +36,9 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "There is no municipality with code {code}: see 'admin municipality list'.",
         code=str(p["code"]),
     ),
+    "municipality.bad_privacy_url": lambda p: t(
+        "This is not a web address: write it in full, e.g. https://www.comune.example.it/privacy."
+    ),
     "municipality.exists": lambda p: t(
         "A municipality with code {code} already exists.", code=str(p["code"])
     ),

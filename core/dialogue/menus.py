@@ -124,3 +124,24 @@ def offer_towns(turn: Turn, towns: list[tuple[int, str]]) -> None:
         t("Which municipality do you live in (or work in)?"),
         options=[Option(f"town:{town_id}", t("{town}", town=name)) for town_id, name in towns],
     )
+
+
+def privacy_question(turn: Turn, options: list[Option] | tuple[Option, ...]) -> Text:
+    """The consent question, linking the municipality's privacy notice when it has one
+    (`admin municipality privacy-url`). On SMS a link too long for one segment gives way to
+    "ask at the town hall"."""
+    url = turn.town.privacy_url
+    if url:
+        linked = t(
+            "Privacy (GDPR): {town} uses your data only for the grocery vouchers. "
+            "Notice: {url} Agree?",
+            town=turn.town.name,
+            url=url,
+        )
+        if not turn.is_sms or turn.fits_sms([linked], options):
+            return linked
+    return t(
+        "Privacy (GDPR): {town} uses your data only for the grocery vouchers; "
+        "notice at the town hall. Agree?",
+        town=turn.town.name,
+    )

@@ -81,6 +81,8 @@ class Municipality(Base):
     bic: Mapped[str | None] = mapped_column(String(11))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Rome")
     created_at: Mapped[datetime]
+    # The municipality's privacy notice (GDPR art. 13), linked from the application's consent.
+    privacy_url: Mapped[str | None] = mapped_column(String(300), default=None)
 
 
 class Round(Base):

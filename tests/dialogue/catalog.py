@@ -26,7 +26,9 @@ SAMPLES: dict[str, Param] = {
     "amount": Money(1_234_567),  # 12.345,67 €: a shop's month
     "balance": Money(123_456),
     "paid": Money(1_234_567),
-    "shop": "Alimentari e Frutta Da Mario e Figli S.n",  # 40, the limit at registration
+    # 40 in its SMS form (the limit at registration), typed with curly quotes, a capital È,
+    # a dash and an emoji: on SMS “È” becomes "E'", – becomes - and the emoji goes.
+    "shop": "Bottega “È Buono” – Frutta da Mario e C 🍎",
     "name": "Alimentari e Frutta Da Mario e Figli S.n",
     "town": "San Valentino in Abruzzo Citeriore",  # the longest name of an Italian comune
     "address": "Via Vittorio Emanuele II 123, angolo Via Garibaldi",  # 50, the limit
@@ -48,6 +50,9 @@ SAMPLES: dict[str, Param] = {
     "where": "SMS ***567",
     "query": "San Valentino in Abruzzo Citeriore panett",  # cut at 40
     "time": "23:59",
+    "url": "https://comune.belforte.mc.it/privacy",  # a long link gives way to the town hall
+    "link": "https://t.me/buonispesa_belforte_bot",
+    "first": 12,
 }
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")

@@ -13,7 +13,7 @@ from typing import Any
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows.base import ConfirmedFlow
-from core.dialogue.menus import LANGUAGE_OPTIONS
+from core.dialogue.menus import LANGUAGE_OPTIONS, privacy_question
 from core.dialogue.words import amount_text, count_in, yes_or_no
 from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier
 from core.domain.identity import normalize_codice_fiscale
@@ -134,14 +134,8 @@ class ApplyFlow(ConfirmedFlow):
             await self.ask(turn)
 
     async def ask_privacy(self, turn: Turn) -> None:
-        turn.say(
-            t(
-                "Privacy (GDPR): {town} uses your data only for the grocery vouchers; "
-                "notice at the town hall. Agree?",
-                town=turn.town.name,
-            ),
-            options=(Option("yes", t("I agree")), Option("no", t("I do not agree"))),
-        )
+        options = (Option("yes", t("I agree")), Option("no", t("I do not agree")))
+        turn.say(privacy_question(turn, options), options=options)
 
     async def on_privacy(self, turn: Turn, inp: Input) -> None:
         answer = _yes_no(inp)

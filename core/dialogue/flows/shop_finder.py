@@ -125,7 +125,10 @@ QUERY_FILLER = frozenset({"a", "ad", "di", "in", "nel", "per", "at", "the", "nea
 def town_matches(query: str, town: str) -> bool:
     """ "belforte", "Belforte d", "belforte chienti" find "Belforte del Chienti": each word
     typed starts a word of the town, in order, accents and case aside."""
-    typed, words = fold(query).split(), fold(town).split()
+    typed = fold(query).replace("'", " ").split()
+    words = fold(town).replace("'", " ").split()
+    if typed and "".join(words).startswith("".join(typed)):
+        return True  # "santangelo" for "Sant'Angelo"
     at = 0
     for part in typed:
         while at < len(words) and not words[at].startswith(part):
@@ -157,7 +160,7 @@ async def search(turn: Turn, query: str) -> None:
         )
         return
     head = tn("{count} shop found:", "{count} shops found:", len(found))
-    lines = [shop_line(shop) for shop in found]
+    lines = [shop_line(shop, turn.town.name) for shop in found]
     if not turn.is_sms:
         # Telegram (and the terminal) show the whole list; a long one is split by the adapter.
         turn.say(head, *lines)
@@ -168,16 +171,18 @@ async def search(turn: Turn, query: str) -> None:
 def _say_page(turn: Turn, head: Text, lines: list[Text], query: str, offset: int) -> None:
     """One SMS of the list from `offset`: as many shops as fit, then MORE for the next page."""
     rest = lines[offset:]
-    shown = len(rest)
-    while shown > 1 and not turn.fits_sms([head, *rest[:shown]]):
-        shown -= 1
-    if shown < len(rest):
-        while shown > 1 and not turn.fits_sms([head, *rest[:shown], MORE_HINT]):
-            shown -= 1
-        turn.data["more"] = {"query": query[:100], "offset": offset + shown}
-        turn.say(head, *rest[:shown], MORE_HINT)
+    if turn.fits_sms([head, *rest]):
+        turn.say(head, *rest)
         return
-    turn.say(head, *rest)
+    shown = len(rest) - 1
+    while shown > 1 and not turn.fits_sms([head, *rest[:shown], MORE_HINT]):
+        shown -= 1
+    turn.data["more"] = {"query": query[:100], "offset": offset + shown}
+    if turn.fits_sms([head, *rest[:shown], MORE_HINT]):
+        turn.say(head, *rest[:shown], MORE_HINT)
+    else:
+        # One long shop (name, address and another town) fills the SMS: no heading then.
+        turn.say(*rest[:shown], MORE_HINT)
 
 
 MORE_HINT = t("ALTRI for more.")
@@ -201,10 +206,13 @@ async def more(turn: Turn) -> None:
     if offset >= len(found):
         turn.say(t("There is nothing more to show. Write NEGOZI to find shops."))
         return
-    lines = [shop_line(shop) for shop in found]
+    lines = [shop_line(shop, turn.town.name) for shop in found]
     head = t("Shops from no. {first} of {count}:", first=offset + 1, count=len(found))
     _say_page(turn, head, lines, query, offset)
 
 
-def shop_line(shop: m.Shop) -> Text:
+def shop_line(shop: m.Shop, here: str | None = None) -> Text:
+    """Name and address; the town too when it is not the municipality's own (`here`)."""
+    if here is not None and fold(shop.town) == fold(here):
+        return t("{shop}, {address}", shop=shop.name, address=shop.address)
     return t("{shop}, {address}, {town}", shop=shop.name, address=shop.address, town=shop.town)

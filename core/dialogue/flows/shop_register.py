@@ -7,6 +7,7 @@ import re
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows.base import ConfirmedFlow
+from core.dialogue.gsm7 import to_gsm7
 from core.dialogue.menus import CATEGORY_LABELS
 from core.domain.errors import DomainError, InvalidIdentifier
 from core.domain.geo import valid_position
@@ -17,6 +18,7 @@ from core.services import shops as shop_service
 
 # Names and addresses are shown in SMS receipts and payment codes, which must fit one SMS.
 MAX_NAME = 40
+MAX_TYPED_NAME = 60
 MAX_ADDRESS = 50
 MAX_TOWN = 40
 # The kind of shop as a labelled line of the summary.
@@ -64,7 +66,9 @@ class ShopRegisterFlow(ConfirmedFlow):
     async def on_name(self, turn: Turn, inp: Input) -> None:
         if not inp.text:
             raise Reject(t("Write the name of the shop."))
-        if len(inp.text) > MAX_NAME:
+        # The limit is on the name as an SMS shows it (emoji dropped, “ ” as "): it is kept
+        # as typed, and receipts by SMS must still fit one segment.
+        if len(inp.text) > MAX_TYPED_NAME or len(to_gsm7(inp.text)) > MAX_NAME:
             raise Reject(t("The name is too long: at most {max} characters.", max=MAX_NAME))
         turn.state["name"] = inp.text
         await self.next_step(turn, "name")
