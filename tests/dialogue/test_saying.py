@@ -98,3 +98,63 @@ async def test_towns_are_found_by_their_start_and_without_accents(core: Core) ->
         'No shop found for "{query}". Try a town, a postcode (CAP) or a type: alimentari, '
         "panetteria, macelleria, frutta, farmacia.",
     )
+
+
+def test_italian_is_gender_neutral_and_says_what_happened_to_the_citizen() -> None:
+    from core.domain.messages import Money, t
+    from core.i18n import render_text
+
+    welcome = render_text(t("Welcome to the grocery vouchers of {town}.", town="Belforte"), "it")
+    assert welcome.startswith("Ti diamo il benvenuto")
+    paid = t(
+        "Paid {amount} at {shop}. Remaining balance: {balance}.",
+        amount=Money(1250),
+        shop="Alimentari Da Rita",
+        balance=Money(10000),
+    )
+    assert "12,50\xa0€ al negozio Alimentari Da Rita" in render_text(paid, "it")
+    refunded = t(
+        "{shop} refunded {amount}. Balance: {balance}.",
+        shop="Alimentari Da Rita",
+        amount=Money(1250),
+        balance=Money(10000),
+    )
+    assert "ti ha restituito" in render_text(refunded, "it")
+    assert "stornat" not in render_text(refunded, "it")
+
+
+def test_every_keyword_a_help_names_works_in_both_languages() -> None:
+    import re
+
+    from core.dialogue import commands
+    from core.dialogue.menus import CITIZEN_HELP, SHOP_HELP
+    from core.i18n import render_text
+
+    english = render_text(CITIZEN_HELP, "en")
+    assert "BALANCE" in english and "SALDO" not in english
+    assert "PAY" in render_text(SHOP_HELP, "en")
+    for text in (CITIZEN_HELP, SHOP_HELP):
+        for language in ("it", "en"):
+            words = re.findall(r"\b[A-Z]{3,}\b", render_text(text, language))
+            for word in words:
+                if word in ("CAP", "RSSMRA85T10A562S"):
+                    continue
+                assert commands.parse(word) is not None, (language, word)
+    # Each language's words work whatever language the chat speaks.
+    for it, en in (("SALDO", "BALANCE"), ("NEGOZI", "SHOPS"), ("ALTRI", "MORE")):
+        assert commands.parse(it)[0] == commands.parse(en)[0]  # type: ignore[index]
+
+
+def test_telegram_never_asks_to_type_a_number() -> None:
+    from bot.callbacks import CallbackSigner
+    from bot.render import SendText, plan
+    from core.dialogue.hints import numbered_hints
+    from core.domain.messages import Option, Reply, t
+
+    signer = CallbackSigner(b"k")
+    for msgid in numbered_hints():
+        reply = Reply((t(msgid),), (Option("yes", t("Yes")),))
+        for language in ("it", "en"):
+            steps = plan(reply, "7", language, signer)
+            text = " ".join(s.text for s in steps if isinstance(s, SendText))
+            assert "1" not in text and "numer" not in text.lower(), (msgid, text)
