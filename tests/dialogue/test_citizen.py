@@ -77,8 +77,9 @@ async def test_status_by_keyword_in_both_languages(core: Core) -> None:
 async def test_shops_by_postcode_town_category_and_position(core: Core) -> None:
     await make_town(core)
     chat = Chat(core, "+393479999997")
+    # The shop is in the municipality's own town: its line does not repeat it.
     for query in ("NEGOZI 62020", "negozi testville", "NEGOZI alimentari", "shops 62020 grocery"):
-        replies = await chat.expect(query, "{count} shop found:", "{shop}, {address}, {town}")
+        replies = await chat.expect(query, "{count} shop found:", "{shop}, {address}")
         assert param(replies, "shop") == "Alimentari Test"
     await chat.expect(
         "NEGOZI panetteria",
