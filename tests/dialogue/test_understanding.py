@@ -97,8 +97,9 @@ async def test_a_wrong_amount_after_paga_is_an_amount_error(core: Core) -> None:
     till = Chat(core, town.shop_phone)
     await till.expect(f"PAGA {town.citizen_cfs[0]} -5", NEGATIVE)
     await till.expect(f"PAGA {town.citizen_cfs[0]} 0,001", DECIMALS)
+    await till.expect("niente", "The amount must be more than zero.")
     await till.expect(
-        "3",
+        "3 euro",
         "Code sent to the customer ({where}) for {amount}. Ask them for it and write it here. "
         "ANNULLA to stop.",
     )

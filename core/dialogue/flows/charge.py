@@ -7,6 +7,7 @@ chat only ever sees where the code went, never the code.
 
 from __future__ import annotations
 
+from core.dialogue import words
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows.base import Flow
@@ -98,7 +99,7 @@ class ChargeFlow(Flow):
 
     async def _request(self, turn: Turn, amount_text: str) -> None:
         try:
-            cents = parse_euro(amount_text)
+            cents = parse_euro(words.amount_text(amount_text))
         except InvalidAmount as error:
             turn.go(self.name, "amount")
             raise Reject(error_text(error)) from error
