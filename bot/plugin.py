@@ -166,10 +166,8 @@ class TelegramPlugin:
     def _refusal(self, error: TelegramError) -> str:
         """What the Bot API refused, said for the operator."""
         if isinstance(error, InvalidToken):
-            return (
-                "Telegram refused the bot token (TELEGRAM_BOT_TOKEN): check it with @BotFather "
-                f"({error.message})"
-            )
+            # Not error.message: it repeats the token, which is a secret.
+            return "Telegram refused the bot token (TELEGRAM_BOT_TOKEN): check it with @BotFather"
         if self.webhook_mode:
             return (
                 f"Telegram refused the webhook {self.config.webhook_url}: {error.message}. "

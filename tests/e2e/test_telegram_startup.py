@@ -112,8 +112,9 @@ async def test_a_wrong_token_stops_the_start(sqlite_url: str) -> None:
     config = TelegramConfig(token="1:wrong", api_base_url=api.base_url)
     plugin = TelegramPlugin(core, config, DialogueEngine(core))
     try:
-        with pytest.raises(ChannelStartError, match="TELEGRAM_BOT_TOKEN"):
+        with pytest.raises(ChannelStartError, match="TELEGRAM_BOT_TOKEN") as refused:
             await plugin.start()
+        assert "1:wrong" not in str(refused.value)  # the token is a secret
     finally:
         await plugin.stop()
         await core.close()
