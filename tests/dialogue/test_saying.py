@@ -158,3 +158,30 @@ def test_telegram_never_asks_to_type_a_number() -> None:
             steps = plan(reply, "7", language, signer)
             text = " ".join(s.text for s in steps if isinstance(s, SendText))
             assert "1" not in text and "numer" not in text.lower(), (msgid, text)
+
+
+async def test_a_shops_summary_is_one_labelled_message_on_telegram(core: Core) -> None:
+    from bot.callbacks import CallbackSigner
+    from bot.render import SendText, plan
+    from tests.factories import make_partita_iva
+
+    await make_town(core)
+    chat = Chat(core, "880003", channel=Channel.TELEGRAM)
+    for text in ("REGISTRA", "Bottega “È Buono” – Frutta 🍎", make_partita_iva(7)):
+        await chat.send(text)
+    await chat.send(None, option="cat:greengrocer")
+    for text in ("Via Roma 3", "1", "62020"):
+        await chat.send(text)
+    await chat.send(None, option="skip")
+    [summary] = await chat.send("IT60X0542811101000000123456")
+    steps = plan(summary, "880003", "it", CallbackSigner(b"k"))
+    [message] = [s for s in steps if isinstance(s, SendText)]
+    lines = message.text.split("\n")
+    assert lines[:3] == [
+        "Nome: Bottega “È Buono” – Frutta 🍎",  # as typed: Telegram shows it all
+        "Tipo: frutta e verdura",
+        f"P.IVA: {make_partita_iva(7)}",
+    ]
+    assert lines[3].startswith("Indirizzo: Via Roma 3, 62020 ")
+    assert lines[4] == "IBAN: IT60X0542811101000000123456"
+    assert [o.key for o in summary.options] == ["send", "change", "cancel"]
