@@ -98,9 +98,10 @@ def count_in(text: str | None) -> int | None:
     return found.pop() if len(found) == 1 else None
 
 
-def amount_text(text: str | None) -> str:
+def amount_text(text: str | None, *, spelled: bool = True) -> str:
     """What someone wrote for an amount, ready for parse_euro: "200 euro" -> "200",
-    "niente" -> "0", "€ 1.500 circa" -> "1.500". Anything else is returned as written,
+    "niente" -> "0", "€ 1.500 circa" -> "1.500", "tre" -> "3" (unless `spelled` is False:
+    at the till an amount is typed in digits). Anything else is returned as written,
     so that parse_euro names what is wrong with it."""
     cleaned = clean(text)
     word = fold(cleaned)
@@ -111,7 +112,7 @@ def amount_text(text: str | None) -> str:
         for piece in cleaned.replace("€", " ").split()
         if fold(piece) not in _FILLER or not fold(piece)
     ]
-    if len(kept) == 1 and fold(kept[0]) in NUMBER_WORDS:
+    if spelled and len(kept) == 1 and fold(kept[0]) in NUMBER_WORDS:
         return str(NUMBER_WORDS[fold(kept[0])])
     return " ".join(kept) if kept else cleaned
 

@@ -99,7 +99,7 @@ class ChargeFlow(Flow):
 
     async def _request(self, turn: Turn, amount_text: str) -> None:
         try:
-            cents = parse_euro(words.amount_text(amount_text))
+            cents = parse_euro(words.amount_text(amount_text, spelled=False))
         except InvalidAmount as error:
             turn.go(self.name, "amount")
             raise Reject(error_text(error)) from error
