@@ -21,6 +21,7 @@ from core.domain.messages import DocumentRef, MapPin, Option, Reply, Request, Te
 from core.domain.policy import Policy
 from core.i18n import LANGUAGES, render_text, supported
 from core.services.municipalities import policy_of
+from core.services.outbox import citizen_channel
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
@@ -128,6 +129,15 @@ class Turn:
             citizen = None
         self._citizen, self._citizen_loaded = citizen, True
         return citizen
+
+    def receives_notices_of(self, citizen: m.Citizen) -> bool:
+        """Whether this chat is where the citizen's notices go (see citizen_channel)."""
+        destination = citizen_channel(citizen)
+        if destination is None:
+            return False
+        if destination == (self.channel, self.address):
+            return True
+        return self.channel in PHONE_CHANNELS and destination == ("sms", self.phone())
 
     def forget_citizen(self) -> None:
         self._citizen_loaded = False

@@ -61,12 +61,22 @@ _SENTENCES: dict[str, Text] = {
         "Your shop is not approved yet: the municipality will tell you when it is."
     ),
     "shop.locked": t("Too many wrong codes: your shop can charge again from {until}."),
+    "shop.blocked": t(
+        "Too many wrong codes: your shop cannot charge until the municipality's office unlocks it."
+    ),
+    "lookup.too_many": t("Too many searches that found nobody. Try again later."),
     "shop.name_missing": t("Write the name of the shop."),
     "shop.bad_position": t("This position is not valid. Share it again or skip."),
     "shop.not_found": t("Shop not found."),
     "invite.invalid": t(
         "This cashier code is not valid or has expired. Ask the shop owner for a new one."
     ),
+    "invite.too_many": t("Too many wrong cashier codes from this chat today. Try again tomorrow."),
+    "shop.refusal_reason_missing": t("Write the reason for the refusal."),
+    "shop.refusal_reason_too_long": t(
+        "The reason is too long for one SMS: at most {limit} characters."
+    ),
+    "shop.already_approved": t("This shop is already approved."),
     # Payments.
     "payment.bad_amount": t("The amount must be more than zero."),
     "payment.insufficient_funds": t(

@@ -18,8 +18,9 @@ from core.dialogue import gsm7
 from core.dialogue.engine import DialogueEngine, HandleResult
 from core.dialogue.inbound import Channel, Inbound, SharedContact, SharedLocation
 from core.dialogue.render import render_plain
-from core.domain.messages import Reply, reply_from_json
+from core.domain.messages import Reply
 from core.services import municipalities
+from core.services.outbox import reply_of
 from core.storage import models as m
 from tests.factories import Town, make_town
 
@@ -98,7 +99,7 @@ class Chat:
                 row = await uow.outbox.by_id(message_id)
                 assert row is not None
                 assert (row.channel, row.address) == (self.channel.value, self.address)
-                reply = reply_from_json(row.payload)
+                reply = reply_of(uow.keys, row)
                 if row.channel == Channel.SMS.value:
                     assert_one_segment(reply, row.language)
                 found.append(reply)
@@ -133,7 +134,7 @@ class Chat:
 async def outbox_of(core: Core, channel: str, address: str) -> list[tuple[m.OutboxMessage, Reply]]:
     async with core.uow() as uow:
         rows = await uow.outbox.for_address(channel, address)
-        return [(row, reply_from_json(row.payload)) for row in rows]
+        return [(row, reply_of(uow.keys, row)) for row in rows]
 
 
 async def town_with_open_window(core: Core, **kwargs: Any) -> Town:
