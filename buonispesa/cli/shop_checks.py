@@ -130,7 +130,14 @@ def shops_lookups(code: str) -> None:
                     _lock_text(shop, now),
                 )
             if not rows:
-                out.print(say(t("No lookup found nobody in the last 7 days.")), markup=False)
+                out.print(
+                    say(
+                        t(
+                            "In the last 7 days no shop searched for someone who is not a beneficiary."
+                        )
+                    ),
+                    markup=False,
+                )
                 return
             out.print(table)
 

@@ -32,7 +32,7 @@ SAMPLES: dict[str, Param] = {
     "address": "Via Vittorio Emanuele II 123, angolo Via Garibaldi",  # 50, the limit
     "postcode": "62020",
     "protocol": "SAN-2026-000123",
-    "code": "12345678",  # cashier codes have 8 digits, payment codes 6
+    "code": "ABCDEFGHJK",  # cashier codes have 10 characters, payment codes 6 digits
     "cf": "RSSMRA85T10A562S",
     "vat": "01234567890",
     "iban": "IT60X0542811101000000123456",
@@ -48,6 +48,11 @@ SAMPLES: dict[str, Param] = {
     "where": "SMS ***567",
     "query": "San Valentino in Abruzzo Citeriore panett",  # cut at 40
     "time": "23:59",
+    "who": "SMS ***567",
+    # The office's refusal reason, at its limit (core.services.shops.REFUSAL_REASON_MAX).
+    "reason": "Partita IVA cessata: registrate il negozio con quella attiva",
+    "limit": 60,
+    "moment": Moment(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
 }
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")

@@ -36,7 +36,10 @@ DECLARE = (
     "Under DPR 445/2000 I declare that these data are true. False declarations are punished "
     "and lose the vouchers."
 )
-CODE = "Your confirmation code is {code}. Write it here to confirm. Valid {minutes} min."
+CODE = (
+    "Code {code} confirms your voucher application. Do not share it with anyone. "
+    "Valid {minutes} min."
+)
 SENT = "Application sent. Protocol {protocol}. We will write to you when it has been assessed."
 CF_CHECKSUM = (
     "This codice fiscale does not add up: its last letter (the check character) does not match "
