@@ -40,6 +40,17 @@ async def record(
     address: str | None = None,
     detail: str | None = None,
 ) -> None:
+    """Record one event; the same key's rows older than KEEP go (except office unlocks,
+    the record of what the office did): rate-limit rows say who typed what, and when."""
+    if kind != SHOP_UNLOCKED:
+        old = delete(m.SecurityEvent).where(
+            m.SecurityEvent.kind == kind, m.SecurityEvent.created_at < now - KEEP
+        )
+        if shop_id is not None:
+            old = old.where(m.SecurityEvent.shop_id == shop_id)
+        if channel is not None and address is not None:
+            old = old.where(m.SecurityEvent.channel == channel, m.SecurityEvent.address == address)
+        await uow.session.execute(old.execution_options(synchronize_session=False))
     uow.session.add(
         m.SecurityEvent(
             municipality_id=municipality_id,
@@ -96,16 +107,6 @@ async def wrong_codes_of_shop(uow: UnitOfWork, shop_id: int, now: datetime) -> i
     if unlocked is not None and unlocked > since:
         since = unlocked
     return await count(uow, WRONG_PAYMENT_CODE, since, shop_id=shop_id)
-
-
-async def forget_old(uow: UnitOfWork, now: datetime) -> None:
-    """Rate-limit rows are personal data of a sort (who typed what when): kept 30 days.
-    Office unlocks stay: they are the record of what the office did."""
-    await uow.session.execute(
-        delete(m.SecurityEvent)
-        .where(m.SecurityEvent.created_at < now - KEEP, m.SecurityEvent.kind != SHOP_UNLOCKED)
-        .execution_options(synchronize_session=False)
-    )
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,9 @@ async def register_shop(
 
 
 async def approve_shop(
-    uow: UnitOfWork, municipality_id: int, shop_id: int, now: datetime
+    uow: UnitOfWork, municipality_id: int, shop_id: int, now: datetime, *, notify: bool = True
 ) -> m.Shop:
+    """The office approves a shop; its owner is told (unless seeding a demo town)."""
     shop = await uow.shops.by_id(shop_id)
     if shop is None or shop.municipality_id != municipality_id:
         raise NotFound("shop.not_found", shop_id=shop_id)
@@ -91,6 +92,8 @@ async def approve_shop(
     shop.refusal_reason = None
     # Create the ledger account now, so that payments never race to create it.
     await uow.ledger.account(municipality_id, AccountKind.SHOP, shop.id)
+    if not notify:
+        return shop
     await notify_owners(
         uow,
         shop,

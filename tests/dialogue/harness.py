@@ -146,3 +146,27 @@ async def town_with_open_window(core: Core, **kwargs: Any) -> Town:
         await municipalities.open_window(uow, municipality, core.now() - timedelta(minutes=1))
         await uow.commit()
     return town
+
+
+async def confirmation_code(chat: Chat) -> str:
+    """The last confirmation code sent to this chat (not a payment code)."""
+    for _row, reply in reversed(await outbox_of(chat.core, chat.channel.value, chat.address)):
+        if reply.texts and reply.texts[0].msgid.startswith("Code {code} confirms "):
+            return str(reply.texts[0].params["code"])
+    raise AssertionError("no confirmation code sent")
+
+
+async def open_till(chat: Chat) -> Chat:
+    """A till on SMS confirms its session once with a code sent to its own number."""
+    await chat.expect("PAGA", TILL_CODE)
+    await chat.expect(
+        await confirmation_code(chat),
+        "Who pays? Write the codice fiscale, the phone number or the card code.",
+    )
+    return chat
+
+
+TILL_CODE = (
+    "Code {code} confirms that this phone charges vouchers for your shop. Do not share it "
+    "with anyone. Valid {minutes} min."
+)

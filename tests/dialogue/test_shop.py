@@ -12,7 +12,7 @@ from core.domain.messages import Money
 from core.services import ledger, security
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.dialogue.harness import Chat, outbox_of, param
+from tests.dialogue.harness import Chat, open_till, outbox_of, param
 from tests.factories import Town, make_cf, make_partita_iva, make_town
 
 WHO = "Who pays? Write the codice fiscale, the phone number or the card code."
@@ -67,7 +67,7 @@ async def balance(core: Core, town: Town, index: int = 0) -> int:
 
 async def test_charge_confirm_and_receipt(core: Core) -> None:
     town = await make_town(core, citizens=2)
-    till = Chat(core, town.shop_phone)
+    till = await open_till(Chat(core, town.shop_phone))
     script = [
         ("PAGA", (WHO,), "who"),
         ("", ("Write the codice fiscale, the phone number or the card code.",), "who"),
@@ -107,7 +107,7 @@ async def test_charge_confirm_and_receipt(core: Core) -> None:
 
 async def test_one_line_pay_by_phone_and_card(core: Core) -> None:
     town = await make_town(core, citizens=1)
-    till = Chat(core, town.shop_phone)
+    till = await open_till(Chat(core, town.shop_phone))
     replies = await till.expect(f"PAGA {town.citizen_phones[0]} 10", ASK_CODE)
     assert param(replies, "where") == f"SMS ***{town.citizen_phones[0][-3:]}"
     await till.expect(await citizen_code(core, town.citizen_phones[0]), CONFIRMED)
@@ -127,7 +127,7 @@ async def test_an_amount_that_is_not_an_amount_is_said_before_anybody_is_looked_
     core: Core,
 ) -> None:
     town = await make_town(core, citizens=1)
-    till = Chat(core, town.shop_phone)
+    till = await open_till(Chat(core, town.shop_phone))
     for line, said in (
         ("PAGA +393479999999 -5", "The amount cannot be negative. Write it again, e.g. 12,50."),
         (
@@ -149,7 +149,7 @@ async def test_an_amount_that_is_not_an_amount_is_said_before_anybody_is_looked_
 
 async def test_a_shop_fishing_for_applicants_is_told_to_try_later(core: Core) -> None:
     town = await make_town(core, citizens=1)
-    till = Chat(core, town.shop_phone)
+    till = await open_till(Chat(core, town.shop_phone))
     for index in range(10):
         await till.expect(f"PAGA {make_cf(900 + index)} 1", NOBODY)
     await till.expect(
@@ -159,7 +159,7 @@ async def test_a_shop_fishing_for_applicants_is_told_to_try_later(core: Core) ->
 
 async def test_insufficient_balance_wrong_codes_and_expiry(core: Core, clock: FakeClock) -> None:
     town = await make_town(core, citizens=1)
-    till = Chat(core, town.shop_phone)
+    till = await open_till(Chat(core, town.shop_phone))
     # Above the balance: the shop sees the usual request; only the citizen's code message
     # says the balance is not enough, and the shop's answer after the code is neutral.
     await till.expect(f"PAGA {town.citizen_cfs[0]} 150,01", ASK_CODE)
@@ -191,7 +191,7 @@ async def test_insufficient_balance_wrong_codes_and_expiry(core: Core, clock: Fa
 
 async def test_cancel_while_waiting_for_the_code_tells_the_citizen(core: Core) -> None:
     town = await make_town(core, citizens=1)
-    till = Chat(core, town.shop_phone)
+    till = await open_till(Chat(core, town.shop_phone))
     await till.send(f"PAGA {town.citizen_cfs[0]} 20")
     code = await citizen_code(core, town.citizen_phones[0])
     await till.expect("ANNULLA", "Cancelled.")
@@ -205,7 +205,7 @@ async def test_cancel_while_waiting_for_the_code_tells_the_citizen(core: Core) -
 
 async def test_help_at_every_charge_step(core: Core) -> None:
     town = await make_town(core, citizens=1)
-    till = Chat(core, town.shop_phone)
+    till = await open_till(Chat(core, town.shop_phone))
     prompts = [("PAGA", WHO), (town.citizen_cfs[0], AMOUNT), ("7", ASK_CODE)]
     for text, prompt in prompts:
         await till.send(text)
@@ -238,7 +238,7 @@ async def test_card_qr_at_the_till_starts_a_charge(core: Core) -> None:
 
 async def test_refund_of_today_needs_a_code_by_sms(core: Core, clock: FakeClock) -> None:
     town = await make_town(core, citizens=1)
-    till = Chat(core, town.shop_phone)
+    till = await open_till(Chat(core, town.shop_phone))
     await till.send(f"PAGA {town.citizen_cfs[0]} 30")
     replies = await till.send(await citizen_code(core, town.citizen_phones[0]))
     receipt = str(param(replies, "receipt"))
@@ -263,7 +263,7 @@ async def test_refund_of_today_needs_a_code_by_sms(core: Core, clock: FakeClock)
 
 async def test_statement_and_reimbursements(core: Core) -> None:
     town = await make_town(core, citizens=2)
-    till = Chat(core, town.shop_phone)
+    till = await open_till(Chat(core, town.shop_phone))
     for index, amount in ((0, "10"), (1, "2,50")):
         await till.send(f"PAGA {town.citizen_cfs[index]} {amount}")
         await till.send(await citizen_code(core, town.citizen_phones[index]))
@@ -429,6 +429,7 @@ async def test_owner_invites_a_cashier_who_joins_by_sms(core: Core) -> None:
         if reply.texts[0].msgid.startswith("A cashier joined {shop}")
     ]
     assert joined.texts[0].params["who"] == "SMS ***888"
+    await open_till(cashier)
     await cashier.expect(f"PAGA {town.citizen_cfs[0]} 4", ASK_CODE)
     await cashier.expect(await citizen_code(core, town.citizen_phones[0]), CONFIRMED)
     await cashier.expect("CASSIERE", "Only the owner of a shop can add cashiers.")

@@ -16,7 +16,7 @@ from core.domain.shops import ShopCategory
 from core.services import allocation, ledger, municipalities
 from core.services.applications import ApplicationInput, submit_application
 from core.services.shops import ShopInput, approve_shop, register_shop
-from tests.dialogue.harness import Chat, outbox_of
+from tests.dialogue.harness import Chat, open_till, outbox_of
 from tests.dialogue.test_shop import citizen_code, own_code
 from tests.factories import make_cf, make_partita_iva
 
@@ -131,7 +131,7 @@ async def await_code() -> None:  # a marker in the script: type the code just re
 @pytest.mark.parametrize("language", ["it", "en"])
 async def test_shop_conversations_fit_one_sms(core: Core, language: str) -> None:
     cf = await long_town(core)
-    till = Chat(core, SHOP_PHONE)
+    till = await open_till(Chat(core, SHOP_PHONE))
     await till.send(f"LINGUA {language}")
     async with core.uow() as uow:
         citizen = await uow.citizens.by_codice_fiscale((await uow.municipalities.all())[0].id, cf)

@@ -123,6 +123,13 @@ def code_message(flow: str, code: str, minutes: int) -> Text:
             code=code,
             minutes=minutes,
         )
+    if flow == "charge":
+        return t(
+            "Code {code} confirms that this phone charges vouchers for your shop. Do not "
+            "share it with anyone. Valid {minutes} min.",
+            code=code,
+            minutes=minutes,
+        )
     if flow == "cashier":
         return t(
             "Code {code} confirms a new cashier code for your shop. Do not share it with "

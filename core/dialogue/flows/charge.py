@@ -7,9 +7,11 @@ chat only ever sees where the code went, never the code.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
-from core.dialogue.flows.base import Flow
+from core.dialogue.flows.base import ConfirmedFlow
 from core.dialogue.menus import show_menu
 from core.domain import otp
 from core.domain.charges import ShopLock
@@ -42,7 +44,23 @@ def split_request(arg: str) -> tuple[str, str | None]:
     return arg.strip(), None
 
 
-class ChargeFlow(Flow):
+# A till by SMS is confirmed once with a code sent to its number, for this long.
+TILL_SESSION = timedelta(hours=12)
+
+
+def till_session_open(turn: Turn, shop_id: int) -> bool:
+    session = turn.data.get("till")
+    if not isinstance(session, dict) or session.get("shop_id") != shop_id:
+        return False
+    return datetime.fromisoformat(str(session["until"])) > turn.now
+
+
+class ChargeFlow(ConfirmedFlow):
+    """On SMS the sender's number can be forged, and every wrong payment code counts
+    against the shop: a forger must not be able to lock a shop out. So a till on SMS
+    first confirms its session with a code sent to its own number (valid TILL_SESSION);
+    without it no charge starts and no code can be typed."""
+
     name = "charge"
     first_step = "who"
 
@@ -60,7 +78,20 @@ class ChargeFlow(Flow):
             turn.finish()
             turn.say(error_text(DomainError("shop.not_approved")))
             return
-        turn.go(self.name, "who", {"shop_id": shop.id})
+        # (SMS only: the terminal chat is the operator's own machine, not a forgeable sender.)
+        if turn.is_sms and not till_session_open(turn, shop.id):
+            turn.go(self.name, "verify", {"shop_id": shop.id, "then": arg})
+            await self.ask(turn)
+            return
+        await self._start(turn, shop.id, arg)
+
+    async def confirmed(self, turn: Turn) -> None:
+        shop_id = int(turn.state["shop_id"])
+        turn.data["till"] = {"shop_id": shop_id, "until": (turn.now + TILL_SESSION).isoformat()}
+        await self._start(turn, shop_id, str(turn.state.get("then") or ""))
+
+    async def _start(self, turn: Turn, shop_id: int, arg: str) -> None:
+        turn.go(self.name, "who", {"shop_id": shop_id})
         if not arg.strip():
             await self.ask(turn)
             return
