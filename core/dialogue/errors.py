@@ -91,6 +91,9 @@ _SENTENCES: dict[str, Text] = {
         "to contact the office."
     ),
     "charge.not_found": t("Payment not found."),
+    "refund.needs_citizen_code": t(
+        "A cashier refunds only with the code sent to the customer, or the owner refunds."
+    ),
     "refund.not_today": t("Only payments of today that are not refunded yet can be refunded."),
     "refund.already_settled": t(
         "This payment has already been reimbursed by the municipality: contact the "

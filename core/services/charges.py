@@ -411,6 +411,43 @@ async def unlock_shop(
     return shop
 
 
+async def send_refund_code(
+    uow: UnitOfWork, *, charge_id: int, shop_id: int, now: datetime
+) -> tuple[str, str, str]:
+    """A code to the citizen of a payment, for a cashier's refund. The citizen tells it to
+    the cashier to accept the refund.
+    Returns (salt, keyed hash, masked destination)."""
+    charge = await uow.charges.by_id(charge_id)
+    if charge is None or charge.shop_id != shop_id:
+        raise NotFound("charge.not_found")
+    citizen = await uow.citizens.by_id(charge.citizen_id)
+    shop = await uow.shops.by_id(shop_id)
+    assert citizen is not None and shop is not None
+    destination = citizen_channel(citizen)
+    if destination is None:
+        raise NotAllowed("citizen.unreachable")
+    code, salt = otp.new_code(), otp.new_salt()
+    notify_citizen(
+        uow,
+        citizen,
+        Reply.of(
+            t(
+                "{shop} wants to refund you {amount}. Code: {code}. Tell it to the cashier only "
+                "if you agree.",
+                shop=shop.name,
+                amount=Money(charge.amount_cents),
+                code=code,
+            ),
+            sensitive=True,
+        ),
+        now,
+        charge_id=charge.id,
+    )
+    channel, address = destination
+    where = f"SMS ***{address[-3:]}" if channel == "sms" else "Telegram"
+    return salt, otp.hash_code(uow.keys, code, salt), where
+
+
 async def cancel_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int) -> bool:
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.shop_id != shop_id:
@@ -431,11 +468,24 @@ async def expire_charges(uow: UnitOfWork, now: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def refund_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int, now: datetime) -> int:
-    """Give a payment of today back to the citizen: shop -> citizen, a new posting."""
+async def refund_charge(
+    uow: UnitOfWork,
+    *,
+    charge_id: int,
+    shop_id: int,
+    now: datetime,
+    by_cashier: bool = False,
+    citizen_confirmed: bool = False,
+) -> int:
+    """Give a payment of today back to the citizen: shop -> citizen, a new posting.
+
+    A cashier (not the owner) refunds only with the citizen's consent: the code sent to
+    the citizen (see send_refund_code), checked by the caller."""
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.shop_id != shop_id:
         raise NotFound("charge.not_found")
+    if by_cashier and not citizen_confirmed:
+        raise NotAllowed("refund.needs_citizen_code")
     municipality = await uow.municipalities.by_id(charge.municipality_id)
     assert municipality is not None
     if not can_refund(ChargeStatus(charge.status), charge.confirmed_at, now, municipality.timezone):

@@ -471,3 +471,43 @@ async def test_five_wrong_cashier_codes_a_day_per_chat(core: Core, clock: FakeCl
     await guesser.expect(
         f"INVITO {invite}", "You now work for {shop}: you can charge its vouchers."
     )
+
+
+async def test_a_cashier_refunds_only_with_the_customers_code(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.send(f"PAGA {town.citizen_cfs[0]} 30")
+    await till.expect(await citizen_code(core, town.citizen_phones[0]), CONFIRMED)
+    receipt = str(param(till.last, "receipt"))
+    async with core.uow() as uow:
+        uow.session.add(
+            m.ShopMember(
+                shop_id=town.shop_id,
+                channel="telegram",
+                address="7002",
+                role="cashier",
+                created_at=core.now(),
+            )
+        )
+        await uow.commit()
+    cashier = Chat(core, "7002", channel=Channel.TELEGRAM)
+    await cashier.send(f"STORNO {receipt}")
+    await cashier.expect(
+        "yes",
+        "Code sent to the customer ({where}). Ask them for it and write it here to refund, "
+        "or ANNULLA.",
+    )
+    [(_, asked)] = [
+        (row, reply)
+        for row, reply in await outbox_of(core, "sms", town.citizen_phones[0])
+        if reply.texts[0].msgid.startswith("{shop} wants to refund you {amount}")
+    ]
+    code = str(asked.texts[0].params["code"])
+    await cashier.expect(
+        "000000" if code != "000000" else "111111", "Wrong code: {count} attempt left."
+    )
+    assert await balance(core, town) == 120_00
+    await cashier.expect(
+        code, "Refunded {amount} (receipt no. {receipt}). The customer has been told."
+    )
+    assert await balance(core, town) == 150_00
