@@ -100,6 +100,12 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "audit.bad_request": lambda p: t(
         "The sample needs a percentage above 0 and at most 100, and a whole number as seed."
     ),
+    "shop.refusal_reason_missing": lambda p: t("Write the reason for the refusal."),
+    "shop.refusal_reason_too_long": lambda p: t(
+        "The reason is too long for one SMS: at most {limit} characters.",
+        limit=int(str(p["limit"])),
+    ),
+    "shop.already_approved": lambda p: t("Shop {id} is already approved.", id=str(p["shop_id"])),
     "privacy.balance_not_zero": lambda p: t(
         "This person still has {balance} on the card: it must be spent, or revoked with "
         "'admin audit revoke', before the erasure.",

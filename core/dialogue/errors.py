@@ -72,11 +72,6 @@ _SENTENCES: dict[str, Text] = {
         "This cashier code is not valid or has expired. Ask the shop owner for a new one."
     ),
     "invite.too_many": t("Too many wrong cashier codes from this chat today. Try again tomorrow."),
-    "shop.refusal_reason_missing": t("Write the reason for the refusal."),
-    "shop.refusal_reason_too_long": t(
-        "The reason is too long for one SMS: at most {limit} characters."
-    ),
-    "shop.already_approved": t("This shop is already approved."),
     # Payments.
     "payment.bad_amount": t("The amount must be more than zero."),
     "payment.insufficient_funds": t(
