@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import stat
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import select
 
 from buonispesa.settings import Settings
-from core.bootstrap import open_core
+from core.bootstrap import Core, open_core
 from core.domain.shops import ShopCategory
 from core.services import charges, security
 from core.services.outbox import reply_of
@@ -38,20 +41,23 @@ def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return value
 
 
-def run(url: str, work: object) -> object:
-    async def go() -> object:
+T = TypeVar("T")
+
+
+def run(url: str, work: Callable[[Core], Awaitable[T]]) -> T:
+    async def go() -> T:
         core = await open_core(url)
         try:
-            return await work(core)  # type: ignore[operator]
+            return await work(core)
         finally:
             await core.close()
 
     return asyncio.run(go())
 
 
-async def pending_shop(core: object) -> int:
-    town = await make_town(core, citizens=1)  # type: ignore[arg-type]
-    async with core.uow() as uow:  # type: ignore[attr-defined]
+async def pending_shop(core: Core) -> int:
+    town = await make_town(core, citizens=1)
+    async with core.uow() as uow:
         shop = await register_shop(
             uow,
             town.municipality_id,
@@ -68,20 +74,20 @@ async def pending_shop(core: object) -> int:
             ),
             owner_channel="sms",
             owner_address=OWNER,
-            now=core.now(),  # type: ignore[attr-defined]
+            now=core.now(),
         )
         await uow.commit()
         return shop.id
 
 
-async def notices_to_owner(core: object) -> list[str]:
-    async with core.uow() as uow:  # type: ignore[attr-defined]
+async def notices_to_owner(core: Core) -> list[str]:
+    async with core.uow() as uow:
         rows = await uow.outbox.for_address("sms", OWNER)
         return [reply_of(uow.keys, row).texts[0].msgid for row in rows]
 
 
 def test_the_owner_is_told_of_a_refusal_and_of_an_approval(url: str) -> None:
-    shop_id = int(run(url, pending_shop))  # type: ignore[call-overload]
+    shop_id = run(url, pending_shop)
     code, output = invoke("admin", "shops", "refuse", "TST", str(shop_id), "--reason", "")
     assert code == 2 and "Write the reason for the refusal." in output
     code, output = invoke("admin", "shops", "refuse", "TST", str(shop_id), "--reason", "x" * 61)
@@ -99,37 +105,39 @@ def test_the_owner_is_told_of_a_refusal_and_of_an_approval(url: str) -> None:
 
 
 def test_the_office_unlocks_a_shop_by_partita_iva_and_it_is_recorded(url: str) -> None:
-    async def block(core: object) -> int:
-        town = await make_town(core, citizens=1)  # type: ignore[arg-type]
-        async with core.uow() as uow:  # type: ignore[attr-defined]
+    async def block(core: Core) -> int:
+        town = await make_town(core, citizens=1)
+        async with core.uow() as uow:
             shop = await uow.shops.by_id(town.shop_id)
-            shop.blocked_at = core.now()  # type: ignore[attr-defined]
+            assert shop is not None
+            shop.blocked_at = core.now()
             await uow.commit()
         return town.shop_id
 
-    shop_id = int(run(url, block))  # type: ignore[call-overload]
+    shop_id = run(url, block)
     code, output = invoke("admin", "shops", "unlock", "TST", "99999")
     assert code == 2 and "There is no shop 99999" in output
     code, output = invoke("admin", "shops", "unlock", "TST", make_partita_iva(1))
     assert code == 0 and f"Shop {shop_id} (Alimentari Test) unlocked" in output
 
-    async def check(core: object) -> tuple[object, list[m.SecurityEvent]]:
-        async with core.uow() as uow:  # type: ignore[attr-defined]
+    async def check(core: Core) -> tuple[datetime | None, list[m.SecurityEvent]]:
+        async with core.uow() as uow:
             shop = await uow.shops.by_id(shop_id)
+            assert shop is not None
             events = (await uow.session.scalars(select(m.SecurityEvent))).all()
             return shop.blocked_at, list(events)
 
-    blocked_at, events = run(url, check)  # type: ignore[misc]
+    blocked_at, events = run(url, check)
     assert blocked_at is None
     assert [(x.kind, x.shop_id) for x in events] == [(security.SHOP_UNLOCKED, shop_id)]
     assert events[0].detail
 
 
 def test_lookups_that_found_nobody_are_listed(url: str) -> None:
-    async def fish(core: object) -> None:
-        town = await make_town(core, citizens=1)  # type: ignore[arg-type]
+    async def fish(core: Core) -> None:
+        town = await make_town(core, citizens=1)
         for index in range(3):
-            async with core.uow() as uow:  # type: ignore[attr-defined]
+            async with core.uow() as uow:
                 with pytest.raises(charges.NotFound):
                     await charges.request_charge(
                         uow,
@@ -137,7 +145,7 @@ def test_lookups_that_found_nobody_are_listed(url: str) -> None:
                         citizen_reference=make_cf(700 + index),
                         amount_cents=1_00,
                         requested_by="test",
-                        now=core.now(),  # type: ignore[attr-defined]
+                        now=core.now(),
                     )
                 await uow.commit()
 
@@ -152,8 +160,8 @@ def test_lookups_that_found_nobody_are_listed(url: str) -> None:
 def test_the_secret_is_generated_once_next_to_the_database_readable_by_owner_only(
     url: str, tmp_path: Path
 ) -> None:
-    async def keys(core: object) -> bytes:
-        return core.keys.secret  # type: ignore[attr-defined,no-any-return]
+    async def keys(core: Core) -> bytes:
+        return core.keys.secret
 
     first = run(url, keys)
     path = tmp_path / SECRET_FILE
@@ -165,7 +173,7 @@ def test_a_secret_from_the_environment_is_used_and_checked(
     url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("BUONISPESA_SECRET_KEY", "ab" * 32)
-    assert Settings(_env_file=None).secret_bytes() == bytes.fromhex("ab" * 32)  # type: ignore[call-arg]
+    assert Settings(_env_file=None).secret_bytes() == bytes.fromhex("ab" * 32)
     code, _ = invoke("admin", "municipality", "list")
     assert code == 0 and not (tmp_path / SECRET_FILE).exists()
     monkeypatch.setenv("BUONISPESA_SECRET_KEY", "too-short")
