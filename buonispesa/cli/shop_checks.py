@@ -133,7 +133,8 @@ def shops_lookups(code: str) -> None:
                 out.print(
                     say(
                         t(
-                            "In the last 7 days no shop searched for someone who is not a beneficiary."
+                            "In the last 7 days no shop searched for someone who is not a "
+                            "beneficiary."
                         )
                     ),
                     markup=False,
