@@ -26,6 +26,10 @@ CITIZEN_CODE = (
     "{shop} asks {amount}. Code: {code}. Tell it to the cashier only if you agree. Valid "
     "{minutes} min."
 )
+CITIZEN_CODE_ABOVE_BALANCE = (
+    "{shop} asks {amount}. Code: {code}. Your balance is {balance}: not enough, the payment "
+    "will be refused."
+)
 RECEIPT = "Paid {amount} at {shop}. Remaining balance: {balance}."
 VERIFY_REFUND = (
     "Code {code} confirms a refund by your shop. Do not share it with anyone. Valid {minutes} min."
@@ -40,9 +44,11 @@ VERIFY_JOIN = (
 )
 
 
-async def citizen_code(core: Core, phone: str) -> str:
+async def citizen_code(core: Core, phone: str, *, above_balance: bool = False) -> str:
     for _row, reply in reversed(await outbox_of(core, "sms", phone)):
-        if reply.texts and reply.texts[0].msgid == CITIZEN_CODE:
+        if reply.texts and reply.texts[0].msgid == (
+            CITIZEN_CODE_ABOVE_BALANCE if above_balance else CITIZEN_CODE
+        ):
             return str(reply.texts[0].params["code"])
     raise AssertionError(f"no payment code sent to {phone}")
 

@@ -144,6 +144,15 @@ async def test_shop_conversations_fit_one_sms(core: Core, language: str) -> None
     await till.send(f"PAGA {cf} 5")
     for wrong in ("111111", "222222", "333333"):
         await till.send(wrong)
+    # Above the balance: the citizen's code message says so, the shop's answer is neutral.
+    await till.send(f"PAGA {cf} 9999")
+    await till.send(await citizen_code(core, CITIZEN_PHONE, above_balance=True))
+    # Two more wrong codes make five today: the shop is locked, and told until when.
+    await till.send(f"PAGA {cf} 5")
+    for wrong in ("111111", "222222"):
+        await till.send(wrong)
+    await till.send(f"PAGA {cf} 5")
+    assert any("Too many wrong codes" in x.msgid for r in till.last for x in r.texts)
     for text in ("AIUTO", "MENU", "STORNO", "1", "1"):
         await till.send(text)
     await till.send(await own_code(till))

@@ -14,6 +14,9 @@ from core.services.charges import ConfirmOutcome
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.factories import Town, confirm, last_code_for, make_cf, make_town, pay, request
+from tests.integration.office_helpers import pay as pay_at
+from tests.integration.office_helpers import person
+from tests.integration.test_privacy import credited_town, erase
 
 
 async def attempt(core: Core, shop_id: int, who: str, cents: int) -> None:
@@ -157,3 +160,20 @@ async def test_lookups_that_find_nobody_are_limited_per_shop_and_listed(
     assert (listed.shop_id, listed.last_hour, listed.last_week) == (town.shop_id, 10, 10)
     clock.advance(minutes=61)
     await pay(core, town, 1_00)
+
+
+async def test_erasure_drops_the_rate_limit_rows_of_the_persons_number(
+    core: Core, clock: FakeClock
+) -> None:
+    someone, neighbour = person(1), person(2)
+    office, _ = await credited_town(core, clock, someone, neighbour)
+    assert someone.phone is not None and neighbour.phone is not None
+    await pay_at(office, office.shop_ids[0], someone, 150_00)  # nothing left: erasable
+    async with core.uow() as uow:
+        for phone in (someone.phone, neighbour.phone):
+            await security.record(uow, security.CODE_SENT, core.now(), channel="sms", address=phone)
+        await uow.commit()
+    await erase(office, someone.codice_fiscale)
+    async with core.uow() as uow:
+        left = (await uow.session.scalars(select(m.SecurityEvent.address))).all()
+    assert left == [neighbour.phone]
