@@ -210,7 +210,7 @@ async def confirm_charge(
     shop_id: int,
     typed_code: str,
     now: datetime,
-    requested_by: str | None = None,
+    typed_by: str | None = None,
 ) -> ConfirmResult:
     """Check the code the cashier typed; on success pay in this one transaction.
 
@@ -248,7 +248,7 @@ async def confirm_charge(
         return ConfirmResult(ConfirmOutcome.EXPIRED, charge.id, charge.amount_cents)
     lock = ShopLock.NONE
     if verdict.check in (CodeCheck.WRONG, CodeCheck.TOO_MANY_ATTEMPTS):
-        lock = await _count_wrong_code(uow, shop, charge, policy, now, requested_by)
+        lock = await _count_wrong_code(uow, shop, charge, policy, now, typed_by)
     if verdict.check is CodeCheck.WRONG and lock is not ShopLock.NONE:
         await uow.charges.mark(charge.id, "pending", attempts=verdict.attempts)
         await _void(uow, charge, citizen, shop, now, "shop_locked")

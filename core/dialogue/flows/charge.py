@@ -196,7 +196,7 @@ class ChargeFlow(ConfirmedFlow):
             shop_id=int(turn.state["shop_id"]),
             typed_code=typed,
             now=turn.now,
-            requested_by=f"{turn.channel}:{turn.address}",
+            typed_by=f"{turn.channel}:{turn.address}",
         )
         outcome = charge_service.ConfirmOutcome
         amount = Money(result.amount_cents)
