@@ -18,6 +18,7 @@ def _register() -> None:
         admin,
         card,
         chat,
+        citizen,
         demo,
         migrate_cmd,
         office,

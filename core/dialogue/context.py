@@ -27,11 +27,14 @@ from core.storage.uow import UnitOfWork
 
 
 class Reject(Exception):
-    """A wrong answer: the texts explain it, the conversation stays on the same step."""
+    """A wrong answer: the texts explain it, the conversation stays on the same step.
 
-    def __init__(self, *texts: Text) -> None:
+    `request` asks again for what the step waits for (the contact button stays on screen)."""
+
+    def __init__(self, *texts: Text, request: Request | None = None) -> None:
         super().__init__(texts)
         self.texts = texts
+        self.request = request
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,16 @@ class Turn:
                 return None
         shared = self.data.get("phone")
         return str(shared) if shared else None
+
+    async def proven_phone(self) -> str | None:
+        """The phone this chat has proven: on Telegram the linked citizen's, else the contact
+        shared here (Telegram checked it). On SMS the address, which a flow proves with a
+        code before it changes anything."""
+        if self.channel == Channel.TELEGRAM.value:
+            citizen = await self.citizen()
+            if citizen is not None and citizen.phone:
+                return citizen.phone
+        return self.phone()
 
     async def citizen(self) -> m.Citizen | None:
         """The citizen this address belongs to, if any: by phone, or by linked Telegram chat."""

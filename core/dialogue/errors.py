@@ -12,7 +12,16 @@ from datetime import datetime
 from core.domain.errors import DomainError
 from core.domain.messages import Moment, Text, t
 
+# The one answer to every identity refusal (a codice fiscale, a phone or a Telegram user
+# that belongs to someone else): the same words whatever the reason, so that it reveals
+# nothing, and the way out: the office.
+IDENTITY_REFUSED = t(
+    "We cannot do this from the chat. Please go to the social services office of your "
+    "municipality with an identity document."
+)
+
 _SENTENCES: dict[str, Text] = {
+    "identity.refused": IDENTITY_REFUSED,
     # Identifiers typed by people.
     "codice_fiscale.checksum": t(
         "This codice fiscale does not add up: its last letter (the check character) does not "
@@ -84,6 +93,14 @@ _SENTENCES: dict[str, Text] = {
     "citizen.unreachable": t(
         "We cannot send the code to this person: they have no phone or chat. Ask them "
         "to contact the office."
+    ),
+    "citizen.pays_by_card": t(
+        "This person pays with their voucher card: type or scan the card number, then "
+        "they type the PIN."
+    ),
+    "card.blocked": t(
+        "This card is blocked after too many wrong PINs. The holder must ask the office for "
+        "a new card."
     ),
     "charge.not_found": t("Payment not found."),
     "refund.needs_citizen_code": t(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from core.domain import cards as card_domain
 from core.domain import otp
 from core.domain.charges import (
     ChargeStatus,
@@ -28,9 +29,9 @@ from core.domain.identity import (
 from core.domain.ledger import PostingKind
 from core.domain.messages import Money, Reply, t
 from core.domain.policy import Policy
-from core.services import ledger, security
+from core.services import cards, ledger, security
 from core.services.municipalities import policy_of
-from core.services.outbox import citizen_channel, notify_citizen
+from core.services.outbox import notify, notify_payer, payer_of
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
@@ -58,7 +59,9 @@ async def find_citizen(uow: UnitOfWork, municipality_id: int, reference: str) ->
     elif kind == "phone":
         citizen = await uow.citizens.by_phone(municipality_id, value)
     else:
-        citizen = await uow.citizens.by_card_code(municipality_id, value)
+        citizen = await uow.citizens.by_card_code(
+            municipality_id, card_domain.normalize_card_number(value)
+        )
     if citizen is None or citizen.erased_at is not None:
         raise NotFound("citizen.not_found")
     return citizen
@@ -111,7 +114,7 @@ class ChargeRequested:
     amount_cents: int
     expires_at: datetime
     sent_to: str  # masked destination, for the cashier's screen
-    channel: str
+    channel: str  # "sms", "telegram", or "card" when the holder types the card's PIN
 
 
 async def request_charge(
@@ -135,9 +138,19 @@ async def request_charge(
     assert municipality is not None
     policy = policy_of(municipality)
     citizen = await find_beneficiary(uow, shop, citizen_reference, now)
-    destination = citizen_channel(citizen)
-    if destination is None:
-        raise NotAllowed("citizen.unreachable")
+    with_pin = cards.pays_with_pin(citizen, citizen_reference)
+    if with_pin and citizen.card_blocked_at is not None:
+        raise NotAllowed("card.blocked")
+    if with_pin:
+        # The balance is checked after the PIN, at confirmation: the PIN is the consent.
+        return await _request_with_pin(
+            uow, shop, citizen, amount_cents, requested_by, now, policy.charge_ttl_minutes
+        )
+    payer = await payer_of(uow, citizen)
+    if payer is None:
+        raise NotAllowed(
+            "citizen.pays_by_card" if cards.has_pin_card(citizen) else "citizen.unreachable"
+        )
     balance = await ledger.citizen_balance(uow, shop.municipality_id, citizen.id)
     code = otp.new_code()
     salt = otp.new_salt()
@@ -176,10 +189,42 @@ async def request_charge(
             code=code,
             balance=Money(balance),
         )
-    notify_citizen(uow, citizen, Reply.of(text, sensitive=True), now, charge_id=charge.id)
-    channel, address = destination
-    shown = mask_phone(address) if channel == "sms" else "Telegram"
-    return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, channel)
+    notify(uow, citizen, payer, Reply.of(text, sensitive=True), now, charge_id=charge.id, code=True)
+    shown = mask_phone(payer.address) if payer.channel == "sms" else "Telegram"
+    return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, payer.channel)
+
+
+async def _request_with_pin(
+    uow: UnitOfWork,
+    shop: m.Shop,
+    citizen: m.Citizen,
+    amount_cents: int,
+    requested_by: str,
+    now: datetime,
+    ttl_minutes: int,
+) -> ChargeRequested:
+    """A charge on a card with a PIN: nothing is sent, the holder types the card's PIN.
+
+    The charge keeps no code of its own (empty hash: nothing matches it); confirmation
+    checks the PIN of the card as it is then, so a reissued card's old PIN never works."""
+    charge = m.Charge(
+        municipality_id=shop.municipality_id,
+        shop_id=shop.id,
+        citizen_id=citizen.id,
+        amount_cents=amount_cents,
+        status=ChargeStatus.PENDING.value,
+        code_salt="",
+        code_hash="",
+        consent=cards.CONSENT_CARD_PIN,
+        attempts=0,
+        requested_by=requested_by,
+        created_at=now,
+        expires_at=expiry(now, ttl_minutes),
+    )
+    uow.session.add(charge)
+    await uow.session.flush()
+    shown = card_domain.grouped(citizen.card_code)
+    return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, "card")
 
 
 class ConfirmOutcome(StrEnum):
@@ -191,6 +236,7 @@ class ConfirmOutcome(StrEnum):
     INSUFFICIENT_FUNDS = "insufficient_funds"
     NOT_PENDING = "not_pending"
     SHOP_LOCKED = "shop_locked"
+    CARD_BLOCKED = "card_blocked"
 
 
 @dataclass(frozen=True)
@@ -234,13 +280,30 @@ async def confirm_charge(
         return ConfirmResult(
             ConfirmOutcome.SHOP_LOCKED, charge.id, charge.amount_cents, shop_lock=lock
         )
+    salt, digest = charge.code_salt, charge.code_hash
+    with_pin = charge.consent == cards.CONSENT_CARD_PIN
+    if with_pin and status is ChargeStatus.PENDING:
+        if citizen.card_blocked_at is not None or not citizen.card_pin_salt:
+            await uow.charges.mark(
+                charge.id, "pending", status="cancelled", closed_reason="card_blocked"
+            )
+            return ConfirmResult(ConfirmOutcome.CARD_BLOCKED, charge.id, charge.amount_cents)
+        salt, digest = citizen.card_pin_salt, citizen.card_pin_hash or ""
     verdict = check_code(
-        ChargeView(status, charge.code_salt, charge.code_hash, charge.attempts, charge.expires_at),
+        ChargeView(status, salt, digest, charge.attempts, charge.expires_at),
         typed_code,
         now,
         policy.max_code_attempts,
         uow.keys,
     )
+    if (
+        with_pin
+        and verdict.check in (CodeCheck.WRONG, CodeCheck.TOO_MANY_ATTEMPTS)
+        and await cards.count_wrong_pin(uow, citizen, now)
+    ):
+        # The last allowed wrong PIN: it counts against the shop like any wrong code.
+        await _count_wrong_code(uow, shop, charge, policy, now, typed_by)
+        return await _card_blocked(uow, charge, citizen, shop, verdict.attempts, now)
     if verdict.check is CodeCheck.NOT_PENDING:
         return ConfirmResult(ConfirmOutcome.NOT_PENDING, charge.id, charge.amount_cents)
     if verdict.check is CodeCheck.EXPIRED:
@@ -268,7 +331,7 @@ async def confirm_charge(
             attempts=verdict.attempts,
             closed_reason="too_many_attempts",
         )
-        notify_citizen(
+        await notify_payer(
             uow,
             citizen,
             Reply.of(
@@ -319,8 +382,10 @@ async def confirm_charge(
             closed_reason="insufficient_funds",
         )
         return ConfirmResult(ConfirmOutcome.INSUFFICIENT_FUNDS, charge.id, charge.amount_cents)
+    if with_pin:
+        await uow.citizens.reset_pin_failures(citizen.id)
     balance = posted.source_balance_cents
-    notify_citizen(
+    await notify_payer(
         uow,
         citizen,
         Reply.of(
@@ -376,7 +441,7 @@ async def _void(
     """Cancel a pending charge and tell the citizen that the code is no longer valid."""
     if not await uow.charges.mark(charge.id, "pending", status="cancelled", closed_reason=why):
         return
-    notify_citizen(
+    await notify_payer(
         uow,
         citizen,
         Reply.of(
@@ -423,13 +488,14 @@ async def send_refund_code(
     citizen = await uow.citizens.by_id(charge.citizen_id)
     shop = await uow.shops.by_id(shop_id)
     assert citizen is not None and shop is not None
-    destination = citizen_channel(citizen)
-    if destination is None:
+    payer = await payer_of(uow, citizen)
+    if payer is None:
         raise NotAllowed("citizen.unreachable")
     code, salt = otp.new_code(), otp.new_salt()
-    notify_citizen(
+    notify(
         uow,
         citizen,
+        payer,
         Reply.of(
             t(
                 "{shop} wants to refund you {amount}. Code: {code}. Tell it to the cashier only "
@@ -442,10 +508,43 @@ async def send_refund_code(
         ),
         now,
         charge_id=charge.id,
+        code=True,
     )
-    channel, address = destination
-    where = f"SMS ***{address[-3:]}" if channel == "sms" else "Telegram"
+    where = f"SMS ***{payer.address[-3:]}" if payer.channel == "sms" else "Telegram"
     return salt, otp.hash_code(uow.keys, code, salt), where
+
+
+async def _card_blocked(
+    uow: UnitOfWork,
+    charge: m.Charge,
+    citizen: m.Citizen,
+    shop: m.Shop,
+    attempts: int,
+    now: datetime,
+) -> ConfirmResult:
+    """The last allowed wrong PIN: the card is blocked and this payment cancelled. The office
+    sees the card in `admin cards --blocked`; whoever receives the citizen's notices is told."""
+    await uow.charges.mark(
+        charge.id,
+        "pending",
+        status="cancelled",
+        attempts=attempts,
+        closed_reason="card_blocked",
+    )
+    await notify_payer(
+        uow,
+        citizen,
+        Reply.of(
+            t(
+                "Your voucher card was blocked after too many wrong PINs at {shop}. Ask the "
+                "office for a new card.",
+                shop=shop.name,
+            )
+        ),
+        now,
+        charge_id=charge.id,
+    )
+    return ConfirmResult(ConfirmOutcome.CARD_BLOCKED, charge.id, charge.amount_cents)
 
 
 async def cancel_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int) -> bool:
@@ -510,7 +609,7 @@ async def refund_charge(
     shop = await uow.shops.by_id(charge.shop_id)
     assert citizen is not None and shop is not None
     balance = await ledger.citizen_balance(uow, charge.municipality_id, citizen.id)
-    notify_citizen(
+    await notify_payer(
         uow,
         citizen,
         Reply.of(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -96,6 +97,70 @@ def notify_citizen(
         now=now,
         charge_id=charge_id,
     )
+
+
+@dataclass(frozen=True)
+class Payer:
+    """Where payment messages for a citizen go: their delegate's phone when the office
+    registered one (docs/cards-and-delegates.md), else the citizen's own channel."""
+
+    channel: str
+    address: str
+    language: str
+    delegated: bool
+
+
+async def payer_of(uow: UnitOfWork, citizen: m.Citizen) -> Payer | None:
+    if citizen.erased_at is not None:
+        return None
+    delegate = await uow.delegates.of_citizen(citizen.id)
+    if delegate is not None:
+        conversation = await uow.conversations.find(citizen.municipality_id, "sms", delegate.phone)
+        language = conversation.language if conversation else citizen.language
+        return Payer("sms", delegate.phone, language, True)
+    own = citizen_channel(citizen)
+    return None if own is None else Payer(own[0], own[1], citizen.language, False)
+
+
+def notify(
+    uow: UnitOfWork,
+    citizen: m.Citizen,
+    payer: Payer | None,
+    reply: Reply,
+    now: datetime,
+    charge_id: int | None = None,
+    *,
+    code: bool = False,
+) -> int:
+    """A payment message to the payer. A code goes to one place only; receipts and
+    warnings sent to a delegate also go to the citizen's own channel, so that a citizen
+    sees what is spent in their name. Returns how many messages were queued."""
+    if payer is None:
+        return 0
+    enqueue(
+        uow,
+        municipality_id=citizen.municipality_id,
+        channel=payer.channel,
+        address=payer.address,
+        language=payer.language,
+        reply=reply,
+        now=now,
+        charge_id=charge_id,
+    )
+    if code or not payer.delegated:
+        return 1
+    return 2 if notify_citizen(uow, citizen, reply, now, charge_id) is not None else 1
+
+
+async def notify_payer(
+    uow: UnitOfWork,
+    citizen: m.Citizen,
+    reply: Reply,
+    now: datetime,
+    charge_id: int | None = None,
+) -> int:
+    """A receipt or a warning about a payment: see `notify`."""
+    return notify(uow, citizen, await payer_of(uow, citizen), reply, now, charge_id)
 
 
 async def notify_shop(

@@ -18,6 +18,7 @@ class UnitOfWork:
     municipalities: r.MunicipalityRepository
     rounds: r.RoundRepository
     citizens: r.CitizenRepository
+    delegates: r.DelegateRepository
     applications: r.ApplicationRepository
     allocations: r.AllocationRepository
     ledger: r.LedgerRepository
@@ -25,6 +26,7 @@ class UnitOfWork:
     charges: r.ChargeRepository
     outbox: r.OutboxRepository
     conversations: r.ConversationRepository
+    identity_events: r.IdentityEventRepository
 
     def __init__(
         self,
@@ -57,6 +59,7 @@ class UnitOfWork:
         self.municipalities = r.MunicipalityRepository(self.session)
         self.rounds = r.RoundRepository(self.session)
         self.citizens = r.CitizenRepository(self.session)
+        self.delegates = r.DelegateRepository(self.session)
         self.applications = r.ApplicationRepository(self.session)
         self.allocations = r.AllocationRepository(self.session)
         self.ledger = r.LedgerRepository(self.session)
@@ -64,6 +67,7 @@ class UnitOfWork:
         self.charges = r.ChargeRepository(self.session)
         self.outbox = r.OutboxRepository(self.session)
         self.conversations = r.ConversationRepository(self.session)
+        self.identity_events = r.IdentityEventRepository(self.session)
         return self
 
     async def __aexit__(

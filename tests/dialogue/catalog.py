@@ -46,6 +46,7 @@ SAMPLES: dict[str, Param] = {
     "day": Day(date(2026, 12, 31)),
     "distance": Distance(12_345),
     "where": "SMS ***567",
+    "phone": "***567",  # a masked number: the last three digits
     "query": "San Valentino in Abruzzo Citeriore panett",  # cut at 40
     "time": "23:59",
     "who": "SMS ***567",
@@ -53,6 +54,8 @@ SAMPLES: dict[str, Param] = {
     "reason": "Partita IVA cessata: registrate il negozio con quella attiva",
     "limit": 60,
     "moment": Moment(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
+    "holder": "RSSMRA*********S",  # a masked codice fiscale, GSM-7 asterisks
+    "card": "ABCD EFGH JK",  # a card number, grouped
 }
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")

@@ -16,7 +16,7 @@ from core.domain.shops import ShopCategory
 from core.services import allocation, ledger, municipalities
 from core.services.applications import ApplicationInput, submit_application
 from core.services.shops import ShopInput, approve_shop, register_shop
-from tests.dialogue.harness import Chat, open_till, outbox_of
+from tests.dialogue.harness import Chat, assert_one_segment, open_till, outbox_of
 from tests.dialogue.test_shop import citizen_code, own_code
 from tests.factories import make_cf, make_partita_iva
 
@@ -122,6 +122,18 @@ async def test_citizen_conversations_fit_one_sms(core: Core, language: str) -> N
     for text in ("DOMANDA", "1", "2", "7", "ANNULLA", "STOP"):
         await newcomer.send(text)
     assert await outbox_of(core, "sms", "+393470000003")
+    # Someone else's codice fiscale: the refusal, and the holder's notice, one SMS each.
+    stranger = Chat(core, "+393470000004")
+    for text in (f"LINGUA {language}", "DOMANDA", "1", cf):
+        await stranger.send(text)
+    assert stranger.last[-1].texts[0].msgid.startswith("We cannot do this from the chat.")
+    [notice] = [
+        (row, reply)
+        for row, reply in await outbox_of(core, "sms", CITIZEN_PHONE)
+        if reply.texts and reply.texts[0].msgid.startswith("Someone tried to apply")
+    ]
+    assert notice[0].language == language
+    assert_one_segment(notice[1], language)
 
 
 async def await_code() -> None:  # a marker in the script: type the code just received

@@ -18,6 +18,8 @@ class Flow:
     keeps_draft: ClassVar[bool] = False
     # Steps that take a shared position as their answer (elsewhere it means "shops near me").
     location_steps: ClassVar[frozenset[str]] = frozenset()
+    # Steps that take a shared contact as their answer (elsewhere it links the chat).
+    contact_steps: ClassVar[frozenset[str]] = frozenset()
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
         """Start the flow (or offer to resume a draft of it)."""

@@ -19,7 +19,7 @@ from core.domain.errors import DomainError, InvalidAmount
 from core.domain.messages import Money, Option, Reply, t, tn
 from core.domain.money import parse_euro
 from core.services import charges as charge_service
-from core.services.outbox import notify_citizen
+from core.services.outbox import notify_payer
 from core.storage import models as m
 
 AFTER = (Option("charge", t("New charge")), Option("menu", t("Menu")))
@@ -27,6 +27,8 @@ AFTER = (Option("charge", t("New charge")), Option("menu", t("Menu")))
 
 def _masked(destination: charge_service.ChargeRequested) -> str:
     # The service masks with "•", which an SMS cannot carry in GSM-7: show the last digits only.
+    if destination.channel == "card":
+        return destination.sent_to  # the card number, grouped: the cashier has the card
     if destination.channel == "sms":
         digits = "".join(ch for ch in destination.sent_to if ch.isdigit())
         return f"SMS ***{digits[-3:]}"
@@ -170,12 +172,27 @@ class ChargeFlow(ConfirmedFlow):
             turn.finish()
             turn.say(error_text(error), options=AFTER)
             return
-        turn.state.update(charge_id=requested.charge_id, amount=cents, where=_masked(requested))
+        turn.state.update(
+            charge_id=requested.charge_id,
+            amount=cents,
+            where=_masked(requested),
+            pin=requested.channel == "card",
+        )
         await self.goto(turn, "code")
 
     # The code the citizen reads out -----------------------------------------------------------
 
     async def ask_code(self, turn: Turn) -> None:
+        if turn.state.get("pin"):
+            turn.say(
+                t(
+                    "Card {card}, {amount}: the holder types the card's PIN or tells it to "
+                    "you. Write it here. ANNULLA to stop.",
+                    card=str(turn.state["where"]),
+                    amount=Money(int(turn.state["amount"])),
+                )
+            )
+            return
         turn.say(
             t(
                 "Code sent to the customer ({where}) for {amount}. Ask them for it and "
@@ -188,7 +205,10 @@ class ChargeFlow(ConfirmedFlow):
 
     async def on_code(self, turn: Turn, inp: Input) -> None:
         typed = otp.normalize_typed_code(inp.text)
+        pin = bool(turn.state.get("pin"))
         if not typed:
+            if pin:
+                raise Reject(t("Write the PIN of the card (6 digits), or ANNULLA."))
             raise Reject(t("Write the code the customer reads to you (6 digits), or ANNULLA."))
         result = await charge_service.confirm_charge(
             turn.uow,
@@ -200,6 +220,14 @@ class ChargeFlow(ConfirmedFlow):
         )
         outcome = charge_service.ConfirmOutcome
         amount = Money(result.amount_cents)
+        if result.outcome is outcome.WRONG_CODE and pin:
+            raise Reject(
+                tn(
+                    "Wrong PIN: {count} attempt left.",
+                    "Wrong PIN: {count} attempts left.",
+                    result.attempts_left,
+                )
+            )
         if result.outcome is outcome.WRONG_CODE:
             raise Reject(
                 tn(
@@ -215,6 +243,15 @@ class ChargeFlow(ConfirmedFlow):
                     "Payment confirmed: {amount}. Receipt no. {receipt}.",
                     amount=amount,
                     receipt=str(result.charge_id),
+                ),
+                options=AFTER,
+            )
+        elif result.outcome is outcome.CARD_BLOCKED:
+            turn.say(
+                t(
+                    "Too many wrong PINs: card blocked, payment of {amount} cancelled. The "
+                    "holder must ask the office for a new card.",
+                    amount=amount,
                 ),
                 options=AFTER,
             )
@@ -270,7 +307,7 @@ async def _tell_citizen_cancelled(turn: Turn, charge_id: int) -> None:
     shop: m.Shop | None = await turn.uow.shops.by_id(charge.shop_id)
     if citizen is None or shop is None:
         return
-    notify_citizen(
+    await notify_payer(
         turn.uow,
         citizen,
         Reply.of(

@@ -13,7 +13,7 @@ import core.storage.models
 
 
 revision: str = '0004_codes'
-down_revision: str | None = '0001'
+down_revision: str | None = "0003_cards_delegates"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
