@@ -119,8 +119,13 @@ def pack_rows(buttons: Sequence[InlineKeyboardButton]) -> list[list[InlineKeyboa
 
 def request_keyboard(request: str, language: str) -> ReplyKeyboardMarkup:
     if request == "contact":
+        # Not one-time, and persistent: a cancelled share, a sticker or a typed word leaves
+        # the button on the screen; the next plain reply (after the contact) removes it.
         button = KeyboardButton("📱 " + render_text(SHARE_CONTACT, language), request_contact=True)
-    elif request == "location":
+        return ReplyKeyboardMarkup(
+            [[button]], resize_keyboard=True, one_time_keyboard=False, is_persistent=True
+        )
+    if request == "location":
         button = KeyboardButton("📍 " + render_text(SEND_LOCATION, language), request_location=True)
     else:
         raise ValueError(f"unknown request {request!r}")

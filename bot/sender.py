@@ -32,13 +32,14 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.callbacks import CallbackSigner
-from bot.card import card_by_code, card_pdf, deep_link
 from bot.chatlocks import ChatLocks
 from bot.render import SendDocument, SendPin, SendText, Step, plan
 from bot.throttle import RateLimiter
 from buonispesa.channels import OutgoingMessage, SendResult, SendStatus
 from core.bootstrap import Core
+from core.documents.card import card_pdf, deep_link
 from core.domain.messages import reply_from_json
+from core.services.cards import card_by_code
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ class TelegramSender:
         if card is None:
             raise CardUnavailable(f"card {step.ref} not found")
         link = deep_link(self._bot.username, card.card_code)
-        return f"card-{card.card_code}.pdf", card_pdf(card, link, message.language)
+        return f"card-{card.card_code}.pdf", card_pdf(card, message.language, link)
 
     def _retry(
         self, outbox_id: int, progress: Progress, error: str, seconds: float | None = None

@@ -14,7 +14,17 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so that each module can register its commands on `app`.
-    from buonispesa.cli import admin, card, chat, demo, migrate_cmd, office, serve  # noqa: F401
+    from buonispesa.cli import (  # noqa: F401
+        admin,
+        card,
+        chat,
+        citizen,
+        demo,
+        migrate_cmd,
+        office,
+        serve,
+        shop_checks,
+    )
 
 
 def main() -> None:

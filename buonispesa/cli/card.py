@@ -1,89 +1,147 @@
-"""`buonispesa admin card CODE CODICE_FISCALE --out FILE.pdf`: a card to print for a citizen.
+"""`buonispesa admin card …`: the printed card with a PIN for citizens without a phone.
 
-For households without a smartphone: the office prints the card, the cashier
-scans its QR code (the bot's deep link for the card) or types the card code.
+`admin card CODE CF --out FILE.pdf` issues a card (a new number and PIN) and writes
+the page to print; `--reissue` replaces a lost or blocked card, and the old number and
+PIN stop working. `admin cards CODE [--blocked]` lists the cards and which are blocked.
+docs/cards-and-delegates.md explains the rules.
 """
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from telegram import Bot
-from telegram.error import TelegramError
+from rich.table import Table
 
-from bot.card import CardData, card_by_codice_fiscale, card_pdf, deep_link, qr_png
-from bot.plugin import DEFAULT_API_BASE_URL
 from buonispesa.cli.admin import admin, out, run_with_core
-from buonispesa.cli.common import fail, settings_or_exit
+from buonispesa.cli.common import fail, office_language, say
 from core.bootstrap import Core
+from core.documents.card import card_pdf, deep_link
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_codice_fiscale
-from core.i18n import LANGUAGES
-from core.services import municipalities
-
-FORMATS = (".pdf", ".png")
+from core.domain.messages import Moment, t
+from core.i18n import LANGUAGES, format_param
+from core.services import cards, municipalities
 
 
 @admin.command("card")
 def card(
     code: Annotated[str, typer.Argument(help="Municipality code, e.g. BEL")],
     codice_fiscale: Annotated[str, typer.Argument(help="The card holder's codice fiscale")],
-    out_file: Annotated[
-        Path,
-        typer.Option("--out", help="Where to write: .pdf (card to print) or .png (QR code only)"),
-    ],
+    out_file: Annotated[Path, typer.Option("--out", help="The card to print (.pdf)")],
     language: Annotated[str, typer.Option("--lang", help="Language of the card: it or en")] = "it",
+    reissue: Annotated[
+        bool,
+        typer.Option(help="Replace the holder's card: the old number and PIN stop working"),
+    ] = False,
     bot_username: Annotated[
         str | None,
-        typer.Option(help="The bot's @username; asked to Telegram (getMe) when not given"),
+        typer.Option(
+            help="A Telegram bot's @username: the QR opens the bot on the card "
+            "(default: the QR carries the card number)"
+        ),
     ] = None,
 ) -> None:
-    """Write a citizen's voucher card with a QR code that opens the bot on the card."""
-    if out_file.suffix.lower() not in FORMATS:
-        fail(f"--out: use a .pdf or .png file name, not {out_file.name!r}")
+    """Issue a voucher card with a PIN and write it as a PDF to print."""
+    if out_file.suffix.lower() != ".pdf":
+        fail(t("--out: use a .pdf file name, not {name}.", name=repr(out_file.name)))
     if language not in LANGUAGES:
-        fail(f"--lang: one of {', '.join(LANGUAGES)}")
+        fail(t("--lang: one of {languages}.", languages=", ".join(LANGUAGES)))
     try:
         cf = normalize_codice_fiscale(codice_fiscale)
     except InvalidIdentifier as error:
-        fail(f"'{codice_fiscale}' is not a valid codice fiscale ({error.reason})")
-    username = (bot_username or "").lstrip("@") or asyncio.run(_ask_username())
+        fail(
+            t(
+                "'{value}' is not a valid codice fiscale ({reason}).",
+                value=codice_fiscale,
+                reason=error.reason,
+            )
+        )
+    username = (bot_username or "").lstrip("@")
+    if username:
+        try:
+            deep_link(username, "CARD")
+        except ValueError:
+            fail(t("--bot-username: {name} is not a Telegram bot username.", name=repr(username)))
 
-    async def work(core: Core) -> CardData | None:
+    async def work(core: Core) -> cards.CardData:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            return await card_by_codice_fiscale(uow, town, cf)
+            issued = await cards.issue_card(uow, town, cf, core.now(), reissue=reissue)
+            link = deep_link(username, issued.card_code) if username else None
+            # The PIN exists in clear only here: the file is written before the commit, and
+            # removed if the commit fails, so a card on paper always matches the database.
+            try:
+                out_file.write_bytes(card_pdf(issued, language, link))
+            except OSError as error:
+                fail(t("{file}: {problem}", file=str(out_file), problem=str(error.strerror)))
+            try:
+                await uow.commit()
+            except BaseException:
+                out_file.unlink(missing_ok=True)
+                raise
+            return issued
 
-    holder = run_with_core(work)
-    if holder is None:
-        fail(f"no citizen with codice fiscale {cf} in {code.upper()}")
-    try:
-        link = deep_link(username, holder.card_code)
-    except ValueError as error:
-        fail(str(error))
-    content = (
-        card_pdf(holder, link, language) if out_file.suffix.lower() == ".pdf" else qr_png(link)
+    issued = run_with_core(work)
+    out.print(
+        say(
+            t(
+                "Card {card} ({holder}) written to {file}: print it and give it to the holder "
+                "in person.",
+                card=issued.card_code,
+                holder=issued.holder,
+                file=str(out_file),
+            )
+        ),
+        markup=False,
     )
-    try:
-        out_file.write_bytes(content)
-    except OSError as error:
-        fail(f"{out_file}: {error.strerror}")
-    out.print(f"Card {holder.card_code} ({holder.holder}) written to {out_file}")
 
 
-async def _ask_username() -> str:
-    settings = settings_or_exit()
-    if not settings.telegram_bot_token:
-        fail("the QR code needs the bot's username: set TELEGRAM_BOT_TOKEN or pass --bot-username")
-    bot = Bot(
-        settings.telegram_bot_token,
-        base_url=settings.telegram_api_base_url or DEFAULT_API_BASE_URL,
+@admin.command("cards")
+def cards_list(
+    code: Annotated[str, typer.Argument(help="Municipality code, e.g. BEL")],
+    blocked: Annotated[bool, typer.Option(help="Only the blocked cards")] = False,
+) -> None:
+    """The cards with a PIN: number, holder, wrong PINs, blocked or not."""
+
+    async def work(core: Core) -> list[cards.CardStatus]:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            return await cards.card_statuses(uow, town.id, blocked_only=blocked)
+
+    found = run_with_core(work)
+    table = Table(
+        say(t("Codice fiscale")),
+        say(t("Card number")),
+        say(t("Issued")),
+        say(t("Wrong PINs")),
+        say(t("Status")),
     )
-    try:
-        async with bot:
-            return str(bot.username)
-    except TelegramError as error:
-        fail(f"could not ask Telegram for the bot's username ({error}); pass --bot-username")
+    for item in found:
+        status = (
+            say(t("blocked since {when}", when=Moment(item.blocked_at)))
+            if item.blocked_at is not None
+            else say(t("active"))
+        )
+        table.add_row(
+            item.codice_fiscale,
+            item.card_code,
+            format_param(Moment(item.issued_at), office_language()) if item.issued_at else "",
+            str(item.failures),
+            status,
+        )
+    out.print(table)
+    blocked_count = sum(1 for item in found if item.blocked_at is not None)
+    if blocked_count:
+        out.print(
+            say(
+                t(
+                    "Blocked cards: {count}. Give the holder a new one with "
+                    "'admin card {town} CODICE_FISCALE --reissue --out FILE.pdf'.",
+                    count=str(blocked_count),
+                    town=code.upper(),
+                )
+            ),
+            markup=False,
+        )

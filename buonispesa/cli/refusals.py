@@ -82,6 +82,42 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         protocol=str(p["protocol"]),
     ),
     "citizen.not_found": lambda p: t("Nobody with this codice fiscale in this municipality."),
+    "identity.refused": lambda p: t(
+        "The codice fiscale already has another phone, or the phone already belongs to "
+        "another citizen ({reason}): change a phone with 'admin citizen phone'.",
+        reason=str(p["reason"]),
+    ),
+    "identity.phone_of_another": lambda p: t(
+        "This phone number belongs to another citizen ({cf}): give that citizen another "
+        "number first.",
+        cf=str(p["codice_fiscale"]),
+    ),
+    "card.already_issued": lambda p: t(
+        "This person already has card {card}: to replace it (the old one stops working) add "
+        "--reissue.",
+        card=str(p["card_code"]),
+    ),
+    "delegate.own_phone": lambda p: t(
+        "{phone} is the citizen's own number: a delegate has another phone.", phone=str(p["phone"])
+    ),
+    "delegate.already": lambda p: t(
+        "This citizen already has delegate {phone}: remove it first with --remove.",
+        phone=str(p["phone"]),
+    ),
+    "delegate.phone_taken": lambda p: t(
+        "{phone} is already the delegate of another citizen of this municipality.",
+        phone=str(p["phone"]),
+    ),
+    "delegate.phone_is_citizen": lambda p: t(
+        "{phone} belongs to another voucher holder of this municipality: a phone speaks for "
+        "one person only.",
+        phone=str(p["phone"]),
+    ),
+    "delegate.phone_is_shop": lambda p: t(
+        "{phone} charges vouchers for a shop: it cannot receive a citizen's payment codes.",
+        phone=str(p["phone"]),
+    ),
+    "delegate.none": lambda p: t("This citizen has no delegate."),
     "shop.not_found": lambda p: t(
         "There is no shop {id} in this municipality: see 'admin shops list'.",
         id=str(p["shop_id"]),
@@ -103,6 +139,12 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "audit.bad_request": lambda p: t(
         "The sample needs a percentage above 0 and at most 100, and a whole number as seed."
     ),
+    "shop.refusal_reason_missing": lambda p: t("Write the reason for the refusal."),
+    "shop.refusal_reason_too_long": lambda p: t(
+        "The reason is too long for one SMS: at most {limit} characters.",
+        limit=int(str(p["limit"])),
+    ),
+    "shop.already_approved": lambda p: t("Shop {id} is already approved.", id=str(p["shop_id"])),
     "privacy.balance_not_zero": lambda p: t(
         "This person still has {balance} on the card: it must be spent, or revoked with "
         "'admin audit revoke', before the erasure.",

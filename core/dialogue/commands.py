@@ -144,8 +144,10 @@ async def set_language(turn: Turn, language: str) -> None:
     # The language buttons are answered: a "2" from now on answers the question asked again.
     turn.offered = []
     citizen = await turn.citizen()
-    if citizen is not None:
-        # Notices (payment codes, receipts) follow the language chosen in the chat.
+    if citizen is not None and turn.receives_notices_of(citizen):
+        # Notices (payment codes, receipts) follow the language chosen in the chat that
+        # receives them; LINGUA by SMS (whose sender can be forged) never re-languages
+        # the citizen's Telegram chat.
         citizen.language = turn.language
     flow = FLOWS.get(turn.flow or "")
     if flow is not None and turn.step is not None:

@@ -21,16 +21,20 @@ from core.domain.messages import DocumentRef, MapPin, Option, Reply, Request, Te
 from core.domain.policy import Policy
 from core.i18n import LANGUAGES, render_text, supported
 from core.services.municipalities import policy_of
+from core.services.outbox import citizen_channel
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
 
 class Reject(Exception):
-    """A wrong answer: the texts explain it, the conversation stays on the same step."""
+    """A wrong answer: the texts explain it, the conversation stays on the same step.
 
-    def __init__(self, *texts: Text) -> None:
+    `request` asks again for what the step waits for (the contact button stays on screen)."""
+
+    def __init__(self, *texts: Text, request: Request | None = None) -> None:
         super().__init__(texts)
         self.texts = texts
+        self.request = request
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,16 @@ class Turn:
         shared = self.data.get("phone")
         return str(shared) if shared else None
 
+    async def proven_phone(self) -> str | None:
+        """The phone this chat has proven: on Telegram the linked citizen's, else the contact
+        shared here (Telegram checked it). On SMS the address, which a flow proves with a
+        code before it changes anything."""
+        if self.channel == Channel.TELEGRAM.value:
+            citizen = await self.citizen()
+            if citizen is not None and citizen.phone:
+                return citizen.phone
+        return self.phone()
+
     async def citizen(self) -> m.Citizen | None:
         """The citizen this address belongs to, if any: by phone, or by linked Telegram chat."""
         if self._citizen_loaded:
@@ -128,6 +142,15 @@ class Turn:
             citizen = None
         self._citizen, self._citizen_loaded = citizen, True
         return citizen
+
+    def receives_notices_of(self, citizen: m.Citizen) -> bool:
+        """Whether this chat is where the citizen's notices go (see citizen_channel)."""
+        destination = citizen_channel(citizen)
+        if destination is None:
+            return False
+        if destination == (self.channel, self.address):
+            return True
+        return self.channel in PHONE_CHANNELS and destination == ("sms", self.phone())
 
     def forget_citizen(self) -> None:
         self._citizen_loaded = False

@@ -23,7 +23,7 @@ from core.dialogue import commands
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows import FLOWS
-from core.dialogue.flows.identify import link_contact
+from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
 from core.dialogue.flows.shop_finder import near
 from core.dialogue.inbound import Channel, Inbound
 from core.dialogue.menus import offer_languages, offer_towns, say_help, show_menu, welcome
@@ -270,7 +270,7 @@ class DialogueEngine:
             await self._dispatch(turn, routing, inp, command)
         except Reject as wrong:
             # A wrong answer: explained, and the conversation stays on its step.
-            turn.say(*wrong.texts)
+            turn.say(*wrong.texts, request=wrong.request)
 
     async def _dispatch(
         self, turn: Turn, routing: _Routing, inp: Input, command: tuple[str, str] | None
@@ -285,20 +285,29 @@ class DialogueEngine:
             inp.contact is not None
             and flow is not None
             and turn.step is not None
-            and flow.name != "identify"
+            and turn.step not in flow.contact_steps
         ):
             # A contact shared in the middle of a request (the application, a shop's
             # registration): keep the number, and carry on at the same step.
-            await link_contact(turn, inp.contact)
+            linked = await link_contact(turn, inp.contact)
+            if linked.refused:
+                commands.interrupt(turn)
+                turn.say(NEUTRAL_REFUSAL)
+                return
             turn.say(t("Thank you: we have your phone number."))
             await flow.ask(turn)
             return
-        if inp.contact is not None and (flow is None or flow.name != "identify"):
-            citizen = await link_contact(turn, inp.contact)
-            if citizen is None:
+        if inp.contact is not None and (flow is None or turn.step not in flow.contact_steps):
+            linked = await link_contact(turn, inp.contact)
+            if linked.refused:
+                commands.interrupt(turn)
+                turn.say(NEUTRAL_REFUSAL)
+            elif linked.citizen is None:
                 turn.say(t("We have no vouchers for this number. To apply, write DOMANDA."))
             else:
-                await show_menu(turn, t("Thank you: we found your vouchers."))
+                # A plain text first: on Telegram it takes the contact button off the screen.
+                turn.say(t("Thank you: we found your vouchers."))
+                await show_menu(turn)
             return
         if inp.location is not None and (flow is None or turn.step not in flow.location_steps):
             commands.interrupt(turn)

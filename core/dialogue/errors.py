@@ -12,7 +12,16 @@ from datetime import datetime
 from core.domain.errors import DomainError
 from core.domain.messages import Moment, Text, t
 
+# The one answer to every identity refusal (a codice fiscale, a phone or a Telegram user
+# that belongs to someone else): the same words whatever the reason, so that it reveals
+# nothing, and the way out: the office.
+IDENTITY_REFUSED = t(
+    "We cannot do this from the chat. Please go to the social services office of your "
+    "municipality with an identity document."
+)
+
 _SENTENCES: dict[str, Text] = {
+    "identity.refused": IDENTITY_REFUSED,
     # Identifiers typed by people.
     "codice_fiscale.checksum": t(
         "This codice fiscale does not add up: its last letter (the check character) does not "
@@ -65,12 +74,17 @@ _SENTENCES: dict[str, Text] = {
         "Your shop is not approved yet: the municipality will tell you when it is."
     ),
     "shop.locked": t("Too many wrong codes: your shop can charge again from {until}."),
+    "shop.blocked": t(
+        "Too many wrong codes: your shop cannot charge until the municipality's office unlocks it."
+    ),
+    "lookup.too_many": t("Too many searches that found nobody. Try again later."),
     "shop.name_missing": t("Write the name of the shop."),
     "shop.bad_position": t("This position is not valid. Share it again or skip."),
     "shop.not_found": t("Shop not found."),
     "invite.invalid": t(
         "This cashier code is not valid or has expired. Ask the shop owner for a new one."
     ),
+    "invite.too_many": t("Too many wrong cashier codes from this chat today. Try again tomorrow."),
     # Payments.
     "payment.bad_amount": t("The amount must be more than zero."),
     "payment.insufficient_funds": t(
@@ -84,7 +98,18 @@ _SENTENCES: dict[str, Text] = {
         "We cannot send the code to this person: they have no phone or chat. Ask them "
         "to contact the office."
     ),
+    "citizen.pays_by_card": t(
+        "This person pays with their voucher card: type or scan the card number, then "
+        "they type the PIN."
+    ),
+    "card.blocked": t(
+        "This card is blocked after too many wrong PINs. The holder must ask the office for "
+        "a new card."
+    ),
     "charge.not_found": t("Payment not found."),
+    "refund.needs_citizen_code": t(
+        "A cashier refunds only with the code sent to the customer, or the owner refunds."
+    ),
     "refund.not_today": t("Only payments of today that are not refunded yet can be refunded."),
     "refund.already_settled": t(
         "This payment has already been reimbursed by the municipality: contact the "

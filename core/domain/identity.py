@@ -6,6 +6,8 @@ normalises input and maps their exceptions to one typed error.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import phonenumbers
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
@@ -73,3 +75,11 @@ def normalize_phone(value: str, region: str = "IT") -> str:
 def mask_phone(e164: str) -> str:
     """What a shop may see of a citizen's number: the last three digits (GSM-7 safe)."""
     return "***" + e164[-3:]
+
+
+class PhoneProof(StrEnum):
+    """How a citizen's phone number was proven to be theirs (docs/identity-and-consent.md)."""
+
+    SMS_CODE = "sms_code"  # a code sent to the number was typed back
+    TELEGRAM_CONTACT = "telegram_contact"  # Telegram's own contact, shared by its user
+    OFFICE = "office"  # on a paper application, or set by the office in person

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound
-from core.domain.identity import normalize_codice_fiscale, normalize_phone
+from core.domain.identity import PhoneProof
+from core.services.identity import claim_citizen
 from core.services.municipalities import current_round, is_open
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
@@ -43,39 +43,6 @@ class ApplicationInput:
                 raise Conflict("application.negative_amount", field=name)
 
 
-def new_card_code() -> str:
-    """The code printed (with a QR) on a citizen's card: unguessable, easy to read out."""
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(10))
-
-
-async def get_or_create_citizen(
-    uow: UnitOfWork,
-    municipality_id: int,
-    codice_fiscale: str,
-    phone: str | None,
-    now: datetime,
-    language: str = "it",
-) -> m.Citizen:
-    cf = normalize_codice_fiscale(codice_fiscale)
-    citizen = await uow.citizens.by_codice_fiscale(municipality_id, cf)
-    normalized_phone = normalize_phone(phone) if phone else None
-    if citizen is None:
-        citizen = m.Citizen(
-            municipality_id=municipality_id,
-            codice_fiscale=cf,
-            phone=normalized_phone,
-            language=language,
-            card_code=new_card_code(),
-            created_at=now,
-        )
-        uow.session.add(citizen)
-        await uow.session.flush()
-    elif normalized_phone and not citizen.phone:
-        citizen.phone = normalized_phone
-    return citizen
-
-
 async def submit_application(
     uow: UnitOfWork,
     municipality: m.Municipality,
@@ -85,14 +52,28 @@ async def submit_application(
     now: datetime,
     submitted_at: datetime | None = None,
     require_open_window: bool = True,
+    proof: PhoneProof = PhoneProof.OFFICE,
+    telegram_user: str | None = None,
 ) -> m.Application:
-    """Create the household's application in the current round; one per household and round."""
+    """Create the household's application in the current round; one per household and round.
+
+    `proof` says how `data.phone` was proven (a paper application: by the office); the
+    identity rules decide whether this phone may apply under this codice fiscale
+    (core.services.identity: IdentityRefused otherwise)."""
     data.validate()
     round_ = await current_round(uow, municipality.id)
     if round_ is None or (require_open_window and not is_open(round_, now)):
         raise NotAllowed("application.window_closed")
-    citizen = await get_or_create_citizen(
-        uow, municipality.id, data.codice_fiscale, data.phone, now, data.language
+    citizen, _ = await claim_citizen(
+        uow,
+        municipality.id,
+        data.codice_fiscale,
+        phone=data.phone,
+        proof=proof,
+        now=now,
+        telegram_user=telegram_user,
+        language=data.language,
+        channel=None if proof is PhoneProof.OFFICE else source,
     )
     if await uow.applications.for_citizen(round_.id, citizen.id) is not None:
         raise Conflict("application.already_applied", codice_fiscale=citizen.codice_fiscale)

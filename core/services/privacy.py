@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 
 from core.domain.errors import NotAllowed, NotFound
 from core.domain.identity import normalize_codice_fiscale
 from core.domain.ledger import AccountKind
 from core.services import ledger
-from core.services.applications import new_card_code
+from core.services.identity import new_card_code
 from core.services.municipalities import current_round
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
@@ -210,15 +210,21 @@ async def export_citizen(
                 }
             )
 
+    delegate = await uow.delegates.of_citizen(citizen.id)
     return {
         "municipality": {"code": municipality.code, "name": municipality.name},
         "citizen": {
             "codice_fiscale": citizen.codice_fiscale,
             "phone": citizen.phone,
+            "phone_proven_by": citizen.phone_proven_by,
+            "phone_proven_at": _iso(citizen.phone_proven_at),
             "telegram_chat_id": citizen.telegram_chat_id,
             "language": citizen.language,
             "card_code": citizen.card_code,
+            "card_issued_at": _iso(citizen.card_issued_at),
+            "card_blocked_at": _iso(citizen.card_blocked_at),
             "created_at": _iso(citizen.created_at),
+            "delegate_phone": delegate.phone if delegate is not None else None,
         },
         "applications": [
             {
@@ -245,6 +251,18 @@ async def export_citizen(
         "charges": charges,
         "conversations": conversations,
         "messages": messages,
+        "identity_events": [
+            {
+                "kind": event.kind,
+                "proof": event.proof,
+                "channel": event.channel,
+                "phone": event.phone,
+                "previous_phone": event.previous_phone,
+                "actor": event.actor,
+                "created_at": _iso(event.created_at),
+            }
+            for event in await uow.identity_events.for_citizen(citizen.id)
+        ],
     }
 
 
@@ -346,8 +364,12 @@ async def erase_citizen(
     await _check_erasable(uow, municipality, citizen, now)
     real_cf = citizen.codice_fiscale
 
+    delegate = await uow.delegates.of_citizen(citizen.id)
+    addresses = _addresses(citizen)
+    if delegate is not None:  # codes and receipts about this person went there too
+        addresses.append(("sms", delegate.phone))
     deleted = reset = blanked = withdrawn = 0
-    for channel, address in _addresses(citizen):
+    for channel, address in addresses:
         shared = await _shared(uow, municipality.id, citizen.id, channel, address)
         for conversation in await _conversations(uow, municipality.id, channel, address):
             if not shared:
@@ -360,6 +382,13 @@ async def erase_citizen(
                 conversation.flow = None
                 conversation.step = None
                 reset += 1
+        if not shared:
+            # Rate-limit rows (codes sent to this number, wrong cashier codes) name it too.
+            await uow.session.execute(
+                delete(m.SecurityEvent)
+                .where(m.SecurityEvent.channel == channel, m.SecurityEvent.address == address)
+                .execution_options(synchronize_session=False)
+            )
         for message in await _messages(uow, municipality.id, channel, address):
             if message.status == PENDING:
                 if shared:
@@ -376,6 +405,9 @@ async def erase_citizen(
     citizen.phone = None
     citizen.telegram_chat_id = None
     citizen.card_code = new_card_code()
+    citizen.card_pin_salt = citizen.card_pin_hash = None
+    if delegate is not None:  # the delegate's phone is personal data too, and acts no more
+        await uow.delegates.remove(delegate)
     citizen.erased_at = now
     await uow.session.flush()
     return Erasure(citizen.codice_fiscale, deleted, reset, blanked, withdrawn)

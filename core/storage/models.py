@@ -98,18 +98,76 @@ class Round(Base):
 
 
 class Citizen(Base):
+    """A codice fiscale within a municipality, bound to at most one proven phone number and
+    at most one Telegram user; each of those belongs to at most one citizen of the
+    municipality (docs/identity-and-consent.md). Only core.services.identity binds them."""
+
     __tablename__ = "citizens"
-    __table_args__ = (UniqueConstraint("municipality_id", "codice_fiscale"),)
+    __table_args__ = (
+        UniqueConstraint("municipality_id", "codice_fiscale"),
+        Index("uq_citizens_phone", "municipality_id", "phone", unique=True),
+        Index("uq_citizens_telegram", "municipality_id", "telegram_chat_id", unique=True),
+    )
     id: Mapped[int] = _id()
     municipality_id: Mapped[int] = _fk("municipalities.id")
     # After erasure this holds a pseudonym, never the real code.
     codice_fiscale: Mapped[str] = mapped_column(String(64))
+    # The proven phone (E.164), how it was proven (sms_code, telegram_contact, office), when.
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    phone_proven_by: Mapped[str | None] = mapped_column(String(16))
+    phone_proven_at: Mapped[datetime | None]
+    # The Telegram user: in a private chat the chat id is the user id.
     telegram_chat_id: Mapped[str | None] = mapped_column(String(32), index=True)
     language: Mapped[str] = mapped_column(String(8), default="it")
     card_code: Mapped[str] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime]
     erased_at: Mapped[datetime | None]
+    # A printed card with a PIN (for people without a phone): the PIN is stored like a
+    # payment code (salted hash); wrong PINs in a row are counted here, and the card is
+    # blocked at the policy's limit until the office issues a new one (new number and PIN).
+    card_pin_salt: Mapped[str | None] = mapped_column(String(32))
+    card_pin_hash: Mapped[str | None] = mapped_column(String(64))
+    card_pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    card_issued_at: Mapped[datetime | None]
+    card_blocked_at: Mapped[datetime | None]
+
+
+class Delegate(Base):
+    """A phone the office registered to act for a citizen (a relative, a caregiver).
+
+    Payment codes and receipts go to it, and it may ask the citizen's balance. One
+    delegate per citizen, and a phone is the delegate of at most one citizen of a
+    municipality, so that a message from it names one person only."""
+
+    __tablename__ = "delegates"
+    __table_args__ = (
+        UniqueConstraint("municipality_id", "phone"),
+        UniqueConstraint("citizen_id"),
+    )
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    citizen_id: Mapped[int] = _fk("citizens.id", index=False)
+    phone: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class IdentityEvent(Base):
+    """Append-only (database triggers refuse UPDATE and DELETE): each binding of a phone or
+    a Telegram user, each refused takeover and each rebinding by the office, with who did
+    it and when. Phones appear masked (the last three digits): the log outlives erasure."""
+
+    __tablename__ = "identity_events"
+    __table_args__ = (Index("ix_identity_events_citizen", "citizen_id", "kind", "created_at"),)
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    citizen_id: Mapped[int] = _fk("citizens.id", index=False)
+    kind: Mapped[str] = mapped_column(String(32))
+    proof: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    phone: Mapped[str | None] = mapped_column(String(16))
+    previous_phone: Mapped[str | None] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
 
 
 class Application(Base):
@@ -208,8 +266,11 @@ class Shop(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime]
     approved_at: Mapped[datetime | None]
-    failed_charge_strikes: Mapped[int] = mapped_column(Integer, default=0)
+    # Locked for a while after wrong payment codes (see SecurityEvent)...
     locked_until: Mapped[datetime | None]
+    # ...or until the office unlocks it (`admin shops unlock`).
+    blocked_at: Mapped[datetime | None]
+    refusal_reason: Mapped[str | None] = mapped_column(String(300))
 
 
 class ShopMember(Base):
@@ -244,6 +305,9 @@ class Charge(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     code_salt: Mapped[str] = mapped_column(String(32))
     code_hash: Mapped[str] = mapped_column(String(64))
+    # "code": a one-time code sent to the citizen (or their delegate); "card_pin": the PIN
+    # printed on the citizen's card, checked against the card (no code is sent).
+    consent: Mapped[str] = mapped_column(String(16), default="code", server_default="code")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     requested_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
@@ -251,6 +315,27 @@ class Charge(Base):
     confirmed_at: Mapped[datetime | None]
     closed_reason: Mapped[str | None] = mapped_column(String(32))
     refunded_at: Mapped[datetime | None]
+
+
+class SecurityEvent(Base):
+    """What rate limits count, with its time: a wrong payment code against a shop, a lookup
+    that found nobody, a confirmation code sent to a number, a wrong cashier code typed in
+    a chat, an office unlock of a shop (`detail`: who). Kept 30 days at most."""
+
+    __tablename__ = "security_events"
+    __table_args__ = (
+        Index("ix_security_events_shop", "kind", "shop_id", "created_at"),
+        Index("ix_security_events_address", "kind", "channel", "address", "created_at"),
+    )
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int | None] = _fk("municipalities.id", nullable=True, index=False)
+    kind: Mapped[str] = mapped_column(String(24))
+    shop_id: Mapped[int | None] = _fk("shops.id", nullable=True, index=False)
+    charge_id: Mapped[int | None] = _fk("charges.id", nullable=True, index=False)
+    channel: Mapped[str | None] = mapped_column(String(16))
+    address: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
 
 
 class Settlement(Base):

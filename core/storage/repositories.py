@@ -102,6 +102,47 @@ class CitizenRepository(_Repository):
             )
         )
 
+    async def with_cards(self, municipality_id: int, blocked_only: bool) -> Sequence[m.Citizen]:
+        """Citizens holding a card with a PIN, blocked ones first."""
+        query = select(m.Citizen).where(
+            m.Citizen.municipality_id == municipality_id, m.Citizen.card_pin_hash.is_not(None)
+        )
+        if blocked_only:
+            query = query.where(m.Citizen.card_blocked_at.is_not(None))
+        return (
+            await self.session.scalars(
+                query.order_by(m.Citizen.card_blocked_at.is_(None), m.Citizen.codice_fiscale)
+            )
+        ).all()
+
+    async def count_wrong_pin(self, citizen_id: int) -> int:
+        """One more wrong PIN, counted in the UPDATE itself (concurrent tills lose no count)."""
+        result = await self.session.execute(
+            update(m.Citizen)
+            .where(m.Citizen.id == citizen_id)
+            .values(card_pin_failures=m.Citizen.card_pin_failures + 1)
+            .returning(m.Citizen.card_pin_failures)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.scalar_one())
+
+    async def block_card(self, citizen_id: int, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(m.Citizen)
+            .where(m.Citizen.id == citizen_id, m.Citizen.card_blocked_at.is_(None))
+            .values(card_blocked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def reset_pin_failures(self, citizen_id: int) -> None:
+        await self.session.execute(
+            update(m.Citizen)
+            .where(m.Citizen.id == citizen_id, m.Citizen.card_pin_failures != 0)
+            .values(card_pin_failures=0)
+            .execution_options(synchronize_session=False)
+        )
+
     async def by_telegram_chat(self, municipality_id: int, chat_id: str) -> m.Citizen | None:
         return await self.session.scalar(
             select(m.Citizen).where(
@@ -109,6 +150,24 @@ class CitizenRepository(_Repository):
                 m.Citizen.telegram_chat_id == chat_id,
             )
         )
+
+
+class DelegateRepository(_Repository):
+    async def of_citizen(self, citizen_id: int) -> m.Delegate | None:
+        return await self.session.scalar(
+            select(m.Delegate).where(m.Delegate.citizen_id == citizen_id)
+        )
+
+    async def by_phone(self, municipality_id: int, phone: str) -> m.Delegate | None:
+        return await self.session.scalar(
+            select(m.Delegate).where(
+                m.Delegate.municipality_id == municipality_id, m.Delegate.phone == phone
+            )
+        )
+
+    async def remove(self, delegate: m.Delegate) -> None:
+        await self.session.delete(delegate)
+        await self.session.flush()
 
 
 class ApplicationRepository(_Repository):
@@ -478,3 +537,34 @@ class ConversationRepository(_Repository):
             .returning(m.InboundMessage.id)
         )
         return (await self.session.execute(statement)).scalar_one_or_none() is not None
+
+
+class IdentityEventRepository(_Repository):
+    """The identity log: rows are only ever added (the database refuses changes)."""
+
+    async def record(self, event: m.IdentityEvent) -> None:
+        self.session.add(event)
+        await self.session.flush()
+
+    async def count_since(self, citizen_id: int, kind: str, since: datetime) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(m.IdentityEvent)
+                .where(
+                    m.IdentityEvent.citizen_id == citizen_id,
+                    m.IdentityEvent.kind == kind,
+                    m.IdentityEvent.created_at >= since,
+                )
+            )
+            or 0
+        )
+
+    async def for_citizen(self, citizen_id: int) -> Sequence[m.IdentityEvent]:
+        return (
+            await self.session.scalars(
+                select(m.IdentityEvent)
+                .where(m.IdentityEvent.citizen_id == citizen_id)
+                .order_by(m.IdentityEvent.id)
+            )
+        ).all()

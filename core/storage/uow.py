@@ -7,6 +7,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.domain.keys import PROCESS_KEYS, ServerKeys
 from core.storage import repositories as r
 
 
@@ -17,6 +18,7 @@ class UnitOfWork:
     municipalities: r.MunicipalityRepository
     rounds: r.RoundRepository
     citizens: r.CitizenRepository
+    delegates: r.DelegateRepository
     applications: r.ApplicationRepository
     allocations: r.AllocationRepository
     ledger: r.LedgerRepository
@@ -24,14 +26,18 @@ class UnitOfWork:
     charges: r.ChargeRepository
     outbox: r.OutboxRepository
     conversations: r.ConversationRepository
+    identity_events: r.IdentityEventRepository
 
     def __init__(
         self,
         session_factory: async_sessionmaker[AsyncSession],
         dialect: str,
         writer_lock: asyncio.Lock | None = None,
+        keys: ServerKeys = PROCESS_KEYS,
     ) -> None:
         self._session_factory = session_factory
+        # The server secret's keys: hashing codes and sealing the outbox need them.
+        self.keys = keys
         self.dialect = dialect
         self._writer_lock = writer_lock
 
@@ -53,6 +59,7 @@ class UnitOfWork:
         self.municipalities = r.MunicipalityRepository(self.session)
         self.rounds = r.RoundRepository(self.session)
         self.citizens = r.CitizenRepository(self.session)
+        self.delegates = r.DelegateRepository(self.session)
         self.applications = r.ApplicationRepository(self.session)
         self.allocations = r.AllocationRepository(self.session)
         self.ledger = r.LedgerRepository(self.session)
@@ -60,6 +67,7 @@ class UnitOfWork:
         self.charges = r.ChargeRepository(self.session)
         self.outbox = r.OutboxRepository(self.session)
         self.conversations = r.ConversationRepository(self.session)
+        self.identity_events = r.IdentityEventRepository(self.session)
         return self
 
     async def __aexit__(

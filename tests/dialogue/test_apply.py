@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine
+from core.dialogue.errors import IDENTITY_REFUSED
 from core.dialogue.inbound import Channel
 from core.dialogue.menus import CITIZEN_HELP
 from core.services import municipalities
@@ -36,7 +37,10 @@ DECLARE = (
     "Under DPR 445/2000 I declare that these data are true. False declarations are punished "
     "and lose the vouchers."
 )
-CODE = "Your confirmation code is {code}. Write it here to confirm. Valid {minutes} min."
+CODE = (
+    "Code {code} confirms your voucher application. Do not share it with anyone. "
+    "Valid {minutes} min."
+)
 SENT = "Application sent. Protocol {protocol}. We will write to you when it has been assessed."
 CF_CHECKSUM = (
     "This codice fiscale does not add up: its last letter (the check character) does not match "
@@ -187,7 +191,12 @@ async def test_no_consent_saves_nothing(core: Core) -> None:
 async def test_telegram_applies_without_a_code_and_links_the_chat(core: Core) -> None:
     await town_with_open_window(core)
     chat = Chat(core, "777001", channel=Channel.TELEGRAM, language_hint="it")
-    for text in ("/domanda", "1", "1", APPLICANT, "1", "2", "2", "0", "0", "0"):
+    await chat.send("/domanda")
+    await chat.send("1")
+    await chat.send("1")
+    assert chat.last[-1].request == "contact"  # the phone before the codice fiscale
+    await chat.expect(None, CF, contact=("+393470001001", True))
+    for text in (APPLICANT, "1", "2", "2", "0", "0", "0"):
         await chat.send(text)
     assert chat.last[-1].options[0].key == "declare"
     replies = await chat.expect(None, SENT, option="declare")
@@ -198,6 +207,8 @@ async def test_telegram_applies_without_a_code_and_links_the_chat(core: Core) ->
         citizen = await uow.citizens.by_id(application.citizen_id)
         assert citizen is not None
         assert citizen.telegram_chat_id == "777001" and citizen.language == "it"
+        assert citizen.phone == "+393470001001"
+        assert citizen.phone_proven_by == "telegram_contact"
     await chat.expect("STATO", "Application {protocol} received on {when}: it is being assessed.")
 
 
@@ -255,7 +266,9 @@ async def test_refused_when_the_window_is_closed(core: Core) -> None:
     assert (await chat.state())[:2] == (None, None)
 
 
-async def test_refused_when_the_household_already_applied(core: Core) -> None:
+async def test_a_paper_applicants_code_is_refused_neutrally_from_another_number(
+    core: Core,
+) -> None:
     town = await town_with_open_window(core)
     async with core.uow() as uow:
         municipality = await uow.municipalities.by_id(town.municipality_id)
@@ -271,11 +284,8 @@ async def test_refused_when_the_household_already_applied(core: Core) -> None:
     chat = Chat(core, "+393471234575")
     for text in ("DOMANDA", "1", "1"):
         await chat.send(text)
-    await chat.expect(
-        APPLICANT,
-        "An application for this codice fiscale has already been made in this round. "
-        "Send STATO to see how it is going.",
-    )
+    # Known to the office without a phone: only the office gives it one.
+    await chat.expect(APPLICANT, IDENTITY_REFUSED.msgid)
     assert (await chat.state())[:2] == (None, None)
 
 

@@ -16,7 +16,7 @@ from core.domain.shops import ShopCategory
 from core.services import allocation, ledger, municipalities
 from core.services.applications import ApplicationInput, submit_application
 from core.services.shops import ShopInput, approve_shop, register_shop
-from tests.dialogue.harness import Chat, assert_one_segment, outbox_of
+from tests.dialogue.harness import Chat, assert_one_segment, open_till, outbox_of
 from tests.dialogue.test_shop import citizen_code, own_code
 from tests.factories import make_cf, make_partita_iva
 
@@ -122,6 +122,18 @@ async def test_citizen_conversations_fit_one_sms(core: Core, language: str) -> N
     for text in ("DOMANDA", "1", "2", "7", "ANNULLA", "STOP"):
         await newcomer.send(text)
     assert await outbox_of(core, "sms", "+393470000003")
+    # Someone else's codice fiscale: the refusal, and the holder's notice, one SMS each.
+    stranger = Chat(core, "+393470000004")
+    for text in (f"LINGUA {language}", "DOMANDA", "1", cf):
+        await stranger.send(text)
+    assert stranger.last[-1].texts[0].msgid.startswith("We cannot do this from the chat.")
+    [notice] = [
+        (row, reply)
+        for row, reply in await outbox_of(core, "sms", CITIZEN_PHONE)
+        if reply.texts and reply.texts[0].msgid.startswith("Someone tried to apply")
+    ]
+    assert notice[0].language == language
+    assert_one_segment(notice[1], language)
 
 
 async def await_code() -> None:  # a marker in the script: type the code just received
@@ -131,7 +143,7 @@ async def await_code() -> None:  # a marker in the script: type the code just re
 @pytest.mark.parametrize("language", ["it", "en"])
 async def test_shop_conversations_fit_one_sms(core: Core, language: str) -> None:
     cf = await long_town(core)
-    till = Chat(core, SHOP_PHONE)
+    till = await open_till(Chat(core, SHOP_PHONE))
     await till.send(f"LINGUA {language}")
     async with core.uow() as uow:
         citizen = await uow.citizens.by_codice_fiscale((await uow.municipalities.all())[0].id, cf)
@@ -144,6 +156,15 @@ async def test_shop_conversations_fit_one_sms(core: Core, language: str) -> None
     await till.send(f"PAGA {cf} 5")
     for wrong in ("111111", "222222", "333333"):
         await till.send(wrong)
+    # Above the balance: the citizen's code message says so, the shop's answer is neutral.
+    await till.send(f"PAGA {cf} 9999")
+    await till.send(await citizen_code(core, CITIZEN_PHONE, above_balance=True))
+    # Two more wrong codes make five today: the shop is locked, and told until when.
+    await till.send(f"PAGA {cf} 5")
+    for wrong in ("111111", "222222"):
+        await till.send(wrong)
+    await till.send(f"PAGA {cf} 5")
+    assert any("Too many wrong codes" in x.msgid for r in till.last for x in r.texts)
     for text in ("AIUTO", "MENU", "STORNO", "1", "1"):
         await till.send(text)
     await till.send(await own_code(till))

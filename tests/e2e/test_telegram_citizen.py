@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,6 +11,7 @@ from sqlalchemy import select
 
 from buonispesa.demo import DEMO_CITIZENS, DEMO_CODE
 from core.storage import models as m
+from tests.card_reader import read_card
 from tests.e2e.fake_telegram import BOT_USERNAME
 from tests.e2e.telegram_harness import TelegramServer, start_telegram_server
 from tests.factories import make_cf
@@ -52,7 +52,11 @@ async def test_the_whole_application_with_buttons(server: TelegramServer) -> Non
     assert buttons(question) == ["Italiano", "English"]
     [privacy] = await server.exchange(anna, lambda: anna.tap("English"))
     assert "Privacy" in privacy["text"]
-    [ask_cf] = await server.exchange(anna, lambda: anna.tap("I agree"))
+    # The phone before the codice fiscale: Telegram's own contact proves it.
+    [ask_contact] = await server.exchange(anna, lambda: anna.tap("I agree"))
+    assert request_button(ask_contact)["request_contact"] is True
+    thanks, ask_cf = await server.exchange(anna, lambda: anna.share_contact("393478885001"))
+    assert thanks["reply_markup"] == {"remove_keyboard": True}
     assert "codice fiscale" in ask_cf["text"]
 
     cf = make_cf(4242)
@@ -86,7 +90,9 @@ async def test_the_whole_application_with_buttons(server: TelegramServer) -> Non
         assert application.liquidity_cents == 150_000 and application.rent_monthly_cents == 30_000
         assert application.source == "telegram"
     # The chat is linked to the new applicant: notices will come here.
-    assert (await citizen_by_cf(server, cf)).telegram_chat_id == "5001"
+    applicant = await citizen_by_cf(server, cf)
+    assert applicant.telegram_chat_id == "5001"
+    assert (applicant.phone, applicant.phone_proven_by) == ("+393478885001", "telegram_contact")
 
     # Every tap was acknowledged, and each answered question now shows the choice
     # instead of its buttons (the chat reads as a transcript; old buttons cannot be reused).
@@ -112,6 +118,7 @@ async def test_someone_elses_contact_is_refused_then_ones_own_links_the_chat(
         luca, lambda: luca.share_contact(rossi.phone.lstrip("+"), owner_id=777)
     )
     assert "your own contact" in refusal["text"]
+    assert request_button(refusal)["request_contact"] is True  # the button stays
     # A contact typed into the address book has no Telegram id at all: refused too.
     [refusal] = await server.exchange(luca, lambda: luca.share_contact(rossi.phone, owner_id=None))
     assert "your own contact" in refusal["text"]
@@ -120,7 +127,10 @@ async def test_someone_elses_contact_is_refused_then_ones_own_links_the_chat(
     # Rossi herself shares her own contact: her chat is linked and she sees her balance.
     maria = server.user(5003, language="en")
     await server.exchange(maria, lambda: maria.say("/balance"))
-    [balance] = await server.exchange(maria, lambda: maria.share_contact(rossi.phone.lstrip("+")))
+    thanks, balance = await server.exchange(
+        maria, lambda: maria.share_contact(rossi.phone.lstrip("+"))
+    )
+    assert thanks["text"] == "Thank you: we found your vouchers."
     assert balance["text"].startswith("Your balance: €")
     assert (await citizen_by_cf(server, rossi.codice_fiscale)).telegram_chat_id == "5003"
 
@@ -129,7 +139,7 @@ async def test_balance_and_the_printable_card(server: TelegramServer) -> None:
     bianchi = DEMO_CITIZENS[1]
     maria = server.user(5004, language="en")
     await server.exchange(maria, lambda: maria.say("/saldo"))
-    [first] = await server.exchange(maria, lambda: maria.share_contact(bianchi.phone))
+    _thanks, first = await server.exchange(maria, lambda: maria.share_contact(bianchi.phone))
     # Once linked, the balance needs no contact any more.
     [balance] = await server.exchange(maria, lambda: maria.say("/balance"))
     assert balance["text"] == first["text"]
@@ -142,10 +152,10 @@ async def test_balance_and_the_printable_card(server: TelegramServer) -> None:
     assert document["document"]["file_name"] == f"card-{card_code}.pdf"
     content = document["_content"]
     assert content.startswith(b"%PDF")
-    stream = re.search(rb"stream\n(.*?)\nendstream", content, re.S)
-    assert stream is not None
-    page = zlib.decompress(stream.group(1))
-    assert f"https://t.me/{BOT_USERNAME}?start={card_code}".encode() in page
+    printed, codes = read_card(content)
+    link = f"https://t.me/{BOT_USERNAME}?start={card_code}"
+    assert codes == [link] and link in printed
+    assert "PIN" not in printed  # a card sent in a chat has none: payments need the code
 
 
 async def test_shops_near_a_shared_location(server: TelegramServer) -> None:

@@ -112,3 +112,28 @@ async def test_a_wrong_code_is_counted_and_the_cashier_is_told(server: TelegramS
     assert answer["text"].startswith("Wrong code:")
     [receipt] = await server.exchange(cashier, lambda: cashier.say(code))
     assert receipt["text"].startswith("Payment confirmed: €3.00.")
+
+
+async def test_scanning_a_card_with_a_pin_asks_the_pin_and_sends_no_code(
+    server: TelegramServer,
+) -> None:
+    from core.services import cards
+
+    cashier, customer, citizen = await setup_till(server)
+    async with server.core.uow() as uow:
+        town = await uow.municipalities.by_id(citizen.municipality_id)
+        assert town is not None
+        card = await cards.issue_card(uow, town, citizen.codice_fiscale, server.core.now())
+        await uow.commit()
+    pin = card.pin
+    assert pin is not None
+    [amount] = await server.exchange(cashier, lambda: cashier.start(card.card_code))
+    assert "Amount" in amount["text"]
+    before = len(customer.messages())
+    [ask] = await server.exchange(cashier, lambda: cashier.say("4"))
+    assert "PIN" in ask["text"] and pin not in ask["text"]
+    [receipt] = await server.exchange(cashier, lambda: cashier.say(pin))
+    assert receipt["text"].startswith("Payment confirmed: €4.00.")
+    # No code was sent to the holder's chat: only the receipt.
+    [citizen_receipt] = customer.messages()[before:]
+    assert citizen_receipt["text"].startswith("Paid €4.00 at Forno Chienti.")

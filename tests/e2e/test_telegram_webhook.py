@@ -130,6 +130,7 @@ async def test_a_button_of_an_earlier_question_cannot_answer_the_current_one(
     await server.exchange(anna, lambda: anna.tap("Apply"))
     await server.exchange(anna, lambda: anna.tap("English"))
     await server.exchange(anna, lambda: anna.tap("I agree"))
+    await server.exchange(anna, lambda: anna.share_contact("393478886665"))
     await server.exchange(anna, lambda: anna.say("RSSMRA80A01H501U"))
     await server.exchange(anna, lambda: anna.say("2"))
     work = anna.last_keyboard_message()

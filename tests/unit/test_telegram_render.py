@@ -39,12 +39,15 @@ def test_short_labels_share_rows_long_ones_do_not() -> None:
     assert [len(row) for row in step.markup.inline_keyboard] == [1, 1, 1]  # type: ignore[union-attr]
 
 
-def test_contact_request_is_a_one_time_reply_keyboard() -> None:
+def test_contact_request_is_a_reply_keyboard_that_stays_until_shared() -> None:
     [step] = plan(Reply.of(t("Share your number"), request="contact"), "7", "en", SIGNER)
     assert isinstance(step, SendText) and isinstance(step.markup, ReplyKeyboardMarkup)
     [[button]] = step.markup.keyboard
     assert button.request_contact is True and not button.request_location
-    assert step.markup.one_time_keyboard is True
+    # A cancelled share or a typed word must not hide it; a plain reply removes it.
+    assert not step.markup.one_time_keyboard and step.markup.is_persistent is True
+    [after] = plan(Reply.of(t("Thank you")), "7", "en", SIGNER)
+    assert isinstance(after, SendText) and isinstance(after.markup, ReplyKeyboardRemove)
 
 
 def test_location_request_with_options_takes_two_messages() -> None:

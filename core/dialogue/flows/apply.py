@@ -13,13 +13,14 @@ from typing import Any
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows.base import ConfirmedFlow
+from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
 from core.dialogue.menus import LANGUAGE_OPTIONS, privacy_question
 from core.dialogue.words import amount_text, count_in, yes_or_no
 from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier
-from core.domain.identity import normalize_codice_fiscale
+from core.domain.identity import PhoneProof, normalize_codice_fiscale
 from core.domain.messages import Day, Moment, Money, Option, Text, t
 from core.domain.money import parse_euro
-from core.services import applications
+from core.services import applications, identity
 from core.services.municipalities import current_round, is_open
 from core.storage import models as m
 
@@ -35,6 +36,7 @@ class ApplyFlow(ConfirmedFlow):
     name = "apply"
     first_step = "language"
     keeps_draft = True
+    contact_steps = frozenset({"contact"})
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
         # The window and an earlier application decide before any draft is offered.
@@ -147,7 +149,47 @@ class ApplyFlow(ConfirmedFlow):
             turn.say(t("Without your consent we cannot take the application. Nothing was saved."))
             return
         turn.state["consent"] = True
-        await self.goto(turn, "cf")
+        await self.goto(turn, "cf" if await self._phone_known(turn) else "contact")
+
+    # The phone, proven before the codice fiscale ----------------------------------------------
+
+    async def _phone_known(self, turn: Turn) -> bool:
+        """On Telegram a shared contact proves the phone before anything else is asked; on
+        SMS the number is the sender's, proven by the code sent before submitting."""
+        return turn.channel != "telegram" or await turn.proven_phone() is not None
+
+    async def ask_contact(self, turn: Turn) -> None:
+        turn.say(
+            t("To apply we need your phone number: tap the button below to share it."),
+            request="contact",
+        )
+
+    async def on_contact(self, turn: Turn, inp: Input) -> None:
+        if inp.contact is None:
+            # Text, a sticker, a refusal: the button stays until the contact is shared.
+            raise Reject(
+                t("Tap the button below to share your phone number, or write ANNULLA."),
+                request="contact",
+            )
+        linked = await link_contact(turn, inp.contact)
+        if linked.refused:
+            await self._refuse(turn)
+            return
+        # A plain text: on Telegram it also takes the contact button off the screen.
+        turn.say(t("Thank you: your phone number is verified."))
+        existing = await self._existing(turn)
+        if existing is not None:
+            self.drop_draft(turn)
+            turn.go(self.name, "existing", {"protocol": existing.protocol})
+            await self.ask(turn)
+            return
+        await self.next_question(turn, "contact")
+
+    async def _refuse(self, turn: Turn) -> None:
+        self.drop_draft(turn)
+        turn.finish()
+        turn.forget_citizen()
+        turn.say(NEUTRAL_REFUSAL)
 
     # The questions ----------------------------------------------------------------------------
 
@@ -155,6 +197,9 @@ class ApplyFlow(ConfirmedFlow):
         if turn.state.get("back") == "summary":
             turn.state.pop("back", None)
             await self.goto(turn, "summary")
+            return
+        if current == "contact":
+            await self.goto(turn, "cf")
             return
         await self.goto(
             turn, QUESTIONS[QUESTIONS.index(current) + 1] if current != "rent" else "summary"
@@ -168,8 +213,26 @@ class ApplyFlow(ConfirmedFlow):
             cf = normalize_codice_fiscale(inp.text)
         except InvalidIdentifier as error:
             raise Reject(error_text(error)) from error
+        if not await self._phone_known(turn):
+            await self.goto(turn, "contact")
+            return
+        # Someone else's codice fiscale is refused at once, and its holder told.
+        phone = await turn.proven_phone()
+        claim = await identity.check_claim(
+            turn.uow,
+            turn.town.id,
+            cf,
+            phone=phone,
+            telegram_user=turn.address if turn.channel == "telegram" else None,
+        )
+        if claim.refusal is not None:
+            await identity.record_refusal(
+                turn.uow, turn.town, claim, channel=turn.channel, phone=phone, now=turn.now
+            )
+            await self._refuse(turn)
+            return
         round_ = await current_round(turn.uow, turn.town.id)
-        citizen = await turn.uow.citizens.by_codice_fiscale(turn.town.id, cf)
+        citizen = claim.citizen
         if (
             round_ is not None
             and citizen is not None
@@ -291,9 +354,11 @@ class ApplyFlow(ConfirmedFlow):
 
     async def confirmed(self, turn: Turn) -> None:
         s = turn.state
+        phone = await turn.proven_phone()
+        telegram = turn.channel == "telegram"
         data = applications.ApplicationInput(
             codice_fiscale=str(s["cf"]),
-            phone=turn.phone(),
+            phone=phone,
             household_size=int(s["members"]),
             has_work_income=bool(s["work"]),
             has_pension=bool(s["pension"]),
@@ -309,18 +374,35 @@ class ApplyFlow(ConfirmedFlow):
                 )
                 done = t("Changes saved. Application {protocol}.", protocol=application.protocol)
             else:
-                existed = await turn.uow.citizens.by_codice_fiscale(
-                    turn.town.id, data.codice_fiscale
-                )
                 application = await applications.submit_application(
-                    turn.uow, turn.town, data, source=turn.channel, now=turn.now
+                    turn.uow,
+                    turn.town,
+                    data,
+                    source=turn.channel,
+                    now=turn.now,
+                    # On SMS (and the terminal) the code just typed proved the number.
+                    proof=PhoneProof.TELEGRAM_CONTACT if telegram else PhoneProof.SMS_CODE,
+                    telegram_user=turn.address if telegram else None,
                 )
-                await self._link(turn, application, existed is None)
                 done = t(
                     "Application sent. Protocol {protocol}. We will write to you when "
                     "it has been assessed.",
                     protocol=application.protocol,
                 )
+        except identity.IdentityRefused:
+            # Taken meanwhile, or the draft's codice fiscale became someone else's.
+            claim = await identity.check_claim(
+                turn.uow,
+                turn.town.id,
+                str(s["cf"]),
+                phone=phone,
+                telegram_user=turn.address if telegram else None,
+            )
+            await identity.record_refusal(
+                turn.uow, turn.town, claim, channel=turn.channel, phone=phone, now=turn.now
+            )
+            await self._refuse(turn)
+            return
         except DomainError as error:
             self.drop_draft(turn)
             turn.finish()
@@ -330,20 +412,6 @@ class ApplyFlow(ConfirmedFlow):
         turn.finish()
         turn.forget_citizen()
         turn.say(done)
-
-    async def _link(self, turn: Turn, application: m.Application, created: bool) -> None:
-        """Reach the applicant where they applied: the Telegram chat, or the citizen's language.
-
-        A chat is linked to an existing citizen only when Telegram proved it has the same
-        phone number: typing someone's codice fiscale must not divert their messages."""
-        citizen = await turn.uow.citizens.by_id(application.citizen_id)
-        assert citizen is not None
-        if created:
-            citizen.language = turn.language
-        if turn.channel == "telegram" and (
-            created or (citizen.phone and citizen.phone == turn.phone())
-        ):
-            citizen.telegram_chat_id = turn.address
 
 
 def summary_texts(s: dict[str, Any]) -> list[Text]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from core.dialogue.context import Turn
+from core.domain import cards
 from core.domain.ledger import PostingKind
 from core.domain.messages import Day, DocumentRef, Moment, Money, Option, Text, t
-from core.services import ledger, movements
+from core.services import delegates, ledger, movements
 from core.services.applications import ApplicationStatus, status_of
 from core.storage import models as m
 
@@ -36,15 +37,32 @@ async def identified(turn: Turn, then: str) -> m.Citizen | None:
     return None
 
 
+async def represented(turn: Turn) -> m.Citizen | None:
+    """The citizen whose delegate writes from this phone (the phone is nobody's own)."""
+    phone = turn.phone()
+    if phone is None or turn.municipality is None or await turn.citizen() is not None:
+        return None
+    return await delegates.represented_by(turn.uow, turn.town.id, phone)
+
+
 async def show_balance(turn: Turn) -> None:
-    citizen = await identified(turn, "balance")
+    holder = await represented(turn)
+    citizen = holder or await identified(turn, "balance")
     if citizen is None:
         return
     turn.finish()
     balance = await ledger.citizen_balance(turn.uow, turn.town.id, citizen.id)
     moves = await movements.citizen_movements(turn.uow, turn.town.id, citizen.id, MOVEMENTS_SHOWN)
     lines = [movement_text(move, turn.town.timezone) for move in moves]
-    head = t("Your balance: {balance}.", balance=Money(balance))
+    head = (
+        t("Your balance: {balance}.", balance=Money(balance))
+        if holder is None
+        else t(
+            "Balance of {holder}: {balance}.",
+            holder=cards.mask_codice_fiscale_gsm(holder.codice_fiscale),
+            balance=Money(balance),
+        )
+    )
     options = () if turn.is_sms else (Option("card", t("My card")),)
     if not lines:
         turn.say(head, options=options)

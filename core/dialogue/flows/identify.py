@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from core.dialogue.context import Input, Reject, Turn
+from core.dialogue.errors import IDENTITY_REFUSED
 from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows.base import Flow
 from core.dialogue.inbound import SharedContact
@@ -10,32 +13,47 @@ from core.dialogue.menus import show_menu
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_phone
 from core.domain.messages import t
+from core.services import identity
 from core.storage import models as m
 
+NEUTRAL_REFUSAL = IDENTITY_REFUSED
+SHARE_CONTACT = t("To find your vouchers we need your phone number: tap the button to share it.")
 
-async def link_contact(turn: Turn, contact: SharedContact) -> m.Citizen | None:
-    """Remember the proven phone number and link this chat to the citizen who has it.
+
+@dataclass(frozen=True)
+class Linked:
+    citizen: m.Citizen | None
+    refused: bool = False
+
+
+async def link_contact(turn: Turn, contact: SharedContact) -> Linked:
+    """Link this chat to the citizen who has the shared phone number (core.services.identity).
 
     Only the sender's own contact counts (the adapter checked it belongs to the sender):
-    someone else's number would let a stranger read their balance."""
+    someone else's number would let a stranger read their balance. A wrong contact is
+    answered with the button again, so that it stays on the screen."""
     if not contact.is_own:
-        raise Reject(t("Please share your own contact, with the button."))
+        raise Reject(t("Please share your own contact, with the button."), request="contact")
     try:
         phone = normalize_phone(contact.phone)
     except InvalidIdentifier as error:
         raise Reject(
-            t("This phone number does not exist. Write it again, e.g. 3331234567.")
+            t("This phone number does not exist. Write it again, e.g. 3331234567."),
+            request="contact",
         ) from error
+    if turn.municipality is None or turn.channel != "telegram":
+        turn.data["phone"] = phone
+        return Linked(None)
+    try:
+        citizen = await identity.link_telegram(
+            turn.uow, turn.town.id, turn.address, phone, turn.now
+        )
+    except identity.IdentityRefused:
+        turn.forget_citizen()
+        return Linked(None, refused=True)
     turn.data["phone"] = phone
-    if turn.municipality is None:
-        return None
-    citizen = await turn.uow.citizens.by_phone(turn.town.id, phone)
-    if citizen is None or citizen.erased_at is not None:
-        return None
-    if turn.channel == "telegram":
-        citizen.telegram_chat_id = turn.address
     turn.forget_citizen()
-    return citizen
+    return Linked(citizen)
 
 
 async def continue_with(turn: Turn, then: str) -> None:
@@ -57,21 +75,34 @@ async def continue_with(turn: Turn, then: str) -> None:
 class IdentifyFlow(Flow):
     name = "identify"
     first_step = "contact"
+    contact_steps = frozenset({"contact"})
 
     async def ask_contact(self, turn: Turn) -> None:
-        turn.say(
-            t("To find your vouchers we need your phone number: tap the button to share it."),
-            request="contact",
-        )
+        turn.say(SHARE_CONTACT, request="contact")
 
     async def on_contact(self, turn: Turn, inp: Input) -> None:
         if inp.contact is None:
-            raise Reject(t("Tap the button to share your phone number, or write MENU."))
-        citizen = await link_contact(turn, inp.contact)
+            # Text, a sticker, a refusal: the button stays until the contact is shared.
+            raise Reject(
+                t("Tap the button to share your phone number, or write MENU."), request="contact"
+            )
+        linked = await link_contact(turn, inp.contact)
         then = str(turn.state.get("then") or "balance")
-        if citizen is None:
+        if linked.refused:
+            turn.finish()
+            turn.say(NEUTRAL_REFUSAL)
+            return
+        if (
+            linked.citizen is None
+            and then == "balance"
+            and await citizen_requests.represented(turn)
+        ):
+            await continue_with(turn, then)  # a delegate's phone: the balance it acts for
+            return
+        if linked.citizen is None:
             turn.finish()
             turn.say(t("We have no vouchers for this number. To apply, write DOMANDA."))
             await show_menu(turn)
             return
+        turn.say(t("Thank you: we found your vouchers."))
         await continue_with(turn, then)

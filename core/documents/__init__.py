@@ -1,0 +1,1 @@
+"""Documents the service prints or sends: pure functions from data to bytes (no database)."""

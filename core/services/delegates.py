@@ -1,0 +1,146 @@
+"""Delegates (disciplinare art. 6.3): a relative or caregiver's phone acting for a citizen.
+
+The office registers the delegate. From then on payment codes and receipts go to the
+delegate's phone (receipts to the citizen's own channel too), and SALDO from that phone
+answers with the citizen's balance. A phone acts for one person per municipality: it is
+nobody's own number there, the delegate of one citizen at most, and no shop's.
+docs/cards-and-delegates.md explains the rules.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from core.domain import cards
+from core.domain.errors import Conflict, NotFound
+from core.domain.identity import mask_phone, normalize_codice_fiscale, normalize_phone
+from core.domain.messages import Reply, t
+from core.services.outbox import enqueue, notify_citizen
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+
+
+async def _citizen(uow: UnitOfWork, municipality: m.Municipality, codice_fiscale: str) -> m.Citizen:
+    cf = normalize_codice_fiscale(codice_fiscale)
+    citizen = await uow.citizens.by_codice_fiscale(municipality.id, cf)
+    if citizen is None or citizen.erased_at is not None:
+        raise NotFound("citizen.not_found", codice_fiscale=cf)
+    return citizen
+
+
+def _tell_phone(
+    uow: UnitOfWork, citizen: m.Citizen, phone: str, reply: Reply, now: datetime
+) -> None:
+    enqueue(
+        uow,
+        municipality_id=citizen.municipality_id,
+        channel="sms",
+        address=phone,
+        language=citizen.language,
+        reply=reply,
+        now=now,
+    )
+
+
+async def add_delegate(
+    uow: UnitOfWork, municipality: m.Municipality, codice_fiscale: str, phone: str, now: datetime
+) -> m.Delegate:
+    """Register `phone` as the citizen's delegate; the citizen and the delegate are told."""
+    citizen = await _citizen(uow, municipality, codice_fiscale)
+    number = normalize_phone(phone)
+    if citizen.phone == number:
+        raise Conflict("delegate.own_phone", phone=mask_phone(number))
+    current = await uow.delegates.of_citizen(citizen.id)
+    if current is not None:
+        raise Conflict("delegate.already", phone=mask_phone(current.phone))
+    if await uow.delegates.by_phone(municipality.id, number) is not None:
+        raise Conflict("delegate.phone_taken", phone=mask_phone(number))
+    owner = await uow.citizens.by_phone(municipality.id, number)
+    if owner is not None and owner.erased_at is None:
+        raise Conflict("delegate.phone_is_citizen", phone=mask_phone(number))
+    if any(
+        shop.municipality_id == municipality.id
+        for _, shop in await uow.shops.membership("sms", number)
+    ):
+        raise Conflict("delegate.phone_is_shop", phone=mask_phone(number))
+    delegate = m.Delegate(
+        municipality_id=municipality.id, citizen_id=citizen.id, phone=number, created_at=now
+    )
+    uow.session.add(delegate)
+    try:
+        await uow.session.flush()
+    except IntegrityError as error:  # registered at the same moment by another operator
+        raise Conflict("delegate.phone_taken", phone=mask_phone(number)) from error
+    notify_citizen(
+        uow,
+        citizen,
+        Reply.of(
+            t(
+                "The office registered {phone} as your delegate: it receives your payment "
+                "codes. Not you? Call the office.",
+                phone=mask_phone(number),
+            )
+        ),
+        now,
+    )
+    _tell_phone(
+        uow,
+        citizen,
+        number,
+        Reply.of(
+            t(
+                "You are now the delegate of {holder} for the vouchers: payment codes come to "
+                "this number. SALDO shows the balance.",
+                holder=cards.mask_codice_fiscale_gsm(citizen.codice_fiscale),
+            )
+        ),
+        now,
+    )
+    return delegate
+
+
+async def remove_delegate(
+    uow: UnitOfWork, municipality: m.Municipality, codice_fiscale: str, now: datetime
+) -> str:
+    """Remove the citizen's delegate; returns the phone that was the delegate."""
+    citizen = await _citizen(uow, municipality, codice_fiscale)
+    delegate = await uow.delegates.of_citizen(citizen.id)
+    if delegate is None:
+        raise NotFound("delegate.none")
+    phone = delegate.phone
+    await uow.delegates.remove(delegate)
+    notify_citizen(
+        uow,
+        citizen,
+        Reply.of(
+            t(
+                "The office removed {phone} as your delegate: payment codes come to you again.",
+                phone=mask_phone(phone),
+            )
+        ),
+        now,
+    )
+    _tell_phone(
+        uow,
+        citizen,
+        phone,
+        Reply.of(
+            t(
+                "You are no longer the delegate of {holder} for the vouchers.",
+                holder=cards.mask_codice_fiscale_gsm(citizen.codice_fiscale),
+            )
+        ),
+        now,
+    )
+    return phone
+
+
+async def represented_by(uow: UnitOfWork, municipality_id: int, phone: str) -> m.Citizen | None:
+    """The citizen this phone is the delegate of, if any."""
+    delegate = await uow.delegates.by_phone(municipality_id, phone)
+    if delegate is None:
+        return None
+    citizen = await uow.citizens.by_id(delegate.citizen_id)
+    return None if citizen is None or citizen.erased_at is not None else citizen

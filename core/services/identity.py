@@ -1,0 +1,359 @@
+"""Who a citizen is: one codice fiscale, one proven phone, one Telegram user, per municipality.
+
+The rules (docs/identity-and-consent.md) live here and in the unique indexes behind
+them: a chat can create a new citizen, or act as the citizen its proven phone or its
+Telegram user already belongs to, never take over another one. Every binding, every
+refused attempt and every rebinding by the office is written to the append-only
+identity log; phones appear there masked.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from core.domain.errors import Conflict, NotAllowed, NotFound
+from core.domain.identity import PhoneProof, mask_phone, normalize_codice_fiscale, normalize_phone
+from core.domain.messages import Reply, t
+from core.services.outbox import enqueue
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+
+# A takeover notice at most once a day per citizen: a forged SMS sender repeating the
+# attempt must not flood the real holder's phone.
+NOTICE_INTERVAL = timedelta(hours=24)
+
+TAKEOVER_REFUSED = "takeover_refused"
+CLAIM_REFUSED = "claim_refused"
+LINK_REFUSED = "link_refused"
+
+
+class IdentityRefused(NotAllowed):
+    """A binding the rules forbid. `reason` is for the log and the office; a person in a
+    chat always hears the same neutral sentence, whatever the reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("identity.refused", reason=reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What asking for a codice fiscale from a chat amounts to (nothing written yet)."""
+
+    citizen: m.Citizen | None  # the citizen who has this codice fiscale already, if any
+    refusal: str | None = None  # why this chat cannot have it; None: it can
+    # Whose identity a refused attempt touched (told about it), and who it is logged against.
+    victim: m.Citizen | None = None
+    logged_on: m.Citizen | None = None
+
+
+def new_card_code() -> str:
+    """The code printed (with a QR) on a citizen's card: unguessable, easy to read out."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(10))
+
+
+def _masked(phone: str | None) -> str | None:
+    return mask_phone(phone) if phone else None
+
+
+async def _log(
+    uow: UnitOfWork,
+    citizen: m.Citizen,
+    kind: str,
+    now: datetime,
+    *,
+    actor: str,
+    proof: PhoneProof | None = None,
+    channel: str | None = None,
+    phone: str | None = None,
+    previous_phone: str | None = None,
+) -> None:
+    await uow.identity_events.record(
+        m.IdentityEvent(
+            municipality_id=citizen.municipality_id,
+            citizen_id=citizen.id,
+            kind=kind,
+            proof=proof.value if proof else None,
+            channel=channel,
+            phone=_masked(phone),
+            previous_phone=_masked(previous_phone),
+            actor=actor[:100],
+            created_at=now,
+        )
+    )
+
+
+async def check_claim(
+    uow: UnitOfWork,
+    municipality_id: int,
+    codice_fiscale: str,
+    *,
+    phone: str | None,
+    telegram_user: str | None = None,
+    proof: PhoneProof | None = None,
+) -> Claim:
+    """Whether this phone (and Telegram user) may apply under this codice fiscale.
+
+    From a chat it may when the code is new and neither the phone nor the Telegram user
+    belongs to anyone yet, or when the code's citizen is the one they belong to. The
+    office (proof OFFICE) may also give a phone to a citizen who has none."""
+    cf = normalize_codice_fiscale(codice_fiscale)
+    existing = await uow.citizens.by_codice_fiscale(municipality_id, cf)
+    if existing is not None and existing.erased_at is not None:
+        existing = None
+    holders = [
+        (await uow.citizens.by_phone(municipality_id, phone) if phone else None, "phone_bound"),
+        (
+            await uow.citizens.by_telegram_chat(municipality_id, telegram_user)
+            if telegram_user
+            else None,
+            "telegram_bound",
+        ),
+    ]
+    for holder, reason in holders:
+        if holder is not None and (existing is None or holder.id != existing.id):
+            # This phone or Telegram user is someone else's: one household each.
+            return Claim(existing, reason, victim=existing, logged_on=existing or holder)
+    if existing is None:
+        return Claim(None)
+    if existing.phone is not None and existing.phone != phone:
+        if proof is PhoneProof.OFFICE and phone is None:
+            return Claim(existing)  # a paper row without a phone: the one on file stays
+        return Claim(existing, "codice_fiscale_bound", victim=existing, logged_on=existing)
+    if telegram_user and existing.telegram_chat_id not in (None, telegram_user):
+        return Claim(existing, "telegram_differs", victim=existing, logged_on=existing)
+    # Known to the office without a phone: only a Telegram user already linked to it (an
+    # application made before phones were required) may add one from a chat.
+    linked = bool(telegram_user) and existing.telegram_chat_id == telegram_user
+    if existing.phone is None and proof is not PhoneProof.OFFICE and not linked:
+        return Claim(existing, "codice_fiscale_unproven", victim=existing, logged_on=existing)
+    return Claim(existing)
+
+
+async def claim_citizen(
+    uow: UnitOfWork,
+    municipality_id: int,
+    codice_fiscale: str,
+    *,
+    phone: str | None,
+    proof: PhoneProof,
+    now: datetime,
+    telegram_user: str | None = None,
+    language: str = "it",
+    channel: str | None = None,
+) -> tuple[m.Citizen, bool]:
+    """The citizen with this codice fiscale, created or given this proven phone (and
+    Telegram user). Raises IdentityRefused before writing anything when the rules forbid
+    it. Returns (citizen, created)."""
+    cf = normalize_codice_fiscale(codice_fiscale)
+    phone = normalize_phone(phone) if phone else None
+    if phone is None and proof is not PhoneProof.OFFICE:
+        raise IdentityRefused("no_proven_phone")
+    claim = await check_claim(
+        uow, municipality_id, cf, phone=phone, telegram_user=telegram_user, proof=proof
+    )
+    if claim.refusal is not None:
+        raise IdentityRefused(claim.refusal)
+    actor = f"chat:{channel}" if channel else "office"
+    citizen = claim.citizen
+    created = citizen is None
+    if citizen is None:
+        citizen = m.Citizen(
+            municipality_id=municipality_id,
+            codice_fiscale=cf,
+            phone=phone,
+            phone_proven_by=proof.value if phone else None,
+            phone_proven_at=now if phone else None,
+            telegram_chat_id=telegram_user,
+            language=language,
+            card_code=new_card_code(),
+            created_at=now,
+        )
+        try:
+            async with uow.session.begin_nested():
+                uow.session.add(citizen)
+                await uow.session.flush()
+        except IntegrityError:
+            # Another chat took the code, the phone or the Telegram user a moment ago.
+            raise IdentityRefused("concurrent_claim") from None
+        if phone:
+            await _log(uow, citizen, "phone_bound", now, actor=actor, proof=proof, phone=phone)
+        if telegram_user:
+            await _log(uow, citizen, "telegram_bound", now, actor=actor, channel="telegram")
+        return citizen, True
+    if phone and citizen.phone is None:
+        citizen.phone, citizen.phone_proven_by, citizen.phone_proven_at = phone, proof.value, now
+        await _log(uow, citizen, "phone_bound", now, actor=actor, proof=proof, phone=phone)
+    if telegram_user and citizen.telegram_chat_id is None:
+        citizen.telegram_chat_id = telegram_user
+        await _log(uow, citizen, "telegram_bound", now, actor=actor, channel="telegram")
+    await uow.session.flush()
+    return citizen, created
+
+
+async def record_refusal(
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    claim: Claim,
+    *,
+    channel: str,
+    phone: str | None,
+    now: datetime,
+) -> None:
+    """Log a refused claim and, at most once a day, tell the citizen whose codice fiscale
+    it was, on their bound phone (else their Telegram chat), in their language."""
+    target = claim.logged_on
+    if target is None:
+        return
+    victim = claim.victim
+    kind = TAKEOVER_REFUSED if victim is not None else CLAIM_REFUSED
+    recent = await uow.identity_events.count_since(target.id, kind, now - NOTICE_INTERVAL)
+    await _log(uow, target, kind, now, actor=f"chat:{channel}", channel=channel, phone=phone)
+    if victim is None or recent:
+        return
+    if phone:
+        text = t(
+            "Someone tried to apply for grocery vouchers with your codice fiscale from {phone}. "
+            "If it was not you, tell the office.",
+            phone=mask_phone(phone),
+        )
+    else:
+        text = t(
+            "Someone tried to apply for grocery vouchers with your codice fiscale. "
+            "If it was not you, tell the office."
+        )
+    if victim.phone:
+        destination = ("sms", victim.phone)
+    elif victim.telegram_chat_id:
+        destination = ("telegram", victim.telegram_chat_id)
+    else:
+        return
+    enqueue(
+        uow,
+        municipality_id=municipality.id,
+        channel=destination[0],
+        address=destination[1],
+        language=victim.language,
+        reply=Reply.of(text),
+        now=now,
+    )
+
+
+async def link_telegram(
+    uow: UnitOfWork, municipality_id: int, telegram_user: str, phone: str, now: datetime
+) -> m.Citizen | None:
+    """A Telegram user shared their own contact (Telegram verified the number): link the
+    chat and the phone to one citizen, or refuse (IdentityRefused, logged) when they
+    belong to different citizens. None: nobody has either yet."""
+    phone = normalize_phone(phone)
+    by_chat = await uow.citizens.by_telegram_chat(municipality_id, telegram_user)
+    by_phone = await uow.citizens.by_phone(municipality_id, phone)
+    actor, proof = "chat:telegram", PhoneProof.TELEGRAM_CONTACT
+    if by_chat is not None:
+        if by_chat.phone == phone:
+            return by_chat
+        if by_chat.phone is None and by_phone is None:
+            by_chat.phone, by_chat.phone_proven_by = phone, proof.value
+            by_chat.phone_proven_at = now
+            await _log(uow, by_chat, "phone_bound", now, actor=actor, proof=proof, phone=phone)
+            return by_chat
+        # The chat is one citizen's, the number another's (or a new one): the office decides.
+        await _log(uow, by_chat, LINK_REFUSED, now, actor=actor, channel="telegram", phone=phone)
+        raise IdentityRefused("telegram_bound")
+    if by_phone is None:
+        return None
+    if by_phone.telegram_chat_id is None:
+        by_phone.telegram_chat_id = telegram_user
+        await _log(uow, by_phone, "telegram_bound", now, actor=actor, channel="telegram")
+        await uow.session.flush()
+        return by_phone
+    await _log(uow, by_phone, LINK_REFUSED, now, actor=actor, channel="telegram", phone=phone)
+    raise IdentityRefused("telegram_differs")
+
+
+@dataclass(frozen=True)
+class Rebinding:
+    citizen_id: int
+    previous_phone: str | None
+    phone: str
+    telegram_unlinked: bool
+
+
+async def rebind_phone(
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    codice_fiscale: str,
+    phone: str,
+    *,
+    operator: str,
+    now: datetime,
+) -> Rebinding:
+    """The office binds a citizen to a new phone (the person came in with a document).
+
+    The Telegram user linked through the old phone is unlinked (the person shares the
+    new contact to link a chat again). The old and the new number are told."""
+    cf = normalize_codice_fiscale(codice_fiscale)
+    phone = normalize_phone(phone)
+    citizen = await uow.citizens.by_codice_fiscale(municipality.id, cf)
+    if citizen is None or citizen.erased_at is not None:
+        raise NotFound("citizen.not_found")
+    holder = await uow.citizens.by_phone(municipality.id, phone)
+    if holder is not None and holder.id != citizen.id:
+        raise Conflict("identity.phone_of_another", codice_fiscale=holder.codice_fiscale)
+    previous = citizen.phone
+    actor = f"office:{operator}"
+    unlinked = False
+    if previous != phone and citizen.telegram_chat_id is not None:
+        citizen.telegram_chat_id = None
+        unlinked = True
+        await _log(uow, citizen, "telegram_unbound", now, actor=actor, channel="telegram")
+    citizen.phone = phone
+    citizen.phone_proven_by, citizen.phone_proven_at = PhoneProof.OFFICE.value, now
+    await _log(
+        uow,
+        citizen,
+        "phone_rebound",
+        now,
+        actor=actor,
+        proof=PhoneProof.OFFICE,
+        phone=phone,
+        previous_phone=previous,
+    )
+    await uow.session.flush()
+    if previous != phone:
+        enqueue(
+            uow,
+            municipality_id=municipality.id,
+            channel="sms",
+            address=phone,
+            language=citizen.language,
+            reply=Reply.of(
+                t(
+                    "The office of {town} registered this number for your grocery vouchers.",
+                    town=municipality.name,
+                )
+            ),
+            now=now,
+        )
+        if previous:
+            enqueue(
+                uow,
+                municipality_id=municipality.id,
+                channel="sms",
+                address=previous,
+                language=citizen.language,
+                reply=Reply.of(
+                    t(
+                        "Your grocery vouchers now use the number {phone}, as the office "
+                        "recorded. If you did not ask, tell the office.",
+                        phone=mask_phone(phone),
+                    )
+                ),
+                now=now,
+            )
+    return Rebinding(citizen.id, previous, phone, unlinked)

@@ -1,0 +1,154 @@
+"""`admin card`, `admin cards` and `admin citizen delegate`, end to end on a SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from buonispesa.cli import _register, app
+from buonispesa.demo import DEMO_CITIZENS, DEMO_CODE
+from core.bootstrap import Core
+from core.domain.errors import NotFound
+from core.services import charges
+from core.storage.engine import make_engine
+from tests import card_reader
+from tests.factories import make_cf
+
+_register()
+runner = CliRunner()
+HOLDER = DEMO_CITIZENS[0]
+DELEGATE = "3471234567"
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("BUONISPESA_DATABASE_URL", url)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    return url
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, " ".join(result.output.split())
+
+
+def read_card(path: Path) -> tuple[str, list[str]]:
+    return card_reader.read_card(path.read_bytes())
+
+
+def printed(text: str) -> tuple[str, str]:
+    """(card number, PIN) as printed on the card."""
+    number = re.search(r"\b([A-Z0-9]{4} [A-Z0-9]{4} [A-Z0-9]{2})\b", text)
+    pin = re.search(r"\b(\d{3} \d{3})\b", text)
+    assert number and pin, text
+    return number.group(1).replace(" ", ""), pin.group(1).replace(" ", "")
+
+
+def find(url: str, reference: str) -> int:
+    async def run() -> int:
+        core = Core(engine=make_engine(url))
+        try:
+            async with core.uow() as uow:
+                town = await uow.municipalities.by_code(DEMO_CODE)
+                assert town is not None
+                return (await charges.find_citizen(uow, town.id, reference)).id
+        finally:
+            await core.close()
+
+    return asyncio.run(run())
+
+
+def test_card_with_pin_then_reissue(database: str, tmp_path: Path) -> None:
+    first = tmp_path / "card.pdf"
+    status, output = invoke(
+        "admin", "card", DEMO_CODE, HOLDER.codice_fiscale.lower(), "--out", str(first)
+    )
+    assert status == 0, output
+    text, codes = read_card(first)
+    number, pin = printed(text)
+    assert codes == [number]  # no Telegram: the QR carries the card number
+    assert number in output and pin not in output  # the PIN is only on paper
+    assert HOLDER.codice_fiscale not in text and HOLDER.codice_fiscale[:6] in text
+    assert "t.me" not in text
+
+    status, output = invoke("admin", "card", DEMO_CODE, HOLDER.codice_fiscale, "--out", str(first))
+    assert status == 2 and "--reissue" in output and "(card.already_issued)" in output
+
+    second = tmp_path / "new.pdf"
+    status, output = invoke(
+        "admin", "card", DEMO_CODE, HOLDER.codice_fiscale, "--reissue", "--out", str(second)
+    )
+    assert status == 0, output
+    new_number, _ = printed(read_card(second)[0])
+    assert new_number != number
+    assert find(database, new_number) == find(database, HOLDER.codice_fiscale)
+    with pytest.raises(NotFound):
+        find(database, number)
+
+    status, output = invoke("admin", "cards", DEMO_CODE)
+    assert status == 0 and new_number in output and "active" in output
+
+
+def test_card_with_a_telegram_deep_link(database: str, tmp_path: Path) -> None:
+    out = tmp_path / "card.pdf"
+    status, output = invoke(
+        "admin", "card", DEMO_CODE, HOLDER.codice_fiscale, "--out", str(out),
+        "--bot-username", "@comune_bot", "--lang", "it",
+    )  # fmt: skip
+    assert status == 0, output
+    text, codes = read_card(out)
+    number, _ = printed(text)
+    assert codes == [f"https://t.me/comune_bot?start={number}"]
+    assert "Carta buoni spesa" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["RSSMRA85T10A739X"], "not a valid codice fiscale"),
+        ([HOLDER.codice_fiscale, "--out", "x.png"], ".pdf"),
+        ([HOLDER.codice_fiscale, "--bot-username", "no"], "not a Telegram bot username"),
+        ([HOLDER.codice_fiscale, "--lang", "fr"], "--lang"),
+        ([make_cf(9)], "Nobody with this codice fiscale"),
+    ],
+)
+def test_bad_input_writes_nothing(
+    database: str, tmp_path: Path, args: list[str], message: str
+) -> None:
+    argv = ["admin", "card", DEMO_CODE, *args]
+    if "--out" not in args:
+        argv += ["--out", str(tmp_path / "card.pdf")]
+    status, output = invoke(*argv)
+    assert status == 2 and message in output, output
+    assert not (tmp_path / "card.pdf").exists()
+    assert "Traceback" not in output
+
+
+def test_delegate_add_refuse_and_remove(database: str) -> None:
+    cf = HOLDER.codice_fiscale
+    status, output = invoke("admin", "citizen", "delegate", DEMO_CODE, cf, DELEGATE)
+    assert status == 0 and "***567" in output, output
+    status, output = invoke("admin", "citizen", "delegate", DEMO_CODE, cf, "3470000001")
+    assert status == 2 and "(delegate.already)" in output
+    other = DEMO_CITIZENS[1].codice_fiscale
+    status, output = invoke("admin", "citizen", "delegate", DEMO_CODE, other, DELEGATE)
+    assert status == 2 and "(delegate.phone_taken)" in output
+    status, output = invoke("admin", "citizen", "delegate", DEMO_CODE, other, "12")
+    assert status == 2 and "phone" in output and "Traceback" not in output
+    status, output = invoke("admin", "citizen", "delegate", DEMO_CODE, cf)
+    assert status == 2 and "--remove" in output
+    status, output = invoke("admin", "citizen", "delegate", DEMO_CODE, cf, "--remove")
+    assert status == 0 and "removed" in output
+    status, output = invoke("admin", "citizen", "delegate", DEMO_CODE, cf, "--remove")
+    assert status == 2 and "(delegate.none)" in output

@@ -1,0 +1,329 @@
+"""Identity rules in the services and the schema, on SQLite and PostgreSQL.
+
+One codice fiscale, one proven phone, one Telegram user per citizen of a municipality;
+each phone and Telegram user belongs to one citizen; only the office rebinds; the
+identity log cannot be changed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from typer.testing import CliRunner
+
+from buonispesa.cli import _register, app
+from core.bootstrap import Core
+from core.domain.errors import Conflict, NotFound
+from core.domain.identity import PhoneProof
+from core.domain.messages import reply_from_json
+from core.services import identity, municipalities
+from core.services.applications import ApplicationInput, submit_application
+from core.storage import models as m
+from tests.dialogue.harness import town_with_open_window
+from tests.factories import Town, make_cf, make_town
+
+NEWCOMER = make_cf(800)
+
+
+def _application(cf: str, phone: str | None) -> ApplicationInput:
+    return ApplicationInput(cf, phone, 1, False, False, 0, 0, 0)
+
+
+async def _submit_from_chat(
+    core: Core, town: Town, cf: str, phone: str, proof: PhoneProof, telegram: str | None = None
+) -> m.Application:
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        application = await submit_application(
+            uow,
+            municipality,
+            _application(cf, phone),
+            source="telegram" if telegram else "sms",
+            now=core.now(),
+            proof=proof,
+            telegram_user=telegram,
+        )
+        await uow.commit()
+        return application
+
+
+async def _count(core: Core, model: type[m.Base]) -> int:
+    async with core.uow() as uow:
+        return int(await uow.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_the_schema_refuses_a_second_citizen_with_the_same_phone_or_telegram_user(
+    core: Core,
+) -> None:
+    town = await make_town(core, citizens=1)
+    async with core.uow() as uow:
+        await uow.session.execute(
+            update(m.Citizen)
+            .where(m.Citizen.id == town.citizen_ids[0])
+            .values(telegram_chat_id="990001")
+        )
+        await uow.commit()
+    for column, value in (("phone", town.citizen_phones[0]), ("telegram_chat_id", "990001")):
+        async with core.uow() as uow:
+            uow.session.add(
+                m.Citizen(
+                    municipality_id=town.municipality_id,
+                    codice_fiscale=NEWCOMER,
+                    language="it",
+                    card_code=f"CARD{column[:4].upper()}",
+                    created_at=core.now(),
+                    **{column: value},
+                )
+            )
+            with pytest.raises(IntegrityError):
+                await uow.flush()
+    # Another municipality may know the same person by the same number.
+    other = await make_town(core, citizens=1, code="OTH")
+    async with core.uow() as uow:
+        again = await uow.citizens.by_id(other.citizen_ids[0])
+        assert again is not None and again.phone == town.citizen_phones[0]
+
+
+async def test_the_identity_log_cannot_be_changed_or_deleted(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    async with core.uow() as uow:
+        [event] = await uow.identity_events.for_citizen(town.citizen_ids[0])
+        assert (event.kind, event.proof, event.actor) == ("phone_bound", "office", "office")
+        assert event.phone == "***" + town.citizen_phones[0][-3:]
+    for statement in (
+        update(m.IdentityEvent).values(actor="someone else"),
+        delete(m.IdentityEvent),
+    ):
+        async with core.uow() as uow:
+            with pytest.raises(DBAPIError, match="append-only"):
+                await uow.session.execute(statement)
+    assert await _count(core, m.IdentityEvent) == 1
+
+
+async def test_a_chat_cannot_take_over_a_codice_fiscale(core: Core) -> None:
+    town = await town_with_open_window(core)
+    before = (await _count(core, m.Citizen), await _count(core, m.Application))
+    with pytest.raises(identity.IdentityRefused) as refused:
+        await _submit_from_chat(
+            core, town, town.citizen_cfs[0], "+393471230001", PhoneProof.SMS_CODE
+        )
+    assert refused.value.reason == "codice_fiscale_bound"
+    with pytest.raises(identity.IdentityRefused) as refused:
+        await _submit_from_chat(
+            core, town, NEWCOMER, town.citizen_phones[1], PhoneProof.TELEGRAM_CONTACT, "990002"
+        )
+    assert refused.value.reason == "phone_bound"
+    assert (await _count(core, m.Citizen), await _count(core, m.Application)) == before
+    # The holder's own phone may apply again in the new round.
+    application = await _submit_from_chat(
+        core, town, town.citizen_cfs[0], town.citizen_phones[0], PhoneProof.SMS_CODE
+    )
+    assert application.citizen_id == town.citizen_ids[0]
+
+
+async def test_a_telegram_user_belongs_to_one_citizen(core: Core) -> None:
+    town = await town_with_open_window(core)
+    await _submit_from_chat(
+        core, town, NEWCOMER, "+393471230002", PhoneProof.TELEGRAM_CONTACT, "990003"
+    )
+    async with core.uow() as uow:
+        # The same Telegram user with a citizen's number: refused, logged, nothing linked.
+        with pytest.raises(identity.IdentityRefused):
+            await identity.link_telegram(
+                uow, town.municipality_id, "990003", town.citizen_phones[0], core.now()
+            )
+        await uow.commit()
+    async with core.uow() as uow:
+        other = await uow.citizens.by_id(town.citizen_ids[0])
+        assert other is not None and other.telegram_chat_id is None
+        mine = await uow.citizens.by_codice_fiscale(town.municipality_id, NEWCOMER)
+        assert mine is not None
+        kinds = [e.kind for e in await uow.identity_events.for_citizen(mine.id)]
+        assert kinds[-1] == "link_refused"
+        # An unlinked chat sharing a citizen's number is linked to that citizen.
+        linked = await identity.link_telegram(
+            uow, town.municipality_id, "990004", town.citizen_phones[0], core.now()
+        )
+        assert linked is not None and linked.id == town.citizen_ids[0]
+        await uow.commit()
+
+
+async def test_the_office_rebinds_a_phone_and_it_is_logged(core: Core) -> None:
+    town = await make_town(core, citizens=2)
+    async with core.uow() as uow:
+        await uow.session.execute(
+            update(m.Citizen)
+            .where(m.Citizen.id == town.citizen_ids[0])
+            .values(telegram_chat_id="990005")
+        )
+        await uow.commit()
+    new_phone = "+393471230003"
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        with pytest.raises(Conflict):
+            await identity.rebind_phone(
+                uow,
+                municipality,
+                town.citizen_cfs[0],
+                town.citizen_phones[1],
+                operator="Rossi",
+                now=core.now(),
+            )
+        with pytest.raises(NotFound):
+            await identity.rebind_phone(
+                uow, municipality, NEWCOMER, new_phone, operator="Rossi", now=core.now()
+            )
+        done = await identity.rebind_phone(
+            uow, municipality, town.citizen_cfs[0], new_phone, operator="Rossi", now=core.now()
+        )
+        await uow.commit()
+    assert done.telegram_unlinked and done.previous_phone == town.citizen_phones[0]
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None
+        assert (citizen.phone, citizen.phone_proven_by, citizen.telegram_chat_id) == (
+            new_phone,
+            "office",
+            None,
+        )
+        log = await uow.identity_events.for_citizen(citizen.id)
+        rebound = [e for e in log if e.kind == "phone_rebound"]
+        assert [(e.actor, e.phone, e.previous_phone) for e in rebound] == [
+            ("office:Rossi", "***003", "***" + town.citizen_phones[0][-3:])
+        ]
+        assert "telegram_unbound" in [e.kind for e in log]
+        # Both numbers are told, the old one so that a mistake or a trick is noticed.
+        for number in (new_phone, town.citizen_phones[0]):
+            rows = await uow.outbox.for_address("sms", number)
+            assert any("office" in reply_from_json(r.payload).texts[0].msgid for r in rows)
+
+
+async def test_paper_import_cannot_give_a_citizen_a_second_phone(core: Core) -> None:
+    town = await town_with_open_window(core)
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        with pytest.raises(identity.IdentityRefused):
+            await submit_application(
+                uow,
+                municipality,
+                _application(town.citizen_cfs[0], "+393471230004"),
+                source="paper",
+                now=core.now(),
+            )
+        # Without a phone on the paper row, the one on file stays.
+        application = await submit_application(
+            uow,
+            municipality,
+            _application(town.citizen_cfs[0], None),
+            source="paper",
+            now=core.now(),
+        )
+        citizen = await uow.citizens.by_id(application.citizen_id)
+        assert citizen is not None and citizen.phone == town.citizen_phones[0]
+
+
+def test_admin_citizen_phone_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    import asyncio
+
+    from core.storage.engine import make_engine
+    from tests.conftest import FakeClock
+
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
+    monkeypatch.setenv("BUONISPESA_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("BUONISPESA_OPERATOR", "Bianchi")
+
+    async def seed() -> Town:
+        core = Core(engine=make_engine(sqlite_url), clock=FakeClock())
+        try:
+            return await make_town(core, citizens=2)
+        finally:
+            await core.close()
+
+    town = asyncio.run(seed())
+    _register()
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["admin", "citizen", "phone", town.code, town.citizen_cfs[0], "347 123 0005"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "***005" in result.output and "Bianchi" in result.output
+    taken = runner.invoke(
+        app,
+        ["admin", "citizen", "phone", town.code, town.citizen_cfs[1], "3471230005", "--by", "X"],
+    )
+    assert taken.exit_code == 2 and "identity.phone_of_another" in taken.output
+    assert "Traceback" not in taken.output
+    bad = runner.invoke(app, ["admin", "citizen", "phone", town.code, "NOTACF", "3471230005"])
+    assert bad.exit_code == 2 and "not a valid codice fiscale" in bad.output
+
+    async def log() -> list[tuple[str, str]]:
+        core = Core(engine=make_engine(sqlite_url), clock=FakeClock())
+        try:
+            async with core.uow() as uow:
+                rows = await uow.identity_events.for_citizen(town.citizen_ids[0])
+                return [(e.kind, e.actor) for e in rows]
+        finally:
+            await core.close()
+
+    assert ("phone_rebound", "office:Bianchi") in asyncio.run(log())
+
+
+async def test_closing_and_reopening_a_round_keeps_one_citizen_per_phone(core: Core) -> None:
+    # A citizen from the first round applies again from the same phone in the next one.
+    town = await town_with_open_window(core)
+    await _submit_from_chat(
+        core, town, town.citizen_cfs[2], town.citizen_phones[2], PhoneProof.SMS_CODE
+    )
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        await municipalities.close_window(uow, municipality, core.now() + timedelta(minutes=1))
+        await uow.commit()
+    assert await _count(core, m.Citizen) == 3
+
+
+async def test_an_older_telegram_applicant_without_phone_adds_the_contacts(core: Core) -> None:
+    # Before phones were required a Telegram application was stored without one.
+    town = await town_with_open_window(core)
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        application = await submit_application(
+            uow, municipality, _application(NEWCOMER, None), source="paper", now=core.now()
+        )
+        citizen = await uow.citizens.by_id(application.citizen_id)
+        assert citizen is not None
+        citizen.telegram_chat_id = "990010"
+        await uow.commit()
+    async with core.uow() as uow:
+        # Another chat cannot claim it; its own chat can, and the contact becomes its phone.
+        refused = await identity.check_claim(
+            uow, town.municipality_id, NEWCOMER, phone="+393471230010", telegram_user="990011"
+        )
+        assert refused.refusal == "telegram_differs"
+        allowed = await identity.check_claim(
+            uow, town.municipality_id, NEWCOMER, phone="+393471230010", telegram_user="990010"
+        )
+        assert allowed.refusal is None
+        linked = await identity.link_telegram(
+            uow, town.municipality_id, "990010", "+393471230010", core.now()
+        )
+        assert linked is not None and linked.codice_fiscale == NEWCOMER
+        assert (linked.phone, linked.phone_proven_by) == ("+393471230010", "telegram_contact")
+        # Without a linked chat, a paper applicant without phone is the office's to bind.
+        linked.telegram_chat_id = None
+        linked.phone = None
+        await uow.flush()
+        unproven = await identity.check_claim(
+            uow, town.municipality_id, NEWCOMER, phone="+393471230010", telegram_user="990010"
+        )
+        assert unproven.refusal == "codice_fiscale_unproven"
