@@ -26,8 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.bootstrap import Core
-from core.domain.messages import reply_from_json
 from core.services import charges
+from core.services.outbox import reply_of
 from core.storage.engine import make_engine
 from core.storage.migrate import migrate
 from tests.factories import make_town
@@ -59,9 +59,7 @@ async def seed(path: Path, payments: int, now: datetime) -> list[tuple[int, str]
         codes = {}
         for message in await uow.outbox.due("sms", now + timedelta(days=1), 10**9, lock=False):
             if message.charge_id is not None:
-                codes[message.charge_id] = str(
-                    reply_from_json(message.payload).texts[0].params["code"]
-                )
+                codes[message.charge_id] = str(reply_of(uow.keys, message).texts[0].params["code"])
     await core.close()
     return [(charge_id, codes[charge_id]) for charge_id, _ in pending]
 

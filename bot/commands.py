@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram import Bot, BotCommand
+from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats
 
 from core.domain.messages import Text, t
 from core.i18n import render_text
@@ -48,4 +48,9 @@ def bot_commands(language: str) -> list[BotCommand]:
 
 async def publish_commands(bot: Bot) -> None:
     for language_code, language in MENUS:
-        await bot.set_my_commands(bot_commands(language), language_code=language_code)
+        # Private chats only: the bot talks to no group (it leaves them).
+        await bot.set_my_commands(
+            bot_commands(language),
+            scope=BotCommandScopeAllPrivateChats(),
+            language_code=language_code,
+        )

@@ -18,15 +18,40 @@ from buonispesa.delivery import FAILED
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.storage import models as m
+from core.storage.uow import UnitOfWork
 
 # Rows of one chat looked at, newest first: a question is never followed by this many
 # replies without buttons before the person answers it.
 _LOOKBACK = 30
 
 
+async def _conversation(uow: UnitOfWork, chat_id: str) -> m.Conversation | None:
+    return await uow.session.scalar(
+        select(m.Conversation)
+        .where(
+            m.Conversation.channel == Channel.TELEGRAM.value,
+            m.Conversation.address == chat_id,
+        )
+        .order_by(m.Conversation.updated_at.desc(), m.Conversation.id.desc())
+        .limit(1)
+    )
+
+
+async def chat_language(core: Core, chat_id: str) -> str | None:
+    """The language the chat chose in the bot (or was given at its first message)."""
+    async with core.uow() as uow:
+        conversation = await _conversation(uow, chat_id)
+        return conversation.language if conversation is not None else None
+
+
 async def current_keyboard(core: Core, chat_id: str) -> str | None:
     """The Telegram message id whose buttons are current in `chat_id`, if any."""
     async with core.uow() as uow:
+        # A question answered is no longer open, even when the reply to it had no buttons:
+        # the engine clears the options it remembers when a step is answered.
+        conversation = await _conversation(uow, chat_id)
+        if conversation is None or not (conversation.data or {}).get("options"):
+            return None
         rows = await uow.session.execute(
             select(
                 m.OutboxMessage.payload, m.OutboxMessage.status, m.OutboxMessage.provider_message_id

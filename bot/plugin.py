@@ -19,16 +19,16 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 from telegram import Update
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.callbacks import CallbackSigner
 from bot.commands import publish_commands
-from bot.offers import current_keyboard
+from bot.offers import chat_language, current_keyboard
 from bot.sender import TelegramSender
 from bot.throttle import Limits, RateLimiter
 from bot.updates import ALLOWED_UPDATES, Dialogue, UpdateHandler
-from buonispesa.channels import ChannelPlugin
+from buonispesa.channels import ChannelPlugin, ChannelStartError
 from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
@@ -78,6 +78,13 @@ class TelegramConfig:
     def check(self) -> None:
         if self.webhook_url is None:
             return
+        if self.api_base_url == DEFAULT_API_BASE_URL and not self.webhook_url.startswith(
+            "https://"
+        ):
+            raise TelegramConfigError(
+                "PUBLIC_BASE_URL must start with https:// (Telegram delivers webhooks only "
+                "to https addresses)"
+            )
         # Without the secret anyone could POST updates: forge a shared contact, tap
         # buttons for others. A webhook without it is refused, not merely warned about.
         if not self.webhook_secret:
@@ -121,7 +128,9 @@ class TelegramPlugin:
         self.bot = self.application.bot
         self.limiter = RateLimiter(config.limits)
         signer = CallbackSigner.from_bot_token(config.token)
-        self.handler = UpdateHandler(dialogue, self.bot, signer, self.limiter, self._is_current)
+        self.handler = UpdateHandler(
+            dialogue, self.bot, signer, self.limiter, self._is_current, self._language_of
+        )
         self._core = core
         self._sender = TelegramSender(self.bot, core, signer, self.limiter, self.ready)
         self._init_lock = asyncio.Lock()
@@ -147,11 +156,24 @@ class TelegramPlugin:
     async def start(self) -> None:
         try:
             await self._bootstrap()
-        except InvalidToken:
-            raise  # a wrong token is a configuration error: `serve` must not pretend
+        except (InvalidToken, BadRequest, Forbidden) as error:
+            # Refused, not unreachable: retrying cannot help, and `serve` must not pretend.
+            raise ChannelStartError(self._refusal(error)) from error
         except TelegramError as error:
             log.warning("Telegram Bot API unreachable at start (%s); retrying in background", error)
             self._retry_task = asyncio.create_task(self._bootstrap_until_done())
+
+    def _refusal(self, error: TelegramError) -> str:
+        """What the Bot API refused, said for the operator."""
+        if isinstance(error, InvalidToken):
+            # Not error.message: it repeats the token, which is a secret.
+            return "Telegram refused the bot token (TELEGRAM_BOT_TOKEN): check it with @BotFather"
+        if self.webhook_mode:
+            return (
+                f"Telegram refused the webhook {self.config.webhook_url}: {error.message}. "
+                "Check PUBLIC_BASE_URL (a public https address) and TELEGRAM_WEBHOOK_SECRET"
+            )
+        return f"Telegram refused the bot's start-up: {error.message}"
 
     async def stop(self) -> None:
         if self._retry_task is not None:
@@ -212,6 +234,9 @@ class TelegramPlugin:
             try:
                 await self._bootstrap()
                 return
+            except (InvalidToken, BadRequest, Forbidden) as error:
+                log.error("%s; Telegram stays off until serve is restarted", self._refusal(error))
+                return
             except TelegramError as error:
                 log.warning("Telegram Bot API still unreachable: %s", error)
                 delay = min(delay * 2, _MAX_BACKOFF)
@@ -247,6 +272,9 @@ class TelegramPlugin:
 
     async def _is_current(self, chat_id: str, message_id: int) -> bool:
         return await current_keyboard(self._core, chat_id) == str(message_id)
+
+    async def _language_of(self, chat_id: str) -> str | None:
+        return await chat_language(self._core, chat_id)
 
     async def _on_polled_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.handler.handle(update)

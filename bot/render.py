@@ -20,6 +20,7 @@ from telegram import (
 from telegram.constants import MessageLimit
 
 from bot.callbacks import CallbackSigner
+from core.dialogue.hints import for_buttons
 from core.domain.messages import Option, Reply, t
 from core.i18n import render_text
 
@@ -47,8 +48,12 @@ class SendText:
 
 @dataclass(frozen=True)
 class SendPin:
+    """A shop on the map: a venue (sendVenue) that shows its name and address."""
+
     latitude: float
     longitude: float
+    title: str = ""
+    address: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,9 @@ Step = SendText | SendPin | SendDocument
 
 def plan(reply: Reply, chat_id: str, language: str, signer: CallbackSigner) -> list[Step]:
     """The calls that show `reply` in chat `chat_id`, in order."""
-    body = "\n\n".join(render_text(text, language) for text in reply.texts).strip()
+    # One message, one line per text (a summary's labelled lines stay together); hints
+    # that speak of typing numbers are said as buttons are used (core.dialogue.hints).
+    body = "\n".join(render_text(for_buttons(text), language) for text in reply.texts).strip()
     inline = inline_keyboard(reply.options, chat_id, language, signer) if reply.options else None
     steps: list[Step] = []
     if reply.request is not None:
@@ -77,7 +84,8 @@ def plan(reply: Reply, chat_id: str, language: str, signer: CallbackSigner) -> l
         # A plain answer also clears a contact/location keyboard the user ignored.
         steps += _text_steps(body, ReplyKeyboardRemove(), reply.sensitive)
     if reply.pin is not None:
-        steps.append(SendPin(reply.pin.latitude, reply.pin.longitude))
+        pin = reply.pin
+        steps.append(SendPin(pin.latitude, pin.longitude, pin.title, pin.address))
     if reply.document is not None:
         steps.append(SendDocument(reply.document.kind, reply.document.ref))
     return steps

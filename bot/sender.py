@@ -152,6 +152,10 @@ class TelegramSender:
                 chat_id, step.text, reply_markup=step.markup, protect_content=step.protect or None
             )
         if isinstance(step, SendPin):
+            if step.title and step.address:
+                return await self._bot.send_venue(
+                    chat_id, step.latitude, step.longitude, step.title, step.address
+                )
             return await self._bot.send_location(chat_id, step.latitude, step.longitude)
         if isinstance(step, SendDocument):
             name, content = await self._document(step, message)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES: Sequence[str] = (Update.MESSAGE, Update.CALLBACK_QUERY)
 
 BUTTON_EXPIRED = t("This button is no longer valid. Please use the latest message.")
+PRIVATE_ONLY = t(
+    "I answer only in private chats, to keep your data private. Write to me here: {link}"
+)
 
 
 class HandleResult(Protocol):
@@ -55,14 +59,18 @@ class Translation:
     inbound: Inbound | None
     callback: CallbackQuery | None = None
     refused: bool = False  # a callback that must not act (forged, foreign, expired)
+    group: Message | None = None  # a message in a group chat: answered once, then left
 
 
 def translate(update: Update, signer: CallbackSigner) -> Translation:
     if update.callback_query is not None:
         return _callback(update, update.callback_query, signer)
     message = update.message
-    if message is None or message.chat.type != ChatType.PRIVATE or message.from_user is None:
+    if message is None or message.from_user is None:
         return Translation(None)
+    if message.chat.type != ChatType.PRIVATE:
+        # Groups and channels: nobody's vouchers are discussed in front of others.
+        return Translation(None, group=message)
     inbound = partial(_inbound, update, message)
 
     if message.contact is not None:
@@ -73,7 +81,12 @@ def translate(update: Update, signer: CallbackSigner) -> Translation:
         return Translation(inbound(contact=SharedContact(_e164(contact.phone_number), own)))
     if message.location is not None:
         point = message.location
-        return Translation(inbound(location=SharedLocation(point.latitude, point.longitude)))
+        try:
+            latitude, longitude = float(point.latitude), float(point.longitude)
+        except (TypeError, ValueError):
+            # Not numbers: a position nowhere, which the engine refuses as not valid.
+            latitude = longitude = math.nan
+        return Translation(inbound(location=SharedLocation(latitude, longitude)))
     text = message.text
     if text is None:
         # Photos, stickers, voice: the engine answers an empty message with help.
@@ -149,6 +162,12 @@ def _e164(phone: str) -> str:
 
 # Whether a chat's message (chat id, message id) carries the buttons currently open.
 KeyboardCheck = Callable[[str, int], Awaitable[bool]]
+# The language a chat chose in the bot (None: not known yet).
+ChatLanguage = Callable[[str], Awaitable[str | None]]
+
+
+async def _unknown_language(_chat_id: str) -> str | None:
+    return None
 
 
 class UpdateHandler:
@@ -161,8 +180,10 @@ class UpdateHandler:
         signer: CallbackSigner,
         limiter: RateLimiter,
         is_current: KeyboardCheck,
+        language_of: ChatLanguage = _unknown_language,
     ) -> None:
         self._dialogue = dialogue
+        self._language_of = language_of
         self._bot = bot
         self._signer = signer
         self._limiter = limiter
@@ -173,6 +194,9 @@ class UpdateHandler:
     async def handle(self, update: Update) -> HandleResult | None:
         """Raises when the engine fails, so that a webhook answers 500 and Telegram retries."""
         translation = translate(update, self._signer)
+        if translation.group is not None:
+            await self._leave_group(translation.group)
+            return None
         if translation.inbound is None:
             if translation.callback is not None:
                 await self._answer(translation.callback, translation.refused)
@@ -213,13 +237,37 @@ class UpdateHandler:
         # Best effort: an answer that fails (query too old) must not lose the update.
         text = None
         if refused:
-            language = supported(query.from_user.language_code)
+            # In the language chosen in the bot, else the one of the Telegram app.
+            message = query.message
+            chosen = None
+            if isinstance(message, Message) and str(message.chat.id) == str(query.from_user.id):
+                chosen = await self._language_of(str(message.chat.id))
+            language = supported(chosen or query.from_user.language_code)
             text = render_text(BUTTON_EXPIRED, language)
             log.info("refused callback query from user %s", query.from_user.id)
         try:
             await self._bot.answer_callback_query(query.id, text=text)
         except TelegramError as error:
             log.info("could not answer callback query %s: %s", query.id, error)
+
+    async def _leave_group(self, message: Message) -> None:
+        """Say once where to write (a deep link to the private chat), then leave the group."""
+        user = message.from_user
+        language = supported(user.language_code if user else None)
+        link = f"https://t.me/{self._bot.username}"
+        chat_id = str(message.chat.id)
+        log.info("leaving %s chat %s", message.chat.type, chat_id)
+        try:
+            await self._limiter.acquire(chat_id)
+            await self._bot.send_message(
+                chat_id, render_text(t(PRIVATE_ONLY.msgid, link=link), language)
+            )
+        except TelegramError as error:
+            log.info("could not write to chat %s: %s", chat_id, error)
+        try:
+            await self._bot.leave_chat(chat_id)
+        except TelegramError as error:
+            log.info("could not leave chat %s: %s", chat_id, error)
 
     async def _mark_chosen(self, query: CallbackQuery) -> None:
         """Replace the buttons of the answered question by the choice, so the chat reads

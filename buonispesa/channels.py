@@ -55,3 +55,8 @@ class ChannelPlugin(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+class ChannelStartError(RuntimeError):
+    """A channel that cannot start as configured (a token or webhook the provider refused):
+    `serve` stops with this sentence instead of retrying forever."""

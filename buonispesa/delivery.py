@@ -18,14 +18,13 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 
 from buonispesa.channels import SendResult, SendStatus
 from core.bootstrap import Core
 from core.domain.messages import Money, Reply, t
-from core.services.outbox import notify_shop
+from core.services.outbox import notify_shop, scrubbed
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
@@ -61,12 +60,6 @@ class RetryPolicy:
         # Jitter spreads retries of a burst that failed together (e.g. a provider outage).
         jittered = exponential * (0.8 + 0.4 * (rng or random).random())
         return max(jittered, hint or 0.0)
-
-
-def scrubbed(payload: dict[str, Any]) -> dict[str, Any]:
-    """A sensitive reply without its parameters (the payment code): kept only as msgids."""
-    texts = [{"msgid": text.get("msgid", ""), "params": {}} for text in payload.get("texts", [])]
-    return {"texts": texts, "sensitive": True, "scrubbed": True}
 
 
 def _is_sensitive(row: m.OutboxMessage) -> bool:

@@ -124,7 +124,8 @@ async def seed_demo(core: Core, now: datetime | None = None) -> bool:
                 owner_address=phone,
                 now=now,
             )
-            await approve_shop(uow, town.id, shop.id, now)
+            # Approved before the demo starts: no notice to the (fictitious) owners.
+            await approve_shop(uow, town.id, shop.id, now, notify=False)
             # The same person at the till may also use the terminal demo (`buonispesa chat`).
             uow.session.add(
                 m.ShopMember(

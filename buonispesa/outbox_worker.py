@@ -28,6 +28,7 @@ from buonispesa import delivery
 from buonispesa.channels import OutgoingMessage, Sender, SendResult, SendStatus
 from buonispesa.metrics import Metrics
 from core.bootstrap import Core
+from core.services.outbox import open_payload
 from core.storage import models as m
 
 log = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ class OutboxWorker:
                     channel=row.channel,
                     address=row.address,
                     language=row.language,
-                    payload=dict(row.payload),
+                    payload=open_payload(uow.keys, row.payload),
                 )
                 claimed.append((message, row.attempts))
             await uow.commit()

@@ -7,4 +7,6 @@ from core.bootstrap import Core, open_core
 
 
 async def core_from_settings(settings: Settings, run_migrations: bool = True) -> Core:
-    return await open_core(settings.database_url, run_migrations=run_migrations)
+    return await open_core(
+        settings.database_url, run_migrations=run_migrations, secret=settings.secret_bytes()
+    )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.storage.engine import DEFAULT_DATABASE_URL
+from core.storage.secret_file import SecretKeyError, decode_secret
 
 
 class Settings(BaseSettings):
@@ -25,6 +26,8 @@ class Settings(BaseSettings):
     twilio_from_number: str | None = Field(None, alias="TWILIO_FROM_NUMBER")
     twilio_api_base_url: str | None = Field(None, alias="TWILIO_API_BASE_URL")
     sms_rate_per_second: float = Field(1.0, alias="BUONISPESA_SMS_RATE_PER_SECOND", gt=0)
+    # Hashes codes and seals the outbox; unset: generated into the data folder on first start.
+    secret_key: SecretStr | None = Field(None, alias="BUONISPESA_SECRET_KEY")
 
     @field_validator("public_base_url", "telegram_api_base_url", "twilio_api_base_url")
     @classmethod
@@ -44,6 +47,22 @@ class Settings(BaseSettings):
                 "must be sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB"
             )
         return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            decode_secret(value.get_secret_value(), "BUONISPESA_SECRET_KEY")
+        except SecretKeyError as error:
+            raise ValueError(str(error).removeprefix("BUONISPESA_SECRET_KEY: ")) from error
+        return value
+
+    def secret_bytes(self) -> bytes | None:
+        if self.secret_key is None:
+            return None
+        return decode_secret(self.secret_key.get_secret_value(), "BUONISPESA_SECRET_KEY")
 
 
 def describe_errors(error: ValidationError) -> list[str]:

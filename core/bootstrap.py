@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.domain.keys import PROCESS_KEYS, ServerKeys
 from core.storage.engine import make_engine, make_session_factory
 from core.storage.migrate import migrate
+from core.storage.secret_file import load_or_create_secret
 from core.storage.uow import UnitOfWork
 
 Clock = Callable[[], datetime]
@@ -26,6 +28,9 @@ class Core:
 
     engine: AsyncEngine
     clock: Clock = field(default=utc_now)
+    # Entry points pass the server secret (open_core); a Core built without one (tests,
+    # benchmarks) uses a random secret shared by the whole process.
+    keys: ServerKeys = field(default=PROCESS_KEYS)
 
     def __post_init__(self) -> None:
         self._sessions = make_session_factory(self.engine)
@@ -34,7 +39,9 @@ class Core:
         self._sqlite_writer = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions, self.engine.dialect.name, self._sqlite_writer)
+        return UnitOfWork(
+            self._sessions, self.engine.dialect.name, self._sqlite_writer, keys=self.keys
+        )
 
     def now(self) -> datetime:
         return self.clock()
@@ -43,8 +50,15 @@ class Core:
         await self.engine.dispose()
 
 
-async def open_core(database_url: str, clock: Clock = utc_now, run_migrations: bool = True) -> Core:
+async def open_core(
+    database_url: str,
+    clock: Clock = utc_now,
+    run_migrations: bool = True,
+    secret: bytes | None = None,
+) -> Core:
+    """A migrated Core. Without `secret`, the one in the data folder (made on first start)."""
+    keys = ServerKeys(secret if secret is not None else load_or_create_secret(database_url))
     engine = make_engine(database_url)
     if run_migrations:
         await migrate(engine)
-    return Core(engine=engine, clock=clock)
+    return Core(engine=engine, clock=clock, keys=keys)

@@ -20,6 +20,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
+from core.dialogue.gsm7 import to_gsm7
 from core.domain.messages import Day, Distance, Moment, Money, Param, Text
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -27,9 +28,9 @@ DOMAIN = "messages"
 DEFAULT_LANGUAGE = "it"
 LANGUAGES = ("it", "en")
 TIMEZONE = "Europe/Rome"
-
-# Characters Babel uses that an SMS cannot carry in GSM-7 (they would force UCS-2).
-_SMS_SAFE = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2019": "'"})
+# Day and time as Italian and British readers write them, with the full year.
+DATE_FORMAT = "dd/MM/yyyy"
+DATETIME_FORMAT = "dd/MM/yyyy HH:mm"
 
 
 def supported(language: str | None) -> str:
@@ -70,7 +71,8 @@ def format_distance(meters: int, language: str) -> str:
     if meters < 1000:
         return f"{format_decimal(meters, locale=locale)} m"
     km = (Decimal(meters) / 1000).quantize(Decimal("0.1"))
-    return f"{format_decimal(km, format='#,##0.0', locale=locale)} km"
+    # "10 km", not "10,0 km": a decimal only when it says something ("2,5 km").
+    return f"{format_decimal(km, format='#,##0.#', locale=locale)} km"
 
 
 def format_param(value: Param, language: str) -> str:
@@ -80,10 +82,13 @@ def format_param(value: Param, language: str) -> str:
     if isinstance(value, Distance):
         return format_distance(value.meters, language)
     if isinstance(value, Day):
-        return str(format_date(value.value, format="short", locale=locale))
+        # Four-digit years ("31/03/2020"): "31/03/20" reads as a time or a code to many.
+        return str(format_date(value.value, format=DATE_FORMAT, locale=locale))
     if isinstance(value, Moment):
         return str(
-            format_datetime(value.value, format="short", tzinfo=ZoneInfo(TIMEZONE), locale=locale)
+            format_datetime(
+                value.value, format=DATETIME_FORMAT, tzinfo=ZoneInfo(TIMEZONE), locale=locale
+            )
         )
     if isinstance(value, int):
         return str(format_decimal(value, locale=locale))
@@ -102,4 +107,5 @@ def render_text(text: Text, language: str, *, sms: bool = False) -> str:
         template = catalog.gettext(text.msgid)
     values = {key: format_param(value, language) for key, value in text.params.items()}
     rendered = template.format(**values) if values else template
-    return rendered.translate(_SMS_SAFE) if sms else rendered
+    # On SMS, names people typed (curly quotes, emoji) must not force UCS-2 (see gsm7).
+    return to_gsm7(rendered) if sms else rendered

@@ -31,6 +31,10 @@ from core.domain.messages import reply_from_json
 from sms.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
+# The Twilio client logs every request and response at INFO (about 11 lines per SMS, with
+# the recipient's number): warnings and errors are enough in the server's log.
+for _name in ("twilio.http_client", "twilio.async_http_client"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 # Twilio codes that mean "try later" although the HTTP status is a 4xx.
 _RETRY_CODES = frozenset({20429, 20003, 20005})  # too many requests; auth failed; account suspended

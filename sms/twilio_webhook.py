@@ -28,6 +28,8 @@ from buonispesa import delivery
 from buonispesa.metrics import Metrics
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel, Inbound
+from core.domain.errors import InvalidIdentifier
+from core.domain.identity import normalize_phone
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +106,11 @@ class TwilioWebhook:
             return None
         if request.content_type != "application/x-www-form-urlencoded":
             return None
-        form = await request.post()
+        try:
+            form = await request.post()
+        except UnicodeDecodeError:
+            # Twilio sends UTF-8; anything else is not from Twilio, and not a server error.
+            raise web.HTTPBadRequest(text="the form body is not UTF-8") from None
         fields: MultiDictProxy[str] = form  # type: ignore[assignment]  # url-encoded: text only
         if not self._validator.validate(self.public_url(request), fields, signature):
             return None
@@ -121,9 +127,16 @@ class TwilioWebhook:
             # Signed but not an SMS (a misconfigured Twilio webhook, e.g. a voice call).
             self._metrics.inbound.inc(channel="sms", result="invalid")
             raise web.HTTPBadRequest(text="From and MessageSid are required")
+        try:
+            address = normalize_phone(sender)
+        except InvalidIdentifier:
+            # Not a phone number ("hello<script>", a short code): nobody to answer by SMS.
+            self._metrics.inbound.inc(channel="sms", result="invalid")
+            log.info("SMS %s from a sender that is not a phone number: ignored", sid[:40])
+            return web.Response(text=TWIML_EMPTY, content_type="text/xml")
         inbound = Inbound(
             channel=Channel.SMS,
-            address=sender,
+            address=address,
             text=clean_text(form.get("Body", "")),
             provider_message_id=sid,
             to=form.get("To", "").strip() or None,

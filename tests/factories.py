@@ -10,10 +10,10 @@ from stdnum import luhn
 from stdnum.it import codicefiscale
 
 from core.bootstrap import Core
-from core.domain.messages import reply_from_json
 from core.domain.shops import ShopCategory
 from core.services import allocation, charges, ledger, municipalities
 from core.services.applications import ApplicationInput, submit_application
+from core.services.outbox import reply_of
 from core.services.shops import ShopInput, approve_shop, register_shop
 from core.storage import models as m
 
@@ -114,7 +114,7 @@ async def last_code_for(core: Core, phone: str, charge_id: int) -> str:
     """The payment code the citizen received (read from their SMS in the outbox)."""
     for message in reversed(await outbox_to(core, phone)):
         if message.charge_id == charge_id:
-            reply = reply_from_json(message.payload)
+            reply = reply_of(core.keys, message)
             code = reply.texts[0].params.get("code")
             if isinstance(code, str):
                 return code

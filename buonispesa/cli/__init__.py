@@ -23,6 +23,7 @@ def _register() -> None:
         migrate_cmd,
         office,
         serve,
+        shop_checks,
     )
 
 

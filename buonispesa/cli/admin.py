@@ -176,6 +176,26 @@ def municipality_add(
     run_with_core(work)
 
 
+@municipality_app.command("privacy-url")
+def municipality_privacy_url(
+    code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
+    url: Annotated[str, typer.Argument(help="Address of its privacy notice ('' removes it)")],
+) -> None:
+    """Link the municipality's privacy notice from the consent citizens give when applying."""
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.set_privacy_url(uow, code, url)
+            await uow.commit()
+            if town.privacy_url:
+                text = t("Privacy notice of {code}: {url}", code=town.code, url=town.privacy_url)
+            else:
+                text = t("Privacy notice of {code} removed.", code=town.code)
+            out.print(say(text), markup=False)
+
+    run_with_core(work)
+
+
 @municipality_app.command("list")
 def municipality_list() -> None:
     """List the municipalities."""

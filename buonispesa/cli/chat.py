@@ -26,8 +26,8 @@ from core.dialogue.inbound import Channel, Inbound, SharedLocation
 from core.dialogue.render import render_plain
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_phone
-from core.domain.messages import reply_from_json
 from core.i18n import LANGUAGES
+from core.services.outbox import reply_of, scrubbed
 from core.storage import models as m
 
 console = Console(highlight=False)
@@ -88,11 +88,13 @@ def chat(
         fail(f"{phone!r} is not a phone number (e.g. +393331234567).")
     if lang is not None and lang not in LANGUAGES:
         fail(f"--lang must be one of {', '.join(LANGUAGES)}.")
-    asyncio.run(_session(url, role, address, lang, others))
+    asyncio.run(_session(url, role, address, lang, others, settings.secret_bytes()))
 
 
-async def _session(url: str, role: Role, address: str, lang: str | None, others: bool) -> None:
-    core = await open_core(url)
+async def _session(
+    url: str, role: Role, address: str, lang: str | None, others: bool, secret: bytes | None
+) -> None:
+    core = await open_core(url, secret=secret)
     try:
         session = TerminalChat(core, address, lang, others)
         await session.intro(role)
@@ -176,7 +178,7 @@ class TerminalChat:
             for row in rows:
                 if row.id in self.shown:
                     continue
-                body = render_plain(reply_from_json(row.payload), row.language, sms=True)
+                body = render_plain(reply_of(uow.keys, row), row.language, sms=True)
                 mine = (row.channel, row.address) == (Channel.TERMINAL.value, self.address)
                 if mine:
                     console.print(body, markup=False)
@@ -184,6 +186,8 @@ class TerminalChat:
                     # Delivered: this terminal is the channel.
                     row.status = "sent"
                     row.sent_at = self.core.now()
+                    if row.payload.get("sensitive"):
+                        row.payload = scrubbed(row.payload)
                 elif self.others:
                     # Someone else's message stays pending for its own channel to deliver.
                     label = "SMS" if row.channel == Channel.SMS.value else row.channel.capitalize()

@@ -36,6 +36,9 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "There is no municipality with code {code}: see 'admin municipality list'.",
         code=str(p["code"]),
     ),
+    "municipality.bad_privacy_url": lambda p: t(
+        "This is not a web address: write it in full, e.g. https://www.comune.example.it/privacy."
+    ),
     "municipality.exists": lambda p: t(
         "A municipality with code {code} already exists.", code=str(p["code"])
     ),
@@ -136,6 +139,12 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "audit.bad_request": lambda p: t(
         "The sample needs a percentage above 0 and at most 100, and a whole number as seed."
     ),
+    "shop.refusal_reason_missing": lambda p: t("Write the reason for the refusal."),
+    "shop.refusal_reason_too_long": lambda p: t(
+        "The reason is too long for one SMS: at most {limit} characters.",
+        limit=int(str(p["limit"])),
+    ),
+    "shop.already_approved": lambda p: t("Shop {id} is already approved.", id=str(p["shop_id"])),
     "privacy.balance_not_zero": lambda p: t(
         "This person still has {balance} on the card: it must be spent, or revoked with "
         "'admin audit revoke', before the erasure.",

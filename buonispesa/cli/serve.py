@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from twilio.request_validator import RequestValidator
 
+from buonispesa.channels import ChannelStartError
 from buonispesa.cli import app
 from buonispesa.cli.common import err, fail, settings_or_exit
 from buonispesa.runtime import core_from_settings
@@ -57,6 +58,8 @@ def serve(
             # Handlers in flight get this long to finish; then the outbox batch in hand.
             shutdown_timeout=30,
         )
+    except ChannelStartError as exc:
+        fail(str(exc))
     except OSError as exc:
         fail(f"cannot listen on {listen_host}:{listen_port}: {exc.strerror or exc}")
 
@@ -101,17 +104,24 @@ async def _explain(core: Core, sms: SmsConfig, host: str, port: int) -> None:
         )
         return
     assert sms.auth_token is not None
-    origin = "made up for this run" if sms.generated_token else "from TWILIO_AUTH_TOKEN"
+    if sms.generated_token:
+        signed_with = f"with the auth token made up for this run: {escape(sms.auth_token)}"
+    else:
+        # The operator's own secret is never printed.
+        signed_with = "with TWILIO_AUTH_TOKEN"
     console.print(
         "SMS: [yellow]development mode[/yellow] (no Twilio account): replies are printed here, "
-        f"not sent. Inbound SMS must still be signed, with the auth token {origin}: "
-        f"{escape(sms.auth_token)}"
+        f"not sent. Inbound SMS must still be signed, {signed_with}."
     )
     sender, to = await _example_numbers(core)
+    keep = (
+        " Set TWILIO_AUTH_TOKEN to keep the same token across restarts."
+        if sms.generated_token
+        else ""
+    )
     console.print(
         "Try the SMS webhook (a citizen asks for the balance; the reply is printed here). "
-        "Pasting it twice shows a retried delivery: answered, processed once. "
-        "Set TWILIO_AUTH_TOKEN to keep the same token across restarts."
+        "Pasting it twice shows a retried delivery: answered, processed once." + keep
     )
     console.print(
         escape(signed_curl(sms.public_base_url, sms.auth_token, sender, to, "SALDO")),

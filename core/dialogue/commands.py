@@ -9,10 +9,10 @@ answer like "Menu del giorno" (a shop name) is not taken for MENU.
 from __future__ import annotations
 
 from core.dialogue.context import Turn
-from core.dialogue.flows import FLOWS
+from core.dialogue.flows import FLOWS, shop_finder
 from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows.shop_reports import show_reimbursements
-from core.dialogue.menus import help_texts, offer_languages, show_menu, welcome
+from core.dialogue.menus import offer_languages, say_help, show_menu, welcome
 from core.dialogue.words import clean, fold
 from core.domain.messages import t
 
@@ -76,6 +76,10 @@ KEYWORDS: dict[str, str] = {
     "esercente": "shopkeeper",
     "comune": "town",
     "town": "town",
+    "altri": "more",
+    "more": "more",
+    "avanti": "more",
+    "next": "more",
 }
 TAKES_ARGUMENT = frozenset({"shops", "charge", "language", "join", "refund", "statement", "start"})
 # Option keys that are commands too (menu buttons): a tap runs the command.
@@ -140,8 +144,10 @@ async def set_language(turn: Turn, language: str) -> None:
     # The language buttons are answered: a "2" from now on answers the question asked again.
     turn.offered = []
     citizen = await turn.citizen()
-    if citizen is not None:
-        # Notices (payment codes, receipts) follow the language chosen in the chat.
+    if citizen is not None and turn.receives_notices_of(citizen):
+        # Notices (payment codes, receipts) follow the language chosen in the chat that
+        # receives them; LINGUA by SMS (whose sender can be forged) never re-languages
+        # the citizen's Telegram chat.
         citizen.language = turn.language
     flow = FLOWS.get(turn.flow or "")
     if flow is not None and turn.step is not None:
@@ -177,7 +183,7 @@ async def deep_link(turn: Turn, payload: str) -> None:
 async def run(turn: Turn, name: str, arg: str) -> None:
     """Run a command. STOP, START and the choice of town are the engine's (they touch routing)."""
     if name == "help":
-        turn.say(*await help_texts(turn))
+        await say_help(turn)
         await reprompt(turn)
     elif name == "menu":
         interrupt(turn)
@@ -187,9 +193,14 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         if flow is None:
             await show_menu(turn, t("There is nothing to cancel."))
             return
+        editing = flow.name == "apply" and turn.state.get("mode") == "edit"
         await flow.on_cancel(turn)
         flow.drop_draft(turn)
         turn.finish()
+        if editing:
+            # Cancelling a change leaves the application sent before as it was.
+            await show_menu(turn, t("Cancelled: your application is unchanged."))
+            return
         await show_menu(turn, t("Cancelled."))
     elif name == "language":
         language = LANGUAGE_WORDS.get(fold(arg))
@@ -212,6 +223,8 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             "reimbursement": show_reimbursements,
         }[name]
         await show(turn)
+    elif name == "more":
+        await shop_finder.more(turn)
     elif name == "switch":
         interrupt(turn)
         turn.data.pop("shop_id", None)
@@ -227,3 +240,33 @@ async def choose_shop(turn: Turn, shop_id: int) -> None:
     if any(shop.id == shop_id for _, shop in await turn.memberships()):
         turn.data["shop_id"] = shop_id
     await show_menu(turn)
+
+
+# Keywords recognised inside a sentence ("saldo per favore", "vorrei sapere il mio saldo"):
+# only those that cannot be an ordinary word of an answer or a greeting.
+SENTENCE_KEYWORDS = frozenset(
+    {
+        "saldo", "balance", "credito", "negozi", "shops", "domanda", "apply", "stato",
+        "status", "carta", "tessera", "card", "aiuto", "help", "lingua", "language", "menu",
+    }
+)  # fmt: skip
+# Words after NEGOZI in a sentence that are not a town: "negozi a Belforte", "shops in …".
+_SHOP_FILLER = frozenset(
+    {"a", "ad", "di", "in", "nel", "nella", "per", "vicino", "near", "at", "the", "ci", "sono"}
+)
+
+
+def in_sentence(text: str | None) -> tuple[str, str] | None:
+    """The one keyword a longer message contains, e.g. "Buongiorno, vorrei il saldo"."""
+    words = fold(text).replace(",", " ").split()
+    if len(words) < 2:
+        return None
+    found = {KEYWORDS[word] for word in words if word in SENTENCE_KEYWORDS}
+    if len(found) != 1:
+        return None
+    name = found.pop()
+    if name == "shops":
+        at = next(i for i, word in enumerate(words) if KEYWORDS.get(word) == "shops")
+        rest = [word for word in words[at + 1 :] if word not in _SHOP_FILLER]
+        return name, " ".join(rest)
+    return name, ""

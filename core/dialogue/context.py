@@ -21,6 +21,7 @@ from core.domain.messages import DocumentRef, MapPin, Option, Reply, Request, Te
 from core.domain.policy import Policy
 from core.i18n import LANGUAGES, render_text, supported
 from core.services.municipalities import policy_of
+from core.services.outbox import citizen_channel
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
@@ -142,6 +143,15 @@ class Turn:
         self._citizen, self._citizen_loaded = citizen, True
         return citizen
 
+    def receives_notices_of(self, citizen: m.Citizen) -> bool:
+        """Whether this chat is where the citizen's notices go (see citizen_channel)."""
+        destination = citizen_channel(citizen)
+        if destination is None:
+            return False
+        if destination == (self.channel, self.address):
+            return True
+        return self.channel in PHONE_CHANNELS and destination == ("sms", self.phone())
+
     def forget_citizen(self) -> None:
         self._citizen_loaded = False
 
@@ -247,6 +257,25 @@ class Turn:
             while shown and not self.fits_sms([*head, *shown], options):
                 shown.pop()
         self.say(*head, *shown, options=options)
+
+    def say_summary(
+        self, lines: list[Text], question: Text, *, options: tuple[Option, ...] | list[Option] = ()
+    ) -> None:
+        """A summary (one labelled line per answer) and the question about it: one message
+        with buttons on Telegram; on SMS as few single-segment messages as the lines need."""
+        if not self.is_sms:
+            self.say(*lines, question, options=options)
+            return
+        page: list[Text] = []
+        for line in lines:
+            if page and not self.fits_sms([*page, line]):
+                self.say(*page)
+                page = []
+            page.append(line)
+        if page and not self.fits_sms([*page, question], options):
+            self.say(*page)
+            page = []
+        self.say(*page, question, options=options)
 
     # --- reading the answer ---------------------------------------------------------
 

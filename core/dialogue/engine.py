@@ -26,7 +26,7 @@ from core.dialogue.flows import FLOWS
 from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
 from core.dialogue.flows.shop_finder import near
 from core.dialogue.inbound import Channel, Inbound
-from core.dialogue.menus import help_texts, offer_languages, offer_towns, show_menu, welcome
+from core.dialogue.menus import offer_languages, offer_towns, say_help, show_menu, welcome
 from core.dialogue.words import fold
 from core.domain.errors import DomainError, InvalidIdentifier
 from core.domain.identity import normalize_phone
@@ -40,6 +40,10 @@ from core.storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 MAX_ADDRESS = 64
+STOPPED = t(
+    "Done: no more notices from us. Payment codes and receipts of your own payments still "
+    "arrive. Write START to receive everything again."
+)
 
 
 @dataclass(frozen=True)
@@ -230,17 +234,18 @@ class DialogueEngine:
             command = ("start", inbound.start_parameter)
 
         if turn.stopped:
-            # Not even a second STOP gets an answer: STOP was confirmed once.
-            if command is None or command[0] != "start":
+            if command is not None and command[0] == "start":
+                turn.stopped = False
+            elif turn.channel != Channel.TELEGRAM.value:
+                # By SMS not even a second STOP gets an answer: STOP was confirmed once.
                 return
-            turn.stopped = False
+            # On Telegram the person wrote to us: the question gets its answer, while
+            # general notices stay off until START.
         if command is not None and command[0] == "stop":
             commands.interrupt(turn)
             turn.stopped = True
-            # The one message after STOP: that it worked, and how to undo it.
-            turn.say(
-                t("You will receive no more messages from us. Write START to receive them again.")
-            )
+            # The one message after STOP: what stops, what still arrives, how to undo it.
+            turn.say(STOPPED)
             return
 
         if turn.municipality is None:
@@ -258,6 +263,9 @@ class DialogueEngine:
         inp = Turn.read(inbound, list(turn.data.get("options") or []))
         if command is None and inp.choice in commands.COMMANDS:
             command = (inp.choice or "", "")
+        if command is None and inp.choice is None and (turn.flow is None or turn.step is None):
+            # Nothing asked: "Buongiorno, vorrei sapere il mio saldo" means SALDO.
+            command = commands.in_sentence(inbound.text)
         try:
             await self._dispatch(turn, routing, inp, command)
         except Reject as wrong:
@@ -273,6 +281,22 @@ class DialogueEngine:
         if inp.choice is not None and await self._global_choice(turn, routing, inp.choice):
             return
         flow = FLOWS.get(turn.flow or "")
+        if (
+            inp.contact is not None
+            and flow is not None
+            and turn.step is not None
+            and turn.step not in flow.contact_steps
+        ):
+            # A contact shared in the middle of a request (the application, a shop's
+            # registration): keep the number, and carry on at the same step.
+            linked = await link_contact(turn, inp.contact)
+            if linked.refused:
+                commands.interrupt(turn)
+                turn.say(NEUTRAL_REFUSAL)
+                return
+            turn.say(t("Thank you: we have your phone number."))
+            await flow.ask(turn)
+            return
         if inp.contact is not None and (flow is None or turn.step not in flow.contact_steps):
             linked = await link_contact(turn, inp.contact)
             if linked.refused:
@@ -296,7 +320,7 @@ class DialogueEngine:
             await show_menu(turn, welcome(turn))
         else:
             # Unknown words: the help says which words work.
-            turn.say(*await help_texts(turn))
+            await say_help(turn)
 
     async def _global_choice(self, turn: Turn, routing: _Routing, choice: str) -> bool:
         """Buttons that mean the same at every step: a language, a shop, a town."""

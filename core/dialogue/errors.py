@@ -39,6 +39,10 @@ _SENTENCES: dict[str, Text] = {
         "write it again."
     ),
     "partita_iva.length": t("A partita IVA has 11 digits. Write it again."),
+    "partita_iva.office": t(
+        "This partita IVA does not exist: digits 8 to 10 (the tax office code) are not valid. "
+        "Check it and write it again."
+    ),
     "partita_iva.format": t("A partita IVA has 11 digits, with no letters. Write it again."),
     "iban.checksum": t("This IBAN does not add up: check its digits and write it again."),
     "iban.length": t(
@@ -70,12 +74,17 @@ _SENTENCES: dict[str, Text] = {
         "Your shop is not approved yet: the municipality will tell you when it is."
     ),
     "shop.locked": t("Too many wrong codes: your shop can charge again from {until}."),
+    "shop.blocked": t(
+        "Too many wrong codes: your shop cannot charge until the municipality's office unlocks it."
+    ),
+    "lookup.too_many": t("Too many searches that found nobody. Try again later."),
     "shop.name_missing": t("Write the name of the shop."),
     "shop.bad_position": t("This position is not valid. Share it again or skip."),
     "shop.not_found": t("Shop not found."),
     "invite.invalid": t(
         "This cashier code is not valid or has expired. Ask the shop owner for a new one."
     ),
+    "invite.too_many": t("Too many wrong cashier codes from this chat today. Try again tomorrow."),
     # Payments.
     "payment.bad_amount": t("The amount must be more than zero."),
     "payment.insufficient_funds": t(
@@ -98,6 +107,9 @@ _SENTENCES: dict[str, Text] = {
         "a new card."
     ),
     "charge.not_found": t("Payment not found."),
+    "refund.needs_citizen_code": t(
+        "A cashier refunds only with the code sent to the customer, or the owner refunds."
+    ),
     "refund.not_today": t("Only payments of today that are not refunded yet can be refunded."),
     "refund.already_settled": t(
         "This payment has already been reimbursed by the municipality: contact the "
@@ -109,8 +121,11 @@ GENERIC = t("Sorry, that did not work. Please try again.")
 
 
 def _reason(code: str) -> str:
-    # "codice_fiscale.component" and "…invalid" read like a format error to a person.
+    # "codice_fiscale.component" and "…invalid" read like a format error to a person;
+    # a partita IVA's invalid component is its tax office code (digits 8 to 10), or all zeros.
     kind, _, reason = code.partition(".")
+    if kind == "partita_iva" and reason == "component":
+        return "partita_iva.office"
     if kind in {"codice_fiscale", "partita_iva", "iban"} and reason in {"component", "invalid"}:
         return f"{kind}.format"
     return code
@@ -118,7 +133,13 @@ def _reason(code: str) -> str:
 
 def error_text(error: DomainError) -> Text:
     """The sentence for a refusal; placeholders filled from the error's parameters."""
-    template = _SENTENCES.get(_reason(error.code))
+    code = _reason(error.code)
+    if code == "partita_iva.format":
+        typed = "".join(str(error.params.get("value", "")).split()).upper().removeprefix("IT")
+        if typed.isdigit() and len(typed) == 11:
+            # Eleven digits, no letters: what is wrong is the office code (00000000000).
+            code = "partita_iva.office"
+    template = _SENTENCES.get(code)
     if template is None:
         return GENERIC
     if error.code == "shop.locked":

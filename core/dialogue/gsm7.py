@@ -10,6 +10,8 @@ segment. Italian "è à ù ì ò é" are in the basic table; "È" (capital) is n
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -28,6 +30,7 @@ EXTENSION = "\f^{}\\[~]|€"
 
 _BASIC = frozenset(BASIC) - {"\x1b"}
 _EXTENSION = frozenset(EXTENSION)
+_DOUBLE_SPACE = re.compile("(?<=\\S)  +(?=\\S)")
 
 SINGLE_GSM7 = 160
 MULTI_GSM7 = 153
@@ -118,3 +121,56 @@ def _ucs2_segments(text: str) -> int:
             used = 0
         used += width
     return parts
+
+
+# Typographic characters people type (or phones auto-correct to) and their GSM-7 look-alikes.
+_LOOKALIKES = {
+    "\u201c": '"',  # “
+    "\u201d": '"',  # ”
+    "\u201e": '"',  # „
+    "\u00ab": '"',  # «
+    "\u00bb": '"',  # »
+    "\u2018": "'",  # ‘
+    "\u2019": "'",  # ’
+    "\u201a": "'",  # ‚
+    "\u00b4": "'",  # ´
+    "`": "'",
+    "\u2013": "-",  # –
+    "\u2014": "-",  # —
+    "\u2212": "-",  # −
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2026": "...",  # …
+    "\u00a0": " ",
+    "\u202f": " ",
+    "\u2009": " ",
+    "\u2007": " ",
+    "\t": " ",
+    "\u00c8": "E'",  # È: Italian writes E' where the capital is missing
+    "\u00c0": "A'",
+    "\u00cc": "I'",
+    "\u00d2": "O'",
+    "\u00d9": "U'",
+    "\u00b0": "o",
+}
+
+
+def to_gsm7(text: str) -> str:
+    """`text` in characters an SMS carries in GSM-7: à è é ì ò ù stay, “ ” become ",
+    – becomes -, other accented letters lose their accent, emoji and the like go."""
+    if is_gsm7(text):
+        return text
+    out: list[str] = []
+    for ch in text:
+        if ch in _BASIC or ch in _EXTENSION:
+            out.append(ch)
+            continue
+        if ch in _LOOKALIKES:
+            out.append(_LOOKALIKES[ch])
+            continue
+        base = "".join(x for x in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(x))
+        if base and all(x in _BASIC or x in _EXTENSION for x in base):
+            out.append(base)
+        # Anything else (emoji, variation selectors, other scripts) is left out.
+    # An emoji between two words leaves two spaces; one is enough.
+    return _DOUBLE_SPACE.sub(" ", "".join(out)).strip(" ") if out else ""

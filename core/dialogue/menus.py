@@ -31,8 +31,24 @@ async def is_shop_member(turn: Turn) -> bool:
     return bool(await turn.memberships())
 
 
+# What each help names, in its order: after the help, "1" means its first word.
+CITIZEN_HELP_KEYS = ("balance", "shops", "apply", "status", "card", "language", "menu")
+SHOP_HELP_KEYS = ("charge", "refund", "statement", "reimbursement", "cashier", "menu")
+
+
 async def help_texts(turn: Turn) -> list[Text]:
     return [SHOP_HELP] if await is_shop_member(turn) else [CITIZEN_HELP]
+
+
+async def say_help(turn: Turn) -> None:
+    """The help; outside a request, a number typed next picks the help's word in that place
+    (inside one, the question asked again keeps its own numbers)."""
+    shop = await is_shop_member(turn)
+    turn.say(SHOP_HELP if shop else CITIZEN_HELP)
+    if turn.flow is not None and turn.step is not None:
+        return
+    keys = SHOP_HELP_KEYS if shop else CITIZEN_HELP_KEYS
+    turn.offered = [{"k": key, "w": []} for key in keys]
 
 
 async def show_menu(turn: Turn, heading: Text | None = None) -> None:
@@ -107,4 +123,25 @@ def offer_towns(turn: Turn, towns: list[tuple[int, str]]) -> None:
     turn.say(
         t("Which municipality do you live in (or work in)?"),
         options=[Option(f"town:{town_id}", t("{town}", town=name)) for town_id, name in towns],
+    )
+
+
+def privacy_question(turn: Turn, options: list[Option] | tuple[Option, ...]) -> Text:
+    """The consent question, linking the municipality's privacy notice when it has one
+    (`admin municipality privacy-url`). On SMS a link too long for one segment gives way to
+    "ask at the town hall"."""
+    url = turn.town.privacy_url
+    if url:
+        linked = t(
+            "Privacy (GDPR): {town} uses your data only for the grocery vouchers. "
+            "Notice: {url} Agree?",
+            town=turn.town.name,
+            url=url,
+        )
+        if not turn.is_sms or turn.fits_sms([linked], options):
+            return linked
+    return t(
+        "Privacy (GDPR): {town} uses your data only for the grocery vouchers; "
+        "notice at the town hall. Agree?",
+        town=turn.town.name,
     )

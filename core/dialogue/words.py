@@ -44,3 +44,96 @@ def yes_or_no(text: str | None) -> bool | None:
     if word in NO:
         return False
     return None
+
+
+# Numbers people write in words, in Italian and English (a household rarely has more than 20).
+NUMBER_WORDS: dict[str, int] = {
+    **dict.fromkeys(("zero", "nessuno", "nessuna", "niente", "nulla", "none", "nothing"), 0),
+    **dict.fromkeys(("uno", "una", "un", "one", "solo", "sola", "alone"), 1),
+    **dict.fromkeys(("due", "two", "coppia"), 2),
+    **dict.fromkeys(("tre", "three"), 3),
+    **dict.fromkeys(("quattro", "four"), 4),
+    **dict.fromkeys(("cinque", "five"), 5),
+    **dict.fromkeys(("sei", "six"), 6),
+    **dict.fromkeys(("sette", "seven"), 7),
+    **dict.fromkeys(("otto", "eight"), 8),
+    **dict.fromkeys(("nove", "nine"), 9),
+    **dict.fromkeys(("dieci", "ten"), 10),
+    **dict.fromkeys(("undici", "eleven"), 11),
+    **dict.fromkeys(("dodici", "twelve"), 12),
+    **dict.fromkeys(("tredici", "thirteen"), 13),
+    **dict.fromkeys(("quattordici", "fourteen"), 14),
+    **dict.fromkeys(("quindici", "fifteen"), 15),
+    **dict.fromkeys(("sedici", "sixteen"), 16),
+    **dict.fromkeys(("diciassette", "seventeen"), 17),
+    **dict.fromkeys(("diciotto", "eighteen"), 18),
+    **dict.fromkeys(("diciannove", "nineteen"), 19),
+    **dict.fromkeys(("venti", "twenty"), 20),
+}
+# "Nessuno" and "niente" answer "how much?" with zero; "uno" is not an amount anyone writes.
+NOTHING = frozenset({"zero", "nessuno", "nessuna", "niente", "nulla", "none", "nothing", "no"})
+# Words around a number that do not change it: "siamo in 3", "3 persone", "200 euro al mese".
+_FILLER = frozenset(
+    {
+        "siamo", "in", "sono", "persone", "persona", "people", "person", "we", "are", "there",
+        "di", "noi", "io", "e", "circa", "about", "euro", "eur", "al", "mese", "month", "a",
+        "per", "the", "totale", "total", "compreso", "compresa", "me", "incluso",
+        "inclusa", "included", "including", "componenti", "members", "only",
+    }
+)  # fmt: skip
+_NUMBER_TOKEN = re.compile(r"\d+")
+
+
+def count_in(text: str | None) -> int | None:
+    """A small whole number in what someone wrote: "3", "tre", "siamo in 3", "3 persone"."""
+    words = fold(text).replace(",", " ").replace(".", " ").split()
+    found: set[int] = set()
+    for word in words:
+        if word.isdigit():
+            found.add(int(word))
+        elif word in NUMBER_WORDS:
+            found.add(NUMBER_WORDS[word])
+        elif word not in _FILLER:
+            return None
+    return found.pop() if len(found) == 1 else None
+
+
+def amount_text(text: str | None, *, spelled: bool = True) -> str:
+    """What someone wrote for an amount, ready for parse_euro: "200 euro" -> "200",
+    "niente" -> "0", "€ 1.500 circa" -> "1.500", "tre" -> "3" (unless `spelled` is False:
+    at the till an amount is typed in digits). Anything else is returned as written,
+    so that parse_euro names what is wrong with it."""
+    cleaned = clean(text)
+    word = fold(cleaned)
+    if word in NOTHING:
+        return "0"
+    kept = [
+        piece
+        for piece in cleaned.replace("€", " ").split()
+        if fold(piece) not in _FILLER or not fold(piece)
+    ]
+    if spelled and len(kept) == 1 and fold(kept[0]) in NUMBER_WORDS:
+        return str(NUMBER_WORDS[fold(kept[0])])
+    return " ".join(kept) if kept else cleaned
+
+
+_AMOUNT_LIKE = re.compile(r"^[-+−]?\s*€?\s*[-+−]?\d[\d.,']*\s*€?$|^[-+−]?\d*[.,]\d+$")
+
+
+def split_amount(arg: str) -> tuple[str, str | None]:
+    """ "RSSMRA85T10A562S 12,50" -> (reference, "12,50"): the last word is the amount when it
+    looks like one, even a wrong one ("-5", "0,001"), so that the amount error is the one said
+    rather than "nobody found" for "RSSMRA85T10A562S -5"."""
+    words = arg.split()
+    if len(words) >= 2:
+        last = words[-1]
+        if fold(last) in ("euro", "eur", "€") and len(words) >= 3:
+            words, last = words[:-1], words[-2]
+        digits = last.lstrip("+-−")
+        # Plain digits up to 6 are an amount (a phone number written in pieces has longer
+        # ones); with a sign, a separator or € it is an amount whatever is wrong with it.
+        plain = _NUMBER_TOKEN.fullmatch(digits) is not None and len(digits) <= 6
+        marked = _NUMBER_TOKEN.fullmatch(digits) is None and _AMOUNT_LIKE.match(last) is not None
+        if plain or marked:
+            return " ".join(words[:-1]), last.replace("−", "-")
+    return arg.strip(), None

@@ -10,6 +10,7 @@ docs/cards-and-delegates.md explains the rules.
 from __future__ import annotations
 
 from core.domain import otp
+from core.domain.keys import ServerKeys
 
 PIN_DIGITS = 6
 # Wrong PINs in a row (across payments and shops) that block the card until the office
@@ -21,8 +22,8 @@ def new_pin() -> str:
     return otp.new_code(PIN_DIGITS)
 
 
-def hash_pin(pin: str, salt: str) -> str:
-    return otp.hash_code(pin, salt)
+def hash_pin(keys: ServerKeys, pin: str, salt: str) -> str:
+    return otp.hash_code(keys, pin, salt)
 
 
 def normalize_card_number(text: str) -> str:

@@ -11,6 +11,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from core.domain import otp
+from core.domain.keys import ServerKeys
 
 
 class ChargeStatus(StrEnum):
@@ -49,13 +50,15 @@ def expiry(created_at: datetime, ttl_minutes: int) -> datetime:
     return created_at + timedelta(minutes=ttl_minutes)
 
 
-def check_code(charge: ChargeView, typed: str, now: datetime, max_attempts: int) -> CodeVerdict:
+def check_code(
+    charge: ChargeView, typed: str, now: datetime, max_attempts: int, keys: ServerKeys
+) -> CodeVerdict:
     """Judge one typed code. Wrong tries count; the last allowed wrong try cancels the charge."""
     if charge.status is not ChargeStatus.PENDING:
         return CodeVerdict(CodeCheck.NOT_PENDING, charge.attempts, 0)
     if now >= charge.expires_at:
         return CodeVerdict(CodeCheck.EXPIRED, charge.attempts, 0)
-    if otp.code_matches(typed, charge.code_salt, charge.code_hash):
+    if otp.code_matches(keys, typed, charge.code_salt, charge.code_hash):
         return CodeVerdict(CodeCheck.ACCEPTED, charge.attempts, max_attempts - charge.attempts)
     attempts = charge.attempts + 1
     if attempts >= max_attempts:
@@ -75,3 +78,21 @@ def can_refund(
 
 def shop_is_locked(locked_until: datetime | None, now: datetime) -> bool:
     return locked_until is not None and now < locked_until
+
+
+class ShopLock(StrEnum):
+    NONE = "none"
+    TIMED = "timed"  # for the policy's shop_lock_minutes
+    OFFICE = "office"  # until the office unlocks it
+
+
+def lock_for_wrong_codes(wrong_codes: int, lock_after: int, block_after: int) -> ShopLock:
+    """What a shop's wrong payment codes of the last 24 hours (this one included) earn it.
+
+    Every wrong code counts, whatever becomes of its charge: a new charge, ANNULLA or a
+    good sale in between change nothing (NIST SP 800-63B: a limit on failed attempts)."""
+    if wrong_codes >= block_after:
+        return ShopLock.OFFICE
+    if wrong_codes >= lock_after:
+        return ShopLock.TIMED
+    return ShopLock.NONE

@@ -46,8 +46,12 @@ class Policy:
     application_window_days: int = 4
     charge_ttl_minutes: int = 10
     max_code_attempts: int = 3
-    shop_lock_after_failed_charges: int = 3
+    # Wrong payment codes a shop may type in 24 hours, whatever became of its charges:
+    # at the first limit it is locked for shop_lock_minutes, at the second until the office
+    # unlocks it (docs/payments-and-codes.md).
+    shop_lock_after_wrong_codes: int = 5
     shop_lock_minutes: int = 30
+    shop_block_after_wrong_codes: int = 10
 
     def __post_init__(self) -> None:
         # Also guards policies built in code (tests, dataclasses.replace), not only TOML.
@@ -90,11 +94,17 @@ class Policy:
             ("policy.application_window_days", self.application_window_days),
             ("payments.charge_ttl_minutes", self.charge_ttl_minutes),
             ("payments.max_code_attempts", self.max_code_attempts),
-            ("payments.shop_lock_after_failed_charges", self.shop_lock_after_failed_charges),
+            ("payments.shop_lock_after_wrong_codes", self.shop_lock_after_wrong_codes),
             ("payments.shop_lock_minutes", self.shop_lock_minutes),
+            ("payments.shop_block_after_wrong_codes", self.shop_block_after_wrong_codes),
         ):
             if value < 1:
                 raise PolicyError(key, f"must be a positive whole number, got {value}")
+        if self.shop_block_after_wrong_codes <= self.shop_lock_after_wrong_codes:
+            raise PolicyError(
+                "payments.shop_block_after_wrong_codes",
+                "must be more than payments.shop_lock_after_wrong_codes",
+            )
 
     def full_amount_cents(self, household_size: int) -> int:
         """The one-off amount for a household of this size, before any budget cut."""
@@ -154,8 +164,11 @@ def parse_policy(text: str) -> Policy:
         {
             "charge_ttl_minutes",
             "max_code_attempts",
-            "shop_lock_after_failed_charges",
+            "shop_lock_after_wrong_codes",
             "shop_lock_minutes",
+            "shop_block_after_wrong_codes",
+            # Counted cancelled charges before wrong codes were counted: accepted, unused.
+            "shop_lock_after_failed_charges",
         },
     )
 
@@ -180,10 +193,13 @@ def parse_policy(text: str) -> Policy:
         liquidity_reference_date=reference_date,
         charge_ttl_minutes=_get(payments, "payments.charge_ttl_minutes", _positive_int, 10),
         max_code_attempts=_get(payments, "payments.max_code_attempts", _positive_int, 3),
-        shop_lock_after_failed_charges=_get(
-            payments, "payments.shop_lock_after_failed_charges", _positive_int, 3
+        shop_lock_after_wrong_codes=_get(
+            payments, "payments.shop_lock_after_wrong_codes", _positive_int, 5
         ),
         shop_lock_minutes=_get(payments, "payments.shop_lock_minutes", _positive_int, 30),
+        shop_block_after_wrong_codes=_get(
+            payments, "payments.shop_block_after_wrong_codes", _positive_int, 10
+        ),
     )
 
 

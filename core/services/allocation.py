@@ -10,9 +10,9 @@ from core.domain.allocation import AllocationLine, ApplicationFacts, allocate
 from core.domain.errors import Conflict, NotFound
 from core.domain.ledger import PostingKind
 from core.domain.messages import Money, Reply, t
-from core.services import ledger
+from core.services import conversations, ledger
 from core.services.municipalities import current_round, is_open, policy_of
-from core.services.outbox import notify_citizen
+from core.services.outbox import citizen_channel, notify_citizen
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
@@ -142,22 +142,31 @@ async def credit(
             allocation_id=allocation.id,
         )
         balance = await ledger.citizen_balance(uow, municipality.id, citizen.id)
-        notify_citizen(
-            uow,
-            citizen,
-            Reply.of(
-                t(
-                    "{town}: {amount} of grocery vouchers have been credited to you. "
-                    "Balance: {balance}.",
-                    town=municipality.name,
-                    amount=Money(line.amount_cents),
-                    balance=Money(balance),
-                )
-            ),
-            now,
-        )
+        if not await _wrote_stop(uow, municipality.id, citizen):
+            notify_citizen(
+                uow,
+                citizen,
+                Reply.of(
+                    t(
+                        "{town}: {amount} of grocery vouchers have been credited to you. "
+                        "Balance: {balance}.",
+                        town=municipality.name,
+                        amount=Money(line.amount_cents),
+                        balance=Money(balance),
+                    )
+                ),
+                now,
+            )
         total += line.amount_cents
         if progress is not None:
             progress(index, len(lines))
     allocation.credited_at = now
     return CreditResult(allocation.tranche, len(lines), total)
+
+
+async def _wrote_stop(uow: UnitOfWork, municipality_id: int, citizen: m.Citizen) -> bool:
+    """A citizen who wrote STOP gets no credit notice (the balance is there when they ask)."""
+    destination = citizen_channel(citizen)
+    return destination is not None and await conversations.has_stopped(
+        uow, municipality_id, *destination
+    )

@@ -101,7 +101,7 @@ async def issue_card(
     salt = otp.new_salt()
     citizen.card_code = new_card_code()
     citizen.card_pin_salt = salt
-    citizen.card_pin_hash = cards.hash_pin(pin, salt)
+    citizen.card_pin_hash = cards.hash_pin(uow.keys, pin, salt)
     citizen.card_pin_failures = 0
     citizen.card_issued_at = now
     citizen.card_blocked_at = None

@@ -12,9 +12,11 @@ from core.domain.charges import (
     ChargeStatus,
     ChargeView,
     CodeCheck,
+    ShopLock,
     can_refund,
     check_code,
     expiry,
+    lock_for_wrong_codes,
     shop_is_locked,
 )
 from core.domain.errors import InsufficientFunds, NotAllowed, NotFound
@@ -26,30 +28,84 @@ from core.domain.identity import (
 )
 from core.domain.ledger import PostingKind
 from core.domain.messages import Money, Reply, t
-from core.services import cards, ledger
+from core.domain.policy import Policy
+from core.services import cards, ledger, security
 from core.services.municipalities import policy_of
 from core.services.outbox import notify, notify_payer, payer_of
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
+# Lookups that find nobody, per shop per hour, before "try later" (no fishing for who applied).
+LOOKUP_MISSES_PER_HOUR = 10
+
+
+def parse_reference(reference: str) -> tuple[str, str]:
+    """What a cashier typed, checked without looking anybody up: ("cf" | "phone" | "card",
+    normalised value). Raises InvalidIdentifier for a malformed codice fiscale or phone."""
+    text = reference.strip()
+    if looks_like_codice_fiscale(text):
+        return "cf", normalize_codice_fiscale(text)
+    if sum(ch.isdigit() for ch in text) >= 6 and text.lstrip("+").replace(" ", "").isdigit():
+        return "phone", normalize_phone(text)
+    return "card", text.upper().replace(" ", "")
+
 
 async def find_citizen(uow: UnitOfWork, municipality_id: int, reference: str) -> m.Citizen:
     """The citizen a cashier means: a codice fiscale, a phone number or a card code."""
-    text = reference.strip()
-    citizen: m.Citizen | None = None
-    if looks_like_codice_fiscale(text):
-        citizen = await uow.citizens.by_codice_fiscale(
-            municipality_id, normalize_codice_fiscale(text)
-        )
-    elif sum(ch.isdigit() for ch in text) >= 6 and text.lstrip("+").replace(" ", "").isdigit():
-        citizen = await uow.citizens.by_phone(municipality_id, normalize_phone(text))
+    kind, value = parse_reference(reference)
+    citizen: m.Citizen | None
+    if kind == "cf":
+        citizen = await uow.citizens.by_codice_fiscale(municipality_id, value)
+    elif kind == "phone":
+        citizen = await uow.citizens.by_phone(municipality_id, value)
     else:
         citizen = await uow.citizens.by_card_code(
-            municipality_id, card_domain.normalize_card_number(text)
+            municipality_id, card_domain.normalize_card_number(value)
         )
     if citizen is None or citizen.erased_at is not None:
         raise NotFound("citizen.not_found")
     return citizen
+
+
+async def find_beneficiary(
+    uow: UnitOfWork, shop: m.Shop, reference: str, now: datetime
+) -> m.Citizen:
+    """The voucher holder a shop means, telling the shop nothing more than "not here".
+
+    Somebody unknown and an applicant who never received vouchers get the same answer
+    (a shop must not learn who applied); each such miss counts against the shop, and
+    after LOOKUP_MISSES_PER_HOUR in an hour the shop is told to try later."""
+    since = now - timedelta(hours=1)
+    if await security.count(uow, security.LOOKUP_MISS, since, shop_id=shop.id) >= (
+        LOOKUP_MISSES_PER_HOUR
+    ):
+        raise NotAllowed("lookup.too_many")
+    try:
+        citizen = await find_citizen(uow, shop.municipality_id, reference)
+    except NotFound:
+        citizen = None
+    if citizen is None or not await ledger.is_beneficiary(uow, shop.municipality_id, citizen.id):
+        await security.record(
+            uow,
+            security.LOOKUP_MISS,
+            now,
+            municipality_id=shop.municipality_id,
+            shop_id=shop.id,
+        )
+        raise NotFound("citizen.not_found")
+    return citizen
+
+
+def check_shop_can_charge(shop: m.Shop | None, now: datetime) -> m.Shop:
+    if shop is None or shop.status != "approved":
+        raise NotAllowed("shop.not_approved")
+    if shop.blocked_at is not None:
+        raise NotAllowed("shop.blocked")
+    if shop_is_locked(shop.locked_until, now):
+        raise NotAllowed(
+            "shop.locked", until=shop.locked_until.isoformat() if shop.locked_until else ""
+        )
+    return shop
 
 
 @dataclass(frozen=True)
@@ -70,36 +126,32 @@ async def request_charge(
     requested_by: str,
     now: datetime,
 ) -> ChargeRequested:
-    """Create a pending charge and send the citizen its code. Holds no money yet."""
-    shop = await uow.shops.by_id(shop_id)
-    if shop is None or shop.status != "approved":
-        raise NotAllowed("shop.not_approved")
-    if shop_is_locked(shop.locked_until, now):
-        raise NotAllowed(
-            "shop.locked", until=shop.locked_until.isoformat() if shop.locked_until else ""
-        )
+    """Create a pending charge and send the citizen its code. Holds no money yet.
+
+    The amount is checked before anybody is looked up, and the balance is not checked
+    here at all: a shop learns whether the balance is enough only after the citizen
+    gave the code (the code message tells the citizen)."""
+    shop = check_shop_can_charge(await uow.shops.by_id(shop_id), now)
     if amount_cents <= 0:
         raise NotAllowed("payment.bad_amount")
     municipality = await uow.municipalities.by_id(shop.municipality_id)
     assert municipality is not None
     policy = policy_of(municipality)
-    citizen = await find_citizen(uow, shop.municipality_id, citizen_reference)
+    citizen = await find_beneficiary(uow, shop, citizen_reference, now)
     with_pin = cards.pays_with_pin(citizen, citizen_reference)
-    payer = None if with_pin else await payer_of(uow, citizen)
     if with_pin and citizen.card_blocked_at is not None:
         raise NotAllowed("card.blocked")
-    if not with_pin and payer is None:
+    if with_pin:
+        # The balance is checked after the PIN, at confirmation: the PIN is the consent.
+        return await _request_with_pin(
+            uow, shop, citizen, amount_cents, requested_by, now, policy.charge_ttl_minutes
+        )
+    payer = await payer_of(uow, citizen)
+    if payer is None:
         raise NotAllowed(
             "citizen.pays_by_card" if cards.has_pin_card(citizen) else "citizen.unreachable"
         )
     balance = await ledger.citizen_balance(uow, shop.municipality_id, citizen.id)
-    if balance < amount_cents:
-        raise InsufficientFunds(amount_cents=amount_cents)
-    if with_pin:
-        return await _request_with_pin(
-            uow, shop, citizen, amount_cents, requested_by, now, policy.charge_ttl_minutes
-        )
-    assert payer is not None
     code = otp.new_code()
     salt = otp.new_salt()
     charge = m.Charge(
@@ -109,7 +161,7 @@ async def request_charge(
         amount_cents=amount_cents,
         status=ChargeStatus.PENDING.value,
         code_salt=salt,
-        code_hash=otp.hash_code(code, salt),
+        code_hash=otp.hash_code(uow.keys, code, salt),
         attempts=0,
         requested_by=requested_by,
         created_at=now,
@@ -117,25 +169,27 @@ async def request_charge(
     )
     uow.session.add(charge)
     await uow.session.flush()
-    notify(
-        uow,
-        citizen,
-        payer,
-        Reply.of(
-            t(
-                "{shop} asks {amount}. Code: {code}. Tell it to the cashier only if you agree. "
-                "Valid {minutes} min.",
-                shop=shop.name,
-                amount=Money(amount_cents),
-                code=code,
-                minutes=policy.charge_ttl_minutes,
-            ),
-            sensitive=True,
-        ),
-        now,
-        charge_id=charge.id,
-        code=True,
-    )
+    if balance >= amount_cents:
+        text = t(
+            "{shop} asks {amount}. Code: {code}. Tell it to the cashier only if you agree. "
+            "Valid {minutes} min.",
+            shop=shop.name,
+            amount=Money(amount_cents),
+            code=code,
+            minutes=policy.charge_ttl_minutes,
+        )
+    else:
+        # The citizen decides what the shop may learn: the payment will be refused after
+        # the code, and only the citizen is told why.
+        text = t(
+            "{shop} asks {amount}. Code: {code}. Your balance is {balance}: not enough, "
+            "the payment will be refused.",
+            shop=shop.name,
+            amount=Money(amount_cents),
+            code=code,
+            balance=Money(balance),
+        )
+    notify(uow, citizen, payer, Reply.of(text, sensitive=True), now, charge_id=charge.id, code=True)
     shown = mask_phone(payer.address) if payer.channel == "sms" else "Telegram"
     return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, payer.channel)
 
@@ -181,6 +235,7 @@ class ConfirmOutcome(StrEnum):
     EXPIRED = "expired"
     INSUFFICIENT_FUNDS = "insufficient_funds"
     NOT_PENDING = "not_pending"
+    SHOP_LOCKED = "shop_locked"
     CARD_BLOCKED = "card_blocked"
 
 
@@ -191,11 +246,17 @@ class ConfirmResult:
     amount_cents: int
     attempts_left: int = 0
     citizen_balance_cents: int | None = None
-    shop_locked: bool = False
+    shop_lock: ShopLock = ShopLock.NONE
 
 
 async def confirm_charge(
-    uow: UnitOfWork, *, charge_id: int, shop_id: int, typed_code: str, now: datetime
+    uow: UnitOfWork,
+    *,
+    charge_id: int,
+    shop_id: int,
+    typed_code: str,
+    now: datetime,
+    typed_by: str | None = None,
 ) -> ConfirmResult:
     """Check the code the cashier typed; on success pay in this one transaction.
 
@@ -210,6 +271,15 @@ async def confirm_charge(
     status = ChargeStatus(charge.status)
     if status is ChargeStatus.CONFIRMED:
         return ConfirmResult(ConfirmOutcome.ALREADY_CONFIRMED, charge.id, charge.amount_cents)
+    if status is ChargeStatus.PENDING and (
+        shop.blocked_at is not None or shop_is_locked(shop.locked_until, now)
+    ):
+        # Locked meanwhile (by another till of the same shop): no code is even looked at.
+        await _void(uow, charge, citizen, shop, now, "shop_locked")
+        lock = ShopLock.OFFICE if shop.blocked_at is not None else ShopLock.TIMED
+        return ConfirmResult(
+            ConfirmOutcome.SHOP_LOCKED, charge.id, charge.amount_cents, shop_lock=lock
+        )
     salt, digest = charge.code_salt, charge.code_hash
     with_pin = charge.consent == cards.CONSENT_CARD_PIN
     if with_pin and status is ChargeStatus.PENDING:
@@ -224,20 +294,30 @@ async def confirm_charge(
         typed_code,
         now,
         policy.max_code_attempts,
+        uow.keys,
     )
     if (
         with_pin
         and verdict.check in (CodeCheck.WRONG, CodeCheck.TOO_MANY_ATTEMPTS)
         and await cards.count_wrong_pin(uow, citizen, now)
     ):
-        if verdict.check is CodeCheck.TOO_MANY_ATTEMPTS:
-            _strike(shop, now, policy.shop_lock_after_failed_charges, policy.shop_lock_minutes)
+        # The last allowed wrong PIN: it counts against the shop like any wrong code.
+        await _count_wrong_code(uow, shop, charge, policy, now, typed_by)
         return await _card_blocked(uow, charge, citizen, shop, verdict.attempts, now)
     if verdict.check is CodeCheck.NOT_PENDING:
         return ConfirmResult(ConfirmOutcome.NOT_PENDING, charge.id, charge.amount_cents)
     if verdict.check is CodeCheck.EXPIRED:
         await uow.charges.mark(charge.id, "pending", status="expired", closed_reason="expired")
         return ConfirmResult(ConfirmOutcome.EXPIRED, charge.id, charge.amount_cents)
+    lock = ShopLock.NONE
+    if verdict.check in (CodeCheck.WRONG, CodeCheck.TOO_MANY_ATTEMPTS):
+        lock = await _count_wrong_code(uow, shop, charge, policy, now, typed_by)
+    if verdict.check is CodeCheck.WRONG and lock is not ShopLock.NONE:
+        await uow.charges.mark(charge.id, "pending", attempts=verdict.attempts)
+        await _void(uow, charge, citizen, shop, now, "shop_locked")
+        return ConfirmResult(
+            ConfirmOutcome.SHOP_LOCKED, charge.id, charge.amount_cents, shop_lock=lock
+        )
     if verdict.check is CodeCheck.WRONG:
         await uow.charges.mark(charge.id, "pending", attempts=verdict.attempts)
         return ConfirmResult(
@@ -251,7 +331,6 @@ async def confirm_charge(
             attempts=verdict.attempts,
             closed_reason="too_many_attempts",
         )
-        locked = _strike(shop, now, policy.shop_lock_after_failed_charges, policy.shop_lock_minutes)
         await notify_payer(
             uow,
             citizen,
@@ -271,7 +350,7 @@ async def confirm_charge(
             charge.id,
             charge.amount_cents,
             0,
-            shop_locked=locked,
+            shop_lock=lock,
         )
     # Accepted: take the charge out of "pending" first; a concurrent or repeated
     # confirmation waits on this row and then finds it no longer pending.
@@ -303,8 +382,6 @@ async def confirm_charge(
             closed_reason="insufficient_funds",
         )
         return ConfirmResult(ConfirmOutcome.INSUFFICIENT_FUNDS, charge.id, charge.amount_cents)
-    if shop.failed_charge_strikes:
-        shop.failed_charge_strikes = 0
     if with_pin:
         await uow.citizens.reset_pin_failures(citizen.id)
     balance = posted.source_balance_cents
@@ -325,6 +402,116 @@ async def confirm_charge(
     return ConfirmResult(
         ConfirmOutcome.CONFIRMED, charge.id, charge.amount_cents, citizen_balance_cents=balance
     )
+
+
+async def _count_wrong_code(
+    uow: UnitOfWork,
+    shop: m.Shop,
+    charge: m.Charge,
+    policy: Policy,
+    now: datetime,
+    typed_by: str | None,
+) -> ShopLock:
+    """Record a wrong code against the shop and lock it when it has typed too many."""
+    channel, _, address = (typed_by or "").partition(":")
+    await security.record(
+        uow,
+        security.WRONG_PAYMENT_CODE,
+        now,
+        municipality_id=shop.municipality_id,
+        shop_id=shop.id,
+        charge_id=charge.id,
+        channel=channel or None,
+        address=address or None,
+    )
+    wrong = await security.wrong_codes_of_shop(uow, shop.id, now)
+    lock = lock_for_wrong_codes(
+        wrong, policy.shop_lock_after_wrong_codes, policy.shop_block_after_wrong_codes
+    )
+    if lock is ShopLock.OFFICE:
+        shop.blocked_at = now
+    elif lock is ShopLock.TIMED:
+        shop.locked_until = now + timedelta(minutes=policy.shop_lock_minutes)
+    return lock
+
+
+async def _void(
+    uow: UnitOfWork, charge: m.Charge, citizen: m.Citizen, shop: m.Shop, now: datetime, why: str
+) -> None:
+    """Cancel a pending charge and tell the citizen that the code is no longer valid."""
+    if not await uow.charges.mark(charge.id, "pending", status="cancelled", closed_reason=why):
+        return
+    await notify_payer(
+        uow,
+        citizen,
+        Reply.of(
+            t(
+                "{shop} cancelled the payment of {amount}. The code is no longer valid.",
+                shop=shop.name,
+                amount=Money(charge.amount_cents),
+            )
+        ),
+        now,
+        charge_id=charge.id,
+    )
+
+
+async def unlock_shop(
+    uow: UnitOfWork, municipality_id: int, shop_id: int, *, by: str, now: datetime
+) -> m.Shop:
+    """The office lifts a lock; the count of wrong codes starts again from now (recorded)."""
+    shop = await uow.shops.by_id(shop_id)
+    if shop is None or shop.municipality_id != municipality_id:
+        raise NotFound("shop.not_found", shop_id=shop_id)
+    shop.blocked_at = None
+    shop.locked_until = None
+    await security.record(
+        uow,
+        security.SHOP_UNLOCKED,
+        now,
+        municipality_id=municipality_id,
+        shop_id=shop.id,
+        detail=by,
+    )
+    return shop
+
+
+async def send_refund_code(
+    uow: UnitOfWork, *, charge_id: int, shop_id: int, now: datetime
+) -> tuple[str, str, str]:
+    """A code to the citizen of a payment, for a cashier's refund. The citizen tells it to
+    the cashier to accept the refund.
+    Returns (salt, keyed hash, masked destination)."""
+    charge = await uow.charges.by_id(charge_id)
+    if charge is None or charge.shop_id != shop_id:
+        raise NotFound("charge.not_found")
+    citizen = await uow.citizens.by_id(charge.citizen_id)
+    shop = await uow.shops.by_id(shop_id)
+    assert citizen is not None and shop is not None
+    payer = await payer_of(uow, citizen)
+    if payer is None:
+        raise NotAllowed("citizen.unreachable")
+    code, salt = otp.new_code(), otp.new_salt()
+    notify(
+        uow,
+        citizen,
+        payer,
+        Reply.of(
+            t(
+                "{shop} wants to refund you {amount}. Code: {code}. Tell it to the cashier only "
+                "if you agree.",
+                shop=shop.name,
+                amount=Money(charge.amount_cents),
+                code=code,
+            ),
+            sensitive=True,
+        ),
+        now,
+        charge_id=charge.id,
+        code=True,
+    )
+    where = f"SMS ***{payer.address[-3:]}" if payer.channel == "sms" else "Telegram"
+    return salt, otp.hash_code(uow.keys, code, salt), where
 
 
 async def _card_blocked(
@@ -360,16 +547,6 @@ async def _card_blocked(
     return ConfirmResult(ConfirmOutcome.CARD_BLOCKED, charge.id, charge.amount_cents)
 
 
-def _strike(shop: m.Shop, now: datetime, limit: int, lock_minutes: int) -> bool:
-    """Count a charge cancelled for wrong codes; lock a shop that keeps guessing."""
-    shop.failed_charge_strikes = (shop.failed_charge_strikes or 0) + 1
-    if shop.failed_charge_strikes >= limit:
-        shop.locked_until = now + timedelta(minutes=lock_minutes)
-        shop.failed_charge_strikes = 0
-        return True
-    return False
-
-
 async def cancel_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int) -> bool:
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.shop_id != shop_id:
@@ -390,11 +567,24 @@ async def expire_charges(uow: UnitOfWork, now: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def refund_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int, now: datetime) -> int:
-    """Give a payment of today back to the citizen: shop -> citizen, a new posting."""
+async def refund_charge(
+    uow: UnitOfWork,
+    *,
+    charge_id: int,
+    shop_id: int,
+    now: datetime,
+    by_cashier: bool = False,
+    citizen_confirmed: bool = False,
+) -> int:
+    """Give a payment of today back to the citizen: shop -> citizen, a new posting.
+
+    A cashier (not the owner) refunds only with the citizen's consent: the code sent to
+    the citizen (see send_refund_code), checked by the caller."""
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.shop_id != shop_id:
         raise NotFound("charge.not_found")
+    if by_cashier and not citizen_confirmed:
+        raise NotAllowed("refund.needs_citizen_code")
     municipality = await uow.municipalities.by_id(charge.municipality_id)
     assert municipality is not None
     if not can_refund(ChargeStatus(charge.status), charge.confirmed_at, now, municipality.timezone):

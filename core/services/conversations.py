@@ -38,3 +38,16 @@ async def latest_for_update(uow: UnitOfWork, channel: str, address: str) -> m.Co
         .limit(1)
         .with_for_update()
     )
+
+
+async def has_stopped(uow: UnitOfWork, municipality_id: int, channel: str, address: str) -> bool:
+    """Whether this address wrote STOP: general notices (a credit run) then skip it.
+    Payment codes and receipts of the person's own payments are sent all the same."""
+    stopped = await uow.session.scalar(
+        select(m.Conversation.stopped).where(
+            m.Conversation.municipality_id == municipality_id,
+            m.Conversation.channel == channel,
+            m.Conversation.address == address,
+        )
+    )
+    return bool(stopped)

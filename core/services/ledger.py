@@ -61,6 +61,12 @@ async def citizen_balance(uow: UnitOfWork, municipality_id: int, citizen_id: int
     return await uow.ledger.balance_of_owner(municipality_id, AccountKind.CITIZEN, citizen_id)
 
 
+async def is_beneficiary(uow: UnitOfWork, municipality_id: int, citizen_id: int) -> bool:
+    """Whether the citizen ever received vouchers here (an account exists from the first
+    credit on): what a shop may learn about a codice fiscale, and nothing more."""
+    return await uow.ledger.find(municipality_id, AccountKind.CITIZEN, citizen_id) is not None
+
+
 async def shop_balance(uow: UnitOfWork, municipality_id: int, shop_id: int) -> int:
     return await uow.ledger.balance_of_owner(municipality_id, AccountKind.SHOP, shop_id)
 

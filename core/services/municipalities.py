@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib import resources
+from urllib.parse import urlsplit
 
 from core.domain.errors import Conflict, NotFound
 from core.domain.identity import normalize_iban, normalize_phone
@@ -103,3 +104,26 @@ async def current_round(uow: UnitOfWork, municipality_id: int) -> m.Round | None
 
 def is_open(round_: m.Round | None, now: datetime) -> bool:
     return round_ is not None and round_.opens_at <= now < round_.closes_at
+
+
+MAX_PRIVACY_URL = 300
+
+
+async def set_privacy_url(uow: UnitOfWork, code: str, url: str | None) -> m.Municipality:
+    """The address of the municipality's privacy notice (None or "" removes it).
+
+    Citizens are sent to it from the consent question, so only a complete http(s) address
+    that fits an SMS is taken."""
+    town = await require(uow, code)
+    value = (url or "").strip() or None
+    if value is not None:
+        parsed = urlsplit(value)
+        if (
+            parsed.scheme not in ("http", "https")
+            or not parsed.netloc
+            or len(value) > MAX_PRIVACY_URL
+            or any(ch.isspace() for ch in value)
+        ):
+            raise Conflict("municipality.bad_privacy_url", url=value[:80])
+    town.privacy_url = value
+    return town

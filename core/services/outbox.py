@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from core.domain.messages import Reply, reply_to_json
+from core.domain.keys import ServerKeys
+from core.domain.messages import Reply, reply_from_json, reply_to_json
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
@@ -26,7 +28,7 @@ def enqueue(
         channel=channel,
         address=address,
         language=language,
-        payload=reply_to_json(reply),
+        payload=seal_payload(uow.keys, reply_to_json(reply)),
         status="pending",
         attempts=0,
         next_attempt_at=now,
@@ -35,6 +37,36 @@ def enqueue(
     )
     uow.session.add(message)
     return message
+
+
+def scrubbed(payload: dict[str, Any]) -> dict[str, Any]:
+    """A sensitive reply without its parameters (the code): kept only as msgids."""
+    texts = [{"msgid": text.get("msgid", ""), "params": {}} for text in payload.get("texts", [])]
+    return {"texts": texts, "sensitive": True, "scrubbed": True}
+
+
+def seal_payload(keys: ServerKeys, payload: dict[str, Any]) -> dict[str, Any]:
+    """A sensitive reply (it carries a code) is stored encrypted with the outbox key: the
+    row keeps only its msgids in clear, the parameters travel in `sealed` until delivery."""
+    if not payload.get("sensitive"):
+        return payload
+    return {
+        "texts": scrubbed(payload)["texts"],
+        "sensitive": True,
+        "sealed": keys.seal(payload),
+    }
+
+
+def open_payload(keys: ServerKeys, payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload to deliver: a sealed one decrypted (only at sending)."""
+    sealed = payload.get("sealed")
+    if isinstance(sealed, str):
+        return keys.unseal(sealed)
+    return dict(payload)
+
+
+def reply_of(keys: ServerKeys, row: m.OutboxMessage) -> Reply:
+    return reply_from_json(open_payload(keys, row.payload))
 
 
 def citizen_channel(citizen: m.Citizen) -> tuple[str, str] | None:

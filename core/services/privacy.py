@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 
 from core.domain.errors import NotAllowed, NotFound
 from core.domain.identity import normalize_codice_fiscale
@@ -382,6 +382,13 @@ async def erase_citizen(
                 conversation.flow = None
                 conversation.step = None
                 reset += 1
+        if not shared:
+            # Rate-limit rows (codes sent to this number, wrong cashier codes) name it too.
+            await uow.session.execute(
+                delete(m.SecurityEvent)
+                .where(m.SecurityEvent.channel == channel, m.SecurityEvent.address == address)
+                .execution_options(synchronize_session=False)
+            )
         for message in await _messages(uow, municipality.id, channel, address):
             if message.status == PENDING:
                 if shared:

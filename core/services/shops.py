@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.domain import otp
 from core.domain.errors import Conflict, NotAllowed, NotFound
 from core.domain.geo import haversine_m, valid_position
 from core.domain.identity import normalize_iban, normalize_partita_iva
 from core.domain.ledger import AccountKind
+from core.domain.messages import Reply, t
 from core.domain.shops import MemberRole, ShopCategory
-from core.services import ledger
+from core.services import ledger, security
+from core.services.outbox import enqueue
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
@@ -61,7 +62,6 @@ async def register_shop(
         iban=normalize_iban(data.iban),
         status="pending",
         created_at=now,
-        failed_charge_strikes=0,
     )
     uow.session.add(shop)
     await uow.session.flush()
@@ -79,8 +79,9 @@ async def register_shop(
 
 
 async def approve_shop(
-    uow: UnitOfWork, municipality_id: int, shop_id: int, now: datetime
+    uow: UnitOfWork, municipality_id: int, shop_id: int, now: datetime, *, notify: bool = True
 ) -> m.Shop:
+    """The office approves a shop; its owner is told (unless seeding a demo town)."""
     shop = await uow.shops.by_id(shop_id)
     if shop is None or shop.municipality_id != municipality_id:
         raise NotFound("shop.not_found", shop_id=shop_id)
@@ -88,20 +89,77 @@ async def approve_shop(
         return shop
     shop.status = "approved"
     shop.approved_at = now
+    shop.refusal_reason = None
     # Create the ledger account now, so that payments never race to create it.
     await uow.ledger.account(municipality_id, AccountKind.SHOP, shop.id)
+    if not notify:
+        return shop
+    await notify_owners(
+        uow,
+        shop,
+        Reply.of(
+            t(
+                "The municipality approved {shop}: you can charge vouchers now. Write PAGA.",
+                shop=shop.name,
+            )
+        ),
+        now,
+    )
     return shop
 
 
-def _hash_invite(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
+REFUSAL_REASON_MAX = 60
+
+
+async def refuse_shop(
+    uow: UnitOfWork, municipality_id: int, shop_id: int, reason: str, now: datetime
+) -> m.Shop:
+    """The office refuses a registration, with a reason the owner is told."""
+    shop = await uow.shops.by_id(shop_id)
+    if shop is None or shop.municipality_id != municipality_id:
+        raise NotFound("shop.not_found", shop_id=shop_id)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise Conflict("shop.refusal_reason_missing")
+    if len(reason) > REFUSAL_REASON_MAX:
+        # The notice must fit one SMS with the shop's name.
+        raise Conflict("shop.refusal_reason_too_long", limit=REFUSAL_REASON_MAX)
+    if shop.status == "approved":
+        raise Conflict("shop.already_approved", shop_id=shop_id)
+    shop.status = "refused"
+    shop.refusal_reason = reason
+    await notify_owners(
+        uow,
+        shop,
+        Reply.of(
+            t(
+                "The municipality did not approve {shop}. Reason: {reason}",
+                shop=shop.name,
+                reason=reason,
+            )
+        ),
+        now,
+    )
+    return shop
+
+
+# Wrong cashier codes one chat may type in 24 hours before it must wait.
+INVITE_TRIES_PER_DAY = 5
+
+
+def _hash_invite(uow: UnitOfWork, code: str) -> str:
+    # Looked up by its hash, so one fixed salt; the server key keeps it unguessable offline.
+    return uow.keys.hash_code(otp.normalize_invite_code(code), "invite")
 
 
 async def create_invite(uow: UnitOfWork, shop_id: int, now: datetime) -> str:
-    """A one-use code the owner gives to a cashier, who types it in their own chat."""
-    code = "".join(secrets.choice("0123456789") for _ in range(8))
+    """A one-use code the owner gives to a cashier, who types it in their own chat:
+    10 characters without 0/O/1/I/L (about 49 bits), valid 2 days."""
+    code = otp.new_invite_code()
     uow.session.add(
-        m.ShopInvite(shop_id=shop_id, code_hash=_hash_invite(code), expires_at=now + INVITE_TTL)
+        m.ShopInvite(
+            shop_id=shop_id, code_hash=_hash_invite(uow, code), expires_at=now + INVITE_TTL
+        )
     )
     await uow.session.flush()
     return code
@@ -110,8 +168,17 @@ async def create_invite(uow: UnitOfWork, shop_id: int, now: datetime) -> str:
 async def accept_invite(
     uow: UnitOfWork, code: str, *, channel: str, address: str, now: datetime
 ) -> m.Shop:
-    invite = await uow.shops.invite_by_hash(_hash_invite("".join(code.split())))
+    """Join a shop as cashier. A chat gets INVITE_TRIES_PER_DAY wrong codes a day; the
+    owner is told (outbox, same transaction) when a cashier joins."""
+    since = now - timedelta(days=1)
+    if (
+        await security.count(uow, security.WRONG_INVITE, since, channel=channel, address=address)
+        >= INVITE_TRIES_PER_DAY
+    ):
+        raise NotAllowed("invite.too_many")
+    invite = await uow.shops.invite_by_hash(_hash_invite(uow, code))
     if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        await security.record(uow, security.WRONG_INVITE, now, channel=channel, address=address)
         raise NotAllowed("invite.invalid")
     invite.used_at = now
     shop = await uow.shops.by_id(invite.shop_id)
@@ -127,7 +194,40 @@ async def accept_invite(
                 created_at=now,
             )
         )
+        who = f"SMS ***{address[-3:]}" if channel != "telegram" else "Telegram"
+        await notify_owners(
+            uow,
+            shop,
+            Reply.of(
+                t(
+                    "A cashier joined {shop} from {who}. If you did not give them the code, "
+                    "write to the municipality.",
+                    shop=shop.name,
+                    who=who,
+                )
+            ),
+            now,
+        )
     return shop
+
+
+async def notify_owners(uow: UnitOfWork, shop: m.Shop, reply: Reply, now: datetime) -> int:
+    """Tell the shop's owner(s), in the language of their chat, through the outbox."""
+    owners = [x for x in await uow.shops.members_of(shop.id) if x.role == MemberRole.OWNER.value]
+    for owner in owners:
+        conversation = await uow.conversations.find(
+            shop.municipality_id, owner.channel, owner.address
+        )
+        enqueue(
+            uow,
+            municipality_id=shop.municipality_id,
+            channel=owner.channel,
+            address=owner.address,
+            language=conversation.language if conversation else "it",
+            reply=reply,
+            now=now,
+        )
+    return len(owners)
 
 
 async def shops_of_member(

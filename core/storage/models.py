@@ -81,6 +81,8 @@ class Municipality(Base):
     bic: Mapped[str | None] = mapped_column(String(11))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Rome")
     created_at: Mapped[datetime]
+    # The municipality's privacy notice (GDPR art. 13), linked from the application's consent.
+    privacy_url: Mapped[str | None] = mapped_column(String(300), default=None)
 
 
 class Round(Base):
@@ -264,8 +266,11 @@ class Shop(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime]
     approved_at: Mapped[datetime | None]
-    failed_charge_strikes: Mapped[int] = mapped_column(Integer, default=0)
+    # Locked for a while after wrong payment codes (see SecurityEvent)...
     locked_until: Mapped[datetime | None]
+    # ...or until the office unlocks it (`admin shops unlock`).
+    blocked_at: Mapped[datetime | None]
+    refusal_reason: Mapped[str | None] = mapped_column(String(300))
 
 
 class ShopMember(Base):
@@ -310,6 +315,27 @@ class Charge(Base):
     confirmed_at: Mapped[datetime | None]
     closed_reason: Mapped[str | None] = mapped_column(String(32))
     refunded_at: Mapped[datetime | None]
+
+
+class SecurityEvent(Base):
+    """What rate limits count, with its time: a wrong payment code against a shop, a lookup
+    that found nobody, a confirmation code sent to a number, a wrong cashier code typed in
+    a chat, an office unlock of a shop (`detail`: who). Kept 30 days at most."""
+
+    __tablename__ = "security_events"
+    __table_args__ = (
+        Index("ix_security_events_shop", "kind", "shop_id", "created_at"),
+        Index("ix_security_events_address", "kind", "channel", "address", "created_at"),
+    )
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int | None] = _fk("municipalities.id", nullable=True, index=False)
+    kind: Mapped[str] = mapped_column(String(24))
+    shop_id: Mapped[int | None] = _fk("shops.id", nullable=True, index=False)
+    charge_id: Mapped[int | None] = _fk("charges.id", nullable=True, index=False)
+    channel: Mapped[str | None] = mapped_column(String(16))
+    address: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
 
 
 class Settlement(Base):

@@ -7,6 +7,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.domain.keys import PROCESS_KEYS, ServerKeys
 from core.storage import repositories as r
 
 
@@ -32,8 +33,11 @@ class UnitOfWork:
         session_factory: async_sessionmaker[AsyncSession],
         dialect: str,
         writer_lock: asyncio.Lock | None = None,
+        keys: ServerKeys = PROCESS_KEYS,
     ) -> None:
         self._session_factory = session_factory
+        # The server secret's keys: hashing codes and sealing the outbox need them.
+        self.keys = keys
         self.dialect = dialect
         self._writer_lock = writer_lock
 

@@ -26,13 +26,15 @@ SAMPLES: dict[str, Param] = {
     "amount": Money(1_234_567),  # 12.345,67 €: a shop's month
     "balance": Money(123_456),
     "paid": Money(1_234_567),
-    "shop": "Alimentari e Frutta Da Mario e Figli S.n",  # 40, the limit at registration
+    # 40 in its SMS form (the limit at registration), typed with curly quotes, a capital È,
+    # a dash and an emoji: on SMS “È” becomes "E'", – becomes - and the emoji goes.
+    "shop": "Bottega “È Buono” – Frutta da Mario e C 🍎",
     "name": "Alimentari e Frutta Da Mario e Figli S.n",
     "town": "San Valentino in Abruzzo Citeriore",  # the longest name of an Italian comune
     "address": "Via Vittorio Emanuele II 123, angolo Via Garibaldi",  # 50, the limit
     "postcode": "62020",
     "protocol": "SAN-2026-000123",
-    "code": "12345678",  # cashier codes have 8 digits, payment codes 6
+    "code": "ABCDEFGHJK",  # cashier codes have 10 characters, payment codes 6 digits
     "cf": "RSSMRA85T10A562S",
     "vat": "01234567890",
     "iban": "IT60X0542811101000000123456",
@@ -49,8 +51,15 @@ SAMPLES: dict[str, Param] = {
     "phone": "***567",  # a masked number: the last three digits
     "query": "San Valentino in Abruzzo Citeriore panett",  # cut at 40
     "time": "23:59",
+    "url": "https://comune.belforte.mc.it/privacy",  # a long link gives way to the town hall
+    "link": "https://t.me/buonispesa_belforte_bot",
+    "first": 12,
+    "who": "SMS ***567",
+    # The office's refusal reason, at its limit (core.services.shops.REFUSAL_REASON_MAX).
+    "reason": "Partita IVA cessata: registrate il negozio con quella attiva",
+    "limit": 60,
+    "moment": Moment(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
     "holder": "RSSMRA*********S",  # a masked codice fiscale, GSM-7 asterisks
-    "phone": "***567",  # a masked phone number
     "card": "ABCD EFGH JK",  # a card number, grouped
 }
 

@@ -18,8 +18,9 @@ from core.dialogue import gsm7
 from core.dialogue.engine import DialogueEngine, HandleResult
 from core.dialogue.inbound import Channel, Inbound, SharedContact, SharedLocation
 from core.dialogue.render import render_plain
-from core.domain.messages import Reply, reply_from_json
+from core.domain.messages import Reply
 from core.services import municipalities
+from core.services.outbox import reply_of
 from core.storage import models as m
 from tests.factories import Town, make_town
 
@@ -98,7 +99,7 @@ class Chat:
                 row = await uow.outbox.by_id(message_id)
                 assert row is not None
                 assert (row.channel, row.address) == (self.channel.value, self.address)
-                reply = reply_from_json(row.payload)
+                reply = reply_of(uow.keys, row)
                 if row.channel == Channel.SMS.value:
                     assert_one_segment(reply, row.language)
                 found.append(reply)
@@ -133,7 +134,7 @@ class Chat:
 async def outbox_of(core: Core, channel: str, address: str) -> list[tuple[m.OutboxMessage, Reply]]:
     async with core.uow() as uow:
         rows = await uow.outbox.for_address(channel, address)
-        return [(row, reply_from_json(row.payload)) for row in rows]
+        return [(row, reply_of(uow.keys, row)) for row in rows]
 
 
 async def town_with_open_window(core: Core, **kwargs: Any) -> Town:
@@ -145,3 +146,27 @@ async def town_with_open_window(core: Core, **kwargs: Any) -> Town:
         await municipalities.open_window(uow, municipality, core.now() - timedelta(minutes=1))
         await uow.commit()
     return town
+
+
+async def confirmation_code(chat: Chat) -> str:
+    """The last confirmation code sent to this chat (not a payment code)."""
+    for _row, reply in reversed(await outbox_of(chat.core, chat.channel.value, chat.address)):
+        if reply.texts and reply.texts[0].msgid.startswith("Code {code} confirms "):
+            return str(reply.texts[0].params["code"])
+    raise AssertionError("no confirmation code sent")
+
+
+async def open_till(chat: Chat) -> Chat:
+    """A till on SMS confirms its session once with a code sent to its own number."""
+    await chat.expect("PAGA", TILL_CODE)
+    await chat.expect(
+        await confirmation_code(chat),
+        "Who pays? Write the codice fiscale, the phone number or the card code.",
+    )
+    return chat
+
+
+TILL_CODE = (
+    "Code {code} confirms that this phone charges vouchers for your shop. Do not share it "
+    "with anyone. Valid {minutes} min."
+)

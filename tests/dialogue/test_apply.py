@@ -37,7 +37,10 @@ DECLARE = (
     "Under DPR 445/2000 I declare that these data are true. False declarations are punished "
     "and lose the vouchers."
 )
-CODE = "Your confirmation code is {code}. Write it here to confirm. Valid {minutes} min."
+CODE = (
+    "Code {code} confirms your voucher application. Do not share it with anyone. "
+    "Valid {minutes} min."
+)
 SENT = "Application sent. Protocol {protocol}. We will write to you when it has been assessed."
 CF_CHECKSUM = (
     "This codice fiscale does not add up: its last letter (the check character) does not match "
@@ -60,7 +63,7 @@ SCRIPT: list[tuple[str, tuple[str, ...], str | None]] = [
     ("RSSMRA85", (CF_LENGTH,), "cf"),
     (APPLICANT.lower(), (MEMBERS,), "members"),
     ("0", ("Write the number of people with a number from 1 to {max}, e.g. 3.",), "members"),
-    ("three", ("Write the number of people with a number from 1 to {max}, e.g. 3.",), "members"),
+    ("a few", ("Write the number of people with a number from 1 to {max}, e.g. 3.",), "members"),
     ("3", (WORK,), "work"),
     ("maybe", ("Reply 1 for yes or 2 for no.",), "work"),
     ("2", (PENSION,), "pension"),

@@ -8,7 +8,7 @@ from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.domain.cards import MAX_PIN_FAILURES
 from core.services import cards, delegates
-from tests.dialogue.harness import Chat, assert_one_segment, msgids, outbox_of, param
+from tests.dialogue.harness import Chat, assert_one_segment, msgids, open_till, outbox_of, param
 from tests.dialogue.test_shop import CONFIRMED
 from tests.dialogue.test_sms_lengths import CITIZEN_PHONE, SHOP_PHONE, long_town
 
@@ -40,7 +40,7 @@ async def test_pay_with_the_card_and_its_pin(core: Core, language: str) -> None:
     cf = await long_town(core)
     card = await no_phone_card(core, cf, language)
     assert card.pin is not None
-    till = Chat(core, SHOP_PHONE)
+    till = await open_till(Chat(core, SHOP_PHONE))
     await till.send(f"LINGUA {language}")
     await till.send(f"PAGA {cf} 5")
     assert "voucher card" in msgids(till.last)[0]
@@ -55,7 +55,7 @@ async def test_pay_with_the_card_and_its_pin(core: Core, language: str) -> None:
 async def test_five_wrong_pins_block_the_card_at_the_till(core: Core, language: str) -> None:
     cf = await long_town(core)
     card = await no_phone_card(core, cf, language)
-    till = Chat(core, SHOP_PHONE)
+    till = await open_till(Chat(core, SHOP_PHONE))
     await till.send(f"LINGUA {language}")
     for attempt in range(MAX_PIN_FAILURES):
         if attempt % 2 == 0:
@@ -63,8 +63,13 @@ async def test_five_wrong_pins_block_the_card_at_the_till(core: Core, language: 
             await till.expect(f"PAGA {card.card_code} 1", ASK_PIN)
         await till.send(wrong(card.pin or ""))
     assert BLOCKED in msgids(till.last)
+    # Five wrong PINs are also five wrong codes of this shop: it is locked for a while.
     await till.send(f"PAGA {card.card_code} 1")
-    assert "This card is blocked" in msgids(till.last)[0]
+    assert "your shop can charge again" in msgids(till.last)[0]
+    async with core.uow() as uow:
+        town = (await uow.municipalities.all())[0]
+        holder = await uow.citizens.by_codice_fiscale(town.id, cf)
+        assert holder is not None and holder.card_blocked_at is not None
 
 
 @pytest.mark.parametrize("language", ["it", "en"])
@@ -77,7 +82,7 @@ async def test_the_delegate_gets_the_code_and_asks_the_balance(core: Core, langu
         citizen.language = language
         await delegates.add_delegate(uow, town, cf, DELEGATE, core.now())
         await uow.commit()
-    till = Chat(core, SHOP_PHONE)
+    till = await open_till(Chat(core, SHOP_PHONE))
     await till.send(f"LINGUA {language}")
     await till.send(f"PAGA {cf} 123,45")
     code = None

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.dialogue.menus import SHOP_HELP
 from core.domain.ledger import PostingKind
 from core.domain.messages import Money
-from core.services import ledger
+from core.services import ledger, security
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.dialogue.harness import Chat, outbox_of, param
-from tests.factories import Town, make_partita_iva, make_town
+from tests.dialogue.harness import Chat, open_till, outbox_of, param
+from tests.factories import Town, make_cf, make_partita_iva, make_town
 
 WHO = "Who pays? Write the codice fiscale, the phone number or the card code."
 AMOUNT = "Amount to charge, in euro (e.g. 12,50)?"
@@ -24,22 +26,44 @@ CITIZEN_CODE = (
     "{shop} asks {amount}. Code: {code}. Tell it to the cashier only if you agree. Valid "
     "{minutes} min."
 )
+CITIZEN_CODE_ABOVE_BALANCE = (
+    "{shop} asks {amount}. Code: {code}. Your balance is {balance}: not enough, the payment "
+    "will be refused."
+)
 RECEIPT = "Paid {amount} at {shop}. Remaining balance: {balance}."
-VERIFY = "Your confirmation code is {code}. Write it here to confirm. Valid {minutes} min."
+VERIFY_REFUND = (
+    "Code {code} confirms a refund by your shop. Do not share it with anyone. Valid {minutes} min."
+)
+VERIFY_CASHIER = (
+    "Code {code} confirms a new cashier code for your shop. Do not share it with anyone. "
+    "Valid {minutes} min."
+)
+VERIFY_JOIN = (
+    "Code {code} confirms that you join a shop as cashier. Do not share it with anyone. "
+    "Valid {minutes} min."
+)
 
 
-async def citizen_code(core: Core, phone: str) -> str:
+async def citizen_code(core: Core, phone: str, *, above_balance: bool = False) -> str:
     for _row, reply in reversed(await outbox_of(core, "sms", phone)):
-        if reply.texts and reply.texts[0].msgid == CITIZEN_CODE:
+        if reply.texts and reply.texts[0].msgid == (
+            CITIZEN_CODE_ABOVE_BALANCE if above_balance else CITIZEN_CODE
+        ):
             return str(reply.texts[0].params["code"])
     raise AssertionError(f"no payment code sent to {phone}")
 
 
 async def own_code(chat: Chat) -> str:
     for _row, reply in reversed(await outbox_of(chat.core, chat.channel.value, chat.address)):
-        if reply.texts and reply.texts[0].msgid == VERIFY:
+        if reply.texts and reply.texts[0].msgid.startswith("Code {code} confirms "):
             return str(reply.texts[0].params["code"])
     raise AssertionError("no confirmation code sent")
+
+
+NOBODY = (
+    "No voucher holder found. Check the codice fiscale, phone number or card code and write "
+    "it again."
+)
 
 
 async def balance(core: Core, town: Town, index: int = 0) -> int:
@@ -49,7 +73,7 @@ async def balance(core: Core, town: Town, index: int = 0) -> int:
 
 async def test_charge_confirm_and_receipt(core: Core) -> None:
     town = await make_town(core, citizens=2)
-    till = Chat(core, town.shop_phone)
+    till = await open_till(Chat(core, town.shop_phone))
     script = [
         ("PAGA", (WHO,), "who"),
         ("", ("Write the codice fiscale, the phone number or the card code.",), "who"),
@@ -59,14 +83,6 @@ async def test_charge_confirm_and_receipt(core: Core) -> None:
                 "This codice fiscale does not add up: its last letter (the check "
                 "character) does not match the others. Check it on your health card "
                 "and write it again.",
-            ),
-            "who",
-        ),
-        (
-            "+393479999999",
-            (
-                "No voucher holder found. Check the codice fiscale, phone number or "
-                "card code and write it again.",
             ),
             "who",
         ),
@@ -97,7 +113,7 @@ async def test_charge_confirm_and_receipt(core: Core) -> None:
 
 async def test_one_line_pay_by_phone_and_card(core: Core) -> None:
     town = await make_town(core, citizens=1)
-    till = Chat(core, town.shop_phone)
+    till = await open_till(Chat(core, town.shop_phone))
     replies = await till.expect(f"PAGA {town.citizen_phones[0]} 10", ASK_CODE)
     assert param(replies, "where") == f"SMS ***{town.citizen_phones[0][-3:]}"
     await till.expect(await citizen_code(core, town.citizen_phones[0]), CONFIRMED)
@@ -108,20 +124,60 @@ async def test_one_line_pay_by_phone_and_card(core: Core) -> None:
     await till.expect(f"pay {card.lower()} 5,5", ASK_CODE)
     await till.expect(await citizen_code(core, town.citizen_phones[0]), CONFIRMED)
     await till.expect(f"PAGA {town.citizen_cfs[0]}", AMOUNT)
-    await till.expect(
-        "PAGA 12",
-        "No voucher holder found. Check the codice fiscale, phone number "
-        "or card code and write it again.",
-    )
+    await till.expect("PAGA 12", AMOUNT)  # a card code, perhaps: looked up with the amount
+    await till.expect("5", NOBODY)
     assert await balance(core, town) == 150_00 - 10_00 - 5_50
+
+
+async def test_an_amount_that_is_not_an_amount_is_said_before_anybody_is_looked_up(
+    core: Core,
+) -> None:
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    for line, said in (
+        ("PAGA +393479999999 -5", "The amount cannot be negative. Write it again, e.g. 12,50."),
+        (
+            f"PAGA {town.citizen_cfs[0]} 0,001",
+            "An amount has at most two decimals (cents), e.g. 12,50.",
+        ),
+        (f"PAGA {town.citizen_cfs[0]} abc", "This is not an amount. Write it in euro, e.g. 12,50."),
+        ("PAGA RSSMRA85T10A562S abc", "This is not an amount. Write it in euro, e.g. 12,50."),
+    ):
+        await till.expect(line, said)
+        assert (await till.state())[:2] == ("charge", "amount")
+    async with core.uow() as uow:
+        assert await security.count(uow, security.LOOKUP_MISS, core.now() - timedelta(hours=1)) == 0
+    # Somebody unknown and an applicant without vouchers: the same answer, counted.
+    await till.expect("PAGA RSSMRA85T10A562S 5", NOBODY)
+    async with core.uow() as uow:
+        assert await security.count(uow, security.LOOKUP_MISS, core.now() - timedelta(hours=1)) == 1
+
+
+async def test_a_shop_fishing_for_applicants_is_told_to_try_later(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    for index in range(10):
+        await till.expect(f"PAGA {make_cf(900 + index)} 1", NOBODY)
+    await till.expect(
+        f"PAGA {town.citizen_cfs[0]} 1", "Too many searches that found nobody. Try again later."
+    )
 
 
 async def test_insufficient_balance_wrong_codes_and_expiry(core: Core, clock: FakeClock) -> None:
     town = await make_town(core, citizens=1)
-    till = Chat(core, town.shop_phone)
+    till = await open_till(Chat(core, town.shop_phone))
+    # Above the balance: the shop sees the usual request; only the citizen's code message
+    # says the balance is not enough, and the shop's answer after the code is neutral.
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 150,01", ASK_CODE)
+    [code_message] = [
+        reply
+        for _, reply in await outbox_of(core, "sms", town.citizen_phones[0])
+        if reply.texts[0].msgid.startswith("{shop} asks {amount}. Code: {code}. Your balance")
+    ]
+    assert code_message.texts[0].params["balance"] == Money(150_00)
     await till.expect(
-        f"PAGA {town.citizen_cfs[0]} 150,01",
-        "The balance is not enough for this amount. Payment not started.",
+        str(code_message.texts[0].params["code"]),
+        "Payment not confirmed: the payment of {amount} was refused.",
     )
     assert (await till.state())[:2] == (None, None)
     await till.send(f"PAGA {town.citizen_cfs[0]} 20")
@@ -141,7 +197,7 @@ async def test_insufficient_balance_wrong_codes_and_expiry(core: Core, clock: Fa
 
 async def test_cancel_while_waiting_for_the_code_tells_the_citizen(core: Core) -> None:
     town = await make_town(core, citizens=1)
-    till = Chat(core, town.shop_phone)
+    till = await open_till(Chat(core, town.shop_phone))
     await till.send(f"PAGA {town.citizen_cfs[0]} 20")
     code = await citizen_code(core, town.citizen_phones[0])
     await till.expect("ANNULLA", "Cancelled.")
@@ -155,7 +211,7 @@ async def test_cancel_while_waiting_for_the_code_tells_the_citizen(core: Core) -
 
 async def test_help_at_every_charge_step(core: Core) -> None:
     town = await make_town(core, citizens=1)
-    till = Chat(core, town.shop_phone)
+    till = await open_till(Chat(core, town.shop_phone))
     prompts = [("PAGA", WHO), (town.citizen_cfs[0], AMOUNT), ("7", ASK_CODE)]
     for text, prompt in prompts:
         await till.send(text)
@@ -188,7 +244,7 @@ async def test_card_qr_at_the_till_starts_a_charge(core: Core) -> None:
 
 async def test_refund_of_today_needs_a_code_by_sms(core: Core, clock: FakeClock) -> None:
     town = await make_town(core, citizens=1)
-    till = Chat(core, town.shop_phone)
+    till = await open_till(Chat(core, town.shop_phone))
     await till.send(f"PAGA {town.citizen_cfs[0]} 30")
     replies = await till.send(await citizen_code(core, town.citizen_phones[0]))
     receipt = str(param(replies, "receipt"))
@@ -198,7 +254,7 @@ async def test_refund_of_today_needs_a_code_by_sms(core: Core, clock: FakeClock)
     await till.expect("abc", "Reply with the number of the payment to refund, or ANNULLA.")
     await till.expect("1", "Refund {amount} (receipt no. {receipt}) to the customer?")
     await till.expect("maybe", "Reply 1 to refund or 2 to leave it.")
-    await till.expect("1", VERIFY)
+    await till.expect("1", VERIFY_REFUND)
     assert await balance(core, town) == 120_00  # nothing moves before the code
     await till.expect(
         await own_code(till),
@@ -213,7 +269,7 @@ async def test_refund_of_today_needs_a_code_by_sms(core: Core, clock: FakeClock)
 
 async def test_statement_and_reimbursements(core: Core) -> None:
     town = await make_town(core, citizens=2)
-    till = Chat(core, town.shop_phone)
+    till = await open_till(Chat(core, town.shop_phone))
     for index, amount in ((0, "10"), (1, "2,50")):
         await till.send(f"PAGA {town.citizen_cfs[index]} {amount}")
         await till.send(await citizen_code(core, town.citizen_phones[index]))
@@ -353,7 +409,7 @@ async def test_register_a_shop_by_telegram(core: Core) -> None:
 async def test_owner_invites_a_cashier_who_joins_by_sms(core: Core) -> None:
     town = await make_town(core, citizens=1)
     owner = Chat(core, town.shop_phone)
-    await owner.expect("CASSIERE", VERIFY)
+    await owner.expect("CASSIERE", VERIFY_CASHIER)
     replies = await owner.expect(
         await own_code(owner),
         "Cashier code: {code}, valid for 2 days and "
@@ -363,11 +419,23 @@ async def test_owner_invites_a_cashier_who_joins_by_sms(core: Core) -> None:
     assert replies[-1].sensitive
     invite = str(param(replies, "code"))
     cashier = Chat(core, "+393478888888")
-    await cashier.expect("INVITO 1234", "A cashier code has 8 digits. Write it again, or ANNULLA.")
-    await cashier.expect(invite, VERIFY)
+    assert len(invite) == 10 and not set(invite) & set("0O1IL")
+    await cashier.expect(
+        "INVITO 1234", "A cashier code has 10 letters and digits. Write it again, or ANNULLA."
+    )
+    # Typed as heard: lower case, with a space.
+    await cashier.expect(f"{invite[:5].lower()} {invite[5:]}", VERIFY_JOIN)
     await cashier.expect(
         await own_code(cashier), "You now work for {shop}: you can charge its vouchers."
     )
+    # The owner is told, in the owner's language, through the outbox.
+    [(_, joined)] = [
+        (row, reply)
+        for row, reply in await outbox_of(core, "sms", town.shop_phone)
+        if reply.texts[0].msgid.startswith("A cashier joined {shop}")
+    ]
+    assert joined.texts[0].params["who"] == "SMS ***888"
+    await open_till(cashier)
     await cashier.expect(f"PAGA {town.citizen_cfs[0]} 4", ASK_CODE)
     await cashier.expect(await citizen_code(core, town.citizen_phones[0]), CONFIRMED)
     await cashier.expect("CASSIERE", "Only the owner of a shop can add cashiers.")
@@ -378,3 +446,74 @@ async def test_owner_invites_a_cashier_who_joins_by_sms(core: Core) -> None:
         await own_code(other),
         "This cashier code is not valid or has expired. Ask the shop owner for a new one.",
     )
+
+
+async def test_five_wrong_cashier_codes_a_day_per_chat(core: Core, clock: FakeClock) -> None:
+    town = await make_town(core, citizens=1)
+    owner = Chat(core, "7001", channel=Channel.TELEGRAM)
+    async with core.uow() as uow:
+        uow.session.add(
+            m.ShopMember(
+                shop_id=town.shop_id,
+                channel="telegram",
+                address="7001",
+                role="owner",
+                created_at=core.now(),
+            )
+        )
+        await uow.commit()
+    invite = str(param(await owner.send("CASSIERE"), "code"))
+    guesser = Chat(core, "4242", channel=Channel.TELEGRAM)
+    for _ in range(5):
+        await guesser.expect(
+            "INVITO ABCDEFGHJK",
+            "This cashier code is not valid or has expired. Ask the shop owner for a new one.",
+        )
+    # Even the right code is refused now, for a day.
+    await guesser.expect(
+        f"INVITO {invite}", "Too many wrong cashier codes from this chat today. Try again tomorrow."
+    )
+    clock.advance(days=1, minutes=1)
+    await guesser.expect(
+        f"INVITO {invite}", "You now work for {shop}: you can charge its vouchers."
+    )
+
+
+async def test_a_cashier_refunds_only_with_the_customers_code(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.send(f"PAGA {town.citizen_cfs[0]} 30")
+    await till.expect(await citizen_code(core, town.citizen_phones[0]), CONFIRMED)
+    receipt = str(param(till.last, "receipt"))
+    async with core.uow() as uow:
+        uow.session.add(
+            m.ShopMember(
+                shop_id=town.shop_id,
+                channel="telegram",
+                address="7002",
+                role="cashier",
+                created_at=core.now(),
+            )
+        )
+        await uow.commit()
+    cashier = Chat(core, "7002", channel=Channel.TELEGRAM)
+    await cashier.send(f"STORNO {receipt}")
+    await cashier.expect(
+        "yes",
+        "Code sent to the customer ({where}). Ask them for it and write it here to refund, "
+        "or ANNULLA.",
+    )
+    [(_, asked)] = [
+        (row, reply)
+        for row, reply in await outbox_of(core, "sms", town.citizen_phones[0])
+        if reply.texts[0].msgid.startswith("{shop} wants to refund you {amount}")
+    ]
+    code = str(asked.texts[0].params["code"])
+    await cashier.expect(
+        "000000" if code != "000000" else "111111", "Wrong code: {count} attempt left."
+    )
+    assert await balance(core, town) == 120_00
+    await cashier.expect(
+        code, "Refunded {amount} (receipt no. {receipt}). The customer has been told."
+    )
+    assert await balance(core, town) == 150_00

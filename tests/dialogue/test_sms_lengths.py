@@ -16,7 +16,7 @@ from core.domain.shops import ShopCategory
 from core.services import allocation, ledger, municipalities
 from core.services.applications import ApplicationInput, submit_application
 from core.services.shops import ShopInput, approve_shop, register_shop
-from tests.dialogue.harness import Chat, assert_one_segment, outbox_of
+from tests.dialogue.harness import Chat, assert_one_segment, open_till, outbox_of
 from tests.dialogue.test_shop import citizen_code, own_code
 from tests.factories import make_cf, make_partita_iva
 
@@ -143,7 +143,7 @@ async def await_code() -> None:  # a marker in the script: type the code just re
 @pytest.mark.parametrize("language", ["it", "en"])
 async def test_shop_conversations_fit_one_sms(core: Core, language: str) -> None:
     cf = await long_town(core)
-    till = Chat(core, SHOP_PHONE)
+    till = await open_till(Chat(core, SHOP_PHONE))
     await till.send(f"LINGUA {language}")
     async with core.uow() as uow:
         citizen = await uow.citizens.by_codice_fiscale((await uow.municipalities.all())[0].id, cf)
@@ -156,6 +156,15 @@ async def test_shop_conversations_fit_one_sms(core: Core, language: str) -> None
     await till.send(f"PAGA {cf} 5")
     for wrong in ("111111", "222222", "333333"):
         await till.send(wrong)
+    # Above the balance: the citizen's code message says so, the shop's answer is neutral.
+    await till.send(f"PAGA {cf} 9999")
+    await till.send(await citizen_code(core, CITIZEN_PHONE, above_balance=True))
+    # Two more wrong codes make five today: the shop is locked, and told until when.
+    await till.send(f"PAGA {cf} 5")
+    for wrong in ("111111", "222222"):
+        await till.send(wrong)
+    await till.send(f"PAGA {cf} 5")
+    assert any("Too many wrong codes" in x.msgid for r in till.last for x in r.texts)
     for text in ("AIUTO", "MENU", "STORNO", "1", "1"):
         await till.send(text)
     await till.send(await own_code(till))
@@ -199,3 +208,68 @@ async def test_shop_conversations_fit_one_sms(core: Core, language: str) -> None
     ):
         await newcomer.send(text)
     await newcomer.send(await own_code(newcomer))
+
+
+TYPED = "Bottega “È Buono” – Frutta da Mario e C 🍎"  # 40 in its SMS form
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_typed_names_are_kept_and_every_page_of_a_list_fits(
+    core: Core, language: str
+) -> None:
+    cf = await long_town(core)
+    async with core.uow() as uow:
+        town = (await uow.municipalities.all())[0]
+        for index in range(3):
+            shop = await register_shop(
+                uow,
+                town.id,
+                ShopInput(
+                    TYPED if index == 0 else f"{TYPED[:-3]} {index} ✨",
+                    make_partita_iva(40 + index),
+                    ShopCategory.GREENGROCER,
+                    ADDRESS,
+                    "Castel di Sangro",  # another town: the line names it
+                    "67031",
+                    None,
+                    None,
+                    "IT60X0542811101000000123456",
+                ),
+                owner_channel="sms",
+                owner_address=f"+3934700002{index:02d}",
+                now=core.now(),
+            )
+            await approve_shop(uow, town.id, shop.id, core.now())
+        await uow.commit()
+    chat = Chat(core, CITIZEN_PHONE)
+    await chat.send(f"LINGUA {language}")
+    seen: list[str] = []
+    replies = await chat.send("NEGOZI")
+    replies = await chat.send("San Valentino")
+    pages = 1
+    while True:
+        seen += [str(x.params["shop"]) for r in replies for x in r.texts if "shop" in x.params]
+        if "ALTRI for more." not in [x.msgid for r in replies for x in r.texts]:
+            break
+        replies = await chat.send("ALTRI" if language == "it" else "MORE")
+        pages += 1
+    assert len(seen) == len(set(seen)) == 6 and pages > 1  # all six, none twice, in pages
+    seen = []
+    replies = await chat.send("NEGOZI frutta")
+    while True:
+        seen += [str(x.params["shop"]) for r in replies for x in r.texts if "shop" in x.params]
+        if "ALTRI for more." not in [x.msgid for r in replies for x in r.texts]:
+            break
+        replies = await chat.send("altri")
+    assert TYPED in seen and len(seen) == 3  # stored as typed, shown GSM-7 safe
+    await chat.expect("ALTRI", "There is nothing more to show. Write NEGOZI to find shops.")
+    # The payment code and the receipt name the shop: still one GSM-7 segment each.
+    till = Chat(core, "+393470000200")
+    await till.send(f"LINGUA {language}")
+    await till.send(f"PAGA {cf} 12,50")
+    await till.send(await citizen_code(core, CITIZEN_PHONE))
+    for row, reply in await outbox_of(core, "sms", CITIZEN_PHONE):
+        body = assert_one_segment(reply, row.language)
+        assert "🍎" not in body and "“" not in body
+    for text in ("MENU", "AIUTO", "1"):
+        await chat.send(text)

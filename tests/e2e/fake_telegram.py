@@ -30,10 +30,22 @@ BOT_USERNAME = "buonispesa_test_bot"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 # Calls that put a message in a chat and count against the flood limits.
-MESSAGE_METHODS = frozenset({"sendMessage", "sendLocation", "sendDocument", "editMessageText"})
+MESSAGE_METHODS = frozenset(
+    {"sendMessage", "sendLocation", "sendVenue", "sendDocument", "editMessageText"}
+)
 # Form fields that are plain strings; every other field is JSON-encoded by clients.
 _STRING_FIELDS = frozenset(
-    {"text", "caption", "url", "secret_token", "callback_query_id", "language_code", "chat_id"}
+    {
+        "text",
+        "caption",
+        "url",
+        "secret_token",
+        "callback_query_id",
+        "language_code",
+        "chat_id",
+        "title",
+        "address",
+    }
 )
 
 
@@ -82,6 +94,9 @@ class FakeTelegram:
         self.pending_updates: list[dict[str, Any]] = []
         self.blocked: set[int] = set()  # users who blocked the bot: 403 on sends
         self._forced: dict[str, deque[int]] = defaultdict(deque)
+        self._refusals: dict[str, tuple[int, str]] = {}
+        self.left_chats: list[int] = []
+        self.command_scopes: list[Any] = []
         self._window: deque[float] = deque()
         self._chat_windows: dict[int, deque[float]] = defaultdict(deque)
         self._message_ids = itertools.count(1)
@@ -121,6 +136,10 @@ class FakeTelegram:
             await self._runner.cleanup()
 
     # Test controls ------------------------------------------------------------------
+
+    def refuse(self, method: str, status: int, description: str) -> None:
+        """Every call of `method` from now on gets this error (e.g. 400 bad webhook)."""
+        self._refusals[method] = (status, description)
 
     def fail_next(self, method: str, *, retry_after: int, times: int = 1) -> None:
         """The next `times` calls of `method` get 429 with this retry_after."""
@@ -173,6 +192,10 @@ class FakeTelegram:
             call.status = 404
             self.calls.append(call)
             return _error(404, "Not Found: method not found")
+        if method in self._refusals:
+            call.status, description = self._refusals[method]
+            self.calls.append(call)
+            return _error(call.status, description)
         if method in MESSAGE_METHODS and _chat_of(call) in self.blocked:
             call.status = 403
             self.calls.append(call)
@@ -270,6 +293,11 @@ class FakeTelegram:
 
     async def _api_setMyCommands(self, call: Call) -> web.Response:
         self.commands[call.params.get("language_code")] = list(call.params["commands"])
+        self.command_scopes.append(call.params.get("scope"))
+        return _ok(True)
+
+    async def _api_leaveChat(self, call: Call) -> web.Response:
+        self.left_chats.append(int(call.params["chat_id"]))
         return _ok(True)
 
     async def _api_getUpdates(self, call: Call) -> web.Response:
@@ -307,6 +335,18 @@ class FakeTelegram:
             "longitude": float(call.params["longitude"]),
         }
         return _ok(self._message(int(call.params["chat_id"]), location=location))
+
+    async def _api_sendVenue(self, call: Call) -> web.Response:
+        location = {
+            "latitude": float(call.params["latitude"]),
+            "longitude": float(call.params["longitude"]),
+        }
+        venue = {
+            "location": location,
+            "title": str(call.params["title"]),
+            "address": str(call.params["address"]),
+        }
+        return _ok(self._message(int(call.params["chat_id"]), location=location, venue=venue))
 
     async def _api_sendDocument(self, call: Call) -> web.Response:
         name = str(call.params.get("document", "file"))

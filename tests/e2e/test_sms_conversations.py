@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from buonispesa.demo import DEMO_CITIZENS, DEMO_SHOPS, DEMO_SMS_NUMBER
-from core.domain.messages import Param, t
+from core.domain.messages import Moment, Param, t
 from core.i18n import render_text
-from core.services import ledger
+from core.services import ledger, security
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 from tests.e2e.sms_harness import (  # noqa: F401 - fixtures
@@ -122,7 +122,12 @@ async def test_a_shop_charges_by_sms_and_the_citizens_code_confirms(
     citizen = DEMO_CITIZENS[1]
     before = await balance_of(server, citizen.phone)
 
-    waiting = await server.exchange(SHOP_PHONE, f"PAGA {citizen.codice_fiscale} 12,50")
+    # The till's number is confirmed first: a code to the shop's own phone (once a day).
+    till_code = await server.exchange(SHOP_PHONE, f"PAGA {citizen.codice_fiscale} 12,50")
+    assert server.twilio.to(citizen.phone) == [] or all(
+        "12,50" not in x.body for x in server.twilio.to(citizen.phone)
+    )
+    waiting = await server.exchange(SHOP_PHONE, code_in(till_code))
     assert "12,50" in waiting and citizen.phone[-3:] in waiting
     [code_sms] = (await server.replies(citizen.phone, 1))[-1:]
     assert SHOP_NAME in code_sms.body and "12,50" in code_sms.body
@@ -137,22 +142,64 @@ async def test_a_shop_charges_by_sms_and_the_citizens_code_confirms(
     assert_one_gsm7_segment(server.twilio.accepted)
 
 
-async def test_a_spoofed_shop_number_cannot_take_money(sms_server: SmsServer) -> None:
-    """Someone forges the shop's number: the code goes to the citizen, the forger cannot pay."""
+async def test_a_spoofed_shop_number_cannot_take_money_nor_lock_the_shop(
+    sms_server: SmsServer,
+) -> None:
+    """Someone forges the shop's number: the till's confirmation code goes to the real shop
+    phone, so no charge starts, no payment code can be typed, no wrong code counts."""
     server = sms_server
     citizen = DEMO_CITIZENS[1]
     before = await balance_of(server, citizen.phone)
-    await server.exchange(SHOP_PHONE, f"PAGA {citizen.codice_fiscale} 100")
-    real_code = code_in((await server.replies(citizen.phone, 1))[-1].body)
-    guesses = [g for g in ("000000", "123456", "999999", "111111", "222222") if g != real_code]
-
-    for guess in guesses:
-        await server.say(SHOP_PHONE, guess)
+    sent_to_citizen = len(server.twilio.to(citizen.phone))
+    for _ in range(3):
+        await server.say(SHOP_PHONE, f"PAGA {citizen.codice_fiscale} 100")
+        for guess in ("000000", "123456", "999999"):
+            await server.say(SHOP_PHONE, guess)
 
     assert await balance_of(server, citizen.phone) == before
+    assert len(server.twilio.to(citizen.phone)) == sent_to_citizen  # no payment code at all
     async with server.core.uow() as uow:
-        [charge] = (await uow.session.scalars(select(m.Charge))).all()
-    assert charge.status == "cancelled" and charge.confirmed_at is None
+        assert (await uow.session.scalars(select(m.Charge))).all() == []
+        assert (
+            await uow.session.scalars(
+                select(m.SecurityEvent).where(m.SecurityEvent.kind == security.WRONG_PAYMENT_CODE)
+            )
+        ).all() == []
+        shop = (await uow.shops.membership("sms", SHOP_PHONE))[0][1]
+        assert shop.locked_until is None and shop.blocked_at is None
+
+
+async def test_four_rounds_of_two_wrong_codes_and_annulla_lock_the_shop_by_sms(
+    sms_server: SmsServer,
+) -> None:
+    server = sms_server
+    citizen = DEMO_CITIZENS[1]
+    till_code = await server.exchange(SHOP_PHONE, "PAGA")
+    await server.exchange(SHOP_PHONE, code_in(till_code))
+    answers = []
+    for _ in range(4):
+        reply = await server.exchange(SHOP_PHONE, f"PAGA {citizen.codice_fiscale} 5")
+        answers.append([reply])
+        if "5,00" not in reply:  # refused: locked
+            continue
+        code = code_in(server.twilio.to(citizen.phone)[-1].body)
+        for guess in ("000000", "999999"):
+            answers[-1].append(
+                await server.exchange(SHOP_PHONE, guess if guess != code else "111111")
+            )
+        answers[-1] += await server.say(SHOP_PHONE, "ANNULLA")
+    locked = said("The shop cannot charge for {minutes} minutes.", minutes=30)
+    assert any(locked in text for text in answers[2]), answers[2]
+    async with server.core.uow() as uow:
+        shop = (await uow.shops.membership("sms", SHOP_PHONE))[0][1]
+        assert shop.locked_until is not None
+        assert await security.wrong_codes_of_shop(uow, shop.id, server.core.now()) == 5
+    refused = said(
+        "Too many wrong codes: your shop can charge again from {until}.",
+        until=Moment(shop.locked_until),
+    )
+    assert len(answers[3]) == 1 and answers[3][0].startswith(refused)
+    assert_one_gsm7_segment(server.twilio.accepted)
 
 
 async def test_a_spoofed_citizen_number_cannot_change_an_application(sms_server: SmsServer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -84,12 +85,13 @@ async def test_delivery_reports_update_the_message(sms_server: SmsServer) -> Non
 async def test_an_undelivered_payment_code_is_told_to_the_shop(sms_server: SmsServer) -> None:
     server = sms_server
     citizen = DEMO_CITIZENS[1]
-    await server.exchange(SHOP_PHONE, f"PAGA {citizen.codice_fiscale} 12,50")
+    till_code = await server.exchange(SHOP_PHONE, f"PAGA {citizen.codice_fiscale} 12,50")
+    await server.exchange(SHOP_PHONE, "".join(ch for ch in till_code if ch.isdigit())[:6])
     [code_sms] = await server.replies(citizen.phone, 1)
     assert code_sms.sid is not None
 
     assert await server.report(code_sms.sid, "undelivered", "30003") == 204
-    [notice] = (await server.replies(SHOP_PHONE, 2))[1:]
+    [notice] = (await server.replies(SHOP_PHONE, 3))[2:]
     assert "12,50" in notice.body
     shop_rows = await server.outbox_rows(SHOP_PHONE)
     assert shop_rows[-1].payload["texts"][0]["msgid"] == UNDELIVERED_MSGID
@@ -97,7 +99,7 @@ async def test_an_undelivered_payment_code_is_told_to_the_shop(sms_server: SmsSe
     # A second report for the same code (failed after undelivered) tells the shop nothing new.
     assert await server.report(code_sms.sid, "failed", "30003") == 204
     await server.quiet()
-    assert len(server.twilio.to(SHOP_PHONE)) == 2
+    assert len(server.twilio.to(SHOP_PHONE)) == 3
     [code_row] = [r for r in await server.outbox_rows(citizen.phone) if r.charge_id is not None]
     assert code_row.status == "undelivered"
     assert_one_gsm7_segment(server.twilio.accepted)
@@ -132,3 +134,13 @@ async def test_one_number_is_paced_at_its_rate(capped_server: SmsServer) -> None
     # 10 messages/s from one number: at least 0.1 s apart (less a little network jitter).
     assert min(gaps) >= 0.095, gaps
     assert {r.from_ for r in server.twilio.accepted} == {DEMO_SMS_NUMBER}
+
+
+async def test_the_twilio_clients_request_lines_stay_out_of_the_log(
+    sms_server: SmsServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    await sms_server.exchange(CITIZEN.phone, "SALDO")
+    await sms_server.quiet()
+    assert sms_server.twilio.to(CITIZEN.phone)
+    assert not [r for r in caplog.records if r.name.startswith("twilio")]

@@ -146,3 +146,35 @@ async def test_without_twilio_a_public_server_refuses_every_sms(sqlite_url: str)
     finally:
         await runner.cleanup()
         await core.close()
+
+
+def test_development_serve_never_prints_the_operators_token(tmp_path: Path) -> None:
+    secret = "operators-own-secret-token-42"
+    env = _environment(tmp_path / "serve.sqlite3", TWILIO_AUTH_TOKEN=secret)
+    subprocess.run([str(BIN), "demo"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [str(BIN), "serve", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    server = Served(process, log)
+    try:
+        output = server.wait_for("Running on")
+        assert secret not in output
+        assert "Set TWILIO_AUTH_TOKEN" not in output
+        assert "with TWILIO_AUTH_TOKEN" in output
+        [curl] = [line for line in output.splitlines() if line.startswith("curl ")]
+        answer = subprocess.run(shlex.split(curl), capture_output=True, text=True, timeout=10)
+        assert answer.stdout.endswith("<Response></Response>")
+        # Nor do the replies or the Twilio client's request lines show it.
+        server.wait_for("SMS to +393331000001")
+        assert secret not in server.output()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)

@@ -180,3 +180,30 @@ async def test_healthz_says_when_the_database_is_unreachable(sqlite_url: str) ->
         await runner.cleanup()
         await core.close()
         await twilio.stop()
+
+
+async def test_a_body_that_is_not_utf8_is_a_400(sms_server: SmsServer) -> None:
+    server = sms_server
+    body = b"MessageSid=SM1&From=%2B393331000001&To=%2B390733905000&Body=caff\xe8"
+    async with server.http.post(
+        server.base_url + "/sms/twilio",
+        data=body,
+        headers={
+            "X-Twilio-Signature": "x",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    ) as response:
+        assert response.status == 400
+    assert (await server.counts())["inbound"] == 0
+
+
+async def test_a_sender_that_is_not_a_phone_number_gets_nothing(sms_server: SmsServer) -> None:
+    server = sms_server
+    before = await server.counts()
+    for sender in ("hello<script>", "TIM", "+39"):
+        status, text = await server.sms(sender, "SALDO")
+        assert status == 200 and "<Response></Response>" in text
+    await server.quiet()
+    assert server.twilio.accepted == []
+    after = await server.counts()
+    assert (after["outbox"], after["conversations"]) == (before["outbox"], before["conversations"])

@@ -73,9 +73,11 @@ async def test_the_whole_application_with_buttons(server: TelegramServer) -> Non
         action = (lambda v=value: anna.say(v)) if how == "say" else (lambda v=value: anna.tap(v))
         replies = await server.exchange(anna, action)
         assert replies, f"no answer to {value!r}"
-    summary, declaration = replies
-    assert cf in summary["text"] and "People: 3" in summary["text"]
-    assert buttons(declaration) == ["I declare, send", "Change", "Cancel"]
+    # The summary is one message with labelled lines (no blank lines) and the buttons.
+    [summary] = replies
+    assert cf in summary["text"] and "\nPeople: 3\n" in summary["text"]
+    assert "\n\n" not in summary["text"]
+    assert buttons(summary) == ["I declare, send", "Change", "Cancel"]
 
     [done] = await server.exchange(anna, lambda: anna.tap("I declare, send"))
     protocol = re.search(r"Protocol (\S+)\.", done["text"])
@@ -162,12 +164,15 @@ async def test_shops_near_a_shared_location(server: TelegramServer) -> None:
     assert request_button(ask)["request_location"] is True
     replies = await server.exchange(piero, lambda: piero.share_location(43.16420, 13.23860))
     listing, nearest, pin = replies
-    lines = listing["text"].split("\n\n")
+    lines = listing["text"].split("\n")
     assert lines[0] == "Shops near you:"
     assert lines[1].startswith("Alimentari Da Rita, Via Roma 12 (") and lines[1].endswith(" m)")
     assert "Forno Chienti" in listing["text"]
     assert nearest["text"] == "The nearest: Alimentari Da Rita."
     assert pin["location"] == {"latitude": 43.16412, "longitude": 13.23851}
+    # A venue: the map shows the shop's name and address, not a bare point.
+    assert pin["venue"]["title"] == "Alimentari Da Rita"
+    assert pin["venue"]["address"].startswith("Via Roma 12, ")
 
 
 async def test_the_command_menu_is_published_in_italian_and_english(server: TelegramServer) -> None:
@@ -176,6 +181,8 @@ async def test_the_command_menu_is_published_in_italian_and_english(server: Tele
     assert italian[:4] == ["domanda", "stato", "saldo", "negozi"]
     assert english[:4] == ["apply", "status", "balance", "shops"]
     assert all(c["description"] for c in server.api.commands["en"])
+    # Published for private chats only: the bot leaves groups.
+    assert server.api.command_scopes == [{"type": "all_private_chats"}] * 2
     assert server.api.webhook is not None
     assert server.api.webhook["url"] == server.base_url + "/telegram/webhook"
     assert server.api.webhook["allowed_updates"] == ["message", "callback_query"]

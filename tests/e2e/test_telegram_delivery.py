@@ -112,16 +112,16 @@ async def test_a_reply_interrupted_halfway_resumes_without_repeating(
 ) -> None:
     plugin, api = sender_world
     reply = Reply(texts=(t("The nearest: Forno."),), pin=MapPin(43.1, 13.2, "Forno", "Via Roma"))
-    api.fail_next("sendLocation", retry_after=1)
+    api.fail_next("sendVenue", retry_after=1)
     first = await plugin.sender().send(outgoing(1, 7300, reply))
     assert first.status is SendStatus.RETRY and first.retry_after_seconds == 1.0
     second = await plugin.sender().send(outgoing(1, 7300, reply))
     assert second.status is SendStatus.SENT
     assert [c.status for c in api.calls_of("sendMessage")] == [200]
-    assert [c.status for c in api.calls_of("sendLocation")] == [429, 200]
+    assert [c.status for c in api.calls_of("sendVenue")] == [429, 200]
     _text, pin = api.sent_to(7300)
     assert second.provider_message_id == str(pin["message_id"])
-    assert api.calls_of("sendLocation")[1].at - api.calls_of("sendLocation")[0].at >= 1.0
+    assert api.calls_of("sendVenue")[1].at - api.calls_of("sendVenue")[0].at >= 1.0
 
 
 async def test_the_row_records_the_message_that_carries_the_buttons(

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from telegram.error import InvalidToken
 
 from bot.plugin import TelegramConfig, TelegramConfigError, TelegramPlugin, build_telegram_plugin
+from buonispesa.channels import ChannelStartError
 from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine
@@ -112,8 +112,9 @@ async def test_a_wrong_token_stops_the_start(sqlite_url: str) -> None:
     config = TelegramConfig(token="1:wrong", api_base_url=api.base_url)
     plugin = TelegramPlugin(core, config, DialogueEngine(core))
     try:
-        with pytest.raises(InvalidToken):
+        with pytest.raises(ChannelStartError, match="TELEGRAM_BOT_TOKEN") as refused:
             await plugin.start()
+        assert "1:wrong" not in str(refused.value)  # the token is a secret
     finally:
         await plugin.stop()
         await core.close()
@@ -136,3 +137,47 @@ async def test_an_unreachable_api_does_not_stop_the_server(sqlite_url: str) -> N
     finally:
         await plugin.stop()
         await core.close()
+
+
+@pytest.mark.parametrize(
+    ("status", "description"),
+    [
+        (400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"),
+        (401, "Unauthorized"),
+        (404, "Not Found"),
+    ],
+)
+async def test_a_refused_webhook_stops_the_start_with_a_sentence(
+    sqlite_url: str, status: int, description: str
+) -> None:
+    api = FakeTelegram()
+    await api.start()
+    api.refuse("setWebhook", status, description)
+    core = Core(engine=make_engine(sqlite_url))
+    config = TelegramConfig(
+        token=TOKEN,
+        api_base_url=api.base_url,
+        webhook_url="https://buoni.example.org/telegram/webhook",
+        webhook_secret="secret",
+    )
+    plugin = TelegramPlugin(core, config, DialogueEngine(core))
+    try:
+        with pytest.raises(ChannelStartError, match="Telegram refused") as refused:
+            await plugin.start()
+        assert plugin._retry_task is None  # not retried: only network errors are
+        assert "PUBLIC_BASE_URL" in str(refused.value) or "TELEGRAM_BOT_TOKEN" in str(refused.value)
+        assert len(api.calls_of("setWebhook")) == 1
+    finally:
+        await plugin.stop()
+        await core.close()
+        await api.close()
+
+
+def test_a_webhook_needs_an_https_address() -> None:
+    values = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "PUBLIC_BASE_URL": "http://buoni.example.org",
+        "TELEGRAM_WEBHOOK_SECRET": "s3cret",
+    }
+    with pytest.raises(TelegramConfigError, match="https://"):
+        TelegramConfig.from_settings(settings(**values))

@@ -163,7 +163,7 @@ def test_the_office_reads_italian(database: str, monkeypatch: pytest.MonkeyPatch
     code, output = invoke("admin", "window", "open", "BEL", "--days", "4")
     assert code == 0, output
     # Four days from now, Rome time, written the Italian way.
-    assert re.search(r"BEL: bando 1 aperto fino al \d\d/\d\d/\d\d, \d\d:\d\d\.", flat(output))
+    assert re.search(r"BEL: bando 1 aperto fino al \d\d/\d\d/\d{4} \d\d:\d\d\.", flat(output))
 
 
 def test_a_refusal_is_a_translated_sentence_with_its_code(
@@ -202,3 +202,20 @@ def test_the_office_language_comes_from_the_environment(
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     assert office_language() == language
+
+
+def test_the_privacy_notice_of_a_municipality(database: str) -> None:
+    assert invoke("admin", "municipality", "add", "BEL", "Belforte del Chienti")[0] == 0
+    code, output = invoke(
+        "admin", "municipality", "privacy-url", "BEL", "https://comune.belforte.mc.it/privacy"
+    )
+    assert code == 0, output
+    assert "https://comune.belforte.mc.it/privacy" in output
+    for bad in ("comune.belforte.mc.it/privacy", "ftp://x/y", "https://" + "x" * 300):
+        code, output = invoke("admin", "municipality", "privacy-url", "BEL", bad)
+        assert code == 2 and "Traceback" not in output, output
+        assert "web address" in output
+    code, output = invoke("admin", "municipality", "privacy-url", "XXX", "https://a.it/p")
+    assert code == 2 and "XXX" in output
+    code, output = invoke("admin", "municipality", "privacy-url", "BEL", "")
+    assert code == 0 and "removed" in output

@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from buonispesa import delivery
@@ -14,8 +15,9 @@ from buonispesa.channels import OutgoingMessage, SendResult, SendStatus
 from buonispesa.metrics import Metrics
 from buonispesa.outbox_worker import OutboxWorker, WorkerConfig
 from core.bootstrap import Core
+from core.domain.keys import ServerKeys, new_secret
 from core.domain.messages import Reply, t
-from core.services.outbox import enqueue
+from core.services.outbox import enqueue, reply_of
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.factories import make_town, outbox_to, request
@@ -223,13 +225,43 @@ async def code_row(core: Core, citizen: str) -> m.OutboxMessage:
     return row
 
 
+async def code_in_outbox(core: Core, citizen: str) -> str:
+    code = reply_of(core.keys, await code_row(core, citizen)).texts[0].params["code"]
+    assert isinstance(code, str) and len(code) == 6
+    return code
+
+
+async def test_a_waiting_code_is_sealed_and_opened_only_to_send_it(core: Core) -> None:
+    """Even while the provider is down the row holds no code digits, only a sealed body."""
+    _, citizen, _ = await code_request(core)
+    code = await code_in_outbox(core, citizen)
+    row = await code_row(core, citizen)
+    assert code not in json.dumps(row.payload)
+    assert row.payload["sealed"].startswith("v1:")
+    # A copy of the database opened with another secret cannot read it.
+    with pytest.raises(ValueError):
+        ServerKeys(new_secret()).unseal(row.payload["sealed"])
+
+    down = ScriptedSender([SendResult(SendStatus.RETRY, error="503")])
+    await worker(core, down).run_once()
+    row = await code_row(core, citizen)
+    assert row.status == "pending" and code not in json.dumps(row.payload)
+
+    clock: FakeClock = core.clock  # type: ignore[assignment]
+    clock.advance(minutes=1)
+    sender = ScriptedSender()
+    await worker(core, sender).run_once()
+    assert [x.payload["texts"][0]["params"]["code"] for x in sender.sent] == [code]
+    assert "sealed" not in (await code_row(core, citizen)).payload
+
+
 def notices(messages: Sequence[m.OutboxMessage]) -> list[m.OutboxMessage]:
     return [x for x in messages if x.payload["texts"][0]["msgid"] == UNDELIVERED_MSGID]
 
 
 async def test_a_delivered_code_is_scrubbed_from_the_outbox(core: Core) -> None:
     charge_id, citizen, _ = await code_request(core)
-    code = (await code_row(core, citizen)).payload["texts"][0]["params"]["code"]
+    code = await code_in_outbox(core, citizen)
 
     await worker(core, ScriptedSender()).run_once()
 
@@ -241,7 +273,7 @@ async def test_a_delivered_code_is_scrubbed_from_the_outbox(core: Core) -> None:
 
 async def test_a_code_refused_by_the_provider_is_reported_to_the_shop(core: Core) -> None:
     _, citizen, shop = await code_request(core)
-    code = (await code_row(core, citizen)).payload["texts"][0]["params"]["code"]
+    code = await code_in_outbox(core, citizen)
 
     await worker(core, ScriptedSender([SendResult(SendStatus.FAILED, error="21610")])).run_once()
 

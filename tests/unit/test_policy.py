@@ -35,8 +35,9 @@ mode = "proportional"
 [payments]
 charge_ttl_minutes = 5
 max_code_attempts = 2
-shop_lock_after_failed_charges = 4
+shop_lock_after_wrong_codes = 4
 shop_lock_minutes = 60
+shop_block_after_wrong_codes = 8
 """
 
 
@@ -67,8 +68,9 @@ def test_default_policy_is_belforte_exactly() -> None:
     assert policy.liquidity_reference_date == date(2020, 3, 31)
     assert policy.charge_ttl_minutes == 10
     assert policy.max_code_attempts == 3
-    assert policy.shop_lock_after_failed_charges == 3
+    assert policy.shop_lock_after_wrong_codes == 5
     assert policy.shop_lock_minutes == 30
+    assert policy.shop_block_after_wrong_codes == 10
 
 
 @pytest.mark.parametrize(
@@ -119,9 +121,10 @@ def test_parse_a_full_policy() -> None:
     assert (
         policy.charge_ttl_minutes,
         policy.max_code_attempts,
-        policy.shop_lock_after_failed_charges,
+        policy.shop_lock_after_wrong_codes,
         policy.shop_lock_minutes,
-    ) == (5, 2, 4, 60)
+        policy.shop_block_after_wrong_codes,
+    ) == (5, 2, 4, 60, 8)
     # One threshold for size 1 covers every size.
     assert policy.liquidity_threshold_cents(9) == 100000
 
@@ -136,9 +139,23 @@ def test_optional_keys_take_their_defaults() -> None:
     assert (
         policy.charge_ttl_minutes,
         policy.max_code_attempts,
-        policy.shop_lock_after_failed_charges,
+        policy.shop_lock_after_wrong_codes,
         policy.shop_lock_minutes,
-    ) == (10, 3, 3, 30)
+        policy.shop_block_after_wrong_codes,
+    ) == (10, 3, 5, 30, 10)
+
+
+def test_the_office_lock_comes_after_the_short_lock() -> None:
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(
+            with_line("shop_block_after_wrong_codes = 8", "shop_block_after_wrong_codes = 4")
+        )
+    assert caught.value.key == "payments.shop_block_after_wrong_codes"
+
+
+def test_a_stored_policy_with_the_old_strike_key_still_loads() -> None:
+    policy = parse_policy(VALID + "shop_lock_after_failed_charges = 3\n")
+    assert policy.shop_lock_after_wrong_codes == 4
 
 
 def test_policy_is_frozen_and_hashable() -> None:

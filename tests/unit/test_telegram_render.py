@@ -14,7 +14,7 @@ SIGNER = CallbackSigner(b"test-secret")
 def test_plain_text_clears_any_request_keyboard() -> None:
     [step] = plan(Reply.of(t("Hello"), t("World")), "7", "en", SIGNER)
     assert isinstance(step, SendText)
-    assert step.text == "Hello\n\nWorld"
+    assert step.text == "Hello\nWorld"
     assert isinstance(step.markup, ReplyKeyboardRemove)
     assert step.protect is False
 
@@ -68,7 +68,7 @@ def test_pin_and_card_follow_the_text() -> None:
     )
     text, pin, card = plan(reply, "7", "en", SIGNER)
     assert isinstance(text, SendText)
-    assert pin == SendPin(43.1, 13.2)
+    assert pin == SendPin(43.1, 13.2, "Forno", "Via Roma 1")
     assert card == SendDocument("card", "ABCDEFGHJK")
 
 

@@ -14,8 +14,8 @@ from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows.base import ConfirmedFlow
 from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
-from core.dialogue.menus import LANGUAGE_OPTIONS
-from core.dialogue.words import yes_or_no
+from core.dialogue.menus import LANGUAGE_OPTIONS, privacy_question
+from core.dialogue.words import amount_text, count_in, yes_or_no
 from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier
 from core.domain.identity import PhoneProof, normalize_codice_fiscale
 from core.domain.messages import Day, Moment, Money, Option, Text, t
@@ -136,14 +136,8 @@ class ApplyFlow(ConfirmedFlow):
             await self.ask(turn)
 
     async def ask_privacy(self, turn: Turn) -> None:
-        turn.say(
-            t(
-                "Privacy (GDPR): {town} uses your data only for the grocery vouchers; "
-                "notice at the town hall. Agree?",
-                town=turn.town.name,
-            ),
-            options=(Option("yes", t("I agree")), Option("no", t("I do not agree"))),
-        )
+        options = (Option("yes", t("I agree")), Option("no", t("I do not agree")))
+        turn.say(privacy_question(turn, options), options=options)
 
     async def on_privacy(self, turn: Turn, inp: Input) -> None:
         answer = _yes_no(inp)
@@ -256,15 +250,15 @@ class ApplyFlow(ConfirmedFlow):
         turn.say(t("How many people live in your household, you included? Write a number."))
 
     async def on_members(self, turn: Turn, inp: Input) -> None:
-        word = inp.word
-        if not word.isdigit() or not 1 <= int(word) <= MAX_MEMBERS:
+        members = count_in(inp.text)
+        if members is None or not 1 <= members <= MAX_MEMBERS:
             raise Reject(
                 t(
                     "Write the number of people with a number from 1 to {max}, e.g. 3.",
                     max=MAX_MEMBERS,
                 )
             )
-        turn.state["members"] = int(word)
+        turn.state["members"] = members
         await self.next_question(turn, "members")
 
     async def ask_work(self, turn: Turn) -> None:
@@ -317,8 +311,8 @@ class ApplyFlow(ConfirmedFlow):
 
     async def ask_summary(self, turn: Turn) -> None:
         s = turn.state
-        turn.say(*summary_texts(s))
-        turn.say(
+        turn.say_summary(
+            summary_texts(s),
             t(
                 "Under DPR 445/2000 I declare that these data are true. False declarations are "
                 "punished and lose the vouchers."
@@ -448,7 +442,7 @@ def _require_yes_no(inp: Input) -> bool:
 
 def _amount(inp: Input) -> int:
     try:
-        cents = parse_euro(inp.text)
+        cents = parse_euro(amount_text(inp.text))
     except InvalidAmount as error:
         raise Reject(error_text(error)) from error
     if cents > MAX_AMOUNT_CENTS:

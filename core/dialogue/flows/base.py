@@ -7,7 +7,8 @@ from typing import Any, ClassVar
 
 from core.dialogue.context import Input, Reject, Turn
 from core.domain import otp
-from core.domain.messages import Option, t, tn
+from core.domain.messages import Option, Text, t, tn
+from core.services import security
 
 
 class Flow:
@@ -88,6 +89,61 @@ class Flow:
 
 VERIFY_TTL = timedelta(minutes=10)
 VERIFY_ATTEMPTS = 3
+# Confirmation codes sent to one address: at most this many an hour and a day.
+CODES_PER_HOUR = 5
+CODES_PER_DAY = 10
+
+
+def code_message(flow: str, code: str, minutes: int) -> Text:
+    """The code message says what it confirms and not to share it (a payment code is the
+    one exception: the citizen tells it to the cashier, see core.services.charges)."""
+    if flow == "apply":
+        return t(
+            "Code {code} confirms your voucher application. Do not share it with anyone. "
+            "Valid {minutes} min.",
+            code=code,
+            minutes=minutes,
+        )
+    if flow == "refund":
+        return t(
+            "Code {code} confirms a refund by your shop. Do not share it with anyone. "
+            "Valid {minutes} min.",
+            code=code,
+            minutes=minutes,
+        )
+    if flow == "register":
+        return t(
+            "Code {code} confirms the registration of your shop. Do not share it with anyone. "
+            "Valid {minutes} min.",
+            code=code,
+            minutes=minutes,
+        )
+    if flow == "join":
+        return t(
+            "Code {code} confirms that you join a shop as cashier. Do not share it with "
+            "anyone. Valid {minutes} min.",
+            code=code,
+            minutes=minutes,
+        )
+    if flow == "charge":
+        return t(
+            "Code {code} confirms that this phone charges vouchers for your shop. Do not "
+            "share it with anyone. Valid {minutes} min.",
+            code=code,
+            minutes=minutes,
+        )
+    if flow == "cashier":
+        return t(
+            "Code {code} confirms a new cashier code for your shop. Do not share it with "
+            "anyone. Valid {minutes} min.",
+            code=code,
+            minutes=minutes,
+        )
+    return t(
+        "Code {code} confirms your request. Do not share it with anyone. Valid {minutes} min.",
+        code=code,
+        minutes=minutes,
+    )
 
 
 class ConfirmedFlow(Flow):
@@ -95,6 +151,8 @@ class ConfirmedFlow(Flow):
 
     On channels where the sender's address could be forged the change waits in the
     `verify` step for a one-time code sent to that address; elsewhere it is done at once.
+    A new code keeps the wrong attempts already used, and an address gets at most
+    CODES_PER_HOUR codes an hour and CODES_PER_DAY a day (counted in the database).
     """
 
     async def confirmed(self, turn: Turn) -> None:
@@ -115,26 +173,53 @@ class ConfirmedFlow(Flow):
             return None
         return pending
 
-    def _send_code(self, turn: Turn) -> None:
+    async def _send_code(self, turn: Turn) -> bool:
+        """Send a new code (False, and the flow ends, when the address had too many)."""
+        hour = await security.count(
+            turn.uow,
+            security.CODE_SENT,
+            turn.now - timedelta(hours=1),
+            channel=turn.channel,
+            address=turn.address,
+        )
+        day = await security.count(
+            turn.uow,
+            security.CODE_SENT,
+            turn.now - timedelta(days=1),
+            channel=turn.channel,
+            address=turn.address,
+        )
+        if hour >= CODES_PER_HOUR or day >= CODES_PER_DAY:
+            turn.finish()
+            turn.say(
+                t("Too many codes were sent to this number. Nothing was changed: try again later.")
+            )
+            return False
+        await security.record(
+            turn.uow,
+            security.CODE_SENT,
+            turn.now,
+            municipality_id=turn.municipality.id if turn.municipality else None,
+            channel=turn.channel,
+            address=turn.address,
+            detail=self.name,
+        )
         code, salt = otp.new_code(), otp.new_salt()
+        used = int(turn.state.get("otp_attempts") or 0)
         turn.state["otp"] = {
             "salt": salt,
-            "hash": otp.hash_code(code, salt),
+            "hash": otp.hash_code(turn.uow.keys, code, salt),
             "expires": (turn.now + VERIFY_TTL).isoformat(),
-            "attempts": 0,
         }
+        turn.state["otp_attempts"] = used
         turn.say(
-            t(
-                "Your confirmation code is {code}. Write it here to confirm. Valid {minutes} min.",
-                code=code,
-                minutes=int(VERIFY_TTL.total_seconds() // 60),
-            ),
-            sensitive=True,
+            code_message(self.name, code, int(VERIFY_TTL.total_seconds() // 60)), sensitive=True
         )
+        return True
 
     async def ask_verify(self, turn: Turn) -> None:
         if self._pending_code(turn) is None:
-            self._send_code(turn)
+            await self._send_code(turn)
             return
         turn.say(
             t("Write the confirmation code we sent you, or ANNULLA to stop."),
@@ -143,7 +228,7 @@ class ConfirmedFlow(Flow):
 
     async def on_verify(self, turn: Turn, inp: Input) -> None:
         if inp.choice == "resend":
-            self._send_code(turn)
+            await self._send_code(turn)
             return
         typed = otp.normalize_typed_code(inp.text)
         if not typed:
@@ -151,18 +236,20 @@ class ConfirmedFlow(Flow):
         pending = self._pending_code(turn)
         if pending is None:
             turn.say(t("The code has expired: here is a new one."))
-            self._send_code(turn)
+            await self._send_code(turn)
             return
-        if otp.code_matches(typed, str(pending["salt"]), str(pending["hash"])):
+        if otp.code_matches(turn.uow.keys, typed, str(pending["salt"]), str(pending["hash"])):
             turn.state.pop("otp", None)
+            turn.state.pop("otp_attempts", None)
             await self.confirmed(turn)
             return
-        attempts = int(pending["attempts"]) + 1
+        # Wrong tries count for the request, whichever code they were typed against.
+        attempts = int(turn.state.get("otp_attempts") or 0) + 1
         if attempts >= VERIFY_ATTEMPTS:
             turn.finish()
             turn.say(t("Too many wrong codes: the request was cancelled. Nothing was changed."))
             return
-        turn.state["otp"] = {**pending, "attempts": attempts}
+        turn.state["otp_attempts"] = attempts
         left = VERIFY_ATTEMPTS - attempts
         raise Reject(
             tn("Wrong code: {count} attempt left.", "Wrong code: {count} attempts left.", left)

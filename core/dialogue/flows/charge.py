@@ -7,11 +7,16 @@ chat only ever sees where the code went, never the code.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from core.dialogue import words
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
-from core.dialogue.flows.base import Flow
+from core.dialogue.flows.base import ConfirmedFlow
 from core.dialogue.menus import show_menu
+from core.dialogue.words import split_amount
 from core.domain import otp
+from core.domain.charges import ShopLock
 from core.domain.errors import DomainError, InvalidAmount
 from core.domain.messages import Money, Option, Reply, t, tn
 from core.domain.money import parse_euro
@@ -34,17 +39,26 @@ def _masked(destination: charge_service.ChargeRequested) -> str:
 
 def split_request(arg: str) -> tuple[str, str | None]:
     """ "RSSMRA85T10A562S 12,50" -> (reference, amount); the amount is the last word, if any."""
-    words = arg.split()
-    if len(words) >= 2:
-        try:
-            parse_euro(words[-1])
-        except InvalidAmount:
-            return arg.strip(), None
-        return " ".join(words[:-1]), words[-1]
-    return arg.strip(), None
+    return split_amount(arg)
 
 
-class ChargeFlow(Flow):
+# A till by SMS is confirmed once with a code sent to its number, for this long.
+TILL_SESSION = timedelta(hours=12)
+
+
+def till_session_open(turn: Turn, shop_id: int) -> bool:
+    session = turn.data.get("till")
+    if not isinstance(session, dict) or session.get("shop_id") != shop_id:
+        return False
+    return datetime.fromisoformat(str(session["until"])) > turn.now
+
+
+class ChargeFlow(ConfirmedFlow):
+    """On SMS the sender's number can be forged, and every wrong payment code counts
+    against the shop: a forger must not be able to lock a shop out. So a till on SMS
+    first confirms its session with a code sent to its own number (valid TILL_SESSION);
+    without it no charge starts and no code can be typed."""
+
     name = "charge"
     first_step = "who"
 
@@ -62,12 +76,33 @@ class ChargeFlow(Flow):
             turn.finish()
             turn.say(error_text(DomainError("shop.not_approved")))
             return
-        turn.go(self.name, "who", {"shop_id": shop.id})
+        # (SMS only: the terminal chat is the operator's own machine, not a forgeable sender.)
+        if turn.is_sms and not till_session_open(turn, shop.id):
+            turn.go(self.name, "verify", {"shop_id": shop.id, "then": arg})
+            await self.ask(turn)
+            return
+        await self._start(turn, shop.id, arg)
+
+    async def confirmed(self, turn: Turn) -> None:
+        shop_id = int(turn.state["shop_id"])
+        turn.data["till"] = {"shop_id": shop_id, "until": (turn.now + TILL_SESSION).isoformat()}
+        await self._start(turn, shop_id, str(turn.state.get("then") or ""))
+
+    async def _start(self, turn: Turn, shop_id: int, arg: str) -> None:
+        turn.go(self.name, "who", {"shop_id": shop_id})
         if not arg.strip():
             await self.ask(turn)
             return
         reference, amount = split_request(arg)
-        if not await self._identify(turn, reference):
+        if amount is not None:
+            try:
+                self._amount(amount)
+            except Reject as wrong:
+                turn.say(*wrong.texts)
+                if self._remember(turn, reference):
+                    await self.goto(turn, "amount")
+                return
+        if not self._remember(turn, reference):
             return
         if amount is None:
             await self.goto(turn, "amount")
@@ -82,18 +117,18 @@ class ChargeFlow(Flow):
     async def on_who(self, turn: Turn, inp: Input) -> None:
         if not inp.text:
             raise Reject(t("Write the codice fiscale, the phone number or the card code."))
-        if await self._identify(turn, inp.text):
+        if self._remember(turn, inp.text):
             await self.goto(turn, "amount")
 
-    async def _identify(self, turn: Turn, reference: str) -> bool:
-        """Check the citizen exists before asking for an amount; a typo is said at once."""
+    def _remember(self, turn: Turn, reference: str) -> bool:
+        """Keep who pays; a malformed codice fiscale or phone is said at once. Nobody is
+        looked up yet: that happens with the amount, and counts against the shop."""
         try:
-            citizen = await charge_service.find_citizen(turn.uow, turn.town.id, reference)
-        except DomainError as error:  # a malformed codice fiscale or phone, or nobody found
+            charge_service.parse_reference(reference)
+        except DomainError as error:
             turn.say(error_text(error))
             return False
         turn.state["who"] = reference.strip()
-        turn.state["citizen_id"] = citizen.id
         return True
 
     # How much -------------------------------------------------------------------------------
@@ -104,15 +139,22 @@ class ChargeFlow(Flow):
     async def on_amount(self, turn: Turn, inp: Input) -> None:
         await self._request(turn, inp.text)
 
-    async def _request(self, turn: Turn, amount_text: str) -> None:
+    @staticmethod
+    def _amount(amount_text: str) -> int:
         try:
-            cents = parse_euro(amount_text)
+            cents = parse_euro(words.amount_text(amount_text, spelled=False))
         except InvalidAmount as error:
-            turn.go(self.name, "amount")
             raise Reject(error_text(error)) from error
         if cents <= 0:
-            turn.go(self.name, "amount")
             raise Reject(error_text(DomainError("payment.bad_amount")))
+        return cents
+
+    async def _request(self, turn: Turn, amount_text: str) -> None:
+        try:
+            cents = self._amount(amount_text)
+        except Reject:
+            turn.go(self.name, "amount")
+            raise
         try:
             requested = await charge_service.request_charge(
                 turn.uow,
@@ -170,6 +212,7 @@ class ChargeFlow(Flow):
             shop_id=int(turn.state["shop_id"]),
             typed_code=typed,
             now=turn.now,
+            typed_by=f"{turn.channel}:{turn.address}",
         )
         outcome = charge_service.ConfirmOutcome
         amount = Money(result.amount_cents)
@@ -208,16 +251,20 @@ class ChargeFlow(Flow):
                 ),
                 options=AFTER,
             )
-        elif result.outcome is outcome.CANCELLED_TOO_MANY_ATTEMPTS:
+        elif result.outcome in (outcome.CANCELLED_TOO_MANY_ATTEMPTS, outcome.SHOP_LOCKED):
             texts = [
                 t("Too many wrong codes: the payment of {amount} was cancelled.", amount=amount)
             ]
-            if result.shop_locked:
+            if result.shop_lock is ShopLock.TIMED:
                 texts.append(
                     t(
                         "The shop cannot charge for {minutes} minutes.",
                         minutes=turn.policy.shop_lock_minutes,
                     )
+                )
+            elif result.shop_lock is ShopLock.OFFICE:
+                texts.append(
+                    t("The shop cannot charge until the municipality's office unlocks it.")
                 )
             turn.say(*texts, options=AFTER)
         elif result.outcome is outcome.EXPIRED:
@@ -229,11 +276,9 @@ class ChargeFlow(Flow):
                 options=AFTER,
             )
         elif result.outcome is outcome.INSUFFICIENT_FUNDS:
+            # Neutral: the citizen, who gave the code, has been told why; the shop is not.
             turn.say(
-                t(
-                    "The balance is no longer enough: the payment of {amount} was cancelled.",
-                    amount=amount,
-                ),
+                t("Payment not confirmed: the payment of {amount} was refused.", amount=amount),
                 options=AFTER,
             )
         else:

@@ -148,23 +148,17 @@ def status_text(status: ApplicationStatus) -> Text:
         )
     if status.amount_cents == 0:
         return t(
-            "Application {protocol}: admitted (list {list}), but the budget ran out "
-            "before your turn.",
+            "Application {protocol}: admitted, but the budget ran out before your turn.",
             protocol=protocol,
-            list=status.assignment,
         )
     if status.credited_cents >= status.amount_cents:
         return t(
-            "Application {protocol}: admitted (list {list}). {amount} credited: write "
-            "SALDO to see the balance.",
+            "Application {protocol}: admitted. {amount} credited: write SALDO to see the balance.",
             protocol=protocol,
-            list=status.assignment,
             amount=Money(status.credited_cents),
         )
     return t(
-        "Application {protocol}: admitted (list {list}), {amount} granted. It will be "
-        "credited soon.",
+        "Application {protocol}: admitted, {amount} granted. It will be credited soon.",
         protocol=protocol,
-        list=status.assignment,
         amount=Money(status.amount_cents),
     )

@@ -92,7 +92,11 @@ class IdentifyFlow(Flow):
             turn.finish()
             turn.say(NEUTRAL_REFUSAL)
             return
-        if linked.citizen is None and then == "balance" and await citizen_requests.represented(turn):
+        if (
+            linked.citizen is None
+            and then == "balance"
+            and await citizen_requests.represented(turn)
+        ):
             await continue_with(turn, then)  # a delegate's phone: the balance it acts for
             return
         if linked.citizen is None:

@@ -7,10 +7,12 @@ from zoneinfo import ZoneInfo
 
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
-from core.dialogue.flows.base import ConfirmedFlow
+from core.dialogue.flows.base import VERIFY_ATTEMPTS, ConfirmedFlow
 from core.dialogue.menus import show_menu
+from core.domain import otp
 from core.domain.errors import DomainError
-from core.domain.messages import Money, Option, t
+from core.domain.messages import Money, Option, t, tn
+from core.domain.shops import MemberRole
 from core.services import charges as charge_service
 from core.services.movements import refundable_charges
 
@@ -35,7 +37,14 @@ class RefundFlow(ConfirmedFlow):
             else:
                 await show_menu(turn)
             return
-        turn.go(self.name, "pick", {"shop_id": current[1].id})
+        turn.go(
+            self.name,
+            "pick",
+            {
+                "shop_id": current[1].id,
+                "cashier": current[0].role == MemberRole.CASHIER.value,
+            },
+        )
         receipt = arg.strip().lstrip("#").removeprefix("n.").strip()
         if receipt:
             await self._pick(turn, receipt)
@@ -112,11 +121,64 @@ class RefundFlow(ConfirmedFlow):
         await self.confirm_then_do(turn)
 
     async def confirmed(self, turn: Turn) -> None:
+        if turn.state.get("cashier"):
+            # A cashier's refund needs the customer's consent: a code sent to them.
+            try:
+                salt, hashed, where = await charge_service.send_refund_code(
+                    turn.uow,
+                    charge_id=int(turn.state["charge_id"]),
+                    shop_id=int(turn.state["shop_id"]),
+                    now=turn.now,
+                )
+            except DomainError as error:
+                turn.finish()
+                turn.say(error_text(error))
+                return
+            turn.state.update(customer={"salt": salt, "hash": hashed, "tries": 0}, where=where)
+            await self.goto(turn, "customer")
+            return
+        await self._refund(turn, citizen_confirmed=False)
+
+    async def ask_customer(self, turn: Turn) -> None:
+        turn.say(
+            t(
+                "Code sent to the customer ({where}). Ask them for it and write it here to "
+                "refund, or ANNULLA.",
+                where=str(turn.state["where"]),
+            )
+        )
+
+    async def on_customer(self, turn: Turn, inp: Input) -> None:
+        typed = otp.normalize_typed_code(inp.text)
+        if not typed:
+            raise Reject(t("Write the code the customer reads to you (6 digits), or ANNULLA."))
+        pending = dict(turn.state["customer"])
+        if otp.code_matches(turn.uow.keys, typed, str(pending["salt"]), str(pending["hash"])):
+            await self._refund(turn, citizen_confirmed=True)
+            return
+        tries = int(pending["tries"]) + 1
+        if tries >= VERIFY_ATTEMPTS:
+            turn.finish()
+            turn.say(t("Too many wrong codes: the request was cancelled. Nothing was changed."))
+            return
+        turn.state["customer"] = {**pending, "tries": tries}
+        left = VERIFY_ATTEMPTS - tries
+        raise Reject(
+            tn("Wrong code: {count} attempt left.", "Wrong code: {count} attempts left.", left)
+        )
+
+    async def _refund(self, turn: Turn, *, citizen_confirmed: bool) -> None:
         charge_id, shop_id = int(turn.state["charge_id"]), int(turn.state["shop_id"])
+        by_cashier = bool(turn.state.get("cashier"))
         turn.finish()
         try:
             await charge_service.refund_charge(
-                turn.uow, charge_id=charge_id, shop_id=shop_id, now=turn.now
+                turn.uow,
+                charge_id=charge_id,
+                shop_id=shop_id,
+                now=turn.now,
+                by_cashier=by_cashier,
+                citizen_confirmed=citizen_confirmed,
             )
         except DomainError as error:
             turn.say(error_text(error))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.flows.base import Flow
 from core.dialogue.inbound import SharedLocation
+from core.dialogue.words import fold
 from core.domain.geo import valid_position
 from core.domain.messages import Distance, MapPin, Text, t, tn
 from core.domain.shops import ShopCategory, parse_category
@@ -111,20 +112,44 @@ def parse_query(text: str) -> tuple[str | None, str | None, ShopCategory | None]
             postcode = word
         elif category is None and parse_category(word) is not None:
             category = parse_category(word)
-        else:
+        elif fold(word) not in QUERY_FILLER:
             town_words.append(word)
     town = " ".join(town_words) or None
     return town, postcode, category
 
 
+# Words around a town that are not part of it: "negozi a Belforte", "shops in Belforte".
+QUERY_FILLER = frozenset({"a", "ad", "di", "in", "nel", "per", "at", "the", "near", "vicino"})
+
+
+def town_matches(query: str, town: str) -> bool:
+    """ "belforte", "Belforte d", "belforte chienti" find "Belforte del Chienti": each word
+    typed starts a word of the town, in order, accents and case aside."""
+    typed = fold(query).replace("'", " ").split()
+    words = fold(town).replace("'", " ").split()
+    if typed and "".join(words).startswith("".join(typed)):
+        return True  # "santangelo" for "Sant'Angelo"
+    at = 0
+    for part in typed:
+        while at < len(words) and not words[at].startswith(part):
+            at += 1
+        if at == len(words):
+            return False
+        at += 1
+    return bool(typed)
+
+
 async def search(turn: Turn, query: str) -> None:
     turn.finish()
     town, postcode, category = parse_query(query)
-    found = list(
-        await shop_service.find(
-            turn.uow, turn.town.id, town=town, postcode=postcode, category=category
+    found = [
+        shop
+        for shop in await shop_service.find(
+            turn.uow, turn.town.id, postcode=postcode, category=category
         )
-    )
+        if town is None or town_matches(town, shop.town)
+    ]
+    turn.data.pop("more", None)
     if not found:
         turn.say(
             t(
@@ -134,10 +159,60 @@ async def search(turn: Turn, query: str) -> None:
             )
         )
         return
-    lines = [shop_line(shop) for shop in found[:SHOWN]]
     head = tn("{count} shop found:", "{count} shops found:", len(found))
-    turn.say_fitting(head, lines=lines)
+    lines = [shop_line(shop, turn.town.name) for shop in found]
+    if not turn.is_sms:
+        # Telegram (and the terminal) show the whole list; a long one is split by the adapter.
+        turn.say(head, *lines)
+        return
+    _say_page(turn, head, lines, query, 0)
 
 
-def shop_line(shop: m.Shop) -> Text:
+def _say_page(turn: Turn, head: Text, lines: list[Text], query: str, offset: int) -> None:
+    """One SMS of the list from `offset`: as many shops as fit, then MORE for the next page."""
+    rest = lines[offset:]
+    if turn.fits_sms([head, *rest]):
+        turn.say(head, *rest)
+        return
+    shown = len(rest) - 1
+    while shown > 1 and not turn.fits_sms([head, *rest[:shown], MORE_HINT]):
+        shown -= 1
+    turn.data["more"] = {"query": query[:100], "offset": offset + shown}
+    if turn.fits_sms([head, *rest[:shown], MORE_HINT]):
+        turn.say(head, *rest[:shown], MORE_HINT)
+    else:
+        # One long shop (name, address and another town) fills the SMS: no heading then.
+        turn.say(*rest[:shown], MORE_HINT)
+
+
+MORE_HINT = t("ALTRI for more.")
+
+
+async def more(turn: Turn) -> None:
+    """ALTRI / MORE: the next page of the last shop list."""
+    pending = turn.data.pop("more", None)
+    if not isinstance(pending, dict) or not pending.get("query"):
+        turn.say(t("There is nothing more to show. Write NEGOZI to find shops."))
+        return
+    query, offset = str(pending["query"]), int(pending.get("offset") or 0)
+    town, postcode, category = parse_query(query)
+    found = [
+        shop
+        for shop in await shop_service.find(
+            turn.uow, turn.town.id, postcode=postcode, category=category
+        )
+        if town is None or town_matches(town, shop.town)
+    ]
+    if offset >= len(found):
+        turn.say(t("There is nothing more to show. Write NEGOZI to find shops."))
+        return
+    lines = [shop_line(shop, turn.town.name) for shop in found]
+    head = t("Shops from no. {first} of {count}:", first=offset + 1, count=len(found))
+    _say_page(turn, head, lines, query, offset)
+
+
+def shop_line(shop: m.Shop, here: str | None = None) -> Text:
+    """Name and address; the town too when it is not the municipality's own (`here`)."""
+    if here is not None and fold(shop.town) == fold(here):
+        return t("{shop}, {address}", shop=shop.name, address=shop.address)
     return t("{shop}, {address}, {town}", shop=shop.name, address=shop.address, town=shop.town)

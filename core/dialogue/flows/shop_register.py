@@ -7,18 +7,29 @@ import re
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows.base import ConfirmedFlow
+from core.dialogue.gsm7 import to_gsm7
 from core.dialogue.menus import CATEGORY_LABELS
 from core.domain.errors import DomainError, InvalidIdentifier
 from core.domain.geo import valid_position
 from core.domain.identity import normalize_iban, normalize_partita_iva
-from core.domain.messages import Option, t
+from core.domain.messages import Option, Text, t
 from core.domain.shops import ShopCategory, parse_category
 from core.services import shops as shop_service
 
 # Names and addresses are shown in SMS receipts and payment codes, which must fit one SMS.
 MAX_NAME = 40
+MAX_TYPED_NAME = 60
 MAX_ADDRESS = 50
 MAX_TOWN = 40
+# The kind of shop as a labelled line of the summary.
+CATEGORY_LINES: dict[ShopCategory, Text] = {
+    ShopCategory.GROCERY: t("Type: grocery"),
+    ShopCategory.BAKERY: t("Type: bakery"),
+    ShopCategory.BUTCHER: t("Type: butcher"),
+    ShopCategory.GREENGROCER: t("Type: greengrocer"),
+    ShopCategory.PHARMACY: t("Type: pharmacy"),
+    ShopCategory.OTHER: t("Type: other shop"),
+}
 _COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:[.,]\d+)?)\s*[;, ]\s*(-?\d{1,3}(?:[.,]\d+)?)\s*$")
 
 
@@ -55,7 +66,9 @@ class ShopRegisterFlow(ConfirmedFlow):
     async def on_name(self, turn: Turn, inp: Input) -> None:
         if not inp.text:
             raise Reject(t("Write the name of the shop."))
-        if len(inp.text) > MAX_NAME:
+        # The limit is on the name as an SMS shows it (emoji dropped, “ ” as "): it is kept
+        # as typed, and receipts by SMS must still fit one segment.
+        if len(inp.text) > MAX_TYPED_NAME or len(to_gsm7(inp.text)) > MAX_NAME:
             raise Reject(t("The name is too long: at most {max} characters.", max=MAX_NAME))
         turn.state["name"] = inp.text
         await self.next_step(turn, "name")
@@ -165,21 +178,19 @@ class ShopRegisterFlow(ConfirmedFlow):
 
     async def ask_summary(self, turn: Turn) -> None:
         s = turn.state
-        turn.say(
-            t("{shop}", shop=str(s["name"])),
-            CATEGORY_LABELS[ShopCategory(str(s["category"]))],
-            t("P.IVA {vat}", vat=str(s["vat"])),
-        )
-        turn.say(
-            t(
-                "{address}, {postcode} {town}",
-                address=str(s["address"]),
-                postcode=str(s["postcode"]),
-                town=str(s["town"]),
-            ),
-            t("IBAN {iban}", iban=str(s["iban"])),
-        )
-        turn.say(
+        turn.say_summary(
+            [
+                t("Name: {shop}", shop=str(s["name"])),
+                CATEGORY_LINES[ShopCategory(str(s["category"]))],
+                t("P.IVA: {vat}", vat=str(s["vat"])),
+                t(
+                    "Address: {address}, {postcode} {town}",
+                    address=str(s["address"]),
+                    postcode=str(s["postcode"]),
+                    town=str(s["town"]),
+                ),
+                t("IBAN: {iban}", iban=str(s["iban"])),
+            ],
             t("Send the registration to the municipality?"),
             options=(
                 Option("send", t("Send")),

@@ -6,6 +6,7 @@ from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows.base import ConfirmedFlow, Flow
 from core.dialogue.menus import show_menu
+from core.domain import otp
 from core.domain.errors import DomainError
 from core.domain.messages import Option, t
 from core.domain.shops import MemberRole
@@ -67,22 +68,22 @@ class JoinFlow(ConfirmedFlow):
     first_step = "code"
 
     async def start(self, turn: Turn, arg: str) -> None:
-        code = "".join(arg.split())
+        code = otp.normalize_invite_code(arg)
         if code:
             await self._take(turn, code)
             return
         await self.ask(turn)
 
     async def ask_code(self, turn: Turn) -> None:
-        turn.say(t("Write the cashier code the shop owner gave you (8 digits)."))
+        turn.say(t("Write the cashier code the shop owner gave you (10 letters and digits)."))
 
     async def on_code(self, turn: Turn, inp: Input) -> None:
-        await self._take(turn, "".join(inp.text.split()))
+        await self._take(turn, otp.normalize_invite_code(inp.text))
 
     async def _take(self, turn: Turn, code: str) -> None:
-        if not (code.isdigit() and len(code) == 8):
+        if len(code) != otp.INVITE_LENGTH:
             turn.go(self.name, "code")
-            raise Reject(t("A cashier code has 8 digits. Write it again, or ANNULLA."))
+            raise Reject(t("A cashier code has 10 letters and digits. Write it again, or ANNULLA."))
         turn.state["code"] = code
         await self.confirm_then_do(turn)
 

@@ -1,0 +1,155 @@
+"""`buonispesa admin shops refuse|unlock|lookups`: the office's side of shop trust.
+
+Rules in docs/payments-and-codes.md: a shop that typed too many wrong payment codes
+is locked (for a while, or until the office unlocks it here, recorded with who and
+when); lookups that found nobody are listed so that a shop fishing for who applied
+stands out.
+"""
+
+from __future__ import annotations
+
+import getpass
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from buonispesa.cli.admin import out, run_with_core, shops_app
+from buonispesa.cli.common import office_language, say
+from core.bootstrap import Core
+from core.domain.errors import InvalidIdentifier, NotFound
+from core.domain.identity import normalize_partita_iva
+from core.domain.messages import Moment, t
+from core.i18n import format_param
+from core.services import charges, municipalities, security, shops
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+
+
+async def _shop_id(uow: UnitOfWork, municipality_id: int, reference: str) -> int:
+    """A shop by its id or its partita IVA."""
+    text = reference.strip()
+    if text.isdigit() and len(text) < 11:
+        return int(text)
+    try:
+        vat = normalize_partita_iva(text)
+    except InvalidIdentifier as error:
+        raise NotFound("shop.not_found", shop_id=text) from error
+    found = [
+        shop
+        for shop in await uow.shops.search(municipality_id, approved_only=False)
+        if shop.vat_number == vat
+    ]
+    if len(found) != 1:
+        raise NotFound("shop.not_found", shop_id=text)
+    return found[0].id
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@shops_app.command("refuse")
+def shops_refuse(
+    code: str,
+    shop_id: int,
+    reason: Annotated[str, typer.Option(help="Told to the owner (one SMS: 60 characters)")],
+) -> None:
+    """Refuse a registered shop; the owner is told the reason."""
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            shop = await shops.refuse_shop(uow, town.id, shop_id, reason, core.now())
+            await uow.commit()
+            out.print(
+                say(t("Shop {id} ({name}) refused.", id=str(shop.id), name=shop.name)),
+                markup=False,
+            )
+
+    run_with_core(work)
+
+
+@shops_app.command("unlock")
+def shops_unlock(code: str, shop: str) -> None:
+    """Unlock a shop locked for wrong payment codes (SHOP: its id or partita IVA)."""
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            found = await charges.unlock_shop(
+                uow, town.id, await _shop_id(uow, town.id, shop), by=_operator(), now=core.now()
+            )
+            await uow.commit()
+            out.print(
+                say(
+                    t(
+                        "Shop {id} ({name}) unlocked: it can charge again and its count of "
+                        "wrong codes starts from zero.",
+                        id=str(found.id),
+                        name=found.name,
+                    )
+                ),
+                markup=False,
+            )
+
+    run_with_core(work)
+
+
+@shops_app.command("lookups")
+def shops_lookups(code: str) -> None:
+    """Shops whose lookups found nobody in the last 7 days, and their locks."""
+
+    async def work(core: Core) -> None:
+        now = core.now()
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            rows = await security.lookup_misses(uow, town.id, now)
+            table = Table(
+                say(t("ID")),
+                say(t("Name")),
+                say(t("Last hour")),
+                say(t("Last 24 hours")),
+                say(t("Last 7 days")),
+                say(t("Latest")),
+                say(t("Locked")),
+            )
+            for row in rows:
+                shop: m.Shop | None = await uow.shops.by_id(row.shop_id)
+                table.add_row(
+                    str(row.shop_id),
+                    row.shop_name,
+                    str(row.last_hour),
+                    str(row.last_day),
+                    str(row.last_week),
+                    format_param(Moment(row.latest), office_language()),
+                    _lock_text(shop, now),
+                )
+            if not rows:
+                out.print(
+                    say(
+                        t(
+                            "In the last 7 days no shop searched for someone who is not a "
+                            "beneficiary."
+                        )
+                    ),
+                    markup=False,
+                )
+                return
+            out.print(table)
+
+    run_with_core(work)
+
+
+def _lock_text(shop: m.Shop | None, now: datetime) -> str:
+    if shop is None:
+        return ""
+    if shop.blocked_at is not None:
+        return say(t("until unlocked"))
+    if shop.locked_until is not None and shop.locked_until > now:
+        return say(t("until {moment}", moment=Moment(shop.locked_until)))
+    return say(t("no"))

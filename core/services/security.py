@@ -1,0 +1,152 @@
+"""Counting what rate limits need, in the database (several processes share the counts).
+
+Each limited act is one row of `security_events` with its time: a wrong payment code
+(against the shop that asked), a lookup that found nobody (against the shop), a
+confirmation code sent (against the number it went to), a wrong cashier code (against
+the chat that typed it), and the office unlocking a shop (who did it). The rules are
+in docs/payments-and-codes.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+
+WRONG_PAYMENT_CODE = "wrong_payment_code"
+LOOKUP_MISS = "lookup_miss"
+CODE_SENT = "code_sent"
+WRONG_INVITE = "wrong_invite"
+SHOP_UNLOCKED = "shop_unlocked"
+
+# Longer than any window counted; older rows are dropped when new ones are written.
+KEEP = timedelta(days=30)
+
+
+async def record(
+    uow: UnitOfWork,
+    kind: str,
+    now: datetime,
+    *,
+    municipality_id: int | None = None,
+    shop_id: int | None = None,
+    charge_id: int | None = None,
+    channel: str | None = None,
+    address: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Record one event; the same key's rows older than KEEP go (except office unlocks,
+    the record of what the office did): rate-limit rows say who typed what, and when."""
+    if kind != SHOP_UNLOCKED:
+        old = delete(m.SecurityEvent).where(
+            m.SecurityEvent.kind == kind, m.SecurityEvent.created_at < now - KEEP
+        )
+        if shop_id is not None:
+            old = old.where(m.SecurityEvent.shop_id == shop_id)
+        if channel is not None and address is not None:
+            old = old.where(m.SecurityEvent.channel == channel, m.SecurityEvent.address == address)
+        await uow.session.execute(old.execution_options(synchronize_session=False))
+    uow.session.add(
+        m.SecurityEvent(
+            municipality_id=municipality_id,
+            kind=kind,
+            shop_id=shop_id,
+            charge_id=charge_id,
+            channel=channel,
+            address=address,
+            detail=detail[:100] if detail else None,
+            created_at=now,
+        )
+    )
+    await uow.session.flush()
+
+
+async def count(
+    uow: UnitOfWork,
+    kind: str,
+    since: datetime,
+    *,
+    shop_id: int | None = None,
+    channel: str | None = None,
+    address: str | None = None,
+    detail: str | None = None,
+) -> int:
+    query = (
+        select(func.count())
+        .select_from(m.SecurityEvent)
+        .where(m.SecurityEvent.kind == kind, m.SecurityEvent.created_at > since)
+    )
+    if shop_id is not None:
+        query = query.where(m.SecurityEvent.shop_id == shop_id)
+    if channel is not None:
+        query = query.where(m.SecurityEvent.channel == channel)
+    if address is not None:
+        query = query.where(m.SecurityEvent.address == address)
+    if detail is not None:
+        query = query.where(m.SecurityEvent.detail == detail)
+    return int(await uow.session.scalar(query) or 0)
+
+
+async def last_unlock(uow: UnitOfWork, shop_id: int) -> datetime | None:
+    return await uow.session.scalar(
+        select(func.max(m.SecurityEvent.created_at)).where(
+            m.SecurityEvent.kind == SHOP_UNLOCKED, m.SecurityEvent.shop_id == shop_id
+        )
+    )
+
+
+async def wrong_codes_of_shop(uow: UnitOfWork, shop_id: int, now: datetime) -> int:
+    """Wrong payment codes of the last 24 hours, counted from the office's last unlock."""
+    since = now - timedelta(hours=24)
+    unlocked = await last_unlock(uow, shop_id)
+    if unlocked is not None and unlocked > since:
+        since = unlocked
+    return await count(uow, WRONG_PAYMENT_CODE, since, shop_id=shop_id)
+
+
+@dataclass(frozen=True)
+class ShopLookups:
+    shop_id: int
+    shop_name: str
+    last_hour: int
+    last_day: int
+    last_week: int
+    latest: datetime
+
+
+async def lookup_misses(
+    uow: UnitOfWork, municipality_id: int, now: datetime
+) -> Sequence[ShopLookups]:
+    """Per shop, the lookups that found nobody: for the office to spot a shop fishing."""
+    week = now - timedelta(days=7)
+    rows = await uow.session.execute(
+        select(m.SecurityEvent.shop_id, m.Shop.name, m.SecurityEvent.created_at)
+        .join(m.Shop, m.Shop.id == m.SecurityEvent.shop_id)
+        .where(
+            m.SecurityEvent.kind == LOOKUP_MISS,
+            m.Shop.municipality_id == municipality_id,
+            m.SecurityEvent.created_at > week,
+        )
+    )
+    by_shop: dict[int, tuple[str, list[datetime]]] = {}
+    for shop_id, name, at in rows.all():
+        if shop_id is None:
+            continue
+        by_shop.setdefault(int(shop_id), (str(name), []))[1].append(at)
+    found = [
+        ShopLookups(
+            shop_id=shop_id,
+            shop_name=name,
+            last_hour=sum(1 for x in times if x > now - timedelta(hours=1)),
+            last_day=sum(1 for x in times if x > now - timedelta(days=1)),
+            last_week=len(times),
+            latest=max(times),
+        )
+        for shop_id, (name, times) in by_shop.items()
+    ]
+    return sorted(found, key=lambda x: (-x.last_day, -x.last_week, x.shop_id))

@@ -1,0 +1,179 @@
+"""Wrong payment codes count against the shop, lookups that find nobody are limited (both
+on SQLite and PostgreSQL). Rules in docs/payments-and-codes.md."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from core.bootstrap import Core
+from core.domain.charges import ShopLock
+from core.domain.errors import NotAllowed, NotFound
+from core.services import charges, security
+from core.services.charges import ConfirmOutcome
+from core.storage import models as m
+from tests.conftest import FakeClock
+from tests.factories import Town, confirm, last_code_for, make_cf, make_town, pay, request
+from tests.integration.office_helpers import pay as pay_at
+from tests.integration.office_helpers import person
+from tests.integration.test_privacy import credited_town, erase
+
+
+async def attempt(core: Core, shop_id: int, who: str, cents: int) -> None:
+    """A charge request as the till makes it: a refusal is answered, and what the service
+    counted against the shop (a lookup that found nobody) is committed with the answer."""
+    async with core.uow() as uow:
+        try:
+            await charges.request_charge(
+                uow,
+                shop_id=shop_id,
+                citizen_reference=who,
+                amount_cents=cents,
+                requested_by="test",
+                now=core.now(),
+            )
+        finally:
+            await uow.commit()
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+async def two_wrong_then_annulla(core: Core, town: Town) -> list[ConfirmOutcome]:
+    requested = await request(core, town.shop_id, town.citizen_cfs[0], 10_00)
+    code = await last_code_for(core, town.citizen_phones[0], requested.charge_id)
+    outcomes = [
+        (await confirm(core, town.shop_id, requested.charge_id, wrong(code))).outcome
+        for _ in range(2)
+    ]
+    async with core.uow() as uow:
+        await charges.cancel_charge(uow, charge_id=requested.charge_id, shop_id=town.shop_id)
+        await uow.commit()
+    return outcomes
+
+
+async def test_four_rounds_of_two_wrong_codes_and_annulla_lock_the_shop(
+    core: Core, clock: FakeClock
+) -> None:
+    """Today's hole: 2 wrong, ANNULLA, repeat, never a strike. Now the 5th wrong code locks."""
+    town = await make_town(core, citizens=1)
+    assert await two_wrong_then_annulla(core, town) == [ConfirmOutcome.WRONG_CODE] * 2
+    assert await two_wrong_then_annulla(core, town) == [ConfirmOutcome.WRONG_CODE] * 2
+    # Third round: its first wrong code is the 5th of the day.
+    third = await two_wrong_then_annulla(core, town)
+    assert third[0] is ConfirmOutcome.SHOP_LOCKED
+    with pytest.raises(NotAllowed) as locked:
+        await two_wrong_then_annulla(core, town)  # the fourth round cannot even start
+    assert locked.value.code == "shop.locked"
+    async with core.uow() as uow:
+        assert await security.wrong_codes_of_shop(uow, town.shop_id, core.now()) == 5
+    clock.advance(minutes=31)
+    await pay(core, town, 1_00)  # the lock has passed
+
+
+async def test_a_good_sale_does_not_reset_the_count(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    await two_wrong_then_annulla(core, town)
+    await two_wrong_then_annulla(core, town)
+    await pay(core, town, 1_00)
+    requested = await request(core, town.shop_id, town.citizen_cfs[0], 2_00)
+    code = await last_code_for(core, town.citizen_phones[0], requested.charge_id)
+    result = await confirm(core, town.shop_id, requested.charge_id, wrong(code))
+    assert (result.outcome, result.shop_lock) == (ConfirmOutcome.SHOP_LOCKED, ShopLock.TIMED)
+    # The charge held open when the lock came is void: the right code does nothing now.
+    assert (await confirm(core, town.shop_id, requested.charge_id, code)).outcome is (
+        ConfirmOutcome.NOT_PENDING
+    )
+
+
+async def test_ten_wrong_codes_lock_until_the_office_unlocks(core: Core, clock: FakeClock) -> None:
+    town = await make_town(core, citizens=1)
+    rounds = []
+    # Rounds 1-2 type 4 wrong codes; from the 5th on, every wrong code locks for 30 min...
+    for _ in range(8):
+        rounds.append(await two_wrong_then_annulla(core, town))
+        clock.advance(minutes=31)
+    assert rounds[:2] == [[ConfirmOutcome.WRONG_CODE] * 2] * 2
+    assert all(x[0] is ConfirmOutcome.SHOP_LOCKED for x in rounds[2:])
+    # ...and the 10th locks until the office unlocks.
+    async with core.uow() as uow:
+        shop = await uow.shops.by_id(town.shop_id)
+        assert shop is not None and shop.blocked_at is not None
+    clock.advance(days=2)
+    with pytest.raises(NotAllowed) as blocked:
+        await request(core, town.shop_id, town.citizen_cfs[0], 1_00)
+    assert blocked.value.code == "shop.blocked"
+    async with core.uow() as uow:
+        await charges.unlock_shop(
+            uow, town.municipality_id, town.shop_id, by="clerk", now=core.now()
+        )
+        await uow.commit()
+    await pay(core, town, 1_00)
+    async with core.uow() as uow:
+        [unlock] = (
+            await uow.session.scalars(
+                select(m.SecurityEvent).where(m.SecurityEvent.kind == security.SHOP_UNLOCKED)
+            )
+        ).all()
+        assert (unlock.shop_id, unlock.detail) == (town.shop_id, "clerk")
+
+
+async def test_unknown_person_and_applicant_without_vouchers_look_the_same(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    applicant = make_cf(500)
+    async with core.uow() as uow:
+        uow.session.add(
+            m.Citizen(
+                municipality_id=town.municipality_id,
+                codice_fiscale=applicant,
+                phone="+393335550000",
+                language="it",
+                card_code="APPLICANT1",
+                created_at=core.now(),
+            )
+        )
+        await uow.commit()
+    refusals = []
+    for reference in (applicant, make_cf(501), "+393335550000", "+393335550001"):
+        with pytest.raises(NotFound) as caught:
+            await attempt(core, town.shop_id, reference, 1_00)
+        refusals.append((type(caught.value), caught.value.code, caught.value.params))
+    assert len(set(map(str, refusals))) == 1
+    async with core.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(m.Charge)) == 0
+
+
+async def test_lookups_that_find_nobody_are_limited_per_shop_and_listed(
+    core: Core, clock: FakeClock
+) -> None:
+    town = await make_town(core, citizens=1)
+    for index in range(charges.LOOKUP_MISSES_PER_HOUR):
+        with pytest.raises(NotFound):
+            await attempt(core, town.shop_id, make_cf(600 + index), 1_00)
+    # Then even a real beneficiary gets "try later": the shop cannot go on fishing.
+    with pytest.raises(NotAllowed) as limited:
+        await attempt(core, town.shop_id, town.citizen_cfs[0], 1_00)
+    assert limited.value.code == "lookup.too_many"
+    async with core.uow() as uow:
+        [listed] = await security.lookup_misses(uow, town.municipality_id, core.now())
+    assert (listed.shop_id, listed.last_hour, listed.last_week) == (town.shop_id, 10, 10)
+    clock.advance(minutes=61)
+    await pay(core, town, 1_00)
+
+
+async def test_erasure_drops_the_rate_limit_rows_of_the_persons_number(
+    core: Core, clock: FakeClock
+) -> None:
+    someone, neighbour = person(1), person(2)
+    office, _ = await credited_town(core, clock, someone, neighbour)
+    assert someone.phone is not None and neighbour.phone is not None
+    await pay_at(office, office.shop_ids[0], someone, 150_00)  # nothing left: erasable
+    async with core.uow() as uow:
+        for phone in (someone.phone, neighbour.phone):
+            await security.record(uow, security.CODE_SENT, core.now(), channel="sms", address=phone)
+        await uow.commit()
+    await erase(office, someone.codice_fiscale)
+    async with core.uow() as uow:
+        left = (await uow.session.scalars(select(m.SecurityEvent.address))).all()
+    assert left == [neighbour.phone]

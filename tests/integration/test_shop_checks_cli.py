@@ -1,0 +1,181 @@
+"""`buonispesa admin shops approve|refuse|unlock|lookups` and the server secret, end to end
+on a SQLite file (the services under them run on both databases elsewhere)."""
+
+from __future__ import annotations
+
+import asyncio
+import stat
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from sqlalchemy import select
+
+from buonispesa.settings import Settings
+from core.bootstrap import Core, open_core
+from core.domain.shops import ShopCategory
+from core.services import charges, security
+from core.services.outbox import reply_of
+from core.services.shops import ShopInput, register_shop
+from core.storage import models as m
+from core.storage.secret_file import SECRET_FILE
+from tests.factories import make_cf, make_partita_iva, make_town
+from tests.integration.test_admin_cli import invoke
+
+OWNER = "+393338887777"
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+@pytest.fixture
+def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    value = f"sqlite+aiosqlite:///{tmp_path / 'shops.sqlite3'}"
+    monkeypatch.setenv("BUONISPESA_DATABASE_URL", value)
+    monkeypatch.delenv("BUONISPESA_SECRET_KEY", raising=False)
+    return value
+
+
+T = TypeVar("T")
+
+
+def run(url: str, work: Callable[[Core], Awaitable[T]]) -> T:
+    async def go() -> T:
+        core = await open_core(url)
+        try:
+            return await work(core)
+        finally:
+            await core.close()
+
+    return asyncio.run(go())
+
+
+async def pending_shop(core: Core) -> int:
+    town = await make_town(core, citizens=1)
+    async with core.uow() as uow:
+        shop = await register_shop(
+            uow,
+            town.municipality_id,
+            ShopInput(
+                "Forno Nuovo",
+                make_partita_iva(42),
+                ShopCategory.BAKERY,
+                "Via Roma 2",
+                "Testville",
+                "62020",
+                None,
+                None,
+                "IT40S0542811101000000123456",
+            ),
+            owner_channel="sms",
+            owner_address=OWNER,
+            now=core.now(),
+        )
+        await uow.commit()
+        return shop.id
+
+
+async def notices_to_owner(core: Core) -> list[str]:
+    async with core.uow() as uow:
+        rows = await uow.outbox.for_address("sms", OWNER)
+        return [reply_of(uow.keys, row).texts[0].msgid for row in rows]
+
+
+def test_the_owner_is_told_of_a_refusal_and_of_an_approval(url: str) -> None:
+    shop_id = run(url, pending_shop)
+    code, output = invoke("admin", "shops", "refuse", "TST", str(shop_id), "--reason", "")
+    assert code == 2 and "Write the reason for the refusal." in output
+    code, output = invoke("admin", "shops", "refuse", "TST", str(shop_id), "--reason", "x" * 61)
+    assert code == 2 and "at most 60 characters" in output
+    code, output = invoke(
+        "admin", "shops", "refuse", "TST", str(shop_id), "--reason", "IBAN non intestato"
+    )
+    assert code == 0 and f"Shop {shop_id} (Forno Nuovo) refused." in output
+    code, output = invoke("admin", "shops", "approve", "TST", str(shop_id))
+    assert code == 0, output
+    assert run(url, notices_to_owner) == [
+        "The municipality did not approve {shop}. Reason: {reason}",
+        "The municipality approved {shop}: you can charge vouchers now. Write PAGA.",
+    ]
+
+
+def test_the_office_unlocks_a_shop_by_partita_iva_and_it_is_recorded(url: str) -> None:
+    async def block(core: Core) -> int:
+        town = await make_town(core, citizens=1)
+        async with core.uow() as uow:
+            shop = await uow.shops.by_id(town.shop_id)
+            assert shop is not None
+            shop.blocked_at = core.now()
+            await uow.commit()
+        return town.shop_id
+
+    shop_id = run(url, block)
+    code, output = invoke("admin", "shops", "unlock", "TST", "99999")
+    assert code == 2 and "There is no shop 99999" in output
+    code, output = invoke("admin", "shops", "unlock", "TST", make_partita_iva(1))
+    assert code == 0 and f"Shop {shop_id} (Alimentari Test) unlocked" in output
+
+    async def check(core: Core) -> tuple[datetime | None, list[m.SecurityEvent]]:
+        async with core.uow() as uow:
+            shop = await uow.shops.by_id(shop_id)
+            assert shop is not None
+            events = (await uow.session.scalars(select(m.SecurityEvent))).all()
+            return shop.blocked_at, list(events)
+
+    blocked_at, events = run(url, check)
+    assert blocked_at is None
+    assert [(x.kind, x.shop_id) for x in events] == [(security.SHOP_UNLOCKED, shop_id)]
+    assert events[0].detail
+
+
+def test_lookups_that_found_nobody_are_listed(url: str) -> None:
+    async def fish(core: Core) -> None:
+        town = await make_town(core, citizens=1)
+        for index in range(3):
+            async with core.uow() as uow:
+                with pytest.raises(charges.NotFound):
+                    await charges.request_charge(
+                        uow,
+                        shop_id=town.shop_id,
+                        citizen_reference=make_cf(700 + index),
+                        amount_cents=1_00,
+                        requested_by="test",
+                        now=core.now(),
+                    )
+                await uow.commit()
+
+    code, output = invoke("admin", "shops", "lookups", "TST")
+    assert code == 2  # no such municipality yet
+    run(url, fish)
+    code, output = invoke("admin", "shops", "lookups", "TST")
+    assert code == 0, output
+    assert "Alimentari Test" in output and " 3 " in output
+
+
+def test_the_secret_is_generated_once_next_to_the_database_readable_by_owner_only(
+    url: str, tmp_path: Path
+) -> None:
+    async def keys(core: Core) -> bytes:
+        return core.keys.secret
+
+    first = run(url, keys)
+    path = tmp_path / SECRET_FILE
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert run(url, keys) == first  # the same secret at the next start
+
+
+def test_a_secret_from_the_environment_is_used_and_checked(
+    url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BUONISPESA_SECRET_KEY", "ab" * 32)
+    assert Settings(_env_file=None).secret_bytes() == bytes.fromhex("ab" * 32)
+    code, _ = invoke("admin", "municipality", "list")
+    assert code == 0 and not (tmp_path / SECRET_FILE).exists()
+    monkeypatch.setenv("BUONISPESA_SECRET_KEY", "too-short")
+    code, output = invoke("admin", "municipality", "list")
+    assert code == 2 and "BUONISPESA_SECRET_KEY" in output
