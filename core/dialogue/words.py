@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from core.domain.identity import looks_like_codice_fiscale
+
 # Longer messages are cut before parsing: nobody answers a question with a novel,
 # and a 2,000-character SMS body must cost no more than a short one.
 MAX_INPUT = 500
@@ -136,4 +138,7 @@ def split_amount(arg: str) -> tuple[str, str | None]:
         marked = _NUMBER_TOKEN.fullmatch(digits) is None and _AMOUNT_LIKE.match(last) is not None
         if plain or marked:
             return " ".join(words[:-1]), last.replace("−", "-")
+        if len(words) == 2 and looks_like_codice_fiscale(words[0]):
+            # After a codice fiscale the last word can only be the amount, however wrong.
+            return words[0], last
     return arg.strip(), None

@@ -29,7 +29,10 @@ NOTICE = (
     "If it was not you, tell the office."
 )
 SENT = "Application sent. Protocol {protocol}. We will write to you when it has been assessed."
-CODE = "Your confirmation code is {code}. Write it here to confirm. Valid {minutes} min."
+CODE = (
+    "Code {code} confirms your voucher application. Do not share it with anyone. "
+    "Valid {minutes} min."
+)
 BALANCE = "Your balance: {balance}."
 NEWCOMER = make_cf(700)
 

@@ -264,7 +264,7 @@ async def test_typed_names_are_kept_and_every_page_of_a_list_fits(
     assert TYPED in seen and len(seen) == 3  # stored as typed, shown GSM-7 safe
     await chat.expect("ALTRI", "There is nothing more to show. Write NEGOZI to find shops.")
     # The payment code and the receipt name the shop: still one GSM-7 segment each.
-    till = Chat(core, "+393470000200")
+    till = await open_till(Chat(core, "+393470000200"))
     await till.send(f"LINGUA {language}")
     await till.send(f"PAGA {cf} 12,50")
     await till.send(await citizen_code(core, CITIZEN_PHONE))

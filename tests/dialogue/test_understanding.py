@@ -7,7 +7,7 @@ from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.dialogue.menus import CITIZEN_HELP, SHOP_HELP
 from core.domain.messages import Money
-from tests.dialogue.harness import Chat, param, town_with_open_window
+from tests.dialogue.harness import TILL_CODE, Chat, open_till, param, town_with_open_window
 from tests.dialogue.test_apply import APPLICANT, CF, MEMBERS, SUMMARY, WORK
 from tests.factories import make_partita_iva, make_town
 
@@ -74,7 +74,7 @@ async def test_after_the_help_a_number_picks_what_the_help_named(core: Core) -> 
     )
     shop = Chat(core, town.shop_phone)
     await shop.expect("AIUTO", SHOP_HELP.msgid)
-    await shop.expect("1", "Who pays? Write the codice fiscale, the phone number or the card code.")
+    await shop.expect("1", TILL_CODE)  # PAGA: a till on SMS first confirms its number
 
 
 async def test_a_partita_iva_with_a_wrong_office_code_says_so(core: Core) -> None:
@@ -94,7 +94,7 @@ async def test_a_partita_iva_with_a_wrong_office_code_says_so(core: Core) -> Non
 
 async def test_a_wrong_amount_after_paga_is_an_amount_error(core: Core) -> None:
     town = await make_town(core)
-    till = Chat(core, town.shop_phone)
+    till = await open_till(Chat(core, town.shop_phone))
     await till.expect(f"PAGA {town.citizen_cfs[0]} -5", NEGATIVE)
     await till.expect(f"PAGA {town.citizen_cfs[0]} 0,001", DECIMALS)
     await till.expect("niente", "The amount must be more than zero.")
@@ -108,7 +108,10 @@ async def test_a_wrong_amount_after_paga_is_an_amount_error(core: Core) -> None:
 async def test_cancelling_a_change_says_the_application_is_unchanged(core: Core) -> None:
     await town_with_open_window(core)
     chat = Chat(core, "777002", channel=Channel.TELEGRAM)
-    for text in ("/domanda", "1", "1", APPLICANT, "1", "2", "2", "0", "0", "0"):
+    for text in ("/domanda", "1", "1"):
+        await chat.send(text)
+    await chat.send(None, contact=("+393471230008", True))
+    for text in (APPLICANT, "1", "2", "2", "0", "0", "0"):
         await chat.send(text)
     await chat.send(None, option="declare")
     await chat.expect(
@@ -125,6 +128,8 @@ async def test_a_contact_shared_in_the_middle_of_the_application_does_not_derail
     chat = Chat(core, "71234", channel=Channel.TELEGRAM)
     for text in ("DOMANDA", "1", "1"):
         await chat.send(text)
+    assert (await chat.state())[:2] == ("apply", "contact")
+    await chat.expect(None, CF, contact=("+393471230009", True))
     assert (await chat.state())[:2] == ("apply", "cf")
     await chat.expect(
         None, "Thank you: we have your phone number.", CF, contact=("+393471230009", True)
