@@ -32,6 +32,12 @@ async def balance(server: SmsServer, cf: str) -> int:
         return await ledger.citizen_balance(uow, town.id, citizen.id)
 
 
+async def open_till(server: SmsServer) -> None:
+    """A till on SMS confirms its own number once, with a code sent to it."""
+    asked = await server.exchange(SHOP_PHONE, "PAGA")
+    await server.exchange(SHOP_PHONE, code_in(asked))
+
+
 async def test_a_citizen_without_phone_pays_with_card_and_pin(
     sms_server_any_db: SmsServer,
 ) -> None:
@@ -48,6 +54,7 @@ async def test_a_citizen_without_phone_pays_with_card_and_pin(
     assert card.pin is not None
     before = await balance(server, holder.codice_fiscale)
 
+    await open_till(server)
     refused = await server.exchange(SHOP_PHONE, f"PAGA {holder.codice_fiscale} 7,50")
     assert "carta" in refused  # the shop is told to use the card
     asked = await server.exchange(SHOP_PHONE, f"PAGA {cards_grouped(card.card_code)} 7,50")
@@ -76,6 +83,7 @@ async def test_the_delegate_receives_the_code_and_asks_the_balance(
     [notice] = await server.replies(citizen.phone, 1)
     assert "***567" in notice.body
 
+    await open_till(server)
     waiting = await server.exchange(SHOP_PHONE, f"PAGA {citizen.codice_fiscale} 12,50")
     assert "***567" in waiting  # the code went to the delegate's phone
     code_sms = (await server.replies(DELEGATE, 2))[-1]
