@@ -74,6 +74,15 @@ async def wrong_pins(core: Core, town: Town, card: cards.CardData, count: int) -
     return outcomes
 
 
+async def unlock_shop(core: Core, town: Town) -> None:
+    """Wrong PINs are wrong codes of the shop too: the office lifts its lock between rounds."""
+    async with core.uow() as uow:
+        await charges.unlock_shop(
+            uow, town.municipality_id, town.shop_id, by="office", now=core.now()
+        )
+        await uow.commit()
+
+
 async def test_a_citizen_without_phone_pays_with_card_and_pin(core: Core) -> None:
     town = await make_town(core, citizens=2)
     await without_phone(core, town)
@@ -125,6 +134,7 @@ async def test_five_wrong_pins_across_charges_block_the_card(core: Core, clock: 
     before = await balance(core, town)
     outcomes = await wrong_pins(core, town, card, MAX_PIN_FAILURES)
     assert outcomes == ["wrong_code"] * (MAX_PIN_FAILURES - 1) + ["card_blocked"]
+    await unlock_shop(core, town)
     async with core.uow() as uow:
         listed = await cards.card_statuses(uow, town.municipality_id, blocked_only=True)
         citizen = await uow.citizens.by_id(town.citizen_ids[0])
@@ -146,6 +156,7 @@ async def test_a_correct_pin_starts_the_count_again(core: Core) -> None:
     paid = await request(core, town.shop_id, card.card_code, 100)
     result = await confirm(core, town.shop_id, paid.charge_id, card.pin)
     assert result.outcome is charges.ConfirmOutcome.CONFIRMED
+    await unlock_shop(core, town)
     outcomes = await wrong_pins(core, town, card, MAX_PIN_FAILURES - 1)
     assert "card_blocked" not in outcomes
 
@@ -155,6 +166,7 @@ async def test_reissue_unblocks_with_a_new_number_and_pin(core: Core) -> None:
     await without_phone(core, town)
     old = await issue(core, town)
     await wrong_pins(core, town, old, MAX_PIN_FAILURES)
+    await unlock_shop(core, town)
     new = await issue(core, town, reissue=True)
     assert new.card_code != old.card_code and new.pin is not None
     # The old card number finds nobody any more.
