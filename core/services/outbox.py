@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -170,7 +171,20 @@ async def notify_shop(
     shop = await uow.shops.by_id(shop_id)
     if shop is None:
         return 0
-    members = await uow.shops.members_of(shop_id)
+    return await notify_members(
+        uow, shop, await uow.shops.members_of(shop_id), reply, now, charge_id
+    )
+
+
+async def notify_members(
+    uow: UnitOfWork,
+    shop: m.Shop,
+    members: Sequence[m.ShopMember],
+    reply: Reply,
+    now: datetime,
+    charge_id: int | None = None,
+) -> int:
+    """Tell these members of a shop, each in the language of their chat, through the outbox."""
     for member in members:
         conversation = await uow.conversations.find(
             shop.municipality_id, member.channel, member.address

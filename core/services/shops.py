@@ -14,7 +14,7 @@ from core.domain.ledger import AccountKind
 from core.domain.messages import Reply, t
 from core.domain.shops import MemberRole, ShopCategory
 from core.services import ledger, security
-from core.services.outbox import enqueue
+from core.services.outbox import notify_members
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
@@ -214,20 +214,7 @@ async def accept_invite(
 async def notify_owners(uow: UnitOfWork, shop: m.Shop, reply: Reply, now: datetime) -> int:
     """Tell the shop's owner(s), in the language of their chat, through the outbox."""
     owners = [x for x in await uow.shops.members_of(shop.id) if x.role == MemberRole.OWNER.value]
-    for owner in owners:
-        conversation = await uow.conversations.find(
-            shop.municipality_id, owner.channel, owner.address
-        )
-        enqueue(
-            uow,
-            municipality_id=shop.municipality_id,
-            channel=owner.channel,
-            address=owner.address,
-            language=conversation.language if conversation else "it",
-            reply=reply,
-            now=now,
-        )
-    return len(owners)
+    return await notify_members(uow, shop, owners, reply, now)
 
 
 async def shops_of_member(
