@@ -13,6 +13,7 @@ from core.dialogue.flows import FLOWS, shop_finder
 from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows.shop_reports import show_reimbursements
 from core.dialogue.menus import offer_languages, say_help, show_menu, welcome
+from core.dialogue.state import ApplyState
 from core.dialogue.words import clean, fold
 from core.domain.messages import t
 
@@ -193,7 +194,7 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         if flow is None:
             await show_menu(turn, t("There is nothing to cancel."))
             return
-        editing = flow.name == "apply" and turn.state.get("mode") == "edit"
+        editing = isinstance(turn.state, ApplyState) and turn.state.mode == "edit"
         await flow.on_cancel(turn)
         flow.drop_draft(turn)
         turn.finish()
@@ -227,7 +228,7 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         await shop_finder.more(turn)
     elif name == "switch":
         interrupt(turn)
-        turn.data.pop("shop_id", None)
+        turn.memory.shop_id = None
         await show_menu(turn)
     elif name in FLOW_COMMANDS:
         interrupt(turn)
@@ -238,7 +239,7 @@ async def run(turn: Turn, name: str, arg: str) -> None:
 
 async def choose_shop(turn: Turn, shop_id: int) -> None:
     if any(shop.id == shop_id for _, shop in await turn.memberships()):
-        turn.data["shop_id"] = shop_id
+        turn.memory.shop_id = shop_id
     await show_menu(turn)
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from core.dialogue import gsm7
 from core.dialogue.inbound import Channel, Inbound, SharedContact, SharedLocation
 from core.dialogue.render import render_plain
+from core.dialogue.state import ChatMemory, FlowState, Offered
 from core.dialogue.words import clean, fold
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_phone
@@ -69,12 +69,13 @@ class Turn:
     municipality: m.Municipality | None
     flow: str | None
     step: str | None
-    data: dict[str, Any]
+    memory: ChatMemory
+    state: FlowState  # the current flow's answers (see Flow.state for its own type)
     language: str
     stopped: bool = False
     replies: list[Reply] = field(default_factory=list)
     # Options offered in this turn (None: the previous ones still stand).
-    offered: list[dict[str, Any]] | None = None
+    offered: list[Offered] | None = None
     _citizen: m.Citizen | None = None
     _citizen_loaded: bool = False
 
@@ -113,8 +114,7 @@ class Turn:
                 return normalize_phone(self.address)
             except InvalidIdentifier:
                 return None
-        shared = self.data.get("phone")
-        return str(shared) if shared else None
+        return self.memory.phone or None
 
     async def proven_phone(self) -> str | None:
         """The phone this chat has proven: on Telegram the linked citizen's, else the contact
@@ -165,7 +165,7 @@ class Turn:
     async def shop(self) -> tuple[m.ShopMember, m.Shop] | None:
         """The shop this address acts for now: the one chosen, else the only one."""
         rows = await self.memberships()
-        chosen = self.data.get("shop_id")
+        chosen = self.memory.shop_id
         for member, shop in rows:
             if shop.id == chosen:
                 return member, shop
@@ -173,29 +173,21 @@ class Turn:
 
     # --- state ----------------------------------------------------------------------
 
-    @property
-    def state(self) -> dict[str, Any]:
-        """The answers of the current flow."""
-        value = self.data.get("state")
-        if not isinstance(value, dict):
-            value = {}
-            self.data["state"] = value
-        return value
-
-    def go(self, flow: str, step: str, state: dict[str, Any] | None = None) -> None:
+    def go(self, flow: str, step: str, state: FlowState | None = None) -> None:
+        """Stand at a step (flows move with Flow.goto, which checks their step table)."""
         if state is not None or flow != self.flow:
-            self.data["state"] = dict(state or {})
+            self.state = state if state is not None else FlowState()
         self.flow, self.step = flow, step
         self.offered = []
 
     def finish(self) -> None:
         self.flow, self.step = None, None
-        self.data["state"] = {}
+        self.state = FlowState()
         self.offered = []
 
     def set_language(self, language: str) -> None:
         self.language = supported(language)
-        self.data["language_chosen"] = True
+        self.memory.language_chosen = True
 
     # --- replies --------------------------------------------------------------------
 
@@ -221,10 +213,10 @@ class Turn:
             # Remember the labels in every language, so that a typed "saldo" or "balance"
             # picks the option as well as "1" does.
             self.offered = [
-                {
-                    "k": option.key,
-                    "w": sorted({fold(render_text(option.label, lang)) for lang in LANGUAGES}),
-                }
+                Offered(
+                    option.key,
+                    sorted({fold(render_text(option.label, lang)) for lang in LANGUAGES}),
+                )
                 for option in options
             ]
 
@@ -280,7 +272,7 @@ class Turn:
     # --- reading the answer ---------------------------------------------------------
 
     @staticmethod
-    def read(inbound: Inbound, offered: list[dict[str, Any]]) -> Input:
+    def read(inbound: Inbound, offered: list[Offered]) -> Input:
         """Turn an inbound message into an Input, mapping "2" or a label to an offered key."""
         text = clean(inbound.text)
         if inbound.option:
@@ -289,10 +281,10 @@ class Turn:
         if text and offered:
             word = fold(text)
             if word.isdigit() and 1 <= int(word) <= len(offered):
-                choice = str(offered[int(word) - 1]["k"])
+                choice = offered[int(word) - 1].k
             else:
                 for item in offered:
-                    if word and (word in item.get("w", []) or word == fold(str(item["k"]))):
-                        choice = str(item["k"])
+                    if word and (word in item.w or word == fold(item.k)):
+                        choice = item.k
                         break
         return Input(text=text, choice=choice, location=inbound.location, contact=inbound.contact)

@@ -10,7 +10,6 @@ never loses an answer nor sends a reply for a change that was not saved.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +26,7 @@ from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
 from core.dialogue.flows.shop_finder import near
 from core.dialogue.inbound import Channel, Inbound
 from core.dialogue.menus import offer_languages, offer_towns, say_help, show_menu, welcome
+from core.dialogue.state import ChatMemory, FlowState, dump, load
 from core.dialogue.words import fold
 from core.domain.errors import DomainError, InvalidIdentifier
 from core.domain.identity import normalize_phone
@@ -157,27 +157,34 @@ class DialogueEngine:
     @staticmethod
     def _turn(uow: UnitOfWork, inbound: Inbound, routing: _Routing, now: datetime) -> Turn:
         conversation = routing.conversation
-        data = copy.deepcopy(conversation.data) if isinstance(conversation.data, dict) else {}
+        memory = load(ChatMemory, conversation.data) or ChatMemory()
+        # Where the conversation stands, if its flow, step and answers still fit the flows:
+        # otherwise the person starts from the menu rather than meeting an error each time.
+        flow = FLOWS.get(conversation.flow or "")
+        step = conversation.step if flow is not None and conversation.step in flow.steps else None
+        answers = flow.load(memory.state) if flow is not None and step is not None else None
         return Turn(
             uow=uow,
             now=now,
             inbound=inbound,
             conversation=conversation,
             municipality=routing.municipality,
-            flow=conversation.flow if conversation.flow in FLOWS else None,
-            step=conversation.step if conversation.flow in FLOWS else None,
-            data=data,
+            flow=conversation.flow if answers is not None else None,
+            step=step if answers is not None else None,
+            memory=memory,
+            state=answers if answers is not None else FlowState(),
             language=conversation.language,
             stopped=conversation.stopped,
         )
 
     def _save(self, turn: Turn, routing: _Routing, now: datetime) -> list[m.OutboxMessage]:
         conversation = routing.conversation
-        data = dict(turn.data)
+        memory = turn.memory
         if turn.offered is not None:
-            data["options"] = turn.offered
+            memory.options = turn.offered
+        memory.state = dump(turn.state) if turn.flow is not None else {}
         # A new object (not the mutated one) so that the JSON column is written.
-        conversation.data = json.loads(json.dumps(data))
+        conversation.data = dump(memory)
         conversation.flow, conversation.step = turn.flow, turn.step
         conversation.language = turn.language
         conversation.stopped = turn.stopped
@@ -204,7 +211,8 @@ class DialogueEngine:
         before = (
             turn.flow,
             turn.step,
-            copy.deepcopy(turn.data),
+            copy.deepcopy(turn.memory),
+            copy.deepcopy(turn.state),
             turn.language,
             turn.municipality,
             turn.stopped,
@@ -213,7 +221,15 @@ class DialogueEngine:
             async with turn.uow.session.begin_nested():
                 await self._run(turn, routing)
         except Exception as error:
-            turn.flow, turn.step, turn.data, turn.language, turn.municipality, turn.stopped = before
+            (
+                turn.flow,
+                turn.step,
+                turn.memory,
+                turn.state,
+                turn.language,
+                turn.municipality,
+                turn.stopped,
+            ) = before
             turn.replies, turn.offered = [], None
             turn.forget_citizen()
             await turn.uow.session.refresh(routing.conversation)
@@ -255,12 +271,12 @@ class DialogueEngine:
             await self._change_town(turn, routing)
             return
 
-        if routing.created and turn.data.get("language_chosen") is None:
+        if routing.created and not turn.memory.language_chosen:
             citizen = await turn.citizen()
             if citizen is not None:
                 turn.language = citizen.language if citizen.language in LANGUAGES else turn.language
 
-        inp = Turn.read(inbound, list(turn.data.get("options") or []))
+        inp = Turn.read(inbound, list(turn.memory.options))
         if command is None and inp.choice in commands.COMMANDS:
             command = (inp.choice or "", "")
         if command is None and inp.choice is None and (turn.flow is None or turn.step is None):
@@ -343,9 +359,9 @@ class DialogueEngine:
     ) -> None:
         if not routing.by_choice:
             # An SMS to a number no municipality uses (or nothing is set up yet): say so once a day.
-            today = turn.now.astimezone(ZoneInfo("Europe/Rome")).date().isoformat()
-            if turn.data.get("notice_on") != today:
-                turn.data["notice_on"] = today
+            today = turn.now.astimezone(ZoneInfo("Europe/Rome")).date()
+            if turn.memory.notice_on != today:
+                turn.memory.notice_on = today
                 turn.say(
                     t(
                         "This number is not active for grocery vouchers. Please contact "
@@ -359,7 +375,7 @@ class DialogueEngine:
                 offer_languages(turn)
                 return
             turn.set_language(language)
-        inp = Turn.read(turn.inbound, list(turn.data.get("options") or []))
+        inp = Turn.read(turn.inbound, list(turn.memory.options))
         chosen: int | None = None
         if inp.choice and inp.choice.startswith("town:") and inp.choice[5:].isdigit():
             chosen = int(inp.choice[5:])
@@ -386,7 +402,7 @@ class DialogueEngine:
                 await turn.uow.session.delete(stale)
                 await turn.uow.flush()
             commands.interrupt(turn)
-            turn.data.pop("shop_id", None)
+            turn.memory.shop_id = None
         turn.municipality = town
         turn.forget_citizen()
         await show_menu(turn, welcome(turn))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.dialogue.context import Turn
+from core.dialogue.state import Offered
 from core.domain.messages import Option, Text, t
 from core.domain.shops import MemberRole, ShopCategory
 
@@ -48,7 +49,7 @@ async def say_help(turn: Turn) -> None:
     if turn.flow is not None and turn.step is not None:
         return
     keys = SHOP_HELP_KEYS if shop else CITIZEN_HELP_KEYS
-    turn.offered = [{"k": key, "w": []} for key in keys]
+    turn.offered = [Offered(key) for key in keys]
 
 
 async def show_menu(turn: Turn, heading: Text | None = None) -> None:

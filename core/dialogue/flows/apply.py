@@ -8,13 +8,21 @@ From SMS, sending or changing it waits for a code sent to that number.
 
 from __future__ import annotations
 
-from typing import Any
-
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
-from core.dialogue.flows.base import ConfirmedFlow
+from core.dialogue.flows.base import (
+    VERIFY,
+    ConfirmedFlow,
+    Step,
+    Takes,
+    known,
+    resume,
+    table,
+    verify,
+)
 from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
 from core.dialogue.menus import LANGUAGE_OPTIONS, privacy_question
+from core.dialogue.state import ApplyState
 from core.dialogue.words import amount_text, count_in, yes_or_no
 from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier
 from core.domain.identity import PhoneProof, normalize_codice_fiscale
@@ -32,13 +40,13 @@ MAX_AMOUNT_CENTS = 100_000_000_00
 YES_NO = (Option("yes", t("Yes")), Option("no", t("No")))
 
 
-class ApplyFlow(ConfirmedFlow):
+class ApplyFlow(ConfirmedFlow[ApplyState]):
     name = "apply"
-    first_step = "language"
+    state_type = ApplyState
     keeps_draft = True
-    contact_steps = frozenset({"contact"})
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
+        turn.finish()
         # The window and an earlier application decide before any draft is offered.
         refusal = await self._window_refusal(turn)
         if refusal is not None:
@@ -48,14 +56,16 @@ class ApplyFlow(ConfirmedFlow):
         existing = await self._existing(turn)
         if existing is not None:
             self.drop_draft(turn)
-            turn.go(self.name, "existing", {"protocol": existing.protocol})
-            await self.ask(turn)
+            await self.goto(turn, "existing", ApplyState(protocol=existing.protocol))
             return
         await super().begin(turn, arg)
 
     async def start(self, turn: Turn, arg: str) -> None:
-        turn.state["mode"] = "new"
-        await self.goto(turn, "privacy" if turn.data.get("language_chosen") else "language")
+        self.state(turn).mode = "new"
+        if turn.memory.language_chosen:
+            await self.goto(turn, "privacy")
+        else:
+            await self.ask(turn)
 
     async def _window_refusal(self, turn: Turn) -> Text | None:
         round_ = await current_round(turn.uow, turn.town.id)
@@ -87,7 +97,7 @@ class ApplyFlow(ConfirmedFlow):
         turn.say(
             t(
                 "You have already applied: protocol {protocol}. You can change it until {when}.",
-                protocol=str(turn.state["protocol"]),
+                protocol=known(self.state(turn).protocol),
                 when=Moment(round_.closes_at),
             ),
             options=(Option("edit", t("Change the answers")), Option("status", t("Status"))),
@@ -96,21 +106,20 @@ class ApplyFlow(ConfirmedFlow):
     async def on_existing(self, turn: Turn, inp: Input) -> None:
         if inp.choice != "edit":
             raise Reject(t("Reply 1 to change your application, or MENU."))
-        application = await turn.uow.applications.by_protocol(str(turn.state["protocol"]))
+        s = self.state(turn)
+        application = await turn.uow.applications.by_protocol(known(s.protocol))
         assert application is not None
         citizen = await turn.uow.citizens.by_id(application.citizen_id)
         assert citizen is not None
-        turn.state.update(
-            mode="edit",
-            cf=citizen.codice_fiscale,
-            members=application.household_size,
-            work=application.has_work_income,
-            pension=application.has_pension,
-            liquidity=application.liquidity_cents,
-            support=application.public_support_monthly_cents,
-            rent=application.rent_monthly_cents,
-            consent=True,
-        )
+        s.mode = "edit"
+        s.cf = citizen.codice_fiscale
+        s.members = application.household_size
+        s.work = application.has_work_income
+        s.pension = application.has_pension
+        s.liquidity = application.liquidity_cents
+        s.support = application.public_support_monthly_cents
+        s.rent = application.rent_monthly_cents
+        s.consent = True
         await self.goto(turn, "summary")
 
     # Language and privacy --------------------------------------------------------------------
@@ -148,7 +157,7 @@ class ApplyFlow(ConfirmedFlow):
             turn.finish()
             turn.say(t("Without your consent we cannot take the application. Nothing was saved."))
             return
-        turn.state["consent"] = True
+        self.state(turn).consent = True
         await self.goto(turn, "cf" if await self._phone_known(turn) else "contact")
 
     # The phone, proven before the codice fiscale ----------------------------------------------
@@ -180,8 +189,7 @@ class ApplyFlow(ConfirmedFlow):
         existing = await self._existing(turn)
         if existing is not None:
             self.drop_draft(turn)
-            turn.go(self.name, "existing", {"protocol": existing.protocol})
-            await self.ask(turn)
+            await self.goto(turn, "existing", ApplyState(protocol=existing.protocol))
             return
         await self.next_question(turn, "contact")
 
@@ -194,8 +202,9 @@ class ApplyFlow(ConfirmedFlow):
     # The questions ----------------------------------------------------------------------------
 
     async def next_question(self, turn: Turn, current: str) -> None:
-        if turn.state.get("back") == "summary":
-            turn.state.pop("back", None)
+        s = self.state(turn)
+        if s.back == "summary":
+            s.back = None
             await self.goto(turn, "summary")
             return
         if current == "contact":
@@ -243,7 +252,7 @@ class ApplyFlow(ConfirmedFlow):
             turn.finish()
             turn.say(error_text(DomainError("application.already_applied")))
             return
-        turn.state["cf"] = cf
+        self.state(turn).cf = cf
         await self.next_question(turn, "cf")
 
     async def ask_members(self, turn: Turn) -> None:
@@ -258,21 +267,21 @@ class ApplyFlow(ConfirmedFlow):
                     max=MAX_MEMBERS,
                 )
             )
-        turn.state["members"] = members
+        self.state(turn).members = members
         await self.next_question(turn, "members")
 
     async def ask_work(self, turn: Turn) -> None:
         turn.say(t("Does anyone in the household have income from work?"), options=YES_NO)
 
     async def on_work(self, turn: Turn, inp: Input) -> None:
-        turn.state["work"] = _require_yes_no(inp)
+        self.state(turn).work = _require_yes_no(inp)
         await self.next_question(turn, "work")
 
     async def ask_pension(self, turn: Turn) -> None:
         turn.say(t("Does anyone in the household receive a pension?"), options=YES_NO)
 
     async def on_pension(self, turn: Turn, inp: Input) -> None:
-        turn.state["pension"] = _require_yes_no(inp)
+        self.state(turn).pension = _require_yes_no(inp)
         await self.next_question(turn, "pension")
 
     async def ask_liquidity(self, turn: Turn) -> None:
@@ -285,7 +294,7 @@ class ApplyFlow(ConfirmedFlow):
         )
 
     async def on_liquidity(self, turn: Turn, inp: Input) -> None:
-        turn.state["liquidity"] = _amount(inp)
+        self.state(turn).liquidity = _amount(inp)
         await self.next_question(turn, "liquidity")
 
     async def ask_support(self, turn: Turn) -> None:
@@ -297,22 +306,21 @@ class ApplyFlow(ConfirmedFlow):
         )
 
     async def on_support(self, turn: Turn, inp: Input) -> None:
-        turn.state["support"] = _amount(inp)
+        self.state(turn).support = _amount(inp)
         await self.next_question(turn, "support")
 
     async def ask_rent(self, turn: Turn) -> None:
         turn.say(t("How much rent does the household pay per month? Write 0 if none."))
 
     async def on_rent(self, turn: Turn, inp: Input) -> None:
-        turn.state["rent"] = _amount(inp)
+        self.state(turn).rent = _amount(inp)
         await self.next_question(turn, "rent")
 
     # Summary, declaration, changes ------------------------------------------------------------
 
     async def ask_summary(self, turn: Turn) -> None:
-        s = turn.state
         turn.say_summary(
-            summary_texts(s),
+            summary_texts(self.state(turn)),
             t(
                 "Under DPR 445/2000 I declare that these data are true. False declarations are "
                 "punished and lose the vouchers."
@@ -341,36 +349,36 @@ class ApplyFlow(ConfirmedFlow):
             Option("support", t("Public support")),
             Option("rent", t("Rent")),
         ]
-        if turn.state.get("mode") != "edit":
+        if self.state(turn).mode != "edit":
             options.insert(0, Option("cf", t("Codice fiscale")))
         turn.say(t("What do you want to change?"), options=options)
 
     async def on_change(self, turn: Turn, inp: Input) -> None:
-        allowed = QUESTIONS if turn.state.get("mode") != "edit" else QUESTIONS[1:]
+        allowed = QUESTIONS if self.state(turn).mode != "edit" else QUESTIONS[1:]
         if inp.choice is None or inp.choice not in allowed:
             raise Reject(t("Reply with the number of the answer to change."))
-        turn.state["back"] = "summary"
+        self.state(turn).back = "summary"
         await self.goto(turn, inp.choice)
 
     async def confirmed(self, turn: Turn) -> None:
-        s = turn.state
+        s = self.state(turn)
         phone = await turn.proven_phone()
         telegram = turn.channel == "telegram"
         data = applications.ApplicationInput(
-            codice_fiscale=str(s["cf"]),
+            codice_fiscale=known(s.cf),
             phone=phone,
-            household_size=int(s["members"]),
-            has_work_income=bool(s["work"]),
-            has_pension=bool(s["pension"]),
-            liquidity_cents=int(s["liquidity"]),
-            public_support_monthly_cents=int(s["support"]),
-            rent_monthly_cents=int(s["rent"]),
+            household_size=known(s.members),
+            has_work_income=known(s.work),
+            has_pension=known(s.pension),
+            liquidity_cents=known(s.liquidity),
+            public_support_monthly_cents=known(s.support),
+            rent_monthly_cents=known(s.rent),
             language=turn.language,
         )
         try:
-            if s.get("mode") == "edit":
+            if s.mode == "edit":
                 application = await applications.edit_application(
-                    turn.uow, turn.town, str(s["protocol"]), data, turn.now
+                    turn.uow, turn.town, known(s.protocol), data, turn.now
                 )
                 done = t("Changes saved. Application {protocol}.", protocol=application.protocol)
             else:
@@ -394,7 +402,7 @@ class ApplyFlow(ConfirmedFlow):
             claim = await identity.check_claim(
                 turn.uow,
                 turn.town.id,
-                str(s["cf"]),
+                known(s.cf),
                 phone=phone,
                 telegram_user=turn.address if telegram else None,
             )
@@ -413,17 +421,51 @@ class ApplyFlow(ConfirmedFlow):
         turn.forget_citizen()
         turn.say(done)
 
+    # The whole conversation: where it starts, each step's question and answer, and
+    # where each answer may lead (a "back" to the summary after a change included).
+    entry = ("language", "existing")
+    steps = table(
+        {
+            "existing": Step(ask_existing, on_existing, to=("summary",)),
+            "language": Step(ask_language, on_language, to=("privacy",)),
+            "privacy": Step(ask_privacy, on_privacy, to=("cf", "contact")),
+            "contact": Step(
+                ask_contact, on_contact, to=("existing", "cf", "summary"), takes=Takes.CONTACT
+            ),
+            "cf": Step(ask_cf, on_cf, to=("contact", "members", "summary")),
+            "members": Step(ask_members, on_members, to=("work", "summary")),
+            "work": Step(ask_work, on_work, to=("pension", "summary")),
+            "pension": Step(ask_pension, on_pension, to=("liquidity", "summary")),
+            "liquidity": Step(ask_liquidity, on_liquidity, to=("support", "summary")),
+            "support": Step(ask_support, on_support, to=("rent", "summary")),
+            "rent": Step(ask_rent, on_rent, to=("summary",)),
+            "summary": Step(ask_summary, on_summary, to=(VERIFY, "change")),
+            "change": Step(ask_change, on_change, to=QUESTIONS),
+            VERIFY: verify(),  # then the application is sent (or changed) and the flow ends
+            "resume": resume(
+                "language",
+                "existing",
+                "privacy",
+                "contact",
+                *QUESTIONS,
+                "summary",
+                "change",
+                VERIFY,
+            ),
+        }
+    )
 
-def summary_texts(s: dict[str, Any]) -> list[Text]:
+
+def summary_texts(s: ApplyState) -> list[Text]:
     return [
         t("Summary:"),
-        t("CF {cf}", cf=str(s["cf"])),
-        t("People: {count}", count=int(s["members"])),
-        t("Work income: yes") if s["work"] else t("Work income: no"),
-        t("Pension: yes") if s["pension"] else t("Pension: no"),
-        t("Savings: {amount}", amount=Money(int(s["liquidity"]))),
-        t("Support: {amount}/month", amount=Money(int(s["support"]))),
-        t("Rent: {amount}/month", amount=Money(int(s["rent"]))),
+        t("CF {cf}", cf=known(s.cf)),
+        t("People: {count}", count=known(s.members)),
+        t("Work income: yes") if known(s.work) else t("Work income: no"),
+        t("Pension: yes") if known(s.pension) else t("Pension: no"),
+        t("Savings: {amount}", amount=Money(known(s.liquidity))),
+        t("Support: {amount}/month", amount=Money(known(s.support))),
+        t("Rent: {amount}/month", amount=Money(known(s.rent))),
     ]
 
 

@@ -1,48 +1,138 @@
-"""What every flow is: named steps, each a question (`ask_<step>`) and an answer (`on_<step>`)."""
+"""What every flow is: a table of named steps, each a question and the handling of its answer.
+
+How a flow is written is told in the package's docstring (core/dialogue/flows/__init__.py).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, ClassVar, Generic, TypeVar
 
+from core.dialogue import state as stored
 from core.dialogue.context import Input, Reject, Turn
+from core.dialogue.state import FlowState, PendingCode
 from core.domain import otp
 from core.domain.messages import Option, Text, t, tn
 from core.services import security
 
+S = TypeVar("S", bound=FlowState)
+F = TypeVar("F", bound="Flow[Any]")
+T = TypeVar("T")
 
-class Flow:
+RESUME = "resume"
+VERIFY = "verify"
+
+
+class Takes(StrEnum):
+    """What a step accepts as its answer besides text and buttons."""
+
+    TEXT = "text"
+    CONTACT = "contact"  # a shared contact answers the step (elsewhere it links the chat)
+    LOCATION = "location"  # a shared position answers it (elsewhere it means "shops near me")
+
+
+@dataclass(frozen=True)
+class Step(Generic[F]):
+    """One step of a flow: the question, the handling of the answer, where it may lead."""
+
+    ask: Callable[[F, Turn], Awaitable[None]]
+    answer: Callable[[F, Turn, Input], Awaitable[None]]
+    to: tuple[str, ...] = ()
+    takes: Takes = Takes.TEXT
+
+
+class StepError(RuntimeError):
+    """A move the flow's step table does not declare, or an answer missing: a bug."""
+
+
+def table(steps: dict[str, Step[F]]) -> Mapping[str, Step[F]]:
+    """A flow's steps, read-only: the graph is fixed when the class is written."""
+    return MappingProxyType(steps)
+
+
+def known(value: T | None) -> T:
+    """An answer an earlier step has given (its table puts that step before this one)."""
+    if value is None:
+        raise StepError("an answer the step needs is missing")
+    return value
+
+
+class Flow(Generic[S]):
     name: ClassVar[str]
-    first_step: ClassVar[str]
+    # The steps the flow may start at (the first is where a new request starts).
+    entry: ClassVar[tuple[str, ...]]
+    steps: ClassVar[Mapping[str, Step[Any]]]
+    state_type: type[S]
     # MENU or another command in the middle keeps the answers, to resume later.
     keeps_draft: ClassVar[bool] = False
-    # Steps that take a shared position as their answer (elsewhere it means "shops near me").
-    location_steps: ClassVar[frozenset[str]] = frozenset()
-    # Steps that take a shared contact as their answer (elsewhere it links the chat).
-    contact_steps: ClassVar[frozenset[str]] = frozenset()
+
+    @property
+    def first_step(self) -> str:
+        return self.entry[0]
+
+    @property
+    def entry_points(self) -> tuple[str, ...]:
+        return (*self.entry, RESUME) if self.keeps_draft else self.entry
+
+    @property
+    def location_steps(self) -> frozenset[str]:
+        return frozenset(n for n, s in self.steps.items() if s.takes is Takes.LOCATION)
+
+    @property
+    def contact_steps(self) -> frozenset[str]:
+        return frozenset(n for n, s in self.steps.items() if s.takes is Takes.CONTACT)
+
+    # --- the answers ----------------------------------------------------------------
+
+    def state(self, turn: Turn) -> S:
+        """This flow's answers in the turn (new ones if the turn holds another flow's)."""
+        if not isinstance(turn.state, self.state_type):
+            turn.state = self.state_type()
+        return turn.state
+
+    def load(self, raw: object) -> S | None:
+        """Answers stored as JSON (None when they no longer fit this flow)."""
+        return stored.load(self.state_type, raw)
+
+    # --- moving ---------------------------------------------------------------------
+
+    def move(self, turn: Turn, step: str, state: S | None = None) -> None:
+        """Stand at `step` (declared as a move from the current step, or as an entry when
+        the flow is not running); `state` replaces the answers, else they are kept."""
+        source = turn.step if turn.flow == self.name else None
+        allowed = self.entry_points if source is None else self.steps[source].to
+        if step not in self.steps or step not in allowed:
+            raise StepError(f"{self.name}: {source or 'start'} -> {step} is not in its table")
+        if state is None and source is None:
+            state = self.state_type()
+        turn.go(self.name, step, state)
+
+    async def goto(self, turn: Turn, step: str, state: S | None = None) -> None:
+        self.move(turn, step, state)
+        await self.ask(turn)
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
         """Start the flow (or offer to resume a draft of it)."""
-        draft = turn.data.get("drafts", {}).get(self.name)
+        turn.finish()
+        draft = turn.memory.drafts.get(self.name)
         if self.keeps_draft and draft and not arg:
-            turn.go(self.name, "resume", {"draft": draft})
-            await self.ask(turn)
+            await self.goto(turn, RESUME, self.state_type(draft=draft))
             return
-        turn.go(self.name, self.first_step, {})
+        self.move(turn, self.first_step)
         await self.start(turn, arg)
 
     async def start(self, turn: Turn, arg: str) -> None:
         await self.ask(turn)
 
     async def ask(self, turn: Turn) -> None:
-        await getattr(self, f"ask_{turn.step}")(turn)
+        await self.steps[str(turn.step)].ask(self, turn)
 
     async def answer(self, turn: Turn, inp: Input) -> None:
-        await getattr(self, f"on_{turn.step}")(turn, inp)
-
-    async def goto(self, turn: Turn, step: str) -> None:
-        turn.go(self.name, step)
-        await self.ask(turn)
+        await self.steps[str(turn.step)].answer(self, turn, inp)
 
     async def on_language_chosen(self, turn: Turn) -> None:
         """After LINGUA in the middle of a flow: the same question, in the new language."""
@@ -51,19 +141,15 @@ class Flow:
     async def on_cancel(self, turn: Turn) -> None:
         """ANNULLA: undo what the flow holds open (a pending charge, for instance)."""
 
+    # --- drafts ---------------------------------------------------------------------
+
     def save_draft(self, turn: Turn) -> None:
-        if not self.keeps_draft or turn.step == "resume":
+        if not self.keeps_draft or turn.step is None or turn.step == RESUME:
             return
-        drafts = dict(turn.data.get("drafts", {}))
-        drafts[self.name] = {"step": turn.step, "state": dict(turn.state)}
-        turn.data["drafts"] = drafts
+        turn.memory.drafts[self.name] = stored.Draft(turn.step, stored.dump(turn.state))
 
     def drop_draft(self, turn: Turn) -> None:
-        drafts = dict(turn.data.get("drafts", {}))
-        drafts.pop(self.name, None)
-        turn.data["drafts"] = drafts
-
-    # Resuming a draft ---------------------------------------------------------------
+        turn.memory.drafts.pop(self.name, None)
 
     async def ask_resume(self, turn: Turn) -> None:
         turn.say(
@@ -72,17 +158,28 @@ class Flow:
         )
 
     async def on_resume(self, turn: Turn, inp: Input) -> None:
-        draft: dict[str, Any] = turn.state.get("draft") or {}
-        if inp.choice == "resume" and draft.get("step"):
-            turn.go(self.name, str(draft["step"]), dict(draft.get("state") or {}))
+        draft = self.state(turn).draft
+        answers = self.load(draft.state) if draft is not None else None
+        if (
+            inp.choice == "resume"
+            and draft is not None
+            and answers is not None
+            and draft.step in self.steps[RESUME].to
+        ):
             self.drop_draft(turn)
-            await self.ask(turn)
-        elif inp.choice == "restart" or (inp.choice == "resume" and not draft.get("step")):
+            await self.goto(turn, draft.step, answers)
+        elif inp.choice in ("resume", "restart"):
+            # A draft that no longer fits the flow starts again too.
             self.drop_draft(turn)
-            turn.go(self.name, self.first_step, {})
+            self.move(turn, self.first_step, self.state_type())
             await self.start(turn, "")
         else:
             raise Reject(t("Please answer 1 to continue or 2 to start again."))
+
+
+def resume(*to: str) -> Step[Any]:
+    """The step that offers a draft back: it leads to any step the draft was left at."""
+    return Step(Flow.ask_resume, Flow.on_resume, to=to)
 
 
 # Confirming by a code sent to the sender's own address (DESIGN §6) --------------------------
@@ -146,7 +243,7 @@ def code_message(flow: str, code: str, minutes: int) -> Text:
     )
 
 
-class ConfirmedFlow(Flow):
+class ConfirmedFlow(Flow[S]):
     """A flow whose last step changes something that an SMS alone must not change.
 
     On channels where the sender's address could be forged the change waits in the
@@ -160,16 +257,14 @@ class ConfirmedFlow(Flow):
 
     async def confirm_then_do(self, turn: Turn) -> None:
         if turn.untrusted:
-            turn.state.pop("otp", None)
-            await self.goto(turn, "verify")
+            self.state(turn).otp = None
+            await self.goto(turn, VERIFY)
         else:
             await self.confirmed(turn)
 
-    def _pending_code(self, turn: Turn) -> dict[str, Any] | None:
-        pending = turn.state.get("otp")
-        if not isinstance(pending, dict):
-            return None
-        if datetime.fromisoformat(str(pending["expires"])) <= turn.now:
+    def _pending_code(self, turn: Turn) -> PendingCode | None:
+        pending = self.state(turn).otp
+        if pending is None or pending.expires <= turn.now:
             return None
         return pending
 
@@ -205,13 +300,11 @@ class ConfirmedFlow(Flow):
             detail=self.name,
         )
         code, salt = otp.new_code(), otp.new_salt()
-        used = int(turn.state.get("otp_attempts") or 0)
-        turn.state["otp"] = {
-            "salt": salt,
-            "hash": otp.hash_code(turn.uow.keys, code, salt),
-            "expires": (turn.now + VERIFY_TTL).isoformat(),
-        }
-        turn.state["otp_attempts"] = used
+        self.state(turn).otp = PendingCode(
+            salt=salt,
+            hash=otp.hash_code(turn.uow.keys, code, salt),
+            expires=turn.now + VERIFY_TTL,
+        )
         turn.say(
             code_message(self.name, code, int(VERIFY_TTL.total_seconds() // 60)), sensitive=True
         )
@@ -238,19 +331,24 @@ class ConfirmedFlow(Flow):
             turn.say(t("The code has expired: here is a new one."))
             await self._send_code(turn)
             return
-        if otp.code_matches(turn.uow.keys, typed, str(pending["salt"]), str(pending["hash"])):
-            turn.state.pop("otp", None)
-            turn.state.pop("otp_attempts", None)
+        answers = self.state(turn)
+        if otp.code_matches(turn.uow.keys, typed, pending.salt, pending.hash):
+            answers.otp, answers.otp_attempts = None, 0
             await self.confirmed(turn)
             return
         # Wrong tries count for the request, whichever code they were typed against.
-        attempts = int(turn.state.get("otp_attempts") or 0) + 1
+        attempts = answers.otp_attempts + 1
         if attempts >= VERIFY_ATTEMPTS:
             turn.finish()
             turn.say(t("Too many wrong codes: the request was cancelled. Nothing was changed."))
             return
-        turn.state["otp_attempts"] = attempts
+        answers.otp_attempts = attempts
         left = VERIFY_ATTEMPTS - attempts
         raise Reject(
             tn("Wrong code: {count} attempt left.", "Wrong code: {count} attempts left.", left)
         )
+
+
+def verify(*to: str) -> Step[Any]:
+    """The step that waits for the code sent to the sender; `to`: where `confirmed` leads."""
+    return Step(ConfirmedFlow.ask_verify, ConfirmedFlow.on_verify, to=to)

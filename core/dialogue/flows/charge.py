@@ -7,13 +7,14 @@ chat only ever sees where the code went, never the code.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from core.dialogue import words
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
-from core.dialogue.flows.base import ConfirmedFlow
+from core.dialogue.flows.base import VERIFY, ConfirmedFlow, Step, known, table, verify
 from core.dialogue.menus import show_menu
+from core.dialogue.state import ChargeState, TillSession
 from core.dialogue.words import split_amount
 from core.domain import otp
 from core.domain.charges import ShopLock
@@ -47,22 +48,21 @@ TILL_SESSION = timedelta(hours=12)
 
 
 def till_session_open(turn: Turn, shop_id: int) -> bool:
-    session = turn.data.get("till")
-    if not isinstance(session, dict) or session.get("shop_id") != shop_id:
-        return False
-    return datetime.fromisoformat(str(session["until"])) > turn.now
+    session = turn.memory.till
+    return session is not None and session.shop_id == shop_id and session.until > turn.now
 
 
-class ChargeFlow(ConfirmedFlow):
+class ChargeFlow(ConfirmedFlow[ChargeState]):
     """On SMS the sender's number can be forged, and every wrong payment code counts
     against the shop: a forger must not be able to lock a shop out. So a till on SMS
     first confirms its session with a code sent to its own number (valid TILL_SESSION);
     without it no charge starts and no code can be typed."""
 
     name = "charge"
-    first_step = "who"
+    state_type = ChargeState
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
+        turn.finish()
         current = await turn.shop()
         if current is None:
             turn.finish()
@@ -78,18 +78,18 @@ class ChargeFlow(ConfirmedFlow):
             return
         # (SMS only: the terminal chat is the operator's own machine, not a forgeable sender.)
         if turn.is_sms and not till_session_open(turn, shop.id):
-            turn.go(self.name, "verify", {"shop_id": shop.id, "then": arg})
-            await self.ask(turn)
+            await self.goto(turn, VERIFY, ChargeState(shop_id=shop.id, then=arg))
             return
         await self._start(turn, shop.id, arg)
 
     async def confirmed(self, turn: Turn) -> None:
-        shop_id = int(turn.state["shop_id"])
-        turn.data["till"] = {"shop_id": shop_id, "until": (turn.now + TILL_SESSION).isoformat()}
-        await self._start(turn, shop_id, str(turn.state.get("then") or ""))
+        s = self.state(turn)
+        shop_id = known(s.shop_id)
+        turn.memory.till = TillSession(shop_id, turn.now + TILL_SESSION)
+        await self._start(turn, shop_id, s.then)
 
     async def _start(self, turn: Turn, shop_id: int, arg: str) -> None:
-        turn.go(self.name, "who", {"shop_id": shop_id})
+        self.move(turn, "who", ChargeState(shop_id=shop_id))
         if not arg.strip():
             await self.ask(turn)
             return
@@ -128,7 +128,7 @@ class ChargeFlow(ConfirmedFlow):
         except DomainError as error:
             turn.say(error_text(error))
             return False
-        turn.state["who"] = reference.strip()
+        self.state(turn).who = reference.strip()
         return True
 
     # How much -------------------------------------------------------------------------------
@@ -153,13 +153,15 @@ class ChargeFlow(ConfirmedFlow):
         try:
             cents = self._amount(amount_text)
         except Reject:
-            turn.go(self.name, "amount")
+            if turn.step != "amount":
+                self.move(turn, "amount")
             raise
+        s = self.state(turn)
         try:
             requested = await charge_service.request_charge(
                 turn.uow,
-                shop_id=int(turn.state["shop_id"]),
-                citizen_reference=str(turn.state["who"]),
+                shop_id=known(s.shop_id),
+                citizen_reference=known(s.who),
                 amount_cents=cents,
                 requested_by=f"{turn.channel}:{turn.address}",
                 now=turn.now,
@@ -168,24 +170,21 @@ class ChargeFlow(ConfirmedFlow):
             turn.finish()
             turn.say(error_text(error), options=AFTER)
             return
-        turn.state.update(
-            charge_id=requested.charge_id,
-            amount=cents,
-            where=_masked(requested),
-            pin=requested.channel == "card",
-        )
+        s.charge_id, s.amount = requested.charge_id, cents
+        s.where, s.pin = _masked(requested), requested.channel == "card"
         await self.goto(turn, "code")
 
     # The code the citizen reads out -----------------------------------------------------------
 
     async def ask_code(self, turn: Turn) -> None:
-        if turn.state.get("pin"):
+        s = self.state(turn)
+        if s.pin:
             turn.say(
                 t(
                     "Card {card}, {amount}: the holder types the card's PIN or tells it to "
                     "you. Write it here. ANNULLA to stop.",
-                    card=str(turn.state["where"]),
-                    amount=Money(int(turn.state["amount"])),
+                    card=known(s.where),
+                    amount=Money(known(s.amount)),
                 )
             )
             return
@@ -194,22 +193,23 @@ class ChargeFlow(ConfirmedFlow):
                 "Code sent to the customer ({where}) for {amount}. Ask them for it and "
                 "write it here. "
                 "ANNULLA to stop.",
-                where=str(turn.state["where"]),
-                amount=Money(int(turn.state["amount"])),
+                where=known(s.where),
+                amount=Money(known(s.amount)),
             )
         )
 
     async def on_code(self, turn: Turn, inp: Input) -> None:
         typed = otp.normalize_typed_code(inp.text)
-        pin = bool(turn.state.get("pin"))
+        s = self.state(turn)
+        pin = s.pin
         if not typed:
             if pin:
                 raise Reject(t("Write the PIN of the card (6 digits), or ANNULLA."))
             raise Reject(t("Write the code the customer reads to you (6 digits), or ANNULLA."))
         result = await charge_service.confirm_charge(
             turn.uow,
-            charge_id=int(turn.state["charge_id"]),
-            shop_id=int(turn.state["shop_id"]),
+            charge_id=known(s.charge_id),
+            shop_id=known(s.shop_id),
             typed_code=typed,
             now=turn.now,
             typed_by=f"{turn.channel}:{turn.address}",
@@ -285,13 +285,25 @@ class ChargeFlow(ConfirmedFlow):
             turn.say(t("This payment is closed. Start a new one."), options=AFTER)
 
     async def on_cancel(self, turn: Turn) -> None:
-        charge_id = turn.state.get("charge_id")
-        if turn.step != "code" or charge_id is None:
+        s = self.state(turn)
+        if turn.step != "code" or s.charge_id is None:
             return
         if await charge_service.cancel_charge(
-            turn.uow, charge_id=int(charge_id), shop_id=int(turn.state["shop_id"])
+            turn.uow, charge_id=s.charge_id, shop_id=known(s.shop_id)
         ):
-            await _tell_citizen_cancelled(turn, int(charge_id))
+            await _tell_citizen_cancelled(turn, s.charge_id)
+
+    # Who pays, how much, then the code the citizen reads out; a till on SMS first
+    # confirms its number (verify), then goes on with what PAGA already said.
+    entry = ("who", VERIFY)
+    steps = table(
+        {
+            VERIFY: verify("who"),
+            "who": Step(ask_who, on_who, to=("amount", "code")),
+            "amount": Step(ask_amount, on_amount, to=("code",)),
+            "code": Step(ask_code, on_code),
+        }
+    )
 
 
 async def _tell_citizen_cancelled(turn: Turn, charge_id: int) -> None:

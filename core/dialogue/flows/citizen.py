@@ -9,6 +9,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from core.dialogue.context import Turn
+from core.dialogue.state import IdentifyState
 from core.domain import cards
 from core.domain.ledger import PostingKind
 from core.domain.messages import Day, DocumentRef, Moment, Money, Option, Text, t
@@ -26,7 +27,8 @@ async def identified(turn: Turn, then: str) -> m.Citizen | None:
     if citizen is not None:
         return citizen
     if turn.channel == "telegram":
-        turn.go("identify", "contact", {"then": then})
+        # The identify flow's entry (flows/identify.py imports this module, hence no goto).
+        turn.go("identify", "contact", IdentifyState(then=then))
         turn.say(
             t("To find your vouchers we need your phone number: tap the button to share it."),
             request="contact",

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import IDENTITY_REFUSED
 from core.dialogue.flows import citizen as citizen_requests
-from core.dialogue.flows.base import Flow
+from core.dialogue.flows.base import Flow, Step, Takes, table
 from core.dialogue.inbound import SharedContact
 from core.dialogue.menus import show_menu
+from core.dialogue.state import IdentifyState
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_phone
 from core.domain.messages import t
@@ -42,7 +43,7 @@ async def link_contact(turn: Turn, contact: SharedContact) -> Linked:
             request="contact",
         ) from error
     if turn.municipality is None or turn.channel != "telegram":
-        turn.data["phone"] = phone
+        turn.memory.phone = phone
         return Linked(None)
     try:
         citizen = await identity.link_telegram(
@@ -51,7 +52,7 @@ async def link_contact(turn: Turn, contact: SharedContact) -> Linked:
     except identity.IdentityRefused:
         turn.forget_citizen()
         return Linked(None, refused=True)
-    turn.data["phone"] = phone
+    turn.memory.phone = phone
     turn.forget_citizen()
     return Linked(citizen)
 
@@ -72,10 +73,9 @@ async def continue_with(turn: Turn, then: str) -> None:
         await citizen_requests.show_balance(turn)
 
 
-class IdentifyFlow(Flow):
+class IdentifyFlow(Flow[IdentifyState]):
     name = "identify"
-    first_step = "contact"
-    contact_steps = frozenset({"contact"})
+    state_type = IdentifyState
 
     async def ask_contact(self, turn: Turn) -> None:
         turn.say(SHARE_CONTACT, request="contact")
@@ -87,7 +87,7 @@ class IdentifyFlow(Flow):
                 t("Tap the button to share your phone number, or write MENU."), request="contact"
             )
         linked = await link_contact(turn, inp.contact)
-        then = str(turn.state.get("then") or "balance")
+        then = self.state(turn).then or "balance"
         if linked.refused:
             turn.finish()
             turn.say(NEUTRAL_REFUSAL)
@@ -106,3 +106,7 @@ class IdentifyFlow(Flow):
             return
         turn.say(t("Thank you: we found your vouchers."))
         await continue_with(turn, then)
+
+    # One question: the contact; then what was asked before (IdentifyState.then).
+    entry = ("contact",)
+    steps = table({"contact": Step(ask_contact, on_contact, takes=Takes.CONTACT)})

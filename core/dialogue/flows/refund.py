@@ -7,8 +7,17 @@ from zoneinfo import ZoneInfo
 
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
-from core.dialogue.flows.base import VERIFY_ATTEMPTS, ConfirmedFlow
+from core.dialogue.flows.base import (
+    VERIFY,
+    VERIFY_ATTEMPTS,
+    ConfirmedFlow,
+    Step,
+    known,
+    table,
+    verify,
+)
 from core.dialogue.menus import show_menu
+from core.dialogue.state import CustomerCode, RefundState
 from core.domain import otp
 from core.domain.errors import DomainError
 from core.domain.messages import Money, Option, t, tn
@@ -24,11 +33,12 @@ def start_of_day(now: datetime, timezone: str) -> datetime:
     return datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
 
 
-class RefundFlow(ConfirmedFlow):
+class RefundFlow(ConfirmedFlow[RefundState]):
     name = "refund"
-    first_step = "pick"
+    state_type = RefundState
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
+        turn.finish()
         current = await turn.shop()
         if current is None or current[1].status != "approved":
             turn.finish()
@@ -37,13 +47,10 @@ class RefundFlow(ConfirmedFlow):
             else:
                 await show_menu(turn)
             return
-        turn.go(
-            self.name,
+        self.move(
+            turn,
             "pick",
-            {
-                "shop_id": current[1].id,
-                "cashier": current[0].role == MemberRole.CASHIER.value,
-            },
+            RefundState(shop_id=current[1].id, cashier=current[0].role == MemberRole.CASHIER.value),
         )
         receipt = arg.strip().lstrip("#").removeprefix("n.").strip()
         if receipt:
@@ -55,7 +62,7 @@ class RefundFlow(ConfirmedFlow):
         zone = ZoneInfo(turn.town.timezone)
         charges = await refundable_charges(
             turn.uow,
-            int(turn.state["shop_id"]),
+            known(self.state(turn).shop_id),
             start_of_day(turn.now, turn.town.timezone),
             start_of_day(turn.now, turn.town.timezone) + timedelta(days=1),
             SHOWN,
@@ -92,21 +99,19 @@ class RefundFlow(ConfirmedFlow):
         if not receipt.isdigit():
             raise Reject(t("Reply with the number of the payment to refund, or ANNULLA."))
         charge = await turn.uow.charges.by_id(int(receipt))
-        if (
-            charge is None
-            or charge.shop_id != int(turn.state["shop_id"])
-            or charge.status != "confirmed"
-        ):
+        s = self.state(turn)
+        if charge is None or charge.shop_id != s.shop_id or charge.status != "confirmed":
             raise Reject(t("No payment of today with receipt no. {receipt}.", receipt=receipt))
-        turn.state.update(charge_id=charge.id, amount=charge.amount_cents)
+        s.charge_id, s.amount = charge.id, charge.amount_cents
         await self.goto(turn, "sure")
 
     async def ask_sure(self, turn: Turn) -> None:
+        s = self.state(turn)
         turn.say(
             t(
                 "Refund {amount} (receipt no. {receipt}) to the customer?",
-                amount=Money(int(turn.state["amount"])),
-                receipt=str(turn.state["charge_id"]),
+                amount=Money(known(s.amount)),
+                receipt=str(known(s.charge_id)),
             ),
             options=(Option("yes", t("Yes, refund")), Option("no", t("No"))),
         )
@@ -121,20 +126,21 @@ class RefundFlow(ConfirmedFlow):
         await self.confirm_then_do(turn)
 
     async def confirmed(self, turn: Turn) -> None:
-        if turn.state.get("cashier"):
+        s = self.state(turn)
+        if s.cashier:
             # A cashier's refund needs the customer's consent: a code sent to them.
             try:
                 salt, hashed, where = await charge_service.send_refund_code(
                     turn.uow,
-                    charge_id=int(turn.state["charge_id"]),
-                    shop_id=int(turn.state["shop_id"]),
+                    charge_id=known(s.charge_id),
+                    shop_id=known(s.shop_id),
                     now=turn.now,
                 )
             except DomainError as error:
                 turn.finish()
                 turn.say(error_text(error))
                 return
-            turn.state.update(customer={"salt": salt, "hash": hashed, "tries": 0}, where=where)
+            s.customer, s.where = CustomerCode(salt, hashed), where
             await self.goto(turn, "customer")
             return
         await self._refund(turn, citizen_confirmed=False)
@@ -144,7 +150,7 @@ class RefundFlow(ConfirmedFlow):
             t(
                 "Code sent to the customer ({where}). Ask them for it and write it here to "
                 "refund, or ANNULLA.",
-                where=str(turn.state["where"]),
+                where=known(self.state(turn).where),
             )
         )
 
@@ -152,24 +158,24 @@ class RefundFlow(ConfirmedFlow):
         typed = otp.normalize_typed_code(inp.text)
         if not typed:
             raise Reject(t("Write the code the customer reads to you (6 digits), or ANNULLA."))
-        pending = dict(turn.state["customer"])
-        if otp.code_matches(turn.uow.keys, typed, str(pending["salt"]), str(pending["hash"])):
+        pending = known(self.state(turn).customer)
+        if otp.code_matches(turn.uow.keys, typed, pending.salt, pending.hash):
             await self._refund(turn, citizen_confirmed=True)
             return
-        tries = int(pending["tries"]) + 1
+        tries = pending.tries + 1
         if tries >= VERIFY_ATTEMPTS:
             turn.finish()
             turn.say(t("Too many wrong codes: the request was cancelled. Nothing was changed."))
             return
-        turn.state["customer"] = {**pending, "tries": tries}
+        pending.tries = tries
         left = VERIFY_ATTEMPTS - tries
         raise Reject(
             tn("Wrong code: {count} attempt left.", "Wrong code: {count} attempts left.", left)
         )
 
     async def _refund(self, turn: Turn, *, citizen_confirmed: bool) -> None:
-        charge_id, shop_id = int(turn.state["charge_id"]), int(turn.state["shop_id"])
-        by_cashier = bool(turn.state.get("cashier"))
+        s = self.state(turn)
+        charge_id, shop_id, by_cashier = known(s.charge_id), known(s.shop_id), s.cashier
         turn.finish()
         try:
             await charge_service.refund_charge(
@@ -192,3 +198,15 @@ class RefundFlow(ConfirmedFlow):
                 receipt=str(charge_id),
             )
         )
+
+    # Pick today's payment, make sure, then (from SMS) the code to the shop's own number;
+    # a cashier's refund also waits for the code the customer reads out.
+    entry = ("pick",)
+    steps = table(
+        {
+            "pick": Step(ask_pick, on_pick, to=("sure",)),
+            "sure": Step(ask_sure, on_sure, to=(VERIFY, "customer")),
+            VERIFY: verify("customer"),
+            "customer": Step(ask_customer, on_customer),
+        }
+    )

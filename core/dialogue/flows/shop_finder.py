@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from core.dialogue.context import Input, Reject, Turn
-from core.dialogue.flows.base import Flow
+from core.dialogue.flows.base import Flow, Step, Takes, table
 from core.dialogue.inbound import SharedLocation
+from core.dialogue.state import MorePage, NoState
 from core.dialogue.words import fold
 from core.domain.geo import valid_position
 from core.domain.messages import Distance, MapPin, Text, t, tn
@@ -17,10 +18,9 @@ RADIUS_KM = 10.0
 SHOWN = 5
 
 
-class ShopFinderFlow(Flow):
+class ShopFinderFlow(Flow[NoState]):
     name = "shops"
-    first_step = "query"
-    location_steps = frozenset({"query"})
+    state_type = NoState
 
     async def start(self, turn: Turn, arg: str) -> None:
         if arg.strip():
@@ -54,6 +54,10 @@ class ShopFinderFlow(Flow):
                 t("Write a town, a postcode (CAP) or a type of shop, e.g. 62020 or panetteria.")
             )
         await search(turn, inp.text)
+
+    # One question: a shared position, or a town, postcode or kind of shop.
+    entry = ("query",)
+    steps = table({"query": Step(ask_query, on_query, takes=Takes.LOCATION)})
 
 
 async def near(turn: Turn, location: SharedLocation) -> None:
@@ -149,7 +153,7 @@ async def search(turn: Turn, query: str) -> None:
         )
         if town is None or town_matches(town, shop.town)
     ]
-    turn.data.pop("more", None)
+    turn.memory.more = None
     if not found:
         turn.say(
             t(
@@ -177,7 +181,7 @@ def _say_page(turn: Turn, head: Text, lines: list[Text], query: str, offset: int
     shown = len(rest) - 1
     while shown > 1 and not turn.fits_sms([head, *rest[:shown], MORE_HINT]):
         shown -= 1
-    turn.data["more"] = {"query": query[:100], "offset": offset + shown}
+    turn.memory.more = MorePage(query[:100], offset + shown)
     if turn.fits_sms([head, *rest[:shown], MORE_HINT]):
         turn.say(head, *rest[:shown], MORE_HINT)
     else:
@@ -190,11 +194,11 @@ MORE_HINT = t("ALTRI for more.")
 
 async def more(turn: Turn) -> None:
     """ALTRI / MORE: the next page of the last shop list."""
-    pending = turn.data.pop("more", None)
-    if not isinstance(pending, dict) or not pending.get("query"):
+    pending, turn.memory.more = turn.memory.more, None
+    if pending is None or not pending.query:
         turn.say(t("There is nothing more to show. Write NEGOZI to find shops."))
         return
-    query, offset = str(pending["query"]), int(pending.get("offset") or 0)
+    query, offset = pending.query, pending.offset
     town, postcode, category = parse_query(query)
     found = [
         shop

@@ -6,9 +6,19 @@ import re
 
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
-from core.dialogue.flows.base import ConfirmedFlow
+from core.dialogue.flows.base import (
+    VERIFY,
+    ConfirmedFlow,
+    Step,
+    Takes,
+    known,
+    resume,
+    table,
+    verify,
+)
 from core.dialogue.gsm7 import to_gsm7
 from core.dialogue.menus import CATEGORY_LABELS
+from core.dialogue.state import RegisterState
 from core.domain.errors import DomainError, InvalidIdentifier
 from core.domain.geo import valid_position
 from core.domain.identity import normalize_iban, normalize_partita_iva
@@ -33,28 +43,21 @@ CATEGORY_LINES: dict[ShopCategory, Text] = {
 _COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:[.,]\d+)?)\s*[;, ]\s*(-?\d{1,3}(?:[.,]\d+)?)\s*$")
 
 
-class ShopRegisterFlow(ConfirmedFlow):
+ANSWERS = ("name", "vat", "category", "address", "town", "postcode", "position", "iban")
+
+
+class ShopRegisterFlow(ConfirmedFlow[RegisterState]):
     name = "register"
-    first_step = "name"
+    state_type = RegisterState
     keeps_draft = True
-    location_steps = frozenset({"position"})
 
     async def next_step(self, turn: Turn, current: str) -> None:
-        order = (
-            "name",
-            "vat",
-            "category",
-            "address",
-            "town",
-            "postcode",
-            "position",
-            "iban",
-            "summary",
-        )
-        if turn.state.get("back") == "summary":
-            turn.state.pop("back", None)
+        s = self.state(turn)
+        if s.back == "summary":
+            s.back = None
             await self.goto(turn, "summary")
             return
+        order = (*ANSWERS, "summary")
         following = order[order.index(current) + 1]
         if following == "position" and turn.is_sms:
             following = "iban"  # an SMS cannot share a position
@@ -70,7 +73,7 @@ class ShopRegisterFlow(ConfirmedFlow):
         # as typed, and receipts by SMS must still fit one segment.
         if len(inp.text) > MAX_TYPED_NAME or len(to_gsm7(inp.text)) > MAX_NAME:
             raise Reject(t("The name is too long: at most {max} characters.", max=MAX_NAME))
-        turn.state["name"] = inp.text
+        self.state(turn).name = inp.text
         await self.next_step(turn, "name")
 
     async def ask_vat(self, turn: Turn) -> None:
@@ -78,7 +81,7 @@ class ShopRegisterFlow(ConfirmedFlow):
 
     async def on_vat(self, turn: Turn, inp: Input) -> None:
         try:
-            turn.state["vat"] = normalize_partita_iva(inp.text)
+            self.state(turn).vat = normalize_partita_iva(inp.text)
         except InvalidIdentifier as error:
             raise Reject(error_text(error)) from error
         await self.next_step(turn, "vat")
@@ -103,7 +106,7 @@ class ShopRegisterFlow(ConfirmedFlow):
             category = parse_category(inp.text)
         if category is None:
             raise Reject(t("Reply with the number of the kind of shop."))
-        turn.state["category"] = category.value
+        self.state(turn).category = category
         await self.next_step(turn, "category")
 
     async def ask_address(self, turn: Turn) -> None:
@@ -114,7 +117,7 @@ class ShopRegisterFlow(ConfirmedFlow):
             raise Reject(
                 t("Write the street and number, at most {max} characters.", max=MAX_ADDRESS)
             )
-        turn.state["address"] = inp.text
+        self.state(turn).address = inp.text
         await self.next_step(turn, "address")
 
     async def ask_town(self, turn: Turn) -> None:
@@ -130,7 +133,7 @@ class ShopRegisterFlow(ConfirmedFlow):
             town = inp.text
         else:
             raise Reject(t("Write the name of the town."))
-        turn.state["town"] = town
+        self.state(turn).town = town
         await self.next_step(turn, "town")
 
     async def ask_postcode(self, turn: Turn) -> None:
@@ -139,7 +142,7 @@ class ShopRegisterFlow(ConfirmedFlow):
     async def on_postcode(self, turn: Turn, inp: Input) -> None:
         if not (inp.word.isdigit() and len(inp.word) == 5):
             raise Reject(t("A postcode (CAP) has 5 digits, e.g. 62020."))
-        turn.state["postcode"] = inp.word
+        self.state(turn).postcode = inp.word
         await self.next_step(turn, "postcode")
 
     async def ask_position(self, turn: Turn) -> None:
@@ -150,12 +153,13 @@ class ShopRegisterFlow(ConfirmedFlow):
         )
 
     async def on_position(self, turn: Turn, inp: Input) -> None:
+        s = self.state(turn)
         if inp.choice == "skip":
-            turn.state["lat"] = turn.state["lon"] = None
+            s.lat = s.lon = None
         elif inp.location is not None and valid_position(
             inp.location.latitude, inp.location.longitude
         ):
-            turn.state["lat"], turn.state["lon"] = inp.location.latitude, inp.location.longitude
+            s.lat, s.lon = inp.location.latitude, inp.location.longitude
         else:
             match = _COORDINATES.match(inp.text)
             if match is None:
@@ -163,7 +167,7 @@ class ShopRegisterFlow(ConfirmedFlow):
             lat, lon = (float(x.replace(",", ".")) for x in match.groups())
             if not valid_position(lat, lon):
                 raise Reject(t("This position is not valid. Share it again or skip."))
-            turn.state["lat"], turn.state["lon"] = lat, lon
+            s.lat, s.lon = lat, lon
         await self.next_step(turn, "position")
 
     async def ask_iban(self, turn: Turn) -> None:
@@ -171,25 +175,25 @@ class ShopRegisterFlow(ConfirmedFlow):
 
     async def on_iban(self, turn: Turn, inp: Input) -> None:
         try:
-            turn.state["iban"] = normalize_iban(inp.text)
+            self.state(turn).iban = normalize_iban(inp.text)
         except InvalidIdentifier as error:
             raise Reject(error_text(error)) from error
         await self.next_step(turn, "iban")
 
     async def ask_summary(self, turn: Turn) -> None:
-        s = turn.state
+        s = self.state(turn)
         turn.say_summary(
             [
-                t("Name: {shop}", shop=str(s["name"])),
-                CATEGORY_LINES[ShopCategory(str(s["category"]))],
-                t("P.IVA: {vat}", vat=str(s["vat"])),
+                t("Name: {shop}", shop=known(s.name)),
+                CATEGORY_LINES[known(s.category)],
+                t("P.IVA: {vat}", vat=known(s.vat)),
                 t(
                     "Address: {address}, {postcode} {town}",
-                    address=str(s["address"]),
-                    postcode=str(s["postcode"]),
-                    town=str(s["town"]),
+                    address=known(s.address),
+                    postcode=known(s.postcode),
+                    town=known(s.town),
                 ),
-                t("IBAN: {iban}", iban=str(s["iban"])),
+                t("IBAN: {iban}", iban=known(s.iban)),
             ],
             t("Send the registration to the municipality?"),
             options=(
@@ -227,21 +231,21 @@ class ShopRegisterFlow(ConfirmedFlow):
         )
         if inp.choice not in allowed:
             raise Reject(t("Reply with the number of the answer to change."))
-        turn.state["back"] = "summary"
+        self.state(turn).back = "summary"
         await self.goto(turn, inp.choice)
 
     async def confirmed(self, turn: Turn) -> None:
-        s = turn.state
+        s = self.state(turn)
         data = shop_service.ShopInput(
-            name=str(s["name"]),
-            vat_number=str(s["vat"]),
-            category=ShopCategory(str(s["category"])),
-            address=str(s["address"]),
-            town=str(s["town"]),
-            postcode=str(s["postcode"]),
-            latitude=s.get("lat"),
-            longitude=s.get("lon"),
-            iban=str(s["iban"]),
+            name=known(s.name),
+            vat_number=known(s.vat),
+            category=known(s.category),
+            address=known(s.address),
+            town=known(s.town),
+            postcode=known(s.postcode),
+            latitude=s.lat,
+            longitude=s.lon,
+            iban=known(s.iban),
         )
         self.drop_draft(turn)
         turn.finish()
@@ -257,7 +261,7 @@ class ShopRegisterFlow(ConfirmedFlow):
         except DomainError as error:
             turn.say(error_text(error))
             return
-        turn.data["shop_id"] = shop.id
+        turn.memory.shop_id = shop.id
         turn.say(
             t(
                 "Registration of {shop} sent. The municipality will check it and write "
@@ -265,3 +269,25 @@ class ShopRegisterFlow(ConfirmedFlow):
                 shop=shop.name,
             )
         )
+
+    # One question per answer, in ANSWERS order (no position by SMS), then the summary;
+    # "change" goes back to one answer, which returns to the summary.
+    entry = ("name",)
+    steps = table(
+        {
+            "name": Step(ask_name, on_name, to=("vat", "summary")),
+            "vat": Step(ask_vat, on_vat, to=("category", "summary")),
+            "category": Step(ask_category, on_category, to=("address", "summary")),
+            "address": Step(ask_address, on_address, to=("town", "summary")),
+            "town": Step(ask_town, on_town, to=("postcode", "summary")),
+            "postcode": Step(ask_postcode, on_postcode, to=("position", "iban", "summary")),
+            "position": Step(
+                ask_position, on_position, to=("iban", "summary"), takes=Takes.LOCATION
+            ),
+            "iban": Step(ask_iban, on_iban, to=("summary",)),
+            "summary": Step(ask_summary, on_summary, to=(VERIFY, "change")),
+            "change": Step(ask_change, on_change, to=ANSWERS),
+            VERIFY: verify(),  # then the registration is sent and the flow ends
+            "resume": resume(*ANSWERS, "summary", "change", VERIFY),
+        }
+    )

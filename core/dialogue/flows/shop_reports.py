@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.dialogue.context import Input, Reject, Turn
-from core.dialogue.flows.base import Flow
+from core.dialogue.flows.base import Flow, Step, known, table
 from core.dialogue.flows.refund import start_of_day
 from core.dialogue.menus import show_menu
+from core.dialogue.state import ShopState
 from core.domain.messages import Day, Money, Option, Text, t, tn
 from core.services import shops as shop_service
 from core.services.movements import shop_reimbursements
@@ -40,15 +41,16 @@ def start_of_month(now: datetime, timezone: str) -> datetime:
     return day.replace(day=1)
 
 
-class StatementFlow(Flow):
+class StatementFlow(Flow[ShopState]):
     name = "statement"
-    first_step = "period"
+    state_type = ShopState
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
+        turn.finish()
         shop = await _shop(turn)
         if shop is None:
             return
-        turn.go(self.name, "period", {"shop_id": shop.id})
+        self.move(turn, "period", ShopState(shop_id=shop.id))
         word = arg.strip().lower()
         if word in TODAY_WORDS or word in MONTH_WORDS:
             await self._show(turn, shop, "month" if word in MONTH_WORDS else "today")
@@ -67,7 +69,7 @@ class StatementFlow(Flow):
         )
         if choice not in ("today", "month"):
             raise Reject(t("Reply 1 for today or 2 for this month."))
-        shop = await turn.uow.shops.by_id(int(turn.state["shop_id"]))
+        shop = await turn.uow.shops.by_id(known(self.state(turn).shop_id))
         assert shop is not None
         await self._show(turn, shop, choice)
 
@@ -112,6 +114,10 @@ class StatementFlow(Flow):
             )
         )
         turn.say(*texts)
+
+    # One question: today or this month (STATEMENT OGGI answers it at once).
+    entry = ("period",)
+    steps = table({"period": Step(ask_period, on_period)})
 
 
 async def show_reimbursements(turn: Turn) -> None:

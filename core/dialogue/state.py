@@ -1,0 +1,219 @@
+"""What a conversation remembers between two messages, as typed records.
+
+The engine stores a `ChatMemory` as JSON in `conversations.data`; the current
+flow's answers sit in its `state` key as that flow's own `FlowState`. Every field
+is named after the JSON key written before these records existed, so a
+conversation stored by an older release loads unchanged (a deploy does not cut a
+citizen off in the middle of an application). Unknown keys are ignored, missing
+ones take their defaults, and defaults are not written back, so the stored JSON
+stays as small as before. pydantic's TypeAdapter does the checking and the JSON
+conversion of these plain dataclasses.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+
+from core.domain.shops import ShopCategory
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+# --- pieces ------------------------------------------------------------------------------
+
+
+@dataclass
+class Offered:
+    """An option offered by the last question: its key and its label folded in every
+    language, so that a typed "saldo" or "balance" picks it as well as "1" does."""
+
+    k: str
+    w: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PendingCode:
+    """A one-time code sent to the sender's own address, kept only as a salted hash."""
+
+    salt: str
+    hash: str
+    expires: datetime
+
+
+@dataclass
+class CustomerCode:
+    """The code sent to the customer to consent to a cashier's refund, and the wrong tries."""
+
+    salt: str
+    hash: str
+    tries: int = 0
+
+
+@dataclass
+class Draft:
+    """An application or registration left half-way: its step and its answers (the JSON
+    of the flow's state, loaded by that flow when the draft is resumed)."""
+
+    step: str
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TillSession:
+    """A till on SMS confirmed its number with a code: it may charge until `until`."""
+
+    shop_id: int
+    until: datetime
+
+
+@dataclass
+class MorePage:
+    """The shop list an SMS could not hold: ALTRI shows it from `offset`."""
+
+    query: str
+    offset: int = 0
+
+
+# --- the conversation ----------------------------------------------------------------------
+
+
+@dataclass
+class ChatMemory:
+    """Everything one chat remembers beyond the current step."""
+
+    # The current flow's answers, as JSON; the flow turns them into its FlowState.
+    state: dict[str, Any] = field(default_factory=dict)
+    drafts: dict[str, Draft] = field(default_factory=dict)
+    # The options of the last question (bot/offers.py reads them to know a keyboard is open).
+    options: list[Offered] = field(default_factory=list)
+    language_chosen: bool = False
+    # A phone number shared as a Telegram contact (on SMS the address is the phone).
+    phone: str | None = None
+    # The shop a person working for several shops acts for now.
+    shop_id: int | None = None
+    till: TillSession | None = None
+    more: MorePage | None = None
+    # The day an SMS to an unused number was answered (once a day).
+    notice_on: date | None = None
+
+
+# --- each flow's answers -------------------------------------------------------------------
+
+
+@dataclass
+class FlowState:
+    """What every flow may hold: a draft offered to resume, a confirmation code pending."""
+
+    draft: Draft | None = None
+    otp: PendingCode | None = None
+    otp_attempts: int = 0
+
+
+@dataclass
+class NoState(FlowState):
+    """A flow that asks one question and keeps nothing (shops, shopkeeper)."""
+
+
+@dataclass
+class ApplyState(FlowState):
+    mode: Literal["new", "edit"] = "new"
+    protocol: str | None = None  # the application already made (to change it)
+    consent: bool = False
+    cf: str | None = None
+    members: int | None = None
+    work: bool | None = None
+    pension: bool | None = None
+    liquidity: int | None = None  # cents, like every amount below
+    support: int | None = None
+    rent: int | None = None
+    back: Literal["summary"] | None = None  # changing one answer from the summary
+
+
+@dataclass
+class ChargeState(FlowState):
+    shop_id: int | None = None
+    then: str = ""  # "PAGA <who> <amount>" typed before the till was confirmed
+    who: str | None = None
+    charge_id: int | None = None
+    amount: int | None = None
+    where: str | None = None  # where the payment code went, as the cashier may see it
+    pin: bool = False  # a card: the holder types its PIN
+
+
+@dataclass
+class RefundState(FlowState):
+    shop_id: int | None = None
+    cashier: bool = False
+    charge_id: int | None = None
+    amount: int | None = None
+    customer: CustomerCode | None = None
+    where: str | None = None
+
+
+@dataclass
+class RegisterState(FlowState):
+    name: str | None = None
+    vat: str | None = None
+    category: ShopCategory | None = None
+    address: str | None = None
+    town: str | None = None
+    postcode: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    iban: str | None = None
+    back: Literal["summary"] | None = None
+
+
+@dataclass
+class ShopState(FlowState):
+    """A flow acting for one shop (statement, a new cashier code)."""
+
+    shop_id: int | None = None
+
+
+@dataclass
+class JoinState(FlowState):
+    code: str | None = None
+
+
+@dataclass
+class IdentifyState(FlowState):
+    then: str = "balance"  # what was asked before the contact: balance, status, card, card:<code>
+
+
+# --- JSON ----------------------------------------------------------------------------------
+
+
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def _adapter(kind: type[Any]) -> TypeAdapter[Any]:
+    # Building an adapter compiles a validator: once per record type.
+    if kind not in _ADAPTERS:
+        _ADAPTERS[kind] = TypeAdapter(kind)
+    return _ADAPTERS[kind]
+
+
+def load(kind: type[T], raw: object) -> T | None:
+    """The record stored as `raw`, or None when it no longer fits (it is then dropped)."""
+    try:
+        value: T = _adapter(kind).validate_python(raw if isinstance(raw, dict) else {})
+    except ValidationError as error:
+        log.warning("stored %s dropped: %s", kind.__name__, error.errors(include_input=False))
+        return None
+    return value
+
+
+def dump(value: object) -> dict[str, Any]:
+    """The JSON of a record, without the fields that hold their default."""
+    result: dict[str, Any] = _adapter(type(value)).dump_python(
+        value, mode="json", exclude_defaults=True
+    )
+    return result
