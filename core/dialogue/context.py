@@ -20,6 +20,7 @@ from core.domain.identity import normalize_phone
 from core.domain.messages import DocumentRef, MapPin, Option, Reply, Request, Text
 from core.domain.policy import Policy
 from core.i18n import LANGUAGES, render_text, supported
+from core.services import identity, shops
 from core.services.municipalities import policy_of
 from core.services.outbox import citizen_channel
 from core.storage import models as m
@@ -133,13 +134,11 @@ class Turn:
         citizen: m.Citizen | None = None
         if self.municipality is not None:
             if self.channel in PHONE_CHANNELS:
-                phone = self.phone()
-                if phone:
-                    citizen = await self.uow.citizens.by_phone(self.town.id, phone)
+                citizen = await identity.citizen_of(self.uow, self.town.id, phone=self.phone())
             elif self.channel == Channel.TELEGRAM.value:
-                citizen = await self.uow.citizens.by_telegram_chat(self.town.id, self.address)
-        if citizen is not None and citizen.erased_at is not None:
-            citizen = None
+                citizen = await identity.citizen_of(
+                    self.uow, self.town.id, telegram_chat=self.address
+                )
         self._citizen, self._citizen_loaded = citizen, True
         return citizen
 
@@ -159,7 +158,7 @@ class Turn:
         """The shops this address works for, in this municipality."""
         if self.municipality is None:
             return []
-        rows = await self.uow.shops.membership(self.channel, self.address)
+        rows = await shops.shops_of_member(self.uow, self.channel, self.address)
         return [(member, shop) for member, shop in rows if shop.municipality_id == self.town.id]
 
     async def shop(self) -> tuple[m.ShopMember, m.Shop] | None:

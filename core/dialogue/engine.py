@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
-
 from core.bootstrap import Core
 from core.dialogue import commands
 from core.dialogue.context import Input, Reject, Turn
@@ -32,7 +30,7 @@ from core.domain.errors import DomainError, InvalidIdentifier
 from core.domain.identity import normalize_phone
 from core.domain.messages import t
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from core.services import conversations
+from core.services import conversations, municipalities
 from core.services.outbox import enqueue
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
@@ -89,12 +87,10 @@ class DialogueEngine:
     async def _first_delivery(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> bool:
         """Record the provider's message id; False when it was handled already."""
         message_id = inbound.provider_message_id or ""
-        if len(message_id) > 64:
-            message_id = message_id[:64]
-        return await uow.conversations.record_inbound(inbound.channel.value, message_id, now)
+        return await conversations.record_inbound(uow, inbound.channel.value, message_id, now)
 
     async def _route(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> _Routing:
-        towns = list(await uow.municipalities.all())
+        towns = await municipalities.all_towns(uow)
         municipality = self._town_by_number(towns, inbound.to)
         if municipality is None and len(towns) == 1:
             municipality = towns[0]
@@ -113,32 +109,17 @@ class DialogueEngine:
                 municipality = next(
                     (x for x in towns if x.id == conversation.municipality_id), None
                 )
-        created = conversation is None
+        created = False
         if conversation is None:
             hint = (inbound.language_hint or "").lower()[:2]
-            conversation = m.Conversation(
-                municipality_id=municipality.id if municipality else None,
-                channel=channel,
-                address=address,
-                language=hint if hint in LANGUAGES else DEFAULT_LANGUAGE,
-                flow=None,
-                step=None,
-                data={},
-                stopped=False,
-                updated_at=now,
+            conversation, created = await conversations.start(
+                uow,
+                municipality.id if municipality else None,
+                channel,
+                address,
+                hint if hint in LANGUAGES else DEFAULT_LANGUAGE,
+                now,
             )
-            try:
-                async with uow.session.begin_nested():
-                    uow.session.add(conversation)
-                    await uow.flush()
-            except IntegrityError:
-                # Two first messages at once: the other one created it; take turns on it.
-                found = await conversations.find_for_update(
-                    uow, conversation.municipality_id, channel, address
-                )
-                if found is None:
-                    raise
-                conversation, created = found, False
         return _Routing(conversation, municipality, towns, created, by_choice)
 
     @staticmethod
@@ -232,7 +213,7 @@ class DialogueEngine:
             ) = before
             turn.replies, turn.offered = [], None
             turn.forget_citizen()
-            await turn.uow.session.refresh(routing.conversation)
+            await conversations.reload(turn.uow, routing.conversation)
             if isinstance(error, DomainError):
                 turn.say(error_text(error))
             else:
@@ -399,8 +380,7 @@ class DialogueEngine:
                 turn.uow, town.id, turn.channel, turn.address
             )
             if stale is not None and stale.id != routing.conversation.id:
-                await turn.uow.session.delete(stale)
-                await turn.uow.flush()
+                await conversations.forget(turn.uow, stale)
             commands.interrupt(turn)
             turn.memory.shop_id = None
         turn.municipality = town

@@ -25,6 +25,15 @@ class ImportRowError(Exception):
 
 @dataclass(frozen=True)
 class ApplicationInput:
+    """The answers a household gives, as the use cases take them (chat, paper, import).
+
+    The service's shape: it carries what identifies the applicant (codice fiscale, phone,
+    language) besides the household answers, and `validate` guards the rules a database
+    column alone does not. `models.Application` is what is stored (with round, citizen,
+    protocol and dates); `ApplicationFacts` and `ApplicationRow` are the domain's views for
+    the allocation and the CSV file.
+    """
+
     codice_fiscale: str
     phone: str | None
     household_size: int
@@ -181,4 +190,34 @@ async def status_of(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> Appli
         credited_cents=sum(line.amount_cents for line, alloc in lines if alloc.credited_at),
         revoked=application.revoked_at is not None,
         window_open=is_open(round_, now),
+    )
+
+
+async def in_current_round(
+    uow: UnitOfWork, municipality_id: int, citizen_id: int
+) -> m.Application | None:
+    """The household's application in the municipality's current round, if it made one."""
+    round_ = await current_round(uow, municipality_id)
+    if round_ is None:
+        return None
+    return await uow.applications.for_citizen(round_.id, citizen_id)
+
+
+async def answers_of(uow: UnitOfWork, protocol: str) -> ApplicationInput:
+    """The answers of an application as they stand, to be changed (see edit_application)."""
+    application = await uow.applications.by_protocol(protocol)
+    if application is None:
+        raise NotFound("application.not_found", protocol=protocol)
+    citizen = await uow.citizens.by_id(application.citizen_id)
+    assert citizen is not None  # an application always belongs to a citizen (foreign key)
+    return ApplicationInput(
+        codice_fiscale=citizen.codice_fiscale,
+        phone=citizen.phone,
+        household_size=application.household_size,
+        has_work_income=application.has_work_income,
+        has_pension=application.has_pension,
+        liquidity_cents=application.liquidity_cents,
+        public_support_monthly_cents=application.public_support_monthly_cents,
+        rent_monthly_cents=application.rent_monthly_cents,
+        language=citizen.language,
     )

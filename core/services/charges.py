@@ -547,11 +547,42 @@ async def _card_blocked(
     return ConfirmResult(ConfirmOutcome.CARD_BLOCKED, charge.id, charge.amount_cents)
 
 
-async def cancel_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int) -> bool:
+async def cancel_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int, now: datetime) -> bool:
+    """The shop gives up a pending payment (ANNULLA at the till). The citizen holds a code
+    for a payment that will not happen: they are told it is void. False: it was no longer
+    pending (confirmed, expired or cancelled meanwhile), and nobody is told anything."""
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.shop_id != shop_id:
         raise NotFound("charge.not_found")
-    return await uow.charges.mark(charge.id, "pending", status="cancelled", closed_reason="by_shop")
+    if not await uow.charges.mark(
+        charge.id, "pending", status="cancelled", closed_reason="by_shop"
+    ):
+        return False
+    citizen = await uow.citizens.by_id(charge.citizen_id)
+    shop = await uow.shops.by_id(charge.shop_id)
+    if citizen is not None and shop is not None:
+        await notify_payer(
+            uow,
+            citizen,
+            Reply.of(
+                t(
+                    "{shop} cancelled the payment of {amount}. The code is no longer valid.",
+                    shop=shop.name,
+                    amount=Money(charge.amount_cents),
+                )
+            ),
+            now,
+            charge_id=charge.id,
+        )
+    return True
+
+
+async def confirmed_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int) -> m.Charge | None:
+    """A payment this shop received and has not refunded (what a refund may pick)."""
+    charge = await uow.charges.by_id(charge_id)
+    if charge is None or charge.shop_id != shop_id or charge.status != "confirmed":
+        return None
+    return charge
 
 
 async def expire_charges(uow: UnitOfWork, now: datetime) -> int:

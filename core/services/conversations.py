@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
@@ -51,3 +54,54 @@ async def has_stopped(uow: UnitOfWork, municipality_id: int, channel: str, addre
         )
     )
     return bool(stopped)
+
+
+async def record_inbound(uow: UnitOfWork, channel: str, message_id: str, now: datetime) -> bool:
+    """Remember a provider's message id (at most 64 characters kept); False when it was
+    handled already, so a delivery retried by the provider is answered once."""
+    return await uow.conversations.record_inbound(channel, message_id[:64], now)
+
+
+async def start(
+    uow: UnitOfWork,
+    municipality_id: int | None,
+    channel: str,
+    address: str,
+    language: str,
+    now: datetime,
+) -> tuple[m.Conversation, bool]:
+    """A new conversation for this address, or (False) the one a message arriving at the
+    same moment has just created, locked for this turn."""
+    conversation = m.Conversation(
+        municipality_id=municipality_id,
+        channel=channel,
+        address=address,
+        language=language,
+        flow=None,
+        step=None,
+        data={},
+        stopped=False,
+        updated_at=now,
+    )
+    try:
+        async with uow.session.begin_nested():
+            uow.session.add(conversation)
+            await uow.flush()
+    except IntegrityError:
+        # Two first messages at once: the other one created it; take turns on it.
+        found = await find_for_update(uow, municipality_id, channel, address)
+        if found is None:
+            raise
+        return found, False
+    return conversation, True
+
+
+async def forget(uow: UnitOfWork, conversation: m.Conversation) -> None:
+    """Delete a conversation (a chat's stale one with a town it has left)."""
+    await uow.session.delete(conversation)
+    await uow.flush()
+
+
+async def reload(uow: UnitOfWork, conversation: m.Conversation) -> None:
+    """Read the conversation again after a turn was undone (its changes rolled back)."""
+    await uow.session.refresh(conversation)

@@ -357,3 +357,22 @@ async def rebind_phone(
                 now=now,
             )
     return Rebinding(citizen.id, previous, phone, unlinked)
+
+
+async def citizen_of(
+    uow: UnitOfWork,
+    municipality_id: int,
+    *,
+    phone: str | None = None,
+    telegram_chat: str | None = None,
+) -> m.Citizen | None:
+    """The citizen a phone number or a linked Telegram chat belongs to; an erased citizen
+    (privacy.erase) is nobody's any more."""
+    citizen: m.Citizen | None = None
+    if phone:
+        citizen = await uow.citizens.by_phone(municipality_id, phone)
+    elif telegram_chat:
+        citizen = await uow.citizens.by_telegram_chat(municipality_id, telegram_chat)
+    if citizen is None or citizen.erased_at is not None:
+        return None
+    return citizen

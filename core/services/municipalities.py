@@ -127,3 +127,8 @@ async def set_privacy_url(uow: UnitOfWork, code: str, url: str | None) -> m.Muni
             raise Conflict("municipality.bad_privacy_url", url=value[:80])
     town.privacy_url = value
     return town
+
+
+async def all_towns(uow: UnitOfWork) -> list[m.Municipality]:
+    """Every municipality served, in the order they were added."""
+    return list(await uow.municipalities.all())

@@ -281,3 +281,7 @@ async def statement(uow: UnitOfWork, shop: m.Shop, since: datetime, until: datet
         refunded_cents=sum(c.amount_cents for c in refunded),
         to_be_reimbursed_cents=await ledger.shop_balance(uow, shop.municipality_id, shop.id),
     )
+
+
+async def shop_by_id(uow: UnitOfWork, shop_id: int) -> m.Shop | None:
+    return await uow.shops.by_id(shop_id)

@@ -65,7 +65,9 @@ async def wrong_pins(core: Core, town: Town, card: cards.CardData, count: int) -
         if attempt % 2 == 0:
             if charge_id is not None:
                 async with core.uow() as uow:
-                    await charges.cancel_charge(uow, charge_id=charge_id, shop_id=town.shop_id)
+                    await charges.cancel_charge(
+                        uow, charge_id=charge_id, shop_id=town.shop_id, now=core.now()
+                    )
                     await uow.commit()
             charge_id = (await request(core, town.shop_id, card.card_code, 100)).charge_id
         assert charge_id is not None

@@ -48,7 +48,9 @@ async def two_wrong_then_annulla(core: Core, town: Town) -> list[ConfirmOutcome]
         for _ in range(2)
     ]
     async with core.uow() as uow:
-        await charges.cancel_charge(uow, charge_id=requested.charge_id, shop_id=town.shop_id)
+        await charges.cancel_charge(
+            uow, charge_id=requested.charge_id, shop_id=town.shop_id, now=core.now()
+        )
         await uow.commit()
     return outcomes
 

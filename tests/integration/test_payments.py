@@ -106,6 +106,26 @@ async def test_wrong_codes_cancel_the_charge_and_warn_the_citizen(core: Core) ->
     assert await balance(core, town.municipality_id, town.citizen_ids[0]) == 150_00
 
 
+async def test_a_cancelled_charge_tells_the_citizen_once(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    requested = await request(core, town.shop_id, town.citizen_cfs[0], 7_00)
+    for expected in (True, False):
+        async with core.uow() as uow:
+            cancelled = await charges.cancel_charge(
+                uow, charge_id=requested.charge_id, shop_id=town.shop_id, now=core.now()
+            )
+            await uow.commit()
+        assert cancelled is expected
+    notices = [
+        reply_from_json(row.payload).texts[0]
+        for row in await outbox_to(core, town.citizen_phones[0])
+    ]
+    void = "{shop} cancelled the payment of {amount}. The code is no longer valid."
+    assert [x.params["amount"] for x in notices if x.msgid == void] == [Money(7_00)]
+    result = await confirm(core, town.shop_id, requested.charge_id, "123456")
+    assert result.outcome is not ConfirmOutcome.CONFIRMED
+
+
 async def test_expired_charge_cannot_be_confirmed(core: Core, clock: FakeClock) -> None:
     town = await make_town(core, citizens=1)
     requested = await request(core, town.shop_id, town.citizen_cfs[0], 10_00)

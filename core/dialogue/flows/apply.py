@@ -84,10 +84,9 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
 
     async def _existing(self, turn: Turn) -> m.Application | None:
         citizen = await turn.citizen()
-        round_ = await current_round(turn.uow, turn.town.id)
-        if citizen is None or round_ is None:
+        if citizen is None:
             return None
-        return await turn.uow.applications.for_citizen(round_.id, citizen.id)
+        return await applications.in_current_round(turn.uow, turn.town.id, citizen.id)
 
     # An application already made: change it or see its status --------------------------------
 
@@ -107,19 +106,13 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         if inp.choice != "edit":
             raise Reject(t("Reply 1 to change your application, or MENU."))
         s = self.state(turn)
-        application = await turn.uow.applications.by_protocol(known(s.protocol))
-        assert application is not None
-        citizen = await turn.uow.citizens.by_id(application.citizen_id)
-        assert citizen is not None
-        s.mode = "edit"
-        s.cf = citizen.codice_fiscale
-        s.members = application.household_size
-        s.work = application.has_work_income
-        s.pension = application.has_pension
-        s.liquidity = application.liquidity_cents
-        s.support = application.public_support_monthly_cents
-        s.rent = application.rent_monthly_cents
-        s.consent = True
+        answers = await applications.answers_of(turn.uow, known(s.protocol))
+        s.mode, s.consent = "edit", True
+        s.cf, s.members = answers.codice_fiscale, answers.household_size
+        s.work, s.pension = answers.has_work_income, answers.has_pension
+        s.liquidity = answers.liquidity_cents
+        s.support = answers.public_support_monthly_cents
+        s.rent = answers.rent_monthly_cents
         await self.goto(turn, "summary")
 
     # Language and privacy --------------------------------------------------------------------
@@ -240,12 +233,10 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             )
             await self._refuse(turn)
             return
-        round_ = await current_round(turn.uow, turn.town.id)
         citizen = claim.citizen
         if (
-            round_ is not None
-            and citizen is not None
-            and await turn.uow.applications.for_citizen(round_.id, citizen.id) is not None
+            citizen is not None
+            and await applications.in_current_round(turn.uow, turn.town.id, citizen.id) is not None
         ):
             # One application per household: a refusal, not a typo to fix.
             self.drop_draft(turn)

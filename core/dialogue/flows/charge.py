@@ -19,11 +19,9 @@ from core.dialogue.words import split_amount
 from core.domain import otp
 from core.domain.charges import ShopLock
 from core.domain.errors import DomainError, InvalidAmount
-from core.domain.messages import Money, Option, Reply, t, tn
+from core.domain.messages import Money, Option, t, tn
 from core.domain.money import parse_euro
 from core.services import charges as charge_service
-from core.services.outbox import notify_payer
-from core.storage import models as m
 
 AFTER = (Option("charge", t("New charge")), Option("menu", t("Menu")))
 
@@ -288,10 +286,10 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         s = self.state(turn)
         if turn.step != "code" or s.charge_id is None:
             return
-        if await charge_service.cancel_charge(
-            turn.uow, charge_id=s.charge_id, shop_id=known(s.shop_id)
-        ):
-            await _tell_citizen_cancelled(turn, s.charge_id)
+        # The service tells the citizen that the code they hold is void.
+        await charge_service.cancel_charge(
+            turn.uow, charge_id=s.charge_id, shop_id=known(s.shop_id), now=turn.now
+        )
 
     # Who pays, how much, then the code the citizen reads out; a till on SMS first
     # confirms its number (verify), then goes on with what PAGA already said.
@@ -303,28 +301,4 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             "amount": Step(ask_amount, on_amount, to=("code",)),
             "code": Step(ask_code, on_code),
         }
-    )
-
-
-async def _tell_citizen_cancelled(turn: Turn, charge_id: int) -> None:
-    """The citizen holds a code for a payment that will not happen: say it is void."""
-    charge = await turn.uow.charges.by_id(charge_id)
-    if charge is None:
-        return
-    citizen = await turn.uow.citizens.by_id(charge.citizen_id)
-    shop: m.Shop | None = await turn.uow.shops.by_id(charge.shop_id)
-    if citizen is None or shop is None:
-        return
-    await notify_payer(
-        turn.uow,
-        citizen,
-        Reply.of(
-            t(
-                "{shop} cancelled the payment of {amount}. The code is no longer valid.",
-                shop=shop.name,
-                amount=Money(charge.amount_cents),
-            )
-        ),
-        turn.now,
-        charge_id=charge.id,
     )

@@ -98,9 +98,11 @@ class RefundFlow(ConfirmedFlow[RefundState]):
     async def _pick(self, turn: Turn, receipt: str) -> None:
         if not receipt.isdigit():
             raise Reject(t("Reply with the number of the payment to refund, or ANNULLA."))
-        charge = await turn.uow.charges.by_id(int(receipt))
         s = self.state(turn)
-        if charge is None or charge.shop_id != s.shop_id or charge.status != "confirmed":
+        charge = await charge_service.confirmed_charge(
+            turn.uow, charge_id=int(receipt), shop_id=known(s.shop_id)
+        )
+        if charge is None:
             raise Reject(t("No payment of today with receipt no. {receipt}.", receipt=receipt))
         s.charge_id, s.amount = charge.id, charge.amount_cents
         await self.goto(turn, "sure")
@@ -176,6 +178,7 @@ class RefundFlow(ConfirmedFlow[RefundState]):
     async def _refund(self, turn: Turn, *, citizen_confirmed: bool) -> None:
         s = self.state(turn)
         charge_id, shop_id, by_cashier = known(s.charge_id), known(s.shop_id), s.cashier
+        amount = known(s.amount)
         turn.finish()
         try:
             await charge_service.refund_charge(
@@ -189,12 +192,10 @@ class RefundFlow(ConfirmedFlow[RefundState]):
         except DomainError as error:
             turn.say(error_text(error))
             return
-        charge = await turn.uow.charges.by_id(charge_id)
-        assert charge is not None
         turn.say(
             t(
                 "Refunded {amount} (receipt no. {receipt}). The customer has been told.",
-                amount=Money(charge.amount_cents),
+                amount=Money(amount),
                 receipt=str(charge_id),
             )
         )

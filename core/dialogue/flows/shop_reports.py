@@ -69,7 +69,7 @@ class StatementFlow(Flow[ShopState]):
         )
         if choice not in ("today", "month"):
             raise Reject(t("Reply 1 for today or 2 for this month."))
-        shop = await turn.uow.shops.by_id(known(self.state(turn).shop_id))
+        shop = await shop_service.shop_by_id(turn.uow, known(self.state(turn).shop_id))
         assert shop is not None
         await self._show(turn, shop, choice)
 
