@@ -182,7 +182,7 @@ def resume(*to: str) -> Step[Any]:
     return Step(Flow.ask_resume, Flow.on_resume, to=to)
 
 
-# Confirming by a code sent to the sender's own address (DESIGN §6) --------------------------
+# Confirming by a code sent to the sender's own address (SMS senders can be forged) ---------
 
 VERIFY_TTL = timedelta(minutes=10)
 VERIFY_ATTEMPTS = 3
