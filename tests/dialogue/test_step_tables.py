@@ -125,7 +125,8 @@ def test_starting_gives_the_flow_its_own_empty_answers() -> None:
     turn = _turn("register", "vat")
     turn.state = RegisterState(name="Forno")
     FLOWS["apply"].move(turn, "language")
-    assert (turn.flow, turn.step, turn.state) == ("apply", "language", ApplyState())
+    answers: FlowState = turn.state
+    assert (turn.flow, turn.step, answers) == ("apply", "language", ApplyState())
 
 
 def test_stored_json_keeps_its_keys_and_leaves_out_defaults() -> None:

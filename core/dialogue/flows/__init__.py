@@ -33,6 +33,8 @@ ends with its whole graph in one place,
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.dialogue.flows.apply import ApplyFlow
 from core.dialogue.flows.base import Flow
 from core.dialogue.flows.charge import ChargeFlow
@@ -43,7 +45,7 @@ from core.dialogue.flows.shop_register import ShopRegisterFlow
 from core.dialogue.flows.shop_reports import StatementFlow
 from core.dialogue.flows.shop_staff import InviteFlow, JoinFlow, ShopkeeperFlow
 
-FLOWS: dict[str, Flow] = {
+FLOWS: dict[str, Flow[Any]] = {
     flow.name: flow
     for flow in (
         ApplyFlow(),
