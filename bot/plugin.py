@@ -117,7 +117,7 @@ def _wake_outbox(app: web.Application) -> None:
 
 
 class TelegramPlugin:
-    name = "telegram"
+    name = Channel.TELEGRAM.value
 
     def __init__(self, core: Core, config: TelegramConfig, dialogue: Dialogue) -> None:
         self.config = config

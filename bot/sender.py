@@ -38,6 +38,7 @@ from bot.throttle import RateLimiter
 from buonispesa.channels import OutgoingMessage, SendResult, SendStatus
 from core.bootstrap import Core
 from core.documents.card import card_pdf, deep_link
+from core.domain.channels import Channel
 from core.domain.messages import reply_from_json
 from core.services.cards import card_by_code
 
@@ -73,7 +74,7 @@ def retry_after_seconds(error: RetryAfter) -> float:
 
 
 class TelegramSender:
-    channel = "telegram"
+    channel = Channel.TELEGRAM.value
 
     def __init__(
         self,

@@ -23,18 +23,24 @@ from sqlalchemy import select
 
 from buonispesa.channels import SendResult, SendStatus
 from core.bootstrap import Core
+from core.domain.charges import ChargeStatus
 from core.domain.messages import Money, Reply, t
+from core.domain.outbox import OutboxStatus
 from core.services.outbox import notify_shop, scrubbed
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-PENDING, SENDING, SENT = "pending", "sending", "sent"
-DELIVERED, UNDELIVERED, FAILED = "delivered", "undelivered", "failed"
+PENDING, SENDING, SENT = OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT
+DELIVERED, UNDELIVERED, FAILED = (
+    OutboxStatus.DELIVERED,
+    OutboxStatus.UNDELIVERED,
+    OutboxStatus.FAILED,
+)
 
 # Reports can arrive out of order (carriers resend, callbacks race): a row only moves up.
-_RANK = {PENDING: 0, SENDING: 0, SENT: 1, UNDELIVERED: 2, FAILED: 2, DELIVERED: 3}
+_RANK: dict[str, int] = {PENDING: 0, SENDING: 0, SENT: 1, UNDELIVERED: 2, FAILED: 2, DELIVERED: 3}
 
 # Twilio MessageStatus values that change our record; queued/sending/sent say nothing new.
 _REPORTED = {
@@ -147,7 +153,7 @@ async def tell_shop_code_undelivered(uow: UnitOfWork, row: m.OutboxMessage, now:
     if row.charge_id is None or not _is_sensitive(row):
         return False
     charge = await uow.charges.by_id(row.charge_id)
-    if charge is None or charge.status != "pending":
+    if charge is None or charge.status != ChargeStatus.PENDING:
         return False
     notice = Reply.of(
         t(

@@ -14,6 +14,8 @@ from stdnum import luhn
 from stdnum.it import codicefiscale
 
 from core.bootstrap import Core
+from core.domain.channels import Channel
+from core.domain.outbox import OutboxStatus
 from core.domain.shops import ShopCategory
 from core.services import allocation, municipalities
 from core.services.applications import ApplicationInput, submit_application
@@ -120,7 +122,7 @@ async def seed_demo(core: Core, now: datetime | None = None) -> bool:
                 ShopInput(
                     name, vat, category, address, DEMO_NAME, "62020", lat, lon, DEMO_SHOP_IBAN
                 ),
-                owner_channel="sms",
+                owner_channel=Channel.SMS,
                 owner_address=phone,
                 now=now,
             )
@@ -157,8 +159,8 @@ async def seed_demo(core: Core, now: datetime | None = None) -> bool:
         # The demo's notices are history, not news: do not send them when serve starts.
         await uow.session.execute(
             update(m.OutboxMessage)
-            .where(m.OutboxMessage.status == "pending")
-            .values(status="sent", sent_at=now)
+            .where(m.OutboxMessage.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SENT, sent_at=now)
         )
         # A second window, open now, so that new applications can be tried.
         await municipalities.open_window(uow, town, now)

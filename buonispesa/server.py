@@ -27,6 +27,8 @@ from buonispesa.outbox_worker import OutboxWorker, WorkerConfig
 from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine
+from core.domain.channels import Channel
+from core.domain.outbox import OutboxStatus
 from core.storage import models as m
 from sms.plugin import SmsChannel, SmsConfig
 from sms.twilio_webhook import InboundHandler
@@ -93,7 +95,7 @@ async def build_app(
             engine=dialogue,
             config=sms_config,
             metrics=metrics,
-            on_outbox=lambda: wake("sms"),
+            on_outbox=lambda: wake(Channel.SMS),
             console=console,
         )
     ]
@@ -216,7 +218,7 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
         )
     backlog: dict[str, int] = {}
     for channel, status, count in by_status:
-        if status in ("pending", "sending"):
+        if status in (OutboxStatus.PENDING, OutboxStatus.SENDING):
             backlog[channel] = backlog.get(channel, 0) + int(count)
     lines += render_gauge(
         "buonispesa_outbox_messages",

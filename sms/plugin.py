@@ -30,6 +30,7 @@ from buonispesa.channels import Sender
 from buonispesa.metrics import Metrics
 from buonispesa.settings import Settings
 from core.bootstrap import Core
+from core.domain.channels import Channel
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_phone
 from sms.ratelimit import RateLimiter
@@ -146,7 +147,7 @@ class MunicipalityNumbers:
 
 
 class SmsChannel:
-    name = "sms"
+    name = Channel.SMS.value
 
     def __init__(
         self,

@@ -27,6 +27,7 @@ from twilio.rest import Client
 from buonispesa.channels import OutgoingMessage, SendResult, SendStatus
 from core.dialogue import gsm7
 from core.dialogue.render import render_plain
+from core.domain.channels import Channel
 from core.domain.messages import reply_from_json
 from sms.ratelimit import RateLimiter
 
@@ -58,7 +59,7 @@ def sms_body(message: OutgoingMessage) -> str:
 
 
 class TwilioSender:
-    channel = "sms"
+    channel = Channel.SMS.value
 
     def __init__(
         self,
@@ -130,7 +131,7 @@ class ConsoleSender:
     """Development only (`serve` on loopback with no Twilio account): SMS replies are
     written to the server log, where the person trying the webhook with curl reads them."""
 
-    channel = "sms"
+    channel = Channel.SMS.value
     batch_size = 20
 
     def __init__(self, write: Callable[[str], None]) -> None:

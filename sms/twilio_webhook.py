@@ -119,19 +119,19 @@ class TwilioWebhook:
     async def inbound(self, request: web.Request) -> web.Response:
         form = await self._signed_form(request)
         if form is None:
-            self._metrics.inbound.inc(channel="sms", result="forbidden")
+            self._metrics.inbound.inc(channel=Channel.SMS, result="forbidden")
             raise web.HTTPForbidden(text="invalid signature")
         sender = form.get("From", "").strip()
         sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
         if not sender or not sid:
             # Signed but not an SMS (a misconfigured Twilio webhook, e.g. a voice call).
-            self._metrics.inbound.inc(channel="sms", result="invalid")
+            self._metrics.inbound.inc(channel=Channel.SMS, result="invalid")
             raise web.HTTPBadRequest(text="From and MessageSid are required")
         try:
             address = normalize_phone(sender)
         except InvalidIdentifier:
             # Not a phone number ("hello<script>", a short code): nobody to answer by SMS.
-            self._metrics.inbound.inc(channel="sms", result="invalid")
+            self._metrics.inbound.inc(channel=Channel.SMS, result="invalid")
             log.info("SMS %s from a sender that is not a phone number: ignored", sid[:40])
             return web.Response(text=TWIML_EMPTY, content_type="text/xml")
         inbound = Inbound(
@@ -145,10 +145,10 @@ class TwilioWebhook:
             result = await self.engine.handle(inbound)
         except Exception:
             log.exception("SMS %s from %s: the dialogue failed", sid, sender[-4:])
-            self._metrics.inbound.inc(channel="sms", result="error")
+            self._metrics.inbound.inc(channel=Channel.SMS, result="error")
             raise web.HTTPInternalServerError(text="could not process the message") from None
         self._metrics.inbound.inc(
-            channel="sms", result="duplicate" if result.duplicate else "processed"
+            channel=Channel.SMS, result="duplicate" if result.duplicate else "processed"
         )
         if result.outbox_ids:
             self._on_outbox()
@@ -157,7 +157,7 @@ class TwilioWebhook:
     async def status(self, request: web.Request) -> web.Response:
         form = await self._signed_form(request)
         if form is None:
-            self._metrics.reports.inc(channel="sms", status="forbidden")
+            self._metrics.reports.inc(channel=Channel.SMS, status="forbidden")
             raise web.HTTPForbidden(text="invalid signature")
         sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
         reported = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
@@ -165,7 +165,7 @@ class TwilioWebhook:
             raise web.HTTPBadRequest(text="MessageSid and MessageStatus are required")
         outcome = await delivery.apply_report(self.core, sid, reported, form.get("ErrorCode"))
         self._metrics.reports.inc(
-            channel="sms", status=reported if reported in _STATUSES else "other"
+            channel=Channel.SMS, status=reported if reported in _STATUSES else "other"
         )
         if outcome == "unknown":
             log.info("delivery report %s for unknown message %s", reported, sid)

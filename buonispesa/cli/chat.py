@@ -26,6 +26,7 @@ from core.dialogue.inbound import Channel, Inbound, SharedLocation
 from core.dialogue.render import render_plain
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_phone
+from core.domain.outbox import OutboxStatus
 from core.i18n import LANGUAGES
 from core.services.outbox import reply_of, scrubbed
 from core.storage import models as m
@@ -171,7 +172,10 @@ class TerminalChat:
             rows = (
                 await uow.session.scalars(
                     select(m.OutboxMessage)
-                    .where(m.OutboxMessage.id > self.since_id, m.OutboxMessage.status == "pending")
+                    .where(
+                        m.OutboxMessage.id > self.since_id,
+                        m.OutboxMessage.status == OutboxStatus.PENDING,
+                    )
                     .order_by(m.OutboxMessage.id)
                 )
             ).all()
@@ -184,7 +188,7 @@ class TerminalChat:
                     console.print(body, markup=False)
                     console.print()
                     # Delivered: this terminal is the channel.
-                    row.status = "sent"
+                    row.status = OutboxStatus.SENT
                     row.sent_at = self.core.now()
                     if row.payload.get("sensitive"):
                         row.payload = scrubbed(row.payload)

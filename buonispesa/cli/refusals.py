@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from buonispesa.cli.common import say
 from core.dialogue.errors import GENERIC, error_text
-from core.domain.errors import DomainError, PolicyError
+from core.domain.errors import DomainError, PolicyError, Refusal
 from core.domain.messages import Day, Moment, Money, Text, t, tn
 
 
@@ -32,141 +32,143 @@ def _cents(value: object) -> Money:
 # Refusals only the office meets, or whose sentence for citizens and cashiers would mislead
 # the office ("Send STATO…"). Every other code reuses the dialogue's sentence.
 _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
-    "municipality.not_found": lambda p: t(
+    Refusal.MUNICIPALITY_NOT_FOUND: lambda p: t(
         "There is no municipality with code {code}: see 'admin municipality list'.",
         code=str(p["code"]),
     ),
-    "municipality.bad_privacy_url": lambda p: t(
+    Refusal.MUNICIPALITY_BAD_PRIVACY_URL: lambda p: t(
         "This is not a web address: write it in full, e.g. https://www.comune.example.it/privacy."
     ),
-    "municipality.exists": lambda p: t(
+    Refusal.MUNICIPALITY_EXISTS: lambda p: t(
         "A municipality with code {code} already exists.", code=str(p["code"])
     ),
-    "municipality.bad_code": lambda p: t(
+    Refusal.MUNICIPALITY_BAD_CODE: lambda p: t(
         "The code {code} is not valid: use 2 to 16 letters or digits, e.g. BEL.",
         code=str(p["code"]),
     ),
-    "window.already_open": lambda p: t(
+    Refusal.WINDOW_ALREADY_OPEN: lambda p: t(
         "The application window is already open until {until}.", until=_moment(p["closes_at"])
     ),
-    "window.bad_days": lambda p: t("The application window lasts at least one day."),
-    "window.not_open": lambda p: t("The application window is not open."),
-    "window.still_open": lambda p: t(
+    Refusal.WINDOW_BAD_DAYS: lambda p: t("The application window lasts at least one day."),
+    Refusal.WINDOW_NOT_OPEN: lambda p: t("The application window is not open."),
+    Refusal.WINDOW_STILL_OPEN: lambda p: t(
         "The application window is still open: close it first with 'admin window close'."
     ),
-    "round.none": lambda p: t(
+    Refusal.ROUND_NONE: lambda p: t(
         "This municipality has no application window yet: open one with 'admin window open'."
     ),
-    "allocation.none": lambda p: t(
+    Refusal.ALLOCATION_NONE: lambda p: t(
         "There is no approved allocation to credit: run 'admin approve' first."
     ),
-    "allocation.not_yet_credited": lambda p: t(
+    Refusal.ALLOCATION_NOT_YET_CREDITED: lambda p: t(
         "Tranche {tranche} is approved but not credited yet: run 'admin credit' first.",
         tranche=str(p["tranche"]),
     ),
-    "allocation.already_credited": lambda p: t(
+    Refusal.ALLOCATION_ALREADY_CREDITED: lambda p: t(
         "Tranche {tranche} has already been credited.", tranche=str(p["tranche"])
     ),
-    "application.not_found": lambda p: t(
+    Refusal.APPLICATION_NOT_FOUND: lambda p: t(
         "There is no application with protocol {protocol}.", protocol=str(p["protocol"])
     ),
-    "application.already_applied": lambda p: t(
+    Refusal.APPLICATION_ALREADY_APPLIED: lambda p: t(
         "{cf} has already applied in this round.", cf=str(p["codice_fiscale"])
     ),
-    "application.already_revoked": lambda p: t(
+    Refusal.APPLICATION_ALREADY_REVOKED: lambda p: t(
         "Application {protocol} has already been revoked.", protocol=str(p["protocol"])
     ),
-    "application.revocation_retry": lambda p: t(
+    Refusal.APPLICATION_REVOCATION_RETRY: lambda p: t(
         "The balance changed while revoking {protocol}; nothing was changed. "
         "Run the command again.",
         protocol=str(p["protocol"]),
     ),
-    "citizen.not_found": lambda p: t("Nobody with this codice fiscale in this municipality."),
-    "identity.refused": lambda p: t(
+    Refusal.CITIZEN_NOT_FOUND: lambda p: t("Nobody with this codice fiscale in this municipality."),
+    Refusal.IDENTITY_REFUSED: lambda p: t(
         "The codice fiscale already has another phone, or the phone already belongs to "
         "another citizen ({reason}): change a phone with 'admin citizen phone'.",
         reason=str(p["reason"]),
     ),
-    "identity.phone_of_another": lambda p: t(
+    Refusal.IDENTITY_PHONE_OF_ANOTHER: lambda p: t(
         "This phone number belongs to another citizen ({cf}): give that citizen another "
         "number first.",
         cf=str(p["codice_fiscale"]),
     ),
-    "card.already_issued": lambda p: t(
+    Refusal.CARD_ALREADY_ISSUED: lambda p: t(
         "This person already has card {card}: to replace it (the old one stops working) add "
         "--reissue.",
         card=str(p["card_code"]),
     ),
-    "delegate.own_phone": lambda p: t(
+    Refusal.DELEGATE_OWN_PHONE: lambda p: t(
         "{phone} is the citizen's own number: a delegate has another phone.", phone=str(p["phone"])
     ),
-    "delegate.already": lambda p: t(
+    Refusal.DELEGATE_ALREADY: lambda p: t(
         "This citizen already has delegate {phone}: remove it first with --remove.",
         phone=str(p["phone"]),
     ),
-    "delegate.phone_taken": lambda p: t(
+    Refusal.DELEGATE_PHONE_TAKEN: lambda p: t(
         "{phone} is already the delegate of another citizen of this municipality.",
         phone=str(p["phone"]),
     ),
-    "delegate.phone_is_citizen": lambda p: t(
+    Refusal.DELEGATE_PHONE_IS_CITIZEN: lambda p: t(
         "{phone} belongs to another voucher holder of this municipality: a phone speaks for "
         "one person only.",
         phone=str(p["phone"]),
     ),
-    "delegate.phone_is_shop": lambda p: t(
+    Refusal.DELEGATE_PHONE_IS_SHOP: lambda p: t(
         "{phone} charges vouchers for a shop: it cannot receive a citizen's payment codes.",
         phone=str(p["phone"]),
     ),
-    "delegate.none": lambda p: t("This citizen has no delegate."),
-    "shop.not_found": lambda p: t(
+    Refusal.DELEGATE_NONE: lambda p: t("This citizen has no delegate."),
+    Refusal.SHOP_NOT_FOUND: lambda p: t(
         "There is no shop {id} in this municipality: see 'admin shops list'.",
         id=str(p["shop_id"]),
     ),
-    "reimbursement.no_iban": lambda p: t(
+    Refusal.REIMBURSEMENT_NO_IBAN: lambda p: t(
         "{town} has no IBAN: the bank file needs the account the transfers are paid from.",
         town=str(p["municipality"]),
     ),
-    "reimbursement.nothing_due": lambda p: t(
+    Refusal.REIMBURSEMENT_NOTHING_DUE: lambda p: t(
         "No shop is owed anything: there is nothing to reimburse."
     ),
-    "reimbursement.execution_date_past": lambda p: t(
+    Refusal.REIMBURSEMENT_EXECUTION_DATE_PAST: lambda p: t(
         "The execution date {day} is in the past.", day=_day(p["execution_date"])
     ),
-    "reimbursement.balances_changed": lambda p: t(
+    Refusal.REIMBURSEMENT_BALANCES_CHANGED: lambda p: t(
         "A shop's balance changed while settling (a refund?); nothing was paid. "
         "Run the command again."
     ),
-    "audit.bad_request": lambda p: t(
+    Refusal.AUDIT_BAD_REQUEST: lambda p: t(
         "The sample needs a percentage above 0 and at most 100, and a whole number as seed."
     ),
-    "shop.refusal_reason_missing": lambda p: t("Write the reason for the refusal."),
-    "shop.refusal_reason_too_long": lambda p: t(
+    Refusal.SHOP_REFUSAL_REASON_MISSING: lambda p: t("Write the reason for the refusal."),
+    Refusal.SHOP_REFUSAL_REASON_TOO_LONG: lambda p: t(
         "The reason is too long for one SMS: at most {limit} characters.",
         limit=int(str(p["limit"])),
     ),
-    "shop.already_approved": lambda p: t("Shop {id} is already approved.", id=str(p["shop_id"])),
-    "privacy.balance_not_zero": lambda p: t(
+    Refusal.SHOP_ALREADY_APPROVED: lambda p: t(
+        "Shop {id} is already approved.", id=str(p["shop_id"])
+    ),
+    Refusal.PRIVACY_BALANCE_NOT_ZERO: lambda p: t(
         "This person still has {balance} on the card: it must be spent, or revoked with "
         "'admin audit revoke', before the erasure.",
         balance=_cents(p["balance_cents"]),
     ),
-    "privacy.charge_pending": lambda p: tn(
+    Refusal.PRIVACY_CHARGE_PENDING: lambda p: tn(
         "{count} payment code sent to this person is still valid: try again once it has expired.",
         "{count} payment codes sent to this person are still valid: try again once they have "
         "expired.",
         int(str(p["charges"])),
     ),
-    "privacy.credit_pending": lambda p: t(
+    Refusal.PRIVACY_CREDIT_PENDING: lambda p: t(
         "Application {protocol} has an approved amount not credited yet: run 'admin credit' first.",
         protocol=str(p["protocol"]),
     ),
-    "privacy.recovery_pending": lambda p: t(
+    Refusal.PRIVACY_RECOVERY_PENDING: lambda p: t(
         "{amount} must still be recovered from this person (application {protocol}): the data "
         "is needed until then.",
         amount=_cents(p["cents"]),
         protocol=str(p["protocol"]),
     ),
-    "privacy.application_in_progress": lambda p: t(
+    Refusal.PRIVACY_APPLICATION_IN_PROGRESS: lambda p: t(
         "Application {protocol} is in the current round and not allocated yet: erase after "
         "the allocation.",
         protocol=str(p["protocol"]),

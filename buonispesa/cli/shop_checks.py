@@ -18,7 +18,7 @@ from rich.table import Table
 from buonispesa.cli.admin import out, run_with_core, shops_app
 from buonispesa.cli.common import office_language, say
 from core.bootstrap import Core
-from core.domain.errors import InvalidIdentifier, NotFound
+from core.domain.errors import InvalidIdentifier, NotFound, Refusal
 from core.domain.identity import normalize_partita_iva
 from core.domain.messages import Moment, t
 from core.i18n import format_param
@@ -35,14 +35,14 @@ async def _shop_id(uow: UnitOfWork, municipality_id: int, reference: str) -> int
     try:
         vat = normalize_partita_iva(text)
     except InvalidIdentifier as error:
-        raise NotFound("shop.not_found", shop_id=text) from error
+        raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=text) from error
     found = [
         shop
         for shop in await uow.shops.search(municipality_id, approved_only=False)
         if shop.vat_number == vat
     ]
     if len(found) != 1:
-        raise NotFound("shop.not_found", shop_id=text)
+        raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=text)
     return found[0].id
 
 

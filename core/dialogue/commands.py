@@ -15,6 +15,7 @@ from core.dialogue.flows.shop_reports import show_reimbursements
 from core.dialogue.menus import offer_languages, say_help, show_menu, welcome
 from core.dialogue.state import ApplyState
 from core.dialogue.words import clean, fold
+from core.domain.channels import Channel
 from core.domain.messages import t
 
 KEYWORDS: dict[str, str] = {
@@ -171,7 +172,7 @@ async def deep_link(turn: Turn, payload: str) -> None:
         return
     citizen = await turn.citizen()
     if citizen is None:
-        if turn.channel == "telegram":
+        if turn.channel == Channel.TELEGRAM:
             await citizen_requests.identified(turn, f"card:{code}")
             return
         await show_menu(turn, welcome(turn))

@@ -149,7 +149,7 @@ class Turn:
             return False
         if destination == (self.channel, self.address):
             return True
-        return self.channel in PHONE_CHANNELS and destination == ("sms", self.phone())
+        return self.channel in PHONE_CHANNELS and destination == (Channel.SMS, self.phone())
 
     def forget_citizen(self) -> None:
         self._citizen_loaded = False

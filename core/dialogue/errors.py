@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.domain.errors import DomainError
+from core.domain.errors import DomainError, Refusal
 from core.domain.messages import Moment, Text, t
 
 # The one answer to every identity refusal (a codice fiscale, a phone or a Telegram user
@@ -21,7 +21,7 @@ IDENTITY_REFUSED = t(
 )
 
 _SENTENCES: dict[str, Text] = {
-    "identity.refused": IDENTITY_REFUSED,
+    Refusal.IDENTITY_REFUSED: IDENTITY_REFUSED,
     # Identifiers typed by people.
     "codice_fiscale.checksum": t(
         "This codice fiscale does not add up: its last letter (the check character) does not "
@@ -59,59 +59,63 @@ _SENTENCES: dict[str, Text] = {
     "amount.not_a_number": t("This is not an amount. Write it in euro, e.g. 12,50."),
     "amount.too_many_decimals": t("An amount has at most two decimals (cents), e.g. 12,50."),
     # Applications.
-    "application.window_closed": t(
+    Refusal.APPLICATION_WINDOW_CLOSED: t(
         "Applications are closed: it is no longer possible to apply or make changes."
     ),
-    "application.already_applied": t(
+    Refusal.APPLICATION_ALREADY_APPLIED: t(
         "An application for this codice fiscale has already been made in this round. "
         "Send STATO to see how it is going."
     ),
-    "application.bad_household_size": t("The household has at least one member: you."),
-    "application.negative_amount": t("Amounts cannot be negative."),
-    "application.not_found": t("We found no application of yours."),
+    Refusal.APPLICATION_BAD_HOUSEHOLD_SIZE: t("The household has at least one member: you."),
+    Refusal.APPLICATION_NEGATIVE_AMOUNT: t("Amounts cannot be negative."),
+    Refusal.APPLICATION_NOT_FOUND: t("We found no application of yours."),
     # Shops.
-    "shop.not_approved": t(
+    Refusal.SHOP_NOT_APPROVED: t(
         "Your shop is not approved yet: the municipality will tell you when it is."
     ),
-    "shop.locked": t("Too many wrong codes: your shop can charge again from {until}."),
-    "shop.blocked": t(
+    Refusal.SHOP_LOCKED: t("Too many wrong codes: your shop can charge again from {until}."),
+    Refusal.SHOP_BLOCKED: t(
         "Too many wrong codes: your shop cannot charge until the municipality's office unlocks it."
     ),
-    "lookup.too_many": t("Too many searches that found nobody. Try again later."),
-    "shop.name_missing": t("Write the name of the shop."),
-    "shop.bad_position": t("This position is not valid. Share it again or skip."),
-    "shop.not_found": t("Shop not found."),
-    "invite.invalid": t(
+    Refusal.LOOKUP_TOO_MANY: t("Too many searches that found nobody. Try again later."),
+    Refusal.SHOP_NAME_MISSING: t("Write the name of the shop."),
+    Refusal.SHOP_BAD_POSITION: t("This position is not valid. Share it again or skip."),
+    Refusal.SHOP_NOT_FOUND: t("Shop not found."),
+    Refusal.INVITE_INVALID: t(
         "This cashier code is not valid or has expired. Ask the shop owner for a new one."
     ),
-    "invite.too_many": t("Too many wrong cashier codes from this chat today. Try again tomorrow."),
+    Refusal.INVITE_TOO_MANY: t(
+        "Too many wrong cashier codes from this chat today. Try again tomorrow."
+    ),
     # Payments.
-    "payment.bad_amount": t("The amount must be more than zero."),
-    "payment.insufficient_funds": t(
+    Refusal.PAYMENT_BAD_AMOUNT: t("The amount must be more than zero."),
+    Refusal.PAYMENT_INSUFFICIENT_FUNDS: t(
         "The balance is not enough for this amount. Payment not started."
     ),
-    "citizen.not_found": t(
+    Refusal.CITIZEN_NOT_FOUND: t(
         "No voucher holder found. Check the codice fiscale, phone number or card code "
         "and write it again."
     ),
-    "citizen.unreachable": t(
+    Refusal.CITIZEN_UNREACHABLE: t(
         "We cannot send the code to this person: they have no phone or chat. Ask them "
         "to contact the office."
     ),
-    "citizen.pays_by_card": t(
+    Refusal.CITIZEN_PAYS_BY_CARD: t(
         "This person pays with their voucher card: type or scan the card number, then "
         "they type the PIN."
     ),
-    "card.blocked": t(
+    Refusal.CARD_BLOCKED: t(
         "This card is blocked after too many wrong PINs. The holder must ask the office for "
         "a new card."
     ),
-    "charge.not_found": t("Payment not found."),
-    "refund.needs_citizen_code": t(
+    Refusal.CHARGE_NOT_FOUND: t("Payment not found."),
+    Refusal.REFUND_NEEDS_CITIZEN_CODE: t(
         "A cashier refunds only with the code sent to the customer, or the owner refunds."
     ),
-    "refund.not_today": t("Only payments of today that are not refunded yet can be refunded."),
-    "refund.already_settled": t(
+    Refusal.REFUND_NOT_TODAY: t(
+        "Only payments of today that are not refunded yet can be refunded."
+    ),
+    Refusal.REFUND_ALREADY_SETTLED: t(
         "This payment has already been reimbursed by the municipality: contact the "
         "office to undo it."
     ),

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
+from core.domain.channels import Channel
 
-class Channel(StrEnum):
-    SMS = "sms"
-    TELEGRAM = "telegram"
-    TERMINAL = "terminal"
+__all__ = ["Channel", "Inbound", "SharedContact", "SharedLocation"]
 
 
 @dataclass(frozen=True, slots=True)

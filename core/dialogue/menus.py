@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.dialogue.context import Turn
 from core.dialogue.state import Offered
 from core.domain.messages import Option, Text, t
-from core.domain.shops import MemberRole, ShopCategory
+from core.domain.shops import MemberRole, ShopCategory, ShopStatus
 
 CATEGORY_LABELS: dict[ShopCategory, Text] = {
     ShopCategory.GROCERY: t("Grocery"),
@@ -69,7 +69,7 @@ async def show_menu(turn: Turn, heading: Text | None = None) -> None:
         return
     if current is not None:
         member, shop = current
-        if shop.status != "approved":
+        if shop.status != ShopStatus.APPROVED:
             turn.say(
                 *texts,
                 t(

@@ -2,6 +2,79 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+
+class Refusal(StrEnum):
+    """Every reason the core refuses a request, in one place: the stable code that each
+    channel turns into a sentence (core/dialogue/errors.py for people in a chat,
+    buonispesa/cli/refusals.py for the office). Raise it inside a DomainError subclass:
+    `NotAllowed(Refusal.REFUND_NOT_TODAY)`. Identifiers and amounts that do not validate
+    carry codes of their own (InvalidIdentifier, InvalidAmount: "<kind>.<reason>"); an
+    erasure refused builds its PRIVACY_* code from its reason (core.services.privacy)."""
+
+    ALLOCATION_ALREADY_CREDITED = "allocation.already_credited"
+    ALLOCATION_NONE = "allocation.none"
+    ALLOCATION_NOT_YET_CREDITED = "allocation.not_yet_credited"
+    APPLICATION_ALREADY_APPLIED = "application.already_applied"
+    APPLICATION_ALREADY_REVOKED = "application.already_revoked"
+    APPLICATION_BAD_HOUSEHOLD_SIZE = "application.bad_household_size"
+    APPLICATION_NEGATIVE_AMOUNT = "application.negative_amount"
+    APPLICATION_NOT_FOUND = "application.not_found"
+    APPLICATION_REVOCATION_RETRY = "application.revocation_retry"
+    APPLICATION_WINDOW_CLOSED = "application.window_closed"
+    AUDIT_BAD_REQUEST = "audit.bad_request"
+    CARD_ALREADY_ISSUED = "card.already_issued"
+    CARD_BLOCKED = "card.blocked"
+    CHARGE_NOT_FOUND = "charge.not_found"
+    CITIZEN_NOT_FOUND = "citizen.not_found"
+    CITIZEN_PAYS_BY_CARD = "citizen.pays_by_card"
+    CITIZEN_UNREACHABLE = "citizen.unreachable"
+    DELEGATE_ALREADY = "delegate.already"
+    DELEGATE_NONE = "delegate.none"
+    DELEGATE_OWN_PHONE = "delegate.own_phone"
+    DELEGATE_PHONE_IS_CITIZEN = "delegate.phone_is_citizen"
+    DELEGATE_PHONE_IS_SHOP = "delegate.phone_is_shop"
+    DELEGATE_PHONE_TAKEN = "delegate.phone_taken"
+    IDENTITY_PHONE_OF_ANOTHER = "identity.phone_of_another"
+    IDENTITY_REFUSED = "identity.refused"
+    INVITE_INVALID = "invite.invalid"
+    INVITE_TOO_MANY = "invite.too_many"
+    LOOKUP_TOO_MANY = "lookup.too_many"
+    MUNICIPALITY_BAD_CODE = "municipality.bad_code"
+    MUNICIPALITY_BAD_PRIVACY_URL = "municipality.bad_privacy_url"
+    MUNICIPALITY_EXISTS = "municipality.exists"
+    MUNICIPALITY_NOT_FOUND = "municipality.not_found"
+    PAYMENT_BAD_AMOUNT = "payment.bad_amount"
+    PAYMENT_INSUFFICIENT_FUNDS = "payment.insufficient_funds"
+    POLICY_INVALID = "policy.invalid"
+    PRIVACY_APPLICATION_IN_PROGRESS = "privacy.application_in_progress"
+    PRIVACY_BALANCE_NOT_ZERO = "privacy.balance_not_zero"
+    PRIVACY_CHARGE_PENDING = "privacy.charge_pending"
+    PRIVACY_CREDIT_PENDING = "privacy.credit_pending"
+    PRIVACY_RECOVERY_PENDING = "privacy.recovery_pending"
+    REFUND_ALREADY_SETTLED = "refund.already_settled"
+    REFUND_NEEDS_CITIZEN_CODE = "refund.needs_citizen_code"
+    REFUND_NOT_TODAY = "refund.not_today"
+    REIMBURSEMENT_BALANCES_CHANGED = "reimbursement.balances_changed"
+    REIMBURSEMENT_EXECUTION_DATE_PAST = "reimbursement.execution_date_past"
+    REIMBURSEMENT_NO_IBAN = "reimbursement.no_iban"
+    REIMBURSEMENT_NOTHING_DUE = "reimbursement.nothing_due"
+    ROUND_NONE = "round.none"
+    SHOP_ALREADY_APPROVED = "shop.already_approved"
+    SHOP_BAD_POSITION = "shop.bad_position"
+    SHOP_BLOCKED = "shop.blocked"
+    SHOP_LOCKED = "shop.locked"
+    SHOP_NAME_MISSING = "shop.name_missing"
+    SHOP_NOT_APPROVED = "shop.not_approved"
+    SHOP_NOT_FOUND = "shop.not_found"
+    SHOP_REFUSAL_REASON_MISSING = "shop.refusal_reason_missing"
+    SHOP_REFUSAL_REASON_TOO_LONG = "shop.refusal_reason_too_long"
+    WINDOW_ALREADY_OPEN = "window.already_open"
+    WINDOW_BAD_DAYS = "window.bad_days"
+    WINDOW_NOT_OPEN = "window.not_open"
+    WINDOW_STILL_OPEN = "window.still_open"
+
 
 class DomainError(Exception):
     """Base of every error the core raises on purpose.
@@ -34,7 +107,7 @@ class InvalidIdentifier(DomainError):
 
 class PolicyError(DomainError):
     def __init__(self, key: str, problem: str) -> None:
-        super().__init__("policy.invalid", key=key, problem=problem)
+        super().__init__(Refusal.POLICY_INVALID, key=key, problem=problem)
         self.key = key
         self.problem = problem
 
@@ -43,7 +116,7 @@ class PolicyError(DomainError):
 
 
 class InsufficientFunds(DomainError):
-    code = "payment.insufficient_funds"
+    code = Refusal.PAYMENT_INSUFFICIENT_FUNDS
 
 
 class NotFound(DomainError):

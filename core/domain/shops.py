@@ -50,6 +50,14 @@ def parse_category(word: str) -> ShopCategory | None:
     return CATEGORY_WORDS.get(plain)
 
 
+class ShopStatus(StrEnum):
+    """Where a shop's registration stands: only an approved shop charges vouchers."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
 class MemberRole(StrEnum):
     OWNER = "owner"
     CASHIER = "cashier"

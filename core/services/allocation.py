@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.domain.allocation import AllocationLine, ApplicationFacts, allocate
-from core.domain.errors import Conflict, NotFound
+from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.ledger import PostingKind
 from core.domain.messages import Money, Reply, t
 from core.services import conversations, ledger
@@ -45,7 +45,7 @@ async def simulate(
     """What the allocation would be with this budget. Writes nothing."""
     round_ = await current_round(uow, municipality.id)
     if round_ is None:
-        raise NotFound("round.none")
+        raise NotFound(Refusal.ROUND_NONE)
     pairs = [
         (app, citizen)
         for app, citizen in await uow.applications.with_citizens(round_.id)
@@ -68,12 +68,12 @@ async def approve(
     """Freeze an allocation as the next tranche. The window must be closed first."""
     round_ = await current_round(uow, municipality.id)
     if round_ is None:
-        raise NotFound("round.none")
+        raise NotFound(Refusal.ROUND_NONE)
     if is_open(round_, now):
-        raise Conflict("window.still_open")
+        raise Conflict(Refusal.WINDOW_STILL_OPEN)
     previous = await uow.allocations.latest(round_.id)
     if previous is not None and previous.credited_at is None:
-        raise Conflict("allocation.not_yet_credited", tranche=previous.tranche)
+        raise Conflict(Refusal.ALLOCATION_NOT_YET_CREDITED, tranche=previous.tranche)
     result = await simulate(uow, municipality, budget_cents)
     allocation = m.Allocation(
         municipality_id=municipality.id,
@@ -119,9 +119,9 @@ async def credit(
     round_ = await current_round(uow, municipality.id)
     allocation = await uow.allocations.latest(round_.id) if round_ else None
     if allocation is None:
-        raise NotFound("allocation.none")
+        raise NotFound(Refusal.ALLOCATION_NONE)
     if allocation.credited_at is not None:
-        raise Conflict("allocation.already_credited", tranche=allocation.tranche)
+        raise Conflict(Refusal.ALLOCATION_ALREADY_CREDITED, tranche=allocation.tranche)
     lines = [line for line in await uow.allocations.lines(allocation.id) if line.amount_cents > 0]
     total = 0
     for index, line in enumerate(lines, start=1):

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound
+from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, Refusal
 from core.domain.identity import PhoneProof
 from core.services.identity import claim_citizen
 from core.services.municipalities import current_round, is_open
@@ -46,10 +46,10 @@ class ApplicationInput:
 
     def validate(self) -> None:
         if self.household_size < 1:
-            raise Conflict("application.bad_household_size", value=self.household_size)
+            raise Conflict(Refusal.APPLICATION_BAD_HOUSEHOLD_SIZE, value=self.household_size)
         for name in ("liquidity_cents", "public_support_monthly_cents", "rent_monthly_cents"):
             if getattr(self, name) < 0:
-                raise Conflict("application.negative_amount", field=name)
+                raise Conflict(Refusal.APPLICATION_NEGATIVE_AMOUNT, field=name)
 
 
 async def submit_application(
@@ -72,7 +72,7 @@ async def submit_application(
     data.validate()
     round_ = await current_round(uow, municipality.id)
     if round_ is None or (require_open_window and not is_open(round_, now)):
-        raise NotAllowed("application.window_closed")
+        raise NotAllowed(Refusal.APPLICATION_WINDOW_CLOSED)
     citizen, _ = await claim_citizen(
         uow,
         municipality.id,
@@ -85,7 +85,7 @@ async def submit_application(
         channel=None if proof is PhoneProof.OFFICE else source,
     )
     if await uow.applications.for_citizen(round_.id, citizen.id) is not None:
-        raise Conflict("application.already_applied", codice_fiscale=citizen.codice_fiscale)
+        raise Conflict(Refusal.APPLICATION_ALREADY_APPLIED, codice_fiscale=citizen.codice_fiscale)
     year = (submitted_at or now).year
     number = await uow.municipalities.next_number(municipality.id, f"protocol-{year}")
     application = m.Application(
@@ -120,10 +120,10 @@ async def edit_application(
     data.validate()
     application = await uow.applications.by_protocol(protocol)
     if application is None or application.municipality_id != municipality.id:
-        raise NotFound("application.not_found", protocol=protocol)
+        raise NotFound(Refusal.APPLICATION_NOT_FOUND, protocol=protocol)
     round_ = await uow.session.get(m.Round, application.round_id)
     if not is_open(round_, now):
-        raise NotAllowed("application.window_closed")
+        raise NotAllowed(Refusal.APPLICATION_WINDOW_CLOSED)
     application.household_size = data.household_size
     application.has_work_income = data.has_work_income
     application.has_pension = data.has_pension
@@ -207,7 +207,7 @@ async def answers_of(uow: UnitOfWork, protocol: str) -> ApplicationInput:
     """The answers of an application as they stand, to be changed (see edit_application)."""
     application = await uow.applications.by_protocol(protocol)
     if application is None:
-        raise NotFound("application.not_found", protocol=protocol)
+        raise NotFound(Refusal.APPLICATION_NOT_FOUND, protocol=protocol)
     citizen = await uow.citizens.by_id(application.citizen_id)
     assert citizen is not None  # an application always belongs to a citizen (foreign key)
     return ApplicationInput(

@@ -17,7 +17,8 @@ from fractions import Fraction
 
 from sqlalchemy import func, select
 
-from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, NotFound
+from core.domain.charges import ChargeStatus
+from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, NotFound, Refusal
 from core.domain.ledger import AccountKind, PostingKind
 from core.services import ledger
 from core.services.municipalities import current_round, is_open
@@ -29,17 +30,17 @@ _SEED_RANGE = range(-(2**63), 2**63)
 
 
 class InvalidSampleRequest(NotAllowed):
-    code = "audit.bad_request"
+    code = Refusal.AUDIT_BAD_REQUEST
 
 
 class AlreadyRevoked(Conflict):
-    code = "application.already_revoked"
+    code = Refusal.APPLICATION_ALREADY_REVOKED
 
 
 class RevocationRaced(Conflict):
     """The citizen's balance changed between reading and returning it: retry."""
 
-    code = "application.revocation_retry"
+    code = Refusal.APPLICATION_REVOCATION_RETRY
 
 
 def sample_size(population: int, percent: Decimal) -> int:
@@ -90,10 +91,10 @@ async def draw_sample(
         raise InvalidSampleRequest(seed=str(seed))
     round_ = await current_round(uow, municipality.id)
     if round_ is None:
-        raise NotFound("round.none")
+        raise NotFound(Refusal.ROUND_NONE)
     if is_open(round_, now):
         # Declarations can still be edited: checking them now would check moving targets.
-        raise Conflict("window.still_open")
+        raise Conflict(Refusal.WINDOW_STILL_OPEN)
     protocols = [app.protocol for app in await uow.applications.in_round(round_.id)]
     sample = draw(protocols, exact_percent, seed)
     uow.session.add(
@@ -145,7 +146,7 @@ async def revoke(
     tranches skip it). The caller commits; revoking twice is refused."""
     application = await uow.applications.by_protocol(protocol)
     if application is None or application.municipality_id != municipality.id:
-        raise NotFound("application.not_found", protocol=protocol)
+        raise NotFound(Refusal.APPLICATION_NOT_FOUND, protocol=protocol)
     if application.revoked_at is not None:
         raise AlreadyRevoked(protocol=application.protocol)
 
@@ -155,7 +156,7 @@ async def revoke(
     cancelled = 0
     for charge in await uow.charges.pending_for_citizen(application.citizen_id):
         if await uow.charges.mark(
-            charge.id, "pending", status="cancelled", closed_reason="revoked"
+            charge.id, ChargeStatus.PENDING, status=ChargeStatus.CANCELLED, closed_reason="revoked"
         ):
             cancelled += 1
 

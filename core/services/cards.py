@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.domain import cards, otp
-from core.domain.errors import Conflict, NotFound
+from core.domain.charges import ChargeStatus
+from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.identity import normalize_codice_fiscale
 from core.domain.messages import Reply, t
 from core.services.identity import new_card_code
@@ -88,14 +89,17 @@ async def issue_card(
     cf = normalize_codice_fiscale(codice_fiscale)
     citizen = await uow.citizens.by_codice_fiscale(municipality.id, cf)
     if citizen is None or citizen.erased_at is not None:
-        raise NotFound("citizen.not_found", codice_fiscale=cf)
+        raise NotFound(Refusal.CITIZEN_NOT_FOUND, codice_fiscale=cf)
     if has_pin_card(citizen) and not reissue:
-        raise Conflict("card.already_issued", card_code=citizen.card_code)
+        raise Conflict(Refusal.CARD_ALREADY_ISSUED, card_code=citizen.card_code)
     replaced = has_pin_card(citizen)
     for charge in await uow.charges.pending_for_citizen(citizen.id):
         if charge.consent == CONSENT_CARD_PIN:
             await uow.charges.mark(
-                charge.id, "pending", status="cancelled", closed_reason="card_reissued"
+                charge.id,
+                ChargeStatus.PENDING,
+                status=ChargeStatus.CANCELLED,
+                closed_reason="card_reissued",
             )
     pin = cards.new_pin()
     salt = otp.new_salt()

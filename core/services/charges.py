@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from core.domain import cards as card_domain
 from core.domain import otp
+from core.domain.channels import Channel
 from core.domain.charges import (
     ChargeStatus,
     ChargeView,
@@ -19,7 +20,7 @@ from core.domain.charges import (
     lock_for_wrong_codes,
     shop_is_locked,
 )
-from core.domain.errors import InsufficientFunds, NotAllowed, NotFound
+from core.domain.errors import InsufficientFunds, NotAllowed, NotFound, Refusal
 from core.domain.identity import (
     looks_like_codice_fiscale,
     mask_phone,
@@ -29,6 +30,7 @@ from core.domain.identity import (
 from core.domain.ledger import PostingKind
 from core.domain.messages import Money, Reply, t
 from core.domain.policy import Policy
+from core.domain.shops import ShopStatus
 from core.services import cards, ledger, security
 from core.services.municipalities import policy_of
 from core.services.outbox import notify, notify_payer, payer_of
@@ -63,7 +65,7 @@ async def find_citizen(uow: UnitOfWork, municipality_id: int, reference: str) ->
             municipality_id, card_domain.normalize_card_number(value)
         )
     if citizen is None or citizen.erased_at is not None:
-        raise NotFound("citizen.not_found")
+        raise NotFound(Refusal.CITIZEN_NOT_FOUND)
     return citizen
 
 
@@ -79,7 +81,7 @@ async def find_beneficiary(
     if await security.count(uow, security.LOOKUP_MISS, since, shop_id=shop.id) >= (
         LOOKUP_MISSES_PER_HOUR
     ):
-        raise NotAllowed("lookup.too_many")
+        raise NotAllowed(Refusal.LOOKUP_TOO_MANY)
     try:
         citizen = await find_citizen(uow, shop.municipality_id, reference)
     except NotFound:
@@ -92,18 +94,18 @@ async def find_beneficiary(
             municipality_id=shop.municipality_id,
             shop_id=shop.id,
         )
-        raise NotFound("citizen.not_found")
+        raise NotFound(Refusal.CITIZEN_NOT_FOUND)
     return citizen
 
 
 def check_shop_can_charge(shop: m.Shop | None, now: datetime) -> m.Shop:
-    if shop is None or shop.status != "approved":
-        raise NotAllowed("shop.not_approved")
+    if shop is None or shop.status != ShopStatus.APPROVED:
+        raise NotAllowed(Refusal.SHOP_NOT_APPROVED)
     if shop.blocked_at is not None:
-        raise NotAllowed("shop.blocked")
+        raise NotAllowed(Refusal.SHOP_BLOCKED)
     if shop_is_locked(shop.locked_until, now):
         raise NotAllowed(
-            "shop.locked", until=shop.locked_until.isoformat() if shop.locked_until else ""
+            Refusal.SHOP_LOCKED, until=shop.locked_until.isoformat() if shop.locked_until else ""
         )
     return shop
 
@@ -114,7 +116,7 @@ class ChargeRequested:
     amount_cents: int
     expires_at: datetime
     sent_to: str  # masked destination, for the cashier's screen
-    channel: str  # "sms", "telegram", or "card" when the holder types the card's PIN
+    channel: str  # a Channel, or "card" when the holder types the card's PIN
 
 
 async def request_charge(
@@ -133,14 +135,14 @@ async def request_charge(
     gave the code (the code message tells the citizen)."""
     shop = check_shop_can_charge(await uow.shops.by_id(shop_id), now)
     if amount_cents <= 0:
-        raise NotAllowed("payment.bad_amount")
+        raise NotAllowed(Refusal.PAYMENT_BAD_AMOUNT)
     municipality = await uow.municipalities.by_id(shop.municipality_id)
     assert municipality is not None
     policy = policy_of(municipality)
     citizen = await find_beneficiary(uow, shop, citizen_reference, now)
     with_pin = cards.pays_with_pin(citizen, citizen_reference)
     if with_pin and citizen.card_blocked_at is not None:
-        raise NotAllowed("card.blocked")
+        raise NotAllowed(Refusal.CARD_BLOCKED)
     if with_pin:
         # The balance is checked after the PIN, at confirmation: the PIN is the consent.
         return await _request_with_pin(
@@ -149,7 +151,7 @@ async def request_charge(
     payer = await payer_of(uow, citizen)
     if payer is None:
         raise NotAllowed(
-            "citizen.pays_by_card" if cards.has_pin_card(citizen) else "citizen.unreachable"
+            Refusal.CITIZEN_PAYS_BY_CARD if cards.has_pin_card(citizen) else "citizen.unreachable"
         )
     balance = await ledger.citizen_balance(uow, shop.municipality_id, citizen.id)
     code = otp.new_code()
@@ -190,7 +192,7 @@ async def request_charge(
             balance=Money(balance),
         )
     notify(uow, citizen, payer, Reply.of(text, sensitive=True), now, charge_id=charge.id, code=True)
-    shown = mask_phone(payer.address) if payer.channel == "sms" else "Telegram"
+    shown = mask_phone(payer.address) if payer.channel == Channel.SMS else "Telegram"
     return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, payer.channel)
 
 
@@ -265,7 +267,7 @@ async def confirm_charge(
     that takes the money, so concurrent confirmations cannot overdraw."""
     parties = await uow.charges.with_parties(charge_id)
     if parties is None or parties[0].shop_id != shop_id:
-        raise NotFound("charge.not_found")
+        raise NotFound(Refusal.CHARGE_NOT_FOUND)
     charge, citizen, shop, municipality = parties
     policy = policy_of(municipality)
     status = ChargeStatus(charge.status)
@@ -285,7 +287,10 @@ async def confirm_charge(
     if with_pin and status is ChargeStatus.PENDING:
         if citizen.card_blocked_at is not None or not citizen.card_pin_salt:
             await uow.charges.mark(
-                charge.id, "pending", status="cancelled", closed_reason="card_blocked"
+                charge.id,
+                ChargeStatus.PENDING,
+                status=ChargeStatus.CANCELLED,
+                closed_reason="card_blocked",
             )
             return ConfirmResult(ConfirmOutcome.CARD_BLOCKED, charge.id, charge.amount_cents)
         salt, digest = citizen.card_pin_salt, citizen.card_pin_hash or ""
@@ -307,27 +312,29 @@ async def confirm_charge(
     if verdict.check is CodeCheck.NOT_PENDING:
         return ConfirmResult(ConfirmOutcome.NOT_PENDING, charge.id, charge.amount_cents)
     if verdict.check is CodeCheck.EXPIRED:
-        await uow.charges.mark(charge.id, "pending", status="expired", closed_reason="expired")
+        await uow.charges.mark(
+            charge.id, ChargeStatus.PENDING, status=ChargeStatus.EXPIRED, closed_reason="expired"
+        )
         return ConfirmResult(ConfirmOutcome.EXPIRED, charge.id, charge.amount_cents)
     lock = ShopLock.NONE
     if verdict.check in (CodeCheck.WRONG, CodeCheck.TOO_MANY_ATTEMPTS):
         lock = await _count_wrong_code(uow, shop, charge, policy, now, typed_by)
     if verdict.check is CodeCheck.WRONG and lock is not ShopLock.NONE:
-        await uow.charges.mark(charge.id, "pending", attempts=verdict.attempts)
+        await uow.charges.mark(charge.id, ChargeStatus.PENDING, attempts=verdict.attempts)
         await _void(uow, charge, citizen, shop, now, "shop_locked")
         return ConfirmResult(
             ConfirmOutcome.SHOP_LOCKED, charge.id, charge.amount_cents, shop_lock=lock
         )
     if verdict.check is CodeCheck.WRONG:
-        await uow.charges.mark(charge.id, "pending", attempts=verdict.attempts)
+        await uow.charges.mark(charge.id, ChargeStatus.PENDING, attempts=verdict.attempts)
         return ConfirmResult(
             ConfirmOutcome.WRONG_CODE, charge.id, charge.amount_cents, verdict.attempts_left
         )
     if verdict.check is CodeCheck.TOO_MANY_ATTEMPTS:
         await uow.charges.mark(
             charge.id,
-            "pending",
-            status="cancelled",
+            ChargeStatus.PENDING,
+            status=ChargeStatus.CANCELLED,
             attempts=verdict.attempts,
             closed_reason="too_many_attempts",
         )
@@ -354,7 +361,9 @@ async def confirm_charge(
         )
     # Accepted: take the charge out of "pending" first; a concurrent or repeated
     # confirmation waits on this row and then finds it no longer pending.
-    if not await uow.charges.mark(charge.id, "pending", status="confirmed", confirmed_at=now):
+    if not await uow.charges.mark(
+        charge.id, ChargeStatus.PENDING, status=ChargeStatus.CONFIRMED, confirmed_at=now
+    ):
         await uow.charges.refresh(charge)
         outcome = (
             ConfirmOutcome.ALREADY_CONFIRMED
@@ -376,8 +385,8 @@ async def confirm_charge(
     except InsufficientFunds:
         await uow.charges.mark(
             charge.id,
-            "confirmed",
-            status="cancelled",
+            ChargeStatus.CONFIRMED,
+            status=ChargeStatus.CANCELLED,
             confirmed_at=None,
             closed_reason="insufficient_funds",
         )
@@ -439,7 +448,9 @@ async def _void(
     uow: UnitOfWork, charge: m.Charge, citizen: m.Citizen, shop: m.Shop, now: datetime, why: str
 ) -> None:
     """Cancel a pending charge and tell the citizen that the code is no longer valid."""
-    if not await uow.charges.mark(charge.id, "pending", status="cancelled", closed_reason=why):
+    if not await uow.charges.mark(
+        charge.id, ChargeStatus.PENDING, status=ChargeStatus.CANCELLED, closed_reason=why
+    ):
         return
     await notify_payer(
         uow,
@@ -462,7 +473,7 @@ async def unlock_shop(
     """The office lifts a lock; the count of wrong codes starts again from now (recorded)."""
     shop = await uow.shops.by_id(shop_id)
     if shop is None or shop.municipality_id != municipality_id:
-        raise NotFound("shop.not_found", shop_id=shop_id)
+        raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
     shop.blocked_at = None
     shop.locked_until = None
     await security.record(
@@ -484,13 +495,13 @@ async def send_refund_code(
     Returns (salt, keyed hash, masked destination)."""
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.shop_id != shop_id:
-        raise NotFound("charge.not_found")
+        raise NotFound(Refusal.CHARGE_NOT_FOUND)
     citizen = await uow.citizens.by_id(charge.citizen_id)
     shop = await uow.shops.by_id(shop_id)
     assert citizen is not None and shop is not None
     payer = await payer_of(uow, citizen)
     if payer is None:
-        raise NotAllowed("citizen.unreachable")
+        raise NotAllowed(Refusal.CITIZEN_UNREACHABLE)
     code, salt = otp.new_code(), otp.new_salt()
     notify(
         uow,
@@ -510,7 +521,7 @@ async def send_refund_code(
         charge_id=charge.id,
         code=True,
     )
-    where = f"SMS ***{payer.address[-3:]}" if payer.channel == "sms" else "Telegram"
+    where = f"SMS ***{payer.address[-3:]}" if payer.channel == Channel.SMS else "Telegram"
     return salt, otp.hash_code(uow.keys, code, salt), where
 
 
@@ -526,8 +537,8 @@ async def _card_blocked(
     sees the card in `admin cards --blocked`; whoever receives the citizen's notices is told."""
     await uow.charges.mark(
         charge.id,
-        "pending",
-        status="cancelled",
+        ChargeStatus.PENDING,
+        status=ChargeStatus.CANCELLED,
         attempts=attempts,
         closed_reason="card_blocked",
     )
@@ -553,9 +564,9 @@ async def cancel_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int, now: d
     pending (confirmed, expired or cancelled meanwhile), and nobody is told anything."""
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.shop_id != shop_id:
-        raise NotFound("charge.not_found")
+        raise NotFound(Refusal.CHARGE_NOT_FOUND)
     if not await uow.charges.mark(
-        charge.id, "pending", status="cancelled", closed_reason="by_shop"
+        charge.id, ChargeStatus.PENDING, status=ChargeStatus.CANCELLED, closed_reason="by_shop"
     ):
         return False
     citizen = await uow.citizens.by_id(charge.citizen_id)
@@ -580,7 +591,7 @@ async def cancel_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int, now: d
 async def confirmed_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int) -> m.Charge | None:
     """A payment this shop received and has not refunded (what a refund may pick)."""
     charge = await uow.charges.by_id(charge_id)
-    if charge is None or charge.shop_id != shop_id or charge.status != "confirmed":
+    if charge is None or charge.shop_id != shop_id or charge.status != ChargeStatus.CONFIRMED:
         return None
     return charge
 
@@ -591,8 +602,8 @@ async def expire_charges(uow: UnitOfWork, now: datetime) -> int:
 
     result = await uow.session.execute(
         update(m.Charge)
-        .where(m.Charge.status == "pending", m.Charge.expires_at <= now)
-        .values(status="expired", closed_reason="expired")
+        .where(m.Charge.status == ChargeStatus.PENDING, m.Charge.expires_at <= now)
+        .values(status=ChargeStatus.EXPIRED, closed_reason="expired")
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -613,15 +624,17 @@ async def refund_charge(
     the citizen (see send_refund_code), checked by the caller."""
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.shop_id != shop_id:
-        raise NotFound("charge.not_found")
+        raise NotFound(Refusal.CHARGE_NOT_FOUND)
     if by_cashier and not citizen_confirmed:
-        raise NotAllowed("refund.needs_citizen_code")
+        raise NotAllowed(Refusal.REFUND_NEEDS_CITIZEN_CODE)
     municipality = await uow.municipalities.by_id(charge.municipality_id)
     assert municipality is not None
     if not can_refund(ChargeStatus(charge.status), charge.confirmed_at, now, municipality.timezone):
-        raise NotAllowed("refund.not_today")
-    if not await uow.charges.mark(charge.id, "confirmed", status="refunded", refunded_at=now):
-        raise NotAllowed("refund.not_today")
+        raise NotAllowed(Refusal.REFUND_NOT_TODAY)
+    if not await uow.charges.mark(
+        charge.id, ChargeStatus.CONFIRMED, status=ChargeStatus.REFUNDED, refunded_at=now
+    ):
+        raise NotAllowed(Refusal.REFUND_NOT_TODAY)
     try:
         await ledger.post(
             uow,
@@ -635,7 +648,7 @@ async def refund_charge(
         )
     except InsufficientFunds as exc:
         # Already reimbursed by the municipality: the office must handle it.
-        raise NotAllowed("refund.already_settled") from exc
+        raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED) from exc
     citizen = await uow.citizens.by_id(charge.citizen_id)
     shop = await uow.shops.by_id(charge.shop_id)
     assert citizen is not None and shop is not None

@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from core.domain import cards
-from core.domain.errors import Conflict, NotFound
+from core.domain.channels import Channel
+from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.identity import mask_phone, normalize_codice_fiscale, normalize_phone
 from core.domain.messages import Reply, t
 from core.services.outbox import enqueue, notify_citizen
@@ -26,7 +27,7 @@ async def _citizen(uow: UnitOfWork, municipality: m.Municipality, codice_fiscale
     cf = normalize_codice_fiscale(codice_fiscale)
     citizen = await uow.citizens.by_codice_fiscale(municipality.id, cf)
     if citizen is None or citizen.erased_at is not None:
-        raise NotFound("citizen.not_found", codice_fiscale=cf)
+        raise NotFound(Refusal.CITIZEN_NOT_FOUND, codice_fiscale=cf)
     return citizen
 
 
@@ -36,7 +37,7 @@ def _tell_phone(
     enqueue(
         uow,
         municipality_id=citizen.municipality_id,
-        channel="sms",
+        channel=Channel.SMS,
         address=phone,
         language=citizen.language,
         reply=reply,
@@ -51,20 +52,20 @@ async def add_delegate(
     citizen = await _citizen(uow, municipality, codice_fiscale)
     number = normalize_phone(phone)
     if citizen.phone == number:
-        raise Conflict("delegate.own_phone", phone=mask_phone(number))
+        raise Conflict(Refusal.DELEGATE_OWN_PHONE, phone=mask_phone(number))
     current = await uow.delegates.of_citizen(citizen.id)
     if current is not None:
-        raise Conflict("delegate.already", phone=mask_phone(current.phone))
+        raise Conflict(Refusal.DELEGATE_ALREADY, phone=mask_phone(current.phone))
     if await uow.delegates.by_phone(municipality.id, number) is not None:
-        raise Conflict("delegate.phone_taken", phone=mask_phone(number))
+        raise Conflict(Refusal.DELEGATE_PHONE_TAKEN, phone=mask_phone(number))
     owner = await uow.citizens.by_phone(municipality.id, number)
     if owner is not None and owner.erased_at is None:
-        raise Conflict("delegate.phone_is_citizen", phone=mask_phone(number))
+        raise Conflict(Refusal.DELEGATE_PHONE_IS_CITIZEN, phone=mask_phone(number))
     if any(
         shop.municipality_id == municipality.id
-        for _, shop in await uow.shops.membership("sms", number)
+        for _, shop in await uow.shops.membership(Channel.SMS, number)
     ):
-        raise Conflict("delegate.phone_is_shop", phone=mask_phone(number))
+        raise Conflict(Refusal.DELEGATE_PHONE_IS_SHOP, phone=mask_phone(number))
     delegate = m.Delegate(
         municipality_id=municipality.id, citizen_id=citizen.id, phone=number, created_at=now
     )
@@ -72,7 +73,7 @@ async def add_delegate(
     try:
         await uow.session.flush()
     except IntegrityError as error:  # registered at the same moment by another operator
-        raise Conflict("delegate.phone_taken", phone=mask_phone(number)) from error
+        raise Conflict(Refusal.DELEGATE_PHONE_TAKEN, phone=mask_phone(number)) from error
     notify_citizen(
         uow,
         citizen,
@@ -108,7 +109,7 @@ async def remove_delegate(
     citizen = await _citizen(uow, municipality, codice_fiscale)
     delegate = await uow.delegates.of_citizen(citizen.id)
     if delegate is None:
-        raise NotFound("delegate.none")
+        raise NotFound(Refusal.DELEGATE_NONE)
     phone = delegate.phone
     await uow.delegates.remove(delegate)
     notify_citizen(

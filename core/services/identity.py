@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
-from core.domain.errors import Conflict, NotAllowed, NotFound
+from core.domain.channels import Channel
+from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import PhoneProof, mask_phone, normalize_codice_fiscale, normalize_phone
 from core.domain.messages import Reply, t
 from core.services.outbox import enqueue
@@ -36,7 +37,7 @@ class IdentityRefused(NotAllowed):
     chat always hears the same neutral sentence, whatever the reason."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__("identity.refused", reason=reason)
+        super().__init__(Refusal.IDENTITY_REFUSED, reason=reason)
         self.reason = reason
 
 
@@ -184,14 +185,14 @@ async def claim_citizen(
         if phone:
             await _log(uow, citizen, "phone_bound", now, actor=actor, proof=proof, phone=phone)
         if telegram_user:
-            await _log(uow, citizen, "telegram_bound", now, actor=actor, channel="telegram")
+            await _log(uow, citizen, "telegram_bound", now, actor=actor, channel=Channel.TELEGRAM)
         return citizen, True
     if phone and citizen.phone is None:
         citizen.phone, citizen.phone_proven_by, citizen.phone_proven_at = phone, proof.value, now
         await _log(uow, citizen, "phone_bound", now, actor=actor, proof=proof, phone=phone)
     if telegram_user and citizen.telegram_chat_id is None:
         citizen.telegram_chat_id = telegram_user
-        await _log(uow, citizen, "telegram_bound", now, actor=actor, channel="telegram")
+        await _log(uow, citizen, "telegram_bound", now, actor=actor, channel=Channel.TELEGRAM)
     await uow.session.flush()
     return citizen, created
 
@@ -228,9 +229,9 @@ async def record_refusal(
             "If it was not you, tell the office."
         )
     if victim.phone:
-        destination = ("sms", victim.phone)
+        destination = (Channel.SMS, victim.phone)
     elif victim.telegram_chat_id:
-        destination = ("telegram", victim.telegram_chat_id)
+        destination = (Channel.TELEGRAM, victim.telegram_chat_id)
     else:
         return
     enqueue(
@@ -263,16 +264,18 @@ async def link_telegram(
             await _log(uow, by_chat, "phone_bound", now, actor=actor, proof=proof, phone=phone)
             return by_chat
         # The chat is one citizen's, the number another's (or a new one): the office decides.
-        await _log(uow, by_chat, LINK_REFUSED, now, actor=actor, channel="telegram", phone=phone)
+        await _log(
+            uow, by_chat, LINK_REFUSED, now, actor=actor, channel=Channel.TELEGRAM, phone=phone
+        )
         raise IdentityRefused("telegram_bound")
     if by_phone is None:
         return None
     if by_phone.telegram_chat_id is None:
         by_phone.telegram_chat_id = telegram_user
-        await _log(uow, by_phone, "telegram_bound", now, actor=actor, channel="telegram")
+        await _log(uow, by_phone, "telegram_bound", now, actor=actor, channel=Channel.TELEGRAM)
         await uow.session.flush()
         return by_phone
-    await _log(uow, by_phone, LINK_REFUSED, now, actor=actor, channel="telegram", phone=phone)
+    await _log(uow, by_phone, LINK_REFUSED, now, actor=actor, channel=Channel.TELEGRAM, phone=phone)
     raise IdentityRefused("telegram_differs")
 
 
@@ -301,17 +304,17 @@ async def rebind_phone(
     phone = normalize_phone(phone)
     citizen = await uow.citizens.by_codice_fiscale(municipality.id, cf)
     if citizen is None or citizen.erased_at is not None:
-        raise NotFound("citizen.not_found")
+        raise NotFound(Refusal.CITIZEN_NOT_FOUND)
     holder = await uow.citizens.by_phone(municipality.id, phone)
     if holder is not None and holder.id != citizen.id:
-        raise Conflict("identity.phone_of_another", codice_fiscale=holder.codice_fiscale)
+        raise Conflict(Refusal.IDENTITY_PHONE_OF_ANOTHER, codice_fiscale=holder.codice_fiscale)
     previous = citizen.phone
     actor = f"office:{operator}"
     unlinked = False
     if previous != phone and citizen.telegram_chat_id is not None:
         citizen.telegram_chat_id = None
         unlinked = True
-        await _log(uow, citizen, "telegram_unbound", now, actor=actor, channel="telegram")
+        await _log(uow, citizen, "telegram_unbound", now, actor=actor, channel=Channel.TELEGRAM)
     citizen.phone = phone
     citizen.phone_proven_by, citizen.phone_proven_at = PhoneProof.OFFICE.value, now
     await _log(
@@ -329,7 +332,7 @@ async def rebind_phone(
         enqueue(
             uow,
             municipality_id=municipality.id,
-            channel="sms",
+            channel=Channel.SMS,
             address=phone,
             language=citizen.language,
             reply=Reply.of(
@@ -344,7 +347,7 @@ async def rebind_phone(
             enqueue(
                 uow,
                 municipality_id=municipality.id,
-                channel="sms",
+                channel=Channel.SMS,
                 address=previous,
                 language=citizen.language,
                 reply=Reply.of(

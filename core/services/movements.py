@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from core.domain.charges import ChargeStatus
 from core.domain.ledger import AccountKind, PostingKind
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
@@ -86,5 +87,5 @@ async def refundable_charges(
 ) -> list[m.Charge]:
     """Confirmed (not refunded) payments of a shop in a period, newest first."""
     charges = await uow.charges.of_shop(shop_id, since, until)
-    confirmed = [c for c in charges if c.status == "confirmed"]
+    confirmed = [c for c in charges if c.status == ChargeStatus.CONFIRMED]
     return sorted(confirmed, key=lambda c: c.id, reverse=True)[:limit]

@@ -7,7 +7,7 @@ from functools import lru_cache
 from importlib import resources
 from urllib.parse import urlsplit
 
-from core.domain.errors import Conflict, NotFound
+from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.identity import normalize_iban, normalize_phone
 from core.domain.policy import DEFAULT_POLICY_RESOURCE, Policy, parse_policy
 from core.storage import models as m
@@ -41,9 +41,9 @@ async def add_municipality(
 ) -> m.Municipality:
     code = code.strip().upper()
     if not code.isalnum() or not 2 <= len(code) <= 16:
-        raise Conflict("municipality.bad_code", code=code)
+        raise Conflict(Refusal.MUNICIPALITY_BAD_CODE, code=code)
     if await uow.municipalities.by_code(code) is not None:
-        raise Conflict("municipality.exists", code=code)
+        raise Conflict(Refusal.MUNICIPALITY_EXISTS, code=code)
     text = policy_toml if policy_toml is not None else default_policy_text()
     parse_policy(text)  # validated before anything is written
     municipality = m.Municipality(
@@ -64,7 +64,7 @@ async def add_municipality(
 async def require(uow: UnitOfWork, code: str) -> m.Municipality:
     municipality = await uow.municipalities.by_code(code)
     if municipality is None:
-        raise NotFound("municipality.not_found", code=code)
+        raise NotFound(Refusal.MUNICIPALITY_NOT_FOUND, code=code)
     return municipality
 
 
@@ -74,10 +74,10 @@ async def open_window(
     """Open a new round of applications, for the policy's number of days unless told."""
     latest = await uow.rounds.latest(municipality.id)
     if latest is not None and latest.opens_at <= now < latest.closes_at:
-        raise Conflict("window.already_open", closes_at=latest.closes_at.isoformat())
+        raise Conflict(Refusal.WINDOW_ALREADY_OPEN, closes_at=latest.closes_at.isoformat())
     length = days if days is not None else policy_of(municipality).application_window_days
     if length <= 0:
-        raise Conflict("window.bad_days", days=length)
+        raise Conflict(Refusal.WINDOW_BAD_DAYS, days=length)
     round_ = m.Round(
         municipality_id=municipality.id,
         number=(latest.number + 1) if latest else 1,
@@ -92,7 +92,7 @@ async def open_window(
 async def close_window(uow: UnitOfWork, municipality: m.Municipality, now: datetime) -> m.Round:
     latest = await uow.rounds.latest(municipality.id)
     if latest is None or not latest.opens_at <= now < latest.closes_at:
-        raise Conflict("window.not_open")
+        raise Conflict(Refusal.WINDOW_NOT_OPEN)
     latest.closes_at = now
     return latest
 
@@ -124,7 +124,7 @@ async def set_privacy_url(uow: UnitOfWork, code: str, url: str | None) -> m.Muni
             or len(value) > MAX_PRIVACY_URL
             or any(ch.isspace() for ch in value)
         ):
-            raise Conflict("municipality.bad_privacy_url", url=value[:80])
+            raise Conflict(Refusal.MUNICIPALITY_BAD_PRIVACY_URL, url=value[:80])
     town.privacy_url = value
     return town
 

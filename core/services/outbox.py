@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.domain.channels import Channel
 from core.domain.keys import ServerKeys
 from core.domain.messages import Reply, reply_from_json, reply_to_json
+from core.domain.outbox import OutboxStatus
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
@@ -30,7 +32,7 @@ def enqueue(
         address=address,
         language=language,
         payload=seal_payload(uow.keys, reply_to_json(reply)),
-        status="pending",
+        status=OutboxStatus.PENDING,
         attempts=0,
         next_attempt_at=now,
         created_at=now,
@@ -75,9 +77,9 @@ def citizen_channel(citizen: m.Citizen) -> tuple[str, str] | None:
     if citizen.erased_at is not None:
         return None
     if citizen.telegram_chat_id:
-        return ("telegram", citizen.telegram_chat_id)
+        return (Channel.TELEGRAM, citizen.telegram_chat_id)
     if citizen.phone:
-        return ("sms", citizen.phone)
+        return (Channel.SMS, citizen.phone)
     return None
 
 
@@ -116,9 +118,11 @@ async def payer_of(uow: UnitOfWork, citizen: m.Citizen) -> Payer | None:
         return None
     delegate = await uow.delegates.of_citizen(citizen.id)
     if delegate is not None:
-        conversation = await uow.conversations.find(citizen.municipality_id, "sms", delegate.phone)
+        conversation = await uow.conversations.find(
+            citizen.municipality_id, Channel.SMS, delegate.phone
+        )
         language = conversation.language if conversation else citizen.language
-        return Payer("sms", delegate.phone, language, True)
+        return Payer(Channel.SMS, delegate.phone, language, True)
     own = citizen_channel(citizen)
     return None if own is None else Payer(own[0], own[1], citizen.language, False)
 

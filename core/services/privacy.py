@@ -17,9 +17,12 @@ from typing import Any
 
 from sqlalchemy import delete, or_, select
 
-from core.domain.errors import NotAllowed, NotFound
+from core.domain.channels import Channel
+from core.domain.charges import ChargeStatus
+from core.domain.errors import NotAllowed, NotFound, Refusal
 from core.domain.identity import normalize_codice_fiscale
 from core.domain.ledger import AccountKind
+from core.domain.outbox import OutboxStatus
 from core.services import ledger
 from core.services.identity import new_card_code
 from core.services.municipalities import current_round
@@ -31,7 +34,7 @@ ERASED_ADDRESS = "erased"
 # What an erased outbox message keeps: nothing to say, marked as erased. Still a valid
 # Reply document, so any code that reads old rows keeps working.
 ERASED_PAYLOAD: dict[str, Any] = {"texts": [], "erased": True}
-PENDING = "pending"
+PENDING = ChargeStatus.PENDING
 
 
 class ErasureRefused(NotAllowed):
@@ -49,17 +52,17 @@ async def _find(uow: UnitOfWork, municipality: m.Municipality, codice_fiscale: s
     cf = normalize_codice_fiscale(codice_fiscale)
     citizen = await uow.citizens.by_codice_fiscale(municipality.id, cf)
     if citizen is None or citizen.erased_at is not None:
-        raise NotFound("citizen.not_found")
+        raise NotFound(Refusal.CITIZEN_NOT_FOUND)
     return citizen
 
 
 def _addresses(citizen: m.Citizen) -> list[tuple[str, str]]:
     """The chat addresses that reach this person."""
-    found = []
+    found: list[tuple[str, str]] = []
     if citizen.telegram_chat_id:
-        found.append(("telegram", citizen.telegram_chat_id))
+        found.append((Channel.TELEGRAM, citizen.telegram_chat_id))
     if citizen.phone:
-        found.append(("sms", citizen.phone))
+        found.append((Channel.SMS, citizen.phone))
     return found
 
 
@@ -293,7 +296,9 @@ async def _check_erasable(
     for charge in await uow.charges.pending_for_citizen(citizen.id):
         if charge.expires_at <= now:
             # A code past its expiry can never be used; record that instead of refusing.
-            await uow.charges.mark(charge.id, PENDING, status="expired", closed_reason="expired")
+            await uow.charges.mark(
+                charge.id, PENDING, status=ChargeStatus.EXPIRED, closed_reason="expired"
+            )
         else:
             live += 1
     if live:
@@ -320,7 +325,7 @@ async def _shared(
     uow: UnitOfWork, municipality_id: int, citizen_id: int, channel: str, address: str
 ) -> bool:
     """Whether someone else is reached at this address too (a family phone, a shop's)."""
-    column = m.Citizen.telegram_chat_id if channel == "telegram" else m.Citizen.phone
+    column = m.Citizen.telegram_chat_id if channel == Channel.TELEGRAM else m.Citizen.phone
     other = await uow.session.scalar(
         select(m.Citizen.id)
         .where(
@@ -367,7 +372,7 @@ async def erase_citizen(
     delegate = await uow.delegates.of_citizen(citizen.id)
     addresses = _addresses(citizen)
     if delegate is not None:  # codes and receipts about this person went there too
-        addresses.append(("sms", delegate.phone))
+        addresses.append((Channel.SMS, delegate.phone))
     deleted = reset = blanked = withdrawn = 0
     for channel, address in addresses:
         shared = await _shared(uow, municipality.id, citizen.id, channel, address)
@@ -394,7 +399,7 @@ async def erase_citizen(
                 if shared:
                     # Possibly addressed to the other person (a notice, a payment code).
                     continue
-                message.status = "failed"
+                message.status = OutboxStatus.FAILED
                 message.last_error = "recipient erased"
                 withdrawn += 1
             message.payload = dict(ERASED_PAYLOAD)

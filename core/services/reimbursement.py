@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from core.domain.errors import Conflict, InsufficientFunds, NotAllowed
+from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, Refusal
 from core.domain.ledger import AccountKind, PostingKind
 from core.domain.sepa import CreditTransfer, PaymentOrder, build_pain001, remittance_text
 from core.services import ledger
@@ -23,21 +23,21 @@ from core.storage.uow import UnitOfWork
 class MunicipalityHasNoIban(NotAllowed):
     """The municipality's own account is unknown: there is nothing to debit."""
 
-    code = "reimbursement.no_iban"
+    code = Refusal.REIMBURSEMENT_NO_IBAN
 
 
 class NothingToReimburse(Conflict):
-    code = "reimbursement.nothing_due"
+    code = Refusal.REIMBURSEMENT_NOTHING_DUE
 
 
 class ExecutionDateInPast(Conflict):
-    code = "reimbursement.execution_date_past"
+    code = Refusal.REIMBURSEMENT_EXECUTION_DATE_PAST
 
 
 class BalancesChanged(Conflict):
     """A shop's balance dropped while settling (a refund in between): retry the run."""
 
-    code = "reimbursement.balances_changed"
+    code = Refusal.REIMBURSEMENT_BALANCES_CHANGED
 
 
 async def pending_reimbursements(

@@ -33,6 +33,7 @@ from core.domain.allocation import Assignment, ExclusionReason
 from core.domain.ledger import PostingKind
 from core.domain.messages import Day, Text, t
 from core.domain.money import format_plain
+from core.domain.shops import ShopStatus
 from core.i18n import format_money, format_param, render_text
 from core.services.municipalities import current_round, policy_of
 from core.storage import models as m
@@ -536,7 +537,7 @@ async def transparency_report(
     approved_shops = await uow.session.scalar(
         select(func.count())
         .select_from(m.Shop)
-        .where(m.Shop.municipality_id == municipality.id, m.Shop.status == "approved")
+        .where(m.Shop.municipality_id == municipality.id, m.Shop.status == ShopStatus.APPROVED)
     )
     return TransparencyReport(
         municipality=municipality.name,

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.domain import otp
-from core.domain.errors import Conflict, NotAllowed, NotFound
+from core.domain.channels import Channel
+from core.domain.charges import ChargeStatus
+from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.geo import haversine_m, valid_position
 from core.domain.identity import normalize_iban, normalize_partita_iva
 from core.domain.ledger import AccountKind
 from core.domain.messages import Reply, t
-from core.domain.shops import MemberRole, ShopCategory
+from core.domain.shops import MemberRole, ShopCategory, ShopStatus
 from core.services import ledger, security
 from core.services.outbox import notify_members
 from core.storage import models as m
@@ -45,10 +47,10 @@ async def register_shop(
 ) -> m.Shop:
     """A shop asks to join; it can charge only after the office approves it."""
     if not data.name.strip():
-        raise Conflict("shop.name_missing")
+        raise Conflict(Refusal.SHOP_NAME_MISSING)
     has_position = data.latitude is not None and data.longitude is not None
     if has_position and not valid_position(data.latitude or 0.0, data.longitude or 0.0):
-        raise Conflict("shop.bad_position")
+        raise Conflict(Refusal.SHOP_BAD_POSITION)
     shop = m.Shop(
         municipality_id=municipality_id,
         name=data.name.strip(),
@@ -60,7 +62,7 @@ async def register_shop(
         latitude=data.latitude,
         longitude=data.longitude,
         iban=normalize_iban(data.iban),
-        status="pending",
+        status=ShopStatus.PENDING,
         created_at=now,
     )
     uow.session.add(shop)
@@ -84,10 +86,10 @@ async def approve_shop(
     """The office approves a shop; its owner is told (unless seeding a demo town)."""
     shop = await uow.shops.by_id(shop_id)
     if shop is None or shop.municipality_id != municipality_id:
-        raise NotFound("shop.not_found", shop_id=shop_id)
-    if shop.status == "approved":
+        raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
+    if shop.status == ShopStatus.APPROVED:
         return shop
-    shop.status = "approved"
+    shop.status = ShopStatus.APPROVED
     shop.approved_at = now
     shop.refusal_reason = None
     # Create the ledger account now, so that payments never race to create it.
@@ -117,16 +119,16 @@ async def refuse_shop(
     """The office refuses a registration, with a reason the owner is told."""
     shop = await uow.shops.by_id(shop_id)
     if shop is None or shop.municipality_id != municipality_id:
-        raise NotFound("shop.not_found", shop_id=shop_id)
+        raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
     reason = " ".join(reason.split())
     if not reason:
-        raise Conflict("shop.refusal_reason_missing")
+        raise Conflict(Refusal.SHOP_REFUSAL_REASON_MISSING)
     if len(reason) > REFUSAL_REASON_MAX:
         # The notice must fit one SMS with the shop's name.
-        raise Conflict("shop.refusal_reason_too_long", limit=REFUSAL_REASON_MAX)
-    if shop.status == "approved":
-        raise Conflict("shop.already_approved", shop_id=shop_id)
-    shop.status = "refused"
+        raise Conflict(Refusal.SHOP_REFUSAL_REASON_TOO_LONG, limit=REFUSAL_REASON_MAX)
+    if shop.status == ShopStatus.APPROVED:
+        raise Conflict(Refusal.SHOP_ALREADY_APPROVED, shop_id=shop_id)
+    shop.status = ShopStatus.REFUSED
     shop.refusal_reason = reason
     await notify_owners(
         uow,
@@ -175,11 +177,11 @@ async def accept_invite(
         await security.count(uow, security.WRONG_INVITE, since, channel=channel, address=address)
         >= INVITE_TRIES_PER_DAY
     ):
-        raise NotAllowed("invite.too_many")
+        raise NotAllowed(Refusal.INVITE_TOO_MANY)
     invite = await uow.shops.invite_by_hash(_hash_invite(uow, code))
     if invite is None or invite.used_at is not None or invite.expires_at <= now:
         await security.record(uow, security.WRONG_INVITE, now, channel=channel, address=address)
-        raise NotAllowed("invite.invalid")
+        raise NotAllowed(Refusal.INVITE_INVALID)
     invite.used_at = now
     shop = await uow.shops.by_id(invite.shop_id)
     assert shop is not None
@@ -194,7 +196,7 @@ async def accept_invite(
                 created_at=now,
             )
         )
-        who = f"SMS ***{address[-3:]}" if channel != "telegram" else "Telegram"
+        who = f"SMS ***{address[-3:]}" if channel != Channel.TELEGRAM else "Telegram"
         await notify_owners(
             uow,
             shop,
@@ -272,8 +274,8 @@ class Statement:
 
 async def statement(uow: UnitOfWork, shop: m.Shop, since: datetime, until: datetime) -> Statement:
     charges = await uow.charges.of_shop(shop.id, since, until)
-    paid = [c for c in charges if c.status in ("confirmed", "refunded")]
-    refunded = [c for c in charges if c.status == "refunded"]
+    paid = [c for c in charges if c.status in (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)]
+    refunded = [c for c in charges if c.status == ChargeStatus.REFUNDED]
     return Statement(
         payments=len(paid),
         paid_cents=sum(c.amount_cents for c in paid),

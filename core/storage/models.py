@@ -23,6 +23,10 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from core.domain.charges import ChargeStatus
+from core.domain.outbox import OutboxStatus
+from core.domain.shops import ShopStatus
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -266,7 +270,7 @@ class Shop(Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     iban: Mapped[str] = mapped_column(String(34))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=ShopStatus.PENDING.value)
     created_at: Mapped[datetime]
     approved_at: Mapped[datetime | None]
     # Locked for a while after wrong payment codes (see SecurityEvent)...
@@ -305,7 +309,7 @@ class Charge(Base):
     shop_id: Mapped[int] = _fk("shops.id")
     citizen_id: Mapped[int] = _fk("citizens.id")
     amount_cents: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=ChargeStatus.PENDING.value)
     code_salt: Mapped[str] = mapped_column(String(32))
     code_hash: Mapped[str] = mapped_column(String(64))
     # "code": a one-time code sent to the citizen (or their delegate); "card_pin": the PIN
@@ -363,7 +367,7 @@ class OutboxMessage(Base):
     address: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8))
     payload: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     created_at: Mapped[datetime]

@@ -12,7 +12,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.domain.charges import ChargeStatus
 from core.domain.ledger import AccountKind
+from core.domain.outbox import OutboxStatus
+from core.domain.shops import ShopStatus
 from core.storage import models as m
 
 
@@ -377,7 +380,7 @@ class ShopRepository(_Repository):
     ) -> Sequence[m.Shop]:
         query = select(m.Shop).where(m.Shop.municipality_id == municipality_id)
         if approved_only:
-            query = query.where(m.Shop.status == "approved")
+            query = query.where(m.Shop.status == ShopStatus.APPROVED)
         if town:
             query = query.where(func.lower(m.Shop.town) == town.lower())
         if postcode:
@@ -394,7 +397,7 @@ class ShopRepository(_Repository):
         dlon = radius_km / (111.0 * max(math.cos(math.radians(latitude)), 0.01))
         query = select(m.Shop).where(
             m.Shop.municipality_id == municipality_id,
-            m.Shop.status == "approved",
+            m.Shop.status == ShopStatus.APPROVED,
             m.Shop.latitude.between(latitude - dlat, latitude + dlat),
             m.Shop.longitude.between(longitude - dlon, longitude + dlon),
         )
@@ -465,7 +468,7 @@ class ChargeRepository(_Repository):
         return (
             await self.session.scalars(
                 select(m.Charge)
-                .where(m.Charge.citizen_id == citizen_id, m.Charge.status == "pending")
+                .where(m.Charge.citizen_id == citizen_id, m.Charge.status == ChargeStatus.PENDING)
                 .order_by(m.Charge.id)
             )
         ).all()
@@ -492,7 +495,7 @@ class OutboxRepository(_Repository):
             select(m.OutboxMessage)
             .where(
                 m.OutboxMessage.channel == channel,
-                m.OutboxMessage.status == "pending",
+                m.OutboxMessage.status == OutboxStatus.PENDING,
                 m.OutboxMessage.next_attempt_at <= now,
             )
             .order_by(m.OutboxMessage.id)

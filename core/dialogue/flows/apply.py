@@ -24,7 +24,8 @@ from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
 from core.dialogue.menus import LANGUAGE_OPTIONS, privacy_question
 from core.dialogue.state import ApplyState
 from core.dialogue.words import amount_text, count_in, yes_or_no
-from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier
+from core.domain.channels import Channel
+from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier, Refusal
 from core.domain.identity import PhoneProof, normalize_codice_fiscale
 from core.domain.messages import Day, Moment, Money, Option, Text, t
 from core.domain.money import parse_euro
@@ -158,7 +159,7 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
     async def _phone_known(self, turn: Turn) -> bool:
         """On Telegram a shared contact proves the phone before anything else is asked; on
         SMS the number is the sender's, proven by the code sent before submitting."""
-        return turn.channel != "telegram" or await turn.proven_phone() is not None
+        return turn.channel != Channel.TELEGRAM or await turn.proven_phone() is not None
 
     async def ask_contact(self, turn: Turn) -> None:
         turn.say(
@@ -225,7 +226,7 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             turn.town.id,
             cf,
             phone=phone,
-            telegram_user=turn.address if turn.channel == "telegram" else None,
+            telegram_user=turn.address if turn.channel == Channel.TELEGRAM else None,
         )
         if claim.refusal is not None:
             await identity.record_refusal(
@@ -241,7 +242,7 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             # One application per household: a refusal, not a typo to fix.
             self.drop_draft(turn)
             turn.finish()
-            turn.say(error_text(DomainError("application.already_applied")))
+            turn.say(error_text(DomainError(Refusal.APPLICATION_ALREADY_APPLIED)))
             return
         self.state(turn).cf = cf
         await self.next_question(turn, "cf")
@@ -354,7 +355,7 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
     async def confirmed(self, turn: Turn) -> None:
         s = self.state(turn)
         phone = await turn.proven_phone()
-        telegram = turn.channel == "telegram"
+        telegram = turn.channel == Channel.TELEGRAM
         data = applications.ApplicationInput(
             codice_fiscale=known(s.cf),
             phone=phone,

@@ -17,10 +17,12 @@ from core.dialogue.menus import show_menu
 from core.dialogue.state import ChargeState, TillSession
 from core.dialogue.words import split_amount
 from core.domain import otp
+from core.domain.channels import Channel
 from core.domain.charges import ShopLock
-from core.domain.errors import DomainError, InvalidAmount
+from core.domain.errors import DomainError, InvalidAmount, Refusal
 from core.domain.messages import Money, Option, t, tn
 from core.domain.money import parse_euro
+from core.domain.shops import ShopStatus
 from core.services import charges as charge_service
 
 AFTER = (Option("charge", t("New charge")), Option("menu", t("Menu")))
@@ -30,7 +32,7 @@ def _masked(destination: charge_service.ChargeRequested) -> str:
     # The service masks with "•", which an SMS cannot carry in GSM-7: show the last digits only.
     if destination.channel == "card":
         return destination.sent_to  # the card number, grouped: the cashier has the card
-    if destination.channel == "sms":
+    if destination.channel == Channel.SMS:
         digits = "".join(ch for ch in destination.sent_to if ch.isdigit())
         return f"SMS ***{digits[-3:]}"
     return "Telegram"
@@ -70,9 +72,9 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                 turn.say(t("Only shops registered with the municipality can charge vouchers."))
             return
         _, shop = current
-        if shop.status != "approved":
+        if shop.status != ShopStatus.APPROVED:
             turn.finish()
-            turn.say(error_text(DomainError("shop.not_approved")))
+            turn.say(error_text(DomainError(Refusal.SHOP_NOT_APPROVED)))
             return
         # (SMS only: the terminal chat is the operator's own machine, not a forgeable sender.)
         if turn.is_sms and not till_session_open(turn, shop.id):
@@ -144,7 +146,7 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         except InvalidAmount as error:
             raise Reject(error_text(error)) from error
         if cents <= 0:
-            raise Reject(error_text(DomainError("payment.bad_amount")))
+            raise Reject(error_text(DomainError(Refusal.PAYMENT_BAD_AMOUNT)))
         return cents
 
     async def _request(self, turn: Turn, amount_text: str) -> None:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from core.dialogue.context import Turn
 from core.dialogue.state import IdentifyState
 from core.domain import cards
+from core.domain.channels import Channel
 from core.domain.ledger import PostingKind
 from core.domain.messages import Day, DocumentRef, Moment, Money, Option, Text, t
 from core.services import delegates, ledger, movements
@@ -26,7 +27,7 @@ async def identified(turn: Turn, then: str) -> m.Citizen | None:
     citizen = await turn.citizen()
     if citizen is not None:
         return citizen
-    if turn.channel == "telegram":
+    if turn.channel == Channel.TELEGRAM:
         # The identify flow's entry (flows/identify.py imports this module, hence no goto).
         turn.go("identify", "contact", IdentifyState(then=then))
         turn.say(

@@ -11,6 +11,7 @@ from core.dialogue.flows.base import Flow, Step, Takes, table
 from core.dialogue.inbound import SharedContact
 from core.dialogue.menus import show_menu
 from core.dialogue.state import IdentifyState
+from core.domain.channels import Channel
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_phone
 from core.domain.messages import t
@@ -42,7 +43,7 @@ async def link_contact(turn: Turn, contact: SharedContact) -> Linked:
             t("This phone number does not exist. Write it again, e.g. 3331234567."),
             request="contact",
         ) from error
-    if turn.municipality is None or turn.channel != "telegram":
+    if turn.municipality is None or turn.channel != Channel.TELEGRAM:
         turn.memory.phone = phone
         return Linked(None)
     try:

@@ -21,7 +21,7 @@ from core.dialogue.state import CustomerCode, RefundState
 from core.domain import otp
 from core.domain.errors import DomainError
 from core.domain.messages import Money, Option, t, tn
-from core.domain.shops import MemberRole
+from core.domain.shops import MemberRole, ShopStatus
 from core.services import charges as charge_service
 from core.services.movements import refundable_charges
 
@@ -40,7 +40,7 @@ class RefundFlow(ConfirmedFlow[RefundState]):
     async def begin(self, turn: Turn, arg: str = "") -> None:
         turn.finish()
         current = await turn.shop()
-        if current is None or current[1].status != "approved":
+        if current is None or current[1].status != ShopStatus.APPROVED:
             turn.finish()
             if current is None and not await turn.memberships():
                 turn.say(t("Only shops registered with the municipality can refund payments."))

@@ -7,6 +7,7 @@ from core.dialogue.flows.base import Flow, Step, Takes, table
 from core.dialogue.inbound import SharedLocation
 from core.dialogue.state import MorePage, NoState
 from core.dialogue.words import fold
+from core.domain.channels import Channel
 from core.domain.geo import valid_position
 from core.domain.messages import Distance, MapPin, Text, t, tn
 from core.domain.shops import ShopCategory, parse_category
@@ -29,7 +30,7 @@ class ShopFinderFlow(Flow[NoState]):
         await self.ask(turn)
 
     async def ask_query(self, turn: Turn) -> None:
-        if turn.channel == "telegram":
+        if turn.channel == Channel.TELEGRAM:
             turn.say(
                 t(
                     "Share your position to see the shops near you, or write a town, a "
@@ -93,7 +94,7 @@ async def near(turn: Turn, location: SharedLocation) -> None:
     turn.say_fitting(t("Shops near you:"), lines=lines)
     nearest = found[0].shop
     if (
-        turn.channel == "telegram"
+        turn.channel == Channel.TELEGRAM
         and nearest.latitude is not None
         and nearest.longitude is not None
     ):
