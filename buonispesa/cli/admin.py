@@ -14,6 +14,7 @@ from rich.table import Table
 
 from buonispesa.cli import app
 from buonispesa.cli.common import EXIT_BAD_INPUT, fail, office_language, say, settings_or_exit
+from buonispesa.cli.outfile import OutFile
 from buonispesa.cli.refusals import describe, refusal
 from buonispesa.runtime import core_from_settings
 from core.bootstrap import Core
@@ -60,6 +61,9 @@ admin.add_typer(shops_app, name="shops")
 admin.add_typer(ledger_app, name="ledger")
 
 T = TypeVar("T")
+
+# `--force` of every command that writes a file.
+Force = Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists")]
 
 
 def run_with_core(work: Callable[[Core], Awaitable[T]]) -> T:
@@ -364,8 +368,10 @@ def applications_import(code: str, file: Path) -> None:
 
 
 @applications_app.command("export")
-def applications_export(code: str, file: Path) -> None:
-    """Export the current round's applications as CSV (DESIGN §7 columns)."""
+def applications_export(code: str, file: Path, force: Force = False) -> None:
+    """Export the current round's applications as CSV (the import's columns)."""
+    target = OutFile(file, force=force, personal=True)
+    target.check()
 
     async def work(core: Core) -> list[ApplicationRow]:
         async with core.uow() as uow:
@@ -389,7 +395,7 @@ def applications_export(code: str, file: Path) -> None:
         return rows
 
     rows = run_with_core(work)
-    file.write_text(write_applications_csv(rows), encoding="utf-8")
+    target.write(write_applications_csv(rows))
     out.print(
         say(
             tn(
@@ -412,15 +418,17 @@ def simulate(
     budget: Annotated[str, typer.Option(help="Budget in euro, e.g. 38000 or 38.000,00")],
     out_file: Annotated[Path, typer.Option("--out", help="Allocation CSV to write")],
     policy: Annotated[Path | None, typer.Option(help="Policy TOML (default: Belforte)")] = None,
+    force: Force = False,
 ) -> None:
     """The budget simulator: no database at all; protocol = the 1-based row number."""
+    target = OutFile(out_file, force=force, personal=True)
+    target.check()
     rules = read_policy(policy)
     cents = budget_cents(budget)
     rows = read_applications(applications_file)
     lines = allocate(to_facts(rows), rules, cents)
-    out_file.write_text(
-        write_allocation_csv(zip(lines, (row.codice_fiscale for row in rows), strict=True)),
-        encoding="utf-8",
+    target.write(
+        write_allocation_csv(zip(lines, (row.codice_fiscale for row in rows), strict=True))
     )
     _summary(lines, cents)
     out.print(say(t("Wrote {file}.", file=str(out_file))), markup=False)
@@ -453,18 +461,18 @@ def allocate_cmd(
     code: str,
     budget: Annotated[str, typer.Option(help="Budget in euro")],
     out_file: Annotated[Path, typer.Option("--out", help="Allocation CSV to write")],
+    force: Force = False,
 ) -> None:
     """Simulate the allocation of the current round from the database. Writes nothing."""
+    target = OutFile(out_file, force=force, personal=True)
+    target.check()
     cents = budget_cents(budget)
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             result = await allocation.simulate(uow, town, cents)
-        out_file.write_text(
-            write_allocation_csv((item.line, item.codice_fiscale) for item in result),
-            encoding="utf-8",
-        )
+        target.write(write_allocation_csv((item.line, item.codice_fiscale) for item in result))
         _summary([item.line for item in result], cents)
         out.print(
             say(

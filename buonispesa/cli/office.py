@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -12,8 +11,9 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import admin, money, out, run_with_core
+from buonispesa.cli.admin import Force, admin, money, out, run_with_core
 from buonispesa.cli.common import fail, say
+from buonispesa.cli.outfile import OutFile
 from core.bootstrap import Core
 from core.domain.messages import Money, t, tn
 from core.domain.sepa import summarize
@@ -25,13 +25,6 @@ admin.add_typer(audit_app, name="audit")
 admin.add_typer(privacy_app, name="privacy")
 
 
-def _write_atomically(path: Path, data: bytes) -> Path:
-    """Write next to the target; the caller renames once the database agreed."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    return partial
-
-
 @admin.command("reimburse")
 def reimburse(
     code: str,
@@ -39,8 +32,12 @@ def reimburse(
     execution_date: Annotated[
         str | None, typer.Option(help="Requested execution date YYYY-MM-DD (default: today)")
     ] = None,
+    force: Force = False,
 ) -> None:
     """Settle what every shop is owed and write the SEPA file (pain.001.001.03) for the bank."""
+    # Names and IBANs of shops, some of them one person's business: owner-only.
+    target = OutFile(out_file, force=force, personal=True)
+    target.check()
     try:
         wanted = date.fromisoformat(execution_date) if execution_date else None
     except ValueError:
@@ -56,11 +53,10 @@ def reimburse(
             town = await municipalities.require(uow, code)
             day = wanted or core.now().astimezone(ZoneInfo(town.timezone)).date()
             settlement, xml = await reimbursement.settle(uow, town, core.now(), day)
-            # The file exists before the commit: a failed commit leaves only a .partial file,
-            # never a payment order for money the ledger did not settle.
-            partial = _write_atomically(out_file, xml)
-            await uow.commit()
-        os.replace(partial, out_file)
+            # The file is written before the commit and put in place after it: a failed
+            # commit leaves no payment order for money the ledger did not settle.
+            with target.staged(xml):
+                await uow.commit()
         count, cents = summarize(xml)
         return settlement.message_id, count, cents
 
@@ -88,8 +84,12 @@ def report(
     out_file: Annotated[Path | None, typer.Option("--out", help="Write to a file")] = None,
     fmt: Annotated[str, typer.Option("--format", help="markdown or csv")] = "markdown",
     language: Annotated[str, typer.Option("--lang", help="it or en (markdown)")] = "it",
+    force: Force = False,
 ) -> None:
     """The transparency report: aggregates only, nothing that identifies a beneficiary."""
+    target = None if out_file is None else OutFile(out_file, force=force)
+    if target is not None:
+        target.check()
     if fmt not in ("markdown", "csv"):
         fail(t("--format: {value} is not markdown or csv.", value=repr(fmt)))
 
@@ -100,11 +100,11 @@ def report(
         return built.to_csv() if fmt == "csv" else built.to_markdown(language)
 
     text = run_with_core(work)
-    if out_file is None:
+    if target is None:
         typer.echo(text)
     else:
-        out_file.write_text(text, encoding="utf-8")
-        out.print(say(t("Wrote {file}.", file=str(out_file))), markup=False)
+        target.write(text)
+        out.print(say(t("Wrote {file}.", file=str(target.path))), markup=False)
 
 
 @audit_app.command("sample")
@@ -167,8 +167,11 @@ def privacy_export(
     code: str,
     codice_fiscale: str,
     out_file: Annotated[Path, typer.Option("--out", help="JSON file to write")],
+    force: Force = False,
 ) -> None:
     """Everything held about one person (right of access), as JSON."""
+    target = OutFile(out_file, force=force, personal=True)
+    target.check()
 
     async def work(core: Core) -> dict[str, object]:
         async with core.uow() as uow:
@@ -176,7 +179,7 @@ def privacy_export(
             return await privacy.export_citizen(uow, town, codice_fiscale)
 
     data = run_with_core(work)
-    out_file.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    target.write(json.dumps(data, ensure_ascii=False, indent=2))
     out.print(say(t("Wrote {file}.", file=str(out_file))), markup=False)
 
 
