@@ -18,6 +18,7 @@ from core.bootstrap import Core
 from core.domain.messages import Money, t, tn
 from core.domain.sepa import summarize
 from core.services import audit, municipalities, privacy, reimbursement, reports
+from core.storage.engine import checkpoint_wal
 
 audit_app = typer.Typer(help="Checks on self-declarations (DPR 445/2000).", no_args_is_help=True)
 privacy_app = typer.Typer(help="A citizen's personal data (GDPR).", no_args_is_help=True)
@@ -193,14 +194,15 @@ def privacy_erase(
     if not yes:
         fail(t("The erasure cannot be undone: repeat the command with --yes."))
 
-    async def work(core: Core) -> privacy.Erasure:
+    async def work(core: Core) -> tuple[privacy.Erasure, bool]:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             erasure = await privacy.erase_citizen(uow, town, codice_fiscale, core.now())
             await uow.commit()
-        return erasure
+        # The old pages (codice fiscale, phone) leave the SQLite file only at a checkpoint.
+        return erasure, await checkpoint_wal(core.engine)
 
-    result = run_with_core(work)
+    result, scrubbed = run_with_core(work)
     # Two counts, two plurals: each clause is a sentence of its own for the translator.
     # (Rendered first: Babel does not extract a t() nested in another t()'s arguments.)
     conversations = tn(
@@ -216,3 +218,15 @@ def privacy_erase(
         messages=say(messages),
     )
     out.print(say(erased), markup=False)
+    if not scrubbed:
+        out.print(
+            say(
+                t(
+                    "Another process (the server?) is reading the database: older copies of the "
+                    "erased data stay in the database's write-ahead log until its next "
+                    "checkpoint, at the latest when that process stops."
+                )
+            ),
+            style="yellow",
+            markup=False,
+        )
