@@ -391,7 +391,7 @@ def applications_import(code: str, file: Path) -> None:
 
 @applications_app.command("export")
 def applications_export(code: str, file: Path, force: Force = False) -> None:
-    """Export the current round's applications as CSV (the import's columns)."""
+    """Export the current round's applications as CSV (the README's applications columns)."""
     target = OutFile(file, force=force, personal=True)
     target.check()
 
