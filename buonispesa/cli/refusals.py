@@ -70,6 +70,11 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     Refusal.APPLICATION_NOT_FOUND: lambda p: t(
         "There is no application with protocol {protocol}.", protocol=str(p["protocol"])
     ),
+    Refusal.APPLICATION_IMPORT_AFTER_APPROVAL: lambda p: t(
+        "A tranche of round {round} is already approved: the list it froze must not change, "
+        "so no more applications can be imported into this round.",
+        round=str(p["round"]),
+    ),
     Refusal.APPLICATION_ALREADY_APPLIED: lambda p: t(
         "{cf} has already applied in this round.", cf=str(p["codice_fiscale"])
     ),
