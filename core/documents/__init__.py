@@ -1,1 +1,1 @@
-"""Documents the service prints or sends (no database), and the checks they pass first."""
+"""Documents the service prints or sends: pure functions from data to bytes (no database)."""

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from core.documents.sepa_schema import validate_pain001
 from core.domain.errors import Conflict, InsufficientFunds, NotAllowed
 from core.domain.ledger import AccountKind, PostingKind
 from core.domain.sepa import CreditTransfer, PaymentOrder, build_pain001, remittance_text
 from core.services import ledger
+from core.services.sepa_schema import validate_pain001
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 

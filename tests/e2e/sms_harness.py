@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import aiohttp
-import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 from twilio.request_validator import RequestValidator
@@ -208,19 +207,6 @@ async def start_sms_server(
         await runner.cleanup()
         await core.close()
         await twilio.stop()
-
-
-@pytest.fixture(name="sms_server")
-async def sms_server_fixture(sqlite_url: str) -> AsyncIterator[SmsServer]:
-    async for server in start_sms_server(sqlite_url):
-        yield server
-
-
-@pytest.fixture(name="sms_server_any_db")
-async def sms_server_any_db_fixture(database_url: str) -> AsyncIterator[SmsServer]:
-    """The same, once on SQLite and once on PostgreSQL."""
-    async for server in start_sms_server(database_url):
-        yield server
 
 
 def assert_one_gsm7_segment(records: list[Recorded]) -> None:

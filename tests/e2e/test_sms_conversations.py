@@ -18,11 +18,9 @@ from core.i18n import render_text
 from core.services import ledger, security
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
-from tests.e2e.sms_harness import (  # noqa: F401 - fixtures
+from tests.e2e.sms_harness import (
     SmsServer,
     assert_one_gsm7_segment,
-    sms_server_any_db_fixture,
-    sms_server_fixture,
 )
 from tests.factories import make_cf
 

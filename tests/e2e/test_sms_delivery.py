@@ -13,10 +13,9 @@ from buonispesa.demo import DEMO_CITIZENS, DEMO_SHOPS, DEMO_SMS_NUMBER
 from buonispesa.outbox_worker import WorkerConfig
 from core.domain.messages import Reply, t
 from core.services.outbox import enqueue
-from tests.e2e.sms_harness import (  # noqa: F401 - fixtures
+from tests.e2e.sms_harness import (
     SmsServer,
     assert_one_gsm7_segment,
-    sms_server_fixture,
     start_sms_server,
 )
 

@@ -14,15 +14,13 @@ from buonispesa.server import build_app
 from core.bootstrap import Core
 from core.storage.engine import make_engine
 from tests.e2e.fake_twilio import FakeTwilio
-from tests.e2e.sms_harness import (  # noqa: F401 - fixtures
+from tests.e2e.sms_harness import (
     FAST_WORKER,
     SmsServer,
     assert_one_gsm7_segment,
     free_socket,
     new_sid,
     settings_for,
-    sms_server_any_db_fixture,
-    sms_server_fixture,
 )
 
 pytestmark = pytest.mark.filterwarnings(

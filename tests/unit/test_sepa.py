@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.documents.sepa_schema import schema, validate_pain001
 from core.domain.errors import InvalidIdentifier
 from core.domain.sepa import (
     MAX_AMOUNT_CENTS,
@@ -26,6 +25,7 @@ from core.domain.sepa import (
     sanitize,
     summarize,
 )
+from core.services.sepa_schema import schema, validate_pain001
 
 NS = {"p": NAMESPACE}
 TOWN_IBAN = "IT60X0542811101000000123456"
