@@ -17,7 +17,6 @@ from rich.table import Table
 from buonispesa.cli.admin import admin, out, run_with_core
 from buonispesa.cli.common import fail, office_language, say
 from core.bootstrap import Core
-from core.documents.card import card_pdf, deep_link
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_codice_fiscale
 from core.domain.messages import Moment, t
@@ -58,6 +57,9 @@ def card(
                 reason=error.reason,
             )
         )
+    # fpdf and segno only when a card is printed: the other commands start without them.
+    from core.documents.card import card_pdf, deep_link
+
     username = (bot_username or "").lstrip("@")
     if username:
         try:

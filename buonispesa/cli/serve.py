@@ -5,21 +5,23 @@ from __future__ import annotations
 import logging
 import secrets
 import shlex
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from aiohttp import web
 from rich.console import Console
 from rich.markup import escape
-from twilio.request_validator import RequestValidator
 
-from buonispesa.channels import ChannelStartError
 from buonispesa.cli import app
 from buonispesa.cli.common import err, fail, settings_or_exit
-from buonispesa.runtime import core_from_settings
-from buonispesa.settings import Settings
-from core.bootstrap import Core
-from sms.plugin import INBOUND_PATH, SmsConfig, config_problems
+
+if TYPE_CHECKING:
+    # aiohttp, Twilio and the server are imported only when `serve` runs, so that
+    # `buonispesa --help` and the office's commands start without them.
+    from aiohttp import web
+
+    from buonispesa.settings import Settings
+    from core.bootstrap import Core
+    from sms.plugin import SmsConfig
 
 console = Console(stderr=True)
 
@@ -36,7 +38,11 @@ def serve(
 ) -> None:
     """Run the HTTP server: SMS and Telegram webhooks, /healthz, /metrics, outbox delivery."""
     settings = settings_or_exit()
+    from aiohttp import web
+
+    from buonispesa.channels import ChannelStartError
     from buonispesa.server import telegram_problems
+    from sms.plugin import config_problems
 
     problems = config_problems(settings) + telegram_problems(settings)
     if problems:
@@ -65,6 +71,7 @@ def serve(
 
 
 async def _app(settings: Settings, host: str, port: int) -> web.Application:
+    from buonispesa.runtime import core_from_settings
     from buonispesa.server import SMS_CONFIG, build_app
 
     core = await core_from_settings(settings)  # migrates to the newest schema first
@@ -84,6 +91,8 @@ def _print_sms(text: str) -> None:
 
 
 async def _explain(core: Core, sms: SmsConfig, host: str, port: int) -> None:
+    from sms.plugin import INBOUND_PATH
+
     base = f"http://{host}:{port}"
     console.print(
         f"[bold]buonispesa[/bold] on {base}  (health: {base}/healthz, metrics: {base}/metrics)"
@@ -147,6 +156,10 @@ async def _example_numbers(core: Core) -> tuple[str, str]:
 
 def signed_curl(public_base_url: str, token: str, sender: str, to: str, body: str) -> str:
     """A curl command for POST /sms/twilio, signed as Twilio signs (a new MessageSid each time)."""
+    from twilio.request_validator import RequestValidator
+
+    from sms.plugin import INBOUND_PATH
+
     url = public_base_url.rstrip("/") + INBOUND_PATH
     fields = {"From": sender, "To": to, "Body": body, "MessageSid": "SM" + secrets.token_hex(16)}
     signature = RequestValidator(token).compute_signature(url, fields)
