@@ -25,6 +25,8 @@ LIST2_MODES: tuple[List2Mode, ...] = ("fill", "proportional")
 DEFAULT_POLICY_RESOURCE = "belforte.toml"
 
 _T = TypeVar("_T")
+# A refund window longer than a year would keep a shop liable for money long spent.
+MAX_VOUCHER_REFUND_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class Policy:
     shop_lock_after_wrong_codes: int = 5
     shop_lock_minutes: int = 30
     shop_block_after_wrong_codes: int = 10
+    # Days after purchase within which a shop may refund a community voucher nobody spent.
+    voucher_refund_days: int = 14
 
     def __post_init__(self) -> None:
         # Also guards policies built in code (tests, dataclasses.replace), not only TOML.
@@ -100,6 +104,12 @@ class Policy:
         ):
             if value < 1:
                 raise PolicyError(key, f"must be a positive whole number, got {value}")
+        if not 1 <= self.voucher_refund_days <= MAX_VOUCHER_REFUND_DAYS:
+            raise PolicyError(
+                "payments.voucher_refund_days",
+                f"must be a whole number from 1 to {MAX_VOUCHER_REFUND_DAYS}, "
+                f"got {self.voucher_refund_days}",
+            )
         if self.shop_block_after_wrong_codes <= self.shop_lock_after_wrong_codes:
             raise PolicyError(
                 "payments.shop_block_after_wrong_codes",
@@ -167,6 +177,7 @@ def parse_policy(text: str) -> Policy:
             "shop_lock_after_wrong_codes",
             "shop_lock_minutes",
             "shop_block_after_wrong_codes",
+            "voucher_refund_days",
             # Counted cancelled charges before wrong codes were counted: accepted, unused.
             "shop_lock_after_failed_charges",
         },
@@ -200,6 +211,7 @@ def parse_policy(text: str) -> Policy:
         shop_block_after_wrong_codes=_get(
             payments, "payments.shop_block_after_wrong_codes", _positive_int, 10
         ),
+        voucher_refund_days=_get(payments, "payments.voucher_refund_days", _positive_int, 14),
     )
 
 

@@ -61,6 +61,7 @@ SAMPLES: dict[str, Param] = {
     "moment": Moment(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
     "holder": "RSSMRA*********S",  # a masked codice fiscale, GSM-7 asterisks
     "card": "ABCD EFGH JK",  # a card number, grouped
+    "voucher": "V12345678901",  # a community voucher's number
 }
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
