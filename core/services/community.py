@@ -82,6 +82,7 @@ class Recorded:
     payment: m.ProviderPayment
     voucher: m.Voucher | None
     duplicate: bool  # the same payment reported again: nothing was written
+    receipt: Text | None = None  # for the payer's chat; None for a repeated report
 
 
 async def record_payment(uow: UnitOfWork, report: PaymentReport, now: datetime) -> Recorded:
@@ -118,8 +119,15 @@ async def record_payment(uow: UnitOfWork, report: PaymentReport, now: datetime) 
             raise
         return await _duplicate(uow, found)
     if purchase.purpose is Purpose.VOUCHER:
-        voucher = await _issue_voucher(uow, payment, report, now)
-        return Recorded(payment, voucher, duplicate=False)
+        voucher, shop = await _issue_voucher(uow, payment, report, now)
+        receipt = t(
+            "Paid: voucher {voucher} of {amount} for {shop}. At the till give its number; "
+            "the code comes here.",
+            voucher=voucher.code,
+            amount=Money(voucher.amount_cents),
+            shop=shop.name,
+        )
+        return Recorded(payment, voucher, duplicate=False, receipt=receipt)
     posted = await ledger.post(
         uow,
         municipality_id=payment.municipality_id,
@@ -133,22 +141,14 @@ async def record_payment(uow: UnitOfWork, report: PaymentReport, now: datetime) 
     payment.posting_id = posted.posting.id
     town = await uow.municipalities.by_id(payment.municipality_id)
     assert town is not None
-    _tell(
-        uow,
-        payment.municipality_id,
-        report.channel,
-        report.address,
-        report.language,
-        t(
-            "Thank you: we received your donation of {amount} to the fund of {town}. "
-            "Receipt no. D{receipt}.",
-            amount=Money(payment.amount_cents),
-            town=town.name,
-            receipt=str(payment.id),
-        ),
-        now,
+    receipt = t(
+        "Thank you: we received your donation of {amount} to the fund of {town}. "
+        "Receipt no. D{receipt}.",
+        amount=Money(payment.amount_cents),
+        town=town.name,
+        receipt=str(payment.id),
     )
-    return Recorded(payment, None, duplicate=False)
+    return Recorded(payment, None, duplicate=False, receipt=receipt)
 
 
 async def _duplicate(uow: UnitOfWork, payment: m.ProviderPayment) -> Recorded:
@@ -157,7 +157,7 @@ async def _duplicate(uow: UnitOfWork, payment: m.ProviderPayment) -> Recorded:
 
 async def _issue_voucher(
     uow: UnitOfWork, payment: m.ProviderPayment, report: PaymentReport, now: datetime
-) -> m.Voucher:
+) -> tuple[m.Voucher, m.Shop]:
     assert payment.shop_id is not None
     shop = await uow.shops.by_id(payment.shop_id)
     if shop is None or shop.municipality_id != payment.municipality_id:
@@ -186,22 +186,7 @@ async def _issue_voucher(
     )
     await uow.flush()
     payment.posting_id = posted.posting.id
-    _tell(
-        uow,
-        payment.municipality_id,
-        report.channel,
-        report.address,
-        report.language,
-        t(
-            "Paid: voucher {voucher} of {amount} for {shop}. At the till give its number; "
-            "the code comes here.",
-            voucher=voucher.code,
-            amount=Money(voucher.amount_cents),
-            shop=shop.name,
-        ),
-        now,
-    )
-    return voucher
+    return voucher, shop
 
 
 def _tell(

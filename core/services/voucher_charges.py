@@ -289,10 +289,26 @@ async def _count_wrong_code(
     return lock
 
 
-async def cancel_voucher_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int) -> bool:
+async def cancel_voucher_charge(
+    uow: UnitOfWork, *, charge_id: int, shop_id: int, now: datetime
+) -> bool:
+    """The cashier gave up (ANNULLA): the holder's code is void, and the holder is told."""
     parties = await uow.community.charge_with_parties(charge_id)
     if parties is None or parties[0].shop_id != shop_id:
         raise NotFound("charge.not_found")
-    return await uow.community.mark_charge(
+    charge, voucher, shop, _ = parties
+    if not await uow.community.mark_charge(
         charge_id, "pending", status="cancelled", closed_reason="by_shop"
+    ):
+        return False
+    _tell_holder(
+        uow,
+        voucher,
+        t(
+            "{shop} cancelled the payment of {amount}. The code is no longer valid.",
+            shop=shop.name,
+            amount=Money(charge.amount_cents),
+        ),
+        now,
     )
+    return True
