@@ -46,6 +46,9 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "The code {code} is not valid: use 2 to 16 letters or digits, e.g. BEL.",
         code=str(p["code"]),
     ),
+    Refusal.DONATIONS_NOT_AVAILABLE: lambda p: t(
+        "Donations available to grant: {amount}.", amount=_cents(p["available_cents"])
+    ),
     Refusal.WINDOW_ALREADY_OPEN: lambda p: t(
         "The application window is already open until {until}.", until=_moment(p["closes_at"])
     ),

@@ -119,6 +119,27 @@ _SENTENCES: dict[str, Text] = {
         "This payment has already been reimbursed by the municipality: contact the "
         "office to undo it."
     ),
+    # Community vouchers and donations.
+    Refusal.VOUCHER_NOT_FOUND: t("No voucher with this number here. Check it and write it again."),
+    Refusal.VOUCHER_OTHER_SHOP: t(
+        "This voucher belongs to another shop: it can be spent only there. Payment not started."
+    ),
+    Refusal.VOUCHER_EMPTY: t("Nothing is left on this voucher."),
+    Refusal.VOUCHER_REFUNDED: t("This voucher was refunded: it can no longer be spent."),
+    Refusal.VOUCHER_BAD_LIMITS: t(
+        "Limits from 1 to 1000 euro, the maximum not below the minimum. E.g. 10 100."
+    ),
+    Refusal.VOUCHER_REFUND_REFERENCE: t(
+        "Write the refund reference the payment provider gave you (at most 128 characters)."
+    ),
+    Refusal.VOUCHER_NOT_REFUNDABLE: t(
+        "This voucher cannot be refunded: only vouchers nobody spent, within the days the "
+        "municipality allows."
+    ),
+    Refusal.COMMUNITY_UNKNOWN_PAYMENT: t(
+        "We could not match this payment. Please contact the office."
+    ),
+    Refusal.DONATIONS_NOT_AVAILABLE: t("There are not enough donations to grant this amount."),
 }
 
 GENERIC = t("Sorry, that did not work. Please try again.")

@@ -145,6 +145,7 @@ class ChargeState(FlowState):
     amount: int | None = None
     where: str | None = None  # where the payment code went, as the cashier may see it
     pin: bool = False  # a card: the holder types its PIN
+    voucher: bool = False  # a community voucher number, charged by core.services.voucher_charges
 
 
 @dataclass
@@ -217,3 +218,19 @@ def dump(value: object) -> dict[str, Any]:
         value, mode="json", exclude_defaults=True
     )
     return result
+
+
+@dataclass
+class BuyState(FlowState):
+    shop_id: int | None = None  # the shop whose voucher is bought
+
+
+@dataclass
+class GiveState(FlowState):
+    code: str | None = None  # the voucher handed over
+
+
+@dataclass
+class VouchersState(FlowState):
+    shop_id: int | None = None  # the owner's shop
+    code: str | None = None  # the voucher being refunded

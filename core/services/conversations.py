@@ -105,3 +105,11 @@ async def forget(uow: UnitOfWork, conversation: m.Conversation) -> None:
 async def reload(uow: UnitOfWork, conversation: m.Conversation) -> None:
     """Read the conversation again after a turn was undone (its changes rolled back)."""
     await uow.session.refresh(conversation)
+
+
+async def language_of(
+    uow: UnitOfWork, municipality_id: int, channel: str, address: str
+) -> str | None:
+    """The language a chat chose with a town, or None when it never wrote to it."""
+    conversation = await uow.conversations.find(municipality_id, channel, address)
+    return conversation.language if conversation is not None else None

@@ -132,3 +132,7 @@ async def set_privacy_url(uow: UnitOfWork, code: str, url: str | None) -> m.Muni
 async def all_towns(uow: UnitOfWork) -> list[m.Municipality]:
     """Every municipality served, in the order they were added."""
     return list(await uow.municipalities.all())
+
+
+async def by_id(uow: UnitOfWork, municipality_id: int) -> m.Municipality | None:
+    return await uow.municipalities.by_id(municipality_id)

@@ -24,6 +24,7 @@ from core.domain.messages import Money, Option, t, tn
 from core.domain.money import parse_euro
 from core.domain.shops import ShopStatus
 from core.services import charges as charge_service
+from core.services import voucher_charges
 
 AFTER = (Option("charge", t("New charge")), Option("menu", t("Menu")))
 
@@ -157,21 +158,36 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                 self.move(turn, "amount")
             raise
         s = self.state(turn)
-        try:
-            requested = await charge_service.request_charge(
+        who = known(s.who)
+        voucher = voucher_charges.is_voucher_reference(who)
+        request = (
+            voucher_charges.request_voucher_charge(
                 turn.uow,
                 shop_id=known(s.shop_id),
-                citizen_reference=known(s.who),
+                voucher_reference=who,
                 amount_cents=cents,
                 requested_by=f"{turn.channel}:{turn.address}",
                 now=turn.now,
             )
+            if voucher
+            else charge_service.request_charge(
+                turn.uow,
+                shop_id=known(s.shop_id),
+                citizen_reference=who,
+                amount_cents=cents,
+                requested_by=f"{turn.channel}:{turn.address}",
+                now=turn.now,
+            )
+        )
+        try:
+            requested = await request
         except DomainError as error:
             turn.finish()
             turn.say(error_text(error), options=AFTER)
             return
         s.charge_id, s.amount = requested.charge_id, cents
         s.where, s.pin = _masked(requested), requested.channel == "card"
+        s.voucher = voucher
         await self.goto(turn, "code")
 
     # The code the citizen reads out -----------------------------------------------------------
@@ -206,7 +222,10 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             if pin:
                 raise Reject(t("Write the PIN of the card (6 digits), or ANNULLA."))
             raise Reject(t("Write the code the customer reads to you (6 digits), or ANNULLA."))
-        result = await charge_service.confirm_charge(
+        confirm = (
+            voucher_charges.confirm_voucher_charge if s.voucher else charge_service.confirm_charge
+        )
+        result = await confirm(
             turn.uow,
             charge_id=known(s.charge_id),
             shop_id=known(s.shop_id),
@@ -287,6 +306,11 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
     async def on_cancel(self, turn: Turn) -> None:
         s = self.state(turn)
         if turn.step != "code" or s.charge_id is None:
+            return
+        if s.voucher:
+            await voucher_charges.cancel_voucher_charge(
+                turn.uow, charge_id=s.charge_id, shop_id=known(s.shop_id), now=turn.now
+            )
             return
         # The service tells the citizen that the code they hold is void.
         await charge_service.cancel_charge(
