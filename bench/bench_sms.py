@@ -36,12 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plai
 
 from bench.http_harness import busiest_second, free_socket, serving
 from buonispesa.demo import DEMO_CITIZENS, DEMO_SMS_NUMBER, seed_demo
-from buonispesa.outbox_worker import WorkerConfig
 from buonispesa.server import build_app
 from buonispesa.settings import Settings
 from core.bootstrap import Core, open_core
 from core.domain.messages import Reply, t
 from core.services.outbox import enqueue
+from outbox.worker import WorkerConfig
 from tests.e2e.fake_twilio import FakeTwilio
 
 RATIO_TARGET = 0.40

@@ -13,13 +13,14 @@ from rich.console import Console
 from rich.markup import escape
 from twilio.request_validator import RequestValidator
 
-from buonispesa.channels import ChannelStartError
+from buonispesa.adapters import sms_problems, telegram_problems
 from buonispesa.cli import app
 from buonispesa.cli.common import err, fail, settings_or_exit
 from buonispesa.runtime import core_from_settings
 from buonispesa.settings import Settings
 from core.bootstrap import Core
-from sms.plugin import INBOUND_PATH, SmsConfig, config_problems
+from outbox.channels import ChannelStartError
+from sms.plugin import INBOUND_PATH, SmsConfig
 
 console = Console(stderr=True)
 
@@ -36,9 +37,7 @@ def serve(
 ) -> None:
     """Run the HTTP server: SMS and Telegram webhooks, /healthz, /metrics, outbox delivery."""
     settings = settings_or_exit()
-    from buonispesa.server import telegram_problems
-
-    problems = config_problems(settings) + telegram_problems(settings)
+    problems = sms_problems(settings) + telegram_problems(settings)
     if problems:
         err.print("[red]Configuration error[/red]: fix these environment variables (or .env):")
         for line in problems:

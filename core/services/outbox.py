@@ -1,16 +1,24 @@
-"""Recording messages to deliver, in the same transaction as the change they report."""
+"""Recording messages to deliver, in the same transaction as the change they report.
+
+Also the rules about payment codes once the outbox has tried them (the outbox
+package calls these, in its own transaction): a code that cannot be delivered
+is reported to the shop, and a code that left (or never will) is forgotten.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from core.domain.keys import ServerKeys
-from core.domain.messages import Reply, reply_from_json, reply_to_json
+from core.domain.messages import Money, Reply, reply_from_json, reply_to_json, t
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 def enqueue(
@@ -200,3 +208,34 @@ async def notify_members(
             charge_id=charge_id,
         )
     return len(members)
+
+
+def carries_code(row: m.OutboxMessage) -> bool:
+    """A sensitive row: a payment code (sealed until sent, scrubbed after)."""
+    return bool(row.payload.get("sensitive"))
+
+
+def forget_code(row: m.OutboxMessage) -> None:
+    """The code has left (or never will): it must not stay readable in the database."""
+    if carries_code(row):
+        row.payload = scrubbed(row.payload)
+
+
+async def code_not_delivered(uow: UnitOfWork, row: m.OutboxMessage, now: datetime) -> bool:
+    """A payment code that cannot reach the citizen would leave the cashier waiting for
+    nothing: tell the shop's members while the charge is still pending. True when told."""
+    if row.charge_id is None or not carries_code(row):
+        return False
+    charge = await uow.charges.by_id(row.charge_id)
+    if charge is None or charge.status != "pending":
+        return False
+    notice = Reply.of(
+        t(
+            "The code for the payment of {amount} could not be delivered. Ask the citizen to "
+            "check the phone, or use the card.",
+            amount=Money(charge.amount_cents),
+        )
+    )
+    told = await notify_shop(uow, charge.shop_id, notice, now, charge_id=charge.id)
+    log.info("payment code of charge %s undelivered; %s shop member(s) told", charge.id, told)
+    return told > 0

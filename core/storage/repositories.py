@@ -502,6 +502,19 @@ class OutboxRepository(_Repository):
             query = query.with_for_update(skip_locked=True)
         return (await self.session.scalars(query)).all()
 
+    async def release_expired_leases(self, channel: str, now: datetime) -> None:
+        """Rows claimed by a worker whose lease ended (it died, or hung): due again."""
+        await self.session.execute(
+            update(m.OutboxMessage)
+            .where(
+                m.OutboxMessage.channel == channel,
+                m.OutboxMessage.status == "sending",
+                m.OutboxMessage.next_attempt_at <= now,
+            )
+            .values(status="pending")
+            .execution_options(synchronize_session=False)
+        )
+
     async def for_address(self, channel: str, address: str) -> Sequence[m.OutboxMessage]:
         return (
             await self.session.scalars(

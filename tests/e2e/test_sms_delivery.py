@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from buonispesa.delivery import RetryPolicy
 from buonispesa.demo import DEMO_CITIZENS, DEMO_SHOPS, DEMO_SMS_NUMBER
-from buonispesa.outbox_worker import WorkerConfig
 from core.domain.messages import Reply, t
 from core.services.outbox import enqueue
+from outbox.delivery import RetryPolicy
+from outbox.worker import WorkerConfig
 from tests.e2e.sms_harness import (  # noqa: F401 - fixtures
     SmsServer,
     assert_one_gsm7_segment,

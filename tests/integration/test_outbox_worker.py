@@ -1,4 +1,4 @@
-"""The outbox worker and delivery outcomes, on SQLite and PostgreSQL (buonispesa.outbox_worker)."""
+"""The outbox worker and delivery outcomes, on SQLite and PostgreSQL (outbox.worker)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from buonispesa import delivery
-from buonispesa.channels import OutgoingMessage, SendResult, SendStatus
 from buonispesa.metrics import Metrics
-from buonispesa.outbox_worker import OutboxWorker, WorkerConfig
 from core.bootstrap import Core
 from core.domain.keys import ServerKeys, new_secret
 from core.domain.messages import Reply, t
 from core.services.outbox import enqueue, reply_of
 from core.storage import models as m
+from outbox import delivery
+from outbox.channels import OutgoingMessage, SendResult, SendStatus
+from outbox.worker import OutboxWorker, WorkerConfig
 from tests.conftest import FakeClock
 from tests.factories import make_town, outbox_to, request
 
@@ -56,8 +56,18 @@ class Broken:
         raise RuntimeError("bug in a sender")
 
 
-def worker(core: Core, sender: object, **config: object) -> OutboxWorker:
-    return OutboxWorker(core, sender, Metrics(), WorkerConfig(**config))  # type: ignore[arg-type]
+def worker(
+    core: Core, sender: object, metrics: Metrics | None = None, **config: object
+) -> OutboxWorker:
+    counted = metrics or Metrics()
+    return OutboxWorker(
+        core,
+        sender,  # type: ignore[arg-type]
+        WorkerConfig(**config),  # type: ignore[arg-type]
+        on_result=lambda channel, status: counted.outbound.inc(
+            channel=channel, result=status.value
+        ),
+    )
 
 
 async def add_messages(core: Core, count: int, address: str = "+393330000001") -> list[int]:
@@ -87,7 +97,8 @@ async def rows(core: Core) -> dict[int, m.OutboxMessage]:
 async def test_sent_once_and_never_claimed_again(core: Core) -> None:
     ids = await add_messages(core, 3)
     sender = ScriptedSender()
-    w = worker(core, sender)
+    metrics = Metrics()
+    w = worker(core, sender, metrics)
 
     assert await w.run_once() == 3
     assert await w.run_once() == 0
@@ -99,7 +110,7 @@ async def test_sent_once_and_never_claimed_again(core: Core) -> None:
         assert stored[message_id].attempts == 1
         assert stored[message_id].provider_message_id == f"SM{message_id:032d}"
         assert stored[message_id].sent_at == core.now()
-    assert w.metrics.outbound.get(channel="sms", result="sent") == 3
+    assert metrics.outbound.get(channel="sms", result="sent") == 3
 
 
 async def test_transient_error_is_retried_after_backoff(core: Core, clock: FakeClock) -> None:

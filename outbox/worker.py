@@ -19,17 +19,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import update
-
-from buonispesa import delivery
-from buonispesa.channels import OutgoingMessage, Sender, SendResult, SendStatus
-from buonispesa.metrics import Metrics
 from core.bootstrap import Core
 from core.services.outbox import open_payload
-from core.storage import models as m
+from outbox import delivery
+from outbox.channels import OutgoingMessage, Sender, SendResult, SendStatus
+from outbox.ratelimit import Priority
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +43,22 @@ class WorkerConfig:
     retry: delivery.RetryPolicy = field(default_factory=delivery.RetryPolicy)
 
 
+# on_result(channel, status): one delivery attempt ended (the root counts them in /metrics).
+ResultHook = Callable[[str, SendStatus], None]
+
+
 class OutboxWorker:
     def __init__(
-        self, core: Core, sender: Sender, metrics: Metrics, config: WorkerConfig | None = None
+        self,
+        core: Core,
+        sender: Sender,
+        config: WorkerConfig | None = None,
+        on_result: ResultHook = lambda _channel, _status: None,
     ) -> None:
         self.core = core
         self.sender = sender
         self.channel = sender.channel
-        self.metrics = metrics
+        self.on_result = on_result
         self.config = config or WorkerConfig()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -108,16 +114,7 @@ class OutboxWorker:
     async def claim(self) -> list[tuple[OutgoingMessage, int]]:
         now = self.core.now()
         async with self.core.uow() as uow:
-            await uow.session.execute(
-                update(m.OutboxMessage)
-                .where(
-                    m.OutboxMessage.channel == self.channel,
-                    m.OutboxMessage.status == delivery.SENDING,
-                    m.OutboxMessage.next_attempt_at <= now,
-                )
-                .values(status=delivery.PENDING)
-                .execution_options(synchronize_session=False)
-            )
+            await uow.outbox.release_expired_leases(self.channel, now)
             rows = await uow.outbox.due(
                 self.channel, now, self.config.batch_size, lock=uow.supports_skip_locked
             )
@@ -134,6 +131,8 @@ class OutboxWorker:
                     address=row.address,
                     language=row.language,
                     payload=open_payload(uow.keys, row.payload),
+                    # Everything about a payment (the code, receipts) goes before notices.
+                    priority=Priority.URGENT if row.charge_id is not None else Priority.NORMAL,
                 )
                 claimed.append((message, row.attempts))
             await uow.commit()
@@ -148,7 +147,7 @@ class OutboxWorker:
             # A sender bug must not stop the outbox; retrying is safe, the row is ours.
             log.exception("outbox %s: sender raised on message %s", self.channel, message.id)
             result = SendResult(SendStatus.RETRY, error=f"sender error: {exc!r}")
-        self.metrics.outbound.inc(channel=self.channel, result=result.status.value)
+        self.on_result(self.channel, result.status)
         try:
             await delivery.record_send_result(
                 self.core, message.id, attempts, result, self.config.retry

@@ -17,16 +17,15 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
-from buonispesa.channels import SendResult, SendStatus
 from core.bootstrap import Core
-from core.domain.messages import Money, Reply, t
-from core.services.outbox import notify_shop, scrubbed
+from core.services.outbox import code_not_delivered, forget_code
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
+from outbox.channels import SendResult, SendStatus
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +59,6 @@ class RetryPolicy:
         # Jitter spreads retries of a burst that failed together (e.g. a provider outage).
         jittered = exponential * (0.8 + 0.4 * (rng or random).random())
         return max(jittered, hint or 0.0)
-
-
-def _is_sensitive(row: m.OutboxMessage) -> bool:
-    return bool(row.payload.get("sensitive"))
 
 
 async def _locked_row(uow: UnitOfWork, message_id: int) -> m.OutboxMessage | None:
@@ -108,10 +103,9 @@ async def record_send_result(
                 if result.status is SendStatus.FAILED
                 else f"gave up after {row.attempts} attempts: {result.error}"
             )
-            await tell_shop_code_undelivered(uow, row, now)
-        if _is_sensitive(row) and row.status != PENDING:
-            # The code has left (or never will): it must not stay readable in the database.
-            row.payload = scrubbed(row.payload)
+            await code_not_delivered(uow, row, now)
+        if row.status != PENDING:
+            forget_code(row)
         status = row.status
         await uow.commit()
     return status
@@ -136,26 +130,6 @@ async def apply_report(
             row.last_error = f"provider reported {reported}" + (
                 f" ({error_code})" if error_code else ""
             )
-            await tell_shop_code_undelivered(uow, row, now)
+            await code_not_delivered(uow, row, now)
         await uow.commit()
     return "updated"
-
-
-async def tell_shop_code_undelivered(uow: UnitOfWork, row: m.OutboxMessage, now: datetime) -> bool:
-    """A payment code that cannot reach the citizen would leave the cashier waiting for
-    nothing: tell the shop's members while the charge is still pending."""
-    if row.charge_id is None or not _is_sensitive(row):
-        return False
-    charge = await uow.charges.by_id(row.charge_id)
-    if charge is None or charge.status != "pending":
-        return False
-    notice = Reply.of(
-        t(
-            "The code for the payment of {amount} could not be delivered. Ask the citizen to "
-            "check the phone, or use the card.",
-            amount=Money(charge.amount_cents),
-        )
-    )
-    told = await notify_shop(uow, charge.shop_id, notice, now, charge_id=charge.id)
-    log.info("payment code of charge %s undelivered; %s shop member(s) told", charge.id, told)
-    return told > 0
