@@ -135,6 +135,14 @@ class Pacer:
         self._prune(now)
         return granted
 
+    def started(self, ticket: Ticket, at: float) -> None:
+        """The granted call actually started at `at`: a caller resumed late (a busy event
+        loop) pushes the next slots back, so the provider never sees two calls closer than
+        the rate allows."""
+        for bucket, key in ticket.keys:
+            late = at + ticket.cost * self.rates[bucket].interval
+            self._tat[(bucket, key)] = max(self._tat.get((bucket, key), at), late)
+
     def next_time(self, now: float) -> float | None:
         """When a waiting call could next go (None: nobody waits)."""
         if not self._waiting:
@@ -192,6 +200,7 @@ class RateLimiter:
                 self._futures.pop(ticket, None)
                 self._dispatch()
             raise
+        self.pacer.started(ticket, self._clock())
 
     def pause(self, seconds: float) -> None:
         """The provider said 429 (Retry-After): no call at all for `seconds`."""

@@ -101,6 +101,9 @@ class TwilioSender:
         client = Client(self._account_sid, self._auth_token, http_client=self._http)
         if self._api_base_url:
             client.api.base_url = self._api_base_url
+        # The Messages resource is imported on first use (about 0.1 s, blocking the loop):
+        # pay that here, not in the middle of the first paced send.
+        _ = client.messages
         self._client = client
 
     async def close(self) -> None:
