@@ -1,5 +1,6 @@
-"""The one aiohttp application `buonispesa serve` runs: the composition root, which wires
-the core, the channel adapters (sms/, bot/) and the outbox (outbox/) together.
+"""The one aiohttp application `buonispesa serve` runs (routes listed in the README): the
+composition root, which wires the core, the channel adapters (sms/, bot/) and the outbox
+(outbox/) together.
 
 Routes: the channel plugins' webhooks (SMS: /sms/twilio, /sms/twilio/status;
 Telegram: /telegram/webhook), GET /healthz, GET /metrics. Background work: one
