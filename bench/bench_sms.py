@@ -54,7 +54,7 @@ Form = dict[str, str]
 @asynccontextmanager
 async def sms_app(
     directory: Path, twilio: FakeTwilio, rate: float, name: str
-) -> AsyncIterator[tuple[str, Core]]:
+) -> AsyncIterator[tuple[str, Core, web.Application]]:
     url = f"sqlite+aiosqlite:///{directory / name}"
     core = await open_core(url)
     await seed_demo(core)
@@ -81,7 +81,7 @@ async def sms_app(
     )
     try:
         async with serving(app, sock) as base:
-            yield base, core
+            yield base, core, app
     finally:
         await core.close()
 
@@ -174,7 +174,7 @@ async def throughput_and_latency(
     await twilio.start()
     try:
         async with (
-            sms_app(directory, twilio, 1.0, "inbound.sqlite3") as (base, _),
+            sms_app(directory, twilio, 1.0, "inbound.sqlite3") as (base, _, _),
             serving(hello_app(), free_socket()) as hello_base,
             aiohttp.ClientSession() as http,
         ):
@@ -199,7 +199,7 @@ async def delivery(directory: Path, cap: float, messages: int) -> tuple[float, i
     twilio = FakeTwilio()
     await twilio.start()
     try:
-        async with sms_app(directory, twilio, cap, "outbox.sqlite3") as (_, core):
+        async with sms_app(directory, twilio, cap, "outbox.sqlite3") as (_, core, _):
             async with core.uow() as uow:
                 town = await uow.municipalities.all()
                 for index in range(messages):

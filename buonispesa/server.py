@@ -92,7 +92,8 @@ async def build_app(
         app.add_routes(plugin.routes())
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_endpoint)
-    app.cleanup_ctx.append(_lifecycle(worker_config or WorkerConfig()))
+    config = worker_config or WorkerConfig(lease_seconds=settings.outbox_lease_seconds)
+    app.cleanup_ctx.append(_lifecycle(config))
     return app
 
 

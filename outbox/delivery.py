@@ -6,7 +6,14 @@ Status of an outbox row:
   sent         accepted by the provider (provider_message_id set)
   delivered    the provider reported delivery to the handset
   undelivered  the provider reported that the carrier could not deliver it
-  failed       refused for good (invalid number, unsubscribed) or retries exhausted
+  failed       refused for good (invalid number, unsubscribed), or no longer worth
+               sending (past its deliver_by: a code that expired, a notice after a
+               provider outage longer than the notice lifetime)
+
+A transient failure is retried with backoff for as long as the message is
+useful: a notice waits out a long provider outage (up to the notice lifetime,
+three days by default, from when it was written or re-queued by the office); a
+code is useful only until it expires.
 
 Used by the generic outbox worker (every channel) and by delivery-report
 webhooks (SMS status callbacks).
@@ -17,7 +24,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -46,11 +53,17 @@ _REPORTED = {
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with jitter, capped; a provider's Retry-After wins when longer."""
+    """Exponential backoff with jitter, capped; a provider's Retry-After wins when longer.
+    Retries stop at the row's deadline (`deadline`), or after max_attempts when set."""
 
     base_seconds: float = 5.0
     cap_seconds: float = 600.0
-    max_attempts: int = 10
+    max_attempts: int | None = None
+    # How long a notice without its own deliver_by stays worth sending.
+    notice_lifetime: timedelta = timedelta(hours=72)
+
+    def deadline(self, row: m.OutboxMessage) -> datetime:
+        return row.deliver_by or row.created_at + self.notice_lifetime
 
     def delay(
         self, attempts: int, hint: float | None = None, rng: random.Random | None = None
@@ -90,7 +103,7 @@ async def record_send_result(
             row.sent_at = now
             row.provider_message_id = result.provider_message_id
             row.last_error = None
-        elif result.status is SendStatus.RETRY and row.attempts < retry.max_attempts:
+        elif result.status is SendStatus.RETRY and _may_retry(row, retry, now, result):
             row.status = PENDING
             row.next_attempt_at = now + timedelta(
                 seconds=retry.delay(row.attempts, result.retry_after_seconds, rng)
@@ -109,6 +122,29 @@ async def record_send_result(
         status = row.status
         await uow.commit()
     return status
+
+
+def _may_retry(
+    row: m.OutboxMessage,
+    retry: RetryPolicy,
+    now: datetime,
+    result: SendResult,
+) -> bool:
+    if retry.max_attempts is not None and row.attempts >= retry.max_attempts:
+        return False
+    # Not retried when even the shortest wait would bring it past its deadline.
+    soonest = now + timedelta(seconds=max(result.retry_after_seconds or 0.0, 0.0))
+    return soonest < retry.deadline(row)
+
+
+def expire(row: m.OutboxMessage) -> None:
+    """A due row past its deadline is not sent: a code that can no longer be used, a
+    notice too old to mean anything."""
+    row.status = FAILED
+    row.last_error = "not sent: no longer useful" + (
+        f" (last error: {row.last_error})" if row.last_error else ""
+    )
+    forget_code(row)
 
 
 async def apply_report(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.domain.keys import ServerKeys
@@ -19,6 +19,15 @@ from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+# Lanes of the outbox: messages about a payment (the code, receipts, the shop's notices
+# about it) are claimed and paced before everything else; someone at a till is waiting.
+PAYMENT_LANE, NOTICE_LANE = 0, 1
+# Every code this service sends is valid at most this long (confirmation codes, and a
+# payment's by default): a code still undelivered after it is not worth sending.
+CODE_DELIVER_WITHIN = timedelta(minutes=10)
+# What the office re-queues gets this long again to be delivered.
+REQUEUED_LIFETIME = timedelta(hours=72)
 
 
 def enqueue(
@@ -31,7 +40,12 @@ def enqueue(
     reply: Reply,
     now: datetime,
     charge_id: int | None = None,
+    deliver_by: datetime | None = None,
 ) -> m.OutboxMessage:
+    """Queue one message. `deliver_by`: when it stops being worth sending (a code: when it
+    expires; default for a code CODE_DELIVER_WITHIN; a notice: the worker's lifetime)."""
+    if deliver_by is None and reply.sensitive:
+        deliver_by = now + CODE_DELIVER_WITHIN
     message = m.OutboxMessage(
         municipality_id=municipality_id,
         channel=channel,
@@ -43,6 +57,8 @@ def enqueue(
         next_attempt_at=now,
         created_at=now,
         charge_id=charge_id,
+        lane=PAYMENT_LANE if charge_id is not None else NOTICE_LANE,
+        deliver_by=deliver_by,
     )
     uow.session.add(message)
     return message
@@ -140,6 +156,7 @@ def notify(
     charge_id: int | None = None,
     *,
     code: bool = False,
+    deliver_by: datetime | None = None,
 ) -> int:
     """A payment message to the payer. A code goes to one place only; receipts and
     warnings sent to a delegate also go to the citizen's own channel, so that a citizen
@@ -155,6 +172,7 @@ def notify(
         reply=reply,
         now=now,
         charge_id=charge_id,
+        deliver_by=deliver_by,
     )
     if code or not payer.delegated:
         return 1
@@ -239,3 +257,22 @@ async def code_not_delivered(uow: UnitOfWork, row: m.OutboxMessage, now: datetim
     told = await notify_shop(uow, charge.shop_id, notice, now, charge_id=charge.id)
     log.info("payment code of charge %s undelivered; %s shop member(s) told", charge.id, told)
     return told > 0
+
+
+async def requeue_failed(
+    uow: UnitOfWork, municipality_id: int, since: datetime | None, now: datetime
+) -> int:
+    """Put the municipality's failed or undelivered notices (written since `since`) back in
+    the outbox, for another REQUEUED_LIFETIME. Codes are not: they were forgotten once
+    they failed, and would have expired anyway. Returns how many."""
+    count = 0
+    for row in await uow.outbox.failed(municipality_id, since):
+        if carries_code(row):
+            continue
+        row.status = "pending"
+        row.attempts = 0
+        row.next_attempt_at = now
+        row.deliver_by = now + REQUEUED_LIFETIME
+        row.provider_message_id = None
+        count += 1
+    return count

@@ -332,3 +332,91 @@ async def test_delivered_report(core: Core) -> None:
     assert await delivery.apply_report(core, sid, "delivered") == "updated"
     assert await delivery.apply_report(core, sid, "undelivered") == "ignored"
     assert (await rows(core))[message_id].status == "delivered"
+
+
+async def test_a_dead_workers_rows_are_taken_over_after_one_short_lease(
+    core: Core, clock: FakeClock
+) -> None:
+    ids = await add_messages(core, 2)
+    killed = worker(core, ScriptedSender())
+    assert killed.config.lease_seconds <= 15
+    await killed.claim()  # ...and the process is killed before sending
+
+    survivor = worker(core, ScriptedSender())
+    assert await survivor.run_once() == 0
+    clock.advance(seconds=killed.config.lease_seconds + 1)
+    assert await survivor.run_once() == 2
+    assert [(r.id, r.status) for r in (await rows(core)).values()] == [
+        (ids[0], "sent"),
+        (ids[1], "sent"),
+    ]
+
+
+async def test_leases_are_renewed_while_the_rows_are_in_hand(core: Core, clock: FakeClock) -> None:
+    """A row that waits long in the rate limiter is still ours: nobody else sends it."""
+    await add_messages(core, 3)
+    slow = worker(core, ScriptedSender(), lease_seconds=10)
+    claimed = await slow.claim()
+    other = worker(core, ScriptedSender(), lease_seconds=10)
+    for _ in range(5):  # 40 s in hand, renewed every 8 s
+        clock.advance(seconds=8)
+        assert await slow.renew_leases() == 3
+        assert await other.run_once() == 0
+    # Once the results are recorded, nothing of it is in hand any more.
+    for message, attempts in claimed:
+        await delivery.record_send_result(
+            core, message.id, attempts, SendResult(SendStatus.SENT, "SMx"), slow.config.retry
+        )
+    assert await slow.renew_leases() == 0
+    assert {r.status for r in (await rows(core)).values()} == {"sent"}
+
+
+async def test_notices_wait_out_a_long_provider_outage(core: Core, clock: FakeClock) -> None:
+    [message_id] = await add_messages(core, 1)
+    down = SendResult(SendStatus.RETRY, error="twilio 503")
+    outage = ScriptedSender([down] * 1000)
+    w = worker(core, outage)
+    for _ in range(2 * 24 * 6):  # two days, looking every 10 minutes
+        await w.run_once()
+        clock.advance(minutes=10)
+    row = (await rows(core))[message_id]
+    assert row.status == "pending" and row.attempts > 100
+
+    # Back up: the notice is delivered.
+    await worker(core, ScriptedSender()).run_once()
+    assert (await rows(core))[message_id].status == "sent"
+
+
+async def test_a_notice_is_given_up_only_when_no_longer_useful(
+    core: Core, clock: FakeClock
+) -> None:
+    [message_id] = await add_messages(core, 1)
+    down = SendResult(SendStatus.RETRY, error="twilio 503")
+    w = worker(core, ScriptedSender([down] * 10_000))
+    lifetime = w.config.retry.notice_lifetime
+    while clock.current < (await rows(core))[message_id].created_at + lifetime + timedelta(hours=1):
+        await w.run_once()
+        clock.advance(minutes=30)
+    row = (await rows(core))[message_id]
+    assert row.status == "failed"
+    assert row.last_error == "not sent: no longer useful (last error: twilio 503)"
+
+
+async def test_a_code_expires_with_its_charge(core: Core, clock: FakeClock) -> None:
+    charge_id, citizen, _ = await code_request(core)
+    code = await code_in_outbox(core, citizen)
+    down = ScriptedSender([SendResult(SendStatus.RETRY, error="503")] * 100)
+    w = worker(core, down)
+    await w.run_once()
+    async with core.uow() as uow:
+        charge = await uow.charges.by_id(charge_id)
+        assert charge is not None
+        expires = charge.expires_at
+    assert (await code_row(core, citizen)).deliver_by == expires
+
+    clock.current = expires + timedelta(seconds=1)
+    sender = ScriptedSender()
+    await worker(core, sender).run_once()
+    assert [x.id for x in sender.sent if x.address == citizen] == []
+    row = await code_row(core, citizen)
+    assert row.status == "failed" and code not in json.dumps(row.payload)
