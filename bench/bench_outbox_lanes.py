@@ -10,7 +10,8 @@ time is measured from the commit to the code's arrival at the provider.
 2. Under load: 5,000 notices are queued (a credit run telling every household)
    and drain at the cap (BUONISPESA_SMS_RATE_PER_SECOND); codes are asked for
    one every 0.5 s while they drain. Targets: code p99 under 3 s, and the
-   broadcast still at >= 95 % of the cap, never over it in any second.
+   number still sending at >= 95 % of the cap (notices and codes share it),
+   never over it in any second.
 Without the payment lane a code would wait behind the whole backlog
 (5,000 / cap seconds).
 """
@@ -119,14 +120,16 @@ async def run(args: argparse.Namespace) -> bool:
                 worker.wake()
                 broadcast = [f"+39333{6000000 + i:07d}" for i in range(args.notices)]
                 await twilio.wait_until(lambda: len(twilio.accepted) > len(baseline) + 200, 60)
+                started = time.monotonic()
                 loaded = await codes(core, twilio, worker.wake, args.codes, args.every)
+                ended = time.monotonic()
     finally:
         await twilio.stop()
     numbers = set(broadcast)
-    arrivals = sorted(r.at for r in twilio.accepted if r.to in numbers)
-    notices_left = args.notices - len(arrivals)
-    achieved = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+    notices_left = args.notices - sum(1 for r in twilio.accepted if r.to in numbers)
+    # Codes and notices share the number's cap: what left while the codes were asked for.
     every_sms = sorted(r.at for r in twilio.accepted)
+    achieved = sum(1 for at in every_sms if started <= at <= ended) / (ended - started)
     busiest = busiest_second(every_sms)
     p99, p50 = _percentile(loaded, 0.99), _percentile(loaded, 0.50)
     base99 = _percentile(baseline, 0.99)
@@ -140,9 +143,9 @@ async def run(args: argparse.Namespace) -> bool:
             p99 < P99_TARGET_SECONDS,
         ),
         (
-            f"broadcast meanwhile {achieved:.1f} msg/s = {achieved / args.cap:.1%} of the cap "
-            f"(target >= {CAP_SHARE_TARGET:.0%}); busiest second {busiest} SMS, codes "
-            f"included (cap {args.cap:g}); {notices_left:,} notices still queued at the end",
+            f"meanwhile {achieved:.1f} SMS/s (notices and codes) = {achieved / args.cap:.1%} "
+            f"of the cap (target >= {CAP_SHARE_TARGET:.0%}); busiest second {busiest} SMS "
+            f"(cap {args.cap:g}); {notices_left:,} notices still queued at the end",
             achieved >= CAP_SHARE_TARGET * args.cap and busiest <= args.cap,
         ),
     ]
@@ -153,7 +156,7 @@ async def run(args: argparse.Namespace) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cap", type=float, default=100.0, help="provider cap, messages/s")
+    parser.add_argument("--cap", type=float, default=20.0, help="provider cap, messages/s")
     parser.add_argument("--notices", type=int, default=5000)
     parser.add_argument("--codes", type=int, default=40, help="codes asked under load")
     parser.add_argument("--every", type=float, default=0.5, help="seconds between codes")
