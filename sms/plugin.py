@@ -24,8 +24,8 @@ from typing import Literal
 
 from aiohttp import web
 
-from buonispesa.metrics import Metrics
 from core.bootstrap import Core
+from core.metrics import Metrics
 from outbox.channels import Sender
 from sms.sender import ConsoleSender, TwilioSender, sms_limiter
 from sms.twilio_webhook import InboundHandler, TwilioWebhook

@@ -24,8 +24,8 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from core.dialogue import gsm7
 from core.dialogue.render import render_plain
+from core.domain import gsm7
 from core.domain.messages import reply_from_json
 from outbox.channels import OutgoingMessage, SendResult, SendStatus
 from outbox.ratelimit import Rate, RateLimiter

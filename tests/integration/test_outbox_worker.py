@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from buonispesa.metrics import Metrics
 from core.bootstrap import Core
 from core.domain.keys import ServerKeys, new_secret
 from core.domain.messages import Reply, t
+from core.metrics import Metrics
 from core.services.outbox import enqueue, reply_of
 from core.storage import models as m
 from outbox import delivery
@@ -64,9 +64,9 @@ def worker(
         core,
         sender,  # type: ignore[arg-type]
         WorkerConfig(**config),  # type: ignore[arg-type]
-        on_result=lambda channel, status: counted.outbound.inc(
+        on_result=lambda channel, status: counted.outbound.labels(
             channel=channel, result=status.value
-        ),
+        ).inc(),
     )
 
 
@@ -110,7 +110,7 @@ async def test_sent_once_and_never_claimed_again(core: Core) -> None:
         assert stored[message_id].attempts == 1
         assert stored[message_id].provider_message_id == f"SM{message_id:032d}"
         assert stored[message_id].sent_at == core.now()
-    assert metrics.outbound.get(channel="sms", result="sent") == 3
+    assert metrics.value("buonispesa_outbound_messages_total", channel="sms", result="sent") == 3
 
 
 async def test_transient_error_is_retried_after_backoff(core: Core, clock: FakeClock) -> None:
