@@ -27,7 +27,7 @@ from bot.commands import publish_commands
 from bot.offers import chat_language, current_keyboard
 from bot.sender import TelegramSender
 from bot.throttle import Limits, TelegramLimiter
-from bot.updates import ALLOWED_UPDATES, Dialogue, UpdateHandler
+from bot.updates import ALLOWED_UPDATES, CheckoutJudge, Dialogue, UpdateHandler
 from core.bootstrap import Core
 from outbox.channels import ChannelStartError, OutboxWake
 
@@ -56,6 +56,7 @@ class TelegramConfig:
     webhook_secret: str | None = None
     poll_timeout: float = 10.0
     limits: Limits = field(default_factory=Limits)
+    payment_provider_token: str | None = None
 
     def check(self) -> None:
         if self.webhook_url is None:
@@ -99,10 +100,23 @@ class TelegramPlugin:
         self.limiter = TelegramLimiter(config.limits)
         signer = CallbackSigner.from_bot_token(config.token)
         self.handler = UpdateHandler(
-            dialogue, self.bot, signer, self.limiter, self._is_current, self._language_of
+            dialogue,
+            self.bot,
+            signer,
+            self.limiter,
+            self._is_current,
+            self._language_of,
+            judge=dialogue if isinstance(dialogue, CheckoutJudge) else None,
         )
         self._core = core
-        self._sender = TelegramSender(self.bot, core, signer, self.limiter, self.ready)
+        self._sender = TelegramSender(
+            self.bot,
+            core,
+            signer,
+            self.limiter,
+            self.ready,
+            payment_provider_token=config.payment_provider_token,
+        )
         self._init_lock = asyncio.Lock()
         self._initialized = False
         self._retry_task: asyncio.Task[None] | None = None

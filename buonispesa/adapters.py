@@ -104,6 +104,7 @@ def telegram_config(settings: Settings) -> TelegramConfig:
         api_base_url=settings.telegram_api_base_url or DEFAULT_API_BASE_URL,
         webhook_url=webhook_url,
         webhook_secret=settings.telegram_webhook_secret,
+        payment_provider_token=settings.telegram_payment_provider_token or None,
     )
     config.check()
     return config

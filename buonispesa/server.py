@@ -57,9 +57,13 @@ async def build_app(
     worker_config: WorkerConfig | None = None,
     console: Callable[[str], None] = print,
     with_telegram: bool = True,
+    deliver: bool = True,
 ) -> web.Application:
+    """`deliver=False`: no outbox workers here (`serve --workers N` elects one process)."""
     metrics = Metrics()
-    dialogue: InboundHandler = engine or DialogueEngine(core)
+    dialogue: InboundHandler = engine or DialogueEngine(
+        core, payments=bool(settings.telegram_payment_provider_token)
+    )
     workers: dict[str, OutboxWorker] = {}
 
     def wake() -> None:
@@ -94,12 +98,12 @@ async def build_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_endpoint)
     config = worker_config or WorkerConfig(lease_seconds=settings.outbox_lease_seconds)
-    app.cleanup_ctx.append(_lifecycle(config))
+    app.cleanup_ctx.append(_lifecycle(config, deliver))
     return app
 
 
 def _lifecycle(
-    config: WorkerConfig,
+    config: WorkerConfig, deliver: bool
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         core, metrics, workers = app[CORE], app[METRICS], app[WORKERS]
@@ -108,7 +112,7 @@ def _lifecycle(
             for plugin in app[PLUGINS]:
                 await plugin.start()
                 started.append(plugin)
-            for plugin in started:
+            for plugin in started if deliver else []:
                 sender = plugin.sender()
                 if sender is None:
                     continue

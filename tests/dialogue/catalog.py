@@ -17,7 +17,7 @@ KEYWORDS = {"t": None, "tn": (1, 2), "N_": None}
 
 # Messages that can go out by SMS: everything the dialogue says, and the notices the
 # services write to a citizen's or a shop's chat. Reports and documents are not SMS.
-SMS_SOURCES = ("core/dialogue", "core/services", "buonispesa/delivery.py")
+SMS_SOURCES = ("core/dialogue", "core/services", "outbox")
 NOT_SMS = ("core/services/reports.py", "core/services/privacy.py", "core/services/audit.py")
 
 # Realistic longest values, by placeholder name. A placeholder without a sample fails the
@@ -61,6 +61,9 @@ SAMPLES: dict[str, Param] = {
     "moment": Moment(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
     "holder": "RSSMRA*********S",  # a masked codice fiscale, GSM-7 asterisks
     "card": "ABCD EFGH JK",  # a card number, grouped
+    "voucher": "V12345678901",  # a community voucher's number
+    "low": Money(100_000),  # a shop's voucher limits: at most 1.000,00 €
+    "high": Money(100_000),
 }
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")

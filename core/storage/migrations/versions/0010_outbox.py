@@ -2,7 +2,7 @@
 after which a message is no longer worth sending
 
 Revision ID: 0010_outbox
-Revises: 0007_chat
+Revises: 0012_community
 Create Date: 2026-12-03 07:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from core.storage.models import UTCDateTime
 
 revision: str = "0010_outbox"
-down_revision: str | None = "0007_chat"
+down_revision: str | None = "0012_community"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
