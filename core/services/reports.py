@@ -10,12 +10,13 @@ people the neighbours know, so counts are protected before they leave this modul
   pays at most every admitted household (the latest) or every application (earlier ones);
   revocations are at most the applications. Where those let a "<3" be worked out to one
   value, further counts are withheld ("*" for one of 3 or more, "<3" for a zero) until
-  every "<3" that hides a 1 or a 2 has at least two possible values;
+  every "<3" that hides a 1 or a 2 has at least two possible values (where withholding can
+  achieve it at all: see docs/transparency-report.md);
 - a sum of money that belongs to fewer than 3 households (e.g. the sum to recover after a
   single revocation) is withheld ("*").
 
 Sums of money are not part of that reasoning: a reader who divides a published total by
-the policy's amounts may still learn something about the size bands (docs/transparency).
+the policy's amounts may still learn something about the size bands (docs/transparency-report.md).
 
 Application figures are for the current round; money flows are for the municipality as a
 whole, to date (the ledger is not split by round).
