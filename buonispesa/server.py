@@ -79,7 +79,9 @@ async def build_app(
     with_telegram: bool = True,
 ) -> web.Application:
     metrics = Metrics()
-    dialogue: InboundHandler = engine or DialogueEngine(core)
+    dialogue: InboundHandler = engine or DialogueEngine(
+        core, payments=bool(settings.telegram_payment_provider_token)
+    )
     workers: dict[str, OutboxWorker] = {}
 
     def wake(channel: str) -> None:

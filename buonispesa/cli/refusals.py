@@ -46,6 +46,9 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "The code {code} is not valid: use 2 to 16 letters or digits, e.g. BEL.",
         code=str(p["code"]),
     ),
+    "donations.not_available": lambda p: t(
+        "Donations available to grant: {amount}.", amount=_cents(p["available_cents"])
+    ),
     "window.already_open": lambda p: t(
         "The application window is already open until {until}.", until=_moment(p["closes_at"])
     ),
