@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import admin, money, out, run_with_core
+from buonispesa.cli.admin import WindowOption, admin, money, out, run_with_core
 from buonispesa.cli.common import fail, say
 from core.bootstrap import Core
 from core.domain.messages import Money, t, tn
@@ -88,6 +88,7 @@ def report(
     out_file: Annotated[Path | None, typer.Option("--out", help="Write to a file")] = None,
     fmt: Annotated[str, typer.Option("--format", help="markdown or csv")] = "markdown",
     language: Annotated[str, typer.Option("--lang", help="it or en (markdown)")] = "it",
+    window: WindowOption = None,
 ) -> None:
     """The transparency report: aggregates only, nothing that identifies a beneficiary."""
     if fmt not in ("markdown", "csv"):
@@ -96,7 +97,7 @@ def report(
     async def work(core: Core) -> str:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            built = await reports.transparency_report(uow, town, core.now())
+            built = await reports.transparency_report(uow, town, core.now(), window)
         return built.to_csv() if fmt == "csv" else built.to_markdown(language)
 
     text = run_with_core(work)

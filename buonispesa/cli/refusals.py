@@ -57,6 +57,24 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "round.none": lambda p: t(
         "This municipality has no application window yet: open one with 'admin window open'."
     ),
+    "round.not_found": lambda p: t(
+        "There is no application window {number}: windows are numbered from 1 in the order "
+        "they were opened.",
+        number=str(p["number"]),
+    ),
+    "window.tranche_waiting": lambda p: t(
+        "Tranche {tranche} is approved but not credited: credit it with 'admin credit', or "
+        "withdraw it with 'admin approve --withdraw', before opening a new window.",
+        tranche=str(p["tranche"]),
+    ),
+    "allocation.approved_meanwhile": lambda p: t(
+        "Tranche {tranche} was approved at the same moment by someone else: nothing was "
+        "approved here. Check it with 'admin allocate' before doing anything else.",
+        tranche=str(p["tranche"]),
+    ),
+    "allocation.none_to_withdraw": lambda p: t(
+        "There is no approved tranche waiting to be credited: nothing to withdraw."
+    ),
     "allocation.none": lambda p: t(
         "There is no approved allocation to credit: run 'admin approve' first."
     ),

@@ -34,7 +34,9 @@ from core.domain.messages import t
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from core.services import conversations
 from core.services.outbox import enqueue
+from core.services.transactions import retrying
 from core.storage import models as m
+from core.storage.transient import is_transient
 from core.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,11 @@ class DialogueEngine:
         self.core = core
 
     async def handle(self, inbound: Inbound) -> HandleResult:
+        # A turn that lost a database race (a deadlock, a serialization failure) is run
+        # again from the start: the person gets the answer, never the failure.
+        return await retrying(lambda: self._handle_once(inbound))
+
+    async def _handle_once(self, inbound: Inbound) -> HandleResult:
         now = self.core.now()
         async with self.core.uow() as uow:
             if inbound.provider_message_id and not await self._first_delivery(uow, inbound, now):
@@ -213,6 +220,8 @@ class DialogueEngine:
             async with turn.uow.session.begin_nested():
                 await self._run(turn, routing)
         except Exception as error:
+            if is_transient(error):
+                raise  # the whole turn is retried by handle()
             turn.flow, turn.step, turn.data, turn.language, turn.municipality, turn.stopped = before
             turn.replies, turn.offered = [], None
             turn.forget_citizen()

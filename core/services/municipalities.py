@@ -75,6 +75,10 @@ async def open_window(
     latest = await uow.rounds.latest(municipality.id)
     if latest is not None and latest.opens_at <= now < latest.closes_at:
         raise Conflict("window.already_open", closes_at=latest.closes_at.isoformat())
+    waiting = await uow.allocations.waiting_in_municipality(municipality.id)
+    if waiting is not None:
+        # Its credit works on the latest window: a new one would strand it.
+        raise Conflict("window.tranche_waiting", tranche=waiting.tranche)
     length = days if days is not None else policy_of(municipality).application_window_days
     if length <= 0:
         raise Conflict("window.bad_days", days=length)

@@ -202,7 +202,11 @@ class Allocation(Base):
     tranche: Mapped[int] = mapped_column(Integer)
     budget_cents: Mapped[int] = mapped_column(BigInteger)
     approved_at: Mapped[datetime]
+    # Set once, by the one credit run that wins the compare-and-set on this row.
     credited_at: Mapped[datetime | None]
+    # A mistaken determina withdrawn before its credit: kept, with who withdrew it and when.
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class AllocationLine(Base):
@@ -238,6 +242,8 @@ class Posting(Base):
     """Append-only: never updated, never deleted. A reversal is a new posting."""
 
     __tablename__ = "postings"
+    # An allocation line is credited by one posting at most, whatever runs at the same time.
+    __table_args__ = (Index("uq_postings_allocation_line", "allocation_line_id", unique=True),)
     id: Mapped[int] = _id()
     municipality_id: Mapped[int] = _fk("municipalities.id")
     kind: Mapped[str] = mapped_column(String(16))
@@ -247,6 +253,7 @@ class Posting(Base):
     created_at: Mapped[datetime]
     charge_id: Mapped[int | None] = _fk("charges.id", nullable=True)
     allocation_id: Mapped[int | None] = _fk("allocations.id", nullable=True)
+    allocation_line_id: Mapped[int | None] = _fk("allocation_lines.id", nullable=True, index=False)
     settlement_id: Mapped[int | None] = _fk("settlements.id", nullable=True)
 
 
