@@ -187,6 +187,67 @@ def municipality_add(
     run_with_core(work)
 
 
+@municipality_app.command("set")
+def municipality_set(
+    code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
+    name: Annotated[str | None, typer.Option(help="Name of the municipality")] = None,
+    iban: Annotated[str | None, typer.Option(help="IBAN that pays the shops ('' removes)")] = None,
+    bic: Annotated[str | None, typer.Option(help="BIC of that bank ('' removes)")] = None,
+    policy: Annotated[
+        Path | None, typer.Option(help="Policy TOML replacing the current one")
+    ] = None,
+    sms_number: Annotated[
+        str | None, typer.Option(help="Number citizens text ('' removes)")
+    ] = None,
+    privacy_url: Annotated[
+        str | None, typer.Option(help="Address of its privacy notice ('' removes)")
+    ] = None,
+) -> None:
+    """Correct a municipality: only the options given change; all are checked first."""
+    if all(value is None for value in (name, iban, bic, policy, sms_number, privacy_url)):
+        fail(
+            t(
+                "Nothing to change: give at least one of --name, --iban, --bic, --policy, "
+                "--sms-number, --privacy-url."
+            )
+        )
+    policy_text = None
+    if policy is not None:
+        read_policy(policy)
+        policy_text = policy.read_text(encoding="utf-8")
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.update_municipality(
+                uow,
+                code,
+                name=name,
+                policy_toml=policy_text,
+                sms_number=sms_number,
+                iban=iban,
+                bic=bic,
+                privacy_url=privacy_url,
+            )
+            await uow.commit()
+            out.print(
+                say(
+                    t(
+                        "{code}: {name}; SMS number {sms}; IBAN {iban}; BIC {bic}; policy "
+                        "{policy}.",
+                        code=town.code,
+                        name=town.name,
+                        sms=town.sms_number or "-",
+                        iban=town.iban or "-",
+                        bic=town.bic or "-",
+                        policy=municipalities.policy_of(town).name,
+                    )
+                ),
+                markup=False,
+            )
+
+    run_with_core(work)
+
+
 @municipality_app.command("privacy-url")
 def municipality_privacy_url(
     code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],

@@ -46,6 +46,22 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "The code {code} is not valid: use 2 to 16 letters or digits, e.g. BEL.",
         code=str(p["code"]),
     ),
+    "municipality.bad_name": lambda p: t(
+        "The name of the municipality cannot be empty (at most {limit} characters).",
+        limit=int(str(p["limit"])),
+    ),
+    "municipality.sms_number_taken": lambda p: t(
+        "{number} is already the SMS number of {code}.",
+        number=str(p["number"]),
+        code=str(p["code"]),
+    ),
+    **{
+        f"bic.{reason}": lambda p: t(
+            "This BIC is not valid: 8 or 11 letters and digits with the bank's country, "
+            "e.g. UNCRITMM."
+        )
+        for reason in ("format", "length", "component", "checksum", "invalid")
+    },
     "window.already_open": lambda p: t(
         "The application window is already open until {until}.", until=_moment(p["closes_at"])
     ),

@@ -43,6 +43,20 @@ class ApplicationInput:
                 raise Conflict("application.negative_amount", field=name)
 
 
+async def new_protocol(uow: UnitOfWork, municipality: m.Municipality, year: int) -> str:
+    """The next protocol number of the municipality: CODE-YEAR-NNNNNN with the whole code,
+    so MAC1 and MAC2 never share one (codes are unique, letters and digits only).
+
+    Older versions used the first three letters of the code: numbers such a protocol
+    already holds are skipped, so old protocols keep their value and nothing collides."""
+    code = municipality.code.upper()
+    while True:
+        number = await uow.municipalities.next_number(municipality.id, f"protocol-{year}")
+        protocol = f"{code}-{year}-{number:06d}"
+        if await uow.applications.by_protocol(protocol) is None:
+            return protocol
+
+
 async def submit_application(
     uow: UnitOfWork,
     municipality: m.Municipality,
@@ -77,13 +91,12 @@ async def submit_application(
     )
     if await uow.applications.for_citizen(round_.id, citizen.id) is not None:
         raise Conflict("application.already_applied", codice_fiscale=citizen.codice_fiscale)
-    year = (submitted_at or now).year
-    number = await uow.municipalities.next_number(municipality.id, f"protocol-{year}")
+    protocol = await new_protocol(uow, municipality, (submitted_at or now).year)
     application = m.Application(
         municipality_id=municipality.id,
         round_id=round_.id,
         citizen_id=citizen.id,
-        protocol=f"{municipality.code[:3].upper()}-{year}-{number:06d}",
+        protocol=protocol,
         household_size=data.household_size,
         has_work_income=data.has_work_income,
         has_pension=data.has_pension,

@@ -54,6 +54,7 @@ async def credit_tranche(
     line_ids = await uow.allocations.line_ids_to_credit(allocation.id)
     fund = await repo.account(municipality.id, AccountKind.FUND, 0)
     await repo.open_citizen_accounts(municipality.id, allocation.id)
+    await repo.refresh_statistics()
     # Every account this transaction changes, locked at once in id order: payments and
     # refunds lock theirs in the same order, so no cycle of waits can form.
     await repo.lock_for_credit(municipality.id, allocation.id, fund.id)
@@ -69,27 +70,31 @@ async def credit_tranche(
         await repo.post_allocation_lines(municipality.id, allocation.id, fund.id, first, last, now)
         credited = await repo.credited_lines(allocation.id, first, last)
         households += len(credited)
-        paid += sum(amount for _, amount, _ in credited)
+        paid += sum(row.amount_cents for row in credited)
         notices: list[dict[str, Any]] = []
-        for citizen, amount, balance in credited:
-            destination = citizen_channel(citizen)
+        for row in credited:
+            destination = citizen_channel(row)
             if destination is None or destination in stopped:
                 continue  # erased, unreachable, or wrote STOP: the balance is there on request
-            reply = credit_notice(municipality.name, amount, balance)
+            reply = credit_notice(municipality.name, row.amount_cents, row.balance_cents)
             notices.append(
                 {
-                    "municipality_id": municipality.id,
                     "channel": destination[0],
                     "address": destination[1],
-                    "language": citizen.language,
+                    "language": row.language,
                     "payload": seal_payload(uow.keys, reply_to_json(reply)),
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
                 }
             )
-        await uow.outbox.add_many(notices)
+        await uow.outbox.add_many(
+            {
+                "municipality_id": municipality.id,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            },
+            notices,
+        )
         if progress is not None:
             progress(min(start + CHUNK, total_lines), total_lines)
     await repo.debit_fund(fund.id, paid)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from core.domain.keys import ServerKeys
 from core.domain.messages import Reply, reply_from_json, reply_to_json
@@ -70,7 +70,18 @@ def reply_of(keys: ServerKeys, row: m.OutboxMessage) -> Reply:
     return reply_from_json(open_payload(keys, row.payload))
 
 
-def citizen_channel(citizen: m.Citizen) -> tuple[str, str] | None:
+class Reachable(Protocol):
+    """What says where a citizen is reached (a Citizen, or a row of a bulk query)."""
+
+    @property
+    def erased_at(self) -> datetime | None: ...
+    @property
+    def telegram_chat_id(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+
+
+def citizen_channel(citizen: Reachable) -> tuple[str, str] | None:
     """Where a citizen is reached: their linked Telegram chat, else their phone by SMS."""
     if citizen.erased_at is not None:
         return None
