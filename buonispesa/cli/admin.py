@@ -443,7 +443,7 @@ WindowOption = Annotated[
 
 @applications_app.command("export")
 def applications_export(code: str, file: Path, window: WindowOption = None) -> None:
-    """Export a window's applications as CSV (DESIGN §7 columns)."""
+    """Export a window's applications as CSV (the README's applications columns)."""
 
     async def work(core: Core) -> list[ApplicationRow]:
         async with core.uow() as uow:
