@@ -676,7 +676,7 @@ class LedgerRepository(_Repository):
             )
             .order_by(m.Posting.allocation_line_id)
         )
-        return [CreditedLine(*row) for row in rows.tuples()]
+        return [CreditedLine(*row) for row in rows.all()]
 
     async def debit_fund(self, fund_id: int, amount_cents: int) -> None:
         await self.session.execute(
