@@ -182,7 +182,11 @@ async def status_of(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> Appli
     application = await uow.applications.latest_for_citizen(citizen.id)
     if application is None:
         return None
-    lines = await uow.allocations.lines_for_application(application.id)
+    lines = [
+        (line, alloc)
+        for line, alloc in await uow.allocations.lines_for_application(application.id)
+        if alloc.withdrawn_at is None  # a withdrawn determina never gave anything
+    ]
     round_ = await uow.session.get(m.Round, application.round_id)
     last = lines[-1][0] if lines else None
     return ApplicationStatus(

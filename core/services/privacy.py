@@ -126,6 +126,7 @@ async def export_citizen(
                     "tranche": allocation.tranche,
                     "approved_at": _iso(allocation.approved_at),
                     "credited_at": _iso(allocation.credited_at),
+                    "withdrawn_at": _iso(allocation.withdrawn_at),
                     "list": line.assignment,
                     "score": line.score_text,
                     "exclusion_reason": line.exclusion_reason,

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from core.bootstrap import Core
 from core.domain.errors import Conflict, NotFound
 from core.domain.ledger import AccountKind, PostingKind
-from core.services import allocation, ledger, municipalities
+from core.services import allocation, applications, ledger, municipalities
 from core.services.applications import ApplicationInput, submit_application
 from core.storage import models as m
 from core.storage.engine import make_engine
@@ -262,6 +262,11 @@ async def test_a_withdrawn_tranche_is_recorded_and_never_credited(core: Core) ->
         withdrawn = await allocation.withdraw(uow, town, core.now(), "m.rossi")
         await uow.commit()
     assert withdrawn.withdrawn_by == "m.rossi" and withdrawn.withdrawn_at == core.now()
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_codice_fiscale(municipality_id, make_cf(0))
+        assert citizen is not None
+        status = await applications.status_of(uow, citizen, core.now())
+    assert status is not None and status.amount_cents == 0  # the citizen is told nothing due
     with pytest.raises(NotFound) as nothing:
         await credit(core, "TRA")
     assert nothing.value.code == "allocation.none"
