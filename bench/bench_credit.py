@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert
 
-from buonispesa.cli.progress import progress_of
+from buonispesa.cli.progress import progress
 from core.bootstrap import Core
 from core.domain.messages import reply_to_json, t
 from core.services import allocation, municipalities
@@ -192,7 +192,7 @@ async def credit(core: Core) -> float:
     start = time.perf_counter()
     async with core.uow() as uow:
         town = await municipalities.require(uow, "BIG")
-        with progress_of(t("Crediting")) as step:
+        with progress(t("Crediting")) as step:
             result = await allocation.credit(uow, town, NOW, progress=step)
         await uow.commit()
     elapsed = time.perf_counter() - start

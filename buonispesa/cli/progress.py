@@ -1,10 +1,14 @@
-"""Progress of the office's long jobs: a bar on a terminal, one line per 10 % otherwise
-(a log file or a pipe gets a few readable lines, not a bar's control characters)."""
+"""Progress of long office work: a bar on a terminal, one line per 10 % in a log.
+
+A bar redrawn in a file or a pipe (cron, `… 2> import.log`) is unreadable noise; there the
+office gets "Importing: 30 % (30,000 of 100,000)" lines instead, each once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 from rich.console import Console
 from rich.progress import Progress
@@ -12,42 +16,39 @@ from rich.progress import Progress
 from buonispesa.cli.common import say
 from core.domain.messages import Text, t
 
-Report = Callable[[int, int], None]
+
+class Report(Protocol):
+    def __call__(self, done: int, total: int) -> None: ...
 
 
 @contextmanager
-def progress_of(label: Text, console: Console | None = None) -> Iterator[Report]:
-    """Yield report(done, total) for the job to call as it goes."""
+def progress(label: Text, console: Console | None = None) -> Iterator[Report]:
+    """Yields report(done, total); to stderr unless told otherwise."""
     console = console or Console(stderr=True)
     if console.is_terminal:
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task(say(label), total=None)
 
-            def update(done: int, total: int) -> None:
+            def redraw(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            yield update
+            yield redraw
         return
-    printed = -1
+
+    printed = 0  # tenths already printed
 
     def line(done: int, total: int) -> None:
         nonlocal printed
-        tenth = 10 if total <= 0 else min(10, done * 10 // total)
-        if tenth <= printed:
-            return
-        printed = tenth
-        console.print(
-            say(
-                t(
-                    "{job}: {percent}% ({done} of {total})",
-                    job=say(label),
-                    percent=str(tenth * 10),
-                    done=str(done),
-                    total=str(total),
-                )
-            ),
-            markup=False,
-            highlight=False,
-        )
+        tenths = 10 if total <= 0 else min(10, done * 10 // total)
+        if tenths > printed:
+            printed = tenths
+            text = t(
+                "{label}: {percent} % ({done} of {total})",
+                label=say(label),
+                percent=tenths * 10,
+                done=done,
+                total=total,
+            )
+            console.print(say(text), markup=False, highlight=False)
 
     yield line

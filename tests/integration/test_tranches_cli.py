@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,6 +40,7 @@ def allocation_rows(path: Path) -> list[dict[str, str]]:
 def test_withdraw_window_guard_and_earlier_windows(tmp_path: Path) -> None:
     assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
     assert invoke("admin", "window", "open", "BEL")[0] == 0
+    time.sleep(1)  # whole seconds in the CSV: one after the opening, none in the future
     source = applications_csv(tmp_path / "in.csv", rows_now())
     assert invoke("admin", "applications", "import", "BEL", str(source))[0] == 0
     assert invoke("admin", "window", "close", "BEL")[0] == 0
@@ -59,7 +61,7 @@ def test_withdraw_window_guard_and_earlier_windows(tmp_path: Path) -> None:
     code, output = invoke("admin", "credit", "BEL")
     assert code == 0 and "Tranche 2: credited €350.00 to 2 households" in output, output
     # Not a terminal: one progress line per tenth, not a bar.
-    assert "Crediting: 100% (2 of 2)" in output
+    assert "Crediting: 100 % (2 of 2)" in output
     code, output = invoke("admin", "approve", "BEL", "--withdraw")
     assert code == 2 and "(allocation.already_credited)" in output
     code, output = invoke("admin", "ledger", "check", "BEL")
