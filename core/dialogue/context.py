@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.dialogue import gsm7
 from core.dialogue.inbound import Channel, Inbound, SharedContact, SharedLocation
 from core.dialogue.render import render_plain
 from core.dialogue.words import clean, fold
+from core.domain import gsm7
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_phone
 from core.domain.messages import DocumentRef, MapPin, Option, Reply, Request, Text

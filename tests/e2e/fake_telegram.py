@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import time
 from collections import defaultdict, deque
@@ -23,6 +22,8 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from tests.telegram_updates import TelegramUser, UpdateIds
 
 TOKEN = "424242:TEST-token_for-the-fake-api"
 BOT_ID = 424242
@@ -99,9 +100,7 @@ class FakeTelegram:
         self.command_scopes: list[Any] = []
         self._window: deque[float] = deque()
         self._chat_windows: dict[int, deque[float]] = defaultdict(deque)
-        self._message_ids = itertools.count(1)
-        self._update_ids = itertools.count(10_000)
-        self._callback_ids = itertools.count(1)
+        self.ids = UpdateIds()
         self._new_updates = asyncio.Condition()
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -160,7 +159,7 @@ class FakeTelegram:
         """Send an update the way Telegram would: to the webhook if one is set (returns the
         HTTP status), else queued for getUpdates (returns 0)."""
         if "update_id" not in update:
-            update["update_id"] = next(self._update_ids)
+            update["update_id"] = self.ids.update()
         if self.webhook is None:
             async with self._new_updates:
                 self.pending_updates.append(update)
@@ -174,10 +173,7 @@ class FakeTelegram:
             return response.status
 
     def next_update_id(self) -> int:
-        return next(self._update_ids)
-
-    def next_callback_id(self) -> str:
-        return f"cb{next(self._callback_ids)}"
+        return self.ids.update()
 
     # The API -------------------------------------------------------------------------
 
@@ -261,7 +257,7 @@ class FakeTelegram:
 
     def _message(self, chat_id: int, **content: Any) -> dict[str, Any]:
         message = {
-            "message_id": next(self._message_ids),
+            "message_id": self.ids.message(),
             "date": int(time.time()),
             "chat": {"id": chat_id, "type": "private", "first_name": f"User{chat_id}"},
             "from": self._bot_user(),
@@ -389,44 +385,14 @@ class FakeTelegram:
         return public
 
 
-class FakeUser:
+class FakeUser(TelegramUser):
     """A person in a private chat with the bot: types, taps buttons, shares things."""
 
     def __init__(
         self, api: FakeTelegram, user_id: int, *, first_name: str = "Maria", language: str = "it"
     ) -> None:
+        super().__init__(api.ids, user_id, first_name=first_name, language=language)
         self.api = api
-        self.id = user_id
-        self.first_name = first_name
-        self.language = language
-
-    @property
-    def user(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "is_bot": False,
-            "first_name": self.first_name,
-            "language_code": self.language,
-        }
-
-    def _message_update(self, **content: Any) -> dict[str, Any]:
-        return {
-            "update_id": self.api.next_update_id(),
-            "message": {
-                "message_id": next(self.api._message_ids),
-                "date": int(time.time()),
-                "chat": {"id": self.id, "type": "private", "first_name": self.first_name},
-                "from": self.user,
-                **content,
-            },
-        }
-
-    def text_update(self, text: str) -> dict[str, Any]:
-        content: dict[str, Any] = {"text": text}
-        if text.startswith("/"):
-            length = len(text.split()[0])
-            content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        return self._message_update(**content)
 
     async def say(self, text: str) -> int:
         return await self.api.deliver(self.text_update(text))
@@ -440,11 +406,11 @@ class FakeUser:
         owner = self.id if owner_id == -1 else owner_id
         if owner is not None:
             contact["user_id"] = owner
-        return await self.api.deliver(self._message_update(contact=contact))
+        return await self.api.deliver(self.message_update(contact=contact))
 
     async def share_location(self, latitude: float, longitude: float) -> int:
         location = {"latitude": latitude, "longitude": longitude}
-        return await self.api.deliver(self._message_update(location=location))
+        return await self.api.deliver(self.message_update(location=location))
 
     def messages(self) -> list[dict[str, Any]]:
         return self.api.sent_to(self.id)
@@ -469,17 +435,9 @@ class FakeUser:
         *,
         from_user: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        message = message or self.last_keyboard_message()
-        return {
-            "update_id": self.api.next_update_id(),
-            "callback_query": {
-                "id": self.api.next_callback_id(),
-                "from": from_user or self.user,
-                "message": FakeTelegram._public(message),
-                "chat_instance": str(self.id),
-                "data": data,
-            },
-        }
+        """A tap on `message` (default: the latest keyboard), as Telegram shows it to the bot."""
+        shown = FakeTelegram._public(message or self.last_keyboard_message())
+        return super().callback_update(data, shown, from_user=from_user)
 
     async def tap(self, label: str) -> int:
         """Tap the button whose text contains `label` on the latest keyboard."""
