@@ -62,6 +62,9 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         )
         for reason in ("format", "length", "component", "checksum", "invalid")
     },
+    "donations.not_available": lambda p: t(
+        "Donations available to grant: {amount}.", amount=_cents(p["available_cents"])
+    ),
     "window.already_open": lambda p: t(
         "The application window is already open until {until}.", until=_moment(p["closes_at"])
     ),

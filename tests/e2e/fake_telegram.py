@@ -32,7 +32,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 # Calls that put a message in a chat and count against the flood limits.
 MESSAGE_METHODS = frozenset(
-    {"sendMessage", "sendLocation", "sendVenue", "sendDocument", "editMessageText"}
+    {"sendMessage", "sendLocation", "sendVenue", "sendDocument", "editMessageText", "sendInvoice"}
 )
 # Form fields that are plain strings; every other field is JSON-encoded by clients.
 _STRING_FIELDS = frozenset(
@@ -46,6 +46,12 @@ _STRING_FIELDS = frozenset(
         "chat_id",
         "title",
         "address",
+        "description",
+        "payload",
+        "provider_token",
+        "currency",
+        "pre_checkout_query_id",
+        "error_message",
     }
 )
 
@@ -97,6 +103,8 @@ class FakeTelegram:
         self._forced: dict[str, deque[int]] = defaultdict(deque)
         self._refusals: dict[str, tuple[int, str]] = {}
         self.left_chats: list[int] = []
+        # answerPreCheckoutQuery calls: query id -> (ok, error_message).
+        self.checkout_answers: dict[str, tuple[bool, str | None]] = {}
         self.command_scopes: list[Any] = []
         self._window: deque[float] = deque()
         self._chat_windows: dict[int, deque[float]] = defaultdict(deque)
@@ -375,6 +383,31 @@ class FakeTelegram:
     async def _api_answerCallbackQuery(self, call: Call) -> web.Response:
         return _ok(True)
 
+    async def _api_sendInvoice(self, call: Call) -> web.Response:
+        prices = list(call.params["prices"])
+        if not call.params.get("provider_token") and call.params["currency"] != "XTR":
+            raise ValueError("a provider token is needed outside Telegram Stars")
+        invoice = {
+            "title": str(call.params["title"]),
+            "description": str(call.params["description"]),
+            "start_parameter": str(call.params.get("start_parameter", "")),
+            "currency": str(call.params["currency"]),
+            "total_amount": sum(int(price["amount"]) for price in prices),
+        }
+        message = self._message(int(call.params["chat_id"]), invoice=invoice)
+        # What Telegram keeps to itself, for the tests: the payload comes back with the payment.
+        message["_payload"] = str(call.params["payload"])
+        message["_prices"] = prices
+        return _ok(self._public(message))
+
+    async def _api_answerPreCheckoutQuery(self, call: Call) -> web.Response:
+        ok = bool(call.params["ok"])
+        error = call.params.get("error_message")
+        if not ok and not error:
+            raise ValueError("error_message is required when ok is false")
+        self.checkout_answers[str(call.params["pre_checkout_query_id"])] = (ok, error)
+        return _ok(True)
+
     @staticmethod
     def _public(message: dict[str, Any]) -> dict[str, Any]:
         public = {k: v for k, v in message.items() if not k.startswith("_")}
@@ -411,6 +444,40 @@ class FakeUser(TelegramUser):
     async def share_location(self, latitude: float, longitude: float) -> int:
         location = {"latitude": latitude, "longitude": longitude}
         return await self.api.deliver(self.message_update(location=location))
+
+    def invoices(self) -> list[dict[str, Any]]:
+        return [m for m in self.messages() if "invoice" in m]
+
+    async def pre_checkout(self, invoice_message: dict[str, Any]) -> tuple[bool, str | None]:
+        """Tap Pay on an invoice: Telegram asks the bot first; returns the bot's answer."""
+        query_id = f"pcq{self.api.next_update_id()}"
+        invoice = invoice_message["invoice"]
+        update = {
+            "update_id": self.api.next_update_id(),
+            "pre_checkout_query": {
+                "id": query_id,
+                "from": self.user,
+                "currency": invoice["currency"],
+                "total_amount": invoice["total_amount"],
+                "invoice_payload": invoice_message["_payload"],
+            },
+        }
+        status = await self.api.deliver(update)
+        assert status in (0, 200), status
+        await self.api.wait_until(lambda: query_id in self.api.checkout_answers)
+        return self.api.checkout_answers[query_id]
+
+    async def paid(self, invoice_message: dict[str, Any], charge_id: str) -> int:
+        """The provider took the money: the service message Telegram sends to the bot."""
+        invoice = invoice_message["invoice"]
+        payment = {
+            "currency": invoice["currency"],
+            "total_amount": invoice["total_amount"],
+            "invoice_payload": invoice_message["_payload"],
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": f"ch_{charge_id}",
+        }
+        return await self.api.deliver(self.message_update(successful_payment=payment))
 
     def messages(self) -> list[dict[str, Any]]:
         return self.api.sent_to(self.id)

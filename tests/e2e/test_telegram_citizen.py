@@ -182,7 +182,12 @@ async def test_the_command_menu_is_published_in_italian_and_english(
     assert server.api.command_scopes == [{"type": "all_private_chats"}] * 2
     assert server.api.webhook is not None
     assert server.api.webhook["url"] == server.base_url + "/telegram/webhook"
-    assert server.api.webhook["allowed_updates"] == ["message", "callback_query"]
+    # pre_checkout_query too: without it every payment's checkout would time out.
+    assert server.api.webhook["allowed_updates"] == [
+        "message",
+        "callback_query",
+        "pre_checkout_query",
+    ]
 
 
 async def test_a_deep_link_from_the_card_opens_the_holders_balance(

@@ -1,7 +1,7 @@
 """Tranches: one posting per allocation line (unique), withdrawn determinas
 
 Revision ID: 0008_rounds
-Revises: 0007_chat
+Revises: 0012_community
 Create Date: 2026-12-03 06:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_rounds"
-down_revision: str | None = "0007_chat"
+down_revision: str | None = "0012_community"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -39,10 +39,18 @@ def upgrade() -> None:
     with op.batch_alter_table("allocations") as batch:
         batch.add_column(sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("withdrawn_by", sa.String(length=100), nullable=True))
-    with op.batch_alter_table("postings") as batch:
-        batch.add_column(sa.Column("allocation_line_id", _ID, nullable=True))
-        batch.create_foreign_key(
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite adds a column with its reference in place: no copy of the postings table
+        # (which other tables reference) as a batch rebuild would make.
+        op.execute(
+            "ALTER TABLE postings ADD COLUMN allocation_line_id INTEGER "
+            "REFERENCES allocation_lines (id) ON DELETE RESTRICT"
+        )
+    else:
+        op.add_column("postings", sa.Column("allocation_line_id", _ID, nullable=True))
+        op.create_foreign_key(
             "fk_postings_allocation_line_id_allocation_lines",
+            "postings",
             "allocation_lines",
             ["allocation_line_id"],
             ["id"],
@@ -55,7 +63,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("uq_postings_allocation_line", table_name="postings")
     with op.batch_alter_table("postings") as batch:
-        batch.drop_constraint("fk_postings_allocation_line_id_allocation_lines", type_="foreignkey")
+        if op.get_bind().dialect.name != "sqlite":  # on SQLite the rebuild drops it
+            batch.drop_constraint(
+                "fk_postings_allocation_line_id_allocation_lines", type_="foreignkey"
+            )
         batch.drop_column("allocation_line_id")
     with op.batch_alter_table("allocations") as batch:
         batch.drop_column("withdrawn_by")
