@@ -23,6 +23,7 @@ def _register() -> None:
         demo,
         migrate_cmd,
         office,
+        outbox_cmd,
         serve,
         shop_checks,
     )

@@ -1,7 +1,7 @@
 """Tranches: one posting per allocation line (unique), withdrawn determinas
 
 Revision ID: 0008_rounds
-Revises: 0012_community
+Revises: 0010_outbox
 Create Date: 2026-12-03 06:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_rounds"
-down_revision: str | None = "0012_community"
+down_revision: str | None = "0010_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
