@@ -1,7 +1,8 @@
 """The one aiohttp application `buonispesa serve` runs (DESIGN §7).
 
 Routes: the channel plugins' webhooks (SMS: /sms/twilio, /sms/twilio/status;
-Telegram: /telegram/webhook), GET /healthz, GET /metrics. Background work: one
+Telegram: /telegram/webhook), GET /healthz, GET /metrics, and the office's back-office
+under /office/ (office/). Background work: one
 outbox worker per channel that has a sender.
 
 Start-up and shutdown live in a cleanup context: plugins start, then the
@@ -28,6 +29,8 @@ from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine
 from core.storage import models as m
+from office.app import build_office
+from office.keys import OfficeConfig
 from sms.plugin import SmsChannel, SmsConfig
 from sms.twilio_webhook import InboundHandler
 
@@ -111,6 +114,14 @@ async def build_app(
     app[OUTBOX_WAKE] = wake
     for plugin in plugins:
         app.add_routes(plugin.routes())
+    app.router.add_get("/office", _to_office)
+    app.add_subapp(
+        "/office/",
+        build_office(
+            core,
+            OfficeConfig(secure_cookies=(settings.public_base_url or "").startswith("https://")),
+        ),
+    )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_endpoint)
     app.cleanup_ctx.append(_lifecycle(worker_config or WorkerConfig()))
@@ -181,6 +192,10 @@ def _observe(metrics: Metrics) -> Middleware:
             metrics.requests.inc(route=route, method=request.method, status=str(status))
 
     return observe
+
+
+async def _to_office(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPPermanentRedirect("/office/")
 
 
 async def healthz(request: web.Request) -> web.Response:

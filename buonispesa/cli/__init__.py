@@ -22,6 +22,7 @@ def _register() -> None:
         demo,
         migrate_cmd,
         office,
+        operators,
         serve,
         shop_checks,
     )

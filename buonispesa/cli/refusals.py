@@ -46,6 +46,16 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "The code {code} is not valid: use 2 to 16 letters or digits, e.g. BEL.",
         code=str(p["code"]),
     ),
+    "operator.bad_username": lambda p: t(
+        "{username} is not a valid username: use 3 to 64 of a-z, 0-9, dot, dash, underscore.",
+        username=str(p["username"]),
+    ),
+    "operator.bad_role": lambda p: t(
+        "{role} is not a role: use clerk, manager or viewer.", role=str(p["role"])
+    ),
+    "operator.exists": lambda p: t(
+        "An operator named {username} already exists.", username=str(p["username"])
+    ),
     "window.already_open": lambda p: t(
         "The application window is already open until {until}.", until=_moment(p["closes_at"])
     ),
