@@ -20,6 +20,7 @@ def _register() -> None:
         chat,
         citizen,
         demo,
+        documents,
         migrate_cmd,
         office,
         operators,

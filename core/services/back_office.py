@@ -226,7 +226,7 @@ async def dashboard(uow: UnitOfWork, operator: m.Operator, now: datetime) -> Das
 
 
 async def search_applications(
-    uow: UnitOfWork, operator: m.Operator, query: str, limit: int = 100
+    uow: UnitOfWork, operator: m.Operator, query: str, limit: int | None = 100
 ) -> list[tuple[m.Application, m.Citizen]]:
     """By protocol, codice fiscale or phone (whole or in part); empty: the newest.
 
@@ -249,8 +249,11 @@ async def search_applications(
                 except InvalidIdentifier:  # not a whole number: match the digits typed
                     conditions.append(m.Citizen.phone.contains(digits, autoescape=True))
         select_ = select_.where(or_(*conditions))
-    rows = await uow.session.execute(select_.order_by(m.Application.id.desc()).limit(limit))
-    return [(app, citizen) for app, citizen in rows.tuples()]
+    select_ = select_.order_by(m.Application.id.desc())
+    if limit is not None:
+        select_ = select_.limit(limit)
+    rows = await uow.session.execute(select_)
+    return [(app, citizen) for app, citizen in rows]
 
 
 async def application_of(

@@ -4,9 +4,30 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from office.views import activity, auth, dashboard
+from office.views import (
+    activity,
+    acts,
+    applications,
+    auth,
+    dashboard,
+    documents,
+    reimbursement,
+    round,
+    shops,
+)
 
 
 def add_routes(app: web.Application) -> None:
-    for module in (auth, dashboard, activity):
+    # documents before applications: /applications.csv must not read as a protocol.
+    for module in (
+        auth,
+        dashboard,
+        documents,
+        applications,
+        round,
+        acts,
+        shops,
+        reimbursement,
+        activity,
+    ):
         module.add_routes(app)

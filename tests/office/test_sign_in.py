@@ -33,7 +33,7 @@ async def test_sign_in_shows_the_dashboard_of_the_own_town(office: OfficeServer)
     browser = await signed_in(office, "bel.clerk")
     page = await browser.get("/office/")
     assert page.status == 200
-    assert "Belforte del Chienti" in page.text and "Calimera" not in page.text
+    assert "Comune di Belforte del Chienti" in page.text and "Calimera" not in page.text
     assert "bel.clerk" in page.text
 
 
