@@ -56,7 +56,7 @@ class RetryPolicy:
     def delay(
         self, attempts: int, hint: float | None = None, rng: random.Random | None = None
     ) -> float:
-        exponential = min(self.cap_seconds, self.base_seconds * 2 ** max(attempts - 1, 0))
+        exponential = min(self.cap_seconds, self.base_seconds * 2.0 ** max(attempts - 1, 0))
         # Jitter spreads retries of a burst that failed together (e.g. a provider outage).
         jittered = exponential * (0.8 + 0.4 * (rng or random).random())
         return max(jittered, hint or 0.0)

@@ -1,4 +1,4 @@
-"""The one aiohttp application `buonispesa serve` runs (DESIGN §7).
+"""The one aiohttp application `buonispesa serve` runs (routes listed in the README).
 
 Routes: the channel plugins' webhooks (SMS: /sms/twilio, /sms/twilio/status;
 Telegram: /telegram/webhook), GET /healthz, GET /metrics, and the office's back-office
@@ -63,7 +63,7 @@ def telegram_problems(settings: Settings) -> list[str]:
 
 
 def telegram_plugin(core: Core, settings: Settings, engine: InboundHandler) -> ChannelPlugin | None:
-    """The Telegram plugin from bot/ (issue 6); None without TELEGRAM_BOT_TOKEN."""
+    """The Telegram plugin from bot/; None without TELEGRAM_BOT_TOKEN."""
     from bot.plugin import build_telegram_plugin
 
     return build_telegram_plugin(core, settings, engine)

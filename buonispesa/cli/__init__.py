@@ -1,4 +1,4 @@
-"""`buonispesa`: the one command (DESIGN §7). Each group lives in its own module."""
+"""`buonispesa`: the one command (table in the README). Each group lives in its own module."""
 
 from __future__ import annotations
 

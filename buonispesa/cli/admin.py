@@ -365,7 +365,7 @@ def applications_import(code: str, file: Path) -> None:
 
 @applications_app.command("export")
 def applications_export(code: str, file: Path) -> None:
-    """Export the current round's applications as CSV (DESIGN §7 columns)."""
+    """Export the current round's applications as CSV (the README's applications columns)."""
 
     async def work(core: Core) -> list[ApplicationRow]:
         async with core.uow() as uow:

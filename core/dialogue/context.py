@@ -54,7 +54,7 @@ class Input:
 # Channels where the sender's address is a phone number: SMS, and the terminal chat,
 # which stands in for a phone (`buonispesa chat --phone`).
 PHONE_CHANNELS = frozenset({Channel.SMS.value, Channel.TERMINAL.value})
-# Channels whose sender address can be forged (DESIGN §6): what moves money or changes
+# Channels whose sender address can be forged: what moves money or changes
 # an application must be confirmed with a code sent to that address. The terminal chat
 # behaves like SMS here so that the confirmation can be tried out.
 UNTRUSTED_CHANNELS = PHONE_CHANNELS

@@ -1,4 +1,4 @@
-"""Who gets how much: eligibility, lists and budget (DESIGN §4). Pure, no I/O.
+"""Who gets how much: eligibility, lists and budget (docs/allocation.md). Pure, no I/O.
 
 Everything is exact integer arithmetic on cents. Scores are compared exactly
 (integer keys over a common denominator), never as rounded or float values.

@@ -1,4 +1,4 @@
-"""The applications and allocation CSV formats (DESIGN §7). Text in, values out; no file I/O.
+"""The applications and allocation CSV formats (see the README). Text in, values out; no file I/O.
 
 Import is all-or-nothing: every row is checked and every problem reported with its physical
 line number, so the office can fix the whole file in one go.

@@ -1,4 +1,4 @@
-"""The life of a charge: a shop asks, the citizen's code confirms (DESIGN §6).
+"""The life of a charge: a shop asks, the citizen's code confirms (docs/payments-and-codes.md).
 
 A pending charge holds no money. These functions decide; services persist.
 """

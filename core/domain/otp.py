@@ -1,4 +1,4 @@
-"""One-time codes that confirm a payment, an application or a shop change (DESIGN §6).
+"""One-time codes that confirm a payment, an application or a shop change.
 
 Codes are random, sent only to the person's own channel, stored as a keyed hash
 (HMAC-SHA256 with a key derived from the server secret, see core.domain.keys) and

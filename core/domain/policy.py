@@ -1,4 +1,4 @@
-"""A municipality's eligibility and allocation rules, as data (DESIGN §4).
+"""A municipality's eligibility and allocation rules, as data (docs/allocation.md).
 
 A policy is a TOML file validated on load; every problem is reported as a
 PolicyError naming the dotted TOML key, so the office can fix the file without

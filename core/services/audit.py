@@ -1,4 +1,4 @@
-"""Checks on self-certified declarations (DPR 445/2000, art. 71; DESIGN §4 "Procedure").
+"""Checks on self-certified declarations (DPR 445/2000, art. 71; docs/allocation.md "Checks").
 
 The office draws a random sample of applications to verify, reproducibly from a published
 seed so that anyone can re-run the draw and see it was not hand-picked. A declaration found

@@ -1,4 +1,4 @@
-"""Payments: a shop asks, the citizen's one-time code confirms (DESIGN §6)."""
+"""Payments: a shop asks, the citizen's one-time code confirms (docs/payments-and-codes.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A citizen's rights over their personal data (GDPR art. 15 and 17; DESIGN §4).
+"""A citizen's rights over their personal data (GDPR art. 15 and 17; docs/allocation.md).
 
 Export gives a person everything the installation holds about them. Erasure removes what
 identifies them but keeps the public-spending record: the ledger, the amounts and the

@@ -1,4 +1,4 @@
-"""The transparency report: what the municipality publishes about the vouchers (DESIGN §4).
+"""The transparency report: what the municipality publishes about the vouchers (docs/allocation.md).
 
 Aggregates only: no codice fiscale, no name, no protocol number, nothing per household.
 Small towns make small numbers, and "2 households excluded for a pension" can point at
@@ -334,7 +334,7 @@ class TransparencyReport:
         return rows
 
     def to_csv(self) -> str:
-        """section,metric,value,note. Euro amounts with a dot and two decimals (DESIGN §7);
+        """section,metric,value,note. Euro amounts with a dot and two decimals, like every CSV here;
         a withheld value is "<3" or "*" and the note says why."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")

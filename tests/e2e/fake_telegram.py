@@ -455,7 +455,7 @@ class FakeUser:
     def last_keyboard_message(self) -> dict[str, Any]:
         for message in reversed(self.messages()):
             if "inline_keyboard" in message.get("reply_markup", {}):
-                return message
+                return dict(message)
         raise AssertionError(f"no inline keyboard in chat {self.id}: {self.texts()}")
 
     def buttons(self) -> list[str]:

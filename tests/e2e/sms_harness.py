@@ -53,7 +53,10 @@ class SmsServer:
     sent_sids: list[str] = field(default_factory=list)
 
     def sign(self, path: str, fields: dict[str, str], token: str | None = None) -> str:
-        return RequestValidator(token or self.token).compute_signature(self.base_url + path, fields)
+        signature = RequestValidator(token or self.token).compute_signature(
+            self.base_url + path, fields
+        )
+        return str(signature)
 
     async def post(
         self, path: str, fields: dict[str, str], signature: str | None

@@ -1,4 +1,4 @@
-"""The office's command line, end to end on a SQLite file (DESIGN §7 formats)."""
+"""The office's command line, end to end on a SQLite file."""
 
 from __future__ import annotations
 

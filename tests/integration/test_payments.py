@@ -1,4 +1,4 @@
-"""Charges and one-time codes over real databases (DESIGN §6)."""
+"""Charges and one-time codes over real databases (docs/payments-and-codes.md)."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from buonispesa.settings import Settings
 from core.bootstrap import Core, open_core
+from core.domain.errors import NotFound
 from core.domain.shops import ShopCategory
 from core.services import charges, security
 from core.services.outbox import reply_of
@@ -138,7 +139,7 @@ def test_lookups_that_found_nobody_are_listed(url: str) -> None:
         town = await make_town(core, citizens=1)
         for index in range(3):
             async with core.uow() as uow:
-                with pytest.raises(charges.NotFound):
+                with pytest.raises(NotFound):
                     await charges.request_charge(
                         uow,
                         shop_id=town.shop_id,

@@ -1,4 +1,4 @@
-"""Allocation by hand-checked examples (DESIGN §4, Belforte del Chienti disciplinare)."""
+"""Allocation by hand-checked examples (docs/allocation.md, Belforte del Chienti disciplinare)."""
 
 from __future__ import annotations
 

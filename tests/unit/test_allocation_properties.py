@@ -75,7 +75,7 @@ def by_ref(lines: Sequence[AllocationLine]) -> dict[str, int]:
     return {line.ref: line.amount_cents for line in lines}
 
 
-# --- a literal reading of DESIGN §4, slow and obviously right
+# --- a literal reading of docs/allocation.md, slow and obviously right
 
 
 def reference(facts: Sequence[ApplicationFacts], policy: Policy, budget: int) -> dict[str, int]:

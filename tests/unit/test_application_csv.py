@@ -1,4 +1,4 @@
-"""Applications and allocation CSV (DESIGN §7): parsing, every error with its line, writing."""
+"""Applications and allocation CSV (README formats): parsing, every error with its line, writing."""
 
 from __future__ import annotations
 

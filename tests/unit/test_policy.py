@@ -1,4 +1,4 @@
-"""Policy loading and validation (DESIGN §4): the default file and every error naming its key."""
+"""Policy loading and validation: the default file and every error naming its key."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The application (DESIGN §5): language, privacy, codice fiscale, household, money, declaration.
+"""The application: language, privacy, codice fiscale, household, money, declaration.
 
 Answers live in the conversation, so the citizen can stop at any step and go on
 later (a draft survives MENU and other requests). While the window is open a

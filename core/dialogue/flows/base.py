@@ -85,7 +85,7 @@ class Flow:
             raise Reject(t("Please answer 1 to continue or 2 to start again."))
 
 
-# Confirming by a code sent to the sender's own address (DESIGN §6) --------------------------
+# Confirming by a code sent to the sender's own address (SMS senders can be forged) ---------
 
 VERIFY_TTL = timedelta(minutes=10)
 VERIFY_ATTEMPTS = 3

@@ -1,4 +1,4 @@
-"""Charging a voucher at the till (DESIGN §6): who, how much, then the code the citizen reads out.
+"""Charging a voucher at the till: who, how much, then the code the citizen reads out.
 
 The citizen's one-time code goes to the citizen's own channel (the service
 writes that message); telling it to the cashier is the consent. The cashier's
