@@ -24,6 +24,7 @@ NAV = (
     ("round", t("The round")),
     ("shops", t("Shops")),
     ("reimbursement", t("Reimbursement")),
+    ("audit", t("Checks")),
     ("documents", t("Documents")),
     ("activity", t("Activity log")),
 )

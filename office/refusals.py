@@ -88,6 +88,12 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "reimbursement.balances_changed": lambda p: t(
         "A shop's balance changed meanwhile; nothing was paid. Try again."
     ),
+    "audit.redraw_needs_reason": lambda p: t(
+        "The sample of this window is already drawn: a new draw needs a reason."
+    ),
+    "audit.bad_request": lambda p: t(
+        "The sample needs a percentage above 0 and at most 100, and a whole number as seed."
+    ),
     "office.csrf": lambda p: t(
         "This form has expired or did not come from this site: reload the page and try again."
     ),

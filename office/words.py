@@ -105,4 +105,6 @@ ACTION_NAMES = {
     "revocation.prepare": t("revocation prepared"),
     "revocation.approve": t("revocation approved"),
     "revocation.withdraw": t("revocation withdrawn"),
+    "audit.draw": t("sample of declarations drawn"),
+    "audit.redraw": t("sample drawn again (not binding)"),
 }

@@ -14,9 +14,9 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
-from core.domain.errors import InvalidIdentifier, NotFound
+from core.domain.errors import Conflict, InvalidIdentifier, NotFound
 from core.domain.identity import normalize_phone
-from core.services import activity, applications, municipalities, shops
+from core.services import activity, applications, audit, municipalities, shops
 from core.services.applications import ApplicationInput
 from core.services.operators import Role, require_role
 from core.storage import models as m
@@ -266,3 +266,54 @@ async def application_of(
     citizen = await uow.citizens.by_id(application.citizen_id)
     assert citizen is not None
     return application, citizen
+
+
+# --- checks on declarations ----------------------------------------------------------------
+
+
+class RedrawNeedsReason(Conflict):
+    """The first draw of a window is the binding one: drawing again must say why."""
+
+    code = "audit.redraw_needs_reason"
+
+
+async def samples(uow: UnitOfWork, operator: m.Operator) -> list[m.AuditSample]:
+    """The draws of the current window, the binding (first) one first."""
+    round_ = await municipalities.current_round(uow, operator.municipality_id)
+    if round_ is None:
+        return []
+    return list(
+        await uow.session.scalars(
+            select(m.AuditSample)
+            .where(m.AuditSample.round_id == round_.id)
+            .order_by(m.AuditSample.id)
+        )
+    )
+
+
+async def draw_sample(
+    uow: UnitOfWork,
+    operator: m.Operator,
+    percent: str,
+    seed: int,
+    now: datetime,
+    reason: str = "",
+) -> list[str]:
+    """Draw the sample of declarations to check. The first draw of a window binds; a later
+    one is recorded too, with its reason, but does not replace it."""
+    require_role(operator, *PREPARERS)
+    town = await town_of(uow, operator)
+    earlier = await samples(uow, operator)
+    why = " ".join(reason.split())
+    if earlier and not why:
+        raise RedrawNeedsReason()
+    protocols = await audit.draw_sample(uow, town, percent, seed, now)
+    await activity.by_operator(
+        uow,
+        operator,
+        "audit.redraw" if earlier else "audit.draw",
+        subject=f"seed {seed}",
+        after={"percent": percent, "seed": seed, "protocols": protocols, "reason": why or None},
+        now=now,
+    )
+    return protocols

@@ -8,6 +8,7 @@ from office.views import (
     activity,
     acts,
     applications,
+    audit,
     auth,
     dashboard,
     documents,
@@ -28,6 +29,7 @@ def add_routes(app: web.Application) -> None:
         acts,
         shops,
         reimbursement,
+        audit,
         activity,
     ):
         module.add_routes(app)

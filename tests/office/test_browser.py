@@ -16,9 +16,10 @@ import asyncio
 import os
 import shutil
 import socket
-import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from subprocess import PIPE
+from typing import Any, TypeVar
 
 import aiohttp
 import pytest
@@ -43,6 +44,7 @@ FLAGS = (
     "--disable-sync",
     "--window-size=1366,768",
 )
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "office-dashboard.png"
 CSV = (
@@ -63,8 +65,9 @@ def _missing() -> list[str]:
 
 
 pytestmark = pytest.mark.skipif(
-    bool(_missing()), reason=f"needs {', '.join(_missing())}: apt-get install chromium "
-    "chromium-driver poppler-utils (.ci/run does it)"
+    bool(_missing()),
+    reason=f"needs {', '.join(_missing())}: apt-get install chromium "
+    "chromium-driver poppler-utils (.ci/run does it)",
 )
 
 
@@ -120,9 +123,8 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
     driver = chrome
     base, clock = demo_server
 
-    async def run(step: object, *args: object) -> object:
+    async def run(step: Callable[..., T], *args: Any) -> T:
         # The driver blocks: in a thread, so that the server on this loop keeps answering.
-        assert callable(step)
         return await asyncio.to_thread(step, *args)
 
     def sign_in(username: str) -> None:
@@ -159,7 +161,7 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
     assert "closed" in str(await run(notice))
     clock.advance(minutes=5)
     await run(press, "Open a new window")
-    assert "Application window 3 is open." == await run(notice)
+    assert await run(notice) == "Application window 3 is open."
 
     # Paper applications from a CSV file.
     source = tmp_path / "paper.csv"
@@ -194,8 +196,8 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
     link = await run(
         lambda: driver.find_element(By.PARTIAL_LINK_TEXT, "Attachment to the determina")
     )
-    href = str(await run(lambda: link.get_attribute("href")))  # type: ignore[attr-defined]
-    cookies = {c["name"]: c["value"] for c in await run(driver.get_cookies)}  # type: ignore[union-attr]
+    href = str(await run(lambda: link.get_attribute("href")))
+    cookies = {c["name"]: c["value"] for c in await run(driver.get_cookies)}
     async with (
         aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), cookies=cookies) as http,
         http.get(href) as response,
@@ -203,12 +205,12 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
         assert response.status == 200
         assert response.headers["Content-Type"] == "application/pdf"
         (tmp_path / "determina.pdf").write_bytes(await response.read())
-    text = subprocess.run(
-        ["pdftotext", "-layout", str(tmp_path / "determina.pdf"), "-"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    pdftotext = await asyncio.create_subprocess_exec(
+        "pdftotext", "-layout", str(tmp_path / "determina.pdf"), "-", stdout=PIPE
+    )
+    output, _ = await pdftotext.communicate()
+    assert pdftotext.returncode == 0
+    text = output.decode("utf-8")
     assert "Attachment to the determina: tranche 1" in text
     assert "BEL-2026-000007" in text and "BEL-2026-000010" in text
     assert "€300.00" in text and "work income" in text
