@@ -94,6 +94,21 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "audit.bad_request": lambda p: t(
         "The sample needs a percentage above 0 and at most 100, and a whole number as seed."
     ),
+    "application.outside_window": lambda p: t(
+        "dated {submitted}, outside the application window ({opens} – {closes}).",
+        submitted=_moment(p["submitted_at"]),
+        opens=_moment(p["opens_at"]),
+        closes=_moment(p["closes_at"]),
+    ),
+    "application.dated_in_future": lambda p: t(
+        "dated {submitted}, in the future.", submitted=_moment(p["submitted_at"])
+    ),
+    "application.repeated_codice_fiscale": lambda p: t(
+        "The same person appears twice in the file."
+    ),
+    "application.repeated_phone": lambda p: t(
+        "The same phone number appears twice in the file: one phone belongs to one household."
+    ),
     "office.csrf": lambda p: t(
         "This form has expired or did not come from this site: reload the page and try again."
     ),

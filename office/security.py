@@ -33,8 +33,8 @@ OPERATOR_KEY = "operator_id"
 STARTED_KEY = "started"
 OPERATOR = web.RequestKey("operator", m.Operator)  # request[OPERATOR]: who is signed in
 
-# Reachable without a session (the sign-in itself, the style sheet).
-PUBLIC = frozenset({"sign_in", "sign_in_post", "static", "language"})
+# Reachable without a session (the sign-in itself, the style sheet, open data).
+PUBLIC = frozenset({"sign_in", "sign_in_post", "static", "language", "open_report", "open_shops"})
 # Reachable with a one-time password still to change.
 BEFORE_PASSWORD = frozenset({"password", "password_post", "sign_out", "language"})
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})

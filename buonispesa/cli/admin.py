@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.table import Table
 
 from buonispesa.cli import app
 from buonispesa.cli.common import EXIT_BAD_INPUT, fail, office_language, say, settings_or_exit
+from buonispesa.cli.imports import import_problem, where_text
+from buonispesa.cli.outfile import OutFile
+from buonispesa.cli.progress import progress
 from buonispesa.cli.refusals import describe, refusal
 from buonispesa.runtime import core_from_settings
 from core.bootstrap import Core
@@ -60,6 +63,9 @@ admin.add_typer(shops_app, name="shops")
 admin.add_typer(ledger_app, name="ledger")
 
 T = TypeVar("T")
+
+# `--force` of every command that writes a file.
+Force = Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists")]
 
 
 def run_with_core(work: Callable[[Core], Awaitable[T]]) -> T:
@@ -118,11 +124,40 @@ def read_applications(path: Path) -> list[ApplicationRow]:
             style="red",
             markup=False,
         )
-        # The problems come from the CSV parser, in English (column names are English too).
         for problem in parsed.errors:
-            err.print(f"  {path}:{problem}", markup=False)
+            where = where_text(problem.line, problem.column)
+            err.print(f"  {path}:{say(where)}: {say(problem.text)}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     return parsed.rows
+
+
+def import_refused(
+    file: Path, rows: Sequence[ApplicationRow], refused: applications.ImportRowError
+) -> NoReturn:
+    """Every refused row with its line and column, then exit 2 (nothing was imported)."""
+    err = Console(stderr=True)
+    count = len(refused.problems)
+    err.print(
+        say(
+            tn(
+                "{file}: {count} problem; nothing was imported.",
+                "{file}: {count} problems; nothing was imported.",
+                count,
+                file=str(file),
+            )
+        ),
+        style="red",
+        markup=False,
+    )
+    for problem in refused.problems:
+        where = where_text(rows[problem.index].line, problem.column)
+        sentence = t(
+            "{problem} ({code})",
+            problem=say(import_problem(problem.error, rows)),
+            code=problem.error.code,
+        )
+        err.print(f"  {file}:{say(where)}: {say(sentence)}", markup=False)
+    raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def _category(value: str) -> str:
@@ -304,7 +339,7 @@ def applications_import(code: str, file: Path) -> None:
     """Import paper applications from a CSV: all rows or none."""
     rows = read_applications(file)
 
-    async def work(core: Core) -> None:
+    async def work(core: Core) -> int:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             if await municipalities.current_round(uow, town.id) is None:
@@ -330,42 +365,35 @@ def applications_import(code: str, file: Path) -> None:
                 )
                 for row in rows
             ]
-            with Progress(console=Console(stderr=True), transient=True) as progress:
-                task = progress.add_task(say(t("Importing")), total=len(inputs))
+            with progress(t("Importing")) as report:
                 try:
-                    await applications.import_applications(
-                        uow, town, inputs, core.now(), progress=lambda: progress.advance(task)
+                    count = await applications.import_applications(
+                        uow, town, inputs, core.now(), progress=report
                     )
-                except applications.ImportRowError as error:
-                    line = rows[error.index].line
-                    fail(
-                        t(
-                            "{file}, line {line}: {problem} Nothing was imported. ({code})",
-                            file=str(file),
-                            line=str(line),
-                            problem=say(describe(error.cause)),
-                            code=error.cause.code,
-                        )
-                    )
+                except applications.ImportRowError as refused:
+                    import_refused(file, rows, refused)
             await uow.commit()
-            out.print(
-                say(
-                    tn(
-                        "Imported {count} application into {town}.",
-                        "Imported {count} applications into {town}.",
-                        len(inputs),
-                        town=town.code,
-                    )
-                ),
-                markup=False,
-            )
+        return count
 
-    run_with_core(work)
+    count = run_with_core(work)
+    out.print(
+        say(
+            tn(
+                "Imported {count} application into {town}.",
+                "Imported {count} applications into {town}.",
+                count,
+                town=code.upper(),
+            )
+        ),
+        markup=False,
+    )
 
 
 @applications_app.command("export")
-def applications_export(code: str, file: Path) -> None:
+def applications_export(code: str, file: Path, force: Force = False) -> None:
     """Export the current round's applications as CSV (the README's applications columns)."""
+    target = OutFile(file, force=force, personal=True)
+    target.check()
 
     async def work(core: Core) -> list[ApplicationRow]:
         async with core.uow() as uow:
@@ -389,7 +417,7 @@ def applications_export(code: str, file: Path) -> None:
         return rows
 
     rows = run_with_core(work)
-    file.write_text(write_applications_csv(rows), encoding="utf-8")
+    target.write(write_applications_csv(rows))
     out.print(
         say(
             tn(
@@ -412,15 +440,17 @@ def simulate(
     budget: Annotated[str, typer.Option(help="Budget in euro, e.g. 38000 or 38.000,00")],
     out_file: Annotated[Path, typer.Option("--out", help="Allocation CSV to write")],
     policy: Annotated[Path | None, typer.Option(help="Policy TOML (default: Belforte)")] = None,
+    force: Force = False,
 ) -> None:
     """The budget simulator: no database at all; protocol = the 1-based row number."""
+    target = OutFile(out_file, force=force, personal=True)
+    target.check()
     rules = read_policy(policy)
     cents = budget_cents(budget)
     rows = read_applications(applications_file)
     lines = allocate(to_facts(rows), rules, cents)
-    out_file.write_text(
-        write_allocation_csv(zip(lines, (row.codice_fiscale for row in rows), strict=True)),
-        encoding="utf-8",
+    target.write(
+        write_allocation_csv(zip(lines, (row.codice_fiscale for row in rows), strict=True))
     )
     _summary(lines, cents)
     out.print(say(t("Wrote {file}.", file=str(out_file))), markup=False)
@@ -453,18 +483,18 @@ def allocate_cmd(
     code: str,
     budget: Annotated[str, typer.Option(help="Budget in euro")],
     out_file: Annotated[Path, typer.Option("--out", help="Allocation CSV to write")],
+    force: Force = False,
 ) -> None:
     """Simulate the allocation of the current round from the database. Writes nothing."""
+    target = OutFile(out_file, force=force, personal=True)
+    target.check()
     cents = budget_cents(budget)
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             result = await allocation.simulate(uow, town, cents)
-        out_file.write_text(
-            write_allocation_csv((item.line, item.codice_fiscale) for item in result),
-            encoding="utf-8",
-        )
+        target.write(write_allocation_csv((item.line, item.codice_fiscale) for item in result))
         _summary([item.line for item in result], cents)
         out.print(
             say(

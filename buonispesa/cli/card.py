@@ -14,8 +14,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import admin, out, run_with_core
+from buonispesa.cli.admin import Force, admin, out, run_with_core
 from buonispesa.cli.common import fail, office_language, say
+from buonispesa.cli.outfile import OutFile
 from core.bootstrap import Core
 from core.documents.card import card_pdf, deep_link
 from core.domain.errors import InvalidIdentifier
@@ -42,10 +43,13 @@ def card(
             "(default: the QR carries the card number)"
         ),
     ] = None,
+    force: Force = False,
 ) -> None:
     """Issue a voucher card with a PIN and write it as a PDF to print."""
     if out_file.suffix.lower() != ".pdf":
         fail(t("--out: use a .pdf file name, not {name}.", name=repr(out_file.name)))
+    target = OutFile(out_file, force=force, personal=True)  # the PIN is on it
+    target.check()
     if language not in LANGUAGES:
         fail(t("--lang: one of {languages}.", languages=", ".join(LANGUAGES)))
     try:
@@ -70,17 +74,10 @@ def card(
             town = await municipalities.require(uow, code)
             issued = await cards.issue_card(uow, town, cf, core.now(), reissue=reissue)
             link = deep_link(username, issued.card_code) if username else None
-            # The PIN exists in clear only here: the file is written before the commit, and
-            # removed if the commit fails, so a card on paper always matches the database.
-            try:
-                out_file.write_bytes(card_pdf(issued, language, link))
-            except OSError as error:
-                fail(t("{file}: {problem}", file=str(out_file), problem=str(error.strerror)))
-            try:
+            # The PIN exists in clear only here: the file is written before the commit and
+            # appears only once it succeeded, so a card on paper always matches the database.
+            with target.staged(card_pdf(issued, language, link)):
                 await uow.commit()
-            except BaseException:
-                out_file.unlink(missing_ok=True)
-                raise
             return issued
 
     issued = run_with_core(work)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -12,24 +11,19 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import admin, money, out, run_with_core
+from buonispesa.cli.admin import Force, admin, money, out, run_with_core
 from buonispesa.cli.common import fail, say
+from buonispesa.cli.outfile import OutFile
 from core.bootstrap import Core
 from core.domain.messages import Money, t, tn
 from core.domain.sepa import summarize
 from core.services import audit, municipalities, privacy, reimbursement, reports
+from core.storage.engine import checkpoint_wal
 
 audit_app = typer.Typer(help="Checks on self-declarations (DPR 445/2000).", no_args_is_help=True)
 privacy_app = typer.Typer(help="A citizen's personal data (GDPR).", no_args_is_help=True)
 admin.add_typer(audit_app, name="audit")
 admin.add_typer(privacy_app, name="privacy")
-
-
-def _write_atomically(path: Path, data: bytes) -> Path:
-    """Write next to the target; the caller renames once the database agreed."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    return partial
 
 
 @admin.command("reimburse")
@@ -39,8 +33,12 @@ def reimburse(
     execution_date: Annotated[
         str | None, typer.Option(help="Requested execution date YYYY-MM-DD (default: today)")
     ] = None,
+    force: Force = False,
 ) -> None:
     """Settle what every shop is owed and write the SEPA file (pain.001.001.03) for the bank."""
+    # Names and IBANs of shops, some of them one person's business: owner-only.
+    target = OutFile(out_file, force=force, personal=True)
+    target.check()
     try:
         wanted = date.fromisoformat(execution_date) if execution_date else None
     except ValueError:
@@ -56,11 +54,10 @@ def reimburse(
             town = await municipalities.require(uow, code)
             day = wanted or core.now().astimezone(ZoneInfo(town.timezone)).date()
             settlement, xml = await reimbursement.settle(uow, town, core.now(), day)
-            # The file exists before the commit: a failed commit leaves only a .partial file,
-            # never a payment order for money the ledger did not settle.
-            partial = _write_atomically(out_file, xml)
-            await uow.commit()
-        os.replace(partial, out_file)
+            # The file is written before the commit and put in place after it: a failed
+            # commit leaves no payment order for money the ledger did not settle.
+            with target.staged(xml):
+                await uow.commit()
         count, cents = summarize(xml)
         return settlement.message_id, count, cents
 
@@ -88,8 +85,12 @@ def report(
     out_file: Annotated[Path | None, typer.Option("--out", help="Write to a file")] = None,
     fmt: Annotated[str, typer.Option("--format", help="markdown or csv")] = "markdown",
     language: Annotated[str, typer.Option("--lang", help="it or en (markdown)")] = "it",
+    force: Force = False,
 ) -> None:
     """The transparency report: aggregates only, nothing that identifies a beneficiary."""
+    target = None if out_file is None else OutFile(out_file, force=force)
+    if target is not None:
+        target.check()
     if fmt not in ("markdown", "csv"):
         fail(t("--format: {value} is not markdown or csv.", value=repr(fmt)))
 
@@ -100,11 +101,11 @@ def report(
         return built.to_csv() if fmt == "csv" else built.to_markdown(language)
 
     text = run_with_core(work)
-    if out_file is None:
+    if target is None:
         typer.echo(text)
     else:
-        out_file.write_text(text, encoding="utf-8")
-        out.print(say(t("Wrote {file}.", file=str(out_file))), markup=False)
+        target.write(text)
+        out.print(say(t("Wrote {file}.", file=str(target.path))), markup=False)
 
 
 @audit_app.command("sample")
@@ -167,8 +168,11 @@ def privacy_export(
     code: str,
     codice_fiscale: str,
     out_file: Annotated[Path, typer.Option("--out", help="JSON file to write")],
+    force: Force = False,
 ) -> None:
     """Everything held about one person (right of access), as JSON."""
+    target = OutFile(out_file, force=force, personal=True)
+    target.check()
 
     async def work(core: Core) -> dict[str, object]:
         async with core.uow() as uow:
@@ -176,7 +180,7 @@ def privacy_export(
             return await privacy.export_citizen(uow, town, codice_fiscale)
 
     data = run_with_core(work)
-    out_file.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    target.write(json.dumps(data, ensure_ascii=False, indent=2))
     out.print(say(t("Wrote {file}.", file=str(out_file))), markup=False)
 
 
@@ -190,14 +194,15 @@ def privacy_erase(
     if not yes:
         fail(t("The erasure cannot be undone: repeat the command with --yes."))
 
-    async def work(core: Core) -> privacy.Erasure:
+    async def work(core: Core) -> tuple[privacy.Erasure, bool]:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             erasure = await privacy.erase_citizen(uow, town, codice_fiscale, core.now())
             await uow.commit()
-        return erasure
+        # The old pages (codice fiscale, phone) leave the SQLite file only at a checkpoint.
+        return erasure, await checkpoint_wal(core.engine)
 
-    result = run_with_core(work)
+    result, scrubbed = run_with_core(work)
     # Two counts, two plurals: each clause is a sentence of its own for the translator.
     # (Rendered first: Babel does not extract a t() nested in another t()'s arguments.)
     conversations = tn(
@@ -213,3 +218,15 @@ def privacy_erase(
         messages=say(messages),
     )
     out.print(say(erased), markup=False)
+    if not scrubbed:
+        out.print(
+            say(
+                t(
+                    "Another process (the server?) is reading the database: older copies of the "
+                    "erased data stay in the database's write-ahead log until its next "
+                    "checkpoint, at the latest when that process stops."
+                )
+            ),
+            style="yellow",
+            markup=False,
+        )

@@ -80,6 +80,11 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "application.not_found": lambda p: t(
         "There is no application with protocol {protocol}.", protocol=str(p["protocol"])
     ),
+    "application.import_after_approval": lambda p: t(
+        "A tranche of round {round} is already approved: the list it froze must not change, "
+        "so no more applications can be imported into this round.",
+        round=str(p["round"]),
+    ),
     "application.already_applied": lambda p: t(
         "{cf} has already applied in this round.", cf=str(p["codice_fiscale"])
     ),

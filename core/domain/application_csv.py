@@ -2,6 +2,12 @@
 
 Import is all-or-nothing: every row is checked and every problem reported with its physical
 line number, so the office can fix the whole file in one go.
+
+Two dialects are read. The documented one: comma-separated, euro with a dot for decimals
+("1044.00"), ISO 8601 times. And what a spreadsheet saves in Italian: semicolon-separated,
+decimal comma ("1044,00" or "1.044,00"), "31/12/2026 10:00". The header line tells which
+(a semicolon and no comma: Italian). Booleans may be written VERO/FALSO in both.
+Problems are gettext Texts (the office reads them in its language); `message` is English.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +28,8 @@ from stdnum.it import codicefiscale
 
 from core.domain.allocation import AllocationLine, ApplicationFacts
 from core.domain.errors import InvalidAmount
-from core.domain.money import format_plain, parse_plain
+from core.domain.messages import Text, t
+from core.domain.money import format_plain, parse_euro, parse_plain
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -45,8 +53,16 @@ ALLOCATION_COLUMNS: tuple[str, ...] = (
     "amount_eur",
 )
 
-_TRUE = frozenset({"true", "1", "yes", "si", "sì"})
-_FALSE = frozenset({"false", "0", "no"})
+_TRUE = frozenset({"true", "1", "yes", "si", "sì", "vero"})
+_FALSE = frozenset({"false", "0", "no", "falso"})
+# Plausibility: beyond these a value is a typo, and could not even be stored (64-bit columns).
+MAX_HOUSEHOLD_SIZE = 30
+MAX_AMOUNT_CENTS = 10_000_000_00  # ten million euro, in any amount column
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+_ITALIAN_MOMENT = re.compile(
+    r"(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})(?:[ T]+(?P<H>\d{1,2})[:.](?P<M>\d{2})"
+    r"(?:[:.](?P<S>\d{2}))?)?"
+)
 # Omocodia replaces digits of a codice fiscale with these letters (0..9), at these positions.
 _OMOCODIA_LETTERS = "LMNPQRSTUV"
 _OMOCODIA_POSITIONS = (6, 7, 9, 10, 12, 13, 14)
@@ -73,7 +89,12 @@ class ApplicationRow:
 class CsvError:
     line: int  # physical line number, the header is line 1
     column: str  # "" when the problem is the whole line or file
-    message: str
+    text: Text  # the problem, rendered in the reader's language at the edge
+
+    @property
+    def message(self) -> str:
+        """The problem in English (the msgid with its parameters)."""
+        return self.text.msgid.format(**self.text.params)
 
     def __str__(self) -> str:
         where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
@@ -102,12 +123,13 @@ def parse_applications_csv(text: str) -> ParsedApplications:
     errors = result.errors
     text = text.removeprefix("\ufeff")  # Excel writes a BOM
     if not text.strip():
-        errors.append(CsvError(1, "", "the file is empty: expected a header line"))
+        errors.append(CsvError(1, "", _EMPTY))
         return result
 
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     # Italian spreadsheets save "CSV" with semicolons; the header tells which one was used.
     delimiter = ";" if ";" in first_line and "," not in first_line else ","
+    italian = delimiter == ";"
     # newline="" lets csv handle quoted line breaks; strict turns stray quotes into errors.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
@@ -126,19 +148,27 @@ def parse_applications_csv(text: str) -> ParsedApplications:
                     return result
                 continue
             if len(record) != len(header):
-                message = f"expected {len(header)} fields, got {len(record)}"
+                message = t(
+                    "expected {expected} fields, got {count}",
+                    expected=len(header),
+                    count=len(record),
+                )
                 errors.append(CsvError(start, "", message))
                 continue
             values = {name: value.strip() for name, value in zip(header, record, strict=True)}
-            row = _parse_row(values, start, errors, seen)
+            row = _parse_row(values, start, errors, seen, italian=italian)
             if row is not None:
                 result.rows.append(row)
     except csv.Error as exc:
         # Unbalanced quotes and the like: the rest of the file cannot be trusted.
-        errors.append(CsvError(reader.line_num, "", f"not readable as CSV: {exc}"))
+        problem = t("not readable as CSV: {problem}", problem=str(exc))
+        errors.append(CsvError(reader.line_num, "", problem))
     if header is None and not errors:
-        errors.append(CsvError(1, "", "the file is empty: expected a header line"))
+        errors.append(CsvError(1, "", _EMPTY))
     return result
+
+
+_EMPTY = t("the file is empty: expected a header line")
 
 
 def _check_header(header: list[str], line: int) -> list[CsvError]:
@@ -149,7 +179,9 @@ def _check_header(header: list[str], line: int) -> list[CsvError]:
     seen: set[str] = set()
     for name in header:
         if name in seen:
-            errors.append(CsvError(line, name, f"column {name!r} appears more than once"))
+            errors.append(
+                CsvError(line, name, t("column {name} appears more than once", name=repr(name)))
+            )
             continue
         seen.add(name)
         if name in expected:
@@ -158,23 +190,34 @@ def _check_header(header: list[str], line: int) -> list[CsvError]:
         if guess:
             # A misspelt column is one mistake: do not also report its right name as missing.
             missing.remove(guess[0])
-            message = f"unknown column {name!r}: did you mean {guess[0]!r}?"
+            message = t(
+                "unknown column {name}: did you mean {guess}?",
+                name=repr(name),
+                guess=repr(guess[0]),
+            )
         elif name:
-            message = f"unknown column {name!r}"
+            message = t("unknown column {name}", name=repr(name))
         else:
-            message = "a column has no name"
+            message = t("a column has no name")
         errors.append(CsvError(line, name, message))
-    errors.extend(CsvError(line, name, f"missing column {name!r}") for name in missing)
+    errors.extend(
+        CsvError(line, name, t("missing column {name}", name=repr(name))) for name in missing
+    )
     return errors
 
 
 def _parse_row(
-    values: dict[str, str], line: int, errors: list[CsvError], seen: dict[str, int]
+    values: dict[str, str],
+    line: int,
+    errors: list[CsvError],
+    seen: dict[str, int],
+    *,
+    italian: bool = False,
 ) -> ApplicationRow | None:
     """Check every field (all problems are reported, not just the first)."""
     before = len(errors)
 
-    def fail(column: str, message: str) -> None:
+    def fail(column: str, message: Text) -> None:
         errors.append(CsvError(line, column, message))
 
     codice = _codice_fiscale(values["codice_fiscale"], fail)
@@ -183,7 +226,11 @@ def _parse_row(
         if person in seen:
             fail(
                 "codice_fiscale",
-                f"duplicate codice fiscale {codice}, already on line {seen[person]}",
+                t(
+                    "duplicate codice fiscale {cf}, already on line {first}",
+                    cf=codice,
+                    first=seen[person],
+                ),
             )
         else:
             seen[person] = line
@@ -191,10 +238,12 @@ def _parse_row(
     size = _household_size(values["household_size"], fail)
     work = _boolean("has_work_income", values["has_work_income"], fail)
     pension = _boolean("has_pension", values["has_pension"], fail)
-    liquidity = _euro("liquidity_eur", values["liquidity_eur"], fail)
-    support = _euro("public_support_monthly_eur", values["public_support_monthly_eur"], fail)
-    rent = _euro("rent_monthly_eur", values["rent_monthly_eur"], fail)
-    submitted = _timestamp(values["submitted_at"], fail)
+    liquidity = _euro("liquidity_eur", values["liquidity_eur"], fail, italian)
+    support = _euro(
+        "public_support_monthly_eur", values["public_support_monthly_eur"], fail, italian
+    )
+    rent = _euro("rent_monthly_eur", values["rent_monthly_eur"], fail, italian)
+    submitted = _timestamp(values["submitted_at"], fail, italian)
     if len(errors) > before:
         return None
     # Every converter returned a value when it reported nothing.
@@ -216,22 +265,29 @@ def _parse_row(
 
 
 class _Fail(Protocol):
-    def __call__(self, column: str, message: str) -> None: ...
+    def __call__(self, column: str, message: Text) -> None: ...
 
 
 def _codice_fiscale(raw: str, fail: _Fail) -> str | None:
     if not raw:
-        fail("codice_fiscale", "missing")
+        fail("codice_fiscale", t("missing"))
         return None
     code = codicefiscale.compact(raw)
     if len(code) != 16:
         # stdnum also accepts an 11-digit company code; an application is from a person.
-        fail("codice_fiscale", f"must be a person's 16-character codice fiscale, got {raw!r}")
+        fail(
+            "codice_fiscale",
+            t("must be a person's 16-character codice fiscale, got {value}", value=repr(raw)),
+        )
         return None
     try:
         codicefiscale.validate(code)
     except stdnum_exceptions.ValidationError as exc:
-        fail("codice_fiscale", f"invalid codice fiscale {raw!r}: {exc}")
+        # stdnum's reason ("The number's checksum or check digit is invalid.") is English.
+        fail(
+            "codice_fiscale",
+            t("invalid codice fiscale {value}: {reason}", value=repr(raw), reason=str(exc)),
+        )
         return None
     return code
 
@@ -254,15 +310,29 @@ def _phone(raw: str, fail: _Fail) -> str | None:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        fail("phone", f"not a valid phone number: {raw!r}")
+        fail("phone", t("not a valid phone number: {value}", value=repr(raw)))
         return None
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 def _household_size(raw: str, fail: _Fail) -> int | None:
-    if raw.isascii() and raw.isdigit() and int(raw) >= 1:
-        return int(raw)
-    fail("household_size", f"must be a whole number of members, at least 1, got {raw!r}")
+    if raw.isascii() and raw.isdigit() and len(raw) <= 6 and int(raw) >= 1:
+        size = int(raw)
+        if size <= MAX_HOUSEHOLD_SIZE:
+            return size
+        fail(
+            "household_size",
+            t(
+                "{value} members is not a plausible household (at most {most})",
+                value=repr(raw),
+                most=MAX_HOUSEHOLD_SIZE,
+            ),
+        )
+        return None
+    fail(
+        "household_size",
+        t("must be a whole number of members, at least 1, got {value}", value=repr(raw)),
+    )
     return None
 
 
@@ -272,39 +342,101 @@ def _boolean(column: str, raw: str, fail: _Fail) -> bool | None:
         return True
     if word in _FALSE:
         return False
-    fail(column, f"must be true or false (also 1/0, yes/no, si/no), got {raw!r}")
+    fail(
+        column,
+        t(
+            "must be true or false (also 1/0, yes/no, si/no, vero/falso), got {value}",
+            value=repr(raw),
+        ),
+    )
     return None
 
 
-def _euro(column: str, raw: str, fail: _Fail) -> int | None:
+def _euro(column: str, raw: str, fail: _Fail, italian: bool) -> int | None:
     if not raw:
-        fail(column, "missing: write 0 when there is none")
+        fail(column, t("missing: write 0 when there is none"))
+        return None
+    if len(raw) > 20:
+        # Refused before any arithmetic: 400 digits are a paste error, not an amount.
+        fail(column, t("is not a plausible amount ({count} characters)", count=len(raw)))
         return None
     try:
-        return parse_plain(raw)
+        # Italian spreadsheets write 1044,00 or 1.044,00; the documented format 1044.00.
+        cents = parse_euro(raw) if italian else parse_plain(raw)
     except InvalidAmount as exc:
         if exc.reason == "negative":
-            problem = "must not be negative"
+            problem = t("must not be negative, got {value}", value=repr(raw))
         elif exc.reason == "too_many_decimals":
-            problem = "has more than two decimals"
+            problem = t("has more than two decimals, got {value}", value=repr(raw))
+        elif italian:
+            problem = t(
+                "must be an amount in euro like 1234,50 or 1.234,50, got {value}",
+                value=repr(raw),
+            )
         else:
-            problem = "must be an amount in euro with a dot for decimals (e.g. 1234.50)"
-        fail(column, f"{problem}, got {raw!r}")
+            problem = t(
+                "must be an amount in euro with a dot for decimals (e.g. 1234.50), got {value}",
+                value=repr(raw),
+            )
+        fail(column, problem)
         return None
-
-
-def _timestamp(raw: str, fail: _Fail) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
+    if cents > MAX_AMOUNT_CENTS:
         fail(
-            "submitted_at", f"must be an ISO 8601 date and time like 2020-04-01T09:30, got {raw!r}"
+            column,
+            t(
+                "{value} is not a plausible amount (at most {most} euro)",
+                value=repr(raw),
+                most=format_plain(MAX_AMOUNT_CENTS),
+            ),
         )
+        return None
+    return cents
+
+
+def _timestamp(raw: str, fail: _Fail, italian: bool) -> datetime | None:
+    moment = _italian_moment(raw) if italian else None
+    if moment is None:
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            if italian:
+                message = t(
+                    "must be a date and time like 31/12/2026 10:00 (or 2026-12-31T10:00), "
+                    "got {value}",
+                    value=repr(raw),
+                )
+            else:
+                message = t(
+                    "must be an ISO 8601 date and time like 2020-04-01T09:30, got {value}",
+                    value=repr(raw),
+                )
+            fail("submitted_at", message)
+            return None
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        fail("submitted_at", t("{value} is not a plausible date", value=repr(raw)))
         return None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=ROME)  # the office writes local time
     # One zone for all rows keeps comparisons cheap and exports uniform; the instant is kept.
     return moment.astimezone(ROME)
+
+
+def _italian_moment(raw: str) -> datetime | None:
+    """31/12/2026, 31/12/2026 10:00, 31/12/2026 10.00.05 (day first, as in Italy)."""
+    match = _ITALIAN_MOMENT.fullmatch(raw)
+    if match is None:
+        return None
+    try:
+        return datetime(
+            int(match["y"]),
+            int(match["m"]),
+            int(match["d"]),
+            int(match["H"] or 0),
+            int(match["M"] or 0),
+            int(match["S"] or 0),
+        )
+    except ValueError:
+        return None
 
 
 # --- conversion and export ------------------------------------------------------------------

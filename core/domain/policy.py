@@ -26,6 +26,25 @@ DEFAULT_POLICY_RESOURCE = "belforte.toml"
 
 _T = TypeVar("_T")
 
+# Sane ranges: a value outside them is a typo (a TTL of 2^63 minutes, 10^20 euro) that would
+# otherwise pass the check and break at run time (date overflow, 64-bit columns).
+# Whole-number keys: (lowest, highest), both allowed.
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "policy.application_window_days": (1, 366),  # at most a year
+    "payments.charge_ttl_minutes": (1, 24 * 60),  # a code at the till, not for days
+    "payments.max_code_attempts": (1, 10),  # more would let a shop guess a code
+    "payments.shop_lock_after_wrong_codes": (1, 100),
+    "payments.shop_lock_minutes": (1, 7 * 24 * 60),  # a week; longer is the office's block
+    "payments.shop_block_after_wrong_codes": (2, 1000),
+}
+MAX_NAME_CHARACTERS = 200
+MAX_SIZE_BANDS = 20  # household sizes 1..20; the last band covers larger households
+MAX_AMOUNT_CENTS = 10_000_00  # a one-off grocery voucher for one household
+MAX_LIQUIDITY_THRESHOLD_CENTS = 100_000_00  # far above any exclusion threshold
+MAX_ROUNDING_UNIT_CENTS = 100_00
+EARLIEST_REFERENCE_DATE = date(2000, 1, 1)
+LATEST_REFERENCE_DATE = date(2100, 12, 31)
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -57,8 +76,28 @@ class Policy:
         # Also guards policies built in code (tests, dataclasses.replace), not only TOML.
         if not self.name.strip():
             raise PolicyError("policy.name", "must not be empty")
+        if len(self.name) > MAX_NAME_CHARACTERS:
+            raise PolicyError("policy.name", f"must be at most {MAX_NAME_CHARACTERS} characters")
         if self.rounding_unit_cents < 1:
             raise PolicyError("policy.rounding_unit_eur", "must be a positive amount in euro")
+        _euro_at_most("policy.rounding_unit_eur", self.rounding_unit_cents, MAX_ROUNDING_UNIT_CENTS)
+        if not EARLIEST_REFERENCE_DATE <= self.liquidity_reference_date <= LATEST_REFERENCE_DATE:
+            raise PolicyError(
+                "policy.liquidity_reference_date",
+                f"must be between {EARLIEST_REFERENCE_DATE.isoformat()} and "
+                f"{LATEST_REFERENCE_DATE.isoformat()}, "
+                f"got {self.liquidity_reference_date.isoformat()}",
+            )
+        for prefix, sized in (
+            ("amounts", self.amounts_by_size_cents),
+            ("liquidity_thresholds", self.liquidity_thresholds_cents),
+        ):
+            if len(sized) > MAX_SIZE_BANDS:
+                raise PolicyError(
+                    f"{prefix}.{MAX_SIZE_BANDS + 1}",
+                    f"sizes go up to {MAX_SIZE_BANDS} members; the last one applies to larger "
+                    "households too",
+                )
         if not self.amounts_by_size_cents:
             raise PolicyError("amounts", "must list at least the amount for 1 member")
         for size, cents in enumerate(self.amounts_by_size_cents, start=1):
@@ -67,6 +106,7 @@ class Policy:
                     f"amounts.{size}",
                     f"must be a positive amount in euro, got '{format_plain(cents)}'",
                 )
+            _euro_at_most(f"amounts.{size}", cents, MAX_AMOUNT_CENTS)
             # Proportional cuts hand out whole units; a full amount off the grid could not be
             # reached, nor capped, exactly.
             if cents % self.rounding_unit_cents:
@@ -86,6 +126,7 @@ class Policy:
                     f"liquidity_thresholds.{size}",
                     f"must be a non-negative amount in euro, got '{format_plain(cents)}'",
                 )
+            _euro_at_most(f"liquidity_thresholds.{size}", cents, MAX_LIQUIDITY_THRESHOLD_CENTS)
         if self.list2_mode not in LIST2_MODES:
             raise PolicyError(
                 "list2.mode", f"must be 'fill' or 'proportional', got {self.list2_mode!r}"
@@ -98,8 +139,9 @@ class Policy:
             ("payments.shop_lock_minutes", self.shop_lock_minutes),
             ("payments.shop_block_after_wrong_codes", self.shop_block_after_wrong_codes),
         ):
-            if value < 1:
-                raise PolicyError(key, f"must be a positive whole number, got {value}")
+            low, high = INT_RANGES[key]
+            if not low <= value <= high:
+                raise PolicyError(key, f"must be a whole number from {low} to {high}, got {value}")
         if self.shop_block_after_wrong_codes <= self.shop_lock_after_wrong_codes:
             raise PolicyError(
                 "payments.shop_block_after_wrong_codes",
@@ -113,6 +155,13 @@ class Policy:
     def liquidity_threshold_cents(self, household_size: int) -> int:
         """Liquidity above this excludes the household; exactly this amount is admitted."""
         return _by_size(self.liquidity_thresholds_cents, household_size)
+
+
+def _euro_at_most(key: str, cents: int, highest: int) -> None:
+    if cents > highest:
+        raise PolicyError(
+            key, f"must be at most {format_plain(highest)} euro, got '{format_plain(cents)}'"
+        )
 
 
 def _by_size(values: tuple[int, ...], household_size: int) -> int:
@@ -291,6 +340,9 @@ def _euro(dotted: str, value: object, *, allow_zero: bool) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise PolicyError(dotted, f"must be {label} amount in euro, got {_kind(value)}")
     text = str(value)
+    if len(text) > 20:
+        # No policy amount has this many digits; refused before any arithmetic on it.
+        raise PolicyError(dotted, f"must be {label} amount in euro, got a {len(text)}-digit value")
     try:
         cents = parse_plain(text)
     except InvalidAmount:
@@ -311,6 +363,10 @@ def _non_negative_euro(dotted: str, value: object) -> int:
 def _positive_int(dotted: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise PolicyError(dotted, f"must be a positive whole number, got {_kind(value)}")
+    low, high = INT_RANGES.get(dotted, (1, value))
+    if not low <= value <= high:
+        # Checked here too, before anything converts a huge number (e.g. into a timedelta).
+        raise PolicyError(dotted, f"must be a whole number from {low} to {high}, got {value}")
     return value
 
 

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound
+from core.domain.errors import Conflict, NotAllowed, NotFound
 from core.domain.identity import PhoneProof
 from core.services.identity import claim_citizen
 from core.services.municipalities import current_round, is_open
+from core.services.paper_applications import ImportRefused, PaperRow, Progress, import_paper
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
+# Refusals of an import name every refused row (see core.services.paper_applications).
+ImportRowError = ImportRefused
 
-class ImportRowError(Exception):
-    """A row of an import that the rules refuse (e.g. a household that already applied)."""
-
-    def __init__(self, index: int, cause: DomainError) -> None:
-        super().__init__(index, cause)
-        self.index = index
-        self.cause = cause
+# Beyond these an answer is a typo, and could not even be stored (64-bit columns).
+MAX_HOUSEHOLD_SIZE = 30
+MAX_AMOUNT_CENTS = 10_000_000_00
 
 
 @dataclass(frozen=True)
@@ -36,11 +35,15 @@ class ApplicationInput:
     language: str = "it"
 
     def validate(self) -> None:
-        if self.household_size < 1:
-            raise Conflict("application.bad_household_size", value=self.household_size)
+        if not 1 <= self.household_size <= MAX_HOUSEHOLD_SIZE:
+            raise Conflict(
+                "application.bad_household_size", value=self.household_size, field="household_size"
+            )
         for name in ("liquidity_cents", "public_support_monthly_cents", "rent_monthly_cents"):
             if getattr(self, name) < 0:
                 raise Conflict("application.negative_amount", field=name)
+            if getattr(self, name) > MAX_AMOUNT_CENTS:
+                raise Conflict("application.implausible_amount", field=name)
 
 
 async def submit_application(
@@ -83,7 +86,7 @@ async def submit_application(
         municipality_id=municipality.id,
         round_id=round_.id,
         citizen_id=citizen.id,
-        protocol=f"{municipality.code[:3].upper()}-{year}-{number:06d}",
+        protocol=protocol_number(municipality, year, number),
         household_size=data.household_size,
         has_work_income=data.has_work_income,
         has_pension=data.has_pension,
@@ -125,32 +128,57 @@ async def edit_application(
     return application
 
 
+def protocol_number(municipality: m.Municipality, year: int, number: int) -> str:
+    return f"{municipality.code[:3].upper()}-{year}-{number:06d}"
+
+
 async def import_applications(
     uow: UnitOfWork,
     municipality: m.Municipality,
     rows: Sequence[tuple[ApplicationInput, datetime]],
     now: datetime,
-    progress: Callable[[], None] | None = None,
-) -> list[m.Application]:
-    """Paper applications: all rows or none (the caller commits only if this returns)."""
-    created = []
-    for index, (data, submitted_at) in enumerate(rows):
-        try:
-            application = await submit_application(
-                uow,
-                municipality,
-                data,
-                source="paper",
-                now=now,
-                submitted_at=submitted_at,
-                require_open_window=False,
-            )
-        except DomainError as error:
-            raise ImportRowError(index, error) from error
-        created.append(application)
-        if progress is not None:
-            progress()
-    return created
+    progress: Progress | None = None,
+) -> int:
+    """Paper applications: all rows or none (the caller commits only if this returns).
+
+    Raises ImportRefused naming every refused row and column; returns how many were
+    imported. The rules are those of one application (core.services.paper_applications)."""
+    paper = [
+        PaperRow(
+            codice_fiscale=data.codice_fiscale,
+            phone=data.phone,
+            household_size=data.household_size,
+            has_work_income=data.has_work_income,
+            has_pension=data.has_pension,
+            liquidity_cents=data.liquidity_cents,
+            public_support_monthly_cents=data.public_support_monthly_cents,
+            rent_monthly_cents=data.rent_monthly_cents,
+            submitted_at=submitted_at,
+        )
+        for data, submitted_at in rows
+    ]
+    return await import_paper(
+        uow,
+        municipality,
+        paper,
+        now,
+        protocol=protocol_number,
+        validate=_validate_paper,
+        progress=progress,
+    )
+
+
+def _validate_paper(row: PaperRow) -> None:
+    ApplicationInput(
+        codice_fiscale=row.codice_fiscale,
+        phone=row.phone,
+        household_size=row.household_size,
+        has_work_income=row.has_work_income,
+        has_pension=row.has_pension,
+        liquidity_cents=row.liquidity_cents,
+        public_support_monthly_cents=row.public_support_monthly_cents,
+        rent_monthly_cents=row.rent_monthly_cents,
+    ).validate()
 
 
 @dataclass(frozen=True)

@@ -72,22 +72,23 @@ async def import_applications(
     rows: Sequence[tuple[ApplicationInput, datetime]],
     now: datetime,
     file_name: str = "",
-) -> list[m.Application]:
-    """Paper applications, all or none (applications.ImportRowError names the bad row)."""
+) -> int:
+    """Paper applications, all or none (paper_applications.ImportRefused names every refused
+    row). Returns how many were imported."""
     require_role(operator, *PREPARERS)
     town = await town_of(uow, operator)
     if await municipalities.current_round(uow, town.id) is None:
         raise NotFound("round.none")
-    created = await applications.import_applications(uow, town, rows, now)
+    count = await applications.import_applications(uow, town, rows, now)
     await activity.by_operator(
         uow,
         operator,
         "applications.import",
         subject=file_name[:100],
-        after={"count": len(created), "protocols": [a.protocol for a in created][:50]},
+        after={"count": count},
         now=now,
     )
-    return created
+    return count
 
 
 async def approve_shop(

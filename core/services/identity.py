@@ -51,10 +51,14 @@ class Claim:
     logged_on: m.Citizen | None = None
 
 
+CARD_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, no 0/O or 1/I
+
+
 def new_card_code() -> str:
     """The code printed (with a QR) on a citizen's card: unguessable, easy to read out."""
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(10))
+    # One random byte per symbol: 256 is a multiple of 32, so every symbol is equally likely
+    # (and a bulk import makes 100,000 of them ten times faster than secrets.choice).
+    return "".join(CARD_CODE_ALPHABET[byte % 32] for byte in secrets.token_bytes(10))
 
 
 def _masked(phone: str | None) -> str | None:
@@ -104,17 +108,37 @@ async def check_claim(
     office (proof OFFICE) may also give a phone to a citizen who has none."""
     cf = normalize_codice_fiscale(codice_fiscale)
     existing = await uow.citizens.by_codice_fiscale(municipality_id, cf)
+    phone_holder = await uow.citizens.by_phone(municipality_id, phone) if phone else None
+    telegram_holder = (
+        await uow.citizens.by_telegram_chat(municipality_id, telegram_user)
+        if telegram_user
+        else None
+    )
+    return decide_claim(
+        existing,
+        phone_holder,
+        telegram_holder,
+        phone=phone,
+        telegram_user=telegram_user,
+        proof=proof,
+    )
+
+
+def decide_claim(
+    existing: m.Citizen | None,
+    phone_holder: m.Citizen | None,
+    telegram_holder: m.Citizen | None,
+    *,
+    phone: str | None,
+    telegram_user: str | None,
+    proof: PhoneProof | None,
+) -> Claim:
+    """check_claim's rules on what was looked up: the citizen with the codice fiscale and
+    the citizens the phone and the Telegram user belong to (a bulk import looks them up
+    for thousands of rows at once)."""
     if existing is not None and existing.erased_at is not None:
         existing = None
-    holders = [
-        (await uow.citizens.by_phone(municipality_id, phone) if phone else None, "phone_bound"),
-        (
-            await uow.citizens.by_telegram_chat(municipality_id, telegram_user)
-            if telegram_user
-            else None,
-            "telegram_bound",
-        ),
-    ]
+    holders = [(phone_holder, "phone_bound"), (telegram_holder, "telegram_bound")]
     for holder, reason in holders:
         if holder is not None and (existing is None or holder.id != existing.id):
             # This phone or Telegram user is someone else's: one household each.

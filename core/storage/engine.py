@@ -48,6 +48,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # FULL: a payment the cashier saw confirmed survives a power cut (NORMAL in WAL
         # mode may lose the last commits). It costs one fsync per commit.
         cursor.execute("PRAGMA synchronous=FULL")
+        # Deleted and overwritten content is zeroed in the file, not left in free space:
+        # an erased codice fiscale must not stay readable on disk (builds differ in default).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -55,6 +58,24 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Writers take the lock at transaction start: no deadlock-prone lock upgrades,
         # and a guarded balance UPDATE can never read a stale value.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def checkpoint_wal(engine: AsyncEngine) -> bool:
+    """Copy SQLite's write-ahead log into the database file and empty the log, so older page
+    images (the data before an erasure) leave the disk. True when the log is empty now;
+    False when readers kept it busy (it empties at a later checkpoint). Other databases:
+    True, nothing to do here (see docs/office-command-line.md on PostgreSQL)."""
+    if not is_sqlite(engine):
+        return True
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        # Outside any transaction: a checkpoint cannot run inside one.
+        cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy, _log_frames, _checkpointed = await cursor.fetchone()
+        await cursor.close()
+    return not busy
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

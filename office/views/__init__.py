@@ -15,6 +15,7 @@ from office.views import (
     reimbursement,
     round,
     shops,
+    transparency,
 )
 
 
@@ -30,6 +31,7 @@ def add_routes(app: web.Application) -> None:
         shops,
         reimbursement,
         audit,
+        transparency,
         activity,
     ):
         module.add_routes(app)

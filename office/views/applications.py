@@ -11,8 +11,9 @@ from core.domain.application_csv import parse_applications_csv
 from core.domain.errors import Conflict
 from core.domain.messages import t, tn
 from core.services import activity, acts, back_office
-from core.services.applications import ApplicationInput, ImportRowError
+from core.services.applications import ApplicationInput
 from core.services.operators import Role
+from core.services.paper_applications import ImportRefused
 from core.storage import models as m
 from office import personal
 from office.keys import CORE
@@ -20,6 +21,7 @@ from office.pages import notify, render, words_for
 from office.refusals import describe
 from office.security import operator_of
 from office.views.forms import see_other
+from office.words import Words
 
 ASSIGNMENT_NAMES = {
     "1": t("List 1"),
@@ -127,6 +129,12 @@ async def application_page(request: web.Request) -> web.Response:
     return await render(request, "application.html", context)
 
 
+def _where(words: Words, line: int, column: str) -> str:
+    if column:
+        return words("line {line}, column {column}", line=str(line), column=column)
+    return words("line {line}", line=str(line))
+
+
 async def import_page(request: web.Request) -> web.Response:
     operator = operator_of(request)
     async with request.app[CORE].uow() as uow:
@@ -150,12 +158,11 @@ async def import_file(request: web.Request) -> web.StreamResponse:
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
     if parsed.errors:
-        # The parser's details are in English, as on the command line (columns are English).
         problems = [
             words(
-                "Line {line}: {problem}",
-                line=str(e.line),
-                problem=f"{e.column} {e.message}".strip(),
+                "{where}: {problem}",
+                where=_where(words, e.line, e.column),
+                problem=words.text(e.text),
             )
             for e in parsed.errors
         ]
@@ -183,13 +190,17 @@ async def import_file(request: web.Request) -> web.StreamResponse:
             created = await back_office.import_applications(
                 uow, operator, rows, core.now(), upload.filename or ""
             )
-        except ImportRowError as error:
-            line = parsed.rows[error.index].line
-            problem = words(
-                "Line {line}: {problem}", line=str(line), problem=words.text(describe(error.cause))
-            )
+        except ImportRefused as refused:
+            problems = [
+                words(
+                    "{where}: {problem}",
+                    where=_where(words, parsed.rows[problem.index].line, problem.column),
+                    problem=words.text(describe(problem.error)),
+                )
+                for problem in refused.problems
+            ]
             return await render(
-                request, "import.html", {"town": town, "problems": [problem]}, status=409
+                request, "import.html", {"town": town, "problems": problems}, status=409
             )
         await uow.commit()
     await notify(
@@ -197,7 +208,7 @@ async def import_file(request: web.Request) -> web.StreamResponse:
         tn(
             "Imported {count} application.",
             "Imported {count} applications.",
-            len(created),
+            created,
         ),
     )
     raise see_other(request, "applications")

@@ -103,17 +103,19 @@ async def open_shops(request: web.Request) -> web.Response:
             "code": town.code,
             "shops": shops,
         }
-        return _file(json.dumps(document, ensure_ascii=False, indent=2).encode(), "application/json", name)
+        return _file(
+            json.dumps(document, ensure_ascii=False, indent=2).encode(), "application/json", name
+        )
     return _file(_csv(shops, open_data.SHOP_FIELDS), "text/csv", name)
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/transparency", transparency_page, name="transparency")
     app.router.add_get(
-        r"/open-data/{code:[A-Za-z0-9]+}/report.{format:csv|json|md}", open_report, name="open_report"
+        r"/open-data/{code:[A-Za-z0-9]+}/report.{format:csv|json|md}",
+        open_report,
+        name="open_report",
     )
     app.router.add_get(
         r"/open-data/{code:[A-Za-z0-9]+}/shops.{format:csv|json}", open_shops, name="open_shops"
     )
-
-

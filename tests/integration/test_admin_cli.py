@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
@@ -16,6 +18,7 @@ from tests.factories import make_cf
 
 _register()
 runner = CliRunner()
+ROME = ZoneInfo("Europe/Rome")
 
 HEADER = (
     "codice_fiscale,phone,household_size,has_work_income,has_pension,liquidity_eur,"
@@ -47,11 +50,16 @@ def applications_csv(path: Path, rows: list[str]) -> Path:
     return path
 
 
-def good_rows() -> list[str]:
+def good_rows(at: datetime | None = None) -> list[str]:
+    """Three applications dated `at` (default: now, inside a window just opened), in order."""
+    first = at or datetime.now(UTC)
+    local = [(first + timedelta(microseconds=n)).astimezone(ROME) for n in range(3)]
     return [
-        f"{make_cf(1)},+393331234567,4,false,false,1000.00,0.00,0.00,2026-04-01T09:00:00",
-        f"{make_cf(2)},,1,no,no,0,300.00,200.00,2026-04-01T10:00:00+02:00",
-        f"{make_cf(3)},,2,sì,no,0,0,0,2026-04-01T11:00:00",
+        f"{make_cf(1)},+393331234567,4,false,false,1000.00,0.00,0.00,"
+        f"{local[0].replace(tzinfo=None).isoformat()}",
+        f"{make_cf(2)},,1,no,no,0,300.00,200.00,"
+        f"{local[1].astimezone(timezone(timedelta(hours=2))).isoformat()}",
+        f"{make_cf(3)},,2,sì,no,0,0,0,{local[2].replace(tzinfo=None).isoformat()}",
     ]
 
 
@@ -113,10 +121,11 @@ def test_import_allocate_approve_credit(tmp_path: Path, database: str) -> None:
     )
     assert code == 0, output
     rows = list(csv.DictReader(io.StringIO((tmp_path / "alloc.csv").read_text())))
+    year = datetime.now(ROME).year
     assert [r["protocol"] for r in rows] == [
-        "BEL-2026-000001",
-        "BEL-2026-000002",
-        "BEL-2026-000003",
+        f"BEL-{year}-000001",
+        f"BEL-{year}-000002",
+        f"BEL-{year}-000003",
     ]
     assert invoke("admin", "approve", "BEL", "--budget", "350")[0] == 0
     code, output = invoke("admin", "credit", "BEL")

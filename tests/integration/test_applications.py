@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -153,11 +152,13 @@ async def test_second_tranche_adds_to_balances(core: Core, clock: FakeClock) -> 
 async def test_import_is_all_or_nothing(core: Core) -> None:
     town = await open_town(core)
     await submit(core, town, person(2))
-    rows = [(person(1), core.now() - timedelta(hours=2)), (person(2), core.now())]
+    # Both rows dated inside the window (it opened at now): only the second is refused.
+    rows = [(person(1), core.now()), (person(2), core.now())]
     async with core.uow() as uow:
         with pytest.raises(applications.ImportRowError) as error:
             await applications.import_applications(uow, town, rows, core.now())
         assert error.value.index == 1
+        assert [p.index for p in error.value.problems] == [1]
     async with core.uow() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(m.Application)) == 1
 

@@ -82,8 +82,10 @@ def test_card_with_pin_then_reissue(database: str, tmp_path: Path) -> None:
     assert HOLDER.codice_fiscale not in text and HOLDER.codice_fiscale[:6] in text
     assert "t.me" not in text
 
-    status, output = invoke("admin", "card", DEMO_CODE, HOLDER.codice_fiscale, "--out", str(first))
+    again = tmp_path / "again.pdf"
+    status, output = invoke("admin", "card", DEMO_CODE, HOLDER.codice_fiscale, "--out", str(again))
     assert status == 2 and "--reissue" in output and "(card.already_issued)" in output
+    assert not again.exists()
 
     second = tmp_path / "new.pdf"
     status, output = invoke(

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from core.bootstrap import Core
 from core.storage import models as m
+from tests.conftest import FakeClock
 from tests.factories import make_cf
 from tests.integration.office_helpers import apply, person
 from tests.office.conftest import Towns, signed_in
@@ -87,25 +88,28 @@ async def test_another_towns_application_is_not_found(towns: Towns) -> None:
     assert page.status == 404
 
 
-async def test_paper_applications_import_all_or_nothing(towns: Towns, core: Core) -> None:
+async def test_paper_applications_import_all_or_nothing(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    clock.advance(hours=1)  # the rows are dated after the window opened, and not later than now
     clerk = await signed_in(towns.server, "bel.clerk")
     good = HEADER + (
-        f"{make_cf(21)},+393339000021,4,false,false,100,0,0,2026-04-01T09:00:00\n"
-        f"{make_cf(22)},,2,no,no,0,300,100,2026-04-01T10:00:00\n"
+        f"{make_cf(21)},+393339000021,4,false,false,100,0,0,2026-04-06T10:10:00\n"
+        f"{make_cf(22)},,2,no,no,0,300,100,2026-04-06T10:20:00\n"
     )
     page = await upload(clerk, good)
     assert page.status == 200 and page.url == "/office/applications"
     assert "Importate 2 domande." in page.text
     assert await count_applications(core) == 2
-    bad = HEADER + f"{make_cf(23)},,zero,false,false,0,0,0,2026-04-01T09:00:00\n"
+    bad = HEADER + f"{make_cf(23)},,zero,false,false,0,0,0,2026-04-06T10:10:00\n"
     page = await upload(clerk, bad)
     assert page.status == 400 and "household_size" in page.text
     again = HEADER + (
-        f"{make_cf(24)},,1,false,false,0,0,0,2026-04-01T09:00:00\n"
-        f"{make_cf(21)},,1,false,false,0,0,0,2026-04-01T09:00:00\n"
+        f"{make_cf(24)},,1,false,false,0,0,0,2026-04-06T10:10:00\n"
+        f"{make_cf(21)},,1,false,false,0,0,0,2026-04-06T10:10:00\n"
     )
     page = await upload(clerk, again)
-    assert page.status == 409 and "3" in page.text  # line 3: already applied
+    assert page.status == 409 and "riga 3" in page.text  # already applied
     assert await count_applications(core) == 2  # nothing of the refused files
     assert (await upload(clerk, good, csrf=False)).status == 403
     viewer = await signed_in(towns.server, "bel.viewer")

@@ -50,10 +50,10 @@ SCREENSHOT = ROOT / "docs" / "office-dashboard.png"
 CSV = (
     "codice_fiscale,phone,household_size,has_work_income,has_pension,liquidity_eur,"
     "public_support_monthly_eur,rent_monthly_eur,submitted_at\n"
-    f"{make_cf(41)},+393337000041,4,false,false,800,0,0,2026-04-06T09:00:00\n"
-    f"{make_cf(42)},,1,false,false,0,280,300,2026-04-06T09:30:00\n"
-    f"{make_cf(43)},,3,false,false,200,600,350,2026-04-06T10:00:00\n"
-    f"{make_cf(44)},,2,true,false,0,0,0,2026-04-06T10:30:00\n"
+    f"{make_cf(41)},+393337000041,4,false,false,800,0,0,2026-04-06T11:00:00\n"
+    f"{make_cf(42)},,1,false,false,0,280,300,2026-04-06T11:15:00\n"
+    f"{make_cf(43)},,3,false,false,200,600,350,2026-04-06T11:30:00\n"
+    f"{make_cf(44)},,2,true,false,0,0,0,2026-04-06T11:45:00\n"
 )
 
 
@@ -163,7 +163,8 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
     await run(press, "Open a new window")
     assert await run(notice) == "Application window 3 is open."
 
-    # Paper applications from a CSV file.
+    # Paper applications from a CSV file, dated inside the new window (Rome time).
+    clock.advance(hours=2)
     source = tmp_path / "paper.csv"
     source.write_text(CSV, encoding="utf-8")
     await run(driver.get, base + "/office/applications/import")

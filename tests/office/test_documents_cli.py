@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
@@ -14,12 +16,15 @@ from tests.office.pdf_text import pdf_text
 _register()
 runner = CliRunner()
 
+# The command line runs on the real clock: rows dated now, inside the window just opened.
+NOW = datetime.now(UTC)
+YEAR = NOW.astimezone(ZoneInfo("Europe/Rome")).year
 CSV = (
     "codice_fiscale,phone,household_size,has_work_income,has_pension,liquidity_eur,"
     "public_support_monthly_eur,rent_monthly_eur,submitted_at\n"
-    f"{make_cf(1)},+393331234567,4,false,false,1000.00,0.00,0.00,2026-04-01T09:00:00\n"
-    f"{make_cf(2)},,1,no,no,0,300.00,200.00,2026-04-01T10:00:00\n"
-    f"{make_cf(3)},,2,sì,no,0,0,0,2026-04-01T11:00:00\n"
+    f"{make_cf(1)},+393331234567,4,false,false,1000.00,0.00,0.00,{NOW.isoformat()}\n"
+    f"{make_cf(2)},,1,no,no,0,300.00,200.00,{NOW.isoformat()}\n"
+    f"{make_cf(3)},,2,sì,no,0,0,0,{NOW.isoformat()}\n"
 )
 
 
@@ -39,6 +44,13 @@ def test_determina_letters_receipt_and_statement(tmp_path: Path) -> None:
     for command in (
         ("admin", "municipality", "add", "BEL", "Belforte"),
         ("admin", "window", "open", "BEL"),
+    ):
+        code, output = invoke(*command)
+        assert code == 0, output
+    # The window opened a moment after NOW: the rows are dated at its very start.
+    opened = datetime.now(UTC)
+    (tmp_path / "in.csv").write_text(CSV.replace(NOW.isoformat(), opened.isoformat()))
+    for command in (
         ("admin", "applications", "import", "BEL", str(tmp_path / "in.csv")),
         ("admin", "window", "close", "BEL"),
         ("admin", "approve", "BEL", "--budget", "350"),
@@ -49,7 +61,7 @@ def test_determina_letters_receipt_and_statement(tmp_path: Path) -> None:
     code, output = invoke("admin", "documents", "determina", "BEL", "--out", str(target))
     assert code == 0 and "Wrote" in output, output
     text = pdf_text(target.read_bytes())
-    assert "BEL-2026-000001" in text and "€300.00" in text and make_cf(1) not in text
+    assert f"BEL-{YEAR}-000001" in text and "€300.00" in text and make_cf(1) not in text
     assert "Attachment to the determina" in text
     code, _ = invoke(
         "admin", "documents", "determina", "BEL", "--tranche", "2", "--out", str(target)
@@ -61,12 +73,12 @@ def test_determina_letters_receipt_and_statement(tmp_path: Path) -> None:
     )
     assert code == 0, output
     text = pdf_text(letters.read_bytes())
-    assert all(f"BEL-2026-00000{n}" in text for n in (1, 2, 3)) and "TAR" in text
+    assert all(f"BEL-{YEAR}-00000{n}" in text for n in (1, 2, 3)) and "TAR" in text
     receipt = tmp_path / "receipt.pdf"
     code, output = invoke(
-        "admin", "documents", "receipt", "BEL", "BEL-2026-000002", "--out", str(receipt)
+        "admin", "documents", "receipt", "BEL", f"BEL-{YEAR}-000002", "--out", str(receipt)
     )
-    assert code == 0 and "BEL-2026-000002" in pdf_text(receipt.read_bytes())
+    assert code == 0 and f"BEL-{YEAR}-000002" in pdf_text(receipt.read_bytes())
     code, output = invoke("admin", "documents", "receipt", "BEL", "XYZ-1", "--out", str(receipt))
     assert code == 2 and "XYZ-1" in output
     code, output = invoke(

@@ -22,14 +22,11 @@ async def test_the_report_and_the_shops_are_open_data_without_personal_data(
     document = json.loads(page.body)
     assert document["schema"] == "buonispesa/transparency-report/1"
     rows = {(row["section"], row["metric"]): row["value"] for row in document["rows"]}
-    assert rows[("applications", "received")] == "5"
+    assert rows[("applications", "applications_received")] == "5"
     page = await anonymous.get("/office/open-data/BEL/report.csv")
-    assert list(csv.DictReader(io.StringIO(page.body.decode())))[0].keys() == {
-        "section",
-        "metric",
-        "value",
-        "note",
-    }
+    header = page.body.decode().splitlines()[0]
+    assert header == "section,metric,value,note"
+    assert len(list(csv.DictReader(io.StringIO(page.body.decode())))) > 10
     shops = json.loads((await anonymous.get("/office/open-data/BEL/shops.json")).body)
     assert [shop["name"] for shop in shops["shops"]] == ["Alimentari Nò0"]
     for path in ("report.json", "report.csv", "report.md", "shops.csv", "shops.json"):
@@ -41,4 +38,4 @@ async def test_the_report_and_the_shops_are_open_data_without_personal_data(
     assert (await anonymous.get("/office/transparency", follow=False)).status == 303
     viewer = await signed_in(towns.server, "bel.viewer")
     page = await viewer.get("/office/transparency")
-    assert page.status == 200 and "Alimentari Nò0" in page.text and "OCDPC 658" in page.text
+    assert page.status == 200 and "Alimentari Nò0" in page.text and "OCDPC n. 658" in page.text

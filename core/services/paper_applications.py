@@ -1,0 +1,342 @@
+"""Paper applications imported in bulk: every row checked against the same rules as one
+application submitted in a chat, then all written with a few statements, or none.
+
+The rules checked for each row, each refusal naming its row and column:
+- the application is dated inside the round's window, and not in the future;
+- the answers are plausible (ApplicationInput.validate);
+- the codice fiscale has not applied in this round, and appears once in the import;
+- the phone the office proved on paper may be bound to this codice fiscale
+  (core.services.identity.decide_claim: a phone of another household is refused, as is a
+  codice fiscale already bound to another phone), and appears once in the import;
+- no tranche of the round has been approved yet: the list the determina froze must not
+  change behind it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from stdnum.it import codicefiscale
+
+from core.domain.errors import Conflict, DomainError, InvalidIdentifier, NotAllowed
+from core.domain.identity import (
+    PhoneProof,
+    mask_phone,
+    normalize_codice_fiscale,
+    normalize_phone,
+)
+from core.services.identity import IdentityRefused, decide_claim, new_card_code
+from core.services.municipalities import current_round
+from core.storage import models as m
+from core.storage.paper_import import PaperImportRepository
+from core.storage.uow import UnitOfWork
+
+# How often the caller hears about progress while writing (rows).
+PROGRESS_STEP = 1000
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    index: int  # 0-based position in the rows given
+    column: str  # the CSV column the problem is in ("" for the whole row)
+    error: DomainError
+
+
+class ImportRefused(DomainError):
+    """Rows the rules refuse; nothing was written. `problems` in row order."""
+
+    code = "application.import_refused"
+
+    def __init__(self, problems: Sequence[RowProblem]) -> None:
+        super().__init__(count=len(problems))
+        self.problems = list(problems)
+
+    @property
+    def index(self) -> int:
+        """The first refused row."""
+        return self.problems[0].index
+
+    @property
+    def cause(self) -> DomainError:
+        return self.problems[0].error
+
+
+@dataclass(frozen=True)
+class PaperRow:
+    """One paper application, as the import service takes it."""
+
+    codice_fiscale: str
+    phone: str | None
+    household_size: int
+    has_work_income: bool
+    has_pension: bool
+    liquidity_cents: int
+    public_support_monthly_cents: int
+    rent_monthly_cents: int
+    submitted_at: datetime
+
+
+Progress = Callable[[int, int], None]  # (rows done, rows in all)
+
+
+async def import_paper(
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    rows: Sequence[PaperRow],
+    now: datetime,
+    *,
+    protocol: Callable[[m.Municipality, int, int], str],
+    validate: Callable[[PaperRow], None],
+    progress: Progress | None = None,
+) -> int:
+    """Import all rows or none (the caller commits only if this returns). Returns how many.
+
+    `protocol(municipality, year, number)` numbers applications like a chat application;
+    `validate` checks one row's answers like a chat application (raises DomainError)."""
+    round_ = await current_round(uow, municipality.id)
+    if round_ is None:
+        raise NotAllowed("round.none")
+    store = PaperImportRepository(uow.session)
+    if await store.has_allocation(round_.id):
+        raise NotAllowed("application.import_after_approval", round=round_.number)
+
+    problems: list[RowProblem] = []
+    codes: list[str | None] = []
+    phones: list[str | None] = []
+    for index, row in enumerate(rows):
+        codes.append(_checked(index, "codice_fiscale", _codice_fiscale, row, problems))
+        phones.append(_checked(index, "phone", _phone, row, problems) if row.phone else None)
+        try:
+            validate(row)
+        except DomainError as error:
+            problems.append(RowProblem(index, _column_of(error), error))
+        if row.submitted_at > now:
+            future = Conflict(
+                "application.dated_in_future", submitted_at=row.submitted_at.isoformat()
+            )
+            problems.append(RowProblem(index, "submitted_at", future))
+        elif not round_.opens_at <= row.submitted_at <= round_.closes_at:
+            outside = Conflict(
+                "application.outside_window",
+                submitted_at=row.submitted_at.isoformat(),
+                opens_at=round_.opens_at.isoformat(),
+                closes_at=round_.closes_at.isoformat(),
+            )
+            problems.append(RowProblem(index, "submitted_at", outside))
+    _repeated(codes, "codice_fiscale", "application.repeated_codice_fiscale", problems)
+    _repeated(phones, "phone", "application.repeated_phone", problems)
+
+    known_codes = await store.citizens_by_codice_fiscale(
+        municipality.id, sorted({code for code in codes if code})
+    )
+    holders = await store.citizens_by_phone(
+        municipality.id, sorted({phone for phone in phones if phone})
+    )
+    applied = await store.applied_in_round(
+        round_.id, sorted(citizen.id for citizen in known_codes.values())
+    )
+    for index, (code, phone) in enumerate(zip(codes, phones, strict=True)):
+        if code is None:
+            continue
+        existing = known_codes.get(code)
+        claim = decide_claim(
+            existing,
+            holders.get(phone) if phone else None,
+            None,
+            phone=phone,
+            telegram_user=None,
+            proof=PhoneProof.OFFICE,
+        )
+        if claim.refusal is not None:
+            column = "phone" if claim.refusal == "phone_bound" else "codice_fiscale"
+            problems.append(RowProblem(index, column, IdentityRefused(claim.refusal)))
+        elif existing is not None and existing.id in applied:
+            again = Conflict("application.already_applied", codice_fiscale=code)
+            problems.append(RowProblem(index, "codice_fiscale", again))
+    if problems:
+        problems.sort(key=lambda problem: problem.index)
+        raise ImportRefused(problems)
+
+    await _write(
+        uow, store, municipality, round_, rows, codes, phones, known_codes, now, protocol, progress
+    )
+    return len(rows)
+
+
+async def _write(
+    uow: UnitOfWork,
+    store: PaperImportRepository,
+    municipality: m.Municipality,
+    round_: m.Round,
+    rows: Sequence[PaperRow],
+    codes: Sequence[str | None],
+    phones: Sequence[str | None],
+    known: dict[str, m.Citizen],
+    now: datetime,
+    protocol: Callable[[m.Municipality, int, int], str],
+    progress: Progress | None,
+) -> None:
+    total = len(rows)
+    office = PhoneProof.OFFICE.value
+    new_citizens: list[dict[str, Any]] = []
+    phones_to_bind: list[dict[str, Any]] = []
+    for code, phone in zip(codes, phones, strict=True):
+        assert code is not None  # refused above otherwise
+        existing = known.get(code)
+        if existing is None:
+            new_citizens.append(
+                {
+                    "municipality_id": municipality.id,
+                    "codice_fiscale": code,
+                    "phone": phone,
+                    "phone_proven_by": office if phone else None,
+                    "phone_proven_at": now if phone else None,
+                    "telegram_chat_id": None,
+                    "language": "it",
+                    "card_code": new_card_code(),
+                    "created_at": now,
+                    "card_pin_failures": 0,
+                }
+            )
+        elif phone and existing.phone is None:
+            phones_to_bind.append(
+                {"cid": existing.id, "new_phone": phone, "proven_by": office, "proven_at": now}
+            )
+    citizen_ids = {code: citizen.id for code, citizen in known.items()}
+    citizen_ids |= await store.insert_citizens(new_citizens)
+    await store.bind_phones(phones_to_bind)
+    # The identity log, as claim_citizen writes it for one application (phones masked).
+    bound = [(row["codice_fiscale"], row["phone"]) for row in new_citizens if row["phone"]]
+    bound += [(_code_of(known, row["cid"]), row["new_phone"]) for row in phones_to_bind]
+    await store.insert_identity_events(
+        [
+            {
+                "municipality_id": municipality.id,
+                "citizen_id": citizen_ids[code],
+                "kind": "phone_bound",
+                "proof": office,
+                "channel": None,
+                "phone": mask_phone(phone),
+                "previous_phone": None,
+                "actor": "office",
+                "created_at": now,
+            }
+            for code, phone in bound
+        ]
+    )
+
+    # Protocol numbers: one block per year, handed out in the file's order.
+    by_year = Counter(row.submitted_at.year for row in rows)
+    next_number = {
+        year: await store.reserve_numbers(municipality.id, f"protocol-{year}", count)
+        for year, count in sorted(by_year.items())
+    }
+    batch: list[dict[str, Any]] = []
+    done = 0
+    for row, code in zip(rows, codes, strict=True):
+        assert code is not None
+        year = row.submitted_at.year
+        number = next_number[year]
+        next_number[year] = number + 1
+        batch.append(
+            {
+                "municipality_id": municipality.id,
+                "round_id": round_.id,
+                "citizen_id": citizen_ids[code],
+                "protocol": protocol(municipality, year, number),
+                "household_size": row.household_size,
+                "has_work_income": row.has_work_income,
+                "has_pension": row.has_pension,
+                "liquidity_cents": row.liquidity_cents,
+                "public_support_monthly_cents": row.public_support_monthly_cents,
+                "rent_monthly_cents": row.rent_monthly_cents,
+                "source": "paper",
+                "submitted_at": row.submitted_at,
+                "updated_at": now,
+                "revoked_at": None,
+                "recover_cents": 0,
+            }
+        )
+        if len(batch) == PROGRESS_STEP * 10:
+            await store.insert_applications(batch)
+            done += len(batch)
+            batch = []
+            if progress is not None:
+                progress(done, total)
+    await store.insert_applications(batch)
+    if progress is not None:
+        progress(total, total)
+    # Objects loaded before the bulk statements do not know about them.
+    uow.session.expire_all()
+
+
+def _code_of(known: dict[str, m.Citizen], citizen_id: int) -> str:
+    return next(code for code, citizen in known.items() if citizen.id == citizen_id)
+
+
+_E164 = re.compile(r"\+[1-9]\d{7,14}")
+_CODICE_FISCALE = re.compile(
+    r"[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]"
+)
+
+
+def _phone(value: str) -> str:
+    # Rows from the CSV parser are E.164 already, checked by phonenumbers there: checking
+    # 100,000 of them again would take longer than writing them. Anything else is checked.
+    return value if _E164.fullmatch(value) else normalize_phone(value)
+
+
+def _codice_fiscale(value: str) -> str:
+    # Likewise: a canonical code with the right check letter was validated by the parser.
+    if _CODICE_FISCALE.fullmatch(value) and codicefiscale.calc_check_digit(value[:15]) == value[15]:
+        return value
+    return normalize_codice_fiscale(value)
+
+
+def _checked(
+    index: int,
+    column: str,
+    normalize: Callable[[str], str],
+    row: PaperRow,
+    problems: list[RowProblem],
+) -> str | None:
+    raw = row.codice_fiscale if column == "codice_fiscale" else row.phone or ""
+    try:
+        return normalize(raw)
+    except InvalidIdentifier as error:
+        problems.append(RowProblem(index, column, error))
+        return None
+
+
+def _repeated(
+    values: Sequence[str | None], column: str, code: str, problems: list[RowProblem]
+) -> None:
+    first: dict[str, int] = {}
+    for index, value in enumerate(values):
+        if value is None:
+            continue
+        if value in first:
+            error = Conflict(code, line_index=first[value], value=value)
+            problems.append(RowProblem(index, column, error))
+        else:
+            first[value] = index
+
+
+def _column_of(error: DomainError) -> str:
+    """The CSV column a validation error is about."""
+    field = str(error.params.get("field", ""))
+    columns = defaultdict(
+        str,
+        {
+            "liquidity_cents": "liquidity_eur",
+            "public_support_monthly_cents": "public_support_monthly_eur",
+            "rent_monthly_cents": "rent_monthly_eur",
+            "household_size": "household_size",
+        },
+    )
+    return columns[field]

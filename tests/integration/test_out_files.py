@@ -1,0 +1,128 @@
+"""Every command that writes `--out`: a missing folder or an existing file is a sentence and
+exit 2 before anything changes; `--force` overwrites; personal data is written 0600."""
+
+from __future__ import annotations
+
+import asyncio
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from buonispesa.cli import _register, app
+from core.bootstrap import open_core
+from tests.factories import make_cf, make_town, pay
+
+_register()
+runner = CliRunner()
+
+HEADER = (
+    "codice_fiscale,phone,household_size,has_work_income,has_pension,liquidity_eur,"
+    "public_support_monthly_eur,rent_monthly_eur,submitted_at\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
+
+
+@pytest.fixture
+def town(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """TST: three credited citizens, one shop owed a 12,50 € payment."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'out.sqlite3'}"
+    monkeypatch.setenv("BUONISPESA_DATABASE_URL", url)
+
+    async def build() -> None:
+        core = await open_core(url)
+        town = await make_town(core, citizens=3)
+        await pay(core, town, 12_50)
+        await core.close()
+
+    asyncio.run(build())
+    return "TST"
+
+
+def applications(tmp_path: Path) -> Path:
+    path = tmp_path / "applications.csv"
+    path.write_text(
+        HEADER + f"{make_cf(1)},,1,false,false,0,0,0,2026-04-01T09:00:00\n", encoding="utf-8"
+    )
+    return path
+
+
+def commands(tmp_path: Path, target: Path) -> dict[str, list[str]]:
+    """Each file-writing command with its arguments, writing to `target`."""
+    out = ["--out", str(target)]
+    return {
+        "simulate": [
+            "admin",
+            "simulate",
+            "--applications",
+            str(applications(tmp_path)),
+            "--budget",
+            "100",
+            *out,
+        ],
+        "allocate": ["admin", "allocate", "TST", "--budget", "100", *out],
+        "report": ["admin", "report", "TST", *out],
+        "export": ["admin", "applications", "export", "TST", str(target)],
+        "privacy export": ["admin", "privacy", "export", "TST", make_cf(0), *out],
+        "reimburse": ["admin", "reimburse", "TST", "--execution-date", "2099-01-02", *out],
+        "card": ["admin", "card", "TST", make_cf(1), *out],
+    }
+
+
+PERSONAL = {"simulate", "allocate", "export", "privacy export", "reimburse", "card"}
+
+
+def run(args: list[str]) -> tuple[int, str, BaseException | None]:
+    result = runner.invoke(app, args)
+    error = result.exception if not isinstance(result.exception, SystemExit) else None
+    return result.exit_code, " ".join(result.output.split()), error
+
+
+@pytest.mark.parametrize("name", sorted(PERSONAL | {"report"}))
+def test_a_missing_folder_is_a_sentence_and_exit_2(name: str, town: str, tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "file.pdf"
+    code, output, error = run(commands(tmp_path, target)[name])
+    assert error is None, output
+    assert code == 2, output
+    assert "does not exist" in output and str(target.parent) in output
+    assert not target.parent.exists()
+    # Nothing happened: the shop is still owed its payment, the citizen has no card.
+    assert "nothing_due" not in run(commands(tmp_path, tmp_path / "sepa.xml")["reimburse"])[1]
+
+
+@pytest.mark.parametrize("name", sorted(PERSONAL | {"report"}))
+def test_an_existing_file_is_kept_without_force(name: str, town: str, tmp_path: Path) -> None:
+    target = tmp_path / "existing.pdf"
+    target.write_text("keep me", encoding="utf-8")
+    args = commands(tmp_path, target)[name]
+    code, output, error = run(args)
+    assert error is None and code == 2, output
+    assert "already exists" in output and "--force" in output
+    assert target.read_text(encoding="utf-8") == "keep me"
+
+    code, output, error = run([*args, "--force"])
+    assert error is None and code == 0, output
+    assert target.read_bytes() != b"keep me"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+
+
+@pytest.mark.parametrize("name", sorted(PERSONAL | {"report"}))
+def test_personal_data_is_readable_by_its_owner_only(name: str, town: str, tmp_path: Path) -> None:
+    target = tmp_path / "written.pdf"
+    code, output, error = run(commands(tmp_path, target)[name])
+    assert error is None and code == 0, output
+    mode = stat.S_IMODE(target.stat().st_mode)
+    if name in PERSONAL:
+        assert mode == 0o600
+    else:
+        assert mode & 0o044  # an aggregate report stays readable like any file
+
+
+def test_a_folder_given_as_the_file_is_refused(town: str, tmp_path: Path) -> None:
+    code, output, error = run(["admin", "report", "TST", "--out", str(tmp_path), "--force"])
+    assert error is None and code == 2 and "is a folder" in output
