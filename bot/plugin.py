@@ -27,7 +27,7 @@ from bot.commands import publish_commands
 from bot.offers import chat_language, current_keyboard
 from bot.sender import TelegramSender
 from bot.throttle import Limits, RateLimiter
-from bot.updates import ALLOWED_UPDATES, Dialogue, UpdateHandler
+from bot.updates import ALLOWED_UPDATES, CheckoutJudge, Dialogue, UpdateHandler
 from buonispesa.channels import ChannelPlugin, ChannelStartError
 from buonispesa.settings import Settings
 from core.bootstrap import Core
@@ -58,6 +58,7 @@ class TelegramConfig:
     webhook_secret: str | None = None
     poll_timeout: float = 10.0
     limits: Limits = field(default_factory=Limits)
+    payment_provider_token: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TelegramConfig:
@@ -71,6 +72,7 @@ class TelegramConfig:
             api_base_url=settings.telegram_api_base_url or DEFAULT_API_BASE_URL,
             webhook_url=webhook_url,
             webhook_secret=settings.telegram_webhook_secret,
+            payment_provider_token=settings.telegram_payment_provider_token or None,
         )
         config.check()
         return config
@@ -129,10 +131,23 @@ class TelegramPlugin:
         self.limiter = RateLimiter(config.limits)
         signer = CallbackSigner.from_bot_token(config.token)
         self.handler = UpdateHandler(
-            dialogue, self.bot, signer, self.limiter, self._is_current, self._language_of
+            dialogue,
+            self.bot,
+            signer,
+            self.limiter,
+            self._is_current,
+            self._language_of,
+            judge=dialogue if isinstance(dialogue, CheckoutJudge) else None,
         )
         self._core = core
-        self._sender = TelegramSender(self.bot, core, signer, self.limiter, self.ready)
+        self._sender = TelegramSender(
+            self.bot,
+            core,
+            signer,
+            self.limiter,
+            self.ready,
+            payment_provider_token=config.payment_provider_token,
+        )
         self._init_lock = asyncio.Lock()
         self._initialized = False
         self._retry_task: asyncio.Task[None] | None = None

@@ -62,7 +62,23 @@ class SendDocument:
     ref: str
 
 
-Step = SendText | SendPin | SendDocument
+@dataclass(frozen=True)
+class SendInvoice:
+    """A Telegram Payments invoice (sendInvoice): amount in the currency's smallest unit."""
+
+    title: str
+    description: str
+    payload: str
+    currency: str
+    label: str
+    amount: int
+
+
+# Telegram's limits for an invoice's title and description.
+INVOICE_TITLE = 32
+INVOICE_DESCRIPTION = 255
+
+Step = SendText | SendPin | SendDocument | SendInvoice
 
 
 def plan(reply: Reply, chat_id: str, language: str, signer: CallbackSigner) -> list[Step]:
@@ -88,6 +104,18 @@ def plan(reply: Reply, chat_id: str, language: str, signer: CallbackSigner) -> l
         steps.append(SendPin(pin.latitude, pin.longitude, pin.title, pin.address))
     if reply.document is not None:
         steps.append(SendDocument(reply.document.kind, reply.document.ref))
+    if reply.invoice is not None:
+        invoice = reply.invoice
+        steps.append(
+            SendInvoice(
+                render_text(invoice.title, language)[:INVOICE_TITLE],
+                render_text(invoice.description, language)[:INVOICE_DESCRIPTION],
+                invoice.payload,
+                invoice.currency,
+                render_text(invoice.label, language),
+                invoice.amount_cents,
+            )
+        )
     return steps
 
 

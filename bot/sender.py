@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
+from telegram import Bot, InlineKeyboardMarkup, InputFile, LabeledPrice, Message
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -33,7 +33,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.callbacks import CallbackSigner
 from bot.chatlocks import ChatLocks
-from bot.render import SendDocument, SendPin, SendText, Step, plan
+from bot.render import SendDocument, SendInvoice, SendPin, SendText, Step, plan
 from bot.throttle import RateLimiter
 from buonispesa.channels import OutgoingMessage, SendResult, SendStatus
 from core.bootstrap import Core
@@ -64,6 +64,10 @@ class CardUnavailable(Exception):
     """The card of a DocumentRef no longer exists (citizen erased): never retried."""
 
 
+class InvoiceUnavailable(Exception):
+    """An invoice without TELEGRAM_PAYMENT_PROVIDER_TOKEN: never retried."""
+
+
 def retry_after_seconds(error: RetryAfter) -> float:
     with warnings.catch_warnings():
         # PTB 22 warns that the int form is going away; both forms are handled here.
@@ -84,8 +88,10 @@ class TelegramSender:
         ready: Callable[[], Awaitable[None]],
         *,
         max_wait: float = MAX_WAIT_SECONDS,
+        payment_provider_token: str | None = None,
     ) -> None:
         self._bot = bot
+        self._provider_token = payment_provider_token
         self._core = core
         self._signer = signer
         self._limiter = limiter
@@ -126,7 +132,7 @@ class TelegramSender:
                 seconds = retry_after_seconds(error)
                 self._limiter.pause(seconds)
                 return self._retry(message.id, progress, str(error), seconds)
-            except (Forbidden, ChatMigrated, CardUnavailable) as error:
+            except (Forbidden, ChatMigrated, CardUnavailable, InvoiceUnavailable) as error:
                 # Blocked by the user, a group chat, an erased card: retrying cannot help.
                 return self._failed(message.id, str(error) or type(error).__name__)
             except BadRequest as error:
@@ -160,6 +166,18 @@ class TelegramSender:
         if isinstance(step, SendDocument):
             name, content = await self._document(step, message)
             return await self._bot.send_document(chat_id, InputFile(content, filename=name))
+        if isinstance(step, SendInvoice):
+            if not self._provider_token:
+                raise InvoiceUnavailable("TELEGRAM_PAYMENT_PROVIDER_TOKEN is not set")
+            return await self._bot.send_invoice(
+                chat_id,
+                step.title,
+                step.description,
+                step.payload,
+                step.currency,
+                [LabeledPrice(step.label, step.amount)],
+                provider_token=self._provider_token,
+            )
         raise TypeError(f"unknown step {step!r}")
 
     async def _document(self, step: SendDocument, message: OutgoingMessage) -> tuple[str, bytes]:

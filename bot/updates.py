@@ -14,25 +14,33 @@ import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, PreCheckoutQuery, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
 from bot.callbacks import CallbackSigner
 from bot.chatlocks import ChatLocks
 from bot.throttle import RateLimiter
-from core.dialogue.inbound import Channel, Inbound, SharedContact, SharedLocation
+from core.dialogue.inbound import (
+    Channel,
+    Checkout,
+    Inbound,
+    PaymentDone,
+    SharedContact,
+    SharedLocation,
+)
 from core.domain.messages import t
 from core.i18n import render_text, supported
 
 log = logging.getLogger(__name__)
 
 # The update kinds the bot asks Telegram for (setWebhook / getUpdates).
-ALLOWED_UPDATES: Sequence[str] = (Update.MESSAGE, Update.CALLBACK_QUERY)
+ALLOWED_UPDATES: Sequence[str] = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.PRE_CHECKOUT_QUERY)
 
 BUTTON_EXPIRED = t("This button is no longer valid. Please use the latest message.")
+PAYMENTS_OFF = t("Payments are not possible in this chat. Nothing was charged.")
 PRIVATE_ONLY = t(
     "I answer only in private chats, to keep your data private. Write to me here: {link}"
 )
@@ -52,6 +60,13 @@ class Dialogue(Protocol):
     async def handle(self, inbound: Inbound) -> HandleResult: ...
 
 
+@runtime_checkable
+class CheckoutJudge(Protocol):
+    """Who says whether a payment may go ahead (the dialogue engine does)."""
+
+    async def pre_checkout(self, checkout: Checkout) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class Translation:
     """What an update amounts to. `inbound` None: nothing for the engine."""
@@ -60,9 +75,12 @@ class Translation:
     callback: CallbackQuery | None = None
     refused: bool = False  # a callback that must not act (forged, foreign, expired)
     group: Message | None = None  # a message in a group chat: answered once, then left
+    checkout: PreCheckoutQuery | None = None  # answered at once, outside the conversation
 
 
 def translate(update: Update, signer: CallbackSigner) -> Translation:
+    if update.pre_checkout_query is not None:
+        return Translation(None, checkout=update.pre_checkout_query)
     if update.callback_query is not None:
         return _callback(update, update.callback_query, signer)
     message = update.message
@@ -73,6 +91,16 @@ def translate(update: Update, signer: CallbackSigner) -> Translation:
         return Translation(None, group=message)
     inbound = partial(_inbound, update, message)
 
+    if message.successful_payment is not None:
+        paid = message.successful_payment
+        done = PaymentDone(
+            payload=paid.invoice_payload,
+            currency=paid.currency,
+            total_amount=paid.total_amount,
+            telegram_payment_charge_id=paid.telegram_payment_charge_id,
+            provider_payment_charge_id=paid.provider_payment_charge_id,
+        )
+        return Translation(inbound(payment=done))
     if message.contact is not None:
         contact = message.contact
         # Only the sender's own contact links a chat to a phone number: anyone can
@@ -109,6 +137,7 @@ def _inbound(
     location: SharedLocation | None = None,
     contact: SharedContact | None = None,
     start_parameter: str | None = None,
+    payment: PaymentDone | None = None,
 ) -> Inbound:
     user = message.from_user
     return Inbound(
@@ -118,6 +147,7 @@ def _inbound(
         location=location,
         contact=contact,
         start_parameter=start_parameter,
+        payment=payment,
         provider_message_id=str(update.update_id),
         language_hint=user.language_code if user else None,
     )
@@ -181,8 +211,11 @@ class UpdateHandler:
         limiter: RateLimiter,
         is_current: KeyboardCheck,
         language_of: ChatLanguage = _unknown_language,
+        *,
+        judge: CheckoutJudge | None = None,
     ) -> None:
         self._dialogue = dialogue
+        self._judge = judge
         self._language_of = language_of
         self._bot = bot
         self._signer = signer
@@ -196,6 +229,9 @@ class UpdateHandler:
         translation = translate(update, self._signer)
         if translation.group is not None:
             await self._leave_group(translation.group)
+            return None
+        if translation.checkout is not None:
+            await self._answer_checkout(translation.checkout)
             return None
         if translation.inbound is None:
             if translation.callback is not None:
@@ -249,6 +285,31 @@ class UpdateHandler:
             await self._bot.answer_callback_query(query.id, text=text)
         except TelegramError as error:
             log.info("could not answer callback query %s: %s", query.id, error)
+
+    async def _answer_checkout(self, query: PreCheckoutQuery) -> None:
+        """Yes or no to the provider within its 10 seconds: the engine checks that the shop
+        still sells and the amount is valid; a refusal is shown to the payer."""
+        checkout = Checkout(
+            channel=Channel.TELEGRAM,
+            address=str(query.from_user.id),
+            payload=query.invoice_payload,
+            currency=query.currency,
+            total_amount=query.total_amount,
+            language_hint=query.from_user.language_code,
+        )
+        if self._judge is None:
+            refusal: str | None = render_text(
+                PAYMENTS_OFF, supported(query.from_user.language_code)
+            )
+        else:
+            refusal = await self._judge.pre_checkout(checkout)
+        try:
+            if refusal is None:
+                await self._bot.answer_pre_checkout_query(query.id, ok=True)
+            else:
+                await self._bot.answer_pre_checkout_query(query.id, ok=False, error_message=refusal)
+        except TelegramError as error:
+            log.info("could not answer pre-checkout query %s: %s", query.id, error)
 
     async def _leave_group(self, message: Message) -> None:
         """Say once where to write (a deep link to the private chat), then leave the group."""

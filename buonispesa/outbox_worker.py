@@ -26,8 +26,8 @@ from sqlalchemy import update
 
 from buonispesa import delivery
 from buonispesa.channels import OutgoingMessage, Sender, SendResult, SendStatus
-from buonispesa.metrics import Metrics
 from core.bootstrap import Core
+from core.metrics import Metrics
 from core.services.outbox import open_payload
 from core.storage import models as m
 
@@ -148,7 +148,7 @@ class OutboxWorker:
             # A sender bug must not stop the outbox; retrying is safe, the row is ours.
             log.exception("outbox %s: sender raised on message %s", self.channel, message.id)
             result = SendResult(SendStatus.RETRY, error=f"sender error: {exc!r}")
-        self.metrics.outbound.inc(channel=self.channel, result=result.status.value)
+        self.metrics.outbound.labels(channel=self.channel, result=result.status.value).inc()
         try:
             await delivery.record_send_result(
                 self.core, message.id, attempts, result, self.config.retry

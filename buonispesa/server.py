@@ -20,14 +20,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
+from prometheus_client.aiohttp import make_aiohttp_handler
 from sqlalchemy import func, select, text
 
 from buonispesa.channels import ChannelPlugin
-from buonispesa.metrics import Metrics, Sample, render_gauge
 from buonispesa.outbox_worker import OutboxWorker, WorkerConfig
 from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine
+from core.metrics import DatabaseFigures, Metrics, scrape_registry
 from core.storage import models as m
 from office.app import build_office
 from office.keys import OfficeConfig
@@ -81,7 +82,9 @@ async def build_app(
     with_telegram: bool = True,
 ) -> web.Application:
     metrics = Metrics()
-    dialogue: InboundHandler = engine or DialogueEngine(core)
+    dialogue: InboundHandler = engine or DialogueEngine(
+        core, payments=bool(settings.telegram_payment_provider_token)
+    )
     workers: dict[str, OutboxWorker] = {}
 
     def wake(channel: str) -> None:
@@ -186,10 +189,10 @@ def _observe(metrics: Metrics) -> Middleware:
             # The route's pattern, not the raw path: label values stay few.
             resource = request.match_info.route.resource
             route = resource.canonical if resource is not None else "unmatched"
-            metrics.latency.observe(
-                time.perf_counter() - started, route=route, method=request.method
+            metrics.latency.labels(route=route, method=request.method).observe(
+                time.perf_counter() - started
             )
-            metrics.requests.inc(route=route, method=request.method, status=str(status))
+            metrics.requests.labels(route=route, method=request.method, status=str(status)).inc()
 
     return observe
 
@@ -210,9 +213,9 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": "ok"})
 
 
-async def metrics_endpoint(request: web.Request) -> web.Response:
+async def metrics_endpoint(request: web.Request) -> web.StreamResponse:
+    """The process's series and the database's figures, in the format the scraper asks for."""
     core, metrics = request.app[CORE], request.app[METRICS]
-    lines = metrics.render()
     async with core.uow() as uow:
         by_status = (
             await uow.session.execute(
@@ -229,32 +232,9 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
         confirmed = await uow.session.scalar(
             select(func.count()).select_from(m.Charge).where(m.Charge.confirmed_at.is_not(None))
         )
-    backlog: dict[str, int] = {}
-    for channel, status, count in by_status:
-        if status in ("pending", "sending"):
-            backlog[channel] = backlog.get(channel, 0) + int(count)
-    lines += render_gauge(
-        "buonispesa_outbox_messages",
-        "Outbox rows by channel and status (all processes).",
-        (Sample({"channel": c, "status": s}, float(n)) for c, s, n in by_status),
+    figures = DatabaseFigures(
+        outbox={(channel, status): int(count) for channel, status, count in by_status},
+        charges={status: int(count) for status, count in charges},
+        confirmed_payments=int(confirmed or 0),
     )
-    lines += render_gauge(
-        "buonispesa_outbox_backlog",
-        "Outbox rows not yet delivered (pending or being sent), by channel.",
-        (Sample({"channel": channel}, float(count)) for channel, count in sorted(backlog.items())),
-    )
-    lines += render_gauge(
-        "buonispesa_charges",
-        "Payment requests by status.",
-        (Sample({"status": status}, float(count)) for status, count in charges),
-    )
-    lines += render_gauge(
-        "buonispesa_payment_confirmations_total",
-        "Payments confirmed with the citizen's code (all processes, from the database).",
-        [Sample({}, float(confirmed or 0))],
-        kind="counter",
-    )
-    body = "\n".join(lines) + "\n"
-    return web.Response(
-        body=body.encode(), headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
-    )
+    return await make_aiohttp_handler(scrape_registry(metrics, figures))(request)

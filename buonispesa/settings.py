@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     telegram_bot_token: str | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
     telegram_webhook_secret: str | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
     telegram_api_base_url: str | None = Field(None, alias="TELEGRAM_API_BASE_URL")
+    # From @BotFather (Payments): community vouchers and donations are paid with it.
+    telegram_payment_provider_token: str | None = Field(
+        None, alias="TELEGRAM_PAYMENT_PROVIDER_TOKEN"
+    )
 
     twilio_account_sid: str | None = Field(None, alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: str | None = Field(None, alias="TWILIO_AUTH_TOKEN")

@@ -20,7 +20,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
-from core.dialogue.gsm7 import to_gsm7
+from core.domain.gsm7 import to_gsm7
 from core.domain.messages import Day, Distance, Moment, Money, Param, Text
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"

@@ -27,11 +27,11 @@ from typing import Literal
 from aiohttp import web
 
 from buonispesa.channels import Sender
-from buonispesa.metrics import Metrics
 from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_phone
+from core.metrics import Metrics
 from sms.ratelimit import RateLimiter
 from sms.sender import ConsoleSender, TwilioSender
 from sms.twilio_webhook import InboundHandler, TwilioWebhook

@@ -25,8 +25,8 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from buonispesa.channels import OutgoingMessage, SendResult, SendStatus
-from core.dialogue import gsm7
 from core.dialogue.render import render_plain
+from core.domain import gsm7
 from core.domain.messages import reply_from_json
 from sms.ratelimit import RateLimiter
 

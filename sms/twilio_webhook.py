@@ -25,11 +25,11 @@ from multidict import MultiDictProxy
 from twilio.request_validator import RequestValidator
 
 from buonispesa import delivery
-from buonispesa.metrics import Metrics
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel, Inbound
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_phone
+from core.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -119,19 +119,19 @@ class TwilioWebhook:
     async def inbound(self, request: web.Request) -> web.Response:
         form = await self._signed_form(request)
         if form is None:
-            self._metrics.inbound.inc(channel="sms", result="forbidden")
+            self._metrics.inbound.labels(channel="sms", result="forbidden").inc()
             raise web.HTTPForbidden(text="invalid signature")
         sender = form.get("From", "").strip()
         sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
         if not sender or not sid:
             # Signed but not an SMS (a misconfigured Twilio webhook, e.g. a voice call).
-            self._metrics.inbound.inc(channel="sms", result="invalid")
+            self._metrics.inbound.labels(channel="sms", result="invalid").inc()
             raise web.HTTPBadRequest(text="From and MessageSid are required")
         try:
             address = normalize_phone(sender)
         except InvalidIdentifier:
             # Not a phone number ("hello<script>", a short code): nobody to answer by SMS.
-            self._metrics.inbound.inc(channel="sms", result="invalid")
+            self._metrics.inbound.labels(channel="sms", result="invalid").inc()
             log.info("SMS %s from a sender that is not a phone number: ignored", sid[:40])
             return web.Response(text=TWIML_EMPTY, content_type="text/xml")
         inbound = Inbound(
@@ -145,11 +145,11 @@ class TwilioWebhook:
             result = await self.engine.handle(inbound)
         except Exception:
             log.exception("SMS %s from %s: the dialogue failed", sid, sender[-4:])
-            self._metrics.inbound.inc(channel="sms", result="error")
+            self._metrics.inbound.labels(channel="sms", result="error").inc()
             raise web.HTTPInternalServerError(text="could not process the message") from None
-        self._metrics.inbound.inc(
+        self._metrics.inbound.labels(
             channel="sms", result="duplicate" if result.duplicate else "processed"
-        )
+        ).inc()
         if result.outbox_ids:
             self._on_outbox()
         return web.Response(text=TWIML_EMPTY, content_type="text/xml")
@@ -157,16 +157,16 @@ class TwilioWebhook:
     async def status(self, request: web.Request) -> web.Response:
         form = await self._signed_form(request)
         if form is None:
-            self._metrics.reports.inc(channel="sms", status="forbidden")
+            self._metrics.reports.labels(channel="sms", status="forbidden").inc()
             raise web.HTTPForbidden(text="invalid signature")
         sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
         reported = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
         if not sid or not reported:
             raise web.HTTPBadRequest(text="MessageSid and MessageStatus are required")
         outcome = await delivery.apply_report(self.core, sid, reported, form.get("ErrorCode"))
-        self._metrics.reports.inc(
+        self._metrics.reports.labels(
             channel="sms", status=reported if reported in _STATUSES else "other"
-        )
+        ).inc()
         if outcome == "unknown":
             log.info("delivery report %s for unknown message %s", reported, sid)
         elif outcome == "updated":

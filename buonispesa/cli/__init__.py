@@ -19,6 +19,7 @@ def _register() -> None:
         card,
         chat,
         citizen,
+        community,
         demo,
         documents,
         migrate_cmd,

@@ -16,7 +16,7 @@ from buonispesa.cli.common import fail, say
 from buonispesa.cli.outfile import OutFile
 from core.bootstrap import Core
 from core.domain.messages import Money, t, tn
-from core.domain.sepa import summarize
+from core.domain.sepa import SepaError, summarize
 from core.services import audit, municipalities, privacy, reimbursement, reports
 from core.storage.engine import checkpoint_wal
 
@@ -61,7 +61,11 @@ def reimburse(
         count, cents = summarize(xml)
         return settlement.message_id, count, cents
 
-    message_id, count, cents = run_with_core(work)
+    try:
+        message_id, count, cents = run_with_core(work)
+    except SepaError as error:
+        # The detail names the element, in the schema's English, like other file problems.
+        fail(t("no SEPA file written, nothing settled: {problem}", problem=str(error)))
     out.print(
         say(
             tn(

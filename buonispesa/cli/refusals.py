@@ -56,6 +56,9 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "operator.exists": lambda p: t(
         "An operator named {username} already exists.", username=str(p["username"])
     ),
+    "donations.not_available": lambda p: t(
+        "Donations available to grant: {amount}.", amount=_cents(p["available_cents"])
+    ),
     "window.already_open": lambda p: t(
         "The application window is already open until {until}.", until=_moment(p["closes_at"])
     ),

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.dialogue import gsm7
 from core.dialogue.inbound import Channel, Inbound, SharedContact, SharedLocation
 from core.dialogue.render import render_plain
 from core.dialogue.words import clean, fold
+from core.domain import gsm7
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_phone
-from core.domain.messages import DocumentRef, MapPin, Option, Reply, Request, Text
+from core.domain.messages import DocumentRef, Invoice, MapPin, Option, Reply, Request, Text
 from core.domain.policy import Policy
 from core.i18n import LANGUAGES, render_text, supported
 from core.services.municipalities import policy_of
@@ -72,6 +72,8 @@ class Turn:
     data: dict[str, Any]
     language: str
     stopped: bool = False
+    # Telegram Payments configured (TELEGRAM_PAYMENT_PROVIDER_TOKEN): invoices can be sent.
+    payments: bool = False
     replies: list[Reply] = field(default_factory=list)
     # Options offered in this turn (None: the previous ones still stand).
     offered: list[dict[str, Any]] | None = None
@@ -207,6 +209,7 @@ class Turn:
         sensitive: bool = False,
         pin: MapPin | None = None,
         document: DocumentRef | None = None,
+        invoice: Invoice | None = None,
     ) -> None:
         reply = Reply(
             texts=tuple(texts),
@@ -215,6 +218,7 @@ class Turn:
             pin=pin,
             document=document,
             sensitive=sensitive,
+            invoice=invoice,
         )
         self.replies.append(reply)
         if options:

@@ -23,15 +23,16 @@ from core.dialogue import commands
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows import FLOWS
+from core.dialogue.flows import community as community_chat
 from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
 from core.dialogue.flows.shop_finder import near
-from core.dialogue.inbound import Channel, Inbound
+from core.dialogue.inbound import Channel, Checkout, Inbound
 from core.dialogue.menus import offer_languages, offer_towns, say_help, show_menu, welcome
 from core.dialogue.words import fold
 from core.domain.errors import DomainError, InvalidIdentifier
 from core.domain.identity import normalize_phone
 from core.domain.messages import t
-from core.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, render_text
 from core.services import conversations
 from core.services.outbox import enqueue
 from core.storage import models as m
@@ -63,8 +64,20 @@ class _Routing:
 
 
 class DialogueEngine:
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, *, payments: bool = False) -> None:
         self.core = core
+        # TELEGRAM_PAYMENT_PROVIDER_TOKEN is set: community vouchers and donations can be paid.
+        self.payments = payments
+
+    async def pre_checkout(self, checkout: Checkout) -> str | None:
+        """Whether the provider may take this payment: None for yes, else why not, in the
+        payer's language (answered at once, outside the conversation: reads only)."""
+        async with self.core.uow() as uow:
+            refusal = await community_chat.pre_checkout(uow, checkout, enabled=self.payments)
+            if refusal is None:
+                return None
+            language = await community_chat.checkout_language(uow, checkout)
+        return render_text(refusal, language)
 
     async def handle(self, inbound: Inbound) -> HandleResult:
         now = self.core.now()
@@ -77,6 +90,7 @@ class DialogueEngine:
                 return HandleResult()
             routing = await self._route(uow, inbound, now)
             turn = self._turn(uow, inbound, routing, now)
+            turn.payments = self.payments
             await self._run_safely(turn, routing)
             messages = self._save(turn, routing, now)
             await uow.flush()
@@ -232,6 +246,11 @@ class DialogueEngine:
             command = (inbound.option or "", "")
         if inbound.start_parameter and (command is None or command == ("start", "")):
             command = ("start", inbound.start_parameter)
+
+        if inbound.payment is not None:
+            # Money taken by the provider: recorded whatever the chat was doing.
+            await community_chat.payment_received(turn, inbound.payment)
+            return
 
         if turn.stopped:
             if command is not None and command[0] == "start":

@@ -115,6 +115,25 @@ _SENTENCES: dict[str, Text] = {
         "This payment has already been reimbursed by the municipality: contact the "
         "office to undo it."
     ),
+    # Community vouchers and donations.
+    "voucher.not_found": t("No voucher with this number here. Check it and write it again."),
+    "voucher.other_shop": t(
+        "This voucher belongs to another shop: it can be spent only there. Payment not started."
+    ),
+    "voucher.empty": t("Nothing is left on this voucher."),
+    "voucher.refunded": t("This voucher was refunded: it can no longer be spent."),
+    "voucher.bad_limits": t(
+        "Limits from 1 to 1000 euro, the maximum not below the minimum. E.g. 10 100."
+    ),
+    "voucher.refund_reference": t(
+        "Write the refund reference the payment provider gave you (at most 128 characters)."
+    ),
+    "voucher.not_refundable": t(
+        "This voucher cannot be refunded: only vouchers nobody spent, within the days the "
+        "municipality allows."
+    ),
+    "community.unknown_payment": t("We could not match this payment. Please contact the office."),
+    "donations.not_available": t("There are not enough donations to grant this amount."),
 }
 
 GENERIC = t("Sorry, that did not work. Please try again.")

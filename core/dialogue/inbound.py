@@ -27,6 +27,30 @@ class SharedContact:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentDone:
+    """The payment provider took the money (Telegram's successful_payment)."""
+
+    payload: str
+    currency: str
+    total_amount: int  # in the currency's smallest unit: cents for EUR
+    telegram_payment_charge_id: str
+    provider_payment_charge_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    """The provider asks whether a payment may go ahead (Telegram's pre_checkout_query);
+    the answer is due within seconds, so it is not a message of the conversation."""
+
+    channel: Channel
+    address: str
+    payload: str
+    currency: str
+    total_amount: int
+    language_hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Inbound:
     """Exactly one of text / option / location / contact is set.
 
@@ -47,3 +71,4 @@ class Inbound:
     # Telegram deep link payload (/start <code>) or similar start parameter.
     start_parameter: str | None = None
     language_hint: str | None = None
+    payment: PaymentDone | None = None

@@ -79,6 +79,19 @@ class DocumentRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Invoice:
+    """A payment request (Telegram Payments): the title and description are shown, the
+    payload comes back with the payment and says what was bought."""
+
+    title: Text
+    description: Text
+    label: Text
+    payload: str
+    amount_cents: int
+    currency: str = "EUR"
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """One outbound message, channel-agnostic. Several Texts are sent as paragraphs."""
 
@@ -89,6 +102,7 @@ class Reply:
     document: DocumentRef | None = None
     # Sensitive replies (payment codes) are scrubbed from the outbox once delivered.
     sensitive: bool = False
+    invoice: Invoice | None = None
 
     @staticmethod
     def of(
@@ -164,6 +178,16 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
         data["document"] = {"kind": reply.document.kind, "ref": reply.document.ref}
     if reply.sensitive:
         data["sensitive"] = True
+    if reply.invoice:
+        invoice = reply.invoice
+        data["invoice"] = {
+            "title": text_to_json(invoice.title),
+            "description": text_to_json(invoice.description),
+            "label": text_to_json(invoice.label),
+            "payload": invoice.payload,
+            "amount": invoice.amount_cents,
+            "currency": invoice.currency,
+        }
     return data
 
 
@@ -179,4 +203,16 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         pin=MapPin(float(pin[0]), float(pin[1]), str(pin[2]), str(pin[3])) if pin else None,
         document=DocumentRef(document["kind"], document["ref"]) if document else None,
         sensitive=bool(data.get("sensitive", False)),
+        invoice=_invoice_from_json(data["invoice"]) if data.get("invoice") else None,
+    )
+
+
+def _invoice_from_json(data: dict[str, Any]) -> Invoice:
+    return Invoice(
+        title=text_from_json(data["title"]),
+        description=text_from_json(data["description"]),
+        label=text_from_json(data["label"]),
+        payload=str(data["payload"]),
+        amount_cents=int(data["amount"]),
+        currency=str(data.get("currency", "EUR")),
     )

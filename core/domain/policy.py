@@ -25,6 +25,7 @@ LIST2_MODES: tuple[List2Mode, ...] = ("fill", "proportional")
 DEFAULT_POLICY_RESOURCE = "belforte.toml"
 
 _T = TypeVar("_T")
+MAX_VOUCHER_REFUND_DAYS = 365
 
 # Sane ranges: a value outside them is a typo (a TTL of 2^63 minutes, 10^20 euro) that would
 # otherwise pass the check and break at run time (date overflow, 64-bit columns).
@@ -36,6 +37,8 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "payments.shop_lock_after_wrong_codes": (1, 100),
     "payments.shop_lock_minutes": (1, 7 * 24 * 60),  # a week; longer is the office's block
     "payments.shop_block_after_wrong_codes": (2, 1000),
+    # A refund window longer than a year would keep a shop liable for money long spent.
+    "payments.voucher_refund_days": (1, MAX_VOUCHER_REFUND_DAYS),
 }
 MAX_NAME_CHARACTERS = 200
 MAX_SIZE_BANDS = 20  # household sizes 1..20; the last band covers larger households
@@ -71,6 +74,8 @@ class Policy:
     shop_lock_after_wrong_codes: int = 5
     shop_lock_minutes: int = 30
     shop_block_after_wrong_codes: int = 10
+    # Days after purchase within which a shop may refund a community voucher nobody spent.
+    voucher_refund_days: int = 14
 
     def __post_init__(self) -> None:
         # Also guards policies built in code (tests, dataclasses.replace), not only TOML.
@@ -138,6 +143,7 @@ class Policy:
             ("payments.shop_lock_after_wrong_codes", self.shop_lock_after_wrong_codes),
             ("payments.shop_lock_minutes", self.shop_lock_minutes),
             ("payments.shop_block_after_wrong_codes", self.shop_block_after_wrong_codes),
+            ("payments.voucher_refund_days", self.voucher_refund_days),
         ):
             low, high = INT_RANGES[key]
             if not low <= value <= high:
@@ -216,6 +222,7 @@ def parse_policy(text: str) -> Policy:
             "shop_lock_after_wrong_codes",
             "shop_lock_minutes",
             "shop_block_after_wrong_codes",
+            "voucher_refund_days",
             # Counted cancelled charges before wrong codes were counted: accepted, unused.
             "shop_lock_after_failed_charges",
         },
@@ -249,6 +256,7 @@ def parse_policy(text: str) -> Policy:
         shop_block_after_wrong_codes=_get(
             payments, "payments.shop_block_after_wrong_codes", _positive_int, 10
         ),
+        voucher_refund_days=_get(payments, "payments.voucher_refund_days", _positive_int, 14),
     )
 
 

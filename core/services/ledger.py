@@ -91,6 +91,8 @@ async def verify(uow: UnitOfWork, municipality_id: int) -> LedgerCheck:
         for a in accounts
         if a.balance_cents != derived.get(a.id, 0)
     ]
-    negative = [a for a in accounts if a.balance_cents < 0 and a.kind != AccountKind.FUND.value]
+    negative = [
+        a for a in accounts if a.balance_cents < 0 and not may_go_negative(AccountKind(a.kind))
+    ]
     mismatches += [(a.id, a.balance_cents, derived.get(a.id, 0)) for a in negative]
     return LedgerCheck(len(accounts), mismatches, sum(a.balance_cents for a in accounts))

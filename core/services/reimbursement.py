@@ -16,6 +16,7 @@ from core.domain.errors import Conflict, InsufficientFunds, NotAllowed
 from core.domain.ledger import AccountKind, PostingKind
 from core.domain.sepa import CreditTransfer, PaymentOrder, build_pain001, remittance_text
 from core.services import ledger
+from core.services.sepa_schema import validate_pain001
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
@@ -95,8 +96,10 @@ async def settle(
     """Mark everything owed to shops as settled and return the SEPA file that pays it.
 
     Writes one Settlement and one shop -> settled posting per shop; the caller commits.
-    The file is built (and every IBAN checked) before anything is posted, so a bad shop
-    IBAN raises InvalidIdentifier and the run leaves nothing behind once rolled back."""
+    The file is built (every IBAN checked, the whole file validated against the
+    pain.001.001.03 schema) before anything is posted, so a bad shop IBAN raises
+    InvalidIdentifier, an invalid file SepaError, and the run leaves nothing behind once
+    rolled back."""
     if not municipality.iban:
         raise MunicipalityHasNoIban(municipality=municipality.code)
     zone = ZoneInfo(municipality.timezone)
@@ -133,6 +136,8 @@ async def settle(
         ),
     )
     xml = build_pain001(order)
+    # The bank refuses a whole file for one schema error: never hand one to the office.
+    validate_pain001(xml)
 
     settlement = m.Settlement(
         municipality_id=municipality.id,

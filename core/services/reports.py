@@ -254,6 +254,9 @@ class TransparencyReport:
     approved_shops: int
     revocations: Figure
     to_recover: Figure  # cents
+    # Gifts to the fund through the chat (totals only: donors are private persons).
+    donations: Figure = Figure(0)  # cents received
+    donations_granted: Figure = Figure(0)  # cents moved into the fund for tranches
 
     def _rows(self) -> list[tuple[str, str, Text, Figure, bool]]:
         """(section, metric id, label, figure, is money) in publishing order, tranches aside."""
@@ -325,6 +328,14 @@ class TransparencyReport:
                 "returned_by_revocation",
                 t("Returned to the fund by revocations"),
                 self.returned_by_revocation,
+                True,
+            ),
+            ("money", "donations", t("Donations to the fund"), self.donations, True),
+            (
+                "money",
+                "donations_granted",
+                t("Donations granted to tranches"),
+                self.donations_granted,
                 True,
             ),
             ("shops", "approved_shops", t("Approved shops"), Figure(self.approved_shops), False),
@@ -559,6 +570,12 @@ async def transparency_report(
         approved_shops=int(approved_shops or 0),
         revocations=protect({"n": len(revoked)}, [])["n"],
         to_recover=_amount(sum(app.recover_cents for app in revoked), len(revoked)),
+        donations=Figure(
+            (await uow.community.posted_total(municipality.id, PostingKind.DONATION))[0]
+        ),
+        donations_granted=Figure(
+            (await uow.community.posted_total(municipality.id, PostingKind.DONATION_GRANT))[0]
+        ),
     )
 
 

@@ -85,6 +85,8 @@ class Municipality(Base):
     created_at: Mapped[datetime]
     # The municipality's privacy notice (GDPR art. 13), linked from the application's consent.
     privacy_url: Mapped[str | None] = mapped_column(String(300), default=None)
+    # Community vouchers and donations from the chat (`admin municipality community`).
+    community_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
 
 class Round(Base):
@@ -273,6 +275,12 @@ class Shop(Base):
     # ...or until the office unlocks it (`admin shops unlock`).
     blocked_at: Mapped[datetime | None]
     refusal_reason: Mapped[str | None] = mapped_column(String(300))
+    # Community vouchers: sold only while on, for amounts between the limits (cents).
+    vouchers_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    voucher_min_cents: Mapped[int] = mapped_column(BigInteger, default=500, server_default="500")
+    voucher_max_cents: Mapped[int] = mapped_column(
+        BigInteger, default=10_000, server_default="10000"
+    )
 
 
 class ShopMember(Base):
@@ -497,3 +505,71 @@ class OfficeAct(Base):
     outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The SEPA file of an approved reimbursement, to download again later.
     document: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class ProviderPayment(Base):
+    """Money in through the payment provider (Telegram Payments): a voucher or a donation.
+
+    Written only when the provider reports the payment done; the unique charge id makes a
+    report delivered twice record one payment. The provider's references are kept for
+    reconciliation with its statements, and a refund's reference when the shop refunds."""
+
+    __tablename__ = "provider_payments"
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    purpose: Mapped[str] = mapped_column(String(16))
+    shop_id: Mapped[int | None] = _fk("shops.id", nullable=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    telegram_payment_charge_id: Mapped[str] = mapped_column(String(128), unique=True)
+    provider_payment_charge_id: Mapped[str] = mapped_column(String(128))
+    payer_channel: Mapped[str] = mapped_column(String(16))
+    payer_address: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    posting_id: Mapped[int | None] = _fk("postings.id", nullable=True, index=False)
+    refunded_at: Mapped[datetime | None]
+    refund_reference: Mapped[str | None] = mapped_column(String(128))
+
+
+class Voucher(Base):
+    """A bought voucher: its balance is the ledger account (voucher, id), usable at one shop.
+    The holder is the buyer's chat until it is given to a phone number."""
+
+    __tablename__ = "vouchers"
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    shop_id: Mapped[int] = _fk("shops.id")
+    payment_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("provider_payments.id", ondelete="RESTRICT"),
+        unique=True,
+    )
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    holder_channel: Mapped[str] = mapped_column(String(16))
+    holder_address: Mapped[str] = mapped_column(String(64), index=True)
+    language: Mapped[str] = mapped_column(String(8), default="it")
+    created_at: Mapped[datetime]
+    given_at: Mapped[datetime | None]
+
+
+class VoucherCharge(Base):
+    """A shop's charge on a community voucher: pending until the holder's code is typed,
+    like a charge on buoni spesa (same code rules, wrong codes count against the shop)."""
+
+    __tablename__ = "voucher_charges"
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    shop_id: Mapped[int] = _fk("shops.id")
+    voucher_id: Mapped[int] = _fk("vouchers.id")
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    code_salt: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    closed_reason: Mapped[str | None] = mapped_column(String(32))
+    posting_id: Mapped[int | None] = _fk("postings.id", nullable=True, index=False)

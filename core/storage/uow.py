@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.domain.keys import PROCESS_KEYS, ServerKeys
 from core.storage import repositories as r
+from core.storage.community_repository import CommunityRepository
 
 
 class UnitOfWork:
@@ -27,6 +28,7 @@ class UnitOfWork:
     outbox: r.OutboxRepository
     conversations: r.ConversationRepository
     identity_events: r.IdentityEventRepository
+    community: CommunityRepository
 
     def __init__(
         self,
@@ -68,6 +70,7 @@ class UnitOfWork:
         self.outbox = r.OutboxRepository(self.session)
         self.conversations = r.ConversationRepository(self.session)
         self.identity_events = r.IdentityEventRepository(self.session)
+        self.community = CommunityRepository(self.session)
         return self
 
     async def __aexit__(

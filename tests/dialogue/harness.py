@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import select
 
 from core.bootstrap import Core
-from core.dialogue import gsm7
 from core.dialogue.engine import DialogueEngine, HandleResult
 from core.dialogue.inbound import Channel, Inbound, SharedContact, SharedLocation
 from core.dialogue.render import render_plain
+from core.domain import gsm7
 from core.domain.messages import Reply
 from core.services import municipalities
 from core.services.outbox import reply_of

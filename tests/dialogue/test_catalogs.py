@@ -8,8 +8,8 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from core.dialogue import gsm7
 from core.dialogue.errors import error_text, known_codes
+from core.domain import gsm7
 from core.domain.errors import DomainError
 from core.i18n import LANGUAGES, LOCALES_DIR, render_text, translations
 from tests.dialogue.catalog import PLACEHOLDER, SAMPLES, Message, messages_in_code

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.dialogue import gsm7
 from core.dialogue.render import render_plain
+from core.domain import gsm7
 from core.domain.messages import Money, Option, Reply, t
 
 

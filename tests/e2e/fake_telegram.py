@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import time
 from collections import defaultdict, deque
@@ -24,6 +23,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.telegram_updates import TelegramUser, UpdateIds
+
 TOKEN = "424242:TEST-token_for-the-fake-api"
 BOT_ID = 424242
 BOT_USERNAME = "buonispesa_test_bot"
@@ -31,7 +32,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 # Calls that put a message in a chat and count against the flood limits.
 MESSAGE_METHODS = frozenset(
-    {"sendMessage", "sendLocation", "sendVenue", "sendDocument", "editMessageText"}
+    {"sendMessage", "sendLocation", "sendVenue", "sendDocument", "editMessageText", "sendInvoice"}
 )
 # Form fields that are plain strings; every other field is JSON-encoded by clients.
 _STRING_FIELDS = frozenset(
@@ -45,6 +46,12 @@ _STRING_FIELDS = frozenset(
         "chat_id",
         "title",
         "address",
+        "description",
+        "payload",
+        "provider_token",
+        "currency",
+        "pre_checkout_query_id",
+        "error_message",
     }
 )
 
@@ -96,12 +103,12 @@ class FakeTelegram:
         self._forced: dict[str, deque[int]] = defaultdict(deque)
         self._refusals: dict[str, tuple[int, str]] = {}
         self.left_chats: list[int] = []
+        # answerPreCheckoutQuery calls: query id -> (ok, error_message).
+        self.checkout_answers: dict[str, tuple[bool, str | None]] = {}
         self.command_scopes: list[Any] = []
         self._window: deque[float] = deque()
         self._chat_windows: dict[int, deque[float]] = defaultdict(deque)
-        self._message_ids = itertools.count(1)
-        self._update_ids = itertools.count(10_000)
-        self._callback_ids = itertools.count(1)
+        self.ids = UpdateIds()
         self._new_updates = asyncio.Condition()
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -160,7 +167,7 @@ class FakeTelegram:
         """Send an update the way Telegram would: to the webhook if one is set (returns the
         HTTP status), else queued for getUpdates (returns 0)."""
         if "update_id" not in update:
-            update["update_id"] = next(self._update_ids)
+            update["update_id"] = self.ids.update()
         if self.webhook is None:
             async with self._new_updates:
                 self.pending_updates.append(update)
@@ -174,10 +181,7 @@ class FakeTelegram:
             return response.status
 
     def next_update_id(self) -> int:
-        return next(self._update_ids)
-
-    def next_callback_id(self) -> str:
-        return f"cb{next(self._callback_ids)}"
+        return self.ids.update()
 
     # The API -------------------------------------------------------------------------
 
@@ -261,7 +265,7 @@ class FakeTelegram:
 
     def _message(self, chat_id: int, **content: Any) -> dict[str, Any]:
         message = {
-            "message_id": next(self._message_ids),
+            "message_id": self.ids.message(),
             "date": int(time.time()),
             "chat": {"id": chat_id, "type": "private", "first_name": f"User{chat_id}"},
             "from": self._bot_user(),
@@ -379,6 +383,31 @@ class FakeTelegram:
     async def _api_answerCallbackQuery(self, call: Call) -> web.Response:
         return _ok(True)
 
+    async def _api_sendInvoice(self, call: Call) -> web.Response:
+        prices = list(call.params["prices"])
+        if not call.params.get("provider_token") and call.params["currency"] != "XTR":
+            raise ValueError("a provider token is needed outside Telegram Stars")
+        invoice = {
+            "title": str(call.params["title"]),
+            "description": str(call.params["description"]),
+            "start_parameter": str(call.params.get("start_parameter", "")),
+            "currency": str(call.params["currency"]),
+            "total_amount": sum(int(price["amount"]) for price in prices),
+        }
+        message = self._message(int(call.params["chat_id"]), invoice=invoice)
+        # What Telegram keeps to itself, for the tests: the payload comes back with the payment.
+        message["_payload"] = str(call.params["payload"])
+        message["_prices"] = prices
+        return _ok(self._public(message))
+
+    async def _api_answerPreCheckoutQuery(self, call: Call) -> web.Response:
+        ok = bool(call.params["ok"])
+        error = call.params.get("error_message")
+        if not ok and not error:
+            raise ValueError("error_message is required when ok is false")
+        self.checkout_answers[str(call.params["pre_checkout_query_id"])] = (ok, error)
+        return _ok(True)
+
     @staticmethod
     def _public(message: dict[str, Any]) -> dict[str, Any]:
         public = {k: v for k, v in message.items() if not k.startswith("_")}
@@ -389,44 +418,14 @@ class FakeTelegram:
         return public
 
 
-class FakeUser:
+class FakeUser(TelegramUser):
     """A person in a private chat with the bot: types, taps buttons, shares things."""
 
     def __init__(
         self, api: FakeTelegram, user_id: int, *, first_name: str = "Maria", language: str = "it"
     ) -> None:
+        super().__init__(api.ids, user_id, first_name=first_name, language=language)
         self.api = api
-        self.id = user_id
-        self.first_name = first_name
-        self.language = language
-
-    @property
-    def user(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "is_bot": False,
-            "first_name": self.first_name,
-            "language_code": self.language,
-        }
-
-    def _message_update(self, **content: Any) -> dict[str, Any]:
-        return {
-            "update_id": self.api.next_update_id(),
-            "message": {
-                "message_id": next(self.api._message_ids),
-                "date": int(time.time()),
-                "chat": {"id": self.id, "type": "private", "first_name": self.first_name},
-                "from": self.user,
-                **content,
-            },
-        }
-
-    def text_update(self, text: str) -> dict[str, Any]:
-        content: dict[str, Any] = {"text": text}
-        if text.startswith("/"):
-            length = len(text.split()[0])
-            content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        return self._message_update(**content)
 
     async def say(self, text: str) -> int:
         return await self.api.deliver(self.text_update(text))
@@ -440,11 +439,45 @@ class FakeUser:
         owner = self.id if owner_id == -1 else owner_id
         if owner is not None:
             contact["user_id"] = owner
-        return await self.api.deliver(self._message_update(contact=contact))
+        return await self.api.deliver(self.message_update(contact=contact))
 
     async def share_location(self, latitude: float, longitude: float) -> int:
         location = {"latitude": latitude, "longitude": longitude}
-        return await self.api.deliver(self._message_update(location=location))
+        return await self.api.deliver(self.message_update(location=location))
+
+    def invoices(self) -> list[dict[str, Any]]:
+        return [m for m in self.messages() if "invoice" in m]
+
+    async def pre_checkout(self, invoice_message: dict[str, Any]) -> tuple[bool, str | None]:
+        """Tap Pay on an invoice: Telegram asks the bot first; returns the bot's answer."""
+        query_id = f"pcq{self.api.next_update_id()}"
+        invoice = invoice_message["invoice"]
+        update = {
+            "update_id": self.api.next_update_id(),
+            "pre_checkout_query": {
+                "id": query_id,
+                "from": self.user,
+                "currency": invoice["currency"],
+                "total_amount": invoice["total_amount"],
+                "invoice_payload": invoice_message["_payload"],
+            },
+        }
+        status = await self.api.deliver(update)
+        assert status in (0, 200), status
+        await self.api.wait_until(lambda: query_id in self.api.checkout_answers)
+        return self.api.checkout_answers[query_id]
+
+    async def paid(self, invoice_message: dict[str, Any], charge_id: str) -> int:
+        """The provider took the money: the service message Telegram sends to the bot."""
+        invoice = invoice_message["invoice"]
+        payment = {
+            "currency": invoice["currency"],
+            "total_amount": invoice["total_amount"],
+            "invoice_payload": invoice_message["_payload"],
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": f"ch_{charge_id}",
+        }
+        return await self.api.deliver(self.message_update(successful_payment=payment))
 
     def messages(self) -> list[dict[str, Any]]:
         return self.api.sent_to(self.id)
@@ -469,17 +502,9 @@ class FakeUser:
         *,
         from_user: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        message = message or self.last_keyboard_message()
-        return {
-            "update_id": self.api.next_update_id(),
-            "callback_query": {
-                "id": self.api.next_callback_id(),
-                "from": from_user or self.user,
-                "message": FakeTelegram._public(message),
-                "chat_instance": str(self.id),
-                "data": data,
-            },
-        }
+        """A tap on `message` (default: the latest keyboard), as Telegram shows it to the bot."""
+        shown = FakeTelegram._public(message or self.last_keyboard_message())
+        return super().callback_update(data, shown, from_user=from_user)
 
     async def tap(self, label: str) -> int:
         """Tap the button whose text contains `label` on the latest keyboard."""

@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import aiohttp
-import pytest
 from aiohttp import web
+from prometheus_client.parser import text_string_to_metric_families
 from twilio.request_validator import RequestValidator
 
 from buonispesa import delivery
@@ -23,7 +23,7 @@ from buonispesa.outbox_worker import WorkerConfig
 from buonispesa.server import build_app
 from buonispesa.settings import Settings
 from core.bootstrap import Core
-from core.dialogue import gsm7
+from core.domain import gsm7
 from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.e2e.fake_twilio import FakeTwilio, Recorded
@@ -136,6 +136,30 @@ class SmsServer:
         async with self.core.uow() as uow:
             return list(await uow.outbox.for_address("sms", address))
 
+    async def scrape(self) -> Scrape:
+        """GET /metrics as Prometheus would, parsed by prometheus-client's own parser."""
+        async with self.http.get(self.base_url + "/metrics") as response:
+            assert response.status == 200
+            return Scrape(response.headers["Content-Type"], await response.text())
+
+
+@dataclass(frozen=True)
+class Scrape:
+    content_type: str
+    text: str
+
+    def families(self) -> dict[str, str]:
+        """Family name -> type (counter, gauge, histogram)."""
+        return {f.name: f.type for f in text_string_to_metric_families(self.text)}
+
+    def value(self, name: str, **labels: str) -> float | None:
+        """The sample's value; None when the scrape has no such sample."""
+        for family in text_string_to_metric_families(self.text):
+            for sample in family.samples:
+                if sample.name == name and sample.labels == labels:
+                    return sample.value
+        return None
+
 
 def free_socket() -> socket.socket:
     sock = socket.socket()
@@ -183,19 +207,6 @@ async def start_sms_server(
         await runner.cleanup()
         await core.close()
         await twilio.stop()
-
-
-@pytest.fixture(name="sms_server")
-async def sms_server_fixture(sqlite_url: str) -> AsyncIterator[SmsServer]:
-    async for server in start_sms_server(sqlite_url):
-        yield server
-
-
-@pytest.fixture(name="sms_server_any_db")
-async def sms_server_any_db_fixture(database_url: str) -> AsyncIterator[SmsServer]:
-    """The same, once on SQLite and once on PostgreSQL."""
-    async for server in start_sms_server(database_url):
-        yield server
 
 
 def assert_one_gsm7_segment(records: list[Recorded]) -> None:

@@ -127,6 +127,7 @@ async def start_telegram_server(
     api: FakeTelegram | None = None,
     poll_timeout: float = 1.0,
     worker: WorkerConfig = FAST_WORKER,
+    payment_provider_token: str | None = None,
 ) -> AsyncIterator[TelegramServer]:
     api = api or FakeTelegram(per_chat_per_second=1000)
     await api.start()
@@ -142,6 +143,7 @@ async def start_telegram_server(
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_WEBHOOK_SECRET=SECRET,
         TELEGRAM_API_BASE_URL=api.base_url,
+        TELEGRAM_PAYMENT_PROVIDER_TOKEN=payment_provider_token,
     )
     # The server builds the plugin from the settings, as in production; only the pacing
     # and the long-polling timeout are the tests'.

@@ -7,7 +7,6 @@ stays until the contact is shared; one chat never shows another citizen's balanc
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
 
@@ -20,12 +19,11 @@ from core.domain.messages import reply_from_json
 from core.i18n import render_text
 from core.storage import models as m
 from tests.e2e.fake_telegram import FakeUser
-from tests.e2e.sms_harness import (  # noqa: F401 - fixtures
+from tests.e2e.sms_harness import (
     SmsServer,
     assert_one_gsm7_segment,
-    sms_server_any_db_fixture,
 )
-from tests.e2e.telegram_harness import TelegramServer, start_telegram_server
+from tests.e2e.telegram_harness import TelegramServer
 from tests.factories import make_cf
 
 pytestmark = pytest.mark.filterwarnings(
@@ -38,14 +36,6 @@ NOTICE = (
     "If it was not you, tell the office."
 )
 NEWCOMER = make_cf(9001)
-
-
-@pytest.fixture
-async def telegram(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[TelegramServer]:
-    async for running in start_telegram_server(database_url, monkeypatch):
-        yield running
 
 
 def request_markup(message: dict[str, Any]) -> dict[str, Any]:
@@ -80,14 +70,15 @@ async def sms_notices(server: TelegramServer, phone: str) -> list[m.OutboxMessag
 
 
 async def test_telegram_keeps_the_contact_button_until_the_contact_is_shared(
-    telegram: TelegramServer,
+    telegram_server_any_db: TelegramServer,
 ) -> None:
+    telegram = telegram_server_any_db
     anna = telegram.user(7101, language="en")
     ask = await to_the_contact_question(telegram, anna)
     markup = request_markup(ask)
     assert markup["keyboard"][0][0]["request_contact"] is True
     assert markup.get("is_persistent") is True and not markup.get("one_time_keyboard")
-    sticker = anna._message_update(
+    sticker = anna.message_update(
         sticker={
             "file_id": "CAACAgIAAx",
             "file_unique_id": "AgADx",
@@ -111,8 +102,9 @@ async def test_telegram_keeps_the_contact_button_until_the_contact_is_shared(
 
 
 async def test_telegram_cannot_apply_under_someone_elses_codice_fiscale(
-    telegram: TelegramServer,
+    telegram_server_any_db: TelegramServer,
 ) -> None:
+    telegram = telegram_server_any_db
     rossi = DEMO_CITIZENS[0]
     thief = telegram.user(7102, language="en")
     await to_the_contact_question(telegram, thief)
@@ -129,7 +121,10 @@ async def test_telegram_cannot_apply_under_someone_elses_codice_fiscale(
         assert holder is not None and holder.telegram_chat_id is None
 
 
-async def test_two_chats_and_one_codice_fiscale_over_telegram(telegram: TelegramServer) -> None:
+async def test_two_chats_and_one_codice_fiscale_over_telegram(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    telegram = telegram_server_any_db
     first, second = telegram.user(7103, language="en"), telegram.user(7104, language="en")
     await apply_with_new_code(telegram, first, "393478887103")
     await to_the_contact_question(telegram, second)
@@ -139,7 +134,10 @@ async def test_two_chats_and_one_codice_fiscale_over_telegram(telegram: Telegram
     assert len(await sms_notices(telegram, "+393478887103")) == 1
 
 
-async def test_one_chat_never_shows_another_citizens_balance(telegram: TelegramServer) -> None:
+async def test_one_chat_never_shows_another_citizens_balance(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    telegram = telegram_server_any_db
     rossi = DEMO_CITIZENS[0]
     anna = telegram.user(7105, language="en")
     await apply_with_new_code(telegram, anna, "393478887105")

@@ -6,10 +6,9 @@ import pytest
 
 from buonispesa.demo import DEMO_CITIZENS, DEMO_SMS_NUMBER
 from core.services import cards, delegates
-from tests.e2e.sms_harness import (  # noqa: F401 - fixtures
+from tests.e2e.sms_harness import (
     SmsServer,
     assert_one_gsm7_segment,
-    sms_server_any_db_fixture,
 )
 from tests.e2e.test_sms_conversations import SHOP_NAME, SHOP_PHONE, code_in
 

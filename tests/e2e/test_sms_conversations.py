@@ -18,11 +18,9 @@ from core.i18n import render_text
 from core.services import ledger, security
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
-from tests.e2e.sms_harness import (  # noqa: F401 - fixtures
+from tests.e2e.sms_harness import (
     SmsServer,
     assert_one_gsm7_segment,
-    sms_server_any_db_fixture,
-    sms_server_fixture,
 )
 from tests.factories import make_cf
 
@@ -121,6 +119,8 @@ async def test_a_shop_charges_by_sms_and_the_citizens_code_confirms(
     server = sms_server_any_db
     citizen = DEMO_CITIZENS[1]
     before = await balance_of(server, citizen.phone)
+    confirmations = "buonispesa_payment_confirmations_total"
+    confirmed_before = (await server.scrape()).value(confirmations)
 
     # The till's number is confirmed first: a code to the shop's own phone (once a day).
     till_code = await server.exchange(SHOP_PHONE, f"PAGA {citizen.codice_fiscale} 12,50")
@@ -140,6 +140,9 @@ async def test_a_shop_charges_by_sms_and_the_citizens_code_confirms(
     assert "12,50" in receipt.body
     assert await balance_of(server, citizen.phone) == before - 12_50
     assert_one_gsm7_segment(server.twilio.accepted)
+    # /metrics counts the payment, from the database (every process sees the same figure).
+    assert confirmed_before is not None
+    assert (await server.scrape()).value(confirmations) == confirmed_before + 1
 
 
 async def test_a_spoofed_shop_number_cannot_take_money_nor_lock_the_shop(

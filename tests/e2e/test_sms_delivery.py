@@ -13,10 +13,9 @@ from buonispesa.demo import DEMO_CITIZENS, DEMO_SHOPS, DEMO_SMS_NUMBER
 from buonispesa.outbox_worker import WorkerConfig
 from core.domain.messages import Reply, t
 from core.services.outbox import enqueue
-from tests.e2e.sms_harness import (  # noqa: F401 - fixtures
+from tests.e2e.sms_harness import (
     SmsServer,
     assert_one_gsm7_segment,
-    sms_server_fixture,
     start_sms_server,
 )
 
@@ -78,8 +77,9 @@ async def test_delivery_reports_update_the_message(sms_server: SmsServer) -> Non
     assert await server.report("SM" + "f" * 32, "delivered") == 204  # not ours: ignored
     row = (await server.outbox_rows(CITIZEN.phone))[-1]  # demo citizens have older notices
     assert row.status == "delivered"
-    metrics = await (await server.http.get(server.base_url + "/metrics")).text()
-    assert 'buonispesa_delivery_reports_total{channel="sms",status="delivered"} 2' in metrics
+    scrape = await server.scrape()
+    reports = "buonispesa_delivery_reports_total"
+    assert scrape.value(reports, channel="sms", status="delivered") == 2
 
 
 async def test_an_undelivered_payment_code_is_told_to_the_shop(sms_server: SmsServer) -> None:

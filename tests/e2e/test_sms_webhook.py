@@ -14,15 +14,13 @@ from buonispesa.server import build_app
 from core.bootstrap import Core
 from core.storage.engine import make_engine
 from tests.e2e.fake_twilio import FakeTwilio
-from tests.e2e.sms_harness import (  # noqa: F401 - fixtures
+from tests.e2e.sms_harness import (
     FAST_WORKER,
     SmsServer,
     assert_one_gsm7_segment,
     free_socket,
     new_sid,
     settings_for,
-    sms_server_any_db_fixture,
-    sms_server_fixture,
 )
 
 pytestmark = pytest.mark.filterwarnings(
@@ -63,8 +61,8 @@ async def test_forged_signatures_get_403_and_write_nothing(sms_server_any_db: Sm
     await server.quiet(0.3)
     assert await server.counts() == before
     assert server.twilio.requests == []
-    metrics = await (await server.http.get(server.base_url + "/metrics")).text()
-    assert 'buonispesa_inbound_messages_total{channel="sms",result="forbidden"} 6' in metrics
+    scrape = await server.scrape()
+    assert scrape.value("buonispesa_inbound_messages_total", channel="sms", result="forbidden") == 6
 
 
 async def test_a_retried_webhook_is_answered_and_processed_once(
@@ -136,20 +134,37 @@ async def test_health_and_metrics(sms_server: SmsServer) -> None:
     async with server.http.get(server.base_url + "/healthz") as response:
         assert response.status == 200
         assert await response.json() == {"status": "ok", "database": "ok"}
-    async with server.http.get(server.base_url + "/metrics") as response:
-        assert response.status == 200
-        assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-        text = await response.text()
-    for expected in (
-        'buonispesa_inbound_messages_total{channel="sms",result="processed"} 1',
-        'buonispesa_outbound_messages_total{channel="sms",result="sent"} 1',
-        'buonispesa_outbox_messages{channel="sms",status="sent"}',
-        "# TYPE buonispesa_outbox_backlog gauge",
-        "buonispesa_payment_confirmations_total 0",
-        'buonispesa_http_request_duration_seconds_count{method="POST",route="/sms/twilio"} 1',
-        'buonispesa_http_requests_total{method="POST",route="/sms/twilio",status="200"} 1',
-    ):
-        assert expected in text, expected
+    scrape = await server.scrape()
+    # Without an Accept header: the classic text format 0.0.4.
+    assert scrape.content_type.startswith("text/plain; version=0.0.4")
+    assert scrape.families() == {
+        "buonispesa_inbound_messages": "counter",
+        "buonispesa_outbound_messages": "counter",
+        "buonispesa_delivery_reports": "counter",
+        "buonispesa_http_requests": "counter",
+        "buonispesa_http_request_duration_seconds": "histogram",
+        "buonispesa_outbox_messages": "gauge",
+        "buonispesa_outbox_backlog": "gauge",
+        "buonispesa_charges": "gauge",
+        "buonispesa_payment_confirmations": "counter",
+    }
+    sms_in = {"channel": "sms", "result": "processed"}
+    assert scrape.value("buonispesa_inbound_messages_total", **sms_in) == 1
+    assert scrape.value("buonispesa_outbound_messages_total", channel="sms", result="sent") == 1
+    sent = scrape.value("buonispesa_outbox_messages", channel="sms", status="sent")
+    assert sent is not None and sent >= 1
+    assert scrape.value("buonispesa_payment_confirmations_total") == 0
+    webhook = {"method": "POST", "route": "/sms/twilio"}
+    assert scrape.value("buonispesa_http_request_duration_seconds_count", **webhook) == 1
+    assert scrape.value("buonispesa_http_requests_total", status="200", **webhook) == 1
+
+    # A scraper that asks for OpenMetrics gets it.
+    openmetrics = "application/openmetrics-text; version=1.0.0"
+    async with server.http.get(
+        server.base_url + "/metrics", headers={"Accept": openmetrics}
+    ) as response:
+        assert response.headers["Content-Type"].startswith(openmetrics)
+        assert (await response.text()).endswith("# EOF\n")
 
 
 async def test_healthz_says_when_the_database_is_unreachable(sqlite_url: str) -> None:

@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from buonispesa.demo import DEMO_CITIZENS, DEMO_CODE
 from core.storage import models as m
 from tests.card_reader import read_card
 from tests.e2e.fake_telegram import BOT_USERNAME
-from tests.e2e.telegram_harness import TelegramServer, start_telegram_server
+from tests.e2e.telegram_harness import TelegramServer
 from tests.factories import make_cf
-
-
-@pytest.fixture
-async def server(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[TelegramServer]:
-    async for running in start_telegram_server(database_url, monkeypatch):
-        yield running
 
 
 def buttons(message: dict[str, Any]) -> list[str]:
@@ -42,7 +32,8 @@ async def citizen_by_cf(server: TelegramServer, cf: str) -> m.Citizen:
         return citizen
 
 
-async def test_the_whole_application_with_buttons(server: TelegramServer) -> None:
+async def test_the_whole_application_with_buttons(telegram_server_any_db: TelegramServer) -> None:
+    server = telegram_server_any_db
     anna = server.user(5001, language="en", name="Anna")
     [menu] = await server.exchange(anna, anna.start)
     assert "Welcome" in menu["text"]
@@ -105,8 +96,9 @@ async def test_the_whole_application_with_buttons(server: TelegramServer) -> Non
 
 
 async def test_someone_elses_contact_is_refused_then_ones_own_links_the_chat(
-    server: TelegramServer,
+    telegram_server_any_db: TelegramServer,
 ) -> None:
+    server = telegram_server_any_db
     rossi = DEMO_CITIZENS[0]
     luca = server.user(5002, language="en", name="Luca")
     [ask] = await server.exchange(luca, lambda: luca.say("/balance"))
@@ -135,7 +127,8 @@ async def test_someone_elses_contact_is_refused_then_ones_own_links_the_chat(
     assert (await citizen_by_cf(server, rossi.codice_fiscale)).telegram_chat_id == "5003"
 
 
-async def test_balance_and_the_printable_card(server: TelegramServer) -> None:
+async def test_balance_and_the_printable_card(telegram_server_any_db: TelegramServer) -> None:
+    server = telegram_server_any_db
     bianchi = DEMO_CITIZENS[1]
     maria = server.user(5004, language="en")
     await server.exchange(maria, lambda: maria.say("/saldo"))
@@ -158,7 +151,8 @@ async def test_balance_and_the_printable_card(server: TelegramServer) -> None:
     assert "PIN" not in printed  # a card sent in a chat has none: payments need the code
 
 
-async def test_shops_near_a_shared_location(server: TelegramServer) -> None:
+async def test_shops_near_a_shared_location(telegram_server_any_db: TelegramServer) -> None:
+    server = telegram_server_any_db
     piero = server.user(5005, language="en")
     [ask] = await server.exchange(piero, lambda: piero.say("/shops"))
     assert request_button(ask)["request_location"] is True
@@ -175,7 +169,10 @@ async def test_shops_near_a_shared_location(server: TelegramServer) -> None:
     assert pin["venue"]["address"].startswith("Via Roma 12, ")
 
 
-async def test_the_command_menu_is_published_in_italian_and_english(server: TelegramServer) -> None:
+async def test_the_command_menu_is_published_in_italian_and_english(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    server = telegram_server_any_db
     italian = [c["command"] for c in server.api.commands[None]]
     english = [c["command"] for c in server.api.commands["en"]]
     assert italian[:4] == ["domanda", "stato", "saldo", "negozi"]
@@ -185,10 +182,18 @@ async def test_the_command_menu_is_published_in_italian_and_english(server: Tele
     assert server.api.command_scopes == [{"type": "all_private_chats"}] * 2
     assert server.api.webhook is not None
     assert server.api.webhook["url"] == server.base_url + "/telegram/webhook"
-    assert server.api.webhook["allowed_updates"] == ["message", "callback_query"]
+    # pre_checkout_query too: without it every payment's checkout would time out.
+    assert server.api.webhook["allowed_updates"] == [
+        "message",
+        "callback_query",
+        "pre_checkout_query",
+    ]
 
 
-async def test_a_deep_link_from_the_card_opens_the_holders_balance(server: TelegramServer) -> None:
+async def test_a_deep_link_from_the_card_opens_the_holders_balance(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    server = telegram_server_any_db
     bianchi = DEMO_CITIZENS[1]
     holder = await citizen_by_cf(server, bianchi.codice_fiscale)
     maria = server.user(5006, language="en")

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-
-import pytest
 
 from bot.updates import BUTTON_EXPIRED
 from core.i18n import render_text
 from tests.e2e.fake_telegram import BOT_USERNAME
-from tests.e2e.telegram_harness import TelegramServer, start_telegram_server
-
-
-@pytest.fixture
-async def server(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TelegramServer]:
-    async for running in start_telegram_server(sqlite_url, monkeypatch):
-        yield running
+from tests.e2e.telegram_harness import TelegramServer
 
 
 async def test_in_a_group_the_bot_points_to_the_private_chat_once_and_leaves(
-    server: TelegramServer,
+    telegram_server: TelegramServer,
 ) -> None:
+    server = telegram_server
     anna = server.user(7101, language="it")
     group = -1001234
     before = await server.counts()
@@ -47,8 +39,9 @@ async def test_in_a_group_the_bot_points_to_the_private_chat_once_and_leaves(
 
 
 async def test_the_expired_button_toast_speaks_the_language_chosen_in_the_bot(
-    server: TelegramServer,
+    telegram_server: TelegramServer,
 ) -> None:
+    server = telegram_server
     anna = server.user(7102, language="en")  # an English phone, Italian chosen in the bot
     await server.exchange(anna, lambda: anna.say("/lingua"))
     await server.exchange(anna, lambda: anna.tap("Italiano"))
@@ -62,8 +55,9 @@ async def test_the_expired_button_toast_speaks_the_language_chosen_in_the_bot(
 
 
 async def test_a_double_tap_gives_one_answer_even_when_it_has_no_buttons(
-    server: TelegramServer,
+    telegram_server: TelegramServer,
 ) -> None:
+    server = telegram_server
     anna = server.user(7103, language="en")
     await server.exchange(anna, anna.start)
     menu = anna.last_keyboard_message()
@@ -82,7 +76,8 @@ async def test_a_double_tap_gives_one_answer_even_when_it_has_no_buttons(
     assert "text" in server.api.calls_of("answerCallbackQuery")[-1].params
 
 
-async def test_after_stop_a_question_still_gets_its_answer(server: TelegramServer) -> None:
+async def test_after_stop_a_question_still_gets_its_answer(telegram_server: TelegramServer) -> None:
+    server = telegram_server
     anna = server.user(7104, language="en")
     await server.exchange(anna, anna.start)
     [stopped] = await server.exchange(anna, lambda: anna.say("/stop"))
@@ -91,10 +86,13 @@ async def test_after_stop_a_question_still_gets_its_answer(server: TelegramServe
     assert "phone number" in answer["text"]
 
 
-async def test_a_position_that_is_not_numbers_is_refused_clearly(server: TelegramServer) -> None:
+async def test_a_position_that_is_not_numbers_is_refused_clearly(
+    telegram_server: TelegramServer,
+) -> None:
+    server = telegram_server
     anna = server.user(7105, language="en")
     await server.exchange(anna, anna.start)
-    update = anna._message_update(location={"latitude": "north", "longitude": 13.2})
+    update = anna.message_update(location={"latitude": "north", "longitude": 13.2})
     before = len(anna.messages())
     assert await server.api.deliver(update) == 200
     await server.settle()

@@ -25,12 +25,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarni
 
 
 @pytest.fixture
-async def server(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TelegramServer]:
-    async for running in start_telegram_server(sqlite_url, monkeypatch):
-        yield running
-
-
-@pytest.fixture
 async def paced_server(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[TelegramServer]:
@@ -41,8 +35,9 @@ async def paced_server(
 
 
 async def test_429_retry_after_is_respected_then_the_reply_is_delivered(
-    server: TelegramServer,
+    telegram_server: TelegramServer,
 ) -> None:
+    server = telegram_server
     anna = server.user(7001, language="en")
     server.api.fail_next("sendMessage", retry_after=1)
     [menu] = await server.exchange(anna, anna.start)

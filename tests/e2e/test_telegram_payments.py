@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy import update
 
 from buonispesa.demo import DEMO_CITIZENS
 from core.storage import models as m
 from tests.e2e.fake_telegram import FakeUser
-from tests.e2e.telegram_harness import TelegramServer, start_telegram_server
+from tests.e2e.telegram_harness import TelegramServer
 
 CASHIER_CHAT = 6001
 CITIZEN_CHAT = 6002
-
-
-@pytest.fixture
-async def server(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[TelegramServer]:
-    async for running in start_telegram_server(database_url, monkeypatch):
-        yield running
 
 
 async def setup_till(server: TelegramServer) -> tuple[FakeUser, FakeUser, m.Citizen]:
@@ -58,7 +48,10 @@ def code_in(text: str) -> str:
     return found.group(1)
 
 
-async def test_charge_and_confirmation_across_two_chats(server: TelegramServer) -> None:
+async def test_charge_and_confirmation_across_two_chats(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    server = telegram_server_any_db
     cashier, customer, citizen = await setup_till(server)
     [menu] = await server.exchange(cashier, cashier.start)
     assert "Forno Chienti: what do you want to do?" in menu["text"]
@@ -90,7 +83,10 @@ async def test_charge_and_confirmation_across_two_chats(server: TelegramServer) 
     assert not any(code in str(row.payload) for row in rows)
 
 
-async def test_scanning_the_card_qr_starts_the_charge_for_that_card(server: TelegramServer) -> None:
+async def test_scanning_the_card_qr_starts_the_charge_for_that_card(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    server = telegram_server_any_db
     cashier, customer, citizen = await setup_till(server)
     # The camera opens t.me/<bot>?start=<card code>: Telegram sends "/start <code>".
     [amount] = await server.exchange(cashier, lambda: cashier.start(citizen.card_code))
@@ -103,7 +99,10 @@ async def test_scanning_the_card_qr_starts_the_charge_for_that_card(server: Tele
     assert receipt["text"].startswith("Payment confirmed: €5.00.")
 
 
-async def test_a_wrong_code_is_counted_and_the_cashier_is_told(server: TelegramServer) -> None:
+async def test_a_wrong_code_is_counted_and_the_cashier_is_told(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    server = telegram_server_any_db
     cashier, customer, citizen = await setup_till(server)
     await server.exchange(cashier, lambda: cashier.say(f"/paga {citizen.card_code} 3"))
     code = code_in(customer.messages()[-1]["text"])
@@ -115,8 +114,9 @@ async def test_a_wrong_code_is_counted_and_the_cashier_is_told(server: TelegramS
 
 
 async def test_scanning_a_card_with_a_pin_asks_the_pin_and_sends_no_code(
-    server: TelegramServer,
+    telegram_server_any_db: TelegramServer,
 ) -> None:
+    server = telegram_server_any_db
     from core.services import cards
 
     cashier, customer, citizen = await setup_till(server)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -11,21 +10,7 @@ import pytest
 
 from bot.callbacks import CallbackSigner
 from tests.e2e.fake_telegram import SECRET_HEADER, TOKEN, FakeUser
-from tests.e2e.telegram_harness import SECRET, TelegramServer, start_telegram_server
-
-
-@pytest.fixture
-async def server(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TelegramServer]:
-    async for running in start_telegram_server(sqlite_url, monkeypatch):
-        yield running
-
-
-@pytest.fixture
-async def server_any_db(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[TelegramServer]:
-    async for running in start_telegram_server(database_url, monkeypatch):
-        yield running
+from tests.e2e.telegram_harness import SECRET, TelegramServer
 
 
 async def post(server: TelegramServer, body: Any, headers: dict[str, str]) -> int:
@@ -42,29 +27,35 @@ async def post(server: TelegramServer, body: Any, headers: dict[str, str]) -> in
     ids=["missing", "wrong", "longer", "empty"],
 )
 async def test_a_wrong_secret_gets_403_and_writes_nothing(
-    server: TelegramServer, headers: dict[str, str]
+    telegram_server: TelegramServer, headers: dict[str, str]
 ) -> None:
+    server = telegram_server
     intruder = server.user(6660, language="en")
     before = await server.counts()
-    update = intruder._message_update(contact={"phone_number": "+393331000001", "user_id": 6660})
+    update = intruder.message_update(contact={"phone_number": "+393331000001", "user_id": 6660})
     assert await post(server, update, headers) == 403
     assert await server.counts() == before
     assert intruder.messages() == []
 
 
-async def test_the_right_secret_is_accepted(server: TelegramServer) -> None:
+async def test_the_right_secret_is_accepted(telegram_server: TelegramServer) -> None:
+    server = telegram_server
     anna = server.user(6661, language="en")
     assert await post(server, anna.text_update("/start"), {SECRET_HEADER: SECRET}) == 200
     await server.settle()
     assert len(anna.messages()) == 1
 
 
-async def test_garbage_is_a_400(server: TelegramServer) -> None:
+async def test_garbage_is_a_400(telegram_server: TelegramServer) -> None:
+    server = telegram_server
     assert await post(server, ["not", "an", "update"], {SECRET_HEADER: SECRET}) == 400
     assert (await server.counts())["inbound"] == 0
 
 
-async def test_a_repeated_update_id_is_processed_once(server_any_db: TelegramServer) -> None:
+async def test_a_repeated_update_id_is_processed_once(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    server_any_db = telegram_server_any_db
     server = server_any_db
     anna = server.user(6662, language="en")
     update = anna.text_update("/balance")
@@ -93,7 +84,8 @@ async def refused(server: TelegramServer, user: FakeUser, update: dict[str, Any]
     assert "no longer valid" in answer.params["text"]
 
 
-async def test_forged_callbacks_are_refused(server: TelegramServer) -> None:
+async def test_forged_callbacks_are_refused(telegram_server: TelegramServer) -> None:
+    server = telegram_server
     anna = server.user(6663, language="en")
     other = server.user(6664, language="en")
     await server.exchange(anna, anna.start)
@@ -122,9 +114,10 @@ async def test_forged_callbacks_are_refused(server: TelegramServer) -> None:
 
 
 async def test_a_button_of_an_earlier_question_cannot_answer_the_current_one(
-    server: TelegramServer,
+    telegram_server: TelegramServer,
 ) -> None:
     """Both questions offer Yes/No: the old "Yes" must not answer the new question."""
+    server = telegram_server
     anna = server.user(6665, language="en")
     await server.exchange(anna, anna.start)
     await server.exchange(anna, lambda: anna.tap("Apply"))
@@ -144,9 +137,10 @@ async def test_a_button_of_an_earlier_question_cannot_answer_the_current_one(
     assert "bank" in liquidity["text"]
 
 
-async def test_a_repeated_tap_acts_once(server: TelegramServer) -> None:
+async def test_a_repeated_tap_acts_once(telegram_server: TelegramServer) -> None:
     """A double tap sends two callback queries for one button: the second finds the
     question already answered (a newer one is on its way or shown)."""
+    server = telegram_server
     anna = server.user(6666, language="en")
     await server.exchange(anna, anna.start)
     menu = anna.last_keyboard_message()
@@ -160,7 +154,10 @@ async def test_a_repeated_tap_acts_once(server: TelegramServer) -> None:
     await refused(server, anna, second)
 
 
-async def test_a_double_tap_delivered_concurrently_acts_once(server: TelegramServer) -> None:
+async def test_a_double_tap_delivered_concurrently_acts_once(
+    telegram_server: TelegramServer,
+) -> None:
+    server = telegram_server
     anna = server.user(6667, language="en")
     await server.exchange(anna, anna.start)
     menu = anna.last_keyboard_message()

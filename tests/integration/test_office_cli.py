@@ -10,6 +10,8 @@ from xml.etree import ElementTree
 import pytest
 
 from core.bootstrap import open_core
+from core.domain.sepa import PaymentOrder, build_pain001
+from core.services import reimbursement
 from tests.factories import make_cf, make_town, pay
 from tests.integration.test_admin_cli import invoke
 
@@ -60,6 +62,40 @@ def test_reimburse_writes_sepa_file_once(town_with_a_payment: str, tmp_path: Pat
     assert code == 2 and "nothing_due" in output
     assert not (tmp_path / "again.xml").exists()
     assert invoke("admin", "ledger", "check", "TST")[0] == 0
+
+
+def test_a_file_the_schema_refuses_is_never_written(
+    town_with_a_payment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A builder bug that puts an element out of order: the XSD check stops the run."""
+
+    def out_of_order(order: PaymentOrder) -> bytes:
+        good = build_pain001(order)
+        return good.replace(b"<ChrgBr>SLEV</ChrgBr>", b"").replace(
+            b"<PmtMtd>TRF</PmtMtd>", b"<PmtMtd>TRF</PmtMtd><ChrgBr>SLEV</ChrgBr>"
+        )
+
+    monkeypatch.setattr(reimbursement, "build_pain001", out_of_order)
+    target = tmp_path / "sepa.xml"
+    arguments = (
+        "admin",
+        "reimburse",
+        "TST",
+        "--out",
+        str(target),
+        "--execution-date",
+        "2099-01-02",
+    )
+    code, output = invoke(*arguments)
+    assert code == 2, output
+    assert "pain.001.001.03" in output and "ChrgBr" in output
+    assert not target.exists() and not (tmp_path / "sepa.xml.partial").exists()
+
+    # The real builder again: nothing was settled, the shop is still owed its 12,50 €.
+    monkeypatch.setattr(reimbursement, "build_pain001", build_pain001)
+    code, output = invoke(*arguments)
+    assert code == 0, output
+    assert ElementTree.parse(target).findtext(".//p:CtrlSum", namespaces=NS) == "12.50"
 
 
 def test_report_publishes_no_personal_data(town_with_a_payment: str) -> None:

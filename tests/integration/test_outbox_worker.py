@@ -12,11 +12,11 @@ from sqlalchemy import select, update
 
 from buonispesa import delivery
 from buonispesa.channels import OutgoingMessage, SendResult, SendStatus
-from buonispesa.metrics import Metrics
 from buonispesa.outbox_worker import OutboxWorker, WorkerConfig
 from core.bootstrap import Core
 from core.domain.keys import ServerKeys, new_secret
 from core.domain.messages import Reply, t
+from core.metrics import Metrics
 from core.services.outbox import enqueue, reply_of
 from core.storage import models as m
 from tests.conftest import FakeClock
@@ -99,7 +99,7 @@ async def test_sent_once_and_never_claimed_again(core: Core) -> None:
         assert stored[message_id].attempts == 1
         assert stored[message_id].provider_message_id == f"SM{message_id:032d}"
         assert stored[message_id].sent_at == core.now()
-    assert w.metrics.outbound.get(channel="sms", result="sent") == 3
+    assert w.metrics.value("buonispesa_outbound_messages_total", channel="sms", result="sent") == 3
 
 
 async def test_transient_error_is_retried_after_backoff(core: Core, clock: FakeClock) -> None:

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import inspect
+import sqlite3
 from collections.abc import Awaitable, Callable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import pytest
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from sqlalchemy import text
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
 
 from core.storage.engine import make_engine
 
@@ -55,3 +67,93 @@ async def test_one_trip_to_the_sqlite_thread_per_statement(
             await connection.execute(text("SELECT 1"))
         assert trips == 10
     await engine.dispose()
+
+
+# --- The private surface the adapter stands on --------------------------------------------
+# core/storage/sqlite_driver.py subclasses SQLAlchemy's aiosqlite adapter and calls aiosqlite's
+# own thread queue. Neither is public API: pyproject pins both to the minor versions these
+# names were read from. When an upgrade changes one of them, this test says which, so the
+# adapter is re-read against the new source instead of failing in a payment.
+
+STOCK_CURSOR_SLOTS = {
+    "_adapt_connection",
+    "_connection",
+    "_cursor",
+    "_rows",
+    "_soft_closed_memoized",
+}
+STOCK_CURSOR_MEMBERS = {
+    "_adapt_connection", "_aenter_cursor", "_async_soft_close", "_awaitable_cursor_close",
+    "_connection", "_cursor", "_execute_async", "_executemany_async", "_make_new_cursor",
+    "_rows", "_soft_closed_memoized", "arraysize", "close", "description", "execute",
+    "executemany", "fetchall", "fetchmany", "fetchone", "lastrowid", "nextset", "rowcount",
+    "server_side", "setinputsizes",
+}  # fmt: skip
+
+
+def _members(cls: type) -> set[str]:
+    return {
+        name
+        for klass in cls.__mro__
+        if klass is not object
+        for name in vars(klass)
+        if not name.startswith("__")
+    }
+
+
+def _pinned(distribution: str) -> SpecifierSet:
+    for requirement in map(Requirement, metadata.requires("buonispesa") or []):
+        if requirement.name.lower() == distribution.lower():
+            return requirement.specifier
+    raise AssertionError(f"{distribution} is not a dependency of buonispesa")
+
+
+def test_the_installed_versions_are_the_pinned_ones() -> None:
+    for distribution in ("sqlalchemy", "aiosqlite"):
+        pin = _pinned(distribution)
+        installed = metadata.version(distribution)
+        assert any(spec.operator == "<" for spec in pin), (
+            f"{distribution} must be pinned below its next minor version, got {pin}"
+        )
+        assert installed in pin, f"{distribution} {installed} is outside the tested pin {pin}"
+
+
+def test_sqlalchemy_private_adapter_api_is_the_one_the_driver_was_written_for() -> None:
+    cursor_slots = {
+        slot
+        for klass in AsyncAdapt_aiosqlite_cursor.__mro__
+        for slot in getattr(klass, "__slots__", ())
+    }
+    assert cursor_slots == STOCK_CURSOR_SLOTS, (
+        "SQLAlchemy changed the slots of its aiosqlite cursor; OneTripCursor.__init__ sets "
+        f"{sorted(STOCK_CURSOR_SLOTS)} and must set {sorted(cursor_slots)}"
+    )
+    members = _members(AsyncAdapt_aiosqlite_cursor)
+    assert members == STOCK_CURSOR_MEMBERS, (
+        "SQLAlchemy changed its aiosqlite cursor: new "
+        f"{sorted(members - STOCK_CURSOR_MEMBERS)}, gone {sorted(STOCK_CURSOR_MEMBERS - members)}; "
+        "check what OneTripCursor must override"
+    )
+    connection = _members(AsyncAdapt_aiosqlite_connection)
+    assert {"_connection", "_cursor_cls", "_execute_mutex", "_handle_exception"} <= connection
+    assert list(inspect.signature(AsyncAdapt_aiosqlite_connection.__init__).parameters) == [
+        "self",
+        "dbapi",
+        "connection",
+    ]
+    assert list(inspect.signature(AsyncAdapt_aiosqlite_dbapi.__init__).parameters) == [
+        "self",
+        "aiosqlite",
+        "sqlite",
+    ]
+    assert callable(await_) and EMPTY_DICT == {}
+
+
+async def test_aiosqlite_private_api_is_the_one_the_driver_calls(tmp_path: Path) -> None:
+    # OneTripCursor._trip runs a function in aiosqlite's thread with Connection._execute(fn, ...)
+    # on the sqlite3 connection Connection._conn.
+    assert list(inspect.signature(aiosqlite.Connection._execute).parameters)[:2] == ["self", "fn"]
+    async with aiosqlite.connect(tmp_path / "p.sqlite3") as connection:
+        assert isinstance(connection._conn, sqlite3.Connection)
+        run_in_thread: Callable[..., Awaitable[Any]] = connection._execute
+        assert await run_in_thread(lambda: 41 + 1) == 42

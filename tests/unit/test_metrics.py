@@ -1,34 +1,83 @@
-"""The Prometheus text exposition written by buonispesa.metrics."""
+"""The series /metrics exposes, written by prometheus-client and read back by its parser."""
 
 from __future__ import annotations
 
-from buonispesa.metrics import Metrics, Sample, render_gauge
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
+
+from core.metrics import DatabaseFigures, Metrics, scrape_registry
 
 
-def test_counters_and_histogram_render_in_text_format() -> None:
+def samples(metrics: Metrics, figures: DatabaseFigures) -> dict[str, list[Sample]]:
+    text = generate_latest(scrape_registry(metrics, figures)).decode()
+    return {
+        family.name + ":" + family.type: family.samples
+        for family in text_string_to_metric_families(text)
+    }
+
+
+def value(found: list[Sample], name: str, **labels: str) -> float:
+    [sample] = [s for s in found if s.name == name and s.labels == labels]
+    return sample.value
+
+
+def test_counters_and_latency_histogram() -> None:
     metrics = Metrics()
-    metrics.inbound.inc(channel="sms", result="processed")
-    metrics.inbound.inc(channel="sms", result="processed")
-    metrics.inbound.inc(channel="sms", result="forbidden")
-    metrics.latency.observe(0.003, route="/sms/twilio", method="POST")
-    metrics.latency.observe(0.2, route="/sms/twilio", method="POST")
-    text = "\n".join(metrics.render())
+    metrics.inbound.labels(channel="sms", result="processed").inc()
+    metrics.inbound.labels(channel="sms", result="processed").inc()
+    metrics.inbound.labels(channel="sms", result="forbidden").inc()
+    metrics.latency.labels(route="/sms/twilio", method="POST").observe(0.003)
+    metrics.latency.labels(route="/sms/twilio", method="POST").observe(0.2)
 
-    assert "# TYPE buonispesa_inbound_messages_total counter" in text
-    assert 'buonispesa_inbound_messages_total{channel="sms",result="processed"} 2' in text
-    assert 'buonispesa_inbound_messages_total{channel="sms",result="forbidden"} 1' in text
-    assert "# TYPE buonispesa_http_request_duration_seconds histogram" in text
-    prefix = 'buonispesa_http_request_duration_seconds_bucket{method="POST",route="/sms/twilio",'
-    assert prefix + 'le="0.0025"} 0' in text
-    assert prefix + 'le="0.005"} 1' in text
-    assert prefix + 'le="0.25"} 2' in text
-    assert prefix + 'le="+Inf"} 2' in text
-    assert (
-        'buonispesa_http_request_duration_seconds_count{method="POST",route="/sms/twilio"} 2'
-        in text
+    found = samples(metrics, DatabaseFigures())
+    inbound = found["buonispesa_inbound_messages:counter"]
+    name = "buonispesa_inbound_messages_total"
+    assert value(inbound, name, channel="sms", result="processed") == 2
+    assert value(inbound, name, channel="sms", result="forbidden") == 1
+    latency = found["buonispesa_http_request_duration_seconds:histogram"]
+    bucket = "buonispesa_http_request_duration_seconds_bucket"
+    route = {"route": "/sms/twilio", "method": "POST"}
+    assert value(latency, bucket, le="0.0025", **route) == 0
+    assert value(latency, bucket, le="0.005", **route) == 1
+    assert value(latency, bucket, le="0.25", **route) == 2
+    assert value(latency, bucket, le="+Inf", **route) == 2
+    assert value(latency, "buonispesa_http_request_duration_seconds_count", **route) == 2
+    assert metrics.value(name, channel="sms", result="processed") == 2
+    assert metrics.value(name, channel="telegram", result="processed") == 0
+
+
+def test_database_figures_give_rows_backlog_charges_and_confirmations() -> None:
+    figures = DatabaseFigures(
+        outbox={("sms", "pending"): 2, ("sms", "sending"): 1, ("sms", "sent"): 5},
+        charges={"confirmed": 4, "pending": 1},
+        confirmed_payments=4,
     )
+    found = samples(Metrics(), figures)
+    rows = found["buonispesa_outbox_messages:gauge"]
+    assert value(rows, "buonispesa_outbox_messages", channel="sms", status="sent") == 5
+    backlog = found["buonispesa_outbox_backlog:gauge"]
+    assert value(backlog, "buonispesa_outbox_backlog", channel="sms") == 3
+    charges = found["buonispesa_charges:gauge"]
+    assert value(charges, "buonispesa_charges", status="pending") == 1
+    confirmed = found["buonispesa_payment_confirmations:counter"]
+    assert value(confirmed, "buonispesa_payment_confirmations_total") == 4
+
+
+def test_each_metrics_instance_counts_only_its_own_traffic() -> None:
+    first, second = Metrics(), Metrics()
+    first.requests.labels(route="/healthz", method="GET", status="200").inc()
+    name = "buonispesa_http_requests_total"
+    assert first.value(name, route="/healthz", method="GET", status="200") == 1
+    assert second.value(name, route="/healthz", method="GET", status="200") == 0
 
 
 def test_label_values_are_escaped() -> None:
-    lines = render_gauge("x", "help", [Sample({"a": 'q"b\\n\n'}, 1.5)])
-    assert lines[-1] == 'x{a="q\\"b\\\\n\\n"} 1.5'
+    metrics = Metrics()
+    metrics.reports.labels(channel="sms", status='q"b\\n\n').inc()
+    text = generate_latest(metrics.registry).decode()
+    assert 'status="q\\"b\\\\n\\n"} 1.0' in text
+    [family] = [
+        f for f in text_string_to_metric_families(text) if f.name == "buonispesa_delivery_reports"
+    ]
+    assert family.samples[0].labels["status"] == 'q"b\\n\n'

@@ -25,6 +25,7 @@ from core.domain.sepa import (
     sanitize,
     summarize,
 )
+from core.services.sepa_schema import schema, validate_pain001
 
 NS = {"p": NAMESPACE}
 TOWN_IBAN = "IT60X0542811101000000123456"
@@ -61,6 +62,7 @@ def order(*amounts: int, bic: str | None = None, **changes: object) -> PaymentOr
 
 def parse(xml: bytes) -> ET.Element:
     assert xml.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+    validate_pain001(xml)
     return ET.fromstring(xml)
 
 
@@ -112,38 +114,29 @@ def test_each_transfer_has_id_amount_creditor_iban_and_remittance() -> None:
     assert summarize(build_pain001(order(12_345, 5, 100_000_00))) == (3, 100_000_00 + 12_350)
 
 
-def test_elements_follow_the_schema_sequence() -> None:
-    # The XSD is a strict sequence: a bank's validator rejects elements out of order.
-    root = parse(build_pain001(order(100)))
-    local = [
-        child.tag.split("}")[1] for child in root.find("p:CstmrCdtTrfInitn/p:PmtInf", NS) or []
-    ]
-    assert local == [
-        "PmtInfId",
-        "PmtMtd",
-        "BtchBookg",
-        "NbOfTxs",
-        "CtrlSum",
-        "PmtTpInf",
-        "ReqdExctnDt",
-        "Dbtr",
-        "DbtrAcct",
-        "DbtrAgt",
-        "ChrgBr",
-        "CdtTrfTxInf",
-    ]
-    item = root.find(".//p:CdtTrfTxInf", NS)
-    assert item is not None
-    assert [c.tag.split("}")[1] for c in item] == ["PmtId", "Amt", "Cdtr", "CdtrAcct", "RmtInf"]
-    header = root.find("p:CstmrCdtTrfInitn/p:GrpHdr", NS)
-    assert header is not None
-    assert [c.tag.split("}")[1] for c in header] == [
-        "MsgId",
-        "CreDtTm",
-        "NbOfTxs",
-        "CtrlSum",
-        "InitgPty",
-    ]
+def test_every_file_here_is_checked_against_the_official_schema() -> None:
+    # parse() validates each file these tests build; this one also proves the check is on.
+    xml = build_pain001(order(100, 2_00, bic="BPPIITRRXXX"))
+    parse(xml)
+    assert schema().is_valid(xml)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "where"),
+    [
+        # The XSD is a strict sequence: a bank's validator rejects elements out of order.
+        (b"<NbOfTxs>1</NbOfTxs>\n      <CtrlSum>1.00</CtrlSum>",
+         b"<CtrlSum>1.00</CtrlSum>\n      <NbOfTxs>1</NbOfTxs>", "GrpHdr"),
+        (b"<PmtMtd>TRF</PmtMtd>", b"<PmtMtd>DD</PmtMtd>", "PmtMtd"),
+        (b'Ccy="EUR"', b'Ccy="euro"', "InstdAmt"),
+        (b"<ChrgBr>SLEV</ChrgBr>", b"<ChrgBr>SLEV</ChrgBr><ChrgBr>SLEV</ChrgBr>", "PmtInf"),
+    ],
+)  # fmt: skip
+def test_the_schema_refuses_what_a_bank_would(before: bytes, after: bytes, where: str) -> None:
+    xml = build_pain001(order(1_00))
+    assert before in xml
+    with pytest.raises(SepaError, match=where):
+        validate_pain001(xml.replace(before, after))
 
 
 def test_debtor_agent_is_the_bic_or_notprovided() -> None:

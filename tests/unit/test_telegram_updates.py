@@ -9,13 +9,13 @@ from telegram import Bot, Update
 from bot.callbacks import CallbackSigner
 from bot.updates import translate
 from core.dialogue.inbound import Channel, SharedContact, SharedLocation
-from tests.e2e.fake_telegram import FakeTelegram, FakeUser
+from tests.telegram_updates import TelegramUser, UpdateIds
 
 SIGNER = CallbackSigner(b"unit-test")
 BOT = Bot("123:unit")
-API = FakeTelegram()
-MARIA = FakeUser(API, 1001, language="it")
-LUCA = FakeUser(API, 2002, language="en")
+IDS = UpdateIds()
+MARIA = TelegramUser(IDS, 1001, language="it")
+LUCA = TelegramUser(IDS, 2002, language="en")
 
 
 def update(data: dict[str, Any]) -> Update:
@@ -62,7 +62,7 @@ def test_deep_link_start_parameter() -> None:
 
 
 def test_own_contact_is_marked_own_and_gets_a_plus() -> None:
-    raw = MARIA._message_update(
+    raw = MARIA.message_update(
         contact={"phone_number": "393331234567", "first_name": "M", "user_id": 1001}
     )
     inbound = translate(update(raw), SIGNER).inbound
@@ -75,19 +75,19 @@ def test_someone_elses_contact_is_not_own() -> None:
         contact: dict[str, Any] = {"phone_number": "+393331234567", "first_name": "X"}
         if owner is not None:
             contact["user_id"] = owner
-        inbound = translate(update(MARIA._message_update(contact=contact)), SIGNER).inbound
+        inbound = translate(update(MARIA.message_update(contact=contact)), SIGNER).inbound
         assert inbound is not None and inbound.contact is not None
         assert inbound.contact.is_own is False
 
 
 def test_location() -> None:
-    raw = MARIA._message_update(location={"latitude": 43.12, "longitude": 13.2})
+    raw = MARIA.message_update(location={"latitude": 43.12, "longitude": 13.2})
     inbound = translate(update(raw), SIGNER).inbound
     assert inbound is not None and inbound.location == SharedLocation(43.12, 13.2)
 
 
 def test_unsupported_content_reaches_the_engine_as_empty_text() -> None:
-    raw = MARIA._message_update(
+    raw = MARIA.message_update(
         sticker={
             "file_id": "s",
             "file_unique_id": "s",

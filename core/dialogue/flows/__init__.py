@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.dialogue.flows.apply import ApplyFlow
 from core.dialogue.flows.base import Flow
 from core.dialogue.flows.charge import ChargeFlow
+from core.dialogue.flows.community import BuyFlow, DonateFlow, GiveFlow, VouchersFlow
 from core.dialogue.flows.identify import IdentifyFlow
 from core.dialogue.flows.refund import RefundFlow
 from core.dialogue.flows.shop_finder import ShopFinderFlow
@@ -25,6 +26,10 @@ FLOWS: dict[str, Flow] = {
         InviteFlow(),
         JoinFlow(),
         ShopkeeperFlow(),
+        BuyFlow(),
+        DonateFlow(),
+        GiveFlow(),
+        VouchersFlow(),
     )
 }
 

@@ -21,6 +21,7 @@ from core.domain.errors import DomainError, InvalidAmount
 from core.domain.messages import Money, Option, Reply, t, tn
 from core.domain.money import parse_euro
 from core.services import charges as charge_service
+from core.services import voucher_charges
 from core.services.outbox import notify_payer
 from core.storage import models as m
 
@@ -155,15 +156,29 @@ class ChargeFlow(ConfirmedFlow):
         except Reject:
             turn.go(self.name, "amount")
             raise
-        try:
-            requested = await charge_service.request_charge(
+        who = str(turn.state["who"])
+        voucher = voucher_charges.is_voucher_reference(who)
+        request = (
+            voucher_charges.request_voucher_charge(
                 turn.uow,
                 shop_id=int(turn.state["shop_id"]),
-                citizen_reference=str(turn.state["who"]),
+                voucher_reference=who,
                 amount_cents=cents,
                 requested_by=f"{turn.channel}:{turn.address}",
                 now=turn.now,
             )
+            if voucher
+            else charge_service.request_charge(
+                turn.uow,
+                shop_id=int(turn.state["shop_id"]),
+                citizen_reference=who,
+                amount_cents=cents,
+                requested_by=f"{turn.channel}:{turn.address}",
+                now=turn.now,
+            )
+        )
+        try:
+            requested = await request
         except DomainError as error:
             turn.finish()
             turn.say(error_text(error), options=AFTER)
@@ -173,6 +188,7 @@ class ChargeFlow(ConfirmedFlow):
             amount=cents,
             where=_masked(requested),
             pin=requested.channel == "card",
+            voucher=voucher,
         )
         await self.goto(turn, "code")
 
@@ -206,7 +222,12 @@ class ChargeFlow(ConfirmedFlow):
             if pin:
                 raise Reject(t("Write the PIN of the card (6 digits), or ANNULLA."))
             raise Reject(t("Write the code the customer reads to you (6 digits), or ANNULLA."))
-        result = await charge_service.confirm_charge(
+        confirm = (
+            voucher_charges.confirm_voucher_charge
+            if turn.state.get("voucher")
+            else charge_service.confirm_charge
+        )
+        result = await confirm(
             turn.uow,
             charge_id=int(turn.state["charge_id"]),
             shop_id=int(turn.state["shop_id"]),
@@ -287,6 +308,14 @@ class ChargeFlow(ConfirmedFlow):
     async def on_cancel(self, turn: Turn) -> None:
         charge_id = turn.state.get("charge_id")
         if turn.step != "code" or charge_id is None:
+            return
+        if turn.state.get("voucher"):
+            await voucher_charges.cancel_voucher_charge(
+                turn.uow,
+                charge_id=int(charge_id),
+                shop_id=int(turn.state["shop_id"]),
+                now=turn.now,
+            )
             return
         if await charge_service.cancel_charge(
             turn.uow, charge_id=int(charge_id), shop_id=int(turn.state["shop_id"])

@@ -7,10 +7,10 @@ import re
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows.base import ConfirmedFlow
-from core.dialogue.gsm7 import to_gsm7
 from core.dialogue.menus import CATEGORY_LABELS
 from core.domain.errors import DomainError, InvalidIdentifier
 from core.domain.geo import valid_position
+from core.domain.gsm7 import to_gsm7
 from core.domain.identity import normalize_iban, normalize_partita_iva
 from core.domain.messages import Option, Text, t
 from core.domain.shops import ShopCategory, parse_category

@@ -1,0 +1,145 @@
+"""`buonispesa admin community …`: community vouchers and donations, for the office."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from buonispesa.cli.admin import admin, municipality_app, out, run_with_core
+from buonispesa.cli.common import fail, say
+from core.bootstrap import Core
+from core.domain.errors import InvalidAmount
+from core.domain.messages import Money, t
+from core.domain.money import parse_euro
+from core.services import community
+
+community_app = typer.Typer(
+    help="Community vouchers and donations paid through Telegram.", no_args_is_help=True
+)
+admin.add_typer(community_app, name="community")
+
+
+@municipality_app.command("community")
+def municipality_community(
+    code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
+    on: Annotated[bool, typer.Option("--on/--off", help="Turn the feature on or off")],
+) -> None:
+    """Let people buy shop vouchers and donate from the Telegram chat (or stop it)."""
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await community.set_town_enabled(uow, code, on)
+            await uow.commit()
+        if on:
+            text = t(
+                "{code}: community vouchers and donations are on. They need "
+                "TELEGRAM_PAYMENT_PROVIDER_TOKEN.",
+                code=town.code,
+            )
+        else:
+            text = t("{code}: community vouchers and donations are off.", code=town.code)
+        out.print(say(text), markup=False)
+
+    run_with_core(work)
+
+
+async def _town_id(core: Core, code: str) -> int:
+    async with core.uow() as uow:
+        town = await uow.municipalities.by_code(code)
+    if town is None:
+        fail(
+            t(
+                "There is no municipality with code {code}: see 'admin municipality list'.",
+                code=code,
+            )
+        )
+    return town.id
+
+
+@community_app.command("show")
+def community_show(
+    code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
+) -> None:
+    """Vouchers sold per shop (prepaid: never reimbursed) and donations to the fund."""
+
+    async def work(core: Core) -> None:
+        town_id = await _town_id(core, code)
+        async with core.uow() as uow:
+            figures = await community.totals(uow, town_id)
+        table = Table(
+            say(t("Shop")),
+            say(t("Vouchers")),
+            say(t("Sold")),
+            say(t("Spent")),
+            say(t("Refunded")),
+            say(t("To spend")),
+        )
+        for row in figures.shops:
+            table.add_row(
+                row.shop,
+                str(row.sold),
+                say(t("{amount}", amount=Money(row.sold_cents))),
+                say(t("{amount}", amount=Money(row.spent_cents))),
+                say(t("{amount}", amount=Money(row.refunded_cents))),
+                say(t("{amount}", amount=Money(row.outstanding_cents))),
+            )
+        out.print(table)
+        out.print(
+            say(
+                t(
+                    "Vouchers are paid to the shops at purchase: they are not part of the "
+                    "reimbursements."
+                )
+            ),
+            markup=False,
+        )
+        out.print(
+            say(
+                t(
+                    "Donations: {received} received, {granted} granted to tranches, "
+                    "{available} available.",
+                    received=Money(figures.donations_cents),
+                    granted=Money(figures.granted_cents),
+                    available=Money(figures.available_cents),
+                )
+            ),
+            markup=False,
+        )
+
+    run_with_core(work)
+
+
+@community_app.command("grant")
+def community_grant(
+    code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
+    amount: Annotated[
+        str | None, typer.Option(help="Euro to grant (default: all available), e.g. 500")
+    ] = None,
+) -> None:
+    """Move donations into the fund, to be allocated with the next tranche."""
+    cents: int | None = None
+    if amount is not None:
+        try:
+            cents = parse_euro(amount)
+        except InvalidAmount:
+            fail(t("This is not an amount. Write it in euro, e.g. 12,50."))
+
+    async def work(core: Core) -> None:
+        town_id = await _town_id(core, code)
+        async with core.uow() as uow:
+            moved = await community.grant_donations(uow, town_id, cents, core.now())
+            await uow.commit()
+        out.print(
+            say(
+                t(
+                    "{amount} of donations moved into the fund: add it to the budget of the "
+                    "next tranche.",
+                    amount=Money(moved),
+                )
+            ),
+            markup=False,
+        )
+
+    run_with_core(work)

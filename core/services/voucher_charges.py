@@ -1,0 +1,314 @@
+"""Spending a community voucher at the till: the same one-time-code payment as buoni spesa.
+
+The cashier types the voucher's number and the amount; a code goes to the voucher's
+holder (their Telegram chat, or the phone it was given to); the cashier types the code
+the holder reads out. The voucher works only at its own shop, every wrong code counts
+against the shop like any other, and the money moves voucher -> the shop's spent
+vouchers, never into what the municipality reimburses (the shop was paid at purchase).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from core.domain import community as rules
+from core.domain import otp
+from core.domain.charges import (
+    ChargeStatus,
+    ChargeView,
+    CodeCheck,
+    ShopLock,
+    check_code,
+    expiry,
+    lock_for_wrong_codes,
+    shop_is_locked,
+)
+from core.domain.errors import InsufficientFunds, NotAllowed, NotFound
+from core.domain.identity import mask_phone
+from core.domain.ledger import AccountKind, PostingKind
+from core.domain.messages import Money, Reply, Text, t
+from core.domain.policy import Policy
+from core.services import ledger, security
+from core.services.charges import (
+    LOOKUP_MISSES_PER_HOUR,
+    ChargeRequested,
+    ConfirmOutcome,
+    ConfirmResult,
+    check_shop_can_charge,
+)
+from core.services.municipalities import policy_of
+from core.services.outbox import enqueue
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+
+
+def is_voucher_reference(reference: str) -> bool:
+    return rules.normalize_voucher_code(reference) is not None
+
+
+async def request_voucher_charge(
+    uow: UnitOfWork,
+    *,
+    shop_id: int,
+    voucher_reference: str,
+    amount_cents: int,
+    requested_by: str,
+    now: datetime,
+) -> ChargeRequested:
+    """A pending charge on a voucher and its code to the holder. Holds no money yet."""
+    shop = check_shop_can_charge(await uow.shops.by_id(shop_id), now)
+    if amount_cents <= 0:
+        raise NotAllowed("payment.bad_amount")
+    code_text = rules.normalize_voucher_code(voucher_reference) or ""
+    voucher = await uow.community.voucher_by_code(code_text)
+    if voucher is None or voucher.municipality_id != shop.municipality_id:
+        # Guessing voucher numbers counts like looking up people who are not there.
+        since = now - timedelta(hours=1)
+        misses = await security.count(uow, security.LOOKUP_MISS, since, shop_id=shop.id)
+        if misses >= LOOKUP_MISSES_PER_HOUR:
+            raise NotAllowed("lookup.too_many")
+        await security.record(
+            uow, security.LOOKUP_MISS, now, municipality_id=shop.municipality_id, shop_id=shop.id
+        )
+        raise NotFound("voucher.not_found")
+    if voucher.shop_id != shop.id:
+        raise NotAllowed("voucher.other_shop")
+    payment = await uow.community.payment(voucher.payment_id)
+    if payment is not None and payment.refunded_at is not None:
+        raise NotAllowed("voucher.refunded")
+    municipality = await uow.municipalities.by_id(shop.municipality_id)
+    assert municipality is not None
+    policy = policy_of(municipality)
+    balance = await uow.ledger.balance_of_owner(
+        shop.municipality_id, AccountKind.VOUCHER, voucher.id
+    )
+    code, salt = otp.new_code(), otp.new_salt()
+    charge = m.VoucherCharge(
+        municipality_id=shop.municipality_id,
+        shop_id=shop.id,
+        voucher_id=voucher.id,
+        amount_cents=amount_cents,
+        status=ChargeStatus.PENDING.value,
+        code_salt=salt,
+        code_hash=otp.hash_code(uow.keys, code, salt),
+        attempts=0,
+        requested_by=requested_by,
+        created_at=now,
+        expires_at=expiry(now, policy.charge_ttl_minutes),
+    )
+    uow.session.add(charge)
+    await uow.flush()
+    if balance >= amount_cents:
+        text = t(
+            "{shop} asks {amount} from voucher {voucher}. Code: {code}. Tell it to the cashier "
+            "only if you agree.",
+            shop=shop.name,
+            amount=Money(amount_cents),
+            voucher=voucher.code,
+            code=code,
+        )
+    else:
+        # As with buoni spesa: only the holder learns that the voucher is short.
+        text = t(
+            "{shop} asks {amount}. Code: {code}. Voucher {voucher} has {balance}: not enough, "
+            "the payment will be refused.",
+            shop=shop.name,
+            amount=Money(amount_cents),
+            code=code,
+            voucher=voucher.code,
+            balance=Money(balance),
+        )
+    _tell_holder(uow, voucher, text, now, sensitive=True)
+    shown = mask_phone(voucher.holder_address) if voucher.holder_channel == "sms" else "Telegram"
+    return ChargeRequested(
+        charge.id, amount_cents, charge.expires_at, shown, voucher.holder_channel
+    )
+
+
+def _tell_holder(
+    uow: UnitOfWork, voucher: m.Voucher, text: Text, now: datetime, *, sensitive: bool = False
+) -> None:
+    enqueue(
+        uow,
+        municipality_id=voucher.municipality_id,
+        channel=voucher.holder_channel,
+        address=voucher.holder_address,
+        language=voucher.language,
+        reply=Reply.of(text, sensitive=sensitive),
+        now=now,
+    )
+
+
+async def confirm_voucher_charge(
+    uow: UnitOfWork,
+    *,
+    charge_id: int,
+    shop_id: int,
+    typed_code: str,
+    now: datetime,
+    typed_by: str | None = None,
+) -> ConfirmResult:
+    """Check the code; on success pay from the voucher in this transaction (the caller
+    commits). Paid at most once: the status moves with a compare-and-set, and the debit
+    is guarded in the UPDATE that takes the money."""
+    parties = await uow.community.charge_with_parties(charge_id)
+    if parties is None or parties[0].shop_id != shop_id:
+        raise NotFound("charge.not_found")
+    charge, voucher, shop, municipality = parties
+    policy = policy_of(municipality)
+    status = ChargeStatus(charge.status)
+    if status is ChargeStatus.CONFIRMED:
+        return ConfirmResult(ConfirmOutcome.ALREADY_CONFIRMED, charge.id, charge.amount_cents)
+    if status is ChargeStatus.PENDING and (
+        shop.blocked_at is not None or shop_is_locked(shop.locked_until, now)
+    ):
+        await uow.community.mark_charge(
+            charge.id, "pending", status="cancelled", closed_reason="shop_locked"
+        )
+        lock = ShopLock.OFFICE if shop.blocked_at is not None else ShopLock.TIMED
+        return ConfirmResult(
+            ConfirmOutcome.SHOP_LOCKED, charge.id, charge.amount_cents, shop_lock=lock
+        )
+    verdict = check_code(
+        ChargeView(status, charge.code_salt, charge.code_hash, charge.attempts, charge.expires_at),
+        typed_code,
+        now,
+        policy.max_code_attempts,
+        uow.keys,
+    )
+    if verdict.check is CodeCheck.NOT_PENDING:
+        return ConfirmResult(ConfirmOutcome.NOT_PENDING, charge.id, charge.amount_cents)
+    if verdict.check is CodeCheck.EXPIRED:
+        await uow.community.mark_charge(
+            charge.id, "pending", status="expired", closed_reason="expired"
+        )
+        return ConfirmResult(ConfirmOutcome.EXPIRED, charge.id, charge.amount_cents)
+    if verdict.check in (CodeCheck.WRONG, CodeCheck.TOO_MANY_ATTEMPTS):
+        lock = await _count_wrong_code(uow, shop, charge, now, typed_by, policy)
+        if verdict.check is CodeCheck.WRONG and lock is ShopLock.NONE:
+            await uow.community.mark_charge(charge.id, "pending", attempts=verdict.attempts)
+            return ConfirmResult(
+                ConfirmOutcome.WRONG_CODE, charge.id, charge.amount_cents, verdict.attempts_left
+            )
+        await uow.community.mark_charge(
+            charge.id,
+            "pending",
+            status="cancelled",
+            attempts=verdict.attempts,
+            closed_reason="too_many_attempts" if lock is ShopLock.NONE else "shop_locked",
+        )
+        _tell_holder(
+            uow,
+            voucher,
+            t(
+                "{shop} cancelled the payment of {amount}. The code is no longer valid.",
+                shop=shop.name,
+                amount=Money(charge.amount_cents),
+            ),
+            now,
+        )
+        outcome = (
+            ConfirmOutcome.CANCELLED_TOO_MANY_ATTEMPTS
+            if lock is ShopLock.NONE
+            else ConfirmOutcome.SHOP_LOCKED
+        )
+        return ConfirmResult(outcome, charge.id, charge.amount_cents, shop_lock=lock)
+    if not await uow.community.mark_charge(
+        charge.id, "pending", status="confirmed", confirmed_at=now
+    ):
+        return ConfirmResult(ConfirmOutcome.NOT_PENDING, charge.id, charge.amount_cents)
+    try:
+        posted = await ledger.post(
+            uow,
+            municipality_id=charge.municipality_id,
+            kind=PostingKind.VOUCHER_PAYMENT,
+            from_owner=voucher.id,
+            to_owner=shop.id,
+            amount_cents=charge.amount_cents,
+            now=now,
+        )
+    except InsufficientFunds:
+        await uow.community.mark_charge(
+            charge.id,
+            "confirmed",
+            status="cancelled",
+            confirmed_at=None,
+            closed_reason="insufficient_funds",
+        )
+        return ConfirmResult(ConfirmOutcome.INSUFFICIENT_FUNDS, charge.id, charge.amount_cents)
+    await uow.flush()
+    await uow.community.mark_charge(charge.id, "confirmed", posting_id=posted.posting.id)
+    _tell_holder(
+        uow,
+        voucher,
+        t(
+            "Paid {amount} at {shop} with voucher {voucher}. Left on it: {balance}.",
+            amount=Money(charge.amount_cents),
+            shop=shop.name,
+            voucher=voucher.code,
+            balance=Money(posted.source_balance_cents),
+        ),
+        now,
+    )
+    return ConfirmResult(
+        ConfirmOutcome.CONFIRMED,
+        charge.id,
+        charge.amount_cents,
+        citizen_balance_cents=posted.source_balance_cents,
+    )
+
+
+async def _count_wrong_code(
+    uow: UnitOfWork,
+    shop: m.Shop,
+    charge: m.VoucherCharge,
+    now: datetime,
+    typed_by: str | None,
+    policy: Policy,
+) -> ShopLock:
+    """A wrong code on a voucher counts against the shop exactly like one on buoni spesa."""
+    channel, _, address = (typed_by or "").partition(":")
+    await security.record(
+        uow,
+        security.WRONG_PAYMENT_CODE,
+        now,
+        municipality_id=shop.municipality_id,
+        shop_id=shop.id,
+        channel=channel or None,
+        address=address or None,
+        detail=f"voucher_charge:{charge.id}",
+    )
+    wrong = await security.wrong_codes_of_shop(uow, shop.id, now)
+    lock = lock_for_wrong_codes(
+        wrong, policy.shop_lock_after_wrong_codes, policy.shop_block_after_wrong_codes
+    )
+    if lock is ShopLock.OFFICE:
+        shop.blocked_at = now
+    elif lock is ShopLock.TIMED:
+        shop.locked_until = now + timedelta(minutes=policy.shop_lock_minutes)
+    return lock
+
+
+async def cancel_voucher_charge(
+    uow: UnitOfWork, *, charge_id: int, shop_id: int, now: datetime
+) -> bool:
+    """The cashier gave up (ANNULLA): the holder's code is void, and the holder is told."""
+    parties = await uow.community.charge_with_parties(charge_id)
+    if parties is None or parties[0].shop_id != shop_id:
+        raise NotFound("charge.not_found")
+    charge, voucher, shop, _ = parties
+    if not await uow.community.mark_charge(
+        charge_id, "pending", status="cancelled", closed_reason="by_shop"
+    ):
+        return False
+    _tell_holder(
+        uow,
+        voucher,
+        t(
+            "{shop} cancelled the payment of {amount}. The code is no longer valid.",
+            shop=shop.name,
+            amount=Money(charge.amount_cents),
+        ),
+        now,
+    )
+    return True

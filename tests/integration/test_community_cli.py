@@ -1,0 +1,50 @@
+"""The office's community commands on a SQLite file: the town's switch, the view, grants."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from buonispesa.cli import _register, app
+
+_register()
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("BUONISPESA_DATABASE_URL", url)
+    return url
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_the_office_turns_the_feature_on_and_off(database: str) -> None:
+    assert invoke("admin", "municipality", "add", "BEL", "Belforte del Chienti")[0] == 0
+    code, output = invoke("admin", "municipality", "community", "BEL", "--on")
+    assert code == 0 and "are on" in output, output
+    code, output = invoke("admin", "municipality", "community", "BEL", "--off")
+    assert code == 0 and "are off" in output, output
+    code, output = invoke("admin", "municipality", "community", "XXX", "--on")
+    assert code == 2 and "XXX" in output and "Traceback" not in output
+
+
+def test_the_view_and_a_grant_without_donations(database: str) -> None:
+    assert invoke("admin", "municipality", "add", "BEL", "Belforte del Chienti")[0] == 0
+    code, output = invoke("admin", "community", "show", "BEL")
+    assert code == 0 and "€0.00 available" in output, output
+    code, output = invoke("admin", "community", "grant", "BEL")
+    assert code == 2 and "Donations available to grant: €0.00" in output, output
+    code, output = invoke("admin", "community", "grant", "BEL", "--amount", "dieci")
+    assert code == 2 and "not an amount" in output, output
