@@ -137,7 +137,10 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
         """Click and wait for the next page (the form's answer) to replace this one."""
         page = driver.find_element(By.TAG_NAME, "html")
         button.click()
-        WebDriverWait(driver, 20).until(expected_conditions.staleness_of(page))
+        wait = WebDriverWait(driver, 30)
+        wait.until(expected_conditions.staleness_of(page))
+        # Then the whole new page, before anything on it is looked for.
+        wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def press(text: str) -> None:
         submit(driver.find_element(By.XPATH, f"//button[normalize-space()='{text}']"))
