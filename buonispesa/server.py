@@ -80,7 +80,9 @@ async def build_app(
     worker_config: WorkerConfig | None = None,
     console: Callable[[str], None] = print,
     with_telegram: bool = True,
+    deliver: bool = True,
 ) -> web.Application:
+    """`deliver=False`: no outbox workers here (`serve --workers N` elects one process)."""
     metrics = Metrics()
     dialogue: InboundHandler = engine or DialogueEngine(
         core, payments=bool(settings.telegram_payment_provider_token)
@@ -127,12 +129,12 @@ async def build_app(
     )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_endpoint)
-    app.cleanup_ctx.append(_lifecycle(worker_config or WorkerConfig()))
+    app.cleanup_ctx.append(_lifecycle(worker_config or WorkerConfig(), deliver))
     return app
 
 
 def _lifecycle(
-    config: WorkerConfig,
+    config: WorkerConfig, deliver: bool
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         core, metrics, workers = app[CORE], app[METRICS], app[WORKERS]
@@ -141,7 +143,7 @@ def _lifecycle(
             for plugin in app[PLUGINS]:
                 await plugin.start()
                 started.append(plugin)
-            for plugin in started:
+            for plugin in started if deliver else []:
                 sender = plugin.sender()
                 if sender is None:
                     continue

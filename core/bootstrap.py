@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.domain.keys import PROCESS_KEYS, ServerKeys
 from core.storage.engine import make_engine, make_session_factory
-from core.storage.migrate import migrate
 from core.storage.secret_file import load_or_create_secret
 from core.storage.uow import UnitOfWork
 
@@ -60,5 +59,8 @@ async def open_core(
     keys = ServerKeys(secret if secret is not None else load_or_create_secret(database_url))
     engine = make_engine(database_url)
     if run_migrations:
+        # Alembic is imported only here: commands that open no database start without it.
+        from core.storage.migrate import migrate
+
         await migrate(engine)
     return Core(engine=engine, clock=clock, keys=keys)

@@ -18,7 +18,6 @@ from buonispesa.cli.admin import Force, admin, out, run_with_core
 from buonispesa.cli.common import fail, office_language, say
 from buonispesa.cli.outfile import OutFile
 from core.bootstrap import Core
-from core.documents.card import card_pdf, deep_link
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_codice_fiscale
 from core.domain.messages import Moment, t
@@ -62,6 +61,9 @@ def card(
                 reason=error.reason,
             )
         )
+    # fpdf and segno only when a card is printed: the other commands start without them.
+    from core.documents.card import card_pdf, deep_link
+
     username = (bot_username or "").lstrip("@")
     if username:
         try:

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import shlex
-from typing import Annotated
+from dataclasses import replace
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from aiohttp import web
 from rich.console import Console
 from rich.markup import escape
-from twilio.request_validator import RequestValidator
 
-from buonispesa.channels import ChannelStartError
 from buonispesa.cli import app
 from buonispesa.cli.common import err, fail, settings_or_exit
-from buonispesa.runtime import core_from_settings
-from buonispesa.settings import Settings
-from core.bootstrap import Core
-from sms.plugin import INBOUND_PATH, SmsConfig, config_problems
+
+if TYPE_CHECKING:
+    # aiohttp, Twilio and the server are imported only when `serve` runs, so that
+    # `buonispesa --help` and the office's commands start without them.
+    from aiohttp import web
+
+    from buonispesa.settings import Settings
+    from core.bootstrap import Core
+    from sms.plugin import SmsConfig
 
 console = Console(stderr=True)
 
@@ -33,12 +37,31 @@ def serve(
         int | None,
         typer.Option("--port", min=1, max=65535, help="Port to listen on [BUONISPESA_PORT]"),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Server processes sharing the port (SO_REUSEPORT); one delivers the outbox",
+        ),
+    ] = 1,
+    process_index: Annotated[int | None, typer.Option(hidden=True)] = None,
+    made_up_token: Annotated[bool, typer.Option(hidden=True)] = False,
 ) -> None:
     """Run the HTTP server: SMS and Telegram webhooks, /healthz, /metrics, outbox delivery."""
     settings = settings_or_exit()
+    from aiohttp import web
+
+    from buonispesa.channels import ChannelStartError
     from buonispesa.server import telegram_problems
+    from sms.plugin import config_problems
 
     problems = config_problems(settings) + telegram_problems(settings)
+    if workers > 1 and settings.telegram_bot_token and not settings.public_base_url:
+        problems.append(
+            "--workers needs PUBLIC_BASE_URL with TELEGRAM_BOT_TOKEN: "
+            "long polling runs in one process only"
+        )
     if problems:
         err.print("[red]Configuration error[/red]: fix these environment variables (or .env):")
         for line in problems:
@@ -46,15 +69,24 @@ def serve(
         raise typer.Exit(2)
     listen_host = host or settings.host
     listen_port = port or settings.port
+    if workers > 1 and process_index is None:
+        from buonispesa.processes import supervise
+
+        raise typer.Exit(supervise(settings, listen_host, listen_port, workers))
+    # One process, or child `process_index` of `--workers N`: child 0 alone delivers the outbox.
+    child = process_index is not None
+    elected = process_index in (None, 0)
+    process = f"[{process_index}] %(process)d " if child else ""
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.INFO, format=f"%(asctime)s {process}%(levelname)s %(name)s: %(message)s"
     )
     try:
         web.run_app(
-            _app(settings, listen_host, listen_port),
+            _app(settings, listen_host, listen_port, process_index, made_up_token),
             host=listen_host,
             port=listen_port,
-            print=lambda line: console.print(escape(line.strip())),
+            reuse_port=child,
+            print=(lambda line: console.print(escape(line.strip()))) if elected else None,
             # Handlers in flight get this long to finish; then the outbox batch in hand.
             shutdown_timeout=30,
         )
@@ -64,18 +96,32 @@ def serve(
         fail(f"cannot listen on {listen_host}:{listen_port}: {exc.strerror or exc}")
 
 
-async def _app(settings: Settings, host: str, port: int) -> web.Application:
+async def _app(
+    settings: Settings, host: str, port: int, process_index: int | None, made_up_token: bool
+) -> web.Application:
+    from buonispesa.processes import stop_when_orphaned
+    from buonispesa.runtime import core_from_settings
     from buonispesa.server import SMS_CONFIG, build_app
 
-    core = await core_from_settings(settings)  # migrates to the newest schema first
+    # Migrates to the newest schema first; under `--workers N` the parent did it already.
+    core = await core_from_settings(settings, run_migrations=process_index is None)
 
     async def close_core(_: web.Application) -> None:
         await core.close()
 
-    application = await build_app(core, settings, host=host, port=port, console=_print_sms)
+    elected = process_index in (None, 0)
+    application = await build_app(
+        core, settings, host=host, port=port, console=_print_sms, deliver=elected
+    )
     # Appended after build_app's cleanup context: runs once the workers have stopped.
     application.on_cleanup.append(close_core)
-    await _explain(core, application[SMS_CONFIG], host, port)
+    if process_index is not None:
+        stop_when_orphaned(application)
+        console.print(f"process {process_index} (pid {os.getpid()}) serving")
+    if elected:
+        sms = application[SMS_CONFIG]
+        made_up = sms.generated_token or made_up_token
+        await _explain(core, replace(sms, generated_token=made_up), host, port)
     return application
 
 
@@ -84,6 +130,8 @@ def _print_sms(text: str) -> None:
 
 
 async def _explain(core: Core, sms: SmsConfig, host: str, port: int) -> None:
+    from sms.plugin import INBOUND_PATH
+
     base = f"http://{host}:{port}"
     console.print(
         f"[bold]buonispesa[/bold] on {base}  (health: {base}/healthz, metrics: {base}/metrics)"
@@ -147,6 +195,10 @@ async def _example_numbers(core: Core) -> tuple[str, str]:
 
 def signed_curl(public_base_url: str, token: str, sender: str, to: str, body: str) -> str:
     """A curl command for POST /sms/twilio, signed as Twilio signs (a new MessageSid each time)."""
+    from twilio.request_validator import RequestValidator
+
+    from sms.plugin import INBOUND_PATH
+
     url = public_base_url.rstrip("/") + INBOUND_PATH
     fields = {"From": sender, "To": to, "Body": body, "MessageSid": "SM" + secrets.token_hex(16)}
     signature = RequestValidator(token).compute_signature(url, fields)

@@ -38,7 +38,14 @@ class ExclusionReason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ApplicationFacts:
-    """What the allocation needs to know about one application (money in cents)."""
+    """What the allocation needs to know about one application (money in cents).
+
+    One of four shapes of an application, each at its own layer: this one is the pure
+    input of `allocate` (no database, no identity: a `ref` and a `row` order), so that the
+    rules can be run and tested on plain values, from the database (services.allocation
+    builds it from `models.Application`) or from a CSV simulation (`ApplicationRow`).
+    The household answers keep the same field names in all four.
+    """
 
     ref: str  # protocol number, or row number for an imported CSV
     household_size: int

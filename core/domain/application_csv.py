@@ -70,7 +70,13 @@ _OMOCODIA_POSITIONS = (6, 7, 9, 10, 12, 13, 14)
 
 @dataclass(frozen=True, slots=True)
 class ApplicationRow:
-    """One valid application from the CSV. Money in cents; submitted_at is timezone-aware."""
+    """One valid application from the CSV. Money in cents; submitted_at is timezone-aware.
+
+    The file format's shape: what a line of the office's CSV holds once checked, with its
+    line number for error messages and nothing that needs the database. The import turns
+    it into an `ApplicationInput` (services.applications) with its `submitted_at`; the
+    allocation simulation turns it into `ApplicationFacts`.
+    """
 
     codice_fiscale: str  # upper case, as written (an omocode stays an omocode)
     phone: str  # E.164 ("+393331234567") or "" when not given

@@ -24,6 +24,15 @@ MAX_AMOUNT_CENTS = 10_000_000_00
 
 @dataclass(frozen=True)
 class ApplicationInput:
+    """The answers a household gives, as the use cases take them (chat, paper, import).
+
+    The service's shape: it carries what identifies the applicant (codice fiscale, phone,
+    language) besides the household answers, and `validate` guards the rules a database
+    column alone does not. `models.Application` is what is stored (with round, citizen,
+    protocol and dates); `ApplicationFacts` and `ApplicationRow` are the domain's views for
+    the allocation and the CSV file.
+    """
+
     codice_fiscale: str
     phone: str | None
     household_size: int

@@ -1,16 +1,22 @@
-"""The transparency report: what the municipality publishes about the vouchers (docs/allocation.md).
+"""The transparency report: what the municipality publishes about the vouchers.
 
 Aggregates only: no codice fiscale, no name, no protocol number, nothing per household.
 Small towns make small numbers, and "2 households excluded for a pension" can point at
 people the neighbours know, so counts are protected before they leave this module:
 
-- a count of 1 or 2 is published as "<3" (zero is published: it identifies nobody);
-- where counts add up to a published total (received = list 1 + list 2 + excluded + not
-  allocated; excluded = the three reasons; received = the household-size bands), a "<3"
-  could be worked out by subtraction, so further counts of 3 or more are withheld ("*")
-  until every "<3" has at least two possible values given everything published;
+- a count of 1 or 2 is published as "<3" (a reader learns only that it is 0, 1 or 2);
+- a reader knows how the counts hang together: received = list 1 + list 2 + excluded + not
+  allocated; excluded = the three reasons; received = the household-size bands; a tranche
+  pays at most every admitted household (the latest) or every application (earlier ones);
+  revocations are at most the applications. Where those let a "<3" be worked out to one
+  value, further counts are withheld ("*" for one of 3 or more, "<3" for a zero) until
+  every "<3" that hides a 1 or a 2 has at least two possible values (where withholding can
+  achieve it at all: see docs/transparency-report.md);
 - a sum of money that belongs to fewer than 3 households (e.g. the sum to recover after a
   single revocation) is withheld ("*").
+
+Sums of money are not part of that reasoning: a reader who divides a published total by
+the policy's amounts may still learn something about the size bands (docs/transparency-report.md).
 
 Application figures are for the current round; money flows are for the municipality as a
 whole, to date (the ledger is not split by round).
@@ -21,7 +27,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -69,28 +75,35 @@ Relation = tuple[str, tuple[str, ...]]
 
 
 def _bounds(
-    values: Mapping[str, int], withheld: Mapping[str, Withheld], relations: Sequence[Relation]
+    values: Mapping[str, int],
+    withheld: Mapping[str, Withheld],
+    relations: Sequence[Relation],
+    hidden: Set[str] = frozenset(),
 ) -> dict[str, tuple[int, int]]:
     """What a reader can deduce about each count from the published figures: an interval.
 
-    A published count is exact; "<3" is 1..2; "*" is 3 or more. Each relation narrows the
-    intervals of its members; repeated to a fixpoint this is exact for our relations, which
-    share at most one count pairwise and form no cycle."""
+    A published count is exact; "<3" is 0..2; "*" is 3 or more; a hidden count (never
+    published, e.g. the admitted households a tranche could pay) is 0 or more. Each
+    relation narrows the intervals of its members; repeated to a fixpoint. The relations
+    of the report share at most one count pairwise and form no cycle, and for such a tree
+    of sums over whole-number intervals the fixpoint is exactly what can be deduced."""
     low: dict[str, int] = {}
     high: dict[str, int] = {}
     for name, value in values.items():
         reason = withheld.get(name)
-        if reason is None:
+        if name in hidden:
+            low[name], high[name] = 0, _UNBOUNDED
+        elif reason is None:
             low[name] = high[name] = value
         elif reason is Withheld.SMALL:
-            low[name], high[name] = 1, THRESHOLD - 1
+            low[name], high[name] = 0, THRESHOLD - 1
         else:
             low[name], high[name] = THRESHOLD, _UNBOUNDED
     changed = True
     passes = 0
     while changed:
         passes += 1
-        if passes > 10 * (len(relations) + 1):
+        if passes > 10 * (len(relations) + 1) + 2 * _UNBOUNDED.bit_length():
             # Only tangled (cyclic) relations converge this slowly; bounds short of the
             # fixpoint would be too wide and could let a pinned-down count through.
             raise ValueError("report relations must not form cycles")
@@ -117,44 +130,46 @@ def _sum(bounds: Mapping[str, int], names: Sequence[str]) -> int:
     return min(_UNBOUNDED, sum(bounds[name] for name in names))
 
 
-def protect(values: Mapping[str, int], relations: Sequence[Relation]) -> dict[str, Figure]:
-    """Published counts: small ones as "<3", plus complementary suppression ("*") wherever
-    the relations would let a reader pin a "<3" down to one value.
+def protect(
+    values: Mapping[str, int], relations: Sequence[Relation], hidden: Set[str] = frozenset()
+) -> dict[str, Figure]:
+    """Published counts: small ones as "<3", plus complementary suppression wherever the
+    relations would let a reader pin a "<3" that hides a 1 or a 2 down to one value.
 
-    Some exposures cannot be helped: excluded "<3" = work "<3" + pension "<3" + liquidity 0
-    means 1 + 1 whatever else is withheld, since "*" stands for 3 or more. Those are left as
-    they are rather than withholding figures for nothing."""
+    `values` holds every count of the relations, the `hidden` ones too (they are never
+    published; a reader knows only that they are 0 or more). A zero withheld to protect
+    a neighbour is shown as "<3", a count of 3 or more as "*"."""
     withheld: dict[str, Withheld] = {
-        name: Withheld.SMALL for name, value in values.items() if 0 < value < THRESHOLD
+        name: Withheld.SMALL
+        for name, value in values.items()
+        if name not in hidden and 0 < value < THRESHOLD
     }
-    # The most a reader could be denied: every count of 3 or more withheld.
-    everything = {
-        name: withheld.get(name, Withheld.COMPLEMENTARY) for name, value in values.items() if value
-    }
-    hopeless = {
-        name
-        for name, (low, high) in _bounds(values, everything, relations).items()
-        if name in withheld and low == high
-    }
+    unprotectable: set[str] = set()  # cannot happen with the report's relations; see below
     while True:
-        bounds = _bounds(values, withheld, relations)
+        bounds = _bounds(values, withheld, relations, hidden)
         exposed = sorted(
             name
             for name, reason in withheld.items()
             if reason is Withheld.SMALL
-            and name not in hopeless
+            and 0 < values[name] < THRESHOLD
+            and name not in unprotectable
             and bounds[name][0] == bounds[name][1]
         )
         if not exposed:
             break
-        choice = _best_complement(exposed[0], values, withheld, relations)
+        choice = _best_complement(exposed[0], values, withheld, relations, hidden)
         if choice is None:
-            hopeless.add(exposed[0])
+            # Everything related is withheld already: nothing more to give. With "<3"
+            # meaning 0..2 this leaves two values or more; a test holds it to that.
+            unprotectable.add(exposed[0])
             continue
-        withheld[choice] = Withheld.COMPLEMENTARY
+        withheld[choice] = (
+            Withheld.SMALL if values[choice] < THRESHOLD else (Withheld.COMPLEMENTARY)
+        )
     return {
         name: Figure(None, withheld[name]) if name in withheld else Figure(value)
         for name, value in values.items()
+        if name not in hidden
     }
 
 
@@ -163,6 +178,7 @@ def _best_complement(
     values: Mapping[str, int],
     withheld: Mapping[str, Withheld],
     relations: Sequence[Relation],
+    hidden: Set[str],
 ) -> str | None:
     """The count to withhold next to protect `exposed`, or None when there is none left.
 
@@ -171,12 +187,13 @@ def _best_complement(
     closest; a part rather than a total (totals like "applications received" are the
     figures people look for); the smallest."""
     best: tuple[tuple[bool, bool, int, bool, int, str], str] | None = None
-    for distance, is_total, name in _candidates(exposed, values, withheld, relations):
-        trial = {**withheld, name: Withheld.COMPLEMENTARY}
-        bounds = _bounds(values, trial, relations)
+    for distance, is_total, name in _candidates(exposed, withheld, relations, hidden):
+        kind = Withheld.SMALL if values[name] < THRESHOLD else Withheld.COMPLEMENTARY
+        trial = {**withheld, name: kind}
+        bounds = _bounds(values, trial, relations, hidden)
         resolves = bounds[exposed][0] < bounds[exposed][1]
-        hidden = bounds[name][0] < bounds[name][1]
-        key = (not resolves, not hidden, distance, is_total, values[name], name)
+        conceals = bounds[name][0] < bounds[name][1]
+        key = (not resolves, not conceals, distance, is_total, values[name], name)
         if best is None or key < best[0]:
             best = (key, name)
     return best[1] if best is not None else None
@@ -184,13 +201,12 @@ def _best_complement(
 
 def _candidates(
     exposed: str,
-    values: Mapping[str, int],
     withheld: Mapping[str, Withheld],
     relations: Sequence[Relation],
+    hidden: Set[str],
 ) -> list[tuple[int, bool, str]]:
-    """Published counts of 3 or more that share a relation with `exposed`, or with a withheld
-    count tied to it (a "<3" total in another relation), with their distance and whether
-    they are a relation's total."""
+    """Published counts that share a relation with `exposed`, or with a withheld or hidden
+    count tied to it, with their distance and whether they are a relation's total."""
     reached = {exposed}
     visited: set[int] = set()
     found: dict[str, tuple[int, bool, str]] = {}
@@ -207,9 +223,9 @@ def _candidates(
             visited.add(index)
             total, parts = relations[index]
             for name in (*parts, total):
-                if name in withheld:
+                if name in withheld or name in hidden:
                     reached.add(name)
-                elif values[name] >= THRESHOLD and name not in found:
+                elif name not in found:
                     found[name] = (distance, name == total, name)
         distance += 1
 
@@ -446,9 +462,9 @@ class TransparencyReport:
 
 PRIVACY_NOTE = t(
     "This report contains aggregates only: no codice fiscale, names or protocol numbers. "
-    'To protect privacy, counts of 1 or 2 are shown as "<3"; "*" marks a figure withheld '
-    'because it would let a "<3" be worked out from the totals, or because it is a sum of '
-    "money of fewer than 3 households."
+    'To protect privacy, counts of 1 or 2 are shown as "<3" (as is a 0 that would let one '
+    'be worked out); "*" marks a figure of 3 or more withheld because it would let a "<3" '
+    "be worked out from the totals, or a sum of money of fewer than 3 households."
 )
 
 
@@ -508,32 +524,52 @@ async def transparency_report(
     reasons = Counter(line.exclusion_reason for line in latest if line.exclusion_reason)
     band_count = len(policy_of(municipality).amounts_by_size_cents)
     bands = Counter(_band(app.household_size, band_count) for app in applications)
+    revoked = [app for app in applications if app.revoked_at is not None]
+    paid_by_tranche = {
+        allocation.id: [line for line in lines_by_tranche[allocation.id] if line.amount_cents > 0]
+        for allocation in allocations
+    }
     counts: dict[str, int] = {
         "received": len(applications),
         "list_1": assignments[Assignment.LIST_1.value],
         "list_2": assignments[Assignment.LIST_2.value],
         "excluded": assignments[Assignment.EXCLUDED.value],
         "not_allocated": len(applications) - len(latest),
+        "revocations": len(revoked),
+        "~admitted": assignments[Assignment.LIST_1.value] + assignments[Assignment.LIST_2.value],
+        "~not_revoked": len(applications) - len(revoked),
     }
     counts |= {f"reason:{r.value}": reasons[r.value] for r in ExclusionReason}
     counts |= {f"band:{b}": bands[b] for b in size_bands(band_count)}
     relations: list[Relation] = [
-        ("received", ("list_1", "list_2", "excluded", "not_allocated")),
+        ("received", ("~admitted", "excluded", "not_allocated")),
+        ("~admitted", ("list_1", "list_2")),
         ("excluded", tuple(f"reason:{r.value}" for r in ExclusionReason)),
         ("received", tuple(f"band:{b}" for b in size_bands(band_count))),
+        ("received", ("revocations", "~not_revoked")),
     ]
-    published = protect(counts, relations)
+    for allocation in allocations:
+        paid = len(paid_by_tranche[allocation.id])
+        name = f"tranche:{allocation.tranche}"
+        counts[name] = paid
+        # What a reader knows of a tranche's beneficiaries: the latest pays only admitted
+        # households; an earlier one at most every application.
+        whole = "~admitted" if allocation is allocations[-1] else "received"
+        counts[f"~unpaid:{allocation.tranche}"] = counts[whole] - paid
+        relations.append((whole, (name, f"~unpaid:{allocation.tranche}")))
+    hidden = {name for name in counts if name.startswith("~")}
+    published = protect(counts, relations, hidden)
 
     tranches = []
     for allocation in allocations:
-        paid = [line for line in lines_by_tranche[allocation.id] if line.amount_cents > 0]
+        paid_lines = paid_by_tranche[allocation.id]
         tranches.append(
             TrancheFigures(
                 tranche=allocation.tranche,
                 approved_on=allocation.approved_at.astimezone(zone).date(),
                 budget_cents=allocation.budget_cents,
-                approved=_amount(sum(line.amount_cents for line in paid), len(paid)),
-                beneficiaries=protect({"n": len(paid)}, [])["n"],
+                approved=_amount(sum(line.amount_cents for line in paid_lines), len(paid_lines)),
+                beneficiaries=published[f"tranche:{allocation.tranche}"],
                 credited_on=(
                     allocation.credited_at.astimezone(zone).date()
                     if allocation.credited_at
@@ -543,7 +579,6 @@ async def transparency_report(
         )
 
     flows = await _flows(uow, municipality.id)
-    revoked = [app for app in applications if app.revoked_at is not None]
     approved_shops = await uow.session.scalar(
         select(func.count())
         .select_from(m.Shop)
@@ -568,7 +603,7 @@ async def transparency_report(
         reimbursed_to_shops=Figure(flows[PostingKind.REIMBURSEMENT][0]),
         returned_by_revocation=_amount(*flows[PostingKind.REVOCATION]),
         approved_shops=int(approved_shops or 0),
-        revocations=protect({"n": len(revoked)}, [])["n"],
+        revocations=published["revocations"],
         to_recover=_amount(sum(app.recover_cents for app in revoked), len(revoked)),
         donations=Figure(
             (await uow.community.posted_total(municipality.id, PostingKind.DONATION))[0]

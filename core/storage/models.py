@@ -175,6 +175,9 @@ class IdentityEvent(Base):
 
 
 class Application(Base):
+    """A household's application in one round, as stored: the answers of an
+    `ApplicationInput` plus who (citizen), when (round, dates) and its protocol."""
+
     __tablename__ = "applications"
     __table_args__ = (UniqueConstraint("round_id", "citizen_id"),)
     id: Mapped[int] = _id()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from itertools import product
 
 from core.bootstrap import Core
 from core.services import charges, municipalities
@@ -87,18 +88,17 @@ async def test_report_figures_for_a_whole_round(core: Core, clock: FakeClock) ->
     assert result.admitted_list_2 == Figure(3)
     assert result.excluded == Figure(6)
     assert result.not_allocated == Figure(0)
-    # work 1 and pension 1 are "<3"; liquidity (4) is withheld too, or 6 - 4 = 1 + 1 would
-    # give them away. Excluded (6) stays: with liquidity 3 or more it no longer pins them.
+    # work 1 and pension 1 are "<3" (0, 1 or 2): 6 - 4 = 2 leaves 0+2, 1+1 or 2+0, so
+    # liquidity (4) can be published.
     assert result.excluded_by_reason == {
         "work_income": SMALL,
         "pension": SMALL,
-        "liquidity": STAR,
+        "liquidity": Figure(4),
     }
     # Sizes: 1 → 8, 2 → 3, and 3, 4, 5, 6, 7+ → 1 each. The five "<3" add up to
-    # 16 - 8 - 3 = 5, so they would all be 1: the band of 8 is withheld (withholding the 3
-    # would not do: at 3 or more, the five would still have to be 1 each).
+    # 16 - 8 - 3 = 5, which five counts of 0 to 2 make in many ways: nothing more withheld.
     assert result.households_by_size == {
-        "1": STAR, "2": Figure(3), "3": SMALL, "4": SMALL, "5": SMALL, "6": SMALL, "7+": SMALL,
+        "1": Figure(8), "2": Figure(3), "3": SMALL, "4": SMALL, "5": SMALL, "6": SMALL, "7+": SMALL,
     }  # fmt: skip
     assert len(result.tranches) == 1
     tranche = result.tranches[0]
@@ -138,8 +138,8 @@ async def test_csv_has_stable_metrics_dot_decimals_and_notes(core: Core, clock: 
     values = {row["metric"]: (row["value"], row["note"]) for row in rows}
     assert values["applications_received"] == ("16", "")
     assert values["excluded_pension"] == ("<3", "fewer_than_3")
-    assert values["excluded_liquidity"] == ("*", "would_reveal_a_count_below_3")
-    assert values["members_1"] == ("*", "would_reveal_a_count_below_3")
+    assert values["excluded_liquidity"] == ("4", "")
+    assert values["members_1"] == ("8", "")
     assert values["members_2"] == ("3", "")
     assert values["members_7_or_more"] == ("<3", "fewer_than_3")
     assert values["credited"] == ("2650.00", "")
@@ -160,7 +160,7 @@ async def test_markdown_explains_the_suppression(core: Core, clock: FakeClock) -
     assert "Comune di Belforte del Chienti" in text
     assert "| Applications received | 16 |" in text
     assert "| Excluded: pension | <3 |" in text
-    assert "| Excluded: liquidity above the threshold | * |" in text
+    assert "| Excluded: liquidity above the threshold | 4 |" in text
     assert '"<3"' in text and "no codice fiscale" in text
     assert "2,650.00" in text  # money in the reader's locale
     # Every table row has the same number of cells as its header.
@@ -191,3 +191,42 @@ async def test_report_counts_only_its_own_municipality(core: Core, clock: FakeCl
     assert result.applications_received == Figure(0)
     assert result.round_number == 1
     assert result.approved_shops == 1
+
+
+async def test_a_small_town_cannot_subtract_its_way_to_the_excluded(
+    core: Core, clock: FakeClock
+) -> None:
+    # 8 applications, 7 paid on list 1, 1 excluded for a pension. Published before: received
+    # 8, list 1 7, not allocated 0, tranche beneficiaries 7 -> 8 - 7 - 0 = 1 excluded.
+    office = await open_round(core, clock)
+    await apply(office, *[person(i, 1) for i in range(7)], person(7, 1, pension=True))
+    await close_approve_credit(office, 10_000_00)
+    result = await report(office)
+    assert result.excluded == SMALL and result.excluded_by_reason["pension"] == SMALL
+    published = {
+        "received": result.applications_received,
+        "list_1": result.admitted_list_1,
+        "list_2": result.admitted_list_2,
+        "excluded": result.excluded,
+        "not_allocated": result.not_allocated,
+        "paid": result.tranches[0].beneficiaries,
+    }
+    # "<3" stands for 0, 1 or 2, and the report says so (else a reader would take it as 1
+    # or 2, and 8 = 7 + "<3" would pin it).
+    assert '"<3" (as is a 0 that would let one be worked out)' in result.to_markdown("en")
+    # What a reader can deduce for "excluded" from these figures and the relations:
+    # received = list 1 + list 2 + excluded + not allocated, paid <= list 1 + list 2.
+    possible = {
+        excluded
+        for received, l1, l2, excluded, not_allocated, paid in product(
+            *(candidates(figure) for figure in published.values())
+        )
+        if received == l1 + l2 + excluded + not_allocated and paid <= l1 + l2
+    }
+    assert len(possible) >= 2 and 1 in possible
+
+
+def candidates(figure: Figure) -> range:
+    if figure.value is not None:
+        return range(figure.value, figure.value + 1)
+    return range(0, 3) if figure.withheld is Withheld.SMALL else range(3, 20)

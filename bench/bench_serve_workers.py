@@ -1,0 +1,124 @@
+"""Benchmark: SMS turns/s through `buonispesa serve --workers N` on SQLite, N = 1 and 2.
+
+Run from the repository root: `python bench/bench_serve_workers.py [--runs N]`.
+The real command in a subprocess (access log and all) on a demo database in a temporary
+directory, development mode with a known auth token; an in-process aiohttp client keeps
+16 signed SALDO requests in flight for a few seconds. Three runs per N, min/median/max,
+the load average beside each run.
+
+No target: it shows how the webhook scales with processes. On SQLite each turn's write
+transaction waits for the file's one writer lock, so processes add CPU for the Python
+work but never a second writer; the client runs on the same two cores as the servers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plain script
+
+from bench.bench_sms import closed_loop, signed_forms
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent / "buonispesa"
+TOKEN = "bench-token-for-serve-workers"
+IN_FLIGHT = 16
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_healthy(base: str, within: float = 120.0) -> None:
+    deadline = time.monotonic() + within
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            try:
+                async with http.get(base + "/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{base} did not become healthy")
+
+
+def start_server(directory: Path, workers: int, start: int) -> tuple[subprocess.Popen[bytes], str]:
+    """A fresh demo database and `serve --workers N` on it; (the process, its base URL)."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TELEGRAM_"))},
+        "BUONISPESA_DATABASE_URL": f"sqlite+aiosqlite:///{directory / f'w{workers}-{start}.db'}",
+        "TWILIO_AUTH_TOKEN": TOKEN,
+    }
+    env.pop("PUBLIC_BASE_URL", None)
+    subprocess.run([str(BIN), "demo"], env=env, cwd=directory, check=True, capture_output=True)
+    port = free_port()
+    command = [str(BIN), "serve", "--port", str(port), "--workers", str(workers)]
+    server = subprocess.Popen(
+        command, env=env, cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    server.wait(timeout=60)
+
+
+async def one_run(directory: Path, workers: int, seconds: float, start: int) -> float:
+    server, base = await asyncio.to_thread(start_server, directory, workers, start)
+    try:
+        await wait_healthy(base)
+        url = base + "/sms/twilio"
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
+            # New connections for each request, so the kernel spreads them over the processes.
+            await closed_loop(http, url, signed_forms(base, TOKEN, 100, start), IN_FLIGHT, 2)
+            forms = signed_forms(base, TOKEN, 20_000, start + 100_000)
+            return await closed_loop(http, url, forms, IN_FLIGHT, seconds)
+    finally:
+        await asyncio.to_thread(stop_server, server)
+
+
+async def run(runs: int, seconds: float) -> None:
+    print(f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at start")
+    medians: dict[int, float] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for workers in (1, 2):
+            figures = []
+            for run_number in range(runs):
+                rps = await one_run(Path(folder), workers, seconds, run_number * 1_000_000)
+                figures.append(rps)
+                load = os.getloadavg()[0]
+                print(f"  --workers {workers}: {rps:7.1f} SMS turns/s  (load {load:.1f})")
+            medians[workers] = statistics.median(figures)
+            print(
+                f"--workers {workers}: min/median/max "
+                f"{min(figures):.1f}/{medians[workers]:.1f}/{max(figures):.1f} turns/s"
+            )
+    print(f"2 processes ÷ 1: {medians[2] / medians[1]:.2f} (SQLite, one writer at a time)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    asyncio.run(run(args.runs, args.seconds))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

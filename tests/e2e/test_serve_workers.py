@@ -1,0 +1,86 @@
+"""`buonispesa serve --workers 2`: two processes on one port, one outbox sender."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+from twilio.request_validator import RequestValidator
+
+from buonispesa.demo import DEMO_CITIZENS
+from tests.e2e.test_sms_serve import BIN, Served, _environment, _free_port
+
+MESSAGES = 12
+
+
+def _post_signed(port: int, token: str, sender: str, to: str) -> int:
+    url = f"http://127.0.0.1:{port}/sms/twilio"
+    form = {"From": sender, "To": to, "Body": "SALDO", "MessageSid": "SM" + uuid.uuid4().hex}
+    signature = RequestValidator(token).compute_signature(url, form)
+    request = urllib.request.Request(
+        url, data=urllib.parse.urlencode(form).encode(), headers={"X-Twilio-Signature": signature}
+    )
+    # urllib opens a new connection per request: the kernel picks a process for each.
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return int(response.status)
+
+
+def test_two_processes_share_the_port_and_one_delivers(tmp_path: Path) -> None:
+    env = _environment(tmp_path / "serve.sqlite3")
+    subprocess.run([str(BIN), "demo"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [str(BIN), "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            cwd=tmp_path,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    server = Served(process, log)
+    try:
+        server.wait_for("process 1 (pid", within=60)
+        output = server.wait_for("Running on", within=60)
+        # The token the parent made up is the one both children check signatures with.
+        token = re.search(r"made up for this run:\s+([A-Za-z0-9_-]+)", output)
+        assert token is not None, output
+        [curl] = [line for line in output.splitlines() if line.startswith("curl ")]
+        to = re.search(r"To=(\+\d+)", curl)
+        assert to is not None, curl
+
+        senders = [citizen.phone for citizen in DEMO_CITIZENS[:3]]
+        for number in range(MESSAGES):
+            assert _post_signed(port, token.group(1), senders[number % 3], to.group(1)) == 200
+
+        # Every reply goes out, from the one elected sender (process 0).
+        for phone in senders:
+            server.wait_for(f"SMS to {phone}", within=30)
+        answered_by = set(
+            re.findall(r"\[(\d)\] \d+ INFO aiohttp\.access.*POST /sms/twilio", server.output())
+        )
+        assert answered_by == {"0", "1"}, server.output()
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    children = re.findall(r"process \d \(pid (\d+)\)", server.output())
+    assert len(children) == 2
+    for pid in children:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in _state(pid)
+
+
+def _state(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().lower()
+    except FileNotFoundError:
+        return "zombie"
