@@ -36,12 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plai
 
 from bench.http_harness import busiest_second, free_socket, serving
 from buonispesa.demo import DEMO_CITIZENS, DEMO_SMS_NUMBER, seed_demo
-from buonispesa.outbox_worker import WorkerConfig
 from buonispesa.server import build_app
 from buonispesa.settings import Settings
 from core.bootstrap import Core, open_core
 from core.domain.messages import Reply, t
 from core.services.outbox import enqueue
+from outbox.worker import WorkerConfig
 from tests.e2e.fake_twilio import FakeTwilio
 
 RATIO_TARGET = 0.40
@@ -54,7 +54,7 @@ Form = dict[str, str]
 @asynccontextmanager
 async def sms_app(
     directory: Path, twilio: FakeTwilio, rate: float, name: str
-) -> AsyncIterator[tuple[str, Core]]:
+) -> AsyncIterator[tuple[str, Core, web.Application]]:
     url = f"sqlite+aiosqlite:///{directory / name}"
     core = await open_core(url)
     await seed_demo(core)
@@ -81,7 +81,7 @@ async def sms_app(
     )
     try:
         async with serving(app, sock) as base:
-            yield base, core
+            yield base, core, app
     finally:
         await core.close()
 
@@ -174,7 +174,7 @@ async def throughput_and_latency(
     await twilio.start()
     try:
         async with (
-            sms_app(directory, twilio, 1.0, "inbound.sqlite3") as (base, _),
+            sms_app(directory, twilio, 1.0, "inbound.sqlite3") as (base, _, _),
             serving(hello_app(), free_socket()) as hello_base,
             aiohttp.ClientSession() as http,
         ):
@@ -199,7 +199,7 @@ async def delivery(directory: Path, cap: float, messages: int) -> tuple[float, i
     twilio = FakeTwilio()
     await twilio.start()
     try:
-        async with sms_app(directory, twilio, cap, "outbox.sqlite3") as (_, core):
+        async with sms_app(directory, twilio, cap, "outbox.sqlite3") as (_, core, _):
             async with core.uow() as uow:
                 town = await uow.municipalities.all()
                 for index in range(messages):

@@ -42,7 +42,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plai
 from bench.http_harness import busiest_second, free_socket, serving
 from bot.plugin import TelegramConfig, TelegramPlugin
 from buonispesa.demo import seed_demo
-from buonispesa.outbox_worker import WorkerConfig
 from buonispesa.server import build_app
 from buonispesa.settings import Settings
 from core.bootstrap import Core, open_core
@@ -50,6 +49,7 @@ from core.dialogue.engine import DialogueEngine
 from core.dialogue.inbound import Channel, Inbound
 from core.domain.messages import Reply, t
 from core.services.outbox import enqueue
+from outbox.worker import WorkerConfig
 from tests.e2e.fake_telegram import SECRET_HEADER, TOKEN, FakeTelegram
 
 RATIO_TARGET = 0.40

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from buonispesa.delivery import FAILED
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
+from outbox.delivery import FAILED
 
 # Rows of one chat looked at, newest first: a question is never followed by this many
 # replies without buttons before the person answers it.

@@ -26,12 +26,10 @@ from bot.callbacks import CallbackSigner
 from bot.commands import publish_commands
 from bot.offers import chat_language, current_keyboard
 from bot.sender import TelegramSender
-from bot.throttle import Limits, RateLimiter
+from bot.throttle import Limits, TelegramLimiter
 from bot.updates import ALLOWED_UPDATES, CheckoutJudge, Dialogue, UpdateHandler
-from buonispesa.channels import ChannelPlugin, ChannelStartError
-from buonispesa.settings import Settings
 from core.bootstrap import Core
-from core.dialogue.inbound import Channel
+from outbox.channels import ChannelStartError, OutboxWake
 
 log = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
@@ -60,23 +58,6 @@ class TelegramConfig:
     limits: Limits = field(default_factory=Limits)
     payment_provider_token: str | None = None
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> TelegramConfig:
-        if not settings.telegram_bot_token:
-            raise TelegramConfigError("TELEGRAM_BOT_TOKEN is not set")
-        webhook_url = None
-        if settings.public_base_url:
-            webhook_url = settings.public_base_url.rstrip("/") + WEBHOOK_PATH
-        config = cls(
-            token=settings.telegram_bot_token,
-            api_base_url=settings.telegram_api_base_url or DEFAULT_API_BASE_URL,
-            webhook_url=webhook_url,
-            webhook_secret=settings.telegram_webhook_secret,
-            payment_provider_token=settings.telegram_payment_provider_token or None,
-        )
-        config.check()
-        return config
-
     def check(self) -> None:
         if self.webhook_url is None:
             return
@@ -99,36 +80,24 @@ class TelegramConfig:
             )
 
 
-def build_telegram_plugin(core: Core, settings: Settings, engine: Dialogue) -> ChannelPlugin | None:
-    """The Telegram plugin for `serve`, or None (said once in the log) without a token."""
-    if not settings.telegram_bot_token:
-        log.warning("Telegram disabled: TELEGRAM_BOT_TOKEN not set")
-        return None
-    return TelegramPlugin(core, TelegramConfig.from_settings(settings), engine)
-
-
-def _wake_outbox(app: web.Application) -> None:
-    """Ask the outbox workers to deliver the replies now rather than at their next poll.
-    Both channels: a shop's Telegram message may send the citizen's code by SMS."""
-    from buonispesa.server import OUTBOX_WAKE  # the server imports this module
-
-    wake = app.get(OUTBOX_WAKE)
-    if wake is not None:
-        for channel in (Channel.TELEGRAM, Channel.SMS):
-            wake(channel.value)
-
-
 class TelegramPlugin:
     name = "telegram"
 
-    def __init__(self, core: Core, config: TelegramConfig, dialogue: Dialogue) -> None:
+    def __init__(
+        self,
+        core: Core,
+        config: TelegramConfig,
+        dialogue: Dialogue,
+        wake: OutboxWake = lambda: None,
+    ) -> None:
         self.config = config
+        self._wake = wake
         builder = Application.builder().token(config.token).base_url(config.api_base_url)
         if config.webhook_url is not None:
             builder = builder.updater(None)  # updates come in through our own aiohttp route
         self.application = builder.build()
         self.bot = self.application.bot
-        self.limiter = RateLimiter(config.limits)
+        self.limiter = TelegramLimiter(config.limits)
         signer = CallbackSigner.from_bot_token(config.token)
         self.handler = UpdateHandler(
             dialogue,
@@ -282,7 +251,7 @@ class TelegramPlugin:
             log.exception("Telegram update %s failed", update.update_id)
             return web.Response(status=500)
         if result is not None and result.outbox_ids:
-            _wake_outbox(request.app)
+            self._wake()
         return web.Response(status=200)
 
     async def _is_current(self, chat_id: str, message_id: int) -> bool:
@@ -292,7 +261,9 @@ class TelegramPlugin:
         return await chat_language(self._core, chat_id)
 
     async def _on_polled_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self.handler.handle(update)
+        result = await self.handler.handle(update)
+        if result is not None and result.outbox_ids:
+            self._wake()
 
     async def _on_polling_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error(

@@ -34,12 +34,12 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.callbacks import CallbackSigner
 from bot.chatlocks import ChatLocks
 from bot.render import SendDocument, SendInvoice, SendPin, SendText, Step, plan
-from bot.throttle import RateLimiter
-from buonispesa.channels import OutgoingMessage, SendResult, SendStatus
+from bot.throttle import TelegramLimiter
 from core.bootstrap import Core
 from core.documents.card import card_pdf, deep_link
 from core.domain.messages import reply_from_json
 from core.services.cards import card_by_code
+from outbox.channels import OutgoingMessage, SendResult, SendStatus
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class TelegramSender:
         bot: Bot,
         core: Core,
         signer: CallbackSigner,
-        limiter: RateLimiter,
+        limiter: TelegramLimiter,
         ready: Callable[[], Awaitable[None]],
         *,
         max_wait: float = MAX_WAIT_SECONDS,
@@ -122,10 +122,10 @@ class TelegramSender:
         progress = self._progress.pop(message.id, None) or Progress()
         for index in range(progress.done, len(steps)):
             step = steps[index]
-            wait = self._limiter.wait_hint(message.address)
+            wait = self._limiter.wait_hint(message.address, message.priority)
             if wait > self._max_wait:
                 return self._retry(message.id, progress, "throttled", wait)
-            await self._limiter.acquire(message.address)
+            await self._limiter.acquire(message.address, message.priority)
             try:
                 sent = await self._call(step, message)
             except RetryAfter as error:

@@ -22,7 +22,7 @@ from telegram.error import TelegramError
 
 from bot.callbacks import CallbackSigner
 from bot.chatlocks import ChatLocks
-from bot.throttle import RateLimiter
+from bot.throttle import TelegramLimiter
 from core.dialogue.inbound import (
     Channel,
     Checkout,
@@ -208,7 +208,7 @@ class UpdateHandler:
         dialogue: Dialogue,
         bot: Bot,
         signer: CallbackSigner,
-        limiter: RateLimiter,
+        limiter: TelegramLimiter,
         is_current: KeyboardCheck,
         language_of: ChatLanguage = _unknown_language,
         *,

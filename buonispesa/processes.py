@@ -32,9 +32,9 @@ from types import FrameType
 
 from aiohttp import web
 
+from buonispesa.adapters import sms_config
 from buonispesa.runtime import core_from_settings
 from buonispesa.settings import Settings
-from sms.plugin import SmsConfig
 
 PARENT_CHECK_SECONDS = 1.0
 
@@ -50,7 +50,7 @@ def supervise(settings: Settings, host: str, port: int, workers: int) -> int:
     asyncio.run(prepare(settings))
     environment = dict(os.environ)
     arguments = ["serve", "--host", host, "--port", str(port), "--workers", str(workers)]
-    sms = SmsConfig.from_settings(settings, host, port)
+    sms = sms_config(settings, host, port)
     if sms.generated_token and sms.auth_token is not None:
         # Made up once here: every child must check signatures with the same token.
         environment["TWILIO_AUTH_TOKEN"] = sms.auth_token

@@ -1,4 +1,6 @@
-"""The one aiohttp application `buonispesa serve` runs (routes listed in the README).
+"""The one aiohttp application `buonispesa serve` runs (routes listed in the README): the
+composition root, which wires the core, the channel adapters (sms/, bot/) and the outbox
+(outbox/) together.
 
 Routes: the channel plugins' webhooks (SMS: /sms/twilio, /sms/twilio/status;
 Telegram: /telegram/webhook), GET /healthz, GET /metrics, and the office's back-office
@@ -14,6 +16,7 @@ plugins stop (closing their HTTP clients).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,8 +26,8 @@ from aiohttp.typedefs import Middleware
 from prometheus_client.aiohttp import make_aiohttp_handler
 from sqlalchemy import func, select, text
 
-from buonispesa.channels import ChannelPlugin
-from buonispesa.outbox_worker import OutboxWorker, WorkerConfig
+from buonispesa.adapters import sms_config as build_sms_config
+from buonispesa.adapters import telegram_plugin
 from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine
@@ -32,6 +35,8 @@ from core.metrics import DatabaseFigures, Metrics, scrape_registry
 from core.storage import models as m
 from office.app import build_office
 from office.keys import OfficeConfig
+from outbox.channels import ChannelPlugin
+from outbox.worker import OutboxWorker, WorkerConfig
 from sms.plugin import SmsChannel, SmsConfig
 from sms.twilio_webhook import InboundHandler
 
@@ -42,32 +47,7 @@ METRICS = web.AppKey("metrics", Metrics)
 SMS_CONFIG = web.AppKey("sms_config", SmsConfig)
 PLUGINS = web.AppKey("plugins", list[ChannelPlugin])
 WORKERS = web.AppKey("workers", dict[str, OutboxWorker])
-# request.app[OUTBOX_WAKE](channel): a handler that wrote outbox rows asks for delivery now
-# rather than at the worker's next poll (any plugin's handler may use it).
-OUTBOX_WAKE: web.AppKey[Callable[[str], None]] = web.AppKey("outbox_wake")
-
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def telegram_problems(settings: Settings) -> list[str]:
-    """Telegram settings that would stop the plugin from starting, worded for the operator."""
-    if not settings.telegram_bot_token:
-        return []
-    # Imported here: python-telegram-bot is slow to import and `serve --help` need not wait.
-    from bot.plugin import TelegramConfig, TelegramConfigError
-
-    try:
-        TelegramConfig.from_settings(settings)
-    except TelegramConfigError as error:
-        return [str(error)]
-    return []
-
-
-def telegram_plugin(core: Core, settings: Settings, engine: InboundHandler) -> ChannelPlugin | None:
-    """The Telegram plugin from bot/; None without TELEGRAM_BOT_TOKEN."""
-    from bot.plugin import build_telegram_plugin
-
-    return build_telegram_plugin(core, settings, engine)
 
 
 async def build_app(
@@ -89,24 +69,24 @@ async def build_app(
     )
     workers: dict[str, OutboxWorker] = {}
 
-    def wake(channel: str) -> None:
-        worker = workers.get(channel)
-        if worker is not None:
+    def wake() -> None:
+        """Handed to the adapters: rows were written, every channel's worker looks now."""
+        for worker in workers.values():
             worker.wake()
 
-    sms_config = SmsConfig.from_settings(settings, host, port)
+    sms_config = build_sms_config(settings, host, port)
     plugins: list[ChannelPlugin] = [
         SmsChannel(
             core=core,
             engine=dialogue,
             config=sms_config,
             metrics=metrics,
-            on_outbox=lambda: wake("sms"),
+            on_outbox=wake,
             console=console,
         )
     ]
     if with_telegram:
-        telegram = telegram_plugin(core, settings, dialogue)
+        telegram = telegram_plugin(core, settings, dialogue, wake)
         if telegram is not None:
             plugins.append(telegram)
 
@@ -116,7 +96,6 @@ async def build_app(
     app[SMS_CONFIG] = sms_config
     app[PLUGINS] = plugins
     app[WORKERS] = workers
-    app[OUTBOX_WAKE] = wake
     for plugin in plugins:
         app.add_routes(plugin.routes())
     app.router.add_get("/office", _to_office)
@@ -129,7 +108,8 @@ async def build_app(
     )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_endpoint)
-    app.cleanup_ctx.append(_lifecycle(worker_config or WorkerConfig(), deliver))
+    config = worker_config or WorkerConfig(lease_seconds=settings.outbox_lease_seconds)
+    app.cleanup_ctx.append(_lifecycle(config, deliver))
     return app
 
 
@@ -151,14 +131,10 @@ def _lifecycle(
                 worker = OutboxWorker(
                     core,
                     sender,
-                    metrics,
-                    WorkerConfig(
-                        batch_size=batch,
-                        poll_seconds=config.poll_seconds,
-                        lease_seconds=config.lease_seconds,
-                        drain_seconds=config.drain_seconds,
-                        retry=config.retry,
-                    ),
+                    dataclasses.replace(config, batch_size=batch),
+                    on_result=lambda channel, status: metrics.outbound.labels(
+                        channel=channel, result=status.value
+                    ).inc(),
                 )
                 workers[sender.channel] = worker
                 worker.start()

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     twilio_from_number: str | None = Field(None, alias="TWILIO_FROM_NUMBER")
     twilio_api_base_url: str | None = Field(None, alias="TWILIO_API_BASE_URL")
     sms_rate_per_second: float = Field(1.0, alias="BUONISPESA_SMS_RATE_PER_SECOND", gt=0)
+    # How long a message being sent stays claimed by a process that stopped renewing it
+    # (it died): the others take it over after this.
+    outbox_lease_seconds: float = Field(15.0, alias="BUONISPESA_OUTBOX_LEASE_SECONDS", ge=3, le=300)
     # Hashes codes and seals the outbox; unset: generated into the data folder on first start.
     secret_key: SecretStr | None = Field(None, alias="BUONISPESA_SECRET_KEY")
 

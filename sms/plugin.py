@@ -1,6 +1,7 @@
 """The SMS channel as `serve` sees it: Twilio's two webhooks and an outbox sender.
 
-Three ways it can run, decided once at start (see `SmsConfig.mode`):
+Three ways it can run, decided once at start by the composition root, which builds
+`SmsConfig` from the settings (buonispesa.adapters):
 - "twilio": TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER are
   set. Inbound signatures are checked with the auth token; replies go out
   through Twilio's REST API (or TWILIO_API_BASE_URL).
@@ -16,9 +17,6 @@ Three ways it can run, decided once at start (see `SmsConfig.mode`):
 
 from __future__ import annotations
 
-import ipaddress
-import re
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,55 +24,16 @@ from typing import Literal
 
 from aiohttp import web
 
-from buonispesa.channels import Sender
-from buonispesa.settings import Settings
 from core.bootstrap import Core
-from core.domain.errors import InvalidIdentifier
-from core.domain.identity import normalize_phone
 from core.metrics import Metrics
-from sms.ratelimit import RateLimiter
-from sms.sender import ConsoleSender, TwilioSender
+from outbox.channels import Sender
+from sms.sender import ConsoleSender, TwilioSender, sms_limiter
 from sms.twilio_webhook import InboundHandler, TwilioWebhook
 
 Mode = Literal["twilio", "development", "disabled"]
 
 INBOUND_PATH = "/sms/twilio"
 STATUS_PATH = "/sms/twilio/status"
-_ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def config_problems(settings: Settings) -> list[str]:
-    """One line per Twilio variable that is missing or malformed (empty when usable)."""
-    problems: list[str] = []
-    account = settings.twilio_account_sid
-    if account or settings.twilio_from_number:
-        for name, value in (
-            ("TWILIO_ACCOUNT_SID", account),
-            ("TWILIO_AUTH_TOKEN", settings.twilio_auth_token),
-            ("TWILIO_FROM_NUMBER", settings.twilio_from_number),
-        ):
-            if not value:
-                problems.append(
-                    f"{name}: missing (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
-                    "TWILIO_FROM_NUMBER go together)"
-                )
-    if account and not _ACCOUNT_SID.match(account):
-        problems.append("TWILIO_ACCOUNT_SID: expected AC followed by 32 hexadecimal characters")
-    if settings.twilio_from_number:
-        try:
-            normalize_phone(settings.twilio_from_number)
-        except InvalidIdentifier:
-            problems.append("TWILIO_FROM_NUMBER: not a valid phone number (e.g. +390733905000)")
-    return problems
 
 
 @dataclass(frozen=True)
@@ -90,35 +49,6 @@ class SmsConfig:
     rate_per_second: float = 1.0
     # True when auth_token was made up by this process (development only).
     generated_token: bool = False
-
-    @classmethod
-    def from_settings(cls, settings: Settings, host: str, port: int) -> SmsConfig:
-        public = settings.public_base_url or f"http://{host}:{port}"
-        rate = settings.sms_rate_per_second
-        if (
-            settings.twilio_account_sid
-            and settings.twilio_auth_token
-            and settings.twilio_from_number
-        ):
-            return cls(
-                mode="twilio",
-                auth_token=settings.twilio_auth_token,
-                public_base_url=public,
-                account_sid=settings.twilio_account_sid,
-                from_number=normalize_phone(settings.twilio_from_number),
-                api_base_url=settings.twilio_api_base_url,
-                rate_per_second=rate,
-            )
-        if settings.public_base_url is None and is_loopback(host):
-            token = settings.twilio_auth_token
-            return cls(
-                mode="development",
-                auth_token=token or secrets.token_urlsafe(24),
-                public_base_url=public,
-                rate_per_second=rate,
-                generated_token=token is None,
-            )
-        return cls(mode="disabled", auth_token=None, public_base_url=public, rate_per_second=rate)
 
 
 class MunicipalityNumbers:
@@ -174,7 +104,7 @@ class SmsChannel:
                 account_sid=config.account_sid,
                 auth_token=config.auth_token,
                 from_number=MunicipalityNumbers(core, config.from_number),
-                limiter=RateLimiter(config.rate_per_second),
+                limiter=sms_limiter(config.rate_per_second),
                 api_base_url=config.api_base_url,
                 status_callback_url=config.public_base_url + STATUS_PATH,
             )

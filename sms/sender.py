@@ -24,11 +24,11 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from buonispesa.channels import OutgoingMessage, SendResult, SendStatus
 from core.dialogue.render import render_plain
 from core.domain import gsm7
 from core.domain.messages import reply_from_json
-from sms.ratelimit import RateLimiter
+from outbox.channels import OutgoingMessage, SendResult, SendStatus
+from outbox.ratelimit import Rate, RateLimiter
 
 log = logging.getLogger(__name__)
 # The Twilio client logs every request and response at INFO (about 11 lines per SMS, with
@@ -39,6 +39,17 @@ for _name in ("twilio.http_client", "twilio.async_http_client"):
 # Twilio codes that mean "try later" although the HTTP status is a 4xx.
 _RETRY_CODES = frozenset({20429, 20003, 20005})  # too many requests; auth failed; account suspended
 _RETRY_STATUSES = frozenset({401, 403, 408, 409, 425, 429})
+
+# Carriers and Twilio meter a long-code number in message segments per second (1/s by
+# default in Italy for a plain number); sending faster only fills the provider's queue,
+# where messages can expire. 1 % under the rate absorbs network jitter.
+_NUMBER = "number"
+
+
+def sms_limiter(rate_per_second: float) -> RateLimiter:
+    """Pacing per sending number, a message costing one slot per segment."""
+    return RateLimiter({_NUMBER: Rate(rate_per_second, margin=0.01)})
+
 
 # Numbers a message leaves from: the municipality's own (its Twilio number, which
 # citizens know and reply to), else TWILIO_FROM_NUMBER.
@@ -82,7 +93,7 @@ class TwilioSender:
         self._client: Client | None = None
         # About five seconds of sending per claimed batch: a graceful shutdown
         # finishes the batch in hand quickly even at 1 message/s.
-        self.batch_size = max(1, min(50, int(limiter.rate * 5)))
+        self.batch_size = max(1, min(50, int(limiter.rates[_NUMBER].per_second * 5)))
 
     async def start(self) -> None:
         # Built inside the running loop: its aiohttp ClientSession belongs to it.
@@ -90,6 +101,9 @@ class TwilioSender:
         client = Client(self._account_sid, self._auth_token, http_client=self._http)
         if self._api_base_url:
             client.api.base_url = self._api_base_url
+        # The Messages resource is imported on first use (about 0.1 s, blocking the loop):
+        # pay that here, not in the middle of the first paced send.
+        _ = client.messages
         self._client = client
 
     async def close(self) -> None:
@@ -108,7 +122,7 @@ class TwilioSender:
         options = (
             {"status_callback": self._status_callback_url} if self._status_callback_url else {}
         )
-        await self.limiter.acquire(from_number, gsm7.segments(body))
+        await self.limiter.acquire({_NUMBER: from_number}, gsm7.segments(body), message.priority)
         try:
             # AsyncTwilioHttpClient sets no timeout on its requests: bound them here.
             async with asyncio.timeout(self._timeout):

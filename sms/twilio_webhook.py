@@ -24,12 +24,12 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from twilio.request_validator import RequestValidator
 
-from buonispesa import delivery
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel, Inbound
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_phone
 from core.metrics import Metrics
+from outbox import delivery
 
 log = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ def _register() -> None:
         migrate_cmd,
         office,
         operators,
+        outbox_cmd,
         serve,
         shop_checks,
     )

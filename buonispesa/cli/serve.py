@@ -52,11 +52,10 @@ def serve(
     settings = settings_or_exit()
     from aiohttp import web
 
-    from buonispesa.channels import ChannelStartError
-    from buonispesa.server import telegram_problems
-    from sms.plugin import config_problems
+    from buonispesa.adapters import sms_problems, telegram_problems
+    from outbox.channels import ChannelStartError
 
-    problems = config_problems(settings) + telegram_problems(settings)
+    problems = sms_problems(settings) + telegram_problems(settings)
     if workers > 1 and settings.telegram_bot_token and not settings.public_base_url:
         problems.append(
             "--workers needs PUBLIC_BASE_URL with TELEGRAM_BOT_TOKEN: "

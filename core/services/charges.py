@@ -189,7 +189,16 @@ async def request_charge(
             code=code,
             balance=Money(balance),
         )
-    notify(uow, citizen, payer, Reply.of(text, sensitive=True), now, charge_id=charge.id, code=True)
+    notify(
+        uow,
+        citizen,
+        payer,
+        Reply.of(text, sensitive=True),
+        now,
+        charge_id=charge.id,
+        code=True,
+        deliver_by=charge.expires_at,
+    )
     shown = mask_phone(payer.address) if payer.channel == "sms" else "Telegram"
     return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, payer.channel)
 

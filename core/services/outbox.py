@@ -1,16 +1,33 @@
-"""Recording messages to deliver, in the same transaction as the change they report."""
+"""Recording messages to deliver, in the same transaction as the change they report.
+
+Also the rules about payment codes once the outbox has tried them (the outbox
+package calls these, in its own transaction): a code that cannot be delivered
+is reported to the shop, and a code that left (or never will) is forgotten.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.domain.keys import ServerKeys
-from core.domain.messages import Reply, reply_from_json, reply_to_json
+from core.domain.messages import Money, Reply, reply_from_json, reply_to_json, t
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+# Lanes of the outbox: messages about a payment (the code, receipts, the shop's notices
+# about it) are claimed and paced before everything else; someone at a till is waiting.
+PAYMENT_LANE, NOTICE_LANE = 0, 1
+# Every code this service sends is valid at most this long (confirmation codes, and a
+# payment's by default): a code still undelivered after it is not worth sending.
+CODE_DELIVER_WITHIN = timedelta(minutes=10)
+# What the office re-queues gets this long again to be delivered.
+REQUEUED_LIFETIME = timedelta(hours=72)
 
 
 def enqueue(
@@ -23,7 +40,12 @@ def enqueue(
     reply: Reply,
     now: datetime,
     charge_id: int | None = None,
+    deliver_by: datetime | None = None,
 ) -> m.OutboxMessage:
+    """Queue one message. `deliver_by`: when it stops being worth sending (a code: when it
+    expires; default for a code CODE_DELIVER_WITHIN; a notice: the worker's lifetime)."""
+    if deliver_by is None and reply.sensitive:
+        deliver_by = now + CODE_DELIVER_WITHIN
     message = m.OutboxMessage(
         municipality_id=municipality_id,
         channel=channel,
@@ -35,6 +57,8 @@ def enqueue(
         next_attempt_at=now,
         created_at=now,
         charge_id=charge_id,
+        lane=PAYMENT_LANE if charge_id is not None else NOTICE_LANE,
+        deliver_by=deliver_by,
     )
     uow.session.add(message)
     return message
@@ -132,6 +156,7 @@ def notify(
     charge_id: int | None = None,
     *,
     code: bool = False,
+    deliver_by: datetime | None = None,
 ) -> int:
     """A payment message to the payer. A code goes to one place only; receipts and
     warnings sent to a delegate also go to the citizen's own channel, so that a citizen
@@ -147,6 +172,7 @@ def notify(
         reply=reply,
         now=now,
         charge_id=charge_id,
+        deliver_by=deliver_by,
     )
     if code or not payer.delegated:
         return 1
@@ -200,3 +226,53 @@ async def notify_members(
             charge_id=charge_id,
         )
     return len(members)
+
+
+def carries_code(row: m.OutboxMessage) -> bool:
+    """A sensitive row: a payment code (sealed until sent, scrubbed after)."""
+    return bool(row.payload.get("sensitive"))
+
+
+def forget_code(row: m.OutboxMessage) -> None:
+    """The code has left (or never will): it must not stay readable in the database."""
+    if carries_code(row):
+        row.payload = scrubbed(row.payload)
+
+
+async def code_not_delivered(uow: UnitOfWork, row: m.OutboxMessage, now: datetime) -> bool:
+    """A payment code that cannot reach the citizen would leave the cashier waiting for
+    nothing: tell the shop's members while the charge is still pending. True when told."""
+    if row.charge_id is None or not carries_code(row):
+        return False
+    charge = await uow.charges.by_id(row.charge_id)
+    if charge is None or charge.status != "pending":
+        return False
+    notice = Reply.of(
+        t(
+            "The code for the payment of {amount} could not be delivered. Ask the citizen to "
+            "check the phone, or use the card.",
+            amount=Money(charge.amount_cents),
+        )
+    )
+    told = await notify_shop(uow, charge.shop_id, notice, now, charge_id=charge.id)
+    log.info("payment code of charge %s undelivered; %s shop member(s) told", charge.id, told)
+    return told > 0
+
+
+async def requeue_failed(
+    uow: UnitOfWork, municipality_id: int, since: datetime | None, now: datetime
+) -> int:
+    """Put the municipality's failed or undelivered notices (written since `since`) back in
+    the outbox, for another REQUEUED_LIFETIME. Codes are not: they were forgotten once
+    they failed, and would have expired anyway. Returns how many."""
+    count = 0
+    for row in await uow.outbox.failed(municipality_id, since):
+        if carries_code(row):
+            continue
+        row.status = "pending"
+        row.attempts = 0
+        row.next_attempt_at = now
+        row.deliver_by = now + REQUEUED_LIFETIME
+        row.provider_message_id = None
+        count += 1
+    return count

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -366,7 +367,10 @@ class OutboxMessage(Base):
     """A message to deliver, written in the same transaction as the change it reports."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_claim", "channel", "status", "lane", "next_attempt_at"),
+    )
     id: Mapped[int] = _id()
     municipality_id: Mapped[int | None] = _fk("municipalities.id", nullable=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -381,6 +385,11 @@ class OutboxMessage(Base):
     provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
     charge_id: Mapped[int | None] = _fk("charges.id", nullable=True)
+    # 0: about a payment (the code, receipts), claimed and paced before 1: everything else.
+    lane: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
+    # After this the message is no longer worth sending (a code: when it expires); None:
+    # the worker's notice lifetime from created_at.
+    deliver_by: Mapped[datetime | None]
 
 
 class Conversation(Base):

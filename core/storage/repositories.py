@@ -486,8 +486,9 @@ class OutboxRepository(_Repository):
         )
 
     async def due(
-        self, channel: str, now: datetime, limit: int, lock: bool
+        self, channel: str, now: datetime, limit: int, lock: bool, lane: int | None = None
     ) -> Sequence[m.OutboxMessage]:
+        """Rows to send now: of one lane, or every lane with the lower lanes first."""
         query = (
             select(m.OutboxMessage)
             .where(
@@ -495,12 +496,49 @@ class OutboxRepository(_Repository):
                 m.OutboxMessage.status == "pending",
                 m.OutboxMessage.next_attempt_at <= now,
             )
-            .order_by(m.OutboxMessage.id)
+            .order_by(m.OutboxMessage.lane, m.OutboxMessage.id)
             .limit(limit)
         )
+        if lane is not None:
+            query = query.where(m.OutboxMessage.lane == lane)
         if lock:
             query = query.with_for_update(skip_locked=True)
         return (await self.session.scalars(query)).all()
+
+    async def release_expired_leases(self, channel: str, now: datetime) -> None:
+        """Rows claimed by a worker whose lease ended (it died, or hung): due again."""
+        await self.session.execute(
+            update(m.OutboxMessage)
+            .where(
+                m.OutboxMessage.channel == channel,
+                m.OutboxMessage.status == "sending",
+                m.OutboxMessage.next_attempt_at <= now,
+            )
+            .values(status="pending")
+            .execution_options(synchronize_session=False)
+        )
+
+    async def renew_leases(self, ids: Sequence[int], until: datetime) -> int:
+        """Rows still being sent by this worker keep their claim until `until`."""
+        result = await self.session.execute(
+            update(m.OutboxMessage)
+            .where(m.OutboxMessage.id.in_(ids), m.OutboxMessage.status == "sending")
+            .values(next_attempt_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def failed(
+        self, municipality_id: int, since: datetime | None
+    ) -> Sequence[m.OutboxMessage]:
+        """A municipality's messages that failed or were reported undelivered."""
+        query = select(m.OutboxMessage).where(
+            m.OutboxMessage.municipality_id == municipality_id,
+            m.OutboxMessage.status.in_(("failed", "undelivered")),
+        )
+        if since is not None:
+            query = query.where(m.OutboxMessage.created_at >= since)
+        return (await self.session.scalars(query.order_by(m.OutboxMessage.id))).all()
 
     async def for_address(self, channel: str, address: str) -> Sequence[m.OutboxMessage]:
         return (

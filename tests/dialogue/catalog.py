@@ -19,7 +19,7 @@ METHODS = [("**.py", "python"), ("**.html", "jinja2")]
 
 # Messages that can go out by SMS: everything the dialogue says, and the notices the
 # services write to a citizen's or a shop's chat. Reports and documents are not SMS.
-SMS_SOURCES = ("core/dialogue", "core/services", "buonispesa/delivery.py")
+SMS_SOURCES = ("core/dialogue", "core/services", "outbox")
 NOT_SMS = ("core/services/reports.py", "core/services/privacy.py", "core/services/audit.py")
 
 # Realistic longest values, by placeholder name. A placeholder without a sample fails the

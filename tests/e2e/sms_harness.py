@@ -17,15 +17,15 @@ from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 from twilio.request_validator import RequestValidator
 
-from buonispesa import delivery
 from buonispesa.demo import DEMO_SMS_NUMBER, seed_demo
-from buonispesa.outbox_worker import WorkerConfig
 from buonispesa.server import build_app
 from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.domain import gsm7
 from core.storage import models as m
 from core.storage.engine import make_engine
+from outbox import delivery
+from outbox.worker import WorkerConfig
 from tests.e2e.fake_twilio import FakeTwilio, Recorded
 from tests.factories import row_counts
 

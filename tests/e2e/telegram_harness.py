@@ -22,14 +22,15 @@ from sqlalchemy import func, select
 
 from bot.plugin import TelegramConfig, TelegramPlugin
 from bot.throttle import Limits
-from buonispesa import delivery
+from buonispesa import adapters
 from buonispesa.demo import seed_demo
-from buonispesa.outbox_worker import WorkerConfig
 from buonispesa.server import PLUGINS, build_app
 from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.storage import models as m
 from core.storage.engine import make_engine
+from outbox import delivery
+from outbox.worker import WorkerConfig
 from tests.e2e.fake_telegram import TOKEN, FakeTelegram, FakeUser
 from tests.factories import row_counts
 
@@ -147,13 +148,13 @@ async def start_telegram_server(
     )
     # The server builds the plugin from the settings, as in production; only the pacing
     # and the long-polling timeout are the tests'.
-    from_settings = TelegramConfig.from_settings
+    from_settings = adapters.telegram_config
 
     def configured(settings: Settings) -> TelegramConfig:
         config = from_settings(settings)
         return dataclasses.replace(config, limits=limits, poll_timeout=poll_timeout)
 
-    monkeypatch.setattr(TelegramConfig, "from_settings", staticmethod(configured))
+    monkeypatch.setattr(adapters, "telegram_config", configured)
     app = await build_app(
         core, settings, host=host, port=port, worker_config=worker, console=lambda _: None
     )

@@ -9,13 +9,13 @@ import pytest
 from bot.callbacks import CallbackSigner
 from bot.plugin import TelegramConfig, TelegramPlugin
 from bot.throttle import Limits
-from buonispesa.channels import OutgoingMessage, SendStatus
 from buonispesa.server import WORKERS
 from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine
 from core.domain.messages import DocumentRef, MapPin, Option, Reply, reply_to_json, t
 from core.services.outbox import enqueue
 from core.storage.engine import make_engine
+from outbox.channels import OutgoingMessage, SendStatus
 from tests.e2e.fake_telegram import TOKEN, FakeTelegram
 from tests.e2e.telegram_harness import TelegramServer, start_telegram_server
 

@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.plugin import TelegramConfig, TelegramConfigError, TelegramPlugin, build_telegram_plugin
-from buonispesa.channels import ChannelStartError
+from bot.plugin import TelegramConfig, TelegramConfigError, TelegramPlugin
+from buonispesa.adapters import telegram_config, telegram_plugin
 from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine
 from core.storage.engine import make_engine
+from outbox.channels import ChannelStartError
 from tests.e2e.fake_telegram import TOKEN, FakeTelegram
 from tests.e2e.telegram_harness import TelegramServer, start_telegram_server
 
@@ -72,7 +73,7 @@ async def test_without_a_token_there_is_no_plugin_and_one_log_line(
     core = Core(engine=make_engine(sqlite_url))
     try:
         with caplog.at_level(logging.INFO, logger="bot"):
-            assert build_telegram_plugin(core, settings(), DialogueEngine(core)) is None
+            assert telegram_plugin(core, settings(), DialogueEngine(core), lambda: None) is None
         assert [r.getMessage() for r in caplog.records] == [
             "Telegram disabled: TELEGRAM_BOT_TOKEN not set"
         ]
@@ -86,11 +87,11 @@ def test_a_webhook_needs_a_proper_secret(secret: str | None) -> None:
     if secret is not None:
         values["TELEGRAM_WEBHOOK_SECRET"] = secret
     with pytest.raises(TelegramConfigError, match="TELEGRAM_WEBHOOK_SECRET"):
-        TelegramConfig.from_settings(settings(**values))
+        telegram_config(settings(**values))
 
 
 def test_the_webhook_url_and_api_base_come_from_the_settings() -> None:
-    config = TelegramConfig.from_settings(
+    config = telegram_config(
         settings(
             TELEGRAM_BOT_TOKEN=TOKEN,
             PUBLIC_BASE_URL="https://buoni.example.org/",
@@ -100,7 +101,7 @@ def test_the_webhook_url_and_api_base_come_from_the_settings() -> None:
     )
     assert config.webhook_url == "https://buoni.example.org/telegram/webhook"
     assert config.api_base_url == "http://127.0.0.1:8081/bot"
-    polling = TelegramConfig.from_settings(settings(TELEGRAM_BOT_TOKEN=TOKEN))
+    polling = telegram_config(settings(TELEGRAM_BOT_TOKEN=TOKEN))
     assert polling.webhook_url is None
     assert polling.api_base_url == "https://api.telegram.org/bot"
 
@@ -180,4 +181,4 @@ def test_a_webhook_needs_an_https_address() -> None:
         "TELEGRAM_WEBHOOK_SECRET": "s3cret",
     }
     with pytest.raises(TelegramConfigError, match="https://"):
-        TelegramConfig.from_settings(settings(**values))
+        telegram_config(settings(**values))

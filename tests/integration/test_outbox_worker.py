@@ -1,4 +1,4 @@
-"""The outbox worker and delivery outcomes, on SQLite and PostgreSQL (buonispesa.outbox_worker)."""
+"""The outbox worker and delivery outcomes, on SQLite and PostgreSQL (outbox.worker)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from buonispesa import delivery
-from buonispesa.channels import OutgoingMessage, SendResult, SendStatus
-from buonispesa.outbox_worker import OutboxWorker, WorkerConfig
 from core.bootstrap import Core
 from core.domain.keys import ServerKeys, new_secret
 from core.domain.messages import Reply, t
 from core.metrics import Metrics
 from core.services.outbox import enqueue, reply_of
 from core.storage import models as m
+from outbox import delivery
+from outbox.channels import OutgoingMessage, SendResult, SendStatus
+from outbox.worker import OutboxWorker, WorkerConfig
 from tests.conftest import FakeClock
 from tests.factories import make_town, outbox_to, request
 
@@ -56,8 +56,18 @@ class Broken:
         raise RuntimeError("bug in a sender")
 
 
-def worker(core: Core, sender: object, **config: object) -> OutboxWorker:
-    return OutboxWorker(core, sender, Metrics(), WorkerConfig(**config))  # type: ignore[arg-type]
+def worker(
+    core: Core, sender: object, metrics: Metrics | None = None, **config: object
+) -> OutboxWorker:
+    counted = metrics or Metrics()
+    return OutboxWorker(
+        core,
+        sender,  # type: ignore[arg-type]
+        WorkerConfig(**config),  # type: ignore[arg-type]
+        on_result=lambda channel, status: counted.outbound.labels(
+            channel=channel, result=status.value
+        ).inc(),
+    )
 
 
 async def add_messages(core: Core, count: int, address: str = "+393330000001") -> list[int]:
@@ -87,7 +97,8 @@ async def rows(core: Core) -> dict[int, m.OutboxMessage]:
 async def test_sent_once_and_never_claimed_again(core: Core) -> None:
     ids = await add_messages(core, 3)
     sender = ScriptedSender()
-    w = worker(core, sender)
+    metrics = Metrics()
+    w = worker(core, sender, metrics)
 
     assert await w.run_once() == 3
     assert await w.run_once() == 0
@@ -99,7 +110,7 @@ async def test_sent_once_and_never_claimed_again(core: Core) -> None:
         assert stored[message_id].attempts == 1
         assert stored[message_id].provider_message_id == f"SM{message_id:032d}"
         assert stored[message_id].sent_at == core.now()
-    assert w.metrics.value("buonispesa_outbound_messages_total", channel="sms", result="sent") == 3
+    assert metrics.value("buonispesa_outbound_messages_total", channel="sms", result="sent") == 3
 
 
 async def test_transient_error_is_retried_after_backoff(core: Core, clock: FakeClock) -> None:
@@ -321,3 +332,92 @@ async def test_delivered_report(core: Core) -> None:
     assert await delivery.apply_report(core, sid, "delivered") == "updated"
     assert await delivery.apply_report(core, sid, "undelivered") == "ignored"
     assert (await rows(core))[message_id].status == "delivered"
+
+
+async def test_a_dead_workers_rows_are_taken_over_after_one_short_lease(
+    core: Core, clock: FakeClock
+) -> None:
+    ids = await add_messages(core, 2)
+    killed = worker(core, ScriptedSender())
+    assert killed.config.lease_seconds <= 15
+    await killed.claim()  # ...and the process is killed before sending
+
+    survivor = worker(core, ScriptedSender())
+    assert await survivor.run_once() == 0
+    clock.advance(seconds=killed.config.lease_seconds + 1)
+    assert await survivor.run_once() == 2
+    assert [(r.id, r.status) for r in (await rows(core)).values()] == [
+        (ids[0], "sent"),
+        (ids[1], "sent"),
+    ]
+
+
+async def test_leases_are_renewed_while_the_rows_are_in_hand(core: Core, clock: FakeClock) -> None:
+    """A row that waits long in the rate limiter is still ours: nobody else sends it."""
+    await add_messages(core, 3)
+    slow = worker(core, ScriptedSender(), lease_seconds=10)
+    claimed = await slow.claim()
+    other = worker(core, ScriptedSender(), lease_seconds=10)
+    for _ in range(5):  # 40 s in hand, renewed every 8 s
+        clock.advance(seconds=8)
+        assert await slow.renew_leases() == 3
+        assert await other.run_once() == 0
+    # Once the results are recorded, nothing of it is in hand any more.
+    for message, attempts in claimed:
+        await delivery.record_send_result(
+            core, message.id, attempts, SendResult(SendStatus.SENT, "SMx"), slow.config.retry
+        )
+    assert await slow.renew_leases() == 0
+    assert {r.status for r in (await rows(core)).values()} == {"sent"}
+
+
+async def test_notices_wait_out_a_long_provider_outage(core: Core, clock: FakeClock) -> None:
+    [message_id] = await add_messages(core, 1)
+    down = SendResult(SendStatus.RETRY, error="twilio 503")
+    outage = ScriptedSender([down] * 1000)
+    w = worker(core, outage)
+    for _ in range(2 * 24 * 6):  # two days, looking every 10 minutes
+        await w.run_once()
+        clock.advance(minutes=10)
+    row = (await rows(core))[message_id]
+    assert row.status == "pending" and row.attempts > 100
+
+    # Back up: the notice is delivered at its next attempt (at most the capped backoff).
+    clock.advance(minutes=13)
+    await worker(core, ScriptedSender()).run_once()
+    assert (await rows(core))[message_id].status == "sent"
+
+
+async def test_a_notice_is_given_up_only_when_no_longer_useful(
+    core: Core, clock: FakeClock
+) -> None:
+    [message_id] = await add_messages(core, 1)
+    down = SendResult(SendStatus.RETRY, error="twilio 503")
+    w = worker(core, ScriptedSender([down] * 10_000))
+    lifetime = w.config.retry.notice_lifetime
+    while clock.current < (await rows(core))[message_id].created_at + lifetime + timedelta(hours=1):
+        await w.run_once()
+        clock.advance(minutes=30)
+    row = (await rows(core))[message_id]
+    assert row.status == "failed"
+    assert row.last_error == "not sent: no longer useful (last error: twilio 503)"
+
+
+async def test_a_code_expires_with_its_charge(core: Core, clock: FakeClock) -> None:
+    charge_id, citizen, _ = await code_request(core)
+    code = await code_in_outbox(core, citizen)
+    down = ScriptedSender([SendResult(SendStatus.RETRY, error="503")] * 100)
+    w = worker(core, down)
+    await w.run_once()
+    async with core.uow() as uow:
+        charge = await uow.charges.by_id(charge_id)
+        assert charge is not None
+        expires = charge.expires_at
+    assert (await code_row(core, citizen)).deliver_by == expires
+
+    clock.current = expires + timedelta(seconds=1)
+    sender = ScriptedSender()
+    await worker(core, sender).run_once()
+    assert [x.id for x in sender.sent if x.address == citizen] == []
+    row = await code_row(core, citizen)
+    assert row.status == "failed" and code not in json.dumps(row.payload)

@@ -1,7 +1,7 @@
 """office: operators of the back-office, its activity log, and acts approved by four eyes
 
 Revision ID: 0011_office
-Revises: 0012_community
+Revises: 0010_outbox
 Create Date: 2026-12-03 06:40:00
 
 `office_activity` is append-only: triggers refuse UPDATE and DELETE (and TRUNCATE on
@@ -17,7 +17,7 @@ from alembic import op
 import core.storage.models
 
 revision: str = "0011_office"
-down_revision: str | None = "0012_community"
+down_revision: str | None = "0010_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

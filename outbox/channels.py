@@ -1,16 +1,24 @@
 """How a channel plugs into `serve`: HTTP routes, a sender for the outbox, start/stop.
 
 The SMS (sms/) and Telegram (bot/) adapters each provide one ChannelPlugin; the
-server and the outbox worker only know this protocol.
+server and the outbox worker only know this protocol. Adapters are handed an
+`OutboxWake` by the composition root, to ask for delivery as soon as they wrote.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
 from aiohttp import web
+
+from outbox.ratelimit import Priority
+
+# wake(): rows were written (for any channel: a shop's SMS may send a citizen's code by
+# Telegram), deliver now rather than at the workers' next poll.
+OutboxWake = Callable[[], None]
 
 
 class SendStatus(StrEnum):
@@ -37,6 +45,8 @@ class OutgoingMessage:
     address: str
     language: str
     payload: dict[str, Any]
+    # URGENT for payment messages (the code, receipts): the sender's limiter lets them first.
+    priority: int = Priority.NORMAL
 
 
 class Sender(Protocol):

@@ -6,7 +6,14 @@ Status of an outbox row:
   sent         accepted by the provider (provider_message_id set)
   delivered    the provider reported delivery to the handset
   undelivered  the provider reported that the carrier could not deliver it
-  failed       refused for good (invalid number, unsubscribed) or retries exhausted
+  failed       refused for good (invalid number, unsubscribed), or no longer worth
+               sending (past its deliver_by: a code that expired, a notice after a
+               provider outage longer than the notice lifetime)
+
+A transient failure is retried with backoff for as long as the message is
+useful: a notice waits out a long provider outage (up to the notice lifetime,
+three days by default, from when it was written or re-queued by the office); a
+code is useful only until it expires.
 
 Used by the generic outbox worker (every channel) and by delivery-report
 webhooks (SMS status callbacks).
@@ -21,12 +28,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from buonispesa.channels import SendResult, SendStatus
 from core.bootstrap import Core
-from core.domain.messages import Money, Reply, t
-from core.services.outbox import notify_shop, scrubbed
+from core.services.outbox import code_not_delivered, forget_code
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
+from outbox.channels import SendResult, SendStatus
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +53,17 @@ _REPORTED = {
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with jitter, capped; a provider's Retry-After wins when longer."""
+    """Exponential backoff with jitter, capped; a provider's Retry-After wins when longer.
+    Retries stop at the row's deadline (`deadline`), or after max_attempts when set."""
 
     base_seconds: float = 5.0
     cap_seconds: float = 600.0
-    max_attempts: int = 10
+    max_attempts: int | None = None
+    # How long a notice without its own deliver_by stays worth sending.
+    notice_lifetime: timedelta = timedelta(hours=72)
+
+    def deadline(self, row: m.OutboxMessage) -> datetime:
+        return row.deliver_by or row.created_at + self.notice_lifetime
 
     def delay(
         self, attempts: int, hint: float | None = None, rng: random.Random | None = None
@@ -60,10 +72,6 @@ class RetryPolicy:
         # Jitter spreads retries of a burst that failed together (e.g. a provider outage).
         jittered = exponential * (0.8 + 0.4 * (rng or random).random())
         return max(jittered, hint or 0.0)
-
-
-def _is_sensitive(row: m.OutboxMessage) -> bool:
-    return bool(row.payload.get("sensitive"))
 
 
 async def _locked_row(uow: UnitOfWork, message_id: int) -> m.OutboxMessage | None:
@@ -95,7 +103,7 @@ async def record_send_result(
             row.sent_at = now
             row.provider_message_id = result.provider_message_id
             row.last_error = None
-        elif result.status is SendStatus.RETRY and row.attempts < retry.max_attempts:
+        elif result.status is SendStatus.RETRY and _may_retry(row, retry, now, result):
             row.status = PENDING
             row.next_attempt_at = now + timedelta(
                 seconds=retry.delay(row.attempts, result.retry_after_seconds, rng)
@@ -108,13 +116,35 @@ async def record_send_result(
                 if result.status is SendStatus.FAILED
                 else f"gave up after {row.attempts} attempts: {result.error}"
             )
-            await tell_shop_code_undelivered(uow, row, now)
-        if _is_sensitive(row) and row.status != PENDING:
-            # The code has left (or never will): it must not stay readable in the database.
-            row.payload = scrubbed(row.payload)
+            await code_not_delivered(uow, row, now)
+        if row.status != PENDING:
+            forget_code(row)
         status = row.status
         await uow.commit()
     return status
+
+
+def _may_retry(
+    row: m.OutboxMessage,
+    retry: RetryPolicy,
+    now: datetime,
+    result: SendResult,
+) -> bool:
+    if retry.max_attempts is not None and row.attempts >= retry.max_attempts:
+        return False
+    # Not retried when even the shortest wait would bring it past its deadline.
+    soonest = now + timedelta(seconds=max(result.retry_after_seconds or 0.0, 0.0))
+    return soonest < retry.deadline(row)
+
+
+def expire(row: m.OutboxMessage) -> None:
+    """A due row past its deadline is not sent: a code that can no longer be used, a
+    notice too old to mean anything."""
+    row.status = FAILED
+    row.last_error = "not sent: no longer useful" + (
+        f" (last error: {row.last_error})" if row.last_error else ""
+    )
+    forget_code(row)
 
 
 async def apply_report(
@@ -136,26 +166,6 @@ async def apply_report(
             row.last_error = f"provider reported {reported}" + (
                 f" ({error_code})" if error_code else ""
             )
-            await tell_shop_code_undelivered(uow, row, now)
+            await code_not_delivered(uow, row, now)
         await uow.commit()
     return "updated"
-
-
-async def tell_shop_code_undelivered(uow: UnitOfWork, row: m.OutboxMessage, now: datetime) -> bool:
-    """A payment code that cannot reach the citizen would leave the cashier waiting for
-    nothing: tell the shop's members while the charge is still pending."""
-    if row.charge_id is None or not _is_sensitive(row):
-        return False
-    charge = await uow.charges.by_id(row.charge_id)
-    if charge is None or charge.status != "pending":
-        return False
-    notice = Reply.of(
-        t(
-            "The code for the payment of {amount} could not be delivered. Ask the citizen to "
-            "check the phone, or use the card.",
-            amount=Money(charge.amount_cents),
-        )
-    )
-    told = await notify_shop(uow, charge.shop_id, notice, now, charge_id=charge.id)
-    log.info("payment code of charge %s undelivered; %s shop member(s) told", charge.id, told)
-    return told > 0

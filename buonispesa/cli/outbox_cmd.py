@@ -1,0 +1,62 @@
+"""`buonispesa admin outbox retry`: sending again the notices that failed (e.g. after a
+provider outage longer than the notice lifetime, or a number that was fixed)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+
+from buonispesa.cli.admin import admin, out, run_with_core
+from buonispesa.cli.common import fail, say
+from core.bootstrap import Core
+from core.domain.messages import t, tn
+from core.services import municipalities
+from core.services.outbox import requeue_failed
+
+outbox_app = typer.Typer(help="Messages waiting to be sent, or that failed.", no_args_is_help=True)
+admin.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.command("retry")
+def retry(
+    code: str,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only notices written since YYYY-MM-DD[THH:MM] (the town's time)"),
+    ] = None,
+) -> None:
+    """Put the municipality's failed notices back in the outbox (codes are never re-sent)."""
+    try:
+        moment = datetime.fromisoformat(since) if since else None
+    except ValueError:
+        fail(
+            t(
+                "--since: {value} is not a date like 2026-04-30 or 2026-04-30T08:00.",
+                value=repr(since),
+            )
+        )
+
+    async def work(core: Core) -> int:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            start = moment
+            if start is not None and start.tzinfo is None:
+                start = start.replace(tzinfo=ZoneInfo(town.timezone))
+            count = await requeue_failed(uow, town.id, start, core.now())
+            await uow.commit()
+        return count
+
+    count = run_with_core(work)
+    out.print(
+        say(
+            tn(
+                "{count} failed notice put back in the outbox.",
+                "{count} failed notices put back in the outbox.",
+                count,
+            )
+        ),
+        markup=False,
+    )

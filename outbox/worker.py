@@ -1,0 +1,225 @@
+"""Delivering the outbox: one worker per channel, in every `serve` process.
+
+A round: in one short transaction, put back rows whose lease expired, claim the
+due rows of the channel (PostgreSQL: FOR UPDATE SKIP LOCKED, so several
+processes never claim the same row; SQLite: BEGIN IMMEDIATE makes the claim
+atomic, one writer at a time) and mark them `sending` with a lease; commit.
+Then send them without holding a transaction (a rate-limited send may take
+seconds), and record each outcome in its own short transaction.
+
+Two lanes. Messages about a payment (lane 0: the code, receipts) have a loop of
+their own that claims only them, so a code never waits for a batch of notices
+to finish; the main loop claims every lane, payments first. Both hand rows to
+the same sender, whose rate limiter lets payment messages take the next slot.
+
+Leases are short (15 s by default) and renewed every few seconds while the rows
+are in hand, however long the rate limiter makes them wait: the rows of a
+process that was killed are taken over by any other (or the restarted) process
+within one lease.
+
+Guarantees: a message accepted by the provider is recorded as sent and never
+claimed again. A process that dies between the provider's answer and the
+commit leaves its rows `sending`; when their lease ends they are sent again,
+so such a crash (or a timeout after the provider accepted) can duplicate a
+message but never loses one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from core.bootstrap import Core
+from core.services.outbox import PAYMENT_LANE, open_payload
+from outbox import delivery
+from outbox.channels import OutgoingMessage, Sender, SendResult, SendStatus
+from outbox.ratelimit import Priority
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    batch_size: int = 20
+    # The payment lane claims few rows at a time: they go first anyway.
+    payment_batch_size: int = 5
+    poll_seconds: float = 1.0
+    # Short, and renewed while the rows are in hand: only a dead worker's rows outlive it,
+    # and only by this long.
+    lease_seconds: float = 15.0
+    # On shutdown, how long the batch in hand may take to finish.
+    drain_seconds: float = 30.0
+    retry: delivery.RetryPolicy = field(default_factory=delivery.RetryPolicy)
+
+    @property
+    def renew_seconds(self) -> float:
+        return self.lease_seconds / 3
+
+
+# on_result(channel, status): one delivery attempt ended (the root counts them in /metrics).
+ResultHook = Callable[[str, SendStatus], None]
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        core: Core,
+        sender: Sender,
+        config: WorkerConfig | None = None,
+        on_result: ResultHook = lambda _channel, _status: None,
+    ) -> None:
+        self.core = core
+        self.sender = sender
+        self.channel = sender.channel
+        self.on_result = on_result
+        self.config = config or WorkerConfig()
+        self._wakes = (asyncio.Event(), asyncio.Event())
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._renewal: asyncio.Task[None] | None = None
+        self._in_hand: set[int] = set()
+
+    def wake(self) -> None:
+        """New rows were written: look now instead of at the next poll."""
+        for event in self._wakes:
+            event.set()
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(
+                self._run(self._wakes[0], self.config.batch_size, None),
+                name=f"outbox-{self.channel}",
+            ),
+            asyncio.create_task(
+                self._run(self._wakes[1], self.config.payment_batch_size, PAYMENT_LANE),
+                name=f"outbox-{self.channel}-payments",
+            ),
+        ]
+        self._renewal = asyncio.create_task(self._renew(), name=f"outbox-{self.channel}-leases")
+
+    async def stop(self) -> None:
+        """Let the batches in hand finish (up to drain_seconds), then stop."""
+        self._stopping.set()
+        self.wake()
+        if not self._tasks:
+            return
+        _done, pending = await asyncio.wait(self._tasks, timeout=self.config.drain_seconds)
+        if pending:
+            # Rows still in flight keep their lease and are retried after it: none is lost.
+            log.warning(
+                "outbox %s: batch not finished after %ss", self.channel, self.config.drain_seconds
+            )
+        for task in [*pending, self._renewal]:
+            if task is None:
+                continue
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self, wake: asyncio.Event, batch_size: int, lane: int | None) -> None:
+        while not self._stopping.is_set():
+            try:
+                handled = await self.run_once(batch_size, lane)
+            except Exception:
+                # The database may be briefly unavailable: log, wait, try again.
+                log.exception("outbox %s: round failed", self.channel)
+                handled = 0
+            if self._stopping.is_set():
+                break
+            if handled < batch_size:
+                wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self.config.poll_seconds)
+
+    async def run_once(self, batch_size: int | None = None, lane: int | None = None) -> int:
+        """Claim one batch and deliver it. Returns how many rows were handled."""
+        claimed = await self.claim(batch_size, lane)
+        if not claimed:
+            return 0
+        await asyncio.gather(*(self._deliver(message, attempts) for message, attempts in claimed))
+        return len(claimed)
+
+    async def claim(
+        self, batch_size: int | None = None, lane: int | None = None
+    ) -> list[tuple[OutgoingMessage, int]]:
+        """Due rows of this channel (of one lane, or payments first), now ours for a lease.
+        Rows no longer worth sending are closed here instead."""
+        now = self.core.now()
+        async with self.core.uow() as uow:
+            await uow.outbox.release_expired_leases(self.channel, now)
+            rows = await uow.outbox.due(
+                self.channel,
+                now,
+                batch_size or self.config.batch_size,
+                lock=uow.supports_skip_locked,
+                lane=lane,
+            )
+            claimed = []
+            lease_end = now + timedelta(seconds=self.config.lease_seconds)
+            for row in rows:
+                if self.config.retry.deadline(row) <= now:
+                    delivery.expire(row)
+                    continue
+                row.status = delivery.SENDING
+                row.attempts += 1
+                row.next_attempt_at = lease_end
+                message = OutgoingMessage(
+                    id=row.id,
+                    municipality_id=row.municipality_id,
+                    channel=row.channel,
+                    address=row.address,
+                    language=row.language,
+                    payload=open_payload(uow.keys, row.payload),
+                    priority=Priority.URGENT if row.lane == PAYMENT_LANE else Priority.NORMAL,
+                )
+                claimed.append((message, row.attempts))
+            await uow.commit()
+        self._in_hand.update(message.id for message, _ in claimed)
+        return claimed
+
+    async def renew_leases(self) -> int:
+        """Push the lease of every row in hand a full lease ahead. Returns how many."""
+        held = sorted(self._in_hand)
+        if not held:
+            return 0
+        until = self.core.now() + timedelta(seconds=self.config.lease_seconds)
+        async with self.core.uow() as uow:
+            renewed = await uow.outbox.renew_leases(held, until)
+            await uow.commit()
+        return renewed
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.renew_seconds)
+            try:
+                await self.renew_leases()
+            except Exception:
+                # Missed once, the lease still has two thirds to run: try again next time.
+                log.exception("outbox %s: could not renew leases", self.channel)
+
+    async def _deliver(self, message: OutgoingMessage, attempts: int) -> None:
+        try:
+            try:
+                result = await self.sender.send(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # A sender bug must not stop the outbox; retrying is safe, the row is ours.
+                log.exception("outbox %s: sender raised on message %s", self.channel, message.id)
+                result = SendResult(SendStatus.RETRY, error=f"sender error: {exc!r}")
+            self.on_result(self.channel, result.status)
+            try:
+                await delivery.record_send_result(
+                    self.core, message.id, attempts, result, self.config.retry
+                )
+            except Exception:
+                # Not recorded: the lease brings the row back (a sent one may be sent twice).
+                log.exception(
+                    "outbox %s: could not record the result of %s", self.channel, message.id
+                )
+        finally:
+            self._in_hand.discard(message.id)
