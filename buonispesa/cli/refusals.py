@@ -62,6 +62,16 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         )
         for reason in ("format", "length", "component", "checksum", "invalid")
     },
+    "operator.bad_username": lambda p: t(
+        "{username} is not a valid username: use 3 to 64 of a-z, 0-9, dot, dash, underscore.",
+        username=str(p["username"]),
+    ),
+    "operator.bad_role": lambda p: t(
+        "{role} is not a role: use clerk, manager or viewer.", role=str(p["role"])
+    ),
+    "operator.exists": lambda p: t(
+        "An operator named {username} already exists.", username=str(p["username"])
+    ),
     "donations.not_available": lambda p: t(
         "Donations available to grant: {amount}.", amount=_cents(p["available_cents"])
     ),

@@ -1,7 +1,7 @@
 """Tranches: one posting per allocation line (unique), withdrawn determinas
 
 Revision ID: 0008_rounds
-Revises: 0010_outbox
+Revises: 0011_office
 Create Date: 2026-12-03 06:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_rounds"
-down_revision: str | None = "0010_outbox"
+down_revision: str | None = "0011_office"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
