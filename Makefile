@@ -27,7 +27,7 @@ catalogs: $(MO_FILES)
 
 extract: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k t -k tn:1,2 -k N_ --no-location --sort-output \
-		-o locales/messages.pot core outbox bot sms buonispesa
+		-o locales/messages.pot core outbox bot sms office buonispesa
 
 update-catalogs: extract
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching -w 100

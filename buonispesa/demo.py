@@ -17,7 +17,7 @@ from core.bootstrap import Core
 from core.domain.channels import Channel
 from core.domain.outbox import OutboxStatus
 from core.domain.shops import ShopCategory
-from core.services import allocation, municipalities
+from core.services import allocation, municipalities, operators
 from core.services.applications import ApplicationInput, submit_application
 from core.services.shops import ShopInput, approve_shop, register_shop
 from core.storage import models as m
@@ -27,6 +27,10 @@ DEMO_NAME = "Belforte del Chienti"
 DEMO_SMS_NUMBER = "+390733905000"
 DEMO_IBAN = "IT60X0542811101000000123456"
 DEMO_BUDGET_CENTS = 2_000_00
+# The demo town's office accounts (/office/), all with this documented password: a demo
+# is for trying, never for real data. Real operators get one-time passwords.
+DEMO_OPERATOR_PASSWORD = "belforte-demo"
+DEMO_OPERATORS = (("bel.clerk", "clerk"), ("bel.manager", "manager"), ("bel.viewer", "viewer"))
 
 
 def _cf(stem: str) -> str:
@@ -162,6 +166,10 @@ async def seed_demo(core: Core, now: datetime | None = None) -> bool:
             .where(m.OutboxMessage.status == OutboxStatus.PENDING)
             .values(status=OutboxStatus.SENT, sent_at=now)
         )
+        for username, role in DEMO_OPERATORS:
+            await operators.add_operator(
+                uow, town, username, role, now, actor="demo", password=DEMO_OPERATOR_PASSWORD
+            )
         # A second window, open now, so that new applications can be tried.
         await municipalities.open_window(uow, town, now)
         await uow.commit()

@@ -3,7 +3,8 @@ composition root, which wires the core, the channel adapters (sms/, bot/) and th
 (outbox/) together.
 
 Routes: the channel plugins' webhooks (SMS: /sms/twilio, /sms/twilio/status;
-Telegram: /telegram/webhook), GET /healthz, GET /metrics. Background work: one
+Telegram: /telegram/webhook), GET /healthz, GET /metrics, and the office's back-office
+under /office/ (office/). Background work: one
 outbox worker per channel that has a sender.
 
 Start-up and shutdown live in a cleanup context: plugins start, then the
@@ -32,6 +33,8 @@ from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine
 from core.metrics import DatabaseFigures, Metrics, scrape_registry
 from core.storage import models as m
+from office.app import build_office
+from office.keys import OfficeConfig
 from outbox.channels import ChannelPlugin
 from outbox.worker import OutboxWorker, WorkerConfig
 from sms.plugin import SmsChannel, SmsConfig
@@ -95,6 +98,14 @@ async def build_app(
     app[WORKERS] = workers
     for plugin in plugins:
         app.add_routes(plugin.routes())
+    app.router.add_get("/office", _to_office)
+    app.add_subapp(
+        "/office/",
+        build_office(
+            core,
+            OfficeConfig(secure_cookies=(settings.public_base_url or "").startswith("https://")),
+        ),
+    )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_endpoint)
     config = worker_config or WorkerConfig(lease_seconds=settings.outbox_lease_seconds)
@@ -162,6 +173,10 @@ def _observe(metrics: Metrics) -> Middleware:
             metrics.requests.labels(route=route, method=request.method, status=str(status)).inc()
 
     return observe
+
+
+async def _to_office(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPPermanentRedirect("/office/")
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -9,11 +9,18 @@ from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
 
 from buonispesa.cli import app
-from buonispesa.cli.common import EXIT_BAD_INPUT, fail, office_language, say, settings_or_exit
+from buonispesa.cli.common import (
+    EXIT_BAD_INPUT,
+    err,
+    fail,
+    office_language,
+    operator_name,
+    say,
+    settings_or_exit,
+)
 from buonispesa.cli.imports import import_problem, where_text
 from buonispesa.cli.outfile import OutFile
 from buonispesa.cli.progress import progress
@@ -37,6 +44,8 @@ from core.domain.shops import ShopCategory
 from core.i18n import format_money
 from core.services import allocation, applications, ledger, municipalities, shops
 from core.services.applications import ApplicationInput
+from core.services.transactions import in_transaction
+from core.storage.uow import UnitOfWork
 
 out = Console()
 # `--help` texts (docstrings, typer help=) stay in English: typer evaluates them at import,
@@ -205,6 +214,67 @@ def municipality_add(
             await uow.commit()
             out.print(
                 say(t("Added municipality {code} ({name}).", code=town.code, name=town.name)),
+                markup=False,
+            )
+
+    run_with_core(work)
+
+
+@municipality_app.command("set")
+def municipality_set(
+    code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
+    name: Annotated[str | None, typer.Option(help="Name of the municipality")] = None,
+    iban: Annotated[str | None, typer.Option(help="IBAN that pays the shops ('' removes)")] = None,
+    bic: Annotated[str | None, typer.Option(help="BIC of that bank ('' removes)")] = None,
+    policy: Annotated[
+        Path | None, typer.Option(help="Policy TOML replacing the current one")
+    ] = None,
+    sms_number: Annotated[
+        str | None, typer.Option(help="Number citizens text ('' removes)")
+    ] = None,
+    privacy_url: Annotated[
+        str | None, typer.Option(help="Address of its privacy notice ('' removes)")
+    ] = None,
+) -> None:
+    """Correct a municipality: only the options given change; all are checked first."""
+    if all(value is None for value in (name, iban, bic, policy, sms_number, privacy_url)):
+        fail(
+            t(
+                "Nothing to change: give at least one of --name, --iban, --bic, --policy, "
+                "--sms-number, --privacy-url."
+            )
+        )
+    policy_text = None
+    if policy is not None:
+        read_policy(policy)
+        policy_text = policy.read_text(encoding="utf-8")
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.update_municipality(
+                uow,
+                code,
+                name=name,
+                policy_toml=policy_text,
+                sms_number=sms_number,
+                iban=iban,
+                bic=bic,
+                privacy_url=privacy_url,
+            )
+            await uow.commit()
+            out.print(
+                say(
+                    t(
+                        "{code}: {name}; SMS number {sms}; IBAN {iban}; BIC {bic}; policy "
+                        "{policy}.",
+                        code=town.code,
+                        name=town.name,
+                        sms=town.sms_number or "-",
+                        iban=town.iban or "-",
+                        bic=town.bic or "-",
+                        policy=municipalities.policy_of(town).name,
+                    )
+                ),
                 markup=False,
             )
 
@@ -389,16 +459,27 @@ def applications_import(code: str, file: Path) -> None:
     )
 
 
+WindowOption = Annotated[
+    int | None,
+    typer.Option("--window", min=1, help="Number of the application window (default: latest)"),
+]
+
+
 @applications_app.command("export")
-def applications_export(code: str, file: Path, force: Force = False) -> None:
-    """Export the current round's applications as CSV (the README's applications columns)."""
+def applications_export(
+    code: str, file: Path, force: Force = False, window: WindowOption = None
+) -> None:
+    """Export a window's applications as CSV (the README's applications columns)."""
     target = OutFile(file, force=force, personal=True)
     target.check()
 
     async def work(core: Core) -> list[ApplicationRow]:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            round_ = await municipalities.current_round(uow, town.id)
+            if window is None:
+                round_ = await municipalities.current_round(uow, town.id)
+            else:
+                round_ = await allocation.round_of(uow, town, window)
             pairs = await uow.applications.with_citizens(round_.id) if round_ else []
             rows = [
                 ApplicationRow(
@@ -484,8 +565,9 @@ def allocate_cmd(
     budget: Annotated[str, typer.Option(help="Budget in euro")],
     out_file: Annotated[Path, typer.Option("--out", help="Allocation CSV to write")],
     force: Force = False,
+    window: WindowOption = None,
 ) -> None:
-    """Simulate the allocation of the current round from the database. Writes nothing."""
+    """What the next tranche of a window would give with this budget. Writes nothing."""
     target = OutFile(out_file, force=force, personal=True)
     target.check()
     cents = budget_cents(budget)
@@ -493,7 +575,7 @@ def allocate_cmd(
     async def work(core: Core) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            result = await allocation.simulate(uow, town, cents)
+            result = await allocation.simulate(uow, town, cents, window)
         target.write(write_allocation_csv((item.line, item.codice_fiscale) for item in result))
         _summary([item.line for item in result], cents)
         out.print(
@@ -510,8 +592,24 @@ def allocate_cmd(
 
 
 @admin.command("approve")
-def approve(code: str, budget: Annotated[str, typer.Option(help="Budget in euro")]) -> None:
-    """Approve the allocation (the determina) as the next tranche."""
+def approve(
+    code: str,
+    budget: Annotated[str | None, typer.Option(help="Budget in euro")] = None,
+    withdraw: Annotated[
+        bool, typer.Option("--withdraw", help="Withdraw the approved tranche not yet credited")
+    ] = False,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Operator name for the record (default: login)")
+    ] = None,
+) -> None:
+    """Approve the allocation (the determina) as the next tranche, or withdraw it."""
+    if withdraw:
+        if budget is not None:
+            fail(t("--withdraw takes no --budget: it withdraws the tranche already approved."))
+        _withdraw(code, by)
+        return
+    if budget is None:
+        fail(t("Give the tranche's budget with --budget, e.g. --budget 30000."))
     cents = budget_cents(budget)
 
     async def work(core: Core) -> None:
@@ -534,35 +632,54 @@ def approve(code: str, budget: Annotated[str, typer.Option(help="Budget in euro"
     run_with_core(work)
 
 
-@admin.command("credit")
-def credit(code: str) -> None:
-    """Credit the approved tranche to the citizens' balances and notify them."""
+def _withdraw(code: str, by: str | None) -> None:
+    operator = operator_name(by)
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            with Progress(console=Console(stderr=True), transient=True) as progress:
-                task = progress.add_task(say(t("Crediting")), total=None)
-
-                def step(done: int, total: int) -> None:
-                    progress.update(task, completed=done, total=total)
-
-                result = await allocation.credit(uow, town, core.now(), progress=step)
+            record = await allocation.withdraw(uow, town, core.now(), operator)
             await uow.commit()
         out.print(
             say(
-                tn(
-                    "Tranche {tranche}: credited {amount} to {count} household; notice queued.",
-                    "Tranche {tranche}: credited {amount} to {count} households; notices queued.",
-                    result.citizens,
-                    tranche=str(result.tranche),
-                    amount=Money(result.total_cents),
+                t(
+                    "{town}: tranche {tranche} withdrawn by {operator}; nothing was credited.",
+                    town=code.upper(),
+                    tranche=str(record.tranche),
+                    operator=operator,
                 )
             ),
             markup=False,
         )
 
     run_with_core(work)
+
+
+@admin.command("credit")
+def credit(code: str) -> None:
+    """Credit the approved tranche to the citizens' balances and notify them."""
+
+    async def work(core: Core) -> allocation.CreditResult:
+        async def once(uow: UnitOfWork) -> allocation.CreditResult:
+            town = await municipalities.require(uow, code)
+            with progress(t("Crediting")) as step:
+                return await allocation.credit(uow, town, core.now(), progress=step)
+
+        return await in_transaction(core.uow, once)
+
+    result = run_with_core(work)
+    out.print(
+        say(
+            tn(
+                "Tranche {tranche}: credited {amount} to {count} household; notice queued.",
+                "Tranche {tranche}: credited {amount} to {count} households; notices queued.",
+                result.citizens,
+                tranche=str(result.tranche),
+                amount=Money(result.total_cents),
+            )
+        ),
+        markup=False,
+    )
 
 
 # shops -------------------------------------------------------------------------------
@@ -630,13 +747,33 @@ def ledger_check(code: str) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             check = await ledger.verify(uow, town.id)
+        for figures in check.bad_tranches:
+            err.print(
+                say(
+                    t(
+                        "Tranche {tranche} (id {id}): approved {approved}, posted {posted}, "
+                        "not paid for revoked applications {excused}, postings without "
+                        "their line {stray}.",
+                        tranche=str(figures.tranche),
+                        id=str(figures.allocation_id),
+                        approved=Money(figures.approved_cents),
+                        posted=Money(figures.posted_cents),
+                        excused=Money(figures.excused_cents),
+                        stray=str(figures.stray_postings),
+                    )
+                ),
+                style="red",
+                markup=False,
+            )
         if not check.ok:
             fail(
                 t(
                     "The ledger does not balance: sum {total}; accounts that differ "
-                    "(id, balance, sum of postings): {mismatches}",
+                    "(id, balance, sum of postings): {mismatches}; tranches that differ "
+                    "from their determina: {tranches}",
                     mismatches=str(check.mismatches),
                     total=Money(check.total_cents),
+                    tranches=str(len(check.bad_tranches)),
                 ),
                 code=1,
             )
@@ -646,6 +783,19 @@ def ledger_check(code: str) -> None:
                     "Ledger balanced: {count} account, sum 0.",
                     "Ledger balanced: {count} accounts, sum 0.",
                     check.accounts,
+                )
+            ),
+            style="green",
+            markup=False,
+        )
+        out.print(
+            say(
+                tn(
+                    "Every tranche posted its approved total, one posting per line "
+                    "({count} tranche).",
+                    "Every tranche posted its approved total, one posting per line "
+                    "({count} tranches).",
+                    len(check.tranches),
                 )
             ),
             style="green",

@@ -6,14 +6,12 @@ delegate who pays for the citizen (docs/cards-and-delegates.md).
 
 from __future__ import annotations
 
-import getpass
-import os
 from typing import Annotated
 
 import typer
 
 from buonispesa.cli.admin import admin, out, run_with_core
-from buonispesa.cli.common import fail, say
+from buonispesa.cli.common import OPERATOR_VARIABLE, fail, operator_name, say
 from core.bootstrap import Core
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import mask_phone, normalize_codice_fiscale, normalize_phone
@@ -22,19 +20,6 @@ from core.services import delegates, identity, municipalities
 
 citizen_app = typer.Typer(help="One citizen: phone number and delegate.", no_args_is_help=True)
 admin.add_typer(citizen_app, name="citizen")
-
-# Who is at the keyboard, for the identity log: --by, else this variable, else the OS user.
-OPERATOR_VARIABLE = "BUONISPESA_OPERATOR"
-
-
-def operator_name(given: str | None) -> str:
-    for candidate in (given, os.environ.get(OPERATOR_VARIABLE)):
-        if candidate and candidate.strip():
-            return candidate.strip()[:80]
-    try:
-        return getpass.getuser()[:80]
-    except (OSError, KeyError):
-        return "unknown"
 
 
 @citizen_app.command("phone")

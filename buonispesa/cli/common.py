@@ -7,6 +7,7 @@ import, before any language is chosen.
 
 from __future__ import annotations
 
+import getpass
 import os
 from typing import NoReturn
 
@@ -63,3 +64,17 @@ def fail(message: Text | str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     problem = say(message) if isinstance(message, Text) else message
     err.print(say(t("Error: {problem}", problem=problem)), style="red", markup=False)
     raise typer.Exit(code)
+
+
+# Who is at the keyboard, for the identity log: --by, else this variable, else the OS user.
+OPERATOR_VARIABLE = "BUONISPESA_OPERATOR"
+
+
+def operator_name(given: str | None) -> str:
+    for candidate in (given, os.environ.get(OPERATOR_VARIABLE)):
+        if candidate and candidate.strip():
+            return candidate.strip()[:80]
+    try:
+        return getpass.getuser()[:80]
+    except (OSError, KeyError):
+        return "unknown"

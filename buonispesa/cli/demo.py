@@ -10,7 +10,15 @@ from rich.console import Console
 
 from buonispesa.cli import app
 from buonispesa.cli.common import say, settings_or_exit
-from buonispesa.demo import DEMO_CITIZENS, DEMO_CODE, DEMO_NAME, DEMO_SHOPS, seed_demo
+from buonispesa.demo import (
+    DEMO_CITIZENS,
+    DEMO_CODE,
+    DEMO_NAME,
+    DEMO_OPERATOR_PASSWORD,
+    DEMO_OPERATORS,
+    DEMO_SHOPS,
+    seed_demo,
+)
 from buonispesa.runtime import core_from_settings
 from core.domain.messages import t
 
@@ -59,6 +67,17 @@ def demo(
             (f"buonispesa chat --as shop --phone {DEMO_SHOPS[0][6]}", t("(a shop)")),
         ):
             console.print(f"  {command}   {say(who)}", markup=False)
+        console.print(
+            say(
+                t(
+                    "The office in the browser: /office/ on the server, as {users}, "
+                    "password {password}.",
+                    users=", ".join(name for name, _ in DEMO_OPERATORS),
+                    password=DEMO_OPERATOR_PASSWORD,
+                )
+            ),
+            markup=False,
+        )
     elif outcome == "exists":
         console.print(
             say(t("Demo town {code} already exists; nothing changed.", code=DEMO_CODE)),

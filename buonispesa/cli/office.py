@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import Force, admin, money, out, run_with_core
+from buonispesa.cli.admin import Force, WindowOption, admin, money, out, run_with_core
 from buonispesa.cli.common import fail, say
 from buonispesa.cli.outfile import OutFile
 from core.bootstrap import Core
@@ -90,6 +90,7 @@ def report(
     fmt: Annotated[str, typer.Option("--format", help="markdown or csv")] = "markdown",
     language: Annotated[str, typer.Option("--lang", help="it or en (markdown)")] = "it",
     force: Force = False,
+    window: WindowOption = None,
 ) -> None:
     """The transparency report: aggregates only, nothing that identifies a beneficiary."""
     target = None if out_file is None else OutFile(out_file, force=force)
@@ -101,7 +102,7 @@ def report(
     async def work(core: Core) -> str:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            built = await reports.transparency_report(uow, town, core.now())
+            built = await reports.transparency_report(uow, town, core.now(), window)
         return built.to_csv() if fmt == "csv" else built.to_markdown(language)
 
     text = run_with_core(work)

@@ -46,6 +46,32 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "The code {code} is not valid: use 2 to 16 letters or digits, e.g. BEL.",
         code=str(p["code"]),
     ),
+    Refusal.MUNICIPALITY_BAD_NAME: lambda p: t(
+        "The name of the municipality cannot be empty (at most {limit} characters).",
+        limit=int(str(p["limit"])),
+    ),
+    Refusal.MUNICIPALITY_SMS_NUMBER_TAKEN: lambda p: t(
+        "{number} is already the SMS number of {code}.",
+        number=str(p["number"]),
+        code=str(p["code"]),
+    ),
+    **{
+        f"bic.{reason}": lambda p: t(
+            "This BIC is not valid: 8 or 11 letters and digits with the bank's country, "
+            "e.g. UNCRITMM."
+        )
+        for reason in ("format", "length", "component", "checksum", "invalid")
+    },
+    Refusal.OPERATOR_BAD_USERNAME: lambda p: t(
+        "{username} is not a valid username: use 3 to 64 of a-z, 0-9, dot, dash, underscore.",
+        username=str(p["username"]),
+    ),
+    Refusal.OPERATOR_BAD_ROLE: lambda p: t(
+        "{role} is not a role: use clerk, manager or viewer.", role=str(p["role"])
+    ),
+    Refusal.OPERATOR_EXISTS: lambda p: t(
+        "An operator named {username} already exists.", username=str(p["username"])
+    ),
     Refusal.DONATIONS_NOT_AVAILABLE: lambda p: t(
         "Donations available to grant: {amount}.", amount=_cents(p["available_cents"])
     ),
@@ -59,6 +85,24 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     ),
     Refusal.ROUND_NONE: lambda p: t(
         "This municipality has no application window yet: open one with 'admin window open'."
+    ),
+    Refusal.ROUND_NOT_FOUND: lambda p: t(
+        "There is no application window {number}: windows are numbered from 1 in the order "
+        "they were opened.",
+        number=str(p["number"]),
+    ),
+    Refusal.WINDOW_TRANCHE_WAITING: lambda p: t(
+        "Tranche {tranche} is approved but not credited: credit it with 'admin credit', or "
+        "withdraw it with 'admin approve --withdraw', before opening a new window.",
+        tranche=str(p["tranche"]),
+    ),
+    Refusal.ALLOCATION_APPROVED_MEANWHILE: lambda p: t(
+        "Tranche {tranche} was approved at the same moment by someone else: nothing was "
+        "approved here. Check it with 'admin allocate' before doing anything else.",
+        tranche=str(p["tranche"]),
+    ),
+    Refusal.ALLOCATION_NONE_TO_WITHDRAW: lambda p: t(
+        "There is no approved tranche waiting to be credited: nothing to withdraw."
     ),
     Refusal.ALLOCATION_NONE: lambda p: t(
         "There is no approved allocation to credit: run 'admin approve' first."

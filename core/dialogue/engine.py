@@ -33,7 +33,9 @@ from core.domain.messages import t
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, render_text
 from core.services import conversations, municipalities
 from core.services.outbox import enqueue
+from core.services.transactions import retrying
 from core.storage import models as m
+from core.storage.transient import is_transient
 from core.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,11 @@ class DialogueEngine:
         return render_text(refusal, language)
 
     async def handle(self, inbound: Inbound) -> HandleResult:
+        # A turn that lost a database race (a deadlock, a serialization failure) is run
+        # again from the start: the person gets the answer, never the failure.
+        return await retrying(lambda: self._handle_once(inbound))
+
+    async def _handle_once(self, inbound: Inbound) -> HandleResult:
         now = self.core.now()
         async with self.core.uow() as uow:
             if inbound.provider_message_id and not await self._first_delivery(uow, inbound, now):
@@ -216,6 +223,8 @@ class DialogueEngine:
             async with turn.uow.session.begin_nested():
                 await self._run(turn, routing)
         except Exception as error:
+            if is_transient(error):
+                raise  # the whole turn is retried by handle()
             (
                 turn.flow,
                 turn.step,

@@ -56,6 +56,9 @@ class ApplicationFacts:
     rent_monthly_cents: int
     submitted_at: datetime
     row: int  # input order; the final tie-break, so it must be unique
+    # What earlier tranches of the same round already gave this household: a further
+    # tranche serves at most the full amount minus this (the voucher is one-off).
+    received_cents: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,10 @@ def allocate(
 ) -> list[AllocationLine]:
     """Apply the policy to every application; the lines come back in the input order.
 
+    A further tranche passes what each household already received: the budget rules then
+    apply to what is still due (full amount minus received), in the same list and score
+    order, so no household ever ends above its full amount.
+
     Raises ValueError for impossible facts (size < 1, negative amounts, duplicate rows,
     naive and aware submission times mixed) or a negative budget.
     """
@@ -103,24 +110,25 @@ def allocate(
     count = len(applications)
     granted = [0] * count
     unit = policy.rounding_unit_cents
+    due = _still_due(applications, full, unit)
 
     def tie_key(index: int) -> tuple[datetime, int]:
         app = applications[index]
         return (app.submitted_at, app.row)
 
-    list1_total = sum(full[i] for i in list1)
+    list1_total = sum(due[i] for i in list1)
     if list1_total > budget_cents:
         # Art. 3: list 1 alone exceeds the budget -> everyone on it is cut alike, list 2 gets 0.
-        _proportional(list1, full, budget_cents, unit, tie_key, granted)
+        _proportional(list1, due, budget_cents, unit, tie_key, granted)
     else:
         for index in list1:
-            granted[index] = full[index]
+            granted[index] = due[index]
         remaining = budget_cents - list1_total
         ordered = _by_score(list2, applications)
         if policy.list2_mode == "fill":
-            _fill(ordered, full, remaining, unit, granted)
+            _fill(ordered, due, remaining, unit, granted)
         else:
-            _proportional(ordered, full, remaining, unit, tie_key, granted)
+            _proportional(ordered, due, remaining, unit, tie_key, granted)
 
     lines: list[AllocationLine] = []
     append = lines.append
@@ -202,6 +210,22 @@ def _classify(
             f"application rows must be unique (they are the final tie-break): {repeated} repeats"
         )
     return reasons, full, list1, list2
+
+
+def _still_due(applications: Sequence[ApplicationFacts], full: list[int], unit: int) -> list[int]:
+    """Full amount minus what earlier tranches gave, never below 0, floored to the unit."""
+    if not any(app.received_cents for app in applications):
+        return full  # a first tranche: everything is still due
+    due = []
+    for app, entitled in zip(applications, full, strict=True):
+        if app.received_cents < 0:
+            raise ValueError(
+                f"application {app.ref!r}: received_cents must not be negative, "
+                f"got {app.received_cents}"
+            )
+        left = max(0, entitled - app.received_cents)
+        due.append(left - left % unit)
+    return due
 
 
 def _reject(app: ApplicationFacts) -> NoReturn:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 import phonenumbers
+from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
@@ -56,6 +57,14 @@ def normalize_iban(value: str) -> str:
         return str(stdnum_iban.validate(value))
     except StdnumError as exc:
         raise InvalidIdentifier("iban", value, _reason(exc)) from exc
+
+
+def normalize_bic(value: str) -> str:
+    """A bank's BIC (SWIFT code), 8 or 11 characters, country checked. Raises InvalidIdentifier."""
+    try:
+        return str(stdnum_bic.validate(value))
+    except StdnumError as exc:
+        raise InvalidIdentifier("bic", value, _reason(exc)) from exc
 
 
 def normalize_phone(value: str, region: str = "IT") -> str:

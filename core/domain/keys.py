@@ -49,6 +49,10 @@ class ServerKeys:
         object.__setattr__(self, "_code_key", _derive(self.secret, "codes"))
         object.__setattr__(self, "_outbox_key", _derive(self.secret, "outbox"))
 
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte key of its own for another use (e.g. the office's session cookie)."""
+        return _derive(self.secret, purpose)
+
     # Codes -----------------------------------------------------------------------------
 
     def hash_code(self, code: str, salt: str = "") -> str:

@@ -1,4 +1,9 @@
-"""From applications to balances: simulate, approve (the determina), credit a tranche."""
+"""From applications to balances: simulate, approve (the determina), withdraw, credit a tranche.
+
+A round may be served in several tranches. Each tranche gives a household at most what is
+still due to it (its full amount minus what earlier tranches gave), so the voucher stays
+one-off however many tranches the office approves (docs/rounds-and-tranches.md).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
+
 from core.domain.allocation import AllocationLine, ApplicationFacts, allocate
 from core.domain.errors import Conflict, NotFound, Refusal
-from core.domain.ledger import PostingKind
-from core.domain.messages import Money, Reply, t
-from core.services import conversations, ledger
+from core.services.crediting import CreditResult, credit_tranche
 from core.services.municipalities import current_round, is_open, policy_of
-from core.services.outbox import citizen_channel, notify_citizen
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
+
+__all__ = ["AllocatedApplication", "CreditResult", "approve", "credit", "simulate", "withdraw"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +31,7 @@ class AllocatedApplication:
     line: AllocationLine
 
 
-def facts_of(application: m.Application, row: int) -> ApplicationFacts:
+def facts_of(application: m.Application, row: int, received_cents: int = 0) -> ApplicationFacts:
     return ApplicationFacts(
         ref=application.protocol,
         household_size=application.household_size,
@@ -36,23 +42,36 @@ def facts_of(application: m.Application, row: int) -> ApplicationFacts:
         rent_monthly_cents=application.rent_monthly_cents,
         submitted_at=application.submitted_at,
         row=row,
+        received_cents=received_cents,
     )
 
 
-async def simulate(
-    uow: UnitOfWork, municipality: m.Municipality, budget_cents: int
-) -> list[AllocatedApplication]:
-    """What the allocation would be with this budget. Writes nothing."""
-    round_ = await current_round(uow, municipality.id)
+async def round_of(
+    uow: UnitOfWork, municipality: m.Municipality, window: int | None = None
+) -> m.Round:
+    """The application window numbered `window`, or the latest one."""
+    if window is None:
+        round_ = await current_round(uow, municipality.id)
+        if round_ is None:
+            raise NotFound(Refusal.ROUND_NONE)
+        return round_
+    round_ = await uow.rounds.by_number(municipality.id, window)
     if round_ is None:
-        raise NotFound(Refusal.ROUND_NONE)
+        raise NotFound(Refusal.ROUND_NOT_FOUND, number=window)
+    return round_
+
+
+async def _simulate_round(
+    uow: UnitOfWork, municipality: m.Municipality, round_: m.Round, budget_cents: int
+) -> list[AllocatedApplication]:
+    received = await uow.allocations.given_by_application(round_.id)
     pairs = [
         (app, citizen)
         for app, citizen in await uow.applications.with_citizens(round_.id)
         if app.revoked_at is None
     ]
     lines = allocate(
-        [facts_of(app, row) for row, (app, _) in enumerate(pairs)],
+        [facts_of(app, row, received.get(app.id, 0)) for row, (app, _) in enumerate(pairs)],
         policy_of(municipality),
         budget_cents,
     )
@@ -62,51 +81,82 @@ async def simulate(
     ]
 
 
+async def simulate(
+    uow: UnitOfWork, municipality: m.Municipality, budget_cents: int, window: int | None = None
+) -> list[AllocatedApplication]:
+    """What the next tranche would give with this budget (after every tranche approved so
+    far, credited or waiting). Writes nothing."""
+    return await _simulate_round(
+        uow, municipality, await round_of(uow, municipality, window), budget_cents
+    )
+
+
 async def approve(
     uow: UnitOfWork, municipality: m.Municipality, budget_cents: int, now: datetime
 ) -> tuple[m.Allocation, list[AllocatedApplication]]:
-    """Freeze an allocation as the next tranche. The window must be closed first."""
-    round_ = await current_round(uow, municipality.id)
-    if round_ is None:
-        raise NotFound(Refusal.ROUND_NONE)
+    """Freeze the next tranche of the latest window. The window must be closed and the
+    previous tranche credited (or withdrawn)."""
+    round_ = await round_of(uow, municipality)
     if is_open(round_, now):
         raise Conflict(Refusal.WINDOW_STILL_OPEN)
+    waiting = await uow.allocations.waiting(round_.id)
+    if waiting is not None:
+        raise Conflict(Refusal.ALLOCATION_NOT_YET_CREDITED, tranche=waiting.tranche)
     previous = await uow.allocations.latest(round_.id)
-    if previous is not None and previous.credited_at is None:
-        raise Conflict(Refusal.ALLOCATION_NOT_YET_CREDITED, tranche=previous.tranche)
-    result = await simulate(uow, municipality, budget_cents)
+    result = await _simulate_round(uow, municipality, round_, budget_cents)
+    tranche = (previous.tranche + 1) if previous else 1
     allocation = m.Allocation(
         municipality_id=municipality.id,
         round_id=round_.id,
-        tranche=(previous.tranche + 1) if previous else 1,
+        tranche=tranche,
         budget_cents=budget_cents,
         approved_at=now,
     )
     uow.session.add(allocation)
-    await uow.session.flush()
-    uow.session.add_all(
-        m.AllocationLine(
-            allocation_id=allocation.id,
-            application_id=item.application_id,
-            assignment=item.line.assignment.value,
-            score_text=item.line.score_text,
-            exclusion_reason=item.line.exclusion_reason.value
-            if item.line.exclusion_reason
-            else None,
-            full_amount_cents=item.line.full_amount_cents,
-            amount_cents=item.line.amount_cents,
-        )
-        for item in result
+    try:
+        await uow.session.flush()
+    except IntegrityError as error:
+        # Another approval of the same tranche committed first (the unique round/tranche
+        # key): this one is refused whole, the office sees the tranche that won.
+        raise Conflict(Refusal.ALLOCATION_APPROVED_MEANWHILE, tranche=tranche) from error
+    await uow.allocations.add_lines(
+        [
+            {
+                "allocation_id": allocation.id,
+                "application_id": item.application_id,
+                "assignment": item.line.assignment.value,
+                "score_text": item.line.score_text,
+                "exclusion_reason": item.line.exclusion_reason.value
+                if item.line.exclusion_reason
+                else None,
+                "full_amount_cents": item.line.full_amount_cents,
+                "amount_cents": item.line.amount_cents,
+            }
+            for item in result
+        ]
     )
-    await uow.session.flush()
     return allocation, result
 
 
-@dataclass(frozen=True)
-class CreditResult:
-    tranche: int
-    citizens: int
-    total_cents: int
+async def withdraw(
+    uow: UnitOfWork, municipality: m.Municipality, now: datetime, by: str
+) -> m.Allocation:
+    """Withdraw the approved tranche that was not credited yet (a mistaken determina).
+
+    The row stays, marked with who withdrew it and when; its lines no longer count as
+    given, and the next approval takes the next tranche number."""
+    round_ = await round_of(uow, municipality)
+    waiting = await uow.allocations.waiting(round_.id)
+    if waiting is None:
+        latest = await uow.allocations.latest_standing(round_.id)
+        if latest is not None and latest.credited_at is not None:
+            raise Conflict(Refusal.ALLOCATION_ALREADY_CREDITED, tranche=latest.tranche)
+        raise NotFound(Refusal.ALLOCATION_NONE_TO_WITHDRAW)
+    # Compare-and-set: a credit that started meanwhile wins, and then nothing is withdrawn.
+    if not await uow.allocations.mark_withdrawn(waiting.id, now, by):
+        raise Conflict(Refusal.ALLOCATION_ALREADY_CREDITED, tranche=waiting.tranche)
+    waiting.withdrawn_at, waiting.withdrawn_by = now, by
+    return waiting
 
 
 async def credit(
@@ -115,58 +165,17 @@ async def credit(
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
 ) -> CreditResult:
-    """Credit the approved, not yet credited tranche: fund -> citizen, one notice each."""
+    """Credit the approved tranche of the latest window: fund -> citizen, one notice each."""
     round_ = await current_round(uow, municipality.id)
-    allocation = await uow.allocations.latest(round_.id) if round_ else None
-    if allocation is None:
+    waiting = await uow.allocations.waiting(round_.id) if round_ else None
+    if waiting is None:
+        latest = await uow.allocations.latest_standing(round_.id) if round_ else None
+        if latest is not None and latest.credited_at is not None:
+            raise Conflict(Refusal.ALLOCATION_ALREADY_CREDITED, tranche=latest.tranche)
         raise NotFound(Refusal.ALLOCATION_NONE)
-    if allocation.credited_at is not None:
-        raise Conflict(Refusal.ALLOCATION_ALREADY_CREDITED, tranche=allocation.tranche)
-    lines = [line for line in await uow.allocations.lines(allocation.id) if line.amount_cents > 0]
-    total = 0
-    for index, line in enumerate(lines, start=1):
-        application = await uow.session.get(m.Application, line.application_id)
-        assert application is not None
-        if application.revoked_at is not None:
-            continue
-        citizen = await uow.citizens.by_id(application.citizen_id)
-        assert citizen is not None
-        await ledger.post(
-            uow,
-            municipality_id=municipality.id,
-            kind=PostingKind.ALLOCATION,
-            from_owner=0,
-            to_owner=citizen.id,
-            amount_cents=line.amount_cents,
-            now=now,
-            allocation_id=allocation.id,
-        )
-        balance = await ledger.citizen_balance(uow, municipality.id, citizen.id)
-        if not await _wrote_stop(uow, municipality.id, citizen):
-            notify_citizen(
-                uow,
-                citizen,
-                Reply.of(
-                    t(
-                        "{town}: {amount} of grocery vouchers have been credited to you. "
-                        "Balance: {balance}.",
-                        town=municipality.name,
-                        amount=Money(line.amount_cents),
-                        balance=Money(balance),
-                    )
-                ),
-                now,
-            )
-        total += line.amount_cents
-        if progress is not None:
-            progress(index, len(lines))
-    allocation.credited_at = now
-    return CreditResult(allocation.tranche, len(lines), total)
-
-
-async def _wrote_stop(uow: UnitOfWork, municipality_id: int, citizen: m.Citizen) -> bool:
-    """A citizen who wrote STOP gets no credit notice (the balance is there when they ask)."""
-    destination = citizen_channel(citizen)
-    return destination is not None and await conversations.has_stopped(
-        uow, municipality_id, *destination
-    )
+    # Compare-and-set on the tranche: of two credit runs at once, one pays and the other
+    # finds it credited (on PostgreSQL it waits on this row until the first commits).
+    if not await uow.allocations.mark_credited(waiting.id, now):
+        raise Conflict(Refusal.ALLOCATION_ALREADY_CREDITED, tranche=waiting.tranche)
+    waiting.credited_at = now
+    return await credit_tranche(uow, municipality, waiting, now, progress)

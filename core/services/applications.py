@@ -57,6 +57,19 @@ class ApplicationInput:
                 raise Conflict(Refusal.APPLICATION_IMPLAUSIBLE_AMOUNT, field=name)
 
 
+async def new_protocol(uow: UnitOfWork, municipality: m.Municipality, year: int) -> str:
+    """The next protocol number of the municipality: CODE-YEAR-NNNNNN with the whole code,
+    so MAC1 and MAC2 never share one (codes are unique, letters and digits only).
+
+    Older versions used the first three letters of the code: numbers such a protocol
+    already holds are skipped, so old protocols keep their value and nothing collides."""
+    while True:
+        number = await uow.municipalities.next_number(municipality.id, f"protocol-{year}")
+        protocol = protocol_number(municipality, year, number)
+        if await uow.applications.by_protocol(protocol) is None:
+            return protocol
+
+
 async def submit_application(
     uow: UnitOfWork,
     municipality: m.Municipality,
@@ -91,13 +104,12 @@ async def submit_application(
     )
     if await uow.applications.for_citizen(round_.id, citizen.id) is not None:
         raise Conflict(Refusal.APPLICATION_ALREADY_APPLIED, codice_fiscale=citizen.codice_fiscale)
-    year = (submitted_at or now).year
-    number = await uow.municipalities.next_number(municipality.id, f"protocol-{year}")
+    protocol = await new_protocol(uow, municipality, (submitted_at or now).year)
     application = m.Application(
         municipality_id=municipality.id,
         round_id=round_.id,
         citizen_id=citizen.id,
-        protocol=protocol_number(municipality, year, number),
+        protocol=protocol,
         household_size=data.household_size,
         has_work_income=data.has_work_income,
         has_pension=data.has_pension,
@@ -140,7 +152,8 @@ async def edit_application(
 
 
 def protocol_number(municipality: m.Municipality, year: int, number: int) -> str:
-    return f"{municipality.code[:3].upper()}-{year}-{number:06d}"
+    """CODE-YEAR-NNNNNN with the whole code: MAC1 and MAC2 never share a protocol."""
+    return f"{municipality.code.upper()}-{year}-{number:06d}"
 
 
 async def import_applications(
@@ -208,7 +221,11 @@ async def status_of(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> Appli
     application = await uow.applications.latest_for_citizen(citizen.id)
     if application is None:
         return None
-    lines = await uow.allocations.lines_for_application(application.id)
+    lines = [
+        (line, alloc)
+        for line, alloc in await uow.allocations.lines_for_application(application.id)
+        if alloc.withdrawn_at is None  # a withdrawn determina never gave anything
+    ]
     round_ = await uow.session.get(m.Round, application.round_id)
     last = lines[-1][0] if lines else None
     return ApplicationStatus(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.domain.errors import InsufficientFunds
 from core.domain.ledger import ALLOWED_FLOWS, AccountKind, PostingKind, may_go_negative
 from core.storage import models as m
+from core.storage.repositories import TrancheFigures
 from core.storage.uow import UnitOfWork
 
 
@@ -37,6 +38,9 @@ async def post(
     source, target = await uow.ledger.pair(
         municipality_id, (from_kind, from_owner), (to_kind, to_owner)
     )
+    # Lock both in id order before touching either: a payment (citizen -> shop) and a
+    # refund (shop -> citizen) would otherwise lock the same two rows in opposite orders.
+    await uow.ledger.lock([source.id, target.id])
     remaining = await uow.ledger.debit_guarded(source.id, amount_cents, may_go_negative(from_kind))
     if remaining is None:
         balance = await uow.ledger.balance(source.id)
@@ -76,14 +80,22 @@ class LedgerCheck:
     accounts: int
     mismatches: list[tuple[int, int, int]]  # (account id, running balance, derived balance)
     total_cents: int  # sum of all balances: always 0 in a balanced ledger
+    # Tranches whose postings are not their approved total (or that paid a line twice).
+    tranches: list[TrancheFigures] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.mismatches and self.total_cents == 0
+        return not self.mismatches and self.total_cents == 0 and not self.bad_tranches
+
+    @property
+    def bad_tranches(self) -> list[TrancheFigures]:
+        return [figures for figures in self.tranches if not figures.ok]
 
 
 async def verify(uow: UnitOfWork, municipality_id: int) -> LedgerCheck:
-    """Recompute every balance from the postings and compare with the running totals."""
+    """Recompute every balance from the postings and compare with the running totals; and
+    prove each tranche paid exactly its approved lines (those of applications revoked before
+    the credit excepted), each with one posting of its own amount."""
     derived = await uow.ledger.derived_balances(municipality_id)
     accounts = await uow.ledger.accounts(municipality_id)
     mismatches = [
@@ -95,4 +107,5 @@ async def verify(uow: UnitOfWork, municipality_id: int) -> LedgerCheck:
         a for a in accounts if a.balance_cents < 0 and not may_go_negative(AccountKind(a.kind))
     ]
     mismatches += [(a.id, a.balance_cents, derived.get(a.id, 0)) for a in negative]
-    return LedgerCheck(len(accounts), mismatches, sum(a.balance_cents for a in accounts))
+    tranches = await uow.ledger.tranche_figures(municipality_id)
+    return LedgerCheck(len(accounts), mismatches, sum(a.balance_cents for a in accounts), tranches)

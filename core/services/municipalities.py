@@ -8,7 +8,7 @@ from importlib import resources
 from urllib.parse import urlsplit
 
 from core.domain.errors import Conflict, NotFound, Refusal
-from core.domain.identity import normalize_iban, normalize_phone
+from core.domain.identity import normalize_bic, normalize_iban, normalize_phone
 from core.domain.policy import DEFAULT_POLICY_RESOURCE, Policy, parse_policy
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
@@ -46,19 +46,75 @@ async def add_municipality(
         raise Conflict(Refusal.MUNICIPALITY_EXISTS, code=code)
     text = policy_toml if policy_toml is not None else default_policy_text()
     parse_policy(text)  # validated before anything is written
+    number = await _free_sms_number(uow, sms_number, None)
     municipality = m.Municipality(
         code=code,
-        name=name.strip(),
+        name=_name(name),
         policy_toml=text,
-        sms_number=normalize_phone(sms_number) if sms_number else None,
+        sms_number=number,
         iban=normalize_iban(iban) if iban else None,
-        bic=bic,
+        bic=normalize_bic(bic) if bic else None,
         timezone="Europe/Rome",
         created_at=now,
     )
     uow.session.add(municipality)
     await uow.session.flush()
     return municipality
+
+
+MAX_NAME = 200
+
+
+def _name(value: str) -> str:
+    name = value.strip()
+    if not name or len(name) > MAX_NAME:
+        raise Conflict(Refusal.MUNICIPALITY_BAD_NAME, limit=MAX_NAME)
+    return name
+
+
+async def _free_sms_number(uow: UnitOfWork, value: str | None, owner_id: int | None) -> str | None:
+    """The number normalised, refused when another municipality already answers on it."""
+    if not value:
+        return None
+    number = normalize_phone(value)
+    holder = await uow.municipalities.by_sms_number(number)
+    if holder is not None and holder.id != owner_id:
+        raise Conflict(Refusal.MUNICIPALITY_SMS_NUMBER_TAKEN, number=number, code=holder.code)
+    return number
+
+
+async def update_municipality(
+    uow: UnitOfWork,
+    code: str,
+    *,
+    name: str | None = None,
+    policy_toml: str | None = None,
+    sms_number: str | None = None,
+    iban: str | None = None,
+    bic: str | None = None,
+    privacy_url: str | None = None,
+) -> m.Municipality:
+    """Correct a municipality: only what is given changes, everything checked first (nothing
+    is written when one value is wrong). An empty IBAN, BIC, SMS number or privacy address
+    removes it; a name cannot be empty."""
+    town = await require(uow, code)
+    changes: dict[str, str | None] = {}
+    if name is not None:
+        changes["name"] = _name(name)
+    if policy_toml is not None:
+        parse_policy(policy_toml)
+        changes["policy_toml"] = policy_toml
+    if sms_number is not None:
+        changes["sms_number"] = await _free_sms_number(uow, sms_number.strip(), town.id)
+    if iban is not None:
+        changes["iban"] = normalize_iban(iban) if iban.strip() else None
+    if bic is not None:
+        changes["bic"] = normalize_bic(bic) if bic.strip() else None
+    if privacy_url is not None:
+        await set_privacy_url(uow, code, privacy_url)
+    for field, value in changes.items():
+        setattr(town, field, value)
+    return town
 
 
 async def require(uow: UnitOfWork, code: str) -> m.Municipality:
@@ -75,6 +131,10 @@ async def open_window(
     latest = await uow.rounds.latest(municipality.id)
     if latest is not None and latest.opens_at <= now < latest.closes_at:
         raise Conflict(Refusal.WINDOW_ALREADY_OPEN, closes_at=latest.closes_at.isoformat())
+    waiting = await uow.allocations.waiting_in_municipality(municipality.id)
+    if waiting is not None:
+        # Its credit works on the latest window: a new one would strand it.
+        raise Conflict(Refusal.WINDOW_TRANCHE_WAITING, tranche=waiting.tranche)
     length = days if days is not None else policy_of(municipality).application_window_days
     if length <= 0:
         raise Conflict(Refusal.WINDOW_BAD_DAYS, days=length)

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus
@@ -97,7 +97,18 @@ def reply_of(keys: ServerKeys, row: m.OutboxMessage) -> Reply:
     return reply_from_json(open_payload(keys, row.payload))
 
 
-def citizen_channel(citizen: m.Citizen) -> tuple[str, str] | None:
+class Reachable(Protocol):
+    """What says where a citizen is reached (a Citizen, or a row of a bulk query)."""
+
+    @property
+    def erased_at(self) -> datetime | None: ...
+    @property
+    def telegram_chat_id(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+
+
+def citizen_channel(citizen: Reachable) -> tuple[str, str] | None:
     """Where a citizen is reached: their linked Telegram chat, else their phone by SMS."""
     if citizen.erased_at is not None:
         return None

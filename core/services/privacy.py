@@ -129,6 +129,7 @@ async def export_citizen(
                     "tranche": allocation.tranche,
                     "approved_at": _iso(allocation.approved_at),
                     "credited_at": _iso(allocation.credited_at),
+                    "withdrawn_at": _iso(allocation.withdrawn_at),
                     "list": line.assignment,
                     "score": line.score_text,
                     "exclusion_reason": line.exclusion_reason,
@@ -315,7 +316,10 @@ async def _check_erasable(
         if application.revoked_at is not None:
             continue
         lines = await uow.allocations.lines_for_application(application.id)
-        if any(line.amount_cents > 0 and alloc.credited_at is None for line, alloc in lines):
+        if any(
+            line.amount_cents > 0 and alloc.credited_at is None and alloc.withdrawn_at is None
+            for line, alloc in lines
+        ):
             raise ErasureRefused("credit_pending", protocol=application.protocol)
         if not lines and round_ is not None and application.round_id == round_.id:
             raise ErasureRefused("application_in_progress", protocol=application.protocol)

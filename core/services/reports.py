@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import distinct, func, select
 
 from core.domain.allocation import Assignment, ExclusionReason
+from core.domain.errors import NotFound, Refusal
 from core.domain.ledger import PostingKind
 from core.domain.messages import Day, Text, t
 from core.domain.money import format_plain
@@ -500,17 +501,23 @@ def _band(size: int, band_count: int) -> str:
 
 
 async def transparency_report(
-    uow: UnitOfWork, municipality: m.Municipality, now: datetime
+    uow: UnitOfWork, municipality: m.Municipality, now: datetime, window: int | None = None
 ) -> TransparencyReport:
-    """Build the report (reads only). Safe to publish as it is: see the module docstring."""
+    """Build the report of a window (default: the latest; reads only). Safe to publish as it
+    is: see the module docstring."""
     zone = ZoneInfo(municipality.timezone)
-    round_ = await current_round(uow, municipality.id)
+    if window is None:
+        round_ = await current_round(uow, municipality.id)
+    else:
+        round_ = await uow.rounds.by_number(municipality.id, window)
+        if round_ is None:
+            raise NotFound(Refusal.ROUND_NOT_FOUND, number=window)
     applications = list(await uow.applications.in_round(round_.id)) if round_ else []
     allocations = (
         list(
             await uow.session.scalars(
                 select(m.Allocation)
-                .where(m.Allocation.round_id == round_.id)
+                .where(m.Allocation.round_id == round_.id, m.Allocation.withdrawn_at.is_(None))
                 .order_by(m.Allocation.tranche)
             )
         )

@@ -9,11 +9,13 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -212,7 +214,11 @@ class Allocation(Base):
     tranche: Mapped[int] = mapped_column(Integer)
     budget_cents: Mapped[int] = mapped_column(BigInteger)
     approved_at: Mapped[datetime]
+    # Set once, by the one credit run that wins the compare-and-set on this row.
     credited_at: Mapped[datetime | None]
+    # A mistaken determina withdrawn before its credit: kept, with who withdrew it and when.
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class AllocationLine(Base):
@@ -248,6 +254,8 @@ class Posting(Base):
     """Append-only: never updated, never deleted. A reversal is a new posting."""
 
     __tablename__ = "postings"
+    # An allocation line is credited by one posting at most, whatever runs at the same time.
+    __table_args__ = (Index("uq_postings_allocation_line", "allocation_line_id", unique=True),)
     id: Mapped[int] = _id()
     municipality_id: Mapped[int] = _fk("municipalities.id")
     kind: Mapped[str] = mapped_column(String(16))
@@ -257,6 +265,7 @@ class Posting(Base):
     created_at: Mapped[datetime]
     charge_id: Mapped[int | None] = _fk("charges.id", nullable=True)
     allocation_id: Mapped[int | None] = _fk("allocations.id", nullable=True)
+    allocation_line_id: Mapped[int | None] = _fk("allocation_lines.id", nullable=True, index=False)
     settlement_id: Mapped[int | None] = _fk("settlements.id", nullable=True)
 
 
@@ -442,6 +451,83 @@ class AuditSample(Base):
     percent: Mapped[float] = mapped_column(Float)
     protocols: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+
+
+class Operator(Base):
+    """A person of the office who signs in to the back-office (docs/office.md).
+
+    Roles: clerk (prepares), manager (approves what moves money), viewer (reads, never a
+    full codice fiscale or phone). The password is an argon2 hash; failed sign-ins in a row
+    are counted here and lock the account for a while (core.services.operators)."""
+
+    __tablename__ = "operators"
+    __table_args__ = (
+        UniqueConstraint("username"),
+        CheckConstraint("role IN ('clerk', 'manager', 'viewer')", name="role"),
+        CheckConstraint("failed_sign_ins >= 0", name="failed_sign_ins"),
+    )
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    password_changed_at: Mapped[datetime | None]
+    last_sign_in_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+
+
+class ActivityEntry(Base):
+    """Append-only (database triggers refuse UPDATE and DELETE): what an operator did, when,
+    to what, with the values before and after. Nobody edits it, not even a manager."""
+
+    __tablename__ = "office_activity"
+    __table_args__ = (Index("ix_office_activity_when", "municipality_id", "created_at"),)
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id", index=False)
+    operator_id: Mapped[int | None] = _fk("operators.id", nullable=True, index=False)
+    # The username (or "cli"): kept as text so that the entry reads the same forever.
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(48))
+    subject: Mapped[str] = mapped_column(String(100), default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+class OfficeAct(Base):
+    """An act that moves money, prepared by one operator and approved by another (four
+    eyes): the determina of a tranche, its credit, a reimbursement run, a revocation.
+    The CHECK makes the rule hold whatever writes the row."""
+
+    __tablename__ = "office_acts"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('determina', 'credit', 'reimbursement', 'revocation')", name="kind"
+        ),
+        CheckConstraint("status IN ('prepared', 'approved', 'withdrawn')", name="status"),
+        CheckConstraint(
+            "status <> 'approved' "
+            "OR (decided_by_id IS NOT NULL AND decided_by_id <> prepared_by_id)",
+            name="four_eyes",
+        ),
+        Index("ix_office_acts_open", "municipality_id", "status"),
+    )
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id", index=False)
+    kind: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(16), default="prepared")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prepared_by_id: Mapped[int] = _fk("operators.id", index=False)
+    prepared_at: Mapped[datetime]
+    decided_by_id: Mapped[int | None] = _fk("operators.id", nullable=True, index=False)
+    decided_at: Mapped[datetime | None]
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The SEPA file of an approved reimbursement, to download again later.
+    document: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class ProviderPayment(Base):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,49 @@ from core.domain.ledger import AccountKind
 from core.domain.outbox import OutboxStatus
 from core.domain.shops import ShopStatus
 from core.storage import models as m
+
+
+def _placeholders(paramstyle: str, count: int) -> str:
+    """Positional parameter markers in the driver's own style (sqlite3: ?, asyncpg: $n)."""
+    if paramstyle == "numeric_dollar":
+        return ", ".join(f"${index}" for index in range(1, count + 1))
+    if paramstyle == "qmark":
+        return ", ".join("?" * count)
+    raise NotImplementedError(f"parameter style {paramstyle}")
+
+
+@dataclass(frozen=True, slots=True)
+class CreditedLine:
+    """A citizen as the credit notice needs them, with the amount and the new balance."""
+
+    id: int
+    municipality_id: int
+    erased_at: datetime | None
+    telegram_chat_id: str | None
+    phone: str | None
+    language: str
+    amount_cents: int
+    balance_cents: int
+
+
+@dataclass(frozen=True)
+class TrancheFigures:
+    allocation_id: int
+    round_id: int
+    tranche: int
+    credited: bool
+    approved_cents: int  # the lines' amounts as the determina approved them
+    posted_cents: int  # allocation postings of this tranche
+    excused_cents: int  # lines not paid because the application was revoked before the credit
+    stray_postings: int  # allocation postings without their line, or with another amount
+
+    @property
+    def ok(self) -> bool:
+        if self.stray_postings:
+            return False
+        if not self.credited:
+            return self.posted_cents == 0
+        return self.posted_cents + self.excused_cents == self.approved_cents
 
 
 class _Repository:
@@ -76,6 +120,13 @@ class RoundRepository(_Repository):
             .where(m.Round.municipality_id == municipality_id)
             .order_by(m.Round.number.desc())
             .limit(1)
+        )
+
+    async def by_number(self, municipality_id: int, number: int) -> m.Round | None:
+        return await self.session.scalar(
+            select(m.Round).where(
+                m.Round.municipality_id == municipality_id, m.Round.number == number
+            )
         )
 
 
@@ -215,12 +266,115 @@ class ApplicationRepository(_Repository):
 
 class AllocationRepository(_Repository):
     async def latest(self, round_id: int) -> m.Allocation | None:
+        """The highest tranche of the round, withdrawn ones included (they keep their number)."""
         return await self.session.scalar(
             select(m.Allocation)
             .where(m.Allocation.round_id == round_id)
             .order_by(m.Allocation.tranche.desc())
             .limit(1)
         )
+
+    async def latest_standing(self, round_id: int) -> m.Allocation | None:
+        """The highest tranche that was not withdrawn."""
+        return await self.session.scalar(
+            select(m.Allocation)
+            .where(m.Allocation.round_id == round_id, m.Allocation.withdrawn_at.is_(None))
+            .order_by(m.Allocation.tranche.desc())
+            .limit(1)
+        )
+
+    async def standing(self, round_id: int) -> Sequence[m.Allocation]:
+        """The round's tranches that were not withdrawn, in order."""
+        return (
+            await self.session.scalars(
+                select(m.Allocation)
+                .where(m.Allocation.round_id == round_id, m.Allocation.withdrawn_at.is_(None))
+                .order_by(m.Allocation.tranche)
+            )
+        ).all()
+
+    async def waiting(self, round_id: int) -> m.Allocation | None:
+        """The approved tranche waiting to be credited (at most one per round)."""
+        return await self.session.scalar(
+            select(m.Allocation)
+            .where(
+                m.Allocation.round_id == round_id,
+                m.Allocation.credited_at.is_(None),
+                m.Allocation.withdrawn_at.is_(None),
+            )
+            .order_by(m.Allocation.tranche.desc())
+            .limit(1)
+        )
+
+    async def waiting_in_municipality(self, municipality_id: int) -> m.Allocation | None:
+        return await self.session.scalar(
+            select(m.Allocation)
+            .where(
+                m.Allocation.municipality_id == municipality_id,
+                m.Allocation.credited_at.is_(None),
+                m.Allocation.withdrawn_at.is_(None),
+            )
+            .limit(1)
+        )
+
+    async def given_by_application(self, round_id: int) -> dict[int, int]:
+        """What the round's tranches (not withdrawn) give each application, in cents."""
+        rows = await self.session.execute(
+            select(m.AllocationLine.application_id, func.sum(m.AllocationLine.amount_cents))
+            .join(m.Allocation, m.Allocation.id == m.AllocationLine.allocation_id)
+            .where(
+                m.Allocation.round_id == round_id,
+                m.Allocation.withdrawn_at.is_(None),
+                m.AllocationLine.amount_cents > 0,
+            )
+            .group_by(m.AllocationLine.application_id)
+        )
+        return {int(app_id): int(total) for app_id, total in rows.all()}
+
+    async def add_lines(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(m.AllocationLine), rows)
+
+    async def mark_credited(self, allocation_id: int, now: datetime) -> bool:
+        """Compare-and-set: True for the one caller that takes the tranche from waiting."""
+        result = await self.session.execute(
+            update(m.Allocation)
+            .where(
+                m.Allocation.id == allocation_id,
+                m.Allocation.credited_at.is_(None),
+                m.Allocation.withdrawn_at.is_(None),
+            )
+            .values(credited_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def mark_withdrawn(self, allocation_id: int, now: datetime, by: str) -> bool:
+        result = await self.session.execute(
+            update(m.Allocation)
+            .where(
+                m.Allocation.id == allocation_id,
+                m.Allocation.credited_at.is_(None),
+                m.Allocation.withdrawn_at.is_(None),
+            )
+            .values(withdrawn_at=now, withdrawn_by=by)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def line_ids_to_credit(self, allocation_id: int) -> list[int]:
+        """The lines a credit pays: an amount, and the application not revoked."""
+        rows = await self.session.scalars(
+            select(m.AllocationLine.id)
+            .join(m.Application, m.Application.id == m.AllocationLine.application_id)
+            .where(
+                m.AllocationLine.allocation_id == allocation_id,
+                m.AllocationLine.amount_cents > 0,
+                m.Application.revoked_at.is_(None),
+            )
+            .order_by(m.AllocationLine.id)
+        )
+        return list(rows.all())
 
     async def lines(self, allocation_id: int) -> Sequence[m.AllocationLine]:
         return (
@@ -363,6 +517,260 @@ class LedgerRepository(_Repository):
                 select(m.Account).where(m.Account.municipality_id == municipality_id)
             )
         ).all()
+
+    async def lock(self, account_ids: Sequence[int]) -> None:
+        """Lock accounts in id order (PostgreSQL): every transaction that changes balances
+        takes its locks in this one global order, so none waits in a cycle (a deadlock).
+        SQLite needs nothing: a writer holds the whole database from BEGIN IMMEDIATE."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        await self.session.execute(
+            select(m.Account.id)
+            .where(m.Account.id.in_(sorted(set(account_ids))))
+            .order_by(m.Account.id)
+            .with_for_update()
+        )
+
+    def _citizens_of_tranche(self, allocation_id: int) -> Any:
+        return (
+            select(m.Application.citizen_id)
+            .join(m.AllocationLine, m.AllocationLine.application_id == m.Application.id)
+            .where(
+                m.AllocationLine.allocation_id == allocation_id,
+                m.AllocationLine.amount_cents > 0,
+                m.Application.revoked_at.is_(None),
+            )
+        )
+
+    async def open_citizen_accounts(self, municipality_id: int, allocation_id: int) -> None:
+        """Create, in one statement, the accounts of the tranche's citizens that have none."""
+        citizens = self._citizens_of_tranche(allocation_id).subquery()
+        # WHERE true: SQLite reads "SELECT … ON CONFLICT" as a join constraint without it.
+        source = select(
+            literal(municipality_id),
+            literal(AccountKind.CITIZEN.value),
+            citizens.c.citizen_id,
+            literal(0),
+        ).where(true())
+        statement = (
+            self._upsert_insert()(m.Account)
+            .from_select(["municipality_id", "kind", "owner_id", "balance_cents"], source)
+            .on_conflict_do_nothing(index_elements=["municipality_id", "kind", "owner_id"])
+        )
+        await self.session.execute(statement)
+
+    async def refresh_statistics(self) -> None:
+        """PostgreSQL: re-read the row counts of the tables a credit joins. Accounts created
+        a moment ago in this transaction (and lines approved minutes ago) are invisible to
+        the planner's statistics; it then believes them one row long and joins them in a
+        nested loop, a quadratic plan (100,000 households: hours, not seconds)."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        for table in ("accounts", "allocation_lines", "applications"):
+            await self.session.execute(text(f"ANALYZE {table}"))
+
+    async def lock_for_credit(self, municipality_id: int, allocation_id: int, fund_id: int) -> None:
+        """Lock the fund and every citizen account of the tranche, in id order (PostgreSQL)."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        citizens = self._citizens_of_tranche(allocation_id)
+        await self.session.execute(
+            select(m.Account.id)
+            .where(
+                or_(
+                    m.Account.id == fund_id,
+                    and_(
+                        m.Account.municipality_id == municipality_id,
+                        m.Account.kind == AccountKind.CITIZEN.value,
+                        m.Account.owner_id.in_(citizens),
+                    ),
+                )
+            )
+            .order_by(m.Account.id)
+            .with_for_update()
+        )
+
+    async def post_allocation_lines(
+        self,
+        municipality_id: int,
+        allocation_id: int,
+        fund_id: int,
+        first_line: int,
+        last_line: int,
+        now: datetime,
+    ) -> None:
+        """One posting fund -> citizen per line in [first_line, last_line], then the balances."""
+        line, application, account = m.AllocationLine, m.Application, m.Account
+        source = (
+            select(
+                literal(municipality_id),
+                literal("allocation"),
+                literal(fund_id),
+                account.id,
+                line.amount_cents,
+                bindparam("now", now, type_=m.Posting.__table__.c.created_at.type),
+                literal(allocation_id),
+                line.id,
+            )
+            .join(application, application.id == line.application_id)
+            .join(
+                account,
+                and_(
+                    account.municipality_id == municipality_id,
+                    account.kind == AccountKind.CITIZEN.value,
+                    account.owner_id == application.citizen_id,
+                ),
+            )
+            .where(
+                line.allocation_id == allocation_id,
+                line.id.between(first_line, last_line),
+                line.amount_cents > 0,
+                application.revoked_at.is_(None),
+            )
+        )
+        columns = [
+            "municipality_id",
+            "kind",
+            "from_account_id",
+            "to_account_id",
+            "amount_cents",
+            "created_at",
+            "allocation_id",
+            "allocation_line_id",
+        ]
+        await self.session.execute(insert(m.Posting).from_select(columns, source))
+        posting = m.Posting
+        # UPDATE … FROM (PostgreSQL, SQLite >= 3.33): each account meets its one posting of
+        # this tranche (one application per household and window) through the indexes.
+        await self.session.execute(
+            update(m.Account)
+            .where(
+                m.Account.id == posting.to_account_id,
+                posting.allocation_id == allocation_id,
+                posting.allocation_line_id.between(first_line, last_line),
+            )
+            .values(balance_cents=m.Account.balance_cents + posting.amount_cents)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def credited_lines(
+        self, allocation_id: int, first_line: int, last_line: int
+    ) -> Sequence[CreditedLine]:
+        """Who got what for the lines just posted in the range, and their balance now.
+
+        Plain columns, not Citizen objects: a tranche may hold a region's households."""
+        citizen = m.Citizen
+        rows = await self.session.execute(
+            select(
+                citizen.id,
+                citizen.municipality_id,
+                citizen.erased_at,
+                citizen.telegram_chat_id,
+                citizen.phone,
+                citizen.language,
+                m.Posting.amount_cents,
+                m.Account.balance_cents,
+            )
+            .join(m.Account, m.Account.id == m.Posting.to_account_id)
+            .join(citizen, citizen.id == m.Account.owner_id)
+            .where(
+                m.Posting.allocation_id == allocation_id,
+                m.Posting.allocation_line_id.between(first_line, last_line),
+            )
+            .order_by(m.Posting.allocation_line_id)
+        )
+        return [CreditedLine(*row) for row in rows.all()]
+
+    async def debit_fund(self, fund_id: int, amount_cents: int) -> None:
+        await self.session.execute(
+            update(m.Account)
+            .where(m.Account.id == fund_id)
+            .values(balance_cents=m.Account.balance_cents - amount_cents)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def tranche_figures(self, municipality_id: int) -> list[TrancheFigures]:
+        """Per tranche: approved total, posted total, lines left unpaid because their
+        application was revoked before the credit, and postings that match no line."""
+        allocations = (
+            await self.session.scalars(
+                select(m.Allocation)
+                .where(m.Allocation.municipality_id == municipality_id)
+                .order_by(m.Allocation.id)
+            )
+        ).all()
+        line, posting, application = m.AllocationLine, m.Posting, m.Application
+        approved = dict(
+            (
+                await self.session.execute(
+                    select(line.allocation_id, func.sum(line.amount_cents))
+                    .join(m.Allocation, m.Allocation.id == line.allocation_id)
+                    .where(m.Allocation.municipality_id == municipality_id, line.amount_cents > 0)
+                    .group_by(line.allocation_id)
+                )
+            ).all()
+        )
+        posted = dict(
+            (
+                await self.session.execute(
+                    select(posting.allocation_id, func.sum(posting.amount_cents))
+                    .where(
+                        posting.municipality_id == municipality_id,
+                        posting.kind == "allocation",
+                    )
+                    .group_by(posting.allocation_id)
+                )
+            ).all()
+        )
+        excused = dict(
+            (
+                await self.session.execute(
+                    select(line.allocation_id, func.sum(line.amount_cents))
+                    .join(m.Allocation, m.Allocation.id == line.allocation_id)
+                    .join(application, application.id == line.application_id)
+                    .outerjoin(posting, posting.allocation_line_id == line.id)
+                    .where(
+                        m.Allocation.municipality_id == municipality_id,
+                        line.amount_cents > 0,
+                        posting.id.is_(None),
+                        application.revoked_at.is_not(None),
+                        application.revoked_at <= m.Allocation.credited_at,
+                    )
+                    .group_by(line.allocation_id)
+                )
+            ).all()
+        )
+        stray = dict(
+            (
+                await self.session.execute(
+                    select(posting.allocation_id, func.count())
+                    .outerjoin(line, line.id == posting.allocation_line_id)
+                    .where(
+                        posting.municipality_id == municipality_id,
+                        posting.kind == "allocation",
+                        or_(
+                            line.id.is_(None),
+                            line.allocation_id != posting.allocation_id,
+                            line.amount_cents != posting.amount_cents,
+                        ),
+                    )
+                    .group_by(posting.allocation_id)
+                )
+            ).all()
+        )
+        return [
+            TrancheFigures(
+                allocation_id=a.id,
+                round_id=a.round_id,
+                tranche=a.tranche,
+                credited=a.credited_at is not None,
+                approved_cents=int(approved.get(a.id) or 0),
+                posted_cents=int(posted.get(a.id) or 0),
+                excused_cents=int(excused.get(a.id) or 0),
+                stray_postings=int(stray.get(a.id) or 0),
+            )
+            for a in allocations
+        ]
 
 
 class ShopRepository(_Repository):
@@ -508,6 +916,36 @@ class OutboxRepository(_Repository):
             query = query.with_for_update(skip_locked=True)
         return (await self.session.scalars(query)).all()
 
+    async def add_many(self, common: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+        """Queue many messages (a credit run's notices): `common` holds the values every row
+        shares, `rows` the others, each row with the same keys.
+
+        Hand-written with the driver's executemany because the ORM's bulk insert spends
+        most of its time converting each row's values: here the shared values are converted
+        once, and each row only its own (the JSON payload)."""
+        if not rows:
+            return
+        table = m.OutboxMessage.__table__
+        dialect = self.session.get_bind().dialect
+        # Keys the same in every row, in the same order: the values go positionally.
+
+        def converter(name: str) -> Any:
+            return table.c[name].type._cached_bind_processor(dialect) or (lambda value: value)
+
+        fixed = [converter(name)(value) for name, value in common.items()]
+        own = [converter(name) for name in rows[0]]
+        prepared = [
+            (*fixed, *(convert(value) for convert, value in zip(own, row.values(), strict=True)))
+            for row in rows
+        ]
+        names = [*common, *rows[0]]
+        connection = await self.session.connection()
+        await connection.exec_driver_sql(
+            f"INSERT INTO {m.OutboxMessage.__tablename__} ({', '.join(names)}) "
+            f"VALUES ({_placeholders(dialect.paramstyle, len(names))})",
+            prepared,
+        )
+
     async def release_expired_leases(self, channel: str, now: datetime) -> None:
         """Rows claimed by a worker whose lease ended (it died, or hung): due again."""
         await self.session.execute(
@@ -578,6 +1016,16 @@ class ConversationRepository(_Repository):
             .returning(m.InboundMessage.id)
         )
         return (await self.session.execute(statement)).scalar_one_or_none() is not None
+
+    async def stopped_addresses(self, municipality_id: int) -> set[tuple[str, str]]:
+        """(channel, address) of everyone who wrote STOP to this municipality."""
+        rows = await self.session.execute(
+            select(m.Conversation.channel, m.Conversation.address).where(
+                m.Conversation.municipality_id == municipality_id,
+                m.Conversation.stopped.is_(True),
+            )
+        )
+        return {(channel, address) for channel, address in rows.all()}
 
 
 class IdentityEventRepository(_Repository):

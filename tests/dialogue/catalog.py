@@ -12,8 +12,10 @@ from babel.messages.extract import extract_from_dir
 from core.domain.messages import Day, Distance, Moment, Money, Param, Text
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("core", "bot", "sms", "buonispesa")
-KEYWORDS = {"t": None, "tn": (1, 2), "N_": None}
+SOURCES = ("core", "bot", "sms", "office", "buonispesa")
+# t()/tn() in Python; the office's templates call _() and ngettext() (babel.cfg).
+KEYWORDS = {"t": None, "tn": (1, 2), "N_": None, "_": None, "ngettext": (1, 2)}
+METHODS = [("**.py", "python"), ("**.html", "jinja2")]
 
 # Messages that can go out by SMS: everything the dialogue says, and the notices the
 # services write to a citizen's or a shop's chat. Reports and documents are not SMS.
@@ -107,7 +109,7 @@ def messages_in_code() -> list[Message]:
         if not directory.is_dir():
             continue
         for filename, _line, message, _comments, _context in extract_from_dir(
-            str(directory), method_map=[("**.py", "python")], keywords=KEYWORDS
+            str(directory), method_map=METHODS, keywords=KEYWORDS
         ):
             msgid, plural = (
                 (message[0], message[1]) if isinstance(message, tuple) else (message, None)

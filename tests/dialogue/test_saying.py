@@ -34,7 +34,8 @@ def test_dates_have_four_digit_years_and_whole_kilometres_no_decimal() -> None:
 
 
 async def test_after_stop_no_credit_notice_but_the_others_get_theirs(core: Core) -> None:
-    town = await make_town(core)
+    # The first tranche pays half of every 150 €; the second one the other half.
+    town = await make_town(core, budget_cents=225_00)
     await Chat(core, town.citizen_phones[0]).send("STOP")
     async with core.uow() as uow:
         municipality = await uow.municipalities.by_id(town.municipality_id)

@@ -425,3 +425,54 @@ def test_absurd_household_sizes_still_sort_exactly(policy: Policy) -> None:
         by_need[0].ref,
         by_need[1].ref,
     }
+
+
+# Further tranches ------------------------------------------------------------------------
+
+
+def received(facts: ApplicationFacts, cents: int) -> ApplicationFacts:
+    return dataclasses.replace(facts, received_cents=cents)
+
+
+def test_a_further_tranche_gives_at_most_what_is_still_due(policy: Policy) -> None:
+    # Tranche 1 paid list 1 in full and the first of list 2; 3 got nothing.
+    first = [
+        received(app("1", size=7), 500 * EUR),
+        received(app("2", size=2, support=100 * EUR, minute=1), 200 * EUR),
+        app("3", size=2, support=300 * EUR, minute=2),
+    ]
+    lines = allocate(first, policy, 5_000 * EUR)
+    assert amounts(lines) == {"1": 0, "2": 0, "3": 200 * EUR}
+    assert [line.full_amount_cents for line in lines] == [500 * EUR, 200 * EUR, 200 * EUR]
+
+
+def test_list_1_still_due_above_the_budget_is_cut_in_proportion(policy: Policy) -> None:
+    # Half of each list-1 amount was paid; the rest costs 425 €, the budget is 85 €.
+    facts = [
+        received(app("1", size=7), 250 * EUR),
+        received(app("2", size=2, minute=1), 100 * EUR),
+        received(app("3", size=1, minute=2), 75 * EUR),
+    ]
+    assert amounts(allocate(facts, policy, 85 * EUR)) == {
+        "1": 50 * EUR,
+        "2": 20 * EUR,
+        "3": 15 * EUR,
+    }
+
+
+def test_list_2_fill_continues_where_the_last_tranche_stopped(policy: Policy) -> None:
+    # The second of list 2 received 50 € of its 200 € when tranche 1 ran out.
+    facts = [
+        received(app("1", size=2, support=100 * EUR), 200 * EUR),
+        received(app("2", size=2, support=200 * EUR, minute=1), 50 * EUR),
+        app("3", size=2, support=300 * EUR, minute=2),
+    ]
+    assert amounts(allocate(facts, policy, 200 * EUR)) == {"1": 0, "2": 150 * EUR, "3": 50 * EUR}
+
+
+def test_received_above_the_full_amount_gives_nothing_and_negative_is_refused(
+    policy: Policy,
+) -> None:
+    assert amounts(allocate([received(app("1"), 999 * EUR)], policy, 1_000 * EUR)) == {"1": 0}
+    with pytest.raises(ValueError, match="received_cents"):
+        allocate([received(app("1"), -1)], policy, 1_000 * EUR)

@@ -1,0 +1,122 @@
+"""`buonispesa admin documents …`: the office's paperwork as PDF files, for scripts.
+
+The same documents the office downloads from /office/ (core.documents.paperwork)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from buonispesa.cli.admin import admin, out, run_with_core
+from buonispesa.cli.common import fail, office_language, say
+from core.bootstrap import Core
+from core.documents import paperwork as documents
+from core.domain.messages import t
+from core.i18n import supported
+from core.services import municipalities, paperwork
+
+documents_app = typer.Typer(help="The office's paperwork as PDF.", no_args_is_help=True)
+admin.add_typer(documents_app, name="documents")
+
+Out = Annotated[Path, typer.Option("--out", help="PDF file to write")]
+Lang = Annotated[str | None, typer.Option("--lang", help="it or en (default: the office's)")]
+
+
+def _write(path: Path, body: bytes) -> None:
+    path.write_bytes(body)
+    out.print(say(t("Wrote {file}.", file=str(path))), markup=False)
+
+
+def _language(value: str | None) -> str:
+    return supported(value) if value else office_language()
+
+
+@documents_app.command("determina")
+def determina(
+    code: str,
+    out_file: Out,
+    tranche: Annotated[int, typer.Option(min=1, help="Tranche of the current window")] = 1,
+    language: Lang = None,
+) -> None:
+    """The attachment to the determina: beneficiaries by protocol, amounts, lists, criteria."""
+
+    async def work(core: Core) -> bytes:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            data = await paperwork.determina(uow, town, tranche)
+        return documents.determina_pdf(data, _language(language))
+
+    _write(out_file, run_with_core(work))
+
+
+@documents_app.command("letters")
+def letters(
+    code: str,
+    out_file: Out,
+    protocol: Annotated[
+        str | None, typer.Option(help="One application (default: all paper applications)")
+    ] = None,
+    language: Lang = None,
+) -> None:
+    """Decision letters: one applicant's, or everyone's who applied on paper."""
+
+    async def work(core: Core) -> bytes:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            found = (
+                [await paperwork.decision(uow, town, protocol)]
+                if protocol
+                else await paperwork.paper_decisions(uow, town)
+            )
+        return documents.decision_letters_pdf(found, _language(language), core.now())
+
+    _write(out_file, run_with_core(work))
+
+
+@documents_app.command("receipt")
+def receipt(code: str, protocol: str, out_file: Out, language: Lang = None) -> None:
+    """The receipt of a paper application, with its protocol number."""
+
+    async def work(core: Core) -> bytes:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            found = await paperwork.decision(uow, town, protocol)
+        return documents.receipt_pdf(found, _language(language))
+
+    _write(out_file, run_with_core(work))
+
+
+def _day(option: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(
+            t("{option}: {value} is not a date like 2026-04-30.", option=option, value=repr(value))
+        )
+
+
+@documents_app.command("statement")
+def statement(
+    code: str,
+    shop_id: int,
+    out_file: Out,
+    start: Annotated[str | None, typer.Option("--from", help="First day YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day YYYY-MM-DD")] = None,
+    language: Lang = None,
+) -> None:
+    """A shop's statement for a period (default: this month to today)."""
+    first, last = _day("--from", start), _day("--to", end)
+
+    async def work(core: Core) -> bytes:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            since, until = paperwork.statement_period(town, core.now(), first, last)
+            data = await paperwork.shop_statement(uow, town, shop_id, since, until)
+        return documents.shop_statement_pdf(data, _language(language))
+
+    _write(out_file, run_with_core(work))

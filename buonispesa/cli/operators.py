@@ -1,0 +1,67 @@
+"""`buonispesa admin operator …`: the accounts of the office's back-office (/office/)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from buonispesa.cli.admin import admin, out, run_with_core
+from buonispesa.cli.common import office_language, say
+from core.bootstrap import Core
+from core.domain.messages import Moment, t
+from core.i18n import format_param
+from core.services import municipalities, operators
+
+operator_app = typer.Typer(help="Operators of the office in the browser.", no_args_is_help=True)
+admin.add_typer(operator_app, name="operator")
+
+
+@operator_app.command("add")
+def operator_add(
+    code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
+    username: Annotated[str, typer.Argument(help="Sign-in name: 3-64 of a-z 0-9 . _ -")],
+    role: Annotated[str, typer.Option(help="clerk, manager or viewer")] = "clerk",
+) -> None:
+    """Add an operator; prints a one-time password to change at the first sign-in."""
+
+    async def work(core: Core) -> tuple[str, str]:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            operator, password = await operators.add_operator(uow, town, username, role, core.now())
+            await uow.commit()
+        return operator.username, password
+
+    name, password = run_with_core(work)
+    out.print(
+        say(
+            t(
+                "Operator {username} added. One-time password: {password} "
+                "(to change at the first sign-in).",
+                username=name,
+                password=password,
+            )
+        ),
+        markup=False,
+    )
+
+
+@operator_app.command("list")
+def operator_list(code: str) -> None:
+    """List the operators of a municipality."""
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            table = Table(say(t("Username")), say(t("Role")), say(t("Last sign-in")))
+            for operator in await operators.of_municipality(uow, town.id):
+                last = operator.last_sign_in_at
+                table.add_row(
+                    operator.username,
+                    operator.role,
+                    format_param(Moment(last), office_language()) if last else "",
+                )
+            out.print(table)
+
+    run_with_core(work)

@@ -1,0 +1,80 @@
+"""The office's activity log: who did what, when, to what, with the values before and after.
+
+Rows are only ever inserted (database triggers refuse UPDATE and DELETE), in the same
+transaction as the change they describe, so the log and the data never disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+
+
+async def record(
+    uow: UnitOfWork,
+    municipality_id: int,
+    actor: str,
+    action: str,
+    *,
+    now: datetime,
+    subject: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    operator_id: int | None = None,
+) -> m.ActivityEntry:
+    entry = m.ActivityEntry(
+        municipality_id=municipality_id,
+        operator_id=operator_id,
+        actor=actor[:100],
+        action=action,
+        subject=subject[:100],
+        before=before,
+        after=after,
+        created_at=now,
+    )
+    uow.session.add(entry)
+    await uow.session.flush()
+    return entry
+
+
+async def by_operator(
+    uow: UnitOfWork,
+    operator: m.Operator,
+    action: str,
+    *,
+    now: datetime,
+    subject: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> m.ActivityEntry:
+    return await record(
+        uow,
+        operator.municipality_id,
+        operator.username,
+        action,
+        now=now,
+        subject=subject,
+        before=before,
+        after=after,
+        operator_id=operator.id,
+    )
+
+
+async def entries(
+    uow: UnitOfWork, municipality_id: int, *, limit: int | None = 200, offset: int = 0
+) -> list[m.ActivityEntry]:
+    """Newest first."""
+    query = (
+        select(m.ActivityEntry)
+        .where(m.ActivityEntry.municipality_id == municipality_id)
+        .order_by(m.ActivityEntry.id.desc())
+        .offset(offset)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(await uow.session.scalars(query))

@@ -1,0 +1,237 @@
+"""Four eyes: acts that move money are prepared by one operator and approved by another.
+
+A clerk (or a manager) prepares the determina of a tranche, its credit, a reimbursement run
+or a revocation; a manager who is NOT the one who prepared it approves it, and only then
+does the underlying service run (core.services.allocation, reimbursement, audit), in the
+same transaction as the approval and its activity-log entry. The database refuses an
+approved act whose approver is its preparer (CHECK four_eyes on office_acts).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+
+from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
+from core.services import activity, allocation, audit, reimbursement
+from core.services.municipalities import current_round, is_open
+from core.services.operators import Role, require_role
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+
+MAX_REASON = 300
+
+
+class ActKind(StrEnum):
+    DETERMINA = "determina"
+    CREDIT = "credit"
+    REIMBURSEMENT = "reimbursement"
+    REVOCATION = "revocation"
+
+
+class SamePerson(NotAllowed):
+    """Whoever prepared an act cannot approve it."""
+
+    code = "act.same_person"
+
+
+class ActNotOpen(Conflict):
+    code = "act.not_open"
+
+
+class ActAlreadyPrepared(Conflict):
+    code = "act.already_prepared"
+
+
+def _reason(text: str) -> str:
+    reason = " ".join(text.split())
+    if not reason:
+        raise Conflict(Refusal.ACT_REASON_MISSING)
+    if len(reason) > MAX_REASON:
+        raise Conflict(Refusal.ACT_REASON_TOO_LONG, limit=MAX_REASON)
+    return reason
+
+
+async def open_acts(
+    uow: UnitOfWork, municipality_id: int, kind: ActKind | None = None
+) -> list[m.OfficeAct]:
+    query = select(m.OfficeAct).where(
+        m.OfficeAct.municipality_id == municipality_id, m.OfficeAct.status == "prepared"
+    )
+    if kind is not None:
+        query = query.where(m.OfficeAct.kind == kind.value)
+    return list(await uow.session.scalars(query.order_by(m.OfficeAct.id)))
+
+
+async def recent_acts(uow: UnitOfWork, municipality_id: int, limit: int = 50) -> list[m.OfficeAct]:
+    return list(
+        await uow.session.scalars(
+            select(m.OfficeAct)
+            .where(m.OfficeAct.municipality_id == municipality_id)
+            .order_by(m.OfficeAct.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+async def get(uow: UnitOfWork, operator: m.Operator, act_id: int) -> m.OfficeAct:
+    """The act, when it belongs to the operator's municipality (else: not found)."""
+    act = await uow.session.get(m.OfficeAct, act_id)
+    if act is None or act.municipality_id != operator.municipality_id:
+        raise NotFound(Refusal.ACT_NOT_FOUND, act_id=act_id)
+    return act
+
+
+async def _check_preparable(
+    uow: UnitOfWork, town: m.Municipality, kind: ActKind, params: dict[str, Any], now: datetime
+) -> None:
+    """What can be known before approval is checked now, so that a draft is not doomed."""
+    round_ = await current_round(uow, town.id)
+    if kind in (ActKind.DETERMINA, ActKind.CREDIT):
+        if round_ is None:
+            raise NotFound(Refusal.ROUND_NONE)
+        latest = await uow.allocations.latest(round_.id)
+        if kind is ActKind.DETERMINA:
+            if is_open(round_, now):
+                raise Conflict(Refusal.WINDOW_STILL_OPEN)
+            if latest is not None and latest.credited_at is None:
+                raise Conflict(Refusal.ALLOCATION_NOT_YET_CREDITED, tranche=latest.tranche)
+            if int(params["budget_cents"]) <= 0:
+                raise Conflict(Refusal.ACT_BAD_BUDGET)
+        elif latest is None or latest.credited_at is not None:
+            raise NotFound(Refusal.ALLOCATION_NONE)
+    elif kind is ActKind.REIMBURSEMENT:
+        if not town.iban:
+            raise reimbursement.MunicipalityHasNoIban(municipality=town.code)
+        if not await reimbursement.pending_reimbursements(uow, town):
+            raise reimbursement.NothingToReimburse(municipality=town.code)
+        date.fromisoformat(str(params["execution_date"]))
+    elif kind is ActKind.REVOCATION:
+        protocol = str(params["protocol"])
+        application = await uow.applications.by_protocol(protocol)
+        if application is None or application.municipality_id != town.id:
+            raise NotFound(Refusal.APPLICATION_NOT_FOUND, protocol=protocol)
+        if application.revoked_at is not None:
+            raise audit.AlreadyRevoked(protocol=protocol)
+
+
+async def prepare(
+    uow: UnitOfWork,
+    operator: m.Operator,
+    kind: ActKind,
+    params: dict[str, Any],
+    now: datetime,
+) -> m.OfficeAct:
+    """A draft for a manager to approve. One open draft per kind (per protocol for a
+    revocation): a second one would let two approvals run the same money twice."""
+    require_role(operator, Role.CLERK, Role.MANAGER)
+    town = await uow.municipalities.by_id(operator.municipality_id)
+    assert town is not None
+    if kind is ActKind.REVOCATION:
+        params = {**params, "reason": _reason(str(params.get("reason", "")))}
+    await _check_preparable(uow, town, kind, params, now)
+    for act in await open_acts(uow, town.id, kind):
+        if kind is not ActKind.REVOCATION or act.params.get("protocol") == params["protocol"]:
+            raise ActAlreadyPrepared(kind=kind.value, act_id=act.id)
+    act = m.OfficeAct(
+        municipality_id=town.id,
+        kind=kind.value,
+        status="prepared",
+        params=params,
+        prepared_by_id=operator.id,
+        prepared_at=now,
+    )
+    uow.session.add(act)
+    await uow.session.flush()
+    await activity.by_operator(
+        uow, operator, f"{kind.value}.prepare", subject=f"#{act.id}", after=params, now=now
+    )
+    return act
+
+
+async def approve(uow: UnitOfWork, operator: m.Operator, act_id: int, now: datetime) -> m.OfficeAct:
+    """A manager other than the preparer approves: the act runs now. The caller commits."""
+    act = await get(uow, operator, act_id)
+    require_role(operator, Role.MANAGER)
+    if act.prepared_by_id == operator.id:
+        raise SamePerson(act_id=act.id)
+    if act.status != "prepared":
+        raise ActNotOpen(act_id=act.id, status=act.status)
+    town = await uow.municipalities.by_id(act.municipality_id)
+    assert town is not None
+    kind = ActKind(act.kind)
+    outcome: dict[str, Any]
+    if kind is ActKind.DETERMINA:
+        record, lines = await allocation.approve(uow, town, int(act.params["budget_cents"]), now)
+        outcome = {
+            "tranche": record.tranche,
+            "allocation_id": record.id,
+            "households": sum(1 for item in lines if item.line.amount_cents > 0),
+            "allocated_cents": sum(item.line.amount_cents for item in lines),
+        }
+    elif kind is ActKind.CREDIT:
+        result = await allocation.credit(uow, town, now)
+        outcome = {
+            "tranche": result.tranche,
+            "households": result.citizens,
+            "credited_cents": result.total_cents,
+        }
+    elif kind is ActKind.REIMBURSEMENT:
+        day = date.fromisoformat(str(act.params["execution_date"]))
+        settlement, xml = await reimbursement.settle(uow, town, now, day)
+        outcome = {"message_id": settlement.message_id, "total_cents": settlement.total_cents}
+        act.document = xml
+    else:
+        revocation = await audit.revoke(uow, town, str(act.params["protocol"]), now)
+        outcome = {
+            "returned_cents": revocation.returned_cents,
+            "to_recover_cents": revocation.to_recover_cents,
+            "cancelled_charges": revocation.cancelled_charges,
+        }
+    act.status = "approved"
+    act.decided_by_id = operator.id
+    act.decided_at = now
+    act.outcome = outcome
+    await uow.session.flush()
+    await activity.by_operator(
+        uow,
+        operator,
+        f"{kind.value}.approve",
+        subject=f"#{act.id}",
+        before={"status": "prepared", **act.params},
+        after={"status": "approved", **outcome},
+        now=now,
+    )
+    return act
+
+
+async def withdraw(
+    uow: UnitOfWork, operator: m.Operator, act_id: int, reason: str, now: datetime
+) -> m.OfficeAct:
+    """The preparer takes a draft back, or a manager turns it down, with a reason."""
+    act = await get(uow, operator, act_id)
+    if act.prepared_by_id != operator.id:
+        require_role(operator, Role.MANAGER)
+    else:
+        require_role(operator, Role.CLERK, Role.MANAGER)
+    if act.status != "prepared":
+        raise ActNotOpen(act_id=act.id, status=act.status)
+    why = _reason(reason)
+    act.status = "withdrawn"
+    act.decided_by_id = operator.id
+    act.decided_at = now
+    act.outcome = {"reason": why}
+    await uow.session.flush()
+    await activity.by_operator(
+        uow,
+        operator,
+        f"{act.kind}.withdraw",
+        subject=f"#{act.id}",
+        before={"status": "prepared"},
+        after={"status": "withdrawn", "reason": why},
+        now=now,
+    )
+    return act

@@ -1,0 +1,320 @@
+"""What an operator does in the back-office that is not a four-eyes act: the application
+window, paper applications, shop registrations. Each verb checks the operator's role and
+writes its activity-log entry in the same transaction as the change.
+
+Also the read side the office looks at: the dashboard's figures and application search,
+always within the operator's own municipality.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+
+from core.domain.errors import Conflict, InvalidIdentifier, NotFound, Refusal
+from core.domain.identity import normalize_phone
+from core.services import activity, applications, audit, municipalities, shops
+from core.services.applications import ApplicationInput
+from core.services.operators import Role, require_role
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+
+PREPARERS = (Role.CLERK, Role.MANAGER)
+
+
+async def town_of(uow: UnitOfWork, operator: m.Operator) -> m.Municipality:
+    town = await uow.municipalities.by_id(operator.municipality_id)
+    assert town is not None  # a foreign key
+    return town
+
+
+async def open_window(
+    uow: UnitOfWork, operator: m.Operator, now: datetime, days: int | None = None
+) -> m.Round:
+    require_role(operator, *PREPARERS)
+    town = await town_of(uow, operator)
+    round_ = await municipalities.open_window(uow, town, now, days)
+    await activity.by_operator(
+        uow,
+        operator,
+        "window.open",
+        subject=f"{town.code} {round_.number}",
+        after={"opens_at": round_.opens_at.isoformat(), "closes_at": round_.closes_at.isoformat()},
+        now=now,
+    )
+    return round_
+
+
+async def close_window(uow: UnitOfWork, operator: m.Operator, now: datetime) -> m.Round:
+    require_role(operator, *PREPARERS)
+    town = await town_of(uow, operator)
+    latest = await uow.rounds.latest(town.id)
+    before = {"closes_at": latest.closes_at.isoformat()} if latest else None
+    round_ = await municipalities.close_window(uow, town, now)
+    await activity.by_operator(
+        uow,
+        operator,
+        "window.close",
+        subject=f"{town.code} {round_.number}",
+        before=before,
+        after={"closes_at": round_.closes_at.isoformat()},
+        now=now,
+    )
+    return round_
+
+
+async def import_applications(
+    uow: UnitOfWork,
+    operator: m.Operator,
+    rows: Sequence[tuple[ApplicationInput, datetime]],
+    now: datetime,
+    file_name: str = "",
+) -> int:
+    """Paper applications, all or none (paper_applications.ImportRefused names every refused
+    row). Returns how many were imported."""
+    require_role(operator, *PREPARERS)
+    town = await town_of(uow, operator)
+    if await municipalities.current_round(uow, town.id) is None:
+        raise NotFound(Refusal.ROUND_NONE)
+    count = await applications.import_applications(uow, town, rows, now)
+    await activity.by_operator(
+        uow,
+        operator,
+        "applications.import",
+        subject=file_name[:100],
+        after={"count": count},
+        now=now,
+    )
+    return count
+
+
+async def approve_shop(
+    uow: UnitOfWork, operator: m.Operator, shop_id: int, now: datetime
+) -> m.Shop:
+    require_role(operator, *PREPARERS)
+    before = await uow.shops.by_id(shop_id)
+    status = before.status if before is not None else None
+    shop = await shops.approve_shop(uow, operator.municipality_id, shop_id, now)
+    await activity.by_operator(
+        uow,
+        operator,
+        "shop.approve",
+        subject=f"{shop.id} {shop.name}",
+        before={"status": status},
+        after={"status": shop.status},
+        now=now,
+    )
+    return shop
+
+
+async def refuse_shop(
+    uow: UnitOfWork, operator: m.Operator, shop_id: int, reason: str, now: datetime
+) -> m.Shop:
+    require_role(operator, *PREPARERS)
+    before = await uow.shops.by_id(shop_id)
+    status = before.status if before is not None else None
+    shop = await shops.refuse_shop(uow, operator.municipality_id, shop_id, reason, now)
+    await activity.by_operator(
+        uow,
+        operator,
+        "shop.refuse",
+        subject=f"{shop.id} {shop.name}",
+        before={"status": status},
+        after={"status": shop.status, "reason": shop.refusal_reason},
+        now=now,
+    )
+    return shop
+
+
+# --- what the office reads ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    round_number: int | None
+    window_open: bool
+    opens_at: datetime | None
+    closes_at: datetime | None
+    days_left: int | None  # whole days until the window closes (0 on its last day)
+    applications: int
+    by_state: dict[str, int]  # "1", "2", "excluded", "not_allocated", "revoked"
+    budget_cents: int  # approved budgets of the round's tranches
+    allocated_cents: int
+    credited_cents: int
+    outbox_backlog: int
+    shops_pending: int
+    acts_waiting: int
+
+
+async def dashboard(uow: UnitOfWork, operator: m.Operator, now: datetime) -> Dashboard:
+    town = await town_of(uow, operator)
+    round_ = await municipalities.current_round(uow, town.id)
+    by_state = {"1": 0, "2": 0, "excluded": 0, "not_allocated": 0, "revoked": 0}
+    total = budget = allocated = credited = 0
+    if round_ is not None:
+        apps = await uow.applications.in_round(round_.id)
+        total = len(apps)
+        tranches = list(
+            await uow.session.scalars(
+                select(m.Allocation)
+                .where(m.Allocation.round_id == round_.id)
+                .order_by(m.Allocation.tranche)
+            )
+        )
+        last = tranches[-1] if tranches else None
+        assignments: dict[int, str] = {}
+        if last is not None:
+            for line in await uow.allocations.lines(last.id):
+                assignments[line.application_id] = line.assignment
+        for app in apps:
+            if app.revoked_at is not None:
+                by_state["revoked"] += 1
+            else:
+                by_state[assignments.get(app.id, "not_allocated")] += 1
+        for tranche in tranches:
+            amount = int(
+                await uow.session.scalar(
+                    select(func.coalesce(func.sum(m.AllocationLine.amount_cents), 0)).where(
+                        m.AllocationLine.allocation_id == tranche.id
+                    )
+                )
+                or 0
+            )
+            budget += tranche.budget_cents
+            allocated += amount
+            if tranche.credited_at is not None:
+                credited += amount
+    backlog = await uow.session.scalar(
+        select(func.count())
+        .select_from(m.OutboxMessage)
+        .where(
+            m.OutboxMessage.municipality_id == town.id,
+            m.OutboxMessage.status.in_(("pending", "sending")),
+        )
+    )
+    pending_shops = await uow.session.scalar(
+        select(func.count())
+        .select_from(m.Shop)
+        .where(m.Shop.municipality_id == town.id, m.Shop.status == "pending")
+    )
+    waiting = await uow.session.scalar(
+        select(func.count())
+        .select_from(m.OfficeAct)
+        .where(m.OfficeAct.municipality_id == town.id, m.OfficeAct.status == "prepared")
+    )
+    window_open = municipalities.is_open(round_, now)
+    days_left = None
+    if round_ is not None and window_open:
+        days_left = max(0, (round_.closes_at - now).days)
+    return Dashboard(
+        round_number=round_.number if round_ else None,
+        window_open=window_open,
+        opens_at=round_.opens_at if round_ else None,
+        closes_at=round_.closes_at if round_ else None,
+        days_left=days_left,
+        applications=total,
+        by_state=by_state,
+        budget_cents=budget,
+        allocated_cents=allocated,
+        credited_cents=credited,
+        outbox_backlog=int(backlog or 0),
+        shops_pending=int(pending_shops or 0),
+        acts_waiting=int(waiting or 0),
+    )
+
+
+async def search_applications(
+    uow: UnitOfWork, operator: m.Operator, query: str, limit: int | None = 100
+) -> list[tuple[m.Application, m.Citizen]]:
+    """By protocol, codice fiscale or phone (whole or in part); empty: the newest.
+
+    A viewer cannot search by codice fiscale or phone: that would reveal them one guess at
+    a time."""
+    text = query.strip().upper()
+    select_ = (
+        select(m.Application, m.Citizen)
+        .join(m.Citizen, m.Citizen.id == m.Application.citizen_id)
+        .where(m.Application.municipality_id == operator.municipality_id)
+    )
+    if text:
+        conditions = [m.Application.protocol.contains(text, autoescape=True)]
+        if operator.role != Role.VIEWER.value:
+            conditions.append(m.Citizen.codice_fiscale.contains(text, autoescape=True))
+            digits = "".join(ch for ch in text if ch.isdigit() or ch == "+")
+            if len(digits) >= 3:
+                try:
+                    conditions.append(m.Citizen.phone == normalize_phone(digits))
+                except InvalidIdentifier:  # not a whole number: match the digits typed
+                    conditions.append(m.Citizen.phone.contains(digits, autoescape=True))
+        select_ = select_.where(or_(*conditions))
+    select_ = select_.order_by(m.Application.id.desc())
+    if limit is not None:
+        select_ = select_.limit(limit)
+    rows = await uow.session.execute(select_)
+    return [(app, citizen) for app, citizen in rows]
+
+
+async def application_of(
+    uow: UnitOfWork, operator: m.Operator, protocol: str
+) -> tuple[m.Application, m.Citizen]:
+    """One application of the operator's municipality; another town's is not found."""
+    application = await uow.applications.by_protocol(protocol)
+    if application is None or application.municipality_id != operator.municipality_id:
+        raise NotFound(Refusal.APPLICATION_NOT_FOUND, protocol=protocol)
+    citizen = await uow.citizens.by_id(application.citizen_id)
+    assert citizen is not None
+    return application, citizen
+
+
+# --- checks on declarations ----------------------------------------------------------------
+
+
+class RedrawNeedsReason(Conflict):
+    """The first draw of a window is the binding one: drawing again must say why."""
+
+    code = "audit.redraw_needs_reason"
+
+
+async def samples(uow: UnitOfWork, operator: m.Operator) -> list[m.AuditSample]:
+    """The draws of the current window, the binding (first) one first."""
+    round_ = await municipalities.current_round(uow, operator.municipality_id)
+    if round_ is None:
+        return []
+    return list(
+        await uow.session.scalars(
+            select(m.AuditSample)
+            .where(m.AuditSample.round_id == round_.id)
+            .order_by(m.AuditSample.id)
+        )
+    )
+
+
+async def draw_sample(
+    uow: UnitOfWork,
+    operator: m.Operator,
+    percent: str,
+    seed: int,
+    now: datetime,
+    reason: str = "",
+) -> list[str]:
+    """Draw the sample of declarations to check. The first draw of a window binds; a later
+    one is recorded too, with its reason, but does not replace it."""
+    require_role(operator, *PREPARERS)
+    town = await town_of(uow, operator)
+    earlier = await samples(uow, operator)
+    why = " ".join(reason.split())
+    if earlier and not why:
+        raise RedrawNeedsReason()
+    protocols = await audit.draw_sample(uow, town, percent, seed, now)
+    await activity.by_operator(
+        uow,
+        operator,
+        "audit.redraw" if earlier else "audit.draw",
+        subject=f"seed {seed}",
+        after={"percent": percent, "seed": seed, "protocols": protocols, "reason": why or None},
+        now=now,
+    )
+    return protocols

@@ -1,0 +1,101 @@
+"""Crediting a tranche in bulk: a few set-based statements per chunk of lines, not a loop of
+postings, so a region-wide round takes seconds (bench/bench_credit.py measures it).
+
+What it guarantees (docs/rounds-and-tranches.md): every line with an amount, whose
+application is not revoked, gets exactly one posting fund -> citizen (the unique key on
+postings.allocation_line_id makes a second impossible), the running balances move by the
+same sums, and each household gets its notice in the same transaction (unless it wrote STOP).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.domain.ledger import AccountKind
+from core.domain.messages import Money, Reply, reply_to_json, t
+from core.services.outbox import citizen_channel, seal_payload
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+
+# Lines per chunk: big enough for bulk statements, small enough for a progress bar that moves.
+CHUNK = 5_000
+
+
+@dataclass(frozen=True)
+class CreditResult:
+    tranche: int
+    citizens: int
+    total_cents: int
+
+
+def credit_notice(town: str, amount_cents: int, balance_cents: int) -> Reply:
+    return Reply.of(
+        t(
+            "{town}: {amount} of grocery vouchers have been credited to you. Balance: {balance}.",
+            town=town,
+            amount=Money(amount_cents),
+            balance=Money(balance_cents),
+        )
+    )
+
+
+async def credit_tranche(
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    allocation: m.Allocation,
+    now: datetime,
+    progress: Callable[[int, int], None] | None = None,
+) -> CreditResult:
+    """Pay a tranche the caller has just marked credited (its compare-and-set won)."""
+    repo = uow.ledger
+    line_ids = await uow.allocations.line_ids_to_credit(allocation.id)
+    fund = await repo.account(municipality.id, AccountKind.FUND, 0)
+    await repo.open_citizen_accounts(municipality.id, allocation.id)
+    await repo.refresh_statistics()
+    # Every account this transaction changes, locked at once in id order: payments and
+    # refunds lock theirs in the same order, so no cycle of waits can form.
+    await repo.lock_for_credit(municipality.id, allocation.id, fund.id)
+    stopped = await uow.conversations.stopped_addresses(municipality.id)
+    total_lines = len(line_ids)
+    if progress is not None:
+        progress(0, total_lines)
+    paid = 0
+    households = 0
+    for start in range(0, total_lines, CHUNK):
+        chunk = line_ids[start : start + CHUNK]
+        first, last = chunk[0], chunk[-1]
+        await repo.post_allocation_lines(municipality.id, allocation.id, fund.id, first, last, now)
+        credited = await repo.credited_lines(allocation.id, first, last)
+        households += len(credited)
+        paid += sum(row.amount_cents for row in credited)
+        notices: list[dict[str, Any]] = []
+        for row in credited:
+            destination = citizen_channel(row)
+            if destination is None or destination in stopped:
+                continue  # erased, unreachable, or wrote STOP: the balance is there on request
+            reply = credit_notice(municipality.name, row.amount_cents, row.balance_cents)
+            notices.append(
+                {
+                    "channel": destination[0],
+                    "address": destination[1],
+                    "language": row.language,
+                    "payload": seal_payload(uow.keys, reply_to_json(reply)),
+                }
+            )
+        await uow.outbox.add_many(
+            {
+                "municipality_id": municipality.id,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            },
+            notices,
+        )
+        if progress is not None:
+            progress(min(start + CHUNK, total_lines), total_lines)
+    await repo.debit_fund(fund.id, paid)
+    return CreditResult(allocation.tranche, households, paid)

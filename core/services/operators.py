@@ -1,0 +1,238 @@
+"""Operators of the back-office: accounts, roles, passwords and the sign-in lock-out.
+
+Passwords are argon2id hashes (argon2-cffi). Five wrong passwords in a row lock the account
+for fifteen minutes; while it is locked even the right password is refused, so guessing
+costs an attacker the quarter of an hour too. A new account (or a reset) gets a one-time
+password that must be changed at the first sign-in. Hashing runs in a worker thread: it
+takes tens of milliseconds of CPU on purpose and must not stall the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+
+from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
+from core.services import activity
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+
+MAX_FAILED_SIGN_INS = 5
+LOCK_MINUTES = 15
+MIN_PASSWORD_LENGTH = 12
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
+_HASHER = PasswordHasher()
+# Verified against when the username is unknown: the answer takes as long as for a real one.
+_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+
+
+class Role(StrEnum):
+    CLERK = "clerk"
+    MANAGER = "manager"
+    VIEWER = "viewer"
+
+
+class SignInRefused(NotAllowed):
+    """Wrong username or password: the same answer for both, so usernames cannot be probed."""
+
+    code = "operator.sign_in_refused"
+
+
+class AccountLocked(NotAllowed):
+    code = "operator.locked"
+
+
+class RoleRefused(NotAllowed):
+    """The operator's role may not do this (e.g. a viewer preparing, a clerk approving)."""
+
+    code = "operator.role_refused"
+
+
+def new_one_time_password() -> str:
+    # 4 groups of 4 from an alphabet without look-alikes: easy to read out and type once.
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(4))
+
+
+async def _hash(password: str) -> str:
+    return await asyncio.to_thread(_HASHER.hash, password)
+
+
+async def _verify(stored: str, password: str) -> bool:
+    def check() -> bool:
+        try:
+            return _HASHER.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(check)
+
+
+def normalize_username(username: str) -> str:
+    return username.strip().lower()
+
+
+async def add_operator(
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    username: str,
+    role: str,
+    now: datetime,
+    *,
+    actor: str = "cli",
+    password: str | None = None,
+) -> tuple[m.Operator, str]:
+    """A new operator and their one-time password (shown once, changed at first sign-in).
+
+    With `password` (the demo town's documented accounts) that password is set and need not
+    be changed."""
+    name = normalize_username(username)
+    if not _USERNAME.fullmatch(name):
+        raise Conflict(Refusal.OPERATOR_BAD_USERNAME, username=username)
+    try:
+        chosen_role = Role(role)
+    except ValueError as exc:
+        raise Conflict(Refusal.OPERATOR_BAD_ROLE, role=role) from exc
+    existing = await uow.session.scalar(select(m.Operator).where(m.Operator.username == name))
+    if existing is not None:
+        raise Conflict(Refusal.OPERATOR_EXISTS, username=name)
+    secret = password or new_one_time_password()
+    operator = m.Operator(
+        municipality_id=municipality.id,
+        username=name,
+        role=chosen_role.value,
+        password_hash=await _hash(secret),
+        must_change_password=password is None,
+        failed_sign_ins=0,
+        created_at=now,
+    )
+    uow.session.add(operator)
+    await uow.session.flush()
+    await activity.record(
+        uow,
+        municipality.id,
+        actor,
+        "operator.add",
+        subject=name,
+        after={"role": chosen_role.value},
+        now=now,
+    )
+    return operator, secret
+
+
+async def sign_in(uow: UnitOfWork, username: str, password: str, now: datetime) -> m.Operator:
+    """The operator, when the password is right and the account neither locked nor disabled.
+
+    A wrong password is counted (the caller commits either way: the count must survive the
+    refusal); the fifth in a row locks the account for LOCK_MINUTES."""
+    name = normalize_username(username)
+    operator = await uow.session.scalar(
+        select(m.Operator).where(m.Operator.username == name).with_for_update()
+    )
+    if operator is None or operator.disabled_at is not None:
+        await _verify(_DUMMY_HASH, password)
+        raise SignInRefused()
+    if operator.locked_until is not None and operator.locked_until > now:
+        raise AccountLocked(until=operator.locked_until.isoformat())
+    if not await _verify(operator.password_hash, password):
+        operator.failed_sign_ins += 1
+        if operator.failed_sign_ins >= MAX_FAILED_SIGN_INS:
+            operator.failed_sign_ins = 0
+            operator.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            await activity.record(
+                uow,
+                operator.municipality_id,
+                operator.username,
+                "operator.locked",
+                subject=operator.username,
+                after={"locked_until": operator.locked_until.isoformat()},
+                now=now,
+                operator_id=operator.id,
+            )
+            raise AccountLocked(until=operator.locked_until.isoformat())
+        raise SignInRefused()
+    operator.failed_sign_ins = 0
+    operator.locked_until = None
+    operator.last_sign_in_at = now
+    await activity.record(
+        uow,
+        operator.municipality_id,
+        operator.username,
+        "operator.sign_in",
+        subject=operator.username,
+        now=now,
+        operator_id=operator.id,
+    )
+    return operator
+
+
+async def change_password(
+    uow: UnitOfWork, operator_id: int, current: str, new: str, now: datetime
+) -> m.Operator:
+    operator = await uow.session.get(m.Operator, operator_id)
+    if operator is None or operator.disabled_at is not None:
+        raise NotFound(Refusal.OPERATOR_NOT_FOUND)
+    if not await _verify(operator.password_hash, current):
+        raise SignInRefused()
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise Conflict(Refusal.OPERATOR_PASSWORD_TOO_SHORT, limit=MIN_PASSWORD_LENGTH)
+    if new == current:
+        raise Conflict(Refusal.OPERATOR_PASSWORD_UNCHANGED)
+    operator.password_hash = await _hash(new)
+    operator.must_change_password = False
+    operator.password_changed_at = now
+    await activity.record(
+        uow,
+        operator.municipality_id,
+        operator.username,
+        "operator.password_changed",
+        subject=operator.username,
+        now=now,
+        operator_id=operator.id,
+    )
+    return operator
+
+
+async def get(uow: UnitOfWork, operator_id: int) -> m.Operator | None:
+    """The operator of a session, if the account still exists and is not disabled."""
+    operator = await uow.session.get(m.Operator, operator_id)
+    if operator is None or operator.disabled_at is not None:
+        return None
+    return operator
+
+
+async def of_municipality(uow: UnitOfWork, municipality_id: int) -> list[m.Operator]:
+    rows = await uow.session.scalars(
+        select(m.Operator)
+        .where(m.Operator.municipality_id == municipality_id)
+        .order_by(m.Operator.username)
+    )
+    return list(rows)
+
+
+async def count(uow: UnitOfWork, municipality_id: int) -> int:
+    return int(
+        await uow.session.scalar(
+            select(func.count())
+            .select_from(m.Operator)
+            .where(m.Operator.municipality_id == municipality_id)
+        )
+        or 0
+    )
+
+
+def require_role(operator: m.Operator, *roles: Role) -> None:
+    if Role(operator.role) not in roles:
+        raise RoleRefused(role=operator.role)
+
+
+def may_see_personal_data(operator: m.Operator) -> bool:
+    """Viewers read figures and protocols, never a full codice fiscale or phone."""
+    return operator.role != Role.VIEWER.value

@@ -1,0 +1,225 @@
+"""What the office's documents say, gathered from the database (the PDFs are drawn by
+core.documents.paperwork): the determina's attachment, decision letters, receipts of paper
+applications, shop statements. Every function stays within one municipality."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from core.domain.errors import NotFound, Refusal
+from core.domain.policy import Policy
+from core.services import shops
+from core.services.municipalities import current_round, policy_of
+from core.storage import models as m
+from core.storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class DeterminaLine:
+    protocol: str
+    household_size: int
+    assignment: str  # "1", "2", "excluded"
+    score_text: str
+    exclusion_reason: str | None
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class Determina:
+    town: str
+    code: str
+    round_number: int
+    tranche: int
+    budget_cents: int
+    approved_at: datetime
+    policy: Policy
+    lines: list[DeterminaLine]  # by protocol
+
+    @property
+    def allocated_cents(self) -> int:
+        return sum(line.amount_cents for line in self.lines)
+
+
+async def _tranche(
+    uow: UnitOfWork, town: m.Municipality, tranche: int
+) -> tuple[m.Round, m.Allocation]:
+    round_ = await current_round(uow, town.id)
+    if round_ is None:
+        raise NotFound(Refusal.ROUND_NONE)
+    allocation = await uow.session.scalar(
+        select(m.Allocation).where(
+            m.Allocation.round_id == round_.id, m.Allocation.tranche == tranche
+        )
+    )
+    if allocation is None:
+        raise NotFound(Refusal.ALLOCATION_NONE)
+    return round_, allocation
+
+
+async def determina(uow: UnitOfWork, town: m.Municipality, tranche: int) -> Determina:
+    """The attachment to the determina of a tranche of the current window: protocols only,
+    never a name or a codice fiscale."""
+    round_, allocation = await _tranche(uow, town, tranche)
+    rows = await uow.session.execute(
+        select(m.AllocationLine, m.Application)
+        .join(m.Application, m.Application.id == m.AllocationLine.application_id)
+        .where(m.AllocationLine.allocation_id == allocation.id)
+        .order_by(m.Application.protocol)
+    )
+    return Determina(
+        town=town.name,
+        code=town.code,
+        round_number=round_.number,
+        tranche=allocation.tranche,
+        budget_cents=allocation.budget_cents,
+        approved_at=allocation.approved_at,
+        policy=policy_of(town),
+        lines=[
+            DeterminaLine(
+                protocol=application.protocol,
+                household_size=application.household_size,
+                assignment=line.assignment,
+                score_text=line.score_text,
+                exclusion_reason=line.exclusion_reason,
+                amount_cents=line.amount_cents,
+            )
+            for line, application in rows
+        ],
+    )
+
+
+async def allocation_rows(
+    uow: UnitOfWork, town: m.Municipality, tranche: int
+) -> list[tuple[m.AllocationLine, m.Application, m.Citizen]]:
+    """The allocation of a tranche with the applicants (the office's own export)."""
+    _, allocation = await _tranche(uow, town, tranche)
+    rows = await uow.session.execute(
+        select(m.AllocationLine, m.Application, m.Citizen)
+        .join(m.Application, m.Application.id == m.AllocationLine.application_id)
+        .join(m.Citizen, m.Citizen.id == m.Application.citizen_id)
+        .where(m.AllocationLine.allocation_id == allocation.id)
+        .order_by(m.Application.protocol)
+    )
+    return [(line, app, citizen) for line, app, citizen in rows]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What was decided on one application, for its letter."""
+
+    town: str
+    protocol: str
+    submitted_at: datetime
+    source: str
+    household_size: int
+    assignment: str | None  # None: not allocated yet
+    exclusion_reason: str | None
+    amount_cents: int  # over every tranche
+    revoked_at: datetime | None
+    recover_cents: int
+
+
+async def _decision(uow: UnitOfWork, town: m.Municipality, application: m.Application) -> Decision:
+    lines = await uow.allocations.lines_for_application(application.id)
+    last = lines[-1][0] if lines else None
+    return Decision(
+        town=town.name,
+        protocol=application.protocol,
+        submitted_at=application.submitted_at,
+        source=application.source,
+        household_size=application.household_size,
+        assignment=last.assignment if last else None,
+        exclusion_reason=last.exclusion_reason if last else None,
+        amount_cents=sum(line.amount_cents for line, _ in lines),
+        revoked_at=application.revoked_at,
+        recover_cents=application.recover_cents,
+    )
+
+
+async def application_in(uow: UnitOfWork, town: m.Municipality, protocol: str) -> m.Application:
+    application = await uow.applications.by_protocol(protocol)
+    if application is None or application.municipality_id != town.id:
+        raise NotFound(Refusal.APPLICATION_NOT_FOUND, protocol=protocol)
+    return application
+
+
+async def decision(uow: UnitOfWork, town: m.Municipality, protocol: str) -> Decision:
+    return await _decision(uow, town, await application_in(uow, town, protocol))
+
+
+async def paper_decisions(uow: UnitOfWork, town: m.Municipality) -> list[Decision]:
+    """One decision per paper application of the current window (letters to post)."""
+    round_ = await current_round(uow, town.id)
+    if round_ is None:
+        raise NotFound(Refusal.ROUND_NONE)
+    return [
+        await _decision(uow, town, application)
+        for application in await uow.applications.in_round(round_.id)
+        if application.source == "paper"
+    ]
+
+
+@dataclass(frozen=True)
+class ShopStatement:
+    town: str
+    shop: str
+    vat_number: str
+    iban: str
+    since: datetime
+    until: datetime
+    statement: shops.Statement
+    payments: list[tuple[datetime, int, str]]  # when, cents, status
+
+
+async def shop_statement(
+    uow: UnitOfWork, town: m.Municipality, shop_id: int, since: datetime, until: datetime
+) -> ShopStatement:
+    shop = await uow.shops.by_id(shop_id)
+    if shop is None or shop.municipality_id != town.id:
+        raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
+    charges = await uow.charges.of_shop(shop.id, since, until)
+    return ShopStatement(
+        town=town.name,
+        shop=shop.name,
+        vat_number=shop.vat_number,
+        iban=shop.iban,
+        since=since,
+        until=until,
+        statement=await shops.statement(uow, shop, since, until),
+        payments=[
+            (charge.confirmed_at or charge.created_at, charge.amount_cents, charge.status)
+            for charge in charges
+            if charge.status in ("confirmed", "refunded")
+        ],
+    )
+
+
+async def tranches(uow: UnitOfWork, town: m.Municipality) -> list[m.Allocation]:
+    """The approved tranches of the current window, first to last."""
+    round_ = await current_round(uow, town.id)
+    if round_ is None:
+        return []
+    return list(
+        await uow.session.scalars(
+            select(m.Allocation)
+            .where(m.Allocation.round_id == round_.id)
+            .order_by(m.Allocation.tranche)
+        )
+    )
+
+
+def statement_period(
+    town: m.Municipality, now: datetime, first: date | None, last: date | None
+) -> tuple[datetime, datetime]:
+    """[first day 00:00, the day after the last 00:00) in the town's time; by default from
+    the first of this month to today."""
+    zone = ZoneInfo(town.timezone)
+    today = now.astimezone(zone).date()
+    return (
+        datetime.combine(first or today.replace(day=1), time(), zone),
+        datetime.combine((last or today) + timedelta(days=1), time(), zone),
+    )

@@ -1,0 +1,52 @@
+"""Running a unit of work again when the database says it lost a race.
+
+Accounts are locked in one global order, so deadlocks between postings should not happen;
+any that still does (other rows, another process's order) is retried here, a bounded number
+of times, and never reaches a person."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from core.storage.transient import is_transient
+from core.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+ATTEMPTS = 6
+
+
+async def retrying(attempt: Callable[[], Awaitable[T]], attempts: int = ATTEMPTS) -> T:
+    """Await `attempt()` (a whole transaction, begun and ended inside it) until it does not
+    fail with a transient database error; the last failure is raised."""
+    for number in range(1, attempts + 1):
+        try:
+            return await attempt()
+        except Exception as error:
+            if number == attempts or not is_transient(error):
+                raise
+            log.info("transaction retried after a transient error (%d/%d)", number, attempts)
+            # Random back-off, growing: two retried rivals should not collide again.
+            await asyncio.sleep(random.uniform(0, 0.02 * 2**number))
+    raise AssertionError("unreachable")
+
+
+async def in_transaction(
+    new_uow: Callable[[], UnitOfWork],
+    work: Callable[[UnitOfWork], Awaitable[T]],
+    attempts: int = ATTEMPTS,
+) -> T:
+    """Run `work` in a fresh unit of work and commit it, retrying transient failures."""
+
+    async def once() -> T:
+        async with new_uow() as uow:
+            result = await work(uow)
+            await uow.commit()
+            return result
+
+    return await retrying(once, attempts)

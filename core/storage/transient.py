@@ -1,0 +1,22 @@
+"""Which database errors mean "this transaction lost a race, run it again"."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import DBAPIError
+
+# PostgreSQL: serialization_failure, deadlock_detected.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def is_transient(error: BaseException) -> bool:
+    """A deadlock or serialization failure (PostgreSQL), or a database still locked by
+    another process after the busy timeout (SQLite): nothing was committed, and the same
+    transaction run again from the start may succeed."""
+    if not isinstance(error, DBAPIError):
+        return False
+    original = error.orig
+    for candidate in (original, getattr(original, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if code in RETRYABLE_SQLSTATES:
+            return True
+    return "database is locked" in str(original)

@@ -1,0 +1,52 @@
+"""The office's aiohttp application, mounted by `buonispesa serve` under /office/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from aiohttp_session import setup as setup_sessions
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+
+from core.bootstrap import Core
+from office import views
+from office.keys import CONFIG, CORE, OfficeConfig
+from office.pages import refusals
+from office.security import COOKIE_NAME, csrf_guard, security_headers, signed_in_guard
+
+PREFIX = "/office"
+STATIC = Path(__file__).parent / "static"
+# A CSV of paper applications can be a few megabytes.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def build_office(core: Core, config: OfficeConfig) -> web.Application:
+    office = web.Application(client_max_size=MAX_UPLOAD_BYTES)
+    office[CORE] = core
+    office[CONFIG] = config
+    setup_sessions(
+        office,
+        EncryptedCookieStorage(
+            core.keys.derive("office-session"),
+            cookie_name=COOKIE_NAME,
+            path=PREFIX,
+            httponly=True,
+            samesite="Strict",
+            secure=config.secure_cookies,
+            max_age=config.session_hours * 3600,
+        ),
+    )
+    # Order: headers on every answer; refusals become pages; CSRF before anything acts;
+    # then who is signed in.
+    office.middlewares.extend([security_headers(), refusals(), csrf_guard, signed_in_guard()])
+    aiohttp_jinja2.setup(
+        office,
+        loader=jinja2.PackageLoader("office", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+    )
+    office.router.add_static("/static/", STATIC, name="static")
+    views.add_routes(office)
+    return office

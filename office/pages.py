@@ -1,0 +1,94 @@
+"""Rendering pages: the template, the operator, the language, the CSRF token, notices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+from aiohttp_session import get_session
+
+from core.domain.errors import DomainError
+from core.domain.messages import Text, t
+from core.storage import models as m
+from office.refusals import describe, status_of
+from office.security import OPERATOR, Handler, csrf_token
+from office.words import LANGUAGE_NAMES, ROLE_NAMES, Words, language_of
+
+NOTICE_KEY = "notice"
+# The sections in the navigation, in this order (only those the application routes).
+NAV = (
+    ("dashboard", t("Dashboard")),
+    ("applications", t("Applications")),
+    ("round", t("The round")),
+    ("shops", t("Shops")),
+    ("reimbursement", t("Reimbursement")),
+    ("audit", t("Checks")),
+    ("transparency", t("Transparency")),
+    ("documents", t("Documents")),
+    ("activity", t("Activity log")),
+)
+
+
+async def words_for(request: web.Request) -> Words:
+    session = await get_session(request)
+    language = session.get("lang")
+    return Words(language_of(request, language if isinstance(language, str) else None))
+
+
+async def notify(request: web.Request, text: Text) -> None:
+    """A sentence shown once on the next page (after a redirect)."""
+    words = await words_for(request)
+    session = await get_session(request)
+    session[NOTICE_KEY] = words.text(text)
+
+
+async def render(
+    request: web.Request, template: str, context: dict[str, Any], status: int = 200
+) -> web.Response:
+    session = await get_session(request)
+    words = await words_for(request)
+    operator = request.get(OPERATOR)
+    notice = session.pop(NOTICE_KEY, None)
+    full: dict[str, Any] = {
+        **words.template_globals(),
+        "csrf_token": csrf_token(session),
+        "operator": operator if isinstance(operator, m.Operator) else None,
+        "role_name": (
+            words.text(ROLE_NAMES[operator.role]) if isinstance(operator, m.Operator) else ""
+        ),
+        "languages": LANGUAGE_NAMES,
+        "notice": notice,
+        "path": request.rel_url.path_qs,
+        "nav_items": [
+            (name, words.text(label)) for name, label in NAV if name in request.app.router
+        ],
+        "section": request.match_info.route.name,
+        "url": lambda name, **parts: str(request.app.router[name].url_for(**parts)),
+        **context,
+    }
+    response = aiohttp_jinja2.render_template(template, request, full, status=status)
+    response.headers["Content-Language"] = words.language
+    return response
+
+
+async def problem(request: web.Request, text: Text, status: int) -> web.Response:
+    words = await words_for(request)
+    return await render(request, "problem.html", {"message": words.text(text)}, status=status)
+
+
+def refusals() -> Middleware:
+    """A refusal from the core becomes a page that says it, with the matching status
+    (404 for what is not found in the operator's municipality, 403 for a role or the four-
+    eyes rule, 409 for a state conflict, 400 for bad input). Nothing was changed: the
+    handler's unit of work rolled back."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except DomainError as error:
+            return await problem(request, describe(error), status_of(error))
+
+    return middleware

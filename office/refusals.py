@@ -1,0 +1,143 @@
+"""The core's refusals as sentences for the office in the browser, with the HTTP status.
+
+Codes only the back-office meets get their sentence here; the others reuse the dialogue's
+sentence (core.dialogue.errors), which already exists in every language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from core.dialogue.errors import GENERIC, error_text
+from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, PolicyError
+from core.domain.messages import Moment, Text, t
+
+
+def _moment(value: object) -> Moment | str:
+    try:
+        return Moment(datetime.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
+    "operator.sign_in_refused": lambda p: t("Wrong username or password."),
+    "operator.locked": lambda p: t(
+        "Too many wrong passwords: this account is locked until {until}.",
+        until=_moment(p["until"]),
+    ),
+    "operator.role_refused": lambda p: t("Your role does not allow this."),
+    "operator.password_too_short": lambda p: t(
+        "The new password needs at least {limit} characters.", limit=int(str(p["limit"]))
+    ),
+    "operator.password_unchanged": lambda p: t(
+        "The new password must differ from the one-time password."
+    ),
+    "act.same_person": lambda p: t(
+        "You prepared this act: another manager must approve it (four eyes)."
+    ),
+    "act.not_open": lambda p: t("This act has already been approved or withdrawn."),
+    "act.already_prepared": lambda p: t(
+        "An act of this kind is already waiting for approval: approve or withdraw it first."
+    ),
+    "act.not_found": lambda p: t("There is no such act."),
+    "act.reason_missing": lambda p: t("Write the reason."),
+    "act.reason_too_long": lambda p: t(
+        "The reason is too long: at most {limit} characters.", limit=int(str(p["limit"]))
+    ),
+    "act.bad_budget": lambda p: t("The budget must be more than zero."),
+    "window.already_open": lambda p: t(
+        "The application window is already open until {until}.", until=_moment(p["closes_at"])
+    ),
+    "window.bad_days": lambda p: t("The application window lasts at least one day."),
+    "window.not_open": lambda p: t("The application window is not open."),
+    "window.still_open": lambda p: t("The application window is still open: close it first."),
+    "round.none": lambda p: t("There is no application window yet: open one first."),
+    "allocation.none": lambda p: t("There is no approved tranche waiting to be credited."),
+    "allocation.not_yet_credited": lambda p: t(
+        "Tranche {tranche} is approved but not credited yet: credit it first.",
+        tranche=str(p["tranche"]),
+    ),
+    "allocation.already_credited": lambda p: t(
+        "Tranche {tranche} has already been credited.", tranche=str(p["tranche"])
+    ),
+    "application.not_found": lambda p: t(
+        "There is no application with protocol {protocol}.", protocol=str(p["protocol"])
+    ),
+    "application.already_revoked": lambda p: t(
+        "Application {protocol} has already been revoked.", protocol=str(p["protocol"])
+    ),
+    "application.already_applied": lambda p: t(
+        "{cf} has already applied in this round.", cf=str(p["codice_fiscale"])
+    ),
+    "shop.not_found": lambda p: t("There is no such shop in this municipality."),
+    "shop.already_approved": lambda p: t("This shop is already approved."),
+    "shop.refusal_reason_missing": lambda p: t("Write the reason for the refusal."),
+    "shop.refusal_reason_too_long": lambda p: t(
+        "The reason is too long for one SMS: at most {limit} characters.",
+        limit=int(str(p["limit"])),
+    ),
+    "reimbursement.no_iban": lambda p: t(
+        "The municipality has no IBAN: the bank file needs the account that pays."
+    ),
+    "reimbursement.nothing_due": lambda p: t(
+        "No shop is owed anything: there is nothing to reimburse."
+    ),
+    "reimbursement.execution_date_past": lambda p: t("The execution date is in the past."),
+    "reimbursement.balances_changed": lambda p: t(
+        "A shop's balance changed meanwhile; nothing was paid. Try again."
+    ),
+    "audit.redraw_needs_reason": lambda p: t(
+        "The sample of this window is already drawn: a new draw needs a reason."
+    ),
+    "audit.bad_request": lambda p: t(
+        "The sample needs a percentage above 0 and at most 100, and a whole number as seed."
+    ),
+    "application.outside_window": lambda p: t(
+        "dated {submitted}, outside the application window ({opens} – {closes}).",
+        submitted=_moment(p["submitted_at"]),
+        opens=_moment(p["opens_at"]),
+        closes=_moment(p["closes_at"]),
+    ),
+    "application.dated_in_future": lambda p: t(
+        "dated {submitted}, in the future.", submitted=_moment(p["submitted_at"])
+    ),
+    "application.repeated_codice_fiscale": lambda p: t(
+        "The same person appears twice in the file."
+    ),
+    "application.repeated_phone": lambda p: t(
+        "The same phone number appears twice in the file: one phone belongs to one household."
+    ),
+    "office.csrf": lambda p: t(
+        "This form has expired or did not come from this site: reload the page and try again."
+    ),
+    "office.bad_date": lambda p: t("Write the date as on a calendar, e.g. 2026-04-30."),
+    "office.bad_file": lambda p: t("Choose a CSV file saved as UTF-8."),
+    "office.bad_number": lambda p: t("Write a whole number of days, at least 1."),
+}
+
+
+def describe(error: DomainError) -> Text:
+    if isinstance(error, PolicyError):
+        return t("The policy is not valid: {key}: {problem}", key=error.key, problem=error.problem)
+    sentence = _SENTENCES.get(error.code)
+    if sentence is not None:
+        try:
+            return sentence(error.params)
+        except (KeyError, ValueError):
+            pass
+    said = error_text(error)
+    return said if said != GENERIC else t("The operation was refused.")
+
+
+def status_of(error: DomainError) -> int:
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, NotAllowed) and error.code.startswith(
+        ("operator.", "act.same", "office.csrf")
+    ):
+        return 403
+    if isinstance(error, Conflict | NotAllowed):
+        return 409
+    return 400

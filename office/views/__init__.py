@@ -1,0 +1,37 @@
+"""The office's pages and actions, one module per area; add_routes names every route."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from office.views import (
+    activity,
+    acts,
+    applications,
+    audit,
+    auth,
+    dashboard,
+    documents,
+    reimbursement,
+    round,
+    shops,
+    transparency,
+)
+
+
+def add_routes(app: web.Application) -> None:
+    # documents before applications: /applications.csv must not read as a protocol.
+    for module in (
+        auth,
+        dashboard,
+        documents,
+        applications,
+        round,
+        acts,
+        shops,
+        reimbursement,
+        audit,
+        transparency,
+        activity,
+    ):
+        module.add_routes(app)

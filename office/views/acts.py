@@ -1,0 +1,135 @@
+"""Acts under four eyes: prepare, approve (a manager who did not prepare), withdraw."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from aiohttp import web
+
+from core.domain.errors import Conflict, Refusal
+from core.domain.messages import Money, Text, t
+from core.domain.money import parse_euro
+from core.services import acts
+from core.storage import models as m
+from office.keys import CORE
+from office.pages import notify
+from office.security import operator_of
+from office.views.forms import fields, see_other
+
+# Where each kind of act is prepared and approved.
+HOME = {
+    acts.ActKind.DETERMINA: "round",
+    acts.ActKind.CREDIT: "round",
+    acts.ActKind.REIMBURSEMENT: "reimbursement",
+    acts.ActKind.REVOCATION: "round",
+}
+KIND_NAMES = {
+    acts.ActKind.DETERMINA: t("Determina (approval of the tranche)"),
+    acts.ActKind.CREDIT: t("Credit of the approved tranche"),
+    acts.ActKind.REIMBURSEMENT: t("Reimbursement of the shops"),
+    acts.ActKind.REVOCATION: t("Revocation"),
+}
+
+
+def _kind(value: str) -> acts.ActKind:
+    try:
+        return acts.ActKind(value)
+    except ValueError as exc:
+        raise Conflict(Refusal.ACT_NOT_FOUND) from exc
+
+
+def _params(kind: acts.ActKind, form: dict[str, str]) -> dict[str, Any]:
+    if kind is acts.ActKind.DETERMINA:
+        return {"budget_cents": parse_euro(form.get("budget", ""))}
+    if kind is acts.ActKind.REIMBURSEMENT:
+        try:
+            day = date.fromisoformat(form.get("execution_date", ""))
+        except ValueError as exc:
+            raise Conflict(Refusal.OFFICE_BAD_DATE) from exc
+        return {"execution_date": day.isoformat()}
+    if kind is acts.ActKind.REVOCATION:
+        return {"protocol": form.get("protocol", ""), "reason": form.get("reason", "")}
+    return {}
+
+
+def summary(act: m.OfficeAct) -> Text:
+    """What the act does, in a sentence for the list of acts waiting."""
+    kind = acts.ActKind(act.kind)
+    if kind is acts.ActKind.DETERMINA:
+        return t("Budget {amount}", amount=Money(int(act.params["budget_cents"])))
+    if kind is acts.ActKind.REIMBURSEMENT:
+        return t("Execution date {day}", day=str(act.params["execution_date"]))
+    if kind is acts.ActKind.REVOCATION:
+        return t(
+            "{protocol}: {reason}",
+            protocol=str(act.params["protocol"]),
+            reason=str(act.params["reason"]),
+        )
+    return t("The tranche approved last")
+
+
+async def prepare(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    form = await fields(request)
+    kind = _kind(form.get("kind", ""))
+    params = _params(kind, form)
+    async with core.uow() as uow:
+        act = await acts.prepare(uow, operator, kind, params, core.now())
+        await uow.commit()
+    await notify(
+        request,
+        t(
+            "Prepared: act {number}. Another operator with the manager role must approve it.",
+            number=str(act.id),
+        ),
+    )
+    raise see_other(request, HOME[kind])
+
+
+async def approve(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    act_id = int(request.match_info["act"])
+    async with core.uow() as uow:
+        act = await acts.approve(uow, operator, act_id, core.now())
+        await uow.commit()
+    await notify(request, t("Act {number} approved and carried out.", number=str(act.id)))
+    raise see_other(request, HOME[acts.ActKind(act.kind)])
+
+
+async def withdraw(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    act_id = int(request.match_info["act"])
+    form = await fields(request)
+    async with core.uow() as uow:
+        act = await acts.withdraw(uow, operator, act_id, form.get("reason", ""), core.now())
+        await uow.commit()
+    await notify(request, t("Act {number} withdrawn.", number=str(act.id)))
+    raise see_other(request, HOME[acts.ActKind(act.kind)])
+
+
+async def sepa_file(request: web.Request) -> web.Response:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    async with core.uow() as uow:
+        act = await acts.get(uow, operator, int(request.match_info["act"]))
+    if act.kind != acts.ActKind.REIMBURSEMENT.value or act.document is None:
+        raise web.HTTPNotFound()
+    reference = str((act.outcome or {}).get("message_id", act.id))
+    return web.Response(
+        body=act.document,
+        headers={
+            "Content-Type": "application/xml",
+            "Content-Disposition": f'attachment; filename="{reference}.xml"',
+        },
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/acts", prepare, name="act_prepare")
+    app.router.add_post(r"/acts/{act:\d+}/approve", approve, name="act_approve")
+    app.router.add_post(r"/acts/{act:\d+}/withdraw", withdraw, name="act_withdraw")
+    app.router.add_get(r"/acts/{act:\d+}/sepa.xml", sepa_file, name="act_sepa")

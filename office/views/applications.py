@@ -1,0 +1,221 @@
+"""Applications: search, one application's page, paper applications from a CSV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from core.domain.application_csv import parse_applications_csv
+from core.domain.errors import Conflict, Refusal
+from core.domain.messages import t, tn
+from core.services import activity, acts, back_office
+from core.services.applications import ApplicationInput
+from core.services.operators import Role
+from core.services.paper_applications import ImportRefused
+from core.storage import models as m
+from office import personal
+from office.keys import CORE
+from office.pages import notify, render, words_for
+from office.refusals import describe
+from office.security import operator_of
+from office.views.forms import see_other
+from office.words import Words
+
+ASSIGNMENT_NAMES = {
+    "1": t("List 1"),
+    "2": t("List 2"),
+    "excluded": t("Excluded"),
+}
+REASON_NAMES = {
+    "work_income": t("work income"),
+    "pension": t("pension"),
+    "liquidity": t("liquidity above the limit"),
+}
+
+
+async def search(request: web.Request) -> web.Response:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    query = request.query.get("q", "")
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        found = await back_office.search_applications(uow, operator, query)
+    rows = [
+        {
+            "protocol": app.protocol,
+            "codice_fiscale": personal.codice_fiscale(operator, citizen.codice_fiscale),
+            "phone": personal.phone(operator, citizen.phone),
+            "household_size": app.household_size,
+            "submitted_at": app.submitted_at,
+            "source": app.source,
+            "revoked": app.revoked_at is not None,
+        }
+        for app, citizen in found
+    ]
+    return await render(
+        request,
+        "applications.html",
+        {
+            "town": town,
+            "rows": rows,
+            "q": query,
+            "may_prepare": operator.role != Role.VIEWER.value,
+            "may_search_people": operator.role != Role.VIEWER.value,
+        },
+    )
+
+
+async def application_page(request: web.Request) -> web.Response:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    protocol = request.match_info["protocol"]
+    words = await words_for(request)
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        app, citizen = await back_office.application_of(uow, operator, protocol)
+        lines = await uow.allocations.lines_for_application(app.id)
+        entries = [
+            entry
+            for entry in await activity.entries(uow, operator.municipality_id, limit=500)
+            if protocol in entry.subject or protocol in str(entry.after or "")
+        ]
+        revocations = [
+            act
+            for act in await acts.open_acts(uow, operator.municipality_id, acts.ActKind.REVOCATION)
+            if act.params.get("protocol") == protocol
+        ]
+        outbox = list(
+            await uow.session.scalars(
+                select(m.OutboxMessage)
+                .where(
+                    m.OutboxMessage.municipality_id == operator.municipality_id,
+                    m.OutboxMessage.address.in_(
+                        [a for a in (citizen.phone, citizen.telegram_chat_id) if a]
+                    ),
+                )
+                .order_by(m.OutboxMessage.id.desc())
+                .limit(20)
+            )
+        )
+    tranches = [
+        {
+            "tranche": allocation.tranche,
+            "list": words.text(ASSIGNMENT_NAMES[line.assignment]),
+            "reason": words.text(REASON_NAMES[line.exclusion_reason])
+            if line.exclusion_reason in REASON_NAMES
+            else "",
+            "score": line.score_text,
+            "amount": line.amount_cents,
+            "credited": allocation.credited_at,
+        }
+        for line, allocation in lines
+    ]
+    context: dict[str, Any] = {
+        "town": town,
+        "app": app,
+        "codice_fiscale": personal.codice_fiscale(operator, citizen.codice_fiscale),
+        "phone": personal.phone(operator, citizen.phone),
+        "tranches": tranches,
+        "entries": entries,
+        "revocation_waiting": revocations[0] if revocations else None,
+        "notices": [
+            {"created_at": message.created_at, "channel": message.channel, "status": message.status}
+            for message in outbox
+        ],
+        "may_prepare": operator.role != Role.VIEWER.value,
+    }
+    return await render(request, "application.html", context)
+
+
+def _where(words: Words, line: int, column: str) -> str:
+    if column:
+        return words("line {line}, column {column}", line=str(line), column=column)
+    return words("line {line}", line=str(line))
+
+
+async def import_page(request: web.Request) -> web.Response:
+    operator = operator_of(request)
+    async with request.app[CORE].uow() as uow:
+        town = await back_office.town_of(uow, operator)
+    return await render(request, "import.html", {"town": town, "problems": []})
+
+
+async def import_file(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    form = await request.post()
+    upload = form.get("file")
+    words = await words_for(request)
+    if not isinstance(upload, web.FileField):
+        raise Conflict(Refusal.OFFICE_BAD_FILE)
+    try:
+        text = upload.file.read().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Conflict(Refusal.OFFICE_BAD_FILE) from exc
+    parsed = parse_applications_csv(text)
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+    if parsed.errors:
+        problems = [
+            words(
+                "{where}: {problem}",
+                where=_where(words, e.line, e.column),
+                problem=words.text(e.text),
+            )
+            for e in parsed.errors
+        ]
+        return await render(
+            request, "import.html", {"town": town, "problems": problems}, status=400
+        )
+    rows = [
+        (
+            ApplicationInput(
+                codice_fiscale=row.codice_fiscale,
+                phone=row.phone or None,
+                household_size=row.household_size,
+                has_work_income=row.has_work_income,
+                has_pension=row.has_pension,
+                liquidity_cents=row.liquidity_cents,
+                public_support_monthly_cents=row.public_support_monthly_cents,
+                rent_monthly_cents=row.rent_monthly_cents,
+            ),
+            row.submitted_at,
+        )
+        for row in parsed.rows
+    ]
+    async with core.uow() as uow:
+        try:
+            created = await back_office.import_applications(
+                uow, operator, rows, core.now(), upload.filename or ""
+            )
+        except ImportRefused as refused:
+            problems = [
+                words(
+                    "{where}: {problem}",
+                    where=_where(words, parsed.rows[problem.index].line, problem.column),
+                    problem=words.text(describe(problem.error)),
+                )
+                for problem in refused.problems
+            ]
+            return await render(
+                request, "import.html", {"town": town, "problems": problems}, status=409
+            )
+        await uow.commit()
+    await notify(
+        request,
+        tn(
+            "Imported {count} application.",
+            "Imported {count} applications.",
+            created,
+        ),
+    )
+    raise see_other(request, "applications")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/applications", search, name="applications")
+    app.router.add_get("/applications/import", import_page, name="import_page")
+    app.router.add_post("/applications/import", import_file, name="import_post")
+    app.router.add_get("/applications/{protocol}", application_page, name="application")

@@ -1,0 +1,109 @@
+"""Sign in, sign out, change the password, choose the language."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiohttp_session import get_session
+
+from core.domain.errors import DomainError
+from core.domain.messages import t
+from core.i18n import LANGUAGES
+from core.services import operators
+from office.keys import CORE
+from office.pages import notify, render, words_for
+from office.refusals import describe
+from office.security import operator_of, start_session
+from office.views.forms import fields, see_other
+
+
+def _safe_next(target: str) -> str:
+    """Only a path of the office itself: never another site (an open redirect)."""
+    if target.startswith("/office/") and not target.startswith("/office//"):
+        return target
+    return "/office/"
+
+
+async def sign_in_page(request: web.Request) -> web.Response:
+    return await render(
+        request,
+        "sign_in.html",
+        {"next": _safe_next(request.query.get("next", "")), "username": "", "error": None},
+    )
+
+
+async def sign_in(request: web.Request) -> web.StreamResponse:
+    form = await fields(request)
+    core = request.app[CORE]
+    username = form.get("username", "")
+    async with core.uow() as uow:
+        try:
+            operator = await operators.sign_in(uow, username, form.get("password", ""), core.now())
+        except DomainError as error:
+            await uow.commit()  # the failure count and a lock must survive the refusal
+            words = await words_for(request)
+            return await render(
+                request,
+                "sign_in.html",
+                {
+                    "next": _safe_next(form.get("next", "")),
+                    "username": username,
+                    "error": words.text(describe(error)),
+                },
+                status=401,
+            )
+        await uow.commit()
+    await start_session(request, operator)
+    if operator.must_change_password:
+        raise see_other(request, "password")
+    raise web.HTTPSeeOther(_safe_next(form.get("next", "")))
+
+
+async def sign_out(request: web.Request) -> web.StreamResponse:
+    session = await get_session(request)
+    session.invalidate()
+    raise see_other(request, "sign_in")
+
+
+async def password_page(request: web.Request) -> web.Response:
+    return await render(request, "password.html", {"error": None})
+
+
+async def change_password(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    form = await fields(request)
+    core = request.app[CORE]
+    words = await words_for(request)
+    error = None
+    if form.get("new", "") != form.get("repeat", ""):
+        error = words("The two new passwords are not the same.")
+    else:
+        async with core.uow() as uow:
+            try:
+                await operators.change_password(
+                    uow, operator.id, form.get("current", ""), form.get("new", ""), core.now()
+                )
+                await uow.commit()
+            except DomainError as refusal:
+                error = words.text(describe(refusal))
+    if error is not None:
+        return await render(request, "password.html", {"error": error}, status=400)
+    await notify(request, t("Password changed."))
+    raise see_other(request, "dashboard")
+
+
+async def language(request: web.Request) -> web.StreamResponse:
+    form = await fields(request)
+    chosen = form.get("lang", "")
+    if chosen in LANGUAGES:
+        session = await get_session(request)
+        session["lang"] = chosen
+    raise web.HTTPSeeOther(_safe_next(form.get("next", "")))
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/sign-in", sign_in_page, name="sign_in")
+    app.router.add_post("/sign-in", sign_in, name="sign_in_post")
+    app.router.add_post("/sign-out", sign_out, name="sign_out")
+    app.router.add_get("/password", password_page, name="password")
+    app.router.add_post("/password", change_password, name="password_post")
+    app.router.add_post("/language", language, name="language")

@@ -1,0 +1,198 @@
+"""Documents: the determina's attachment, decision letters, receipts, shop statements (PDF),
+and the tables of applications and allocations (CSV and .xlsx)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from aiohttp import web
+
+from core.documents import paperwork as documents
+from core.domain.errors import Conflict, Refusal
+from core.services import back_office, paperwork
+from office import personal
+from office.keys import CORE
+from office.pages import render, words_for
+from office.security import operator_of
+from office.tables import Column, Table
+
+
+def pdf(body: bytes, name: str) -> web.Response:
+    # Inline: the browser shows it; its own buttons download or print it.
+    return web.Response(
+        body=body,
+        headers={
+            "Content-Type": "application/pdf",
+            "Content-Disposition": f'inline; filename="{name}.pdf"',
+        },
+    )
+
+
+async def documents_page(request: web.Request) -> web.Response:
+    operator = operator_of(request)
+    async with request.app[CORE].uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        tranches = [allocation.tranche for allocation in await paperwork.tranches(uow, town)]
+    return await render(request, "documents.html", {"town": town, "tranches": tranches})
+
+
+async def determina(request: web.Request) -> web.Response:
+    operator = operator_of(request)
+    words = await words_for(request)
+    tranche = int(request.match_info["tranche"])
+    async with request.app[CORE].uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        data = await paperwork.determina(uow, town, tranche)
+    return pdf(documents.determina_pdf(data, words.language), f"determina-{town.code}-{tranche}")
+
+
+async def allocation_file(request: web.Request) -> web.Response:
+    operator = operator_of(request)
+    tranche = int(request.match_info["tranche"])
+    async with request.app[CORE].uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        rows = await paperwork.allocation_rows(uow, town, tranche)
+    table = Table(
+        name=f"allocation-{town.code}-{tranche}",
+        columns=[
+            Column("protocol"),
+            Column("codice_fiscale"),
+            Column("list"),
+            Column("score"),
+            Column("exclusion_reason"),
+            Column("amount_eur", money=True),
+        ],
+        rows=[
+            [
+                app.protocol,
+                personal.codice_fiscale(operator, citizen.codice_fiscale),
+                line.assignment,
+                line.score_text,
+                line.exclusion_reason or "",
+                line.amount_cents,
+            ]
+            for line, app, citizen in rows
+        ],
+    )
+    return table.response(request.match_info["format"])
+
+
+async def applications_file(request: web.Request) -> web.Response:
+    operator = operator_of(request)
+    async with request.app[CORE].uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        found = await back_office.search_applications(uow, operator, "", limit=None)
+    table = Table(
+        name=f"applications-{town.code}",
+        columns=[
+            Column("protocol"),
+            Column("codice_fiscale"),
+            Column("phone"),
+            Column("household_size"),
+            Column("has_work_income"),
+            Column("has_pension"),
+            Column("liquidity_eur", money=True),
+            Column("public_support_monthly_eur", money=True),
+            Column("rent_monthly_eur", money=True),
+            Column("submitted_at"),
+            Column("source"),
+            Column("revoked"),
+        ],
+        rows=[
+            [
+                app.protocol,
+                personal.codice_fiscale(operator, citizen.codice_fiscale),
+                personal.phone(operator, citizen.phone),
+                app.household_size,
+                str(app.has_work_income).lower(),
+                str(app.has_pension).lower(),
+                app.liquidity_cents,
+                app.public_support_monthly_cents,
+                app.rent_monthly_cents,
+                app.submitted_at.isoformat(),
+                app.source,
+                str(app.revoked_at is not None).lower(),
+            ]
+            for app, citizen in reversed(found)
+        ],
+    )
+    return table.response(request.match_info["format"])
+
+
+async def decision_letter(request: web.Request) -> web.Response:
+    operator = operator_of(request)
+    words = await words_for(request)
+    protocol = request.match_info["protocol"]
+    core = request.app[CORE]
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        decision = await paperwork.decision(uow, town, protocol)
+    body = documents.decision_letters_pdf([decision], words.language, core.now())
+    return pdf(body, f"decision-{protocol}")
+
+
+async def paper_letters(request: web.Request) -> web.Response:
+    operator = operator_of(request)
+    words = await words_for(request)
+    core = request.app[CORE]
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        decisions = await paperwork.paper_decisions(uow, town)
+    body = documents.decision_letters_pdf(decisions, words.language, core.now())
+    return pdf(body, f"decisions-paper-{town.code}")
+
+
+async def receipt(request: web.Request) -> web.Response:
+    operator = operator_of(request)
+    words = await words_for(request)
+    protocol = request.match_info["protocol"]
+    async with request.app[CORE].uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        decision = await paperwork.decision(uow, town, protocol)
+    return pdf(documents.receipt_pdf(decision, words.language), f"receipt-{protocol}")
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError as exc:
+        raise Conflict(Refusal.OFFICE_BAD_DATE) from exc
+
+
+async def shop_statement(request: web.Request) -> web.Response:
+    operator = operator_of(request)
+    words = await words_for(request)
+    core = request.app[CORE]
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        since, until = paperwork.statement_period(
+            town, core.now(), _day(request.query.get("from")), _day(request.query.get("to"))
+        )
+        data = await paperwork.shop_statement(
+            uow, town, int(request.match_info["shop"]), since, until
+        )
+    return pdf(
+        documents.shop_statement_pdf(data, words.language),
+        f"statement-{request.match_info['shop']}",
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/documents", documents_page, name="documents")
+    app.router.add_get(
+        r"/round/tranche/{tranche:\d+}/determina.pdf", determina, name="determina_pdf"
+    )
+    app.router.add_get(
+        r"/round/tranche/{tranche:\d+}/allocation.{format:csv|xlsx}",
+        allocation_file,
+        name="allocation_file",
+    )
+    app.router.add_get(
+        r"/applications.{format:csv|xlsx}", applications_file, name="applications_file"
+    )
+    app.router.add_get("/documents/paper-letters.pdf", paper_letters, name="paper_letters")
+    app.router.add_get(
+        "/applications/{protocol}/letter.pdf", decision_letter, name="decision_letter"
+    )
+    app.router.add_get("/applications/{protocol}/receipt.pdf", receipt, name="receipt")
+    app.router.add_get(r"/shops/{shop:\d+}/statement.pdf", shop_statement, name="shop_statement")

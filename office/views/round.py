@@ -1,0 +1,145 @@
+"""The round: the window, the budget simulator, the determina and the credit (four eyes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from core.domain.allocation import Assignment
+from core.domain.errors import Conflict, DomainError, Refusal
+from core.domain.messages import t
+from core.domain.money import parse_euro
+from core.services import acts, allocation, back_office, municipalities, operators
+from core.services.operators import Role
+from core.storage import models as m
+from office.keys import CORE
+from office.pages import notify, render, words_for
+from office.refusals import describe
+from office.security import operator_of
+from office.views.acts import KIND_NAMES, summary
+from office.views.forms import fields, see_other
+
+MAX_BUDGETS = 4
+
+
+async def act_rows(
+    request: web.Request, operator: m.Operator, kinds: tuple[acts.ActKind, ...]
+) -> list[dict[str, Any]]:
+    """The acts waiting for approval, with who prepared them and what this operator may do."""
+    words = await words_for(request)
+    rows = []
+    async with request.app[CORE].uow() as uow:
+        staff = {
+            o.id: o.username for o in await operators.of_municipality(uow, operator.municipality_id)
+        }
+        for act in await acts.open_acts(uow, operator.municipality_id):
+            kind = acts.ActKind(act.kind)
+            if kind not in kinds:
+                continue
+            rows.append(
+                {
+                    "id": act.id,
+                    "kind": words.text(KIND_NAMES[kind]),
+                    "what": words.text(summary(act)),
+                    "by": staff.get(act.prepared_by_id, ""),
+                    "at": act.prepared_at,
+                    "may_approve": operator.role == Role.MANAGER.value
+                    and act.prepared_by_id != operator.id,
+                    "may_withdraw": act.prepared_by_id == operator.id
+                    or operator.role == Role.MANAGER.value,
+                }
+            )
+    return rows
+
+
+async def round_page(request: web.Request) -> web.Response:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    words = await words_for(request)
+    texts = [value for value in request.query.getall("budget", []) if value.strip()][:MAX_BUDGETS]
+    columns: list[dict[str, Any]] = []
+    problem = None
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        figures = await back_office.dashboard(uow, operator, core.now())
+        round_ = await municipalities.current_round(uow, town.id)
+        tranches = (
+            list(
+                await uow.session.scalars(
+                    select(m.Allocation)
+                    .where(m.Allocation.round_id == round_.id)
+                    .order_by(m.Allocation.tranche)
+                )
+            )
+            if round_ is not None
+            else []
+        )
+        try:
+            for text in texts:
+                budget = parse_euro(text)
+                result = await allocation.simulate(uow, town, budget)
+                column: dict[str, Any] = {"budget": budget, "text": text}
+                for key in Assignment:
+                    chosen = [i for i in result if i.line.assignment is key]
+                    column[key.value] = (len(chosen), sum(i.line.amount_cents for i in chosen))
+                column["total"] = sum(i.line.amount_cents for i in result)
+                column["served"] = sum(1 for i in result if i.line.amount_cents > 0)
+                columns.append(column)
+        except DomainError as error:
+            problem = words.text(describe(error))
+    waiting = await act_rows(
+        request,
+        operator,
+        (acts.ActKind.DETERMINA, acts.ActKind.CREDIT, acts.ActKind.REVOCATION),
+    )
+    return await render(
+        request,
+        "round.html",
+        {
+            "town": town,
+            "d": figures,
+            "columns": columns,
+            "budgets": texts + [""] * (MAX_BUDGETS - len(texts)),
+            "problem": problem,
+            "waiting": waiting,
+            "tranches": tranches,
+            "may_prepare": operator.role != Role.VIEWER.value,
+        },
+    )
+
+
+async def window_open(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    form = await fields(request)
+    days = None
+    if form.get("days"):
+        try:
+            days = int(form["days"])
+        except ValueError as exc:
+            raise Conflict(Refusal.OFFICE_BAD_NUMBER) from exc
+        if days < 1:
+            raise Conflict(Refusal.OFFICE_BAD_NUMBER)
+    async with core.uow() as uow:
+        round_ = await back_office.open_window(uow, operator, core.now(), days)
+        await uow.commit()
+    await notify(request, t("Application window {number} is open.", number=str(round_.number)))
+    raise see_other(request, "round")
+
+
+async def window_close(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    async with core.uow() as uow:
+        round_ = await back_office.close_window(uow, operator, core.now())
+        await uow.commit()
+    await notify(request, t("Application window {number} is closed.", number=str(round_.number)))
+    raise see_other(request, "round")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/round", round_page, name="round")
+    app.router.add_post("/round/window/open", window_open, name="window_open")
+    app.router.add_post("/round/window/close", window_close, name="window_close")

@@ -1,0 +1,72 @@
+"""Shops: registrations to approve or refuse (with a reason), all shops and what each is owed."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from core.domain.messages import t
+from core.services import back_office, ledger
+from core.services.operators import Role
+from core.services.shops import REFUSAL_REASON_MAX
+from office.keys import CORE
+from office.pages import notify, render
+from office.security import operator_of
+from office.views.forms import fields, see_other
+
+
+async def shops_page(request: web.Request) -> web.Response:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        found = await uow.shops.search(town.id, approved_only=False)
+        rows = [
+            {
+                "shop": shop,
+                "status": shop.status,
+                "owed": await ledger.shop_balance(uow, town.id, shop.id),
+            }
+            for shop in found
+        ]
+    return await render(
+        request,
+        "shops.html",
+        {
+            "town": town,
+            "pending": [row for row in rows if row["status"] == "pending"],
+            "rows": rows,
+            "may_prepare": operator.role != Role.VIEWER.value,
+            "reason_max": REFUSAL_REASON_MAX,
+        },
+    )
+
+
+async def approve(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    async with core.uow() as uow:
+        shop = await back_office.approve_shop(
+            uow, operator, int(request.match_info["shop"]), core.now()
+        )
+        await uow.commit()
+    await notify(request, t("{shop} approved; the owner is told.", shop=shop.name))
+    raise see_other(request, "shops")
+
+
+async def refuse(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    form = await fields(request)
+    async with core.uow() as uow:
+        shop = await back_office.refuse_shop(
+            uow, operator, int(request.match_info["shop"]), form.get("reason", ""), core.now()
+        )
+        await uow.commit()
+    await notify(request, t("{shop} refused; the owner is told the reason.", shop=shop.name))
+    raise see_other(request, "shops")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/shops", shops_page, name="shops")
+    app.router.add_post(r"/shops/{shop:\d+}/approve", approve, name="shop_approve")
+    app.router.add_post(r"/shops/{shop:\d+}/refuse", refuse, name="shop_refuse")

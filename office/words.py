@@ -1,0 +1,110 @@
+"""The office's language and how values are written in it (gettext catalogs and Babel).
+
+Templates call `_("Sentence with {placeholder}", placeholder=value)` and
+`ngettext(singular, plural, count, ...)`: the same msgid and placeholder style as t()/tn()
+in the core, extracted into the same catalogs (babel.cfg).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from core.domain.messages import Moment, Param, Text, t
+from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_money, format_param, render_text
+
+LANGUAGE_KEY = "lang"
+
+
+def language_of(request: web.Request, session_language: str | None) -> str:
+    """The session's choice, else the browser's preferred language we have, else Italian."""
+    if session_language in LANGUAGES:
+        return str(session_language)
+    header = request.headers.get("Accept-Language", "")
+    ranked: list[tuple[float, str]] = []
+    for part in header.split(","):
+        pieces = part.strip().split(";q=")
+        code = pieces[0].strip().lower()[:2]
+        try:
+            weight = float(pieces[1]) if len(pieces) > 1 else 1.0
+        except ValueError:
+            weight = 0.0
+        if code in LANGUAGES:
+            ranked.append((weight, code))
+    if ranked:
+        return max(ranked, key=lambda item: item[0])[1]
+    return DEFAULT_LANGUAGE
+
+
+class Words:
+    """Everything a page needs to speak one language."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def __call__(self, msgid: str, **params: Param) -> str:
+        return render_text(Text(msgid, dict(params)), self.language)
+
+    def plural(self, singular: str, plural: str, count: int, **params: Param) -> str:
+        text = Text(singular, {"count": count, **params}, plural=plural, count=count)
+        return render_text(text, self.language)
+
+    def text(self, text: Text) -> str:
+        return render_text(text, self.language)
+
+    def money(self, cents: int | None) -> str:
+        return "" if cents is None else format_money(cents, self.language)
+
+    def moment(self, value: datetime | None) -> str:
+        return "" if value is None else format_param(Moment(value), self.language)
+
+    def number(self, value: int) -> str:
+        return format_param(value, self.language)
+
+    def template_globals(self) -> dict[str, Callable[..., Any] | str]:
+        return {
+            "_": self,
+            "ngettext": self.plural,
+            "money": self.money,
+            "moment": self.moment,
+            "number": self.number,
+            "lang": self.language,
+        }
+
+
+# Names of the two languages, each in its own language (the switcher shows both).
+LANGUAGE_NAMES = {"it": "Italiano", "en": "English"}
+ROLE_NAMES = {
+    "clerk": t("clerk"),
+    "manager": t("manager"),
+    "viewer": t("viewer"),
+}
+# What each activity-log action means, for the log's readers.
+ACTION_NAMES = {
+    "operator.add": t("operator added"),
+    "operator.sign_in": t("signed in"),
+    "operator.locked": t("account locked after wrong passwords"),
+    "operator.password_changed": t("password changed"),
+    "window.open": t("application window opened"),
+    "window.close": t("application window closed"),
+    "applications.import": t("paper applications imported"),
+    "shop.approve": t("shop approved"),
+    "shop.refuse": t("shop refused"),
+    "determina.prepare": t("determina prepared"),
+    "determina.approve": t("determina approved"),
+    "determina.withdraw": t("determina withdrawn"),
+    "credit.prepare": t("credit prepared"),
+    "credit.approve": t("credit approved and made"),
+    "credit.withdraw": t("credit withdrawn"),
+    "reimbursement.prepare": t("reimbursement prepared"),
+    "reimbursement.approve": t("reimbursement approved"),
+    "reimbursement.withdraw": t("reimbursement withdrawn"),
+    "revocation.prepare": t("revocation prepared"),
+    "revocation.approve": t("revocation approved"),
+    "revocation.withdraw": t("revocation withdrawn"),
+    "audit.draw": t("sample of declarations drawn"),
+    "audit.redraw": t("sample drawn again (not binding)"),
+}

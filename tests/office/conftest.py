@@ -1,0 +1,63 @@
+"""Two municipalities (BEL, CAL), each with its window open, one approved shop, and the
+office's operators: a clerk, two managers and a viewer, with known passwords."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from core.bootstrap import Core
+from core.services import municipalities, operators
+from tests.conftest import FakeClock
+from tests.integration.office_helpers import Office, open_round
+from tests.office.harness import OfficeBrowser, OfficeServer, office_server
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Towns:
+    server: OfficeServer
+    bel: Office
+    cal: Office
+
+    async def browser(self) -> OfficeBrowser:
+        return await self.server.browser()
+
+
+async def add_operators(core: Core, code: str) -> None:
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, code)
+        prefix = code.lower()
+        for username, role in (
+            (f"{prefix}.clerk", "clerk"),
+            (f"{prefix}.manager", "manager"),
+            (f"{prefix}.manager2", "manager"),
+            (f"{prefix}.viewer", "viewer"),
+        ):
+            await operators.add_operator(uow, town, username, role, core.now(), password=PASSWORD)
+        await uow.commit()
+
+
+@pytest.fixture
+async def towns(core: Core, clock: FakeClock, database_url: str) -> AsyncIterator[Towns]:
+    bel = await open_round(core, clock, code="BEL")
+    cal = await open_round(core, clock, code="CAL", name="Comune di Calimera")
+    for code in ("BEL", "CAL"):
+        await add_operators(core, code)
+    async with office_server(core, database_url) as server:
+        yield Towns(server, bel, cal)
+
+
+@pytest.fixture
+async def office(towns: Towns) -> OfficeServer:
+    return towns.server
+
+
+async def signed_in(office: OfficeServer, username: str) -> OfficeBrowser:
+    browser = await office.browser()
+    page = await browser.sign_in(username, PASSWORD)
+    assert page.status == 200 and page.url == "/office/", (page.status, page.url)
+    return browser

@@ -1,0 +1,53 @@
+"""The activity log: written by every action, readable and downloadable, never editable."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import delete, update
+from sqlalchemy.exc import DBAPIError
+
+from core.bootstrap import Core
+from core.storage import models as m
+from tests.office.conftest import signed_in
+from tests.office.harness import OfficeServer
+
+
+async def test_the_log_shows_only_the_own_town(office: OfficeServer) -> None:
+    await signed_in(office, "cal.clerk")
+    browser = await signed_in(office, "bel.viewer")
+    page = await browser.get("/office/activity")
+    assert page.status == 200
+    assert "bel.viewer" in page.text and "cal.clerk" not in page.text
+
+
+async def test_the_log_downloads_as_csv_and_xlsx(office: OfficeServer) -> None:
+    browser = await signed_in(office, "bel.clerk")
+    page = await browser.get("/office/activity.csv")
+    assert page.status == 200 and page.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(page.body.decode("utf-8-sig"))))
+    assert [row["action"] for row in rows][-1] == "operator.sign_in"
+    assert {row["operator"] for row in rows} >= {"cli", "bel.clerk"}
+    assert all(row["operator"] != "cal.clerk" for row in rows)
+    page = await browser.get("/office/activity.xlsx")
+    assert page.status == 200
+    sheet = load_workbook(io.BytesIO(page.body)).active
+    assert sheet is not None
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert values[0][:4] == ["id", "when_utc", "operator", "action"]
+    assert values[-1][3] == "operator.sign_in"
+    assert len(values) == len(rows) + 1
+
+
+async def test_nobody_can_change_or_delete_an_entry(core: Core, office: OfficeServer) -> None:
+    for statement in (
+        update(m.ActivityEntry).values(actor="someone else"),
+        delete(m.ActivityEntry),
+    ):
+        async with core.uow() as uow:
+            with pytest.raises(DBAPIError, match="append-only"):
+                await uow.session.execute(statement)
+                await uow.commit()

@@ -1,0 +1,47 @@
+"""Checks on declarations in the office: the first draw binds, a redraw needs a reason."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.bootstrap import Core
+from core.storage import models as m
+from tests.conftest import FakeClock
+from tests.integration.office_helpers import apply, person
+from tests.office.conftest import Towns, signed_in
+
+
+async def test_the_first_draw_binds_and_a_redraw_needs_a_reason(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    protocols = await apply(towns.bel, *(person(n, 1) for n in range(1, 11)))
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.post("/office/audit/draw", {"percent": "20", "seed": "42"})
+    assert page.status == 409  # the window is still open: declarations can still change
+    await clerk.post("/office/round/window/close")
+    clock.advance(hours=1)
+    viewer = await signed_in(towns.server, "bel.viewer")
+    assert (await viewer.post("/office/audit/draw", {"percent": "20", "seed": "42"})).status == 403
+    assert (await clerk.post("/office/audit/draw", {"percent": "0", "seed": "42"})).status == 409
+    page = await clerk.post("/office/audit/draw", {"percent": "20", "seed": "42"})
+    assert page.status == 200 and "2 domande estratte con seme 42" in page.text
+    binding = [p for p in protocols if f'/office/applications/{p}"' in page.text]
+    assert len(binding) == 2
+    page = await clerk.post("/office/audit/draw", {"percent": "20", "seed": "7"})
+    assert page.status == 409 and "motivo" in page.text
+    page = await clerk.post(
+        "/office/audit/draw", {"percent": "20", "seed": "7", "reason": "seme annunciato errato"}
+    )
+    assert page.status == 200
+    assert [p for p in protocols if f'/office/applications/{p}"' in page.text] == binding
+    async with core.uow() as uow:
+        entries = list(
+            await uow.session.scalars(
+                select(m.ActivityEntry).where(m.ActivityEntry.action.like("audit.%"))
+            )
+        )
+    assert [e.action for e in entries] == ["audit.draw", "audit.redraw"]
+    assert entries[1].after is not None and entries[1].after["reason"] == "seme annunciato errato"
+    stranger = await signed_in(towns.server, "cal.viewer")
+    page = await stranger.get("/office/audit")
+    assert not any(p in page.text for p in protocols)

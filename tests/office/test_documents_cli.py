@@ -1,0 +1,87 @@
+"""`buonispesa admin documents …`: the office's PDFs from the command line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from typer.testing import CliRunner
+
+from buonispesa.cli import _register, app
+from tests.factories import make_cf
+from tests.office.pdf_text import pdf_text
+
+_register()
+runner = CliRunner()
+
+# The command line runs on the real clock: rows dated now, inside the window just opened.
+NOW = datetime.now(UTC)
+YEAR = NOW.astimezone(ZoneInfo("Europe/Rome")).year
+CSV = (
+    "codice_fiscale,phone,household_size,has_work_income,has_pension,liquidity_eur,"
+    "public_support_monthly_eur,rent_monthly_eur,submitted_at\n"
+    f"{make_cf(1)},+393331234567,4,false,false,1000.00,0.00,0.00,{NOW.isoformat()}\n"
+    f"{make_cf(2)},,1,no,no,0,300.00,200.00,{NOW.isoformat()}\n"
+    f"{make_cf(3)},,2,sì,no,0,0,0,{NOW.isoformat()}\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
+    monkeypatch.setenv("BUONISPESA_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'd.sqlite3'}")
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_determina_letters_receipt_and_statement(tmp_path: Path) -> None:
+    (tmp_path / "in.csv").write_text(CSV, encoding="utf-8")
+    for command in (
+        ("admin", "municipality", "add", "BEL", "Belforte"),
+        ("admin", "window", "open", "BEL"),
+    ):
+        code, output = invoke(*command)
+        assert code == 0, output
+    # The window opened a moment after NOW: the rows are dated at its very start.
+    opened = datetime.now(UTC)
+    (tmp_path / "in.csv").write_text(CSV.replace(NOW.isoformat(), opened.isoformat()))
+    for command in (
+        ("admin", "applications", "import", "BEL", str(tmp_path / "in.csv")),
+        ("admin", "window", "close", "BEL"),
+        ("admin", "approve", "BEL", "--budget", "350"),
+    ):
+        code, output = invoke(*command)
+        assert code == 0, output
+    target = tmp_path / "determina.pdf"
+    code, output = invoke("admin", "documents", "determina", "BEL", "--out", str(target))
+    assert code == 0 and "Wrote" in output, output
+    text = pdf_text(target.read_bytes())
+    assert f"BEL-{YEAR}-000001" in text and "€300.00" in text and make_cf(1) not in text
+    assert "Attachment to the determina" in text
+    code, _ = invoke(
+        "admin", "documents", "determina", "BEL", "--tranche", "2", "--out", str(target)
+    )
+    assert code == 2
+    letters = tmp_path / "letters.pdf"
+    code, output = invoke(
+        "admin", "documents", "letters", "BEL", "--out", str(letters), "--lang", "it"
+    )
+    assert code == 0, output
+    text = pdf_text(letters.read_bytes())
+    assert all(f"BEL-{YEAR}-00000{n}" in text for n in (1, 2, 3)) and "TAR" in text
+    receipt = tmp_path / "receipt.pdf"
+    code, output = invoke(
+        "admin", "documents", "receipt", "BEL", f"BEL-{YEAR}-000002", "--out", str(receipt)
+    )
+    assert code == 0 and f"BEL-{YEAR}-000002" in pdf_text(receipt.read_bytes())
+    code, output = invoke("admin", "documents", "receipt", "BEL", "XYZ-1", "--out", str(receipt))
+    assert code == 2 and "XYZ-1" in output
+    code, output = invoke(
+        "admin", "documents", "statement", "BEL", "1", "--from", "yesterday", "--out", "x.pdf"
+    )
+    assert code == 2 and "--from" in output

@@ -1,0 +1,169 @@
+"""Four eyes over HTTP: a clerk prepares, a different manager approves; nobody does both."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from core.bootstrap import Core
+from core.services import ledger
+from core.storage import models as m
+from tests.conftest import FakeClock
+from tests.integration.office_helpers import apply, person
+from tests.office.conftest import Towns, signed_in
+from tests.office.harness import OfficeBrowser
+
+ACT = re.compile(r"/office/acts/(\d+)/withdraw")
+
+
+async def closed_round_with_applications(towns: Towns, clock: FakeClock) -> list[str]:
+    protocols = await apply(towns.bel, person(1, 4), person(2, 1, support_cents=30000))
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.post("/office/round/window/close")
+    assert page.status == 200 and page.url == "/office/round"
+    clock.advance(hours=1)
+    return protocols
+
+
+async def prepare(browser: OfficeBrowser, **form: str) -> int:
+    page = await browser.post("/office/acts", form)
+    assert page.status == 200, page.text
+    return int(ACT.findall(page.text)[-1])
+
+
+async def act_status(core: Core, act_id: int) -> str:
+    async with core.uow() as uow:
+        act = await uow.session.get(m.OfficeAct, act_id)
+        assert act is not None
+        return act.status
+
+
+async def test_clerk_prepares_manager_approves_then_credit_the_same_way(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    protocols = await closed_round_with_applications(towns, clock)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    manager = await signed_in(towns.server, "bel.manager")
+    act = await prepare(clerk, kind="determina", budget="400")
+    page = await manager.get("/office/round")
+    assert f"/office/acts/{act}/approve" in page.text
+    page = await manager.post(f"/office/acts/{act}/approve")
+    assert page.status == 200 and await act_status(core, act) == "approved"
+    credit = await prepare(clerk, kind="credit")
+    page = await manager.post(f"/office/acts/{credit}/approve")
+    assert page.status == 200 and await act_status(core, credit) == "approved"
+    async with core.uow() as uow:
+        application = await uow.applications.by_protocol(protocols[0])
+        assert application is not None
+        assert (
+            await ledger.citizen_balance(uow, towns.bel.municipality_id, application.citizen_id)
+            == 300_00
+        )
+        actions = list(
+            await uow.session.scalars(
+                select(m.ActivityEntry.action).where(
+                    m.ActivityEntry.municipality_id == towns.bel.municipality_id
+                )
+            )
+        )
+    for action in ("window.close", "determina.prepare", "determina.approve", "credit.approve"):
+        assert action in actions
+    page = await manager.get("/office/")
+    assert "400,00" in page.text  # the approved budget on the dashboard
+
+
+async def test_a_clerk_cannot_approve(towns: Towns, core: Core, clock: FakeClock) -> None:
+    await closed_round_with_applications(towns, clock)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    act = await prepare(clerk, kind="determina", budget="400")
+    page = await clerk.get("/office/round")
+    assert f"/office/acts/{act}/approve" not in page.text
+    page = await clerk.post(f"/office/acts/{act}/approve")
+    assert page.status == 403
+    assert await act_status(core, act) == "prepared"
+    async with core.uow() as uow:
+        assert await uow.session.scalar(select(m.Allocation.id).limit(1)) is None
+
+
+async def test_the_same_person_cannot_prepare_and_approve(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    await closed_round_with_applications(towns, clock)
+    manager = await signed_in(towns.server, "bel.manager")
+    act = await prepare(manager, kind="determina", budget="400")
+    page = await manager.post(f"/office/acts/{act}/approve")
+    assert page.status == 403
+    assert "quattro occhi" in page.text
+    assert await act_status(core, act) == "prepared"
+    other = await signed_in(towns.server, "bel.manager2")
+    assert (await other.post(f"/office/acts/{act}/approve")).status == 200
+    assert await act_status(core, act) == "approved"
+    assert (await other.post(f"/office/acts/{act}/approve")).status == 409  # once only
+
+
+async def test_the_database_refuses_an_act_approved_by_its_preparer(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    await closed_round_with_applications(towns, clock)
+    manager = await signed_in(towns.server, "bel.manager")
+    act = await prepare(manager, kind="determina", budget="400")
+    async with core.uow() as uow:
+        act_row = await uow.session.get(m.OfficeAct, act)
+        assert act_row is not None
+        with pytest.raises(IntegrityError):
+            await uow.session.execute(
+                update(m.OfficeAct)
+                .where(m.OfficeAct.id == act)
+                .values(status="approved", decided_by_id=act_row.prepared_by_id)
+            )
+
+
+async def test_a_viewer_cannot_prepare_and_a_draft_can_be_withdrawn(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    await closed_round_with_applications(towns, clock)
+    viewer = await signed_in(towns.server, "bel.viewer")
+    assert (await viewer.post("/office/acts", {"kind": "determina", "budget": "400"})).status == 403
+    assert (await viewer.post("/office/round/window/open")).status == 403
+    clerk = await signed_in(towns.server, "bel.clerk")
+    act = await prepare(clerk, kind="determina", budget="400")
+    page = await clerk.post("/office/acts", {"kind": "determina", "budget": "500"})
+    assert page.status == 409  # one draft of a kind at a time
+    assert (await clerk.post(f"/office/acts/{act}/withdraw", {"reason": ""})).status == 409
+    page = await clerk.post(f"/office/acts/{act}/withdraw", {"reason": "wrong budget"})
+    assert page.status == 200 and await act_status(core, act) == "withdrawn"
+
+
+async def test_another_towns_act_is_not_found(towns: Towns, clock: FakeClock) -> None:
+    await closed_round_with_applications(towns, clock)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    act = await prepare(clerk, kind="determina", budget="400")
+    stranger = await signed_in(towns.server, "cal.manager")
+    assert (await stranger.post(f"/office/acts/{act}/approve")).status == 404
+    assert (await stranger.post(f"/office/acts/{act}/withdraw", {"reason": "x"})).status == 404
+    page = await stranger.get("/office/round")
+    assert f"/office/acts/{act}/" not in page.text
+
+
+async def test_a_determina_while_the_window_is_open_is_refused(towns: Towns) -> None:
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.post("/office/acts", {"kind": "determina", "budget": "400"})
+    assert page.status == 409 and "ancora aperta" in page.text
+    page = await clerk.post("/office/acts", {"kind": "determina", "budget": "quattro"})
+    assert page.status == 400
+
+
+async def test_the_simulator_shows_several_budgets_side_by_side(
+    towns: Towns, clock: FakeClock
+) -> None:
+    await closed_round_with_applications(towns, clock)
+    viewer = await signed_in(towns.server, "bel.viewer")
+    page = await viewer.get("/office/round?budget=100&budget=300&budget=1000")
+    assert page.status == 200
+    for amount in ("100,00", "300,00", "1.000,00"):
+        assert amount in page.text
+    page = await viewer.get("/office/round?budget=abc")
+    assert page.status == 200 and 'class="error"' in page.text

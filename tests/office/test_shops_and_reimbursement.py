@@ -1,0 +1,113 @@
+"""Shops in the office: registrations reviewed with a reason; reimbursement under four eyes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from core.bootstrap import Core
+from core.domain.sepa import summarize
+from core.domain.shops import ShopCategory
+from core.services import ledger, municipalities
+from core.services.shops import ShopInput, register_shop
+from core.storage import models as m
+from tests.conftest import FakeClock
+from tests.factories import make_partita_iva
+from tests.integration.office_helpers import apply, close_approve_credit, italian_iban, pay, person
+from tests.office.conftest import Towns, signed_in
+
+ACT = re.compile(r"/office/acts/(\d+)/withdraw")
+
+
+async def register(core: Core, code: str, name: str, index: int) -> int:
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, code)
+        shop = await register_shop(
+            uow,
+            town.id,
+            ShopInput(
+                name=name,
+                vat_number=make_partita_iva(index),
+                category=ShopCategory.BAKERY,
+                address="Via Garibaldi 2",
+                town="Belforte del Chienti",
+                postcode="62020",
+                latitude=None,
+                longitude=None,
+                iban=italian_iban(index),
+            ),
+            owner_channel="sms",
+            owner_address=f"+39333{8000000 + index:07d}",
+            now=core.now(),
+        )
+        await uow.commit()
+        return shop.id
+
+
+async def shop_status(core: Core, shop_id: int) -> tuple[str, str | None]:
+    async with core.uow() as uow:
+        shop = await uow.session.get(m.Shop, shop_id)
+        assert shop is not None
+        return shop.status, shop.refusal_reason
+
+
+async def test_pending_shops_are_approved_or_refused_with_a_reason(
+    towns: Towns, core: Core
+) -> None:
+    bakery = await register(core, "BEL", "Forno Nuovo", 31)
+    other = await register(core, "BEL", "Bar Centrale", 32)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get("/office/shops")
+    assert "Forno Nuovo" in page.text and "Bar Centrale" in page.text
+    assert (await clerk.post(f"/office/shops/{other}/refuse", {"reason": ""})).status == 409
+    page = await clerk.post(f"/office/shops/{other}/refuse", {"reason": "Non vende alimentari"})
+    assert page.status == 200
+    assert await shop_status(core, other) == ("refused", "Non vende alimentari")
+    assert (await clerk.post(f"/office/shops/{bakery}/approve")).status == 200
+    assert (await shop_status(core, bakery))[0] == "approved"
+    viewer = await signed_in(towns.server, "bel.viewer")
+    third = await register(core, "BEL", "Frutta Bio", 33)
+    assert (await viewer.post(f"/office/shops/{third}/approve")).status == 403
+    stranger = await signed_in(towns.server, "cal.clerk")
+    assert (await stranger.post(f"/office/shops/{third}/approve")).status == 404
+    assert (await shop_status(core, third))[0] == "pending"
+    page = await stranger.get("/office/shops")
+    assert "Frutta Bio" not in page.text
+
+
+async def test_reimbursement_draft_second_person_approval_and_sepa_file(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    buyer = person(1, 2)
+    await apply(towns.bel, buyer)
+    await close_approve_credit(towns.bel, 1_000_00)
+    shop_id = towns.bel.shop_ids[0]
+    await pay(towns.bel, shop_id, buyer, 42_50)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get("/office/reimbursement")
+    assert "42,50" in page.text
+    owed = await clerk.get("/office/reimbursement/owed.csv")
+    rows = list(csv.DictReader(io.StringIO(owed.body.decode("utf-8-sig"))))
+    assert [(row["shop_id"], row["amount_eur"]) for row in rows] == [(str(shop_id), "42.50")]
+    today = clock().date().isoformat()
+    page = await clerk.post("/office/acts", {"kind": "reimbursement", "execution_date": today})
+    assert page.status == 200
+    act = int(ACT.findall(page.text)[-1])
+    assert (await clerk.post(f"/office/acts/{act}/approve")).status == 403
+    async with core.uow() as uow:
+        assert await ledger.shop_balance(uow, towns.bel.municipality_id, shop_id) == 42_50
+    manager = await signed_in(towns.server, "bel.manager")
+    page = await manager.post(f"/office/acts/{act}/approve")
+    assert page.status == 200
+    async with core.uow() as uow:
+        assert await ledger.shop_balance(uow, towns.bel.municipality_id, shop_id) == 0
+    page = await manager.get("/office/reimbursement")
+    assert f"/office/acts/{act}/sepa.xml" in page.text
+    sepa = await clerk.get(f"/office/acts/{act}/sepa.xml")
+    assert sepa.status == 200 and sepa.headers["Content-Type"].startswith("application/xml")
+    assert summarize(sepa.body) == (1, 42_50)
+    stranger = await signed_in(towns.server, "cal.manager")
+    assert (await stranger.get(f"/office/acts/{act}/sepa.xml")).status == 404
+    page = await clerk.post("/office/acts", {"kind": "reimbursement", "execution_date": today})
+    assert page.status == 409  # nothing is owed any more

@@ -1,0 +1,169 @@
+"""Signing in to the office over HTTP: sessions, CSRF, one-time passwords, the lock-out."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.bootstrap import Core
+from core.services import municipalities, operators
+from core.storage import models as m
+from tests.conftest import FakeClock
+from tests.office.conftest import PASSWORD, signed_in
+from tests.office.harness import OfficeServer, office_server
+
+
+async def test_without_a_session_every_page_sends_to_the_sign_in(office: OfficeServer) -> None:
+    browser = await office.browser()
+    for path in ("/office/", "/office/activity", "/office/activity.csv"):
+        page = await browser.get(path, follow=False)
+        assert page.status == 303
+        assert page.headers["Location"].startswith("/office/sign-in?next=")
+    page = await browser.get("/office/")
+    assert page.url.startswith("/office/sign-in")
+    assert '<label for="username">' in page.text and '<label for="password">' in page.text
+
+
+async def test_the_office_path_without_slash_goes_to_the_office(office: OfficeServer) -> None:
+    browser = await office.browser()
+    page = await browser.get("/office", follow=False)
+    assert page.status == 308 and page.headers["Location"] == "/office/"
+
+
+async def test_sign_in_shows_the_dashboard_of_the_own_town(office: OfficeServer) -> None:
+    browser = await signed_in(office, "bel.clerk")
+    page = await browser.get("/office/")
+    assert page.status == 200
+    assert "Comune di Belforte del Chienti" in page.text and "Calimera" not in page.text
+    assert "bel.clerk" in page.text
+
+
+async def test_the_session_cookie_is_httponly_strict_and_limited_to_the_office(
+    office: OfficeServer,
+) -> None:
+    browser = await office.browser()
+    await browser.get("/office/sign-in")
+    async with browser.client.post(
+        "/office/sign-in",
+        data={"username": "bel.clerk", "password": PASSWORD, "csrf_token": browser.csrf},
+        allow_redirects=False,
+    ) as response:
+        cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/office" in cookie
+    assert "Secure" not in cookie  # plain http in this test; see the https test below
+    assert PASSWORD not in cookie and "bel.clerk" not in cookie  # encrypted
+
+
+async def test_behind_https_the_cookie_is_secure(core: Core, database_url: str) -> None:
+    async with office_server(core, database_url, "https://comune.example.it") as server:
+        browser = await server.browser()
+        async with browser.client.get("/office/sign-in") as response:
+            assert "Secure" in response.headers["Set-Cookie"]
+
+
+async def test_a_form_without_the_csrf_token_is_refused_with_403(office: OfficeServer) -> None:
+    browser = await office.browser()
+    page = await browser.post(
+        "/office/sign-in", {"username": "bel.clerk", "password": PASSWORD}, csrf=False
+    )
+    assert page.status == 403
+    browser = await signed_in(office, "bel.clerk")
+    for path in ("/office/sign-out", "/office/language", "/office/password"):
+        page = await browser.post(path, {}, csrf=False)
+        assert page.status == 403, path
+    page = await browser.post("/office/sign-out", {"csrf_token": "forged"}, csrf=False)
+    assert page.status == 403
+    page = await browser.get("/office/")
+    assert page.status == 200 and page.url == "/office/"  # still signed in: nothing happened
+
+
+async def test_wrong_password_is_refused_with_the_same_words_as_an_unknown_user(
+    office: OfficeServer,
+) -> None:
+    browser = await office.browser()
+    wrong = await browser.sign_in("bel.clerk", "not the password")
+    unknown = await browser.sign_in("nobody.here", "not the password")
+    assert wrong.status == unknown.status == 401
+    assert "Nome utente o password sbagliati." in wrong.text
+    assert "Nome utente o password sbagliati." in unknown.text
+
+
+async def test_five_failures_lock_the_account_for_15_minutes(
+    office: OfficeServer, core: Core, clock: FakeClock
+) -> None:
+    browser = await office.browser()
+    for _ in range(operators.MAX_FAILED_SIGN_INS):
+        page = await browser.sign_in("bel.manager", "guess")
+        assert page.status == 401
+    page = await browser.sign_in("bel.manager", PASSWORD)
+    assert page.status == 401 and "bloccato" in page.text
+    clock.advance(minutes=14)
+    assert (await browser.sign_in("bel.manager", PASSWORD)).status == 401
+    clock.advance(minutes=1, seconds=1)
+    page = await browser.sign_in("bel.manager", PASSWORD)
+    assert page.status == 200 and page.url == "/office/"
+    async with core.uow() as uow:
+        entries = await uow.session.scalars(
+            select(m.ActivityEntry.action).where(m.ActivityEntry.subject == "bel.manager")
+        )
+        assert "operator.locked" in list(entries)
+
+
+async def test_other_accounts_are_not_locked_by_someone_elses_failures(
+    office: OfficeServer,
+) -> None:
+    browser = await office.browser()
+    for _ in range(operators.MAX_FAILED_SIGN_INS):
+        await browser.sign_in("bel.manager", "guess")
+    await signed_in(office, "bel.manager2")
+
+
+async def test_a_one_time_password_must_be_changed_first(office: OfficeServer, core: Core) -> None:
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        _, once = await operators.add_operator(uow, town, "bel.new", "clerk", core.now())
+        await uow.commit()
+    browser = await office.browser()
+    page = await browser.sign_in("bel.new", once)
+    assert page.url == "/office/password"
+    page = await browser.get("/office/")
+    assert page.url == "/office/password"  # nothing else until it is changed
+    page = await browser.post(
+        "/office/password", {"current": once, "new": "short", "repeat": "short"}
+    )
+    assert page.status == 400
+    page = await browser.post(
+        "/office/password",
+        {"current": once, "new": "a much longer secret", "repeat": "a much longer secret"},
+    )
+    assert page.status == 200 and page.url == "/office/"
+    other = await office.browser()
+    assert (await other.sign_in("bel.new", once)).status == 401
+    assert (await other.sign_in("bel.new", "a much longer secret")).url == "/office/"
+
+
+async def test_sign_out_ends_the_session(office: OfficeServer) -> None:
+    browser = await signed_in(office, "bel.viewer")
+    page = await browser.post("/office/sign-out")
+    assert page.url.startswith("/office/sign-in")
+    page = await browser.get("/office/", follow=False)
+    assert page.status == 303
+
+
+async def test_the_language_switch_speaks_english(office: OfficeServer) -> None:
+    browser = await signed_in(office, "bel.clerk")
+    page = await browser.get("/office/")
+    assert '<html lang="it">' in page.text and "Finestra delle domande" in page.text
+    page = await browser.post("/office/language", {"lang": "en", "next": "/office/"})
+    assert page.url == "/office/"
+    assert '<html lang="en">' in page.text and "Application window" in page.text
+
+
+async def test_an_open_redirect_after_sign_in_is_not_followed(office: OfficeServer) -> None:
+    browser = await office.browser()
+    await browser.get("/office/sign-in")
+    page = await browser.post(
+        "/office/sign-in",
+        {"username": "bel.clerk", "password": PASSWORD, "next": "https://evil.example/"},
+        follow=False,
+    )
+    assert page.status == 303 and page.headers["Location"] == "/office/"
