@@ -13,7 +13,6 @@ import typer
 from buonispesa.cli.admin import admin, out, run_with_core
 from buonispesa.cli.common import fail, office_language, say
 from core.bootstrap import Core
-from core.documents import paperwork as documents
 from core.domain.messages import t
 from core.i18n import supported
 from core.services import municipalities, paperwork
@@ -44,6 +43,9 @@ def determina(
     """The attachment to the determina: beneficiaries by protocol, amounts, lists, criteria."""
 
     async def work(core: Core) -> bytes:
+        # fpdf is imported by the command that writes a PDF, not by every start of the CLI.
+        from core.documents import paperwork as documents
+
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             data = await paperwork.determina(uow, town, tranche)
@@ -64,6 +66,9 @@ def letters(
     """Decision letters: one applicant's, or everyone's who applied on paper."""
 
     async def work(core: Core) -> bytes:
+        # fpdf is imported by the command that writes a PDF, not by every start of the CLI.
+        from core.documents import paperwork as documents
+
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             found = (
@@ -81,6 +86,9 @@ def receipt(code: str, protocol: str, out_file: Out, language: Lang = None) -> N
     """The receipt of a paper application, with its protocol number."""
 
     async def work(core: Core) -> bytes:
+        # fpdf is imported by the command that writes a PDF, not by every start of the CLI.
+        from core.documents import paperwork as documents
+
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             found = await paperwork.decision(uow, town, protocol)
@@ -113,6 +121,9 @@ def statement(
     first, last = _day("--from", start), _day("--to", end)
 
     async def work(core: Core) -> bytes:
+        # fpdf is imported by the command that writes a PDF, not by every start of the CLI.
+        from core.documents import paperwork as documents
+
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             since, until = paperwork.statement_period(town, core.now(), first, last)
