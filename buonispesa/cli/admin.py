@@ -419,22 +419,7 @@ def applications_import(code: str, file: Path) -> None:
                         town=town.code,
                     )
                 )
-            inputs = [
-                (
-                    ApplicationInput(
-                        codice_fiscale=row.codice_fiscale,
-                        phone=row.phone or None,
-                        household_size=row.household_size,
-                        has_work_income=row.has_work_income,
-                        has_pension=row.has_pension,
-                        liquidity_cents=row.liquidity_cents,
-                        public_support_monthly_cents=row.public_support_monthly_cents,
-                        rent_monthly_cents=row.rent_monthly_cents,
-                    ),
-                    row.submitted_at,
-                )
-                for row in rows
-            ]
+            inputs = [(ApplicationInput.from_row(row), row.submitted_at) for row in rows]
             with progress(t("Importing")) as report:
                 try:
                     count = await applications.import_applications(

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.domain.application_csv import ApplicationRow
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import PhoneProof
 from core.services.identity import claim_citizen
@@ -42,6 +43,20 @@ class ApplicationInput:
     public_support_monthly_cents: int
     rent_monthly_cents: int
     language: str = "it"
+
+    @classmethod
+    def from_row(cls, row: ApplicationRow) -> ApplicationInput:
+        """A paper application read from a CSV file (the CLI and the office's page)."""
+        return cls(
+            codice_fiscale=row.codice_fiscale,
+            phone=row.phone or None,
+            household_size=row.household_size,
+            has_work_income=row.has_work_income,
+            has_pension=row.has_pension,
+            liquidity_cents=row.liquidity_cents,
+            public_support_monthly_cents=row.public_support_monthly_cents,
+            rent_monthly_cents=row.rent_monthly_cents,
+        )
 
     def validate(self) -> None:
         if not 1 <= self.household_size <= MAX_HOUSEHOLD_SIZE:

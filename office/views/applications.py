@@ -169,22 +169,7 @@ async def import_file(request: web.Request) -> web.StreamResponse:
         return await render(
             request, "import.html", {"town": town, "problems": problems}, status=400
         )
-    rows = [
-        (
-            ApplicationInput(
-                codice_fiscale=row.codice_fiscale,
-                phone=row.phone or None,
-                household_size=row.household_size,
-                has_work_income=row.has_work_income,
-                has_pension=row.has_pension,
-                liquidity_cents=row.liquidity_cents,
-                public_support_monthly_cents=row.public_support_monthly_cents,
-                rent_monthly_cents=row.rent_monthly_cents,
-            ),
-            row.submitted_at,
-        )
-        for row in parsed.rows
-    ]
+    rows = [(ApplicationInput.from_row(row), row.submitted_at) for row in parsed.rows]
     async with core.uow() as uow:
         try:
             created = await back_office.import_applications(
