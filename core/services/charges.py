@@ -316,7 +316,7 @@ async def confirm_charge(
         and await cards.count_wrong_pin(uow, citizen, now)
     ):
         # The last allowed wrong PIN: it counts against the shop like any wrong code.
-        await _count_wrong_code(uow, shop, charge, policy, now, typed_by)
+        await count_wrong_code(uow, shop, policy, now, typed_by, charge_id=charge.id)
         return await _card_blocked(uow, charge, citizen, shop, verdict.attempts, now)
     if verdict.check is CodeCheck.NOT_PENDING:
         return ConfirmResult(ConfirmOutcome.NOT_PENDING, charge.id, charge.amount_cents)
@@ -327,7 +327,7 @@ async def confirm_charge(
         return ConfirmResult(ConfirmOutcome.EXPIRED, charge.id, charge.amount_cents)
     lock = ShopLock.NONE
     if verdict.check in (CodeCheck.WRONG, CodeCheck.TOO_MANY_ATTEMPTS):
-        lock = await _count_wrong_code(uow, shop, charge, policy, now, typed_by)
+        lock = await count_wrong_code(uow, shop, policy, now, typed_by, charge_id=charge.id)
     if verdict.check is CodeCheck.WRONG and lock is not ShopLock.NONE:
         await uow.charges.mark(charge.id, ChargeStatus.PENDING, attempts=verdict.attempts)
         await _void(uow, charge, citizen, shop, now, "shop_locked")
@@ -422,15 +422,20 @@ async def confirm_charge(
     )
 
 
-async def _count_wrong_code(
+async def count_wrong_code(
     uow: UnitOfWork,
     shop: m.Shop,
-    charge: m.Charge,
     policy: Policy,
     now: datetime,
     typed_by: str | None,
+    *,
+    charge_id: int | None = None,
+    detail: str | None = None,
 ) -> ShopLock:
-    """Record a wrong code against the shop and lock it when it has typed too many."""
+    """Record a wrong code against the shop and lock it when it has typed too many.
+
+    One rule for every payment the shop takes (buoni spesa, cards, community vouchers):
+    what counts is the shop's wrong codes, whatever was being paid."""
     channel, _, address = (typed_by or "").partition(":")
     await security.record(
         uow,
@@ -438,9 +443,10 @@ async def _count_wrong_code(
         now,
         municipality_id=shop.municipality_id,
         shop_id=shop.id,
-        charge_id=charge.id,
+        charge_id=charge_id,
         channel=channel or None,
         address=address or None,
+        detail=detail,
     )
     wrong = await security.wrong_codes_of_shop(uow, shop.id, now)
     lock = lock_for_wrong_codes(

@@ -20,14 +20,12 @@ from core.domain.charges import (
     ShopLock,
     check_code,
     expiry,
-    lock_for_wrong_codes,
     shop_is_locked,
 )
 from core.domain.errors import InsufficientFunds, NotAllowed, NotFound, Refusal
 from core.domain.identity import mask_phone
 from core.domain.ledger import AccountKind, PostingKind
 from core.domain.messages import Money, Reply, Text, t
-from core.domain.policy import Policy
 from core.services import ledger, security
 from core.services.charges import (
     LOOKUP_MISSES_PER_HOUR,
@@ -35,6 +33,7 @@ from core.services.charges import (
     ConfirmOutcome,
     ConfirmResult,
     check_shop_can_charge,
+    count_wrong_code,
 )
 from core.services.municipalities import policy_of
 from core.services.outbox import enqueue
@@ -184,7 +183,9 @@ async def confirm_voucher_charge(
         )
         return ConfirmResult(ConfirmOutcome.EXPIRED, charge.id, charge.amount_cents)
     if verdict.check in (CodeCheck.WRONG, CodeCheck.TOO_MANY_ATTEMPTS):
-        lock = await _count_wrong_code(uow, shop, charge, now, typed_by, policy)
+        lock = await count_wrong_code(
+            uow, shop, policy, now, typed_by, detail=f"voucher_charge:{charge.id}"
+        )
         if verdict.check is CodeCheck.WRONG and lock is ShopLock.NONE:
             await uow.community.mark_charge(charge.id, "pending", attempts=verdict.attempts)
             return ConfirmResult(
@@ -256,37 +257,6 @@ async def confirm_voucher_charge(
         charge.amount_cents,
         citizen_balance_cents=posted.source_balance_cents,
     )
-
-
-async def _count_wrong_code(
-    uow: UnitOfWork,
-    shop: m.Shop,
-    charge: m.VoucherCharge,
-    now: datetime,
-    typed_by: str | None,
-    policy: Policy,
-) -> ShopLock:
-    """A wrong code on a voucher counts against the shop exactly like one on buoni spesa."""
-    channel, _, address = (typed_by or "").partition(":")
-    await security.record(
-        uow,
-        security.WRONG_PAYMENT_CODE,
-        now,
-        municipality_id=shop.municipality_id,
-        shop_id=shop.id,
-        channel=channel or None,
-        address=address or None,
-        detail=f"voucher_charge:{charge.id}",
-    )
-    wrong = await security.wrong_codes_of_shop(uow, shop.id, now)
-    lock = lock_for_wrong_codes(
-        wrong, policy.shop_lock_after_wrong_codes, policy.shop_block_after_wrong_codes
-    )
-    if lock is ShopLock.OFFICE:
-        shop.blocked_at = now
-    elif lock is ShopLock.TIMED:
-        shop.locked_until = now + timedelta(minutes=policy.shop_lock_minutes)
-    return lock
 
 
 async def cancel_voucher_charge(
