@@ -79,6 +79,8 @@ def serve(
     logging.basicConfig(
         level=logging.INFO, format=f"%(asctime)s {process}%(levelname)s %(name)s: %(message)s"
     )
+    # Alembic announces each of its plugins at INFO on every start: noise in a server log.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         web.run_app(
             _app(settings, listen_host, listen_port, process_index, made_up_token),
