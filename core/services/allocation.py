@@ -99,6 +99,9 @@ async def approve(
     round_ = await round_of(uow, municipality)
     if is_open(round_, now):
         raise Conflict(Refusal.WINDOW_STILL_OPEN)
+    # Two approvals at once: without the lock one could read "nothing waiting" before the
+    # other committed and "tranche 1 exists" after, and approve tranche 2 beside it.
+    await uow.rounds.lock(round_.id)
     waiting = await uow.allocations.waiting(round_.id)
     if waiting is not None:
         raise Conflict(Refusal.ALLOCATION_NOT_YET_CREDITED, tranche=waiting.tranche)

@@ -129,6 +129,14 @@ class RoundRepository(_Repository):
             )
         )
 
+    async def lock(self, round_id: int) -> None:
+        """Hold the window's row until commit: acts on its tranches run one at a time.
+
+        On PostgreSQL a row lock; SQLite has one writer already (BEGIN IMMEDIATE)."""
+        await self.session.execute(
+            select(m.Round.id).where(m.Round.id == round_id).with_for_update()
+        )
+
 
 class CitizenRepository(_Repository):
     async def by_id(self, citizen_id: int) -> m.Citizen | None:
