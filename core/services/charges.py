@@ -467,6 +467,13 @@ async def _void(
         charge.id, ChargeStatus.PENDING, status=ChargeStatus.CANCELLED, closed_reason=why
     ):
         return
+    await _tell_void(uow, charge, citizen, shop, now)
+
+
+async def _tell_void(
+    uow: UnitOfWork, charge: m.Charge, citizen: m.Citizen, shop: m.Shop, now: datetime
+) -> None:
+    """The citizen holds a code for a payment that will not happen: say it is void."""
     await notify_payer(
         uow,
         citizen,
@@ -587,19 +594,7 @@ async def cancel_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int, now: d
     citizen = await uow.citizens.by_id(charge.citizen_id)
     shop = await uow.shops.by_id(charge.shop_id)
     if citizen is not None and shop is not None:
-        await notify_payer(
-            uow,
-            citizen,
-            Reply.of(
-                t(
-                    "{shop} cancelled the payment of {amount}. The code is no longer valid.",
-                    shop=shop.name,
-                    amount=Money(charge.amount_cents),
-                )
-            ),
-            now,
-            charge_id=charge.id,
-        )
+        await _tell_void(uow, charge, citizen, shop, now)
     return True
 
 
