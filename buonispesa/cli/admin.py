@@ -119,20 +119,7 @@ def read_applications(path: Path) -> list[ApplicationRow]:
         fail(t("{file}: not UTF-8 text (save the file as CSV UTF-8).", file=str(path)))
     parsed = parse_applications_csv(text)
     if parsed.errors:
-        err = Console(stderr=True)
-        count = len(parsed.errors)
-        err.print(
-            say(
-                tn(
-                    "{file}: {count} problem; nothing was imported.",
-                    "{file}: {count} problems; nothing was imported.",
-                    count,
-                    file=str(path),
-                )
-            ),
-            style="red",
-            markup=False,
-        )
+        err = _nothing_imported(path, len(parsed.errors))
         for problem in parsed.errors:
             where = where_text(problem.line, problem.column)
             err.print(f"  {path}:{say(where)}: {say(problem.text)}", markup=False)
@@ -140,12 +127,9 @@ def read_applications(path: Path) -> list[ApplicationRow]:
     return parsed.rows
 
 
-def import_refused(
-    file: Path, rows: Sequence[ApplicationRow], refused: applications.ImportRowError
-) -> NoReturn:
-    """Every refused row with its line and column, then exit 2 (nothing was imported)."""
+def _nothing_imported(file: Path, count: int) -> Console:
+    """The first line of a refused import, on stderr; the problems follow on the console."""
     err = Console(stderr=True)
-    count = len(refused.problems)
     err.print(
         say(
             tn(
@@ -158,6 +142,14 @@ def import_refused(
         style="red",
         markup=False,
     )
+    return err
+
+
+def import_refused(
+    file: Path, rows: Sequence[ApplicationRow], refused: applications.ImportRowError
+) -> NoReturn:
+    """Every refused row with its line and column, then exit 2 (nothing was imported)."""
+    err = _nothing_imported(file, len(refused.problems))
     for problem in refused.problems:
         where = where_text(rows[problem.index].line, problem.column)
         sentence = t(
