@@ -21,6 +21,23 @@ def _moment(value: object) -> Moment | str:
         return str(value)
 
 
+def name_not_sepa(p: Mapping[str, object]) -> Text:
+    """A name a SEPA file cannot carry: whose, so the office knows what to correct."""
+    if p.get("shop_id") is None:
+        return t(
+            "The municipality's name {name} has no letter or digit a SEPA bank file can "
+            "carry, even transliterated. Nothing was paid and no file was written.",
+            name=repr(str(p["name"])),
+        )
+    return t(
+        "The name of shop {id}, {name}, has no letter or digit a SEPA bank file can carry, "
+        "even transliterated: the bank would refuse the whole file. Nothing was paid and "
+        "no file was written.",
+        id=str(p["shop_id"]),
+        name=repr(str(p["name"])),
+    )
+
+
 _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "operator.sign_in_refused": lambda p: t("Wrong username or password."),
     "operator.locked": lambda p: t(
@@ -84,6 +101,7 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "reimbursement.nothing_due": lambda p: t(
         "No shop is owed anything: there is nothing to reimburse."
     ),
+    "reimbursement.name_not_sepa": lambda p: name_not_sepa(p),
     "reimbursement.execution_date_past": lambda p: t("The execution date is in the past."),
     "reimbursement.balances_changed": lambda p: t(
         "A shop's balance changed meanwhile; nothing was paid. Try again."

@@ -37,10 +37,10 @@ from core.domain.shops import ShopStatus
 from core.services import cards, ledger, security
 from core.services.municipalities import policy_from_text, policy_of
 from core.services.outbox import notify, notify_payer, payer_of, seal_payload
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from core.storage.group_commit import GroupCommit
 from core.storage.payment_trip import PaymentOutcome, PendingPayment, confirm_transaction
-from core.storage.uow import UnitOfWork
 
 # Lookups that find nobody, per shop per hour, before "try later" (no fishing for who applied).
 LOOKUP_MISSES_PER_HOUR = 10
@@ -174,8 +174,8 @@ async def request_charge(
         created_at=now,
         expires_at=expiry(now, policy.charge_ttl_minutes),
     )
-    uow.session.add(charge)
-    await uow.session.flush()
+    uow.add(charge)
+    await uow.flush()
     if balance >= amount_cents:
         text = t(
             "{shop} asks {amount}. Code: {code}. Tell it to the cashier only if you agree. "
@@ -237,8 +237,8 @@ async def _request_with_pin(
         created_at=now,
         expires_at=expiry(now, ttl_minutes),
     )
-    uow.session.add(charge)
-    await uow.session.flush()
+    uow.add(charge)
+    await uow.flush()
     shown = card_domain.grouped(citizen.card_code)
     return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, "card")
 
@@ -708,15 +708,7 @@ async def confirmed_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int) -> 
 
 async def expire_charges(uow: UnitOfWork, now: datetime) -> int:
     """Sweep pending charges past their expiry (a code can never be used after it anyway)."""
-    from sqlalchemy import update
-
-    result = await uow.session.execute(
-        update(m.Charge)
-        .where(m.Charge.status == ChargeStatus.PENDING, m.Charge.expires_at <= now)
-        .values(status=ChargeStatus.EXPIRED, closed_reason="expired")
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return await uow.charges.expire_due(now)
 
 
 async def refund_charge(

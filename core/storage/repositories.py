@@ -8,7 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, text, true, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -911,6 +923,16 @@ class ChargeRepository(_Repository):
     async def refresh(self, charge: m.Charge) -> None:
         await self.session.refresh(charge)
 
+    async def expire_due(self, now: datetime) -> int:
+        """Pending charges past their expiry become expired, in one statement: how many."""
+        result = await self.session.execute(
+            update(m.Charge)
+            .where(m.Charge.status == ChargeStatus.PENDING, m.Charge.expires_at <= now)
+            .values(status=ChargeStatus.EXPIRED, closed_reason="expired")
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
 
 class OutboxRepository(_Repository):
     async def by_id(self, message_id: int) -> m.OutboxMessage | None:
@@ -1084,3 +1106,74 @@ class IdentityEventRepository(_Repository):
                 .order_by(m.IdentityEvent.id)
             )
         ).all()
+
+
+class SecurityEventRepository(_Repository):
+    """The rows rate limits count (core.services.security says which and why)."""
+
+    async def record(self, event: m.SecurityEvent, *, drop_before: datetime | None) -> None:
+        """Add one event; with `drop_before`, the same key's rows older than it go first
+        (the key: its kind, and its shop or its channel and address when it has them)."""
+        if drop_before is not None:
+            old = delete(m.SecurityEvent).where(
+                m.SecurityEvent.kind == event.kind, m.SecurityEvent.created_at < drop_before
+            )
+            if event.shop_id is not None:
+                old = old.where(m.SecurityEvent.shop_id == event.shop_id)
+            if event.channel is not None and event.address is not None:
+                old = old.where(
+                    m.SecurityEvent.channel == event.channel,
+                    m.SecurityEvent.address == event.address,
+                )
+            await self.session.execute(old.execution_options(synchronize_session=False))
+        self.session.add(event)
+        await self.session.flush()
+
+    async def count(
+        self,
+        kind: str,
+        since: datetime,
+        *,
+        shop_id: int | None = None,
+        channel: str | None = None,
+        address: str | None = None,
+        detail: str | None = None,
+    ) -> int:
+        """Events of a kind after `since`, of a shop, a channel, an address or a detail."""
+        query = (
+            select(func.count())
+            .select_from(m.SecurityEvent)
+            .where(m.SecurityEvent.kind == kind, m.SecurityEvent.created_at > since)
+        )
+        if shop_id is not None:
+            query = query.where(m.SecurityEvent.shop_id == shop_id)
+        if channel is not None:
+            query = query.where(m.SecurityEvent.channel == channel)
+        if address is not None:
+            query = query.where(m.SecurityEvent.address == address)
+        if detail is not None:
+            query = query.where(m.SecurityEvent.detail == detail)
+        return int(await self.session.scalar(query) or 0)
+
+    async def latest(self, kind: str, shop_id: int) -> datetime | None:
+        """When the shop's latest event of this kind happened."""
+        return await self.session.scalar(
+            select(func.max(m.SecurityEvent.created_at)).where(
+                m.SecurityEvent.kind == kind, m.SecurityEvent.shop_id == shop_id
+            )
+        )
+
+    async def of_shops(
+        self, kind: str, municipality_id: int, since: datetime
+    ) -> Sequence[tuple[int, str, datetime]]:
+        """(shop id, shop name, when) of the municipality's shops' events after `since`."""
+        rows = await self.session.execute(
+            select(m.SecurityEvent.shop_id, m.Shop.name, m.SecurityEvent.created_at)
+            .join(m.Shop, m.Shop.id == m.SecurityEvent.shop_id)
+            .where(
+                m.SecurityEvent.kind == kind,
+                m.Shop.municipality_id == municipality_id,
+                m.SecurityEvent.created_at > since,
+            )
+        )
+        return [(int(shop), str(name), at) for shop, name, at in rows.all() if shop is not None]

@@ -8,12 +8,16 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.domain.keys import PROCESS_KEYS, ServerKeys
+from core.storage import models as m
 from core.storage import repositories as r
 from core.storage.community_repository import CommunityRepository
 
 
 class UnitOfWork:
-    """`async with uow:` opens a transaction; leaving without `commit()` rolls it back."""
+    """`async with uow:` opens a transaction; leaving without `commit()` rolls it back.
+
+    The SQL implementation of the protocol services are typed against
+    (core.services.unit_of_work.UnitOfWork); tests/unit/fakes.py holds the in-memory one."""
 
     session: AsyncSession
     municipalities: r.MunicipalityRepository
@@ -28,6 +32,7 @@ class UnitOfWork:
     outbox: r.OutboxRepository
     conversations: r.ConversationRepository
     identity_events: r.IdentityEventRepository
+    security: r.SecurityEventRepository
     community: CommunityRepository
 
     def __init__(
@@ -70,6 +75,7 @@ class UnitOfWork:
         self.outbox = r.OutboxRepository(self.session)
         self.conversations = r.ConversationRepository(self.session)
         self.identity_events = r.IdentityEventRepository(self.session)
+        self.security = r.SecurityEventRepository(self.session)
         self.community = CommunityRepository(self.session)
         return self
 
@@ -96,6 +102,10 @@ class UnitOfWork:
     async def rollback(self) -> None:
         if self.session.in_transaction():
             await self.session.rollback()
+
+    def add(self, row: m.Base) -> None:
+        """A new row in this transaction (written at the next flush or the commit)."""
+        self.session.add(row)
 
     async def flush(self) -> None:
         await self.session.flush()
