@@ -44,7 +44,8 @@ class ActAlreadyPrepared(Conflict):
     code = "act.already_prepared"
 
 
-def _reason(text: str) -> str:
+def given_reason(text: str) -> str:
+    """A reason as logged: spaces collapsed, required, at most MAX_REASON characters."""
     reason = " ".join(text.split())
     if not reason:
         raise Conflict(Refusal.ACT_REASON_MISSING)
@@ -117,7 +118,7 @@ async def prepare(
     town = await uow.municipalities.by_id(operator.municipality_id)
     assert town is not None
     if kind is ActKind.REVOCATION:
-        params = {**params, "reason": _reason(str(params.get("reason", "")))}
+        params = {**params, "reason": given_reason(str(params.get("reason", "")))}
     await _check_preparable(uow, town, kind, params, now)
     for act in await open_acts(uow, town.id, kind):
         if kind is not ActKind.REVOCATION or act.params.get("protocol") == params["protocol"]:
@@ -205,7 +206,7 @@ async def withdraw(
         require_role(operator, Role.CLERK, Role.MANAGER)
     if act.status != "prepared":
         raise ActNotOpen(act_id=act.id, status=act.status)
-    why = _reason(reason)
+    why = given_reason(reason)
     act.status = "withdrawn"
     act.decided_by_id = operator.id
     act.decided_at = now

@@ -18,7 +18,7 @@ read-only properties so that the SQL classes' more precise types still satisfy t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from core.domain.keys import ServerKeys
 from core.domain.ledger import AccountKind
 from core.storage import models as m
+from core.storage.payment_trip import PaymentOutcome, PendingPayment
 from core.storage.repositories import CreditedLine, TrancheFigures
 
 
@@ -122,6 +123,15 @@ class ShopRepository(Protocol):
 
 class ChargeRepository(Protocol):
     async def by_id(self, charge_id: int) -> m.Charge | None: ...
+    async def confirm_in_one_trip(
+        self,
+        charge_id: int,
+        shop_id: int,
+        now: datetime,
+        *,
+        accept: Callable[[PendingPayment], bool],
+        receipt: Callable[[PendingPayment, int], dict[str, Any]],
+    ) -> PaymentOutcome | None: ...
     async def with_parties(
         self, charge_id: int
     ) -> tuple[m.Charge, m.Citizen, m.Shop, m.Municipality] | None: ...

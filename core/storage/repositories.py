@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +31,8 @@ from core.domain.ledger import AccountKind, PostingKind
 from core.domain.outbox import OutboxStatus
 from core.domain.shops import ShopStatus
 from core.storage import models as m
+from core.storage.payment_trip import PaymentOutcome, PendingPayment, confirm_plan
+from core.storage.trips import run_plan
 
 
 def _placeholders(paramstyle: str, count: int) -> str:
@@ -976,6 +978,23 @@ class ChargeRepository(_Repository):
             )
         ).first()
         return None if row is None else (row[0], row[1], row[2], row[3])
+
+    async def confirm_in_one_trip(
+        self,
+        charge_id: int,
+        shop_id: int,
+        now: datetime,
+        *,
+        accept: Callable[[PendingPayment], bool],
+        receipt: Callable[[PendingPayment, int], dict[str, Any]],
+    ) -> PaymentOutcome | None:
+        """Confirm a charge in one trip to the database (core/storage/payment_trip.py), or
+        None with nothing written when it is not a plain acceptance."""
+        postgresql = self.session.get_bind().dialect.name == "postgresql"
+        plan = confirm_plan(
+            charge_id, shop_id, now, accept=accept, receipt=receipt, lock_rows=postgresql
+        )
+        return await run_plan(self.session, plan)
 
     async def mark(self, charge_id: int, from_status: str, **values: object) -> bool:
         """Compare-and-set on the status: the one place a charge changes state."""

@@ -30,6 +30,7 @@ from core.domain.keys import PROCESS_KEYS, ServerKeys
 from core.domain.ledger import AccountKind
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
+from core.storage.payment_trip import PaymentOutcome, PendingPayment
 from core.storage.repositories import CreditedLine, TrancheFigures
 
 Row = TypeVar("Row", bound=m.Base)
@@ -524,6 +525,20 @@ class FakeShops(_Fake):
 class FakeCharges(_Fake):
     async def by_id(self, charge_id: int) -> m.Charge | None:
         return self.store.get(m.Charge, charge_id)
+
+    async def confirm_in_one_trip(
+        self,
+        charge_id: int,
+        shop_id: int,
+        now: datetime,
+        *,
+        accept: Callable[[PendingPayment], bool],
+        receipt: Callable[[PendingPayment, int], dict[str, Any]],
+    ) -> PaymentOutcome | None:
+        """No one-trip path in memory: every confirmation takes the general path, whose
+        rules are what these tests check (the plan is proved on real databases in
+        tests/integration/test_one_trip_payments.py)."""
+        return None
 
     async def with_parties(
         self, charge_id: int
