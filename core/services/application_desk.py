@@ -201,11 +201,17 @@ async def issue_card(
         operator,
         "card.reissue" if reissue else "card.issue",
         subject=protocol,
-        before={"card": before} if before else None,
-        after={"card": issued.card_code},
+        before={"card": masked_card(before)} if before else None,
+        after={"card": masked_card(issued.card_code)},
         now=now,
     )
     return issued
+
+
+def masked_card(card_code: str) -> str:
+    """A card number as the log and a viewer see it: its last four characters (enough to
+    tell two cards apart, not to type one at a till)."""
+    return "******" + card_code[-4:]
 
 
 def _masked(phone: str | None) -> str | None:

@@ -49,6 +49,7 @@ async def search(request: web.Request) -> web.Response:
             "submitted_at": app.submitted_at,
             "source": app.source,
             "revoked": app.revoked_at is not None,
+            "withdrawn": app.withdrawn_at is not None,
         }
         for app, citizen in found
     ]
@@ -123,6 +124,7 @@ async def application_page(request: web.Request) -> web.Response:
         if desk.not_changeable_because is not None
         else "",
         "delegate_phone": personal.phone(operator, desk.delegate_phone),
+        "card_code": personal.card(operator, desk.card_code),
         "euro": _euro_field,
     }
     return await render(request, "application.html", context)

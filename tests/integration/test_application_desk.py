@@ -261,6 +261,7 @@ async def test_delegate_and_card_from_the_application(core: Core, clock: FakeClo
     assert "9998887" not in str(delegate.after)  # masked
     [issued] = await log(core, "card.issue")
     [reissued] = await log(core, "card.reissue")
-    assert issued.after == {"card": first.card_code}
-    assert reissued.before == {"card": first.card_code}
+    assert issued.after == {"card": "******" + first.card_code[-4:]}
+    assert reissued.before == {"card": "******" + first.card_code[-4:]}
+    assert first.card_code not in str(issued.after) + str(reissued.before)
     assert str(first.pin) not in str(issued.after) + str(reissued.after)

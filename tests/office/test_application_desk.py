@@ -131,6 +131,11 @@ async def test_withdraw_then_nothing_more_to_correct(towns: Towns, core: Core) -
     page = await manager.post(f"/office/applications/{protocol}/correct", FORM)
     assert page.status == 409
     assert (await answers(core, protocol)).household_size == 1
+    page = await manager.get(f"/office/applications?q={protocol}")
+    assert "Ritirat" in page.text
+    letter = pdf_text((await manager.get(f"/office/applications/{protocol}/letter.pdf")).body)
+    letter = " ".join(letter.split())
+    assert "è stata ritirata" in letter, letter and "Renounced in person" in letter
 
 
 async def test_chat_and_frozen_applications_cannot_be_changed(
@@ -198,3 +203,11 @@ async def test_phone_delegate_and_card(towns: Towns, core: Core) -> None:
         assert citizen is not None and citizen.card_code != first
     actions = [entry.action for entry in await activity(core, "card.reissue")]
     assert actions == ["card.reissue"]
+    # A viewer reads the page and the log without a phone or a card number in full.
+    viewer = await signed_in(towns.server, "bel.viewer")
+    for path in (url, "/office/activity", "/office/activity.csv"):
+        page = await viewer.get(path)
+        assert page.status == 200, path
+        seen = page.text or page.body.decode("utf-8-sig")
+        for secret in ("+393334445556", "3334445556", "+393339998887", citizen.card_code, first):
+            assert secret not in seen, (path, secret)
