@@ -136,6 +136,7 @@ async def prepare(
     await activity.by_operator(
         uow, operator, f"{kind.value}.prepare", subject=f"#{act.id}", after=params, now=now
     )
+    await uow.commit()
     return act
 
 
@@ -192,6 +193,7 @@ async def approve(uow: UnitOfWork, operator: m.Operator, act_id: int, now: datet
         after={"status": "approved", **outcome},
         now=now,
     )
+    await uow.commit()
     return act
 
 
@@ -221,4 +223,5 @@ async def withdraw(
         after={"status": "withdrawn", "reason": why},
         now=now,
     )
+    await uow.commit()
     return act
