@@ -103,6 +103,8 @@ async def _check_preparable(
             raise NotFound(Refusal.APPLICATION_NOT_FOUND, protocol=protocol)
         if application.revoked_at is not None:
             raise audit.AlreadyRevoked(protocol=protocol)
+        if application.withdrawn_at is not None:
+            raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=protocol)
 
 
 async def prepare(

@@ -138,6 +138,9 @@ async def revoke(
         raise NotFound(Refusal.APPLICATION_NOT_FOUND, protocol=protocol)
     if application.revoked_at is not None:
         raise AlreadyRevoked(protocol=application.protocol)
+    if application.withdrawn_at is not None:
+        # Withdrawn before any determina: it was never given anything to revoke.
+        raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=application.protocol)
 
     # First stop payments in flight: the status compare-and-set makes a concurrent
     # confirmation either finish before us (its payment is then in the balance we read)
