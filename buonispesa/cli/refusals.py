@@ -146,6 +146,9 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     Refusal.APPLICATION_ALREADY_REVOKED: lambda p: t(
         "Application {protocol} has already been revoked.", protocol=str(p["protocol"])
     ),
+    Refusal.APPLICATION_WITHDRAWN: lambda p: t(
+        "Application {protocol} has been withdrawn.", protocol=str(p["protocol"])
+    ),
     Refusal.APPLICATION_REVOCATION_RETRY: lambda p: t(
         "The balance changed while revoking {protocol}; nothing was changed. "
         "Run the command again.",

@@ -13,8 +13,6 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
-
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.services import activity, allocation, audit, reimbursement
 from core.services.municipalities import current_round, is_open
@@ -46,7 +44,8 @@ class ActAlreadyPrepared(Conflict):
     code = "act.already_prepared"
 
 
-def _reason(text: str) -> str:
+def given_reason(text: str) -> str:
+    """A reason as logged: spaces collapsed, required, at most MAX_REASON characters."""
     reason = " ".join(text.split())
     if not reason:
         raise Conflict(Refusal.ACT_REASON_MISSING)
@@ -58,28 +57,16 @@ def _reason(text: str) -> str:
 async def open_acts(
     uow: UnitOfWork, municipality_id: int, kind: ActKind | None = None
 ) -> list[m.OfficeAct]:
-    query = select(m.OfficeAct).where(
-        m.OfficeAct.municipality_id == municipality_id, m.OfficeAct.status == "prepared"
-    )
-    if kind is not None:
-        query = query.where(m.OfficeAct.kind == kind.value)
-    return list(await uow.session.scalars(query.order_by(m.OfficeAct.id)))
+    return list(await uow.acts.prepared(municipality_id, kind.value if kind else None))
 
 
 async def recent_acts(uow: UnitOfWork, municipality_id: int, limit: int = 50) -> list[m.OfficeAct]:
-    return list(
-        await uow.session.scalars(
-            select(m.OfficeAct)
-            .where(m.OfficeAct.municipality_id == municipality_id)
-            .order_by(m.OfficeAct.id.desc())
-            .limit(limit)
-        )
-    )
+    return list(await uow.acts.recent(municipality_id, limit))
 
 
 async def get(uow: UnitOfWork, operator: m.Operator, act_id: int) -> m.OfficeAct:
     """The act, when it belongs to the operator's municipality (else: not found)."""
-    act = await uow.session.get(m.OfficeAct, act_id)
+    act = await uow.acts.by_id(act_id)
     if act is None or act.municipality_id != operator.municipality_id:
         raise NotFound(Refusal.ACT_NOT_FOUND, act_id=act_id)
     return act
@@ -116,6 +103,8 @@ async def _check_preparable(
             raise NotFound(Refusal.APPLICATION_NOT_FOUND, protocol=protocol)
         if application.revoked_at is not None:
             raise audit.AlreadyRevoked(protocol=protocol)
+        if application.withdrawn_at is not None:
+            raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=protocol)
 
 
 async def prepare(
@@ -131,7 +120,7 @@ async def prepare(
     town = await uow.municipalities.by_id(operator.municipality_id)
     assert town is not None
     if kind is ActKind.REVOCATION:
-        params = {**params, "reason": _reason(str(params.get("reason", "")))}
+        params = {**params, "reason": given_reason(str(params.get("reason", "")))}
     await _check_preparable(uow, town, kind, params, now)
     for act in await open_acts(uow, town.id, kind):
         if kind is not ActKind.REVOCATION or act.params.get("protocol") == params["protocol"]:
@@ -144,8 +133,8 @@ async def prepare(
         prepared_by_id=operator.id,
         prepared_at=now,
     )
-    uow.session.add(act)
-    await uow.session.flush()
+    uow.add(act)
+    await uow.flush()
     await activity.by_operator(
         uow, operator, f"{kind.value}.prepare", subject=f"#{act.id}", after=params, now=now
     )
@@ -195,7 +184,7 @@ async def approve(uow: UnitOfWork, operator: m.Operator, act_id: int, now: datet
     act.decided_by_id = operator.id
     act.decided_at = now
     act.outcome = outcome
-    await uow.session.flush()
+    await uow.flush()
     await activity.by_operator(
         uow,
         operator,
@@ -219,12 +208,12 @@ async def withdraw(
         require_role(operator, Role.CLERK, Role.MANAGER)
     if act.status != "prepared":
         raise ActNotOpen(act_id=act.id, status=act.status)
-    why = _reason(reason)
+    why = given_reason(reason)
     act.status = "withdrawn"
     act.decided_by_id = operator.id
     act.decided_at = now
     act.outcome = {"reason": why}
-    await uow.session.flush()
+    await uow.flush()
     await activity.by_operator(
         uow,
         operator,

@@ -68,7 +68,7 @@ async def _simulate_round(
     pairs = [
         (app, citizen)
         for app, citizen in await uow.applications.with_citizens(round_.id)
-        if app.revoked_at is None
+        if app.revoked_at is None and app.withdrawn_at is None
     ]
     lines = allocate(
         [facts_of(app, row, received.get(app.id, 0)) for row, (app, _) in enumerate(pairs)],

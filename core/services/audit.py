@@ -15,8 +15,6 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from sqlalchemy import func, select
-
 from core.domain.charges import ChargeStatus
 from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, NotFound, Refusal
 from core.domain.ledger import AccountKind, PostingKind
@@ -97,7 +95,7 @@ async def draw_sample(
         raise Conflict(Refusal.WINDOW_STILL_OPEN)
     protocols = [app.protocol for app in await uow.applications.in_round(round_.id)]
     sample = draw(protocols, exact_percent, seed)
-    uow.session.add(
+    uow.add(
         m.AuditSample(
             municipality_id=municipality.id,
             round_id=round_.id,
@@ -107,7 +105,7 @@ async def draw_sample(
             created_at=now,
         )
     )
-    await uow.session.flush()
+    await uow.flush()
     return sample
 
 
@@ -123,16 +121,7 @@ async def _credited_for(uow: UnitOfWork, application: m.Application, account_id:
 
     One application per household and round, so the round's allocation postings into the
     citizen's account are exactly this application's benefit."""
-    total = await uow.session.scalar(
-        select(func.coalesce(func.sum(m.Posting.amount_cents), 0))
-        .join(m.Allocation, m.Allocation.id == m.Posting.allocation_id)
-        .where(
-            m.Posting.kind == PostingKind.ALLOCATION.value,
-            m.Posting.to_account_id == account_id,
-            m.Allocation.round_id == application.round_id,
-        )
-    )
-    return int(total or 0)
+    return await uow.ledger.allocated_in_round(account_id, application.round_id)
 
 
 async def revoke(
@@ -149,6 +138,9 @@ async def revoke(
         raise NotFound(Refusal.APPLICATION_NOT_FOUND, protocol=protocol)
     if application.revoked_at is not None:
         raise AlreadyRevoked(protocol=application.protocol)
+    if application.withdrawn_at is not None:
+        # Withdrawn before any determina: it was never given anything to revoke.
+        raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=application.protocol)
 
     # First stop payments in flight: the status compare-and-set makes a concurrent
     # confirmation either finish before us (its payment is then in the balance we read)
@@ -181,5 +173,5 @@ async def revoke(
     application.revoked_at = now
     application.recover_cents = credited - returned
     application.updated_at = now
-    await uow.session.flush()
+    await uow.flush()
     return Revocation(returned, credited - returned, cancelled)

@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
-
 from core.domain.errors import Conflict, InvalidIdentifier, NotFound, Refusal
 from core.domain.identity import normalize_phone
+from core.domain.shops import ShopStatus
 from core.services import activity, applications, audit, municipalities, shops
 from core.services.applications import ApplicationInput
 from core.services.operators import Role, require_role
@@ -140,7 +139,7 @@ class Dashboard:
     closes_at: datetime | None
     days_left: int | None  # whole days until the window closes (0 on its last day)
     applications: int
-    by_state: dict[str, int]  # "1", "2", "excluded", "not_allocated", "revoked"
+    by_state: dict[str, int]  # "1", "2", "excluded", "not_allocated", "revoked", "withdrawn"
     budget_cents: int  # approved budgets of the round's tranches
     allocated_cents: int
     credited_cents: int
@@ -152,18 +151,12 @@ class Dashboard:
 async def dashboard(uow: UnitOfWork, operator: m.Operator, now: datetime) -> Dashboard:
     town = await town_of(uow, operator)
     round_ = await municipalities.current_round(uow, town.id)
-    by_state = {"1": 0, "2": 0, "excluded": 0, "not_allocated": 0, "revoked": 0}
+    by_state = {"1": 0, "2": 0, "excluded": 0, "not_allocated": 0, "revoked": 0, "withdrawn": 0}
     total = budget = allocated = credited = 0
     if round_ is not None:
         apps = await uow.applications.in_round(round_.id)
         total = len(apps)
-        tranches = list(
-            await uow.session.scalars(
-                select(m.Allocation)
-                .where(m.Allocation.round_id == round_.id)
-                .order_by(m.Allocation.tranche)
-            )
-        )
+        tranches = list(await uow.allocations.of_round(round_.id))
         last = tranches[-1] if tranches else None
         assignments: dict[int, str] = {}
         if last is not None:
@@ -172,39 +165,19 @@ async def dashboard(uow: UnitOfWork, operator: m.Operator, now: datetime) -> Das
         for app in apps:
             if app.revoked_at is not None:
                 by_state["revoked"] += 1
+            elif app.withdrawn_at is not None:
+                by_state["withdrawn"] += 1
             else:
                 by_state[assignments.get(app.id, "not_allocated")] += 1
         for tranche in tranches:
-            amount = int(
-                await uow.session.scalar(
-                    select(func.coalesce(func.sum(m.AllocationLine.amount_cents), 0)).where(
-                        m.AllocationLine.allocation_id == tranche.id
-                    )
-                )
-                or 0
-            )
+            amount = await uow.read.allocated_cents(tranche.id)
             budget += tranche.budget_cents
             allocated += amount
             if tranche.credited_at is not None:
                 credited += amount
-    backlog = await uow.session.scalar(
-        select(func.count())
-        .select_from(m.OutboxMessage)
-        .where(
-            m.OutboxMessage.municipality_id == town.id,
-            m.OutboxMessage.status.in_(("pending", "sending")),
-        )
-    )
-    pending_shops = await uow.session.scalar(
-        select(func.count())
-        .select_from(m.Shop)
-        .where(m.Shop.municipality_id == town.id, m.Shop.status == "pending")
-    )
-    waiting = await uow.session.scalar(
-        select(func.count())
-        .select_from(m.OfficeAct)
-        .where(m.OfficeAct.municipality_id == town.id, m.OfficeAct.status == "prepared")
-    )
+    backlog = await uow.read.outbox_backlog(town.id)
+    pending_shops = await uow.read.shops_with_status(town.id, ShopStatus.PENDING)
+    waiting = await uow.read.acts_waiting(town.id)
     window_open = municipalities.is_open(round_, now)
     days_left = None
     if round_ is not None and window_open:
@@ -220,9 +193,9 @@ async def dashboard(uow: UnitOfWork, operator: m.Operator, now: datetime) -> Das
         budget_cents=budget,
         allocated_cents=allocated,
         credited_cents=credited,
-        outbox_backlog=int(backlog or 0),
-        shops_pending=int(pending_shops or 0),
-        acts_waiting=int(waiting or 0),
+        outbox_backlog=backlog,
+        shops_pending=pending_shops,
+        acts_waiting=waiting,
     )
 
 
@@ -234,27 +207,25 @@ async def search_applications(
     A viewer cannot search by codice fiscale or phone: that would reveal them one guess at
     a time."""
     text = query.strip().upper()
-    select_ = (
-        select(m.Application, m.Citizen)
-        .join(m.Citizen, m.Citizen.id == m.Application.citizen_id)
-        .where(m.Application.municipality_id == operator.municipality_id)
+    codice_fiscale = phone = phone_digits = None
+    if text and operator.role != Role.VIEWER.value:
+        codice_fiscale = text
+        digits = "".join(ch for ch in text if ch.isdigit() or ch == "+")
+        if len(digits) >= 3:
+            try:
+                phone = normalize_phone(digits)
+            except InvalidIdentifier:  # not a whole number: match the digits typed
+                phone_digits = digits
+    return list(
+        await uow.read.search_applications(
+            operator.municipality_id,
+            protocol=text,
+            codice_fiscale=codice_fiscale,
+            phone=phone,
+            phone_digits=phone_digits,
+            limit=limit,
+        )
     )
-    if text:
-        conditions = [m.Application.protocol.contains(text, autoescape=True)]
-        if operator.role != Role.VIEWER.value:
-            conditions.append(m.Citizen.codice_fiscale.contains(text, autoescape=True))
-            digits = "".join(ch for ch in text if ch.isdigit() or ch == "+")
-            if len(digits) >= 3:
-                try:
-                    conditions.append(m.Citizen.phone == normalize_phone(digits))
-                except InvalidIdentifier:  # not a whole number: match the digits typed
-                    conditions.append(m.Citizen.phone.contains(digits, autoescape=True))
-        select_ = select_.where(or_(*conditions))
-    select_ = select_.order_by(m.Application.id.desc())
-    if limit is not None:
-        select_ = select_.limit(limit)
-    rows = await uow.session.execute(select_)
-    return [(app, citizen) for app, citizen in rows]
 
 
 async def application_of(
@@ -283,13 +254,7 @@ async def samples(uow: UnitOfWork, operator: m.Operator) -> list[m.AuditSample]:
     round_ = await municipalities.current_round(uow, operator.municipality_id)
     if round_ is None:
         return []
-    return list(
-        await uow.session.scalars(
-            select(m.AuditSample)
-            .where(m.AuditSample.round_id == round_.id)
-            .order_by(m.AuditSample.id)
-        )
-    )
+    return list(await uow.audit_samples.of_round(round_.id))
 
 
 async def draw_sample(

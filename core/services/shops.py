@@ -65,9 +65,9 @@ async def register_shop(
         status=ShopStatus.PENDING,
         created_at=now,
     )
-    uow.session.add(shop)
-    await uow.session.flush()
-    uow.session.add(
+    uow.add(shop)
+    await uow.flush()
+    uow.add(
         m.ShopMember(
             shop_id=shop.id,
             channel=owner_channel,
@@ -76,7 +76,7 @@ async def register_shop(
             created_at=now,
         )
     )
-    await uow.session.flush()
+    await uow.flush()
     return shop
 
 
@@ -158,12 +158,12 @@ async def create_invite(uow: UnitOfWork, shop_id: int, now: datetime) -> str:
     """A one-use code the owner gives to a cashier, who types it in their own chat:
     10 characters without 0/O/1/I/L (about 49 bits), valid 2 days."""
     code = otp.new_invite_code()
-    uow.session.add(
+    uow.add(
         m.ShopInvite(
             shop_id=shop_id, code_hash=_hash_invite(uow, code), expires_at=now + INVITE_TTL
         )
     )
-    await uow.session.flush()
+    await uow.flush()
     return code
 
 
@@ -187,7 +187,7 @@ async def accept_invite(
     assert shop is not None
     existing = {(x.channel, x.address) for x in await uow.shops.members_of(shop.id)}
     if (channel, address) not in existing:
-        uow.session.add(
+        uow.add(
             m.ShopMember(
                 shop_id=shop.id,
                 channel=channel,

@@ -7,6 +7,7 @@ from aiohttp import web
 from office.views import (
     activity,
     acts,
+    application_desk,
     applications,
     audit,
     auth,
@@ -26,6 +27,7 @@ def add_routes(app: web.Application) -> None:
         dashboard,
         documents,
         applications,
+        application_desk,
         round,
         acts,
         shops,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
 from core.domain.allocation import Assignment
 from core.domain.errors import Conflict, DomainError, Refusal
@@ -65,17 +64,7 @@ async def round_page(request: web.Request) -> web.Response:
         town = await back_office.town_of(uow, operator)
         figures = await back_office.dashboard(uow, operator, core.now())
         round_ = await municipalities.current_round(uow, town.id)
-        tranches = (
-            list(
-                await uow.session.scalars(
-                    select(m.Allocation)
-                    .where(m.Allocation.round_id == round_.id)
-                    .order_by(m.Allocation.tranche)
-                )
-            )
-            if round_ is not None
-            else []
-        )
+        tranches = list(await uow.allocations.of_round(round_.id)) if round_ is not None else []
         try:
             for text in texts:
                 budget = parse_euro(text)
