@@ -161,7 +161,7 @@ def one_run(side: str, url: str, pending: list[tuple[int, str]], processes: int)
     ]
     for worker in workers:
         worker.start()
-    seconds = [results.get(timeout=600) for _ in workers]
+    seconds: list[float] = [float(results.get(timeout=600)) for _ in workers]
     for worker in workers:
         worker.join()
         if worker.exitcode != 0:
