@@ -174,6 +174,9 @@ class FakeMunicipalities(_Fake):
 
 
 class FakeRounds(_Fake):
+    async def by_id(self, round_id: int) -> m.Round | None:
+        return self.store.get(m.Round, round_id)
+
     async def latest(self, municipality_id: int) -> m.Round | None:
         rounds = self.store.rows(m.Round, lambda x: x.municipality_id == municipality_id)
         return max(rounds, key=lambda x: x.number, default=None)
@@ -272,6 +275,15 @@ class FakeApplications(_Fake):
 
     async def of_citizen(self, citizen_id: int) -> Sequence[m.Application]:
         return self.store.rows(m.Application, lambda x: x.citizen_id == citizen_id)
+
+    async def for_citizen(self, round_id: int, citizen_id: int) -> m.Application | None:
+        return self.store.first(
+            m.Application, lambda x: x.round_id == round_id and x.citizen_id == citizen_id
+        )
+
+    async def latest_for_citizen(self, citizen_id: int) -> m.Application | None:
+        found = await self.of_citizen(citizen_id)
+        return found[-1] if found else None
 
     async def with_citizens(self, round_id: int) -> Sequence[tuple[m.Application, m.Citizen]]:
         found = self.store.rows(m.Application, lambda x: x.round_id == round_id)
@@ -1097,6 +1109,83 @@ class FakeAuditSamples(_Fake):
         return self.store.rows(m.AuditSample, lambda x: x.round_id == round_id)
 
 
+class FakePaperImport(_Fake):
+    """The bulk import's reads and writes, row by row (the same rows and the same refusals
+    of a duplicate key; the speed of the SQL ones is what bench/ measures)."""
+
+    async def citizens_by_codice_fiscale(
+        self, municipality_id: int, codes: Sequence[str]
+    ) -> dict[str, m.Citizen]:
+        wanted = set(codes)
+        return {
+            x.codice_fiscale: x
+            for x in self.store.rows(
+                m.Citizen,
+                lambda x: x.municipality_id == municipality_id and x.codice_fiscale in wanted,
+            )
+        }
+
+    async def citizens_by_phone(
+        self, municipality_id: int, phones: Sequence[str]
+    ) -> dict[str, m.Citizen]:
+        wanted = set(phones)
+        return {
+            x.phone: x
+            for x in self.store.rows(
+                m.Citizen, lambda x: x.municipality_id == municipality_id and x.phone in wanted
+            )
+            if x.phone
+        }
+
+    async def applied_in_round(self, round_id: int, citizen_ids: Sequence[int]) -> set[int]:
+        wanted = set(citizen_ids)
+        return {
+            x.citizen_id
+            for x in self.store.rows(
+                m.Application, lambda x: x.round_id == round_id and x.citizen_id in wanted
+            )
+        }
+
+    async def has_allocation(self, round_id: int) -> bool:
+        return self.store.first(m.Allocation, lambda x: x.round_id == round_id) is not None
+
+    def _insert(self, model: type[m.Base], rows: Sequence[dict[str, Any]]) -> None:
+        for row in rows:
+            self.store.add(model(**row))
+        self.store.flush()
+
+    async def insert_citizens(self, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        self._insert(m.Citizen, rows)
+        if not rows:
+            return {}
+        found = await self.citizens_by_codice_fiscale(
+            rows[0]["municipality_id"], [row["codice_fiscale"] for row in rows]
+        )
+        return {code: citizen.id for code, citizen in found.items()}
+
+    async def bind_phones(self, rows: Sequence[dict[str, Any]]) -> None:
+        for row in rows:
+            citizen = self.store.get(m.Citizen, row["cid"])
+            if citizen is not None and citizen.phone is None:
+                citizen.phone = row["new_phone"]
+                citizen.phone_proven_by = row["proven_by"]
+                citizen.phone_proven_at = row["proven_at"]
+        self.store.flush()  # the unique phone key, as the UPDATE would
+
+    async def insert_identity_events(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._insert(m.IdentityEvent, rows)
+
+    async def insert_applications(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._insert(m.Application, rows)
+
+    async def reserve_numbers(self, municipality_id: int, name: str, count: int) -> int:
+        first = 0
+        for _ in range(count):
+            number = await FakeMunicipalities(self.store).next_number(municipality_id, name)
+            first = first or number
+        return first
+
+
 class FakeReadModels(_Fake):
     async def allocated_cents(self, allocation_id: int) -> int:
         return sum(
@@ -1244,6 +1333,7 @@ class FakeUnitOfWork:
         self.settlements = FakeSettlements(self.store)
         self.audit_samples = FakeAuditSamples(self.store)
         self.read = FakeReadModels(self.store)
+        self.paper_import = FakePaperImport(self.store)
         self._committed = self.store.snapshot()
 
     async def __aenter__(self) -> FakeUnitOfWork:
@@ -1278,6 +1368,9 @@ class FakeUnitOfWork:
 
     async def refresh(self, row: m.Base) -> None:
         """The row is the object itself here: always fresh."""
+
+    def expire_all(self) -> None:
+        """Nothing is cached apart from the rows themselves."""
 
     def savepoint(self) -> AbstractAsyncContextManager[object]:
         """What the block did is undone when it raises (a duplicate refused at its flush)."""
