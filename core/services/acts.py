@@ -138,6 +138,7 @@ async def prepare(
     await activity.by_operator(
         uow, operator, f"{kind.value}.prepare", subject=f"#{act.id}", after=params, now=now
     )
+    await uow.commit()
     return act
 
 
@@ -194,6 +195,7 @@ async def approve(uow: UnitOfWork, operator: m.Operator, act_id: int, now: datet
         after={"status": "approved", **outcome},
         now=now,
     )
+    await uow.commit()
     return act
 
 
@@ -223,4 +225,5 @@ async def withdraw(
         after={"status": "withdrawn", "reason": why},
         now=now,
     )
+    await uow.commit()
     return act
