@@ -343,7 +343,6 @@ async def test_a_withdrawn_paper_application_is_neither_changed_nor_made_again(
             uow, municipality, "clerk", "clerk", core.now(), password="x"
         )
         await application_desk.withdraw(uow, clerk, application.protocol, "asked", core.now())
-        await uow.commit()
     chat = Chat(core, phone)
     replies = await chat.expect("DOMANDA", WITHDRAWN)
     assert param(replies, "protocol") == application.protocol
