@@ -20,8 +20,8 @@ from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, NotFound
 from core.domain.ledger import AccountKind, PostingKind
 from core.services import ledger
 from core.services.municipalities import current_round, is_open
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 # AuditSample.seed is a BIGINT column.
 _SEED_RANGE = range(-(2**63), 2**63)

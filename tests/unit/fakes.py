@@ -17,7 +17,9 @@ from __future__ import annotations
 import copy
 import enum
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+import math
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -27,7 +29,8 @@ from sqlalchemy.exc import IntegrityError
 
 from core.domain.charges import ChargeStatus
 from core.domain.keys import PROCESS_KEYS, ServerKeys
-from core.domain.ledger import AccountKind
+from core.domain.ledger import AccountKind, PostingKind
+from core.domain.shops import ShopStatus
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from core.storage.payment_trip import PaymentOutcome, PendingPayment
@@ -218,13 +221,31 @@ class FakeCitizens(_Fake):
         if citizen is not None:
             citizen.card_pin_failures = 0
 
+    async def by_telegram_chat(self, municipality_id: int, chat_id: str) -> m.Citizen | None:
+        return self._of(municipality_id, lambda x: x.telegram_chat_id == chat_id)
+
 
 class FakeDelegates(_Fake):
     async def of_citizen(self, citizen_id: int) -> m.Delegate | None:
         return self.store.first(m.Delegate, lambda x: x.citizen_id == citizen_id)
 
+    async def by_phone(self, municipality_id: int, phone: str) -> m.Delegate | None:
+        return self.store.first(
+            m.Delegate, lambda x: x.municipality_id == municipality_id and x.phone == phone
+        )
+
+    async def remove(self, delegate: m.Delegate) -> None:
+        self.store.delete(delegate)
+
 
 class FakeApplications(_Fake):
+    async def by_protocol(self, protocol: str) -> m.Application | None:
+        return self.store.first(m.Application, lambda x: x.protocol == protocol.upper())
+
+    async def in_round(self, round_id: int) -> Sequence[m.Application]:
+        found = self.store.rows(m.Application, lambda x: x.round_id == round_id)
+        return sorted(found, key=lambda x: (x.submitted_at, x.id))
+
     async def with_citizens(self, round_id: int) -> Sequence[tuple[m.Application, m.Citizen]]:
         found = self.store.rows(m.Application, lambda x: x.round_id == round_id)
         found.sort(key=lambda x: (x.submitted_at, x.id))
@@ -513,6 +534,20 @@ class FakeLedger(_Fake):
     async def debit_fund(self, fund_id: int, amount_cents: int) -> None:
         self._account(fund_id).balance_cents -= amount_cents
 
+    async def allocated_in_round(self, account_id: int, round_id: int) -> int:
+        tranches = {a.id for a in self.store.rows(m.Allocation, lambda x: x.round_id == round_id)}
+        return sum(
+            p.amount_cents
+            for p in self.store.rows(
+                m.Posting,
+                lambda x: (
+                    x.kind == PostingKind.ALLOCATION.value
+                    and x.to_account_id == account_id
+                    and x.allocation_id in tranches
+                ),
+            )
+        )
+
 
 class FakeShops(_Fake):
     async def by_id(self, shop_id: int) -> m.Shop | None:
@@ -520,6 +555,57 @@ class FakeShops(_Fake):
 
     async def members_of(self, shop_id: int) -> Sequence[m.ShopMember]:
         return self.store.rows(m.ShopMember, lambda x: x.shop_id == shop_id)
+
+    async def search(
+        self,
+        municipality_id: int,
+        *,
+        town: str | None = None,
+        postcode: str | None = None,
+        category: str | None = None,
+        approved_only: bool = True,
+    ) -> Sequence[m.Shop]:
+        found = self.store.rows(
+            m.Shop,
+            lambda x: (
+                x.municipality_id == municipality_id
+                and (not approved_only or x.status == ShopStatus.APPROVED)
+                and (not town or x.town.lower() == town.lower())
+                and (not postcode or x.postcode == postcode)
+                and (not category or x.category == category)
+            ),
+        )
+        return sorted(found, key=lambda x: x.name)
+
+    async def near(
+        self, municipality_id: int, latitude: float, longitude: float, radius_km: float
+    ) -> Sequence[m.Shop]:
+        dlat = radius_km / 111.0
+        dlon = radius_km / (111.0 * max(math.cos(math.radians(latitude)), 0.01))
+        return self.store.rows(
+            m.Shop,
+            lambda x: (
+                x.municipality_id == municipality_id
+                and x.status == ShopStatus.APPROVED
+                and x.latitude is not None
+                and x.longitude is not None
+                and latitude - dlat <= x.latitude <= latitude + dlat
+                and longitude - dlon <= x.longitude <= longitude + dlon
+            ),
+        )
+
+    async def membership(self, channel: str, address: str) -> Sequence[tuple[m.ShopMember, m.Shop]]:
+        pairs = []
+        for member in self.store.rows(
+            m.ShopMember, lambda x: x.channel == channel and x.address == address
+        ):
+            shop = self.store.get(m.Shop, member.shop_id)
+            assert shop is not None
+            pairs.append((member, shop))
+        return pairs
+
+    async def invite_by_hash(self, code_hash: str) -> m.ShopInvite | None:
+        return self.store.first(m.ShopInvite, lambda x: x.code_hash == code_hash)
 
 
 class FakeCharges(_Fake):
@@ -567,6 +653,11 @@ class FakeCharges(_Fake):
 
     async def refresh(self, charge: m.Charge) -> None:
         """The row is the object itself here: always fresh."""
+
+    async def of_shop(self, shop_id: int, since: datetime, until: datetime) -> Sequence[m.Charge]:
+        return self.store.rows(
+            m.Charge, lambda x: x.shop_id == shop_id and since <= x.created_at < until
+        )
 
     async def expire_due(self, now: datetime) -> int:
         due = self.store.rows(
@@ -689,6 +780,141 @@ class FakeSecurityEvents(_Fake):
         return found
 
 
+class FakeCommunity(_Fake):
+    async def payment_by_charge_id(self, telegram_charge_id: str) -> m.ProviderPayment | None:
+        return self.store.first(
+            m.ProviderPayment, lambda x: x.telegram_payment_charge_id == telegram_charge_id
+        )
+
+    async def payment(self, payment_id: int) -> m.ProviderPayment | None:
+        return self.store.get(m.ProviderPayment, payment_id)
+
+    async def voucher_by_code(self, code: str) -> m.Voucher | None:
+        return self.store.first(m.Voucher, lambda x: x.code == code)
+
+    async def voucher_of_payment(self, payment_id: int) -> m.Voucher | None:
+        return self.store.first(m.Voucher, lambda x: x.payment_id == payment_id)
+
+    def _left_on(self, voucher: m.Voucher) -> int:
+        account = self.store.first(
+            m.Account,
+            lambda x: (
+                x.municipality_id == voucher.municipality_id
+                and x.kind == AccountKind.VOUCHER.value
+                and x.owner_id == voucher.id
+            ),
+        )
+        return 0 if account is None else account.balance_cents
+
+    def _shop(self, shop_id: int) -> m.Shop:
+        shop = self.store.get(m.Shop, shop_id)
+        assert shop is not None
+        return shop
+
+    async def vouchers_held(
+        self, municipality_id: int, channel: str, address: str
+    ) -> Sequence[tuple[m.Voucher, m.Shop, int]]:
+        held = self.store.rows(
+            m.Voucher,
+            lambda x: (
+                x.municipality_id == municipality_id
+                and x.holder_channel == channel
+                and x.holder_address == address
+            ),
+        )
+        return [(v, self._shop(v.shop_id), self._left_on(v)) for v in reversed(held)]
+
+    async def vouchers_of_town(
+        self, municipality_id: int
+    ) -> Sequence[tuple[m.Voucher, m.ProviderPayment, m.Shop, int]]:
+        found = []
+        for v in self.store.rows(m.Voucher, lambda x: x.municipality_id == municipality_id):
+            payment = self.store.get(m.ProviderPayment, v.payment_id)
+            assert payment is not None
+            found.append((v, payment, self._shop(v.shop_id), self._left_on(v)))
+        return sorted(found, key=lambda row: (row[2].name, row[0].id))
+
+    async def spent_on(self, voucher_id: int) -> int:
+        return sum(
+            x.amount_cents
+            for x in self.store.rows(
+                m.VoucherCharge, lambda x: x.voucher_id == voucher_id and x.status == "confirmed"
+            )
+        )
+
+    async def charge_with_parties(
+        self, charge_id: int
+    ) -> tuple[m.VoucherCharge, m.Voucher, m.Shop, m.Municipality] | None:
+        charge = self.store.get(m.VoucherCharge, charge_id)
+        if charge is None:
+            return None
+        voucher = self.store.get(m.Voucher, charge.voucher_id)
+        municipality = self.store.get(m.Municipality, charge.municipality_id)
+        assert voucher is not None and municipality is not None
+        return charge, voucher, self._shop(charge.shop_id), municipality
+
+    async def mark_charge(self, charge_id: int, from_status: str, **values: object) -> bool:
+        charge = self.store.get(m.VoucherCharge, charge_id)
+        if charge is None or charge.status != from_status:
+            return False
+        for key, value in values.items():
+            setattr(charge, key, _plain(value))
+        return True
+
+    async def mark_refunded(self, payment_id: int, **values: object) -> bool:
+        payment = self.store.get(m.ProviderPayment, payment_id)
+        if payment is None or payment.refunded_at is not None:
+            return False
+        for key, value in values.items():
+            setattr(payment, key, _plain(value))
+        return True
+
+    async def posted_total(self, municipality_id: int, kind: PostingKind) -> tuple[int, int]:
+        postings = self.store.rows(
+            m.Posting, lambda x: x.municipality_id == municipality_id and x.kind == kind.value
+        )
+        return sum(p.amount_cents for p in postings), len(postings)
+
+    async def accepting_shops(self, municipality_id: int) -> Sequence[m.Shop]:
+        found = self.store.rows(
+            m.Shop,
+            lambda x: (
+                x.municipality_id == municipality_id
+                and x.status == ShopStatus.APPROVED
+                and x.vouchers_enabled
+                and x.blocked_at is None
+            ),
+        )
+        return sorted(found, key=lambda x: x.name)
+
+
+class FakeIdentityEvents(_Fake):
+    async def record(self, event: m.IdentityEvent) -> None:
+        self.store.add(event)
+        self.store.flush()
+
+    async def count_since(self, citizen_id: int, kind: str, since: datetime) -> int:
+        return len(
+            self.store.rows(
+                m.IdentityEvent,
+                lambda x: x.citizen_id == citizen_id and x.kind == kind and x.created_at >= since,
+            )
+        )
+
+
+class FakeActivity(_Fake):
+    async def record(self, entry: m.ActivityEntry) -> None:
+        self.store.add(entry)
+        self.store.flush()
+
+    async def newest_first(
+        self, municipality_id: int, limit: int | None, offset: int
+    ) -> Sequence[m.ActivityEntry]:
+        found = self.store.rows(m.ActivityEntry, lambda x: x.municipality_id == municipality_id)
+        found.reverse()
+        return found[offset : None if limit is None else offset + limit]
+
+
 class FakeUnitOfWork:
     """The in-memory unit of work; `commits` counts the commits a use case made."""
 
@@ -708,6 +934,9 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(self.store)
         self.conversations = FakeConversations(self.store)
         self.security = FakeSecurityEvents(self.store)
+        self.identity_events = FakeIdentityEvents(self.store)
+        self.activity = FakeActivity(self.store)
+        self.community = FakeCommunity(self.store)
         self._committed = self.store.snapshot()
 
     async def __aenter__(self) -> FakeUnitOfWork:
@@ -727,6 +956,19 @@ class FakeUnitOfWork:
 
     async def flush(self) -> None:
         self.store.flush()
+
+    @asynccontextmanager
+    async def _savepoint(self) -> AsyncIterator[object]:
+        saved = self.store.snapshot()
+        try:
+            yield saved
+        except BaseException:
+            self.store.restore(saved)
+            raise
+
+    def savepoint(self) -> AbstractAsyncContextManager[object]:
+        """What the block did is undone when it raises (a duplicate refused at its flush)."""
+        return self._savepoint()
 
     async def commit(self) -> None:
         self._committed = self.store.snapshot()
