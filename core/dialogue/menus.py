@@ -19,8 +19,8 @@ CATEGORY_LABELS: dict[ShopCategory, Text] = {
 LANGUAGE_OPTIONS = (Option("lang:it", t("Italiano")), Option("lang:en", t("English")))
 
 CITIZEN_HELP = t(
-    "Write one word: SALDO, NEGOZI (with a town, CAP or type), DOMANDA, STATO, CARTA, LINGUA, "
-    "MENU. ANNULLA stops a request, STOP stops all messages."
+    "Write one word: SALDO, NEGOZI (with a town, CAP or type), DOMANDA, STATO, RICORSO, CARTA, "
+    "LINGUA, MENU. ANNULLA stops a request, STOP stops all messages."
 )
 SHOP_HELP = t(
     "Shops: PAGA code amount (e.g. PAGA RSSMRA85T10A562S 12,50), STORNO, RESOCONTO, RIMBORSO, "
@@ -33,7 +33,9 @@ async def is_shop_member(turn: Turn) -> bool:
 
 
 # What each help names, in its order: after the help, "1" means its first word.
-CITIZEN_HELP_KEYS = ("balance", "shops", "apply", "status", "card", "language", "menu")
+CITIZEN_HELP_KEYS = (
+    "balance", "shops", "apply", "status", "appeal", "card", "language", "menu"
+)  # fmt: skip
 SHOP_HELP_KEYS = ("charge", "refund", "statement", "reimbursement", "cashier", "menu")
 
 

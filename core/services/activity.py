@@ -78,3 +78,32 @@ async def entries(
     if limit is not None:
         query = query.limit(limit)
     return list(await uow.session.scalars(query))
+
+
+# Who acts: an operator of the back-office, or the name of whoever ran a command (the
+# command line writes "cli:<name>").
+Actor = m.Operator | str
+
+
+def actor_name(by: Actor) -> str:
+    return by.username if isinstance(by, m.Operator) else by[:100]
+
+
+async def by_actor(
+    uow: UnitOfWork,
+    municipality_id: int,
+    by: Actor,
+    action: str,
+    *,
+    now: datetime,
+    subject: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> m.ActivityEntry:
+    if isinstance(by, m.Operator):
+        return await by_operator(
+            uow, by, action, now=now, subject=subject, before=before, after=after
+        )
+    return await record(
+        uow, municipality_id, by, action, now=now, subject=subject, before=before, after=after
+    )

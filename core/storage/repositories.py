@@ -8,7 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, text, true, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -741,8 +753,16 @@ class LedgerRepository(_Repository):
                         m.Allocation.municipality_id == municipality_id,
                         line.amount_cents > 0,
                         posting.id.is_(None),
-                        application.revoked_at.is_not(None),
-                        application.revoked_at <= m.Allocation.credited_at,
+                        # Revoked when the tranche was credited (a revocation undone later
+                        # still excuses the tranche it made skip the application).
+                        exists().where(
+                            m.Revocation.application_id == application.id,
+                            m.Revocation.revoked_at <= m.Allocation.credited_at,
+                            or_(
+                                m.Revocation.undone_at.is_(None),
+                                m.Revocation.undone_at > m.Allocation.credited_at,
+                            ),
+                        ),
                     )
                     .group_by(line.allocation_id)
                 )

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.domain.keys import PROCESS_KEYS, ServerKeys
 from core.storage import repositories as r
 from core.storage.community_repository import CommunityRepository
+from core.storage.review_repository import AppealRepository, AuditRepository
 
 
 class UnitOfWork:
@@ -29,6 +30,8 @@ class UnitOfWork:
     conversations: r.ConversationRepository
     identity_events: r.IdentityEventRepository
     community: CommunityRepository
+    audit: AuditRepository
+    appeals: AppealRepository
 
     def __init__(
         self,
@@ -71,6 +74,8 @@ class UnitOfWork:
         self.conversations = r.ConversationRepository(self.session)
         self.identity_events = r.IdentityEventRepository(self.session)
         self.community = CommunityRepository(self.session)
+        self.audit = AuditRepository(self.session)
+        self.appeals = AppealRepository(self.session)
         return self
 
     async def __aexit__(

@@ -7,6 +7,7 @@ from aiohttp import web
 from office.views import (
     activity,
     acts,
+    appeals,
     applications,
     audit,
     auth,
@@ -31,6 +32,7 @@ def add_routes(app: web.Application) -> None:
         shops,
         reimbursement,
         audit,
+        appeals,
         transparency,
         activity,
     ):
