@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.domain.keys import PROCESS_KEYS, ServerKeys
 from core.storage.engine import make_engine, make_session_factory
+from core.storage.group_commit import GroupCommit
 from core.storage.secret_file import load_or_create_secret
 from core.storage.uow import UnitOfWork
 
@@ -30,12 +31,17 @@ class Core:
     # Entry points pass the server secret (open_core); a Core built without one (tests,
     # benchmarks) uses a random secret shared by the whole process.
     keys: ServerKeys = field(default=PROCESS_KEYS)
+    # SQLite: the one writer that commits several one-trip transactions per fsync
+    # (core/storage/group_commit.py). None on PostgreSQL.
+    group_commit: GroupCommit | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self._sessions = make_session_factory(self.engine)
         # Every SQLite transaction writes-locks the file (BEGIN IMMEDIATE): serialise them
         # in-process. Other processes still wait on SQLite's own busy timeout.
         self._sqlite_writer = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
+        if self._sqlite_writer is not None:
+            self.group_commit = GroupCommit(self.engine, self._sqlite_writer)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(
@@ -46,6 +52,8 @@ class Core:
         return self.clock()
 
     async def close(self) -> None:
+        if self.group_commit is not None:
+            await self.group_commit.close()
         await self.engine.dispose()
 
 

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from core.domain.cards import mask_codice_fiscale
 from core.domain.identity import mask_phone
+from core.services.application_desk import masked_card
 from core.services.operators import may_see_personal_data
 from core.storage import models as m
 
 
 def codice_fiscale(operator: m.Operator, value: str) -> str:
     return value if may_see_personal_data(operator) else mask_codice_fiscale(value)
+
+
+def card(operator: m.Operator, value: str | None) -> str:
+    if not value:
+        return ""
+    return value if may_see_personal_data(operator) else masked_card(value)
 
 
 def phone(operator: m.Operator, value: str | None) -> str:

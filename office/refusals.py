@@ -21,6 +21,41 @@ def _moment(value: object) -> Moment | str:
         return str(value)
 
 
+# What is wrong with a field of the correction form, named as the page labels it.
+FIELD_SENTENCES: dict[str, Text] = {
+    "liquidity": t("Liquidity: write an amount in euro from 0 to 10.000.000, e.g. 1.234,56."),
+    "public_support_monthly": t(
+        "Public support a month: write an amount in euro from 0 to 10.000.000, e.g. 1.234,56."
+    ),
+    "rent_monthly": t("Rent a month: write an amount in euro from 0 to 10.000.000, e.g. 1.234,56."),
+    "has_work_income": t("Work income: choose yes or no."),
+    "has_pension": t("Pension: choose yes or no."),
+}
+
+
+def field_problem(p: Mapping[str, object]) -> Text:
+    """The sentence for a field of the correction form (names as in the CSV or the form)."""
+    field = str(p["field"]).removesuffix("_cents")
+    return FIELD_SENTENCES[field]
+
+
+def name_not_sepa(p: Mapping[str, object]) -> Text:
+    """A name a SEPA file cannot carry: whose, so the office knows what to correct."""
+    if p.get("shop_id") is None:
+        return t(
+            "The municipality's name {name} has no letter or digit a SEPA bank file can "
+            "carry, even transliterated. Nothing was paid and no file was written.",
+            name=repr(str(p["name"])),
+        )
+    return t(
+        "The name of shop {id}, {name}, has no letter or digit a SEPA bank file can carry, "
+        "even transliterated: the bank would refuse the whole file. Nothing was paid and "
+        "no file was written.",
+        id=str(p["shop_id"]),
+        name=repr(str(p["name"])),
+    )
+
+
 _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "operator.sign_in_refused": lambda p: t("Wrong username or password."),
     "operator.locked": lambda p: t(
@@ -84,6 +119,7 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "reimbursement.nothing_due": lambda p: t(
         "No shop is owed anything: there is nothing to reimburse."
     ),
+    "reimbursement.name_not_sepa": lambda p: name_not_sepa(p),
     "reimbursement.execution_date_past": lambda p: t("The execution date is in the past."),
     "reimbursement.balances_changed": lambda p: t(
         "A shop's balance changed meanwhile; nothing was paid. Try again."
@@ -132,6 +168,33 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "This form has expired or did not come from this site: reload the page and try again."
     ),
     "office.bad_date": lambda p: t("Write the date as on a calendar, e.g. 2026-04-30."),
+    "office.bad_amount": field_problem,
+    "office.bad_choice": field_problem,
+    "application.bad_household_size": lambda p: t(
+        "Members of the household: a whole number from 1 to 30."
+    ),
+    "application.negative_amount": field_problem,
+    "application.implausible_amount": field_problem,
+    "application.not_paper": lambda p: t(
+        "Application {protocol} was made in the chat: only the applicant changes it, while "
+        "the window is open.",
+        protocol=str(p["protocol"]),
+    ),
+    "application.withdrawn": lambda p: t(
+        "Application {protocol} has been withdrawn.", protocol=str(p["protocol"])
+    ),
+    "application.frozen": lambda p: t(
+        "A determina of this window has been approved: its lists are frozen, and application "
+        "{protocol} can no longer be corrected or withdrawn. A false declaration is revoked "
+        "after the checks.",
+        protocol=str(p["protocol"]),
+    ),
+    "application.unchanged": lambda p: t("Nothing to correct: the answers are the same as before."),
+    "identity.phone_of_another": lambda p: t(
+        "This phone number belongs to another citizen of the municipality ({cf}): one phone, "
+        "one household. Nothing was changed.",
+        cf=str(p["codice_fiscale"]),
+    ),
     "office.bad_file": lambda p: t("Choose a CSV file saved as UTF-8."),
     "office.bad_number": lambda p: t("Write a whole number of days, at least 1."),
 }

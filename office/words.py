@@ -84,6 +84,12 @@ ROLE_NAMES = {
 }
 # What each activity-log action means, for the log's readers.
 ACTION_NAMES = {
+    "application.correct": t("paper application corrected"),
+    "application.withdraw": t("paper application withdrawn"),
+    "citizen.phone": t("phone recorded by the office"),
+    "citizen.delegate": t("delegate registered"),
+    "card.issue": t("card issued"),
+    "card.reissue": t("card reissued"),
     "operator.add": t("operator added"),
     "operator.sign_in": t("signed in"),
     "operator.locked": t("account locked after wrong passwords"),

@@ -11,6 +11,24 @@ from core.domain.errors import DomainError, PolicyError, Refusal
 from core.domain.messages import Day, Moment, Money, Text, t, tn
 
 
+def name_not_sepa(p: Mapping[str, object]) -> Text:
+    """A name a SEPA file cannot carry: whose, so the office knows what to correct (the
+    same sentences as the office's page)."""
+    if p.get("shop_id") is None:
+        return t(
+            "The municipality's name {name} has no letter or digit a SEPA bank file can "
+            "carry, even transliterated. Nothing was paid and no file was written.",
+            name=repr(str(p["name"])),
+        )
+    return t(
+        "The name of shop {id}, {name}, has no letter or digit a SEPA bank file can carry, "
+        "even transliterated: the bank would refuse the whole file. Nothing was paid and "
+        "no file was written.",
+        id=str(p["shop_id"]),
+        name=repr(str(p["name"])),
+    )
+
+
 def _moment(value: object) -> Moment | str:
     try:
         return Moment(datetime.fromisoformat(str(value)))
@@ -201,6 +219,7 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "{town} has no IBAN: the bank file needs the account the transfers are paid from.",
         town=str(p["municipality"]),
     ),
+    Refusal.REIMBURSEMENT_NAME_NOT_SEPA: name_not_sepa,
     Refusal.REIMBURSEMENT_NOTHING_DUE: lambda p: t(
         "No shop is owed anything: there is nothing to reimburse."
     ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.dialogue.context import Turn
 from core.dialogue.state import Offered
+from core.domain.channels import Channel
 from core.domain.messages import Option, Text, t
 from core.domain.shops import MemberRole, ShopCategory, ShopStatus
 
@@ -22,6 +23,9 @@ CITIZEN_HELP = t(
     "Write one word: SALDO, NEGOZI (with a town, CAP or type), DOMANDA, STATO, RICORSO, CARTA, "
     "LINGUA, MENU. ANNULLA stops a request, STOP stops all messages."
 )
+# After the citizen's help in a Telegram chat of a municipality with community vouchers on
+# (they are paid there only: an SMS help never names them, and stays one segment).
+COMMUNITY_HELP = t("Shop vouchers: COMPRA, REGALA, BUONI. DONA gives to the town's fund.")
 SHOP_HELP = t(
     "Shops: PAGA code amount (e.g. PAGA RSSMRA85T10A562S 12,50), STORNO, RESOCONTO, RIMBORSO, "
     "CASSIERE, MENU. ANNULLA stops a request."
@@ -36,21 +40,41 @@ async def is_shop_member(turn: Turn) -> bool:
 CITIZEN_HELP_KEYS = (
     "balance", "shops", "apply", "status", "appeal", "card", "language", "menu"
 )  # fmt: skip
+CITIZEN_HELP_COMMUNITY_KEYS = (*CITIZEN_HELP_KEYS, "buy", "give", "vouchers", "donate")
 SHOP_HELP_KEYS = ("charge", "refund", "statement", "reimbursement", "cashier", "menu")
 
 
+def community_on(turn: Turn) -> bool:
+    """Whether this chat can buy, give and donate: Telegram with payments configured, in a
+    municipality that turned community vouchers on (read from the town already loaded)."""
+    town = turn.municipality
+    return (
+        turn.channel == Channel.TELEGRAM.value
+        and turn.payments
+        and town is not None
+        and town.community_enabled
+    )
+
+
+def citizen_help(turn: Turn) -> tuple[list[Text], tuple[str, ...]]:
+    """The citizen's help and the keys of the words it names, in their order."""
+    if community_on(turn):
+        return [CITIZEN_HELP, COMMUNITY_HELP], CITIZEN_HELP_COMMUNITY_KEYS
+    return [CITIZEN_HELP], CITIZEN_HELP_KEYS
+
+
 async def help_texts(turn: Turn) -> list[Text]:
-    return [SHOP_HELP] if await is_shop_member(turn) else [CITIZEN_HELP]
+    return [SHOP_HELP] if await is_shop_member(turn) else citizen_help(turn)[0]
 
 
 async def say_help(turn: Turn) -> None:
     """The help; outside a request, a number typed next picks the help's word in that place
     (inside one, the question asked again keeps its own numbers)."""
     shop = await is_shop_member(turn)
-    turn.say(SHOP_HELP if shop else CITIZEN_HELP)
+    texts, keys = ([SHOP_HELP], SHOP_HELP_KEYS) if shop else citizen_help(turn)
+    turn.say(*texts)
     if turn.flow is not None and turn.step is not None:
         return
-    keys = SHOP_HELP_KEYS if shop else CITIZEN_HELP_KEYS
     turn.offered = [Offered(key) for key in keys]
 
 
@@ -78,7 +102,7 @@ async def show_menu(turn: Turn, heading: Text | None = None) -> None:
                     "{shop} is waiting for the municipality's approval. We will write to you.",
                     shop=shop.name,
                 ),
-                options=citizen_options(),
+                options=citizen_options(turn),
             )
             return
         options = [
@@ -98,17 +122,27 @@ async def show_menu(turn: Turn, heading: Text | None = None) -> None:
         return
     if texts:
         # After a heading (a welcome, a confirmation) the menu speaks for itself.
-        turn.say_split(*texts, options=citizen_options())
+        turn.say_split(*texts, options=citizen_options(turn))
         return
-    turn.say(t("What do you want to do? Reply with the number."), options=citizen_options())
+    turn.say(t("What do you want to do? Reply with the number."), options=citizen_options(turn))
 
 
-def citizen_options() -> list[Option]:
-    return [
+def citizen_options(turn: Turn) -> list[Option]:
+    options = [
         Option("balance", t("Balance")),
         Option("shops", t("Shops")),
         Option("apply", t("Apply")),
         Option("status", t("Status")),
+    ]
+    if community_on(turn):
+        options += [
+            Option("buy", t("Buy a shop voucher")),
+            Option("give", t("Give a voucher")),
+            Option("vouchers", t("My vouchers")),
+            Option("donate", t("Donate")),
+        ]
+    return [
+        *options,
         Option("language", t("Language")),
         Option("shopkeeper", t("For shops")),
     ]

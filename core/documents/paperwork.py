@@ -239,6 +239,12 @@ def _outcome(page: _Page, decision: Decision) -> Text:
             day=Day(decision.revoked_at.date()),
             amount=Money(decision.recover_cents),
         )
+    if decision.withdrawn_at is not None:
+        return t(
+            "Your application was withdrawn on {day}, as the office recorded. Reason: {reason}.",
+            day=Day(decision.withdrawn_at.date()),
+            reason=decision.withdrawal_reason or "",
+        )
     if decision.assignment is None:
         return t("Your application has not been decided yet: you will receive a letter.")
     if decision.assignment == "excluded":

@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 from stdnum import bic as stdnum_bic
 from stdnum.exceptions import ValidationError as StdnumError
+from text_unidecode import unidecode
 
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_iban
@@ -70,18 +71,28 @@ class SepaError(ValueError):
 
 
 def sanitize(text: str, max_length: int) -> str:
-    """Text in the SEPA Latin set: accents transliterated ("Città" -> "Citta"), other
-    characters dropped, spaces collapsed, cut to max_length."""
+    """Text in the SEPA Latin set: accents and other scripts transliterated ("Città" ->
+    "Citta", "Đặng" -> "Dang", "Αλφα" -> "Alpha", "日本" -> "Ri Ben"), what has no Latin
+    spelling (an emoji, "@") dropped, spaces collapsed, cut to max_length."""
     # Decompose first ("à" -> "a" + accent, "½" -> "1⁄2"), then map what is left.
     decomposed = unicodedata.normalize("NFKD", text).translate(_TRANSLITERATION)
+    # Combining accents go (their letter stays); a letter of another script, or one the
+    # table does not know, takes its usual Latin spelling (Text::Unidecode's tables: "日本"
+    # -> "Ri Ben "); what has none, or only characters outside the set, is dropped.
+    latin = unidecode("".join(c for c in decomposed if not unicodedata.combining(c)))
     kept = []
-    for char in decomposed:
+    for char in latin:
         if char in SEPA_CHARACTERS:
             kept.append(char)
         elif char.isspace():
             kept.append(" ")
-        # anything else (combining accents, symbols, other scripts) is dropped
     return " ".join("".join(kept).split())[:max_length].rstrip()
+
+
+def sepa_name(value: str) -> str | None:
+    """The name as a SEPA file writes it (at most MAX_NAME characters of the SEPA set), or
+    None when nothing of it can be written (only emoji or symbols, say)."""
+    return sanitize(value, MAX_NAME) or None
 
 
 def remittance_text(municipality_name: str, period: str) -> str:
@@ -156,8 +167,8 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) -
 
 
 def _name(value: str, what: str) -> str:
-    name = sanitize(value, MAX_NAME)
-    if not name:
+    name = sepa_name(value)
+    if name is None:
         # A name made only of characters outside the set would leave an empty <Nm>.
         raise SepaError(f"{what} {value!r} has no character allowed in a SEPA name")
     return name

@@ -52,7 +52,8 @@ class ActAlreadyPrepared(Conflict):
     code = "act.already_prepared"
 
 
-def _reason(text: str) -> str:
+def given_reason(text: str) -> str:
+    """A reason as logged: spaces collapsed, required, at most MAX_REASON characters."""
     reason = " ".join(text.split())
     if not reason:
         raise Conflict(Refusal.ACT_REASON_MISSING)
@@ -142,7 +143,7 @@ async def prepare(
     if kind in PER_PROTOCOL:
         params = {
             "protocol": str(params.get("protocol", "")).strip().upper(),
-            "reason": _reason(str(params.get("reason", ""))),
+            "reason": given_reason(str(params.get("reason", ""))),
         }
     await _check_preparable(uow, town, kind, params, now)
     for act in await open_acts(uow, town.id, kind):
@@ -253,7 +254,7 @@ async def withdraw(
         require_role(operator, Role.CLERK, Role.MANAGER)
     if act.status != "prepared":
         raise ActNotOpen(act_id=act.id, status=act.status)
-    why = _reason(reason)
+    why = given_reason(reason)
     act.status = "withdrawn"
     act.decided_by_id = operator.id
     act.decided_at = now

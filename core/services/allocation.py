@@ -17,8 +17,8 @@ from core.domain.allocation import AllocationLine, ApplicationFacts, allocate
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.services.crediting import CreditResult, credit_tranche
 from core.services.municipalities import current_round, is_open, policy_of
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 __all__ = ["AllocatedApplication", "CreditResult", "approve", "credit", "simulate", "withdraw"]
 
@@ -68,7 +68,7 @@ async def _simulate_round(
     pairs = [
         (app, citizen)
         for app, citizen in await uow.applications.with_citizens(round_.id)
-        if app.revoked_at is None
+        if app.revoked_at is None and app.withdrawn_at is None
     ]
     lines = allocate(
         [facts_of(app, row, received.get(app.id, 0)) for row, (app, _) in enumerate(pairs)],
@@ -115,9 +115,9 @@ async def approve(
         budget_cents=budget_cents,
         approved_at=now,
     )
-    uow.session.add(allocation)
+    uow.add(allocation)
     try:
-        await uow.session.flush()
+        await uow.flush()
     except IntegrityError as error:
         # Another approval of the same tranche committed first (the unique round/tranche
         # key): this one is refused whole, the office sees the tranche that won.

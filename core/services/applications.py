@@ -156,6 +156,8 @@ async def edit_application(
     round_ = await uow.session.get(m.Round, application.round_id)
     if not is_open(round_, now):
         raise NotAllowed(Refusal.APPLICATION_WINDOW_CLOSED)
+    if application.withdrawn_at is not None:
+        raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=protocol)
     application.household_size = data.household_size
     application.has_work_income = data.has_work_income
     application.has_pension = data.has_pension
@@ -230,6 +232,7 @@ class ApplicationStatus:
     credited_cents: int  # of which already credited
     revoked: bool
     window_open: bool
+    withdrawn_at: datetime | None = None  # withdrawn by the office (a paper application)
 
 
 async def status_of(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> ApplicationStatus | None:
@@ -252,6 +255,7 @@ async def status_of(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> Appli
         credited_cents=sum(line.amount_cents for line, alloc in lines if alloc.credited_at),
         revoked=application.revoked_at is not None,
         window_open=is_open(round_, now),
+        withdrawn_at=application.withdrawn_at,
     )
 
 

@@ -140,7 +140,7 @@ class Dashboard:
     closes_at: datetime | None
     days_left: int | None  # whole days until the window closes (0 on its last day)
     applications: int
-    by_state: dict[str, int]  # "1", "2", "excluded", "not_allocated", "revoked"
+    by_state: dict[str, int]  # "1", "2", "excluded", "not_allocated", "revoked", "withdrawn"
     budget_cents: int  # approved budgets of the round's tranches
     allocated_cents: int
     credited_cents: int
@@ -152,7 +152,7 @@ class Dashboard:
 async def dashboard(uow: UnitOfWork, operator: m.Operator, now: datetime) -> Dashboard:
     town = await town_of(uow, operator)
     round_ = await municipalities.current_round(uow, town.id)
-    by_state = {"1": 0, "2": 0, "excluded": 0, "not_allocated": 0, "revoked": 0}
+    by_state = {"1": 0, "2": 0, "excluded": 0, "not_allocated": 0, "revoked": 0, "withdrawn": 0}
     total = budget = allocated = credited = 0
     if round_ is not None:
         apps = await uow.applications.in_round(round_.id)
@@ -172,6 +172,8 @@ async def dashboard(uow: UnitOfWork, operator: m.Operator, now: datetime) -> Das
         for app in apps:
             if app.revoked_at is not None:
                 by_state["revoked"] += 1
+            elif app.withdrawn_at is not None:
+                by_state["withdrawn"] += 1
             else:
                 by_state[assignments.get(app.id, "not_allocated")] += 1
         for tranche in tranches:

@@ -18,8 +18,8 @@ from core.domain.identity import normalize_codice_fiscale
 from core.domain.messages import Reply, t
 from core.services.identity import new_card_code
 from core.services.outbox import notify_payer
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 CONSENT_CODE = "code"
 CONSENT_CARD_PIN = "card_pin"
@@ -109,7 +109,7 @@ async def issue_card(
     citizen.card_pin_failures = 0
     citizen.card_issued_at = now
     citizen.card_blocked_at = None
-    await uow.session.flush()
+    await uow.flush()
     if replaced:
         await notify_payer(
             uow,

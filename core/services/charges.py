@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any, Protocol
 
 from core.domain import cards as card_domain
 from core.domain import otp
@@ -27,15 +29,18 @@ from core.domain.identity import (
     normalize_codice_fiscale,
     normalize_phone,
 )
+from core.domain.keys import ServerKeys
 from core.domain.ledger import PostingKind
-from core.domain.messages import Money, Reply, t
+from core.domain.messages import Money, Reply, reply_to_json, t
 from core.domain.policy import Policy
 from core.domain.shops import ShopStatus
 from core.services import cards, ledger, security
-from core.services.municipalities import policy_of
-from core.services.outbox import notify, notify_payer, payer_of
+from core.services.municipalities import policy_from_text, policy_of
+from core.services.outbox import notify, notify_payer, payer_of, seal_payload
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
+from core.storage.group_commit import GroupCommit
+from core.storage.payment_trip import PaymentOutcome, PendingPayment, confirm_transaction
 
 # Lookups that find nobody, per shop per hour, before "try later" (no fishing for who applied).
 LOOKUP_MISSES_PER_HOUR = 10
@@ -169,8 +174,8 @@ async def request_charge(
         created_at=now,
         expires_at=expiry(now, policy.charge_ttl_minutes),
     )
-    uow.session.add(charge)
-    await uow.session.flush()
+    uow.add(charge)
+    await uow.flush()
     if balance >= amount_cents:
         text = t(
             "{shop} asks {amount}. Code: {code}. Tell it to the cashier only if you agree. "
@@ -232,8 +237,8 @@ async def _request_with_pin(
         created_at=now,
         expires_at=expiry(now, ttl_minutes),
     )
-    uow.session.add(charge)
-    await uow.session.flush()
+    uow.add(charge)
+    await uow.flush()
     shown = card_domain.grouped(citizen.card_code)
     return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, "card")
 
@@ -273,7 +278,18 @@ async def confirm_charge(
 
     The caller commits. A charge is paid at most once: the status moves from pending
     with a compare-and-set, and the citizen's debit is guarded in the same UPDATE
-    that takes the money, so concurrent confirmations cannot overdraw."""
+    that takes the money, so concurrent confirmations cannot overdraw.
+
+    A plain acceptance (pending, right code in time, shop free, not a card PIN) runs as
+    one trip to the database (core/storage/payment_trip.py); every other case, judged
+    before anything is written, takes the general path below."""
+
+    accept, receipt = _one_trip_rules(uow.keys, typed_code, now)
+    fast = await uow.charges.confirm_in_one_trip(
+        charge_id, shop_id, now, accept=accept, receipt=receipt
+    )
+    if fast is not None:
+        return _from_one_trip(fast)
     parties = await uow.charges.with_parties(charge_id)
     if parties is None or parties[0].shop_id != shop_id:
         raise NotFound(Refusal.CHARGE_NOT_FOUND)
@@ -404,21 +420,105 @@ async def confirm_charge(
         await uow.citizens.reset_pin_failures(citizen.id)
     balance = posted.source_balance_cents
     await notify_payer(
-        uow,
-        citizen,
-        Reply.of(
-            t(
-                "Paid {amount} at {shop}. Remaining balance: {balance}.",
-                amount=Money(charge.amount_cents),
-                shop=shop.name,
-                balance=Money(balance),
-            )
-        ),
-        now,
-        charge_id=charge.id,
+        uow, citizen, _paid(charge.amount_cents, shop.name, balance), now, charge_id=charge.id
     )
     return ConfirmResult(
         ConfirmOutcome.CONFIRMED, charge.id, charge.amount_cents, citizen_balance_cents=balance
+    )
+
+
+def _paid(amount_cents: int, shop_name: str, balance_cents: int) -> Reply:
+    """The receipt of a confirmed payment."""
+    return Reply.of(
+        t(
+            "Paid {amount} at {shop}. Remaining balance: {balance}.",
+            amount=Money(amount_cents),
+            shop=shop_name,
+            balance=Money(balance_cents),
+        )
+    )
+
+
+class Transactions(Protocol):
+    """Where a use case that commits by itself gets its transactions (a Core)."""
+
+    keys: ServerKeys
+    group_commit: GroupCommit | None
+
+    def uow(self) -> UnitOfWork: ...
+
+
+async def confirm_charge_committed(
+    transactions: Transactions,
+    *,
+    charge_id: int,
+    shop_id: int,
+    typed_code: str,
+    now: datetime,
+    typed_by: str | None = None,
+) -> ConfirmResult:
+    """`confirm_charge` in a transaction of its own, committed when this returns.
+
+    On SQLite a plain acceptance joins the group commit (several payments per fsync,
+    core/storage/group_commit.py); anything else, and PostgreSQL, runs in a unit of work."""
+    group = transactions.group_commit
+    if group is not None:
+        accept, receipt = _one_trip_rules(transactions.keys, typed_code, now)
+        fast = await group.run(
+            confirm_transaction(charge_id, shop_id, now, accept=accept, receipt=receipt)
+        )
+        if fast is not None:
+            return _from_one_trip(fast)
+    async with transactions.uow() as uow:
+        result = await confirm_charge(
+            uow,
+            charge_id=charge_id,
+            shop_id=shop_id,
+            typed_code=typed_code,
+            now=now,
+            typed_by=typed_by,
+        )
+        await uow.commit()
+    return result
+
+
+def _one_trip_rules(
+    keys: ServerKeys, typed_code: str, now: datetime
+) -> tuple[Callable[[PendingPayment], bool], Callable[[PendingPayment, int], dict[str, Any]]]:
+    """What the one-trip plan asks the service: is this a plain acceptance (pending, the
+    right code in time, the shop free, not a card PIN), and the receipt's payload."""
+
+    def accept(payment: PendingPayment) -> bool:
+        if (
+            payment.consent == cards.CONSENT_CARD_PIN
+            or payment.shop_blocked_at is not None
+            or shop_is_locked(payment.shop_locked_until, now)
+        ):
+            return False
+        view = ChargeView(
+            ChargeStatus.PENDING,
+            payment.code_salt,
+            payment.code_hash,
+            payment.attempts,
+            payment.expires_at,
+        )
+        policy = policy_from_text(payment.policy_toml)
+        verdict = check_code(view, typed_code, now, policy.max_code_attempts, keys)
+        return verdict.check is CodeCheck.ACCEPTED
+
+    def receipt(payment: PendingPayment, balance: int) -> dict[str, Any]:
+        reply = _paid(payment.amount_cents, payment.shop_name, balance)
+        return seal_payload(keys, reply_to_json(reply))
+
+    return accept, receipt
+
+
+def _from_one_trip(outcome: PaymentOutcome) -> ConfirmResult:
+    return ConfirmResult(
+        ConfirmOutcome(outcome.outcome.value),
+        outcome.charge_id,
+        outcome.amount_cents,
+        citizen_balance_cents=outcome.citizen_balance_cents,
     )
 
 
@@ -608,15 +708,7 @@ async def confirmed_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int) -> 
 
 async def expire_charges(uow: UnitOfWork, now: datetime) -> int:
     """Sweep pending charges past their expiry (a code can never be used after it anyway)."""
-    from sqlalchemy import update
-
-    result = await uow.session.execute(
-        update(m.Charge)
-        .where(m.Charge.status == ChargeStatus.PENDING, m.Charge.expires_at <= now)
-        .values(status=ChargeStatus.EXPIRED, closed_reason="expired")
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return await uow.charges.expire_due(now)
 
 
 async def refund_charge(

@@ -17,8 +17,8 @@ from typing import Any
 from core.domain.ledger import AccountKind
 from core.domain.messages import Money, Reply, reply_to_json, t
 from core.services.outbox import citizen_channel, seal_payload
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 # Lines per chunk: big enough for bulk statements, small enough for a progress bar that moves.
 CHUNK = 5_000

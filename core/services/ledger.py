@@ -7,9 +7,9 @@ from datetime import datetime
 
 from core.domain.errors import InsufficientFunds
 from core.domain.ledger import ALLOWED_FLOWS, AccountKind, PostingKind, may_go_negative
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from core.storage.repositories import TrancheFigures
-from core.storage.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ async def post(
         allocation_id=allocation_id,
         settlement_id=settlement_id,
     )
-    uow.session.add(posting)
+    uow.add(posting)
     return Posted(posting, remaining)
 
 

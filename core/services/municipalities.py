@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.identity import normalize_bic, normalize_iban, normalize_phone
 from core.domain.policy import DEFAULT_POLICY_RESOURCE, Policy, parse_policy
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 
 @lru_cache(maxsize=64)
@@ -57,8 +57,8 @@ async def add_municipality(
         timezone="Europe/Rome",
         created_at=now,
     )
-    uow.session.add(municipality)
-    await uow.session.flush()
+    uow.add(municipality)
+    await uow.flush()
     return municipality
 
 
@@ -144,8 +144,8 @@ async def open_window(
         opens_at=now,
         closes_at=now + timedelta(days=length),
     )
-    uow.session.add(round_)
-    await uow.session.flush()
+    uow.add(round_)
+    await uow.flush()
     return round_
 
 

@@ -18,8 +18,8 @@ from core.domain.charges import ChargeStatus
 from core.domain.keys import ServerKeys
 from core.domain.messages import Money, Reply, reply_from_json, reply_to_json, t
 from core.domain.outbox import OutboxStatus
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def enqueue(
         lane=PAYMENT_LANE if charge_id is not None else NOTICE_LANE,
         deliver_by=deliver_by,
     )
-    uow.session.add(message)
+    uow.add(message)
     return message
 
 

@@ -121,6 +121,8 @@ class Decision:
     amount_cents: int  # over every tranche
     revoked_at: datetime | None
     recover_cents: int
+    withdrawn_at: datetime | None = None  # a paper application withdrawn by the office
+    withdrawal_reason: str | None = None
 
 
 async def _decision(uow: UnitOfWork, town: m.Municipality, application: m.Application) -> Decision:
@@ -137,6 +139,8 @@ async def _decision(uow: UnitOfWork, town: m.Municipality, application: m.Applic
         amount_cents=sum(line.amount_cents for line, _ in lines),
         revoked_at=application.revoked_at,
         recover_cents=application.recover_cents,
+        withdrawn_at=application.withdrawn_at,
+        withdrawal_reason=application.withdrawal_reason,
     )
 
 

@@ -14,7 +14,13 @@ from sqlalchemy import select
 
 from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, Refusal
 from core.domain.ledger import AccountKind, PostingKind
-from core.domain.sepa import CreditTransfer, PaymentOrder, build_pain001, remittance_text
+from core.domain.sepa import (
+    CreditTransfer,
+    PaymentOrder,
+    build_pain001,
+    remittance_text,
+    sepa_name,
+)
 from core.services import ledger
 from core.services.sepa_schema import validate_pain001
 from core.storage import models as m
@@ -39,6 +45,14 @@ class BalancesChanged(Conflict):
     """A shop's balance dropped while settling (a refund in between): retry the run."""
 
     code = Refusal.REIMBURSEMENT_BALANCES_CHANGED
+
+
+class NameNotInSepa(Conflict):
+    """A shop (or the municipality) whose name has nothing a SEPA file can write, even
+    transliterated (only emoji or symbols): the bank would refuse the whole file. The
+    office corrects the name; `name` and `shop_id` (None: the municipality) say whose."""
+
+    code = Refusal.REIMBURSEMENT_NAME_NOT_SEPA
 
 
 async def pending_reimbursements(
@@ -109,6 +123,11 @@ async def settle(
     due = await pending_reimbursements(uow, municipality)
     if not due:
         raise NothingToReimburse(municipality=municipality.code)
+    if sepa_name(municipality.name) is None:
+        raise NameNotInSepa(name=municipality.name, shop_id=None)
+    for shop, _ in due:
+        if sepa_name(shop.name) is None:
+            raise NameNotInSepa(name=shop.name, shop_id=shop.id)
 
     number = await uow.municipalities.next_number(municipality.id, "settlement")
     reference = message_id(municipality.code, local_now, number)

@@ -13,10 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
-
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 WRONG_PAYMENT_CODE = "wrong_payment_code"
 LOOKUP_MISS = "lookup_miss"
@@ -42,16 +40,7 @@ async def record(
 ) -> None:
     """Record one event; the same key's rows older than KEEP go (except office unlocks,
     the record of what the office did): rate-limit rows say who typed what, and when."""
-    if kind != SHOP_UNLOCKED:
-        old = delete(m.SecurityEvent).where(
-            m.SecurityEvent.kind == kind, m.SecurityEvent.created_at < now - KEEP
-        )
-        if shop_id is not None:
-            old = old.where(m.SecurityEvent.shop_id == shop_id)
-        if channel is not None and address is not None:
-            old = old.where(m.SecurityEvent.channel == channel, m.SecurityEvent.address == address)
-        await uow.session.execute(old.execution_options(synchronize_session=False))
-    uow.session.add(
+    await uow.security.record(
         m.SecurityEvent(
             municipality_id=municipality_id,
             kind=kind,
@@ -61,9 +50,9 @@ async def record(
             address=address,
             detail=detail[:100] if detail else None,
             created_at=now,
-        )
+        ),
+        drop_before=None if kind == SHOP_UNLOCKED else now - KEEP,
     )
-    await uow.session.flush()
 
 
 async def count(
@@ -76,28 +65,13 @@ async def count(
     address: str | None = None,
     detail: str | None = None,
 ) -> int:
-    query = (
-        select(func.count())
-        .select_from(m.SecurityEvent)
-        .where(m.SecurityEvent.kind == kind, m.SecurityEvent.created_at > since)
+    return await uow.security.count(
+        kind, since, shop_id=shop_id, channel=channel, address=address, detail=detail
     )
-    if shop_id is not None:
-        query = query.where(m.SecurityEvent.shop_id == shop_id)
-    if channel is not None:
-        query = query.where(m.SecurityEvent.channel == channel)
-    if address is not None:
-        query = query.where(m.SecurityEvent.address == address)
-    if detail is not None:
-        query = query.where(m.SecurityEvent.detail == detail)
-    return int(await uow.session.scalar(query) or 0)
 
 
 async def last_unlock(uow: UnitOfWork, shop_id: int) -> datetime | None:
-    return await uow.session.scalar(
-        select(func.max(m.SecurityEvent.created_at)).where(
-            m.SecurityEvent.kind == SHOP_UNLOCKED, m.SecurityEvent.shop_id == shop_id
-        )
-    )
+    return await uow.security.latest(SHOP_UNLOCKED, shop_id)
 
 
 async def wrong_codes_of_shop(uow: UnitOfWork, shop_id: int, now: datetime) -> int:
@@ -124,20 +98,9 @@ async def lookup_misses(
 ) -> Sequence[ShopLookups]:
     """Per shop, the lookups that found nobody: for the office to spot a shop fishing."""
     week = now - timedelta(days=7)
-    rows = await uow.session.execute(
-        select(m.SecurityEvent.shop_id, m.Shop.name, m.SecurityEvent.created_at)
-        .join(m.Shop, m.Shop.id == m.SecurityEvent.shop_id)
-        .where(
-            m.SecurityEvent.kind == LOOKUP_MISS,
-            m.Shop.municipality_id == municipality_id,
-            m.SecurityEvent.created_at > week,
-        )
-    )
     by_shop: dict[int, tuple[str, list[datetime]]] = {}
-    for shop_id, name, at in rows.all():
-        if shop_id is None:
-            continue
-        by_shop.setdefault(int(shop_id), (str(name), []))[1].append(at)
+    for shop_id, name, at in await uow.security.of_shops(LOOKUP_MISS, municipality_id, week):
+        by_shop.setdefault(shop_id, (name, []))[1].append(at)
     found = [
         ShopLookups(
             shop_id=shop_id,

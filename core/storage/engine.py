@@ -57,7 +57,12 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(connection: Any) -> None:
         # Writers take the lock at transaction start: no deadlock-prone lock upgrades,
         # and a guarded balance UPDATE can never read a stale value.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        adapted = connection.connection.dbapi_connection
+        if isinstance(adapted, sqlite_driver.OneTripConnection):
+            # Sent with the transaction's first statement, without a trip of its own.
+            adapted.defer_begin("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 async def checkpoint_wal(engine: AsyncEngine) -> bool:

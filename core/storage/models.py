@@ -185,7 +185,13 @@ class Application(Base):
     `ApplicationInput` plus who (citizen), when (round, dates) and its protocol."""
 
     __tablename__ = "applications"
-    __table_args__ = (UniqueConstraint("round_id", "citizen_id"),)
+    __table_args__ = (
+        UniqueConstraint("round_id", "citizen_id"),
+        # Withdrawn by the office (a paper application): always with its reason.
+        CheckConstraint(
+            "(withdrawn_at IS NULL) = (withdrawal_reason IS NULL)", name="withdrawal_has_reason"
+        ),
+    )
     id: Mapped[int] = _id()
     municipality_id: Mapped[int] = _fk("municipalities.id")
     round_id: Mapped[int] = _fk("rounds.id")
@@ -202,6 +208,8 @@ class Application(Base):
     updated_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     recover_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    withdrawn_at: Mapped[datetime | None]
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(300))
 
 
 class Allocation(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     and_,
     bindparam,
+    delete,
     exists,
     func,
     insert,
@@ -30,6 +31,8 @@ from core.domain.ledger import AccountKind
 from core.domain.outbox import OutboxStatus
 from core.domain.shops import ShopStatus
 from core.storage import models as m
+from core.storage.payment_trip import PaymentOutcome, PendingPayment, confirm_plan
+from core.storage.trips import run_plan
 
 
 def _placeholders(paramstyle: str, count: int) -> str:
@@ -877,6 +880,23 @@ class ChargeRepository(_Repository):
         ).first()
         return None if row is None else (row[0], row[1], row[2], row[3])
 
+    async def confirm_in_one_trip(
+        self,
+        charge_id: int,
+        shop_id: int,
+        now: datetime,
+        *,
+        accept: Callable[[PendingPayment], bool],
+        receipt: Callable[[PendingPayment, int], dict[str, Any]],
+    ) -> PaymentOutcome | None:
+        """Confirm a charge in one trip to the database (core/storage/payment_trip.py), or
+        None with nothing written when it is not a plain acceptance."""
+        postgresql = self.session.get_bind().dialect.name == "postgresql"
+        plan = confirm_plan(
+            charge_id, shop_id, now, accept=accept, receipt=receipt, lock_rows=postgresql
+        )
+        return await run_plan(self.session, plan)
+
     async def mark(self, charge_id: int, from_status: str, **values: object) -> bool:
         """Compare-and-set on the status: the one place a charge changes state."""
         result = await self.session.execute(
@@ -911,6 +931,16 @@ class ChargeRepository(_Repository):
 
     async def refresh(self, charge: m.Charge) -> None:
         await self.session.refresh(charge)
+
+    async def expire_due(self, now: datetime) -> int:
+        """Pending charges past their expiry become expired, in one statement: how many."""
+        result = await self.session.execute(
+            update(m.Charge)
+            .where(m.Charge.status == ChargeStatus.PENDING, m.Charge.expires_at <= now)
+            .values(status=ChargeStatus.EXPIRED, closed_reason="expired")
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 class OutboxRepository(_Repository):
@@ -1085,3 +1115,74 @@ class IdentityEventRepository(_Repository):
                 .order_by(m.IdentityEvent.id)
             )
         ).all()
+
+
+class SecurityEventRepository(_Repository):
+    """The rows rate limits count (core.services.security says which and why)."""
+
+    async def record(self, event: m.SecurityEvent, *, drop_before: datetime | None) -> None:
+        """Add one event; with `drop_before`, the same key's rows older than it go first
+        (the key: its kind, and its shop or its channel and address when it has them)."""
+        if drop_before is not None:
+            old = delete(m.SecurityEvent).where(
+                m.SecurityEvent.kind == event.kind, m.SecurityEvent.created_at < drop_before
+            )
+            if event.shop_id is not None:
+                old = old.where(m.SecurityEvent.shop_id == event.shop_id)
+            if event.channel is not None and event.address is not None:
+                old = old.where(
+                    m.SecurityEvent.channel == event.channel,
+                    m.SecurityEvent.address == event.address,
+                )
+            await self.session.execute(old.execution_options(synchronize_session=False))
+        self.session.add(event)
+        await self.session.flush()
+
+    async def count(
+        self,
+        kind: str,
+        since: datetime,
+        *,
+        shop_id: int | None = None,
+        channel: str | None = None,
+        address: str | None = None,
+        detail: str | None = None,
+    ) -> int:
+        """Events of a kind after `since`, of a shop, a channel, an address or a detail."""
+        query = (
+            select(func.count())
+            .select_from(m.SecurityEvent)
+            .where(m.SecurityEvent.kind == kind, m.SecurityEvent.created_at > since)
+        )
+        if shop_id is not None:
+            query = query.where(m.SecurityEvent.shop_id == shop_id)
+        if channel is not None:
+            query = query.where(m.SecurityEvent.channel == channel)
+        if address is not None:
+            query = query.where(m.SecurityEvent.address == address)
+        if detail is not None:
+            query = query.where(m.SecurityEvent.detail == detail)
+        return int(await self.session.scalar(query) or 0)
+
+    async def latest(self, kind: str, shop_id: int) -> datetime | None:
+        """When the shop's latest event of this kind happened."""
+        return await self.session.scalar(
+            select(func.max(m.SecurityEvent.created_at)).where(
+                m.SecurityEvent.kind == kind, m.SecurityEvent.shop_id == shop_id
+            )
+        )
+
+    async def of_shops(
+        self, kind: str, municipality_id: int, since: datetime
+    ) -> Sequence[tuple[int, str, datetime]]:
+        """(shop id, shop name, when) of the municipality's shops' events after `since`."""
+        rows = await self.session.execute(
+            select(m.SecurityEvent.shop_id, m.Shop.name, m.SecurityEvent.created_at)
+            .join(m.Shop, m.Shop.id == m.SecurityEvent.shop_id)
+            .where(
+                m.SecurityEvent.kind == kind,
+                m.Shop.municipality_id == municipality_id,
+                m.SecurityEvent.created_at > since,
+            )
+        )
+        return [(int(shop), str(name), at) for shop, name, at in rows.all() if shop is not None]

@@ -1,10 +1,15 @@
-"""aiosqlite for SQLAlchemy, one thread trip per statement.
+"""aiosqlite for SQLAlchemy, one thread trip per statement (or per transaction).
 
 aiosqlite runs sqlite3 in a thread of its own and every call is a round trip to
 it. SQLAlchemy's stock adapter makes four per statement (open a cursor, execute,
 fetch, close); on a small machine each trip costs more than the SQL itself. This
-adapter does the same four steps in one trip. Everything else (connections,
-transactions, pooling, errors) is the stock `sqlite+aiosqlite` dialect.
+adapter does the same four steps in one trip. It also sends no trip of its own
+for a transaction's BEGIN (it travels with the first statement), nor for a
+commit or rollback when no transaction is open (the pool's reset on return).
+`OneTripConnection.run_in_thread` runs a whole function on the sqlite3
+connection in one trip: what the hot paths use (docs/decisions/0005).
+Everything else (connections, transactions, pooling, errors) is the stock
+`sqlite+aiosqlite` dialect.
 
 `make_engine` selects it for `sqlite+aiosqlite://` URLs; the URL people write
 does not change.
@@ -14,8 +19,8 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -29,11 +34,27 @@ from sqlalchemy.util.concurrency import await_
 
 DRIVER = "aiosqlite_onetrip"
 
-_Outcome = tuple[Any, int, int | None, list[Any]]
+T = TypeVar("T")
+
+_Outcome = tuple[Any, int, int | None, list[Any], bool]
 
 
-def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
-    """In aiosqlite's thread: execute, read everything, close."""
+def _is_begin(operation: Any, parameters: Any) -> bool:
+    return (
+        isinstance(operation, str) and not parameters and operation.lstrip()[:5].upper() == "BEGIN"
+    )
+
+
+def _run(
+    connection: sqlite3.Connection,
+    begin: str | None,
+    operation: str,
+    parameters: Any,
+    many: bool,
+) -> _Outcome:
+    """In aiosqlite's thread: the deferred BEGIN if any, execute, read everything, close."""
+    if begin is not None:
+        connection.execute(begin)
     cursor = connection.cursor()
     try:
         if many:
@@ -42,9 +63,32 @@ def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: 
             cursor.execute(operation, () if parameters is None else parameters)
         # Rows first: with RETURNING, sqlite3 knows the rowcount only once they are read.
         rows = cursor.fetchall() if cursor.description else []
-        return cursor.description, cursor.rowcount, cursor.lastrowid, rows
+        return (
+            cursor.description,
+            cursor.rowcount,
+            cursor.lastrowid,
+            rows,
+            connection.in_transaction,
+        )
     finally:
         cursor.close()
+
+
+def _call(
+    connection: sqlite3.Connection,
+    begin: str | None,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+) -> tuple[bool, Any, bool]:
+    """In aiosqlite's thread: the deferred BEGIN if any, then fn(connection, *args).
+    Returns (raised, value or exception, whether a transaction is open now)."""
+    try:
+        if begin is not None:
+            connection.execute(begin)
+        value = fn(connection, *args)
+    except Exception as error:
+        return True, error, connection.in_transaction
+    return False, value, connection.in_transaction
 
 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
@@ -96,12 +140,24 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             self._adapt_connection._handle_exception(error)
 
     async def _trip(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        adapt: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
+        if not many and _is_begin(operation, parameters) and not adapt._in_transaction:
+            # No trip: the BEGIN goes with the transaction's first statement.
+            adapt._pending_begin = operation
+            self._description, self._rowcount, self._lastrowid = None, -1, None
+            self._rows = collections.deque()
+            return
         connection = self._connection
-        async with self._adapt_connection._execute_mutex:
-            outcome: _Outcome = await connection._execute(
-                _run, connection._conn, operation, parameters, many
-            )
-        self._description, self._rowcount, self._lastrowid, rows = outcome
+        async with adapt._execute_mutex:
+            begin, adapt._pending_begin = adapt._pending_begin, None
+            try:
+                outcome: _Outcome = await connection._execute(
+                    _run, connection._conn, begin, operation, parameters, many
+                )
+            except BaseException:
+                adapt._in_transaction = True  # unknown: let commit/rollback make their trip
+                raise
+        self._description, self._rowcount, self._lastrowid, rows, adapt._in_transaction = outcome
         self._rows = collections.deque(rows)
 
     async def _async_soft_close(self) -> None:
@@ -112,8 +168,54 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    # _pending_begin: a BEGIN not sent yet; _in_transaction: whether sqlite3 had one open
+    # after the last trip (with isolation_level None only BEGIN opens one).
+    __slots__ = ("_in_transaction", "_pending_begin")
     _cursor_cls = OneTripCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self._pending_begin: str | None = None
+        self._in_transaction = False
+
+    def defer_begin(self, begin: str) -> None:
+        """Open a transaction with `begin`, sent with the next statement (no trip now)."""
+        if self._in_transaction or self._pending_begin is not None:
+            raise sqlite3.OperationalError("cannot start a transaction within a transaction")
+        self._pending_begin = begin
+
+    async def run_in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """fn(sqlite3_connection, *args) in the database thread, in one trip, inside the
+        transaction this connection has begun (its BEGIN is sent first if still deferred).
+        fn must not commit or roll back the connection's transaction."""
+        connection = self._connection
+        async with self._execute_mutex:
+            begin, self._pending_begin = self._pending_begin, None
+            try:
+                raised, value, self._in_transaction = await connection._execute(
+                    _call, connection._conn, begin, fn, args
+                )
+            except BaseException:
+                self._in_transaction = True
+                raise
+        if raised:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+    def commit(self) -> None:
+        if self._pending_begin is not None or not self._in_transaction:
+            # Nothing ran since BEGIN, or no transaction: nothing to commit, no trip.
+            self._pending_begin = None
+            return
+        super().commit()
+        self._in_transaction = False
+
+    def rollback(self) -> None:
+        if self._pending_begin is not None or not self._in_transaction:
+            self._pending_begin = None
+            return
+        super().rollback()
+        self._in_transaction = False
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):

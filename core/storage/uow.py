@@ -8,13 +8,17 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.domain.keys import PROCESS_KEYS, ServerKeys
+from core.storage import models as m
 from core.storage import repositories as r
 from core.storage.community_repository import CommunityRepository
 from core.storage.review_repository import AppealRepository, AuditRepository
 
 
 class UnitOfWork:
-    """`async with uow:` opens a transaction; leaving without `commit()` rolls it back."""
+    """`async with uow:` opens a transaction; leaving without `commit()` rolls it back.
+
+    The SQL implementation of the protocol services are typed against
+    (core.services.unit_of_work.UnitOfWork); tests/unit/fakes.py holds the in-memory one."""
 
     session: AsyncSession
     municipalities: r.MunicipalityRepository
@@ -29,6 +33,7 @@ class UnitOfWork:
     outbox: r.OutboxRepository
     conversations: r.ConversationRepository
     identity_events: r.IdentityEventRepository
+    security: r.SecurityEventRepository
     community: CommunityRepository
     audit: AuditRepository
     appeals: AppealRepository
@@ -73,6 +78,7 @@ class UnitOfWork:
         self.outbox = r.OutboxRepository(self.session)
         self.conversations = r.ConversationRepository(self.session)
         self.identity_events = r.IdentityEventRepository(self.session)
+        self.security = r.SecurityEventRepository(self.session)
         self.community = CommunityRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.appeals = AppealRepository(self.session)
@@ -101,6 +107,10 @@ class UnitOfWork:
     async def rollback(self) -> None:
         if self.session.in_transaction():
             await self.session.rollback()
+
+    def add(self, row: m.Base) -> None:
+        """A new row in this transaction (written at the next flush or the commit)."""
+        self.session.add(row)
 
     async def flush(self) -> None:
         await self.session.flush()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from core.domain.application_csv import parse_applications_csv
 from core.domain.errors import Conflict, Refusal
 from core.domain.messages import t, tn
-from core.services import activity, acts, back_office
+from core.services import activity, acts, application_desk, back_office
 from core.services.applications import ApplicationInput
 from core.services.operators import Role
 from core.services.paper_applications import ImportRefused
@@ -51,6 +51,7 @@ async def search(request: web.Request) -> web.Response:
             "submitted_at": app.submitted_at,
             "source": app.source,
             "revoked": app.revoked_at is not None,
+            "withdrawn": app.withdrawn_at is not None,
         }
         for app, citizen in found
     ]
@@ -75,6 +76,7 @@ async def application_page(request: web.Request) -> web.Response:
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
         app, citizen = await back_office.application_of(uow, operator, protocol)
+        desk = await application_desk.desk(uow, app, citizen)
         lines = await uow.allocations.lines_for_application(app.id)
         entries = [
             entry
@@ -125,8 +127,20 @@ async def application_page(request: web.Request) -> web.Response:
             for message in outbox
         ],
         "may_prepare": operator.role != Role.VIEWER.value,
+        "desk": desk,
+        "why_frozen": words.text(describe(desk.not_changeable_because))
+        if desk.not_changeable_because is not None
+        else "",
+        "delegate_phone": personal.phone(operator, desk.delegate_phone),
+        "card_code": personal.card(operator, desk.card_code),
+        "euro": _euro_field,
     }
     return await render(request, "application.html", context)
+
+
+def _euro_field(cents: int) -> str:
+    """An amount as the correction form shows it to be typed again: 1234,56."""
+    return f"{cents // 100},{cents % 100:02d}"
 
 
 def _where(words: Words, line: int, column: str) -> str:

@@ -6,11 +6,14 @@ from __future__ import annotations
 from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine
 from core.dialogue.inbound import Channel, Inbound, PaymentDone
+from core.dialogue.menus import CITIZEN_HELP, COMMUNITY_HELP
+from core.dialogue.render import render_plain
+from core.domain import gsm7
 from core.domain.community import Purchase, Purpose
 from core.domain.messages import Money
 from core.services import community
 from core.storage import models as m
-from tests.dialogue.harness import Chat, open_till, outbox_of, param
+from tests.dialogue.harness import Chat, msgids, open_till, outbox_of, param
 from tests.factories import Town, make_town
 
 ONLY_TELEGRAM = (
@@ -152,3 +155,38 @@ async def test_the_owner_sets_limits_switches_off_and_records_a_refund(core: Cor
     async with core.uow() as uow:
         shop = await uow.shops.by_id(town.shop_id)
     assert shop is not None and not shop.vouchers_enabled
+
+
+async def test_the_help_and_menu_name_the_community_words_where_they_work(core: Core) -> None:
+    await enabled_town(core)
+    chat = Chat(core, BUYER, channel=Channel.TELEGRAM, engine=DialogueEngine(core, payments=True))
+    await chat.expect("AIUTO", CITIZEN_HELP.msgid, COMMUNITY_HELP.msgid)
+    # The help's eighth word is COMPRA: a number picks it, as for the others.
+    await chat.expect("8", "Which shop's voucher do you want to buy?")
+    await chat.send("ANNULLA")
+    [menu] = await chat.send("MENU")
+    keys = [option.key for option in menu.options]
+    assert {"buy", "give", "vouchers", "donate"} <= set(keys)
+    assert keys[:4] == ["balance", "shops", "apply", "status"]
+
+
+async def test_where_they_do_not_work_the_help_and_menu_leave_them_out(core: Core) -> None:
+    town = await enabled_town(core)
+    sms = Chat(core, "+393330001111")
+    [help_reply] = await sms.expect("AIUTO", CITIZEN_HELP.msgid)
+    assert COMMUNITY_HELP.msgid not in msgids([help_reply])
+    for language in ("it", "en"):
+        assert gsm7.count(render_plain(help_reply, language, sms=True)).single
+    [menu] = await sms.send("MENU")
+    assert not {"buy", "give", "vouchers", "donate"} & {o.key for o in menu.options}
+    # Telegram without the payment provider, and a town that has not turned them on.
+    no_provider = Chat(core, BUYER, channel=Channel.TELEGRAM, engine=DialogueEngine(core))
+    said = await no_provider.expect("AIUTO", CITIZEN_HELP.msgid)
+    assert COMMUNITY_HELP.msgid not in msgids(said)
+    async with core.uow() as uow:
+        await community.set_town_enabled(uow, town.code, False)
+        await uow.commit()
+    engine = DialogueEngine(core, payments=True)
+    switched_off = Chat(core, "8802", channel=Channel.TELEGRAM, engine=engine)
+    said = await switched_off.expect("AIUTO", CITIZEN_HELP.msgid)
+    assert COMMUNITY_HELP.msgid not in msgids(said)

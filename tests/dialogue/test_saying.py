@@ -128,13 +128,14 @@ def test_every_keyword_a_help_names_works_in_both_languages() -> None:
     import re
 
     from core.dialogue import commands
-    from core.dialogue.menus import CITIZEN_HELP, SHOP_HELP
+    from core.dialogue.menus import CITIZEN_HELP, COMMUNITY_HELP, SHOP_HELP
     from core.i18n import render_text
 
     english = render_text(CITIZEN_HELP, "en")
     assert "BALANCE" in english and "SALDO" not in english
     assert "PAY" in render_text(SHOP_HELP, "en")
-    for text in (CITIZEN_HELP, SHOP_HELP):
+    assert "BUY" in render_text(COMMUNITY_HELP, "en")
+    for text in (CITIZEN_HELP, COMMUNITY_HELP, SHOP_HELP):
         for language in ("it", "en"):
             words = re.findall(r"\b[A-Z]{3,}\b", render_text(text, language))
             for word in words:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from sqlalchemy import select
 
 from core.bootstrap import open_core
 from core.domain.sepa import PaymentOrder, build_pain001
 from core.services import reimbursement
+from core.storage import models as m
 from tests.factories import make_cf, make_town, pay
 from tests.integration.test_admin_cli import invoke
 
@@ -126,3 +129,30 @@ def test_privacy_export_then_erase(town_with_a_payment: str, tmp_path: Path) -> 
     assert invoke("admin", "privacy", "erase", "TST", make_cf(2))[0] == 2  # needs --yes
     code, output = invoke("admin", "privacy", "erase", "TST", make_cf(2), "--yes")
     assert code == 2 and "balance_not_zero" in output  # 150 € still on the account
+
+
+def test_reimburse_refuses_a_shop_name_sepa_cannot_write_naming_it(
+    town_with_a_payment: str, tmp_path: Path
+) -> None:
+    async def rename() -> int:
+        core = await open_core(os.environ["BUONISPESA_DATABASE_URL"])
+        async with core.uow() as uow:
+            shop = await uow.session.scalar(select(m.Shop))
+            assert shop is not None
+            shop.name = "🍞🥖"
+            await uow.commit()
+            shop_id: int = shop.id
+        await core.close()
+        return shop_id
+
+    shop_id = asyncio.run(rename())
+    target = tmp_path / "sepa.xml"
+    arguments = ("admin", "reimburse", "TST", "--out", str(target))
+    code, output = invoke(*arguments, "--execution-date", "2099-01-02")
+    assert code == 2, output
+    assert "Traceback" not in output
+    assert f"The name of shop {shop_id}, '🍞🥖', has no letter or digit" in output
+    assert "reimbursement.name_not_sepa" in output
+    assert not target.exists() and not (tmp_path / "sepa.xml.partial").exists()
+    # Nothing was settled: the ledger still holds what the shop is owed.
+    assert invoke("admin", "ledger", "check", "TST")[0] == 0

@@ -21,6 +21,7 @@ from core.services.reimbursement import (
     BalancesChanged,
     ExecutionDateInPast,
     MunicipalityHasNoIban,
+    NameNotInSepa,
     NothingToReimburse,
     pending_reimbursements,
     settle,
@@ -244,3 +245,42 @@ async def test_concurrent_settlements_pay_once(core: Core, clock: FakeClock) -> 
         assert sum(reimbursed) == 30_03
     assert await due(office) == []
     await assert_ledger_ok(core, office.municipality_id)
+
+
+async def rename_shop(office: Office, shop_id: int, name: str) -> None:
+    """A shop's name as registered (the chat takes any script)."""
+    async with office.core.uow() as uow:
+        shop = await uow.session.get(m.Shop, shop_id)
+        assert shop is not None
+        shop.name = name
+        await uow.commit()
+
+
+async def test_a_name_in_another_script_is_transliterated_in_the_file(
+    core: Core, clock: FakeClock
+) -> None:
+    office, people = await spending_town(core, clock)
+    first, _ = office.shop_ids
+    await rename_shop(office, first, "Alimentari Đặng & Søn — 日本")
+    await pay(office, first, people[0], 10_00)
+    _, xml = await run_settlement(office)
+    names = [e.text for e in ET.fromstring(xml).iterfind(".//p:Cdtr/p:Nm", NS)]
+    assert names == ["Alimentari Dang + Son - Ri Ben"]
+
+
+async def test_a_name_sepa_cannot_write_refuses_the_run_naming_the_shop(
+    core: Core, clock: FakeClock
+) -> None:
+    office, people = await spending_town(core, clock)
+    first, second = office.shop_ids
+    await rename_shop(office, second, "🍞🥖")
+    await pay(office, first, people[0], 10_00)
+    await pay(office, second, people[1], 5_00)
+    with pytest.raises(NameNotInSepa) as caught:
+        await run_settlement(office)
+    assert caught.value.code == "reimbursement.name_not_sepa"
+    assert caught.value.params == {"name": "🍞🥖", "shop_id": second}
+    # Nothing was settled: no run, both shops still owed.
+    async with core.uow() as uow:
+        assert list(await uow.session.scalars(select(m.Settlement))) == []
+    assert sorted(await due(office)) == sorted([(first, 10_00), (second, 5_00)])

@@ -6,6 +6,8 @@ import csv
 import io
 import re
 
+from sqlalchemy import select
+
 from core.bootstrap import Core
 from core.domain.sepa import summarize
 from core.domain.shops import ShopCategory
@@ -111,3 +113,30 @@ async def test_reimbursement_draft_second_person_approval_and_sepa_file(
     assert (await stranger.get(f"/office/acts/{act}/sepa.xml")).status == 404
     page = await clerk.post("/office/acts", {"kind": "reimbursement", "execution_date": today})
     assert page.status == 409  # nothing is owed any more
+
+
+async def test_reimbursement_refused_for_a_shop_name_sepa_cannot_write(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    buyer = person(1, 2)
+    await apply(towns.bel, buyer)
+    await close_approve_credit(towns.bel, 1_000_00)
+    shop_id = towns.bel.shop_ids[0]
+    await pay(towns.bel, shop_id, buyer, 42_50)
+    async with core.uow() as uow:
+        shop = await uow.session.get(m.Shop, shop_id)
+        assert shop is not None
+        shop.name = "🍞🥖"
+        await uow.commit()
+    clerk = await signed_in(towns.server, "bel.clerk")
+    today = clock().date().isoformat()
+    page = await clerk.post("/office/acts", {"kind": "reimbursement", "execution_date": today})
+    act = int(ACT.findall(page.text)[-1])
+    manager = await signed_in(towns.server, "bel.manager")
+    page = await manager.post(f"/office/acts/{act}/approve")
+    assert page.status == 409
+    assert "🍞🥖" in page.text  # the message names the shop (in the operator's language)
+    assert "Traceback" not in page.text
+    async with core.uow() as uow:
+        assert await ledger.shop_balance(uow, towns.bel.municipality_id, shop_id) == 42_50
+        assert list(await uow.session.scalars(select(m.Settlement))) == []

@@ -23,6 +23,7 @@ from core.domain.sepa import (
     build_pain001,
     remittance_text,
     sanitize,
+    sepa_name,
     summarize,
 )
 from core.services.sepa_schema import schema, validate_pain001
@@ -153,7 +154,7 @@ def test_names_are_transliterated_to_the_sepa_character_set() -> None:
     assert sanitize("Città di Forlì — Società Coop. «Bio» & Figli", 70) == (
         "Citta di Forli - Societa Coop. Bio + Figli"
     )
-    assert sanitize("Straße Ærø Łódź 北京 €5 ½", 70) == "Strasse AEro Lodz EUR5 1/2"
+    assert sanitize("Straße Ærø Łódź 北京 €5 ½", 70) == "Strasse AEro Lodz Bei Jing EUR5 1/2"
     assert sanitize("  Dell’Orto\tGiuseppe\n", 70) == "Dell'Orto Giuseppe"
     shop = CreditTransfer("E2E-1", 1_00, "Macelleria Dell’Òrto & C. — ☺", SHOP_IBANS[0], "x")
     root = parse(build_pain001(replace(order(1), transfers=(shop,), debtor_name="Comune di Città")))
@@ -225,9 +226,21 @@ def test_duplicate_end_to_end_ids_and_empty_orders_are_refused() -> None:
         build_pain001(order())
 
 
-def test_a_name_with_no_sepa_character_is_refused() -> None:
+def test_other_scripts_are_transliterated_not_dropped() -> None:
+    assert sanitize("Alimentari Đặng & Søn — 日本", 70) == "Alimentari Dang + Son - Ri Ben"
+    assert sanitize("Αλφα Μάρκετ", 70) == "Alpha Market"
+    assert sanitize("Продукты Ольга", 70) == "Produkty Ol'ga"
+    assert sepa_name("日本") == "Ri Ben"
+    shop = CreditTransfer("E2E-1", 1_00, "日本", SHOP_IBANS[0], "x")
+    root = parse(build_pain001(replace(order(1), transfers=(shop,))))
+    assert text(root, ".//p:Cdtr/p:Nm") == "Ri Ben"
+
+
+@pytest.mark.parametrize("name", ["🍞🥖", "☺ ♥", "@#*", ""])
+def test_a_name_with_nothing_sepa_can_write_is_refused(name: str) -> None:
+    assert sepa_name(name) is None
     with pytest.raises(SepaError):
-        build_pain001(replace(order(1), debtor_name="北京"))
+        build_pain001(replace(order(1), debtor_name=name))
 
 
 @given(st.lists(st.integers(min_value=1, max_value=MAX_AMOUNT_CENTS), min_size=1, max_size=30))

@@ -120,6 +120,13 @@ def status_text(status: ApplicationStatus) -> Text:
             "Application {protocol}: revoked after the checks. Contact the office.",
             protocol=protocol,
         )
+    if status.withdrawn_at is not None:
+        return t(
+            "Application {protocol}: withdrawn by the office on {day}. Not you? Contact the "
+            "office.",
+            protocol=protocol,
+            day=Day(status.withdrawn_at.date()),
+        )
     if status.assignment is None:
         return t(
             "Application {protocol} received on {when}: it is being assessed.",

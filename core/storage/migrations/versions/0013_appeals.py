@@ -1,7 +1,7 @@
 """Checks' outcomes, revocations that can be undone, appeals from the chat
 
 Revision ID: 0013_appeals
-Revises: 0008_rounds
+Revises: 0013_withdrawal
 Create Date: 2026-12-03 09:40:00
 
 `revocations` records each revocation (backfilled from the applications revoked so far,
@@ -18,7 +18,7 @@ from alembic import op
 import core.storage.models
 
 revision: str = "0013_appeals"
-down_revision: str | None = "0008_rounds"
+down_revision: str | None = "0013_withdrawal"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

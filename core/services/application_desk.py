@@ -1,0 +1,247 @@
+"""What the office does to one application from its page: correct or withdraw a paper
+application, bind a phone the person proved at the desk, register a delegate, print the
+card. The same services as the command line (identity.rebind_phone for `admin citizen
+phone`, delegates.add_delegate for `admin citizen delegate`, cards.issue_card for `admin
+card`), with the operator's role checked and an activity-log entry in the same
+transaction.
+
+The rule for changing a paper application is the import's (core.services.paper_applications):
+the office may correct or withdraw what it entered from paper until a determina of the
+window has been approved. After that the lists are frozen: a false declaration is revoked
+after the checks, under four eyes (acts.ActKind.REVOCATION). An application made in a chat
+is the citizen's own: they change it themselves while the window is open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from core.domain.errors import Conflict, DomainError, NotAllowed, Refusal
+from core.domain.identity import mask_phone
+from core.domain.messages import Reply, t
+from core.services import activity, cards, delegates, identity
+from core.services.acts import given_reason
+from core.services.applications import ApplicationInput
+from core.services.back_office import PREPARERS, application_of, town_of
+from core.services.operators import require_role
+from core.services.outbox import notify_citizen
+from core.storage import models as m
+from core.storage.paper_import import PaperImportRepository
+from core.storage.uow import UnitOfWork
+
+PAPER = "paper"
+
+
+@dataclass(frozen=True)
+class Answers:
+    """The household's answers on a paper application, the columns of the paper CSV that
+    the office may correct (the codice fiscale and the date are the record's identity)."""
+
+    household_size: int
+    has_work_income: bool
+    has_pension: bool
+    liquidity_cents: int
+    public_support_monthly_cents: int
+    rent_monthly_cents: int
+
+    @classmethod
+    def of(cls, application: m.Application) -> Answers:
+        return cls(
+            household_size=application.household_size,
+            has_work_income=application.has_work_income,
+            has_pension=application.has_pension,
+            liquidity_cents=application.liquidity_cents,
+            public_support_monthly_cents=application.public_support_monthly_cents,
+            rent_monthly_cents=application.rent_monthly_cents,
+        )
+
+
+async def _changeable(uow: UnitOfWork, application: m.Application) -> None:
+    """Refuse unless the office may still change this application (see the module)."""
+    if application.source != PAPER:
+        raise NotAllowed(Refusal.APPLICATION_NOT_PAPER, protocol=application.protocol)
+    if application.withdrawn_at is not None:
+        raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=application.protocol)
+    if await PaperImportRepository(uow.session).has_allocation(application.round_id):
+        raise NotAllowed(Refusal.APPLICATION_FROZEN, protocol=application.protocol)
+
+
+async def correct(
+    uow: UnitOfWork,
+    operator: m.Operator,
+    protocol: str,
+    answers: Answers,
+    reason: str,
+    now: datetime,
+) -> m.Application:
+    """Correct the answers of a paper application (a typing error, a document brought in
+    later), with the reason; logged with the values before and after."""
+    require_role(operator, *PREPARERS)
+    application, citizen = await application_of(uow, operator, protocol)
+    why = given_reason(reason)
+    await _changeable(uow, application)
+    ApplicationInput(
+        codice_fiscale=citizen.codice_fiscale, phone=citizen.phone, **asdict(answers)
+    ).validate()
+    before = Answers.of(application)
+    if answers == before:
+        raise Conflict(Refusal.APPLICATION_UNCHANGED, protocol=protocol)
+    for name, value in asdict(answers).items():
+        setattr(application, name, value)
+    application.updated_at = now
+    changed = [name for name, value in asdict(answers).items() if asdict(before)[name] != value]
+    await activity.by_operator(
+        uow,
+        operator,
+        "application.correct",
+        subject=protocol,
+        before={name: asdict(before)[name] for name in changed},
+        after={**{name: asdict(answers)[name] for name in changed}, "reason": why},
+        now=now,
+    )
+    await uow.session.flush()
+    return application
+
+
+async def withdraw(
+    uow: UnitOfWork, operator: m.Operator, protocol: str, reason: str, now: datetime
+) -> m.Application:
+    """Withdraw a paper application (the applicant renounces it, or it was entered by
+    mistake). The row and its protocol stay, marked withdrawn with the reason; the
+    allocation leaves it out. The citizen is told when they have a channel."""
+    require_role(operator, *PREPARERS)
+    application, citizen = await application_of(uow, operator, protocol)
+    why = given_reason(reason)
+    await _changeable(uow, application)
+    application.withdrawn_at = now
+    application.withdrawal_reason = why
+    application.updated_at = now
+    await activity.by_operator(
+        uow,
+        operator,
+        "application.withdraw",
+        subject=protocol,
+        before={"withdrawn": False},
+        after={"withdrawn": True, "reason": why},
+        now=now,
+    )
+    town = await town_of(uow, operator)
+    notify_citizen(
+        uow,
+        citizen,
+        Reply.of(
+            t(
+                "{town}: your grocery voucher application {protocol} was withdrawn by the "
+                "office. Not you? Call the office.",
+                town=town.name,
+                protocol=protocol,
+            )
+        ),
+        now,
+    )
+    await uow.session.flush()
+    return application
+
+
+async def bind_phone(
+    uow: UnitOfWork, operator: m.Operator, protocol: str, phone: str, now: datetime
+) -> identity.Rebinding:
+    """Bind the phone the applicant proved at the desk (`admin citizen phone`): refused
+    when it belongs to another citizen of the municipality. Written to the identity log
+    and, masked, to the activity log."""
+    require_role(operator, *PREPARERS)
+    _, citizen = await application_of(uow, operator, protocol)
+    town = await town_of(uow, operator)
+    done = await identity.rebind_phone(
+        uow, town, citizen.codice_fiscale, phone, operator=operator.username, now=now
+    )
+    await activity.by_operator(
+        uow,
+        operator,
+        "citizen.phone",
+        subject=protocol,
+        before={"phone": _masked(done.previous_phone)},
+        after={"phone": mask_phone(done.phone), "telegram_unlinked": done.telegram_unlinked},
+        now=now,
+    )
+    return done
+
+
+async def add_delegate(
+    uow: UnitOfWork, operator: m.Operator, protocol: str, phone: str, now: datetime
+) -> m.Delegate:
+    """Register the applicant's delegate (`admin citizen delegate`)."""
+    require_role(operator, *PREPARERS)
+    _, citizen = await application_of(uow, operator, protocol)
+    town = await town_of(uow, operator)
+    delegate = await delegates.add_delegate(uow, town, citizen.codice_fiscale, phone, now)
+    await activity.by_operator(
+        uow,
+        operator,
+        "citizen.delegate",
+        subject=protocol,
+        after={"delegate": mask_phone(delegate.phone)},
+        now=now,
+    )
+    return delegate
+
+
+async def issue_card(
+    uow: UnitOfWork, operator: m.Operator, protocol: str, now: datetime, *, reissue: bool
+) -> cards.CardData:
+    """A card with a PIN for the applicant (`admin card`): the PIN is in the result only,
+    to be printed, never in a log."""
+    require_role(operator, *PREPARERS)
+    _, citizen = await application_of(uow, operator, protocol)
+    town = await town_of(uow, operator)
+    before = citizen.card_code if cards.has_pin_card(citizen) else None
+    issued = await cards.issue_card(uow, town, citizen.codice_fiscale, now, reissue=reissue)
+    await activity.by_operator(
+        uow,
+        operator,
+        "card.reissue" if reissue else "card.issue",
+        subject=protocol,
+        before={"card": masked_card(before)} if before else None,
+        after={"card": masked_card(issued.card_code)},
+        now=now,
+    )
+    return issued
+
+
+def masked_card(card_code: str) -> str:
+    """A card number as the log and a viewer see it: its last four characters (enough to
+    tell two cards apart, not to type one at a till)."""
+    return "******" + card_code[-4:]
+
+
+def _masked(phone: str | None) -> str | None:
+    return mask_phone(phone) if phone else None
+
+
+@dataclass(frozen=True)
+class Desk:
+    """What the application's page offers: whether the paper application may still be
+    changed (and why not), the delegate, the card."""
+
+    changeable: bool
+    not_changeable_because: DomainError | None
+    delegate_phone: str | None
+    card_code: str | None  # a card with a PIN was issued
+    card_blocked: bool
+
+
+async def desk(uow: UnitOfWork, application: m.Application, citizen: m.Citizen) -> Desk:
+    try:
+        await _changeable(uow, application)
+        because = None
+    except DomainError as refused:
+        because = refused
+    delegate = await uow.delegates.of_citizen(citizen.id)
+    return Desk(
+        changeable=because is None,
+        not_changeable_because=because,
+        delegate_phone=delegate.phone if delegate is not None else None,
+        card_code=citizen.card_code if cards.has_pin_card(citizen) else None,
+        card_blocked=citizen.card_blocked_at is not None,
+    )

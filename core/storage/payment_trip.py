@@ -1,0 +1,280 @@
+"""The payment confirmation as one plan (core/storage/trips.py): the hot path of a till.
+
+The plan loads the charge with everything its confirmation needs in one query, asks
+the service whether this is a plain acceptance (pending, right code, in time, shop
+not locked), and only then writes: the compare-and-set on the charge, the guarded
+debit, the credit, the posting and the receipts in the outbox, all in the caller's
+transaction. Anything else (a wrong code, an expired charge, a locked shop, a card
+PIN, a missing account, nobody to tell) returns `None` before a single write, and
+the service takes its general path in the same transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from core.domain.channels import Channel
+from core.domain.charges import ChargeStatus
+from core.domain.ledger import AccountKind, PostingKind
+from core.domain.outbox import OutboxStatus
+from core.storage.trips import Plan, Row, drive_sqlite, utc
+
+# The outbox lane of messages about a payment (core/services/outbox.py: PAYMENT_LANE).
+PAYMENT_LANE = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PendingPayment:
+    """A charge as its confirmation sees it, with its shop, citizen and accounts."""
+
+    charge_id: int
+    municipality_id: int
+    shop_id: int
+    citizen_id: int
+    amount_cents: int
+    status: str
+    code_salt: str
+    code_hash: str
+    consent: str
+    attempts: int
+    expires_at: datetime
+    shop_name: str
+    shop_blocked_at: datetime | None
+    shop_locked_until: datetime | None
+    policy_toml: str
+    citizen_erased_at: datetime | None
+    citizen_telegram_chat_id: str | None
+    citizen_phone: str | None
+    citizen_language: str
+    delegate_phone: str | None
+    delegate_language: str | None  # of the delegate's SMS conversation, if any
+    citizen_account_id: int | None
+    shop_account_id: int | None
+
+    def receivers(self) -> list[tuple[str, str, str]]:
+        """(channel, address, language) of a receipt: the payer (the delegate, else the
+        citizen's own channel) and, when a delegate pays, the citizen too; as
+        core/services/outbox.notify decides it."""
+        own: tuple[str, str, str] | None = None
+        if self.citizen_erased_at is None:
+            if self.citizen_telegram_chat_id:
+                own = (Channel.TELEGRAM.value, self.citizen_telegram_chat_id, self.citizen_language)
+            elif self.citizen_phone:
+                own = (Channel.SMS.value, self.citizen_phone, self.citizen_language)
+        else:
+            return []
+        if self.delegate_phone is not None:
+            language = self.delegate_language or self.citizen_language
+            payer = (Channel.SMS.value, self.delegate_phone, language)
+            return [payer] if own is None else [payer, own]
+        return [] if own is None else [own]
+
+
+class Paid(StrEnum):
+    CONFIRMED = "confirmed"
+    ALREADY_CONFIRMED = "already_confirmed"
+    NOT_PENDING = "not_pending"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentOutcome:
+    outcome: Paid
+    charge_id: int
+    amount_cents: int
+    citizen_balance_cents: int | None = None
+
+
+_LOAD = (
+    "SELECT c.id, c.municipality_id, c.shop_id, c.citizen_id, c.amount_cents, c.status, "
+    "c.code_salt, c.code_hash, c.consent, c.attempts, c.expires_at, "
+    "s.name, s.blocked_at, s.locked_until, mu.policy_toml, "
+    "z.erased_at, z.telegram_chat_id, z.phone, z.language, "
+    "d.phone, dc.language, ca.id, sa.id "
+    "FROM charges c "
+    "JOIN shops s ON s.id = c.shop_id "
+    "JOIN municipalities mu ON mu.id = c.municipality_id "
+    "JOIN citizens z ON z.id = c.citizen_id "
+    "LEFT JOIN delegates d ON d.citizen_id = c.citizen_id "
+    "LEFT JOIN conversations dc ON dc.municipality_id = c.municipality_id "
+    "AND dc.channel = ? AND dc.address = d.phone "
+    "LEFT JOIN accounts ca ON ca.municipality_id = c.municipality_id "
+    "AND ca.kind = ? AND ca.owner_id = c.citizen_id "
+    "LEFT JOIN accounts sa ON sa.municipality_id = c.municipality_id "
+    "AND sa.kind = ? AND sa.owner_id = c.shop_id "
+    "WHERE c.id = ?"
+)
+_MARK_CONFIRMED = (
+    "UPDATE charges SET status = ?, confirmed_at = ? WHERE id = ? AND status = ? RETURNING id"
+)
+_STATUS = "SELECT status FROM charges WHERE id = ?"
+_LOCK_ACCOUNTS = "SELECT id FROM accounts WHERE id IN (?, ?) ORDER BY id FOR UPDATE"
+_DEBIT = (
+    "UPDATE accounts SET balance_cents = balance_cents - ? "
+    "WHERE id = ? AND balance_cents >= ? RETURNING balance_cents"
+)
+_UNDO_CONFIRMED = (
+    "UPDATE charges SET status = ?, confirmed_at = NULL, closed_reason = ? "
+    "WHERE id = ? AND status = ? RETURNING id"
+)
+_CREDIT = "UPDATE accounts SET balance_cents = balance_cents + ? WHERE id = ? RETURNING id"
+_POSTING = (
+    "INSERT INTO postings (municipality_id, kind, from_account_id, to_account_id, "
+    "amount_cents, created_at, charge_id) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id"
+)
+_OUTBOX = (
+    "INSERT INTO outbox (municipality_id, channel, address, language, payload, status, "
+    "attempts, next_attempt_at, created_at, charge_id, lane) "
+    "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id"
+)
+
+
+def _loaded(row: Row) -> PendingPayment:
+    expires_at = utc(row[10])
+    assert expires_at is not None
+    return PendingPayment(
+        charge_id=row[0],
+        municipality_id=row[1],
+        shop_id=row[2],
+        citizen_id=row[3],
+        amount_cents=row[4],
+        status=row[5],
+        code_salt=row[6],
+        code_hash=row[7],
+        consent=row[8],
+        attempts=row[9],
+        expires_at=expires_at,
+        shop_name=row[11],
+        shop_blocked_at=utc(row[12]),
+        shop_locked_until=utc(row[13]),
+        policy_toml=row[14],
+        citizen_erased_at=utc(row[15]),
+        citizen_telegram_chat_id=row[16],
+        citizen_phone=row[17],
+        citizen_language=row[18],
+        delegate_phone=row[19],
+        delegate_language=row[20],
+        citizen_account_id=row[21],
+        shop_account_id=row[22],
+    )
+
+
+def confirm_plan(
+    charge_id: int,
+    shop_id: int,
+    now: datetime,
+    *,
+    accept: Callable[[PendingPayment], bool],
+    receipt: Callable[[PendingPayment, int], dict[str, Any]],
+    lock_rows: bool,
+) -> Plan[PaymentOutcome | None]:
+    """Confirm a charge whose code `accept` judged right, or None with nothing written.
+
+    `receipt(payment, balance)`: the outbox payload telling the new balance.
+    `lock_rows`: take row locks in id order (PostgreSQL; SQLite's writer holds the file)."""
+    rows = yield (
+        _LOAD,
+        (Channel.SMS.value, AccountKind.CITIZEN.value, AccountKind.SHOP.value, charge_id),
+    )
+    if not rows:
+        return None
+    payment = _loaded(rows[0])
+    if payment.shop_id != shop_id or payment.status != ChargeStatus.PENDING:
+        return None
+    if payment.citizen_account_id is None or payment.shop_account_id is None:
+        return None  # the general path creates the missing account
+    receivers = payment.receivers()
+    if not receivers or not accept(payment):
+        return None
+    amount = payment.amount_cents
+    # Out of "pending" first (compare-and-set): a concurrent confirmation waits on this
+    # row and then finds it no longer pending.
+    changed = yield (
+        _MARK_CONFIRMED,
+        (
+            ChargeStatus.CONFIRMED.value,
+            now,
+            charge_id,
+            ChargeStatus.PENDING.value,
+        ),
+    )
+    if not changed:
+        status = yield _STATUS, (charge_id,)
+        outcome = (
+            Paid.ALREADY_CONFIRMED
+            if status and status[0][0] == ChargeStatus.CONFIRMED
+            else Paid.NOT_PENDING
+        )
+        return PaymentOutcome(outcome, charge_id, amount)
+    source, target = payment.citizen_account_id, payment.shop_account_id
+    if lock_rows:
+        yield _LOCK_ACCOUNTS, (min(source, target), max(source, target))
+    # The no-overdraw guard is in the UPDATE that takes the money.
+    left = yield _DEBIT, (amount, source, amount)
+    if not left:
+        yield (
+            _UNDO_CONFIRMED,
+            (
+                ChargeStatus.CANCELLED.value,
+                "insufficient_funds",
+                charge_id,
+                ChargeStatus.CONFIRMED.value,
+            ),
+        )
+        return PaymentOutcome(Paid.INSUFFICIENT_FUNDS, charge_id, amount)
+    balance = int(left[0][0])
+    yield _CREDIT, (amount, target)
+    yield (
+        _POSTING,
+        (
+            payment.municipality_id,
+            PostingKind.PAYMENT.value,
+            source,
+            target,
+            amount,
+            now,
+            charge_id,
+        ),
+    )
+    payload = receipt(payment, balance)
+    for channel, address, language in receivers:
+        yield (
+            _OUTBOX,
+            (
+                payment.municipality_id,
+                channel,
+                address,
+                language,
+                payload,
+                OutboxStatus.PENDING.value,
+                now,
+                now,
+                charge_id,
+                PAYMENT_LANE,
+            ),
+        )
+    return PaymentOutcome(Paid.CONFIRMED, charge_id, amount, citizen_balance_cents=balance)
+
+
+def confirm_transaction(
+    charge_id: int,
+    shop_id: int,
+    now: datetime,
+    *,
+    accept: Callable[[PendingPayment], bool],
+    receipt: Callable[[PendingPayment, int], dict[str, Any]],
+) -> Callable[[sqlite3.Connection], PaymentOutcome | None]:
+    """`confirm_plan` as a transaction for SQLite's group commit (core/storage/group_commit)."""
+
+    def transaction(connection: sqlite3.Connection) -> PaymentOutcome | None:
+        plan = confirm_plan(
+            charge_id, shop_id, now, accept=accept, receipt=receipt, lock_rows=False
+        )
+        return drive_sqlite(connection, plan)
+
+    return transaction

@@ -1,0 +1,108 @@
+"""One trip per transaction: a transaction's SQL as a plan, run where the database is.
+
+A plan is a generator that yields `(sql, parameters)` and receives the rows each
+statement returned (use RETURNING to learn whether a guarded UPDATE changed a
+row). It holds no connection and does no I/O itself, so the same plan runs
+
+- on SQLite, whole, in the database thread: one trip through aiosqlite's queue
+  for every statement of the transaction (`drive_sqlite`);
+- on PostgreSQL, statement after statement on the raw asyncpg connection, with
+  no ORM or SQLAlchemy execution in between (`drive_asyncpg`).
+
+SQL is written once with `?` markers and portable SQL; values are Python values
+(aware datetimes, dicts for JSON columns), converted here the way the models'
+column types store them. See docs/decisions/0005-one-trip-transactions.md.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Generator, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.storage.sqlite_driver import OneTripConnection
+
+T = TypeVar("T")
+Row = Sequence[Any]
+Statement = tuple[str, tuple[Any, ...]]
+Plan = Generator[Statement, list[Row], T]
+
+# How SQLAlchemy's DateTime stores a value on SQLite (naive UTC, always with microseconds).
+_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime(_SQLITE_DATETIME)
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return value
+
+
+def _pg_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return value
+
+
+def utc(value: datetime | str | None) -> datetime | None:
+    """A datetime column as read by a plan: aware UTC on both databases."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def drive_sqlite(connection: sqlite3.Connection, plan: Plan[T]) -> T:
+    """Run a plan on a sqlite3 connection (in its own thread), inside its transaction."""
+    try:
+        sql, parameters = next(plan)
+        while True:
+            rows = connection.execute(sql, tuple(map(_sqlite_value, parameters))).fetchall()
+            sql, parameters = plan.send(rows)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=256)
+def _numbered(sql: str) -> str:
+    """`?` markers as asyncpg's `$1, $2, …` (plans put no `?` inside literals)."""
+    parts = sql.split("?")
+    return "".join(
+        part + (f"${index}" if index < len(parts) else "")
+        for index, part in enumerate(parts, start=1)
+    )
+
+
+async def drive_asyncpg(connection: Any, plan: Plan[T]) -> T:
+    """Run a plan on an asyncpg connection, inside its transaction."""
+    try:
+        sql, parameters = next(plan)
+        while True:
+            records = await connection.fetch(_numbered(sql), *map(_pg_value, parameters))
+            sql, parameters = plan.send(records)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+async def run_plan(session: AsyncSession, plan: Plan[T]) -> T:
+    """Run a plan inside the session's transaction (begun if it was not yet): what the
+    plan writes commits or rolls back with the unit of work."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    adapted: Any = raw.dbapi_connection
+    if isinstance(adapted, OneTripConnection):
+        return await adapted.run_in_thread(drive_sqlite, plan)
+    if connection.dialect.name == "postgresql":
+        # SQLAlchemy's asyncpg adapter opens its transaction with the first statement it
+        # runs itself; a plan may be the first, so open it here (a no-op when open).
+        if adapted._transaction is None:
+            await adapted._start_transaction()
+        return await drive_asyncpg(raw.driver_connection, plan)
+    raise NotImplementedError(f"no plan driver for {connection.dialect.name}")

@@ -1,0 +1,248 @@
+"""A payment confirmed in one trip to the database keeps every guard of the general path
+(core/storage/payment_trip.py, docs/decisions/0005-one-trip-transactions.md).
+
+The concurrent tests run through two Cores, each with its own engine: on SQLite the
+in-process writer lock does not serialise them, so only the database's guards (BEGIN
+IMMEDIATE, the compare-and-set, the guarded debit) stand between them and a double
+payment; on PostgreSQL they are concurrent transactions on different connections."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiosqlite
+import pytest
+from sqlalchemy import func, select
+
+from core.bootstrap import Core
+from core.domain.messages import Money, reply_from_json
+from core.services import ledger
+from core.services.charges import ConfirmOutcome
+from core.storage import models as m
+from core.storage.engine import make_engine
+from core.storage.repositories import ChargeRepository
+from tests.conftest import FakeClock
+from tests.factories import (
+    Town,
+    assert_ledger_ok,
+    confirm,
+    last_code_for,
+    make_town,
+    outbox_to,
+    pay,
+    request,
+)
+
+
+@pytest.fixture
+async def second_core(database_url: str, clock: FakeClock) -> AsyncIterator[Core]:
+    """Another process's view of the same database: its own engine and writer lock."""
+    other = Core(engine=make_engine(database_url), clock=clock)
+    yield other
+    await other.close()
+
+
+@pytest.fixture
+def general_path_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Charge ids the general (ORM) confirmation path loaded: empty when every
+    confirmation took the one-trip path."""
+    calls: list[int] = []
+    original: Callable[..., Any] = ChargeRepository.with_parties
+
+    async def counting(self: ChargeRepository, charge_id: int) -> Any:
+        calls.append(charge_id)
+        return await original(self, charge_id)
+
+    monkeypatch.setattr(ChargeRepository, "with_parties", counting)
+    return calls
+
+
+async def requested_with_code(core: Core, town: Town, cents: int) -> tuple[int, str]:
+    requested = await request(core, town.shop_id, town.citizen_cfs[0], cents)
+    return requested.charge_id, await last_code_for(
+        core, town.citizen_phones[0], requested.charge_id
+    )
+
+
+async def citizen_balance(core: Core, town: Town) -> int:
+    async with core.uow() as uow:
+        return await ledger.citizen_balance(uow, town.municipality_id, town.citizen_ids[0])
+
+
+async def test_a_plain_confirmation_writes_what_the_general_path_writes(
+    core: Core, general_path_calls: list[int]
+) -> None:
+    town = await make_town(core, citizens=1)
+    await pay(core, town, 1_00)  # the general path opens the shop's account
+    general_path_calls.clear()
+    charge_id, code = await requested_with_code(core, town, 12_50)
+
+    result = await confirm(core, town.shop_id, charge_id, code)
+
+    assert general_path_calls == []
+    assert result.outcome is ConfirmOutcome.CONFIRMED
+    assert result.citizen_balance_cents == 150_00 - 1_00 - 12_50
+    async with core.uow() as uow:
+        charge = await uow.charges.by_id(charge_id)
+        assert charge is not None
+        assert charge.status == "confirmed" and charge.confirmed_at == core.now()
+        postings = (
+            await uow.session.scalars(select(m.Posting).where(m.Posting.charge_id == charge_id))
+        ).all()
+    assert [(p.kind, p.amount_cents, p.created_at) for p in postings] == [
+        ("payment", 12_50, core.now())
+    ]
+    receipt = (await outbox_to(core, town.citizen_phones[0]))[-1]
+    assert (receipt.charge_id, receipt.lane, receipt.status, receipt.language) == (
+        charge_id,
+        0,
+        "pending",
+        "it",
+    )
+    text = reply_from_json(receipt.payload).texts[0]
+    assert text.msgid.startswith("Paid {amount} at {shop}")
+    async with core.uow() as uow:
+        shop = await uow.shops.by_id(town.shop_id)
+    assert shop is not None
+    assert text.params == {
+        "amount": Money(12_50),
+        "shop": shop.name,
+        "balance": Money(150_00 - 1_00 - 12_50),
+    }
+    await assert_ledger_ok(core, town.municipality_id)
+
+
+async def test_a_plain_confirmation_is_two_trips_on_sqlite(
+    sqlite_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The transaction in one trip, its commit in another: nothing else reaches the
+    database thread (no BEGIN of its own, no reset of the connection on return)."""
+    core = Core(engine=make_engine(sqlite_url), clock=clock)
+    try:
+        town = await make_town(core, citizens=1)
+        await pay(core, town, 1_00)
+        charge_id, code = await requested_with_code(core, town, 3_00)
+        trips = 0
+        original: Callable[..., Any] = aiosqlite.Connection._execute
+
+        async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kw: Any) -> Any:
+            nonlocal trips
+            trips += 1
+            return await original(self, fn, *args, **kw)
+
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+        result = await confirm(core, town.shop_id, charge_id, code)
+        monkeypatch.undo()
+        assert result.outcome is ConfirmOutcome.CONFIRMED
+        assert trips == 2
+    finally:
+        await core.close()
+
+
+async def test_concurrent_confirmations_of_one_charge_pay_once(
+    core: Core, second_core: Core
+) -> None:
+    town = await make_town(core, citizens=1)
+    await pay(core, town, 1_00)
+    charge_id, code = await requested_with_code(core, town, 7_00)
+
+    results = await asyncio.gather(
+        *(
+            confirm(core if index % 2 else second_core, town.shop_id, charge_id, code)
+            for index in range(8)
+        )
+    )
+
+    outcomes = [r.outcome for r in results]
+    assert outcomes.count(ConfirmOutcome.CONFIRMED) == 1
+    assert outcomes.count(ConfirmOutcome.ALREADY_CONFIRMED) == 7
+    assert await citizen_balance(core, town) == 150_00 - 1_00 - 7_00
+    async with core.uow() as uow:
+        paid = await uow.session.scalar(
+            select(func.count()).select_from(m.Posting).where(m.Posting.charge_id == charge_id)
+        )
+        receipts = await uow.session.scalar(
+            select(func.count())
+            .select_from(m.OutboxMessage)
+            .where(m.OutboxMessage.charge_id == charge_id, m.OutboxMessage.lane == 0)
+        )
+    assert paid == 1
+    assert receipts == 2  # the code, and one receipt
+    await assert_ledger_ok(core, town.municipality_id)
+
+
+async def test_two_charges_against_one_balance_cannot_overdraw(
+    core: Core, second_core: Core, general_path_calls: list[int]
+) -> None:
+    town = await make_town(core, citizens=1)
+    await pay(core, town, 50_00)  # 100 € left
+    first = await requested_with_code(core, town, 80_00)
+    second = await requested_with_code(core, town, 80_00)
+    general_path_calls.clear()
+
+    results = await asyncio.gather(
+        confirm(core, town.shop_id, *first), confirm(second_core, town.shop_id, *second)
+    )
+
+    assert general_path_calls == []  # both judged and written in one trip
+    assert sorted(r.outcome for r in results) == [
+        ConfirmOutcome.CONFIRMED,
+        ConfirmOutcome.INSUFFICIENT_FUNDS,
+    ]
+    assert await citizen_balance(core, town) == 20_00
+    refused = next(r for r in results if r.outcome is ConfirmOutcome.INSUFFICIENT_FUNDS)
+    async with core.uow() as uow:
+        charge = await uow.charges.by_id(refused.charge_id)
+        assert charge is not None
+        assert (charge.status, charge.closed_reason, charge.confirmed_at) == (
+            "cancelled",
+            "insufficient_funds",
+            None,
+        )
+        postings = await uow.session.scalar(
+            select(func.count())
+            .select_from(m.Posting)
+            .where(m.Posting.charge_id == refused.charge_id)
+        )
+    assert postings == 0
+    await assert_ledger_ok(core, town.municipality_id)
+
+
+async def test_a_wrong_code_takes_the_general_path_and_counts(
+    core: Core, general_path_calls: list[int]
+) -> None:
+    town = await make_town(core, citizens=1)
+    await pay(core, town, 1_00)
+    charge_id, code = await requested_with_code(core, town, 5_00)
+    general_path_calls.clear()
+    wrong = "0" * len(code) if code != "0" * len(code) else "1" * len(code)
+
+    result = await confirm(core, town.shop_id, charge_id, wrong)
+
+    assert result.outcome is ConfirmOutcome.WRONG_CODE
+    assert general_path_calls == [charge_id]
+    async with core.uow() as uow:
+        charge = await uow.charges.by_id(charge_id)
+        assert charge is not None and (charge.status, charge.attempts) == ("pending", 1)
+    assert (await confirm(core, town.shop_id, charge_id, code)).outcome is (
+        ConfirmOutcome.CONFIRMED
+    )
+    assert await citizen_balance(core, town) == 150_00 - 1_00 - 5_00
+
+
+async def test_an_expired_charge_is_not_paid_in_one_trip(
+    core: Core, clock: FakeClock, general_path_calls: list[int]
+) -> None:
+    town = await make_town(core, citizens=1)
+    await pay(core, town, 1_00)
+    charge_id, code = await requested_with_code(core, town, 5_00)
+    clock.advance(minutes=60)
+    general_path_calls.clear()
+
+    result = await confirm(core, town.shop_id, charge_id, code)
+
+    assert result.outcome is ConfirmOutcome.EXPIRED
+    assert general_path_calls == [charge_id]
+    assert await citizen_balance(core, town) == 150_00 - 1_00

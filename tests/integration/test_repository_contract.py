@@ -1,0 +1,263 @@
+"""One contract, two implementations: each check runs on the in-memory repositories of
+tests/unit/fakes.py and on the SQL repositories (SQLite), so the fake the fast service
+tests rely on answers as the database does."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from core.bootstrap import Core
+from core.domain.charges import ChargeStatus
+from core.domain.ledger import AccountKind
+from core.services.unit_of_work import UnitOfWork
+from core.storage import models as m
+from core.storage.engine import make_engine
+from tests.unit.fakes import FakeStore, FakeUnitOfWork
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+NewUow = Callable[[], UnitOfWork]
+
+
+@pytest.fixture(params=["fake", "sql"])
+def backend(request: pytest.FixtureRequest) -> str | None:
+    """None for the fake; for the SQL repositories, a migrated SQLite file."""
+    return None if request.param == "fake" else str(request.getfixturevalue("sqlite_url"))
+
+
+@pytest.fixture
+async def new_uow(backend: str | None) -> AsyncIterator[NewUow]:
+    """A way to open units of work on one store: the fake's, or the database."""
+    if backend is None:
+        store = FakeStore()
+        yield lambda: FakeUnitOfWork(store)
+        return
+    core = Core(engine=make_engine(backend))
+    yield core.uow
+    await core.close()
+
+
+async def seed(new_uow: NewUow) -> tuple[int, int, int]:
+    """A municipality, a citizen and a shop: their ids."""
+    async with new_uow() as uow:
+        town = m.Municipality(code="CON", name="Contract", policy_toml="", created_at=NOW)
+        uow.add(town)
+        await uow.flush()
+        citizen = m.Citizen(
+            municipality_id=town.id, codice_fiscale="X", card_code="C1", created_at=NOW
+        )
+        shop = m.Shop(
+            municipality_id=town.id,
+            name="Shop",
+            vat_number="1",
+            category="grocery",
+            address="a",
+            town="t",
+            postcode="1",
+            iban="IT",
+            status="approved",
+            created_at=NOW,
+        )
+        uow.add(citizen)
+        uow.add(shop)
+        await uow.flush()
+        ids = (town.id, citizen.id, shop.id)
+        await uow.commit()
+    return ids
+
+
+async def test_a_flush_gives_ids_and_defaults_and_refuses_a_duplicate(new_uow: NewUow) -> None:
+    _, citizen_id, _ = await seed(new_uow)
+    async with new_uow() as uow:
+        citizen = await uow.citizens.by_id(citizen_id)
+        assert citizen is not None
+        assert (citizen.language, citizen.card_pin_failures) == ("it", 0)
+        uow.add(m.Municipality(code="CON", name="Again", policy_toml="", created_at=NOW))
+        with pytest.raises(IntegrityError):
+            await uow.flush()
+
+
+async def test_what_is_not_committed_is_rolled_back(new_uow: NewUow) -> None:
+    town_id, citizen_id, _ = await seed(new_uow)
+    async with new_uow() as uow:
+        uow.add(m.Round(municipality_id=town_id, number=1, opens_at=NOW, closes_at=NOW))
+        citizen = await uow.citizens.by_id(citizen_id)
+        assert citizen is not None
+        citizen.language = "en"
+        await uow.flush()
+    async with new_uow() as uow:
+        assert await uow.rounds.latest(town_id) is None
+        citizen = await uow.citizens.by_id(citizen_id)
+        assert citizen is not None and citizen.language == "it"
+
+
+async def test_a_charge_changes_state_once_and_only_pending_ones_expire(new_uow: NewUow) -> None:
+    town_id, citizen_id, shop_id = await seed(new_uow)
+    async with new_uow() as uow:
+        made = [
+            m.Charge(
+                municipality_id=town_id,
+                shop_id=shop_id,
+                citizen_id=citizen_id,
+                amount_cents=100,
+                code_salt="s",
+                code_hash="h",
+                requested_by="t",
+                created_at=NOW,
+                expires_at=NOW + timedelta(minutes=minutes),
+            )
+            for minutes in (1, 1, 20)
+        ]
+        for charge in made:
+            uow.add(charge)
+        await uow.flush()
+        ids = [charge.id for charge in made]
+        await uow.commit()
+    async with new_uow() as uow:
+        first = await uow.charges.mark(ids[0], ChargeStatus.PENDING, status=ChargeStatus.CONFIRMED)
+        second = await uow.charges.mark(ids[0], ChargeStatus.PENDING, status=ChargeStatus.CANCELLED)
+        assert (first, second) == (True, False)
+        assert await uow.charges.expire_due(NOW + timedelta(minutes=5)) == 1
+        await uow.commit()
+    async with new_uow() as uow:
+        statuses = [(await uow.charges.by_id(x)).status for x in ids]  # type: ignore[union-attr]
+        pending = [c.id for c in await uow.charges.pending_for_citizen(citizen_id)]
+    assert statuses == ["confirmed", "expired", "pending"]
+    assert pending == [ids[2]]
+
+
+async def test_a_guarded_debit_never_overdraws_unless_allowed(new_uow: NewUow) -> None:
+    town_id, citizen_id, _ = await seed(new_uow)
+    async with new_uow() as uow:
+        citizen, fund = await uow.ledger.pair(
+            town_id, (AccountKind.CITIZEN, citizen_id), (AccountKind.FUND, 0)
+        )
+        await uow.ledger.credit(citizen.id, 500)
+        assert await uow.ledger.debit_guarded(citizen.id, 501, allow_negative=False) is None
+        assert await uow.ledger.debit_guarded(citizen.id, 500, allow_negative=False) == 0
+        assert await uow.ledger.debit_guarded(fund.id, 70, allow_negative=True) == -70
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.ledger.balance_of_owner(town_id, AccountKind.CITIZEN, citizen_id) == 0
+        assert await uow.ledger.balance_of_owner(town_id, AccountKind.FUND, 0) == -70
+        assert await uow.ledger.balance_of_owner(town_id, AccountKind.SHOP, 1) == 0
+        assert await uow.ledger.find(town_id, AccountKind.SHOP, 1) is None
+
+
+async def test_security_events_count_after_since_and_old_ones_of_the_same_key_go(
+    new_uow: NewUow,
+) -> None:
+    town_id, _, shop_id = await seed(new_uow)
+
+    def event(kind: str, at: datetime, **key: object) -> m.SecurityEvent:
+        return m.SecurityEvent(municipality_id=town_id, kind=kind, created_at=at, **key)
+
+    async with new_uow() as uow:
+        old = NOW - timedelta(days=40)
+        await uow.security.record(event("miss", old, shop_id=shop_id), drop_before=None)
+        await uow.security.record(
+            event("sent", old, channel="sms", address="+39"), drop_before=None
+        )
+        await uow.security.record(event("miss", NOW, shop_id=shop_id), drop_before=None)
+        # A new "miss" drops the shop's old ones, and not the old "sent" of another key.
+        await uow.security.record(
+            event("miss", NOW + timedelta(minutes=1), shop_id=shop_id),
+            drop_before=NOW - timedelta(days=30),
+        )
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.security.count("miss", NOW - timedelta(days=60), shop_id=shop_id) == 2
+        assert await uow.security.count("miss", NOW, shop_id=shop_id) == 1  # strictly after
+        assert await uow.security.count("sent", old - timedelta(1), address="+39") == 1
+        assert await uow.security.latest("miss", shop_id) == NOW + timedelta(minutes=1)
+        rows = await uow.security.of_shops("miss", town_id, NOW - timedelta(hours=1))
+    assert sorted(rows) == [
+        (shop_id, "Shop", NOW),
+        (shop_id, "Shop", NOW + timedelta(minutes=1)),
+    ]
+
+
+async def test_wrong_pins_are_counted_and_a_card_is_blocked_once(new_uow: NewUow) -> None:
+    _, citizen_id, _ = await seed(new_uow)
+    async with new_uow() as uow:
+        counts = [await uow.citizens.count_wrong_pin(citizen_id) for _ in range(3)]
+        blocked = [await uow.citizens.block_card(citizen_id, NOW) for _ in range(2)]
+        await uow.commit()
+    assert counts == [1, 2, 3]
+    assert blocked == [True, False]
+    async with new_uow() as uow:
+        await uow.citizens.reset_pin_failures(citizen_id)
+        await uow.commit()
+    async with new_uow() as uow:
+        citizen = await uow.citizens.by_id(citizen_id)
+        assert citizen is not None
+        assert (citizen.card_pin_failures, citizen.card_blocked_at) == (0, NOW)
+
+
+async def test_a_tranche_is_credited_or_withdrawn_once_and_withdrawn_lines_give_nothing(
+    new_uow: NewUow,
+) -> None:
+    town_id, citizen_id, _ = await seed(new_uow)
+    async with new_uow() as uow:
+        round_ = m.Round(municipality_id=town_id, number=1, opens_at=NOW, closes_at=NOW)
+        uow.add(round_)
+        await uow.flush()
+        application = m.Application(
+            municipality_id=town_id,
+            round_id=round_.id,
+            citizen_id=citizen_id,
+            protocol="P-1",
+            household_size=1,
+            has_work_income=False,
+            has_pension=False,
+            liquidity_cents=0,
+            public_support_monthly_cents=0,
+            rent_monthly_cents=0,
+            source="paper",
+            submitted_at=NOW,
+            updated_at=NOW,
+        )
+        tranches = [
+            m.Allocation(
+                municipality_id=town_id,
+                round_id=round_.id,
+                tranche=tranche,
+                budget_cents=1,
+                approved_at=NOW,
+            )
+            for tranche in (1, 2)
+        ]
+        for row in (application, *tranches):
+            uow.add(row)
+        await uow.flush()
+        await uow.allocations.add_lines(
+            [
+                {
+                    "allocation_id": tranche.id,
+                    "application_id": application.id,
+                    "assignment": "assigned",
+                    "full_amount_cents": 150,
+                    "amount_cents": 50 * tranche.tranche,
+                }
+                for tranche in tranches
+            ]
+        )
+        assert await uow.allocations.mark_credited(tranches[0].id, NOW)
+        assert not await uow.allocations.mark_credited(tranches[0].id, NOW)
+        assert await uow.allocations.mark_withdrawn(tranches[1].id, NOW, "boss")
+        assert not await uow.allocations.mark_credited(tranches[1].id, NOW)
+        await uow.commit()
+        ids = (round_.id, application.id, tranches[0].id)
+    round_id, application_id, first_id = ids
+    async with new_uow() as uow:
+        assert await uow.allocations.given_by_application(round_id) == {application_id: 50}
+        assert await uow.allocations.line_ids_to_credit(first_id) != []
+        latest = await uow.allocations.latest(round_id)
+        standing = await uow.allocations.latest_standing(round_id)
+        assert await uow.allocations.waiting(round_id) is None
+        assert await uow.allocations.waiting_in_municipality(town_id) is None
+    assert latest is not None and latest.tranche == 2
+    assert standing is not None and standing.tranche == 1

@@ -1,0 +1,213 @@
+"""One application's page in the office: correct and withdraw a paper application, bind a
+phone, add a delegate, print the card; who may, CSRF, another town, bad input."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import select
+
+from core.bootstrap import Core
+from core.services import allocation, municipalities
+from core.storage import models as m
+from tests.conftest import FakeClock
+from tests.integration.office_helpers import apply, person
+from tests.integration.test_application_desk import answers, paper
+from tests.office.conftest import Towns, signed_in
+from tests.office.pdf_text import pdf_text
+
+FORM = {
+    "household_size": "3",
+    "has_work_income": "no",
+    "has_pension": "yes",
+    "liquidity": "1.234,50",
+    "public_support_monthly": "0",
+    "rent_monthly": "450",
+    "reason": "Copied wrongly from the paper form",
+}
+
+
+async def activity(core: Core, action: str) -> list[m.ActivityEntry]:
+    async with core.uow() as uow:
+        return list(
+            await uow.session.scalars(
+                select(m.ActivityEntry).where(m.ActivityEntry.action == action)
+            )
+        )
+
+
+async def test_a_clerk_corrects_a_paper_application(towns: Towns, core: Core) -> None:
+    [protocol] = await paper(towns.bel, person(1, 1))
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get(f"/office/applications/{protocol}")
+    assert f"/office/applications/{protocol}/correct" in page.text
+    page = await clerk.post(f"/office/applications/{protocol}/correct", FORM)
+    assert page.status == 200 and page.url == f"/office/applications/{protocol}"
+    corrected = await answers(core, protocol)
+    assert (corrected.household_size, corrected.has_pension) == (3, True)
+    assert (corrected.liquidity_cents, corrected.rent_monthly_cents) == (1_234_50, 450_00)
+    [entry] = await activity(core, "application.correct")
+    assert entry.after is not None and entry.after["reason"] == FORM["reason"]
+    assert entry.before == {
+        "household_size": 1,
+        "has_pension": False,
+        "liquidity_cents": 0,
+        "rent_monthly_cents": 0,
+    }
+
+
+async def test_bad_input_says_what_and_changes_nothing(towns: Towns, core: Core) -> None:
+    [protocol] = await paper(towns.bel, person(1, 1))
+    before = await answers(core, protocol)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    url = f"/office/applications/{protocol}/correct"
+    for change, said in [
+        ({"household_size": "three"}, "a whole number from 1 to 30"),
+        ({"household_size": "0"}, "a whole number from 1 to 30"),
+        ({"liquidity": "a lot"}, "Liquidity: write an amount in euro"),
+        ({"rent_monthly": "-5"}, "Rent a month: write an amount in euro"),
+        ({"has_pension": "maybe"}, "Pension: choose yes or no."),
+        ({"reason": " "}, "Write the reason."),
+    ]:
+        page = await clerk.post(url, {**FORM, **change})
+        assert page.status == 409, (change, page.status)
+        assert said in page.text, (change, page.text[-2000:])
+    assert await answers(core, protocol) == before
+    assert await activity(core, "application.correct") == []
+
+
+async def test_viewers_another_town_and_missing_csrf_are_refused(towns: Towns, core: Core) -> None:
+    [protocol] = await paper(towns.bel, person(1, 1, phone="+393331112223"))
+    before = await answers(core, protocol)
+    viewer = await signed_in(towns.server, "bel.viewer")
+    page = await viewer.get(f"/office/applications/{protocol}")
+    assert page.status == 200
+    assert "/correct" not in page.text and "/card.pdf" not in page.text
+    assert "+393331112223" not in page.text
+    stranger = await signed_in(towns.server, "cal.clerk")
+    clerk = await signed_in(towns.server, "bel.clerk")
+    actions = {
+        "correct": FORM,
+        "withdraw": {"reason": "Renounced"},
+        "phone": {"phone": "3334445556"},
+        "delegate": {"phone": "3334445557"},
+        "card.pdf": {},
+    }
+    for action, form in actions.items():
+        url = f"/office/applications/{protocol}/{action}"
+        assert (await viewer.post(url, form)).status == 403, action
+        assert (await stranger.post(url, form)).status == 404, action
+        assert (await clerk.post(url, form, csrf=False)).status == 403, action
+    assert await answers(core, protocol) == before
+    async with core.uow() as uow:
+        application = await uow.applications.by_protocol(protocol)
+        assert application is not None and application.withdrawn_at is None
+        citizen = await uow.citizens.by_id(application.citizen_id)
+        assert citizen is not None
+        assert citizen.phone == "+393331112223" and citizen.card_pin_hash is None
+        assert await uow.delegates.of_citizen(citizen.id) is None
+        assert (
+            list(await uow.session.scalars(select(m.ActivityEntry.action)))
+            == ["operator.add"] * 8 + ["operator.sign_in"] * 3
+        )
+
+
+async def test_withdraw_then_nothing_more_to_correct(towns: Towns, core: Core) -> None:
+    [protocol] = await paper(towns.bel, person(1, 1, phone="+393331112223"))
+    manager = await signed_in(towns.server, "bel.manager")  # a manager may, like a clerk
+    page = await manager.post(
+        f"/office/applications/{protocol}/withdraw", {"reason": "Renounced in person"}
+    )
+    assert page.status == 200 and "Renounced in person" in page.text
+    assert f"/office/applications/{protocol}/correct" not in page.text
+    async with core.uow() as uow:
+        application = await uow.applications.by_protocol(protocol)
+        assert application is not None and application.withdrawn_at is not None
+        told = await uow.session.scalar(
+            select(m.OutboxMessage).where(m.OutboxMessage.address == "+393331112223")
+        )
+        assert told is not None
+    page = await manager.post(f"/office/applications/{protocol}/correct", FORM)
+    assert page.status == 409
+    assert (await answers(core, protocol)).household_size == 1
+    page = await manager.get(f"/office/applications?q={protocol}")
+    assert "Ritirat" in page.text
+    letter = pdf_text((await manager.get(f"/office/applications/{protocol}/letter.pdf")).body)
+    letter = " ".join(letter.split())
+    assert "è stata ritirata" in letter, letter and "Renounced in person" in letter
+
+
+async def test_chat_and_frozen_applications_cannot_be_changed(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    [in_chat] = await apply(towns.bel, person(2, 1))
+    [on_paper] = await paper(towns.bel, person(1, 1))
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get(f"/office/applications/{in_chat}")
+    assert "/correct" not in page.text
+    assert (await clerk.post(f"/office/applications/{in_chat}/correct", FORM)).status == 409
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await municipalities.close_window(uow, town, clock())
+        await uow.commit()
+    clock.advance(days=1)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await allocation.approve(uow, town, 1_000_00, clock())
+        await uow.commit()
+    page = await clerk.get(f"/office/applications/{on_paper}")
+    assert "/correct" not in page.text and "/withdraw" not in page.text
+    page = await clerk.post(f"/office/applications/{on_paper}/withdraw", {"reason": "late"})
+    assert page.status == 409
+    async with core.uow() as uow:
+        application = await uow.applications.by_protocol(on_paper)
+        assert application is not None and application.withdrawn_at is None
+
+
+async def test_phone_delegate_and_card(towns: Towns, core: Core) -> None:
+    without_phone = replace(person(1, 1), phone=None)
+    [protocol] = await paper(towns.bel, without_phone)
+    await paper(towns.bel, person(2, 1, phone="+393331112223"))
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    url = f"/office/applications/{protocol}"
+    page = await clerk.post(f"{url}/phone", {"phone": "333 111 2223"})
+    assert page.status == 409 and "belongs to another citizen" in page.text
+    page = await clerk.post(f"{url}/phone", {"phone": "not a phone"})
+    assert page.status in (400, 409)
+    page = await clerk.post(f"{url}/phone", {"phone": "333 444 5556"})
+    assert page.status == 200 and "+393334445556" in page.text
+    page = await clerk.post(f"{url}/delegate", {"phone": "333 444 5556"})
+    assert page.status == 409  # the applicant's own phone
+    page = await clerk.post(f"{url}/delegate", {"phone": "333 999 8887"})
+    assert page.status == 200 and "+393339998887" in page.text
+    assert f"{url}/delegate" not in page.text  # one delegate at a time
+
+    card = await clerk.post(f"{url}/card.pdf")
+    assert card.status == 200 and card.headers["Content-Type"] == "application/pdf"
+    assert card.body.startswith(b"%PDF")
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_codice_fiscale(
+            towns.bel.municipality_id, without_phone.codice_fiscale
+        )
+        assert citizen is not None and citizen.card_pin_hash is not None
+        first = citizen.card_code
+    assert first in pdf_text(card.body).replace(" ", "")
+    # Without asking for a new card, a second one is refused; asked for, it replaces it.
+    assert (await clerk.post(f"{url}/card.pdf")).status == 409
+    again = await clerk.post(f"{url}/card.pdf", {"reissue": "yes"})
+    assert again.status == 200 and again.body.startswith(b"%PDF")
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(citizen.id)
+        assert citizen is not None and citizen.card_code != first
+    actions = [entry.action for entry in await activity(core, "card.reissue")]
+    assert actions == ["card.reissue"]
+    # A viewer reads the page and the log without a phone or a card number in full.
+    viewer = await signed_in(towns.server, "bel.viewer")
+    for path in (url, "/office/activity", "/office/activity.csv"):
+        page = await viewer.get(path)
+        assert page.status == 200, path
+        seen = page.text or page.body.decode("utf-8-sig")
+        for secret in ("+393334445556", "3334445556", "+393339998887", citizen.card_code, first):
+            assert secret not in seen, (path, secret)

@@ -1,0 +1,748 @@
+"""An in-memory unit of work for testing service rules in milliseconds.
+
+`FakeUnitOfWork` satisfies core.services.unit_of_work.UnitOfWork with repositories that
+keep rows (the same model objects the SQL repositories return) in dictionaries. It
+behaves like the SQL one where services can tell: `async with` rolls back what was not
+committed (column values restored, new rows gone, deleted rows back), a flush gives
+rows their ids and column defaults and refuses a duplicate of a unique key with
+IntegrityError, and every query flushes first (as SQLAlchemy's autoflush does).
+
+What it does not do is what only a database proves: concurrent transactions, row locks,
+SKIP LOCKED. Those stay in tests/integration. tests/integration/test_repository_contract.py
+runs the same checks on these repositories and on the SQL ones, so they cannot drift.
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar
+
+from sqlalchemy import Index, Table, UniqueConstraint
+from sqlalchemy.exc import IntegrityError
+
+from core.domain.charges import ChargeStatus
+from core.domain.keys import PROCESS_KEYS, ServerKeys
+from core.domain.ledger import AccountKind
+from core.services.unit_of_work import UnitOfWork
+from core.storage import models as m
+from core.storage.payment_trip import PaymentOutcome, PendingPayment
+from core.storage.repositories import CreditedLine, TrancheFigures
+
+Row = TypeVar("Row", bound=m.Base)
+
+
+def _plain(value: object) -> object:
+    """What the database would give back: an enum as its value."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _unique_keys(model: type[m.Base]) -> list[tuple[str, ...]]:
+    table = model.__table__
+    assert isinstance(table, Table)
+    keys: list[tuple[str, ...]] = [(c.key,) for c in table.columns if c.unique]
+    keys += [
+        tuple(c.key for c in constraint.columns)
+        for constraint in table.constraints
+        if isinstance(constraint, UniqueConstraint)
+    ]
+    keys += [
+        tuple(c.key for c in index.columns)
+        for index in table.indexes
+        if isinstance(index, Index) and index.unique
+    ]
+    return keys
+
+
+class FakeStore:
+    """The tables: model -> id -> row; what a database would hold."""
+
+    def __init__(self) -> None:
+        self.tables: dict[type[m.Base], dict[int, m.Base]] = {}
+        self.pending: list[m.Base] = []
+        self._ids = itertools.count(1)
+
+    def add(self, row: m.Base) -> None:
+        if row not in self.pending:
+            self.pending.append(row)
+
+    def delete(self, row: m.Base) -> None:
+        self.tables.get(type(row), {}).pop(row.id, None)  # type: ignore[attr-defined]
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        for row in pending:
+            model = type(row)
+            for column in model.__table__.columns:
+                default = column.default
+                if getattr(row, column.key) is None and default is not None:
+                    if default.is_scalar:
+                        setattr(row, column.key, default.arg)
+                    elif default.is_callable:
+                        setattr(row, column.key, default.arg(None))
+            table = self.tables.setdefault(model, {})
+            for key in _unique_keys(model):
+                mine = tuple(getattr(row, name) for name in key)
+                if None in mine:
+                    continue
+                for other in table.values():
+                    if other is not row and tuple(getattr(other, n) for n in key) == mine:
+                        raise IntegrityError(
+                            f"INSERT INTO {model.__tablename__}", {}, Exception(f"unique {key}")
+                        )
+            if getattr(row, "id", None) is None:
+                row.id = next(self._ids)  # type: ignore[attr-defined]
+            table[row.id] = row  # type: ignore[attr-defined]
+
+    def rows(self, model: type[Row], where: Callable[[Row], bool] | None = None) -> list[Row]:
+        """The rows of a table in id order (after a flush, as autoflush does)."""
+        self.flush()
+        found = [row for row in self.tables.get(model, {}).values() if isinstance(row, model)]
+        found.sort(key=lambda row: row.id)  # type: ignore[attr-defined]
+        return [row for row in found if where is None or where(row)]
+
+    def get(self, model: type[Row], row_id: int) -> Row | None:
+        self.flush()
+        row = self.tables.get(model, {}).get(row_id)
+        return row if isinstance(row, model) else None
+
+    def first(self, model: type[Row], where: Callable[[Row], bool]) -> Row | None:
+        found = self.rows(model, where)
+        return found[0] if found else None
+
+    def snapshot(self) -> dict[type[m.Base], dict[int, tuple[m.Base, dict[str, Any]]]]:
+        self.flush()
+        return {
+            model: {
+                row_id: (
+                    row,
+                    {c.key: copy.deepcopy(getattr(row, c.key)) for c in model.__table__.columns},
+                )
+                for row_id, row in table.items()
+            }
+            for model, table in self.tables.items()
+        }
+
+    def restore(self, saved: dict[type[m.Base], dict[int, tuple[m.Base, dict[str, Any]]]]) -> None:
+        self.pending = []
+        self.tables = {}
+        for model, table in saved.items():
+            self.tables[model] = {}
+            for row_id, (row, values) in table.items():
+                for key, value in values.items():
+                    setattr(row, key, copy.deepcopy(value))
+                self.tables[model][row_id] = row
+
+
+class _Fake:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+
+class FakeMunicipalities(_Fake):
+    async def by_code(self, code: str) -> m.Municipality | None:
+        return self.store.first(m.Municipality, lambda x: x.code == code.upper())
+
+    async def by_id(self, municipality_id: int) -> m.Municipality | None:
+        return self.store.get(m.Municipality, municipality_id)
+
+    async def by_sms_number(self, number: str) -> m.Municipality | None:
+        return self.store.first(m.Municipality, lambda x: x.sms_number == number)
+
+    async def all(self) -> Sequence[m.Municipality]:
+        return self.store.rows(m.Municipality)
+
+
+class FakeRounds(_Fake):
+    async def latest(self, municipality_id: int) -> m.Round | None:
+        rounds = self.store.rows(m.Round, lambda x: x.municipality_id == municipality_id)
+        return max(rounds, key=lambda x: x.number, default=None)
+
+    async def by_number(self, municipality_id: int, number: int) -> m.Round | None:
+        return self.store.first(
+            m.Round, lambda x: x.municipality_id == municipality_id and x.number == number
+        )
+
+    async def lock(self, round_id: int) -> None:
+        """One transaction at a time here: nothing to wait for."""
+
+
+class FakeCitizens(_Fake):
+    async def by_id(self, citizen_id: int) -> m.Citizen | None:
+        return self.store.get(m.Citizen, citizen_id)
+
+    def _of(self, municipality_id: int, test: Callable[[m.Citizen], bool]) -> m.Citizen | None:
+        return self.store.first(
+            m.Citizen, lambda x: x.municipality_id == municipality_id and test(x)
+        )
+
+    async def by_codice_fiscale(self, municipality_id: int, cf: str) -> m.Citizen | None:
+        return self._of(municipality_id, lambda x: x.codice_fiscale == cf)
+
+    async def by_phone(self, municipality_id: int, phone: str) -> m.Citizen | None:
+        return self._of(municipality_id, lambda x: x.phone == phone)
+
+    async def by_card_code(self, municipality_id: int, card_code: str) -> m.Citizen | None:
+        return self._of(municipality_id, lambda x: x.card_code == card_code)
+
+    async def with_cards(self, municipality_id: int, blocked_only: bool) -> Sequence[m.Citizen]:
+        found = self.store.rows(
+            m.Citizen,
+            lambda x: (
+                x.municipality_id == municipality_id
+                and x.card_pin_hash is not None
+                and (not blocked_only or x.card_blocked_at is not None)
+            ),
+        )
+        return sorted(found, key=lambda x: (x.card_blocked_at is None, x.codice_fiscale))
+
+    async def count_wrong_pin(self, citizen_id: int) -> int:
+        citizen = self.store.get(m.Citizen, citizen_id)
+        assert citizen is not None
+        citizen.card_pin_failures += 1
+        return citizen.card_pin_failures
+
+    async def block_card(self, citizen_id: int, now: datetime) -> bool:
+        citizen = self.store.get(m.Citizen, citizen_id)
+        if citizen is None or citizen.card_blocked_at is not None:
+            return False
+        citizen.card_blocked_at = now
+        return True
+
+    async def reset_pin_failures(self, citizen_id: int) -> None:
+        citizen = self.store.get(m.Citizen, citizen_id)
+        if citizen is not None:
+            citizen.card_pin_failures = 0
+
+
+class FakeDelegates(_Fake):
+    async def of_citizen(self, citizen_id: int) -> m.Delegate | None:
+        return self.store.first(m.Delegate, lambda x: x.citizen_id == citizen_id)
+
+
+class FakeApplications(_Fake):
+    async def with_citizens(self, round_id: int) -> Sequence[tuple[m.Application, m.Citizen]]:
+        found = self.store.rows(m.Application, lambda x: x.round_id == round_id)
+        found.sort(key=lambda x: (x.submitted_at, x.id))
+        pairs = []
+        for application in found:
+            citizen = self.store.get(m.Citizen, application.citizen_id)
+            assert citizen is not None
+            pairs.append((application, citizen))
+        return pairs
+
+
+class FakeAllocations(_Fake):
+    def _of_round(self, round_id: int, test: Callable[[m.Allocation], bool]) -> m.Allocation | None:
+        found = self.store.rows(m.Allocation, lambda x: x.round_id == round_id and test(x))
+        return max(found, key=lambda x: x.tranche, default=None)
+
+    async def latest(self, round_id: int) -> m.Allocation | None:
+        return self._of_round(round_id, lambda x: True)
+
+    async def latest_standing(self, round_id: int) -> m.Allocation | None:
+        return self._of_round(round_id, lambda x: x.withdrawn_at is None)
+
+    async def waiting(self, round_id: int) -> m.Allocation | None:
+        return self._of_round(round_id, lambda x: x.credited_at is None and x.withdrawn_at is None)
+
+    async def waiting_in_municipality(self, municipality_id: int) -> m.Allocation | None:
+        return self.store.first(
+            m.Allocation,
+            lambda x: (
+                x.municipality_id == municipality_id
+                and x.credited_at is None
+                and x.withdrawn_at is None
+            ),
+        )
+
+    async def given_by_application(self, round_id: int) -> dict[int, int]:
+        standing = {
+            a.id
+            for a in self.store.rows(
+                m.Allocation, lambda x: x.round_id == round_id and x.withdrawn_at is None
+            )
+        }
+        given: dict[int, int] = {}
+        for line in self.store.rows(m.AllocationLine):
+            if line.allocation_id in standing and line.amount_cents > 0:
+                given[line.application_id] = given.get(line.application_id, 0) + line.amount_cents
+        return given
+
+    async def add_lines(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self.store.add(m.AllocationLine(**row))
+        self.store.flush()
+
+    def _set_if_waiting(self, allocation_id: int, **values: object) -> bool:
+        allocation = self.store.get(m.Allocation, allocation_id)
+        if (
+            allocation is None
+            or allocation.credited_at is not None
+            or allocation.withdrawn_at is not None
+        ):
+            return False
+        for key, value in values.items():
+            setattr(allocation, key, value)
+        return True
+
+    async def mark_credited(self, allocation_id: int, now: datetime) -> bool:
+        return self._set_if_waiting(allocation_id, credited_at=now)
+
+    async def mark_withdrawn(self, allocation_id: int, now: datetime, by: str) -> bool:
+        return self._set_if_waiting(allocation_id, withdrawn_at=now, withdrawn_by=by)
+
+    async def line_ids_to_credit(self, allocation_id: int) -> list[int]:
+        return [line.id for line in _lines_to_credit(self.store, allocation_id)]
+
+
+def _lines_to_credit(store: FakeStore, allocation_id: int) -> list[m.AllocationLine]:
+    """A tranche's lines with an amount whose application is not revoked."""
+
+    def paid(line: m.AllocationLine) -> bool:
+        application = store.get(m.Application, line.application_id)
+        return (
+            line.allocation_id == allocation_id
+            and line.amount_cents > 0
+            and application is not None
+            and application.revoked_at is None
+        )
+
+    return store.rows(m.AllocationLine, paid)
+
+
+class FakeLedger(_Fake):
+    async def account(
+        self, municipality_id: int, kind: AccountKind, owner_id: int = 0
+    ) -> m.Account:
+        account = await self.find(municipality_id, kind, owner_id)
+        if account is None:
+            account = m.Account(
+                municipality_id=municipality_id, kind=kind.value, owner_id=owner_id, balance_cents=0
+            )
+            self.store.add(account)
+            self.store.flush()
+        return account
+
+    async def find(
+        self, municipality_id: int, kind: AccountKind, owner_id: int = 0
+    ) -> m.Account | None:
+        return self.store.first(
+            m.Account,
+            lambda x: (
+                x.municipality_id == municipality_id
+                and x.kind == kind.value
+                and x.owner_id == owner_id
+            ),
+        )
+
+    async def pair(
+        self, municipality_id: int, source: tuple[AccountKind, int], target: tuple[AccountKind, int]
+    ) -> tuple[m.Account, m.Account]:
+        return (
+            await self.account(municipality_id, *source),
+            await self.account(municipality_id, *target),
+        )
+
+    async def lock(self, account_ids: Sequence[int]) -> None:
+        """One transaction at a time here: nothing to wait for."""
+
+    def _account(self, account_id: int) -> m.Account:
+        account = self.store.get(m.Account, account_id)
+        assert account is not None
+        return account
+
+    async def debit_guarded(
+        self, account_id: int, amount_cents: int, allow_negative: bool
+    ) -> int | None:
+        account = self._account(account_id)
+        if not allow_negative and account.balance_cents < amount_cents:
+            return None
+        account.balance_cents -= amount_cents
+        return account.balance_cents
+
+    async def credit(self, account_id: int, amount_cents: int) -> None:
+        self._account(account_id).balance_cents += amount_cents
+
+    async def balance(self, account_id: int) -> int:
+        account = self.store.get(m.Account, account_id)
+        return 0 if account is None else account.balance_cents
+
+    async def balance_of_owner(self, municipality_id: int, kind: AccountKind, owner_id: int) -> int:
+        account = await self.find(municipality_id, kind, owner_id)
+        return 0 if account is None else account.balance_cents
+
+    async def derived_balances(self, municipality_id: int) -> dict[int, int]:
+        balances: dict[int, int] = {}
+        for posting in self.store.rows(m.Posting, lambda x: x.municipality_id == municipality_id):
+            balances[posting.to_account_id] = (
+                balances.get(posting.to_account_id, 0) + posting.amount_cents
+            )
+            balances[posting.from_account_id] = (
+                balances.get(posting.from_account_id, 0) - posting.amount_cents
+            )
+        return balances
+
+    async def accounts(self, municipality_id: int) -> Sequence[m.Account]:
+        return self.store.rows(m.Account, lambda x: x.municipality_id == municipality_id)
+
+    async def tranche_figures(self, municipality_id: int) -> list[TrancheFigures]:
+        allocations = self.store.rows(m.Allocation, lambda x: x.municipality_id == municipality_id)
+        lines = {line.id: line for line in self.store.rows(m.AllocationLine)}
+        postings = self.store.rows(
+            m.Posting, lambda x: x.municipality_id == municipality_id and x.kind == "allocation"
+        )
+        posted_lines = {p.allocation_line_id for p in postings}
+        figures = []
+        for a in allocations:
+            mine = [x for x in lines.values() if x.allocation_id == a.id and x.amount_cents > 0]
+            excused = 0
+            for line in mine:
+                application = self.store.get(m.Application, line.application_id)
+                assert application is not None
+                revoked = application.revoked_at
+                if (
+                    line.id not in posted_lines
+                    and revoked is not None
+                    and a.credited_at is not None
+                    and revoked <= a.credited_at
+                ):
+                    excused += line.amount_cents
+            own = [p for p in postings if p.allocation_id == a.id]
+            stray = 0
+            for p in own:
+                line_of = lines.get(p.allocation_line_id or 0)
+                if (
+                    line_of is None
+                    or line_of.allocation_id != p.allocation_id
+                    or line_of.amount_cents != p.amount_cents
+                ):
+                    stray += 1
+            figures.append(
+                TrancheFigures(
+                    allocation_id=a.id,
+                    round_id=a.round_id,
+                    tranche=a.tranche,
+                    credited=a.credited_at is not None,
+                    approved_cents=sum(x.amount_cents for x in mine),
+                    posted_cents=sum(p.amount_cents for p in own),
+                    excused_cents=excused,
+                    stray_postings=stray,
+                )
+            )
+        return figures
+
+    async def open_citizen_accounts(self, municipality_id: int, allocation_id: int) -> None:
+        for line in _lines_to_credit(self.store, allocation_id):
+            application = self.store.get(m.Application, line.application_id)
+            assert application is not None
+            await self.account(municipality_id, AccountKind.CITIZEN, application.citizen_id)
+
+    async def refresh_statistics(self) -> None:
+        """No query planner here."""
+
+    async def lock_for_credit(self, municipality_id: int, allocation_id: int, fund_id: int) -> None:
+        """One transaction at a time here: nothing to wait for."""
+
+    async def post_allocation_lines(
+        self,
+        municipality_id: int,
+        allocation_id: int,
+        fund_id: int,
+        first_line: int,
+        last_line: int,
+        now: datetime,
+    ) -> None:
+        for line in _lines_to_credit(self.store, allocation_id):
+            if not first_line <= line.id <= last_line:
+                continue
+            application = self.store.get(m.Application, line.application_id)
+            assert application is not None
+            account = await self.find(municipality_id, AccountKind.CITIZEN, application.citizen_id)
+            if account is None:
+                continue
+            self.store.add(
+                m.Posting(
+                    municipality_id=municipality_id,
+                    kind="allocation",
+                    from_account_id=fund_id,
+                    to_account_id=account.id,
+                    amount_cents=line.amount_cents,
+                    created_at=now,
+                    allocation_id=allocation_id,
+                    allocation_line_id=line.id,
+                )
+            )
+            self.store.flush()
+            account.balance_cents += line.amount_cents
+
+    async def credited_lines(
+        self, allocation_id: int, first_line: int, last_line: int
+    ) -> Sequence[CreditedLine]:
+        postings = self.store.rows(
+            m.Posting,
+            lambda x: (
+                x.allocation_id == allocation_id
+                and x.allocation_line_id is not None
+                and first_line <= x.allocation_line_id <= last_line
+            ),
+        )
+        found = []
+        for posting in sorted(postings, key=lambda x: x.allocation_line_id or 0):
+            account = self._account(posting.to_account_id)
+            citizen = self.store.get(m.Citizen, account.owner_id)
+            assert citizen is not None
+            found.append(
+                CreditedLine(
+                    citizen.id,
+                    citizen.municipality_id,
+                    citizen.erased_at,
+                    citizen.telegram_chat_id,
+                    citizen.phone,
+                    citizen.language,
+                    posting.amount_cents,
+                    account.balance_cents,
+                )
+            )
+        return found
+
+    async def debit_fund(self, fund_id: int, amount_cents: int) -> None:
+        self._account(fund_id).balance_cents -= amount_cents
+
+
+class FakeShops(_Fake):
+    async def by_id(self, shop_id: int) -> m.Shop | None:
+        return self.store.get(m.Shop, shop_id)
+
+    async def members_of(self, shop_id: int) -> Sequence[m.ShopMember]:
+        return self.store.rows(m.ShopMember, lambda x: x.shop_id == shop_id)
+
+
+class FakeCharges(_Fake):
+    async def by_id(self, charge_id: int) -> m.Charge | None:
+        return self.store.get(m.Charge, charge_id)
+
+    async def confirm_in_one_trip(
+        self,
+        charge_id: int,
+        shop_id: int,
+        now: datetime,
+        *,
+        accept: Callable[[PendingPayment], bool],
+        receipt: Callable[[PendingPayment, int], dict[str, Any]],
+    ) -> PaymentOutcome | None:
+        """No one-trip path in memory: every confirmation takes the general path, whose
+        rules are what these tests check (the plan is proved on real databases in
+        tests/integration/test_one_trip_payments.py)."""
+        return None
+
+    async def with_parties(
+        self, charge_id: int
+    ) -> tuple[m.Charge, m.Citizen, m.Shop, m.Municipality] | None:
+        charge = self.store.get(m.Charge, charge_id)
+        if charge is None:
+            return None
+        citizen = self.store.get(m.Citizen, charge.citizen_id)
+        shop = self.store.get(m.Shop, charge.shop_id)
+        municipality = self.store.get(m.Municipality, charge.municipality_id)
+        assert citizen is not None and shop is not None and municipality is not None
+        return charge, citizen, shop, municipality
+
+    async def mark(self, charge_id: int, from_status: str, **values: object) -> bool:
+        charge = self.store.get(m.Charge, charge_id)
+        if charge is None or charge.status != from_status:
+            return False
+        for key, value in values.items():
+            setattr(charge, key, _plain(value))
+        return True
+
+    async def pending_for_citizen(self, citizen_id: int) -> Sequence[m.Charge]:
+        return self.store.rows(
+            m.Charge, lambda x: x.citizen_id == citizen_id and x.status == ChargeStatus.PENDING
+        )
+
+    async def refresh(self, charge: m.Charge) -> None:
+        """The row is the object itself here: always fresh."""
+
+    async def expire_due(self, now: datetime) -> int:
+        due = self.store.rows(
+            m.Charge, lambda x: x.status == ChargeStatus.PENDING and x.expires_at <= now
+        )
+        for charge in due:
+            charge.status, charge.closed_reason = ChargeStatus.EXPIRED.value, "expired"
+        return len(due)
+
+
+class FakeOutbox(_Fake):
+    async def add_many(self, common: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self.store.add(m.OutboxMessage(**common, **row))
+        self.store.flush()
+
+    async def failed(
+        self, municipality_id: int, since: datetime | None
+    ) -> Sequence[m.OutboxMessage]:
+        return self.store.rows(
+            m.OutboxMessage,
+            lambda x: (
+                x.municipality_id == municipality_id
+                and x.status in ("failed", "undelivered")
+                and (since is None or x.created_at >= since)
+            ),
+        )
+
+    def to(self, address: str) -> list[m.OutboxMessage]:
+        """For tests: the messages queued to an address, oldest first."""
+        return self.store.rows(m.OutboxMessage, lambda x: x.address == address)
+
+
+class FakeConversations(_Fake):
+    async def find(
+        self, municipality_id: int | None, channel: str, address: str
+    ) -> m.Conversation | None:
+        return self.store.first(
+            m.Conversation,
+            lambda x: (
+                x.municipality_id == municipality_id
+                and x.channel == channel
+                and x.address == address
+            ),
+        )
+
+    async def stopped_addresses(self, municipality_id: int) -> set[tuple[str, str]]:
+        return {
+            (x.channel, x.address)
+            for x in self.store.rows(
+                m.Conversation, lambda x: x.municipality_id == municipality_id and x.stopped
+            )
+        }
+
+
+class FakeSecurityEvents(_Fake):
+    async def record(self, event: m.SecurityEvent, *, drop_before: datetime | None) -> None:
+        if drop_before is not None:
+
+            def same_key(x: m.SecurityEvent) -> bool:
+                return (
+                    x.kind == event.kind
+                    and x.created_at < drop_before
+                    and (event.shop_id is None or x.shop_id == event.shop_id)
+                    and (
+                        event.channel is None
+                        or event.address is None
+                        or (x.channel, x.address) == (event.channel, event.address)
+                    )
+                )
+
+            for old in self.store.rows(m.SecurityEvent, same_key):
+                self.store.delete(old)
+        self.store.add(event)
+        self.store.flush()
+
+    async def count(
+        self,
+        kind: str,
+        since: datetime,
+        *,
+        shop_id: int | None = None,
+        channel: str | None = None,
+        address: str | None = None,
+        detail: str | None = None,
+    ) -> int:
+        wanted = {"shop_id": shop_id, "channel": channel, "address": address, "detail": detail}
+        return len(
+            self.store.rows(
+                m.SecurityEvent,
+                lambda x: (
+                    x.kind == kind
+                    and x.created_at > since
+                    and all(v is None or getattr(x, k) == v for k, v in wanted.items())
+                ),
+            )
+        )
+
+    async def latest(self, kind: str, shop_id: int) -> datetime | None:
+        times = [
+            x.created_at
+            for x in self.store.rows(
+                m.SecurityEvent, lambda x: x.kind == kind and x.shop_id == shop_id
+            )
+        ]
+        return max(times, default=None)
+
+    async def of_shops(
+        self, kind: str, municipality_id: int, since: datetime
+    ) -> Sequence[tuple[int, str, datetime]]:
+        found = []
+        for x in self.store.rows(m.SecurityEvent, lambda x: x.kind == kind):
+            shop = self.store.get(m.Shop, x.shop_id) if x.shop_id is not None else None
+            if (
+                shop is not None
+                and shop.municipality_id == municipality_id
+                and x.created_at > since
+            ):
+                found.append((shop.id, shop.name, x.created_at))
+        return found
+
+
+class FakeUnitOfWork:
+    """The in-memory unit of work; `commits` counts the commits a use case made."""
+
+    def __init__(self, store: FakeStore | None = None, keys: ServerKeys = PROCESS_KEYS) -> None:
+        self.store = store if store is not None else FakeStore()
+        self.keys = keys
+        self.commits = 0
+        self.municipalities = FakeMunicipalities(self.store)
+        self.rounds = FakeRounds(self.store)
+        self.citizens = FakeCitizens(self.store)
+        self.delegates = FakeDelegates(self.store)
+        self.applications = FakeApplications(self.store)
+        self.allocations = FakeAllocations(self.store)
+        self.ledger = FakeLedger(self.store)
+        self.shops = FakeShops(self.store)
+        self.charges = FakeCharges(self.store)
+        self.outbox = FakeOutbox(self.store)
+        self.conversations = FakeConversations(self.store)
+        self.security = FakeSecurityEvents(self.store)
+        self._committed = self.store.snapshot()
+
+    async def __aenter__(self) -> FakeUnitOfWork:
+        self._committed = self.store.snapshot()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.store.restore(self._committed)
+
+    def add(self, row: m.Base) -> None:
+        self.store.add(row)
+
+    async def flush(self) -> None:
+        self.store.flush()
+
+    async def commit(self) -> None:
+        self._committed = self.store.snapshot()
+        self.commits += 1
+
+    async def rollback(self) -> None:
+        self.store.restore(self._committed)
+
+
+def _is_a_unit_of_work(uow: FakeUnitOfWork) -> UnitOfWork:
+    """mypy checks here that the fake satisfies the protocol the services are typed against."""
+    return uow
+
+
+def add_all(uow: FakeUnitOfWork, rows: Iterable[m.Base]) -> None:
+    """Seed the fake with rows (flushed: they get their ids)."""
+    for row in rows:
+        uow.add(row)
+    uow.store.flush()

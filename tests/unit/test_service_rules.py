@@ -1,0 +1,403 @@
+"""Service rules on the in-memory unit of work (tests/unit/fakes.py): no database, each
+test in milliseconds. What only a database proves (two transactions at once, the guarded
+UPDATE under concurrency, SKIP LOCKED, constraints) stays in tests/integration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.domain.charges import ChargeStatus, ShopLock
+from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, Refusal
+from core.domain.shops import ShopStatus
+from core.services import allocation, charges, ledger, municipalities, security
+from core.services.outbox import reply_of
+from core.storage import models as m
+from tests.factories import make_cf
+from tests.unit.fakes import FakeUnitOfWork, add_all
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning in Rome (10:00)
+SHOP_PHONE = "+393339999999"
+
+
+@dataclass
+class Town:
+    uow: FakeUnitOfWork
+    municipality: m.Municipality
+    citizens: list[m.Citizen]
+    shop: m.Shop
+    now: datetime
+
+    def later(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+async def open_round(uow: FakeUnitOfWork, sizes: list[int]) -> tuple[m.Municipality, list[int]]:
+    """A municipality with a closed window holding one application per household size."""
+    async with uow:
+        town = await municipalities.add_municipality(
+            uow, code="FAK", name="Fakeville", now=START - timedelta(days=10)
+        )
+        round_ = await municipalities.open_window(uow, town, START - timedelta(days=10), days=4)
+        people = [
+            m.Citizen(
+                municipality_id=town.id,
+                codice_fiscale=make_cf(index),
+                phone=f"+39333{2000000 + index:07d}",
+                card_code=f"CARD{index:06d}",
+                created_at=START - timedelta(days=9),
+            )
+            for index in range(len(sizes))
+        ]
+        add_all(uow, people)
+        add_all(
+            uow,
+            [
+                m.Application(
+                    municipality_id=town.id,
+                    round_id=round_.id,
+                    citizen_id=person.id,
+                    protocol=f"FAK-{index}",
+                    household_size=size,
+                    has_work_income=False,
+                    has_pension=False,
+                    liquidity_cents=0,
+                    public_support_monthly_cents=0,
+                    rent_monthly_cents=0,
+                    source="paper",
+                    submitted_at=START - timedelta(days=9, minutes=-index),
+                    updated_at=START - timedelta(days=9),
+                )
+                for index, (person, size) in enumerate(zip(people, sizes, strict=True))
+            ],
+        )
+        await uow.commit()
+    return town, [person.id for person in people]
+
+
+async def approve_and_credit(uow: FakeUnitOfWork, town: m.Municipality, budget: int) -> int:
+    async with uow:
+        await allocation.approve(uow, town, budget, START - timedelta(days=5))
+        result = await allocation.credit(uow, town, START - timedelta(days=5))
+        await uow.commit()
+    return result.total_cents
+
+
+@pytest.fixture
+async def town() -> Town:
+    """Three one-person households credited 150 € each, and an approved shop."""
+    uow = FakeUnitOfWork()
+    municipality, ids = await open_round(uow, [1, 1, 1])
+    await approve_and_credit(uow, municipality, 100_000_00)
+    async with uow:
+        shop = m.Shop(
+            municipality_id=municipality.id,
+            name="Alimentari Finti",
+            vat_number="12345678901",
+            category="grocery",
+            address="Via Roma 1",
+            town="Fakeville",
+            postcode="62020",
+            iban="IT40S0542811101000000123456",
+            status=ShopStatus.APPROVED.value,
+            created_at=START,
+            approved_at=START,
+        )
+        add_all(uow, [shop])
+        add_all(
+            uow,
+            [
+                m.ShopMember(
+                    shop_id=shop.id,
+                    channel="sms",
+                    address=SHOP_PHONE,
+                    role="owner",
+                    created_at=START,
+                )
+            ],
+        )
+        await uow.commit()
+    people = [await uow.citizens.by_id(citizen_id) for citizen_id in ids]
+    return Town(uow, municipality, [p for p in people if p], shop, START)
+
+
+async def balance(town: Town, citizen: int = 0) -> int:
+    return await ledger.citizen_balance(town.uow, town.municipality.id, town.citizens[citizen].id)
+
+
+async def request(town: Town, cents: int, citizen: int = 0) -> tuple[int, str]:
+    """A charge at the shop and the code the citizen received."""
+    uow = town.uow
+    async with uow:
+        asked = await charges.request_charge(
+            uow,
+            shop_id=town.shop.id,
+            citizen_reference=town.citizens[citizen].codice_fiscale,
+            amount_cents=cents,
+            requested_by="test",
+            now=town.now,
+        )
+        await uow.commit()
+    phone = town.citizens[citizen].phone
+    assert phone is not None
+    [message] = [x for x in uow.outbox.to(phone) if x.charge_id == asked.charge_id]
+    code = reply_of(uow.keys, message).texts[0].params["code"]
+    assert isinstance(code, str)
+    return asked.charge_id, code
+
+
+async def confirm(town: Town, charge_id: int, code: str) -> charges.ConfirmResult:
+    uow = town.uow
+    async with uow:
+        result = await charges.confirm_charge(
+            uow, charge_id=charge_id, shop_id=town.shop.id, typed_code=code, now=town.now
+        )
+        await uow.commit()
+    return result
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 10 ** len(code):0{len(code)}d}"
+
+
+def refusal(error: pytest.ExceptionInfo[DomainError]) -> str:
+    return error.value.code
+
+
+# Payments -------------------------------------------------------------------------------
+
+
+async def test_the_right_code_pays_once(town: Town) -> None:
+    charge_id, code = await request(town, 40_00)
+    assert await balance(town) == 150_00  # a pending charge holds no money
+    first = await confirm(town, charge_id, code)
+    second = await confirm(town, charge_id, code)
+    assert first.outcome is charges.ConfirmOutcome.CONFIRMED
+    assert first.citizen_balance_cents == 110_00
+    assert second.outcome is charges.ConfirmOutcome.ALREADY_CONFIRMED
+    assert await balance(town) == 110_00
+    assert await ledger.shop_balance(town.uow, town.municipality.id, town.shop.id) == 40_00
+    assert (await ledger.verify(town.uow, town.municipality.id)).ok
+
+
+async def test_a_wrong_code_counts_against_the_shop_and_leaves_the_charge_pending(
+    town: Town,
+) -> None:
+    charge_id, code = await request(town, 10_00)
+    result = await confirm(town, charge_id, wrong(code))
+    assert result.outcome is charges.ConfirmOutcome.WRONG_CODE
+    assert result.attempts_left == 2
+    assert await security.wrong_codes_of_shop(town.uow, town.shop.id, town.now) == 1
+    assert (await confirm(town, charge_id, code)).outcome is charges.ConfirmOutcome.CONFIRMED
+
+
+async def test_too_many_wrong_codes_cancel_the_charge_and_warn_the_citizen(town: Town) -> None:
+    charge_id, code = await request(town, 10_00)
+    outcomes = [(await confirm(town, charge_id, wrong(code))).outcome for _ in range(3)]
+    assert outcomes[-1] is charges.ConfirmOutcome.CANCELLED_TOO_MANY_ATTEMPTS
+    assert (await confirm(town, charge_id, code)).outcome is charges.ConfirmOutcome.NOT_PENDING
+    phone = town.citizens[0].phone
+    assert phone is not None
+    warning = reply_of(town.uow.keys, town.uow.outbox.to(phone)[-1])
+    assert warning.texts[0].msgid.startswith("Warning: {shop} typed a wrong code")
+    assert await balance(town) == 150_00
+
+
+async def test_five_wrong_codes_lock_the_shop_and_ten_block_it_until_the_office(
+    town: Town,
+) -> None:
+    locks = []
+    for _ in range(5):
+        charge_id, code = await request(town, 1_00)
+        locks.append((await confirm(town, charge_id, wrong(code))).shop_lock)
+    assert locks == [ShopLock.NONE] * 4 + [ShopLock.TIMED]
+    with pytest.raises(NotAllowed) as refused:
+        await request(town, 1_00)
+    assert refusal(refused) == Refusal.SHOP_LOCKED
+    locks = []
+    for _ in range(5):
+        town.later(minutes=31)  # each timed lock ends; the count of the day goes on
+        charge_id, code = await request(town, 1_00)
+        locks.append((await confirm(town, charge_id, wrong(code))).shop_lock)
+    assert locks == [ShopLock.TIMED] * 4 + [ShopLock.OFFICE]
+    town.later(hours=2)
+    with pytest.raises(NotAllowed) as blocked:
+        await request(town, 1_00)
+    assert refusal(blocked) == Refusal.SHOP_BLOCKED
+    async with town.uow:
+        await charges.unlock_shop(
+            town.uow, town.municipality.id, town.shop.id, by="office", now=town.now
+        )
+        await town.uow.commit()
+    assert await security.wrong_codes_of_shop(town.uow, town.shop.id, town.now) == 0
+    charge_id, code = await request(town, 1_00)
+    assert (await confirm(town, charge_id, code)).outcome is charges.ConfirmOutcome.CONFIRMED
+
+
+async def test_an_expired_code_pays_nothing(town: Town) -> None:
+    charge_id, code = await request(town, 10_00)
+    town.later(minutes=10)
+    assert (await confirm(town, charge_id, code)).outcome is charges.ConfirmOutcome.EXPIRED
+    charge = await town.uow.charges.by_id(charge_id)
+    assert charge is not None and charge.status == ChargeStatus.EXPIRED
+    assert await balance(town) == 150_00
+
+
+async def test_a_charge_above_the_balance_is_refused_after_the_code_and_takes_nothing(
+    town: Town,
+) -> None:
+    charge_id, code = await request(town, 150_01)
+    result = await confirm(town, charge_id, code)
+    assert result.outcome is charges.ConfirmOutcome.INSUFFICIENT_FUNDS
+    charge = await town.uow.charges.by_id(charge_id)
+    assert charge is not None and charge.status == ChargeStatus.CANCELLED
+    assert charge.closed_reason == "insufficient_funds"
+    assert await balance(town) == 150_00
+    assert (await ledger.verify(town.uow, town.municipality.id)).ok
+
+
+async def test_the_sweep_expires_only_pending_charges_past_their_time(town: Town) -> None:
+    paid, code = await request(town, 5_00)
+    await confirm(town, paid, code)
+    stale, _ = await request(town, 5_00)
+    town.later(minutes=5)
+    fresh, _ = await request(town, 5_00)
+    async with town.uow:
+        swept = await charges.expire_charges(town.uow, town.later(minutes=6))
+        await town.uow.commit()
+    assert swept == 1
+    statuses = [
+        (c.status if c else None)
+        for c in [await town.uow.charges.by_id(x) for x in (paid, stale, fresh)]
+    ]
+    assert statuses == [ChargeStatus.CONFIRMED, ChargeStatus.EXPIRED, ChargeStatus.PENDING]
+
+
+async def test_lookups_that_find_nobody_are_limited_per_shop(town: Town) -> None:
+    uow = town.uow
+    for _ in range(charges.LOOKUP_MISSES_PER_HOUR):
+        async with uow:
+            with pytest.raises(NotFound):
+                await charges.find_beneficiary(uow, town.shop, "RSSMRA80A01H501U", town.now)
+            await uow.commit()
+    async with uow:
+        with pytest.raises(NotAllowed) as refused:
+            await charges.find_beneficiary(
+                uow, town.shop, town.citizens[0].codice_fiscale, town.now
+            )
+    assert refusal(refused) == Refusal.LOOKUP_TOO_MANY
+    async with uow:
+        found = await charges.find_beneficiary(
+            uow, town.shop, town.citizens[0].codice_fiscale, town.later(hours=1)
+        )
+    assert found.id == town.citizens[0].id
+
+
+async def test_what_is_not_committed_is_not_kept(town: Town) -> None:
+    uow = town.uow
+    async with uow:
+        await charges.request_charge(
+            uow,
+            shop_id=town.shop.id,
+            citizen_reference=town.citizens[0].codice_fiscale,
+            amount_cents=10_00,
+            requested_by="test",
+            now=town.now,
+        )
+    assert uow.store.rows(m.Charge) == []
+    assert await security.count(uow, security.LOOKUP_MISS, START - timedelta(days=1)) == 0
+
+
+# Refunds --------------------------------------------------------------------------------
+
+
+async def refund(town: Town, charge_id: int, **how: bool) -> int:
+    async with town.uow:
+        left = await charges.refund_charge(
+            town.uow, charge_id=charge_id, shop_id=town.shop.id, now=town.now, **how
+        )
+        await town.uow.commit()
+    return left
+
+
+async def test_a_payment_is_refunded_the_same_day_only(town: Town) -> None:
+    charge_id, code = await request(town, 30_00)
+    await confirm(town, charge_id, code)
+    town.later(hours=8)  # 18:00 in Rome: still the same day
+    assert await refund(town, charge_id) == 150_00
+    with pytest.raises(NotAllowed) as twice:
+        await refund(town, charge_id)
+    assert refusal(twice) == Refusal.REFUND_NOT_TODAY
+
+    other, code = await request(town, 20_00)
+    await confirm(town, other, code)
+    town.later(hours=6)  # past midnight in Rome
+    with pytest.raises(NotAllowed) as late:
+        await refund(town, other)
+    assert refusal(late) == Refusal.REFUND_NOT_TODAY
+    assert await balance(town) == 130_00
+    assert (await ledger.verify(town.uow, town.municipality.id)).ok
+
+
+async def test_a_cashier_refunds_only_with_the_citizens_code(town: Town) -> None:
+    charge_id, code = await request(town, 30_00)
+    await confirm(town, charge_id, code)
+    with pytest.raises(NotAllowed) as refused:
+        await refund(town, charge_id, by_cashier=True)
+    assert refusal(refused) == Refusal.REFUND_NEEDS_CITIZEN_CODE
+    assert await refund(town, charge_id, by_cashier=True, citizen_confirmed=True) == 150_00
+
+
+# Tranches -------------------------------------------------------------------------------
+
+
+async def test_a_further_tranche_pays_only_what_is_still_due() -> None:
+    uow = FakeUnitOfWork()
+    town, ids = await open_round(uow, [7, 2, 1])
+    assert await approve_and_credit(uow, town, 425_00) == 425_00  # half of 850 €
+    assert await approve_and_credit(uow, town, 1_000_00) == 425_00  # the other half only
+    assert await approve_and_credit(uow, town, 1_000_00) == 0  # nothing is due any more
+    balances = [await ledger.citizen_balance(uow, town.id, citizen_id) for citizen_id in ids]
+    assert balances == [500_00, 200_00, 150_00]
+    check = await ledger.verify(uow, town.id)
+    assert check.ok and [t.tranche for t in check.tranches] == [1, 2, 3]
+
+
+async def test_a_withdrawn_tranche_is_never_credited_and_the_next_takes_its_place() -> None:
+    uow = FakeUnitOfWork()
+    town, _ = await open_round(uow, [1, 1])
+    async with uow:
+        await allocation.approve(uow, town, 300_00, START)
+        with pytest.raises(Conflict) as waiting:
+            await allocation.approve(uow, town, 300_00, START)
+        assert refusal(waiting) == Refusal.ALLOCATION_NOT_YET_CREDITED
+        withdrawn = await allocation.withdraw(uow, town, START, "manager")
+        await uow.commit()
+    assert withdrawn.tranche == 1 and withdrawn.withdrawn_by == "manager"
+    async with uow:
+        with pytest.raises(NotFound) as nothing:
+            await allocation.credit(uow, town, START)
+    assert refusal(nothing) == Refusal.ALLOCATION_NONE
+    assert await approve_and_credit(uow, town, 300_00) == 300_00
+    async with uow:
+        with pytest.raises(Conflict) as again:
+            await allocation.credit(uow, town, START)
+    assert refusal(again) == Refusal.ALLOCATION_ALREADY_CREDITED
+    figures = (await ledger.verify(uow, town.id)).tranches
+    assert [(f.tranche, f.credited, f.posted_cents) for f in figures] == [
+        (1, False, 0),
+        (2, True, 300_00),
+    ]
+
+
+async def test_no_tranche_is_approved_while_the_window_is_open() -> None:
+    uow = FakeUnitOfWork()
+    async with uow:
+        town = await municipalities.add_municipality(uow, code="OPN", name="Open", now=START)
+        await municipalities.open_window(uow, town, START, days=4)
+        with pytest.raises(Conflict) as refused:
+            await allocation.approve(uow, town, 100_00, START + timedelta(days=1))
+    assert refusal(refused) == Refusal.WINDOW_STILL_OPEN
