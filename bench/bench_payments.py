@@ -36,6 +36,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.bootstrap import Core
+from core.domain.keys import PROCESS_KEYS, ServerKeys
+from core.domain.ledger import AccountKind
 from core.services import charges
 from core.services.outbox import reply_of
 from core.storage.engine import make_engine
@@ -48,9 +50,16 @@ PER_CITIZEN = 10  # charges of 1 € per citizen; each has 150 €
 
 
 async def seed(path: Path, payments: int, now: datetime) -> list[tuple[int, str]]:
-    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    return await seed_url(f"sqlite+aiosqlite:///{path}", payments, now)
+
+
+async def seed_url(
+    url: str, payments: int, now: datetime, keys: ServerKeys = PROCESS_KEYS
+) -> list[tuple[int, str]]:
+    """Pending charges (PER_CITIZEN per citizen, one shop) and their codes, in order."""
+    engine = make_engine(url)
     await migrate(engine)
-    core = Core(engine=engine, clock=lambda: now)
+    core = Core(engine=engine, clock=lambda: now, keys=keys)
     town = await make_town(core, citizens=payments // PER_CITIZEN, budget_cents=10**12)
     pending: list[tuple[int, str]] = []
     async with core.uow() as uow:
@@ -65,6 +74,9 @@ async def seed(path: Path, payments: int, now: datetime) -> list[tuple[int, str]
                     now=now,
                 )
                 pending.append((requested.charge_id, ""))
+        # The shop's account exists from its first payment on: open it here, as after
+        # that first payment (concurrent first payments would each try to open it).
+        await uow.ledger.account(town.municipality_id, AccountKind.SHOP, town.shop_id)
         await uow.commit()
     async with core.uow() as uow:
         codes = {}

@@ -12,8 +12,6 @@ one on screen is already answered.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.storage import models as m
@@ -26,15 +24,7 @@ _LOOKBACK = 30
 
 
 async def _conversation(uow: UnitOfWork, chat_id: str) -> m.Conversation | None:
-    return await uow.session.scalar(
-        select(m.Conversation)
-        .where(
-            m.Conversation.channel == Channel.TELEGRAM.value,
-            m.Conversation.address == chat_id,
-        )
-        .order_by(m.Conversation.updated_at.desc(), m.Conversation.id.desc())
-        .limit(1)
-    )
+    return await uow.conversations.latest(Channel.TELEGRAM.value, chat_id)
 
 
 async def chat_language(core: Core, chat_id: str) -> str | None:
@@ -52,17 +42,7 @@ async def current_keyboard(core: Core, chat_id: str) -> str | None:
         conversation = await _conversation(uow, chat_id)
         if conversation is None or not (conversation.data or {}).get("options"):
             return None
-        rows = await uow.session.execute(
-            select(
-                m.OutboxMessage.payload, m.OutboxMessage.status, m.OutboxMessage.provider_message_id
-            )
-            .where(
-                m.OutboxMessage.channel == Channel.TELEGRAM.value,
-                m.OutboxMessage.address == chat_id,
-            )
-            .order_by(m.OutboxMessage.id.desc())
-            .limit(_LOOKBACK)
-        )
+        rows = await uow.read.latest_sent_to(Channel.TELEGRAM.value, chat_id, _LOOKBACK)
         for payload, status, provider_message_id in rows:
             if status == FAILED or not isinstance(payload, dict) or not payload.get("options"):
                 continue

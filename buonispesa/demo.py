@@ -9,13 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from stdnum import luhn
 from stdnum.it import codicefiscale
 
 from core.bootstrap import Core
 from core.domain.channels import Channel
-from core.domain.outbox import OutboxStatus
 from core.domain.shops import ShopCategory
 from core.services import allocation, municipalities, operators
 from core.services.applications import ApplicationInput, submit_application
@@ -133,7 +131,7 @@ async def seed_demo(core: Core, now: datetime | None = None) -> bool:
             # Approved before the demo starts: no notice to the (fictitious) owners.
             await approve_shop(uow, town.id, shop.id, now, notify=False)
             # The same person at the till may also use the terminal demo (`buonispesa chat`).
-            uow.session.add(
+            uow.add(
                 m.ShopMember(
                     shop_id=shop.id, channel="terminal", address=phone, role="owner", created_at=now
                 )
@@ -161,11 +159,7 @@ async def seed_demo(core: Core, now: datetime | None = None) -> bool:
         await allocation.approve(uow, town, DEMO_BUDGET_CENTS, now - timedelta(days=5))
         await allocation.credit(uow, town, now - timedelta(days=5))
         # The demo's notices are history, not news: do not send them when serve starts.
-        await uow.session.execute(
-            update(m.OutboxMessage)
-            .where(m.OutboxMessage.status == OutboxStatus.PENDING)
-            .values(status=OutboxStatus.SENT, sent_at=now)
-        )
+        await uow.outbox.mark_all_pending_sent(now)
         for username, role in DEMO_OPERATORS:
             await operators.add_operator(
                 uow, town, username, role, now, actor="demo", password=DEMO_OPERATOR_PASSWORD

@@ -24,7 +24,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client.aiohttp import make_aiohttp_handler
-from sqlalchemy import func, select, text
 
 from buonispesa.adapters import sms_config as build_sms_config
 from buonispesa.adapters import telegram_plugin
@@ -32,7 +31,7 @@ from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine
 from core.metrics import DatabaseFigures, Metrics, scrape_registry
-from core.storage import models as m
+from core.storage.engine import ping
 from office.app import build_office
 from office.keys import OfficeConfig
 from outbox.channels import ChannelPlugin
@@ -183,8 +182,7 @@ async def healthz(request: web.Request) -> web.Response:
     core = request.app[CORE]
     try:
         async with asyncio.timeout(3):
-            async with core.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            await ping(core.engine)
     except Exception as exc:
         log.warning("health check: database unavailable: %r", exc)
         return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
@@ -195,24 +193,8 @@ async def metrics_endpoint(request: web.Request) -> web.StreamResponse:
     """The process's series and the database's figures, in the format the scraper asks for."""
     core, metrics = request.app[CORE], request.app[METRICS]
     async with core.uow() as uow:
-        by_status = (
-            await uow.session.execute(
-                select(m.OutboxMessage.channel, m.OutboxMessage.status, func.count()).group_by(
-                    m.OutboxMessage.channel, m.OutboxMessage.status
-                )
-            )
-        ).all()
-        charges = (
-            await uow.session.execute(
-                select(m.Charge.status, func.count()).group_by(m.Charge.status)
-            )
-        ).all()
-        confirmed = await uow.session.scalar(
-            select(func.count()).select_from(m.Charge).where(m.Charge.confirmed_at.is_not(None))
-        )
+        counts = await uow.read.state_counts()
     figures = DatabaseFigures(
-        outbox={(channel, status): int(count) for channel, status, count in by_status},
-        charges={status: int(count) for status, count in charges},
-        confirmed_payments=int(confirmed or 0),
+        outbox=counts.outbox, charges=counts.charges, confirmed_payments=counts.confirmed_payments
     )
     return await make_aiohttp_handler(scrape_registry(metrics, figures))(request)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gettext
 import io
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -58,10 +58,12 @@ def translations(language: str) -> gettext.NullTranslations:
     return gettext.NullTranslations()
 
 
+@cache
 def babel_locale(language: str) -> Locale:
     return Locale.parse({"it": "it_IT", "en": "en_GB"}[supported(language)])
 
 
+@lru_cache(maxsize=4096)
 def format_money(cents: int, language: str) -> str:
     return str(format_currency(Decimal(cents) / 100, "EUR", locale=babel_locale(language)))
 

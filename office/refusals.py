@@ -50,7 +50,8 @@ def name_not_sepa(p: Mapping[str, object]) -> Text:
     return t(
         "The name of shop {id}, {name}, has no letter or digit a SEPA bank file can carry, "
         "even transliterated: the bank would refuse the whole file. Nothing was paid and "
-        "no file was written.",
+        "no file was written. Correct the name as on the shop's bank account with "
+        "'admin shops rename'.",
         id=str(p["shop_id"]),
         name=repr(str(p["name"])),
     )

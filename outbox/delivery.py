@@ -26,8 +26,6 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from core.bootstrap import Core
 from core.domain.outbox import OutboxStatus
 from core.services.outbox import code_not_delivered, forget_code
@@ -80,12 +78,9 @@ class RetryPolicy:
 
 
 async def _locked_row(uow: UnitOfWork, message_id: int) -> m.OutboxMessage | None:
-    query = select(m.OutboxMessage).where(m.OutboxMessage.id == message_id)
-    if uow.supports_skip_locked:
-        # PostgreSQL: serialise with lease recovery and other workers. SQLite already
-        # holds the database write lock (BEGIN IMMEDIATE) for the whole transaction.
-        query = query.with_for_update()
-    return await uow.session.scalar(query)
+    # PostgreSQL: serialise with lease recovery and other workers. SQLite already
+    # holds the database write lock (BEGIN IMMEDIATE) for the whole transaction.
+    return await uow.outbox.by_id_locked(message_id, lock=uow.supports_skip_locked)
 
 
 async def record_send_result(

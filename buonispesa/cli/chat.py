@@ -15,7 +15,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy import select
 
 from buonispesa.cli import app
 from buonispesa.cli.common import fail, settings_or_exit
@@ -29,7 +28,6 @@ from core.domain.identity import normalize_phone
 from core.domain.outbox import OutboxStatus
 from core.i18n import LANGUAGES
 from core.services.outbox import reply_of, scrubbed
-from core.storage import models as m
 
 console = Console(highlight=False)
 
@@ -128,10 +126,7 @@ class TerminalChat:
 
     async def intro(self, role: Role) -> None:
         async with self.core.uow() as uow:
-            last = await uow.session.scalar(
-                select(m.OutboxMessage.id).order_by(m.OutboxMessage.id.desc()).limit(1)
-            )
-            self.since_id = int(last or 0)
+            self.since_id = await uow.outbox.last_id()
             demo = await uow.municipalities.by_code(DEMO_CODE)
         console.print(f"[bold]buonispesa chat[/bold] as {role.value}, phone {self.address}.")
         if demo is not None and role is Role.SHOP:
@@ -169,16 +164,7 @@ class TerminalChat:
 
     async def _show(self) -> None:
         async with self.core.uow() as uow:
-            rows = (
-                await uow.session.scalars(
-                    select(m.OutboxMessage)
-                    .where(
-                        m.OutboxMessage.id > self.since_id,
-                        m.OutboxMessage.status == OutboxStatus.PENDING,
-                    )
-                    .order_by(m.OutboxMessage.id)
-                )
-            ).all()
+            rows = await uow.outbox.pending_after(self.since_id)
             for row in rows:
                 if row.id in self.shown:
                     continue

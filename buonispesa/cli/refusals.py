@@ -23,7 +23,8 @@ def name_not_sepa(p: Mapping[str, object]) -> Text:
     return t(
         "The name of shop {id}, {name}, has no letter or digit a SEPA bank file can carry, "
         "even transliterated: the bank would refuse the whole file. Nothing was paid and "
-        "no file was written.",
+        "no file was written. Correct the name as on the shop's bank account with "
+        "'admin shops rename'.",
         id=str(p["shop_id"]),
         name=repr(str(p["name"])),
     )
@@ -168,6 +169,17 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     ),
     Refusal.APPLICATION_ALREADY_REVOKED: lambda p: t(
         "Application {protocol} has already been revoked.", protocol=str(p["protocol"])
+    ),
+    Refusal.SHOP_NAME_TOO_LONG: lambda p: t(
+        "The name is too long: at most {max} characters.", max=int(str(p["limit"]))
+    ),
+    Refusal.SHOP_NAME_NOT_SEPA: lambda p: t(
+        "{name} has no letter or digit a SEPA bank transfer can carry, even transliterated: "
+        "write the name in Latin letters, as on the shop's bank account.",
+        name=repr(str(p["name"])),
+    ),
+    Refusal.APPLICATION_WITHDRAWN: lambda p: t(
+        "Application {protocol} has been withdrawn.", protocol=str(p["protocol"])
     ),
     Refusal.APPLICATION_REVOCATION_RETRY: lambda p: t(
         "The balance changed while revoking {protocol}; nothing was changed. "

@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 
 from buonispesa.cli.admin import out, run_with_core, shops_app
-from buonispesa.cli.common import office_language, say
+from buonispesa.cli.common import OPERATOR_VARIABLE, office_language, operator_name, say
 from core.bootstrap import Core
 from core.domain.errors import InvalidIdentifier, NotFound, Refusal
 from core.domain.identity import normalize_partita_iva
@@ -68,6 +68,34 @@ def shops_refuse(
             await uow.commit()
             out.print(
                 say(t("Shop {id} ({name}) refused.", id=str(shop.id), name=shop.name)),
+                markup=False,
+            )
+
+    run_with_core(work)
+
+
+@shops_app.command("rename")
+def shops_rename(
+    code: str,
+    shop_id: int,
+    name: str,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help=f"operator name for the log (default: ${OPERATOR_VARIABLE})"),
+    ] = None,
+) -> None:
+    """Correct a shop's name (e.g. as on its bank account, for the SEPA file); logged."""
+    operator = operator_name(by)
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            old, shop = await shops.rename_shop(
+                uow, town.id, shop_id, name, core.now(), actor=operator
+            )
+            await uow.commit()
+            out.print(
+                say(t("Shop {id}: {old} is now {name}.", id=str(shop.id), old=old, name=shop.name)),
                 markup=False,
             )
 

@@ -220,7 +220,7 @@ class DialogueEngine:
             turn.stopped,
         )
         try:
-            async with turn.uow.session.begin_nested():
+            async with turn.uow.savepoint():
                 await self._run(turn, routing)
         except Exception as error:
             if is_transient(error):

@@ -117,6 +117,8 @@ class Refusal(StrEnum):
     SHOP_BLOCKED = "shop.blocked"
     SHOP_LOCKED = "shop.locked"
     SHOP_NAME_MISSING = "shop.name_missing"
+    SHOP_NAME_NOT_SEPA = "shop.name_not_sepa"
+    SHOP_NAME_TOO_LONG = "shop.name_too_long"
     SHOP_NOT_APPROVED = "shop.not_approved"
     SHOP_NOT_FOUND = "shop.not_found"
     SHOP_REFUSAL_REASON_MISSING = "shop.refusal_reason_missing"

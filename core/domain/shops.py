@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# A shop's name is shown in SMS receipts and payment codes, which must fit one SMS: at most
+# this many characters in its SMS (GSM-7) form.
+MAX_SHOP_NAME = 40
+
 
 class ShopCategory(StrEnum):
     GROCERY = "grocery"  # alimentari, supermercato

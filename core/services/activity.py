@@ -9,8 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
 
@@ -37,8 +35,7 @@ async def record(
         after=after,
         created_at=now,
     )
-    uow.session.add(entry)
-    await uow.session.flush()
+    await uow.activity.record(entry)
     return entry
 
 
@@ -69,15 +66,7 @@ async def entries(
     uow: UnitOfWork, municipality_id: int, *, limit: int | None = 200, offset: int = 0
 ) -> list[m.ActivityEntry]:
     """Newest first."""
-    query = (
-        select(m.ActivityEntry)
-        .where(m.ActivityEntry.municipality_id == municipality_id)
-        .order_by(m.ActivityEntry.id.desc())
-        .offset(offset)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    return list(await uow.session.scalars(query))
+    return list(await uow.activity.newest_first(municipality_id, limit, offset))
 
 
 # Who acts: an operator of the back-office, or the name of whoever ran a command (the

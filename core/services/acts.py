@@ -14,8 +14,6 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
-
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.services import activity, allocation, audit, reimbursement
 from core.services.municipalities import current_round, is_open
@@ -65,28 +63,16 @@ def given_reason(text: str) -> str:
 async def open_acts(
     uow: UnitOfWork, municipality_id: int, kind: ActKind | None = None
 ) -> list[m.OfficeAct]:
-    query = select(m.OfficeAct).where(
-        m.OfficeAct.municipality_id == municipality_id, m.OfficeAct.status == "prepared"
-    )
-    if kind is not None:
-        query = query.where(m.OfficeAct.kind == kind.value)
-    return list(await uow.session.scalars(query.order_by(m.OfficeAct.id)))
+    return list(await uow.acts.prepared(municipality_id, kind.value if kind else None))
 
 
 async def recent_acts(uow: UnitOfWork, municipality_id: int, limit: int = 50) -> list[m.OfficeAct]:
-    return list(
-        await uow.session.scalars(
-            select(m.OfficeAct)
-            .where(m.OfficeAct.municipality_id == municipality_id)
-            .order_by(m.OfficeAct.id.desc())
-            .limit(limit)
-        )
-    )
+    return list(await uow.acts.recent(municipality_id, limit))
 
 
 async def get(uow: UnitOfWork, operator: m.Operator, act_id: int) -> m.OfficeAct:
     """The act, when it belongs to the operator's municipality (else: not found)."""
-    act = await uow.session.get(m.OfficeAct, act_id)
+    act = await uow.acts.by_id(act_id)
     if act is None or act.municipality_id != operator.municipality_id:
         raise NotFound(Refusal.ACT_NOT_FOUND, act_id=act_id)
     return act
@@ -123,6 +109,8 @@ async def _check_preparable(
             raise NotFound(Refusal.APPLICATION_NOT_FOUND, protocol=protocol)
         if application.revoked_at is not None:
             raise audit.AlreadyRevoked(protocol=protocol)
+        if application.withdrawn_at is not None:
+            raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=protocol)
     elif kind is ActKind.REVOCATION_UNDO:
         await audit.check_undoable(uow, town, str(params["protocol"]))
 
@@ -157,11 +145,12 @@ async def prepare(
         prepared_by_id=operator.id,
         prepared_at=now,
     )
-    uow.session.add(act)
-    await uow.session.flush()
+    uow.add(act)
+    await uow.flush()
     await activity.by_operator(
         uow, operator, f"{kind.value}.prepare", subject=f"#{act.id}", after=params, now=now
     )
+    await uow.commit()
     return act
 
 
@@ -230,7 +219,7 @@ async def approve(uow: UnitOfWork, operator: m.Operator, act_id: int, now: datet
     act.decided_by_id = operator.id
     act.decided_at = now
     act.outcome = outcome
-    await uow.session.flush()
+    await uow.flush()
     await activity.by_operator(
         uow,
         operator,
@@ -240,6 +229,7 @@ async def approve(uow: UnitOfWork, operator: m.Operator, act_id: int, now: datet
         after={"status": "approved", **outcome},
         now=now,
     )
+    await uow.commit()
     return act
 
 
@@ -259,7 +249,7 @@ async def withdraw(
     act.decided_by_id = operator.id
     act.decided_at = now
     act.outcome = {"reason": why}
-    await uow.session.flush()
+    await uow.flush()
     await activity.by_operator(
         uow,
         operator,
@@ -269,4 +259,5 @@ async def withdraw(
         after={"status": "withdrawn", "reason": why},
         now=now,
     )
+    await uow.commit()
     return act

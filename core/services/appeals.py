@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy.exc import IntegrityError
-
 from core.domain.channels import Channel
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.messages import Reply, t
@@ -122,13 +120,9 @@ async def file_appeal(
         created_at=now,
         status=AppealStatus.OPEN.value,
     )
-    uow.session.add(appeal)
-    try:
-        async with uow.session.begin_nested():
-            await uow.session.flush()
-    except IntegrityError as error:
+    if not await uow.appeals.add_open(appeal):
         # Another message of the same citizen filed one a moment earlier.
-        raise Conflict(Refusal.APPEAL_ALREADY_OPEN, protocol=application.protocol) from error
+        raise Conflict(Refusal.APPEAL_ALREADY_OPEN, protocol=application.protocol)
     await activity.record(
         uow,
         town.id,
@@ -250,8 +244,8 @@ async def decide(
     }
     if not await uow.appeals.mark_decided(appeal.id, **values):
         raise Conflict(Refusal.APPEAL_NOT_OPEN, appeal_id=appeal_id, status="decided")
-    await uow.session.refresh(appeal)
-    application = await uow.session.get(m.Application, appeal.application_id)
+    await uow.refresh(appeal)
+    application = await uow.appeals.application(appeal.application_id)
     citizen = await uow.citizens.by_id(appeal.citizen_id)
     assert application is not None and citizen is not None  # foreign keys
     told = _tell(
@@ -261,7 +255,7 @@ async def decide(
         decision_notice(town.name, application.protocol, status is AppealStatus.UPHELD, why),
         now,
     )
-    await uow.session.flush()
+    await uow.flush()
     await activity.by_actor(
         uow,
         town.id,

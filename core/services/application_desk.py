@@ -27,7 +27,6 @@ from core.services.back_office import PREPARERS, application_of, town_of
 from core.services.operators import require_role
 from core.services.outbox import notify_citizen
 from core.storage import models as m
-from core.storage.paper_import import PaperImportRepository
 from core.storage.uow import UnitOfWork
 
 PAPER = "paper"
@@ -63,7 +62,7 @@ async def _changeable(uow: UnitOfWork, application: m.Application) -> None:
         raise NotAllowed(Refusal.APPLICATION_NOT_PAPER, protocol=application.protocol)
     if application.withdrawn_at is not None:
         raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=application.protocol)
-    if await PaperImportRepository(uow.session).has_allocation(application.round_id):
+    if await uow.paper_import.has_allocation(application.round_id):
         raise NotAllowed(Refusal.APPLICATION_FROZEN, protocol=application.protocol)
 
 
@@ -100,7 +99,7 @@ async def correct(
         after={**{name: asdict(answers)[name] for name in changed}, "reason": why},
         now=now,
     )
-    await uow.session.flush()
+    await uow.flush()
     return application
 
 
@@ -140,7 +139,7 @@ async def withdraw(
         ),
         now,
     )
-    await uow.session.flush()
+    await uow.flush()
     return application
 
 

@@ -136,8 +136,8 @@ async def submit_application(
         updated_at=now,
         recover_cents=0,
     )
-    uow.session.add(application)
-    await uow.session.flush()
+    uow.add(application)
+    await uow.flush()
     return application
 
 
@@ -153,7 +153,7 @@ async def edit_application(
     application = await uow.applications.by_protocol(protocol)
     if application is None or application.municipality_id != municipality.id:
         raise NotFound(Refusal.APPLICATION_NOT_FOUND, protocol=protocol)
-    round_ = await uow.session.get(m.Round, application.round_id)
+    round_ = await uow.rounds.by_id(application.round_id)
     if not is_open(round_, now):
         raise NotAllowed(Refusal.APPLICATION_WINDOW_CLOSED)
     if application.withdrawn_at is not None:
@@ -244,7 +244,7 @@ async def status_of(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> Appli
         for line, alloc in await uow.allocations.lines_for_application(application.id)
         if alloc.withdrawn_at is None  # a withdrawn determina never gave anything
     ]
-    round_ = await uow.session.get(m.Round, application.round_id)
+    round_ = await uow.rounds.by_id(application.round_id)
     last = lines[-1][0] if lines else None
     return ApplicationStatus(
         protocol=application.protocol,

@@ -18,8 +18,6 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from fractions import Fraction
 
-from sqlalchemy import func, select
-
 from core.domain.charges import ChargeStatus
 from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, NotFound, Refusal
 from core.domain.ledger import AccountKind, PostingKind
@@ -126,7 +124,7 @@ async def draw_sample(
         raise Conflict(Refusal.WINDOW_STILL_OPEN)
     protocols = [app.protocol for app in await uow.applications.in_round(round_.id)]
     sample = draw(protocols, exact_percent, seed)
-    uow.session.add(
+    uow.add(
         m.AuditSample(
             municipality_id=municipality.id,
             round_id=round_.id,
@@ -136,7 +134,7 @@ async def draw_sample(
             created_at=now,
         )
     )
-    await uow.session.flush()
+    await uow.flush()
     return sample
 
 
@@ -152,16 +150,7 @@ async def _credited_for(uow: UnitOfWork, application: m.Application, account_id:
 
     One application per household and round, so the round's allocation postings into the
     citizen's account are exactly this application's benefit."""
-    total = await uow.session.scalar(
-        select(func.coalesce(func.sum(m.Posting.amount_cents), 0))
-        .join(m.Allocation, m.Allocation.id == m.Posting.allocation_id)
-        .where(
-            m.Posting.kind == PostingKind.ALLOCATION.value,
-            m.Posting.to_account_id == account_id,
-            m.Allocation.round_id == application.round_id,
-        )
-    )
-    return int(total or 0)
+    return await uow.ledger.allocated_in_round(account_id, application.round_id)
 
 
 async def revoke(
@@ -184,6 +173,9 @@ async def revoke(
         raise NotFound(Refusal.APPLICATION_NOT_FOUND, protocol=protocol)
     if application.revoked_at is not None:
         raise AlreadyRevoked(protocol=application.protocol)
+    if application.withdrawn_at is not None:
+        # Withdrawn before any determina: it was never given anything to revoke.
+        raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=application.protocol)
 
     # First stop payments in flight: the status compare-and-set makes a concurrent
     # confirmation either finish before us (its payment is then in the balance we read)
@@ -218,7 +210,7 @@ async def revoke(
     application.updated_at = now
     # The record of this revocation: what an undoing may give back (uq_revocations_standing
     # refuses a second standing one for the application).
-    uow.session.add(
+    uow.add(
         m.Revocation(
             municipality_id=municipality.id,
             application_id=application.id,
@@ -229,7 +221,7 @@ async def revoke(
             act_id=act_id,
         )
     )
-    await uow.session.flush()
+    await uow.flush()
     return Revocation(returned, credited - returned, cancelled)
 
 
@@ -245,12 +237,7 @@ async def _application(uow: UnitOfWork, town: m.Municipality, protocol: str) -> 
 
 async def _sample_with(uow: UnitOfWork, application: m.Application) -> m.AuditSample | None:
     """The first draw of the application's window that picked it (the binding one first)."""
-    draws = await uow.session.scalars(
-        select(m.AuditSample)
-        .where(m.AuditSample.round_id == application.round_id)
-        .order_by(m.AuditSample.id)
-    )
-    for draw_ in draws:
+    for draw_ in await uow.audit_samples.of_round(application.round_id):
         if application.protocol in (draw_.protocols or {}).get("protocols", []):
             return draw_
     return None
@@ -297,7 +284,7 @@ async def record_check(
             operator_id=operator_id,
             checked_at=now,
         )
-        uow.session.add(check)
+        uow.add(check)
     else:
         check.outcome, check.note = result.value, text
         check.checked_by, check.operator_id, check.checked_at = (
@@ -305,7 +292,7 @@ async def record_check(
             operator_id,
             now,
         )
-    await uow.session.flush()
+    await uow.flush()
     await activity.by_actor(
         uow,
         town.id,
@@ -321,15 +308,7 @@ async def record_check(
 
 async def checks(uow: UnitOfWork, town: m.Municipality) -> dict[str, m.AuditCheck]:
     """The recorded outcomes of the town's checks, by protocol."""
-    by_application = await uow.audit.checks_in(town.id)
-    if not by_application:
-        return {}
-    rows = await uow.session.execute(
-        select(m.Application.id, m.Application.protocol).where(
-            m.Application.id.in_(list(by_application))
-        )
-    )
-    return {protocol: by_application[app_id] for app_id, protocol in rows.all()}
+    return dict(await uow.audit.checks_by_protocol(town.id))
 
 
 # --- sums to recover ---------------------------------------------------------------------------
@@ -456,7 +435,7 @@ async def undo_revocation(
     citizen = await uow.citizens.by_id(application.citizen_id)
     assert citizen is not None  # a foreign key
     told = notify_citizen(uow, citizen, undo_notice(town.name, application.protocol, restored), now)
-    await uow.session.flush()
+    await uow.flush()
     await activity.by_actor(
         uow,
         town.id,

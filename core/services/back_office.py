@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
-
 from core.domain.errors import Conflict, InvalidIdentifier, NotFound, Refusal
 from core.domain.identity import normalize_phone
+from core.domain.shops import ShopStatus
 from core.services import activity, applications, audit, municipalities, shops
 from core.services.applications import ApplicationInput
 from core.services.operators import Role, require_role
@@ -45,6 +44,7 @@ async def open_window(
         after={"opens_at": round_.opens_at.isoformat(), "closes_at": round_.closes_at.isoformat()},
         now=now,
     )
+    await uow.commit()
     return round_
 
 
@@ -63,6 +63,7 @@ async def close_window(uow: UnitOfWork, operator: m.Operator, now: datetime) -> 
         after={"closes_at": round_.closes_at.isoformat()},
         now=now,
     )
+    await uow.commit()
     return round_
 
 
@@ -88,6 +89,7 @@ async def import_applications(
         after={"count": count},
         now=now,
     )
+    await uow.commit()
     return count
 
 
@@ -107,6 +109,7 @@ async def approve_shop(
         after={"status": shop.status},
         now=now,
     )
+    await uow.commit()
     return shop
 
 
@@ -126,6 +129,7 @@ async def refuse_shop(
         after={"status": shop.status, "reason": shop.refusal_reason},
         now=now,
     )
+    await uow.commit()
     return shop
 
 
@@ -157,13 +161,7 @@ async def dashboard(uow: UnitOfWork, operator: m.Operator, now: datetime) -> Das
     if round_ is not None:
         apps = await uow.applications.in_round(round_.id)
         total = len(apps)
-        tranches = list(
-            await uow.session.scalars(
-                select(m.Allocation)
-                .where(m.Allocation.round_id == round_.id)
-                .order_by(m.Allocation.tranche)
-            )
-        )
+        tranches = list(await uow.allocations.of_round(round_.id))
         last = tranches[-1] if tranches else None
         assignments: dict[int, str] = {}
         if last is not None:
@@ -177,36 +175,14 @@ async def dashboard(uow: UnitOfWork, operator: m.Operator, now: datetime) -> Das
             else:
                 by_state[assignments.get(app.id, "not_allocated")] += 1
         for tranche in tranches:
-            amount = int(
-                await uow.session.scalar(
-                    select(func.coalesce(func.sum(m.AllocationLine.amount_cents), 0)).where(
-                        m.AllocationLine.allocation_id == tranche.id
-                    )
-                )
-                or 0
-            )
+            amount = await uow.read.allocated_cents(tranche.id)
             budget += tranche.budget_cents
             allocated += amount
             if tranche.credited_at is not None:
                 credited += amount
-    backlog = await uow.session.scalar(
-        select(func.count())
-        .select_from(m.OutboxMessage)
-        .where(
-            m.OutboxMessage.municipality_id == town.id,
-            m.OutboxMessage.status.in_(("pending", "sending")),
-        )
-    )
-    pending_shops = await uow.session.scalar(
-        select(func.count())
-        .select_from(m.Shop)
-        .where(m.Shop.municipality_id == town.id, m.Shop.status == "pending")
-    )
-    waiting = await uow.session.scalar(
-        select(func.count())
-        .select_from(m.OfficeAct)
-        .where(m.OfficeAct.municipality_id == town.id, m.OfficeAct.status == "prepared")
-    )
+    backlog = await uow.read.outbox_backlog(town.id)
+    pending_shops = await uow.read.shops_with_status(town.id, ShopStatus.PENDING)
+    waiting = await uow.read.acts_waiting(town.id)
     window_open = municipalities.is_open(round_, now)
     days_left = None
     if round_ is not None and window_open:
@@ -222,9 +198,9 @@ async def dashboard(uow: UnitOfWork, operator: m.Operator, now: datetime) -> Das
         budget_cents=budget,
         allocated_cents=allocated,
         credited_cents=credited,
-        outbox_backlog=int(backlog or 0),
-        shops_pending=int(pending_shops or 0),
-        acts_waiting=int(waiting or 0),
+        outbox_backlog=backlog,
+        shops_pending=pending_shops,
+        acts_waiting=waiting,
     )
 
 
@@ -236,27 +212,25 @@ async def search_applications(
     A viewer cannot search by codice fiscale or phone: that would reveal them one guess at
     a time."""
     text = query.strip().upper()
-    select_ = (
-        select(m.Application, m.Citizen)
-        .join(m.Citizen, m.Citizen.id == m.Application.citizen_id)
-        .where(m.Application.municipality_id == operator.municipality_id)
+    codice_fiscale = phone = phone_digits = None
+    if text and operator.role != Role.VIEWER.value:
+        codice_fiscale = text
+        digits = "".join(ch for ch in text if ch.isdigit() or ch == "+")
+        if len(digits) >= 3:
+            try:
+                phone = normalize_phone(digits)
+            except InvalidIdentifier:  # not a whole number: match the digits typed
+                phone_digits = digits
+    return list(
+        await uow.read.search_applications(
+            operator.municipality_id,
+            protocol=text,
+            codice_fiscale=codice_fiscale,
+            phone=phone,
+            phone_digits=phone_digits,
+            limit=limit,
+        )
     )
-    if text:
-        conditions = [m.Application.protocol.contains(text, autoescape=True)]
-        if operator.role != Role.VIEWER.value:
-            conditions.append(m.Citizen.codice_fiscale.contains(text, autoescape=True))
-            digits = "".join(ch for ch in text if ch.isdigit() or ch == "+")
-            if len(digits) >= 3:
-                try:
-                    conditions.append(m.Citizen.phone == normalize_phone(digits))
-                except InvalidIdentifier:  # not a whole number: match the digits typed
-                    conditions.append(m.Citizen.phone.contains(digits, autoescape=True))
-        select_ = select_.where(or_(*conditions))
-    select_ = select_.order_by(m.Application.id.desc())
-    if limit is not None:
-        select_ = select_.limit(limit)
-    rows = await uow.session.execute(select_)
-    return [(app, citizen) for app, citizen in rows]
 
 
 async def application_of(
@@ -285,13 +259,7 @@ async def samples(uow: UnitOfWork, operator: m.Operator) -> list[m.AuditSample]:
     round_ = await municipalities.current_round(uow, operator.municipality_id)
     if round_ is None:
         return []
-    return list(
-        await uow.session.scalars(
-            select(m.AuditSample)
-            .where(m.AuditSample.round_id == round_.id)
-            .order_by(m.AuditSample.id)
-        )
-    )
+    return list(await uow.audit_samples.of_round(round_.id))
 
 
 async def draw_sample(
@@ -319,4 +287,5 @@ async def draw_sample(
         after={"percent": percent, "seed": seed, "protocols": protocols, "reason": why or None},
         now=now,
     )
+    await uow.commit()
     return protocols

@@ -115,8 +115,8 @@ async def record_payment(uow: UnitOfWork, report: PaymentReport, now: datetime) 
         created_at=now,
     )
     try:
-        async with uow.session.begin_nested():
-            uow.session.add(payment)
+        async with uow.savepoint():
+            uow.add(payment)
             await uow.flush()
     except IntegrityError:
         # Reported twice at the same moment: the other report recorded it (unique key).
@@ -179,7 +179,7 @@ async def _issue_voucher(
         language=report.language,
         created_at=now,
     )
-    uow.session.add(voucher)
+    uow.add(voucher)
     await uow.flush()
     posted = await ledger.post(
         uow,

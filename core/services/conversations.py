@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.storage import models as m
@@ -19,14 +18,7 @@ async def find_for_update(
     Locked until commit on PostgreSQL, so two messages of the same person handled by two
     processes at once take turns instead of overwriting each other's answers. (SQLite
     takes a write lock at BEGIN IMMEDIATE already.)"""
-    query = select(m.Conversation).where(
-        m.Conversation.channel == channel, m.Conversation.address == address
-    )
-    if municipality_id is None:
-        query = query.where(m.Conversation.municipality_id.is_(None))
-    else:
-        query = query.where(m.Conversation.municipality_id == municipality_id)
-    return await uow.session.scalar(query.order_by(m.Conversation.id).limit(1).with_for_update())
+    return await uow.conversations.find_for_update(municipality_id, channel, address)
 
 
 async def latest_for_update(uow: UnitOfWork, channel: str, address: str) -> m.Conversation | None:
@@ -34,26 +26,13 @@ async def latest_for_update(uow: UnitOfWork, channel: str, address: str) -> m.Co
 
     Telegram has one bot for every town: the town a user picked is the municipality of
     their conversation."""
-    return await uow.session.scalar(
-        select(m.Conversation)
-        .where(m.Conversation.channel == channel, m.Conversation.address == address)
-        .order_by(m.Conversation.updated_at.desc(), m.Conversation.id.desc())
-        .limit(1)
-        .with_for_update()
-    )
+    return await uow.conversations.latest_for_update(channel, address)
 
 
 async def has_stopped(uow: UnitOfWork, municipality_id: int, channel: str, address: str) -> bool:
     """Whether this address wrote STOP: general notices (a credit run) then skip it.
     Payment codes and receipts of the person's own payments are sent all the same."""
-    stopped = await uow.session.scalar(
-        select(m.Conversation.stopped).where(
-            m.Conversation.municipality_id == municipality_id,
-            m.Conversation.channel == channel,
-            m.Conversation.address == address,
-        )
-    )
-    return bool(stopped)
+    return await uow.conversations.is_stopped(municipality_id, channel, address)
 
 
 async def record_inbound(uow: UnitOfWork, channel: str, message_id: str, now: datetime) -> bool:
@@ -84,8 +63,8 @@ async def start(
         updated_at=now,
     )
     try:
-        async with uow.session.begin_nested():
-            uow.session.add(conversation)
+        async with uow.savepoint():
+            uow.add(conversation)
             await uow.flush()
     except IntegrityError:
         # Two first messages at once: the other one created it; take turns on it.
@@ -98,13 +77,13 @@ async def start(
 
 async def forget(uow: UnitOfWork, conversation: m.Conversation) -> None:
     """Delete a conversation (a chat's stale one with a town it has left)."""
-    await uow.session.delete(conversation)
+    await uow.delete(conversation)
     await uow.flush()
 
 
 async def reload(uow: UnitOfWork, conversation: m.Conversation) -> None:
     """Read the conversation again after a turn was undone (its changes rolled back)."""
-    await uow.session.refresh(conversation)
+    await uow.refresh(conversation)
 
 
 async def language_of(

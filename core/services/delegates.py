@@ -69,9 +69,9 @@ async def add_delegate(
     delegate = m.Delegate(
         municipality_id=municipality.id, citizen_id=citizen.id, phone=number, created_at=now
     )
-    uow.session.add(delegate)
+    uow.add(delegate)
     try:
-        await uow.session.flush()
+        await uow.flush()
     except IntegrityError as error:  # registered at the same moment by another operator
         raise Conflict(Refusal.DELEGATE_PHONE_TAKEN, phone=mask_phone(number)) from error
     notify_citizen(

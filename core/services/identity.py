@@ -200,9 +200,9 @@ async def claim_citizen(
             created_at=now,
         )
         try:
-            async with uow.session.begin_nested():
-                uow.session.add(citizen)
-                await uow.session.flush()
+            async with uow.savepoint():
+                uow.add(citizen)
+                await uow.flush()
         except IntegrityError:
             # Another chat took the code, the phone or the Telegram user a moment ago.
             raise IdentityRefused("concurrent_claim") from None
@@ -217,7 +217,7 @@ async def claim_citizen(
     if telegram_user and citizen.telegram_chat_id is None:
         citizen.telegram_chat_id = telegram_user
         await _log(uow, citizen, "telegram_bound", now, actor=actor, channel=Channel.TELEGRAM)
-    await uow.session.flush()
+    await uow.flush()
     return citizen, created
 
 
@@ -297,7 +297,7 @@ async def link_telegram(
     if by_phone.telegram_chat_id is None:
         by_phone.telegram_chat_id = telegram_user
         await _log(uow, by_phone, "telegram_bound", now, actor=actor, channel=Channel.TELEGRAM)
-        await uow.session.flush()
+        await uow.flush()
         return by_phone
     await _log(uow, by_phone, LINK_REFUSED, now, actor=actor, channel=Channel.TELEGRAM, phone=phone)
     raise IdentityRefused("telegram_differs")
@@ -351,7 +351,7 @@ async def rebind_phone(
         phone=phone,
         previous_phone=previous,
     )
-    await uow.session.flush()
+    await uow.flush()
     if previous != phone:
         enqueue(
             uow,

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-
-from sqlalchemy import func, select
+from datetime import datetime
 
 from core.domain.charges import ChargeStatus
 from core.domain.ledger import AccountKind, PostingKind
@@ -29,16 +27,8 @@ async def citizen_movements(
     account = await uow.ledger.find(municipality_id, AccountKind.CITIZEN, citizen_id)
     if account is None:
         return []
-    rows = await uow.session.execute(
-        select(m.Posting, m.Shop.name)
-        .outerjoin(m.Charge, m.Charge.id == m.Posting.charge_id)
-        .outerjoin(m.Shop, m.Shop.id == m.Charge.shop_id)
-        .where((m.Posting.from_account_id == account.id) | (m.Posting.to_account_id == account.id))
-        .order_by(m.Posting.id.desc())
-        .limit(limit)
-    )
     movements = []
-    for posting, shop_name in rows.all():
+    for posting, shop_name in await uow.read.latest_postings(account.id, limit):
         sign = 1 if posting.to_account_id == account.id else -1
         movements.append(
             Movement(
@@ -64,22 +54,8 @@ async def shop_reimbursements(
     account = await uow.ledger.find(municipality_id, AccountKind.SHOP, shop_id)
     if account is None:
         return Reimbursements(0, None)
-    row = (
-        await uow.session.execute(
-            select(
-                func.coalesce(func.sum(m.Posting.amount_cents), 0), func.max(m.Posting.created_at)
-            ).where(
-                m.Posting.from_account_id == account.id,
-                m.Posting.kind == PostingKind.REIMBURSEMENT.value,
-            )
-        )
-    ).one()
-    last = row[1]
-    if isinstance(last, str):  # SQLite returns max() of a datetime column as text
-        last = datetime.fromisoformat(last)
-    if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=UTC)
-    return Reimbursements(int(row[0] or 0), last)
+    total, last = await uow.read.paid_out(account.id, PostingKind.REIMBURSEMENT)
+    return Reimbursements(total, last)
 
 
 async def refundable_charges(

@@ -17,9 +17,8 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
 
-from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
+from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, Refusal
 from core.services import activity
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
@@ -100,7 +99,7 @@ async def add_operator(
         chosen_role = Role(role)
     except ValueError as exc:
         raise Conflict(Refusal.OPERATOR_BAD_ROLE, role=role) from exc
-    existing = await uow.session.scalar(select(m.Operator).where(m.Operator.username == name))
+    existing = await uow.operators.by_username(name)
     if existing is not None:
         raise Conflict(Refusal.OPERATOR_EXISTS, username=name)
     secret = password or new_one_time_password()
@@ -113,8 +112,8 @@ async def add_operator(
         failed_sign_ins=0,
         created_at=now,
     )
-    uow.session.add(operator)
-    await uow.session.flush()
+    uow.add(operator)
+    await uow.flush()
     await activity.record(
         uow,
         municipality.id,
@@ -130,12 +129,22 @@ async def add_operator(
 async def sign_in(uow: UnitOfWork, username: str, password: str, now: datetime) -> m.Operator:
     """The operator, when the password is right and the account neither locked nor disabled.
 
-    A wrong password is counted (the caller commits either way: the count must survive the
-    refusal); the fifth in a row locks the account for LOCK_MINUTES."""
+    Commits either way: a wrong password is counted, and the fifth in a row locks the
+    account for LOCK_MINUTES; the count and the lock must survive the refusal."""
+    try:
+        operator = await _check_password(uow, username, password, now)
+    except DomainError:
+        await uow.commit()
+        raise
+    await uow.commit()
+    return operator
+
+
+async def _check_password(
+    uow: UnitOfWork, username: str, password: str, now: datetime
+) -> m.Operator:
     name = normalize_username(username)
-    operator = await uow.session.scalar(
-        select(m.Operator).where(m.Operator.username == name).with_for_update()
-    )
+    operator = await uow.operators.by_username(name, lock=True)
     if operator is None or operator.disabled_at is not None:
         await _verify(_DUMMY_HASH, password)
         raise SignInRefused()
@@ -176,7 +185,7 @@ async def sign_in(uow: UnitOfWork, username: str, password: str, now: datetime) 
 async def change_password(
     uow: UnitOfWork, operator_id: int, current: str, new: str, now: datetime
 ) -> m.Operator:
-    operator = await uow.session.get(m.Operator, operator_id)
+    operator = await uow.operators.by_id(operator_id)
     if operator is None or operator.disabled_at is not None:
         raise NotFound(Refusal.OPERATOR_NOT_FOUND)
     if not await _verify(operator.password_hash, current):
@@ -197,35 +206,24 @@ async def change_password(
         now=now,
         operator_id=operator.id,
     )
+    await uow.commit()
     return operator
 
 
 async def get(uow: UnitOfWork, operator_id: int) -> m.Operator | None:
     """The operator of a session, if the account still exists and is not disabled."""
-    operator = await uow.session.get(m.Operator, operator_id)
+    operator = await uow.operators.by_id(operator_id)
     if operator is None or operator.disabled_at is not None:
         return None
     return operator
 
 
 async def of_municipality(uow: UnitOfWork, municipality_id: int) -> list[m.Operator]:
-    rows = await uow.session.scalars(
-        select(m.Operator)
-        .where(m.Operator.municipality_id == municipality_id)
-        .order_by(m.Operator.username)
-    )
-    return list(rows)
+    return list(await uow.operators.of_municipality(municipality_id))
 
 
 async def count(uow: UnitOfWork, municipality_id: int) -> int:
-    return int(
-        await uow.session.scalar(
-            select(func.count())
-            .select_from(m.Operator)
-            .where(m.Operator.municipality_id == municipality_id)
-        )
-        or 0
-    )
+    return await uow.operators.count(municipality_id)
 
 
 def require_role(operator: m.Operator, *roles: Role) -> None:

@@ -101,7 +101,7 @@ async def import_paper(
     round_ = await current_round(uow, municipality.id)
     if round_ is None:
         raise NotAllowed(Refusal.ROUND_NONE)
-    store = PaperImportRepository(uow.session)
+    store = uow.paper_import
     if await store.has_allocation(round_.id):
         raise NotAllowed(Refusal.APPLICATION_IMPORT_AFTER_APPROVAL, round=round_.number)
 
@@ -272,7 +272,7 @@ async def _write(
     if progress is not None:
         progress(total, total)
     # Objects loaded before the bulk statements do not know about them.
-    uow.session.expire_all()
+    uow.expire_all()
 
 
 def _code_of(known: dict[str, m.Citizen], citizen_id: int) -> str:

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from core.domain.errors import NotFound, Refusal
 from core.domain.policy import Policy
 from core.services import shops
@@ -50,11 +48,7 @@ async def _tranche(
     round_ = await current_round(uow, town.id)
     if round_ is None:
         raise NotFound(Refusal.ROUND_NONE)
-    allocation = await uow.session.scalar(
-        select(m.Allocation).where(
-            m.Allocation.round_id == round_.id, m.Allocation.tranche == tranche
-        )
-    )
+    allocation = await uow.allocations.by_tranche(round_.id, tranche)
     if allocation is None:
         raise NotFound(Refusal.ALLOCATION_NONE)
     return round_, allocation
@@ -64,12 +58,7 @@ async def determina(uow: UnitOfWork, town: m.Municipality, tranche: int) -> Dete
     """The attachment to the determina of a tranche of the current window: protocols only,
     never a name or a codice fiscale."""
     round_, allocation = await _tranche(uow, town, tranche)
-    rows = await uow.session.execute(
-        select(m.AllocationLine, m.Application)
-        .join(m.Application, m.Application.id == m.AllocationLine.application_id)
-        .where(m.AllocationLine.allocation_id == allocation.id)
-        .order_by(m.Application.protocol)
-    )
+    rows = await uow.read.determina_lines(allocation.id)
     return Determina(
         town=town.name,
         code=town.code,
@@ -97,14 +86,7 @@ async def allocation_rows(
 ) -> list[tuple[m.AllocationLine, m.Application, m.Citizen]]:
     """The allocation of a tranche with the applicants (the office's own export)."""
     _, allocation = await _tranche(uow, town, tranche)
-    rows = await uow.session.execute(
-        select(m.AllocationLine, m.Application, m.Citizen)
-        .join(m.Application, m.Application.id == m.AllocationLine.application_id)
-        .join(m.Citizen, m.Citizen.id == m.Application.citizen_id)
-        .where(m.AllocationLine.allocation_id == allocation.id)
-        .order_by(m.Application.protocol)
-    )
-    return [(line, app, citizen) for line, app, citizen in rows]
+    return list(await uow.read.allocation_with_applicants(allocation.id))
 
 
 @dataclass(frozen=True)
@@ -207,13 +189,7 @@ async def tranches(uow: UnitOfWork, town: m.Municipality) -> list[m.Allocation]:
     round_ = await current_round(uow, town.id)
     if round_ is None:
         return []
-    return list(
-        await uow.session.scalars(
-            select(m.Allocation)
-            .where(m.Allocation.round_id == round_.id)
-            .order_by(m.Allocation.tranche)
-        )
-    )
+    return list(await uow.allocations.of_round(round_.id))
 
 
 def statement_period(

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select
-
 from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus
 from core.domain.errors import NotAllowed, NotFound, Refusal
@@ -70,25 +68,11 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _in_municipality(column: Any, municipality_id: int) -> Any:
-    # Conversations and messages from before a Telegram user picked a town belong to none.
-    return or_(column == municipality_id, column.is_(None))
-
-
 async def _conversations(
     uow: UnitOfWork, municipality_id: int, channel: str, address: str
 ) -> list[m.Conversation]:
-    return list(
-        await uow.session.scalars(
-            select(m.Conversation)
-            .where(
-                m.Conversation.channel == channel,
-                m.Conversation.address == address,
-                _in_municipality(m.Conversation.municipality_id, municipality_id),
-            )
-            .order_by(m.Conversation.id)
-        )
-    )
+    # Conversations and messages from before a Telegram user picked a town belong to none.
+    return list(await uow.conversations.of_address(municipality_id, channel, address))
 
 
 async def _messages(
@@ -102,13 +86,7 @@ async def _messages(
 
 
 async def _applications(uow: UnitOfWork, citizen_id: int) -> list[m.Application]:
-    return list(
-        await uow.session.scalars(
-            select(m.Application)
-            .where(m.Application.citizen_id == citizen_id)
-            .order_by(m.Application.id)
-        )
-    )
+    return list(await uow.applications.of_citizen(citizen_id))
 
 
 async def export_citizen(
@@ -141,17 +119,10 @@ async def export_citizen(
     account = await uow.ledger.find(municipality.id, AccountKind.CITIZEN, citizen.id)
     postings: list[dict[str, Any]] = []
     if account is not None:
-        rows = await uow.session.scalars(
-            select(m.Posting)
-            .where(
-                or_(m.Posting.from_account_id == account.id, m.Posting.to_account_id == account.id)
-            )
-            .order_by(m.Posting.id)
-        )
-        for posting in rows:
+        for posting in await uow.ledger.postings_of(account.id):
             incoming = posting.to_account_id == account.id
-            other = await uow.session.get(
-                m.Account, posting.from_account_id if incoming else posting.to_account_id
+            other = await uow.ledger.account_by_id(
+                posting.from_account_id if incoming else posting.to_account_id
             )
             assert other is not None
             postings.append(
@@ -166,9 +137,7 @@ async def export_citizen(
             )
 
     charges = []
-    for charge in await uow.session.scalars(
-        select(m.Charge).where(m.Charge.citizen_id == citizen.id).order_by(m.Charge.id)
-    ):
+    for charge in await uow.charges.of_citizen(citizen.id):
         shop = await uow.shops.by_id(charge.shop_id)
         charges.append(
             {
@@ -329,24 +298,9 @@ async def _shared(
     uow: UnitOfWork, municipality_id: int, citizen_id: int, channel: str, address: str
 ) -> bool:
     """Whether someone else is reached at this address too (a family phone, a shop's)."""
-    column = m.Citizen.telegram_chat_id if channel == Channel.TELEGRAM else m.Citizen.phone
-    other = await uow.session.scalar(
-        select(m.Citizen.id)
-        .where(
-            m.Citizen.municipality_id == municipality_id,
-            m.Citizen.id != citizen_id,
-            column == address,
-        )
-        .limit(1)
-    )
-    if other is not None:
+    if await uow.citizens.other_reached_at(municipality_id, citizen_id, channel, address):
         return True
-    member = await uow.session.scalar(
-        select(m.ShopMember.id)
-        .where(m.ShopMember.channel == channel, m.ShopMember.address == address)
-        .limit(1)
-    )
-    return member is not None
+    return await uow.shops.has_member_at(channel, address)
 
 
 def pseudonym(municipality_id: int, codice_fiscale: str) -> str:
@@ -382,7 +336,7 @@ async def erase_citizen(
         shared = await _shared(uow, municipality.id, citizen.id, channel, address)
         for conversation in await _conversations(uow, municipality.id, channel, address):
             if not shared:
-                await uow.session.delete(conversation)
+                await uow.delete(conversation)
                 deleted += 1
             elif real_cf in json.dumps(conversation.data):
                 # Someone else still chats from this address: keep their conversation, but
@@ -393,11 +347,7 @@ async def erase_citizen(
                 reset += 1
         if not shared:
             # Rate-limit rows (codes sent to this number, wrong cashier codes) name it too.
-            await uow.session.execute(
-                delete(m.SecurityEvent)
-                .where(m.SecurityEvent.channel == channel, m.SecurityEvent.address == address)
-                .execution_options(synchronize_session=False)
-            )
+            await uow.security.forget_address(channel, address)
         for message in await _messages(uow, municipality.id, channel, address):
             if message.status == PENDING:
                 if shared:
@@ -418,5 +368,5 @@ async def erase_citizen(
     if delegate is not None:  # the delegate's phone is personal data too, and acts no more
         await uow.delegates.remove(delegate)
     citizen.erased_at = now
-    await uow.session.flush()
+    await uow.flush()
     return Erasure(citizen.codice_fiscale, deleted, reset, blanked, withdrawn)

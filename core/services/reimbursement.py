@@ -10,10 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, Refusal
-from core.domain.ledger import AccountKind, PostingKind
+from core.domain.ledger import PostingKind
 from core.domain.sepa import (
     CreditTransfer,
     PaymentOrder,
@@ -59,18 +57,7 @@ async def pending_reimbursements(
     uow: UnitOfWork, municipality: m.Municipality
 ) -> list[tuple[m.Shop, int]]:
     """Each shop owed money, with the amount (its account balance, > 0), by name."""
-    rows = await uow.session.execute(
-        select(m.Shop, m.Account.balance_cents)
-        .join(
-            m.Account,
-            (m.Account.municipality_id == m.Shop.municipality_id)
-            & (m.Account.kind == AccountKind.SHOP.value)
-            & (m.Account.owner_id == m.Shop.id),
-        )
-        .where(m.Shop.municipality_id == municipality.id, m.Account.balance_cents > 0)
-        .order_by(m.Shop.name, m.Shop.id)
-    )
-    return [(shop, int(cents)) for shop, cents in rows]
+    return list(await uow.ledger.shops_owed(municipality.id))
 
 
 def message_id(code: str, local_now: datetime, number: int) -> str:
@@ -85,23 +72,10 @@ def message_id(code: str, local_now: datetime, number: int) -> str:
 
 async def _period_start(uow: UnitOfWork, municipality_id: int) -> datetime | None:
     """Where this run's period begins: the previous settlement, else the first payment."""
-    previous = await uow.session.scalar(
-        select(m.Settlement.created_at)
-        .where(m.Settlement.municipality_id == municipality_id)
-        .order_by(m.Settlement.id.desc())
-        .limit(1)
-    )
+    previous = await uow.settlements.latest_at(municipality_id)
     if previous is not None:
         return previous
-    return await uow.session.scalar(
-        select(m.Posting.created_at)
-        .where(
-            m.Posting.municipality_id == municipality_id,
-            m.Posting.kind == PostingKind.PAYMENT.value,
-        )
-        .order_by(m.Posting.id)
-        .limit(1)
-    )
+    return await uow.ledger.first_posting_at(municipality_id, PostingKind.PAYMENT)
 
 
 async def settle(
@@ -164,8 +138,8 @@ async def settle(
         total_cents=order.total_cents,
         message_id=reference,
     )
-    uow.session.add(settlement)
-    await uow.session.flush()
+    uow.add(settlement)
+    await uow.flush()
     for shop, cents in due:
         try:
             await ledger.post(

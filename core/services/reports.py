@@ -33,8 +33,6 @@ from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import distinct, func, select
-
 from core.domain.allocation import Assignment, ExclusionReason
 from core.domain.errors import NotFound, Refusal
 from core.domain.ledger import PostingKind
@@ -513,17 +511,7 @@ async def transparency_report(
         if round_ is None:
             raise NotFound(Refusal.ROUND_NOT_FOUND, number=window)
     applications = list(await uow.applications.in_round(round_.id)) if round_ else []
-    allocations = (
-        list(
-            await uow.session.scalars(
-                select(m.Allocation)
-                .where(m.Allocation.round_id == round_.id, m.Allocation.withdrawn_at.is_(None))
-                .order_by(m.Allocation.tranche)
-            )
-        )
-        if round_
-        else []
-    )
+    allocations = list(await uow.allocations.of_round(round_.id, withdrawn=False)) if round_ else []
     lines_by_tranche = {a.id: list(await uow.allocations.lines(a.id)) for a in allocations}
     # The latest determina decides who is on which list (each tranche re-runs the allocation).
     latest = lines_by_tranche[allocations[-1].id] if allocations else []
@@ -587,11 +575,7 @@ async def transparency_report(
         )
 
     flows = await _flows(uow, municipality.id)
-    approved_shops = await uow.session.scalar(
-        select(func.count())
-        .select_from(m.Shop)
-        .where(m.Shop.municipality_id == municipality.id, m.Shop.status == ShopStatus.APPROVED)
-    )
+    approved_shops = await uow.read.shops_with_status(municipality.id, ShopStatus.APPROVED)
     return TransparencyReport(
         municipality=municipality.name,
         round_number=round_.number if round_ else None,
@@ -610,7 +594,7 @@ async def transparency_report(
         # Shops are businesses paid with public money: what they receive is public.
         reimbursed_to_shops=Figure(flows[PostingKind.REIMBURSEMENT][0]),
         returned_by_revocation=_amount(*flows[PostingKind.REVOCATION]),
-        approved_shops=int(approved_shops or 0),
+        approved_shops=approved_shops,
         revocations=published["revocations"],
         to_recover=_amount(sum(app.recover_cents for app in revoked), len(revoked)),
         donations=Figure(
@@ -626,22 +610,14 @@ async def _flows(uow: UnitOfWork, municipality_id: int) -> dict[PostingKind, tup
     """Per posting kind: (total cents, number of distinct citizen accounts involved)."""
     # The citizen is the receiving side of allocations and refunds, the paying side of
     # payments and revocations; for reimbursements the count is of shops (unused).
-    citizen_side = {
-        PostingKind.ALLOCATION: m.Posting.to_account_id,
-        PostingKind.REFUND: m.Posting.to_account_id,
-        PostingKind.PAYMENT: m.Posting.from_account_id,
-        PostingKind.REVOCATION: m.Posting.from_account_id,
-        PostingKind.REIMBURSEMENT: m.Posting.from_account_id,
+    citizen_receives = {
+        PostingKind.ALLOCATION: True,
+        PostingKind.REFUND: True,
+        PostingKind.PAYMENT: False,
+        PostingKind.REVOCATION: False,
+        PostingKind.REIMBURSEMENT: False,
     }
-    result: dict[PostingKind, tuple[int, int]] = {}
-    for kind, column in citizen_side.items():
-        row = (
-            await uow.session.execute(
-                select(
-                    func.coalesce(func.sum(m.Posting.amount_cents), 0),
-                    func.count(distinct(column)),
-                ).where(m.Posting.municipality_id == municipality_id, m.Posting.kind == kind.value)
-            )
-        ).one()
-        result[kind] = (int(row[0]), int(row[1]))
-    return result
+    return {
+        kind: await uow.read.flow(municipality_id, kind, count_receivers=receives)
+        for kind, receives in citizen_receives.items()
+    }

@@ -11,11 +11,13 @@ from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.geo import haversine_m, valid_position
+from core.domain.gsm7 import to_gsm7
 from core.domain.identity import normalize_iban, normalize_partita_iva
 from core.domain.ledger import AccountKind
 from core.domain.messages import Reply, t
-from core.domain.shops import MemberRole, ShopCategory, ShopStatus
-from core.services import ledger, security
+from core.domain.sepa import sepa_name
+from core.domain.shops import MAX_SHOP_NAME, MemberRole, ShopCategory, ShopStatus
+from core.services import activity, ledger, security
 from core.services.outbox import notify_members
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
@@ -65,9 +67,9 @@ async def register_shop(
         status=ShopStatus.PENDING,
         created_at=now,
     )
-    uow.session.add(shop)
-    await uow.session.flush()
-    uow.session.add(
+    uow.add(shop)
+    await uow.flush()
+    uow.add(
         m.ShopMember(
             shop_id=shop.id,
             channel=owner_channel,
@@ -76,7 +78,7 @@ async def register_shop(
             created_at=now,
         )
     )
-    await uow.session.flush()
+    await uow.flush()
     return shop
 
 
@@ -111,6 +113,42 @@ async def approve_shop(
 
 
 REFUSAL_REASON_MAX = 60
+
+
+async def rename_shop(
+    uow: UnitOfWork,
+    municipality_id: int,
+    shop_id: int,
+    name: str,
+    now: datetime,
+    *,
+    actor: str,
+) -> tuple[str, m.Shop]:
+    """The office corrects a shop's name (as on its bank account: a SEPA transfer needs one
+    it can write). Logged with the name before and after; returns (old name, shop)."""
+    shop = await uow.shops.by_id(shop_id)
+    if shop is None or shop.municipality_id != municipality_id:
+        raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
+    new = " ".join(name.split())
+    if not new:
+        raise Conflict(Refusal.SHOP_NAME_MISSING)
+    if len(to_gsm7(new)) > MAX_SHOP_NAME:
+        raise Conflict(Refusal.SHOP_NAME_TOO_LONG, limit=MAX_SHOP_NAME)
+    if sepa_name(new) is None:
+        raise Conflict(Refusal.SHOP_NAME_NOT_SEPA, name=new)
+    old = shop.name
+    shop.name = new
+    await activity.record(
+        uow,
+        municipality_id,
+        actor,
+        "shop.rename",
+        subject=f"{shop.id} {new}",
+        before={"name": old},
+        after={"name": new},
+        now=now,
+    )
+    return old, shop
 
 
 async def refuse_shop(
@@ -158,12 +196,12 @@ async def create_invite(uow: UnitOfWork, shop_id: int, now: datetime) -> str:
     """A one-use code the owner gives to a cashier, who types it in their own chat:
     10 characters without 0/O/1/I/L (about 49 bits), valid 2 days."""
     code = otp.new_invite_code()
-    uow.session.add(
+    uow.add(
         m.ShopInvite(
             shop_id=shop_id, code_hash=_hash_invite(uow, code), expires_at=now + INVITE_TTL
         )
     )
-    await uow.session.flush()
+    await uow.flush()
     return code
 
 
@@ -187,7 +225,7 @@ async def accept_invite(
     assert shop is not None
     existing = {(x.channel, x.address) for x in await uow.shops.members_of(shop.id)}
     if (channel, address) not in existing:
-        uow.session.add(
+        uow.add(
             m.ShopMember(
                 shop_id=shop.id,
                 channel=channel,

@@ -95,7 +95,7 @@ async def request_voucher_charge(
         created_at=now,
         expires_at=expiry(now, policy.charge_ttl_minutes),
     )
-    uow.session.add(charge)
+    uow.add(charge)
     await uow.flush()
     if balance >= amount_cents:
         text = t(

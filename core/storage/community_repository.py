@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select, update
 
 from core.domain.ledger import AccountKind, PostingKind
+from core.domain.shops import ShopStatus
 from core.storage import models as m
 from core.storage.repositories import _Repository
 
@@ -132,7 +133,7 @@ class CommunityRepository(_Repository):
                 select(m.Shop)
                 .where(
                     m.Shop.municipality_id == municipality_id,
-                    m.Shop.status == "approved",
+                    m.Shop.status == ShopStatus.APPROVED,
                     m.Shop.vouchers_enabled.is_(True),
                     m.Shop.blocked_at.is_(None),
                 )

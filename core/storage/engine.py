@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -81,6 +81,12 @@ async def checkpoint_wal(engine: AsyncEngine) -> bool:
         busy, _log_frames, _checkpointed = await cursor.fetchone()
         await cursor.close()
     return not busy
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """One round trip to the database (the health check); raises when it cannot."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -26,8 +26,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus
-from core.domain.ledger import AccountKind
+from core.domain.ledger import AccountKind, PostingKind
 from core.domain.outbox import OutboxStatus
 from core.domain.shops import ShopStatus
 from core.storage import models as m
@@ -129,6 +130,9 @@ class MunicipalityRepository(_Repository):
 
 
 class RoundRepository(_Repository):
+    async def by_id(self, round_id: int) -> m.Round | None:
+        return await self.session.get(m.Round, round_id)
+
     async def latest(self, municipality_id: int) -> m.Round | None:
         return await self.session.scalar(
             select(m.Round)
@@ -220,6 +224,22 @@ class CitizenRepository(_Repository):
             .execution_options(synchronize_session=False)
         )
 
+    async def other_reached_at(
+        self, municipality_id: int, citizen_id: int, channel: str, address: str
+    ) -> bool:
+        """Whether another citizen of the municipality has this phone (or Telegram chat)."""
+        column = m.Citizen.telegram_chat_id if channel == Channel.TELEGRAM else m.Citizen.phone
+        other = await self.session.scalar(
+            select(m.Citizen.id)
+            .where(
+                m.Citizen.municipality_id == municipality_id,
+                m.Citizen.id != citizen_id,
+                column == address,
+            )
+            .limit(1)
+        )
+        return other is not None
+
     async def by_telegram_chat(self, municipality_id: int, chat_id: str) -> m.Citizen | None:
         return await self.session.scalar(
             select(m.Citizen).where(
@@ -260,6 +280,16 @@ class ApplicationRepository(_Repository):
             )
         )
 
+    async def of_citizen(self, citizen_id: int) -> Sequence[m.Application]:
+        """Every application of the citizen, in every window, oldest first."""
+        return (
+            await self.session.scalars(
+                select(m.Application)
+                .where(m.Application.citizen_id == citizen_id)
+                .order_by(m.Application.id)
+            )
+        ).all()
+
     async def latest_for_citizen(self, citizen_id: int) -> m.Application | None:
         return await self.session.scalar(
             select(m.Application)
@@ -296,6 +326,20 @@ class AllocationRepository(_Repository):
             .order_by(m.Allocation.tranche.desc())
             .limit(1)
         )
+
+    async def by_tranche(self, round_id: int, tranche: int) -> m.Allocation | None:
+        return await self.session.scalar(
+            select(m.Allocation).where(
+                m.Allocation.round_id == round_id, m.Allocation.tranche == tranche
+            )
+        )
+
+    async def of_round(self, round_id: int, *, withdrawn: bool = True) -> Sequence[m.Allocation]:
+        """The round's tranches in order (without the withdrawn ones when told)."""
+        query = select(m.Allocation).where(m.Allocation.round_id == round_id)
+        if not withdrawn:
+            query = query.where(m.Allocation.withdrawn_at.is_(None))
+        return (await self.session.scalars(query.order_by(m.Allocation.tranche))).all()
 
     async def latest_standing(self, round_id: int) -> m.Allocation | None:
         """The highest tranche that was not withdrawn."""
@@ -533,6 +577,61 @@ class LedgerRepository(_Repository):
         for account_id, total in given.all():
             balances[account_id] = balances.get(account_id, 0) - int(total)
         return balances
+
+    async def account_by_id(self, account_id: int) -> m.Account | None:
+        return await self.session.get(m.Account, account_id)
+
+    async def postings_of(self, account_id: int) -> Sequence[m.Posting]:
+        """Every posting into or out of the account, oldest first."""
+        return (
+            await self.session.scalars(
+                select(m.Posting)
+                .where(
+                    or_(
+                        m.Posting.from_account_id == account_id,
+                        m.Posting.to_account_id == account_id,
+                    )
+                )
+                .order_by(m.Posting.id)
+            )
+        ).all()
+
+    async def shops_owed(self, municipality_id: int) -> Sequence[tuple[m.Shop, int]]:
+        """Each shop whose account holds money (> 0), with the amount, by name."""
+        rows = await self.session.execute(
+            select(m.Shop, m.Account.balance_cents)
+            .join(
+                m.Account,
+                (m.Account.municipality_id == m.Shop.municipality_id)
+                & (m.Account.kind == AccountKind.SHOP.value)
+                & (m.Account.owner_id == m.Shop.id),
+            )
+            .where(m.Shop.municipality_id == municipality_id, m.Account.balance_cents > 0)
+            .order_by(m.Shop.name, m.Shop.id)
+        )
+        return [(shop, int(cents)) for shop, cents in rows]
+
+    async def first_posting_at(self, municipality_id: int, kind: PostingKind) -> datetime | None:
+        """When the municipality's first posting of this kind was made."""
+        return await self.session.scalar(
+            select(m.Posting.created_at)
+            .where(m.Posting.municipality_id == municipality_id, m.Posting.kind == kind.value)
+            .order_by(m.Posting.id)
+            .limit(1)
+        )
+
+    async def allocated_in_round(self, account_id: int, round_id: int) -> int:
+        """What the round's tranches credited to this account."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(m.Posting.amount_cents), 0))
+            .join(m.Allocation, m.Allocation.id == m.Posting.allocation_id)
+            .where(
+                m.Posting.kind == PostingKind.ALLOCATION.value,
+                m.Posting.to_account_id == account_id,
+                m.Allocation.round_id == round_id,
+            )
+        )
+        return int(total or 0)
 
     async def accounts(self, municipality_id: int) -> Sequence[m.Account]:
         return (
@@ -855,6 +954,15 @@ class ShopRepository(_Repository):
         )
         return [(member, shop) for member, shop in rows.all()]
 
+    async def has_member_at(self, channel: str, address: str) -> bool:
+        """Whether a member of any shop is reached at this address."""
+        member = await self.session.scalar(
+            select(m.ShopMember.id)
+            .where(m.ShopMember.channel == channel, m.ShopMember.address == address)
+            .limit(1)
+        )
+        return member is not None
+
     async def invite_by_hash(self, code_hash: str) -> m.ShopInvite | None:
         return await self.session.scalar(
             select(m.ShopInvite).where(m.ShopInvite.code_hash == code_hash)
@@ -941,6 +1049,14 @@ class ChargeRepository(_Repository):
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def of_citizen(self, citizen_id: int) -> Sequence[m.Charge]:
+        """Every charge of the citizen, oldest first."""
+        return (
+            await self.session.scalars(
+                select(m.Charge).where(m.Charge.citizen_id == citizen_id).order_by(m.Charge.id)
+            )
+        ).all()
 
 
 class OutboxRepository(_Repository):
@@ -1039,6 +1155,44 @@ class OutboxRepository(_Repository):
             query = query.where(m.OutboxMessage.created_at >= since)
         return (await self.session.scalars(query.order_by(m.OutboxMessage.id))).all()
 
+    async def by_id_locked(self, message_id: int, lock: bool) -> m.OutboxMessage | None:
+        """A row, with `lock` held until commit (PostgreSQL: a worker and lease recovery
+        take turns on it; SQLite holds the write lock for the whole transaction)."""
+        query = select(m.OutboxMessage).where(m.OutboxMessage.id == message_id)
+        if lock:
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    async def last_id(self) -> int:
+        """The newest row's id, 0 when there is none."""
+        return int(
+            await self.session.scalar(
+                select(m.OutboxMessage.id).order_by(m.OutboxMessage.id.desc()).limit(1)
+            )
+            or 0
+        )
+
+    async def pending_after(self, message_id: int) -> Sequence[m.OutboxMessage]:
+        """Rows still to send that were written after `message_id`, oldest first."""
+        return (
+            await self.session.scalars(
+                select(m.OutboxMessage)
+                .where(
+                    m.OutboxMessage.id > message_id,
+                    m.OutboxMessage.status == OutboxStatus.PENDING,
+                )
+                .order_by(m.OutboxMessage.id)
+            )
+        ).all()
+
+    async def mark_all_pending_sent(self, now: datetime) -> None:
+        """Every pending row counts as sent (the demo's history: nothing to deliver)."""
+        await self.session.execute(
+            update(m.OutboxMessage)
+            .where(m.OutboxMessage.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SENT, sent_at=now)
+        )
+
     async def for_address(self, channel: str, address: str) -> Sequence[m.OutboxMessage]:
         return (
             await self.session.scalars(
@@ -1061,6 +1215,70 @@ class ConversationRepository(_Repository):
         else:
             query = query.where(m.Conversation.municipality_id == municipality_id)
         return await self.session.scalar(query)
+
+    async def of_address(
+        self, municipality_id: int, channel: str, address: str
+    ) -> Sequence[m.Conversation]:
+        """An address's conversations with the municipality and with none (before a town
+        was picked), oldest first."""
+        return (
+            await self.session.scalars(
+                select(m.Conversation)
+                .where(
+                    m.Conversation.channel == channel,
+                    m.Conversation.address == address,
+                    or_(
+                        m.Conversation.municipality_id == municipality_id,
+                        m.Conversation.municipality_id.is_(None),
+                    ),
+                )
+                .order_by(m.Conversation.id)
+            )
+        ).all()
+
+    async def find_for_update(
+        self, municipality_id: int | None, channel: str, address: str
+    ) -> m.Conversation | None:
+        """`find`, the row locked until commit (PostgreSQL; SQLite has one writer)."""
+        query = select(m.Conversation).where(
+            m.Conversation.channel == channel, m.Conversation.address == address
+        )
+        if municipality_id is None:
+            query = query.where(m.Conversation.municipality_id.is_(None))
+        else:
+            query = query.where(m.Conversation.municipality_id == municipality_id)
+        return await self.session.scalar(
+            query.order_by(m.Conversation.id).limit(1).with_for_update()
+        )
+
+    async def latest(self, channel: str, address: str) -> m.Conversation | None:
+        """The address's most recent conversation with any municipality."""
+        return await self.session.scalar(
+            select(m.Conversation)
+            .where(m.Conversation.channel == channel, m.Conversation.address == address)
+            .order_by(m.Conversation.updated_at.desc(), m.Conversation.id.desc())
+            .limit(1)
+        )
+
+    async def latest_for_update(self, channel: str, address: str) -> m.Conversation | None:
+        """The address's most recent conversation with any municipality, locked."""
+        return await self.session.scalar(
+            select(m.Conversation)
+            .where(m.Conversation.channel == channel, m.Conversation.address == address)
+            .order_by(m.Conversation.updated_at.desc(), m.Conversation.id.desc())
+            .limit(1)
+            .with_for_update()
+        )
+
+    async def is_stopped(self, municipality_id: int, channel: str, address: str) -> bool:
+        stopped = await self.session.scalar(
+            select(m.Conversation.stopped).where(
+                m.Conversation.municipality_id == municipality_id,
+                m.Conversation.channel == channel,
+                m.Conversation.address == address,
+            )
+        )
+        return bool(stopped)
 
     async def record_inbound(self, channel: str, provider_message_id: str, now: datetime) -> bool:
         """Remember a provider's message id; False when it was recorded already.
@@ -1163,6 +1381,14 @@ class SecurityEventRepository(_Repository):
         if detail is not None:
             query = query.where(m.SecurityEvent.detail == detail)
         return int(await self.session.scalar(query) or 0)
+
+    async def forget_address(self, channel: str, address: str) -> None:
+        """Drop every row naming this address (its person was erased)."""
+        await self.session.execute(
+            delete(m.SecurityEvent)
+            .where(m.SecurityEvent.channel == channel, m.SecurityEvent.address == address)
+            .execution_options(synchronize_session=False)
+        )
 
     async def latest(self, kind: str, shop_id: int) -> datetime | None:
         """When the shop's latest event of this kind happened."""

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from core.storage import models as m
 from core.storage.repositories import _Repository
@@ -17,12 +18,14 @@ class AuditRepository(_Repository):
             select(m.AuditCheck).where(m.AuditCheck.application_id == application_id)
         )
 
-    async def checks_in(self, municipality_id: int) -> dict[int, m.AuditCheck]:
-        """Every recorded outcome of the town, by application id."""
-        rows = await self.session.scalars(
-            select(m.AuditCheck).where(m.AuditCheck.municipality_id == municipality_id)
+    async def checks_by_protocol(self, municipality_id: int) -> Sequence[tuple[str, m.AuditCheck]]:
+        """Every recorded outcome of the town, with its application's protocol."""
+        rows = await self.session.execute(
+            select(m.Application.protocol, m.AuditCheck)
+            .join(m.Application, m.Application.id == m.AuditCheck.application_id)
+            .where(m.AuditCheck.municipality_id == municipality_id)
         )
-        return {check.application_id: check for check in rows}
+        return [(protocol, check) for protocol, check in rows.all()]
 
     async def standing_revocation(self, application_id: int) -> m.Revocation | None:
         """The revocation not undone (at most one: uq_revocations_standing), locked."""
@@ -79,6 +82,20 @@ class AuditRepository(_Repository):
 
 
 class AppealRepository(_Repository):
+    async def application(self, application_id: int) -> m.Application | None:
+        return await self.session.get(m.Application, application_id)
+
+    async def add_open(self, appeal: m.Appeal) -> bool:
+        """Insert an open appeal; False (nothing written) when the application already has
+        one (uq_appeals_open: another message filed it a moment earlier)."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(appeal)
+                await self.session.flush()
+        except IntegrityError:
+            return False
+        return True
+
     async def by_id(self, appeal_id: int) -> m.Appeal | None:
         return await self.session.get(m.Appeal, appeal_id)
 

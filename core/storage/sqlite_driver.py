@@ -39,22 +39,27 @@ T = TypeVar("T")
 _Outcome = tuple[Any, int, int | None, list[Any], bool]
 
 
-def _is_begin(operation: Any, parameters: Any) -> bool:
-    return (
-        isinstance(operation, str) and not parameters and operation.lstrip()[:5].upper() == "BEGIN"
-    )
+def _deferrable(operation: Any, parameters: Any, in_transaction: bool) -> bool:
+    """A statement that returns nothing and may travel with the next one: BEGIN outside a
+    transaction; SAVEPOINT and RELEASE inside one (outside, a SAVEPOINT would open one)."""
+    if not isinstance(operation, str) or parameters:
+        return False
+    head = operation.lstrip()[:18].upper()
+    if head.startswith("BEGIN"):
+        return not in_transaction
+    return in_transaction and head.startswith(("SAVEPOINT ", "RELEASE SAVEPOINT "))
 
 
 def _run(
     connection: sqlite3.Connection,
-    begin: str | None,
+    pending: list[str],
     operation: str,
     parameters: Any,
     many: bool,
 ) -> _Outcome:
-    """In aiosqlite's thread: the deferred BEGIN if any, execute, read everything, close."""
-    if begin is not None:
-        connection.execute(begin)
+    """In aiosqlite's thread: the deferred statements, execute, read everything, close."""
+    for statement in pending:
+        connection.execute(statement)
     cursor = connection.cursor()
     try:
         if many:
@@ -76,15 +81,15 @@ def _run(
 
 def _call(
     connection: sqlite3.Connection,
-    begin: str | None,
+    pending: list[str],
     fn: Callable[..., Any],
     args: tuple[Any, ...],
 ) -> tuple[bool, Any, bool]:
-    """In aiosqlite's thread: the deferred BEGIN if any, then fn(connection, *args).
+    """In aiosqlite's thread: the deferred statements, then fn(connection, *args).
     Returns (raised, value or exception, whether a transaction is open now)."""
     try:
-        if begin is not None:
-            connection.execute(begin)
+        for statement in pending:
+            connection.execute(statement)
         value = fn(connection, *args)
     except Exception as error:
         return True, error, connection.in_transaction
@@ -141,18 +146,19 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _trip(self, operation: Any, parameters: Any, *, many: bool) -> None:
         adapt: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
-        if not many and _is_begin(operation, parameters) and not adapt._in_transaction:
-            # No trip: the BEGIN goes with the transaction's first statement.
-            adapt._pending_begin = operation
+        if not many and _deferrable(operation, parameters, adapt._in_a_transaction()):
+            # No trip: the statement goes with the next one (BEGIN with the transaction's
+            # first statement, a savepoint's SAVEPOINT and RELEASE with their neighbours).
+            adapt._pending.append(operation)
             self._description, self._rowcount, self._lastrowid = None, -1, None
             self._rows = collections.deque()
             return
         connection = self._connection
         async with adapt._execute_mutex:
-            begin, adapt._pending_begin = adapt._pending_begin, None
+            pending, adapt._pending = adapt._pending, []
             try:
                 outcome: _Outcome = await connection._execute(
-                    _run, connection._conn, begin, operation, parameters, many
+                    _run, connection._conn, pending, operation, parameters, many
                 )
             except BaseException:
                 adapt._in_transaction = True  # unknown: let commit/rollback make their trip
@@ -168,21 +174,26 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    # _pending_begin: a BEGIN not sent yet; _in_transaction: whether sqlite3 had one open
-    # after the last trip (with isolation_level None only BEGIN opens one).
-    __slots__ = ("_in_transaction", "_pending_begin")
+    # _pending: statements not sent yet (a BEGIN, SAVEPOINTs, RELEASEs), in order;
+    # _in_transaction: whether sqlite3 had one open after the last trip (with
+    # isolation_level None only BEGIN, or a SAVEPOINT outside one, opens one).
+    __slots__ = ("_in_transaction", "_pending")
     _cursor_cls = OneTripCursor
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
-        self._pending_begin: str | None = None
+        self._pending: list[str] = []
         self._in_transaction = False
+
+    def _in_a_transaction(self) -> bool:
+        """Open in SQLite, or about to be (a BEGIN is pending)."""
+        return self._in_transaction or bool(self._pending)
 
     def defer_begin(self, begin: str) -> None:
         """Open a transaction with `begin`, sent with the next statement (no trip now)."""
-        if self._in_transaction or self._pending_begin is not None:
+        if self._in_a_transaction():
             raise sqlite3.OperationalError("cannot start a transaction within a transaction")
-        self._pending_begin = begin
+        self._pending.append(begin)
 
     async def run_in_thread(self, fn: Callable[..., T], *args: Any) -> T:
         """fn(sqlite3_connection, *args) in the database thread, in one trip, inside the
@@ -190,10 +201,10 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         fn must not commit or roll back the connection's transaction."""
         connection = self._connection
         async with self._execute_mutex:
-            begin, self._pending_begin = self._pending_begin, None
+            pending, self._pending = self._pending, []
             try:
                 raised, value, self._in_transaction = await connection._execute(
-                    _call, connection._conn, begin, fn, args
+                    _call, connection._conn, pending, fn, args
                 )
             except BaseException:
                 self._in_transaction = True
@@ -203,16 +214,18 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         return value  # type: ignore[no-any-return]
 
     def commit(self) -> None:
-        if self._pending_begin is not None or not self._in_transaction:
+        # What is pending only opens or closes savepoints (or opens the transaction):
+        # COMMIT ends them all alike, so they need not be sent.
+        self._pending = []
+        if not self._in_transaction:
             # Nothing ran since BEGIN, or no transaction: nothing to commit, no trip.
-            self._pending_begin = None
             return
         super().commit()
         self._in_transaction = False
 
     def rollback(self) -> None:
-        if self._pending_begin is not None or not self._in_transaction:
-            self._pending_begin = None
+        self._pending = []
+        if not self._in_transaction:
             return
         super().rollback()
         self._in_transaction = False

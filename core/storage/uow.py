@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.domain.keys import PROCESS_KEYS, ServerKeys
 from core.storage import models as m
+from core.storage import office_repositories as o
 from core.storage import repositories as r
 from core.storage.community_repository import CommunityRepository
+from core.storage.paper_import import PaperImportRepository
+from core.storage.read_models import ReadModels
 from core.storage.review_repository import AppealRepository, AuditRepository
 
 
@@ -35,6 +39,13 @@ class UnitOfWork:
     identity_events: r.IdentityEventRepository
     security: r.SecurityEventRepository
     community: CommunityRepository
+    operators: o.OperatorRepository
+    acts: o.OfficeActRepository
+    activity: o.ActivityRepository
+    settlements: o.SettlementRepository
+    audit_samples: o.AuditSampleRepository
+    read: ReadModels
+    paper_import: PaperImportRepository
     audit: AuditRepository
     appeals: AppealRepository
 
@@ -80,6 +91,13 @@ class UnitOfWork:
         self.identity_events = r.IdentityEventRepository(self.session)
         self.security = r.SecurityEventRepository(self.session)
         self.community = CommunityRepository(self.session)
+        self.operators = o.OperatorRepository(self.session)
+        self.acts = o.OfficeActRepository(self.session)
+        self.activity = o.ActivityRepository(self.session)
+        self.settlements = o.SettlementRepository(self.session)
+        self.audit_samples = o.AuditSampleRepository(self.session)
+        self.read = ReadModels(self.session)
+        self.paper_import = PaperImportRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.appeals = AppealRepository(self.session)
         return self
@@ -114,3 +132,20 @@ class UnitOfWork:
 
     async def flush(self) -> None:
         await self.session.flush()
+
+    async def delete(self, row: m.Base) -> None:
+        """Remove a row (at the next flush or the commit)."""
+        await self.session.delete(row)
+
+    async def refresh(self, row: m.Base) -> None:
+        """Read a row again from the database (after a savepoint was rolled back)."""
+        await self.session.refresh(row)
+
+    def expire_all(self) -> None:
+        """Forget every row read so far: the next access reads it again."""
+        self.session.expire_all()
+
+    def savepoint(self) -> AbstractAsyncContextManager[object]:
+        """A nested transaction: a statement the database refuses inside it (a unique key
+        taken meanwhile) undoes only what the block did, and the transaction goes on."""
+        return self.session.begin_nested()

@@ -79,7 +79,6 @@ async def prepare(request: web.Request) -> web.StreamResponse:
     params = _params(kind, form)
     async with core.uow() as uow:
         act = await acts.prepare(uow, operator, kind, params, core.now())
-        await uow.commit()
     await notify(
         request,
         t(
@@ -96,7 +95,6 @@ async def approve(request: web.Request) -> web.StreamResponse:
     act_id = int(request.match_info["act"])
     async with core.uow() as uow:
         act = await acts.approve(uow, operator, act_id, core.now())
-        await uow.commit()
     await notify(request, t("Act {number} approved and carried out.", number=str(act.id)))
     raise see_other(request, HOME[acts.ActKind(act.kind)])
 
@@ -108,7 +106,6 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
     form = await fields(request)
     async with core.uow() as uow:
         act = await acts.withdraw(uow, operator, act_id, form.get("reason", ""), core.now())
-        await uow.commit()
     await notify(request, t("Act {number} withdrawn.", number=str(act.id)))
     raise see_other(request, HOME[acts.ActKind(act.kind)])
 

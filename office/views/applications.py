@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
 from core.domain.application_csv import parse_applications_csv
 from core.domain.errors import Conflict, Refusal
@@ -14,7 +13,6 @@ from core.services import activity, acts, application_desk, back_office
 from core.services.applications import ApplicationInput
 from core.services.operators import Role
 from core.services.paper_applications import ImportRefused
-from core.storage import models as m
 from office import personal
 from office.keys import CORE
 from office.pages import notify, render, words_for
@@ -89,16 +87,10 @@ async def application_page(request: web.Request) -> web.Response:
             if act.params.get("protocol") == protocol
         ]
         outbox = list(
-            await uow.session.scalars(
-                select(m.OutboxMessage)
-                .where(
-                    m.OutboxMessage.municipality_id == operator.municipality_id,
-                    m.OutboxMessage.address.in_(
-                        [a for a in (citizen.phone, citizen.telegram_chat_id) if a]
-                    ),
-                )
-                .order_by(m.OutboxMessage.id.desc())
-                .limit(20)
+            await uow.read.messages_to(
+                operator.municipality_id,
+                [a for a in (citizen.phone, citizen.telegram_chat_id) if a],
+                limit=20,
             )
         )
     tranches = [
@@ -201,7 +193,6 @@ async def import_file(request: web.Request) -> web.StreamResponse:
             return await render(
                 request, "import.html", {"town": town, "problems": problems}, status=409
             )
-        await uow.commit()
     await notify(
         request,
         tn(

@@ -65,7 +65,6 @@ async def draw(request: web.Request) -> web.StreamResponse:
         protocols = await back_office.draw_sample(
             uow, operator, form.get("percent", ""), seed, core.now(), form.get("reason", "")
         )
-        await uow.commit()
     await notify(
         request,
         tn(

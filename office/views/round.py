@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
 from core.domain.allocation import Assignment
 from core.domain.errors import Conflict, DomainError, Refusal
@@ -65,17 +64,7 @@ async def round_page(request: web.Request) -> web.Response:
         town = await back_office.town_of(uow, operator)
         figures = await back_office.dashboard(uow, operator, core.now())
         round_ = await municipalities.current_round(uow, town.id)
-        tranches = (
-            list(
-                await uow.session.scalars(
-                    select(m.Allocation)
-                    .where(m.Allocation.round_id == round_.id)
-                    .order_by(m.Allocation.tranche)
-                )
-            )
-            if round_ is not None
-            else []
-        )
+        tranches = list(await uow.allocations.of_round(round_.id)) if round_ is not None else []
         try:
             for text in texts:
                 budget = parse_euro(text)
@@ -124,7 +113,6 @@ async def window_open(request: web.Request) -> web.StreamResponse:
             raise Conflict(Refusal.OFFICE_BAD_NUMBER)
     async with core.uow() as uow:
         round_ = await back_office.open_window(uow, operator, core.now(), days)
-        await uow.commit()
     await notify(request, t("Application window {number} is open.", number=str(round_.number)))
     raise see_other(request, "round")
 
@@ -134,7 +122,6 @@ async def window_close(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     async with core.uow() as uow:
         round_ = await back_office.close_window(uow, operator, core.now())
-        await uow.commit()
     await notify(request, t("Application window {number} is closed.", number=str(round_.number)))
     raise see_other(request, "round")
 

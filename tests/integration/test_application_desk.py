@@ -14,7 +14,14 @@ from core.dialogue.flows.citizen import status_text
 from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound
 from core.domain.identity import PhoneProof
 from core.i18n import render_text
-from core.services import allocation, application_desk, back_office, municipalities, operators
+from core.services import (
+    allocation,
+    application_desk,
+    audit,
+    back_office,
+    municipalities,
+    operators,
+)
 from core.services.application_desk import Answers
 from core.services.applications import ApplicationInput, status_of, submit_application
 from core.services.operators import RoleRefused
@@ -207,6 +214,12 @@ async def test_a_withdrawn_application_is_left_out_and_the_citizen_told(
     with pytest.raises(Conflict) as caught:
         async with core.uow() as uow:
             await application_desk.withdraw(uow, clerk, gone, "again", clock())
+    assert caught.value.code == "application.withdrawn"
+    # Nor revoked after the checks: it never received anything.
+    with pytest.raises(Conflict) as caught:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, "BEL")
+            await audit.revoke(uow, town, gone, clock())
     assert caught.value.code == "application.withdrawn"
 
 

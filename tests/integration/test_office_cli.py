@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
@@ -156,3 +157,35 @@ def test_reimburse_refuses_a_shop_name_sepa_cannot_write_naming_it(
     assert not target.exists() and not (tmp_path / "sepa.xml.partial").exists()
     # Nothing was settled: the ledger still holds what the shop is owed.
     assert invoke("admin", "ledger", "check", "TST")[0] == 0
+
+    # The office corrects the name (a name SEPA cannot write is refused there too) ...
+    code, output = invoke("admin", "shops", "rename", "TST", str(shop_id), "☺")
+    assert code == 2 and "shop.name_not_sepa" in output
+    code, output = invoke("admin", "shops", "rename", "TST", str(shop_id), "x" * 41)
+    assert code == 2 and "shop.name_too_long" in output
+    code, output = invoke("admin", "shops", "rename", "TST", "999", "Forno")
+    assert code == 2 and "shop.not_found" in output
+    code, output = invoke(
+        "admin", "shops", "rename", "TST", str(shop_id), "Forno  Đặng", "--by", "rossi"
+    )
+    assert code == 0, output
+    assert "'🍞🥖' is now Forno Đặng" in output or "🍞🥖 is now Forno Đặng" in output
+    # ... and the run pays it, the name transliterated.
+    code, output = invoke(*arguments, "--execution-date", "2099-01-02")
+    assert code == 0, output
+    tree = ElementTree.parse(target)
+    assert tree.findtext(".//p:Cdtr/p:Nm", namespaces=NS) == "Forno Dang"
+
+    async def log() -> list[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]]:
+        core = await open_core(os.environ["BUONISPESA_DATABASE_URL"])
+        async with core.uow() as uow:
+            rows = await uow.session.scalars(
+                select(m.ActivityEntry).where(m.ActivityEntry.action == "shop.rename")
+            )
+            found = [(e.actor, e.action, e.before, e.after) for e in rows]
+        await core.close()
+        return found
+
+    assert asyncio.run(log()) == [
+        ("rossi", "shop.rename", {"name": "🍞🥖"}, {"name": "Forno Đặng"})
+    ]

@@ -69,6 +69,44 @@ async def test_one_trip_to_the_sqlite_thread_per_statement(
     await engine.dispose()
 
 
+async def test_transaction_control_travels_with_the_next_statement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BEGIN, SAVEPOINT and RELEASE make no trip of their own; an empty transaction and the
+    pool's reset of a returned connection make none at all. The data is what it would be
+    statement by statement."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'd.sqlite3'}")
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE t (v INT)"))
+    trips = 0
+    original: Callable[..., Awaitable[Any]] = aiosqlite.Connection._execute
+
+    async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kw: Any) -> Any:
+        nonlocal trips
+        trips += 1
+        return await original(self, fn, *args, **kw)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+    async with engine.begin():
+        pass
+    assert trips == 0
+    async with engine.connect() as connection, connection.begin():
+        await connection.execute(text("INSERT INTO t VALUES (1)"))  # with BEGIN
+        nested = await connection.begin_nested()
+        await connection.execute(text("INSERT INTO t VALUES (2)"))  # with SAVEPOINT
+        await nested.rollback()  # ROLLBACK TO SAVEPOINT: a trip
+        nested = await connection.begin_nested()
+        await connection.execute(text("INSERT INTO t VALUES (3)"))
+        await nested.commit()  # RELEASE: goes with the COMMIT, which makes it moot
+        # COMMIT: a trip; giving the connection back to the pool: none
+    assert trips == 5
+    monkeypatch.undo()
+    async with engine.connect() as connection:
+        values = (await connection.execute(text("SELECT v FROM t ORDER BY v"))).scalars().all()
+    assert values == [1, 3]
+    await engine.dispose()
+
+
 # --- The private surface the adapter stands on --------------------------------------------
 # core/storage/sqlite_driver.py subclasses SQLAlchemy's aiosqlite adapter and calls aiosqlite's
 # own thread queue. Neither is public API: pyproject pins both to the minor versions these

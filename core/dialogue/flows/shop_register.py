@@ -23,11 +23,11 @@ from core.domain.geo import valid_position
 from core.domain.gsm7 import to_gsm7
 from core.domain.identity import normalize_iban, normalize_partita_iva
 from core.domain.messages import Option, Text, t
-from core.domain.shops import ShopCategory, parse_category
+from core.domain.shops import MAX_SHOP_NAME, ShopCategory, parse_category
 from core.services import shops as shop_service
 
 # Names and addresses are shown in SMS receipts and payment codes, which must fit one SMS.
-MAX_NAME = 40
+MAX_NAME = MAX_SHOP_NAME
 MAX_TYPED_NAME = 60
 MAX_ADDRESS = 50
 MAX_TOWN = 40

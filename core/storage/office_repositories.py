@@ -1,0 +1,111 @@
+"""Repositories of the office's own records: operators, four-eyes acts, the activity log,
+reimbursement runs and audit samples."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from core.storage import models as m
+from core.storage.repositories import _Repository
+
+
+class OperatorRepository(_Repository):
+    async def by_id(self, operator_id: int) -> m.Operator | None:
+        return await self.session.get(m.Operator, operator_id)
+
+    async def by_username(self, username: str, *, lock: bool = False) -> m.Operator | None:
+        """With `lock`, held until commit (two sign-ins at once count their failures in turn)."""
+        query = select(m.Operator).where(m.Operator.username == username)
+        if lock:
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    async def of_municipality(self, municipality_id: int) -> Sequence[m.Operator]:
+        return (
+            await self.session.scalars(
+                select(m.Operator)
+                .where(m.Operator.municipality_id == municipality_id)
+                .order_by(m.Operator.username)
+            )
+        ).all()
+
+    async def count(self, municipality_id: int) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(m.Operator)
+                .where(m.Operator.municipality_id == municipality_id)
+            )
+            or 0
+        )
+
+
+class OfficeActRepository(_Repository):
+    async def by_id(self, act_id: int) -> m.OfficeAct | None:
+        return await self.session.get(m.OfficeAct, act_id)
+
+    async def prepared(self, municipality_id: int, kind: str | None) -> Sequence[m.OfficeAct]:
+        """Acts waiting for a decision, oldest first (of one kind, or all)."""
+        query = select(m.OfficeAct).where(
+            m.OfficeAct.municipality_id == municipality_id, m.OfficeAct.status == "prepared"
+        )
+        if kind is not None:
+            query = query.where(m.OfficeAct.kind == kind)
+        return (await self.session.scalars(query.order_by(m.OfficeAct.id))).all()
+
+    async def recent(self, municipality_id: int, limit: int) -> Sequence[m.OfficeAct]:
+        return (
+            await self.session.scalars(
+                select(m.OfficeAct)
+                .where(m.OfficeAct.municipality_id == municipality_id)
+                .order_by(m.OfficeAct.id.desc())
+                .limit(limit)
+            )
+        ).all()
+
+
+class ActivityRepository(_Repository):
+    """The activity log: rows are only ever added (the database refuses changes)."""
+
+    async def record(self, entry: m.ActivityEntry) -> None:
+        self.session.add(entry)
+        await self.session.flush()
+
+    async def newest_first(
+        self, municipality_id: int, limit: int | None, offset: int
+    ) -> Sequence[m.ActivityEntry]:
+        query = (
+            select(m.ActivityEntry)
+            .where(m.ActivityEntry.municipality_id == municipality_id)
+            .order_by(m.ActivityEntry.id.desc())
+            .offset(offset)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return (await self.session.scalars(query)).all()
+
+
+class AuditSampleRepository(_Repository):
+    async def of_round(self, round_id: int) -> Sequence[m.AuditSample]:
+        """The window's draws, the first (binding) one first."""
+        return (
+            await self.session.scalars(
+                select(m.AuditSample)
+                .where(m.AuditSample.round_id == round_id)
+                .order_by(m.AuditSample.id)
+            )
+        ).all()
+
+
+class SettlementRepository(_Repository):
+    async def latest_at(self, municipality_id: int) -> datetime | None:
+        """When the municipality's latest reimbursement run was made."""
+        return await self.session.scalar(
+            select(m.Settlement.created_at)
+            .where(m.Settlement.municipality_id == municipality_id)
+            .order_by(m.Settlement.id.desc())
+            .limit(1)
+        )
