@@ -17,7 +17,9 @@ from __future__ import annotations
 import copy
 import enum
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+import math
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -28,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from core.domain.charges import ChargeStatus
 from core.domain.keys import PROCESS_KEYS, ServerKeys
 from core.domain.ledger import AccountKind
+from core.domain.shops import ShopStatus
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from core.storage.payment_trip import PaymentOutcome, PendingPayment
@@ -218,10 +221,21 @@ class FakeCitizens(_Fake):
         if citizen is not None:
             citizen.card_pin_failures = 0
 
+    async def by_telegram_chat(self, municipality_id: int, chat_id: str) -> m.Citizen | None:
+        return self._of(municipality_id, lambda x: x.telegram_chat_id == chat_id)
+
 
 class FakeDelegates(_Fake):
     async def of_citizen(self, citizen_id: int) -> m.Delegate | None:
         return self.store.first(m.Delegate, lambda x: x.citizen_id == citizen_id)
+
+    async def by_phone(self, municipality_id: int, phone: str) -> m.Delegate | None:
+        return self.store.first(
+            m.Delegate, lambda x: x.municipality_id == municipality_id and x.phone == phone
+        )
+
+    async def remove(self, delegate: m.Delegate) -> None:
+        self.store.delete(delegate)
 
 
 class FakeApplications(_Fake):
@@ -521,6 +535,57 @@ class FakeShops(_Fake):
     async def members_of(self, shop_id: int) -> Sequence[m.ShopMember]:
         return self.store.rows(m.ShopMember, lambda x: x.shop_id == shop_id)
 
+    async def search(
+        self,
+        municipality_id: int,
+        *,
+        town: str | None = None,
+        postcode: str | None = None,
+        category: str | None = None,
+        approved_only: bool = True,
+    ) -> Sequence[m.Shop]:
+        found = self.store.rows(
+            m.Shop,
+            lambda x: (
+                x.municipality_id == municipality_id
+                and (not approved_only or x.status == ShopStatus.APPROVED)
+                and (not town or x.town.lower() == town.lower())
+                and (not postcode or x.postcode == postcode)
+                and (not category or x.category == category)
+            ),
+        )
+        return sorted(found, key=lambda x: x.name)
+
+    async def near(
+        self, municipality_id: int, latitude: float, longitude: float, radius_km: float
+    ) -> Sequence[m.Shop]:
+        dlat = radius_km / 111.0
+        dlon = radius_km / (111.0 * max(math.cos(math.radians(latitude)), 0.01))
+        return self.store.rows(
+            m.Shop,
+            lambda x: (
+                x.municipality_id == municipality_id
+                and x.status == ShopStatus.APPROVED
+                and x.latitude is not None
+                and x.longitude is not None
+                and latitude - dlat <= x.latitude <= latitude + dlat
+                and longitude - dlon <= x.longitude <= longitude + dlon
+            ),
+        )
+
+    async def membership(self, channel: str, address: str) -> Sequence[tuple[m.ShopMember, m.Shop]]:
+        pairs = []
+        for member in self.store.rows(
+            m.ShopMember, lambda x: x.channel == channel and x.address == address
+        ):
+            shop = self.store.get(m.Shop, member.shop_id)
+            assert shop is not None
+            pairs.append((member, shop))
+        return pairs
+
+    async def invite_by_hash(self, code_hash: str) -> m.ShopInvite | None:
+        return self.store.first(m.ShopInvite, lambda x: x.code_hash == code_hash)
+
 
 class FakeCharges(_Fake):
     async def by_id(self, charge_id: int) -> m.Charge | None:
@@ -567,6 +632,11 @@ class FakeCharges(_Fake):
 
     async def refresh(self, charge: m.Charge) -> None:
         """The row is the object itself here: always fresh."""
+
+    async def of_shop(self, shop_id: int, since: datetime, until: datetime) -> Sequence[m.Charge]:
+        return self.store.rows(
+            m.Charge, lambda x: x.shop_id == shop_id and since <= x.created_at < until
+        )
 
     async def expire_due(self, now: datetime) -> int:
         due = self.store.rows(
@@ -689,6 +759,33 @@ class FakeSecurityEvents(_Fake):
         return found
 
 
+class FakeIdentityEvents(_Fake):
+    async def record(self, event: m.IdentityEvent) -> None:
+        self.store.add(event)
+        self.store.flush()
+
+    async def count_since(self, citizen_id: int, kind: str, since: datetime) -> int:
+        return len(
+            self.store.rows(
+                m.IdentityEvent,
+                lambda x: x.citizen_id == citizen_id and x.kind == kind and x.created_at >= since,
+            )
+        )
+
+
+class FakeActivity(_Fake):
+    async def record(self, entry: m.ActivityEntry) -> None:
+        self.store.add(entry)
+        self.store.flush()
+
+    async def newest_first(
+        self, municipality_id: int, limit: int | None, offset: int
+    ) -> Sequence[m.ActivityEntry]:
+        found = self.store.rows(m.ActivityEntry, lambda x: x.municipality_id == municipality_id)
+        found.reverse()
+        return found[offset : None if limit is None else offset + limit]
+
+
 class FakeUnitOfWork:
     """The in-memory unit of work; `commits` counts the commits a use case made."""
 
@@ -708,6 +805,8 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(self.store)
         self.conversations = FakeConversations(self.store)
         self.security = FakeSecurityEvents(self.store)
+        self.identity_events = FakeIdentityEvents(self.store)
+        self.activity = FakeActivity(self.store)
         self._committed = self.store.snapshot()
 
     async def __aenter__(self) -> FakeUnitOfWork:
@@ -727,6 +826,19 @@ class FakeUnitOfWork:
 
     async def flush(self) -> None:
         self.store.flush()
+
+    @asynccontextmanager
+    async def _savepoint(self) -> AsyncIterator[object]:
+        saved = self.store.snapshot()
+        try:
+            yield saved
+        except BaseException:
+            self.store.restore(saved)
+            raise
+
+    def savepoint(self) -> AbstractAsyncContextManager[object]:
+        """What the block did is undone when it raises (a duplicate refused at its flush)."""
+        return self._savepoint()
 
     async def commit(self) -> None:
         self._committed = self.store.snapshot()

@@ -11,8 +11,18 @@ import pytest
 
 from core.domain.charges import ChargeStatus, ShopLock
 from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, Refusal
+from core.domain.identity import PhoneProof
 from core.domain.shops import ShopStatus
-from core.services import allocation, charges, ledger, municipalities, security
+from core.services import (
+    allocation,
+    charges,
+    delegates,
+    identity,
+    ledger,
+    municipalities,
+    security,
+    shops,
+)
 from core.services.outbox import reply_of
 from core.storage import models as m
 from tests.factories import make_cf
@@ -401,3 +411,142 @@ async def test_no_tranche_is_approved_while_the_window_is_open() -> None:
         with pytest.raises(Conflict) as refused:
             await allocation.approve(uow, town, 100_00, START + timedelta(days=1))
     assert refusal(refused) == Refusal.WINDOW_STILL_OPEN
+
+
+# Identity ------------------------------------------------------------------------------
+
+
+async def claim(
+    uow: FakeUnitOfWork, municipality_id: int, cf: str, phone: str, telegram: str | None = None
+) -> m.Citizen:
+    async with uow:
+        citizen, _ = await identity.claim_citizen(
+            uow,
+            municipality_id,
+            cf,
+            phone=phone,
+            proof=PhoneProof.SMS_CODE,
+            now=START,
+            telegram_user=telegram,
+            channel="sms",
+        )
+        await uow.commit()
+    return citizen
+
+
+async def test_a_phone_and_a_codice_fiscale_each_belong_to_one_household(town: Town) -> None:
+    uow, town_id = town.uow, town.municipality.id
+    newcomer = await claim(uow, town_id, make_cf(50), "+393330000050", telegram="777")
+    assert newcomer.phone == "+393330000050"
+    assert await uow.identity_events.count_since(newcomer.id, "phone_bound", START) == 1
+    assert await uow.identity_events.count_since(newcomer.id, "telegram_bound", START) == 1
+    refusals = []
+    for cf, phone, telegram in [
+        (make_cf(51), "+393330000050", None),  # someone else's phone
+        (make_cf(50), "+393330000051", None),  # a codice fiscale proven with another phone
+        (make_cf(52), "+393330000052", "777"),  # someone else's Telegram user
+    ]:
+        with pytest.raises(identity.IdentityRefused) as refused:
+            await claim(uow, town_id, cf, phone, telegram)
+        refusals.append(refused.value.reason)
+    assert refusals == ["phone_bound", "codice_fiscale_bound", "telegram_bound"]
+    assert len(uow.store.rows(m.Citizen)) == 4  # the three of the town and the newcomer
+
+
+async def test_a_duplicate_refused_at_the_flush_leaves_nothing_behind(town: Town) -> None:
+    uow = town.uow
+    erased = town.citizens[2]
+    async with uow:
+        erased.erased_at = START  # an erased record does not hold its codice fiscale...
+        await uow.commit()
+    # ...but the row still does (in reality it holds a pseudonym): the unique key refuses
+    # the new citizen at its flush, and the savepoint undoes it alone.
+    with pytest.raises(identity.IdentityRefused) as refused:
+        await claim(uow, town.municipality.id, erased.codice_fiscale, "+393330000060")
+    assert refused.value.reason == "concurrent_claim"
+    assert len(uow.store.rows(m.Citizen)) == 3
+
+
+# Shops: cashiers and delegates ----------------------------------------------------------
+
+
+async def test_a_cashier_joins_with_the_owners_code_once_and_wrong_codes_are_limited(
+    town: Town,
+) -> None:
+    uow = town.uow
+    async with uow:
+        code = await shops.create_invite(uow, town.shop.id, town.now)
+        await uow.commit()
+
+    async def accept(code: str, address: str) -> m.Shop:
+        async with uow:
+            try:
+                return await shops.accept_invite(
+                    uow, code, channel="sms", address=address, now=town.now
+                )
+            finally:
+                await uow.commit()  # a wrong code is counted even when refused
+
+    assert (await accept(code, "+393330000070")).id == town.shop.id
+    told = reply_of(uow.keys, uow.outbox.to(SHOP_PHONE)[-1])
+    assert told.texts[0].msgid.startswith("A cashier joined {shop}")
+    with pytest.raises(NotAllowed) as used:
+        await accept(code, "+393330000071")
+    assert refusal(used) == Refusal.INVITE_INVALID
+    for _ in range(shops.INVITE_TRIES_PER_DAY - 1):
+        with pytest.raises(NotAllowed):
+            await accept("WRONGCODE1", "+393330000071")
+    async with uow:
+        fresh = await shops.create_invite(uow, town.shop.id, town.now)
+        await uow.commit()
+    with pytest.raises(NotAllowed) as limited:
+        await accept(fresh, "+393330000071")
+    assert refusal(limited) == Refusal.INVITE_TOO_MANY
+    town.later(days=1, minutes=1)
+    assert (await accept(fresh, "+393330000071")).id == town.shop.id
+
+
+async def test_a_delegate_receives_the_code_and_both_receive_the_receipt(town: Town) -> None:
+    uow, holder = town.uow, town.citizens[0]
+    delegate_phone = "+393330000080"
+    for phone, expected in [
+        (town.citizens[1].phone, Refusal.DELEGATE_PHONE_IS_CITIZEN),
+        (SHOP_PHONE, Refusal.DELEGATE_PHONE_IS_SHOP),
+        (holder.phone, Refusal.DELEGATE_OWN_PHONE),
+    ]:
+        assert phone is not None
+        async with uow:
+            with pytest.raises(Conflict) as refused:
+                await delegates.add_delegate(
+                    uow, town.municipality, holder.codice_fiscale, phone, town.now
+                )
+        assert refusal(refused) == expected
+    async with uow:
+        await delegates.add_delegate(
+            uow, town.municipality, holder.codice_fiscale, delegate_phone, town.now
+        )
+        await uow.commit()
+    assert holder.phone is not None
+    before = len(uow.outbox.to(holder.phone))
+    async with uow:
+        asked = await charges.request_charge(
+            uow,
+            shop_id=town.shop.id,
+            citizen_reference=holder.codice_fiscale,
+            amount_cents=5_00,
+            requested_by="test",
+            now=town.now,
+        )
+        await uow.commit()
+    [coded] = [x for x in uow.outbox.to(delegate_phone) if x.charge_id == asked.charge_id]
+    code = reply_of(uow.keys, coded).texts[0].params["code"]
+    assert isinstance(code, str)
+    assert len(uow.outbox.to(holder.phone)) == before  # the code went to one place only
+    assert (await confirm(town, asked.charge_id, code)).outcome is charges.ConfirmOutcome.CONFIRMED
+    receipts = [
+        reply_of(uow.keys, row).texts[0].msgid
+        for phone in (delegate_phone, holder.phone)
+        for row in uow.outbox.to(phone)
+        if row.charge_id == asked.charge_id and not row.payload.get("sensitive")
+    ]
+    assert receipts == ["Paid {amount} at {shop}. Remaining balance: {balance}."] * 2
