@@ -27,8 +27,8 @@ from core.services.activity import Actor
 from core.services.municipalities import current_round, is_open
 from core.services.operators import Role, require_role
 from core.services.outbox import notify_citizen
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 # AuditSample.seed is a BIGINT column.
 _SEED_RANGE = range(-(2**63), 2**63)

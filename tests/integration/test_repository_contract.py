@@ -339,3 +339,66 @@ async def test_identity_events_are_counted_from_a_moment_on(new_uow: NewUow) -> 
             for delta in (timedelta(0), timedelta(minutes=10), timedelta(minutes=11))
         ]
     assert counts == [2, 1, 0]  # from `since` on, that moment included
+
+
+async def test_vouchers_are_listed_with_what_is_left_and_refunded_once(new_uow: NewUow) -> None:
+    town_id, _, shop_id = await seed(new_uow)
+    async with new_uow() as uow:
+        payment = m.ProviderPayment(
+            municipality_id=town_id,
+            purpose="voucher",
+            shop_id=shop_id,
+            amount_cents=2_000,
+            currency="EUR",
+            telegram_payment_charge_id="tg-1",
+            provider_payment_charge_id="p-1",
+            payer_channel="telegram",
+            payer_address="555",
+            created_at=NOW,
+        )
+        uow.add(payment)
+        await uow.flush()
+        voucher = m.Voucher(
+            municipality_id=town_id,
+            shop_id=shop_id,
+            payment_id=payment.id,
+            code="V1",
+            amount_cents=2_000,
+            holder_channel="telegram",
+            holder_address="555",
+            created_at=NOW,
+        )
+        uow.add(voucher)
+        await uow.flush()
+        account = await uow.ledger.account(town_id, AccountKind.VOUCHER, voucher.id)
+        await uow.ledger.credit(account.id, 1_500)
+        for status, cents in (("confirmed", 300), ("cancelled", 900), ("confirmed", 200)):
+            uow.add(
+                m.VoucherCharge(
+                    municipality_id=town_id,
+                    shop_id=shop_id,
+                    voucher_id=voucher.id,
+                    amount_cents=cents,
+                    status=status,
+                    code_salt="s",
+                    code_hash="h",
+                    requested_by="t",
+                    created_at=NOW,
+                    expires_at=NOW,
+                )
+            )
+        ids = (payment.id, voucher.id)
+        await uow.commit()
+    payment_id, voucher_id = ids
+    async with new_uow() as uow:
+        held = [
+            (v.code, s.id, left)
+            for v, s, left in await uow.community.vouchers_held(town_id, "telegram", "555")
+        ]
+        assert held == [("V1", shop_id, 1_500)]
+        assert await uow.community.spent_on(voucher_id) == 500
+        assert (await uow.community.payment_by_charge_id("tg-1")) is not None
+        first = await uow.community.mark_refunded(payment_id, refunded_at=NOW)
+        second = await uow.community.mark_refunded(payment_id, refunded_at=NOW)
+        await uow.commit()
+    assert (first, second) == (True, False)

@@ -10,18 +10,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.domain.charges import ChargeStatus, ShopLock
+from core.domain.community import Purchase, Purpose
 from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, Refusal
 from core.domain.identity import PhoneProof
 from core.domain.shops import ShopStatus
 from core.services import (
     allocation,
+    audit,
     charges,
+    community,
     delegates,
     identity,
     ledger,
     municipalities,
     security,
     shops,
+    voucher_charges,
 )
 from core.services.outbox import reply_of
 from core.storage import models as m
@@ -550,3 +554,114 @@ async def test_a_delegate_receives_the_code_and_both_receive_the_receipt(town: T
         if row.charge_id == asked.charge_id and not row.payload.get("sensitive")
     ]
     assert receipts == ["Paid {amount} at {shop}. Remaining balance: {balance}."] * 2
+
+
+# Community vouchers ---------------------------------------------------------------------
+
+
+async def sell_voucher(town: Town, cents: int, buyer: str = "555") -> m.Voucher:
+    uow = town.uow
+    purchase = Purchase(Purpose.VOUCHER, town.municipality.id, cents, town.shop.id)
+    report = community.PaymentReport(
+        payload=purchase.payload(),
+        currency="EUR",
+        total_amount=cents,
+        telegram_payment_charge_id=f"tg-{buyer}-{cents}",
+        provider_payment_charge_id="provider",
+        channel="telegram",
+        address=buyer,
+        language="it",
+    )
+    async with uow:
+        first = await community.record_payment(uow, report, town.now)
+        again = await community.record_payment(uow, report, town.now)
+        await uow.commit()
+    assert first.voucher is not None and not first.duplicate
+    assert again.duplicate and again.voucher is not None and again.voucher.id == first.voucher.id
+    return first.voucher
+
+
+async def voucher_request(town: Town, voucher: m.Voucher, cents: int) -> tuple[int, str]:
+    uow = town.uow
+    async with uow:
+        asked = await voucher_charges.request_voucher_charge(
+            uow,
+            shop_id=town.shop.id,
+            voucher_reference=voucher.code,
+            amount_cents=cents,
+            requested_by="test",
+            now=town.now,
+        )
+        await uow.commit()
+    [message] = [
+        x
+        for x in uow.outbox.to(voucher.holder_address)
+        if x.payload.get("sensitive") and x.created_at == town.now
+    ][-1:]
+    code = reply_of(uow.keys, message).texts[0].params["code"]
+    assert isinstance(code, str)
+    return asked.charge_id, code
+
+
+async def voucher_confirm(town: Town, charge_id: int, code: str) -> charges.ConfirmResult:
+    async with town.uow:
+        result = await voucher_charges.confirm_voucher_charge(
+            town.uow, charge_id=charge_id, shop_id=town.shop.id, typed_code=code, now=town.now
+        )
+        await town.uow.commit()
+    return result
+
+
+async def test_a_voucher_pays_once_up_to_what_is_left_on_it(town: Town) -> None:
+    voucher = await sell_voucher(town, 20_00)
+    charge_id, code = await voucher_request(town, voucher, 15_00)
+    paid = await voucher_confirm(town, charge_id, code)
+    again = await voucher_confirm(town, charge_id, code)
+    assert (paid.outcome, paid.citizen_balance_cents) == (charges.ConfirmOutcome.CONFIRMED, 5_00)
+    assert again.outcome is charges.ConfirmOutcome.ALREADY_CONFIRMED
+    town.later(minutes=1)
+    short, code = await voucher_request(town, voucher, 5_01)
+    refused = await voucher_confirm(town, short, code)
+    assert refused.outcome is charges.ConfirmOutcome.INSUFFICIENT_FUNDS
+    assert await town.uow.community.spent_on(voucher.id) == 15_00
+    assert (await ledger.verify(town.uow, town.municipality.id)).ok
+
+
+async def test_wrong_voucher_codes_count_against_the_shop_like_any_other(town: Town) -> None:
+    voucher = await sell_voucher(town, 50_00)
+    # Two wrong codes on buoni spesa, three on vouchers: the fifth locks the shop.
+    for _ in range(2):
+        charge_id, code = await request(town, 1_00)
+        await confirm(town, charge_id, wrong(code))
+    locks = []
+    for _ in range(3):
+        town.later(seconds=1)
+        charge_id, code = await voucher_request(town, voucher, 1_00)
+        locks.append((await voucher_confirm(town, charge_id, wrong(code))).shop_lock)
+    assert locks == [ShopLock.NONE, ShopLock.NONE, ShopLock.TIMED]
+    assert await security.wrong_codes_of_shop(town.uow, town.shop.id, town.now) == 5
+
+
+# Revocation ------------------------------------------------------------------------------
+
+
+async def test_a_revocation_takes_back_what_is_left_and_records_what_was_spent(
+    town: Town,
+) -> None:
+    charge_id, code = await request(town, 40_00)
+    await confirm(town, charge_id, code)
+    pending, _ = await request(town, 10_00)
+    protocol = "FAK-0"
+    async with town.uow:
+        revoked = await audit.revoke(town.uow, town.municipality, protocol, town.now)
+        await town.uow.commit()
+    assert revoked == audit.Revocation(
+        returned_cents=110_00, to_recover_cents=40_00, cancelled_charges=1
+    )
+    assert await balance(town) == 0
+    left = await town.uow.charges.by_id(pending)
+    assert left is not None and left.status == ChargeStatus.CANCELLED
+    async with town.uow:
+        with pytest.raises(audit.AlreadyRevoked):
+            await audit.revoke(town.uow, town.municipality, protocol, town.now)
+    assert (await ledger.verify(town.uow, town.municipality.id)).ok
