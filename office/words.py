@@ -99,6 +99,7 @@ ACTION_NAMES = {
     "applications.import": t("paper applications imported"),
     "shop.approve": t("shop approved"),
     "shop.refuse": t("shop refused"),
+    "shop.rename": t("shop renamed"),
     "determina.prepare": t("determina prepared"),
     "determina.approve": t("determina approved"),
     "determina.withdraw": t("determina withdrawn"),

@@ -18,8 +18,8 @@ from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.services import activity, allocation, audit, reimbursement
 from core.services.municipalities import current_round, is_open
 from core.services.operators import Role, require_role
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 MAX_REASON = 300
 

@@ -20,8 +20,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, Refusal
 from core.services import activity
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 MAX_FAILED_SIGN_INS = 5
 LOCK_MINUTES = 15

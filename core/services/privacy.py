@@ -24,8 +24,8 @@ from core.domain.outbox import OutboxStatus
 from core.services import ledger
 from core.services.identity import new_card_code
 from core.services.municipalities import current_round
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 ERASED_PREFIX = "ERASED-"
 ERASED_ADDRESS = "erased"

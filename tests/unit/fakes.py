@@ -77,6 +77,8 @@ class FakeStore:
             self.pending.append(row)
 
     def delete(self, row: m.Base) -> None:
+        if row in self.pending:
+            self.pending.remove(row)
         self.tables.get(type(row), {}).pop(row.id, None)  # type: ignore[attr-defined]
 
     def flush(self) -> None:
@@ -162,6 +164,17 @@ class FakeMunicipalities(_Fake):
     async def all(self) -> Sequence[m.Municipality]:
         return self.store.rows(m.Municipality)
 
+    async def next_number(self, municipality_id: int, name: str) -> int:
+        counter = self.store.first(
+            m.Counter, lambda x: x.municipality_id == municipality_id and x.name == name
+        )
+        if counter is None:
+            counter = m.Counter(municipality_id=municipality_id, name=name, value=0)
+            self.store.add(counter)
+            self.store.flush()
+        counter.value += 1
+        return counter.value
+
 
 class FakeRounds(_Fake):
     async def latest(self, municipality_id: int) -> m.Round | None:
@@ -227,6 +240,17 @@ class FakeCitizens(_Fake):
     async def by_telegram_chat(self, municipality_id: int, chat_id: str) -> m.Citizen | None:
         return self._of(municipality_id, lambda x: x.telegram_chat_id == chat_id)
 
+    async def other_reached_at(
+        self, municipality_id: int, citizen_id: int, channel: str, address: str
+    ) -> bool:
+        column = "telegram_chat_id" if channel == "telegram" else "phone"
+        return (
+            self._of(
+                municipality_id, lambda x: x.id != citizen_id and getattr(x, column) == address
+            )
+            is not None
+        )
+
 
 class FakeDelegates(_Fake):
     async def of_citizen(self, citizen_id: int) -> m.Delegate | None:
@@ -248,6 +272,9 @@ class FakeApplications(_Fake):
     async def in_round(self, round_id: int) -> Sequence[m.Application]:
         found = self.store.rows(m.Application, lambda x: x.round_id == round_id)
         return sorted(found, key=lambda x: (x.submitted_at, x.id))
+
+    async def of_citizen(self, citizen_id: int) -> Sequence[m.Application]:
+        return self.store.rows(m.Application, lambda x: x.citizen_id == citizen_id)
 
     async def with_citizens(self, round_id: int) -> Sequence[tuple[m.Application, m.Citizen]]:
         found = self.store.rows(m.Application, lambda x: x.round_id == round_id)
@@ -322,6 +349,29 @@ class FakeAllocations(_Fake):
 
     async def line_ids_to_credit(self, allocation_id: int) -> list[int]:
         return [line.id for line in _lines_to_credit(self.store, allocation_id)]
+
+    async def by_tranche(self, round_id: int, tranche: int) -> m.Allocation | None:
+        return self._of_round(round_id, lambda x: x.tranche == tranche)
+
+    async def of_round(self, round_id: int, *, withdrawn: bool = True) -> Sequence[m.Allocation]:
+        found = self.store.rows(
+            m.Allocation,
+            lambda x: x.round_id == round_id and (withdrawn or x.withdrawn_at is None),
+        )
+        return sorted(found, key=lambda x: x.tranche)
+
+    async def lines(self, allocation_id: int) -> Sequence[m.AllocationLine]:
+        return self.store.rows(m.AllocationLine, lambda x: x.allocation_id == allocation_id)
+
+    async def lines_for_application(
+        self, application_id: int
+    ) -> Sequence[tuple[m.AllocationLine, m.Allocation]]:
+        pairs = []
+        for line in self.store.rows(m.AllocationLine, lambda x: x.application_id == application_id):
+            allocation = self.store.get(m.Allocation, line.allocation_id)
+            assert allocation is not None
+            pairs.append((line, allocation))
+        return sorted(pairs, key=lambda pair: pair[1].tranche)
 
 
 def _lines_to_credit(store: FakeStore, allocation_id: int) -> list[m.AllocationLine]:
@@ -537,6 +587,28 @@ class FakeLedger(_Fake):
     async def debit_fund(self, fund_id: int, amount_cents: int) -> None:
         self._account(fund_id).balance_cents -= amount_cents
 
+    async def account_by_id(self, account_id: int) -> m.Account | None:
+        return self.store.get(m.Account, account_id)
+
+    async def postings_of(self, account_id: int) -> Sequence[m.Posting]:
+        return self.store.rows(
+            m.Posting, lambda x: account_id in (x.from_account_id, x.to_account_id)
+        )
+
+    async def shops_owed(self, municipality_id: int) -> Sequence[tuple[m.Shop, int]]:
+        owed = []
+        for shop in self.store.rows(m.Shop, lambda x: x.municipality_id == municipality_id):
+            cents = await self.balance_of_owner(municipality_id, AccountKind.SHOP, shop.id)
+            if cents > 0:
+                owed.append((shop, cents))
+        return sorted(owed, key=lambda pair: (pair[0].name, pair[0].id))
+
+    async def first_posting_at(self, municipality_id: int, kind: PostingKind) -> datetime | None:
+        first = self.store.first(
+            m.Posting, lambda x: x.municipality_id == municipality_id and x.kind == kind.value
+        )
+        return None if first is None else first.created_at
+
     async def allocated_in_round(self, account_id: int, round_id: int) -> int:
         tranches = {a.id for a in self.store.rows(m.Allocation, lambda x: x.round_id == round_id)}
         return sum(
@@ -610,6 +682,12 @@ class FakeShops(_Fake):
     async def invite_by_hash(self, code_hash: str) -> m.ShopInvite | None:
         return self.store.first(m.ShopInvite, lambda x: x.code_hash == code_hash)
 
+    async def has_member_at(self, channel: str, address: str) -> bool:
+        return (
+            self.store.first(m.ShopMember, lambda x: x.channel == channel and x.address == address)
+            is not None
+        )
+
 
 class FakeCharges(_Fake):
     async def by_id(self, charge_id: int) -> m.Charge | None:
@@ -657,6 +735,9 @@ class FakeCharges(_Fake):
     async def refresh(self, charge: m.Charge) -> None:
         """The row is the object itself here: always fresh."""
 
+    async def of_citizen(self, citizen_id: int) -> Sequence[m.Charge]:
+        return self.store.rows(m.Charge, lambda x: x.citizen_id == citizen_id)
+
     async def of_shop(self, shop_id: int, since: datetime, until: datetime) -> Sequence[m.Charge]:
         return self.store.rows(
             m.Charge, lambda x: x.shop_id == shop_id and since <= x.created_at < until
@@ -689,6 +770,11 @@ class FakeOutbox(_Fake):
             ),
         )
 
+    async def for_address(self, channel: str, address: str) -> Sequence[m.OutboxMessage]:
+        return self.store.rows(
+            m.OutboxMessage, lambda x: x.channel == channel and x.address == address
+        )
+
     def to(self, address: str) -> list[m.OutboxMessage]:
         """For tests: the messages queued to an address, oldest first."""
         return self.store.rows(m.OutboxMessage, lambda x: x.address == address)
@@ -706,6 +792,48 @@ class FakeConversations(_Fake):
                 and x.address == address
             ),
         )
+
+    async def of_address(
+        self, municipality_id: int, channel: str, address: str
+    ) -> Sequence[m.Conversation]:
+        return self.store.rows(
+            m.Conversation,
+            lambda x: (
+                x.channel == channel
+                and x.address == address
+                and x.municipality_id in (municipality_id, None)
+            ),
+        )
+
+    async def find_for_update(
+        self, municipality_id: int | None, channel: str, address: str
+    ) -> m.Conversation | None:
+        return await self.find(municipality_id, channel, address)
+
+    async def latest_for_update(self, channel: str, address: str) -> m.Conversation | None:
+        found = self.store.rows(
+            m.Conversation, lambda x: x.channel == channel and x.address == address
+        )
+        return max(found, key=lambda x: (x.updated_at, x.id), default=None)
+
+    async def is_stopped(self, municipality_id: int, channel: str, address: str) -> bool:
+        found = await self.find(municipality_id, channel, address)
+        return found is not None and found.stopped
+
+    async def record_inbound(self, channel: str, provider_message_id: str, now: datetime) -> bool:
+        seen = self.store.first(
+            m.InboundMessage,
+            lambda x: x.channel == channel and x.provider_message_id == provider_message_id,
+        )
+        if seen is not None:
+            return False
+        self.store.add(
+            m.InboundMessage(
+                channel=channel, provider_message_id=provider_message_id, received_at=now
+            )
+        )
+        self.store.flush()
+        return True
 
     async def stopped_addresses(self, municipality_id: int) -> set[tuple[str, str]]:
         return {
@@ -758,6 +886,12 @@ class FakeSecurityEvents(_Fake):
                 ),
             )
         )
+
+    async def forget_address(self, channel: str, address: str) -> None:
+        for row in self.store.rows(
+            m.SecurityEvent, lambda x: x.channel == channel and x.address == address
+        ):
+            self.store.delete(row)
 
     async def latest(self, kind: str, shop_id: int) -> datetime | None:
         times = [
@@ -896,6 +1030,9 @@ class FakeIdentityEvents(_Fake):
         self.store.add(event)
         self.store.flush()
 
+    async def for_citizen(self, citizen_id: int) -> Sequence[m.IdentityEvent]:
+        return self.store.rows(m.IdentityEvent, lambda x: x.citizen_id == citizen_id)
+
     async def count_since(self, citizen_id: int, kind: str, since: datetime) -> int:
         return len(
             self.store.rows(
@@ -916,6 +1053,46 @@ class FakeActivity(_Fake):
         found = self.store.rows(m.ActivityEntry, lambda x: x.municipality_id == municipality_id)
         found.reverse()
         return found[offset : None if limit is None else offset + limit]
+
+
+class FakeOperators(_Fake):
+    async def by_id(self, operator_id: int) -> m.Operator | None:
+        return self.store.get(m.Operator, operator_id)
+
+    async def by_username(self, username: str, *, lock: bool = False) -> m.Operator | None:
+        return self.store.first(m.Operator, lambda x: x.username == username)
+
+    async def of_municipality(self, municipality_id: int) -> Sequence[m.Operator]:
+        found = self.store.rows(m.Operator, lambda x: x.municipality_id == municipality_id)
+        return sorted(found, key=lambda x: x.username)
+
+    async def count(self, municipality_id: int) -> int:
+        return len(await self.of_municipality(municipality_id))
+
+
+class FakeOfficeActs(_Fake):
+    async def by_id(self, act_id: int) -> m.OfficeAct | None:
+        return self.store.get(m.OfficeAct, act_id)
+
+    async def prepared(self, municipality_id: int, kind: str | None) -> Sequence[m.OfficeAct]:
+        return self.store.rows(
+            m.OfficeAct,
+            lambda x: (
+                x.municipality_id == municipality_id
+                and x.status == "prepared"
+                and (kind is None or x.kind == kind)
+            ),
+        )
+
+    async def recent(self, municipality_id: int, limit: int) -> Sequence[m.OfficeAct]:
+        found = self.store.rows(m.OfficeAct, lambda x: x.municipality_id == municipality_id)
+        return list(reversed(found))[:limit]
+
+
+class FakeSettlements(_Fake):
+    async def latest_at(self, municipality_id: int) -> datetime | None:
+        found = self.store.rows(m.Settlement, lambda x: x.municipality_id == municipality_id)
+        return found[-1].created_at if found else None
 
 
 class FakeAuditSamples(_Fake):
@@ -971,6 +1148,126 @@ class FakeAudit(_Fake):
         return self.store.rows(m.Revocation, lambda x: x.application_id == application_id)
 
 
+class FakeReadModels(_Fake):
+    async def allocated_cents(self, allocation_id: int) -> int:
+        return sum(
+            x.amount_cents
+            for x in self.store.rows(m.AllocationLine, lambda x: x.allocation_id == allocation_id)
+        )
+
+    async def outbox_backlog(self, municipality_id: int) -> int:
+        return len(
+            self.store.rows(
+                m.OutboxMessage,
+                lambda x: (
+                    x.municipality_id == municipality_id and x.status in ("pending", "sending")
+                ),
+            )
+        )
+
+    async def shops_with_status(self, municipality_id: int, status: ShopStatus) -> int:
+        return len(
+            self.store.rows(
+                m.Shop, lambda x: x.municipality_id == municipality_id and x.status == status
+            )
+        )
+
+    async def acts_waiting(self, municipality_id: int) -> int:
+        return len(
+            self.store.rows(
+                m.OfficeAct,
+                lambda x: x.municipality_id == municipality_id and x.status == "prepared",
+            )
+        )
+
+    async def search_applications(
+        self,
+        municipality_id: int,
+        *,
+        protocol: str,
+        codice_fiscale: str | None,
+        phone: str | None,
+        phone_digits: str | None,
+        limit: int | None,
+    ) -> Sequence[tuple[m.Application, m.Citizen]]:
+        found = []
+        for app in reversed(
+            self.store.rows(m.Application, lambda x: x.municipality_id == municipality_id)
+        ):
+            citizen = self.store.get(m.Citizen, app.citizen_id)
+            assert citizen is not None
+            matches = not protocol or (
+                protocol in app.protocol
+                or (codice_fiscale is not None and codice_fiscale in citizen.codice_fiscale)
+                or (phone is not None and citizen.phone == phone)
+                or (phone_digits is not None and phone_digits in (citizen.phone or ""))
+            )
+            if matches:
+                found.append((app, citizen))
+        return found if limit is None else found[:limit]
+
+    async def messages_to(
+        self, municipality_id: int, addresses: Sequence[str], limit: int
+    ) -> Sequence[m.OutboxMessage]:
+        found = self.store.rows(
+            m.OutboxMessage,
+            lambda x: x.municipality_id == municipality_id and x.address in addresses,
+        )
+        return list(reversed(found))[:limit]
+
+    def _lines(self, allocation_id: int) -> list[tuple[m.AllocationLine, m.Application]]:
+        pairs = []
+        for line in self.store.rows(m.AllocationLine, lambda x: x.allocation_id == allocation_id):
+            application = self.store.get(m.Application, line.application_id)
+            assert application is not None
+            pairs.append((line, application))
+        return sorted(pairs, key=lambda pair: pair[1].protocol)
+
+    async def determina_lines(
+        self, allocation_id: int
+    ) -> Sequence[tuple[m.AllocationLine, m.Application]]:
+        return self._lines(allocation_id)
+
+    async def allocation_with_applicants(
+        self, allocation_id: int
+    ) -> Sequence[tuple[m.AllocationLine, m.Application, m.Citizen]]:
+        rows = []
+        for line, application in self._lines(allocation_id):
+            citizen = self.store.get(m.Citizen, application.citizen_id)
+            assert citizen is not None
+            rows.append((line, application, citizen))
+        return rows
+
+    async def latest_postings(
+        self, account_id: int, limit: int
+    ) -> Sequence[tuple[m.Posting, str | None]]:
+        found = []
+        for posting in reversed(
+            self.store.rows(m.Posting, lambda x: account_id in (x.from_account_id, x.to_account_id))
+        ):
+            charge = self.store.get(m.Charge, posting.charge_id) if posting.charge_id else None
+            shop = self.store.get(m.Shop, charge.shop_id) if charge else None
+            found.append((posting, shop.name if shop else None))
+        return found[:limit]
+
+    async def paid_out(self, account_id: int, kind: PostingKind) -> tuple[int, datetime | None]:
+        postings = self.store.rows(
+            m.Posting, lambda x: x.from_account_id == account_id and x.kind == kind.value
+        )
+        return sum(p.amount_cents for p in postings), max(
+            (p.created_at for p in postings), default=None
+        )
+
+    async def flow(
+        self, municipality_id: int, kind: PostingKind, *, count_receivers: bool
+    ) -> tuple[int, int]:
+        postings = self.store.rows(
+            m.Posting, lambda x: x.municipality_id == municipality_id and x.kind == kind.value
+        )
+        sides = {p.to_account_id if count_receivers else p.from_account_id for p in postings}
+        return sum(p.amount_cents for p in postings), len(sides)
+
+
 class FakeUnitOfWork:
     """The in-memory unit of work; `commits` counts the commits a use case made."""
 
@@ -993,8 +1290,12 @@ class FakeUnitOfWork:
         self.identity_events = FakeIdentityEvents(self.store)
         self.activity = FakeActivity(self.store)
         self.community = FakeCommunity(self.store)
-        self.audit_samples = FakeAuditSamples(self.store)
         self.audit = FakeAudit(self.store)
+        self.operators = FakeOperators(self.store)
+        self.acts = FakeOfficeActs(self.store)
+        self.settlements = FakeSettlements(self.store)
+        self.audit_samples = FakeAuditSamples(self.store)
+        self.read = FakeReadModels(self.store)
         self._committed = self.store.snapshot()
 
     async def __aenter__(self) -> FakeUnitOfWork:
@@ -1023,6 +1324,12 @@ class FakeUnitOfWork:
         except BaseException:
             self.store.restore(saved)
             raise
+
+    async def delete(self, row: m.Base) -> None:
+        self.store.delete(row)
+
+    async def refresh(self, row: m.Base) -> None:
+        """The row is the object itself here: always fresh."""
 
     def savepoint(self) -> AbstractAsyncContextManager[object]:
         """What the block did is undone when it raises (a duplicate refused at its flush)."""

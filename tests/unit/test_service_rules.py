@@ -15,6 +15,7 @@ from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, Refu
 from core.domain.identity import PhoneProof
 from core.domain.shops import ShopStatus
 from core.services import (
+    acts,
     allocation,
     audit,
     charges,
@@ -23,6 +24,7 @@ from core.services import (
     identity,
     ledger,
     municipalities,
+    operators,
     security,
     shops,
     voucher_charges,
@@ -665,3 +667,52 @@ async def test_a_revocation_takes_back_what_is_left_and_records_what_was_spent(
         with pytest.raises(audit.AlreadyRevoked):
             await audit.revoke(town.uow, town.municipality, protocol, town.now)
     assert (await ledger.verify(town.uow, town.municipality.id)).ok
+
+
+# Four eyes -------------------------------------------------------------------------------
+
+
+async def test_a_determina_runs_only_when_another_manager_approves_it() -> None:
+    uow = FakeUnitOfWork()
+    town, _ = await open_round(uow, [1, 2])
+    async with uow:
+        clerk, manager, other = (
+            m.Operator(
+                municipality_id=town.id,
+                username=name,
+                role=role.value,
+                password_hash="not used here",
+                created_at=START,
+            )
+            for name, role in [
+                ("clerk", operators.Role.CLERK),
+                ("anna", operators.Role.MANAGER),
+                ("bruno", operators.Role.MANAGER),
+            ]
+        )
+        add_all(uow, [clerk, manager, other])
+        await uow.commit()
+    async with uow:
+        act = await acts.prepare(
+            uow, manager, acts.ActKind.DETERMINA, {"budget_cents": 100_000_00}, START
+        )
+    committed = uow.commits
+    async with uow:
+        with pytest.raises(operators.RoleRefused):
+            await acts.approve(uow, clerk, act.id, START)
+        with pytest.raises(acts.SamePerson):
+            await acts.approve(uow, manager, act.id, START)
+    assert uow.commits == committed
+    round_ = await uow.rounds.latest(town.id)
+    assert round_ is not None
+    assert await uow.allocations.latest_standing(round_.id) is None  # nothing ran
+    async with uow:
+        approved = await acts.approve(uow, other, act.id, START)
+    assert uow.commits == committed + 1  # the use case committed its own transaction
+    assert approved.status == "approved" and approved.outcome is not None
+    assert approved.outcome["tranche"] == 1 and approved.outcome["households"] == 2
+    log = [entry.action for entry in await uow.activity.newest_first(town.id, None, 0)]
+    assert log == ["determina.approve", "determina.prepare"]
+    async with uow:
+        with pytest.raises(acts.ActNotOpen):
+            await acts.approve(uow, other, act.id, START)
