@@ -272,6 +272,10 @@ class FakeApplications(_Fake):
     async def by_protocol(self, protocol: str) -> m.Application | None:
         return self.store.first(m.Application, lambda x: x.protocol == protocol.upper())
 
+    async def latest_for_citizen(self, citizen_id: int) -> m.Application | None:
+        found = self.store.rows(m.Application, lambda x: x.citizen_id == citizen_id)
+        return found[-1] if found else None
+
     async def in_round(self, round_id: int) -> Sequence[m.Application]:
         found = self.store.rows(m.Application, lambda x: x.round_id == round_id)
         return sorted(found, key=lambda x: (x.submitted_at, x.id))
@@ -1357,6 +1361,59 @@ class FakeReadModels(_Fake):
         return sum(p.amount_cents for p in postings), len(sides)
 
 
+class FakeAppeals(_Fake):
+    async def application(self, application_id: int) -> m.Application | None:
+        return self.store.get(m.Application, application_id)
+
+    async def add_open(self, appeal: m.Appeal) -> bool:
+        if self.store.first(
+            m.Appeal, lambda x: x.application_id == appeal.application_id and x.status == "open"
+        ):
+            return False  # uq_appeals_open, a partial index the fake enforces here
+        self.store.add(appeal)
+        self.store.flush()
+        return True
+
+    async def by_id(self, appeal_id: int) -> m.Appeal | None:
+        return self.store.get(m.Appeal, appeal_id)
+
+    async def of_citizen(self, citizen_id: int) -> Sequence[m.Appeal]:
+        return self.store.rows(m.Appeal, lambda x: x.citizen_id == citizen_id)
+
+    async def of_application(self, application_id: int) -> Sequence[m.Appeal]:
+        return self.store.rows(m.Appeal, lambda x: x.application_id == application_id)
+
+    async def in_town(
+        self, municipality_id: int, status: str | None = None
+    ) -> Sequence[tuple[m.Appeal, m.Application, m.Citizen]]:
+        found = []
+        for appeal in self.store.rows(
+            m.Appeal,
+            lambda x: x.municipality_id == municipality_id and status in (None, x.status),
+        ):
+            application = self.store.get(m.Application, appeal.application_id)
+            citizen = self.store.get(m.Citizen, appeal.citizen_id)
+            assert application is not None and citizen is not None
+            found.append((appeal, application, citizen))
+        return sorted(found, key=lambda row: (row[0].created_at, row[0].id))
+
+    async def mark_decided(self, appeal_id: int, **values: object) -> bool:
+        row = self.store.get(m.Appeal, appeal_id)
+        if row is None or row.status != "open":
+            return False
+        for key, value in values.items():
+            setattr(row, key, value)
+        return True
+
+    async def decided_credits(self, application_id: int) -> Sequence[datetime | None]:
+        moments = []
+        for line in self.store.rows(m.AllocationLine, lambda x: x.application_id == application_id):
+            allocation = self.store.get(m.Allocation, line.allocation_id)
+            if allocation is not None and allocation.credited_at and not allocation.withdrawn_at:
+                moments.append(allocation.credited_at)
+        return moments
+
+
 class FakeUnitOfWork:
     """The in-memory unit of work; `commits` counts the commits a use case made."""
 
@@ -1380,6 +1437,7 @@ class FakeUnitOfWork:
         self.activity = FakeActivity(self.store)
         self.community = FakeCommunity(self.store)
         self.audit = FakeAudit(self.store)
+        self.appeals = FakeAppeals(self.store)
         self.operators = FakeOperators(self.store)
         self.acts = FakeOfficeActs(self.store)
         self.settlements = FakeSettlements(self.store)
