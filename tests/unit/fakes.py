@@ -288,10 +288,6 @@ class FakeApplications(_Fake):
             m.Application, lambda x: x.round_id == round_id and x.citizen_id == citizen_id
         )
 
-    async def latest_for_citizen(self, citizen_id: int) -> m.Application | None:
-        found = await self.of_citizen(citizen_id)
-        return found[-1] if found else None
-
     async def with_citizens(self, round_id: int) -> Sequence[tuple[m.Application, m.Citizen]]:
         found = self.store.rows(m.Application, lambda x: x.round_id == round_id)
         found.sort(key=lambda x: (x.submitted_at, x.id))
