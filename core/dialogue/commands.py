@@ -268,6 +268,7 @@ SENTENCE_KEYWORDS = frozenset(
     {
         "saldo", "balance", "credito", "negozi", "shops", "domanda", "apply", "stato",
         "status", "carta", "tessera", "card", "aiuto", "help", "lingua", "language", "menu",
+        "ricorso", "appeal",
     }
 )  # fmt: skip
 # Words after NEGOZI in a sentence that are not a town: "negozi a Belforte", "shops in …".

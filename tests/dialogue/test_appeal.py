@@ -80,6 +80,16 @@ async def test_every_spelling_of_the_keyword_starts_an_appeal_and_asks_the_reaso
     assert [a.reason for a in await appeals_in(core)] == ["Ho tre figli a carico"]
 
 
+async def test_an_appeal_asked_for_in_a_sentence_asks_the_reason(core: Core) -> None:
+    """As "vorrei sapere il mio saldo" is SALDO, "vorrei fare ricorso" is RICORSO."""
+    town = await make_town(core, citizens=1)
+    chat = Chat(core, town.citizen_phones[0])
+    for sentence in ("Buongiorno, vorrei fare ricorso", "I would like to appeal please"):
+        await chat.expect(sentence, ASK_REASON)
+        await chat.expect("ANNULLA", "Cancelled.")
+    assert await appeals_in(core) == []
+
+
 async def test_a_forged_sender_without_the_code_files_nothing(core: Core) -> None:
     town = await make_town(core, citizens=1)
     forger = Chat(core, town.citizen_phones[0])  # the real number, typed by someone else
