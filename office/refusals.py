@@ -196,6 +196,30 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "one household. Nothing was changed.",
         cf=str(p["codice_fiscale"]),
     ),
+    "delegate.own_phone": lambda p: t(
+        "{phone} is the citizen's own number: a delegate has another phone.", phone=str(p["phone"])
+    ),
+    "delegate.already": lambda p: t(
+        "This citizen already has delegate {phone}: one delegate at a time.",
+        phone=str(p["phone"]),
+    ),
+    "delegate.phone_taken": lambda p: t(
+        "{phone} is already the delegate of another citizen of this municipality.",
+        phone=str(p["phone"]),
+    ),
+    "delegate.phone_is_citizen": lambda p: t(
+        "{phone} belongs to another voucher holder of this municipality: a phone speaks for "
+        "one person only.",
+        phone=str(p["phone"]),
+    ),
+    "delegate.phone_is_shop": lambda p: t(
+        "{phone} charges vouchers for a shop: it cannot receive a citizen's payment codes.",
+        phone=str(p["phone"]),
+    ),
+    "card.already_issued": lambda p: t(
+        "This person already has a card: reload the page to issue a new one (the old one "
+        "stops working)."
+    ),
     "office.bad_file": lambda p: t("Choose a CSV file saved as UTF-8."),
     "office.bad_number": lambda p: t("Write a whole number of days, at least 1."),
 }

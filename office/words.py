@@ -64,6 +64,12 @@ class Words:
     def number(self, value: int) -> str:
         return format_param(value, self.language)
 
+    def name(self, names: dict[str, Text], code: str) -> str:
+        """A stored code (a channel, a status, an action) as its readers say it; a code
+        without a name yet shows as it is."""
+        name = names.get(code)
+        return self.text(name) if name is not None else code
+
     def template_globals(self) -> dict[str, Callable[..., Any] | str]:
         return {
             "_": self,
@@ -81,6 +87,22 @@ ROLE_NAMES = {
     "clerk": t("clerk"),
     "manager": t("manager"),
     "viewer": t("viewer"),
+}
+# How an application came in, or the way a message travels.
+CHANNEL_NAMES = {
+    "paper": t("on paper"),
+    "sms": t("SMS"),
+    "telegram": t("Telegram"),
+    "terminal": t("terminal chat"),
+}
+# What became of a message to a person (the outbox's statuses).
+DELIVERY_NAMES = {
+    "pending": t("waiting"),
+    "sending": t("being sent"),
+    "sent": t("sent"),
+    "delivered": t("delivered"),
+    "undelivered": t("not delivered"),
+    "failed": t("failed"),
 }
 # What each activity-log action means, for the log's readers.
 ACTION_NAMES = {

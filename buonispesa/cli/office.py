@@ -206,7 +206,7 @@ def audit_recover(
         return
     table = Table(
         say(t("Protocol")),
-        say(t("Revoked")),
+        say(t("Revoked on")),
         say(t("Credited")),
         say(t("Returned to the fund")),
         say(t("To recover")),

@@ -23,8 +23,7 @@ def _json(value: dict[str, Any] | None) -> str:
 
 
 def _action(words: Words, entry: m.ActivityEntry) -> str:
-    name = ACTION_NAMES.get(entry.action)
-    return words.text(name) if name is not None else entry.action
+    return words.name(ACTION_NAMES, entry.action)
 
 
 async def activity_page(request: web.Request) -> web.Response:

@@ -12,6 +12,7 @@ from office.keys import CORE
 from office.pages import notify, render, words_for
 from office.security import operator_of
 from office.views.forms import fields, see_other
+from office.words import CHANNEL_NAMES
 
 STATUS_NAMES = {
     appeals.AppealStatus.OPEN.value: t("waiting for a decision"),
@@ -32,7 +33,7 @@ async def appeals_page(request: web.Request) -> web.Response:
             "id": item.appeal.id,
             "protocol": item.protocol,
             "received": item.appeal.created_at,
-            "channel": item.appeal.channel,
+            "channel": words.name(CHANNEL_NAMES, item.appeal.channel),
             "status": item.appeal.status,
             "status_name": words.text(STATUS_NAMES[item.appeal.status]),
             # The citizen's own words may say anything about their life: not for viewers.

@@ -19,7 +19,7 @@ from office.pages import notify, render, words_for
 from office.refusals import describe
 from office.security import operator_of
 from office.views.forms import see_other
-from office.words import Words
+from office.words import ACTION_NAMES, CHANNEL_NAMES, DELIVERY_NAMES, Words
 
 ASSIGNMENT_NAMES = {
     "1": t("List 1"),
@@ -37,6 +37,7 @@ async def search(request: web.Request) -> web.Response:
     operator = operator_of(request)
     core = request.app[CORE]
     query = request.query.get("q", "")
+    words = await words_for(request)
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
         found = await back_office.search_applications(uow, operator, query)
@@ -47,7 +48,7 @@ async def search(request: web.Request) -> web.Response:
             "phone": personal.phone(operator, citizen.phone),
             "household_size": app.household_size,
             "submitted_at": app.submitted_at,
-            "source": app.source,
+            "source": words.name(CHANNEL_NAMES, app.source),
             "revoked": app.revoked_at is not None,
             "withdrawn": app.withdrawn_at is not None,
         }
@@ -109,13 +110,25 @@ async def application_page(request: web.Request) -> web.Response:
     context: dict[str, Any] = {
         "town": town,
         "app": app,
+        "source": words.name(CHANNEL_NAMES, app.source),
         "codice_fiscale": personal.codice_fiscale(operator, citizen.codice_fiscale),
         "phone": personal.phone(operator, citizen.phone),
         "tranches": tranches,
-        "entries": entries,
+        "entries": [
+            {
+                "created_at": entry.created_at,
+                "actor": entry.actor,
+                "action": words.name(ACTION_NAMES, entry.action),
+            }
+            for entry in entries
+        ],
         "revocation_waiting": revocations[0] if revocations else None,
         "notices": [
-            {"created_at": message.created_at, "channel": message.channel, "status": message.status}
+            {
+                "created_at": message.created_at,
+                "channel": words.name(CHANNEL_NAMES, message.channel),
+                "status": words.name(DELIVERY_NAMES, message.status),
+            }
             for message in outbox
         ],
         "may_prepare": operator.role != Role.VIEWER.value,

@@ -4,6 +4,7 @@ phone, add a delegate, print the card; who may, CSRF, another town, bad input.""
 from __future__ import annotations
 
 from dataclasses import replace
+from html import unescape
 
 from sqlalchemy import select
 
@@ -121,6 +122,11 @@ async def test_withdraw_then_nothing_more_to_correct(towns: Towns, core: Core) -
     )
     assert page.status == 200 and "Renounced in person" in page.text
     assert f"/office/applications/{protocol}/correct" not in page.text
+    # The page speaks Italian: no stored code (paper, sms, pending, application.withdraw).
+    text = unescape(page.text)
+    assert "Ritirata il" in text and "(su carta)" in text
+    assert "· domanda cartacea ritirata" in text and "application.withdraw" not in text
+    assert "<td>SMS</td><td>in attesa</td>" in text and "pending" not in text
     async with core.uow() as uow:
         application = await uow.applications.by_protocol(protocol)
         assert application is not None and application.withdrawn_at is not None
@@ -132,7 +138,7 @@ async def test_withdraw_then_nothing_more_to_correct(towns: Towns, core: Core) -
     assert page.status == 409
     assert (await answers(core, protocol)).household_size == 1
     page = await manager.get(f"/office/applications?q={protocol}")
-    assert "Ritirat" in page.text
+    assert "<td>Ritirata</td>" in page.text and "<td>su carta</td>" in page.text
     letter = pdf_text((await manager.get(f"/office/applications/{protocol}/letter.pdf")).body)
     letter = " ".join(letter.split())
     assert "è stata ritirata" in letter, letter and "Renounced in person" in letter
@@ -211,3 +217,27 @@ async def test_phone_delegate_and_card(towns: Towns, core: Core) -> None:
         seen = page.text or page.body.decode("utf-8-sig")
         for secret in ("+393334445556", "3334445556", "+393339998887", citizen.card_code, first):
             assert secret not in seen, (path, secret)
+
+
+async def test_a_refused_delegate_or_card_says_why(towns: Towns, core: Core) -> None:
+    """Each refusal of the desk names its reason, never "the operation was refused"."""
+    [protocol] = await paper(towns.bel, person(1, 1, phone="+393334445556"))
+    await paper(towns.bel, person(2, 1, phone="+393331112223"))
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    url = f"/office/applications/{protocol}"
+    shop_owner = "+393339000000"
+    for phone, sentence in (
+        ("333 444 5556", "is the citizen's own number"),
+        ("333 111 2223", "belongs to another voucher holder"),
+        (shop_owner, "charges vouchers for a shop"),
+    ):
+        page = await clerk.post(f"{url}/delegate", {"phone": phone})
+        assert page.status == 409 and sentence in unescape(page.text), phone
+        assert "The operation was refused" not in page.text
+    assert (await clerk.post(f"{url}/delegate", {"phone": "333 999 8887"})).status == 200
+    page = await clerk.post(f"{url}/delegate", {"phone": "333 999 8888"})
+    assert page.status == 409 and "already has delegate" in page.text
+    assert (await clerk.post(f"{url}/card.pdf")).status == 200
+    page = await clerk.post(f"{url}/card.pdf")  # a page loaded before the first card
+    assert page.status == 409 and "already has a card" in page.text
