@@ -114,4 +114,12 @@ ACTION_NAMES = {
     "revocation.withdraw": t("revocation withdrawn"),
     "audit.draw": t("sample of declarations drawn"),
     "audit.redraw": t("sample drawn again (not binding)"),
+    "audit.check": t("outcome of a check recorded"),
+    "revocation.undo": t("revocation undone"),
+    "revocation_undo.prepare": t("undoing of a revocation prepared"),
+    "revocation_undo.approve": t("undoing of a revocation approved"),
+    "revocation_undo.withdraw": t("undoing of a revocation withdrawn"),
+    "appeal.file": t("appeal received from the chat"),
+    "appeal.upheld": t("appeal upheld"),
+    "appeal.rejected": t("appeal rejected"),
 }

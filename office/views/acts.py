@@ -23,12 +23,14 @@ HOME = {
     acts.ActKind.CREDIT: "round",
     acts.ActKind.REIMBURSEMENT: "reimbursement",
     acts.ActKind.REVOCATION: "round",
+    acts.ActKind.REVOCATION_UNDO: "audit",
 }
 KIND_NAMES = {
     acts.ActKind.DETERMINA: t("Determina (approval of the tranche)"),
     acts.ActKind.CREDIT: t("Credit of the approved tranche"),
     acts.ActKind.REIMBURSEMENT: t("Reimbursement of the shops"),
     acts.ActKind.REVOCATION: t("Revocation"),
+    acts.ActKind.REVOCATION_UNDO: t("Undoing of a revocation"),
 }
 
 
@@ -48,7 +50,7 @@ def _params(kind: acts.ActKind, form: dict[str, str]) -> dict[str, Any]:
         except ValueError as exc:
             raise Conflict(Refusal.OFFICE_BAD_DATE) from exc
         return {"execution_date": day.isoformat()}
-    if kind is acts.ActKind.REVOCATION:
+    if kind in acts.PER_PROTOCOL:
         return {"protocol": form.get("protocol", ""), "reason": form.get("reason", "")}
     return {}
 
@@ -60,7 +62,7 @@ def summary(act: m.OfficeAct) -> Text:
         return t("Budget {amount}", amount=Money(int(act.params["budget_cents"])))
     if kind is acts.ActKind.REIMBURSEMENT:
         return t("Execution date {day}", day=str(act.params["execution_date"]))
-    if kind is acts.ActKind.REVOCATION:
+    if kind in acts.PER_PROTOCOL:
         return t(
             "{protocol}: {reason}",
             protocol=str(act.params["protocol"]),
