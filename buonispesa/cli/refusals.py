@@ -274,6 +274,11 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         amount=_cents(p["cents"]),
         protocol=str(p["protocol"]),
     ),
+    Refusal.PRIVACY_APPEAL_OPEN: lambda p: t(
+        "This person's appeal no. {number} waits for the office's decision: decide it first "
+        "(admin appeals decide).",
+        number=str(p["appeal_id"]),
+    ),
     Refusal.PRIVACY_APPLICATION_IN_PROGRESS: lambda p: t(
         "Application {protocol} is in the current round and not allocated yet: erase after "
         "the allocation.",

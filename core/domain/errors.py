@@ -93,6 +93,7 @@ class Refusal(StrEnum):
     PAYMENT_BAD_AMOUNT = "payment.bad_amount"
     PAYMENT_INSUFFICIENT_FUNDS = "payment.insufficient_funds"
     POLICY_INVALID = "policy.invalid"
+    PRIVACY_APPEAL_OPEN = "privacy.appeal_open"
     PRIVACY_APPLICATION_IN_PROGRESS = "privacy.application_in_progress"
     PRIVACY_BALANCE_NOT_ZERO = "privacy.balance_not_zero"
     PRIVACY_CHARGE_PENDING = "privacy.charge_pending"

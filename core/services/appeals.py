@@ -26,8 +26,8 @@ from core.services.activity import Actor
 from core.services.municipalities import policy_of
 from core.services.operators import Role, require_role
 from core.services.outbox import enqueue, notify_citizen
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 MAX_REASON = 500  # the citizen's reason: one long message
 MAX_DECISION_REASON = 300  # the office's reason, as for its acts

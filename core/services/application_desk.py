@@ -27,8 +27,8 @@ from core.services.applications import ApplicationInput
 from core.services.back_office import PREPARERS, application_of, town_of
 from core.services.operators import require_role
 from core.services.outbox import notify_citizen
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 PAPER = "paper"
 

@@ -18,8 +18,8 @@ from core.domain.shops import ShopStatus
 from core.services import activity, applications, audit, municipalities, shops
 from core.services.applications import ApplicationInput
 from core.services.operators import Role, require_role
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 PREPARERS = (Role.CLERK, Role.MANAGER)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.storage import models as m
@@ -99,6 +99,13 @@ class AppealRepository(_Repository):
     async def by_id(self, appeal_id: int) -> m.Appeal | None:
         return await self.session.get(m.Appeal, appeal_id)
 
+    async def of_citizen(self, citizen_id: int) -> Sequence[m.Appeal]:
+        return (
+            await self.session.scalars(
+                select(m.Appeal).where(m.Appeal.citizen_id == citizen_id).order_by(m.Appeal.id)
+            )
+        ).all()
+
     async def of_application(self, application_id: int) -> Sequence[m.Appeal]:
         return (
             await self.session.scalars(
@@ -123,14 +130,6 @@ class AppealRepository(_Repository):
         rows = await self.session.execute(query.order_by(m.Appeal.created_at, m.Appeal.id))
         return [(appeal, application, citizen) for appeal, application, citizen in rows.all()]
 
-    async def count_open(self, municipality_id: int) -> int:
-        value = await self.session.scalar(
-            select(func.count())
-            .select_from(m.Appeal)
-            .where(m.Appeal.municipality_id == municipality_id, m.Appeal.status == "open")
-        )
-        return int(value or 0)
-
     async def mark_decided(self, appeal_id: int, **values: object) -> bool:
         """Compare-and-set on the open status: an appeal is decided once."""
         result = await self.session.execute(
@@ -141,7 +140,7 @@ class AppealRepository(_Repository):
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
-    async def decided_credits(self, application_id: int) -> Sequence[datetime]:
+    async def decided_credits(self, application_id: int) -> Sequence[datetime | None]:
         """When each tranche that decided on this application was credited (withdrawn
         determinas excepted): the moments its decision was notified."""
         return (
@@ -154,4 +153,4 @@ class AppealRepository(_Repository):
                     m.Allocation.withdrawn_at.is_(None),
                 )
             )
-        ).all()  # type: ignore[return-value]
+        ).all()

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from core.bootstrap import Core
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.i18n import render_text
-from core.services import appeals, audit, municipalities
+from core.services import appeals, audit, municipalities, privacy
 from core.services.outbox import reply_of
 from core.storage import models as m
 from tests.conftest import FakeClock
@@ -149,3 +149,34 @@ async def test_the_decision_goes_back_in_the_citizens_language_on_the_appeals_ch
         await decide(core, appeal.id, "rejected", "changed my mind")
     with pytest.raises(NotFound):
         await decide(core, appeal.id + 100, "rejected", "none")
+
+
+async def test_an_open_appeal_holds_the_erasure_and_an_erasure_removes_the_words(
+    core: Core, clock: FakeClock
+) -> None:
+    _, protocols = await credited(core, clock)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await audit.revoke(uow, town, protocols[0], clock())  # the balance goes back: zero
+        await uow.commit()
+    appeal = await file(core, 0, "mia madre è malata")
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        exported = await privacy.export_citizen(uow, town, PEOPLE[0].codice_fiscale)
+        assert [a["reason"] for a in exported["appeals"]] == ["mia madre è malata"]
+        with pytest.raises(privacy.ErasureRefused) as refused:
+            await privacy.erase_citizen(uow, town, PEOPLE[0].codice_fiscale, clock())
+    assert refused.value.code == Refusal.PRIVACY_APPEAL_OPEN
+    await decide(core, appeal.id, "rejected", "Controllo confermato.")
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await privacy.erase_citizen(uow, town, PEOPLE[0].codice_fiscale, clock())
+        await uow.commit()
+    async with core.uow() as uow:
+        row = await uow.appeals.by_id(appeal.id)
+    assert row is not None
+    assert (row.reason, row.status, row.decision_reason) == (
+        "",
+        "rejected",
+        "Controllo confermato.",
+    )

@@ -177,6 +177,9 @@ class FakeMunicipalities(_Fake):
 
 
 class FakeRounds(_Fake):
+    async def by_id(self, round_id: int) -> m.Round | None:
+        return self.store.get(m.Round, round_id)
+
     async def latest(self, municipality_id: int) -> m.Round | None:
         rounds = self.store.rows(m.Round, lambda x: x.municipality_id == municipality_id)
         return max(rounds, key=lambda x: x.number, default=None)
@@ -269,12 +272,21 @@ class FakeApplications(_Fake):
     async def by_protocol(self, protocol: str) -> m.Application | None:
         return self.store.first(m.Application, lambda x: x.protocol == protocol.upper())
 
+    async def latest_for_citizen(self, citizen_id: int) -> m.Application | None:
+        found = self.store.rows(m.Application, lambda x: x.citizen_id == citizen_id)
+        return found[-1] if found else None
+
     async def in_round(self, round_id: int) -> Sequence[m.Application]:
         found = self.store.rows(m.Application, lambda x: x.round_id == round_id)
         return sorted(found, key=lambda x: (x.submitted_at, x.id))
 
     async def of_citizen(self, citizen_id: int) -> Sequence[m.Application]:
         return self.store.rows(m.Application, lambda x: x.citizen_id == citizen_id)
+
+    async def for_citizen(self, round_id: int, citizen_id: int) -> m.Application | None:
+        return self.store.first(
+            m.Application, lambda x: x.round_id == round_id and x.citizen_id == citizen_id
+        )
 
     async def with_citizens(self, round_id: int) -> Sequence[tuple[m.Application, m.Citizen]]:
         found = self.store.rows(m.Application, lambda x: x.round_id == round_id)
@@ -1100,6 +1112,83 @@ class FakeAuditSamples(_Fake):
         return self.store.rows(m.AuditSample, lambda x: x.round_id == round_id)
 
 
+class FakePaperImport(_Fake):
+    """The bulk import's reads and writes, row by row (the same rows and the same refusals
+    of a duplicate key; the speed of the SQL ones is what bench/ measures)."""
+
+    async def citizens_by_codice_fiscale(
+        self, municipality_id: int, codes: Sequence[str]
+    ) -> dict[str, m.Citizen]:
+        wanted = set(codes)
+        return {
+            x.codice_fiscale: x
+            for x in self.store.rows(
+                m.Citizen,
+                lambda x: x.municipality_id == municipality_id and x.codice_fiscale in wanted,
+            )
+        }
+
+    async def citizens_by_phone(
+        self, municipality_id: int, phones: Sequence[str]
+    ) -> dict[str, m.Citizen]:
+        wanted = set(phones)
+        return {
+            x.phone: x
+            for x in self.store.rows(
+                m.Citizen, lambda x: x.municipality_id == municipality_id and x.phone in wanted
+            )
+            if x.phone
+        }
+
+    async def applied_in_round(self, round_id: int, citizen_ids: Sequence[int]) -> set[int]:
+        wanted = set(citizen_ids)
+        return {
+            x.citizen_id
+            for x in self.store.rows(
+                m.Application, lambda x: x.round_id == round_id and x.citizen_id in wanted
+            )
+        }
+
+    async def has_allocation(self, round_id: int) -> bool:
+        return self.store.first(m.Allocation, lambda x: x.round_id == round_id) is not None
+
+    def _insert(self, model: type[m.Base], rows: Sequence[dict[str, Any]]) -> None:
+        for row in rows:
+            self.store.add(model(**row))
+        self.store.flush()
+
+    async def insert_citizens(self, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        self._insert(m.Citizen, rows)
+        if not rows:
+            return {}
+        found = await self.citizens_by_codice_fiscale(
+            rows[0]["municipality_id"], [row["codice_fiscale"] for row in rows]
+        )
+        return {code: citizen.id for code, citizen in found.items()}
+
+    async def bind_phones(self, rows: Sequence[dict[str, Any]]) -> None:
+        for row in rows:
+            citizen = self.store.get(m.Citizen, row["cid"])
+            if citizen is not None and citizen.phone is None:
+                citizen.phone = row["new_phone"]
+                citizen.phone_proven_by = row["proven_by"]
+                citizen.phone_proven_at = row["proven_at"]
+        self.store.flush()  # the unique phone key, as the UPDATE would
+
+    async def insert_identity_events(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._insert(m.IdentityEvent, rows)
+
+    async def insert_applications(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._insert(m.Application, rows)
+
+    async def reserve_numbers(self, municipality_id: int, name: str, count: int) -> int:
+        first = 0
+        for _ in range(count):
+            number = await FakeMunicipalities(self.store).next_number(municipality_id, name)
+            first = first or number
+        return first
+
+
 class FakeAudit(_Fake):
     async def check_of(self, application_id: int) -> m.AuditCheck | None:
         return self.store.first(m.AuditCheck, lambda x: x.application_id == application_id)
@@ -1268,6 +1357,59 @@ class FakeReadModels(_Fake):
         return sum(p.amount_cents for p in postings), len(sides)
 
 
+class FakeAppeals(_Fake):
+    async def application(self, application_id: int) -> m.Application | None:
+        return self.store.get(m.Application, application_id)
+
+    async def add_open(self, appeal: m.Appeal) -> bool:
+        if self.store.first(
+            m.Appeal, lambda x: x.application_id == appeal.application_id and x.status == "open"
+        ):
+            return False  # uq_appeals_open, a partial index the fake enforces here
+        self.store.add(appeal)
+        self.store.flush()
+        return True
+
+    async def by_id(self, appeal_id: int) -> m.Appeal | None:
+        return self.store.get(m.Appeal, appeal_id)
+
+    async def of_citizen(self, citizen_id: int) -> Sequence[m.Appeal]:
+        return self.store.rows(m.Appeal, lambda x: x.citizen_id == citizen_id)
+
+    async def of_application(self, application_id: int) -> Sequence[m.Appeal]:
+        return self.store.rows(m.Appeal, lambda x: x.application_id == application_id)
+
+    async def in_town(
+        self, municipality_id: int, status: str | None = None
+    ) -> Sequence[tuple[m.Appeal, m.Application, m.Citizen]]:
+        found = []
+        for appeal in self.store.rows(
+            m.Appeal,
+            lambda x: x.municipality_id == municipality_id and status in (None, x.status),
+        ):
+            application = self.store.get(m.Application, appeal.application_id)
+            citizen = self.store.get(m.Citizen, appeal.citizen_id)
+            assert application is not None and citizen is not None
+            found.append((appeal, application, citizen))
+        return sorted(found, key=lambda row: (row[0].created_at, row[0].id))
+
+    async def mark_decided(self, appeal_id: int, **values: object) -> bool:
+        row = self.store.get(m.Appeal, appeal_id)
+        if row is None or row.status != "open":
+            return False
+        for key, value in values.items():
+            setattr(row, key, value)
+        return True
+
+    async def decided_credits(self, application_id: int) -> Sequence[datetime | None]:
+        moments = []
+        for line in self.store.rows(m.AllocationLine, lambda x: x.application_id == application_id):
+            allocation = self.store.get(m.Allocation, line.allocation_id)
+            if allocation is not None and allocation.credited_at and not allocation.withdrawn_at:
+                moments.append(allocation.credited_at)
+        return moments
+
+
 class FakeUnitOfWork:
     """The in-memory unit of work; `commits` counts the commits a use case made."""
 
@@ -1291,11 +1433,13 @@ class FakeUnitOfWork:
         self.activity = FakeActivity(self.store)
         self.community = FakeCommunity(self.store)
         self.audit = FakeAudit(self.store)
+        self.appeals = FakeAppeals(self.store)
         self.operators = FakeOperators(self.store)
         self.acts = FakeOfficeActs(self.store)
         self.settlements = FakeSettlements(self.store)
         self.audit_samples = FakeAuditSamples(self.store)
         self.read = FakeReadModels(self.store)
+        self.paper_import = FakePaperImport(self.store)
         self._committed = self.store.snapshot()
 
     async def __aenter__(self) -> FakeUnitOfWork:
@@ -1330,6 +1474,9 @@ class FakeUnitOfWork:
 
     async def refresh(self, row: m.Base) -> None:
         """The row is the object itself here: always fresh."""
+
+    def expire_all(self) -> None:
+        """Nothing is cached apart from the rows themselves."""
 
     def savepoint(self) -> AbstractAsyncContextManager[object]:
         """What the block did is undone when it raises (a duplicate refused at its flush)."""

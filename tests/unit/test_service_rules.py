@@ -17,6 +17,7 @@ from core.domain.shops import ShopStatus
 from core.services import (
     acts,
     allocation,
+    applications,
     audit,
     charges,
     community,
@@ -25,6 +26,7 @@ from core.services import (
     ledger,
     municipalities,
     operators,
+    paper_applications,
     security,
     shops,
     voucher_charges,
@@ -716,3 +718,62 @@ async def test_a_determina_runs_only_when_another_manager_approves_it() -> None:
     async with uow:
         with pytest.raises(acts.ActNotOpen):
             await acts.approve(uow, other, act.id, START)
+
+
+# Applications ----------------------------------------------------------------------------
+
+
+def answers(index: int, phone: str | None = None) -> applications.ApplicationInput:
+    return applications.ApplicationInput(
+        make_cf(index), phone or f"+39333{3000000 + index:07d}", 2, False, False, 0, 0, 0
+    )
+
+
+async def test_one_application_per_household_while_the_window_is_open() -> None:
+    uow = FakeUnitOfWork()
+    async with uow:
+        town = await municipalities.add_municipality(uow, code="APP", name="Apply", now=START)
+        await municipalities.open_window(uow, town, START, days=4)
+        first = await applications.submit_application(
+            uow, town, answers(1), source="paper", now=START
+        )
+        second = await applications.submit_application(
+            uow, town, answers(2), source="paper", now=START
+        )
+        with pytest.raises(Conflict) as twice:
+            await applications.submit_application(uow, town, answers(1), source="paper", now=START)
+        await uow.commit()
+    assert refusal(twice) == Refusal.APPLICATION_ALREADY_APPLIED
+    assert first.protocol != second.protocol
+    async with uow:
+        with pytest.raises(NotAllowed) as closed:
+            await applications.submit_application(
+                uow, town, answers(3), source="paper", now=START + timedelta(days=4)
+            )
+    assert refusal(closed) == Refusal.APPLICATION_WINDOW_CLOSED
+    assert len(uow.store.rows(m.Application)) == 2
+
+
+async def test_a_paper_import_is_all_or_nothing() -> None:
+    uow = FakeUnitOfWork()
+    async with uow:
+        town = await municipalities.add_municipality(uow, code="IMP", name="Import", now=START)
+        await municipalities.open_window(uow, town, START, days=4)
+        await uow.commit()
+    shared_phone = "+393334444444"
+    rows = [
+        (answers(1), START),
+        (answers(2, shared_phone), START),
+        (answers(3, shared_phone), START),
+    ]
+    async with uow:
+        with pytest.raises(paper_applications.ImportRefused) as refused:
+            await applications.import_applications(uow, town, rows, START)
+    assert [problem.index for problem in refused.value.problems] == [2]
+    assert uow.store.rows(m.Application) == [] and uow.store.rows(m.Citizen) == []
+    async with uow:
+        count = await applications.import_applications(uow, town, rows[:2], START)
+        await uow.commit()
+    assert count == 2
+    protocols = sorted(x.protocol for x in uow.store.rows(m.Application))
+    assert len(set(protocols)) == 2
