@@ -74,10 +74,18 @@ def start_server(
     subprocess.run([str(BIN), "demo"], env=env, cwd=directory, check=True, capture_output=True)
     port = free_port()
     command = [str(BIN), "serve", "--port", str(port), "--workers", str(workers)]
-    server = subprocess.Popen(
-        command, env=env, cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    log = (directory / f"serve-w{workers}-{start}.log").open("wb")
+    server = subprocess.Popen(command, env=env, cwd=directory, stdout=log, stderr=log)
+    log.close()
     return server, f"http://127.0.0.1:{port}"
+
+
+def server_errors(directory: Path, workers: int, start: int) -> str:
+    """What the server logged at ERROR or with a traceback (the run is failing)."""
+    log = directory / f"serve-w{workers}-{start}.log"
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    keep = [n for n, line in enumerate(lines) if "ERROR" in line or line.startswith("Traceback")]
+    return "\n".join(lines[keep[0] : keep[0] + 40]) if keep else "(nothing logged)"
 
 
 def stop_server(server: subprocess.Popen[bytes]) -> None:
@@ -97,6 +105,9 @@ async def one_run(
             await closed_loop(http, url, signed_forms(base, TOKEN, 100, start), IN_FLIGHT, 2)
             forms = signed_forms(base, TOKEN, 20_000, start + 100_000)
             return await closed_loop(http, url, forms, IN_FLIGHT, seconds)
+    except RuntimeError:
+        print(server_errors(directory, workers, start))
+        raise
     finally:
         await asyncio.to_thread(stop_server, server)
 
