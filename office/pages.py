@@ -25,6 +25,7 @@ NAV = (
     ("shops", t("Shops")),
     ("reimbursement", t("Reimbursement")),
     ("audit", t("Checks")),
+    ("appeals", t("Appeals")),
     ("transparency", t("Transparency")),
     ("documents", t("Documents")),
     ("activity", t("Activity log")),

@@ -146,6 +146,25 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "application.repeated_phone": lambda p: t(
         "The same phone number appears twice in the file: one phone belongs to one household."
     ),
+    "audit.not_in_sample": lambda p: t(
+        "Application {protocol} is not in a sample drawn for checks.", protocol=str(p["protocol"])
+    ),
+    "audit.bad_outcome": lambda p: t("Choose the outcome: confirmed or discrepancy found."),
+    "audit.note_too_long": lambda p: t(
+        "The note is too long: at most {limit} characters.", limit=int(str(p["limit"]))
+    ),
+    "application.not_revoked": lambda p: t(
+        "Application {protocol} is not revoked: there is nothing to undo.",
+        protocol=str(p["protocol"]),
+    ),
+    "application.revocation_undone": lambda p: t(
+        "The revocation of application {protocol} was already undone on {when}.",
+        protocol=str(p["protocol"]),
+        when=_moment(p["undone_at"]),
+    ),
+    "appeal.not_found": lambda p: t("There is no such appeal."),
+    "appeal.not_open": lambda p: t("This appeal has already been decided."),
+    "appeal.bad_outcome": lambda p: t("Choose the decision: upheld or rejected."),
     "office.csrf": lambda p: t(
         "This form has expired or did not come from this site: reload the page and try again."
     ),

@@ -1,4 +1,5 @@
-"""`buonispesa admin reimburse|audit|report|privacy`: paying shops, checks, publication, GDPR."""
+"""`buonispesa admin reimburse|audit|appeals|report|privacy`: paying shops, checks, appeals,
+publication, GDPR."""
 
 from __future__ import annotations
 
@@ -12,17 +13,32 @@ import typer
 from rich.table import Table
 
 from buonispesa.cli.admin import Force, WindowOption, admin, money, out, run_with_core
-from buonispesa.cli.common import fail, say
+from buonispesa.cli.common import fail, operator_name, say
 from buonispesa.cli.outfile import OutFile
 from core.bootstrap import Core
-from core.domain.messages import Money, t, tn
+from core.domain.messages import Moment, Money, t, tn
 from core.domain.sepa import SepaError, summarize
-from core.services import audit, municipalities, privacy, reimbursement, reports
+from core.services import appeals, audit, municipalities, privacy, reimbursement, reports
 from core.storage.engine import checkpoint_wal
 
 audit_app = typer.Typer(help="Checks on self-declarations (DPR 445/2000).", no_args_is_help=True)
 privacy_app = typer.Typer(help="A citizen's personal data (GDPR).", no_args_is_help=True)
+appeals_app = typer.Typer(
+    help="Citizens' appeals (ricorso) against the decision on their application.",
+    no_args_is_help=True,
+)
 admin.add_typer(audit_app, name="audit")
+admin.add_typer(appeals_app, name="appeals")
+ByOption = Annotated[
+    str | None, typer.Option("--by", help="Who acts (default: BUONISPESA_OPERATOR or the user)")
+]
+
+
+def cli_actor(by: str | None) -> str:
+    """The activity log's actor for a command: cli:<who ran it>."""
+    return f"cli:{operator_name(by)}"
+
+
 admin.add_typer(privacy_app, name="privacy")
 
 
@@ -144,14 +160,120 @@ def audit_sample(
     )
 
 
+@audit_app.command("check")
+def audit_check(
+    code: str,
+    protocol: str,
+    outcome: Annotated[str, typer.Option(help="confirmed or discrepancy")],
+    note: Annotated[str, typer.Option(help="What was checked or found (logged)")] = "",
+    by: ByOption = None,
+) -> None:
+    """Record (or correct) the outcome of checking a sampled application."""
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            await audit.record_check(uow, town, protocol, outcome, note, core.now(), cli_actor(by))
+            await uow.commit()
+
+    run_with_core(work)
+    out.print(say(t("{protocol}: outcome recorded.", protocol=protocol.upper())), markup=False)
+
+
+@audit_app.command("recover")
+def audit_recover(
+    code: str,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write a CSV file")] = None,
+    force: Force = False,
+) -> None:
+    """Sums to recover: revoked applications and what their citizens had already spent."""
+    target = None if out_file is None else OutFile(out_file, force=force)
+    if target is not None:
+        target.check()
+
+    async def work(core: Core) -> list[audit.ToRecover]:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            return await audit.sums_to_recover(uow, town)
+
+    rows = run_with_core(work)
+    if target is not None:
+        # The office's table (the same columns as its download); imports aiohttp, so here.
+        from office.views.audit import recovery_table
+
+        target.write(recovery_table(code.upper(), rows).csv())
+        out.print(say(t("Wrote {file}.", file=str(target.path))), markup=False)
+        return
+    table = Table(
+        say(t("Protocol")),
+        say(t("Revoked")),
+        say(t("Credited")),
+        say(t("Returned to the fund")),
+        say(t("To recover")),
+    )
+    for row in rows:
+        table.add_row(
+            row.protocol,
+            say(t("{when}", when=Moment(row.revoked_at))),
+            money(row.credited_cents),
+            money(row.returned_cents),
+            money(row.to_recover_cents),
+        )
+    out.print(table)
+    out.print(
+        say(
+            t(
+                "To recover in all: {amount}.",
+                amount=Money(sum(row.to_recover_cents for row in rows)),
+            )
+        ),
+        markup=False,
+    )
+
+
+@audit_app.command("undo")
+def audit_undo(
+    code: str,
+    protocol: str,
+    reason: Annotated[str, typer.Option(help="Why the revocation was a mistake (logged)")],
+    by: ByOption = None,
+) -> None:
+    """Undo a revocation made by mistake: what it returned goes back to the citizen."""
+
+    async def work(core: Core) -> audit.Undoing:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            undoing = await audit.undo_revocation(
+                uow, town, protocol, reason, core.now(), cli_actor(by)
+            )
+            await uow.commit()
+        return undoing
+
+    result = run_with_core(work)
+    out.print(
+        say(
+            t(
+                "{protocol}: revocation undone; {amount} back to the citizen, who has been told.",
+                protocol=protocol.upper(),
+                amount=Money(result.restored_cents),
+            )
+        ),
+        markup=False,
+    )
+
+
 @audit_app.command("revoke")
-def audit_revoke(code: str, protocol: str) -> None:
+def audit_revoke(
+    code: str,
+    protocol: str,
+    reason: Annotated[str | None, typer.Option(help="Why (kept with the revocation)")] = None,
+) -> None:
     """Revoke the voucher of a false declaration and record the sum to recover."""
 
     async def work(core: Core) -> audit.Revocation:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            revocation = await audit.revoke(uow, town, protocol, core.now())
+            revocation = await audit.revoke(uow, town, protocol, core.now(), reason=reason)
             await uow.commit()
         return revocation
 
@@ -166,6 +288,68 @@ def audit_revoke(code: str, protocol: str) -> None:
     )
     out.print(say(t("{protocol}: revoked.", protocol=protocol)), markup=False)
     out.print(table)
+
+
+@appeals_app.command("list")
+def appeals_list(
+    code: str,
+    every: Annotated[
+        bool, typer.Option("--all", help="Decided ones too, not only the queue")
+    ] = False,
+) -> None:
+    """The appeals waiting for a decision (with --all: every appeal)."""
+
+    async def work(core: Core) -> list[appeals.QueuedAppeal]:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            return await appeals.appeals_of(uow, town, None if every else appeals.AppealStatus.OPEN)
+
+    found = run_with_core(work)
+    table = Table(
+        say(t("Appeal")),
+        say(t("Protocol")),
+        say(t("Received")),
+        say(t("Channel")),
+        say(t("State")),
+        say(t("Reason")),
+    )
+    for item in found:
+        table.add_row(
+            str(item.appeal.id),
+            item.protocol,
+            say(t("{when}", when=Moment(item.appeal.created_at))),
+            item.appeal.channel,
+            item.appeal.status,
+            item.appeal.reason,
+        )
+    out.print(table)
+    out.print(
+        say(tn("{count} appeal.", "{count} appeals.", len(found))),
+        markup=False,
+    )
+
+
+@appeals_app.command("decide")
+def appeals_decide(
+    code: str,
+    appeal_id: int,
+    outcome: Annotated[str, typer.Option(help="upheld or rejected")],
+    reason: Annotated[str, typer.Option(help="The reason, sent to the citizen")],
+    by: ByOption = None,
+) -> None:
+    """Uphold or reject an appeal; the decision and its reason go to the citizen."""
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            await appeals.decide(uow, town, appeal_id, outcome, reason, core.now(), cli_actor(by))
+            await uow.commit()
+
+    run_with_core(work)
+    out.print(
+        say(t("Appeal {number} decided; the citizen has been told.", number=str(appeal_id))),
+        markup=False,
+    )
 
 
 @privacy_app.command("export")

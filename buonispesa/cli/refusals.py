@@ -58,6 +58,29 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     Refusal.MUNICIPALITY_BAD_PRIVACY_URL: lambda p: t(
         "This is not a web address: write it in full, e.g. https://www.comune.example.it/privacy."
     ),
+    Refusal.AUDIT_NOT_IN_SAMPLE: lambda p: t(
+        "Application {protocol} is not in a sample drawn for checks.", protocol=str(p["protocol"])
+    ),
+    Refusal.AUDIT_BAD_OUTCOME: lambda p: t("Choose the outcome: confirmed or discrepancy found."),
+    Refusal.AUDIT_NOTE_TOO_LONG: lambda p: t(
+        "The note is too long: at most {limit} characters.", limit=int(str(p["limit"]))
+    ),
+    Refusal.APPLICATION_NOT_REVOKED: lambda p: t(
+        "Application {protocol} is not revoked: there is nothing to undo.",
+        protocol=str(p["protocol"]),
+    ),
+    Refusal.APPLICATION_REVOCATION_UNDONE: lambda p: t(
+        "The revocation of application {protocol} was already undone on {when}.",
+        protocol=str(p["protocol"]),
+        when=_moment(p["undone_at"]),
+    ),
+    Refusal.ACT_REASON_MISSING: lambda p: t("Write the reason."),
+    Refusal.ACT_REASON_TOO_LONG: lambda p: t(
+        "The reason is too long: at most {limit} characters.", limit=int(str(p["limit"]))
+    ),
+    Refusal.APPEAL_NOT_FOUND: lambda p: t("There is no such appeal."),
+    Refusal.APPEAL_NOT_OPEN: lambda p: t("This appeal has already been decided."),
+    Refusal.APPEAL_BAD_OUTCOME: lambda p: t("Choose the decision: upheld or rejected."),
     Refusal.MUNICIPALITY_EXISTS: lambda p: t(
         "A municipality with code {code} already exists.", code=str(p["code"])
     ),
@@ -250,6 +273,11 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "is needed until then.",
         amount=_cents(p["cents"]),
         protocol=str(p["protocol"]),
+    ),
+    Refusal.PRIVACY_APPEAL_OPEN: lambda p: t(
+        "This person's appeal no. {number} waits for the office's decision: decide it first "
+        "(admin appeals decide).",
+        number=str(p["appeal_id"]),
     ),
     Refusal.PRIVACY_APPLICATION_IN_PROGRESS: lambda p: t(
         "Application {protocol} is in the current round and not allocated yet: erase after "

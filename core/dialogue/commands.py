@@ -51,6 +51,9 @@ KEYWORDS: dict[str, str] = {
     "domanda": "apply",
     "apply": "apply",
     "richiesta": "apply",
+    "ricorso": "appeal",
+    "ricorsi": "appeal",
+    "appeal": "appeal",
     "stato": "status",
     "status": "status",
     "paga": "charge",
@@ -91,13 +94,16 @@ KEYWORDS: dict[str, str] = {
     "avanti": "more",
     "next": "more",
 }
-TAKES_ARGUMENT = frozenset({"shops", "charge", "language", "join", "refund", "statement", "start"})
+TAKES_ARGUMENT = frozenset(
+    {"shops", "charge", "language", "join", "refund", "statement", "start", "appeal"}
+)
 # Option keys that are commands too (menu buttons): a tap runs the command.
 COMMANDS = frozenset(KEYWORDS.values()) | {"switch"}
 # Commands that start a flow of the same name in FLOWS.
 FLOW_COMMANDS = {
     "shops": "shops",
     "apply": "apply",
+    "appeal": "appeal",
     "charge": "charge",
     "refund": "refund",
     "statement": "statement",

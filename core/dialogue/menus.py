@@ -20,8 +20,8 @@ CATEGORY_LABELS: dict[ShopCategory, Text] = {
 LANGUAGE_OPTIONS = (Option("lang:it", t("Italiano")), Option("lang:en", t("English")))
 
 CITIZEN_HELP = t(
-    "Write one word: SALDO, NEGOZI (with a town, CAP or type), DOMANDA, STATO, CARTA, LINGUA, "
-    "MENU. ANNULLA stops a request, STOP stops all messages."
+    "Write one word: SALDO, NEGOZI (with a town, CAP or type), DOMANDA, STATO, RICORSO, CARTA, "
+    "LINGUA, MENU. ANNULLA stops a request, STOP stops all messages."
 )
 # After the citizen's help in a Telegram chat of a municipality with community vouchers on
 # (they are paid there only: an SMS help never names them, and stays one segment).
@@ -37,7 +37,9 @@ async def is_shop_member(turn: Turn) -> bool:
 
 
 # What each help names, in its order: after the help, "1" means its first word.
-CITIZEN_HELP_KEYS = ("balance", "shops", "apply", "status", "card", "language", "menu")
+CITIZEN_HELP_KEYS = (
+    "balance", "shops", "apply", "status", "appeal", "card", "language", "menu"
+)  # fmt: skip
 CITIZEN_HELP_COMMUNITY_KEYS = (*CITIZEN_HELP_KEYS, "buy", "give", "vouchers", "donate")
 SHOP_HELP_KEYS = ("charge", "refund", "statement", "reimbursement", "cashier", "menu")
 

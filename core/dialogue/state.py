@@ -186,7 +186,14 @@ class JoinState(FlowState):
 
 @dataclass
 class IdentifyState(FlowState):
-    then: str = "balance"  # what was asked before the contact: balance, status, card, card:<code>
+    # What was asked before the contact: balance, status, card, card:<code>, appeal.
+    then: str = "balance"
+
+
+@dataclass
+class AppealState(FlowState):
+    protocol: str | None = None  # the application whose decision is appealed
+    reason: str | None = None  # the citizen's words
 
 
 # --- JSON ----------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Money moves only as postings from one account to another: fund -> citizen at
 allocation, citizen -> shop at payment, shop -> citizen at refund, shop ->
-settled at reimbursement, citizen -> fund at revocation. Every account's
+settled at reimbursement, citizen -> fund at revocation (and fund -> citizen when a
+mistaken revocation is undone, never more than it took). Every account's
 balance is the sum of what it received minus what it gave, so the balances of
 one municipality always add up to zero.
 
@@ -41,6 +42,8 @@ class PostingKind(StrEnum):
     REFUND = "refund"
     REIMBURSEMENT = "reimbursement"
     REVOCATION = "revocation"
+    # A revocation made by mistake, undone: what it returned goes back, fund -> citizen.
+    REVOCATION_UNDO = "revocation_undo"
     VOUCHER_SALE = "voucher_sale"
     VOUCHER_PAYMENT = "voucher_payment"
     VOUCHER_REFUND = "voucher_refund"
@@ -55,6 +58,7 @@ ALLOWED_FLOWS: dict[PostingKind, tuple[AccountKind, AccountKind]] = {
     PostingKind.REFUND: (AccountKind.SHOP, AccountKind.CITIZEN),
     PostingKind.REIMBURSEMENT: (AccountKind.SHOP, AccountKind.SETTLED),
     PostingKind.REVOCATION: (AccountKind.CITIZEN, AccountKind.FUND),
+    PostingKind.REVOCATION_UNDO: (AccountKind.FUND, AccountKind.CITIZEN),
     PostingKind.VOUCHER_SALE: (AccountKind.PROVIDER, AccountKind.VOUCHER),
     PostingKind.VOUCHER_PAYMENT: (AccountKind.VOUCHER, AccountKind.VOUCHER_SPENT),
     PostingKind.VOUCHER_REFUND: (AccountKind.VOUCHER, AccountKind.PROVIDER),

@@ -32,6 +32,8 @@ MAX_VOUCHER_REFUND_DAYS = 365
 # Whole-number keys: (lowest, highest), both allowed.
 INT_RANGES: dict[str, tuple[int, int]] = {
     "policy.application_window_days": (1, 366),  # at most a year
+    # Days after the decision notice within which a citizen may appeal from the chat.
+    "policy.appeal_days": (1, 365),
     "payments.charge_ttl_minutes": (1, 24 * 60),  # a code at the till, not for days
     "payments.max_code_attempts": (1, 10),  # more would let a shop guess a code
     "payments.shop_lock_after_wrong_codes": (1, 100),
@@ -66,6 +68,8 @@ class Policy:
     liquidity_reference_date: date
     rounding_unit_cents: int = 1
     application_window_days: int = 4
+    # A citizen may appeal (RICORSO) this many days after their decision was notified.
+    appeal_days: int = 30
     charge_ttl_minutes: int = 10
     max_code_attempts: int = 3
     # Wrong payment codes a shop may type in 24 hours, whatever became of its charges:
@@ -138,6 +142,7 @@ class Policy:
             )
         for key, value in (
             ("policy.application_window_days", self.application_window_days),
+            ("policy.appeal_days", self.appeal_days),
             ("payments.charge_ttl_minutes", self.charge_ttl_minutes),
             ("payments.max_code_attempts", self.max_code_attempts),
             ("payments.shop_lock_after_wrong_codes", self.shop_lock_after_wrong_codes),
@@ -209,7 +214,13 @@ def parse_policy(text: str) -> Policy:
     _only_keys(
         policy,
         "policy",
-        {"name", "application_window_days", "rounding_unit_eur", "liquidity_reference_date"},
+        {
+            "name",
+            "application_window_days",
+            "appeal_days",
+            "rounding_unit_eur",
+            "liquidity_reference_date",
+        },
     )
     _only_keys(exclusions, "exclusions", {"work_income", "pension"})
     _only_keys(list2, "list2", {"mode"})
@@ -232,6 +243,7 @@ def parse_policy(text: str) -> Policy:
     rounding_unit = _get(policy, "policy.rounding_unit_eur", _positive_euro, default="0.01")
     reference_date = _get(policy, "policy.liquidity_reference_date", _date)
     window_days = _get(policy, "policy.application_window_days", _positive_int, default=4)
+    appeal_days = _get(policy, "policy.appeal_days", _positive_int, default=30)
 
     mode = _get(list2, "list2.mode", _string)
     if mode not in LIST2_MODES:
@@ -246,6 +258,7 @@ def parse_policy(text: str) -> Policy:
         list2_mode=mode,
         rounding_unit_cents=rounding_unit,
         application_window_days=window_days,
+        appeal_days=appeal_days,
         liquidity_reference_date=reference_date,
         charge_ttl_minutes=_get(payments, "payments.charge_ttl_minutes", _positive_int, 10),
         max_code_attempts=_get(payments, "payments.max_code_attempts", _positive_int, 3),

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 
 async def record(
@@ -67,3 +67,32 @@ async def entries(
 ) -> list[m.ActivityEntry]:
     """Newest first."""
     return list(await uow.activity.newest_first(municipality_id, limit, offset))
+
+
+# Who acts: an operator of the back-office, or the name of whoever ran a command (the
+# command line writes "cli:<name>").
+Actor = m.Operator | str
+
+
+def actor_name(by: Actor) -> str:
+    return by.username if isinstance(by, m.Operator) else by[:100]
+
+
+async def by_actor(
+    uow: UnitOfWork,
+    municipality_id: int,
+    by: Actor,
+    action: str,
+    *,
+    now: datetime,
+    subject: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> m.ActivityEntry:
+    if isinstance(by, m.Operator):
+        return await by_operator(
+            uow, by, action, now=now, subject=subject, before=before, after=after
+        )
+    return await record(
+        uow, municipality_id, by, action, now=now, subject=subject, before=before, after=after
+    )

@@ -1,10 +1,11 @@
 """Four eyes: acts that move money are prepared by one operator and approved by another.
 
-A clerk (or a manager) prepares the determina of a tranche, its credit, a reimbursement run
-or a revocation; a manager who is NOT the one who prepared it approves it, and only then
-does the underlying service run (core.services.allocation, reimbursement, audit), in the
-same transaction as the approval and its activity-log entry. The database refuses an
-approved act whose approver is its preparer (CHECK four_eyes on office_acts).
+A clerk (or a manager) prepares the determina of a tranche, its credit, a reimbursement run,
+a revocation or the undoing of a revocation made by mistake; a manager who is NOT the one
+who prepared it approves it, and only then does the underlying service run
+(core.services.allocation, reimbursement, audit), in the same transaction as the approval
+and its activity-log entry. The database refuses an approved act whose approver is its
+preparer (CHECK four_eyes on office_acts).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.services import activity, allocation, audit, reimbursement
 from core.services.municipalities import current_round, is_open
 from core.services.operators import Role, require_role
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 MAX_REASON = 300
 
@@ -28,6 +29,11 @@ class ActKind(StrEnum):
     CREDIT = "credit"
     REIMBURSEMENT = "reimbursement"
     REVOCATION = "revocation"
+    REVOCATION_UNDO = "revocation_undo"
+
+
+# Acts about one application: one open draft per protocol (not per kind).
+PER_PROTOCOL = (ActKind.REVOCATION, ActKind.REVOCATION_UNDO)
 
 
 class SamePerson(NotAllowed):
@@ -105,6 +111,8 @@ async def _check_preparable(
             raise audit.AlreadyRevoked(protocol=protocol)
         if application.withdrawn_at is not None:
             raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=protocol)
+    elif kind is ActKind.REVOCATION_UNDO:
+        await audit.check_undoable(uow, town, str(params["protocol"]))
 
 
 async def prepare(
@@ -115,15 +123,19 @@ async def prepare(
     now: datetime,
 ) -> m.OfficeAct:
     """A draft for a manager to approve. One open draft per kind (per protocol for a
-    revocation): a second one would let two approvals run the same money twice."""
+    revocation or its undoing): a second one would let two approvals run the same money
+    twice."""
     require_role(operator, Role.CLERK, Role.MANAGER)
     town = await uow.municipalities.by_id(operator.municipality_id)
     assert town is not None
-    if kind is ActKind.REVOCATION:
-        params = {**params, "reason": given_reason(str(params.get("reason", "")))}
+    if kind in PER_PROTOCOL:
+        params = {
+            "protocol": str(params.get("protocol", "")).strip().upper(),
+            "reason": given_reason(str(params.get("reason", ""))),
+        }
     await _check_preparable(uow, town, kind, params, now)
     for act in await open_acts(uow, town.id, kind):
-        if kind is not ActKind.REVOCATION or act.params.get("protocol") == params["protocol"]:
+        if kind not in PER_PROTOCOL or act.params.get("protocol") == params["protocol"]:
             raise ActAlreadyPrepared(kind=kind.value, act_id=act.id)
     act = m.OfficeAct(
         municipality_id=town.id,
@@ -138,6 +150,7 @@ async def prepare(
     await activity.by_operator(
         uow, operator, f"{kind.value}.prepare", subject=f"#{act.id}", after=params, now=now
     )
+    await uow.commit()
     return act
 
 
@@ -173,12 +186,34 @@ async def approve(uow: UnitOfWork, operator: m.Operator, act_id: int, now: datet
         settlement, xml = await reimbursement.settle(uow, town, now, day)
         outcome = {"message_id": settlement.message_id, "total_cents": settlement.total_cents}
         act.document = xml
-    else:
-        revocation = await audit.revoke(uow, town, str(act.params["protocol"]), now)
+    elif kind is ActKind.REVOCATION:
+        revocation = await audit.revoke(
+            uow,
+            town,
+            str(act.params["protocol"]),
+            now,
+            reason=str(act.params.get("reason", "")) or None,
+            act_id=act.id,
+        )
         outcome = {
             "returned_cents": revocation.returned_cents,
             "to_recover_cents": revocation.to_recover_cents,
             "cancelled_charges": revocation.cancelled_charges,
+        }
+    else:
+        undoing = await audit.undo_revocation(
+            uow,
+            town,
+            str(act.params["protocol"]),
+            str(act.params["reason"]),
+            now,
+            operator,
+            act_id=act.id,
+        )
+        outcome = {
+            "restored_cents": undoing.restored_cents,
+            "cancelled_recovery_cents": undoing.cancelled_recovery_cents,
+            "citizen_told": undoing.told,
         }
     act.status = "approved"
     act.decided_by_id = operator.id
@@ -194,6 +229,7 @@ async def approve(uow: UnitOfWork, operator: m.Operator, act_id: int, now: datet
         after={"status": "approved", **outcome},
         now=now,
     )
+    await uow.commit()
     return act
 
 
@@ -223,4 +259,5 @@ async def withdraw(
         after={"status": "withdrawn", "reason": why},
         now=now,
     )
+    await uow.commit()
     return act

@@ -3,7 +3,7 @@ application, bind a phone the person proved at the desk, register a delegate, pr
 card. The same services as the command line (identity.rebind_phone for `admin citizen
 phone`, delegates.add_delegate for `admin citizen delegate`, cards.issue_card for `admin
 card`), with the operator's role checked and an activity-log entry in the same
-transaction.
+transaction; like the office's other use cases, each verb commits it.
 
 The rule for changing a paper application is the import's (core.services.paper_applications):
 the office may correct or withdraw what it entered from paper until a determina of the
@@ -14,6 +14,7 @@ is the citizen's own: they change it themselves while the window is open.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -26,8 +27,8 @@ from core.services.applications import ApplicationInput
 from core.services.back_office import PREPARERS, application_of, town_of
 from core.services.operators import require_role
 from core.services.outbox import notify_citizen
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 PAPER = "paper"
 
@@ -99,7 +100,7 @@ async def correct(
         after={**{name: asdict(answers)[name] for name in changed}, "reason": why},
         now=now,
     )
-    await uow.flush()
+    await uow.commit()
     return application
 
 
@@ -139,7 +140,7 @@ async def withdraw(
         ),
         now,
     )
-    await uow.flush()
+    await uow.commit()
     return application
 
 
@@ -164,6 +165,7 @@ async def bind_phone(
         after={"phone": mask_phone(done.phone), "telegram_unlinked": done.telegram_unlinked},
         now=now,
     )
+    await uow.commit()
     return done
 
 
@@ -183,14 +185,23 @@ async def add_delegate(
         after={"delegate": mask_phone(delegate.phone)},
         now=now,
     )
+    await uow.commit()
     return delegate
 
 
 async def issue_card(
-    uow: UnitOfWork, operator: m.Operator, protocol: str, now: datetime, *, reissue: bool
-) -> cards.CardData:
-    """A card with a PIN for the applicant (`admin card`): the PIN is in the result only,
-    to be printed, never in a log."""
+    uow: UnitOfWork,
+    operator: m.Operator,
+    protocol: str,
+    now: datetime,
+    *,
+    reissue: bool,
+    render: Callable[[cards.CardData], bytes],
+) -> tuple[cards.CardData, bytes]:
+    """A card with a PIN for the applicant (`admin card`) and its page to print,
+    `render(card)`. The PIN is in these only, never in a log; the page is made before the
+    commit, so a card that exists always has its printed page (and a page that failed
+    leaves no card)."""
     require_role(operator, *PREPARERS)
     _, citizen = await application_of(uow, operator, protocol)
     town = await town_of(uow, operator)
@@ -205,7 +216,9 @@ async def issue_card(
         after={"card": masked_card(issued.card_code)},
         now=now,
     )
-    return issued
+    page = render(issued)
+    await uow.commit()
+    return issued, page
 
 
 def masked_card(card_code: str) -> str:

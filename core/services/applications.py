@@ -12,8 +12,8 @@ from core.domain.identity import PhoneProof
 from core.services.identity import claim_citizen
 from core.services.municipalities import current_round, is_open
 from core.services.paper_applications import ImportRefused, PaperRow, Progress, import_paper
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 # Refusals of an import name every refused row (see core.services.paper_applications).
 ImportRowError = ImportRefused

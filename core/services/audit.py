@@ -1,9 +1,11 @@
 """Checks on self-certified declarations (DPR 445/2000, art. 71; docs/allocation.md "Checks").
 
 The office draws a random sample of applications to verify, reproducibly from a published
-seed so that anyone can re-run the draw and see it was not hand-picked. A declaration found
-false revokes the voucher: what is left on the card goes back to the fund, and what was
-already spent is recorded as the sum to recover.
+seed so that anyone can re-run the draw and see it was not hand-picked, and records the
+outcome of each check. A declaration found false revokes the voucher: what is left on the
+card goes back to the fund, and what was already spent is recorded as the sum to recover.
+A revocation made by mistake can be undone: what it returned goes back to the citizen
+(never more), the sum to recover is cancelled and the citizen is told.
 """
 
 from __future__ import annotations
@@ -13,15 +15,20 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from fractions import Fraction
 
 from core.domain.charges import ChargeStatus
 from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, NotFound, Refusal
 from core.domain.ledger import AccountKind, PostingKind
-from core.services import ledger
+from core.domain.messages import Money, Reply, t
+from core.services import activity, ledger
+from core.services.activity import Actor
 from core.services.municipalities import current_round, is_open
+from core.services.operators import Role, require_role
+from core.services.outbox import notify_citizen
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 # AuditSample.seed is a BIGINT column.
 _SEED_RANGE = range(-(2**63), 2**63)
@@ -33,6 +40,28 @@ class InvalidSampleRequest(NotAllowed):
 
 class AlreadyRevoked(Conflict):
     code = Refusal.APPLICATION_ALREADY_REVOKED
+
+
+class NotRevoked(Conflict):
+    code = Refusal.APPLICATION_NOT_REVOKED
+
+
+class RevocationAlreadyUndone(Conflict):
+    """The application's revocation was undone already: there is nothing left to undo."""
+
+    code = Refusal.APPLICATION_REVOCATION_UNDONE
+
+
+class NotInSample(Conflict):
+    code = Refusal.AUDIT_NOT_IN_SAMPLE
+
+
+class CheckOutcome(StrEnum):
+    CONFIRMED = "confirmed"  # the declaration matched what the office verified
+    DISCREPANCY = "discrepancy"  # something did not match (revoke it through an act)
+
+
+MAX_NOTE = 300
 
 
 class RevocationRaced(Conflict):
@@ -125,7 +154,13 @@ async def _credited_for(uow: UnitOfWork, application: m.Application, account_id:
 
 
 async def revoke(
-    uow: UnitOfWork, municipality: m.Municipality, protocol: str, now: datetime
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    protocol: str,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    act_id: int | None = None,
 ) -> Revocation:
     """Revoke the voucher of an application whose declaration was found false.
 
@@ -173,5 +208,246 @@ async def revoke(
     application.revoked_at = now
     application.recover_cents = credited - returned
     application.updated_at = now
+    # The record of this revocation: what an undoing may give back (uq_revocations_standing
+    # refuses a second standing one for the application).
+    uow.add(
+        m.Revocation(
+            municipality_id=municipality.id,
+            application_id=application.id,
+            revoked_at=now,
+            returned_cents=returned,
+            recover_cents=credited - returned,
+            reason=reason,
+            act_id=act_id,
+        )
+    )
     await uow.flush()
     return Revocation(returned, credited - returned, cancelled)
+
+
+async def _application(uow: UnitOfWork, town: m.Municipality, protocol: str) -> m.Application:
+    application = await uow.applications.by_protocol(protocol)
+    if application is None or application.municipality_id != town.id:
+        raise NotFound(Refusal.APPLICATION_NOT_FOUND, protocol=protocol)
+    return application
+
+
+# --- the outcome of each check ---------------------------------------------------------------
+
+
+async def _sample_with(uow: UnitOfWork, application: m.Application) -> m.AuditSample | None:
+    """The first draw of the application's window that picked it (the binding one first)."""
+    for draw_ in await uow.audit_samples.of_round(application.round_id):
+        if application.protocol in (draw_.protocols or {}).get("protocols", []):
+            return draw_
+    return None
+
+
+async def record_check(
+    uow: UnitOfWork,
+    town: m.Municipality,
+    protocol: str,
+    outcome: str,
+    note: str,
+    now: datetime,
+    by: Actor,
+) -> m.AuditCheck:
+    """Record (or correct) the outcome of checking a sampled application's declaration.
+
+    Only an application a draw picked can be checked. The activity log keeps who, when, and
+    the outcome before and after. A discrepancy changes nothing by itself: revoking is an
+    act of its own, under four eyes."""
+    if isinstance(by, m.Operator):
+        require_role(by, Role.CLERK, Role.MANAGER)
+    try:
+        result = CheckOutcome(outcome)
+    except ValueError as exc:
+        raise Conflict(Refusal.AUDIT_BAD_OUTCOME, outcome=outcome) from exc
+    text = " ".join(note.split())
+    if len(text) > MAX_NOTE:
+        raise Conflict(Refusal.AUDIT_NOTE_TOO_LONG, limit=MAX_NOTE)
+    application = await _application(uow, town, protocol)
+    sample = await _sample_with(uow, application)
+    if sample is None:
+        raise NotInSample(protocol=application.protocol)
+    check = await uow.audit.check_of(application.id)
+    before = None if check is None else {"outcome": check.outcome, "note": check.note}
+    operator_id = by.id if isinstance(by, m.Operator) else None
+    if check is None:
+        check = m.AuditCheck(
+            municipality_id=town.id,
+            application_id=application.id,
+            sample_id=sample.id,
+            outcome=result.value,
+            note=text,
+            checked_by=activity.actor_name(by),
+            operator_id=operator_id,
+            checked_at=now,
+        )
+        uow.add(check)
+    else:
+        check.outcome, check.note = result.value, text
+        check.checked_by, check.operator_id, check.checked_at = (
+            activity.actor_name(by),
+            operator_id,
+            now,
+        )
+    await uow.flush()
+    await activity.by_actor(
+        uow,
+        town.id,
+        by,
+        "audit.check",
+        subject=application.protocol,
+        before=before,
+        after={"outcome": result.value, "note": text},
+        now=now,
+    )
+    return check
+
+
+async def checks(uow: UnitOfWork, town: m.Municipality) -> dict[str, m.AuditCheck]:
+    """The recorded outcomes of the town's checks, by protocol."""
+    return dict(await uow.audit.checks_by_protocol(town.id))
+
+
+# --- sums to recover ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToRecover:
+    protocol: str
+    revoked_at: datetime
+    credited_cents: int  # what the application brought the citizen
+    returned_cents: int  # taken back to the fund at the revocation
+    to_recover_cents: int  # already spent: to claim back from the citizen
+    reason: str | None
+
+
+async def sums_to_recover(uow: UnitOfWork, town: m.Municipality) -> list[ToRecover]:
+    """Every revocation standing (not undone), oldest first: credited, returned, spent."""
+    return [
+        ToRecover(
+            protocol=application.protocol,
+            revoked_at=revocation.revoked_at,
+            credited_cents=revocation.returned_cents + revocation.recover_cents,
+            returned_cents=revocation.returned_cents,
+            to_recover_cents=revocation.recover_cents,
+            reason=revocation.reason,
+        )
+        for revocation, application in await uow.audit.standing_revocations(town.id)
+    ]
+
+
+# --- undoing a revocation made by mistake ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Undoing:
+    restored_cents: int  # back to the citizen: what the revocation had returned to the fund
+    cancelled_recovery_cents: int  # the sum to recover that is no longer due
+    told: bool  # a notice to the citizen was queued
+
+
+async def check_undoable(uow: UnitOfWork, town: m.Municipality, protocol: str) -> m.Revocation:
+    """The standing revocation of the application, or the refusal that says why not."""
+    application = await _application(uow, town, protocol)
+    standing = await uow.audit.standing_revocation(application.id)
+    if standing is not None:
+        return standing
+    undone = await uow.audit.last_undone(application.id)
+    if undone is not None and undone.undone_at is not None:
+        raise RevocationAlreadyUndone(
+            protocol=application.protocol, undone_at=undone.undone_at.isoformat()
+        )
+    raise NotRevoked(protocol=application.protocol)
+
+
+def undo_notice(town: str, protocol: str, amount_cents: int) -> Reply:
+    if amount_cents > 0:
+        return Reply.of(
+            t(
+                "{town}: the revocation of your application {protocol} was a mistake and has "
+                "been cancelled. {amount} is back on your vouchers.",
+                town=town,
+                protocol=protocol,
+                amount=Money(amount_cents),
+            )
+        )
+    return Reply.of(
+        t(
+            "{town}: the revocation of your application {protocol} was a mistake and has "
+            "been cancelled.",
+            town=town,
+            protocol=protocol,
+        )
+    )
+
+
+async def undo_revocation(
+    uow: UnitOfWork,
+    town: m.Municipality,
+    protocol: str,
+    reason: str,
+    now: datetime,
+    by: Actor,
+    *,
+    act_id: int | None = None,
+) -> Undoing:
+    """Undo a revocation made by mistake. The caller commits.
+
+    What the revocation returned to the fund goes back fund -> citizen (never more: the
+    revocation's CHECK), the sum to recover is cancelled, the application counts again for
+    later tranches, and the citizen is told through the outbox in the same transaction. A
+    tranche credited while it stood revoked is not paid by this (it skipped the
+    application); undoing twice is refused."""
+    why = " ".join(reason.split())
+    if not why:
+        raise Conflict(Refusal.ACT_REASON_MISSING)
+    if len(why) > MAX_NOTE:
+        raise Conflict(Refusal.ACT_REASON_TOO_LONG, limit=MAX_NOTE)
+    standing = await check_undoable(uow, town, protocol)
+    application = await _application(uow, town, protocol)
+    restored = standing.returned_cents
+    if not await uow.audit.mark_undone(
+        standing.id,
+        undone_at=now,
+        undone_by=activity.actor_name(by),
+        undo_reason=why,
+        undo_act_id=act_id,
+        restored_cents=restored,
+    ):
+        raise RevocationAlreadyUndone(protocol=application.protocol, undone_at=now.isoformat())
+    if restored > 0:
+        await ledger.post(
+            uow,
+            municipality_id=town.id,
+            kind=PostingKind.REVOCATION_UNDO,
+            from_owner=0,
+            to_owner=application.citizen_id,
+            amount_cents=restored,
+            now=now,
+        )
+    cancelled = application.recover_cents
+    application.revoked_at = None
+    application.recover_cents = 0
+    application.updated_at = now
+    citizen = await uow.citizens.by_id(application.citizen_id)
+    assert citizen is not None  # a foreign key
+    told = notify_citizen(uow, citizen, undo_notice(town.name, application.protocol, restored), now)
+    await uow.flush()
+    await activity.by_actor(
+        uow,
+        town.id,
+        by,
+        "revocation.undo",
+        subject=application.protocol,
+        before={
+            "revoked_at": standing.revoked_at.isoformat(),
+            "returned_cents": standing.returned_cents,
+            "recover_cents": standing.recover_cents,
+        },
+        after={"restored_cents": restored, "recover_cents": 0, "reason": why},
+        now=now,
+    )
+    return Undoing(restored, cancelled, told is not None)

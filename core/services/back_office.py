@@ -18,8 +18,8 @@ from core.domain.shops import ShopStatus
 from core.services import activity, applications, audit, municipalities, shops
 from core.services.applications import ApplicationInput
 from core.services.operators import Role, require_role
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 PREPARERS = (Role.CLERK, Role.MANAGER)
 
@@ -44,6 +44,7 @@ async def open_window(
         after={"opens_at": round_.opens_at.isoformat(), "closes_at": round_.closes_at.isoformat()},
         now=now,
     )
+    await uow.commit()
     return round_
 
 
@@ -62,6 +63,7 @@ async def close_window(uow: UnitOfWork, operator: m.Operator, now: datetime) -> 
         after={"closes_at": round_.closes_at.isoformat()},
         now=now,
     )
+    await uow.commit()
     return round_
 
 
@@ -87,6 +89,7 @@ async def import_applications(
         after={"count": count},
         now=now,
     )
+    await uow.commit()
     return count
 
 
@@ -106,6 +109,7 @@ async def approve_shop(
         after={"status": shop.status},
         now=now,
     )
+    await uow.commit()
     return shop
 
 
@@ -125,6 +129,7 @@ async def refuse_shop(
         after={"status": shop.status, "reason": shop.refusal_reason},
         now=now,
     )
+    await uow.commit()
     return shop
 
 
@@ -282,4 +287,5 @@ async def draw_sample(
         after={"percent": percent, "seed": seed, "protocols": protocols, "reason": why or None},
         now=now,
     )
+    await uow.commit()
     return protocols

@@ -20,11 +20,12 @@ from core.domain.errors import NotAllowed, NotFound, Refusal
 from core.domain.identity import normalize_phone
 from core.domain.ledger import AccountKind, PostingKind
 from core.domain.messages import Money, Reply, Text, t
+from core.domain.shops import ShopStatus
 from core.services import ledger
 from core.services.municipalities import policy_of
 from core.services.outbox import enqueue
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 MAX_REFERENCE = 128
 
@@ -63,7 +64,7 @@ def accepts_vouchers(shop: m.Shop | None, municipality_id: int) -> bool:
     return (
         shop is not None
         and shop.municipality_id == municipality_id
-        and shop.status == "approved"
+        and shop.status == ShopStatus.APPROVED
         and shop.blocked_at is None
         and shop.vouchers_enabled
     )

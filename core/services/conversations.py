@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 
 async def find_for_update(

@@ -19,8 +19,8 @@ from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.identity import mask_phone, normalize_codice_fiscale, normalize_phone
 from core.domain.messages import Reply, t
 from core.services.outbox import enqueue, notify_citizen
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 
 async def _citizen(uow: UnitOfWork, municipality: m.Municipality, codice_fiscale: str) -> m.Citizen:

@@ -20,8 +20,8 @@ from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import PhoneProof, mask_phone, normalize_codice_fiscale, normalize_phone
 from core.domain.messages import Reply, t
 from core.services.outbox import enqueue
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 # A takeover notice at most once a day per citizen: a forged SMS sender repeating the
 # attempt must not flood the real holder's phone.

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from core.domain.charges import ChargeStatus
 from core.domain.ledger import AccountKind, PostingKind
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 
 @dataclass(frozen=True)

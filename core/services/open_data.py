@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.services import reports
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 REPORT_FIELDS = ("section", "metric", "value", "note")
 SHOP_FIELDS = ("name", "category", "address", "postcode", "town", "latitude", "longitude")

@@ -18,10 +18,10 @@ from enum import StrEnum
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
+from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, Refusal
 from core.services import activity
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 MAX_FAILED_SIGN_INS = 5
 LOCK_MINUTES = 15
@@ -129,8 +129,20 @@ async def add_operator(
 async def sign_in(uow: UnitOfWork, username: str, password: str, now: datetime) -> m.Operator:
     """The operator, when the password is right and the account neither locked nor disabled.
 
-    A wrong password is counted (the caller commits either way: the count must survive the
-    refusal); the fifth in a row locks the account for LOCK_MINUTES."""
+    Commits either way: a wrong password is counted, and the fifth in a row locks the
+    account for LOCK_MINUTES; the count and the lock must survive the refusal."""
+    try:
+        operator = await _check_password(uow, username, password, now)
+    except DomainError:
+        await uow.commit()
+        raise
+    await uow.commit()
+    return operator
+
+
+async def _check_password(
+    uow: UnitOfWork, username: str, password: str, now: datetime
+) -> m.Operator:
     name = normalize_username(username)
     operator = await uow.operators.by_username(name, lock=True)
     if operator is None or operator.disabled_at is not None:
@@ -194,6 +206,7 @@ async def change_password(
         now=now,
         operator_id=operator.id,
     )
+    await uow.commit()
     return operator
 
 

@@ -32,9 +32,8 @@ from core.domain.identity import (
 )
 from core.services.identity import IdentityRefused, decide_claim, new_card_code
 from core.services.municipalities import current_round
+from core.services.unit_of_work import PaperImportRepository, UnitOfWork
 from core.storage import models as m
-from core.storage.paper_import import PaperImportRepository
-from core.storage.uow import UnitOfWork
 
 # How often the caller hears about progress while writing (rows).
 PROGRESS_STEP = 1000

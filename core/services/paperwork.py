@@ -12,8 +12,8 @@ from core.domain.errors import NotFound, Refusal
 from core.domain.policy import Policy
 from core.services import shops
 from core.services.municipalities import current_round, policy_of
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 
 @dataclass(frozen=True)

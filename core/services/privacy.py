@@ -24,8 +24,8 @@ from core.domain.outbox import OutboxStatus
 from core.services import ledger
 from core.services.identity import new_card_code
 from core.services.municipalities import current_round
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 ERASED_PREFIX = "ERASED-"
 ERASED_ADDRESS = "erased"
@@ -38,7 +38,7 @@ PENDING = ChargeStatus.PENDING
 class ErasureRefused(NotAllowed):
     """Erasure would destroy something still needed. `reason` is one of:
     balance_not_zero, charge_pending, credit_pending, application_in_progress,
-    recovery_pending."""
+    recovery_pending, appeal_open."""
 
     def __init__(self, reason: str, **params: object) -> None:
         super().__init__(f"privacy.{reason}", **params)
@@ -236,6 +236,18 @@ async def export_citizen(
             }
             for event in await uow.identity_events.for_citizen(citizen.id)
         ],
+        "appeals": [
+            {
+                "id": appeal.id,
+                "channel": appeal.channel,
+                "reason": appeal.reason,
+                "created_at": _iso(appeal.created_at),
+                "status": appeal.status,
+                "decided_at": _iso(appeal.decided_at),
+                "decision_reason": appeal.decision_reason,
+            }
+            for appeal in await uow.appeals.of_citizen(citizen.id)
+        ],
     }
 
 
@@ -292,6 +304,9 @@ async def _check_erasable(
             raise ErasureRefused("credit_pending", protocol=application.protocol)
         if not lines and round_ is not None and application.round_id == round_.id:
             raise ErasureRefused("application_in_progress", protocol=application.protocol)
+    for appeal in await uow.appeals.of_citizen(citizen.id):
+        if appeal.status == "open":  # the office must still answer them
+            raise ErasureRefused("appeal_open", appeal_id=appeal.id)
 
 
 async def _shared(
@@ -321,7 +336,8 @@ async def erase_citizen(
     Refused (ErasureRefused) while money or a procedure still depends on knowing who they
     are. Afterwards: the codice fiscale is replaced by a pseudonym, phone and Telegram chat
     are cleared, the card code is rotated (an old printed card stops working), their
-    conversations are deleted and their messages blanked. Postings, charges, applications
+    conversations are deleted, their messages blanked and the words of their appeals removed
+    (the office's decisions stay). Postings, charges, applications
     and allocation lines stay, with their amounts."""
     citizen = await _find(uow, municipality, codice_fiscale)
     await _check_erasable(uow, municipality, citizen, now)
@@ -367,6 +383,8 @@ async def erase_citizen(
     citizen.card_pin_salt = citizen.card_pin_hash = None
     if delegate is not None:  # the delegate's phone is personal data too, and acts no more
         await uow.delegates.remove(delegate)
+    for appeal in await uow.appeals.of_citizen(citizen.id):
+        appeal.reason = ""  # their own words about their life; the decision stays
     citizen.erased_at = now
     await uow.flush()
     return Erasure(citizen.codice_fiscale, deleted, reset, blanked, withdrawn)

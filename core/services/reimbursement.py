@@ -21,8 +21,8 @@ from core.domain.sepa import (
 )
 from core.services import ledger
 from core.services.sepa_schema import validate_pain001
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 
 class MunicipalityHasNoIban(NotAllowed):

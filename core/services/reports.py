@@ -41,8 +41,8 @@ from core.domain.money import format_plain
 from core.domain.shops import ShopStatus
 from core.i18n import format_money, format_param, render_text
 from core.services.municipalities import current_round, policy_of
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 THRESHOLD = 3  # counts below this (and above 0) are never published
 _UNBOUNDED = 10**15  # "no upper bound" for the interval reasoning below

@@ -19,8 +19,8 @@ from core.domain.sepa import sepa_name
 from core.domain.shops import MAX_SHOP_NAME, MemberRole, ShopCategory, ShopStatus
 from core.services import activity, ledger, security
 from core.services.outbox import notify_members
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 INVITE_TTL = timedelta(days=2)
 

@@ -12,12 +12,13 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from core.services.unit_of_work import UnitOfWork
 from core.storage.transient import is_transient
-from core.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+U = TypeVar("U", bound=UnitOfWork)
 ATTEMPTS = 6
 
 
@@ -37,14 +38,15 @@ async def retrying(attempt: Callable[[], Awaitable[T]], attempts: int = ATTEMPTS
 
 
 async def in_transaction(
-    new_uow: Callable[[], UnitOfWork],
-    work: Callable[[UnitOfWork], Awaitable[T]],
+    new_uow: Callable[[], U],
+    work: Callable[[U], Awaitable[T]],
     attempts: int = ATTEMPTS,
 ) -> T:
     """Run `work` in a fresh unit of work and commit it, retrying transient failures."""
 
     async def once() -> T:
-        async with new_uow() as uow:
+        uow = new_uow()
+        async with uow:
             result = await work(uow)
             await uow.commit()
             return result

@@ -37,8 +37,8 @@ from core.services.charges import (
 )
 from core.services.municipalities import policy_of
 from core.services.outbox import enqueue
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.uow import UnitOfWork
 
 
 def is_voucher_reference(reference: str) -> bool:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -461,6 +462,103 @@ class AuditSample(Base):
     created_at: Mapped[datetime]
 
 
+class AuditCheck(Base):
+    """The outcome of checking one sampled application's declaration: confirmed, or a
+    discrepancy found, with a note. One per application (corrected in place; the activity
+    log keeps every version)."""
+
+    __tablename__ = "audit_checks"
+    __table_args__ = (
+        UniqueConstraint("application_id"),
+        CheckConstraint("outcome IN ('confirmed', 'discrepancy')", name="outcome"),
+    )
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    application_id: Mapped[int] = _fk("applications.id", index=False)
+    sample_id: Mapped[int] = _fk("audit_samples.id", index=False)
+    outcome: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(String(300), default="")
+    checked_by: Mapped[str] = mapped_column(String(100))
+    operator_id: Mapped[int | None] = _fk("operators.id", nullable=True, index=False)
+    checked_at: Mapped[datetime]
+
+
+class Revocation(Base):
+    """One revocation of an application: what went back to the fund, what is to recover,
+    and, when it was a mistake, its undoing (never more back to the citizen than was
+    returned: CHECK restored_le_returned). At most one standing (not undone) revocation per
+    application (partial unique index)."""
+
+    __tablename__ = "revocations"
+    __table_args__ = (
+        Index(
+            "uq_revocations_standing",
+            "application_id",
+            unique=True,
+            sqlite_where=text("undone_at IS NULL"),
+            postgresql_where=text("undone_at IS NULL"),
+        ),
+        CheckConstraint("returned_cents >= 0 AND recover_cents >= 0", name="amounts"),
+        CheckConstraint(
+            "(undone_at IS NULL AND restored_cents IS NULL) "
+            "OR (undone_at IS NOT NULL AND restored_cents IS NOT NULL "
+            "AND restored_cents >= 0 AND restored_cents <= returned_cents)",
+            name="restored_le_returned",
+        ),
+    )
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id")
+    application_id: Mapped[int] = _fk("applications.id", index=False)
+    revoked_at: Mapped[datetime]
+    returned_cents: Mapped[int] = mapped_column(BigInteger)
+    recover_cents: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(String(300))
+    act_id: Mapped[int | None] = _fk("office_acts.id", nullable=True, index=False)
+    undone_at: Mapped[datetime | None]
+    undone_by: Mapped[str | None] = mapped_column(String(100))
+    undo_reason: Mapped[str | None] = mapped_column(String(300))
+    undo_act_id: Mapped[int | None] = _fk("office_acts.id", nullable=True, index=False)
+    restored_cents: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Appeal(Base):
+    """A citizen's request (ricorso) that the office review the decision on their
+    application, written in the chat; the office upholds or rejects it with a reason. One
+    open appeal per application (partial unique index)."""
+
+    __tablename__ = "appeals"
+    __table_args__ = (
+        Index(
+            "uq_appeals_open",
+            "application_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        CheckConstraint("status IN ('open', 'upheld', 'rejected')", name="status"),
+        CheckConstraint(
+            "status = 'open' OR (decided_at IS NOT NULL AND decision_reason IS NOT NULL "
+            "AND decided_by IS NOT NULL)",
+            name="decided",
+        ),
+        Index("ix_appeals_queue", "municipality_id", "status"),
+    )
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id", index=False)
+    application_id: Mapped[int] = _fk("applications.id", index=False)
+    citizen_id: Mapped[int] = _fk("citizens.id", index=False)
+    channel: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(500))
+    # When the decision appealed was notified (the credit or the revocation).
+    decision_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    operator_id: Mapped[int | None] = _fk("operators.id", nullable=True, index=False)
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(String(300))
+
+
 class Operator(Base):
     """A person of the office who signs in to the back-office (docs/office.md).
 
@@ -514,7 +612,8 @@ class OfficeAct(Base):
     __tablename__ = "office_acts"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('determina', 'credit', 'reimbursement', 'revocation')", name="kind"
+            "kind IN ('determina', 'credit', 'reimbursement', 'revocation', 'revocation_undo')",
+            name="kind",
         ),
         CheckConstraint("status IN ('prepared', 'approved', 'withdrawn')", name="status"),
         CheckConstraint(

@@ -12,6 +12,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     literal,
@@ -854,8 +855,16 @@ class LedgerRepository(_Repository):
                         m.Allocation.municipality_id == municipality_id,
                         line.amount_cents > 0,
                         posting.id.is_(None),
-                        application.revoked_at.is_not(None),
-                        application.revoked_at <= m.Allocation.credited_at,
+                        # Revoked when the tranche was credited (a revocation undone later
+                        # still excuses the tranche it made skip the application).
+                        exists().where(
+                            m.Revocation.application_id == application.id,
+                            m.Revocation.revoked_at <= m.Allocation.credited_at,
+                            or_(
+                                m.Revocation.undone_at.is_(None),
+                                m.Revocation.undone_at > m.Allocation.credited_at,
+                            ),
+                        ),
                     )
                     .group_by(line.allocation_id)
                 )

@@ -15,6 +15,7 @@ from core.storage import repositories as r
 from core.storage.community_repository import CommunityRepository
 from core.storage.paper_import import PaperImportRepository
 from core.storage.read_models import ReadModels
+from core.storage.review_repository import AppealRepository, AuditRepository
 
 
 class UnitOfWork:
@@ -45,6 +46,8 @@ class UnitOfWork:
     audit_samples: o.AuditSampleRepository
     read: ReadModels
     paper_import: PaperImportRepository
+    audit: AuditRepository
+    appeals: AppealRepository
 
     def __init__(
         self,
@@ -95,6 +98,8 @@ class UnitOfWork:
         self.audit_samples = o.AuditSampleRepository(self.session)
         self.read = ReadModels(self.session)
         self.paper_import = PaperImportRepository(self.session)
+        self.audit = AuditRepository(self.session)
+        self.appeals = AppealRepository(self.session)
         return self
 
     async def __aexit__(

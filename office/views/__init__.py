@@ -7,6 +7,7 @@ from aiohttp import web
 from office.views import (
     activity,
     acts,
+    appeals,
     application_desk,
     applications,
     audit,
@@ -33,6 +34,7 @@ def add_routes(app: web.Application) -> None:
         shops,
         reimbursement,
         audit,
+        appeals,
         transparency,
         activity,
     ):

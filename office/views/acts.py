@@ -23,12 +23,14 @@ HOME = {
     acts.ActKind.CREDIT: "round",
     acts.ActKind.REIMBURSEMENT: "reimbursement",
     acts.ActKind.REVOCATION: "round",
+    acts.ActKind.REVOCATION_UNDO: "audit",
 }
 KIND_NAMES = {
     acts.ActKind.DETERMINA: t("Determina (approval of the tranche)"),
     acts.ActKind.CREDIT: t("Credit of the approved tranche"),
     acts.ActKind.REIMBURSEMENT: t("Reimbursement of the shops"),
     acts.ActKind.REVOCATION: t("Revocation"),
+    acts.ActKind.REVOCATION_UNDO: t("Undoing of a revocation"),
 }
 
 
@@ -48,7 +50,7 @@ def _params(kind: acts.ActKind, form: dict[str, str]) -> dict[str, Any]:
         except ValueError as exc:
             raise Conflict(Refusal.OFFICE_BAD_DATE) from exc
         return {"execution_date": day.isoformat()}
-    if kind is acts.ActKind.REVOCATION:
+    if kind in acts.PER_PROTOCOL:
         return {"protocol": form.get("protocol", ""), "reason": form.get("reason", "")}
     return {}
 
@@ -60,7 +62,7 @@ def summary(act: m.OfficeAct) -> Text:
         return t("Budget {amount}", amount=Money(int(act.params["budget_cents"])))
     if kind is acts.ActKind.REIMBURSEMENT:
         return t("Execution date {day}", day=str(act.params["execution_date"]))
-    if kind is acts.ActKind.REVOCATION:
+    if kind in acts.PER_PROTOCOL:
         return t(
             "{protocol}: {reason}",
             protocol=str(act.params["protocol"]),
@@ -77,7 +79,6 @@ async def prepare(request: web.Request) -> web.StreamResponse:
     params = _params(kind, form)
     async with core.uow() as uow:
         act = await acts.prepare(uow, operator, kind, params, core.now())
-        await uow.commit()
     await notify(
         request,
         t(
@@ -94,7 +95,6 @@ async def approve(request: web.Request) -> web.StreamResponse:
     act_id = int(request.match_info["act"])
     async with core.uow() as uow:
         act = await acts.approve(uow, operator, act_id, core.now())
-        await uow.commit()
     await notify(request, t("Act {number} approved and carried out.", number=str(act.id)))
     raise see_other(request, HOME[acts.ActKind(act.kind)])
 
@@ -106,7 +106,6 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
     form = await fields(request)
     async with core.uow() as uow:
         act = await acts.withdraw(uow, operator, act_id, form.get("reason", ""), core.now())
-        await uow.commit()
     await notify(request, t("Act {number} withdrawn.", number=str(act.id)))
     raise see_other(request, HOME[acts.ActKind(act.kind)])
 

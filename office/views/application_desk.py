@@ -61,7 +61,6 @@ async def correct(request: web.Request) -> web.StreamResponse:
         await application_desk.correct(
             uow, operator, protocol, answers_of(form), form.get("reason", ""), core.now()
         )
-        await uow.commit()
     await notify(request, t("Application {protocol} corrected.", protocol=protocol))
     raise see_other(request, "application", protocol=protocol)
 
@@ -73,7 +72,6 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
     form = await fields(request)
     async with core.uow() as uow:
         await application_desk.withdraw(uow, operator, protocol, form.get("reason", ""), core.now())
-        await uow.commit()
     await notify(request, t("Application {protocol} withdrawn.", protocol=protocol))
     raise see_other(request, "application", protocol=protocol)
 
@@ -87,7 +85,6 @@ async def bind_phone(request: web.Request) -> web.StreamResponse:
         done = await application_desk.bind_phone(
             uow, operator, protocol, form.get("phone", ""), core.now()
         )
-        await uow.commit()
     notice = t("The phone is recorded; the applicant was told by SMS.")
     if done.telegram_unlinked:
         notice = t(
@@ -108,7 +105,6 @@ async def add_delegate(request: web.Request) -> web.StreamResponse:
         await application_desk.add_delegate(
             uow, operator, protocol, form.get("phone", ""), core.now()
         )
-        await uow.commit()
     await notify(
         request,
         t(
@@ -131,13 +127,16 @@ async def card(request: web.Request) -> web.StreamResponse:
     form = await fields(request)
     words = await words_for(request)
     async with core.uow() as uow:
-        issued = await application_desk.issue_card(
-            uow, operator, protocol, core.now(), reissue=form.get("reissue") == "yes"
+        # The PIN exists in clear only in the page, made before the commit and sent only
+        # once it succeeded: a printed card always matches the database.
+        _, body = await application_desk.issue_card(
+            uow,
+            operator,
+            protocol,
+            core.now(),
+            reissue=form.get("reissue") == "yes",
+            render=lambda card: card_pdf(card, words.language),
         )
-        # The PIN exists in clear only here: the page is made before the commit, and sent
-        # only once it succeeded, so a printed card always matches the database.
-        body = card_pdf(issued, words.language)
-        await uow.commit()
     return web.Response(
         body=body,
         headers={

@@ -193,7 +193,6 @@ async def import_file(request: web.Request) -> web.StreamResponse:
             return await render(
                 request, "import.html", {"town": town, "problems": problems}, status=409
             )
-        await uow.commit()
     await notify(
         request,
         tn(

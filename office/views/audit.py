@@ -1,24 +1,40 @@
-"""Checks on self-declarations: the sample to check (the first draw binds), then revocations
-of false declarations go through four eyes from each application's page."""
+"""Checks on self-declarations: the sample to check (the first draw binds), the outcome of
+each check, revocations of false declarations (prepared from each application's page), the
+sums to recover, and undoing a revocation made by mistake; revocations and their undoing go
+through four eyes."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from core.domain.messages import tn
-from core.services import audit, back_office
+from core.domain.messages import t, tn
+from core.services import acts, audit, back_office
 from core.services.operators import Role
 from office.keys import CORE
-from office.pages import notify, render
+from office.pages import notify, render, words_for
 from office.security import operator_of
+from office.tables import Column, Table
 from office.views.forms import fields, see_other
+from office.views.round import act_rows
+
+OUTCOME_NAMES = {
+    audit.CheckOutcome.CONFIRMED.value: t("confirmed"),
+    audit.CheckOutcome.DISCREPANCY.value: t("discrepancy found"),
+}
 
 
 async def audit_page(request: web.Request) -> web.Response:
     operator = operator_of(request)
+    words = await words_for(request)
     async with request.app[CORE].uow() as uow:
         town = await back_office.town_of(uow, operator)
         draws = await back_office.samples(uow, operator)
+        checks = await audit.checks(uow, town)
+        to_recover = await audit.sums_to_recover(uow, town)
+        undoing = {
+            str(act.params.get("protocol"))
+            for act in await acts.open_acts(uow, town.id, acts.ActKind.REVOCATION_UNDO)
+        }
     return await render(
         request,
         "audit.html",
@@ -27,6 +43,12 @@ async def audit_page(request: web.Request) -> web.Response:
             "binding": draws[0] if draws else None,
             "later": draws[1:],
             "may_prepare": operator.role != Role.VIEWER.value,
+            "checks": checks,
+            "outcomes": {key: words.text(name) for key, name in OUTCOME_NAMES.items()},
+            "to_recover": to_recover,
+            "total_to_recover": sum(row.to_recover_cents for row in to_recover),
+            "undoing": undoing,
+            "waiting": await act_rows(request, operator, (acts.ActKind.REVOCATION_UNDO,)),
         },
     )
 
@@ -43,7 +65,6 @@ async def draw(request: web.Request) -> web.StreamResponse:
         protocols = await back_office.draw_sample(
             uow, operator, form.get("percent", ""), seed, core.now(), form.get("reason", "")
         )
-        await uow.commit()
     await notify(
         request,
         tn(
@@ -56,6 +77,73 @@ async def draw(request: web.Request) -> web.StreamResponse:
     raise see_other(request, "audit")
 
 
+async def check(request: web.Request) -> web.StreamResponse:
+    """The outcome of checking one sampled application (recorded again: corrected)."""
+    operator = operator_of(request)
+    core = request.app[CORE]
+    form = await fields(request)
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        recorded = await audit.record_check(
+            uow,
+            town,
+            form.get("protocol", ""),
+            form.get("outcome", ""),
+            form.get("note", ""),
+            core.now(),
+            operator,
+        )
+        await uow.commit()
+    words = await words_for(request)
+    await notify(
+        request,
+        t(
+            "Outcome recorded for {protocol}: {outcome}.",
+            protocol=form.get("protocol", "").upper(),
+            outcome=words.text(OUTCOME_NAMES[recorded.outcome]),
+        ),
+    )
+    raise see_other(request, "audit")
+
+
+def recovery_table(code: str, rows: list[audit.ToRecover]) -> Table:
+    """The sums to recover as downloaded (CSV and .xlsx; also `admin audit recover --out`)."""
+    return Table(
+        name=f"to-recover-{code}",
+        columns=[
+            Column("protocol"),
+            Column("revoked_at_utc"),
+            Column("credited_eur", money=True),
+            Column("returned_eur", money=True),
+            Column("to_recover_eur", money=True),
+            Column("reason"),
+        ],
+        rows=[
+            [
+                row.protocol,
+                row.revoked_at.isoformat(),
+                row.credited_cents,
+                row.returned_cents,
+                row.to_recover_cents,
+                row.reason or "",
+            ]
+            for row in rows
+        ],
+    )
+
+
+async def recovery_download(request: web.Request) -> web.Response:
+    operator = operator_of(request)
+    async with request.app[CORE].uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        rows = await audit.sums_to_recover(uow, town)
+    return recovery_table(town.code, rows).response(request.match_info["format"])
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/audit", audit_page, name="audit")
     app.router.add_post("/audit/draw", draw, name="audit_draw")
+    app.router.add_post("/audit/check", check, name="audit_check")
+    app.router.add_get(
+        r"/audit/to-recover.{format:csv|xlsx}", recovery_download, name="audit_recover_file"
+    )

@@ -38,8 +38,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     async with core.uow() as uow:
         try:
             operator = await operators.sign_in(uow, username, form.get("password", ""), core.now())
-        except DomainError as error:
-            await uow.commit()  # the failure count and a lock must survive the refusal
+        except DomainError as error:  # committed: the failure count and a lock survive
             words = await words_for(request)
             return await render(
                 request,
@@ -51,7 +50,6 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
                 },
                 status=401,
             )
-        await uow.commit()
     await start_session(request, operator)
     if operator.must_change_password:
         raise see_other(request, "password")
@@ -82,7 +80,6 @@ async def change_password(request: web.Request) -> web.StreamResponse:
                 await operators.change_password(
                     uow, operator.id, form.get("current", ""), form.get("new", ""), core.now()
                 )
-                await uow.commit()
             except DomainError as refusal:
                 error = words.text(describe(refusal))
     if error is not None:

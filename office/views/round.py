@@ -113,7 +113,6 @@ async def window_open(request: web.Request) -> web.StreamResponse:
             raise Conflict(Refusal.OFFICE_BAD_NUMBER)
     async with core.uow() as uow:
         round_ = await back_office.open_window(uow, operator, core.now(), days)
-        await uow.commit()
     await notify(request, t("Application window {number} is open.", number=str(round_.number)))
     raise see_other(request, "round")
 
@@ -123,7 +122,6 @@ async def window_close(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     async with core.uow() as uow:
         round_ = await back_office.close_window(uow, operator, core.now())
-        await uow.commit()
     await notify(request, t("Application window {number} is closed.", number=str(round_.number)))
     raise see_other(request, "round")
 

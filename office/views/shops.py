@@ -48,7 +48,6 @@ async def approve(request: web.Request) -> web.StreamResponse:
         shop = await back_office.approve_shop(
             uow, operator, int(request.match_info["shop"]), core.now()
         )
-        await uow.commit()
     await notify(request, t("{shop} approved; the owner is told.", shop=shop.name))
     raise see_other(request, "shops")
 
@@ -61,7 +60,6 @@ async def refuse(request: web.Request) -> web.StreamResponse:
         shop = await back_office.refuse_shop(
             uow, operator, int(request.match_info["shop"]), form.get("reason", ""), core.now()
         )
-        await uow.commit()
     await notify(request, t("{shop} refused; the owner is told the reason.", shop=shop.name))
     raise see_other(request, "shops")
 

@@ -60,6 +60,8 @@ SAMPLES: dict[str, Param] = {
     # The office's refusal reason, at its limit (core.services.shops.REFUSAL_REASON_MAX).
     "reason": "Partita IVA cessata: registrate il negozio con quella attiva",
     "limit": 60,
+    "number": "123456",  # an appeal's number
+    "days": 365,  # policy.appeal_days at its highest
     "moment": Moment(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
     "holder": "RSSMRA*********S",  # a masked codice fiscale, GSM-7 asterisks
     "card": "ABCD EFGH JK",  # a card number, grouped

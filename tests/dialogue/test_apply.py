@@ -7,7 +7,8 @@ from core.dialogue.engine import DialogueEngine
 from core.dialogue.errors import IDENTITY_REFUSED
 from core.dialogue.inbound import Channel
 from core.dialogue.menus import CITIZEN_HELP
-from core.services import municipalities
+from core.domain.identity import PhoneProof
+from core.services import application_desk, municipalities, operators
 from core.services.applications import ApplicationInput, submit_application
 from core.storage.engine import make_engine
 from tests.conftest import FakeClock
@@ -322,3 +323,27 @@ async def test_language_can_change_in_the_middle_and_the_question_is_asked_again
     assert (await chat.state())[:2] == ("apply", "members")
     await chat.expect("LANGUAGE it", MEMBERS)
     await chat.expect("2", WORK)  # "2" is an answer again, not a language
+
+
+WITHDRAWN = "Application {protocol}: withdrawn by the office on {day}. Not you? Contact the office."
+
+
+async def test_a_withdrawn_paper_application_is_neither_changed_nor_made_again(
+    core: Core,
+) -> None:
+    town = await town_with_open_window(core)
+    phone = "+393471239999"
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        data = ApplicationInput(make_cf(40), phone, 2, False, False, 0, 0, 0)
+        application = await submit_application(
+            uow, municipality, data, source="paper", now=core.now(), proof=PhoneProof.OFFICE
+        )
+        clerk, _ = await operators.add_operator(
+            uow, municipality, "clerk", "clerk", core.now(), password="x"
+        )
+        await application_desk.withdraw(uow, clerk, application.protocol, "asked", core.now())
+    chat = Chat(core, phone)
+    replies = await chat.expect("DOMANDA", WITHDRAWN)
+    assert param(replies, "protocol") == application.protocol
+    assert (await chat.state())[:2] == (None, None)

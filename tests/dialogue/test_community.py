@@ -161,8 +161,8 @@ async def test_the_help_and_menu_name_the_community_words_where_they_work(core: 
     await enabled_town(core)
     chat = Chat(core, BUYER, channel=Channel.TELEGRAM, engine=DialogueEngine(core, payments=True))
     await chat.expect("AIUTO", CITIZEN_HELP.msgid, COMMUNITY_HELP.msgid)
-    # The help's eighth word is COMPRA: a number picks it, as for the others.
-    await chat.expect("8", "Which shop's voucher do you want to buy?")
+    # The help's ninth word is COMPRA (after RICORSO): a number picks it, as for the others.
+    await chat.expect("9", "Which shop's voucher do you want to buy?")
     await chat.send("ANNULLA")
     [menu] = await chat.send("MENU")
     keys = [option.key for option in menu.options]

@@ -24,9 +24,11 @@ from core.services import (
 )
 from core.services.application_desk import Answers
 from core.services.applications import ApplicationInput, status_of, submit_application
+from core.services.cards import CardData
 from core.services.operators import RoleRefused
 from core.storage import models as m
 from tests.conftest import FakeClock
+from tests.factories import make_cf
 from tests.integration.office_helpers import Office, apply, open_round, person
 
 
@@ -84,7 +86,6 @@ async def test_a_clerk_corrects_a_paper_application_logged_before_and_after(
         await application_desk.correct(
             uow, clerk, protocol, corrected, "  Typo:  3 members ", clock()
         )
-        await uow.commit()
     assert await answers(core, protocol) == corrected
     [entry] = await log(core, "application.correct")
     assert entry.actor == "bel.clerk" and entry.subject == protocol
@@ -114,7 +115,6 @@ async def test_a_bad_correction_changes_nothing(
             await application_desk.correct(
                 uow, clerk, protocol, replace(before, **change), reason, clock()
             )
-            await uow.commit()
     assert caught.value.code == code
     assert await answers(core, protocol) == before
     assert await log(core, "application.correct") == []
@@ -143,7 +143,6 @@ async def test_who_may_change_what(core: Core, clock: FakeClock) -> None:
     manager = await operator(core, "BEL", "manager")
     async with core.uow() as uow:
         await application_desk.correct(uow, manager, on_paper, bigger, "document", clock())
-        await uow.commit()
     assert (await answers(core, on_paper)).household_size == 4
 
 
@@ -161,7 +160,6 @@ async def test_after_a_determina_the_application_is_frozen(core: Core, clock: Fa
         await application_desk.correct(
             uow, clerk, protocol, replace(before, rent_monthly_cents=300_00), "rent", clock()
         )
-        await uow.commit()
     clock.advance(days=1)
     async with core.uow() as uow:
         town = await municipalities.require(uow, "BEL")
@@ -186,7 +184,6 @@ async def test_a_withdrawn_application_is_left_out_and_the_citizen_told(
     clerk = await operator(core, "BEL", "clerk")
     async with core.uow() as uow:
         await application_desk.withdraw(uow, clerk, gone, "Renounced in person", clock())
-        await uow.commit()
     async with core.uow() as uow:
         application = await uow.applications.by_protocol(gone)
         assert application is not None
@@ -236,7 +233,6 @@ async def test_the_office_binds_a_proven_phone_never_another_citizens(
     assert caught.value.code == "identity.phone_of_another"
     async with core.uow() as uow:
         done = await application_desk.bind_phone(uow, clerk, protocol, "333 444 5556", clock())
-        await uow.commit()
     assert done.phone == "+393334445556" and done.previous_phone is None
     async with core.uow() as uow:
         citizen = await uow.citizens.by_codice_fiscale(bel.municipality_id, no_phone.codice_fiscale)
@@ -253,21 +249,50 @@ async def test_the_office_binds_a_proven_phone_never_another_citizens(
     assert other
 
 
+def printed(card: CardData) -> bytes:
+    """The card's page, as a test sees it: its number and PIN."""
+    return f"{card.card_code} {card.pin}".encode()
+
+
+async def test_a_card_whose_page_fails_is_not_issued(core: Core, clock: FakeClock) -> None:
+    bel = await open_round(core, clock)
+    [protocol] = await paper(bel, person(1, 1))
+    clerk = await operator(core, "BEL", "clerk")
+
+    def broken(card: CardData) -> bytes:
+        raise OSError("no font")
+
+    with pytest.raises(OSError):
+        async with core.uow() as uow:
+            await application_desk.issue_card(
+                uow, clerk, protocol, clock(), reissue=False, render=broken
+            )
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_codice_fiscale(bel.municipality_id, make_cf(1))
+        assert citizen is not None and citizen.card_pin_hash is None
+    assert await log(core, "card.issue") == []
+
+
 async def test_delegate_and_card_from_the_application(core: Core, clock: FakeClock) -> None:
     bel = await open_round(core, clock)
     [protocol] = await paper(bel, person(1, 1))
     clerk = await operator(core, "BEL", "clerk")
     async with core.uow() as uow:
         await application_desk.add_delegate(uow, clerk, protocol, "3339998887", clock())
-        first = await application_desk.issue_card(uow, clerk, protocol, clock(), reissue=False)
-        await uow.commit()
+        first, page = await application_desk.issue_card(
+            uow, clerk, protocol, clock(), reissue=False, render=printed
+        )
     assert first.pin is not None and first.with_pin
+    assert page == f"{first.card_code} {first.pin}".encode()
     with pytest.raises(Conflict):
         async with core.uow() as uow:
-            await application_desk.issue_card(uow, clerk, protocol, clock(), reissue=False)
+            await application_desk.issue_card(
+                uow, clerk, protocol, clock(), reissue=False, render=printed
+            )
     async with core.uow() as uow:
-        second = await application_desk.issue_card(uow, clerk, protocol, clock(), reissue=True)
-        await uow.commit()
+        second, _ = await application_desk.issue_card(
+            uow, clerk, protocol, clock(), reissue=True, render=printed
+        )
     assert second.card_code != first.card_code
     [delegate] = await log(core, "citizen.delegate")
     assert delegate.after is not None and set(delegate.after) == {"delegate"}

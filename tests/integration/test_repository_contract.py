@@ -261,3 +261,144 @@ async def test_a_tranche_is_credited_or_withdrawn_once_and_withdrawn_lines_give_
         assert await uow.allocations.waiting_in_municipality(town_id) is None
     assert latest is not None and latest.tranche == 2
     assert standing is not None and standing.tranche == 1
+
+
+async def test_a_savepoint_undoes_only_its_block(new_uow: NewUow) -> None:
+    town_id, _, _ = await seed(new_uow)
+    async with new_uow() as uow:
+        uow.add(m.Round(municipality_id=town_id, number=1, opens_at=NOW, closes_at=NOW))
+        await uow.flush()
+        with pytest.raises(IntegrityError):
+            async with uow.savepoint():
+                uow.add(m.Round(municipality_id=town_id, number=2, opens_at=NOW, closes_at=NOW))
+                await uow.flush()
+                uow.add(m.Municipality(code="CON", name="Again", policy_toml="", created_at=NOW))
+                await uow.flush()
+        await uow.commit()
+    async with new_uow() as uow:
+        latest = await uow.rounds.latest(town_id)
+    assert latest is not None and latest.number == 1
+
+
+async def test_shops_are_found_by_town_place_and_member(new_uow: NewUow) -> None:
+    town_id, _, shop_id = await seed(new_uow)
+    async with new_uow() as uow:
+        shop = await uow.shops.by_id(shop_id)
+        assert shop is not None
+        shop.town, shop.latitude, shop.longitude = "Belforte", 43.16, 13.24
+        uow.add(
+            m.Shop(
+                municipality_id=town_id,
+                name="Alpha",
+                vat_number="2",
+                category="pharmacy",
+                address="b",
+                town="belforte",
+                postcode="2",
+                iban="IT",
+                status="pending",
+                latitude=43.16,
+                longitude=13.24,
+                created_at=NOW,
+            )
+        )
+        uow.add(
+            m.ShopMember(
+                shop_id=shop_id, channel="sms", address="+39", role="owner", created_at=NOW
+            )
+        )
+        await uow.flush()
+        await uow.commit()
+    async with new_uow() as uow:
+        approved = [x.name for x in await uow.shops.search(town_id, town="BELFORTE")]
+        every = [x.name for x in await uow.shops.search(town_id, approved_only=False)]
+        near = [x.name for x in await uow.shops.near(town_id, 43.161, 13.241, 1.0)]
+        far = await uow.shops.near(town_id, 44.0, 13.241, 1.0)
+        members = [(x.role, s.id) for x, s in await uow.shops.membership("sms", "+39")]
+    assert (approved, every, near, far) == (["Shop"], ["Alpha", "Shop"], ["Shop"], [])
+    assert members == [("owner", shop_id)]
+
+
+async def test_identity_events_are_counted_from_a_moment_on(new_uow: NewUow) -> None:
+    town_id, citizen_id, _ = await seed(new_uow)
+    async with new_uow() as uow:
+        for minutes in (0, 10):
+            await uow.identity_events.record(
+                m.IdentityEvent(
+                    municipality_id=town_id,
+                    citizen_id=citizen_id,
+                    kind="phone_bound",
+                    actor="test",
+                    created_at=NOW + timedelta(minutes=minutes),
+                )
+            )
+        await uow.commit()
+    async with new_uow() as uow:
+        counts = [
+            await uow.identity_events.count_since(citizen_id, "phone_bound", NOW + delta)
+            for delta in (timedelta(0), timedelta(minutes=10), timedelta(minutes=11))
+        ]
+    assert counts == [2, 1, 0]  # from `since` on, that moment included
+
+
+async def test_vouchers_are_listed_with_what_is_left_and_refunded_once(new_uow: NewUow) -> None:
+    town_id, _, shop_id = await seed(new_uow)
+    async with new_uow() as uow:
+        payment = m.ProviderPayment(
+            municipality_id=town_id,
+            purpose="voucher",
+            shop_id=shop_id,
+            amount_cents=2_000,
+            currency="EUR",
+            telegram_payment_charge_id="tg-1",
+            provider_payment_charge_id="p-1",
+            payer_channel="telegram",
+            payer_address="555",
+            created_at=NOW,
+        )
+        uow.add(payment)
+        await uow.flush()
+        voucher = m.Voucher(
+            municipality_id=town_id,
+            shop_id=shop_id,
+            payment_id=payment.id,
+            code="V1",
+            amount_cents=2_000,
+            holder_channel="telegram",
+            holder_address="555",
+            created_at=NOW,
+        )
+        uow.add(voucher)
+        await uow.flush()
+        account = await uow.ledger.account(town_id, AccountKind.VOUCHER, voucher.id)
+        await uow.ledger.credit(account.id, 1_500)
+        for status, cents in (("confirmed", 300), ("cancelled", 900), ("confirmed", 200)):
+            uow.add(
+                m.VoucherCharge(
+                    municipality_id=town_id,
+                    shop_id=shop_id,
+                    voucher_id=voucher.id,
+                    amount_cents=cents,
+                    status=status,
+                    code_salt="s",
+                    code_hash="h",
+                    requested_by="t",
+                    created_at=NOW,
+                    expires_at=NOW,
+                )
+            )
+        ids = (payment.id, voucher.id)
+        await uow.commit()
+    payment_id, voucher_id = ids
+    async with new_uow() as uow:
+        held = [
+            (v.code, s.id, left)
+            for v, s, left in await uow.community.vouchers_held(town_id, "telegram", "555")
+        ]
+        assert held == [("V1", shop_id, 1_500)]
+        assert await uow.community.spent_on(voucher_id) == 500
+        assert (await uow.community.payment_by_charge_id("tg-1")) is not None
+        first = await uow.community.mark_refunded(payment_id, refunded_at=NOW)
+        second = await uow.community.mark_refunded(payment_id, refunded_at=NOW)
+        await uow.commit()
+    assert (first, second) == (True, False)

@@ -17,7 +17,9 @@ from __future__ import annotations
 import copy
 import enum
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+import math
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -27,7 +29,8 @@ from sqlalchemy.exc import IntegrityError
 
 from core.domain.charges import ChargeStatus
 from core.domain.keys import PROCESS_KEYS, ServerKeys
-from core.domain.ledger import AccountKind
+from core.domain.ledger import AccountKind, PostingKind
+from core.domain.shops import ShopStatus
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from core.storage.payment_trip import PaymentOutcome, PendingPayment
@@ -53,7 +56,10 @@ def _unique_keys(model: type[m.Base]) -> list[tuple[str, ...]]:
     keys += [
         tuple(c.key for c in index.columns)
         for index in table.indexes
-        if isinstance(index, Index) and index.unique
+        # A partial index (WHERE ...) is the database's to enforce: the fake cannot read SQL.
+        if isinstance(index, Index)
+        and index.unique
+        and index.dialect_options["sqlite"].get("where") is None
     ]
     return keys
 
@@ -71,6 +77,8 @@ class FakeStore:
             self.pending.append(row)
 
     def delete(self, row: m.Base) -> None:
+        if row in self.pending:
+            self.pending.remove(row)
         self.tables.get(type(row), {}).pop(row.id, None)  # type: ignore[attr-defined]
 
     def flush(self) -> None:
@@ -156,8 +164,22 @@ class FakeMunicipalities(_Fake):
     async def all(self) -> Sequence[m.Municipality]:
         return self.store.rows(m.Municipality)
 
+    async def next_number(self, municipality_id: int, name: str) -> int:
+        counter = self.store.first(
+            m.Counter, lambda x: x.municipality_id == municipality_id and x.name == name
+        )
+        if counter is None:
+            counter = m.Counter(municipality_id=municipality_id, name=name, value=0)
+            self.store.add(counter)
+            self.store.flush()
+        counter.value += 1
+        return counter.value
+
 
 class FakeRounds(_Fake):
+    async def by_id(self, round_id: int) -> m.Round | None:
+        return self.store.get(m.Round, round_id)
+
     async def latest(self, municipality_id: int) -> m.Round | None:
         rounds = self.store.rows(m.Round, lambda x: x.municipality_id == municipality_id)
         return max(rounds, key=lambda x: x.number, default=None)
@@ -218,13 +240,54 @@ class FakeCitizens(_Fake):
         if citizen is not None:
             citizen.card_pin_failures = 0
 
+    async def by_telegram_chat(self, municipality_id: int, chat_id: str) -> m.Citizen | None:
+        return self._of(municipality_id, lambda x: x.telegram_chat_id == chat_id)
+
+    async def other_reached_at(
+        self, municipality_id: int, citizen_id: int, channel: str, address: str
+    ) -> bool:
+        column = "telegram_chat_id" if channel == "telegram" else "phone"
+        return (
+            self._of(
+                municipality_id, lambda x: x.id != citizen_id and getattr(x, column) == address
+            )
+            is not None
+        )
+
 
 class FakeDelegates(_Fake):
     async def of_citizen(self, citizen_id: int) -> m.Delegate | None:
         return self.store.first(m.Delegate, lambda x: x.citizen_id == citizen_id)
 
+    async def by_phone(self, municipality_id: int, phone: str) -> m.Delegate | None:
+        return self.store.first(
+            m.Delegate, lambda x: x.municipality_id == municipality_id and x.phone == phone
+        )
+
+    async def remove(self, delegate: m.Delegate) -> None:
+        self.store.delete(delegate)
+
 
 class FakeApplications(_Fake):
+    async def by_protocol(self, protocol: str) -> m.Application | None:
+        return self.store.first(m.Application, lambda x: x.protocol == protocol.upper())
+
+    async def latest_for_citizen(self, citizen_id: int) -> m.Application | None:
+        found = self.store.rows(m.Application, lambda x: x.citizen_id == citizen_id)
+        return found[-1] if found else None
+
+    async def in_round(self, round_id: int) -> Sequence[m.Application]:
+        found = self.store.rows(m.Application, lambda x: x.round_id == round_id)
+        return sorted(found, key=lambda x: (x.submitted_at, x.id))
+
+    async def of_citizen(self, citizen_id: int) -> Sequence[m.Application]:
+        return self.store.rows(m.Application, lambda x: x.citizen_id == citizen_id)
+
+    async def for_citizen(self, round_id: int, citizen_id: int) -> m.Application | None:
+        return self.store.first(
+            m.Application, lambda x: x.round_id == round_id and x.citizen_id == citizen_id
+        )
+
     async def with_citizens(self, round_id: int) -> Sequence[tuple[m.Application, m.Citizen]]:
         found = self.store.rows(m.Application, lambda x: x.round_id == round_id)
         found.sort(key=lambda x: (x.submitted_at, x.id))
@@ -298,6 +361,29 @@ class FakeAllocations(_Fake):
 
     async def line_ids_to_credit(self, allocation_id: int) -> list[int]:
         return [line.id for line in _lines_to_credit(self.store, allocation_id)]
+
+    async def by_tranche(self, round_id: int, tranche: int) -> m.Allocation | None:
+        return self._of_round(round_id, lambda x: x.tranche == tranche)
+
+    async def of_round(self, round_id: int, *, withdrawn: bool = True) -> Sequence[m.Allocation]:
+        found = self.store.rows(
+            m.Allocation,
+            lambda x: x.round_id == round_id and (withdrawn or x.withdrawn_at is None),
+        )
+        return sorted(found, key=lambda x: x.tranche)
+
+    async def lines(self, allocation_id: int) -> Sequence[m.AllocationLine]:
+        return self.store.rows(m.AllocationLine, lambda x: x.allocation_id == allocation_id)
+
+    async def lines_for_application(
+        self, application_id: int
+    ) -> Sequence[tuple[m.AllocationLine, m.Allocation]]:
+        pairs = []
+        for line in self.store.rows(m.AllocationLine, lambda x: x.application_id == application_id):
+            allocation = self.store.get(m.Allocation, line.allocation_id)
+            assert allocation is not None
+            pairs.append((line, allocation))
+        return sorted(pairs, key=lambda pair: pair[1].tranche)
 
 
 def _lines_to_credit(store: FakeStore, allocation_id: int) -> list[m.AllocationLine]:
@@ -513,6 +599,42 @@ class FakeLedger(_Fake):
     async def debit_fund(self, fund_id: int, amount_cents: int) -> None:
         self._account(fund_id).balance_cents -= amount_cents
 
+    async def account_by_id(self, account_id: int) -> m.Account | None:
+        return self.store.get(m.Account, account_id)
+
+    async def postings_of(self, account_id: int) -> Sequence[m.Posting]:
+        return self.store.rows(
+            m.Posting, lambda x: account_id in (x.from_account_id, x.to_account_id)
+        )
+
+    async def shops_owed(self, municipality_id: int) -> Sequence[tuple[m.Shop, int]]:
+        owed = []
+        for shop in self.store.rows(m.Shop, lambda x: x.municipality_id == municipality_id):
+            cents = await self.balance_of_owner(municipality_id, AccountKind.SHOP, shop.id)
+            if cents > 0:
+                owed.append((shop, cents))
+        return sorted(owed, key=lambda pair: (pair[0].name, pair[0].id))
+
+    async def first_posting_at(self, municipality_id: int, kind: PostingKind) -> datetime | None:
+        first = self.store.first(
+            m.Posting, lambda x: x.municipality_id == municipality_id and x.kind == kind.value
+        )
+        return None if first is None else first.created_at
+
+    async def allocated_in_round(self, account_id: int, round_id: int) -> int:
+        tranches = {a.id for a in self.store.rows(m.Allocation, lambda x: x.round_id == round_id)}
+        return sum(
+            p.amount_cents
+            for p in self.store.rows(
+                m.Posting,
+                lambda x: (
+                    x.kind == PostingKind.ALLOCATION.value
+                    and x.to_account_id == account_id
+                    and x.allocation_id in tranches
+                ),
+            )
+        )
+
 
 class FakeShops(_Fake):
     async def by_id(self, shop_id: int) -> m.Shop | None:
@@ -520,6 +642,63 @@ class FakeShops(_Fake):
 
     async def members_of(self, shop_id: int) -> Sequence[m.ShopMember]:
         return self.store.rows(m.ShopMember, lambda x: x.shop_id == shop_id)
+
+    async def search(
+        self,
+        municipality_id: int,
+        *,
+        town: str | None = None,
+        postcode: str | None = None,
+        category: str | None = None,
+        approved_only: bool = True,
+    ) -> Sequence[m.Shop]:
+        found = self.store.rows(
+            m.Shop,
+            lambda x: (
+                x.municipality_id == municipality_id
+                and (not approved_only or x.status == ShopStatus.APPROVED)
+                and (not town or x.town.lower() == town.lower())
+                and (not postcode or x.postcode == postcode)
+                and (not category or x.category == category)
+            ),
+        )
+        return sorted(found, key=lambda x: x.name)
+
+    async def near(
+        self, municipality_id: int, latitude: float, longitude: float, radius_km: float
+    ) -> Sequence[m.Shop]:
+        dlat = radius_km / 111.0
+        dlon = radius_km / (111.0 * max(math.cos(math.radians(latitude)), 0.01))
+        return self.store.rows(
+            m.Shop,
+            lambda x: (
+                x.municipality_id == municipality_id
+                and x.status == ShopStatus.APPROVED
+                and x.latitude is not None
+                and x.longitude is not None
+                and latitude - dlat <= x.latitude <= latitude + dlat
+                and longitude - dlon <= x.longitude <= longitude + dlon
+            ),
+        )
+
+    async def membership(self, channel: str, address: str) -> Sequence[tuple[m.ShopMember, m.Shop]]:
+        pairs = []
+        for member in self.store.rows(
+            m.ShopMember, lambda x: x.channel == channel and x.address == address
+        ):
+            shop = self.store.get(m.Shop, member.shop_id)
+            assert shop is not None
+            pairs.append((member, shop))
+        return pairs
+
+    async def invite_by_hash(self, code_hash: str) -> m.ShopInvite | None:
+        return self.store.first(m.ShopInvite, lambda x: x.code_hash == code_hash)
+
+    async def has_member_at(self, channel: str, address: str) -> bool:
+        return (
+            self.store.first(m.ShopMember, lambda x: x.channel == channel and x.address == address)
+            is not None
+        )
 
 
 class FakeCharges(_Fake):
@@ -568,6 +747,14 @@ class FakeCharges(_Fake):
     async def refresh(self, charge: m.Charge) -> None:
         """The row is the object itself here: always fresh."""
 
+    async def of_citizen(self, citizen_id: int) -> Sequence[m.Charge]:
+        return self.store.rows(m.Charge, lambda x: x.citizen_id == citizen_id)
+
+    async def of_shop(self, shop_id: int, since: datetime, until: datetime) -> Sequence[m.Charge]:
+        return self.store.rows(
+            m.Charge, lambda x: x.shop_id == shop_id and since <= x.created_at < until
+        )
+
     async def expire_due(self, now: datetime) -> int:
         due = self.store.rows(
             m.Charge, lambda x: x.status == ChargeStatus.PENDING and x.expires_at <= now
@@ -595,6 +782,11 @@ class FakeOutbox(_Fake):
             ),
         )
 
+    async def for_address(self, channel: str, address: str) -> Sequence[m.OutboxMessage]:
+        return self.store.rows(
+            m.OutboxMessage, lambda x: x.channel == channel and x.address == address
+        )
+
     def to(self, address: str) -> list[m.OutboxMessage]:
         """For tests: the messages queued to an address, oldest first."""
         return self.store.rows(m.OutboxMessage, lambda x: x.address == address)
@@ -612,6 +804,48 @@ class FakeConversations(_Fake):
                 and x.address == address
             ),
         )
+
+    async def of_address(
+        self, municipality_id: int, channel: str, address: str
+    ) -> Sequence[m.Conversation]:
+        return self.store.rows(
+            m.Conversation,
+            lambda x: (
+                x.channel == channel
+                and x.address == address
+                and x.municipality_id in (municipality_id, None)
+            ),
+        )
+
+    async def find_for_update(
+        self, municipality_id: int | None, channel: str, address: str
+    ) -> m.Conversation | None:
+        return await self.find(municipality_id, channel, address)
+
+    async def latest_for_update(self, channel: str, address: str) -> m.Conversation | None:
+        found = self.store.rows(
+            m.Conversation, lambda x: x.channel == channel and x.address == address
+        )
+        return max(found, key=lambda x: (x.updated_at, x.id), default=None)
+
+    async def is_stopped(self, municipality_id: int, channel: str, address: str) -> bool:
+        found = await self.find(municipality_id, channel, address)
+        return found is not None and found.stopped
+
+    async def record_inbound(self, channel: str, provider_message_id: str, now: datetime) -> bool:
+        seen = self.store.first(
+            m.InboundMessage,
+            lambda x: x.channel == channel and x.provider_message_id == provider_message_id,
+        )
+        if seen is not None:
+            return False
+        self.store.add(
+            m.InboundMessage(
+                channel=channel, provider_message_id=provider_message_id, received_at=now
+            )
+        )
+        self.store.flush()
+        return True
 
     async def stopped_addresses(self, municipality_id: int) -> set[tuple[str, str]]:
         return {
@@ -665,6 +899,12 @@ class FakeSecurityEvents(_Fake):
             )
         )
 
+    async def forget_address(self, channel: str, address: str) -> None:
+        for row in self.store.rows(
+            m.SecurityEvent, lambda x: x.channel == channel and x.address == address
+        ):
+            self.store.delete(row)
+
     async def latest(self, kind: str, shop_id: int) -> datetime | None:
         times = [
             x.created_at
@@ -689,6 +929,487 @@ class FakeSecurityEvents(_Fake):
         return found
 
 
+class FakeCommunity(_Fake):
+    async def payment_by_charge_id(self, telegram_charge_id: str) -> m.ProviderPayment | None:
+        return self.store.first(
+            m.ProviderPayment, lambda x: x.telegram_payment_charge_id == telegram_charge_id
+        )
+
+    async def payment(self, payment_id: int) -> m.ProviderPayment | None:
+        return self.store.get(m.ProviderPayment, payment_id)
+
+    async def voucher_by_code(self, code: str) -> m.Voucher | None:
+        return self.store.first(m.Voucher, lambda x: x.code == code)
+
+    async def voucher_of_payment(self, payment_id: int) -> m.Voucher | None:
+        return self.store.first(m.Voucher, lambda x: x.payment_id == payment_id)
+
+    def _left_on(self, voucher: m.Voucher) -> int:
+        account = self.store.first(
+            m.Account,
+            lambda x: (
+                x.municipality_id == voucher.municipality_id
+                and x.kind == AccountKind.VOUCHER.value
+                and x.owner_id == voucher.id
+            ),
+        )
+        return 0 if account is None else account.balance_cents
+
+    def _shop(self, shop_id: int) -> m.Shop:
+        shop = self.store.get(m.Shop, shop_id)
+        assert shop is not None
+        return shop
+
+    async def vouchers_held(
+        self, municipality_id: int, channel: str, address: str
+    ) -> Sequence[tuple[m.Voucher, m.Shop, int]]:
+        held = self.store.rows(
+            m.Voucher,
+            lambda x: (
+                x.municipality_id == municipality_id
+                and x.holder_channel == channel
+                and x.holder_address == address
+            ),
+        )
+        return [(v, self._shop(v.shop_id), self._left_on(v)) for v in reversed(held)]
+
+    async def vouchers_of_town(
+        self, municipality_id: int
+    ) -> Sequence[tuple[m.Voucher, m.ProviderPayment, m.Shop, int]]:
+        found = []
+        for v in self.store.rows(m.Voucher, lambda x: x.municipality_id == municipality_id):
+            payment = self.store.get(m.ProviderPayment, v.payment_id)
+            assert payment is not None
+            found.append((v, payment, self._shop(v.shop_id), self._left_on(v)))
+        return sorted(found, key=lambda row: (row[2].name, row[0].id))
+
+    async def spent_on(self, voucher_id: int) -> int:
+        return sum(
+            x.amount_cents
+            for x in self.store.rows(
+                m.VoucherCharge, lambda x: x.voucher_id == voucher_id and x.status == "confirmed"
+            )
+        )
+
+    async def charge_with_parties(
+        self, charge_id: int
+    ) -> tuple[m.VoucherCharge, m.Voucher, m.Shop, m.Municipality] | None:
+        charge = self.store.get(m.VoucherCharge, charge_id)
+        if charge is None:
+            return None
+        voucher = self.store.get(m.Voucher, charge.voucher_id)
+        municipality = self.store.get(m.Municipality, charge.municipality_id)
+        assert voucher is not None and municipality is not None
+        return charge, voucher, self._shop(charge.shop_id), municipality
+
+    async def mark_charge(self, charge_id: int, from_status: str, **values: object) -> bool:
+        charge = self.store.get(m.VoucherCharge, charge_id)
+        if charge is None or charge.status != from_status:
+            return False
+        for key, value in values.items():
+            setattr(charge, key, _plain(value))
+        return True
+
+    async def mark_refunded(self, payment_id: int, **values: object) -> bool:
+        payment = self.store.get(m.ProviderPayment, payment_id)
+        if payment is None or payment.refunded_at is not None:
+            return False
+        for key, value in values.items():
+            setattr(payment, key, _plain(value))
+        return True
+
+    async def posted_total(self, municipality_id: int, kind: PostingKind) -> tuple[int, int]:
+        postings = self.store.rows(
+            m.Posting, lambda x: x.municipality_id == municipality_id and x.kind == kind.value
+        )
+        return sum(p.amount_cents for p in postings), len(postings)
+
+    async def accepting_shops(self, municipality_id: int) -> Sequence[m.Shop]:
+        found = self.store.rows(
+            m.Shop,
+            lambda x: (
+                x.municipality_id == municipality_id
+                and x.status == ShopStatus.APPROVED
+                and x.vouchers_enabled
+                and x.blocked_at is None
+            ),
+        )
+        return sorted(found, key=lambda x: x.name)
+
+
+class FakeIdentityEvents(_Fake):
+    async def record(self, event: m.IdentityEvent) -> None:
+        self.store.add(event)
+        self.store.flush()
+
+    async def for_citizen(self, citizen_id: int) -> Sequence[m.IdentityEvent]:
+        return self.store.rows(m.IdentityEvent, lambda x: x.citizen_id == citizen_id)
+
+    async def count_since(self, citizen_id: int, kind: str, since: datetime) -> int:
+        return len(
+            self.store.rows(
+                m.IdentityEvent,
+                lambda x: x.citizen_id == citizen_id and x.kind == kind and x.created_at >= since,
+            )
+        )
+
+
+class FakeActivity(_Fake):
+    async def record(self, entry: m.ActivityEntry) -> None:
+        self.store.add(entry)
+        self.store.flush()
+
+    async def newest_first(
+        self, municipality_id: int, limit: int | None, offset: int
+    ) -> Sequence[m.ActivityEntry]:
+        found = self.store.rows(m.ActivityEntry, lambda x: x.municipality_id == municipality_id)
+        found.reverse()
+        return found[offset : None if limit is None else offset + limit]
+
+
+class FakeOperators(_Fake):
+    async def by_id(self, operator_id: int) -> m.Operator | None:
+        return self.store.get(m.Operator, operator_id)
+
+    async def by_username(self, username: str, *, lock: bool = False) -> m.Operator | None:
+        return self.store.first(m.Operator, lambda x: x.username == username)
+
+    async def of_municipality(self, municipality_id: int) -> Sequence[m.Operator]:
+        found = self.store.rows(m.Operator, lambda x: x.municipality_id == municipality_id)
+        return sorted(found, key=lambda x: x.username)
+
+    async def count(self, municipality_id: int) -> int:
+        return len(await self.of_municipality(municipality_id))
+
+
+class FakeOfficeActs(_Fake):
+    async def by_id(self, act_id: int) -> m.OfficeAct | None:
+        return self.store.get(m.OfficeAct, act_id)
+
+    async def prepared(self, municipality_id: int, kind: str | None) -> Sequence[m.OfficeAct]:
+        return self.store.rows(
+            m.OfficeAct,
+            lambda x: (
+                x.municipality_id == municipality_id
+                and x.status == "prepared"
+                and (kind is None or x.kind == kind)
+            ),
+        )
+
+    async def recent(self, municipality_id: int, limit: int) -> Sequence[m.OfficeAct]:
+        found = self.store.rows(m.OfficeAct, lambda x: x.municipality_id == municipality_id)
+        return list(reversed(found))[:limit]
+
+
+class FakeSettlements(_Fake):
+    async def latest_at(self, municipality_id: int) -> datetime | None:
+        found = self.store.rows(m.Settlement, lambda x: x.municipality_id == municipality_id)
+        return found[-1].created_at if found else None
+
+
+class FakeAuditSamples(_Fake):
+    async def of_round(self, round_id: int) -> Sequence[m.AuditSample]:
+        return self.store.rows(m.AuditSample, lambda x: x.round_id == round_id)
+
+
+class FakePaperImport(_Fake):
+    """The bulk import's reads and writes, row by row (the same rows and the same refusals
+    of a duplicate key; the speed of the SQL ones is what bench/ measures)."""
+
+    async def citizens_by_codice_fiscale(
+        self, municipality_id: int, codes: Sequence[str]
+    ) -> dict[str, m.Citizen]:
+        wanted = set(codes)
+        return {
+            x.codice_fiscale: x
+            for x in self.store.rows(
+                m.Citizen,
+                lambda x: x.municipality_id == municipality_id and x.codice_fiscale in wanted,
+            )
+        }
+
+    async def citizens_by_phone(
+        self, municipality_id: int, phones: Sequence[str]
+    ) -> dict[str, m.Citizen]:
+        wanted = set(phones)
+        return {
+            x.phone: x
+            for x in self.store.rows(
+                m.Citizen, lambda x: x.municipality_id == municipality_id and x.phone in wanted
+            )
+            if x.phone
+        }
+
+    async def applied_in_round(self, round_id: int, citizen_ids: Sequence[int]) -> set[int]:
+        wanted = set(citizen_ids)
+        return {
+            x.citizen_id
+            for x in self.store.rows(
+                m.Application, lambda x: x.round_id == round_id and x.citizen_id in wanted
+            )
+        }
+
+    async def has_allocation(self, round_id: int) -> bool:
+        return self.store.first(m.Allocation, lambda x: x.round_id == round_id) is not None
+
+    def _insert(self, model: type[m.Base], rows: Sequence[dict[str, Any]]) -> None:
+        for row in rows:
+            self.store.add(model(**row))
+        self.store.flush()
+
+    async def insert_citizens(self, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        self._insert(m.Citizen, rows)
+        if not rows:
+            return {}
+        found = await self.citizens_by_codice_fiscale(
+            rows[0]["municipality_id"], [row["codice_fiscale"] for row in rows]
+        )
+        return {code: citizen.id for code, citizen in found.items()}
+
+    async def bind_phones(self, rows: Sequence[dict[str, Any]]) -> None:
+        for row in rows:
+            citizen = self.store.get(m.Citizen, row["cid"])
+            if citizen is not None and citizen.phone is None:
+                citizen.phone = row["new_phone"]
+                citizen.phone_proven_by = row["proven_by"]
+                citizen.phone_proven_at = row["proven_at"]
+        self.store.flush()  # the unique phone key, as the UPDATE would
+
+    async def insert_identity_events(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._insert(m.IdentityEvent, rows)
+
+    async def insert_applications(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._insert(m.Application, rows)
+
+    async def reserve_numbers(self, municipality_id: int, name: str, count: int) -> int:
+        first = 0
+        for _ in range(count):
+            number = await FakeMunicipalities(self.store).next_number(municipality_id, name)
+            first = first or number
+        return first
+
+
+class FakeAudit(_Fake):
+    async def check_of(self, application_id: int) -> m.AuditCheck | None:
+        return self.store.first(m.AuditCheck, lambda x: x.application_id == application_id)
+
+    async def checks_by_protocol(self, municipality_id: int) -> Sequence[tuple[str, m.AuditCheck]]:
+        found = []
+        for check in self.store.rows(m.AuditCheck, lambda x: x.municipality_id == municipality_id):
+            application = self.store.get(m.Application, check.application_id)
+            assert application is not None
+            found.append((application.protocol, check))
+        return found
+
+    async def standing_revocation(self, application_id: int) -> m.Revocation | None:
+        return self.store.first(
+            m.Revocation, lambda x: x.application_id == application_id and x.undone_at is None
+        )
+
+    async def last_undone(self, application_id: int) -> m.Revocation | None:
+        found = self.store.rows(
+            m.Revocation,
+            lambda x: x.application_id == application_id and x.undone_at is not None,
+        )
+        return found[-1] if found else None
+
+    async def mark_undone(self, revocation_id: int, **values: object) -> bool:
+        row = self.store.get(m.Revocation, revocation_id)
+        if row is None or row.undone_at is not None:
+            return False
+        for key, value in values.items():
+            setattr(row, key, value)
+        return True
+
+    async def standing_revocations(
+        self, municipality_id: int
+    ) -> Sequence[tuple[m.Revocation, m.Application]]:
+        found = []
+        for revocation in self.store.rows(
+            m.Revocation, lambda x: x.municipality_id == municipality_id and x.undone_at is None
+        ):
+            application = self.store.get(m.Application, revocation.application_id)
+            assert application is not None
+            found.append((revocation, application))
+        return sorted(found, key=lambda pair: (pair[0].revoked_at, pair[0].id))
+
+    async def revocations_of(self, application_id: int) -> Sequence[m.Revocation]:
+        return self.store.rows(m.Revocation, lambda x: x.application_id == application_id)
+
+
+class FakeReadModels(_Fake):
+    async def allocated_cents(self, allocation_id: int) -> int:
+        return sum(
+            x.amount_cents
+            for x in self.store.rows(m.AllocationLine, lambda x: x.allocation_id == allocation_id)
+        )
+
+    async def outbox_backlog(self, municipality_id: int) -> int:
+        return len(
+            self.store.rows(
+                m.OutboxMessage,
+                lambda x: (
+                    x.municipality_id == municipality_id and x.status in ("pending", "sending")
+                ),
+            )
+        )
+
+    async def shops_with_status(self, municipality_id: int, status: ShopStatus) -> int:
+        return len(
+            self.store.rows(
+                m.Shop, lambda x: x.municipality_id == municipality_id and x.status == status
+            )
+        )
+
+    async def acts_waiting(self, municipality_id: int) -> int:
+        return len(
+            self.store.rows(
+                m.OfficeAct,
+                lambda x: x.municipality_id == municipality_id and x.status == "prepared",
+            )
+        )
+
+    async def search_applications(
+        self,
+        municipality_id: int,
+        *,
+        protocol: str,
+        codice_fiscale: str | None,
+        phone: str | None,
+        phone_digits: str | None,
+        limit: int | None,
+    ) -> Sequence[tuple[m.Application, m.Citizen]]:
+        found = []
+        for app in reversed(
+            self.store.rows(m.Application, lambda x: x.municipality_id == municipality_id)
+        ):
+            citizen = self.store.get(m.Citizen, app.citizen_id)
+            assert citizen is not None
+            matches = not protocol or (
+                protocol in app.protocol
+                or (codice_fiscale is not None and codice_fiscale in citizen.codice_fiscale)
+                or (phone is not None and citizen.phone == phone)
+                or (phone_digits is not None and phone_digits in (citizen.phone or ""))
+            )
+            if matches:
+                found.append((app, citizen))
+        return found if limit is None else found[:limit]
+
+    async def messages_to(
+        self, municipality_id: int, addresses: Sequence[str], limit: int
+    ) -> Sequence[m.OutboxMessage]:
+        found = self.store.rows(
+            m.OutboxMessage,
+            lambda x: x.municipality_id == municipality_id and x.address in addresses,
+        )
+        return list(reversed(found))[:limit]
+
+    def _lines(self, allocation_id: int) -> list[tuple[m.AllocationLine, m.Application]]:
+        pairs = []
+        for line in self.store.rows(m.AllocationLine, lambda x: x.allocation_id == allocation_id):
+            application = self.store.get(m.Application, line.application_id)
+            assert application is not None
+            pairs.append((line, application))
+        return sorted(pairs, key=lambda pair: pair[1].protocol)
+
+    async def determina_lines(
+        self, allocation_id: int
+    ) -> Sequence[tuple[m.AllocationLine, m.Application]]:
+        return self._lines(allocation_id)
+
+    async def allocation_with_applicants(
+        self, allocation_id: int
+    ) -> Sequence[tuple[m.AllocationLine, m.Application, m.Citizen]]:
+        rows = []
+        for line, application in self._lines(allocation_id):
+            citizen = self.store.get(m.Citizen, application.citizen_id)
+            assert citizen is not None
+            rows.append((line, application, citizen))
+        return rows
+
+    async def latest_postings(
+        self, account_id: int, limit: int
+    ) -> Sequence[tuple[m.Posting, str | None]]:
+        found = []
+        for posting in reversed(
+            self.store.rows(m.Posting, lambda x: account_id in (x.from_account_id, x.to_account_id))
+        ):
+            charge = self.store.get(m.Charge, posting.charge_id) if posting.charge_id else None
+            shop = self.store.get(m.Shop, charge.shop_id) if charge else None
+            found.append((posting, shop.name if shop else None))
+        return found[:limit]
+
+    async def paid_out(self, account_id: int, kind: PostingKind) -> tuple[int, datetime | None]:
+        postings = self.store.rows(
+            m.Posting, lambda x: x.from_account_id == account_id and x.kind == kind.value
+        )
+        return sum(p.amount_cents for p in postings), max(
+            (p.created_at for p in postings), default=None
+        )
+
+    async def flow(
+        self, municipality_id: int, kind: PostingKind, *, count_receivers: bool
+    ) -> tuple[int, int]:
+        postings = self.store.rows(
+            m.Posting, lambda x: x.municipality_id == municipality_id and x.kind == kind.value
+        )
+        sides = {p.to_account_id if count_receivers else p.from_account_id for p in postings}
+        return sum(p.amount_cents for p in postings), len(sides)
+
+
+class FakeAppeals(_Fake):
+    async def application(self, application_id: int) -> m.Application | None:
+        return self.store.get(m.Application, application_id)
+
+    async def add_open(self, appeal: m.Appeal) -> bool:
+        if self.store.first(
+            m.Appeal, lambda x: x.application_id == appeal.application_id and x.status == "open"
+        ):
+            return False  # uq_appeals_open, a partial index the fake enforces here
+        self.store.add(appeal)
+        self.store.flush()
+        return True
+
+    async def by_id(self, appeal_id: int) -> m.Appeal | None:
+        return self.store.get(m.Appeal, appeal_id)
+
+    async def of_citizen(self, citizen_id: int) -> Sequence[m.Appeal]:
+        return self.store.rows(m.Appeal, lambda x: x.citizen_id == citizen_id)
+
+    async def of_application(self, application_id: int) -> Sequence[m.Appeal]:
+        return self.store.rows(m.Appeal, lambda x: x.application_id == application_id)
+
+    async def in_town(
+        self, municipality_id: int, status: str | None = None
+    ) -> Sequence[tuple[m.Appeal, m.Application, m.Citizen]]:
+        found = []
+        for appeal in self.store.rows(
+            m.Appeal,
+            lambda x: x.municipality_id == municipality_id and status in (None, x.status),
+        ):
+            application = self.store.get(m.Application, appeal.application_id)
+            citizen = self.store.get(m.Citizen, appeal.citizen_id)
+            assert application is not None and citizen is not None
+            found.append((appeal, application, citizen))
+        return sorted(found, key=lambda row: (row[0].created_at, row[0].id))
+
+    async def mark_decided(self, appeal_id: int, **values: object) -> bool:
+        row = self.store.get(m.Appeal, appeal_id)
+        if row is None or row.status != "open":
+            return False
+        for key, value in values.items():
+            setattr(row, key, value)
+        return True
+
+    async def decided_credits(self, application_id: int) -> Sequence[datetime | None]:
+        moments = []
+        for line in self.store.rows(m.AllocationLine, lambda x: x.application_id == application_id):
+            allocation = self.store.get(m.Allocation, line.allocation_id)
+            if allocation is not None and allocation.credited_at and not allocation.withdrawn_at:
+                moments.append(allocation.credited_at)
+        return moments
+
+
 class FakeUnitOfWork:
     """The in-memory unit of work; `commits` counts the commits a use case made."""
 
@@ -708,6 +1429,17 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(self.store)
         self.conversations = FakeConversations(self.store)
         self.security = FakeSecurityEvents(self.store)
+        self.identity_events = FakeIdentityEvents(self.store)
+        self.activity = FakeActivity(self.store)
+        self.community = FakeCommunity(self.store)
+        self.audit = FakeAudit(self.store)
+        self.appeals = FakeAppeals(self.store)
+        self.operators = FakeOperators(self.store)
+        self.acts = FakeOfficeActs(self.store)
+        self.settlements = FakeSettlements(self.store)
+        self.audit_samples = FakeAuditSamples(self.store)
+        self.read = FakeReadModels(self.store)
+        self.paper_import = FakePaperImport(self.store)
         self._committed = self.store.snapshot()
 
     async def __aenter__(self) -> FakeUnitOfWork:
@@ -727,6 +1459,28 @@ class FakeUnitOfWork:
 
     async def flush(self) -> None:
         self.store.flush()
+
+    @asynccontextmanager
+    async def _savepoint(self) -> AsyncIterator[object]:
+        saved = self.store.snapshot()
+        try:
+            yield saved
+        except BaseException:
+            self.store.restore(saved)
+            raise
+
+    async def delete(self, row: m.Base) -> None:
+        self.store.delete(row)
+
+    async def refresh(self, row: m.Base) -> None:
+        """The row is the object itself here: always fresh."""
+
+    def expire_all(self) -> None:
+        """Nothing is cached apart from the rows themselves."""
+
+    def savepoint(self) -> AbstractAsyncContextManager[object]:
+        """What the block did is undone when it raises (a duplicate refused at its flush)."""
+        return self._savepoint()
 
     async def commit(self) -> None:
         self._committed = self.store.snapshot()

@@ -10,9 +10,27 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.domain.charges import ChargeStatus, ShopLock
+from core.domain.community import Purchase, Purpose
 from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, Refusal
+from core.domain.identity import PhoneProof
 from core.domain.shops import ShopStatus
-from core.services import allocation, charges, ledger, municipalities, security
+from core.services import (
+    acts,
+    allocation,
+    applications,
+    audit,
+    charges,
+    community,
+    delegates,
+    identity,
+    ledger,
+    municipalities,
+    operators,
+    paper_applications,
+    security,
+    shops,
+    voucher_charges,
+)
 from core.services.outbox import reply_of
 from core.storage import models as m
 from tests.factories import make_cf
@@ -401,3 +419,361 @@ async def test_no_tranche_is_approved_while_the_window_is_open() -> None:
         with pytest.raises(Conflict) as refused:
             await allocation.approve(uow, town, 100_00, START + timedelta(days=1))
     assert refusal(refused) == Refusal.WINDOW_STILL_OPEN
+
+
+# Identity ------------------------------------------------------------------------------
+
+
+async def claim(
+    uow: FakeUnitOfWork, municipality_id: int, cf: str, phone: str, telegram: str | None = None
+) -> m.Citizen:
+    async with uow:
+        citizen, _ = await identity.claim_citizen(
+            uow,
+            municipality_id,
+            cf,
+            phone=phone,
+            proof=PhoneProof.SMS_CODE,
+            now=START,
+            telegram_user=telegram,
+            channel="sms",
+        )
+        await uow.commit()
+    return citizen
+
+
+async def test_a_phone_and_a_codice_fiscale_each_belong_to_one_household(town: Town) -> None:
+    uow, town_id = town.uow, town.municipality.id
+    newcomer = await claim(uow, town_id, make_cf(50), "+393330000050", telegram="777")
+    assert newcomer.phone == "+393330000050"
+    assert await uow.identity_events.count_since(newcomer.id, "phone_bound", START) == 1
+    assert await uow.identity_events.count_since(newcomer.id, "telegram_bound", START) == 1
+    refusals = []
+    for cf, phone, telegram in [
+        (make_cf(51), "+393330000050", None),  # someone else's phone
+        (make_cf(50), "+393330000051", None),  # a codice fiscale proven with another phone
+        (make_cf(52), "+393330000052", "777"),  # someone else's Telegram user
+    ]:
+        with pytest.raises(identity.IdentityRefused) as refused:
+            await claim(uow, town_id, cf, phone, telegram)
+        refusals.append(refused.value.reason)
+    assert refusals == ["phone_bound", "codice_fiscale_bound", "telegram_bound"]
+    assert len(uow.store.rows(m.Citizen)) == 4  # the three of the town and the newcomer
+
+
+async def test_a_duplicate_refused_at_the_flush_leaves_nothing_behind(town: Town) -> None:
+    uow = town.uow
+    erased = town.citizens[2]
+    async with uow:
+        erased.erased_at = START  # an erased record does not hold its codice fiscale...
+        await uow.commit()
+    # ...but the row still does (in reality it holds a pseudonym): the unique key refuses
+    # the new citizen at its flush, and the savepoint undoes it alone.
+    with pytest.raises(identity.IdentityRefused) as refused:
+        await claim(uow, town.municipality.id, erased.codice_fiscale, "+393330000060")
+    assert refused.value.reason == "concurrent_claim"
+    assert len(uow.store.rows(m.Citizen)) == 3
+
+
+# Shops: cashiers and delegates ----------------------------------------------------------
+
+
+async def test_a_cashier_joins_with_the_owners_code_once_and_wrong_codes_are_limited(
+    town: Town,
+) -> None:
+    uow = town.uow
+    async with uow:
+        code = await shops.create_invite(uow, town.shop.id, town.now)
+        await uow.commit()
+
+    async def accept(code: str, address: str) -> m.Shop:
+        async with uow:
+            try:
+                return await shops.accept_invite(
+                    uow, code, channel="sms", address=address, now=town.now
+                )
+            finally:
+                await uow.commit()  # a wrong code is counted even when refused
+
+    assert (await accept(code, "+393330000070")).id == town.shop.id
+    told = reply_of(uow.keys, uow.outbox.to(SHOP_PHONE)[-1])
+    assert told.texts[0].msgid.startswith("A cashier joined {shop}")
+    with pytest.raises(NotAllowed) as used:
+        await accept(code, "+393330000071")
+    assert refusal(used) == Refusal.INVITE_INVALID
+    for _ in range(shops.INVITE_TRIES_PER_DAY - 1):
+        with pytest.raises(NotAllowed):
+            await accept("WRONGCODE1", "+393330000071")
+    async with uow:
+        fresh = await shops.create_invite(uow, town.shop.id, town.now)
+        await uow.commit()
+    with pytest.raises(NotAllowed) as limited:
+        await accept(fresh, "+393330000071")
+    assert refusal(limited) == Refusal.INVITE_TOO_MANY
+    town.later(days=1, minutes=1)
+    assert (await accept(fresh, "+393330000071")).id == town.shop.id
+
+
+async def test_a_delegate_receives_the_code_and_both_receive_the_receipt(town: Town) -> None:
+    uow, holder = town.uow, town.citizens[0]
+    delegate_phone = "+393330000080"
+    for phone, expected in [
+        (town.citizens[1].phone, Refusal.DELEGATE_PHONE_IS_CITIZEN),
+        (SHOP_PHONE, Refusal.DELEGATE_PHONE_IS_SHOP),
+        (holder.phone, Refusal.DELEGATE_OWN_PHONE),
+    ]:
+        assert phone is not None
+        async with uow:
+            with pytest.raises(Conflict) as refused:
+                await delegates.add_delegate(
+                    uow, town.municipality, holder.codice_fiscale, phone, town.now
+                )
+        assert refusal(refused) == expected
+    async with uow:
+        await delegates.add_delegate(
+            uow, town.municipality, holder.codice_fiscale, delegate_phone, town.now
+        )
+        await uow.commit()
+    assert holder.phone is not None
+    before = len(uow.outbox.to(holder.phone))
+    async with uow:
+        asked = await charges.request_charge(
+            uow,
+            shop_id=town.shop.id,
+            citizen_reference=holder.codice_fiscale,
+            amount_cents=5_00,
+            requested_by="test",
+            now=town.now,
+        )
+        await uow.commit()
+    [coded] = [x for x in uow.outbox.to(delegate_phone) if x.charge_id == asked.charge_id]
+    code = reply_of(uow.keys, coded).texts[0].params["code"]
+    assert isinstance(code, str)
+    assert len(uow.outbox.to(holder.phone)) == before  # the code went to one place only
+    assert (await confirm(town, asked.charge_id, code)).outcome is charges.ConfirmOutcome.CONFIRMED
+    receipts = [
+        reply_of(uow.keys, row).texts[0].msgid
+        for phone in (delegate_phone, holder.phone)
+        for row in uow.outbox.to(phone)
+        if row.charge_id == asked.charge_id and not row.payload.get("sensitive")
+    ]
+    assert receipts == ["Paid {amount} at {shop}. Remaining balance: {balance}."] * 2
+
+
+# Community vouchers ---------------------------------------------------------------------
+
+
+async def sell_voucher(town: Town, cents: int, buyer: str = "555") -> m.Voucher:
+    uow = town.uow
+    purchase = Purchase(Purpose.VOUCHER, town.municipality.id, cents, town.shop.id)
+    report = community.PaymentReport(
+        payload=purchase.payload(),
+        currency="EUR",
+        total_amount=cents,
+        telegram_payment_charge_id=f"tg-{buyer}-{cents}",
+        provider_payment_charge_id="provider",
+        channel="telegram",
+        address=buyer,
+        language="it",
+    )
+    async with uow:
+        first = await community.record_payment(uow, report, town.now)
+        again = await community.record_payment(uow, report, town.now)
+        await uow.commit()
+    assert first.voucher is not None and not first.duplicate
+    assert again.duplicate and again.voucher is not None and again.voucher.id == first.voucher.id
+    return first.voucher
+
+
+async def voucher_request(town: Town, voucher: m.Voucher, cents: int) -> tuple[int, str]:
+    uow = town.uow
+    async with uow:
+        asked = await voucher_charges.request_voucher_charge(
+            uow,
+            shop_id=town.shop.id,
+            voucher_reference=voucher.code,
+            amount_cents=cents,
+            requested_by="test",
+            now=town.now,
+        )
+        await uow.commit()
+    [message] = [
+        x
+        for x in uow.outbox.to(voucher.holder_address)
+        if x.payload.get("sensitive") and x.created_at == town.now
+    ][-1:]
+    code = reply_of(uow.keys, message).texts[0].params["code"]
+    assert isinstance(code, str)
+    return asked.charge_id, code
+
+
+async def voucher_confirm(town: Town, charge_id: int, code: str) -> charges.ConfirmResult:
+    async with town.uow:
+        result = await voucher_charges.confirm_voucher_charge(
+            town.uow, charge_id=charge_id, shop_id=town.shop.id, typed_code=code, now=town.now
+        )
+        await town.uow.commit()
+    return result
+
+
+async def test_a_voucher_pays_once_up_to_what_is_left_on_it(town: Town) -> None:
+    voucher = await sell_voucher(town, 20_00)
+    charge_id, code = await voucher_request(town, voucher, 15_00)
+    paid = await voucher_confirm(town, charge_id, code)
+    again = await voucher_confirm(town, charge_id, code)
+    assert (paid.outcome, paid.citizen_balance_cents) == (charges.ConfirmOutcome.CONFIRMED, 5_00)
+    assert again.outcome is charges.ConfirmOutcome.ALREADY_CONFIRMED
+    town.later(minutes=1)
+    short, code = await voucher_request(town, voucher, 5_01)
+    refused = await voucher_confirm(town, short, code)
+    assert refused.outcome is charges.ConfirmOutcome.INSUFFICIENT_FUNDS
+    assert await town.uow.community.spent_on(voucher.id) == 15_00
+    assert (await ledger.verify(town.uow, town.municipality.id)).ok
+
+
+async def test_wrong_voucher_codes_count_against_the_shop_like_any_other(town: Town) -> None:
+    voucher = await sell_voucher(town, 50_00)
+    # Two wrong codes on buoni spesa, three on vouchers: the fifth locks the shop.
+    for _ in range(2):
+        charge_id, code = await request(town, 1_00)
+        await confirm(town, charge_id, wrong(code))
+    locks = []
+    for _ in range(3):
+        town.later(seconds=1)
+        charge_id, code = await voucher_request(town, voucher, 1_00)
+        locks.append((await voucher_confirm(town, charge_id, wrong(code))).shop_lock)
+    assert locks == [ShopLock.NONE, ShopLock.NONE, ShopLock.TIMED]
+    assert await security.wrong_codes_of_shop(town.uow, town.shop.id, town.now) == 5
+
+
+# Revocation ------------------------------------------------------------------------------
+
+
+async def test_a_revocation_takes_back_what_is_left_and_records_what_was_spent(
+    town: Town,
+) -> None:
+    charge_id, code = await request(town, 40_00)
+    await confirm(town, charge_id, code)
+    pending, _ = await request(town, 10_00)
+    protocol = "FAK-0"
+    async with town.uow:
+        revoked = await audit.revoke(town.uow, town.municipality, protocol, town.now)
+        await town.uow.commit()
+    assert revoked == audit.Revocation(
+        returned_cents=110_00, to_recover_cents=40_00, cancelled_charges=1
+    )
+    assert await balance(town) == 0
+    left = await town.uow.charges.by_id(pending)
+    assert left is not None and left.status == ChargeStatus.CANCELLED
+    async with town.uow:
+        with pytest.raises(audit.AlreadyRevoked):
+            await audit.revoke(town.uow, town.municipality, protocol, town.now)
+    assert (await ledger.verify(town.uow, town.municipality.id)).ok
+
+
+# Four eyes -------------------------------------------------------------------------------
+
+
+async def test_a_determina_runs_only_when_another_manager_approves_it() -> None:
+    uow = FakeUnitOfWork()
+    town, _ = await open_round(uow, [1, 2])
+    async with uow:
+        clerk, manager, other = (
+            m.Operator(
+                municipality_id=town.id,
+                username=name,
+                role=role.value,
+                password_hash="not used here",
+                created_at=START,
+            )
+            for name, role in [
+                ("clerk", operators.Role.CLERK),
+                ("anna", operators.Role.MANAGER),
+                ("bruno", operators.Role.MANAGER),
+            ]
+        )
+        add_all(uow, [clerk, manager, other])
+        await uow.commit()
+    async with uow:
+        act = await acts.prepare(
+            uow, manager, acts.ActKind.DETERMINA, {"budget_cents": 100_000_00}, START
+        )
+    committed = uow.commits
+    async with uow:
+        with pytest.raises(operators.RoleRefused):
+            await acts.approve(uow, clerk, act.id, START)
+        with pytest.raises(acts.SamePerson):
+            await acts.approve(uow, manager, act.id, START)
+    assert uow.commits == committed
+    round_ = await uow.rounds.latest(town.id)
+    assert round_ is not None
+    assert await uow.allocations.latest_standing(round_.id) is None  # nothing ran
+    async with uow:
+        approved = await acts.approve(uow, other, act.id, START)
+    assert uow.commits == committed + 1  # the use case committed its own transaction
+    assert approved.status == "approved" and approved.outcome is not None
+    assert approved.outcome["tranche"] == 1 and approved.outcome["households"] == 2
+    log = [entry.action for entry in await uow.activity.newest_first(town.id, None, 0)]
+    assert log == ["determina.approve", "determina.prepare"]
+    async with uow:
+        with pytest.raises(acts.ActNotOpen):
+            await acts.approve(uow, other, act.id, START)
+
+
+# Applications ----------------------------------------------------------------------------
+
+
+def answers(index: int, phone: str | None = None) -> applications.ApplicationInput:
+    return applications.ApplicationInput(
+        make_cf(index), phone or f"+39333{3000000 + index:07d}", 2, False, False, 0, 0, 0
+    )
+
+
+async def test_one_application_per_household_while_the_window_is_open() -> None:
+    uow = FakeUnitOfWork()
+    async with uow:
+        town = await municipalities.add_municipality(uow, code="APP", name="Apply", now=START)
+        await municipalities.open_window(uow, town, START, days=4)
+        first = await applications.submit_application(
+            uow, town, answers(1), source="paper", now=START
+        )
+        second = await applications.submit_application(
+            uow, town, answers(2), source="paper", now=START
+        )
+        with pytest.raises(Conflict) as twice:
+            await applications.submit_application(uow, town, answers(1), source="paper", now=START)
+        await uow.commit()
+    assert refusal(twice) == Refusal.APPLICATION_ALREADY_APPLIED
+    assert first.protocol != second.protocol
+    async with uow:
+        with pytest.raises(NotAllowed) as closed:
+            await applications.submit_application(
+                uow, town, answers(3), source="paper", now=START + timedelta(days=4)
+            )
+    assert refusal(closed) == Refusal.APPLICATION_WINDOW_CLOSED
+    assert len(uow.store.rows(m.Application)) == 2
+
+
+async def test_a_paper_import_is_all_or_nothing() -> None:
+    uow = FakeUnitOfWork()
+    async with uow:
+        town = await municipalities.add_municipality(uow, code="IMP", name="Import", now=START)
+        await municipalities.open_window(uow, town, START, days=4)
+        await uow.commit()
+    shared_phone = "+393334444444"
+    rows = [
+        (answers(1), START),
+        (answers(2, shared_phone), START),
+        (answers(3, shared_phone), START),
+    ]
+    async with uow:
+        with pytest.raises(paper_applications.ImportRefused) as refused:
+            await applications.import_applications(uow, town, rows, START)
+    assert [problem.index for problem in refused.value.problems] == [2]
+    assert uow.store.rows(m.Application) == [] and uow.store.rows(m.Citizen) == []
+    async with uow:
+        count = await applications.import_applications(uow, town, rows[:2], START)
+        await uow.commit()
+    assert count == 2
+    protocols = sorted(x.protocol for x in uow.store.rows(m.Application))
+    assert len(set(protocols)) == 2

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.dialogue.flows.appeal import AppealFlow
 from core.dialogue.flows.apply import ApplyFlow
 from core.dialogue.flows.base import Flow
 from core.dialogue.flows.charge import ChargeFlow
@@ -50,6 +51,7 @@ FLOWS: dict[str, Flow[Any]] = {
     flow.name: flow
     for flow in (
         ApplyFlow(),
+        AppealFlow(),
         ChargeFlow(),
         IdentifyFlow(),
         RefundFlow(),

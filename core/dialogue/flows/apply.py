@@ -55,6 +55,18 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             turn.say(refusal)
             return
         existing = await self._existing(turn)
+        if existing is not None and existing.withdrawn_at is not None:
+            # Withdrawn by the office: one application per household and window.
+            turn.finish()
+            turn.say(
+                t(
+                    "Application {protocol}: withdrawn by the office on {day}. Not you? Contact "
+                    "the office.",
+                    protocol=existing.protocol,
+                    day=Day(existing.withdrawn_at.date()),
+                )
+            )
+            return
         if existing is not None:
             self.drop_draft(turn)
             await self.goto(turn, "existing", ApplyState(protocol=existing.protocol))

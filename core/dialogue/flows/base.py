@@ -201,6 +201,13 @@ def code_message(flow: str, code: str, minutes: int) -> Text:
             code=code,
             minutes=minutes,
         )
+    if flow == "appeal":
+        return t(
+            "Code {code} confirms your appeal to the office. Do not share it with anyone. "
+            "Valid {minutes} min.",
+            code=code,
+            minutes=minutes,
+        )
     if flow == "refund":
         return t(
             "Code {code} confirms a refund by your shop. Do not share it with anyone. "

@@ -85,6 +85,8 @@ def movement_text(move: movements.Movement, timezone: str) -> Text:
         return t("{day} +{amount} refund {shop}", day=day, amount=amount, shop=shop)
     if move.kind is PostingKind.REVOCATION:
         return t("{day} -{amount} revoked", day=day, amount=amount)
+    if move.kind is PostingKind.REVOCATION_UNDO:
+        return t("{day} +{amount} revocation cancelled", day=day, amount=amount)
     return t("{day} {amount}", day=day, amount=amount)
 
 

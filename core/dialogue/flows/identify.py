@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import IDENTITY_REFUSED
 from core.dialogue.flows import citizen as citizen_requests
+from core.dialogue.flows.appeal import AppealFlow
 from core.dialogue.flows.base import Flow, Step, Takes, table
 from core.dialogue.inbound import SharedContact
 from core.dialogue.menus import show_menu
@@ -65,6 +66,8 @@ async def continue_with(turn: Turn, then: str) -> None:
         await citizen_requests.show_status(turn)
     elif then == "card":
         await citizen_requests.show_card(turn)
+    elif then == "appeal":
+        await AppealFlow().begin(turn)
     elif then.startswith("card:"):
         citizen = await turn.citizen()
         if citizen is not None and citizen.card_code != then.removeprefix("card:"):

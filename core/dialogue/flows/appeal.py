@@ -1,0 +1,141 @@
+"""RICORSO / APPEAL: a citizen asks the office to review the decision on their application.
+
+The reason may follow the word ("RICORSO ho 3 figli, non 1") or is asked for. Only the
+citizen this chat proves may appeal: the linked Telegram chat, or the citizen's own proven
+phone on SMS, where the appeal waits for a code sent to that phone (a forged sender cannot
+file, nor use up, somebody else's appeal). core.services.appeals decides whether the
+decision may still be appealed; the refusals are said here with their particulars.
+"""
+
+from __future__ import annotations
+
+from core.dialogue.context import Input, Reject, Turn
+from core.dialogue.errors import error_text
+from core.dialogue.flows import citizen as citizen_requests
+from core.dialogue.flows.base import VERIFY, ConfirmedFlow, Step, known, table, verify
+from core.dialogue.state import AppealState
+from core.domain.errors import DomainError, Refusal
+from core.domain.messages import Text, t
+from core.services import appeals
+
+
+def refusal_text(error: DomainError) -> Text:
+    """Why an appeal cannot be filed now, in the citizen's words; nothing was changed."""
+    p = error.params
+    protocol = str(p.get("protocol", ""))
+    if error.code == Refusal.APPEAL_NO_APPLICATION:
+        return t("We found no application of yours to appeal. To apply, write DOMANDA.")
+    if error.code == Refusal.APPEAL_NO_DECISION:
+        return t(
+            "Application {protocol} has not been decided yet: you can appeal once you "
+            "receive the decision.",
+            protocol=protocol,
+        )
+    if error.code == Refusal.APPEAL_TOO_LATE:
+        return t(
+            "The time to appeal on application {protocol} is over: {days} days from the "
+            "decision. Contact the office.",
+            protocol=protocol,
+            days=int(str(p.get("days", 0))),
+        )
+    if error.code == Refusal.APPEAL_ALREADY_OPEN:
+        return t(
+            "You have already appealed the decision on application {protocol}: the office "
+            "will answer you here.",
+            protocol=protocol,
+        )
+    if error.code == Refusal.APPEAL_ALREADY_DECIDED:
+        return t(
+            "Your appeal on application {protocol} has already been decided. You may still "
+            "appeal to the Regional Administrative Court (TAR).",
+            protocol=protocol,
+        )
+    if error.code == Refusal.APPEAL_REASON_TOO_LONG:
+        return t(
+            "Your reason is too long: at most {limit} characters. Write it again, shorter.",
+            limit=int(str(p.get("limit", appeals.MAX_REASON))),
+        )
+    if error.code == Refusal.APPEAL_REASON_MISSING:
+        return t("Write why you ask the office to review the decision.")
+    return error_text(error)
+
+
+class AppealFlow(ConfirmedFlow[AppealState]):
+    name = "appeal"
+    state_type = AppealState
+
+    async def begin(self, turn: Turn, arg: str = "") -> None:
+        turn.finish()
+        citizen = await citizen_requests.identified(turn, "appeal")
+        if citizen is None:
+            return
+        try:
+            appealable = await appeals.check_appealable(turn.uow, turn.town, citizen, turn.now)
+        except DomainError as error:
+            turn.finish()
+            turn.say(refusal_text(error))
+            return
+        self.move(turn, "reason", AppealState(protocol=appealable.application.protocol))
+        if arg.strip():
+            await self._reason(turn, arg)
+            return
+        await self.ask(turn)
+
+    async def ask_reason(self, turn: Turn) -> None:
+        turn.say(
+            t(
+                "Appeal on application {protocol}: write in one message why you ask the office "
+                "to review the decision, or ANNULLA.",
+                protocol=known(self.state(turn).protocol),
+            )
+        )
+
+    async def on_reason(self, turn: Turn, inp: Input) -> None:
+        await self._reason(turn, inp.text)
+
+    async def _reason(self, turn: Turn, text: str) -> None:
+        reason = " ".join(text.split())
+        if not reason:
+            raise Reject(t("Write why you ask the office to review the decision."))
+        if len(reason) > appeals.MAX_REASON:
+            raise Reject(
+                t(
+                    "Your reason is too long: at most {limit} characters. Write it again, shorter.",
+                    limit=appeals.MAX_REASON,
+                )
+            )
+        self.state(turn).reason = reason
+        await self.confirm_then_do(turn)
+
+    async def confirmed(self, turn: Turn) -> None:
+        s = self.state(turn)
+        reason = known(s.reason)
+        turn.finish()
+        citizen = await turn.citizen()
+        if citizen is None:  # the chat lost its citizen meanwhile (the office rebound it)
+            turn.say(t("We have no vouchers for this number. To apply, write DOMANDA."))
+            return
+        try:
+            appeal = await appeals.file_appeal(
+                turn.uow, turn.town, citizen, reason, turn.channel, turn.now
+            )
+        except DomainError as error:
+            turn.say(refusal_text(error))
+            return
+        turn.say(
+            t(
+                "Appeal no. {number} on application {protocol} received. The office will send "
+                "you its decision here.",
+                number=str(appeal.id),
+                protocol=known(s.protocol),
+            )
+        )
+
+    # The reason (unless it came with the word), then on SMS the code sent to the phone.
+    entry = ("reason",)
+    steps = table(
+        {
+            "reason": Step(ask_reason, on_reason, to=(VERIFY,)),
+            VERIFY: verify(),
+        }
+    )

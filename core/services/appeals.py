@@ -1,0 +1,274 @@
+"""Appeals (ricorso): a citizen asks the office to review the decision on their application.
+
+A citizen writes RICORSO (or APPEAL) in the chat, with their reason, within the policy's
+`appeal_days` after the decision was notified to them: the credit of a tranche that decided
+on the application, or its revocation (or the undoing of one). An appeal changes nothing
+about money: it is a request in the office's queue. The office upholds or rejects it with a
+reason, which goes back to the citizen through the outbox in their language, on the channel
+the appeal came from. One open appeal per application (uq_appeals_open), and one appeal per
+decision: a later decision (another tranche, a revocation) may be appealed again.
+
+Who may appeal is the citizen the chat proves: the linked Telegram chat, or on SMS the
+citizen's own proven phone, confirmed with a code sent to it (core.dialogue.flows.appeal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from core.domain.channels import Channel
+from core.domain.errors import Conflict, NotFound, Refusal
+from core.domain.messages import Reply, t
+from core.services import activity
+from core.services.activity import Actor
+from core.services.municipalities import policy_of
+from core.services.operators import Role, require_role
+from core.services.outbox import enqueue, notify_citizen
+from core.services.unit_of_work import UnitOfWork
+from core.storage import models as m
+
+MAX_REASON = 500  # the citizen's reason: one long message
+MAX_DECISION_REASON = 300  # the office's reason, as for its acts
+
+
+class AppealStatus(StrEnum):
+    OPEN = "open"
+    UPHELD = "upheld"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Appealable:
+    """An application whose decision may be appealed now, and until when."""
+
+    application: m.Application
+    decision_at: datetime
+    until: datetime
+
+
+async def decision_moment(uow: UnitOfWork, application: m.Application) -> datetime | None:
+    """When the latest decision on the application was notified: the credit of a tranche
+    that decided on it (withdrawn determinas never did), or its revocation or the undoing of
+    one. None: nothing decided yet."""
+    moments = [when for when in await uow.appeals.decided_credits(application.id) if when]
+    for revocation in await uow.audit.revocations_of(application.id):
+        moments.append(revocation.revoked_at)
+        if revocation.undone_at is not None:
+            moments.append(revocation.undone_at)
+    return max(moments) if moments else None
+
+
+async def check_appealable(
+    uow: UnitOfWork, town: m.Municipality, citizen: m.Citizen, now: datetime
+) -> Appealable:
+    """The citizen's latest application here, if its decision may be appealed now; else the
+    refusal that says why (nothing decided, too late, already appealed)."""
+    application = await uow.applications.latest_for_citizen(citizen.id)
+    if application is None or application.municipality_id != town.id:
+        raise NotFound(Refusal.APPEAL_NO_APPLICATION)
+    decided = await decision_moment(uow, application)
+    if decided is None:
+        raise Conflict(Refusal.APPEAL_NO_DECISION, protocol=application.protocol)
+    days = policy_of(town).appeal_days
+    until = decided + timedelta(days=days)
+    for earlier in await uow.appeals.of_application(application.id):
+        if earlier.status == AppealStatus.OPEN:
+            raise Conflict(Refusal.APPEAL_ALREADY_OPEN, protocol=application.protocol)
+        if earlier.decision_at >= decided:
+            raise Conflict(Refusal.APPEAL_ALREADY_DECIDED, protocol=application.protocol)
+    if now > until:
+        raise Conflict(
+            Refusal.APPEAL_TOO_LATE,
+            protocol=application.protocol,
+            days=days,
+            until=until.isoformat(),
+        )
+    return Appealable(application, decided, until)
+
+
+def _citizen_reason(text: str) -> str:
+    reason = " ".join(text.split())
+    if not reason:
+        raise Conflict(Refusal.APPEAL_REASON_MISSING)
+    if len(reason) > MAX_REASON:
+        raise Conflict(Refusal.APPEAL_REASON_TOO_LONG, limit=MAX_REASON)
+    return reason
+
+
+async def file_appeal(
+    uow: UnitOfWork,
+    town: m.Municipality,
+    citizen: m.Citizen,
+    reason: str,
+    channel: str,
+    now: datetime,
+) -> m.Appeal:
+    """Record the citizen's appeal (the caller commits). The activity log names the
+    application and the channel, not the citizen's words (a viewer reads the log)."""
+    text = _citizen_reason(reason)
+    appealable = await check_appealable(uow, town, citizen, now)
+    application = appealable.application
+    appeal = m.Appeal(
+        municipality_id=town.id,
+        application_id=application.id,
+        citizen_id=citizen.id,
+        channel=channel,
+        reason=text,
+        decision_at=appealable.decision_at,
+        created_at=now,
+        status=AppealStatus.OPEN.value,
+    )
+    if not await uow.appeals.add_open(appeal):
+        # Another message of the same citizen filed one a moment earlier.
+        raise Conflict(Refusal.APPEAL_ALREADY_OPEN, protocol=application.protocol)
+    await activity.record(
+        uow,
+        town.id,
+        f"chat:{channel}",
+        "appeal.file",
+        subject=application.protocol,
+        after={"appeal": appeal.id, "status": AppealStatus.OPEN.value, "channel": channel},
+        now=now,
+    )
+    return appeal
+
+
+@dataclass(frozen=True)
+class QueuedAppeal:
+    appeal: m.Appeal
+    protocol: str
+    citizen: m.Citizen
+
+
+async def appeals_of(
+    uow: UnitOfWork, town: m.Municipality, status: AppealStatus | None = None
+) -> list[QueuedAppeal]:
+    """The town's appeals, oldest first (status OPEN: the queue)."""
+    return [
+        QueuedAppeal(appeal, application.protocol, citizen)
+        for appeal, application, citizen in await uow.appeals.in_town(
+            town.id, None if status is None else status.value
+        )
+    ]
+
+
+def decision_notice(town: str, protocol: str, upheld: bool, reason: str) -> Reply:
+    if upheld:
+        return Reply.of(
+            t(
+                "{town}: appeal on application {protocol} upheld. {reason}",
+                town=town,
+                protocol=protocol,
+                reason=reason,
+            )
+        )
+    return Reply.of(
+        t(
+            "{town}: appeal on application {protocol} rejected. {reason}",
+            town=town,
+            protocol=protocol,
+            reason=reason,
+        )
+    )
+
+
+def _decision_reason(text: str) -> str:
+    reason = " ".join(text.split())
+    if not reason:
+        raise Conflict(Refusal.ACT_REASON_MISSING)
+    if len(reason) > MAX_DECISION_REASON:
+        raise Conflict(Refusal.ACT_REASON_TOO_LONG, limit=MAX_DECISION_REASON)
+    return reason
+
+
+def _tell(
+    uow: UnitOfWork, appeal: m.Appeal, citizen: m.Citizen, reply: Reply, now: datetime
+) -> m.OutboxMessage | None:
+    """On the channel the appeal came from, while it is still the citizen's; else wherever
+    the citizen's notices go."""
+    if citizen.erased_at is None:
+        if appeal.channel == Channel.TELEGRAM.value and citizen.telegram_chat_id:
+            address: str | None = citizen.telegram_chat_id
+        elif appeal.channel == Channel.SMS.value and citizen.phone:
+            address = citizen.phone
+        else:
+            address = None
+        if address is not None:
+            return enqueue(
+                uow,
+                municipality_id=citizen.municipality_id,
+                channel=appeal.channel,
+                address=address,
+                language=citizen.language,
+                reply=reply,
+                now=now,
+            )
+    return notify_citizen(uow, citizen, reply, now)
+
+
+async def decide(
+    uow: UnitOfWork,
+    town: m.Municipality,
+    appeal_id: int,
+    outcome: str,
+    reason: str,
+    now: datetime,
+    by: Actor,
+) -> m.Appeal:
+    """Uphold or reject an open appeal with a reason; the citizen is told in the same
+    transaction. What upholding changes (a revocation undone, a correction) is done by the
+    acts of its own, under their rules. The caller commits."""
+    if isinstance(by, m.Operator):
+        require_role(by, Role.CLERK, Role.MANAGER)
+    try:
+        status = AppealStatus(outcome)
+    except ValueError as exc:
+        raise Conflict(Refusal.APPEAL_BAD_OUTCOME, outcome=outcome) from exc
+    if status is AppealStatus.OPEN:
+        raise Conflict(Refusal.APPEAL_BAD_OUTCOME, outcome=outcome)
+    why = _decision_reason(reason)
+    appeal = await uow.appeals.by_id(appeal_id)
+    if appeal is None or appeal.municipality_id != town.id:
+        raise NotFound(Refusal.APPEAL_NOT_FOUND, appeal_id=appeal_id)
+    if appeal.status != AppealStatus.OPEN.value:
+        raise Conflict(Refusal.APPEAL_NOT_OPEN, appeal_id=appeal_id, status=appeal.status)
+    name = activity.actor_name(by)
+    values = {
+        "status": status.value,
+        "decided_by": name,
+        "operator_id": by.id if isinstance(by, m.Operator) else None,
+        "decided_at": now,
+        "decision_reason": why,
+    }
+    if not await uow.appeals.mark_decided(appeal.id, **values):
+        raise Conflict(Refusal.APPEAL_NOT_OPEN, appeal_id=appeal_id, status="decided")
+    await uow.refresh(appeal)
+    application = await uow.appeals.application(appeal.application_id)
+    citizen = await uow.citizens.by_id(appeal.citizen_id)
+    assert application is not None and citizen is not None  # foreign keys
+    told = _tell(
+        uow,
+        appeal,
+        citizen,
+        decision_notice(town.name, application.protocol, status is AppealStatus.UPHELD, why),
+        now,
+    )
+    await uow.flush()
+    await activity.by_actor(
+        uow,
+        town.id,
+        by,
+        f"appeal.{status.value}",
+        subject=application.protocol,
+        before={"appeal": appeal.id, "status": AppealStatus.OPEN.value},
+        after={
+            "appeal": appeal.id,
+            "status": status.value,
+            "reason": why,
+            "citizen_told": told is not None,
+        },
+        now=now,
+    )
+    return appeal

@@ -1,0 +1,89 @@
+"""Appeals from the chat: the queue, and the decision (upheld or rejected) with its reason,
+which goes back to the citizen. A viewer sees the queue without the citizens' words."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from core.domain.messages import t
+from core.services import appeals, back_office
+from core.services.operators import Role, may_see_personal_data
+from office.keys import CORE
+from office.pages import notify, render, words_for
+from office.security import operator_of
+from office.views.forms import fields, see_other
+
+STATUS_NAMES = {
+    appeals.AppealStatus.OPEN.value: t("waiting for a decision"),
+    appeals.AppealStatus.UPHELD.value: t("upheld"),
+    appeals.AppealStatus.REJECTED.value: t("rejected"),
+}
+
+
+async def appeals_page(request: web.Request) -> web.Response:
+    operator = operator_of(request)
+    words = await words_for(request)
+    personal = may_see_personal_data(operator)
+    async with request.app[CORE].uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        found = await appeals.appeals_of(uow, town)
+    rows = [
+        {
+            "id": item.appeal.id,
+            "protocol": item.protocol,
+            "received": item.appeal.created_at,
+            "channel": item.appeal.channel,
+            "status": item.appeal.status,
+            "status_name": words.text(STATUS_NAMES[item.appeal.status]),
+            # The citizen's own words may say anything about their life: not for viewers.
+            "reason": item.appeal.reason if personal else None,
+            "decided_at": item.appeal.decided_at,
+            "decided_by": item.appeal.decided_by,
+            "decision_reason": item.appeal.decision_reason,
+        }
+        for item in found
+    ]
+    return await render(
+        request,
+        "appeals.html",
+        {
+            "town": town,
+            "queue": [row for row in rows if row["status"] == appeals.AppealStatus.OPEN.value],
+            "decided": [row for row in rows if row["status"] != appeals.AppealStatus.OPEN.value],
+            "may_decide": operator.role != Role.VIEWER.value,
+        },
+    )
+
+
+async def decide(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    form = await fields(request)
+    appeal_id = int(request.match_info["appeal"])
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        appeal = await appeals.decide(
+            uow,
+            town,
+            appeal_id,
+            form.get("outcome", ""),
+            form.get("reason", ""),
+            core.now(),
+            operator,
+        )
+        await uow.commit()
+    words = await words_for(request)
+    await notify(
+        request,
+        t(
+            "Appeal {number}: {decision}. The citizen has been told.",
+            number=str(appeal.id),
+            decision=words.text(STATUS_NAMES[appeal.status]),
+        ),
+    )
+    raise see_other(request, "appeals")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/appeals", appeals_page, name="appeals")
+    app.router.add_post(r"/appeals/{appeal:\d+}/decide", decide, name="appeal_decide")

@@ -1,0 +1,142 @@
+"""RICORSO / APPEAL in the chat: who may appeal, when, and what a forged SMS cannot do."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.bootstrap import Core
+from core.dialogue.inbound import Channel
+from core.services import municipalities
+from core.services.applications import ApplicationInput, submit_application
+from core.storage import models as m
+from tests.conftest import FakeClock
+from tests.dialogue.harness import Chat, confirmation_code, param
+from tests.factories import make_cf, make_town
+
+CODE_SENT = (
+    "Code {code} confirms your appeal to the office. Do not share it with anyone. "
+    "Valid {minutes} min."
+)
+ASK_REASON = (
+    "Appeal on application {protocol}: write in one message why you ask the office to review "
+    "the decision, or ANNULLA."
+)
+RECEIVED = (
+    "Appeal no. {number} on application {protocol} received. The office will send you its "
+    "decision here."
+)
+ALREADY = (
+    "You have already appealed the decision on application {protocol}: the office will "
+    "answer you here."
+)
+TOO_LATE = (
+    "The time to appeal on application {protocol} is over: {days} days from the decision. "
+    "Contact the office."
+)
+NOT_DECIDED = (
+    "Application {protocol} has not been decided yet: you can appeal once you receive the decision."
+)
+NO_VOUCHERS = "We have no vouchers for this number. To apply, write DOMANDA."
+WRONG_CODE = "Wrong code: {count} attempt left."
+
+
+async def appeals_in(core: Core) -> list[m.Appeal]:
+    async with core.uow() as uow:
+        return list(await uow.session.scalars(select(m.Appeal).order_by(m.Appeal.id)))
+
+
+async def test_an_sms_appeal_with_its_reason_waits_for_the_code_sent_to_the_phone(
+    core: Core,
+) -> None:
+    town = await make_town(core, citizens=2)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.expect("Ricorso: siamo in 3, non in 1", CODE_SENT)
+    assert await appeals_in(core) == []  # nothing before the code comes back
+    replies = await chat.expect(await confirmation_code(chat), RECEIVED)
+    [appeal] = await appeals_in(core)
+    assert param(replies, "number") == str(appeal.id)
+    assert (appeal.reason, appeal.channel, appeal.status) == (
+        "siamo in 3, non in 1",
+        "sms",
+        "open",
+    )
+    assert appeal.citizen_id == town.citizen_ids[0]
+    # One open appeal per application: a second one changes nothing.
+    await chat.expect("RICORSO di nuovo", ALREADY)
+    assert len(await appeals_in(core)) == 1
+
+
+async def test_every_spelling_of_the_keyword_starts_an_appeal_and_asks_the_reason(
+    core: Core,
+) -> None:
+    town = await make_town(core, citizens=1)
+    chat = Chat(core, town.citizen_phones[0])
+    for word in ("RICORSO", "ricorso", "Ricórso", "APPEAL", "/appeal", "appeal!"):
+        await chat.expect(word, ASK_REASON)
+        await chat.expect("ANNULLA", "Cancelled.")
+    await chat.expect("RICORSO", ASK_REASON)
+    await chat.expect("Ho tre figli a carico", CODE_SENT)
+    await chat.expect(await confirmation_code(chat), RECEIVED)
+    assert [a.reason for a in await appeals_in(core)] == ["Ho tre figli a carico"]
+
+
+async def test_a_forged_sender_without_the_code_files_nothing(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    forger = Chat(core, town.citizen_phones[0])  # the real number, typed by someone else
+    await forger.expect("RICORSO per dispetto", CODE_SENT)
+    await forger.expect("000000", WRONG_CODE)
+    await forger.expect("000001")
+    await forger.expect(
+        "000002", "Too many wrong codes: the request was cancelled. Nothing was changed."
+    )
+    assert await appeals_in(core) == []
+    # The real citizen can still appeal: the forger used up nothing.
+    await forger.expect("RICORSO vero motivo", CODE_SENT)
+    await forger.expect(await confirmation_code(forger), RECEIVED)
+    assert len(await appeals_in(core)) == 1
+
+
+async def test_unknown_number_late_appeal_and_undecided_application_change_nothing(
+    core: Core, clock: FakeClock
+) -> None:
+    town = await make_town(core, citizens=1)
+    await Chat(core, "+393479999999").expect("RICORSO", NO_VOUCHERS)
+    # A new window, a new application nobody decided yet.
+    phone = "+393335550001"
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        await municipalities.open_window(uow, municipality, clock())
+        await submit_application(
+            uow,
+            municipality,
+            ApplicationInput(make_cf(50), phone, 2, False, False, 0, 0, 0),
+            source="paper",
+            now=clock(),
+        )
+        await uow.commit()
+    await Chat(core, phone).expect("RICORSO", NOT_DECIDED)
+    # The credited citizen, 31 days after the credit (30 days allowed by default).
+    clock.advance(days=26)
+    replies = await Chat(core, town.citizen_phones[0]).expect("APPEAL", TOO_LATE)
+    assert param(replies, "days") == 30
+    assert await appeals_in(core) == []
+
+
+async def test_on_telegram_the_contact_proves_the_citizen_then_the_reason_is_asked(
+    core: Core,
+) -> None:
+    town = await make_town(core, citizens=1)
+    chat = Chat(core, "7001", channel=Channel.TELEGRAM)
+    await chat.expect(
+        "/ricorso", "To find your vouchers we need your phone number: tap the button to share it."
+    )
+    await chat.expect(
+        None,
+        "Thank you: we found your vouchers.",
+        ASK_REASON,
+        contact=(town.citizen_phones[0], True),
+    )
+    # Telegram proved the sender: no code, the appeal is filed at once.
+    await chat.expect("The household has four members, not one.", RECEIVED)
+    [appeal] = await appeals_in(core)
+    assert (appeal.channel, appeal.citizen_id) == ("telegram", town.citizen_ids[0])

@@ -1,0 +1,230 @@
+"""Checks' outcomes, sums to recover and undoing a mistaken revocation, on both databases."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from core.bootstrap import Core
+from core.domain.errors import Conflict, NotFound
+from core.domain.ledger import PostingKind
+from core.i18n import render_text
+from core.services import allocation, audit, ledger, municipalities
+from core.services.outbox import reply_of
+from core.storage import models as m
+from tests.conftest import FakeClock
+from tests.factories import outbox_to
+from tests.integration.office_helpers import (
+    Office,
+    apply,
+    assert_ledger_ok,
+    close_approve_credit,
+    open_round,
+    pay,
+    person,
+)
+
+PEOPLE = [person(i) for i in range(3)]  # one member each: 150 euro
+
+
+async def credited_round(core: Core, clock: FakeClock) -> tuple[Office, list[str]]:
+    office = await open_round(core, clock)
+    protocols = await apply(office, *PEOPLE)
+    await close_approve_credit(office, 450_00)
+    return office, protocols
+
+
+async def draw_all(office: Office) -> None:
+    async with office.core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        await audit.draw_sample(uow, town, 100, 7, office.clock())
+        await uow.commit()
+
+
+async def revoke(office: Office, protocol: str) -> audit.Revocation:
+    async with office.core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        result = await audit.revoke(uow, town, protocol, office.clock(), reason="ISEE falso")
+        await uow.commit()
+        return result
+
+
+async def undo(office: Office, protocol: str, reason: str = "errore di persona") -> audit.Undoing:
+    async with office.core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        result = await audit.undo_revocation(uow, town, protocol, reason, office.clock(), "cli:t")
+        await uow.commit()
+        return result
+
+
+async def balance(office: Office, index: int) -> int:
+    async with office.core.uow() as uow:
+        citizen = await uow.citizens.by_codice_fiscale(
+            office.municipality_id, PEOPLE[index].codice_fiscale
+        )
+        assert citizen is not None
+        return await ledger.citizen_balance(uow, office.municipality_id, citizen.id)
+
+
+async def test_a_check_is_recorded_for_a_sampled_application_and_corrected_with_the_log(
+    core: Core, clock: FakeClock
+) -> None:
+    office, protocols = await credited_round(core, clock)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        with pytest.raises(audit.NotInSample):
+            await audit.record_check(uow, town, protocols[0], "confirmed", "", clock(), "cli:t")
+    await draw_all(office)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        with pytest.raises(Conflict):
+            await audit.record_check(uow, town, protocols[0], "maybe", "", clock(), "cli:t")
+        with pytest.raises(Conflict):
+            await audit.record_check(uow, town, protocols[0], "confirmed", "x" * 301, clock(), "a")
+        await audit.record_check(uow, town, protocols[0], "confirmed", "ISEE  visto", clock(), "a")
+        await uow.commit()
+    clock.advance(hours=1)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        await audit.record_check(
+            uow, town, protocols[0], "discrepancy", "conto non dichiarato", clock(), "b"
+        )
+        await uow.commit()
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        found = await audit.checks(uow, town)
+        entries = list(
+            await uow.session.scalars(
+                select(m.ActivityEntry)
+                .where(m.ActivityEntry.action == "audit.check")
+                .order_by(m.ActivityEntry.id)
+            )
+        )
+    assert list(found) == [protocols[0]]
+    assert found[protocols[0]].outcome == "discrepancy"
+    assert found[protocols[0]].checked_by == "b"
+    assert [(e.actor, e.before, e.after) for e in entries] == [
+        ("a", None, {"outcome": "confirmed", "note": "ISEE visto"}),
+        (
+            "b",
+            {"outcome": "confirmed", "note": "ISEE visto"},
+            {"outcome": "discrepancy", "note": "conto non dichiarato"},
+        ),
+    ]
+
+
+async def test_sums_to_recover_are_what_was_spent_and_an_undo_gives_back_what_was_taken(
+    core: Core, clock: FakeClock
+) -> None:
+    office, protocols = await credited_round(core, clock)
+    await pay(office, office.shop_ids[0], PEOPLE[0], 40_00)
+    before = await balance(office, 0)
+    revocation = await revoke(office, protocols[0])
+    assert (revocation.returned_cents, revocation.to_recover_cents) == (110_00, 40_00)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        rows = await audit.sums_to_recover(uow, town)
+    assert [(r.protocol, r.credited_cents, r.returned_cents, r.to_recover_cents) for r in rows] == [
+        (protocols[0], 150_00, 110_00, 40_00)
+    ]
+    assert rows[0].reason == "ISEE falso"
+    clock.advance(hours=2)
+    sent_before = len(await outbox_to(core, PEOPLE[0].phone or ""))
+
+    result = await undo(office, protocols[0])
+
+    assert (result.restored_cents, result.cancelled_recovery_cents, result.told) == (
+        110_00,
+        40_00,
+        True,
+    )
+    assert await balance(office, 0) == before
+    await assert_ledger_ok(core, office.municipality_id)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        assert await audit.sums_to_recover(uow, town) == []
+        application = await uow.applications.by_protocol(protocols[0])
+        assert application is not None
+        assert application.revoked_at is None and application.recover_cents == 0
+        postings = list(
+            await uow.session.scalars(
+                select(m.Posting).where(m.Posting.kind == PostingKind.REVOCATION_UNDO.value)
+            )
+        )
+        assert [p.amount_cents for p in postings] == [110_00]
+    messages = await outbox_to(core, PEOPLE[0].phone or "")
+    assert len(messages) == sent_before + 1
+    said = render_text(reply_of(core.keys, messages[-1]).texts[0], "it")
+    assert protocols[0] in said and "110,00" in said
+
+    with pytest.raises(audit.RevocationAlreadyUndone):
+        await undo(office, protocols[0])
+    with pytest.raises(audit.NotRevoked):
+        await undo(office, protocols[1])
+    with pytest.raises(NotFound):
+        await undo(office, "BEL-0000-99999")
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        with pytest.raises(Conflict):
+            await audit.undo_revocation(uow, town, protocols[0], "  ", clock(), "cli:t")
+    await assert_ledger_ok(core, office.municipality_id)
+
+
+async def test_a_tranche_credited_while_revoked_stays_excused_after_the_undo(
+    core: Core, clock: FakeClock
+) -> None:
+    office = await open_round(core, clock)
+    protocols = await apply(office, person(10), person(11))
+    await close_approve_credit(office, 150_00)  # half of what is due: 75 euro each
+    clock.advance(days=1)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        await allocation.approve(uow, town, 300_00, clock())  # the rest, 75 euro each
+        await uow.commit()
+    await revoke(office, protocols[0])  # after the determina, before its credit
+    clock.advance(hours=1)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        await allocation.credit(uow, town, clock())  # skips the revoked application
+        await uow.commit()
+    await assert_ledger_ok(core, office.municipality_id)
+    clock.advance(days=1)
+
+    result = await undo(office, protocols[0])
+
+    assert result.restored_cents == 75_00  # what the revocation took; tranche 2 stays unpaid
+    await assert_ledger_ok(core, office.municipality_id)
+
+
+async def test_the_database_keeps_one_standing_revocation_and_never_restores_more(
+    core: Core, clock: FakeClock
+) -> None:
+    office, protocols = await credited_round(core, clock)
+    await revoke(office, protocols[0])
+    async with core.uow() as uow:
+        standing = await uow.session.scalar(select(m.Revocation))
+        assert standing is not None
+        uow.session.add(
+            m.Revocation(
+                municipality_id=standing.municipality_id,
+                application_id=standing.application_id,
+                revoked_at=clock(),
+                returned_cents=0,
+                recover_cents=0,
+            )
+        )
+        with pytest.raises(IntegrityError):
+            await uow.session.flush()
+    async with core.uow() as uow:
+        standing = await uow.session.scalar(select(m.Revocation))
+        assert standing is not None
+        standing.undone_at = clock()
+        standing.restored_cents = standing.returned_cents + 1
+        with pytest.raises(IntegrityError):
+            await uow.session.flush()
+    # Undone, the application may be revoked again (a new standing revocation).
+    await undo(office, protocols[0])
+    again = await revoke(office, protocols[0])
+    assert again.returned_cents == 150_00
+    await assert_ledger_ok(core, office.municipality_id)

@@ -1,0 +1,186 @@
+"""The office over HTTP: checks' outcomes, sums to recover, undoing a revocation under four
+eyes, and the queue of appeals with its decisions sent back to the citizen."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from core.bootstrap import Core
+from core.i18n import render_text
+from core.services import appeals, ledger, municipalities
+from core.services.outbox import reply_of
+from core.storage import models as m
+from tests.conftest import FakeClock
+from tests.factories import outbox_to
+from tests.integration.office_helpers import apply, close_approve_credit, person
+from tests.office.conftest import Towns, signed_in
+from tests.office.harness import OfficeBrowser
+
+ACT = re.compile(r"/office/acts/(\d+)/withdraw")
+PEOPLE = [person(n) for n in range(1, 4)]
+
+
+async def credited(towns: Towns) -> list[str]:
+    protocols = await apply(towns.bel, *PEOPLE)
+    await close_approve_credit(towns.bel, 450_00)
+    return protocols
+
+
+async def prepare(browser: OfficeBrowser, **form: str) -> int:
+    page = await browser.post("/office/acts", form)
+    assert page.status == 200, page.text
+    return int(ACT.findall(page.text)[-1])
+
+
+async def application(core: Core, protocol: str) -> m.Application:
+    async with core.uow() as uow:
+        found = await uow.applications.by_protocol(protocol)
+        assert found is not None
+        return found
+
+
+async def test_outcomes_are_recorded_by_clerks_and_shown_on_the_audit_page(
+    towns: Towns, core: Core
+) -> None:
+    protocols = await credited(towns)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.post("/office/audit/draw", {"percent": "100", "seed": "3"})
+    assert page.status == 200
+    assert "non ancora controllata" in page.text
+    page = await clerk.post(
+        "/office/audit/check",
+        {"protocol": protocols[0], "outcome": "discrepancy", "note": "conto non dichiarato"},
+    )
+    assert page.status == 200 and page.url == "/office/audit"
+    assert "difformità riscontrata: conto non dichiarato" in page.text
+    assert "bel.clerk" in page.text
+    # Refused, and nothing changed: a viewer, no CSRF token, another town's operator.
+    viewer = await signed_in(towns.server, "bel.viewer")
+    form = {"protocol": protocols[1], "outcome": "confirmed"}
+    assert (await viewer.post("/office/audit/check", form)).status == 403
+    assert (await clerk.post("/office/audit/check", form, csrf=False)).status == 403
+    stranger = await signed_in(towns.server, "cal.clerk")
+    assert (await stranger.post("/office/audit/check", form)).status == 404
+    assert (await clerk.post("/office/audit/check", {**form, "outcome": "boh"})).status == 409
+    async with core.uow() as uow:
+        checks = list(await uow.session.scalars(select(m.AuditCheck)))
+        logged = list(
+            await uow.session.scalars(
+                select(m.ActivityEntry).where(m.ActivityEntry.action == "audit.check")
+            )
+        )
+    assert [(c.outcome, c.note) for c in checks] == [("discrepancy", "conto non dichiarato")]
+    assert [e.actor for e in logged] == ["bel.clerk"]
+
+
+async def test_sums_to_recover_download_and_the_undo_needs_a_second_manager(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    protocols = await credited(towns)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    manager = await signed_in(towns.server, "bel.manager")
+    manager2 = await signed_in(towns.server, "bel.manager2")
+    revocation = await prepare(clerk, kind="revocation", protocol=protocols[0], reason="ISEE falso")
+    assert (await manager.post(f"/office/acts/{revocation}/approve")).status == 200
+    page = await clerk.get("/office/audit")
+    assert protocols[0] in page.text and "ISEE falso" in page.text
+    csv = await clerk.get("/office/audit/to-recover.csv")
+    assert csv.status == 200 and csv.headers["Content-Type"].startswith("text/csv")
+    lines = csv.body.decode("utf-8-sig").splitlines()
+    assert lines[0] == ("protocol,revoked_at_utc,credited_eur,returned_eur,to_recover_eur,reason")
+    assert lines[1].startswith(f"{protocols[0]},") and ",150.00,150.00,0.00,ISEE falso" in lines[1]
+    xlsx = await clerk.get("/office/audit/to-recover.xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.body)).active
+    assert sheet is not None and sheet["A2"].value == protocols[0]
+    # Another town sees nothing of it.
+    stranger = await signed_in(towns.server, "cal.manager")
+    assert protocols[0] not in (await stranger.get("/office/audit/to-recover.csv")).body.decode()
+
+    clock.advance(hours=1)
+    undo = await prepare(
+        manager, kind="revocation_undo", protocol=protocols[0], reason="persona sbagliata"
+    )
+    page = await manager.get("/office/audit")
+    assert f"/office/acts/{undo}/withdraw" in page.text
+    assert (await clerk.post(f"/office/acts/{undo}/approve")).status == 403  # a clerk
+    assert (await manager.post(f"/office/acts/{undo}/approve")).status == 403  # the preparer
+    assert (await manager2.post(f"/office/acts/{undo}/approve", csrf=False)).status == 403
+    assert (await stranger.post(f"/office/acts/{undo}/approve")).status == 404
+    assert (await application(core, protocols[0])).revoked_at is not None
+    sent_before = len(await outbox_to(core, PEOPLE[0].phone or ""))
+
+    page = await manager2.post(f"/office/acts/{undo}/approve")
+
+    assert page.status == 200 and page.url == "/office/audit"
+    assert (await application(core, protocols[0])).revoked_at is None
+    messages = await outbox_to(core, PEOPLE[0].phone or "")
+    assert len(messages) == sent_before + 1
+    assert "150,00" in render_text(reply_of(core.keys, messages[-1]).texts[0], "it")
+    async with core.uow() as uow:
+        assert (await ledger.verify(uow, towns.bel.municipality_id)).ok
+    # Undoing the undone: refused, clearly, and nothing prepared.
+    page = await clerk.post(
+        "/office/acts", {"kind": "revocation_undo", "protocol": protocols[0], "reason": "ancora"}
+    )
+    assert page.status == 409 and "già stata annullata" in page.text
+    page = await clerk.post(
+        "/office/acts", {"kind": "revocation_undo", "protocol": protocols[1], "reason": "x"}
+    )
+    assert page.status == 409 and "non è revocata" in page.text
+
+
+async def file_appeal(core: Core, data_index: int, reason: str) -> int:
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        citizen = await uow.citizens.by_codice_fiscale(town.id, PEOPLE[data_index].codice_fiscale)
+        assert citizen is not None
+        appeal = await appeals.file_appeal(uow, town, citizen, reason, "sms", core.now())
+        await uow.commit()
+        return appeal.id
+
+
+async def test_the_queue_of_appeals_and_a_decision_sent_back_to_the_citizen(
+    towns: Towns, core: Core
+) -> None:
+    protocols = await credited(towns)
+    appeal = await file_appeal(core, 0, "Siamo in quattro, non in uno: malattia grave")
+    viewer = await signed_in(towns.server, "bel.viewer")
+    page = await viewer.get("/office/appeals")
+    assert page.status == 200 and protocols[0] in page.text
+    assert "malattia" not in page.text  # the citizen's words are not for viewers
+    assert "appeal_decide" not in page.text and f"/office/appeals/{appeal}/decide" not in page.text
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get("/office/appeals")
+    assert "malattia grave" in page.text and f"/office/appeals/{appeal}/decide" in page.text
+    form = {"outcome": "rejected", "reason": "Il nucleo risulta di una persona all'anagrafe."}
+    assert (await viewer.post(f"/office/appeals/{appeal}/decide", form)).status == 403
+    assert (await clerk.post(f"/office/appeals/{appeal}/decide", form, csrf=False)).status == 403
+    stranger = await signed_in(towns.server, "cal.clerk")
+    assert protocols[0] not in (await stranger.get("/office/appeals")).text
+    assert (await stranger.post(f"/office/appeals/{appeal}/decide", form)).status == 404
+    assert (await clerk.post(f"/office/appeals/{appeal}/decide", {"outcome": "x"})).status == 409
+    sent_before = len(await outbox_to(core, PEOPLE[0].phone or ""))
+
+    page = await clerk.post(f"/office/appeals/{appeal}/decide", form)
+
+    assert page.status == 200 and page.url == "/office/appeals"
+    assert "respinto" in page.text and "all&#39;anagrafe" in page.text
+    messages = await outbox_to(core, PEOPLE[0].phone or "")
+    assert len(messages) == sent_before + 1
+    said = render_text(reply_of(core.keys, messages[-1]).texts[0], messages[-1].language)
+    assert protocols[0] in said and "respinto" in said and "all'anagrafe" in said
+    assert (await clerk.post(f"/office/appeals/{appeal}/decide", form)).status == 409
+    async with core.uow() as uow:
+        logged = [
+            (e.actor, e.action)
+            for e in await uow.session.scalars(
+                select(m.ActivityEntry)
+                .where(m.ActivityEntry.action.like("appeal.%"))
+                .order_by(m.ActivityEntry.id)
+            )
+        ]
+    assert logged == [("chat:sms", "appeal.file"), ("bel.clerk", "appeal.rejected")]
