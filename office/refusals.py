@@ -50,8 +50,8 @@ def name_not_sepa(p: Mapping[str, object]) -> Text:
     return t(
         "The name of shop {id}, {name}, has no letter or digit a SEPA bank file can carry, "
         "even transliterated: the bank would refuse the whole file. Nothing was paid and "
-        "no file was written. Correct the name as on the shop's bank account with "
-        "'admin shops rename'.",
+        "no file was written. Correct the name as on the shop's bank account, on the Shops "
+        "page.",
         id=str(p["shop_id"]),
         name=repr(str(p["name"])),
     )
@@ -191,6 +191,14 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         protocol=str(p["protocol"]),
     ),
     "application.unchanged": lambda p: t("Nothing to correct: the answers are the same as before."),
+    "shop.name_too_long": lambda p: t(
+        "The name is too long: at most {max} characters.", max=int(str(p["limit"]))
+    ),
+    "shop.name_not_sepa": lambda p: t(
+        "{name} has no letter or digit a SEPA bank transfer can carry, even transliterated: "
+        "write the name in Latin letters, as on the shop's bank account.",
+        name=repr(str(p["name"])),
+    ),
     "identity.phone_of_another": lambda p: t(
         "This phone number belongs to another citizen of the municipality ({cf}): one phone, "
         "one household. Nothing was changed.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -25,27 +25,23 @@ from buonispesa.cli.imports import import_problem, where_text
 from buonispesa.cli.outfile import OutFile
 from buonispesa.cli.progress import progress
 from buonispesa.cli.refusals import describe, refusal
-from buonispesa.runtime import core_from_settings
-from core.bootstrap import Core
-from core.dialogue.menus import CATEGORY_LABELS
 from core.domain.allocation import AllocationLine, allocate
-from core.domain.application_csv import (
-    ApplicationRow,
-    parse_applications_csv,
-    to_facts,
-    write_allocation_csv,
-    write_applications_csv,
-)
 from core.domain.errors import DomainError, InvalidAmount, PolicyError
 from core.domain.messages import Moment, Money, t, tn
 from core.domain.money import parse_euro
 from core.domain.policy import Policy, default_policy, load_policy
 from core.domain.shops import ShopCategory
 from core.i18n import format_money
-from core.services import allocation, applications, ledger, municipalities, shops
-from core.services.applications import ApplicationInput
-from core.services.transactions import in_transaction
-from core.storage.uow import UnitOfWork
+
+# The database, the services and the CSV parser (SQLAlchemy, phonenumbers...) are imported
+# by the commands that use them: `buonispesa --help` builds every command and must start
+# fast (tests/unit/test_cli_startup.py checks what it imports).
+if TYPE_CHECKING:
+    from core.bootstrap import Core
+    from core.domain.application_csv import ApplicationRow
+    from core.services.allocation import CreditResult
+    from core.services.applications import ImportRowError
+    from core.storage.uow import UnitOfWork
 
 out = Console()
 # `--help` texts (docstrings, typer help=) stay in English: typer evaluates them at import,
@@ -79,6 +75,8 @@ Force = Annotated[bool, typer.Option("--force", help="Overwrite the file if it e
 
 def run_with_core(work: Callable[[Core], Awaitable[T]]) -> T:
     """Open the configured database (migrated), run one job, report domain errors clearly."""
+    from buonispesa.runtime import core_from_settings
+
     settings = settings_or_exit()
 
     async def _run() -> T:
@@ -111,6 +109,8 @@ def read_policy(path: Path | None) -> Policy:
 
 
 def read_applications(path: Path) -> list[ApplicationRow]:
+    from core.domain.application_csv import parse_applications_csv
+
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as error:
@@ -145,9 +145,7 @@ def _nothing_imported(file: Path, count: int) -> Console:
     return err
 
 
-def import_refused(
-    file: Path, rows: Sequence[ApplicationRow], refused: applications.ImportRowError
-) -> NoReturn:
+def import_refused(file: Path, rows: Sequence[ApplicationRow], refused: ImportRowError) -> NoReturn:
     """Every refused row with its line and column, then exit 2 (nothing was imported)."""
     err = _nothing_imported(file, len(refused.problems))
     for problem in refused.problems:
@@ -162,6 +160,8 @@ def import_refused(
 
 
 def _category(value: str) -> str:
+    from core.dialogue.menus import CATEGORY_LABELS
+
     try:
         return say(CATEGORY_LABELS[ShopCategory(value)])
     except (KeyError, ValueError):
@@ -186,6 +186,8 @@ def municipality_add(
     bic: Annotated[str | None, typer.Option(help="BIC of that bank")] = None,
 ) -> None:
     """Add a municipality with its policy."""
+    from core.services import municipalities
+
     policy_text = None
     if policy is not None:
         read_policy(policy)
@@ -229,6 +231,8 @@ def municipality_set(
     ] = None,
 ) -> None:
     """Correct a municipality: only the options given change; all are checked first."""
+    from core.services import municipalities
+
     if all(value is None for value in (name, iban, bic, policy, sms_number, privacy_url)):
         fail(
             t(
@@ -279,6 +283,7 @@ def municipality_privacy_url(
     url: Annotated[str, typer.Argument(help="Address of its privacy notice ('' removes it)")],
 ) -> None:
     """Link the municipality's privacy notice from the consent citizens give when applying."""
+    from core.services import municipalities
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
@@ -296,6 +301,7 @@ def municipality_privacy_url(
 @municipality_app.command("list")
 def municipality_list() -> None:
     """List the municipalities."""
+    from core.services import municipalities
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
@@ -349,6 +355,7 @@ def policy_check(file: Path) -> None:
 @window_app.command("open")
 def window_open(code: str, days: Annotated[int | None, typer.Option(min=1)] = None) -> None:
     """Open the application window (default: the policy's number of days)."""
+    from core.services import municipalities
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
@@ -373,6 +380,7 @@ def window_open(code: str, days: Annotated[int | None, typer.Option(min=1)] = No
 @window_app.command("close")
 def window_close(code: str) -> None:
     """Close the application window now."""
+    from core.services import municipalities
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
@@ -399,6 +407,9 @@ def window_close(code: str) -> None:
 @applications_app.command("import")
 def applications_import(code: str, file: Path) -> None:
     """Import paper applications from a CSV: all rows or none."""
+    from core.services import applications, municipalities
+    from core.services.applications import ApplicationInput
+
     rows = read_applications(file)
 
     async def work(core: Core) -> int:
@@ -447,6 +458,9 @@ def applications_export(
     code: str, file: Path, force: Force = False, window: WindowOption = None
 ) -> None:
     """Export a window's applications as CSV (the README's applications columns)."""
+    from core.domain.application_csv import ApplicationRow, write_applications_csv
+    from core.services import allocation, municipalities
+
     target = OutFile(file, force=force, personal=True)
     target.check()
 
@@ -501,6 +515,8 @@ def simulate(
     force: Force = False,
 ) -> None:
     """The budget simulator: no database at all; protocol = the 1-based row number."""
+    from core.domain.application_csv import to_facts, write_allocation_csv
+
     target = OutFile(out_file, force=force, personal=True)
     target.check()
     rules = read_policy(policy)
@@ -545,6 +561,9 @@ def allocate_cmd(
     window: WindowOption = None,
 ) -> None:
     """What the next tranche of a window would give with this budget. Writes nothing."""
+    from core.domain.application_csv import write_allocation_csv
+    from core.services import allocation, municipalities
+
     target = OutFile(out_file, force=force, personal=True)
     target.check()
     cents = budget_cents(budget)
@@ -580,6 +599,8 @@ def approve(
     ] = None,
 ) -> None:
     """Approve the allocation (the determina) as the next tranche, or withdraw it."""
+    from core.services import allocation, municipalities
+
     if withdraw:
         if budget is not None:
             fail(t("--withdraw takes no --budget: it withdraws the tranche already approved."))
@@ -610,6 +631,8 @@ def approve(
 
 
 def _withdraw(code: str, by: str | None) -> None:
+    from core.services import allocation, municipalities
+
     operator = operator_name(by)
 
     async def work(core: Core) -> None:
@@ -635,9 +658,11 @@ def _withdraw(code: str, by: str | None) -> None:
 @admin.command("credit")
 def credit(code: str) -> None:
     """Credit the approved tranche to the citizens' balances and notify them."""
+    from core.services import allocation, municipalities
+    from core.services.transactions import in_transaction
 
-    async def work(core: Core) -> allocation.CreditResult:
-        async def once(uow: UnitOfWork) -> allocation.CreditResult:
+    async def work(core: Core) -> CreditResult:
+        async def once(uow: UnitOfWork) -> CreditResult:
             town = await municipalities.require(uow, code)
             with progress(t("Crediting")) as step:
                 return await allocation.credit(uow, town, core.now(), progress=step)
@@ -667,6 +692,7 @@ def shops_list(
     code: str, status: Annotated[str | None, typer.Option(help="pending or approved")] = None
 ) -> None:
     """List shops with their status and what they are owed."""
+    from core.services import ledger, municipalities
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
@@ -702,6 +728,7 @@ def shops_list(
 @shops_app.command("approve")
 def shops_approve(code: str, shop_id: int) -> None:
     """Approve a registered shop: it can charge vouchers from now on."""
+    from core.services import municipalities, shops
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
@@ -719,6 +746,7 @@ def shops_approve(code: str, shop_id: int) -> None:
 @ledger_app.command("check")
 def ledger_check(code: str) -> None:
     """Prove that every balance equals the sum of its postings."""
+    from core.services import ledger, municipalities
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:

@@ -9,7 +9,7 @@ docs/cards-and-delegates.md explains the rules.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -17,12 +17,13 @@ from rich.table import Table
 from buonispesa.cli.admin import Force, admin, out, run_with_core
 from buonispesa.cli.common import fail, office_language, say
 from buonispesa.cli.outfile import OutFile
-from core.bootstrap import Core
 from core.domain.errors import InvalidIdentifier
-from core.domain.identity import normalize_codice_fiscale
 from core.domain.messages import Moment, t
 from core.i18n import LANGUAGES, format_param
-from core.services import cards, municipalities
+
+# The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
+if TYPE_CHECKING:
+    from core.bootstrap import Core
 
 
 @admin.command("card")
@@ -45,6 +46,9 @@ def card(
     force: Force = False,
 ) -> None:
     """Issue a voucher card with a PIN and write it as a PDF to print."""
+    from core.domain.identity import normalize_codice_fiscale
+    from core.services import cards, municipalities
+
     if out_file.suffix.lower() != ".pdf":
         fail(t("--out: use a .pdf file name, not {name}.", name=repr(out_file.name)))
     target = OutFile(out_file, force=force, personal=True)  # the PIN is on it
@@ -103,6 +107,7 @@ def cards_list(
     blocked: Annotated[bool, typer.Option(help="Only the blocked cards")] = False,
 ) -> None:
     """The cards with a PIN: number, holder, wrong PINs, blocked or not."""
+    from core.services import cards, municipalities
 
     async def work(core: Core) -> list[cards.CardStatus]:
         async with core.uow() as uow:

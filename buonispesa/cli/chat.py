@@ -11,23 +11,21 @@ from __future__ import annotations
 
 import asyncio
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from buonispesa.cli import app
 from buonispesa.cli.common import fail, settings_or_exit
-from buonispesa.demo import DEMO_CITIZENS, DEMO_CODE, DEMO_SHOPS
-from core.bootstrap import Core, open_core
-from core.dialogue.engine import DialogueEngine
-from core.dialogue.inbound import Channel, Inbound, SharedLocation
-from core.dialogue.render import render_plain
 from core.domain.errors import InvalidIdentifier
-from core.domain.identity import normalize_phone
-from core.domain.outbox import OutboxStatus
 from core.i18n import LANGUAGES
-from core.services.outbox import reply_of, scrubbed
+
+# The engine, the database and the demo's data are imported when a chat starts:
+# `buonispesa --help` builds this command too and must start fast.
+if TYPE_CHECKING:
+    from core.bootstrap import Core
+    from core.dialogue.inbound import Inbound
 
 console = Console(highlight=False)
 
@@ -39,7 +37,11 @@ class Role(StrEnum):
     SHOP = "shop"
 
 
-DEFAULT_PHONES = {Role.CITIZEN: DEMO_CITIZENS[0].phone, Role.SHOP: DEMO_SHOPS[0][6]}
+def default_phone(role: Role) -> str:
+    """The first demo citizen's phone, or the first demo shop's."""
+    from buonispesa.demo import DEMO_CITIZENS, DEMO_SHOPS
+
+    return DEMO_CITIZENS[0].phone if role is Role.CITIZEN else DEMO_SHOPS[0][6]
 
 
 @app.command()
@@ -79,10 +81,12 @@ def chat(
     type it back as the cashier. Write `/location 43.164,13.238` to share a position,
     AIUTO for help, and Ctrl-D or "exit" to leave.
     """
+    from core.domain.identity import normalize_phone
+
     settings = settings_or_exit()
     url = database_url or settings.database_url
     try:
-        address = normalize_phone(phone or DEFAULT_PHONES[role])
+        address = normalize_phone(phone or default_phone(role))
     except InvalidIdentifier:
         fail(f"{phone!r} is not a phone number (e.g. +393331234567).")
     if lang is not None and lang not in LANGUAGES:
@@ -93,6 +97,8 @@ def chat(
 async def _session(
     url: str, role: Role, address: str, lang: str | None, others: bool, secret: bytes | None
 ) -> None:
+    from core.bootstrap import open_core
+
     core = await open_core(url, secret=secret)
     try:
         session = TerminalChat(core, address, lang, others)
@@ -116,6 +122,8 @@ class TerminalChat:
     """One terminal user: sends lines to the engine and prints what the outbox holds for them."""
 
     def __init__(self, core: Core, address: str, lang: str | None, others: bool) -> None:
+        from core.dialogue.engine import DialogueEngine
+
         self.core = core
         self.engine = DialogueEngine(core)
         self.address = address
@@ -125,6 +133,8 @@ class TerminalChat:
         self.shown: set[int] = set()
 
     async def intro(self, role: Role) -> None:
+        from buonispesa.demo import DEMO_CITIZENS, DEMO_CODE
+
         async with self.core.uow() as uow:
             self.since_id = await uow.outbox.last_id()
             demo = await uow.municipalities.by_code(DEMO_CODE)
@@ -148,6 +158,8 @@ class TerminalChat:
         await self._show()
 
     def _inbound(self, line: str) -> Inbound | None:
+        from core.dialogue.inbound import Channel, Inbound, SharedLocation
+
         if line.strip().lower().startswith(LOCATION_COMMAND):
             raw = line.strip()[len(LOCATION_COMMAND) :].replace(" ", "")
             try:
@@ -163,6 +175,11 @@ class TerminalChat:
         return Inbound(Channel.TERMINAL, self.address, text=line, language_hint=self.lang)
 
     async def _show(self) -> None:
+        from core.dialogue.inbound import Channel
+        from core.dialogue.render import render_plain
+        from core.domain.outbox import OutboxStatus
+        from core.services.outbox import reply_of, scrubbed
+
         async with self.core.uow() as uow:
             rows = await uow.outbox.pending_after(self.since_id)
             for row in rows:

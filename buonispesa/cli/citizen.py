@@ -6,17 +6,19 @@ delegate who pays for the citizen (docs/cards-and-delegates.md).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from buonispesa.cli.admin import admin, out, run_with_core
 from buonispesa.cli.common import OPERATOR_VARIABLE, fail, operator_name, say
-from core.bootstrap import Core
 from core.domain.errors import InvalidIdentifier
-from core.domain.identity import mask_phone, normalize_codice_fiscale, normalize_phone
 from core.domain.messages import t
-from core.services import delegates, identity, municipalities
+
+# The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
+if TYPE_CHECKING:
+    from core.bootstrap import Core
+    from core.services.identity import Rebinding
 
 citizen_app = typer.Typer(help="One citizen: phone number and delegate.", no_args_is_help=True)
 admin.add_typer(citizen_app, name="citizen")
@@ -33,6 +35,9 @@ def citizen_phone(
     ] = None,
 ) -> None:
     """Bind CODICE_FISCALE to PHONE (proven by the office); logged with who and when."""
+    from core.domain.identity import mask_phone, normalize_codice_fiscale, normalize_phone
+    from core.services import identity, municipalities
+
     try:
         cf = normalize_codice_fiscale(codice_fiscale)
     except InvalidIdentifier:
@@ -43,7 +48,7 @@ def citizen_phone(
         fail(t("{value} is not a valid phone number.", value=repr(phone)))
     operator = operator_name(by)
 
-    async def work(core: Core) -> identity.Rebinding:
+    async def work(core: Core) -> Rebinding:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             done = await identity.rebind_phone(
@@ -86,6 +91,9 @@ def citizen_delegate(
     remove: Annotated[bool, typer.Option(help="Remove the citizen's delegate")] = False,
 ) -> None:
     """Register the phone of a delegate (a relative, a caregiver) who pays for a citizen."""
+    from core.domain.identity import mask_phone
+    from core.services import delegates, municipalities
+
     if remove == (phone is not None):
         fail(t("Give the delegate's phone number, or --remove without a number."))
 

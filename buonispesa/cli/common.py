@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
-from buonispesa.settings import Settings, describe_errors, load_settings
 from core.domain.messages import Text, t
 from core.i18n import DEFAULT_LANGUAGE, render_text, supported
+
+if TYPE_CHECKING:
+    from buonispesa.settings import Settings
 
 err = Console(stderr=True)
 
@@ -45,6 +46,12 @@ def say(text: Text) -> str:
 
 
 def settings_or_exit() -> Settings:
+    # Pydantic and the storage's defaults only for a command that runs: `--help` and the
+    # commands' start stay light (tests/unit/test_cli_startup.py checks what is imported).
+    from pydantic import ValidationError
+
+    from buonispesa.settings import describe_errors, load_settings
+
     try:
         return load_settings()
     except ValidationError as error:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from buonispesa.cli.admin import admin, municipality_app, out, run_with_core
 from buonispesa.cli.common import fail, say
-from core.bootstrap import Core
 from core.domain.errors import InvalidAmount
 from core.domain.messages import Money, t
 from core.domain.money import parse_euro
-from core.services import community
+
+# The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
+if TYPE_CHECKING:
+    from core.bootstrap import Core
 
 community_app = typer.Typer(
     help="Community vouchers and donations paid through Telegram.", no_args_is_help=True
@@ -27,6 +29,7 @@ def municipality_community(
     on: Annotated[bool, typer.Option("--on/--off", help="Turn the feature on or off")],
 ) -> None:
     """Let people buy shop vouchers and donate from the Telegram chat (or stop it)."""
+    from core.services import community
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
@@ -63,6 +66,7 @@ def community_show(
     code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
 ) -> None:
     """Vouchers sold per shop (prepaid: never reimbursed) and donations to the fund."""
+    from core.services import community
 
     async def work(core: Core) -> None:
         town_id = await _town_id(core, code)
@@ -119,6 +123,8 @@ def community_grant(
     ] = None,
 ) -> None:
     """Move donations into the fund, to be allocated with the next tranche."""
+    from core.services import community
+
     cents: int | None = None
     if amount is not None:
         try:

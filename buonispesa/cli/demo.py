@@ -10,16 +10,6 @@ from rich.console import Console
 
 from buonispesa.cli import app
 from buonispesa.cli.common import say, settings_or_exit
-from buonispesa.demo import (
-    DEMO_CITIZENS,
-    DEMO_CODE,
-    DEMO_NAME,
-    DEMO_OPERATOR_PASSWORD,
-    DEMO_OPERATORS,
-    DEMO_SHOPS,
-    seed_demo,
-)
-from buonispesa.runtime import core_from_settings
 from core.domain.messages import t
 
 
@@ -30,6 +20,18 @@ def demo(
     ] = False,
 ) -> None:
     """Seed a demo municipality with shops, citizens, balances and an open window."""
+    # The demo's data and the database only when the command runs: `--help` stays light.
+    from buonispesa.demo import (
+        DEMO_CITIZENS,
+        DEMO_CODE,
+        DEMO_NAME,
+        DEMO_OPERATOR_PASSWORD,
+        DEMO_OPERATORS,
+        DEMO_SHOPS,
+        seed_demo,
+    )
+    from buonispesa.runtime import core_from_settings
+
     settings = settings_or_exit()
     console = Console(stderr=True)
 

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from buonispesa.cli.admin import admin, out, run_with_core
 from buonispesa.cli.common import fail, office_language, say
-from core.bootstrap import Core
 from core.domain.messages import t
 from core.i18n import supported
-from core.services import municipalities, paperwork
+
+# The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
+if TYPE_CHECKING:
+    from core.bootstrap import Core
 
 documents_app = typer.Typer(help="The office's paperwork as PDF.", no_args_is_help=True)
 admin.add_typer(documents_app, name="documents")
@@ -41,6 +43,7 @@ def determina(
     language: Lang = None,
 ) -> None:
     """The attachment to the determina: beneficiaries by protocol, amounts, lists, criteria."""
+    from core.services import municipalities, paperwork
 
     async def work(core: Core) -> bytes:
         # fpdf is imported by the command that writes a PDF, not by every start of the CLI.
@@ -64,6 +67,7 @@ def letters(
     language: Lang = None,
 ) -> None:
     """Decision letters: one applicant's, or everyone's who applied on paper."""
+    from core.services import municipalities, paperwork
 
     async def work(core: Core) -> bytes:
         # fpdf is imported by the command that writes a PDF, not by every start of the CLI.
@@ -84,6 +88,7 @@ def letters(
 @documents_app.command("receipt")
 def receipt(code: str, protocol: str, out_file: Out, language: Lang = None) -> None:
     """The receipt of a paper application, with its protocol number."""
+    from core.services import municipalities, paperwork
 
     async def work(core: Core) -> bytes:
         # fpdf is imported by the command that writes a PDF, not by every start of the CLI.
@@ -118,6 +123,8 @@ def statement(
     language: Lang = None,
 ) -> None:
     """A shop's statement for a period (default: this month to today)."""
+    from core.services import municipalities, paperwork
+
     first, last = _day("--from", start), _day("--to", end)
 
     async def work(core: Core) -> bytes:

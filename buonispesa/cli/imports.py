@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from buonispesa.cli.refusals import describe
-from core.domain.application_csv import MAX_HOUSEHOLD_SIZE, ApplicationRow
 from core.domain.errors import DomainError
 from core.domain.messages import Moment, Text, t
+
+if TYPE_CHECKING:
+    from core.domain.application_csv import ApplicationRow
 
 
 def where_text(line: int, column: str) -> Text:
@@ -33,6 +36,8 @@ def _line(rows: Sequence[ApplicationRow], index: object) -> str:
 
 def import_problem(error: DomainError, rows: Sequence[ApplicationRow]) -> Text:
     """What is wrong with one imported row, for the office."""
+    from core.domain.application_csv import MAX_HOUSEHOLD_SIZE
+
     params = error.params
     if error.code == "application.outside_window":
         return t(

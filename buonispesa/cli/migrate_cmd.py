@@ -8,13 +8,14 @@ from rich.console import Console
 
 from buonispesa.cli import app
 from buonispesa.cli.common import say, settings_or_exit
-from buonispesa.runtime import core_from_settings
 from core.domain.messages import t
 
 
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema (Alembic)."""
+    from buonispesa.runtime import core_from_settings
+
     settings = settings_or_exit()
 
     async def _run() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -15,11 +15,11 @@ from rich.table import Table
 from buonispesa.cli.admin import Force, WindowOption, admin, money, out, run_with_core
 from buonispesa.cli.common import fail, operator_name, say
 from buonispesa.cli.outfile import OutFile
-from core.bootstrap import Core
 from core.domain.messages import Moment, Money, t, tn
-from core.domain.sepa import SepaError, summarize
-from core.services import appeals, audit, municipalities, privacy, reimbursement, reports
-from core.storage.engine import checkpoint_wal
+
+# The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
+if TYPE_CHECKING:
+    from core.bootstrap import Core
 
 audit_app = typer.Typer(help="Checks on self-declarations (DPR 445/2000).", no_args_is_help=True)
 privacy_app = typer.Typer(help="A citizen's personal data (GDPR).", no_args_is_help=True)
@@ -52,6 +52,9 @@ def reimburse(
     force: Force = False,
 ) -> None:
     """Settle what every shop is owed and write the SEPA file (pain.001.001.03) for the bank."""
+    from core.domain.sepa import SepaError, summarize
+    from core.services import municipalities, reimbursement
+
     # Names and IBANs of shops, some of them one person's business: owner-only.
     target = OutFile(out_file, force=force, personal=True)
     target.check()
@@ -109,6 +112,8 @@ def report(
     window: WindowOption = None,
 ) -> None:
     """The transparency report: aggregates only, nothing that identifies a beneficiary."""
+    from core.services import municipalities, reports
+
     target = None if out_file is None else OutFile(out_file, force=force)
     if target is not None:
         target.check()
@@ -136,6 +141,7 @@ def audit_sample(
     seed: Annotated[int, typer.Option(help="Seed of the draw (publish it: anyone can redo it)")],
 ) -> None:
     """Draw a reproducible random sample of the current round's applications to check."""
+    from core.services import audit, municipalities
 
     async def work(core: Core) -> list[str]:
         async with core.uow() as uow:
@@ -169,6 +175,7 @@ def audit_check(
     by: ByOption = None,
 ) -> None:
     """Record (or correct) the outcome of checking a sampled application."""
+    from core.services import audit, municipalities
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
@@ -187,6 +194,8 @@ def audit_recover(
     force: Force = False,
 ) -> None:
     """Sums to recover: revoked applications and what their citizens had already spent."""
+    from core.services import audit, municipalities
+
     target = None if out_file is None else OutFile(out_file, force=force)
     if target is not None:
         target.check()
@@ -239,6 +248,7 @@ def audit_undo(
     by: ByOption = None,
 ) -> None:
     """Undo a revocation made by mistake: what it returned goes back to the citizen."""
+    from core.services import audit, municipalities
 
     async def work(core: Core) -> audit.Undoing:
         async with core.uow() as uow:
@@ -269,6 +279,7 @@ def audit_revoke(
     reason: Annotated[str | None, typer.Option(help="Why (kept with the revocation)")] = None,
 ) -> None:
     """Revoke the voucher of a false declaration and record the sum to recover."""
+    from core.services import audit, municipalities
 
     async def work(core: Core) -> audit.Revocation:
         async with core.uow() as uow:
@@ -298,6 +309,7 @@ def appeals_list(
     ] = False,
 ) -> None:
     """The appeals waiting for a decision (with --all: every appeal)."""
+    from core.services import appeals, municipalities
 
     async def work(core: Core) -> list[appeals.QueuedAppeal]:
         async with core.uow() as uow:
@@ -338,6 +350,7 @@ def appeals_decide(
     by: ByOption = None,
 ) -> None:
     """Uphold or reject an appeal; the decision and its reason go to the citizen."""
+    from core.services import appeals, municipalities
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
@@ -360,6 +373,8 @@ def privacy_export(
     force: Force = False,
 ) -> None:
     """Everything held about one person (right of access), as JSON."""
+    from core.services import municipalities, privacy
+
     target = OutFile(out_file, force=force, personal=True)
     target.check()
 
@@ -380,6 +395,9 @@ def privacy_erase(
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone")] = False,
 ) -> None:
     """Pseudonymise one person; the ledger keeps the amounts (public spending records)."""
+    from core.services import municipalities, privacy
+    from core.storage.engine import checkpoint_wal
+
     if not yes:
         fail(t("The erasure cannot be undone: repeat the command with --yes."))
 

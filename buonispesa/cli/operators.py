@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from buonispesa.cli.admin import admin, out, run_with_core
 from buonispesa.cli.common import office_language, say
-from core.bootstrap import Core
 from core.domain.messages import Moment, t
 from core.i18n import format_param
-from core.services import municipalities, operators
+
+# The services (SQLAlchemy, argon2) are imported by the commands that run: `--help` stays light.
+if TYPE_CHECKING:
+    from core.bootstrap import Core
 
 operator_app = typer.Typer(help="Operators of the office in the browser.", no_args_is_help=True)
 admin.add_typer(operator_app, name="operator")
@@ -25,6 +27,7 @@ def operator_add(
     role: Annotated[str, typer.Option(help="clerk, manager or viewer")] = "clerk",
 ) -> None:
     """Add an operator; prints a one-time password to change at the first sign-in."""
+    from core.services import municipalities, operators
 
     async def work(core: Core) -> tuple[str, str]:
         async with core.uow() as uow:
@@ -50,6 +53,7 @@ def operator_add(
 @operator_app.command("list")
 def operator_list(code: str) -> None:
     """List the operators of a municipality."""
+    from core.services import municipalities, operators
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:

@@ -4,17 +4,18 @@ provider outage longer than the notice lifetime, or a number that was fixed)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 
 from buonispesa.cli.admin import admin, out, run_with_core
 from buonispesa.cli.common import fail, say
-from core.bootstrap import Core
 from core.domain.messages import t, tn
-from core.services import municipalities
-from core.services.outbox import requeue_failed
+
+# The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
+if TYPE_CHECKING:
+    from core.bootstrap import Core
 
 outbox_app = typer.Typer(help="Messages waiting to be sent, or that failed.", no_args_is_help=True)
 admin.add_typer(outbox_app, name="outbox")
@@ -29,6 +30,9 @@ def retry(
     ] = None,
 ) -> None:
     """Put the municipality's failed notices back in the outbox (codes are never re-sent)."""
+    from core.services import municipalities
+    from core.services.outbox import requeue_failed
+
     try:
         moment = datetime.fromisoformat(since) if since else None
     except ValueError:

@@ -10,25 +10,28 @@ from __future__ import annotations
 
 import getpass
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from buonispesa.cli.admin import out, run_with_core, shops_app
 from buonispesa.cli.common import OPERATOR_VARIABLE, office_language, operator_name, say
-from core.bootstrap import Core
 from core.domain.errors import InvalidIdentifier, NotFound, Refusal
-from core.domain.identity import normalize_partita_iva
 from core.domain.messages import Moment, t
 from core.i18n import format_param
-from core.services import charges, municipalities, security, shops
-from core.storage import models as m
-from core.storage.uow import UnitOfWork
+
+# The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
+if TYPE_CHECKING:
+    from core.bootstrap import Core
+    from core.storage import models as m
+    from core.storage.uow import UnitOfWork
 
 
 async def _shop_id(uow: UnitOfWork, municipality_id: int, reference: str) -> int:
     """A shop by its id or its partita IVA."""
+    from core.domain.identity import normalize_partita_iva
+
     text = reference.strip()
     if text.isdigit() and len(text) < 11:
         return int(text)
@@ -60,6 +63,7 @@ def shops_refuse(
     reason: Annotated[str, typer.Option(help="Told to the owner (one SMS: 60 characters)")],
 ) -> None:
     """Refuse a registered shop; the owner is told the reason."""
+    from core.services import municipalities, shops
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
@@ -85,6 +89,8 @@ def shops_rename(
     ] = None,
 ) -> None:
     """Correct a shop's name (e.g. as on its bank account, for the SEPA file); logged."""
+    from core.services import municipalities, shops
+
     operator = operator_name(by)
 
     async def work(core: Core) -> None:
@@ -105,6 +111,7 @@ def shops_rename(
 @shops_app.command("unlock")
 def shops_unlock(code: str, shop: str) -> None:
     """Unlock a shop locked for wrong payment codes (SHOP: its id or partita IVA)."""
+    from core.services import charges, municipalities
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
@@ -131,6 +138,7 @@ def shops_unlock(code: str, shop: str) -> None:
 @shops_app.command("lookups")
 def shops_lookups(code: str) -> None:
     """Shops whose lookups found nobody in the last 7 days, and their locks."""
+    from core.services import municipalities, security
 
     async def work(core: Core) -> None:
         now = core.now()

@@ -57,12 +57,18 @@ class Answers:
         )
 
 
-async def _changeable(uow: UnitOfWork, application: m.Application) -> None:
-    """Refuse unless the office may still change this application (see the module)."""
+async def _changeable(uow: UnitOfWork, application: m.Application, *, lock: bool) -> None:
+    """Refuse unless the office may still change this application (see the module).
+
+    With `lock`, the window's row is held until the commit, as the determina's approval
+    holds it: a correction and an approval at the same moment run one after the other, so
+    the approval never freezes lists a correction is still changing."""
     if application.source != PAPER:
         raise NotAllowed(Refusal.APPLICATION_NOT_PAPER, protocol=application.protocol)
     if application.withdrawn_at is not None:
         raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=application.protocol)
+    if lock:
+        await uow.rounds.lock(application.round_id)
     if await uow.paper_import.has_allocation(application.round_id):
         raise NotAllowed(Refusal.APPLICATION_FROZEN, protocol=application.protocol)
 
@@ -80,7 +86,7 @@ async def correct(
     require_role(operator, *PREPARERS)
     application, citizen = await application_of(uow, operator, protocol)
     why = given_reason(reason)
-    await _changeable(uow, application)
+    await _changeable(uow, application, lock=True)
     ApplicationInput(
         codice_fiscale=citizen.codice_fiscale, phone=citizen.phone, **asdict(answers)
     ).validate()
@@ -113,7 +119,7 @@ async def withdraw(
     require_role(operator, *PREPARERS)
     application, citizen = await application_of(uow, operator, protocol)
     why = given_reason(reason)
-    await _changeable(uow, application)
+    await _changeable(uow, application, lock=True)
     application.withdrawn_at = now
     application.withdrawal_reason = why
     application.updated_at = now
@@ -245,7 +251,7 @@ class Desk:
 
 async def desk(uow: UnitOfWork, application: m.Application, citizen: m.Citizen) -> Desk:
     try:
-        await _changeable(uow, application)
+        await _changeable(uow, application, lock=False)
         because = None
     except DomainError as refused:
         because = refused

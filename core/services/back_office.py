@@ -133,6 +133,24 @@ async def refuse_shop(
     return shop
 
 
+async def rename_shop(
+    uow: UnitOfWork, operator: m.Operator, shop_id: int, name: str, now: datetime
+) -> tuple[str, m.Shop]:
+    """Correct a shop's name (`admin shops rename`), e.g. as on its bank account."""
+    require_role(operator, *PREPARERS)
+    renamed = await shops.rename_shop(
+        uow,
+        operator.municipality_id,
+        shop_id,
+        name,
+        now,
+        actor=operator.username,
+        operator_id=operator.id,
+    )
+    await uow.commit()
+    return renamed
+
+
 # --- what the office reads ----------------------------------------------------------------
 
 

@@ -123,6 +123,7 @@ async def rename_shop(
     now: datetime,
     *,
     actor: str,
+    operator_id: int | None = None,
 ) -> tuple[str, m.Shop]:
     """The office corrects a shop's name (as on its bank account: a SEPA transfer needs one
     it can write). Logged with the name before and after; returns (old name, shop)."""
@@ -147,6 +148,7 @@ async def rename_shop(
         before={"name": old},
         after={"name": new},
         now=now,
+        operator_id=operator_id,
     )
     return old, shop
 

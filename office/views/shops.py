@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from core.domain.errors import NotFound, Refusal
 from core.domain.messages import t
 from core.services import back_office, ledger
 from core.services.operators import Role
@@ -64,7 +65,24 @@ async def refuse(request: web.Request) -> web.StreamResponse:
     raise see_other(request, "shops")
 
 
+async def rename(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    form = await fields(request)
+    if not form.get("shop", "").isdigit():
+        raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=form.get("shop", ""))
+    async with core.uow() as uow:
+        old, shop = await back_office.rename_shop(
+            uow, operator, int(form["shop"]), form.get("name", ""), core.now()
+        )
+    await notify(
+        request, t("Shop {id}: {old} is now {name}.", id=str(shop.id), old=old, name=shop.name)
+    )
+    raise see_other(request, "shops")
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/shops", shops_page, name="shops")
     app.router.add_post(r"/shops/{shop:\d+}/approve", approve, name="shop_approve")
     app.router.add_post(r"/shops/{shop:\d+}/refuse", refuse, name="shop_refuse")
+    app.router.add_post("/shops/rename", rename, name="shop_rename")

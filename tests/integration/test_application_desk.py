@@ -3,6 +3,7 @@ correct or withdraw a paper application, bind a phone, add a delegate, issue the
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
@@ -27,9 +28,13 @@ from core.services.applications import ApplicationInput, status_of, submit_appli
 from core.services.cards import CardData
 from core.services.operators import RoleRefused
 from core.storage import models as m
+from core.storage.engine import make_engine
 from tests.conftest import FakeClock
 from tests.factories import make_cf
 from tests.integration.office_helpers import Office, apply, open_round, person
+
+# The default policy's full amount for one person (core/policies/belforte.toml).
+FULL_FOR_ONE = 150_00
 
 
 async def paper(office: Office, *people: ApplicationInput) -> list[str]:
@@ -303,3 +308,43 @@ async def test_delegate_and_card_from_the_application(core: Core, clock: FakeClo
     assert reissued.before == {"card": "******" + first.card_code[-4:]}
     assert first.card_code not in str(issued.after) + str(reissued.before)
     assert str(first.pin) not in str(issued.after) + str(reissued.after)
+
+
+async def test_a_correction_waits_for_a_determina_being_approved(
+    core: Core, clock: FakeClock, database_url: str
+) -> None:
+    """The determina holds the window's row while it freezes the lists; a correction holds
+    it too, so it waits, then sees the determina and is refused: it never changes answers
+    the lists were just made from."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite has one writer at a time: the two cannot overlap")
+    bel = await open_round(core, clock)
+    [protocol] = await paper(bel, person(1, 1))
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await municipalities.close_window(uow, town, clock())
+        await uow.commit()
+    clock.advance(days=1)
+    clerk = await operator(core, "BEL", "clerk")
+    bigger = replace(await answers(core, protocol), household_size=5)
+    rival = Core(engine=make_engine(database_url), clock=clock)
+
+    async def correct() -> object:
+        async with core.uow() as uow:
+            return await application_desk.correct(uow, clerk, protocol, bigger, "doc", clock())
+
+    try:
+        async with rival.uow() as approving:
+            town = await municipalities.require(approving, "BEL")
+            _, [line] = await allocation.approve(approving, town, 10_000_00, clock())
+            correcting = asyncio.create_task(correct())
+            await asyncio.sleep(0.5)  # the correction is waiting for the window's row
+            assert not correcting.done()
+            await approving.commit()
+        with pytest.raises(NotAllowed) as caught:
+            await correcting
+    finally:
+        await rival.close()
+    assert caught.value.code == "application.frozen"
+    assert line.line.full_amount_cents == FULL_FOR_ONE
+    assert (await answers(core, protocol)).household_size == 1

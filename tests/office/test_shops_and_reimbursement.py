@@ -140,3 +140,38 @@ async def test_reimbursement_refused_for_a_shop_name_sepa_cannot_write(
     async with core.uow() as uow:
         assert await ledger.shop_balance(uow, towns.bel.municipality_id, shop_id) == 42_50
         assert list(await uow.session.scalars(select(m.Settlement))) == []
+
+
+async def test_a_shop_name_is_corrected_on_the_shops_page(towns: Towns, core: Core) -> None:
+    shop_id = towns.bel.shop_ids[0]
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get("/office/shops")
+    assert "/office/shops/rename" in page.text
+    await clerk.post("/office/language", {"lang": "en"})
+    for name, said in (("🍞🥖", "has no letter or digit"), ("x" * 41, "at most 40"), (" ", "")):
+        page = await clerk.post("/office/shops/rename", {"shop": str(shop_id), "name": name})
+        assert page.status == 409 and said in page.text, name
+    assert (await clerk.post("/office/shops/rename", {"shop": "x", "name": "A"})).status == 404
+    viewer = await signed_in(towns.server, "bel.viewer")
+    assert "/office/shops/rename" not in (await viewer.get("/office/shops")).text
+    form = {"shop": str(shop_id), "name": "Forno Đặng"}
+    assert (await viewer.post("/office/shops/rename", form)).status == 403
+    stranger = await signed_in(towns.server, "cal.clerk")
+    assert (await stranger.post("/office/shops/rename", form)).status == 404
+    assert (await clerk.post("/office/shops/rename", form, csrf=False)).status == 403
+    async with core.uow() as uow:
+        shop = await uow.session.get(m.Shop, shop_id)
+        assert shop is not None and shop.name == "Alimentari Nò0"
+    page = await clerk.post("/office/shops/rename", form)
+    assert page.status == 200 and "Forno Đặng" in page.text
+    async with core.uow() as uow:
+        shop = await uow.session.get(m.Shop, shop_id)
+        assert shop is not None and shop.name == "Forno Đặng"
+        [entry] = await uow.session.scalars(
+            select(m.ActivityEntry).where(m.ActivityEntry.action == "shop.rename")
+        )
+        assert (entry.actor, entry.before, entry.after) == (
+            "bel.clerk",
+            {"name": "Alimentari Nò0"},
+            {"name": "Forno Đặng"},
+        )
