@@ -150,3 +150,20 @@ async def test_on_telegram_the_contact_proves_the_citizen_then_the_reason_is_ask
     await chat.expect("The household has four members, not one.", RECEIVED)
     [appeal] = await appeals_in(core)
     assert (appeal.channel, appeal.citizen_id) == ("telegram", town.citizen_ids[0])
+
+
+async def test_a_reason_longer_than_500_characters_is_refused_not_cut(core: Core) -> None:
+    """The chat cuts every message at 500 characters before reading it: an appeal's reason
+    that was cut is said to be too long, never filed with its end missing."""
+    town = await make_town(core, citizens=1)
+    chat = Chat(core, town.citizen_phones[0])
+    too_long = "Siamo in tre in famiglia " * 21  # 525 characters
+    await chat.expect("RICORSO", ASK_REASON)
+    await chat.expect(
+        too_long, "Your reason is too long: at most {limit} characters. Write it again, shorter."
+    )
+    await chat.expect(
+        f"RICORSO {too_long}",
+        "Your reason is too long: at most {limit} characters. Write it again, shorter.",
+    )
+    assert await appeals_in(core) == []
