@@ -187,3 +187,25 @@ async def test_a_shops_summary_is_one_labelled_message_on_telegram(core: Core) -
     assert lines[3].startswith("Indirizzo: Via Roma 3, 62020 ")
     assert lines[4] == "IBAN: IT60X0542811101000000123456"
     assert [o.key for o in summary.options] == ["send", "change", "cancel"]
+
+
+def test_no_italian_sentence_assumes_the_readers_gender() -> None:
+    """Italian speaks to the reader without a gender: "Non l'hai chiesto tu?", never
+    "Non sei stato tu?"."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parents[2]
+    with (root / "locales/it/LC_MESSAGES/messages.po").open("rb") as po:
+        catalog = read_po(po)
+    gendered = [
+        message.id
+        for message in catalog
+        if message.id
+        and any(
+            form in str(message.string).lower()
+            for form in ("sei stato", "sei stata", "sei sicuro", "sei sicura")
+        )
+    ]
+    assert gendered == []
