@@ -12,9 +12,17 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from babel.numbers import format_decimal
 
 from core.domain.messages import Moment, Param, Text, t
-from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_money, format_param, render_text
+from core.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    babel_locale,
+    format_money,
+    format_param,
+    render_text,
+)
 
 LANGUAGE_KEY = "lang"
 
@@ -64,6 +72,10 @@ class Words:
     def number(self, value: int) -> str:
         return format_param(value, self.language)
 
+    def decimal(self, value: float) -> str:
+        """A number with its decimals as the language writes them ("12,5"; "20", not "20.0")."""
+        return str(format_decimal(value, format="#,##0.##", locale=babel_locale(self.language)))
+
     def name(self, names: dict[str, Text], code: str) -> str:
         """A stored code (a channel, a status, an action) as its readers say it; a code
         without a name yet shows as it is."""
@@ -77,6 +89,7 @@ class Words:
             "money": self.money,
             "moment": self.moment,
             "number": self.number,
+            "decimal": self.decimal,
             "lang": self.language,
         }
 

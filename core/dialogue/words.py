@@ -25,6 +25,11 @@ def clean(text: str | None) -> str:
     return _SPACES.sub(" ", kept).strip()
 
 
+def was_cut(text: str | None) -> bool:
+    """Whether clean() left out the end of this message (it was longer than MAX_INPUT)."""
+    return text is not None and len(text) > MAX_INPUT
+
+
 def fold(text: str | None) -> str:
     """Lower case, no accents, no emoji or punctuation around words: for keyword matching."""
     plain = unicodedata.normalize("NFKD", clean(text).lower())

@@ -24,7 +24,7 @@ from core.domain.ledger import AccountKind, PostingKind
 from core.domain.messages import Money, Reply, t
 from core.services import activity, ledger
 from core.services.activity import Actor
-from core.services.municipalities import current_round, is_open
+from core.services.municipalities import current_round, is_open, policy_of
 from core.services.operators import Role, require_role
 from core.services.outbox import notify_citizen
 from core.services.unit_of_work import UnitOfWork
@@ -222,7 +222,31 @@ async def revoke(
         )
     )
     await uow.flush()
+    # The citizen learns of the decision (their appeal's time runs from it) in the same
+    # transaction, in their language, wherever their notices go.
+    citizen = await uow.citizens.by_id(application.citizen_id)
+    assert citizen is not None  # a foreign key
+    notify_citizen(
+        uow,
+        citizen,
+        revocation_notice(
+            municipality.name, application.protocol, policy_of(municipality).appeal_days
+        ),
+        now,
+    )
     return Revocation(returned, credited - returned, cancelled)
+
+
+def revocation_notice(town: str, protocol: str, appeal_days: int) -> Reply:
+    return Reply.of(
+        t(
+            "{town}: vouchers of application {protocol} revoked after the checks. To ask for "
+            "a review write RICORSO within {days} days.",
+            town=town,
+            protocol=protocol,
+            days=appeal_days,
+        )
+    )
 
 
 async def _application(uow: UnitOfWork, town: m.Municipality, protocol: str) -> m.Application:

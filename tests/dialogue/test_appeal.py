@@ -175,3 +175,20 @@ async def test_status_says_how_to_appeal_while_one_may_and_then_that_it_is_revie
     said = msgids(await other.send("STATO"))
     assert APPEAL_HINT not in said and UNDER_REVIEW not in said and len(said) >= 1
     assert len(await appeals_in(core)) == 1
+
+
+async def test_a_reason_longer_than_500_characters_is_refused_not_cut(core: Core) -> None:
+    """The chat cuts every message at 500 characters before reading it: an appeal's reason
+    that was cut is said to be too long, never filed with its end missing."""
+    town = await make_town(core, citizens=1)
+    chat = Chat(core, town.citizen_phones[0])
+    too_long = "Siamo in tre in famiglia " * 21  # 525 characters
+    await chat.expect("RICORSO", ASK_REASON)
+    await chat.expect(
+        too_long, "Your reason is too long: at most {limit} characters. Write it again, shorter."
+    )
+    await chat.expect(
+        f"RICORSO {too_long}",
+        "Your reason is too long: at most {limit} characters. Write it again, shorter.",
+    )
+    assert await appeals_in(core) == []

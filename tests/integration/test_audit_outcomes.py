@@ -14,6 +14,7 @@ from core.services import allocation, audit, ledger, municipalities
 from core.services.outbox import reply_of
 from core.storage import models as m
 from tests.conftest import FakeClock
+from tests.dialogue.harness import assert_one_segment
 from tests.factories import outbox_to
 from tests.integration.office_helpers import (
     Office,
@@ -228,3 +229,23 @@ async def test_the_database_keeps_one_standing_revocation_and_never_restores_mor
     again = await revoke(office, protocols[0])
     assert again.returned_cents == 150_00
     await assert_ledger_ok(core, office.municipality_id)
+
+
+async def test_the_citizen_is_told_of_a_revocation_and_of_the_time_to_appeal(
+    core: Core, clock: FakeClock
+) -> None:
+    """A revocation is a decision the citizen may appeal, from the day it was made: they are
+    told in the same transaction, with the word to write and the days they have."""
+    office, protocols = await credited_round(core, clock)
+    sent_before = len(await outbox_to(core, PEOPLE[1].phone or ""))
+    others_before = len(await outbox_to(core, PEOPLE[0].phone or ""))
+    await revoke(office, protocols[1])
+    messages = await outbox_to(core, PEOPLE[1].phone or "")
+    assert len(messages) == sent_before + 1
+    said = render_text(reply_of(core.keys, messages[-1]).texts[0], "it")
+    assert protocols[1] in said and "revocat" in said and "RICORSO" in said and "30" in said
+    assert len(await outbox_to(core, PEOPLE[0].phone or "")) == others_before  # nobody else
+    # One SMS in both languages with the longest town and the longest time to appeal.
+    notice = audit.revocation_notice("San Valentino in Abruzzo Citeriore", "SVA-2026-000001", 365)
+    for language in ("it", "en"):
+        assert_one_segment(notice, language)

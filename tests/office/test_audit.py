@@ -25,6 +25,7 @@ async def test_the_first_draw_binds_and_a_redraw_needs_a_reason(
     assert (await clerk.post("/office/audit/draw", {"percent": "0", "seed": "42"})).status == 409
     page = await clerk.post("/office/audit/draw", {"percent": "20", "seed": "42"})
     assert page.status == 200 and "2 domande estratte con seme 42" in page.text
+    assert "con seme 42, 20 per cento di 10 domande" in page.text  # not "20.0"
     binding = [p for p in protocols if f'/office/applications/{p}"' in page.text]
     assert len(binding) == 2
     page = await clerk.post("/office/audit/draw", {"percent": "20", "seed": "7"})

@@ -14,6 +14,7 @@ from core.dialogue.errors import error_text
 from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows.base import VERIFY, ConfirmedFlow, Step, known, table, verify
 from core.dialogue.state import AppealState
+from core.dialogue.words import was_cut
 from core.domain.errors import DomainError, Refusal
 from core.domain.messages import Text, t
 from core.services import appeals
@@ -97,7 +98,8 @@ class AppealFlow(ConfirmedFlow[AppealState]):
         reason = " ".join(text.split())
         if not reason:
             raise Reject(t("Write why you ask the office to review the decision."))
-        if len(reason) > appeals.MAX_REASON:
+        # A message over the chat's length was cut before it came here: its end is missing.
+        if len(reason) > appeals.MAX_REASON or was_cut(turn.inbound.text):
             raise Reject(
                 t(
                     "Your reason is too long: at most {limit} characters. Write it again, shorter.",
