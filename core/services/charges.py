@@ -345,8 +345,16 @@ async def confirm_charge(
     if verdict.check in (CodeCheck.WRONG, CodeCheck.TOO_MANY_ATTEMPTS):
         lock = await count_wrong_code(uow, shop, policy, now, typed_by, charge_id=charge.id)
     if verdict.check is CodeCheck.WRONG and lock is not ShopLock.NONE:
-        await uow.charges.mark(charge.id, ChargeStatus.PENDING, attempts=verdict.attempts)
-        await _void(uow, charge, citizen, shop, now, "shop_locked")
+        # The wrong code just typed locked the shop: the citizen is warned of wrong codes
+        # (the shop did not cancel this payment; its cashier typed codes that were wrong).
+        if await uow.charges.mark(
+            charge.id,
+            ChargeStatus.PENDING,
+            status=ChargeStatus.CANCELLED,
+            attempts=verdict.attempts,
+            closed_reason="shop_locked",
+        ):
+            await _warn_wrong_codes(uow, charge, citizen, shop, now)
         return ConfirmResult(
             ConfirmOutcome.SHOP_LOCKED, charge.id, charge.amount_cents, shop_lock=lock
         )
@@ -363,20 +371,7 @@ async def confirm_charge(
             attempts=verdict.attempts,
             closed_reason="too_many_attempts",
         )
-        await notify_payer(
-            uow,
-            citizen,
-            Reply.of(
-                t(
-                    "Warning: {shop} typed a wrong code too many times. The payment of {amount} "
-                    "was cancelled. Never give your code to anyone but the cashier.",
-                    shop=shop.name,
-                    amount=Money(charge.amount_cents),
-                )
-            ),
-            now,
-            charge_id=charge.id,
-        )
+        await _warn_wrong_codes(uow, charge, citizen, shop, now)
         return ConfirmResult(
             ConfirmOutcome.CANCELLED_TOO_MANY_ATTEMPTS,
             charge.id,
@@ -568,6 +563,26 @@ async def _void(
     ):
         return
     await _tell_void(uow, charge, citizen, shop, now)
+
+
+async def _warn_wrong_codes(
+    uow: UnitOfWork, charge: m.Charge, citizen: m.Citizen, shop: m.Shop, now: datetime
+) -> None:
+    """Wrong codes typed for this payment cancelled it: the citizen is warned."""
+    await notify_payer(
+        uow,
+        citizen,
+        Reply.of(
+            t(
+                "Warning: {shop} typed a wrong code too many times. The payment of {amount} "
+                "was cancelled. Never give your code to anyone but the cashier.",
+                shop=shop.name,
+                amount=Money(charge.amount_cents),
+            )
+        ),
+        now,
+        charge_id=charge.id,
+    )
 
 
 async def _tell_void(

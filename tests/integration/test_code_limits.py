@@ -13,7 +13,16 @@ from core.services import charges, security
 from core.services.charges import ConfirmOutcome
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.factories import Town, confirm, last_code_for, make_cf, make_town, pay, request
+from tests.factories import (
+    Town,
+    confirm,
+    last_code_for,
+    make_cf,
+    make_town,
+    outbox_to,
+    pay,
+    request,
+)
 from tests.integration.office_helpers import pay as pay_at
 from tests.integration.office_helpers import person
 from tests.integration.test_privacy import credited_town, erase
@@ -63,8 +72,18 @@ async def test_four_rounds_of_two_wrong_codes_and_annulla_lock_the_shop(
     assert await two_wrong_then_annulla(core, town) == [ConfirmOutcome.WRONG_CODE] * 2
     assert await two_wrong_then_annulla(core, town) == [ConfirmOutcome.WRONG_CODE] * 2
     # Third round: its first wrong code is the 5th of the day.
+    told_before = len(await outbox_to(core, town.citizen_phones[0]))
     third = await two_wrong_then_annulla(core, town)
     assert third[0] is ConfirmOutcome.SHOP_LOCKED
+    # The citizen is warned that wrong codes were typed, not told the shop cancelled.
+    told = [
+        text["msgid"]
+        for message in (await outbox_to(core, town.citizen_phones[0]))[told_before:]
+        for text in message.payload["texts"]
+        if message.charge_id is not None
+    ]
+    assert any(msgid.startswith("Warning: {shop} typed a wrong code") for msgid in told), told
+    assert not any("cancelled the payment" in msgid for msgid in told), told
     with pytest.raises(NotAllowed) as locked:
         await two_wrong_then_annulla(core, town)  # the fourth round cannot even start
     assert locked.value.code == "shop.locked"
