@@ -41,6 +41,18 @@ APPEAL = t(
 )
 
 
+def _appeal_by_chat(days: int) -> Text:
+    return tn(
+        "To ask for the review from your phone: write RICORSO (or APPEAL) and your reason "
+        "in the chat or by SMS within "
+        "{count} day of the decision.",
+        "To ask for the review from your phone: write RICORSO (or APPEAL) and your reason "
+        "in the chat or by SMS within "
+        "{count} days of the decision.",
+        days,
+    )
+
+
 def _font_file(name: str) -> str:
     return str(resources.files("font_source_sans_pro") / "files" / name)
 
@@ -289,6 +301,7 @@ def decision_letters_pdf(decisions: Sequence[Decision], language: str, now: date
                 )
             )
         page.paragraph(APPEAL)
+        page.paragraph(_appeal_by_chat(decision.appeal_days))
         page.paragraph(LEGAL_BASIS, 9)
     if not decisions:
         page.new_page("")

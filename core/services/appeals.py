@@ -88,6 +88,31 @@ async def check_appealable(
     return Appealable(application, decided, until)
 
 
+@dataclass(frozen=True)
+class AppealWindow:
+    """What STATO says about appealing the latest decision: an appeal is being reviewed
+    (`under_review`), or one may be filed within `days` days of the decision (`days`), or
+    neither (nothing decided, too late, this decision's appeal already decided)."""
+
+    under_review: bool = False
+    days: int | None = None
+
+
+async def appeal_window(
+    uow: UnitOfWork, town: m.Municipality, application: m.Application, now: datetime
+) -> AppealWindow:
+    earlier = await uow.appeals.of_application(application.id)
+    if any(appeal.status == AppealStatus.OPEN for appeal in earlier):
+        return AppealWindow(under_review=True)
+    decided = await decision_moment(uow, application)
+    if decided is None or any(appeal.decision_at >= decided for appeal in earlier):
+        return AppealWindow()
+    days = policy_of(town).appeal_days
+    if now > decided + timedelta(days=days):
+        return AppealWindow()
+    return AppealWindow(days=days)
+
+
 def _citizen_reason(text: str) -> str:
     reason = " ".join(text.split())
     if not reason:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.domain.application_csv import ApplicationRow
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import PhoneProof
+from core.services.appeals import AppealWindow, appeal_window
 from core.services.identity import claim_citizen
 from core.services.municipalities import current_round, is_open
 from core.services.paper_applications import ImportRefused, PaperRow, Progress, import_paper
@@ -233,6 +234,8 @@ class ApplicationStatus:
     revoked: bool
     window_open: bool
     withdrawn_at: datetime | None = None  # withdrawn by the office (a paper application)
+    # Whether the decision may be, or is being, appealed.
+    appeal: AppealWindow = field(default_factory=AppealWindow)
 
 
 async def status_of(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> ApplicationStatus | None:
@@ -245,6 +248,8 @@ async def status_of(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> Appli
         if alloc.withdrawn_at is None  # a withdrawn determina never gave anything
     ]
     round_ = await uow.rounds.by_id(application.round_id)
+    town = await uow.municipalities.by_id(application.municipality_id)
+    assert town is not None  # foreign key
     last = lines[-1][0] if lines else None
     return ApplicationStatus(
         protocol=application.protocol,
@@ -256,6 +261,7 @@ async def status_of(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> Appli
         revoked=application.revoked_at is not None,
         window_open=is_open(round_, now),
         withdrawn_at=application.withdrawn_at,
+        appeal=await appeal_window(uow, town, application, now),
     )
 
 

@@ -169,6 +169,7 @@ class Dashboard:
     outbox_backlog: int
     shops_pending: int
     acts_waiting: int
+    appeals_open: int = 0  # appeals waiting for a decision (a count: no personal data)
 
 
 async def dashboard(uow: UnitOfWork, operator: m.Operator, now: datetime) -> Dashboard:
@@ -201,6 +202,7 @@ async def dashboard(uow: UnitOfWork, operator: m.Operator, now: datetime) -> Das
     backlog = await uow.read.outbox_backlog(town.id)
     pending_shops = await uow.read.shops_with_status(town.id, ShopStatus.PENDING)
     waiting = await uow.read.acts_waiting(town.id)
+    appeals_open = await uow.read.appeals_open(town.id)
     window_open = municipalities.is_open(round_, now)
     days_left = None
     if round_ is not None and window_open:
@@ -219,6 +221,7 @@ async def dashboard(uow: UnitOfWork, operator: m.Operator, now: datetime) -> Das
         outbox_backlog=backlog,
         shops_pending=pending_shops,
         acts_waiting=waiting,
+        appeals_open=appeals_open,
     )
 
 

@@ -105,6 +105,7 @@ class Decision:
     recover_cents: int
     withdrawn_at: datetime | None = None  # a paper application withdrawn by the office
     withdrawal_reason: str | None = None
+    appeal_days: int = 30  # the municipality's policy.appeal_days, for "how to appeal"
 
 
 async def _decision(uow: UnitOfWork, town: m.Municipality, application: m.Application) -> Decision:
@@ -123,6 +124,7 @@ async def _decision(uow: UnitOfWork, town: m.Municipality, application: m.Applic
         recover_cents=application.recover_cents,
         withdrawn_at=application.withdrawn_at,
         withdrawal_reason=application.withdrawal_reason,
+        appeal_days=policy_of(town).appeal_days,
     )
 
 

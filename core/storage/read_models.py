@@ -78,6 +78,17 @@ class ReadModels(_Repository):
             or 0
         )
 
+    async def appeals_open(self, municipality_id: int) -> int:
+        """Appeals waiting for the office's decision."""
+        return int(
+            await self.session.scalar(
+                select(func.count())
+                .select_from(m.Appeal)
+                .where(m.Appeal.municipality_id == municipality_id, m.Appeal.status == "open")
+            )
+            or 0
+        )
+
     async def acts_waiting(self, municipality_id: int) -> int:
         """Four-eyes acts prepared and not yet decided."""
         return int(

@@ -10,7 +10,7 @@ from core.services import municipalities
 from core.services.applications import ApplicationInput, submit_application
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.dialogue.harness import Chat, confirmation_code, param
+from tests.dialogue.harness import Chat, confirmation_code, msgids, param
 from tests.factories import make_cf, make_town
 
 CODE_SENT = (
@@ -150,6 +150,31 @@ async def test_on_telegram_the_contact_proves_the_citizen_then_the_reason_is_ask
     await chat.expect("The household has four members, not one.", RECEIVED)
     [appeal] = await appeals_in(core)
     assert (appeal.channel, appeal.citizen_id) == ("telegram", town.citizen_ids[0])
+
+
+APPEAL_HINT = "Appeal: write RICORSO and the reason within {count} day."
+UNDER_REVIEW = "Your appeal is being reviewed by the office."
+
+
+async def test_status_says_how_to_appeal_while_one_may_and_then_that_it_is_reviewed(
+    core: Core, clock: FakeClock
+) -> None:
+    town = await make_town(core, citizens=2)
+    chat = Chat(core, town.citizen_phones[0])
+    replies = await chat.expect("STATO", APPEAL_HINT)
+    assert param(replies, "count") == 30
+    assert len(replies) == 1  # the status and the sentence in one SMS
+    assert UNDER_REVIEW not in msgids(replies)
+    await chat.expect("RICORSO siamo in tre", CODE_SENT)
+    await chat.expect(await confirmation_code(chat), RECEIVED)
+    replies = await chat.expect("STATO", UNDER_REVIEW)
+    assert APPEAL_HINT not in msgids(replies)
+    # Once the window is over, nothing about appealing (and nothing was filed).
+    clock.advance(days=26)
+    other = Chat(core, town.citizen_phones[1])
+    said = msgids(await other.send("STATO"))
+    assert APPEAL_HINT not in said and UNDER_REVIEW not in said and len(said) >= 1
+    assert len(await appeals_in(core)) == 1
 
 
 async def test_a_reason_longer_than_500_characters_is_refused_not_cut(core: Core) -> None:

@@ -184,3 +184,34 @@ async def test_the_queue_of_appeals_and_a_decision_sent_back_to_the_citizen(
             )
         ]
     assert logged == [("chat:sms", "appeal.file"), ("bel.clerk", "appeal.rejected")]
+
+
+DASHBOARD_APPEALS = re.compile(r'<a href="/office/appeals">([^<]+)</a></th><td>(\d+)</td>')
+
+
+async def test_the_dashboard_counts_the_appeals_waiting_for_every_role(
+    towns: Towns, core: Core
+) -> None:
+    await credited(towns)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    assert DASHBOARD_APPEALS.findall((await clerk.get("/office/")).text) == [
+        ("Ricorsi da decidere", "0")
+    ]
+    first = await file_appeal(core, 0, "Siamo in quattro")
+    await file_appeal(core, 1, "Ho perso il lavoro dopo la domanda")
+    for name in ("bel.viewer", "bel.clerk", "bel.manager"):
+        browser = await signed_in(towns.server, name)
+        page = await browser.get("/office/")
+        assert page.status == 200
+        assert DASHBOARD_APPEALS.findall(page.text) == [("Ricorsi da decidere", "2")], name
+        assert "Siamo in quattro" not in page.text
+    form = {"outcome": "upheld", "reason": "Nucleo corretto all'anagrafe."}
+    assert (await clerk.post(f"/office/appeals/{first}/decide", form)).status == 200
+    assert DASHBOARD_APPEALS.findall((await clerk.get("/office/")).text) == [
+        ("Ricorsi da decidere", "1")
+    ]
+    # Another town's dashboard counts its own appeals only.
+    stranger = await signed_in(towns.server, "cal.clerk")
+    assert DASHBOARD_APPEALS.findall((await stranger.get("/office/")).text) == [
+        ("Ricorsi da decidere", "0")
+    ]

@@ -8,6 +8,7 @@ import io
 from openpyxl import load_workbook
 
 from core.bootstrap import Core
+from core.services import municipalities
 from tests.conftest import FakeClock
 from tests.factories import make_cf
 from tests.integration.office_helpers import apply, close_approve_credit, pay, person
@@ -57,6 +58,29 @@ async def test_decision_letter_and_receipt_say_the_outcome_and_how_to_appeal(
     await clerk.post("/office/language", {"lang": "en", "next": "/office/"})
     text = pdf_text((await clerk.get(f"/office/applications/{protocols[1]}/receipt.pdf")).body)
     assert protocols[1] in text and "Receipt of your application" in text
+
+
+async def test_the_decision_letter_says_how_to_appeal_from_the_chat_within_the_policy_days(
+    towns: Towns, core: Core
+) -> None:
+    protocols = await allocated(towns)
+    async with core.uow() as uow:
+        policy = municipalities.default_policy_text().replace(
+            "appeal_days = 30", "appeal_days = 21"
+        )
+        await municipalities.update_municipality(uow, "BEL", policy_toml=policy)
+        await uow.commit()
+    clerk = await signed_in(towns.server, "bel.clerk")
+    text = " ".join(
+        pdf_text((await clerk.get(f"/office/applications/{protocols[0]}/letter.pdf")).body).split()
+    )
+    assert "scrivi RICORSO (o APPEAL) e il motivo" in text and "entro 21 giorni dalla" in text
+    assert "TAR" in text  # besides the text that was there
+    await clerk.post("/office/language", {"lang": "en", "next": "/office/"})
+    text = " ".join(
+        pdf_text((await clerk.get(f"/office/applications/{protocols[2]}/letter.pdf")).body).split()
+    )
+    assert "write RICORSO (or APPEAL)" in text and "within 21 days of the decision" in text
 
 
 async def test_letters_for_everyone_who_applied_on_paper(towns: Towns, core: Core) -> None:

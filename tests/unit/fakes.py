@@ -1261,6 +1261,13 @@ class FakeReadModels(_Fake):
             )
         )
 
+    async def appeals_open(self, municipality_id: int) -> int:
+        return len(
+            self.store.rows(
+                m.Appeal, lambda x: x.municipality_id == municipality_id and x.status == "open"
+            )
+        )
+
     async def acts_waiting(self, municipality_id: int) -> int:
         return len(
             self.store.rows(

@@ -13,7 +13,7 @@ from core.dialogue.state import IdentifyState
 from core.domain import cards
 from core.domain.channels import Channel
 from core.domain.ledger import PostingKind
-from core.domain.messages import Day, DocumentRef, Moment, Money, Option, Text, t
+from core.domain.messages import Day, DocumentRef, Moment, Money, Option, Text, t, tn
 from core.services import delegates, ledger, movements
 from core.services.applications import ApplicationStatus, status_of
 from core.storage import models as m
@@ -110,7 +110,25 @@ async def show_status(turn: Turn) -> None:
     if status is None:
         turn.say(t("We found no application of yours. To apply, write DOMANDA."))
         return
-    turn.say(status_text(status))
+    appeal = appeal_text(status)
+    if appeal is None:
+        turn.say(status_text(status))
+        return
+    turn.say_split(status_text(status), appeal)  # two SMS only when one would not hold both
+
+
+def appeal_text(status: ApplicationStatus) -> Text | None:
+    """One sentence after the status of a decided application: how to appeal, while one may,
+    or that the appeal is being reviewed."""
+    if status.appeal.under_review:
+        return t("Your appeal is being reviewed by the office.")
+    if status.appeal.days is None:
+        return None
+    return tn(
+        "Appeal: write RICORSO and the reason within {count} day.",
+        "Appeal: write RICORSO and the reason within {count} days.",
+        status.appeal.days,
+    )
 
 
 def status_text(status: ApplicationStatus) -> Text:
