@@ -204,6 +204,11 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "one household. Nothing was changed.",
         cf=str(p["codice_fiscale"]),
     ),
+    "identity.phone_is_shop": lambda p: t(
+        "{phone} charges vouchers for a shop: it cannot be a citizen's phone, or that shop "
+        "would receive the citizen's payment codes. Nothing was changed.",
+        phone=str(p["phone"]),
+    ),
     "delegate.own_phone": lambda p: t(
         "{phone} is the citizen's own number: a delegate has another phone.", phone=str(p["phone"])
     ),

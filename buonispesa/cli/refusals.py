@@ -197,6 +197,10 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "number first.",
         cf=str(p["codice_fiscale"]),
     ),
+    Refusal.IDENTITY_PHONE_IS_SHOP: lambda p: t(
+        "{phone} charges vouchers for a shop: it cannot be a citizen's phone. Nothing was changed.",
+        phone=str(p["phone"]),
+    ),
     Refusal.CARD_ALREADY_ISSUED: lambda p: t(
         "This person already has card {card}: to replace it (the old one stops working) add "
         "--reissue.",
