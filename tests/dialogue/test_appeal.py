@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
-from core.services import municipalities
+from core.services import delegates, municipalities
 from core.services.applications import ApplicationInput, submit_application
 from core.storage import models as m
 from tests.conftest import FakeClock
@@ -36,7 +36,13 @@ TOO_LATE = (
 NOT_DECIDED = (
     "Application {protocol} has not been decided yet: you can appeal once you receive the decision."
 )
-NO_VOUCHERS = "We have no vouchers for this number. To apply, write DOMANDA."
+NO_APPLICATION = "We found no application of yours to appeal. To apply, write DOMANDA."
+DELEGATE_CANNOT = (
+    "A delegate cannot appeal for the citizen: the citizen writes RICORSO from their own "
+    "phone or chat, or comes to the office."
+)
+SHARE = "To find your vouchers we need your phone number: tap the button to share it."
+DELEGATE = "+393479998877"
 WRONG_CODE = "Wrong code: {count} attempt left."
 
 
@@ -110,7 +116,8 @@ async def test_unknown_number_late_appeal_and_undecided_application_change_nothi
     core: Core, clock: FakeClock
 ) -> None:
     town = await make_town(core, citizens=1)
-    await Chat(core, "+393479999999").expect("RICORSO", NO_VOUCHERS)
+    await Chat(core, "+393479999999").expect("RICORSO", NO_APPLICATION)
+    await Chat(core, "+393479999999").expect("RICORSO siamo in 4", NO_APPLICATION)
     # A new window, a new application nobody decided yet.
     phone = "+393335550001"
     async with core.uow() as uow:
@@ -150,6 +157,42 @@ async def test_on_telegram_the_contact_proves_the_citizen_then_the_reason_is_ask
     await chat.expect("The household has four members, not one.", RECEIVED)
     [appeal] = await appeals_in(core)
     assert (appeal.channel, appeal.citizen_id) == ("telegram", town.citizen_ids[0])
+
+
+async def test_an_unknown_contact_on_telegram_is_told_there_is_no_application_to_appeal(
+    core: Core,
+) -> None:
+    await make_town(core, citizens=1)
+    chat = Chat(core, "7002", channel=Channel.TELEGRAM)
+    await chat.expect("/ricorso", SHARE)
+    await chat.expect(None, NO_APPLICATION, contact=("+393479999999", True))
+    # The contact is known now: RICORSO again does not ask for it a second time.
+    await chat.expect("RICORSO", NO_APPLICATION)
+    assert await appeals_in(core) == []
+
+
+async def add_delegate_of_first_citizen(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        await delegates.add_delegate(uow, municipality, town.citizen_cfs[0], DELEGATE, core.now())
+        await uow.commit()
+
+
+async def test_a_delegates_phone_is_told_the_citizen_appeals_and_nothing_is_filed(
+    core: Core,
+) -> None:
+    """SALDO shows the delegate the citizen's balance; RICORSO is the citizen's own."""
+    await add_delegate_of_first_citizen(core)
+    sms = Chat(core, DELEGATE)
+    await sms.expect("SALDO", "Balance of {holder}: {balance}.")
+    await sms.expect("RICORSO", DELEGATE_CANNOT)
+    await sms.expect("RICORSO ha tre figli, non uno", DELEGATE_CANNOT)
+    telegram = Chat(core, "7003", channel=Channel.TELEGRAM)
+    await telegram.expect("/ricorso", SHARE)
+    await telegram.expect(None, DELEGATE_CANNOT, contact=(DELEGATE, True))
+    await telegram.expect("RICORSO", DELEGATE_CANNOT)
+    assert await appeals_in(core) == []
 
 
 APPEAL_HINT = "Appeal: write RICORSO and the reason within {count} day."

@@ -15,9 +15,18 @@ from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows.base import VERIFY, ConfirmedFlow, Step, known, table, verify
 from core.dialogue.state import AppealState
 from core.dialogue.words import was_cut
+from core.domain.channels import Channel
 from core.domain.errors import DomainError, Refusal
 from core.domain.messages import Text, t
 from core.services import appeals
+
+# Nobody's application behind this phone or chat (docs/appeals.md, "Appealing from the chat").
+NO_APPLICATION = t("We found no application of yours to appeal. To apply, write DOMANDA.")
+# A delegate's phone acts for the citizen's balance and payments, never for their appeal.
+DELEGATE_CANNOT_APPEAL = t(
+    "A delegate cannot appeal for the citizen: the citizen writes RICORSO from their own "
+    "phone or chat, or comes to the office."
+)
 
 
 def refusal_text(error: DomainError) -> Text:
@@ -25,7 +34,7 @@ def refusal_text(error: DomainError) -> Text:
     p = error.params
     protocol = str(p.get("protocol", ""))
     if error.code == Refusal.APPEAL_NO_APPLICATION:
-        return t("We found no application of yours to appeal. To apply, write DOMANDA.")
+        return NO_APPLICATION
     if error.code == Refusal.APPEAL_NO_DECISION:
         return t(
             "Application {protocol} has not been decided yet: you can appeal once you "
@@ -67,6 +76,15 @@ class AppealFlow(ConfirmedFlow[AppealState]):
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
         turn.finish()
+        if await citizen_requests.represented(turn) is not None:
+            turn.say(DELEGATE_CANNOT_APPEAL)
+            return
+        if await turn.citizen() is None and (
+            turn.channel != Channel.TELEGRAM or turn.phone() is not None
+        ):
+            # A phone (SMS's sender, or the contact this chat shared) with nobody behind it.
+            turn.say(NO_APPLICATION)
+            return
         citizen = await citizen_requests.identified(turn, "appeal")
         if citizen is None:
             return
@@ -115,7 +133,7 @@ class AppealFlow(ConfirmedFlow[AppealState]):
         turn.finish()
         citizen = await turn.citizen()
         if citizen is None:  # the chat lost its citizen meanwhile (the office rebound it)
-            turn.say(t("We have no vouchers for this number. To apply, write DOMANDA."))
+            turn.say(NO_APPLICATION)
             return
         try:
             appeal = await appeals.file_appeal(

@@ -103,6 +103,12 @@ class IdentifyFlow(Flow[IdentifyState]):
         ):
             await continue_with(turn, then)  # a delegate's phone: the balance it acts for
             return
+        if linked.citizen is None and then == "appeal":
+            # As on SMS: a delegate's phone is told who may appeal, anybody else that there
+            # is no application of theirs (docs/appeals.md).
+            turn.finish()
+            await AppealFlow().begin(turn)
+            return
         if linked.citizen is None:
             turn.finish()
             turn.say(t("We have no vouchers for this number. To apply, write DOMANDA."))
