@@ -57,44 +57,18 @@ def name_not_sepa(p: Mapping[str, object]) -> Text:
     )
 
 
-_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
-    "operator.sign_in_refused": lambda p: t("Wrong username or password."),
-    "operator.locked": lambda p: t(
-        "Too many wrong passwords: this account is locked until {until}.",
-        until=_moment(p["until"]),
-    ),
-    "operator.role_refused": lambda p: t("Your role does not allow this."),
-    "operator.password_too_short": lambda p: t(
-        "The new password needs at least {limit} characters.", limit=int(str(p["limit"]))
-    ),
-    "operator.password_unchanged": lambda p: t(
-        "The new password must differ from the one-time password."
-    ),
-    "act.same_person": lambda p: t(
-        "You prepared this act: another manager must approve it (four eyes)."
-    ),
-    "act.not_open": lambda p: t("This act has already been approved or withdrawn."),
-    "act.already_prepared": lambda p: t(
-        "An act of this kind is already waiting for approval: approve or withdraw it first."
-    ),
-    "act.not_found": lambda p: t("There is no such act."),
+# Refusals the office meets the same way in the browser and on the command line
+# (buonispesa/cli/refusals.py adds its own beside them): each sentence written once.
+SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "act.reason_missing": lambda p: t("Write the reason."),
     "act.reason_too_long": lambda p: t(
         "The reason is too long: at most {limit} characters.", limit=int(str(p["limit"]))
     ),
-    "act.bad_budget": lambda p: t("The budget must be more than zero."),
     "window.already_open": lambda p: t(
         "The application window is already open until {until}.", until=_moment(p["closes_at"])
     ),
     "window.bad_days": lambda p: t("The application window lasts at least one day."),
     "window.not_open": lambda p: t("The application window is not open."),
-    "window.still_open": lambda p: t("The application window is still open: close it first."),
-    "round.none": lambda p: t("There is no application window yet: open one first."),
-    "allocation.none": lambda p: t("There is no approved tranche waiting to be credited."),
-    "allocation.not_yet_credited": lambda p: t(
-        "Tranche {tranche} is approved but not credited yet: credit it first.",
-        tranche=str(p["tranche"]),
-    ),
     "allocation.already_credited": lambda p: t(
         "Tranche {tranche} has already been credited.", tranche=str(p["tranche"])
     ),
@@ -107,44 +81,16 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "application.already_applied": lambda p: t(
         "{cf} has already applied in this round.", cf=str(p["codice_fiscale"])
     ),
-    "shop.not_found": lambda p: t("There is no such shop in this municipality."),
-    "shop.already_approved": lambda p: t("This shop is already approved."),
     "shop.refusal_reason_missing": lambda p: t("Write the reason for the refusal."),
     "shop.refusal_reason_too_long": lambda p: t(
         "The reason is too long for one SMS: at most {limit} characters.",
         limit=int(str(p["limit"])),
     ),
-    "reimbursement.no_iban": lambda p: t(
-        "The municipality has no IBAN: the bank file needs the account that pays."
-    ),
     "reimbursement.nothing_due": lambda p: t(
         "No shop is owed anything: there is nothing to reimburse."
     ),
-    "reimbursement.name_not_sepa": lambda p: name_not_sepa(p),
-    "reimbursement.execution_date_past": lambda p: t("The execution date is in the past."),
-    "reimbursement.balances_changed": lambda p: t(
-        "A shop's balance changed meanwhile; nothing was paid. Try again."
-    ),
-    "audit.redraw_needs_reason": lambda p: t(
-        "The sample of this window is already drawn: a new draw needs a reason."
-    ),
     "audit.bad_request": lambda p: t(
         "The sample needs a percentage above 0 and at most 100, and a whole number as seed."
-    ),
-    "application.outside_window": lambda p: t(
-        "dated {submitted}, outside the application window ({opens} – {closes}).",
-        submitted=_moment(p["submitted_at"]),
-        opens=_moment(p["opens_at"]),
-        closes=_moment(p["closes_at"]),
-    ),
-    "application.dated_in_future": lambda p: t(
-        "dated {submitted}, in the future.", submitted=_moment(p["submitted_at"])
-    ),
-    "application.repeated_codice_fiscale": lambda p: t(
-        "The same person appears twice in the file."
-    ),
-    "application.repeated_phone": lambda p: t(
-        "The same phone number appears twice in the file: one phone belongs to one household."
     ),
     "audit.not_in_sample": lambda p: t(
         "Application {protocol} is not in a sample drawn for checks.", protocol=str(p["protocol"])
@@ -165,6 +111,94 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "appeal.not_found": lambda p: t("There is no such appeal."),
     "appeal.not_open": lambda p: t("This appeal has already been decided."),
     "appeal.bad_outcome": lambda p: t("Choose the decision: upheld or rejected."),
+    "application.withdrawn": lambda p: t(
+        "Application {protocol} has been withdrawn.", protocol=str(p["protocol"])
+    ),
+    "shop.name_too_long": lambda p: t(
+        "The name is too long: at most {max} characters.", max=int(str(p["limit"]))
+    ),
+    "shop.name_not_sepa": lambda p: t(
+        "{name} has no letter or digit a SEPA bank transfer can carry, even transliterated: "
+        "write the name in Latin letters, as on the shop's bank account.",
+        name=repr(str(p["name"])),
+    ),
+    "delegate.own_phone": lambda p: t(
+        "{phone} is the citizen's own number: a delegate has another phone.", phone=str(p["phone"])
+    ),
+    "delegate.phone_taken": lambda p: t(
+        "{phone} is already the delegate of another citizen of this municipality.",
+        phone=str(p["phone"]),
+    ),
+    "delegate.phone_is_citizen": lambda p: t(
+        "{phone} belongs to another voucher holder of this municipality: a phone speaks for "
+        "one person only.",
+        phone=str(p["phone"]),
+    ),
+    "delegate.phone_is_shop": lambda p: t(
+        "{phone} charges vouchers for a shop: it cannot receive a citizen's payment codes.",
+        phone=str(p["phone"]),
+    ),
+}
+
+
+_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
+    **SHARED_SENTENCES,
+    "operator.sign_in_refused": lambda p: t("Wrong username or password."),
+    "operator.locked": lambda p: t(
+        "Too many wrong passwords: this account is locked until {until}.",
+        until=_moment(p["until"]),
+    ),
+    "operator.role_refused": lambda p: t("Your role does not allow this."),
+    "operator.password_too_short": lambda p: t(
+        "The new password needs at least {limit} characters.", limit=int(str(p["limit"]))
+    ),
+    "operator.password_unchanged": lambda p: t(
+        "The new password must differ from the one-time password."
+    ),
+    "act.same_person": lambda p: t(
+        "You prepared this act: another manager must approve it (four eyes)."
+    ),
+    "act.not_open": lambda p: t("This act has already been approved or withdrawn."),
+    "act.already_prepared": lambda p: t(
+        "An act of this kind is already waiting for approval: approve or withdraw it first."
+    ),
+    "act.not_found": lambda p: t("There is no such act."),
+    "act.bad_budget": lambda p: t("The budget must be more than zero."),
+    "window.still_open": lambda p: t("The application window is still open: close it first."),
+    "round.none": lambda p: t("There is no application window yet: open one first."),
+    "allocation.none": lambda p: t("There is no approved tranche waiting to be credited."),
+    "allocation.not_yet_credited": lambda p: t(
+        "Tranche {tranche} is approved but not credited yet: credit it first.",
+        tranche=str(p["tranche"]),
+    ),
+    "shop.not_found": lambda p: t("There is no such shop in this municipality."),
+    "shop.already_approved": lambda p: t("This shop is already approved."),
+    "reimbursement.no_iban": lambda p: t(
+        "The municipality has no IBAN: the bank file needs the account that pays."
+    ),
+    "reimbursement.name_not_sepa": lambda p: name_not_sepa(p),
+    "reimbursement.execution_date_past": lambda p: t("The execution date is in the past."),
+    "reimbursement.balances_changed": lambda p: t(
+        "A shop's balance changed meanwhile; nothing was paid. Try again."
+    ),
+    "audit.redraw_needs_reason": lambda p: t(
+        "The sample of this window is already drawn: a new draw needs a reason."
+    ),
+    "application.outside_window": lambda p: t(
+        "dated {submitted}, outside the application window ({opens} – {closes}).",
+        submitted=_moment(p["submitted_at"]),
+        opens=_moment(p["opens_at"]),
+        closes=_moment(p["closes_at"]),
+    ),
+    "application.dated_in_future": lambda p: t(
+        "dated {submitted}, in the future.", submitted=_moment(p["submitted_at"])
+    ),
+    "application.repeated_codice_fiscale": lambda p: t(
+        "The same person appears twice in the file."
+    ),
+    "application.repeated_phone": lambda p: t(
+        "The same phone number appears twice in the file: one phone belongs to one household."
+    ),
     "office.csrf": lambda p: t(
         "This form has expired or did not come from this site: reload the page and try again."
     ),
@@ -181,9 +215,6 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "the window is open.",
         protocol=str(p["protocol"]),
     ),
-    "application.withdrawn": lambda p: t(
-        "Application {protocol} has been withdrawn.", protocol=str(p["protocol"])
-    ),
     "application.frozen": lambda p: t(
         "A determina of this window has been approved: its lists are frozen, and application "
         "{protocol} can no longer be corrected or withdrawn. A false declaration is revoked "
@@ -191,37 +222,13 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         protocol=str(p["protocol"]),
     ),
     "application.unchanged": lambda p: t("Nothing to correct: the answers are the same as before."),
-    "shop.name_too_long": lambda p: t(
-        "The name is too long: at most {max} characters.", max=int(str(p["limit"]))
-    ),
-    "shop.name_not_sepa": lambda p: t(
-        "{name} has no letter or digit a SEPA bank transfer can carry, even transliterated: "
-        "write the name in Latin letters, as on the shop's bank account.",
-        name=repr(str(p["name"])),
-    ),
     "identity.phone_of_another": lambda p: t(
         "This phone number belongs to another citizen of the municipality ({cf}): one phone, "
         "one household. Nothing was changed.",
         cf=str(p["codice_fiscale"]),
     ),
-    "delegate.own_phone": lambda p: t(
-        "{phone} is the citizen's own number: a delegate has another phone.", phone=str(p["phone"])
-    ),
     "delegate.already": lambda p: t(
         "This citizen already has delegate {phone}: one delegate at a time.",
-        phone=str(p["phone"]),
-    ),
-    "delegate.phone_taken": lambda p: t(
-        "{phone} is already the delegate of another citizen of this municipality.",
-        phone=str(p["phone"]),
-    ),
-    "delegate.phone_is_citizen": lambda p: t(
-        "{phone} belongs to another voucher holder of this municipality: a phone speaks for "
-        "one person only.",
-        phone=str(p["phone"]),
-    ),
-    "delegate.phone_is_shop": lambda p: t(
-        "{phone} charges vouchers for a shop: it cannot receive a citizen's payment codes.",
         phone=str(p["phone"]),
     ),
     "card.already_issued": lambda p: t(
@@ -233,17 +240,24 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
 }
 
 
-def describe(error: DomainError) -> Text:
+def describe_by(
+    sentences: Mapping[str, Callable[[Mapping[str, object]], Text]], error: DomainError
+) -> Text:
+    """The sentence for a refusal from one of the office's tables, else the dialogue's."""
     if isinstance(error, PolicyError):
         return t("The policy is not valid: {key}: {problem}", key=error.key, problem=error.problem)
-    sentence = _SENTENCES.get(error.code)
+    sentence = sentences.get(error.code)
     if sentence is not None:
         try:
             return sentence(error.params)
         except (KeyError, ValueError):
-            pass
+            pass  # a parameter the sentence needs is missing: say less, below
     said = error_text(error)
     return said if said != GENERIC else t("The operation was refused.")
+
+
+def describe(error: DomainError) -> Text:
+    return describe_by(_SENTENCES, error)
 
 
 def status_of(error: DomainError) -> int:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date
 
 from buonispesa.cli.common import say
-from core.dialogue.errors import GENERIC, error_text
-from core.domain.errors import DomainError, PolicyError, Refusal
-from core.domain.messages import Day, Moment, Money, Text, t, tn
+from core.domain.errors import DomainError, Refusal
+from core.domain.messages import Day, Money, Text, t, tn
+from office.refusals import SHARED_SENTENCES, describe_by
 
 
 def name_not_sepa(p: Mapping[str, object]) -> Text:
@@ -30,13 +30,6 @@ def name_not_sepa(p: Mapping[str, object]) -> Text:
     )
 
 
-def _moment(value: object) -> Moment | str:
-    try:
-        return Moment(datetime.fromisoformat(str(value)))
-    except ValueError:
-        return str(value)
-
-
 def _day(value: object) -> Day | str:
     try:
         return Day(date.fromisoformat(str(value)))
@@ -51,6 +44,7 @@ def _cents(value: object) -> Money:
 # Refusals only the office meets, or whose sentence for citizens and cashiers would mislead
 # the office ("Send STATO…"). Every other code reuses the dialogue's sentence.
 _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
+    **SHARED_SENTENCES,
     Refusal.MUNICIPALITY_NOT_FOUND: lambda p: t(
         "There is no municipality with code {code}: see 'admin municipality list'.",
         code=str(p["code"]),
@@ -58,29 +52,6 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     Refusal.MUNICIPALITY_BAD_PRIVACY_URL: lambda p: t(
         "This is not a web address: write it in full, e.g. https://www.comune.example.it/privacy."
     ),
-    Refusal.AUDIT_NOT_IN_SAMPLE: lambda p: t(
-        "Application {protocol} is not in a sample drawn for checks.", protocol=str(p["protocol"])
-    ),
-    Refusal.AUDIT_BAD_OUTCOME: lambda p: t("Choose the outcome: confirmed or discrepancy found."),
-    Refusal.AUDIT_NOTE_TOO_LONG: lambda p: t(
-        "The note is too long: at most {limit} characters.", limit=int(str(p["limit"]))
-    ),
-    Refusal.APPLICATION_NOT_REVOKED: lambda p: t(
-        "Application {protocol} is not revoked: there is nothing to undo.",
-        protocol=str(p["protocol"]),
-    ),
-    Refusal.APPLICATION_REVOCATION_UNDONE: lambda p: t(
-        "The revocation of application {protocol} was already undone on {when}.",
-        protocol=str(p["protocol"]),
-        when=_moment(p["undone_at"]),
-    ),
-    Refusal.ACT_REASON_MISSING: lambda p: t("Write the reason."),
-    Refusal.ACT_REASON_TOO_LONG: lambda p: t(
-        "The reason is too long: at most {limit} characters.", limit=int(str(p["limit"]))
-    ),
-    Refusal.APPEAL_NOT_FOUND: lambda p: t("There is no such appeal."),
-    Refusal.APPEAL_NOT_OPEN: lambda p: t("This appeal has already been decided."),
-    Refusal.APPEAL_BAD_OUTCOME: lambda p: t("Choose the decision: upheld or rejected."),
     Refusal.MUNICIPALITY_EXISTS: lambda p: t(
         "A municipality with code {code} already exists.", code=str(p["code"])
     ),
@@ -117,11 +88,6 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     Refusal.DONATIONS_NOT_AVAILABLE: lambda p: t(
         "Donations available to grant: {amount}.", amount=_cents(p["available_cents"])
     ),
-    Refusal.WINDOW_ALREADY_OPEN: lambda p: t(
-        "The application window is already open until {until}.", until=_moment(p["closes_at"])
-    ),
-    Refusal.WINDOW_BAD_DAYS: lambda p: t("The application window lasts at least one day."),
-    Refusal.WINDOW_NOT_OPEN: lambda p: t("The application window is not open."),
     Refusal.WINDOW_STILL_OPEN: lambda p: t(
         "The application window is still open: close it first with 'admin window close'."
     ),
@@ -153,33 +119,10 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "Tranche {tranche} is approved but not credited yet: run 'admin credit' first.",
         tranche=str(p["tranche"]),
     ),
-    Refusal.ALLOCATION_ALREADY_CREDITED: lambda p: t(
-        "Tranche {tranche} has already been credited.", tranche=str(p["tranche"])
-    ),
-    Refusal.APPLICATION_NOT_FOUND: lambda p: t(
-        "There is no application with protocol {protocol}.", protocol=str(p["protocol"])
-    ),
     Refusal.APPLICATION_IMPORT_AFTER_APPROVAL: lambda p: t(
         "A tranche of round {round} is already approved: the list it froze must not change, "
         "so no more applications can be imported into this round.",
         round=str(p["round"]),
-    ),
-    Refusal.APPLICATION_ALREADY_APPLIED: lambda p: t(
-        "{cf} has already applied in this round.", cf=str(p["codice_fiscale"])
-    ),
-    Refusal.APPLICATION_ALREADY_REVOKED: lambda p: t(
-        "Application {protocol} has already been revoked.", protocol=str(p["protocol"])
-    ),
-    Refusal.SHOP_NAME_TOO_LONG: lambda p: t(
-        "The name is too long: at most {max} characters.", max=int(str(p["limit"]))
-    ),
-    Refusal.SHOP_NAME_NOT_SEPA: lambda p: t(
-        "{name} has no letter or digit a SEPA bank transfer can carry, even transliterated: "
-        "write the name in Latin letters, as on the shop's bank account.",
-        name=repr(str(p["name"])),
-    ),
-    Refusal.APPLICATION_WITHDRAWN: lambda p: t(
-        "Application {protocol} has been withdrawn.", protocol=str(p["protocol"])
     ),
     Refusal.APPLICATION_REVOCATION_RETRY: lambda p: t(
         "The balance changed while revoking {protocol}; nothing was changed. "
@@ -202,24 +145,8 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "--reissue.",
         card=str(p["card_code"]),
     ),
-    Refusal.DELEGATE_OWN_PHONE: lambda p: t(
-        "{phone} is the citizen's own number: a delegate has another phone.", phone=str(p["phone"])
-    ),
     Refusal.DELEGATE_ALREADY: lambda p: t(
         "This citizen already has delegate {phone}: remove it first with --remove.",
-        phone=str(p["phone"]),
-    ),
-    Refusal.DELEGATE_PHONE_TAKEN: lambda p: t(
-        "{phone} is already the delegate of another citizen of this municipality.",
-        phone=str(p["phone"]),
-    ),
-    Refusal.DELEGATE_PHONE_IS_CITIZEN: lambda p: t(
-        "{phone} belongs to another voucher holder of this municipality: a phone speaks for "
-        "one person only.",
-        phone=str(p["phone"]),
-    ),
-    Refusal.DELEGATE_PHONE_IS_SHOP: lambda p: t(
-        "{phone} charges vouchers for a shop: it cannot receive a citizen's payment codes.",
         phone=str(p["phone"]),
     ),
     Refusal.DELEGATE_NONE: lambda p: t("This citizen has no delegate."),
@@ -232,23 +159,12 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         town=str(p["municipality"]),
     ),
     Refusal.REIMBURSEMENT_NAME_NOT_SEPA: name_not_sepa,
-    Refusal.REIMBURSEMENT_NOTHING_DUE: lambda p: t(
-        "No shop is owed anything: there is nothing to reimburse."
-    ),
     Refusal.REIMBURSEMENT_EXECUTION_DATE_PAST: lambda p: t(
         "The execution date {day} is in the past.", day=_day(p["execution_date"])
     ),
     Refusal.REIMBURSEMENT_BALANCES_CHANGED: lambda p: t(
         "A shop's balance changed while settling (a refund?); nothing was paid. "
         "Run the command again."
-    ),
-    Refusal.AUDIT_BAD_REQUEST: lambda p: t(
-        "The sample needs a percentage above 0 and at most 100, and a whole number as seed."
-    ),
-    Refusal.SHOP_REFUSAL_REASON_MISSING: lambda p: t("Write the reason for the refusal."),
-    Refusal.SHOP_REFUSAL_REASON_TOO_LONG: lambda p: t(
-        "The reason is too long for one SMS: at most {limit} characters.",
-        limit=int(str(p["limit"])),
     ),
     Refusal.SHOP_ALREADY_APPROVED: lambda p: t(
         "Shop {id} is already approved.", id=str(p["shop_id"])
@@ -289,16 +205,7 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
 
 def describe(error: DomainError) -> Text:
     """An office-readable sentence for a domain error code."""
-    if isinstance(error, PolicyError):
-        return t("The policy is not valid: {key}: {problem}", key=error.key, problem=error.problem)
-    office = _OFFICE_SENTENCES.get(error.code)
-    if office is not None:
-        try:
-            return office(error.params)
-        except (KeyError, ValueError):
-            pass  # a parameter the sentence needs is missing: say less, below
-    said = error_text(error)
-    return said if said != GENERIC else t("The operation was refused.")
+    return describe_by(_OFFICE_SENTENCES, error)
 
 
 def refusal(error: DomainError) -> Text:
