@@ -13,7 +13,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from core.bootstrap import Core
 from office import views
 from office.keys import CONFIG, CORE, OfficeConfig
-from office.pages import refusals
+from office.pages import not_found, refusals
 from office.security import COOKIE_NAME, csrf_guard, security_headers, signed_in_guard
 
 PREFIX = "/office"
@@ -49,4 +49,6 @@ def build_office(core: Core, config: OfficeConfig) -> web.Application:
     )
     office.router.add_static("/static/", STATIC, name="static")
     views.add_routes(office)
+    # Last: whatever no route matched (a malformed id) is the office's own not-found page.
+    office.router.add_route("*", "/{tail:.*}", not_found, name="not_found")
     return office

@@ -79,11 +79,31 @@ async def problem(request: web.Request, text: Text, status: int) -> web.Response
     return await render(request, "problem.html", {"message": words.text(text)}, status=status)
 
 
+# An address under /office/ that names no page: a malformed id, a typo, a file that is gone.
+PAGE_NOT_FOUND = t("This page does not exist in the office: check the address.")
+
+
+async def not_found(request: web.Request) -> web.StreamResponse:
+    """The office's last route: any address under /office/ that no other route matches
+    (`/appeals/abc/decide`) is the office's own not-found page, in the operator's language,
+    behind the same guards as every page. An address that exists for another method stays
+    "405 Method Not Allowed"."""
+    own = request.match_info.route.resource
+    for resource in request.app.router.resources():
+        if resource is own:
+            continue
+        _match, allowed = await resource.resolve(request)
+        if allowed:
+            raise web.HTTPMethodNotAllowed(request.method, allowed)
+    return await problem(request, PAGE_NOT_FOUND, 404)
+
+
 def refusals() -> Middleware:
     """A refusal from the core becomes a page that says it, with the matching status
     (404 for what is not found in the operator's municipality, 403 for a role or the four-
     eyes rule, 409 for a state conflict, 400 for bad input). Nothing was changed: the
-    handler's unit of work rolled back."""
+    handler's unit of work rolled back. A page a handler does not find (web.HTTPNotFound)
+    is the office's not-found page too."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -91,5 +111,7 @@ def refusals() -> Middleware:
             return await handler(request)
         except DomainError as error:
             return await problem(request, describe(error), status_of(error))
+        except web.HTTPNotFound:
+            return await problem(request, PAGE_NOT_FOUND, 404)
 
     return middleware

@@ -22,6 +22,9 @@ from office.views import (
 
 
 def add_routes(app: web.Application) -> None:
+    # An id in an address is 1 to 9 digits (`{act:\d{1,9}}`: an integer column holds up to
+    # 2,147,483,647); anything else matches no route and is the office's not-found page
+    # (office.pages.not_found), never an overflow in the database.
     # documents before applications: /applications.csv must not read as a protocol.
     for module in (
         auth,

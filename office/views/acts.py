@@ -129,6 +129,6 @@ async def sepa_file(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/acts", prepare, name="act_prepare")
-    app.router.add_post(r"/acts/{act:\d+}/approve", approve, name="act_approve")
-    app.router.add_post(r"/acts/{act:\d+}/withdraw", withdraw, name="act_withdraw")
-    app.router.add_get(r"/acts/{act:\d+}/sepa.xml", sepa_file, name="act_sepa")
+    app.router.add_post(r"/acts/{act:\d{1,9}}/approve", approve, name="act_approve")
+    app.router.add_post(r"/acts/{act:\d{1,9}}/withdraw", withdraw, name="act_withdraw")
+    app.router.add_get(r"/acts/{act:\d{1,9}}/sepa.xml", sepa_file, name="act_sepa")

@@ -87,4 +87,4 @@ async def decide(request: web.Request) -> web.StreamResponse:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/appeals", appeals_page, name="appeals")
-    app.router.add_post(r"/appeals/{appeal:\d+}/decide", decide, name="appeal_decide")
+    app.router.add_post(r"/appeals/{appeal:\d{1,9}}/decide", decide, name="appeal_decide")

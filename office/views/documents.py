@@ -180,10 +180,10 @@ async def shop_statement(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/documents", documents_page, name="documents")
     app.router.add_get(
-        r"/round/tranche/{tranche:\d+}/determina.pdf", determina, name="determina_pdf"
+        r"/round/tranche/{tranche:\d{1,9}}/determina.pdf", determina, name="determina_pdf"
     )
     app.router.add_get(
-        r"/round/tranche/{tranche:\d+}/allocation.{format:csv|xlsx}",
+        r"/round/tranche/{tranche:\d{1,9}}/allocation.{format:csv|xlsx}",
         allocation_file,
         name="allocation_file",
     )
@@ -195,4 +195,6 @@ def add_routes(app: web.Application) -> None:
         "/applications/{protocol}/letter.pdf", decision_letter, name="decision_letter"
     )
     app.router.add_get("/applications/{protocol}/receipt.pdf", receipt, name="receipt")
-    app.router.add_get(r"/shops/{shop:\d+}/statement.pdf", shop_statement, name="shop_statement")
+    app.router.add_get(
+        r"/shops/{shop:\d{1,9}}/statement.pdf", shop_statement, name="shop_statement"
+    )

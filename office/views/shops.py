@@ -83,6 +83,6 @@ async def rename(request: web.Request) -> web.StreamResponse:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/shops", shops_page, name="shops")
-    app.router.add_post(r"/shops/{shop:\d+}/approve", approve, name="shop_approve")
-    app.router.add_post(r"/shops/{shop:\d+}/refuse", refuse, name="shop_refuse")
+    app.router.add_post(r"/shops/{shop:\d{1,9}}/approve", approve, name="shop_approve")
+    app.router.add_post(r"/shops/{shop:\d{1,9}}/refuse", refuse, name="shop_refuse")
     app.router.add_post("/shops/rename", rename, name="shop_rename")

@@ -1,0 +1,51 @@
+"""An office address that names no page (a malformed id, a typo) is the office's own
+not-found page, in the operator's language, not aiohttp's bare "404: Not Found"."""
+
+from __future__ import annotations
+
+from html import unescape
+
+from tests.office.conftest import Towns, signed_in
+
+MALFORMED = [
+    ("post", "/office/appeals/abc/decide"),
+    ("post", "/office/acts/abc/approve"),
+    ("post", "/office/acts/1x/withdraw"),
+    ("post", "/office/appeals/99999999999999999999999/decide"),
+    ("get", "/office/acts/abc/sepa.xml"),
+    ("post", "/office/shops/abc/approve"),
+    ("get", "/office/shops/abc/statement.pdf"),
+    ("get", "/office/no-such-page"),
+]
+
+
+async def test_malformed_ids_get_the_offices_not_found_page_in_the_operators_language(
+    towns: Towns,
+) -> None:
+    manager = await signed_in(towns.server, "bel.manager")
+    for method, path in MALFORMED:
+        if method == "get":
+            page = await manager.get(path)
+        else:
+            page = await manager.post(path, {"outcome": "upheld", "reason": "x"})
+        assert page.status == 404, (path, page.text)
+        assert "404: Not Found" not in page.text, path
+        said = unescape(page.text)
+        assert "Questa pagina non esiste nell'ufficio: controlla l'indirizzo." in said, path
+        assert "Torna al cruscotto" in page.text, path
+    await manager.post("/office/language", {"lang": "en", "next": "/office/"})
+    page = await manager.post("/office/appeals/abc/decide", {"outcome": "upheld"})
+    assert page.status == 404
+    assert "This page does not exist in the office: check the address." in page.text
+
+
+async def test_an_address_for_another_method_stays_405_and_unsigned_visitors_sign_in(
+    towns: Towns,
+) -> None:
+    manager = await signed_in(towns.server, "bel.manager")
+    page = await manager.get("/office/appeals/1/decide")
+    assert page.status == 405
+    visitor = await towns.browser()
+    page = await visitor.get("/office/appeals/abc/decide", follow=False)
+    assert page.status == 303
+    assert page.headers["Location"].startswith("/office/sign-in")
