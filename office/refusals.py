@@ -134,6 +134,11 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "one person only.",
         phone=str(p["phone"]),
     ),
+    "identity.phone_is_shop": lambda p: t(
+        "{phone} charges vouchers for a shop: it cannot be a citizen's phone, or that shop "
+        "would receive the citizen's payment codes. Nothing was changed.",
+        phone=str(p["phone"]),
+    ),
     "delegate.phone_is_shop": lambda p: t(
         "{phone} charges vouchers for a shop: it cannot receive a citizen's payment codes.",
         phone=str(p["phone"]),

@@ -67,6 +67,10 @@ _SENTENCES: dict[str, Text] = {
         "An application for this codice fiscale has already been made in this round. "
         "Send STATO to see how it is going."
     ),
+    Refusal.IDENTITY_PHONE_IS_SHOP: t(
+        "This number charges vouchers for a shop, so it cannot apply for them: apply from "
+        "another phone, or at the office."
+    ),
     Refusal.APPLICATION_BAD_HOUSEHOLD_SIZE: t("The household has at least one member: you."),
     Refusal.APPLICATION_NEGATIVE_AMOUNT: t("Amounts cannot be negative."),
     Refusal.APPLICATION_NOT_FOUND: t("We found no application of yours."),

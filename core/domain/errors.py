@@ -68,6 +68,7 @@ class Refusal(StrEnum):
     DELEGATE_PHONE_IS_SHOP = "delegate.phone_is_shop"
     DELEGATE_PHONE_TAKEN = "delegate.phone_taken"
     DONATIONS_NOT_AVAILABLE = "donations.not_available"
+    IDENTITY_PHONE_IS_SHOP = "identity.phone_is_shop"
     IDENTITY_PHONE_OF_ANOTHER = "identity.phone_of_another"
     IDENTITY_REFUSED = "identity.refused"
     INVITE_INVALID = "invite.invalid"

@@ -22,7 +22,7 @@ from core.domain.charges import ChargeStatus
 from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, NotFound, Refusal
 from core.domain.ledger import AccountKind, PostingKind
 from core.domain.messages import Money, Reply, t
-from core.services import activity, ledger
+from core.services import activity, charges, ledger
 from core.services.activity import Actor
 from core.services.municipalities import current_round, is_open, policy_of
 from core.services.operators import Role, require_role
@@ -110,7 +110,8 @@ async def draw_sample(
     """Draw and record the sample of the current round's applications to check.
 
     Every application of the round is in the population, revoked ones included, so that
-    re-running with the same seed gives the same list at any later time. The draw is stored
+    re-running with the same seed gives the same list at any later time; withdrawn ones are
+    not (there is no declaration left to check, and they were given nothing). The draw is stored
     (seed, percent, protocols) as the record of the check. Same Python version, same seed,
     same applications -> same sample."""
     exact_percent = _percent(percent)
@@ -122,7 +123,11 @@ async def draw_sample(
     if is_open(round_, now):
         # Declarations can still be edited: checking them now would check moving targets.
         raise Conflict(Refusal.WINDOW_STILL_OPEN)
-    protocols = [app.protocol for app in await uow.applications.in_round(round_.id)]
+    protocols = [
+        app.protocol
+        for app in await uow.applications.in_round(round_.id)
+        if app.withdrawn_at is None
+    ]
     sample = draw(protocols, exact_percent, seed)
     uow.add(
         m.AuditSample(
@@ -180,12 +185,12 @@ async def revoke(
     # First stop payments in flight: the status compare-and-set makes a concurrent
     # confirmation either finish before us (its payment is then in the balance we read)
     # or fail on the cancelled charge.
-    cancelled = 0
+    cancelled: list[m.Charge] = []
     for charge in await uow.charges.pending_for_citizen(application.citizen_id):
         if await uow.charges.mark(
             charge.id, ChargeStatus.PENDING, status=ChargeStatus.CANCELLED, closed_reason="revoked"
         ):
-            cancelled += 1
+            cancelled.append(charge)
 
     account = await uow.ledger.find(municipality.id, AccountKind.CITIZEN, application.citizen_id)
     credited = 0 if account is None else await _credited_for(uow, application, account.id)
@@ -226,6 +231,9 @@ async def revoke(
     # transaction, in their language, wherever their notices go.
     citizen = await uow.citizens.by_id(application.citizen_id)
     assert citizen is not None  # a foreign key
+    for charge in cancelled:
+        # Whoever holds the code, and the cashier waiting for it, learn it is void.
+        await charges.cancelled_by_office(uow, charge, citizen, now)
     notify_citizen(
         uow,
         citizen,
@@ -234,7 +242,7 @@ async def revoke(
         ),
         now,
     )
-    return Revocation(returned, credited - returned, cancelled)
+    return Revocation(returned, credited - returned, len(cancelled))
 
 
 def revocation_notice(town: str, protocol: str, appeal_days: int) -> Reply:
@@ -291,6 +299,9 @@ async def record_check(
     if len(text) > MAX_NOTE:
         raise Conflict(Refusal.AUDIT_NOTE_TOO_LONG, limit=MAX_NOTE)
     application = await _application(uow, town, protocol)
+    if application.withdrawn_at is not None:
+        # Withdrawn: no declaration stands to be checked (even if an older draw picked it).
+        raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=application.protocol)
     sample = await _sample_with(uow, application)
     if sample is None:
         raise NotInSample(protocol=application.protocol)

@@ -36,7 +36,7 @@ from core.domain.policy import Policy
 from core.domain.shops import ShopStatus
 from core.services import cards, ledger, security
 from core.services.municipalities import policy_from_text, policy_of
-from core.services.outbox import notify, notify_payer, payer_of, seal_payload
+from core.services.outbox import notify, notify_payer, notify_shop, payer_of, seal_payload
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from core.storage.group_commit import GroupCommit
@@ -586,16 +586,64 @@ async def _warn_wrong_codes(
 
 
 async def _tell_void(
-    uow: UnitOfWork, charge: m.Charge, citizen: m.Citizen, shop: m.Shop, now: datetime
+    uow: UnitOfWork,
+    charge: m.Charge,
+    citizen: m.Citizen,
+    shop: m.Shop,
+    now: datetime,
+    *,
+    by_office: bool = False,
 ) -> None:
-    """The citizen holds a code for a payment that will not happen: say it is void."""
-    await notify_payer(
+    """The citizen holds a code (or was asked for the card's PIN) for a payment that will
+    not happen: say it is void. `by_office`: the office stopped it (a revocation), not the
+    shop."""
+    amount = Money(charge.amount_cents)
+    card = charge.consent == cards.CONSENT_CARD_PIN
+    if by_office and card:
+        text = t(
+            "The office cancelled the card payment of {amount} at {shop}: nothing was taken "
+            "from your vouchers.",
+            shop=shop.name,
+            amount=amount,
+        )
+    elif by_office:
+        text = t(
+            "The office cancelled the payment of {amount} at {shop}. The code is no longer valid.",
+            shop=shop.name,
+            amount=amount,
+        )
+    elif card:
+        text = t(
+            "{shop} cancelled the card payment of {amount}: nothing was taken from your vouchers.",
+            shop=shop.name,
+            amount=amount,
+        )
+    else:
+        text = t(
+            "{shop} cancelled the payment of {amount}. The code is no longer valid.",
+            shop=shop.name,
+            amount=amount,
+        )
+    await notify_payer(uow, citizen, Reply.of(text), now, charge_id=charge.id)
+
+
+async def cancelled_by_office(
+    uow: UnitOfWork, charge: m.Charge, citizen: m.Citizen, now: datetime
+) -> None:
+    """The office stopped a payment waiting for the citizen's code or PIN (a revocation):
+    the citizen is told it is void, the shop's members that it will not come (the cashier
+    would otherwise wait for a code)."""
+    shop = await uow.shops.by_id(charge.shop_id)
+    if shop is None:
+        return
+    await _tell_void(uow, charge, citizen, shop, now, by_office=True)
+    await notify_shop(
         uow,
-        citizen,
+        shop.id,
         Reply.of(
             t(
-                "{shop} cancelled the payment of {amount}. The code is no longer valid.",
-                shop=shop.name,
+                "The office cancelled the payment of {amount}: it cannot be completed, do not "
+                "wait for the code.",
                 amount=Money(charge.amount_cents),
             )
         ),

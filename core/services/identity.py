@@ -93,6 +93,17 @@ async def _log(
     )
 
 
+async def refuse_shop_phone(uow: UnitOfWork, municipality_id: int, phone: str) -> None:
+    """A phone that charges vouchers for a shop of the municipality (owner or cashier)
+    is never a citizen's: that shop would receive the citizen's payment codes and could
+    confirm its own charges. Raises Conflict(IDENTITY_PHONE_IS_SHOP)."""
+    if any(
+        shop.municipality_id == municipality_id
+        for _, shop in await uow.shops.membership(Channel.SMS, phone)
+    ):
+        raise Conflict(Refusal.IDENTITY_PHONE_IS_SHOP, phone=mask_phone(phone))
+
+
 async def check_claim(
     uow: UnitOfWork,
     municipality_id: int,
@@ -179,6 +190,8 @@ async def claim_citizen(
     phone = normalize_phone(phone) if phone else None
     if phone is None and proof is not PhoneProof.OFFICE:
         raise IdentityRefused("no_proven_phone")
+    if phone is not None:
+        await refuse_shop_phone(uow, municipality_id, phone)
     claim = await check_claim(
         uow, municipality_id, cf, phone=phone, telegram_user=telegram_user, proof=proof
     )
@@ -332,6 +345,7 @@ async def rebind_phone(
     holder = await uow.citizens.by_phone(municipality.id, phone)
     if holder is not None and holder.id != citizen.id:
         raise Conflict(Refusal.IDENTITY_PHONE_OF_ANOTHER, codice_fiscale=holder.codice_fiscale)
+    await refuse_shop_phone(uow, municipality.id, phone)
     previous = citizen.phone
     actor = f"office:{operator}"
     unlinked = False

@@ -348,3 +348,34 @@ async def test_a_correction_waits_for_a_determina_being_approved(
     assert caught.value.code == "application.frozen"
     assert line.line.full_amount_cents == FULL_FOR_ONE
     assert (await answers(core, protocol)).household_size == 1
+
+
+async def test_a_withdrawn_application_is_not_drawn_nor_checked(
+    core: Core, clock: FakeClock
+) -> None:
+    bel = await open_round(core, clock)
+    kept, gone, later = await paper(bel, person(1, 1), person(2, 1), person(3, 1))
+    clerk = await operator(core, "BEL", "clerk")
+    async with core.uow() as uow:
+        await application_desk.withdraw(uow, clerk, gone, "Renounced in person", clock())
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await municipalities.close_window(uow, town, clock())
+        first = await audit.draw_sample(uow, town, 100, 7, clock())
+        await uow.commit()
+    assert first == sorted([kept, later])
+    # Withdrawn after a draw picked it: no outcome is recorded for it, nothing is written.
+    async with core.uow() as uow:
+        await application_desk.withdraw(uow, clerk, later, "Moved away", clock())
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        with pytest.raises(Conflict) as refused:
+            await audit.record_check(uow, town, later, "confirmed", "", clock(), clerk)
+        assert refused.value.code == "application.withdrawn"
+        await audit.record_check(uow, town, kept, "confirmed", "", clock(), clerk)
+        await uow.commit()
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        assert sorted(await audit.checks(uow, town)) == [kept]
+        again = await audit.draw_sample(uow, town, 100, 7, clock())
+    assert again == [kept]

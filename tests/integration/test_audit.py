@@ -11,6 +11,7 @@ from sqlalchemy import select
 from core.bootstrap import Core
 from core.domain.errors import Conflict, NotFound
 from core.domain.ledger import AccountKind, PostingKind
+from core.domain.messages import reply_from_json
 from core.services import allocation, ledger, municipalities
 from core.services.audit import (
     AlreadyRevoked,
@@ -169,6 +170,24 @@ async def test_revocation_returns_the_balance_and_records_what_was_spent(
         assert await ledger.citizen_balance(uow, office.municipality_id, other.citizen_id) == 150_00
     # The cashier still holding the cancelled charge cannot complete it.
     assert liar.phone is not None
+    # The citizen learns the code is void; the shop's members that it will not come.
+    async with core.uow() as uow:
+        told = await uow.outbox.for_address("sms", liar.phone)
+        members = await uow.shops.members_of(shop)
+        to_shop = [
+            row
+            for member in members
+            for row in await uow.outbox.for_address(member.channel, member.address)
+        ]
+    void = [reply_from_json(r.payload).texts[0] for r in told if r.charge_id == waiting]
+    assert [x.msgid for x in void][1:] == [
+        "The office cancelled the payment of {amount} at {shop}. The code is no longer valid."
+    ]  # after the code itself
+    stopped = [reply_from_json(r.payload).texts[0] for r in to_shop if r.charge_id == waiting]
+    assert [x.msgid for x in stopped] == [
+        "The office cancelled the payment of {amount}: it cannot be completed, do not wait "
+        "for the code."
+    ]
     assert await confirm(office, shop, waiting, liar.phone) is ConfirmOutcome.NOT_PENDING
     await assert_ledger_ok(core, office.municipality_id)
 

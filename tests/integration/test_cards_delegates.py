@@ -332,3 +332,23 @@ async def test_erasure_removes_the_delegate_and_blanks_its_messages(core: Core) 
     assert await outbox_to(core, DELEGATE) == []
     erased = [row for row in await all_outbox(core) if row.payload == ERASED_PAYLOAD]
     assert len(erased) >= 3  # the delegate's welcome, the code and the receipt at least
+
+
+async def test_a_cancelled_card_payment_does_not_speak_of_a_code(core: Core) -> None:
+    """A card payment's consent is the PIN: its holder was never sent a code."""
+    town = await make_town(core, citizens=1)
+    card = await issue(core, town)
+    requested = await request(core, town.shop_id, card.card_code, 9_00)
+    async with core.uow() as uow:
+        assert await charges.cancel_charge(
+            uow, charge_id=requested.charge_id, shop_id=town.shop_id, now=core.now()
+        )
+        await uow.commit()
+    notices = [
+        reply_from_json(row.payload).texts[0].msgid
+        for row in await outbox_to(core, town.citizen_phones[0])
+        if row.charge_id == requested.charge_id
+    ]
+    assert notices == [
+        "{shop} cancelled the card payment of {amount}: nothing was taken from your vouchers."
+    ]

@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 
 from buonispesa.cli import _register, app
 from core.bootstrap import Core
-from core.domain.errors import Conflict, NotFound
+from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.identity import PhoneProof
 from core.domain.messages import reply_from_json
-from core.services import identity, municipalities
+from core.services import identity, municipalities, shops
 from core.services.applications import ApplicationInput, submit_application
 from core.storage import models as m
 from tests.dialogue.harness import town_with_open_window
@@ -202,6 +202,40 @@ async def test_the_office_rebinds_a_phone_and_it_is_logged(core: Core) -> None:
         for number in (new_phone, town.citizen_phones[0]):
             rows = await uow.outbox.for_address("sms", number)
             assert any("office" in reply_from_json(r.payload).texts[0].msgid for r in rows)
+
+
+async def test_a_shops_phone_is_never_bound_to_a_citizen(core: Core) -> None:
+    """An owner's or a cashier's phone would receive the citizen's payment codes, and the
+    shop could confirm its own charges: the office cannot bind it, a chat cannot apply
+    with it, and nothing changes."""
+    town = await town_with_open_window(core)
+    cashier = "+393471230009"
+    async with core.uow() as uow:
+        code = await shops.create_invite(uow, town.shop_id, core.now())
+        await shops.accept_invite(uow, code, channel="sms", address=cashier, now=core.now())
+        await uow.commit()
+    for phone in (town.shop_phone, cashier):
+        async with core.uow() as uow:
+            municipality = await uow.municipalities.by_id(town.municipality_id)
+            assert municipality is not None
+            with pytest.raises(Conflict) as refused:
+                await identity.rebind_phone(
+                    uow, municipality, town.citizen_cfs[0], phone, operator="Rossi", now=core.now()
+                )
+            assert refused.value.code == Refusal.IDENTITY_PHONE_IS_SHOP
+            with pytest.raises(Conflict) as on_paper:
+                await submit_application(
+                    uow, municipality, _application(NEWCOMER, phone), source="paper", now=core.now()
+                )
+            assert on_paper.value.code == Refusal.IDENTITY_PHONE_IS_SHOP
+        with pytest.raises(Conflict) as from_chat:
+            await _submit_from_chat(core, town, NEWCOMER, phone, PhoneProof.SMS_CODE)
+        assert from_chat.value.code == Refusal.IDENTITY_PHONE_IS_SHOP
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None and citizen.phone == town.citizen_phones[0]
+        assert await uow.citizens.by_codice_fiscale(town.municipality_id, NEWCOMER) is None
+        assert await uow.citizens.by_phone(town.municipality_id, cashier) is None
 
 
 async def test_paper_import_cannot_give_a_citizen_a_second_phone(core: Core) -> None:

@@ -182,6 +182,15 @@ async def test_phone_delegate_and_card(towns: Towns, core: Core) -> None:
     assert page.status == 409 and "belongs to another citizen" in page.text
     page = await clerk.post(f"{url}/phone", {"phone": "not a phone"})
     assert page.status in (400, 409)
+    # A shop's owner would receive the applicant's payment codes: refused, nothing bound.
+    page = await clerk.post(f"{url}/phone", {"phone": "+393339000000"})
+    assert page.status == 409 and "charges vouchers for a shop" in unescape(page.text)
+    assert "The operation was refused" not in page.text
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_codice_fiscale(
+            towns.bel.municipality_id, without_phone.codice_fiscale
+        )
+        assert citizen is not None and citizen.phone is None
     page = await clerk.post(f"{url}/phone", {"phone": "333 444 5556"})
     assert page.status == 200 and "+393334445556" in page.text
     page = await clerk.post(f"{url}/delegate", {"phone": "333 444 5556"})

@@ -233,6 +233,15 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             return
         # Someone else's codice fiscale is refused at once, and its holder told.
         phone = await turn.proven_phone()
+        if phone:
+            try:
+                await identity.refuse_shop_phone(turn.uow, turn.town.id, phone)
+            except DomainError as error:
+                # A shop's phone would receive the citizen's codes: not a mistake to retype.
+                self.drop_draft(turn)
+                turn.finish()
+                turn.say(error_text(error))
+                return
         claim = await identity.check_claim(
             turn.uow,
             turn.town.id,
