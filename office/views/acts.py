@@ -15,14 +15,15 @@ from core.storage import models as m
 from office.keys import CORE
 from office.pages import notify
 from office.security import operator_of
-from office.views.forms import fields, see_other
+from office.views.forms import back_or, fields
 
-# Where each kind of act is prepared and approved.
+# Where each kind of act is listed while it waits, and where its forms go back to unless
+# they name the page they were on (a revocation is prepared on the application's page).
 HOME = {
     acts.ActKind.DETERMINA: "round",
     acts.ActKind.CREDIT: "round",
     acts.ActKind.REIMBURSEMENT: "reimbursement",
-    acts.ActKind.REVOCATION: "round",
+    acts.ActKind.REVOCATION: "audit",
     acts.ActKind.REVOCATION_UNDO: "audit",
 }
 KIND_NAMES = {
@@ -86,17 +87,18 @@ async def prepare(request: web.Request) -> web.StreamResponse:
             number=str(act.id),
         ),
     )
-    raise see_other(request, HOME[kind])
+    raise back_or(request, form, HOME[kind])
 
 
 async def approve(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
     act_id = int(request.match_info["act"])
+    form = await fields(request)
     async with core.uow() as uow:
         act = await acts.approve(uow, operator, act_id, core.now())
     await notify(request, t("Act {number} approved and carried out.", number=str(act.id)))
-    raise see_other(request, HOME[acts.ActKind(act.kind)])
+    raise back_or(request, form, HOME[acts.ActKind(act.kind)])
 
 
 async def withdraw(request: web.Request) -> web.StreamResponse:
@@ -107,7 +109,7 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
     async with core.uow() as uow:
         act = await acts.withdraw(uow, operator, act_id, form.get("reason", ""), core.now())
     await notify(request, t("Act {number} withdrawn.", number=str(act.id)))
-    raise see_other(request, HOME[acts.ActKind(act.kind)])
+    raise back_or(request, form, HOME[acts.ActKind(act.kind)])
 
 
 async def sepa_file(request: web.Request) -> web.Response:

@@ -48,7 +48,9 @@ async def audit_page(request: web.Request) -> web.Response:
             "to_recover": to_recover,
             "total_to_recover": sum(row.to_recover_cents for row in to_recover),
             "undoing": undoing,
-            "waiting": await act_rows(request, operator, (acts.ActKind.REVOCATION_UNDO,)),
+            "waiting": await act_rows(
+                request, operator, (acts.ActKind.REVOCATION, acts.ActKind.REVOCATION_UNDO)
+            ),
         },
     )
 

@@ -13,21 +13,14 @@ from office.keys import CORE
 from office.pages import notify, render, words_for
 from office.refusals import describe
 from office.security import operator_of, start_session
-from office.views.forms import fields, see_other
-
-
-def _safe_next(target: str) -> str:
-    """Only a path of the office itself: never another site (an open redirect)."""
-    if target.startswith("/office/") and not target.startswith("/office//"):
-        return target
-    return "/office/"
+from office.views.forms import fields, safe_next, see_other
 
 
 async def sign_in_page(request: web.Request) -> web.Response:
     return await render(
         request,
         "sign_in.html",
-        {"next": _safe_next(request.query.get("next", "")), "username": "", "error": None},
+        {"next": safe_next(request.query.get("next", "")), "username": "", "error": None},
     )
 
 
@@ -44,7 +37,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
                 request,
                 "sign_in.html",
                 {
-                    "next": _safe_next(form.get("next", "")),
+                    "next": safe_next(form.get("next", "")),
                     "username": username,
                     "error": words.text(describe(error)),
                 },
@@ -53,7 +46,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     await start_session(request, operator)
     if operator.must_change_password:
         raise see_other(request, "password")
-    raise web.HTTPSeeOther(_safe_next(form.get("next", "")))
+    raise web.HTTPSeeOther(safe_next(form.get("next", "")))
 
 
 async def sign_out(request: web.Request) -> web.StreamResponse:
@@ -94,7 +87,7 @@ async def language(request: web.Request) -> web.StreamResponse:
     if chosen in LANGUAGES:
         session = await get_session(request)
         session["lang"] = chosen
-    raise web.HTTPSeeOther(_safe_next(form.get("next", "")))
+    raise web.HTTPSeeOther(safe_next(form.get("next", "")))
 
 
 def add_routes(app: web.Application) -> None:

@@ -215,3 +215,42 @@ async def test_the_dashboard_counts_the_appeals_waiting_for_every_role(
     assert DASHBOARD_APPEALS.findall((await stranger.get("/office/")).text) == [
         ("Ricorsi da decidere", "0")
     ]
+
+
+async def test_a_revocation_prepared_on_the_application_page_waits_on_the_audit_page(
+    towns: Towns, core: Core
+) -> None:
+    """Prepared from the application's page, the clerk stays there; the checks page lists it
+    among the acts waiting, and a manager approves it from there and stays there too."""
+    protocols = await credited(towns)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    here = f"/office/applications/{protocols[0]}"
+    page = await clerk.get(here)
+    assert f'name="back" value="{here}"' in page.text
+    page = await clerk.post(
+        "/office/acts",
+        {"kind": "revocation", "protocol": protocols[0], "reason": "ISEE falso", "back": here},
+    )
+    assert page.status == 200 and page.url == here
+    assert "Una revoca attende l" in page.text and 'href="/office/audit#acts"' in page.text
+    manager = await signed_in(towns.server, "bel.manager")
+    page = await manager.get("/office/audit")
+    [act] = ACT.findall(page.text)
+    assert "Nulla in attesa" not in page.text.split('id="acts"')[1]
+    assert f"{protocols[0]}: ISEE falso" in page.text
+    assert 'name="back" value="/office/audit"' in page.text
+    page = await manager.post(f"/office/acts/{act}/approve", {"back": "/office/audit"})
+    assert page.status == 200 and page.url == "/office/audit"
+    assert (await application(core, protocols[0])).revoked_at is not None
+    assert "Nulla in attesa" in page.text.split('id="acts"')[1]
+    # Only the office's own pages: another site is never a way back.
+    page = await clerk.post(
+        "/office/acts",
+        {
+            "kind": "revocation",
+            "protocol": protocols[1],
+            "reason": "x",
+            "back": "https://example.org/",
+        },
+    )
+    assert page.status == 200 and page.url == "/office/audit"
