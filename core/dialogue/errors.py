@@ -78,6 +78,10 @@ _SENTENCES: dict[str, Text] = {
     Refusal.SHOP_NOT_APPROVED: t(
         "Your shop is not approved yet: the municipality will tell you when it is."
     ),
+    Refusal.SHOP_MEMBER_IS_CITIZEN: t(
+        "This number receives the payment codes of a voucher holder, so it cannot charge "
+        "vouchers for a shop: use another phone, or ask the office."
+    ),
     Refusal.SHOP_LOCKED: t("Too many wrong codes: your shop can charge again from {until}."),
     Refusal.SHOP_BLOCKED: t(
         "Too many wrong codes: your shop cannot charge until the municipality's office unlocks it."

@@ -38,6 +38,22 @@ class ShopInput:
     iban: str
 
 
+async def _refuse_citizens_phone(
+    uow: UnitOfWork, municipality_id: int, channel: str, address: str
+) -> None:
+    """A phone (or Telegram chat) that receives a voucher holder's payment codes (their own
+    or a delegate's) never charges for a shop of the same municipality: the shop could
+    confirm its own charges. The reverse of identity.refuse_shop_phone."""
+    if channel == Channel.TELEGRAM:
+        holder = await uow.citizens.by_telegram_chat(municipality_id, address)
+        delegate = None
+    else:
+        holder = await uow.citizens.by_phone(municipality_id, address)
+        delegate = await uow.delegates.by_phone(municipality_id, address)
+    if (holder is not None and holder.erased_at is None) or delegate is not None:
+        raise Conflict(Refusal.SHOP_MEMBER_IS_CITIZEN)
+
+
 async def register_shop(
     uow: UnitOfWork,
     municipality_id: int,
@@ -50,6 +66,7 @@ async def register_shop(
     """A shop asks to join; it can charge only after the office approves it."""
     if not data.name.strip():
         raise Conflict(Refusal.SHOP_NAME_MISSING)
+    await _refuse_citizens_phone(uow, municipality_id, owner_channel, owner_address)
     has_position = data.latitude is not None and data.longitude is not None
     if has_position and not valid_position(data.latitude or 0.0, data.longitude or 0.0):
         raise Conflict(Refusal.SHOP_BAD_POSITION)
@@ -222,9 +239,10 @@ async def accept_invite(
     if invite is None or invite.used_at is not None or invite.expires_at <= now:
         await security.record(uow, security.WRONG_INVITE, now, channel=channel, address=address)
         raise NotAllowed(Refusal.INVITE_INVALID)
-    invite.used_at = now
     shop = await uow.shops.by_id(invite.shop_id)
     assert shop is not None
+    await _refuse_citizens_phone(uow, shop.municipality_id, channel, address)
+    invite.used_at = now
     existing = {(x.channel, x.address) for x in await uow.shops.members_of(shop.id)}
     if (channel, address) not in existing:
         uow.add(

@@ -20,6 +20,7 @@ from core.bootstrap import Core
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.identity import PhoneProof
 from core.domain.messages import reply_from_json
+from core.domain.shops import ShopCategory
 from core.services import identity, municipalities, shops
 from core.services.applications import ApplicationInput, submit_application
 from core.storage import models as m
@@ -236,6 +237,52 @@ async def test_a_shops_phone_is_never_bound_to_a_citizen(core: Core) -> None:
         assert citizen is not None and citizen.phone == town.citizen_phones[0]
         assert await uow.citizens.by_codice_fiscale(town.municipality_id, NEWCOMER) is None
         assert await uow.citizens.by_phone(town.municipality_id, cashier) is None
+
+
+async def test_a_citizens_phone_does_not_join_a_shop(core: Core) -> None:
+    """The reverse: a voucher holder's phone neither registers a shop nor becomes a
+    cashier of one; the invite stays unused."""
+    town = await make_town(core, citizens=1)
+    holder = town.citizen_phones[0]
+    async with core.uow() as uow:
+        code = await shops.create_invite(uow, town.shop_id, core.now())
+        await uow.commit()
+    async with core.uow() as uow:
+        with pytest.raises(Conflict) as as_cashier:
+            await shops.accept_invite(uow, code, channel="sms", address=holder, now=core.now())
+        assert as_cashier.value.code == Refusal.SHOP_MEMBER_IS_CITIZEN
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        shop = await uow.shops.by_id(town.shop_id)
+        assert shop is not None
+        data = shops.ShopInput(
+            "Bottega",
+            shop.vat_number,
+            ShopCategory.GROCERY,
+            "Via Po 2",
+            "T",
+            "62020",
+            None,
+            None,
+            shop.iban,
+        )
+        with pytest.raises(Conflict) as as_owner:
+            await shops.register_shop(
+                uow,
+                town.municipality_id,
+                data,
+                owner_channel="sms",
+                owner_address=holder,
+                now=core.now(),
+            )
+        assert as_owner.value.code == Refusal.SHOP_MEMBER_IS_CITIZEN
+    async with core.uow() as uow:
+        assert await uow.shops.membership("sms", holder) == []
+        # The invite is still good for the real cashier.
+        joined = await shops.accept_invite(
+            uow, code, channel="sms", address="+393471230010", now=core.now()
+        )
+        assert joined.id == town.shop_id
 
 
 async def test_paper_import_cannot_give_a_citizen_a_second_phone(core: Core) -> None:
