@@ -69,6 +69,17 @@ async def entries(
     return list(await uow.activity.newest_first(municipality_id, limit, offset))
 
 
+async def history_of(
+    uow: UnitOfWork, municipality_id: int, protocol: str, *, limit: int | None = 200
+) -> list[m.ActivityEntry]:
+    """An application's history, newest first: the entries about its protocol and about
+    the acts that name it (a revocation prepared, approved or withdrawn), however busy the
+    rest of the office's log is."""
+    acts = await uow.acts.naming(municipality_id, protocol)
+    subjects = [protocol, *(f"#{act.id}" for act in acts)]
+    return list(await uow.activity.about(municipality_id, subjects, limit))
+
+
 # Who acts: an operator of the back-office, or the name of whoever ran a command (the
 # command line writes "cli:<name>").
 Actor = m.Operator | str

@@ -591,7 +591,11 @@ class ActivityEntry(Base):
     to what, with the values before and after. Nobody edits it, not even a manager."""
 
     __tablename__ = "office_activity"
-    __table_args__ = (Index("ix_office_activity_when", "municipality_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_office_activity_when", "municipality_id", "created_at"),
+        # An application's history: the entries about one subject, newest first.
+        Index("ix_office_activity_subject", "municipality_id", "subject", "id"),
+    )
     id: Mapped[int] = _id()
     municipality_id: Mapped[int] = _fk("municipalities.id", index=False)
     operator_id: Mapped[int | None] = _fk("operators.id", nullable=True, index=False)

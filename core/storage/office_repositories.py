@@ -56,6 +56,17 @@ class OfficeActRepository(_Repository):
             query = query.where(m.OfficeAct.kind == kind)
         return (await self.session.scalars(query.order_by(m.OfficeAct.id))).all()
 
+    async def naming(self, municipality_id: int, protocol: str) -> Sequence[m.OfficeAct]:
+        """The acts about one application (a revocation, its undoing), oldest first. Acts
+        are few (a handful a round): their parameters are read here, whatever the database's
+        JSON dialect."""
+        acts = await self.session.scalars(
+            select(m.OfficeAct)
+            .where(m.OfficeAct.municipality_id == municipality_id)
+            .order_by(m.OfficeAct.id)
+        )
+        return [act for act in acts if (act.params or {}).get("protocol") == protocol]
+
     async def recent(self, municipality_id: int, limit: int) -> Sequence[m.OfficeAct]:
         return (
             await self.session.scalars(
@@ -82,6 +93,24 @@ class ActivityRepository(_Repository):
             .where(m.ActivityEntry.municipality_id == municipality_id)
             .order_by(m.ActivityEntry.id.desc())
             .offset(offset)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return (await self.session.scalars(query)).all()
+
+    async def about(
+        self, municipality_id: int, subjects: Sequence[str], limit: int | None
+    ) -> Sequence[m.ActivityEntry]:
+        """The entries about these subjects (a protocol, an act's "#id"), newest first."""
+        if not subjects:
+            return []
+        query = (
+            select(m.ActivityEntry)
+            .where(
+                m.ActivityEntry.municipality_id == municipality_id,
+                m.ActivityEntry.subject.in_(list(subjects)),
+            )
+            .order_by(m.ActivityEntry.id.desc())
         )
         if limit is not None:
             query = query.limit(limit)

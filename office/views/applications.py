@@ -77,11 +77,7 @@ async def application_page(request: web.Request) -> web.Response:
         app, citizen = await back_office.application_of(uow, operator, protocol)
         desk = await application_desk.desk(uow, app, citizen)
         lines = await uow.allocations.lines_for_application(app.id)
-        entries = [
-            entry
-            for entry in await activity.entries(uow, operator.municipality_id, limit=500)
-            if protocol in entry.subject or protocol in str(entry.after or "")
-        ]
+        entries = await activity.history_of(uow, operator.municipality_id, app.protocol)
         revocations = [
             act
             for act in await acts.open_acts(uow, operator.municipality_id, acts.ActKind.REVOCATION)

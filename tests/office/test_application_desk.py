@@ -3,6 +3,7 @@ phone, add a delegate, print the card; who may, CSRF, another town, bad input.""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from html import unescape
 
@@ -250,3 +251,38 @@ async def test_a_refused_delegate_or_card_says_why(towns: Towns, core: Core) -> 
     assert (await clerk.post(f"{url}/card.pdf")).status == 200
     page = await clerk.post(f"{url}/card.pdf")  # a page loaded before the first card
     assert page.status == 409 and "already has a card" in page.text
+
+
+async def test_the_history_survives_a_busy_office(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    """The page reads the entries about its protocol, not the newest of the whole log."""
+    [protocol] = await paper(towns.bel, person(1, 1))
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    page = await clerk.post(f"/office/applications/{protocol}/correct", FORM)
+    assert page.status == 200 and "paper application corrected" in page.text
+    async with core.uow() as uow:
+        for number in range(600):  # a busy day at the desk, about other applications
+            uow.add(
+                m.ActivityEntry(
+                    municipality_id=towns.bel.municipality_id,
+                    actor="bel.clerk",
+                    action="citizen.delegate",
+                    subject=f"BEL-OTHER-{number}",
+                    created_at=clock(),
+                )
+            )
+        await uow.commit()
+    # An act naming the application is part of its history, its withdrawal too (whose
+    # entry names only the act).
+    form = {"kind": "revocation", "protocol": protocol, "reason": "ISEE falso"}
+    page = await clerk.post("/office/acts", form)
+    assert page.status == 200, page.text
+    act = int(re.findall(r"/office/acts/(\d+)/withdraw", page.text)[-1])
+    page = await clerk.post(f"/office/acts/{act}/withdraw", {"reason": "Prepared by mistake"})
+    assert page.status == 200
+    page = await clerk.get(f"/office/applications/{protocol}")
+    assert page.status == 200 and "paper application corrected" in page.text
+    # Its three entries, none of the other applications'.
+    assert page.text.count(" · bel.clerk · ") == 3

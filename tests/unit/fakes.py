@@ -1066,6 +1066,16 @@ class FakeActivity(_Fake):
         found.reverse()
         return found[offset : None if limit is None else offset + limit]
 
+    async def about(
+        self, municipality_id: int, subjects: Sequence[str], limit: int | None
+    ) -> Sequence[m.ActivityEntry]:
+        found = self.store.rows(
+            m.ActivityEntry,
+            lambda x: x.municipality_id == municipality_id and x.subject in subjects,
+        )
+        found.reverse()
+        return found[:limit]
+
 
 class FakeOperators(_Fake):
     async def by_id(self, operator_id: int) -> m.Operator | None:
@@ -1093,6 +1103,15 @@ class FakeOfficeActs(_Fake):
                 x.municipality_id == municipality_id
                 and x.status == "prepared"
                 and (kind is None or x.kind == kind)
+            ),
+        )
+
+    async def naming(self, municipality_id: int, protocol: str) -> Sequence[m.OfficeAct]:
+        return self.store.rows(
+            m.OfficeAct,
+            lambda x: (
+                x.municipality_id == municipality_id
+                and (x.params or {}).get("protocol") == protocol
             ),
         )
 
