@@ -136,11 +136,18 @@ async def import_paper(
     holders = await store.citizens_by_phone(
         municipality.id, sorted({phone for phone in phones if phone})
     )
+    of_shops = await store.shop_phones(
+        municipality.id, sorted({phone for phone in phones if phone})
+    )
     applied = await store.applied_in_round(
         round_.id, sorted(citizen.id for citizen in known_codes.values())
     )
     for index, (code, phone) in enumerate(zip(codes, phones, strict=True)):
         if code is None:
+            continue
+        if phone is not None and phone in of_shops:
+            shop = Conflict(Refusal.IDENTITY_PHONE_IS_SHOP, phone=mask_phone(phone))
+            problems.append(RowProblem(index, "phone", shop))
             continue
         existing = known_codes.get(code)
         claim = decide_claim(

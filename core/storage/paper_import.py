@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.domain.channels import Channel
 from core.storage import models as m
 from core.storage.repositories import MunicipalityRepository
 
@@ -54,6 +55,22 @@ class PaperImportRepository:
                 )
             )
             found |= {citizen.phone: citizen for citizen in rows if citizen.phone}
+        return found
+
+    async def shop_phones(self, municipality_id: int, phones: Sequence[str]) -> set[str]:
+        """Of these phones, those that charge vouchers for a shop of the municipality."""
+        found: set[str] = set()
+        for part in chunks(phones):
+            rows = await self.session.scalars(
+                select(m.ShopMember.address)
+                .join(m.Shop, m.Shop.id == m.ShopMember.shop_id)
+                .where(
+                    m.Shop.municipality_id == municipality_id,
+                    m.ShopMember.channel == Channel.SMS,
+                    m.ShopMember.address.in_(part),
+                )
+            )
+            found |= set(rows)
         return found
 
     async def applied_in_round(self, round_id: int, citizen_ids: Sequence[int]) -> set[int]:

@@ -10,12 +10,14 @@ from sqlalchemy import func, select
 
 from core.bootstrap import Core
 from core.domain.errors import NotAllowed
-from core.services import allocation, applications, municipalities
+from core.domain.shops import ShopCategory
+from core.services import allocation, applications, municipalities, shops
 from core.services.applications import ApplicationInput
 from core.services.paper_applications import ImportRefused
+from core.services.shops import ShopInput
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.factories import make_cf
+from tests.factories import make_cf, make_partita_iva
 
 
 def person(index: int, phone: str | None = "default", size: int = 1) -> ApplicationInput:
@@ -105,6 +107,37 @@ async def test_a_phone_of_another_household_is_refused_naming_the_row(
     assert await refused(core, town, rows) == [(1, "phone", "identity.refused")]
     assert await count(core, m.Application) == 1
     assert await count(core, m.Citizen) == 1
+
+
+async def test_a_shops_phone_is_refused_naming_the_row(core: Core, clock: FakeClock) -> None:
+    """A shop's owner would receive the household's payment codes: no row binds it."""
+    town = await open_town(core)
+    owner = "+393335000003"
+    async with core.uow() as uow:
+        await shops.register_shop(
+            uow,
+            town.id,
+            ShopInput(
+                "Alimentari",
+                make_partita_iva(1),
+                ShopCategory.GROCERY,
+                "Via Roma 1",
+                "Belforte",
+                "62020",
+                None,
+                None,
+                "IT40S0542811101000000123456",
+            ),
+            owner_channel="sms",
+            owner_address=owner,
+            now=core.now(),
+        )
+        await uow.commit()
+    clock.advance(hours=1)
+    rows = [(person(2), core.now()), (person(3), core.now())]
+    assert await refused(core, town, rows) == [(1, "phone", "identity.phone_is_shop")]
+    assert await count(core, m.Application) == 0
+    assert await count(core, m.Citizen) == 0
 
 
 async def test_a_known_person_keeps_the_phone_on_file(core: Core, clock: FakeClock) -> None:

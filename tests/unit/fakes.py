@@ -1159,6 +1159,18 @@ class FakePaperImport(_Fake):
             if x.phone
         }
 
+    async def shop_phones(self, municipality_id: int, phones: Sequence[str]) -> set[str]:
+        shops = {
+            x.id for x in self.store.rows(m.Shop, lambda x: x.municipality_id == municipality_id)
+        }
+        return {
+            x.address
+            for x in self.store.rows(
+                m.ShopMember,
+                lambda x: x.shop_id in shops and x.channel == "sms" and x.address in set(phones),
+            )
+        }
+
     async def applied_in_round(self, round_id: int, citizen_ids: Sequence[int]) -> set[int]:
         wanted = set(citizen_ids)
         return {
