@@ -50,6 +50,22 @@ def expiry(created_at: datetime, ttl_minutes: int) -> datetime:
     return created_at + timedelta(minutes=ttl_minutes)
 
 
+@dataclass(frozen=True)
+class PendingCode:
+    """A new payment's one-time code: `code` goes to the payer only; the rest is stored."""
+
+    code: str
+    code_salt: str
+    code_hash: str
+    expires_at: datetime
+
+
+def new_pending_code(keys: ServerKeys, now: datetime, ttl_minutes: int) -> PendingCode:
+    """The code for a charge asked now (buono spesa and community voucher alike)."""
+    code, salt = otp.new_code(), otp.new_salt()
+    return PendingCode(code, salt, otp.hash_code(keys, code, salt), expiry(now, ttl_minutes))
+
+
 def check_code(
     charge: ChargeView, typed: str, now: datetime, max_attempts: int, keys: ServerKeys
 ) -> CodeVerdict:

@@ -20,6 +20,7 @@ from core.domain.charges import (
     check_code,
     expiry,
     lock_for_wrong_codes,
+    new_pending_code,
     shop_is_locked,
 )
 from core.domain.errors import InsufficientFunds, NotAllowed, NotFound, Refusal
@@ -159,20 +160,20 @@ async def request_charge(
             Refusal.CITIZEN_PAYS_BY_CARD if cards.has_pin_card(citizen) else "citizen.unreachable"
         )
     balance = await ledger.citizen_balance(uow, shop.municipality_id, citizen.id)
-    code = otp.new_code()
-    salt = otp.new_salt()
+    pending = new_pending_code(uow.keys, now, policy.charge_ttl_minutes)
+    code = pending.code
     charge = m.Charge(
         municipality_id=shop.municipality_id,
         shop_id=shop.id,
         citizen_id=citizen.id,
         amount_cents=amount_cents,
         status=ChargeStatus.PENDING.value,
-        code_salt=salt,
-        code_hash=otp.hash_code(uow.keys, code, salt),
+        code_salt=pending.code_salt,
+        code_hash=pending.code_hash,
         attempts=0,
         requested_by=requested_by,
         created_at=now,
-        expires_at=expiry(now, policy.charge_ttl_minutes),
+        expires_at=pending.expires_at,
     )
     uow.add(charge)
     await uow.flush()

@@ -12,14 +12,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from core.domain import community as rules
-from core.domain import otp
 from core.domain.charges import (
     ChargeStatus,
     ChargeView,
     CodeCheck,
     ShopLock,
     check_code,
-    expiry,
+    new_pending_code,
     shop_is_locked,
 )
 from core.domain.errors import InsufficientFunds, NotAllowed, NotFound, Refusal
@@ -81,19 +80,20 @@ async def request_voucher_charge(
     balance = await uow.ledger.balance_of_owner(
         shop.municipality_id, AccountKind.VOUCHER, voucher.id
     )
-    code, salt = otp.new_code(), otp.new_salt()
+    pending = new_pending_code(uow.keys, now, policy.charge_ttl_minutes)
+    code = pending.code
     charge = m.VoucherCharge(
         municipality_id=shop.municipality_id,
         shop_id=shop.id,
         voucher_id=voucher.id,
         amount_cents=amount_cents,
         status=ChargeStatus.PENDING.value,
-        code_salt=salt,
-        code_hash=otp.hash_code(uow.keys, code, salt),
+        code_salt=pending.code_salt,
+        code_hash=pending.code_hash,
         attempts=0,
         requested_by=requested_by,
         created_at=now,
-        expires_at=expiry(now, policy.charge_ttl_minutes),
+        expires_at=pending.expires_at,
     )
     uow.add(charge)
     await uow.flush()

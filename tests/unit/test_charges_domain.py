@@ -13,6 +13,7 @@ from core.domain.charges import (
     can_refund,
     check_code,
     lock_for_wrong_codes,
+    new_pending_code,
 )
 from core.domain.keys import ServerKeys, new_secret
 from core.domain.ledger import ALLOWED_FLOWS, AccountKind, PostingKind, may_go_negative
@@ -106,3 +107,12 @@ def test_sealed_outbox_bodies_open_only_with_the_same_secret() -> None:
     assert KEYS.unseal(sealed) == {"code": "123456"}
     with pytest.raises(ValueError):
         ServerKeys(new_secret()).unseal(sealed)
+
+
+def test_a_new_pending_code_is_stored_only_as_its_keyed_hash_and_expires_after_the_ttl() -> None:
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    pending = new_pending_code(KEYS, now, ttl_minutes=5)
+    assert otp.code_matches(KEYS, pending.code, pending.code_salt, pending.code_hash)
+    assert pending.code not in pending.code_hash
+    assert pending.expires_at == now + timedelta(minutes=5)
+    assert new_pending_code(KEYS, now, 5).code_salt != pending.code_salt
