@@ -5,7 +5,7 @@ is never taken for a typo."""
 from __future__ import annotations
 
 from core.bootstrap import Core
-from core.dialogue.commands import typo_of
+from core.dialogue.commands import KEYWORDS, NEVER_ON_TYPO, RUN_ON_TYPO, SUGGESTED, typo_of
 from core.dialogue.engine import STOPPED
 from core.dialogue.inbound import Channel
 from core.dialogue.menus import CITIZEN_HELP, SHOP_HELP
@@ -26,6 +26,12 @@ def test_a_swap_of_neighbours_is_one_slip() -> None:
     assert typo_distance("aiutoo", "aiuto") == 1
     assert typo_distance("salve", "saldo") == 2
     assert typo_distance("", "menu") == 4
+
+
+def test_every_command_is_run_suggested_or_left_alone_on_a_typo() -> None:
+    groups = (RUN_ON_TYPO, frozenset(SUGGESTED), NEVER_ON_TYPO)
+    for name in set(KEYWORDS.values()):
+        assert sum(name in group for group in groups) == 1, name
 
 
 def test_only_a_near_miss_of_one_command_counts() -> None:
