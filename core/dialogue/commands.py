@@ -8,6 +8,9 @@ answer like "Menu del giorno" (a shop name) is not taken for MENU.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from core.dialogue import stray_codes
 from core.dialogue.context import Turn
 from core.dialogue.flows import FLOWS, shop_finder
 from core.dialogue.flows import citizen as citizen_requests
@@ -23,7 +26,7 @@ from core.dialogue.menus import (
 from core.dialogue.state import ApplyState
 from core.dialogue.words import clean, fold, typo_distance
 from core.domain.channels import Channel
-from core.domain.messages import Option, t
+from core.domain.messages import Option, Text, t
 
 KEYWORDS: dict[str, str] = {
     "aiuto": "help",
@@ -150,14 +153,35 @@ def parse(text: str | None) -> tuple[str, str] | None:
     return name, rest.strip()
 
 
-def interrupt(turn: Turn) -> None:
-    """Leave the current flow for another request; a draft keeps its answers for later."""
+def interrupt(turn: Turn) -> Text | None:
+    """Leave the current flow for another request; a draft keeps its answers for later.
+    Returns what reminds the person of the draft left waiting (None: nothing was kept)."""
     if turn.flow is None:
-        return
+        return None
     flow = FLOWS.get(turn.flow)
-    if flow is not None:
-        flow.save_draft(turn)
+    reminder = flow.draft_reminder() if flow is not None and flow.save_draft(turn) else None
     turn.finish()
+    return reminder
+
+
+def remind(turn: Turn, reminder: Text | None) -> None:
+    """After the answer to a request made half-way through another: say that one waits,
+    in the same message when it fits (one SMS), else in a message of its own."""
+    if reminder is None:
+        return
+    last = turn.replies[-1] if turn.replies else None
+    if (
+        last is not None
+        and not last.options
+        and last.request is None
+        and last.document is None
+        and last.pin is None
+        and not last.sensitive
+        and (not turn.is_sms or turn.fits_sms([*last.texts, reminder]))
+    ):
+        turn.replies[-1] = replace(last, texts=(*last.texts, reminder))
+        return
+    turn.say(reminder)
 
 
 async def reprompt(turn: Turn) -> None:
@@ -213,10 +237,11 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         await say_help(turn)
         await reprompt(turn)
     elif name == "menu":
-        interrupt(turn)
-        await show_menu(turn)
+        await show_menu(turn, interrupt(turn))
     elif name == "cancel":
         flow = FLOWS.get(turn.flow or "")
+        if flow is None and await stray_codes.refuse_payments(turn):
+            return
         if flow is None:
             await show_menu(turn, t("There is nothing to cancel."))
             return
@@ -236,13 +261,14 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         else:
             offer_languages(turn)
     elif name == "start":
-        interrupt(turn)
+        reminder = interrupt(turn)
         if arg:
             await deep_link(turn, arg)
+            remind(turn, reminder)
         else:
-            await show_menu(turn, welcome(turn))
+            await show_menu(turn, reminder or welcome(turn))
     elif name in ("balance", "status", "card", "reimbursement"):
-        interrupt(turn)
+        reminder = interrupt(turn)
         show = {
             "balance": citizen_requests.show_balance,
             "status": citizen_requests.show_status,
@@ -250,14 +276,20 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             "reimbursement": show_reimbursements,
         }[name]
         await show(turn)
+        remind(turn, reminder)
     elif name == "more":
         await shop_finder.more(turn)
     elif name == "switch":
-        interrupt(turn)
+        reminder = interrupt(turn)
         turn.memory.shop_id = None
-        await show_menu(turn)
+        await show_menu(turn, reminder)
     elif name in FLOW_COMMANDS:
-        interrupt(turn)
+        again = turn.flow == FLOW_COMMANDS[name]
+        reminder = interrupt(turn)
+        if reminder is not None and not again:
+            # Before the new request's question, which stays the last thing asked.
+            # (The same request written again offers its draft back at once.)
+            turn.say(reminder)
         await FLOWS[FLOW_COMMANDS[name]].begin(turn, arg)
     else:
         await show_menu(turn)

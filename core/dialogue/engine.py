@@ -16,7 +16,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.bootstrap import Core
-from core.dialogue import commands
+from core.dialogue import commands, stray_codes
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows import FLOWS
@@ -335,11 +335,15 @@ class DialogueEngine:
                 await show_menu(turn)
             return
         if inp.location is not None and (flow is None or turn.step not in flow.location_steps):
-            commands.interrupt(turn)
+            reminder = commands.interrupt(turn)
             await near(turn, inp.location)
+            commands.remind(turn, reminder)
             return
         if flow is not None and turn.step is not None:
             await flow.answer(turn, inp)
+            return
+        if await stray_codes.on_code(turn, inp):
+            # A code no step waits for: a request left at its code step, or a payment code.
             return
         typo = commands.typo_of(turn.inbound.text)
         if typo is not None:

@@ -762,6 +762,49 @@ async def cancel_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int, now: d
     return True
 
 
+async def awaiting_code(
+    uow: UnitOfWork, citizen_id: int, now: datetime
+) -> list[tuple[m.Charge, m.Shop]]:
+    """The payments asked of a citizen that wait for the code sent to them (a card's PIN
+    is typed at the till, nothing was sent), still valid, oldest first, with their shop."""
+    found = []
+    for charge in await uow.charges.pending_for_citizen(citizen_id):
+        if charge.consent == cards.CONSENT_CARD_PIN or charge.expires_at <= now:
+            continue
+        shop = await uow.shops.by_id(charge.shop_id)
+        if shop is not None:
+            found.append((charge, shop))
+    return found
+
+
+async def refuse_charge(uow: UnitOfWork, *, charge_id: int, citizen_id: int, now: datetime) -> bool:
+    """The citizen (or their delegate) refuses a payment a shop asked: ANNULLA from the chat
+    that received the code. Cancelled like the shop's own ANNULLA (cancel_charge), and the
+    shop's members are told, since the cashier waits for a code that will not come. False:
+    it was no longer pending, and nobody is told anything."""
+    charge = await uow.charges.by_id(charge_id)
+    if charge is None or charge.citizen_id != citizen_id:
+        raise NotFound(Refusal.CHARGE_NOT_FOUND)
+    if not await uow.charges.mark(
+        charge.id, ChargeStatus.PENDING, status=ChargeStatus.CANCELLED, closed_reason="by_citizen"
+    ):
+        return False
+    await notify_shop(
+        uow,
+        charge.shop_id,
+        Reply.of(
+            t(
+                "The customer refused the payment of {amount}: the code no longer works. "
+                "Ask how they want to pay.",
+                amount=Money(charge.amount_cents),
+            )
+        ),
+        now,
+        charge_id=charge.id,
+    )
+    return True
+
+
 async def confirmed_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int) -> m.Charge | None:
     """A payment this shop received and has not refunded (what a refund may pick)."""
     charge = await uow.charges.by_id(charge_id)

@@ -73,6 +73,9 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             return
         await super().begin(turn, arg)
 
+    def draft_reminder(self) -> Text:
+        return t("You have an application to complete: write DOMANDA to continue it.")
+
     async def start(self, turn: Turn, arg: str) -> None:
         self.state(turn).mode = "new"
         if turn.memory.language_chosen:

@@ -143,10 +143,17 @@ class Flow(Generic[S]):
 
     # --- drafts ---------------------------------------------------------------------
 
-    def save_draft(self, turn: Turn) -> None:
+    def save_draft(self, turn: Turn) -> bool:
+        """Keep the answers for later (True when a draft was kept)."""
         if not self.keeps_draft or turn.step is None or turn.step == RESUME:
-            return
+            return False
         turn.memory.drafts[self.name] = stored.Draft(turn.step, stored.dump(turn.state))
+        return True
+
+    def draft_reminder(self) -> Text | None:
+        """Said when another request leaves this flow's draft waiting: how to go back to it.
+        Without it a person who wrote SALDO half-way believes the request was made."""
+        return None
 
     def drop_draft(self, turn: Turn) -> None:
         turn.memory.drafts.pop(self.name, None)
@@ -315,6 +322,23 @@ class ConfirmedFlow(Flow[S]):
         turn.say(
             code_message(self.name, code, int(VERIFY_TTL.total_seconds() // 60)), sensitive=True
         )
+        return True
+
+    async def resume_at_code(self, turn: Turn, inp: Input) -> bool:
+        """A code typed after another request left this flow's draft at its code step (STATO
+        while the SMS was on its way): back at that step, where the code is judged as if
+        typed there, wrong tries counted. False when no draft waits for a code."""
+        draft = turn.memory.drafts.get(self.name)
+        if not self.keeps_draft or draft is None or draft.step != VERIFY:
+            return False
+        answers = self.load(draft.state)
+        if answers is None or answers.otp is None or VERIFY not in self.steps[RESUME].to:
+            return False
+        # The moves the table declares: in by the resume step, then to the code step.
+        self.move(turn, RESUME, self.state_type(draft=draft))
+        self.drop_draft(turn)
+        self.move(turn, VERIFY, answers)
+        await self.on_verify(turn, inp)
         return True
 
     async def ask_verify(self, turn: Turn) -> None:

@@ -51,6 +51,9 @@ class ShopRegisterFlow(ConfirmedFlow[RegisterState]):
     state_type = RegisterState
     keeps_draft = True
 
+    def draft_reminder(self) -> Text:
+        return t("Your shop registration is not finished: write REGISTRA to continue it.")
+
     async def next_step(self, turn: Turn, current: str) -> None:
         s = self.state(turn)
         if s.back == "summary":

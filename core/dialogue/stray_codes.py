@@ -1,0 +1,98 @@
+"""Codes that come in when no question waits for them.
+
+A confirmation code typed after another word took the person out of the request it
+confirms (STATO while the SMS with the code was on its way) takes them back to that
+request's code step, where it is judged as if typed there. A payment code sent here
+instead of being told to the cashier gets an explanation: it is for the cashier, and
+not telling it is how a payment is refused (ANNULLA refuses it too, see refuse_payments).
+"""
+
+from __future__ import annotations
+
+import re
+
+from core.dialogue.context import PHONE_CHANNELS, Input, Turn
+from core.dialogue.flows import FLOWS
+from core.dialogue.flows.base import ConfirmedFlow
+from core.dialogue.flows.citizen import represented
+from core.domain import otp
+from core.domain.channels import Channel
+from core.domain.messages import Money, t
+from core.services import charges
+from core.services.outbox import payer_of
+from core.storage import models as m
+
+# Six digits, perhaps read out in two threes ("145 185", "145-185"), and no other digit
+# in the message: "il codice è 145185" is a code, "via Roma 12, 62020" is not.
+_CODE = re.compile(r"(?<!\d)(\d{3})[ .-]?(\d{3})(?!\d)")
+
+PAYMENT_CODE_HERE = t(
+    "This code is for the cashier: say it to them, do not send it here. If you do not want "
+    "to pay, do not say it, or write ANNULLA to refuse."
+)
+
+
+def code_in(text: str | None) -> str | None:
+    """The six-digit code a message holds, if that is the only number in it."""
+    body = text or ""
+    found = _CODE.search(body)
+    if found is None or sum(ch.isdigit() for ch in body) != otp.CODE_DIGITS:
+        return None
+    return found.group(1) + found.group(2)
+
+
+async def awaiting_payments(turn: Turn) -> list[tuple[m.Charge, m.Shop]]:
+    """Payments waiting for a code that was sent to this chat: the holder's own, or the
+    holder's whose delegate writes from this phone (codes go to the delegate then)."""
+    holder = await turn.citizen() or await represented(turn)
+    if holder is None:
+        return []
+    payer = await payer_of(turn.uow, holder)
+    if payer is None:
+        return []
+    here = (payer.channel, payer.address) == (turn.channel, turn.address) or (
+        turn.channel in PHONE_CHANNELS
+        and payer.channel == Channel.SMS
+        and payer.address == turn.phone()
+    )
+    return await charges.awaiting_code(turn.uow, holder.id, turn.now) if here else []
+
+
+async def on_code(turn: Turn, inp: Input) -> bool:
+    """A code with no step waiting for it: False when the message is no such code."""
+    code = code_in(turn.inbound.text)
+    if code is None:
+        return False
+    payments = await awaiting_payments(turn)
+    keys = turn.uow.keys
+    # A payment's own code is never counted against a request left at its code step.
+    if not any(
+        otp.code_matches(keys, code, charge.code_salt, charge.code_hash) for charge, _ in payments
+    ):
+        for flow in FLOWS.values():
+            if isinstance(flow, ConfirmedFlow) and await flow.resume_at_code(turn, inp):
+                return True
+    if payments:
+        turn.say(PAYMENT_CODE_HERE)
+        return True
+    return False
+
+
+async def refuse_payments(turn: Turn) -> bool:
+    """ANNULLA with no request open, from the chat that received payment codes: those
+    payments are refused, and each shop told. False when there was none to refuse."""
+    refused = False
+    for charge, shop in await awaiting_payments(turn):
+        if await charges.refuse_charge(
+            turn.uow, charge_id=charge.id, citizen_id=charge.citizen_id, now=turn.now
+        ):
+            refused = True
+            turn.say(
+                t(
+                    "Payment of {amount} to {shop} refused: the code no longer works. The shop "
+                    "was told.",
+                    amount=Money(charge.amount_cents),
+                    shop=shop.name,
+                )
+            )
+    return refused

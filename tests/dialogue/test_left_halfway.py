@@ -1,0 +1,83 @@
+"""A request left half-way by another word: the person is told it waits, and a code that
+still confirms it is taken when it comes (usertest item 7)."""
+
+from __future__ import annotations
+
+from core.bootstrap import Core
+from core.dialogue.menus import CITIZEN_HELP
+from tests.dialogue.harness import Chat, param, town_with_open_window
+from tests.dialogue.test_apply import CODE, MEMBERS, SENT, _last_code
+from tests.factories import make_cf
+
+NO_VOUCHERS = "We have no vouchers for this number. To apply, write DOMANDA."
+TO_COMPLETE = "You have an application to complete: write DOMANDA to continue it."
+RESUME = "You have an unfinished request. Do you want to continue it?"
+WRONG = "Wrong code: {count} attempt left."
+APPLICANT = make_cf(510)
+# Up to the summary's "1": the code is sent and the application waits for it.
+TO_THE_CODE = ("DOMANDA", "1", "1", APPLICANT, "2", "2", "2", "100", "0", "0", "1")
+
+
+async def at_the_code(core: Core, phone: str) -> Chat:
+    await town_with_open_window(core)
+    chat = Chat(core, phone)
+    for text in TO_THE_CODE:
+        await chat.send(text)
+    assert CODE in [text.msgid for reply in chat.last for text in reply.texts]
+    return chat
+
+
+async def test_status_while_the_code_is_awaited_then_the_code_sends_the_application(
+    core: Core,
+) -> None:
+    chat = await at_the_code(core, "+393471234601")
+    code = await _last_code(chat)
+    await chat.expect("STATO", NO_VOUCHERS, TO_COMPLETE)
+    assert (await chat.state())[:2] == (None, None)
+    replies = await chat.expect(code, SENT)
+    async with core.uow() as uow:
+        assert await uow.applications.by_protocol(str(param(replies, "protocol"))) is not None
+    # Sent: no draft is left to remind of.
+    await chat.expect("STATO", "Application {protocol} received on {when}: it is being assessed.")
+    assert TO_COMPLETE not in [text.msgid for reply in chat.last for text in reply.texts]
+
+
+async def test_the_code_typed_in_a_sentence_or_spaced_is_taken_too(core: Core) -> None:
+    chat = await at_the_code(core, "+393471234602")
+    code = await _last_code(chat)
+    await chat.expect("SALDO", NO_VOUCHERS, TO_COMPLETE)
+    await chat.expect(f"il codice è {code[:3]} {code[3:]}", SENT)
+
+
+async def test_wrong_codes_after_leaving_count_as_at_the_step(core: Core) -> None:
+    chat = await at_the_code(core, "+393471234603")
+    code = await _last_code(chat)
+    await chat.expect("MENU", TO_COMPLETE)
+    await chat.expect("111111", WRONG)
+    assert (await chat.state())[:2] == ("apply", "verify")
+    await chat.expect("SALDO", NO_VOUCHERS, TO_COMPLETE)
+    await chat.expect("222222", WRONG)
+    await chat.expect("STATO", TO_COMPLETE)
+    # The third wrong code ends the request, wherever it was typed: no guessing by leaving.
+    await chat.expect(
+        "333333", "Too many wrong codes: the request was cancelled. Nothing was changed."
+    )
+    await chat.expect(code, CITIZEN_HELP.msgid)
+    await chat.expect("STATO", NO_VOUCHERS)
+    assert TO_COMPLETE not in [text.msgid for reply in chat.last for text in reply.texts]
+
+
+async def test_a_keyword_at_a_question_says_the_application_waits(core: Core) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234604")
+    for text in ("DOMANDA", "1", "1", APPLICANT):
+        await chat.send(text)
+    assert (await chat.state())[1] == "members"
+    await chat.expect("SALDO", NO_VOUCHERS, TO_COMPLETE)
+    # Six digits mean nothing to a draft left at a question: the help, and the draft stays.
+    await chat.expect("4", CITIZEN_HELP.msgid)
+    await chat.expect("DOMANDA", RESUME)
+    await chat.expect("1", MEMBERS)
+    # DOMANDA in the middle of the application itself offers it back, with no reminder.
+    await chat.expect("DOMANDA", RESUME)
+    assert TO_COMPLETE not in [text.msgid for reply in chat.last for text in reply.texts]

@@ -1,0 +1,91 @@
+"""A payment code is told to the cashier: sent to the service number it is explained, and
+ANNULLA from the phone that received it refuses the payment (usertest item 9)."""
+
+from __future__ import annotations
+
+from core.bootstrap import Core
+from core.dialogue.menus import CITIZEN_HELP
+from core.domain.charges import ChargeStatus
+from core.services import delegates
+from tests.dialogue.harness import Chat, msgids, open_till, outbox_of
+from tests.dialogue.test_shop import CONFIRMED, balance, citizen_code
+from tests.factories import make_town
+
+HERE = (
+    "This code is for the cashier: say it to them, do not send it here. If you do not want to "
+    "pay, do not say it, or write ANNULLA to refuse."
+)
+REFUSED = "Payment of {amount} to {shop} refused: the code no longer works. The shop was told."
+SHOP_TOLD = (
+    "The customer refused the payment of {amount}: the code no longer works. Ask how they "
+    "want to pay."
+)
+NOTHING = "There is nothing to cancel."
+
+
+async def charge_status(core: Core, charge_id: int) -> str:
+    async with core.uow() as uow:
+        charge = await uow.charges.by_id(charge_id)
+        assert charge is not None
+        return charge.status
+
+
+async def test_a_payment_code_sent_here_is_explained_and_still_works_at_the_till(
+    core: Core,
+) -> None:
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.send(f"PAGA {town.citizen_cfs[0]} 15")
+    code = await citizen_code(core, town.citizen_phones[0])
+    citizen = Chat(core, town.citizen_phones[0])
+    await citizen.expect(code, HERE)
+    await citizen.expect(f"il codice è {code}", HERE)
+    await citizen.expect(f"{code[:3]} {code[3:]}", HERE)
+    assert (await citizen.state())[:2] == (None, None)
+    # Explaining changed nothing: the cashier still takes the code.
+    await till.expect(code, CONFIRMED)
+    assert await balance(core, town) == 150_00 - 15_00
+    # Nothing pending any more: six digits are just a number, and get the help.
+    await citizen.expect(code, CITIZEN_HELP.msgid)
+    await citizen.expect("ANNULLA", NOTHING)
+
+
+async def test_annulla_refuses_the_payment_and_tells_the_shop(core: Core) -> None:
+    town = await make_town(core, citizens=2)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.send(f"PAGA {town.citizen_cfs[0]} 15")
+    code = await citizen_code(core, town.citizen_phones[0])
+    # Another citizen's ANNULLA refuses nothing of theirs.
+    await Chat(core, town.citizen_phones[1]).expect("ANNULLA", NOTHING)
+    citizen = Chat(core, town.citizen_phones[0])
+    await citizen.expect("ANNULLA", REFUSED)
+    [row] = [
+        row
+        for row, reply in await outbox_of(core, "sms", town.shop_phone)
+        if reply.texts[0].msgid == SHOP_TOLD
+    ]
+    assert row.charge_id is not None
+    assert await charge_status(core, row.charge_id) == ChargeStatus.CANCELLED
+    await till.send(code)
+    assert CONFIRMED not in msgids(till.last)
+    assert await balance(core, town) == 150_00
+    await citizen.expect("ANNULLA", NOTHING)
+
+
+async def test_the_delegate_who_received_the_code_is_told_and_can_refuse(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    delegate = "+393471230001"
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        await delegates.add_delegate(uow, municipality, town.citizen_cfs[0], delegate, core.now())
+        await uow.commit()
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.send(f"PAGA {town.citizen_cfs[0]} 15")
+    code = await citizen_code(core, delegate)
+    helper = Chat(core, delegate)
+    await helper.expect(code, HERE)
+    # The holder's own phone did not receive this code: nothing of it is theirs to refuse.
+    await Chat(core, town.citizen_phones[0]).expect("ANNULLA", NOTHING)
+    await helper.expect("ANNULLA", REFUSED)
+    assert await balance(core, town) == 150_00
