@@ -6,8 +6,9 @@ newcomer can try every conversation at once with `buonispesa chat`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from stdnum import luhn
 from stdnum.it import codicefiscale
@@ -17,6 +18,7 @@ from core.domain.channels import Channel
 from core.domain.shops import ShopCategory
 from core.services import allocation, municipalities, operators
 from core.services.applications import ApplicationInput, submit_application
+from core.services.municipalities import default_policy_text
 from core.services.shops import ShopInput, approve_shop, register_shop
 from core.storage import models as m
 
@@ -103,6 +105,29 @@ DEMO_SHOPS = (
 DEMO_SHOP_IBAN = "IT40S0542811101000000123456"
 
 
+_REFERENCE_DATE = re.compile(r"^liquidity_reference_date = .*$", re.MULTILINE)
+
+
+def demo_reference_date(now: datetime) -> date:
+    """The day the demo's households declare their savings on: the end of the month before
+    the demo's window opens. The default policy keeps the disciplinare's 31/03/2020 (the
+    2020 ordinance's date, which a real town sets in its own policy file); a demo tried
+    today would otherwise ask about savings six years ago."""
+    return now.date().replace(day=1) - timedelta(days=1)
+
+
+def demo_policy_text(now: datetime) -> str:
+    """The default policy with the demo's reference date: every other rule unchanged."""
+    text, count = _REFERENCE_DATE.subn(
+        f"liquidity_reference_date = {demo_reference_date(now).isoformat()}",
+        default_policy_text(),
+        count=1,
+    )
+    if count != 1:
+        raise RuntimeError("the default policy has no liquidity_reference_date line")
+    return text
+
+
 async def seed_demo(core: Core, now: datetime | None = None) -> bool:
     """Create the demo town. Returns False (and changes nothing) when it already exists."""
     now = now or core.now()
@@ -114,6 +139,7 @@ async def seed_demo(core: Core, now: datetime | None = None) -> bool:
             code=DEMO_CODE,
             name=DEMO_NAME,
             now=now,
+            policy_toml=demo_policy_text(now),
             sms_number=DEMO_SMS_NUMBER,
             iban=DEMO_IBAN,
         )
