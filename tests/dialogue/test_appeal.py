@@ -14,8 +14,8 @@ from tests.dialogue.harness import Chat, confirmation_code, msgids, param
 from tests.factories import make_cf, make_town
 
 CODE_SENT = (
-    "Code {code} confirms your appeal to the office. Do not share it with anyone. "
-    "Valid {minutes} min."
+    "Code {code} confirms your appeal to the office: reply to this message with the code. Do "
+    "not give it to anyone else. Valid {minutes} min."
 )
 ASK_REASON = (
     "Appeal on application {protocol}: write in one message why you ask the office to review "

@@ -39,8 +39,8 @@ DECLARE = (
     "and lose the vouchers."
 )
 CODE = (
-    "Code {code} confirms your voucher application. Do not share it with anyone. "
-    "Valid {minutes} min."
+    "Code {code} confirms your voucher application: reply to this message with the code. Do "
+    "not give it to anyone else. Valid {minutes} min."
 )
 SENT = "Application sent. Protocol {protocol}. We will write to you when it has been assessed."
 CF_CHECKSUM = (

@@ -3,8 +3,14 @@ and what an SMS (whose sender can be forged) may change on another channel."""
 
 from __future__ import annotations
 
+import pytest
+
 from core.bootstrap import Core
+from core.dialogue.flows.base import code_message
 from core.dialogue.inbound import Channel
+from core.domain import gsm7
+from core.domain.messages import Money, t
+from core.i18n import render_text
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, confirmation_code, msgids
@@ -84,3 +90,34 @@ async def test_lingua_and_stop_by_sms_change_only_that_sms_conversation(core: Co
             for x in town.citizen_ids
         ]
     assert languages == ["en", "en"]
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+@pytest.mark.parametrize("flow", ["apply", "appeal", "refund"])
+def test_a_confirmation_code_says_to_reply_with_it(flow: str, language: str) -> None:
+    # These codes come back to us: an elderly person who got one wrote "ok grazie" and
+    # "ho ricevuto un codice, cosa devo fare?" before anyone told them (usertest item 8).
+    said = render_text(code_message(flow, "035428", 10), language, sms=True)
+    assert REPLY_WITH_IT[language] in said, said
+    assert "035428" in said and gsm7.count(said).single
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_a_payment_code_is_for_the_cashier_and_never_sent_back(language: str) -> None:
+    said = render_text(
+        t(
+            "{shop} asks {amount}. Code: {code}. Tell it to the cashier only if you agree. "
+            "Valid {minutes} min.",
+            shop="Alimentari Da Rita",
+            amount=Money(15_00),
+            code="145185",
+            minutes=10,
+        ),
+        language,
+        sms=True,
+    )
+    assert CASHIER[language] in said and REPLY_WITH_IT[language] not in said
+
+
+REPLY_WITH_IT = {"it": "Rispondi a questo messaggio con il codice", "en": "reply to this message"}
+CASHIER = {"it": "Dillo al cassiere", "en": "Tell it to the cashier"}

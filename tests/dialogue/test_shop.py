@@ -32,7 +32,8 @@ CITIZEN_CODE_ABOVE_BALANCE = (
 )
 RECEIPT = "Paid {amount} at {shop}. Remaining balance: {balance}."
 VERIFY_REFUND = (
-    "Code {code} confirms a refund by your shop. Do not share it with anyone. Valid {minutes} min."
+    "Code {code} confirms a refund by your shop: reply to this message with the code. Do not "
+    "give it to anyone else. Valid {minutes} min."
 )
 VERIFY_CASHIER = (
     "Code {code} confirms a new cashier code for your shop. Do not share it with anyone. "

@@ -199,26 +199,27 @@ CODES_PER_DAY = 10
 
 
 def code_message(flow: str, code: str, minutes: int) -> Text:
-    """The code message says what it confirms and not to share it (a payment code is the
-    one exception: the citizen tells it to the cashier, see core.services.charges)."""
+    """The code message says what it confirms, to send it back here, and not to give it to
+    anyone else (a payment code is the other kind: the citizen tells it to the cashier and
+    never sends it here, see core.services.charges)."""
     if flow == "apply":
         return t(
-            "Code {code} confirms your voucher application. Do not share it with anyone. "
-            "Valid {minutes} min.",
+            "Code {code} confirms your voucher application: reply to this message with the "
+            "code. Do not give it to anyone else. Valid {minutes} min.",
             code=code,
             minutes=minutes,
         )
     if flow == "appeal":
         return t(
-            "Code {code} confirms your appeal to the office. Do not share it with anyone. "
-            "Valid {minutes} min.",
+            "Code {code} confirms your appeal to the office: reply to this message with the "
+            "code. Do not give it to anyone else. Valid {minutes} min.",
             code=code,
             minutes=minutes,
         )
     if flow == "refund":
         return t(
-            "Code {code} confirms a refund by your shop. Do not share it with anyone. "
-            "Valid {minutes} min.",
+            "Code {code} confirms a refund by your shop: reply to this message with the code. "
+            "Do not give it to anyone else. Valid {minutes} min.",
             code=code,
             minutes=minutes,
         )
@@ -251,7 +252,8 @@ def code_message(flow: str, code: str, minutes: int) -> Text:
             minutes=minutes,
         )
     return t(
-        "Code {code} confirms your request. Do not share it with anyone. Valid {minutes} min.",
+        "Code {code} confirms your request: reply to this message with the code. Do not give "
+        "it to anyone else. Valid {minutes} min.",
         code=code,
         minutes=minutes,
     )

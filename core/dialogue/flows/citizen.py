@@ -95,6 +95,13 @@ async def show_card(turn: Turn) -> None:
     if citizen is None:
         return
     turn.finish()
+    if not await ledger.is_beneficiary(turn.uow, turn.town.id, citizen.id):
+        # A shop finds nobody behind the card of someone never credited (charges.
+        # find_beneficiary): a code that cannot pay would only be shown at the till in vain.
+        turn.say(
+            t("You have no vouchers yet: your card works once they are credited. Write STATO.")
+        )
+        return
     turn.say(
         t("Your card code is {code}. Show it at the till to pay.", code=citizen.card_code),
         document=None if turn.is_sms else DocumentRef("card", citizen.card_code),
@@ -102,19 +109,28 @@ async def show_card(turn: Turn) -> None:
 
 
 async def show_status(turn: Turn) -> None:
-    citizen = await identified(turn, "status")
+    # A delegate's phone asks for the holder it pays for, as SALDO answers it (else STATO
+    # would say "no vouchers for this number" right after SALDO showed the holder's balance).
+    holder = await represented(turn)
+    citizen = holder or await identified(turn, "status")
     if citizen is None:
         return
     turn.finish()
     status = await status_of(turn.uow, citizen, turn.now)
+    whose = (
+        [t("Status of {holder}:", holder=cards.mask_codice_fiscale_gsm(holder.codice_fiscale))]
+        if holder is not None
+        else []
+    )
     if status is None:
-        turn.say(t("We found no application of yours. To apply, write DOMANDA."))
+        turn.say(*whose, t("We found no application of yours. To apply, write DOMANDA."))
         return
     appeal = appeal_text(status)
     if appeal is None:
-        turn.say(status_text(status))
+        turn.say(*whose, status_text(status))
         return
-    turn.say_split(status_text(status), appeal)  # two SMS only when one would not hold both
+    # Two SMS only when one would not hold them all: the appeal's sentence goes second.
+    turn.say_split(*whose, status_text(status), appeal)
 
 
 def appeal_text(status: ApplicationStatus) -> Text | None:
