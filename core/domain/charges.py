@@ -5,9 +5,10 @@ A pending charge holds no money. These functions decide; services persist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from core.domain import otp
@@ -112,9 +113,11 @@ class HolderNotice(StrEnum):
     WRONG_CODES = "wrong_codes"  # wrong codes were typed for it: a warning, possible fraud
 
 
-@dataclass(frozen=True, slots=True)
-class PendingConfirmation:
-    """A payment as its confirmation sees it: plain data, read before anything is written."""
+class PendingConfirmation(NamedTuple):
+    """A payment as its confirmation sees it: plain data, read before anything is written.
+
+    (Named tuples, here and for the decision: built on every payment's hot path, where a
+    frozen dataclass's field-by-field __init__ costs a few microseconds more.)"""
 
     status: ChargeStatus
     attempts: int  # wrong codes already typed for it
@@ -123,8 +126,7 @@ class PendingConfirmation:
     code_matches: bool  # the typed code (or card PIN) against the stored keyed hash
 
 
-@dataclass(frozen=True, slots=True)
-class ConfirmDecision:
+class ConfirmDecision(NamedTuple):
     """What happens and who is told. `new_status`: what the pending payment becomes (with
     `closed_reason` and `attempts`), None when it stays as it is; the holder is told only
     when this confirmation moved it (the compare-and-set on "pending" succeeded)."""
@@ -149,7 +151,7 @@ class ConfirmDecision:
         if lock is ShopLock.NONE or not self.counts_against_shop:
             return self
         if self.step is Confirmation.TOO_MANY_ATTEMPTS:
-            return replace(self, shop_lock=lock)
+            return self._replace(shop_lock=lock)
         return ConfirmDecision(
             Confirmation.LOCKED_OUT,
             self.attempts,
@@ -160,44 +162,62 @@ class ConfirmDecision:
         )
 
 
+def confirmation_step(
+    payment: PendingConfirmation, now: datetime, max_attempts: int
+) -> Confirmation:
+    """The state machine's step alone (what the one-trip path of a payment asks: is this a
+    plain acceptance); decide_confirmation says what follows from it."""
+    if payment.status is ChargeStatus.CONFIRMED:
+        return Confirmation.ALREADY_CONFIRMED
+    if payment.status is not ChargeStatus.PENDING:
+        return Confirmation.NOT_PENDING
+    if payment.shop_lock is not ShopLock.NONE:
+        return Confirmation.SHOP_LOCKED
+    if now >= payment.expires_at:
+        return Confirmation.EXPIRED
+    if payment.code_matches:
+        return Confirmation.ACCEPT
+    if payment.attempts + 1 >= max_attempts:
+        return Confirmation.TOO_MANY_ATTEMPTS
+    return Confirmation.WRONG_CODE
+
+
 def decide_confirmation(
     payment: PendingConfirmation, now: datetime, max_attempts: int
 ) -> ConfirmDecision:
     """Judge one typed code. Wrong tries count; the last allowed wrong try cancels the
     payment; a shop locked meanwhile voids it without looking at the code."""
+    step = confirmation_step(payment, now, max_attempts)
     attempts = payment.attempts
-    if payment.status is ChargeStatus.CONFIRMED:
-        return ConfirmDecision(Confirmation.ALREADY_CONFIRMED, attempts)
-    if payment.status is not ChargeStatus.PENDING:
-        return ConfirmDecision(Confirmation.NOT_PENDING, attempts)
-    if payment.shop_lock is not ShopLock.NONE:
+    if step is Confirmation.ACCEPT:
         return ConfirmDecision(
-            Confirmation.SHOP_LOCKED,
+            step,
+            attempts,
+            max_attempts - attempts,
+            new_status=ChargeStatus.CONFIRMED,
+            holder=HolderNotice.RECEIPT,
+        )
+    if step is Confirmation.SHOP_LOCKED:
+        return ConfirmDecision(
+            step,
             attempts,
             new_status=ChargeStatus.CANCELLED,
             closed_reason="shop_locked",
             holder=HolderNotice.VOID,
             shop_lock=payment.shop_lock,
         )
-    if now >= payment.expires_at:
+    if step is Confirmation.EXPIRED:
         return ConfirmDecision(
-            Confirmation.EXPIRED, attempts, new_status=ChargeStatus.EXPIRED, closed_reason="expired"
+            step, attempts, new_status=ChargeStatus.EXPIRED, closed_reason="expired"
         )
-    if payment.code_matches:
+    if step is Confirmation.TOO_MANY_ATTEMPTS:
         return ConfirmDecision(
-            Confirmation.ACCEPT,
-            attempts,
-            max_attempts - attempts,
-            new_status=ChargeStatus.CONFIRMED,
-            holder=HolderNotice.RECEIPT,
-        )
-    attempts += 1
-    if attempts >= max_attempts:
-        return ConfirmDecision(
-            Confirmation.TOO_MANY_ATTEMPTS,
-            attempts,
+            step,
+            attempts + 1,
             new_status=ChargeStatus.CANCELLED,
             closed_reason="too_many_attempts",
             holder=HolderNotice.WRONG_CODES,
         )
-    return ConfirmDecision(Confirmation.WRONG_CODE, attempts, max_attempts - attempts)
+    if step is Confirmation.WRONG_CODE:
+        return ConfirmDecision(step, attempts + 1, max_attempts - attempts - 1)
+    return ConfirmDecision(step, attempts)  # already confirmed, or closed before

@@ -19,6 +19,7 @@ from core.domain.charges import (
     PendingConfirmation,
     ShopLock,
     can_refund,
+    confirmation_step,
     decide_confirmation,
     expiry,
     lock_for_wrong_codes,
@@ -515,7 +516,7 @@ def _one_trip_rules(
         if payment.consent == cards.CONSENT_CARD_PIN:
             return False
         policy = policy_from_text(payment.policy_toml)
-        decision = decide_confirmation(
+        step = confirmation_step(
             PendingConfirmation(
                 ChargeStatus.PENDING,
                 payment.attempts,
@@ -526,7 +527,7 @@ def _one_trip_rules(
             now,
             policy.max_code_attempts,
         )
-        return decision.step is Confirmation.ACCEPT
+        return step is Confirmation.ACCEPT
 
     def receipt(payment: PendingPayment, balance: int) -> dict[str, Any]:
         reply = _paid(payment.amount_cents, payment.shop_name, balance)

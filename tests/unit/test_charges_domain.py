@@ -13,6 +13,7 @@ from core.domain.charges import (
     PendingConfirmation,
     ShopLock,
     can_refund,
+    confirmation_step,
     decide_confirmation,
     lock_for_wrong_codes,
     new_pending_code,
@@ -154,6 +155,23 @@ def test_a_closed_payment_changes_nothing_and_tells_nobody() -> None:
             # Closed first: neither a locked shop nor a wrong code changes what happens.
             payment = pending(right=right, status=status, shop_lock=ShopLock.TIMED)
             assert decide(payment) == ConfirmDecision(Confirmation.NOT_PENDING, attempts=0)
+
+
+def test_the_step_alone_is_the_step_of_the_whole_decision() -> None:
+    """What the one-trip path asks (confirmation_step) never differs from the decision."""
+    seen = set()
+    for status in ChargeStatus:
+        for lock in ShopLock:
+            for right in (True, False):
+                for attempts in (0, 1, 2):
+                    for now in (NOW, EXPIRES):
+                        payment = pending(
+                            right=right, attempts=attempts, status=status, shop_lock=lock
+                        )
+                        step = confirmation_step(payment, now, 3)
+                        assert step is decide(payment, now).step
+                        seen.add(step)
+    assert seen == set(Confirmation) - {Confirmation.LOCKED_OUT}  # only after_count
 
 
 def test_a_shops_lock_now_is_the_offices_block_else_a_lock_not_yet_over() -> None:
