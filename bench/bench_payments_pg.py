@@ -324,6 +324,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--payments", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--case", choices=("town", "one shop"), help="only this case")
     args = parser.parse_args()
     from bench.bench_payments import PER_CITIZEN
 
@@ -343,7 +344,11 @@ def main() -> int:
         f"(load {os.getloadavg()[0]:.1f})"
     )
     hot_ceiling = machine.hot_row_ceiling()
-    cases = (("town", SHOPS), ("one shop", 1))
+    cases = tuple(
+        (case, shops)
+        for case, shops in (("town", SHOPS), ("one shop", 1))
+        if args.case in (None, case)
+    )
     medians: dict[tuple[str, str, int], Run] = {}
     templates = [f"{prefix}_{shops}" for _, shops in cases]
     try:
@@ -397,6 +402,8 @@ def main() -> int:
         f"{TRIPS_WHILE_LOCKED - 1} round trips of {machine.round_trip_us:,.0f} µs) = "
         f"{hot_ceiling:,.0f}/s on an idle machine, for both sides"
     )
+    if ("town", "service", 4) not in medians:
+        return 0  # the target is judged on the town
     best = medians[("town", "service", 4)]
     ceiling = cores / best.cpu_us * 1e6
     verdict = "PASS" if best.rate >= TARGET else "FAIL"
