@@ -296,6 +296,20 @@ async def link_telegram(
         if by_chat.phone == phone:
             return by_chat
         if by_chat.phone is None and by_phone is None:
+            try:
+                await refuse_shop_phone(uow, municipality_id, phone)
+            except Conflict:
+                # A shop's phone would receive this citizen's payment codes.
+                await _log(
+                    uow,
+                    by_chat,
+                    LINK_REFUSED,
+                    now,
+                    actor=actor,
+                    channel=Channel.TELEGRAM,
+                    phone=phone,
+                )
+                raise IdentityRefused("phone_is_shop") from None
             by_chat.phone, by_chat.phone_proven_by = phone, proof.value
             by_chat.phone_proven_at = now
             await _log(uow, by_chat, "phone_bound", now, actor=actor, proof=proof, phone=phone)
