@@ -298,8 +298,9 @@ async def link_telegram(
 ) -> m.Citizen | None:
     """A Telegram user shared their own contact (Telegram verified the number): link the
     chat and the phone to one citizen, or refuse (IdentityRefused, logged) when they
-    belong to different citizens, or when the chat is a shop's (owner or cashier): the
-    shop would receive the citizen's payment codes. None: nobody has either yet."""
+    belong to different citizens, or when the chat, or the number it would bind, is a
+    shop's (owner or cashier): the shop would receive the citizen's payment codes. None:
+    nobody has either yet."""
     phone = normalize_phone(phone)
     by_chat = await uow.citizens.by_telegram_chat(municipality_id, telegram_user)
     by_phone = await uow.citizens.by_phone(municipality_id, phone)

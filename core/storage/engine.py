@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from core.domain.errors import Conflict, Refusal
+from core.domain.errors import Conflict, DomainError, NotAllowed, Refusal
 from core.domain.identity import mask_phone
 from core.storage import sqlite_driver
 
@@ -47,6 +47,9 @@ TRIGGER_REFUSALS = (
     Refusal.DELEGATE_PHONE_IS_SHOP,
     Refusal.SHOP_MEMBER_IS_CITIZEN,
 )
+# A shop's Telegram chat linked to a citizen: what core.services.identity.IdentityRefused
+# says for it (that class lives above storage), the same neutral refusal in the chat.
+TELEGRAM_IS_SHOP = "identity.telegram_is_shop"
 # Where the phone is among a statement's parameters: the ORM's citizens/delegates
 # column, and the paper import's bulk binding (core.storage.paper_import.bind_phones).
 _PHONE_PARAMETERS = ("phone", "new_phone")
@@ -58,23 +61,31 @@ def trigger_refusal(error: BaseException) -> Refusal | None:
     return next((refusal for refusal in TRIGGER_REFUSALS if refusal.value in said), None)
 
 
+def _refusal(context: ExceptionContext) -> DomainError | None:
+    if TELEGRAM_IS_SHOP in str(context.original_exception):
+        return NotAllowed(Refusal.IDENTITY_REFUSED, reason="telegram_is_shop")
+    refusal = trigger_refusal(context.original_exception)
+    if refusal is None:
+        return None
+    params: dict[str, object] = {}
+    execution = context.execution_context
+    # The default execution context (not the abstract one) keeps the bound values.
+    rows: list[dict[str, object]] = getattr(execution, "compiled_parameters", None) or []
+    if refusal is not Refusal.SHOP_MEMBER_IS_CITIZEN and len(rows) == 1:
+        # The masked phone, as the services' own refusal gives it (one row: an
+        # executemany does not say which of its rows was refused).
+        phone = next((rows[0][key] for key in _PHONE_PARAMETERS if rows[0].get(key)), None)
+        if isinstance(phone, str):
+            params["phone"] = mask_phone(phone)
+    return Conflict(refusal, **params)
+
+
 def _refusals_from_triggers(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "handle_error")
     def _on_error(context: ExceptionContext) -> None:
-        refusal = trigger_refusal(context.original_exception)
-        if refusal is None:
-            return
-        params: dict[str, object] = {}
-        execution = context.execution_context
-        # The default execution context (not the abstract one) keeps the bound values.
-        rows: list[dict[str, object]] = getattr(execution, "compiled_parameters", None) or []
-        if refusal is not Refusal.SHOP_MEMBER_IS_CITIZEN and len(rows) == 1:
-            # The masked phone, as the services' own refusal gives it (one row: an
-            # executemany does not say which of its rows was refused).
-            phone = next((rows[0][key] for key in _PHONE_PARAMETERS if rows[0].get(key)), None)
-            if isinstance(phone, str):
-                params["phone"] = mask_phone(phone)
-        raise Conflict(refusal, **params) from context.sqlalchemy_exception
+        refused = _refusal(context)
+        if refused is not None:
+            raise refused from context.sqlalchemy_exception
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert, select, text, update
 
 from core.bootstrap import Core
-from core.domain.errors import Conflict
+from core.domain.errors import Conflict, NotAllowed
 from core.services import identity
 from core.storage import models as m
 from core.storage.engine import make_engine
@@ -75,6 +75,23 @@ async def test_a_citizen_never_gets_a_shops_phone(core: Core) -> None:
         citizen = await uow.citizens.by_id(citizen_id)
         assert citizen is not None
         assert (citizen.phone, citizen.language) == (NEW_PHONE, "en")
+
+
+async def test_a_citizen_is_never_linked_to_a_shops_telegram_chat(core: Core) -> None:
+    town = await make_town(core, citizens=2)
+    assert await refusal_of(core, member(town, TELEGRAM_CHAT, "telegram")) is None
+    link = update(m.Citizen).where(m.Citizen.id == town.citizen_ids[0])
+    with pytest.raises(NotAllowed) as refused:
+        async with core.uow() as uow:
+            await uow.session.execute(link.values(telegram_chat_id=TELEGRAM_CHAT))
+    # What identity.IdentityRefused says: the chat hears the same neutral refusal.
+    assert (refused.value.code, refused.value.params) == (
+        "identity.refused",
+        {"reason": "telegram_is_shop"},
+    )
+    assert await refusal_of(core, link.values(telegram_chat_id="777002")) is None
+    # The shop's SMS number is no Telegram chat.
+    assert await refusal_of(core, link.values(telegram_chat_id=town.shop_phone)) is None
 
 
 async def test_a_delegate_never_has_a_shops_phone(core: Core) -> None:

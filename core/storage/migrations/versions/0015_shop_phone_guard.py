@@ -4,13 +4,15 @@ Revision ID: 0015_shop_phone_guard
 Revises: 0014_activity_subject
 Create Date: 2026-12-03 12:40:00
 
-The services refuse it first, with a sentence (identity.refuse_shop_phone,
-delegates.add_delegate, shops._refuse_citizens_phone); these triggers are the backstop for
+The services refuse it first, with a sentence (identity.refuse_shop_phone and
+_is_shop_chat, delegates.add_delegate, shops._refuse_citizens_phone); these triggers are the backstop for
 a race between two transactions or a write that skips the services. The rule, exactly as
 the services apply it, within one municipality:
 
 - a citizen (not erased) is never given a phone that is the address of an SMS member
   (owner or cashier) of a shop, whatever the shop's status;
+- a citizen (not erased) is never linked to a Telegram chat that is a shop member's
+  (identity.IdentityRefused "telegram_is_shop");
 - a delegate is never given such a phone either;
 - a shop member is never given, on Telegram, a citizen's Telegram chat, and on any other
   channel (SMS, the terminal), a citizen's (not erased) or a delegate's phone.
@@ -44,6 +46,8 @@ depends_on: str | Sequence[str] | None = None
 # The refusal codes of core.domain.errors.Refusal (a migration does not import the app's
 # code, whose names may change later).
 CITIZEN = "identity.phone_is_shop"
+# Not a Refusal of its own: the services say IdentityRefused("telegram_is_shop").
+CITIZEN_CHAT = "identity.telegram_is_shop"
 DELEGATE = "delegate.phone_is_shop"
 MEMBER = "shop.member_is_citizen"
 # The advisory lock's first key: "shop phones" (the second is the municipality).
@@ -53,6 +57,11 @@ LOCK = "hashtext('buonispesa.shop_phones')"
 _SHOP_SMS_PHONE = (
     "EXISTS (SELECT 1 FROM shop_members sm JOIN shops s ON s.id = sm.shop_id "
     "WHERE sm.channel = 'sms' AND sm.address = NEW.phone "
+    "AND s.municipality_id = NEW.municipality_id)"
+)
+_SHOP_TELEGRAM_CHAT = (
+    "EXISTS (SELECT 1 FROM shop_members sm JOIN shops s ON s.id = sm.shop_id "
+    "WHERE sm.channel = 'telegram' AND sm.address = NEW.telegram_chat_id "
     "AND s.municipality_id = NEW.municipality_id)"
 )
 _HOLDER_OF_ADDRESS = (
@@ -67,6 +76,11 @@ _HOLDER_OF_ADDRESS = (
 )
 _CITIZEN_CHANGED = (
     "(NEW.phone IS NOT OLD.phone OR NEW.municipality_id <> OLD.municipality_id "
+    "OR (OLD.erased_at IS NOT NULL AND NEW.erased_at IS NULL))"
+)
+_CHAT_CHANGED = (
+    "(NEW.telegram_chat_id IS NOT OLD.telegram_chat_id "
+    "OR NEW.municipality_id <> OLD.municipality_id "
     "OR (OLD.erased_at IS NOT NULL AND NEW.erased_at IS NULL))"
 )
 _DELEGATE_CHANGED = "(NEW.phone <> OLD.phone OR NEW.municipality_id <> OLD.municipality_id)"
@@ -84,6 +98,15 @@ _GUARDS = (
         "NEW.phone IS NOT NULL AND NEW.erased_at IS NULL",
         _CITIZEN_CHANGED,
         _SHOP_SMS_PHONE,
+    ),
+    (
+        "citizens",
+        "citizens_telegram_not_shop",
+        CITIZEN_CHAT,
+        "telegram_chat_id, municipality_id, erased_at",
+        "NEW.telegram_chat_id IS NOT NULL AND NEW.erased_at IS NULL",
+        _CHAT_CHANGED,
+        _SHOP_TELEGRAM_CHAT,
     ),
     (
         "delegates",
