@@ -43,8 +43,8 @@ def holder(postings: int = 0, *, delegate: bool = False) -> Holder:
 def test_candidates_are_messages_that_may_mean_saldo() -> None:
     for text in ("SALDO", "saldo", "/saldo", "Balance", "vorrei sapere il mio saldo", "1"):
         assert PlainTurn.candidate(sms(text)), text
-    for text in ("MENU", "AIUTO", "NEGOZI 62020", "saldo e negozi", "ciao", "", None):
-        assert not PlainTurn.candidate(sms(text)), text
+    for other in ("MENU", "AIUTO", "NEGOZI 62020", "saldo e negozi", "ciao", "", None):
+        assert not PlainTurn.candidate(sms(other)), other
     assert PlainTurn.candidate(Inbound(Channel.TELEGRAM, "5", option="balance"))
     assert not PlainTurn.candidate(sms("SALDO", contact=SharedContact(PHONE, True)))
     assert not PlainTurn.candidate(sms("SALDO", start_parameter="CARD1"))
