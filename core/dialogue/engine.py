@@ -352,6 +352,11 @@ class DialogueEngine:
         if flow is not None and turn.step is not None:
             await flow.answer(turn, inp)
             return
+        typo = commands.typo_of(turn.inbound.text)
+        if typo is not None:
+            # Nothing is asked here: a near miss of a keyword is that keyword.
+            await commands.on_typo(turn, typo)
+            return
         if routing.created:
             await show_menu(turn, welcome(turn))
         else:

@@ -147,3 +147,23 @@ def split_amount(arg: str) -> tuple[str, str | None]:
             # After a codice fiscale the last word can only be the amount, however wrong.
             return words[0], last
     return arg.strip(), None
+
+
+def typo_distance(a: str, b: str) -> int:
+    """Edits between two words, a swap of neighbours counting as one (Damerau-Levenshtein,
+    optimal string alignment): "sadlo" is one slip from "saldo", where plain Levenshtein
+    counts two and difflib's similarity ratio counts no edits at all."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, left in enumerate(a, start=1):
+        current = [i, *([0] * len(b))]
+        for j, right in enumerate(b, start=1):
+            current[j] = min(
+                previous[j] + 1,  # a letter too many
+                current[j - 1] + 1,  # a letter missing
+                previous[j - 1] + (left != right),  # a wrong letter
+            )
+            if i > 1 and j > 1 and left == b[j - 2] and a[i - 2] == right:
+                current[j] = min(current[j], previous2[j - 2] + 1)  # two letters swapped
+        previous2, previous = previous, current
+    return previous[-1]

@@ -104,6 +104,15 @@ async def refuse_shop_phone(uow: UnitOfWork, municipality_id: int, phone: str) -
         raise Conflict(Refusal.IDENTITY_PHONE_IS_SHOP, phone=mask_phone(phone))
 
 
+async def _is_shop_chat(uow: UnitOfWork, municipality_id: int, telegram_user: str) -> bool:
+    """Whether this Telegram chat acts for a shop of the municipality (owner or cashier):
+    linked to a citizen it would receive the citizen's payment codes at the till."""
+    return any(
+        shop.municipality_id == municipality_id
+        for _, shop in await uow.shops.membership(Channel.TELEGRAM, telegram_user)
+    )
+
+
 async def check_claim(
     uow: UnitOfWork,
     municipality_id: int,
@@ -192,6 +201,8 @@ async def claim_citizen(
         raise IdentityRefused("no_proven_phone")
     if phone is not None:
         await refuse_shop_phone(uow, municipality_id, phone)
+    if telegram_user and await _is_shop_chat(uow, municipality_id, telegram_user):
+        raise IdentityRefused("telegram_is_shop")
     claim = await check_claim(
         uow, municipality_id, cf, phone=phone, telegram_user=telegram_user, proof=proof
     )
@@ -287,11 +298,27 @@ async def link_telegram(
 ) -> m.Citizen | None:
     """A Telegram user shared their own contact (Telegram verified the number): link the
     chat and the phone to one citizen, or refuse (IdentityRefused, logged) when they
-    belong to different citizens. None: nobody has either yet."""
+    belong to different citizens, or when the chat is a shop's (owner or cashier): the
+    shop would receive the citizen's payment codes. None: nobody has either yet."""
     phone = normalize_phone(phone)
     by_chat = await uow.citizens.by_telegram_chat(municipality_id, telegram_user)
     by_phone = await uow.citizens.by_phone(municipality_id, phone)
     actor, proof = "chat:telegram", PhoneProof.TELEGRAM_CONTACT
+    if await _is_shop_chat(uow, municipality_id, telegram_user):
+        # The reverse of shops.member_is_citizen, checked before anything else: a shop's
+        # chat is nobody's, whoever the number belongs to.
+        logged_on = by_phone or by_chat
+        if logged_on is not None:
+            await _log(
+                uow,
+                logged_on,
+                LINK_REFUSED,
+                now,
+                actor=actor,
+                channel=Channel.TELEGRAM,
+                phone=phone,
+            )
+        raise IdentityRefused("telegram_is_shop")
     if by_chat is not None:
         if by_chat.phone == phone:
             return by_chat

@@ -65,6 +65,7 @@ SAMPLES: dict[str, Param] = {
     "moment": Moment(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
     "holder": "RSSMRA*********S",  # a masked codice fiscale, GSM-7 asterisks
     "card": "ABCD EFGH JK",  # a card number, grouped
+    "keyword": "SHOPKEEPER",  # the longest word a typo is asked about (commands.SUGGESTED)
     "voucher": "V12345678901",  # a community voucher's number
     "low": Money(100_000),  # a shop's voucher limits: at most 1.000,00 €
     "high": Money(100_000),

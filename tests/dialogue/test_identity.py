@@ -14,6 +14,7 @@ from core.bootstrap import Core
 from core.dialogue.errors import IDENTITY_REFUSED
 from core.dialogue.inbound import Channel
 from core.domain.messages import Money, Reply
+from core.services import shops
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, assert_one_segment, outbox_of, param, town_with_open_window
@@ -250,3 +251,26 @@ async def test_sms_applicant_proves_the_number_with_the_code(core: Core) -> None
         citizen = await uow.citizens.by_codice_fiscale(town.municipality_id, NEWCOMER)
         assert citizen is not None
         assert (citizen.phone, citizen.phone_proven_by) == ("+393471110030", "sms_code")
+
+
+async def test_a_cashiers_telegram_chat_cannot_take_a_citizens_contact(core: Core) -> None:
+    """Linked to a citizen, the chat the till uses would receive the citizen's payment codes."""
+    town = await town_with_open_window(core)
+    async with core.uow() as uow:
+        invite = await shops.create_invite(uow, town.shop_id, core.now())
+        await uow.commit()
+    cashier = Chat(core, "880030", channel=Channel.TELEGRAM)
+    await cashier.expect(
+        f"INVITO {invite}", "You now work for {shop}: you can charge its vouchers."
+    )
+    await cashier.expect(None, REFUSED, contact=(town.citizen_phones[0], True))
+    # Applying from that chat stops at the contact, with the same words.
+    await cashier.send("DOMANDA")
+    for text in ("1", "1"):
+        await cashier.send(text)
+    assert cashier.last[-1].request == "contact"
+    await cashier.expect(None, REFUSED, contact=("+393471110030", True))
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None and citizen.telegram_chat_id is None
+        assert await uow.citizens.by_telegram_chat(town.municipality_id, "880030") is None

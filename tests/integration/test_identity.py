@@ -239,6 +239,41 @@ async def test_a_shops_phone_is_never_bound_to_a_citizen(core: Core) -> None:
         assert await uow.citizens.by_phone(town.municipality_id, cashier) is None
 
 
+async def test_a_shops_telegram_chat_is_never_linked_to_a_citizen(core: Core) -> None:
+    """A cashier's Telegram chat that shared a citizen's contact (or applied) would receive
+    the citizen's payment codes at the till: refused, logged, nothing bound."""
+    town = await town_with_open_window(core)
+    cashier_chat = "990020"
+    async with core.uow() as uow:
+        code = await shops.create_invite(uow, town.shop_id, core.now())
+        await shops.accept_invite(
+            uow, code, channel="telegram", address=cashier_chat, now=core.now()
+        )
+        await uow.commit()
+    for phone in (town.citizen_phones[0], "+393471230021"):
+        async with core.uow() as uow:
+            with pytest.raises(identity.IdentityRefused) as refused:
+                await identity.link_telegram(
+                    uow, town.municipality_id, cashier_chat, phone, core.now()
+                )
+            assert refused.value.reason == "telegram_is_shop"
+            await uow.commit()
+    with pytest.raises(identity.IdentityRefused):
+        await _submit_from_chat(
+            core, town, NEWCOMER, "+393471230021", PhoneProof.TELEGRAM_CONTACT, cashier_chat
+        )
+    async with core.uow() as uow:
+        assert await uow.citizens.by_telegram_chat(town.municipality_id, cashier_chat) is None
+        assert await uow.citizens.by_codice_fiscale(town.municipality_id, NEWCOMER) is None
+        kinds = [e.kind for e in await uow.identity_events.for_citizen(town.citizen_ids[0])]
+        assert kinds[-1] == "link_refused"
+        # The same number from the citizen's own chat is linked as before.
+        linked = await identity.link_telegram(
+            uow, town.municipality_id, "990021", town.citizen_phones[0], core.now()
+        )
+        assert linked is not None and linked.id == town.citizen_ids[0]
+
+
 async def test_a_citizens_phone_does_not_join_a_shop(core: Core) -> None:
     """The reverse: a voucher holder's phone neither registers a shop nor becomes a
     cashier of one; the invite stays unused."""

@@ -80,7 +80,7 @@ async def test_the_decision_letter_says_how_to_appeal_from_the_chat_within_the_p
     text = " ".join(
         pdf_text((await clerk.get(f"/office/applications/{protocols[2]}/letter.pdf")).body).split()
     )
-    assert "write RICORSO (or APPEAL)" in text and "within 21 days of the decision" in text
+    assert "write APPEAL (or RICORSO)" in text and "within 21 days of the decision" in text
 
 
 async def test_letters_for_everyone_who_applied_on_paper(towns: Towns, core: Core) -> None:
