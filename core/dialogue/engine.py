@@ -37,6 +37,7 @@ from core.services.outbox import enqueue
 from core.services.transactions import retrying
 from core.storage import models as m
 from core.storage.transient import is_transient
+from core.storage.turn_trip import TurnOutcome
 from core.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -96,31 +97,19 @@ class DialogueEngine:
             if self.one_trip and PlainTurn.candidate(inbound)
             else None
         )
-        group = self.core.group_commit
-        if plain is not None and group is not None:
-            # SQLite: the turn joins the group commit (several turns per fsync) and this
-            # returns once its batch is on disk. Not plain: nothing written, general path.
-            done = await group.run(plain.transaction())
+        if plain is not None:
+            try:
+                done = await self._one_trip(plain)
+            except Exception as error:
+                if is_transient(error):
+                    raise  # the whole turn is retried by handle()
+                # Nothing of the plan stayed (its savepoint or transaction rolled back):
+                # the general path answers, as it answers any turn that is not plain.
+                log.exception("one-trip turn failed (%s %s)", inbound.channel, inbound.address)
+                done = None
             if done is not None:
                 return HandleResult(done.duplicate, done.outbox_ids, one_trip=True)
-            plain = None
         async with self.core.uow() as uow:
-            if plain is not None:
-                # PostgreSQL: the plan on the unit of work's connection, then its commit.
-                done = await uow.conversations.turn_in_one_trip(
-                    inbound.channel.value,
-                    inbound.address,
-                    inbound.provider_message_id,
-                    now,
-                    route=plain.route,
-                    classify=plain.classify,
-                    decide=plain.decide,
-                    postings_shown=MOVEMENTS_SHOWN,
-                )
-                if done is not None:
-                    if not done.duplicate:
-                        await uow.commit()
-                    return HandleResult(done.duplicate, done.outbox_ids, one_trip=True)
             if inbound.provider_message_id and not await self._first_delivery(uow, inbound, now):
                 return HandleResult(duplicate=True)
             if not inbound.address or len(inbound.address) > MAX_ADDRESS:
@@ -136,6 +125,31 @@ class DialogueEngine:
             ids = [message.id for message in messages]
             await uow.commit()
         return HandleResult(duplicate=False, outbox_ids=ids)
+
+    async def _one_trip(self, plain: PlainTurn) -> TurnOutcome | None:
+        """A plain turn in one trip, committed when this returns; None (nothing written)
+        when the turn is not plain after all."""
+        group = self.core.group_commit
+        if group is not None:
+            # SQLite: the turn joins the group commit (several turns per fsync) and this
+            # returns once its batch is on disk.
+            return await group.run(plain.transaction())
+        inbound = plain.inbound
+        async with self.core.uow() as uow:
+            # PostgreSQL: the plan on the unit of work's connection, then its commit.
+            done = await uow.conversations.turn_in_one_trip(
+                inbound.channel.value,
+                inbound.address,
+                inbound.provider_message_id,
+                plain.now,
+                route=plain.route,
+                classify=plain.classify,
+                decide=plain.decide,
+                postings_shown=MOVEMENTS_SHOWN,
+            )
+            if done is not None and not done.duplicate:
+                await uow.commit()
+            return done
 
     # Dedupe, routing, state -------------------------------------------------------------------
 

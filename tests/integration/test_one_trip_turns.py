@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine, HandleResult
 from core.dialogue.inbound import Channel, Inbound
+from core.dialogue.plain_turn import PlainTurn
 from core.services import delegates, municipalities
 from core.services.applications import ApplicationInput, submit_application
 from core.storage import models as m
@@ -127,11 +128,15 @@ async def snapshot(core: Core, after_outbox_id: int) -> dict[str, Any]:
                 )
             )
         ).all()
-        inbound = await uow.session.scalar(select(func.count(m.InboundMessage.id)))
+        # And how many rows every table holds: a turn writes nothing else.
+        counts = {
+            table.name: await uow.session.scalar(select(func.count()).select_from(table))
+            for table in m.Base.metadata.sorted_tables
+        }
         return {
             "outbox": [_columns(row) for row in outbox],
             "conversations": [_columns(row) for row in conversations],
-            "inbound": inbound,
+            "counts": counts,
         }
 
 
@@ -315,3 +320,24 @@ async def test_concurrent_plain_turns_share_the_sqlite_group_commit(sqlite_url: 
         assert group.batches - before[0] < 8  # several turns per COMMIT (one fsync)
     finally:
         await core.close()
+
+
+async def test_a_plan_that_fails_leaves_nothing_and_the_general_path_answers(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    town = await make_town(core)
+    phone = town.citizen_phones[0]
+    engine = DialogueEngine(core)
+    await engine.handle(Inbound(Channel.SMS, phone, text="MENU"))
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("a bug in the plain turn")
+
+    monkeypatch.setattr(PlainTurn, "decide", broken)
+    inbound = Inbound(Channel.SMS, phone, text="SALDO", provider_message_id="SM-broken")
+    result = await engine.handle(inbound)
+    assert not result.one_trip and not result.duplicate and len(result.outbox_ids) == 1
+    async with core.uow() as uow:
+        row = await uow.outbox.by_id(result.outbox_ids[0])
+        assert row is not None and row.payload["texts"][0]["msgid"] == "Your balance: {balance}."
+    assert (await engine.handle(inbound)).duplicate  # recorded once, by the general path
