@@ -129,6 +129,7 @@ ACTION_NAMES = {
     "operator.sign_in": t("signed in"),
     "operator.locked": t("account locked after wrong passwords"),
     "operator.password_changed": t("password changed"),
+    "operator.unlock": t("account unlocked by the office"),
     "window.open": t("application window opened"),
     "window.close": t("application window closed"),
     "applications.import": t("paper applications imported"),

@@ -82,6 +82,9 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     Refusal.OPERATOR_BAD_ROLE: lambda p: t(
         "{role} is not a role: use clerk, manager or viewer.", role=str(p["role"])
     ),
+    Refusal.OPERATOR_NOT_FOUND: lambda p: t(
+        "There is no operator {username} in this municipality.", username=str(p["username"])
+    ),
     Refusal.OPERATOR_EXISTS: lambda p: t(
         "An operator named {username} already exists.", username=str(p["username"])
     ),
