@@ -91,6 +91,11 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     Refusal.DONATIONS_NOT_AVAILABLE: lambda p: t(
         "Donations available to grant: {amount}.", amount=_cents(p["available_cents"])
     ),
+    Refusal.AUDIT_WINDOW_OPEN: lambda p: t(
+        "Window {number} is still open: its declarations can still change. Name a closed "
+        "window with --window.",
+        number=str(p["number"]),
+    ),
     Refusal.WINDOW_STILL_OPEN: lambda p: t(
         "The application window is still open: close it first with 'admin window close'."
     ),

@@ -48,7 +48,7 @@ async def test_outcomes_are_recorded_by_clerks_and_shown_on_the_audit_page(
 ) -> None:
     protocols = await credited(towns)
     clerk = await signed_in(towns.server, "bel.clerk")
-    page = await clerk.post("/office/audit/draw", {"percent": "100", "seed": "3"})
+    page = await clerk.post("/office/audit/draw", {"window": "1", "percent": "100", "seed": "3"})
     assert page.status == 200
     assert "non ancora controllata" in page.text
     page = await clerk.post(
@@ -194,7 +194,8 @@ def default_choice(page_text: str, select_id: str) -> str:
     selected, else the first."""
     start = page_text.index(f'<select id="{select_id}"')
     options = OPTION.findall(page_text[start : page_text.index("</select>", start)])
-    return next((value for value, selected in options if selected), options[0][0])
+    chosen: str = next((value for value, selected in options if selected), options[0][0])
+    return chosen
 
 
 async def test_the_appeal_decision_has_no_default_and_submitting_none_changes_nothing(
