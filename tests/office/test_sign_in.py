@@ -176,7 +176,7 @@ async def test_sign_out_ends_the_session(office: OfficeServer) -> None:
 async def test_the_language_switch_speaks_english(office: OfficeServer) -> None:
     browser = await signed_in(office, "bel.clerk")
     page = await browser.get("/office/")
-    assert '<html lang="it">' in page.text and "Finestra delle domande" in page.text
+    assert '<html lang="it">' in page.text and '<h2 id="h-window">Bando</h2>' in page.text
     page = await browser.post("/office/language", {"lang": "en", "next": "/office/"})
     assert page.url == "/office/"
     assert '<html lang="en">' in page.text and "Application window" in page.text
