@@ -136,6 +136,10 @@ def split_amount(arg: str) -> tuple[str, str | None]:
         last = words[-1]
         if fold(last) in ("euro", "eur", "€") and len(words) >= 3:
             words, last = words[:-1], words[-2]
+        if len(words) >= 3 and _split_cents(words):
+            # "RSSMRA85T10A562S 12 50": the amount written with a space, said as an amount
+            # error (parse_euro refuses it), never "nobody found" for "RSSMRA85T10A562S 12".
+            return " ".join(words[:-2]), f"{words[-2]} {last}"
         digits = last.lstrip("+-−")
         # Plain digits up to 6 are an amount (a phone number written in pieces has longer
         # ones); with a sign, a separator or € it is an amount whatever is wrong with it.
@@ -147,6 +151,16 @@ def split_amount(arg: str) -> tuple[str, str | None]:
             # After a codice fiscale the last word can only be the amount, however wrong.
             return words[0], last
     return arg.strip(), None
+
+
+def _split_cents(words: list[str]) -> bool:
+    """The last two words are euro and cents with a space between ("12 50", "1 234"), after
+    one word (a phone number or a card code in one piece) or a codice fiscale."""
+    euros, cents = words[-2], words[-1]
+    if not (euros.isdigit() and cents.isdigit() and len(euros) <= 4 and len(cents) <= 3):
+        return False
+    rest = words[:-2]
+    return len(rest) == 1 or looks_like_codice_fiscale(" ".join(rest))
 
 
 def typo_distance(a: str, b: str) -> int:

@@ -9,6 +9,9 @@ from core.domain.errors import InvalidAmount
 Cents = int
 
 _SPACES = re.compile(r"[\s\u00a0\u202f']+")
+# A space (or apostrophe) between digits groups thousands only before exactly three digits:
+# "1 234,56" is an amount, "12 50" is twelve euro fifty written with a space, never 1250 euro.
+_NOT_A_GROUP = re.compile(r"\d[\s\u00a0\u202f']+(?!\d{3}(?!\d))\d")
 # Either plain digits with an optional 1-2 digit decimal part, or digits grouped by
 # thousands with "." or "," and the other one as decimal separator.
 _PLAIN = re.compile(r"^(?P<int>\d+)(?:[.,](?P<dec>\d+))?$")
@@ -29,9 +32,12 @@ def parse_euro(text: str) -> Cents:
     """
     raw = text.strip()
     cleaned = raw.replace("€", "").replace("EUR", "").replace("eur", "")
+    spaced = cleaned
     cleaned = _SPACES.sub("", cleaned)
     if cleaned.startswith("-"):
         raise InvalidAmount(raw, "negative")
+    if _NOT_A_GROUP.search(spaced):
+        raise InvalidAmount(raw, "split")
     if cleaned.startswith("+"):
         cleaned = cleaned[1:]
     if not cleaned:

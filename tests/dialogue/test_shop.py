@@ -30,6 +30,7 @@ CITIZEN_CODE_ABOVE_BALANCE = (
     "{shop} asks {amount}. Code: {code}. Your balance is {balance}: not enough, the payment "
     "will be refused."
 )
+SPLIT = "Write the amount like 12,50: a comma before the cents, no space."
 RECEIPT = "Paid {amount} at {shop}. Remaining balance: {balance}."
 VERIFY_REFUND = (
     "Code {code} confirms a refund by your shop. Do not share it with anyone. Valid {minutes} min."
@@ -142,9 +143,18 @@ async def test_an_amount_that_is_not_an_amount_is_said_before_anybody_is_looked_
         ),
         (f"PAGA {town.citizen_cfs[0]} abc", "This is not an amount. Write it in euro, e.g. 12,50."),
         ("PAGA RSSMRA85T10A562S abc", "This is not an amount. Write it in euro, e.g. 12,50."),
+        # Euro and cents with a space: the amount error, not "nobody found" for "<cf> 12".
+        (f"PAGA {town.citizen_cfs[0]} 12 50", SPLIT),
+        (f"PAGA {town.citizen_phones[0]} 12 50", SPLIT),
+        ("PAGA RSSMRA85T10A562S 12 50 euro", SPLIT),
     ):
         await till.expect(line, said)
         assert (await till.state())[:2] == ("charge", "amount")
+    # Asked for the amount, "12 50" is the same error, never 1250 euro; then 12,50 goes on.
+    await till.expect(f"PAGA {town.citizen_cfs[0]}", AMOUNT)
+    await till.expect("12 50", SPLIT)
+    replies = await till.expect("12,50", ASK_CODE)
+    assert param(replies, "amount") == Money(12_50)
     async with core.uow() as uow:
         assert await security.count(uow, security.LOOKUP_MISS, core.now() - timedelta(hours=1)) == 0
     # Somebody unknown and an applicant without vouchers: the same answer, counted.

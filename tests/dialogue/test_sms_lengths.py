@@ -150,6 +150,7 @@ async def test_shop_conversations_fit_one_sms(core: Core, language: str) -> None
         assert citizen is not None
         citizen.language = language
         await uow.commit()
+    await till.send(f"PAGA {cf} 12 50")  # the amount split by a space: said as such
     for amount in ("99,99", "123,45", "1,01", "77", "250", "0,50"):
         await till.send(f"PAGA {cf} {amount}")
         await till.send(await citizen_code(core, CITIZEN_PHONE))

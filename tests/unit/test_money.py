@@ -21,6 +21,7 @@ from core.domain.money import format_plain, parse_euro, parse_plain
         ("1,234.56", 123456),
         ("1.234", 123400),
         ("1 234,00", 123400),
+        ("1 234 567", 123456700),
         ("  3000  ", 300000),
         ("+4", 400),
     ],
@@ -42,6 +43,10 @@ def test_parse_euro_accepts_what_people_write(text: str, cents: int) -> None:
         ("12,5,0", "not_a_number"),
         ("1e3", "not_a_number"),
         ("NaN", "not_a_number"),
+        # Euro and cents with a space: not 1250 euro (a space groups thousands only).
+        ("12 50", "split"),
+        ("123 4", "split"),
+        ("1 2345", "split"),
     ],
 )
 def test_parse_euro_refuses_with_a_typed_reason(text: str, reason: str) -> None:
