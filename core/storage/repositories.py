@@ -1023,7 +1023,7 @@ class ChargeRepository(_Repository):
         None with nothing written when it is not a plain acceptance."""
         postgresql = self.session.get_bind().dialect.name == "postgresql"
         plan = confirm_plan(
-            charge_id, shop_id, now, accept=accept, receipt=receipt, lock_rows=postgresql
+            charge_id, shop_id, now, accept=accept, receipt=receipt, postgresql=postgresql
         )
         return await run_plan(self.session, plan)
 
