@@ -151,6 +151,9 @@ async def request_charge(
         raise NotAllowed(Refusal.CARD_BLOCKED)
     if with_pin:
         # The balance is checked after the PIN, at confirmation: the PIN is the consent.
+        for earlier in await _replace_pending(uow, shop, citizen, now):
+            if earlier.code_hash:  # the citizen holds a code from it; a PIN charge sent none
+                await _tell_void(uow, earlier, citizen, shop, now)
         return await _request_with_pin(
             uow, shop, citizen, amount_cents, requested_by, now, policy.charge_ttl_minutes
         )
@@ -159,6 +162,11 @@ async def request_charge(
         raise NotAllowed(
             Refusal.CITIZEN_PAYS_BY_CARD if cards.has_pin_card(citizen) else "citizen.unreachable"
         )
+    # Over the cap nothing changes: no code is sent and a code already held stays valid.
+    sent = await uow.charges.codes_sent_to(citizen.id, now - timedelta(hours=1))
+    if sent >= policy.codes_per_person_per_hour:
+        raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY)
+    replaced = [x for x in await _replace_pending(uow, shop, citizen, now) if x.code_hash]
     balance = await ledger.citizen_balance(uow, shop.municipality_id, citizen.id)
     pending = new_pending_code(uow.keys, now, policy.charge_ttl_minutes)
     code = pending.code
@@ -177,7 +185,25 @@ async def request_charge(
     )
     uow.add(charge)
     await uow.flush()
-    if balance >= amount_cents:
+    if replaced and balance >= amount_cents:
+        # One SMS says both: the new code, and that the one this shop sent before is void.
+        text = t(
+            "{shop} asks {amount}. New code: {code} (the previous one is no longer valid). "
+            "Tell it to the cashier only if you agree.",
+            shop=shop.name,
+            amount=Money(amount_cents),
+            code=code,
+        )
+    elif replaced:
+        text = t(
+            "{shop} asks {amount}, the previous code is no longer valid. New code: {code}. "
+            "Balance {balance}: not enough.",
+            shop=shop.name,
+            amount=Money(amount_cents),
+            code=code,
+            balance=Money(balance),
+        )
+    elif balance >= amount_cents:
         text = t(
             "{shop} asks {amount}. Code: {code}. Tell it to the cashier only if you agree. "
             "Valid {minutes} min.",
@@ -209,6 +235,26 @@ async def request_charge(
     )
     shown = mask_phone(payer.address) if payer.channel == Channel.SMS else "Telegram"
     return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, payer.channel)
+
+
+async def _replace_pending(
+    uow: UnitOfWork, shop: m.Shop, citizen: m.Citizen, now: datetime
+) -> list[m.Charge]:
+    """A new charge from a shop replaces the one it still has pending for the same citizen:
+    the earlier ones are cancelled (their codes void). Returns those it cancelled, for the
+    caller to tell the citizen (in the new code's message when there is one)."""
+    cancelled = []
+    for earlier in await uow.charges.pending_for_citizen(citizen.id):
+        if earlier.shop_id != shop.id or earlier.expires_at <= now:
+            continue  # another shop's, or already dead (the sweep marks it expired)
+        if await uow.charges.mark(
+            earlier.id,
+            ChargeStatus.PENDING,
+            status=ChargeStatus.CANCELLED,
+            closed_reason="replaced",
+        ):
+            cancelled.append(earlier)
+    return cancelled
 
 
 async def _request_with_pin(
