@@ -135,6 +135,7 @@ ACTION_NAMES = {
     "shop.approve": t("shop approved"),
     "shop.refuse": t("shop refused"),
     "shop.rename": t("shop renamed"),
+    "shop.unlock": t("shop unlocked after wrong payment codes"),
     "determina.prepare": t("determina prepared"),
     "determina.approve": t("determina approved"),
     "determina.withdraw": t("determina withdrawn"),

@@ -35,7 +35,7 @@ from core.domain.ledger import PostingKind
 from core.domain.messages import Money, Reply, reply_to_json, t
 from core.domain.policy import Policy
 from core.domain.shops import ShopStatus
-from core.services import cards, ledger, security
+from core.services import activity, cards, ledger, security
 from core.services.municipalities import policy_from_text, policy_of
 from core.services.outbox import notify, notify_payer, notify_shop, payer_of, seal_payload
 from core.services.unit_of_work import UnitOfWork
@@ -700,12 +700,15 @@ async def cancelled_by_office(
 
 
 async def unlock_shop(
-    uow: UnitOfWork, municipality_id: int, shop_id: int, *, by: str, now: datetime
+    uow: UnitOfWork, municipality_id: int, shop_id: int, *, by: activity.Actor, now: datetime
 ) -> m.Shop:
-    """The office lifts a lock; the count of wrong codes starts again from now (recorded)."""
+    """The office lifts a lock (the command line, or an operator on the shops page); the
+    count of wrong codes starts again from now. Recorded twice: as the security event the
+    count starts from, and in the office's activity log with the lock it lifted."""
     shop = await uow.shops.by_id(shop_id)
     if shop is None or shop.municipality_id != municipality_id:
         raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
+    lock = security.lock_of(shop, now, await security.wrong_codes_of_shop(uow, shop.id, now))
     shop.blocked_at = None
     shop.locked_until = None
     await security.record(
@@ -714,7 +717,23 @@ async def unlock_shop(
         now,
         municipality_id=municipality_id,
         shop_id=shop.id,
-        detail=by,
+        detail=activity.actor_name(by),
+    )
+    before: dict[str, object] = {"locked": False}
+    if lock is not None:
+        before = {
+            "locked_until": lock.until.isoformat() if lock.until else "office",
+            "wrong_codes": lock.wrong_codes,
+        }
+    await activity.by_actor(
+        uow,
+        municipality_id,
+        by,
+        "shop.unlock",
+        subject=f"{shop.id} {shop.name}",
+        before=before,
+        after={"locked": False},
+        now=now,
     )
     return shop
 
