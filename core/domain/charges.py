@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from core.domain import otp
@@ -20,30 +21,6 @@ class ChargeStatus(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     REFUNDED = "refunded"
-
-
-class CodeCheck(StrEnum):
-    ACCEPTED = "accepted"
-    WRONG = "wrong"
-    TOO_MANY_ATTEMPTS = "too_many_attempts"
-    EXPIRED = "expired"
-    NOT_PENDING = "not_pending"
-
-
-@dataclass(frozen=True, slots=True)
-class ChargeView:
-    status: ChargeStatus
-    code_salt: str
-    code_hash: str
-    attempts: int
-    expires_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class CodeVerdict:
-    check: CodeCheck
-    attempts: int
-    attempts_left: int
 
 
 def expiry(created_at: datetime, ttl_minutes: int) -> datetime:
@@ -66,22 +43,6 @@ def new_pending_code(keys: ServerKeys, now: datetime, ttl_minutes: int) -> Pendi
     return PendingCode(code, salt, otp.hash_code(keys, code, salt), expiry(now, ttl_minutes))
 
 
-def check_code(
-    charge: ChargeView, typed: str, now: datetime, max_attempts: int, keys: ServerKeys
-) -> CodeVerdict:
-    """Judge one typed code. Wrong tries count; the last allowed wrong try cancels the charge."""
-    if charge.status is not ChargeStatus.PENDING:
-        return CodeVerdict(CodeCheck.NOT_PENDING, charge.attempts, 0)
-    if now >= charge.expires_at:
-        return CodeVerdict(CodeCheck.EXPIRED, charge.attempts, 0)
-    if otp.code_matches(keys, typed, charge.code_salt, charge.code_hash):
-        return CodeVerdict(CodeCheck.ACCEPTED, charge.attempts, max_attempts - charge.attempts)
-    attempts = charge.attempts + 1
-    if attempts >= max_attempts:
-        return CodeVerdict(CodeCheck.TOO_MANY_ATTEMPTS, attempts, 0)
-    return CodeVerdict(CodeCheck.WRONG, attempts, max_attempts - attempts)
-
-
 def can_refund(
     status: ChargeStatus, confirmed_at: datetime | None, now: datetime, tz_day: str
 ) -> bool:
@@ -102,6 +63,17 @@ class ShopLock(StrEnum):
     OFFICE = "office"  # until the office unlocks it
 
 
+def shop_lock_now(
+    blocked_at: datetime | None, locked_until: datetime | None, now: datetime
+) -> ShopLock:
+    """The lock a shop is under at `now`: blocked until the office unlocks it, or for a while."""
+    if blocked_at is not None:
+        return ShopLock.OFFICE
+    if shop_is_locked(locked_until, now):
+        return ShopLock.TIMED
+    return ShopLock.NONE
+
+
 def lock_for_wrong_codes(wrong_codes: int, lock_after: int, block_after: int) -> ShopLock:
     """What a shop's wrong payment codes of the last 24 hours (this one included) earn it.
 
@@ -112,3 +84,140 @@ def lock_for_wrong_codes(wrong_codes: int, lock_after: int, block_after: int) ->
     if wrong_codes >= lock_after:
         return ShopLock.TIMED
     return ShopLock.NONE
+
+
+# Confirming a pending payment ------------------------------------------------------------
+# One state machine for every payment a shop confirms with the payer's code (a buono spesa
+# charge, a community voucher charge); the services keep only their storage and ledger.
+
+
+class Confirmation(StrEnum):
+    """What a typed code does to a payment."""
+
+    ACCEPT = "accept"  # pay now (the ledger may still refuse it: not enough money)
+    ALREADY_CONFIRMED = "already_confirmed"
+    NOT_PENDING = "not_pending"  # cancelled, expired or refunded before: nothing changes
+    SHOP_LOCKED = "shop_locked"  # the shop was locked meanwhile: void, no code looked at
+    EXPIRED = "expired"
+    WRONG_CODE = "wrong_code"  # counted against the shop; the payment waits for another try
+    TOO_MANY_ATTEMPTS = "too_many_attempts"  # the last allowed wrong code: cancelled
+    LOCKED_OUT = "locked_out"  # this wrong code locked the shop: cancelled
+
+
+class HolderNotice(StrEnum):
+    """What the code's holder (the citizen, their delegate, a voucher's holder) is told."""
+
+    NONE = "none"
+    RECEIPT = "receipt"  # paid, and what is left (once the money has moved)
+    VOID = "void"  # the payment will not happen: the code held is no longer valid
+    WRONG_CODES = "wrong_codes"  # wrong codes were typed for it: a warning, possible fraud
+
+
+class PendingConfirmation(NamedTuple):
+    """A payment as its confirmation sees it: plain data, read before anything is written.
+
+    (Named tuples, here and for the decision: built on every payment's hot path, where a
+    frozen dataclass's field-by-field __init__ costs a few microseconds more.)"""
+
+    status: ChargeStatus
+    attempts: int  # wrong codes already typed for it
+    expires_at: datetime
+    shop_lock: ShopLock  # the shop's lock as found (shop_lock_now)
+    code_matches: bool  # the typed code (or card PIN) against the stored keyed hash
+
+
+class ConfirmDecision(NamedTuple):
+    """What happens and who is told. `new_status`: what the pending payment becomes (with
+    `closed_reason` and `attempts`), None when it stays as it is; the holder is told only
+    when this confirmation moved it (the compare-and-set on "pending" succeeded)."""
+
+    step: Confirmation
+    attempts: int
+    attempts_left: int = 0
+    new_status: ChargeStatus | None = None
+    closed_reason: str | None = None
+    holder: HolderNotice = HolderNotice.NONE
+    shop_lock: ShopLock = ShopLock.NONE
+
+    @property
+    def counts_against_shop(self) -> bool:
+        """A wrong code: the service records it against the shop, then `after_count`."""
+        return self.step in (Confirmation.WRONG_CODE, Confirmation.TOO_MANY_ATTEMPTS)
+
+    def after_count(self, lock: ShopLock) -> ConfirmDecision:
+        """The decision once this wrong code was counted and earned the shop `lock`
+        (lock_for_wrong_codes). A lock cancels the payment, and its holder is warned of the
+        wrong codes: the cashier typed them, the shop did not give the payment up."""
+        if lock is ShopLock.NONE or not self.counts_against_shop:
+            return self
+        if self.step is Confirmation.TOO_MANY_ATTEMPTS:
+            return self._replace(shop_lock=lock)
+        return ConfirmDecision(
+            Confirmation.LOCKED_OUT,
+            self.attempts,
+            new_status=ChargeStatus.CANCELLED,
+            closed_reason="shop_locked",
+            holder=HolderNotice.WRONG_CODES,
+            shop_lock=lock,
+        )
+
+
+def confirmation_step(
+    payment: PendingConfirmation, now: datetime, max_attempts: int
+) -> Confirmation:
+    """The state machine's step alone (what the one-trip path of a payment asks: is this a
+    plain acceptance); decide_confirmation says what follows from it."""
+    if payment.status is ChargeStatus.CONFIRMED:
+        return Confirmation.ALREADY_CONFIRMED
+    if payment.status is not ChargeStatus.PENDING:
+        return Confirmation.NOT_PENDING
+    if payment.shop_lock is not ShopLock.NONE:
+        return Confirmation.SHOP_LOCKED
+    if now >= payment.expires_at:
+        return Confirmation.EXPIRED
+    if payment.code_matches:
+        return Confirmation.ACCEPT
+    if payment.attempts + 1 >= max_attempts:
+        return Confirmation.TOO_MANY_ATTEMPTS
+    return Confirmation.WRONG_CODE
+
+
+def decide_confirmation(
+    payment: PendingConfirmation, now: datetime, max_attempts: int
+) -> ConfirmDecision:
+    """Judge one typed code. Wrong tries count; the last allowed wrong try cancels the
+    payment; a shop locked meanwhile voids it without looking at the code."""
+    step = confirmation_step(payment, now, max_attempts)
+    attempts = payment.attempts
+    if step is Confirmation.ACCEPT:
+        return ConfirmDecision(
+            step,
+            attempts,
+            max_attempts - attempts,
+            new_status=ChargeStatus.CONFIRMED,
+            holder=HolderNotice.RECEIPT,
+        )
+    if step is Confirmation.SHOP_LOCKED:
+        return ConfirmDecision(
+            step,
+            attempts,
+            new_status=ChargeStatus.CANCELLED,
+            closed_reason="shop_locked",
+            holder=HolderNotice.VOID,
+            shop_lock=payment.shop_lock,
+        )
+    if step is Confirmation.EXPIRED:
+        return ConfirmDecision(
+            step, attempts, new_status=ChargeStatus.EXPIRED, closed_reason="expired"
+        )
+    if step is Confirmation.TOO_MANY_ATTEMPTS:
+        return ConfirmDecision(
+            step,
+            attempts + 1,
+            new_status=ChargeStatus.CANCELLED,
+            closed_reason="too_many_attempts",
+            holder=HolderNotice.WRONG_CODES,
+        )
+    if step is Confirmation.WRONG_CODE:
+        return ConfirmDecision(step, attempts + 1, max_attempts - attempts - 1)
+    return ConfirmDecision(step, attempts)  # already confirmed, or closed before

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -13,15 +13,19 @@ from core.domain import otp
 from core.domain.channels import Channel
 from core.domain.charges import (
     ChargeStatus,
-    ChargeView,
-    CodeCheck,
+    Confirmation,
+    ConfirmDecision,
+    HolderNotice,
+    PendingConfirmation,
     ShopLock,
     can_refund,
-    check_code,
+    confirmation_step,
+    decide_confirmation,
     expiry,
     lock_for_wrong_codes,
     new_pending_code,
     shop_is_locked,
+    shop_lock_now,
 )
 from core.domain.errors import InsufficientFunds, NotAllowed, NotFound, Refusal
 from core.domain.identity import (
@@ -32,7 +36,7 @@ from core.domain.identity import (
 )
 from core.domain.keys import ServerKeys
 from core.domain.ledger import PostingKind
-from core.domain.messages import Money, Reply, reply_to_json, t
+from core.domain.messages import Money, Reply, Text, reply_to_json, t
 from core.domain.policy import Policy
 from core.domain.shops import ShopStatus
 from core.services import activity, cards, ledger, security
@@ -312,6 +316,61 @@ class ConfirmResult:
     shop_lock: ShopLock = ShopLock.NONE
 
 
+# What the cashier is told of each step of the confirmation (core/domain/charges.py).
+OUTCOME_OF = {
+    Confirmation.ACCEPT: ConfirmOutcome.CONFIRMED,
+    Confirmation.ALREADY_CONFIRMED: ConfirmOutcome.ALREADY_CONFIRMED,
+    Confirmation.NOT_PENDING: ConfirmOutcome.NOT_PENDING,
+    Confirmation.SHOP_LOCKED: ConfirmOutcome.SHOP_LOCKED,
+    Confirmation.EXPIRED: ConfirmOutcome.EXPIRED,
+    Confirmation.WRONG_CODE: ConfirmOutcome.WRONG_CODE,
+    Confirmation.TOO_MANY_ATTEMPTS: ConfirmOutcome.CANCELLED_TOO_MANY_ATTEMPTS,
+    Confirmation.LOCKED_OUT: ConfirmOutcome.SHOP_LOCKED,
+}
+# Steps that look at no code: the payment was closed before, or the shop is locked.
+_CLOSED_OR_VOID = (
+    Confirmation.ALREADY_CONFIRMED,
+    Confirmation.NOT_PENDING,
+    Confirmation.SHOP_LOCKED,
+)
+
+
+async def not_paid(
+    decision: ConfirmDecision,
+    charge_id: int,
+    amount_cents: int,
+    mark: Callable[[dict[str, Any]], Awaitable[bool]],
+    tell: Callable[[HolderNotice], Awaitable[None]],
+) -> ConfirmResult:
+    """Carry out a decision that pays nothing, for any kind of payment: `mark` moves the
+    pending payment (a compare-and-set on "pending", with the given column values) and,
+    only when it moved, `tell` gives the holder the decision's notice."""
+    if decision.step not in (Confirmation.ALREADY_CONFIRMED, Confirmation.NOT_PENDING):
+        values: dict[str, Any] = {"attempts": decision.attempts}
+        if decision.new_status is not None:
+            values |= {"status": decision.new_status, "closed_reason": decision.closed_reason}
+        if await mark(values) and decision.holder is not HolderNotice.NONE:
+            await tell(decision.holder)
+    return ConfirmResult(
+        OUTCOME_OF[decision.step],
+        charge_id,
+        amount_cents,
+        decision.attempts_left,
+        shop_lock=decision.shop_lock,
+    )
+
+
+def wrong_codes_warning(shop_name: str, amount_cents: int) -> Text:
+    """To the holder of a code when wrong codes typed at the till cancelled the payment
+    (the last allowed one, or one that locked the shop): possibly a fraud attempt."""
+    return t(
+        "Warning: {shop} typed a wrong code too many times. The payment of {amount} "
+        "was cancelled. Never give your code to anyone but the cashier.",
+        shop=shop_name,
+        amount=Money(amount_cents),
+    )
+
+
 async def confirm_charge(
     uow: UnitOfWork,
     *,
@@ -342,90 +401,59 @@ async def confirm_charge(
         raise NotFound(Refusal.CHARGE_NOT_FOUND)
     charge, citizen, shop, municipality = parties
     policy = policy_of(municipality)
-    status = ChargeStatus(charge.status)
-    if status is ChargeStatus.CONFIRMED:
-        return ConfirmResult(ConfirmOutcome.ALREADY_CONFIRMED, charge.id, charge.amount_cents)
-    if status is ChargeStatus.PENDING and (
-        shop.blocked_at is not None or shop_is_locked(shop.locked_until, now)
-    ):
-        # Locked meanwhile (by another till of the same shop): no code is even looked at.
-        await _void(uow, charge, citizen, shop, now, "shop_locked")
-        lock = ShopLock.OFFICE if shop.blocked_at is not None else ShopLock.TIMED
-        return ConfirmResult(
-            ConfirmOutcome.SHOP_LOCKED, charge.id, charge.amount_cents, shop_lock=lock
-        )
-    salt, digest = charge.code_salt, charge.code_hash
     with_pin = charge.consent == cards.CONSENT_CARD_PIN
-    if with_pin and status is ChargeStatus.PENDING:
-        if citizen.card_blocked_at is not None or not citizen.card_pin_salt:
-            await uow.charges.mark(
-                charge.id,
-                ChargeStatus.PENDING,
-                status=ChargeStatus.CANCELLED,
-                closed_reason="card_blocked",
-            )
-            return ConfirmResult(ConfirmOutcome.CARD_BLOCKED, charge.id, charge.amount_cents)
-        salt, digest = citizen.card_pin_salt, citizen.card_pin_hash or ""
-    verdict = check_code(
-        ChargeView(status, salt, digest, charge.attempts, charge.expires_at),
-        typed_code,
+    # A card's PIN is checked as the card is now (a reissued card's old PIN never works);
+    # a blocked card, or one without a PIN, matches nothing and is refused below.
+    card_refused = with_pin and (citizen.card_blocked_at is not None or not citizen.card_pin_salt)
+    salt, digest = (
+        (citizen.card_pin_salt or "", citizen.card_pin_hash or "")
+        if with_pin
+        else (charge.code_salt, charge.code_hash)
+    )
+    decision = decide_confirmation(
+        PendingConfirmation(
+            ChargeStatus(charge.status),
+            charge.attempts,
+            charge.expires_at,
+            shop_lock_now(shop.blocked_at, shop.locked_until, now),
+            not card_refused and otp.code_matches(uow.keys, typed_code, salt, digest),
+        ),
         now,
         policy.max_code_attempts,
-        uow.keys,
     )
-    if (
-        with_pin
-        and verdict.check in (CodeCheck.WRONG, CodeCheck.TOO_MANY_ATTEMPTS)
-        and await cards.count_wrong_pin(uow, citizen, now)
-    ):
-        # The last allowed wrong PIN: it counts against the shop like any wrong code.
-        await count_wrong_code(uow, shop, policy, now, typed_by, charge_id=charge.id)
-        return await _card_blocked(uow, charge, citizen, shop, verdict.attempts, now)
-    if verdict.check is CodeCheck.NOT_PENDING:
-        return ConfirmResult(ConfirmOutcome.NOT_PENDING, charge.id, charge.amount_cents)
-    if verdict.check is CodeCheck.EXPIRED:
+    if card_refused and decision.step not in _CLOSED_OR_VOID:
         await uow.charges.mark(
-            charge.id, ChargeStatus.PENDING, status=ChargeStatus.EXPIRED, closed_reason="expired"
+            charge.id,
+            ChargeStatus.PENDING,
+            status=ChargeStatus.CANCELLED,
+            closed_reason="card_blocked",
         )
-        return ConfirmResult(ConfirmOutcome.EXPIRED, charge.id, charge.amount_cents)
-    lock = ShopLock.NONE
-    if verdict.check in (CodeCheck.WRONG, CodeCheck.TOO_MANY_ATTEMPTS):
+        return ConfirmResult(ConfirmOutcome.CARD_BLOCKED, charge.id, charge.amount_cents)
+    if decision.counts_against_shop:
+        if with_pin and await cards.count_wrong_pin(uow, citizen, now):
+            # The last allowed wrong PIN: it counts against the shop like any wrong code.
+            await count_wrong_code(uow, shop, policy, now, typed_by, charge_id=charge.id)
+            return await _card_blocked(uow, charge, citizen, shop, decision.attempts, now)
         lock = await count_wrong_code(uow, shop, policy, now, typed_by, charge_id=charge.id)
-    if verdict.check is CodeCheck.WRONG and lock is not ShopLock.NONE:
-        # The wrong code just typed locked the shop: the citizen is warned of wrong codes
-        # (the shop did not cancel this payment; its cashier typed codes that were wrong).
-        if await uow.charges.mark(
-            charge.id,
-            ChargeStatus.PENDING,
-            status=ChargeStatus.CANCELLED,
-            attempts=verdict.attempts,
-            closed_reason="shop_locked",
-        ):
-            await _warn_wrong_codes(uow, charge, citizen, shop, now)
-        return ConfirmResult(
-            ConfirmOutcome.SHOP_LOCKED, charge.id, charge.amount_cents, shop_lock=lock
-        )
-    if verdict.check is CodeCheck.WRONG:
-        await uow.charges.mark(charge.id, ChargeStatus.PENDING, attempts=verdict.attempts)
-        return ConfirmResult(
-            ConfirmOutcome.WRONG_CODE, charge.id, charge.amount_cents, verdict.attempts_left
-        )
-    if verdict.check is CodeCheck.TOO_MANY_ATTEMPTS:
-        await uow.charges.mark(
-            charge.id,
-            ChargeStatus.PENDING,
-            status=ChargeStatus.CANCELLED,
-            attempts=verdict.attempts,
-            closed_reason="too_many_attempts",
-        )
-        await _warn_wrong_codes(uow, charge, citizen, shop, now)
-        return ConfirmResult(
-            ConfirmOutcome.CANCELLED_TOO_MANY_ATTEMPTS,
-            charge.id,
-            charge.amount_cents,
-            0,
-            shop_lock=lock,
-        )
+        decision = decision.after_count(lock)
+    if decision.step is not Confirmation.ACCEPT:
+
+        async def mark(values: dict[str, Any]) -> bool:
+            return await uow.charges.mark(charge.id, ChargeStatus.PENDING, **values)
+
+        async def tell(notice: HolderNotice) -> None:
+            if notice is HolderNotice.WRONG_CODES:
+                await notify_payer(
+                    uow,
+                    citizen,
+                    Reply.of(wrong_codes_warning(shop.name, charge.amount_cents)),
+                    now,
+                    charge_id=charge.id,
+                )
+            elif notice is HolderNotice.VOID:
+                await _tell_void(uow, charge, citizen, shop, now)
+
+        return await not_paid(decision, charge.id, charge.amount_cents, mark, tell)
     # Accepted: take the charge out of "pending" first; a concurrent or repeated
     # confirmation waits on this row and then finds it no longer pending.
     if not await uow.charges.mark(
@@ -531,22 +559,21 @@ def _one_trip_rules(
     right code in time, the shop free, not a card PIN), and the receipt's payload."""
 
     def accept(payment: PendingPayment) -> bool:
-        if (
-            payment.consent == cards.CONSENT_CARD_PIN
-            or payment.shop_blocked_at is not None
-            or shop_is_locked(payment.shop_locked_until, now)
-        ):
+        if payment.consent == cards.CONSENT_CARD_PIN:
             return False
-        view = ChargeView(
-            ChargeStatus.PENDING,
-            payment.code_salt,
-            payment.code_hash,
-            payment.attempts,
-            payment.expires_at,
-        )
         policy = policy_from_text(payment.policy_toml)
-        verdict = check_code(view, typed_code, now, policy.max_code_attempts, keys)
-        return verdict.check is CodeCheck.ACCEPTED
+        step = confirmation_step(
+            PendingConfirmation(
+                ChargeStatus.PENDING,
+                payment.attempts,
+                payment.expires_at,
+                shop_lock_now(payment.shop_blocked_at, payment.shop_locked_until, now),
+                otp.code_matches(keys, typed_code, payment.code_salt, payment.code_hash),
+            ),
+            now,
+            policy.max_code_attempts,
+        )
+        return step is Confirmation.ACCEPT
 
     def receipt(payment: PendingPayment, balance: int) -> dict[str, Any]:
         reply = _paid(payment.amount_cents, payment.shop_name, balance)
@@ -599,37 +626,6 @@ async def count_wrong_code(
     elif lock is ShopLock.TIMED:
         shop.locked_until = now + timedelta(minutes=policy.shop_lock_minutes)
     return lock
-
-
-async def _void(
-    uow: UnitOfWork, charge: m.Charge, citizen: m.Citizen, shop: m.Shop, now: datetime, why: str
-) -> None:
-    """Cancel a pending charge and tell the citizen that the code is no longer valid."""
-    if not await uow.charges.mark(
-        charge.id, ChargeStatus.PENDING, status=ChargeStatus.CANCELLED, closed_reason=why
-    ):
-        return
-    await _tell_void(uow, charge, citizen, shop, now)
-
-
-async def _warn_wrong_codes(
-    uow: UnitOfWork, charge: m.Charge, citizen: m.Citizen, shop: m.Shop, now: datetime
-) -> None:
-    """Wrong codes typed for this payment cancelled it: the citizen is warned."""
-    await notify_payer(
-        uow,
-        citizen,
-        Reply.of(
-            t(
-                "Warning: {shop} typed a wrong code too many times. The payment of {amount} "
-                "was cancelled. Never give your code to anyone but the cashier.",
-                shop=shop.name,
-                amount=Money(charge.amount_cents),
-            )
-        ),
-        now,
-        charge_id=charge.id,
-    )
 
 
 async def _tell_void(

@@ -298,8 +298,9 @@ async def link_telegram(
 ) -> m.Citizen | None:
     """A Telegram user shared their own contact (Telegram verified the number): link the
     chat and the phone to one citizen, or refuse (IdentityRefused, logged) when they
-    belong to different citizens, or when the chat is a shop's (owner or cashier): the
-    shop would receive the citizen's payment codes. None: nobody has either yet."""
+    belong to different citizens, or when the chat, or the number it would bind, is a
+    shop's (owner or cashier): the shop would receive the citizen's payment codes. None:
+    nobody has either yet."""
     phone = normalize_phone(phone)
     by_chat = await uow.citizens.by_telegram_chat(municipality_id, telegram_user)
     by_phone = await uow.citizens.by_phone(municipality_id, phone)
@@ -323,6 +324,20 @@ async def link_telegram(
         if by_chat.phone == phone:
             return by_chat
         if by_chat.phone is None and by_phone is None:
+            try:
+                await refuse_shop_phone(uow, municipality_id, phone)
+            except Conflict:
+                # A shop's phone would receive this citizen's payment codes.
+                await _log(
+                    uow,
+                    by_chat,
+                    LINK_REFUSED,
+                    now,
+                    actor=actor,
+                    channel=Channel.TELEGRAM,
+                    phone=phone,
+                )
+                raise IdentityRefused("phone_is_shop") from None
             by_chat.phone, by_chat.phone_proven_by = phone, proof.value
             by_chat.phone_proven_at = now
             await _log(uow, by_chat, "phone_bound", now, actor=actor, proof=proof, phone=phone)

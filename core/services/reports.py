@@ -6,12 +6,12 @@ people the neighbours know, so counts are protected before they leave this modul
 
 - a count of 1 or 2 is published as "<3" (a reader learns only that it is 0, 1 or 2);
 - a reader knows how the counts hang together: received = list 1 + list 2 + excluded + not
-  allocated; excluded = the three reasons; received = the household-size bands; a tranche
-  pays at most every admitted household (the latest) or every application (earlier ones);
-  revocations are at most the applications. Where those let a "<3" be worked out to one
-  value, further counts are withheld ("*" for one of 3 or more, "<3" for a zero) until
-  every "<3" that hides a 1 or a 2 has at least two possible values (where withholding can
-  achieve it at all: see docs/transparency-report.md);
+  allocated + withdrawn; excluded = the three reasons; received = the household-size bands;
+  a tranche pays at most every admitted household (the latest) or every application
+  (earlier ones); revocations are at most the applications. Where those let a "<3" be
+  worked out to one value, further counts are withheld ("*" for one of 3 or more, "<3" for
+  a zero) until every "<3" that hides a 1 or a 2 has at least two possible values (where
+  withholding can achieve it at all: see docs/transparency-report.md);
 - a sum of money that belongs to fewer than 3 households (e.g. the sum to recover after a
   single revocation) is withheld ("*").
 
@@ -259,13 +259,15 @@ class TransparencyReport:
     admitted_list_2: Figure
     excluded: Figure
     excluded_by_reason: dict[str, Figure]  # keys: work_income, pension, liquidity
-    not_allocated: Figure  # no approved allocation yet, or revoked before it
+    not_allocated: Figure  # no approved allocation yet, or revoked before it (not withdrawn)
     households_by_size: dict[str, Figure]  # keys "1", "2", …, "7+" (the policy's bands)
     tranches: list[TrancheFigures]
     credited: Figure  # cents, all rounds
     spent_at_shops: Figure
     refunded: Figure
     reimbursed_to_shops: Figure
+    # What revocations returned to the fund and still stands: net of undone revocations,
+    # which gave back exactly what they had returned (given_back_by_undo).
     returned_by_revocation: Figure
     approved_shops: int
     revocations: Figure
@@ -273,6 +275,9 @@ class TransparencyReport:
     # Gifts to the fund through the chat (totals only: donors are private persons).
     donations: Figure = Figure(0)  # cents received
     donations_granted: Figure = Figure(0)  # cents moved into the fund for tranches
+    # Paper applications the office withdrew (before any allocation): received, never allocated.
+    withdrawn: Figure = Figure(0)
+    given_back_by_undo: Figure = Figure(0)  # cents, fund -> households, revocations undone
 
     def _rows(self) -> list[tuple[str, str, Text, Figure, bool]]:
         """(section, metric id, label, figure, is money) in publishing order, tranches aside."""
@@ -318,6 +323,15 @@ class TransparencyReport:
                 False,
             )
         )
+        rows.append(
+            (
+                "applications",
+                "withdrawn",
+                t("Withdrawn by the office before the allocation"),
+                self.withdrawn,
+                False,
+            )
+        )
         rows += [
             (
                 "households_by_size",
@@ -342,8 +356,15 @@ class TransparencyReport:
             (
                 "money",
                 "returned_by_revocation",
-                t("Returned to the fund by revocations"),
+                t("Returned to the fund by revocations, net of those undone"),
                 self.returned_by_revocation,
+                True,
+            ),
+            (
+                "money",
+                "given_back_by_undone_revocations",
+                t("Given back to households by revocations undone"),
+                self.given_back_by_undo,
                 True,
             ),
             ("money", "donations", t("Donations to the fund"), self.donations, True),
@@ -369,8 +390,10 @@ class TransparencyReport:
         writer.writerow(["report", "municipality", self.municipality, ""])
         writer.writerow(["report", "round", self.round_number or "", ""])
         writer.writerow(["report", "generated_at", self.generated_at.isoformat(), ""])
-        for section, metric, _, figure, money in self._rows():
-            writer.writerow([section, metric, _plain(figure, money), _note(figure)])
+        rows = self._rows()
+        for section, metric, _, figure, money in rows:
+            if metric not in ADDED_LATER:
+                writer.writerow([section, metric, _plain(figure, money), _note(figure)])
         for item in self.tranches:
             prefix = f"tranche_{item.tranche}"
             writer.writerows(
@@ -397,6 +420,11 @@ class TransparencyReport:
                     ],
                 ]
             )
+        # After every row of the first version: whoever reads the file by position finds
+        # the old rows where they were.
+        for section, metric, _, figure, money in rows:
+            if metric in ADDED_LATER:
+                writer.writerow([section, metric, _plain(figure, money), _note(figure)])
         return buffer.getvalue()
 
     def to_markdown(self, language: str = "it") -> str:
@@ -460,6 +488,9 @@ class TransparencyReport:
         return "\n".join(lines)
 
 
+# Metrics added after the report was first published: the CSV lists them last.
+ADDED_LATER = ("withdrawn", "given_back_by_undone_revocations")
+
 PRIVACY_NOTE = t(
     "This report contains aggregates only: no codice fiscale, names or protocol numbers. "
     'To protect privacy, counts of 1 or 2 are shown as "<3" (as is a 0 that would let one '
@@ -521,6 +552,12 @@ async def transparency_report(
     band_count = len(policy_of(municipality).amounts_by_size_cents)
     bands = Counter(_band(app.household_size, band_count) for app in applications)
     revoked = [app for app in applications if app.revoked_at is not None]
+    # Withdrawn only before any determina (application_desk), so never on a list; the check
+    # keeps an application from being counted twice whatever the data.
+    on_lists = {line.application_id for line in latest}
+    withdrawn = [
+        app for app in applications if app.withdrawn_at is not None and app.id not in on_lists
+    ]
     paid_by_tranche = {
         allocation.id: [line for line in lines_by_tranche[allocation.id] if line.amount_cents > 0]
         for allocation in allocations
@@ -530,7 +567,8 @@ async def transparency_report(
         "list_1": assignments[Assignment.LIST_1.value],
         "list_2": assignments[Assignment.LIST_2.value],
         "excluded": assignments[Assignment.EXCLUDED.value],
-        "not_allocated": len(applications) - len(latest),
+        "not_allocated": len(applications) - len(latest) - len(withdrawn),
+        "withdrawn": len(withdrawn),
         "revocations": len(revoked),
         "~admitted": assignments[Assignment.LIST_1.value] + assignments[Assignment.LIST_2.value],
         "~not_revoked": len(applications) - len(revoked),
@@ -538,7 +576,7 @@ async def transparency_report(
     counts |= {f"reason:{r.value}": reasons[r.value] for r in ExclusionReason}
     counts |= {f"band:{b}": bands[b] for b in size_bands(band_count)}
     relations: list[Relation] = [
-        ("received", ("~admitted", "excluded", "not_allocated")),
+        ("received", ("~admitted", "excluded", "not_allocated", "withdrawn")),
         ("~admitted", ("list_1", "list_2")),
         ("excluded", tuple(f"reason:{r.value}" for r in ExclusionReason)),
         ("received", tuple(f"band:{b}" for b in size_bands(band_count))),
@@ -575,6 +613,7 @@ async def transparency_report(
         )
 
     flows = await _flows(uow, municipality.id)
+    returned, given_back = await _revocation_money(uow, municipality.id)
     approved_shops = await uow.read.shops_with_status(municipality.id, ShopStatus.APPROVED)
     return TransparencyReport(
         municipality=municipality.name,
@@ -593,7 +632,9 @@ async def transparency_report(
         refunded=_amount(*flows[PostingKind.REFUND]),
         # Shops are businesses paid with public money: what they receive is public.
         reimbursed_to_shops=Figure(flows[PostingKind.REIMBURSEMENT][0]),
-        returned_by_revocation=_amount(*flows[PostingKind.REVOCATION]),
+        returned_by_revocation=returned,
+        given_back_by_undo=given_back,
+        withdrawn=published["withdrawn"],
         approved_shops=approved_shops,
         revocations=published["revocations"],
         to_recover=_amount(sum(app.recover_cents for app in revoked), len(revoked)),
@@ -606,15 +647,34 @@ async def transparency_report(
     )
 
 
+async def _revocation_money(uow: UnitOfWork, municipality_id: int) -> tuple[Figure, Figure]:
+    """(what revocations returned to the fund net of the undone ones, what undoing gave
+    back). Each household's net counts once, so a sum is withheld when it is fewer than 3
+    households' own, as for every sum here."""
+    returned = await uow.read.flow_by_account(
+        municipality_id, PostingKind.REVOCATION, receivers=False
+    )
+    given_back = await uow.read.flow_by_account(
+        municipality_id, PostingKind.REVOCATION_UNDO, receivers=True
+    )
+    net = {
+        account: returned.get(account, 0) - given_back.get(account, 0)
+        for account in returned.keys() | given_back.keys()
+    }
+    return (
+        _amount(sum(net.values()), sum(1 for cents in net.values() if cents > 0)),
+        _amount(sum(given_back.values()), len(given_back)),
+    )
+
+
 async def _flows(uow: UnitOfWork, municipality_id: int) -> dict[PostingKind, tuple[int, int]]:
     """Per posting kind: (total cents, number of distinct citizen accounts involved)."""
     # The citizen is the receiving side of allocations and refunds, the paying side of
-    # payments and revocations; for reimbursements the count is of shops (unused).
+    # payments; for reimbursements the count is of shops (unused). Revocations: _revocation_money.
     citizen_receives = {
         PostingKind.ALLOCATION: True,
         PostingKind.REFUND: True,
         PostingKind.PAYMENT: False,
-        PostingKind.REVOCATION: False,
         PostingKind.REIMBURSEMENT: False,
     }
     return {

@@ -368,6 +368,9 @@ class ReadModels(Protocol):
     async def flow(
         self, municipality_id: int, kind: PostingKind, *, count_receivers: bool
     ) -> tuple[int, int]: ...
+    async def flow_by_account(
+        self, municipality_id: int, kind: PostingKind, *, receivers: bool
+    ) -> dict[int, int]: ...
 
 
 class AppealRepository(Protocol):

@@ -10,16 +10,18 @@ vouchers, never into what the municipality reimburses (the shop was paid at purc
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.domain import community as rules
+from core.domain import otp
 from core.domain.charges import (
     ChargeStatus,
-    ChargeView,
-    CodeCheck,
-    ShopLock,
-    check_code,
+    Confirmation,
+    HolderNotice,
+    PendingConfirmation,
+    decide_confirmation,
     new_pending_code,
-    shop_is_locked,
+    shop_lock_now,
 )
 from core.domain.errors import InsufficientFunds, NotAllowed, NotFound, Refusal
 from core.domain.identity import mask_phone
@@ -33,6 +35,8 @@ from core.services.charges import (
     ConfirmResult,
     check_shop_can_charge,
     count_wrong_code,
+    not_paid,
+    wrong_codes_warning,
 )
 from core.services.municipalities import policy_of
 from core.services.outbox import enqueue
@@ -178,65 +182,34 @@ async def confirm_voucher_charge(
         raise NotFound(Refusal.CHARGE_NOT_FOUND)
     charge, voucher, shop, municipality = parties
     policy = policy_of(municipality)
-    status = ChargeStatus(charge.status)
-    if status is ChargeStatus.CONFIRMED:
-        return ConfirmResult(ConfirmOutcome.ALREADY_CONFIRMED, charge.id, charge.amount_cents)
-    if status is ChargeStatus.PENDING and (
-        shop.blocked_at is not None or shop_is_locked(shop.locked_until, now)
-    ):
-        await uow.community.mark_charge(
-            charge.id, "pending", status="cancelled", closed_reason="shop_locked"
-        )
-        lock = ShopLock.OFFICE if shop.blocked_at is not None else ShopLock.TIMED
-        return ConfirmResult(
-            ConfirmOutcome.SHOP_LOCKED, charge.id, charge.amount_cents, shop_lock=lock
-        )
-    verdict = check_code(
-        ChargeView(status, charge.code_salt, charge.code_hash, charge.attempts, charge.expires_at),
-        typed_code,
+    decision = decide_confirmation(
+        PendingConfirmation(
+            ChargeStatus(charge.status),
+            charge.attempts,
+            charge.expires_at,
+            shop_lock_now(shop.blocked_at, shop.locked_until, now),
+            otp.code_matches(uow.keys, typed_code, charge.code_salt, charge.code_hash),
+        ),
         now,
         policy.max_code_attempts,
-        uow.keys,
     )
-    if verdict.check is CodeCheck.NOT_PENDING:
-        return ConfirmResult(ConfirmOutcome.NOT_PENDING, charge.id, charge.amount_cents)
-    if verdict.check is CodeCheck.EXPIRED:
-        await uow.community.mark_charge(
-            charge.id, "pending", status="expired", closed_reason="expired"
-        )
-        return ConfirmResult(ConfirmOutcome.EXPIRED, charge.id, charge.amount_cents)
-    if verdict.check in (CodeCheck.WRONG, CodeCheck.TOO_MANY_ATTEMPTS):
+    if decision.counts_against_shop:
         lock = await count_wrong_code(
             uow, shop, policy, now, typed_by, detail=f"voucher_charge:{charge.id}"
         )
-        if verdict.check is CodeCheck.WRONG and lock is ShopLock.NONE:
-            await uow.community.mark_charge(charge.id, "pending", attempts=verdict.attempts)
-            return ConfirmResult(
-                ConfirmOutcome.WRONG_CODE, charge.id, charge.amount_cents, verdict.attempts_left
-            )
-        await uow.community.mark_charge(
-            charge.id,
-            "pending",
-            status="cancelled",
-            attempts=verdict.attempts,
-            closed_reason="too_many_attempts" if lock is ShopLock.NONE else "shop_locked",
-        )
-        _tell_holder(
-            uow,
-            voucher,
-            t(
-                "{shop} cancelled the payment of {amount}. The code is no longer valid.",
-                shop=shop.name,
-                amount=Money(charge.amount_cents),
-            ),
-            now,
-        )
-        outcome = (
-            ConfirmOutcome.CANCELLED_TOO_MANY_ATTEMPTS
-            if lock is ShopLock.NONE
-            else ConfirmOutcome.SHOP_LOCKED
-        )
-        return ConfirmResult(outcome, charge.id, charge.amount_cents, shop_lock=lock)
+        decision = decision.after_count(lock)
+    if decision.step is not Confirmation.ACCEPT:
+
+        async def mark(values: dict[str, Any]) -> bool:
+            return await uow.community.mark_charge(charge.id, ChargeStatus.PENDING, **values)
+
+        async def tell(notice: HolderNotice) -> None:
+            if notice is HolderNotice.WRONG_CODES:
+                _tell_holder(uow, voucher, wrong_codes_warning(shop.name, charge.amount_cents), now)
+            elif notice is HolderNotice.VOID:
+                _tell_holder(uow, voucher, _void(shop.name, charge.amount_cents), now)
+
+        return await not_paid(decision, charge.id, charge.amount_cents, mark, tell)
     if not await uow.community.mark_charge(
         charge.id, "pending", status="confirmed", confirmed_at=now
     ):
@@ -294,14 +267,14 @@ async def cancel_voucher_charge(
         charge_id, "pending", status="cancelled", closed_reason="by_shop"
     ):
         return False
-    _tell_holder(
-        uow,
-        voucher,
-        t(
-            "{shop} cancelled the payment of {amount}. The code is no longer valid.",
-            shop=shop.name,
-            amount=Money(charge.amount_cents),
-        ),
-        now,
-    )
+    _tell_holder(uow, voucher, _void(shop.name, charge.amount_cents), now)
     return True
+
+
+def _void(shop_name: str, amount_cents: int) -> Text:
+    """The holder's code is for a payment that will not happen."""
+    return t(
+        "{shop} cancelled the payment of {amount}. The code is no longer valid.",
+        shop=shop_name,
+        amount=Money(amount_cents),
+    )

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from core.domain.errors import Conflict, DomainError, NotAllowed, Refusal
+from core.domain.identity import mask_phone
 from core.storage import sqlite_driver
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/buonispesa.sqlite3"
@@ -32,8 +34,58 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             parsed, connect_args={"timeout": 30}, pool_size=4, max_overflow=4, **kwargs
         )
         _configure_sqlite(engine)
-        return engine
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        engine = create_async_engine(url, pool_pre_ping=True, **kwargs)
+    _refusals_from_triggers(engine)
+    return engine
+
+
+# The refusals database triggers raise, as their message (migration 0015_shop_phone_guard):
+# the backstop of rules the services check first, met only by a race or a raw write.
+TRIGGER_REFUSALS = (
+    Refusal.IDENTITY_PHONE_IS_SHOP,
+    Refusal.DELEGATE_PHONE_IS_SHOP,
+    Refusal.SHOP_MEMBER_IS_CITIZEN,
+)
+# A shop's Telegram chat linked to a citizen: what core.services.identity.IdentityRefused
+# says for it (that class lives above storage), the same neutral refusal in the chat.
+TELEGRAM_IS_SHOP = "identity.telegram_is_shop"
+# Where the phone is among a statement's parameters: the ORM's citizens/delegates
+# column, and the paper import's bulk binding (core.storage.paper_import.bind_phones).
+_PHONE_PARAMETERS = ("phone", "new_phone")
+
+
+def trigger_refusal(error: BaseException) -> Refusal | None:
+    """The refusal a trigger raised with this database error, if it is one."""
+    said = str(error)
+    return next((refusal for refusal in TRIGGER_REFUSALS if refusal.value in said), None)
+
+
+def _refusal(context: ExceptionContext) -> DomainError | None:
+    if TELEGRAM_IS_SHOP in str(context.original_exception):
+        return NotAllowed(Refusal.IDENTITY_REFUSED, reason="telegram_is_shop")
+    refusal = trigger_refusal(context.original_exception)
+    if refusal is None:
+        return None
+    params: dict[str, object] = {}
+    execution = context.execution_context
+    # The default execution context (not the abstract one) keeps the bound values.
+    rows: list[dict[str, object]] = getattr(execution, "compiled_parameters", None) or []
+    if refusal is not Refusal.SHOP_MEMBER_IS_CITIZEN and len(rows) == 1:
+        # The masked phone, as the services' own refusal gives it (one row: an
+        # executemany does not say which of its rows was refused).
+        phone = next((rows[0][key] for key in _PHONE_PARAMETERS if rows[0].get(key)), None)
+        if isinstance(phone, str):
+            params["phone"] = mask_phone(phone)
+    return Conflict(refusal, **params)
+
+
+def _refusals_from_triggers(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        refused = _refusal(context)
+        if refused is not None:
+            raise refused from context.sqlalchemy_exception
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -242,6 +242,19 @@ class ReadModels(_Repository):
         ).one()
         return int(row[0]), int(row[1])
 
+    async def flow_by_account(
+        self, municipality_id: int, kind: PostingKind, *, receivers: bool
+    ) -> dict[int, int]:
+        """Postings of a kind: total cents per account on the receiving side, or on the
+        paying side."""
+        column = m.Posting.to_account_id if receivers else m.Posting.from_account_id
+        rows = await self.session.execute(
+            select(column, func.sum(m.Posting.amount_cents))
+            .where(m.Posting.municipality_id == municipality_id, m.Posting.kind == kind.value)
+            .group_by(column)
+        )
+        return {int(account): int(cents) for account, cents in rows.all()}
+
     # --- /metrics -------------------------------------------------------------------
 
     async def state_counts(self) -> StateCounts:

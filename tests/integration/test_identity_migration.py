@@ -16,12 +16,16 @@ from pathlib import Path
 import pytest
 from alembic import command
 from sqlalchemy import select, text
+from typer.testing import CliRunner
 
+from buonispesa.cli import _register, app
+from core.domain.errors import Conflict
 from core.storage import models as m
 from core.storage.engine import make_engine
 from core.storage.migrate import alembic_config
 from tests.conftest import PG_ADMIN_URL, _pg_execute, _pg_url
 
+_register()
 STAMP = datetime(2026, 4, 1, 9, 0)
 
 
@@ -143,3 +147,84 @@ async def test_duplicates_are_resolved_and_logged(empty_url: str) -> None:
         (3, "telegram_unbound", "migration"),
         (4, "telegram_unbound", "migration"),
     ]
+
+
+async def _downgrade(url: str, revision: str) -> None:
+    engine = make_engine(url)
+    try:
+
+        def run(connection: object) -> None:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision)
+
+        async with engine.begin() as connection:
+            await connection.run_sync(run)
+    finally:
+        await engine.dispose()
+
+
+async def _write(url: str, statement: str) -> str | None:
+    """Run one raw statement and commit; the refusal's code when a trigger refuses it."""
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(statement), {"t": STAMP})
+    except Conflict as refused:
+        return refused.code
+    finally:
+        await engine.dispose()
+    return None
+
+
+SHOP_PHONE = "+393339999999"
+DELEGATE_ROW = (
+    "INSERT INTO delegates (municipality_id, citizen_id, phone, created_at) "
+    f"VALUES (1, 2, '{SHOP_PHONE}', :t)"
+)
+
+
+def test_buonispesa_migrate_adds_the_shop_phone_guard_and_it_downgrades(
+    empty_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """0015_shop_phone_guard on a database that already breaks the rule: the upgrade keeps
+    the row (the office decides which phone goes), refuses new ones, and lets the old row
+    be written without changing its phone; downgrading removes the triggers, and
+    `buonispesa migrate` puts them back."""
+    asyncio.run(_upgrade(empty_url, "0014_activity_subject"))
+    for statement in (
+        "INSERT INTO municipalities (id, code, name, policy_toml, timezone, created_at) "
+        "VALUES (1, 'OLD', 'Oldtown', '', 'Europe/Rome', :t)",
+        "INSERT INTO shops (id, municipality_id, name, vat_number, category, address, town, "
+        "postcode, iban, status, created_at) VALUES (1, 1, 'Shop', '01234567890', 'grocery', "
+        "'Via Roma 1', 'Oldtown', '62020', 'IT40S0542811101000000123456', 'approved', :t)",
+        "INSERT INTO shop_members (shop_id, channel, address, role, created_at) "
+        f"VALUES (1, 'sms', '{SHOP_PHONE}', 'owner', :t)",
+        # Both are the shop's phone: from before the rule.
+        "INSERT INTO citizens (id, municipality_id, codice_fiscale, phone, language, "
+        f"card_code, created_at) VALUES (1, 1, 'CF1', '{SHOP_PHONE}', 'it', 'CARD1', :t)",
+        "INSERT INTO citizens (id, municipality_id, codice_fiscale, language, card_code, "
+        "created_at) VALUES (2, 1, 'CF2', 'it', 'CARD2', :t)",
+    ):
+        assert asyncio.run(_write(empty_url, statement)) is None
+
+    monkeypatch.setenv("BUONISPESA_DATABASE_URL", empty_url)
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
+    monkeypatch.chdir(tmp_path)  # the server secret is made in ./data
+    result = CliRunner().invoke(app, ["migrate"])
+    assert result.exit_code == 0, result.output
+
+    assert asyncio.run(_write(empty_url, DELEGATE_ROW)) == "delegate.phone_is_shop"
+    legacy = "UPDATE citizens SET language = 'en', phone = '{phone}' WHERE id = 1"
+    assert asyncio.run(_write(empty_url, legacy.format(phone=SHOP_PHONE))) is None
+    assert asyncio.run(_write(empty_url, "UPDATE citizens SET phone = NULL WHERE id = 1")) is None
+    assert (
+        asyncio.run(_write(empty_url, legacy.format(phone=SHOP_PHONE))) == "identity.phone_is_shop"
+    )
+
+    asyncio.run(_downgrade(empty_url, "0014_activity_subject"))
+    assert asyncio.run(_write(empty_url, DELEGATE_ROW)) is None
+    assert asyncio.run(_write(empty_url, "DELETE FROM delegates")) is None
+    result = CliRunner().invoke(app, ["migrate"])
+    assert result.exit_code == 0, result.output
+    assert asyncio.run(_write(empty_url, DELEGATE_ROW)) == "delegate.phone_is_shop"

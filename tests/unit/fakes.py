@@ -1422,6 +1422,17 @@ class FakeReadModels(_Fake):
         sides = {p.to_account_id if count_receivers else p.from_account_id for p in postings}
         return sum(p.amount_cents for p in postings), len(sides)
 
+    async def flow_by_account(
+        self, municipality_id: int, kind: PostingKind, *, receivers: bool
+    ) -> dict[int, int]:
+        totals: dict[int, int] = {}
+        for p in self.store.rows(
+            m.Posting, lambda x: x.municipality_id == municipality_id and x.kind == kind.value
+        ):
+            account = p.to_account_id if receivers else p.from_account_id
+            totals[account] = totals.get(account, 0) + p.amount_cents
+        return totals
+
 
 class FakeAppeals(_Fake):
     async def application(self, application_id: int) -> m.Application | None:

@@ -7,13 +7,17 @@ import pytest
 from core.domain import otp
 from core.domain.charges import (
     ChargeStatus,
-    ChargeView,
-    CodeCheck,
+    Confirmation,
+    ConfirmDecision,
+    HolderNotice,
+    PendingConfirmation,
     ShopLock,
     can_refund,
-    check_code,
+    confirmation_step,
+    decide_confirmation,
     lock_for_wrong_codes,
     new_pending_code,
+    shop_lock_now,
 )
 from core.domain.keys import ServerKeys, new_secret
 from core.domain.ledger import ALLOWED_FLOWS, AccountKind, PostingKind, may_go_negative
@@ -22,11 +26,21 @@ NOW = datetime(2026, 4, 6, 10, 0, tzinfo=UTC)
 KEYS = ServerKeys(new_secret())
 
 
-def charge(code: str, attempts: int = 0, status: ChargeStatus = ChargeStatus.PENDING) -> ChargeView:
-    salt = otp.new_salt()
-    return ChargeView(
-        status, salt, otp.hash_code(KEYS, code, salt), attempts, NOW + timedelta(minutes=10)
-    )
+EXPIRES = NOW + timedelta(minutes=10)
+
+
+def pending(
+    *,
+    right: bool = True,
+    attempts: int = 0,
+    status: ChargeStatus = ChargeStatus.PENDING,
+    shop_lock: ShopLock = ShopLock.NONE,
+) -> PendingConfirmation:
+    return PendingConfirmation(status, attempts, EXPIRES, shop_lock, right)
+
+
+def decide(payment: PendingConfirmation, now: datetime = NOW) -> ConfirmDecision:
+    return decide_confirmation(payment, now, max_attempts=3)
 
 
 def test_codes_are_random_six_digits_and_never_shorter() -> None:
@@ -37,23 +51,136 @@ def test_codes_are_random_six_digits_and_never_shorter() -> None:
 
 
 def test_code_accepted_as_the_cashier_types_it() -> None:
-    assert check_code(charge("123456"), "123 456", NOW, 3, KEYS).check is CodeCheck.ACCEPTED
-    assert check_code(charge("123456"), "123-456", NOW, 3, KEYS).check is CodeCheck.ACCEPTED
+    salt = otp.new_salt()
+    stored = otp.hash_code(KEYS, "123456", salt)
+    assert otp.code_matches(KEYS, "123 456", salt, stored)
+    assert otp.code_matches(KEYS, "123-456", salt, stored)
+    assert not otp.code_matches(KEYS, "123457", salt, stored)
 
 
-def test_wrong_tries_count_down_then_cancel() -> None:
-    first = check_code(charge("123456"), "000000", NOW, 3, KEYS)
-    assert (first.check, first.attempts, first.attempts_left) == (CodeCheck.WRONG, 1, 2)
-    last = check_code(charge("123456", attempts=2), "000000", NOW, 3, KEYS)
-    assert last.check is CodeCheck.TOO_MANY_ATTEMPTS
+# One confirmation state machine for buoni spesa and community vouchers -----------------
 
 
-def test_expired_and_used_codes_are_refused() -> None:
-    assert check_code(charge("123456"), "123456", NOW + timedelta(minutes=10), 3, KEYS).check is (
-        CodeCheck.EXPIRED
+def test_the_right_code_in_time_pays_and_the_holder_gets_the_receipt() -> None:
+    decision = decide(pending(attempts=1))
+    assert decision == ConfirmDecision(
+        Confirmation.ACCEPT,
+        attempts=1,
+        attempts_left=2,
+        new_status=ChargeStatus.CONFIRMED,
+        holder=HolderNotice.RECEIPT,
     )
-    used = charge("123456", status=ChargeStatus.CONFIRMED)
-    assert check_code(used, "123456", NOW, 3, KEYS).check is CodeCheck.NOT_PENDING
+    assert not decision.counts_against_shop
+    assert decision.after_count(ShopLock.OFFICE) == decision  # nothing was counted
+
+
+def test_a_wrong_code_counts_and_leaves_the_payment_waiting_without_telling_the_holder() -> None:
+    decision = decide(pending(right=False))
+    assert decision == ConfirmDecision(Confirmation.WRONG_CODE, attempts=1, attempts_left=2)
+    assert decision.counts_against_shop
+    assert decision.after_count(ShopLock.NONE) == decision
+
+
+def test_the_last_allowed_wrong_code_cancels_and_warns_the_holder_of_wrong_codes() -> None:
+    decision = decide(pending(right=False, attempts=2))
+    assert decision == ConfirmDecision(
+        Confirmation.TOO_MANY_ATTEMPTS,
+        attempts=3,
+        new_status=ChargeStatus.CANCELLED,
+        closed_reason="too_many_attempts",
+        holder=HolderNotice.WRONG_CODES,
+    )
+    assert decision.counts_against_shop
+    assert decision.after_count(ShopLock.NONE) == decision
+
+
+def test_a_wrong_code_that_locks_the_shop_cancels_and_warns_the_holder_of_wrong_codes() -> None:
+    for lock in (ShopLock.TIMED, ShopLock.OFFICE):
+        decision = decide(pending(right=False)).after_count(lock)
+        assert decision == ConfirmDecision(
+            Confirmation.LOCKED_OUT,
+            attempts=1,
+            new_status=ChargeStatus.CANCELLED,
+            closed_reason="shop_locked",
+            holder=HolderNotice.WRONG_CODES,
+            shop_lock=lock,
+        )
+        assert not decision.counts_against_shop  # counted once, already
+
+
+def test_the_last_wrong_code_that_also_locks_the_shop_stays_too_many_attempts() -> None:
+    decision = decide(pending(right=False, attempts=2)).after_count(ShopLock.TIMED)
+    assert (decision.step, decision.holder, decision.shop_lock, decision.closed_reason) == (
+        Confirmation.TOO_MANY_ATTEMPTS,
+        HolderNotice.WRONG_CODES,
+        ShopLock.TIMED,
+        "too_many_attempts",
+    )
+
+
+def test_a_shop_locked_meanwhile_voids_the_payment_whatever_the_code() -> None:
+    for lock in (ShopLock.TIMED, ShopLock.OFFICE):
+        for right in (True, False):
+            decision = decide(pending(right=right, attempts=1, shop_lock=lock))
+            assert decision == ConfirmDecision(
+                Confirmation.SHOP_LOCKED,
+                attempts=1,
+                new_status=ChargeStatus.CANCELLED,
+                closed_reason="shop_locked",
+                holder=HolderNotice.VOID,
+                shop_lock=lock,
+            )
+            assert not decision.counts_against_shop
+
+
+def test_an_expired_code_pays_nothing_and_counts_nothing_even_when_right() -> None:
+    for right in (True, False):
+        decision = decide(pending(right=right), now=EXPIRES)
+        assert decision == ConfirmDecision(
+            Confirmation.EXPIRED,
+            attempts=0,
+            new_status=ChargeStatus.EXPIRED,
+            closed_reason="expired",
+        )
+        assert not decision.counts_against_shop
+    assert decide(pending(), now=EXPIRES - timedelta(seconds=1)).step is Confirmation.ACCEPT
+
+
+def test_a_closed_payment_changes_nothing_and_tells_nobody() -> None:
+    assert decide(pending(status=ChargeStatus.CONFIRMED)) == ConfirmDecision(
+        Confirmation.ALREADY_CONFIRMED, attempts=0
+    )
+    for status in (ChargeStatus.CANCELLED, ChargeStatus.EXPIRED, ChargeStatus.REFUNDED):
+        for right in (True, False):
+            # Closed first: neither a locked shop nor a wrong code changes what happens.
+            payment = pending(right=right, status=status, shop_lock=ShopLock.TIMED)
+            assert decide(payment) == ConfirmDecision(Confirmation.NOT_PENDING, attempts=0)
+
+
+def test_the_step_alone_is_the_step_of_the_whole_decision() -> None:
+    """What the one-trip path asks (confirmation_step) never differs from the decision."""
+    seen = set()
+    for status in ChargeStatus:
+        for lock in ShopLock:
+            for right in (True, False):
+                for attempts in (0, 1, 2):
+                    for now in (NOW, EXPIRES):
+                        payment = pending(
+                            right=right, attempts=attempts, status=status, shop_lock=lock
+                        )
+                        step = confirmation_step(payment, now, 3)
+                        assert step is decide(payment, now).step
+                        seen.add(step)
+    assert seen == set(Confirmation) - {Confirmation.LOCKED_OUT}  # only after_count
+
+
+def test_a_shops_lock_now_is_the_offices_block_else_a_lock_not_yet_over() -> None:
+    later = NOW + timedelta(minutes=30)
+    assert shop_lock_now(None, None, NOW) is ShopLock.NONE
+    assert shop_lock_now(None, later, NOW) is ShopLock.TIMED
+    assert shop_lock_now(None, later, later) is ShopLock.NONE
+    assert shop_lock_now(NOW, None, later) is ShopLock.OFFICE
+    assert shop_lock_now(NOW, later, NOW) is ShopLock.OFFICE
 
 
 def test_refund_only_on_the_same_day_in_rome() -> None:

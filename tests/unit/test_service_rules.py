@@ -13,6 +13,7 @@ from core.domain.charges import ChargeStatus, ShopLock
 from core.domain.community import Purchase, Purpose
 from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, Refusal
 from core.domain.identity import PhoneProof
+from core.domain.messages import Money
 from core.domain.shops import ShopStatus
 from core.services import (
     acts,
@@ -253,6 +254,36 @@ async def test_five_wrong_codes_lock_the_shop_and_ten_block_it_until_the_office(
     assert await security.wrong_codes_of_shop(town.uow, town.shop.id, town.now) == 0
     charge_id, code = await request(town, 1_00)
     assert (await confirm(town, charge_id, code)).outcome is charges.ConfirmOutcome.CONFIRMED
+
+
+WRONG_CODES_WARNING = (
+    "Warning: {shop} typed a wrong code too many times. The payment of {amount} was "
+    "cancelled. Never give your code to anyone but the cashier."
+)
+VOID = "{shop} cancelled the payment of {amount}. The code is no longer valid."
+
+
+async def test_the_wrong_code_that_locks_the_shop_warns_the_citizen_of_wrong_codes(
+    town: Town,
+) -> None:
+    for _ in range(4):
+        charge_id, code = await request(town, 1_00)
+        await confirm(town, charge_id, wrong(code))
+    charge_id, code = await request(town, 2_00)
+    result = await confirm(town, charge_id, wrong(code))
+    assert (result.outcome, result.shop_lock) == (
+        charges.ConfirmOutcome.SHOP_LOCKED,
+        ShopLock.TIMED,
+    )
+    charge = await town.uow.charges.by_id(charge_id)
+    assert charge is not None
+    assert (charge.status, charge.closed_reason) == (ChargeStatus.CANCELLED, "shop_locked")
+    phone = town.citizens[0].phone
+    assert phone is not None
+    told = [reply_of(town.uow.keys, x).texts[0] for x in town.uow.outbox.to(phone)]
+    assert told[-1].msgid == WRONG_CODES_WARNING  # not "the shop cancelled"
+    assert told[-1].params["amount"] == Money(2_00)
+    assert (await confirm(town, charge_id, code)).outcome is charges.ConfirmOutcome.NOT_PENDING
 
 
 async def test_an_expired_code_pays_nothing(town: Town) -> None:
@@ -644,6 +675,56 @@ async def test_wrong_voucher_codes_count_against_the_shop_like_any_other(town: T
         locks.append((await voucher_confirm(town, charge_id, wrong(code))).shop_lock)
     assert locks == [ShopLock.NONE, ShopLock.NONE, ShopLock.TIMED]
     assert await security.wrong_codes_of_shop(town.uow, town.shop.id, town.now) == 5
+
+
+async def test_the_wrong_voucher_code_that_locks_the_shop_warns_the_holder_of_wrong_codes(
+    town: Town,
+) -> None:
+    voucher = await sell_voucher(town, 50_00)
+    for _ in range(4):
+        charge_id, code = await request(town, 1_00)
+        await confirm(town, charge_id, wrong(code))
+    town.later(seconds=1)
+    charge_id, code = await voucher_request(town, voucher, 3_00)
+    result = await voucher_confirm(town, charge_id, wrong(code))
+    assert (result.outcome, result.shop_lock) == (
+        charges.ConfirmOutcome.SHOP_LOCKED,
+        ShopLock.TIMED,
+    )
+    told = reply_of(town.uow.keys, town.uow.outbox.to(voucher.holder_address)[-1]).texts[0]
+    assert told.msgid == WRONG_CODES_WARNING  # not "the shop cancelled"
+    assert told.params["amount"] == Money(3_00)
+    assert (await voucher_confirm(town, charge_id, code)).outcome is (
+        charges.ConfirmOutcome.NOT_PENDING
+    )
+    assert await town.uow.community.spent_on(voucher.id) == 0
+
+
+async def test_the_last_wrong_voucher_code_cancels_and_warns_the_holder(town: Town) -> None:
+    voucher = await sell_voucher(town, 50_00)
+    charge_id, code = await voucher_request(town, voucher, 4_00)
+    outcomes = [(await voucher_confirm(town, charge_id, wrong(code))).outcome for _ in range(3)]
+    assert outcomes[-1] is charges.ConfirmOutcome.CANCELLED_TOO_MANY_ATTEMPTS
+    told = reply_of(town.uow.keys, town.uow.outbox.to(voucher.holder_address)[-1]).texts[0]
+    assert told.msgid == WRONG_CODES_WARNING
+
+
+async def test_a_voucher_payment_at_a_shop_locked_meanwhile_is_void_and_its_holder_told(
+    town: Town,
+) -> None:
+    voucher = await sell_voucher(town, 50_00)
+    charge_id, code = await voucher_request(town, voucher, 5_00)
+    for _ in range(5):  # another till of the same shop types wrong codes
+        other, other_code = await request(town, 1_00)
+        await confirm(town, other, wrong(other_code))
+    result = await voucher_confirm(town, charge_id, code)
+    assert (result.outcome, result.shop_lock) == (
+        charges.ConfirmOutcome.SHOP_LOCKED,
+        ShopLock.TIMED,
+    )
+    told = reply_of(town.uow.keys, town.uow.outbox.to(voucher.holder_address)[-1]).texts[0]
+    assert told.msgid == VOID
+    assert await town.uow.community.spent_on(voucher.id) == 0
 
 
 # Revocation ------------------------------------------------------------------------------
