@@ -45,7 +45,12 @@ from core.services.outbox import notify, notify_payer, notify_shop, payer_of, se
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from core.storage.group_commit import GroupCommit
-from core.storage.payment_trip import PaymentOutcome, PendingPayment, confirm_transaction
+from core.storage.payment_trip import (
+    Paid,
+    PaymentOutcome,
+    PendingPayment,
+    confirm_transaction,
+)
 
 # Lookups that find nobody, per shop per hour, before "try later" (no fishing for who applied).
 LOOKUP_MISSES_PER_HOUR = 10
@@ -395,6 +400,8 @@ async def confirm_charge(
         charge_id, shop_id, now, accept=accept, receipt=receipt
     )
     if fast is not None:
+        if fast.outcome is Paid.INSUFFICIENT_FUNDS:
+            await tell_refused_for_balance(uow, charge_id, now)
         return _from_one_trip(fast)
     parties = await uow.charges.with_parties(charge_id)
     if parties is None or parties[0].shop_id != shop_id:
@@ -485,6 +492,7 @@ async def confirm_charge(
             confirmed_at=None,
             closed_reason="insufficient_funds",
         )
+        await tell_refused_for_balance(uow, charge.id, now)
         return ConfirmResult(ConfirmOutcome.INSUFFICIENT_FUNDS, charge.id, charge.amount_cents)
     if with_pin:
         await uow.citizens.reset_pin_failures(citizen.id)
@@ -506,6 +514,36 @@ def _paid(amount_cents: int, shop_name: str, balance_cents: int) -> Reply:
             shop=shop_name,
             balance=Money(balance_cents),
         )
+    )
+
+
+async def tell_refused_for_balance(uow: UnitOfWork, charge_id: int, now: datetime) -> None:
+    """The citizen gave the code but the balance no longer covers the amount (another shop
+    was paid meanwhile): the citizen is told, with the balance; the shop is not (the
+    cashier is told to ask the customer)."""
+    # Loaded one by one, not with_parties: the payment was decided (maybe in one trip), and
+    # this is only its notice, on the rare refused path.
+    charge = await uow.charges.by_id(charge_id)
+    if charge is None:
+        return
+    citizen = await uow.citizens.by_id(charge.citizen_id)
+    shop = await uow.shops.by_id(charge.shop_id)
+    if citizen is None or shop is None:
+        return
+    balance = await ledger.citizen_balance(uow, charge.municipality_id, citizen.id)
+    await notify_payer(
+        uow,
+        citizen,
+        Reply.of(
+            t(
+                "The payment of {amount} at {shop} was refused: your balance is {balance}.",
+                amount=Money(charge.amount_cents),
+                shop=shop.name,
+                balance=Money(balance),
+            )
+        ),
+        now,
+        charge_id=charge.id,
     )
 
 
@@ -538,6 +576,11 @@ async def confirm_charge_committed(
             confirm_transaction(charge_id, shop_id, now, accept=accept, receipt=receipt)
         )
         if fast is not None:
+            if fast.outcome is Paid.INSUFFICIENT_FUNDS:
+                # The refusal is committed; the citizen's notice follows in its own.
+                async with transactions.uow() as uow:
+                    await tell_refused_for_balance(uow, charge_id, now)
+                    await uow.commit()
             return _from_one_trip(fast)
     async with transactions.uow() as uow:
         result = await confirm_charge(

@@ -232,6 +232,22 @@ async def confirm_voucher_charge(
             confirmed_at=None,
             closed_reason="insufficient_funds",
         )
+        # As for buoni spesa: the holder is told why, the cashier to ask the customer.
+        left = await uow.ledger.balance_of_owner(
+            shop.municipality_id, AccountKind.VOUCHER, voucher.id
+        )
+        _tell_holder(
+            uow,
+            voucher,
+            t(
+                "The payment of {amount} at {shop} was refused: voucher {voucher} has {balance}.",
+                amount=Money(charge.amount_cents),
+                shop=shop.name,
+                voucher=voucher.code,
+                balance=Money(left),
+            ),
+            now,
+        )
         return ConfirmResult(ConfirmOutcome.INSUFFICIENT_FUNDS, charge.id, charge.amount_cents)
     await uow.flush()
     await uow.community.mark_charge(charge.id, "confirmed", posting_id=posted.posting.id)

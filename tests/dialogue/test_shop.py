@@ -227,9 +227,17 @@ async def test_insufficient_balance_wrong_codes_and_expiry(core: Core, clock: Fa
     assert code_message.texts[0].params["balance"] == Money(150_00)
     await till.expect(
         str(code_message.texts[0].params["code"]),
-        "Payment not confirmed: the payment of {amount} was refused.",
+        "Payment not confirmed: the payment of {amount} was refused. Ask the customer: they "
+        "have been told why.",
     )
     assert (await till.state())[:2] == (None, None)
+    # The citizen, who gave the code, hears why, with the balance; the cashier does not.
+    refused = (await outbox_of(core, "sms", town.citizen_phones[0]))[-1][1]
+    assert refused.texts[0].msgid == (
+        "The payment of {amount} at {shop} was refused: your balance is {balance}."
+    )
+    assert refused.texts[0].params["balance"] == Money(150_00)
+    assert Money(150_00) not in [v for r in till.last for x in r.texts for v in x.params.values()]
     await till.send(f"PAGA {town.citizen_cfs[0]} 20")
     await till.expect("111111", "Wrong code: {count} attempt left.")
     await till.expect("222222", "Wrong code: {count} attempt left.")

@@ -11,7 +11,8 @@ import pytest
 from core.bootstrap import Core
 from core.domain.charges import ChargeStatus
 from core.domain.errors import NotAllowed, Refusal
-from core.services import voucher_charges
+from core.domain.messages import Money
+from core.services import charges, voucher_charges
 from core.services.charges import ConfirmOutcome
 from core.services.outbox import reply_of
 from core.storage import models as m
@@ -146,3 +147,71 @@ async def test_community_vouchers_follow_the_same_rules(core: Core) -> None:
     with pytest.raises(NotAllowed) as refused:
         await ask(1_00)
     assert refused.value.code == Refusal.PAYMENT_CODES_TOO_MANY
+
+
+REFUSED = "The payment of {amount} at {shop} was refused: your balance is {balance}."
+
+
+@pytest.mark.parametrize("committed", [False, True])
+async def test_a_payment_the_balance_no_longer_covers_is_refused_and_the_citizen_told(
+    core: Core, committed: bool
+) -> None:
+    """Two shops each ask 100 of 150; both codes are given; the second payment is refused
+    and the citizen hears why, with the balance (the shop hears only that it was refused)."""
+    town = await make_town(core, citizens=1)
+    other = await second_shop(core, town)
+    phone = town.citizen_phones[0]
+    first = await request(core, town.shop_id, town.citizen_cfs[0], 100_00)
+    second = await request(core, other, town.citizen_cfs[0], 100_00)
+    first_code = await last_code_for(core, phone, first.charge_id)
+    second_code = await last_code_for(core, phone, second.charge_id)
+    assert (await confirm(core, town.shop_id, first.charge_id, first_code)).outcome is (
+        ConfirmOutcome.CONFIRMED
+    )
+    if committed:
+        result = await charges.confirm_charge_committed(
+            core, charge_id=second.charge_id, shop_id=other, typed_code=second_code, now=core.now()
+        )
+    else:
+        result = await confirm(core, other, second.charge_id, second_code)
+    assert result.outcome is ConfirmOutcome.INSUFFICIENT_FUNDS
+    notice = reply_of(core.keys, (await outbox_to(core, phone))[-1]).texts[0]
+    assert notice.msgid == REFUSED
+    assert notice.params["balance"] == Money(50_00)
+    assert notice.params["amount"] == Money(100_00)
+    assert await statuses(core, second.charge_id) == [
+        (ChargeStatus.CANCELLED, "insufficient_funds")
+    ]
+
+
+async def test_a_voucher_payment_refused_for_its_balance_tells_the_holder(core: Core) -> None:
+    town = await make_town(core, citizens=0)
+    await enable(core, town)
+    voucher = await buy(core, town, 30_00)
+    async with core.uow() as uow:
+        requested = await voucher_charges.request_voucher_charge(
+            uow,
+            shop_id=town.shop_id,
+            voucher_reference=voucher.code,
+            amount_cents=40_00,
+            requested_by="test",
+            now=core.now(),
+        )
+        await uow.commit()
+    code = await last_code(core, voucher.holder_address)
+    async with core.uow() as uow:
+        result = await voucher_charges.confirm_voucher_charge(
+            uow,
+            charge_id=requested.charge_id,
+            shop_id=town.shop_id,
+            typed_code=code,
+            now=core.now(),
+        )
+        await uow.commit()
+        sent = await uow.outbox.for_address("telegram", voucher.holder_address)
+    assert result.outcome is ConfirmOutcome.INSUFFICIENT_FUNDS
+    notice = reply_of(core.keys, sent[-1]).texts[0]
+    assert notice.msgid == (
+        "The payment of {amount} at {shop} was refused: voucher {voucher} has {balance}."
+    )
+    assert notice.params["balance"] == Money(30_00)
