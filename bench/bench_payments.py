@@ -38,45 +38,76 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.bootstrap import Core
 from core.domain.keys import PROCESS_KEYS, ServerKeys
 from core.domain.ledger import AccountKind
+from core.domain.shops import ShopCategory
 from core.services import charges
 from core.services.outbox import reply_of
+from core.services.shops import ShopInput, approve_shop, register_shop
 from core.storage.engine import make_engine
 from core.storage.migrate import migrate
-from tests.factories import make_town
+from tests.factories import make_partita_iva, make_town
 
 TARGET = 0.50
 TILLS = 32  # concurrent confirmations for the group-commit figure
 PER_CITIZEN = 10  # charges of 1 € per citizen; each has 150 €
 
 
-async def seed(path: Path, payments: int, now: datetime) -> list[tuple[int, str]]:
+async def seed(path: Path, payments: int, now: datetime) -> list[tuple[int, str, int]]:
     return await seed_url(f"sqlite+aiosqlite:///{path}", payments, now)
 
 
 async def seed_url(
-    url: str, payments: int, now: datetime, keys: ServerKeys = PROCESS_KEYS
-) -> list[tuple[int, str]]:
-    """Pending charges (PER_CITIZEN per citizen, one shop) and their codes, in order."""
+    url: str, payments: int, now: datetime, keys: ServerKeys = PROCESS_KEYS, shops: int = 1
+) -> list[tuple[int, str, int]]:
+    """Pending charges (PER_CITIZEN per citizen) and their codes and shops, in order.
+
+    With several shops, citizen c pays at shop c % shops: payments of consecutive
+    citizens go to different shops (a town, not a rush at one till)."""
     engine = make_engine(url)
     await migrate(engine)
     core = Core(engine=engine, clock=lambda: now, keys=keys)
     town = await make_town(core, citizens=payments // PER_CITIZEN, budget_cents=10**12)
-    pending: list[tuple[int, str]] = []
+    shop_ids = [town.shop_id]
     async with core.uow() as uow:
-        for cf in town.citizen_cfs:
+        for index in range(1, shops):
+            shop = await register_shop(
+                uow,
+                town.municipality_id,
+                ShopInput(
+                    f"Bottega {index}",
+                    make_partita_iva(1 + index),
+                    ShopCategory.GROCERY,
+                    f"Via Roma {1 + index}",
+                    "Testville",
+                    "62020",
+                    43.16,
+                    13.24,
+                    "IT40S0542811101000000123456",
+                ),
+                owner_channel="sms",
+                owner_address=f"+39333{9000000 + index:07d}",
+                now=now,
+            )
+            await approve_shop(uow, town.municipality_id, shop.id, now, notify=False)
+            shop_ids.append(shop.id)
+        await uow.commit()
+    pending: list[tuple[int, str, int]] = []
+    async with core.uow() as uow:
+        for number, cf in enumerate(town.citizen_cfs):
+            shop_id = shop_ids[number % shops]
             for _ in range(PER_CITIZEN):
                 requested = await charges.request_charge(
                     uow,
-                    shop_id=town.shop_id,
+                    shop_id=shop_id,
                     citizen_reference=cf,
                     amount_cents=100,
                     requested_by="bench",
                     now=now,
                 )
-                pending.append((requested.charge_id, ""))
-        # The shop's account exists from its first payment on: open it here, as after
+                pending.append((requested.charge_id, "", shop_id))
+        # A shop's account exists from its first payment on: open them here, as after
         # that first payment (concurrent first payments would each try to open it).
-        await uow.ledger.account(town.municipality_id, AccountKind.SHOP, town.shop_id)
+        for shop_id in shop_ids:
+            await uow.ledger.account(town.municipality_id, AccountKind.SHOP, shop_id)
         await uow.commit()
     async with core.uow() as uow:
         codes = {}
@@ -84,15 +115,15 @@ async def seed_url(
             if message.charge_id is not None:
                 codes[message.charge_id] = str(reply_of(uow.keys, message).texts[0].params["code"])
     await core.close()
-    return [(charge_id, codes[charge_id]) for charge_id, _ in pending]
+    return [(charge_id, codes[charge_id], shop_id) for charge_id, _, shop_id in pending]
 
 
 async def run_service(
-    path: Path, pending: list[tuple[int, str]], shop_id: int, now: datetime
+    path: Path, pending: list[tuple[int, str, int]], shop_id: int, now: datetime
 ) -> float:
     core = Core(engine=make_engine(f"sqlite+aiosqlite:///{path}"), clock=lambda: now)
     start = time.perf_counter()
-    for charge_id, code in pending:
+    for charge_id, code, _shop in pending:
         async with core.uow() as uow:
             result = await charges.confirm_charge(
                 uow, charge_id=charge_id, shop_id=shop_id, typed_code=code, now=now
@@ -105,14 +136,14 @@ async def run_service(
 
 
 async def run_grouped(
-    path: Path, pending: list[tuple[int, str]], shop_id: int, now: datetime
+    path: Path, pending: list[tuple[int, str, int]], shop_id: int, now: datetime
 ) -> tuple[float, float]:
     """Seconds for all payments from TILLS tills at once; and payments per COMMIT."""
     core = Core(engine=make_engine(f"sqlite+aiosqlite:///{path}"), clock=lambda: now)
     queue = iter(pending)
 
     async def till() -> None:
-        for charge_id, code in queue:
+        for charge_id, code, _shop in queue:
             result = await charges.confirm_charge_committed(
                 core, charge_id=charge_id, shop_id=shop_id, typed_code=code, now=now
             )
@@ -127,14 +158,14 @@ async def run_grouped(
     return elapsed, per_commit
 
 
-def run_raw(path: Path, pending: list[tuple[int, str]], shop_id: int, now: datetime) -> float:
+def run_raw(path: Path, pending: list[tuple[int, str, int]], shop_id: int, now: datetime) -> float:
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA foreign_keys=ON")
     stamp = now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
     start = time.perf_counter()
-    for charge_id, _code in pending:
+    for charge_id, _code, _shop in pending:
         # The statements the service emits for one confirmation, in its order.
         db.execute("BEGIN IMMEDIATE")
         row = db.execute(

@@ -8,10 +8,11 @@ answer like "Menu del giorno" (a shop name) is not taken for MENU.
 
 from __future__ import annotations
 
-from core.dialogue.context import Turn
+from core.dialogue.context import Input, Turn
 from core.dialogue.flows import FLOWS, shop_finder
 from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows.shop_reports import show_reimbursements
+from core.dialogue.inbound import Inbound
 from core.dialogue.menus import (
     community_on,
     is_shop_member,
@@ -148,6 +149,31 @@ def parse(text: str | None) -> tuple[str, str] | None:
     if rest.strip() and name not in TAKES_ARGUMENT:
         return None
     return name, rest.strip()
+
+
+def of_message(inbound: Inbound) -> tuple[str, str] | None:
+    """The command a message is before reading it as an answer: a keyword, a tapped
+    command button, a Telegram /start link."""
+    command = parse(inbound.text)
+    if command is None and inbound.option in COMMANDS:
+        command = (inbound.option or "", "")
+    if inbound.start_parameter and (command is None or command == ("start", "")):
+        command = ("start", inbound.start_parameter)
+    return command
+
+
+def of_answer(
+    command: tuple[str, str] | None, inp: Input, text: str | None, *, asked: bool
+) -> tuple[str, str] | None:
+    """The command once the message is read against the options offered: an option that
+    is a command, else, when nothing is being asked (`asked`: a flow stands at a step),
+    the one keyword of a sentence."""
+    if command is None and inp.choice in COMMANDS:
+        command = (inp.choice or "", "")
+    if command is None and inp.choice is None and not asked:
+        # Nothing asked: "Buongiorno, vorrei sapere il mio saldo" means SALDO.
+        command = in_sentence(text)
+    return command
 
 
 def interrupt(turn: Turn) -> None:

@@ -7,6 +7,7 @@ outbox) in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,7 +20,7 @@ from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_phone
 from core.domain.messages import DocumentRef, Invoice, MapPin, Option, Reply, Request, Text
 from core.domain.policy import Policy
-from core.i18n import LANGUAGES, render_text, supported
+from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, render_text, supported
 from core.services import identity, shops
 from core.services.municipalities import policy_of
 from core.services.outbox import citizen_channel
@@ -202,30 +203,26 @@ class Turn:
         document: DocumentRef | None = None,
         invoice: Invoice | None = None,
     ) -> None:
-        reply = Reply(
-            texts=tuple(texts),
-            options=tuple(options),
-            request=request,
-            pin=pin,
-            document=document,
-            sensitive=sensitive,
-            invoice=invoice,
+        self.add(
+            Reply(
+                texts=tuple(texts),
+                options=tuple(options),
+                request=request,
+                pin=pin,
+                document=document,
+                sensitive=sensitive,
+                invoice=invoice,
+            )
         )
+
+    def add(self, reply: Reply) -> None:
+        """A reply made by a pure function (e.g. flows/citizen.balance_reply)."""
         self.replies.append(reply)
-        if options:
-            # Remember the labels in every language, so that a typed "saldo" or "balance"
-            # picks the option as well as "1" does.
-            self.offered = [
-                Offered(
-                    option.key,
-                    sorted({fold(render_text(option.label, lang)) for lang in LANGUAGES}),
-                )
-                for option in options
-            ]
+        if reply.options:
+            self.offered = offered_of(reply.options)
 
     def fits_sms(self, texts: list[Text], options: tuple[Option, ...] | list[Option] = ()) -> bool:
-        rendered = render_plain(Reply(tuple(texts), tuple(options)), self.language, sms=True)
-        return gsm7.count(rendered).single
+        return fits_sms(texts, options, self.language)
 
     def say_split(self, *texts: Text, options: tuple[Option, ...] | list[Option] = ()) -> None:
         """Texts and a question with options: one reply, or two SMS when one would not fit."""
@@ -247,11 +244,7 @@ class Turn:
         self, *head: Text, lines: list[Text], options: tuple[Option, ...] | list[Option] = ()
     ) -> None:
         """One reply: the head and the lines, as many lines as fit one SMS on SMS."""
-        shown = list(lines)
-        if self.is_sms:
-            while shown and not self.fits_sms([*head, *shown], options):
-                shown.pop()
-        self.say(*head, *shown, options=options)
+        self.add(fitting_reply(head, lines, options, language=self.language, sms=self.is_sms))
 
     def say_summary(
         self, lines: list[Text], question: Text, *, options: tuple[Option, ...] | list[Option] = ()
@@ -291,3 +284,52 @@ class Turn:
                         choice = item.k
                         break
         return Input(text=text, choice=choice, location=inbound.location, contact=inbound.contact)
+
+
+# Pure pieces of a turn, shared with the one-trip plain turn (core/dialogue/plain_turn.py).
+
+
+def offered_of(options: Sequence[Option]) -> list[Offered]:
+    """What a question's options leave for the next message: each key with its label
+    folded in every language, so that a typed "saldo" or "balance" picks the option as
+    well as "1" does."""
+    return [_offered(option) for option in options]
+
+
+# The folded words of fixed labels (no parameters), worked out once per process.
+_FIXED_LABELS: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
+def _offered(option: Option) -> Offered:
+    label = option.label
+    fixed = not label.params and label.plural is None
+    words = _FIXED_LABELS.get((option.key, label.msgid)) if fixed else None
+    if words is None:
+        words = tuple(sorted({fold(render_text(label, lang)) for lang in LANGUAGES}))
+        if fixed:
+            _FIXED_LABELS[option.key, label.msgid] = words
+    return Offered(option.key, list(words))
+
+
+def fits_sms(
+    texts: Sequence[Text], options: Sequence[Option] = (), language: str = DEFAULT_LANGUAGE
+) -> bool:
+    """Whether these texts and options, rendered in `language`, fit one SMS segment."""
+    rendered = render_plain(Reply(tuple(texts), tuple(options)), language, sms=True)
+    return gsm7.count(rendered).single
+
+
+def fitting_reply(
+    head: Sequence[Text],
+    lines: Sequence[Text],
+    options: Sequence[Option] = (),
+    *,
+    language: str,
+    sms: bool,
+) -> Reply:
+    """One reply: the head and the lines, as many lines as fit one SMS on SMS."""
+    shown = list(lines)
+    if sms:
+        while shown and not fits_sms([*head, *shown], options, language):
+            shown.pop()
+    return Reply(texts=(*head, *shown), options=tuple(options))

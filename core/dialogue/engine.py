@@ -21,14 +21,15 @@ from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows import FLOWS
 from core.dialogue.flows import community as community_chat
+from core.dialogue.flows.citizen import MOVEMENTS_SHOWN
 from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
 from core.dialogue.flows.shop_finder import near
 from core.dialogue.inbound import Channel, Checkout, Inbound
 from core.dialogue.menus import offer_languages, offer_towns, say_help, show_menu, welcome
-from core.dialogue.state import ChatMemory, FlowState, dump, load
+from core.dialogue.plain_turn import MAX_ADDRESS, PlainTurn, routed
+from core.dialogue.state import ChatMemory, FlowState, load, memory_to_save
 from core.dialogue.words import fold
-from core.domain.errors import DomainError, InvalidIdentifier
-from core.domain.identity import normalize_phone
+from core.domain.errors import DomainError
 from core.domain.messages import t
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, render_text
 from core.services import conversations, municipalities
@@ -36,11 +37,11 @@ from core.services.outbox import enqueue
 from core.services.transactions import retrying
 from core.storage import models as m
 from core.storage.transient import is_transient
+from core.storage.turn_trip import TurnOutcome
 from core.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-MAX_ADDRESS = 64
 STOPPED = t(
     "Done: no more notices from us. Payment codes and receipts of your own payments still "
     "arrive. Write START to receive everything again."
@@ -51,6 +52,8 @@ STOPPED = t(
 class HandleResult:
     duplicate: bool = False
     outbox_ids: list[int] = field(default_factory=list)
+    # Answered in one trip (core/dialogue/plain_turn.py) rather than by the general path.
+    one_trip: bool = False
 
 
 @dataclass
@@ -64,10 +67,13 @@ class _Routing:
 
 
 class DialogueEngine:
-    def __init__(self, core: Core, *, payments: bool = False) -> None:
+    def __init__(self, core: Core, *, payments: bool = False, one_trip: bool = True) -> None:
         self.core = core
         # TELEGRAM_PAYMENT_PROVIDER_TOKEN is set: community vouchers and donations can be paid.
         self.payments = payments
+        # Plain turns (SALDO) in one trip to the database (core/dialogue/plain_turn.py);
+        # False runs every turn through the general path (the differential tests do).
+        self.one_trip = one_trip
 
     async def pre_checkout(self, checkout: Checkout) -> str | None:
         """Whether the provider may take this payment: None for yes, else why not, in the
@@ -86,6 +92,23 @@ class DialogueEngine:
 
     async def _handle_once(self, inbound: Inbound) -> HandleResult:
         now = self.core.now()
+        plain = (
+            PlainTurn(inbound, now, self.core.keys)
+            if self.one_trip and PlainTurn.candidate(inbound)
+            else None
+        )
+        if plain is not None:
+            try:
+                done = await self._one_trip(plain)
+            except Exception as error:
+                if is_transient(error):
+                    raise  # the whole turn is retried by handle()
+                # Nothing of the plan stayed (its savepoint or transaction rolled back):
+                # the general path answers, as it answers any turn that is not plain.
+                log.exception("one-trip turn failed (%s %s)", inbound.channel, inbound.address)
+                done = None
+            if done is not None:
+                return HandleResult(done.duplicate, done.outbox_ids, one_trip=True)
         async with self.core.uow() as uow:
             if inbound.provider_message_id and not await self._first_delivery(uow, inbound, now):
                 return HandleResult(duplicate=True)
@@ -103,6 +126,31 @@ class DialogueEngine:
             await uow.commit()
         return HandleResult(duplicate=False, outbox_ids=ids)
 
+    async def _one_trip(self, plain: PlainTurn) -> TurnOutcome | None:
+        """A plain turn in one trip, committed when this returns; None (nothing written)
+        when the turn is not plain after all."""
+        group = self.core.group_commit
+        if group is not None:
+            # SQLite: the turn joins the group commit (several turns per fsync) and this
+            # returns once its batch is on disk.
+            return await group.run(plain.transaction())
+        inbound = plain.inbound
+        async with self.core.uow() as uow:
+            # PostgreSQL: the plan on the unit of work's connection, then its commit.
+            done = await uow.conversations.turn_in_one_trip(
+                inbound.channel.value,
+                inbound.address,
+                inbound.provider_message_id,
+                plain.now,
+                route=plain.route,
+                classify=plain.classify,
+                decide=plain.decide,
+                postings_shown=MOVEMENTS_SHOWN,
+            )
+            if done is not None and not done.duplicate:
+                await uow.commit()
+            return done
+
     # Dedupe, routing, state -------------------------------------------------------------------
 
     async def _first_delivery(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> bool:
@@ -112,9 +160,7 @@ class DialogueEngine:
 
     async def _route(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> _Routing:
         towns = await municipalities.all_towns(uow)
-        municipality = self._town_by_number(towns, inbound.to)
-        if municipality is None and len(towns) == 1:
-            municipality = towns[0]
+        municipality = routed(towns, inbound.to)
         channel, address = inbound.channel.value, inbound.address
         by_choice = False
         if municipality is not None:
@@ -144,19 +190,6 @@ class DialogueEngine:
         return _Routing(conversation, municipality, towns, created, by_choice)
 
     @staticmethod
-    def _town_by_number(towns: list[m.Municipality], to: str | None) -> m.Municipality | None:
-        """The town whose SMS number the message was sent to (towns are already loaded)."""
-        if not to:
-            return None
-        by_number = {town.sms_number: town for town in towns if town.sms_number}
-        if to in by_number:
-            return by_number[to]
-        try:
-            return by_number.get(normalize_phone(to))
-        except InvalidIdentifier:
-            return None
-
-    @staticmethod
     def _turn(uow: UnitOfWork, inbound: Inbound, routing: _Routing, now: datetime) -> Turn:
         conversation = routing.conversation
         memory = load(ChatMemory, conversation.data) or ChatMemory()
@@ -181,12 +214,10 @@ class DialogueEngine:
 
     def _save(self, turn: Turn, routing: _Routing, now: datetime) -> list[m.OutboxMessage]:
         conversation = routing.conversation
-        memory = turn.memory
-        if turn.offered is not None:
-            memory.options = turn.offered
-        memory.state = dump(turn.state) if turn.flow is not None else {}
         # A new object (not the mutated one) so that the JSON column is written.
-        conversation.data = dump(memory)
+        conversation.data = memory_to_save(
+            turn.memory, turn.offered, turn.state if turn.flow is not None else None
+        )
         conversation.flow, conversation.step = turn.flow, turn.step
         conversation.language = turn.language
         conversation.stopped = turn.stopped
@@ -247,11 +278,7 @@ class DialogueEngine:
 
     async def _run(self, turn: Turn, routing: _Routing) -> None:
         inbound = turn.inbound
-        command = commands.parse(inbound.text)
-        if command is None and inbound.option in commands.COMMANDS:
-            command = (inbound.option or "", "")
-        if inbound.start_parameter and (command is None or command == ("start", "")):
-            command = ("start", inbound.start_parameter)
+        command = commands.of_message(inbound)
 
         if inbound.payment is not None:
             # Money taken by the provider: recorded whatever the chat was doing.
@@ -286,11 +313,9 @@ class DialogueEngine:
                 turn.language = citizen.language if citizen.language in LANGUAGES else turn.language
 
         inp = Turn.read(inbound, list(turn.memory.options))
-        if command is None and inp.choice in commands.COMMANDS:
-            command = (inp.choice or "", "")
-        if command is None and inp.choice is None and (turn.flow is None or turn.step is None):
-            # Nothing asked: "Buongiorno, vorrei sapere il mio saldo" means SALDO.
-            command = commands.in_sentence(inbound.text)
+        command = commands.of_answer(
+            command, inp, inbound.text, asked=turn.flow is not None and turn.step is not None
+        )
         try:
             await self._dispatch(turn, routing, inp, command)
         except Reject as wrong:

@@ -219,6 +219,18 @@ def load(kind: type[T], raw: object) -> T | None:
     return value
 
 
+def memory_to_save(
+    memory: ChatMemory, offered: list[Offered] | None, state: FlowState | None
+) -> dict[str, Any]:
+    """The JSON a turn leaves in `conversations.data`: the memory with the options this
+    turn offered (None: the previous ones still stand) and the current flow's answers
+    (None: no flow). The engine and the one-trip plain turn both save through this."""
+    if offered is not None:
+        memory.options = offered
+    memory.state = dump(state) if state is not None else {}
+    return dump(memory)
+
+
 def dump(value: object) -> dict[str, Any]:
     """The JSON of a record, without the fields that hold their default."""
     result: dict[str, Any] = _adapter(type(value)).dump_python(

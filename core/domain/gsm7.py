@@ -30,6 +30,8 @@ EXTENSION = "\f^{}\\[~]|€"
 
 _BASIC = frozenset(BASIC) - {"\x1b"}
 _EXTENSION = frozenset(EXTENSION)
+_ANY = _BASIC | _EXTENSION
+_EXTENSION_ONLY = tuple(_EXTENSION - _BASIC)
 _DOUBLE_SPACE = re.compile("(?<=\\S)  +(?=\\S)")
 
 SINGLE_GSM7 = 160
@@ -42,7 +44,7 @@ Encoding = Literal["GSM-7", "UCS-2"]
 
 def is_gsm7(text: str) -> bool:
     """True when every character is in the GSM-7 basic or extension table."""
-    return all(ch in _BASIC or ch in _EXTENSION for ch in text)
+    return _ANY.issuperset(text)
 
 
 def non_gsm7(text: str) -> list[str]:
@@ -56,15 +58,12 @@ def non_gsm7(text: str) -> list[str]:
 
 def septets(text: str) -> int:
     """Length in GSM-7 septets (extension characters count two). Raises on non-GSM-7 text."""
-    total = 0
-    for ch in text:
-        if ch in _BASIC:
-            total += 1
-        elif ch in _EXTENSION:
-            total += 2
-        else:
-            raise ValueError(f"{ch!r} is not a GSM-7 character")
-    return total
+    if not _ANY.issuperset(text):
+        bad = next(ch for ch in text if ch not in _ANY)
+        raise ValueError(f"{bad!r} is not a GSM-7 character")
+    # Counted in C (str.count) rather than character by character: SMS replies are
+    # measured on every turn.
+    return len(text) + sum(map(text.count, _EXTENSION_ONLY))
 
 
 def _ucs2_units(text: str) -> int:

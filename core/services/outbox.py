@@ -47,24 +47,53 @@ def enqueue(
 ) -> m.OutboxMessage:
     """Queue one message. `deliver_by`: when it stops being worth sending (a code: when it
     expires; default for a code CODE_DELIVER_WITHIN; a notice: the worker's lifetime)."""
-    if deliver_by is None and reply.sensitive:
-        deliver_by = now + CODE_DELIVER_WITHIN
     message = m.OutboxMessage(
-        municipality_id=municipality_id,
-        channel=channel,
-        address=address,
-        language=language,
-        payload=seal_payload(uow.keys, reply_to_json(reply)),
-        status=OutboxStatus.PENDING,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-        charge_id=charge_id,
-        lane=PAYMENT_LANE if charge_id is not None else NOTICE_LANE,
-        deliver_by=deliver_by,
+        **outbox_row(
+            uow.keys,
+            municipality_id=municipality_id,
+            channel=channel,
+            address=address,
+            language=language,
+            reply=reply,
+            now=now,
+            charge_id=charge_id,
+            deliver_by=deliver_by,
+        )
     )
     uow.add(message)
     return message
+
+
+def outbox_row(
+    keys: ServerKeys,
+    *,
+    municipality_id: int | None,
+    channel: str,
+    address: str,
+    language: str,
+    reply: Reply,
+    now: datetime,
+    charge_id: int | None = None,
+    deliver_by: datetime | None = None,
+) -> dict[str, Any]:
+    """The columns of one queued message (`enqueue` adds it through the ORM; a one-trip
+    plan, core/storage/turn_trip.py, inserts the same values with its own SQL)."""
+    if deliver_by is None and reply.sensitive:
+        deliver_by = now + CODE_DELIVER_WITHIN
+    return {
+        "municipality_id": municipality_id,
+        "channel": channel,
+        "address": address,
+        "language": language,
+        "payload": seal_payload(keys, reply_to_json(reply)),
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "charge_id": charge_id,
+        "lane": PAYMENT_LANE if charge_id is not None else NOTICE_LANE,
+        "deliver_by": deliver_by,
+    }
 
 
 def scrubbed(payload: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     and_,
@@ -34,6 +34,15 @@ from core.domain.shops import ShopStatus
 from core.storage import models as m
 from core.storage.payment_trip import PaymentOutcome, PendingPayment, confirm_plan
 from core.storage.trips import run_plan
+from core.storage.turn_trip import (
+    ConversationRow,
+    Holder,
+    Lookup,
+    TownRow,
+    TurnOutcome,
+    TurnWrite,
+    turn_plan,
+)
 
 
 def _placeholders(paramstyle: str, count: int) -> str:
@@ -43,6 +52,9 @@ def _placeholders(paramstyle: str, count: int) -> str:
     if paramstyle == "qmark":
         return ", ".join("?" * count)
     raise NotImplementedError(f"parameter style {paramstyle}")
+
+
+C = TypeVar("C")
 
 
 @dataclass(frozen=True, slots=True)
@@ -1001,7 +1013,7 @@ class ChargeRepository(_Repository):
         None with nothing written when it is not a plain acceptance."""
         postgresql = self.session.get_bind().dialect.name == "postgresql"
         plan = confirm_plan(
-            charge_id, shop_id, now, accept=accept, receipt=receipt, lock_rows=postgresql
+            charge_id, shop_id, now, accept=accept, receipt=receipt, postgresql=postgresql
         )
         return await run_plan(self.session, plan)
 
@@ -1306,6 +1318,34 @@ class ConversationRepository(_Repository):
             .returning(m.InboundMessage.id)
         )
         return (await self.session.execute(statement)).scalar_one_or_none() is not None
+
+    async def turn_in_one_trip(
+        self,
+        channel: str,
+        address: str,
+        message_id: str | None,
+        now: datetime,
+        *,
+        route: Callable[[list[TownRow]], TownRow | None],
+        classify: Callable[[TownRow, ConversationRow], Lookup[C] | None],
+        decide: Callable[[C, Holder], TurnWrite | None],
+        postings_shown: int,
+    ) -> TurnOutcome | None:
+        """A plain dialogue turn in one plan (core/storage/turn_trip.py), or None with
+        nothing written when it is not plain."""
+        postgresql = self.session.get_bind().dialect.name == "postgresql"
+        plan = turn_plan(
+            channel,
+            address,
+            message_id,
+            now,
+            route=route,
+            classify=classify,
+            decide=decide,
+            postings_shown=postings_shown,
+            lock_rows=postgresql,
+        )
+        return await run_plan(self.session, plan)
 
     async def stopped_addresses(self, municipality_id: int) -> set[tuple[str, str]]:
         """(channel, address) of everyone who wrote STOP to this municipality."""

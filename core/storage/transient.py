@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy.exc import DBAPIError
 
 # PostgreSQL: serialization_failure, deadlock_detected.
@@ -12,9 +14,13 @@ def is_transient(error: BaseException) -> bool:
     """A deadlock or serialization failure (PostgreSQL), or a database still locked by
     another process after the busy timeout (SQLite): nothing was committed, and the same
     transaction run again from the start may succeed."""
-    if not isinstance(error, DBAPIError):
+    if isinstance(error, DBAPIError):
+        original: BaseException | None = error.orig
+    elif isinstance(error, sqlite3.OperationalError) or hasattr(error, "sqlstate"):
+        # A plan's errors come from the driver itself (core/storage/trips.py).
+        original = error
+    else:
         return False
-    original = error.orig
     for candidate in (original, getattr(original, "__cause__", None)):
         code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
         if code in RETRYABLE_SQLSTATES:

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiosqlite
+import asyncpg
 import pytest
 from sqlalchemy import func, select
 
@@ -20,9 +21,12 @@ from core.bootstrap import Core
 from core.domain.messages import Money, reply_from_json
 from core.services import ledger
 from core.services.charges import ConfirmOutcome
+from core.storage import engine as engine_module
 from core.storage import models as m
 from core.storage.engine import make_engine
+from core.storage.payment_trip import _pay
 from core.storage.repositories import ChargeRepository
+from core.storage.trips import Plan, Row, run_plan
 from tests.conftest import FakeClock
 from tests.factories import (
     Town,
@@ -250,3 +254,89 @@ async def test_an_expired_charge_is_not_paid_in_one_trip(
     assert result.outcome is ConfirmOutcome.EXPIRED
     assert general_path_calls == [charge_id]
     assert await citizen_balance(core, town) == 150_00 - 1_00
+
+
+async def test_on_postgresql_the_payment_statement_writes_nothing_when_its_guard_refuses(
+    core: Core, database_url: str
+) -> None:
+    """The debit, the credit, the posting and the receipt travel as one statement on
+    PostgreSQL; the guard alone (no check before it) keeps it from writing any of them."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the combined statement is PostgreSQL's")
+    town = await make_town(core, citizens=1)
+    await pay(core, town, 1_00)  # opens the shop's account
+    charge_id, _code = await requested_with_code(core, town, 5_00)
+    async with core.uow() as uow:
+        rows = (await uow.session.execute(select(m.Account.kind, m.Account.id))).all()
+        accounts = {kind: account_id for kind, account_id in rows}
+        counts_before = await _counts(uow)
+
+        def plan() -> Plan[list[Row]]:
+            too_much = 150_00  # 149 € are left
+            rows = yield (
+                _pay(1),
+                (
+                    too_much,
+                    accounts["citizen"],
+                    too_much,
+                    too_much,
+                    accounts["shop"],
+                    town.municipality_id,
+                    "payment",
+                    accounts["citizen"],
+                    accounts["shop"],
+                    too_much,
+                    core.now(),
+                    charge_id,
+                    town.municipality_id,
+                    "sms",
+                    town.citizen_phones[0],
+                    "it",
+                    {"texts": []},
+                    "pending",
+                    core.now(),
+                    core.now(),
+                    charge_id,
+                    0,
+                ),
+            )
+            return rows
+
+        assert await run_plan(uow.session, plan()) == []
+        assert await _counts(uow) == counts_before
+        await uow.commit()
+    assert await citizen_balance(core, town) == 150_00 - 1_00
+    await assert_ledger_ok(core, town.municipality_id)
+
+
+async def _counts(uow: Any) -> tuple[Any, ...]:
+    balances = (await uow.session.execute(select(m.Account.balance_cents))).scalars().all()
+    postings = await uow.session.scalar(select(func.count()).select_from(m.Posting))
+    messages = await uow.session.scalar(select(func.count()).select_from(m.OutboxMessage))
+    return sorted(balances), postings, messages
+
+
+async def test_on_postgresql_a_pooled_connection_the_server_closed_is_replaced(
+    core: Core, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ping on every checkout (core/storage/engine.py): a connection the server
+    closed is replaced before use, and one idle for long is pinged first."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the pool's check is asyncpg's")
+    town = await make_town(core, citizens=1)
+    async with core.uow() as uow:
+        backend = await uow.session.scalar(select(func.pg_backend_pid()))
+    other = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:  # the server ends the pooled connection's session, as at a restart
+        assert await other.fetchval("SELECT pg_terminate_backend($1)", backend)
+    finally:
+        await other.close()
+    await asyncio.sleep(0.5)  # the closed socket reaches the event loop
+
+    await pay(core, town, 2_00)
+
+    monkeypatch.setattr(engine_module, "IDLE_BEFORE_PING", 0.0)
+    await pay(core, town, 3_00)
+    async with core.uow() as uow:
+        assert await uow.session.scalar(select(func.pg_backend_pid())) != backend
+    assert await citizen_balance(core, town) == 150_00 - 5_00

@@ -6,14 +6,15 @@ then the phone number finds the citizen and the chat is linked to them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from core.dialogue.context import Turn
+from core.dialogue.context import Turn, fitting_reply
 from core.dialogue.state import IdentifyState
 from core.domain import cards
 from core.domain.channels import Channel
 from core.domain.ledger import PostingKind
-from core.domain.messages import Day, DocumentRef, Moment, Money, Option, Text, t, tn
+from core.domain.messages import Day, DocumentRef, Moment, Money, Option, Reply, Text, t, tn
 from core.services import delegates, ledger, movements
 from core.services.applications import ApplicationStatus, status_of
 from core.storage import models as m
@@ -56,21 +57,44 @@ async def show_balance(turn: Turn) -> None:
     turn.finish()
     balance = await ledger.citizen_balance(turn.uow, turn.town.id, citizen.id)
     moves = await movements.citizen_movements(turn.uow, turn.town.id, citizen.id, MOVEMENTS_SHOWN)
-    lines = [movement_text(move, turn.town.timezone) for move in moves]
+    turn.add(
+        balance_reply(
+            balance,
+            moves,
+            turn.town.timezone,
+            holder=holder.codice_fiscale if holder is not None else None,
+            language=turn.language,
+            sms=turn.is_sms,
+        )
+    )
+
+
+def balance_reply(
+    balance_cents: int,
+    moves: Sequence[movements.Movement],
+    timezone: str,
+    *,
+    holder: str | None,
+    language: str,
+    sms: bool,
+) -> Reply:
+    """The answer to SALDO: the balance (a delegate sees whose, the codice fiscale masked)
+    and the last movements, as many as fit one SMS on SMS. Pure: show_balance and the
+    one-trip plain turn (core/dialogue/plain_turn.py) both answer with it."""
+    lines = [movement_text(move, timezone) for move in moves]
     head = (
-        t("Your balance: {balance}.", balance=Money(balance))
+        t("Your balance: {balance}.", balance=Money(balance_cents))
         if holder is None
         else t(
             "Balance of {holder}: {balance}.",
-            holder=cards.mask_codice_fiscale_gsm(holder.codice_fiscale),
-            balance=Money(balance),
+            holder=cards.mask_codice_fiscale_gsm(holder),
+            balance=Money(balance_cents),
         )
     )
-    options = () if turn.is_sms else (Option("card", t("My card")),)
+    options = () if sms else (Option("card", t("My card")),)
     if not lines:
-        turn.say(head, options=options)
-        return
-    turn.say_fitting(head, t("Last movements:"), lines=lines, options=options)
+        return Reply(texts=(head,), options=options)
+    return fitting_reply((head, t("Last movements:")), lines, options, language=language, sms=sms)
 
 
 def movement_text(move: movements.Movement, timezone: str) -> Text:

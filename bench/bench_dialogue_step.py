@@ -1,0 +1,69 @@
+"""Benchmark: the dialogue step of a plain SALDO turn, as pure Python (no database).
+
+Run from the repository root: `python bench/bench_dialogue_step.py` (or `make bench`).
+What the one-trip plan (core/storage/turn_trip.py) runs between its reads and its
+writes: PlainTurn.classify (the command, read against the options offered) and
+PlainTurn.decide (the balance reply with the last movements fitting one SMS, the
+conversation's new state, the outbox row). Target: at most 0.1 ms per turn of CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plain script
+
+from core.dialogue.inbound import Channel, Inbound
+from core.dialogue.plain_turn import PlainTurn
+from core.dialogue.state import ChatMemory, Offered, dump
+from core.domain.keys import PROCESS_KEYS
+from core.domain.ledger import PostingKind
+from core.storage.turn_trip import ConversationRow, Holder, PostingRow, TownRow
+
+TARGET_MS = 0.1
+NOW = datetime(2026, 4, 6, 8, 0, tzinfo=UTC)
+
+
+def one_turn_ms(channel: Channel, moves: int, turns: int) -> float:
+    town = TownRow(1, "+390733000001", "Europe/Rome")
+    memory = dump(ChatMemory(options=[Offered("balance", ["balance", "saldo"])]))
+    conversation = ConversationRow(1, 1, "it", None, None, memory, False)
+    postings = [
+        PostingRow(PostingKind.PAYMENT.value, -1_250 - i, NOW - timedelta(days=i), "Forno", i)
+        for i in range(moves)
+    ]
+    holder = Holder(1, "RSSMRA85T10A562S", False, 137_50, postings)
+    address = "+393331234567" if channel is Channel.SMS else "5550001"
+    inbound = Inbound(channel, address, text="SALDO", provider_message_id="SM1")
+    started = time.process_time()
+    for _ in range(turns):
+        turn = PlainTurn(inbound, NOW, PROCESS_KEYS)
+        lookup = turn.classify(town, conversation)
+        assert lookup is not None
+        turn.decide(lookup.context, holder)
+    return (time.process_time() - started) / turns * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=5000)
+    args = parser.parse_args()
+    one_turn_ms(Channel.SMS, 3, 200)  # warm: catalogs, validators
+    ok = True
+    for channel, moves in ((Channel.SMS, 0), (Channel.SMS, 3), (Channel.TELEGRAM, 3)):
+        cost = one_turn_ms(channel, moves, args.turns)
+        passed = cost <= TARGET_MS
+        ok &= passed
+        print(
+            f"{'PASS' if passed else 'FAIL'} SALDO step on {channel.value}, {moves} movements: "
+            f"{cost:.3f} ms CPU per turn (target <= {TARGET_MS} ms)"
+        )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,285 @@
+"""A plain dialogue turn as one plan (core/storage/trips.py): the hot path of the chat.
+
+The plan reads first: whether the provider's message id was handled already, the
+towns (to route by the number written to), the conversation (locked FOR UPDATE on
+PostgreSQL), then, if the dialogue says the turn is plain, who wrote (a citizen by
+phone or linked Telegram chat, else the citizen a delegate's phone acts for) with
+their balance and last postings. A pure decision of the dialogue (the callbacks)
+makes the replies and the new conversation state; only then the plan writes: the
+dedupe record (not first: a duplicate, nothing else written), the conversation and
+the outbox rows, in the caller's transaction. Any case that is not plain returns
+`None` before a single write, and the engine runs its general path.
+See docs/decisions/0007-one-trip-dialogue-turn.md.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from core.domain.ledger import AccountKind
+from core.storage.trips import Plan, drive_sqlite, utc
+
+C = TypeVar("C")
+
+
+@dataclass(frozen=True, slots=True)
+class TownRow:
+    id: int
+    sms_number: str | None
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRow:
+    id: int
+    municipality_id: int | None
+    language: str
+    flow: str | None
+    step: str | None
+    data: dict[str, Any]
+    stopped: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup(Generic[C]):
+    """What the dialogue needs to know about the sender to answer: the citizen found by
+    phone (SMS) or by linked chat (Telegram), else the citizen whose delegate's phone
+    wrote. `context` is the dialogue's own, handed back to its decision."""
+
+    context: C
+    citizen_phone: str | None = None
+    citizen_chat: str | None = None
+    delegate_phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PostingRow:
+    kind: str
+    amount_cents: int  # positive: money in; negative: money out
+    at: datetime
+    shop_name: str | None
+    charge_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """The citizen whose vouchers the turn is about, with their balance and last postings."""
+
+    citizen_id: int
+    codice_fiscale: str
+    by_delegate: bool
+    balance_cents: int
+    postings: list[PostingRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnWrite:
+    """What a plain turn changes: the conversation's state and the outbox rows (each a
+    dict of the outbox columns, as core/services/outbox.outbox_row makes them)."""
+
+    municipality_id: int
+    language: str
+    stopped: bool
+    data: dict[str, Any]
+    outbox: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnOutcome:
+    duplicate: bool
+    outbox_ids: list[int] = field(default_factory=list)
+
+
+_SEEN = "SELECT id FROM inbound_messages WHERE channel = ? AND provider_message_id = ?"
+_TOWNS = "SELECT id, sms_number, timezone FROM municipalities ORDER BY id"
+_CONVERSATION = (
+    "SELECT id, municipality_id, language, flow, step, data, stopped FROM conversations "
+    "WHERE channel = ? AND address = ? AND municipality_id = ? ORDER BY id LIMIT 1"
+)
+# The citizen with their account, if any: one statement.
+_CITIZEN = (
+    "SELECT z.id, z.codice_fiscale, z.erased_at, a.id, a.balance_cents FROM citizens z "
+    "LEFT JOIN accounts a ON a.municipality_id = z.municipality_id "
+    "AND a.kind = ? AND a.owner_id = z.id "
+    "WHERE z.municipality_id = ? AND z.{column} = ? ORDER BY z.id LIMIT 1"
+)
+_CITIZEN_BY_PHONE = _CITIZEN.format(column="phone")
+_CITIZEN_BY_CHAT = _CITIZEN.format(column="telegram_chat_id")
+_REPRESENTED = (
+    "SELECT z.id, z.codice_fiscale, z.erased_at, a.id, a.balance_cents FROM delegates d "
+    "JOIN citizens z ON z.id = d.citizen_id "
+    "LEFT JOIN accounts a ON a.municipality_id = z.municipality_id "
+    "AND a.kind = ? AND a.owner_id = z.id "
+    "WHERE d.municipality_id = ? AND d.phone = ?"
+)
+_POSTINGS = (
+    "SELECT p.kind, p.amount_cents, p.created_at, s.name, p.charge_id, p.to_account_id "
+    "FROM postings p "
+    "LEFT JOIN charges c ON c.id = p.charge_id "
+    "LEFT JOIN shops s ON s.id = c.shop_id "
+    "WHERE p.from_account_id = ? OR p.to_account_id = ? "
+    "ORDER BY p.id DESC LIMIT ?"
+)
+_FIRST_DELIVERY = (
+    "INSERT INTO inbound_messages (channel, provider_message_id, received_at) "
+    "VALUES (?, ?, ?) ON CONFLICT (channel, provider_message_id) DO NOTHING RETURNING id"
+)
+_SAVE = (
+    "UPDATE conversations SET municipality_id = ?, language = ?, flow = NULL, step = NULL, "
+    "data = ?, stopped = ?, updated_at = ? WHERE id = ?"
+)
+_OUTBOX_COLUMNS = (
+    "municipality_id",
+    "channel",
+    "address",
+    "language",
+    "payload",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+    "charge_id",
+    "lane",
+    "deliver_by",
+)
+_OUTBOX = (
+    f"INSERT INTO outbox ({', '.join(_OUTBOX_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _OUTBOX_COLUMNS)}) RETURNING id"
+)
+
+
+def _json(value: Any) -> dict[str, Any]:
+    loaded = json.loads(value) if isinstance(value, str | bytes) else value
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def turn_plan(
+    channel: str,
+    address: str,
+    message_id: str | None,
+    now: datetime,
+    *,
+    route: Callable[[list[TownRow]], TownRow | None],
+    classify: Callable[[TownRow, ConversationRow], Lookup[C] | None],
+    decide: Callable[[C, Holder], TurnWrite | None],
+    postings_shown: int,
+    lock_rows: bool,
+) -> Plan[TurnOutcome | None]:
+    """A plain turn, or None with nothing written.
+
+    `route`: the town of the turn among all towns (None: not plain); `classify`: whether
+    the conversation and the message make a plain turn, and whom to look up;
+    `decide`: the new state and the replies (None: not plain after all).
+    `lock_rows`: lock the conversation row until commit (PostgreSQL)."""
+    message_id = message_id[:64] if message_id else None
+    if message_id:
+        seen = yield _SEEN, (channel, message_id)
+        if seen:
+            return TurnOutcome(duplicate=True)
+    towns = [TownRow(row[0], row[1], row[2]) for row in (yield _TOWNS, ())]
+    town = route(towns)
+    if town is None:
+        return None
+    sql = _CONVERSATION + (" FOR UPDATE" if lock_rows else "")
+    rows = yield sql, (channel, address, town.id)
+    if not rows:
+        return None  # a first message: the general path creates the conversation
+    row = rows[0]
+    conversation = ConversationRow(
+        row[0], row[1], row[2], row[3], row[4], _json(row[5]), bool(row[6])
+    )
+    lookup = classify(town, conversation)
+    if lookup is None:
+        return None
+    holder = yield from _holder(town.id, lookup, postings_shown)
+    if holder is None:
+        return None
+    write = decide(lookup.context, holder)
+    if write is None:
+        return None
+    if message_id:
+        first = yield _FIRST_DELIVERY, (channel, message_id, now)
+        if not first:
+            return TurnOutcome(duplicate=True)  # delivered meanwhile: nothing else written
+    yield (
+        _SAVE,
+        (write.municipality_id, write.language, write.data, write.stopped, now, conversation.id),
+    )
+    ids: list[int] = []
+    for values in write.outbox:
+        inserted = yield _OUTBOX, tuple(values[column] for column in _OUTBOX_COLUMNS)
+        ids.append(int(inserted[0][0]))
+    return TurnOutcome(duplicate=False, outbox_ids=ids)
+
+
+def _holder(municipality_id: int, lookup: Lookup[Any], postings_shown: int) -> Plan[Holder | None]:
+    """The citizen the sender is (by phone or chat), else the one they are the delegate of:
+    an erased citizen is nobody's any more."""
+    kind = AccountKind.CITIZEN.value
+    found: Sequence[Any] | None = None
+    by_delegate = False
+    if lookup.citizen_phone:
+        rows = yield _CITIZEN_BY_PHONE, (kind, municipality_id, lookup.citizen_phone)
+        found = rows[0] if rows else None
+    elif lookup.citizen_chat:
+        rows = yield _CITIZEN_BY_CHAT, (kind, municipality_id, lookup.citizen_chat)
+        found = rows[0] if rows else None
+    if found is not None and found[2] is not None:
+        found = None
+    if found is None and lookup.delegate_phone:
+        rows = yield _REPRESENTED, (kind, municipality_id, lookup.delegate_phone)
+        found = rows[0] if rows and rows[0][2] is None else None
+        by_delegate = found is not None
+    if found is None:
+        return None
+    citizen_id, codice_fiscale, _, account_id, balance = found
+    postings: list[PostingRow] = []
+    if account_id is not None and postings_shown > 0:
+        rows = yield _POSTINGS, (account_id, account_id, postings_shown)
+        for kind_, amount, at, shop_name, charge_id, to_account in rows:
+            when = utc(at)
+            assert when is not None
+            sign = 1 if to_account == account_id else -1
+            postings.append(PostingRow(kind_, sign * int(amount), when, shop_name, charge_id))
+    return Holder(
+        citizen_id,
+        codice_fiscale,
+        by_delegate,
+        int(balance or 0),
+        postings,
+    )
+
+
+def turn_transaction(
+    channel: str,
+    address: str,
+    message_id: str | None,
+    now: datetime,
+    *,
+    route: Callable[[list[TownRow]], TownRow | None],
+    classify: Callable[[TownRow, ConversationRow], Lookup[C] | None],
+    decide: Callable[[C, Holder], TurnWrite | None],
+    postings_shown: int,
+) -> Callable[[sqlite3.Connection], TurnOutcome | None]:
+    """`turn_plan` as a transaction for SQLite's group commit (core/storage/group_commit)."""
+
+    def transaction(connection: sqlite3.Connection) -> TurnOutcome | None:
+        plan = turn_plan(
+            channel,
+            address,
+            message_id,
+            now,
+            route=route,
+            classify=classify,
+            decide=decide,
+            postings_shown=postings_shown,
+            lock_rows=False,
+        )
+        return drive_sqlite(connection, plan)
+
+    return transaction

@@ -1,0 +1,343 @@
+"""A plain dialogue turn answered in one trip writes what the general path writes
+(core/dialogue/plain_turn.py, core/storage/turn_trip.py,
+docs/decisions/0007-one-trip-dialogue-turn.md).
+
+Two databases start from the same state; the same messages go to an engine that
+answers plain turns in one trip and to one that runs every turn through the general
+path (`one_trip=False`). After every message the outbox rows it wrote, the
+conversations and the dedupe records must be the same in both, and the turns meant to
+be plain must have been answered in one trip (so that the comparison is not vacuous)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from core.bootstrap import Core
+from core.dialogue.engine import DialogueEngine, HandleResult
+from core.dialogue.inbound import Channel, Inbound
+from core.dialogue.plain_turn import PlainTurn
+from core.services import delegates, municipalities
+from core.services.applications import ApplicationInput, submit_application
+from core.storage import models as m
+from core.storage.engine import make_engine
+from tests.conftest import PG_ADMIN_URL, FakeClock, _pg_execute, _pg_url
+from tests.factories import make_cf, make_town, pay
+
+TOWN_NUMBER = "+390733000001"
+OTHER_NUMBER = "+390733000002"
+DELEGATE = "+393470000077"
+NEWCOMER = "+393470000088"  # applied in the open round: a citizen with no account yet
+UNKNOWN = "+393470000099"
+LINKED_CHAT = "900001"
+
+
+@pytest.fixture
+def twin_url(database_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A second fresh database on the same backend as `database_url`."""
+    if database_url.startswith("sqlite"):
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "twin.sqlite3"
+        shutil.copyfile(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    template_name: str = request.getfixturevalue("postgres_template")
+    name = f"bsp_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_execute(PG_ADMIN_URL, f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+    yield _pg_url(name)
+    asyncio.run(_pg_execute(PG_ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def twins(
+    database_url: str, twin_url: str, clock: FakeClock
+) -> AsyncIterator[tuple[Core, Core]]:
+    fast = Core(engine=make_engine(database_url), clock=clock)
+    general = Core(engine=make_engine(twin_url), clock=clock)
+    yield fast, general
+    await fast.close()
+    await general.close()
+
+
+@dataclass(frozen=True)
+class Step:
+    address: str
+    text: str | None
+    plain: bool  # expected to be answered in one trip
+    channel: Channel = Channel.SMS
+    to: str | None = None
+    option: str | None = None
+    message_id: str | None = None  # default: a new one per step
+
+
+async def world(core: Core, *, two_towns: bool) -> None:
+    """The same starting state in each database: a town with credited citizens (citizen 1
+    with five movements, citizen 2 with a delegate), a newcomer without an account, a
+    linked Telegram chat; and, for `two_towns`, a second town, each with its number."""
+    town = await make_town(core, citizens=3)
+    for cents in (5_00, 7_25, 12_00, 3_10):
+        await pay(core, town, cents, citizen=1)
+    now = core.now()
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        await delegates.add_delegate(uow, municipality, town.citizen_cfs[2], DELEGATE, now)
+        await municipalities.open_window(uow, municipality, now - timedelta(minutes=1))
+        await submit_application(
+            uow,
+            municipality,
+            ApplicationInput(make_cf(50), NEWCOMER, 1, False, False, 0, 0, 0),
+            source="paper",
+            now=now,
+        )
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None
+        citizen.telegram_chat_id = LINKED_CHAT
+        if two_towns:
+            municipality.sms_number = TOWN_NUMBER
+            await municipalities.add_municipality(
+                uow, code="OTH", name="Otherville", now=now, sms_number=OTHER_NUMBER
+            )
+        await uow.commit()
+
+
+async def snapshot(core: Core, after_outbox_id: int) -> dict[str, Any]:
+    """What a turn leaves: the outbox rows after `after_outbox_id`, every conversation,
+    how many deliveries are recorded (ids left out: they are the databases' own)."""
+    async with core.uow() as uow:
+        outbox = (
+            await uow.session.scalars(
+                select(m.OutboxMessage)
+                .where(m.OutboxMessage.id > after_outbox_id)
+                .order_by(m.OutboxMessage.id)
+            )
+        ).all()
+        conversations = (
+            await uow.session.scalars(
+                select(m.Conversation).order_by(
+                    m.Conversation.channel, m.Conversation.address, m.Conversation.municipality_id
+                )
+            )
+        ).all()
+        # And how many rows every table holds: a turn writes nothing else.
+        counts = {
+            table.name: await uow.session.scalar(select(func.count()).select_from(table))
+            for table in m.Base.metadata.sorted_tables
+        }
+        return {
+            "outbox": [_columns(row) for row in outbox],
+            "conversations": [_columns(row) for row in conversations],
+            "counts": counts,
+        }
+
+
+def _columns(row: m.Base) -> dict[str, Any]:
+    return {
+        column.key: getattr(row, column.key)
+        for column in row.__table__.columns
+        if column.key != "id"
+    }
+
+
+async def last_outbox_id(core: Core) -> int:
+    async with core.uow() as uow:
+        return int(await uow.session.scalar(select(func.max(m.OutboxMessage.id))) or 0)
+
+
+async def send(core: Core, engine: DialogueEngine, step: Step, index: int) -> HandleResult:
+    return await engine.handle(
+        Inbound(
+            channel=step.channel,
+            address=step.address,
+            text=step.text,
+            option=step.option,
+            provider_message_id=step.message_id or f"M{index}",
+            to=step.to,
+        )
+    )
+
+
+async def run_both(twins: tuple[Core, Core], steps: list[Step], *, two_towns: bool) -> None:
+    fast_core, general_core = twins
+    for core in twins:
+        await world(core, two_towns=two_towns)
+    fast = DialogueEngine(fast_core)
+    general = DialogueEngine(general_core, one_trip=False)
+    # The same start (the outbox aside: payment codes are random, and sealed).
+    start = await snapshot(fast_core, 0), await snapshot(general_core, 0)
+    assert [{**state, "outbox": len(state["outbox"])} for state in start] * 1 == [
+        {**start[1], "outbox": len(start[1]["outbox"])}
+    ] * 2
+    for index, step in enumerate(steps):
+        before = (await last_outbox_id(fast_core), await last_outbox_id(general_core))
+        fast_result = await send(fast_core, fast, step, index)
+        general_result = await send(general_core, general, step, index)
+        assert fast_result.one_trip is step.plain, (index, step)
+        assert not general_result.one_trip
+        assert fast_result.duplicate == general_result.duplicate, (index, step)
+        assert len(fast_result.outbox_ids) == len(general_result.outbox_ids), (index, step)
+        fast_rows = await snapshot(fast_core, before[0])
+        general_rows = await snapshot(general_core, before[1])
+        assert fast_rows == general_rows, (index, step)
+
+
+def sms(address: str, text: str, plain: bool, **kwargs: Any) -> Step:
+    return Step(address, text, plain, **kwargs)
+
+
+def telegram(chat: str, text: str | None, plain: bool, **kwargs: Any) -> Step:
+    return Step(chat, text, plain, channel=Channel.TELEGRAM, **kwargs)
+
+
+CITIZEN = [f"+39333{2000000 + index:07d}" for index in range(3)]  # make_town's phones
+
+
+async def test_plain_turns_of_one_town_write_what_the_general_path_writes(
+    twins: tuple[Core, Core],
+) -> None:
+    steps = [
+        # A first message creates the conversation: never plain.
+        sms(CITIZEN[0], "MENU", False),
+        sms(CITIZEN[0], "SALDO", True),  # one movement (the credit)
+        sms(CITIZEN[0], "SALDO", True, message_id="M1"),  # the provider retries: duplicate
+        sms(CITIZEN[0], "Buongiorno, vorrei sapere il mio saldo", True),
+        sms(CITIZEN[0], "MENU", False),
+        sms(CITIZEN[0], "1", True),  # the menu's first option is the balance
+        sms(CITIZEN[1], "MENU", False),
+        sms(CITIZEN[1], "saldo", True),  # five movements: as many as fit one SMS
+        sms(CITIZEN[1], "NEGOZI", False),  # a request in progress
+        sms(CITIZEN[1], "SALDO", False),
+        sms(CITIZEN[1], "LANGUAGE en", False),
+        sms(CITIZEN[1], "BALANCE", True),  # an English conversation
+        sms(NEWCOMER, "MENU", False),
+        sms(NEWCOMER, "SALDO", True),  # no account yet: no movements
+        sms(DELEGATE, "MENU", False),
+        sms(DELEGATE, "SALDO", True),  # the delegate sees whose balance
+        sms(UNKNOWN, "MENU", False),
+        sms(UNKNOWN, "SALDO", False),  # nobody's phone
+        sms(CITIZEN[2], "STOP", False),
+        sms(CITIZEN[2], "SALDO", False),  # stopped
+        sms(CITIZEN[2], "saldo per favore", False),
+        telegram(LINKED_CHAT, "/start", False),
+        telegram(LINKED_CHAT, "/saldo", True),
+        telegram(LINKED_CHAT, None, True, option="balance"),  # the Balance button
+        telegram("900002", "/start", False),
+        telegram("900002", "/saldo", False),  # not linked: asked for the contact
+    ]
+    await run_both(twins, steps, two_towns=False)
+
+
+async def test_plain_turns_routed_by_the_number_written_to(twins: tuple[Core, Core]) -> None:
+    steps = [
+        sms(CITIZEN[0], "MENU", False, to=TOWN_NUMBER),
+        sms(CITIZEN[0], "SALDO", True, to=TOWN_NUMBER),
+        sms(CITIZEN[0], "SALDO", True, to="0733 000001"),  # the same number, written otherwise
+        sms(CITIZEN[0], "MENU", False, to=OTHER_NUMBER),
+        sms(CITIZEN[0], "SALDO", False, to=OTHER_NUMBER),  # not a citizen of the other town
+        sms(CITIZEN[0], "SALDO", False),  # no number: no town to route to
+        sms(DELEGATE, "MENU", False, to=TOWN_NUMBER),
+        sms(DELEGATE, "SALDO", True, to=TOWN_NUMBER),
+        telegram(LINKED_CHAT, "/saldo", False),  # several towns: the chat picks one first
+    ]
+    await run_both(twins, steps, two_towns=True)
+
+
+@pytest.fixture
+async def second_core(database_url: str, clock: FakeClock) -> AsyncIterator[Core]:
+    """Another process's view of the same database: its own engine and writer lock."""
+    other = Core(engine=make_engine(database_url), clock=clock)
+    yield other
+    await other.close()
+
+
+async def test_concurrent_deliveries_of_a_plain_turn_reply_once(
+    core: Core, second_core: Core
+) -> None:
+    town = await make_town(core)
+    phone = town.citizen_phones[0]
+    await DialogueEngine(core).handle(Inbound(Channel.SMS, phone, text="MENU"))
+    inbound = Inbound(Channel.SMS, phone, text="SALDO", provider_message_id="SM-9")
+    engines = [DialogueEngine(c) for c in (core, second_core, core, second_core)]
+    results = await asyncio.gather(*(engine.handle(inbound) for engine in engines))
+    assert all(result.one_trip for result in results)
+    assert sum(not result.duplicate for result in results) == 1
+    async with core.uow() as uow:
+        rows = await uow.outbox.for_address("sms", phone)
+    balances = [row for row in rows if row.payload["texts"][0]["msgid"].startswith("Your balance")]
+    assert len(balances) == 1
+
+
+async def test_concurrent_plain_turns_of_one_chat_are_all_answered(
+    core: Core, second_core: Core
+) -> None:
+    """Two processes answer the same chat at once: the conversation row (locked on
+    PostgreSQL, the one writer on SQLite) makes them take turns, none is lost."""
+    town = await make_town(core)
+    phone = town.citizen_phones[0]
+    await DialogueEngine(core).handle(Inbound(Channel.SMS, phone, text="MENU"))
+    engines = [DialogueEngine(c) for c in (core, second_core) * 3]
+    results = await asyncio.gather(
+        *(
+            engine.handle(Inbound(Channel.SMS, phone, text="SALDO", provider_message_id=f"S{i}"))
+            for i, engine in enumerate(engines)
+        )
+    )
+    assert all(result.one_trip and not result.duplicate for result in results)
+    async with core.uow() as uow:
+        rows = await uow.outbox.for_address("sms", phone)
+    assert sorted(row.id for row in rows)[-6:] == sorted(
+        id_ for result in results for id_ in result.outbox_ids
+    )
+
+
+async def test_concurrent_plain_turns_share_the_sqlite_group_commit(sqlite_url: str) -> None:
+    core = Core(engine=make_engine(sqlite_url), clock=FakeClock())
+    try:
+        town = await make_town(core, citizens=8)
+        engine = DialogueEngine(core)
+        for phone in town.citizen_phones:
+            await engine.handle(Inbound(Channel.SMS, phone, text="MENU"))
+        group = core.group_commit
+        assert group is not None
+        before = group.batches, group.committed
+        results = await asyncio.gather(
+            *(
+                engine.handle(Inbound(Channel.SMS, phone, text="SALDO", provider_message_id=phone))
+                for phone in town.citizen_phones
+            )
+        )
+        assert all(result.one_trip and len(result.outbox_ids) == 1 for result in results)
+        assert group.committed - before[1] == 8
+        assert group.batches - before[0] < 8  # several turns per COMMIT (one fsync)
+    finally:
+        await core.close()
+
+
+async def test_a_plan_that_fails_leaves_nothing_and_the_general_path_answers(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    town = await make_town(core)
+    phone = town.citizen_phones[0]
+    engine = DialogueEngine(core)
+    await engine.handle(Inbound(Channel.SMS, phone, text="MENU"))
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("a bug in the plain turn")
+
+    monkeypatch.setattr(PlainTurn, "decide", broken)
+    inbound = Inbound(Channel.SMS, phone, text="SALDO", provider_message_id="SM-broken")
+    result = await engine.handle(inbound)
+    assert not result.one_trip and not result.duplicate and len(result.outbox_ids) == 1
+    async with core.uow() as uow:
+        row = await uow.outbox.by_id(result.outbox_ids[0])
+        assert row is not None and row.payload["texts"][0]["msgid"] == "Your balance: {balance}."
+    assert (await engine.handle(inbound)).duplicate  # recorded once, by the general path

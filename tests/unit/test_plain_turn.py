@@ -1,0 +1,140 @@
+"""The pure decisions of a plain turn (core/dialogue/plain_turn.py), without a database:
+what counts as plain, whom the plan looks up, and the replies and state it writes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from core.dialogue.context import fits_sms
+from core.dialogue.inbound import Channel, Inbound, PaymentDone, SharedContact
+from core.dialogue.plain_turn import PlainTurn, routed
+from core.dialogue.state import ChatMemory, Offered, dump
+from core.domain.keys import PROCESS_KEYS
+from core.domain.ledger import PostingKind
+from core.domain.messages import Money, reply_from_json
+from core.domain.outbox import OutboxStatus
+from core.storage.turn_trip import ConversationRow, Holder, PostingRow, TownRow
+
+NOW = datetime(2026, 4, 6, 8, 0, tzinfo=UTC)
+TOWN = TownRow(7, "+390733000001", "Europe/Rome")
+PHONE = "+393331234567"
+CF = "RSSMRA85T10A562S"
+
+
+def sms(text: str | None, **kwargs: object) -> Inbound:
+    return Inbound(Channel.SMS, PHONE, text=text, provider_message_id="SM1", **kwargs)  # type: ignore[arg-type]
+
+
+def conversation(
+    *, memory: ChatMemory | None = None, flow: str | None = None, stopped: bool = False
+) -> ConversationRow:
+    data = dump(memory) if memory is not None else {}
+    return ConversationRow(3, TOWN.id, "it", flow, "step" if flow else None, data, stopped)
+
+
+def holder(postings: int = 0, *, delegate: bool = False) -> Holder:
+    rows = [
+        PostingRow(PostingKind.PAYMENT.value, -(100 + i), NOW - timedelta(days=i), "Forno", i)
+        for i in range(postings)
+    ]
+    return Holder(11, CF, delegate, 150_00, rows)
+
+
+def test_candidates_are_messages_that_may_mean_saldo() -> None:
+    for text in ("SALDO", "saldo", "/saldo", "Balance", "vorrei sapere il mio saldo", "1"):
+        assert PlainTurn.candidate(sms(text)), text
+    for other in ("MENU", "AIUTO", "NEGOZI 62020", "saldo e negozi", "ciao", "", None):
+        assert not PlainTurn.candidate(sms(other)), other
+    assert PlainTurn.candidate(Inbound(Channel.TELEGRAM, "5", option="balance"))
+    assert not PlainTurn.candidate(sms("SALDO", contact=SharedContact(PHONE, True)))
+    assert not PlainTurn.candidate(sms("SALDO", start_parameter="CARD1"))
+    assert not PlainTurn.candidate(sms("SALDO", payment=PaymentDone("p", "EUR", 100, "t", "q")))
+    assert not PlainTurn.candidate(Inbound(Channel.SMS, "+39" + "3" * 70, text="SALDO"))
+
+
+def test_routing_by_the_number_written_to_or_the_only_town() -> None:
+    other = TownRow(8, "+390733000002", "Europe/Rome")
+    assert routed([TOWN, other], "+390733000002") is other
+    assert routed([TOWN, other], "0733 000001") is TOWN
+    assert routed([TOWN, other], None) is None
+    assert routed([TOWN], None) is TOWN
+    assert routed([TOWN, other], "+390733999999") is None
+
+
+def test_only_a_balance_request_at_no_step_and_not_stopped_is_plain() -> None:
+    turn = PlainTurn(sms("SALDO"), NOW, PROCESS_KEYS)
+    lookup = turn.classify(TOWN, conversation())
+    assert lookup is not None
+    assert (lookup.citizen_phone, lookup.citizen_chat, lookup.delegate_phone) == (
+        PHONE,
+        None,
+        PHONE,
+    )
+    assert turn.classify(TOWN, conversation(stopped=True)) is None
+    assert turn.classify(TOWN, conversation(flow="shops")) is None
+    assert PlainTurn(sms("MENU"), NOW, PROCESS_KEYS).classify(TOWN, conversation()) is None
+
+
+def test_a_number_is_saldo_only_when_it_picks_the_balance_option() -> None:
+    offered = ChatMemory(options=[Offered("balance", ["balance", "saldo"]), Offered("shops")])
+    one, two = (PlainTurn(sms(n), NOW, PROCESS_KEYS) for n in ("1", "2"))
+    assert one.classify(TOWN, conversation(memory=offered)) is not None
+    assert two.classify(TOWN, conversation(memory=offered)) is None
+    assert one.classify(TOWN, conversation()) is None  # nothing offered
+
+
+def test_on_telegram_the_chat_and_a_shared_phone_are_looked_up() -> None:
+    turn = PlainTurn(Inbound(Channel.TELEGRAM, "5550001", text="/saldo"), NOW, PROCESS_KEYS)
+    lookup = turn.classify(TOWN, conversation(memory=ChatMemory(phone=PHONE)))
+    assert lookup is not None
+    assert (lookup.citizen_phone, lookup.citizen_chat, lookup.delegate_phone) == (
+        None,
+        "5550001",
+        PHONE,
+    )
+
+
+def test_the_balance_is_one_outbox_row_and_the_conversation_offers_nothing() -> None:
+    turn = PlainTurn(sms("SALDO"), NOW, PROCESS_KEYS)
+    memory = ChatMemory(options=[Offered("shops")], state={"stale": 1}, language_chosen=True)
+    lookup = turn.classify(TOWN, conversation(memory=memory))
+    assert lookup is not None
+    write = turn.decide(lookup.context, holder())
+    assert (write.municipality_id, write.language, write.stopped) == (TOWN.id, "it", False)
+    assert write.data == {"language_chosen": True}  # options answered, no flow state
+    [row] = write.outbox
+    assert (row["channel"], row["address"], row["language"]) == ("sms", PHONE, "it")
+    assert (row["status"], row["lane"], row["next_attempt_at"]) == (
+        OutboxStatus.PENDING.value,
+        1,
+        NOW,
+    )
+    reply = reply_from_json(row["payload"])
+    assert [text.msgid for text in reply.texts] == ["Your balance: {balance}."]
+    assert reply.texts[0].params["balance"] == Money(150_00)
+    assert reply.options == ()
+
+
+def test_movements_shown_fit_one_sms_and_a_delegate_sees_whose_balance() -> None:
+    turn = PlainTurn(sms("SALDO"), NOW, PROCESS_KEYS)
+    lookup = turn.classify(TOWN, conversation())
+    assert lookup is not None
+    reply = reply_from_json(
+        turn.decide(lookup.context, holder(3, delegate=True)).outbox[0]["payload"]
+    )
+    assert reply.texts[0].msgid == "Balance of {holder}: {balance}."
+    assert CF not in str(reply.texts[0].params["holder"])  # masked
+    assert reply.texts[1].msgid == "Last movements:"
+    assert 1 <= len(reply.texts) - 2 <= 3
+    assert fits_sms(list(reply.texts), reply.options, "it")
+
+
+def test_on_telegram_the_balance_offers_the_card_and_remembers_it() -> None:
+    turn = PlainTurn(Inbound(Channel.TELEGRAM, "5550001", text="/saldo"), NOW, PROCESS_KEYS)
+    lookup = turn.classify(TOWN, conversation())
+    assert lookup is not None
+    write = turn.decide(lookup.context, holder(5))
+    reply = reply_from_json(write.outbox[0]["payload"])
+    assert [option.key for option in reply.options] == ["card"]
+    assert len(reply.texts) == 2 + 5  # not cut to one SMS (the plan loads at most 3)
+    assert [item["k"] for item in write.data["options"]] == ["card"]
