@@ -54,6 +54,8 @@ class Refusal(StrEnum):
     AUDIT_BAD_REQUEST = "audit.bad_request"
     AUDIT_NOTE_TOO_LONG = "audit.note_too_long"
     AUDIT_NOT_IN_SAMPLE = "audit.not_in_sample"
+    AUDIT_WINDOW_OPEN = "audit.window_open"
+    AUDIT_NO_WINDOW = "audit.no_window"
     CARD_ALREADY_ISSUED = "card.already_issued"
     CARD_BLOCKED = "card.blocked"
     CHARGE_NOT_FOUND = "charge.not_found"

@@ -283,37 +283,48 @@ class RedrawNeedsReason(Conflict):
     code = "audit.redraw_needs_reason"
 
 
-async def samples(uow: UnitOfWork, operator: m.Operator) -> list[m.AuditSample]:
-    """The draws of the current window, the binding (first) one first."""
-    round_ = await municipalities.current_round(uow, operator.municipality_id)
-    if round_ is None:
-        return []
+async def windows(uow: UnitOfWork, operator: m.Operator) -> list[m.Round]:
+    """The municipality's application windows, the first one first."""
+    return list(await uow.rounds.of_municipality(operator.municipality_id))
+
+
+async def samples(uow: UnitOfWork, round_: m.Round) -> list[m.AuditSample]:
+    """The draws of a window, the binding (first) one first."""
     return list(await uow.audit_samples.of_round(round_.id))
 
 
 async def draw_sample(
     uow: UnitOfWork,
     operator: m.Operator,
+    window: int,
     percent: str,
     seed: int,
     now: datetime,
     reason: str = "",
 ) -> list[str]:
-    """Draw the sample of declarations to check. The first draw of a window binds; a later
-    one is recorded too, with its reason, but does not replace it."""
+    """Draw the sample of declarations to check in the window numbered `window` (closed).
+    The first draw of a window binds; a later one is recorded too, with its reason, but
+    does not replace it."""
     require_role(operator, *PREPARERS)
     town = await town_of(uow, operator)
-    earlier = await samples(uow, operator)
+    round_ = await audit.window_of(uow, town, window)
+    earlier = await samples(uow, round_)
     why = " ".join(reason.split())
     if earlier and not why:
         raise RedrawNeedsReason()
-    protocols = await audit.draw_sample(uow, town, percent, seed, now)
+    protocols = await audit.draw_sample(uow, town, percent, seed, now, window)
     await activity.by_operator(
         uow,
         operator,
         "audit.redraw" if earlier else "audit.draw",
         subject=f"seed {seed}",
-        after={"percent": percent, "seed": seed, "protocols": protocols, "reason": why or None},
+        after={
+            "window": window,
+            "percent": percent,
+            "seed": seed,
+            "protocols": protocols,
+            "reason": why or None,
+        },
         now=now,
     )
     await uow.commit()

@@ -153,6 +153,16 @@ class RoundRepository(_Repository):
             .limit(1)
         )
 
+    async def of_municipality(self, municipality_id: int) -> Sequence[m.Round]:
+        """Every window of the municipality, the first one first."""
+        return (
+            await self.session.scalars(
+                select(m.Round)
+                .where(m.Round.municipality_id == municipality_id)
+                .order_by(m.Round.number)
+            )
+        ).all()
+
     async def by_number(self, municipality_id: int, number: int) -> m.Round | None:
         return await self.session.scalar(
             select(m.Round).where(

@@ -184,6 +184,10 @@ class FakeRounds(_Fake):
         rounds = self.store.rows(m.Round, lambda x: x.municipality_id == municipality_id)
         return max(rounds, key=lambda x: x.number, default=None)
 
+    async def of_municipality(self, municipality_id: int) -> list[m.Round]:
+        rounds = self.store.rows(m.Round, lambda x: x.municipality_id == municipality_id)
+        return sorted(rounds, key=lambda x: x.number)
+
     async def by_number(self, municipality_id: int, number: int) -> m.Round | None:
         return self.store.first(
             m.Round, lambda x: x.municipality_id == municipality_id and x.number == number
