@@ -748,6 +748,7 @@ async def unlock_shop(
     if shop is None or shop.municipality_id != municipality_id:
         raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
     lock = security.lock_of(shop, now, await security.wrong_codes_of_shop(uow, shop.id, now))
+    blocked_at = shop.blocked_at
     shop.blocked_at = None
     shop.locked_until = None
     await security.record(
@@ -758,12 +759,12 @@ async def unlock_shop(
         shop_id=shop.id,
         detail=activity.actor_name(by),
     )
+    # The log's page names these keys (office/words.py FIELD_NAMES).
     before: dict[str, object] = {"locked": False}
-    if lock is not None:
-        before = {
-            "locked_until": lock.until.isoformat() if lock.until else "office",
-            "wrong_codes": lock.wrong_codes,
-        }
+    if lock is not None and lock.until is not None:
+        before = {"locked_until": lock.until.isoformat(), "wrong_codes": lock.wrong_codes}
+    elif lock is not None and blocked_at is not None:
+        before = {"blocked_at": blocked_at.isoformat(), "wrong_codes": lock.wrong_codes}
     await activity.by_actor(
         uow,
         municipality_id,

@@ -63,7 +63,7 @@ async def test_the_office_sees_until_when_and_why_and_lifts_the_lock(
         ).all()
     assert entry.actor == "cli:anna"
     assert entry.subject.startswith(f"{town.shop_id} ")
-    assert entry.before == {"locked_until": "office", "wrong_codes": 10}
+    assert entry.before == {"blocked_at": core.now().isoformat(), "wrong_codes": 10}
     # The count starts again from the unlock: one wrong code is one, not eleven.
     await wrong_codes(core, town, 1)
     assert await locks(core, town) == {}

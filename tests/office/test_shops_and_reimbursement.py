@@ -218,6 +218,6 @@ async def test_a_locked_shop_is_shown_and_the_office_lifts_the_lock(
             )
         ).all()
     assert entry.actor == "bel.clerk"
-    assert entry.before == {"locked_until": "office", "wrong_codes": 10}
+    assert entry.before == {"blocked_at": core.now().isoformat(), "wrong_codes": 10}
     activity = await clerk.get("/office/activity")
     assert "negozio sbloccato dopo codici di pagamento sbagliati" in activity.text
