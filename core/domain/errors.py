@@ -76,6 +76,8 @@ class Refusal(StrEnum):
     INVITE_INVALID = "invite.invalid"
     INVITE_TOO_MANY = "invite.too_many"
     LOOKUP_TOO_MANY = "lookup.too_many"
+    # Payment codes sent to one person in the last hour, from every shop (policy).
+    PAYMENT_CODES_TOO_MANY = "payment.codes_too_many"
     MUNICIPALITY_BAD_CODE = "municipality.bad_code"
     MUNICIPALITY_BAD_NAME = "municipality.bad_name"
     MUNICIPALITY_BAD_PRIVACY_URL = "municipality.bad_privacy_url"

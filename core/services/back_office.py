@@ -15,7 +15,7 @@ from datetime import datetime
 from core.domain.errors import Conflict, InvalidIdentifier, NotFound, Refusal
 from core.domain.identity import normalize_phone
 from core.domain.shops import ShopStatus
-from core.services import activity, applications, audit, municipalities, shops
+from core.services import activity, applications, audit, charges, municipalities, shops
 from core.services.applications import ApplicationInput
 from core.services.operators import Role, require_role
 from core.services.unit_of_work import UnitOfWork
@@ -149,6 +149,14 @@ async def rename_shop(
     )
     await uow.commit()
     return renamed
+
+
+async def unlock_shop(uow: UnitOfWork, operator: m.Operator, shop_id: int, now: datetime) -> m.Shop:
+    """Lift a shop's lock for wrong payment codes (as `admin shops unlock`), logged."""
+    require_role(operator, *PREPARERS)
+    shop = await charges.unlock_shop(uow, operator.municipality_id, shop_id, by=operator, now=now)
+    await uow.commit()
+    return shop
 
 
 # --- what the office reads ----------------------------------------------------------------

@@ -1059,6 +1059,20 @@ class ChargeRepository(_Repository):
             )
         ).all()
 
+    async def codes_sent_to(self, citizen_id: int, since: datetime) -> int:
+        """Payment codes sent to the citizen since then, by every shop (a card PIN charge
+        sends none: its hash is empty)."""
+        value = await self.session.scalar(
+            select(func.count())
+            .select_from(m.Charge)
+            .where(
+                m.Charge.citizen_id == citizen_id,
+                m.Charge.created_at >= since,
+                m.Charge.code_hash != "",
+            )
+        )
+        return int(value or 0)
+
     async def refresh(self, charge: m.Charge) -> None:
         await self.session.refresh(charge)
 
