@@ -33,7 +33,7 @@ from core.domain.errors import DomainError
 from core.domain.messages import t
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, render_text
 from core.services import conversations, municipalities
-from core.services.outbox import enqueue
+from core.services.outbox import PAYMENT_LANE, enqueue
 from core.services.transactions import retrying
 from core.storage import models as m
 from core.storage.transient import is_transient
@@ -52,6 +52,8 @@ STOPPED = t(
 class HandleResult:
     duplicate: bool = False
     outbox_ids: list[int] = field(default_factory=list)
+    # One of them is about a payment (lane 0): the outbox's payment loop should look now.
+    payments: bool = False
     # Answered in one trip (core/dialogue/plain_turn.py) rather than by the general path.
     one_trip: bool = False
 
@@ -108,7 +110,9 @@ class DialogueEngine:
                 log.exception("one-trip turn failed (%s %s)", inbound.channel, inbound.address)
                 done = None
             if done is not None:
-                return HandleResult(done.duplicate, done.outbox_ids, one_trip=True)
+                return HandleResult(
+                    done.duplicate, done.outbox_ids, payments=done.payments, one_trip=True
+                )
         async with self.core.uow() as uow:
             if inbound.provider_message_id and not await self._first_delivery(uow, inbound, now):
                 return HandleResult(duplicate=True)
@@ -123,8 +127,9 @@ class DialogueEngine:
             messages = self._save(turn, routing, now)
             await uow.flush()
             ids = [message.id for message in messages]
+            payments = any(message.lane == PAYMENT_LANE for message in messages)
             await uow.commit()
-        return HandleResult(duplicate=False, outbox_ids=ids)
+        return HandleResult(duplicate=False, outbox_ids=ids, payments=payments)
 
     async def _one_trip(self, plain: PlainTurn) -> TurnOutcome | None:
         """A plain turn in one trip, committed when this returns; None (nothing written)
