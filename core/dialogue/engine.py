@@ -33,7 +33,7 @@ from core.domain.errors import DomainError
 from core.domain.messages import t
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, render_text
 from core.services import conversations, municipalities
-from core.services.outbox import PAYMENT_LANE, enqueue
+from core.services.outbox import enqueue
 from core.services.transactions import retrying
 from core.storage import models as m
 from core.storage.transient import is_transient
@@ -127,7 +127,8 @@ class DialogueEngine:
             messages = self._save(turn, routing, now)
             await uow.flush()
             ids = [message.id for message in messages]
-            payments = any(message.lane == PAYMENT_LANE for message in messages)
+            # Rows written by the services too (a shop's PAGA queues the citizen's code).
+            payments = uow.queued_payment
             await uow.commit()
         return HandleResult(duplicate=False, outbox_ids=ids, payments=payments)
 

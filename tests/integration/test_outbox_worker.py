@@ -528,8 +528,11 @@ async def test_wakes_during_a_claim_make_one_more_claim(core: Core) -> None:
             await asyncio.sleep(0)
         w.gate.set()
         async with asyncio.timeout(10):
-            while {m.id for m in sender.sent} != set(ids + late):
-                await asyncio.sleep(0.01)
+            while True:
+                sender.called.clear()
+                if {message.id for message in sender.sent} == set(ids + late):
+                    break
+                await sender.called.wait()
         await settle()
         assert w.claims[None] == 2
     finally:
