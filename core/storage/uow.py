@@ -17,7 +17,6 @@ from core.storage.paper_import import PaperImportRepository
 from core.storage.read_models import ReadModels
 from core.storage.review_repository import AppealRepository, AuditRepository
 
-
 # core.services.outbox.PAYMENT_LANE (storage sits below services and cannot import it).
 _PAYMENT_LANE = 0
 
