@@ -96,6 +96,12 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "Application {protocol} is not in a sample drawn for checks.", protocol=str(p["protocol"])
     ),
     "audit.bad_outcome": lambda p: t("Choose the outcome: confirmed or discrepancy found."),
+    "audit.window_open": lambda p: t(
+        "Window {number} is still open: its declarations can still change. Draw the sample "
+        "of a closed window.",
+        number=str(p["number"]),
+    ),
+    "audit.no_window": lambda p: t("Choose the window whose applications to sample."),
     "audit.note_too_long": lambda p: t(
         "The note is too long: at most {limit} characters.", limit=int(str(p["limit"]))
     ),
@@ -169,6 +175,7 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     ),
     "act.not_found": lambda p: t("There is no such act."),
     "act.bad_budget": lambda p: t("The budget must be more than zero."),
+    "round.not_found": lambda p: t("There is no window {number}.", number=str(p["number"])),
     "window.still_open": lambda p: t("The application window is still open: close it first."),
     "round.none": lambda p: t("There is no application window yet: open one first."),
     "allocation.none": lambda p: t("There is no approved tranche waiting to be credited."),

@@ -16,6 +16,7 @@ from buonispesa.cli.common import (
     EXIT_BAD_INPUT,
     err,
     fail,
+    lock_text,
     office_language,
     operator_name,
     say,
@@ -691,13 +692,14 @@ def credit(code: str) -> None:
 def shops_list(
     code: str, status: Annotated[str | None, typer.Option(help="pending or approved")] = None
 ) -> None:
-    """List shops with their status and what they are owed."""
-    from core.services import ledger, municipalities
+    """List shops with their status, what they are owed and their lock for wrong codes."""
+    from core.services import ledger, municipalities, security
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             found = await uow.shops.search(town.id, approved_only=False)
+            locks = await security.shop_locks(uow, found, core.now())
             table = Table(
                 say(t("ID")),
                 say(t("Name")),
@@ -706,6 +708,7 @@ def shops_list(
                 say(t("Address")),
                 say(t("Status")),
                 say(t("To reimburse")),
+                say(t("Locked")),
             )
             for shop in found:
                 if status and shop.status != status:
@@ -719,6 +722,7 @@ def shops_list(
                     f"{shop.address}, {shop.postcode} {shop.town}",
                     shop.status,  # as --status takes it: pending or approved
                     money(owed),
+                    lock_text(locks.get(shop.id)),
                 )
             out.print(table)
 

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 from rich.console import Console
 
-from core.domain.messages import Text, t
+from core.domain.messages import Moment, Text, t, tn
 from core.i18n import DEFAULT_LANGUAGE, render_text, supported
 
 if TYPE_CHECKING:
     from buonispesa.settings import Settings
+    from core.services.security import ShopLockState
 
 err = Console(stderr=True)
 
@@ -85,3 +86,25 @@ def operator_name(given: str | None) -> str:
         return getpass.getuser()[:80]
     except (OSError, KeyError):
         return "unknown"
+
+
+def lock_text(lock: ShopLockState | None) -> str:
+    """A shop's lock as the office reads it: until when, and why (its wrong codes)."""
+    if lock is None:
+        return say(t("no"))
+    if lock.until is None:
+        return say(
+            tn(
+                "until unlocked ({count} wrong code)",
+                "until unlocked ({count} wrong codes)",
+                lock.wrong_codes,
+            )
+        )
+    return say(
+        tn(
+            "until {moment} ({count} wrong code)",
+            "until {moment} ({count} wrong codes)",
+            lock.wrong_codes,
+            moment=Moment(lock.until),
+        )
+    )

@@ -139,14 +139,15 @@ def audit_sample(
     code: str,
     percent: Annotated[str, typer.Option(help="Share of applications to check, e.g. 5")],
     seed: Annotated[int, typer.Option(help="Seed of the draw (publish it: anyone can redo it)")],
+    window: WindowOption = None,
 ) -> None:
-    """Draw a reproducible random sample of the current round's applications to check."""
+    """Draw a reproducible random sample of a closed window's applications to check."""
     from core.services import audit, municipalities
 
     async def work(core: Core) -> list[str]:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            protocols = await audit.draw_sample(uow, town, percent, seed, core.now())
+            protocols = await audit.draw_sample(uow, town, percent, seed, core.now(), window)
             await uow.commit()
         return protocols
 

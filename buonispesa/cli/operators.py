@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from buonispesa.cli.admin import admin, out, run_with_core
-from buonispesa.cli.common import office_language, say
+from buonispesa.cli.common import office_language, operator_name, say
 from core.domain.messages import Moment, t
 from core.i18n import format_param
 
@@ -58,14 +58,45 @@ def operator_list(code: str) -> None:
     async def work(core: Core) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            table = Table(say(t("Username")), say(t("Role")), say(t("Last sign-in")))
+            table = Table(
+                say(t("Username")), say(t("Role")), say(t("Last sign-in")), say(t("Locked until"))
+            )
+            now = core.now()
             for operator in await operators.of_municipality(uow, town.id):
                 last = operator.last_sign_in_at
+                # The sign-in page does not say an account is locked (that would tell
+                # who has one): the office reads it here.
+                until = operator.locked_until
                 table.add_row(
                     operator.username,
                     operator.role,
                     format_param(Moment(last), office_language()) if last else "",
+                    format_param(Moment(until), office_language())
+                    if until is not None and until > now
+                    else "",
                 )
             out.print(table)
 
     run_with_core(work)
+
+
+@operator_app.command("unlock")
+def operator_unlock(
+    code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
+    username: Annotated[str, typer.Argument(help="The operator locked out after wrong passwords")],
+    by: Annotated[str | None, typer.Option(help="Who unlocks (logged)")] = None,
+) -> None:
+    """Lift an operator's sign-in lock now (it also ends by itself after 15 minutes)."""
+    from core.services import municipalities, operators
+
+    async def work(core: Core) -> str:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            operator = await operators.unlock(
+                uow, town, username, core.now(), f"cli:{operator_name(by)}"
+            )
+            await uow.commit()
+        return operator.username
+
+    name = run_with_core(work)
+    out.print(say(t("Operator {username} can sign in again.", username=name)), markup=False)

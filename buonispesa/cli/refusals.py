@@ -82,11 +82,19 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     Refusal.OPERATOR_BAD_ROLE: lambda p: t(
         "{role} is not a role: use clerk, manager or viewer.", role=str(p["role"])
     ),
+    Refusal.OPERATOR_NOT_FOUND: lambda p: t(
+        "There is no operator {username} in this municipality.", username=str(p["username"])
+    ),
     Refusal.OPERATOR_EXISTS: lambda p: t(
         "An operator named {username} already exists.", username=str(p["username"])
     ),
     Refusal.DONATIONS_NOT_AVAILABLE: lambda p: t(
         "Donations available to grant: {amount}.", amount=_cents(p["available_cents"])
+    ),
+    Refusal.AUDIT_WINDOW_OPEN: lambda p: t(
+        "Window {number} is still open: its declarations can still change. Name a closed "
+        "window with --window.",
+        number=str(p["number"]),
     ),
     Refusal.WINDOW_STILL_OPEN: lambda p: t(
         "The application window is still open: close it first with 'admin window close'."

@@ -8,15 +8,19 @@ stands out.
 
 from __future__ import annotations
 
-import getpass
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from buonispesa.cli.admin import out, run_with_core, shops_app
-from buonispesa.cli.common import OPERATOR_VARIABLE, office_language, operator_name, say
+from buonispesa.cli.common import (
+    OPERATOR_VARIABLE,
+    lock_text,
+    office_language,
+    operator_name,
+    say,
+)
 from core.domain.errors import InvalidIdentifier, NotFound, Refusal
 from core.domain.messages import Moment, t
 from core.i18n import format_param
@@ -24,7 +28,6 @@ from core.i18n import format_param
 # The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
 if TYPE_CHECKING:
     from core.bootstrap import Core
-    from core.storage import models as m
     from core.storage.uow import UnitOfWork
 
 
@@ -47,13 +50,6 @@ async def _shop_id(uow: UnitOfWork, municipality_id: int, reference: str) -> int
     if len(found) != 1:
         raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=text)
     return found[0].id
-
-
-def _operator() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 @shops_app.command("refuse")
@@ -109,15 +105,24 @@ def shops_rename(
 
 
 @shops_app.command("unlock")
-def shops_unlock(code: str, shop: str) -> None:
-    """Unlock a shop locked for wrong payment codes (SHOP: its id or partita IVA)."""
+def shops_unlock(
+    code: str,
+    shop: str,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help=f"operator name for the log (default: ${OPERATOR_VARIABLE})"),
+    ] = None,
+) -> None:
+    """Unlock a shop locked for wrong payment codes (SHOP: its id or partita IVA); logged."""
     from core.services import charges, municipalities
+
+    operator = operator_name(by)
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             found = await charges.unlock_shop(
-                uow, town.id, await _shop_id(uow, town.id, shop), by=_operator(), now=core.now()
+                uow, town.id, await _shop_id(uow, town.id, shop), by=operator, now=core.now()
             )
             await uow.commit()
             out.print(
@@ -137,14 +142,20 @@ def shops_unlock(code: str, shop: str) -> None:
 
 @shops_app.command("lookups")
 def shops_lookups(code: str) -> None:
-    """Shops whose lookups found nobody in the last 7 days, and their locks."""
+    """Shops whose lookups found nobody in the last 7 days, and every shop locked for wrong
+    payment codes (until when, how many)."""
     from core.services import municipalities, security
 
     async def work(core: Core) -> None:
         now = core.now()
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            rows = await security.lookup_misses(uow, town.id, now)
+            rows = list(await security.lookup_misses(uow, town.id, now))
+            shops = await uow.shops.search(town.id, approved_only=False)
+            locks = await security.shop_locks(uow, shops, now)
+            # A locked shop is listed even when all its lookups found someone.
+            listed = {row.shop_id for row in rows}
+            quiet = [shop for shop in shops if shop.id in locks and shop.id not in listed]
             table = Table(
                 say(t("ID")),
                 say(t("Name")),
@@ -155,7 +166,6 @@ def shops_lookups(code: str) -> None:
                 say(t("Locked")),
             )
             for row in rows:
-                shop: m.Shop | None = await uow.shops.by_id(row.shop_id)
                 table.add_row(
                     str(row.shop_id),
                     row.shop_name,
@@ -163,9 +173,13 @@ def shops_lookups(code: str) -> None:
                     str(row.last_day),
                     str(row.last_week),
                     format_param(Moment(row.latest), office_language()),
-                    _lock_text(shop, now),
+                    lock_text(locks.get(row.shop_id)),
                 )
-            if not rows:
+            for shop in quiet:
+                table.add_row(
+                    str(shop.id), shop.name, "0", "0", "0", "", lock_text(locks.get(shop.id))
+                )
+            if not rows and not quiet:
                 out.print(
                     say(
                         t(
@@ -179,13 +193,3 @@ def shops_lookups(code: str) -> None:
             out.print(table)
 
     run_with_core(work)
-
-
-def _lock_text(shop: m.Shop | None, now: datetime) -> str:
-    if shop is None:
-        return ""
-    if shop.blocked_at is not None:
-        return say(t("until unlocked"))
-    if shop.locked_until is not None and shop.locked_until > now:
-        return say(t("until {moment}", moment=Moment(shop.locked_until)))
-    return say(t("no"))

@@ -88,6 +88,9 @@ _SENTENCES: dict[str, Text] = {
         "Too many wrong codes: your shop cannot charge until the municipality's office unlocks it."
     ),
     Refusal.LOOKUP_TOO_MANY: t("Too many searches that found nobody. Try again later."),
+    Refusal.PAYMENT_CODES_TOO_MANY: t(
+        "Too many payment requests for this person: nothing was sent. Try again later."
+    ),
     Refusal.SHOP_NAME_MISSING: t("Write the name of the shop."),
     Refusal.SHOP_BAD_POSITION: t("This position is not valid. Share it again or skip."),
     Refusal.SHOP_NOT_FOUND: t("Shop not found."),

@@ -54,6 +54,8 @@ class Refusal(StrEnum):
     AUDIT_BAD_REQUEST = "audit.bad_request"
     AUDIT_NOTE_TOO_LONG = "audit.note_too_long"
     AUDIT_NOT_IN_SAMPLE = "audit.not_in_sample"
+    AUDIT_WINDOW_OPEN = "audit.window_open"
+    AUDIT_NO_WINDOW = "audit.no_window"
     CARD_ALREADY_ISSUED = "card.already_issued"
     CARD_BLOCKED = "card.blocked"
     CHARGE_NOT_FOUND = "charge.not_found"
@@ -74,6 +76,8 @@ class Refusal(StrEnum):
     INVITE_INVALID = "invite.invalid"
     INVITE_TOO_MANY = "invite.too_many"
     LOOKUP_TOO_MANY = "lookup.too_many"
+    # Payment codes sent to one person in the last hour, from every shop (policy).
+    PAYMENT_CODES_TOO_MANY = "payment.codes_too_many"
     MUNICIPALITY_BAD_CODE = "municipality.bad_code"
     MUNICIPALITY_BAD_NAME = "municipality.bad_name"
     MUNICIPALITY_BAD_PRIVACY_URL = "municipality.bad_privacy_url"

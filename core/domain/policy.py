@@ -41,6 +41,8 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "payments.shop_block_after_wrong_codes": (2, 1000),
     # A refund window longer than a year would keep a shop liable for money long spent.
     "payments.voucher_refund_days": (1, MAX_VOUCHER_REFUND_DAYS),
+    # Payment codes one person may receive in an hour, from every shop together.
+    "payments.codes_per_person_per_hour": (1, 60),
 }
 MAX_NAME_CHARACTERS = 200
 MAX_SIZE_BANDS = 20  # household sizes 1..20; the last band covers larger households
@@ -80,6 +82,9 @@ class Policy:
     shop_block_after_wrong_codes: int = 10
     # Days after purchase within which a shop may refund a community voucher nobody spent.
     voucher_refund_days: int = 14
+    # Payment codes sent to one person (or one voucher holder) in an hour, from all shops
+    # together; over it a new charge is refused and nothing is sent (no flooding of codes).
+    codes_per_person_per_hour: int = 6
 
     def __post_init__(self) -> None:
         # Also guards policies built in code (tests, dataclasses.replace), not only TOML.
@@ -149,6 +154,7 @@ class Policy:
             ("payments.shop_lock_minutes", self.shop_lock_minutes),
             ("payments.shop_block_after_wrong_codes", self.shop_block_after_wrong_codes),
             ("payments.voucher_refund_days", self.voucher_refund_days),
+            ("payments.codes_per_person_per_hour", self.codes_per_person_per_hour),
         ):
             low, high = INT_RANGES[key]
             if not low <= value <= high:
@@ -234,6 +240,7 @@ def parse_policy(text: str) -> Policy:
             "shop_lock_minutes",
             "shop_block_after_wrong_codes",
             "voucher_refund_days",
+            "codes_per_person_per_hour",
             # Counted cancelled charges before wrong codes were counted: accepted, unused.
             "shop_lock_after_failed_charges",
         },
@@ -270,6 +277,9 @@ def parse_policy(text: str) -> Policy:
             payments, "payments.shop_block_after_wrong_codes", _positive_int, 10
         ),
         voucher_refund_days=_get(payments, "payments.voucher_refund_days", _positive_int, 14),
+        codes_per_person_per_hour=_get(
+            payments, "payments.codes_per_person_per_hour", _positive_int, 6
+        ),
     )
 
 

@@ -100,14 +100,29 @@ def _percent(value: float | int | Decimal | str) -> Decimal:
     return percent
 
 
+async def window_of(uow: UnitOfWork, municipality: m.Municipality, window: int | None) -> m.Round:
+    """The application window numbered `window` of the municipality, or its latest one."""
+    if window is None:
+        round_ = await current_round(uow, municipality.id)
+        if round_ is None:
+            raise NotFound(Refusal.ROUND_NONE)
+        return round_
+    found = await uow.rounds.by_number(municipality.id, window)
+    if found is None:
+        raise NotFound(Refusal.ROUND_NOT_FOUND, number=window)
+    return found
+
+
 async def draw_sample(
     uow: UnitOfWork,
     municipality: m.Municipality,
     percent: float | int | Decimal | str,
     seed: int,
     now: datetime,
+    window: int | None = None,
 ) -> list[str]:
-    """Draw and record the sample of the current round's applications to check.
+    """Draw and record the sample of a window's applications to check: the window numbered
+    `window`, or the latest one. It must be closed (a later window may be open meanwhile).
 
     Every application of the round is in the population, revoked ones included, so that
     re-running with the same seed gives the same list at any later time; withdrawn ones are
@@ -117,12 +132,10 @@ async def draw_sample(
     exact_percent = _percent(percent)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed not in _SEED_RANGE:
         raise InvalidSampleRequest(seed=str(seed))
-    round_ = await current_round(uow, municipality.id)
-    if round_ is None:
-        raise NotFound(Refusal.ROUND_NONE)
+    round_ = await window_of(uow, municipality, window)
     if is_open(round_, now):
         # Declarations can still be edited: checking them now would check moving targets.
-        raise Conflict(Refusal.WINDOW_STILL_OPEN)
+        raise Conflict(Refusal.AUDIT_WINDOW_OPEN, number=round_.number)
     protocols = [
         app.protocol
         for app in await uow.applications.in_round(round_.id)

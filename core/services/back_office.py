@@ -15,7 +15,7 @@ from datetime import datetime
 from core.domain.errors import Conflict, InvalidIdentifier, NotFound, Refusal
 from core.domain.identity import normalize_phone
 from core.domain.shops import ShopStatus
-from core.services import activity, applications, audit, municipalities, shops
+from core.services import activity, applications, audit, charges, municipalities, shops
 from core.services.applications import ApplicationInput
 from core.services.operators import Role, require_role
 from core.services.unit_of_work import UnitOfWork
@@ -151,6 +151,14 @@ async def rename_shop(
     return renamed
 
 
+async def unlock_shop(uow: UnitOfWork, operator: m.Operator, shop_id: int, now: datetime) -> m.Shop:
+    """Lift a shop's lock for wrong payment codes (as `admin shops unlock`), logged."""
+    require_role(operator, *PREPARERS)
+    shop = await charges.unlock_shop(uow, operator.municipality_id, shop_id, by=operator, now=now)
+    await uow.commit()
+    return shop
+
+
 # --- what the office reads ----------------------------------------------------------------
 
 
@@ -275,37 +283,48 @@ class RedrawNeedsReason(Conflict):
     code = "audit.redraw_needs_reason"
 
 
-async def samples(uow: UnitOfWork, operator: m.Operator) -> list[m.AuditSample]:
-    """The draws of the current window, the binding (first) one first."""
-    round_ = await municipalities.current_round(uow, operator.municipality_id)
-    if round_ is None:
-        return []
+async def windows(uow: UnitOfWork, operator: m.Operator) -> list[m.Round]:
+    """The municipality's application windows, the first one first."""
+    return list(await uow.rounds.of_municipality(operator.municipality_id))
+
+
+async def samples(uow: UnitOfWork, round_: m.Round) -> list[m.AuditSample]:
+    """The draws of a window, the binding (first) one first."""
     return list(await uow.audit_samples.of_round(round_.id))
 
 
 async def draw_sample(
     uow: UnitOfWork,
     operator: m.Operator,
+    window: int,
     percent: str,
     seed: int,
     now: datetime,
     reason: str = "",
 ) -> list[str]:
-    """Draw the sample of declarations to check. The first draw of a window binds; a later
-    one is recorded too, with its reason, but does not replace it."""
+    """Draw the sample of declarations to check in the window numbered `window` (closed).
+    The first draw of a window binds; a later one is recorded too, with its reason, but
+    does not replace it."""
     require_role(operator, *PREPARERS)
     town = await town_of(uow, operator)
-    earlier = await samples(uow, operator)
+    round_ = await audit.window_of(uow, town, window)
+    earlier = await samples(uow, round_)
     why = " ".join(reason.split())
     if earlier and not why:
         raise RedrawNeedsReason()
-    protocols = await audit.draw_sample(uow, town, percent, seed, now)
+    protocols = await audit.draw_sample(uow, town, percent, seed, now, window)
     await activity.by_operator(
         uow,
         operator,
         "audit.redraw" if earlier else "audit.draw",
         subject=f"seed {seed}",
-        after={"percent": percent, "seed": seed, "protocols": protocols, "reason": why or None},
+        after={
+            "window": window,
+            "percent": percent,
+            "seed": seed,
+            "protocols": protocols,
+            "reason": why or None,
+        },
         now=now,
     )
     await uow.commit()

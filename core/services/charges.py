@@ -39,13 +39,18 @@ from core.domain.ledger import PostingKind
 from core.domain.messages import Money, Reply, Text, reply_to_json, t
 from core.domain.policy import Policy
 from core.domain.shops import ShopStatus
-from core.services import cards, ledger, security
+from core.services import activity, cards, ledger, security
 from core.services.municipalities import policy_from_text, policy_of
 from core.services.outbox import notify, notify_payer, notify_shop, payer_of, seal_payload
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from core.storage.group_commit import GroupCommit
-from core.storage.payment_trip import PaymentOutcome, PendingPayment, confirm_transaction
+from core.storage.payment_trip import (
+    Paid,
+    PaymentOutcome,
+    PendingPayment,
+    confirm_transaction,
+)
 
 # Lookups that find nobody, per shop per hour, before "try later" (no fishing for who applied).
 LOOKUP_MISSES_PER_HOUR = 10
@@ -155,6 +160,9 @@ async def request_charge(
         raise NotAllowed(Refusal.CARD_BLOCKED)
     if with_pin:
         # The balance is checked after the PIN, at confirmation: the PIN is the consent.
+        for earlier in await _replace_pending(uow, shop, citizen, now):
+            if earlier.code_hash:  # the citizen holds a code from it; a PIN charge sent none
+                await _tell_void(uow, earlier, citizen, shop, now)
         return await _request_with_pin(
             uow, shop, citizen, amount_cents, requested_by, now, policy.charge_ttl_minutes
         )
@@ -163,6 +171,11 @@ async def request_charge(
         raise NotAllowed(
             Refusal.CITIZEN_PAYS_BY_CARD if cards.has_pin_card(citizen) else "citizen.unreachable"
         )
+    # Over the cap nothing changes: no code is sent and a code already held stays valid.
+    sent = await uow.charges.codes_sent_to(citizen.id, now - timedelta(hours=1))
+    if sent >= policy.codes_per_person_per_hour:
+        raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY)
+    replaced = [x for x in await _replace_pending(uow, shop, citizen, now) if x.code_hash]
     balance = await ledger.citizen_balance(uow, shop.municipality_id, citizen.id)
     pending = new_pending_code(uow.keys, now, policy.charge_ttl_minutes)
     code = pending.code
@@ -181,7 +194,25 @@ async def request_charge(
     )
     uow.add(charge)
     await uow.flush()
-    if balance >= amount_cents:
+    if replaced and balance >= amount_cents:
+        # One SMS says both: the new code, and that the one this shop sent before is void.
+        text = t(
+            "{shop} asks {amount}. New code: {code} (the previous one is no longer valid). "
+            "Tell it to the cashier only if you agree.",
+            shop=shop.name,
+            amount=Money(amount_cents),
+            code=code,
+        )
+    elif replaced:
+        text = t(
+            "{shop} asks {amount}, the previous code is no longer valid. New code: {code}. "
+            "Balance {balance}: not enough.",
+            shop=shop.name,
+            amount=Money(amount_cents),
+            code=code,
+            balance=Money(balance),
+        )
+    elif balance >= amount_cents:
         text = t(
             "{shop} asks {amount}. Code: {code}. Tell it to the cashier only if you agree. "
             "Valid {minutes} min.",
@@ -213,6 +244,26 @@ async def request_charge(
     )
     shown = mask_phone(payer.address) if payer.channel == Channel.SMS else "Telegram"
     return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, payer.channel)
+
+
+async def _replace_pending(
+    uow: UnitOfWork, shop: m.Shop, citizen: m.Citizen, now: datetime
+) -> list[m.Charge]:
+    """A new charge from a shop replaces the one it still has pending for the same citizen:
+    the earlier ones are cancelled (their codes void). Returns those it cancelled, for the
+    caller to tell the citizen (in the new code's message when there is one)."""
+    cancelled = []
+    for earlier in await uow.charges.pending_for_citizen(citizen.id):
+        if earlier.shop_id != shop.id or earlier.expires_at <= now:
+            continue  # another shop's, or already dead (the sweep marks it expired)
+        if await uow.charges.mark(
+            earlier.id,
+            ChargeStatus.PENDING,
+            status=ChargeStatus.CANCELLED,
+            closed_reason="replaced",
+        ):
+            cancelled.append(earlier)
+    return cancelled
 
 
 async def _request_with_pin(
@@ -349,6 +400,8 @@ async def confirm_charge(
         charge_id, shop_id, now, accept=accept, receipt=receipt
     )
     if fast is not None:
+        if fast.outcome is Paid.INSUFFICIENT_FUNDS:
+            await tell_refused_for_balance(uow, charge_id, now)
         return _from_one_trip(fast)
     parties = await uow.charges.with_parties(charge_id)
     if parties is None or parties[0].shop_id != shop_id:
@@ -439,6 +492,7 @@ async def confirm_charge(
             confirmed_at=None,
             closed_reason="insufficient_funds",
         )
+        await tell_refused_for_balance(uow, charge.id, now)
         return ConfirmResult(ConfirmOutcome.INSUFFICIENT_FUNDS, charge.id, charge.amount_cents)
     if with_pin:
         await uow.citizens.reset_pin_failures(citizen.id)
@@ -460,6 +514,36 @@ def _paid(amount_cents: int, shop_name: str, balance_cents: int) -> Reply:
             shop=shop_name,
             balance=Money(balance_cents),
         )
+    )
+
+
+async def tell_refused_for_balance(uow: UnitOfWork, charge_id: int, now: datetime) -> None:
+    """The citizen gave the code but the balance no longer covers the amount (another shop
+    was paid meanwhile): the citizen is told, with the balance; the shop is not (the
+    cashier is told to ask the customer)."""
+    # Loaded one by one, not with_parties: the payment was decided (maybe in one trip), and
+    # this is only its notice, on the rare refused path.
+    charge = await uow.charges.by_id(charge_id)
+    if charge is None:
+        return
+    citizen = await uow.citizens.by_id(charge.citizen_id)
+    shop = await uow.shops.by_id(charge.shop_id)
+    if citizen is None or shop is None:
+        return
+    balance = await ledger.citizen_balance(uow, charge.municipality_id, citizen.id)
+    await notify_payer(
+        uow,
+        citizen,
+        Reply.of(
+            t(
+                "The payment of {amount} at {shop} was refused: your balance is {balance}.",
+                amount=Money(charge.amount_cents),
+                shop=shop.name,
+                balance=Money(balance),
+            )
+        ),
+        now,
+        charge_id=charge.id,
     )
 
 
@@ -492,6 +576,11 @@ async def confirm_charge_committed(
             confirm_transaction(charge_id, shop_id, now, accept=accept, receipt=receipt)
         )
         if fast is not None:
+            if fast.outcome is Paid.INSUFFICIENT_FUNDS:
+                # The refusal is committed; the citizen's notice follows in its own.
+                async with transactions.uow() as uow:
+                    await tell_refused_for_balance(uow, charge_id, now)
+                    await uow.commit()
             return _from_one_trip(fast)
     async with transactions.uow() as uow:
         result = await confirm_charge(
@@ -650,12 +739,16 @@ async def cancelled_by_office(
 
 
 async def unlock_shop(
-    uow: UnitOfWork, municipality_id: int, shop_id: int, *, by: str, now: datetime
+    uow: UnitOfWork, municipality_id: int, shop_id: int, *, by: activity.Actor, now: datetime
 ) -> m.Shop:
-    """The office lifts a lock; the count of wrong codes starts again from now (recorded)."""
+    """The office lifts a lock (the command line, or an operator on the shops page); the
+    count of wrong codes starts again from now. Recorded twice: as the security event the
+    count starts from, and in the office's activity log with the lock it lifted."""
     shop = await uow.shops.by_id(shop_id)
     if shop is None or shop.municipality_id != municipality_id:
         raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
+    lock = security.lock_of(shop, now, await security.wrong_codes_of_shop(uow, shop.id, now))
+    blocked_at = shop.blocked_at
     shop.blocked_at = None
     shop.locked_until = None
     await security.record(
@@ -664,7 +757,23 @@ async def unlock_shop(
         now,
         municipality_id=municipality_id,
         shop_id=shop.id,
-        detail=by,
+        detail=activity.actor_name(by),
+    )
+    # The log's page names these keys (office/words.py FIELD_NAMES).
+    before: dict[str, object] = {"locked": False}
+    if lock is not None and lock.until is not None:
+        before = {"locked_until": lock.until.isoformat(), "wrong_codes": lock.wrong_codes}
+    elif lock is not None and blocked_at is not None:
+        before = {"blocked_at": blocked_at.isoformat(), "wrong_codes": lock.wrong_codes}
+    await activity.by_actor(
+        uow,
+        municipality_id,
+        by,
+        "shop.unlock",
+        subject=f"{shop.id} {shop.name}",
+        before=before,
+        after={"locked": False},
+        now=now,
     )
     return shop
 

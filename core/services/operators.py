@@ -149,6 +149,9 @@ async def _check_password(
         await _verify(_DUMMY_HASH, password)
         raise SignInRefused()
     if operator.locked_until is not None and operator.locked_until > now:
+        # Costs the same time as any other refusal: the answer must not tell a locked
+        # account (a real username) from an unknown one.
+        await _verify(operator.password_hash, password)
         raise AccountLocked(until=operator.locked_until.isoformat())
     if not await _verify(operator.password_hash, password):
         operator.failed_sign_ins += 1
@@ -178,6 +181,35 @@ async def _check_password(
         subject=operator.username,
         now=now,
         operator_id=operator.id,
+    )
+    return operator
+
+
+async def unlock(
+    uow: UnitOfWork, municipality: m.Municipality, username: str, now: datetime, actor: str
+) -> m.Operator:
+    """Lift the sign-in lock of an operator of the municipality before its quarter of an
+    hour is over, and forget their wrong passwords (the installation administrator's
+    `admin operator unlock`). Logged with who lifted it; the caller commits."""
+    name = normalize_username(username)
+    operator = await uow.operators.by_username(name, lock=True)
+    if operator is None or operator.municipality_id != municipality.id:
+        raise NotFound(Refusal.OPERATOR_NOT_FOUND, username=name)
+    before = {
+        "locked_until": operator.locked_until.isoformat() if operator.locked_until else None,
+        "failed_sign_ins": operator.failed_sign_ins,
+    }
+    operator.locked_until = None
+    operator.failed_sign_ins = 0
+    await activity.record(
+        uow,
+        municipality.id,
+        actor,
+        "operator.unlock",
+        subject=operator.username,
+        before=before,
+        after={"locked_until": None, "failed_sign_ins": 0},
+        now=now,
     )
     return operator
 

@@ -84,6 +84,36 @@ async def wrong_codes_of_shop(uow: UnitOfWork, shop_id: int, now: datetime) -> i
 
 
 @dataclass(frozen=True)
+class ShopLockState:
+    """A shop that cannot charge because of wrong payment codes, as the office sees it."""
+
+    until: datetime | None  # None: until the office unlocks it
+    wrong_codes: int  # its wrong codes of the last 24 hours, since the office's last unlock
+
+
+def lock_of(shop: m.Shop, now: datetime, wrong_codes: int) -> ShopLockState | None:
+    if shop.blocked_at is not None:
+        return ShopLockState(None, wrong_codes)
+    if shop.locked_until is not None and shop.locked_until > now:
+        return ShopLockState(shop.locked_until, wrong_codes)
+    return None
+
+
+async def shop_locks(
+    uow: UnitOfWork, shops: Sequence[m.Shop], now: datetime
+) -> dict[int, ShopLockState]:
+    """The locked shops among these (by id), with until when and how many wrong codes."""
+    found: dict[int, ShopLockState] = {}
+    for shop in shops:
+        if lock_of(shop, now, 0) is None:
+            continue
+        lock = lock_of(shop, now, await wrong_codes_of_shop(uow, shop.id, now))
+        assert lock is not None
+        found[shop.id] = lock
+    return found
+
+
+@dataclass(frozen=True)
 class ShopLookups:
     shop_id: int
     shop_name: str

@@ -81,6 +81,19 @@ async def request_voucher_charge(
     municipality = await uow.municipalities.by_id(shop.municipality_id)
     assert municipality is not None
     policy = policy_of(municipality)
+    # The same rules as buoni spesa: a cap on codes per holder per hour (over it nothing is
+    # sent), and a new charge replaces the one still pending on this voucher.
+    sent = await uow.community.codes_sent_to_holder(
+        voucher.holder_channel, voucher.holder_address, now - timedelta(hours=1)
+    )
+    if sent >= policy.codes_per_person_per_hour:
+        raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY)
+    replaced = False
+    for earlier in await uow.community.pending_charges_of(voucher.id):
+        if earlier.expires_at > now and await uow.community.mark_charge(
+            earlier.id, "pending", status="cancelled", closed_reason="replaced"
+        ):
+            replaced = True
     balance = await uow.ledger.balance_of_owner(
         shop.municipality_id, AccountKind.VOUCHER, voucher.id
     )
@@ -101,7 +114,17 @@ async def request_voucher_charge(
     )
     uow.add(charge)
     await uow.flush()
-    if balance >= amount_cents:
+    if replaced:
+        # One message: the new code, and that the one sent before for this voucher is void.
+        text = t(
+            "{shop} asks {amount} from voucher {voucher}. New code: {code}; the previous one "
+            "is no longer valid.",
+            shop=shop.name,
+            amount=Money(amount_cents),
+            voucher=voucher.code,
+            code=code,
+        )
+    elif balance >= amount_cents:
         text = t(
             "{shop} asks {amount} from voucher {voucher}. Code: {code}. Tell it to the cashier "
             "only if you agree.",
@@ -208,6 +231,22 @@ async def confirm_voucher_charge(
             status="cancelled",
             confirmed_at=None,
             closed_reason="insufficient_funds",
+        )
+        # As for buoni spesa: the holder is told why, the cashier to ask the customer.
+        left = await uow.ledger.balance_of_owner(
+            shop.municipality_id, AccountKind.VOUCHER, voucher.id
+        )
+        _tell_holder(
+            uow,
+            voucher,
+            t(
+                "The payment of {amount} at {shop} was refused: voucher {voucher} has {balance}.",
+                amount=Money(charge.amount_cents),
+                shop=shop.name,
+                voucher=voucher.code,
+                balance=Money(left),
+            ),
+            now,
         )
         return ConfirmResult(ConfirmOutcome.INSUFFICIENT_FUNDS, charge.id, charge.amount_cents)
     await uow.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 
@@ -78,6 +79,33 @@ class CommunityRepository(_Repository):
             select(func.coalesce(func.sum(m.VoucherCharge.amount_cents), 0)).where(
                 m.VoucherCharge.voucher_id == voucher_id,
                 m.VoucherCharge.status == "confirmed",
+            )
+        )
+        return int(value or 0)
+
+    async def pending_charges_of(self, voucher_id: int) -> Sequence[m.VoucherCharge]:
+        return (
+            await self.session.scalars(
+                select(m.VoucherCharge)
+                .where(
+                    m.VoucherCharge.voucher_id == voucher_id,
+                    m.VoucherCharge.status == "pending",
+                )
+                .order_by(m.VoucherCharge.id)
+            )
+        ).all()
+
+    async def codes_sent_to_holder(self, channel: str, address: str, since: datetime) -> int:
+        """Payment codes sent since then to whoever holds vouchers at this chat or phone,
+        whatever the voucher."""
+        value = await self.session.scalar(
+            select(func.count())
+            .select_from(m.VoucherCharge)
+            .join(m.Voucher, m.Voucher.id == m.VoucherCharge.voucher_id)
+            .where(
+                m.Voucher.holder_channel == channel,
+                m.Voucher.holder_address == address,
+                m.VoucherCharge.created_at >= since,
             )
         )
         return int(value or 0)

@@ -153,6 +153,16 @@ class RoundRepository(_Repository):
             .limit(1)
         )
 
+    async def of_municipality(self, municipality_id: int) -> Sequence[m.Round]:
+        """Every window of the municipality, the first one first."""
+        return (
+            await self.session.scalars(
+                select(m.Round)
+                .where(m.Round.municipality_id == municipality_id)
+                .order_by(m.Round.number)
+            )
+        ).all()
+
     async def by_number(self, municipality_id: int, number: int) -> m.Round | None:
         return await self.session.scalar(
             select(m.Round).where(
@@ -1048,6 +1058,20 @@ class ChargeRepository(_Repository):
                 .order_by(m.Charge.id)
             )
         ).all()
+
+    async def codes_sent_to(self, citizen_id: int, since: datetime) -> int:
+        """Payment codes sent to the citizen since then, by every shop (a card PIN charge
+        sends none: its hash is empty)."""
+        value = await self.session.scalar(
+            select(func.count())
+            .select_from(m.Charge)
+            .where(
+                m.Charge.citizen_id == citizen_id,
+                m.Charge.created_at >= since,
+                m.Charge.code_hash != "",
+            )
+        )
+        return int(value or 0)
 
     async def refresh(self, charge: m.Charge) -> None:
         await self.session.refresh(charge)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -13,13 +14,58 @@ from office.keys import CORE
 from office.pages import render, words_for
 from office.security import operator_of
 from office.tables import Column, Table
-from office.words import ACTION_NAMES, Words
+from office.words import (
+    ACTION_NAMES,
+    CHANNEL_NAMES,
+    FIELD_NAMES,
+    ROLE_NAMES,
+    VALUE_NAMES,
+    Words,
+)
 
 PAGE = 100
 
 
 def _json(value: dict[str, Any] | None) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _value(words: Words, key: str, value: Any) -> str:
+    """One stored value as the page writes it: money, dates, yes/no, names of statuses."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return words("yes") if value else words("no")
+    if key.endswith("_cents") and isinstance(value, int):
+        return words.money(value)
+    if isinstance(value, int | float):
+        return words.decimal(value) if isinstance(value, float) else words.number(value)
+    if isinstance(value, list):
+        return ", ".join(_value(words, key, item) for item in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = str(value)
+    if key in ("status", "outcome"):
+        return words.name(VALUE_NAMES, text)
+    if key == "role":
+        return words.name(ROLE_NAMES, text)
+    if key == "channel":
+        return words.name(CHANNEL_NAMES, text)
+    if key.endswith(("_at", "_until")):
+        try:
+            return words.moment(datetime.fromisoformat(text))
+        except ValueError:
+            return text
+    return text
+
+
+def _pairs(words: Words, value: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """Before or After as (label, value) pairs in the operator's language; a key without a
+    label shows as it is stored."""
+    return [
+        (words.name(FIELD_NAMES, key), _value(words, key, item))
+        for key, item in (value or {}).items()
+    ]
 
 
 def _action(words: Words, entry: m.ActivityEntry) -> str:
@@ -46,8 +92,8 @@ async def activity_page(request: web.Request) -> web.Response:
             "action": _action(words, entry),
             "code": entry.action,
             "subject": entry.subject,
-            "before": _json(entry.before),
-            "after": _json(entry.after),
+            "before": _pairs(words, entry.before),
+            "after": _pairs(words, entry.after),
         }
         for entry in entries[:PAGE]
     ]

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from core.domain.errors import Conflict, Refusal
 from core.domain.messages import t, tn
-from core.services import acts, audit, back_office
+from core.services import acts, audit, back_office, municipalities
 from core.services.operators import Role
+from core.storage import models as m
 from office.keys import CORE
 from office.pages import notify, render, words_for
 from office.security import operator_of
 from office.tables import Column, Table
-from office.views.forms import fields, see_other
+from office.views.forms import fields
 from office.views.round import act_rows
 
 OUTCOME_NAMES = {
@@ -23,12 +25,32 @@ OUTCOME_NAMES = {
 }
 
 
+def _number(text: str) -> int | None:
+    """A window's number as typed in a form or an address, else None."""
+    return int(text) if text.isdigit() and len(text) <= 9 else None
+
+
 async def audit_page(request: web.Request) -> web.Response:
+    """The checks of one window, named on the page: `?window=N`, else the latest closed
+    window (the one whose declarations can be checked), else the latest."""
     operator = operator_of(request)
     words = await words_for(request)
-    async with request.app[CORE].uow() as uow:
+    core = request.app[CORE]
+    now = core.now()
+    asked = request.query.get("window", "")
+    async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
-        draws = await back_office.samples(uow, operator)
+        windows = await back_office.windows(uow, operator)
+        shown: m.Round | None
+        if asked:
+            number = _number(asked)
+            if number is None:
+                raise web.HTTPNotFound()
+            shown = await audit.window_of(uow, town, number)
+        else:
+            closed = [w for w in windows if not municipalities.is_open(w, now)]
+            shown = (closed or windows)[-1] if windows else None
+        draws = await back_office.samples(uow, shown) if shown else []
         checks = await audit.checks(uow, town)
         to_recover = await audit.sums_to_recover(uow, town)
         undoing = {
@@ -40,6 +62,9 @@ async def audit_page(request: web.Request) -> web.Response:
         "audit.html",
         {
             "town": town,
+            "windows": [(w.number, municipalities.is_open(w, now)) for w in windows],
+            "window": shown.number if shown else None,
+            "window_open": municipalities.is_open(shown, now),
             "binding": draws[0] if draws else None,
             "later": draws[1:],
             "may_prepare": operator.role != Role.VIEWER.value,
@@ -55,28 +80,41 @@ async def audit_page(request: web.Request) -> web.Response:
     )
 
 
+def _audit_of(request: web.Request, window: int | None) -> web.HTTPSeeOther:
+    """Back to the checks page of the window the form was about."""
+    target = request.app.router["audit"].url_for()
+    if window is not None:
+        target = target.with_query(window=str(window))
+    return web.HTTPSeeOther(str(target))
+
+
 async def draw(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
     form = await fields(request)
+    # The draw is about a named window: never "the latest", which may be open meanwhile.
+    window = _number(form.get("window", ""))
+    if window is None:
+        raise Conflict(Refusal.AUDIT_NO_WINDOW)
     try:
         seed = int(form.get("seed", ""))
     except ValueError as exc:
         raise audit.InvalidSampleRequest(seed=form.get("seed", "")) from exc
     async with core.uow() as uow:
         protocols = await back_office.draw_sample(
-            uow, operator, form.get("percent", ""), seed, core.now(), form.get("reason", "")
+            uow, operator, window, form.get("percent", ""), seed, core.now(), form.get("reason", "")
         )
     await notify(
         request,
         tn(
-            "{count} application drawn with seed {seed}; the draw is recorded.",
-            "{count} applications drawn with seed {seed}; the draw is recorded.",
+            "Window {window}: {count} application drawn with seed {seed}; the draw is recorded.",
+            "Window {window}: {count} applications drawn with seed {seed}; the draw is recorded.",
             len(protocols),
             seed=str(seed),
+            window=str(window),
         ),
     )
-    raise see_other(request, "audit")
+    raise _audit_of(request, window)
 
 
 async def check(request: web.Request) -> web.StreamResponse:
@@ -105,7 +143,7 @@ async def check(request: web.Request) -> web.StreamResponse:
             outcome=words.text(OUTCOME_NAMES[recorded.outcome]),
         ),
     )
-    raise see_other(request, "audit")
+    raise _audit_of(request, _number(form.get("window", "")))
 
 
 def recovery_table(code: str, rows: list[audit.ToRecover]) -> Table:

@@ -15,6 +15,11 @@ from office.refusals import describe
 from office.security import operator_of, start_session
 from office.views.forms import fields, safe_next, see_other
 
+# One answer for an unknown username, a wrong password and a locked account: saying
+# "locked" would tell whoever tries that the username exists. The office sees a lock with
+# `admin operator list` and lifts it with `admin operator unlock` (docs/office.md).
+SIGN_IN_REFUSED = t("Wrong username or password, or too many attempts: try again later.")
+
 
 async def sign_in_page(request: web.Request) -> web.Response:
     return await render(
@@ -31,7 +36,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     async with core.uow() as uow:
         try:
             operator = await operators.sign_in(uow, username, form.get("password", ""), core.now())
-        except DomainError as error:  # committed: the failure count and a lock survive
+        except DomainError:  # committed: the failure count and a lock survive
             words = await words_for(request)
             return await render(
                 request,
@@ -39,7 +44,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
                 {
                     "next": safe_next(form.get("next", "")),
                     "username": username,
-                    "error": words.text(describe(error)),
+                    "error": words.text(SIGN_IN_REFUSED),
                 },
                 status=401,
             )

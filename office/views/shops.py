@@ -6,7 +6,7 @@ from aiohttp import web
 
 from core.domain.errors import NotFound, Refusal
 from core.domain.messages import t
-from core.services import back_office, ledger
+from core.services import back_office, ledger, security
 from core.services.operators import Role
 from core.services.shops import REFUSAL_REASON_MAX
 from office.keys import CORE
@@ -21,11 +21,13 @@ async def shops_page(request: web.Request) -> web.Response:
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
         found = await uow.shops.search(town.id, approved_only=False)
+        locks = await security.shop_locks(uow, found, core.now())
         rows = [
             {
                 "shop": shop,
                 "status": shop.status,
                 "owed": await ledger.shop_balance(uow, town.id, shop.id),
+                "lock": locks.get(shop.id),
             }
             for shop in found
         ]
@@ -36,6 +38,7 @@ async def shops_page(request: web.Request) -> web.Response:
             "town": town,
             "pending": [row for row in rows if row["status"] == "pending"],
             "rows": rows,
+            "locked": [row for row in rows if row["lock"] is not None],
             "may_prepare": operator.role != Role.VIEWER.value,
             "reason_max": REFUSAL_REASON_MAX,
         },
@@ -65,6 +68,23 @@ async def refuse(request: web.Request) -> web.StreamResponse:
     raise see_other(request, "shops")
 
 
+async def unlock(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    async with core.uow() as uow:
+        shop = await back_office.unlock_shop(
+            uow, operator, int(request.match_info["shop"]), core.now()
+        )
+    await notify(
+        request,
+        t(
+            "{shop} unlocked: it can charge again and its count of wrong codes starts from zero.",
+            shop=shop.name,
+        ),
+    )
+    raise see_other(request, "shops")
+
+
 async def rename(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
@@ -85,4 +105,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/shops", shops_page, name="shops")
     app.router.add_post(r"/shops/{shop:\d{1,9}}/approve", approve, name="shop_approve")
     app.router.add_post(r"/shops/{shop:\d{1,9}}/refuse", refuse, name="shop_refuse")
+    app.router.add_post(r"/shops/{shop:\d{1,9}}/unlock", unlock, name="shop_unlock")
     app.router.add_post("/shops/rename", rename, name="shop_rename")

@@ -31,6 +31,16 @@ CITIZEN_CODE_ABOVE_BALANCE = (
     "will be refused."
 )
 SPLIT = "Write the amount like 12,50: a comma before the cents, no space."
+# A new PAGA of the same shop for the same person: the code of the one it replaces is void.
+CITIZEN_CODE_REPLACED = (
+    "{shop} asks {amount}. New code: {code} (the previous one is no longer valid). Tell it to "
+    "the cashier only if you agree."
+)
+CITIZEN_CODE_REPLACED_ABOVE_BALANCE = (
+    "{shop} asks {amount}, the previous code is no longer valid. New code: {code}. Balance "
+    "{balance}: not enough."
+)
+TOO_MANY_CODES = "Too many payment requests for this person: nothing was sent. Try again later."
 RECEIPT = "Paid {amount} at {shop}. Remaining balance: {balance}."
 VERIFY_REFUND = (
     "Code {code} confirms a refund by your shop. Do not share it with anyone. Valid {minutes} min."
@@ -47,8 +57,10 @@ VERIFY_JOIN = (
 
 async def citizen_code(core: Core, phone: str, *, above_balance: bool = False) -> str:
     for _row, reply in reversed(await outbox_of(core, "sms", phone)):
-        if reply.texts and reply.texts[0].msgid == (
-            CITIZEN_CODE_ABOVE_BALANCE if above_balance else CITIZEN_CODE
+        if reply.texts and reply.texts[0].msgid in (
+            (CITIZEN_CODE_ABOVE_BALANCE, CITIZEN_CODE_REPLACED_ABOVE_BALANCE)
+            if above_balance
+            else (CITIZEN_CODE, CITIZEN_CODE_REPLACED)
         ):
             return str(reply.texts[0].params["code"])
     raise AssertionError(f"no payment code sent to {phone}")
@@ -163,6 +175,34 @@ async def test_an_amount_that_is_not_an_amount_is_said_before_anybody_is_looked_
         assert await security.count(uow, security.LOOKUP_MISS, core.now() - timedelta(hours=1)) == 1
 
 
+async def test_a_new_pay_replaces_the_pending_one_and_codes_are_capped(
+    core: Core, clock: FakeClock
+) -> None:
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    phone = town.citizen_phones[0]
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 13", ASK_CODE)
+    first = await citizen_code(core, phone)
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 12", ASK_CODE)
+    [(_row, latest)] = (await outbox_of(core, "sms", phone))[-1:]
+    assert latest.texts[0].msgid == CITIZEN_CODE_REPLACED
+    second = str(latest.texts[0].params["code"])
+    if first != second:  # the first code is void: only the new one pays
+        await till.expect(first, "Wrong code: {count} attempt left.")
+    replies = await till.expect(second, CONFIRMED)
+    assert param(replies, "amount") == Money(12_00)
+    assert await balance(core, town) == 150_00 - 12_00
+    # Six payment codes in the hour so far is the cap: the seventh PAGA sends nothing.
+    for _index in range(4):
+        await till.expect(f"PAGA {town.citizen_cfs[0]} 1", ASK_CODE)
+    sent = len(await outbox_of(core, "sms", phone))
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 1", TOO_MANY_CODES)
+    assert len(await outbox_of(core, "sms", phone)) == sent
+    assert (await till.state())[:2] == (None, None)
+    clock.advance(minutes=61)
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 1", ASK_CODE)
+
+
 async def test_a_shop_fishing_for_applicants_is_told_to_try_later(core: Core) -> None:
     town = await make_town(core, citizens=1)
     till = await open_till(Chat(core, town.shop_phone))
@@ -187,9 +227,17 @@ async def test_insufficient_balance_wrong_codes_and_expiry(core: Core, clock: Fa
     assert code_message.texts[0].params["balance"] == Money(150_00)
     await till.expect(
         str(code_message.texts[0].params["code"]),
-        "Payment not confirmed: the payment of {amount} was refused.",
+        "Payment not confirmed: the payment of {amount} was refused. Ask the customer: they "
+        "have been told why.",
     )
     assert (await till.state())[:2] == (None, None)
+    # The citizen, who gave the code, hears why, with the balance; the cashier does not.
+    refused = (await outbox_of(core, "sms", town.citizen_phones[0]))[-1][1]
+    assert refused.texts[0].msgid == (
+        "The payment of {amount} at {shop} was refused: your balance is {balance}."
+    )
+    assert refused.texts[0].params["balance"] == Money(150_00)
+    assert Money(150_00) not in [v for r in till.last for x in r.texts for v in x.params.values()]
     await till.send(f"PAGA {town.citizen_cfs[0]} 20")
     await till.expect("111111", "Wrong code: {count} attempt left.")
     await till.expect("222222", "Wrong code: {count} attempt left.")

@@ -11,11 +11,15 @@ from datetime import timedelta
 import pytest
 
 from core.bootstrap import Core
+from core.dialogue.errors import error_text
+from core.domain.errors import DomainError, Refusal
 from core.domain.ledger import PostingKind
+from core.domain.messages import Reply
 from core.domain.shops import ShopCategory
 from core.services import allocation, ledger, municipalities
 from core.services.applications import ApplicationInput, submit_application
 from core.services.shops import ShopInput, approve_shop, register_shop
+from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, assert_one_segment, open_till, outbox_of
 from tests.dialogue.test_shop import citizen_code, own_code
 from tests.factories import make_cf, make_partita_iva
@@ -141,7 +145,7 @@ async def await_code() -> None:  # a marker in the script: type the code just re
 
 
 @pytest.mark.parametrize("language", ["it", "en"])
-async def test_shop_conversations_fit_one_sms(core: Core, language: str) -> None:
+async def test_shop_conversations_fit_one_sms(core: Core, language: str, clock: FakeClock) -> None:
     cf = await long_town(core)
     till = await open_till(Chat(core, SHOP_PHONE))
     await till.send(f"LINGUA {language}")
@@ -154,6 +158,11 @@ async def test_shop_conversations_fit_one_sms(core: Core, language: str) -> None
     for amount in ("99,99", "123,45", "1,01", "77", "250", "0,50"):
         await till.send(f"PAGA {cf} {amount}")
         await till.send(await citizen_code(core, CITIZEN_PHONE))
+    # A new hour (at most 6 payment codes an hour to one person); a new PAGA replaces the
+    # pending one, and its code message says the previous code is void (both variants).
+    clock.advance(minutes=61)
+    for amount in ("5", "9999,99", "5"):
+        await till.send(f"PAGA {cf} {amount}")
     await till.send(f"PAGA {cf} 5")
     for wrong in ("111111", "222222", "333333"):
         await till.send(wrong)
@@ -274,3 +283,9 @@ async def test_typed_names_are_kept_and_every_page_of_a_list_fits(
         assert "🍎" not in body and "“" not in body
     for text in ("MENU", "AIUTO", "1"):
         await chat.send(text)
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_the_refusal_over_the_codes_per_hour_fits_one_sms(language: str) -> None:
+    refusal = error_text(DomainError(Refusal.PAYMENT_CODES_TOO_MANY))
+    assert_one_segment(Reply.of(refusal), language)

@@ -246,3 +246,38 @@ async def test_stop_then_silence_then_start(sms_server: SmsServer) -> None:
 
     assert await server.say(CITIZEN.phone, "START") != []
     assert "300,00" in await server.exchange(CITIZEN.phone, "SALDO")
+
+
+async def test_a_shop_cannot_flood_a_citizen_with_payment_codes_by_sms(
+    sms_server: SmsServer,
+) -> None:
+    """The usertest's 13 PAGA in a minute: each new PAGA replaces the pending one (its code
+    void, said in the new code's one SMS), and the seventh code in the hour is not sent."""
+    server = sms_server
+    citizen = DEMO_CITIZENS[1]
+    till_code = await server.exchange(SHOP_PHONE, "PAGA")
+    await server.exchange(SHOP_PHONE, code_in(till_code))
+    # Euro and cents split by a space: the amount error, not "nobody found", no lookup miss.
+    replies = await server.say(SHOP_PHONE, f"PAGA {citizen.codice_fiscale} 12 50")
+    split = said("Write the amount like 12,50: a comma before the cents, no space.")
+    assert split in " ".join(replies), replies
+    await server.say(SHOP_PHONE, "ANNULLA")
+    sent = len(server.twilio.to(citizen.phone))
+    for _ in range(6):
+        await server.exchange(SHOP_PHONE, f"PAGA {citizen.codice_fiscale} 0,01")
+    codes = server.twilio.to(citizen.phone)[sent:]
+    assert len(codes) == 6
+    assert "non vale più" in codes[-1].body
+    reply = await server.exchange(SHOP_PHONE, f"PAGA {citizen.codice_fiscale} 0,01")
+    assert reply.startswith(
+        said("Too many payment requests for this person: nothing was sent. Try again later.")
+    )
+    assert len(server.twilio.to(citizen.phone)) == sent + 6
+    async with server.core.uow() as uow:
+        statuses = [x.status for x in (await uow.session.scalars(select(m.Charge))).all()]
+        assert (
+            await security.count(uow, security.LOOKUP_MISS, server.core.now().replace(year=2000))
+            == 0
+        )
+    assert statuses.count("pending") == 1 and statuses.count("cancelled") == 5
+    assert_one_gsm7_segment(server.twilio.accepted)

@@ -19,6 +19,7 @@ from core.storage.engine import make_engine
 from core.storage.group_commit import GroupCommit
 from tests.conftest import FakeClock
 from tests.factories import assert_ledger_ok, last_code_for, make_town, pay, request
+from tests.integration.test_payments import another_shop, default_policy_text
 
 
 def insert_counter(name: str, *, then_fail: bool = False) -> Callable[[sqlite3.Connection], str]:
@@ -94,31 +95,37 @@ async def test_each_caller_returns_after_its_own_commit(sqlite_url: str, clock: 
 
 
 async def confirm_all(
-    core: Core, shop_id: int, pending: list[tuple[int, str]]
+    core: Core, pending: list[tuple[int, int, str]]
 ) -> list[charges.ConfirmResult]:
+    """(shop, charge, code) confirmed all at once."""
     return await asyncio.gather(
         *(
             charges.confirm_charge_committed(
                 core, charge_id=charge_id, shop_id=shop_id, typed_code=code, now=core.now()
             )
-            for charge_id, code in pending
+            for shop_id, charge_id, code in pending
         )
     )
 
 
 async def test_payments_committed_together_pay_once_and_never_overdraw(core: Core) -> None:
     """Through group commit on SQLite, through a unit of work each on PostgreSQL."""
-    town = await make_town(core, citizens=1)
+    policy = default_policy_text().replace(
+        "codes_per_person_per_hour = 6", "codes_per_person_per_hour = 60"
+    )
+    town = await make_town(core, citizens=1, policy_toml=policy)
     await pay(core, town, 1_00)  # 149 € left, the shop's account open
+    # 12 shops: a shop's new charge replaces its pending one for the same person.
+    shops = [town.shop_id, *[await another_shop(core, town, index) for index in range(11)]]
     pending = []
-    for _ in range(12):
-        requested = await request(core, town.shop_id, town.citizen_cfs[0], 20_00)
+    for shop_id in shops:
+        requested = await request(core, shop_id, town.citizen_cfs[0], 20_00)
         code = await last_code_for(core, town.citizen_phones[0], requested.charge_id)
-        pending.append((requested.charge_id, code))
+        pending.append((shop_id, requested.charge_id, code))
     # Every charge twice, and one with a wrong code.
-    attempts = pending + pending[:6] + [(pending[6][0], "000000x")]
+    attempts = pending + pending[:6] + [(pending[6][0], pending[6][1], "000000x")]
 
-    results = await confirm_all(core, town.shop_id, attempts)
+    results = await confirm_all(core, attempts)
 
     outcomes = [r.outcome for r in results]
     assert outcomes.count(ConfirmOutcome.CONFIRMED) == 7  # 7 x 20 € <= 149 €

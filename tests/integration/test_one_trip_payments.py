@@ -38,6 +38,7 @@ from tests.factories import (
     pay,
     request,
 )
+from tests.integration.test_payments import another_shop
 
 
 @pytest.fixture
@@ -63,8 +64,10 @@ def general_path_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
-async def requested_with_code(core: Core, town: Town, cents: int) -> tuple[int, str]:
-    requested = await request(core, town.shop_id, town.citizen_cfs[0], cents)
+async def requested_with_code(
+    core: Core, town: Town, cents: int, *, shop_id: int | None = None
+) -> tuple[int, str]:
+    requested = await request(core, shop_id or town.shop_id, town.citizen_cfs[0], cents)
     return requested.charge_id, await last_code_for(
         core, town.citizen_phones[0], requested.charge_id
     )
@@ -182,12 +185,13 @@ async def test_two_charges_against_one_balance_cannot_overdraw(
 ) -> None:
     town = await make_town(core, citizens=1)
     await pay(core, town, 50_00)  # 100 € left
+    other = await another_shop(core, town, 1)  # a shop's new charge replaces its pending one
     first = await requested_with_code(core, town, 80_00)
-    second = await requested_with_code(core, town, 80_00)
+    second = await requested_with_code(core, town, 80_00, shop_id=other)
     general_path_calls.clear()
 
     results = await asyncio.gather(
-        confirm(core, town.shop_id, *first), confirm(second_core, town.shop_id, *second)
+        confirm(core, town.shop_id, *first), confirm(second_core, other, *second)
     )
 
     assert general_path_calls == []  # both judged and written in one trip

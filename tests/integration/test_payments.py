@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from importlib import resources
 
 import pytest
 from sqlalchemy import func, select
@@ -11,19 +12,53 @@ from core.bootstrap import Core
 from core.domain.errors import InsufficientFunds, NotAllowed, NotFound
 from core.domain.ledger import PostingKind
 from core.domain.messages import Money, reply_from_json
+from core.domain.shops import ShopCategory
 from core.services import charges, ledger
 from core.services.charges import ConfirmOutcome
 from core.services.outbox import reply_of
+from core.services.shops import ShopInput, approve_shop, register_shop
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.factories import (
+    Town,
     assert_ledger_ok,
     confirm,
     last_code_for,
+    make_partita_iva,
     make_town,
     outbox_to,
     request,
 )
+
+
+def default_policy_text() -> str:
+    return resources.files("core.policies").joinpath("belforte.toml").read_text("utf-8")
+
+
+async def another_shop(core: Core, town: Town, index: int) -> int:
+    """One more approved shop in the town (each shop has one pending charge per person)."""
+    async with core.uow() as uow:
+        shop = await register_shop(
+            uow,
+            town.municipality_id,
+            ShopInput(
+                f"Bottega {index}",
+                make_partita_iva(200 + index),
+                ShopCategory.GROCERY,
+                "Via Roma 3",
+                "Testville",
+                "62020",
+                None,
+                None,
+                "IT40S0542811101000000123456",
+            ),
+            owner_channel="sms",
+            owner_address=f"+39334{5000000 + index:07d}",
+            now=core.now(),
+        )
+        await approve_shop(uow, town.municipality_id, shop.id, core.now())
+        await uow.commit()
+        return shop.id
 
 
 async def balance(core: Core, municipality_id: int, citizen_id: int) -> int:
@@ -192,20 +227,26 @@ async def test_refund_same_day_only(core: Core, clock: FakeClock) -> None:
 
 
 async def test_fifty_concurrent_confirms_pay_exactly_what_the_balance_allows(core: Core) -> None:
-    """Balance for exactly 10 charges, 50 charges confirmed at once: 10 paid, balance 0."""
-    town = await make_town(core, citizens=1)
+    """Balance for exactly 10 charges, 50 charges (of 50 shops: a shop's new charge replaces
+    its pending one) confirmed at once: 10 paid, balance 0."""
+    policy = default_policy_text().replace(
+        "codes_per_person_per_hour = 6", "codes_per_person_per_hour = 60"
+    )
+    town = await make_town(core, citizens=1, policy_toml=policy)
+    shops = [town.shop_id, *[await another_shop(core, town, index) for index in range(49)]]
     pending = []
-    for _ in range(50):
-        requested = await request(core, town.shop_id, town.citizen_cfs[0], 15_00)
+    for shop_id in shops:
+        requested = await request(core, shop_id, town.citizen_cfs[0], 15_00)
         pending.append(
             (
+                shop_id,
                 requested.charge_id,
                 await last_code_for(core, town.citizen_phones[0], requested.charge_id),
             )
         )
 
     results = await asyncio.gather(
-        *(confirm(core, town.shop_id, charge_id, code) for charge_id, code in pending)
+        *(confirm(core, shop_id, charge_id, code) for shop_id, charge_id, code in pending)
     )
 
     outcomes = [r.outcome for r in results]

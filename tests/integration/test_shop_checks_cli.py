@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import stat
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -132,6 +132,43 @@ def test_the_office_unlocks_a_shop_by_partita_iva_and_it_is_recorded(url: str) -
     assert blocked_at is None
     assert [(x.kind, x.shop_id) for x in events] == [(security.SHOP_UNLOCKED, shop_id)]
     assert events[0].detail
+
+
+def test_a_locked_shop_shows_in_lookups_and_list_and_its_unlock_is_logged(url: str) -> None:
+    async def lock(core: Core) -> int:
+        town = await make_town(core, citizens=1)
+        async with core.uow() as uow:
+            shop = await uow.shops.by_id(town.shop_id)
+            assert shop is not None
+            shop.locked_until = core.now() + timedelta(minutes=30)
+            for _ in range(5):  # no lookup miss at all: listed all the same
+                await security.record(
+                    uow,
+                    security.WRONG_PAYMENT_CODE,
+                    core.now(),
+                    municipality_id=town.municipality_id,
+                    shop_id=shop.id,
+                )
+            await uow.commit()
+        return town.shop_id
+
+    shop_id = run(url, lock)
+    for command in ("lookups", "list"):
+        code, output = invoke("admin", "shops", command, "TST")
+        assert code == 0, output
+        line = next(x for x in output.splitlines() if "Alimentari Test" in x)
+        assert "(5 wrong codes)" in line and "until " in line, output
+    code, output = invoke("admin", "shops", "unlock", "TST", str(shop_id), "--by", "anna")
+    assert code == 0, output
+
+    async def logged(core: Core) -> list[tuple[str, str]]:
+        async with core.uow() as uow:
+            entries = (await uow.session.scalars(select(m.ActivityEntry))).all()
+            return [(x.action, x.actor) for x in entries]
+
+    assert ("shop.unlock", "anna") in run(url, logged)
+    code, output = invoke("admin", "shops", "lookups", "TST")
+    assert "Alimentari Test" not in output
 
 
 def test_lookups_that_found_nobody_are_listed(url: str) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import DBAPIError
 
 from core.bootstrap import Core
+from core.services import activity, municipalities
 from core.storage import models as m
 from tests.office.conftest import signed_in
 from tests.office.harness import OfficeServer
@@ -51,3 +52,51 @@ async def test_nobody_can_change_or_delete_an_entry(core: Core, office: OfficeSe
             with pytest.raises(DBAPIError, match="append-only"):
                 await uow.session.execute(statement)
                 await uow.commit()
+
+
+async def test_before_and_after_read_as_italian_labels_and_the_csv_keeps_the_json(
+    core: Core, office: OfficeServer
+) -> None:
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await activity.record(
+            uow,
+            town.id,
+            "bel.clerk",
+            "appeal.rejected",
+            subject="BEL-2026-000001",
+            before={"appeal": 1, "status": "open"},
+            after={
+                "appeal": 1,
+                "citizen_told": True,
+                "status": "rejected",
+                "restored_cents": 12345,
+                "mystery_key": "as stored",
+            },
+            now=core.now(),
+        )
+        await uow.commit()
+    browser = await signed_in(office, "bel.clerk")
+
+    page = await browser.get("/office/activity")
+
+    assert '"citizen_told"' not in page.text and "{&#34;" not in page.text
+    for label, value in (
+        ("ricorso n.", "1"),
+        ("stato", "in attesa di decisione"),
+        ("stato", "respinto"),
+        ("cittadino avvisato", "sì"),
+        ("restituito al cittadino", "123,45\xa0€"),
+        ("mystery_key", "as stored"),  # a key without a label shows as it is
+    ):
+        assert f"<dt>{label}:</dt> <dd>{value}</dd>" in page.text, label
+    rows = list(
+        csv.DictReader(
+            io.StringIO((await browser.get("/office/activity.csv")).body.decode("utf-8-sig"))
+        )
+    )
+    after = next(row["after"] for row in rows if row["action"] == "appeal.rejected")
+    assert after == (
+        '{"appeal": 1, "citizen_told": true, "mystery_key": "as stored", '
+        '"restored_cents": 12345, "status": "rejected"}'
+    )

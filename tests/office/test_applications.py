@@ -121,10 +121,10 @@ async def test_the_window_opens_and_closes_from_the_round_page(towns: Towns) -> 
     page = await clerk.post("/office/round/window/open", {"days": "3"})
     assert page.status == 409  # already open
     page = await clerk.post("/office/round/window/close")
-    assert page.status == 200 and "chiusa" in page.text
+    assert page.status == 200 and "Il bando 1 è chiuso." in page.text
     page = await clerk.post("/office/round/window/open", {"days": "zero"})
     assert page.status == 409
     page = await clerk.post("/office/round/window/open", {"days": "3"})
-    assert page.status == 200 and "aperta" in page.text
+    assert page.status == 200 and "Il bando 2 è aperto." in page.text
     page = await clerk.get("/office/")
-    assert "Finestra 2" in page.text
+    assert "Bando 2, aperto fino al" in page.text

@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.bootstrap import Core
+from core.services import municipalities
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.integration.office_helpers import apply, person
+from tests.integration.office_helpers import apply, close_approve_credit, person
 from tests.office.conftest import Towns, signed_in
 
 
@@ -16,22 +17,27 @@ async def test_the_first_draw_binds_and_a_redraw_needs_a_reason(
 ) -> None:
     protocols = await apply(towns.bel, *(person(n, 1) for n in range(1, 11)))
     clerk = await signed_in(towns.server, "bel.clerk")
-    page = await clerk.post("/office/audit/draw", {"percent": "20", "seed": "42"})
+    page = await clerk.post("/office/audit/draw", {"window": "1", "percent": "20", "seed": "42"})
     assert page.status == 409  # the window is still open: declarations can still change
     await clerk.post("/office/round/window/close")
     clock.advance(hours=1)
     viewer = await signed_in(towns.server, "bel.viewer")
-    assert (await viewer.post("/office/audit/draw", {"percent": "20", "seed": "42"})).status == 403
-    assert (await clerk.post("/office/audit/draw", {"percent": "0", "seed": "42"})).status == 409
-    page = await clerk.post("/office/audit/draw", {"percent": "20", "seed": "42"})
+    assert (
+        await viewer.post("/office/audit/draw", {"window": "1", "percent": "20", "seed": "42"})
+    ).status == 403
+    assert (
+        await clerk.post("/office/audit/draw", {"window": "1", "percent": "0", "seed": "42"})
+    ).status == 409
+    page = await clerk.post("/office/audit/draw", {"window": "1", "percent": "20", "seed": "42"})
     assert page.status == 200 and "2 domande estratte con seme 42" in page.text
     assert "con seme 42, 20 per cento di 10 domande" in page.text  # not "20.0"
     binding = [p for p in protocols if f'/office/applications/{p}"' in page.text]
     assert len(binding) == 2
-    page = await clerk.post("/office/audit/draw", {"percent": "20", "seed": "7"})
+    page = await clerk.post("/office/audit/draw", {"window": "1", "percent": "20", "seed": "7"})
     assert page.status == 409 and "motivo" in page.text
     page = await clerk.post(
-        "/office/audit/draw", {"percent": "20", "seed": "7", "reason": "seme annunciato errato"}
+        "/office/audit/draw",
+        {"window": "1", "percent": "20", "seed": "7", "reason": "seme annunciato errato"},
     )
     assert page.status == 200
     assert [p for p in protocols if f'/office/applications/{p}"' in page.text] == binding
@@ -46,3 +52,44 @@ async def test_the_first_draw_binds_and_a_redraw_needs_a_reason(
     stranger = await signed_in(towns.server, "cal.viewer")
     page = await stranger.get("/office/audit")
     assert not any(p in page.text for p in protocols)
+
+
+async def test_the_draw_is_about_a_named_closed_window_while_a_later_one_is_open(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    first = await apply(towns.bel, *(person(n, 1) for n in range(1, 5)))
+    await close_approve_credit(towns.bel, 400_00)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await municipalities.open_window(uow, town, clock(), days=4)
+        await uow.commit()
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get("/office/audit")
+    # The page names its window: the latest closed one, window 2 being open.
+    assert "Questa pagina riguarda il bando 1, chiuso." in page.text
+    assert '<input type="hidden" name="window" value="1">' in page.text
+
+    page = await clerk.post("/office/audit/draw", {"window": "1", "percent": "50", "seed": "5"})
+
+    assert page.status == 200 and page.url == "/office/audit?window=1"
+    assert "Bando 1: 2 domande estratte con seme 5" in page.text
+    assert len([p for p in first if f'/office/applications/{p}"' in page.text]) == 2
+    page = await clerk.post("/office/audit/draw", {"window": "2", "percent": "50", "seed": "5"})
+    assert page.status == 409 and "Il bando 2 è ancora aperto" in page.text
+    page = await clerk.post("/office/audit/draw", {"percent": "50", "seed": "5"})
+    assert page.status == 409 and "Scegli il bando" in page.text
+    assert (
+        await clerk.post("/office/audit/draw", {"window": "9", "percent": "5", "seed": "5"})
+    ).status == 404
+    page = await clerk.get("/office/audit?window=2")
+    assert "Questa pagina riguarda il bando 2, ancora aperto" in page.text
+    assert 'action="/office/audit/draw"' not in page.text  # nothing to draw while it is open
+    async with core.uow() as uow:
+        samples = list(await uow.session.scalars(select(m.AuditSample)))
+        logged = list(
+            await uow.session.scalars(
+                select(m.ActivityEntry).where(m.ActivityEntry.action.like("audit.%"))
+            )
+        )
+    assert len(samples) == 1 and [e.action for e in logged] == ["audit.draw"]
+    assert logged[0].after is not None and logged[0].after["window"] == 1

@@ -48,7 +48,7 @@ async def test_outcomes_are_recorded_by_clerks_and_shown_on_the_audit_page(
 ) -> None:
     protocols = await credited(towns)
     clerk = await signed_in(towns.server, "bel.clerk")
-    page = await clerk.post("/office/audit/draw", {"percent": "100", "seed": "3"})
+    page = await clerk.post("/office/audit/draw", {"window": "1", "percent": "100", "seed": "3"})
     assert page.status == 200
     assert "non ancora controllata" in page.text
     page = await clerk.post(
@@ -184,6 +184,44 @@ async def test_the_queue_of_appeals_and_a_decision_sent_back_to_the_citizen(
             )
         ]
     assert logged == [("chat:sms", "appeal.file"), ("bel.clerk", "appeal.rejected")]
+
+
+OPTION = re.compile(r'<option value="([^"]*)"( selected)?>')
+
+
+def default_choice(page_text: str, select_id: str) -> str:
+    """The value a browser submits for a <select> nobody touched: the option marked
+    selected, else the first."""
+    start = page_text.index(f'<select id="{select_id}"')
+    options = OPTION.findall(page_text[start : page_text.index("</select>", start)])
+    chosen: str = next((value for value, selected in options if selected), options[0][0])
+    return chosen
+
+
+async def test_the_appeal_decision_has_no_default_and_submitting_none_changes_nothing(
+    towns: Towns, core: Core
+) -> None:
+    await credited(towns)
+    appeal = await file_appeal(core, 0, "Siamo in quattro")
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get("/office/appeals")
+    assert default_choice(page.text, f"outcome-{appeal}") == ""  # neither upheld nor rejected
+    sent_before = len(await outbox_to(core, PEOPLE[0].phone or ""))
+
+    page = await clerk.post(
+        f"/office/appeals/{appeal}/decide", {"outcome": "", "reason": "Di corsa"}
+    )
+
+    assert page.status == 409 and "Scegli la decisione: accolto o respinto." in page.text
+    assert len(await outbox_to(core, PEOPLE[0].phone or "")) == sent_before
+    async with core.uow() as uow:
+        found = await uow.appeals.by_id(appeal)
+        decided = await uow.session.scalars(
+            select(m.ActivityEntry).where(
+                m.ActivityEntry.action.in_(("appeal.upheld", "appeal.rejected"))
+            )
+        )
+        assert found is not None and found.status == "open" and list(decided) == []
 
 
 DASHBOARD_APPEALS = re.compile(r'<a href="/office/appeals">([^<]+)</a></th><td>(\d+)</td>')

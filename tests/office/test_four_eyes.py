@@ -151,7 +151,7 @@ async def test_another_towns_act_is_not_found(towns: Towns, clock: FakeClock) ->
 async def test_a_determina_while_the_window_is_open_is_refused(towns: Towns) -> None:
     clerk = await signed_in(towns.server, "bel.clerk")
     page = await clerk.post("/office/acts", {"kind": "determina", "budget": "400"})
-    assert page.status == 409 and "ancora aperta" in page.text
+    assert page.status == 409 and "Il bando è ancora aperto: chiudilo prima." in page.text
     page = await clerk.post("/office/acts", {"kind": "determina", "budget": "quattro"})
     assert page.status == 400
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -9,6 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from buonispesa.cli import _register, app
+from buonispesa.runtime import core_from_settings
+from buonispesa.settings import Settings
+from core.domain.errors import DomainError
+from core.services import operators
 
 _register()
 runner = CliRunner()
@@ -52,3 +57,46 @@ def test_refusals_say_what_is_wrong() -> None:
     assert code == 2 and "boss is not a role: use clerk, manager or viewer." in output
     code, output = invoke("admin", "operator", "add", "BEL", "a b")
     assert code == 2 and "is not a valid username" in output
+
+
+def locked_until(listing: str, username: str) -> str:
+    """The last column of the operator's row in `admin operator list`."""
+    row = next(line for line in listing.splitlines() if f" {username} " in line)
+    return row.split("│")[-2].strip()
+
+
+def sign_in(username: str, password: str) -> str:
+    """What the sign-in service answers: "ok", or the refusal's code."""
+
+    async def attempt() -> str:
+        core = await core_from_settings(Settings(_env_file=None))
+        try:
+            async with core.uow() as uow:
+                await operators.sign_in(uow, username, password, core.now())
+            return "ok"
+        except DomainError as error:
+            return error.code
+        finally:
+            await core.close()
+
+    return asyncio.run(attempt())
+
+
+def test_a_locked_operator_is_listed_as_locked_and_unlocked_by_the_office() -> None:
+    invoke("admin", "municipality", "add", "BEL", "Belforte del Chienti")
+    output = invoke("admin", "operator", "add", "BEL", "anna")[1]
+    found = re.search(r"One-time password: (\S+) ", output)
+    assert found is not None, output
+    for _ in range(operators.MAX_FAILED_SIGN_INS):
+        assert sign_in("anna", "guess") in ("operator.sign_in_refused", "operator.locked")
+    assert sign_in("anna", found.group(1)) == "operator.locked"
+    code, output = invoke("admin", "operator", "list", "BEL")
+    assert code == 0 and "Locked until" in output
+    assert re.search(r"\d{2}:\d{2}", locked_until(output, "anna")), output
+    assert invoke("admin", "operator", "unlock", "BEL", "nobody")[0] == 2
+
+    code, output = invoke("admin", "operator", "unlock", "BEL", "Anna", "--by", "mario")
+
+    assert code == 0 and "Operator anna can sign in again." in output
+    assert sign_in("anna", found.group(1)) == "ok"
+    assert locked_until(invoke("admin", "operator", "list", "BEL")[1], "anna") == ""

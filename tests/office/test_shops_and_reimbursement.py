@@ -11,7 +11,7 @@ from sqlalchemy import select
 from core.bootstrap import Core
 from core.domain.sepa import summarize
 from core.domain.shops import ShopCategory
-from core.services import ledger, municipalities
+from core.services import ledger, municipalities, security
 from core.services.shops import ShopInput, register_shop
 from core.storage import models as m
 from tests.conftest import FakeClock
@@ -175,3 +175,49 @@ async def test_a_shop_name_is_corrected_on_the_shops_page(towns: Towns, core: Co
             {"name": "Alimentari Nò0"},
             {"name": "Forno Đặng"},
         )
+
+
+async def test_a_locked_shop_is_shown_and_the_office_lifts_the_lock(
+    towns: Towns, core: Core
+) -> None:
+    shop_id = towns.bel.shop_ids[0]
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get("/office/shops")
+    assert "Nessun negozio è bloccato." in page.text
+    async with core.uow() as uow:
+        shop = await uow.session.get(m.Shop, shop_id)
+        assert shop is not None
+        shop.blocked_at = core.now()
+        for _ in range(10):
+            await security.record(
+                uow,
+                security.WRONG_PAYMENT_CODE,
+                core.now(),
+                municipality_id=shop.municipality_id,
+                shop_id=shop_id,
+            )
+        await uow.commit()
+    page = await clerk.get("/office/shops")
+    assert (
+        "Non può incassare finché non lo sblocchi: 10 codici di pagamento sbagliati in 24 ore."
+        in page.text
+    )
+    viewer = await signed_in(towns.server, "bel.viewer")
+    assert "10 codici di pagamento sbagliati" in (await viewer.get("/office/shops")).text
+    assert (await viewer.post(f"/office/shops/{shop_id}/unlock")).status == 403
+    stranger = await signed_in(towns.server, "cal.clerk")
+    assert (await stranger.post(f"/office/shops/{shop_id}/unlock")).status == 404
+    page = await clerk.post(f"/office/shops/{shop_id}/unlock")
+    assert page.status == 200 and "Nessun negozio è bloccato." in page.text
+    async with core.uow() as uow:
+        shop = await uow.session.get(m.Shop, shop_id)
+        assert shop is not None and shop.blocked_at is None
+        [entry] = (
+            await uow.session.scalars(
+                select(m.ActivityEntry).where(m.ActivityEntry.action == "shop.unlock")
+            )
+        ).all()
+    assert entry.actor == "bel.clerk"
+    assert entry.before == {"blocked_at": core.now().isoformat(), "wrong_codes": 10}
+    activity = await clerk.get("/office/activity")
+    assert "negozio sbloccato dopo codici di pagamento sbagliati" in activity.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from core.bootstrap import Core
@@ -9,7 +11,7 @@ from core.services import municipalities, operators
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.office.conftest import PASSWORD, signed_in
-from tests.office.harness import OfficeServer, office_server
+from tests.office.harness import OfficeServer, Page, office_server
 
 
 async def test_without_a_session_every_page_sends_to_the_sign_in(office: OfficeServer) -> None:
@@ -76,6 +78,15 @@ async def test_a_form_without_the_csrf_token_is_refused_with_403(office: OfficeS
     assert page.status == 200 and page.url == "/office/"  # still signed in: nothing happened
 
 
+REFUSED = "Nome utente o password sbagliati, oppure troppi tentativi: riprova più tardi."
+ERROR = re.compile(r'<p class="error"[^>]*>([^<]*)</p>')
+
+
+def error_of(page: Page) -> str:
+    found = ERROR.search(page.text)
+    return found.group(1) if found else ""
+
+
 async def test_wrong_password_is_refused_with_the_same_words_as_an_unknown_user(
     office: OfficeServer,
 ) -> None:
@@ -83,8 +94,21 @@ async def test_wrong_password_is_refused_with_the_same_words_as_an_unknown_user(
     wrong = await browser.sign_in("bel.clerk", "not the password")
     unknown = await browser.sign_in("nobody.here", "not the password")
     assert wrong.status == unknown.status == 401
-    assert "Nome utente o password sbagliati." in wrong.text
-    assert "Nome utente o password sbagliati." in unknown.text
+    assert error_of(wrong) == error_of(unknown) == REFUSED
+
+
+async def test_a_locked_account_answers_as_an_unknown_username_does(
+    office: OfficeServer,
+) -> None:
+    """Else whoever tries five passwords learns which usernames exist."""
+    browser = await office.browser()
+    for _ in range(operators.MAX_FAILED_SIGN_INS):
+        await browser.sign_in("bel.viewer", "guess")
+    locked = await browser.sign_in("bel.viewer", PASSWORD)
+    unknown = await browser.sign_in("nobody.here", PASSWORD)
+    assert locked.status == unknown.status == 401
+    assert error_of(locked) == error_of(unknown) == REFUSED
+    assert locked.text.replace("bel.viewer", "nobody.here") == unknown.text
 
 
 async def test_five_failures_lock_the_account_for_15_minutes(
@@ -95,7 +119,7 @@ async def test_five_failures_lock_the_account_for_15_minutes(
         page = await browser.sign_in("bel.manager", "guess")
         assert page.status == 401
     page = await browser.sign_in("bel.manager", PASSWORD)
-    assert page.status == 401 and "bloccato" in page.text
+    assert page.status == 401 and error_of(page) == REFUSED  # the right password is refused
     clock.advance(minutes=14)
     assert (await browser.sign_in("bel.manager", PASSWORD)).status == 401
     clock.advance(minutes=1, seconds=1)
@@ -152,7 +176,7 @@ async def test_sign_out_ends_the_session(office: OfficeServer) -> None:
 async def test_the_language_switch_speaks_english(office: OfficeServer) -> None:
     browser = await signed_in(office, "bel.clerk")
     page = await browser.get("/office/")
-    assert '<html lang="it">' in page.text and "Finestra delle domande" in page.text
+    assert '<html lang="it">' in page.text and '<h2 id="h-window">Bando</h2>' in page.text
     page = await browser.post("/office/language", {"lang": "en", "next": "/office/"})
     assert page.url == "/office/"
     assert '<html lang="en">' in page.text and "Application window" in page.text

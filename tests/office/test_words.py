@@ -49,3 +49,28 @@ async def test_an_expired_form_says_reload_in_the_tu_form(towns: Towns) -> None:
     assert page.status == 403
     assert "ricarica la pagina e riprova" in page.text
     assert "ricaricate" not in page.text
+
+
+# The call for applications (a "window" or "round" in the code) is the "bando" on every
+# page and command; "turno" is a shift, "finestra" no office's word for it.
+NOT_THE_BANDO = re.compile(r"\b(turn[oi]|finestr[ae])\b", re.IGNORECASE)
+
+
+def test_the_offices_italian_calls_the_window_bando() -> None:
+    italian = translations("it")
+    other = {
+        msgid: said
+        for msgid in office_msgids()
+        if NOT_THE_BANDO.search(said := italian.gettext(msgid))
+    }
+    assert other == {}
+
+
+async def test_the_pages_name_the_window_bando(towns: Towns) -> None:
+    clerk = await signed_in(towns.server, "bel.clerk")
+    dashboard = await clerk.get("/office/")
+    assert ">Bando e tranche</a>" in dashboard.text and "Bando 1, aperto fino al" in dashboard.text
+    page = await clerk.get("/office/round")
+    assert "<h1>Bando e tranche</h1>" in page.text and "Chiudi ora il bando" in page.text
+    for text in (dashboard.text, page.text):
+        assert not NOT_THE_BANDO.search(text)

@@ -184,6 +184,10 @@ class FakeRounds(_Fake):
         rounds = self.store.rows(m.Round, lambda x: x.municipality_id == municipality_id)
         return max(rounds, key=lambda x: x.number, default=None)
 
+    async def of_municipality(self, municipality_id: int) -> list[m.Round]:
+        rounds = self.store.rows(m.Round, lambda x: x.municipality_id == municipality_id)
+        return sorted(rounds, key=lambda x: x.number)
+
     async def by_number(self, municipality_id: int, number: int) -> m.Round | None:
         return self.store.first(
             m.Round, lambda x: x.municipality_id == municipality_id and x.number == number
@@ -744,6 +748,16 @@ class FakeCharges(_Fake):
             m.Charge, lambda x: x.citizen_id == citizen_id and x.status == ChargeStatus.PENDING
         )
 
+    async def codes_sent_to(self, citizen_id: int, since: datetime) -> int:
+        return len(
+            self.store.rows(
+                m.Charge,
+                lambda x: (
+                    x.citizen_id == citizen_id and x.created_at >= since and bool(x.code_hash)
+                ),
+            )
+        )
+
     async def refresh(self, charge: m.Charge) -> None:
         """The row is the object itself here: always fresh."""
 
@@ -988,6 +1002,24 @@ class FakeCommunity(_Fake):
             x.amount_cents
             for x in self.store.rows(
                 m.VoucherCharge, lambda x: x.voucher_id == voucher_id and x.status == "confirmed"
+            )
+        )
+
+    async def pending_charges_of(self, voucher_id: int) -> Sequence[m.VoucherCharge]:
+        return self.store.rows(
+            m.VoucherCharge, lambda x: x.voucher_id == voucher_id and x.status == "pending"
+        )
+
+    async def codes_sent_to_holder(self, channel: str, address: str, since: datetime) -> int:
+        held = {
+            v.id
+            for v in self.store.rows(
+                m.Voucher, lambda v: v.holder_channel == channel and v.holder_address == address
+            )
+        }
+        return len(
+            self.store.rows(
+                m.VoucherCharge, lambda x: x.voucher_id in held and x.created_at >= since
             )
         )
 

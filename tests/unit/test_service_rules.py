@@ -313,7 +313,7 @@ async def test_the_sweep_expires_only_pending_charges_past_their_time(town: Town
     await confirm(town, paid, code)
     stale, _ = await request(town, 5_00)
     town.later(minutes=5)
-    fresh, _ = await request(town, 5_00)
+    fresh, _ = await request(town, 5_00, citizen=1)  # the same citizen's would replace it
     async with town.uow:
         swept = await charges.expire_charges(town.uow, town.later(minutes=6))
         await town.uow.commit()

@@ -295,9 +295,14 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                 options=AFTER,
             )
         elif result.outcome is outcome.INSUFFICIENT_FUNDS:
-            # Neutral: the citizen, who gave the code, has been told why; the shop is not.
+            # The citizen, who gave the code, has been told why; the shop is not (no balance
+            # oracle): the cashier is told to ask the customer.
             turn.say(
-                t("Payment not confirmed: the payment of {amount} was refused.", amount=amount),
+                t(
+                    "Payment not confirmed: the payment of {amount} was refused. Ask the "
+                    "customer: they have been told why.",
+                    amount=amount,
+                ),
                 options=AFTER,
             )
         else:
