@@ -158,6 +158,7 @@ class SilentDialogue:
 
     handled: int = 0
     outbox_ids: list[int] = field(default_factory=list)
+    payments: bool = False
     duplicate: bool = False
 
     async def handle(self, inbound: Inbound) -> SilentDialogue:

@@ -30,7 +30,7 @@ from bot.throttle import Limits, TelegramLimiter
 from bot.updates import ALLOWED_UPDATES, CheckoutJudge, Dialogue, UpdateHandler
 from core.bootstrap import Core
 from core.domain.channels import Channel
-from outbox.channels import ChannelStartError, OutboxWake
+from outbox.channels import ChannelStartError, OutboxWake, no_wake
 
 log = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
@@ -89,7 +89,7 @@ class TelegramPlugin:
         core: Core,
         config: TelegramConfig,
         dialogue: Dialogue,
-        wake: OutboxWake = lambda: None,
+        wake: OutboxWake = no_wake,
     ) -> None:
         self.config = config
         self._wake = wake
@@ -252,7 +252,7 @@ class TelegramPlugin:
             log.exception("Telegram update %s failed", update.update_id)
             return web.Response(status=500)
         if result is not None and result.outbox_ids:
-            self._wake()
+            self._wake(payments=result.payments)
         return web.Response(status=200)
 
     async def _is_current(self, chat_id: str, message_id: int) -> bool:
@@ -264,7 +264,7 @@ class TelegramPlugin:
     async def _on_polled_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         result = await self.handler.handle(update)
         if result is not None and result.outbox_ids:
-            self._wake()
+            self._wake(payments=result.payments)
 
     async def _on_polling_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error(

@@ -53,6 +53,9 @@ class HandleResult(Protocol):
     @property
     def outbox_ids(self) -> list[int]: ...
 
+    @property
+    def payments(self) -> bool: ...
+
 
 class Dialogue(Protocol):
     """The dialogue engine as the adapter sees it (core.dialogue.engine.DialogueEngine)."""

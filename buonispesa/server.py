@@ -68,10 +68,10 @@ async def build_app(
     )
     workers: dict[str, OutboxWorker] = {}
 
-    def wake() -> None:
+    def wake(*, payments: bool = True) -> None:
         """Handed to the adapters: rows were written, every channel's worker looks now."""
         for worker in workers.values():
-            worker.wake()
+            worker.wake(payments=payments)
 
     sms_config = build_sms_config(settings, host, port)
     plugins: list[ChannelPlugin] = [

@@ -7,7 +7,6 @@ server and the outbox worker only know this protocol. Adapters are handed an
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -16,9 +15,18 @@ from aiohttp import web
 
 from outbox.ratelimit import Priority
 
-# wake(): rows were written (for any channel: a shop's SMS may send a citizen's code by
-# Telegram), deliver now rather than at the workers' next poll.
-OutboxWake = Callable[[], None]
+
+class OutboxWake(Protocol):
+    """Rows were written (for any channel: a shop's SMS may send a citizen's code by
+    Telegram): deliver now rather than at the workers' next poll. `payments=False` when
+    none of them is about a payment, so that the payment lanes do not look for nothing;
+    a caller that does not know keeps the default."""
+
+    def __call__(self, *, payments: bool = True) -> None: ...
+
+
+def no_wake(*, payments: bool = True) -> None:
+    """An OutboxWake for adapters run without workers (tests, tools)."""
 
 
 class SendStatus(StrEnum):

@@ -12,6 +12,15 @@ their own that claims only them, so a code never waits for a batch of notices
 to finish; the main loop claims every lane, payments first. Both hand rows to
 the same sender, whose rate limiter lets payment messages take the next slot.
 
+Waking. A service that wrote rows wakes the workers; a wake that arrives while a
+lane is claiming or sending makes one more round after it, however many came. Only
+writes that queued a payment message wake the payment loop (the others would have it
+claim nothing, one transaction per inbound message under a flood). When the sender
+held rows back for the rate limiter (handed back with a retry time: nothing more
+could leave before it), the main loop does not claim again until that time, or
+poll_seconds, whichever comes first: wakes meanwhile are coalesced into that one
+claim, and payment messages still go at once through their own loop.
+
 Leases are short (15 s by default) and renewed every few seconds while the rows
 are in hand, however long the rate limiter makes them wait: the rows of a
 process that was killed are taken over by any other (or the restarted) process
@@ -77,16 +86,21 @@ class OutboxWorker:
         self.channel = sender.channel
         self.on_result = on_result
         self.config = config or WorkerConfig()
+        # [0] the main loop's, [1] the payment loop's.
         self._wakes = (asyncio.Event(), asyncio.Event())
+        # Loop time before which the sender said no notice can leave (rows it handed back).
+        self._held_until = float("-inf")
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._renewal: asyncio.Task[None] | None = None
         self._in_hand: set[int] = set()
 
-    def wake(self) -> None:
-        """New rows were written: look now instead of at the next poll."""
-        for event in self._wakes:
-            event.set()
+    def wake(self, *, payments: bool = True) -> None:
+        """New rows were written: look now instead of at the next poll. `payments=False`:
+        none is about a payment, the payment loop need not look."""
+        self._wakes[0].set()
+        if payments:
+            self._wakes[1].set()
 
     def start(self) -> None:
         self._tasks = [
@@ -121,7 +135,11 @@ class OutboxWorker:
                 await task
 
     async def _run(self, wake: asyncio.Event, batch_size: int, lane: int | None) -> None:
+        loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
+            # Cleared before the round, not after: a wake while claiming or sending (rows
+            # committed after the claim looked) makes exactly one more round.
+            wake.clear()
             try:
                 handled = await self.run_once(batch_size, lane)
             except Exception:
@@ -130,8 +148,15 @@ class OutboxWorker:
                 handled = 0
             if self._stopping.is_set():
                 break
-            if handled < batch_size:
-                wake.clear()
+            held = self._held_until - loop.time() if lane is None else 0.0
+            if held > 0:
+                # The limiter lets nothing more out before then: a claim now would only
+                # hand rows back. Wakes meanwhile are coalesced into the claim after it.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._stopping.wait(), min(held, self.config.poll_seconds)
+                    )
+            elif handled < batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), self.config.poll_seconds)
 
@@ -140,7 +165,21 @@ class OutboxWorker:
         claimed = await self.claim(batch_size, lane)
         if not claimed:
             return 0
-        await asyncio.gather(*(self._deliver(message, attempts) for message, attempts in claimed))
+        results = await asyncio.gather(
+            *(self._deliver(message, attempts) for message, attempts in claimed)
+        )
+        waits = [
+            result.retry_after_seconds
+            for (message, _), result in zip(claimed, results, strict=True)
+            if result is not None
+            and message.priority != Priority.URGENT
+            and result.status is SendStatus.RETRY
+            and result.retry_after_seconds
+        ]
+        if waits:
+            # Handed back for the rate limiter (or a 429): the soonest of them is when a
+            # notice may next leave.
+            self._held_until = asyncio.get_running_loop().time() + min(waits)
         return len(claimed)
 
     async def claim(
@@ -201,7 +240,8 @@ class OutboxWorker:
                 # Missed once, the lease still has two thirds to run: try again next time.
                 log.exception("outbox %s: could not renew leases", self.channel)
 
-    async def _deliver(self, message: OutgoingMessage, attempts: int) -> None:
+    async def _deliver(self, message: OutgoingMessage, attempts: int) -> SendResult | None:
+        result: SendResult | None = None
         try:
             try:
                 result = await self.sender.send(message)
@@ -223,3 +263,4 @@ class OutboxWorker:
                 )
         finally:
             self._in_hand.discard(message.id)
+        return result

@@ -27,7 +27,7 @@ from aiohttp import web
 from core.bootstrap import Core
 from core.domain.channels import Channel
 from core.metrics import Metrics
-from outbox.channels import Sender
+from outbox.channels import OutboxWake, Sender, no_wake
 from sms.sender import ConsoleSender, TwilioSender, sms_limiter
 from sms.twilio_webhook import InboundHandler, TwilioWebhook
 
@@ -86,7 +86,7 @@ class SmsChannel:
         engine: InboundHandler,
         config: SmsConfig,
         metrics: Metrics,
-        on_outbox: Callable[[], None] = lambda: None,
+        on_outbox: OutboxWake = no_wake,
         console: Callable[[str], None] = print,
     ) -> None:
         self.config = config

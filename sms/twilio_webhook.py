@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from typing import Protocol
 
 from aiohttp import web
@@ -30,6 +29,7 @@ from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_phone
 from core.metrics import Metrics
 from outbox import delivery
+from outbox.channels import OutboxWake, no_wake
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,9 @@ class HandleResult(Protocol):
     @property
     def outbox_ids(self) -> list[int]: ...
 
+    @property
+    def payments(self) -> bool: ...
+
 
 class InboundHandler(Protocol):
     """The dialogue engine, as this adapter needs it."""
@@ -87,7 +90,7 @@ class TwilioWebhook:
         auth_token: str | None,
         public_base_url: str,
         metrics: Metrics,
-        on_outbox: Callable[[], None] = lambda: None,
+        on_outbox: OutboxWake = no_wake,
     ) -> None:
         self.core = core
         self.engine = engine
@@ -151,7 +154,7 @@ class TwilioWebhook:
             channel=Channel.SMS, result="duplicate" if result.duplicate else "processed"
         ).inc()
         if result.outbox_ids:
-            self._on_outbox()
+            self._on_outbox(payments=result.payments)
         return web.Response(text=TWIML_EMPTY, content_type="text/xml")
 
     async def status(self, request: web.Request) -> web.Response:

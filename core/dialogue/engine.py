@@ -52,6 +52,8 @@ STOPPED = t(
 class HandleResult:
     duplicate: bool = False
     outbox_ids: list[int] = field(default_factory=list)
+    # One of them is about a payment (lane 0): the outbox's payment loop should look now.
+    payments: bool = False
     # Answered in one trip (core/dialogue/plain_turn.py) rather than by the general path.
     one_trip: bool = False
 
@@ -108,7 +110,9 @@ class DialogueEngine:
                 log.exception("one-trip turn failed (%s %s)", inbound.channel, inbound.address)
                 done = None
             if done is not None:
-                return HandleResult(done.duplicate, done.outbox_ids, one_trip=True)
+                return HandleResult(
+                    done.duplicate, done.outbox_ids, payments=done.payments, one_trip=True
+                )
         async with self.core.uow() as uow:
             if inbound.provider_message_id and not await self._first_delivery(uow, inbound, now):
                 return HandleResult(duplicate=True)
@@ -123,8 +127,10 @@ class DialogueEngine:
             messages = self._save(turn, routing, now)
             await uow.flush()
             ids = [message.id for message in messages]
+            # Rows written by the services too (a shop's PAGA queues the citizen's code).
+            payments = uow.queued_payment
             await uow.commit()
-        return HandleResult(duplicate=False, outbox_ids=ids)
+        return HandleResult(duplicate=False, outbox_ids=ids, payments=payments)
 
     async def _one_trip(self, plain: PlainTurn) -> TurnOutcome | None:
         """A plain turn in one trip, committed when this returns; None (nothing written)

@@ -93,7 +93,11 @@ class TurnWrite:
 class TurnOutcome:
     duplicate: bool
     outbox_ids: list[int] = field(default_factory=list)
+    payments: bool = False  # one of them is in the payment lane
 
+
+# core.services.outbox.PAYMENT_LANE (storage sits below services and cannot import it).
+_PAYMENT_LANE = 0
 
 _SEEN = "SELECT id FROM inbound_messages WHERE channel = ? AND provider_message_id = ?"
 _TOWNS = "SELECT id, sms_number, timezone FROM municipalities ORDER BY id"
@@ -214,7 +218,8 @@ def turn_plan(
     for values in write.outbox:
         inserted = yield _OUTBOX, tuple(values[column] for column in _OUTBOX_COLUMNS)
         ids.append(int(inserted[0][0]))
-    return TurnOutcome(duplicate=False, outbox_ids=ids)
+    payments = any(values["lane"] == _PAYMENT_LANE for values in write.outbox)
+    return TurnOutcome(duplicate=False, outbox_ids=ids, payments=payments)
 
 
 def _holder(municipality_id: int, lookup: Lookup[Any], postings_shown: int) -> Plan[Holder | None]:

@@ -17,6 +17,9 @@ from core.storage.paper_import import PaperImportRepository
 from core.storage.read_models import ReadModels
 from core.storage.review_repository import AppealRepository, AuditRepository
 
+# core.services.outbox.PAYMENT_LANE (storage sits below services and cannot import it).
+_PAYMENT_LANE = 0
+
 
 class UnitOfWork:
     """`async with uow:` opens a transaction; leaving without `commit()` rolls it back.
@@ -61,6 +64,9 @@ class UnitOfWork:
         self.keys = keys
         self.dialect = dialect
         self._writer_lock = writer_lock
+        # A payment-lane outbox row was added (a code, a receipt): whoever commits this
+        # wakes the outbox's payment loop (outbox.worker).
+        self.queued_payment = False
 
     @property
     def supports_skip_locked(self) -> bool:
@@ -128,6 +134,8 @@ class UnitOfWork:
 
     def add(self, row: m.Base) -> None:
         """A new row in this transaction (written at the next flush or the commit)."""
+        if isinstance(row, m.OutboxMessage) and row.lane == _PAYMENT_LANE:
+            self.queued_payment = True
         self.session.add(row)
 
     async def flush(self) -> None:

@@ -14,7 +14,7 @@ from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine
 from core.storage.engine import make_engine
-from outbox.channels import ChannelStartError
+from outbox.channels import ChannelStartError, no_wake
 from tests.e2e.fake_telegram import TOKEN, FakeTelegram
 from tests.e2e.telegram_harness import TelegramServer, start_telegram_server
 
@@ -73,7 +73,7 @@ async def test_without_a_token_there_is_no_plugin_and_one_log_line(
     core = Core(engine=make_engine(sqlite_url))
     try:
         with caplog.at_level(logging.INFO, logger="bot"):
-            assert telegram_plugin(core, settings(), DialogueEngine(core), lambda: None) is None
+            assert telegram_plugin(core, settings(), DialogueEngine(core), no_wake) is None
         assert [r.getMessage() for r in caplog.records] == [
             "Telegram disabled: TELEGRAM_BOT_TOKEN not set"
         ]

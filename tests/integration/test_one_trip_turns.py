@@ -28,9 +28,11 @@ from core.dialogue.inbound import Channel, Inbound
 from core.dialogue.plain_turn import PlainTurn
 from core.services import delegates, municipalities
 from core.services.applications import ApplicationInput, submit_application
+from core.services.outbox import PAYMENT_LANE
 from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.conftest import PG_ADMIN_URL, FakeClock, _pg_execute, _pg_url
+from tests.dialogue.harness import Chat, open_till
 from tests.factories import make_cf, make_town, pay
 
 TOWN_NUMBER = "+390733000001"
@@ -185,6 +187,7 @@ async def run_both(twins: tuple[Core, Core], steps: list[Step], *, two_towns: bo
         assert not general_result.one_trip
         assert fast_result.duplicate == general_result.duplicate, (index, step)
         assert len(fast_result.outbox_ids) == len(general_result.outbox_ids), (index, step)
+        assert fast_result.payments == general_result.payments, (index, step)
         fast_rows = await snapshot(fast_core, before[0])
         general_rows = await snapshot(general_core, before[1])
         assert fast_rows == general_rows, (index, step)
@@ -341,3 +344,24 @@ async def test_a_plan_that_fails_leaves_nothing_and_the_general_path_answers(
         row = await uow.outbox.by_id(result.outbox_ids[0])
         assert row is not None and row.payload["texts"][0]["msgid"] == "Your balance: {balance}."
     assert (await engine.handle(inbound)).duplicate  # recorded once, by the general path
+
+
+async def test_a_turn_says_whether_it_queued_a_payment_message(core: Core) -> None:
+    """What the adapters pass to the outbox's wake: only payment rows wake its payment loop."""
+    town = await make_town(core)
+    engine = DialogueEngine(core)
+    phone = town.citizen_phones[0]
+    await engine.handle(Inbound(Channel.SMS, phone, text="MENU"))
+    balance = await engine.handle(Inbound(Channel.SMS, phone, text="SALDO"))
+    assert balance.one_trip and balance.outbox_ids and not balance.payments
+    general = await DialogueEngine(core, one_trip=False).handle(
+        Inbound(Channel.SMS, phone, text="SALDO")
+    )
+    assert general.outbox_ids and not general.payments
+    await open_till(Chat(core, town.shop_phone))
+    charge = await engine.handle(Inbound(Channel.SMS, town.shop_phone, text=f"PAGA {phone} 10"))
+    assert charge.outbox_ids and charge.payments
+    async with core.uow() as uow:
+        to_citizen = await uow.outbox.for_address("sms", phone)
+    # The citizen's code, written by the payment service beside the shop's reply.
+    assert [row.lane for row in to_citizen if row.charge_id is not None] == [PAYMENT_LANE]

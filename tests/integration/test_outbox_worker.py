@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -14,10 +16,11 @@ from core.bootstrap import Core
 from core.domain.keys import ServerKeys, new_secret
 from core.domain.messages import Reply, t
 from core.metrics import Metrics
-from core.services.outbox import enqueue, reply_of
+from core.services.outbox import PAYMENT_LANE, enqueue, reply_of
 from core.storage import models as m
 from outbox import delivery
 from outbox.channels import OutgoingMessage, SendResult, SendStatus
+from outbox.ratelimit import Priority
 from outbox.worker import OutboxWorker, WorkerConfig
 from tests.conftest import FakeClock
 from tests.factories import make_town, outbox_to, request
@@ -421,3 +424,116 @@ async def test_a_code_expires_with_its_charge(core: Core, clock: FakeClock) -> N
     assert [x.id for x in sender.sent if x.address == citizen] == []
     row = await code_row(core, citizen)
     assert row.status == "failed" and code not in json.dumps(row.payload)
+
+
+class HeldBack:
+    """A sender behind a slow cap: one notice leaves, the others are handed back to wait
+    for the limiter (as Telegram's sender does beyond five seconds); payment messages go."""
+
+    channel = "sms"
+
+    def __init__(self) -> None:
+        self.sent: list[OutgoingMessage] = []
+        self.handed_back: list[OutgoingMessage] = []
+        self.changed = asyncio.Condition()
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        async with self.changed:
+            self.changed.notify_all()
+            if message.priority == Priority.URGENT or not self.sent:
+                self.sent.append(message)
+                return SendResult(SendStatus.SENT, provider_message_id=f"SM{message.id:032d}")
+            self.handed_back.append(message)
+            return SendResult(SendStatus.RETRY, error="rate limit", retry_after_seconds=30.0)
+
+    async def wait_for(self, ready: Callable[[], bool]) -> None:
+        async with asyncio.timeout(10), self.changed:
+            await self.changed.wait_for(ready)
+
+
+class CountingWorker(OutboxWorker):
+    """Counts claims (each one a transaction) per lane; `gate` holds the main loop's claims
+    after they looked at the table."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.claims: Counter[int | None] = Counter()
+        self.gate: asyncio.Event | None = None
+        self.claiming = asyncio.Event()
+
+    async def claim(
+        self, batch_size: int | None = None, lane: int | None = None
+    ) -> list[tuple[OutgoingMessage, int]]:
+        self.claims[lane] += 1
+        claimed = await super().claim(batch_size, lane)
+        if lane is None and self.gate is not None:
+            self.claiming.set()
+            await self.gate.wait()
+        return claimed
+
+
+async def settle() -> None:
+    # Long enough for a loop woken by mistake to run several claims; the assertions below
+    # hold however long this is.
+    await asyncio.sleep(0.3)
+
+
+async def test_wakes_while_the_limiter_holds_notices_back_claim_nothing(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    async with core.uow() as uow:
+        await uow.session.execute(update(m.OutboxMessage).values(status="sent"))
+        await uow.commit()
+    ids = await add_messages(core, 10)
+    sender = HeldBack()
+    w = CountingWorker(core, sender, WorkerConfig(batch_size=5, poll_seconds=60))
+    w.start()
+    try:
+        await sender.wait_for(lambda: len(sender.sent) + len(sender.handed_back) == 5)
+        for _ in range(100):
+            w.wake(payments=False)  # what the webhook does after each reply it wrote
+            await asyncio.sleep(0)
+        await settle()
+        # One claim for the main loop, one for the payment loop at start: the 100 wakes
+        # came while the limiter holds the notices back, and none was about a payment.
+        assert w.claims == {None: 1, PAYMENT_LANE: 1}
+        stored = await rows(core)
+        assert [stored[i].attempts for i in ids] == [1] * 5 + [0] * 5
+
+        # A code is not held back with the notices: its wake reaches the payment loop.
+        requested = await request(core, town.shop_id, town.citizen_cfs[0], 12_50)
+        w.wake()
+        await sender.wait_for(
+            lambda: any(message.priority == Priority.URGENT for message in sender.sent)
+        )
+        code = await code_row(core, town.citizen_phones[0])
+        assert code.charge_id == requested.charge_id
+        assert code.id in {message.id for message in sender.sent}
+        assert w.claims[None] == 1
+    finally:
+        await w.stop()
+
+
+async def test_wakes_during_a_claim_make_one_more_claim(core: Core) -> None:
+    ids = await add_messages(core, 3)
+    sender = ScriptedSender()
+    w = CountingWorker(core, sender, WorkerConfig(batch_size=5, poll_seconds=60))
+    w.gate = asyncio.Event()
+    w.start()
+    try:
+        await w.claiming.wait()
+        # Written after the claim looked: only a round after it sees them.
+        late = await add_messages(core, 2, address="+393330000002")
+        for _ in range(100):
+            w.wake()
+            await asyncio.sleep(0)
+        w.gate.set()
+        async with asyncio.timeout(10):
+            while True:
+                sender.called.clear()
+                if {message.id for message in sender.sent} == set(ids + late):
+                    break
+                await sender.called.wait()
+        await settle()
+        assert w.claims[None] == 2
+    finally:
+        await w.stop()
