@@ -71,6 +71,8 @@ class TillSession:
 
     shop_id: int
     until: datetime
+    # Wrong payment codes (or PINs) typed in this session: the second ends it (ChargeFlow).
+    wrong_codes: int = 0
 
 
 @dataclass

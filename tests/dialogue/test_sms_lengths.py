@@ -20,7 +20,13 @@ from core.services import allocation, ledger, municipalities
 from core.services.applications import ApplicationInput, submit_application
 from core.services.shops import ShopInput, approve_shop, register_shop
 from tests.conftest import FakeClock
-from tests.dialogue.harness import Chat, assert_one_segment, open_till, outbox_of
+from tests.dialogue.harness import (
+    Chat,
+    assert_one_segment,
+    confirmation_code,
+    open_till,
+    outbox_of,
+)
 from tests.dialogue.test_shop import citizen_code, own_code
 from tests.factories import make_cf, make_partita_iva
 
@@ -157,22 +163,34 @@ async def test_shop_conversations_fit_one_sms(core: Core, language: str, clock: 
     await till.send(f"PAGA {cf} 12 50")  # the amount split by a space: said as such
     for amount in ("99,99", "123,45", "1,01", "77", "250", "0,50"):
         await till.send(f"PAGA {cf} {amount}")
-        await till.send(await citizen_code(core, CITIZEN_PHONE))
+        # 250 is above what is left: its code message is the above-balance variant.
+        await till.send(await citizen_code(core, CITIZEN_PHONE, above_balance=amount == "250"))
     # A new hour (at most 6 payment codes an hour to one person); a new PAGA replaces the
     # pending one, and its code message says the previous code is void (both variants).
     clock.advance(minutes=61)
     for amount in ("5", "9999,99", "5"):
         await till.send(f"PAGA {cf} {amount}")
     await till.send(f"PAGA {cf} 5")
-    for wrong in ("111111", "222222", "333333"):
+    # The second wrong code ends the till session (said in one SMS); a code typed
+    # afterwards has nothing to confirm.
+    for wrong in ("111111", "222222"):
         await till.send(wrong)
+    assert any("till must be confirmed again" in x.msgid for r in till.last for x in r.texts)
+    await till.send("333333")
     # Above the balance: the citizen's code message says so, the shop's answer is neutral.
+    # The till confirms its session again first.
     await till.send(f"PAGA {cf} 9999")
+    await till.send(await confirmation_code(till))
     await till.send(await citizen_code(core, CITIZEN_PHONE, above_balance=True))
-    # Two more wrong codes make five today: the shop is locked, and told until when.
     await till.send(f"PAGA {cf} 5")
     for wrong in ("111111", "222222"):
         await till.send(wrong)
+    # A fifth wrong code today, in a new session (and a new hour of payment codes): the
+    # shop is locked, and told until when.
+    clock.advance(minutes=61)
+    await till.send(f"PAGA {cf} 5")
+    await till.send(await confirmation_code(till))
+    await till.send("111111")
     await till.send(f"PAGA {cf} 5")
     assert any("Too many wrong codes" in x.msgid for r in till.last for x in r.texts)
     for text in ("AIUTO", "MENU", "STORNO", "1", "1"):

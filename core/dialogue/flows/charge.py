@@ -46,6 +46,10 @@ def split_request(arg: str) -> tuple[str, str | None]:
 
 # A till by SMS is confirmed once with a code sent to its number, for this long.
 TILL_SESSION = timedelta(hours=12)
+# Wrong payment codes (or PINs) an SMS till session may type before it must be confirmed
+# again: a forger of the shop's number adds at most this many per session the shop opens,
+# below the 5 that lock the shop.
+TILL_WRONG_CODES = 2
 
 
 def till_session_open(turn: Turn, shop_id: int) -> bool:
@@ -57,7 +61,9 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
     """On SMS the sender's number can be forged, and every wrong payment code counts
     against the shop: a forger must not be able to lock a shop out. So a till on SMS
     first confirms its session with a code sent to its own number (valid TILL_SESSION);
-    without it no charge starts and no code can be typed."""
+    without it no charge starts and no code can be typed. The second wrong code typed in
+    one session ends it, so a forger riding on the real till's session adds at most
+    TILL_WRONG_CODES wrong codes before the shop's own phone must confirm again."""
 
     name = "charge"
     state_type = ChargeState
@@ -235,6 +241,15 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         )
         outcome = charge_service.ConfirmOutcome
         amount = Money(result.amount_cents)
+        if result.outcome is outcome.WRONG_CODE and self._till_ended(turn):
+            # The charge stays pending in the service (its own limit applies); only this
+            # chat stops typing codes until the shop's own phone confirms the till again.
+            turn.finish()
+            turn.say(
+                t("After two wrong codes the till must be confirmed again: write PAGA."),
+                options=AFTER,
+            )
+            return
         if result.outcome is outcome.WRONG_CODE and pin:
             raise Reject(
                 tn(
@@ -307,6 +322,18 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             )
         else:
             turn.say(t("This payment is closed. Start a new one."), options=AFTER)
+
+    @staticmethod
+    def _till_ended(turn: Turn) -> bool:
+        """Count a wrong code against the SMS till session; True when that ended it."""
+        session = turn.memory.till
+        if not turn.is_sms or session is None:
+            return False
+        session.wrong_codes += 1
+        if session.wrong_codes < TILL_WRONG_CODES:
+            return False
+        turn.memory.till = None
+        return True
 
     async def on_cancel(self, turn: Turn) -> None:
         s = self.state(turn)
