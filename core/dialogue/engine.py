@@ -21,7 +21,6 @@ from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows import FLOWS
 from core.dialogue.flows import community as community_chat
-from core.dialogue.flows.citizen import MOVEMENTS_SHOWN
 from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
 from core.dialogue.flows.shop_finder import near
 from core.dialogue.inbound import Channel, Checkout, Inbound
@@ -140,19 +139,9 @@ class DialogueEngine:
             # SQLite: the turn joins the group commit (several turns per fsync) and this
             # returns once its batch is on disk.
             return await group.run(plain.transaction())
-        inbound = plain.inbound
         async with self.core.uow() as uow:
             # PostgreSQL: the plan on the unit of work's connection, then its commit.
-            done = await uow.conversations.turn_in_one_trip(
-                inbound.channel.value,
-                inbound.address,
-                inbound.provider_message_id,
-                plain.now,
-                route=plain.route,
-                classify=plain.classify,
-                decide=plain.decide,
-                postings_shown=MOVEMENTS_SHOWN,
-            )
+            done = await plain.in_unit_of_work(uow)
             if done is not None and not done.duplicate:
                 await uow.commit()
             return done

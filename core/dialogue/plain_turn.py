@@ -40,6 +40,7 @@ from core.storage.turn_trip import (
     TurnWrite,
     turn_transaction,
 )
+from core.storage.uow import UnitOfWork
 
 # A longer address is nobody to answer (the engine's general path records it and stays silent).
 MAX_ADDRESS = 64
@@ -167,6 +168,20 @@ class PlainTurn:
         return TurnWrite(asking.town.id, language, asking.conversation.stopped, data, [row])
 
     # Running it -----------------------------------------------------------------------------
+
+    async def in_unit_of_work(self, uow: UnitOfWork) -> TurnOutcome | None:
+        """The turn on the unit of work's own connection (PostgreSQL), not committed."""
+        inbound = self.inbound
+        return await uow.conversations.turn_in_one_trip(
+            inbound.channel.value,
+            inbound.address,
+            inbound.provider_message_id,
+            self.now,
+            route=self.route,
+            classify=self.classify,
+            decide=self.decide,
+            postings_shown=MOVEMENTS_SHOWN,
+        )
 
     def transaction(self) -> Callable[[sqlite3.Connection], TurnOutcome | None]:
         """The turn for SQLite's group commit."""
