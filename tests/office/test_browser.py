@@ -113,10 +113,10 @@ def chrome() -> Iterator[object]:
 async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
     demo_server: tuple[str, FakeClock], chrome: object, tmp_path: Path
 ) -> None:
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
     from selenium.webdriver.remote.webelement import WebElement
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.wait import WebDriverWait
 
     assert isinstance(chrome, WebDriver)
@@ -134,13 +134,22 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
         submit(driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]"))
 
     def submit(button: WebElement) -> None:
-        """Click and wait for the next page (the form's answer) to replace this one."""
-        page = driver.find_element(By.TAG_NAME, "html")
+        """Click and wait for the next page (the form's answer) to replace this one.
+
+        The old page is marked on its window object, which a navigation replaces. Waiting for
+        the old <html> element to go stale instead raced with chromedriver: while the old
+        document is torn down it can answer "Node with given id does not belong to the
+        document", an unknown error rather than a stale reference, and that failed CI once.
+        """
+        driver.execute_script("window.buonispesaOldPage = true")
         button.click()
-        wait = WebDriverWait(driver, 30)
-        wait.until(expected_conditions.staleness_of(page))
-        # Then the whole new page, before anything on it is looked for.
-        wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+        wait = WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,))
+        wait.until(
+            lambda d: d.execute_script(
+                "return window.buonispesaOldPage === undefined"
+                " && document.readyState === 'complete'"
+            )
+        )
 
     def press(text: str) -> None:
         submit(driver.find_element(By.XPATH, f"//button[normalize-space()='{text}']"))
