@@ -46,7 +46,7 @@ from core.domain.ledger import PostingKind
 from core.domain.messages import Reply
 from core.domain.shops import MemberRole, ShopStatus
 from core.services.movements import Movement
-from core.services.outbox import outbox_row
+from core.services.outbox import REPLY_LANE, outbox_row
 from core.storage.turn_trip import (
     ConversationRow,
     Found,
@@ -249,6 +249,7 @@ class PlainTurn:
                 language=language,
                 reply=reply,
                 now=self.now,
+                lane=REPLY_LANE,
             )
             for reply in replies
         ]
