@@ -1,7 +1,7 @@
 """A citizen's new phone under four eyes while they have money to spend
 
-Revision ID: 0016_phone_changes
-Revises: 0015_shop_phone_guard
+Revision ID: 0017_phone_changes
+Revises: 0016_outbox_reply_lane
 Create Date: 2026-12-03 15:40:00
 
 `phone_changes`: a phone change asked by one operator for a citizen with a positive
@@ -18,8 +18,8 @@ from alembic import op
 
 import core.storage.models
 
-revision: str = "0016_phone_changes"
-down_revision: str | None = "0015_shop_phone_guard"
+revision: str = "0017_phone_changes"
+down_revision: str | None = "0016_outbox_reply_lane"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
