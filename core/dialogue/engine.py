@@ -32,7 +32,7 @@ from core.domain.errors import DomainError
 from core.domain.messages import t
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, render_text
 from core.services import conversations, municipalities
-from core.services.outbox import enqueue
+from core.services.outbox import REPLY_LANE, enqueue
 from core.services.transactions import retrying
 from core.storage import models as m
 from core.storage.transient import is_transient
@@ -228,6 +228,7 @@ class DialogueEngine:
                 language=turn.language,
                 reply=reply,
                 now=now,
+                lane=REPLY_LANE,
             )
             for reply in turn.replies
         ]

@@ -30,7 +30,7 @@ from core.domain.identity import normalize_phone
 from core.domain.keys import ServerKeys
 from core.domain.ledger import PostingKind
 from core.services.movements import Movement
-from core.services.outbox import outbox_row
+from core.services.outbox import REPLY_LANE, outbox_row
 from core.storage.turn_trip import (
     ConversationRow,
     Holder,
@@ -164,6 +164,7 @@ class PlainTurn:
             language=language,
             reply=reply,
             now=self.now,
+            lane=REPLY_LANE,
         )
         return TurnWrite(asking.town.id, language, asking.conversation.stopped, data, [row])
 

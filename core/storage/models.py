@@ -405,8 +405,9 @@ class OutboxMessage(Base):
     provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
     charge_id: Mapped[int | None] = _fk("charges.id", nullable=True)
-    # 0: about a payment (the code, receipts), claimed and paced before 1: everything else.
-    lane: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
+    # Claimed in this order (core/services/outbox.py): 0 about a payment, 1 an answer to a
+    # message just received, 2 a notice the service sends on its own.
+    lane: Mapped[int] = mapped_column(SmallInteger, default=2, server_default="2")
     # After this the message is no longer worth sending (a code: when it expires); None:
     # the worker's notice lifetime from created_at.
     deliver_by: Mapped[datetime | None]

@@ -13,6 +13,7 @@ from core.domain.keys import PROCESS_KEYS
 from core.domain.ledger import PostingKind
 from core.domain.messages import Money, reply_from_json
 from core.domain.outbox import OutboxStatus
+from core.services.outbox import REPLY_LANE
 from core.storage.turn_trip import ConversationRow, Holder, PostingRow, TownRow
 
 NOW = datetime(2026, 4, 6, 8, 0, tzinfo=UTC)
@@ -106,7 +107,7 @@ def test_the_balance_is_one_outbox_row_and_the_conversation_offers_nothing() -> 
     assert (row["channel"], row["address"], row["language"]) == ("sms", PHONE, "it")
     assert (row["status"], row["lane"], row["next_attempt_at"]) == (
         OutboxStatus.PENDING.value,
-        1,
+        REPLY_LANE,
         NOW,
     )
     reply = reply_from_json(row["payload"])
