@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute, aliased
+from sqlalchemy.sql import Select
 
 from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus
@@ -36,7 +38,7 @@ from core.storage.payment_trip import PaymentOutcome, PendingPayment, confirm_pl
 from core.storage.trips import run_plan
 from core.storage.turn_trip import (
     ConversationRow,
-    Holder,
+    Found,
     Lookup,
     TownRow,
     TurnOutcome,
@@ -973,6 +975,8 @@ class ShopRepository(_Repository):
             select(m.ShopMember, m.Shop)
             .join(m.Shop, m.Shop.id == m.ShopMember.shop_id)
             .where(m.ShopMember.channel == channel, m.ShopMember.address == address)
+            # A fixed order (the menu lists the shops so), which the one-trip turn repeats.
+            .order_by(m.ShopMember.id)
         )
         return [(member, shop) for member, shop in rows.all()]
 
@@ -989,6 +993,25 @@ class ShopRepository(_Repository):
         return await self.session.scalar(
             select(m.ShopInvite).where(m.ShopInvite.code_hash == code_hash)
         )
+
+
+def _settled(charge_id: QueryableAttribute[Any]) -> Select[Any]:
+    """The charge's payment posting followed by a reimbursement posting out of the same shop
+    account: a run pays a shop its whole balance, so it paid every payment before it."""
+    payment, reimbursement = aliased(m.Posting), aliased(m.Posting)
+    return (
+        select(reimbursement.id)
+        .select_from(payment)
+        .join(
+            reimbursement,
+            and_(
+                reimbursement.from_account_id == payment.to_account_id,
+                reimbursement.kind == PostingKind.REIMBURSEMENT.value,
+                reimbursement.id > payment.id,
+            ),
+        )
+        .where(payment.charge_id == charge_id, payment.kind == PostingKind.PAYMENT.value)
+    )
 
 
 class ChargeRepository(_Repository):
@@ -1036,6 +1059,33 @@ class ChargeRepository(_Repository):
             .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def mark_refunded(self, charge_id: int, now: datetime) -> bool:
+        """Confirmed -> refunded, unless a reimbursement run has already paid the shop for
+        it: the guard is in the statement, so no caller can mark a settled payment."""
+        result = await self.session.execute(
+            update(m.Charge)
+            .where(
+                m.Charge.id == charge_id,
+                m.Charge.status == ChargeStatus.CONFIRMED,
+                ~_settled(m.Charge.id).exists(),
+            )
+            .values(status=ChargeStatus.REFUNDED, refunded_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def settled(self, charge_ids: Sequence[int]) -> set[int]:
+        """Those of these charges whose payment a reimbursement run has paid the shop for."""
+        if not charge_ids:
+            return set()
+        payment = aliased(m.Posting)
+        rows = await self.session.scalars(
+            select(payment.charge_id).where(
+                payment.charge_id.in_(list(charge_ids)), _settled(payment.charge_id).exists()
+            )
+        )
+        return {charge_id for charge_id in rows if charge_id is not None}
 
     async def of_shop(self, shop_id: int, since: datetime, until: datetime) -> Sequence[m.Charge]:
         return (
@@ -1338,7 +1388,7 @@ class ConversationRepository(_Repository):
         *,
         route: Callable[[list[TownRow]], TownRow | None],
         classify: Callable[[TownRow, ConversationRow], Lookup[C] | None],
-        decide: Callable[[C, Holder], TurnWrite | None],
+        decide: Callable[[C, Found], TurnWrite | None],
         postings_shown: int,
     ) -> TurnOutcome | None:
         """A plain dialogue turn in one plan (core/storage/turn_trip.py), or None with
