@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from core.domain.charges import ChargeStatus
 from core.domain.ledger import AccountKind, PostingKind
@@ -44,8 +44,13 @@ async def citizen_movements(
 
 @dataclass(frozen=True)
 class Reimbursements:
-    total_cents: int  # already paid out to the shop by the municipality
-    last_at: datetime | None
+    """The transfers the municipality has ordered to the shop. Ordered, not paid: the SEPA
+    file is made when the run is approved, and the bank executes it on its date."""
+
+    total_cents: int  # every run's transfer to the shop, the last one included
+    last_cents: int
+    last_ordered_at: datetime | None  # when the last run made its file; None: never
+    last_execution: date | None  # the day the bank is asked to pay it (None: not kept)
 
 
 async def shop_reimbursements(
@@ -53,9 +58,12 @@ async def shop_reimbursements(
 ) -> Reimbursements:
     account = await uow.ledger.find(municipality_id, AccountKind.SHOP, shop_id)
     if account is None:
-        return Reimbursements(0, None)
-    total, last = await uow.read.paid_out(account.id, PostingKind.REIMBURSEMENT)
-    return Reimbursements(total, last)
+        return Reimbursements(0, 0, None, None)
+    total, _ = await uow.read.paid_out(account.id, PostingKind.REIMBURSEMENT)
+    last = await uow.read.last_paid_out(account.id, PostingKind.REIMBURSEMENT)
+    if last is None:
+        return Reimbursements(0, 0, None, None)
+    return Reimbursements(total, last[0], last[1], last[2])
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,7 @@ async def settle(
         created_at=now,
         total_cents=order.total_cents,
         message_id=reference,
+        execution_date=execution_date,
     )
     uow.add(settlement)
     await uow.flush()

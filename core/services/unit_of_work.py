@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -376,6 +376,9 @@ class ReadModels(Protocol):
         self, account_id: int, limit: int
     ) -> Sequence[tuple[m.Posting, str | None]]: ...
     async def paid_out(self, account_id: int, kind: PostingKind) -> tuple[int, datetime | None]: ...
+    async def last_paid_out(
+        self, account_id: int, kind: PostingKind
+    ) -> tuple[int, datetime, date | None] | None: ...
     async def flow(
         self, municipality_id: int, kind: PostingKind, *, count_receivers: bool
     ) -> tuple[int, int]: ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -381,6 +382,9 @@ class Settlement(Base):
     created_at: Mapped[datetime]
     total_cents: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[str] = mapped_column(String(35), unique=True)
+    # The day the bank is asked to pay (the file's ReqdExctnDt); None for runs made before
+    # it was kept. Nothing here says the money arrived.
+    execution_date: Mapped[date | None] = mapped_column(Date)
 
 
 class OutboxMessage(Base):

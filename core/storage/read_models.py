@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import distinct, func, or_, select
@@ -209,6 +209,26 @@ class ReadModels(_Repository):
             )
         ).one()
         return int(row[0] or 0), _aware(row[1])
+
+    async def last_paid_out(
+        self, account_id: int, kind: PostingKind
+    ) -> tuple[int, datetime, date | None] | None:
+        """The latest posting of this kind out of the account: (amount, when, the execution
+        date of its settlement's SEPA file, if it has one)."""
+        row = (
+            await self.session.execute(
+                select(m.Posting.amount_cents, m.Posting.created_at, m.Settlement.execution_date)
+                .outerjoin(m.Settlement, m.Settlement.id == m.Posting.settlement_id)
+                .where(m.Posting.from_account_id == account_id, m.Posting.kind == kind.value)
+                .order_by(m.Posting.id.desc())
+                .limit(1)
+            )
+        ).first()
+        if row is None:
+            return None
+        when = _aware(row[1])
+        assert when is not None
+        return int(row[0]), when, row[2]
 
     async def latest_sent_to(
         self, channel: str, address: str, limit: int

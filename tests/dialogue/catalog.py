@@ -48,6 +48,7 @@ SAMPLES: dict[str, Param] = {
     "when": Moment(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
     "until": Moment(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
     "day": Day(date(2026, 12, 31)),
+    "ordered": Day(date(2026, 12, 31)),
     "distance": Distance(12_345),
     "where": "SMS ***567",
     "phone": "***567",  # a masked number: the last three digits

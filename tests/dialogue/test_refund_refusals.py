@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -13,9 +14,11 @@ from sqlalchemy import select
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.domain.errors import NotAllowed
+from core.domain.messages import Day, Money
 from core.services import charges, municipalities, paperwork, reimbursement, shops
 from core.storage import models as m
 from core.storage.repositories import ChargeRepository
+from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, open_till, outbox_of, param
 from tests.dialogue.test_shop import CONFIRMED, balance, citizen_code, own_code
 from tests.factories import Town, make_town
@@ -223,3 +226,37 @@ async def test_a_run_between_the_check_and_the_writes_leaves_nothing(
             await uow.commit()
         monkeypatch.setattr(ChargeRepository, "settled", real)
         assert await rows(core, town, except_address=town.shop_phone) == before, shop_holds
+
+
+async def test_reimbursements_say_ordered_and_when_not_paid(core: Core, clock: FakeClock) -> None:
+    """RIMBORSI after the run: the transfer is being paid until its execution date, and
+    afterwards it is the last transfer ordered, never money said to have arrived."""
+    town = await make_town(core, citizens=2)
+    till = await open_till(Chat(core, town.shop_phone))
+    await pay(till, town, 0, "20")
+    await settle(core, town)  # execution date: two days from now
+    replies = await till.expect(
+        "RIMBORSI",
+        "To be reimbursed by the municipality: {amount}.",
+        "Transfer of {amount} being paid: ordered on {ordered}, execution date {day}.",
+    )
+    said = replies[-1].texts[1]
+    zone = ZoneInfo("Europe/Rome")
+    assert said.params["amount"] == Money(20_00)
+    assert said.params["ordered"] == Day(core.now().astimezone(zone).date())
+    assert said.params["day"] == Day(core.now().date() + timedelta(days=2))
+    assert "Transfers so far: {amount}." not in [t.msgid for t in replies[-1].texts]
+
+    clock.advance(days=3)
+    till = await open_till(Chat(core, town.shop_phone))
+    await pay(till, town, 1, "7,50")
+    await settle(core, town)
+    clock.advance(days=3)
+    replies = await till.expect(
+        "RIMBORSI",
+        "To be reimbursed by the municipality: {amount}.",
+        "Last transfer: {amount}, ordered on {ordered}, execution date {day}.",
+        "Transfers so far: {amount}.",
+    )
+    texts = replies[-1].texts
+    assert texts[1].params["amount"] == Money(7_50) and texts[2].params["amount"] == Money(27_50)

@@ -369,7 +369,7 @@ async def test_statement_and_reimbursements(core: Core) -> None:
     replies = await till.expect(
         "RIMBORSI",
         "To be reimbursed by the municipality: {amount}.",
-        "Already reimbursed: {amount}, the last time on {day}.",
+        "Last transfer: {amount}, ordered on {ordered}.",
     )
     assert replies[0].texts[0].params["amount"] == Money(0)
 

@@ -20,7 +20,7 @@ import itertools
 import math
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -1478,6 +1478,20 @@ class FakeReadModels(_Fake):
         return sum(p.amount_cents for p in postings), max(
             (p.created_at for p in postings), default=None
         )
+
+    async def last_paid_out(
+        self, account_id: int, kind: PostingKind
+    ) -> tuple[int, datetime, date | None] | None:
+        postings = self.store.rows(
+            m.Posting, lambda x: x.from_account_id == account_id and x.kind == kind.value
+        )
+        if not postings:
+            return None
+        last = postings[-1]
+        settlement = (
+            self.store.get(m.Settlement, last.settlement_id) if last.settlement_id else None
+        )
+        return last.amount_cents, last.created_at, settlement.execution_date if settlement else None
 
     async def flow(
         self, municipality_id: int, kind: PostingKind, *, count_receivers: bool

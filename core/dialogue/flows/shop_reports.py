@@ -133,14 +133,45 @@ async def show_reimbursements(turn: Turn) -> None:
             amount=Money(result.to_be_reimbursed_cents),
         )
     ]
-    if paid.last_at is not None:
-        texts.append(
-            t(
-                "Already reimbursed: {amount}, the last time on {day}.",
-                amount=Money(paid.total_cents),
-                day=Day(paid.last_at.astimezone(ZoneInfo(turn.town.timezone)).date()),
+    if paid.last_ordered_at is not None:
+        zone = ZoneInfo(turn.town.timezone)
+        ordered = Day(paid.last_ordered_at.astimezone(zone).date())
+        amount = Money(paid.last_cents)
+        # The SEPA file is made at approval; the bank pays on its execution date. Nobody
+        # records the money arriving, so the shop is told what was ordered and for when.
+        if paid.last_execution is None:
+            texts.append(
+                t(
+                    "Last transfer: {amount}, ordered on {ordered}.",
+                    amount=amount,
+                    ordered=ordered,
+                )
             )
-        )
+        elif paid.last_execution >= turn.now.astimezone(zone).date():
+            texts.append(
+                t(
+                    "Transfer of {amount} being paid: ordered on {ordered}, execution date {day}.",
+                    amount=amount,
+                    ordered=ordered,
+                    day=Day(paid.last_execution),
+                )
+            )
+        else:
+            texts.append(
+                t(
+                    "Last transfer: {amount}, ordered on {ordered}, execution date {day}.",
+                    amount=amount,
+                    ordered=ordered,
+                    day=Day(paid.last_execution),
+                )
+            )
+        if paid.total_cents > paid.last_cents:
+            texts.append(
+                t(
+                    "Transfers so far: {amount}.",
+                    amount=Money(paid.total_cents),
+                )
+            )
     else:
         texts.append(t("No reimbursement yet."))
     turn.say(*texts)
