@@ -10,8 +10,8 @@ Applications decided before this revision, never paid, were never told: they kee
 moment their window already had (the latest credit of a tranche that decided them), so
 that no appeal window changes under anybody's feet.
 
-Revision ID: 0017_decision_notices
-Revises: 0016_outbox_reply_lane
+Revision ID: 0018_decision_notices
+Revises: 0017_phone_changes
 Create Date: 2026-12-03 16:10:00
 """
 
@@ -22,8 +22,8 @@ from alembic import op
 
 import core.storage.models
 
-revision: str = "0017_decision_notices"
-down_revision: str | None = "0016_outbox_reply_lane"
+revision: str = "0018_decision_notices"
+down_revision: str | None = "0017_phone_changes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
