@@ -8,9 +8,9 @@ town by the number written to (or the only town), and is one of:
   phone; their linked Telegram chat) or a delegate's phone, else, to an address that is
   nobody's, the request for the contact (Telegram, which then stands at the contact
   step, where a SALDO written again is plain too) or "no vouchers for this number";
-- MENU, AIUTO (HELP) in a conversation not stopped, and START (without a deep link's
-  payload; it also ends a STOP), from anybody: their answer depends only on the shops
-  the address works for and the town.
+- MENU, AIUTO (HELP) and START (without a deep link's payload) in a conversation not
+  stopped, from anybody: their answer depends only on the shops the address works for
+  and the town.
 
 Everything here is pure: the plan loads, these functions decide with the same pieces
 the general path uses (commands.of_message / of_answer, Turn.read,
@@ -145,18 +145,18 @@ class PlainTurn:
         return routed(towns, self.inbound.to)
 
     def classify(self, town: TownRow, conversation: ConversationRow) -> Lookup[_Asking] | None:
-        """A plain command from a conversation standing at no step; a stopped one takes
-        only START, written as such (the engine reads it so before anything else). A
+        """A plain command from a conversation standing at no step and not stopped (the
+        engine answers a stopped one first: START says notices are on again). A
         Telegram chat asked for its contact (IDENTIFY) takes only SALDO again: that step
         keeps no draft, so the general path leaves it and asks again, as here."""
         at = (conversation.flow, conversation.step)
         identifying = at == IDENTIFY
         if at != (None, None) and not identifying:
             return None
+        if conversation.stopped:
+            return None
         inbound = self.inbound
         written = commands.of_message(inbound)
-        if conversation.stopped and written != _START:
-            return None
         memory = load(ChatMemory, conversation.data) or ChatMemory()
         inp = Turn.read(inbound, list(memory.options))
         command = commands.of_answer(written, inp, inbound.text, asked=identifying)
@@ -254,8 +254,7 @@ class PlainTurn:
         step: str | None = None,
     ) -> TurnWrite:
         """The conversation left at `flow`/`step` (None: no step) with `data` (made by
-        state.memory_to_save), the replies queued; START ends a STOP (only START gets
-        here stopped)."""
+        state.memory_to_save), the replies queued."""
         inbound = self.inbound
         language = asking.conversation.language
         rows = [
@@ -271,8 +270,7 @@ class PlainTurn:
             )
             for reply in replies
         ]
-        stopped = asking.conversation.stopped and asking.command != _START[0]
-        return TurnWrite(asking.town.id, language, stopped, data, rows, flow, step)
+        return TurnWrite(asking.town.id, language, False, data, rows, flow, step)
 
     # Running it -----------------------------------------------------------------------------
 

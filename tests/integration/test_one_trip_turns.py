@@ -321,11 +321,11 @@ MENUS_AND_HELP = [
     sms(CITIZEN[1], "LANGUAGE en", False),
     sms(CITIZEN[1], "HELP", True),  # an English conversation
     sms(CITIZEN[1], "START", True),
-    # STOP: nothing plain but START, which ends it.
+    # STOP: nothing is plain until START (the general path's) ends it.
     sms(CITIZEN[2], "STOP", False),
     sms(CITIZEN[2], "MENU", False),
     sms(CITIZEN[2], "AIUTO", False),
-    sms(CITIZEN[2], "START", True),
+    sms(CITIZEN[2], "START", False),
     sms(CITIZEN[2], "MENU", True),
     # The owner of two shops: asked which one, then that shop's menu.
     sms(SHOP_PHONE, "MENU", False),
@@ -360,6 +360,7 @@ MENUS_AND_HELP = [
     telegram(CASHIER_CHAT, "/aiuto", True),
     telegram(CASHIER_CHAT, "/stop", False),
     telegram(CASHIER_CHAT, "/menu", False),  # stopped: the general path
+    telegram(CASHIER_CHAT, "/start", False),
     telegram(CASHIER_CHAT, "/start", True),
 ]
 

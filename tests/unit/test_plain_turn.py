@@ -98,12 +98,12 @@ def test_menu_help_and_start_look_up_only_the_shops_of_the_address() -> None:
         )
 
 
-def test_a_stopped_conversation_is_plain_only_for_start_which_ends_the_stop() -> None:
+def test_a_stopped_conversation_is_never_plain_and_start_welcomes() -> None:
     stopped = conversation(stopped=True)
-    for text in ("MENU", "AIUTO", "SALDO"):
+    for text in ("MENU", "AIUTO", "SALDO", "START"):
         assert PlainTurn(sms(text), NOW, PROCESS_KEYS).classify(TOWN, stopped) is None, text
     turn = PlainTurn(sms("START"), NOW, PROCESS_KEYS)
-    lookup = turn.classify(TOWN, stopped)
+    lookup = turn.classify(TOWN, conversation())
     assert lookup is not None
     write = turn.decide(lookup.context, Found())
     assert write is not None and not write.stopped
