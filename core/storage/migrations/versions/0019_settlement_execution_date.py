@@ -1,7 +1,7 @@
 """A reimbursement run keeps the execution date of its SEPA file
 
-Revision ID: 0018_settlement_execution_date
-Revises: 0017_phone_changes
+Revision ID: 0019_settlement_execution_date
+Revises: 0018_decision_notices
 Create Date: 2026-12-03 16:20:00
 
 `settlements.execution_date`: the day the municipality asked its bank to pay the shops.
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018_settlement_execution_date"
-down_revision: str | None = "0017_phone_changes"
+revision: str = "0019_settlement_execution_date"
+down_revision: str | None = "0018_decision_notices"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
