@@ -8,6 +8,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from aiohttp_session import get_session
+from yarl import URL
 
 from core.domain.errors import DomainError
 from core.domain.messages import Text, t
@@ -74,9 +75,35 @@ async def render(
     return response
 
 
+def page_before(request: web.Request) -> str | None:
+    """The office page the refused form or link was on, to go back to and correct it.
+
+    Browsers send it as Referer (the office's Referrer-Policy is same-origin). Only a path
+    under /office/ on this host is kept, and only its path and query: the link can never
+    lead off the office, and a page that refuses itself on reload gets no loop back to it.
+    """
+    referer = request.headers.get("Referer")
+    if not referer:
+        return None
+    try:
+        url = URL(referer)
+    except ValueError:
+        return None
+    if url.host is None or url.raw_authority != request.host:
+        return None
+    if not url.path.startswith("/office/") or url.path_qs == request.rel_url.path_qs:
+        return None
+    return url.path_qs
+
+
 async def problem(request: web.Request, text: Text, status: int) -> web.Response:
     words = await words_for(request)
-    return await render(request, "problem.html", {"message": words.text(text)}, status=status)
+    return await render(
+        request,
+        "problem.html",
+        {"message": words.text(text), "back": page_before(request)},
+        status=status,
+    )
 
 
 # An address under /office/ that names no page: a malformed id, a typo, a file that is gone.

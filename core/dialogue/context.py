@@ -16,8 +16,7 @@ from core.dialogue.render import render_plain
 from core.dialogue.state import ChatMemory, FlowState, Offered
 from core.dialogue.words import clean, fold
 from core.domain import gsm7
-from core.domain.errors import InvalidIdentifier
-from core.domain.identity import normalize_phone
+from core.domain.identity import phone_or_none
 from core.domain.messages import DocumentRef, Invoice, MapPin, Option, Reply, Request, Text
 from core.domain.policy import Policy
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, render_text, supported
@@ -114,10 +113,7 @@ class Turn:
     def phone(self) -> str | None:
         """The sender's own phone number: the address on SMS, a shared contact on Telegram."""
         if self.channel in PHONE_CHANNELS:
-            try:
-                return normalize_phone(self.address)
-            except InvalidIdentifier:
-                return None
+            return phone_or_none(self.address)
         return self.memory.phone or None
 
     async def proven_phone(self) -> str | None:
@@ -147,7 +143,12 @@ class Turn:
 
     def receives_notices_of(self, citizen: m.Citizen) -> bool:
         """Whether this chat is where the citizen's notices go (see citizen_channel)."""
-        destination = citizen_channel(citizen)
+        return self.is_reached_at(citizen_channel(citizen))
+
+    def is_reached_at(self, destination: tuple[str, str] | None) -> bool:
+        """Whether a message sent to `destination` (channel, address) arrives in this chat:
+        its own address, or, writing from a phone, an SMS to that phone however its number
+        was written."""
         if destination is None:
             return False
         if destination == (self.channel, self.address):
@@ -226,11 +227,8 @@ class Turn:
 
     def say_split(self, *texts: Text, options: tuple[Option, ...] | list[Option] = ()) -> None:
         """Texts and a question with options: one reply, or two SMS when one would not fit."""
-        if self.is_sms and len(texts) > 1 and not self.fits_sms(list(texts), options):
-            self.say(*texts[:-1])
-            self.say(texts[-1], options=options)
-            return
-        self.say(*texts, options=options)
+        for reply in split_replies(texts, options, language=self.language, sms=self.is_sms):
+            self.add(reply)
 
     def fitting_options(self, texts: list[Text], options: list[Option]) -> list[Option]:
         """On SMS, the first options that fit one segment with the question (at least one)."""
@@ -296,6 +294,16 @@ def offered_of(options: Sequence[Option]) -> list[Offered]:
     return [_offered(option) for option in options]
 
 
+def offered_by(replies: Sequence[Reply]) -> list[Offered] | None:
+    """What replies said one after another leave offered, as Turn.add leaves it: the
+    options of the last one that has any (None: none had any, the previous ones stand)."""
+    offered: list[Offered] | None = None
+    for reply in replies:
+        if reply.options:
+            offered = offered_of(reply.options)
+    return offered
+
+
 # The folded words of fixed labels (no parameters), worked out once per process.
 _FIXED_LABELS: dict[tuple[str, str], tuple[str, ...]] = {}
 
@@ -317,6 +325,16 @@ def fits_sms(
     """Whether these texts and options, rendered in `language`, fit one SMS segment."""
     rendered = render_plain(Reply(tuple(texts), tuple(options)), language, sms=True)
     return gsm7.count(rendered).single
+
+
+def split_replies(
+    texts: Sequence[Text], options: Sequence[Option] = (), *, language: str, sms: bool
+) -> list[Reply]:
+    """Texts and a question with options: one reply, or two SMS when one would not fit
+    (the question and its options go second)."""
+    if sms and len(texts) > 1 and not fits_sms(texts, options, language):
+        return [Reply(texts=tuple(texts[:-1])), Reply(texts=(texts[-1],), options=tuple(options))]
+    return [Reply(texts=tuple(texts), options=tuple(options))]
 
 
 def fitting_reply(

@@ -16,7 +16,7 @@ from typing import Any
 
 from core.domain.ledger import AccountKind
 from core.domain.messages import Money, Reply, reply_to_json, t
-from core.services.outbox import citizen_channel, seal_payload
+from core.services.outbox import NOTICE_LANE, citizen_channel, seal_payload
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -89,6 +89,7 @@ async def credit_tranche(
             {
                 "municipality_id": municipality.id,
                 "status": "pending",
+                "lane": NOTICE_LANE,
                 "attempts": 0,
                 "next_attempt_at": now,
                 "created_at": now,

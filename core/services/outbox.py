@@ -23,9 +23,12 @@ from core.storage import models as m
 
 log = logging.getLogger(__name__)
 
-# Lanes of the outbox: messages about a payment (the code, receipts, the shop's notices
-# about it) are claimed and paced before everything else; someone at a till is waiting.
-PAYMENT_LANE, NOTICE_LANE = 0, 1
+# Lanes of the outbox, claimed in this order. 0: about a payment (the code, receipts, the
+# shop's notices about it); someone at a till is waiting. 1: the answer to a message just
+# received; someone is looking at the chat. 2: notices the service sends on its own (a
+# tranche credited to 100,000 households takes over an hour at a 20 SMS/s cap, and an
+# answer to SALDO must not queue behind it).
+PAYMENT_LANE, REPLY_LANE, NOTICE_LANE = 0, 1, 2
 # Every code this service sends is valid at most this long (confirmation codes, and a
 # payment's by default): a code still undelivered after it is not worth sending.
 CODE_DELIVER_WITHIN = timedelta(minutes=10)
@@ -44,9 +47,11 @@ def enqueue(
     now: datetime,
     charge_id: int | None = None,
     deliver_by: datetime | None = None,
+    lane: int | None = None,
 ) -> m.OutboxMessage:
     """Queue one message. `deliver_by`: when it stops being worth sending (a code: when it
-    expires; default for a code CODE_DELIVER_WITHIN; a notice: the worker's lifetime)."""
+    expires; default for a code CODE_DELIVER_WITHIN; a notice: the worker's lifetime).
+    `lane`: see `lane_of`."""
     message = m.OutboxMessage(
         **outbox_row(
             uow.keys,
@@ -58,6 +63,7 @@ def enqueue(
             now=now,
             charge_id=charge_id,
             deliver_by=deliver_by,
+            lane=lane,
         )
     )
     uow.add(message)
@@ -75,6 +81,7 @@ def outbox_row(
     now: datetime,
     charge_id: int | None = None,
     deliver_by: datetime | None = None,
+    lane: int | None = None,
 ) -> dict[str, Any]:
     """The columns of one queued message (`enqueue` adds it through the ORM; a one-trip
     plan, core/storage/turn_trip.py, inserts the same values with its own SQL)."""
@@ -91,9 +98,18 @@ def outbox_row(
         "next_attempt_at": now,
         "created_at": now,
         "charge_id": charge_id,
-        "lane": PAYMENT_LANE if charge_id is not None else NOTICE_LANE,
+        "lane": lane_of(charge_id, lane),
         "deliver_by": deliver_by,
     }
+
+
+def lane_of(charge_id: int | None, lane: int | None = None) -> int:
+    """A message about a charge is always in the payment lane; else the caller's lane (the
+    dialogue's answers: REPLY_LANE; a community voucher's payment: PAYMENT_LANE), by
+    default a notice."""
+    if charge_id is not None:
+        return PAYMENT_LANE
+    return NOTICE_LANE if lane is None else lane
 
 
 def scrubbed(payload: dict[str, Any]) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from core.services.charges import (
     wrong_codes_warning,
 )
 from core.services.municipalities import policy_of
-from core.services.outbox import enqueue
+from core.services.outbox import PAYMENT_LANE, enqueue
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -162,6 +162,9 @@ def _tell_holder(
         language=voucher.language,
         reply=Reply.of(text, sensitive=sensitive),
         now=now,
+        # A voucher's payment has no charge_id (that column names buoni spesa charges):
+        # its code and receipts still go first, someone is waiting at the till.
+        lane=PAYMENT_LANE,
     )
 
 

@@ -50,6 +50,7 @@ class UnitOfWork:
     community: CommunityRepository
     operators: o.OperatorRepository
     acts: o.OfficeActRepository
+    phone_changes: o.PhoneChangeRepository
     activity: o.ActivityRepository
     settlements: o.SettlementRepository
     audit_samples: o.AuditSampleRepository
@@ -146,6 +147,7 @@ class UnitOfWork:
         self.community = CommunityRepository(self)
         self.operators = o.OperatorRepository(self)
         self.acts = o.OfficeActRepository(self)
+        self.phone_changes = o.PhoneChangeRepository(self)
         self.activity = o.ActivityRepository(self)
         self.settlements = o.SettlementRepository(self)
         self.audit_samples = o.AuditSampleRepository(self)

@@ -12,7 +12,7 @@ from core.domain.ledger import AccountKind
 from core.domain.shops import ShopCategory
 from core.services import community, ledger, reimbursement, reports, voucher_charges
 from core.services.charges import ConfirmOutcome
-from core.services.outbox import reply_of
+from core.services.outbox import NOTICE_LANE, PAYMENT_LANE, reply_of
 from core.services.shops import ShopInput, approve_shop, register_shop
 from core.storage import models as m
 from tests.conftest import FakeClock
@@ -245,6 +245,8 @@ async def test_a_given_voucher_sends_its_codes_to_the_new_phone(core: Core) -> N
         "A gift for y",
         "{shop} asks ",
     ]
+    # The gift is a notice; the code is about a payment and goes before notices.
+    assert [row.lane for row in sms] == [NOTICE_LANE, PAYMENT_LANE]
 
 
 async def test_refund_of_an_unspent_voucher_within_the_policy_days(

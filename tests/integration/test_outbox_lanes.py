@@ -10,8 +10,10 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from core.bootstrap import Core
+from core.dialogue.engine import DialogueEngine
+from core.dialogue.inbound import Channel, Inbound
 from core.domain.messages import Reply, t
-from core.services.outbox import enqueue
+from core.services.outbox import NOTICE_LANE, REPLY_LANE, enqueue
 from core.storage import models as m
 from outbox.channels import OutgoingMessage, SendResult, SendStatus
 from outbox.ratelimit import RateLimiter
@@ -85,3 +87,51 @@ async def test_a_code_queued_behind_200_notices_is_sent_first(core: Core) -> Non
     assert 200 - position > 150
     assert code_row.lane == 0 and code_row.deliver_by is not None
     assert code_row.deliver_by <= code_row.created_at + timedelta(minutes=10)
+
+
+async def test_answers_to_a_citizen_go_before_the_notices_of_a_tranche(core: Core) -> None:
+    """A citizen who texts while a tranche's notices drain is answered next, not after
+    them: answers are in their own lane, between payments and notices. Both the one-trip
+    SALDO and a general-path turn (MENU) write there."""
+    town = await make_town(core, citizens=1)
+    phone = town.citizen_phones[0]
+    async with core.uow() as uow:
+        await uow.session.execute(update(m.OutboxMessage).values(status="sent"))
+        for index in range(200):
+            enqueue(
+                uow,
+                municipality_id=None,
+                channel="sms",
+                address=f"+39333{7000000 + index:07d}",
+                language="it",
+                reply=Reply.of(t("Hello {n}", n=index)),
+                now=core.now(),
+            )
+        await uow.commit()
+    provider = PacedProvider(sms_limiter(RATE))
+    worker = OutboxWorker(core, provider, WorkerConfig(batch_size=10, poll_seconds=0.05))
+    worker.start()
+    try:
+        await provider.wait_for(lambda: len(provider.sent) >= 3)
+        engine = DialogueEngine(core)
+        for text, sid in (("SALDO", "SM-lane-1"), ("MENU", "SM-lane-2")):
+            await engine.handle(Inbound(Channel.SMS, phone, text=text, provider_message_id=sid))
+        async with core.uow() as uow:
+            answers = list(await uow.outbox.for_address("sms", phone))
+        answers = [row for row in answers if row.status != "sent"]
+        queued_after = len(provider.sent)
+        worker.wake()
+        ids = {row.id for row in answers}
+        await provider.wait_for(lambda: ids <= {i for i, _ in provider.sent})
+    finally:
+        await worker.stop()
+    assert len(answers) == 2
+    assert {row.lane for row in answers} == {REPLY_LANE}
+    order = [message_id for message_id, _ in provider.sent]
+    last = max(order.index(row.id) for row in answers)
+    # Only the notices already in hand (a batch of 10) may go before them.
+    assert last <= queued_after + 10 + 2, (last, queued_after)
+    assert 200 - last > 150
+    async with core.uow() as uow:
+        notice = (await uow.outbox.for_address("sms", "+393337000199"))[0]
+    assert notice.lane == NOTICE_LANE

@@ -35,6 +35,13 @@ class OfficeBrowser:
     def __init__(self, client: TestClient[Any, Any]) -> None:
         self.client = client
         self.csrf: str | None = None
+        # The page on screen, sent as Referer with the next request as a browser does
+        # under the office's same-origin Referrer-Policy.
+        self.on_screen: str | None = None
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        headers = {"Referer": self.on_screen} if self.on_screen else {}
+        return {**headers, **(extra or {})}
 
     async def _page(self, response: ClientResponse) -> Page:
         body = await response.read()
@@ -43,10 +50,16 @@ class OfficeBrowser:
         found = CSRF.search(text)
         if found:
             self.csrf = found.group(1)
+        if kind.startswith("text/html"):
+            self.on_screen = str(response.url)
         return Page(response.status, str(response.url.path_qs), text, dict(response.headers), body)
 
-    async def get(self, path: str, *, follow: bool = True) -> Page:
-        async with self.client.get(path, allow_redirects=follow) as response:
+    async def get(
+        self, path: str, *, follow: bool = True, headers: dict[str, str] | None = None
+    ) -> Page:
+        async with self.client.get(
+            path, allow_redirects=follow, headers=self._headers(headers)
+        ) as response:
             return await self._page(response)
 
     async def post(
@@ -56,13 +69,16 @@ class OfficeBrowser:
         *,
         csrf: bool = True,
         follow: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> Page:
         form = dict(data or {})
         if csrf:
             if self.csrf is None:
                 await self.get("/office/sign-in")
             form["csrf_token"] = self.csrf
-        async with self.client.post(path, data=form, allow_redirects=follow) as response:
+        async with self.client.post(
+            path, data=form, allow_redirects=follow, headers=self._headers(headers)
+        ) as response:
             return await self._page(response)
 
     async def sign_in(self, username: str, password: str) -> Page:

@@ -49,3 +49,29 @@ async def test_an_address_for_another_method_stays_405_and_unsigned_visitors_sig
     page = await visitor.get("/office/appeals/abc/decide", follow=False)
     assert page.status == 303
     assert page.headers["Location"].startswith("/office/sign-in")
+
+
+async def test_a_refused_form_links_back_to_the_page_it_was_on_and_never_off_the_office(
+    towns: Towns,
+) -> None:
+    manager = await signed_in(towns.server, "bel.manager")
+    await manager.get("/office/appeals?status=open")
+    page = await manager.post("/office/appeals/abc/decide", {"outcome": "upheld"})
+    assert page.status == 404
+    assert 'href="/office/appeals?status=open"' in page.text
+    assert "Torna alla pagina da cui venivi" in page.text
+    assert "Torna al cruscotto" in page.text
+
+    # A Referer from another site, or outside the office, gives no way back but the dashboard.
+    for referer in ("https://evil.example/office/appeals", "http://127.0.0.1:1/office/x"):
+        page = await manager.post(
+            "/office/appeals/abc/decide", {"outcome": "upheld"}, headers={"Referer": referer}
+        )
+        assert page.status == 404
+        assert "evil.example" not in page.text
+        assert "Torna alla pagina da cui venivi" not in page.text, referer
+        assert "Torna al cruscotto" in page.text
+    # A page refused on its own address (a reload) does not link to itself.
+    page = await manager.get("/office/no-such-page")
+    page = await manager.get("/office/no-such-page")
+    assert "Torna alla pagina da cui venivi" not in page.text
