@@ -113,6 +113,9 @@ async def show_menu(turn: Turn, heading: Text | None = None) -> None:
         ]
         if member.role == MemberRole.OWNER.value:
             options.append(Option("cashier", t("Add cashier")))
+            options.append(Option("cashiers", t("Cashiers")))
+        else:
+            options.append(Option("leave", t("Leave the shop")))
         if len(memberships) > 1:
             options.append(Option("switch", t("Change shop")))
         options.append(Option("language", t("Language")))
