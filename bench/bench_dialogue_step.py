@@ -1,10 +1,11 @@
-"""Benchmark: the dialogue step of a plain SALDO turn, as pure Python (no database).
+"""Benchmark: the dialogue step of a plain turn (SALDO, MENU, AIUTO, START), as pure Python.
 
 Run from the repository root: `python bench/bench_dialogue_step.py` (or `make bench`).
 What the one-trip plan (core/storage/turn_trip.py) runs between its reads and its
 writes: PlainTurn.classify (the command, read against the options offered) and
-PlainTurn.decide (the balance reply with the last movements fitting one SMS, the
-conversation's new state, the outbox row). Target: at most 0.1 ms per turn of CPU.
+PlainTurn.decide (the balance reply with the last movements fitting one SMS, or the
+menu, the help, the welcome; the conversation's new state, the outbox rows). No
+database. Target: at most 0.1 ms per turn of CPU.
 """
 
 from __future__ import annotations
@@ -22,29 +23,29 @@ from core.dialogue.plain_turn import PlainTurn
 from core.dialogue.state import ChatMemory, Offered, dump
 from core.domain.keys import PROCESS_KEYS
 from core.domain.ledger import PostingKind
-from core.storage.turn_trip import ConversationRow, Holder, PostingRow, TownRow
+from core.storage.turn_trip import ConversationRow, Found, Holder, PostingRow, TownRow
 
 TARGET_MS = 0.1
 NOW = datetime(2026, 4, 6, 8, 0, tzinfo=UTC)
 
 
-def one_turn_ms(channel: Channel, moves: int, turns: int) -> float:
-    town = TownRow(1, "+390733000001", "Europe/Rome")
+def one_turn_ms(channel: Channel, moves: int, turns: int, text: str = "SALDO") -> float:
+    town = TownRow(1, "+390733000001", "Europe/Rome", "Belforte del Chienti", False)
     memory = dump(ChatMemory(options=[Offered("balance", ["balance", "saldo"])]))
     conversation = ConversationRow(1, 1, "it", None, None, memory, False)
     postings = [
         PostingRow(PostingKind.PAYMENT.value, -1_250 - i, NOW - timedelta(days=i), "Forno", i)
         for i in range(moves)
     ]
-    holder = Holder(1, "RSSMRA85T10A562S", False, 137_50, postings)
+    found = Found(Holder(1, "RSSMRA85T10A562S", False, 137_50, postings))
     address = "+393331234567" if channel is Channel.SMS else "5550001"
-    inbound = Inbound(channel, address, text="SALDO", provider_message_id="SM1")
+    inbound = Inbound(channel, address, text=text, provider_message_id="SM1")
     started = time.process_time()
     for _ in range(turns):
         turn = PlainTurn(inbound, NOW, PROCESS_KEYS)
         lookup = turn.classify(town, conversation)
         assert lookup is not None
-        turn.decide(lookup.context, holder)
+        assert turn.decide(lookup.context, found) is not None
     return (time.process_time() - started) / turns * 1000
 
 
@@ -54,12 +55,21 @@ def main() -> int:
     args = parser.parse_args()
     one_turn_ms(Channel.SMS, 3, 200)  # warm: catalogs, validators
     ok = True
-    for channel, moves in ((Channel.SMS, 0), (Channel.SMS, 3), (Channel.TELEGRAM, 3)):
-        cost = one_turn_ms(channel, moves, args.turns)
+    for channel, moves, text in (
+        (Channel.SMS, 0, "SALDO"),
+        (Channel.SMS, 3, "SALDO"),
+        (Channel.TELEGRAM, 3, "SALDO"),
+        (Channel.SMS, 0, "MENU"),
+        (Channel.SMS, 0, "START"),
+        (Channel.TELEGRAM, 0, "/start"),
+        (Channel.TELEGRAM, 0, "/aiuto"),
+    ):
+        cost = one_turn_ms(channel, moves, args.turns, text)
         passed = cost <= TARGET_MS
         ok &= passed
+        what = f"{text} step on {channel.value}" + (f", {moves} movements" if moves else "")
         print(
-            f"{'PASS' if passed else 'FAIL'} SALDO step on {channel.value}, {moves} movements: "
+            f"{'PASS' if passed else 'FAIL'} {what}: "
             f"{cost:.3f} ms CPU per turn (target <= {TARGET_MS} ms)"
         )
     return 0 if ok else 1

@@ -27,7 +27,14 @@ from bot.commands import publish_commands
 from bot.offers import chat_language, current_keyboard
 from bot.sender import TelegramSender
 from bot.throttle import Limits, TelegramLimiter
-from bot.updates import ALLOWED_UPDATES, CheckoutJudge, Dialogue, UpdateHandler
+from bot.updates import (
+    ALLOWED_UPDATES,
+    CheckoutJudge,
+    Dialogue,
+    HandleResult,
+    UpdateHandler,
+    private_text,
+)
 from core.bootstrap import Core
 from core.domain.channels import Channel
 from outbox.channels import ChannelStartError, OutboxWake, no_wake
@@ -239,17 +246,30 @@ class TelegramPlugin:
             return web.Response(status=503)  # Telegram retries later
         try:
             data = json.loads(await request.read())
-            update = Update.de_json(data, self.bot) if isinstance(data, dict) else None
-        except (ValueError, KeyError, TypeError, AttributeError):
-            update = None
-        if update is None:
+        except ValueError:
             return web.Response(status=400)
+        # Most updates are text in a private chat: read from the JSON at once, without
+        # python-telegram-bot's objects; anything else is parsed by it.
+        text = private_text(data)
+        update: Update | None = None
+        if text is None:
+            try:
+                update = Update.de_json(data, self.bot) if isinstance(data, dict) else None
+            except (ValueError, KeyError, TypeError, AttributeError):
+                update = None
+            if update is None:
+                return web.Response(status=400)
         try:
-            result = await self.handler.handle(update)
+            result: HandleResult | None
+            if update is not None:
+                result = await self.handler.handle(update)
+            else:
+                assert text is not None
+                result = await self.handler.handle_text(text)
         except Exception:
             # 500 makes Telegram deliver the update again; the engine's dedupe on
             # update_id keeps a retry from acting twice.
-            log.exception("Telegram update %s failed", update.update_id)
+            log.exception("Telegram update %s failed", data.get("update_id"))
             return web.Response(status=500)
         if result is not None and result.outbox_ids:
             self._wake(payments=result.payments)

@@ -14,7 +14,7 @@ import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, PreCheckoutQuery, Update
 from telegram.constants import ChatType
@@ -122,14 +122,85 @@ def translate(update: Update, signer: CallbackSigner) -> Translation:
     if text is None:
         # Photos, stickers, voice: the engine answers an empty message with help.
         return Translation(inbound(text=""))
-    command, argument = _command(message)
+    entity = message.entities[0] if message.entities else None
+    first = (entity.type, entity.offset, entity.length) if entity is not None else None
+    reading, start_parameter = _read_text(text, first)
+    return Translation(inbound(text=reading, start_parameter=start_parameter))
+
+
+# The keys of the commonest update (a person writes text in a private chat), read
+# straight from its JSON by private_text: any other key takes python-telegram-bot's parsing.
+_UPDATE_KEYS = frozenset({"update_id", "message"})
+_MESSAGE_KEYS = frozenset({"message_id", "from", "chat", "date", "text", "entities"})
+
+
+def private_text(data: Any) -> Inbound | None:
+    """The Inbound of a text message in a private chat, read from the update's JSON without
+    building python-telegram-bot's objects (they cost more than the rest of the webhook);
+    exactly what translate() makes of `Update.de_json(data)`. None for any other update,
+    and for one whose fields are missing or of another type (PTB's parsing then decides,
+    as before, what it is or that it is malformed)."""
+    if not isinstance(data, dict) or data.keys() != _UPDATE_KEYS:
+        return None
+    update_id, message = data["update_id"], data["message"]
+    if type(update_id) is not int or not isinstance(message, dict):
+        return None
+    if not _MESSAGE_KEYS.issuperset(message.keys()):
+        return None
+    chat, user, text = message.get("chat"), message.get("from"), message.get("text")
+    if (
+        type(message.get("message_id")) is not int
+        or type(message.get("date")) is not int
+        or not isinstance(text, str)
+        or not isinstance(chat, dict)
+        or chat.get("type") != ChatType.PRIVATE
+        or type(chat.get("id")) is not int
+        or not isinstance(user, dict)
+        or type(user.get("id")) is not int
+        or type(user.get("is_bot")) is not bool
+        or not isinstance(user.get("first_name"), str)
+    ):
+        return None
+    language = user.get("language_code")
+    if language is not None and not isinstance(language, str):
+        return None
+    first: tuple[str, int, int] | None = None
+    entities = message.get("entities")
+    if entities is not None:
+        if not isinstance(entities, list) or not all(
+            isinstance(entity, dict)
+            and isinstance(entity.get("type"), str)
+            and type(entity.get("offset")) is int
+            and type(entity.get("length")) is int
+            for entity in entities
+        ):
+            return None
+        if entities:
+            head = entities[0]
+            first = (head["type"], head["offset"], head["length"])
+    reading, start_parameter = _read_text(text, first)
+    return Inbound(
+        channel=Channel.TELEGRAM,
+        address=str(chat["id"]),
+        text=reading,
+        start_parameter=start_parameter,
+        provider_message_id=str(update_id),
+        language_hint=language,
+    )
+
+
+def _read_text(text: str, entity: tuple[str, int, int] | None) -> tuple[str | None, str | None]:
+    """(text, start parameter) of a text message as the engine reads it, from the text and
+    its first entity (type, offset, length): commands lose the bot's name, and /start with
+    a payload is a deep link."""
+    command, argument = _command(text, entity)
     if command == "start" and argument:
         # A deep link t.me/<bot>?start=<payload>, e.g. the QR code of a printed card.
-        return Translation(inbound(start_parameter=argument))
+        return None, argument
     if command is not None:
         # "/saldo@bot 12" -> "/saldo 12": the engine reads commands as keywords.
-        return Translation(inbound(text=f"/{command} {argument}".strip()))
-    return Translation(inbound(text=text))
+        return f"/{command} {argument}".strip(), None
+    return text, None
 
 
 def _inbound(
@@ -178,13 +249,14 @@ def _callback(update: Update, query: CallbackQuery, signer: CallbackSigner) -> T
     return Translation(inbound, query)
 
 
-def _command(message: Message) -> tuple[str | None, str]:
-    text = message.text or ""
-    entity = message.entities[0] if message.entities else None
-    if entity is None or entity.type != "bot_command" or entity.offset != 0:
+def _command(text: str, entity: tuple[str, int, int] | None) -> tuple[str | None, str]:
+    if entity is None:
         return None, text
-    name = text[1 : entity.length].split("@", 1)[0].lower()
-    return name, text[entity.length :].strip()
+    kind, offset, length = entity
+    if kind != "bot_command" or offset != 0:
+        return None, text
+    name = text[1:length].split("@", 1)[0].lower()
+    return name, text[length:].strip()
 
 
 def _e164(phone: str) -> str:
@@ -246,6 +318,12 @@ class UpdateHandler:
         # question already answered instead of racing the first one through the engine.
         async with self._chats.hold(translation.inbound.address):
             return await self._handle(translation.inbound, translation.callback)
+
+    async def handle_text(self, inbound: Inbound) -> HandleResult | None:
+        """A private text message already read from JSON (private_text): what handle()
+        does with it once translated."""
+        async with self._chats.hold(inbound.address):
+            return await self._handle(inbound, None)
 
     async def _handle(self, inbound: Inbound, query: CallbackQuery | None) -> HandleResult | None:
         if query is not None:

@@ -60,6 +60,19 @@ def name_not_sepa(p: Mapping[str, object]) -> Text:
 # Refusals the office meets the same way in the browser and on the command line
 # (buonispesa/cli/refusals.py adds its own beside them): each sentence written once.
 SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
+    "phone_change.waiting": lambda p: t(
+        "A new phone for this citizen ({phone}) already waits for approval (request "
+        "{number}): approve or withdraw it first.",
+        phone=str(p["phone"]),
+        number=str(p["change_id"]),
+    ),
+    "phone_change.not_found": lambda p: t("There is no such phone change."),
+    "phone_change.not_waiting": lambda p: t(
+        "This phone change has already been approved or withdrawn."
+    ),
+    "phone_change.same_person": lambda p: t(
+        "You asked this phone change: a manager other than you must approve it (four eyes)."
+    ),
     "act.reason_missing": lambda p: t("Write the reason."),
     "act.reason_too_long": lambda p: t(
         "The reason is too long: at most {limit} characters.", limit=int(str(p["limit"]))
@@ -170,6 +183,10 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "You prepared this act: another manager must approve it (four eyes)."
     ),
     "act.not_open": lambda p: t("This act has already been approved or withdrawn."),
+    "phone_change.needs_approval": lambda p: t(
+        "This citizen has vouchers to spend or a payment waiting: a new phone must be asked "
+        "from the application's page and approved by a second operator."
+    ),
     "act.already_prepared": lambda p: t(
         "An act of this kind is already waiting for approval: approve or withdraw it first."
     ),
@@ -276,7 +293,7 @@ def status_of(error: DomainError) -> int:
     if isinstance(error, NotFound):
         return 404
     if isinstance(error, NotAllowed) and error.code.startswith(
-        ("operator.", "act.same", "office.csrf")
+        ("operator.", "act.same", "phone_change.same", "office.csrf")
     ):
         return 403
     if isinstance(error, Conflict | NotAllowed):

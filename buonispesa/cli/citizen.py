@@ -1,7 +1,8 @@
 """`buonispesa admin citizen …`: what the office records about one citizen.
 
-`phone` binds a citizen to a phone (the person came in); `delegate` registers a
-delegate who pays for the citizen (docs/cards-and-delegates.md).
+`phone` binds a citizen to a phone (the person came in), or asks it under four eyes when
+the citizen has vouchers to spend (`phone-change list|approve|withdraw`, docs/office.md);
+`delegate` registers a delegate who pays for the citizen (docs/cards-and-delegates.md).
 """
 
 from __future__ import annotations
@@ -9,19 +10,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.table import Table
 
 from buonispesa.cli.admin import admin, out, run_with_core
 from buonispesa.cli.common import OPERATOR_VARIABLE, fail, operator_name, say
 from core.domain.errors import InvalidIdentifier
-from core.domain.messages import t
+from core.domain.messages import Moment, t, tn
 
 # The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
 if TYPE_CHECKING:
     from core.bootstrap import Core
     from core.services.identity import Rebinding
+    from core.services.phone_changes import Asked, Waiting
 
 citizen_app = typer.Typer(help="One citizen: phone number and delegate.", no_args_is_help=True)
 admin.add_typer(citizen_app, name="citizen")
+phone_change_app = typer.Typer(
+    help="Phone changes waiting for a second operator (citizens with vouchers to spend).",
+    no_args_is_help=True,
+)
+citizen_app.add_typer(phone_change_app, name="phone-change")
 
 
 @citizen_app.command("phone")
@@ -34,9 +42,14 @@ def citizen_phone(
         typer.Option("--by", help=f"operator name for the log (default: ${OPERATOR_VARIABLE})"),
     ] = None,
 ) -> None:
-    """Bind CODICE_FISCALE to PHONE (proven by the office); logged with who and when."""
-    from core.domain.identity import mask_phone, normalize_codice_fiscale, normalize_phone
-    from core.services import identity, municipalities
+    """Bind CODICE_FISCALE to PHONE (proven by the office); logged with who and when.
+
+    For a citizen with a balance or a payment waiting for its code this only asks the
+    change: --by must then be an office operator, and another operator (a manager)
+    approves it with `citizen phone-change approve`."""
+    from core.domain.errors import NotFound
+    from core.domain.identity import normalize_codice_fiscale, normalize_phone
+    from core.services import identity, municipalities, phone_changes
 
     try:
         cf = normalize_codice_fiscale(codice_fiscale)
@@ -48,16 +61,48 @@ def citizen_phone(
         fail(t("{value} is not a valid phone number.", value=repr(phone)))
     operator = operator_name(by)
 
-    async def work(core: Core) -> Rebinding:
+    async def work(core: Core) -> Asked:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            done = await identity.rebind_phone(
-                uow, town, cf, number, operator=operator, now=core.now()
-            )
+            try:
+                account = await phone_changes.operator_named(uow, town, operator)
+            except NotFound:
+                # Not an operator of the office: the number changes only where nothing can
+                # be spent with it (identity.rebind_phone refuses the rest).
+                done = await identity.rebind_phone(
+                    uow, town, cf, number, operator=operator, now=core.now()
+                )
+                asked = phone_changes.Asked(applied=done)
+            else:
+                asked = await phone_changes.request(uow, account, town, cf, number, core.now())
             await uow.commit()
-            return done
+            return asked
 
-    done = run_with_core(work)
+    asked = run_with_core(work)
+    if asked.waiting is not None:
+        out.print(
+            say(
+                t(
+                    "{cf} has vouchers to spend: the change to {phone} is request {number}, "
+                    "waiting for another operator's approval ('admin citizen phone-change "
+                    "approve {code} {number} --by MANAGER'). The old and the new number were "
+                    "told.",
+                    cf=cf,
+                    phone=asked.waiting.phone_masked,
+                    number=str(asked.waiting.id),
+                    code=code,
+                )
+            ),
+            markup=False,
+        )
+        return
+    assert asked.applied is not None
+    _say_applied(asked.applied, cf, operator)
+
+
+def _say_applied(done: Rebinding, cf: str, operator: str) -> None:
+    from core.domain.identity import mask_phone
+
     out.print(
         say(
             t(
@@ -79,6 +124,109 @@ def citizen_phone(
             ),
             markup=False,
         )
+
+
+@phone_change_app.command("list")
+def phone_change_list(code: str) -> None:
+    """The phone changes waiting for a second operator's approval."""
+    from core.services import municipalities, phone_changes
+
+    async def work(core: Core) -> list[Waiting]:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            return await phone_changes.waiting(uow, town.id)
+
+    found = run_with_core(work)
+    table = Table(
+        say(t("Request")),
+        say(t("Codice fiscale")),
+        say(t("Phone now")),
+        say(t("New phone")),
+        say(t("Asked by")),
+        say(t("When")),
+    )
+    for item in found:
+        table.add_row(
+            str(item.change.id),
+            item.citizen.codice_fiscale,
+            item.change.previous_masked or "",
+            item.change.phone_masked,
+            item.requested_by,
+            say(t("{when}", when=Moment(item.change.requested_at))),
+        )
+    out.print(table)
+    out.print(
+        say(
+            tn(
+                "{count} phone change waiting.",
+                "{count} phone changes waiting.",
+                len(found),
+            )
+        ),
+        markup=False,
+    )
+
+
+@phone_change_app.command("approve")
+def phone_change_approve(
+    code: str,
+    request_id: int,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help=f"your office username (default: ${OPERATOR_VARIABLE})"),
+    ] = None,
+) -> None:
+    """Approve a phone change another operator asked (a manager): the number changes now."""
+    from core.services import municipalities, phone_changes
+
+    operator = operator_name(by)
+
+    async def work(core: Core) -> tuple[Rebinding, str]:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            account = await phone_changes.operator_named(uow, town, operator)
+            done = await phone_changes.approve(uow, account, request_id, core.now())
+            citizen = await uow.citizens.by_id(done.citizen_id)
+            await uow.commit()
+            return done, citizen.codice_fiscale if citizen else ""
+
+    done, cf = run_with_core(work)
+    _say_applied(done, cf, operator)
+
+
+@phone_change_app.command("withdraw")
+def phone_change_withdraw(
+    code: str,
+    request_id: int,
+    reason: Annotated[str, typer.Option(help="Why the change is not made (logged)")],
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help=f"your office username (default: ${OPERATOR_VARIABLE})"),
+    ] = None,
+) -> None:
+    """Withdraw a phone change you asked, or turn down another's (a manager)."""
+    from core.services import municipalities, phone_changes
+
+    operator = operator_name(by)
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            account = await phone_changes.operator_named(uow, town, operator)
+            await phone_changes.withdraw(uow, account, request_id, reason, core.now())
+            await uow.commit()
+
+    run_with_core(work)
+    out.print(
+        say(
+            t(
+                "Phone change {number} withdrawn: the citizen keeps the number they have, "
+                "and was told.",
+                number=str(request_id),
+            )
+        ),
+        markup=False,
+    )
 
 
 @citizen_app.command("delegate")

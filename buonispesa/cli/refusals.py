@@ -207,6 +207,17 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "(admin appeals decide).",
         number=str(p["appeal_id"]),
     ),
+    Refusal.PRIVACY_PHONE_CHANGE_WAITING: lambda p: t(
+        "A new phone for this person waits for approval (request {number}): approve or "
+        "withdraw it first (admin citizen phone-change).",
+        number=str(p["change_id"]),
+    ),
+    Refusal.PHONE_CHANGE_NEEDS_APPROVAL: lambda p: t(
+        "{cf} has vouchers to spend or a payment waiting for its code: a new phone needs a "
+        "second operator. Ask it with --by YOUR_OFFICE_USERNAME; a manager who did not ask "
+        "approves it with 'admin citizen phone-change approve'.",
+        cf=str(p["codice_fiscale"]),
+    ),
     Refusal.PRIVACY_APPLICATION_IN_PROGRESS: lambda p: t(
         "Application {protocol} is in the current round and not allocated yet: erase after "
         "the allocation.",

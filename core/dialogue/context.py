@@ -226,11 +226,8 @@ class Turn:
 
     def say_split(self, *texts: Text, options: tuple[Option, ...] | list[Option] = ()) -> None:
         """Texts and a question with options: one reply, or two SMS when one would not fit."""
-        if self.is_sms and len(texts) > 1 and not self.fits_sms(list(texts), options):
-            self.say(*texts[:-1])
-            self.say(texts[-1], options=options)
-            return
-        self.say(*texts, options=options)
+        for reply in split_replies(texts, options, language=self.language, sms=self.is_sms):
+            self.add(reply)
 
     def fitting_options(self, texts: list[Text], options: list[Option]) -> list[Option]:
         """On SMS, the first options that fit one segment with the question (at least one)."""
@@ -296,6 +293,16 @@ def offered_of(options: Sequence[Option]) -> list[Offered]:
     return [_offered(option) for option in options]
 
 
+def offered_by(replies: Sequence[Reply]) -> list[Offered] | None:
+    """What replies said one after another leave offered, as Turn.add leaves it: the
+    options of the last one that has any (None: none had any, the previous ones stand)."""
+    offered: list[Offered] | None = None
+    for reply in replies:
+        if reply.options:
+            offered = offered_of(reply.options)
+    return offered
+
+
 # The folded words of fixed labels (no parameters), worked out once per process.
 _FIXED_LABELS: dict[tuple[str, str], tuple[str, ...]] = {}
 
@@ -317,6 +324,16 @@ def fits_sms(
     """Whether these texts and options, rendered in `language`, fit one SMS segment."""
     rendered = render_plain(Reply(tuple(texts), tuple(options)), language, sms=True)
     return gsm7.count(rendered).single
+
+
+def split_replies(
+    texts: Sequence[Text], options: Sequence[Option] = (), *, language: str, sms: bool
+) -> list[Reply]:
+    """Texts and a question with options: one reply, or two SMS when one would not fit
+    (the question and its options go second)."""
+    if sms and len(texts) > 1 and not fits_sms(texts, options, language):
+        return [Reply(texts=tuple(texts[:-1])), Reply(texts=(texts[-1],), options=tuple(options))]
+    return [Reply(texts=tuple(texts), options=tuple(options))]
 
 
 def fitting_reply(

@@ -72,8 +72,9 @@ class DialogueEngine:
         self.core = core
         # TELEGRAM_PAYMENT_PROVIDER_TOKEN is set: community vouchers and donations can be paid.
         self.payments = payments
-        # Plain turns (SALDO) in one trip to the database (core/dialogue/plain_turn.py);
-        # False runs every turn through the general path (the differential tests do).
+        # Plain turns (SALDO, MENU, AIUTO, START) in one trip to the database
+        # (core/dialogue/plain_turn.py); False runs every turn through the general path
+        # (the differential tests do).
         self.one_trip = one_trip
 
     async def pre_checkout(self, checkout: Checkout) -> str | None:
@@ -94,7 +95,7 @@ class DialogueEngine:
     async def _handle_once(self, inbound: Inbound) -> HandleResult:
         now = self.core.now()
         plain = (
-            PlainTurn(inbound, now, self.core.keys)
+            PlainTurn(inbound, now, self.core.keys, payments=self.payments)
             if self.one_trip and PlainTurn.candidate(inbound)
             else None
         )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from core.dialogue.context import Turn
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.dialogue.context import Turn, split_replies
 from core.dialogue.state import Offered
 from core.domain.channels import Channel
-from core.domain.messages import Option, Text, t
+from core.domain.messages import Option, Reply, Text, t
 from core.domain.shops import MemberRole, ShopCategory, ShopStatus
 
 CATEGORY_LABELS: dict[ShopCategory, Text] = {
@@ -44,100 +47,66 @@ CITIZEN_HELP_COMMUNITY_KEYS = (*CITIZEN_HELP_KEYS, "buy", "give", "vouchers", "d
 SHOP_HELP_KEYS = ("charge", "refund", "statement", "reimbursement", "cashier", "menu")
 
 
+# Pure pieces of the menus and the help, over state already loaded: the general path
+# (show_menu, say_help) and the one-trip plain turn (core/dialogue/plain_turn.py) both
+# answer with them.
+
+
+@dataclass(frozen=True, slots=True)
+class MenuShop:
+    """A shop the chat's address works for, as its menu needs it."""
+
+    id: int
+    name: str
+    approved: bool
+    owner: bool  # the member is its owner (not a cashier)
+
+
+def community_available(channel: str, payments: bool, community_enabled: bool) -> bool:
+    """Whether a chat can buy, give and donate: Telegram with payments configured, in a
+    municipality that turned community vouchers on."""
+    return channel == Channel.TELEGRAM.value and payments and community_enabled
+
+
 def community_on(turn: Turn) -> bool:
-    """Whether this chat can buy, give and donate: Telegram with payments configured, in a
-    municipality that turned community vouchers on (read from the town already loaded)."""
+    """community_available for this turn (read from the town already loaded)."""
     town = turn.municipality
-    return (
-        turn.channel == Channel.TELEGRAM.value
-        and turn.payments
-        and town is not None
-        and town.community_enabled
+    return community_available(
+        turn.channel, turn.payments, town is not None and town.community_enabled
     )
 
 
-def citizen_help(turn: Turn) -> tuple[list[Text], tuple[str, ...]]:
-    """The citizen's help and the keys of the words it names, in their order."""
-    if community_on(turn):
+def help_of(*, shop: bool, community: bool) -> tuple[list[Text], tuple[str, ...]]:
+    """The help (a shop's, else a citizen's) and the keys of the words it names, in order."""
+    if shop:
+        return [SHOP_HELP], SHOP_HELP_KEYS
+    if community:
         return [CITIZEN_HELP, COMMUNITY_HELP], CITIZEN_HELP_COMMUNITY_KEYS
     return [CITIZEN_HELP], CITIZEN_HELP_KEYS
 
 
-async def help_texts(turn: Turn) -> list[Text]:
-    return [SHOP_HELP] if await is_shop_member(turn) else citizen_help(turn)[0]
+def help_offered(keys: Sequence[str]) -> list[Offered]:
+    """What the help leaves for the next message outside a request: a number picks the
+    help's word in that place."""
+    return [Offered(key) for key in keys]
 
 
-async def say_help(turn: Turn) -> None:
-    """The help; outside a request, a number typed next picks the help's word in that place
-    (inside one, the question asked again keeps its own numbers)."""
-    shop = await is_shop_member(turn)
-    texts, keys = ([SHOP_HELP], SHOP_HELP_KEYS) if shop else citizen_help(turn)
-    turn.say(*texts)
-    if turn.flow is not None and turn.step is not None:
-        return
-    turn.offered = [Offered(key) for key in keys]
+def current_shop(shops: Sequence[MenuShop], chosen: int | None) -> MenuShop | None:
+    """The shop the address acts for now: the one chosen, else the only one."""
+    for shop in shops:
+        if shop.id == chosen:
+            return shop
+    return shops[0] if len(shops) == 1 else None
 
 
-async def show_menu(turn: Turn, heading: Text | None = None) -> None:
-    """The main menu for this address: a shop's, or a citizen's."""
-    texts = [heading] if heading is not None else []
-    memberships = await turn.memberships()
-    current = await turn.shop()
-    if memberships and current is None:
-        # Works for several shops and has not said for which one yet.
-        turn.say_split(
-            *texts,
-            t("For which shop?"),
-            options=[
-                Option(f"shop:{shop.id}", t("{shop}", shop=shop.name)) for _, shop in memberships
-            ],
-        )
-        return
-    if current is not None:
-        member, shop = current
-        if shop.status != ShopStatus.APPROVED:
-            turn.say(
-                *texts,
-                t(
-                    "{shop} is waiting for the municipality's approval. We will write to you.",
-                    shop=shop.name,
-                ),
-                options=citizen_options(turn),
-            )
-            return
-        options = [
-            Option("charge", t("Charge")),
-            Option("refund", t("Refund")),
-            Option("statement", t("Statement")),
-            Option("reimbursement", t("Reimbursements")),
-        ]
-        if member.role == MemberRole.OWNER.value:
-            options.append(Option("cashier", t("Add cashier")))
-            options.append(Option("cashiers", t("Cashiers")))
-        else:
-            options.append(Option("leave", t("Leave the shop")))
-        if len(memberships) > 1:
-            options.append(Option("switch", t("Change shop")))
-        options.append(Option("language", t("Language")))
-        turn.say_split(
-            *texts, t("{shop}: what do you want to do?", shop=shop.name), options=options
-        )
-        return
-    if texts:
-        # After a heading (a welcome, a confirmation) the menu speaks for itself.
-        turn.say_split(*texts, options=citizen_options(turn))
-        return
-    turn.say(t("What do you want to do? Reply with the number."), options=citizen_options(turn))
-
-
-def citizen_options(turn: Turn) -> list[Option]:
+def citizen_menu_options(*, community: bool) -> list[Option]:
     options = [
         Option("balance", t("Balance")),
         Option("shops", t("Shops")),
         Option("apply", t("Apply")),
         Option("status", t("Status")),
     ]
-    if community_on(turn):
+    if community:
         options += [
             Option("buy", t("Buy a shop voucher")),
             Option("give", t("Give a voucher")),
@@ -151,8 +120,116 @@ def citizen_options(turn: Turn) -> list[Option]:
     ]
 
 
+def menu_replies(
+    heading: Text | None,
+    shops: Sequence[MenuShop],
+    chosen: int | None,
+    *,
+    community: bool,
+    language: str,
+    sms: bool,
+) -> list[Reply]:
+    """The main menu for an address: a shop's (`shops` it works for in this town, `chosen`
+    the one it said it acts for), else a citizen's; after `heading` when there is one."""
+    texts = [heading] if heading is not None else []
+    current = current_shop(shops, chosen)
+    if shops and current is None:
+        # Works for several shops and has not said for which one yet.
+        return split_replies(
+            [*texts, t("For which shop?")],
+            [Option(f"shop:{shop.id}", t("{shop}", shop=shop.name)) for shop in shops],
+            language=language,
+            sms=sms,
+        )
+    if current is not None:
+        if not current.approved:
+            waiting = t(
+                "{shop} is waiting for the municipality's approval. We will write to you.",
+                shop=current.name,
+            )
+            return [
+                Reply(
+                    texts=(*texts, waiting),
+                    options=tuple(citizen_menu_options(community=community)),
+                )
+            ]
+        options = [
+            Option("charge", t("Charge")),
+            Option("refund", t("Refund")),
+            Option("statement", t("Statement")),
+            Option("reimbursement", t("Reimbursements")),
+        ]
+        if current.owner:
+            options.append(Option("cashier", t("Add cashier")))
+            options.append(Option("cashiers", t("Cashiers")))
+        else:
+            options.append(Option("leave", t("Leave the shop")))
+        if len(shops) > 1:
+            options.append(Option("switch", t("Change shop")))
+        options.append(Option("language", t("Language")))
+        return split_replies(
+            [*texts, t("{shop}: what do you want to do?", shop=current.name)],
+            options,
+            language=language,
+            sms=sms,
+        )
+    options = citizen_menu_options(community=community)
+    if texts:
+        # After a heading (a welcome, a confirmation) the menu speaks for itself.
+        return split_replies(texts, options, language=language, sms=sms)
+    return [
+        Reply(
+            texts=(t("What do you want to do? Reply with the number."),),
+            options=tuple(options),
+        )
+    ]
+
+
+def welcome_of(town_name: str) -> Text:
+    return t("Welcome to the grocery vouchers of {town}.", town=town_name)
+
+
+# The general path's turns ---------------------------------------------------------------
+
+
+async def say_help(turn: Turn) -> None:
+    """The help; outside a request, a number typed next picks the help's word in that place
+    (inside one, the question asked again keeps its own numbers)."""
+    texts, keys = help_of(shop=await is_shop_member(turn), community=community_on(turn))
+    turn.say(*texts)
+    if turn.flow is not None and turn.step is not None:
+        return
+    turn.offered = help_offered(keys)
+
+
+async def menu_shops(turn: Turn) -> list[MenuShop]:
+    """The shops of this address in this town, as the menu needs them."""
+    return [
+        MenuShop(
+            shop.id,
+            shop.name,
+            approved=shop.status == ShopStatus.APPROVED,
+            owner=member.role == MemberRole.OWNER.value,
+        )
+        for member, shop in await turn.memberships()
+    ]
+
+
+async def show_menu(turn: Turn, heading: Text | None = None) -> None:
+    """The main menu for this address: a shop's, or a citizen's."""
+    for reply in menu_replies(
+        heading,
+        await menu_shops(turn),
+        turn.memory.shop_id,
+        community=community_on(turn),
+        language=turn.language,
+        sms=turn.is_sms,
+    ):
+        turn.add(reply)
+
+
 def welcome(turn: Turn) -> Text:
-    return t("Welcome to the grocery vouchers of {town}.", town=turn.town.name)
+    return welcome_of(turn.town.name)
 
 
 def offer_languages(turn: Turn) -> None:

@@ -1,14 +1,20 @@
 """The plain turns the engine answers in one trip to the database (core/storage/turn_trip.py).
 
-A plain turn is SALDO (or BALANCE, a tapped Balance button, the number of the Balance
-option, "vorrei il mio saldo") from an existing conversation that is not stopped and
-stands at no step, routed to a town by the number written to (or the only town),
-from an address that is a citizen's (their phone; their linked Telegram chat) or a
-delegate's phone. Everything here is pure: the plan loads, these functions decide
-with the same pieces the general path uses (commands.of_message / of_answer,
-Turn.read, flows/citizen.balance_reply, state.memory_to_save, outbox.outbox_row),
-and anything else is left to the engine's general path. See
-docs/decisions/0007-one-trip-dialogue-turn.md.
+A plain turn comes from an existing conversation that stands at no step, routed to a
+town by the number written to (or the only town), and is one of:
+
+- SALDO (or BALANCE, a tapped Balance button, the number of the Balance option,
+  "vorrei il mio saldo") from an address that is a citizen's (their phone; their
+  linked Telegram chat) or a delegate's phone, in a conversation not stopped;
+- MENU, AIUTO (HELP) in a conversation not stopped, and START (without a deep link's
+  payload; it also ends a STOP), from anybody: their answer depends only on the shops
+  the address works for and the town.
+
+Everything here is pure: the plan loads, these functions decide with the same pieces
+the general path uses (commands.of_message / of_answer, Turn.read,
+flows/citizen.balance_reply, menus.menu_replies / help_of / welcome_of,
+state.memory_to_save, outbox.outbox_row), and anything else is left to the engine's
+general path. See docs/decisions/0007-one-trip-dialogue-turn.md.
 """
 
 from __future__ import annotations
@@ -20,20 +26,30 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from core.dialogue import commands
-from core.dialogue.context import PHONE_CHANNELS, Turn, offered_of
+from core.dialogue.context import PHONE_CHANNELS, Turn, offered_by, offered_of
 from core.dialogue.flows.citizen import MOVEMENTS_SHOWN, balance_reply
 from core.dialogue.inbound import Inbound
-from core.dialogue.state import ChatMemory, load, memory_to_save
+from core.dialogue.menus import (
+    MenuShop,
+    community_available,
+    help_of,
+    help_offered,
+    menu_replies,
+    welcome_of,
+)
+from core.dialogue.state import ChatMemory, Offered, load, memory_to_save
 from core.domain.channels import Channel
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_phone
 from core.domain.keys import ServerKeys
 from core.domain.ledger import PostingKind
+from core.domain.messages import Reply
+from core.domain.shops import MemberRole, ShopStatus
 from core.services.movements import Movement
 from core.services.outbox import REPLY_LANE, outbox_row
 from core.storage.turn_trip import (
     ConversationRow,
-    Holder,
+    Found,
     Lookup,
     TownRow,
     TurnOutcome,
@@ -46,6 +62,9 @@ from core.storage.uow import UnitOfWork
 MAX_ADDRESS = 64
 _PLAIN_CHANNELS = PHONE_CHANNELS | {Channel.TELEGRAM.value}
 _BALANCE = ("balance", "")
+_START = ("start", "")
+# The commands a plain turn answers (without an argument: "START <card>" is a deep link).
+_PLAIN = frozenset({_BALANCE, ("menu", ""), ("help", ""), _START})
 
 
 class Numbered(Protocol):
@@ -80,8 +99,9 @@ def routed(towns: Sequence[N], to: str | None) -> N | None:
 
 @dataclass(frozen=True, slots=True)
 class _Asking:
-    """A plain balance request, as classified before the sender is looked up."""
+    """A plain request, as classified before the sender is looked up."""
 
+    command: str  # balance, menu, help or start
     town: TownRow
     conversation: ConversationRow
     memory: ChatMemory
@@ -90,16 +110,20 @@ class _Asking:
 class PlainTurn:
     """The decisions of the one-trip path for one inbound message."""
 
-    def __init__(self, inbound: Inbound, now: datetime, keys: ServerKeys) -> None:
+    def __init__(
+        self, inbound: Inbound, now: datetime, keys: ServerKeys, *, payments: bool = False
+    ) -> None:
         self.inbound = inbound
         self.now = now
         self.keys = keys
+        # Telegram Payments configured: the menu and the help may offer community vouchers.
+        self.payments = payments
 
     @staticmethod
     def candidate(inbound: Inbound) -> bool:
         """Whether the message may be a plain turn (cheap, before any database trip):
-        text or a tapped option only, and SALDO or what may turn out to mean it (a
-        number picking an option, a sentence with the keyword)."""
+        text or a tapped option only, and a plain command or what may turn out to mean
+        one (a number picking an option, a sentence with the keyword)."""
         if (
             not inbound.address
             or len(inbound.address) > MAX_ADDRESS
@@ -112,9 +136,9 @@ class PlainTurn:
             return False
         command = commands.of_message(inbound)
         if command is not None:
-            return command == _BALANCE
+            return command in _PLAIN
         text = (inbound.text or "").strip()
-        return text.isdigit() or commands.in_sentence(text) == _BALANCE
+        return text.isdigit() or commands.in_sentence(text) in _PLAIN
 
     # The callbacks of core/storage/turn_trip.turn_plan ------------------------------------
 
@@ -122,24 +146,41 @@ class PlainTurn:
         return routed(towns, self.inbound.to)
 
     def classify(self, town: TownRow, conversation: ConversationRow) -> Lookup[_Asking] | None:
-        """A balance request from a conversation standing at no step and not stopped."""
-        if conversation.stopped or conversation.flow is not None or conversation.step is not None:
+        """A plain command from a conversation standing at no step; a stopped one takes
+        only START, written as such (the engine reads it so before anything else)."""
+        if conversation.flow is not None or conversation.step is not None:
+            return None
+        inbound = self.inbound
+        written = commands.of_message(inbound)
+        if conversation.stopped and written != _START:
             return None
         memory = load(ChatMemory, conversation.data) or ChatMemory()
-        inbound = self.inbound
         inp = Turn.read(inbound, list(memory.options))
-        command = commands.of_answer(commands.of_message(inbound), inp, inbound.text, asked=False)
-        if command != _BALANCE:
+        command = commands.of_answer(written, inp, inbound.text, asked=False)
+        if command not in _PLAIN:
             return None
-        asking = _Asking(town, conversation, memory)
+        assert command is not None
+        asking = _Asking(command[0], town, conversation, memory)
+        if command != _BALANCE:
+            # The menu and the help depend on the shops the address works for, nobody else.
+            return Lookup(asking, shops=True)
         if inbound.channel.value in PHONE_CHANNELS:
             phone = _phone(inbound.address)
             return Lookup(asking, citizen_phone=phone, delegate_phone=phone)
         # Telegram: the linked chat, else the phone shared here as a contact.
         return Lookup(asking, citizen_chat=inbound.address, delegate_phone=memory.phone or None)
 
-    def decide(self, asking: _Asking, holder: Holder) -> TurnWrite:
-        """What flows/citizen.show_balance answers, and the state the engine saves."""
+    def decide(self, asking: _Asking, found: Found) -> TurnWrite | None:
+        """What the general path answers (commands.run), and the state the engine saves."""
+        if asking.command == _BALANCE[0]:
+            return self._balance(asking, found)
+        return self._menu(asking, found)
+
+    def _balance(self, asking: _Asking, found: Found) -> TurnWrite | None:
+        """What flows/citizen.show_balance answers to a citizen or a delegate."""
+        holder = found.holder
+        if holder is None:
+            return None  # nobody's: the general path asks or explains
         inbound = self.inbound
         language = asking.conversation.language
         moves = [
@@ -155,18 +196,65 @@ class PlainTurn:
             sms=inbound.channel is Channel.SMS,
         )
         # show_balance finishes (no step, nothing offered) and says the reply.
-        data = memory_to_save(asking.memory, offered_of(reply.options), None)
-        row = outbox_row(
-            self.keys,
-            municipality_id=asking.town.id,
-            channel=inbound.channel.value,
-            address=inbound.address,
-            language=language,
-            reply=reply,
-            now=self.now,
-            lane=REPLY_LANE,
+        return self._write(asking, [reply], offered_of(reply.options))
+
+    def _menu(self, asking: _Asking, found: Found) -> TurnWrite:
+        """MENU (menus.show_menu), START (the same after the welcome) and AIUTO
+        (menus.say_help), as commands.run answers them outside a request."""
+        inbound = self.inbound
+        town = asking.town
+        community = community_available(
+            inbound.channel.value, self.payments, town.community_enabled
         )
-        return TurnWrite(asking.town.id, language, asking.conversation.stopped, data, [row])
+        shops = [
+            MenuShop(
+                row.id,
+                row.name,
+                approved=row.status == ShopStatus.APPROVED,
+                owner=row.role == MemberRole.OWNER.value,
+            )
+            for row in found.shops
+        ]
+        offered: list[Offered] | None
+        if asking.command == "help":
+            texts, keys = help_of(shop=bool(shops), community=community)
+            replies = [Reply(texts=tuple(texts))]
+            offered = help_offered(keys)
+        else:
+            replies = menu_replies(
+                welcome_of(town.name) if asking.command == _START[0] else None,
+                shops,
+                asking.memory.shop_id,
+                community=community,
+                language=asking.conversation.language,
+                sms=inbound.channel is Channel.SMS,
+            )
+            offered = offered_by(replies)
+        return self._write(asking, replies, offered)
+
+    def _write(
+        self, asking: _Asking, replies: list[Reply], offered: list[Offered] | None
+    ) -> TurnWrite:
+        """The conversation left at no step with `offered` (None: the previous options
+        stand), the replies queued; START ends a STOP (only START gets here stopped)."""
+        inbound = self.inbound
+        language = asking.conversation.language
+        data = memory_to_save(asking.memory, offered, None)
+        rows = [
+            outbox_row(
+                self.keys,
+                municipality_id=asking.town.id,
+                channel=inbound.channel.value,
+                address=inbound.address,
+                language=language,
+                reply=reply,
+                now=self.now,
+                lane=REPLY_LANE,
+            )
+            for reply in replies
+        ]
+        stopped = asking.conversation.stopped and asking.command != _START[0]
+        return TurnWrite(asking.town.id, language, stopped, data, rows)
 
     # Running it -----------------------------------------------------------------------------
 

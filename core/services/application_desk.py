@@ -21,7 +21,7 @@ from datetime import datetime
 from core.domain.errors import Conflict, DomainError, NotAllowed, Refusal
 from core.domain.identity import mask_phone
 from core.domain.messages import Reply, t
-from core.services import activity, cards, delegates, identity
+from core.services import activity, cards, delegates, identity, phone_changes
 from core.services.acts import given_reason
 from core.services.applications import ApplicationInput
 from core.services.back_office import PREPARERS, application_of, town_of
@@ -152,27 +152,38 @@ async def withdraw(
 
 async def bind_phone(
     uow: UnitOfWork, operator: m.Operator, protocol: str, phone: str, now: datetime
-) -> identity.Rebinding:
-    """Bind the phone the applicant proved at the desk (`admin citizen phone`): refused
-    when it belongs to another citizen of the municipality. Written to the identity log
-    and, masked, to the activity log."""
+) -> phone_changes.Asked:
+    """Give the applicant the phone they proved at the desk (`admin citizen phone`): at
+    once, or, when they have money to spend, as a change a second operator approves
+    (core.services.phone_changes). Refused when it belongs to another citizen of the
+    municipality or to a shop. Written to the identity log and, masked, to the activity
+    log."""
     require_role(operator, *PREPARERS)
     _, citizen = await application_of(uow, operator, protocol)
     town = await town_of(uow, operator)
-    done = await identity.rebind_phone(
-        uow, town, citizen.codice_fiscale, phone, operator=operator.username, now=now
-    )
-    await activity.by_operator(
-        uow,
-        operator,
-        "citizen.phone",
-        subject=protocol,
-        before={"phone": _masked(done.previous_phone)},
-        after={"phone": mask_phone(done.phone), "telegram_unlinked": done.telegram_unlinked},
-        now=now,
+    asked = await phone_changes.request(
+        uow, operator, town, citizen.codice_fiscale, phone, now, protocol=protocol
     )
     await uow.commit()
+    return asked
+
+
+async def approve_phone(
+    uow: UnitOfWork, operator: m.Operator, change_id: int, now: datetime
+) -> identity.Rebinding:
+    """A manager who did not ask it approves a waiting phone change."""
+    done = await phone_changes.approve(uow, operator, change_id, now)
+    await uow.commit()
     return done
+
+
+async def withdraw_phone(
+    uow: UnitOfWork, operator: m.Operator, change_id: int, reason: str, now: datetime
+) -> m.PhoneChange:
+    """Whoever asked a waiting phone change takes it back, or a manager turns it down."""
+    change = await phone_changes.withdraw(uow, operator, change_id, reason, now)
+    await uow.commit()
+    return change
 
 
 async def add_delegate(
@@ -233,10 +244,6 @@ def masked_card(card_code: str) -> str:
     return "******" + card_code[-4:]
 
 
-def _masked(phone: str | None) -> str | None:
-    return mask_phone(phone) if phone else None
-
-
 @dataclass(frozen=True)
 class Desk:
     """What the application's page offers: whether the paper application may still be
@@ -247,6 +254,7 @@ class Desk:
     delegate_phone: str | None
     card_code: str | None  # a card with a PIN was issued
     card_blocked: bool
+    phone_change: m.PhoneChange | None  # a new phone waiting for a second operator
 
 
 async def desk(uow: UnitOfWork, application: m.Application, citizen: m.Citizen) -> Desk:
@@ -262,4 +270,5 @@ async def desk(uow: UnitOfWork, application: m.Application, citizen: m.Citizen) 
         delegate_phone=delegate.phone if delegate is not None else None,
         card_code=citizen.card_code if cards.has_pin_card(citizen) else None,
         card_blocked=citizen.card_blocked_at is not None,
+        phone_change=await uow.phone_changes.waiting_for(citizen.id),
     )

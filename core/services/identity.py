@@ -19,6 +19,7 @@ from core.domain.channels import Channel
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import PhoneProof, mask_phone, normalize_codice_fiscale, normalize_phone
 from core.domain.messages import Reply, t
+from core.services import ledger
 from core.services.outbox import enqueue
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -366,6 +367,45 @@ class Rebinding:
     telegram_unlinked: bool
 
 
+async def money_at_stake(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> bool:
+    """Whether the citizen has something to spend: a positive balance, or a charge waiting
+    for its code. Then the phone decides who can spend it, and a new one needs a second
+    operator (core.services.phone_changes)."""
+    if await ledger.citizen_balance(uow, citizen.municipality_id, citizen.id) > 0:
+        return True
+    return any(
+        charge.expires_at > now for charge in await uow.charges.pending_for_citizen(citizen.id)
+    )
+
+
+async def office_citizen(uow: UnitOfWork, municipality_id: int, codice_fiscale: str) -> m.Citizen:
+    """The citizen the office names by codice fiscale; an erased one is nobody."""
+    cf = normalize_codice_fiscale(codice_fiscale)
+    citizen = await uow.citizens.by_codice_fiscale(municipality_id, cf)
+    if citizen is None or citizen.erased_at is not None:
+        raise NotFound(Refusal.CITIZEN_NOT_FOUND)
+    return citizen
+
+
+async def check_new_phone(uow: UnitOfWork, citizen: m.Citizen, phone: str) -> None:
+    """Refuse a phone the office may not give this citizen: another citizen's, or a shop's."""
+    holder = await uow.citizens.by_phone(citizen.municipality_id, phone)
+    if holder is not None and holder.id != citizen.id:
+        raise Conflict(Refusal.IDENTITY_PHONE_OF_ANOTHER, codice_fiscale=holder.codice_fiscale)
+    await refuse_shop_phone(uow, citizen.municipality_id, phone)
+
+
+def _approves(change: m.PhoneChange | None, citizen: m.Citizen) -> bool:
+    """Whether `change` is this citizen's phone change, approved by a second operator."""
+    return (
+        change is not None
+        and change.citizen_id == citizen.id
+        and change.status == "approved"
+        and change.decided_by_id is not None
+        and change.decided_by_id != change.requested_by_id
+    )
+
+
 async def rebind_phone(
     uow: UnitOfWork,
     municipality: m.Municipality,
@@ -374,21 +414,30 @@ async def rebind_phone(
     *,
     operator: str,
     now: datetime,
+    approved: m.PhoneChange | None = None,
 ) -> Rebinding:
     """The office binds a citizen to a new phone (the person came in with a document).
 
-    The Telegram user linked through the old phone is unlinked (the person shares the
-    new contact to link a chat again). The old and the new number are told."""
-    cf = normalize_codice_fiscale(codice_fiscale)
+    A citizen with money at stake (money_at_stake) gets a new number only through a change
+    another operator `approved` (core.services.phone_changes): otherwise this refuses
+    (PHONE_CHANGE_NEEDS_APPROVAL), whoever calls it; and while a change waits, no other
+    number is bound. The Telegram user linked through the old phone is unlinked (the
+    person shares the new contact to link a chat again). The old and the new number are
+    told."""
+    citizen = await office_citizen(uow, municipality.id, codice_fiscale)
     phone = normalize_phone(phone)
-    citizen = await uow.citizens.by_codice_fiscale(municipality.id, cf)
-    if citizen is None or citizen.erased_at is not None:
-        raise NotFound(Refusal.CITIZEN_NOT_FOUND)
-    holder = await uow.citizens.by_phone(municipality.id, phone)
-    if holder is not None and holder.id != citizen.id:
-        raise Conflict(Refusal.IDENTITY_PHONE_OF_ANOTHER, codice_fiscale=holder.codice_fiscale)
-    await refuse_shop_phone(uow, municipality.id, phone)
+    await check_new_phone(uow, citizen, phone)
     previous = citizen.phone
+    if previous != phone and not _approves(approved, citizen):
+        waiting = await uow.phone_changes.waiting_for(citizen.id)
+        if waiting is not None:
+            raise Conflict(
+                Refusal.PHONE_CHANGE_WAITING, change_id=waiting.id, phone=waiting.phone_masked
+            )
+        if await money_at_stake(uow, citizen, now):
+            raise NotAllowed(
+                Refusal.PHONE_CHANGE_NEEDS_APPROVAL, codice_fiscale=citizen.codice_fiscale
+            )
     actor = f"office:{operator}"
     unlinked = False
     if previous != phone and citizen.telegram_chat_id is not None:

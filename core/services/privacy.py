@@ -38,7 +38,7 @@ PENDING = ChargeStatus.PENDING
 class ErasureRefused(NotAllowed):
     """Erasure would destroy something still needed. `reason` is one of:
     balance_not_zero, charge_pending, credit_pending, application_in_progress,
-    recovery_pending, appeal_open."""
+    recovery_pending, appeal_open, phone_change_waiting."""
 
     def __init__(self, reason: str, **params: object) -> None:
         super().__init__(f"privacy.{reason}", **params)
@@ -307,6 +307,10 @@ async def _check_erasable(
     for appeal in await uow.appeals.of_citizen(citizen.id):
         if appeal.status == "open":  # the office must still answer them
             raise ErasureRefused("appeal_open", appeal_id=appeal.id)
+    change = await uow.phone_changes.waiting_for(citizen.id)
+    if change is not None:
+        # The waiting change holds a full phone number of this person: decide it first.
+        raise ErasureRefused("phone_change_waiting", change_id=change.id)
 
 
 async def _shared(

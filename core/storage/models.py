@@ -642,6 +642,55 @@ class OfficeAct(Base):
     document: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
+class PhoneChange(Base):
+    """A new phone for a citizen who has money to spend (a positive balance or a charge
+    waiting for its code), asked by one operator and waiting for a second (four eyes):
+    the phone decides who receives the payment codes, so who can spend.
+
+    The CHECKs hold the rule whatever writes the row: an approved change has an approver
+    who is not its requester, and the full new number is kept only while the change waits
+    (afterwards only its masked form), so a decided row needs no erasure. One change waits
+    per citizen (partial unique index)."""
+
+    __tablename__ = "phone_changes"
+    __table_args__ = (
+        Index(
+            "uq_phone_changes_waiting",
+            "citizen_id",
+            unique=True,
+            sqlite_where=text("status = 'waiting'"),
+            postgresql_where=text("status = 'waiting'"),
+        ),
+        CheckConstraint("status IN ('waiting', 'approved', 'withdrawn')", name="status"),
+        CheckConstraint(
+            "status <> 'approved' "
+            "OR (decided_by_id IS NOT NULL AND decided_by_id <> requested_by_id)",
+            name="four_eyes",
+        ),
+        CheckConstraint(
+            "(status = 'waiting' AND phone IS NOT NULL AND decided_at IS NULL) "
+            "OR (status <> 'waiting' AND phone IS NULL AND decided_at IS NOT NULL)",
+            name="phone_while_waiting",
+        ),
+        Index("ix_phone_changes_queue", "municipality_id", "status"),
+    )
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id", index=False)
+    citizen_id: Mapped[int] = _fk("citizens.id", index=False)
+    # The protocol of the application the change was asked from (or the citizen's latest):
+    # the application's history shows the change.
+    subject: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    phone_masked: Mapped[str] = mapped_column(String(16))
+    previous_masked: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    requested_by_id: Mapped[int] = _fk("operators.id", index=False)
+    requested_at: Mapped[datetime]
+    decided_by_id: Mapped[int | None] = _fk("operators.id", nullable=True, index=False)
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(String(300))
+
+
 class ProviderPayment(Base):
     """Money in through the payment provider (Telegram Payments): a voucher or a donation.
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from core.storage import models as m
 from core.storage.repositories import _Repository
@@ -76,6 +77,53 @@ class OfficeActRepository(_Repository):
                 .limit(limit)
             )
         ).all()
+
+
+class PhoneChangeRepository(_Repository):
+    async def add_waiting(self, change: m.PhoneChange) -> bool:
+        """Insert a waiting change; False (nothing written) when the citizen already has
+        one (uq_phone_changes_waiting: another operator asked a moment earlier)."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(change)
+                await self.session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    async def by_id(self, change_id: int) -> m.PhoneChange | None:
+        return await self.session.get(m.PhoneChange, change_id)
+
+    async def waiting_for(self, citizen_id: int) -> m.PhoneChange | None:
+        return await self.session.scalar(
+            select(m.PhoneChange).where(
+                m.PhoneChange.citizen_id == citizen_id, m.PhoneChange.status == "waiting"
+            )
+        )
+
+    async def waiting(self, municipality_id: int) -> Sequence[tuple[m.PhoneChange, m.Citizen]]:
+        """The changes waiting for a second operator, oldest first, with their citizen."""
+        rows = await self.session.execute(
+            select(m.PhoneChange, m.Citizen)
+            .join(m.Citizen, m.Citizen.id == m.PhoneChange.citizen_id)
+            .where(
+                m.PhoneChange.municipality_id == municipality_id,
+                m.PhoneChange.status == "waiting",
+            )
+            .order_by(m.PhoneChange.id)
+        )
+        return [(change, citizen) for change, citizen in rows.all()]
+
+    async def mark_decided(self, change_id: int, **values: object) -> bool:
+        """Close a waiting change; False when it was no longer waiting (another operator
+        decided it a moment earlier): whoever closes it applies it, once."""
+        result = await self.session.execute(
+            update(m.PhoneChange)
+            .where(m.PhoneChange.id == change_id, m.PhoneChange.status == "waiting")
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
 
 class ActivityRepository(_Repository):

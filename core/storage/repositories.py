@@ -36,7 +36,7 @@ from core.storage.payment_trip import PaymentOutcome, PendingPayment, confirm_pl
 from core.storage.trips import run_plan
 from core.storage.turn_trip import (
     ConversationRow,
-    Holder,
+    Found,
     Lookup,
     TownRow,
     TurnOutcome,
@@ -973,6 +973,8 @@ class ShopRepository(_Repository):
             select(m.ShopMember, m.Shop)
             .join(m.Shop, m.Shop.id == m.ShopMember.shop_id)
             .where(m.ShopMember.channel == channel, m.ShopMember.address == address)
+            # A fixed order (the menu lists the shops so), which the one-trip turn repeats.
+            .order_by(m.ShopMember.id)
         )
         return [(member, shop) for member, shop in rows.all()]
 
@@ -1352,7 +1354,7 @@ class ConversationRepository(_Repository):
         *,
         route: Callable[[list[TownRow]], TownRow | None],
         classify: Callable[[TownRow, ConversationRow], Lookup[C] | None],
-        decide: Callable[[C, Holder], TurnWrite | None],
+        decide: Callable[[C, Found], TurnWrite | None],
         postings_shown: int,
     ) -> TurnOutcome | None:
         """A plain dialogue turn in one plan (core/storage/turn_trip.py), or None with

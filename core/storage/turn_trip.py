@@ -2,9 +2,10 @@
 
 The plan reads first: whether the provider's message id was handled already, the
 towns (to route by the number written to), the conversation (locked FOR UPDATE on
-PostgreSQL), then, if the dialogue says the turn is plain, who wrote (a citizen by
-phone or linked Telegram chat, else the citizen a delegate's phone acts for) with
-their balance and last postings. A pure decision of the dialogue (the callbacks)
+PostgreSQL), then, if the dialogue says the turn is plain, what it asks for: who
+wrote (a citizen by phone or linked Telegram chat, else the citizen a delegate's
+phone acts for) with their balance and last postings, and the shops the address
+works for in the town. A pure decision of the dialogue (the callbacks)
 makes the replies and the new conversation state; only then the plan writes: the
 dedupe record (not first: a duplicate, nothing else written), the conversation and
 the outbox rows, in the caller's transaction. Any case that is not plain returns
@@ -32,6 +33,8 @@ class TownRow:
     id: int
     sms_number: str | None
     timezone: str
+    name: str
+    community_enabled: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +52,14 @@ class ConversationRow:
 class Lookup(Generic[C]):
     """What the dialogue needs to know about the sender to answer: the citizen found by
     phone (SMS) or by linked chat (Telegram), else the citizen whose delegate's phone
-    wrote. `context` is the dialogue's own, handed back to its decision."""
+    wrote (nothing of these: nobody is looked up); with `shops`, the shops the address
+    works for. `context` is the dialogue's own, handed back to its decision."""
 
     context: C
     citizen_phone: str | None = None
     citizen_chat: str | None = None
     delegate_phone: str | None = None
+    shops: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,24 @@ class Holder:
     by_delegate: bool
     balance_cents: int
     postings: list[PostingRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberShopRow:
+    """A shop the address is a member of (in the turn's town), with the member's role."""
+
+    id: int
+    name: str
+    status: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What the plan found for the dialogue's Lookup."""
+
+    holder: Holder | None = None
+    shops: list[MemberShopRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +123,7 @@ class TurnOutcome:
 _PAYMENT_LANE = 0
 
 _SEEN = "SELECT id FROM inbound_messages WHERE channel = ? AND provider_message_id = ?"
-_TOWNS = "SELECT id, sms_number, timezone FROM municipalities ORDER BY id"
+_TOWNS = "SELECT id, sms_number, timezone, name, community_enabled FROM municipalities ORDER BY id"
 _CONVERSATION = (
     "SELECT id, municipality_id, language, flow, step, data, stopped FROM conversations "
     "WHERE channel = ? AND address = ? AND municipality_id = ? ORDER BY id LIMIT 1"
@@ -128,6 +151,12 @@ _POSTINGS = (
     "LEFT JOIN shops s ON s.id = c.shop_id "
     "WHERE p.from_account_id = ? OR p.to_account_id = ? "
     "ORDER BY p.id DESC LIMIT ?"
+)
+# In the order of the general path's ShopRepository.membership (the menu lists them so).
+_SHOPS = (
+    "SELECT s.id, s.name, s.status, sm.role FROM shop_members sm "
+    "JOIN shops s ON s.id = sm.shop_id "
+    "WHERE sm.channel = ? AND sm.address = ? AND s.municipality_id = ? ORDER BY sm.id"
 )
 _FIRST_DELIVERY = (
     "INSERT INTO inbound_messages (channel, provider_message_id, received_at) "
@@ -170,7 +199,7 @@ def turn_plan(
     *,
     route: Callable[[list[TownRow]], TownRow | None],
     classify: Callable[[TownRow, ConversationRow], Lookup[C] | None],
-    decide: Callable[[C, Holder], TurnWrite | None],
+    decide: Callable[[C, Found], TurnWrite | None],
     postings_shown: int,
     lock_rows: bool,
 ) -> Plan[TurnOutcome | None]:
@@ -185,7 +214,7 @@ def turn_plan(
         seen = yield _SEEN, (channel, message_id)
         if seen:
             return TurnOutcome(duplicate=True)
-    towns = [TownRow(row[0], row[1], row[2]) for row in (yield _TOWNS, ())]
+    towns = [TownRow(row[0], row[1], row[2], row[3], bool(row[4])) for row in (yield _TOWNS, ())]
     town = route(towns)
     if town is None:
         return None
@@ -200,10 +229,14 @@ def turn_plan(
     lookup = classify(town, conversation)
     if lookup is None:
         return None
-    holder = yield from _holder(town.id, lookup, postings_shown)
-    if holder is None:
-        return None
-    write = decide(lookup.context, holder)
+    holder = None
+    if lookup.citizen_phone or lookup.citizen_chat or lookup.delegate_phone:
+        holder = yield from _holder(town.id, lookup, postings_shown)
+    shops: list[MemberShopRow] = []
+    if lookup.shops:
+        rows = yield _SHOPS, (channel, address, town.id)
+        shops = [MemberShopRow(row[0], row[1], row[2], row[3]) for row in rows]
+    write = decide(lookup.context, Found(holder, shops))
     if write is None:
         return None
     if message_id:
@@ -268,7 +301,7 @@ def turn_transaction(
     *,
     route: Callable[[list[TownRow]], TownRow | None],
     classify: Callable[[TownRow, ConversationRow], Lookup[C] | None],
-    decide: Callable[[C, Holder], TurnWrite | None],
+    decide: Callable[[C, Found], TurnWrite | None],
     postings_shown: int,
 ) -> Callable[[sqlite3.Connection], TurnOutcome | None]:
     """`turn_plan` as a transaction for SQLite's group commit (core/storage/group_commit)."""

@@ -44,6 +44,7 @@ class UnitOfWork:
     community: CommunityRepository
     operators: o.OperatorRepository
     acts: o.OfficeActRepository
+    phone_changes: o.PhoneChangeRepository
     activity: o.ActivityRepository
     settlements: o.SettlementRepository
     audit_samples: o.AuditSampleRepository
@@ -99,6 +100,7 @@ class UnitOfWork:
         self.community = CommunityRepository(self.session)
         self.operators = o.OperatorRepository(self.session)
         self.acts = o.OfficeActRepository(self.session)
+        self.phone_changes = o.PhoneChangeRepository(self.session)
         self.activity = o.ActivityRepository(self.session)
         self.settlements = o.SettlementRepository(self.session)
         self.audit_samples = o.AuditSampleRepository(self.session)

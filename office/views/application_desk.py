@@ -8,14 +8,15 @@ from __future__ import annotations
 from aiohttp import web
 
 from core.domain.errors import Conflict, InvalidAmount, Refusal
-from core.domain.messages import t
+from core.domain.messages import Text, t
 from core.domain.money import parse_euro
 from core.services import application_desk
 from core.services.application_desk import Answers
+from core.services.identity import Rebinding
 from office.keys import CORE
 from office.pages import notify, words_for
 from office.security import operator_of
-from office.views.forms import fields, see_other
+from office.views.forms import back_or, fields, see_other
 
 YES_NO = {"yes": True, "no": False}
 
@@ -82,18 +83,61 @@ async def bind_phone(request: web.Request) -> web.StreamResponse:
     protocol = request.match_info["protocol"]
     form = await fields(request)
     async with core.uow() as uow:
-        done = await application_desk.bind_phone(
+        asked = await application_desk.bind_phone(
             uow, operator, protocol, form.get("phone", ""), core.now()
         )
-    notice = t("The phone is recorded; the applicant was told by SMS.")
+    if asked.waiting is not None:
+        await notify(
+            request,
+            t(
+                "The applicant has vouchers to spend: the new phone waits for the approval "
+                "of a manager other than you. The old and the new number were told."
+            ),
+        )
+        raise see_other(request, "application", protocol=protocol)
+    done = asked.applied
+    assert done is not None
+    await notify(request, _phone_recorded(done))
+    raise see_other(request, "application", protocol=protocol)
+
+
+def _phone_recorded(done: Rebinding) -> Text:
     if done.telegram_unlinked:
-        notice = t(
+        return t(
             "The phone is recorded; the applicant was told by SMS. The Telegram chat linked "
             "through the old number was unlinked: the person shares the new contact in the "
             "bot to link it again."
         )
-    await notify(request, notice)
-    raise see_other(request, "application", protocol=protocol)
+    return t("The phone is recorded; the applicant was told by SMS.")
+
+
+def _change_id(request: web.Request) -> int:
+    # The route's pattern admits digits only (at most 9): anything else is not found.
+    return int(request.match_info["change"])
+
+
+async def approve_phone(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    form = await fields(request)
+    async with core.uow() as uow:
+        done = await application_desk.approve_phone(uow, operator, _change_id(request), core.now())
+    await notify(request, _phone_recorded(done))
+    raise back_or(request, form, "dashboard")
+
+
+async def withdraw_phone(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    form = await fields(request)
+    async with core.uow() as uow:
+        await application_desk.withdraw_phone(
+            uow, operator, _change_id(request), form.get("reason", ""), core.now()
+        )
+    await notify(
+        request, t("The phone change was withdrawn; the applicant keeps the number they have.")
+    )
+    raise back_or(request, form, "dashboard")
 
 
 async def add_delegate(request: web.Request) -> web.StreamResponse:
@@ -153,4 +197,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{base}/withdraw", withdraw, name="application_withdraw")
     app.router.add_post(f"{base}/phone", bind_phone, name="application_phone")
     app.router.add_post(f"{base}/delegate", add_delegate, name="application_delegate")
+    change = r"/phone-changes/{change:\d{1,9}}"
+    app.router.add_post(f"{change}/approve", approve_phone, name="phone_change_approve")
+    app.router.add_post(f"{change}/withdraw", withdraw_phone, name="phone_change_withdraw")
     app.router.add_post(f"{base}/card.pdf", card, name="application_card")

@@ -9,7 +9,7 @@ from aiohttp import web
 from core.domain.application_csv import parse_applications_csv
 from core.domain.errors import Conflict, Refusal
 from core.domain.messages import t, tn
-from core.services import activity, acts, application_desk, back_office
+from core.services import activity, acts, application_desk, back_office, phone_changes
 from core.services.applications import ApplicationInput
 from core.services.operators import Role
 from core.services.paper_applications import ImportRefused
@@ -18,6 +18,7 @@ from office.keys import CORE
 from office.pages import notify, render, words_for
 from office.refusals import describe
 from office.security import operator_of
+from office.views.dashboard import phone_change_rows
 from office.views.forms import see_other
 from office.words import ACTION_NAMES, CHANNEL_NAMES, DELIVERY_NAMES, Words
 
@@ -76,6 +77,12 @@ async def application_page(request: web.Request) -> web.Response:
         town = await back_office.town_of(uow, operator)
         app, citizen = await back_office.application_of(uow, operator, protocol)
         desk = await application_desk.desk(uow, app, citizen)
+        asker = (
+            await uow.operators.by_id(desk.phone_change.requested_by_id)
+            if desk.phone_change is not None
+            else None
+        )
+        requested_by = asker.username if asker is not None else ""
         lines = await uow.allocations.lines_for_application(app.id)
         entries = await activity.history_of(uow, operator.municipality_id, app.protocol)
         revocations = [
@@ -134,6 +141,12 @@ async def application_page(request: web.Request) -> web.Response:
         else "",
         "delegate_phone": personal.phone(operator, desk.delegate_phone),
         "card_code": personal.card(operator, desk.card_code),
+        "phone_changes": phone_change_rows(
+            operator,
+            [phone_changes.Waiting(desk.phone_change, citizen, requested_by)]
+            if desk.phone_change is not None
+            else [],
+        ),
         "euro": _euro_field,
     }
     return await render(request, "application.html", context)

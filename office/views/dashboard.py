@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
-from core.services import back_office
+from core.services import back_office, phone_changes
+from core.services.operators import Role
+from core.storage import models as m
 from office.keys import CORE
 from office.pages import render
 from office.security import operator_of
@@ -16,7 +20,35 @@ async def dashboard(request: web.Request) -> web.Response:
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
         figures = await back_office.dashboard(uow, operator, core.now())
-    return await render(request, "dashboard.html", {"town": town, "d": figures})
+        waiting = await phone_changes.waiting(uow, operator.municipality_id)
+    return await render(
+        request,
+        "dashboard.html",
+        {"town": town, "d": figures, "phone_changes": phone_change_rows(operator, waiting)},
+    )
+
+
+def phone_change_rows(
+    operator: m.Operator, waiting: list[phone_changes.Waiting]
+) -> list[dict[str, Any]]:
+    """The phone changes waiting, with what this operator may do with each (four eyes: a
+    manager who did not ask approves; whoever asked, or a manager, withdraws)."""
+    manager = operator.role == Role.MANAGER.value
+    return [
+        {
+            "id": item.change.id,
+            "subject": item.change.subject,
+            "linked": not item.change.subject.startswith("citizen #"),
+            "previous": item.change.previous_masked or "",
+            "phone": item.change.phone_masked,
+            "by": item.requested_by,
+            "at": item.change.requested_at,
+            "may_approve": manager and item.change.requested_by_id != operator.id,
+            "may_withdraw": manager
+            or (item.change.requested_by_id == operator.id and operator.role != Role.VIEWER.value),
+        }
+        for item in waiting
+    ]
 
 
 def add_routes(app: web.Application) -> None:

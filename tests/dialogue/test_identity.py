@@ -75,6 +75,9 @@ async def telegram_applicant(core: Core, chat_id: str, phone: str) -> Chat:
     return chat
 
 
+ANSWERS = ("1", "2", "2", "0", "0", "0")  # members, work, pension, savings, support, rent
+
+
 async def test_sms_cannot_apply_under_a_codice_fiscale_bound_to_another_phone(
     core: Core,
 ) -> None:
@@ -83,16 +86,50 @@ async def test_sms_cannot_apply_under_a_codice_fiscale_bound_to_another_phone(
     thief = Chat(core, "+393471110001")
     for text in ("DOMANDA", "2", "1"):
         await thief.send(text)
-    await thief.expect(town.citizen_cfs[0], REFUSED)
+    # The number is nobody's yet: the questions go on as for any code ...
+    await thief.expect(town.citizen_cfs[0], MEMBERS)
+    for text in ANSWERS:
+        await thief.send(text)
+    await thief.expect("1", CODE)
+    # ... and the refusal comes once the code proved the number.
+    await thief.expect(str(param(thief.last, "code")), REFUSED)
     assert (await thief.state())[:2] == (None, None)
-    # Nothing was created, the refusal says nothing more, and the holder is told.
+    # Nothing was created, the refusal says nothing more, and the holder is told once.
     assert await counts(core) == before
     [(row, reply)] = await notices_to(core, town.citizen_phones[0])
     assert reply.texts[0].params["phone"] == "***001"
     assert_one_segment(reply, row.language)
-    [event] = await events(core, "takeover_refused")
-    assert event.citizen_id == town.citizen_ids[0] and event.phone == "***001"
-    assert event.channel == "sms"
+    attempts = await events(core, "takeover_refused")
+    assert attempts and all(
+        (event.citizen_id, event.phone, event.channel) == (town.citizen_ids[0], "***001", "sms")
+        for event in attempts
+    )
+
+
+async def test_sms_does_not_tell_whether_a_codice_fiscale_applied_before_the_code(
+    core: Core,
+) -> None:
+    """Before the code proves the sender's number, a codice fiscale that applied gets exactly
+    the answers a new one gets: typing codes from a spare SIM tells nobody who applied."""
+    town = await town_with_open_window(core)
+    conversations: list[list[tuple[str, dict[str, object]]]] = []
+    for sender, cf in (("+393471110041", town.citizen_cfs[0]), ("+393471110042", NEWCOMER)):
+        chat = Chat(core, sender)
+        for text in ("DOMANDA", "2", "1", cf, *ANSWERS, "1"):
+            await chat.send(text)
+        conversations.append(
+            [
+                (text.msgid, {k: v for k, v in text.params.items() if k not in ("code", "cf")})
+                for _row, reply in await outbox_of(core, "sms", sender)
+                for text in reply.texts
+            ]
+        )
+    known, unknown = conversations
+    assert known == unknown
+    assert known[-1][0] == CODE
+    # The holder of the code that applied is still warned, at once.
+    [(_row, reply)] = await notices_to(core, town.citizen_phones[0])
+    assert reply.texts[0].params["phone"] == "***041"
 
 
 async def test_the_refusal_is_the_same_whatever_the_reason(core: Core) -> None:
@@ -102,11 +139,11 @@ async def test_the_refusal_is_the_same_whatever_the_reason(core: Core) -> None:
     for text in ("DOMANDA", "1", "1"):
         await own.send(text)
     first = await own.send(NEWCOMER)
-    # A stranger with someone's codice fiscale.
+    # A stranger with someone's codice fiscale: refused once the code proved the number.
     stranger = Chat(core, "+393471110002")
-    for text in ("DOMANDA", "1", "1"):
+    for text in ("DOMANDA", "1", "1", town.citizen_cfs[2], *ANSWERS, "1"):
         await stranger.send(text)
-    second = await stranger.send(town.citizen_cfs[2])
+    second = await stranger.send(str(param(stranger.last, "code")))
     assert [x.texts for x in first] == [x.texts for x in second]
     assert [text.msgid for reply in first for text in reply.texts] == [REFUSED]
 
@@ -228,14 +265,14 @@ async def test_one_notice_a_day_however_many_attempts(core: Core, clock: FakeClo
         thief = Chat(core, f"+39347111002{attempt}")
         for text in ("DOMANDA", "1", "1"):
             await thief.send(text)
-        await thief.expect(town.citizen_cfs[1], REFUSED)
+        await thief.expect(town.citizen_cfs[1], MEMBERS)  # refused only after the code
     assert len(await notices_to(core, town.citizen_phones[1])) == 1
     assert len(await events(core, "takeover_refused")) == 3
     clock.advance(hours=25)
     thief = Chat(core, "+393471110029")
     for text in ("DOMANDA", "1", "1"):
         await thief.send(text)
-    await thief.expect(town.citizen_cfs[1], REFUSED)
+    await thief.expect(town.citizen_cfs[1], MEMBERS)
     assert len(await notices_to(core, town.citizen_phones[1])) == 2
 
 

@@ -134,8 +134,9 @@ async def test_citizen_conversations_fit_one_sms(core: Core, language: str) -> N
     assert await outbox_of(core, "sms", "+393470000003")
     # Someone else's codice fiscale: the refusal, and the holder's notice, one SMS each.
     stranger = Chat(core, "+393470000004")
-    for text in (f"LINGUA {language}", "DOMANDA", "1", cf):
+    for text in (f"LINGUA {language}", "DOMANDA", "1", cf, "2", "2", "2", "0", "0", "0", "1"):
         await stranger.send(text)
+    await stranger.send(await own_code(stranger))
     assert stranger.last[-1].texts[0].msgid.startswith("We cannot do this from the chat.")
     [notice] = [
         (row, reply)

@@ -160,9 +160,11 @@ async def test_sms_cannot_apply_under_someone_elses_codice_fiscale(
     server = sms_server_any_db
     rossi = DEMO_CITIZENS[0]
     stranger = "+393479998877"
-    for body in ("DOMANDA", "2", "1"):
+    # Before the code proves the number, the chat goes on as for any codice fiscale.
+    for body in ("DOMANDA", "2", "1", rossi.codice_fiscale, "2", "no", "no", "0", "0", "0"):
         await server.say(stranger, body)
-    [refusal] = await server.say(stranger, rossi.codice_fiscale)
+    [code] = await server.say(stranger, "1")
+    [refusal] = await server.say(stranger, code.split()[1].rstrip(":"))
     assert refusal == render_text(IDENTITY_REFUSED, "en", sms=True)
     [notice] = await server.replies(rossi.phone, 1)
     assert "***877" in notice.body and "codice fiscale" in notice.body

@@ -237,7 +237,9 @@ async def test_the_office_binds_a_proven_phone_never_another_citizens(
             await application_desk.bind_phone(uow, clerk, protocol, "333 111 2223", clock())
     assert caught.value.code == "identity.phone_of_another"
     async with core.uow() as uow:
-        done = await application_desk.bind_phone(uow, clerk, protocol, "333 444 5556", clock())
+        asked = await application_desk.bind_phone(uow, clerk, protocol, "333 444 5556", clock())
+    done = asked.applied
+    assert done is not None and asked.waiting is None
     assert done.phone == "+393334445556" and done.previous_phone is None
     async with core.uow() as uow:
         citizen = await uow.citizens.by_codice_fiscale(bel.municipality_id, no_phone.codice_fiscale)

@@ -26,14 +26,16 @@ from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine, HandleResult
 from core.dialogue.inbound import Channel, Inbound
 from core.dialogue.plain_turn import PlainTurn
+from core.domain.shops import MemberRole, ShopCategory
 from core.services import delegates, municipalities
 from core.services.applications import ApplicationInput, submit_application
 from core.services.outbox import PAYMENT_LANE
+from core.services.shops import ShopInput, register_shop
 from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.conftest import PG_ADMIN_URL, FakeClock, _pg_execute, _pg_url
 from tests.dialogue.harness import Chat, open_till
-from tests.factories import make_cf, make_town, pay
+from tests.factories import make_cf, make_partita_iva, make_town, pay
 
 TOWN_NUMBER = "+390733000001"
 OTHER_NUMBER = "+390733000002"
@@ -41,6 +43,9 @@ DELEGATE = "+393470000077"
 NEWCOMER = "+393470000088"  # applied in the open round: a citizen with no account yet
 UNKNOWN = "+393470000099"
 LINKED_CHAT = "900001"
+SHOP_PHONE = "+393339999999"  # make_town's shop owner; also owns a second shop, pending
+PENDING_SHOP_CHAT = "900003"  # owns a shop the office has not approved yet
+CASHIER_CHAT = "900004"  # a cashier of make_town's shop
 
 
 @pytest.fixture
@@ -81,10 +86,12 @@ class Step:
     message_id: str | None = None  # default: a new one per step
 
 
-async def world(core: Core, *, two_towns: bool) -> None:
+async def world(core: Core, *, two_towns: bool, community: bool = False) -> None:
     """The same starting state in each database: a town with credited citizens (citizen 1
     with five movements, citizen 2 with a delegate), a newcomer without an account, a
-    linked Telegram chat; and, for `two_towns`, a second town, each with its number."""
+    linked Telegram chat, shops (the owner of two by SMS, one approved; the owner of a
+    pending one and a cashier on Telegram); for `two_towns`, a second town, each with its
+    number; for `community`, the town's community vouchers on."""
     town = await make_town(core, citizens=3)
     for cents in (5_00, 7_25, 12_00, 3_10):
         await pay(core, town, cents, citizen=1)
@@ -104,6 +111,37 @@ async def world(core: Core, *, two_towns: bool) -> None:
         citizen = await uow.citizens.by_id(town.citizen_ids[0])
         assert citizen is not None
         citizen.telegram_chat_id = LINKED_CHAT
+        for index, (channel, address) in enumerate(
+            [("sms", SHOP_PHONE), ("telegram", PENDING_SHOP_CHAT)], start=2
+        ):
+            await register_shop(
+                uow,
+                town.municipality_id,
+                ShopInput(
+                    f"Bottega {index}",
+                    make_partita_iva(index),
+                    ShopCategory.BAKERY,
+                    "Via Roma 2",
+                    "Testville",
+                    "62020",
+                    None,
+                    None,
+                    "IT40S0542811101000000123456",
+                ),
+                owner_channel=channel,
+                owner_address=address,
+                now=now,
+            )
+        uow.session.add(
+            m.ShopMember(
+                shop_id=town.shop_id,
+                channel="telegram",
+                address=CASHIER_CHAT,
+                role=MemberRole.CASHIER.value,
+                created_at=now,
+            )
+        )
+        municipality.community_enabled = community
         if two_towns:
             municipality.sms_number = TOWN_NUMBER
             await municipalities.add_municipality(
@@ -168,12 +206,14 @@ async def send(core: Core, engine: DialogueEngine, step: Step, index: int) -> Ha
     )
 
 
-async def run_both(twins: tuple[Core, Core], steps: list[Step], *, two_towns: bool) -> None:
+async def run_both(
+    twins: tuple[Core, Core], steps: list[Step], *, two_towns: bool, payments: bool = False
+) -> None:
     fast_core, general_core = twins
     for core in twins:
-        await world(core, two_towns=two_towns)
-    fast = DialogueEngine(fast_core)
-    general = DialogueEngine(general_core, one_trip=False)
+        await world(core, two_towns=two_towns, community=payments)
+    fast = DialogueEngine(fast_core, payments=payments)
+    general = DialogueEngine(general_core, payments=payments, one_trip=False)
     # The same start (the outbox aside: payment codes are random, and sealed).
     start = await snapshot(fast_core, 0), await snapshot(general_core, 0)
     assert [{**state, "outbox": len(state["outbox"])} for state in start] * 1 == [
@@ -213,7 +253,7 @@ async def test_plain_turns_of_one_town_write_what_the_general_path_writes(
         sms(CITIZEN[0], "SALDO", True),  # one movement (the credit)
         sms(CITIZEN[0], "SALDO", True, message_id="M1"),  # the provider retries: duplicate
         sms(CITIZEN[0], "Buongiorno, vorrei sapere il mio saldo", True),
-        sms(CITIZEN[0], "MENU", False),
+        sms(CITIZEN[0], "MENU", True),
         sms(CITIZEN[0], "1", True),  # the menu's first option is the balance
         sms(CITIZEN[1], "MENU", False),
         sms(CITIZEN[1], "saldo", True),  # five movements: as many as fit one SMS
@@ -250,6 +290,114 @@ async def test_plain_turns_routed_by_the_number_written_to(twins: tuple[Core, Co
         sms(DELEGATE, "MENU", False, to=TOWN_NUMBER),
         sms(DELEGATE, "SALDO", True, to=TOWN_NUMBER),
         telegram(LINKED_CHAT, "/saldo", False),  # several towns: the chat picks one first
+    ]
+    await run_both(twins, steps, two_towns=True)
+
+
+# MENU, AIUTO and START: what they answer depends only on the shops an address works
+# for and on the town, so they are plain from anybody (a citizen or not, linked or not).
+MENUS_AND_HELP = [
+    # Citizens by SMS, and an unknown number.
+    sms(CITIZEN[0], "SALDO", False),  # the first message creates the conversation
+    sms(CITIZEN[0], "MENU", True),
+    sms(CITIZEN[0], "AIUTO", True),
+    sms(CITIZEN[0], "8", True),  # the help's eighth word is MENU
+    sms(CITIZEN[0], "aiuto per favore", True),  # a sentence with the keyword
+    sms(CITIZEN[0], "START", True),  # the welcome and the menu, perhaps in two SMS
+    sms(CITIZEN[0], "start", True, message_id="M5"),  # a retry of the same delivery
+    sms(CITIZEN[0], "START 12345", False),  # a deep link's payload: not plain
+    sms(CITIZEN[0], "NEGOZI", False),  # a request in progress...
+    sms(CITIZEN[0], "MENU", False),  # ...is interrupted by the general path
+    sms(CITIZEN[0], "MENU", True),
+    sms(UNKNOWN, "AIUTO", False),
+    sms(UNKNOWN, "MENU", True),
+    sms(UNKNOWN, "AIUTO", True),
+    sms(UNKNOWN, "START", True),
+    sms(UNKNOWN, "1", False),  # the menu's Balance, from nobody's phone
+    sms(CITIZEN[1], "LANGUAGE en", False),
+    sms(CITIZEN[1], "HELP", True),  # an English conversation
+    sms(CITIZEN[1], "START", True),
+    # STOP: nothing plain but START, which ends it.
+    sms(CITIZEN[2], "STOP", False),
+    sms(CITIZEN[2], "MENU", False),
+    sms(CITIZEN[2], "AIUTO", False),
+    sms(CITIZEN[2], "START", True),
+    sms(CITIZEN[2], "MENU", True),
+    # The owner of two shops: asked which one, then that shop's menu.
+    sms(SHOP_PHONE, "MENU", False),
+    sms(SHOP_PHONE, "MENU", True),  # "For which shop?"
+    sms(SHOP_PHONE, "AIUTO", True),  # a shop's help
+    sms(SHOP_PHONE, "START", True),
+    sms(SHOP_PHONE, "MENU", True),
+    sms(SHOP_PHONE, "1", False),  # picks the first shop (a choice, not a command)
+    sms(SHOP_PHONE, "MENU", True),  # its menu, with "Change shop"
+    sms(SHOP_PHONE, "2", False),  # Refund: a request
+    sms(SHOP_PHONE, "ANNULLA", False),
+    sms(SHOP_PHONE, "START", True),
+    # Telegram: a linked chat, an unlinked one, the owner of a pending shop, a cashier.
+    telegram(LINKED_CHAT, "/aiuto", False),
+    telegram(LINKED_CHAT, "/menu", True),
+    telegram(LINKED_CHAT, None, True, option="menu"),  # a tapped Menu button
+    telegram(LINKED_CHAT, "/start", True),
+    telegram(LINKED_CHAT, "/aiuto", True),
+    telegram(LINKED_CHAT, "1", True),  # the help's first word: the balance
+    telegram("900002", "/menu", False),
+    telegram("900002", "/start", True),
+    telegram("900002", "/aiuto", True),
+    telegram("900002", "/menu", True),
+    telegram("900002", "/saldo", False),  # not linked: asked for the contact (a step)
+    telegram("900002", "/menu", False),  # which the general path leaves
+    telegram("900002", "/start", True),
+    telegram(PENDING_SHOP_CHAT, "/start", False),
+    telegram(PENDING_SHOP_CHAT, "/menu", True),  # waiting for the approval
+    telegram(PENDING_SHOP_CHAT, "/aiuto", True),
+    telegram(CASHIER_CHAT, "/start", False),
+    telegram(CASHIER_CHAT, "/start", True),  # the shop's menu, without "Add cashier"
+    telegram(CASHIER_CHAT, "/aiuto", True),
+    telegram(CASHIER_CHAT, "/stop", False),
+    telegram(CASHIER_CHAT, "/menu", False),  # stopped: the general path
+    telegram(CASHIER_CHAT, "/start", True),
+]
+
+
+async def test_menus_help_and_start_write_what_the_general_path_writes(
+    twins: tuple[Core, Core],
+) -> None:
+    await run_both(twins, MENUS_AND_HELP, two_towns=False)
+
+
+async def test_menus_and_help_with_community_vouchers_on(twins: tuple[Core, Core]) -> None:
+    """Telegram with payments, in a town with community vouchers: the menu and the help
+    name them; by SMS they do not."""
+    steps = [
+        telegram(LINKED_CHAT, "/start", False),
+        telegram(LINKED_CHAT, "/menu", True),
+        telegram(LINKED_CHAT, "/aiuto", True),
+        telegram(LINKED_CHAT, "9", False),  # the help's ninth word: COMPRA, not plain
+        telegram(LINKED_CHAT, "/menu", True),
+        telegram("900002", "/start", False),
+        telegram("900002", "/start", True),
+        telegram(CASHIER_CHAT, "/start", False),
+        telegram(CASHIER_CHAT, "/aiuto", True),  # a shop's help: no community words
+        sms(CITIZEN[0], "MENU", False),
+        sms(CITIZEN[0], "AIUTO", True),
+        sms(CITIZEN[0], "START", True),
+    ]
+    await run_both(twins, steps, two_towns=False, payments=True)
+
+
+async def test_menus_routed_by_the_number_written_to(twins: tuple[Core, Core]) -> None:
+    steps = [
+        sms(CITIZEN[0], "MENU", False, to=TOWN_NUMBER),
+        sms(CITIZEN[0], "MENU", True, to=TOWN_NUMBER),
+        sms(CITIZEN[0], "START", False, to=OTHER_NUMBER),  # a first message to the other town
+        sms(CITIZEN[0], "START", True, to=OTHER_NUMBER),  # its own welcome
+        sms(SHOP_PHONE, "MENU", False, to=OTHER_NUMBER),
+        sms(SHOP_PHONE, "AIUTO", True, to=OTHER_NUMBER),  # no shop of the other town
+        sms(CITIZEN[1], "AIUTO", False),  # no number: no town to route to
+        sms(CITIZEN[1], "AIUTO", False),
+        telegram(LINKED_CHAT, "/start", False),
+        telegram(LINKED_CHAT, "/start", False),  # several towns: the chat picks one first
     ]
     await run_both(twins, steps, two_towns=True)
 

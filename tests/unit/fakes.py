@@ -1178,6 +1178,44 @@ class FakeOfficeActs(_Fake):
         return list(reversed(found))[:limit]
 
 
+class FakePhoneChanges(_Fake):
+    """The rules of the table's index in memory: one waiting change per citizen."""
+
+    async def add_waiting(self, change: m.PhoneChange) -> bool:
+        if await self.waiting_for(change.citizen_id) is not None:
+            return False
+        self.store.add(change)
+        self.store.flush()
+        return True
+
+    async def by_id(self, change_id: int) -> m.PhoneChange | None:
+        return self.store.get(m.PhoneChange, change_id)
+
+    async def waiting_for(self, citizen_id: int) -> m.PhoneChange | None:
+        return self.store.first(
+            m.PhoneChange, lambda x: x.citizen_id == citizen_id and x.status == "waiting"
+        )
+
+    async def waiting(self, municipality_id: int) -> Sequence[tuple[m.PhoneChange, m.Citizen]]:
+        found = []
+        for change in self.store.rows(
+            m.PhoneChange,
+            lambda x: x.municipality_id == municipality_id and x.status == "waiting",
+        ):
+            citizen = self.store.get(m.Citizen, change.citizen_id)
+            if citizen is not None:
+                found.append((change, citizen))
+        return found
+
+    async def mark_decided(self, change_id: int, **values: object) -> bool:
+        change = await self.by_id(change_id)
+        if change is None or change.status != "waiting":
+            return False
+        for name, value in values.items():
+            setattr(change, name, value)
+        return True
+
+
 class FakeSettlements(_Fake):
     async def latest_at(self, municipality_id: int) -> datetime | None:
         found = self.store.rows(m.Settlement, lambda x: x.municipality_id == municipality_id)
@@ -1543,6 +1581,7 @@ class FakeUnitOfWork:
         self.appeals = FakeAppeals(self.store)
         self.operators = FakeOperators(self.store)
         self.acts = FakeOfficeActs(self.store)
+        self.phone_changes = FakePhoneChanges(self.store)
         self.settlements = FakeSettlements(self.store)
         self.audit_samples = FakeAuditSamples(self.store)
         self.read = FakeReadModels(self.store)

@@ -14,10 +14,17 @@ from core.domain.ledger import PostingKind
 from core.domain.messages import Money, reply_from_json
 from core.domain.outbox import OutboxStatus
 from core.services.outbox import REPLY_LANE
-from core.storage.turn_trip import ConversationRow, Holder, PostingRow, TownRow
+from core.storage.turn_trip import (
+    ConversationRow,
+    Found,
+    Holder,
+    MemberShopRow,
+    PostingRow,
+    TownRow,
+)
 
 NOW = datetime(2026, 4, 6, 8, 0, tzinfo=UTC)
-TOWN = TownRow(7, "+390733000001", "Europe/Rome")
+TOWN = TownRow(7, "+390733000001", "Europe/Rome", "Testville", False)
 PHONE = "+393331234567"
 CF = "RSSMRA85T10A562S"
 
@@ -33,18 +40,19 @@ def conversation(
     return ConversationRow(3, TOWN.id, "it", flow, "step" if flow else None, data, stopped)
 
 
-def holder(postings: int = 0, *, delegate: bool = False) -> Holder:
+def holder(postings: int = 0, *, delegate: bool = False) -> Found:
     rows = [
         PostingRow(PostingKind.PAYMENT.value, -(100 + i), NOW - timedelta(days=i), "Forno", i)
         for i in range(postings)
     ]
-    return Holder(11, CF, delegate, 150_00, rows)
+    return Found(Holder(11, CF, delegate, 150_00, rows))
 
 
-def test_candidates_are_messages_that_may_mean_saldo() -> None:
-    for text in ("SALDO", "saldo", "/saldo", "Balance", "vorrei sapere il mio saldo", "1"):
+def test_candidates_are_messages_that_may_mean_a_plain_command() -> None:
+    plain = ("SALDO", "saldo", "/saldo", "Balance", "vorrei sapere il mio saldo", "1")
+    for text in (*plain, "MENU", "/menu", "AIUTO", "help", "aiuto per favore", "START"):
         assert PlainTurn.candidate(sms(text)), text
-    for other in ("MENU", "AIUTO", "NEGOZI 62020", "saldo e negozi", "ciao", "", None):
+    for other in ("NEGOZI 62020", "saldo e negozi", "ciao", "", None, "START 123", "STOP"):
         assert not PlainTurn.candidate(sms(other)), other
     assert PlainTurn.candidate(Inbound(Channel.TELEGRAM, "5", option="balance"))
     assert not PlainTurn.candidate(sms("SALDO", contact=SharedContact(PHONE, True)))
@@ -54,7 +62,7 @@ def test_candidates_are_messages_that_may_mean_saldo() -> None:
 
 
 def test_routing_by_the_number_written_to_or_the_only_town() -> None:
-    other = TownRow(8, "+390733000002", "Europe/Rome")
+    other = TownRow(8, "+390733000002", "Europe/Rome", "Otherville", False)
     assert routed([TOWN, other], "+390733000002") is other
     assert routed([TOWN, other], "0733 000001") is TOWN
     assert routed([TOWN, other], None) is None
@@ -73,7 +81,86 @@ def test_only_a_balance_request_at_no_step_and_not_stopped_is_plain() -> None:
     )
     assert turn.classify(TOWN, conversation(stopped=True)) is None
     assert turn.classify(TOWN, conversation(flow="shops")) is None
-    assert PlainTurn(sms("MENU"), NOW, PROCESS_KEYS).classify(TOWN, conversation()) is None
+
+
+def test_menu_help_and_start_look_up_only_the_shops_of_the_address() -> None:
+    for text in ("MENU", "AIUTO", "START"):
+        lookup = PlainTurn(sms(text), NOW, PROCESS_KEYS).classify(TOWN, conversation())
+        assert lookup is not None and lookup.shops, text
+        assert (lookup.citizen_phone, lookup.citizen_chat, lookup.delegate_phone) == (
+            None,
+            None,
+            None,
+        )
+        assert (
+            PlainTurn(sms(text), NOW, PROCESS_KEYS).classify(TOWN, conversation(flow="shops"))
+            is None
+        )
+
+
+def test_a_stopped_conversation_is_plain_only_for_start_which_ends_the_stop() -> None:
+    stopped = conversation(stopped=True)
+    for text in ("MENU", "AIUTO", "SALDO"):
+        assert PlainTurn(sms(text), NOW, PROCESS_KEYS).classify(TOWN, stopped) is None, text
+    turn = PlainTurn(sms("START"), NOW, PROCESS_KEYS)
+    lookup = turn.classify(TOWN, stopped)
+    assert lookup is not None
+    write = turn.decide(lookup.context, Found())
+    assert write is not None and not write.stopped
+    reply = reply_from_json(write.outbox[0]["payload"])
+    assert reply.texts[0].msgid == "Welcome to the grocery vouchers of {town}."
+    assert reply.texts[0].params["town"] == "Testville"
+
+
+def test_the_help_offers_its_words_by_number() -> None:
+    turn = PlainTurn(sms("AIUTO"), NOW, PROCESS_KEYS)
+    lookup = turn.classify(TOWN, conversation())
+    assert lookup is not None
+    write = turn.decide(lookup.context, Found())
+    assert write is not None
+    assert [item["k"] for item in write.data["options"]][:2] == ["balance", "shops"]
+    [row] = write.outbox
+    assert reply_from_json(row["payload"]).texts[0].msgid.startswith("Write one word: SALDO")
+    shop = turn.decide(
+        lookup.context, Found(shops=[MemberShopRow(4, "Forno", "approved", "owner")])
+    )
+    assert shop is not None
+    assert shop.data["options"][0]["k"] == "charge"
+
+
+def test_the_menu_of_a_member_of_several_shops_asks_which_one_then_shows_it() -> None:
+    shops = [
+        MemberShopRow(4, "Forno", "approved", "cashier"),
+        MemberShopRow(5, "Bottega", "pending", "owner"),
+    ]
+    turn = PlainTurn(sms("MENU"), NOW, PROCESS_KEYS)
+    lookup = turn.classify(TOWN, conversation())
+    assert lookup is not None
+    write = turn.decide(lookup.context, Found(shops=shops))
+    assert write is not None
+    assert [item["k"] for item in write.data["options"]] == ["shop:4", "shop:5"]
+    lookup = turn.classify(TOWN, conversation(memory=ChatMemory(shop_id=4)))
+    assert lookup is not None
+    write = turn.decide(lookup.context, Found(shops=shops))
+    assert write is not None
+    keys = [item["k"] for item in write.data["options"]]
+    assert keys == ["charge", "refund", "statement", "reimbursement", "switch", "language"]
+
+
+def test_community_words_only_on_telegram_with_payments_in_a_town_that_has_them() -> None:
+    town = TownRow(7, None, "Europe/Rome", "Testville", True)
+    chat = Inbound(Channel.TELEGRAM, "5550001", text="/menu")
+    for payments, channel_inbound, expected in (
+        (True, chat, True),
+        (False, chat, False),
+        (True, sms("MENU"), False),
+    ):
+        turn = PlainTurn(channel_inbound, NOW, PROCESS_KEYS, payments=payments)
+        lookup = turn.classify(town, conversation())
+        assert lookup is not None
+        write = turn.decide(lookup.context, Found())
+        assert write is not None
+        assert ("buy" in [item["k"] for item in write.data["options"]]) is expected
 
 
 def test_a_number_is_saldo_only_when_it_picks_the_balance_option() -> None:
@@ -101,6 +188,7 @@ def test_the_balance_is_one_outbox_row_and_the_conversation_offers_nothing() -> 
     lookup = turn.classify(TOWN, conversation(memory=memory))
     assert lookup is not None
     write = turn.decide(lookup.context, holder())
+    assert write is not None
     assert (write.municipality_id, write.language, write.stopped) == (TOWN.id, "it", False)
     assert write.data == {"language_chosen": True}  # options answered, no flow state
     [row] = write.outbox
@@ -120,9 +208,9 @@ def test_movements_shown_fit_one_sms_and_a_delegate_sees_whose_balance() -> None
     turn = PlainTurn(sms("SALDO"), NOW, PROCESS_KEYS)
     lookup = turn.classify(TOWN, conversation())
     assert lookup is not None
-    reply = reply_from_json(
-        turn.decide(lookup.context, holder(3, delegate=True)).outbox[0]["payload"]
-    )
+    write = turn.decide(lookup.context, holder(3, delegate=True))
+    assert write is not None
+    reply = reply_from_json(write.outbox[0]["payload"])
     assert reply.texts[0].msgid == "Balance of {holder}: {balance}."
     assert CF not in str(reply.texts[0].params["holder"])  # masked
     assert reply.texts[1].msgid == "Last movements:"
@@ -135,6 +223,7 @@ def test_on_telegram_the_balance_offers_the_card_and_remembers_it() -> None:
     lookup = turn.classify(TOWN, conversation())
     assert lookup is not None
     write = turn.decide(lookup.context, holder(5))
+    assert write is not None
     reply = reply_from_json(write.outbox[0]["payload"])
     assert [option.key for option in reply.options] == ["card"]
     assert len(reply.texts) == 2 + 5  # not cut to one SMS (the plan loads at most 3)

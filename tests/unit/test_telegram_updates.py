@@ -7,7 +7,7 @@ from typing import Any
 from telegram import Bot, Update
 
 from bot.callbacks import CallbackSigner
-from bot.updates import translate
+from bot.updates import private_text, translate
 from core.dialogue.inbound import Channel, SharedContact, SharedLocation
 from tests.telegram_updates import TelegramUser, UpdateIds
 
@@ -133,3 +133,94 @@ def test_a_callback_from_another_user_is_refused() -> None:
     data = SIGNER.sign("1001", "yes")
     raw = MARIA.callback_update(data, keyboard_message(1001, data), from_user=LUCA.user)
     assert translate(update(raw), SIGNER).refused
+
+
+def _sticker() -> dict[str, Any]:
+    return {
+        "file_id": "s",
+        "file_unique_id": "s",
+        "type": "regular",
+        "width": 1,
+        "height": 1,
+        "is_animated": False,
+        "is_video": False,
+    }
+
+
+def _variants() -> list[tuple[dict[str, Any], bool]]:
+    """Updates, each with whether it is the commonest kind (text in a private chat) that
+    private_text reads from the JSON by itself."""
+    texts = ["Ciao", "/saldo", "/saldo@buonispesa_bot", "/shops 62010", "/start", "/start ABC"]
+    texts += ["/START@Bot  x ", "saldo /menu", "È già 12,50 €", "🙂 /aiuto", ""]
+    cases: list[tuple[dict[str, Any], bool]] = [(MARIA.text_update(text), True) for text in texts]
+    cases += [(LUCA.text_update("/help"), True)]
+    not_first = MARIA.message_update(
+        text="vorrei /saldo", entities=[{"type": "bot_command", "offset": 7, "length": 6}]
+    )
+    bold = MARIA.message_update(text="/menu", entities=[{"type": "bold", "offset": 0, "length": 5}])
+    no_language = MARIA.text_update("menu")
+    del no_language["message"]["from"]["language_code"]
+    cases += [(not_first, True), (bold, True), (no_language, True)]
+    # Anything else is parsed by python-telegram-bot, as before.
+    group = MARIA.text_update("/saldo")
+    group["message"]["chat"] = {"id": -100123, "type": "supergroup", "title": "Staff"}
+    reply = MARIA.text_update("si")
+    reply["message"]["reply_to_message"] = {
+        "message_id": 1,
+        "date": 0,
+        "chat": {"id": 1001, "type": "private"},
+        "text": "Continue?",
+    }
+    cases += [
+        (group, False),
+        (reply, False),
+        (MARIA.message_update(sticker=_sticker()), False),
+        (MARIA.message_update(location={"latitude": 43.12, "longitude": 13.2}), False),
+        (
+            MARIA.message_update(
+                contact={"phone_number": "393331234567", "first_name": "M", "user_id": 1001}
+            ),
+            False,
+        ),
+        (MARIA.callback_update(SIGNER.sign("1001", "yes"), keyboard_message(1001, "x")), False),
+    ]
+    return cases
+
+
+def test_text_in_a_private_chat_is_read_from_json_as_python_telegram_bot_reads_it() -> None:
+    for raw, common in _variants():
+        fast = private_text(raw)
+        assert (fast is not None) is common, raw
+        if fast is not None:
+            assert fast == translate(update(raw), SIGNER).inbound, raw
+
+
+def test_malformed_updates_are_left_to_python_telegram_bot() -> None:
+    """A field missing or of another type: not read from JSON (the webhook then lets PTB
+    parse it, which refuses what it cannot read)."""
+    for path, value in (
+        (("update_id",), "1"),
+        (("message", "message_id"), None),
+        (("message", "date"), "today"),
+        (("message", "chat", "id"), "1001"),
+        (("message", "from"), None),
+        (("message", "from", "id"), True),
+        (("message", "from", "first_name"), None),
+        (("message", "from", "is_bot"), None),
+        (("message", "from", "language_code"), 5),
+        (("message", "text"), 12),
+        (("message", "entities"), [{"type": "bot_command", "offset": 0}]),
+        (("message", "entities"), "bot_command"),
+    ):
+        raw = MARIA.text_update("/saldo")
+        *parents, key = path
+        holder = raw
+        for name in parents:
+            holder = holder[name]
+        if value is None:
+            del holder[key]
+        else:
+            holder[key] = value
+        assert private_text(raw) is None, path
+    assert private_text([MARIA.text_update("/saldo")]) is None
+    assert private_text({**MARIA.text_update("/saldo"), "edited_message": {}}) is None

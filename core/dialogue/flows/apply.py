@@ -8,7 +8,7 @@ From SMS, sending or changing it waits for a code sent to that number.
 
 from __future__ import annotations
 
-from core.dialogue.context import Input, Reject, Turn
+from core.dialogue.context import PHONE_CHANNELS, Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows.base import (
     VERIFY,
@@ -176,6 +176,11 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         SMS the number is the sender's, proven by the code sent before submitting."""
         return turn.channel != Channel.TELEGRAM or await turn.proven_phone() is not None
 
+    async def _phone_unproven(self, turn: Turn) -> bool:
+        """An SMS (or terminal) sender that is nobody's phone yet: its code comes only at
+        the end. A citizen's phone is proven, and on Telegram the contact came first."""
+        return turn.channel in PHONE_CHANNELS and await turn.citizen() is None
+
     async def ask_contact(self, turn: Turn) -> None:
         turn.say(
             t("To apply we need your phone number: tap the button below to share it."),
@@ -256,6 +261,14 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             await identity.record_refusal(
                 turn.uow, turn.town, claim, channel=turn.channel, phone=phone, now=turn.now
             )
+            if await self._phone_unproven(turn):
+                # Refusing now would tell whoever holds any number which codes already
+                # applied (an oracle on hardship): the questions go on, the same as for a
+                # new code, and the refusal comes after the code proves this phone
+                # (confirmed, where submit_application refuses the claim again).
+                self.state(turn).cf = cf
+                await self.next_question(turn, "cf")
+                return
             await self._refuse(turn)
             return
         citizen = claim.citizen

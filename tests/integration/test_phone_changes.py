@@ -1,0 +1,366 @@
+"""Four eyes on a citizen's phone (core.services.phone_changes), on SQLite and PostgreSQL.
+
+The phone decides who receives the payment codes: while a citizen has a balance or a
+charge waiting for its code, a new phone asked by one operator waits until a manager who
+did not ask approves it; the database refuses an approval by the asker and a second
+change waiting for the same citizen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from typer.testing import CliRunner
+
+from buonispesa.cli import _register, app
+from core.bootstrap import Core
+from core.domain.errors import Conflict, NotAllowed, Refusal
+from core.domain.messages import reply_from_json
+from core.services import identity, municipalities, operators, phone_changes, privacy
+from core.services.operators import RoleRefused
+from core.storage import models as m
+from core.storage.engine import make_engine
+from tests.conftest import FakeClock
+from tests.dialogue.harness import assert_one_segment
+from tests.factories import Town, make_town, pay, request
+
+NEW_PHONE = "+393471230077"
+LONG_TOWN = "San Valentino in Abruzzo Citeriore"  # as in tests/dialogue/test_sms_lengths.py
+
+
+async def _operators(core: Core, town: Town) -> dict[str, m.Operator]:
+    found = {}
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        for name, role in (("clerk", "clerk"), ("manager", "manager"), ("manager2", "manager")):
+            found[name], _ = await operators.add_operator(
+                uow, municipality, f"tst.{name}", role, core.now(), password="x" * 12
+            )
+        await uow.commit()
+    return found
+
+
+async def _ask(
+    core: Core, town: Town, who: m.Operator, phone: str = NEW_PHONE
+) -> phone_changes.Asked:
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        asked = await phone_changes.request(
+            uow, who, municipality, town.citizen_cfs[0], phone, core.now()
+        )
+        await uow.commit()
+        return asked
+
+
+async def _approve(core: Core, who: m.Operator, change_id: int) -> identity.Rebinding:
+    async with core.uow() as uow:
+        done = await phone_changes.approve(uow, who, change_id, core.now())
+        await uow.commit()
+        return done
+
+
+async def _phone_of(core: Core, town: Town) -> str | None:
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None
+        return citizen.phone
+
+
+async def _told(core: Core, phone: str) -> list[str]:
+    async with core.uow() as uow:
+        rows = await uow.outbox.for_address("sms", phone)
+        return [reply_from_json(row.payload).texts[0].msgid for row in rows]
+
+
+async def _actions(core: Core) -> list[tuple[str, str]]:
+    async with core.uow() as uow:
+        rows = await uow.session.scalars(
+            select(m.ActivityEntry)
+            .where(m.ActivityEntry.action.like("citizen.phone%"))
+            .order_by(m.ActivityEntry.id)
+        )
+        return [(row.action, row.actor) for row in rows]
+
+
+async def test_with_a_balance_a_new_phone_waits_for_a_second_operator(core: Core) -> None:
+    town = await make_town(core, citizens=2)
+    team = await _operators(core, town)
+    old_phone = town.citizen_phones[0]
+    asked = await _ask(core, town, team["clerk"])
+    assert asked.applied is None and asked.waiting is not None
+    change_id = asked.waiting.id
+    assert await _phone_of(core, town) == old_phone
+    # Both numbers hear of the request at once: a trick at the counter is noticed before
+    # anybody approves it.
+    assert any("will move your vouchers" in msgid for msgid in await _told(core, old_phone))
+    assert any("will use this number" in msgid for msgid in await _told(core, NEW_PHONE))
+
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        # No other way round the waiting change: a second request, or the command line's
+        # direct binding, is refused.
+        with pytest.raises(Conflict) as again:
+            await phone_changes.request(
+                uow, team["manager"], municipality, town.citizen_cfs[0], "+393471230078", core.now()
+            )
+        assert again.value.code == Refusal.PHONE_CHANGE_WAITING
+        with pytest.raises(Conflict) as direct:
+            await identity.rebind_phone(
+                uow,
+                municipality,
+                town.citizen_cfs[0],
+                "+393471230078",
+                operator="x",
+                now=core.now(),
+            )
+        assert direct.value.code == Refusal.PHONE_CHANGE_WAITING
+    # A clerk does not approve, and neither does whoever asked.
+    with pytest.raises(RoleRefused):
+        await _approve(core, team["clerk"], change_id)
+    assert await _phone_of(core, town) == old_phone
+
+    done = await _approve(core, team["manager"], change_id)
+    assert (done.previous_phone, done.phone) == (old_phone, NEW_PHONE)
+    assert await _phone_of(core, town) == NEW_PHONE
+    assert any("now use the number" in msgid for msgid in await _told(core, old_phone))
+    assert any("registered this number" in msgid for msgid in await _told(core, NEW_PHONE))
+    assert await _actions(core) == [
+        ("citizen.phone_request", "tst.clerk"),
+        ("citizen.phone_approve", "tst.manager"),
+    ]
+    async with core.uow() as uow:
+        change = await uow.phone_changes.by_id(change_id)
+        assert change is not None
+        # Decided: only the masked number stays.
+        assert (change.status, change.phone, change.phone_masked) == ("approved", None, "***077")
+        assert change.decided_by_id == team["manager"].id
+        log = await uow.identity_events.for_citizen(town.citizen_ids[0])
+        assert [(e.kind, e.actor) for e in log if e.kind == "phone_rebound"] == [
+            ("phone_rebound", "office:tst.manager")
+        ]
+    with pytest.raises(Conflict) as twice:
+        await _approve(core, team["manager2"], change_id)
+    assert twice.value.code == Refusal.PHONE_CHANGE_NOT_WAITING
+
+
+async def test_whoever_asked_never_approves(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    team = await _operators(core, town)
+    asked = await _ask(core, town, team["manager"])
+    assert asked.waiting is not None
+    with pytest.raises(NotAllowed) as same:
+        await _approve(core, team["manager"], asked.waiting.id)
+    assert same.value.code == Refusal.PHONE_CHANGE_SAME_PERSON
+    assert await _phone_of(core, town) == town.citizen_phones[0]
+    await _approve(core, team["manager2"], asked.waiting.id)
+    assert await _phone_of(core, town) == NEW_PHONE
+
+
+async def test_without_money_at_stake_the_phone_changes_at_once(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    team = await _operators(core, town)
+    await pay(core, town, 150_00)  # the whole balance spent
+    asked = await _ask(core, town, team["clerk"])
+    assert asked.waiting is None and asked.applied is not None
+    assert await _phone_of(core, town) == NEW_PHONE
+    assert await _actions(core) == [("citizen.phone", "tst.clerk")]
+
+
+async def test_a_charge_waiting_for_its_code_is_money_at_stake(
+    core: Core, clock: FakeClock
+) -> None:
+    town = await make_town(core, citizens=1)
+    team = await _operators(core, town)
+    await pay(core, town, 150_00)
+    # A charge above the balance is not refused before the code: it waits all the same.
+    await request(core, town.shop_id, town.citizen_cfs[0], 10_00)
+    asked = await _ask(core, town, team["clerk"])
+    assert asked.waiting is not None
+    async with core.uow() as uow:
+        await phone_changes.withdraw(uow, team["clerk"], asked.waiting.id, "typo", core.now())
+        await uow.commit()
+    assert any("was not made" in msgid for msgid in await _told(core, town.citizen_phones[0]))
+    clock.advance(minutes=11)  # the code expired: nothing can be spent with the phone now
+    asked = await _ask(core, town, team["clerk"])
+    assert asked.applied is not None and await _phone_of(core, town) == NEW_PHONE
+
+
+async def test_who_may_withdraw(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    team = await _operators(core, town)
+    asked = await _ask(core, town, team["manager"])
+    assert asked.waiting is not None
+    async with core.uow() as uow:
+        with pytest.raises(RoleRefused):  # a clerk withdraws only what they asked
+            await phone_changes.withdraw(uow, team["clerk"], asked.waiting.id, "no", core.now())
+        with pytest.raises(Conflict) as no_reason:
+            await phone_changes.withdraw(uow, team["manager2"], asked.waiting.id, " ", core.now())
+        assert no_reason.value.code == Refusal.ACT_REASON_MISSING
+        change = await phone_changes.withdraw(
+            uow, team["manager2"], asked.waiting.id, "The person did not come", core.now()
+        )
+        await uow.commit()
+    assert (change.status, change.phone, change.reason) == (
+        "withdrawn",
+        None,
+        "The person did not come",
+    )
+    assert await _phone_of(core, town) == town.citizen_phones[0]
+
+
+async def test_the_database_holds_four_eyes_and_one_waiting_change(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    team = await _operators(core, town)
+    asked = await _ask(core, town, team["clerk"])
+    assert asked.waiting is not None
+    with pytest.raises(IntegrityError):
+        async with core.uow() as uow:
+            await uow.session.execute(
+                update(m.PhoneChange)
+                .where(m.PhoneChange.id == asked.waiting.id)
+                .values(
+                    status="approved",
+                    decided_by_id=team["clerk"].id,
+                    decided_at=core.now(),
+                    phone=None,
+                )
+            )
+            await uow.commit()
+    with pytest.raises(IntegrityError):
+        async with core.uow() as uow:
+            uow.add(
+                m.PhoneChange(
+                    municipality_id=town.municipality_id,
+                    citizen_id=town.citizen_ids[0],
+                    subject="x",
+                    phone="+393471230079",
+                    phone_masked="***079",
+                    status="waiting",
+                    requested_by_id=team["manager"].id,
+                    requested_at=core.now(),
+                )
+            )
+            await uow.commit()
+    with pytest.raises(IntegrityError):  # a decided change keeps no full number
+        async with core.uow() as uow:
+            await uow.session.execute(
+                update(m.PhoneChange)
+                .where(m.PhoneChange.id == asked.waiting.id)
+                .values(status="withdrawn", decided_by_id=team["clerk"].id, decided_at=core.now())
+            )
+            await uow.commit()
+
+
+def test_admin_citizen_phone_change_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
+    monkeypatch.setenv("BUONISPESA_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("BUONISPESA_OPERATOR", "Bianchi")
+
+    async def seed() -> Town:
+        core = Core(engine=make_engine(sqlite_url), clock=FakeClock())
+        try:
+            town = await make_town(core, citizens=1)
+            await _operators(core, town)
+            return town
+        finally:
+            await core.close()
+
+    town = asyncio.run(seed())
+    _register()
+    runner = CliRunner()
+    ask = ["admin", "citizen", "phone", town.code, town.citizen_cfs[0], "347 123 0077"]
+    # Bianchi is nobody's username: the citizen has vouchers, so nothing changes.
+    refused = runner.invoke(app, ask)
+    assert refused.exit_code == 2 and "phone_change.needs_approval" in refused.output
+    assert "second operator" in refused.output and "Traceback" not in refused.output
+    asked = runner.invoke(app, [*ask, "--by", "tst.clerk"])
+    assert asked.exit_code == 0, asked.output
+    assert "waiting for another operator" in asked.output and "***077" in asked.output
+    listed = runner.invoke(app, ["admin", "citizen", "phone-change", "list", town.code])
+    assert listed.exit_code == 0 and "tst.clerk" in listed.output
+    assert "1 phone change waiting" in listed.output
+    approve = ["admin", "citizen", "phone-change", "approve", town.code, "1"]
+    by_clerk = runner.invoke(app, [*approve, "--by", "tst.clerk"])
+    assert by_clerk.exit_code == 2 and "operator.role_refused" in by_clerk.output
+    approved = runner.invoke(app, [*approve, "--by", "tst.manager"])
+    assert approved.exit_code == 0, approved.output
+    assert "now uses the phone ***077" in approved.output
+
+    async def phone() -> str | None:
+        core = Core(engine=make_engine(sqlite_url), clock=FakeClock())
+        try:
+            async with core.uow() as uow:
+                citizen = await uow.citizens.by_id(town.citizen_ids[0])
+                return citizen.phone if citizen else None
+        finally:
+            await core.close()
+
+    assert asyncio.run(phone()) == "+393471230077"
+    # Withdrawing needs a waiting change.
+    gone = runner.invoke(
+        app,
+        [
+            "admin",
+            "citizen",
+            "phone-change",
+            "withdraw",
+            town.code,
+            "1",
+            "--reason",
+            "x",
+            "--by",
+            "tst.manager2",
+        ],
+    )
+    assert gone.exit_code == 2 and "phone_change.not_waiting" in gone.output
+
+
+async def test_erasure_waits_for_the_change(core: Core, clock: FakeClock) -> None:
+    """The waiting change holds the person's new number in full: no erasure before it is
+    decided."""
+    town = await make_town(core, citizens=1)
+    team = await _operators(core, town)
+    await pay(core, town, 150_00)
+    await request(core, town.shop_id, town.citizen_cfs[0], 10_00)
+    asked = await _ask(core, town, team["clerk"])
+    assert asked.waiting is not None
+    clock.advance(minutes=11)  # the charge expired: only the change is left
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        with pytest.raises(NotAllowed) as refused:
+            await privacy.erase_citizen(uow, municipality, town.citizen_cfs[0], core.now())
+    assert refused.value.code == Refusal.PRIVACY_PHONE_CHANGE_WAITING
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_the_notices_fit_one_sms_with_a_long_town_name(core: Core, language: str) -> None:
+    town = await make_town(core, citizens=1)
+    team = await _operators(core, town)
+    async with core.uow() as uow:
+        await uow.session.execute(
+            update(m.Municipality)
+            .where(m.Municipality.id == town.municipality_id)
+            .values(name=LONG_TOWN)
+        )
+        await uow.session.execute(
+            update(m.Citizen).where(m.Citizen.id == town.citizen_ids[0]).values(language=language)
+        )
+        await uow.commit()
+    asked = await _ask(core, town, team["clerk"])
+    assert asked.waiting is not None
+    async with core.uow() as uow:
+        await phone_changes.withdraw(uow, team["clerk"], asked.waiting.id, "typo", core.now())
+        await uow.commit()
+    bodies = []
+    for phone in (town.citizen_phones[0], NEW_PHONE):
+        async with core.uow() as uow:
+            for row in await uow.outbox.for_address("sms", phone):
+                if row.created_at == core.now():  # this test's notices, not the credit's
+                    bodies.append(assert_one_segment(reply_from_json(row.payload), language))
+    assert len(bodies) == 3 and all(LONG_TOWN in body for body in bodies)

@@ -1,0 +1,93 @@
+"""A new phone for an applicant with vouchers to spend, in the browser: a clerk asks it on
+the application's page, a manager who did not ask approves it from the dashboard (four
+eyes); the asker, a viewer and another town cannot."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from core.bootstrap import Core
+from tests.integration.office_helpers import close_approve_credit, person
+from tests.integration.test_application_desk import paper
+from tests.office.conftest import Towns, signed_in
+
+NEW_PHONE = "+393334445556"
+
+
+async def phone_of(core: Core, towns: Towns, cf: str) -> str | None:
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_codice_fiscale(towns.bel.municipality_id, cf)
+        assert citizen is not None
+        return citizen.phone
+
+
+def change_id(text: str) -> str:
+    found = re.search(r"/office/phone-changes/(\d+)/withdraw", text)
+    assert found is not None, text
+    return found.group(1)
+
+
+async def test_a_manager_other_than_the_asker_approves_a_new_phone(
+    towns: Towns, core: Core
+) -> None:
+    applicant = person(1, 1)
+    [protocol] = await paper(towns.bel, applicant)
+    await close_approve_credit(towns.bel, 100_000_00)  # the applicant has vouchers now
+    url = f"/office/applications/{protocol}"
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    page = await clerk.post(f"{url}/phone", {"phone": "333 444 5556"})
+    assert page.status == 200 and "waits for the approval of a manager" in page.text
+    assert await phone_of(core, towns, applicant.codice_fiscale) == applicant.phone
+    # The page shows the change waiting instead of the form; the clerk may withdraw it only.
+    assert f"{url}/phone" not in page.text and "***556" in page.text
+    number = change_id(page.text)
+    assert f"/office/phone-changes/{number}/approve" not in page.text
+    refused = await clerk.post(f"/office/phone-changes/{number}/approve")
+    assert refused.status == 403 and f"{NEW_PHONE}" not in refused.text
+
+    viewer = await signed_in(towns.server, "bel.viewer")
+    assert (await viewer.post(f"/office/phone-changes/{number}/approve")).status == 403
+    stranger = await signed_in(towns.server, "cal.manager")
+    assert (await stranger.post(f"/office/phone-changes/{number}/approve")).status == 404
+    assert await phone_of(core, towns, applicant.codice_fiscale) == applicant.phone
+
+    manager = await signed_in(towns.server, "bel.manager")
+    await manager.post("/office/language", {"lang": "en"})
+    dashboard = await manager.get("/office/")
+    assert f"/office/phone-changes/{number}/approve" in dashboard.text
+    assert protocol in dashboard.text and "bel.clerk" in dashboard.text
+    page = await manager.post(f"/office/phone-changes/{number}/approve", {"back": "/office/"})
+    assert page.status == 200 and page.url == "/office/"
+    assert "The phone is recorded" in unescape(page.text)
+    assert f"/office/phone-changes/{number}/approve" not in page.text
+    assert await phone_of(core, towns, applicant.codice_fiscale) == NEW_PHONE
+    again = await manager.post(f"/office/phone-changes/{number}/approve")
+    assert again.status == 409
+    log = await manager.get("/office/activity")
+    assert "new phone asked, waiting for a second operator" in log.text
+    assert "new phone approved by a second operator" in log.text
+
+
+async def test_the_asker_withdraws_and_may_ask_again(towns: Towns, core: Core) -> None:
+    applicant = person(1, 1)
+    [protocol] = await paper(towns.bel, applicant)
+    await close_approve_credit(towns.bel, 100_000_00)
+    url = f"/office/applications/{protocol}"
+    manager = await signed_in(towns.server, "bel.manager")
+    await manager.post("/office/language", {"lang": "en"})
+    page = await manager.post(f"{url}/phone", {"phone": "333 444 5556"})
+    number = change_id(page.text)
+    # A manager who asked cannot approve it either.
+    assert f"/office/phone-changes/{number}/approve" not in page.text
+    own = await manager.post(f"/office/phone-changes/{number}/approve")
+    assert own.status == 403 and "a manager other than you" in unescape(own.text)
+    empty = await manager.post(f"/office/phone-changes/{number}/withdraw", {"reason": " "})
+    assert empty.status == 409 and "Write the reason" in empty.text
+    page = await manager.post(
+        f"/office/phone-changes/{number}/withdraw", {"reason": "wrong number", "back": url}
+    )
+    assert page.status == 200 and page.url == url and "keeps the number" in page.text
+    assert f"{url}/phone" in page.text  # the form is back
+    assert await phone_of(core, towns, applicant.codice_fiscale) == applicant.phone
