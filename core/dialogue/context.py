@@ -16,8 +16,7 @@ from core.dialogue.render import render_plain
 from core.dialogue.state import ChatMemory, FlowState, Offered
 from core.dialogue.words import clean, fold
 from core.domain import gsm7
-from core.domain.errors import InvalidIdentifier
-from core.domain.identity import normalize_phone
+from core.domain.identity import phone_or_none
 from core.domain.messages import DocumentRef, Invoice, MapPin, Option, Reply, Request, Text
 from core.domain.policy import Policy
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, render_text, supported
@@ -114,10 +113,7 @@ class Turn:
     def phone(self) -> str | None:
         """The sender's own phone number: the address on SMS, a shared contact on Telegram."""
         if self.channel in PHONE_CHANNELS:
-            try:
-                return normalize_phone(self.address)
-            except InvalidIdentifier:
-                return None
+            return phone_or_none(self.address)
         return self.memory.phone or None
 
     async def proven_phone(self) -> str | None:
@@ -147,7 +143,12 @@ class Turn:
 
     def receives_notices_of(self, citizen: m.Citizen) -> bool:
         """Whether this chat is where the citizen's notices go (see citizen_channel)."""
-        destination = citizen_channel(citizen)
+        return self.is_reached_at(citizen_channel(citizen))
+
+    def is_reached_at(self, destination: tuple[str, str] | None) -> bool:
+        """Whether a message sent to `destination` (channel, address) arrives in this chat:
+        its own address, or, writing from a phone, an SMS to that phone however its number
+        was written."""
         if destination is None:
             return False
         if destination == (self.channel, self.address):

@@ -45,6 +45,7 @@ STOPPED = t(
     "Done: no more notices from us. Payment codes and receipts of your own payments still "
     "arrive. Write START to receive everything again."
 )
+RESUMED = t("Notices are on again.")
 
 
 @dataclass(frozen=True)
@@ -285,11 +286,18 @@ class DialogueEngine:
         if turn.stopped:
             if command is not None and command[0] == "start":
                 turn.stopped = False
-            elif turn.channel != Channel.TELEGRAM.value:
-                # By SMS not even a second STOP gets an answer: STOP was confirmed once.
+                turn.say(RESUMED)
+            elif (
+                command is not None
+                and command[0] == "stop"
+                and turn.channel != Channel.TELEGRAM.value
+            ):
+                # By SMS a second STOP gets no answer: STOP was confirmed once, and an
+                # answering machine replying STOP to every SMS must not start a loop.
                 return
-            # On Telegram the person wrote to us: the question gets its answer, while
-            # general notices stay off until START.
+            # Otherwise the person wrote to us: the question gets its answer (an elderly
+            # user who wrote "Stop." to end a question must not find the service mute),
+            # while general notices stay off until START.
         if command is not None and command[0] == "stop":
             commands.interrupt(turn)
             turn.stopped = True

@@ -39,8 +39,7 @@ from core.dialogue.menus import (
 )
 from core.dialogue.state import ChatMemory, Offered, load, memory_to_save
 from core.domain.channels import Channel
-from core.domain.errors import InvalidIdentifier
-from core.domain.identity import normalize_phone
+from core.domain.identity import phone_or_none
 from core.domain.keys import ServerKeys
 from core.domain.ledger import PostingKind
 from core.domain.messages import Reply
@@ -82,10 +81,8 @@ def town_by_number(towns: Sequence[N], to: str | None) -> N | None:
     by_number = {town.sms_number: town for town in towns if town.sms_number}
     if to in by_number:
         return by_number[to]
-    try:
-        return by_number.get(normalize_phone(to))
-    except InvalidIdentifier:
-        return None
+    number = phone_or_none(to)
+    return by_number.get(number) if number else None
 
 
 def routed(towns: Sequence[N], to: str | None) -> N | None:
@@ -165,7 +162,7 @@ class PlainTurn:
             # The menu and the help depend on the shops the address works for, nobody else.
             return Lookup(asking, shops=True)
         if inbound.channel.value in PHONE_CHANNELS:
-            phone = _phone(inbound.address)
+            phone = phone_or_none(inbound.address)
             return Lookup(asking, citizen_phone=phone, delegate_phone=phone)
         # Telegram: the linked chat, else the phone shared here as a contact.
         return Lookup(asking, citizen_chat=inbound.address, delegate_phone=memory.phone or None)
@@ -285,10 +282,3 @@ class PlainTurn:
             decide=self.decide,
             postings_shown=MOVEMENTS_SHOWN,
         )
-
-
-def _phone(address: str) -> str | None:
-    try:
-        return normalize_phone(address)
-    except InvalidIdentifier:
-        return None

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import re
 
-from core.dialogue.context import PHONE_CHANNELS, Input, Turn
+from core.dialogue.context import Input, Turn
 from core.dialogue.flows import FLOWS
 from core.dialogue.flows.base import ConfirmedFlow
 from core.dialogue.flows.citizen import represented
 from core.domain import otp
-from core.domain.channels import Channel
 from core.domain.messages import Money, t
 from core.services import charges
 from core.services.outbox import payer_of
@@ -50,12 +49,9 @@ async def awaiting_payments(turn: Turn) -> list[tuple[m.Charge, m.Shop]]:
     payer = await payer_of(turn.uow, holder)
     if payer is None:
         return []
-    here = (payer.channel, payer.address) == (turn.channel, turn.address) or (
-        turn.channel in PHONE_CHANNELS
-        and payer.channel == Channel.SMS
-        and payer.address == turn.phone()
-    )
-    return await charges.awaiting_code(turn.uow, holder.id, turn.now) if here else []
+    if not turn.is_reached_at((payer.channel, payer.address)):
+        return []
+    return await charges.awaiting_code(turn.uow, holder.id, turn.now)
 
 
 async def on_code(turn: Turn, inp: Input) -> bool:

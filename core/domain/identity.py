@@ -73,6 +73,15 @@ def normalize_phone(value: str, region: str = "IT") -> str:
     return _normalized_phone(value, region)
 
 
+def phone_or_none(value: str, region: str = "IT") -> str | None:
+    """normalize_phone, or None when the text is no phone number (a sender's address, a
+    number written to): for callers that only need to know which number it is, if any."""
+    try:
+        return _normalized_phone(value, region)
+    except InvalidIdentifier:
+        return None
+
+
 @lru_cache(maxsize=4096)
 def _normalized_phone(value: str, region: str) -> str:
     # Parsing with phonenumbers costs about 0.1 ms, and every inbound message normalises

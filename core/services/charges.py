@@ -52,8 +52,10 @@ from core.storage.payment_trip import (
     confirm_transaction,
 )
 
-# Lookups that find nobody, per shop per hour, before "try later" (no fishing for who applied).
-LOOKUP_MISSES_PER_HOUR = 10
+# Lookups (of a person or a voucher) per shop per hour, before "try later": whoever they
+# find, so that the limit itself never tells a shop who holds vouchers. One a minute on
+# average, above what a till serves in an hour, far below what fishing needs.
+LOOKUPS_PER_HOUR = 60
 
 
 def parse_reference(reference: str) -> tuple[str, str]:
@@ -90,13 +92,10 @@ async def find_beneficiary(
     """The voucher holder a shop means, telling the shop nothing more than "not here".
 
     Somebody unknown and an applicant who never received vouchers get the same answer
-    (a shop must not learn who applied); each such miss counts against the shop, and
-    after LOOKUP_MISSES_PER_HOUR in an hour the shop is told to try later."""
-    since = now - timedelta(hours=1)
-    if await security.count(uow, security.LOOKUP_MISS, since, shop_id=shop.id) >= (
-        LOOKUP_MISSES_PER_HOUR
-    ):
-        raise NotAllowed(Refusal.LOOKUP_TOO_MANY)
+    (a shop must not learn who applied). Every lookup counts against the shop, found or
+    not, and after LOOKUPS_PER_HOUR in an hour the shop is told to try later; a miss is
+    also recorded for the office (`admin shops lookups`), which the shop never hears of."""
+    await security.count_lookup(uow, shop, now, limit=LOOKUPS_PER_HOUR)
     try:
         citizen = await find_citizen(uow, shop.municipality_id, reference)
     except NotFound:
@@ -787,6 +786,9 @@ async def send_refund_code(
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.shop_id != shop_id:
         raise NotFound(Refusal.CHARGE_NOT_FOUND)
+    if await uow.charges.settled([charge.id]):
+        # Reimbursed since the cashier picked it: no code for a refund that would be refused.
+        raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED)
     citizen = await uow.citizens.by_id(charge.citizen_id)
     shop = await uow.shops.by_id(shop_id)
     assert citizen is not None and shop is not None
@@ -911,11 +913,19 @@ async def refuse_charge(uow: UnitOfWork, *, charge_id: int, citizen_id: int, now
 
 
 async def confirmed_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int) -> m.Charge | None:
-    """A payment this shop received and has not refunded (what a refund may pick)."""
+    """A payment this shop received and has not refunded (what a refund may pick). Raises
+    NotAllowed when the municipality has already reimbursed the shop for it: only the
+    office can undo it, so the cashier is told before any code is sent."""
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.shop_id != shop_id or charge.status != ChargeStatus.CONFIRMED:
         return None
+    if await uow.charges.settled([charge.id]):
+        raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED)
     return charge
+
+
+class _Unmarked(Exception):
+    """The refund's compare-and-set found the charge no longer refundable."""
 
 
 async def expire_charges(uow: UnitOfWork, now: datetime) -> int:
@@ -945,23 +955,34 @@ async def refund_charge(
     assert municipality is not None
     if not can_refund(ChargeStatus(charge.status), charge.confirmed_at, now, municipality.timezone):
         raise NotAllowed(Refusal.REFUND_NOT_TODAY)
-    if not await uow.charges.mark(
-        charge.id, ChargeStatus.CONFIRMED, status=ChargeStatus.REFUNDED, refunded_at=now
-    ):
-        raise NotAllowed(Refusal.REFUND_NOT_TODAY)
+    if await uow.charges.settled([charge.id]):
+        # The town has paid the shop for it: the office must handle it.
+        raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED)
+    # A refusal must leave nothing behind, though the caller (a dialogue turn) commits
+    # its conversation after it: the writes are one savepoint, undone when one refuses.
+    # The posting comes first for its lock on the shop's account: a reimbursement run
+    # committed before it is then seen by the mark's guard.
     try:
-        await ledger.post(
-            uow,
-            municipality_id=charge.municipality_id,
-            kind=PostingKind.REFUND,
-            from_owner=charge.shop_id,
-            to_owner=charge.citizen_id,
-            amount_cents=charge.amount_cents,
-            now=now,
-            charge_id=charge.id,
-        )
+        async with uow.savepoint():
+            await ledger.post(
+                uow,
+                municipality_id=charge.municipality_id,
+                kind=PostingKind.REFUND,
+                from_owner=charge.shop_id,
+                to_owner=charge.citizen_id,
+                amount_cents=charge.amount_cents,
+                now=now,
+                charge_id=charge.id,
+            )
+            if not await uow.charges.mark_refunded(charge.id, now):
+                raise _Unmarked
+    except _Unmarked:
+        # Refunded meanwhile, or a reimbursement run paid it meanwhile (the statement's guard).
+        if await uow.charges.settled([charge.id]):
+            raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED) from None
+        raise NotAllowed(Refusal.REFUND_NOT_TODAY) from None
     except InsufficientFunds as exc:
-        # Already reimbursed by the municipality: the office must handle it.
+        # The shop's account cannot go below zero: a run took its money meanwhile.
         raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED) from exc
     citizen = await uow.citizens.by_id(charge.citizen_id)
     shop = await uow.shops.by_id(charge.shop_id)

@@ -58,10 +58,19 @@ async def shop_reimbursements(
     return Reimbursements(total, last)
 
 
+@dataclass(frozen=True)
+class Refundable:
+    charges: list[m.Charge]  # newest first, at most the limit
+    settled: int  # payments of the period left out: the town has reimbursed the shop for them
+
+
 async def refundable_charges(
     uow: UnitOfWork, shop_id: int, since: datetime, until: datetime, limit: int = 5
-) -> list[m.Charge]:
-    """Confirmed (not refunded) payments of a shop in a period, newest first."""
+) -> Refundable:
+    """Confirmed (not refunded) payments of a shop in a period, newest first, without those
+    already reimbursed to the shop (only the office can undo them)."""
     charges = await uow.charges.of_shop(shop_id, since, until)
     confirmed = [c for c in charges if c.status == ChargeStatus.CONFIRMED]
-    return sorted(confirmed, key=lambda c: c.id, reverse=True)[:limit]
+    settled = await uow.charges.settled([c.id for c in confirmed])
+    open_ = [c for c in confirmed if c.id not in settled]
+    return Refundable(sorted(open_, key=lambda c: c.id, reverse=True)[:limit], len(settled))

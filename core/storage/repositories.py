@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute, aliased
+from sqlalchemy.sql import Select
 
 from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus
@@ -993,6 +995,25 @@ class ShopRepository(_Repository):
         )
 
 
+def _settled(charge_id: QueryableAttribute[Any]) -> Select[Any]:
+    """The charge's payment posting followed by a reimbursement posting out of the same shop
+    account: a run pays a shop its whole balance, so it paid every payment before it."""
+    payment, reimbursement = aliased(m.Posting), aliased(m.Posting)
+    return (
+        select(reimbursement.id)
+        .select_from(payment)
+        .join(
+            reimbursement,
+            and_(
+                reimbursement.from_account_id == payment.to_account_id,
+                reimbursement.kind == PostingKind.REIMBURSEMENT.value,
+                reimbursement.id > payment.id,
+            ),
+        )
+        .where(payment.charge_id == charge_id, payment.kind == PostingKind.PAYMENT.value)
+    )
+
+
 class ChargeRepository(_Repository):
     async def by_id(self, charge_id: int) -> m.Charge | None:
         return await self.session.get(m.Charge, charge_id)
@@ -1038,6 +1059,33 @@ class ChargeRepository(_Repository):
             .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def mark_refunded(self, charge_id: int, now: datetime) -> bool:
+        """Confirmed -> refunded, unless a reimbursement run has already paid the shop for
+        it: the guard is in the statement, so no caller can mark a settled payment."""
+        result = await self.session.execute(
+            update(m.Charge)
+            .where(
+                m.Charge.id == charge_id,
+                m.Charge.status == ChargeStatus.CONFIRMED,
+                ~_settled(m.Charge.id).exists(),
+            )
+            .values(status=ChargeStatus.REFUNDED, refunded_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def settled(self, charge_ids: Sequence[int]) -> set[int]:
+        """Those of these charges whose payment a reimbursement run has paid the shop for."""
+        if not charge_ids:
+            return set()
+        payment = aliased(m.Posting)
+        rows = await self.session.scalars(
+            select(payment.charge_id).where(
+                payment.charge_id.in_(list(charge_ids)), _settled(payment.charge_id).exists()
+            )
+        )
+        return {charge_id for charge_id in rows if charge_id is not None}
 
     async def of_shop(self, shop_id: int, since: datetime, until: datetime) -> Sequence[m.Charge]:
         return (

@@ -743,6 +743,30 @@ class FakeCharges(_Fake):
             setattr(charge, key, _plain(value))
         return True
 
+    async def mark_refunded(self, charge_id: int, now: datetime) -> bool:
+        if await self.settled([charge_id]):
+            return False
+        return await self.mark(
+            charge_id, ChargeStatus.CONFIRMED, status=ChargeStatus.REFUNDED, refunded_at=now
+        )
+
+    async def settled(self, charge_ids: Sequence[int]) -> set[int]:
+        """A payment posting followed by a reimbursement out of the same shop account."""
+        postings = self.store.rows(m.Posting)
+        return {
+            payment.charge_id
+            for payment in postings
+            if payment.charge_id is not None
+            and payment.charge_id in charge_ids
+            and payment.kind == PostingKind.PAYMENT
+            and any(
+                later.kind == PostingKind.REIMBURSEMENT
+                and later.from_account_id == payment.to_account_id
+                and later.id > payment.id
+                for later in postings
+            )
+        }
+
     async def pending_for_citizen(self, citizen_id: int) -> Sequence[m.Charge]:
         return self.store.rows(
             m.Charge, lambda x: x.citizen_id == citizen_id and x.status == ChargeStatus.PENDING

@@ -20,7 +20,7 @@ from core.dialogue.menus import show_menu
 from core.dialogue.state import CustomerCode, RefundState
 from core.domain import otp
 from core.domain.errors import DomainError
-from core.domain.messages import Money, Option, t, tn
+from core.domain.messages import Money, Option, Text, t, tn
 from core.domain.shops import MemberRole, ShopStatus
 from core.services import charges as charge_service
 from core.services.movements import refundable_charges
@@ -61,18 +61,39 @@ class RefundFlow(ConfirmedFlow[RefundState]):
 
     async def ask_pick(self, turn: Turn) -> None:
         zone = ZoneInfo(turn.town.timezone)
-        charges = await refundable_charges(
+        found = await refundable_charges(
             turn.uow,
             known(self.state(turn).shop_id),
             start_of_day(turn.now, turn.town.timezone),
             start_of_day(turn.now, turn.town.timezone) + timedelta(days=1),
             SHOWN,
         )
-        if not charges:
+        if not found.charges:
             turn.finish()
-            turn.say(t("There is no payment of today to refund."))
+            if found.settled:
+                turn.say(
+                    t(
+                        "The payments of today have already been reimbursed by the "
+                        "municipality: to undo one, contact the office."
+                    )
+                )
+            else:
+                turn.say(t("There is no payment of today to refund."))
             return
         question = t("Which payment of today do you want to refund?")
+        texts: list[Text] = [question]
+        if found.settled:
+            # Said before the cashier picks, not after the customer's code.
+            texts.insert(
+                0,
+                tn(
+                    "Not listed: {count} payment already reimbursed by the municipality; for "
+                    "it, contact the office.",
+                    "Not listed: {count} payments already reimbursed by the municipality; for "
+                    "them, contact the office.",
+                    found.settled,
+                ),
+            )
         options = [
             Option(
                 f"r{charge.id}",
@@ -85,10 +106,10 @@ class RefundFlow(ConfirmedFlow[RefundState]):
                     .strftime("%H:%M"),
                 ),
             )
-            for charge in charges
+            for charge in found.charges
         ]
         # The newest first; on SMS as many as fit (older ones by receipt number: STORNO 123).
-        turn.say(question, options=turn.fitting_options([question], options))
+        turn.say(*texts, options=turn.fitting_options(texts, options))
 
     async def on_pick(self, turn: Turn, inp: Input) -> None:
         if inp.choice and inp.choice.startswith("r"):
@@ -100,9 +121,12 @@ class RefundFlow(ConfirmedFlow[RefundState]):
         if not receipt.isdigit():
             raise Reject(t("Reply with the number of the payment to refund, or ANNULLA."))
         s = self.state(turn)
-        charge = await charge_service.confirmed_charge(
-            turn.uow, charge_id=int(receipt), shop_id=known(s.shop_id)
-        )
+        try:
+            charge = await charge_service.confirmed_charge(
+                turn.uow, charge_id=int(receipt), shop_id=known(s.shop_id)
+            )
+        except DomainError as error:
+            raise Reject(error_text(error)) from error
         if charge is None:
             raise Reject(t("No payment of today with receipt no. {receipt}.", receipt=receipt))
         s.charge_id, s.amount = charge.id, charge.amount_cents
