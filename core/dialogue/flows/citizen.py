@@ -17,10 +17,24 @@ from core.domain.ledger import PostingKind
 from core.domain.messages import Day, DocumentRef, Moment, Money, Option, Reply, Text, t, tn
 from core.services import delegates, ledger, movements
 from core.services.applications import ApplicationStatus, status_of
+from core.services.decisions import unpaid_outcome
 from core.storage import models as m
 
 # On SMS the reply must fit one segment: the balance and as many movements as fit.
 MOVEMENTS_SHOWN = 3
+# Where a Telegram chat stands while the contact that finds the citizen is asked for.
+IDENTIFY = ("identify", "contact")
+SHARE_CONTACT = t("To find your vouchers we need your phone number: tap the button to share it.")
+NO_VOUCHERS = t("We have no vouchers for this number. To apply, write DOMANDA.")
+
+
+def nobody_reply(*, telegram: bool) -> Reply:
+    """The answer to a request about one's vouchers from an address that is nobody's: on
+    Telegram the contact is asked for (the chat then stands at IDENTIFY), elsewhere there
+    is nothing to find. Pure: identified() and the one-trip plain turn both say it."""
+    if telegram:
+        return Reply(texts=(SHARE_CONTACT,), request="contact")
+    return Reply(texts=(NO_VOUCHERS,))
 
 
 async def identified(turn: Turn, then: str) -> m.Citizen | None:
@@ -28,16 +42,13 @@ async def identified(turn: Turn, then: str) -> m.Citizen | None:
     citizen = await turn.citizen()
     if citizen is not None:
         return citizen
-    if turn.channel == Channel.TELEGRAM:
+    telegram = turn.channel == Channel.TELEGRAM
+    if telegram:
         # The identify flow's entry (flows/identify.py imports this module, hence no goto).
-        turn.go("identify", "contact", IdentifyState(then=then))
-        turn.say(
-            t("To find your vouchers we need your phone number: tap the button to share it."),
-            request="contact",
-        )
-        return None
-    turn.finish()
-    turn.say(t("We have no vouchers for this number. To apply, write DOMANDA."))
+        turn.go(*IDENTIFY, IdentifyState(then=then))
+    else:
+        turn.finish()
+    turn.add(nobody_reply(telegram=telegram))
     return None
 
 
@@ -191,36 +202,8 @@ def status_text(status: ApplicationStatus) -> Text:
             protocol=protocol,
             when=Moment(status.submitted_at),
         )
-    if status.assignment == "excluded":
-        reason = {
-            "work_income": t(
-                "Application {protocol}: not admitted, because someone in the household "
-                "has income from work.",
-                protocol=protocol,
-            ),
-            "pension": t(
-                "Application {protocol}: not admitted, because someone in the household "
-                "receives a pension.",
-                protocol=protocol,
-            ),
-            "liquidity": t(
-                "Application {protocol}: not admitted, because the savings exceed the "
-                "limit for your household.",
-                protocol=protocol,
-            ),
-        }
-        return reason.get(
-            status.exclusion_reason or "",
-            t(
-                "Application {protocol}: not admitted. Contact the office for the reason.",
-                protocol=protocol,
-            ),
-        )
-    if status.amount_cents == 0:
-        return t(
-            "Application {protocol}: admitted, but the budget ran out before your turn.",
-            protocol=protocol,
-        )
+    if status.assignment == "excluded" or status.amount_cents == 0:
+        return unpaid_outcome(protocol, status.assignment, status.exclusion_reason)
     if status.credited_cents >= status.amount_cents:
         return t(
             "Application {protocol}: admitted. {amount} credited: write SALDO to see the balance.",
