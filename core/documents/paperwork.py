@@ -351,8 +351,10 @@ def shop_statement_pdf(data: ShopStatement, language: str) -> bytes:
             ),
             (t("Payments"), page.value(statement.payments)),
             (t("Paid with vouchers"), page.value(Money(statement.paid_cents))),
-            (t("Refunds"), page.value(statement.refunds)),
-            (t("Refunded"), page.value(Money(statement.refunded_cents))),
+            # "Rimborso" is the town paying the shop (the line below): money given back to a
+            # customer is a "storno", as the till says.
+            (t("Refunds to customers"), page.value(statement.refunds)),
+            (t("Refunded to customers"), page.value(Money(statement.refunded_cents))),
             (t("To be reimbursed now"), page.value(Money(statement.to_be_reimbursed_cents))),
         ]
     )
@@ -363,7 +365,7 @@ def shop_statement_pdf(data: ShopStatement, language: str) -> bytes:
                 [
                     page.value(Moment(when)),
                     page.value(Money(cents)),
-                    page.say(t("refunded") if status == "refunded" else t("paid")),
+                    page.say(t("refunded to the customer") if status == "refunded" else t("paid")),
                 ]
                 for when, cents, status in data.payments
             ],

@@ -8,7 +8,7 @@ import io
 from openpyxl import load_workbook
 
 from core.bootstrap import Core
-from core.services import municipalities
+from core.services import charges, municipalities
 from tests.conftest import FakeClock
 from tests.factories import make_cf
 from tests.integration.office_helpers import apply, close_approve_credit, pay, person
@@ -97,11 +97,18 @@ async def test_a_shop_statement_for_a_period(towns: Towns, clock: FakeClock) -> 
     await close_approve_credit(towns.bel, 1_000_00)
     shop_id = towns.bel.shop_ids[0]
     await pay(towns.bel, shop_id, buyer, 12_34)
+    refunded = await pay(towns.bel, shop_id, buyer, 5_67)
+    async with towns.bel.core.uow() as uow:
+        await charges.refund_charge(uow, charge_id=refunded, shop_id=shop_id, now=clock())
+        await uow.commit()
     clerk = await signed_in(towns.server, "bel.clerk")
     day = clock().date().isoformat()
     page = await clerk.get(f"/office/shops/{shop_id}/statement.pdf?from={day}&to={day}")
     text = pdf_text(page.body)
     assert page.status == 200 and "Alimentari Nò0" in text and "12,34" in text
+    # Money given back to a customer is a "storno"; "rimborso" is the town paying the shop.
+    assert "Storni ai clienti" in text and "Stornato ai clienti" in text
+    assert "stornato al cliente" in text and "Rimborsati" not in text
     assert (await clerk.get(f"/office/shops/{shop_id}/statement.pdf?from=ieri")).status == 409
     stranger = await signed_in(towns.server, "cal.clerk")
     assert (await stranger.get(f"/office/shops/{shop_id}/statement.pdf")).status == 404
