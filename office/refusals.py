@@ -64,8 +64,7 @@ IDENTITY_REASONS: dict[str, Text] = {
         "household. Nothing was changed."
     ),
     "telegram_bound": t(
-        "This Telegram account belongs to another citizen of the municipality. Nothing was "
-        "changed."
+        "This Telegram account belongs to another citizen of the municipality. Nothing was changed."
     ),
     "codice_fiscale_bound": t(
         "This codice fiscale already has another phone on file: change that phone first. "

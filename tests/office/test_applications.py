@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from html import unescape
-
 from typing import Any
 
 import aiohttp
