@@ -87,7 +87,7 @@ _SENTENCES: dict[str, Text] = {
     Refusal.SHOP_BLOCKED: t(
         "Too many wrong codes: your shop cannot charge until the municipality's office unlocks it."
     ),
-    Refusal.LOOKUP_TOO_MANY: t("Too many searches that found nobody. Try again later."),
+    Refusal.LOOKUP_TOO_MANY: t("Too many searches this hour. Try again later."),
     Refusal.PAYMENT_CODES_TOO_MANY: t(
         "Too many payment requests for this person: nothing was sent. Try again later."
     ),

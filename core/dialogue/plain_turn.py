@@ -4,11 +4,13 @@ A plain turn comes from an existing conversation that stands at no step, routed 
 town by the number written to (or the only town), and is one of:
 
 - SALDO (or BALANCE, a tapped Balance button, the number of the Balance option,
-  "vorrei il mio saldo") from an address that is a citizen's (their phone; their
-  linked Telegram chat) or a delegate's phone, in a conversation not stopped;
-- MENU, AIUTO (HELP) in a conversation not stopped, and START (without a deep link's
-  payload; it also ends a STOP), from anybody: their answer depends only on the shops
-  the address works for and the town.
+  "vorrei il mio saldo") in a conversation not stopped: the balance to a citizen (their
+  phone; their linked Telegram chat) or a delegate's phone, else, to an address that is
+  nobody's, the request for the contact (Telegram, which then stands at the contact
+  step, where a SALDO written again is plain too) or "no vouchers for this number";
+- MENU, AIUTO (HELP) and START (without a deep link's payload) in a conversation not
+  stopped, from anybody: their answer depends only on the shops the address works for
+  and the town.
 
 Everything here is pure: the plan loads, these functions decide with the same pieces
 the general path uses (commands.of_message / of_answer, Turn.read,
@@ -23,11 +25,11 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from core.dialogue import commands
 from core.dialogue.context import PHONE_CHANNELS, Turn, offered_by, offered_of
-from core.dialogue.flows.citizen import MOVEMENTS_SHOWN, balance_reply
+from core.dialogue.flows.citizen import IDENTIFY, MOVEMENTS_SHOWN, balance_reply, nobody_reply
 from core.dialogue.inbound import Inbound
 from core.dialogue.menus import (
     MenuShop,
@@ -37,7 +39,7 @@ from core.dialogue.menus import (
     menu_replies,
     welcome_of,
 )
-from core.dialogue.state import ChatMemory, Offered, load, memory_to_save
+from core.dialogue.state import ChatMemory, IdentifyState, Offered, load, memory_to_save
 from core.domain.channels import Channel
 from core.domain.identity import phone_or_none
 from core.domain.keys import ServerKeys
@@ -143,18 +145,22 @@ class PlainTurn:
         return routed(towns, self.inbound.to)
 
     def classify(self, town: TownRow, conversation: ConversationRow) -> Lookup[_Asking] | None:
-        """A plain command from a conversation standing at no step; a stopped one takes
-        only START, written as such (the engine reads it so before anything else)."""
-        if conversation.flow is not None or conversation.step is not None:
+        """A plain command from a conversation standing at no step and not stopped (the
+        engine answers a stopped one first: START says notices are on again). A
+        Telegram chat asked for its contact (IDENTIFY) takes only SALDO again: that step
+        keeps no draft, so the general path leaves it and asks again, as here."""
+        at = (conversation.flow, conversation.step)
+        identifying = at == IDENTIFY
+        if at != (None, None) and not identifying:
+            return None
+        if conversation.stopped:
             return None
         inbound = self.inbound
         written = commands.of_message(inbound)
-        if conversation.stopped and written != _START:
-            return None
         memory = load(ChatMemory, conversation.data) or ChatMemory()
         inp = Turn.read(inbound, list(memory.options))
-        command = commands.of_answer(written, inp, inbound.text, asked=False)
-        if command not in _PLAIN:
+        command = commands.of_answer(written, inp, inbound.text, asked=identifying)
+        if command not in _PLAIN or (identifying and command != _BALANCE):
             return None
         assert command is not None
         asking = _Asking(command[0], town, conversation, memory)
@@ -176,9 +182,16 @@ class PlainTurn:
     def _balance(self, asking: _Asking, found: Found) -> TurnWrite | None:
         """What flows/citizen.show_balance answers to a citizen or a delegate."""
         holder = found.holder
-        if holder is None:
-            return None  # nobody's: the general path asks or explains
         inbound = self.inbound
+        if holder is None:
+            # identified(): nobody's address. On Telegram the contact is asked for, and
+            # the chat stands at IDENTIFY (its state all defaults: then="balance").
+            telegram = inbound.channel is Channel.TELEGRAM
+            state = IdentifyState() if telegram else None
+            data = memory_to_save(asking.memory, [], state)
+            reply = nobody_reply(telegram=telegram)
+            flow, step = IDENTIFY if telegram else (None, None)
+            return self._write(asking, [reply], data=data, flow=flow, step=step)
         language = asking.conversation.language
         moves = [
             Movement(PostingKind(p.kind), p.amount_cents, p.at, p.shop_name, p.charge_id)
@@ -193,7 +206,9 @@ class PlainTurn:
             sms=inbound.channel is Channel.SMS,
         )
         # show_balance finishes (no step, nothing offered) and says the reply.
-        return self._write(asking, [reply], offered_of(reply.options))
+        return self._write(
+            asking, [reply], data=memory_to_save(asking.memory, offered_of(reply.options), None)
+        )
 
     def _menu(self, asking: _Asking, found: Found) -> TurnWrite:
         """MENU (menus.show_menu), START (the same after the welcome) and AIUTO
@@ -227,16 +242,21 @@ class PlainTurn:
                 sms=inbound.channel is Channel.SMS,
             )
             offered = offered_by(replies)
-        return self._write(asking, replies, offered)
+        return self._write(asking, replies, data=memory_to_save(asking.memory, offered, None))
 
     def _write(
-        self, asking: _Asking, replies: list[Reply], offered: list[Offered] | None
+        self,
+        asking: _Asking,
+        replies: list[Reply],
+        *,
+        data: dict[str, Any],
+        flow: str | None = None,
+        step: str | None = None,
     ) -> TurnWrite:
-        """The conversation left at no step with `offered` (None: the previous options
-        stand), the replies queued; START ends a STOP (only START gets here stopped)."""
+        """The conversation left at `flow`/`step` (None: no step) with `data` (made by
+        state.memory_to_save), the replies queued."""
         inbound = self.inbound
         language = asking.conversation.language
-        data = memory_to_save(asking.memory, offered, None)
         rows = [
             outbox_row(
                 self.keys,
@@ -250,8 +270,7 @@ class PlainTurn:
             )
             for reply in replies
         ]
-        stopped = asking.conversation.stopped and asking.command != _START[0]
-        return TurnWrite(asking.town.id, language, stopped, data, rows)
+        return TurnWrite(asking.town.id, language, False, data, rows, flow, step)
 
     # Running it -----------------------------------------------------------------------------
 

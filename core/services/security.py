@@ -1,7 +1,9 @@
 """Counting what rate limits need, in the database (several processes share the counts).
 
 Each limited act is one row of `security_events` with its time: a wrong payment code
-(against the shop that asked), a lookup that found nobody (against the shop), a
+(against the shop that asked), a lookup of a person or a voucher (against the shop,
+whoever it found: the shop's limit counts these), a lookup that found nobody (for the
+office's view of fishing only; never shown to the shop), a
 confirmation code sent (against the number it went to), a wrong cashier code (against
 the chat that typed it), and the office unlocking a shop (who did it). The rules are
 in docs/payments-and-codes.md.
@@ -13,10 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.domain.errors import NotAllowed, Refusal
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
 WRONG_PAYMENT_CODE = "wrong_payment_code"
+LOOKUP = "lookup"
 LOOKUP_MISS = "lookup_miss"
 CODE_SENT = "code_sent"
 WRONG_INVITE = "wrong_invite"
@@ -68,6 +72,16 @@ async def count(
     return await uow.security.count(
         kind, since, shop_id=shop_id, channel=channel, address=address, detail=detail
     )
+
+
+async def count_lookup(uow: UnitOfWork, shop: m.Shop, now: datetime, *, limit: int) -> None:
+    """Count one lookup by this shop, before anybody is looked up; over `limit` in the
+    last hour refuse (LOOKUP_TOO_MANY). Holders and nobody count and are answered alike: a
+    limit that counted only misses would tell the shop, by when it answers "try later",
+    which of its lookups found a holder."""
+    if await count(uow, LOOKUP, now - timedelta(hours=1), shop_id=shop.id) >= limit:
+        raise NotAllowed(Refusal.LOOKUP_TOO_MANY)
+    await record(uow, LOOKUP, now, municipality_id=shop.municipality_id, shop_id=shop.id)
 
 
 async def last_unlock(uow: UnitOfWork, shop_id: int) -> datetime | None:

@@ -29,7 +29,7 @@ from core.domain.ledger import AccountKind, PostingKind
 from core.domain.messages import Money, Reply, Text, t
 from core.services import ledger, security
 from core.services.charges import (
-    LOOKUP_MISSES_PER_HOUR,
+    LOOKUPS_PER_HOUR,
     ChargeRequested,
     ConfirmOutcome,
     ConfirmResult,
@@ -61,14 +61,11 @@ async def request_voucher_charge(
     shop = check_shop_can_charge(await uow.shops.by_id(shop_id), now)
     if amount_cents <= 0:
         raise NotAllowed(Refusal.PAYMENT_BAD_AMOUNT)
+    # Looking up a voucher counts like looking up a person, whatever it finds.
+    await security.count_lookup(uow, shop, now, limit=LOOKUPS_PER_HOUR)
     code_text = rules.normalize_voucher_code(voucher_reference) or ""
     voucher = await uow.community.voucher_by_code(code_text)
     if voucher is None or voucher.municipality_id != shop.municipality_id:
-        # Guessing voucher numbers counts like looking up people who are not there.
-        since = now - timedelta(hours=1)
-        misses = await security.count(uow, security.LOOKUP_MISS, since, shop_id=shop.id)
-        if misses >= LOOKUP_MISSES_PER_HOUR:
-            raise NotAllowed(Refusal.LOOKUP_TOO_MANY)
         await security.record(
             uow, security.LOOKUP_MISS, now, municipality_id=shop.municipality_id, shop_id=shop.id
         )

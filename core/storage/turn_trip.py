@@ -110,6 +110,8 @@ class TurnWrite:
     stopped: bool
     data: dict[str, Any]
     outbox: list[dict[str, Any]]
+    flow: str | None = None  # where the conversation stands after the turn (None: no step)
+    step: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +165,7 @@ _FIRST_DELIVERY = (
     "VALUES (?, ?, ?) ON CONFLICT (channel, provider_message_id) DO NOTHING RETURNING id"
 )
 _SAVE = (
-    "UPDATE conversations SET municipality_id = ?, language = ?, flow = NULL, step = NULL, "
+    "UPDATE conversations SET municipality_id = ?, language = ?, flow = ?, step = ?, "
     "data = ?, stopped = ?, updated_at = ? WHERE id = ?"
 )
 _OUTBOX_COLUMNS = (
@@ -245,7 +247,16 @@ def turn_plan(
             return TurnOutcome(duplicate=True)  # delivered meanwhile: nothing else written
     yield (
         _SAVE,
-        (write.municipality_id, write.language, write.data, write.stopped, now, conversation.id),
+        (
+            write.municipality_id,
+            write.language,
+            write.flow,
+            write.step,
+            write.data,
+            write.stopped,
+            now,
+            conversation.id,
+        ),
     )
     ids: list[int] = []
     for values in write.outbox:

@@ -9,7 +9,7 @@ from core.dialogue.inbound import Channel
 from core.dialogue.menus import SHOP_HELP
 from core.domain.ledger import PostingKind
 from core.domain.messages import Money
-from core.services import ledger, security
+from core.services import charges, ledger, security
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, open_till, outbox_of, param
@@ -207,10 +207,10 @@ async def test_a_new_pay_replaces_the_pending_one_and_codes_are_capped(
 async def test_a_shop_fishing_for_applicants_is_told_to_try_later(core: Core) -> None:
     town = await make_town(core, citizens=1)
     till = await open_till(Chat(core, town.shop_phone))
-    for index in range(10):
+    for index in range(charges.LOOKUPS_PER_HOUR):
         await till.expect(f"PAGA {make_cf(900 + index)} 1", NOBODY)
     await till.expect(
-        f"PAGA {town.citizen_cfs[0]} 1", "Too many searches that found nobody. Try again later."
+        f"PAGA {town.citizen_cfs[0]} 1", "Too many searches this hour. Try again later."
     )
 
 

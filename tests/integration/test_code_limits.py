@@ -3,6 +3,8 @@ on SQLite and PostgreSQL). Rules in docs/payments-and-codes.md."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -165,11 +167,9 @@ async def test_unknown_person_and_applicant_without_vouchers_look_the_same(core:
         assert await uow.session.scalar(select(func.count()).select_from(m.Charge)) == 0
 
 
-async def test_lookups_that_find_nobody_are_limited_per_shop_and_listed(
-    core: Core, clock: FakeClock
-) -> None:
+async def test_lookups_are_limited_per_shop_and_misses_listed(core: Core, clock: FakeClock) -> None:
     town = await make_town(core, citizens=1)
-    for index in range(charges.LOOKUP_MISSES_PER_HOUR):
+    for index in range(charges.LOOKUPS_PER_HOUR):
         with pytest.raises(NotFound):
             await attempt(core, town.shop_id, make_cf(600 + index), 1_00)
     # Then even a real beneficiary gets "try later": the shop cannot go on fishing.
@@ -178,9 +178,50 @@ async def test_lookups_that_find_nobody_are_limited_per_shop_and_listed(
     assert limited.value.code == "lookup.too_many"
     async with core.uow() as uow:
         [listed] = await security.lookup_misses(uow, town.municipality_id, core.now())
-    assert (listed.shop_id, listed.last_hour, listed.last_week) == (town.shop_id, 10, 10)
+    limit = charges.LOOKUPS_PER_HOUR
+    assert (listed.shop_id, listed.last_hour, listed.last_week) == (town.shop_id, limit, limit)
     clock.advance(minutes=61)
     await pay(core, town, 1_00)
+
+
+async def _limit_answers(core: Core, shop_id: int, references: list[str]) -> list[bool]:
+    """For each lookup, whether the shop was told "too many searches" (the limit's answer);
+    any other answer (a code sent, too many codes, nobody found) is the lookup's own."""
+    answers = []
+    for reference in references:
+        try:
+            await attempt(core, shop_id, reference, 1_00)
+        except NotAllowed as refused:
+            answers.append(refused.code == "lookup.too_many")
+        except NotFound:
+            answers.append(False)
+        else:
+            answers.append(False)
+    return answers
+
+
+async def test_the_lookup_limit_cannot_tell_holders_from_nobody(
+    core: Core, clock: FakeClock
+) -> None:
+    """A shop that counts its lookups until "try later" learns nothing from the limit:
+    looking up voucher holders (their phone or codice fiscale) and people who hold none
+    use it up alike, and the answer over it is the same for both."""
+    town = await make_town(core, citizens=3)
+    limit = charges.LOOKUPS_PER_HOUR
+    holders = [town.citizen_phones[i % 3] for i in range(limit)]
+    nobody = [f"+39347{1000000 + i:07d}" for i in range(limit)]
+    mixed = [holders[i] if i % 2 else nobody[i] for i in range(limit)]
+    then = [town.citizen_phones[0], "+393479999999"]  # a holder, and nobody, over the limit
+    seen = []
+    for references in (holders, nobody, mixed):
+        clock.advance(minutes=61)  # a fresh hour for each way of fishing
+        seen.append(await _limit_answers(core, town.shop_id, references + then))
+        async with core.uow() as uow:
+            counted = await security.count(
+                uow, security.LOOKUP, core.now() - timedelta(minutes=1), shop_id=town.shop_id
+            )
+        assert counted == limit
+    assert seen[0] == seen[1] == seen[2] == [False] * limit + [True, True]
 
 
 async def test_erasure_drops_the_rate_limit_rows_of_the_persons_number(
@@ -196,5 +237,10 @@ async def test_erasure_drops_the_rate_limit_rows_of_the_persons_number(
         await uow.commit()
     await erase(office, someone.codice_fiscale)
     async with core.uow() as uow:
-        left = (await uow.session.scalars(select(m.SecurityEvent.address))).all()
+        # The shop's lookups (no address) are the shop's, not the person's.
+        left = (
+            await uow.session.scalars(
+                select(m.SecurityEvent.address).where(m.SecurityEvent.address.is_not(None))
+            )
+        ).all()
     assert left == [neighbour.phone]

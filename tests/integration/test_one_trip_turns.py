@@ -266,7 +266,7 @@ async def test_plain_turns_of_one_town_write_what_the_general_path_writes(
         sms(DELEGATE, "MENU", False),
         sms(DELEGATE, "SALDO", True),  # the delegate sees whose balance
         sms(UNKNOWN, "MENU", False),
-        sms(UNKNOWN, "SALDO", False),  # nobody's phone
+        sms(UNKNOWN, "SALDO", True),  # nobody's phone: no vouchers for this number
         sms(CITIZEN[2], "STOP", False),
         sms(CITIZEN[2], "SALDO", False),  # stopped
         sms(CITIZEN[2], "saldo per favore", False),
@@ -274,7 +274,11 @@ async def test_plain_turns_of_one_town_write_what_the_general_path_writes(
         telegram(LINKED_CHAT, "/saldo", True),
         telegram(LINKED_CHAT, None, True, option="balance"),  # the Balance button
         telegram("900002", "/start", False),
-        telegram("900002", "/saldo", False),  # not linked: asked for the contact
+        telegram("900002", "/saldo", True),  # not linked: asked for the contact
+        telegram("900002", "/saldo", True),  # asked again, at the contact step
+        telegram("900002", None, True, option="balance"),
+        telegram("900002", "vorrei il saldo", False),  # an answer to the step
+        telegram("900002", "/stato", False),
     ]
     await run_both(twins, steps, two_towns=False)
 
@@ -285,7 +289,7 @@ async def test_plain_turns_routed_by_the_number_written_to(twins: tuple[Core, Co
         sms(CITIZEN[0], "SALDO", True, to=TOWN_NUMBER),
         sms(CITIZEN[0], "SALDO", True, to="0733 000001"),  # the same number, written otherwise
         sms(CITIZEN[0], "MENU", False, to=OTHER_NUMBER),
-        sms(CITIZEN[0], "SALDO", False, to=OTHER_NUMBER),  # not a citizen of the other town
+        sms(CITIZEN[0], "SALDO", True, to=OTHER_NUMBER),  # nobody of the other town
         sms(CITIZEN[0], "SALDO", False),  # no number: no town to route to
         sms(DELEGATE, "MENU", False, to=TOWN_NUMBER),
         sms(DELEGATE, "SALDO", True, to=TOWN_NUMBER),
@@ -313,15 +317,15 @@ MENUS_AND_HELP = [
     sms(UNKNOWN, "MENU", True),
     sms(UNKNOWN, "AIUTO", True),
     sms(UNKNOWN, "START", True),
-    sms(UNKNOWN, "1", False),  # the menu's Balance, from nobody's phone
+    sms(UNKNOWN, "1", True),  # the menu's Balance, from nobody's phone
     sms(CITIZEN[1], "LANGUAGE en", False),
     sms(CITIZEN[1], "HELP", True),  # an English conversation
     sms(CITIZEN[1], "START", True),
-    # STOP: nothing plain but START, which ends it.
+    # STOP: nothing is plain until START (the general path's) ends it.
     sms(CITIZEN[2], "STOP", False),
     sms(CITIZEN[2], "MENU", False),
     sms(CITIZEN[2], "AIUTO", False),
-    sms(CITIZEN[2], "START", True),
+    sms(CITIZEN[2], "START", False),
     sms(CITIZEN[2], "MENU", True),
     # The owner of two shops: asked which one, then that shop's menu.
     sms(SHOP_PHONE, "MENU", False),
@@ -345,7 +349,7 @@ MENUS_AND_HELP = [
     telegram("900002", "/start", True),
     telegram("900002", "/aiuto", True),
     telegram("900002", "/menu", True),
-    telegram("900002", "/saldo", False),  # not linked: asked for the contact (a step)
+    telegram("900002", "/saldo", True),  # not linked: asked for the contact (a step)
     telegram("900002", "/menu", False),  # which the general path leaves
     telegram("900002", "/start", True),
     telegram(PENDING_SHOP_CHAT, "/start", False),
@@ -356,6 +360,7 @@ MENUS_AND_HELP = [
     telegram(CASHIER_CHAT, "/aiuto", True),
     telegram(CASHIER_CHAT, "/stop", False),
     telegram(CASHIER_CHAT, "/menu", False),  # stopped: the general path
+    telegram(CASHIER_CHAT, "/start", False),
     telegram(CASHIER_CHAT, "/start", True),
 ]
 

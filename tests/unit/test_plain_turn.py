@@ -98,12 +98,12 @@ def test_menu_help_and_start_look_up_only_the_shops_of_the_address() -> None:
         )
 
 
-def test_a_stopped_conversation_is_plain_only_for_start_which_ends_the_stop() -> None:
+def test_a_stopped_conversation_is_never_plain_and_start_welcomes() -> None:
     stopped = conversation(stopped=True)
-    for text in ("MENU", "AIUTO", "SALDO"):
+    for text in ("MENU", "AIUTO", "SALDO", "START"):
         assert PlainTurn(sms(text), NOW, PROCESS_KEYS).classify(TOWN, stopped) is None, text
     turn = PlainTurn(sms("START"), NOW, PROCESS_KEYS)
-    lookup = turn.classify(TOWN, stopped)
+    lookup = turn.classify(TOWN, conversation())
     assert lookup is not None
     write = turn.decide(lookup.context, Found())
     assert write is not None and not write.stopped
@@ -228,3 +228,25 @@ def test_on_telegram_the_balance_offers_the_card_and_remembers_it() -> None:
     assert [option.key for option in reply.options] == ["card"]
     assert len(reply.texts) == 2 + 5  # not cut to one SMS (the plan loads at most 3)
     assert [item["k"] for item in write.data["options"]] == ["card"]
+
+
+def test_saldo_from_nobodys_address_asks_for_the_contact_on_telegram_only() -> None:
+    chat = PlainTurn(Inbound(Channel.TELEGRAM, "5550001", text="/saldo"), NOW, PROCESS_KEYS)
+    lookup = chat.classify(TOWN, conversation())
+    assert lookup is not None
+    write = chat.decide(lookup.context, Found())
+    assert write is not None and (write.flow, write.step) == ("identify", "contact")
+    reply = reply_from_json(write.outbox[0]["payload"])
+    assert reply.request == "contact" and reply.texts[0].msgid.startswith("To find your vouchers")
+    # At that step SALDO again is plain; any other answer is the step's.
+    at_step = ConversationRow(3, TOWN.id, "it", "identify", "contact", {}, False)
+    assert chat.classify(TOWN, at_step) is not None
+    for text in ("/menu", "vorrei il saldo", "1"):
+        other = PlainTurn(Inbound(Channel.TELEGRAM, "5550001", text=text), NOW, PROCESS_KEYS)
+        assert other.classify(TOWN, at_step) is None, text
+    by_sms = PlainTurn(sms("SALDO"), NOW, PROCESS_KEYS)
+    lookup = by_sms.classify(TOWN, conversation())
+    assert lookup is not None
+    write = by_sms.decide(lookup.context, Found())
+    assert write is not None and (write.flow, write.step) == (None, None)
+    assert reply_from_json(write.outbox[0]["payload"]).texts[0].msgid.startswith("We have no")

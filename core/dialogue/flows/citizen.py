@@ -21,6 +21,19 @@ from core.storage import models as m
 
 # On SMS the reply must fit one segment: the balance and as many movements as fit.
 MOVEMENTS_SHOWN = 3
+# Where a Telegram chat stands while the contact that finds the citizen is asked for.
+IDENTIFY = ("identify", "contact")
+SHARE_CONTACT = t("To find your vouchers we need your phone number: tap the button to share it.")
+NO_VOUCHERS = t("We have no vouchers for this number. To apply, write DOMANDA.")
+
+
+def nobody_reply(*, telegram: bool) -> Reply:
+    """The answer to a request about one's vouchers from an address that is nobody's: on
+    Telegram the contact is asked for (the chat then stands at IDENTIFY), elsewhere there
+    is nothing to find. Pure: identified() and the one-trip plain turn both say it."""
+    if telegram:
+        return Reply(texts=(SHARE_CONTACT,), request="contact")
+    return Reply(texts=(NO_VOUCHERS,))
 
 
 async def identified(turn: Turn, then: str) -> m.Citizen | None:
@@ -28,16 +41,13 @@ async def identified(turn: Turn, then: str) -> m.Citizen | None:
     citizen = await turn.citizen()
     if citizen is not None:
         return citizen
-    if turn.channel == Channel.TELEGRAM:
+    telegram = turn.channel == Channel.TELEGRAM
+    if telegram:
         # The identify flow's entry (flows/identify.py imports this module, hence no goto).
-        turn.go("identify", "contact", IdentifyState(then=then))
-        turn.say(
-            t("To find your vouchers we need your phone number: tap the button to share it."),
-            request="contact",
-        )
-        return None
-    turn.finish()
-    turn.say(t("We have no vouchers for this number. To apply, write DOMANDA."))
+        turn.go(*IDENTIFY, IdentifyState(then=then))
+    else:
+        turn.finish()
+    turn.add(nobody_reply(telegram=telegram))
     return None
 
 

@@ -20,7 +20,7 @@ from core.services import identity
 from core.storage import models as m
 
 NEUTRAL_REFUSAL = IDENTITY_REFUSED
-SHARE_CONTACT = t("To find your vouchers we need your phone number: tap the button to share it.")
+SHARE_CONTACT = citizen_requests.SHARE_CONTACT
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ class IdentifyFlow(Flow[IdentifyState]):
             return
         if linked.citizen is None:
             turn.finish()
-            turn.say(t("We have no vouchers for this number. To apply, write DOMANDA."))
+            turn.say(citizen_requests.NO_VOUCHERS)
             await show_menu(turn)
             return
         turn.say(t("Thank you: we found your vouchers."))
