@@ -4,10 +4,11 @@ For each database (SQLite, and PostgreSQL when reachable) a migrated database is
 with one closed window, N applications and their approved tranche (bulk inserts, not
 timed), and copied. The service side times `admin credit`'s work on the original:
 `allocation.credit` (compare-and-set, accounts, one posting per line, balances, one outbox
-notice per household) and its commit. The baseline, in the same run, writes the same rows
-into the copy with the raw driver (sqlite3 / asyncpg executemany) in one transaction: the N
-citizen accounts (with their final balance), the N postings and the N outbox notices (their
-JSON made beforehand). Target: service time <= 10 x baseline.
+notice per household: a credit notice, or for the one household in ten excluded by its
+pension the decision notice) and its commit. The baseline, in the same run, writes the same
+rows into the copy with the raw driver (sqlite3 / asyncpg executemany) in one transaction:
+the citizen accounts (with their final balance) and postings of the paid households and the
+N outbox notices (their JSON made beforehand). Target: service time <= 10 x baseline.
 
     python bench/bench_credit.py [--households 100000] [--only sqlite|postgresql]
 """
@@ -37,6 +38,7 @@ from core.bootstrap import Core
 from core.domain.messages import reply_to_json, t
 from core.services import allocation, municipalities
 from core.services.crediting import credit_notice
+from core.services.decisions import decision_notice
 from core.storage import models as m
 from core.storage.engine import make_engine
 from core.storage.migrate import migrate
@@ -47,6 +49,8 @@ PG_ADMIN_URL = os.environ.get(
 )
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 BATCH = 10_000
+# One household in ten declares a pension: excluded, it gets the decision notice instead.
+EXCLUDED_EVERY = 10
 
 
 async def seed(core: Core, households: int) -> tuple[int, list[tuple[int, int, int]]]:
@@ -89,7 +93,7 @@ async def seed(core: Core, households: int) -> tuple[int, list[tuple[int, int, i
                         "protocol": f"BIG-2026-{n + 1:06d}",
                         "household_size": 1 + n % 7,
                         "has_work_income": False,
-                        "has_pension": False,
+                        "has_pension": n % EXCLUDED_EVERY == EXCLUDED_EVERY - 1,
                         "liquidity_cents": 0,
                         "public_support_monthly_cents": 0,
                         "rent_monthly_cents": 0,
@@ -121,6 +125,19 @@ def baseline_rows(
     accounts = [(1, town_id, "fund", 0, -fund_total)]
     postings, notices = [], []
     for line_id, citizen_id, amount in lines:
+        if amount == 0:
+            excluded = decision_notice(
+                "Regione",
+                "Europe/Rome",
+                f"BIG-2026-{citizen_id:06d}",
+                "excluded",
+                "pension",
+                decided=NOW,
+                appeal_days=30,
+            )
+            payload = json.dumps(reply_to_json(excluded))
+            notices.append((town_id, "sms", f"+39333{citizen_id - 1:07d}", "it", payload, NOW, NOW))
+            continue
         accounts.append((citizen_id + 1, town_id, "citizen", citizen_id, amount))
         postings.append((town_id, "allocation", 1, citizen_id + 1, amount, NOW, 1, line_id))
         payload = json.dumps(reply_to_json(credit_notice("Regione", amount, amount)))

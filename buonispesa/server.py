@@ -166,10 +166,9 @@ def _observe(metrics: Metrics) -> Middleware:
             # The route's pattern, not the raw path: label values stay few.
             resource = request.match_info.route.resource
             route = resource.canonical if resource is not None else "unmatched"
-            metrics.latency.labels(route=route, method=request.method).observe(
-                time.perf_counter() - started
-            )
-            metrics.requests.labels(route=route, method=request.method, status=str(status)).inc()
+            method = request.method
+            metrics.series(metrics.latency, route, method).observe(time.perf_counter() - started)
+            metrics.series(metrics.requests, route, method, str(status)).inc()
 
     return observe
 

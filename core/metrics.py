@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -21,6 +22,11 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 
 # Outbox statuses that are not yet delivered: the backlog.
 _WAITING = frozenset({"pending", "sending"})
+# Children kept by Metrics.series; beyond that (label values nobody expected, such as
+# made-up HTTP methods) each is looked up in prometheus-client as before.
+_SERIES_KEPT = 512
+
+M = TypeVar("M", Counter, Histogram)
 
 
 class Metrics:
@@ -64,6 +70,19 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self._series: dict[tuple[Counter | Histogram, tuple[str, ...]], Counter | Histogram] = {}
+
+    def series(self, metric: M, *values: str) -> M:
+        """`metric.labels(*values)` (values in the order of its label names), kept: the
+        library checks the values and takes a lock on every `labels` call, and the
+        webhooks count every request in two or three series."""
+        key = (metric, values)
+        found = self._series.get(key)
+        if found is None:
+            found = metric.labels(*values)
+            if len(self._series) < _SERIES_KEPT:
+                self._series[key] = found
+        return found  # type: ignore[return-value]  # stored under its own metric
 
     def value(self, name: str, **labels: str) -> float:
         """A sample's value, 0 when never counted: `value("buonispesa_http_requests_total", …)`."""

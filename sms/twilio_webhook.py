@@ -21,7 +21,6 @@ from typing import Protocol
 
 from aiohttp import web
 from multidict import MultiDictProxy
-from twilio.request_validator import RequestValidator
 
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel, Inbound
@@ -30,6 +29,7 @@ from core.domain.identity import normalize_phone
 from core.metrics import Metrics
 from outbox import delivery
 from outbox.channels import OutboxWake, no_wake
+from sms.signature import TwilioSignature
 
 log = logging.getLogger(__name__)
 
@@ -95,17 +95,20 @@ class TwilioWebhook:
         self.core = core
         self.engine = engine
         # Without a token nothing can be verified, so everything is refused.
-        self._validator = RequestValidator(auth_token) if auth_token else None
+        self._signature = TwilioSignature(auth_token) if auth_token else None
         self._public_base_url = public_base_url.rstrip("/")
         self._metrics = metrics
         self._on_outbox = on_outbox
+
+    def _count(self, result: str) -> None:
+        self._metrics.series(self._metrics.inbound, Channel.SMS, result).inc()
 
     def public_url(self, request: web.Request) -> str:
         return self._public_base_url + request.path_qs
 
     async def _signed_form(self, request: web.Request) -> MultiDictProxy[str] | None:
         signature = request.headers.get(SIGNATURE_HEADER)
-        if self._validator is None or not signature:
+        if self._signature is None or not signature:
             return None
         if request.content_type != "application/x-www-form-urlencoded":
             return None
@@ -115,26 +118,26 @@ class TwilioWebhook:
             # Twilio sends UTF-8; anything else is not from Twilio, and not a server error.
             raise web.HTTPBadRequest(text="the form body is not UTF-8") from None
         fields: MultiDictProxy[str] = form  # type: ignore[assignment]  # url-encoded: text only
-        if not self._validator.validate(self.public_url(request), fields, signature):
+        if not self._signature.valid(self.public_url(request), fields, signature):
             return None
         return fields
 
     async def inbound(self, request: web.Request) -> web.Response:
         form = await self._signed_form(request)
         if form is None:
-            self._metrics.inbound.labels(channel=Channel.SMS, result="forbidden").inc()
+            self._count("forbidden")
             raise web.HTTPForbidden(text="invalid signature")
         sender = form.get("From", "").strip()
         sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
         if not sender or not sid:
             # Signed but not an SMS (a misconfigured Twilio webhook, e.g. a voice call).
-            self._metrics.inbound.labels(channel=Channel.SMS, result="invalid").inc()
+            self._count("invalid")
             raise web.HTTPBadRequest(text="From and MessageSid are required")
         try:
             address = normalize_phone(sender)
         except InvalidIdentifier:
             # Not a phone number ("hello<script>", a short code): nobody to answer by SMS.
-            self._metrics.inbound.labels(channel=Channel.SMS, result="invalid").inc()
+            self._count("invalid")
             log.info("SMS %s from a sender that is not a phone number: ignored", sid[:40])
             return web.Response(text=TWIML_EMPTY, content_type="text/xml")
         inbound = Inbound(
@@ -148,11 +151,9 @@ class TwilioWebhook:
             result = await self.engine.handle(inbound)
         except Exception:
             log.exception("SMS %s from %s: the dialogue failed", sid, sender[-4:])
-            self._metrics.inbound.labels(channel=Channel.SMS, result="error").inc()
+            self._count("error")
             raise web.HTTPInternalServerError(text="could not process the message") from None
-        self._metrics.inbound.labels(
-            channel=Channel.SMS, result="duplicate" if result.duplicate else "processed"
-        ).inc()
+        self._count("duplicate" if result.duplicate else "processed")
         if result.outbox_ids:
             self._on_outbox(payments=result.payments)
         return web.Response(text=TWIML_EMPTY, content_type="text/xml")
@@ -160,16 +161,15 @@ class TwilioWebhook:
     async def status(self, request: web.Request) -> web.Response:
         form = await self._signed_form(request)
         if form is None:
-            self._metrics.reports.labels(channel=Channel.SMS, status="forbidden").inc()
+            self._metrics.series(self._metrics.reports, Channel.SMS, "forbidden").inc()
             raise web.HTTPForbidden(text="invalid signature")
         sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
         reported = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
         if not sid or not reported:
             raise web.HTTPBadRequest(text="MessageSid and MessageStatus are required")
         outcome = await delivery.apply_report(self.core, sid, reported, form.get("ErrorCode"))
-        self._metrics.reports.labels(
-            channel=Channel.SMS, status=reported if reported in _STATUSES else "other"
-        ).inc()
+        counted = reported if reported in _STATUSES else "other"
+        self._metrics.series(self._metrics.reports, Channel.SMS, counted).inc()
         if outcome == "unknown":
             log.info("delivery report %s for unknown message %s", reported, sid)
         elif outcome == "updated":

@@ -15,8 +15,9 @@ citizen's own proven phone, confirmed with a code sent to it (core.dialogue.flow
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from core.domain.channels import Channel
 from core.domain.errors import Conflict, NotFound, Refusal
@@ -48,11 +49,26 @@ class Appealable:
     until: datetime
 
 
+def last_day(decided: datetime, days: int, timezone: str) -> date:
+    """The last day to appeal, in the town's calendar: the day of the decision does not
+    count, and the whole of the last day does (what a notice prints is what is allowed)."""
+    return (decided + timedelta(days=days)).astimezone(ZoneInfo(timezone)).date()
+
+
+def appeal_until(decided: datetime, days: int, timezone: str) -> datetime:
+    """The end of the last day to appeal (midnight after it, in the town's time zone)."""
+    after = last_day(decided, days, timezone) + timedelta(days=1)
+    return datetime.combine(after, time(0), tzinfo=ZoneInfo(timezone))
+
+
 async def decision_moment(uow: UnitOfWork, application: m.Application) -> datetime | None:
     """When the latest decision on the application was notified: the credit of a tranche
-    that decided on it (withdrawn determinas never did), or its revocation or the undoing of
-    one. None: nothing decided yet."""
-    moments = [when for when in await uow.appeals.decided_credits(application.id) if when]
+    that paid it (its credit notice), the notice of a decision that paid nothing (queued
+    once, by the first credit run that decided so), its revocation or the undoing of one.
+    None: nothing decided yet."""
+    moments = [when for when in await uow.appeals.paid_credits(application.id) if when]
+    if application.decision_notified_at is not None:
+        moments.append(application.decision_notified_at)
     for revocation in await uow.audit.revocations_of(application.id):
         moments.append(revocation.revoked_at)
         if revocation.undone_at is not None:
@@ -72,13 +88,13 @@ async def check_appealable(
     if decided is None:
         raise Conflict(Refusal.APPEAL_NO_DECISION, protocol=application.protocol)
     days = policy_of(town).appeal_days
-    until = decided + timedelta(days=days)
+    until = appeal_until(decided, days, town.timezone)
     for earlier in await uow.appeals.of_application(application.id):
         if earlier.status == AppealStatus.OPEN:
             raise Conflict(Refusal.APPEAL_ALREADY_OPEN, protocol=application.protocol)
         if earlier.decision_at >= decided:
             raise Conflict(Refusal.APPEAL_ALREADY_DECIDED, protocol=application.protocol)
-    if now > until:
+    if now >= until:
         raise Conflict(
             Refusal.APPEAL_TOO_LATE,
             protocol=application.protocol,
@@ -108,7 +124,7 @@ async def appeal_window(
     if decided is None or any(appeal.decision_at >= decided for appeal in earlier):
         return AppealWindow()
     days = policy_of(town).appeal_days
-    if now > decided + timedelta(days=days):
+    if now >= appeal_until(decided, days, town.timezone):
         return AppealWindow()
     return AppealWindow(days=days)
 

@@ -4,7 +4,8 @@ postings, so a region-wide round takes seconds (bench/bench_credit.py measures i
 What it guarantees (docs/rounds-and-tranches.md): every line with an amount, whose
 application is not revoked, gets exactly one posting fund -> citizen (the unique key on
 postings.allocation_line_id makes a second impossible), the running balances move by the
-same sums, and each household gets its notice in the same transaction (unless it wrote STOP).
+same sums, and each household gets its notice in the same transaction (unless it wrote STOP);
+so does every applicant the tranche decided without paying, once (notify_unpaid).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 
 from core.domain.ledger import AccountKind
 from core.domain.messages import Money, Reply, reply_to_json, t
+from core.services.decisions import decision_notice
+from core.services.municipalities import policy_of
 from core.services.outbox import NOTICE_LANE, citizen_channel, seal_payload
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -85,18 +88,63 @@ async def credit_tranche(
                     "payload": seal_payload(uow.keys, reply_to_json(reply)),
                 }
             )
-        await uow.outbox.add_many(
-            {
-                "municipality_id": municipality.id,
-                "status": "pending",
-                "lane": NOTICE_LANE,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            },
-            notices,
-        )
+        await uow.outbox.add_many(_common(municipality, now), notices)
         if progress is not None:
             progress(min(start + CHUNK, total_lines), total_lines)
     await repo.debit_fund(fund.id, paid)
+    await notify_unpaid(uow, municipality, allocation, now, stopped)
     return CreditResult(allocation.tranche, households, paid)
+
+
+async def notify_unpaid(
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    allocation: m.Allocation,
+    now: datetime,
+    stopped: set[tuple[str, str]],
+) -> int:
+    """Tell every applicant this tranche decided without paying (excluded, or no money
+    left) the outcome, why, and how to appeal by when: once per application, in the run's
+    transaction, so the appeal window starts at this notice. Households that wrote STOP,
+    erased or unreachable ones are marked all the same (the office's application page says
+    no message went). Returns how many notices were queued."""
+    decided = await uow.allocations.mark_decided_unpaid(allocation.id, now)
+    days = policy_of(municipality).appeal_days
+    notices: list[dict[str, Any]] = []
+    for row in decided:
+        destination = citizen_channel(row)
+        if destination is None or destination in stopped:
+            continue
+        reply = decision_notice(
+            municipality.name,
+            municipality.timezone,
+            row.protocol,
+            row.assignment,
+            row.exclusion_reason,
+            decided=now,
+            appeal_days=days,
+        )
+        notices.append(
+            {
+                "channel": destination[0],
+                "address": destination[1],
+                "language": row.language,
+                "payload": seal_payload(uow.keys, reply_to_json(reply)),
+                "application_id": row.application_id,
+            }
+        )
+    for start in range(0, len(notices), CHUNK):
+        await uow.outbox.add_many(_common(municipality, now), notices[start : start + CHUNK])
+    return len(notices)
+
+
+def _common(municipality: m.Municipality, now: datetime) -> dict[str, Any]:
+    """The columns every notice of a credit run shares."""
+    return {
+        "municipality_id": municipality.id,
+        "status": "pending",
+        "lane": NOTICE_LANE,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }

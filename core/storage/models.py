@@ -210,6 +210,9 @@ class Application(Base):
     recover_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     withdrawn_at: Mapped[datetime | None]
     withdrawal_reason: Mapped[str | None] = mapped_column(String(300))
+    # When the decision of a tranche that paid it nothing (excluded, or no money left) was
+    # notified: set once, by the first such credit run; its appeal window starts here.
+    decision_notified_at: Mapped[datetime | None]
 
 
 class Allocation(Base):
@@ -390,6 +393,12 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_claim", "channel", "status", "lane", "next_attempt_at"),
+        Index(
+            "ix_outbox_application",
+            "application_id",
+            sqlite_where=text("application_id IS NOT NULL"),
+            postgresql_where=text("application_id IS NOT NULL"),
+        ),
     )
     id: Mapped[int] = _id()
     municipality_id: Mapped[int | None] = _fk("municipalities.id", nullable=True)
@@ -411,6 +420,9 @@ class OutboxMessage(Base):
     # After this the message is no longer worth sending (a code: when it expires); None:
     # the worker's notice lifetime from created_at.
     deliver_by: Mapped[datetime | None]
+    # A decision notice: the application whose decision it reports (no foreign key: the
+    # outbox stays a queue any row of which can be written in bulk).
+    application_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
 
 
 class Conversation(Base):

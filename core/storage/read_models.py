@@ -153,6 +153,16 @@ class ReadModels(_Repository):
             )
         ).all()
 
+    async def decision_notices(self, application_id: int) -> Sequence[m.OutboxMessage]:
+        """The notice of the decision on this application (a credit run queues at most one)."""
+        return (
+            await self.session.scalars(
+                select(m.OutboxMessage)
+                .where(m.OutboxMessage.application_id == application_id)
+                .order_by(m.OutboxMessage.id)
+            )
+        ).all()
+
     # --- documents ------------------------------------------------------------------
 
     async def determina_lines(

@@ -58,6 +58,9 @@ def _placeholders(paramstyle: str, count: int) -> str:
 
 C = TypeVar("C")
 
+# Applications marked notified per UPDATE (an IN list well under every driver's limit).
+_DECIDED_CHUNK = 5_000
+
 
 @dataclass(frozen=True, slots=True)
 class CreditedLine:
@@ -71,6 +74,20 @@ class CreditedLine:
     language: str
     amount_cents: int
     balance_cents: int
+
+
+@dataclass(frozen=True)
+class DecidedLine:
+    """An application a credit run decided without paying it, as its notice needs it."""
+
+    application_id: int
+    protocol: str
+    assignment: str
+    exclusion_reason: str | None
+    erased_at: datetime | None
+    telegram_chat_id: str | None
+    phone: str | None
+    language: str
 
 
 @dataclass(frozen=True)
@@ -466,6 +483,51 @@ class AllocationRepository(_Repository):
             .order_by(m.AllocationLine.id)
         )
         return list(rows.all())
+
+    async def mark_decided_unpaid(self, allocation_id: int, now: datetime) -> list[DecidedLine]:
+        """The applications this tranche gives nothing (excluded, or no money left) that were
+        never told a decision nor paid by any tranche, not revoked: marked notified at `now`
+        (once per application: a later tranche finds them marked) and returned by line."""
+        line, app, citizen = m.AllocationLine, m.Application, m.Citizen
+        earlier = aliased(m.AllocationLine)
+        paid_before = (
+            select(m.Posting.id)
+            .join(earlier, earlier.id == m.Posting.allocation_line_id)
+            .where(earlier.application_id == app.id)
+            .exists()
+        )
+        rows = await self.session.execute(
+            select(
+                app.id,
+                app.protocol,
+                line.assignment,
+                line.exclusion_reason,
+                citizen.erased_at,
+                citizen.telegram_chat_id,
+                citizen.phone,
+                citizen.language,
+            )
+            .join(app, app.id == line.application_id)
+            .join(citizen, citizen.id == app.citizen_id)
+            .where(
+                line.allocation_id == allocation_id,
+                line.amount_cents == 0,
+                app.revoked_at.is_(None),
+                app.decision_notified_at.is_(None),
+                ~paid_before,
+            )
+            .order_by(line.id)
+        )
+        found = [DecidedLine(*row) for row in rows.all()]
+        ids = [row.application_id for row in found]
+        for start in range(0, len(ids), _DECIDED_CHUNK):
+            await self.session.execute(
+                update(app)
+                .where(app.id.in_(ids[start : start + _DECIDED_CHUNK]))
+                .values(decision_notified_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        return found
 
     async def lines(self, allocation_id: int) -> Sequence[m.AllocationLine]:
         return (

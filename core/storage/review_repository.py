@@ -140,17 +140,18 @@ class AppealRepository(_Repository):
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
-    async def decided_credits(self, application_id: int) -> Sequence[datetime | None]:
-        """When each tranche that decided on this application was credited (withdrawn
-        determinas excepted): the moments its decision was notified."""
+    async def paid_credits(self, application_id: int) -> Sequence[datetime | None]:
+        """When each tranche that paid this application was credited: the moments its credit
+        notices were queued (a tranche that paid it nothing notified it only the first time,
+        applications.decision_notified_at)."""
         return (
             await self.session.scalars(
                 select(m.Allocation.credited_at)
                 .join(m.AllocationLine, m.AllocationLine.allocation_id == m.Allocation.id)
+                .join(m.Posting, m.Posting.allocation_line_id == m.AllocationLine.id)
                 .where(
                     m.AllocationLine.application_id == application_id,
                     m.Allocation.credited_at.is_not(None),
-                    m.Allocation.withdrawn_at.is_(None),
                 )
             )
         ).all()

@@ -12,6 +12,7 @@ from core.domain.messages import t, tn
 from core.services import activity, acts, application_desk, back_office, phone_changes
 from core.services.applications import ApplicationInput
 from core.services.operators import Role
+from core.services.outbox import reply_of
 from core.services.paper_applications import ImportRefused
 from office import personal
 from office.keys import CORE
@@ -90,6 +91,9 @@ async def application_page(request: web.Request) -> web.Response:
             for act in await acts.open_acts(uow, operator.municipality_id, acts.ActKind.REVOCATION)
             if act.params.get("protocol") == protocol
         ]
+        decision_notice = [
+            (row, reply_of(uow.keys, row)) for row in (await uow.read.decision_notices(app.id))[:1]
+        ]
         outbox = list(
             await uow.read.messages_to(
                 operator.municipality_id,
@@ -134,6 +138,17 @@ async def application_page(request: web.Request) -> web.Response:
             }
             for message in outbox
         ],
+        "decision": {
+            "notified_at": app.decision_notified_at,
+            "notice": [
+                {
+                    "text": " ".join(words.text(text) for text in reply.texts),
+                    "channel": words.name(CHANNEL_NAMES, row.channel),
+                    "status": words.name(DELIVERY_NAMES, row.status),
+                }
+                for row, reply in decision_notice
+            ],
+        },
         "may_prepare": operator.role != Role.VIEWER.value,
         "desk": desk,
         "why_frozen": words.text(describe(desk.not_changeable_because))

@@ -8,10 +8,11 @@ import aiohttp
 from sqlalchemy import func, select
 
 from core.bootstrap import Core
+from core.services import municipalities
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.factories import make_cf
-from tests.integration.office_helpers import apply, person
+from tests.integration.office_helpers import apply, close_approve_credit, person
 from tests.office.conftest import Towns, signed_in
 from tests.office.harness import OfficeBrowser, Page
 
@@ -128,3 +129,24 @@ async def test_the_window_opens_and_closes_from_the_round_page(towns: Towns) -> 
     assert page.status == 200 and "Il bando 2 è aperto." in page.text
     page = await clerk.get("/office/")
     assert "Bando 2, aperto fino al" in page.text
+
+
+async def test_the_application_page_shows_the_decision_notice(towns: Towns) -> None:
+    excluded = person(1, pension=True)
+    [protocol, unreachable] = await apply(towns.bel, excluded, person(2, work=True))
+    async with towns.bel.core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        citizen = await uow.citizens.by_codice_fiscale(town.id, make_cf(2))
+        assert citizen is not None
+        citizen.erased_at = towns.bel.clock()  # nobody left to write to
+        await uow.commit()
+    await close_approve_credit(towns.bel, 150_00)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get(f"/office/applications/{protocol}")
+    assert page.status == 200
+    # The notice itself, as the applicant reads it, with when and how it went.
+    assert "Avviso di esito" in page.text
+    assert f"Domanda {protocol}: non ammessa" in page.text
+    assert "scrivi RICORSO e il motivo entro il" in page.text
+    page = await clerk.get(f"/office/applications/{unreachable}")
+    assert "consegna o spedisci la lettera di esito" in page.text

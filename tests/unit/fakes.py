@@ -34,7 +34,7 @@ from core.domain.shops import ShopStatus
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from core.storage.payment_trip import PaymentOutcome, PendingPayment
-from core.storage.repositories import CreditedLine, TrancheFigures
+from core.storage.repositories import CreditedLine, DecidedLine, TrancheFigures
 
 Row = TypeVar("Row", bound=m.Base)
 
@@ -365,6 +365,42 @@ class FakeAllocations(_Fake):
 
     async def line_ids_to_credit(self, allocation_id: int) -> list[int]:
         return [line.id for line in _lines_to_credit(self.store, allocation_id)]
+
+    async def mark_decided_unpaid(self, allocation_id: int, now: datetime) -> list[DecidedLine]:
+        posted = {p.allocation_line_id for p in self.store.rows(m.Posting, lambda x: True)}
+        paid = {
+            line.application_id
+            for line in self.store.rows(m.AllocationLine, lambda x: True)
+            if line.id in posted
+        }
+        found = []
+        for line in sorted(self.store.rows(m.AllocationLine, lambda x: True), key=lambda x: x.id):
+            application = self.store.get(m.Application, line.application_id)
+            assert application is not None
+            if (
+                line.allocation_id != allocation_id
+                or line.amount_cents != 0
+                or application.revoked_at is not None
+                or application.decision_notified_at is not None
+                or application.id in paid
+            ):
+                continue
+            citizen = self.store.get(m.Citizen, application.citizen_id)
+            assert citizen is not None
+            application.decision_notified_at = now
+            found.append(
+                DecidedLine(
+                    application.id,
+                    application.protocol,
+                    line.assignment,
+                    line.exclusion_reason,
+                    citizen.erased_at,
+                    citizen.telegram_chat_id,
+                    citizen.phone,
+                    citizen.language,
+                )
+            )
+        return found
 
     async def by_tranche(self, round_id: int, tranche: int) -> m.Allocation | None:
         return self._of_round(round_id, lambda x: x.tranche == tranche)
@@ -1436,6 +1472,9 @@ class FakeReadModels(_Fake):
         )
         return list(reversed(found))[:limit]
 
+    async def decision_notices(self, application_id: int) -> Sequence[m.OutboxMessage]:
+        return self.store.rows(m.OutboxMessage, lambda x: x.application_id == application_id)
+
     def _lines(self, allocation_id: int) -> list[tuple[m.AllocationLine, m.Application]]:
         pairs = []
         for line in self.store.rows(m.AllocationLine, lambda x: x.allocation_id == allocation_id):
@@ -1544,11 +1583,14 @@ class FakeAppeals(_Fake):
             setattr(row, key, value)
         return True
 
-    async def decided_credits(self, application_id: int) -> Sequence[datetime | None]:
+    async def paid_credits(self, application_id: int) -> Sequence[datetime | None]:
         moments = []
         for line in self.store.rows(m.AllocationLine, lambda x: x.application_id == application_id):
             allocation = self.store.get(m.Allocation, line.allocation_id)
-            if allocation is not None and allocation.credited_at and not allocation.withdrawn_at:
+            paid = line.id in {
+                p.allocation_line_id for p in self.store.rows(m.Posting, lambda x: True)
+            }
+            if allocation is not None and allocation.credited_at and paid:
                 moments.append(allocation.credited_at)
         return moments
 

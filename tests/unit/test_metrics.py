@@ -81,3 +81,24 @@ def test_label_values_are_escaped() -> None:
         f for f in text_string_to_metric_families(text) if f.name == "buonispesa_delivery_reports"
     ]
     assert family.samples[0].labels["status"] == 'q"b\\n\n'
+
+
+def test_series_are_the_labelled_children_however_many() -> None:
+    metrics = Metrics()
+    name = "buonispesa_http_requests_total"
+    metrics.series(metrics.requests, "/sms/twilio", "POST", "200").inc()
+    metrics.series(metrics.requests, "/sms/twilio", "POST", "200").inc()
+    metrics.requests.labels(route="/sms/twilio", method="POST", status="200").inc()
+    metrics.series(metrics.requests, "/sms/twilio", "POST", "403").inc()
+    assert metrics.value(name, route="/sms/twilio", method="POST", status="200") == 3
+    assert metrics.value(name, route="/sms/twilio", method="POST", status="403") == 1
+    metrics.series(metrics.latency, "/sms/twilio", "POST").observe(0.003)
+    count = "buonispesa_http_request_duration_seconds_count"
+    assert metrics.value(count, route="/sms/twilio", method="POST") == 1
+    # More label values than are kept: each still counted in its own series.
+    for number in range(1_000):
+        for _ in range(2):
+            metrics.series(metrics.inbound, "sms", f"result-{number}").inc()
+    name = "buonispesa_inbound_messages_total"
+    assert metrics.value(name, channel="sms", result="result-0") == 2
+    assert metrics.value(name, channel="sms", result="result-999") == 2

@@ -17,6 +17,7 @@ from core.domain.ledger import PostingKind
 from core.domain.messages import Day, DocumentRef, Moment, Money, Option, Reply, Text, t, tn
 from core.services import delegates, ledger, movements
 from core.services.applications import ApplicationStatus, status_of
+from core.services.decisions import unpaid_outcome
 from core.storage import models as m
 
 # On SMS the reply must fit one segment: the balance and as many movements as fit.
@@ -201,36 +202,8 @@ def status_text(status: ApplicationStatus) -> Text:
             protocol=protocol,
             when=Moment(status.submitted_at),
         )
-    if status.assignment == "excluded":
-        reason = {
-            "work_income": t(
-                "Application {protocol}: not admitted, because someone in the household "
-                "has income from work.",
-                protocol=protocol,
-            ),
-            "pension": t(
-                "Application {protocol}: not admitted, because someone in the household "
-                "receives a pension.",
-                protocol=protocol,
-            ),
-            "liquidity": t(
-                "Application {protocol}: not admitted, because the savings exceed the "
-                "limit for your household.",
-                protocol=protocol,
-            ),
-        }
-        return reason.get(
-            status.exclusion_reason or "",
-            t(
-                "Application {protocol}: not admitted. Contact the office for the reason.",
-                protocol=protocol,
-            ),
-        )
-    if status.amount_cents == 0:
-        return t(
-            "Application {protocol}: admitted, but the budget ran out before your turn.",
-            protocol=protocol,
-        )
+    if status.assignment == "excluded" or status.amount_cents == 0:
+        return unpaid_outcome(protocol, status.assignment, status.exclusion_reason)
     if status.credited_cents >= status.amount_cents:
         return t(
             "Application {protocol}: admitted. {amount} credited: write SALDO to see the balance.",

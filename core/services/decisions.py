@@ -1,0 +1,68 @@
+"""What a decision that pays nothing says: the outcome and its reason in plain words.
+
+The same sentences answer STATO (core.dialogue.flows.citizen) and make the notice a credit
+run queues to every applicant it decided without paying (core.services.crediting), so the
+two never say it differently.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.domain.messages import Day, Reply, Text, t
+from core.services.appeals import last_day
+
+
+def unpaid_outcome(protocol: str, assignment: str, exclusion_reason: str | None) -> Text:
+    """Excluded (with the reason), or admitted with nothing from the budget."""
+    if assignment != "excluded":
+        return t(
+            "Application {protocol}: admitted, but the budget ran out before your turn.",
+            protocol=protocol,
+        )
+    reason = {
+        "work_income": t(
+            "Application {protocol}: not admitted, because someone in the household "
+            "has income from work.",
+            protocol=protocol,
+        ),
+        "pension": t(
+            "Application {protocol}: not admitted, because someone in the household "
+            "receives a pension.",
+            protocol=protocol,
+        ),
+        "liquidity": t(
+            "Application {protocol}: not admitted, because the savings exceed the "
+            "limit for your household.",
+            protocol=protocol,
+        ),
+    }
+    return reason.get(
+        exclusion_reason or "",
+        t(
+            "Application {protocol}: not admitted. Contact the office for the reason.",
+            protocol=protocol,
+        ),
+    )
+
+
+def decision_notice(
+    town: str,
+    timezone: str,
+    protocol: str,
+    assignment: str,
+    exclusion_reason: str | None,
+    *,
+    decided: datetime,
+    appeal_days: int,
+) -> Reply:
+    """The notice of a decision that pays nothing: the outcome, and how to appeal by when
+    (the last day the appeal window allows, counted from this notice)."""
+    return Reply.of(
+        unpaid_outcome(protocol, assignment, exclusion_reason),
+        t(
+            "To appeal to {town}, write RICORSO and the reason by {day}.",
+            town=town,
+            day=Day(last_day(decided, appeal_days, timezone)),
+        ),
+    )

@@ -1,0 +1,55 @@
+"""A plan's values reach SQLite as the ORM's column types store them (core/storage/trips.py)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.dialects import sqlite
+
+from core.storage.models import UTCDateTime
+from core.storage.trips import Plan, drive_sqlite
+
+DIALECT = sqlite.dialect()
+
+
+def as_bound(value: Any) -> Any:
+    """What sqlite3 receives for `value` when a plan passes it."""
+
+    def plan() -> Plan[Any]:
+        rows = yield "SELECT ?", (value,)
+        return rows[0][0]
+
+    return drive_sqlite(sqlite3.connect(":memory:"), plan())
+
+
+def as_the_orm_stores(value: datetime) -> str:
+    utc = UTCDateTime().process_bind_param(value, DIALECT)
+    processor = sqlite.DATETIME().bind_processor(DIALECT)  # type: ignore[no-untyped-call]
+    assert processor is not None
+    text = processor(utc)
+    assert isinstance(text, str)
+    return text
+
+
+def test_datetimes_are_stored_as_the_orm_stores_them() -> None:
+    for value in [
+        datetime(2026, 4, 6, 8, 0, tzinfo=UTC),
+        datetime(2026, 4, 6, 8, 0, 0, 5, tzinfo=UTC),
+        datetime(2026, 7, 1, 12, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2))),
+        datetime(2026, 3, 29, 2, 30, tzinfo=ZoneInfo("Europe/Rome")),
+        datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime.now(UTC),
+    ]:
+        assert as_bound(value) == as_the_orm_stores(value), value
+
+
+def test_json_and_plain_values() -> None:
+    data = {"options": [{"k": "balance", "w": ["saldo"]}], "phone": "+393331234567"}
+    assert json.loads(as_bound(data)) == data
+    for plain in ["SALDO", "", 0, -15_00, 2**40, 1.5, None, b"\x00\xff"]:
+        assert as_bound(plain) == plain
+    assert as_bound(True) == 1 and as_bound(False) == 0
