@@ -1162,6 +1162,20 @@ class ChargeRepository(_Repository):
             )
         ).all()
 
+    async def pending_requested_by(self, shop_id: int, requested_by: str) -> Sequence[int]:
+        """The pending charges of a shop that one of its chats started (`channel:address`)."""
+        return (
+            await self.session.scalars(
+                select(m.Charge.id)
+                .where(
+                    m.Charge.shop_id == shop_id,
+                    m.Charge.requested_by == requested_by,
+                    m.Charge.status == ChargeStatus.PENDING,
+                )
+                .order_by(m.Charge.id)
+            )
+        ).all()
+
     async def pending_for_citizen(self, citizen_id: int) -> Sequence[m.Charge]:
         return (
             await self.session.scalars(
