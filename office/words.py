@@ -140,6 +140,8 @@ ACTION_NAMES = {
     "shop.refuse": t("shop refused"),
     "shop.rename": t("shop renamed"),
     "shop.unlock": t("shop unlocked after wrong payment codes"),
+    "shop.member_remove": t("cashier removed from a shop"),
+    "shop.member_leave": t("cashier left a shop"),
     "determina.prepare": t("determina prepared"),
     "determina.approve": t("determina approved"),
     "determina.withdraw": t("determina withdrawn"),
@@ -216,6 +218,9 @@ FIELD_NAMES = {
     "to_recover_cents": t("to recover"),
     "restored_cents": t("given back to the citizen"),
     "cancelled_charges": t("payments cancelled"),
+    "member": t("member"),
+    "since": t("since"),
+    "till_closed": t("till session ended"),
     "cancelled_recovery_cents": t("recovery cancelled"),
 }
 # Stored values of a status or an outcome, as the log's readers say them.

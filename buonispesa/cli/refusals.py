@@ -162,6 +162,10 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "There is no shop {id} in this municipality: see 'admin shops list'.",
         id=str(p["shop_id"]),
     ),
+    Refusal.SHOP_MEMBER_NOT_FOUND: lambda p: t(
+        "This shop has no member {member}: see 'admin shops members'.",
+        member=str(p["member_id"]),
+    ),
     Refusal.REIMBURSEMENT_NO_IBAN: lambda p: t(
         "{town} has no IBAN: the bank file needs the account the transfers are paid from.",
         town=str(p["municipality"]),

@@ -1,4 +1,5 @@
-"""`buonispesa admin shops refuse|unlock|lookups`: the office's side of shop trust.
+"""`buonispesa admin shops refuse|unlock|lookups|members|remove-member`: the office's side
+of shop trust.
 
 Rules in docs/payments-and-codes.md: a shop that typed too many wrong payment codes
 is locked (for a while, or until the office unlocks it here, recorded with who and
@@ -22,7 +23,7 @@ from buonispesa.cli.common import (
     say,
 )
 from core.domain.errors import InvalidIdentifier, NotFound, Refusal
-from core.domain.messages import Moment, t
+from core.domain.messages import Moment, t, tn
 from core.i18n import format_param
 
 # The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
@@ -191,5 +192,77 @@ def shops_lookups(code: str) -> None:
                 )
                 return
             out.print(table)
+
+    run_with_core(work)
+
+
+@shops_app.command("members")
+def shops_members(code: str, shop: str) -> None:
+    """Who works at a shop (SHOP: its id or partita IVA): the owner and the cashiers, each
+    with the id that `remove-member` takes and the last digits of the number or chat."""
+    from core.services import municipalities, shop_members
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            members = await shop_members.members_of(uow, await _shop_id(uow, town.id, shop))
+            table = Table(say(t("ID")), say(t("Role")), say(t("Chat")), say(t("Since")))
+            for member in members:
+                table.add_row(
+                    str(member.id),
+                    say(t("owner") if member.role == "owner" else t("cashier")),
+                    shop_members.member_label(member),
+                    format_param(Moment(member.created_at), office_language()),
+                )
+            out.print(table)
+
+    run_with_core(work)
+
+
+@shops_app.command("remove-member")
+def shops_remove_member(
+    code: str,
+    shop: str,
+    member: Annotated[
+        int, typer.Argument(help="The member's id, as `admin shops members` shows it")
+    ],
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help=f"operator name for the log (default: ${OPERATOR_VARIABLE})"),
+    ] = None,
+) -> None:
+    """Remove a cashier from a shop (SHOP: its id or partita IVA): they can no longer charge,
+    refund or read the shop's statement; the payments they left waiting for a code are
+    cancelled, and the cashier and the owner are told. Logged. The owner is never removed."""
+    from core.services import municipalities, shop_members
+
+    operator = operator_name(by)
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            removed = await shop_members.remove_member(
+                uow,
+                town.id,
+                await _shop_id(uow, town.id, shop),
+                member,
+                by=f"cli:{operator}",
+                now=core.now(),
+            )
+            await uow.commit()
+            out.print(
+                say(
+                    tn(
+                        "{who} no longer works for {shop}; {count} payment waiting for a "
+                        "code was cancelled.",
+                        "{who} no longer works for {shop}; {count} payments waiting for a "
+                        "code were cancelled.",
+                        removed.cancelled_charges,
+                        who=removed.label,
+                        shop=removed.shop.name,
+                    )
+                ),
+                markup=False,
+            )
 
     run_with_core(work)

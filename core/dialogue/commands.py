@@ -49,7 +49,10 @@ KEYWORDS: dict[str, str] = {
     "home": "menu",
     "annulla": "cancel",
     "cancel": "cancel",
-    "esci": "cancel",
+    # ESCI has always been a word for ANNULLA; from a shop's member with no request open
+    # it means leaving the shop (run() below), asked with a Yes first.
+    "esci": "leave",
+    "leave": "leave",
     "saldo": "balance",
     "balance": "balance",
     "credito": "balance",
@@ -83,6 +86,8 @@ KEYWORDS: dict[str, str] = {
     "reimbursements": "reimbursement",
     "cassiere": "cashier",
     "cashier": "cashier",
+    "cassieri": "cashiers",
+    "cashiers": "cashiers",
     "invito": "join",
     "join": "join",
     "registra": "register",
@@ -119,6 +124,7 @@ FLOW_COMMANDS = {
     "refund": "refund",
     "statement": "statement",
     "cashier": "cashier",
+    "cashiers": "cashiers",
     "join": "join",
     "register": "register",
     "shopkeeper": "shopkeeper",
@@ -264,6 +270,12 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         await reprompt(turn)
     elif name == "menu":
         await show_menu(turn, interrupt(turn))
+    elif name == "leave":
+        if turn.flow is None and await is_shop_member(turn):
+            await FLOWS["leave"].begin(turn, arg)
+        else:
+            # Anywhere else ESCI is what it always was: ANNULLA.
+            await run(turn, "cancel", arg)
     elif name == "cancel":
         flow = FLOWS.get(turn.flow or "")
         if flow is None and await stray_codes.refuse_payments(turn):
@@ -369,10 +381,10 @@ RUN_ON_TYPO = frozenset(
     {"help", "menu", "balance", "status", "card", "shops", "language", "statement",
      "reimbursement", "more"}
 )  # fmt: skip
-NEVER_ON_TYPO = frozenset({"stop", "start", "cancel", "town"})
+NEVER_ON_TYPO = frozenset({"stop", "start", "cancel", "leave", "town"})
 # Words that mean something only at a shop's till, or where community vouchers are on:
 # elsewhere a near miss ("pago") is no typo of theirs, and gets the help.
-SHOP_ONLY = frozenset({"charge", "refund", "cashier", "statement", "reimbursement"})
+SHOP_ONLY = frozenset({"charge", "refund", "cashier", "cashiers", "statement", "reimbursement"})
 COMMUNITY_ONLY = frozenset({"buy", "give", "vouchers", "donate"})
 # How each suggested command is named, in Italian and English.
 SUGGESTED: dict[str, tuple[str, str]] = {
@@ -381,6 +393,7 @@ SUGGESTED: dict[str, tuple[str, str]] = {
     "charge": ("PAGA", "PAY"),
     "refund": ("STORNO", "REFUND"),
     "cashier": ("CASSIERE", "CASHIER"),
+    "cashiers": ("CASSIERI", "CASHIERS"),
     "join": ("INVITO", "JOIN"),
     "register": ("REGISTRA", "REGISTER"),
     "shopkeeper": ("NEGOZIANTE", "SHOPKEEPER"),

@@ -370,6 +370,13 @@ class DialogueEngine:
             commands.remind(turn, reminder)
             return
         if flow is not None and turn.step is not None:
+            if not await flow.still_allowed(turn):
+                # Removed from the shop since the request began: it ends here, unanswered.
+                turn.finish()
+                await show_menu(
+                    turn, t("You no longer work for this shop: the request was stopped.")
+                )
+                return
             await flow.answer(turn, inp)
             return
         if await stray_codes.on_code(turn, inp):

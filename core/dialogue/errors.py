@@ -94,6 +94,11 @@ _SENTENCES: dict[str, Text] = {
     Refusal.SHOP_NAME_MISSING: t("Write the name of the shop."),
     Refusal.SHOP_BAD_POSITION: t("This position is not valid. Share it again or skip."),
     Refusal.SHOP_NOT_FOUND: t("Shop not found."),
+    Refusal.SHOP_MEMBER_NOT_FOUND: t("This person no longer works for the shop."),
+    Refusal.SHOP_OWNER_NOT_REMOVABLE: t(
+        "The owner of a shop cannot be removed from it: to change the owner, ask the "
+        "municipality's office."
+    ),
     Refusal.INVITE_INVALID: t(
         "This cashier code is not valid or has expired. Ask the shop owner for a new one."
     ),

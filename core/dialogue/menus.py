@@ -161,6 +161,9 @@ def menu_replies(
         ]
         if current.owner:
             options.append(Option("cashier", t("Add cashier")))
+            options.append(Option("cashiers", t("Cashiers")))
+        else:
+            options.append(Option("leave", t("Leave the shop")))
         if len(shops) > 1:
             options.append(Option("switch", t("Change shop")))
         options.append(Option("language", t("Language")))

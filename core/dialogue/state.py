@@ -182,6 +182,15 @@ class ShopState(FlowState):
 
 
 @dataclass
+class CashiersState(FlowState):
+    """The owner removing a cashier (CASSIERI), or a cashier leaving (ESCI)."""
+
+    shop_id: int | None = None
+    member_id: int | None = None
+    who: str | None = None  # the cashier as shown ("SMS ***050"); leaving: the shop's name
+
+
+@dataclass
 class JoinState(FlowState):
     code: str | None = None
 

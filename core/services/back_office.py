@@ -15,7 +15,15 @@ from datetime import datetime
 from core.domain.errors import Conflict, InvalidIdentifier, NotFound, Refusal
 from core.domain.identity import normalize_phone
 from core.domain.shops import ShopStatus
-from core.services import activity, applications, audit, charges, municipalities, shops
+from core.services import (
+    activity,
+    applications,
+    audit,
+    charges,
+    municipalities,
+    shop_members,
+    shops,
+)
 from core.services.applications import ApplicationInput
 from core.services.operators import Role, require_role
 from core.services.unit_of_work import UnitOfWork
@@ -157,6 +165,18 @@ async def unlock_shop(uow: UnitOfWork, operator: m.Operator, shop_id: int, now: 
     shop = await charges.unlock_shop(uow, operator.municipality_id, shop_id, by=operator, now=now)
     await uow.commit()
     return shop
+
+
+async def remove_shop_member(
+    uow: UnitOfWork, operator: m.Operator, shop_id: int, member_id: int, now: datetime
+) -> shop_members.Removed:
+    """Remove a cashier from a shop (as `admin shops remove-member`), logged."""
+    require_role(operator, *PREPARERS)
+    removed = await shop_members.remove_member(
+        uow, operator.municipality_id, shop_id, member_id, by=operator, now=now
+    )
+    await uow.commit()
+    return removed
 
 
 # --- what the office reads ----------------------------------------------------------------

@@ -95,6 +95,20 @@ class CommunityRepository(_Repository):
             )
         ).all()
 
+    async def pending_charges_requested_by(self, shop_id: int, requested_by: str) -> Sequence[int]:
+        """The pending voucher charges of a shop that one of its chats started."""
+        return (
+            await self.session.scalars(
+                select(m.VoucherCharge.id)
+                .where(
+                    m.VoucherCharge.shop_id == shop_id,
+                    m.VoucherCharge.requested_by == requested_by,
+                    m.VoucherCharge.status == "pending",
+                )
+                .order_by(m.VoucherCharge.id)
+            )
+        ).all()
+
     async def codes_sent_to_holder(self, channel: str, address: str, since: datetime) -> int:
         """Payment codes sent since then to whoever holds vouchers at this chat or phone,
         whatever the voucher."""

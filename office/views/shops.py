@@ -6,7 +6,7 @@ from aiohttp import web
 
 from core.domain.errors import NotFound, Refusal
 from core.domain.messages import t
-from core.services import back_office, ledger, security
+from core.services import back_office, ledger, security, shop_members
 from core.services.operators import Role
 from core.services.shops import REFUSAL_REASON_MAX
 from office.keys import CORE
@@ -28,6 +28,10 @@ async def shops_page(request: web.Request) -> web.Response:
                 "status": shop.status,
                 "owed": await ledger.shop_balance(uow, town.id, shop.id),
                 "lock": locks.get(shop.id),
+                "members": [
+                    {"member": member, "label": shop_members.member_label(member)}
+                    for member in await shop_members.members_of(uow, shop.id)
+                ],
             }
             for shop in found
         ]
@@ -39,6 +43,7 @@ async def shops_page(request: web.Request) -> web.Response:
             "pending": [row for row in rows if row["status"] == "pending"],
             "rows": rows,
             "locked": [row for row in rows if row["lock"] is not None],
+            "staffed": [row for row in rows if row["members"]],
             "may_prepare": operator.role != Role.VIEWER.value,
             "reason_max": REFUSAL_REASON_MAX,
         },
@@ -85,6 +90,28 @@ async def unlock(request: web.Request) -> web.StreamResponse:
     raise see_other(request, "shops")
 
 
+async def remove_member(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    async with core.uow() as uow:
+        removed = await back_office.remove_shop_member(
+            uow,
+            operator,
+            int(request.match_info["shop"]),
+            int(request.match_info["member"]),
+            core.now(),
+        )
+    await notify(
+        request,
+        t(
+            "{who} no longer works for {shop}: the cashier and the owner are told.",
+            who=removed.label,
+            shop=removed.shop.name,
+        ),
+    )
+    raise see_other(request, "shops")
+
+
 async def rename(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
@@ -106,4 +133,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(r"/shops/{shop:\d{1,9}}/approve", approve, name="shop_approve")
     app.router.add_post(r"/shops/{shop:\d{1,9}}/refuse", refuse, name="shop_refuse")
     app.router.add_post(r"/shops/{shop:\d{1,9}}/unlock", unlock, name="shop_unlock")
+    app.router.add_post(
+        r"/shops/{shop:\d{1,9}}/members/{member:\d{1,9}}/remove",
+        remove_member,
+        name="shop_member_remove",
+    )
     app.router.add_post("/shops/rename", rename, name="shop_rename")

@@ -27,6 +27,8 @@ PAIRS = (
     ("RESOCONTO", "STATEMENT"),
     ("RIMBORSO", "REIMBURSEMENT"),
     ("CASSIERE", "CASHIER"),
+    ("CASSIERI", "CASHIERS"),
+    ("ESCI", "LEAVE"),
     ("INVITO", "JOIN"),
     ("REGISTRA", "REGISTER"),
     ("COMPRA", "BUY"),

@@ -217,3 +217,58 @@ def test_a_secret_from_the_environment_is_used_and_checked(
     monkeypatch.setenv("BUONISPESA_SECRET_KEY", "too-short")
     code, output = invoke("admin", "municipality", "list")
     assert code == 2 and "BUONISPESA_SECRET_KEY" in output
+
+
+def test_the_office_lists_and_removes_a_cashier_and_it_is_logged(url: str) -> None:
+    cashier = "+393339990050"
+
+    async def staff(core: Core) -> tuple[int, int, int]:
+        town = await make_town(core, citizens=1)
+        async with core.uow() as uow:
+            member = m.ShopMember(
+                shop_id=town.shop_id,
+                channel="sms",
+                address=cashier,
+                role="cashier",
+                created_at=core.now(),
+            )
+            uow.add(member)
+            await uow.flush()
+            owner = next(x for x in await uow.shops.members_of(town.shop_id) if x.role == "owner")
+            await uow.commit()
+            return town.shop_id, member.id, owner.id
+
+    shop_id, member_id, owner_id = run(url, staff)
+    code, output = invoke("admin", "shops", "members", "TST", make_partita_iva(1))
+    assert code == 0 and "SMS ***050" in output and cashier not in output
+    code, output = invoke("admin", "shops", "remove-member", "TST", str(shop_id), str(owner_id))
+    assert code == 2 and "The owner of a shop cannot be removed" in output
+    code, output = invoke("admin", "shops", "remove-member", "TST", str(shop_id), "99999")
+    assert code == 2 and "This shop has no member 99999" in output
+    code, output = invoke(
+        "admin", "shops", "remove-member", "TST", str(shop_id), str(member_id), "--by", "anna"
+    )
+    assert code == 0, output
+    assert "SMS ***050 no longer works for Alimentari Test; 0 payments" in output
+
+    async def check(core: Core) -> tuple[list[str], list[m.ActivityEntry], list[str]]:
+        async with core.uow() as uow:
+            left = [x.address for x in await uow.shops.members_of(shop_id)]
+            log = (
+                await uow.session.scalars(
+                    select(m.ActivityEntry).where(m.ActivityEntry.action == "shop.member_remove")
+                )
+            ).all()
+            told = [
+                reply_of(uow.keys, row).texts[0].msgid
+                for row in await uow.outbox.for_address("sms", cashier)
+            ]
+            return left, list(log), told
+
+    left, log, told = run(url, check)
+    assert cashier not in left and len(left) == 1
+    assert [(x.actor, x.subject) for x in log] == [("cli:anna", f"{shop_id} Alimentari Test")]
+    assert told == [
+        "You no longer work for {shop}: this chat can no longer charge, refund or see its "
+        "statement."
+    ]

@@ -221,3 +221,46 @@ async def test_a_locked_shop_is_shown_and_the_office_lifts_the_lock(
     assert entry.before == {"blocked_at": core.now().isoformat(), "wrong_codes": 10}
     activity = await clerk.get("/office/activity")
     assert "negozio sbloccato dopo codici di pagamento sbagliati" in activity.text
+
+
+async def test_the_office_removes_a_cashier_from_the_shops_page(towns: Towns, core: Core) -> None:
+    shop_id = towns.bel.shop_ids[0]
+    async with core.uow() as uow:
+        member = m.ShopMember(
+            shop_id=shop_id,
+            channel="sms",
+            address="+393339990050",
+            role="cashier",
+            created_at=core.now(),
+        )
+        uow.session.add(member)
+        await uow.flush()
+        member_id = member.id
+        owner_id = next(x.id for x in await uow.shops.members_of(shop_id) if x.role == "owner")
+        await uow.commit()
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get("/office/shops")
+    assert "SMS ***050, alla cassa" in page.text and "+393339990050" not in page.text
+    assert f"/office/shops/{shop_id}/members/{member_id}/remove" in page.text
+    # The owner has no button, and a forged post for them is refused.
+    assert f"/members/{owner_id}/remove" not in page.text
+    refused = await clerk.post(f"/office/shops/{shop_id}/members/{owner_id}/remove")
+    assert "Il titolare non può essere tolto dal negozio" in refused.text
+    viewer = await signed_in(towns.server, "bel.viewer")
+    assert (await viewer.post(f"/office/shops/{shop_id}/members/{member_id}/remove")).status == 403
+    stranger = await signed_in(towns.server, "cal.clerk")
+    assert (
+        await stranger.post(f"/office/shops/{shop_id}/members/{member_id}/remove")
+    ).status == 404
+    page = await clerk.post(f"/office/shops/{shop_id}/members/{member_id}/remove")
+    assert page.status == 200 and "SMS ***050 non lavora più per" in page.text
+    async with core.uow() as uow:
+        assert [x.id for x in await uow.shops.members_of(shop_id)] == [owner_id]
+        [entry] = (
+            await uow.session.scalars(
+                select(m.ActivityEntry).where(m.ActivityEntry.action == "shop.member_remove")
+            )
+        ).all()
+    assert entry.actor == "bel.clerk"
+    activity = await clerk.get("/office/activity")
+    assert "persona tolta dalla cassa di un negozio" in activity.text

@@ -808,6 +808,19 @@ class FakeCharges(_Fake):
             m.Charge, lambda x: x.citizen_id == citizen_id and x.status == ChargeStatus.PENDING
         )
 
+    async def pending_requested_by(self, shop_id: int, requested_by: str) -> Sequence[int]:
+        return [
+            x.id
+            for x in self.store.rows(
+                m.Charge,
+                lambda x: (
+                    x.shop_id == shop_id
+                    and x.requested_by == requested_by
+                    and x.status == ChargeStatus.PENDING
+                ),
+            )
+        ]
+
     async def codes_sent_to(self, citizen_id: int, since: datetime) -> int:
         return len(
             self.store.rows(
@@ -1069,6 +1082,19 @@ class FakeCommunity(_Fake):
         return self.store.rows(
             m.VoucherCharge, lambda x: x.voucher_id == voucher_id and x.status == "pending"
         )
+
+    async def pending_charges_requested_by(self, shop_id: int, requested_by: str) -> Sequence[int]:
+        return [
+            x.id
+            for x in self.store.rows(
+                m.VoucherCharge,
+                lambda x: (
+                    x.shop_id == shop_id
+                    and x.requested_by == requested_by
+                    and x.status == "pending"
+                ),
+            )
+        ]
 
     async def codes_sent_to_holder(self, channel: str, address: str, since: datetime) -> int:
         held = {

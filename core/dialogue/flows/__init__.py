@@ -45,7 +45,13 @@ from core.dialogue.flows.refund import RefundFlow
 from core.dialogue.flows.shop_finder import ShopFinderFlow
 from core.dialogue.flows.shop_register import ShopRegisterFlow
 from core.dialogue.flows.shop_reports import StatementFlow
-from core.dialogue.flows.shop_staff import InviteFlow, JoinFlow, ShopkeeperFlow
+from core.dialogue.flows.shop_staff import (
+    CashiersFlow,
+    InviteFlow,
+    JoinFlow,
+    LeaveFlow,
+    ShopkeeperFlow,
+)
 
 FLOWS: dict[str, Flow[Any]] = {
     flow.name: flow
@@ -59,6 +65,8 @@ FLOWS: dict[str, Flow[Any]] = {
         ShopRegisterFlow(),
         StatementFlow(),
         InviteFlow(),
+        CashiersFlow(),
+        LeaveFlow(),
         JoinFlow(),
         ShopkeeperFlow(),
         BuyFlow(),

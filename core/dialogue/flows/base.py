@@ -17,6 +17,7 @@ from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.state import FlowState, PendingCode
 from core.domain import otp
 from core.domain.messages import Option, Text, t, tn
+from core.domain.shops import MemberRole
 from core.services import security
 
 S = TypeVar("S", bound=FlowState)
@@ -69,6 +70,10 @@ class Flow(Generic[S]):
     state_type: type[S]
     # MENU or another command in the middle keeps the answers, to resume later.
     keeps_draft: ClassVar[bool] = False
+    # A flow acting for the shop in its state's `shop_id`: who may go on with it ("member"
+    # or "owner"). The engine asks `still_allowed` before every answer, so a cashier removed
+    # half-way (between PAGA and the customer's code) can complete nothing.
+    acts_for_shop: ClassVar[str | None] = None
 
     @property
     def first_step(self) -> str:
@@ -133,6 +138,17 @@ class Flow(Generic[S]):
 
     async def answer(self, turn: Turn, inp: Input) -> None:
         await self.steps[str(turn.step)].answer(self, turn, inp)
+
+    async def still_allowed(self, turn: Turn) -> bool:
+        """Whether this chat may still answer the flow's step: for a shop's flow, the chat
+        is still a member of that shop (its owner, when the flow is the owner's)."""
+        shop_id = getattr(turn.state, "shop_id", None)
+        if self.acts_for_shop is None or shop_id is None:
+            return True
+        for member, shop in await turn.memberships():
+            if shop.id == shop_id:
+                return self.acts_for_shop != "owner" or member.role == MemberRole.OWNER.value
+        return False
 
     async def on_language_chosen(self, turn: Turn) -> None:
         """After LINGUA in the middle of a flow: the same question, in the new language."""
@@ -241,6 +257,20 @@ def code_message(flow: str, code: str, minutes: int) -> Text:
         return t(
             "Code {code} confirms that this phone charges vouchers for your shop. Do not "
             "share it with anyone. Valid {minutes} min.",
+            code=code,
+            minutes=minutes,
+        )
+    if flow == "cashiers":
+        return t(
+            "Code {code} confirms that you remove a cashier from your shop. Do not share it "
+            "with anyone. Valid {minutes} min.",
+            code=code,
+            minutes=minutes,
+        )
+    if flow == "leave":
+        return t(
+            "Code {code} confirms that you stop working for the shop. Do not share it with "
+            "anyone. Valid {minutes} min.",
             code=code,
             minutes=minutes,
         )

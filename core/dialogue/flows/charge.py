@@ -66,6 +66,7 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
     TILL_WRONG_CODES wrong codes before the shop's own phone must confirm again."""
 
     name = "charge"
+    acts_for_shop = "member"
     state_type = ChargeState
 
     async def begin(self, turn: Turn, arg: str = "") -> None:

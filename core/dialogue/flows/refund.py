@@ -35,6 +35,7 @@ def start_of_day(now: datetime, timezone: str) -> datetime:
 
 class RefundFlow(ConfirmedFlow[RefundState]):
     name = "refund"
+    acts_for_shop = "member"
     state_type = RefundState
 
     async def begin(self, turn: Turn, arg: str = "") -> None:

@@ -43,6 +43,7 @@ def start_of_month(now: datetime, timezone: str) -> datetime:
 
 class StatementFlow(Flow[ShopState]):
     name = "statement"
+    acts_for_shop = "member"
     state_type = ShopState
 
     async def begin(self, turn: Turn, arg: str = "") -> None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows.base import VERIFY, ConfirmedFlow, Flow, Step, known, table, verify
 from core.dialogue.menus import show_menu
-from core.dialogue.state import JoinState, NoState, ShopState
+from core.dialogue.state import CashiersState, JoinState, NoState, ShopState
 from core.domain import otp
-from core.domain.errors import DomainError
-from core.domain.messages import Option, t
+from core.domain.errors import DomainError, Refusal
+from core.domain.messages import Day, Option, t
 from core.domain.shops import MemberRole
+from core.services import shop_members
 from core.services import shops as shop_service
 
 
@@ -43,6 +46,7 @@ class ShopkeeperFlow(Flow[NoState]):
 
 class InviteFlow(ConfirmedFlow[ShopState]):
     name = "cashier"
+    acts_for_shop = "owner"
     state_type = ShopState
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
@@ -121,3 +125,196 @@ class JoinFlow(ConfirmedFlow[JoinState]):
     # The cashier code (INVITO <code> answers it at once), then from SMS the confirmation.
     entry = ("code",)
     steps = table({"code": Step(ask_code, on_code, to=(VERIFY,)), VERIFY: verify()})
+
+
+def _acting(turn: Turn) -> str:
+    """The chat that acts, for the activity log (as a charge records who requested it)."""
+    return f"{turn.channel}:{turn.address}"
+
+
+class CashiersFlow(ConfirmedFlow[CashiersState]):
+    """CASSIERI: the owner sees the shop's cashiers (masked) and removes one, after a Yes
+    (and from SMS a code to the owner's own number). The owner is never in the list."""
+
+    name = "cashiers"
+    state_type = CashiersState
+    acts_for_shop = "owner"
+
+    async def begin(self, turn: Turn, arg: str = "") -> None:
+        turn.finish()
+        current = await turn.shop()
+        if current is None and await turn.memberships():
+            await show_menu(turn)
+            return
+        if current is None or current[0].role != MemberRole.OWNER.value:
+            turn.say(t("Only the owner of a shop can see and remove its cashiers."))
+            return
+        shop = current[1]
+        if not await shop_members.cashiers_of(turn.uow, shop.id):
+            turn.say(t("{shop} has no cashiers. To add one, write CASSIERE.", shop=shop.name))
+            return
+        await self.goto(turn, "pick", CashiersState(shop_id=shop.id))
+
+    async def ask_pick(self, turn: Turn) -> None:
+        s = self.state(turn)
+        shop = await shop_service.shop_by_id(turn.uow, known(s.shop_id))
+        cashiers = await shop_members.cashiers_of(turn.uow, known(s.shop_id))
+        if shop is None or not cashiers:
+            turn.finish()
+            turn.say(t("There are no cashiers to remove."))
+            return
+        question = t(
+            "Cashiers of {shop}. Reply with the number of the one to remove, or ANNULLA.",
+            shop=shop.name,
+        )
+        zone = ZoneInfo(turn.town.timezone)
+        options = [
+            Option(
+                f"m{member.id}",
+                t(
+                    "{who}, since {day}",
+                    who=shop_members.member_label(member),
+                    day=Day(member.created_at.astimezone(zone).date()),
+                ),
+            )
+            for member in cashiers
+        ]
+        turn.say(question, options=turn.fitting_options([question], options))
+
+    async def on_pick(self, turn: Turn, inp: Input) -> None:
+        s = self.state(turn)
+        chosen = (inp.choice or "").removeprefix("m")
+        cashiers = await shop_members.cashiers_of(turn.uow, known(s.shop_id))
+        member = next((x for x in cashiers if str(x.id) == chosen), None)
+        if member is None:
+            raise Reject(t("Reply with the number of the cashier to remove, or ANNULLA."))
+        s.member_id, s.who = member.id, shop_members.member_label(member)
+        await self.goto(turn, "sure")
+
+    async def ask_sure(self, turn: Turn) -> None:
+        turn.say(
+            t(
+                "Remove cashier {who}? They will no longer be able to charge, refund or see "
+                "the statement.",
+                who=known(self.state(turn).who),
+            ),
+            options=(Option("yes", t("Yes, remove")), Option("no", t("No"))),
+        )
+
+    async def on_sure(self, turn: Turn, inp: Input) -> None:
+        if inp.choice == "no":
+            turn.finish()
+            turn.say(t("Nothing was changed."))
+            return
+        if inp.choice != "yes":
+            raise Reject(t("Reply 1 to remove the cashier or 2 to keep them."))
+        await self.confirm_then_do(turn)
+
+    async def confirmed(self, turn: Turn) -> None:
+        s = self.state(turn)
+        turn.finish()
+        current = await turn.shop()
+        owner = current[0] if current is not None else None
+        try:
+            removed = await shop_members.remove_member(
+                turn.uow,
+                turn.town.id,
+                known(s.shop_id),
+                known(s.member_id),
+                by=_acting(turn),
+                now=turn.now,
+                by_member=owner,
+            )
+        except DomainError as error:
+            turn.say(error_text(error))
+            return
+        await show_menu(
+            turn,
+            t(
+                "Done: {who} no longer works for {shop} and was told.",
+                who=removed.label,
+                shop=removed.shop.name,
+            ),
+        )
+
+    # Pick the cashier, make sure, then (from SMS) the code to the owner's own number.
+    entry = ("pick",)
+    steps = table(
+        {
+            "pick": Step(ask_pick, on_pick, to=("sure",)),
+            "sure": Step(ask_sure, on_sure, to=(VERIFY,)),
+            VERIFY: verify(),
+        }
+    )
+
+
+class LeaveFlow(ConfirmedFlow[CashiersState]):
+    """ESCI from a cashier with no request open: stop working for the shop, after a Yes
+    (and from SMS a code to this number). The owner is told. The phone may then apply for
+    vouchers like anyone else."""
+
+    name = "leave"
+    state_type = CashiersState
+    acts_for_shop = "member"
+
+    async def begin(self, turn: Turn, arg: str = "") -> None:
+        turn.finish()
+        current = await turn.shop()
+        if current is None:
+            await show_menu(turn)
+            return
+        member, shop = current
+        if member.role == MemberRole.OWNER.value:
+            turn.say(error_text(DomainError(Refusal.SHOP_OWNER_NOT_REMOVABLE)))
+            return
+        await self.goto(
+            turn,
+            "sure",
+            CashiersState(shop_id=shop.id, member_id=member.id, who=shop.name),
+        )
+
+    async def ask_sure(self, turn: Turn) -> None:
+        turn.say(
+            t(
+                "Stop working for {shop}? This chat will no longer charge its vouchers; "
+                "the owner is told.",
+                shop=known(self.state(turn).who),
+            ),
+            options=(Option("yes", t("Yes, leave")), Option("no", t("No"))),
+        )
+
+    async def on_sure(self, turn: Turn, inp: Input) -> None:
+        if inp.choice == "no":
+            turn.finish()
+            await show_menu(turn, t("Nothing was changed."))
+            return
+        if inp.choice != "yes":
+            raise Reject(t("Reply 1 to leave the shop or 2 to stay."))
+        await self.confirm_then_do(turn)
+
+    async def confirmed(self, turn: Turn) -> None:
+        s = self.state(turn)
+        turn.finish()
+        current = await turn.shop()
+        member = current[0] if current is not None and current[1].id == s.shop_id else None
+        try:
+            removed = await shop_members.remove_member(
+                turn.uow,
+                turn.town.id,
+                known(s.shop_id),
+                known(s.member_id),
+                by=_acting(turn),
+                now=turn.now,
+                by_member=member,
+            )
+        except DomainError as error:
+            turn.say(error_text(error))
+            return
+        # This chat's own memory: the engine saves it after this turn.
+        turn.memory.till = None
+        turn.memory.shop_id = None
+        await show_menu(turn, t("You no longer work for {shop}.", shop=removed.shop.name))
+
+    # Make sure, then (from SMS) the code to this number.
+    entry = ("sure",)
+    steps = table({"sure": Step(ask_sure, on_sure, to=(VERIFY,)), VERIFY: verify()})

@@ -1,0 +1,185 @@
+"""Who works at a shop, and how a cashier stops: the owner removes them (CASSIERI), the
+cashier leaves (ESCI), or the office removes them (the shops page, `admin shops
+remove-member`). One rule for all three, in one transaction: the membership row goes, the
+pending payments that member started are cancelled (their customers are told the code is
+void), the member's SMS till session and any shop request open in their chat end, the
+activity log records it, and the people concerned are told through the outbox. The phone is
+then free to apply as a citizen (the shop-phone guard of migration 0015 reads current
+members only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.domain.channels import Channel
+from core.domain.errors import NotAllowed, NotFound, Refusal
+from core.domain.messages import Reply, Text, t
+from core.domain.shops import MemberRole
+from core.services import activity, voucher_charges
+from core.services import charges as charge_service
+from core.services.outbox import notify_members
+from core.services.unit_of_work import UnitOfWork
+from core.storage import models as m
+
+# The dialogue's flows that act for a shop (core/dialogue/flows: their `name`).
+SHOP_FLOWS = frozenset({"charge", "refund", "statement", "cashier", "cashiers", "leave"})
+
+
+def member_label(member: m.ShopMember) -> str:
+    """How a member is shown to the owner and the office: the channel and the last three
+    digits of the number or chat, enough to tell cashiers apart without revealing them."""
+    channel = "Telegram" if member.channel == Channel.TELEGRAM else "SMS"
+    return f"{channel} ***{member.address[-3:]}"
+
+
+async def cashiers_of(uow: UnitOfWork, shop_id: int) -> list[m.ShopMember]:
+    """The shop's cashiers (not its owner), the earliest first."""
+    members = await uow.shops.members_of(shop_id)
+    cashiers = [x for x in members if x.role == MemberRole.CASHIER.value]
+    return sorted(cashiers, key=lambda x: (x.created_at, x.id))
+
+
+async def members_of(uow: UnitOfWork, shop_id: int) -> list[m.ShopMember]:
+    """Every member, the owner first, then the cashiers by when they joined."""
+    members = await uow.shops.members_of(shop_id)
+    return sorted(members, key=lambda x: (x.role != MemberRole.OWNER.value, x.created_at, x.id))
+
+
+@dataclass(frozen=True)
+class Removed:
+    shop: m.Shop
+    label: str  # the member as member_label shows them
+    cancelled_charges: int  # pending payments the member had started, now void
+    till_closed: bool  # an open SMS till session of the member was ended
+
+
+async def remove_member(
+    uow: UnitOfWork,
+    municipality_id: int,
+    shop_id: int,
+    member_id: int,
+    *,
+    by: activity.Actor,
+    now: datetime,
+    by_member: m.ShopMember | None = None,
+) -> Removed:
+    """Remove a cashier from a shop. `by_member`: the member acting in a chat (the owner
+    removing a cashier, or the cashier leaving: then it is `member_id` itself); None for
+    the office. The owner is never removed (a shop without one could not add cashiers,
+    and its registration names them): the office changes an owner otherwise. The caller
+    commits."""
+    shop = await uow.shops.by_id(shop_id)
+    if shop is None or shop.municipality_id != municipality_id:
+        raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
+    members = await uow.shops.members_of(shop.id)
+    member = next((x for x in members if x.id == member_id), None)
+    if member is None:
+        raise NotFound(Refusal.SHOP_MEMBER_NOT_FOUND, member_id=member_id)
+    if member.role == MemberRole.OWNER.value:
+        raise NotAllowed(Refusal.SHOP_OWNER_NOT_REMOVABLE)
+    leaving = by_member is not None and by_member.id == member.id
+    if by_member is not None and not leaving and by_member.role != MemberRole.OWNER.value:
+        # Only the owner removes someone else (the flows ask this too; a stale turn may not).
+        raise NotAllowed(Refusal.SHOP_OWNER_NOT_REMOVABLE)
+    label = member_label(member)
+    cancelled = await _cancel_pending(uow, shop, member, now)
+    till_closed = await _end_chat_session(uow, shop, member)
+    await uow.delete(member)
+    await uow.flush()
+    await activity.by_actor(
+        uow,
+        municipality_id,
+        by,
+        "shop.member_leave" if leaving else "shop.member_remove",
+        subject=f"{shop.id} {shop.name}",
+        before={"member": label, "role": member.role, "since": member.created_at.isoformat()},
+        after={"cancelled_charges": cancelled, "till_closed": till_closed},
+        now=now,
+    )
+    if not leaving:
+        await notify_members(
+            uow,
+            shop,
+            [member],
+            Reply.of(
+                t(
+                    "You no longer work for {shop}: this chat can no longer charge, refund or "
+                    "see its statement.",
+                    shop=shop.name,
+                )
+            ),
+            now,
+        )
+    owners = [
+        x
+        for x in members
+        if x.role == MemberRole.OWNER.value
+        and (by_member is None or (x.channel, x.address) != (by_member.channel, by_member.address))
+    ]
+    await notify_members(uow, shop, owners, Reply.of(_owner_notice(shop, label, by_member)), now)
+    return Removed(shop, label, cancelled, till_closed)
+
+
+def _owner_notice(shop: m.Shop, label: str, by_member: m.ShopMember | None) -> Text:
+    if by_member is None:
+        return t(
+            "The municipality's office removed cashier {who} from {shop}.",
+            who=label,
+            shop=shop.name,
+        )
+    if by_member.role != MemberRole.OWNER.value:
+        return t("Cashier {who} left {shop}.", who=label, shop=shop.name)
+    # Another owner removed them (the acting owner is answered in the chat).
+    return t("Cashier {who} was removed from {shop}.", who=label, shop=shop.name)
+
+
+async def _cancel_pending(
+    uow: UnitOfWork, shop: m.Shop, member: m.ShopMember, now: datetime
+) -> int:
+    """Void the payments this member started that still wait for the customer's code: once
+    removed they must not be able to complete one. Each customer is told the code is void.
+    A charge confirmed concurrently is not touched (compare-and-set on its status)."""
+    requested_by = f"{member.channel}:{member.address}"
+    cancelled = 0
+    for charge_id in await uow.charges.pending_requested_by(shop.id, requested_by):
+        cancelled += await charge_service.cancel_charge(
+            uow, charge_id=charge_id, shop_id=shop.id, now=now
+        )
+    for charge_id in await uow.community.pending_charges_requested_by(shop.id, requested_by):
+        cancelled += await voucher_charges.cancel_voucher_charge(
+            uow, charge_id=charge_id, shop_id=shop.id, now=now
+        )
+    return cancelled
+
+
+async def _end_chat_session(uow: UnitOfWork, shop: m.Shop, member: m.ShopMember) -> bool:
+    """End what the member's chat holds for this shop: its SMS till session, the shop it
+    acts for, a request of this shop open there (a charge at its code step, a refund).
+    The keys are those of core/dialogue/state.py ChatMemory and its flows' states, whose
+    stored names never change. True when a till session was open."""
+    conversation = await uow.conversations.find_for_update(
+        shop.municipality_id, member.channel, member.address
+    )
+    if conversation is None:
+        return False
+    data = dict(conversation.data or {})
+    till = data.get("till")
+    closed = isinstance(till, dict) and till.get("shop_id") == shop.id
+    if closed:
+        data.pop("till")
+    if data.get("shop_id") == shop.id:
+        data.pop("shop_id")
+    state = data.get("state")
+    if (
+        conversation.flow in SHOP_FLOWS
+        and isinstance(state, dict)
+        and state.get("shop_id") == shop.id
+    ):
+        conversation.flow = None
+        conversation.step = None
+        data.pop("state", None)
+        data.pop("options", None)
+    # A new dict: the JSON column notices a replaced value, not one changed in place.
+    conversation.data = data
+    return closed

@@ -1,0 +1,261 @@
+"""A cashier stops: the owner removes them (CASSIERI), they leave (ESCI), and a removal
+half-way through a payment leaves nothing the removed person can complete. On SQLite and
+PostgreSQL (the `core` fixture)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.bootstrap import Core
+from core.dialogue.inbound import Channel
+from core.domain.errors import NotAllowed
+from core.domain.messages import Reply
+from core.i18n import render_text
+from core.services import ledger, shop_members
+from core.storage import models as m
+from tests.dialogue.harness import Chat, open_till, outbox_of, param
+from tests.dialogue.test_shop import ASK_CODE, CONFIRMED, citizen_code, own_code
+from tests.factories import Town, make_town
+
+CASHIER = "+393339990050"
+LIST = "Cashiers of {shop}. Reply with the number of the one to remove, or ANNULLA."
+SURE = "Remove cashier {who}? They will no longer be able to charge, refund or see the statement."
+VERIFY_REMOVE = (
+    "Code {code} confirms that you remove a cashier from your shop. Do not share it with "
+    "anyone. Valid {minutes} min."
+)
+DONE = "Done: {who} no longer works for {shop} and was told."
+TOLD_REMOVED = (
+    "You no longer work for {shop}: this chat can no longer charge, refund or see its statement."
+)
+STOPPED = "You no longer work for this shop: the request was stopped."
+LEAVE_SURE = (
+    "Stop working for {shop}? This chat will no longer charge its vouchers; the owner is told."
+)
+VOID = "{shop} cancelled the payment of {amount}. The code is no longer valid."
+
+
+async def join(core: Core, town: Town, address: str = CASHIER, channel: str = "sms") -> None:
+    async with core.uow() as uow:
+        uow.add(
+            m.ShopMember(
+                shop_id=town.shop_id,
+                channel=channel,
+                address=address,
+                role="cashier",
+                created_at=core.now(),
+            )
+        )
+        await uow.commit()
+
+
+async def members(core: Core, town: Town) -> list[tuple[str, str]]:
+    async with core.uow() as uow:
+        return [(x.address, x.role) for x in await uow.shops.members_of(town.shop_id)]
+
+
+async def balance(core: Core, town: Town) -> int:
+    async with core.uow() as uow:
+        return await ledger.citizen_balance(uow, town.municipality_id, town.citizen_ids[0])
+
+
+async def charge_status(core: Core, town: Town) -> list[str]:
+    async with core.uow() as uow:
+        rows = await uow.session.scalars(
+            select(m.Charge.status).where(m.Charge.shop_id == town.shop_id).order_by(m.Charge.id)
+        )
+        return list(rows.all())
+
+
+def texts(replies: list[Reply], language: str) -> str:
+    return " ".join(render_text(text, language) for reply in replies for text in reply.texts)
+
+
+async def test_the_owner_removes_a_cashier_who_was_charging(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    await join(core, town)
+    cashier = await open_till(Chat(core, CASHIER))
+    await cashier.expect(f"PAGA {town.citizen_cfs[0]} 12,50", ASK_CODE)
+    code = await citizen_code(core, town.citizen_phones[0])
+    # The owner sees the list, masked.
+    owner = Chat(core, town.shop_phone)
+    replies = await owner.expect("CASSIERI", LIST)
+    labels = [render_text(option.label, "it") for option in replies[-1].options]
+    assert len(labels) == 1 and labels[0].startswith("SMS ***050, dal ")
+    assert CASHIER not in texts(replies, "it") + " ".join(labels)
+    await owner.expect("1", SURE)
+    assert param(owner.last, "who") == "SMS ***050"
+    await owner.expect("1", VERIFY_REMOVE)
+    await owner.expect(await own_code(owner), DONE)
+    assert await members(core, town) == [(town.shop_phone, "owner")]
+    # The charge the cashier left waiting is void, and its customer told so.
+    assert await charge_status(core, town) == ["cancelled"]
+    last = (await outbox_of(core, "sms", town.citizen_phones[0]))[-1][1]
+    assert last.texts[0].msgid == VOID
+    # The removed cashier is told, and the customer's right code completes nothing.
+    told = (await outbox_of(core, "sms", CASHIER))[-1][1]
+    assert told.texts[0].msgid == TOLD_REMOVED
+    assert (await cashier.state())[:2] == (None, None)
+    await cashier.send(code)
+    assert await balance(core, town) == 150_00
+    assert await charge_status(core, town) == ["cancelled"]
+    await cashier.send(f"PAGA {town.citizen_cfs[0]} 5")
+    assert await charge_status(core, town) == ["cancelled"]
+    # Logged, with what the removal closed.
+    async with core.uow() as uow:
+        [entry] = (
+            await uow.session.scalars(
+                select(m.ActivityEntry).where(m.ActivityEntry.action == "shop.member_remove")
+            )
+        ).all()
+    assert entry.actor == f"sms:{town.shop_phone}"
+    assert entry.before is not None and entry.before["member"] == "SMS ***050"
+    assert entry.after == {"cancelled_charges": 1, "till_closed": True}
+
+
+async def test_a_cashier_removed_between_pay_and_the_code_cannot_complete(core: Core) -> None:
+    """Even when the removal skipped the service (a row deleted by hand), the code step
+    checks membership when the code is typed."""
+    town = await make_town(core, citizens=1)
+    await join(core, town, "7002", "telegram")
+    cashier = Chat(core, "7002", channel=Channel.TELEGRAM)
+    await cashier.expect(f"PAGA {town.citizen_cfs[0]} 12,50", ASK_CODE)
+    code = await citizen_code(core, town.citizen_phones[0])
+    async with core.uow() as uow:
+        for member in await uow.shops.members_of(town.shop_id):
+            if member.address == "7002":
+                await uow.delete(member)
+        await uow.commit()
+    await cashier.expect(code, STOPPED)
+    assert await balance(core, town) == 150_00
+    assert (await cashier.state())[:2] == (None, None)
+    # A member still in the shop completes as ever.
+    owner = await open_till(Chat(core, town.shop_phone))
+    await owner.expect(f"PAGA {town.citizen_cfs[0]} 12,50", ASK_CODE)
+    await owner.expect(await citizen_code(core, town.citizen_phones[0]), CONFIRMED)
+    assert await balance(core, town) == 137_50
+
+
+async def test_a_cashier_leaves_in_english_and_the_phone_can_apply(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    await join(core, town)
+    cashier = Chat(core, CASHIER)
+    await cashier.send("LINGUA en")
+    replies = await cashier.expect("LEAVE", LEAVE_SURE)
+    assert "CANCEL" not in texts(replies, "en") and "Yes, leave" in [
+        render_text(o.label, "en") for o in replies[-1].options
+    ]
+    await cashier.expect("2", "Nothing was changed.")
+    assert len(await members(core, town)) == 2
+    await cashier.expect("LEAVE", LEAVE_SURE)
+    replies = await cashier.send("1")
+    code = await own_code(cashier)
+    assert "stop working for the shop" in texts(replies, "en")
+    replies = await cashier.expect(code, "You no longer work for {shop}.")
+    assert await members(core, town) == [(town.shop_phone, "owner")]
+    # The citizen's menu now, and the owner is told in Italian.
+    assert "apply" in [o.key for o in replies[-1].options]
+    notice = (await outbox_of(core, "sms", town.shop_phone))[-1][1]
+    assert notice.texts[0].msgid == "Cashier {who} left {shop}."
+    assert render_text(notice.texts[0], "it").startswith("SMS ***050 non lavora più")
+    # The phone is free: the shop-phone guard lets a citizen have it.
+    async with core.uow() as uow:
+        assert not await uow.shops.has_member_at("sms", CASHIER)
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None
+        citizen.phone = CASHIER
+        await uow.flush()
+        await uow.commit()
+
+
+async def test_esci_still_cancels_and_the_owner_cannot_leave(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    await join(core, town, "7002", "telegram")
+    cashier = Chat(core, "7002", channel=Channel.TELEGRAM)
+    await cashier.expect(f"PAGA {town.citizen_cfs[0]} 3", ASK_CODE)
+    # With a request open ESCI is ANNULLA, as always: the payment is cancelled, not the job.
+    await cashier.send("ESCI")
+    assert "Cancelled." in [t.msgid for r in cashier.last for t in r.texts]
+    assert len(await members(core, town)) == 2
+    assert await charge_status(core, town) == ["cancelled"]
+    # A citizen's ESCI cancels nothing.
+    citizen = Chat(core, town.citizen_phones[0])
+    await citizen.expect("ESCI", "There is nothing to cancel.")
+    owner = Chat(core, town.shop_phone)
+    await owner.expect(
+        "ESCI",
+        "The owner of a shop cannot be removed from it: to change the owner, ask the "
+        "municipality's office.",
+    )
+    await cashier.expect("CASSIERI", "Only the owner of a shop can see and remove its cashiers.")
+    # No cashiers left: the owner's list says how to add one.
+    async with core.uow() as uow:
+        [removed] = await shop_members.cashiers_of(uow, town.shop_id)
+        owner_row = next(x for x in await uow.shops.members_of(town.shop_id) if x.role == "owner")
+        try:
+            await shop_members.remove_member(
+                uow,
+                town.municipality_id,
+                town.shop_id,
+                owner_row.id,
+                by="test",
+                now=core.now(),
+            )
+        except NotAllowed as refused:
+            assert refused.code == "shop.owner_not_removable"
+        else:
+            raise AssertionError("the owner was removed")
+        await shop_members.remove_member(
+            uow, town.municipality_id, town.shop_id, removed.id, by="test", now=core.now()
+        )
+        await uow.commit()
+    await owner.expect("CASSIERI", "{shop} has no cashiers. To add one, write CASSIERE.")
+    english = Chat(core, "7003", channel=Channel.TELEGRAM)
+    async with core.uow() as uow:
+        uow.add(
+            m.ShopMember(
+                shop_id=town.shop_id,
+                channel="telegram",
+                address="7003",
+                role="owner",
+                created_at=core.now(),
+            )
+        )
+        await uow.commit()
+    await english.send("LINGUA en")
+    replies = await english.send("CASHIERS")
+    assert render_text(replies[-1].texts[0], "en").endswith("To add one, write CASHIER.")
+
+
+async def test_an_owner_on_telegram_removes_at_once_and_other_owners_are_told(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    await join(core, town)
+    async with core.uow() as uow:
+        uow.add(
+            m.ShopMember(
+                shop_id=town.shop_id,
+                channel="telegram",
+                address="7001",
+                role="owner",
+                created_at=core.now(),
+            )
+        )
+        await uow.commit()
+    owner = Chat(core, "7001", channel=Channel.TELEGRAM)
+    replies = await owner.expect("CASSIERI", LIST)
+    assert next(o.key for o in replies[-1].options).startswith("m")
+    await owner.expect("1", SURE)
+    await owner.expect("2", "Nothing was changed.")
+    await owner.expect("CASSIERI", LIST)
+    await owner.expect("1", SURE)
+    # No code on Telegram (its sender cannot be forged): done at once.
+    await owner.expect("1", DONE)
+    assert {a for a, _ in await members(core, town)} == {town.shop_phone, "7001"}
+    # The other owner (the shop's phone) is told; the one who acted is answered in the chat.
+    notice = (await outbox_of(core, "sms", town.shop_phone))[-1][1]
+    assert notice.texts[0].msgid == "Cashier {who} was removed from {shop}."
+    assert not [
+        r
+        for _, r in await outbox_of(core, "telegram", "7001")
+        if r.texts[0].msgid.startswith("Cashier {who}")
+    ]
