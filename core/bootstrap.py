@@ -44,9 +44,7 @@ class Core:
             self.group_commit = GroupCommit(self.engine, self._sqlite_writer)
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(
-            self._sessions, self.engine.dialect.name, self._sqlite_writer, keys=self.keys
-        )
+        return UnitOfWork(self._sessions, self.engine, self._sqlite_writer, keys=self.keys)
 
     def now(self) -> datetime:
         return self.clock()

@@ -11,11 +11,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.channels import Channel
 from core.storage import models as m
-from core.storage.repositories import MunicipalityRepository
+from core.storage.repositories import _Repository
 
 CHUNK = 900  # values in one IN (...) list: SQLite allows 999 bound parameters by default
 _T = TypeVar("_T")
@@ -26,10 +25,7 @@ def chunks(items: Sequence[_T], size: int = CHUNK) -> Iterator[Sequence[_T]]:
         yield items[start : start + size]
 
 
-class PaperImportRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class PaperImportRepository(_Repository):
     async def citizens_by_codice_fiscale(
         self, municipality_id: int, codes: Sequence[str]
     ) -> dict[str, m.Citizen]:
@@ -142,7 +138,7 @@ class PaperImportRepository:
     async def reserve_numbers(self, municipality_id: int, name: str, count: int) -> int:
         """Reserve `count` consecutive numbers of a per-municipality sequence in one statement;
         returns the first. Gap-free and safe under concurrency, like next_number."""
-        insert_ = MunicipalityRepository(self.session)._upsert_insert()
+        insert_ = self._upsert_insert()
         statement = (
             insert_(m.Counter)
             .values(municipality_id=municipality_id, name=name, value=count)

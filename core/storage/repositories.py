@@ -34,8 +34,8 @@ from core.domain.ledger import AccountKind, PostingKind
 from core.domain.outbox import OutboxStatus
 from core.domain.shops import ShopStatus
 from core.storage import models as m
-from core.storage.payment_trip import PaymentOutcome, PendingPayment, confirm_plan
-from core.storage.trips import run_plan
+from core.storage.payment_trip import Paid, PaymentOutcome, PendingPayment, confirm_plan
+from core.storage.trips import Transaction
 from core.storage.turn_trip import (
     ConversationRow,
     Found,
@@ -111,12 +111,18 @@ class TrancheFigures:
 
 
 class _Repository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, transaction: Transaction) -> None:
+        self._transaction = transaction
+
+    @property
+    def session(self) -> AsyncSession:
+        # Asked for on use, not at construction: a unit of work whose only work is a plan
+        # opens no session at all (core/storage/uow.py).
+        return self._transaction.session
 
     def _upsert_insert(self) -> Any:
         """The dialect's INSERT that knows ON CONFLICT (the same SQL on SQLite and PostgreSQL)."""
-        return pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        return pg_insert if self._transaction.dialect == "postgresql" else sqlite_insert
 
     def add(self, obj: m.Base) -> None:
         self.session.add(obj)
@@ -730,7 +736,7 @@ class LedgerRepository(_Repository):
         """Lock accounts in id order (PostgreSQL): every transaction that changes balances
         takes its locks in this one global order, so none waits in a cycle (a deadlock).
         SQLite needs nothing: a writer holds the whole database from BEGIN IMMEDIATE."""
-        if self.session.get_bind().dialect.name != "postgresql":
+        if self._transaction.dialect != "postgresql":
             return
         await self.session.execute(
             select(m.Account.id)
@@ -772,14 +778,14 @@ class LedgerRepository(_Repository):
         a moment ago in this transaction (and lines approved minutes ago) are invisible to
         the planner's statistics; it then believes them one row long and joins them in a
         nested loop, a quadratic plan (100,000 households: hours, not seconds)."""
-        if self.session.get_bind().dialect.name != "postgresql":
+        if self._transaction.dialect != "postgresql":
             return
         for table in ("accounts", "allocation_lines", "applications"):
             await self.session.execute(text(f"ANALYZE {table}"))
 
     async def lock_for_credit(self, municipality_id: int, allocation_id: int, fund_id: int) -> None:
         """Lock the fund and every citizen account of the tranche, in id order (PostgreSQL)."""
-        if self.session.get_bind().dialect.name != "postgresql":
+        if self._transaction.dialect != "postgresql":
             return
         citizens = self._citizens_of_tranche(allocation_id)
         await self.session.execute(
@@ -1106,11 +1112,15 @@ class ChargeRepository(_Repository):
     ) -> PaymentOutcome | None:
         """Confirm a charge in one trip to the database (core/storage/payment_trip.py), or
         None with nothing written when it is not a plain acceptance."""
-        postgresql = self.session.get_bind().dialect.name == "postgresql"
+        postgresql = self._transaction.dialect == "postgresql"
         plan = confirm_plan(
             charge_id, shop_id, now, accept=accept, receipt=receipt, postgresql=postgresql
         )
-        return await run_plan(self.session, plan)
+        outcome = await self._transaction.run_plan(plan)
+        if outcome is not None and outcome.outcome is Paid.CONFIRMED:
+            # Its receipts are payment-lane rows: whoever commits wakes the payment loop.
+            self._transaction.queued_payment = True
+        return outcome
 
     async def mark(self, charge_id: int, from_status: str, **values: object) -> bool:
         """Compare-and-set on the status: the one place a charge changes state."""
@@ -1469,7 +1479,7 @@ class ConversationRepository(_Repository):
     ) -> TurnOutcome | None:
         """A plain dialogue turn in one plan (core/storage/turn_trip.py), or None with
         nothing written when it is not plain."""
-        postgresql = self.session.get_bind().dialect.name == "postgresql"
+        postgresql = self._transaction.dialect == "postgresql"
         plan = turn_plan(
             channel,
             address,
@@ -1481,7 +1491,7 @@ class ConversationRepository(_Repository):
             postings_shown=postings_shown,
             lock_rows=postgresql,
         )
-        return await run_plan(self.session, plan)
+        return await self._transaction.run_plan(plan)
 
     async def stopped_addresses(self, municipality_id: int) -> set[tuple[str, str]]:
         """(channel, address) of everyone who wrote STOP to this municipality."""

@@ -21,7 +21,7 @@ import sqlite3
 from collections.abc import Generator, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -98,6 +98,21 @@ async def drive_asyncpg(connection: Any, plan: Plan[T]) -> T:
             sql, parameters = plan.send(records)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
+
+
+class Transaction(Protocol):
+    """The transaction a unit of work's repositories share (core.storage.uow.UnitOfWork):
+    its ORM session, opened on first use, and the way a plan runs in it."""
+
+    # The database's dialect name ("sqlite", "postgresql"), known without a session.
+    dialect: str
+    # A payment-lane outbox row was written (core/storage/uow.py).
+    queued_payment: bool
+
+    @property
+    def session(self) -> AsyncSession: ...
+
+    async def run_plan(self, plan: Plan[T]) -> T: ...
 
 
 async def run_plan(session: AsyncSession, plan: Plan[T]) -> T:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
+from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn
 
 from core.domain.keys import PROCESS_KEYS, ServerKeys
 from core.storage import models as m
@@ -16,6 +20,9 @@ from core.storage.community_repository import CommunityRepository
 from core.storage.paper_import import PaperImportRepository
 from core.storage.read_models import ReadModels
 from core.storage.review_repository import AppealRepository, AuditRepository
+from core.storage.trips import Plan, drive_asyncpg, run_plan
+
+T = TypeVar("T")
 
 # core.services.outbox.PAYMENT_LANE (storage sits below services and cannot import it).
 _PAYMENT_LANE = 0
@@ -27,7 +34,6 @@ class UnitOfWork:
     The SQL implementation of the protocol services are typed against
     (core.services.unit_of_work.UnitOfWork); tests/unit/fakes.py holds the in-memory one."""
 
-    session: AsyncSession
     municipalities: r.MunicipalityRepository
     rounds: r.RoundRepository
     citizens: r.CitizenRepository
@@ -56,58 +62,99 @@ class UnitOfWork:
     def __init__(
         self,
         session_factory: async_sessionmaker[AsyncSession],
-        dialect: str,
+        engine: AsyncEngine,
         writer_lock: asyncio.Lock | None = None,
         keys: ServerKeys = PROCESS_KEYS,
     ) -> None:
         self._session_factory = session_factory
+        self._engine = engine
         # The server secret's keys: hashing codes and sealing the outbox need them.
         self.keys = keys
-        self.dialect = dialect
+        self.dialect = engine.dialect.name
         self._writer_lock = writer_lock
         # A payment-lane outbox row was added (a code, a receipt): whoever commits this
         # wakes the outbox's payment loop (outbox.worker).
         self.queued_payment = False
+        self._session: AsyncSession | None = None
+        # PostgreSQL: the pooled connection whose transaction a plan began before any
+        # session was needed (run_plan), and the SQLAlchemy connection a session opened
+        # later in this unit of work shares it through.
+        self._plan_connection: PoolProxiedConnection | None = None
+        self._shared: AsyncConnection | None = None
 
     @property
     def supports_skip_locked(self) -> bool:
         return self.dialect == "postgresql"
+
+    @property
+    def session(self) -> AsyncSession:
+        """The ORM session, opened on first use: a unit of work whose only work is a plan
+        (a plain payment) never builds one (docs/decisions/0005-one-trip-transactions.md)."""
+        if self._session is None:
+            self._session = self._open_session()
+        return self._session
+
+    def _open_session(self) -> AsyncSession:
+        if self._plan_connection is None:
+            return self._session_factory()
+        # A plan began the transaction on this connection: the session joins it, so what
+        # it writes commits or rolls back with what the plan wrote.
+        shared = Connection(self._engine.sync_engine, connection=self._plan_connection)
+        self._shared = AsyncConnection(self._engine, shared)
+        return self._session_factory(bind=self._shared)
+
+    async def run_plan(self, plan: Plan[T]) -> T:
+        """Run a plan (core/storage/trips.py) in this unit of work's transaction.
+
+        On PostgreSQL, before any session is open, the plan runs on a connection taken
+        from the pool as it is: BEGIN, the plan's statements on asyncpg, and the commit or
+        the rollback of this unit of work, with no session, SQLAlchemy connection or
+        greenlet bridge around each of them. Anything else runs in the session's
+        transaction."""
+        if self.dialect != "postgresql" or self._session is not None:
+            return await run_plan(self.session, plan)
+        if self._plan_connection is None:
+            self._plan_connection = await self._engine.raw_connection()
+            try:
+                await _adapted(self._plan_connection)._start_transaction()
+            except BaseException:
+                await self._end_plan_connection()
+                raise
+        return await drive_asyncpg(self._plan_connection.driver_connection, plan)
 
     async def __aenter__(self) -> UnitOfWork:
         if self._writer_lock is not None:
             # SQLite has one writer at a time. Queueing here, in the event loop, replaces
             # SQLite's busy handler, which polls with growing sleeps under contention.
             await self._writer_lock.acquire()
-        try:
-            self.session = self._session_factory()
-            await self.session.begin()
-        except BaseException:
-            self._release()
-            raise
-        self.municipalities = r.MunicipalityRepository(self.session)
-        self.rounds = r.RoundRepository(self.session)
-        self.citizens = r.CitizenRepository(self.session)
-        self.delegates = r.DelegateRepository(self.session)
-        self.applications = r.ApplicationRepository(self.session)
-        self.allocations = r.AllocationRepository(self.session)
-        self.ledger = r.LedgerRepository(self.session)
-        self.shops = r.ShopRepository(self.session)
-        self.charges = r.ChargeRepository(self.session)
-        self.outbox = r.OutboxRepository(self.session)
-        self.conversations = r.ConversationRepository(self.session)
-        self.identity_events = r.IdentityEventRepository(self.session)
-        self.security = r.SecurityEventRepository(self.session)
-        self.community = CommunityRepository(self.session)
-        self.operators = o.OperatorRepository(self.session)
-        self.acts = o.OfficeActRepository(self.session)
-        self.phone_changes = o.PhoneChangeRepository(self.session)
-        self.activity = o.ActivityRepository(self.session)
-        self.settlements = o.SettlementRepository(self.session)
-        self.audit_samples = o.AuditSampleRepository(self.session)
-        self.read = ReadModels(self.session)
-        self.paper_import = PaperImportRepository(self.session)
-        self.audit = AuditRepository(self.session)
-        self.appeals = AppealRepository(self.session)
+        self._session = None
+        self._plan_connection = None
+        self._shared = None
+        # Repositories ask for the session when they use it (self.session), not now.
+        self.municipalities = r.MunicipalityRepository(self)
+        self.rounds = r.RoundRepository(self)
+        self.citizens = r.CitizenRepository(self)
+        self.delegates = r.DelegateRepository(self)
+        self.applications = r.ApplicationRepository(self)
+        self.allocations = r.AllocationRepository(self)
+        self.ledger = r.LedgerRepository(self)
+        self.shops = r.ShopRepository(self)
+        self.charges = r.ChargeRepository(self)
+        self.outbox = r.OutboxRepository(self)
+        self.conversations = r.ConversationRepository(self)
+        self.identity_events = r.IdentityEventRepository(self)
+        self.security = r.SecurityEventRepository(self)
+        self.community = CommunityRepository(self)
+        self.operators = o.OperatorRepository(self)
+        self.acts = o.OfficeActRepository(self)
+        self.phone_changes = o.PhoneChangeRepository(self)
+        self.activity = o.ActivityRepository(self)
+        self.settlements = o.SettlementRepository(self)
+        self.audit_samples = o.AuditSampleRepository(self)
+        self.read = ReadModels(self)
+        self.paper_import = PaperImportRepository(self)
+        self.audit = AuditRepository(self)
+        self.appeals = AppealRepository(self)
         return self
 
     async def __aexit__(
@@ -119,20 +166,56 @@ class UnitOfWork:
         # close() rolls back what was not committed and detaches the objects with the
         # values they were loaded with, so results stay readable after the block.
         try:
-            await self.session.close()
+            if self._session is not None:
+                await self._session.close()
         finally:
-            self._release()
+            try:
+                await self._end_plan_connection()
+            finally:
+                self._release()
 
     def _release(self) -> None:
         if self._writer_lock is not None and self._writer_lock.locked():
             self._writer_lock.release()
 
     async def commit(self) -> None:
-        await self.session.commit()
+        if self._session is not None:
+            # A session that joined a plan's connection commits the plan's writes too.
+            await self._session.commit()
+        if self._plan_connection is not None:
+            # The plan's transaction, when no session took it over (none was used).
+            try:
+                await _finish(self._plan_connection, commit=True)
+            except BaseException:
+                # Lost, or cancelled mid-commit: this connection's state is unknown.
+                await self._end_plan_connection(invalidate=True)
+                raise
+            if self._shared is None:
+                await self._end_plan_connection()
 
     async def rollback(self) -> None:
-        if self.session.in_transaction():
-            await self.session.rollback()
+        if self._session is not None and self._session.in_transaction():
+            await self._session.rollback()
+        if self._shared is not None:
+            await _finish(self._plan_connection, commit=False)
+        else:
+            await self._end_plan_connection()
+
+    async def _end_plan_connection(self, *, invalidate: bool = False) -> None:
+        """Give a plan's connection back to the pool. The pool's reset rolls back what was
+        not committed, and drops a connection that cannot (the server closed it, a plan
+        was cancelled mid-statement), as for a session's connection; `invalidate` drops
+        it at once."""
+        connection, self._plan_connection = self._plan_connection, None
+        shared, self._shared = self._shared, None
+        if connection is not None and invalidate:
+            await greenlet_spawn(connection.invalidate)
+        if shared is not None:
+            # Its session is closed (__aexit__): a later one starts on a fresh connection.
+            self._session = None
+            await shared.close()
+        elif connection is not None and not invalidate:
+            await greenlet_spawn(connection.close)
 
     def add(self, row: m.Base) -> None:
         """A new row in this transaction (written at the next flush or the commit)."""
@@ -159,3 +242,22 @@ class UnitOfWork:
         """A nested transaction: a statement the database refuses inside it (a unique key
         taken meanwhile) undoes only what the block did, and the transaction goes on."""
         return self.session.begin_nested()
+
+
+def _adapted(connection: PoolProxiedConnection) -> Any:
+    """SQLAlchemy's adapter around the asyncpg connection: it tracks the transaction, so a
+    session joining the connection later commits or rolls back the one a plan began."""
+    return connection.dbapi_connection
+
+
+async def _finish(connection: PoolProxiedConnection | None, *, commit: bool) -> None:
+    """Commit or roll back the transaction a plan began on this connection, if still open."""
+    if connection is None:
+        return
+    adapted = _adapted(connection)
+    transaction = adapted._transaction
+    # Forgotten before the trip, as SQLAlchemy's adapter does: whatever the server
+    # answers, this transaction is over.
+    adapted._transaction = None
+    if transaction is not None:
+        await (transaction.commit() if commit else transaction.rollback())
