@@ -57,6 +57,22 @@ def name_not_sepa(p: Mapping[str, object]) -> Text:
     )
 
 
+# Why an identity binding was refused (core/services/identity.py: decide_claim's reasons).
+IDENTITY_REASONS: dict[str, Text] = {
+    "phone_bound": t(
+        "This phone belongs to another household of the municipality: one phone, one "
+        "household. Nothing was changed."
+    ),
+    "telegram_bound": t(
+        "This Telegram account belongs to another citizen of the municipality. Nothing was changed."
+    ),
+    "codice_fiscale_bound": t(
+        "This codice fiscale already has another phone on file: change that phone first. "
+        "Nothing was changed."
+    ),
+}
+
+
 # Refusals the office meets the same way in the browser and on the command line
 # (buonispesa/cli/refusals.py adds its own beside them): each sentence written once.
 SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
@@ -263,6 +279,15 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "card.already_issued": lambda p: t(
         "This person already has a card: reload the page to issue a new one (the old one "
         "stops working)."
+    ),
+    # A chat hears one neutral sentence for every identity refusal; the office, who sees
+    # the person and their documents, is told which rule it is.
+    "identity.refused": lambda p: IDENTITY_REASONS.get(
+        str(p.get("reason")),
+        t(
+            "The codice fiscale and the phone do not match what the office has on file. "
+            "Nothing was changed."
+        ),
     ),
     "office.bad_file": lambda p: t("Choose a CSV file saved as UTF-8."),
     "office.bad_number": lambda p: t("Write a whole number of days, at least 1."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import unescape
 from typing import Any
 
 import aiohttp
@@ -111,6 +112,13 @@ async def test_paper_applications_import_all_or_nothing(
     )
     page = await upload(clerk, again)
     assert page.status == 409 and "riga 3" in page.text  # already applied
+    # The clerk is told which identity rule, not the chat's neutral "go to the office".
+    shared = HEADER + f"{make_cf(25)},+393339000021,1,false,false,0,0,0,2026-04-06T10:10:00\n"
+    page = await upload(clerk, shared)
+    said = unescape(page.text)
+    assert page.status in (400, 409), page.status
+    assert "Questo telefono appartiene a un altro nucleo del Comune" in said, said
+    assert "Rivolgiti all'ufficio" not in said and "ufficio dei servizi sociali" not in said
     assert await count_applications(core) == 2  # nothing of the refused files
     assert (await upload(clerk, good, csrf=False)).status == 403
     viewer = await signed_in(towns.server, "bel.viewer")
