@@ -52,10 +52,12 @@ from core.storage.payment_trip import (
     confirm_transaction,
 )
 
-# Lookups (of a person or a voucher) per shop per hour, before "try later": whoever they
+# Lookups (of a person or a voucher) per till per hour, before "try later": whoever they
 # find, so that the limit itself never tells a shop who holds vouchers. One a minute on
-# average, above what a till serves in an hour, far below what fishing needs.
+# average, above what a till serves in an hour, far below what fishing needs. A whole
+# shop, however many cashiers it has, at most LOOKUPS_PER_SHOP_PER_HOUR.
 LOOKUPS_PER_HOUR = 60
+LOOKUPS_PER_SHOP_PER_HOUR = 4 * LOOKUPS_PER_HOUR
 
 
 def parse_reference(reference: str) -> tuple[str, str]:
@@ -87,15 +89,18 @@ async def find_citizen(uow: UnitOfWork, municipality_id: int, reference: str) ->
 
 
 async def find_beneficiary(
-    uow: UnitOfWork, shop: m.Shop, reference: str, now: datetime
+    uow: UnitOfWork, shop: m.Shop, reference: str, now: datetime, *, till: str
 ) -> m.Citizen:
     """The voucher holder a shop means, telling the shop nothing more than "not here".
 
     Somebody unknown and an applicant who never received vouchers get the same answer
     (a shop must not learn who applied). Every lookup counts against the shop, found or
-    not, and after LOOKUPS_PER_HOUR in an hour the shop is told to try later; a miss is
-    also recorded for the office (`admin shops lookups`), which the shop never hears of."""
-    await security.count_lookup(uow, shop, now, limit=LOOKUPS_PER_HOUR)
+    not, and after LOOKUPS_PER_HOUR in an hour at one till (`till`: who asks) the till
+    is told to try later; a miss is also recorded for the office (`admin shops
+    lookups`), which the shop never hears of."""
+    await security.count_lookup(
+        uow, shop, now, till=till, limit=LOOKUPS_PER_HOUR, shop_limit=LOOKUPS_PER_SHOP_PER_HOUR
+    )
     try:
         citizen = await find_citizen(uow, shop.municipality_id, reference)
     except NotFound:
@@ -153,7 +158,7 @@ async def request_charge(
     municipality = await uow.municipalities.by_id(shop.municipality_id)
     assert municipality is not None
     policy = policy_of(municipality)
-    citizen = await find_beneficiary(uow, shop, citizen_reference, now)
+    citizen = await find_beneficiary(uow, shop, citizen_reference, now, till=requested_by)
     with_pin = cards.pays_with_pin(citizen, citizen_reference)
     if with_pin and citizen.card_blocked_at is not None:
         raise NotAllowed(Refusal.CARD_BLOCKED)

@@ -74,14 +74,26 @@ async def count(
     )
 
 
-async def count_lookup(uow: UnitOfWork, shop: m.Shop, now: datetime, *, limit: int) -> None:
-    """Count one lookup by this shop, before anybody is looked up; over `limit` in the
-    last hour refuse (LOOKUP_TOO_MANY). Holders and nobody count and are answered alike: a
-    limit that counted only misses would tell the shop, by when it answers "try later",
-    which of its lookups found a holder."""
-    if await count(uow, LOOKUP, now - timedelta(hours=1), shop_id=shop.id) >= limit:
+async def count_lookup(
+    uow: UnitOfWork, shop: m.Shop, now: datetime, *, till: str, limit: int, shop_limit: int
+) -> None:
+    """Count one lookup by this till of the shop (`till`: who asks, as "channel:address"),
+    before anybody is looked up; over `limit` for the till, or `shop_limit` for the whole
+    shop, in the last hour refuse (LOOKUP_TOO_MANY). Holders and nobody count and are
+    answered alike: a limit that counted only misses would tell the shop, by when it
+    answers "try later", which of its lookups found a holder.
+
+    Per till first, because an SMS sender can be forged: lookups forged as the shop's
+    number use up that number's till only, while its Telegram and other cashiers' tills
+    keep charging; the shop's own ceiling still bounds how many people a shop can try."""
+    since = now - timedelta(hours=1)
+    if await count(uow, LOOKUP, since, shop_id=shop.id, detail=till) >= limit:
         raise NotAllowed(Refusal.LOOKUP_TOO_MANY)
-    await record(uow, LOOKUP, now, municipality_id=shop.municipality_id, shop_id=shop.id)
+    if await count(uow, LOOKUP, since, shop_id=shop.id) >= shop_limit:
+        raise NotAllowed(Refusal.LOOKUP_TOO_MANY)
+    await record(
+        uow, LOOKUP, now, municipality_id=shop.municipality_id, shop_id=shop.id, detail=till
+    )
 
 
 async def last_unlock(uow: UnitOfWork, shop_id: int) -> datetime | None:

@@ -30,6 +30,7 @@ from core.domain.messages import Money, Reply, Text, t
 from core.services import ledger, security
 from core.services.charges import (
     LOOKUPS_PER_HOUR,
+    LOOKUPS_PER_SHOP_PER_HOUR,
     ChargeRequested,
     ConfirmOutcome,
     ConfirmResult,
@@ -62,7 +63,14 @@ async def request_voucher_charge(
     if amount_cents <= 0:
         raise NotAllowed(Refusal.PAYMENT_BAD_AMOUNT)
     # Looking up a voucher counts like looking up a person, whatever it finds.
-    await security.count_lookup(uow, shop, now, limit=LOOKUPS_PER_HOUR)
+    await security.count_lookup(
+        uow,
+        shop,
+        now,
+        till=requested_by,
+        limit=LOOKUPS_PER_HOUR,
+        shop_limit=LOOKUPS_PER_SHOP_PER_HOUR,
+    )
     code_text = rules.normalize_voucher_code(voucher_reference) or ""
     voucher = await uow.community.voucher_by_code(code_text)
     if voucher is None or voucher.municipality_id != shop.municipality_id:

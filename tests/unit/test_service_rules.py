@@ -325,24 +325,52 @@ async def test_the_sweep_expires_only_pending_charges_past_their_time(town: Town
     assert statuses == [ChargeStatus.CONFIRMED, ChargeStatus.EXPIRED, ChargeStatus.PENDING]
 
 
-async def test_lookups_are_limited_per_shop(town: Town) -> None:
+async def test_lookups_are_limited_per_till_and_per_shop(town: Town) -> None:
     uow = town.uow
+    forged = "sms:+393331000101"  # the shop's number, which an SMS forger can use
     for _ in range(charges.LOOKUPS_PER_HOUR):
         async with uow:
             with pytest.raises(NotFound):
-                await charges.find_beneficiary(uow, town.shop, "RSSMRA80A01H501U", town.now)
+                await charges.find_beneficiary(
+                    uow, town.shop, "RSSMRA80A01H501U", town.now, till=forged
+                )
             await uow.commit()
     async with uow:
         with pytest.raises(NotAllowed) as refused:
             await charges.find_beneficiary(
-                uow, town.shop, town.citizens[0].codice_fiscale, town.now
+                uow, town.shop, town.citizens[0].codice_fiscale, town.now, till=forged
             )
     assert refusal(refused) == Refusal.LOOKUP_TOO_MANY
+    # The shop's other tills still charge: lookups forged as one number block only it.
     async with uow:
         found = await charges.find_beneficiary(
-            uow, town.shop, town.citizens[0].codice_fiscale, town.later(hours=1)
+            uow, town.shop, town.citizens[0].codice_fiscale, town.now, till="telegram:77"
+        )
+        await uow.commit()
+    assert found.id == town.citizens[0].id
+    async with uow:
+        found = await charges.find_beneficiary(
+            uow, town.shop, town.citizens[0].codice_fiscale, town.later(hours=1), till=forged
         )
     assert found.id == town.citizens[0].id
+
+
+async def test_a_shop_with_many_tills_still_has_a_ceiling(town: Town) -> None:
+    uow = town.uow
+    tills = [f"telegram:{index}" for index in range(5)]
+    for index in range(charges.LOOKUPS_PER_SHOP_PER_HOUR):
+        async with uow:
+            with pytest.raises(NotFound):
+                await charges.find_beneficiary(
+                    uow, town.shop, "RSSMRA80A01H501U", town.now, till=tills[index % 4]
+                )
+            await uow.commit()
+    async with uow:
+        with pytest.raises(NotAllowed) as refused:
+            await charges.find_beneficiary(
+                uow, town.shop, town.citizens[0].codice_fiscale, town.now, till=tills[4]
+            )
+    assert refusal(refused) == Refusal.LOOKUP_TOO_MANY
 
 
 async def test_what_is_not_committed_is_not_kept(town: Town) -> None:
