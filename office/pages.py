@@ -96,12 +96,20 @@ def page_before(request: web.Request) -> str | None:
     return url.path_qs
 
 
+NOTHING_CHANGED = t("Nothing was changed.")
+
+
 async def problem(request: web.Request, text: Text, status: int) -> web.Response:
     words = await words_for(request)
+    message = words.text(text)
+    unchanged = words.text(NOTHING_CHANGED)
+    # Said after a refused form, once: many refusals already end with it, and a page
+    # that was only looked at (GET) changed nothing anyway.
+    reassure = request.method != "GET" and unchanged not in message
     return await render(
         request,
         "problem.html",
-        {"message": words.text(text), "back": page_before(request)},
+        {"message": message, "back": page_before(request), "unchanged": reassure},
         status=status,
     )
 

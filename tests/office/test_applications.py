@@ -118,6 +118,7 @@ async def test_paper_applications_import_all_or_nothing(
     said = unescape(page.text)
     assert page.status in (400, 409), page.status
     assert "Questo telefono appartiene a un altro nucleo del Comune" in said, said
+    assert said.count("Nulla è stato modificato.") == 1
     assert "Rivolgiti all'ufficio" not in said and "ufficio dei servizi sociali" not in said
     assert await count_applications(core) == 2  # nothing of the refused files
     assert (await upload(clerk, good, csrf=False)).status == 403

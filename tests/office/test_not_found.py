@@ -75,3 +75,11 @@ async def test_a_refused_form_links_back_to_the_page_it_was_on_and_never_off_the
     page = await manager.get("/office/no-such-page")
     page = await manager.get("/office/no-such-page")
     assert "Torna alla pagina da cui venivi" not in page.text
+
+
+async def test_nothing_was_changed_is_said_once_and_only_after_a_form(towns: Towns) -> None:
+    manager = await signed_in(towns.server, "bel.manager")
+    page = await manager.post("/office/appeals/abc/decide", {"outcome": "upheld"})
+    assert unescape(page.text).count("Nulla è stato modificato.") == 1
+    page = await manager.get("/office/no-such-page")
+    assert "Nulla è stato modificato." not in unescape(page.text)
