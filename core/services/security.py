@@ -87,9 +87,17 @@ async def count_lookup(
     number use up that number's till only, while its Telegram and other cashiers' tills
     keep charging; the shop's own ceiling still bounds how many people a shop can try."""
     since = now - timedelta(hours=1)
-    if await count(uow, LOOKUP, since, shop_id=shop.id, detail=till) >= limit:
+    # A lookup that ended in a payment the citizen confirmed gives its place back: a busy
+    # honest till is never stopped, and a confirmation needs the citizen's own code, so
+    # fishing cannot earn places (and a confirmed payment tells the shop nothing new).
+    looked = await count(uow, LOOKUP, since, shop_id=shop.id, detail=till)
+    if looked >= limit and looked - await uow.charges.paid_since(shop.id, since, till) >= limit:
         raise NotAllowed(Refusal.LOOKUP_TOO_MANY)
-    if await count(uow, LOOKUP, since, shop_id=shop.id) >= shop_limit:
+    looked = await count(uow, LOOKUP, since, shop_id=shop.id)
+    if (
+        looked >= shop_limit
+        and looked - await uow.charges.paid_since(shop.id, since, None) >= shop_limit
+    ):
         raise NotAllowed(Refusal.LOOKUP_TOO_MANY)
     await record(
         uow, LOOKUP, now, municipality_id=shop.municipality_id, shop_id=shop.id, detail=till

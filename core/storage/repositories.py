@@ -1186,6 +1186,18 @@ class ChargeRepository(_Repository):
             )
         ).all()
 
+    async def paid_since(self, shop_id: int, since: datetime, requested_by: str | None) -> int:
+        """Charges of a shop (of one of its chats, `channel:address`, if given) requested
+        after `since` that the citizen confirmed (refunded later or not)."""
+        query = select(func.count(m.Charge.id)).where(
+            m.Charge.shop_id == shop_id,
+            m.Charge.created_at >= since,
+            m.Charge.status.in_((ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)),
+        )
+        if requested_by is not None:
+            query = query.where(m.Charge.requested_by == requested_by)
+        return int(await self.session.scalar(query) or 0)
+
     async def pending_for_citizen(self, citizen_id: int) -> Sequence[m.Charge]:
         return (
             await self.session.scalars(

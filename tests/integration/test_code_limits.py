@@ -184,6 +184,20 @@ async def test_lookups_are_limited_per_shop_and_misses_listed(core: Core, clock:
     await pay(core, town, 1_00)
 
 
+async def test_a_busy_honest_till_is_never_stopped(core: Core) -> None:
+    """Lookups that end in a payment the citizen confirmed give their place back: more
+    customers than the limit in an hour all pay, and then fishing is stopped as before."""
+    town = await make_town(core, citizens=14)  # each may get 6 codes an hour
+    for index in range(charges.LOOKUPS_PER_HOUR + 10):
+        await pay(core, town, 1_00, citizen=index % 14)
+    for index in range(charges.LOOKUPS_PER_HOUR):
+        with pytest.raises(NotFound):
+            await attempt(core, town.shop_id, make_cf(700 + index), 1_00)
+    with pytest.raises(NotAllowed) as limited:
+        await attempt(core, town.shop_id, town.citizen_cfs[0], 1_00)
+    assert limited.value.code == "lookup.too_many"
+
+
 async def _limit_answers(core: Core, shop_id: int, references: list[str]) -> list[bool]:
     """For each lookup, whether the shop was told "too many searches" (the limit's answer);
     any other answer (a code sent, too many codes, nobody found) is the lookup's own."""

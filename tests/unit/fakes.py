@@ -808,6 +808,20 @@ class FakeCharges(_Fake):
             m.Charge, lambda x: x.citizen_id == citizen_id and x.status == ChargeStatus.PENDING
         )
 
+    async def paid_since(self, shop_id: int, since: datetime, requested_by: str | None) -> int:
+        paid = (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)
+        return len(
+            self.store.rows(
+                m.Charge,
+                lambda x: (
+                    x.shop_id == shop_id
+                    and x.created_at >= since
+                    and x.status in paid
+                    and (requested_by is None or x.requested_by == requested_by)
+                ),
+            )
+        )
+
     async def pending_requested_by(self, shop_id: int, requested_by: str) -> Sequence[int]:
         return [
             x.id
