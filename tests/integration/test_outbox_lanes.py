@@ -46,11 +46,12 @@ class PacedProvider:
             await self.count.wait_for(ready)  # type: ignore[arg-type]
 
 
-async def test_a_code_queued_behind_200_notices_is_sent_first(core: Core) -> None:
-    town = await make_town(core, citizens=1)
+async def queue_notices(core: Core, count: int) -> None:
+    """A broadcast waiting in the outbox: `count` notices to other numbers, and nothing else
+    pending (the town's own messages are marked sent)."""
     async with core.uow() as uow:
         await uow.session.execute(update(m.OutboxMessage).values(status="sent"))
-        for index in range(200):
+        for index in range(count):
             enqueue(
                 uow,
                 municipality_id=None,
@@ -61,6 +62,11 @@ async def test_a_code_queued_behind_200_notices_is_sent_first(core: Core) -> Non
                 now=core.now(),
             )
         await uow.commit()
+
+
+async def test_a_code_queued_behind_200_notices_is_sent_first(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    await queue_notices(core, 200)
     provider = PacedProvider(sms_limiter(RATE))
     worker = OutboxWorker(core, provider, WorkerConfig(batch_size=10, poll_seconds=0.05))
     worker.start()
@@ -95,19 +101,7 @@ async def test_answers_to_a_citizen_go_before_the_notices_of_a_tranche(core: Cor
     SALDO and a general-path turn (MENU) write there."""
     town = await make_town(core, citizens=1)
     phone = town.citizen_phones[0]
-    async with core.uow() as uow:
-        await uow.session.execute(update(m.OutboxMessage).values(status="sent"))
-        for index in range(200):
-            enqueue(
-                uow,
-                municipality_id=None,
-                channel="sms",
-                address=f"+39333{7000000 + index:07d}",
-                language="it",
-                reply=Reply.of(t("Hello {n}", n=index)),
-                now=core.now(),
-            )
-        await uow.commit()
+    await queue_notices(core, 200)
     provider = PacedProvider(sms_limiter(RATE))
     worker = OutboxWorker(core, provider, WorkerConfig(batch_size=10, poll_seconds=0.05))
     worker.start()
