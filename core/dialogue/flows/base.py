@@ -200,6 +200,21 @@ class Flow(Generic[S]):
             raise Reject(t("Please answer 1 to continue or 2 to start again."))
 
 
+async def not_a_shop(turn: Turn, text: Text) -> Text:
+    """What a chat that works for no shop hears when it asks a shop's request (`text`),
+    unless the owner or the office removed its cashier: then whose cashier it no longer
+    is, and whom to ask."""
+    removed = turn.memory.removed_from
+    shop = await turn.uow.shops.by_id(removed) if removed is not None else None
+    if shop is None:
+        return text
+    return t(
+        "You are no longer a cashier of {shop}. If you should still work there, ask the "
+        "owner for a new cashier code.",
+        shop=shop.name,
+    )
+
+
 def resume(*to: str) -> Step[Any]:
     """The step that offers a draft back: it leads to any step the draft was left at."""
     return Step(Flow.ask_resume, Flow.on_resume, to=to)
