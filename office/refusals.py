@@ -76,6 +76,12 @@ IDENTITY_REASONS: dict[str, Text] = {
 # Refusals the office meets the same way in the browser and on the command line
 # (buonispesa/cli/refusals.py adds its own beside them): each sentence written once.
 SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
+    "appeal.not_upheld": lambda p: t(
+        "Application {protocol} has no upheld appeal: its answers are corrected on appeal "
+        "only while the latest appeal against its decision stands upheld.",
+        protocol=str(p["protocol"]),
+    ),
+    "application.unchanged": lambda p: t("Nothing to correct: the answers are the same as before."),
     "phone_change.waiting": lambda p: t(
         "A new phone for this citizen ({phone}) already waits for approval (request "
         "{number}): approve or withdraw it first.",
@@ -266,7 +272,6 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "after the checks.",
         protocol=str(p["protocol"]),
     ),
-    "application.unchanged": lambda p: t("Nothing to correct: the answers are the same as before."),
     "identity.phone_of_another": lambda p: t(
         "This phone number belongs to another citizen of the municipality ({cf}): one phone, "
         "one household. Nothing was changed.",

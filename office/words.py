@@ -120,6 +120,7 @@ DELIVERY_NAMES = {
 # What each activity-log action means, for the log's readers.
 ACTION_NAMES = {
     "application.correct": t("paper application corrected"),
+    "application.correct_on_appeal": t("application corrected on an upheld appeal"),
     "application.withdraw": t("paper application withdrawn"),
     "citizen.phone": t("phone recorded by the office"),
     "citizen.phone_request": t("new phone asked, waiting for a second operator"),
@@ -161,6 +162,9 @@ ACTION_NAMES = {
     "revocation_undo.prepare": t("undoing of a revocation prepared"),
     "revocation_undo.approve": t("undoing of a revocation approved"),
     "revocation_undo.withdraw": t("undoing of a revocation withdrawn"),
+    "appeal_correction.prepare": t("correction on an appeal prepared"),
+    "appeal_correction.approve": t("correction on an appeal approved"),
+    "appeal_correction.withdraw": t("correction on an appeal withdrawn"),
     "appeal.file": t("appeal received from the chat"),
     "appeal.upheld": t("appeal upheld"),
     "appeal.rejected": t("appeal rejected"),

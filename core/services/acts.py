@@ -1,21 +1,24 @@
 """Four eyes: acts that move money are prepared by one operator and approved by another.
 
 A clerk (or a manager) prepares the determina of a tranche, its credit, a reimbursement run,
-a revocation or the undoing of a revocation made by mistake; a manager who is NOT the one
-who prepared it approves it, and only then does the underlying service run
-(core.services.allocation, reimbursement, audit), in the same transaction as the approval
-and its activity-log entry. The database refuses an approved act whose approver is its
-preparer (CHECK four_eyes on office_acts).
+a revocation, the undoing of a revocation made by mistake or the correction of an
+application on an upheld appeal; a manager who is NOT the one who prepared it approves it,
+and only then does the underlying service run (core.services.allocation, reimbursement,
+audit, appeal_remedy), in the same transaction as the approval and its activity-log entry.
+The database refuses an approved act whose approver is its preparer (CHECK four_eyes on
+office_acts).
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
-from core.services import activity, allocation, audit, reimbursement
+from core.services import activity, allocation, appeal_remedy, audit, reimbursement
+from core.services.applications import Answers
 from core.services.municipalities import current_round, is_open
 from core.services.operators import Role, require_role
 from core.services.unit_of_work import UnitOfWork
@@ -30,10 +33,23 @@ class ActKind(StrEnum):
     REIMBURSEMENT = "reimbursement"
     REVOCATION = "revocation"
     REVOCATION_UNDO = "revocation_undo"
+    APPEAL_CORRECTION = "appeal_correction"
 
 
 # Acts about one application: one open draft per protocol (not per kind).
-PER_PROTOCOL = (ActKind.REVOCATION, ActKind.REVOCATION_UNDO)
+PER_PROTOCOL = (ActKind.REVOCATION, ActKind.REVOCATION_UNDO, ActKind.APPEAL_CORRECTION)
+
+
+def answers_in(params: dict[str, Any]) -> Answers:
+    """The corrected answers an appeal correction carries in its parameters."""
+    return Answers(
+        household_size=int(params["household_size"]),
+        has_work_income=bool(params["has_work_income"]),
+        has_pension=bool(params["has_pension"]),
+        liquidity_cents=int(params["liquidity_cents"]),
+        public_support_monthly_cents=int(params["public_support_monthly_cents"]),
+        rent_monthly_cents=int(params["rent_monthly_cents"]),
+    )
 
 
 class SamePerson(NotAllowed):
@@ -113,6 +129,10 @@ async def _check_preparable(
             raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=protocol)
     elif kind is ActKind.REVOCATION_UNDO:
         await audit.check_undoable(uow, town, str(params["protocol"]))
+    elif kind is ActKind.APPEAL_CORRECTION:
+        await appeal_remedy.check_correctable(
+            uow, town, str(params["protocol"]), answers_in(params)
+        )
 
 
 async def prepare(
@@ -129,10 +149,13 @@ async def prepare(
     town = await uow.municipalities.by_id(operator.municipality_id)
     assert town is not None
     if kind in PER_PROTOCOL:
+        given = params
         params = {
-            "protocol": str(params.get("protocol", "")).strip().upper(),
-            "reason": given_reason(str(params.get("reason", ""))),
+            "protocol": str(given.get("protocol", "")).strip().upper(),
+            "reason": given_reason(str(given.get("reason", ""))),
         }
+        if kind is ActKind.APPEAL_CORRECTION:
+            params |= asdict(answers_in(given))
     await _check_preparable(uow, town, kind, params, now)
     for act in await open_acts(uow, town.id, kind):
         if kind not in PER_PROTOCOL or act.params.get("protocol") == params["protocol"]:
@@ -200,6 +223,18 @@ async def approve(uow: UnitOfWork, operator: m.Operator, act_id: int, now: datet
             "to_recover_cents": revocation.to_recover_cents,
             "cancelled_charges": revocation.cancelled_charges,
         }
+    elif kind is ActKind.APPEAL_CORRECTION:
+        application = await appeal_remedy.correct(
+            uow,
+            town,
+            str(act.params["protocol"]),
+            answers_in(act.params),
+            str(act.params["reason"]),
+            now,
+            operator,
+            act_id=act.id,
+        )
+        outcome = {"protocol": application.protocol, "decision_notified_at": None}
     else:
         undoing = await audit.undo_revocation(
             uow,

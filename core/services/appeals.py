@@ -215,7 +215,7 @@ def decision_notice(town: str, protocol: str, upheld: bool, reason: str) -> Repl
     )
 
 
-def _decision_reason(text: str) -> str:
+def office_reason(text: str) -> str:
     reason = " ".join(text.split())
     if not reason:
         raise Conflict(Refusal.ACT_REASON_MISSING)
@@ -269,7 +269,7 @@ async def decide(
         raise Conflict(Refusal.APPEAL_BAD_OUTCOME, outcome=outcome) from exc
     if status is AppealStatus.OPEN:
         raise Conflict(Refusal.APPEAL_BAD_OUTCOME, outcome=outcome)
-    why = _decision_reason(reason)
+    why = office_reason(reason)
     appeal = await uow.appeals.by_id(appeal_id)
     if appeal is None or appeal.municipality_id != town.id:
         raise NotFound(Refusal.APPEAL_NOT_FOUND, appeal_id=appeal_id)

@@ -23,6 +23,7 @@ from core.domain.identity import mask_phone
 from core.domain.messages import Reply, t
 from core.services import activity, cards, delegates, identity, phone_changes
 from core.services.acts import given_reason
+from core.services.applications import Answers as Answers
 from core.services.applications import ApplicationInput
 from core.services.back_office import PREPARERS, application_of, town_of
 from core.services.operators import require_role
@@ -31,30 +32,6 @@ from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
 PAPER = "paper"
-
-
-@dataclass(frozen=True)
-class Answers:
-    """The household's answers on a paper application, the columns of the paper CSV that
-    the office may correct (the codice fiscale and the date are the record's identity)."""
-
-    household_size: int
-    has_work_income: bool
-    has_pension: bool
-    liquidity_cents: int
-    public_support_monthly_cents: int
-    rent_monthly_cents: int
-
-    @classmethod
-    def of(cls, application: m.Application) -> Answers:
-        return cls(
-            household_size=application.household_size,
-            has_work_income=application.has_work_income,
-            has_pension=application.has_pension,
-            liquidity_cents=application.liquidity_cents,
-            public_support_monthly_cents=application.public_support_monthly_cents,
-            rent_monthly_cents=application.rent_monthly_cents,
-        )
 
 
 async def _changeable(uow: UnitOfWork, application: m.Application, *, lock: bool) -> None:

@@ -73,6 +73,31 @@ class ApplicationInput:
                 raise Conflict(Refusal.APPLICATION_IMPLAUSIBLE_AMOUNT, field=name)
 
 
+@dataclass(frozen=True)
+class Answers:
+    """The household's answers the office may correct (a paper application on its page,
+    any application on an upheld appeal): the columns of the paper CSV but the codice
+    fiscale and the date, which are the record's identity."""
+
+    household_size: int
+    has_work_income: bool
+    has_pension: bool
+    liquidity_cents: int
+    public_support_monthly_cents: int
+    rent_monthly_cents: int
+
+    @classmethod
+    def of(cls, application: m.Application) -> Answers:
+        return cls(
+            household_size=application.household_size,
+            has_work_income=application.has_work_income,
+            has_pension=application.has_pension,
+            liquidity_cents=application.liquidity_cents,
+            public_support_monthly_cents=application.public_support_monthly_cents,
+            rent_monthly_cents=application.rent_monthly_cents,
+        )
+
+
 async def new_protocol(uow: UnitOfWork, municipality: m.Municipality, year: int) -> str:
     """The next protocol number of the municipality: CODE-YEAR-NNNNNN with the whole code,
     so MAC1 and MAC2 never share one (codes are unique, letters and digits only).

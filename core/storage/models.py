@@ -566,6 +566,8 @@ class Appeal(Base):
             "AND decided_by IS NOT NULL)",
             name="decided",
         ),
+        # Only an upheld appeal's application may have its answers corrected on appeal.
+        CheckConstraint("corrected_at IS NULL OR status = 'upheld'", name="corrected_upheld"),
         Index("ix_appeals_queue", "municipality_id", "status"),
     )
     id: Mapped[int] = _id()
@@ -582,6 +584,8 @@ class Appeal(Base):
     operator_id: Mapped[int | None] = _fk("operators.id", nullable=True, index=False)
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str | None] = mapped_column(String(300))
+    # When the answers of the application were last corrected on this (upheld) appeal.
+    corrected_at: Mapped[datetime | None]
 
 
 class Operator(Base):
@@ -635,13 +639,15 @@ class ActivityEntry(Base):
 
 class OfficeAct(Base):
     """An act that moves money, prepared by one operator and approved by another (four
-    eyes): the determina of a tranche, its credit, a reimbursement run, a revocation.
-    The CHECK makes the rule hold whatever writes the row."""
+    eyes): the determina of a tranche, its credit, a reimbursement run, a revocation, its
+    undoing, the correction of an application on an upheld appeal. The CHECK makes the
+    rule hold whatever writes the row."""
 
     __tablename__ = "office_acts"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('determina', 'credit', 'reimbursement', 'revocation', 'revocation_undo')",
+            "kind IN ('determina', 'credit', 'reimbursement', 'revocation', 'revocation_undo', "
+            "'appeal_correction')",
             name="kind",
         ),
         CheckConstraint("status IN ('prepared', 'approved', 'withdrawn')", name="status"),

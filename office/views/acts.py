@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -15,6 +16,7 @@ from core.storage import models as m
 from office.keys import CORE
 from office.pages import notify
 from office.security import operator_of
+from office.views.application_desk import answers_of
 from office.views.forms import back_or, fields
 
 # Where each kind of act is listed while it waits, and where its forms go back to unless
@@ -25,6 +27,7 @@ HOME = {
     acts.ActKind.REIMBURSEMENT: "reimbursement",
     acts.ActKind.REVOCATION: "audit",
     acts.ActKind.REVOCATION_UNDO: "audit",
+    acts.ActKind.APPEAL_CORRECTION: "appeals",
 }
 KIND_NAMES = {
     acts.ActKind.DETERMINA: t("Determina (approval of the tranche)"),
@@ -32,6 +35,7 @@ KIND_NAMES = {
     acts.ActKind.REIMBURSEMENT: t("Reimbursement of the shops"),
     acts.ActKind.REVOCATION: t("Revocation"),
     acts.ActKind.REVOCATION_UNDO: t("Undoing of a revocation"),
+    acts.ActKind.APPEAL_CORRECTION: t("Correction of an application on an upheld appeal"),
 }
 
 
@@ -51,6 +55,12 @@ def _params(kind: acts.ActKind, form: dict[str, str]) -> dict[str, Any]:
         except ValueError as exc:
             raise Conflict(Refusal.OFFICE_BAD_DATE) from exc
         return {"execution_date": day.isoformat()}
+    if kind is acts.ActKind.APPEAL_CORRECTION:
+        return {
+            "protocol": form.get("protocol", ""),
+            "reason": form.get("reason", ""),
+            **asdict(answers_of(form)),
+        }
     if kind in acts.PER_PROTOCOL:
         return {"protocol": form.get("protocol", ""), "reason": form.get("reason", "")}
     return {}

@@ -6,12 +6,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from core.domain.messages import t
-from core.services import appeals, back_office
+from core.services import acts, appeals, back_office
 from core.services.operators import Role, may_see_personal_data
 from office.keys import CORE
 from office.pages import notify, render, words_for
 from office.security import operator_of
 from office.views.forms import fields, see_other
+from office.views.round import act_rows
 from office.words import CHANNEL_NAMES
 
 STATUS_NAMES = {
@@ -52,6 +53,7 @@ async def appeals_page(request: web.Request) -> web.Response:
             "queue": [row for row in rows if row["status"] == appeals.AppealStatus.OPEN.value],
             "decided": [row for row in rows if row["status"] != appeals.AppealStatus.OPEN.value],
             "may_decide": operator.role != Role.VIEWER.value,
+            "waiting": await act_rows(request, operator, (acts.ActKind.APPEAL_CORRECTION,)),
         },
     )
 

@@ -9,7 +9,14 @@ from aiohttp import web
 from core.domain.application_csv import parse_applications_csv
 from core.domain.errors import Conflict, Refusal
 from core.domain.messages import t, tn
-from core.services import activity, acts, application_desk, back_office, phone_changes
+from core.services import (
+    activity,
+    acts,
+    appeals,
+    application_desk,
+    back_office,
+    phone_changes,
+)
 from core.services.applications import ApplicationInput
 from core.services.operators import Role
 from core.services.outbox import reply_of
@@ -91,6 +98,14 @@ async def application_page(request: web.Request) -> web.Response:
             for act in await acts.open_acts(uow, operator.municipality_id, acts.ActKind.REVOCATION)
             if act.params.get("protocol") == protocol
         ]
+        corrections = [
+            act
+            for act in await acts.open_acts(
+                uow, operator.municipality_id, acts.ActKind.APPEAL_CORRECTION
+            )
+            if act.params.get("protocol") == protocol
+        ]
+        appeals_here = await uow.appeals.of_application(app.id)
         decision_notice = [
             (row, reply_of(uow.keys, row)) for row in (await uow.read.decision_notices(app.id))[:1]
         ]
@@ -130,6 +145,12 @@ async def application_page(request: web.Request) -> web.Response:
             for entry in entries
         ],
         "revocation_waiting": revocations[0] if revocations else None,
+        # The remedy of an upheld appeal (core.services.appeal_remedy): its act, or its form.
+        "appeal_upheld": bool(appeals_here)
+        and appeals_here[-1].status == appeals.AppealStatus.UPHELD.value
+        and app.revoked_at is None
+        and app.withdrawn_at is None,
+        "correction_waiting": corrections[0] if corrections else None,
         "notices": [
             {
                 "created_at": message.created_at,
