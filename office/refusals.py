@@ -82,6 +82,12 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         protocol=str(p["protocol"]),
     ),
     "application.unchanged": lambda p: t("Nothing to correct: the answers are the same as before."),
+    "appeal.past_window": lambda p: t(
+        "Application {protocol} belongs to an earlier window than window {number}: no tranche "
+        "can pay it any more, so correcting its answers would change nothing.",
+        protocol=str(p["protocol"]),
+        number=str(p["window"]),
+    ),
     "phone_change.waiting": lambda p: t(
         "A new phone for this citizen ({phone}) already waits for approval (request "
         "{number}): approve or withdraw it first.",

@@ -30,6 +30,7 @@ class Refusal(StrEnum):
     APPEAL_NOT_FOUND = "appeal.not_found"
     APPEAL_NOT_OPEN = "appeal.not_open"
     APPEAL_NOT_UPHELD = "appeal.not_upheld"
+    APPEAL_PAST_WINDOW = "appeal.past_window"
     APPEAL_REASON_MISSING = "appeal.reason_missing"
     APPEAL_REASON_TOO_LONG = "appeal.reason_too_long"
     APPEAL_TOO_LATE = "appeal.too_late"

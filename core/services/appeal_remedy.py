@@ -5,7 +5,8 @@ is below the threshold…) is remedied by correcting the answers the decision wa
 the same fields and the same validation as the correction of a paper application
 (core.services.application_desk), but for any application, made on paper or in a chat,
 and after the window's lists were frozen. It is allowed only while the application's
-latest appeal stands upheld (a CHECK on `appeals.corrected_at` keeps the record of the
+latest appeal stands upheld, and its window is still the latest (tranches are approved
+for the latest window only) (a CHECK on `appeals.corrected_at` keeps the record of the
 correction on upheld appeals). In the office it is an act under four eyes
 (acts.ActKind.APPEAL_CORRECTION); `admin appeals correct` is the administrator's tool.
 
@@ -27,6 +28,7 @@ from core.services.activity import Actor
 from core.services.appeals import AppealStatus, office_reason
 from core.services.applications import Answers, ApplicationInput
 from core.services.audit import AlreadyRevoked
+from core.services.municipalities import current_round
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -56,6 +58,10 @@ async def check_correctable(
         raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=protocol)
     if application.revoked_at is not None:
         raise AlreadyRevoked(protocol=protocol)
+    latest_window = await current_round(uow, town.id)
+    if latest_window is not None and latest_window.id != application.round_id:
+        # Tranches are approved for the latest window only: nothing could pay it any more.
+        raise Conflict(Refusal.APPEAL_PAST_WINDOW, protocol=protocol, window=latest_window.number)
     citizen = await uow.citizens.by_id(application.citizen_id)
     assert citizen is not None  # foreign key
     if answers is not None:

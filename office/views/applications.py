@@ -7,12 +7,12 @@ from typing import Any
 from aiohttp import web
 
 from core.domain.application_csv import parse_applications_csv
-from core.domain.errors import Conflict, Refusal
+from core.domain.errors import Conflict, DomainError, Refusal
 from core.domain.messages import t, tn
 from core.services import (
     activity,
     acts,
-    appeals,
+    appeal_remedy,
     application_desk,
     back_office,
     phone_changes,
@@ -105,7 +105,11 @@ async def application_page(request: web.Request) -> web.Response:
             )
             if act.params.get("protocol") == protocol
         ]
-        appeals_here = await uow.appeals.of_application(app.id)
+        try:
+            await appeal_remedy.check_correctable(uow, town, app.protocol)
+            not_correctable: DomainError | None = None
+        except DomainError as refused:
+            not_correctable = refused
         decision_notice = [
             (row, reply_of(uow.keys, row)) for row in (await uow.read.decision_notices(app.id))[:1]
         ]
@@ -146,10 +150,11 @@ async def application_page(request: web.Request) -> web.Response:
         ],
         "revocation_waiting": revocations[0] if revocations else None,
         # The remedy of an upheld appeal (core.services.appeal_remedy): its act, or its form.
-        "appeal_upheld": bool(appeals_here)
-        and appeals_here[-1].status == appeals.AppealStatus.UPHELD.value
-        and app.revoked_at is None
-        and app.withdrawn_at is None,
+        "appeal_upheld": not_correctable is None
+        or not_correctable.code != Refusal.APPEAL_NOT_UPHELD,
+        "why_not_correctable": words.text(describe(not_correctable))
+        if not_correctable is not None
+        else "",
         "correction_waiting": corrections[0] if corrections else None,
         "notices": [
             {

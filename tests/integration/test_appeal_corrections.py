@@ -311,3 +311,18 @@ async def test_the_migration_keeps_the_revocations_that_name_their_acts(
     finally:
         await engine.dispose()
     assert [row.act_id for row in rows] == [act.id]
+
+
+async def test_an_application_of_an_earlier_window_is_not_corrected(
+    core: Core, clock: FakeClock
+) -> None:
+    # Tranches are approved for the latest window only: nothing could pay it any more.
+    _, (pensioner, _) = await decided(core, clock)
+    await appeal_and_decide(core, 0, "upheld")
+    clock.advance(days=3)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await municipalities.open_window(uow, town, clock(), days=4)
+        await uow.commit()
+    assert await refused(core, pensioner, has_pension=False) == Refusal.APPEAL_PAST_WINDOW
+    assert (await application(core, pensioner)).has_pension is True

@@ -1,14 +1,15 @@
-"""`buonispesa admin audit check|recover|undo` and `admin appeals list|decide` on SQLite."""
+"""`buonispesa admin audit check|recover|undo` and `admin appeals list|decide|correct` on SQLite."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
 
 from core.bootstrap import open_core
-from core.services import appeals, municipalities
+from core.services import activity, appeals, municipalities
 from tests.factories import make_town, pay
 from tests.integration.test_admin_cli import invoke
 
@@ -81,3 +82,46 @@ def test_appeals_are_listed_and_decided_from_the_command_line(town: str) -> None
         "admin", "appeals", "decide", "TST", "1", "--outcome", "rejected", "--reason", "No."
     )
     assert code == 2 and "already been decided" in output
+
+
+def test_an_upheld_appeal_is_remedied_from_the_command_line(town: str) -> None:
+    # The citizens of TST applied in a chat: the office could never correct them before.
+    code, output = invoke(
+        "admin", "appeals", "correct", "TST", "TST-2026-000002", "--household-size", "2",
+        "--reason", "siamo in due",
+    )  # fmt: skip
+    assert code == 2 and "has no upheld appeal" in output and "appeal.not_upheld" in output
+    assert (
+        invoke(
+            "admin", "appeals", "decide", "TST", "1", "--outcome", "upheld", "--reason", "Giusto."
+        )[0]
+        == 0
+    )
+    code, output = invoke(
+        "admin", "appeals", "correct", "TST", "TST-2026-000002", "--household-size", "2",
+        "--no-pension", "--rent", "350,00", "--reason", "siamo in due", "--by", "rossi",
+    )  # fmt: skip
+    assert code == 0 and "answers corrected on the upheld appeal" in output, output
+
+    async def check() -> None:
+        core = await open_core(os.environ["BUONISPESA_DATABASE_URL"])
+        async with core.uow() as uow:
+            application = await uow.applications.by_protocol("TST-2026-000002")
+            entries = (
+                await activity.history_of(uow, application.municipality_id, "TST-2026-000002")
+                if application
+                else []
+            )
+        await core.close()
+        assert application is not None
+        assert (application.household_size, application.rent_monthly_cents) == (2, 350_00)
+        assert application.decision_notified_at is None
+        [entry] = [e for e in entries if e.action == "application.correct_on_appeal"]
+        assert entry.actor == "cli:rossi" and entry.after and entry.after["household_size"] == 2
+
+    asyncio.run(check())
+    code, output = invoke(
+        "admin", "appeals", "correct", "TST", "TST-2026-000002", "--household-size", "2",
+        "--reason", "ancora",
+    )  # fmt: skip
+    assert code == 2 and "Nothing to correct" in output

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from core.bootstrap import Core
 from core.i18n import render_text
-from core.services import appeals, ledger, municipalities
+from core.services import allocation, appeals, ledger, municipalities
 from core.services.outbox import reply_of
 from core.storage import models as m
 from tests.conftest import FakeClock
@@ -292,3 +292,74 @@ async def test_a_revocation_prepared_on_the_application_page_waits_on_the_audit_
         },
     )
     assert page.status == 200 and page.url == "/office/audit"
+
+
+async def test_an_upheld_appeal_is_remedied_by_a_correction_a_second_manager_approves(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    """A chat application excluded for a pension: its appeal upheld, a clerk prepares the
+    correction on its page, a manager approves it on the appeals page, and the next
+    tranche pays it."""
+    pensioner = person(7, 2, pension=True)
+    [protocol] = await apply(towns.bel, pensioner)
+    await close_approve_credit(towns.bel, 450_00)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    here = f"/office/applications/{protocol}"
+    assert 'value="appeal_correction"' not in (await clerk.get(here)).text
+    form = {
+        "kind": "appeal_correction",
+        "protocol": protocol,
+        "household_size": "2",
+        "has_work_income": "no",
+        "has_pension": "no",
+        "liquidity": "0",
+        "public_support_monthly": "0",
+        "rent_monthly": "0",
+        "reason": "pensione di invalidità, non di vecchiaia",
+        "back": here,
+    }
+    page = await clerk.post("/office/acts", form)
+    assert page.status == 409 and "non ha un ricorso accolto" in page.text
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        citizen = await uow.citizens.by_codice_fiscale(town.id, pensioner.codice_fiscale)
+        assert citizen is not None
+        appeal = await appeals.file_appeal(uow, town, citizen, "invalidità", "sms", clock())
+        await uow.commit()
+    decided = {"outcome": "upheld", "reason": "È una pensione di invalidità."}
+    assert (await clerk.post(f"/office/appeals/{appeal.id}/decide", decided)).status == 200
+    page = await clerk.get(here)
+    assert 'value="appeal_correction"' in page.text and "Correggi sul ricorso accolto" in page.text
+    viewer = await signed_in(towns.server, "bel.viewer")
+    assert 'value="appeal_correction"' not in (await viewer.get(here)).text
+    assert (await viewer.post("/office/acts", form)).status == 403
+
+    page = await clerk.post("/office/acts", form)
+
+    assert page.status == 200 and page.url == here
+    assert "Una correzione sul ricorso attende" in page.text
+    manager = await signed_in(towns.server, "bel.manager")
+    page = await manager.get("/office/appeals")
+    [act] = ACT.findall(page.text)
+    assert f"{protocol}: pensione di invalidità" in page.text
+    assert (await clerk.post(f"/office/acts/{act}/approve")).status == 403
+    stranger = await signed_in(towns.server, "cal.manager")
+    assert (await stranger.post(f"/office/acts/{act}/approve")).status == 404
+    page = await manager.post(f"/office/acts/{act}/approve", {"back": "/office/appeals"})
+    assert page.status == 200 and page.url == "/office/appeals"
+    corrected = await application(core, protocol)
+    assert (corrected.has_pension, corrected.decision_notified_at) == (False, None)
+    page = await clerk.get(here)
+    assert "domanda corretta su ricorso accolto" in page.text
+
+    clock.advance(days=1)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await allocation.approve(uow, town, 450_00, clock())
+        await allocation.credit(uow, town, clock())
+        await uow.commit()
+    async with core.uow() as uow:
+        assert (
+            await ledger.citizen_balance(uow, towns.bel.municipality_id, corrected.citizen_id) > 0
+        )
+        assert (await ledger.verify(uow, towns.bel.municipality_id)).ok
