@@ -9,7 +9,8 @@ The rule for changing a paper application is the import's (core.services.paper_a
 the office may correct or withdraw what it entered from paper until a determina of the
 window has been approved. After that the lists are frozen: a false declaration is revoked
 after the checks, under four eyes (acts.ActKind.REVOCATION). An application made in a chat
-is the citizen's own: they change it themselves while the window is open.
+is the citizen's own: they change it themselves while the window is open. Either kind is
+corrected after an upheld appeal by core.services.appeal_remedy, under four eyes.
 """
 
 from __future__ import annotations

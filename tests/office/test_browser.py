@@ -6,7 +6,8 @@ from a CSV, closes the window and prepares the determina; a manager approves it;
 determina's PDF is downloaded with the manager's session and read with pdftotext; the
 dashboard is photographed at 1366x768. Set BUONISPESA_UPDATE_SCREENSHOT=1 to write the
 picture to docs/office-dashboard.png (the README shows it); otherwise it goes to a
-temporary folder. Without chromium, chromedriver or pdftotext the test is skipped and
+temporary folder. Another clerk prepares the correction of a chat application on an
+upheld appeal, and a manager approves it on the appeals page. Without chromium, chromedriver or pdftotext the test is skipped and
 says which is missing (.ci/run installs them).
 """
 
@@ -237,3 +238,89 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
     target = SCREENSHOT if os.environ.get("BUONISPESA_UPDATE_SCREENSHOT") else tmp_path / "d.png"
     assert await run(driver.save_screenshot, str(target))
     assert target.stat().st_size > 10_000
+
+
+async def test_an_upheld_appeal_is_corrected_and_approved_in_the_browser(
+    demo_server: tuple[str, FakeClock], chrome: object, sqlite_url: str
+) -> None:
+    """A chat application excluded for a pension, its appeal upheld: a clerk prepares the
+    correction on the application's page, a manager approves it among the acts waiting on
+    the appeals page."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.select import Select
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    from core.services import appeals, municipalities
+    from tests.integration.office_helpers import Office, apply, close_approve_credit, person
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_server
+    pensioner = person(60, 2, pension=True)
+    core = Core(engine=make_engine(sqlite_url), clock=clock)
+    try:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, "BEL")
+            office = Office(core, clock, "BEL", town.id, [])
+        [protocol] = await apply(office, pensioner)
+        await close_approve_credit(office, 500_00)
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, "BEL")
+            citizen = await uow.citizens.by_codice_fiscale(town.id, pensioner.codice_fiscale)
+            assert citizen is not None
+            appeal = await appeals.file_appeal(uow, town, citizen, "invalidità", "sms", clock())
+            await appeals.decide(uow, town, appeal.id, "upheld", "Invalidità.", clock(), "t")
+            await uow.commit()
+    finally:
+        await core.close()
+
+    async def run(step: Callable[..., T], *args: Any) -> T:
+        return await asyncio.to_thread(step, *args)
+
+    def submit_by(xpath: str) -> None:
+        driver.execute_script("window.buonispesaOldPage = true")
+        driver.find_element(By.XPATH, xpath).click()
+        wait = WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,))
+        wait.until(
+            lambda d: d.execute_script(
+                "return window.buonispesaOldPage === undefined"
+                " && document.readyState === 'complete'"
+            )
+        )
+
+    def sign_in(username: str) -> None:
+        driver.delete_all_cookies()
+        driver.get(base + "/office/")
+        driver.find_element(By.ID, "username").send_keys(username)
+        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
+        submit_by("//form[contains(@class, 'narrow')]//button[@type='submit']")
+
+    def notice() -> str:
+        return str(driver.find_element(By.CSS_SELECTOR, ".notice").text)
+
+    def prepare() -> None:
+        driver.get(f"{base}/office/applications/{protocol}")
+        assert driver.find_element(By.ID, "appeal-correction").text == (
+            "Correggi sul ricorso accolto"
+        )
+        Select(driver.find_element(By.ID, "appeal_has_pension")).select_by_value("no")
+        driver.find_element(By.ID, "appeal_reason").send_keys("pensione di invalidità")
+        submit_by("//button[normalize-space()='Prepara la correzione']")
+
+    await run(sign_in, "bel.clerk")
+    await run(prepare)
+    assert "Preparato: atto" in await run(notice)
+    page = str(await run(lambda: driver.page_source))
+    assert "Una correzione sul ricorso attende" in page
+
+    await run(sign_in, "bel.manager")
+    await run(driver.get, base + "/office/appeals")
+    page = str(await run(lambda: driver.page_source))
+    assert f"{protocol}: pensione di invalidità" in page
+    await run(submit_by, '//button[starts-with(., "Approva l\'atto")]')
+    assert "approvato" in await run(notice)
+    await run(driver.get, f"{base}/office/applications/{protocol}")
+    facts = str(await run(lambda: driver.find_element(By.CSS_SELECTOR, "dl.facts").text))
+    assert "Pensione\nno" in facts
