@@ -6,9 +6,10 @@ from a CSV, closes the window and prepares the determina; a manager approves it;
 determina's PDF is downloaded with the manager's session and read with pdftotext; the
 dashboard is photographed at 1366x768. Set BUONISPESA_UPDATE_SCREENSHOT=1 to write the
 picture to docs/office-dashboard.png (the README shows it); otherwise it goes to a
-temporary folder. Another clerk prepares the correction of a chat application on an
-upheld appeal, and a manager approves it on the appeals page. Without chromium, chromedriver or pdftotext the test is skipped and
-says which is missing (.ci/run installs them).
+temporary folder. Another test has a clerk prepare the correction of a chat application on
+an upheld appeal, and a manager approve it on the appeals page. Without chromium,
+chromedriver or pdftotext the tests are skipped and say which is missing (.ci/run installs
+them).
 """
 
 from __future__ import annotations
