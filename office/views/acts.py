@@ -18,6 +18,7 @@ from office.pages import notify
 from office.security import operator_of
 from office.views.application_desk import answers_of
 from office.views.forms import back_or, fields
+from office.words import Words
 
 # Where each kind of act is listed while it waits, and where its forms go back to unless
 # they name the page they were on (a revocation is prepared on the application's page).
@@ -80,6 +81,29 @@ def summary(act: m.OfficeAct) -> Text:
             reason=str(act.params["reason"]),
         )
     return t("The tranche approved last")
+
+
+def corrected_answers(act: m.OfficeAct, words: Words) -> str:
+    """The answers an appeal correction would give the application, for the manager who
+    approves it (the application's page shows the answers as they are)."""
+    if act.kind != acts.ActKind.APPEAL_CORRECTION.value:
+        return ""
+    answers = acts.answers_in(act.params)
+
+    def yes_no(value: bool) -> str:
+        return words.text(t("yes") if value else t("no"))
+
+    return "; ".join(
+        f"{words.text(label)}: {value}"
+        for label, value in (
+            (t("Members"), words.number(answers.household_size)),
+            (t("Work income"), yes_no(answers.has_work_income)),
+            (t("Pension"), yes_no(answers.has_pension)),
+            (t("Liquidity"), words.money(answers.liquidity_cents)),
+            (t("Public support a month"), words.money(answers.public_support_monthly_cents)),
+            (t("Rent a month"), words.money(answers.rent_monthly_cents)),
+        )
+    )
 
 
 async def prepare(request: web.Request) -> web.StreamResponse:

@@ -17,7 +17,7 @@ from office.keys import CORE
 from office.pages import notify, render, words_for
 from office.refusals import describe
 from office.security import operator_of
-from office.views.acts import KIND_NAMES, summary
+from office.views.acts import KIND_NAMES, corrected_answers, summary
 from office.views.forms import fields, see_other
 
 MAX_BUDGETS = 4
@@ -42,6 +42,7 @@ async def act_rows(
                     "id": act.id,
                     "kind": words.text(KIND_NAMES[kind]),
                     "what": words.text(summary(act)),
+                    "details": corrected_answers(act, words),
                     "by": staff.get(act.prepared_by_id, ""),
                     "at": act.prepared_at,
                     "may_approve": operator.role == Role.MANAGER.value
