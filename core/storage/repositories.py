@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     and_,
     bindparam,
+    case,
     delete,
     exists,
     func,
@@ -1338,6 +1339,50 @@ class OutboxRepository(_Repository):
         if since is not None:
             query = query.where(m.OutboxMessage.created_at >= since)
         return (await self.session.scalars(query.order_by(m.OutboxMessage.id))).all()
+
+    async def by_ids_locked(self, ids: Sequence[int], lock: bool) -> Sequence[m.OutboxMessage]:
+        """Rows by id, in id order, with `lock` held until commit (see `by_id_locked`)."""
+        query = (
+            select(m.OutboxMessage).where(m.OutboxMessage.id.in_(ids)).order_by(m.OutboxMessage.id)
+        )
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.scalars(query)).all()
+
+    async def mark_sent(
+        self, sent: Sequence[tuple[int, int, str | None]], now: datetime
+    ) -> set[tuple[int, int]]:
+        """Rows the provider accepted, each (id, attempts when claimed, the provider's id), in
+        one statement. A row is written only while that claim still holds it (`sending`,
+        the same attempts): a row whose lease another worker took over is left to it.
+        Returns the (id, attempts) written. Only for rows without a code: a code's row
+        must be scrubbed as well (core.services.outbox.forget_code)."""
+        if not sent:
+            return set()
+        table = m.OutboxMessage
+        claims = [
+            (and_(table.id == message_id, table.attempts == attempts), provider_id)
+            for message_id, attempts, provider_id in sent
+        ]
+        provider_ids = case(
+            *(
+                (claim, literal(provider_id, table.provider_message_id.type))
+                for claim, provider_id in claims
+            )
+        )
+        result = await self.session.execute(
+            update(table)
+            .where(table.status == OutboxStatus.SENDING, or_(*(claim for claim, _ in claims)))
+            .values(
+                status=OutboxStatus.SENT,
+                sent_at=now,
+                provider_message_id=provider_ids,
+                last_error=None,
+            )
+            .returning(table.id, table.attempts)
+            .execution_options(synchronize_session=False)
+        )
+        return {(int(message_id), int(attempts)) for message_id, attempts in result.all()}
 
     async def by_id_locked(self, message_id: int, lock: bool) -> m.OutboxMessage | None:
         """A row, with `lock` held until commit (PostgreSQL: a worker and lease recovery
