@@ -134,11 +134,11 @@ class Citizen(Base):
     created_at: Mapped[datetime]
     erased_at: Mapped[datetime | None]
     # A printed card with a PIN (for people without a phone): the PIN is stored like a
-    # payment code (salted hash); wrong PINs in a row are counted here, and the card is
-    # blocked at the policy's limit until the office issues a new one (new number and PIN).
+    # payment code (salted hash). Wrong PINs are wrong codes of the shop in security_events
+    # (naming the card); too many at several shops block the card until the office issues
+    # a new one (new number and PIN).
     card_pin_salt: Mapped[str | None] = mapped_column(String(32))
     card_pin_hash: Mapped[str | None] = mapped_column(String(64))
-    card_pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     card_issued_at: Mapped[datetime | None]
     card_blocked_at: Mapped[datetime | None]
 
