@@ -241,6 +241,22 @@ class SecurityEventRepository(Protocol):
     async def of_shops(
         self, kind: str, municipality_id: int, since: datetime
     ) -> Sequence[tuple[int, str, datetime]]: ...
+    async def of_address(
+        self, kind: str, channel: str, address: str, since: datetime
+    ) -> Sequence[m.SecurityEvent]: ...
+    async def mark_code(
+        self,
+        kind: str,
+        channel: str,
+        address: str,
+        code_hash: str,
+        *,
+        proven_at: datetime | None = None,
+        wrong_try: bool = False,
+    ) -> None: ...
+    async def unproven_of_town(
+        self, kind: str, municipality_id: int, since: datetime
+    ) -> Sequence[tuple[str, str, datetime]]: ...
     async def forget_address(self, channel: str, address: str) -> None: ...
 
 

@@ -358,7 +358,11 @@ class Charge(Base):
 class SecurityEvent(Base):
     """What rate limits count, with its time: a wrong payment code against a shop, a lookup
     that found nobody, a confirmation code sent to a number, a wrong cashier code typed in
-    a chat, an office unlock of a shop (`detail`: who). Kept 30 days at most."""
+    a chat, an office unlock of a shop (`detail`: who). Kept 30 days at most.
+
+    A confirmation code sent (`detail`: the request it confirms) keeps its salted hash, the
+    wrong tries typed against it and when the right code came back (`proven_at`): a proven
+    code no longer counts against the number (core.services.security)."""
 
     __tablename__ = "security_events"
     __table_args__ = (
@@ -374,6 +378,10 @@ class SecurityEvent(Base):
     address: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]
+    code_salt: Mapped[str | None] = mapped_column(String(32))
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    wrong_tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    proven_at: Mapped[datetime | None]
 
 
 class Settlement(Base):

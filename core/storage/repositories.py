@@ -1594,6 +1594,72 @@ class SecurityEventRepository(_Repository):
             query = query.where(m.SecurityEvent.detail == detail)
         return int(await self.session.scalar(query) or 0)
 
+    async def of_address(
+        self, kind: str, channel: str, address: str, since: datetime
+    ) -> Sequence[m.SecurityEvent]:
+        """The address's events of a kind after `since`, the oldest first."""
+        rows = await self.session.scalars(
+            select(m.SecurityEvent)
+            .where(
+                m.SecurityEvent.kind == kind,
+                m.SecurityEvent.channel == channel,
+                m.SecurityEvent.address == address,
+                m.SecurityEvent.created_at > since,
+            )
+            .order_by(m.SecurityEvent.created_at, m.SecurityEvent.id)
+        )
+        return rows.all()
+
+    async def mark_code(
+        self,
+        kind: str,
+        channel: str,
+        address: str,
+        code_hash: str,
+        *,
+        proven_at: datetime | None = None,
+        wrong_try: bool = False,
+    ) -> None:
+        """The code sent with this hash to the address came back right (`proven_at`), or
+        a wrong code was typed against it (`wrong_try`). One statement: two processes
+        counting tries at once both count."""
+        values: dict[str, Any] = {}
+        if proven_at is not None:
+            values["proven_at"] = proven_at
+        if wrong_try:
+            values["wrong_tries"] = m.SecurityEvent.wrong_tries + 1
+        await self.session.execute(
+            update(m.SecurityEvent)
+            .where(
+                m.SecurityEvent.kind == kind,
+                m.SecurityEvent.channel == channel,
+                m.SecurityEvent.address == address,
+                m.SecurityEvent.code_hash == code_hash,
+                m.SecurityEvent.proven_at.is_(None),
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def unproven_of_town(
+        self, kind: str, municipality_id: int, since: datetime
+    ) -> Sequence[tuple[str, str, datetime]]:
+        """(channel, address, when) of the town's events of a kind after `since` whose code
+        never came back."""
+        rows = await self.session.execute(
+            select(
+                m.SecurityEvent.channel, m.SecurityEvent.address, m.SecurityEvent.created_at
+            ).where(
+                m.SecurityEvent.kind == kind,
+                m.SecurityEvent.municipality_id == municipality_id,
+                m.SecurityEvent.created_at > since,
+                m.SecurityEvent.proven_at.is_(None),
+                m.SecurityEvent.channel.is_not(None),
+                m.SecurityEvent.address.is_not(None),
+            )
+        )
+        return [(str(c), str(a), at) for c, a, at in rows.all()]
+
     async def forget_address(self, channel: str, address: str) -> None:
         """Drop every row naming this address (its person was erased)."""
         await self.session.execute(

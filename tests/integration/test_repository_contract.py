@@ -180,6 +180,43 @@ async def test_security_events_count_after_since_and_old_ones_of_the_same_key_go
     ]
 
 
+async def test_codes_sent_are_marked_proven_or_tried_by_their_hash(new_uow: NewUow) -> None:
+    town_id, _, _ = await seed(new_uow)
+
+    def code(at: datetime, code_hash: str, address: str = "+39") -> m.SecurityEvent:
+        return m.SecurityEvent(
+            municipality_id=town_id,
+            kind="sent",
+            channel="sms",
+            address=address,
+            created_at=at,
+            code_salt="s",
+            code_hash=code_hash,
+            wrong_tries=0,
+        )
+
+    async with new_uow() as uow:
+        for minutes, code_hash in ((2, "b"), (1, "a"), (3, "c")):
+            await uow.security.record(
+                code(NOW + timedelta(minutes=minutes), code_hash), drop_before=None
+            )
+        await uow.security.record(code(NOW, "a", address="+40"), drop_before=None)
+        await uow.security.mark_code("sent", "sms", "+39", "a", proven_at=NOW)
+        await uow.security.mark_code("sent", "sms", "+39", "b", wrong_try=True)
+        await uow.security.mark_code("sent", "sms", "+39", "b", wrong_try=True)
+        await uow.commit()
+    async with new_uow() as uow:
+        rows = await uow.security.of_address("sent", "sms", "+39", NOW)
+        seen = [(x.code_hash, x.proven_at, x.wrong_tries) for x in rows]
+        town = await uow.security.unproven_of_town("sent", town_id, NOW - timedelta(1))
+    assert seen == [("a", NOW, 0), ("b", None, 2), ("c", None, 0)]  # the oldest first
+    assert sorted(town) == [
+        ("sms", "+39", NOW + timedelta(minutes=2)),
+        ("sms", "+39", NOW + timedelta(minutes=3)),
+        ("sms", "+40", NOW),
+    ]
+
+
 async def test_wrong_pins_are_counted_and_a_card_is_blocked_once(new_uow: NewUow) -> None:
     _, citizen_id, _ = await seed(new_uow)
     async with new_uow() as uow:

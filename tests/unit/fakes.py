@@ -1000,6 +1000,56 @@ class FakeSecurityEvents(_Fake):
             )
         )
 
+    async def of_address(
+        self, kind: str, channel: str, address: str, since: datetime
+    ) -> Sequence[m.SecurityEvent]:
+        rows = self.store.rows(
+            m.SecurityEvent,
+            lambda x: (
+                (x.kind, x.channel, x.address) == (kind, channel, address) and x.created_at > since
+            ),
+        )
+        return sorted(rows, key=lambda x: (x.created_at, x.id))
+
+    async def mark_code(
+        self,
+        kind: str,
+        channel: str,
+        address: str,
+        code_hash: str,
+        *,
+        proven_at: datetime | None = None,
+        wrong_try: bool = False,
+    ) -> None:
+        for x in self.store.rows(
+            m.SecurityEvent,
+            lambda x: (
+                (x.kind, x.channel, x.address, x.code_hash) == (kind, channel, address, code_hash)
+                and x.proven_at is None
+            ),
+        ):
+            if proven_at is not None:
+                x.proven_at = proven_at
+            if wrong_try:
+                x.wrong_tries = (x.wrong_tries or 0) + 1
+
+    async def unproven_of_town(
+        self, kind: str, municipality_id: int, since: datetime
+    ) -> Sequence[tuple[str, str, datetime]]:
+        return [
+            (x.channel, x.address, x.created_at)
+            for x in self.store.rows(
+                m.SecurityEvent,
+                lambda x: (
+                    x.kind == kind
+                    and x.municipality_id == municipality_id
+                    and x.created_at > since
+                    and x.proven_at is None
+                ),
+            )
+            if x.channel is not None and x.address is not None
+        ]
+
     async def forget_address(self, channel: str, address: str) -> None:
         for row in self.store.rows(
             m.SecurityEvent, lambda x: x.channel == channel and x.address == address

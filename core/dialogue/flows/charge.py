@@ -12,7 +12,15 @@ from datetime import timedelta
 from core.dialogue import words
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
-from core.dialogue.flows.base import VERIFY, ConfirmedFlow, Step, known, table, verify
+from core.dialogue.flows.base import (
+    VERIFY,
+    ConfirmedFlow,
+    Step,
+    known,
+    not_a_shop,
+    table,
+    verify,
+)
 from core.dialogue.menus import show_menu
 from core.dialogue.state import ChargeState, TillSession
 from core.dialogue.words import split_amount
@@ -77,7 +85,11 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             if await turn.memberships():
                 await show_menu(turn)
             else:
-                turn.say(t("Only shops registered with the municipality can charge vouchers."))
+                turn.say(
+                    await not_a_shop(
+                        turn, t("Only shops registered with the municipality can charge vouchers.")
+                    )
+                )
             return
         _, shop = current
         if shop.status != ShopStatus.APPROVED:

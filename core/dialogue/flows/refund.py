@@ -13,6 +13,7 @@ from core.dialogue.flows.base import (
     ConfirmedFlow,
     Step,
     known,
+    not_a_shop,
     table,
     verify,
 )
@@ -44,7 +45,11 @@ class RefundFlow(ConfirmedFlow[RefundState]):
         if current is None or current[1].status != ShopStatus.APPROVED:
             turn.finish()
             if current is None and not await turn.memberships():
-                turn.say(t("Only shops registered with the municipality can refund payments."))
+                turn.say(
+                    await not_a_shop(
+                        turn, t("Only shops registered with the municipality can refund payments.")
+                    )
+                )
             else:
                 await show_menu(turn)
             return
