@@ -589,7 +589,8 @@ class Operator(Base):
 
     Roles: clerk (prepares), manager (approves what moves money), viewer (reads, never a
     full codice fiscale or phone). The password is an argon2 hash; failed sign-ins in a row
-    are counted here and lock the account for a while (core.services.operators)."""
+    from browsers without the operator's device cookie are counted here and lock those
+    browsers out for a while (core.services.operators; known browsers: OperatorDevice)."""
 
     __tablename__ = "operators"
     __table_args__ = (
@@ -609,6 +610,24 @@ class Operator(Base):
     password_changed_at: Mapped[datetime | None]
     last_sign_in_at: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]
+
+
+class OperatorDevice(Base):
+    """Wrong passwords typed in a browser that holds a valid device cookie of the operator
+    (core.domain.device_cookies), counted for that cookie's nonce alone: five in a row lock
+    that browser, not the account. The row goes at the browser's next successful sign-in
+    (its cookie gets a new nonce) or when the office unlocks the operator."""
+
+    __tablename__ = "operator_devices"
+    __table_args__ = (
+        UniqueConstraint("operator_id", "nonce"),
+        CheckConstraint("failed_sign_ins >= 0", name="failed_sign_ins"),
+    )
+    id: Mapped[int] = _id()
+    operator_id: Mapped[int] = _fk("operators.id", index=False)
+    nonce: Mapped[str] = mapped_column(String(64))
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
 
 
 class ActivityEntry(Base):

@@ -486,3 +486,40 @@ async def test_vouchers_are_listed_with_what_is_left_and_refunded_once(new_uow: 
         second = await uow.community.mark_refunded(payment_id, refunded_at=NOW)
         await uow.commit()
     assert (first, second) == (True, False)
+
+
+async def test_a_known_browsers_count_is_found_by_operator_and_nonce_and_one_per_pair(
+    new_uow: NewUow,
+) -> None:
+    town_id, _, _ = await seed(new_uow)
+    async with new_uow() as uow:
+        ids = []
+        for name in ("anna", "bruno"):
+            operator = m.Operator(
+                municipality_id=town_id,
+                username=name,
+                role="manager",
+                password_hash="x",
+                created_at=NOW,
+            )
+            uow.add(operator)
+            await uow.flush()
+            ids.append(operator.id)
+        anna, bruno = ids
+        uow.add(m.OperatorDevice(operator_id=anna, nonce="n1", failed_sign_ins=2))
+        uow.add(m.OperatorDevice(operator_id=anna, nonce="n2", locked_until=NOW))
+        uow.add(m.OperatorDevice(operator_id=bruno, nonce="n1"))
+        await uow.commit()
+    async with new_uow() as uow:
+        device = await uow.operators.device(anna, "n1")
+        assert device is not None and (device.failed_sign_ins, device.locked_until) == (2, None)
+        assert await uow.operators.device(anna, "n3") is None
+        assert [d.nonce for d in await uow.operators.devices(anna)] == ["n1", "n2"]
+        other = await uow.operators.device(bruno, "n1")
+        assert other is not None and other.failed_sign_ins == 0  # the column's default
+        await uow.delete(other)
+        uow.add(m.OperatorDevice(operator_id=anna, nonce="n1"))
+        with pytest.raises(IntegrityError):
+            await uow.flush()
+    async with new_uow() as uow:
+        assert len(await uow.operators.devices(bruno)) == 1  # the failed unit undid the delete

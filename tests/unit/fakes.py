@@ -1293,6 +1293,14 @@ class FakeOperators(_Fake):
     async def count(self, municipality_id: int) -> int:
         return len(await self.of_municipality(municipality_id))
 
+    async def device(self, operator_id: int, nonce: str) -> m.OperatorDevice | None:
+        return self.store.first(
+            m.OperatorDevice, lambda x: x.operator_id == operator_id and x.nonce == nonce
+        )
+
+    async def devices(self, operator_id: int) -> Sequence[m.OperatorDevice]:
+        return self.store.rows(m.OperatorDevice, lambda x: x.operator_id == operator_id)
+
 
 class FakeOfficeActs(_Fake):
     async def by_id(self, act_id: int) -> m.OfficeAct | None:
