@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gettext
 import io
+from datetime import date
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
@@ -68,6 +69,13 @@ def format_money(cents: int, language: str) -> str:
     return str(format_currency(Decimal(cents) / 100, "EUR", locale=babel_locale(language)))
 
 
+@lru_cache(maxsize=4096)
+def format_day(value: date, language: str) -> str:
+    # Four-digit years ("31/03/2020"): "31/03/20" reads as a time or a code to many.
+    # Cached like amounts: a balance shows the same few days to everyone who asks.
+    return str(format_date(value, format=DATE_FORMAT, locale=babel_locale(language)))
+
+
 def format_distance(meters: int, language: str) -> str:
     locale = babel_locale(language)
     if meters < 1000:
@@ -84,8 +92,7 @@ def format_param(value: Param, language: str) -> str:
     if isinstance(value, Distance):
         return format_distance(value.meters, language)
     if isinstance(value, Day):
-        # Four-digit years ("31/03/2020"): "31/03/20" reads as a time or a code to many.
-        return str(format_date(value.value, format=DATE_FORMAT, locale=locale))
+        return format_day(value.value, language)
     if isinstance(value, Moment):
         return str(
             format_datetime(

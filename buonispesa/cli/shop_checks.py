@@ -143,8 +143,9 @@ def shops_unlock(
 
 @shops_app.command("lookups")
 def shops_lookups(code: str) -> None:
-    """Shops whose lookups found nobody in the last 7 days, and every shop locked for wrong
-    payment codes (until when, how many)."""
+    """Shops whose lookups found nobody in the last 7 days, every shop locked for wrong
+    payment codes (until when, how many), and how many numbers are at their limit of
+    confirmation codes."""
     from core.services import municipalities, security
 
     async def work(core: Core) -> None:
@@ -180,6 +181,9 @@ def shops_lookups(code: str) -> None:
                 table.add_row(
                     str(shop.id), shop.name, "0", "0", "0", "", lock_text(locks.get(shop.id))
                 )
+            # Numbers at their limit of confirmation codes: a forger's flood, or a person
+            # who asks and never types the code back (docs/payments-and-codes.md).
+            at_limit = await security.numbers_at_code_limit(uow, town.id, now)
             if not rows and not quiet:
                 out.print(
                     say(
@@ -190,8 +194,21 @@ def shops_lookups(code: str) -> None:
                     ),
                     markup=False,
                 )
-                return
-            out.print(table)
+            else:
+                out.print(table)
+            if at_limit:
+                out.print(
+                    say(
+                        tn(
+                            "{count} number cannot be sent a confirmation code now: too many "
+                            "codes sent to it were not typed back.",
+                            "{count} numbers cannot be sent a confirmation code now: too many "
+                            "codes sent to them were not typed back.",
+                            at_limit,
+                        )
+                    ),
+                    markup=False,
+                )
 
     run_with_core(work)
 

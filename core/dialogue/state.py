@@ -104,6 +104,8 @@ class ChatMemory:
     more: MorePage | None = None
     # The day an SMS to an unused number was answered (once a day).
     notice_on: date | None = None
+    # The shop whose owner (or the office) removed this chat's cashier: PAGA then says so.
+    removed_from: int | None = None
 
 
 # --- each flow's answers -------------------------------------------------------------------

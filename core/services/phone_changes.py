@@ -239,7 +239,8 @@ async def withdraw(
     uow: UnitOfWork, operator: m.Operator, change_id: int, reason: str, now: datetime
 ) -> m.PhoneChange:
     """Whoever asked takes the change back, or a manager turns it down, with a reason; the
-    citizen's number is told that nothing changed."""
+    citizen's number and the new one (told of the change when it was asked) both hear that
+    nothing changed, as both hear of an approval."""
     change = await get(uow, operator, change_id)
     if change.requested_by_id == operator.id:
         require_role(operator, *ASKERS)
@@ -248,6 +249,7 @@ async def withdraw(
     if change.status != WAITING:
         raise Conflict(Refusal.PHONE_CHANGE_NOT_WAITING, change_id=change.id)
     why = given_reason(reason)
+    new_phone = change.phone  # the decided change forgets it
     decided = await uow.phone_changes.mark_decided(
         change.id,
         status=WITHDRAWN,
@@ -270,7 +272,9 @@ async def withdraw(
     )
     citizen = await uow.citizens.by_id(change.citizen_id)
     town = await uow.municipalities.by_id(change.municipality_id)
-    if citizen is not None and town is not None and citizen.phone:
+    if citizen is None or town is None:
+        return change
+    if citizen.phone:
         _tell(
             uow,
             citizen,
@@ -280,6 +284,18 @@ async def withdraw(
                 "was not made.",
                 town=town.name,
                 phone=change.phone_masked,
+            ),
+            now,
+        )
+    if new_phone and new_phone != citizen.phone:
+        _tell(
+            uow,
+            citizen,
+            new_phone,
+            t(
+                "{town}: the office will not use this number for your grocery vouchers: the "
+                "change was withdrawn. Questions? Ask the office.",
+                town=town.name,
             ),
             now,
         )

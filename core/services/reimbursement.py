@@ -2,7 +2,8 @@
 
 A shop's ledger account holds what it has earned from payments (minus same-day refunds) and
 not yet been paid by the municipality. Settling moves that balance shop -> settled, one new
-posting per shop, and produces the pain.001 file the municipality's bank executes.
+posting per shop, produces the pain.001 file the municipality's bank executes, and tells
+each shop's owner the amount and the day the bank executes the transfer.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, Refusal
 from core.domain.ledger import PostingKind
+from core.domain.messages import Day, Money, Reply, t
 from core.domain.sepa import (
     CreditTransfer,
     PaymentOrder,
@@ -19,7 +21,7 @@ from core.domain.sepa import (
     remittance_text,
     sepa_name,
 )
-from core.services import ledger
+from core.services import ledger, shops
 from core.services.sepa_schema import validate_pain001
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -157,4 +159,20 @@ async def settle(
             # The guarded debit refused: a refund (or another run) took money from the shop
             # after we read its balance. Paying the old amount would overpay it.
             raise BalancesChanged(shop_id=shop.id) from exc
+        # In the run's transaction: a shop hears of its transfer exactly when it is ordered.
+        await shops.notify_owners(
+            uow,
+            shop,
+            Reply.of(
+                t(
+                    "Voucher reimbursement: a transfer of {amount} to your account ending "
+                    "{iban_end} was ordered. The bank pays it on {day}. Ref. {reference}",
+                    amount=Money(cents),
+                    iban_end=shop.iban[-4:],
+                    day=Day(execution_date),
+                    reference=reference,
+                )
+            ),
+            now,
+        )
     return settlement, xml

@@ -1,10 +1,12 @@
 """Counting what rate limits need, in the database (several processes share the counts).
 
 Each limited act is one row of `security_events` with its time: a wrong payment code
-(against the shop that asked), a lookup of a person or a voucher (against the shop,
-whoever it found: the shop's limit counts these), a lookup that found nobody (for the
-office's view of fishing only; never shown to the shop), a
-confirmation code sent (against the number it went to), a wrong cashier code (against
+(against the shop that asked; a wrong card PIN is one too, its detail naming the card,
+and core/services/cards.py counts those per card and shop), a lookup of a person or a
+voucher (against the shop, whoever it found: the shop's limit counts these), a lookup
+that found nobody (for the office's view of fishing only; never shown to the shop), a
+confirmation code sent (against the number it went to, with its salted hash, the wrong
+tries typed against it and when it came back right), a wrong cashier code (against
 the chat that typed it), and the office unlocking a shop (who did it). The rules are
 in docs/payments-and-codes.md.
 """
@@ -29,6 +31,15 @@ SHOP_UNLOCKED = "shop_unlocked"
 # Longer than any window counted; older rows are dropped when new ones are written.
 KEEP = timedelta(days=30)
 
+# Confirmation codes sent to one address (an SMS sender can be forged, so what an SMS
+# changes waits for a code sent to its number): at most CODES_PER_HOUR codes in an hour
+# and CODES_PER_DAY in a day that have not come back, each valid CODE_VALID, with
+# CODE_TRIES wrong tries in all.
+CODES_PER_HOUR = 5
+CODES_PER_DAY = 10
+CODE_VALID = timedelta(minutes=10)
+CODE_TRIES = 3
+
 
 async def record(
     uow: UnitOfWork,
@@ -41,6 +52,8 @@ async def record(
     channel: str | None = None,
     address: str | None = None,
     detail: str | None = None,
+    code_salt: str | None = None,
+    code_hash: str | None = None,
 ) -> None:
     """Record one event; the same key's rows older than KEEP go (except office unlocks,
     the record of what the office did): rate-limit rows say who typed what, and when."""
@@ -54,6 +67,9 @@ async def record(
             address=address,
             detail=detail[:100] if detail else None,
             created_at=now,
+            code_salt=code_salt,
+            code_hash=code_hash,
+            wrong_tries=0,
         ),
         drop_before=None if kind == SHOP_UNLOCKED else now - KEEP,
     )
@@ -177,3 +193,124 @@ async def lookup_misses(
         for shop_id, (name, times) in by_shop.items()
     ]
     return sorted(found, key=lambda x: (-x.last_day, -x.last_week, x.shop_id))
+
+
+# --- confirmation codes sent to a number ---------------------------------------------------
+#
+# A forger can make us send codes to a citizen's phone (by writing as its number), and the
+# limits above protect the phone from a flood; they must not lock its owner out. So:
+# a code that came back right (only the phone's owner reads it) gives its places back; a
+# number at its limit goes on with the last code of the same request still valid, if any
+# (a code confirms only what its message says); and the refusal says when a new code can
+# be sent. A forger can thus delay the owner, by at most a day, and the office sees the
+# numbers at their limit (`admin shops lookups`).
+
+
+@dataclass(frozen=True)
+class SentCode:
+    """A confirmation code sent to a number, as the conversation keeps it."""
+
+    sent_at: datetime
+    salt: str
+    hash: str
+    wrong_tries: int
+
+    @property
+    def expires(self) -> datetime:
+        return self.sent_at + CODE_VALID
+
+
+@dataclass(frozen=True)
+class CodesUsedUp:
+    """The number had its codes: a new one can be sent from `next_at`; until then `valid`,
+    the last code of the same request still valid (None when there is none), lets the
+    request go on."""
+
+    next_at: datetime
+    valid: SentCode | None
+
+
+def _next_code_at(times: Sequence[datetime], now: datetime) -> datetime | None:
+    """When a new code may be sent to a number that was sent, at these `times` (the oldest
+    first), codes that never came back: None when it may be sent now."""
+    day = [x for x in times if x > now - timedelta(days=1)]
+    hour = [x for x in day if x > now - timedelta(hours=1)]
+    waits = []
+    if len(day) >= CODES_PER_DAY:
+        waits.append(day[len(day) - CODES_PER_DAY] + timedelta(days=1))
+    if len(hour) >= CODES_PER_HOUR:
+        waits.append(hour[len(hour) - CODES_PER_HOUR] + timedelta(hours=1))
+    return max(waits, default=None)
+
+
+async def codes_used_up(
+    uow: UnitOfWork, channel: str, address: str, kind: str, now: datetime
+) -> CodesUsedUp | None:
+    """None when a new code of request `kind` may be sent to the address now. Codes that
+    came back right do not count: the owner who proves the number is never stopped by the
+    codes a forger made us send."""
+    sent = await uow.security.of_address(CODE_SENT, channel, address, now - timedelta(days=1))
+    waiting = [x for x in sent if x.proven_at is None]
+    next_at = _next_code_at([x.created_at for x in waiting], now)
+    if next_at is None:
+        return None
+    same = [x for x in waiting if x.detail == kind and x.code_salt and x.code_hash]
+    last = same[-1] if same else None
+    valid = None
+    if (
+        last is not None
+        and last.code_salt is not None
+        and last.code_hash is not None
+        and last.created_at + CODE_VALID > now
+        and (last.wrong_tries or 0) < CODE_TRIES
+    ):
+        valid = SentCode(last.created_at, last.code_salt, last.code_hash, last.wrong_tries or 0)
+    return CodesUsedUp(next_at, valid)
+
+
+async def code_sent(
+    uow: UnitOfWork,
+    channel: str,
+    address: str,
+    kind: str,
+    now: datetime,
+    *,
+    salt: str,
+    code_hash: str,
+    municipality_id: int | None,
+) -> None:
+    """Count a code of request `kind` sent to the address, with its salted hash."""
+    await record(
+        uow,
+        CODE_SENT,
+        now,
+        municipality_id=municipality_id,
+        channel=channel,
+        address=address,
+        detail=kind,
+        code_salt=salt,
+        code_hash=code_hash,
+    )
+
+
+async def code_proven(
+    uow: UnitOfWork, channel: str, address: str, code_hash: str, now: datetime
+) -> None:
+    """The code came back right from the address: it no longer counts against it."""
+    await uow.security.mark_code(CODE_SENT, channel, address, code_hash, proven_at=now)
+
+
+async def code_wrong_try(uow: UnitOfWork, channel: str, address: str, code_hash: str) -> None:
+    """A wrong code typed against this one, in whichever request it was used."""
+    await uow.security.mark_code(CODE_SENT, channel, address, code_hash, wrong_try=True)
+
+
+async def numbers_at_code_limit(uow: UnitOfWork, municipality_id: int, now: datetime) -> int:
+    """How many of the town's numbers cannot be sent a new confirmation code now: many
+    codes that never came back are someone else's requests, or a forger's flood."""
+    by_number: dict[tuple[str, str], list[datetime]] = {}
+    for channel, address, at in await uow.security.unproven_of_town(
+        CODE_SENT, municipality_id, now - timedelta(days=1)
+    ):
+        by_number.setdefault((channel, address), []).append(at)
+    return sum(1 for times in by_number.values() if _next_code_at(sorted(times), now) is not None)

@@ -84,7 +84,7 @@ async def remove_member(
         raise NotAllowed(Refusal.SHOP_OWNER_NOT_REMOVABLE)
     label = member_label(member)
     cancelled = await _cancel_pending(uow, shop, member, now)
-    till_closed = await _end_chat_session(uow, shop, member)
+    till_closed = await _end_chat_session(uow, shop, member, removed=not leaving)
     await uow.delete(member)
     await uow.flush()
     await activity.by_actor(
@@ -153,11 +153,14 @@ async def _cancel_pending(
     return cancelled
 
 
-async def _end_chat_session(uow: UnitOfWork, shop: m.Shop, member: m.ShopMember) -> bool:
+async def _end_chat_session(
+    uow: UnitOfWork, shop: m.Shop, member: m.ShopMember, *, removed: bool
+) -> bool:
     """End what the member's chat holds for this shop: its SMS till session, the shop it
     acts for, a request of this shop open there (a charge at its code step, a refund).
-    The keys are those of core/dialogue/state.py ChatMemory and its flows' states, whose
-    stored names never change. True when a till session was open."""
+    A cashier `removed` (not leaving) is remembered, so that a PAGA later is told whose
+    cashier they no longer are. The keys are those of core/dialogue/state.py ChatMemory and
+    its flows' states, whose stored names never change. True when a till session was open."""
     conversation = await uow.conversations.find_for_update(
         shop.municipality_id, member.channel, member.address
     )
@@ -170,6 +173,10 @@ async def _end_chat_session(uow: UnitOfWork, shop: m.Shop, member: m.ShopMember)
         data.pop("till")
     if data.get("shop_id") == shop.id:
         data.pop("shop_id")
+    if removed:
+        data["removed_from"] = shop.id
+    elif data.get("removed_from") == shop.id:
+        data.pop("removed_from")
     state = data.get("state")
     if (
         conversation.flow in SHOP_FLOWS

@@ -244,17 +244,6 @@ class CitizenRepository(_Repository):
             )
         ).all()
 
-    async def count_wrong_pin(self, citizen_id: int) -> int:
-        """One more wrong PIN, counted in the UPDATE itself (concurrent tills lose no count)."""
-        result = await self.session.execute(
-            update(m.Citizen)
-            .where(m.Citizen.id == citizen_id)
-            .values(card_pin_failures=m.Citizen.card_pin_failures + 1)
-            .returning(m.Citizen.card_pin_failures)
-            .execution_options(synchronize_session=False)
-        )
-        return int(result.scalar_one())
-
     async def block_card(self, citizen_id: int, now: datetime) -> bool:
         result = await self.session.execute(
             update(m.Citizen)
@@ -263,14 +252,6 @@ class CitizenRepository(_Repository):
             .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-    async def reset_pin_failures(self, citizen_id: int) -> None:
-        await self.session.execute(
-            update(m.Citizen)
-            .where(m.Citizen.id == citizen_id, m.Citizen.card_pin_failures != 0)
-            .values(card_pin_failures=0)
-            .execution_options(synchronize_session=False)
-        )
 
     async def other_reached_at(
         self, municipality_id: int, citizen_id: int, channel: str, address: str
@@ -1199,6 +1180,18 @@ class ChargeRepository(_Repository):
             query = query.where(m.Charge.requested_by == requested_by)
         return int(await self.session.scalar(query) or 0)
 
+    async def last_card_payment(self, citizen_id: int, shop_id: int | None) -> datetime | None:
+        """When the citizen last paid with the card's PIN (at this shop, if given): the
+        latest payment confirmed by a right PIN, refunded later or not."""
+        query = select(func.max(m.Charge.confirmed_at)).where(
+            m.Charge.citizen_id == citizen_id,
+            m.Charge.consent == "card_pin",
+            m.Charge.status.in_((ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)),
+        )
+        if shop_id is not None:
+            query = query.where(m.Charge.shop_id == shop_id)
+        return await self.session.scalar(query)
+
     async def pending_for_citizen(self, citizen_id: int) -> Sequence[m.Charge]:
         return (
             await self.session.scalars(
@@ -1638,6 +1631,89 @@ class SecurityEventRepository(_Repository):
         if detail is not None:
             query = query.where(m.SecurityEvent.detail == detail)
         return int(await self.session.scalar(query) or 0)
+
+    async def times(
+        self, kind: str, since: datetime, *, shop_id: int, detail: str
+    ) -> Sequence[datetime]:
+        """When a shop's events of a kind and detail happened after `since`, oldest first."""
+        return (
+            await self.session.scalars(
+                select(m.SecurityEvent.created_at)
+                .where(
+                    m.SecurityEvent.kind == kind,
+                    m.SecurityEvent.shop_id == shop_id,
+                    m.SecurityEvent.created_at > since,
+                    m.SecurityEvent.detail == detail,
+                )
+                .order_by(m.SecurityEvent.created_at)
+            )
+        ).all()
+
+    async def of_address(
+        self, kind: str, channel: str, address: str, since: datetime
+    ) -> Sequence[m.SecurityEvent]:
+        """The address's events of a kind after `since`, the oldest first."""
+        rows = await self.session.scalars(
+            select(m.SecurityEvent)
+            .where(
+                m.SecurityEvent.kind == kind,
+                m.SecurityEvent.channel == channel,
+                m.SecurityEvent.address == address,
+                m.SecurityEvent.created_at > since,
+            )
+            .order_by(m.SecurityEvent.created_at, m.SecurityEvent.id)
+        )
+        return rows.all()
+
+    async def mark_code(
+        self,
+        kind: str,
+        channel: str,
+        address: str,
+        code_hash: str,
+        *,
+        proven_at: datetime | None = None,
+        wrong_try: bool = False,
+    ) -> None:
+        """The code sent with this hash to the address came back right (`proven_at`), or
+        a wrong code was typed against it (`wrong_try`). One statement: two processes
+        counting tries at once both count."""
+        values: dict[str, Any] = {}
+        if proven_at is not None:
+            values["proven_at"] = proven_at
+        if wrong_try:
+            values["wrong_tries"] = m.SecurityEvent.wrong_tries + 1
+        await self.session.execute(
+            update(m.SecurityEvent)
+            .where(
+                m.SecurityEvent.kind == kind,
+                m.SecurityEvent.channel == channel,
+                m.SecurityEvent.address == address,
+                m.SecurityEvent.code_hash == code_hash,
+                m.SecurityEvent.proven_at.is_(None),
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def unproven_of_town(
+        self, kind: str, municipality_id: int, since: datetime
+    ) -> Sequence[tuple[str, str, datetime]]:
+        """(channel, address, when) of the town's events of a kind after `since` whose code
+        never came back."""
+        rows = await self.session.execute(
+            select(
+                m.SecurityEvent.channel, m.SecurityEvent.address, m.SecurityEvent.created_at
+            ).where(
+                m.SecurityEvent.kind == kind,
+                m.SecurityEvent.municipality_id == municipality_id,
+                m.SecurityEvent.created_at > since,
+                m.SecurityEvent.proven_at.is_(None),
+                m.SecurityEvent.channel.is_not(None),
+                m.SecurityEvent.address.is_not(None),
+            )
+        )
+        return [(str(c), str(a), at) for c, a, at in rows.all()]
 
     async def forget_address(self, channel: str, address: str) -> None:
         """Drop every row naming this address (its person was erased)."""

@@ -40,6 +40,8 @@ SAMPLES: dict[str, Param] = {
     "cf": "RSSMRA85T10A562S",
     "vat": "01234567890",
     "iban": "IT60X0542811101000000123456",
+    "iban_end": "3456",
+    "reference": "SVC-20261231235959-123",  # a settlement's SEPA message id
     "count": 12,
     "receipt": "123456",
     "list": "2",

@@ -32,6 +32,10 @@ STOPPED = "You no longer work for this shop: the request was stopped."
 LEAVE_SURE = (
     "Stop working for {shop}? This chat will no longer charge its vouchers; the owner is told."
 )
+NO_LONGER = (
+    "You are no longer a cashier of {shop}. If you should still work there, ask the owner for "
+    "a new cashier code."
+)
 VOID = "{shop} cancelled the payment of {amount}. The code is no longer valid."
 
 
@@ -99,8 +103,12 @@ async def test_the_owner_removes_a_cashier_who_was_charging(core: Core) -> None:
     await cashier.send(code)
     assert await balance(core, town) == 150_00
     assert await charge_status(core, town) == ["cancelled"]
-    await cashier.send(f"PAGA {town.citizen_cfs[0]} 5")
+    # PAGA then says whose cashier the chat no longer is, and whom to ask (not "only
+    # registered shops", which a cashier of a registered shop does not understand).
+    await cashier.expect(f"PAGA {town.citizen_cfs[0]} 5", NO_LONGER)
+    assert param(cashier.last, "shop") == "Alimentari Test"
     assert await charge_status(core, town) == ["cancelled"]
+    await cashier.expect("STORNO", NO_LONGER)
     # Logged, with what the removal closed.
     async with core.uow() as uow:
         [entry] = (
@@ -158,6 +166,8 @@ async def test_a_cashier_leaves_in_english_and_the_phone_can_apply(core: Core) -
     notice = (await outbox_of(core, "sms", town.shop_phone))[-1][1]
     assert notice.texts[0].msgid == "Cashier {who} left {shop}."
     assert render_text(notice.texts[0], "it").startswith("SMS ***050 non lavora più")
+    # Who left knows it: PAGA gets the answer of any chat that works for no shop.
+    await cashier.expect("PAY", "Only shops registered with the municipality can charge vouchers.")
     # The phone is free: the shop-phone guard lets a citizen have it.
     async with core.uow() as uow:
         assert not await uow.shops.has_member_at("sms", CASHIER)

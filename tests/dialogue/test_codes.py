@@ -3,24 +3,46 @@ and what an SMS (whose sender can be forged) may change on another channel."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import select
 
 from core.bootstrap import Core
 from core.dialogue.flows.base import code_message
 from core.dialogue.inbound import Channel
 from core.domain import gsm7
-from core.domain.messages import Money, t
-from core.i18n import render_text
+from core.domain.messages import Moment, Money, t
+from core.i18n import format_param, render_text
+from core.services import security
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.dialogue.harness import Chat, confirmation_code, msgids
+from tests.dialogue.harness import Chat, confirmation_code, msgids, param
 from tests.factories import make_town
 
 CASHIER_CODE = (
     "Code {code} confirms a new cashier code for your shop. Do not share it with anyone. "
     "Valid {minutes} min."
 )
-TOO_MANY_SENT = "Too many codes were sent to this number. Nothing was changed: try again later."
+TOO_MANY_SENT = (
+    "Too many codes were sent to this number. Nothing was changed: a new code can be sent "
+    "from {when}."
+)
+ALREADY_SENT = (
+    "A code was already sent to this number at {when}: write it here, or ANNULLA to stop."
+)
+APPEAL_CODE = (
+    "Code {code} confirms your appeal to the office: reply to this message with the code. Do "
+    "not give it to anyone else. Valid {minutes} min."
+)
+APPEAL_RECEIVED = (
+    "Appeal no. {number} on application {protocol} received. The office will send you its "
+    "decision here."
+)
+CASHIER_INVITE = (
+    "Cashier code: {code}, valid for 2 days and once. The cashier writes INVITO {code} here, "
+    "by SMS or on Telegram, from their own phone."
+)
 CANCELLED = "Too many wrong codes: the request was cancelled. Nothing was changed."
 
 
@@ -50,19 +72,110 @@ async def test_at_most_five_codes_an_hour_and_ten_a_day_per_number(
 ) -> None:
     town = await make_town(core, citizens=1)
     owner = Chat(core, town.shop_phone)
+    first = core.now()
     for _ in range(5):
         await owner.expect("CASSIERE", CASHIER_CODE)
         await owner.send("ANNULLA")
+    clock.advance(minutes=11)  # no code sent is valid any more
     await owner.expect("CASSIERE", TOO_MANY_SENT)
+    # The refusal says when a new code can be sent: an hour after the first.
+    assert param(owner.last, "when") == Moment(first + timedelta(hours=1))
     assert (await owner.state())[:2] == (None, None)
-    clock.advance(minutes=61)
+    clock.advance(minutes=50)
     for _ in range(5):
         await owner.expect("CASSIERE", CASHIER_CODE)
         await owner.send("ANNULLA")
     clock.advance(minutes=61)
     await owner.expect("CASSIERE", TOO_MANY_SENT)  # ten today
+    assert param(owner.last, "when") == Moment(first + timedelta(days=1))
     clock.advance(hours=22)
     await owner.expect("CASSIERE", CASHIER_CODE)
+
+
+async def test_codes_typed_back_give_their_places_back(core: Core, clock: FakeClock) -> None:
+    """Only the phone's owner reads the codes: the codes that came back right never stop
+    them, however many requests they confirm in an hour or a day."""
+    town = await make_town(core, citizens=1)
+    owner = Chat(core, town.shop_phone)
+    for _ in range(2 * security.CODES_PER_DAY):
+        await owner.expect("CASSIERE", CASHIER_CODE)
+        await owner.expect(await confirmation_code(owner), CASHIER_INVITE)
+        clock.advance(minutes=2)
+    # Codes never typed back still count: the number is protected from a flood.
+    for _ in range(security.CODES_PER_HOUR):
+        await owner.expect("CASSIERE", CASHIER_CODE)
+        await owner.send("ANNULLA")
+    clock.advance(minutes=11)
+    await owner.expect("CASSIERE", TOO_MANY_SENT)
+
+
+async def test_a_forger_who_floods_the_number_does_not_stop_its_owner(
+    core: Core, clock: FakeClock
+) -> None:
+    """Ten requests forged as the citizen's number in ten minutes: five codes reach the
+    phone, then the requests go on with the last code still valid instead of another. The
+    owner who writes meanwhile is told to type the code the phone holds, and is done."""
+    town = await make_town(core, citizens=1)
+    forger = Chat(core, town.citizen_phones[0])  # the real number, typed by someone else
+    sent_codes = []
+    for index in range(10):
+        if index < security.CODES_PER_HOUR:
+            await forger.expect("RICORSO per dispetto", APPEAL_CODE)
+            sent_codes.append(await confirmation_code(forger))
+            last_sent = core.now()
+        else:
+            await forger.expect("RICORSO per dispetto", ALREADY_SENT)
+            assert param(forger.last, "when") == Moment(last_sent)
+        clock.advance(minutes=1)
+    assert await confirmation_code(forger) == sent_codes[-1]  # no sixth code was sent
+    owner = Chat(core, town.citizen_phones[0])
+    await owner.expect("RICORSO siamo in tre", ALREADY_SENT)
+    # On the phone: "Il codice è già stato inviato a questo numero il 01/03/2026 10:04..."
+    said = render_text(owner.last[-1].texts[0], "it", sms=True)
+    assert format_param(Moment(last_sent), "it") in said and gsm7.count(said).single
+    await owner.expect(sent_codes[-1], APPEAL_RECEIVED)
+    async with core.uow() as uow:
+        [appeal] = (await uow.session.scalars(select(m.Appeal))).all()
+        assert appeal.reason == "siamo in tre"
+        # The code came back right: it no longer counts, so a new code can be sent now.
+        assert (
+            await security.codes_used_up(uow, "sms", town.citizen_phones[0], "apply", core.now())
+            is None
+        )
+        assert await security.numbers_at_code_limit(uow, town.municipality_id, core.now()) == 0
+
+
+async def test_wrong_tries_follow_the_code_into_the_next_request(
+    core: Core, clock: FakeClock
+) -> None:
+    """A code offered again at the limit keeps the wrong tries typed against it: a forger
+    gets three guesses per code in all, not three per request. With the code spent, the
+    owner is told when a new one can be sent (and the office sees the number)."""
+    town = await make_town(core, citizens=1)
+    forger = Chat(core, town.citizen_phones[0])
+    first = core.now()
+    for _ in range(security.CODES_PER_HOUR):
+        await forger.expect("RICORSO per dispetto", APPEAL_CODE)
+    await forger.expect("RICORSO per dispetto", ALREADY_SENT)
+    wrong = wrong_for(await confirmation_code(forger))  # the forger never reads it
+    await forger.expect(wrong, "Wrong code: {count} attempt left.")
+    assert param(forger.last, "count") == 2
+    await forger.expect("RICORSO ancora", ALREADY_SENT)
+    await forger.expect(wrong, "Wrong code: {count} attempt left.")
+    assert param(forger.last, "count") == 1  # the new request started from the code's tries
+    await forger.expect("RICORSO ancora", ALREADY_SENT)
+    await forger.expect(wrong, CANCELLED)
+    async with core.uow() as uow:
+        assert await security.numbers_at_code_limit(uow, town.municipality_id, core.now()) == 1
+    owner = Chat(core, town.citizen_phones[0])
+    await owner.send("LINGUA en")
+    await owner.expect("APPEAL we are three", TOO_MANY_SENT)
+    assert param(owner.last, "when") == Moment(first + timedelta(hours=1))
+    said = render_text(owner.last[-1].texts[0], "en", sms=True)
+    assert format_param(Moment(first + timedelta(hours=1)), "en") in said
+    clock.advance(hours=1)
+    await owner.expect("APPEAL we are three", APPEAL_CODE)
+    await owner.expect(await confirmation_code(owner), APPEAL_RECEIVED)
 
 
 async def test_lingua_and_stop_by_sms_change_only_that_sms_conversation(core: Core) -> None:

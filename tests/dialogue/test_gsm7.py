@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -58,3 +60,38 @@ def test_plain_rendering_numbers_the_options() -> None:
     )
     assert render_plain(reply, "it", sms=True) == "Il tuo saldo: 12,50 €.\n1 Saldo\n2 Negozi"
     assert render_plain(reply, "en", sms=False) == "Your balance: €12.50.\n1 Balance\n2 Shops"
+
+
+def letter_by_letter(text: str) -> str:
+    """The rule of to_gsm7 spelled out one letter at a time, as the reference."""
+    out = []
+    for ch in text:
+        if gsm7.is_gsm7(ch):
+            out.append(ch)
+        elif ch in gsm7._LOOKALIKES:
+            out.append(gsm7._LOOKALIKES[ch])
+        else:
+            base = "".join(
+                x for x in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(x)
+            )
+            if base and gsm7.is_gsm7(base):
+                out.append(base)
+    return gsm7._DOUBLE_SPACE.sub(" ", "".join(out)).strip(" ")
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            [*"ab €\u00e0\u00e8 ,.", *gsm7._LOOKALIKES, "\u00a0", "\u00c5", "\U0001f600", "\u00fb"]
+        ),
+        max_size=40,
+    )
+)
+def test_to_gsm7_takes_the_short_way_to_the_same_text(text: str) -> None:
+    converted = gsm7.to_gsm7(text)
+    assert converted == (text if gsm7.is_gsm7(text) else letter_by_letter(text))
+    assert gsm7.is_gsm7(converted)
+
+
+def test_an_amount_from_babel_keeps_its_space_and_euro() -> None:
+    assert gsm7.to_gsm7("06/04/2026 -12,50\u00a0\u20ac Forno") == "06/04/2026 -12,50 \u20ac Forno"

@@ -258,3 +258,81 @@ async def test_erasure_drops_the_rate_limit_rows_of_the_persons_number(
             )
         ).all()
     assert left == [neighbour.phone]
+
+
+PHONE = "+393471112233"
+
+
+async def sent(core: Core, kind: str, code_hash: str, municipality_id: int | None = None) -> None:
+    async with core.uow() as uow:
+        await security.code_sent(
+            uow,
+            "sms",
+            PHONE,
+            kind,
+            core.now(),
+            salt="s" * 32,
+            code_hash=code_hash,
+            municipality_id=municipality_id,
+        )
+        await uow.commit()
+
+
+async def used_up(core: Core, kind: str = "apply") -> security.CodesUsedUp | None:
+    async with core.uow() as uow:
+        return await security.codes_used_up(uow, "sms", PHONE, kind, core.now())
+
+
+async def test_codes_of_a_number_that_never_came_back_are_limited(
+    core: Core, clock: FakeClock
+) -> None:
+    """Five codes an hour and ten a day that never came back; at the limit the last code
+    of the same request still valid, and when a new code can be sent."""
+    town = await make_town(core, citizens=1)
+    first = core.now()
+    for index in range(security.CODES_PER_HOUR):
+        assert await used_up(core) is None
+        await sent(core, "apply", f"{index:064d}", town.municipality_id)
+        clock.advance(minutes=1)
+    limit = await used_up(core)
+    assert limit is not None and limit.next_at == first + timedelta(hours=1)
+    assert limit.valid is not None and limit.valid.hash == f"{4:064d}"
+    assert limit.valid.expires == first + timedelta(minutes=4) + security.CODE_VALID
+    # A code confirms only what its message says: another request gets no code to reuse.
+    other = await used_up(core, "appeal")
+    assert other is not None and other.valid is None
+    async with core.uow() as uow:
+        assert await security.numbers_at_code_limit(uow, town.municipality_id, core.now()) == 1
+        # Three wrong tries, in whichever requests: the code is not offered again.
+        for _ in range(security.CODE_TRIES):
+            await security.code_wrong_try(uow, "sms", PHONE, f"{4:064d}")
+        await uow.commit()
+    tried = await used_up(core)
+    assert tried is not None and tried.valid is None
+    # The right code of an earlier one came back: its places are given back.
+    async with core.uow() as uow:
+        await security.code_proven(uow, "sms", PHONE, f"{0:064d}", core.now())
+        await uow.commit()
+        assert await security.numbers_at_code_limit(uow, town.municipality_id, core.now()) == 0
+    assert await used_up(core) is None
+    # Ten in a day: the refusal names when the oldest leaves the day.
+    clock.advance(minutes=61)
+    for index in range(6):
+        await sent(core, "apply", f"{10 + index:064d}", town.municipality_id)
+    clock.advance(minutes=61)
+    day = await used_up(core)
+    assert day is not None and day.valid is None
+    assert day.next_at == first + timedelta(minutes=1) + timedelta(days=1)  # the 2nd code
+    clock.advance(days=1)
+    assert await used_up(core) is None
+
+
+async def test_the_code_limit_is_per_number(core: Core) -> None:
+    for index in range(security.CODES_PER_HOUR):
+        await sent(core, "apply", f"{index:064d}")
+    assert await used_up(core) is not None
+    async with core.uow() as uow:
+        assert await security.codes_used_up(uow, "sms", "+393470000000", "apply", core.now()) is (
+            None
+        )
+        assert await security.codes_used_up(uow, "telegram", PHONE, "apply", core.now()) is None

@@ -184,6 +184,10 @@ async def test_a_charge_waiting_for_its_code_is_money_at_stake(
         await phone_changes.withdraw(uow, team["clerk"], asked.waiting.id, "typo", core.now())
         await uow.commit()
     assert any("was not made" in msgid for msgid in await _told(core, town.citizen_phones[0]))
+    # The new number heard of the change when it was asked: it hears it is off too.
+    assert (await _told(core, NEW_PHONE))[-1].startswith(
+        "{town}: the office will not use this number"
+    )
     clock.advance(minutes=11)  # the code expired: nothing can be spent with the phone now
     asked = await _ask(core, town, team["clerk"])
     assert asked.applied is not None and await _phone_of(core, town) == NEW_PHONE
@@ -363,4 +367,4 @@ async def test_the_notices_fit_one_sms_with_a_long_town_name(core: Core, languag
             for row in await uow.outbox.for_address("sms", phone):
                 if row.created_at == core.now():  # this test's notices, not the credit's
                     bodies.append(assert_one_segment(reply_from_json(row.payload), language))
-    assert len(bodies) == 3 and all(LONG_TOWN in body for body in bodies)
+    assert len(bodies) == 4 and all(LONG_TOWN in body for body in bodies)

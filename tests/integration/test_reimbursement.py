@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from core.bootstrap import Core
+from core.dialogue.render import render_plain
 from core.domain.errors import NotAllowed
 from core.domain.ledger import PostingKind
+from core.domain.messages import reply_from_json
 from core.domain.sepa import NAMESPACE
 from core.services import charges, ledger, municipalities
 from core.services.applications import ApplicationInput
@@ -284,3 +286,39 @@ async def test_a_name_sepa_cannot_write_refuses_the_run_naming_the_shop(
     async with core.uow() as uow:
         assert list(await uow.session.scalars(select(m.Settlement))) == []
     assert sorted(await due(office)) == sorted([(first, 10_00), (second, 5_00)])
+
+
+async def test_each_shop_owner_is_told_the_transfer_in_the_run(
+    core: Core, clock: FakeClock
+) -> None:
+    office, people = await spending_town(core, clock)
+    first, second = office.shop_ids
+    await pay(office, first, people[0], 12_50)
+    await pay(office, first, people[1], 30_00)
+    async with core.uow() as uow:
+        shop = await uow.shops.by_id(first)
+        assert shop is not None
+        [owner] = await uow.shops.members_of(first)
+        iban_end = shop.iban[-4:]
+    settlement, _ = await run_settlement(office)
+    async with core.uow() as uow:
+        rows = list(
+            await uow.session.scalars(
+                select(m.OutboxMessage).where(m.OutboxMessage.address == owner.address)
+            )
+        )
+        other = await uow.shops.members_of(second)
+        to_other = await uow.session.scalars(
+            select(m.OutboxMessage).where(m.OutboxMessage.address == other[0].address)
+        )
+        told_other = [row for row in to_other if "Rimborso" in render_row(row)]
+    [notice] = [row for row in rows if "Rimborso" in render_row(row)]
+    text = render_row(notice)
+    assert "42,50" in text and iban_end in text and settlement.message_id in text
+    assert f"{EXECUTION:%d/%m/%Y}" in text
+    # The second shop earned nothing: it is not told of a transfer.
+    assert told_other == []
+
+
+def render_row(row: m.OutboxMessage) -> str:
+    return render_plain(reply_from_json(row.payload), row.language, sms=row.channel == "sms")

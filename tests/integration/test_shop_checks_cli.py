@@ -186,6 +186,20 @@ def test_lookups_that_found_nobody_are_listed(url: str) -> None:
                         now=core.now(),
                     )
                 await uow.commit()
+        # And a number flooded with confirmation codes it never typed back.
+        async with core.uow() as uow:
+            for index in range(security.CODES_PER_HOUR):
+                await security.code_sent(
+                    uow,
+                    "sms",
+                    "+393471112233",
+                    "apply",
+                    core.now(),
+                    salt="s" * 32,
+                    code_hash=f"{index:064d}",
+                    municipality_id=town.municipality_id,
+                )
+            await uow.commit()
 
     code, output = invoke("admin", "shops", "lookups", "TST")
     assert code == 2  # no such municipality yet
@@ -193,6 +207,7 @@ def test_lookups_that_found_nobody_are_listed(url: str) -> None:
     code, output = invoke("admin", "shops", "lookups", "TST")
     assert code == 0, output
     assert "Alimentari Test" in output and " 3 " in output
+    assert "1 number cannot be sent a confirmation code now" in output, output
 
 
 def test_the_secret_is_generated_once_next_to_the_database_readable_by_owner_only(

@@ -226,23 +226,12 @@ class FakeCitizens(_Fake):
         )
         return sorted(found, key=lambda x: (x.card_blocked_at is None, x.codice_fiscale))
 
-    async def count_wrong_pin(self, citizen_id: int) -> int:
-        citizen = self.store.get(m.Citizen, citizen_id)
-        assert citizen is not None
-        citizen.card_pin_failures += 1
-        return citizen.card_pin_failures
-
     async def block_card(self, citizen_id: int, now: datetime) -> bool:
         citizen = self.store.get(m.Citizen, citizen_id)
         if citizen is None or citizen.card_blocked_at is not None:
             return False
         citizen.card_blocked_at = now
         return True
-
-    async def reset_pin_failures(self, citizen_id: int) -> None:
-        citizen = self.store.get(m.Citizen, citizen_id)
-        if citizen is not None:
-            citizen.card_pin_failures = 0
 
     async def by_telegram_chat(self, municipality_id: int, chat_id: str) -> m.Citizen | None:
         return self._of(municipality_id, lambda x: x.telegram_chat_id == chat_id)
@@ -822,6 +811,23 @@ class FakeCharges(_Fake):
             )
         )
 
+    async def last_card_payment(self, citizen_id: int, shop_id: int | None) -> datetime | None:
+        paid = (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)
+        times = [
+            x.confirmed_at
+            for x in self.store.rows(
+                m.Charge,
+                lambda x: (
+                    x.citizen_id == citizen_id
+                    and x.consent == "card_pin"
+                    and x.status in paid
+                    and (shop_id is None or x.shop_id == shop_id)
+                ),
+            )
+            if x.confirmed_at is not None
+        ]
+        return max(times, default=None)
+
     async def pending_requested_by(self, shop_id: int, requested_by: str) -> Sequence[int]:
         return [
             x.id
@@ -999,6 +1005,70 @@ class FakeSecurityEvents(_Fake):
                 ),
             )
         )
+
+    async def times(
+        self, kind: str, since: datetime, *, shop_id: int, detail: str
+    ) -> Sequence[datetime]:
+        return sorted(
+            x.created_at
+            for x in self.store.rows(
+                m.SecurityEvent,
+                lambda x: (
+                    (x.kind, x.shop_id, x.detail) == (kind, shop_id, detail)
+                    and x.created_at > since
+                ),
+            )
+        )
+
+    async def of_address(
+        self, kind: str, channel: str, address: str, since: datetime
+    ) -> Sequence[m.SecurityEvent]:
+        rows = self.store.rows(
+            m.SecurityEvent,
+            lambda x: (
+                (x.kind, x.channel, x.address) == (kind, channel, address) and x.created_at > since
+            ),
+        )
+        return sorted(rows, key=lambda x: (x.created_at, x.id))
+
+    async def mark_code(
+        self,
+        kind: str,
+        channel: str,
+        address: str,
+        code_hash: str,
+        *,
+        proven_at: datetime | None = None,
+        wrong_try: bool = False,
+    ) -> None:
+        for x in self.store.rows(
+            m.SecurityEvent,
+            lambda x: (
+                (x.kind, x.channel, x.address, x.code_hash) == (kind, channel, address, code_hash)
+                and x.proven_at is None
+            ),
+        ):
+            if proven_at is not None:
+                x.proven_at = proven_at
+            if wrong_try:
+                x.wrong_tries = (x.wrong_tries or 0) + 1
+
+    async def unproven_of_town(
+        self, kind: str, municipality_id: int, since: datetime
+    ) -> Sequence[tuple[str, str, datetime]]:
+        return [
+            (x.channel, x.address, x.created_at)
+            for x in self.store.rows(
+                m.SecurityEvent,
+                lambda x: (
+                    x.kind == kind
+                    and x.municipality_id == municipality_id
+                    and x.created_at > since
+                    and x.proven_at is None
+                ),
+            )
+            if x.channel is not None and x.address is not None
+        ]
 
     async def forget_address(self, channel: str, address: str) -> None:
         for row in self.store.rows(
@@ -1222,6 +1292,14 @@ class FakeOperators(_Fake):
 
     async def count(self, municipality_id: int) -> int:
         return len(await self.of_municipality(municipality_id))
+
+    async def device(self, operator_id: int, nonce: str) -> m.OperatorDevice | None:
+        return self.store.first(
+            m.OperatorDevice, lambda x: x.operator_id == operator_id and x.nonce == nonce
+        )
+
+    async def devices(self, operator_id: int) -> Sequence[m.OperatorDevice]:
+        return self.store.rows(m.OperatorDevice, lambda x: x.operator_id == operator_id)
 
 
 class FakeOfficeActs(_Fake):

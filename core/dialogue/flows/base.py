@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, ClassVar, Generic, TypeVar
@@ -16,7 +15,7 @@ from core.dialogue import state as stored
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.state import FlowState, PendingCode
 from core.domain import otp
-from core.domain.messages import Option, Text, t, tn
+from core.domain.messages import Moment, Option, Text, t, tn
 from core.domain.shops import MemberRole
 from core.services import security
 
@@ -200,6 +199,21 @@ class Flow(Generic[S]):
             raise Reject(t("Please answer 1 to continue or 2 to start again."))
 
 
+async def not_a_shop(turn: Turn, text: Text) -> Text:
+    """What a chat that works for no shop hears when it asks a shop's request (`text`),
+    unless the owner or the office removed its cashier: then whose cashier it no longer
+    is, and whom to ask."""
+    removed = turn.memory.removed_from
+    shop = await turn.uow.shops.by_id(removed) if removed is not None else None
+    if shop is None:
+        return text
+    return t(
+        "You are no longer a cashier of {shop}. If you should still work there, ask the "
+        "owner for a new cashier code.",
+        shop=shop.name,
+    )
+
+
 def resume(*to: str) -> Step[Any]:
     """The step that offers a draft back: it leads to any step the draft was left at."""
     return Step(Flow.ask_resume, Flow.on_resume, to=to)
@@ -207,11 +221,9 @@ def resume(*to: str) -> Step[Any]:
 
 # Confirming by a code sent to the sender's own address (SMS senders can be forged) ---------
 
-VERIFY_TTL = timedelta(minutes=10)
-VERIFY_ATTEMPTS = 3
-# Confirmation codes sent to one address: at most this many an hour and a day.
-CODES_PER_HOUR = 5
-CODES_PER_DAY = 10
+# The rules (validity, tries, codes per number) are core.services.security's.
+VERIFY_TTL = security.CODE_VALID
+VERIFY_ATTEMPTS = security.CODE_TRIES
 
 
 def code_message(flow: str, code: str, minutes: int) -> Text:
@@ -294,8 +306,10 @@ class ConfirmedFlow(Flow[S]):
 
     On channels where the sender's address could be forged the change waits in the
     `verify` step for a one-time code sent to that address; elsewhere it is done at once.
-    A new code keeps the wrong attempts already used, and an address gets at most
-    CODES_PER_HOUR codes an hour and CODES_PER_DAY a day (counted in the database).
+    A new code keeps the wrong attempts already used. An address gets a limited number of
+    codes (core.services.security, counted in the database); at the limit the request
+    goes on with the last code of its kind still valid, else ends saying when a new code
+    can be sent, and a code that comes back right gives its place back.
     """
 
     async def confirmed(self, turn: Turn) -> None:
@@ -315,42 +329,49 @@ class ConfirmedFlow(Flow[S]):
         return pending
 
     async def _send_code(self, turn: Turn) -> bool:
-        """Send a new code (False, and the flow ends, when the address had too many)."""
-        hour = await security.count(
-            turn.uow,
-            security.CODE_SENT,
-            turn.now - timedelta(hours=1),
-            channel=turn.channel,
-            address=turn.address,
+        """Send a new code (False, and the flow ends, when the address had too many and no
+        code of this request is still valid to go on with)."""
+        used_up = await security.codes_used_up(
+            turn.uow, turn.channel, turn.address, self.name, turn.now
         )
-        day = await security.count(
-            turn.uow,
-            security.CODE_SENT,
-            turn.now - timedelta(days=1),
-            channel=turn.channel,
-            address=turn.address,
-        )
-        if hour >= CODES_PER_HOUR or day >= CODES_PER_DAY:
+        answers = self.state(turn)
+        if used_up is not None and used_up.valid is not None:
+            # A forger who made us send codes to this phone cannot stop its owner: the code
+            # the phone already holds confirms this request as well as the one it was for.
+            sent = used_up.valid
+            answers.otp = PendingCode(salt=sent.salt, hash=sent.hash, expires=sent.expires)
+            answers.otp_attempts = max(answers.otp_attempts, sent.wrong_tries)
+            turn.say(
+                t(
+                    "A code was already sent to this number at {when}: write it here, or "
+                    "ANNULLA to stop.",
+                    when=Moment(sent.sent_at),
+                )
+            )
+            return True
+        if used_up is not None:
             turn.finish()
             turn.say(
-                t("Too many codes were sent to this number. Nothing was changed: try again later.")
+                t(
+                    "Too many codes were sent to this number. Nothing was changed: a new code "
+                    "can be sent from {when}.",
+                    when=Moment(used_up.next_at),
+                )
             )
             return False
-        await security.record(
-            turn.uow,
-            security.CODE_SENT,
-            turn.now,
-            municipality_id=turn.municipality.id if turn.municipality else None,
-            channel=turn.channel,
-            address=turn.address,
-            detail=self.name,
-        )
         code, salt = otp.new_code(), otp.new_salt()
-        self.state(turn).otp = PendingCode(
+        code_hash = otp.hash_code(turn.uow.keys, code, salt)
+        await security.code_sent(
+            turn.uow,
+            turn.channel,
+            turn.address,
+            self.name,
+            turn.now,
             salt=salt,
-            hash=otp.hash_code(turn.uow.keys, code, salt),
-            expires=turn.now + VERIFY_TTL,
+            code_hash=code_hash,
+            municipality_id=turn.municipality.id if turn.municipality else None,
         )
+        answers.otp = PendingCode(salt=salt, hash=code_hash, expires=turn.now + VERIFY_TTL)
         turn.say(
             code_message(self.name, code, int(VERIFY_TTL.total_seconds() // 60)), sensitive=True
         )
@@ -397,9 +418,13 @@ class ConfirmedFlow(Flow[S]):
         answers = self.state(turn)
         if otp.code_matches(turn.uow.keys, typed, pending.salt, pending.hash):
             answers.otp, answers.otp_attempts = None, 0
+            # The owner read the code on the phone: it no longer counts against the number.
+            await security.code_proven(turn.uow, turn.channel, turn.address, pending.hash, turn.now)
             await self.confirmed(turn)
             return
-        # Wrong tries count for the request, whichever code they were typed against.
+        # Wrong tries count for the request, whichever code they were typed against, and
+        # for the code, whichever request it is used by.
+        await security.code_wrong_try(turn.uow, turn.channel, turn.address, pending.hash)
         attempts = answers.otp_attempts + 1
         if attempts >= VERIFY_ATTEMPTS:
             turn.finish()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from core.dialogue.context import Input, Reject, Turn
+from core.dialogue.context import NOT_UNDERSTOOD, Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows.base import (
     VERIFY,
@@ -13,6 +13,7 @@ from core.dialogue.flows.base import (
     ConfirmedFlow,
     Step,
     known,
+    not_a_shop,
     table,
     verify,
 )
@@ -44,7 +45,11 @@ class RefundFlow(ConfirmedFlow[RefundState]):
         if current is None or current[1].status != ShopStatus.APPROVED:
             turn.finish()
             if current is None and not await turn.memberships():
-                turn.say(t("Only shops registered with the municipality can refund payments."))
+                turn.say(
+                    await not_a_shop(
+                        turn, t("Only shops registered with the municipality can refund payments.")
+                    )
+                )
             else:
                 await show_menu(turn)
             return
@@ -149,7 +154,7 @@ class RefundFlow(ConfirmedFlow[RefundState]):
             turn.say(t("Nothing was refunded."))
             return
         if inp.choice != "yes":
-            raise Reject(t("Reply 1 to refund or 2 to leave it."))
+            raise Reject(NOT_UNDERSTOOD, t("Reply 1 to refund or 2 to leave it."))
         await self.confirm_then_do(turn)
 
     async def confirmed(self, turn: Turn) -> None:
