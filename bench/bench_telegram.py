@@ -43,14 +43,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plai
 from bench.http_harness import busiest_second, free_socket, serving
 from bot.plugin import TelegramConfig, TelegramPlugin
 from buonispesa.demo import seed_demo
-from buonispesa.server import build_app
+from buonispesa.server import WORKERS, build_app
 from buonispesa.settings import Settings
 from core.bootstrap import Core, open_core
 from core.dialogue.engine import DialogueEngine
 from core.dialogue.inbound import Channel, Inbound
 from core.domain.messages import Reply, t
 from core.services.outbox import enqueue
-from outbox.worker import WorkerConfig
+from outbox.worker import ResultGroups, WorkerConfig
 from tests.e2e.fake_telegram import SECRET_HEADER, TOKEN, FakeTelegram
 
 RATIO_TARGET = 0.40
@@ -69,8 +69,9 @@ TIMED_FROM = 1_000_000
 @asynccontextmanager
 async def telegram_app(
     directory: Path, api: FakeTelegram, name: str
-) -> AsyncIterator[tuple[str, Core]]:
-    """`serve`'s application with Telegram in webhook mode (and its outbox worker)."""
+) -> AsyncIterator[tuple[str, Core, ResultGroups]]:
+    """`serve`'s application with Telegram in webhook mode (and its outbox worker, whose
+    results it also returns: how many were recorded in how many transactions)."""
     url = f"sqlite+aiosqlite:///{directory / name}"
     core = await open_core(url)
     await seed_demo(core)
@@ -94,7 +95,7 @@ async def telegram_app(
     )
     try:
         async with serving(app, sock) as base:
-            yield base, core
+            yield base, core, app[WORKERS]["telegram"].results
     finally:
         await core.close()
 
@@ -215,6 +216,9 @@ class Throughput:
     bare: Rate
     adapter: Rate
     engine: Rate
+    # Delivery results recorded during the webhook's timed run, and the transactions.
+    results: int
+    result_commits: int
 
 
 async def throughput(directory: Path, count: int, in_flight: int, seconds: float) -> Throughput:
@@ -222,7 +226,7 @@ async def throughput(directory: Path, count: int, in_flight: int, seconds: float
     await api.start()
     try:
         async with (
-            telegram_app(directory, api, "webhook.sqlite3") as (base, core),
+            telegram_app(directory, api, "webhook.sqlite3") as (base, core, results),
             serving(bare_app(), free_socket()) as bare_base,
             aiohttp.ClientSession() as http,
         ):
@@ -238,7 +242,9 @@ async def throughput(directory: Path, count: int, in_flight: int, seconds: float
                     await closed_loop(http, target + path, warm, in_flight, WARM_SECONDS)
                 bodies = updates(count, TIMED_FROM)
                 bare = await closed_loop(http, bare_base + path, bodies, in_flight, seconds)
+                recorded, commits = results.recorded, results.groups
                 webhook = await closed_loop(http, base + path, bodies, in_flight, seconds)
+                recorded, commits = results.recorded - recorded, results.groups - commits
                 only_adapter = await closed_loop(
                     http, adapter_base + path, bodies, in_flight, seconds
                 )
@@ -246,7 +252,7 @@ async def throughput(directory: Path, count: int, in_flight: int, seconds: float
             engine = await engine_direct(core, min(count, 1000))
     finally:
         await api.close()
-    return Throughput(webhook, bare, only_adapter, engine)
+    return Throughput(webhook, bare, only_adapter, engine, recorded, commits)
 
 
 @dataclass
@@ -262,7 +268,7 @@ async def broadcast(directory: Path, messages: int) -> Broadcast:
     api = FakeTelegram(overall_per_second=CAP, per_chat_per_second=4, flood_retry_after=5)
     await api.start()
     try:
-        async with telegram_app(directory, api, "broadcast.sqlite3") as (_, core):
+        async with telegram_app(directory, api, "broadcast.sqlite3") as (_, core, _results):
             async with core.uow() as uow:
                 [town] = await uow.municipalities.all()
                 for index in range(messages):
@@ -315,6 +321,11 @@ def _throughput_checks(
             f"  CPU per update (this process: client, server, worker): webhook "
             f"{webhook.cpu_ms:.2f} ms, bare {bare.cpu_ms:.2f} ms, adapter without the engine "
             f"{adapter.cpu_ms:.2f} ms",
+            None,
+        ),
+        (
+            f"  outbox: {speed.results:,} delivery results recorded in {speed.result_commits:,} "
+            f"transactions during the webhook's run",
             None,
         ),
         (

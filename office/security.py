@@ -5,7 +5,8 @@ derived from the server secret): HttpOnly, SameSite=Strict, Secure behind https,
 to /office. Every unsafe request must carry the session's CSRF token (form field
 `csrf_token`, or the X-CSRF-Token header) or it is refused with 403 before any handler
 runs. Pages other than the sign-in need a signed-in operator; an operator with a one-time
-password is sent to change it first.
+password is sent to change it first. A successful sign-in also leaves a device cookie
+(same care, kept for DEVICE_COOKIE_DAYS): the sign-in counts its wrong passwords apart.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from office.keys import CONFIG, CORE
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 COOKIE_NAME = "buonispesa_office"
+# The device cookie (core.domain.device_cookies): kept across sessions, renewed at each
+# sign-in, so that this browser's wrong passwords are counted apart from strangers'.
+DEVICE_COOKIE_NAME = "buonispesa_office_device"
+DEVICE_COOKIE_DAYS = 180
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 OPERATOR_KEY = "operator_id"
@@ -64,6 +69,19 @@ async def start_session(request: web.Request, operator: m.Operator) -> None:
     session[CSRF_FIELD] = secrets.token_urlsafe(32)
     if language:
         session["lang"] = language
+
+
+def remember_device(request: web.Request, answer: web.StreamResponse, cookie: str) -> None:
+    """Hand the browser its renewed device cookie, with the session cookie's care."""
+    answer.set_cookie(
+        DEVICE_COOKIE_NAME,
+        cookie,
+        path="/office",
+        httponly=True,
+        samesite="Strict",
+        secure=request.app[CONFIG].secure_cookies,
+        max_age=DEVICE_COOKIE_DAYS * 24 * 3600,
+    )
 
 
 def _route_name(request: web.Request) -> str | None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -77,10 +78,17 @@ class RetryPolicy:
         return max(jittered, hint or 0.0)
 
 
-async def _locked_row(uow: UnitOfWork, message_id: int) -> m.OutboxMessage | None:
-    # PostgreSQL: serialise with lease recovery and other workers. SQLite already
-    # holds the database write lock (BEGIN IMMEDIATE) for the whole transaction.
-    return await uow.outbox.by_id_locked(message_id, lock=uow.supports_skip_locked)
+@dataclass(frozen=True)
+class SendOutcome:
+    """How one send of a claimed row ended: the row, its attempts when it was claimed (the
+    claim: a row reclaimed after its lease has more) and the sender's result."""
+
+    message_id: int
+    claimed_attempts: int
+    result: SendResult
+    # The row carries a code, to be scrubbed once it left (`forget_code`). When unsure,
+    # True: the row is then read and written one by one, as every other non-sent result.
+    carries_code: bool = True
 
 
 async def record_send_result(
@@ -93,35 +101,102 @@ async def record_send_result(
 ) -> str | None:
     """Store the outcome of one send. Returns the row's new status, or None when the row
     is no longer ours (its lease expired and another worker took it)."""
-    now = core.now()
-    async with core.uow() as uow:
-        row = await _locked_row(uow, message_id)
-        if row is None or row.status != SENDING or row.attempts != claimed_attempts:
-            return None
-        if result.status is SendStatus.SENT:
-            row.status = SENT
-            row.sent_at = now
-            row.provider_message_id = result.provider_message_id
-            row.last_error = None
-        elif result.status is SendStatus.RETRY and _may_retry(row, retry, now, result):
-            row.status = PENDING
-            row.next_attempt_at = now + timedelta(
-                seconds=retry.delay(row.attempts, result.retry_after_seconds, rng)
-            )
-            row.last_error = result.error
-        else:
-            row.status = FAILED
-            row.last_error = (
-                result.error
-                if result.status is SendStatus.FAILED
-                else f"gave up after {row.attempts} attempts: {result.error}"
-            )
-            await code_not_delivered(uow, row, now)
-        if row.status != PENDING:
-            forget_code(row)
-        status = row.status
-        await uow.commit()
+    [status] = await record_send_results(
+        core, [SendOutcome(message_id, claimed_attempts, result)], retry, rng
+    )
     return status
+
+
+async def record_send_results(
+    core: Core,
+    outcomes: Sequence[SendOutcome],
+    retry: RetryPolicy,
+    rng: random.Random | None = None,
+) -> list[str | None]:
+    """Store the outcomes of several sends in one transaction. Returns each row's new
+    status, None for a row no longer ours (its lease expired and another worker took it:
+    its claim's attempts no longer match, and nothing of this result is written).
+
+    Rows accepted by the provider and carrying no code (nearly all) are written by one
+    guarded statement; the others (a code to scrub, a retry, a failure, which may tell a
+    shop) are read locked and written one by one. If anything fails, nothing of the
+    group is written: its rows stay `sending` and come back when their lease ends."""
+    now = core.now()
+    statuses: list[str | None] = [None] * len(outcomes)
+    quick = [
+        index
+        for index, outcome in enumerate(outcomes)
+        if outcome.result.status is SendStatus.SENT and not outcome.carries_code
+    ]
+    quick_set = set(quick)
+    others = [index for index in range(len(outcomes)) if index not in quick_set]
+    async with core.uow() as uow:
+        written = await uow.outbox.mark_sent(
+            [
+                (
+                    outcomes[index].message_id,
+                    outcomes[index].claimed_attempts,
+                    outcomes[index].result.provider_message_id,
+                )
+                for index in quick
+            ],
+            now,
+        )
+        if others:
+            # PostgreSQL: serialise with lease recovery and other workers. SQLite already
+            # holds the database write lock (BEGIN IMMEDIATE) for the whole transaction.
+            rows = await uow.outbox.by_ids_locked(
+                sorted({outcomes[index].message_id for index in others}),
+                lock=uow.supports_skip_locked,
+            )
+            by_id = {row.id: row for row in rows}
+            for index in others:
+                outcome = outcomes[index]
+                statuses[index] = await _apply(
+                    uow, by_id.get(outcome.message_id), outcome, retry, now, rng
+                )
+        await uow.commit()
+    for index in quick:
+        outcome = outcomes[index]
+        if (outcome.message_id, outcome.claimed_attempts) in written:
+            statuses[index] = SENT
+    return statuses
+
+
+async def _apply(
+    uow: UnitOfWork,
+    row: m.OutboxMessage | None,
+    outcome: SendOutcome,
+    retry: RetryPolicy,
+    now: datetime,
+    rng: random.Random | None,
+) -> str | None:
+    """One outcome on its locked row; None when the row is no longer this claim's."""
+    if row is None or row.status != SENDING or row.attempts != outcome.claimed_attempts:
+        return None
+    result = outcome.result
+    if result.status is SendStatus.SENT:
+        row.status = SENT
+        row.sent_at = now
+        row.provider_message_id = result.provider_message_id
+        row.last_error = None
+    elif result.status is SendStatus.RETRY and _may_retry(row, retry, now, result):
+        row.status = PENDING
+        row.next_attempt_at = now + timedelta(
+            seconds=retry.delay(row.attempts, result.retry_after_seconds, rng)
+        )
+        row.last_error = result.error
+    else:
+        row.status = FAILED
+        row.last_error = (
+            result.error
+            if result.status is SendStatus.FAILED
+            else f"gave up after {row.attempts} attempts: {result.error}"
+        )
+        await code_not_delivered(uow, row, now)
+    if row.status != PENDING:
+        forget_code(row)
+    return str(row.status)
 
 
 def _may_retry(

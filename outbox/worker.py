@@ -5,7 +5,7 @@ due rows of the channel (PostgreSQL: FOR UPDATE SKIP LOCKED, so several
 processes never claim the same row; SQLite: BEGIN IMMEDIATE makes the claim
 atomic, one writer at a time) and mark them `sending` with a lease; commit.
 Then send them without holding a transaction (a rate-limited send may take
-seconds), and record each outcome in its own short transaction.
+seconds), and record the outcomes in groups (below).
 
 Two lanes. Messages about a payment (lane 0: the code, receipts) have a loop of
 their own that claims only them, so a code never waits for a batch of notices
@@ -26,6 +26,18 @@ are in hand, however long the rate limiter makes them wait: the rows of a
 process that was killed are taken over by any other (or the restarted) process
 within one lease.
 
+Recording results: a group commit. The first result to finish starts a transaction;
+the results that finish while it commits wait, and go together in the next one, however
+many they are (at most the rows in hand). No timer: alone, a result is recorded at once;
+under load one transaction records many (`delivery.record_send_results`: one guarded
+statement for the rows the provider accepted). A result waits at most for the one
+commit in flight, a payment code's too, whatever the size of the group before it. Rows
+stay in hand, their leases renewed, until their group committed. Each row is written
+only while its claim holds it (`sending`, the attempts of the claim): a result that
+comes after another worker took the row over is dropped. A group that cannot be
+recorded writes nothing: its rows come back when their lease ends (sent ones may be
+sent twice), and the next groups are recorded as usual.
+
 Guarantees: a message accepted by the provider is recorded as sent and never
 claimed again. A process that dies between the provider's answer and the
 commit leaves its rows `sending`; when their lease ends they are sent again,
@@ -38,7 +50,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -71,6 +83,77 @@ class WorkerConfig:
 
 # on_result(channel, status): one delivery attempt ended (the root counts them in /metrics).
 ResultHook = Callable[[str, SendStatus], None]
+RecordGroup = Callable[[list[delivery.SendOutcome]], Awaitable[Sequence[str | None]]]
+
+
+@dataclass(slots=True)
+class _Waiting:
+    outcome: delivery.SendOutcome
+    recorded: asyncio.Future[str | None]
+
+
+class ResultGroups:
+    """Results recorded in groups: `record(outcome)` returns once the transaction that
+    carried it committed (see the module's doc). One writer task at a time, started by
+    the first result when none runs, ended when nothing waits."""
+
+    def __init__(self, record_group: RecordGroup) -> None:
+        self._record_group = record_group
+        self._waiting: list[_Waiting] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.groups = 0  # transactions that committed, for tests and benchmarks
+        self.recorded = 0  # results they carried
+
+    async def record(self, outcome: delivery.SendOutcome) -> str | None:
+        """The row's new status (None: no longer ours). Raises what the group's
+        transaction raised, with nothing of the group written."""
+        recorded: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Waiting(outcome, recorded))
+        if self._writer is None or self._writer.done():
+            # Started here, without awaiting: results finishing in the same turn of the
+            # event loop join the first group.
+            self._writer = asyncio.create_task(self._write(), name="outbox-results")
+        return await recorded
+
+    async def _write(self) -> None:
+        group: list[_Waiting] = []
+        try:
+            while self._waiting:
+                # Everything that finished meanwhile, payment messages among it: each
+                # waited at most for the commit that was in flight.
+                group, self._waiting = self._waiting, []
+                try:
+                    statuses = await self._record_group([waiting.outcome for waiting in group])
+                except Exception as error:
+                    for waiting in group:
+                        if not waiting.recorded.done():
+                            waiting.recorded.set_exception(error)
+                    continue
+                self.groups += 1
+                self.recorded += len(group)
+                for waiting, status in zip(group, statuses, strict=True):
+                    if not waiting.recorded.done():  # else its caller was cancelled
+                        waiting.recorded.set_result(status)
+                group = []
+        finally:
+            # Cancelled (the loop is closing): nobody may wait for a result forever, and
+            # the rows come back after their lease, as for a group that failed.
+            for waiting in [*group, *self._waiting]:
+                if not waiting.recorded.done():
+                    waiting.recorded.set_exception(RuntimeError("result not recorded"))
+            self._waiting = []
+
+    async def close(self, within: float) -> None:
+        """Wait for the groups still being recorded, up to `within` seconds; then stop
+        (rows not recorded come back after their lease)."""
+        writer = self._writer
+        if writer is None or writer.done():
+            return
+        _done, pending = await asyncio.wait({writer}, timeout=within)
+        for task in pending:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 class OutboxWorker:
@@ -94,6 +177,7 @@ class OutboxWorker:
         self._tasks: list[asyncio.Task[None]] = []
         self._renewal: asyncio.Task[None] | None = None
         self._in_hand: set[int] = set()
+        self.results = ResultGroups(self._record_group)
 
     def wake(self, *, payments: bool = True) -> None:
         """New rows were written: look now instead of at the next poll. `payments=False`:
@@ -133,6 +217,8 @@ class OutboxWorker:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        # A group whose callers were cancelled is still recorded (fewer rows sent twice).
+        await self.results.close(self.config.drain_seconds)
 
     async def _run(self, wake: asyncio.Event, batch_size: int, lane: int | None) -> None:
         loop = asyncio.get_running_loop()
@@ -165,6 +251,11 @@ class OutboxWorker:
         claimed = await self.claim(batch_size, lane)
         if not claimed:
             return 0
+        await self.deliver(claimed)
+        return len(claimed)
+
+    async def deliver(self, claimed: list[tuple[OutgoingMessage, int]]) -> None:
+        """Send claimed rows and record their results."""
         results = await asyncio.gather(
             *(self._deliver(message, attempts) for message, attempts in claimed)
         )
@@ -180,7 +271,6 @@ class OutboxWorker:
             # Handed back for the rate limiter (or a 429): the soonest of them is when a
             # notice may next leave.
             self._held_until = asyncio.get_running_loop().time() + min(waits)
-        return len(claimed)
 
     async def claim(
         self, batch_size: int | None = None, lane: int | None = None
@@ -252,10 +342,12 @@ class OutboxWorker:
                 log.exception("outbox %s: sender raised on message %s", self.channel, message.id)
                 result = SendResult(SendStatus.RETRY, error=f"sender error: {exc!r}")
             self.on_result(self.channel, result.status)
+            outcome = delivery.SendOutcome(
+                message.id, attempts, result, carries_code=bool(message.payload.get("sensitive"))
+            )
             try:
-                await delivery.record_send_result(
-                    self.core, message.id, attempts, result, self.config.retry
-                )
+                # The row stays in hand (its lease renewed) until its group committed.
+                await self.results.record(outcome)
             except Exception:
                 # Not recorded: the lease brings the row back (a sent one may be sent twice).
                 log.exception(
@@ -264,3 +356,7 @@ class OutboxWorker:
         finally:
             self._in_hand.discard(message.id)
         return result
+
+    async def _record_group(self, outcomes: list[delivery.SendOutcome]) -> Sequence[str | None]:
+        """One transaction for a group of results."""
+        return await delivery.record_send_results(self.core, outcomes, self.config.retry)

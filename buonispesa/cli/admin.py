@@ -671,16 +671,20 @@ def credit(code: str) -> None:
         return await in_transaction(core.uow, once)
 
     result = run_with_core(work)
+    # Households and notices are counted apart: a household that wrote STOP gets no notice,
+    # an applicant the tranche decided without money gets one.
     out.print(
         say(
             tn(
-                "Tranche {tranche}: credited {amount} to {count} household; notice queued.",
-                "Tranche {tranche}: credited {amount} to {count} households; notices queued.",
+                "Tranche {tranche}: credited {amount} to {count} household.",
+                "Tranche {tranche}: credited {amount} to {count} households.",
                 result.citizens,
                 tranche=str(result.tranche),
                 amount=Money(result.total_cents),
             )
-        ),
+        )
+        + " "
+        + say(tn("{count} notice queued.", "{count} notices queued.", result.notices)),
         markup=False,
     )
 

@@ -45,13 +45,13 @@ def card(
     ] = None,
     force: Force = False,
 ) -> None:
-    """Issue a voucher card with a PIN and write it as a PDF to print."""
+    """Issue a card with a PIN and write its PDF to print: the card, then the PIN slip."""
     from core.domain.identity import normalize_codice_fiscale
     from core.services import cards, municipalities
 
     if out_file.suffix.lower() != ".pdf":
         fail(t("--out: use a .pdf file name, not {name}.", name=repr(out_file.name)))
-    target = OutFile(out_file, force=force, personal=True)  # the PIN is on it
+    target = OutFile(out_file, force=force, personal=True)  # the PIN slip is in it
     target.check()
     if language not in LANGUAGES:
         fail(t("--lang: one of {languages}.", languages=", ".join(LANGUAGES)))
@@ -90,8 +90,8 @@ def card(
     out.print(
         say(
             t(
-                "Card {card} ({holder}) written to {file}: print it and give it to the holder "
-                "in person.",
+                "Card {card} ({holder}) written to {file}: print both pages, the card and the "
+                "PIN slip, and give them to the holder in person.",
                 card=issued.card_code,
                 holder=issued.holder,
                 file=str(out_file),
@@ -106,20 +106,20 @@ def cards_list(
     code: Annotated[str, typer.Argument(help="Municipality code, e.g. BEL")],
     blocked: Annotated[bool, typer.Option(help="Only the blocked cards")] = False,
 ) -> None:
-    """The cards with a PIN: number, holder, wrong PINs, blocked or not."""
+    """The cards with a PIN: number, holder, wrong PINs of the last 24 hours, blocked or not."""
     from core.services import cards, municipalities
 
     async def work(core: Core) -> list[cards.CardStatus]:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            return await cards.card_statuses(uow, town.id, blocked_only=blocked)
+            return await cards.card_statuses(uow, town.id, core.now(), blocked_only=blocked)
 
     found = run_with_core(work)
     table = Table(
         say(t("Codice fiscale")),
         say(t("Card number")),
         say(t("Issued")),
-        say(t("Wrong PINs")),
+        say(t("Wrong PINs (24 h)")),
         say(t("Status")),
     )
     for item in found:

@@ -277,7 +277,9 @@ def audit_undo(
 def audit_revoke(
     code: str,
     protocol: str,
-    reason: Annotated[str | None, typer.Option(help="Why (kept with the revocation)")] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="Why (kept with the revocation and sent to the citizen)")
+    ] = None,
 ) -> None:
     """Revoke the voucher of a false declaration and record the sum to recover."""
     from core.services import audit, municipalities

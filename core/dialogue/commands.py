@@ -1,9 +1,14 @@
 """Words that work at every step, on every channel, in Italian and English.
 
-"AIUTO", "aiuto!", "Help", "/help" all fold to the same command. A command that
-takes an argument ("NEGOZI 62020", "PAGA RSSMRA85T10A562S 12,50") is recognised
-by its first word; the others only when they are the whole message, so that an
-answer like "Menu del giorno" (a shop name) is not taken for MENU.
+"AIUTO", "aiuto!", "Help", "/help", "👍 SALDO", "*MENU*" all fold to the same command.
+A command that takes an argument ("NEGOZI 62020", "PAGA RSSMRA85T10A562S 12,50") is
+recognised by its first word; the others only when they are the whole message, give or
+take courtesy words ("Saldo per favore"), so that an answer like "Menu del giorno" (a
+shop name) is not taken for MENU. A few questions in plain words are commands too
+(PHRASES: "quanto mi resta?"), from a small table, never by guessing.
+
+`parse` is the one reading of keywords: the engine's general path and the one-trip plain
+turn (plain_turn.py) both call it, so they recognise the same forms.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from core.dialogue.menus import (
     welcome,
 )
 from core.dialogue.state import ApplyState
-from core.dialogue.words import clean, fold, typo_distance
+from core.dialogue.words import clean, fold, has_digits, plain_words, typo_distance
 from core.domain.channels import Channel
 from core.domain.messages import Option, Text, t
 
@@ -145,19 +150,78 @@ LANGUAGE_WORDS = {
 }
 
 
+# Questions in plain words that ask for a command, whole (after courtesy words and
+# punctuation are left out, see words.plain_words), per language. An explicit table: a
+# sentence that is not here is read as before (a keyword inside it, or the help), and a
+# message with a digit (a payment code, an amount) is never one of these.
+PHRASES: dict[str, str] = {
+    # Italian
+    "quanto mi resta": "balance",
+    "quanto mi rimane": "balance",
+    "quanto ho": "balance",
+    "quanto ho ancora": "balance",
+    "quanto posso spendere": "balance",
+    "quanti soldi ho": "balance",
+    "quanti soldi mi restano": "balance",
+    "quanti soldi mi rimangono": "balance",
+    "quanto credito ho": "balance",
+    "il mio saldo": "balance",
+    "mio saldo": "balance",
+    # English
+    "how much do i have left": "balance",
+    "how much have i got left": "balance",
+    "how much is left": "balance",
+    "how much do i have": "balance",
+    "how much money do i have": "balance",
+    "how much money do i have left": "balance",
+    "whats my balance": "balance",
+    "what is my balance": "balance",
+    "my balance": "balance",
+}
+# Commands that count only as the keyword itself (with punctuation or an emoji around it):
+# STOP is a compliance word, never read out of other words.
+EXACT_ONLY = frozenset({"stop"})
+
+
+def phrase_of(text: str | None) -> str | None:
+    """The command a whole message asks for in plain words: one of PHRASES, or a keyword
+    that takes no argument between courtesy words ("Buongiorno, SALDO grazie")."""
+    words = plain_words(text)
+    if not words or has_digits(words):
+        return None
+    said = " ".join(words)
+    if said in PHRASES:
+        return PHRASES[said]
+    name = KEYWORDS.get(said)
+    if name is None or name in TAKES_ARGUMENT or name in EXACT_ONLY:
+        return None
+    return name
+
+
+def _from_first_word(text: str) -> str:
+    """The message from its first letter or digit: "👍 SALDO" -> "SALDO". A leading "/",
+    "+" or "-" stays (a Telegram command, a phone number, a negative amount)."""
+    at = 0
+    while at < len(text) and not (text[at].isalnum() or text[at] in "/+-"):
+        at += 1
+    return text[at:] or text
+
+
 def parse(text: str | None) -> tuple[str, str] | None:
     """(command, argument) when the message is a command, else None."""
     cleaned = clean(text)
     if not cleaned:
         return None
-    first, _, rest = cleaned.partition(" ")
+    first, _, rest = _from_first_word(cleaned).partition(" ")
     # Telegram appends the bot's name to commands in groups: "/menu@buonispesa_bot".
     name = KEYWORDS.get(fold(first.split("@", 1)[0]))
-    if name is None:
-        return None
-    if rest.strip() and name not in TAKES_ARGUMENT:
-        return None
-    return name, rest.strip()
+    if name is not None:
+        if not plain_words(rest) and (name not in EXACT_ONLY or not fold(rest)):
+            return name, ""  # "SALDO", "saldo.", "SALDO 👍", "Saldo per favore"
+        if name in TAKES_ARGUMENT:
+            return name, rest.strip()
+    said = phrase_of(cleaned)
+    return (said, "") if said is not None else None
 
 
 def of_message(inbound: Inbound) -> tuple[str, str] | None:

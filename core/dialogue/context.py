@@ -14,10 +14,10 @@ from datetime import datetime
 from core.dialogue.inbound import Channel, Inbound, SharedContact, SharedLocation
 from core.dialogue.render import render_plain
 from core.dialogue.state import ChatMemory, FlowState, Offered
-from core.dialogue.words import clean, fold
+from core.dialogue.words import clean, fold, yes_or_no
 from core.domain import gsm7
 from core.domain.identity import phone_or_none
-from core.domain.messages import DocumentRef, Invoice, MapPin, Option, Reply, Request, Text
+from core.domain.messages import DocumentRef, Invoice, MapPin, Option, Reply, Request, Text, t
 from core.domain.policy import Policy
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, render_text, supported
 from core.services import identity, shops
@@ -50,6 +50,11 @@ class Input:
     @property
     def word(self) -> str:
         return fold(self.text)
+
+
+# Said before a yes-or-no question's reminder when the answer was neither ("boh", "si no"):
+# the question stands, and nothing was changed.
+NOT_UNDERSTOOD = t("Sorry, I did not understand.")
 
 
 # Channels where the sender's address is a phone number: SMS, and the terminal chat,
@@ -281,7 +286,22 @@ class Turn:
                     if word and (word in item.w or word == fold(item.k)):
                         choice = item.k
                         break
+            if choice is None:
+                choice = _yes_or_no_choice(offered, yes_or_no(text))
         return Input(text=text, choice=choice, location=inbound.location, contact=inbound.contact)
+
+
+def _yes_or_no_choice(offered: list[Offered], answer: bool | None) -> str | None:
+    """The option a yes or a no in other words picks ("si grazie", "certo", "nope"): the
+    option keyed yes/no of a yes-or-no question, or one labelled just Yes/No ("Did you mean
+    DOMANDA?"). None when the message is neither, or nothing offered is a yes or a no."""
+    if answer is None:
+        return None
+    key, label = ("yes", "yes") if answer else ("no", "no")
+    for item in offered:
+        if item.k == key or label in item.w:
+            return item.k
+    return None
 
 
 # Pure pieces of a turn, shared with the one-trip plain turn (core/dialogue/plain_turn.py).

@@ -126,6 +126,10 @@ _SENTENCES: dict[str, Text] = {
         "This card is blocked after too many wrong PINs. The holder must ask the office for "
         "a new card."
     ),
+    Refusal.CARD_LOCKED_AT_SHOP: t(
+        "Too many wrong PINs for this card here: this shop can charge it again from {until}. "
+        "It still works at other shops."
+    ),
     Refusal.CHARGE_NOT_FOUND: t("Payment not found."),
     Refusal.REFUND_NEEDS_CITIZEN_CODE: t(
         "A cashier refunds only with the code sent to the customer, or the owner refunds."
@@ -191,6 +195,15 @@ def error_text(error: DomainError) -> Text:
             return t(template.msgid, until=Moment(datetime.fromisoformat(until)))
         except ValueError:
             return t("Too many wrong codes: your shop cannot charge for a while.")
+    if error.code == "card.locked_at_shop":
+        until = str(error.params.get("until", ""))
+        try:
+            return t(template.msgid, until=Moment(datetime.fromisoformat(until)))
+        except ValueError:
+            return t(
+                "Too many wrong PINs for this card here: this shop cannot charge it for a "
+                "while. It still works at other shops."
+            )
     return template
 
 

@@ -38,19 +38,75 @@ def fold(text: str | None) -> str:
     return _SPACES.sub(" ", plain).strip().lstrip("/").strip(" .,!")
 
 
+# Words of courtesy or greeting at either end of a message, which change nothing in an
+# answer or a request: "sì grazie", "saldo per favore", "Buongiorno, quanto mi resta?".
+COURTESY: tuple[tuple[str, ...], ...] = tuple(
+    tuple(phrase.split())
+    for phrase in (
+        "per favore", "per piacere", "perfavore", "grazie mille", "grazie", "prego",
+        "gentilmente", "buongiorno", "buonasera", "salve", "ciao",
+        "please", "thank you", "thanks", "pls", "hello", "hi", "good morning",
+        "good evening",
+    )
+)  # fmt: skip
+_EDGE_MARKS = ".,'/+-"
+
+
+def plain_words(text: str | None) -> list[str]:
+    """The words of a message, to compare with a small table of phrases: folded (no case,
+    accents, emoji or punctuation, see fold), apostrophes gone ("si'" and "sì" are "si",
+    "what's" is "whats") and courtesy words at either end left out ("si grazie" is "si",
+    "Saldo per favore" is "saldo"). Empty when nothing else was said. Digits stay as written:
+    a code or an amount is never a phrase (see has_digits)."""
+    words = [word.replace("'", "").strip(_EDGE_MARKS) for word in fold(text).split()]
+    words = [word for word in words if word]
+    changed = True
+    while changed and words:
+        changed = False
+        for phrase in COURTESY:
+            size = len(phrase)
+            if tuple(words[:size]) == phrase:
+                words, changed = words[size:], True
+            elif len(words) >= size and tuple(words[-size:]) == phrase:
+                words, changed = words[:-size], True
+    return words
+
+
+def has_digits(words: list[str]) -> bool:
+    """Whether any word holds a digit: a payment code, an amount, a phone number."""
+    return any(ch.isdigit() for word in words for ch in word)
+
+
 YES = frozenset(
-    {"si", "s", "yes", "y", "ok", "certo", "va bene", "sure", "accetto", "i agree", "agree"}
-)
-NO = frozenset({"no", "n", "non accetto", "nope"})
+    {
+        "si", "s", "yes", "y", "ok", "okay", "certo", "certamente", "esatto", "va bene",
+        "daccordo", "sure", "yep", "yeah", "of course", "accetto", "i agree", "agree",
+    }
+)  # fmt: skip
+NO = frozenset({"no", "n", "nope", "nah", "non accetto", "i do not agree", "i dont agree"})
+_LONGEST_ANSWER = max(len(phrase.split()) for phrase in YES | NO)
 
 
 def yes_or_no(text: str | None) -> bool | None:
-    word = fold(text)
-    if word in YES:
-        return True
-    if word in NO:
-        return False
-    return None
+    """True for a yes ("Sì.", "si'", "SI!", "si grazie", "certo", "ok", "va bene", "yes
+    please", "yep"), False for a no ("no grazie", "nope"), None for anything else, or for
+    both at once ("si no"): the question is asked again and nothing changes."""
+    words = plain_words(text)
+    if not words or has_digits(words):
+        return None
+    said: set[bool] = set()
+    at = 0
+    while at < len(words):
+        # The longest phrase of the tables from here: "non accetto" before "accetto".
+        for size in range(min(_LONGEST_ANSWER, len(words) - at), 0, -1):
+            phrase = " ".join(words[at : at + size])
+            if phrase in YES or phrase in NO:
+                said.add(phrase in YES)
+                at += size
+                break
+        else:
+            return None  # a word that is neither: "boh", "forse", "si ma"
+    return said.pop() if len(said) == 1 else None
 
 
 # Numbers people write in words, in Italian and English (a household rarely has more than 20).

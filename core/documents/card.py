@@ -2,10 +2,13 @@
 
 The card carries the municipality, the card number (grouped for reading out), the
 holder's masked codice fiscale and a QR code of the card number (or, when the office
-asks for it, of a Telegram deep link that opens the bot on the card). A card printed by
-the office right after issuing it also carries the PIN, which exists nowhere else in
-clear. Text is set in Source Sans Pro (shipped by a Python package, OFL), which covers
-Italian accents and the other Latin letters of a name or a municipality.
+asks for it, of a Telegram deep link that opens the bot on the card). Never the PIN: as
+a bank does, the office prints it on a second page, a slip with the PIN and only the last
+characters of the card number, to be learnt and destroyed, never kept with the card.
+The slip exists only when the office prints the card right after issuing it (the PIN
+exists nowhere else in clear). Text is set in Source Sans Pro (shipped by a Python
+package, OFL), which covers Italian accents and the other Latin letters of a name or a
+municipality.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import segno
 from fpdf import FPDF
 
 from core.domain import cards
-from core.domain.messages import t
+from core.domain.messages import Text, t
 from core.i18n import render_text
 from core.services.cards import CardData
 
@@ -32,19 +35,48 @@ CARD_TITLE = t("Grocery voucher card")
 CARD_NUMBER = t("Card number")
 CARD_HOLDER = t("Holder: {holder}")
 CARD_PIN = t("PIN")
-CARD_USE = t("At the checkout show the card; to pay, type or tell the PIN to the cashier.")
+CARD_USE = t(
+    "At the checkout show the card, then type the PIN yourself on the cashier's phone or "
+    "tell it to the cashier."
+)
+CARD_NO_PIN_HERE = t("The PIN is NOT on this card.")
 CARD_USE_PHONE = t(
     "Show this QR code at the checkout. You confirm every payment with a code we send you."
 )
 CARD_CUT = t("Cut along the dashed line and keep the card with your health card.")
-CARD_PIN_SECRET = t(
-    "Keep the PIN secret: whoever has the card and the PIN can spend your vouchers. "
-    "After 5 wrong PINs the card is blocked: the office gives you a new one."
+CARD_PIN_APART = t(
+    "The PIN is not on the card: it is on a separate slip. Learn it by heart, then destroy "
+    "the slip. Never write the PIN on the card and never keep it with the card: whoever has "
+    "the card and the PIN can spend your vouchers."
+)
+CARD_PIN_RULES = t(
+    "After 3 wrong PINs at one shop, that shop cannot charge the card until the next day. "
+    "After many wrong PINs at several shops the card is blocked: the office gives you a new one."
 )
 CARD_LOST = t(
     "Lost card? Tell the office at once: it gives you a new one and the lost card stops working."
 )
 CARD_LOST_PHONE = t("Lost card? Payments still need your code, so nobody can spend your balance.")
+
+SLIP_TITLE = t("PIN of your grocery voucher card")
+SLIP_CARD = t("For the card ending in {last}")
+SLIP_LEARN = t("Learn the PIN by heart, then destroy this slip.")
+SLIP_APART = t(
+    "Never keep this slip with the card and never write the PIN on the card: whoever has the "
+    "card and the PIN can spend your vouchers."
+)
+SLIP_TILL = t(
+    "At the checkout type the PIN yourself on the cashier's phone, or tell it only to the "
+    "cashier, so that nobody else hears it. Never tell it to anyone else: nobody, not even "
+    "the office, will ask you for it."
+)
+SLIP_DOUBT = t(
+    "If you think someone else knows your PIN, ask the office for a new card: the old card "
+    "and its PIN stop working at once."
+)
+# The last characters of the card number on the slip: enough to match slip and card, not
+# enough to charge the card with the slip alone.
+SLIP_SHOWN = 4
 
 _FONT = "SourceSans"
 
@@ -110,33 +142,82 @@ def card_pdf(card: CardData, language: str, qr_payload: str | None = None) -> by
     pdf.cell(column, 3, render_text(CARD_NUMBER, language), new_x="LEFT", new_y="NEXT")
     pdf.set_font(_FONT, "B", 13)
     pdf.cell(column, 5.5, cards.grouped(card.card_code), new_x="LEFT", new_y="NEXT")
-    if card.pin is not None:
-        pdf.set_font(_FONT, "", 6.5)
-        pdf.cell(column, 3, render_text(CARD_PIN, language), new_x="LEFT", new_y="NEXT")
-        pdf.set_font(_FONT, "B", 13)
-        pdf.cell(column, 5.5, cards.grouped(card.pin, 3), new_x="LEFT", new_y="NEXT")
     pdf.set_font(_FONT, "", 6.5)
     holder = render_text(t(CARD_HOLDER.msgid, holder=card.holder), language)
     pdf.cell(column, 3.2, holder, new_x="LEFT", new_y="NEXT")
-    use = CARD_USE if card.with_pin else CARD_USE_PHONE
     pdf.set_font(_FONT, "", 5.5)
-    pdf.set_xy(x, top + CARD_HEIGHT - _PADDING - 7)
-    pdf.multi_cell(column, 2.4, render_text(use, language), align="L")
+    if card.with_pin:
+        pdf.set_xy(x, top + CARD_HEIGHT - _PADDING - 10)
+        pdf.multi_cell(
+            column, 2.4, render_text(CARD_USE, language), align="L", new_x="LEFT", new_y="NEXT"
+        )
+        pdf.set_font(_FONT, "B", 5.5)
+        pdf.multi_cell(column, 2.4, render_text(CARD_NO_PIN_HERE, language), align="L")
+    else:
+        pdf.set_xy(x, top + CARD_HEIGHT - _PADDING - 7)
+        pdf.multi_cell(column, 2.4, render_text(CARD_USE_PHONE, language), align="L")
 
     pdf.set_left_margin(left)
     pdf.set_xy(left, top + CARD_HEIGHT + 10)
-    pdf.set_font(_FONT, "", 10)
-    notes = (CARD_CUT, CARD_PIN_SECRET, CARD_LOST) if card.with_pin else (CARD_CUT, CARD_LOST_PHONE)
-    width = pdf.w - 2 * _MARGIN
-    for note in notes:
-        pdf.multi_cell(
-            width, 5, render_text(note, language), align="L", new_x="LMARGIN", new_y="NEXT"
-        )
-        pdf.ln(2)
+    notes = (
+        (CARD_CUT, CARD_PIN_APART, CARD_PIN_RULES, CARD_LOST)
+        if card.with_pin
+        else (CARD_CUT, CARD_LOST_PHONE)
+    )
+    _notes(pdf, notes, language, 10)
     if qr_payload and qr_payload != card.card_code:
         pdf.set_font(_FONT, "", 9)
-        pdf.cell(width, 5, qr_payload)
+        pdf.cell(pdf.w - 2 * _MARGIN, 5, qr_payload)
+    if card.pin is not None:
+        _pin_slip(pdf, card, card.pin, language)
     return bytes(pdf.output())
+
+
+def _notes(pdf: FPDF, notes: tuple[Text, ...], language: str, size: float) -> None:
+    pdf.set_font(_FONT, "", size)
+    for note in notes:
+        pdf.multi_cell(
+            pdf.w - 2 * _MARGIN,
+            size / 2,
+            render_text(note, language),
+            align="L",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        pdf.ln(2)
+
+
+def _pin_slip(pdf: FPDF, card: CardData, pin: str, language: str) -> None:
+    """The second page: the PIN and the last characters of the card number, nothing that
+    would let whoever finds the slip alone charge the card (no full number, no QR code)."""
+    pdf.add_page()
+    left = _MARGIN
+    width = pdf.w - 2 * _MARGIN
+    pdf.set_left_margin(left)
+    pdf.set_xy(left, _MARGIN)
+    pdf.set_font(_FONT, "B", 16)
+    pdf.multi_cell(
+        width, 8, render_text(SLIP_TITLE, language), align="L", new_x="LMARGIN", new_y="NEXT"
+    )
+    pdf.set_font(_FONT, "", 11)
+    pdf.multi_cell(width, 5.5, card.municipality, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    last = card.card_code[-SLIP_SHOWN:]
+    hidden = "•" * (len(card.card_code) - len(last)) + last
+    shown = render_text(t(SLIP_CARD.msgid, last=cards.grouped(hidden)), language)
+    pdf.cell(width, 6, shown, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    box_top = pdf.get_y()
+    pdf.set_draw_color(0)
+    pdf.set_line_width(0.4)
+    pdf.rect(left, box_top, 70, 24)
+    pdf.set_xy(left + 4, box_top + 2)
+    pdf.set_font(_FONT, "", 10)
+    pdf.cell(60, 5, render_text(CARD_PIN, language), new_x="LEFT", new_y="NEXT")
+    pdf.set_font(_FONT, "B", 26)
+    pdf.cell(60, 13, cards.grouped(pin, 3), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_xy(left, box_top + 24 + 8)
+    _notes(pdf, (SLIP_LEARN, SLIP_APART, SLIP_TILL, SLIP_DOUBT), language, 12)
 
 
 def _draw_qr(pdf: FPDF, qr: segno.QRCode, x: float, y: float, side: float) -> None:

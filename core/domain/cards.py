@@ -1,21 +1,45 @@
 """Printed cards for people without a phone (Balestrate's model): a number and a secret PIN.
 
 The number identifies the holder at the till (typed, or scanned from the card's QR
-code); the PIN, printed on the card and known only to the holder, is the consent to
-a payment, in place of the one-time code a phone would receive. The PIN is stored
+code); the PIN, printed on a separate slip and known only to the holder, is the consent
+to a payment, in place of the one-time code a phone would receive. The PIN is stored
 like a payment code (core.domain.otp): a salted hash, compared in constant time.
 docs/cards-and-delegates.md explains the rules.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
 from core.domain import otp
 from core.domain.keys import ServerKeys
 
 PIN_DIGITS = 6
-# Wrong PINs in a row (across payments and shops) that block the card until the office
-# issues a new one. A correct PIN starts the count again: only the holder can type it.
-MAX_PIN_FAILURES = 5
+# Wrong PINs are counted in a sliding window, per (card, shop) and per card.
+PIN_FAILURE_WINDOW = timedelta(hours=24)
+# Wrong PINs typed for one card at one shop in the window: that shop cannot charge the
+# card until the oldest of them leaves the window; the card keeps working elsewhere, so
+# a dishonest shop that has seen a card number cannot lock its holder out of every shop.
+PIN_FAILURES_PER_SHOP = 3
+# Wrong PINs for one card at all shops together in the window: the card is blocked until
+# the office issues a new one. A shop adds at most PIN_FAILURES_PER_SHOP to any window,
+# so this takes several shops (a thief trying shop after shop), never one.
+PIN_FAILURES_PER_CARD = 8
+
+
+def shop_may_charge_from(wrong_at_shop: Sequence[datetime]) -> datetime | None:
+    """When a shop may charge a card again, given the times of the wrong PINs it typed for
+    the card in the window; None when it may charge now."""
+    if len(wrong_at_shop) < PIN_FAILURES_PER_SHOP:
+        return None
+    # The count falls below the limit when the third most recent leaves the window.
+    return sorted(wrong_at_shop)[-PIN_FAILURES_PER_SHOP] + PIN_FAILURE_WINDOW
+
+
+def blocks_card(wrong_on_card: int) -> bool:
+    """Whether the card's wrong PINs in the window, at every shop, block it."""
+    return wrong_on_card >= PIN_FAILURES_PER_CARD
 
 
 def new_pin() -> str:

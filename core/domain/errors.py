@@ -60,6 +60,7 @@ class Refusal(StrEnum):
     AUDIT_NO_WINDOW = "audit.no_window"
     CARD_ALREADY_ISSUED = "card.already_issued"
     CARD_BLOCKED = "card.blocked"
+    CARD_LOCKED_AT_SHOP = "card.locked_at_shop"
     CHARGE_NOT_FOUND = "charge.not_found"
     CITIZEN_NOT_FOUND = "citizen.not_found"
     CITIZEN_PAYS_BY_CARD = "citizen.pays_by_card"

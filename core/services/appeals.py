@@ -107,11 +107,12 @@ async def check_appealable(
 @dataclass(frozen=True)
 class AppealWindow:
     """What STATO says about appealing the latest decision: an appeal is being reviewed
-    (`under_review`), or one may be filed within `days` days of the decision (`days`), or
-    neither (nothing decided, too late, this decision's appeal already decided)."""
+    (`under_review`), or one may be filed until `by_day` (the day the decision's notice
+    names, see last_day), or neither (nothing decided, too late, this decision's appeal
+    already decided)."""
 
     under_review: bool = False
-    days: int | None = None
+    by_day: date | None = None
 
 
 async def appeal_window(
@@ -126,7 +127,7 @@ async def appeal_window(
     days = policy_of(town).appeal_days
     if now >= appeal_until(decided, days, town.timezone):
         return AppealWindow()
-    return AppealWindow(days=days)
+    return AppealWindow(by_day=last_day(decided, days, town.timezone))
 
 
 def _citizen_reason(text: str) -> str:

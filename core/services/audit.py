@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from fractions import Fraction
@@ -21,9 +21,10 @@ from fractions import Fraction
 from core.domain.charges import ChargeStatus
 from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, NotFound, Refusal
 from core.domain.ledger import AccountKind, PostingKind
-from core.domain.messages import Money, Reply, t
+from core.domain.messages import Day, Money, Reply, Text, t
 from core.services import activity, charges, ledger
 from core.services.activity import Actor
+from core.services.appeals import last_day
 from core.services.municipalities import current_round, is_open, policy_of
 from core.services.operators import Role, require_role
 from core.services.outbox import notify_citizen
@@ -247,27 +248,56 @@ async def revoke(
     for charge in cancelled:
         # Whoever holds the code, and the cashier waiting for it, learn it is void.
         await charges.cancelled_by_office(uow, charge, citizen, now)
-    notify_citizen(
-        uow,
-        citizen,
-        revocation_notice(
-            municipality.name, application.protocol, policy_of(municipality).appeal_days
-        ),
-        now,
-    )
+    for notice in revocation_notice(
+        municipality.name,
+        application.protocol,
+        last_day(now, policy_of(municipality).appeal_days, municipality.timezone),
+        returned_cents=returned,
+        recover_cents=credited - returned,
+        reason=reason,
+    ):
+        notify_citizen(uow, citizen, notice, now)
     return Revocation(returned, credited - returned, len(cancelled))
 
 
-def revocation_notice(town: str, protocol: str, appeal_days: int) -> Reply:
-    return Reply.of(
-        t(
-            "{town}: vouchers of application {protocol} revoked after the checks. To ask for "
-            "a review write RICORSO within {days} days.",
-            town=town,
-            protocol=protocol,
-            days=appeal_days,
+def revocation_notice(
+    town: str,
+    protocol: str,
+    appeal_by: date,
+    *,
+    returned_cents: int = 0,
+    recover_cents: int = 0,
+    reason: str | None = None,
+) -> list[Reply]:
+    """What the citizen is told of a revocation: the decision and the last day to appeal
+    (the day STATO names too: the window starts at this notice), in one SMS; then, in a
+    second one, what it took from the balance, what is to be paid back and the office's
+    reason, those of them there are (the reason is the office's own words, up to 300
+    characters: that SMS may be longer than one segment)."""
+    notices = [
+        Reply.of(
+            t(
+                "{town}: vouchers of application {protocol} revoked after the checks. To ask "
+                "for a review write RICORSO by {day}.",
+                town=town,
+                protocol=protocol,
+                day=Day(appeal_by),
+            )
         )
-    )
+    ]
+    details: list[Text] = []
+    if returned_cents > 0:
+        details.append(
+            t("Taken from your balance: {amount} unspent.", amount=Money(returned_cents))
+        )
+    if recover_cents > 0:
+        details.append(t("To pay back: {amount} already spent.", amount=Money(recover_cents)))
+    why = " ".join((reason or "").split())
+    if why:
+        details.append(t("Reason: {reason}", reason=why))
+    if details:
+        notices.append(Reply(texts=tuple(details)))
+    return notices
 
 
 async def _application(uow: UnitOfWork, town: m.Municipality, protocol: str) -> m.Application:

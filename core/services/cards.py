@@ -1,9 +1,12 @@
 """Cards with a PIN for citizens without a phone: issue, reissue, wrong PINs, blocked cards.
 
 The office issues the card (`admin card`); the number is the citizen's card code,
-the PIN is printed once on the card and kept only as a salted hash. Every issue gives
-a new number and PIN, so a lost or blocked card stops working as soon as the new one
-exists. docs/cards-and-delegates.md explains the rules.
+the PIN is printed once, on a slip apart from the card, and kept only as a salted hash.
+Every issue gives a new number and PIN, so a lost or blocked card stops working as soon
+as the new one exists. A wrong PIN is a wrong payment code of the shop that typed it (a
+`security_events` row naming the card): too many at one shop stop that shop charging
+the card for a while, too many at several shops block the card.
+docs/cards-and-delegates.md explains the rules.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from core.domain.charges import ChargeStatus
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.identity import normalize_codice_fiscale
 from core.domain.messages import Reply, t
+from core.services import security
 from core.services.identity import new_card_code
 from core.services.outbox import notify_payer
 from core.services.unit_of_work import UnitOfWork
@@ -32,7 +36,7 @@ class CardData:
     municipality: str
     card_code: str
     holder: str  # the codice fiscale, masked
-    pin: str | None = None  # only on a card printed by the office, right after issuing it
+    pin: str | None = None  # only on the PIN slip the office prints right after issuing it
     with_pin: bool = False  # payments with this card need its PIN (else a code to a phone)
 
 
@@ -41,7 +45,7 @@ class CardStatus:
     codice_fiscale: str
     card_code: str
     issued_at: datetime | None
-    failures: int
+    failures: int  # wrong PINs that count against the card (cards.wrong_pins)
     blocked_at: datetime | None
     has_phone: bool
 
@@ -106,8 +110,7 @@ async def issue_card(
     citizen.card_code = new_card_code()
     citizen.card_pin_salt = salt
     citizen.card_pin_hash = cards.hash_pin(uow.keys, pin, salt)
-    citizen.card_pin_failures = 0
-    citizen.card_issued_at = now
+    citizen.card_issued_at = now  # wrong PINs are counted from here: a new card starts afresh
     citizen.card_blocked_at = None
     await uow.flush()
     if replaced:
@@ -123,14 +126,14 @@ async def issue_card(
 
 
 async def card_statuses(
-    uow: UnitOfWork, municipality_id: int, *, blocked_only: bool = False
+    uow: UnitOfWork, municipality_id: int, now: datetime, *, blocked_only: bool = False
 ) -> list[CardStatus]:
     return [
         CardStatus(
             citizen.codice_fiscale,
             citizen.card_code,
             citizen.card_issued_at,
-            citizen.card_pin_failures,
+            await wrong_pins(uow, citizen, now),
             citizen.card_blocked_at,
             citizen.phone is not None,
         )
@@ -139,9 +142,54 @@ async def card_statuses(
     ]
 
 
-async def count_wrong_pin(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> bool:
-    """Count a wrong PIN; True when this one blocks the card."""
-    failures = await uow.citizens.count_wrong_pin(citizen.id)
-    if failures < cards.MAX_PIN_FAILURES:
+def wrong_pin_detail(citizen: m.Citizen) -> str:
+    """What names the card in a wrong payment code's row (`security_events.detail`)."""
+    return f"card:{citizen.id}"
+
+
+async def _counted_from(
+    uow: UnitOfWork, citizen: m.Citizen, now: datetime, shop_id: int | None
+) -> datetime:
+    """Wrong PINs count for 24 hours, only those typed for the card issued last, and only
+    since the card's last payment with the right PIN (at this shop, for `shop_id`): only the
+    holder knows the PIN, so their payment starts the count again. A shop's own count
+    starts no later than the card's (it restarts only at that shop), so one shop adds at
+    most PIN_FAILURES_PER_SHOP to the card's count: blocking the card takes several."""
+    starts = [now - cards.PIN_FAILURE_WINDOW]
+    if citizen.card_issued_at is not None:
+        starts.append(citizen.card_issued_at)
+    paid = await uow.charges.last_card_payment(citizen.id, shop_id)
+    if paid is not None:
+        starts.append(paid)
+    return max(starts)
+
+
+async def wrong_pins(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> int:
+    """The card's wrong PINs that count, at every shop."""
+    return await security.count(
+        uow,
+        security.WRONG_PAYMENT_CODE,
+        await _counted_from(uow, citizen, now, None),
+        detail=wrong_pin_detail(citizen),
+    )
+
+
+async def shop_may_charge_from(
+    uow: UnitOfWork, citizen: m.Citizen, shop_id: int, now: datetime
+) -> datetime | None:
+    """When this shop may charge this card again after its wrong PINs; None: it may now."""
+    typed = await uow.security.times(
+        security.WRONG_PAYMENT_CODE,
+        await _counted_from(uow, citizen, now, shop_id),
+        shop_id=shop_id,
+        detail=wrong_pin_detail(citizen),
+    )
+    return cards.shop_may_charge_from(typed)
+
+
+async def block_after_wrong_pins(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> bool:
+    """After a wrong PIN was recorded (charges.count_wrong_code): block the card when the
+    shops together typed too many. True when this call blocked it."""
+    if not cards.blocks_card(await wrong_pins(uow, citizen, now)):
         return False
     return await uow.citizens.block_card(citizen.id, now)

@@ -163,6 +163,11 @@ async def request_charge(
     if with_pin and citizen.card_blocked_at is not None:
         raise NotAllowed(Refusal.CARD_BLOCKED)
     if with_pin:
+        # This shop typed too many wrong PINs for the card: not here for now, other shops
+        # still charge it (cards.shop_may_charge_from).
+        until = await cards.shop_may_charge_from(uow, citizen, shop.id, now)
+        if until is not None:
+            raise NotAllowed(Refusal.CARD_LOCKED_AT_SHOP, until=until.isoformat())
         # The balance is checked after the PIN, at confirmation: the PIN is the consent.
         for earlier in await _replace_pending(uow, shop, citizen, now):
             if earlier.code_hash:  # the citizen holds a code from it; a PIN charge sent none
@@ -313,6 +318,7 @@ class ConfirmOutcome(StrEnum):
     NOT_PENDING = "not_pending"
     SHOP_LOCKED = "shop_locked"
     CARD_BLOCKED = "card_blocked"
+    CARD_LOCKED_AT_SHOP = "card_locked_at_shop"
 
 
 @dataclass(frozen=True)
@@ -323,6 +329,8 @@ class ConfirmResult:
     attempts_left: int = 0
     citizen_balance_cents: int | None = None
     shop_lock: ShopLock = ShopLock.NONE
+    # CARD_LOCKED_AT_SHOP: when this shop may charge the card again.
+    card_again_at: datetime | None = None
 
 
 # What the cashier is told of each step of the confirmation (core/domain/charges.py).
@@ -440,12 +448,39 @@ async def confirm_charge(
             closed_reason="card_blocked",
         )
         return ConfirmResult(ConfirmOutcome.CARD_BLOCKED, charge.id, charge.amount_cents)
+    if with_pin and decision.step not in _CLOSED_OR_VOID:
+        # Requested before this shop's wrong PINs for the card reached the limit (at another
+        # till, in the same instant): void, without looking at the PIN.
+        again = await cards.shop_may_charge_from(uow, citizen, shop.id, now)
+        if again is not None:
+            await uow.charges.mark(
+                charge.id,
+                ChargeStatus.PENDING,
+                status=ChargeStatus.CANCELLED,
+                closed_reason="card_locked_at_shop",
+            )
+            return ConfirmResult(
+                ConfirmOutcome.CARD_LOCKED_AT_SHOP,
+                charge.id,
+                charge.amount_cents,
+                card_again_at=again,
+            )
     if decision.counts_against_shop:
-        if with_pin and await cards.count_wrong_pin(uow, citizen, now):
-            # The last allowed wrong PIN: it counts against the shop like any wrong code.
-            await count_wrong_code(uow, shop, policy, now, typed_by, charge_id=charge.id)
-            return await _card_blocked(uow, charge, citizen, shop, decision.attempts, now)
-        lock = await count_wrong_code(uow, shop, policy, now, typed_by, charge_id=charge.id)
+        # A wrong PIN is a wrong code of the shop, one row naming the card: it counts
+        # against the shop's own lock, against this shop charging this card, and against
+        # the card at every shop (cards.py).
+        detail = cards.wrong_pin_detail(citizen) if with_pin else None
+        lock = await count_wrong_code(
+            uow, shop, policy, now, typed_by, charge_id=charge.id, detail=detail
+        )
+        if with_pin:
+            if await cards.block_after_wrong_pins(uow, citizen, now):
+                return await _card_blocked(uow, charge, citizen, shop, decision.attempts, now)
+            again = await cards.shop_may_charge_from(uow, citizen, shop.id, now)
+            if again is not None:
+                return await _card_locked_at_shop(
+                    uow, charge, citizen, shop, decision.attempts, again, lock, now
+                )
         decision = decision.after_count(lock)
     if decision.step is not Confirmation.ACCEPT:
 
@@ -498,8 +533,6 @@ async def confirm_charge(
         )
         await tell_refused_for_balance(uow, charge.id, now)
         return ConfirmResult(ConfirmOutcome.INSUFFICIENT_FUNDS, charge.id, charge.amount_cents)
-    if with_pin:
-        await uow.citizens.reset_pin_failures(citizen.id)
     balance = posted.source_balance_cents
     await notify_payer(
         uow, citizen, _paid(charge.amount_cents, shop.name, balance), now, charge_id=charge.id
@@ -831,8 +864,9 @@ async def _card_blocked(
     attempts: int,
     now: datetime,
 ) -> ConfirmResult:
-    """The last allowed wrong PIN: the card is blocked and this payment cancelled. The office
-    sees the card in `admin cards --blocked`; whoever receives the citizen's notices is told."""
+    """The wrong PIN that brought the card's wrong PINs at all shops to the limit: the card
+    is blocked and this payment cancelled. The office sees the card in `admin cards
+    --blocked`; whoever receives the citizen's notices is told."""
     await uow.charges.mark(
         charge.id,
         ChargeStatus.PENDING,
@@ -854,6 +888,42 @@ async def _card_blocked(
         charge_id=charge.id,
     )
     return ConfirmResult(ConfirmOutcome.CARD_BLOCKED, charge.id, charge.amount_cents)
+
+
+async def _card_locked_at_shop(
+    uow: UnitOfWork,
+    charge: m.Charge,
+    citizen: m.Citizen,
+    shop: m.Shop,
+    attempts: int,
+    again: datetime,
+    lock: ShopLock,
+    now: datetime,
+) -> ConfirmResult:
+    """The shop's last allowed wrong PIN for this card: this payment is cancelled and the
+    shop cannot charge the card until `again`; the card keeps working at other shops. The
+    holder gets the warning of any payment cancelled for wrong codes."""
+    if await uow.charges.mark(
+        charge.id,
+        ChargeStatus.PENDING,
+        status=ChargeStatus.CANCELLED,
+        attempts=attempts,
+        closed_reason="card_locked_at_shop",
+    ):
+        await notify_payer(
+            uow,
+            citizen,
+            Reply.of(wrong_codes_warning(shop.name, charge.amount_cents)),
+            now,
+            charge_id=charge.id,
+        )
+    return ConfirmResult(
+        ConfirmOutcome.CARD_LOCKED_AT_SHOP,
+        charge.id,
+        charge.amount_cents,
+        shop_lock=lock,
+        card_again_at=again,
+    )
 
 
 async def cancel_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int, now: datetime) -> bool:

@@ -32,6 +32,9 @@ class CreditResult:
     tranche: int
     citizens: int
     total_cents: int
+    # Notices queued: a credit notice per household paid (not to one that wrote STOP, nor
+    # to one erased or unreachable) and one per applicant decided without money.
+    notices: int = 0
 
 
 def credit_notice(town: str, amount_cents: int, balance_cents: int) -> Reply:
@@ -67,6 +70,7 @@ async def credit_tranche(
         progress(0, total_lines)
     paid = 0
     households = 0
+    queued = 0
     for start in range(0, total_lines, CHUNK):
         chunk = line_ids[start : start + CHUNK]
         first, last = chunk[0], chunk[-1]
@@ -89,11 +93,12 @@ async def credit_tranche(
                 }
             )
         await uow.outbox.add_many(_common(municipality, now), notices)
+        queued += len(notices)
         if progress is not None:
             progress(min(start + CHUNK, total_lines), total_lines)
     await repo.debit_fund(fund.id, paid)
-    await notify_unpaid(uow, municipality, allocation, now, stopped)
-    return CreditResult(allocation.tranche, households, paid)
+    queued += await notify_unpaid(uow, municipality, allocation, now, stopped)
+    return CreditResult(allocation.tranche, households, paid, queued)
 
 
 async def notify_unpaid(

@@ -1,10 +1,14 @@
 """Operators of the back-office: accounts, roles, passwords and the sign-in lock-out.
 
-Passwords are argon2id hashes (argon2-cffi). Five wrong passwords in a row lock the account
-for fifteen minutes; while it is locked even the right password is refused, so guessing
-costs an attacker the quarter of an hour too. A new account (or a reset) gets a one-time
-password that must be changed at the first sign-in. Hashing runs in a worker thread: it
-takes tens of milliseconds of CPU on purpose and must not stall the event loop.
+Passwords are argon2id hashes (argon2-cffi). Five wrong passwords in a row lock out for
+fifteen minutes, and while locked even the right password is refused, so guessing costs
+an attacker the quarter of an hour too. The lock follows OWASP's device cookies: a browser
+the operator signed in from before (a valid device cookie for that username) is counted
+and locked on its own; all other browsers are counted and locked together. A stranger
+guessing a manager's password locks out strangers, not the manager at the office's PC.
+A new account (or a reset) gets a one-time password that must be changed at the first
+sign-in. Hashing runs in a worker thread: it takes tens of milliseconds of CPU on purpose
+and must not stall the event loop.
 """
 
 from __future__ import annotations
@@ -12,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from core.domain import device_cookies
 from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, Refusal
 from core.services import activity
 from core.services.unit_of_work import UnitOfWork
@@ -126,52 +132,87 @@ async def add_operator(
     return operator, secret
 
 
-async def sign_in(uow: UnitOfWork, username: str, password: str, now: datetime) -> m.Operator:
-    """The operator, when the password is right and the account neither locked nor disabled.
+@dataclass(frozen=True)
+class SignedIn:
+    operator: m.Operator
+    # The browser's device cookie from now on: a fresh token for this operator first.
+    device_cookie: str
 
-    Commits either way: a wrong password is counted, and the fifth in a row locks the
-    account for LOCK_MINUTES; the count and the lock must survive the refusal."""
+
+async def sign_in(
+    uow: UnitOfWork,
+    username: str,
+    password: str,
+    now: datetime,
+    device_cookie: str | None = None,
+) -> SignedIn:
+    """The operator, when the password is right and neither the account is disabled nor
+    the browser locked out; with the browser's renewed device cookie.
+
+    `device_cookie` is what the browser sent (None: it had none). A browser holding a
+    valid token for this username is a known one: its wrong passwords are counted for it
+    alone, and the fifth in a row locks that browser for LOCK_MINUTES. Every other attempt
+    (no cookie, a forged or altered one, another operator's) counts for the account's
+    unknown browsers together, and their fifth wrong password in a row locks all unknown
+    browsers, while the known ones still sign in. So whoever guesses from elsewhere locks
+    out only themselves. While locked even the right password is refused.
+
+    Commits either way: the counts and the locks must survive the refusal."""
     try:
-        operator = await _check_password(uow, username, password, now)
+        operator = await _check_password(uow, username, password, now, device_cookie)
     except DomainError:
         await uow.commit()
         raise
     await uow.commit()
-    return operator
+    return SignedIn(operator, device_cookies.renewed(uow.keys, device_cookie, operator.username))
 
 
 async def _check_password(
-    uow: UnitOfWork, username: str, password: str, now: datetime
+    uow: UnitOfWork, username: str, password: str, now: datetime, device_cookie: str | None
 ) -> m.Operator:
     name = normalize_username(username)
     operator = await uow.operators.by_username(name, lock=True)
     if operator is None or operator.disabled_at is not None:
         await _verify(_DUMMY_HASH, password)
         raise SignInRefused()
-    if operator.locked_until is not None and operator.locked_until > now:
+    nonce = device_cookies.known_nonce(uow.keys, device_cookie, operator.username)
+    device = None if nonce is None else await uow.operators.device(operator.id, nonce)
+    # The counts this attempt belongs to: the known browser's, or the unknown browsers'.
+    counts: m.Operator | m.OperatorDevice = operator
+    if nonce is not None:
+        if device is None:
+            device = m.OperatorDevice(operator_id=operator.id, nonce=nonce, failed_sign_ins=0)
+        counts = device
+    if counts.locked_until is not None and counts.locked_until > now:
         # Costs the same time as any other refusal: the answer must not tell a locked
         # account (a real username) from an unknown one.
         await _verify(operator.password_hash, password)
-        raise AccountLocked(until=operator.locked_until.isoformat())
+        raise AccountLocked(until=counts.locked_until.isoformat())
     if not await _verify(operator.password_hash, password):
-        operator.failed_sign_ins += 1
-        if operator.failed_sign_ins >= MAX_FAILED_SIGN_INS:
-            operator.failed_sign_ins = 0
-            operator.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+        if device is not None and device.id is None:
+            uow.add(device)
+        counts.failed_sign_ins += 1
+        if counts.failed_sign_ins >= MAX_FAILED_SIGN_INS:
+            counts.failed_sign_ins = 0
+            counts.locked_until = now + timedelta(minutes=LOCK_MINUTES)
             await activity.record(
                 uow,
                 operator.municipality_id,
                 operator.username,
-                "operator.locked",
+                "operator.locked" if device is None else "operator.device_locked",
                 subject=operator.username,
-                after={"locked_until": operator.locked_until.isoformat()},
+                after={"locked_until": counts.locked_until.isoformat()},
                 now=now,
                 operator_id=operator.id,
             )
-            raise AccountLocked(until=operator.locked_until.isoformat())
+            raise AccountLocked(until=counts.locked_until.isoformat())
         raise SignInRefused()
-    operator.failed_sign_ins = 0
-    operator.locked_until = None
+    if device is None:
+        operator.failed_sign_ins = 0
+        operator.locked_until = None
+    elif device.id is not None:
+        # The browser's cookie gets a new nonce: this one's count is of no more use.
+        await uow.delete(device)
     operator.last_sign_in_at = now
     await activity.record(
         uow,
@@ -188,19 +229,26 @@ async def _check_password(
 async def unlock(
     uow: UnitOfWork, municipality: m.Municipality, username: str, now: datetime, actor: str
 ) -> m.Operator:
-    """Lift the sign-in lock of an operator of the municipality before its quarter of an
-    hour is over, and forget their wrong passwords (the installation administrator's
-    `admin operator unlock`). Logged with who lifted it; the caller commits."""
+    """Lift every sign-in lock of an operator of the municipality before its quarter of an
+    hour is over, the unknown browsers' and each known browser's, and forget their wrong
+    passwords (the installation administrator's `admin operator unlock`). Logged with who
+    lifted it; the caller commits."""
     name = normalize_username(username)
     operator = await uow.operators.by_username(name, lock=True)
     if operator is None or operator.municipality_id != municipality.id:
         raise NotFound(Refusal.OPERATOR_NOT_FOUND, username=name)
+    devices = await uow.operators.devices(operator.id)
     before = {
         "locked_until": operator.locked_until.isoformat() if operator.locked_until else None,
         "failed_sign_ins": operator.failed_sign_ins,
+        "locked_browsers": sum(
+            1 for device in devices if device.locked_until is not None and device.locked_until > now
+        ),
     }
     operator.locked_until = None
     operator.failed_sign_ins = 0
+    for device in devices:
+        await uow.delete(device)
     await activity.record(
         uow,
         municipality.id,
@@ -208,7 +256,7 @@ async def unlock(
         "operator.unlock",
         subject=operator.username,
         before=before,
-        after={"locked_until": None, "failed_sign_ins": 0},
+        after={"locked_until": None, "failed_sign_ins": 0, "locked_browsers": 0},
         now=now,
     )
     return operator

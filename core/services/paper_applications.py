@@ -206,7 +206,6 @@ async def _write(
                     "language": "it",
                     "card_code": new_card_code(),
                     "created_at": now,
-                    "card_pin_failures": 0,
                 }
             )
         elif phone and existing.phone is None:

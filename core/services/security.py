@@ -1,9 +1,10 @@
 """Counting what rate limits need, in the database (several processes share the counts).
 
 Each limited act is one row of `security_events` with its time: a wrong payment code
-(against the shop that asked), a lookup of a person or a voucher (against the shop,
-whoever it found: the shop's limit counts these), a lookup that found nobody (for the
-office's view of fishing only; never shown to the shop), a
+(against the shop that asked; a wrong card PIN is one too, its detail naming the card,
+and core/services/cards.py counts those per card and shop), a lookup of a person or a
+voucher (against the shop, whoever it found: the shop's limit counts these), a lookup
+that found nobody (for the office's view of fishing only; never shown to the shop), a
 confirmation code sent (against the number it went to, with its salted hash, the wrong
 tries typed against it and when it came back right), a wrong cashier code (against
 the chat that typed it), and the office unlocking a shop (who did it). The rules are

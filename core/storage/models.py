@@ -134,11 +134,11 @@ class Citizen(Base):
     created_at: Mapped[datetime]
     erased_at: Mapped[datetime | None]
     # A printed card with a PIN (for people without a phone): the PIN is stored like a
-    # payment code (salted hash); wrong PINs in a row are counted here, and the card is
-    # blocked at the policy's limit until the office issues a new one (new number and PIN).
+    # payment code (salted hash). Wrong PINs are wrong codes of the shop in security_events
+    # (naming the card); too many at several shops block the card until the office issues
+    # a new one (new number and PIN).
     card_pin_salt: Mapped[str | None] = mapped_column(String(32))
     card_pin_hash: Mapped[str | None] = mapped_column(String(64))
-    card_pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     card_issued_at: Mapped[datetime | None]
     card_blocked_at: Mapped[datetime | None]
 
@@ -593,7 +593,8 @@ class Operator(Base):
 
     Roles: clerk (prepares), manager (approves what moves money), viewer (reads, never a
     full codice fiscale or phone). The password is an argon2 hash; failed sign-ins in a row
-    are counted here and lock the account for a while (core.services.operators)."""
+    from browsers without the operator's device cookie are counted here and lock those
+    browsers out for a while (core.services.operators; known browsers: OperatorDevice)."""
 
     __tablename__ = "operators"
     __table_args__ = (
@@ -613,6 +614,24 @@ class Operator(Base):
     password_changed_at: Mapped[datetime | None]
     last_sign_in_at: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]
+
+
+class OperatorDevice(Base):
+    """Wrong passwords typed in a browser that holds a valid device cookie of the operator
+    (core.domain.device_cookies), counted for that cookie's nonce alone: five in a row lock
+    that browser, not the account. The row goes at the browser's next successful sign-in
+    (its cookie gets a new nonce) or when the office unlocks the operator."""
+
+    __tablename__ = "operator_devices"
+    __table_args__ = (
+        UniqueConstraint("operator_id", "nonce"),
+        CheckConstraint("failed_sign_ins >= 0", name="failed_sign_ins"),
+    )
+    id: Mapped[int] = _id()
+    operator_id: Mapped[int] = _fk("operators.id", index=False)
+    nonce: Mapped[str] = mapped_column(String(64))
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
 
 
 class ActivityEntry(Base):

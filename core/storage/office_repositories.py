@@ -43,6 +43,23 @@ class OperatorRepository(_Repository):
             or 0
         )
 
+    async def device(self, operator_id: int, nonce: str) -> m.OperatorDevice | None:
+        """The wrong passwords of one known browser (read under the operator's row lock)."""
+        return await self.session.scalar(
+            select(m.OperatorDevice).where(
+                m.OperatorDevice.operator_id == operator_id, m.OperatorDevice.nonce == nonce
+            )
+        )
+
+    async def devices(self, operator_id: int) -> Sequence[m.OperatorDevice]:
+        return (
+            await self.session.scalars(
+                select(m.OperatorDevice)
+                .where(m.OperatorDevice.operator_id == operator_id)
+                .order_by(m.OperatorDevice.id)
+            )
+        ).all()
+
 
 class OfficeActRepository(_Repository):
     async def by_id(self, act_id: int) -> m.OfficeAct | None:

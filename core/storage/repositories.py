@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     and_,
     bindparam,
+    case,
     delete,
     exists,
     func,
@@ -243,17 +244,6 @@ class CitizenRepository(_Repository):
             )
         ).all()
 
-    async def count_wrong_pin(self, citizen_id: int) -> int:
-        """One more wrong PIN, counted in the UPDATE itself (concurrent tills lose no count)."""
-        result = await self.session.execute(
-            update(m.Citizen)
-            .where(m.Citizen.id == citizen_id)
-            .values(card_pin_failures=m.Citizen.card_pin_failures + 1)
-            .returning(m.Citizen.card_pin_failures)
-            .execution_options(synchronize_session=False)
-        )
-        return int(result.scalar_one())
-
     async def block_card(self, citizen_id: int, now: datetime) -> bool:
         result = await self.session.execute(
             update(m.Citizen)
@@ -262,14 +252,6 @@ class CitizenRepository(_Repository):
             .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-    async def reset_pin_failures(self, citizen_id: int) -> None:
-        await self.session.execute(
-            update(m.Citizen)
-            .where(m.Citizen.id == citizen_id, m.Citizen.card_pin_failures != 0)
-            .values(card_pin_failures=0)
-            .execution_options(synchronize_session=False)
-        )
 
     async def other_reached_at(
         self, municipality_id: int, citizen_id: int, channel: str, address: str
@@ -1198,6 +1180,18 @@ class ChargeRepository(_Repository):
             query = query.where(m.Charge.requested_by == requested_by)
         return int(await self.session.scalar(query) or 0)
 
+    async def last_card_payment(self, citizen_id: int, shop_id: int | None) -> datetime | None:
+        """When the citizen last paid with the card's PIN (at this shop, if given): the
+        latest payment confirmed by a right PIN, refunded later or not."""
+        query = select(func.max(m.Charge.confirmed_at)).where(
+            m.Charge.citizen_id == citizen_id,
+            m.Charge.consent == "card_pin",
+            m.Charge.status.in_((ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)),
+        )
+        if shop_id is not None:
+            query = query.where(m.Charge.shop_id == shop_id)
+        return await self.session.scalar(query)
+
     async def pending_for_citizen(self, citizen_id: int) -> Sequence[m.Charge]:
         return (
             await self.session.scalars(
@@ -1338,6 +1332,50 @@ class OutboxRepository(_Repository):
         if since is not None:
             query = query.where(m.OutboxMessage.created_at >= since)
         return (await self.session.scalars(query.order_by(m.OutboxMessage.id))).all()
+
+    async def by_ids_locked(self, ids: Sequence[int], lock: bool) -> Sequence[m.OutboxMessage]:
+        """Rows by id, in id order, with `lock` held until commit (see `by_id_locked`)."""
+        query = (
+            select(m.OutboxMessage).where(m.OutboxMessage.id.in_(ids)).order_by(m.OutboxMessage.id)
+        )
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.scalars(query)).all()
+
+    async def mark_sent(
+        self, sent: Sequence[tuple[int, int, str | None]], now: datetime
+    ) -> set[tuple[int, int]]:
+        """Rows the provider accepted, each (id, attempts when claimed, the provider's id), in
+        one statement. A row is written only while that claim still holds it (`sending`,
+        the same attempts): a row whose lease another worker took over is left to it.
+        Returns the (id, attempts) written. Only for rows without a code: a code's row
+        must be scrubbed as well (core.services.outbox.forget_code)."""
+        if not sent:
+            return set()
+        table = m.OutboxMessage
+        claims = [
+            (and_(table.id == message_id, table.attempts == attempts), provider_id)
+            for message_id, attempts, provider_id in sent
+        ]
+        provider_ids = case(
+            *(
+                (claim, literal(provider_id, table.provider_message_id.type))
+                for claim, provider_id in claims
+            )
+        )
+        result = await self.session.execute(
+            update(table)
+            .where(table.status == OutboxStatus.SENDING, or_(*(claim for claim, _ in claims)))
+            .values(
+                status=OutboxStatus.SENT,
+                sent_at=now,
+                provider_message_id=provider_ids,
+                last_error=None,
+            )
+            .returning(table.id, table.attempts)
+            .execution_options(synchronize_session=False)
+        )
+        return {(int(message_id), int(attempts)) for message_id, attempts in result.all()}
 
     async def by_id_locked(self, message_id: int, lock: bool) -> m.OutboxMessage | None:
         """A row, with `lock` held until commit (PostgreSQL: a worker and lease recovery
@@ -1593,6 +1631,23 @@ class SecurityEventRepository(_Repository):
         if detail is not None:
             query = query.where(m.SecurityEvent.detail == detail)
         return int(await self.session.scalar(query) or 0)
+
+    async def times(
+        self, kind: str, since: datetime, *, shop_id: int, detail: str
+    ) -> Sequence[datetime]:
+        """When a shop's events of a kind and detail happened after `since`, oldest first."""
+        return (
+            await self.session.scalars(
+                select(m.SecurityEvent.created_at)
+                .where(
+                    m.SecurityEvent.kind == kind,
+                    m.SecurityEvent.shop_id == shop_id,
+                    m.SecurityEvent.created_at > since,
+                    m.SecurityEvent.detail == detail,
+                )
+                .order_by(m.SecurityEvent.created_at)
+            )
+        ).all()
 
     async def of_address(
         self, kind: str, channel: str, address: str, since: datetime

@@ -12,12 +12,14 @@ from core.services import operators
 from office.keys import CORE
 from office.pages import notify, render, words_for
 from office.refusals import describe
-from office.security import operator_of, start_session
+from office.security import DEVICE_COOKIE_NAME, operator_of, remember_device, start_session
 from office.views.forms import fields, safe_next, see_other
 
 # One answer for an unknown username, a wrong password and a locked account: saying
 # "locked" would tell whoever tries that the username exists. The office sees a lock with
-# `admin operator list` and lifts it with `admin operator unlock` (docs/office.md).
+# `admin operator list` and lifts it with `admin operator unlock` (docs/office.md). Which
+# attempts a lock stops (this browser, or all browsers the operator never signed in from)
+# is the service's rule; the page only hands it the device cookie and sets the renewed one.
 SIGN_IN_REFUSED = t("Wrong username or password, or too many attempts: try again later.")
 
 
@@ -35,7 +37,13 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
     username = form.get("username", "")
     async with core.uow() as uow:
         try:
-            operator = await operators.sign_in(uow, username, form.get("password", ""), core.now())
+            signed_in = await operators.sign_in(
+                uow,
+                username,
+                form.get("password", ""),
+                core.now(),
+                device_cookie=request.cookies.get(DEVICE_COOKIE_NAME),
+            )
         except DomainError:  # committed: the failure count and a lock survive
             words = await words_for(request)
             return await render(
@@ -48,10 +56,14 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
                 },
                 status=401,
             )
+    operator = signed_in.operator
     await start_session(request, operator)
     if operator.must_change_password:
-        raise see_other(request, "password")
-    raise web.HTTPSeeOther(safe_next(form.get("next", "")))
+        answer = see_other(request, "password")
+    else:
+        answer = web.HTTPSeeOther(safe_next(form.get("next", "")))
+    remember_device(request, answer, signed_in.device_cookie)
+    raise answer
 
 
 async def sign_out(request: web.Request) -> web.StreamResponse:

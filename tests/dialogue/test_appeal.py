@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
+from core.domain.messages import Day
 from core.services import delegates, municipalities
 from core.services.applications import ApplicationInput, submit_application
 from core.storage import models as m
@@ -195,7 +199,7 @@ async def test_a_delegates_phone_is_told_the_citizen_appeals_and_nothing_is_file
     assert await appeals_in(core) == []
 
 
-APPEAL_HINT = "Appeal: write RICORSO and the reason within {count} day."
+APPEAL_HINT = "Appeal: write RICORSO and the reason by {day}."
 UNDER_REVIEW = "Your appeal is being reviewed by the office."
 
 
@@ -204,8 +208,11 @@ async def test_status_says_how_to_appeal_while_one_may_and_then_that_it_is_revie
 ) -> None:
     town = await make_town(core, citizens=2)
     chat = Chat(core, town.citizen_phones[0])
+    credited_at = clock() - timedelta(days=5)  # make_town credits five days before now
     replies = await chat.expect("STATO", APPEAL_HINT)
-    assert param(replies, "count") == 30
+    # The last day, counted from the decision's notice (the credit), not from today.
+    last_day = (credited_at + timedelta(days=30)).astimezone(ZoneInfo("Europe/Rome")).date()
+    assert param(replies, "day") == Day(last_day)
     assert len(replies) == 1  # the status and the sentence in one SMS
     assert UNDER_REVIEW not in msgids(replies)
     await chat.expect("RICORSO siamo in tre", CODE_SENT)

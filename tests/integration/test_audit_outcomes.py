@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.bootstrap import Core
+from core.dialogue.render import render_plain
 from core.domain.errors import Conflict, NotFound
 from core.domain.ledger import PostingKind
 from core.i18n import render_text
 from core.services import allocation, audit, ledger, municipalities
+from core.services.applications import status_of
 from core.services.outbox import reply_of
 from core.storage import models as m
 from tests.conftest import FakeClock
@@ -235,17 +240,52 @@ async def test_the_citizen_is_told_of_a_revocation_and_of_the_time_to_appeal(
     core: Core, clock: FakeClock
 ) -> None:
     """A revocation is a decision the citizen may appeal, from the day it was made: they are
-    told in the same transaction, with the word to write and the days they have."""
+    told in the same transaction, with the word to write and the last day (the one STATO
+    names), then what it took from the balance, what is to be paid back and why."""
     office, protocols = await credited_round(core, clock)
+    await pay(office, office.shop_ids[0], PEOPLE[1], 40_00)  # 110 € left of 150
     sent_before = len(await outbox_to(core, PEOPLE[1].phone or ""))
     others_before = len(await outbox_to(core, PEOPLE[0].phone or ""))
     await revoke(office, protocols[1])
     messages = await outbox_to(core, PEOPLE[1].phone or "")
-    assert len(messages) == sent_before + 1
-    said = render_text(reply_of(core.keys, messages[-1]).texts[0], "it")
-    assert protocols[1] in said and "revocat" in said and "RICORSO" in said and "30" in said
+    assert len(messages) == sent_before + 2
+    decision, details = (reply_of(core.keys, row) for row in messages[-2:])
+    last_day = (clock() + timedelta(days=30)).astimezone(ZoneInfo("Europe/Rome")).date()
+    said = render_text(decision.texts[0], "it", sms=True)
+    assert protocols[1] in said and "revocat" in said and "RICORSO" in said
+    assert "entro il " + last_day.strftime("%d/%m/%Y") in said
+    assert [text.msgid for text in details.texts] == [
+        "Taken from your balance: {amount} unspent.",
+        "To pay back: {amount} already spent.",
+        "Reason: {reason}",
+    ]
+    body = render_plain(details, "it", sms=True)
+    assert "110,00 €" in body and "40,00 €" in body and "ISEE falso" in body, body
+    english = render_plain(details, "en", sms=True)
+    assert "€110.00" in english and "€40.00" in english, english
     assert len(await outbox_to(core, PEOPLE[0].phone or "")) == others_before  # nobody else
-    # One SMS in both languages with the longest town and the longest time to appeal.
-    notice = audit.revocation_notice("San Valentino in Abruzzo Citeriore", "SVA-2026-000001", 365)
+    # STATO names the same day as the notice.
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        citizen = await uow.citizens.by_codice_fiscale(town.id, PEOPLE[1].codice_fiscale)
+        assert citizen is not None
+        status = await status_of(uow, citizen, clock())
+    assert status is not None and status.appeal.by_day == last_day
+    # One SMS each in both languages with the longest town, a household's largest sums
+    # and a reason of 60 characters (a longer one takes more); nothing spent or left and
+    # no reason given: the decision alone.
+    longest = audit.revocation_notice(
+        "San Valentino in Abruzzo Citeriore",
+        "SVA-2026-000001",
+        date(2026, 12, 31),
+        returned_cents=1_234_56,
+        recover_cents=1_234_56,
+        reason="Conto corrente non dichiarato: saldo oltre il limite del 2020",
+    )
     for language in ("it", "en"):
-        assert_one_segment(notice, language)
+        for notice in longest:
+            assert_one_segment(notice, language)
+    only = audit.revocation_notice("Belforte del Chienti", "BEL-2026-000001", date(2026, 12, 31))
+    assert [[text.msgid for text in notice.texts] for notice in only] == [
+        [longest[0].texts[0].msgid]
+    ]

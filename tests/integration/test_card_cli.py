@@ -44,14 +44,21 @@ def invoke(*args: str) -> tuple[int, str]:
 
 
 def read_card(path: Path) -> tuple[str, list[str]]:
+    """The card page: its text and its QR codes."""
     return card_reader.read_card(path.read_bytes())
 
 
-def printed(text: str) -> tuple[str, str]:
-    """(card number, PIN) as printed on the card."""
-    number = re.search(r"\b([A-Z0-9]{4} [A-Z0-9]{4} [A-Z0-9]{2})\b", text)
-    pin = re.search(r"\b(\d{3} \d{3})\b", text)
-    assert number and pin, text
+PIN = re.compile(r"\b(\d{3} \d{3})\b")
+
+
+def printed(path: Path) -> tuple[str, str]:
+    """(card number, PIN): the number on the card page, the PIN on the slip page only."""
+    (card, _), (slip, slip_codes) = card_reader.read_pages(path.read_bytes())
+    number = re.search(r"\b([A-Z0-9]{4} [A-Z0-9]{4} [A-Z0-9]{2})\b", card)
+    pin = PIN.search(slip)
+    assert number and pin, (card, slip)
+    assert PIN.search(card) is None and slip_codes == []
+    assert number.group(1) not in slip and number.group(1)[-2:] in slip
     return number.group(1).replace(" ", ""), pin.group(1).replace(" ", "")
 
 
@@ -76,9 +83,10 @@ def test_card_with_pin_then_reissue(database: str, tmp_path: Path) -> None:
     )
     assert status == 0, output
     text, codes = read_card(first)
-    number, pin = printed(text)
+    number, pin = printed(first)
     assert codes == [number]  # no Telegram: the QR carries the card number
     assert number in output and pin not in output  # the PIN is only on paper
+    assert pin not in text  # and not on the card: on its slip
     assert HOLDER.codice_fiscale not in text and HOLDER.codice_fiscale[:6] in text
     assert "t.me" not in text
 
@@ -92,7 +100,7 @@ def test_card_with_pin_then_reissue(database: str, tmp_path: Path) -> None:
         "admin", "card", DEMO_CODE, HOLDER.codice_fiscale, "--reissue", "--out", str(second)
     )
     assert status == 0, output
-    new_number, _ = printed(read_card(second)[0])
+    new_number, _ = printed(second)
     assert new_number != number
     assert find(database, new_number) == find(database, HOLDER.codice_fiscale)
     with pytest.raises(NotFound):
@@ -110,7 +118,7 @@ def test_card_with_a_telegram_deep_link(database: str, tmp_path: Path) -> None:
     )  # fmt: skip
     assert status == 0, output
     text, codes = read_card(out)
-    number, _ = printed(text)
+    number, _ = printed(out)
     assert codes == [f"https://t.me/comune_bot?start={number}"]
     assert "Carta buoni spesa" in text
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.bootstrap import Core
-from core.domain.cards import MAX_PIN_FAILURES
+from core.domain.charges import ShopLock
 from core.domain.errors import Conflict, NotAllowed, NotFound
 from core.domain.messages import reply_from_json
-from core.services import cards, charges, delegates, ledger
+from core.services import cards, charges, delegates, ledger, security
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.factories import (
@@ -22,6 +24,7 @@ from tests.factories import (
     outbox_to,
     request,
 )
+from tests.integration.test_payments import another_shop
 
 DELEGATE = "+393471234567"
 PAID = "Paid {amount} at {shop}. Remaining balance: {balance}."
@@ -44,7 +47,15 @@ async def issue(core: Core, town: Town, index: int = 0, reissue: bool = False) -
             uow, municipality, town.citizen_cfs[index], core.now(), reissue=reissue
         )
         await uow.commit()
-        return card
+    later(core)  # the holder leaves the office with the card
+    return card
+
+
+def later(core: Core) -> None:
+    """A minute passes (PINs are typed after the card exists, wrong ones after a payment)."""
+    clock = core.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(minutes=1)
 
 
 async def balance(core: Core, town: Town, index: int = 0) -> int:
@@ -57,8 +68,12 @@ async def all_outbox(core: Core) -> list[m.OutboxMessage]:
         return list(await uow.session.scalars(select(m.OutboxMessage)))
 
 
-async def wrong_pins(core: Core, town: Town, card: cards.CardData, count: int) -> list[str]:
-    """`count` wrong PINs on charges of 1 euro, two per charge (a charge allows three)."""
+async def wrong_pins(
+    core: Core, town: Town, card: cards.CardData, count: int, shop_id: int | None = None
+) -> list[str]:
+    """`count` wrong PINs at a shop on charges of 1 euro, two per charge (a charge allows
+    three), a minute apart; the outcome of each, or of the request the shop was refused."""
+    shop = town.shop_id if shop_id is None else shop_id
     outcomes: list[str] = []
     charge_id = None
     for attempt in range(count):
@@ -66,23 +81,47 @@ async def wrong_pins(core: Core, town: Town, card: cards.CardData, count: int) -
             if charge_id is not None:
                 async with core.uow() as uow:
                     await charges.cancel_charge(
-                        uow, charge_id=charge_id, shop_id=town.shop_id, now=core.now()
+                        uow, charge_id=charge_id, shop_id=shop, now=core.now()
                     )
                     await uow.commit()
-            charge_id = (await request(core, town.shop_id, card.card_code, 100)).charge_id
-        assert charge_id is not None
+            try:
+                charge_id = (await request(core, shop, card.card_code, 100)).charge_id
+            except NotAllowed as refused:
+                outcomes.append(refused.code)
+                charge_id = None
+                continue
+        if charge_id is None:
+            continue
         wrong = "000000" if card.pin != "000000" else "111111"
-        outcomes.append((await confirm(core, town.shop_id, charge_id, wrong)).outcome.value)
+        outcomes.append((await confirm(core, shop, charge_id, wrong)).outcome.value)
+        later(core)
     return outcomes
 
 
-async def unlock_shop(core: Core, town: Town) -> None:
-    """Wrong PINs are wrong codes of the shop too: the office lifts its lock between rounds."""
+async def pays(core: Core, shop_id: int, card: cards.CardData, cents: int = 100) -> str:
+    """The holder pays at a shop with the right PIN: the outcome."""
+    assert card.pin is not None
+    requested = await request(core, shop_id, card.card_code, cents)
+    outcome = (await confirm(core, shop_id, requested.charge_id, card.pin)).outcome.value
+    later(core)
+    return outcome
+
+
+async def refusal(core: Core, shop_id: int, card: cards.CardData) -> NotAllowed:
+    with pytest.raises(NotAllowed) as refused:
+        await request(core, shop_id, card.card_code, 100)
+    return refused.value
+
+
+async def blocked_at(core: Core, town: Town) -> datetime | None:
     async with core.uow() as uow:
-        await charges.unlock_shop(
-            uow, town.municipality_id, town.shop_id, by="office", now=core.now()
-        )
-        await uow.commit()
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+    assert citizen is not None
+    return citizen.card_blocked_at
+
+
+async def notices_to(core: Core, phone: str) -> list[str]:
+    return [reply_from_json(row.payload).texts[0].msgid for row in await outbox_to(core, phone)]
 
 
 async def test_a_citizen_without_phone_pays_with_card_and_pin(core: Core) -> None:
@@ -129,51 +168,153 @@ async def test_a_card_is_issued_once_unless_reissued(core: Core) -> None:
     assert refused.value.code == "card.already_issued"
 
 
-async def test_five_wrong_pins_across_charges_block_the_card(core: Core, clock: FakeClock) -> None:
-    town = await make_town(core, citizens=1)
-    await without_phone(core, town)
+WARNED = (
+    "Warning: {shop} typed a wrong code too many times. The payment of {amount} was "
+    "cancelled. Never give your code to anyone but the cashier."
+)
+BLOCKED_NOTICE = (
+    "Your voucher card was blocked after too many wrong PINs at {shop}. Ask the office for a "
+    "new card."
+)
+
+
+async def test_a_dishonest_shop_cannot_lock_the_card_out_of_other_shops(
+    core: Core, clock: FakeClock
+) -> None:
+    """A shop that has seen a card number types wrong PINs: after 3 that shop cannot charge
+    the card until the next day, and the card still pays at an honest shop."""
+    town = await make_town(core, citizens=1)  # the holder also has a phone: notices reach it
     card = await issue(core, town)
+    honest = await another_shop(core, town, 1)
+    first = clock()
+    outcomes = await wrong_pins(core, town, card, 3)
+    assert outcomes == ["wrong_code", "wrong_code", "card_locked_at_shop"]
+    assert await blocked_at(core, town) is None
+    refused = await refusal(core, town.shop_id, card)
+    assert refused.code == "card.locked_at_shop"
+    assert refused.params["until"] == (first + timedelta(hours=24)).isoformat()
+    assert await wrong_pins(core, town, card, 2) == ["card.locked_at_shop"]  # nothing typed
+    # The right PIN still works at an honest shop.
     before = await balance(core, town)
-    outcomes = await wrong_pins(core, town, card, MAX_PIN_FAILURES)
-    assert outcomes == ["wrong_code"] * (MAX_PIN_FAILURES - 1) + ["card_blocked"]
-    await unlock_shop(core, town)
+    assert await pays(core, honest, card, 4_00) == "confirmed"
+    assert await balance(core, town) == before - 4_00
+    # Wrong PINs are wrong codes of the shop too (its own lock counts them)...
     async with core.uow() as uow:
-        listed = await cards.card_statuses(uow, town.municipality_id, blocked_only=True)
-        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert await security.wrong_codes_of_shop(uow, town.shop_id, clock()) == 3
+        assert await security.wrong_codes_of_shop(uow, honest, clock()) == 0
+    # ...and the holder was warned as for any payment cancelled for wrong codes.
+    assert WARNED in await notices_to(core, town.citizen_phones[0])
+    # The next day the shop charges the card again.
+    clock.current = first + timedelta(hours=24, seconds=1)
+    assert await pays(core, town.shop_id, card) == "confirmed"
+
+
+async def test_wrong_pins_at_several_shops_block_the_card(core: Core, clock: FakeClock) -> None:
+    """A thief trying shop after shop: 8 wrong PINs in 24 hours at all shops together block
+    the card; up to then the right PIN still pays at an honest shop."""
+    town = await make_town(core, citizens=1)
+    card = await issue(core, town)
+    shops = [town.shop_id] + [await another_shop(core, town, k) for k in (1, 2, 3)]
+    honest = shops[3]
+    before = await balance(core, town)
+    assert await wrong_pins(core, town, card, 3, shops[0]) == [
+        "wrong_code",
+        "wrong_code",
+        "card_locked_at_shop",
+    ]
+    assert (await wrong_pins(core, town, card, 3, shops[1]))[-1] == "card_locked_at_shop"
+    assert await wrong_pins(core, town, card, 1, shops[2]) == ["wrong_code"]  # 7 in all
+    assert await blocked_at(core, town) is None
+    async with core.uow() as uow:
+        [status] = await cards.card_statuses(uow, town.municipality_id, clock())
+    assert (status.failures, status.blocked_at) == (7, None)
+    assert await pays(core, honest, card) == "confirmed"
+    # A payment with the right PIN starts the card's count again: 7 more are not 8.
+    assert await wrong_pins(core, town, card, 1, shops[2]) == ["wrong_code"]
+    assert await blocked_at(core, town) is None
+    # Past the honest payment, the thief's round again: 3 + 3 + 2 = 8 block the card.
+    clock.advance(hours=24)
+    assert (await wrong_pins(core, town, card, 3, shops[0]))[-1] == "card_locked_at_shop"
+    assert (await wrong_pins(core, town, card, 3, shops[1]))[-1] == "card_locked_at_shop"
+    assert await wrong_pins(core, town, card, 2, shops[2]) == ["wrong_code", "card_blocked"]
+    assert await blocked_at(core, town) is not None
+    async with core.uow() as uow:
+        listed = await cards.card_statuses(uow, town.municipality_id, clock(), blocked_only=True)
     assert [item.card_code for item in listed] == [card.card_code]
-    assert citizen is not None and citizen.card_blocked_at == clock()
-    # Blocked: the right PIN no longer helps, and a new charge is refused.
-    with pytest.raises(NotAllowed) as refused:
-        await request(core, town.shop_id, card.card_code, 100)
-    assert refused.value.code == "card.blocked"
-    assert await balance(core, town) == before
+    # Blocked: every shop is refused, the honest one too, and nothing more was taken.
+    assert (await refusal(core, honest, card)).code == "card.blocked"
+    assert await balance(core, town) == before - 100
+    assert BLOCKED_NOTICE in await notices_to(core, town.citizen_phones[0])
 
 
-async def test_a_correct_pin_starts_the_count_again(core: Core) -> None:
+async def test_old_wrong_pins_expire_and_one_shop_never_blocks_the_card(
+    core: Core, clock: FakeClock
+) -> None:
     town = await make_town(core, citizens=1)
     await without_phone(core, town)
     card = await issue(core, town)
-    assert card.pin is not None
-    await wrong_pins(core, town, card, MAX_PIN_FAILURES - 1)
-    paid = await request(core, town.shop_id, card.card_code, 100)
-    result = await confirm(core, town.shop_id, paid.charge_id, card.pin)
-    assert result.outcome is charges.ConfirmOutcome.CONFIRMED
-    await unlock_shop(core, town)
-    outcomes = await wrong_pins(core, town, card, MAX_PIN_FAILURES - 1)
-    assert "card_blocked" not in outcomes
+    # One shop, day after day: never more than 3 a day, and never the card blocked.
+    for _ in range(4):
+        outcomes = await wrong_pins(core, town, card, 3)
+        assert outcomes == ["wrong_code", "wrong_code", "card_locked_at_shop"]
+        assert (await refusal(core, town.shop_id, card)).code == "card.locked_at_shop"
+        clock.advance(hours=24)
+    assert await blocked_at(core, town) is None
+    # 6 wrong PINs at two shops, then a day: those no longer count.
+    other = await another_shop(core, town, 1)
+    await wrong_pins(core, town, card, 3)
+    await wrong_pins(core, town, card, 3, other)
+    clock.advance(hours=25)
+    third = await another_shop(core, town, 2)
+    assert await wrong_pins(core, town, card, 2, third) == ["wrong_code", "wrong_code"]
+    assert await blocked_at(core, town) is None
+    assert await pays(core, town.shop_id, card) == "confirmed"
+
+
+async def test_a_right_pin_at_the_shop_starts_its_count_again(core: Core) -> None:
+    """The holder who mistypes twice and then pays is not refused at the next slip."""
+    town = await make_town(core, citizens=1)
+    await without_phone(core, town)
+    card = await issue(core, town)
+    assert await wrong_pins(core, town, card, 2) == ["wrong_code", "wrong_code"]
+    assert await pays(core, town.shop_id, card) == "confirmed"
+    assert await wrong_pins(core, town, card, 2) == ["wrong_code", "wrong_code"]
+    assert await pays(core, town.shop_id, card) == "confirmed"
+
+
+async def test_wrong_pins_on_two_cards_lock_the_shop_as_wrong_codes(core: Core) -> None:
+    """Every wrong PIN counts against the shop's own lock (5 wrong codes in 24 hours),
+    whichever card it was typed for."""
+    town = await make_town(core, citizens=2)
+    first = await issue(core, town, 0)
+    second = await issue(core, town, 1)
+    assert (await wrong_pins(core, town, first, 3))[-1] == "card_locked_at_shop"
+    assert await wrong_pins(core, town, second, 1) == ["wrong_code"]
+    requested = await request(core, town.shop_id, second.card_code, 100)
+    result = await confirm(
+        core, town.shop_id, requested.charge_id, "000000" if second.pin != "000000" else "111111"
+    )
+    assert result.shop_lock is ShopLock.TIMED
+    assert result.outcome is not charges.ConfirmOutcome.CONFIRMED
+    with pytest.raises(NotAllowed) as refused:
+        await request(core, town.shop_id, second.card_code, 100)
+    assert refused.value.code == "shop.locked"
 
 
 async def test_reissue_unblocks_with_a_new_number_and_pin(core: Core) -> None:
     town = await make_town(core, citizens=1)
     await without_phone(core, town)
     old = await issue(core, town)
-    await wrong_pins(core, town, old, MAX_PIN_FAILURES)
-    await unlock_shop(core, town)
+    shops = [town.shop_id] + [await another_shop(core, town, k) for k in (1, 2)]
+    for shop, count in zip(shops, (3, 3, 2), strict=True):
+        await wrong_pins(core, town, old, count, shop)
+    assert await blocked_at(core, town) is not None
     new = await issue(core, town, reissue=True)
     assert new.card_code != old.card_code and new.pin is not None
     # The old card number finds nobody any more.
     with pytest.raises(NotFound):
         await request(core, town.shop_id, old.card_code, 100)
+    # The new card starts afresh, at the shops that typed the old one's wrong PINs too.
     requested = await request(core, town.shop_id, new.card_code, 5_00)
     if old.pin != new.pin:
         wrong = await confirm(core, town.shop_id, requested.charge_id, old.pin or "")
@@ -181,7 +322,10 @@ async def test_reissue_unblocks_with_a_new_number_and_pin(core: Core) -> None:
     result = await confirm(core, town.shop_id, requested.charge_id, new.pin)
     assert result.outcome is charges.ConfirmOutcome.CONFIRMED
     async with core.uow() as uow:
-        assert await cards.card_statuses(uow, town.municipality_id, blocked_only=True) == []
+        assert (
+            await cards.card_statuses(uow, town.municipality_id, core.now(), blocked_only=True)
+            == []
+        )
 
 
 async def test_reissue_cancels_a_payment_waiting_for_the_old_pin(core: Core) -> None:

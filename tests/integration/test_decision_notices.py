@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from core.bootstrap import Core
+from core.dialogue.render import render_plain
 from core.domain.errors import Conflict
 from core.domain.messages import Day, Reply
 from core.i18n import render_text
@@ -20,6 +21,7 @@ from core.services.applications import ApplicationInput
 from core.services.outbox import NOTICE_LANE, reply_of
 from core.storage import models as m
 from tests.conftest import FakeClock
+from tests.dialogue.harness import Chat, param
 from tests.integration.office_helpers import Office, apply, close_approve_credit, open_round, person
 
 PENSION = (
@@ -27,6 +29,7 @@ PENSION = (
 )
 RAN_OUT = "Application {protocol}: admitted, but the budget ran out before your turn."
 APPEAL_BY = "To appeal to {town}, write RICORSO and the reason by {day}."
+APPEAL_HINT = "Appeal: write RICORSO and the reason by {day}."
 ROME = ZoneInfo("Europe/Rome")
 
 PAID = person(0)  # list 1, 150 €
@@ -136,3 +139,21 @@ async def test_a_household_that_wrote_stop_is_marked_but_not_messaged(
     assert await decision_rows(core) == []
     # Decided all the same: STATO and RICORSO count the window from the credit run.
     assert (await application(core, protocol)).decision_notified_at == clock()
+
+
+async def test_status_names_the_day_the_notice_named(core: Core, clock: FakeClock) -> None:
+    """STATO gives the excluded applicant the same last day to appeal as the notice they
+    received (not a count of days whose start they would have to work out), in their
+    language, days after the notice."""
+    _, (_, excluded, waiting), _ = await three_decided(core, clock)
+    named = {
+        row.application_id: reply.texts[1].params["day"] for row, reply in await decision_rows(core)
+    }
+    clock.advance(days=3)
+    for data, protocol, language in ((EXCLUDED, excluded, "en"), (LIST_2, waiting, "it")):
+        assert data.phone is not None
+        replies = await Chat(core, data.phone).expect("STATO", APPEAL_HINT)
+        day = param(replies, "day")
+        assert day == named[(await application(core, protocol)).id], protocol
+        said = render_plain(replies[-1], language, sms=True)
+        assert day.value.strftime("%d/%m/%Y") in said, said

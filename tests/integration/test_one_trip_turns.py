@@ -253,6 +253,12 @@ async def test_plain_turns_of_one_town_write_what_the_general_path_writes(
         sms(CITIZEN[0], "SALDO", True),  # one movement (the credit)
         sms(CITIZEN[0], "SALDO", True, message_id="M1"),  # the provider retries: duplicate
         sms(CITIZEN[0], "Buongiorno, vorrei sapere il mio saldo", True),
+        # Plain words (commands.parse, one reading for both paths): a question of the
+        # phrase table, an emoji or punctuation around the keyword, courtesy words.
+        sms(CITIZEN[0], "quanto mi resta?", True),
+        sms(CITIZEN[0], "👍 SALDO", True),
+        sms(CITIZEN[0], "Saldo per favore", True),
+        sms(CITIZEN[0], "123456", False),  # a code is never a phrase: the general path
         sms(CITIZEN[0], "MENU", True),
         sms(CITIZEN[0], "1", True),  # the menu's first option is the balance
         sms(CITIZEN[1], "MENU", False),
@@ -261,6 +267,7 @@ async def test_plain_turns_of_one_town_write_what_the_general_path_writes(
         sms(CITIZEN[1], "SALDO", False),
         sms(CITIZEN[1], "LANGUAGE en", False),
         sms(CITIZEN[1], "BALANCE", True),  # an English conversation
+        sms(CITIZEN[1], "How much do I have left?", True),
         sms(NEWCOMER, "MENU", False),
         sms(NEWCOMER, "SALDO", True),  # no account yet: no movements
         sms(DELEGATE, "MENU", False),
@@ -273,10 +280,12 @@ async def test_plain_turns_of_one_town_write_what_the_general_path_writes(
         telegram(LINKED_CHAT, "/start", False),
         telegram(LINKED_CHAT, "/saldo", True),
         telegram(LINKED_CHAT, None, True, option="balance"),  # the Balance button
+        telegram(LINKED_CHAT, "quanti soldi ho", True),
         telegram("900002", "/start", False),
         telegram("900002", "/saldo", True),  # not linked: asked for the contact
         telegram("900002", "/saldo", True),  # asked again, at the contact step
         telegram("900002", None, True, option="balance"),
+        telegram("900002", "Quanto mi resta?", True),  # a phrase at the contact step
         telegram("900002", "vorrei il saldo", False),  # an answer to the step
         telegram("900002", "/stato", False),
     ]
@@ -318,6 +327,9 @@ MENUS_AND_HELP = [
     sms(UNKNOWN, "AIUTO", True),
     sms(UNKNOWN, "START", True),
     sms(UNKNOWN, "1", True),  # the menu's Balance, from nobody's phone
+    sms(UNKNOWN, "*MENU*", True),  # punctuation and emoji around the keyword
+    sms(UNKNOWN, "👍 AIUTO", True),
+    sms(UNKNOWN, "menu, grazie", True),
     sms(CITIZEN[1], "LANGUAGE en", False),
     sms(CITIZEN[1], "HELP", True),  # an English conversation
     sms(CITIZEN[1], "START", True),
@@ -343,6 +355,7 @@ MENUS_AND_HELP = [
     telegram(LINKED_CHAT, "/menu", True),
     telegram(LINKED_CHAT, None, True, option="menu"),  # a tapped Menu button
     telegram(LINKED_CHAT, "/start", True),
+    telegram(LINKED_CHAT, "menu.", True),
     telegram(LINKED_CHAT, "/aiuto", True),
     telegram(LINKED_CHAT, "1", True),  # the help's first word: the balance
     telegram("900002", "/menu", False),

@@ -10,13 +10,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from core.bootstrap import Core
 from core.domain.keys import ServerKeys, new_secret
 from core.domain.messages import Reply, t
 from core.metrics import Metrics
-from core.services.outbox import PAYMENT_LANE, enqueue, reply_of
+from core.services.outbox import NOTICE_LANE, PAYMENT_LANE, enqueue, reply_of
 from core.storage import models as m
 from outbox import delivery
 from outbox.channels import OutgoingMessage, SendResult, SendStatus
@@ -537,3 +537,191 @@ async def test_wakes_during_a_claim_make_one_more_claim(core: Core) -> None:
         assert w.claims[None] == 2
     finally:
         await w.stop()
+
+
+# Results recorded in groups (a group commit; see outbox.worker's doc).
+
+
+def commits_of(core: Core) -> list[int]:
+    """A counter of the transactions committed on this core's engine from now on."""
+    counted = [0]
+
+    def on_commit(_connection: Any) -> None:
+        counted[0] += 1
+
+    event.listen(core.engine.sync_engine, "commit", on_commit)
+    return counted
+
+
+class GroupsSeen(OutboxWorker):
+    """Remembers the rows of each group it records; `gate`, when set, holds the first
+    group before its transaction begins (a commit in flight, as long as the test likes)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.groups_seen: list[list[int]] = []
+        self.gate: asyncio.Event | None = None
+        self.recording = asyncio.Event()
+
+    async def _record_group(self, outcomes: list[delivery.SendOutcome]) -> Sequence[str | None]:
+        self.groups_seen.append([outcome.message_id for outcome in outcomes])
+        if self.gate is not None and len(self.groups_seen) == 1:
+            self.recording.set()
+            await self.gate.wait()
+        return await super()._record_group(outcomes)
+
+
+async def test_results_that_finish_together_are_committed_together(core: Core) -> None:
+    ids = await add_messages(core, 12)
+    sender = ScriptedSender(
+        [
+            SendResult(SendStatus.SENT, provider_message_id=None),
+            SendResult(SendStatus.RETRY, error="twilio 500"),
+            SendResult(SendStatus.FAILED, error="twilio 400 21211"),
+        ]
+    )
+    w = GroupsSeen(core, sender, WorkerConfig(batch_size=12))
+    claimed = await w.claim()
+    commits = commits_of(core)
+
+    await w.deliver(claimed)
+
+    # Twelve results, one transaction: the sends ended in the same turn of the loop.
+    assert commits[0] < len(ids)
+    assert (commits[0], w.results.groups, w.results.recorded) == (1, 1, 12)
+    assert w.groups_seen == [ids]
+    stored = await rows(core)
+    first, retried, failed, *others = (stored[i] for i in ids)
+    assert (first.status, first.provider_message_id, first.sent_at) == ("sent", None, core.now())
+    assert (retried.status, retried.last_error) == ("pending", "twilio 500")
+    assert (failed.status, failed.last_error) == ("failed", "twilio 400 21211")
+    assert [(r.status, r.attempts, r.provider_message_id) for r in others] == [
+        ("sent", 1, f"SM{r.id:032d}") for r in others
+    ]
+    assert await w.renew_leases() == 0  # nothing left in hand
+
+
+async def test_a_group_that_cannot_be_recorded_comes_back_after_its_lease(
+    core: Core, clock: FakeClock
+) -> None:
+    first = await add_messages(core, 3, address="+393330000001")
+    later = await add_messages(core, 3, address="+393330000002")
+    go_on = asyncio.Event()
+
+    class Late(ScriptedSender):
+        async def send(self, message: OutgoingMessage) -> SendResult:
+            if message.id in later:
+                await go_on.wait()
+            return await super().send(message)
+
+    w = GroupsSeen(core, Late(), WorkerConfig(batch_size=6, lease_seconds=60))
+    claimed = await w.claim()
+    failing = [True]
+
+    def fail_first_group(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if failing[0] and statement.startswith("UPDATE outbox"):
+            # The first group's transaction fails (the disk, the server gone); the other
+            # results finish meanwhile.
+            failing[0] = False
+            go_on.set()
+            raise OSError("the database went away")
+
+    event.listen(core.engine.sync_engine, "before_cursor_execute", fail_first_group)
+    await w.deliver(claimed)
+
+    assert w.groups_seen[0] == first
+    assert sorted(id_ for group in w.groups_seen[1:] for id_ in group) == later
+    stored = await rows(core)
+    assert [(stored[i].status, stored[i].attempts) for i in first] == [("sending", 1)] * 3
+    assert [stored[i].status for i in later] == ["sent"] * 3
+    assert await w.renew_leases() == 0  # not in hand any more: the lease runs out
+
+    other = worker(core, ScriptedSender(), lease_seconds=60)
+    assert await other.run_once() == 0  # still under the lease
+    clock.advance(seconds=61)
+    assert await other.run_once() == 3
+    stored = await rows(core)
+    assert [(stored[i].status, stored[i].attempts) for i in first] == [("sent", 2)] * 3
+    assert [(stored[i].status, stored[i].attempts) for i in later] == [("sent", 1)] * 3
+
+
+async def test_a_grouped_result_never_overwrites_a_row_taken_over(
+    core: Core, clock: FakeClock
+) -> None:
+    taken = await add_messages(core, 2)
+    late = worker(core, ScriptedSender(), lease_seconds=60)
+    old_claim = await late.claim()
+    clock.advance(seconds=61)
+    new_owner = worker(core, ScriptedSender(), lease_seconds=60)
+    new_claim = await new_owner.claim()  # attempts 2, still being sent
+    [fresh] = await add_messages(core, 1, address="+393330000002")
+    [(fresh_message, fresh_attempts)] = await late.claim()
+    assert fresh_message.id == fresh
+
+    (x, x_attempts), (y, y_attempts) = old_claim
+    statuses = await delivery.record_send_results(
+        core,
+        [
+            delivery.SendOutcome(x.id, x_attempts, SendResult(SendStatus.SENT, "SMlate"), False),
+            delivery.SendOutcome(y.id, y_attempts, SendResult(SendStatus.FAILED, error="late")),
+            delivery.SendOutcome(fresh, fresh_attempts, SendResult(SendStatus.SENT, None), False),
+        ],
+        late.config.retry,
+    )
+
+    assert statuses == [None, None, "sent"]
+    stored = await rows(core)
+    assert [
+        (stored[i].status, stored[i].attempts, stored[i].provider_message_id, stored[i].last_error)
+        for i in taken
+    ] == [("sending", 2, None, None)] * 2
+    assert stored[fresh].status == "sent"
+    # The new owner's results are the ones recorded.
+    await new_owner.deliver(new_claim)
+    stored = await rows(core)
+    assert [(stored[i].status, stored[i].provider_message_id) for i in taken] == [
+        ("sent", f"SM{i:032d}") for i in taken
+    ]
+
+
+async def test_rows_waiting_for_their_group_stay_in_hand(core: Core, clock: FakeClock) -> None:
+    ids = await add_messages(core, 2)
+    w = GroupsSeen(core, ScriptedSender(), WorkerConfig(lease_seconds=10))
+    w.gate = asyncio.Event()
+    delivering = asyncio.create_task(w.deliver(await w.claim()))
+    await w.recording.wait()  # sent; their group's commit is held
+    other = worker(core, ScriptedSender(), lease_seconds=10)
+    for _ in range(5):  # 40 s waiting for the group, renewed every 8 s
+        clock.advance(seconds=8)
+        assert await w.renew_leases() == 2
+        assert await other.run_once() == 0
+    w.gate.set()
+    await delivering
+    assert await w.renew_leases() == 0
+    stored = await rows(core)
+    assert [(stored[i].status, stored[i].attempts) for i in ids] == [("sent", 1)] * 2
+
+
+async def test_a_payment_code_waits_for_one_commit_at_most(core: Core) -> None:
+    _, citizen, _ = await code_request(core)
+    code = await code_in_outbox(core, citizen)
+    notices = await add_messages(core, 10)
+    sender = ScriptedSender()
+    w = GroupsSeen(core, sender, WorkerConfig())
+    w.gate = asyncio.Event()
+    first = asyncio.create_task(w.deliver(await w.claim(10, lane=NOTICE_LANE)))
+    await w.recording.wait()  # ten notices' commit in flight
+
+    more = await add_messages(core, 5, address="+393330000002")
+    claimed = await w.claim(5, lane=NOTICE_LANE) + await w.claim(5, lane=PAYMENT_LANE)
+    second = asyncio.create_task(w.deliver(claimed))
+    while len(sender.sent) < 16:  # each answered at once, then waits for a commit
+        sender.called.clear()
+        await sender.called.wait()
+    w.gate.set()
+    await asyncio.gather(first, second)
+
+    [code_id] = [message.id for message, _ in claimed if message.priority == Priority.URGENT]
+    assert w.groups_seen == [notices, [*more, code_id]]  # the next commit carried it
+    row = await code_row(core, citizen)
+    assert row.status == "sent" and code not in json.dumps(row.payload)

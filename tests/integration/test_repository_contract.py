@@ -74,7 +74,7 @@ async def test_a_flush_gives_ids_and_defaults_and_refuses_a_duplicate(new_uow: N
     async with new_uow() as uow:
         citizen = await uow.citizens.by_id(citizen_id)
         assert citizen is not None
-        assert (citizen.language, citizen.card_pin_failures) == ("it", 0)
+        assert (citizen.language, citizen.card_blocked_at) == ("it", None)
         uow.add(m.Municipality(code="CON", name="Again", policy_toml="", created_at=NOW))
         with pytest.raises(IntegrityError):
             await uow.flush()
@@ -217,21 +217,68 @@ async def test_codes_sent_are_marked_proven_or_tried_by_their_hash(new_uow: NewU
     ]
 
 
-async def test_wrong_pins_are_counted_and_a_card_is_blocked_once(new_uow: NewUow) -> None:
+async def test_a_card_is_blocked_once(new_uow: NewUow) -> None:
     _, citizen_id, _ = await seed(new_uow)
     async with new_uow() as uow:
-        counts = [await uow.citizens.count_wrong_pin(citizen_id) for _ in range(3)]
         blocked = [await uow.citizens.block_card(citizen_id, NOW) for _ in range(2)]
         await uow.commit()
-    assert counts == [1, 2, 3]
     assert blocked == [True, False]
     async with new_uow() as uow:
-        await uow.citizens.reset_pin_failures(citizen_id)
+        citizen = await uow.citizens.by_id(citizen_id)
+        assert citizen is not None and citizen.card_blocked_at == NOW
+
+
+async def test_wrong_pins_of_a_card_at_a_shop_and_its_last_payment_by_pin(
+    new_uow: NewUow,
+) -> None:
+    """What the PIN limits read: when a shop typed wrong PINs for a card (rows naming it),
+    and when the card last paid with its PIN, at that shop or anywhere."""
+    town_id, citizen_id, shop_id = await seed(new_uow)
+    async with new_uow() as uow:
+        for minutes, detail in ((2, "card:1"), (1, "card:1"), (3, "card:2"), (-5, "card:1")):
+            await uow.security.record(
+                m.SecurityEvent(
+                    municipality_id=town_id,
+                    kind="wrong",
+                    shop_id=shop_id,
+                    detail=detail,
+                    created_at=NOW + timedelta(minutes=minutes),
+                ),
+                drop_before=None,
+            )
+        assert await uow.charges.last_card_payment(citizen_id, None) is None
+        for minutes, consent, status in (
+            (1, "card_pin", ChargeStatus.CONFIRMED),
+            (2, "card_pin", ChargeStatus.REFUNDED),
+            (3, "code", ChargeStatus.CONFIRMED),  # a code, not the PIN
+            (4, "card_pin", ChargeStatus.CANCELLED),  # never paid
+        ):
+            uow.add(
+                m.Charge(
+                    municipality_id=town_id,
+                    shop_id=shop_id,
+                    citizen_id=citizen_id,
+                    amount_cents=100,
+                    status=status.value,
+                    code_salt="",
+                    code_hash="",
+                    consent=consent,
+                    requested_by="t",
+                    created_at=NOW,
+                    expires_at=NOW + timedelta(minutes=10),
+                    confirmed_at=NOW + timedelta(minutes=minutes),
+                )
+            )
+        await uow.flush()
         await uow.commit()
     async with new_uow() as uow:
-        citizen = await uow.citizens.by_id(citizen_id)
-        assert citizen is not None
-        assert (citizen.card_pin_failures, citizen.card_blocked_at) == (0, NOW)
+        times = await uow.security.times("wrong", NOW, shop_id=shop_id, detail="card:1")
+        assert list(times) == [NOW + timedelta(minutes=1), NOW + timedelta(minutes=2)]
+        assert await uow.security.count("wrong", NOW, detail="card:1") == 2
+        assert await uow.charges.last_card_payment(citizen_id, shop_id) == NOW + timedelta(
+            minutes=2
+        )
+        assert await uow.charges.last_card_payment(citizen_id, shop_id + 1) is None
 
 
 async def test_a_tranche_is_credited_or_withdrawn_once_and_withdrawn_lines_give_nothing(
@@ -439,3 +486,40 @@ async def test_vouchers_are_listed_with_what_is_left_and_refunded_once(new_uow: 
         second = await uow.community.mark_refunded(payment_id, refunded_at=NOW)
         await uow.commit()
     assert (first, second) == (True, False)
+
+
+async def test_a_known_browsers_count_is_found_by_operator_and_nonce_and_one_per_pair(
+    new_uow: NewUow,
+) -> None:
+    town_id, _, _ = await seed(new_uow)
+    async with new_uow() as uow:
+        ids = []
+        for name in ("anna", "bruno"):
+            operator = m.Operator(
+                municipality_id=town_id,
+                username=name,
+                role="manager",
+                password_hash="x",
+                created_at=NOW,
+            )
+            uow.add(operator)
+            await uow.flush()
+            ids.append(operator.id)
+        anna, bruno = ids
+        uow.add(m.OperatorDevice(operator_id=anna, nonce="n1", failed_sign_ins=2))
+        uow.add(m.OperatorDevice(operator_id=anna, nonce="n2", locked_until=NOW))
+        uow.add(m.OperatorDevice(operator_id=bruno, nonce="n1"))
+        await uow.commit()
+    async with new_uow() as uow:
+        device = await uow.operators.device(anna, "n1")
+        assert device is not None and (device.failed_sign_ins, device.locked_until) == (2, None)
+        assert await uow.operators.device(anna, "n3") is None
+        assert [d.nonce for d in await uow.operators.devices(anna)] == ["n1", "n2"]
+        other = await uow.operators.device(bruno, "n1")
+        assert other is not None and other.failed_sign_ins == 0  # the column's default
+        await uow.delete(other)
+        uow.add(m.OperatorDevice(operator_id=anna, nonce="n1"))
+        with pytest.raises(IntegrityError):
+            await uow.flush()
+    async with new_uow() as uow:
+        assert len(await uow.operators.devices(bruno)) == 1  # the failed unit undid the delete

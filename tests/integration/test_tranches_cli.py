@@ -59,7 +59,9 @@ def test_withdraw_window_guard_and_earlier_windows(tmp_path: Path) -> None:
 
     assert invoke("admin", "approve", "BEL", "--budget", "350")[0] == 0
     code, output = invoke("admin", "credit", "BEL")
-    assert code == 0 and "Tranche 2: credited €350.00 to 2 households" in output, output
+    assert code == 0 and "Tranche 2: credited €350.00 to 2 households." in output, output
+    # Only the first household left a phone; the excluded third one left none.
+    assert "1 notice queued." in output, output
     # Not a terminal: one progress line per tenth, not a bar.
     assert "Crediting: 100 % (2 of 2)" in output
     code, output = invoke("admin", "approve", "BEL", "--withdraw")
@@ -117,3 +119,23 @@ def test_approve_needs_a_budget_unless_it_withdraws() -> None:
     assert code == 2 and "--budget" in output
     code, output = invoke("admin", "approve", "BEL", "--withdraw", "--budget", "5")
     assert code == 2 and "--withdraw takes no --budget" in output
+
+
+def test_credit_counts_the_notices_it_queued(tmp_path: Path) -> None:
+    """One household paid and one applicant excluded, each with a phone: two notices for
+    one household, said as two (the credit notice and the decision's)."""
+    assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
+    assert invoke("admin", "window", "open", "BEL")[0] == 0
+    time.sleep(1)  # whole seconds in the CSV: one after the opening, none in the future
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    rows = [
+        f"{make_cf(1)},+393331234567,1,false,false,0,0,0,{now}",
+        f"{make_cf(2)},+393331234568,1,true,false,0,0,0,{now}",  # work income: excluded
+    ]
+    source = applications_csv(tmp_path / "in.csv", rows)
+    assert invoke("admin", "applications", "import", "BEL", str(source))[0] == 0
+    assert invoke("admin", "window", "close", "BEL")[0] == 0
+    assert invoke("admin", "approve", "BEL", "--budget", "1000")[0] == 0
+    code, output = invoke("admin", "credit", "BEL")
+    assert code == 0 and "credited €150.00 to 1 household." in output, output
+    assert "2 notices queued." in output, output

@@ -10,8 +10,8 @@ from core.bootstrap import Core
 from core.services import municipalities, operators
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.office.conftest import PASSWORD, signed_in
-from tests.office.harness import OfficeServer, Page, office_server
+from tests.office.conftest import PASSWORD, Towns, signed_in
+from tests.office.harness import CSRF, OfficeServer, Page, office_server
 
 
 async def test_without_a_session_every_page_sends_to_the_sign_in(office: OfficeServer) -> None:
@@ -49,7 +49,11 @@ async def test_the_session_cookie_is_httponly_strict_and_limited_to_the_office(
         data={"username": "bel.clerk", "password": PASSWORD, "csrf_token": browser.csrf},
         allow_redirects=False,
     ) as response:
-        cookie = response.headers["Set-Cookie"]
+        cookie = next(
+            value
+            for value in response.headers.getall("Set-Cookie")
+            if value.startswith("buonispesa_office=")
+        )
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/office" in cookie
     assert "Secure" not in cookie  # plain http in this test; see the https test below
     assert PASSWORD not in cookie and "bel.clerk" not in cookie  # encrypted
@@ -60,6 +64,26 @@ async def test_behind_https_the_cookie_is_secure(core: Core, database_url: str) 
         browser = await server.browser()
         async with browser.client.get("/office/sign-in") as response:
             assert "Secure" in response.headers["Set-Cookie"]
+
+
+async def test_behind_https_the_device_cookie_is_secure_too(
+    towns: Towns, core: Core, database_url: str
+) -> None:
+    async with office_server(core, database_url, "https://comune.example.it") as server:
+        browser = await server.browser()
+        async with browser.client.get("/office/sign-in") as response:
+            session = response.cookies["buonispesa_office"]
+            token = CSRF.search(await response.text())
+        assert token is not None
+        # The test client keeps no Secure cookie over plain http: the session goes by hand.
+        async with browser.client.post(
+            "/office/sign-in",
+            data={"username": "bel.clerk", "password": PASSWORD, "csrf_token": token.group(1)},
+            headers={"Cookie": f"buonispesa_office={session.value}"},
+            allow_redirects=False,
+        ) as response:
+            assert response.status == 303
+            assert response.cookies["buonispesa_office_device"]["secure"]
 
 
 async def test_a_form_without_the_csrf_token_is_refused_with_403(office: OfficeServer) -> None:
@@ -191,3 +215,39 @@ async def test_an_open_redirect_after_sign_in_is_not_followed(office: OfficeServ
         follow=False,
     )
     assert page.status == 303 and page.headers["Location"] == "/office/"
+
+
+async def test_the_manager_at_the_office_pc_signs_in_while_strangers_are_locked_out(
+    office: OfficeServer,
+) -> None:
+    office_pc = await signed_in(office, "bel.manager")
+    await office_pc.post("/office/sign-out")
+    strangers = [await office.browser() for _ in range(2)]
+    for attempt in range(operators.MAX_FAILED_SIGN_INS):
+        page = await strangers[attempt % 2].sign_in("bel.manager", "guess")
+        assert page.status == 401 and error_of(page) == REFUSED
+    for stranger in strangers:  # even with the right password
+        page = await stranger.sign_in("bel.manager", PASSWORD)
+        assert page.status == 401 and error_of(page) == REFUSED
+    page = await office_pc.sign_in("bel.manager", PASSWORD)
+    assert page.status == 200 and page.url == "/office/"
+    assert "bel.manager" in page.text
+
+
+async def test_the_device_cookie_is_httponly_strict_lasting_and_kept_after_sign_out(
+    office: OfficeServer,
+) -> None:
+    browser = await office.browser()
+    await browser.get("/office/sign-in")
+    async with browser.client.post(
+        "/office/sign-in",
+        data={"username": "bel.clerk", "password": PASSWORD, "csrf_token": browser.csrf},
+        allow_redirects=False,
+    ) as response:
+        device = response.cookies["buonispesa_office_device"]
+    assert device["httponly"] and device["samesite"] == "Strict" and device["path"] == "/office"
+    assert int(device["max-age"]) >= 30 * 24 * 3600 and PASSWORD not in device.value
+    await browser.get("/office/")
+    await browser.post("/office/sign-out")
+    kept = [c for c in browser.client.session.cookie_jar if c.key == "buonispesa_office_device"]
+    assert [c.value for c in kept] == [device.value]

@@ -226,23 +226,12 @@ class FakeCitizens(_Fake):
         )
         return sorted(found, key=lambda x: (x.card_blocked_at is None, x.codice_fiscale))
 
-    async def count_wrong_pin(self, citizen_id: int) -> int:
-        citizen = self.store.get(m.Citizen, citizen_id)
-        assert citizen is not None
-        citizen.card_pin_failures += 1
-        return citizen.card_pin_failures
-
     async def block_card(self, citizen_id: int, now: datetime) -> bool:
         citizen = self.store.get(m.Citizen, citizen_id)
         if citizen is None or citizen.card_blocked_at is not None:
             return False
         citizen.card_blocked_at = now
         return True
-
-    async def reset_pin_failures(self, citizen_id: int) -> None:
-        citizen = self.store.get(m.Citizen, citizen_id)
-        if citizen is not None:
-            citizen.card_pin_failures = 0
 
     async def by_telegram_chat(self, municipality_id: int, chat_id: str) -> m.Citizen | None:
         return self._of(municipality_id, lambda x: x.telegram_chat_id == chat_id)
@@ -822,6 +811,23 @@ class FakeCharges(_Fake):
             )
         )
 
+    async def last_card_payment(self, citizen_id: int, shop_id: int | None) -> datetime | None:
+        paid = (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)
+        times = [
+            x.confirmed_at
+            for x in self.store.rows(
+                m.Charge,
+                lambda x: (
+                    x.citizen_id == citizen_id
+                    and x.consent == "card_pin"
+                    and x.status in paid
+                    and (shop_id is None or x.shop_id == shop_id)
+                ),
+            )
+            if x.confirmed_at is not None
+        ]
+        return max(times, default=None)
+
     async def pending_requested_by(self, shop_id: int, requested_by: str) -> Sequence[int]:
         return [
             x.id
@@ -996,6 +1002,20 @@ class FakeSecurityEvents(_Fake):
                     x.kind == kind
                     and x.created_at > since
                     and all(v is None or getattr(x, k) == v for k, v in wanted.items())
+                ),
+            )
+        )
+
+    async def times(
+        self, kind: str, since: datetime, *, shop_id: int, detail: str
+    ) -> Sequence[datetime]:
+        return sorted(
+            x.created_at
+            for x in self.store.rows(
+                m.SecurityEvent,
+                lambda x: (
+                    (x.kind, x.shop_id, x.detail) == (kind, shop_id, detail)
+                    and x.created_at > since
                 ),
             )
         )
@@ -1272,6 +1292,14 @@ class FakeOperators(_Fake):
 
     async def count(self, municipality_id: int) -> int:
         return len(await self.of_municipality(municipality_id))
+
+    async def device(self, operator_id: int, nonce: str) -> m.OperatorDevice | None:
+        return self.store.first(
+            m.OperatorDevice, lambda x: x.operator_id == operator_id and x.nonce == nonce
+        )
+
+    async def devices(self, operator_id: int) -> Sequence[m.OperatorDevice]:
+        return self.store.rows(m.OperatorDevice, lambda x: x.operator_id == operator_id)
 
 
 class FakeOfficeActs(_Fake):

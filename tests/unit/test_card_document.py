@@ -1,26 +1,30 @@
 """The printed card: its text, and its QR code read back from the rendered page.
 
-Read with pdfium and zxing-cpp (tests/card_reader.py) and, when the machine has them,
-with poppler's pdftotext/pdftoppm and zbarimg as a second reader.
+A card with a PIN prints as two pages, the card and the PIN slip, as a bank does: the PIN
+never on the card. Read with pdfium and zxing-cpp (tests/card_reader.py) and, when the
+machine has them, with poppler's pdftotext/pdftoppm and zbarimg as a second reader.
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 
 from core.documents.card import card_pdf, deep_link
 from core.domain.cards import grouped, mask_codice_fiscale, normalize_card_number
 from core.services.cards import CardData
-from tests.card_reader import read_card
+from tests.card_reader import read_card, read_pages
 
 CARD = CardData(
     "Comune di Forlì — Città di Sant'Agata", "ABCDEFGHJK", "RSSMRA•••••••••Z", "482913", True
 )
 LINK = "https://t.me/buonispesa_test_bot?start=ABCDEFGHJK"
+OTHER_PIN = replace(CARD, pin="735160")
 
 
 def page_text(pdf: bytes) -> str:
@@ -35,10 +39,69 @@ def test_card_text_in_italian_with_accents() -> None:
     text = page_text(card_pdf(CARD, "it"))
     assert "Comune di Forlì — Città di Sant'Agata" in " ".join(text.split())
     assert "ABCD EFGH JK" in text
-    assert "482 913" in text  # the PIN, in two groups
     assert "RSSMRA•••••••••Z" in text
     assert "Carta buoni spesa" in text
-    assert "PIN" in text and "5" in text  # the holder is told the limit
+    assert "Il PIN NON è su questa carta." in " ".join(text.split())
+    assert "3 PIN sbagliati" in " ".join(text.split())  # the holder is told the limit
+
+
+def test_the_pin_is_on_the_slip_not_on_the_card() -> None:
+    (card, card_codes), (slip, slip_codes) = read_pages(card_pdf(CARD, "en"))
+    assert "482" not in card and "913" not in card and "PIN is NOT on this card" in card
+    assert card_codes == ["ABCDEFGHJK"]
+    # The slip: the PIN and the card number's last characters only, no QR code to scan.
+    words = " ".join(slip.split())
+    assert "482 913" in words and "•••• ••GH JK" in words
+    assert "ABCD" not in slip and "EFGH" not in slip and slip_codes == []
+    assert "destroy this slip" in words and "Never keep this slip with the card" in words
+    assert "RSSMRA" not in slip  # nothing more of the holder than the card shows
+
+
+def test_the_card_page_is_the_same_picture_whatever_the_pin() -> None:
+    """As pictures: two PINs leave the card page pixel for pixel the same, and change the
+    slip exactly where the PIN is printed (dark ink there, not white on white)."""
+    first, second = card_pdf(CARD, "it"), card_pdf(OTHER_PIN, "it")
+    assert pictures(first)[0] == pictures(second)[0]
+    assert pictures(first)[1] != pictures(second)[1]
+    assert ink_where(first, 1, "482 913") > 0.15
+
+
+def pictures(pdf: bytes) -> list[bytes]:
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return [page.render(scale=100 / 72).to_pil().convert("L").tobytes() for page in document]
+    finally:
+        document.close()
+
+
+def ink_where(pdf: bytes, index: int, text: str) -> float:
+    """The share of dark pixels in the box where `text` is set on page `index`."""
+    document = pdfium.PdfDocument(pdf)
+    try:
+        page = document[index]
+        textpage = page.get_textpage()
+        found = textpage.search(text)
+        first = found.get_next()
+        assert first is not None, text
+        start, count = first
+        boxes = [textpage.get_charbox(start + k) for k in range(count)]
+        scale = 100 / 72
+        image = page.render(scale=scale).to_pil().convert("L")
+        height = page.get_height()
+        left, right = min(b[0] for b in boxes), max(b[2] for b in boxes)
+        bottom, top = min(b[1] for b in boxes), max(b[3] for b in boxes)
+        crop = image.crop(
+            (
+                int(left * scale),
+                int((height - top) * scale),
+                int(right * scale) + 1,
+                int((height - bottom) * scale) + 1,
+            )
+        )
+        histogram: list[int] = crop.histogram()  # pixels per grey level, 0 (black) to 255
+        return sum(histogram[:128]) / sum(histogram)
+    finally:
+        document.close()
 
 
 def test_card_text_in_english() -> None:
@@ -59,7 +122,9 @@ def test_the_qr_code_can_carry_a_telegram_deep_link() -> None:
 
 def test_a_card_sent_in_a_chat_has_no_pin() -> None:
     phone_card = CardData("Comune di Belforte del Chienti", "ABCDEFGHJK", "RSSMRA•••••••••Z")
-    text = page_text(card_pdf(phone_card, "en", LINK))
+    pdf = card_pdf(phone_card, "en", LINK)
+    assert len(read_pages(pdf)) == 1  # no slip
+    text = page_text(pdf)
     assert "PIN" not in text
     assert "code we send you" in " ".join(text.split())
 
@@ -71,16 +136,29 @@ def test_a_card_sent_in_a_chat_has_no_pin() -> None:
 def test_poppler_and_zbar_read_the_same_card(tmp_path: Path) -> None:
     pdf = tmp_path / "card.pdf"
     pdf.write_bytes(card_pdf(CARD, "it"))
-    text = subprocess.run(
-        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    assert "ABCD EFGH JK" in text and "482 913" in text and "Forlì" in text
+
+    def text_of(page: int) -> str:
+        return subprocess.run(
+            ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    card, slip = text_of(1), text_of(2)
+    assert "ABCD EFGH JK" in card and "Forlì" in card and "482 913" not in card
+    assert "482 913" in slip and "ABCD" not in slip
     subprocess.run(["pdftoppm", "-r", "200", "-png", str(pdf), str(tmp_path / "page")], check=True)
-    page = next(tmp_path.glob("page*.png"))
-    decoded = subprocess.run(
-        ["zbarimg", "--quiet", "--raw", str(page)], capture_output=True, text=True, check=True
-    ).stdout
-    assert decoded.strip() == "ABCDEFGHJK"
+    card_page, slip_page = sorted(tmp_path.glob("page*.png"))
+
+    def decoded(page: Path) -> str:
+        # zbarimg exits 4 when it finds no symbol.
+        return subprocess.run(
+            ["zbarimg", "--quiet", "--raw", str(page)], capture_output=True, text=True
+        ).stdout.strip()
+
+    assert decoded(card_page) == "ABCDEFGHJK"
+    assert decoded(slip_page) == ""  # nothing on the slip to scan
 
 
 def test_deep_link() -> None:

@@ -8,7 +8,7 @@ From SMS, sending or changing it waits for a code sent to that number.
 
 from __future__ import annotations
 
-from core.dialogue.context import PHONE_CHANNELS, Input, Reject, Turn
+from core.dialogue.context import NOT_UNDERSTOOD, PHONE_CHANNELS, Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows.base import (
     VERIFY,
@@ -160,7 +160,7 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
     async def on_privacy(self, turn: Turn, inp: Input) -> None:
         answer = _yes_no(inp)
         if answer is None:
-            raise Reject(t("Reply 1 if you agree, 2 if you do not."))
+            raise Reject(NOT_UNDERSTOOD, t("Reply 1 if you agree, 2 if you do not."))
         if not answer:
             self.drop_draft(turn)
             turn.finish()
@@ -507,7 +507,7 @@ def _yes_no(inp: Input) -> bool | None:
 def _require_yes_no(inp: Input) -> bool:
     answer = _yes_no(inp)
     if answer is None:
-        raise Reject(t("Reply 1 for yes or 2 for no."))
+        raise Reject(NOT_UNDERSTOOD, t("Reply 1 for yes or 2 for no."))
     return answer
 
 

@@ -28,7 +28,7 @@ from core.domain import otp
 from core.domain.channels import Channel
 from core.domain.charges import ShopLock
 from core.domain.errors import DomainError, InvalidAmount, Refusal
-from core.domain.messages import Money, Option, t, tn
+from core.domain.messages import Moment, Money, Option, t, tn
 from core.domain.money import parse_euro
 from core.domain.shops import ShopStatus
 from core.services import charges as charge_service
@@ -298,9 +298,25 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                 ),
                 options=AFTER,
             )
-        elif result.outcome in (outcome.CANCELLED_TOO_MANY_ATTEMPTS, outcome.SHOP_LOCKED):
+        elif result.outcome in (
+            outcome.CANCELLED_TOO_MANY_ATTEMPTS,
+            outcome.SHOP_LOCKED,
+            outcome.CARD_LOCKED_AT_SHOP,
+        ):
+            again = result.card_again_at
             texts = [
-                t("Too many wrong codes: the payment of {amount} was cancelled.", amount=amount)
+                # Neutral: a cashier's typo, a customer's slip and a guess read alike. A shop
+                # locked as a whole hears that instead (one SMS): PAGA tells it of the card.
+                t(
+                    "Too many wrong PINs for this card: payment of {amount} cancelled. This "
+                    "shop can charge it again from {until}.",
+                    amount=amount,
+                    until=Moment(again),
+                )
+                if again is not None and result.shop_lock is ShopLock.NONE
+                else t(
+                    "Too many wrong codes: the payment of {amount} was cancelled.", amount=amount
+                )
             ]
             if result.shop_lock is ShopLock.TIMED:
                 texts.append(

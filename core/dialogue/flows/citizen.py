@@ -14,7 +14,7 @@ from core.dialogue.state import IdentifyState
 from core.domain import cards
 from core.domain.channels import Channel
 from core.domain.ledger import PostingKind
-from core.domain.messages import Day, DocumentRef, Moment, Money, Option, Reply, Text, t, tn
+from core.domain.messages import Day, DocumentRef, Moment, Money, Option, Reply, Text, t
 from core.services import delegates, ledger, movements
 from core.services.applications import ApplicationStatus, status_of
 from core.services.decisions import unpaid_outcome
@@ -173,13 +173,11 @@ def appeal_text(status: ApplicationStatus) -> Text | None:
     or that the appeal is being reviewed."""
     if status.appeal.under_review:
         return t("Your appeal is being reviewed by the office.")
-    if status.appeal.days is None:
+    if status.appeal.by_day is None:
         return None
-    return tn(
-        "Appeal: write RICORSO and the reason within {count} day.",
-        "Appeal: write RICORSO and the reason within {count} days.",
-        status.appeal.days,
-    )
+    # The day the decision's notice named (core.services.decisions), not a count of days
+    # whose start the citizen would have to work out.
+    return t("Appeal: write RICORSO and the reason by {day}.", day=Day(status.appeal.by_day))
 
 
 def status_text(status: ApplicationStatus) -> Text:

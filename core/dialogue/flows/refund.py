@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from core.dialogue.context import Input, Reject, Turn
+from core.dialogue.context import NOT_UNDERSTOOD, Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows.base import (
     VERIFY,
@@ -154,7 +154,7 @@ class RefundFlow(ConfirmedFlow[RefundState]):
             turn.say(t("Nothing was refunded."))
             return
         if inp.choice != "yes":
-            raise Reject(t("Reply 1 to refund or 2 to leave it."))
+            raise Reject(NOT_UNDERSTOOD, t("Reply 1 to refund or 2 to leave it."))
         await self.confirm_then_do(turn)
 
     async def confirmed(self, turn: Turn) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from core.dialogue.context import Input, Reject, Turn
+from core.dialogue.context import NOT_UNDERSTOOD, Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows.base import VERIFY, ConfirmedFlow, Flow, Step, known, table, verify
 from core.dialogue.menus import show_menu
@@ -207,7 +207,7 @@ class CashiersFlow(ConfirmedFlow[CashiersState]):
             turn.say(t("Nothing was changed."))
             return
         if inp.choice != "yes":
-            raise Reject(t("Reply 1 to remove the cashier or 2 to keep them."))
+            raise Reject(NOT_UNDERSTOOD, t("Reply 1 to remove the cashier or 2 to keep them."))
         await self.confirm_then_do(turn)
 
     async def confirmed(self, turn: Turn) -> None:
@@ -289,7 +289,7 @@ class LeaveFlow(ConfirmedFlow[CashiersState]):
             await show_menu(turn, t("Nothing was changed."))
             return
         if inp.choice != "yes":
-            raise Reject(t("Reply 1 to leave the shop or 2 to stay."))
+            raise Reject(NOT_UNDERSTOOD, t("Reply 1 to leave the shop or 2 to stay."))
         await self.confirm_then_do(turn)
 
     async def confirmed(self, turn: Turn) -> None:

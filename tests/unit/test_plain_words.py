@@ -1,0 +1,136 @@
+"""The one reading of what people write (core/dialogue/words.py, commands.parse): yes and
+no in other words, questions in plain words, keywords with an emoji or punctuation around
+them. Pure: the general path and the one-trip plain turn both call these."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.dialogue import commands
+from core.dialogue.context import Turn, offered_of
+from core.dialogue.inbound import Channel, Inbound
+from core.dialogue.plain_turn import PlainTurn
+from core.dialogue.words import plain_words, yes_or_no
+from core.domain.messages import Option, t
+
+YES = ("si", "sì", "si'", "Sì", "Si.", "SI!", "si grazie", "Sì, grazie mille!", "certo", "ok",
+       "OK 👍", "va bene", "Va bene, grazie", "d'accordo", "yes", "yes please", "yep", "yeah",
+       "sure", "si si", "accetto", "I agree")  # fmt: skip
+NO = ("no", "No.", "NO!", "no grazie", "No, grazie", "nope", "no thanks", "no no",
+      "non accetto", "I don't agree")  # fmt: skip
+NEITHER = ("si no", "boh", "forse", "non so", "si ma", "", "   ", "grazie", "👍", "123456",
+           "12,50", "si 123456", "ok 12", "nessuno", "maybe")  # fmt: skip
+
+
+@pytest.mark.parametrize("text", YES)
+def test_yes_in_other_words(text: str) -> None:
+    assert yes_or_no(text) is True
+
+
+@pytest.mark.parametrize("text", NO)
+def test_no_in_other_words(text: str) -> None:
+    assert yes_or_no(text) is False
+
+
+@pytest.mark.parametrize("text", NEITHER)
+def test_anything_ambiguous_is_neither(text: str) -> None:
+    assert yes_or_no(text) is None
+
+
+def test_plain_words_leave_out_courtesy_punctuation_and_emoji_but_keep_digits() -> None:
+    assert plain_words("Sì, grazie!") == ["si"]
+    assert plain_words("si'") == ["si"]
+    assert plain_words("Buongiorno, quanto mi resta? Grazie") == ["quanto", "mi", "resta"]
+    assert plain_words("👍 SALDO per favore 🙏") == ["saldo"]
+    assert plain_words("What's my balance?") == ["whats", "my", "balance"]
+    assert plain_words("grazie per favore") == []
+    # Courtesy only at the ends: "grazie" in the middle is a word of the message.
+    assert plain_words("si grazie no") == ["si", "grazie", "no"]
+    assert plain_words("123456") == ["123456"]
+    assert plain_words("12,50 €") == ["12,50"]
+
+
+BALANCE = ("quanto mi resta?", "Quanto mi resta", "quanti soldi ho", "Quanti soldi ho?",
+           "saldo?", "Saldo per favore", "SALDO grazie", "Buongiorno, quanto mi resta?",
+           "quanto mi rimane?", "il mio saldo", "how much do I have left",
+           "How much do I have left?", "What's my balance?", "balance please",
+           "👍 SALDO", "SALDO 👍", "saldo.", "¿saldo?", "*saldo*", "Saldo!!!")  # fmt: skip
+
+
+@pytest.mark.parametrize("text", BALANCE)
+def test_balance_in_plain_words(text: str) -> None:
+    assert commands.parse(text) == ("balance", "")
+
+
+def test_a_keyword_with_an_emoji_or_punctuation_around_it_is_the_keyword() -> None:
+    assert commands.parse("*MENU*") == ("menu", "")
+    assert commands.parse("👍 AIUTO") == ("help", "")
+    assert commands.parse("menu.") == ("menu", "")
+    assert commands.parse("/menu@buonispesa_bot") == ("menu", "")
+    assert commands.parse("Stop.") == ("stop", "")
+    assert commands.parse("👍 START") == ("start", "")
+    assert commands.parse("START 🙂") == ("start", "")
+    assert commands.parse("NEGOZI per favore") == ("shops", "")
+    # An argument stays as written.
+    assert commands.parse("👉 PAGA RSSMRA85T10A562S 12,50") == ("charge", "RSSMRA85T10A562S 12,50")
+    assert commands.parse("NEGOZI Sant'Angelo") == ("shops", "Sant'Angelo")
+    assert commands.parse("START 12345") == ("start", "12345")
+
+
+def test_what_is_not_a_command_stays_an_answer() -> None:
+    # A 6-digit code, an amount, a phone number: never a phrase nor a keyword.
+    for text in ("123456", "12,50", "12,50 €", "-5", "+393331234567", "0", "quanto 123456"):
+        assert commands.parse(text) is None, text
+    # STOP acts only as itself (with punctuation or an emoji around it), never with words.
+    assert commands.parse("STOP grazie") is None
+    assert commands.parse("per favore stop") is None
+    # Other words around a keyword that takes no argument: an answer, e.g. a shop's name.
+    assert commands.parse("Menu del giorno") is None
+    assert commands.parse("quanto costa il pane") is None
+    assert commands.parse("grazie") is None
+
+
+def test_every_phrase_is_a_command_and_none_holds_a_digit() -> None:
+    for phrase, name in commands.PHRASES.items():
+        assert name in commands.COMMANDS
+        assert plain_words(phrase) == phrase.split(), phrase
+        assert commands.parse(phrase) == (name, ""), phrase
+        # The phrase with a code or an amount is not the phrase.
+        assert commands.parse(f"{phrase} 123456") is None, phrase
+
+
+def test_the_plain_turn_takes_the_same_forms_as_the_general_path() -> None:
+    """One reading for both: what parse reads as SALDO or MENU is a plain candidate."""
+    for text in (*BALANCE, "*MENU*", "👍 AIUTO", "menu grazie"):
+        inbound = Inbound(Channel.SMS, "+393331234567", text=text)
+        assert commands.of_message(inbound) in (("balance", ""), ("menu", ""), ("help", ""))
+        assert PlainTurn.candidate(inbound), text
+    # A code or an amount is no command (digits alone stay candidates: an option's number,
+    # which the conversation's offered options decide).
+    for text in ("123456", "12,50", "STOP grazie"):
+        assert commands.of_message(Inbound(Channel.SMS, "+393331234567", text=text)) is None
+    for text in ("12,50", "STOP grazie", "si grazie"):
+        assert not PlainTurn.candidate(Inbound(Channel.SMS, "+393331234567", text=text)), text
+
+
+def read(text: str, options: list[Option]) -> str | None:
+    return Turn.read(Inbound(Channel.SMS, "+393331234567", text=text), offered_of(options)).choice
+
+
+def test_a_yes_or_a_no_in_other_words_picks_the_option_of_a_yes_or_no_question() -> None:
+    refund = [Option("yes", t("Yes, refund")), Option("no", t("No"))]
+    for text in YES:
+        if text.strip():
+            assert read(text, refund) == "yes", text
+    for text in NO:
+        assert read(text, refund) == "no", text
+    for text in ("si no", "boh"):
+        assert read(text, refund) is None, text
+    assert read("1", refund) == "yes" and read("2", refund) == "no"
+    # "Did you mean DOMANDA?" offers one option labelled Yes.
+    suggested = [Option("apply", t("Yes"))]
+    assert read("si grazie", suggested) == "apply"
+    assert read("no grazie", suggested) is None
+    # Options that are not a yes or a no are not picked by one.
+    menu = [Option("balance", t("Balance")), Option("shops", t("Shops"))]
+    assert read("ok", menu) is None
