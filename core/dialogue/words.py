@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from core.domain.identity import looks_like_codice_fiscale
 
@@ -15,6 +16,9 @@ _PUNCTUATION = re.compile(r"[^\w\s+,.'/-]", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 
 
+# clean and fold are pure and a turn asks them about the same message several times (the
+# router, the keyword parser, the option reader): each message is folded once.
+@lru_cache(maxsize=2048)
 def clean(text: str | None) -> str:
     """Trimmed text, spaces collapsed, invisible characters removed, length capped."""
     if not text:
@@ -30,6 +34,7 @@ def was_cut(text: str | None) -> bool:
     return text is not None and len(text) > MAX_INPUT
 
 
+@lru_cache(maxsize=2048)
 def fold(text: str | None) -> str:
     """Lower case, no accents, no emoji or punctuation around words: for keyword matching."""
     plain = unicodedata.normalize("NFKD", clean(text).lower())
