@@ -302,7 +302,7 @@ async def test_the_migration_keeps_the_revocations_that_name_their_acts(
         )
     await approve(core, "boss", act.id)
     await core.close()
-    await _migrate_to(database_url, "0020_card_pin_failures", down=True)
+    await _migrate_to(database_url, "0022_card_pin_failures", down=True)
     await _migrate_to(database_url, "head", down=False)
     engine = make_engine(database_url)
     try:

@@ -1,7 +1,7 @@
 """The act that corrects an application's answers after an upheld appeal
 
 Revision ID: 0023_appeal_corrections
-Revises: 0020_card_pin_failures
+Revises: 0022_card_pin_failures
 Create Date: 2026-12-03 19:00:00
 
 `office_acts` accepts the kind `appeal_correction`; `appeals.corrected_at` records when
@@ -17,7 +17,7 @@ from alembic import op
 import core.storage.models
 
 revision: str = "0023_appeal_corrections"
-down_revision: str | None = "0020_card_pin_failures"
+down_revision: str | None = "0022_card_pin_failures"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

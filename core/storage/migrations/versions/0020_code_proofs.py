@@ -1,6 +1,6 @@
 """A confirmation code sent keeps its salted hash, its wrong tries and when it was proven
 
-Revision ID: 0021_code_proofs
+Revision ID: 0020_code_proofs
 Revises: 0019_settlement_execution_date
 Create Date: 2026-12-03 18:30:00
 
@@ -18,7 +18,7 @@ from alembic import op
 
 import core.storage.models
 
-revision: str = "0021_code_proofs"
+revision: str = "0020_code_proofs"
 down_revision: str | None = "0019_settlement_execution_date"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,7 +1,7 @@
 """Wrong office passwords are counted per known browser (device cookies)
 
-Revision ID: 0022_operator_devices
-Revises: 0021_code_proofs
+Revision ID: 0021_operator_devices
+Revises: 0020_code_proofs
 Create Date: 2026-12-03 18:40:00
 
 `operator_devices`: the wrong passwords typed in a browser holding a valid device cookie
@@ -17,8 +17,8 @@ from alembic import op
 
 import core.storage.models
 
-revision: str = "0022_operator_devices"
-down_revision: str | None = "0021_code_proofs"
+revision: str = "0021_operator_devices"
+down_revision: str | None = "0020_code_proofs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

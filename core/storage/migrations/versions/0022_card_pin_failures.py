@@ -1,7 +1,7 @@
 """Wrong card PINs are counted from security_events, not in a column of the citizen
 
-Revision ID: 0020_card_pin_failures
-Revises: 0022_operator_devices
+Revision ID: 0022_card_pin_failures
+Revises: 0021_operator_devices
 Create Date: 2026-12-03 18:30:00
 
 A wrong PIN is a wrong payment code of the shop that typed it (a `security_events` row
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020_card_pin_failures"
-down_revision: str | None = "0022_operator_devices"
+revision: str = "0022_card_pin_failures"
+down_revision: str | None = "0021_operator_devices"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
