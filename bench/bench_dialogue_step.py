@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plai
 from core.dialogue.inbound import Channel, Inbound
 from core.dialogue.plain_turn import PlainTurn
 from core.dialogue.state import ChatMemory, Offered, dump
-from core.dialogue.words import clean, fold
+from core.dialogue.words import forget_messages
 from core.domain.keys import PROCESS_KEYS
 from core.domain.ledger import PostingKind
 from core.storage.turn_trip import ConversationRow, Found, Holder, PostingRow, TownRow
@@ -44,8 +44,7 @@ def one_turn_ms(channel: Channel, moves: int, turns: int, text: str = "SALDO") -
     started = time.process_time()
     for _ in range(turns):
         # Every message new to the process: only the turn's own reuse of its words counts.
-        clean.cache_clear()
-        fold.cache_clear()
+        forget_messages()
         turn = PlainTurn(inbound, NOW, PROCESS_KEYS)
         lookup = turn.classify(town, conversation)
         assert lookup is not None

@@ -287,14 +287,17 @@ class Turn:
                         choice = item.k
                         break
             if choice is None:
-                choice = _yes_or_no_choice(offered, yes_or_no(text))
+                choice = _yes_or_no_choice(offered, text)
         return Input(text=text, choice=choice, location=inbound.location, contact=inbound.contact)
 
 
-def _yes_or_no_choice(offered: list[Offered], answer: bool | None) -> str | None:
+def _yes_or_no_choice(offered: list[Offered], text: str) -> str | None:
     """The option a yes or a no in other words picks ("si grazie", "certo", "nope"): the
     option keyed yes/no of a yes-or-no question, or one labelled just Yes/No ("Did you mean
     DOMANDA?"). None when the message is neither, or nothing offered is a yes or a no."""
+    if not any(item.k in ("yes", "no") or "yes" in item.w or "no" in item.w for item in offered):
+        return None  # not a yes-or-no question: the message need not be read as one
+    answer = yes_or_no(text)
     if answer is None:
         return None
     key, label = ("yes", "yes") if answer else ("no", "no")

@@ -63,6 +63,12 @@ def plain_words(text: str | None) -> list[str]:
     "what's" is "whats") and courtesy words at either end left out ("si grazie" is "si",
     "Saldo per favore" is "saldo"). Empty when nothing else was said. Digits stay as written:
     a code or an amount is never a phrase (see has_digits)."""
+    return list(_plain_words(text))
+
+
+@lru_cache(maxsize=2048)
+def _plain_words(text: str | None) -> tuple[str, ...]:
+    # Kept once per message, like fold: the keyword parser and the yes/no reader both ask.
     words = [word.replace("'", "").strip(_EDGE_MARKS) for word in fold(text).split()]
     words = [word for word in words if word]
     changed = True
@@ -74,7 +80,7 @@ def plain_words(text: str | None) -> list[str]:
                 words, changed = words[size:], True
             elif len(words) >= size and tuple(words[-size:]) == phrase:
                 words, changed = words[:-size], True
-    return words
+    return tuple(words)
 
 
 def has_digits(words: list[str]) -> bool:
@@ -242,3 +248,11 @@ def typo_distance(a: str, b: str) -> int:
                 current[j] = min(current[j], previous2[j - 2] + 1)  # two letters swapped
         previous2, previous = previous, current
     return previous[-1]
+
+
+def forget_messages() -> None:
+    """Forget the messages already cleaned and folded: a benchmark of one turn measures
+    each message as new to the process."""
+    clean.cache_clear()
+    fold.cache_clear()
+    _plain_words.cache_clear()
