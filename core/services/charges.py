@@ -879,8 +879,8 @@ async def _card_blocked(
         citizen,
         Reply.of(
             t(
-                "Your voucher card was blocked after too many wrong PINs at {shop}. Ask the "
-                "office for a new card.",
+                "Your voucher card was blocked after too many wrong PINs at several shops, "
+                "the last at {shop}. Ask the office for a new card.",
                 shop=shop.name,
             )
         ),

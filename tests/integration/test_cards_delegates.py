@@ -173,8 +173,8 @@ WARNED = (
     "cancelled. Never give your code to anyone but the cashier."
 )
 BLOCKED_NOTICE = (
-    "Your voucher card was blocked after too many wrong PINs at {shop}. Ask the office for a "
-    "new card."
+    "Your voucher card was blocked after too many wrong PINs at several shops, the last at "
+    "{shop}. Ask the office for a new card."
 )
 
 
