@@ -19,14 +19,14 @@ appeal. The activity log records the values before and after, and the reason.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.services import activity
 from core.services.activity import Actor
 from core.services.appeals import AppealStatus, office_reason
-from core.services.applications import Answers, ApplicationInput
+from core.services.applications import Answers
 from core.services.audit import AlreadyRevoked
 from core.services.municipalities import current_round
 from core.services.unit_of_work import UnitOfWork
@@ -65,11 +65,7 @@ async def check_correctable(
     citizen = await uow.citizens.by_id(application.citizen_id)
     assert citizen is not None  # foreign key
     if answers is not None:
-        ApplicationInput(
-            codice_fiscale=citizen.codice_fiscale, phone=citizen.phone, **asdict(answers)
-        ).validate()
-        if answers == Answers.of(application):
-            raise Conflict(Refusal.APPLICATION_UNCHANGED, protocol=protocol)
+        answers.check(citizen, application, protocol)
     return Correctable(application, citizen, latest)
 
 
@@ -91,12 +87,8 @@ async def correct(
     application = found.application
     # As a paper correction: a determina approved at the same moment runs before or after.
     await uow.rounds.lock(application.round_id)
-    before = asdict(Answers.of(application))
-    after = asdict(answers)
-    changed = [name for name, value in after.items() if before[name] != value]
     notified = application.decision_notified_at
-    for name in changed:
-        setattr(application, name, after[name])
+    before, after = answers.write_to(application)
     application.decision_notified_at = None
     application.updated_at = now
     found.appeal.corrected_at = now
@@ -108,11 +100,11 @@ async def correct(
         "application.correct_on_appeal",
         subject=application.protocol,
         before={
-            **{name: before[name] for name in changed},
+            **before,
             "decision_notified_at": notified.isoformat() if notified else None,
         },
         after={
-            **{name: after[name] for name in changed},
+            **after,
             "decision_notified_at": None,
             "appeal": found.appeal.id,
             "reason": why,

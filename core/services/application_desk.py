@@ -16,7 +16,7 @@ corrected after an upheld appeal by core.services.appeal_remedy, under four eyes
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 from core.domain.errors import Conflict, DomainError, NotAllowed, Refusal
@@ -25,7 +25,6 @@ from core.domain.messages import Reply, t
 from core.services import activity, cards, delegates, identity, phone_changes
 from core.services.acts import given_reason
 from core.services.applications import Answers as Answers
-from core.services.applications import ApplicationInput
 from core.services.back_office import PREPARERS, application_of, town_of
 from core.services.operators import require_role
 from core.services.outbox import notify_citizen
@@ -65,23 +64,16 @@ async def correct(
     application, citizen = await application_of(uow, operator, protocol)
     why = given_reason(reason)
     await _changeable(uow, application, lock=True)
-    ApplicationInput(
-        codice_fiscale=citizen.codice_fiscale, phone=citizen.phone, **asdict(answers)
-    ).validate()
-    before = Answers.of(application)
-    if answers == before:
-        raise Conflict(Refusal.APPLICATION_UNCHANGED, protocol=protocol)
-    for name, value in asdict(answers).items():
-        setattr(application, name, value)
+    answers.check(citizen, application, protocol)
+    before, after = answers.write_to(application)
     application.updated_at = now
-    changed = [name for name, value in asdict(answers).items() if asdict(before)[name] != value]
     await activity.by_operator(
         uow,
         operator,
         "application.correct",
         subject=protocol,
-        before={name: asdict(before)[name] for name in changed},
-        after={**{name: asdict(answers)[name] for name in changed}, "reason": why},
+        before=before,
+        after={**after, "reason": why},
         now=now,
     )
     await uow.commit()

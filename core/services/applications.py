@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from core.domain.application_csv import ApplicationRow
@@ -96,6 +96,23 @@ class Answers:
             public_support_monthly_cents=application.public_support_monthly_cents,
             rent_monthly_cents=application.rent_monthly_cents,
         )
+
+    def check(self, citizen: m.Citizen, application: m.Application, protocol: str) -> None:
+        """Refuse answers that are not valid for this citizen, or that change nothing."""
+        ApplicationInput(
+            codice_fiscale=citizen.codice_fiscale, phone=citizen.phone, **asdict(self)
+        ).validate()
+        if self == Answers.of(application):
+            raise Conflict(Refusal.APPLICATION_UNCHANGED, protocol=protocol)
+
+    def write_to(self, application: m.Application) -> tuple[dict[str, object], dict[str, object]]:
+        """Set these answers on the application; the fields that changed, before and after,
+        for the activity log."""
+        before, after = asdict(Answers.of(application)), asdict(self)
+        changed = [name for name, value in after.items() if before[name] != value]
+        for name in changed:
+            setattr(application, name, after[name])
+        return {name: before[name] for name in changed}, {name: after[name] for name in changed}
 
 
 async def new_protocol(uow: UnitOfWork, municipality: m.Municipality, year: int) -> str:
@@ -310,11 +327,6 @@ async def answers_of(uow: UnitOfWork, protocol: str) -> ApplicationInput:
     return ApplicationInput(
         codice_fiscale=citizen.codice_fiscale,
         phone=citizen.phone,
-        household_size=application.household_size,
-        has_work_income=application.has_work_income,
-        has_pension=application.has_pension,
-        liquidity_cents=application.liquidity_cents,
-        public_support_monthly_cents=application.public_support_monthly_cents,
-        rent_monthly_cents=application.rent_monthly_cents,
         language=citizen.language,
+        **asdict(Answers.of(application)),
     )
