@@ -95,6 +95,37 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         number=str(p["change_id"]),
     ),
     "phone_change.not_found": lambda p: t("There is no such phone change."),
+    "request.not_found": lambda p: t("There is no such request."),
+    "request.not_waiting": lambda p: t("This request has already been approved or withdrawn."),
+    "request.same_person": lambda p: t(
+        "You asked this: a manager other than you must approve it (four eyes)."
+    ),
+    "delegate.request_waiting": lambda p: t(
+        "A delegate for this citizen ({phone}) already waits for approval (request "
+        "{number}): approve or withdraw it first.",
+        phone=str(p["phone"]),
+        number=str(p["change_id"]),
+    ),
+    "card.request_waiting": lambda p: t(
+        "A card for this citizen already waits for its approval or its printing (request "
+        "{number}): finish or withdraw it first.",
+        number=str(p["change_id"]),
+    ),
+    "card.already_printed": lambda p: t(
+        "There is no approved card to print: it was printed already (the PIN is printed only "
+        "once), or withdrawn. If the holder did not get it, ask for a new card."
+    ),
+    "card.print_not_yours": lambda p: t(
+        "Only the operator who asked this card, or the manager who approved it, prints it."
+    ),
+    "delegate.needs_approval": lambda p: t(
+        "This citizen has vouchers to spend or a payment waiting: a delegate must be asked "
+        "from the application's page and approved by a second operator."
+    ),
+    "card.needs_approval": lambda p: t(
+        "This citizen has vouchers to spend or a payment waiting: a card must be asked from "
+        "the application's page and approved by a second operator."
+    ),
     "phone_change.not_waiting": lambda p: t(
         "This phone change has already been approved or withdrawn."
     ),
@@ -329,7 +360,14 @@ def status_of(error: DomainError) -> int:
     if isinstance(error, NotFound):
         return 404
     if isinstance(error, NotAllowed) and error.code.startswith(
-        ("operator.", "act.same", "phone_change.same", "office.csrf")
+        (
+            "operator.",
+            "act.same",
+            "phone_change.same",
+            "request.same",
+            "card.print_not_yours",
+            "office.csrf",
+        )
     ):
         return 403
     if isinstance(error, Conflict | NotAllowed):

@@ -35,7 +35,7 @@ from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.conftest import PG_ADMIN_URL, FakeClock, _pg_execute, _pg_url
 from tests.dialogue.harness import Chat, open_till
-from tests.factories import make_cf, make_partita_iva, make_town, pay
+from tests.factories import approved_request, make_cf, make_partita_iva, make_town, pay
 
 TOWN_NUMBER = "+390733000001"
 OTHER_NUMBER = "+390733000002"
@@ -99,7 +99,9 @@ async def world(core: Core, *, two_towns: bool, community: bool = False) -> None
     async with core.uow() as uow:
         municipality = await uow.municipalities.by_id(town.municipality_id)
         assert municipality is not None
-        await delegates.add_delegate(uow, municipality, town.citizen_cfs[2], DELEGATE, now)
+        cf = town.citizen_cfs[2]
+        yes = await approved_request(uow, municipality, cf, "delegate", DELEGATE)
+        await delegates.add_delegate(uow, municipality, cf, DELEGATE, now, approved=yes)
         await municipalities.open_window(uow, municipality, now - timedelta(minutes=1))
         await submit_application(
             uow,

@@ -34,7 +34,7 @@ from core.services import (
 )
 from core.services.outbox import reply_of
 from core.storage import models as m
-from tests.factories import make_cf
+from tests.factories import approved_request, make_cf
 from tests.unit.fakes import FakeUnitOfWork, add_all
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning in Rome (10:00)
@@ -589,8 +589,17 @@ async def test_a_delegate_receives_the_code_and_both_receive_the_receipt(town: T
                 )
         assert refusal(refused) == expected
     async with uow:
+        # The holder has vouchers: the delegate is registered once a second operator approved.
+        with pytest.raises(NotAllowed) as alone:
+            await delegates.add_delegate(
+                uow, town.municipality, holder.codice_fiscale, delegate_phone, town.now
+            )
+        assert refusal(alone) == Refusal.DELEGATE_NEEDS_APPROVAL
+        yes = await approved_request(
+            uow, town.municipality, holder.codice_fiscale, "delegate", delegate_phone
+        )
         await delegates.add_delegate(
-            uow, town.municipality, holder.codice_fiscale, delegate_phone, town.now
+            uow, town.municipality, holder.codice_fiscale, delegate_phone, town.now, approved=yes
         )
         await uow.commit()
     assert holder.phone is not None
