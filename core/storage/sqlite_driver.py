@@ -220,7 +220,25 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         if not self._in_transaction:
             # Nothing ran since BEGIN, or no transaction: nothing to commit, no trip.
             return
-        super().commit()
+        try:
+            super().commit()
+        except Exception:
+            # SQLite may keep the transaction open when its COMMIT fails (it does for a
+            # foreign key checked at COMMIT), write lock included; SQLAlchemy takes a failed
+            # commit as the transaction's end and gives the connection back to the pool
+            # without a rollback, so the next unit of work would find it open. End it here,
+            # as PostgreSQL does: the caller gets the COMMIT's error and nothing stays.
+            self._rollback_after_failed_commit()
+            raise
+        self._in_transaction = False
+
+    def _rollback_after_failed_commit(self) -> None:
+        try:
+            super().rollback()
+        except Exception:
+            # Left marked open: the next BEGIN on this connection is refused, and the pool's
+            # reset then rolls back again, dropping the connection if that fails too.
+            return
         self._in_transaction = False
 
     def rollback(self) -> None:
