@@ -27,7 +27,7 @@ from core.domain.charges import (
     shop_is_locked,
     shop_lock_now,
 )
-from core.domain.errors import InsufficientFunds, NotAllowed, NotFound, Refusal
+from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, NotFound, Refusal
 from core.domain.identity import (
     looks_like_codice_fiscale,
     mask_phone,
@@ -790,10 +790,14 @@ async def unlock_shop(
 ) -> m.Shop:
     """The office lifts a lock (the command line, or an operator on the shops page); the
     count of wrong codes starts again from now. Recorded twice: as the security event the
-    count starts from, and in the office's activity log with the lock it lifted."""
+    count starts from, and in the office's activity log with the lock it lifted. A shop
+    that is not locked is refused (`shop.not_locked`) and nothing changes: its count of
+    wrong codes goes on, and nothing is logged."""
     shop = await uow.shops.by_id(shop_id)
     if shop is None or shop.municipality_id != municipality_id:
         raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
+    if security.lock_of(shop, now, 0) is None:
+        raise Conflict(Refusal.SHOP_NOT_LOCKED, shop_id=shop.id, name=shop.name)
     lock = security.lock_of(shop, now, await security.wrong_codes_of_shop(uow, shop.id, now))
     blocked_at = shop.blocked_at
     shop.blocked_at = None
@@ -807,11 +811,12 @@ async def unlock_shop(
         detail=activity.actor_name(by),
     )
     # The log's page names these keys (office/words.py FIELD_NAMES).
-    before: dict[str, object] = {"locked": False}
-    if lock is not None and lock.until is not None:
-        before = {"locked_until": lock.until.isoformat(), "wrong_codes": lock.wrong_codes}
-    elif lock is not None and blocked_at is not None:
-        before = {"blocked_at": blocked_at.isoformat(), "wrong_codes": lock.wrong_codes}
+    assert lock is not None
+    before: dict[str, object] = {"wrong_codes": lock.wrong_codes}
+    if lock.until is not None:
+        before["locked_until"] = lock.until.isoformat()
+    if blocked_at is not None:
+        before["blocked_at"] = blocked_at.isoformat()
     await activity.by_actor(
         uow,
         municipality_id,
