@@ -126,6 +126,12 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "This citizen has vouchers to spend or a payment waiting: a card must be asked from "
         "the application's page and approved by a second operator."
     ),
+    "shop.not_locked": lambda p: t(
+        "Shop {id} ({name}) is not locked: nothing was changed, and its count of wrong "
+        "codes goes on.",
+        id=str(p["shop_id"]),
+        name=str(p["name"]),
+    ),
     "phone_change.not_waiting": lambda p: t(
         "This phone change has already been approved or withdrawn."
     ),
