@@ -69,7 +69,7 @@ class Waiting:
 @dataclass(frozen=True)
 class Approved:
     """What an approval did: a phone changed (`rebinding`), a delegate registered
-    (`delegate`), or a card that may now be printed (`card`, the request)."""
+    (`delegate`), or neither: a card that may now be printed (print_card)."""
 
     change: m.PhoneChange
     rebinding: identity.Rebinding | None = None
