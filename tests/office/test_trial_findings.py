@@ -268,12 +268,12 @@ async def test_a_viewer_searching_by_codice_fiscale_is_told_why_nothing_is_found
     await apply(towns.bel, person(1, 2))
     viewer = await signed_in(towns.server, "bel.viewer")
     page = await viewer.get(f"/office/applications?q={make_cf(1)}")
-    assert "Come consultatore cerchi solo per protocollo" in said(page.text)
+    assert "Con il ruolo di consultazione cerchi solo per protocollo" in said(page.text)
     page = await viewer.get("/office/applications?q=BEL-2026")
-    assert "Come consultatore" not in said(page.text)
+    assert "ruolo di consultazione" not in said(page.text)
     clerk = await signed_in(towns.server, "bel.clerk")
     page = await clerk.get(f"/office/applications?q={make_cf(1)}")
-    assert "Come consultatore" not in said(page.text) and "1 domanda trovata" in page.text
+    assert "ruolo di consultazione" not in said(page.text) and "1 domanda trovata" in page.text
 
 
 async def test_a_shop_statement_names_its_last_day_not_the_next_midnight(
