@@ -102,7 +102,10 @@ async def build_app(
         "/office/",
         build_office(
             core,
-            OfficeConfig(secure_cookies=(settings.public_base_url or "").startswith("https://")),
+            OfficeConfig(
+                secure_cookies=(settings.public_base_url or "").startswith("https://"),
+                idle_minutes=settings.office_idle_minutes,
+            ),
         ),
     )
     app.router.add_get("/healthz", healthz)
