@@ -121,7 +121,6 @@ async def notify_unpaid(
         if destination is None or destination in stopped:
             continue
         reply = decision_notice(
-            municipality.name,
             municipality.timezone,
             row.protocol,
             row.assignment,
