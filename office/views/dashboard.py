@@ -6,12 +6,13 @@ from typing import Any
 
 from aiohttp import web
 
-from core.services import back_office, phone_changes
+from core.services import acts, back_office, phone_changes
 from core.services.operators import Role
 from core.storage import models as m
 from office.keys import CORE
 from office.pages import render
 from office.security import operator_of
+from office.views.round import act_rows
 
 
 async def dashboard(request: web.Request) -> web.Response:
@@ -24,7 +25,12 @@ async def dashboard(request: web.Request) -> web.Response:
     return await render(
         request,
         "dashboard.html",
-        {"town": town, "d": figures, "phone_changes": phone_change_rows(operator, waiting)},
+        {
+            "town": town,
+            "d": figures,
+            "phone_changes": phone_change_rows(operator, waiting),
+            "waiting": await act_rows(request, operator, tuple(acts.ActKind)),
+        },
     )
 
 
