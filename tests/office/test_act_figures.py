@@ -122,7 +122,7 @@ async def test_the_figures_shown_are_those_the_approval_carries_out(
     assert outcome["notices"] == credit.notices
     async with core.uow() as uow:
         after = await uow.session.scalar(select(func.count(m.OutboxMessage.id)))
-    assert after == queued + credit.notices
+    assert after is not None and queued is not None and after == queued + credit.notices
 
 
 async def test_a_budget_the_rules_cannot_spend_is_prepared_only_when_typed_twice(
