@@ -252,6 +252,10 @@ async def approve(
             )
         changed = _check_state(act, figures.state, seen)
         result = await allocation.credit(uow, town, now)
+        if (result.citizens, result.total_cents) != (figures.households, figures.total_cents):
+            # Changed between the figures and the credit's locks (a revocation committing
+            # meanwhile): refused whole, the caller rolls the postings back.
+            raise Conflict(Refusal.ACT_FIGURES_CHANGED, act_id=act.id)
         outcome = {
             "tranche": result.tranche,
             "households": result.citizens,
