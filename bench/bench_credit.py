@@ -127,7 +127,6 @@ def baseline_rows(
     for line_id, citizen_id, amount in lines:
         if amount == 0:
             excluded = decision_notice(
-                "Regione",
                 "Europe/Rome",
                 f"BIG-2026-{citizen_id:06d}",
                 "excluded",

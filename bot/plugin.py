@@ -27,6 +27,7 @@ from bot.commands import publish_commands
 from bot.offers import chat_language, current_keyboard
 from bot.sender import TelegramSender
 from bot.throttle import Limits, TelegramLimiter
+from bot.transport import AiohttpRequest
 from bot.updates import (
     ALLOWED_UPDATES,
     CheckoutJudge,
@@ -100,7 +101,14 @@ class TelegramPlugin:
     ) -> None:
         self.config = config
         self._wake = wake
-        builder = Application.builder().token(config.token).base_url(config.api_base_url)
+        builder = (
+            Application.builder()
+            .token(config.token)
+            .base_url(config.api_base_url)
+            .request(AiohttpRequest())
+            # Long polling holds its one connection for the whole wait (as PTB's default).
+            .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        )
         if config.webhook_url is not None:
             builder = builder.updater(None)  # updates come in through our own aiohttp route
         self.application = builder.build()

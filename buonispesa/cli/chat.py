@@ -79,7 +79,7 @@ def chat(
     and write `PAGA <codice fiscale> 12,50` with a demo citizen's code (shown at the
     start). The code the customer receives by SMS is printed as "(SMS to ...: ...)";
     type it back as the cashier. Write `/location 43.164,13.238` to share a position,
-    AIUTO for help, and Ctrl-D or "exit" to leave.
+    AIUTO (HELP with --lang en) for help, and Ctrl-D or "exit" to leave.
     """
     from core.domain.identity import normalize_phone
 
@@ -141,11 +141,18 @@ class TerminalChat:
         console.print(f"[bold]buonispesa chat[/bold] as {role.value}, phone {self.address}.")
         if demo is not None and role is Role.SHOP:
             citizen = DEMO_CITIZENS[0]
+            charge = "PAY" if self.lang == "en" else "PAGA"
+            amount = "12.50" if self.lang == "en" else "12,50"
             console.print(
-                f"Demo: write PAGA {citizen.codice_fiscale} 12,50, then type the code that "
-                f"{citizen.phone} receives."
+                f"Demo: write {charge} {citizen.codice_fiscale} {amount}, then type the code "
+                f"that {citizen.phone} receives."
             )
-        console.print('Options are numbered: reply "1", "2"... AIUTO for help, Ctrl-D to leave.\n')
+        # The keywords of the language chosen with --lang: an English chat says HELP.
+        english = self.lang == "en"
+        console.print(
+            f'Options are numbered: reply "1", "2"... {"HELP" if english else "AIUTO"} for help, '
+            "Ctrl-D to leave.\n"
+        )
 
     async def send(self, line: str) -> None:
         inbound = self._inbound(line)

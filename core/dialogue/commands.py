@@ -298,11 +298,18 @@ async def set_language(turn: Turn, language: str) -> None:
         citizen.language = turn.language
     flow = FLOWS.get(turn.flow or "")
     if flow is not None and turn.step is not None:
+        if not flow.asks_language(turn):
+            # The request's question comes again in the new language, after the same
+            # confirmation the menu heads with.
+            turn.say(LANGUAGE_DONE)
         await flow.on_language_chosen(turn)
         return
     if turn.municipality is None:
         return
-    await show_menu(turn, t("Done: I will write to you in English."))
+    await show_menu(turn, LANGUAGE_DONE)
+
+
+LANGUAGE_DONE = t("Done: I will write to you in English.")
 
 
 async def deep_link(turn: Turn, payload: str) -> None:

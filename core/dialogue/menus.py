@@ -22,9 +22,11 @@ CATEGORY_LABELS: dict[ShopCategory, Text] = {
 
 LANGUAGE_OPTIONS = (Option("lang:it", t("Italiano")), Option("lang:en", t("English")))
 
+# STOP stops notices, not what a person's own payments send them (codes, receipts): the
+# help says so, as the STOP reply does.
 CITIZEN_HELP = t(
-    "Write one word: SALDO, NEGOZI (with a town, CAP or type), DOMANDA, STATO, RICORSO, CARTA, "
-    "LINGUA, MENU. ANNULLA stops a request, STOP stops all messages."
+    "Write: SALDO, NEGOZI (+town, CAP or type), DOMANDA, STATO, RICORSO, CARTA, LINGUA, MENU. "
+    "ANNULLA stops a request. After STOP only codes and receipts arrive."
 )
 # After the citizen's help in a Telegram chat of a municipality with community vouchers on
 # (they are paid there only: an SMS help never names them, and stays one segment).

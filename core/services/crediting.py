@@ -128,7 +128,6 @@ async def notify_unpaid(
         if destination is None:
             continue
         reply = decision_notice(
-            municipality.name,
             municipality.timezone,
             row.protocol,
             row.assignment,

@@ -47,7 +47,6 @@ def unpaid_outcome(protocol: str, assignment: str, exclusion_reason: str | None)
 
 
 def decision_notice(
-    town: str,
     timezone: str,
     protocol: str,
     assignment: str,
@@ -57,12 +56,13 @@ def decision_notice(
     appeal_days: int,
 ) -> Reply:
     """The notice of a decision that pays nothing: the outcome, and how to appeal by when
-    (the last day the appeal window allows, counted from this notice)."""
+    (the last day the appeal window allows, counted from this notice). One SMS with any
+    protocol and reason: it comes from the town's own number (or bot), so the appeal line
+    does not name the town, which would take a long name past one segment."""
     return Reply.of(
         unpaid_outcome(protocol, assignment, exclusion_reason),
         t(
-            "To appeal to {town}, write RICORSO and the reason by {day}.",
-            town=town,
+            "Appeal: write RICORSO and the reason by {day}.",
             day=Day(last_day(decided, appeal_days, timezone)),
         ),
     )

@@ -9,7 +9,7 @@ from core.domain.errors import InsufficientFunds
 from core.domain.ledger import ALLOWED_FLOWS, AccountKind, PostingKind, may_go_negative
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.repositories import TrancheFigures
+from core.storage.repositories.results import TrancheFigures
 
 
 @dataclass(frozen=True)

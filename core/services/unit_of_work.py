@@ -29,7 +29,7 @@ from core.domain.ledger import AccountKind, PostingKind
 from core.domain.shops import ShopStatus
 from core.storage import models as m
 from core.storage.payment_trip import PaymentOutcome, PendingPayment
-from core.storage.repositories import CreditedLine, DecidedLine, TrancheFigures
+from core.storage.repositories.results import CreditedLine, DecidedLine, TrancheFigures
 
 
 class MunicipalityRepository(Protocol):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from core.domain.ledger import AccountKind, PostingKind
 from core.domain.shops import ShopStatus
 from core.storage import models as m
-from core.storage.repositories import _Repository
+from core.storage.repositories.base import _Repository
 
 
 class CommunityRepository(_Repository):

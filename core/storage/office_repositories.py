@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.storage import models as m
-from core.storage.repositories import _Repository
+from core.storage.repositories.base import _Repository
 
 
 class OperatorRepository(_Repository):

@@ -14,7 +14,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 
 from core.domain.channels import Channel
 from core.storage import models as m
-from core.storage.repositories import _Repository
+from core.storage.repositories.base import _Repository
 
 CHUNK = 900  # values in one IN (...) list: SQLite allows 999 bound parameters by default
 _T = TypeVar("_T")

@@ -1,7 +1,7 @@
 """Read models: the queries behind reports, the office's tables, documents and /metrics.
 
 They only read, and they answer with plain figures or with rows joined for a page, not
-with aggregates to change; the repositories (core/storage/repositories.py) hold what a use
+with aggregates to change; the repositories (core/storage/repositories/) hold what a use
 case loads to act on. Kept apart so that the write side stays small and each read can be
 shaped for its one screen. Reached as `uow.read`.
 """
@@ -19,7 +19,7 @@ from core.domain.ledger import PostingKind
 from core.domain.outbox import OutboxStatus
 from core.domain.shops import ShopStatus
 from core.storage import models as m
-from core.storage.repositories import _Repository
+from core.storage.repositories.base import _Repository
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.storage import models as m
-from core.storage.repositories import _Repository
+from core.storage.repositories.base import _Repository
 
 
 class AuditRepository(_Repository):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import cache
 
 import pytest
@@ -9,9 +10,11 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 from core.dialogue.errors import error_text, known_codes
+from core.dialogue.render import render_plain
 from core.domain import gsm7
 from core.domain.errors import DomainError
 from core.i18n import LANGUAGES, LOCALES_DIR, render_text, translations
+from core.services.decisions import decision_notice
 from tests.dialogue.catalog import PLACEHOLDER, SAMPLES, Message, messages_in_code
 
 MESSAGES = messages_in_code()
@@ -90,3 +93,27 @@ def test_every_refusal_the_flows_meet_has_a_sentence() -> None:
     for kind in ("codice_fiscale", "partita_iva", "iban"):
         for reason in ("checksum", "length", "format", "component", "invalid"):
             assert error_text(DomainError(f"{kind}.{reason}")) != generic
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("reason", [None, "work_income", "pension", "liquidity", "unknown"])
+def test_a_decision_notice_fits_one_sms_with_the_longest_protocol(
+    reason: str | None, language: str
+) -> None:
+    """The notice of an exclusion (or of a budget run out) is two sentences in one message:
+    each fits alone, so the pair is measured here, with the longest samples."""
+    protocol = SAMPLES["protocol"]
+    assert isinstance(protocol, str)
+    notice = decision_notice(
+        "Europe/Rome",
+        protocol,
+        "excluded" if reason is not None else "admitted",
+        reason,
+        decided=datetime(2026, 12, 31, 22, 59, tzinfo=UTC),
+        appeal_days=365,
+    )
+    translations.cache_clear()
+    body = render_plain(notice, language, sms=True)
+    assert protocol in body
+    count = gsm7.count(body)
+    assert count.encoding == "GSM-7" and count.single, f"{count.length} septets: {body!r}"

@@ -54,3 +54,14 @@ def test_a_bad_phone_is_refused(sqlite_url: str) -> None:
     _register()
     result = CliRunner().invoke(app, ["chat", "--phone", "hello", "--database-url", sqlite_url])
     assert result.exit_code == 2
+
+
+def test_an_english_chat_names_the_english_keywords(sqlite_url: str) -> None:
+    _seed(sqlite_url)
+    _register()
+    result = CliRunner().invoke(
+        app, ["chat", "--as", "shop", "--database-url", sqlite_url, "--lang", "en"], input="exit\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "HELP for help" in result.output and "AIUTO" not in result.output
+    assert "Demo: write PAY " in result.output and " 12.50," in result.output

@@ -17,7 +17,7 @@ from core.domain.errors import NotAllowed
 from core.domain.messages import Day, Money
 from core.services import charges, municipalities, paperwork, reimbursement, shops
 from core.storage import models as m
-from core.storage.repositories import ChargeRepository
+from core.storage.repositories.charges import ChargeRepository
 from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, open_till, outbox_of, param
 from tests.dialogue.test_shop import CONFIRMED, balance, citizen_code, own_code

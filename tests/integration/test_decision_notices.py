@@ -28,7 +28,6 @@ PENSION = (
     "Application {protocol}: not admitted, because someone in the household receives a pension."
 )
 RAN_OUT = "Application {protocol}: admitted, but the budget ran out before your turn."
-APPEAL_BY = "To appeal to {town}, write RICORSO and the reason by {day}."
 APPEAL_HINT = "Appeal: write RICORSO and the reason by {day}."
 ROME = ZoneInfo("Europe/Rome")
 
@@ -85,14 +84,14 @@ async def test_every_applicant_decided_without_money_is_told_once(
     row, reply = by_application[excluded_app.id]
     assert (row.channel, row.address, row.language) == ("sms", EXCLUDED.phone, "en")
     assert row.lane == NOTICE_LANE and row.created_at == credited_at
-    assert [text.msgid for text in reply.texts] == [PENSION, APPEAL_BY]
+    assert [text.msgid for text in reply.texts] == [PENSION, APPEAL_HINT]
     assert reply.texts[0].params["protocol"] == excluded
     assert reply.texts[1].params["day"] == Day(last_day)
     body = render_text(reply.texts[1], "en", sms=True)
     assert "write APPEAL" in body and last_day.strftime("%d/%m/%Y") in body
     # The one left without money, in Italian.
     row, reply = by_application[waiting_app.id]
-    assert row.language == "it" and [text.msgid for text in reply.texts] == [RAN_OUT, APPEAL_BY]
+    assert row.language == "it" and [text.msgid for text in reply.texts] == [RAN_OUT, APPEAL_HINT]
     assert "entro il " + last_day.strftime("%d/%m/%Y") in render_text(reply.texts[1], "it")
     # The window starts at the notice and ends with the day it names, in the town's time.
     until = await appealable_until(core, EXCLUDED, credited_at)

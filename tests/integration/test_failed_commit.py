@@ -25,7 +25,7 @@ from core.services import charges
 from core.services.charges import ConfirmOutcome
 from core.storage import models as m
 from core.storage.group_commit import GroupCommit
-from core.storage.repositories import ChargeRepository
+from core.storage.repositories.charges import ChargeRepository
 from tests.conftest import _pg_execute
 from tests.factories import Town, assert_ledger_ok, make_town, outbox_to, pay
 from tests.integration.test_group_commit import counters_on_disk, insert_counter

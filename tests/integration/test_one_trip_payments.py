@@ -25,7 +25,7 @@ from core.storage import engine as engine_module
 from core.storage import models as m
 from core.storage.engine import make_engine
 from core.storage.payment_trip import _pay
-from core.storage.repositories import ChargeRepository
+from core.storage.repositories.charges import ChargeRepository
 from core.storage.trips import Plan, Row, run_plan
 from tests.conftest import FakeClock
 from tests.factories import (

@@ -34,7 +34,7 @@ from core.domain.shops import ShopStatus
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from core.storage.payment_trip import PaymentOutcome, PendingPayment
-from core.storage.repositories import CreditedLine, DecidedLine, TrancheFigures
+from core.storage.repositories.results import CreditedLine, DecidedLine, TrancheFigures
 
 Row = TypeVar("Row", bound=m.Base)
 

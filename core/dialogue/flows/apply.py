@@ -147,6 +147,9 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             raise Reject(t("Reply 1 for Italiano or 2 for English."))
         await self.goto(turn, "privacy")
 
+    def asks_language(self, turn: Turn) -> bool:
+        return turn.step == "language"
+
     async def on_language_chosen(self, turn: Turn) -> None:
         if turn.step == "language":
             await self.goto(turn, "privacy")

@@ -153,6 +153,11 @@ class Flow(Generic[S]):
         """After LINGUA in the middle of a flow: the same question, in the new language."""
         await self.ask(turn)
 
+    def asks_language(self, turn: Turn) -> bool:
+        """Whether the step the flow stands at is its own question of the language (then
+        the language chosen is that step's answer, not a change to confirm)."""
+        return False
+
     async def on_cancel(self, turn: Turn) -> None:
         """ANNULLA: undo what the flow holds open (a pending charge, for instance)."""
 

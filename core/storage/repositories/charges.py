@@ -1,0 +1,212 @@
+"""Charges a shop asks a citizen to confirm: loading and confirming a payment in one trip,
+marking, refunding and expiring them, and `_settled`, the query that tells whether a
+reimbursement run has already paid a charge's payment to the shop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import QueryableAttribute, aliased
+from sqlalchemy.sql import Select
+
+from core.domain.charges import ChargeStatus
+from core.domain.ledger import PostingKind
+from core.storage import models as m
+from core.storage.payment_trip import Paid, PaymentOutcome, PendingPayment, confirm_plan
+from core.storage.repositories.base import _Repository
+
+
+def _settled(charge_id: QueryableAttribute[Any]) -> Select[Any]:
+    """The charge's payment posting followed by a reimbursement posting out of the same shop
+    account: a run pays a shop its whole balance, so it paid every payment before it."""
+    payment, reimbursement = aliased(m.Posting), aliased(m.Posting)
+    return (
+        select(reimbursement.id)
+        .select_from(payment)
+        .join(
+            reimbursement,
+            and_(
+                reimbursement.from_account_id == payment.to_account_id,
+                reimbursement.kind == PostingKind.REIMBURSEMENT.value,
+                reimbursement.id > payment.id,
+            ),
+        )
+        .where(payment.charge_id == charge_id, payment.kind == PostingKind.PAYMENT.value)
+    )
+
+
+class ChargeRepository(_Repository):
+    async def by_id(self, charge_id: int) -> m.Charge | None:
+        return await self.session.get(m.Charge, charge_id)
+
+    async def with_parties(
+        self, charge_id: int
+    ) -> tuple[m.Charge, m.Citizen, m.Shop, m.Municipality] | None:
+        """A charge with everyone it involves, in one query (the payment hot path)."""
+        row = (
+            await self.session.execute(
+                select(m.Charge, m.Citizen, m.Shop, m.Municipality)
+                .join(m.Citizen, m.Citizen.id == m.Charge.citizen_id)
+                .join(m.Shop, m.Shop.id == m.Charge.shop_id)
+                .join(m.Municipality, m.Municipality.id == m.Charge.municipality_id)
+                .where(m.Charge.id == charge_id)
+            )
+        ).first()
+        return None if row is None else (row[0], row[1], row[2], row[3])
+
+    async def confirm_in_one_trip(
+        self,
+        charge_id: int,
+        shop_id: int,
+        now: datetime,
+        *,
+        accept: Callable[[PendingPayment], bool],
+        receipt: Callable[[PendingPayment, int], dict[str, Any]],
+    ) -> PaymentOutcome | None:
+        """Confirm a charge in one trip to the database (core/storage/payment_trip.py), or
+        None with nothing written when it is not a plain acceptance."""
+        postgresql = self._transaction.dialect == "postgresql"
+        plan = confirm_plan(
+            charge_id, shop_id, now, accept=accept, receipt=receipt, postgresql=postgresql
+        )
+        outcome = await self._transaction.run_plan(plan)
+        if outcome is not None and outcome.outcome is Paid.CONFIRMED:
+            # Its receipts are payment-lane rows: whoever commits wakes the payment loop.
+            self._transaction.queued_payment = True
+        return outcome
+
+    async def mark(self, charge_id: int, from_status: str, **values: object) -> bool:
+        """Compare-and-set on the status: the one place a charge changes state."""
+        result = await self.session.execute(
+            update(m.Charge)
+            .where(m.Charge.id == charge_id, m.Charge.status == from_status)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def mark_refunded(self, charge_id: int, now: datetime) -> bool:
+        """Confirmed -> refunded, unless a reimbursement run has already paid the shop for
+        it: the guard is in the statement, so no caller can mark a settled payment."""
+        result = await self.session.execute(
+            update(m.Charge)
+            .where(
+                m.Charge.id == charge_id,
+                m.Charge.status == ChargeStatus.CONFIRMED,
+                ~_settled(m.Charge.id).exists(),
+            )
+            .values(status=ChargeStatus.REFUNDED, refunded_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def settled(self, charge_ids: Sequence[int]) -> set[int]:
+        """Those of these charges whose payment a reimbursement run has paid the shop for."""
+        if not charge_ids:
+            return set()
+        payment = aliased(m.Posting)
+        rows = await self.session.scalars(
+            select(payment.charge_id).where(
+                payment.charge_id.in_(list(charge_ids)), _settled(payment.charge_id).exists()
+            )
+        )
+        return {charge_id for charge_id in rows if charge_id is not None}
+
+    async def of_shop(self, shop_id: int, since: datetime, until: datetime) -> Sequence[m.Charge]:
+        return (
+            await self.session.scalars(
+                select(m.Charge)
+                .where(
+                    m.Charge.shop_id == shop_id,
+                    m.Charge.created_at >= since,
+                    m.Charge.created_at < until,
+                )
+                .order_by(m.Charge.id)
+            )
+        ).all()
+
+    async def pending_requested_by(self, shop_id: int, requested_by: str) -> Sequence[int]:
+        """The pending charges of a shop that one of its chats started (`channel:address`)."""
+        return (
+            await self.session.scalars(
+                select(m.Charge.id)
+                .where(
+                    m.Charge.shop_id == shop_id,
+                    m.Charge.requested_by == requested_by,
+                    m.Charge.status == ChargeStatus.PENDING,
+                )
+                .order_by(m.Charge.id)
+            )
+        ).all()
+
+    async def paid_since(self, shop_id: int, since: datetime, requested_by: str | None) -> int:
+        """Charges of a shop (of one of its chats, `channel:address`, if given) requested
+        after `since` that the citizen confirmed (refunded later or not)."""
+        query = select(func.count(m.Charge.id)).where(
+            m.Charge.shop_id == shop_id,
+            m.Charge.created_at >= since,
+            m.Charge.status.in_((ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)),
+        )
+        if requested_by is not None:
+            query = query.where(m.Charge.requested_by == requested_by)
+        return int(await self.session.scalar(query) or 0)
+
+    async def last_card_payment(self, citizen_id: int, shop_id: int | None) -> datetime | None:
+        """When the citizen last paid with the card's PIN (at this shop, if given): the
+        latest payment confirmed by a right PIN, refunded later or not."""
+        query = select(func.max(m.Charge.confirmed_at)).where(
+            m.Charge.citizen_id == citizen_id,
+            m.Charge.consent == "card_pin",
+            m.Charge.status.in_((ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)),
+        )
+        if shop_id is not None:
+            query = query.where(m.Charge.shop_id == shop_id)
+        return await self.session.scalar(query)
+
+    async def pending_for_citizen(self, citizen_id: int) -> Sequence[m.Charge]:
+        return (
+            await self.session.scalars(
+                select(m.Charge)
+                .where(m.Charge.citizen_id == citizen_id, m.Charge.status == ChargeStatus.PENDING)
+                .order_by(m.Charge.id)
+            )
+        ).all()
+
+    async def codes_sent_to(self, citizen_id: int, since: datetime) -> int:
+        """Payment codes sent to the citizen since then, by every shop (a card PIN charge
+        sends none: its hash is empty)."""
+        value = await self.session.scalar(
+            select(func.count())
+            .select_from(m.Charge)
+            .where(
+                m.Charge.citizen_id == citizen_id,
+                m.Charge.created_at >= since,
+                m.Charge.code_hash != "",
+            )
+        )
+        return int(value or 0)
+
+    async def refresh(self, charge: m.Charge) -> None:
+        await self.session.refresh(charge)
+
+    async def expire_due(self, now: datetime) -> int:
+        """Pending charges past their expiry become expired, in one statement: how many."""
+        result = await self.session.execute(
+            update(m.Charge)
+            .where(m.Charge.status == ChargeStatus.PENDING, m.Charge.expires_at <= now)
+            .values(status=ChargeStatus.EXPIRED, closed_reason="expired")
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def of_citizen(self, citizen_id: int) -> Sequence[m.Charge]:
+        """Every charge of the citizen, oldest first."""
+        return (
+            await self.session.scalars(
+                select(m.Charge).where(m.Charge.citizen_id == citizen_id).order_by(m.Charge.id)
+            )
+        ).all()

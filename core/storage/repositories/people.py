@@ -1,0 +1,155 @@
+"""Who takes part: citizens (by codice fiscale, phone, card or Telegram chat, their cards),
+the delegates who act for them, and their applications to a round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from core.domain.channels import Channel
+from core.storage import models as m
+from core.storage.repositories.base import _Repository
+
+
+class CitizenRepository(_Repository):
+    async def by_id(self, citizen_id: int) -> m.Citizen | None:
+        return await self.session.get(m.Citizen, citizen_id)
+
+    async def by_codice_fiscale(self, municipality_id: int, cf: str) -> m.Citizen | None:
+        return await self.session.scalar(
+            select(m.Citizen).where(
+                m.Citizen.municipality_id == municipality_id, m.Citizen.codice_fiscale == cf
+            )
+        )
+
+    async def by_phone(self, municipality_id: int, phone: str) -> m.Citizen | None:
+        return await self.session.scalar(
+            select(m.Citizen)
+            .where(m.Citizen.municipality_id == municipality_id, m.Citizen.phone == phone)
+            .order_by(m.Citizen.id)
+            .limit(1)
+        )
+
+    async def by_card_code(self, municipality_id: int, card_code: str) -> m.Citizen | None:
+        return await self.session.scalar(
+            select(m.Citizen).where(
+                m.Citizen.municipality_id == municipality_id, m.Citizen.card_code == card_code
+            )
+        )
+
+    async def with_cards(self, municipality_id: int, blocked_only: bool) -> Sequence[m.Citizen]:
+        """Citizens holding a card with a PIN, blocked ones first."""
+        query = select(m.Citizen).where(
+            m.Citizen.municipality_id == municipality_id, m.Citizen.card_pin_hash.is_not(None)
+        )
+        if blocked_only:
+            query = query.where(m.Citizen.card_blocked_at.is_not(None))
+        return (
+            await self.session.scalars(
+                query.order_by(m.Citizen.card_blocked_at.is_(None), m.Citizen.codice_fiscale)
+            )
+        ).all()
+
+    async def block_card(self, citizen_id: int, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(m.Citizen)
+            .where(m.Citizen.id == citizen_id, m.Citizen.card_blocked_at.is_(None))
+            .values(card_blocked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def other_reached_at(
+        self, municipality_id: int, citizen_id: int, channel: str, address: str
+    ) -> bool:
+        """Whether another citizen of the municipality has this phone (or Telegram chat)."""
+        column = m.Citizen.telegram_chat_id if channel == Channel.TELEGRAM else m.Citizen.phone
+        other = await self.session.scalar(
+            select(m.Citizen.id)
+            .where(
+                m.Citizen.municipality_id == municipality_id,
+                m.Citizen.id != citizen_id,
+                column == address,
+            )
+            .limit(1)
+        )
+        return other is not None
+
+    async def by_telegram_chat(self, municipality_id: int, chat_id: str) -> m.Citizen | None:
+        return await self.session.scalar(
+            select(m.Citizen).where(
+                m.Citizen.municipality_id == municipality_id,
+                m.Citizen.telegram_chat_id == chat_id,
+            )
+        )
+
+
+class DelegateRepository(_Repository):
+    async def of_citizen(self, citizen_id: int) -> m.Delegate | None:
+        return await self.session.scalar(
+            select(m.Delegate).where(m.Delegate.citizen_id == citizen_id)
+        )
+
+    async def by_phone(self, municipality_id: int, phone: str) -> m.Delegate | None:
+        return await self.session.scalar(
+            select(m.Delegate).where(
+                m.Delegate.municipality_id == municipality_id, m.Delegate.phone == phone
+            )
+        )
+
+    async def remove(self, delegate: m.Delegate) -> None:
+        await self.session.delete(delegate)
+        await self.session.flush()
+
+
+class ApplicationRepository(_Repository):
+    async def by_protocol(self, protocol: str) -> m.Application | None:
+        return await self.session.scalar(
+            select(m.Application).where(m.Application.protocol == protocol.upper())
+        )
+
+    async def for_citizen(self, round_id: int, citizen_id: int) -> m.Application | None:
+        return await self.session.scalar(
+            select(m.Application).where(
+                m.Application.round_id == round_id, m.Application.citizen_id == citizen_id
+            )
+        )
+
+    async def of_citizen(self, citizen_id: int) -> Sequence[m.Application]:
+        """Every application of the citizen, in every window, oldest first."""
+        return (
+            await self.session.scalars(
+                select(m.Application)
+                .where(m.Application.citizen_id == citizen_id)
+                .order_by(m.Application.id)
+            )
+        ).all()
+
+    async def latest_for_citizen(self, citizen_id: int) -> m.Application | None:
+        return await self.session.scalar(
+            select(m.Application)
+            .where(m.Application.citizen_id == citizen_id)
+            .order_by(m.Application.id.desc())
+            .limit(1)
+        )
+
+    async def in_round(self, round_id: int) -> Sequence[m.Application]:
+        return (
+            await self.session.scalars(
+                select(m.Application)
+                .where(m.Application.round_id == round_id)
+                .order_by(m.Application.submitted_at, m.Application.id)
+            )
+        ).all()
+
+    async def with_citizens(self, round_id: int) -> Sequence[tuple[m.Application, m.Citizen]]:
+        rows = await self.session.execute(
+            select(m.Application, m.Citizen)
+            .join(m.Citizen, m.Citizen.id == m.Application.citizen_id)
+            .where(m.Application.round_id == round_id)
+            .order_by(m.Application.submitted_at, m.Application.id)
+        )
+        return [(app, citizen) for app, citizen in rows.all()]

@@ -1,0 +1,58 @@
+"""What repositories answer besides model rows: the credited line a credit notice needs,
+the application a credit run decided without paying, and a tranche's figures for the
+ledger check. Plain frozen dataclasses, so services and the in-memory fakes can name
+them without loading a repository.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CreditedLine:
+    """A citizen as the credit notice needs them, with the amount and the new balance."""
+
+    id: int
+    municipality_id: int
+    erased_at: datetime | None
+    telegram_chat_id: str | None
+    phone: str | None
+    language: str
+    amount_cents: int
+    balance_cents: int
+
+
+@dataclass(frozen=True)
+class DecidedLine:
+    """An application a credit run decided without paying it, as its notice needs it."""
+
+    application_id: int
+    protocol: str
+    assignment: str
+    exclusion_reason: str | None
+    erased_at: datetime | None
+    telegram_chat_id: str | None
+    phone: str | None
+    language: str
+
+
+@dataclass(frozen=True)
+class TrancheFigures:
+    allocation_id: int
+    round_id: int
+    tranche: int
+    credited: bool
+    approved_cents: int  # the lines' amounts as the determina approved them
+    posted_cents: int  # allocation postings of this tranche
+    excused_cents: int  # lines not paid because the application was revoked before the credit
+    stray_postings: int  # allocation postings without their line, or with another amount
+
+    @property
+    def ok(self) -> bool:
+        if self.stray_postings:
+            return False
+        if not self.credited:
+            return self.posted_cents == 0
+        return self.posted_cents + self.excused_cents == self.approved_cents

@@ -1,0 +1,82 @@
+"""Shops: found by id, by name or near a point, their members on each channel, and their
+invites.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+
+from core.domain.shops import ShopStatus
+from core.storage import models as m
+from core.storage.repositories.base import _Repository
+
+
+class ShopRepository(_Repository):
+    async def by_id(self, shop_id: int) -> m.Shop | None:
+        return await self.session.get(m.Shop, shop_id)
+
+    async def search(
+        self,
+        municipality_id: int,
+        *,
+        town: str | None = None,
+        postcode: str | None = None,
+        category: str | None = None,
+        approved_only: bool = True,
+    ) -> Sequence[m.Shop]:
+        query = select(m.Shop).where(m.Shop.municipality_id == municipality_id)
+        if approved_only:
+            query = query.where(m.Shop.status == ShopStatus.APPROVED)
+        if town:
+            query = query.where(func.lower(m.Shop.town) == town.lower())
+        if postcode:
+            query = query.where(m.Shop.postcode == postcode)
+        if category:
+            query = query.where(m.Shop.category == category)
+        return (await self.session.scalars(query.order_by(m.Shop.name))).all()
+
+    async def near(
+        self, municipality_id: int, latitude: float, longitude: float, radius_km: float
+    ) -> Sequence[m.Shop]:
+        """Approved shops in a bounding box around the point; the caller sorts by exact distance."""
+        dlat = radius_km / 111.0
+        dlon = radius_km / (111.0 * max(math.cos(math.radians(latitude)), 0.01))
+        query = select(m.Shop).where(
+            m.Shop.municipality_id == municipality_id,
+            m.Shop.status == ShopStatus.APPROVED,
+            m.Shop.latitude.between(latitude - dlat, latitude + dlat),
+            m.Shop.longitude.between(longitude - dlon, longitude + dlon),
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def members_of(self, shop_id: int) -> Sequence[m.ShopMember]:
+        return (
+            await self.session.scalars(select(m.ShopMember).where(m.ShopMember.shop_id == shop_id))
+        ).all()
+
+    async def membership(self, channel: str, address: str) -> Sequence[tuple[m.ShopMember, m.Shop]]:
+        rows = await self.session.execute(
+            select(m.ShopMember, m.Shop)
+            .join(m.Shop, m.Shop.id == m.ShopMember.shop_id)
+            .where(m.ShopMember.channel == channel, m.ShopMember.address == address)
+            # A fixed order (the menu lists the shops so), which the one-trip turn repeats.
+            .order_by(m.ShopMember.id)
+        )
+        return [(member, shop) for member, shop in rows.all()]
+
+    async def has_member_at(self, channel: str, address: str) -> bool:
+        """Whether a member of any shop is reached at this address."""
+        member = await self.session.scalar(
+            select(m.ShopMember.id)
+            .where(m.ShopMember.channel == channel, m.ShopMember.address == address)
+            .limit(1)
+        )
+        return member is not None
+
+    async def invite_by_hash(self, code_hash: str) -> m.ShopInvite | None:
+        return await self.session.scalar(
+            select(m.ShopInvite).where(m.ShopInvite.code_hash == code_hash)
+        )
