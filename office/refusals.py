@@ -95,6 +95,12 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         number=str(p["change_id"]),
     ),
     "phone_change.not_found": lambda p: t("There is no such phone change."),
+    "shop.not_locked": lambda p: t(
+        "Shop {id} ({name}) is not locked: nothing was changed, and its count of wrong "
+        "codes goes on.",
+        id=str(p["shop_id"]),
+        name=str(p["name"]),
+    ),
     "phone_change.not_waiting": lambda p: t(
         "This phone change has already been approved or withdrawn."
     ),

@@ -140,6 +140,7 @@ class Refusal(StrEnum):
     SHOP_NAME_TOO_LONG = "shop.name_too_long"
     SHOP_NOT_APPROVED = "shop.not_approved"
     SHOP_NOT_FOUND = "shop.not_found"
+    SHOP_NOT_LOCKED = "shop.not_locked"
     SHOP_MEMBER_NOT_FOUND = "shop.member_not_found"
     SHOP_OWNER_NOT_REMOVABLE = "shop.owner_not_removable"
     SHOP_REFUSAL_REASON_MISSING = "shop.refusal_reason_missing"

@@ -8,7 +8,8 @@ from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.dialogue.menus import SHOP_HELP
 from core.domain.ledger import PostingKind
-from core.domain.messages import Money
+from core.domain.messages import Money, Reply
+from core.i18n import render_text
 from core.services import charges, ledger, security
 from core.storage import models as m
 from tests.conftest import FakeClock
@@ -34,7 +35,7 @@ SPLIT = "Write the amount like 12,50: a comma before the cents, no space."
 # A new PAGA of the same shop for the same person: the code of the one it replaces is void.
 CITIZEN_CODE_REPLACED = (
     "{shop} asks {amount}. New code: {code} (the previous one is no longer valid). Tell it to "
-    "the cashier only if you agree."
+    "the cashier only if you agree. Valid {minutes} min."
 )
 CITIZEN_CODE_REPLACED_ABOVE_BALANCE = (
     "{shop} asks {amount}, the previous code is no longer valid. New code: {code}. Balance "
@@ -176,6 +177,10 @@ async def test_an_amount_that_is_not_an_amount_is_said_before_anybody_is_looked_
         assert await security.count(uow, security.LOOKUP_MISS, core.now() - timedelta(hours=1)) == 1
 
 
+def second_code(reply: Reply) -> str:
+    return str(reply.texts[0].params["code"])
+
+
 async def test_a_new_pay_replaces_the_pending_one_and_codes_are_capped(
     core: Core, clock: FakeClock
 ) -> None:
@@ -184,10 +189,17 @@ async def test_a_new_pay_replaces_the_pending_one_and_codes_are_capped(
     phone = town.citizen_phones[0]
     await till.expect(f"PAGA {town.citizen_cfs[0]} 13", ASK_CODE)
     first = await citizen_code(core, phone)
+    [(_row, initial)] = (await outbox_of(core, "sms", phone))[-1:]
     await till.expect(f"PAGA {town.citizen_cfs[0]} 12", ASK_CODE)
     [(_row, latest)] = (await outbox_of(core, "sms", phone))[-1:]
     assert latest.texts[0].msgid == CITIZEN_CODE_REPLACED
-    second = str(latest.texts[0].params["code"])
+    # The new code's message says how long it is valid, as the first code's did.
+    minutes = initial.texts[0].params["minutes"]
+    assert latest.texts[0].params["minutes"] == minutes
+    for language, valid in (("it", f"per {minutes} min"), ("en", f"Valid {minutes} min")):
+        said = render_text(latest.texts[0], language, sms=True)
+        assert valid in said and str(second_code(latest)) in said, said
+    second = second_code(latest)
     if first != second:  # the first code is void: only the new one pays
         await till.expect(first, "Wrong code: {count} attempt left.")
     replies = await till.expect(second, CONFIRMED)
