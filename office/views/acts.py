@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from core.domain.errors import Conflict, DomainError, Refusal
 from core.domain.messages import Money, Text, t, tn
 from core.domain.money import format_plain, parse_euro
-from core.services import act_figures, acts
+from core.services import act_figures, acts, back_office
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from office.keys import CORE
@@ -49,7 +50,7 @@ def _kind(value: str) -> acts.ActKind:
         raise Conflict(Refusal.ACT_NOT_FOUND) from exc
 
 
-def _params(kind: acts.ActKind, form: dict[str, str]) -> dict[str, Any]:
+def _params(kind: acts.ActKind, form: dict[str, str], today: date) -> dict[str, Any]:
     if kind is acts.ActKind.DETERMINA:
         params: dict[str, Any] = {"budget_cents": parse_euro(form.get("budget", ""))}
         if form.get("confirm", "").strip():
@@ -59,7 +60,7 @@ def _params(kind: acts.ActKind, form: dict[str, str]) -> dict[str, Any]:
         try:
             day = date.fromisoformat(form.get("execution_date", ""))
         except ValueError as exc:
-            raise Conflict(Refusal.OFFICE_BAD_DATE) from exc
+            raise Conflict(Refusal.OFFICE_BAD_DATE, example=today.isoformat()) from exc
         return {"execution_date": day.isoformat()}
     if kind is acts.ActKind.APPEAL_CORRECTION:
         return {
@@ -221,7 +222,9 @@ async def prepare(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     form = await fields(request)
     kind = _kind(form.get("kind", ""))
-    params = _params(kind, form)
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+    params = _params(kind, form, core.now().astimezone(ZoneInfo(town.timezone)).date())
     async with core.uow() as uow:
         act = await acts.prepare(uow, operator, kind, params, core.now())
     await notify(
