@@ -7,11 +7,11 @@ sentence (core.dialogue.errors), which already exists in every language.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 
 from core.dialogue.errors import GENERIC, error_text
 from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, PolicyError
-from core.domain.messages import Moment, Text, t
+from core.domain.messages import Day, Moment, Text, t
 
 
 def _moment(value: object) -> Moment | str:
@@ -31,6 +31,20 @@ FIELD_SENTENCES: dict[str, Text] = {
     "has_work_income": t("Work income: choose yes or no."),
     "has_pension": t("Pension: choose yes or no."),
 }
+
+
+def _bad_date(p: Mapping[str, object]) -> Text:
+    """The date the form accepts: year-month-day in digits, as a date field sends it; the
+    example is a real date near today (the form's own), shown also as people write it."""
+    try:
+        example = date.fromisoformat(str(p.get("example")))
+    except ValueError:
+        example = date(2026, 4, 30)
+    return t(
+        "Write the date as year-month-day in digits: for example {example} for {day}.",
+        example=example.isoformat(),
+        day=Day(example),
+    )
 
 
 def field_problem(p: Mapping[str, object]) -> Text:
@@ -76,6 +90,15 @@ IDENTITY_REASONS: dict[str, Text] = {
 # Refusals the office meets the same way in the browser and on the command line
 # (buonispesa/cli/refusals.py adds its own beside them): each sentence written once.
 SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
+    "operator.not_found": lambda p: t(
+        "There is no operator {username} in this municipality.", username=str(p["username"])
+    ),
+    "operator.disabled": lambda p: t(
+        "Operator {username} is already disabled.", username=str(p["username"])
+    ),
+    "operator.not_disabled": lambda p: t(
+        "Operator {username} is not disabled.", username=str(p["username"])
+    ),
     "appeal.not_upheld": lambda p: t(
         "Application {protocol} has no upheld appeal: its answers are corrected on appeal "
         "only while the latest appeal against its decision stands upheld.",
@@ -95,6 +118,12 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         number=str(p["change_id"]),
     ),
     "phone_change.not_found": lambda p: t("There is no such phone change."),
+    "shop.not_locked": lambda p: t(
+        "Shop {id} ({name}) is not locked: nothing was changed, and its count of wrong "
+        "codes goes on.",
+        id=str(p["shop_id"]),
+        name=str(p["name"]),
+    ),
     "phone_change.not_waiting": lambda p: t(
         "This phone change has already been approved or withdrawn."
     ),
@@ -110,6 +139,9 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     ),
     "window.bad_days": lambda p: t("The application window lasts at least one day."),
     "window.not_open": lambda p: t("The application window is not open."),
+    "window.not_confirmed": lambda p: t(
+        "The window was not closed: confirm on the page that explains what closing means."
+    ),
     "allocation.already_credited": lambda p: t(
         "Tranche {tranche} has already been credited.", tranche=str(p["tranche"])
     ),
@@ -204,8 +236,22 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "operator.password_too_short": lambda p: t(
         "The new password needs at least {limit} characters.", limit=int(str(p["limit"]))
     ),
+    "operator.current_password_wrong": lambda p: t(
+        "The current password is not right: type the one you signed in with."
+    ),
     "operator.password_unchanged": lambda p: t(
-        "The new password must differ from the one-time password."
+        "The new password must differ from the current one."
+    ),
+    "operator.password_easy": lambda p: t(
+        "This password is too easy to guess: it is a common password or word, a keyboard "
+        "pattern, or repeated or sequential characters. Choose a longer phrase of a few "
+        "unrelated words."
+    ),
+    "operator.password_names_operator": lambda p: t(
+        "The new password must not contain your username."
+    ),
+    "operator.password_names_town": lambda p: t(
+        "The new password must not contain the name of the municipality."
     ),
     "act.same_person": lambda p: t(
         "You prepared this act: another manager must approve it (four eyes)."
@@ -259,7 +305,7 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "office.csrf": lambda p: t(
         "This form has expired or did not come from this site: reload the page and try again."
     ),
-    "office.bad_date": lambda p: t("Write the date as on a calendar, e.g. 2026-04-30."),
+    "office.bad_date": _bad_date,
     "office.bad_amount": field_problem,
     "office.bad_choice": field_problem,
     "application.bad_household_size": lambda p: t(

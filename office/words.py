@@ -135,6 +135,8 @@ ACTION_NAMES = {
     "operator.device_locked": t("one known browser locked out after wrong passwords"),
     "operator.password_changed": t("password changed"),
     "operator.unlock": t("account unlocked by the office"),
+    "operator.disable": t("operator disabled: sessions ended, no sign-in"),
+    "operator.enable": t("operator enabled again"),
     "window.open": t("application window opened"),
     "window.close": t("application window closed"),
     "applications.import": t("paper applications imported"),
@@ -203,6 +205,8 @@ FIELD_NAMES = {
     "wrong_codes": t("wrong payment codes in 24 hours"),
     "failed_sign_ins": t("wrong passwords in a row"),
     "locked_browsers": t("known browsers locked"),
+    "sessions_ended": t("office sessions ended"),
+    "disabled_at": t("disabled on"),
     "revoked_at": t("revoked on"),
     "household_size": t("household members"),
     "has_work_income": t("work income"),
@@ -228,6 +232,12 @@ FIELD_NAMES = {
     "since": t("since"),
     "till_closed": t("till session ended"),
     "cancelled_recovery_cents": t("recovery cancelled"),
+}
+# Where a shop's registration stands (core.domain.shops.ShopStatus).
+SHOP_STATUS_NAMES = {
+    "pending": t("to review"),
+    "approved": t("approved"),
+    "refused": t("refused"),
 }
 # Stored values of a status or an outcome, as the log's readers say them.
 VALUE_NAMES = {

@@ -14,6 +14,7 @@ from rich.table import Table
 from buonispesa.cli import app
 from buonispesa.cli.common import (
     EXIT_BAD_INPUT,
+    OfficeConsole,
     err,
     fail,
     lock_text,
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from core.services.applications import ImportRowError
     from core.storage.uow import UnitOfWork
 
-out = Console()
+out = OfficeConsole()
 # `--help` texts (docstrings, typer help=) stay in English: typer evaluates them at import,
 # before the office's language is known. Everything printed at run time goes through say().
 admin = typer.Typer(
@@ -130,7 +131,7 @@ def read_applications(path: Path) -> list[ApplicationRow]:
 
 def _nothing_imported(file: Path, count: int) -> Console:
     """The first line of a refused import, on stderr; the problems follow on the console."""
-    err = Console(stderr=True)
+    err = OfficeConsole(stderr=True)
     err.print(
         say(
             tn(

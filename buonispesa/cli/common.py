@@ -12,7 +12,7 @@ import os
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 
 from core.domain.messages import Moment, Text, t, tn
 from core.i18n import DEFAULT_LANGUAGE, render_text, supported
@@ -21,7 +21,31 @@ if TYPE_CHECKING:
     from buonispesa.settings import Settings
     from core.services.security import ShopLockState
 
-err = Console(stderr=True)
+
+# How wide a line may be when the output is not a terminal: a table is as wide as its
+# content up to this, never cut or folded at rich's default of 80 columns.
+PIPED_WIDTH = 1000
+
+
+class OfficeConsole(Console):
+    """The console every command prints through. On a terminal, as wide as the terminal;
+    piped or redirected (`admin shops list | less`, a file, a log), as wide as the lines
+    need (PIPED_WIDTH at most), so that no table is cut. An explicit width (COLUMNS, or
+    width=) is obeyed."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = super().size
+        if self.is_terminal or self._width is not None or "COLUMNS" in self._environ:
+            return size
+        return ConsoleDimensions(PIPED_WIDTH, size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+
+err = OfficeConsole(stderr=True)
 
 # Exit code for bad input (CSV, TOML, arguments): nothing was changed.
 EXIT_BAD_INPUT = 2

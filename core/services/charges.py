@@ -27,7 +27,7 @@ from core.domain.charges import (
     shop_is_locked,
     shop_lock_now,
 )
-from core.domain.errors import InsufficientFunds, NotAllowed, NotFound, Refusal
+from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, NotFound, Refusal
 from core.domain.identity import (
     looks_like_codice_fiscale,
     mask_phone,
@@ -204,13 +204,15 @@ async def request_charge(
     uow.add(charge)
     await uow.flush()
     if replaced and balance >= amount_cents:
-        # One SMS says both: the new code, and that the one this shop sent before is void.
+        # One SMS says both: the new code, and that the one this shop sent before is void;
+        # and, like the first code's message, how long the new one is valid.
         text = t(
             "{shop} asks {amount}. New code: {code} (the previous one is no longer valid). "
-            "Tell it to the cashier only if you agree.",
+            "Tell it to the cashier only if you agree. Valid {minutes} min.",
             shop=shop.name,
             amount=Money(amount_cents),
             code=code,
+            minutes=policy.charge_ttl_minutes,
         )
     elif replaced:
         text = t(
@@ -377,9 +379,17 @@ async def not_paid(
     )
 
 
-def wrong_codes_warning(shop_name: str, amount_cents: int) -> Text:
+def wrong_codes_warning(shop_name: str, amount_cents: int, *, pin: bool = False) -> Text:
     """To the holder of a code when wrong codes typed at the till cancelled the payment
-    (the last allowed one, or one that locked the shop): possibly a fraud attempt."""
+    (the last allowed one, or one that locked the shop): possibly a fraud attempt. A card
+    holder has a PIN, not a code: `pin` says so (docs/cards-and-delegates.md)."""
+    if pin:
+        return t(
+            "Warning: {shop} typed a wrong PIN for your card too many times. The payment of "
+            "{amount} was cancelled. Never tell your PIN to anyone but the cashier.",
+            shop=shop_name,
+            amount=Money(amount_cents),
+        )
     return t(
         "Warning: {shop} typed a wrong code too many times. The payment of {amount} "
         "was cancelled. Never give your code to anyone but the cashier.",
@@ -492,7 +502,7 @@ async def confirm_charge(
                 await notify_payer(
                     uow,
                     citizen,
-                    Reply.of(wrong_codes_warning(shop.name, charge.amount_cents)),
+                    Reply.of(wrong_codes_warning(shop.name, charge.amount_cents, pin=with_pin)),
                     now,
                     charge_id=charge.id,
                 )
@@ -780,10 +790,14 @@ async def unlock_shop(
 ) -> m.Shop:
     """The office lifts a lock (the command line, or an operator on the shops page); the
     count of wrong codes starts again from now. Recorded twice: as the security event the
-    count starts from, and in the office's activity log with the lock it lifted."""
+    count starts from, and in the office's activity log with the lock it lifted. A shop
+    that is not locked is refused (`shop.not_locked`) and nothing changes: its count of
+    wrong codes goes on, and nothing is logged."""
     shop = await uow.shops.by_id(shop_id)
     if shop is None or shop.municipality_id != municipality_id:
         raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
+    if security.lock_of(shop, now, 0) is None:
+        raise Conflict(Refusal.SHOP_NOT_LOCKED, shop_id=shop.id, name=shop.name)
     lock = security.lock_of(shop, now, await security.wrong_codes_of_shop(uow, shop.id, now))
     blocked_at = shop.blocked_at
     shop.blocked_at = None
@@ -797,11 +811,12 @@ async def unlock_shop(
         detail=activity.actor_name(by),
     )
     # The log's page names these keys (office/words.py FIELD_NAMES).
-    before: dict[str, object] = {"locked": False}
-    if lock is not None and lock.until is not None:
-        before = {"locked_until": lock.until.isoformat(), "wrong_codes": lock.wrong_codes}
-    elif lock is not None and blocked_at is not None:
-        before = {"blocked_at": blocked_at.isoformat(), "wrong_codes": lock.wrong_codes}
+    assert lock is not None
+    before: dict[str, object] = {"wrong_codes": lock.wrong_codes}
+    if lock.until is not None:
+        before["locked_until"] = lock.until.isoformat()
+    if blocked_at is not None:
+        before["blocked_at"] = blocked_at.isoformat()
     await activity.by_actor(
         uow,
         municipality_id,
@@ -913,7 +928,7 @@ async def _card_locked_at_shop(
         await notify_payer(
             uow,
             citizen,
-            Reply.of(wrong_codes_warning(shop.name, charge.amount_cents)),
+            Reply.of(wrong_codes_warning(shop.name, charge.amount_cents, pin=True)),
             now,
             charge_id=charge.id,
         )

@@ -134,6 +134,56 @@ def test_the_office_unlocks_a_shop_by_partita_iva_and_it_is_recorded(url: str) -
     assert events[0].detail
 
 
+def test_unlocking_a_shop_that_is_not_locked_says_so_and_changes_nothing(url: str) -> None:
+    async def three_wrong_codes(core: Core) -> int:
+        town = await make_town(core, citizens=1)
+        async with core.uow() as uow:
+            for _ in range(3):  # under the lock's 5: not locked, the count goes on
+                await security.record(
+                    uow,
+                    security.WRONG_PAYMENT_CODE,
+                    core.now(),
+                    municipality_id=town.municipality_id,
+                    shop_id=town.shop_id,
+                )
+            await uow.commit()
+        return town.shop_id
+
+    shop_id = run(url, three_wrong_codes)
+    code, output = invoke("admin", "shops", "unlock", "TST", str(shop_id), "--by", "anna")
+    assert code == 2, output
+    assert f"Shop {shop_id} (Alimentari Test) is not locked: nothing was changed" in output
+    assert "unlocked" not in output and "shop.not_locked" in output
+
+    async def state(core: Core) -> tuple[int, list[str], list[str]]:
+        async with core.uow() as uow:
+            events = (await uow.session.scalars(select(m.SecurityEvent))).all()
+            entries = (await uow.session.scalars(select(m.ActivityEntry))).all()
+            return (
+                await security.wrong_codes_of_shop(uow, shop_id, core.now()),
+                [x.kind for x in events if x.kind != security.WRONG_PAYMENT_CODE],
+                [x.action for x in entries if x.action == "shop.unlock"],
+            )
+
+    # Nothing recorded: the count of wrong codes was not restarted, no unlock was logged.
+    assert run(url, state) == (3, [], [])
+
+
+def test_piped_tables_are_not_cut_at_80_columns(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS")
+    run(url, lambda core: make_town(core, citizens=1))
+    code, output = invoke("admin", "shops", "list", "TST")
+    assert code == 0, output
+    [line] = [x for x in output.splitlines() if "Alimentari Test" in x]
+    # One line per shop, every column whole: nothing cut ("…") or folded.
+    assert make_partita_iva(1) in line and "approved" in line and "…" not in line
+    assert len(line) > 80
+    # An explicit width is obeyed.
+    monkeypatch.setenv("COLUMNS", "60")
+    code, output = invoke("admin", "shops", "list", "TST")
+    assert max(len(x) for x in output.splitlines()) <= 60
+
+
 def test_a_locked_shop_shows_in_lookups_and_list_and_its_unlock_is_logged(url: str) -> None:
     async def lock(core: Core) -> int:
         town = await make_town(core, citizens=1)

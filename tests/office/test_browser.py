@@ -19,6 +19,8 @@ import os
 import shutil
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from subprocess import PIPE
 from typing import Any, TypeVar
@@ -32,8 +34,10 @@ from buonispesa.server import build_app
 from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.storage.engine import make_engine
+from office.keys import OfficeConfig
 from tests.conftest import FakeClock
 from tests.factories import make_cf
+from tests.office.harness import LASTING_SESSIONS
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -75,11 +79,34 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 async def demo_server(sqlite_url: str) -> AsyncIterator[tuple[str, FakeClock]]:
+    """The demo town served; sessions outlast the hours the tests move the clock by."""
+    async with serve_demo(sqlite_url, LASTING_SESSIONS) as served:
+        yield served
+
+
+@pytest.fixture
+async def demo_as_served(sqlite_url: str) -> AsyncIterator[tuple[str, FakeClock]]:
+    """The demo town served with the session rules `serve` sets."""
+    async with serve_demo(sqlite_url, None) as served:
+        yield served
+
+
+@asynccontextmanager
+async def serve_demo(
+    sqlite_url: str, office_config: OfficeConfig | None
+) -> AsyncIterator[tuple[str, FakeClock]]:
     clock = FakeClock()
     core = Core(engine=make_engine(sqlite_url), clock=clock)
     await seed_demo(core)
     settings = Settings(_env_file=None, BUONISPESA_DATABASE_URL=sqlite_url)
-    app = await build_app(core, settings, host="127.0.0.1", port=0, with_telegram=False)
+    app = await build_app(
+        core,
+        settings,
+        host="127.0.0.1",
+        port=0,
+        with_telegram=False,
+        office_config=office_config,
+    )
     runner = web.AppRunner(app)
     await runner.setup()
     sock = socket.socket()
@@ -172,6 +199,11 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
     # Close the demo's window and open a new one.
     await run(driver.get, base + "/office/round")
     await run(press, "Close the window now")
+    # A page says what closing means before anything is closed.
+    assert await run(lambda: driver.find_element(By.TAG_NAME, "h1").text) == (
+        "Close the window now?"
+    )
+    await run(press, "Yes, close window 2 now")
     assert "closed" in str(await run(notice))
     clock.advance(minutes=5)
     await run(press, "Open a new window")
@@ -190,6 +222,7 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
     clock.advance(days=1)
     await run(driver.get, base + "/office/round")
     await run(press, "Close the window now")
+    await run(press, "Yes, close window 3 now")
     clock.advance(hours=1)
     await run(lambda: driver.find_element(By.ID, "determina-budget").send_keys("800"))
     await run(press, "Prepare the determina")
@@ -325,3 +358,146 @@ async def test_an_upheld_appeal_is_corrected_and_approved_in_the_browser(
     await run(driver.get, f"{base}/office/applications/{protocol}")
     facts = str(await run(lambda: driver.find_element(By.CSS_SELECTOR, "dl.facts").text))
     assert "Pensione\nno" in facts
+
+
+async def test_after_30_idle_minutes_the_sign_in_says_so_and_goes_back_to_the_page(
+    demo_as_served: tuple[str, FakeClock], chrome: object
+) -> None:
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_as_served
+
+    async def run(step: Callable[..., T], *args: Any) -> T:
+        return await asyncio.to_thread(step, *args)
+
+    def submit_by(xpath: str) -> None:
+        driver.execute_script("window.buonispesaOldPage = true")
+        driver.find_element(By.XPATH, xpath).click()
+        wait = WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,))
+        wait.until(
+            lambda d: d.execute_script(
+                "return window.buonispesaOldPage === undefined"
+                " && document.readyState === 'complete'"
+            )
+        )
+
+    def sign_in() -> None:
+        driver.find_element(By.ID, "username").send_keys("bel.clerk")
+        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
+        submit_by("//form[contains(@class, 'narrow')]//button[@type='submit']")
+
+    await run(driver.get, base + "/office/round")
+    await run(sign_in)
+    assert str(await run(lambda: driver.current_url)).endswith("/office/round")
+    clock.advance(minutes=31)
+    await run(submit_by, "//nav//a[@href='/office/applications']")
+    assert "/office/sign-in?next=/office/applications" in str(await run(lambda: driver.current_url))
+    notice = str(await run(lambda: driver.find_element(By.CSS_SELECTOR, ".notice").text))
+    assert notice == (
+        "La sessione è scaduta dopo 30 minuti senza attività: accedi di nuovo per continuare."
+    )
+    await run(sign_in)
+    assert str(await run(lambda: driver.current_url)).endswith("/office/applications")
+    assert await run(lambda: driver.find_element(By.TAG_NAME, "h1").text) == "Domande"
+
+
+PAGES = (
+    "/office/",
+    "/office/applications",
+    "/office/applications/BEL-2026-000001",
+    "/office/round",
+    "/office/round/window/close",
+    "/office/shops",
+    "/office/reimbursement",
+    "/office/transparency",
+    "/office/transparency?window=1",
+    "/office/documents",
+)
+
+
+async def test_the_office_fits_a_phone_and_a_desktop_without_sideways_scrolling(
+    demo_server: tuple[str, FakeClock], chrome: object, sqlite_url: str, tmp_path: Path
+) -> None:
+    """At 390x844 (a phone) and 1280x900 nothing is wider than the window: long values wrap,
+    the application's and the reimbursement's tables stack, the report is tables; on the
+    phone the header is one short band and the sections fold under "Menu". The demo's shop
+    is owed a payment and a reimbursement waits, so those tables hold an IBAN and a form."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    from buonispesa.demo import DEMO_CITIZENS
+    from core.services import acts, municipalities
+    from core.services.applications import ApplicationInput
+    from tests.integration.office_helpers import Office, pay
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_server
+    core = Core(engine=make_engine(sqlite_url), clock=clock)
+    try:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, "BEL")
+            shops = await uow.shops.search(town.id, approved_only=True)
+            office = Office(core, clock, "BEL", town.id, [shop.id for shop in shops])
+        buyer = DEMO_CITIZENS[0]
+        await pay(
+            office,
+            office.shop_ids[0],
+            ApplicationInput(buyer.codice_fiscale, buyer.phone, 4, False, False, 0, 0, 0),
+            12_34,
+        )
+        async with core.uow() as uow:
+            clerk = await uow.operators.by_username("bel.clerk")
+            assert clerk is not None
+            day = (clock() + timedelta(days=2)).date().isoformat()
+            await acts.prepare(
+                uow, clerk, acts.ActKind.REIMBURSEMENT, {"execution_date": day}, clock()
+            )
+    finally:
+        await core.close()
+
+    async def run(step: Callable[..., T], *args: Any) -> T:
+        return await asyncio.to_thread(step, *args)
+
+    def sign_in() -> None:
+        driver.get(base + "/office/")
+        driver.find_element(By.ID, "username").send_keys("bel.clerk")
+        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
+        driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
+        WebDriverWait(driver, 30).until(lambda d: d.title.startswith("Cruscotto"))
+
+    def widths(path: str, width: int, height: int, name: str) -> tuple[int, int]:
+        driver.set_window_size(width, height)
+        driver.get(base + path)
+        assert "Non eseguito" not in driver.title, path
+        scroll = int(driver.execute_script("return document.documentElement.scrollWidth"))
+        inner = int(driver.execute_script("return window.innerWidth"))
+        assert driver.save_screenshot(str(tmp_path / f"{name}.png"))
+        return scroll, inner
+
+    def menu_on_phone() -> tuple[bool, bool, bool, int]:
+        driver.set_window_size(390, 844)
+        driver.get(base + "/office/shops")
+        wide = driver.find_element(By.CSS_SELECTOR, "nav.sections.wide").is_displayed()
+        link = driver.find_element(By.CSS_SELECTOR, "details.menu a[href='/office/round']")
+        folded = link.is_displayed()
+        driver.find_element(By.CSS_SELECTOR, "details.menu summary").click()
+        opened = link.is_displayed()
+        main = driver.find_element(By.ID, "main")
+        driver.find_element(By.CSS_SELECTOR, "details.menu summary").click()
+        return wide, folded, opened, int(main.location["y"])
+
+    await run(sign_in)
+    for index, path in enumerate(PAGES):
+        for width, height, kind in ((390, 844, "phone"), (1280, 900, "desktop")):
+            scroll, inner = await run(widths, path, width, height, f"{kind}-{index}")
+            assert scroll <= inner, (path, kind, scroll, inner)
+    wide, folded, opened, top = await run(menu_on_phone)
+    assert not wide and not folded and opened
+    assert top < 160  # the header and the folded menu: no longer ~400 px before the content
