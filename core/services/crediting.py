@@ -40,7 +40,8 @@ class CreditResult:
 def credit_notice(town: str, amount_cents: int, balance_cents: int) -> Reply:
     return Reply.of(
         t(
-            "{town}: {amount} of grocery vouchers have been credited to you. Balance: {balance}.",
+            "{town}: {amount} of grocery vouchers have been credited to you. Balance: {balance}. "
+            "To find shops, write NEGOZI.",
             town=town,
             amount=Money(amount_cents),
             balance=Money(balance_cents),
