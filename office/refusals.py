@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from core.dialogue.errors import GENERIC, error_text
 from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, PolicyError
-from core.domain.messages import Day, Moment, Text, t
+from core.domain.messages import Day, Moment, Money, Text, t
 
 
 def _moment(value: object) -> Moment | str:
@@ -297,6 +297,21 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     ),
     "act.not_found": lambda p: t("There is no such act."),
     "act.bad_budget": lambda p: t("The budget must be more than zero."),
+    "act.budget_unspent": lambda p: t(
+        "With this budget {amount} would stay unspent: every household would already get all "
+        "it is due. Check the determina and type the budget again to confirm it.",
+        amount=Money(int(str(p["unspent_cents"]))),
+    ),
+    "act.figures_changed": lambda p: t(
+        "The applications changed since the act's figures were shown: nothing was approved. "
+        "Look at the figures again."
+    ),
+    "act.other_tranche": lambda p: t(
+        "This credit was prepared for tranche {prepared}, but tranche {waiting} is waiting "
+        "now: withdraw it and prepare a new one.",
+        prepared=str(p["prepared"]),
+        waiting=str(p["waiting"]),
+    ),
     "round.not_found": lambda p: t("There is no window {number}.", number=str(p["number"])),
     "window.still_open": lambda p: t("The application window is still open: close it first."),
     "round.none": lambda p: t("There is no application window yet: open one first."),

@@ -14,6 +14,9 @@ class Refusal(StrEnum):
     erasure refused builds its PRIVACY_* code from its reason (core.services.privacy)."""
 
     ACT_BAD_BUDGET = "act.bad_budget"
+    ACT_BUDGET_UNSPENT = "act.budget_unspent"
+    ACT_FIGURES_CHANGED = "act.figures_changed"
+    ACT_OTHER_TRANCHE = "act.other_tranche"
     ACT_NOT_FOUND = "act.not_found"
     ACT_REASON_MISSING = "act.reason_missing"
     ACT_REASON_TOO_LONG = "act.reason_too_long"

@@ -170,6 +170,7 @@ class ShopRepository(Protocol):
 
 class ChargeRepository(Protocol):
     async def by_id(self, charge_id: int) -> m.Charge | None: ...
+    async def states(self, charge_ids: Sequence[int]) -> dict[int, tuple[str, datetime]]: ...
     async def confirm_in_one_trip(
         self,
         charge_id: int,

@@ -13,6 +13,7 @@ from office.keys import CORE
 from office.pages import NAV, render, words_for
 from office.security import operator_of
 from office.views.acts import HOME
+from office.views.round import act_rows
 
 
 async def dashboard(request: web.Request) -> web.Response:
@@ -47,6 +48,7 @@ async def dashboard(request: web.Request) -> web.Response:
             "act_pages": [
                 (page, words.text(labels[page]), count) for page, count in act_pages.items()
             ],
+            "waiting": await act_rows(request, operator, tuple(acts.ActKind)),
         },
     )
 

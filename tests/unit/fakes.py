@@ -734,6 +734,10 @@ class FakeCharges(_Fake):
     async def by_id(self, charge_id: int) -> m.Charge | None:
         return self.store.get(m.Charge, charge_id)
 
+    async def states(self, charge_ids: Sequence[int]) -> dict[int, tuple[str, datetime]]:
+        found = (self.store.get(m.Charge, charge_id) for charge_id in set(charge_ids))
+        return {c.id: (c.status, c.expires_at) for c in found if c is not None}
+
     async def confirm_in_one_trip(
         self,
         charge_id: int,
