@@ -25,7 +25,7 @@ from core.dialogue.flows import community as community_chat
 from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
 from core.dialogue.flows.shop_finder import near
 from core.dialogue.inbound import Channel, Checkout, Inbound
-from core.dialogue.languages import written_in
+from core.dialogue.languages import written_language
 from core.dialogue.menus import offer_languages, offer_towns, say_help, show_menu, welcome
 from core.dialogue.plain_turn import MAX_ADDRESS, PlainTurn, routed
 from core.dialogue.state import ChatMemory, FlowState, load, memory_to_save
@@ -321,7 +321,9 @@ class DialogueEngine:
             else:
                 # A new number answered in the language its first message is written in
                 # ("HELP", "hello", "balance": English), else the default; LINGUA changes it.
-                turn.language = written_in(inbound.text) or turn.language
+                turn.language = (
+                    written_language(inbound.text, inbound.language_hint) or turn.language
+                )
 
         inp = Turn.read(inbound, list(turn.memory.options))
         command = commands.of_answer(

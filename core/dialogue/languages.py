@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from core.dialogue.words import fold
+from core.i18n import LANGUAGES
 
 # The keywords of commands.KEYWORDS, by language (tests/dialogue/test_languages.py checks
 # that each keyword is in exactly one of these three sets).
@@ -69,3 +70,11 @@ def written_in(text: str | None) -> str | None:
     if italian == english:
         return None
     return "it" if italian else "en"
+
+
+def written_language(text: str | None, hint: str | None) -> str | None:
+    """`written_in`, unless the channel told the person's language (Telegram sends the
+    app's): a user whose app is in English who taps /saldo still reads English."""
+    if hint and hint.lower()[:2] in LANGUAGES:
+        return None
+    return written_in(text)

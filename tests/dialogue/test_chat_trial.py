@@ -305,3 +305,16 @@ def test_which_language_a_message_is_written_in() -> None:
         assert written_in(text) == "en", text
     for text in ("MENU", "1", "ok", "😀", "STOP", "", "PAGA RSSMRA85T10A562S 12,50", "help aiuto"):
         assert written_in(text) is None, text
+
+
+def test_the_language_telegram_tells_wins_over_the_words() -> None:
+    from core.dialogue.languages import written_language
+
+    # Telegram sends the app's language: /saldo tapped in an English app stays English.
+    assert written_language("/saldo", "en-GB") is None
+    assert written_language("vorrei i buoni spesa", "en") is None
+    # SMS and the terminal tell nothing: the words decide.
+    assert written_language("vorrei i buoni spesa", None) == "it"
+    assert written_language("HELP", None) == "en"
+    # A language the service does not speak says nothing either: the words decide.
+    assert written_language("HELP", "de") == "en"

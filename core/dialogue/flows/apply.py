@@ -23,7 +23,7 @@ from core.dialogue.flows.base import (
     verify,
 )
 from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
-from core.dialogue.languages import written_in
+from core.dialogue.languages import written_in, written_language
 from core.dialogue.menus import LANGUAGE_OPTIONS, privacy_question
 from core.dialogue.state import ApplyState
 from core.dialogue.words import amount_text, count_in, yes_or_no
@@ -85,7 +85,7 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         if turn.memory.language_chosen:
             await self.goto(turn, "privacy")
             return
-        written = written_in(turn.inbound.text)
+        written = written_language(turn.inbound.text, turn.inbound.language_hint)
         if written is None:
             # A menu number, a button: nothing says which language; ask.
             await self.ask(turn)
