@@ -60,8 +60,10 @@ async def build_app(
     console: Callable[[str], None] = print,
     with_telegram: bool = True,
     deliver: bool = True,
+    office_config: OfficeConfig | None = None,
 ) -> web.Application:
-    """`deliver=False`: no outbox workers here (`serve --workers N` elects one process)."""
+    """`deliver=False`: no outbox workers here (`serve --workers N` elects one process).
+    `office_config`: the office's, else from the settings (tests set the session rules)."""
     metrics = Metrics()
     dialogue: InboundHandler = engine or DialogueEngine(
         core, payments=bool(settings.telegram_payment_provider_token)
@@ -102,7 +104,11 @@ async def build_app(
         "/office/",
         build_office(
             core,
-            OfficeConfig(secure_cookies=(settings.public_base_url or "").startswith("https://")),
+            office_config
+            or OfficeConfig(
+                secure_cookies=(settings.public_base_url or "").startswith("https://"),
+                idle_minutes=settings.office_idle_minutes,
+            ),
         ),
     )
     app.router.add_get("/healthz", healthz)

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # How long a message being sent stays claimed by a process that stopped renewing it
     # (it died): the others take it over after this.
     outbox_lease_seconds: float = Field(15.0, alias="BUONISPESA_OUTBOX_LEASE_SECONDS", ge=3, le=300)
+    # The office's session ends after this many minutes without a request (and 10 hours
+    # after the sign-in in any case).
+    office_idle_minutes: int = Field(30, alias="BUONISPESA_OFFICE_IDLE_MINUTES", ge=1, le=600)
     # Hashes codes and seals the outbox; unset: generated into the data folder on first start.
     secret_key: SecretStr | None = Field(None, alias="BUONISPESA_SECRET_KEY")
 

@@ -20,6 +20,7 @@ PREFIX = "/office"
 STATIC = Path(__file__).parent / "static"
 # A CSV of paper applications can be a few megabytes.
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+COOKIE_GRACE_HOURS = 12
 
 
 def build_office(core: Core, config: OfficeConfig) -> web.Application:
@@ -35,7 +36,10 @@ def build_office(core: Core, config: OfficeConfig) -> web.Application:
             httponly=True,
             samesite="Strict",
             secure=config.secure_cookies,
-            max_age=config.session_hours * 3600,
+            # Outlives the session's lifetime (kept in the database) by COOKIE_GRACE_HOURS,
+            # so that the next page after it can still tell the operator it ended; past it
+            # the cookie signs nobody in anyway.
+            max_age=(config.session_hours + COOKIE_GRACE_HOURS) * 3600,
         ),
     )
     # Order: headers on every answer; refusals become pages; CSRF before anything acts;

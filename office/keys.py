@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiohttp import web
 
 from core.bootstrap import Core
+from core.services.office_sessions import SessionRules
 
 
 @dataclass(frozen=True)
@@ -15,6 +17,14 @@ class OfficeConfig:
     secure_cookies: bool
     # Hours after sign-in when the session ends, whatever the activity.
     session_hours: int = 10
+    # Minutes without a request after which the session ends (BUONISPESA_OFFICE_IDLE_MINUTES).
+    idle_minutes: int = 30
+
+    @property
+    def session_rules(self) -> SessionRules:
+        return SessionRules(
+            idle=timedelta(minutes=self.idle_minutes), lifetime=timedelta(hours=self.session_hours)
+        )
 
 
 CORE = web.AppKey("office_core", Core)

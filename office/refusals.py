@@ -76,6 +76,15 @@ IDENTITY_REASONS: dict[str, Text] = {
 # Refusals the office meets the same way in the browser and on the command line
 # (buonispesa/cli/refusals.py adds its own beside them): each sentence written once.
 SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
+    "operator.not_found": lambda p: t(
+        "There is no operator {username} in this municipality.", username=str(p["username"])
+    ),
+    "operator.disabled": lambda p: t(
+        "Operator {username} is already disabled.", username=str(p["username"])
+    ),
+    "operator.not_disabled": lambda p: t(
+        "Operator {username} is not disabled.", username=str(p["username"])
+    ),
     "appeal.not_upheld": lambda p: t(
         "Application {protocol} has no upheld appeal: its answers are corrected on appeal "
         "only while the latest appeal against its decision stands upheld.",
@@ -210,8 +219,22 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "operator.password_too_short": lambda p: t(
         "The new password needs at least {limit} characters.", limit=int(str(p["limit"]))
     ),
+    "operator.current_password_wrong": lambda p: t(
+        "The current password is not right: type the one you signed in with."
+    ),
     "operator.password_unchanged": lambda p: t(
-        "The new password must differ from the one-time password."
+        "The new password must differ from the current one."
+    ),
+    "operator.password_easy": lambda p: t(
+        "This password is too easy to guess: it is a common password or word, a keyboard "
+        "pattern, or repeated or sequential characters. Choose a longer phrase of a few "
+        "unrelated words."
+    ),
+    "operator.password_names_operator": lambda p: t(
+        "The new password must not contain your username."
+    ),
+    "operator.password_names_town": lambda p: t(
+        "The new password must not contain the name of the municipality."
     ),
     "act.same_person": lambda p: t(
         "You prepared this act: another manager must approve it (four eyes)."

@@ -1,27 +1,35 @@
 """Sessions, sign-in guard and CSRF for the office.
 
-The session lives in an encrypted and signed cookie (aiohttp-session's Fernet storage, key
-derived from the server secret): HttpOnly, SameSite=Strict, Secure behind https, limited
-to /office. Every unsafe request must carry the session's CSRF token (form field
-`csrf_token`, or the X-CSRF-Token header) or it is refused with 403 before any handler
-runs. Pages other than the sign-in need a signed-in operator; an operator with a one-time
-password is sent to change it first. A successful sign-in also leaves a device cookie
-(same care, kept for DEVICE_COOKIE_DAYS): the sign-in counts its wrong passwords apart.
+The session cookie is encrypted and signed (aiohttp-session's Fernet storage, key derived
+from the server secret): HttpOnly, SameSite=Strict, Secure behind https, limited to
+/office. It carries the CSRF token, the language and, once signed in, a random token whose
+SHA-256 names a row of `operator_sessions` (core.services.office_sessions): the database
+says whether the session is still on, so signing out, a password change and disabling the
+operator end it for good, even for a copy of the cookie, and it ends after the idle
+timeout or its lifetime. A page asked with a session that ended sends to the sign-in,
+which says so and then goes back to that page (for a form, to the page the form was on:
+what it sent is not done). Every unsafe request must carry the session's CSRF token (form
+field `csrf_token`, or the X-CSRF-Token header) or it is refused with 403 before any
+handler runs. Pages other than the sign-in need a signed-in operator; an operator with a
+one-time password is sent to change it first. A successful sign-in also leaves a device
+cookie (same care, kept for DEVICE_COOKIE_DAYS): the sign-in counts its wrong passwords
+apart.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from aiohttp_session import Session, get_session, new_session
+from yarl import URL
 
 from core.domain.errors import NotAllowed
-from core.services import operators
+from core.services import office_sessions
+from core.services.office_sessions import Ended
 from core.storage import models as m
 from office.keys import CONFIG, CORE
 
@@ -34,8 +42,10 @@ DEVICE_COOKIE_NAME = "buonispesa_office_device"
 DEVICE_COOKIE_DAYS = 180
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
-OPERATOR_KEY = "operator_id"
-STARTED_KEY = "started"
+# The session's token (its SHA-256 is the row of operator_sessions).
+TOKEN_KEY = "session"
+# Why the session ended, for the sign-in page to say it once (an Ended value).
+ENDED_KEY = "ended"
 OPERATOR = web.RequestKey("operator", m.Operator)  # request[OPERATOR]: who is signed in
 
 # Reachable without a session (the sign-in itself, the style sheet, open data).
@@ -60,15 +70,31 @@ def csrf_token(session: Session) -> str:
 
 
 async def start_session(request: web.Request, operator: m.Operator) -> None:
-    """A new session for a fresh sign-in: nothing from before survives (session fixation)."""
+    """A new session for a fresh sign-in: nothing from before survives (session fixation).
+    The operator's session row is written (and committed) here."""
+    core = request.app[CORE]
+    async with core.uow() as uow:
+        token = await office_sessions.start(
+            uow, operator.id, core.now(), request.app[CONFIG].session_rules
+        )
+        await uow.commit()
     old = await get_session(request)
     language = old.get("lang")
     session = await new_session(request)
-    session[OPERATOR_KEY] = operator.id
-    session[STARTED_KEY] = int(time.time())
+    session[TOKEN_KEY] = token
     session[CSRF_FIELD] = secrets.token_urlsafe(32)
     if language:
         session["lang"] = language
+
+
+async def end_session(request: web.Request) -> None:
+    """Sign-out: this browser's session ends in the database, and its cookie is emptied."""
+    session = await get_session(request)
+    token = session.get(TOKEN_KEY)
+    if isinstance(token, str):
+        async with request.app[CORE].uow() as uow:
+            await office_sessions.end(uow, token)
+    session.invalidate()
 
 
 def remember_device(request: web.Request, answer: web.StreamResponse, cookie: str) -> None:
@@ -86,10 +112,6 @@ def remember_device(request: web.Request, answer: web.StreamResponse, cookie: st
 
 def _route_name(request: web.Request) -> str | None:
     return request.match_info.route.name
-
-
-def sign_in_url(request: web.Request) -> str:
-    return str(request.app.router["sign_in"].url_for())
 
 
 @web.middleware
@@ -111,6 +133,19 @@ async def csrf_guard(request: web.Request, handler: Handler) -> web.StreamRespon
     return await handler(request)
 
 
+def _form_page(request: web.Request) -> str | None:
+    """The office page a form was sent from (its Referer: same host, under /office/)."""
+    try:
+        url = URL(request.headers.get("Referer", ""))
+    except ValueError:
+        return None
+    if url.host is None or url.raw_authority != request.host:
+        return None
+    if not url.path.startswith("/office/") or url.path.startswith("/office//"):
+        return None
+    return url.path_qs
+
+
 def signed_in_guard() -> Middleware:
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -118,23 +153,23 @@ def signed_in_guard() -> Middleware:
         if name in PUBLIC:
             return await handler(request)
         session = await get_session(request)
-        operator_id = session.get(OPERATOR_KEY)
-        started = session.get(STARTED_KEY)
-        hours = request.app[CONFIG].session_hours
-        operator = None
-        if (
-            isinstance(operator_id, int)
-            and isinstance(started, int)
-            and time.time() - started < hours * 3600
-        ):
-            async with request.app[CORE].uow() as uow:
-                operator = await operators.get(uow, operator_id)
-        if operator is None:
-            session.pop(OPERATOR_KEY, None)
-            if request.method in UNSAFE:
-                raise web.HTTPSeeOther(sign_in_url(request))
-            target = request.rel_url.path_qs
-            raise web.HTTPSeeOther(request.app.router["sign_in"].url_for().with_query(next=target))
+        token = session.get(TOKEN_KEY)
+        found: m.Operator | Ended | None = None
+        if isinstance(token, str):
+            core = request.app[CORE]
+            async with core.uow() as uow:
+                found = await office_sessions.resume(
+                    uow, token, core.now(), request.app[CONFIG].session_rules
+                )
+        if not isinstance(found, m.Operator):
+            session.pop(TOKEN_KEY, None)
+            if found is not None:
+                session[ENDED_KEY] = found.value
+            # Back to this page after signing in; for a form, to the page it was on.
+            target = _form_page(request) if request.method in UNSAFE else request.rel_url.path_qs
+            url = request.app.router["sign_in"].url_for()
+            raise web.HTTPSeeOther(url.with_query(next=target) if target else url)
+        operator = found
         if operator.must_change_password and name not in BEFORE_PASSWORD:
             raise web.HTTPSeeOther(request.app.router["password"].url_for())
         request[OPERATOR] = operator

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from buonispesa.cli.admin import admin, out, run_with_core
 from buonispesa.cli.common import office_language, operator_name, say
-from core.domain.messages import Moment, t
+from core.domain.messages import Moment, t, tn
 from core.i18n import format_param
 
 # The services (SQLAlchemy, argon2) are imported by the commands that run: `--help` stays light.
@@ -59,7 +59,11 @@ def operator_list(code: str) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             table = Table(
-                say(t("Username")), say(t("Role")), say(t("Last sign-in")), say(t("Locked until"))
+                say(t("Username")),
+                say(t("Role")),
+                say(t("Last sign-in")),
+                say(t("Locked until")),
+                say(t("Disabled since")),
             )
             now = core.now()
             for operator in await operators.of_municipality(uow, town.id):
@@ -73,6 +77,9 @@ def operator_list(code: str) -> None:
                     format_param(Moment(last), office_language()) if last else "",
                     format_param(Moment(until), office_language())
                     if until is not None and until > now
+                    else "",
+                    format_param(Moment(operator.disabled_at), office_language())
+                    if operator.disabled_at is not None
                     else "",
                 )
             out.print(table)
@@ -93,6 +100,62 @@ def operator_unlock(
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             operator = await operators.unlock(
+                uow, town, username, core.now(), f"cli:{operator_name(by)}"
+            )
+            await uow.commit()
+        return operator.username
+
+    name = run_with_core(work)
+    out.print(say(t("Operator {username} can sign in again.", username=name)), markup=False)
+
+
+@operator_app.command("disable")
+def operator_disable(
+    code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
+    username: Annotated[str, typer.Argument(help="The operator to suspend")],
+    by: Annotated[str | None, typer.Option(help="Who disables (logged)")] = None,
+) -> None:
+    """Suspend an operator: no sign-in, and every office session of theirs ends now."""
+    from core.services import municipalities, operators
+
+    async def work(core: Core) -> tuple[str, int]:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            operator, ended = await operators.disable(
+                uow, town, username, core.now(), f"cli:{operator_name(by)}"
+            )
+            await uow.commit()
+        return operator.username, ended
+
+    name, ended = run_with_core(work)
+    out.print(
+        say(
+            tn(
+                "Operator {username} disabled: {count} office session ended; no sign-in "
+                "until 'admin operator enable'.",
+                "Operator {username} disabled: {count} office sessions ended; no sign-in "
+                "until 'admin operator enable'.",
+                ended,
+                username=name,
+            )
+        ),
+        markup=False,
+    )
+
+
+@operator_app.command("enable")
+def operator_enable(
+    code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
+    username: Annotated[str, typer.Argument(help="The disabled operator")],
+    by: Annotated[str | None, typer.Option(help="Who enables (logged)")] = None,
+) -> None:
+    """Let a disabled operator sign in again, with the password they had."""
+    from core.services import municipalities, operators
+
+    async def work(core: Core) -> str:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            operator = await operators.enable(
                 uow, town, username, core.now(), f"cli:{operator_name(by)}"
             )
             await uow.commit()

@@ -192,17 +192,45 @@ def amount_text(text: str | None, *, spelled: bool = True) -> str:
 
 
 _AMOUNT_LIKE = re.compile(r"^[-+−]?\s*€?\s*[-+−]?\d[\d.,']*\s*€?$|^[-+−]?\d*[.,]\d+$")
+# The currency written as a word of its own, before or after the amount: "€ 3", "3 EUR".
+_CURRENCY = frozenset({"€", "eur", "euro", "euros"})
+# "3 euro e 50", "3 € e 5 centesimi", "3 euros and 50 cents": euro and cents in words.
+_EURO_AND_CENTS = re.compile(
+    r"^(?P<euro>\d+)\s*(?:€|eur|euros?)\s+(?:e|and)\s+(?P<cents>\d{1,2})"
+    r"(?:\s*(?:centesimi|centesimo|cent|cents|c))?$",
+    re.IGNORECASE,
+)
+
+
+def euro_and_cents(text: str) -> str | None:
+    """ "3 euro e 50" -> "3,50", "3 euro e 5 centesimi" -> "3,05"; None for anything else."""
+    match = _EURO_AND_CENTS.match(text.strip())
+    if match is None:
+        return None
+    return f"{match['euro']},{match['cents'].rjust(2, '0')}"
 
 
 def split_amount(arg: str) -> tuple[str, str | None]:
     """ "RSSMRA85T10A562S 12,50" -> (reference, "12,50"): the last word is the amount when it
     looks like one, even a wrong one ("-5", "0,001"), so that the amount error is the one said
-    rather than "nobody found" for "RSSMRA85T10A562S -5"."""
+    rather than "nobody found" for "RSSMRA85T10A562S -5". The currency may be written
+    before or after it ("€ 3", "12,50 €", "EUR 3"), and euro and cents in words ("3 euro
+    e 50" is 3,50): never part of who pays."""
     words = arg.split()
+    for size in (5, 4):
+        # "3 euro e 50" / "3 euro e 50 centesimi" at the end, after a reference.
+        if len(words) > size and (amount := euro_and_cents(" ".join(words[-size:]))):
+            return " ".join(words[:-size]), amount
+    if len(words) >= 3 and words[-1].lower() in _CURRENCY:
+        words = words[:-1]  # "12,50 €", "3 euro"
+    if len(words) >= 3 and words[-2].lower() in _CURRENCY:
+        words = [*words[:-2], words[-1]]  # "€ 3", "EUR 3"
+    if len(words) >= 2 and looks_like_codice_fiscale(words[0]):
+        # After a codice fiscale (one word) the rest can only be the amount, however wrong:
+        # said as an amount error, never looked up as somebody.
+        return words[0], " ".join(words[1:])
     if len(words) >= 2:
         last = words[-1]
-        if fold(last) in ("euro", "eur", "€") and len(words) >= 3:
-            words, last = words[:-1], words[-2]
         if len(words) >= 3 and _split_cents(words):
             # "RSSMRA85T10A562S 12 50": the amount written with a space, said as an amount
             # error (parse_euro refuses it), never "nobody found" for "RSSMRA85T10A562S 12".
@@ -214,9 +242,6 @@ def split_amount(arg: str) -> tuple[str, str | None]:
         marked = _NUMBER_TOKEN.fullmatch(digits) is None and _AMOUNT_LIKE.match(last) is not None
         if plain or marked:
             return " ".join(words[:-1]), last.replace("−", "-")
-        if len(words) == 2 and looks_like_codice_fiscale(words[0]):
-            # After a codice fiscale the last word can only be the amount, however wrong.
-            return words[0], last
     return arg.strip(), None
 
 

@@ -204,13 +204,15 @@ async def request_charge(
     uow.add(charge)
     await uow.flush()
     if replaced and balance >= amount_cents:
-        # One SMS says both: the new code, and that the one this shop sent before is void.
+        # One SMS says both: the new code, and that the one this shop sent before is void;
+        # and, like the first code's message, how long the new one is valid.
         text = t(
             "{shop} asks {amount}. New code: {code} (the previous one is no longer valid). "
-            "Tell it to the cashier only if you agree.",
+            "Tell it to the cashier only if you agree. Valid {minutes} min.",
             shop=shop.name,
             amount=Money(amount_cents),
             code=code,
+            minutes=policy.charge_ttl_minutes,
         )
     elif replaced:
         text = t(
@@ -379,9 +381,17 @@ async def not_paid(
     )
 
 
-def wrong_codes_warning(shop_name: str, amount_cents: int) -> Text:
+def wrong_codes_warning(shop_name: str, amount_cents: int, *, pin: bool = False) -> Text:
     """To the holder of a code when wrong codes typed at the till cancelled the payment
-    (the last allowed one, or one that locked the shop): possibly a fraud attempt."""
+    (the last allowed one, or one that locked the shop): possibly a fraud attempt. A card
+    holder has a PIN, not a code: `pin` says so (docs/cards-and-delegates.md)."""
+    if pin:
+        return t(
+            "Warning: {shop} typed a wrong PIN for your card too many times. The payment of "
+            "{amount} was cancelled. Never tell your PIN to anyone but the cashier.",
+            shop=shop_name,
+            amount=Money(amount_cents),
+        )
     return t(
         "Warning: {shop} typed a wrong code too many times. The payment of {amount} "
         "was cancelled. Never give your code to anyone but the cashier.",
@@ -494,7 +504,7 @@ async def confirm_charge(
                 await notify_payer(
                     uow,
                     citizen,
-                    Reply.of(wrong_codes_warning(shop.name, charge.amount_cents)),
+                    Reply.of(wrong_codes_warning(shop.name, charge.amount_cents, pin=with_pin)),
                     now,
                     charge_id=charge.id,
                 )
@@ -934,7 +944,7 @@ async def _card_locked_at_shop(
         await notify_payer(
             uow,
             citizen,
-            Reply.of(wrong_codes_warning(shop.name, charge.amount_cents)),
+            Reply.of(wrong_codes_warning(shop.name, charge.amount_cents, pin=True)),
             now,
             charge_id=charge.id,
         )

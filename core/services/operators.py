@@ -6,9 +6,11 @@ an attacker the quarter of an hour too. The lock follows OWASP's device cookies:
 the operator signed in from before (a valid device cookie for that username) is counted
 and locked on its own; all other browsers are counted and locked together. A stranger
 guessing a manager's password locks out strangers, not the manager at the office's PC.
-A new account (or a reset) gets a one-time password that must be changed at the first
-sign-in. Hashing runs in a worker thread: it takes tens of milliseconds of CPU on purpose
-and must not stall the event loop.
+A new account gets a one-time password that must be changed at the first sign-in, to one
+core.domain.passwords allows (NIST SP 800-63B: long, not common, not the username or the
+town). A password change and disabling the operator end all their office sessions
+(core.services.office_sessions). Hashing runs in a worker thread: it takes tens of
+milliseconds of CPU on purpose and must not stall the event loop.
 """
 
 from __future__ import annotations
@@ -23,15 +25,16 @@ from enum import StrEnum
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from core.domain import device_cookies
+from core.domain import device_cookies, passwords
 from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, Refusal
+from core.domain.passwords import Weakness
 from core.services import activity
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
 MAX_FAILED_SIGN_INS = 5
 LOCK_MINUTES = 15
-MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
 _HASHER = PasswordHasher()
 # Verified against when the username is unknown: the answer takes as long as for a real one.
@@ -48,6 +51,12 @@ class SignInRefused(NotAllowed):
     """Wrong username or password: the same answer for both, so usernames cannot be probed."""
 
     code = "operator.sign_in_refused"
+
+
+class CurrentPasswordWrong(NotAllowed):
+    """The password typed as the current one, to change it, is not the operator's."""
+
+    code = "operator.current_password_wrong"
 
 
 class AccountLocked(NotAllowed):
@@ -262,31 +271,110 @@ async def unlock(
     return operator
 
 
+# Why a password may not be chosen, as the refusal that says it.
+_WEAKNESS_REFUSALS = {
+    Weakness.TOO_SHORT: Refusal.OPERATOR_PASSWORD_TOO_SHORT,
+    Weakness.NAMES_THE_OPERATOR: Refusal.OPERATOR_PASSWORD_NAMES_OPERATOR,
+    Weakness.NAMES_THE_TOWN: Refusal.OPERATOR_PASSWORD_NAMES_TOWN,
+    Weakness.EASY_TO_GUESS: Refusal.OPERATOR_PASSWORD_EASY,
+}
+
+
+async def check_new_password(uow: UnitOfWork, operator: m.Operator, password: str) -> None:
+    """Refuse a password this operator may not choose (core.domain.passwords): every
+    password an operator chooses passes here. The one-time passwords of add_operator are
+    random (16 characters of 31, about 79 bits) and pass it too; the demo town's
+    published password is no secret and is not checked."""
+    town = await uow.municipalities.by_id(operator.municipality_id)
+    names = [town.name, town.code] if town is not None else []
+    found = passwords.weakness(password, username=operator.username, town_names=names)
+    if found is not None:
+        raise Conflict(_WEAKNESS_REFUSALS[found], limit=MIN_PASSWORD_LENGTH)
+
+
 async def change_password(
     uow: UnitOfWork, operator_id: int, current: str, new: str, now: datetime
 ) -> m.Operator:
+    """Set the operator's own new password, when `current` is the present one. Ends every
+    office session of the operator (the caller gives its browser a new one). Commits."""
     operator = await uow.operators.by_id(operator_id)
     if operator is None or operator.disabled_at is not None:
         raise NotFound(Refusal.OPERATOR_NOT_FOUND)
     if not await _verify(operator.password_hash, current):
-        raise SignInRefused()
-    if len(new) < MIN_PASSWORD_LENGTH:
-        raise Conflict(Refusal.OPERATOR_PASSWORD_TOO_SHORT, limit=MIN_PASSWORD_LENGTH)
+        raise CurrentPasswordWrong()
     if new == current:
         raise Conflict(Refusal.OPERATOR_PASSWORD_UNCHANGED)
+    await check_new_password(uow, operator, new)
     operator.password_hash = await _hash(new)
     operator.must_change_password = False
     operator.password_changed_at = now
+    ended = await uow.operators.end_sessions(operator.id)
     await activity.record(
         uow,
         operator.municipality_id,
         operator.username,
         "operator.password_changed",
         subject=operator.username,
+        after={"sessions_ended": ended},
         now=now,
         operator_id=operator.id,
     )
     await uow.commit()
+    return operator
+
+
+async def _of_town(uow: UnitOfWork, municipality: m.Municipality, username: str) -> m.Operator:
+    name = normalize_username(username)
+    operator = await uow.operators.by_username(name, lock=True)
+    if operator is None or operator.municipality_id != municipality.id:
+        raise NotFound(Refusal.OPERATOR_NOT_FOUND, username=name)
+    return operator
+
+
+async def disable(
+    uow: UnitOfWork, municipality: m.Municipality, username: str, now: datetime, actor: str
+) -> tuple[m.Operator, int]:
+    """Suspend an operator of the municipality (someone who left the office, a stolen
+    password): no sign-in any more, and every office session ends now; with how many.
+    The account and what it did stay (the activity log names it). Logged with who did it;
+    the caller commits."""
+    operator = await _of_town(uow, municipality, username)
+    if operator.disabled_at is not None:
+        raise Conflict(Refusal.OPERATOR_DISABLED, username=operator.username)
+    operator.disabled_at = now
+    ended = await uow.operators.end_sessions(operator.id)
+    await activity.record(
+        uow,
+        municipality.id,
+        actor,
+        "operator.disable",
+        subject=operator.username,
+        after={"disabled_at": now.isoformat(), "sessions_ended": ended},
+        now=now,
+    )
+    return operator, ended
+
+
+async def enable(
+    uow: UnitOfWork, municipality: m.Municipality, username: str, now: datetime, actor: str
+) -> m.Operator:
+    """Let a disabled operator sign in again, with the password they had. Logged; the
+    caller commits."""
+    operator = await _of_town(uow, municipality, username)
+    if operator.disabled_at is None:
+        raise Conflict(Refusal.OPERATOR_NOT_DISABLED, username=operator.username)
+    before = operator.disabled_at.isoformat()
+    operator.disabled_at = None
+    await activity.record(
+        uow,
+        municipality.id,
+        actor,
+        "operator.enable",
+        subject=operator.username,
+        before={"disabled_at": before},
+        after={"disabled_at": None},
+        now=now,
+    )
     return operator
 
 

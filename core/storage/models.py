@@ -641,6 +641,33 @@ class OperatorDevice(Base):
     locked_until: Mapped[datetime | None]
 
 
+class OperatorSession(Base):
+    """A signed-in browser of an operator (core.services.office_sessions). The browser's
+    session cookie holds a random token; only its SHA-256 is kept here, so a copy of this
+    table signs nobody in. Written at sign-in; deleted at sign-out, when the operator
+    changes the password or is disabled, and once expired: `idle_until` (moved on while
+    the operator uses the office) or `expires_at` (the absolute lifetime) has passed. A
+    cookie whose row is gone signs nobody in, however long the cookie itself lasts."""
+
+    __tablename__ = "operator_sessions"
+    __table_args__ = (
+        UniqueConstraint("token_hash"),
+        CheckConstraint("expires_at > created_at", name="lifetime"),
+        CheckConstraint("idle_until <= expires_at", name="idle_within_lifetime"),
+    )
+    id: Mapped[int] = _id()
+    # CASCADE: a session is no record; an operator row deleted takes its sessions along.
+    operator_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("operators.id", ondelete="CASCADE"),
+        index=True,
+    )
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    idle_until: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
 class ActivityEntry(Base):
     """Append-only (database triggers refuse UPDATE and DELETE): what an operator did, when,
     to what, with the values before and after. Nobody edits it, not even a manager."""

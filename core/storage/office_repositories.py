@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.storage import models as m
@@ -59,6 +59,57 @@ class OperatorRepository(_Repository):
                 .order_by(m.OperatorDevice.id)
             )
         ).all()
+
+    async def session_by_hash(self, token_hash: str) -> m.OperatorSession | None:
+        return await self.session.scalar(
+            select(m.OperatorSession).where(m.OperatorSession.token_hash == token_hash)
+        )
+
+    async def sessions(self, operator_id: int) -> Sequence[m.OperatorSession]:
+        return (
+            await self.session.scalars(
+                select(m.OperatorSession)
+                .where(m.OperatorSession.operator_id == operator_id)
+                .order_by(m.OperatorSession.id)
+            )
+        ).all()
+
+    async def end_session(self, token_hash: str) -> bool:
+        """Delete one session; False when it was already gone."""
+        result = await self.session.execute(
+            delete(m.OperatorSession)
+            .where(m.OperatorSession.token_hash == token_hash)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def end_sessions(self, operator_id: int) -> int:
+        """Delete every session of the operator; how many there were."""
+        result = await self.session.execute(
+            delete(m.OperatorSession)
+            .where(m.OperatorSession.operator_id == operator_id)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def drop_expired_sessions(self, now: datetime) -> int:
+        """Delete the sessions of every operator that expired by `now` (idle or at the
+        end of their lifetime); how many."""
+        result = await self.session.execute(
+            delete(m.OperatorSession)
+            .where(or_(m.OperatorSession.idle_until <= now, m.OperatorSession.expires_at <= now))
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def keep_session(self, session_id: int, idle_until: datetime) -> None:
+        """Move a session's idle deadline on (the operator made a request)."""
+        await self.session.execute(
+            update(m.OperatorSession)
+            .where(m.OperatorSession.id == session_id)
+            .values(idle_until=idle_until)
+            .execution_options(synchronize_session=False)
+        )
 
 
 class OfficeActRepository(_Repository):

@@ -9,10 +9,18 @@ from core.domain.errors import DomainError
 from core.domain.messages import t
 from core.i18n import LANGUAGES
 from core.services import operators
-from office.keys import CORE
+from core.services.office_sessions import Ended
+from office.keys import CONFIG, CORE
 from office.pages import notify, render, words_for
 from office.refusals import describe
-from office.security import DEVICE_COOKIE_NAME, operator_of, remember_device, start_session
+from office.security import (
+    DEVICE_COOKIE_NAME,
+    ENDED_KEY,
+    end_session,
+    operator_of,
+    remember_device,
+    start_session,
+)
 from office.views.forms import fields, safe_next, see_other
 
 # One answer for an unknown username, a wrong password and a locked account: saying
@@ -21,9 +29,24 @@ from office.views.forms import fields, safe_next, see_other
 # attempts a lock stops (this browser, or all browsers the operator never signed in from)
 # is the service's rule; the page only hands it the device cookie and sets the renewed one.
 SIGN_IN_REFUSED = t("Wrong username or password, or too many attempts: try again later.")
+PASSWORDS_DIFFER = t("The two new passwords are not the same.")
 
 
 async def sign_in_page(request: web.Request) -> web.Response:
+    session = await get_session(request)
+    ended = session.pop(ENDED_KEY, None)
+    if ended == Ended.IDLE:
+        minutes = request.app[CONFIG].idle_minutes
+        await notify(
+            request,
+            t(
+                "Your session expired after {minutes} minutes without activity: sign in "
+                "again to go on.",
+                minutes=minutes,
+            ),
+        )
+    elif ended is not None:
+        await notify(request, t("Your session has expired: sign in again to go on."))
     return await render(
         request,
         "sign_in.html",
@@ -67,8 +90,7 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
 
 
 async def sign_out(request: web.Request) -> web.StreamResponse:
-    session = await get_session(request)
-    session.invalidate()
+    await end_session(request)
     raise see_other(request, "sign_in")
 
 
@@ -83,7 +105,7 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     words = await words_for(request)
     error = None
     if form.get("new", "") != form.get("repeat", ""):
-        error = words("The two new passwords are not the same.")
+        error = words.text(PASSWORDS_DIFFER)
     else:
         async with core.uow() as uow:
             try:
@@ -94,7 +116,9 @@ async def change_password(request: web.Request) -> web.StreamResponse:
                 error = words.text(describe(refusal))
     if error is not None:
         return await render(request, "password.html", {"error": error}, status=400)
-    await notify(request, t("Password changed."))
+    # The change ended every session of the operator, this one too: a new one here.
+    await start_session(request, operator)
+    await notify(request, t("Password changed. You were signed out everywhere else."))
     raise see_other(request, "dashboard")
 
 

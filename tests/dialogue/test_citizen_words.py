@@ -9,7 +9,8 @@ import pytest
 
 from core.bootstrap import Core
 from core.dialogue.engine import STOPPED
-from core.dialogue.flows.citizen import movement_text
+from core.dialogue.flows.appeal import DELEGATE_CANNOT_APPEAL
+from core.dialogue.flows.citizen import DELEGATE_NO_STATUS, movement_text
 from core.domain.cards import mask_codice_fiscale_gsm
 from core.domain.ledger import PostingKind
 from core.i18n import render_text
@@ -33,7 +34,10 @@ async def test_the_stop_confirmation_names_the_italian_words_that_restore(core: 
     )
 
 
-async def test_a_delegates_status_is_the_holders_as_the_balance_is(core: Core) -> None:
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_a_delegates_status_is_not_the_holders(core: Core, language: str) -> None:
+    # docs/cards-and-delegates.md: a delegate pays and checks the balance, nothing more.
+    # STATO from their phone neither tells the holder's application nor invites an appeal.
     town = await make_town(core, citizens=1)
     delegate = "+393471230002"
     async with core.uow() as uow:
@@ -42,14 +46,18 @@ async def test_a_delegates_status_is_the_holders_as_the_balance_is(core: Core) -
         await delegates.add_delegate(uow, municipality, town.citizen_cfs[0], delegate, core.now())
         await uow.commit()
     helper = Chat(core, delegate)
+    await helper.send(f"LINGUA {language}")
     await helper.expect("SALDO", "Balance of {holder}: {balance}.")
-    masked = mask_codice_fiscale_gsm(town.citizen_cfs[0])
-    assert param(helper.last, "holder") == masked
-    await helper.expect("STATO", "Status of {holder}:", ADMITTED)
-    assert param(helper.last, "holder") == masked
-    # The holder's own STATO is unchanged.
-    own = await Chat(core, town.citizen_phones[0]).expect("STATO", ADMITTED)
-    assert "Status of {holder}:" not in msgids(own)
+    assert param(helper.last, "holder") == mask_codice_fiscale_gsm(town.citizen_cfs[0])
+    replies = await helper.expect("STATO", DELEGATE_NO_STATUS.msgid)
+    said = "\n".join(render_text(text, language, sms=True) for r in replies for text in r.texts)
+    assert ("SALDO" if language == "it" else "BALANCE") in said, said
+    protocol = param(await Chat(core, town.citizen_phones[0]).expect("STATO", ADMITTED), "protocol")
+    for leaked in (str(protocol), "RICORSO", "APPEAL", "350"):
+        assert leaked not in said, said
+    await helper.expect("RICORSO", DELEGATE_CANNOT_APPEAL.msgid)
+    # The holder's own STATO still tells their application.
+    await Chat(core, town.citizen_phones[0]).expect("STATO", ADMITTED)
 
 
 @pytest.mark.parametrize("language", ["it", "en"])

@@ -8,7 +8,7 @@ from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.dialogue.menus import SHOP_HELP
 from core.domain.ledger import PostingKind
-from core.domain.messages import Money
+from core.domain.messages import Money, Reply
 from core.i18n import render_text
 from core.services import charges, ledger, security
 from core.storage import models as m
@@ -44,7 +44,7 @@ SPLIT = "Write the amount like 12,50: a comma before the cents, no space."
 # A new PAGA of the same shop for the same person: the code of the one it replaces is void.
 CITIZEN_CODE_REPLACED = (
     "{shop} asks {amount}. New code: {code} (the previous one is no longer valid). Tell it to "
-    "the cashier only if you agree."
+    "the cashier only if you agree. Valid {minutes} min."
 )
 CITIZEN_CODE_REPLACED_ABOVE_BALANCE = (
     "{shop} asks {amount}, the previous code is no longer valid. New code: {code}. Balance "
@@ -186,6 +186,56 @@ async def test_an_amount_that_is_not_an_amount_is_said_before_anybody_is_looked_
         assert await security.count(uow, security.LOOKUP_MISS, core.now() - timedelta(hours=1)) == 1
 
 
+async def lookups(core: Core) -> tuple[int, int]:
+    """(lookups counted against the shop's hourly limit, lookups that found nobody)."""
+    since = core.now() - timedelta(hours=1)
+    async with core.uow() as uow:
+        return (
+            await security.count(uow, security.LOOKUP, since),
+            await security.count(uow, security.LOOKUP_MISS, since),
+        )
+
+
+async def test_an_amount_with_the_currency_or_in_words_is_read_as_the_amount(
+    core: Core, clock: FakeClock
+) -> None:
+    # Chat trial finding 2: "€ 3" or "3 euro e 50" were taken as part of who pays, answered
+    # "nobody found" and counted among the shop's lookups that found nobody.
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    cf, phone = town.citizen_cfs[0], town.citizen_phones[0]
+    for written, cents in (
+        (f"{cf} € 3", 3_00),
+        (f"{cf} 3 euro e 50", 3_50),
+        (f"{cf} 12,50 €", 12_50),
+        (f"{phone} 3 €", 3_00),
+        (f"{cf} EUR 3", 3_00),
+    ):
+        replies = await till.expect(f"PAGA {written}", ASK_CODE)
+        assert param(replies, "amount") == Money(cents), written
+    assert await lookups(core) == (5, 0)
+    # Asked for the amount alone, euro and cents in words are read too.
+    await till.expect(f"PAGA {cf}", AMOUNT)
+    replies = await till.expect("3 euro e 5 centesimi", ASK_CODE)
+    assert param(replies, "amount") == Money(3_05)
+    assert await lookups(core) == (6, 0)
+    # An amount that cannot be read is said so, and nobody is looked up or counted.
+    for written in (f"{cf} 3 euro e mezzo", f"{cf} tre euro e 50", f"{cf} € tre"):
+        await till.expect(f"PAGA {written}", "This is not an amount. Write it in euro, e.g. 12,50.")
+        assert (await till.state())[:2] == ("charge", "amount")
+    assert await lookups(core) == (6, 0)
+    # Unchanged: a dot before three digits groups thousands, before two it is the decimals.
+    await till.expect("MENU")
+    clock.advance(hours=1, minutes=1)  # past the hour's cap of payment codes for one person
+    for written, cents in ((f"{cf} 1.50", 1_50), (f"{cf} 12.500", 12_500_00)):
+        replies = await till.expect(f"PAGA {written}", ASK_CODE)
+        assert param(replies, "amount") == Money(cents), written
+
+
+def second_code(reply: Reply) -> str:
+    return str(reply.texts[0].params["code"])
+
+
 async def test_a_new_pay_replaces_the_pending_one_and_codes_are_capped(
     core: Core, clock: FakeClock
 ) -> None:
@@ -194,10 +244,17 @@ async def test_a_new_pay_replaces_the_pending_one_and_codes_are_capped(
     phone = town.citizen_phones[0]
     await till.expect(f"PAGA {town.citizen_cfs[0]} 13", ASK_CODE)
     first = await citizen_code(core, phone)
+    [(_row, initial)] = (await outbox_of(core, "sms", phone))[-1:]
     await till.expect(f"PAGA {town.citizen_cfs[0]} 12", ASK_CODE)
     [(_row, latest)] = (await outbox_of(core, "sms", phone))[-1:]
     assert latest.texts[0].msgid == CITIZEN_CODE_REPLACED
-    second = str(latest.texts[0].params["code"])
+    # The new code's message says how long it is valid, as the first code's did.
+    minutes = initial.texts[0].params["minutes"]
+    assert latest.texts[0].params["minutes"] == minutes
+    for language, valid in (("it", f"per {minutes} min"), ("en", f"Valid {minutes} min")):
+        said = render_text(latest.texts[0], language, sms=True)
+        assert valid in said and str(second_code(latest)) in said, said
+    second = second_code(latest)
     if first != second:  # the first code is void: only the new one pays
         await till.expect(first, "Wrong code: {count} attempt left.")
     replies = await till.expect(second, CONFIRMED)

@@ -22,7 +22,7 @@ from tests.integration.test_community import buy, enable, last_code, second_shop
 
 REPLACED = (
     "{shop} asks {amount}. New code: {code} (the previous one is no longer valid). Tell it "
-    "to the cashier only if you agree."
+    "to the cashier only if you agree. Valid {minutes} min."
 )
 
 

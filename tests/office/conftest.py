@@ -12,7 +12,7 @@ from core.bootstrap import Core
 from core.services import municipalities, operators
 from tests.conftest import FakeClock
 from tests.integration.office_helpers import Office, open_round
-from tests.office.harness import OfficeBrowser, OfficeServer, office_server
+from tests.office.harness import LASTING_SESSIONS, OfficeBrowser, OfficeServer, office_server
 
 PASSWORD = "correct horse battery"
 
@@ -47,7 +47,7 @@ async def towns(core: Core, clock: FakeClock, database_url: str) -> AsyncIterato
     cal = await open_round(core, clock, code="CAL", name="Comune di Calimera")
     for code in ("BEL", "CAL"):
         await add_operators(core, code)
-    async with office_server(core, database_url) as server:
+    async with office_server(core, database_url, office_config=LASTING_SESSIONS) as server:
         yield Towns(server, bel, cal)
 
 

@@ -18,6 +18,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from buonispesa.server import build_app
 from buonispesa.settings import Settings
 from core.bootstrap import Core
+from office.keys import OfficeConfig
+
+# For tests that move the clock by hours or days while operators stay signed in (a round
+# closed, a tranche approved the next day): their sessions outlast it. The session rules
+# themselves are tested with the office as `serve` sets it up (tests/office/test_sessions.py).
+LASTING_SESSIONS = OfficeConfig(
+    secure_cookies=False, session_hours=24 * 365, idle_minutes=24 * 60 * 365
+)
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -107,12 +115,24 @@ class OfficeServer:
 
 @asynccontextmanager
 async def office_server(
-    core: Core, database_url: str, public_base_url: str | None = None
+    core: Core,
+    database_url: str,
+    public_base_url: str | None = None,
+    office_config: OfficeConfig | None = None,
 ) -> AsyncIterator[OfficeServer]:
+    """`office_config` None: the office as `serve` sets it up (sessions end idle after 30
+    minutes of the test's clock, 10 hours after the sign-in)."""
     settings = Settings(
         _env_file=None, BUONISPESA_DATABASE_URL=database_url, PUBLIC_BASE_URL=public_base_url
     )
-    app = await build_app(core, settings, host="127.0.0.1", port=8080, with_telegram=False)
+    app = await build_app(
+        core,
+        settings,
+        host="127.0.0.1",
+        port=8080,
+        with_telegram=False,
+        office_config=office_config,
+    )
     server = OfficeServer(TestServer(app))
     await server.server.start_server()
     try:

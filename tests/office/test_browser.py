@@ -19,6 +19,7 @@ import os
 import shutil
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from subprocess import PIPE
 from typing import Any, TypeVar
@@ -32,8 +33,10 @@ from buonispesa.server import build_app
 from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.storage.engine import make_engine
+from office.keys import OfficeConfig
 from tests.conftest import FakeClock
 from tests.factories import make_cf
+from tests.office.harness import LASTING_SESSIONS
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -75,11 +78,34 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 async def demo_server(sqlite_url: str) -> AsyncIterator[tuple[str, FakeClock]]:
+    """The demo town served; sessions outlast the hours the tests move the clock by."""
+    async with serve_demo(sqlite_url, LASTING_SESSIONS) as served:
+        yield served
+
+
+@pytest.fixture
+async def demo_as_served(sqlite_url: str) -> AsyncIterator[tuple[str, FakeClock]]:
+    """The demo town served with the session rules `serve` sets."""
+    async with serve_demo(sqlite_url, None) as served:
+        yield served
+
+
+@asynccontextmanager
+async def serve_demo(
+    sqlite_url: str, office_config: OfficeConfig | None
+) -> AsyncIterator[tuple[str, FakeClock]]:
     clock = FakeClock()
     core = Core(engine=make_engine(sqlite_url), clock=clock)
     await seed_demo(core)
     settings = Settings(_env_file=None, BUONISPESA_DATABASE_URL=sqlite_url)
-    app = await build_app(core, settings, host="127.0.0.1", port=0, with_telegram=False)
+    app = await build_app(
+        core,
+        settings,
+        host="127.0.0.1",
+        port=0,
+        with_telegram=False,
+        office_config=office_config,
+    )
     runner = web.AppRunner(app)
     await runner.setup()
     sock = socket.socket()
@@ -325,3 +351,49 @@ async def test_an_upheld_appeal_is_corrected_and_approved_in_the_browser(
     await run(driver.get, f"{base}/office/applications/{protocol}")
     facts = str(await run(lambda: driver.find_element(By.CSS_SELECTOR, "dl.facts").text))
     assert "Pensione\nno" in facts
+
+
+async def test_after_30_idle_minutes_the_sign_in_says_so_and_goes_back_to_the_page(
+    demo_as_served: tuple[str, FakeClock], chrome: object
+) -> None:
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_as_served
+
+    async def run(step: Callable[..., T], *args: Any) -> T:
+        return await asyncio.to_thread(step, *args)
+
+    def submit_by(xpath: str) -> None:
+        driver.execute_script("window.buonispesaOldPage = true")
+        driver.find_element(By.XPATH, xpath).click()
+        wait = WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,))
+        wait.until(
+            lambda d: d.execute_script(
+                "return window.buonispesaOldPage === undefined"
+                " && document.readyState === 'complete'"
+            )
+        )
+
+    def sign_in() -> None:
+        driver.find_element(By.ID, "username").send_keys("bel.clerk")
+        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
+        submit_by("//form[contains(@class, 'narrow')]//button[@type='submit']")
+
+    await run(driver.get, base + "/office/round")
+    await run(sign_in)
+    assert str(await run(lambda: driver.current_url)).endswith("/office/round")
+    clock.advance(minutes=31)
+    await run(submit_by, "//nav//a[@href='/office/applications']")
+    assert "/office/sign-in?next=/office/applications" in str(await run(lambda: driver.current_url))
+    notice = str(await run(lambda: driver.find_element(By.CSS_SELECTOR, ".notice").text))
+    assert notice == (
+        "La sessione è scaduta dopo 30 minuti senza attività: accedi di nuovo per continuare."
+    )
+    await run(sign_in)
+    assert str(await run(lambda: driver.current_url)).endswith("/office/applications")
+    assert await run(lambda: driver.find_element(By.TAG_NAME, "h1").text) == "Domande"

@@ -59,10 +59,14 @@ def test_refusals_say_what_is_wrong() -> None:
     assert code == 2 and "is not a valid username" in output
 
 
-def locked_until(listing: str, username: str) -> str:
-    """The last column of the operator's row in `admin operator list`."""
+def column(listing: str, username: str, last: int) -> str:
+    """A column of the operator's row in `admin operator list`, counted from the end."""
     row = next(line for line in listing.splitlines() if f" {username} " in line)
-    return row.split("│")[-2].strip()
+    return row.split("│")[-1 - last].strip()
+
+
+def locked_until(listing: str, username: str) -> str:
+    return column(listing, username, 2)
 
 
 def sign_in(username: str, password: str) -> str:
@@ -100,3 +104,30 @@ def test_a_locked_operator_is_listed_as_locked_and_unlocked_by_the_office() -> N
     assert code == 0 and "Operator anna can sign in again." in output
     assert sign_in("anna", found.group(1)) == "ok"
     assert locked_until(invoke("admin", "operator", "list", "BEL")[1], "anna") == ""
+
+
+def test_a_disabled_operator_cannot_sign_in_until_enabled() -> None:
+    invoke("admin", "municipality", "add", "BEL", "Belforte del Chienti")
+    output = invoke("admin", "operator", "add", "BEL", "anna")[1]
+    found = re.search(r"One-time password: (\S+) ", output)
+    assert found is not None, output
+    assert sign_in("anna", found.group(1)) == "ok"
+
+    code, output = invoke("admin", "operator", "disable", "BEL", "Anna", "--by", "mario")
+
+    assert code == 0, output
+    assert "Operator anna disabled: 0 office sessions ended; no sign-in until" in output
+    assert sign_in("anna", found.group(1)) == "operator.sign_in_refused"
+    listing = invoke("admin", "operator", "list", "BEL")[1]
+    assert "Disabled since" in listing and re.search(r"\d{2}:\d{2}", column(listing, "anna", 1))
+    code, output = invoke("admin", "operator", "disable", "BEL", "anna")
+    assert code == 2 and "Operator anna is already disabled." in output
+    assert invoke("admin", "operator", "disable", "BEL", "nobody")[0] == 2
+
+    code, output = invoke("admin", "operator", "enable", "BEL", "anna")
+
+    assert code == 0 and "Operator anna can sign in again." in output
+    assert sign_in("anna", found.group(1)) == "ok"
+    assert column(invoke("admin", "operator", "list", "BEL")[1], "anna", 1) == ""
+    code, output = invoke("admin", "operator", "enable", "BEL", "anna")
+    assert code == 2 and "Operator anna is not disabled." in output

@@ -1313,6 +1313,37 @@ class FakeOperators(_Fake):
     async def devices(self, operator_id: int) -> Sequence[m.OperatorDevice]:
         return self.store.rows(m.OperatorDevice, lambda x: x.operator_id == operator_id)
 
+    async def session_by_hash(self, token_hash: str) -> m.OperatorSession | None:
+        return self.store.first(m.OperatorSession, lambda x: x.token_hash == token_hash)
+
+    async def sessions(self, operator_id: int) -> Sequence[m.OperatorSession]:
+        return self.store.rows(m.OperatorSession, lambda x: x.operator_id == operator_id)
+
+    async def end_session(self, token_hash: str) -> bool:
+        found = await self.session_by_hash(token_hash)
+        if found is not None:
+            self.store.delete(found)
+        return found is not None
+
+    async def end_sessions(self, operator_id: int) -> int:
+        found = await self.sessions(operator_id)
+        for row in found:
+            self.store.delete(row)
+        return len(found)
+
+    async def drop_expired_sessions(self, now: datetime) -> int:
+        found = self.store.rows(
+            m.OperatorSession, lambda x: x.idle_until <= now or x.expires_at <= now
+        )
+        for row in found:
+            self.store.delete(row)
+        return len(found)
+
+    async def keep_session(self, session_id: int, idle_until: datetime) -> None:
+        found = self.store.get(m.OperatorSession, session_id)
+        if found is not None:
+            found.idle_until = idle_until
+
 
 class FakeOfficeActs(_Fake):
     async def by_id(self, act_id: int) -> m.OfficeAct | None:

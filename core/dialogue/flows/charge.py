@@ -162,7 +162,9 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
     @staticmethod
     def _amount(amount_text: str) -> int:
         try:
-            cents = parse_euro(words.amount_text(amount_text, spelled=False))
+            # "3 euro e 50" is 3,50: euro and cents in words are not "12 50" with a space.
+            written = words.euro_and_cents(amount_text) or amount_text
+            cents = parse_euro(words.amount_text(written, spelled=False))
         except InvalidAmount as error:
             raise Reject(error_text(error)) from error
         if cents <= 0:

@@ -26,6 +26,11 @@ MOVEMENTS_SHOWN = 3
 IDENTIFY = ("identify", "contact")
 SHARE_CONTACT = t("To find your vouchers we need your phone number: tap the button to share it.")
 NO_VOUCHERS = t("We have no vouchers for this number. To apply, write DOMANDA.")
+# STATO from a delegate's phone: the holder's application is not told to whoever pays for them.
+DELEGATE_NO_STATUS = t(
+    "A delegate sees only the balance (SALDO): the citizen asks for their application with "
+    "STATO from their own phone or chat, or at the office."
+)
 
 
 def nobody_reply(*, telegram: bool) -> Reply:
@@ -144,28 +149,27 @@ async def show_card(turn: Turn) -> None:
 
 
 async def show_status(turn: Turn) -> None:
-    # A delegate's phone asks for the holder it pays for, as SALDO answers it (else STATO
-    # would say "no vouchers for this number" right after SALDO showed the holder's balance).
-    holder = await represented(turn)
-    citizen = holder or await identified(turn, "status")
+    # A delegate's phone pays and checks the balance for the holder, nothing more
+    # (docs/cards-and-delegates.md): the holder's application, its outcome and the way to
+    # appeal are theirs to ask for.
+    if await represented(turn) is not None:
+        turn.finish()
+        turn.say(DELEGATE_NO_STATUS)
+        return
+    citizen = await identified(turn, "status")
     if citizen is None:
         return
     turn.finish()
     status = await status_of(turn.uow, citizen, turn.now)
-    whose = (
-        [t("Status of {holder}:", holder=cards.mask_codice_fiscale_gsm(holder.codice_fiscale))]
-        if holder is not None
-        else []
-    )
     if status is None:
-        turn.say(*whose, t("We found no application of yours. To apply, write DOMANDA."))
+        turn.say(t("We found no application of yours. To apply, write DOMANDA."))
         return
     appeal = appeal_text(status)
     if appeal is None:
-        turn.say(*whose, status_text(status))
+        turn.say(status_text(status))
         return
     # Two SMS only when one would not hold them all: the appeal's sentence goes second.
-    turn.say_split(*whose, status_text(status), appeal)
+    turn.say_split(status_text(status), appeal)
 
 
 def appeal_text(status: ApplicationStatus) -> Text | None:

@@ -98,10 +98,11 @@ class IdentifyFlow(Flow[IdentifyState]):
             return
         if (
             linked.citizen is None
-            and then == "balance"
+            and then in ("balance", "status")
             and await citizen_requests.represented(turn)
         ):
-            await continue_with(turn, then)  # a delegate's phone: the balance it acts for
+            # A delegate's phone: the balance it acts for; for STATO, that it is not told.
+            await continue_with(turn, then)
             return
         if linked.citizen is None and then == "appeal":
             # As on SMS: a delegate's phone is told who may appeal, anybody else that there
