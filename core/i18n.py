@@ -85,6 +85,14 @@ def format_distance(meters: int, language: str) -> str:
     return f"{format_decimal(km, format='#,##0.#', locale=locale)} km"
 
 
+def format_score(text: str, language: str) -> str:
+    """A score stored as plain text with a dot ("83.33", as in the CSV) written the way the
+    language writes decimals ("83,33" in Italian); "" stays "" (no score)."""
+    if not text:
+        return ""
+    return str(format_decimal(Decimal(text), format="#,##0.00", locale=babel_locale(language)))
+
+
 def format_param(value: Param, language: str) -> str:
     locale = babel_locale(language)
     if isinstance(value, Money):

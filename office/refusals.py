@@ -7,11 +7,11 @@ sentence (core.dialogue.errors), which already exists in every language.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 
 from core.dialogue.errors import GENERIC, error_text
 from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, PolicyError
-from core.domain.messages import Moment, Text, t
+from core.domain.messages import Day, Moment, Text, t
 
 
 def _moment(value: object) -> Moment | str:
@@ -31,6 +31,20 @@ FIELD_SENTENCES: dict[str, Text] = {
     "has_work_income": t("Work income: choose yes or no."),
     "has_pension": t("Pension: choose yes or no."),
 }
+
+
+def _bad_date(p: Mapping[str, object]) -> Text:
+    """The date the form accepts: year-month-day in digits, as a date field sends it; the
+    example is a real date near today (the form's own), shown also as people write it."""
+    try:
+        example = date.fromisoformat(str(p.get("example")))
+    except ValueError:
+        example = date(2026, 4, 30)
+    return t(
+        "Write the date as year-month-day in digits: for example {example} for {day}.",
+        example=example.isoformat(),
+        day=Day(example),
+    )
 
 
 def field_problem(p: Mapping[str, object]) -> Text:
@@ -125,6 +139,9 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     ),
     "window.bad_days": lambda p: t("The application window lasts at least one day."),
     "window.not_open": lambda p: t("The application window is not open."),
+    "window.not_confirmed": lambda p: t(
+        "The window was not closed: confirm on the page that explains what closing means."
+    ),
     "allocation.already_credited": lambda p: t(
         "Tranche {tranche} has already been credited.", tranche=str(p["tranche"])
     ),
@@ -288,7 +305,7 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "office.csrf": lambda p: t(
         "This form has expired or did not come from this site: reload the page and try again."
     ),
-    "office.bad_date": lambda p: t("Write the date as on a calendar, e.g. 2026-04-30."),
+    "office.bad_date": _bad_date,
     "office.bad_amount": field_problem,
     "office.bad_choice": field_problem,
     "application.bad_household_size": lambda p: t(

@@ -233,6 +233,12 @@ FIELD_NAMES = {
     "till_closed": t("till session ended"),
     "cancelled_recovery_cents": t("recovery cancelled"),
 }
+# Where a shop's registration stands (core.domain.shops.ShopStatus).
+SHOP_STATUS_NAMES = {
+    "pending": t("to review"),
+    "approved": t("approved"),
+    "refused": t("refused"),
+}
 # Stored values of a status or an outcome, as the log's readers say them.
 VALUE_NAMES = {
     "prepared": t("prepared"),

@@ -222,6 +222,14 @@ def expire(row: m.OutboxMessage) -> None:
     forget_code(row)
 
 
+def close_unsent(row: m.OutboxMessage, why: str) -> None:
+    """A due row no longer worth sending because what it is about moved on (a payment's
+    code once the payment was confirmed, cancelled or expired): closed, never sent."""
+    row.status = FAILED
+    row.last_error = f"not sent: {why}"
+    forget_code(row)
+
+
 async def apply_report(
     core: Core, provider_message_id: str, reported: str, error_code: str | None = None
 ) -> str:

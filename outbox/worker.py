@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from core.bootstrap import Core
-from core.services.outbox import PAYMENT_LANE, open_payload
+from core.services.outbox import PAYMENT_LANE, not_worth_sending, open_payload
 from outbox import delivery
 from outbox.channels import OutgoingMessage, Sender, SendResult, SendStatus
 from outbox.ratelimit import Priority
@@ -289,9 +289,14 @@ class OutboxWorker:
             )
             claimed = []
             lease_end = now + timedelta(seconds=self.config.lease_seconds)
+            # Codes of payments closed since they were queued (one query for the batch).
+            moved_on = await not_worth_sending(uow, rows, now)
             for row in rows:
                 if self.config.retry.deadline(row) <= now:
                     delivery.expire(row)
+                    continue
+                if row.id in moved_on:
+                    delivery.close_unsent(row, moved_on[row.id])
                     continue
                 row.status = delivery.SENDING
                 row.attempts += 1

@@ -65,8 +65,12 @@ def letters(
         str | None, typer.Option(help="One application (default: all paper applications)")
     ] = None,
     language: Lang = None,
+    window: Annotated[
+        int | None,
+        typer.Option("--window", min=1, help="Paper letters of this window (default: latest)"),
+    ] = None,
 ) -> None:
-    """Decision letters: one applicant's, or everyone's who applied on paper."""
+    """Decision letters: one applicant's, or everyone's who applied on paper in a window."""
     from core.services import municipalities, paperwork
 
     async def work(core: Core) -> bytes:
@@ -75,12 +79,17 @@ def letters(
 
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            found = (
-                [await paperwork.decision(uow, town, protocol)]
-                if protocol
-                else await paperwork.paper_decisions(uow, town)
-            )
-        return documents.decision_letters_pdf(found, _language(language), core.now())
+            if protocol:
+                found = [await paperwork.decision(uow, town, protocol)]
+                return documents.decision_letters_pdf(found, _language(language), core.now())
+            letters = await paperwork.paper_decisions(uow, town, window)
+        return documents.decision_letters_pdf(
+            letters.decisions,
+            _language(language),
+            core.now(),
+            town=letters.town,
+            window=letters.round_number,
+        )
 
     _write(out_file, run_with_core(work))
 

@@ -20,6 +20,7 @@ from core.domain.messages import Moment, Money, t, tn
 # The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
 if TYPE_CHECKING:
     from core.bootstrap import Core
+    from core.services import audit
 
 audit_app = typer.Typer(help="Checks on self-declarations (DPR 445/2000).", no_args_is_help=True)
 privacy_app = typer.Typer(help="A citizen's personal data (GDPR).", no_args_is_help=True)
@@ -188,6 +189,28 @@ def audit_check(
     out.print(say(t("{protocol}: outcome recorded.", protocol=protocol.upper())), markup=False)
 
 
+def recovery_rich_table(rows: list[audit.ToRecover]) -> Table:
+    """The sums to recover as the terminal shows them."""
+    # The protocol is what the office looks up: never cut ("BEL-2026-000..."), whatever the
+    # terminal's width; the other columns give way first.
+    table = Table()
+    table.add_column(
+        say(t("Protocol")), no_wrap=True, min_width=max((len(r.protocol) for r in rows), default=0)
+    )
+    table.add_column(say(t("Revoked on")))
+    for title in (t("Credited"), t("Returned to the fund"), t("To recover")):
+        table.add_column(say(title), justify="right")
+    for row in rows:
+        table.add_row(
+            row.protocol,
+            say(t("{when}", when=Moment(row.revoked_at))),
+            money(row.credited_cents),
+            money(row.returned_cents),
+            money(row.to_recover_cents),
+        )
+    return table
+
+
 @audit_app.command("recover")
 def audit_recover(
     code: str,
@@ -214,22 +237,7 @@ def audit_recover(
         target.write(recovery_table(code.upper(), rows).csv())
         out.print(say(t("Wrote {file}.", file=str(target.path))), markup=False)
         return
-    table = Table(
-        say(t("Protocol")),
-        say(t("Revoked on")),
-        say(t("Credited")),
-        say(t("Returned to the fund")),
-        say(t("To recover")),
-    )
-    for row in rows:
-        table.add_row(
-            row.protocol,
-            say(t("{when}", when=Moment(row.revoked_at))),
-            money(row.credited_cents),
-            money(row.returned_cents),
-            money(row.to_recover_cents),
-        )
-    out.print(table)
+    out.print(recovery_rich_table(rows))
     out.print(
         say(
             t(

@@ -10,7 +10,7 @@ identify anybody. Text is set in Source Sans Pro (OFL, from its Python package).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 
 from babel.lists import format_list
@@ -18,7 +18,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from core.domain.messages import Day, Moment, Money, Param, Text, t, tn
-from core.i18n import babel_locale, format_param, render_text
+from core.i18n import babel_locale, format_param, format_score, render_text
 from core.services.paperwork import Decision, Determina, ShopStatement
 
 _FONT = "SourceSans"
@@ -207,7 +207,7 @@ def determina_pdf(data: Determina, language: str) -> bytes:
                     [
                         line.protocol,
                         str(line.household_size),
-                        line.score_text,
+                        format_score(line.score_text, page.language),
                         page.value(Money(line.amount_cents)),
                     ]
                     for line in chosen
@@ -279,14 +279,25 @@ def _outcome(page: _Page, decision: Decision) -> Text:
     )
 
 
-def decision_letters_pdf(decisions: Sequence[Decision], language: str, now: datetime) -> bytes:
-    """One page per application: protocol, outcome, reason and how to appeal."""
+def decision_letters_pdf(
+    decisions: Sequence[Decision],
+    language: str,
+    now: datetime,
+    *,
+    town: str = "",
+    window: int | None = None,
+) -> bytes:
+    """One page per application: protocol, outcome, reason and how to appeal. `window`: the
+    letters of one window (each says which); none to write, a page says so under `town`."""
     page = _Page(t("Decision on your application for grocery vouchers"), language)
     for decision in decisions:
         page.new_page(decision.town)
+        facts: list[tuple[Text, str]] = [(t("Protocol"), decision.protocol)]
+        if window is not None:
+            facts.append((t("Application window"), str(window)))
         page.facts(
             [
-                (t("Protocol"), decision.protocol),
+                *facts,
                 (t("Submitted on"), page.value(Moment(decision.submitted_at))),
                 (t("Members"), str(decision.household_size)),
                 (t("Date of this letter"), page.value(Day(now.date()))),
@@ -304,8 +315,11 @@ def decision_letters_pdf(decisions: Sequence[Decision], language: str, now: date
         page.paragraph(_appeal_by_chat(decision.appeal_days))
         page.paragraph(LEGAL_BASIS, 9)
     if not decisions:
-        page.new_page("")
-        page.paragraph(t("There is no application to write to."))
+        page.new_page(town)
+        if window is None:
+            page.paragraph(t("There is no application to write to."))
+        else:
+            page.paragraph(t("No one applied on paper in window {number}.", number=str(window)))
     return page.output()
 
 
@@ -342,10 +356,12 @@ def shop_statement_pdf(data: ShopStatement, language: str) -> bytes:
             (
                 t("Period"),
                 page.say(
+                    # The period ends at midnight after its last day: the page names the
+                    # days, the last one included, not that midnight.
                     t(
-                        "from {start} to {end}",
-                        start=Moment(data.since),
-                        end=Moment(data.until),
+                        "from {start} to {end}, both days included",
+                        start=Day(data.since.date()),
+                        end=Day((data.until - timedelta(microseconds=1)).date()),
                     )
                 ),
             ),

@@ -289,13 +289,30 @@ def _codice_fiscale(raw: str, fail: _Fail) -> str | None:
     try:
         codicefiscale.validate(code)
     except stdnum_exceptions.ValidationError as exc:
-        # stdnum's reason ("The number's checksum or check digit is invalid.") is English.
-        fail(
-            "codice_fiscale",
-            t("invalid codice fiscale {value}: {reason}", value=repr(raw), reason=str(exc)),
-        )
+        # stdnum's own reason is English: the office reads one of ours, in its language.
+        fail("codice_fiscale", _codice_fiscale_problem(exc, raw))
         return None
     return code
+
+
+def _codice_fiscale_problem(exc: stdnum_exceptions.ValidationError, raw: str) -> Text:
+    """What is wrong with a 16-character codice fiscale that stdnum refused."""
+    if isinstance(exc, stdnum_exceptions.InvalidChecksum):
+        return t(
+            "invalid codice fiscale {value}: the last letter (the check character) does not "
+            "match the others; check every character against the card",
+            value=repr(raw),
+        )
+    if isinstance(exc, stdnum_exceptions.InvalidComponent):
+        return t(
+            "invalid codice fiscale {value}: the date of birth in it is impossible",
+            value=repr(raw),
+        )
+    return t(
+        "invalid codice fiscale {value}: letters and digits are not where a codice fiscale "
+        "has them",
+        value=repr(raw),
+    )
 
 
 def _person_key(code: str) -> str:

@@ -157,6 +157,7 @@ class Refusal(StrEnum):
     WINDOW_ALREADY_OPEN = "window.already_open"
     WINDOW_BAD_DAYS = "window.bad_days"
     WINDOW_NOT_OPEN = "window.not_open"
+    WINDOW_NOT_CONFIRMED = "window.not_confirmed"
     WINDOW_STILL_OPEN = "window.still_open"
     WINDOW_TRANCHE_WAITING = "window.tranche_waiting"
 

@@ -56,8 +56,15 @@ async def open_window(
     return round_
 
 
-async def close_window(uow: UnitOfWork, operator: m.Operator, now: datetime) -> m.Round:
+async def close_window(
+    uow: UnitOfWork, operator: m.Operator, now: datetime, *, confirmed: bool
+) -> m.Round:
+    """Close the open window before its end. It cannot be reopened (only a new window can
+    be opened), so the operator must have confirmed it knowing that: an unconfirmed request
+    is refused and changes nothing."""
     require_role(operator, *PREPARERS)
+    if not confirmed:
+        raise Conflict(Refusal.WINDOW_NOT_CONFIRMED)
     town = await town_of(uow, operator)
     latest = await uow.rounds.latest(town.id)
     before = {"closes_at": latest.closes_at.isoformat()} if latest else None

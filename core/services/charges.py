@@ -252,6 +252,8 @@ async def request_charge(
         charge_id=charge.id,
         code=True,
         deliver_by=charge.expires_at,
+        # Confirmed, cancelled or expired before it left: not sent (outbox.not_worth_sending).
+        while_charge=ChargeStatus.PENDING,
     )
     shown = mask_phone(payer.address) if payer.channel == Channel.SMS else "Telegram"
     return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, payer.channel)

@@ -33,6 +33,9 @@ PAYMENT_LANE, REPLY_LANE, NOTICE_LANE = 0, 1, 2
 # Every code this service sends is valid at most this long (confirmation codes, and a
 # payment's by default): a code still undelivered after it is not worth sending.
 CODE_DELIVER_WITHIN = timedelta(minutes=10)
+# The payload key of a message worth sending only while its charge has the status it names
+# (a payment's code: "pending"); checked when the outbox claims the row.
+WHILE_CHARGE = "while_charge"
 # What the office re-queues gets this long again to be delivered.
 REQUEUED_LIFETIME = timedelta(hours=72)
 
@@ -49,10 +52,12 @@ def enqueue(
     charge_id: int | None = None,
     deliver_by: datetime | None = None,
     lane: int | None = None,
+    while_charge: ChargeStatus | None = None,
 ) -> m.OutboxMessage:
     """Queue one message. `deliver_by`: when it stops being worth sending (a code: when it
     expires; default for a code CODE_DELIVER_WITHIN; a notice: the worker's lifetime).
-    `lane`: see `lane_of`."""
+    `lane`: see `lane_of`. `while_charge`: the message is worth sending only while its
+    charge (`charge_id`) has this status (a payment's code: pending), see `not_worth_sending`."""
     message = m.OutboxMessage(
         **outbox_row(
             uow.keys,
@@ -65,6 +70,7 @@ def enqueue(
             charge_id=charge_id,
             deliver_by=deliver_by,
             lane=lane,
+            while_charge=while_charge,
         )
     )
     uow.add(message)
@@ -83,17 +89,22 @@ def outbox_row(
     charge_id: int | None = None,
     deliver_by: datetime | None = None,
     lane: int | None = None,
+    while_charge: ChargeStatus | None = None,
 ) -> dict[str, Any]:
     """The columns of one queued message (`enqueue` adds it through the ORM; a one-trip
     plan, core/storage/turn_trip.py, inserts the same values with its own SQL)."""
     if deliver_by is None and reply.sensitive:
         deliver_by = now + CODE_DELIVER_WITHIN
+    payload = seal_payload(keys, reply_to_json(reply))
+    if while_charge is not None:
+        assert charge_id is not None, "while_charge needs the charge"
+        payload[WHILE_CHARGE] = while_charge.value  # in clear: read at claim, never sent
     return {
         "municipality_id": municipality_id,
         "channel": channel,
         "address": address,
         "language": language,
-        "payload": seal_payload(keys, reply_to_json(reply)),
+        "payload": payload,
         "status": OutboxStatus.PENDING.value,
         "attempts": 0,
         "next_attempt_at": now,
@@ -219,6 +230,7 @@ def notify(
     *,
     code: bool = False,
     deliver_by: datetime | None = None,
+    while_charge: ChargeStatus | None = None,
 ) -> int:
     """A payment message to the payer. A code goes to one place only; receipts and
     warnings sent to a delegate also go to the citizen's own channel, so that a citizen
@@ -235,6 +247,7 @@ def notify(
         now=now,
         charge_id=charge_id,
         deliver_by=deliver_by,
+        while_charge=while_charge,
     )
     if code or not payer.delegated:
         return 1
@@ -358,3 +371,28 @@ async def requeue_failed(
         row.provider_message_id = None
         count += 1
     return count
+
+
+async def not_worth_sending(
+    uow: UnitOfWork, rows: Sequence[m.OutboxMessage], now: datetime
+) -> dict[int, str]:
+    """Of these due rows, those no longer worth sending because their charge moved on (a
+    payment's code once the payment was confirmed, cancelled or expired): row id -> why,
+    for the outbox to close them unsent. One query for the whole batch. Receipts and
+    notices of a cancelled payment carry no WHILE_CHARGE and are always sent."""
+    waiting = {
+        row.id: (row.charge_id, str(row.payload[WHILE_CHARGE]))
+        for row in rows
+        if row.charge_id is not None and row.payload.get(WHILE_CHARGE)
+    }
+    if not waiting:
+        return {}
+    states = await uow.charges.states([charge_id for charge_id, _ in waiting.values()])
+    closed: dict[int, str] = {}
+    for row_id, (charge_id, wanted) in waiting.items():
+        status, expires_at = states.get(charge_id, ("gone", now))
+        if status == ChargeStatus.PENDING and expires_at <= now:
+            status = ChargeStatus.EXPIRED.value
+        if status != wanted:
+            closed[row_id] = f"payment {status}"
+    return closed

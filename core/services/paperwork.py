@@ -139,15 +139,52 @@ async def decision(uow: UnitOfWork, town: m.Municipality, protocol: str) -> Deci
     return await _decision(uow, town, await application_in(uow, town, protocol))
 
 
-async def paper_decisions(uow: UnitOfWork, town: m.Municipality) -> list[Decision]:
-    """One decision per paper application of the current window (letters to post)."""
-    round_ = await current_round(uow, town.id)
+@dataclass(frozen=True)
+class PaperLetters:
+    """The letters to post for one window: its number names it on every letter."""
+
+    town: str
+    round_number: int
+    decisions: list[Decision]
+
+
+async def _window(uow: UnitOfWork, town: m.Municipality, window: int | None) -> m.Round:
+    """A window by its number, or the latest."""
+    if window is None:
+        round_ = await current_round(uow, town.id)
+        if round_ is None:
+            raise NotFound(Refusal.ROUND_NONE)
+        return round_
+    round_ = await uow.rounds.by_number(town.id, window)
     if round_ is None:
-        raise NotFound(Refusal.ROUND_NONE)
+        raise NotFound(Refusal.ROUND_NOT_FOUND, number=window)
+    return round_
+
+
+async def paper_decisions(
+    uow: UnitOfWork, town: m.Municipality, window: int | None = None
+) -> PaperLetters:
+    """One decision per paper application of a window (default: the latest), to post."""
+    round_ = await _window(uow, town, window)
+    return PaperLetters(
+        town=town.name,
+        round_number=round_.number,
+        decisions=[
+            await _decision(uow, town, application)
+            for application in await uow.applications.in_round(round_.id)
+            if application.source == "paper"
+        ],
+    )
+
+
+async def paper_windows(uow: UnitOfWork, town: m.Municipality) -> list[tuple[int, int]]:
+    """Every window, the latest first, with how many applications came on paper in it."""
     return [
-        await _decision(uow, town, application)
-        for application in await uow.applications.in_round(round_.id)
-        if application.source == "paper"
+        (
+            round_.number,
+            sum(1 for a in await uow.applications.in_round(round_.id) if a.source == "paper"),
+        )
+        for round_ in reversed(await uow.rounds.of_municipality(town.id))
     ]
 
 

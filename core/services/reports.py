@@ -427,8 +427,9 @@ class TransparencyReport:
                 writer.writerow([section, metric, _plain(figure, money), _note(figure)])
         return buffer.getvalue()
 
-    def to_markdown(self, language: str = "it") -> str:
-        """A page for the municipality's website ("Amministrazione trasparente")."""
+    def tables(self, language: str = "it") -> list[ReportTable]:
+        """The report's tables in one language, in publishing order: what the Markdown page
+        and the office's page show (amounts and counts already written out)."""
 
         def say(text: Text) -> str:
             return render_text(text, language)
@@ -441,13 +442,6 @@ class TransparencyReport:
         def day(value: date | None) -> str:
             return "" if value is None else format_param(Day(value), language)
 
-        # Outside the f-string, so that Babel's extractor sees the msgid.
-        title = say(t("Grocery vouchers: transparency report"))
-        lines = [f"# {title}: {self.municipality}", ""]
-        if self.round_number is not None:
-            lines.append(say(t("Application round {number}.", number=self.round_number)))
-        lines += [say(t("Generated on {date}.", date=Day(self.generated_at.date()))), ""]
-
         sections: dict[str, list[tuple[str, str]]] = {}
         for section, _, label, figure, money in self._rows():
             sections.setdefault(section, []).append((say(label), show(figure, money)))
@@ -458,34 +452,76 @@ class TransparencyReport:
             "shops": t("Shops"),
             "revocations": t("Revocations after checks (this round)"),
         }
-        for section in ("applications", "households_by_size"):
-            lines += _table(say(titles[section]), ["", ""], sections[section])
-        lines += _table(
-            say(t("Tranches (this round)")),
-            [
-                say(t("Tranche")),
-                say(t("Approved on")),
-                say(t("Budget")),
-                say(t("Approved")),
-                say(t("Beneficiaries")),
-                say(t("Credited on")),
-            ],
-            [
+        tables = [
+            ReportTable(section, say(titles[section]), ("", ""), sections[section])
+            for section in ("applications", "households_by_size")
+        ]
+        tables.append(
+            ReportTable(
+                "tranches",
+                say(t("Tranches (this round)")),
                 (
-                    str(x.tranche),
-                    day(x.approved_on),
-                    format_money(x.budget_cents, language),
-                    show(x.approved, True),
-                    show(x.beneficiaries, False),
-                    day(x.credited_on),
-                )
-                for x in self.tranches
-            ],
+                    say(t("Tranche")),
+                    say(t("Approved on")),
+                    say(t("Budget")),
+                    say(t("Approved")),
+                    say(t("Beneficiaries")),
+                    say(t("Credited on")),
+                ),
+                [
+                    (
+                        str(x.tranche),
+                        day(x.approved_on),
+                        format_money(x.budget_cents, language),
+                        show(x.approved, True),
+                        show(x.beneficiaries, False),
+                        day(x.credited_on),
+                    )
+                    for x in self.tranches
+                ],
+            )
         )
-        for section in ("money", "shops", "revocations"):
-            lines += _table(say(titles[section]), ["", ""], sections[section])
-        lines += [say(PRIVACY_NOTE), ""]
+        tables += [
+            ReportTable(section, say(titles[section]), ("", ""), sections[section])
+            for section in ("money", "shops", "revocations")
+        ]
+        return tables
+
+    def title(self, language: str = "it") -> str:
+        # Outside the f-string, so that Babel's extractor sees the msgid.
+        title = render_text(t("Grocery vouchers: transparency report"), language)
+        return f"{title}: {self.municipality}"
+
+    def preamble(self, language: str = "it") -> list[str]:
+        """The lines under the title: the window and the day the report was made."""
+        lines = []
+        if self.round_number is not None:
+            lines.append(
+                render_text(t("Application round {number}.", number=self.round_number), language)
+            )
+        lines.append(
+            render_text(t("Generated on {date}.", date=Day(self.generated_at.date())), language)
+        )
+        return lines
+
+    def to_markdown(self, language: str = "it") -> str:
+        """A page for the municipality's website ("Amministrazione trasparente")."""
+        lines = [f"# {self.title(language)}", "", *self.preamble(language), ""]
+        for table in self.tables(language):
+            lines += _table(table.title, table.header, table.rows)
+        lines += [render_text(PRIVACY_NOTE, language), ""]
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """One table of the report: a label and its figure, or the tranches' columns. Every
+    column after the first holds a number (count or amount): it is aligned right."""
+
+    section: str
+    title: str
+    header: tuple[str, ...]  # all "" for a label-and-figure table
+    rows: Sequence[Sequence[str]]
 
 
 # Metrics added after the report was first published: the CSV lists them last.

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from core.domain.errors import Conflict, Refusal
 from core.domain.messages import Money, Text, t
 from core.domain.money import parse_euro
-from core.services import acts
+from core.services import acts, back_office
 from core.storage import models as m
 from office.keys import CORE
 from office.pages import notify
@@ -47,14 +48,14 @@ def _kind(value: str) -> acts.ActKind:
         raise Conflict(Refusal.ACT_NOT_FOUND) from exc
 
 
-def _params(kind: acts.ActKind, form: dict[str, str]) -> dict[str, Any]:
+def _params(kind: acts.ActKind, form: dict[str, str], today: date) -> dict[str, Any]:
     if kind is acts.ActKind.DETERMINA:
         return {"budget_cents": parse_euro(form.get("budget", ""))}
     if kind is acts.ActKind.REIMBURSEMENT:
         try:
             day = date.fromisoformat(form.get("execution_date", ""))
         except ValueError as exc:
-            raise Conflict(Refusal.OFFICE_BAD_DATE) from exc
+            raise Conflict(Refusal.OFFICE_BAD_DATE, example=today.isoformat()) from exc
         return {"execution_date": day.isoformat()}
     if kind is acts.ActKind.APPEAL_CORRECTION:
         return {
@@ -111,7 +112,9 @@ async def prepare(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     form = await fields(request)
     kind = _kind(form.get("kind", ""))
-    params = _params(kind, form)
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+    params = _params(kind, form, core.now().astimezone(ZoneInfo(town.timezone)).date())
     async with core.uow() as uow:
         act = await acts.prepare(uow, operator, kind, params, core.now())
     await notify(

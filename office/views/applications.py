@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from core.domain.application_csv import parse_applications_csv
+from core.domain.application_csv import APPLICATION_COLUMNS, parse_applications_csv
 from core.domain.errors import Conflict, DomainError, Refusal
-from core.domain.messages import t, tn
+from core.domain.identity import looks_like_codice_fiscale
+from core.domain.messages import Money, t, tn
 from core.services import (
     activity,
     acts,
@@ -21,6 +26,7 @@ from core.services.applications import ApplicationInput
 from core.services.operators import Role
 from core.services.outbox import reply_of
 from core.services.paper_applications import ImportRefused
+from core.storage import models as m
 from office import personal
 from office.keys import CORE
 from office.pages import notify, render, words_for
@@ -40,6 +46,77 @@ REASON_NAMES = {
     "pension": t("pension"),
     "liquidity": t("liquidity above the limit"),
 }
+
+
+def history(
+    words: Words,
+    app: m.Application,
+    lines: Sequence[tuple[m.AllocationLine, m.Allocation]],
+    entries: Sequence[m.ActivityEntry],
+) -> list[dict[str, Any]]:
+    """The application's history, newest first. The activity log names this protocol only
+    for what was done to this application alone (a correction, a phone, a revocation): an
+    import names its file, a determina or a credit its tranche. So the application's own
+    records add when it was received, each tranche that decided on it and each credit."""
+    # Oldest first while gathering; then newest first, what happened at the same moment
+    # (a tranche approved and credited together) in reverse order of happening.
+    items: list[dict[str, Any]] = [
+        {
+            "created_at": entry.created_at,
+            "actor": entry.actor,
+            "action": words.name(ACTION_NAMES, entry.action),
+        }
+        for entry in reversed(entries)
+    ]
+    received = t("Application received ({channel})", channel=words.name(CHANNEL_NAMES, app.source))
+    items.append({"created_at": app.submitted_at, "actor": "", "action": words.text(received)})
+    for line, allocation in lines:
+        if line.assignment == "excluded":
+            reason = REASON_NAMES.get(line.exclusion_reason or "")
+            decided = t(
+                "Tranche {tranche} approved: excluded ({reason})",
+                tranche=str(allocation.tranche),
+                reason=words.text(reason) if reason is not None else "",
+            )
+        else:
+            decided = t(
+                "Tranche {tranche} approved: {list}, {amount}",
+                tranche=str(allocation.tranche),
+                list=words.text(ASSIGNMENT_NAMES[line.assignment]),
+                amount=Money(line.amount_cents),
+            )
+        items.append(
+            {"created_at": allocation.approved_at, "actor": "", "action": words.text(decided)}
+        )
+        if allocation.withdrawn_at is not None:
+            withdrawn = t("Tranche {tranche} withdrawn", tranche=str(allocation.tranche))
+            items.append(
+                {
+                    "created_at": allocation.withdrawn_at,
+                    "actor": allocation.withdrawn_by or "",
+                    "action": words.text(withdrawn),
+                }
+            )
+        if allocation.credited_at is not None and line.amount_cents > 0:
+            credited = t(
+                "Credited {amount} (tranche {tranche})",
+                amount=Money(line.amount_cents),
+                tranche=str(allocation.tranche),
+            )
+            items.append(
+                {"created_at": allocation.credited_at, "actor": "", "action": words.text(credited)}
+            )
+    order = {id(item): index for index, item in enumerate(items)}
+    return sorted(items, key=lambda item: (item["created_at"], order[id(item)]), reverse=True)
+
+
+def _names_a_person(query: str) -> bool:
+    """Whether a search reads as a codice fiscale or a phone number rather than a protocol."""
+    text = "".join(query.split())
+    if looks_like_codice_fiscale(text):  # a protocol has dashes: never alphanumeric only
+        return True
+    digits = text.removeprefix("+")
+    return digits.isdigit() and (text.startswith("+") or len(digits) >= 9)
 
 
 async def search(request: web.Request) -> web.Response:
@@ -72,6 +149,9 @@ async def search(request: web.Request) -> web.Response:
             "q": query,
             "may_prepare": operator.role != Role.VIEWER.value,
             "may_search_people": operator.role != Role.VIEWER.value,
+            # A viewer's search looks at protocols only (search_applications): a codice
+            # fiscale or a phone typed in would find nothing, and the page says why.
+            "person_not_searched": operator.role == Role.VIEWER.value and _names_a_person(query),
         },
     )
 
@@ -140,14 +220,7 @@ async def application_page(request: web.Request) -> web.Response:
         "codice_fiscale": personal.codice_fiscale(operator, citizen.codice_fiscale),
         "phone": personal.phone(operator, citizen.phone),
         "tranches": tranches,
-        "entries": [
-            {
-                "created_at": entry.created_at,
-                "actor": entry.actor,
-                "action": words.name(ACTION_NAMES, entry.action),
-            }
-            for entry in entries
-        ],
+        "entries": history(words, app, lines, entries),
         "revocation_waiting": revocations[0] if revocations else None,
         # The remedy of an upheld appeal (core.services.appeal_remedy): its act, or its form.
         "appeal_upheld": not_correctable is None
@@ -211,6 +284,41 @@ async def import_page(request: web.Request) -> web.Response:
     return await render(request, "import.html", {"town": town, "problems": []})
 
 
+# The example row of the template: a fictitious person (the codice fiscale of the
+# Agenzia delle Entrate's examples), to be replaced by the real rows before importing.
+EXAMPLE_ROW = {
+    "codice_fiscale": "RSSMRA85T10A562S",
+    "phone": "+393331234567",
+    "household_size": "3",
+    "has_work_income": "false",
+    "has_pension": "false",
+    "liquidity_eur": "1200.50",
+    "public_support_monthly_eur": "0",
+    "rent_monthly_eur": "350.00",
+}
+
+
+async def import_template(request: web.Request) -> web.Response:
+    """The paper import's CSV: its header and one example row, in the format the import
+    reads (comma-separated, euro with a dot, ISO dates), dated now in the town's time."""
+    operator = operator_of(request)
+    core = request.app[CORE]
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+    now = core.now().astimezone(ZoneInfo(town.timezone)).replace(microsecond=0, tzinfo=None)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=APPLICATION_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerow({**EXAMPLE_ROW, "submitted_at": now.isoformat()})
+    return web.Response(
+        body=buffer.getvalue().encode("utf-8"),
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="paper-applications-{town.code}.csv"',
+        },
+    )
+
+
 async def import_file(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
@@ -270,5 +378,6 @@ async def import_file(request: web.Request) -> web.StreamResponse:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/applications", search, name="applications")
     app.router.add_get("/applications/import", import_page, name="import_page")
+    app.router.add_get("/applications/import/template.csv", import_template, name="import_template")
     app.router.add_post("/applications/import", import_file, name="import_post")
     app.router.add_get("/applications/{protocol}", application_page, name="application")

@@ -6,12 +6,13 @@ from typing import Any
 
 from aiohttp import web
 
-from core.services import back_office, phone_changes
+from core.services import acts, back_office, phone_changes
 from core.services.operators import Role
 from core.storage import models as m
 from office.keys import CORE
-from office.pages import render
+from office.pages import NAV, render, words_for
 from office.security import operator_of
+from office.views.acts import HOME
 
 
 async def dashboard(request: web.Request) -> web.Response:
@@ -21,10 +22,27 @@ async def dashboard(request: web.Request) -> web.Response:
         town = await back_office.town_of(uow, operator)
         figures = await back_office.dashboard(uow, operator, core.now())
         waiting = await phone_changes.waiting(uow, operator.municipality_id)
+        open_acts = await acts.open_acts(uow, operator.municipality_id)
+    # Each kind of act waits on its own page (the round, the checks, the appeals, the
+    # reimbursement): the counter leads to the page where the first one is, and names the
+    # others when acts wait on more than one.
+    act_pages: dict[str, int] = {}
+    for act in open_acts:
+        page = HOME[acts.ActKind(act.kind)]
+        act_pages[page] = act_pages.get(page, 0) + 1
+    words = await words_for(request)
+    labels = dict(NAV)
     return await render(
         request,
         "dashboard.html",
-        {"town": town, "d": figures, "phone_changes": phone_change_rows(operator, waiting)},
+        {
+            "town": town,
+            "d": figures,
+            "phone_changes": phone_change_rows(operator, waiting),
+            "act_pages": [
+                (page, words.text(labels[page]), count) for page, count in act_pages.items()
+            ],
+        },
     )
 
 

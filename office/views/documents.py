@@ -4,6 +4,7 @@ and the tables of applications and allocations (CSV and .xlsx)."""
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -33,7 +34,10 @@ async def documents_page(request: web.Request) -> web.Response:
     async with request.app[CORE].uow() as uow:
         town = await back_office.town_of(uow, operator)
         tranches = [allocation.tranche for allocation in await paperwork.tranches(uow, town)]
-    return await render(request, "documents.html", {"town": town, "tranches": tranches})
+        windows = await paperwork.paper_windows(uow, town)
+    return await render(
+        request, "documents.html", {"town": town, "tranches": tranches, "windows": windows}
+    )
 
 
 async def determina(request: web.Request) -> web.Response:
@@ -131,15 +135,31 @@ async def decision_letter(request: web.Request) -> web.Response:
     return pdf(body, f"decision-{protocol}")
 
 
+def window_asked(request: web.Request) -> int | None:
+    """The window named by ?window=N (a positive number), or None: the latest."""
+    text = request.query.get("window", "")
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit() and 0 < int(text) < 10**9):
+        raise Conflict(Refusal.OFFICE_BAD_NUMBER)
+    return int(text)
+
+
 async def paper_letters(request: web.Request) -> web.Response:
     operator = operator_of(request)
     words = await words_for(request)
     core = request.app[CORE]
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
-        decisions = await paperwork.paper_decisions(uow, town)
-    body = documents.decision_letters_pdf(decisions, words.language, core.now())
-    return pdf(body, f"decisions-paper-{town.code}")
+        letters = await paperwork.paper_decisions(uow, town, window_asked(request))
+    body = documents.decision_letters_pdf(
+        letters.decisions,
+        words.language,
+        core.now(),
+        town=letters.town,
+        window=letters.round_number,
+    )
+    return pdf(body, f"decisions-paper-{town.code}-{letters.round_number}")
 
 
 async def receipt(request: web.Request) -> web.Response:
@@ -152,11 +172,11 @@ async def receipt(request: web.Request) -> web.Response:
     return pdf(documents.receipt_pdf(decision, words.language), f"receipt-{protocol}")
 
 
-def _day(value: str | None) -> date | None:
+def _day(value: str | None, today: date) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
     except ValueError as exc:
-        raise Conflict(Refusal.OFFICE_BAD_DATE) from exc
+        raise Conflict(Refusal.OFFICE_BAD_DATE, example=today.isoformat()) from exc
 
 
 async def shop_statement(request: web.Request) -> web.Response:
@@ -165,8 +185,12 @@ async def shop_statement(request: web.Request) -> web.Response:
     core = request.app[CORE]
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
+        today = core.now().astimezone(ZoneInfo(town.timezone)).date()
         since, until = paperwork.statement_period(
-            town, core.now(), _day(request.query.get("from")), _day(request.query.get("to"))
+            town,
+            core.now(),
+            _day(request.query.get("from"), today),
+            _day(request.query.get("to"), today),
         )
         data = await paperwork.shop_statement(
             uow, town, int(request.match_info["shop"]), since, until

@@ -11,7 +11,7 @@ from core.domain.errors import Conflict, DomainError, Refusal
 from core.domain.messages import t
 from core.domain.money import parse_euro
 from core.services import acts, allocation, back_office, municipalities, operators
-from core.services.operators import Role
+from core.services.operators import Role, require_role
 from core.storage import models as m
 from office.keys import CORE
 from office.pages import notify, render, words_for
@@ -118,11 +118,26 @@ async def window_open(request: web.Request) -> web.StreamResponse:
     raise see_other(request, "round")
 
 
+async def window_close_page(request: web.Request) -> web.Response:
+    """What closing the window early means, and the button that does it."""
+    operator = operator_of(request)
+    core = request.app[CORE]
+    require_role(operator, *back_office.PREPARERS)
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        figures = await back_office.dashboard(uow, operator, core.now())
+    return await render(request, "round_close.html", {"town": town, "d": figures})
+
+
 async def window_close(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
+    form = await fields(request)
+    if form.get("confirm") != "yes":
+        # The button of the round page: first the page that says what closing means.
+        raise see_other(request, "window_close_page")
     async with core.uow() as uow:
-        round_ = await back_office.close_window(uow, operator, core.now())
+        round_ = await back_office.close_window(uow, operator, core.now(), confirmed=True)
     await notify(request, t("Application window {number} is closed.", number=str(round_.number)))
     raise see_other(request, "round")
 
@@ -130,4 +145,5 @@ async def window_close(request: web.Request) -> web.StreamResponse:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/round", round_page, name="round")
     app.router.add_post("/round/window/open", window_open, name="window_open")
+    app.router.add_get("/round/window/close", window_close_page, name="window_close_page")
     app.router.add_post("/round/window/close", window_close, name="window_close")

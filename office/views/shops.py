@@ -2,22 +2,54 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
+from core.dialogue.menus import CATEGORY_LABELS
 from core.domain.errors import NotFound, Refusal
 from core.domain.messages import t
+from core.domain.shops import ShopCategory
 from core.services import back_office, ledger, security, shop_members
 from core.services.operators import Role
 from core.services.shops import REFUSAL_REASON_MAX
+from core.storage import models as m
 from office.keys import CORE
-from office.pages import notify, render
+from office.pages import notify, render, words_for
 from office.security import operator_of
 from office.views.forms import fields, see_other
+from office.words import CHANNEL_NAMES, SHOP_STATUS_NAMES, Words
+
+
+def _people(words: Words, members: list[m.ShopMember]) -> list[dict[str, Any]]:
+    """The shop's members, one entry per person and role: the same phone on two channels
+    (SMS and the terminal chat, as in the demo) is one owner, not two. Each membership keeps
+    its own label for its removal button."""
+    people: dict[tuple[str, str], dict[str, Any]] = {}
+    for member in members:
+        entry = people.setdefault(
+            (member.role, member.address), {"role": member.role, "memberships": []}
+        )
+        entry["memberships"].append({"member": member, "label": shop_members.member_label(member)})
+    for entry in people.values():
+        first = entry["memberships"][0]["member"]
+        channels = [words.name(CHANNEL_NAMES, x["member"].channel) for x in entry["memberships"]]
+        entry["label"] = f"{' · '.join(channels)} ***{first.address[-3:]}"
+        entry["since"] = min(x["member"].created_at for x in entry["memberships"])
+    return list(people.values())
+
+
+def category_name(words: Words, code: str) -> str:
+    try:
+        return words.text(CATEGORY_LABELS[ShopCategory(code)])
+    except ValueError:
+        return code
 
 
 async def shops_page(request: web.Request) -> web.Response:
     operator = operator_of(request)
     core = request.app[CORE]
+    words = await words_for(request)
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
         found = await uow.shops.search(town.id, approved_only=False)
@@ -26,12 +58,11 @@ async def shops_page(request: web.Request) -> web.Response:
             {
                 "shop": shop,
                 "status": shop.status,
+                "status_name": words.name(SHOP_STATUS_NAMES, shop.status),
+                "category": category_name(words, shop.category),
                 "owed": await ledger.shop_balance(uow, town.id, shop.id),
                 "lock": locks.get(shop.id),
-                "members": [
-                    {"member": member, "label": shop_members.member_label(member)}
-                    for member in await shop_members.members_of(uow, shop.id)
-                ],
+                "members": _people(words, await shop_members.members_of(uow, shop.id)),
             }
             for shop in found
         ]

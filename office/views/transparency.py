@@ -16,19 +16,24 @@ from aiohttp import web
 from core.dialogue.menus import CATEGORY_LABELS
 from core.documents.paperwork import LEGAL_BASIS
 from core.domain.shops import ShopCategory
-from core.services import back_office, municipalities, open_data
+from core.services import back_office, municipalities, open_data, reports
 from office.keys import CORE
 from office.pages import render, words_for
 from office.security import operator_of
+from office.views.documents import window_asked
 
 
 async def transparency_page(request: web.Request) -> web.Response:
+    """The report as the office reads it: its tables in HTML, for the window chosen with
+    ?window=N (as the command's --window; default: the latest)."""
     operator = operator_of(request)
     core = request.app[CORE]
     words = await words_for(request)
+    window = window_asked(request)
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
-        published = await open_data.report(uow, town, core.now())
+        built = await reports.transparency_report(uow, town, core.now(), window)
+        windows = [round_.number for round_ in await uow.rounds.of_municipality(town.id)]
         shops = await open_data.participating_shops(uow, town)
     by_category: dict[str, list[dict[str, str]]] = {}
     for shop in shops:
@@ -42,7 +47,13 @@ async def transparency_page(request: web.Request) -> web.Response:
         "transparency.html",
         {
             "town": town,
-            "report": published.report.to_markdown(words.language),
+            "report": built,
+            "report_title": built.title(words.language),
+            "preamble": built.preamble(words.language),
+            "tables": built.tables(words.language),
+            "privacy_note": words.text(reports.PRIVACY_NOTE),
+            "windows": list(reversed(windows)),
+            "window": built.round_number,
             "legal_basis": words.text(LEGAL_BASIS),
             "by_category": by_category,
         },

@@ -16,6 +16,7 @@ from core.bootstrap import Core
 from core.domain.keys import ServerKeys, new_secret
 from core.domain.messages import Reply, t
 from core.metrics import Metrics
+from core.services import charges
 from core.services.outbox import NOTICE_LANE, PAYMENT_LANE, enqueue, reply_of
 from core.storage import models as m
 from outbox import delivery
@@ -23,7 +24,7 @@ from outbox.channels import OutgoingMessage, SendResult, SendStatus
 from outbox.ratelimit import Priority
 from outbox.worker import OutboxWorker, WorkerConfig
 from tests.conftest import FakeClock
-from tests.factories import make_town, outbox_to, request
+from tests.factories import confirm, make_town, outbox_to, request
 
 UNDELIVERED_MSGID = (
     "The code for the payment of {amount} could not be delivered. Ask the citizen to "
@@ -725,3 +726,80 @@ async def test_a_payment_code_waits_for_one_commit_at_most(core: Core) -> None:
     assert w.groups_seen == [notices, [*more, code_id]]  # the next commit carried it
     row = await code_row(core, citizen)
     assert row.status == "sent" and code not in json.dumps(row.payload)
+
+
+async def test_a_code_of_a_payment_closed_before_it_left_is_closed_unsent(core: Core) -> None:
+    """Chat trial finding 3: with the outbox stopped, a shop asks for a payment and cancels it
+    (or it is confirmed): when the outbox runs again the code is not sent, the notice that
+    the payment was cancelled and the receipt are."""
+    cancelled, citizen, shop = await code_request(core)
+    code = await code_in_outbox(core, citizen)
+    async with core.uow() as uow:
+        shop_id = (await uow.charges.by_id(cancelled)).shop_id  # type: ignore[union-attr]
+        assert await charges.cancel_charge(
+            uow, charge_id=cancelled, shop_id=shop_id, now=core.now()
+        )
+        await uow.commit()
+    clock: FakeClock = core.clock  # type: ignore[assignment]
+    clock.advance(minutes=1)
+    sender = ScriptedSender()
+    await worker(core, sender).run_once()
+    said = [(x.address, x.payload["texts"][0]["msgid"]) for x in sender.sent]
+    assert said == [
+        (citizen, "{shop} cancelled the payment of {amount}. The code is no longer valid.")
+    ]
+    row = await code_row_of(core, citizen)
+    assert (row.status, row.last_error, row.sent_at) == (
+        "failed",
+        "not sent: payment cancelled",
+        None,
+    )
+    assert code not in json.dumps(row.payload) and "sealed" not in row.payload
+    assert notices(await outbox_to(core, shop)) == []  # not "could not be delivered"
+
+
+async def test_a_code_of_a_payment_confirmed_before_it_left_is_not_sent(core: Core) -> None:
+    charge_id, citizen, _ = await code_request(core)
+    code = await code_in_outbox(core, citizen)
+    async with core.uow() as uow:
+        shop_id = (await uow.charges.by_id(charge_id)).shop_id  # type: ignore[union-attr]
+    assert (await confirm(core, shop_id, charge_id, code)).outcome == "confirmed"
+    sender = ScriptedSender()
+    await worker(core, sender).run_once()
+    said = [x.payload["texts"][0]["msgid"] for x in sender.sent if x.address == citizen]
+    assert said == ["Paid {amount} at {shop}. Remaining balance: {balance}."]
+    row = await code_row_of(core, citizen)
+    assert (row.status, row.last_error) == ("failed", "not sent: payment confirmed")
+
+
+async def code_row_of(core: Core, citizen: str) -> m.OutboxMessage:
+    [row] = [x for x in await outbox_to(core, citizen) if x.payload.get("sensitive")]
+    return row
+
+
+async def test_codes_of_closed_payments_cost_one_query_per_claimed_batch(core: Core) -> None:
+    town = await make_town(core, citizens=3)
+    ids = [(await request(core, town.shop_id, cf, 1_00)).charge_id for cf in town.citizen_cfs]
+    async with core.uow() as uow:
+        for charge_id in ids[:2]:
+            await charges.cancel_charge(
+                uow, charge_id=charge_id, shop_id=town.shop_id, now=core.now()
+            )
+        await uow.commit()
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(core.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        claimed = await worker(core, ScriptedSender()).claim()
+    finally:
+        event.remove(core.engine.sync_engine, "before_cursor_execute", seen)
+    assert len([x for x in statements if "FROM charges" in x]) == 1, statements
+    sent_codes = [x for x, _ in claimed if x.payload.get("sensitive")]
+    assert [x.address for x in sent_codes] == [town.citizen_phones[2]]
+    closed = [await code_row_of(core, phone) for phone in town.citizen_phones[:2]]
+    assert [(x.status, x.last_error) for x in closed] == [
+        ("failed", "not sent: payment cancelled")
+    ] * 2

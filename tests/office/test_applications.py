@@ -130,7 +130,7 @@ async def test_the_window_opens_and_closes_from_the_round_page(towns: Towns) -> 
     clerk = await signed_in(towns.server, "bel.clerk")
     page = await clerk.post("/office/round/window/open", {"days": "3"})
     assert page.status == 409  # already open
-    page = await clerk.post("/office/round/window/close")
+    page = await clerk.post("/office/round/window/close", {"confirm": "yes"})
     assert page.status == 200 and "Il bando 1 è chiuso." in page.text
     page = await clerk.post("/office/round/window/open", {"days": "zero"})
     assert page.status == 409

@@ -20,6 +20,7 @@ import shutil
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from subprocess import PIPE
 from typing import Any, TypeVar
@@ -198,6 +199,11 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
     # Close the demo's window and open a new one.
     await run(driver.get, base + "/office/round")
     await run(press, "Close the window now")
+    # A page says what closing means before anything is closed.
+    assert await run(lambda: driver.find_element(By.TAG_NAME, "h1").text) == (
+        "Close the window now?"
+    )
+    await run(press, "Yes, close window 2 now")
     assert "closed" in str(await run(notice))
     clock.advance(minutes=5)
     await run(press, "Open a new window")
@@ -216,6 +222,7 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
     clock.advance(days=1)
     await run(driver.get, base + "/office/round")
     await run(press, "Close the window now")
+    await run(press, "Yes, close window 3 now")
     clock.advance(hours=1)
     await run(lambda: driver.find_element(By.ID, "determina-budget").send_keys("800"))
     await run(press, "Prepare the determina")
@@ -397,3 +404,100 @@ async def test_after_30_idle_minutes_the_sign_in_says_so_and_goes_back_to_the_pa
     await run(sign_in)
     assert str(await run(lambda: driver.current_url)).endswith("/office/applications")
     assert await run(lambda: driver.find_element(By.TAG_NAME, "h1").text) == "Domande"
+
+
+PAGES = (
+    "/office/",
+    "/office/applications",
+    "/office/applications/BEL-2026-000001",
+    "/office/round",
+    "/office/round/window/close",
+    "/office/shops",
+    "/office/reimbursement",
+    "/office/transparency",
+    "/office/transparency?window=1",
+    "/office/documents",
+)
+
+
+async def test_the_office_fits_a_phone_and_a_desktop_without_sideways_scrolling(
+    demo_server: tuple[str, FakeClock], chrome: object, sqlite_url: str, tmp_path: Path
+) -> None:
+    """At 390x844 (a phone) and 1280x900 nothing is wider than the window: long values wrap,
+    the application's and the reimbursement's tables stack, the report is tables; on the
+    phone the header is one short band and the sections fold under "Menu". The demo's shop
+    is owed a payment and a reimbursement waits, so those tables hold an IBAN and a form."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    from buonispesa.demo import DEMO_CITIZENS
+    from core.services import acts, municipalities
+    from core.services.applications import ApplicationInput
+    from tests.integration.office_helpers import Office, pay
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_server
+    core = Core(engine=make_engine(sqlite_url), clock=clock)
+    try:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, "BEL")
+            shops = await uow.shops.search(town.id, approved_only=True)
+            office = Office(core, clock, "BEL", town.id, [shop.id for shop in shops])
+        buyer = DEMO_CITIZENS[0]
+        await pay(
+            office,
+            office.shop_ids[0],
+            ApplicationInput(buyer.codice_fiscale, buyer.phone, 4, False, False, 0, 0, 0),
+            12_34,
+        )
+        async with core.uow() as uow:
+            clerk = await uow.operators.by_username("bel.clerk")
+            assert clerk is not None
+            day = (clock() + timedelta(days=2)).date().isoformat()
+            await acts.prepare(
+                uow, clerk, acts.ActKind.REIMBURSEMENT, {"execution_date": day}, clock()
+            )
+    finally:
+        await core.close()
+
+    async def run(step: Callable[..., T], *args: Any) -> T:
+        return await asyncio.to_thread(step, *args)
+
+    def sign_in() -> None:
+        driver.get(base + "/office/")
+        driver.find_element(By.ID, "username").send_keys("bel.clerk")
+        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
+        driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
+        WebDriverWait(driver, 30).until(lambda d: d.title.startswith("Cruscotto"))
+
+    def widths(path: str, width: int, height: int, name: str) -> tuple[int, int]:
+        driver.set_window_size(width, height)
+        driver.get(base + path)
+        assert "Non eseguito" not in driver.title, path
+        scroll = int(driver.execute_script("return document.documentElement.scrollWidth"))
+        inner = int(driver.execute_script("return window.innerWidth"))
+        assert driver.save_screenshot(str(tmp_path / f"{name}.png"))
+        return scroll, inner
+
+    def menu_on_phone() -> tuple[bool, bool, bool, int]:
+        driver.set_window_size(390, 844)
+        driver.get(base + "/office/shops")
+        wide = driver.find_element(By.CSS_SELECTOR, "nav.sections.wide").is_displayed()
+        link = driver.find_element(By.CSS_SELECTOR, "details.menu a[href='/office/round']")
+        folded = link.is_displayed()
+        driver.find_element(By.CSS_SELECTOR, "details.menu summary").click()
+        opened = link.is_displayed()
+        main = driver.find_element(By.ID, "main")
+        driver.find_element(By.CSS_SELECTOR, "details.menu summary").click()
+        return wide, folded, opened, int(main.location["y"])
+
+    await run(sign_in)
+    for index, path in enumerate(PAGES):
+        for width, height, kind in ((390, 844, "phone"), (1280, 900, "desktop")):
+            scroll, inner = await run(widths, path, width, height, f"{kind}-{index}")
+            assert scroll <= inner, (path, kind, scroll, inner)
+    wide, folded, opened, top = await run(menu_on_phone)
+    assert not wide and not folded and opened
+    assert top < 160  # the header and the folded menu: no longer ~400 px before the content

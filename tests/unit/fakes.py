@@ -746,6 +746,10 @@ class FakeCharges(_Fake):
         )
         return found[0] if found else None
 
+    async def states(self, charge_ids: Sequence[int]) -> dict[int, tuple[str, datetime]]:
+        found = (self.store.get(m.Charge, charge_id) for charge_id in set(charge_ids))
+        return {c.id: (c.status, c.expires_at) for c in found if c is not None}
+
     async def confirm_in_one_trip(
         self,
         charge_id: int,

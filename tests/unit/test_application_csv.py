@@ -19,6 +19,7 @@ from core.domain.application_csv import (
     write_allocation_csv,
     write_applications_csv,
 )
+from core.i18n import render_text
 
 ROME = ZoneInfo("Europe/Rome")
 HEADER = ",".join(APPLICATION_COLUMNS)
@@ -218,7 +219,8 @@ def test_header_errors_stop_before_the_rows() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "column", "message"),
     [
-        (CF_MARIO, "RSSMRA85T10A562X", "codice_fiscale", "checksum"),
+        (CF_MARIO, "RSSMRA85T10A562X", "codice_fiscale", "check character"),
+        (CF_MARIO, "RSSMRA8XT10A562S", "codice_fiscale", "letters and digits are not where"),
         (CF_MARIO, "RSSMRA85T10A562", "codice_fiscale", "16-character"),
         (CF_MARIO, "12345678901", "codice_fiscale", "16-character"),
         (CF_MARIO, "", "codice_fiscale", "missing"),
@@ -350,3 +352,25 @@ def test_write_allocation_csv() -> None:
     assert write_allocation_csv([]) == (
         "protocol,codice_fiscale,list,score,exclusion_reason,amount_eur\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "italian"),
+    [
+        ("RSSMRA85T10A562X", "l'ultima lettera (il carattere di controllo) non corrisponde"),
+        ("RSSMRA8XT10A562S", "lettere e cifre non sono dove le ha un codice fiscale"),
+        (
+            "RSSMRA85T72A562" + codicefiscale.calc_check_digit("RSSMRA85T72A562"),
+            "la data di nascita che contiene è impossibile",
+        ),
+    ],
+)
+def test_a_refused_codice_fiscale_is_explained_in_the_offices_language(
+    code: str, italian: str
+) -> None:
+    """stdnum's reasons are English ("The number's checksum or check digit is invalid."):
+    the office reads one of ours, translated."""
+    error = only_error(ROW_MARIO.replace(CF_MARIO, code, 1))
+    said = render_text(error.text, "it")
+    assert error.column == "codice_fiscale" and italian in said, said
+    assert "number" not in said and "invalid" not in said

@@ -51,6 +51,17 @@ class ChargeRepository(_Repository):
             )
         )
 
+    async def states(self, charge_ids: Sequence[int]) -> dict[int, tuple[str, datetime]]:
+        """(status, expires_at) of these charges, in one query: for the outbox's claim."""
+        if not charge_ids:
+            return {}
+        rows = await self.session.execute(
+            select(m.Charge.id, m.Charge.status, m.Charge.expires_at).where(
+                m.Charge.id.in_(sorted(set(charge_ids)))
+            )
+        )
+        return {charge_id: (status, expires) for charge_id, status, expires in rows}
+
     async def with_parties(
         self, charge_id: int
     ) -> tuple[m.Charge, m.Citizen, m.Shop, m.Municipality] | None:
