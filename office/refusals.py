@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from core.dialogue.errors import GENERIC, error_text
 from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, PolicyError
-from core.domain.messages import Day, Moment, Text, t
+from core.domain.messages import Day, Moment, Money, Text, t
 
 
 def _moment(value: object) -> Moment | str:
@@ -118,6 +118,37 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         number=str(p["change_id"]),
     ),
     "phone_change.not_found": lambda p: t("There is no such phone change."),
+    "request.not_found": lambda p: t("There is no such request."),
+    "request.not_waiting": lambda p: t("This request has already been approved or withdrawn."),
+    "request.same_person": lambda p: t(
+        "You asked this: a manager other than you must approve it (four eyes)."
+    ),
+    "delegate.request_waiting": lambda p: t(
+        "A delegate for this citizen ({phone}) already waits for approval (request "
+        "{number}): approve or withdraw it first.",
+        phone=str(p["phone"]),
+        number=str(p["change_id"]),
+    ),
+    "card.request_waiting": lambda p: t(
+        "A card for this citizen already waits for its approval or its printing (request "
+        "{number}): finish or withdraw it first.",
+        number=str(p["change_id"]),
+    ),
+    "card.already_printed": lambda p: t(
+        "There is no approved card to print: it was printed already (the PIN is printed only "
+        "once), or withdrawn. If the holder did not get it, ask for a new card."
+    ),
+    "card.print_not_yours": lambda p: t(
+        "Only the operator who asked this card, or the manager who approved it, prints it."
+    ),
+    "delegate.needs_approval": lambda p: t(
+        "This citizen has vouchers to spend or a payment waiting: a delegate must be asked "
+        "from the application's page and approved by a second operator."
+    ),
+    "card.needs_approval": lambda p: t(
+        "This citizen has vouchers to spend or a payment waiting: a card must be asked from "
+        "the application's page and approved by a second operator."
+    ),
     "shop.not_locked": lambda p: t(
         "Shop {id} ({name}) is not locked: nothing was changed, and its count of wrong "
         "codes goes on.",
@@ -266,6 +297,21 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     ),
     "act.not_found": lambda p: t("There is no such act."),
     "act.bad_budget": lambda p: t("The budget must be more than zero."),
+    "act.budget_unspent": lambda p: t(
+        "With this budget {amount} would stay unspent: every household would already get all "
+        "it is due. Check the determina and type the budget again to confirm it.",
+        amount=Money(int(str(p["unspent_cents"]))),
+    ),
+    "act.figures_changed": lambda p: t(
+        "The applications changed since the act's figures were shown: nothing was approved. "
+        "Look at the figures again."
+    ),
+    "act.other_tranche": lambda p: t(
+        "This credit was prepared for tranche {prepared}, but tranche {waiting} is waiting "
+        "now: withdraw it and prepare a new one.",
+        prepared=str(p["prepared"]),
+        waiting=str(p["waiting"]),
+    ),
     "round.not_found": lambda p: t("There is no window {number}.", number=str(p["number"])),
     "window.still_open": lambda p: t("The application window is still open: close it first."),
     "round.none": lambda p: t("There is no application window yet: open one first."),
@@ -375,7 +421,14 @@ def status_of(error: DomainError) -> int:
     if isinstance(error, NotFound):
         return 404
     if isinstance(error, NotAllowed) and error.code.startswith(
-        ("operator.", "act.same", "phone_change.same", "office.csrf")
+        (
+            "operator.",
+            "act.same",
+            "phone_change.same",
+            "request.same",
+            "card.print_not_yours",
+            "office.csrf",
+        )
     ):
         return 403
     if isinstance(error, Conflict | NotAllowed):

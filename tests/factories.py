@@ -10,11 +10,13 @@ from stdnum import luhn
 from stdnum.it import codicefiscale
 
 from core.bootstrap import Core
+from core.domain.identity import mask_phone, normalize_phone
 from core.domain.shops import ShopCategory
-from core.services import allocation, charges, ledger, municipalities
+from core.services import allocation, charges, ledger, municipalities, operators
 from core.services.applications import ApplicationInput, submit_application
 from core.services.outbox import reply_of
 from core.services.shops import ShopInput, approve_shop, register_shop
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
 
@@ -167,3 +169,47 @@ async def row_counts(core: Core, **tables: type[m.Base]) -> dict[str, int]:
             name: int(await uow.session.scalar(select(func.count()).select_from(model)) or 0)
             for name, model in tables.items()
         }
+
+
+async def approved_request(
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    codice_fiscale: str,
+    kind: str,
+    phone: str | None = None,
+) -> m.PhoneChange:
+    """A request of `kind` (delegate, card) for the citizen that one operator asked and
+    another approved, as the office leaves it (core.services.phone_changes): for tests of
+    what a delegate or a card does afterwards, whose citizens have money to spend. Pass it
+    as `approved=` to delegates.add_delegate or cards.issue_card. A card's is marked
+    printed, as print_card leaves it."""
+    team = []
+    for name, role in (("four.eyes.asker", "clerk"), ("four.eyes.approver", "manager")):
+        found = await uow.operators.by_username(name)
+        if found is None:
+            found, _ = await operators.add_operator(
+                uow, municipality, name, role, municipality.created_at, password="x" * 12
+            )
+        team.append(found)
+    citizen = await uow.citizens.by_codice_fiscale(municipality.id, codice_fiscale.upper())
+    assert citizen is not None
+    now = municipality.created_at
+    change = m.PhoneChange(
+        municipality_id=municipality.id,
+        citizen_id=citizen.id,
+        kind=kind,
+        subject=f"citizen #{citizen.id}",
+        phone=None,
+        phone_masked=mask_phone(normalize_phone(phone)) if phone else None,
+        reissue=False,
+        status="approved",
+        requested_by_id=team[0].id,
+        requested_at=now,
+        decided_by_id=team[1].id,
+        decided_at=now,
+        handed_by_id=team[0].id if kind == "card" else None,
+        handed_at=now if kind == "card" else None,
+    )
+    uow.add(change)
+    await uow.flush()
+    return change

@@ -601,7 +601,7 @@ def approve(
     ] = None,
 ) -> None:
     """Approve the allocation (the determina) as the next tranche, or withdraw it."""
-    from core.services import allocation, municipalities
+    from core.services import act_figures, allocation, municipalities
 
     if withdraw:
         if budget is not None:
@@ -615,9 +615,21 @@ def approve(
     async def work(core: Core) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
+            figures = await act_figures.determina(uow, town, cents)
             record, result = await allocation.approve(uow, town, cents, core.now())
             await uow.commit()
         _summary([item.line for item in result], cents)
+        if figures.unspent_cents:
+            out.print(
+                say(
+                    t(
+                        "{amount} would stay unspent: every household would already get all it "
+                        "is due.",
+                        amount=Money(figures.unspent_cents),
+                    )
+                ),
+                markup=False,
+            )
         out.print(
             say(
                 t(

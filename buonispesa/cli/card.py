@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from buonispesa.cli.admin import Force, admin, out, run_with_core
-from buonispesa.cli.common import fail, office_language, say
+from buonispesa.cli.common import OPERATOR_VARIABLE, fail, office_language, operator_name, say
 from buonispesa.cli.outfile import OutFile
 from core.domain.errors import InvalidIdentifier
 from core.domain.messages import Moment, t
@@ -44,10 +44,24 @@ def card(
         ),
     ] = None,
     force: Force = False,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help=f"your office username, to ask or print a card under four eyes "
+            f"(default: ${OPERATOR_VARIABLE})",
+        ),
+    ] = None,
 ) -> None:
-    """Issue a card with a PIN and write its PDF to print: the card, then the PIN slip."""
+    """Issue a card with a PIN and write its PDF to print: the card, then the PIN slip.
+
+    With --by naming an office operator the card is asked (nothing is written), and a
+    manager who did not ask approves it with `citizen phone-change approve`; then the
+    operator who asked it, or the approver, runs this again to print it, once. Otherwise
+    the card is issued at once, only for a citizen without vouchers to spend."""
+    from core.domain.errors import NotFound
     from core.domain.identity import normalize_codice_fiscale
-    from core.services import cards, municipalities
+    from core.services import cards, identity, municipalities, phone_changes
 
     if out_file.suffix.lower() != ".pdf":
         fail(t("--out: use a .pdf file name, not {name}.", name=repr(out_file.name)))
@@ -75,10 +89,26 @@ def card(
         except ValueError:
             fail(t("--bot-username: {name} is not a Telegram bot username.", name=repr(username)))
 
-    async def work(core: Core) -> cards.CardData:
+    operator = operator_name(by)
+
+    async def work(core: Core) -> cards.CardData | int:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            issued = await cards.issue_card(uow, town, cf, core.now(), reissue=reissue)
+            try:
+                account = await phone_changes.operator_named(uow, town, operator)
+            except NotFound:
+                # Not an operator of the office: a card at once, only where nothing can be
+                # spent with it yet (cards.issue_card refuses the rest).
+                issued = await cards.issue_card(uow, town, cf, core.now(), reissue=reissue)
+            else:
+                citizen = await identity.office_citizen(uow, town.id, cf)
+                if await phone_changes.printable_card(uow, citizen) is None:
+                    change = await phone_changes.request_card(
+                        uow, account, town, cf, core.now(), reissue=reissue
+                    )
+                    await uow.commit()
+                    return change.id
+                issued = await phone_changes.print_card(uow, account, town, citizen, core.now())
             link = deep_link(username, issued.card_code) if username else None
             # The PIN exists in clear only here: the file is written before the commit and
             # appears only once it succeeded, so a card on paper always matches the database.
@@ -87,6 +117,21 @@ def card(
             return issued
 
     issued = run_with_core(work)
+    if isinstance(issued, int):
+        out.print(
+            say(
+                t(
+                    "The card for {cf} is request {number}, waiting for another operator's "
+                    "approval ('admin citizen phone-change approve {code} {number} --by "
+                    "MANAGER'); then print it with this command and --by. Nothing was written.",
+                    cf=cf,
+                    number=str(issued),
+                    code=code,
+                )
+            ),
+            markup=False,
+        )
+        return
     out.print(
         say(
             t(

@@ -21,12 +21,13 @@ from core.domain.messages import Moment, t, tn
 if TYPE_CHECKING:
     from core.bootstrap import Core
     from core.services.identity import Rebinding
-    from core.services.phone_changes import Asked, Waiting
+    from core.services.phone_changes import Approved, Asked, Waiting
 
 citizen_app = typer.Typer(help="One citizen: phone number and delegate.", no_args_is_help=True)
 admin.add_typer(citizen_app, name="citizen")
 phone_change_app = typer.Typer(
-    help="Phone changes waiting for a second operator (citizens with vouchers to spend).",
+    help="Requests waiting for a second operator: new phones (citizens with vouchers to "
+    "spend), delegates, cards.",
     no_args_is_help=True,
 )
 citizen_app.add_typer(phone_change_app, name="phone-change")
@@ -88,7 +89,7 @@ def citizen_phone(
                     "approve {code} {number} --by MANAGER'). The old and the new number were "
                     "told.",
                     cf=cf,
-                    phone=asked.waiting.phone_masked,
+                    phone=asked.waiting.phone_masked or "",
                     number=str(asked.waiting.id),
                     code=code,
                 )
@@ -128,7 +129,7 @@ def _say_applied(done: Rebinding, cf: str, operator: str) -> None:
 
 @phone_change_app.command("list")
 def phone_change_list(code: str) -> None:
-    """The phone changes waiting for a second operator's approval."""
+    """The requests waiting for a second operator's approval: new phones, delegates, cards."""
     from core.services import municipalities, phone_changes
 
     async def work(core: Core) -> list[Waiting]:
@@ -137,8 +138,14 @@ def phone_change_list(code: str) -> None:
             return await phone_changes.waiting(uow, town.id)
 
     found = run_with_core(work)
+    kinds = {
+        "phone": t("new phone"),
+        "delegate": t("delegate"),
+        "card": t("card with PIN"),
+    }
     table = Table(
         say(t("Request")),
+        say(t("What")),
         say(t("Codice fiscale")),
         say(t("Phone now")),
         say(t("New phone")),
@@ -148,9 +155,10 @@ def phone_change_list(code: str) -> None:
     for item in found:
         table.add_row(
             str(item.change.id),
+            say(kinds.get(item.change.kind, kinds["phone"])),
             item.citizen.codice_fiscale,
             item.change.previous_masked or "",
-            item.change.phone_masked,
+            item.change.phone_masked or "",
             item.requested_by,
             say(t("{when}", when=Moment(item.change.requested_at))),
         )
@@ -158,8 +166,8 @@ def phone_change_list(code: str) -> None:
     out.print(
         say(
             tn(
-                "{count} phone change waiting.",
-                "{count} phone changes waiting.",
+                "{count} request waiting.",
+                "{count} requests waiting.",
                 len(found),
             )
         ),
@@ -176,22 +184,41 @@ def phone_change_approve(
         typer.Option("--by", help=f"your office username (default: ${OPERATOR_VARIABLE})"),
     ] = None,
 ) -> None:
-    """Approve a phone change another operator asked (a manager): the number changes now."""
+    """Approve a request another operator asked (a manager): a new phone or a delegate
+    applies now; a card may then be printed with 'admin card … --by'."""
+    from core.domain.identity import mask_phone
     from core.services import municipalities, phone_changes
 
     operator = operator_name(by)
 
-    async def work(core: Core) -> tuple[Rebinding, str]:
+    async def work(core: Core) -> tuple[Approved, str]:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             account = await phone_changes.operator_named(uow, town, operator)
-            done = await phone_changes.approve(uow, account, request_id, core.now())
-            citizen = await uow.citizens.by_id(done.citizen_id)
+            done = await phone_changes.approve_any(uow, account, request_id, core.now())
+            citizen = await uow.citizens.by_id(done.change.citizen_id)
             await uow.commit()
             return done, citizen.codice_fiscale if citizen else ""
 
     done, cf = run_with_core(work)
-    _say_applied(done, cf, operator)
+    if done.rebinding is not None:
+        _say_applied(done.rebinding, cf, operator)
+    elif done.delegate is not None:
+        _say_delegate(mask_phone(done.delegate.phone))
+    else:
+        out.print(
+            say(
+                t(
+                    "Card request {number} for {cf} approved: the operator who asked it, or "
+                    "you, prints it once with 'admin card {code} {cf} --out FILE.pdf --by "
+                    "USERNAME'.",
+                    number=str(request_id),
+                    cf=cf,
+                    code=code,
+                )
+            ),
+            markup=False,
+        )
 
 
 @phone_change_app.command("withdraw")
@@ -204,7 +231,8 @@ def phone_change_withdraw(
         typer.Option("--by", help=f"your office username (default: ${OPERATOR_VARIABLE})"),
     ] = None,
 ) -> None:
-    """Withdraw a phone change you asked, or turn down another's (a manager)."""
+    """Withdraw a request you asked (a phone, a delegate, a card not yet printed), or turn
+    down another's (a manager)."""
     from core.services import municipalities, phone_changes
 
     operator = operator_name(by)
@@ -220,8 +248,8 @@ def phone_change_withdraw(
     out.print(
         say(
             t(
-                "Phone change {number} withdrawn: the citizen keeps the number they have, "
-                "and was told.",
+                "Request {number} withdrawn: nothing changes for the citizen, who was told of "
+                "a phone or a delegate.",
                 number=str(request_id),
             )
         ),
@@ -237,33 +265,79 @@ def citizen_delegate(
         str | None, typer.Argument(help="The delegate's mobile number, e.g. 3331234567")
     ] = None,
     remove: Annotated[bool, typer.Option(help="Remove the citizen's delegate")] = False,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help=f"operator name for the log (default: ${OPERATOR_VARIABLE})"),
+    ] = None,
 ) -> None:
-    """Register the phone of a delegate (a relative, a caregiver) who pays for a citizen."""
+    """Register the phone of a delegate (a relative, a caregiver) who pays for a citizen.
+
+    With --by naming an office operator the delegate is asked, and a manager who did not
+    ask approves it with `citizen phone-change approve`; otherwise it is registered at
+    once, only for a citizen without vouchers to spend (as a new phone). --remove takes
+    effect at once."""
+    from core.domain.errors import NotFound
     from core.domain.identity import mask_phone
-    from core.services import delegates, municipalities
+    from core.services import delegates, municipalities, phone_changes
 
     if remove == (phone is not None):
         fail(t("Give the delegate's phone number, or --remove without a number."))
+    operator = operator_name(by)
 
-    async def work(core: Core) -> str:
+    async def work(core: Core) -> tuple[str, int | None]:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
+            asked: int | None = None
             if remove:
                 number = await delegates.remove_delegate(uow, town, codice_fiscale, core.now())
             else:
                 assert phone is not None
-                added = await delegates.add_delegate(uow, town, codice_fiscale, phone, core.now())
-                number = added.phone
+                try:
+                    account = await phone_changes.operator_named(uow, town, operator)
+                except NotFound:
+                    added = await delegates.add_delegate(
+                        uow, town, codice_fiscale, phone, core.now()
+                    )
+                    number = added.phone
+                else:
+                    change = await phone_changes.request_delegate(
+                        uow, account, town, codice_fiscale, phone, core.now()
+                    )
+                    number, asked = change.phone or "", change.id
             await uow.commit()
-            return number
+            return number, asked
 
-    number = run_with_core(work)
+    number, asked = run_with_core(work)
     if remove:
         message = t("Delegate {phone} removed; the citizen was told.", phone=mask_phone(number))
-    else:
-        message = t(
-            "Delegate {phone} registered: payment codes and receipts go to that phone, and "
-            "SALDO from it shows the citizen's balance. The citizen and the delegate were told.",
-            phone=mask_phone(number),
+        out.print(say(message), markup=False)
+    elif asked is not None:
+        out.print(
+            say(
+                t(
+                    "The delegate {phone} is request {number}, waiting for another operator's "
+                    "approval ('admin citizen phone-change approve {code} {number} --by "
+                    "MANAGER'). The citizen was told.",
+                    phone=mask_phone(number),
+                    number=str(asked),
+                    code=code,
+                )
+            ),
+            markup=False,
         )
-    out.print(say(message), markup=False)
+    else:
+        _say_delegate(mask_phone(number))
+
+
+def _say_delegate(phone: str) -> None:
+    out.print(
+        say(
+            t(
+                "Delegate {phone} registered: payment codes and receipts go to that phone, and "
+                "SALDO from it shows the citizen's balance. The citizen and the delegate were "
+                "told.",
+                phone=phone,
+            )
+        ),
+        markup=False,
+    )

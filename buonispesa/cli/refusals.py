@@ -158,6 +158,38 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         phone=str(p["phone"]),
     ),
     Refusal.DELEGATE_NONE: lambda p: t("This citizen has no delegate."),
+    Refusal.DELEGATE_NEEDS_APPROVAL: lambda p: t(
+        "{cf} has vouchers to spend or a payment waiting for its code: a delegate needs a "
+        "second operator. Ask it with --by YOUR_OFFICE_USERNAME; a manager who did not ask "
+        "approves it with 'admin citizen phone-change approve'.",
+        cf=str(p["codice_fiscale"]),
+    ),
+    Refusal.CARD_NEEDS_APPROVAL: lambda p: t(
+        "{cf} has vouchers to spend or a payment waiting for its code: a card needs a second "
+        "operator. Ask it with --by YOUR_OFFICE_USERNAME; a manager who did not ask approves "
+        "it with 'admin citizen phone-change approve', then one of you prints it with --by.",
+        cf=str(p["codice_fiscale"]),
+    ),
+    Refusal.DELEGATE_REQUEST_WAITING: lambda p: t(
+        "A delegate for this citizen ({phone}) waits for approval (request {number}): "
+        "approve or withdraw it first (admin citizen phone-change).",
+        phone=str(p["phone"]),
+        number=str(p["change_id"]),
+    ),
+    Refusal.CARD_REQUEST_WAITING: lambda p: t(
+        "A card for this citizen waits for its approval or its printing (request {number}): "
+        "approve it, print it with --by, or withdraw it (admin citizen phone-change).",
+        number=str(p["change_id"]),
+    ),
+    Refusal.CARD_PRINT_NOT_YOURS: lambda p: t(
+        "Only the operator who asked card request {number}, or the manager who approved it, "
+        "prints it: give their username with --by.",
+        number=str(p["change_id"]),
+    ),
+    Refusal.REQUEST_NOT_FOUND: lambda p: t(
+        "There is no request {number} in this municipality: see 'admin citizen phone-change list'.",
+        number=str(p["change_id"]),
+    ),
     Refusal.SHOP_NOT_FOUND: lambda p: t(
         "There is no shop {id} in this municipality: see 'admin shops list'.",
         id=str(p["shop_id"]),

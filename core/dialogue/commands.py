@@ -14,6 +14,7 @@ turn (plain_turn.py) both call it, so they recognise the same forms.
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import pairwise
 
 from core.dialogue import stray_codes
 from core.dialogue.context import Input, Turn
@@ -245,7 +246,7 @@ def of_answer(
         command = (inp.choice or "", "")
     if command is None and inp.choice is None and not asked:
         # Nothing asked: "Buongiorno, vorrei sapere il mio saldo" means SALDO.
-        command = in_sentence(text)
+        command = unasked(text)
     return command
 
 
@@ -388,6 +389,13 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         remind(turn, reminder)
     elif name == "more":
         await shop_finder.more(turn)
+    elif name == "thanks":
+        shop = await is_shop_member(turn)
+        turn.say(
+            t("You're welcome! Write MENU or AIUTO when you need.")
+            if shop
+            else t("You're welcome! Write SALDO, NEGOZI or AIUTO when you need.")
+        )
     elif name == "switch":
         reminder = interrupt(turn)
         turn.memory.shop_id = None
@@ -420,9 +428,83 @@ SENTENCE_KEYWORDS = frozenset(
     }
 )  # fmt: skip
 # Words after NEGOZI in a sentence that are not a town: "negozi a Belforte", "shops in …".
-_SHOP_FILLER = frozenset(
-    {"a", "ad", "di", "in", "nel", "nella", "per", "vicino", "near", "at", "the", "ci", "sono"}
+# ("vicino" stays: "negozi vicino a me" asks how to search near, see shop_finder.asks_near.)
+_SHOP_FILLER = frozenset({"a", "ad", "di", "in", "nel", "nella", "per", "at", "the", "ci", "sono"})
+
+
+# Questions in plain words read by the words they hold, when nothing is being asked (see
+# of_answer): a handful of deterministic rules over small sets, checked in this order, each
+# naming the keywords it may contain (another keyword in the sentence leaves it to
+# in_sentence: "vorrei sapere lo stato della domanda" is no application). None of them
+# leads to a payment, and a message with a digit is never one of them.
+# "Quanto c'ho sulla tessera", "mi dici quanti soldi mi restano": the balance.
+_HOW_MUCH = frozenset({"quanto", "quanti", "quanta", "quante"})
+_ENGLISH_HOW_MUCH = (("how", "much"), ("how", "many"))
+_MONEY = frozenset(
+    {
+        "soldi", "credito", "saldo", "tessera", "carta", "buoni", "resta", "restano",
+        "rimane", "rimangono", "avanza", "avanzano", "money", "credit", "balance", "card",
+        "left", "vouchers",
+    }
+)  # fmt: skip
+# "Dove posso fare la spesa?", "dove posso usare la tessera": the shops.
+_WHERE = frozenset({"dove", "where"})
+_SPEND = frozenset(
+    {
+        "spesa", "spendere", "spendo", "spenderli", "usare", "uso", "usarli", "usarla",
+        "comprare", "compro", "acquistare", "pagare", "pago", "shop", "shopping", "spend",
+        "use", "buy", "pay",
+    }
+)  # fmt: skip
+# "Vorrei i buoni spesa", "come faccio a chiedere i buoni?": the application.
+_VOUCHERS = frozenset({"buoni", "buono", "bonus", "domanda", "vouchers", "voucher"})
+_WANT = frozenset(
+    {
+        "vorrei", "voglio", "volevo", "chiedere", "richiedere", "ottenere", "avere",
+        "ricevere", "come", "faccio", "posso", "presentare", "want", "get", "need", "how",
+        "request",
+    }
+)  # fmt: skip
+# "Grazie", "ok grazie mille", "thank you": thanks, answered with a word of what to write.
+_THANKS = frozenset({"grazie", "thanks", "thank"})
+_WITH_THANKS = frozenset(
+    {"ok", "okay", "va", "bene", "daccordo", "perfetto", "mille", "tante", "you", "very", "much"}
 )
+# The keywords each rule may hold: any other one leaves the sentence to in_sentence.
+_BALANCE_KEYWORDS = frozenset({"saldo", "credito", "tessera", "carta", "balance", "card"})
+_SHOPS_KEYWORDS = frozenset({"negozi", "shops", "tessera", "carta", "card"})
+_APPLY_KEYWORDS = frozenset({"domanda", "apply"})
+_LONGEST_QUESTION = 12
+
+
+def question_of(text: str | None) -> tuple[str, str] | None:
+    """The request a question in plain words makes (see the sets above), else None."""
+    folded = fold(text).split()
+    words = plain_words(text)
+    if not words:
+        # Only courtesy words: thanks, or a greeting (the help, or the welcome).
+        return ("thanks", "") if _THANKS.intersection(folded) else None
+    if has_digits(words) or len(words) > _LONGEST_QUESTION:
+        return None
+    said = frozenset(words)
+    if said <= _WITH_THANKS and _THANKS.intersection(folded):
+        return "thanks", ""  # "ok grazie", "va bene grazie mille"
+    keywords = said & SENTENCE_KEYWORDS
+    pairs = set(pairwise(words))
+    if (said & _HOW_MUCH or pairs.intersection(_ENGLISH_HOW_MUCH)) and said & _MONEY:
+        return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
+    if said & _WHERE and said & _SPEND:
+        return ("shops", "") if keywords <= _SHOPS_KEYWORDS else None
+    if said & _VOUCHERS and said & _WANT and keywords <= _APPLY_KEYWORDS:
+        return "apply", ""
+    return None
+
+
+def unasked(text: str | None) -> tuple[str, str] | None:
+    """The request a message makes in words when nothing is being asked: a question of
+    question_of, else the one keyword of a sentence (in_sentence). The general path
+    (of_answer) and the one-trip plain turn (plain_turn.PlainTurn.candidate) both read it."""
+    return question_of(text) or in_sentence(text)
 
 
 def in_sentence(text: str | None) -> tuple[str, str] | None:

@@ -20,10 +20,12 @@ from core.dialogue import commands, stray_codes
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows import FLOWS
+from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows import community as community_chat
 from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
 from core.dialogue.flows.shop_finder import near
 from core.dialogue.inbound import Channel, Checkout, Inbound
+from core.dialogue.languages import written_in
 from core.dialogue.menus import offer_languages, offer_towns, say_help, show_menu, welcome
 from core.dialogue.plain_turn import MAX_ADDRESS, PlainTurn, routed
 from core.dialogue.state import ChatMemory, FlowState, load, memory_to_save
@@ -316,6 +318,10 @@ class DialogueEngine:
             citizen = await turn.citizen()
             if citizen is not None:
                 turn.language = citizen.language if citizen.language in LANGUAGES else turn.language
+            else:
+                # A new number answered in the language its first message is written in
+                # ("HELP", "hello", "balance": English), else the default; LINGUA changes it.
+                turn.language = written_in(inbound.text) or turn.language
 
         inp = Turn.read(inbound, list(turn.memory.options))
         command = commands.of_answer(
@@ -358,7 +364,7 @@ class DialogueEngine:
                 commands.interrupt(turn)
                 turn.say(NEUTRAL_REFUSAL)
             elif linked.citizen is None:
-                turn.say(t("We have no vouchers for this number. To apply, write DOMANDA."))
+                turn.say(await citizen_requests.no_vouchers(turn))
             else:
                 # A plain text first: on Telegram it takes the contact button off the screen.
                 turn.say(t("Thank you: we found your vouchers."))

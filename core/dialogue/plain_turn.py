@@ -5,9 +5,10 @@ town by the number written to (or the only town), and is one of:
 
 - SALDO (or BALANCE, a tapped Balance button, the number of the Balance option,
   "vorrei il mio saldo") in a conversation not stopped: the balance to a citizen (their
-  phone; their linked Telegram chat) or a delegate's phone, else, to an address that is
-  nobody's, the request for the contact (Telegram, which then stands at the contact
-  step, where a SALDO written again is plain too) or "no vouchers for this number";
+  phone; their linked Telegram chat) or a delegate's phone, else, to a Telegram chat that
+  is nobody's, the request for the contact (the chat then stands at the contact step,
+  where a SALDO written again is plain too); nobody's phone is left to the general path
+  (whether DOMANDA is suggested depends on the application window);
 - MENU, AIUTO (HELP) and START (without a deep link's payload) in a conversation not
   stopped, from anybody: their answer depends only on the shops the address works for
   and the town.
@@ -137,7 +138,7 @@ class PlainTurn:
         if command is not None:
             return command in _PLAIN
         text = (inbound.text or "").strip()
-        return text.isdigit() or commands.in_sentence(text) in _PLAIN
+        return text.isdigit() or commands.unasked(text) in _PLAIN
 
     # The callbacks of core/storage/turn_trip.turn_plan ------------------------------------
 
@@ -184,14 +185,15 @@ class PlainTurn:
         holder = found.holder
         inbound = self.inbound
         if holder is None:
-            # identified(): nobody's address. On Telegram the contact is asked for, and
-            # the chat stands at IDENTIFY (its state all defaults: then="balance").
-            telegram = inbound.channel is Channel.TELEGRAM
-            state = IdentifyState() if telegram else None
-            data = memory_to_save(asking.memory, [], state)
-            reply = nobody_reply(telegram=telegram)
-            flow, step = IDENTIFY if telegram else (None, None)
-            return self._write(asking, [reply], data=data, flow=flow, step=step)
+            if inbound.channel is not Channel.TELEGRAM:
+                # By SMS the answer depends on whether applications are open (DOMANDA is
+                # suggested only then): the general path, which reads the window, answers.
+                return None
+            # identified(): nobody's chat. The contact is asked for, and the chat stands
+            # at IDENTIFY (its state all defaults: then="balance").
+            data = memory_to_save(asking.memory, [], IdentifyState())
+            flow, step = IDENTIFY
+            return self._write(asking, [nobody_reply()], data=data, flow=flow, step=step)
         language = asking.conversation.language
         moves = [
             Movement(PostingKind(p.kind), p.amount_cents, p.at, p.shop_name, p.charge_id)

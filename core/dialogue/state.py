@@ -138,6 +138,7 @@ class ApplyState(FlowState):
     support: int | None = None
     rent: int | None = None
     back: Literal["summary"] | None = None  # changing one answer from the summary
+    language_misses: int = 0  # answers to the language question not understood
 
 
 @dataclass

@@ -39,6 +39,35 @@ CATEGORY_WORDS: dict[str, ShopCategory] = {
     "altro": ShopCategory.OTHER,
     "other": ShopCategory.OTHER,
 }
+# What a customer looks for, in Italian and English: the shops that sell it, the shops
+# themselves in the plural, and their keepers ("negozi pane", "negozi farmacie",
+# "shops butchers"). Read by the shop search only: a shop registering says its category
+# with CATEGORY_WORDS.
+GOODS_WORDS: dict[str, ShopCategory] = {
+    **dict.fromkeys(
+        ("supermercati", "alimentare", "latte", "pasta", "groceries", "supermarkets",
+         "milk"),
+        ShopCategory.GROCERY,
+    ),
+    **dict.fromkeys(
+        ("pane", "panetterie", "forni", "panifici", "fornaio", "panettiere", "focaccia",
+         "bread", "bakeries", "baker"),
+        ShopCategory.BAKERY,
+    ),
+    **dict.fromkeys(
+        ("carne", "macellerie", "macellaio", "macellai", "salumi", "meat", "butchers"),
+        ShopCategory.BUTCHER,
+    ),
+    **dict.fromkeys(
+        ("verdura", "verdure", "fruttivendoli", "fruit", "vegetables", "greengrocers"),
+        ShopCategory.GREENGROCER,
+    ),
+    **dict.fromkeys(
+        ("farmacie", "farmacista", "medicine", "medicinali", "farmaci", "pharmacies",
+         "chemist", "medicines"),
+        ShopCategory.PHARMACY,
+    ),
+}  # fmt: skip
 
 
 def parse_category(word: str) -> ShopCategory | None:
@@ -52,6 +81,15 @@ def parse_category(word: str) -> ShopCategory | None:
     if plain in ShopCategory.__members__.values():
         return ShopCategory(plain)
     return CATEGORY_WORDS.get(plain)
+
+
+def searched_category(word: str) -> ShopCategory | None:
+    """The category a word of a shop search asks for: a category's own word, or what its
+    shops sell ("pane", "farmacie", "macellaio"; GOODS_WORDS)."""
+    found = parse_category(word)
+    if found is not None:
+        return found
+    return GOODS_WORDS.get(word.strip().lower())
 
 
 class ShopStatus(StrEnum):

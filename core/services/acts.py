@@ -17,7 +17,14 @@ from enum import StrEnum
 from typing import Any
 
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
-from core.services import activity, allocation, appeal_remedy, audit, reimbursement
+from core.services import (
+    act_figures,
+    activity,
+    allocation,
+    appeal_remedy,
+    audit,
+    reimbursement,
+)
 from core.services.applications import Answers
 from core.services.municipalities import current_round, is_open
 from core.services.operators import Role, require_role
@@ -156,10 +163,28 @@ async def prepare(
         }
         if kind is ActKind.APPEAL_CORRECTION:
             params |= asdict(answers_in(given))
+    confirmed = params.get("confirm_cents")
+    if kind is ActKind.DETERMINA:
+        params = {"budget_cents": int(params["budget_cents"])}
+    elif kind is ActKind.CREDIT:
+        params = {}
     await _check_preparable(uow, town, kind, params, now)
     for act in await open_acts(uow, town.id, kind):
         if kind not in PER_PROTOCOL or act.params.get("protocol") == params["protocol"]:
             raise ActAlreadyPrepared(kind=kind.value, act_id=act.id)
+    if kind is ActKind.DETERMINA:
+        # What the rules would allocate with this budget, recorded with the act: a budget
+        # they cannot spend (every household at its full amount) is prepared only when
+        # the amount is given twice, the second time knowing what stays unspent.
+        determina = await act_figures.determina(uow, town, params["budget_cents"])
+        if determina.unspent_cents and confirmed != determina.budget_cents:
+            raise Conflict(Refusal.ACT_BUDGET_UNSPENT, unspent_cents=determina.unspent_cents)
+        params |= {"tranche": determina.tranche, "state": determina.state}
+        if determina.unspent_cents:
+            params["unspent_cents"] = determina.unspent_cents
+    elif kind is ActKind.CREDIT:
+        credit = await act_figures.credit(uow, town)
+        params = {"tranche": credit.tranche, "state": credit.state}
     act = m.OfficeAct(
         municipality_id=town.id,
         kind=kind.value,
@@ -177,8 +202,25 @@ async def prepare(
     return act
 
 
-async def approve(uow: UnitOfWork, operator: m.Operator, act_id: int, now: datetime) -> m.OfficeAct:
-    """A manager other than the preparer approves: the act runs now. The caller commits."""
+def _check_state(act: m.OfficeAct, state: str, seen: str | None) -> bool:
+    """An act runs on the figures its approver saw (`seen`, the office page sends them) or,
+    without them, on those of its preparation: when the applications changed since, it is
+    refused, and the figures must be looked at again. True when they changed since the
+    preparation (the approver saw the new ones)."""
+    prepared = act.params.get("state")
+    expected = seen if seen is not None else prepared
+    if expected is not None and expected != state:
+        raise Conflict(Refusal.ACT_FIGURES_CHANGED, act_id=act.id)
+    return prepared is not None and prepared != state
+
+
+async def approve(
+    uow: UnitOfWork, operator: m.Operator, act_id: int, now: datetime, seen: str | None = None
+) -> m.OfficeAct:
+    """A manager other than the preparer approves: the act runs now. The caller commits.
+
+    A determina or a credit is checked against the state now: `seen` is the fingerprint of
+    the figures the approver was shown (core.services.act_figures)."""
     act = await get(uow, operator, act_id)
     require_role(operator, Role.MANAGER)
     if act.prepared_by_id == operator.id:
@@ -190,19 +232,36 @@ async def approve(uow: UnitOfWork, operator: m.Operator, act_id: int, now: datet
     kind = ActKind(act.kind)
     outcome: dict[str, Any]
     if kind is ActKind.DETERMINA:
-        record, lines = await allocation.approve(uow, town, int(act.params["budget_cents"]), now)
+        budget = int(act.params["budget_cents"])
+        record, lines = await allocation.approve(uow, town, budget, now)
+        # The lines just frozen, not a simulation beside them: what runs is what is checked.
+        state = act_figures.determina_state(record.round_id, record.tranche, budget, lines)
         outcome = {
             "tranche": record.tranche,
             "allocation_id": record.id,
             "households": sum(1 for item in lines if item.line.amount_cents > 0),
             "allocated_cents": sum(item.line.amount_cents for item in lines),
+            "changed_since_preparation": _check_state(act, state, seen),
         }
     elif kind is ActKind.CREDIT:
+        figures = await act_figures.credit(uow, town)
+        prepared_for = act.params.get("tranche")
+        if prepared_for is not None and int(prepared_for) != figures.tranche:
+            raise Conflict(
+                Refusal.ACT_OTHER_TRANCHE, prepared=int(prepared_for), waiting=figures.tranche
+            )
+        changed = _check_state(act, figures.state, seen)
         result = await allocation.credit(uow, town, now)
+        if (result.citizens, result.total_cents) != (figures.households, figures.total_cents):
+            # Changed between the figures and the credit's locks (a revocation committing
+            # meanwhile): refused whole, the caller rolls the postings back.
+            raise Conflict(Refusal.ACT_FIGURES_CHANGED, act_id=act.id)
         outcome = {
             "tranche": result.tranche,
             "households": result.citizens,
             "credited_cents": result.total_cents,
+            "notices": result.notices,
+            "changed_since_preparation": changed,
         }
     elif kind is ActKind.REIMBURSEMENT:
         day = date.fromisoformat(str(act.params["execution_date"]))

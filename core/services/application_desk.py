@@ -22,7 +22,7 @@ from datetime import datetime
 from core.domain.errors import Conflict, DomainError, NotAllowed, Refusal
 from core.domain.identity import mask_phone
 from core.domain.messages import Reply, t
-from core.services import activity, cards, delegates, identity, phone_changes
+from core.services import activity, cards, delegates, phone_changes
 from core.services.acts import given_reason
 from core.services.applications import Answers as Answers
 from core.services.back_office import PREPARERS, application_of, town_of
@@ -138,19 +138,20 @@ async def bind_phone(
     return asked
 
 
-async def approve_phone(
+async def approve_request(
     uow: UnitOfWork, operator: m.Operator, change_id: int, now: datetime
-) -> identity.Rebinding:
-    """A manager who did not ask it approves a waiting phone change."""
-    done = await phone_changes.approve(uow, operator, change_id, now)
+) -> phone_changes.Approved:
+    """A manager who did not ask it approves a waiting request: a new phone or a delegate
+    applies now, a card may be printed by the operator who asked it or by the approver."""
+    done = await phone_changes.approve_any(uow, operator, change_id, now)
     await uow.commit()
     return done
 
 
-async def withdraw_phone(
+async def withdraw_request(
     uow: UnitOfWork, operator: m.Operator, change_id: int, reason: str, now: datetime
 ) -> m.PhoneChange:
-    """Whoever asked a waiting phone change takes it back, or a manager turns it down."""
+    """Whoever asked a waiting request takes it back, or a manager turns it down."""
     change = await phone_changes.withdraw(uow, operator, change_id, reason, now)
     await uow.commit()
     return change
@@ -158,66 +159,86 @@ async def withdraw_phone(
 
 async def add_delegate(
     uow: UnitOfWork, operator: m.Operator, protocol: str, phone: str, now: datetime
-) -> m.Delegate:
-    """Register the applicant's delegate (`admin citizen delegate`)."""
+) -> m.PhoneChange:
+    """Ask that a phone be the applicant's delegate: it receives the payment codes, so a
+    manager who did not ask approves it before it does (core.services.phone_changes)."""
     require_role(operator, *PREPARERS)
     _, citizen = await application_of(uow, operator, protocol)
     town = await town_of(uow, operator)
-    delegate = await delegates.add_delegate(uow, town, citizen.codice_fiscale, phone, now)
+    change = await phone_changes.request_delegate(
+        uow, operator, town, citizen.codice_fiscale, phone, now, protocol=protocol
+    )
+    await uow.commit()
+    return change
+
+
+async def remove_delegate(
+    uow: UnitOfWork, operator: m.Operator, protocol: str, now: datetime
+) -> str:
+    """Remove the applicant's delegate at once (`admin citizen delegate --remove`): it
+    takes power away, so one operator may; logged, and the citizen and the delegate are
+    told. Returns the phone that was the delegate."""
+    require_role(operator, *PREPARERS)
+    _, citizen = await application_of(uow, operator, protocol)
+    town = await town_of(uow, operator)
+    phone = await delegates.remove_delegate(uow, town, citizen.codice_fiscale, now)
     await activity.by_operator(
         uow,
         operator,
-        "citizen.delegate",
+        "citizen.delegate_remove",
         subject=protocol,
-        after={"delegate": mask_phone(delegate.phone)},
+        before={"delegate": mask_phone(phone)},
+        after={"delegate": None},
         now=now,
     )
     await uow.commit()
-    return delegate
+    return phone
 
 
-async def issue_card(
+async def request_card(
+    uow: UnitOfWork, operator: m.Operator, protocol: str, now: datetime, *, reissue: bool
+) -> m.PhoneChange:
+    """Ask a card with a PIN for the applicant (`reissue`: replacing theirs): a manager
+    who did not ask approves it, then it is printed (print_card)."""
+    require_role(operator, *PREPARERS)
+    _, citizen = await application_of(uow, operator, protocol)
+    town = await town_of(uow, operator)
+    change = await phone_changes.request_card(
+        uow, operator, town, citizen.codice_fiscale, now, reissue=reissue, protocol=protocol
+    )
+    await uow.commit()
+    return change
+
+
+async def print_card(
     uow: UnitOfWork,
     operator: m.Operator,
     protocol: str,
     now: datetime,
     *,
-    reissue: bool,
     render: Callable[[cards.CardData], bytes],
 ) -> tuple[cards.CardData, bytes]:
-    """A card with a PIN for the applicant (`admin card`) and its page to print,
-    `render(card)`. The PIN is in these only, never in a log; the page is made before the
-    commit, so a card that exists always has its printed page (and a page that failed
-    leaves no card)."""
+    """The approved card of the applicant (`admin card`'s card) and its page to print,
+    `render(card)`, once, by the operator who asked it or the manager who approved it.
+    The PIN is in these only, never in a log; the page is made before the commit, so a
+    card that exists always has its printed page (and a page that failed leaves no card,
+    and the approved request still waits to be printed)."""
     require_role(operator, *PREPARERS)
     _, citizen = await application_of(uow, operator, protocol)
     town = await town_of(uow, operator)
-    before = citizen.card_code if cards.has_pin_card(citizen) else None
-    issued = await cards.issue_card(uow, town, citizen.codice_fiscale, now, reissue=reissue)
-    await activity.by_operator(
-        uow,
-        operator,
-        "card.reissue" if reissue else "card.issue",
-        subject=protocol,
-        before={"card": masked_card(before)} if before else None,
-        after={"card": masked_card(issued.card_code)},
-        now=now,
-    )
+    issued = await phone_changes.print_card(uow, operator, town, citizen, now)
     page = render(issued)
     await uow.commit()
     return issued, page
 
 
-def masked_card(card_code: str) -> str:
-    """A card number as the log and a viewer see it: its last four characters (enough to
-    tell two cards apart, not to type one at a till)."""
-    return "******" + card_code[-4:]
+masked_card = phone_changes.masked_card
 
 
 @dataclass(frozen=True)
 class Desk:
     """What the application's page offers: whether the paper application may still be
-    changed (and why not), the delegate, the card."""
+    changed (and why not), the delegate, the card, the requests under four eyes."""
 
     changeable: bool
     not_changeable_because: DomainError | None
@@ -225,6 +246,8 @@ class Desk:
     card_code: str | None  # a card with a PIN was issued
     card_blocked: bool
     phone_change: m.PhoneChange | None  # a new phone waiting for a second operator
+    delegate_request: m.PhoneChange | None  # a delegate waiting for a second operator
+    card_request: m.PhoneChange | None  # a card waiting, or approved and not yet printed
 
 
 async def desk(uow: UnitOfWork, application: m.Application, citizen: m.Citizen) -> Desk:
@@ -240,5 +263,7 @@ async def desk(uow: UnitOfWork, application: m.Application, citizen: m.Citizen) 
         delegate_phone=delegate.phone if delegate is not None else None,
         card_code=citizen.card_code if cards.has_pin_card(citizen) else None,
         card_blocked=citizen.card_blocked_at is not None,
-        phone_change=await uow.phone_changes.waiting_for(citizen.id),
+        phone_change=await uow.phone_changes.waiting_for(citizen.id, phone_changes.PHONE),
+        delegate_request=await uow.phone_changes.waiting_for(citizen.id, phone_changes.DELEGATE),
+        card_request=await uow.phone_changes.waiting_for(citizen.id, phone_changes.CARD),
     )

@@ -1,6 +1,7 @@
 """Cards with a PIN for citizens without a phone: issue, reissue, wrong PINs, blocked cards.
 
-The office issues the card (`admin card`); the number is the citizen's card code,
+The office issues the card (the application's page, under four eyes: core.services.
+phone_changes; `admin card`); the number is the citizen's card code,
 the PIN is printed once, on a slip apart from the card, and kept only as a salted hash.
 Every issue gives a new number and PIN, so a lost or blocked card stops working as soon
 as the new one exists. A wrong PIN is a wrong payment code of the shop that typed it (a
@@ -16,11 +17,11 @@ from datetime import datetime
 
 from core.domain import cards, otp
 from core.domain.charges import ChargeStatus
-from core.domain.errors import Conflict, NotFound, Refusal
+from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import normalize_codice_fiscale
 from core.domain.messages import Reply, t
 from core.services import security
-from core.services.identity import new_card_code
+from core.services.identity import approves, money_at_stake, new_card_code
 from core.services.outbox import notify_payer
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -85,17 +86,31 @@ async def issue_card(
     now: datetime,
     *,
     reissue: bool = False,
+    approved: m.PhoneChange | None = None,
 ) -> CardData:
     """A new card number and PIN for a citizen; the PIN is returned once, to be printed.
 
     A citizen who already holds a card gets a new one only with `reissue`: the old number
-    and PIN stop working at once, and payments waiting for the old PIN are cancelled."""
+    and PIN stop working at once, and payments waiting for the old PIN are cancelled.
+
+    The PIN is the consent to spend: a citizen with money at stake
+    (identity.money_at_stake) gets a card only through a request another operator
+    `approved` (core.services.phone_changes, kind card), whoever calls this, and not while
+    such a request is pending. The office always asks. Whoever receives the citizen's
+    notices (their phone or chat, their delegate) is told of every card, with the office's
+    name: a card they did not ask for is noticed."""
     cf = normalize_codice_fiscale(codice_fiscale)
     citizen = await uow.citizens.by_codice_fiscale(municipality.id, cf)
     if citizen is None or citizen.erased_at is not None:
         raise NotFound(Refusal.CITIZEN_NOT_FOUND, codice_fiscale=cf)
     if has_pin_card(citizen) and not reissue:
         raise Conflict(Refusal.CARD_ALREADY_ISSUED, card_code=citizen.card_code)
+    if not approves(approved, citizen, "card"):
+        pending = await uow.phone_changes.waiting_for(citizen.id, "card")
+        if pending is not None:
+            raise Conflict(Refusal.CARD_REQUEST_WAITING, change_id=pending.id)
+        if await money_at_stake(uow, citizen, now):
+            raise NotAllowed(Refusal.CARD_NEEDS_APPROVAL, codice_fiscale=citizen.codice_fiscale)
     replaced = has_pin_card(citizen)
     for charge in await uow.charges.pending_for_citizen(citizen.id):
         if charge.consent == CONSENT_CARD_PIN:
@@ -113,15 +128,20 @@ async def issue_card(
     citizen.card_issued_at = now  # wrong PINs are counted from here: a new card starts afresh
     citizen.card_blocked_at = None
     await uow.flush()
-    if replaced:
-        await notify_payer(
-            uow,
-            citizen,
-            Reply.of(
-                t("The office issued a new voucher card for you: the old card no longer works.")
-            ),
-            now,
+    notice = (
+        t(
+            "{town}: the office issued a new voucher card for you; the old one no longer "
+            "works. Not you? Call the office.",
+            town=municipality.name,
         )
+        if replaced
+        else t(
+            "{town}: the office issued a voucher card with a PIN for you. Not you? Call the "
+            "office.",
+            town=municipality.name,
+        )
+    )
+    await notify_payer(uow, citizen, Reply.of(notice), now)
     return _data(citizen, municipality, pin)
 
 

@@ -19,7 +19,7 @@ from core.domain.ledger import AccountKind
 from core.domain.messages import Money, Reply, reply_to_json, t
 from core.services.decisions import decision_notice
 from core.services.municipalities import policy_of
-from core.services.outbox import NOTICE_LANE, citizen_channel, seal_payload
+from core.services.outbox import NOTICE_LANE, Reachable, citizen_channel, seal_payload
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -40,12 +40,20 @@ class CreditResult:
 def credit_notice(town: str, amount_cents: int, balance_cents: int) -> Reply:
     return Reply.of(
         t(
-            "{town}: {amount} of grocery vouchers have been credited to you. Balance: {balance}.",
+            "{town}: {amount} of grocery vouchers have been credited to you. Balance: {balance}. "
+            "To find shops, write NEGOZI.",
             town=town,
             amount=Money(amount_cents),
             balance=Money(balance_cents),
         )
     )
+
+
+def notice_destination(row: Reachable, stopped: set[tuple[str, str]]) -> tuple[str, str] | None:
+    """Where a credit run sends a household's notice: none when erased, unreachable, or it
+    wrote STOP (the balance is there on request). The office's figures count the same."""
+    destination = citizen_channel(row)
+    return None if destination is None or destination in stopped else destination
 
 
 async def credit_tranche(
@@ -80,9 +88,9 @@ async def credit_tranche(
         paid += sum(row.amount_cents for row in credited)
         notices: list[dict[str, Any]] = []
         for row in credited:
-            destination = citizen_channel(row)
-            if destination is None or destination in stopped:
-                continue  # erased, unreachable, or wrote STOP: the balance is there on request
+            destination = notice_destination(row, stopped)
+            if destination is None:
+                continue
             reply = credit_notice(municipality.name, row.amount_cents, row.balance_cents)
             notices.append(
                 {
@@ -117,8 +125,8 @@ async def notify_unpaid(
     days = policy_of(municipality).appeal_days
     notices: list[dict[str, Any]] = []
     for row in decided:
-        destination = citizen_channel(row)
-        if destination is None or destination in stopped:
+        destination = notice_destination(row, stopped)
+        if destination is None:
             continue
         reply = decision_notice(
             municipality.timezone,

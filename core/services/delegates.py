@@ -1,9 +1,11 @@
 """Delegates (disciplinare art. 6.3): a relative or caregiver's phone acting for a citizen.
 
-The office registers the delegate. From then on payment codes and receipts go to the
-delegate's phone (receipts to the citizen's own channel too), and SALDO from that phone
-answers with the citizen's balance. A phone acts for one person per municipality: it is
-nobody's own number there, the delegate of one citizen at most, and no shop's.
+The office registers the delegate, under four eyes (core.services.phone_changes: one
+operator asks, a manager who did not ask approves). From then on payment codes and
+receipts go to the delegate's phone (receipts to the citizen's own channel too), and
+SALDO from that phone answers with the citizen's balance. A phone acts for one person per
+municipality: it is nobody's own number there, the delegate of one citizen at most, and
+no shop's.
 docs/cards-and-delegates.md explains the rules.
 """
 
@@ -15,9 +17,10 @@ from sqlalchemy.exc import IntegrityError
 
 from core.domain import cards
 from core.domain.channels import Channel
-from core.domain.errors import Conflict, NotFound, Refusal
+from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import mask_phone, normalize_codice_fiscale, normalize_phone
 from core.domain.messages import Reply, t
+from core.services import identity
 from core.services.outbox import enqueue, notify_citizen
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -45,11 +48,12 @@ def _tell_phone(
     )
 
 
-async def add_delegate(
-    uow: UnitOfWork, municipality: m.Municipality, codice_fiscale: str, phone: str, now: datetime
-) -> m.Delegate:
-    """Register `phone` as the citizen's delegate; the citizen and the delegate are told."""
-    citizen = await _citizen(uow, municipality, codice_fiscale)
+async def check_delegate(
+    uow: UnitOfWork, municipality: m.Municipality, citizen: m.Citizen, phone: str
+) -> str:
+    """The delegate's number, normalised, once it may be the citizen's delegate (the rules
+    of the module); a refusal otherwise. Checked when a delegate is asked and again when
+    it is registered."""
     number = normalize_phone(phone)
     if citizen.phone == number:
         raise Conflict(Refusal.DELEGATE_OWN_PHONE, phone=mask_phone(number))
@@ -66,6 +70,36 @@ async def add_delegate(
         for _, shop in await uow.shops.membership(Channel.SMS, number)
     ):
         raise Conflict(Refusal.DELEGATE_PHONE_IS_SHOP, phone=mask_phone(number))
+    return number
+
+
+async def add_delegate(
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    codice_fiscale: str,
+    phone: str,
+    now: datetime,
+    *,
+    approved: m.PhoneChange | None = None,
+) -> m.Delegate:
+    """Register `phone` as the citizen's delegate; the citizen and the delegate are told.
+
+    The delegate receives the payment codes, so who can spend: a citizen with money at
+    stake (identity.money_at_stake) gets one only through a request another operator
+    `approved` (core.services.phone_changes, kind delegate), whoever calls this, and
+    while such a request waits no other delegate is registered. The office always asks."""
+    citizen = await _citizen(uow, municipality, codice_fiscale)
+    number = await check_delegate(uow, municipality, citizen, phone)
+    if not identity.approves(approved, citizen, "delegate"):
+        waiting = await uow.phone_changes.waiting_for(citizen.id, "delegate")
+        if waiting is not None:
+            raise Conflict(
+                Refusal.DELEGATE_REQUEST_WAITING,
+                change_id=waiting.id,
+                phone=waiting.phone_masked or "",
+            )
+        if await identity.money_at_stake(uow, citizen, now):
+            raise NotAllowed(Refusal.DELEGATE_NEEDS_APPROVAL, codice_fiscale=citizen.codice_fiscale)
     delegate = m.Delegate(
         municipality_id=municipality.id, citizen_id=citizen.id, phone=number, created_at=now
     )

@@ -395,11 +395,13 @@ async def check_new_phone(uow: UnitOfWork, citizen: m.Citizen, phone: str) -> No
     await refuse_shop_phone(uow, citizen.municipality_id, phone)
 
 
-def _approves(change: m.PhoneChange | None, citizen: m.Citizen) -> bool:
-    """Whether `change` is this citizen's phone change, approved by a second operator."""
+def approves(change: m.PhoneChange | None, citizen: m.Citizen, kind: str = "phone") -> bool:
+    """Whether `change` is this citizen's request of `kind` (core.services.phone_changes:
+    phone, delegate, card), approved by a second operator."""
     return (
         change is not None
         and change.citizen_id == citizen.id
+        and change.kind == kind
         and change.status == "approved"
         and change.decided_by_id is not None
         and change.decided_by_id != change.requested_by_id
@@ -428,8 +430,8 @@ async def rebind_phone(
     phone = normalize_phone(phone)
     await check_new_phone(uow, citizen, phone)
     previous = citizen.phone
-    if previous != phone and not _approves(approved, citizen):
-        waiting = await uow.phone_changes.waiting_for(citizen.id)
+    if previous != phone and not approves(approved, citizen):
+        waiting = await uow.phone_changes.waiting_for(citizen.id, "phone")
         if waiting is not None:
             raise Conflict(
                 Refusal.PHONE_CHANGE_WAITING, change_id=waiting.id, phone=waiting.phone_masked

@@ -1,15 +1,25 @@
-"""Four eyes on a citizen's phone: the phone decides who receives the payment codes, so
-who can spend the citizen's vouchers.
+"""Four eyes on who receives a citizen's payment codes: a new phone, a delegate, a card.
 
-An office operator (clerk or manager) gives a citizen a new phone. When the citizen has
-money at stake (a positive balance, or a charge waiting for its code:
-identity.money_at_stake) the change is only asked: it waits until a manager who is not
-the one who asked approves it, and then identity.rebind_phone applies it in the same
-transaction as the approval. Without money at stake it applies at once, as before.
-identity.rebind_phone itself refuses a citizen with money at stake unless it is given the
-approved change, so no caller skips the rule, and the table's CHECK four_eyes refuses an
-approved change whose approver asked it. Each act is written to the activity log, and the
-citizen is told on the number they have and on the new one (outbox, same transaction).
+The phone decides who receives the payment codes, so who can spend the citizen's
+vouchers; a delegate's phone receives them too, and a card's PIN is the consent itself.
+Each of the three is a request (a row of `phone_changes`, by `kind`) that one office
+operator (clerk or manager) asks and a manager who did not ask approves:
+
+- a new phone (`request`): when the citizen has money at stake (a positive balance, or a
+  charge waiting for its code: identity.money_at_stake) it waits until a manager who is
+  not the one who asked approves it, and then identity.rebind_phone applies it in the same
+  transaction as the approval. Without money at stake it applies at once, as before;
+- a delegate (`request_delegate`) and a card with a PIN (`request_card`, a first one or a
+  replacement) always wait: registered before the credit, they would receive the money
+  after it. An approved delegate is registered at once (delegates.add_delegate); an
+  approved card is made when the operator who asked it, or the one who approved it,
+  prints it (`print_card`): its PIN exists in clear only in that page, once.
+
+The services that apply them (identity.rebind_phone, delegates.add_delegate,
+cards.issue_card) refuse a citizen with money at stake unless given the approved request,
+so no caller skips the rule, and the table's CHECK four_eyes refuses an approved request
+whose approver asked it. Each act is written to the activity log, and the citizen is told
+(outbox, same transaction).
 
 The functions do not commit: the caller (the office's page, the command line) does.
 """
@@ -23,16 +33,19 @@ from core.domain.channels import Channel
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import mask_phone, normalize_phone
 from core.domain.messages import Reply, Text, t
-from core.services import activity, identity
+from core.services import activity, cards, delegates, identity
 from core.services.acts import given_reason
 from core.services.operators import Role, normalize_username, require_role
-from core.services.outbox import enqueue
+from core.services.outbox import enqueue, notify_citizen
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
 WAITING = "waiting"
 APPROVED = "approved"
 WITHDRAWN = "withdrawn"
+PHONE = "phone"
+DELEGATE = "delegate"
+CARD = "card"
 ASKERS = (Role.CLERK, Role.MANAGER)
 APPROVERS = (Role.MANAGER,)
 
@@ -51,6 +64,16 @@ class Waiting:
     change: m.PhoneChange
     citizen: m.Citizen
     requested_by: str
+
+
+@dataclass(frozen=True)
+class Approved:
+    """What an approval did: a phone changed (`rebinding`), a delegate registered
+    (`delegate`), or neither: a card that may now be printed (print_card)."""
+
+    change: m.PhoneChange
+    rebinding: identity.Rebinding | None = None
+    delegate: m.Delegate | None = None
 
 
 def _masked(phone: str | None) -> str | None:
@@ -94,7 +117,7 @@ async def request(
     phone = normalize_phone(phone)
     await identity.check_new_phone(uow, citizen, phone)
     subject = await _subject(uow, citizen, protocol)
-    waiting = await uow.phone_changes.waiting_for(citizen.id)
+    waiting = await uow.phone_changes.waiting_for(citizen.id, PHONE)
     if waiting is None and (
         phone == citizen.phone or not await identity.money_at_stake(uow, citizen, now)
     ):
@@ -114,6 +137,8 @@ async def request(
     change = m.PhoneChange(
         municipality_id=town.id,
         citizen_id=citizen.id,
+        kind=PHONE,
+        reissue=False,
         subject=subject,
         phone=phone,
         phone_masked=mask_phone(phone),
@@ -124,7 +149,7 @@ async def request(
     )
     if waiting is not None or not await uow.phone_changes.add_waiting(change):
         # One change waits per citizen (the index holds it against a request a moment ago).
-        other = waiting or await uow.phone_changes.waiting_for(citizen.id)
+        other = waiting or await uow.phone_changes.waiting_for(citizen.id, PHONE)
         raise Conflict(
             Refusal.PHONE_CHANGE_WAITING,
             change_id=other.id if other else 0,
@@ -150,7 +175,7 @@ async def request(
                 "{town}: the office will move your vouchers to {phone} only once a second "
                 "operator approves. Not you? Tell the office.",
                 town=town.name,
-                phone=change.phone_masked,
+                phone=mask_phone(phone),
             ),
             now,
         )
@@ -180,25 +205,181 @@ def _tell(uow: UnitOfWork, citizen: m.Citizen, phone: str, text: Text, now: date
     )
 
 
-async def get(uow: UnitOfWork, operator: m.Operator, change_id: int) -> m.PhoneChange:
-    """The change, when it belongs to the operator's municipality (else: not found)."""
+def _refusals(kind: str) -> tuple[Refusal, Refusal, Refusal]:
+    """Not found, not waiting, same person: in the words of a phone change, or of any
+    request."""
+    if kind == PHONE:
+        return (
+            Refusal.PHONE_CHANGE_NOT_FOUND,
+            Refusal.PHONE_CHANGE_NOT_WAITING,
+            Refusal.PHONE_CHANGE_SAME_PERSON,
+        )
+    return Refusal.REQUEST_NOT_FOUND, Refusal.REQUEST_NOT_WAITING, Refusal.REQUEST_SAME_PERSON
+
+
+async def get(
+    uow: UnitOfWork, operator: m.Operator, change_id: int, kind: str | None = None
+) -> m.PhoneChange:
+    """The request, when it belongs to the operator's municipality (and is of `kind`, when
+    given); else: not found."""
     change = await uow.phone_changes.by_id(change_id)
-    if change is None or change.municipality_id != operator.municipality_id:
-        raise NotFound(Refusal.PHONE_CHANGE_NOT_FOUND, change_id=change_id)
+    if (
+        change is None
+        or change.municipality_id != operator.municipality_id
+        or (kind is not None and change.kind != kind)
+    ):
+        raise NotFound(_refusals(kind or PHONE)[0], change_id=change_id)
     return change
 
 
-async def approve(
-    uow: UnitOfWork, operator: m.Operator, change_id: int, now: datetime
-) -> identity.Rebinding:
-    """A manager who did not ask the change approves it: the citizen's phone changes now,
-    with the notices of identity.rebind_phone."""
-    change = await get(uow, operator, change_id)
+async def _request(
+    uow: UnitOfWork,
+    operator: m.Operator,
+    citizen: m.Citizen,
+    subject: str,
+    kind: str,
+    now: datetime,
+    *,
+    phone: str | None = None,
+    reissue: bool = False,
+    refused: Refusal,
+) -> m.PhoneChange:
+    """Store a waiting request of `kind`; `refused` when one of that kind is pending."""
+    change = m.PhoneChange(
+        municipality_id=citizen.municipality_id,
+        citizen_id=citizen.id,
+        kind=kind,
+        subject=subject,
+        phone=phone,
+        phone_masked=mask_phone(phone) if phone else None,
+        previous_masked=None,
+        reissue=reissue,
+        status=WAITING,
+        requested_by_id=operator.id,
+        requested_at=now,
+    )
+    pending = await uow.phone_changes.waiting_for(citizen.id, kind)
+    if pending is not None or not await uow.phone_changes.add_waiting(change):
+        # One request of a kind per citizen (the index holds it against a request asked a
+        # moment ago by another operator).
+        other = pending or await uow.phone_changes.waiting_for(citizen.id, kind)
+        raise Conflict(
+            refused,
+            change_id=other.id if other else 0,
+            phone=(other.phone_masked or "") if other else "",
+        )
+    return change
+
+
+async def request_delegate(
+    uow: UnitOfWork,
+    operator: m.Operator,
+    town: m.Municipality,
+    codice_fiscale: str,
+    phone: str,
+    now: datetime,
+    *,
+    protocol: str | None = None,
+) -> m.PhoneChange:
+    """Ask that `phone` be the citizen's delegate: it waits for a manager who did not ask.
+    A number that may not be a delegate (the rules of core.services.delegates) is refused
+    now, and checked again at the approval. The citizen hears of it at once."""
+    require_role(operator, *ASKERS)
+    citizen = await identity.office_citizen(uow, town.id, codice_fiscale)
+    number = await delegates.check_delegate(uow, town, citizen, phone)
+    subject = await _subject(uow, citizen, protocol)
+    change = await _request(
+        uow,
+        operator,
+        citizen,
+        subject,
+        DELEGATE,
+        now,
+        phone=number,
+        refused=Refusal.DELEGATE_REQUEST_WAITING,
+    )
+    await activity.by_operator(
+        uow,
+        operator,
+        "citizen.delegate_request",
+        subject=subject,
+        after={"delegate": change.phone_masked, "change": change.id},
+        now=now,
+    )
+    notify_citizen(
+        uow,
+        citizen,
+        Reply.of(
+            t(
+                "{town}: the office will send your payment codes to {phone} once a second "
+                "operator approves. Not you? Tell the office.",
+                town=town.name,
+                phone=change.phone_masked or "",
+            )
+        ),
+        now,
+    )
+    return change
+
+
+async def request_card(
+    uow: UnitOfWork,
+    operator: m.Operator,
+    town: m.Municipality,
+    codice_fiscale: str,
+    now: datetime,
+    *,
+    reissue: bool,
+    protocol: str | None = None,
+) -> m.PhoneChange:
+    """Ask a card with a PIN for the citizen (`reissue`: a new one replacing theirs): it
+    waits for a manager who did not ask; nothing changes until it is printed."""
+    require_role(operator, *ASKERS)
+    citizen = await identity.office_citizen(uow, town.id, codice_fiscale)
+    if cards.has_pin_card(citizen) and not reissue:
+        raise Conflict(Refusal.CARD_ALREADY_ISSUED, card_code=citizen.card_code)
+    subject = await _subject(uow, citizen, protocol)
+    replaces = reissue and cards.has_pin_card(citizen)
+    change = await _request(
+        uow,
+        operator,
+        citizen,
+        subject,
+        CARD,
+        now,
+        reissue=replaces,
+        refused=Refusal.CARD_REQUEST_WAITING,
+    )
+    await activity.by_operator(
+        uow,
+        operator,
+        "card.request",
+        subject=subject,
+        before={"card": masked_card(citizen.card_code)} if replaces else None,
+        after={"reissue": replaces, "change": change.id},
+        now=now,
+    )
+    return change
+
+
+def masked_card(card_code: str) -> str:
+    """A card number as the log and a viewer see it: its last four characters (enough to
+    tell two cards apart, not to type one at a till)."""
+    return "******" + card_code[-4:]
+
+
+async def _decide(
+    uow: UnitOfWork, operator: m.Operator, change_id: int, now: datetime, kind: str | None
+) -> tuple[m.PhoneChange, m.Citizen, m.Municipality, str | None]:
+    """Mark a waiting request approved by `operator`, a manager who did not ask it; the
+    request, its citizen and town, and the full number it held (which the row forgets)."""
+    change = await get(uow, operator, change_id, kind)
+    _, not_waiting, same_person = _refusals(change.kind)
     require_role(operator, *APPROVERS)
     if change.requested_by_id == operator.id:
-        raise NotAllowed(Refusal.PHONE_CHANGE_SAME_PERSON, change_id=change.id)
-    if change.status != WAITING or change.phone is None:
-        raise Conflict(Refusal.PHONE_CHANGE_NOT_WAITING, change_id=change.id)
+        raise NotAllowed(same_person, change_id=change.id)
+    if change.status != WAITING or (change.kind != CARD and change.phone is None):
+        raise Conflict(not_waiting, change_id=change.id)
     phone = change.phone
     citizen = await uow.citizens.by_id(change.citizen_id)
     town = await uow.municipalities.by_id(change.municipality_id)
@@ -207,51 +388,164 @@ async def approve(
         change.id, status=APPROVED, decided_by_id=operator.id, decided_at=now, phone=None
     )
     if not decided:
-        raise Conflict(Refusal.PHONE_CHANGE_NOT_WAITING, change_id=change.id)
+        raise Conflict(not_waiting, change_id=change.id)
     await uow.refresh(change)
-    done = await identity.rebind_phone(
-        uow,
-        town,
-        citizen.codice_fiscale,
-        phone,
-        operator=operator.username,
-        now=now,
-        approved=change,
-    )
+    return change, citizen, town, phone
+
+
+async def _asker(uow: UnitOfWork, change: m.PhoneChange) -> str:
     asker = await uow.operators.by_id(change.requested_by_id)
+    return asker.username if asker else ""
+
+
+async def approve(
+    uow: UnitOfWork, operator: m.Operator, change_id: int, now: datetime
+) -> identity.Rebinding:
+    """A manager who did not ask the change approves it: the citizen's phone changes now,
+    with the notices of identity.rebind_phone."""
+    approved = await _approve(uow, operator, change_id, now, PHONE)
+    assert approved.rebinding is not None
+    return approved.rebinding
+
+
+async def approve_any(
+    uow: UnitOfWork, operator: m.Operator, change_id: int, now: datetime
+) -> Approved:
+    """A manager who did not ask approves a waiting request of any kind."""
+    return await _approve(uow, operator, change_id, now, None)
+
+
+async def _approve(
+    uow: UnitOfWork, operator: m.Operator, change_id: int, now: datetime, kind: str | None
+) -> Approved:
+    change, citizen, town, phone = await _decide(uow, operator, change_id, now, kind)
+    asker = await _asker(uow, change)
+    if change.kind == PHONE:
+        assert phone is not None
+        done = await identity.rebind_phone(
+            uow,
+            town,
+            citizen.codice_fiscale,
+            phone,
+            operator=operator.username,
+            now=now,
+            approved=change,
+        )
+        await activity.by_operator(
+            uow,
+            operator,
+            "citizen.phone_approve",
+            subject=change.subject,
+            before={
+                "phone": _masked(done.previous_phone),
+                "change": change.id,
+                "requested_by": asker,
+            },
+            after={"phone": mask_phone(done.phone), "telegram_unlinked": done.telegram_unlinked},
+            now=now,
+        )
+        return Approved(change, rebinding=done)
+    if change.kind == DELEGATE:
+        assert phone is not None
+        delegate = await delegates.add_delegate(
+            uow, town, citizen.codice_fiscale, phone, now, approved=change
+        )
+        await activity.by_operator(
+            uow,
+            operator,
+            "citizen.delegate_approve",
+            subject=change.subject,
+            before={"change": change.id, "requested_by": asker},
+            after={"delegate": mask_phone(delegate.phone)},
+            now=now,
+        )
+        return Approved(change, delegate=delegate)
     await activity.by_operator(
         uow,
         operator,
-        "citizen.phone_approve",
+        "card.approve",
         subject=change.subject,
-        before={
-            "phone": _masked(done.previous_phone),
-            "change": change.id,
-            "requested_by": asker.username if asker else "",
-        },
-        after={"phone": mask_phone(done.phone), "telegram_unlinked": done.telegram_unlinked},
+        before={"change": change.id, "requested_by": asker},
+        after={"reissue": change.reissue},
         now=now,
     )
-    return done
+    return Approved(change)
+
+
+async def printable_card(uow: UnitOfWork, citizen: m.Citizen) -> m.PhoneChange | None:
+    """The citizen's approved card request not yet printed, if any."""
+    pending = await uow.phone_changes.waiting_for(citizen.id, CARD)
+    return pending if pending is not None and pending.status == APPROVED else None
+
+
+def may_print(operator: m.Operator, change: m.PhoneChange) -> bool:
+    """Who hands the card over: the operator who asked it or the manager who approved it
+    (the two who vouched for the person), while they still work at the office's desk."""
+    return operator.role in {role.value for role in ASKERS} and operator.id in (
+        change.requested_by_id,
+        change.decided_by_id,
+    )
+
+
+async def print_card(
+    uow: UnitOfWork, operator: m.Operator, town: m.Municipality, citizen: m.Citizen, now: datetime
+) -> cards.CardData:
+    """Make the approved card (a new number and PIN; a replaced card stops working) to be
+    printed now, once: the PIN is in the returned data only. Only the operator who asked it
+    or the one who approved it; logged with who printed it. Whoever receives the citizen's
+    notices is told (cards.issue_card)."""
+    require_role(operator, *ASKERS)
+    change = await printable_card(uow, citizen)
+    if change is None:
+        raise Conflict(Refusal.CARD_ALREADY_PRINTED, codice_fiscale=citizen.codice_fiscale)
+    if not may_print(operator, change):
+        raise NotAllowed(Refusal.CARD_PRINT_NOT_YOURS, change_id=change.id)
+    before = citizen.card_code if cards.has_pin_card(citizen) else None
+    if not await uow.phone_changes.mark_handed(change.id, operator.id, now):
+        raise Conflict(Refusal.CARD_ALREADY_PRINTED, codice_fiscale=citizen.codice_fiscale)
+    issued = await cards.issue_card(
+        uow, town, citizen.codice_fiscale, now, reissue=change.reissue, approved=change
+    )
+    await uow.refresh(change)
+    approver = await uow.operators.by_id(change.decided_by_id) if change.decided_by_id else None
+    await activity.by_operator(
+        uow,
+        operator,
+        "card.reissue" if before else "card.issue",
+        subject=change.subject,
+        before={"card": masked_card(before)} if before else None,
+        after={
+            "card": masked_card(issued.card_code),
+            "change": change.id,
+            "requested_by": await _asker(uow, change),
+            "approved_by": approver.username if approver else "",
+        },
+        now=now,
+    )
+    return issued
 
 
 async def withdraw(
     uow: UnitOfWork, operator: m.Operator, change_id: int, reason: str, now: datetime
 ) -> m.PhoneChange:
-    """Whoever asked takes the change back, or a manager turns it down, with a reason; the
-    citizen's number and the new one (told of the change when it was asked) both hear that
-    nothing changed, as both hear of an approval."""
+    """Whoever asked takes the request back, or a manager turns it down, with a reason; an
+    approved card not yet printed may be withdrawn too. For a phone, the citizen's number
+    and the new one (told of the change when it was asked) both hear that nothing changed,
+    as both hear of an approval; for a delegate, the citizen (told when it was asked)."""
     change = await get(uow, operator, change_id)
+    _, not_waiting, _ = _refusals(change.kind)
     if change.requested_by_id == operator.id:
         require_role(operator, *ASKERS)
     else:
         require_role(operator, *APPROVERS)
-    if change.status != WAITING:
-        raise Conflict(Refusal.PHONE_CHANGE_NOT_WAITING, change_id=change.id)
+    printable = change.kind == CARD and change.status == APPROVED and change.handed_at is None
+    if change.status != WAITING and not printable:
+        raise Conflict(not_waiting, change_id=change.id)
     why = given_reason(reason)
     new_phone = change.phone  # the decided change forgets it
     decided = await uow.phone_changes.mark_decided(
         change.id,
+        status_was=change.status,
         status=WITHDRAWN,
         decided_by_id=operator.id,
         decided_at=now,
@@ -259,20 +553,38 @@ async def withdraw(
         reason=why,
     )
     if not decided:
-        raise Conflict(Refusal.PHONE_CHANGE_NOT_WAITING, change_id=change.id)
+        raise Conflict(not_waiting, change_id=change.id)
     await uow.refresh(change)
+    action = {PHONE: "citizen.phone_withdraw", DELEGATE: "citizen.delegate_withdraw"}
     await activity.by_operator(
         uow,
         operator,
-        "citizen.phone_withdraw",
+        action.get(change.kind, "card.withdraw"),
         subject=change.subject,
-        before={"phone": change.phone_masked, "change": change.id},
+        before={"phone": change.phone_masked, "change": change.id}
+        if change.phone_masked
+        else {"change": change.id, "approved": printable},
         after={"status": WITHDRAWN, "reason": why},
         now=now,
     )
     citizen = await uow.citizens.by_id(change.citizen_id)
     town = await uow.municipalities.by_id(change.municipality_id)
-    if citizen is None or town is None:
+    if citizen is None or town is None or change.kind == CARD:
+        return change
+    if change.kind == DELEGATE:
+        notify_citizen(
+            uow,
+            citizen,
+            Reply.of(
+                t(
+                    "{town}: {phone} will not be your delegate: the request was withdrawn. "
+                    "Your payment codes keep coming to you.",
+                    town=town.name,
+                    phone=change.phone_masked or "",
+                )
+            ),
+            now,
+        )
         return change
     if citizen.phone:
         _tell(
@@ -283,7 +595,7 @@ async def withdraw(
                 "{town}: your grocery vouchers keep using this number; the change to {phone} "
                 "was not made.",
                 town=town.name,
-                phone=change.phone_masked,
+                phone=change.phone_masked or "",
             ),
             now,
         )
@@ -302,13 +614,14 @@ async def withdraw(
     return change
 
 
-async def waiting(uow: UnitOfWork, municipality_id: int) -> list[Waiting]:
-    """The changes waiting for a second operator, oldest first."""
+async def waiting(uow: UnitOfWork, municipality_id: int, kind: str | None = None) -> list[Waiting]:
+    """The requests waiting for a second operator (of `kind`, when given), oldest first."""
     names: dict[int, str] = {}
     rows = []
     for change, citizen in await uow.phone_changes.waiting(municipality_id):
+        if kind is not None and change.kind != kind:
+            continue
         if change.requested_by_id not in names:
-            asker = await uow.operators.by_id(change.requested_by_id)
-            names[change.requested_by_id] = asker.username if asker else ""
+            names[change.requested_by_id] = await _asker(uow, change)
         rows.append(Waiting(change, citizen, names[change.requested_by_id]))
     return rows

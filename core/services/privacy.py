@@ -307,9 +307,9 @@ async def _check_erasable(
     for appeal in await uow.appeals.of_citizen(citizen.id):
         if appeal.status == "open":  # the office must still answer them
             raise ErasureRefused("appeal_open", appeal_id=appeal.id)
-    change = await uow.phone_changes.waiting_for(citizen.id)
-    if change is not None:
-        # The waiting change holds a full phone number of this person: decide it first.
+    for change in await uow.phone_changes.pending_for(citizen.id):
+        # A waiting phone or delegate holds a full number about this person, an approved
+        # card waits to be printed for them: decide it first.
         raise ErasureRefused("phone_change_waiting", change_id=change.id)
 
 

@@ -725,53 +725,84 @@ class OfficeAct(Base):
     document: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
-class PhoneChange(Base):
-    """A new phone for a citizen who has money to spend (a positive balance or a charge
-    waiting for its code), asked by one operator and waiting for a second (four eyes):
-    the phone decides who receives the payment codes, so who can spend.
+# A request of phone_changes still to be acted on: waiting for its approval, or an approved
+# card not yet printed. One of each kind per citizen (uq_phone_changes_waiting).
+PENDING_REQUEST = (
+    "status = 'waiting' OR (kind = 'card' AND status = 'approved' AND handed_at IS NULL)"
+)
 
-    The CHECKs hold the rule whatever writes the row: an approved change has an approver
-    who is not its requester, and the full new number is kept only while the change waits
-    (afterwards only its masked form), so a decided row needs no erasure. One change waits
-    per citizen (partial unique index)."""
+
+class PhoneChange(Base):
+    """An act about who receives a citizen's payment codes, asked by one operator and
+    waiting for a second (four eyes): a new phone (`kind` phone, for a citizen who has
+    money to spend), a delegate (`delegate`), a card with a PIN (`card`, a first one or a
+    replacement: `reissue`). The phone and the delegate decide who receives the codes; the
+    card's PIN is the consent itself.
+
+    The CHECKs hold the rule whatever writes the row: an approved request has an approver
+    who is not its requester; the full number (new phone, delegate) is kept only while the
+    request waits (afterwards only its masked form), so a decided row needs no erasure; a
+    card request names no number, and is handed over (its PIN printed, once) only after
+    its approval. One request of each kind waits per citizen, an approved card not yet
+    printed included (partial unique index)."""
 
     __tablename__ = "phone_changes"
     __table_args__ = (
         Index(
             "uq_phone_changes_waiting",
             "citizen_id",
+            "kind",
             unique=True,
-            sqlite_where=text("status = 'waiting'"),
-            postgresql_where=text("status = 'waiting'"),
+            sqlite_where=text(PENDING_REQUEST),
+            postgresql_where=text(PENDING_REQUEST),
         ),
         CheckConstraint("status IN ('waiting', 'approved', 'withdrawn')", name="status"),
+        CheckConstraint("kind IN ('phone', 'delegate', 'card')", name="kind"),
         CheckConstraint(
             "status <> 'approved' "
             "OR (decided_by_id IS NOT NULL AND decided_by_id <> requested_by_id)",
             name="four_eyes",
         ),
         CheckConstraint(
-            "(status = 'waiting' AND phone IS NOT NULL AND decided_at IS NULL) "
+            "(status = 'waiting' AND decided_at IS NULL "
+            "AND (phone IS NOT NULL OR kind = 'card')) "
             "OR (status <> 'waiting' AND phone IS NULL AND decided_at IS NOT NULL)",
             name="phone_while_waiting",
+        ),
+        CheckConstraint(
+            "(kind = 'card' AND phone IS NULL AND phone_masked IS NULL) "
+            "OR (kind <> 'card' AND phone_masked IS NOT NULL AND NOT reissue)",
+            name="card_without_phone",
+        ),
+        CheckConstraint(
+            "(handed_at IS NULL AND handed_by_id IS NULL) "
+            "OR (handed_at IS NOT NULL AND handed_by_id IS NOT NULL "
+            "AND kind = 'card' AND status = 'approved')",
+            name="handed_when_approved",
         ),
         Index("ix_phone_changes_queue", "municipality_id", "status"),
     )
     id: Mapped[int] = _id()
     municipality_id: Mapped[int] = _fk("municipalities.id", index=False)
     citizen_id: Mapped[int] = _fk("citizens.id", index=False)
+    kind: Mapped[str] = mapped_column(String(16), default="phone", server_default="phone")
     # The protocol of the application the change was asked from (or the citizen's latest):
     # the application's history shows the change.
     subject: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(32))
-    phone_masked: Mapped[str] = mapped_column(String(16))
+    phone_masked: Mapped[str | None] = mapped_column(String(16))
     previous_masked: Mapped[str | None] = mapped_column(String(16))
+    # A card request replaces the card the citizen holds (the old one stops working).
+    reissue: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     status: Mapped[str] = mapped_column(String(16), default="waiting")
     requested_by_id: Mapped[int] = _fk("operators.id", index=False)
     requested_at: Mapped[datetime]
     decided_by_id: Mapped[int | None] = _fk("operators.id", nullable=True, index=False)
     decided_at: Mapped[datetime | None]
     reason: Mapped[str | None] = mapped_column(String(300))
+    # An approved card: who printed it (its PIN, once) and when; the card exists from then.
+    handed_by_id: Mapped[int | None] = _fk("operators.id", nullable=True, index=False)
+    handed_at: Mapped[datetime | None]
 
 
 class ProviderPayment(Base):

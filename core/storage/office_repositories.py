@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from core.storage import models as m
@@ -162,15 +162,28 @@ class PhoneChangeRepository(_Repository):
     async def by_id(self, change_id: int) -> m.PhoneChange | None:
         return await self.session.get(m.PhoneChange, change_id)
 
-    async def waiting_for(self, citizen_id: int) -> m.PhoneChange | None:
+    async def waiting_for(self, citizen_id: int, kind: str = "phone") -> m.PhoneChange | None:
+        """The citizen's request of this kind still to be acted on (m.PENDING_REQUEST)."""
         return await self.session.scalar(
             select(m.PhoneChange).where(
-                m.PhoneChange.citizen_id == citizen_id, m.PhoneChange.status == "waiting"
+                m.PhoneChange.citizen_id == citizen_id,
+                m.PhoneChange.kind == kind,
+                text(m.PENDING_REQUEST),
             )
         )
 
+    async def pending_for(self, citizen_id: int) -> Sequence[m.PhoneChange]:
+        """Every request of the citizen still to be acted on, oldest first."""
+        return (
+            await self.session.scalars(
+                select(m.PhoneChange)
+                .where(m.PhoneChange.citizen_id == citizen_id, text(m.PENDING_REQUEST))
+                .order_by(m.PhoneChange.id)
+            )
+        ).all()
+
     async def waiting(self, municipality_id: int) -> Sequence[tuple[m.PhoneChange, m.Citizen]]:
-        """The changes waiting for a second operator, oldest first, with their citizen."""
+        """The requests waiting for a second operator, oldest first, with their citizen."""
         rows = await self.session.execute(
             select(m.PhoneChange, m.Citizen)
             .join(m.Citizen, m.Citizen.id == m.PhoneChange.citizen_id)
@@ -182,12 +195,34 @@ class PhoneChangeRepository(_Repository):
         )
         return [(change, citizen) for change, citizen in rows.all()]
 
-    async def mark_decided(self, change_id: int, **values: object) -> bool:
+    async def mark_handed(self, change_id: int, operator_id: int, now: datetime) -> bool:
+        """Record that an approved card was printed; False when it already was (the PIN is
+        printed once)."""
+        result = await self.session.execute(
+            update(m.PhoneChange)
+            .where(
+                m.PhoneChange.id == change_id,
+                m.PhoneChange.kind == "card",
+                m.PhoneChange.status == "approved",
+                m.PhoneChange.handed_at.is_(None),
+            )
+            .values(handed_by_id=operator_id, handed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def mark_decided(
+        self, change_id: int, *, status_was: str = "waiting", **values: object
+    ) -> bool:
         """Close a waiting change; False when it was no longer waiting (another operator
         decided it a moment earlier): whoever closes it applies it, once."""
         result = await self.session.execute(
             update(m.PhoneChange)
-            .where(m.PhoneChange.id == change_id, m.PhoneChange.status == "waiting")
+            .where(
+                m.PhoneChange.id == change_id,
+                m.PhoneChange.status == status_was,
+                m.PhoneChange.handed_at.is_(None),
+            )
             .values(**values)
             .execution_options(synchronize_session=False)
         )

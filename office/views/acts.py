@@ -9,13 +9,15 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from core.domain.errors import Conflict, Refusal
-from core.domain.messages import Money, Text, t
-from core.domain.money import parse_euro
-from core.services import acts, back_office
+from core.domain.errors import Conflict, DomainError, Refusal
+from core.domain.messages import Money, Text, t, tn
+from core.domain.money import format_plain, parse_euro
+from core.services import act_figures, acts, back_office
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from office.keys import CORE
 from office.pages import notify
+from office.refusals import describe
 from office.security import operator_of
 from office.views.application_desk import answers_of
 from office.views.forms import back_or, fields
@@ -50,7 +52,10 @@ def _kind(value: str) -> acts.ActKind:
 
 def _params(kind: acts.ActKind, form: dict[str, str], today: date) -> dict[str, Any]:
     if kind is acts.ActKind.DETERMINA:
-        return {"budget_cents": parse_euro(form.get("budget", ""))}
+        params: dict[str, Any] = {"budget_cents": parse_euro(form.get("budget", ""))}
+        if form.get("confirm", "").strip():
+            params["confirm_cents"] = parse_euro(form["confirm"])
+        return params
     if kind is acts.ActKind.REIMBURSEMENT:
         try:
             day = date.fromisoformat(form.get("execution_date", ""))
@@ -82,6 +87,111 @@ def summary(act: m.OfficeAct) -> Text:
             reason=str(act.params["reason"]),
         )
     return t("The tranche approved last")
+
+
+def determina_lines(figures: act_figures.DeterminaFigures, words: Words) -> list[str]:
+    """What a determina allocates, line by line: the preparer's check and the approver's."""
+    said = [
+        t(
+            "Tranche {tranche}, budget {budget}.",
+            tranche=str(figures.tranche),
+            budget=Money(figures.budget_cents),
+        ),
+        tn(
+            "List 1: {count} household, {amount}.",
+            "List 1: {count} households, {amount}.",
+            figures.list1,
+            amount=Money(figures.list1_cents),
+        ),
+        tn(
+            "List 2: {count} household, {amount}.",
+            "List 2: {count} households, {amount}.",
+            figures.list2,
+            amount=Money(figures.list2_cents),
+        ),
+        tn("Excluded: {count} household.", "Excluded: {count} households.", figures.excluded),
+        tn(
+            "Allocated: {amount} to {count} household.",
+            "Allocated: {amount} to {count} households.",
+            figures.households,
+            amount=Money(figures.allocated_cents),
+        ),
+        t("Left in the budget: {amount}.", amount=Money(figures.left_cents)),
+    ]
+    return [words.text(line) for line in said]
+
+
+def unspent_warning(figures: act_figures.DeterminaFigures, words: Words) -> str:
+    if not figures.unspent_cents:
+        return ""
+    return words.text(
+        t(
+            "{amount} would stay unspent: every household would already get all it is due.",
+            amount=Money(figures.unspent_cents),
+        )
+    )
+
+
+def credit_lines(figures: act_figures.CreditFigures, words: Words) -> list[str]:
+    said = [
+        tn(
+            "Tranche {tranche}: {amount} to credit to {count} household.",
+            "Tranche {tranche}: {amount} to credit to {count} households.",
+            figures.households,
+            tranche=str(figures.tranche),
+            amount=Money(figures.total_cents),
+        ),
+        tn("{count} notice will be sent.", "{count} notices will be sent.", figures.notices),
+    ]
+    return [words.text(line) for line in said]
+
+
+async def figures_of(
+    uow: UnitOfWork, town: m.Municipality, act: m.OfficeAct, words: Words
+) -> dict[str, Any]:
+    """A waiting determina's or credit's figures as they are now, what changed since it was
+    prepared, and the fingerprint the approval sends back (empty for other acts)."""
+    kind = acts.ActKind(act.kind)
+    warnings: list[str] = []
+    try:
+        if kind is acts.ActKind.DETERMINA:
+            determina = await act_figures.determina(uow, town, int(act.params["budget_cents"]))
+            lines, state = determina_lines(determina, words), determina.state
+            if determina.unspent_cents:
+                warnings.append(unspent_warning(determina, words))
+            simulator = format_plain(determina.budget_cents)
+        elif kind is acts.ActKind.CREDIT:
+            credit = await act_figures.credit(uow, town)
+            lines, state, simulator = credit_lines(credit, words), credit.state, ""
+            prepared_for = act.params.get("tranche")
+            if prepared_for is not None and int(prepared_for) != credit.tranche:
+                warnings.append(
+                    words.text(
+                        describe(
+                            Conflict(
+                                Refusal.ACT_OTHER_TRANCHE,
+                                prepared=int(prepared_for),
+                                waiting=credit.tranche,
+                            )
+                        )
+                    )
+                )
+        else:
+            return {"figures": [], "warnings": [], "state": "", "simulator": ""}
+    except DomainError as error:
+        return {
+            "figures": [],
+            "warnings": [words.text(describe(error))],
+            "state": "",
+            "simulator": "",
+        }
+    if act.params.get("state") not in (None, state):
+        warnings.append(
+            words.text(
+                t("The applications changed since the act was prepared: these are the figures now.")
+            )
+        )
+    return {"figures": lines, "warnings": warnings, "state": state, "simulator": simulator}
 
 
 def corrected_answers(act: m.OfficeAct, words: Words) -> str:
@@ -133,7 +243,7 @@ async def approve(request: web.Request) -> web.StreamResponse:
     act_id = int(request.match_info["act"])
     form = await fields(request)
     async with core.uow() as uow:
-        act = await acts.approve(uow, operator, act_id, core.now())
+        act = await acts.approve(uow, operator, act_id, core.now(), form.get("seen") or None)
     await notify(request, t("Act {number} approved and carried out.", number=str(act.id)))
     raise back_or(request, form, HOME[acts.ActKind(act.kind)])
 

@@ -1,7 +1,7 @@
 """Actions on one application's page: correct or withdraw a paper application, bind a phone,
-add a delegate, issue and print the card. Each calls core.services.application_desk (the
-rules, the role and the activity log live there); a refusal becomes a page that says it and
-nothing is written."""
+ask or remove a delegate, ask and print the card, approve or withdraw what waits under four
+eyes. Each calls core.services.application_desk (the rules, the role and the activity log
+live there); a refusal becomes a page that says it and nothing is written."""
 
 from __future__ import annotations
 
@@ -116,27 +116,48 @@ def _change_id(request: web.Request) -> int:
     return int(request.match_info["change"])
 
 
-async def approve_phone(request: web.Request) -> web.StreamResponse:
+async def approve_request(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
     form = await fields(request)
     async with core.uow() as uow:
-        done = await application_desk.approve_phone(uow, operator, _change_id(request), core.now())
-    await notify(request, _phone_recorded(done))
+        done = await application_desk.approve_request(
+            uow, operator, _change_id(request), core.now()
+        )
+    if done.rebinding is not None:
+        await notify(request, _phone_recorded(done.rebinding))
+    elif done.delegate is not None:
+        await notify(
+            request,
+            t(
+                "Delegate registered: payment codes and receipts go to that phone. The citizen "
+                "and the delegate were told."
+            ),
+        )
+    else:
+        await notify(
+            request,
+            t(
+                "Card approved: the operator who asked it, or you, prints it once from the "
+                "application's page and hands it to the holder in person."
+            ),
+        )
     raise back_or(request, form, "dashboard")
 
 
-async def withdraw_phone(request: web.Request) -> web.StreamResponse:
+async def withdraw_request(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
     form = await fields(request)
     async with core.uow() as uow:
-        await application_desk.withdraw_phone(
+        change = await application_desk.withdraw_request(
             uow, operator, _change_id(request), form.get("reason", ""), core.now()
         )
-    await notify(
-        request, t("The phone change was withdrawn; the applicant keeps the number they have.")
-    )
+    withdrawn = {
+        "phone": t("The phone change was withdrawn; the applicant keeps the number they have."),
+        "delegate": t("The delegate was not registered; the applicant was told."),
+    }
+    await notify(request, withdrawn.get(change.kind, t("The card request was withdrawn.")))
     raise back_or(request, form, "dashboard")
 
 
@@ -152,33 +173,64 @@ async def add_delegate(request: web.Request) -> web.StreamResponse:
     await notify(
         request,
         t(
-            "Delegate registered: payment codes and receipts go to that phone. The citizen "
-            "and the delegate were told."
+            "The delegate waits for the approval of a manager other than you; until then "
+            "payment codes do not go to that phone. The applicant was told."
+        ),
+    )
+    raise see_other(request, "application", protocol=protocol)
+
+
+async def remove_delegate(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    protocol = request.match_info["protocol"]
+    async with core.uow() as uow:
+        await application_desk.remove_delegate(uow, operator, protocol, core.now())
+    await notify(
+        request,
+        t("Delegate removed: payment codes go to the applicant again. Both were told."),
+    )
+    raise see_other(request, "application", protocol=protocol)
+
+
+async def request_card(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    protocol = request.match_info["protocol"]
+    form = await fields(request)
+    async with core.uow() as uow:
+        await application_desk.request_card(
+            uow, operator, protocol, core.now(), reissue=form.get("reissue") == "yes"
+        )
+    await notify(
+        request,
+        t(
+            "The card waits for the approval of a manager other than you; then you or the "
+            "manager print it here, once."
         ),
     )
     raise see_other(request, "application", protocol=protocol)
 
 
 async def card(request: web.Request) -> web.StreamResponse:
-    """Issue the card and answer with its PDF, the one `admin card` writes. A POST, not a
-    link: every issue makes a new number and PIN, which a prefetch must not do."""
+    """Print the approved card: answer with its PDF, the one `admin card` writes. A POST,
+    not a link: printing makes the card's number and PIN, once, which a prefetch must not
+    do."""
     # fpdf and segno only when a card is printed.
     from core.documents.card import card_pdf
 
     operator = operator_of(request)
     core = request.app[CORE]
     protocol = request.match_info["protocol"]
-    form = await fields(request)
     words = await words_for(request)
     async with core.uow() as uow:
         # The PIN exists in clear only in the page, made before the commit and sent only
         # once it succeeded: a printed card always matches the database.
-        _, body = await application_desk.issue_card(
+        _, body = await application_desk.print_card(
             uow,
             operator,
             protocol,
             core.now(),
-            reissue=form.get("reissue") == "yes",
             render=lambda card: card_pdf(card, words.language),
         )
     return web.Response(
@@ -197,7 +249,12 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{base}/withdraw", withdraw, name="application_withdraw")
     app.router.add_post(f"{base}/phone", bind_phone, name="application_phone")
     app.router.add_post(f"{base}/delegate", add_delegate, name="application_delegate")
+    app.router.add_post(
+        f"{base}/delegate/remove", remove_delegate, name="application_delegate_remove"
+    )
+    # The requests under four eyes (a phone, a delegate, a card) share their numbers.
     change = r"/phone-changes/{change:\d{1,9}}"
-    app.router.add_post(f"{change}/approve", approve_phone, name="phone_change_approve")
-    app.router.add_post(f"{change}/withdraw", withdraw_phone, name="phone_change_withdraw")
+    app.router.add_post(f"{change}/approve", approve_request, name="phone_change_approve")
+    app.router.add_post(f"{change}/withdraw", withdraw_request, name="phone_change_withdraw")
+    app.router.add_post(f"{base}/card", request_card, name="application_card_request")
     app.router.add_post(f"{base}/card.pdf", card, name="application_card")

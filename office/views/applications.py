@@ -165,12 +165,26 @@ async def application_page(request: web.Request) -> web.Response:
         town = await back_office.town_of(uow, operator)
         app, citizen = await back_office.application_of(uow, operator, protocol)
         desk = await application_desk.desk(uow, app, citizen)
-        asker = (
-            await uow.operators.by_id(desk.phone_change.requested_by_id)
-            if desk.phone_change is not None
-            else None
+        waiting = [
+            item
+            for item in await phone_changes.waiting(uow, operator.municipality_id)
+            if item.citizen.id == citizen.id
+        ]
+        card_ready = desk.card_request
+        if card_ready is not None and card_ready.status != phone_changes.APPROVED:
+            card_ready = None  # still waiting for its approval: in the table above
+        printers = (
+            [
+                account.username
+                for account in [
+                    await uow.operators.by_id(card_ready.requested_by_id),
+                    await uow.operators.by_id(card_ready.decided_by_id or 0),
+                ]
+                if account is not None
+            ]
+            if card_ready is not None
+            else []
         )
-        requested_by = asker.username if asker is not None else ""
         lines = await uow.allocations.lines_for_application(app.id)
         entries = await activity.history_of(uow, operator.municipality_id, app.protocol)
         revocations = [
@@ -255,11 +269,15 @@ async def application_page(request: web.Request) -> web.Response:
         else "",
         "delegate_phone": personal.phone(operator, desk.delegate_phone),
         "card_code": personal.card(operator, desk.card_code),
-        "phone_changes": phone_change_rows(
-            operator,
-            [phone_changes.Waiting(desk.phone_change, citizen, requested_by)]
-            if desk.phone_change is not None
-            else [],
+        "phone_changes": phone_change_rows(operator, waiting),
+        # An approved card waits to be printed, once, by who asked it or who approved it.
+        "card_ready": card_ready,
+        "card_printers": printers,
+        "may_print_card": card_ready is not None and phone_changes.may_print(operator, card_ready),
+        "may_withdraw_card": card_ready is not None
+        and (
+            operator.role == Role.MANAGER.value
+            or (operator.id == card_ready.requested_by_id and operator.role != Role.VIEWER.value)
         ),
         "euro": _euro_field,
     }

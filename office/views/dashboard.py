@@ -13,6 +13,7 @@ from office.keys import CORE
 from office.pages import NAV, render, words_for
 from office.security import operator_of
 from office.views.acts import HOME
+from office.views.round import act_rows
 
 
 async def dashboard(request: web.Request) -> web.Response:
@@ -32,16 +33,22 @@ async def dashboard(request: web.Request) -> web.Response:
         act_pages[page] = act_pages.get(page, 0) + 1
     words = await words_for(request)
     labels = dict(NAV)
+    rows = phone_change_rows(operator, waiting)
     return await render(
         request,
         "dashboard.html",
         {
             "town": town,
             "d": figures,
-            "phone_changes": phone_change_rows(operator, waiting),
+            "phone_changes": rows,
+            "waiting_by_kind": {
+                kind: sum(1 for row in rows if row["kind"] == kind)
+                for kind in (phone_changes.PHONE, phone_changes.DELEGATE, phone_changes.CARD)
+            },
             "act_pages": [
                 (page, words.text(labels[page]), count) for page, count in act_pages.items()
             ],
+            "waiting": await act_rows(request, operator, tuple(acts.ActKind)),
         },
     )
 
@@ -49,16 +56,19 @@ async def dashboard(request: web.Request) -> web.Response:
 def phone_change_rows(
     operator: m.Operator, waiting: list[phone_changes.Waiting]
 ) -> list[dict[str, Any]]:
-    """The phone changes waiting, with what this operator may do with each (four eyes: a
-    manager who did not ask approves; whoever asked, or a manager, withdraws)."""
+    """The requests waiting (a new phone, a delegate, a card), with what this operator may
+    do with each (four eyes: a manager who did not ask approves; whoever asked, or a
+    manager, withdraws)."""
     manager = operator.role == Role.MANAGER.value
     return [
         {
             "id": item.change.id,
+            "kind": item.change.kind,
             "subject": item.change.subject,
             "linked": not item.change.subject.startswith("citizen #"),
             "previous": item.change.previous_masked or "",
-            "phone": item.change.phone_masked,
+            "phone": item.change.phone_masked or "",
+            "reissue": item.change.reissue,
             "by": item.requested_by,
             "at": item.change.requested_at,
             "may_approve": manager and item.change.requested_by_id != operator.id,

@@ -10,14 +10,21 @@ from core.domain.allocation import Assignment
 from core.domain.errors import Conflict, DomainError, Refusal
 from core.domain.messages import t
 from core.domain.money import parse_euro
-from core.services import acts, allocation, back_office, municipalities, operators
+from core.services import act_figures, acts, allocation, back_office, municipalities, operators
 from core.services.operators import Role, require_role
 from core.storage import models as m
 from office.keys import CORE
 from office.pages import notify, render, words_for
 from office.refusals import describe
 from office.security import operator_of
-from office.views.acts import KIND_NAMES, corrected_answers, summary
+from office.views.acts import (
+    KIND_NAMES,
+    corrected_answers,
+    determina_lines,
+    figures_of,
+    summary,
+    unspent_warning,
+)
 from office.views.forms import fields, see_other
 
 MAX_BUDGETS = 4
@@ -26,10 +33,12 @@ MAX_BUDGETS = 4
 async def act_rows(
     request: web.Request, operator: m.Operator, kinds: tuple[acts.ActKind, ...]
 ) -> list[dict[str, Any]]:
-    """The acts waiting for approval, with who prepared them and what this operator may do."""
+    """The acts waiting for approval, with who prepared them, what this operator may do and,
+    for a determina or a credit, what it will do if approved now."""
     words = await words_for(request)
     rows = []
     async with request.app[CORE].uow() as uow:
+        town = await back_office.town_of(uow, operator)
         staff = {
             o.id: o.username for o in await operators.of_municipality(uow, operator.municipality_id)
         }
@@ -43,6 +52,7 @@ async def act_rows(
                     "kind": words.text(KIND_NAMES[kind]),
                     "what": words.text(summary(act)),
                     "details": corrected_answers(act, words),
+                    **await figures_of(uow, town, act, words),
                     "by": staff.get(act.prepared_by_id, ""),
                     "at": act.prepared_at,
                     "may_approve": operator.role == Role.MANAGER.value
@@ -61,6 +71,9 @@ async def round_page(request: web.Request) -> web.Response:
     texts = [value for value in request.query.getall("budget", []) if value.strip()][:MAX_BUDGETS]
     columns: list[dict[str, Any]] = []
     problem = None
+    checking = request.query.get("determina", "").strip()
+    check: dict[str, Any] | None = None
+    check_problem = None
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
         figures = await back_office.dashboard(uow, operator, core.now())
@@ -79,6 +92,17 @@ async def round_page(request: web.Request) -> web.Response:
                 columns.append(column)
         except DomainError as error:
             problem = words.text(describe(error))
+        if checking and operator.role != Role.VIEWER.value:
+            # The determina's check before it is prepared: what the rules would allocate.
+            try:
+                determina = await act_figures.determina(uow, town, parse_euro(checking))
+                check = {
+                    "text": checking,
+                    "figures": determina_lines(determina, words),
+                    "unspent": unspent_warning(determina, words),
+                }
+            except DomainError as error:
+                check_problem = words.text(describe(error))
     waiting = await act_rows(
         request,
         operator,
@@ -93,6 +117,9 @@ async def round_page(request: web.Request) -> web.Response:
             "columns": columns,
             "budgets": texts + [""] * (MAX_BUDGETS - len(texts)),
             "problem": problem,
+            "checking": checking,
+            "check": check,
+            "check_problem": check_problem,
             "waiting": waiting,
             "tranches": tranches,
             "may_prepare": operator.role != Role.VIEWER.value,

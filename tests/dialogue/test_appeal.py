@@ -15,7 +15,7 @@ from core.services.applications import ApplicationInput, submit_application
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, confirmation_code, msgids, param
-from tests.factories import make_cf, make_town
+from tests.factories import approved_request, make_cf, make_town
 
 CODE_SENT = (
     "Code {code} confirms your appeal to the office: reply to this message with the code. Do "
@@ -179,7 +179,9 @@ async def add_delegate_of_first_citizen(core: Core) -> None:
     town = await make_town(core, citizens=1)
     async with core.uow() as uow:
         municipality = await municipalities.require(uow, town.code)
-        await delegates.add_delegate(uow, municipality, town.citizen_cfs[0], DELEGATE, core.now())
+        cf = town.citizen_cfs[0]
+        yes = await approved_request(uow, municipality, cf, "delegate", DELEGATE)
+        await delegates.add_delegate(uow, municipality, cf, DELEGATE, core.now(), approved=yes)
         await uow.commit()
 
 

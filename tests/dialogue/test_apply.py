@@ -55,7 +55,7 @@ WRONG_CHECK = APPLICANT[:-1] + ("A" if APPLICANT[-1] != "A" else "B")
 # (what the citizen writes, the reply's msgids, the step the conversation is at afterwards)
 # Every wrong answer is followed by its explanation and leaves the step where it was.
 SCRIPT: list[tuple[str, tuple[str, ...], str | None]] = [
-    ("DOMANDA", (LANGUAGE,), "language"),
+    ("3", (LANGUAGE,), "language"),  # the menu's Apply: a number names no language
     ("klingon", ("Reply 1 for Italiano or 2 for English.",), "language"),
     ("2", (PRIVACY,), "privacy"),
     ("perhaps", ("Reply 1 if you agree, 2 if you do not.",), "privacy"),
@@ -86,6 +86,7 @@ SCRIPT: list[tuple[str, tuple[str, ...], str | None]] = [
 async def test_apply_by_sms_step_by_step(core: Core, clock: FakeClock) -> None:
     town = await town_with_open_window(core)
     chat = Chat(core, "+393471234567")
+    await chat.send("MENU")
     for text, expected, step in SCRIPT:
         await chat.expect(text, *expected)
         assert (await chat.state())[:2] == ("apply", step), text
@@ -131,8 +132,8 @@ async def _last_code(chat: Chat) -> str:
 async def test_help_at_every_step_changes_nothing(core: Core) -> None:
     await town_with_open_window(core)
     chat = Chat(core, "+393471234568")
-    answers = ["DOMANDA", "1", "1", APPLICANT, "2", "no", "no", "0", "0", "0"]
-    prompts = [LANGUAGE, PRIVACY, CF, MEMBERS, WORK, PENSION, LIQUIDITY, SUPPORT, RENT, DECLARE]
+    answers = ["DOMANDA", "1", APPLICANT, "2", "no", "no", "0", "0", "0"]
+    prompts = [PRIVACY, CF, MEMBERS, WORK, PENSION, LIQUIDITY, SUPPORT, RENT, DECLARE]
     for answer, prompt in zip(answers, prompts, strict=True):
         await chat.send(answer)
         before = await chat.state()
@@ -146,7 +147,7 @@ async def test_a_restart_in_the_middle_continues_where_the_citizen_was(
 ) -> None:
     await town_with_open_window(core)
     chat = Chat(core, "+393471234569")
-    for text in ("DOMANDA", "1", "1", APPLICANT, "4", "1"):
+    for text in ("DOMANDA", "1", APPLICANT, "4", "1"):
         await chat.send(text)
     assert (await chat.state())[1] == "pension"
     # Another process (a new engine over a new connection pool) takes the next message.
@@ -163,7 +164,7 @@ async def test_a_restart_in_the_middle_continues_where_the_citizen_was(
 async def test_menu_keeps_a_draft_that_can_be_resumed_or_restarted(core: Core) -> None:
     await town_with_open_window(core)
     chat = Chat(core, "+393471234570")
-    for text in ("DOMANDA", "1", "1", APPLICANT):
+    for text in ("DOMANDA", "1", APPLICANT):
         await chat.send(text)
     # The menu, headed by the application left waiting.
     replies = await chat.expect(
@@ -176,7 +177,7 @@ async def test_menu_keeps_a_draft_that_can_be_resumed_or_restarted(core: Core) -
     await chat.expect("1", MEMBERS)
     await chat.expect("MENU")
     await chat.expect("DOMANDA", "You have an unfinished request. Do you want to continue it?")
-    await chat.expect("2", PRIVACY)  # language already chosen: straight to privacy
+    await chat.expect("2", PRIVACY)  # language already known: straight to privacy
     # ANNULLA drops the draft for good.
     await chat.expect("ANNULLA", "Cancelled.")
     await chat.expect("DOMANDA", PRIVACY)
@@ -186,7 +187,6 @@ async def test_no_consent_saves_nothing(core: Core) -> None:
     await town_with_open_window(core)
     chat = Chat(core, "+393471234571")
     await chat.send("DOMANDA")
-    await chat.send("1")
     await chat.expect(
         "2", "Without your consent we cannot take the application. Nothing was saved."
     )
@@ -220,7 +220,7 @@ async def test_telegram_applies_without_a_code_and_links_the_chat(core: Core) ->
 async def test_changes_while_the_window_is_open_need_a_code_by_sms(core: Core) -> None:
     await town_with_open_window(core)
     chat = Chat(core, "+393471234572")
-    for text in ("DOMANDA", "2", "1", APPLICANT, "2", "2", "2", "100", "0", "0", "1"):
+    for text in ("APPLY", "1", APPLICANT, "2", "2", "2", "100", "0", "0", "1"):
         await chat.send(text)
     await chat.expect(await _last_code(chat), SENT)
     await chat.expect(
@@ -248,7 +248,7 @@ async def test_changes_while_the_window_is_open_need_a_code_by_sms(core: Core) -
 async def test_three_wrong_codes_cancel_the_submission(core: Core) -> None:
     await town_with_open_window(core)
     chat = Chat(core, "+393471234573")
-    for text in ("DOMANDA", "1", "1", APPLICANT, "2", "2", "2", "100", "0", "0", "1"):
+    for text in ("DOMANDA", "1", APPLICANT, "2", "2", "2", "100", "0", "0", "1"):
         await chat.send(text)
     await chat.expect("111111", "Wrong code: {count} attempt left.")
     await chat.expect("222222", "Wrong code: {count} attempt left.")
@@ -266,7 +266,9 @@ async def test_refused_when_the_window_is_closed(core: Core) -> None:
     await make_town(core)  # its only round closed days ago
     chat = Chat(core, "+393471234574")
     await chat.expect(
-        "DOMANDA", "Applications closed on {when}. It is no longer possible to apply."
+        "DOMANDA",
+        "Applications closed on {when}. For help, ask the municipality's office; if you applied, "
+        "write STATO.",
     )
     assert (await chat.state())[:2] == (None, None)
 
@@ -287,7 +289,7 @@ async def test_a_paper_applicants_code_is_refused_neutrally_from_another_number(
         )
         await uow.commit()
     chat = Chat(core, "+393471234575")
-    for text in ("DOMANDA", "1", "1", APPLICANT, "2", "2", "2", "100", "0", "0", "1"):
+    for text in ("DOMANDA", "1", APPLICANT, "2", "2", "2", "100", "0", "0", "1"):
         await chat.send(text)
     # Known to the office without a phone: only the office gives it one. Said once the
     # code proved this number, so that the answers before say nothing about the code.
@@ -298,7 +300,7 @@ async def test_a_paper_applicants_code_is_refused_neutrally_from_another_number(
 async def test_the_window_closing_during_the_flow_is_explained(core: Core) -> None:
     town = await town_with_open_window(core)
     chat = Chat(core, "+393471234576")
-    for text in ("DOMANDA", "1", "1", APPLICANT, "2", "2", "2", "100", "0", "0", "1"):
+    for text in ("DOMANDA", "1", APPLICANT, "2", "2", "2", "100", "0", "0", "1"):
         await chat.send(text)
     code = await _last_code(chat)
     async with core.uow() as uow:
@@ -319,7 +321,7 @@ async def test_language_can_change_in_the_middle_and_the_question_is_asked_again
 ) -> None:
     await town_with_open_window(core)
     chat = Chat(core, "+393471234577")
-    for text in ("DOMANDA", "1", "1", APPLICANT):
+    for text in ("DOMANDA", "1", APPLICANT):
         await chat.send(text)
     await chat.expect("LINGUA", LANGUAGE)
     assert (await chat.state())[:2] == ("apply", "members")
@@ -359,7 +361,7 @@ async def test_a_shops_phone_is_told_to_apply_from_another_one(core: Core) -> No
     clearly, and nothing is stored."""
     town = await town_with_open_window(core)
     chat = Chat(core, town.shop_phone)
-    for text in ("DOMANDA", "1", "1"):
+    for text in ("DOMANDA", "1"):
         await chat.send(text)
     await chat.expect(
         APPLICANT,

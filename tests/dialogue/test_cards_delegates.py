@@ -21,6 +21,7 @@ from tests.dialogue.harness import (
 )
 from tests.dialogue.test_shop import CONFIRMED
 from tests.dialogue.test_sms_lengths import CITIZEN_PHONE, SHOP_PHONE, long_town
+from tests.factories import approved_request
 
 ASK_PIN = (
     "Card {card}, {amount}: the holder types the card's PIN or tells it to you. Write it here. "
@@ -49,7 +50,8 @@ async def no_phone_card(core: Core, cf: str, language: str) -> cards.CardData:
         citizen = await uow.citizens.by_codice_fiscale(town.id, cf)
         assert citizen is not None
         citizen.phone, citizen.language = None, language
-        card = await cards.issue_card(uow, town, cf, core.now())
+        yes = await approved_request(uow, town, cf, "card")
+        card = await cards.issue_card(uow, town, cf, core.now(), approved=yes)
         await uow.commit()
     assert isinstance(core.clock, FakeClock)
     core.clock.advance(minutes=5)  # the holder goes shopping with the card
@@ -111,7 +113,8 @@ async def test_the_delegate_gets_the_code_and_asks_the_balance(core: Core, langu
         citizen = await uow.citizens.by_codice_fiscale(town.id, cf)
         assert citizen is not None
         citizen.language = language
-        await delegates.add_delegate(uow, town, cf, DELEGATE, core.now())
+        yes = await approved_request(uow, town, cf, "delegate", DELEGATE)
+        await delegates.add_delegate(uow, town, cf, DELEGATE, core.now(), approved=yes)
         await uow.commit()
     till = await open_till(Chat(core, SHOP_PHONE))
     await till.send(f"LINGUA {language}")
@@ -145,7 +148,8 @@ async def test_a_delegate_on_telegram_shares_the_contact_and_sees_the_balance(
     cf = await long_town(core)
     async with core.uow() as uow:
         town = (await uow.municipalities.all())[0]
-        await delegates.add_delegate(uow, town, cf, DELEGATE, core.now())
+        yes = await approved_request(uow, town, cf, "delegate", DELEGATE)
+        await delegates.add_delegate(uow, town, cf, DELEGATE, core.now(), approved=yes)
         await uow.commit()
     chat = Chat(core, "7001", channel=Channel.TELEGRAM)
     await chat.send("/saldo")

@@ -18,7 +18,7 @@ from core.services import delegates
 from core.services.applications import ApplicationInput, submit_application
 from core.services.movements import Movement
 from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
-from tests.factories import make_cf, make_town
+from tests.factories import approved_request, make_cf, make_town
 
 ADMITTED = "Application {protocol}: admitted. {amount} credited: write SALDO to see the balance."
 
@@ -43,7 +43,9 @@ async def test_a_delegates_status_is_not_the_holders(core: Core, language: str) 
     async with core.uow() as uow:
         municipality = await uow.municipalities.by_id(town.municipality_id)
         assert municipality is not None
-        await delegates.add_delegate(uow, municipality, town.citizen_cfs[0], delegate, core.now())
+        cf = town.citizen_cfs[0]
+        yes = await approved_request(uow, municipality, cf, "delegate", delegate)
+        await delegates.add_delegate(uow, municipality, cf, delegate, core.now(), approved=yes)
         await uow.commit()
     helper = Chat(core, delegate)
     await helper.send(f"LINGUA {language}")

@@ -26,7 +26,7 @@ async def test_the_demo_asks_about_savings_at_the_end_of_last_month(
     clock.current = datetime(2026, 12, 3, 12, 15, tzinfo=UTC)
     assert await seed_demo(core)
     chat = Chat(core, "+393339990005")
-    for text in ("DOMANDA", "1", "1", make_cf(520), "2", "2"):
+    for text in ("DOMANDA", "1", make_cf(520), "2", "2"):
         await chat.send(text)
     replies = await chat.expect("2", LIQUIDITY)  # no pension: the savings are asked next
     assert param(replies, "day") == Day(date(2026, 11, 30))

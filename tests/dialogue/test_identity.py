@@ -67,8 +67,7 @@ async def events(core: Core, kind: str) -> list[m.IdentityEvent]:
 async def telegram_applicant(core: Core, chat_id: str, phone: str) -> Chat:
     """A Telegram chat at the codice fiscale question, its own contact shared."""
     chat = Chat(core, chat_id, channel=Channel.TELEGRAM, language_hint="en")
-    await chat.send("/domanda")
-    await chat.send("2")  # English
+    await chat.send("/apply")  # English: no language question
     await chat.expect("1", ASK_CONTACT)
     assert chat.last[-1].request == "contact"
     await chat.expect(None, CF, contact=(phone, True))
@@ -84,7 +83,7 @@ async def test_sms_cannot_apply_under_a_codice_fiscale_bound_to_another_phone(
     town = await town_with_open_window(core)
     before = await counts(core)
     thief = Chat(core, "+393471110001")
-    for text in ("DOMANDA", "2", "1"):
+    for text in ("APPLY", "1"):
         await thief.send(text)
     # The number is nobody's yet: the questions go on as for any code ...
     await thief.expect(town.citizen_cfs[0], MEMBERS)
@@ -115,7 +114,7 @@ async def test_sms_does_not_tell_whether_a_codice_fiscale_applied_before_the_cod
     conversations: list[list[tuple[str, dict[str, object]]]] = []
     for sender, cf in (("+393471110041", town.citizen_cfs[0]), ("+393471110042", NEWCOMER)):
         chat = Chat(core, sender)
-        for text in ("DOMANDA", "2", "1", cf, *ANSWERS, "1"):
+        for text in ("APPLY", "1", cf, *ANSWERS, "1"):
             await chat.send(text)
         conversations.append(
             [
@@ -136,12 +135,12 @@ async def test_the_refusal_is_the_same_whatever_the_reason(core: Core) -> None:
     town = await town_with_open_window(core)
     # A number that is already a citizen's applies for a second household.
     own = Chat(core, town.citizen_phones[1])
-    for text in ("DOMANDA", "1", "1"):
+    for text in ("DOMANDA", "1"):
         await own.send(text)
     first = await own.send(NEWCOMER)
     # A stranger with someone's codice fiscale: refused once the code proved the number.
     stranger = Chat(core, "+393471110002")
-    for text in ("DOMANDA", "1", "1", town.citizen_cfs[2], *ANSWERS, "1"):
+    for text in ("DOMANDA", "1", town.citizen_cfs[2], *ANSWERS, "1"):
         await stranger.send(text)
     second = await stranger.send(str(param(stranger.last, "code")))
     assert [x.texts for x in first] == [x.texts for x in second]
@@ -166,8 +165,7 @@ async def test_telegram_cannot_apply_under_a_codice_fiscale_bound_to_another_pho
 async def test_telegram_asks_the_contact_first_and_keeps_the_button(core: Core) -> None:
     await town_with_open_window(core)
     chat = Chat(core, "880002", channel=Channel.TELEGRAM, language_hint="en")
-    await chat.send("/domanda")
-    await chat.send("2")
+    await chat.send("/apply")
     await chat.expect("1", ASK_CONTACT)
     assert (await chat.state())[:2] == ("apply", "contact")
     # A typed codice fiscale, a sticker (no text), someone else's contact: the button stays.
@@ -263,14 +261,14 @@ async def test_one_notice_a_day_however_many_attempts(core: Core, clock: FakeClo
     town = await town_with_open_window(core)
     for attempt in range(3):
         thief = Chat(core, f"+39347111002{attempt}")
-        for text in ("DOMANDA", "1", "1"):
+        for text in ("DOMANDA", "1"):
             await thief.send(text)
         await thief.expect(town.citizen_cfs[1], MEMBERS)  # refused only after the code
     assert len(await notices_to(core, town.citizen_phones[1])) == 1
     assert len(await events(core, "takeover_refused")) == 3
     clock.advance(hours=25)
     thief = Chat(core, "+393471110029")
-    for text in ("DOMANDA", "1", "1"):
+    for text in ("DOMANDA", "1"):
         await thief.send(text)
     await thief.expect(town.citizen_cfs[1], MEMBERS)
     assert len(await notices_to(core, town.citizen_phones[1])) == 2
@@ -279,7 +277,7 @@ async def test_one_notice_a_day_however_many_attempts(core: Core, clock: FakeClo
 async def test_sms_applicant_proves_the_number_with_the_code(core: Core) -> None:
     town = await town_with_open_window(core)
     chat = Chat(core, "+393471110030")
-    for text in ("DOMANDA", "1", "1", NEWCOMER, "1", "2", "2", "0", "0", "0"):
+    for text in ("DOMANDA", "1", NEWCOMER, "1", "2", "2", "0", "0", "0"):
         await chat.send(text)
     await chat.expect("1", CODE)
     code = str(param(chat.last, "code"))

@@ -15,7 +15,7 @@ RESUME = "You have an unfinished request. Do you want to continue it?"
 WRONG = "Wrong code: {count} attempt left."
 APPLICANT = make_cf(510)
 # Up to the summary's "1": the code is sent and the application waits for it.
-TO_THE_CODE = ("DOMANDA", "1", "1", APPLICANT, "2", "2", "2", "100", "0", "0", "1")
+TO_THE_CODE = ("DOMANDA", "1", APPLICANT, "2", "2", "2", "100", "0", "0", "1")
 
 
 async def at_the_code(core: Core, phone: str) -> Chat:
@@ -70,7 +70,7 @@ async def test_wrong_codes_after_leaving_count_as_at_the_step(core: Core) -> Non
 async def test_a_keyword_at_a_question_says_the_application_waits(core: Core) -> None:
     await town_with_open_window(core)
     chat = Chat(core, "+393471234604")
-    for text in ("DOMANDA", "1", "1", APPLICANT):
+    for text in ("DOMANDA", "1", APPLICANT):
         await chat.send(text)
     assert (await chat.state())[1] == "members"
     await chat.expect("SALDO", NO_VOUCHERS, TO_COMPLETE)

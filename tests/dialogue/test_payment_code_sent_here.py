@@ -9,7 +9,7 @@ from core.domain.charges import ChargeStatus
 from core.services import delegates
 from tests.dialogue.harness import Chat, msgids, open_till, outbox_of
 from tests.dialogue.test_shop import CONFIRMED, balance, citizen_code
-from tests.factories import make_town
+from tests.factories import approved_request, make_town
 
 HERE = (
     "This code is for the cashier: say it to them, do not send it here. If you do not want to "
@@ -78,7 +78,9 @@ async def test_the_delegate_who_received_the_code_is_told_and_can_refuse(core: C
     async with core.uow() as uow:
         municipality = await uow.municipalities.by_id(town.municipality_id)
         assert municipality is not None
-        await delegates.add_delegate(uow, municipality, town.citizen_cfs[0], delegate, core.now())
+        cf = town.citizen_cfs[0]
+        yes = await approved_request(uow, municipality, cf, "delegate", delegate)
+        await delegates.add_delegate(uow, municipality, cf, delegate, core.now(), approved=yes)
         await uow.commit()
     till = await open_till(Chat(core, town.shop_phone))
     await till.send(f"PAGA {town.citizen_cfs[0]} 15")

@@ -220,5 +220,9 @@ async def test_a_stored_step_that_no_longer_exists_starts_from_the_help(core: Co
     await chat.expect("hello", CITIZEN_HELP.msgid)
     assert (await chat.state())[:2] == (None, None)
     # And the application starts afresh.
-    await chat.expect("DOMANDA", "Choose your language.")
-    assert (await chat.state())[:2] == ("apply", "language")
+    await chat.expect(
+        "DOMANDA",
+        "Privacy (GDPR): {town} uses your data only for the grocery vouchers; notice at the town "
+        "hall. Agree?",
+    )
+    assert (await chat.state())[:2] == ("apply", "privacy")

@@ -24,7 +24,7 @@ OFFICE = (
 async def test_household_and_amounts_in_words(core: Core) -> None:
     await town_with_open_window(core)
     chat = Chat(core, "+393471230001")
-    for text in ("DOMANDA", "1", "1"):
+    for text in ("DOMANDA", "1"):
         await chat.send(text)
     await chat.expect(APPLICANT, MEMBERS)
     await chat.expect("siamo in tre", WORK)
@@ -44,7 +44,7 @@ async def test_household_and_amounts_in_words(core: Core) -> None:
 async def test_household_refuses_what_is_not_one_number(core: Core) -> None:
     await town_with_open_window(core)
     chat = Chat(core, "+393471230002")
-    for text in ("DOMANDA", "1", "1", APPLICANT):
+    for text in ("DOMANDA", "1", APPLICANT):
         await chat.send(text)
     for text in ("due o tre", "qualche persona"):
         await chat.expect(text, "Write the number of people with a number from 1 to {max}, e.g. 3.")
@@ -108,7 +108,7 @@ async def test_a_wrong_amount_after_paga_is_an_amount_error(core: Core) -> None:
 async def test_cancelling_a_change_says_the_application_is_unchanged(core: Core) -> None:
     await town_with_open_window(core)
     chat = Chat(core, "777002", channel=Channel.TELEGRAM)
-    for text in ("/domanda", "1", "1"):
+    for text in ("/domanda", "1"):
         await chat.send(text)
     await chat.send(None, contact=("+393471230008", True))
     for text in (APPLICANT, "1", "2", "2", "0", "0", "0"):
@@ -126,7 +126,7 @@ async def test_a_contact_shared_in_the_middle_of_the_application_does_not_derail
 ) -> None:
     await town_with_open_window(core)
     chat = Chat(core, "71234", channel=Channel.TELEGRAM)
-    for text in ("DOMANDA", "1", "1"):
+    for text in ("DOMANDA", "1"):
         await chat.send(text)
     assert (await chat.state())[:2] == ("apply", "contact")
     await chat.expect(None, CF, contact=("+393471230009", True))

@@ -161,7 +161,7 @@ async def test_sms_cannot_apply_under_someone_elses_codice_fiscale(
     rossi = DEMO_CITIZENS[0]
     stranger = "+393479998877"
     # Before the code proves the number, the chat goes on as for any codice fiscale.
-    for body in ("DOMANDA", "2", "1", rossi.codice_fiscale, "2", "no", "no", "0", "0", "0"):
+    for body in ("APPLY", "1", rossi.codice_fiscale, "2", "no", "no", "0", "0", "0"):
         await server.say(stranger, body)
     [code] = await server.say(stranger, "1")
     [refusal] = await server.say(stranger, code.split()[1].rstrip(":"))

@@ -11,6 +11,7 @@ from tests.e2e.sms_harness import (
     assert_one_gsm7_segment,
 )
 from tests.e2e.test_sms_conversations import SHOP_NAME, SHOP_PHONE, code_in
+from tests.factories import approved_request
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::DeprecationWarning:twilio.*",
@@ -48,7 +49,10 @@ async def test_a_citizen_without_phone_pays_with_card_and_pin(
         citizen = await uow.citizens.by_codice_fiscale(town.id, holder.codice_fiscale)
         assert citizen is not None
         citizen.phone = None  # a paper application without a phone
-        card = await cards.issue_card(uow, town, holder.codice_fiscale, server.core.now())
+        yes = await approved_request(uow, town, holder.codice_fiscale, "card")
+        card = await cards.issue_card(
+            uow, town, holder.codice_fiscale, server.core.now(), approved=yes
+        )
         await uow.commit()
     assert card.pin is not None
     before = await balance(server, holder.codice_fiscale)
@@ -75,7 +79,9 @@ async def test_the_delegate_receives_the_code_and_asks_the_balance(
     async with server.core.uow() as uow:
         town = await uow.municipalities.by_sms_number(DEMO_SMS_NUMBER)
         assert town is not None
-        await delegates.add_delegate(uow, town, citizen.codice_fiscale, DELEGATE, server.core.now())
+        cf = citizen.codice_fiscale
+        yes = await approved_request(uow, town, cf, "delegate", DELEGATE)
+        await delegates.add_delegate(uow, town, cf, DELEGATE, server.core.now(), approved=yes)
         await uow.commit()
     [welcome] = await server.replies(DELEGATE, 1)
     assert "SALDO" in welcome.body

@@ -82,8 +82,8 @@ async def test_a_whole_application_by_sms(sms_server: SmsServer) -> None:
         replies.extend(got)
         return got
 
-    assert "1 Italiano" in (await step("DOMANDA"))[0]
-    await step("1")  # Italiano
+    # Asked for in Italian: the application goes on in Italian, no language question.
+    assert "Acconsenti?" in (await step("DOMANDA"))[0]
     await step("1")  # privacy: I agree
     await step(cf)
     await step("3")  # three people
@@ -212,7 +212,7 @@ async def test_a_spoofed_citizen_number_cannot_change_an_application(sms_server:
     """An application changed from SMS waits for a code sent to the number; a forger lacks it."""
     server = sms_server
     phone, cf = "+393339990002", make_cf(4322)
-    for body in ("DOMANDA", "1", "1", cf, "2", "2", "2", "100", "0", "0"):
+    for body in ("DOMANDA", "1", cf, "2", "2", "2", "100", "0", "0"):
         await server.say(phone, body)
     [code_sms] = await server.say(phone, "1")
     await server.say(phone, code_in(code_sms))
@@ -272,7 +272,7 @@ async def test_a_shop_cannot_flood_a_citizen_with_payment_codes_by_sms(
         await server.exchange(SHOP_PHONE, f"PAGA {citizen.codice_fiscale} 0,01")
     codes = server.twilio.to(citizen.phone)[sent:]
     assert len(codes) == 6
-    assert "non vale più" in codes[-1].body
+    assert "il vecchio è annullato" in codes[-1].body  # the replacement says the old code is void
     reply = await server.exchange(SHOP_PHONE, f"PAGA {citizen.codice_fiscale} 0,01")
     assert reply.startswith(
         said("Too many payment requests for this person: nothing was sent. Try again later.")

@@ -10,6 +10,7 @@ from buonispesa.demo import DEMO_CITIZENS
 from core.storage import models as m
 from tests.e2e.fake_telegram import FakeUser
 from tests.e2e.telegram_harness import TelegramServer
+from tests.factories import approved_request
 
 CASHIER_CHAT = 6001
 CITIZEN_CHAT = 6002
@@ -123,7 +124,10 @@ async def test_scanning_a_card_with_a_pin_asks_the_pin_and_sends_no_code(
     async with server.core.uow() as uow:
         town = await uow.municipalities.by_id(citizen.municipality_id)
         assert town is not None
-        card = await cards.issue_card(uow, town, citizen.codice_fiscale, server.core.now())
+        yes = await approved_request(uow, town, citizen.codice_fiscale, "card")
+        card = await cards.issue_card(
+            uow, town, citizen.codice_fiscale, server.core.now(), approved=yes
+        )
         await uow.commit()
     pin = card.pin
     assert pin is not None

@@ -1,5 +1,6 @@
 """One application's desk work (core.services.application_desk), on SQLite and PostgreSQL:
-correct or withdraw a paper application, bind a phone, add a delegate, issue the card."""
+correct or withdraw a paper application, bind a phone, ask a delegate, ask and print the
+card (a manager who did not ask approves)."""
 
 from __future__ import annotations
 
@@ -261,52 +262,87 @@ def printed(card: CardData) -> bytes:
     return f"{card.card_code} {card.pin}".encode()
 
 
+async def _approved_card(
+    core: Core, clock: FakeClock, protocol: str, *, reissue: bool = False
+) -> m.PhoneChange:
+    """A card the clerk asked and the manager approved (four eyes), not yet printed."""
+    clerk = await operator(core, "BEL", "clerk")
+    manager = await operator(core, "BEL", "manager")
+    async with core.uow() as uow:
+        change = await application_desk.request_card(uow, clerk, protocol, clock(), reissue=reissue)
+    async with core.uow() as uow:
+        await application_desk.approve_request(uow, manager, change.id, clock())
+    return change
+
+
 async def test_a_card_whose_page_fails_is_not_issued(core: Core, clock: FakeClock) -> None:
     bel = await open_round(core, clock)
     [protocol] = await paper(bel, person(1, 1))
     clerk = await operator(core, "BEL", "clerk")
+    change = await _approved_card(core, clock, protocol)
 
     def broken(card: CardData) -> bytes:
         raise OSError("no font")
 
     with pytest.raises(OSError):
         async with core.uow() as uow:
-            await application_desk.issue_card(
-                uow, clerk, protocol, clock(), reissue=False, render=broken
-            )
+            await application_desk.print_card(uow, clerk, protocol, clock(), render=broken)
     async with core.uow() as uow:
         citizen = await uow.citizens.by_codice_fiscale(bel.municipality_id, make_cf(1))
         assert citizen is not None and citizen.card_pin_hash is None
+        # The approved card still waits to be printed: the failure printed no PIN.
+        request = await uow.phone_changes.by_id(change.id)
+        assert request is not None and request.handed_at is None
     assert await log(core, "card.issue") == []
+    async with core.uow() as uow:
+        card, _ = await application_desk.print_card(uow, clerk, protocol, clock(), render=printed)
+    assert card.pin is not None
 
 
 async def test_delegate_and_card_from_the_application(core: Core, clock: FakeClock) -> None:
     bel = await open_round(core, clock)
     [protocol] = await paper(bel, person(1, 1))
     clerk = await operator(core, "BEL", "clerk")
+    manager = await operator(core, "BEL", "manager")
     async with core.uow() as uow:
-        await application_desk.add_delegate(uow, clerk, protocol, "3339998887", clock())
-        first, page = await application_desk.issue_card(
-            uow, clerk, protocol, clock(), reissue=False, render=printed
+        asked = await application_desk.add_delegate(uow, clerk, protocol, "3339998887", clock())
+    async with core.uow() as uow:
+        assert await uow.delegates.of_citizen(asked.citizen_id) is None  # not before approval
+    async with core.uow() as uow:
+        done = await application_desk.approve_request(uow, manager, asked.id, clock())
+    assert done.delegate is not None and done.delegate.phone == "+393339998887"
+    await _approved_card(core, clock, protocol)
+    async with core.uow() as uow:
+        first, page = await application_desk.print_card(
+            uow, clerk, protocol, clock(), render=printed
         )
     assert first.pin is not None and first.with_pin
     assert page == f"{first.card_code} {first.pin}".encode()
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as twice:  # the PIN is printed once
         async with core.uow() as uow:
-            await application_desk.issue_card(
-                uow, clerk, protocol, clock(), reissue=False, render=printed
-            )
-    async with core.uow() as uow:
-        second, _ = await application_desk.issue_card(
-            uow, clerk, protocol, clock(), reissue=True, render=printed
+            await application_desk.print_card(uow, manager, protocol, clock(), render=printed)
+    assert twice.value.code == "card.already_printed"
+    with pytest.raises(Conflict):  # a second card only as a replacement
+        async with core.uow() as uow:
+            await application_desk.request_card(uow, clerk, protocol, clock(), reissue=False)
+    await _approved_card(core, clock, protocol, reissue=True)
+    async with core.uow() as uow:  # the approver may print it too
+        second, _ = await application_desk.print_card(
+            uow, manager, protocol, clock(), render=printed
         )
     assert second.card_code != first.card_code
-    [delegate] = await log(core, "citizen.delegate")
-    assert delegate.after is not None and set(delegate.after) == {"delegate"}
-    assert "9998887" not in str(delegate.after)  # masked
+    [request] = await log(core, "citizen.delegate_request")
+    [approved] = await log(core, "citizen.delegate_approve")
+    assert (request.actor, approved.actor) == ("bel.clerk", "bel.manager")
+    assert "9998887" not in str(request.after) + str(approved.after)  # masked
     [issued] = await log(core, "card.issue")
     [reissued] = await log(core, "card.reissue")
-    assert issued.after == {"card": "******" + first.card_code[-4:]}
+    assert (issued.actor, reissued.actor) == ("bel.clerk", "bel.manager")
+    assert issued.after is not None and issued.after["card"] == "******" + first.card_code[-4:]
+    assert (issued.after["requested_by"], issued.after["approved_by"]) == (
+        "bel.clerk",
+        "bel.manager",
+    )
     assert reissued.before == {"card": "******" + first.card_code[-4:]}
     assert first.card_code not in str(issued.after) + str(reissued.before)
     assert str(first.pin) not in str(issued.after) + str(reissued.after)

@@ -27,6 +27,7 @@ DELEGATE = "3471234567"
 @pytest.fixture(autouse=True)
 def english(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
+    monkeypatch.setenv("BUONISPESA_OPERATOR", "Bianchi")  # nobody's office username
 
 
 @pytest.fixture
@@ -76,11 +77,35 @@ def find(url: str, reference: str) -> int:
     return asyncio.run(run())
 
 
+def approved_card(*extra: str) -> str:
+    """The demo clerk asks the holder's card and the demo manager approves it (four eyes);
+    returns the request's number."""
+    status, output = invoke(
+        "admin", "card", DEMO_CODE, HOLDER.codice_fiscale, "--out", "unused.pdf",
+        "--by", "bel.clerk", *extra,
+    )  # fmt: skip
+    assert status == 0 and "Nothing was written" in output, output
+    number = re.search(r"is request (\d+)", output)
+    assert number is not None, output
+    approve = ["admin", "citizen", "phone-change", "approve", DEMO_CODE, number.group(1)]
+    status, output = invoke(*approve, "--by", "bel.clerk")
+    assert status == 2 and "(operator.role_refused)" in output
+    status, output = invoke(*approve, "--by", "bel.manager")
+    assert status == 0 and "approved" in output, output
+    return number.group(1)
+
+
 def test_card_with_pin_then_reissue(database: str, tmp_path: Path) -> None:
     first = tmp_path / "card.pdf"
+    # The holder has vouchers: no card without a second operator, whoever runs this.
+    status, output = invoke("admin", "card", DEMO_CODE, HOLDER.codice_fiscale, "--out", str(first))
+    assert status == 2 and "(card.needs_approval)" in output and not first.exists()
+    approved_card()
+    assert not Path("unused.pdf").exists()
     status, output = invoke(
-        "admin", "card", DEMO_CODE, HOLDER.codice_fiscale.lower(), "--out", str(first)
-    )
+        "admin", "card", DEMO_CODE, HOLDER.codice_fiscale.lower(), "--out", str(first),
+        "--by", "bel.clerk",
+    )  # fmt: skip
     assert status == 0, output
     text, codes = read_card(first)
     number, pin = printed(first)
@@ -91,15 +116,20 @@ def test_card_with_pin_then_reissue(database: str, tmp_path: Path) -> None:
     assert "t.me" not in text
 
     again = tmp_path / "again.pdf"
-    status, output = invoke("admin", "card", DEMO_CODE, HOLDER.codice_fiscale, "--out", str(again))
+    status, output = invoke(
+        "admin", "card", DEMO_CODE, HOLDER.codice_fiscale, "--out", str(again),
+        "--by", "bel.manager",
+    )  # fmt: skip
     assert status == 2 and "--reissue" in output and "(card.already_issued)" in output
     assert not again.exists()
 
     second = tmp_path / "new.pdf"
+    approved_card("--reissue")
     status, output = invoke(
-        "admin", "card", DEMO_CODE, HOLDER.codice_fiscale, "--reissue", "--out", str(second)
-    )
-    assert status == 0, output
+        "admin", "card", DEMO_CODE, HOLDER.codice_fiscale, "--reissue", "--out", str(second),
+        "--by", "bel.manager",
+    )  # fmt: skip
+    assert status == 0, output  # printed by the manager who approved it
     new_number, _ = printed(second)
     assert new_number != number
     assert find(database, new_number) == find(database, HOLDER.codice_fiscale)
@@ -112,9 +142,10 @@ def test_card_with_pin_then_reissue(database: str, tmp_path: Path) -> None:
 
 def test_card_with_a_telegram_deep_link(database: str, tmp_path: Path) -> None:
     out = tmp_path / "card.pdf"
+    approved_card()
     status, output = invoke(
         "admin", "card", DEMO_CODE, HOLDER.codice_fiscale, "--out", str(out),
-        "--bot-username", "@comune_bot", "--lang", "it",
+        "--bot-username", "@comune_bot", "--lang", "it", "--by", "bel.clerk",
     )  # fmt: skip
     assert status == 0, output
     text, codes = read_card(out)
@@ -148,7 +179,18 @@ def test_bad_input_writes_nothing(
 def test_delegate_add_refuse_and_remove(database: str) -> None:
     cf = HOLDER.codice_fiscale
     status, output = invoke("admin", "citizen", "delegate", DEMO_CODE, cf, DELEGATE)
-    assert status == 0 and "***567" in output, output
+    assert status == 2 and "(delegate.needs_approval)" in output, output
+    status, output = invoke(
+        "admin", "citizen", "delegate", DEMO_CODE, cf, DELEGATE, "--by", "bel.clerk"
+    )
+    assert status == 0 and "***567" in output and "is request" in output, output
+    number = re.search(r"is request (\d+)", output)
+    assert number is not None
+    status, output = invoke(
+        "admin", "citizen", "phone-change", "approve", DEMO_CODE, number.group(1),
+        "--by", "bel.manager",
+    )  # fmt: skip
+    assert status == 0 and "Delegate ***567 registered" in output, output
     status, output = invoke("admin", "citizen", "delegate", DEMO_CODE, cf, "3470000001")
     assert status == 2 and "(delegate.already)" in output
     other = DEMO_CITIZENS[1].codice_fiscale

@@ -18,6 +18,7 @@ from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.factories import (
     Town,
+    approved_request,
     assert_ledger_ok,
     confirm,
     last_code_for,
@@ -44,8 +45,14 @@ async def issue(core: Core, town: Town, index: int = 0, reissue: bool = False) -
     async with core.uow() as uow:
         municipality = await uow.municipalities.by_id(town.municipality_id)
         assert municipality is not None
+        cf = town.citizen_cfs[index]
         card = await cards.issue_card(
-            uow, municipality, town.citizen_cfs[index], core.now(), reissue=reissue
+            uow,
+            municipality,
+            cf,
+            core.now(),
+            reissue=reissue,
+            approved=await approved_request(uow, municipality, cf, "card"),
         )
         await uow.commit()
     later(core)  # the holder leaves the office with the card
@@ -358,7 +365,9 @@ async def add(core: Core, town: Town, index: int, phone: str) -> None:
     async with core.uow() as uow:
         municipality = await uow.municipalities.by_id(town.municipality_id)
         assert municipality is not None
-        await delegates.add_delegate(uow, municipality, town.citizen_cfs[index], phone, core.now())
+        cf = town.citizen_cfs[index]
+        yes = await approved_request(uow, municipality, cf, "delegate", phone)
+        await delegates.add_delegate(uow, municipality, cf, phone, core.now(), approved=yes)
         await uow.commit()
 
 

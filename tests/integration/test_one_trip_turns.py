@@ -35,7 +35,7 @@ from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.conftest import PG_ADMIN_URL, FakeClock, _pg_execute, _pg_url
 from tests.dialogue.harness import Chat, open_till
-from tests.factories import make_cf, make_partita_iva, make_town, pay
+from tests.factories import approved_request, make_cf, make_partita_iva, make_town, pay
 
 TOWN_NUMBER = "+390733000001"
 OTHER_NUMBER = "+390733000002"
@@ -99,7 +99,9 @@ async def world(core: Core, *, two_towns: bool, community: bool = False) -> None
     async with core.uow() as uow:
         municipality = await uow.municipalities.by_id(town.municipality_id)
         assert municipality is not None
-        await delegates.add_delegate(uow, municipality, town.citizen_cfs[2], DELEGATE, now)
+        cf = town.citizen_cfs[2]
+        yes = await approved_request(uow, municipality, cf, "delegate", DELEGATE)
+        await delegates.add_delegate(uow, municipality, cf, DELEGATE, now, approved=yes)
         await municipalities.open_window(uow, municipality, now - timedelta(minutes=1))
         await submit_application(
             uow,
@@ -256,6 +258,12 @@ async def test_plain_turns_of_one_town_write_what_the_general_path_writes(
         # Plain words (commands.parse, one reading for both paths): a question of the
         # phrase table, an emoji or punctuation around the keyword, courtesy words.
         sms(CITIZEN[0], "quanto mi resta?", True),
+        # Questions read by their words (commands.question_of), the same on both paths.
+        sms(CITIZEN[0], "quanto c'ho sulla tessera", True),
+        sms(CITIZEN[0], "mi dici quanti soldi mi restano", True),
+        sms(CITIZEN[0], "grazie", False),  # thanks: the general path
+        sms(CITIZEN[0], "dove posso fare la spesa?", False),  # a request: the general path
+        sms(CITIZEN[0], "ANNULLA", False),
         sms(CITIZEN[0], "👍 SALDO", True),
         sms(CITIZEN[0], "Saldo per favore", True),
         sms(CITIZEN[0], "123456", False),  # a code is never a phrase: the general path
@@ -268,12 +276,16 @@ async def test_plain_turns_of_one_town_write_what_the_general_path_writes(
         sms(CITIZEN[1], "LANGUAGE en", False),
         sms(CITIZEN[1], "BALANCE", True),  # an English conversation
         sms(CITIZEN[1], "How much do I have left?", True),
+        sms(CITIZEN[1], "how much money is on my card?", True),
         sms(NEWCOMER, "MENU", False),
-        sms(NEWCOMER, "SALDO", True),  # no account yet: no movements
+        sms(NEWCOMER, "SALDO", True),  # no account yet: no movements, STATO suggested
         sms(DELEGATE, "MENU", False),
         sms(DELEGATE, "SALDO", True),  # the delegate sees whose balance
         sms(UNKNOWN, "MENU", False),
-        sms(UNKNOWN, "SALDO", True),  # nobody's phone: no vouchers for this number
+        # Nobody's phone: no vouchers for this number, DOMANDA suggested only while the
+        # window is open, which the general path reads.
+        sms(UNKNOWN, "SALDO", False),
+        sms(UNKNOWN, "quanti soldi ho?", False),
         sms(CITIZEN[2], "STOP", False),
         sms(CITIZEN[2], "SALDO", False),  # stopped
         sms(CITIZEN[2], "saldo per favore", False),
@@ -298,7 +310,7 @@ async def test_plain_turns_routed_by_the_number_written_to(twins: tuple[Core, Co
         sms(CITIZEN[0], "SALDO", True, to=TOWN_NUMBER),
         sms(CITIZEN[0], "SALDO", True, to="0733 000001"),  # the same number, written otherwise
         sms(CITIZEN[0], "MENU", False, to=OTHER_NUMBER),
-        sms(CITIZEN[0], "SALDO", True, to=OTHER_NUMBER),  # nobody of the other town
+        sms(CITIZEN[0], "SALDO", False, to=OTHER_NUMBER),  # nobody of the other town
         sms(CITIZEN[0], "SALDO", False),  # no number: no town to route to
         sms(DELEGATE, "MENU", False, to=TOWN_NUMBER),
         sms(DELEGATE, "SALDO", True, to=TOWN_NUMBER),
@@ -326,7 +338,7 @@ MENUS_AND_HELP = [
     sms(UNKNOWN, "MENU", True),
     sms(UNKNOWN, "AIUTO", True),
     sms(UNKNOWN, "START", True),
-    sms(UNKNOWN, "1", True),  # the menu's Balance, from nobody's phone
+    sms(UNKNOWN, "1", False),  # the menu's Balance, from nobody's phone: the general path
     sms(UNKNOWN, "*MENU*", True),  # punctuation and emoji around the keyword
     sms(UNKNOWN, "👍 AIUTO", True),
     sms(UNKNOWN, "menu, grazie", True),

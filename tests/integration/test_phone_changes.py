@@ -288,7 +288,7 @@ def test_admin_citizen_phone_change_commands(
     assert "waiting for another operator" in asked.output and "***077" in asked.output
     listed = runner.invoke(app, ["admin", "citizen", "phone-change", "list", town.code])
     assert listed.exit_code == 0 and "tst.clerk" in listed.output
-    assert "1 phone change waiting" in listed.output
+    assert "1 request waiting" in listed.output
     approve = ["admin", "citizen", "phone-change", "approve", town.code, "1"]
     by_clerk = runner.invoke(app, [*approve, "--by", "tst.clerk"])
     assert by_clerk.exit_code == 2 and "operator.role_refused" in by_clerk.output

@@ -16,7 +16,7 @@ from tests.factories import make_town, pay
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
 from tests.integration.test_payments import another_shop
 
-BEFORE = "0025_operator_sessions"
+BEFORE = "0024_delegate_card_requests"
 
 
 async def _to(url: str, revision: str, *, down: bool = False) -> None:

@@ -1,5 +1,6 @@
 """One application's page in the office: correct and withdraw a paper application, bind a
-phone, add a delegate, print the card; who may, CSRF, another town, bad input."""
+phone, ask, approve and remove a delegate, ask, approve and print the card (four eyes);
+who may, CSRF, another town, bad input."""
 
 from __future__ import annotations
 
@@ -10,14 +11,17 @@ from html import unescape
 from sqlalchemy import select
 
 from core.bootstrap import Core
+from core.domain.messages import reply_from_json
 from core.services import allocation, municipalities
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.integration.office_helpers import apply, person
+from tests.integration.office_helpers import apply, close_approve_credit, person
 from tests.integration.test_application_desk import answers, paper
 from tests.office.conftest import Towns, signed_in
 from tests.office.pdf_text import pdf_text
 
+PHONE = "+393334445556"
+DELEGATE = "+393339998887"
 FORM = {
     "household_size": "3",
     "has_work_income": "no",
@@ -94,6 +98,8 @@ async def test_viewers_another_town_and_missing_csrf_are_refused(towns: Towns, c
         "withdraw": {"reason": "Renounced"},
         "phone": {"phone": "3334445556"},
         "delegate": {"phone": "3334445557"},
+        "delegate/remove": {},
+        "card": {},
         "card.pdf": {},
     }
     for action, form in actions.items():
@@ -172,6 +178,20 @@ async def test_chat_and_frozen_applications_cannot_be_changed(
         assert application is not None and application.withdrawn_at is None
 
 
+def request_number(text: str, kind: str) -> str:
+    """The number of the request of this kind in the page's table of requests waiting."""
+    what = {"delegate": "delegate", "card": "(card with PIN|new card replacing the old one)"}
+    found = re.search(r'<tr id="request-(\d+)">\s*<td>\d+</td>\s*<td>' + what[kind], text)
+    assert found is not None, text
+    return found.group(1)
+
+
+async def told(core: Core, phone: str) -> list[str]:
+    async with core.uow() as uow:
+        rows = await uow.outbox.for_address("sms", phone)
+        return [reply_from_json(row.payload).texts[0].msgid for row in rows]
+
+
 async def test_phone_delegate_and_card(towns: Towns, core: Core) -> None:
     without_phone = replace(person(1, 1), phone=None)
     [protocol] = await paper(towns.bel, without_phone)
@@ -197,28 +217,82 @@ async def test_phone_delegate_and_card(towns: Towns, core: Core) -> None:
     page = await clerk.post(f"{url}/delegate", {"phone": "333 444 5556"})
     assert page.status == 409  # the applicant's own phone
     page = await clerk.post(f"{url}/delegate", {"phone": "333 999 8887"})
-    assert page.status == 200 and "+393339998887" in page.text
-    assert f"{url}/delegate" not in page.text  # one delegate at a time
+    assert page.status == 200 and "waits for the approval of a manager" in page.text
+    # Asked, not registered: the clerk alone gives the phone nothing.
+    async with core.uow() as uow:
+        assert await uow.delegates.of_citizen(citizen.id) is None
+    assert "A delegate (***887) waits" in unescape(page.text)
+    assert f"{url}/delegate/remove" not in page.text
+    delegate_request = request_number(page.text, "delegate")
+    refused = await clerk.post(f"/office/phone-changes/{delegate_request}/approve")
+    assert refused.status == 403
+    assert any("will send your payment codes to {phone}" in m for m in await told(core, PHONE))
 
+    page = await clerk.post(f"{url}/card")
+    assert page.status == 200 and "The card waits for the approval" in page.text
+    card_request = request_number(page.text, "card")
+    early = await clerk.post(f"{url}/card.pdf")  # nothing approved yet: no card, no PIN
+    assert early.status == 409 and early.headers["Content-Type"].startswith("text/html")
+
+    manager = await signed_in(towns.server, "bel.manager")
+    await manager.post("/office/language", {"lang": "en"})
+    dashboard = await manager.get("/office/")
+    assert '<a href="#phone-changes">Delegates to approve</a>' in dashboard.text
+    assert '<a href="#phone-changes">Cards to approve</a>' in dashboard.text
+    for number in (delegate_request, card_request):
+        page = await manager.post(f"/office/phone-changes/{number}/approve", {"back": url})
+        assert page.status == 200 and page.url == url
+    assert "+393339998887" in page.text and f"{url}/delegate/remove" in page.text
+    assert any("registered {phone} as your delegate" in m for m in await told(core, PHONE))
+    assert any("You are now the delegate" in m for m in await told(core, DELEGATE))
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(citizen.id)
+        assert citizen is not None and citizen.card_pin_hash is None  # approved, not printed
+    # The manager approved it and may print it, as may the clerk who asked: the clerk does.
+    assert f"{url}/card.pdf" in page.text
     card = await clerk.post(f"{url}/card.pdf")
     assert card.status == 200 and card.headers["Content-Type"] == "application/pdf"
     assert card.body.startswith(b"%PDF")
     async with core.uow() as uow:
-        citizen = await uow.citizens.by_codice_fiscale(
-            towns.bel.municipality_id, without_phone.codice_fiscale
-        )
+        citizen = await uow.citizens.by_id(citizen.id)
         assert citizen is not None and citizen.card_pin_hash is not None
         first = citizen.card_code
     assert first in pdf_text(card.body).replace(" ", "")
-    # Without asking for a new card, a second one is refused; asked for, it replaces it.
+    # The PIN is printed once: neither the clerk nor the approver gets it again.
     assert (await clerk.post(f"{url}/card.pdf")).status == 409
-    again = await clerk.post(f"{url}/card.pdf", {"reissue": "yes"})
+    assert (await manager.post(f"{url}/card.pdf")).status == 409
+    # Whoever receives the citizen's notices hears of the card, with the office's name.
+    town_name = "Comune di Belforte del Chienti"
+    for phone in (PHONE, DELEGATE):
+        [notice] = [m for m in await told(core, phone) if "voucher card with a PIN" in m]
+        assert notice.startswith("{town}")
+    async with core.uow() as uow:
+        rows = await uow.outbox.for_address("sms", PHONE)
+        assert any(town_name in str(reply_from_json(r.payload).texts[0].params) for r in rows)
+
+    # A new card: asked, approved, printed by the approver; the old one stops working.
+    page = await clerk.post(f"{url}/card", {"reissue": "yes"})
+    assert page.status == 200
+    number = request_number(page.text, "card")
+    await manager.post(f"/office/phone-changes/{number}/approve", {"back": url})
+    again = await manager.post(f"{url}/card.pdf")
     assert again.status == 200 and again.body.startswith(b"%PDF")
     async with core.uow() as uow:
         citizen = await uow.citizens.by_id(citizen.id)
         assert citizen is not None and citizen.card_code != first
-    actions = [entry.action for entry in await activity(core, "card.reissue")]
-    assert actions == ["card.reissue"]
+    actions = [entry.actor for entry in await activity(core, "card.reissue")]
+    assert actions == ["bel.manager"]
+    assert any("new voucher card for you; the old one" in m for m in await told(core, PHONE))
+
+    # Removing the delegate takes power away: one clerk, at once, both told.
+    page = await clerk.post(f"{url}/delegate/remove")
+    assert page.status == 200 and "Delegate removed" in page.text
+    async with core.uow() as uow:
+        assert await uow.delegates.of_citizen(citizen.id) is None
+    assert (await told(core, DELEGATE))[-1].startswith("You are no longer the delegate")
+    assert [e.actor for e in await activity(core, "citizen.delegate_remove")] == ["bel.clerk"]
+    assert f"{url}/delegate" in page.text  # the form is back
+
     # A viewer reads the page and the log without a phone or a card number in full.
     viewer = await signed_in(towns.server, "bel.viewer")
     for path in (url, "/office/activity", "/office/activity.csv"):
@@ -227,6 +301,64 @@ async def test_phone_delegate_and_card(towns: Towns, core: Core) -> None:
         seen = page.text or page.body.decode("utf-8-sig")
         for secret in ("+393334445556", "3334445556", "+393339998887", citizen.card_code, first):
             assert secret not in seen, (path, secret)
+
+
+async def test_the_asker_never_approves_and_only_the_two_print(towns: Towns, core: Core) -> None:
+    applicant = person(1, 1, phone=PHONE)
+    [protocol] = await paper(towns.bel, applicant)
+    await close_approve_credit(towns.bel, 100_000_00)  # the applicant has vouchers
+    url = f"/office/applications/{protocol}"
+    manager = await signed_in(towns.server, "bel.manager")
+    await manager.post("/office/language", {"lang": "en"})
+    page = await manager.post(f"{url}/delegate", {"phone": "333 999 8887"})
+    number = request_number(page.text, "delegate")
+    own = await manager.post(f"/office/phone-changes/{number}/approve")
+    assert own.status == 403 and "a manager other than you" in unescape(own.text)
+    page = await manager.post(f"{url}/card")
+    card_request = request_number(page.text, "card")
+    other = await signed_in(towns.server, "bel.manager2")
+    await other.post(f"/office/phone-changes/{card_request}/approve", {"back": url})
+    async with core.uow() as uow:
+        application = await uow.applications.by_protocol(protocol)
+        assert application is not None
+        assert await uow.delegates.of_citizen(application.citizen_id) is None
+    # A clerk who neither asked nor approved the card does not print its PIN.
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    page = await clerk.get(url)
+    assert f"{url}/card.pdf" not in page.text and "bel.manager, bel.manager2" in page.text
+    refused = await clerk.post(f"{url}/card.pdf")
+    assert refused.status == 403 and "Only the operator who asked" in refused.text
+    # Withdrawn before printing: no card, and the page offers a new request.
+    page = await manager.post(
+        f"/office/phone-changes/{card_request}/withdraw", {"reason": "Moved away", "back": url}
+    )
+    assert page.status == 200 and "The card request was withdrawn" in page.text
+    assert (await manager.post(f"{url}/card.pdf")).status == 409
+    assert url + '/card"' in page.text
+    page = await manager.post(
+        f"/office/phone-changes/{number}/withdraw", {"reason": "Wrong number", "back": url}
+    )
+    assert "The delegate was not registered" in page.text
+    assert (await told(core, PHONE))[-1].startswith("{town}: {phone} will not be your delegate")
+    async with core.uow() as uow:
+        application = await uow.applications.by_protocol(protocol)
+        assert application is not None
+        citizen = await uow.citizens.by_id(application.citizen_id)
+        assert citizen is not None and citizen.card_pin_hash is None
+        assert await uow.delegates.of_citizen(citizen.id) is None
+
+
+async def test_the_delegate_form_stays_while_a_phone_change_waits(towns: Towns, core: Core) -> None:
+    [protocol] = await paper(towns.bel, person(1, 1, phone=PHONE))
+    await close_approve_credit(towns.bel, 100_000_00)
+    url = f"/office/applications/{protocol}"
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    page = await clerk.post(f"{url}/phone", {"phone": "333 444 5559"})
+    assert "A new phone (***559) waits for a manager's approval" in unescape(page.text)
+    assert f'action="{url}/phone"' not in page.text
+    assert f'action="{url}/delegate"' in page.text and f'action="{url}/card"' in page.text
 
 
 async def test_a_refused_delegate_or_card_says_why(towns: Towns, core: Core) -> None:
@@ -245,12 +377,18 @@ async def test_a_refused_delegate_or_card_says_why(towns: Towns, core: Core) -> 
         page = await clerk.post(f"{url}/delegate", {"phone": phone})
         assert page.status == 409 and sentence in unescape(page.text), phone
         assert "The operation was refused" not in page.text
-    assert (await clerk.post(f"{url}/delegate", {"phone": "333 999 8887"})).status == 200
+    page = await clerk.post(f"{url}/delegate", {"phone": "333 999 8887"})
+    assert page.status == 200
+    number = request_number(page.text, "delegate")
+    page = await clerk.post(f"{url}/delegate", {"phone": "333 999 8888"})
+    assert page.status == 409 and "already waits for approval" in page.text
+    manager = await signed_in(towns.server, "bel.manager")
+    await manager.post(f"/office/phone-changes/{number}/approve")
     page = await clerk.post(f"{url}/delegate", {"phone": "333 999 8888"})
     assert page.status == 409 and "already has delegate" in page.text
-    assert (await clerk.post(f"{url}/card.pdf")).status == 200
-    page = await clerk.post(f"{url}/card.pdf")  # a page loaded before the first card
-    assert page.status == 409 and "already has a card" in page.text
+    assert (await clerk.post(f"{url}/card")).status == 200
+    page = await clerk.post(f"{url}/card")  # a page loaded before the first request
+    assert page.status == 409 and "already waits for its approval" in page.text
 
 
 async def test_the_history_survives_a_busy_office(

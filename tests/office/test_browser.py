@@ -225,6 +225,12 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
     await run(press, "Yes, close window 3 now")
     clock.advance(hours=1)
     await run(lambda: driver.find_element(By.ID, "determina-budget").send_keys("800"))
+    await run(press, "Check the determina")
+    # The simulator's figures first: 700 € is all the four households can be given.
+    checked = str(await run(lambda: driver.find_element(By.TAG_NAME, "main").text))
+    assert "Allocated: €700.00 to 3 households." in checked
+    assert "€100.00 would stay unspent" in checked
+    await run(lambda: driver.find_element(By.ID, "determina-confirm").send_keys("800"))
     await run(press, "Prepare the determina")
     assert "Another operator with the manager role must approve it." in str(await run(notice))
     page = str(await run(lambda: driver.page_source))
@@ -235,6 +241,21 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
     await run(sign_in, "bel.manager")
     await run(switch_to_english)
     await run(driver.get, base + "/office/round")
+    # Beside "Approve": what the determina will allocate, recomputed now.
+    waiting = str(
+        await run(
+            lambda: (
+                driver.find_element(By.ID, "acts")
+                .find_element(By.XPATH, "following-sibling::div")
+                .text
+            )
+        )
+    )
+    assert "List 1: 1 household, €300.00." in waiting
+    assert "Allocated: €700.00 to 3 households." in waiting and "Excluded: 1 household." in waiting
+    await run(lambda: driver.set_window_size(1366, 768))
+    width = await run(lambda: driver.execute_script("return document.documentElement.scrollWidth"))
+    assert int(str(width)) <= 1366  # the figures do not push the page sideways
     await run(
         lambda: submit(driver.find_element(By.XPATH, "//button[starts-with(., 'Approve act')]"))
     )

@@ -1377,11 +1377,18 @@ class FakeOfficeActs(_Fake):
         return list(reversed(found))[:limit]
 
 
+def _pending(change: m.PhoneChange) -> bool:
+    """m.PENDING_REQUEST in memory."""
+    return change.status == "waiting" or (
+        change.kind == "card" and change.status == "approved" and change.handed_at is None
+    )
+
+
 class FakePhoneChanges(_Fake):
-    """The rules of the table's index in memory: one waiting change per citizen."""
+    """The rules of the table's index in memory: one pending request of a kind per citizen."""
 
     async def add_waiting(self, change: m.PhoneChange) -> bool:
-        if await self.waiting_for(change.citizen_id) is not None:
+        if await self.waiting_for(change.citizen_id, change.kind or "phone") is not None:
             return False
         self.store.add(change)
         self.store.flush()
@@ -1390,10 +1397,14 @@ class FakePhoneChanges(_Fake):
     async def by_id(self, change_id: int) -> m.PhoneChange | None:
         return self.store.get(m.PhoneChange, change_id)
 
-    async def waiting_for(self, citizen_id: int) -> m.PhoneChange | None:
+    async def waiting_for(self, citizen_id: int, kind: str = "phone") -> m.PhoneChange | None:
         return self.store.first(
-            m.PhoneChange, lambda x: x.citizen_id == citizen_id and x.status == "waiting"
+            m.PhoneChange,
+            lambda x: x.citizen_id == citizen_id and (x.kind or "phone") == kind and _pending(x),
         )
+
+    async def pending_for(self, citizen_id: int) -> Sequence[m.PhoneChange]:
+        return self.store.rows(m.PhoneChange, lambda x: x.citizen_id == citizen_id and _pending(x))
 
     async def waiting(self, municipality_id: int) -> Sequence[tuple[m.PhoneChange, m.Citizen]]:
         found = []
@@ -1406,9 +1417,20 @@ class FakePhoneChanges(_Fake):
                 found.append((change, citizen))
         return found
 
-    async def mark_decided(self, change_id: int, **values: object) -> bool:
+    async def mark_handed(self, change_id: int, operator_id: int, now: datetime) -> bool:
         change = await self.by_id(change_id)
-        if change is None or change.status != "waiting":
+        if change is None or change.kind != "card" or change.status != "approved":
+            return False
+        if change.handed_at is not None:
+            return False
+        change.handed_by_id, change.handed_at = operator_id, now
+        return True
+
+    async def mark_decided(
+        self, change_id: int, *, status_was: str = "waiting", **values: object
+    ) -> bool:
+        change = await self.by_id(change_id)
+        if change is None or change.status != status_was or change.handed_at is not None:
             return False
         for name, value in values.items():
             setattr(change, name, value)

@@ -16,6 +16,7 @@ from core.domain.identity import PhoneProof
 from core.domain.messages import Money
 from core.domain.shops import ShopStatus
 from core.services import (
+    act_figures,
     acts,
     allocation,
     applications,
@@ -34,7 +35,7 @@ from core.services import (
 )
 from core.services.outbox import reply_of
 from core.storage import models as m
-from tests.factories import make_cf
+from tests.factories import approved_request, make_cf
 from tests.unit.fakes import FakeUnitOfWork, add_all
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning in Rome (10:00)
@@ -589,8 +590,17 @@ async def test_a_delegate_receives_the_code_and_both_receive_the_receipt(town: T
                 )
         assert refusal(refused) == expected
     async with uow:
+        # The holder has vouchers: the delegate is registered once a second operator approved.
+        with pytest.raises(NotAllowed) as alone:
+            await delegates.add_delegate(
+                uow, town.municipality, holder.codice_fiscale, delegate_phone, town.now
+            )
+        assert refusal(alone) == Refusal.DELEGATE_NEEDS_APPROVAL
+        yes = await approved_request(
+            uow, town.municipality, holder.codice_fiscale, "delegate", delegate_phone
+        )
         await delegates.add_delegate(
-            uow, town.municipality, holder.codice_fiscale, delegate_phone, town.now
+            uow, town.municipality, holder.codice_fiscale, delegate_phone, town.now, approved=yes
         )
         await uow.commit()
     assert holder.phone is not None
@@ -804,9 +814,37 @@ async def test_a_determina_runs_only_when_another_manager_approves_it() -> None:
         add_all(uow, [clerk, manager, other])
         await uow.commit()
     async with uow:
+        # Two households cannot take 100.000 €: prepared only when the amount is typed again.
+        with pytest.raises(Conflict) as unspent:
+            await acts.prepare(
+                uow, manager, acts.ActKind.DETERMINA, {"budget_cents": 100_000_00}, START
+            )
+        assert refusal(unspent) == Refusal.ACT_BUDGET_UNSPENT
+        figures = await act_figures.determina(uow, town, 100_000_00)
+        assert unspent.value.params["unspent_cents"] == figures.unspent_cents > 0
+        assert figures.unspent_cents == figures.left_cents == 100_000_00 - figures.allocated_cents
+        assert not await acts.open_acts(uow, town.id)  # nothing prepared
+        with pytest.raises(Conflict):
+            await acts.prepare(
+                uow,
+                manager,
+                acts.ActKind.DETERMINA,
+                {"budget_cents": 100_000_00, "confirm_cents": 10_000_00},
+                START,
+            )
         act = await acts.prepare(
-            uow, manager, acts.ActKind.DETERMINA, {"budget_cents": 100_000_00}, START
+            uow,
+            manager,
+            acts.ActKind.DETERMINA,
+            {"budget_cents": 100_000_00, "confirm_cents": 100_000_00},
+            START,
         )
+    assert act.params == {
+        "budget_cents": 100_000_00,
+        "tranche": 1,
+        "state": figures.state,
+        "unspent_cents": figures.unspent_cents,
+    }
     committed = uow.commits
     async with uow:
         with pytest.raises(operators.RoleRefused):
@@ -822,6 +860,8 @@ async def test_a_determina_runs_only_when_another_manager_approves_it() -> None:
     assert uow.commits == committed + 1  # the use case committed its own transaction
     assert approved.status == "approved" and approved.outcome is not None
     assert approved.outcome["tranche"] == 1 and approved.outcome["households"] == 2
+    assert approved.outcome["allocated_cents"] == figures.allocated_cents
+    assert approved.outcome["changed_since_preparation"] is False
     log = [entry.action for entry in await uow.activity.newest_first(town.id, None, 0)]
     assert log == ["determina.approve", "determina.prepare"]
     async with uow:

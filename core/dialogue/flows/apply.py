@@ -8,6 +8,8 @@ From SMS, sending or changing it waits for a code sent to that number.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core.dialogue.context import NOT_UNDERSTOOD, PHONE_CHANNELS, Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows.base import (
@@ -21,6 +23,7 @@ from core.dialogue.flows.base import (
     verify,
 )
 from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
+from core.dialogue.languages import written_in
 from core.dialogue.menus import LANGUAGE_OPTIONS, privacy_question
 from core.dialogue.state import ApplyState
 from core.dialogue.words import amount_text, count_in, yes_or_no
@@ -39,6 +42,7 @@ MAX_MEMBERS = 30
 MAX_AMOUNT_CENTS = 100_000_000_00
 
 YES_NO = (Option("yes", t("Yes")), Option("no", t("No")))
+OTHER_LANGUAGE = t("Another language: write LINGUA.")
 
 
 class ApplyFlow(ConfirmedFlow[ApplyState]):
@@ -80,8 +84,25 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         self.state(turn).mode = "new"
         if turn.memory.language_chosen:
             await self.goto(turn, "privacy")
-        else:
+            return
+        written = written_in(turn.inbound.text)
+        if written is None:
+            # A menu number, a button: nothing says which language; ask.
             await self.ask(turn)
+            return
+        # Asked for in words ("DOMANDA", "vorrei fare la domanda", "APPLY"): that language,
+        # and the first question says how to change it, when that still fits one SMS.
+        turn.set_language(written)
+        await self.goto(turn, "privacy")
+        self._say_how_to_change_language(turn)
+
+    def _say_how_to_change_language(self, turn: Turn) -> None:
+        last = turn.replies[-1] if turn.replies else None
+        if last is None:
+            return
+        texts = [*last.texts, OTHER_LANGUAGE]
+        if not turn.is_sms or turn.fits_sms(texts, last.options):
+            turn.replies[-1] = replace(last, texts=tuple(texts))
 
     async def _window_refusal(self, turn: Turn) -> Text | None:
         round_ = await current_round(turn.uow, turn.town.id)
@@ -92,8 +113,10 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         if turn.now < round_.opens_at:
             return t("Applications open on {when}.", when=Moment(round_.opens_at))
         if not is_open(round_, turn.now):
+            # What next: the office, or STATO for an application already made.
             return t(
-                "Applications closed on {when}. It is no longer possible to apply.",
+                "Applications closed on {when}. For help, ask the municipality's office; "
+                "if you applied, write STATO.",
                 when=Moment(round_.closes_at),
             )
         return None
@@ -143,8 +166,19 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             turn.set_language("it")
         elif word in ("en", "eng", "english", "inglese"):
             turn.set_language("en")
+        elif written_in(inp.text) is not None:
+            # "sì", "yes please": an answer in a language is that language.
+            turn.set_language(written_in(inp.text) or "it")
         else:
-            raise Reject(t("Reply 1 for Italiano or 2 for English."))
+            s = self.state(turn)
+            s.language_misses += 1
+            if s.language_misses < 2:
+                raise Reject(t("Reply 1 for Italiano or 2 for English."))
+            # Twice not understood ("domnada"): Italian, and how to change it; never a loop.
+            turn.set_language("it")
+            await self.goto(turn, "privacy")
+            self._say_how_to_change_language(turn)
+            return
         await self.goto(turn, "privacy")
 
     def asks_language(self, turn: Turn) -> bool:

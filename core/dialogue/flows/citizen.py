@@ -18,6 +18,7 @@ from core.domain.messages import Day, DocumentRef, Moment, Money, Option, Reply,
 from core.services import delegates, ledger, movements
 from core.services.applications import ApplicationStatus, status_of
 from core.services.decisions import unpaid_outcome
+from core.services.municipalities import current_round, is_open
 from core.storage import models as m
 
 # On SMS the reply must fit one segment: the balance and as many movements as fit.
@@ -26,6 +27,13 @@ MOVEMENTS_SHOWN = 3
 IDENTIFY = ("identify", "contact")
 SHARE_CONTACT = t("To find your vouchers we need your phone number: tap the button to share it.")
 NO_VOUCHERS = t("We have no vouchers for this number. To apply, write DOMANDA.")
+# With applications closed (or not open yet) DOMANDA would only say so: the office helps.
+NO_VOUCHERS_CLOSED = t(
+    "We have no vouchers for this number. Applications are not open: for help, ask the "
+    "municipality's office."
+)
+# After a balance of nothing, with no movement: an application excluded, or still waiting.
+SEE_STATUS = t("To see how your application stands, write STATO.")
 # STATO from a delegate's phone: the holder's application is not told to whoever pays for them.
 DELEGATE_NO_STATUS = t(
     "A delegate sees only the balance (SALDO): the citizen asks for their application with "
@@ -33,13 +41,20 @@ DELEGATE_NO_STATUS = t(
 )
 
 
-def nobody_reply(*, telegram: bool) -> Reply:
-    """The answer to a request about one's vouchers from an address that is nobody's: on
-    Telegram the contact is asked for (the chat then stands at IDENTIFY), elsewhere there
-    is nothing to find. Pure: identified() and the one-trip plain turn both say it."""
-    if telegram:
-        return Reply(texts=(SHARE_CONTACT,), request="contact")
-    return Reply(texts=(NO_VOUCHERS,))
+def nobody_reply() -> Reply:
+    """The answer to a request about one's vouchers from a Telegram chat that is nobody's:
+    the contact is asked for (the chat then stands at IDENTIFY). Pure: identified() and
+    the one-trip plain turn both say it. (Elsewhere see no_vouchers: it depends on the
+    application window, which the one-trip turn leaves to the general path.)"""
+    return Reply(texts=(SHARE_CONTACT,), request="contact")
+
+
+async def no_vouchers(turn: Turn) -> Text:
+    """No vouchers for this number: DOMANDA is suggested only while applications are open."""
+    round_ = await current_round(turn.uow, turn.town.id)
+    if round_ is not None and is_open(round_, turn.now):
+        return NO_VOUCHERS
+    return NO_VOUCHERS_CLOSED
 
 
 async def identified(turn: Turn, then: str) -> m.Citizen | None:
@@ -47,13 +62,13 @@ async def identified(turn: Turn, then: str) -> m.Citizen | None:
     citizen = await turn.citizen()
     if citizen is not None:
         return citizen
-    telegram = turn.channel == Channel.TELEGRAM
-    if telegram:
+    if turn.channel == Channel.TELEGRAM:
         # The identify flow's entry (flows/identify.py imports this module, hence no goto).
         turn.go(*IDENTIFY, IdentifyState(then=then))
-    else:
-        turn.finish()
-    turn.add(nobody_reply(telegram=telegram))
+        turn.add(nobody_reply())
+        return None
+    turn.finish()
+    turn.say(await no_vouchers(turn))
     return None
 
 
@@ -109,7 +124,10 @@ def balance_reply(
     )
     options = () if sms else (Option("card", t("My card")),)
     if not lines:
-        return Reply(texts=(head,), options=options)
+        # Nothing credited, nothing spent: STATO says why (excluded, waiting). A delegate's
+        # phone is not answered STATO for the person, so it is not pointed there.
+        nothing = balance_cents == 0 and holder is None
+        return Reply(texts=(head, SEE_STATUS) if nothing else (head,), options=options)
     return fitting_reply((head, t("Last movements:")), lines, options, language=language, sms=sms)
 
 

@@ -112,7 +112,7 @@ class IdentifyFlow(Flow[IdentifyState]):
             return
         if linked.citizen is None:
             turn.finish()
-            turn.say(citizen_requests.NO_VOUCHERS)
+            turn.say(await citizen_requests.no_vouchers(turn))
             await show_menu(turn)
             return
         turn.say(t("Thank you: we found your vouchers."))

@@ -10,7 +10,7 @@ from core.dialogue.words import fold
 from core.domain.channels import Channel
 from core.domain.geo import valid_position
 from core.domain.messages import Distance, MapPin, Text, t, tn
-from core.domain.shops import ShopCategory, parse_category
+from core.domain.shops import ShopCategory, searched_category
 from core.services import shops as shop_service
 from core.storage import models as m
 
@@ -115,8 +115,8 @@ def parse_query(text: str) -> tuple[str | None, str | None, ShopCategory | None]
     for word in text.replace(",", " ").split():
         if word.isdigit() and len(word) == 5:
             postcode = word
-        elif category is None and parse_category(word) is not None:
-            category = parse_category(word)
+        elif category is None and searched_category(fold(word)) is not None:
+            category = searched_category(fold(word))
         elif fold(word) not in QUERY_FILLER:
             town_words.append(word)
     town = " ".join(town_words) or None
@@ -125,6 +125,31 @@ def parse_query(text: str) -> tuple[str | None, str | None, ShopCategory | None]
 
 # Words around a town that are not part of it: "negozi a Belforte", "shops in Belforte".
 QUERY_FILLER = frozenset({"a", "ad", "di", "in", "nel", "per", "at", "the", "near", "vicino"})
+# "Negozi vicino a me", "qui vicino", "near me": shops near the person, whose position a
+# search by words cannot know (how to give it is said instead).
+_NEAR = frozenset({"vicino", "vicini", "vicinanze", "near", "nearby", "close"})
+_NEAR_FILLER = frozenset(
+    {"a", "me", "mia", "mio", "casa", "qui", "qua", "di", "da", "nelle", "in", "zona",
+     "here", "to", "by", "the", "home", "around"}
+)  # fmt: skip
+
+
+def asks_near(query: str) -> bool:
+    """Whether a search says only "near me" ("vicino a me", "qui vicino", "nearby")."""
+    words = set(fold(query).replace("'", " ").split())
+    return bool(words & _NEAR) and words <= _NEAR | _NEAR_FILLER
+
+
+def say_how_to_search_near(turn: Turn) -> None:
+    """Near me: on Telegram the position is shared with the button; by SMS the CAP or
+    the town say where."""
+    if turn.channel == Channel.TELEGRAM:
+        turn.say(
+            t("To see the shops near you, share your position with the button below."),
+            request="location",
+        )
+        return
+    turn.say(t("To see the shops near you, write NEGOZI and your CAP or town, e.g. NEGOZI 62020."))
 
 
 def town_matches(query: str, town: str) -> bool:
@@ -146,6 +171,9 @@ def town_matches(query: str, town: str) -> bool:
 
 async def search(turn: Turn, query: str) -> None:
     turn.finish()
+    if asks_near(query):
+        say_how_to_search_near(turn)
+        return
     town, postcode, category = parse_query(query)
     found = [
         shop

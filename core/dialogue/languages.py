@@ -1,0 +1,71 @@
+"""Which language a message is written in, when its words say so: "DOMANDA", "vorrei fare
+la domanda" are Italian, "HELP", "balance", "hello" English, "MENU", "1" or "ok" neither.
+
+A new conversation answers in the language its first message was written in, and the
+application does not ask the language of someone who asked for it in words (flows/apply).
+Deterministic: fixed word sets, built once; a message with words of both languages, or of
+neither, says nothing (the language question, or the default, decides).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from core.dialogue.words import fold
+
+# The keywords of commands.KEYWORDS, by language (tests/dialogue/test_languages.py checks
+# that each keyword is in exactly one of these three sets).
+ITALIAN_KEYWORDS = frozenset(
+    {
+        "aiuto", "disiscrivi", "avvia", "riattiva", "lingua", "annulla", "esci", "saldo",
+        "credito", "carta", "tessera", "negozi", "domanda", "richiesta", "ricorso",
+        "ricorsi", "stato", "paga", "incassa", "storno", "storna", "resoconto", "estratto",
+        "rimborso", "rimborsi", "cassiere", "cassieri", "invito", "registra", "negoziante",
+        "esercente", "comune", "compra", "dona", "regala", "buoni", "altri", "avanti",
+    }
+)  # fmt: skip
+ENGLISH_KEYWORDS = frozenset(
+    {
+        "help", "stopall", "unsubscribe", "unstop", "language", "lang", "cancel", "leave",
+        "balance", "card", "shops", "shop", "apply", "appeal", "status", "pay", "charge",
+        "refund", "statement", "reimbursement", "reimbursements", "cashier", "cashiers",
+        "join", "register", "shopkeeper", "town", "buy", "donate", "give", "vouchers",
+        "more", "next",
+    }
+)  # fmt: skip
+# Words of both languages, or of none: they say nothing about the language.
+NEUTRAL_KEYWORDS = frozenset({"info", "?", "stop", "start", "menu", "home"})
+
+# Other words that only one of the two languages has, as people write to us: greetings,
+# thanks, the words of the questions read in plain words (commands.question_of, PHRASES).
+_ITALIAN = ITALIAN_KEYWORDS | frozenset(
+    {
+        "ciao", "buongiorno", "buonasera", "salve", "grazie", "prego", "favore", "piacere",
+        "gentilmente", "vorrei", "voglio", "volevo", "fare", "faccio", "chiedere",
+        "sapere", "quanto", "quanti", "quanta", "quante", "dove", "come", "posso", "mio",
+        "mia", "mi", "ho", "cho", "resta", "restano", "rimane", "rimangono", "soldi",
+        "spesa", "sulla", "della", "il", "lo", "la", "le", "gli", "sono", "siamo", "si",
+        "italiano", "ita",
+    }
+)  # fmt: skip
+_ENGLISH = ENGLISH_KEYWORDS | frozenset(
+    {
+        "hello", "hi", "thanks", "thank", "please", "pls", "good", "morning", "evening",
+        "how", "much", "many", "what", "whats", "where", "my", "want", "have", "left",
+        "money", "the", "is", "do", "yes", "english", "eng",
+    }
+)  # fmt: skip
+
+
+@lru_cache(maxsize=2048)
+def written_in(text: str | None) -> str | None:
+    """ "it" or "en" when the words of the message are of that language only, else None.
+    A message with a digit (a code, an amount) says nothing."""
+    words = fold(text).replace("'", " ").split()
+    if not words or any(ch.isdigit() for word in words for ch in word):
+        return None
+    italian = any(word in _ITALIAN for word in words)
+    english = any(word in _ENGLISH for word in words)
+    if italian == english:
+        return None
+    return "it" if italian else "en"

@@ -1,0 +1,192 @@
+"""What a determina and a credit will do, shown before preparing and beside "Approve", and
+equal to what the approval then carries out (core.services.act_figures)."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from sqlalchemy import func, select, update
+
+from core.bootstrap import Core
+from core.services import act_figures, municipalities
+from core.storage import models as m
+from tests.conftest import FakeClock
+from tests.integration.office_helpers import apply, person
+from tests.office.conftest import Towns, signed_in
+from tests.office.harness import OfficeBrowser
+from tests.office.test_four_eyes import act_status, prepare
+
+SEEN = re.compile(r'name="seen" value="([0-9a-f]+)"')
+BUDGET = 400_00
+
+
+async def closed_round(towns: Towns, clock: FakeClock) -> list[str]:
+    """List 1: a household of 4 (300 €); list 2: one of 1 (150 €); excluded: work income."""
+    protocols = await apply(
+        towns.bel, person(1, 4), person(2, 1, support_cents=30000), person(3, 2, work=True)
+    )
+    clerk = await signed_in(towns.server, "bel.clerk")
+    assert (await clerk.post("/office/round/window/close", {"confirm": "yes"})).status == 200
+    clock.advance(hours=1)
+    return protocols
+
+
+async def act_outcome(core: Core, act_id: int) -> dict[str, object]:
+    async with core.uow() as uow:
+        act = await uow.session.get(m.OfficeAct, act_id)
+        assert act is not None and act.outcome is not None
+        return dict(act.outcome)
+
+
+async def determina_now(core: Core, budget_cents: int) -> act_figures.DeterminaFigures:
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        return await act_figures.determina(uow, town, budget_cents)
+
+
+async def credit_now(core: Core) -> act_figures.CreditFigures:
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        return await act_figures.credit(uow, town)
+
+
+async def approve_as_shown(manager: OfficeBrowser, page: str, act_id: int) -> int:
+    seen = SEEN.findall(page)
+    assert len(seen) == 1
+    return (await manager.post(f"/office/acts/{act_id}/approve", {"seen": seen[0]})).status
+
+
+async def test_the_figures_shown_are_those_the_approval_carries_out(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    await closed_round(towns, clock)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    manager = await signed_in(towns.server, "bel.manager")
+    determina = await determina_now(core, BUDGET)
+    assert (determina.list1, determina.list1_cents) == (1, 300_00)
+    assert (determina.list2, determina.list2_cents) == (1, 100_00)
+    assert determina.excluded == 1 and determina.households == 2
+    assert determina.allocated_cents == BUDGET and determina.left_cents == 0
+    assert determina.unspent_cents == 0
+
+    # The clerk checks the determina before preparing it: the simulator's figures.
+    page = await clerk.get("/office/round?determina=400")
+    assert page.status == 200
+    for line in (
+        "Tranche 1, fondi 400,00",
+        "Lista 1: 1 nucleo, 300,00",
+        "Lista 2: 1 nucleo, 100,00",
+        "Esclusi: 1 nucleo.",
+        "Assegnati: 400,00 € a 2 nuclei.",
+        "Restano nei fondi: 0,00",
+    ):
+        assert line in unescape(page.text).replace("\xa0", " "), line
+    assert 'name="confirm"' not in page.text  # nothing would stay unspent
+    simulator = await clerk.get("/office/round?budget=400.00")
+    assert "400,00" in simulator.text
+    act = await prepare(clerk, kind="determina", budget="400")
+
+    # The manager sees them beside "Approve", on the round page and on the dashboard.
+    for where in ("/office/round", "/office/"):
+        page = await manager.get(where)
+        text = unescape(page.text).replace("\xa0", " ")
+        assert "Assegnati: 400,00 € a 2 nuclei." in text and "Esclusi: 1 nucleo." in text
+        assert f'name="seen" value="{determina.state}"' in page.text
+        assert "cambiate" not in text
+    assert await approve_as_shown(manager, page.text, act) == 200
+    outcome = await act_outcome(core, act)
+    assert outcome["households"] == determina.households
+    assert outcome["allocated_cents"] == determina.allocated_cents
+    assert outcome["changed_since_preparation"] is False
+    async with core.uow() as uow:
+        frozen = await uow.session.scalar(select(func.sum(m.AllocationLine.amount_cents)))
+    assert frozen == determina.allocated_cents
+
+    # The credit: which tranche, how many households, how much, how many notices.
+    credit = await credit_now(core)
+    assert (credit.tranche, credit.households, credit.total_cents) == (1, 2, BUDGET)
+    assert credit.notices == 3  # two paid, one told it is excluded
+    act = await prepare(clerk, kind="credit")
+    page = await manager.get("/office/round")
+    text = unescape(page.text).replace("\xa0", " ")
+    assert "Tranche 1: 400,00 € da accreditare a 2 nuclei." in text
+    assert "Verranno inviati 3 avvisi." in text
+    async with core.uow() as uow:
+        queued = await uow.session.scalar(select(func.count(m.OutboxMessage.id)))
+    assert await approve_as_shown(manager, page.text, act) == 200
+    outcome = await act_outcome(core, act)
+    assert outcome["tranche"] == credit.tranche
+    assert outcome["households"] == credit.households
+    assert outcome["credited_cents"] == credit.total_cents
+    assert outcome["notices"] == credit.notices
+    async with core.uow() as uow:
+        after = await uow.session.scalar(select(func.count(m.OutboxMessage.id)))
+    assert after is not None and queued is not None and after == queued + credit.notices
+
+
+async def test_a_budget_the_rules_cannot_spend_is_prepared_only_when_typed_twice(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    await closed_round(towns, clock)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    figures = await determina_now(core, 99_999_999_999_00)
+    assert figures.allocated_cents == 450_00  # everyone gets all they are due
+    assert figures.unspent_cents == 99_999_999_999_00 - 450_00
+    page = await clerk.get("/office/round?determina=99999999999")
+    text = unescape(page.text).replace("\xa0", " ")
+    assert "99.999.999.549,00 € resterebbero non spesi" in text
+    assert 'name="confirm"' in page.text
+
+    async def acts_prepared() -> int:
+        async with core.uow() as uow:
+            return int(await uow.session.scalar(select(func.count(m.OfficeAct.id))) or 0)
+
+    for form in (
+        {"kind": "determina", "budget": "99999999999"},
+        {"kind": "determina", "budget": "99999999999", "confirm": "9999999999"},
+        {"kind": "determina", "budget": "99999999999", "confirm": "tanti"},
+        {"kind": "determina", "budget": "quattro", "confirm": "quattro"},
+    ):
+        refused = await clerk.post("/office/acts", form)
+        assert refused.status in (400, 409), form
+        assert await acts_prepared() == 0
+    page = await clerk.post("/office/acts", {"kind": "determina", "budget": "99999999999"})
+    assert "resterebbero non spesi" in page.text
+    page = await clerk.get("/office/round?determina=quattro")
+    assert page.status == 200 and 'role="alert"' in page.text
+    act = await prepare(clerk, kind="determina", budget="99999999999", confirm="99.999.999.999,00")
+    manager = await signed_in(towns.server, "bel.manager")
+    page = await manager.get("/office/round")
+    assert "99.999.999.549,00 € resterebbero non spesi" in unescape(page.text).replace("\xa0", " ")
+    assert await act_status(core, act) == "prepared"
+
+
+async def test_an_approval_on_figures_that_changed_is_refused(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    protocols = await closed_round(towns, clock)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    manager = await signed_in(towns.server, "bel.manager")
+    act = await prepare(clerk, kind="determina", budget="400")
+    shown = await manager.get("/office/round")
+    # The list-1 household turns out to have 2 members, after the manager looked.
+    async with core.uow() as uow:
+        await uow.session.execute(
+            update(m.Application)
+            .where(m.Application.protocol == protocols[0])
+            .values(household_size=2)
+        )
+        await uow.commit()
+    assert await approve_as_shown(manager, shown.text, act) == 409
+    assert await act_status(core, act) == "prepared"
+    async with core.uow() as uow:
+        assert await uow.session.scalar(select(m.Allocation.id).limit(1)) is None
+    # Looked at again: the page says the applications changed, with the figures now.
+    page = await manager.get("/office/round")
+    text = unescape(page.text).replace("\xa0", " ")
+    assert "Le domande sono cambiate da quando l'atto è stato preparato" in text
+    assert "Lista 1: 1 nucleo, 200,00" in text
+    assert await approve_as_shown(manager, page.text, act) == 200
+    outcome = await act_outcome(core, act)
+    assert outcome["allocated_cents"] == 350_00 and outcome["changed_since_preparation"] is True
