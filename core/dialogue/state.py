@@ -159,6 +159,7 @@ class RefundState(FlowState):
     cashier: bool = False
     charge_id: int | None = None
     amount: int | None = None
+    receipt: int | None = None  # the number on the payment's receipt (counted per shop)
     customer: CustomerCode | None = None
     where: str | None = None
 

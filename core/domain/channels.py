@@ -10,3 +10,19 @@ class Channel(StrEnum):
     TELEGRAM = "telegram"
     # The operator's terminal (`buonispesa chat`): stands in for a phone.
     TERMINAL = "terminal"
+
+
+# The channel as a shopkeeper says it, in Italian and English alike: the terminal chat
+# (`buonispesa chat`) runs on a computer, and a cashier there is not an SMS.
+CHANNEL_WORDS = {
+    Channel.SMS.value: "SMS",
+    Channel.TELEGRAM.value: "Telegram",
+    Channel.TERMINAL.value: "computer",
+}
+
+
+def chat_label(channel: str, address: str) -> str:
+    """How a chat is shown to a shop's owner and to the office: the channel it writes
+    from and the last three digits of the number or chat, enough to tell cashiers apart
+    without revealing them ("SMS ***050", "Telegram ***123", "computer ***001")."""
+    return f"{CHANNEL_WORDS.get(channel, channel)} ***{address[-3:]}"

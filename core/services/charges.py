@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -335,6 +335,8 @@ class ConfirmResult:
     shop_lock: ShopLock = ShopLock.NONE
     # CARD_LOCKED_AT_SHOP: when this shop may charge the card again.
     card_again_at: datetime | None = None
+    # CONFIRMED, ALREADY_CONFIRMED: the number on the shop's receipt, counted per shop.
+    receipt_number: int | None = None
 
 
 # What the cashier is told of each step of the confirmation (core/domain/charges.py).
@@ -511,7 +513,11 @@ async def confirm_charge(
             elif notice is HolderNotice.VOID:
                 await _tell_void(uow, charge, citizen, shop, now)
 
-        return await not_paid(decision, charge.id, charge.amount_cents, mark, tell)
+        result = await not_paid(decision, charge.id, charge.amount_cents, mark, tell)
+        if result.outcome is ConfirmOutcome.ALREADY_CONFIRMED:
+            # The code typed again: the cashier is shown the receipt they were given.
+            return replace(result, receipt_number=charge.receipt_number)
+        return result
     # Accepted: take the charge out of "pending" first; a concurrent or repeated
     # confirmation waits on this row and then finds it no longer pending.
     if not await uow.charges.mark(
@@ -523,7 +529,9 @@ async def confirm_charge(
             if charge.status == ChargeStatus.CONFIRMED.value
             else ConfirmOutcome.NOT_PENDING
         )
-        return ConfirmResult(outcome, charge.id, charge.amount_cents)
+        return ConfirmResult(
+            outcome, charge.id, charge.amount_cents, receipt_number=charge.receipt_number
+        )
     try:
         posted = await ledger.post(
             uow,
@@ -546,11 +554,18 @@ async def confirm_charge(
         await tell_refused_for_balance(uow, charge.id, now)
         return ConfirmResult(ConfirmOutcome.INSUFFICIENT_FUNDS, charge.id, charge.amount_cents)
     balance = posted.source_balance_cents
+    # Numbered once the money moved, as the one-trip plan does: no number is spent on a
+    # payment refused for the balance.
+    charge.receipt_number = await uow.shops.next_receipt(shop.id)
     await notify_payer(
         uow, citizen, _paid(charge.amount_cents, shop.name, balance), now, charge_id=charge.id
     )
     return ConfirmResult(
-        ConfirmOutcome.CONFIRMED, charge.id, charge.amount_cents, citizen_balance_cents=balance
+        ConfirmOutcome.CONFIRMED,
+        charge.id,
+        charge.amount_cents,
+        citizen_balance_cents=balance,
+        receipt_number=charge.receipt_number,
     )
 
 
@@ -680,6 +695,7 @@ def _from_one_trip(outcome: PaymentOutcome) -> ConfirmResult:
         outcome.charge_id,
         outcome.amount_cents,
         citizen_balance_cents=outcome.citizen_balance_cents,
+        receipt_number=outcome.receipt_number,
     )
 
 
@@ -1004,12 +1020,15 @@ async def refuse_charge(uow: UnitOfWork, *, charge_id: int, citizen_id: int, now
     return True
 
 
-async def confirmed_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int) -> m.Charge | None:
-    """A payment this shop received and has not refunded (what a refund may pick). Raises
-    NotAllowed when the municipality has already reimbursed the shop for it: only the
-    office can undo it, so the cashier is told before any code is sent."""
-    charge = await uow.charges.by_id(charge_id)
-    if charge is None or charge.shop_id != shop_id or charge.status != ChargeStatus.CONFIRMED:
+async def confirmed_charge(
+    uow: UnitOfWork, *, receipt_number: int, shop_id: int
+) -> m.Charge | None:
+    """A payment this shop received and has not refunded (what a refund may pick), by the
+    number on its receipt (counted per shop). Raises NotAllowed when the municipality has
+    already reimbursed the shop for it: only the office can undo it, so the cashier is
+    told before any code is sent."""
+    charge = await uow.charges.by_receipt(shop_id, receipt_number)
+    if charge is None or charge.status != ChargeStatus.CONFIRMED:
         return None
     if await uow.charges.settled([charge.id]):
         raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED)

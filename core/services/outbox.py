@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from core.domain.channels import Channel
@@ -18,6 +18,7 @@ from core.domain.charges import ChargeStatus
 from core.domain.keys import ServerKeys
 from core.domain.messages import Money, Reply, reply_from_json, reply_to_json, t
 from core.domain.outbox import OutboxStatus
+from core.domain.shops import MemberRole
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -284,11 +285,21 @@ async def notify_members(
     now: datetime,
     charge_id: int | None = None,
 ) -> int:
-    """Tell these members of a shop, each in the language of their chat, through the outbox."""
-    for member in members:
-        conversation = await uow.conversations.find(
-            shop.municipality_id, member.channel, member.address
-        )
+    """Tell these members of a shop, each in the language of their chat, through the outbox.
+    The owner rows of a shop are one person (the registration's owner, reached on several
+    channels: the shop's number by SMS, the terminal chat, Telegram), told once: on the
+    chat they wrote from last, or, when none of them wrote yet, on the one they
+    registered with. Cashiers are people of their own, each told. Returns how many were
+    told."""
+    chats = [
+        (member, await uow.conversations.find(shop.municipality_id, member.channel, member.address))
+        for member in members
+    ]
+    owners = [x for x in chats if x[0].role == MemberRole.OWNER.value]
+    if len(owners) > 1:
+        told = max(owners, key=_last_written)
+        chats = [x for x in chats if x[0].role != MemberRole.OWNER.value or x is told]
+    for member, conversation in chats:
         enqueue(
             uow,
             municipality_id=shop.municipality_id,
@@ -299,7 +310,17 @@ async def notify_members(
             now=now,
             charge_id=charge_id,
         )
-    return len(members)
+    return len(chats)
+
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def _last_written(chat: tuple[m.ShopMember, m.Conversation | None]) -> tuple[datetime, int]:
+    """The chat written from last; among chats never written from, the earliest member
+    (the registration's)."""
+    member, conversation = chat
+    return (conversation.updated_at if conversation is not None else _NEVER, -member.id)
 
 
 def carries_code(row: m.OutboxMessage) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.domain.channels import Channel
+from core.domain.channels import chat_label
 from core.domain.errors import NotAllowed, NotFound, Refusal
 from core.domain.messages import Reply, Text, t
 from core.domain.shops import MemberRole
@@ -27,10 +27,8 @@ SHOP_FLOWS = frozenset({"charge", "refund", "statement", "cashier", "cashiers", 
 
 
 def member_label(member: m.ShopMember) -> str:
-    """How a member is shown to the owner and the office: the channel and the last three
-    digits of the number or chat, enough to tell cashiers apart without revealing them."""
-    channel = "Telegram" if member.channel == Channel.TELEGRAM else "SMS"
-    return f"{channel} ***{member.address[-3:]}"
+    """How a member is shown to the owner and the office (see chat_label)."""
+    return chat_label(member.channel, member.address)
 
 
 async def cashiers_of(uow: UnitOfWork, shop_id: int) -> list[m.ShopMember]:
@@ -111,13 +109,14 @@ async def remove_member(
             ),
             now,
         )
-    owners = [
-        x
-        for x in members
-        if x.role == MemberRole.OWNER.value
-        and (by_member is None or (x.channel, x.address) != (by_member.channel, by_member.address))
-    ]
-    await notify_members(uow, shop, owners, Reply.of(_owner_notice(shop, label, by_member)), now)
+    if by_member is None or leaving:
+        # The owner is told of what others did. Removing a cashier themselves, from any
+        # of their chats, they are answered in that chat and told nothing more: the owner
+        # rows of a shop are one person (its registration's), reached on several channels.
+        owners = [x for x in members if x.role == MemberRole.OWNER.value]
+        await notify_members(
+            uow, shop, owners, Reply.of(_owner_notice(shop, label, by_member)), now
+        )
     return Removed(shop, label, cancelled, till_closed)
 
 
@@ -128,10 +127,7 @@ def _owner_notice(shop: m.Shop, label: str, by_member: m.ShopMember | None) -> T
             who=label,
             shop=shop.name,
         )
-    if by_member.role != MemberRole.OWNER.value:
-        return t("Cashier {who} left {shop}.", who=label, shop=shop.name)
-    # Another owner removed them (the acting owner is answered in the chat).
-    return t("Cashier {who} was removed from {shop}.", who=label, shop=shop.name)
+    return t("Cashier {who} left {shop}.", who=label, shop=shop.name)
 
 
 async def _cancel_pending(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.domain import otp
-from core.domain.channels import Channel
+from core.domain.channels import Channel, chat_label
 from core.domain.charges import ChargeStatus
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.geo import haversine_m, valid_position
@@ -254,7 +254,6 @@ async def accept_invite(
                 created_at=now,
             )
         )
-        who = f"SMS ***{address[-3:]}" if channel != Channel.TELEGRAM else "Telegram"
         await notify_owners(
             uow,
             shop,
@@ -263,7 +262,7 @@ async def accept_invite(
                     "A cashier joined {shop} from {who}. If you did not give them the code, "
                     "write to the municipality.",
                     shop=shop.name,
-                    who=who,
+                    who=chat_label(channel, address),
                 )
             ),
             now,

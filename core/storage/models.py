@@ -309,6 +309,9 @@ class Shop(Base):
     voucher_max_cents: Mapped[int] = mapped_column(
         BigInteger, default=10_000, server_default="10000"
     )
+    # The shop's last receipt number: each payment confirmed raises it by one, in its
+    # transaction (core/storage/payment_trip.py), so receipts count per shop.
+    last_receipt: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class ShopMember(Base):
@@ -335,6 +338,7 @@ class ShopInvite(Base):
 
 class Charge(Base):
     __tablename__ = "charges"
+    __table_args__ = (Index("uq_charges_shop_receipt", "shop_id", "receipt_number", unique=True),)
     id: Mapped[int] = _id()
     municipality_id: Mapped[int] = _fk("municipalities.id")
     shop_id: Mapped[int] = _fk("shops.id")
@@ -351,6 +355,9 @@ class Charge(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
+    # The receipt's number, counted per shop (shops.last_receipt), set when the payment
+    # is confirmed; receipts made before migration 0027 keep their number, the charge id.
+    receipt_number: Mapped[int | None] = mapped_column(BigInteger)
     closed_reason: Mapped[str | None] = mapped_column(String(32))
     refunded_at: Mapped[datetime | None]
 

@@ -89,6 +89,7 @@ class PaymentOutcome:
     charge_id: int
     amount_cents: int
     citizen_balance_cents: int | None = None
+    receipt_number: int | None = None  # the shop's number for this receipt
 
 
 _LOAD = (
@@ -113,7 +114,12 @@ _LOAD = (
 _MARK_CONFIRMED = (
     "UPDATE charges SET status = ?, confirmed_at = ? WHERE id = ? AND status = ? RETURNING id"
 )
-_STATUS = "SELECT status FROM charges WHERE id = ?"
+_STATUS = "SELECT status, receipt_number FROM charges WHERE id = ?"
+# The shop's next receipt number: one statement, whose row lock on the shop holds until
+# the commit, so two payments at one shop never get the same number, and a payment rolled
+# back gives its number back (no gaps). Taken only once the money moved.
+_NUMBER = "UPDATE shops SET last_receipt = last_receipt + 1 WHERE id = ? RETURNING last_receipt"
+_RECEIPT = "UPDATE charges SET receipt_number = ? WHERE id = ? RETURNING id"
 # PostgreSQL: the compare-and-set and the accounts' row locks, in id order (as every
 # path that moves money takes them), in one statement. The UPDATE runs first: the
 # EXISTS reads its result. No row back: the charge was no longer pending.
@@ -145,9 +151,10 @@ _OUTBOX = (
 
 @lru_cache(maxsize=4)
 def _pay(receivers: int) -> str:
-    """PostgreSQL: the guarded debit, the credit, the posting and the receipts in one
-    statement. The others read the debit's row: when its guard refuses, nothing is
-    written and no row comes back. (PostgreSQL gives each `?` its column's type.)"""
+    """PostgreSQL: the guarded debit, the credit, the posting, the shop's receipt number
+    and the receipts in one statement. The others read the debit's row: when its guard
+    refuses, nothing is written and no row comes back. (PostgreSQL gives each `?` its
+    column's type.)"""
     columns = _OUTBOX.partition(" VALUES ")[0].removeprefix("INSERT INTO outbox ")
     queued = ", ".join(
         f"queued{index} AS (INSERT INTO outbox {columns} "
@@ -162,9 +169,15 @@ def _pay(receivers: int) -> str:
         "WHERE id = ? AND EXISTS (SELECT 1 FROM debited) RETURNING id), "
         "posted AS (INSERT INTO postings (municipality_id, kind, from_account_id, "
         "to_account_id, amount_cents, created_at, charge_id) "
-        f"SELECT ?, ?, ?, ?, ?, ?, ? FROM debited RETURNING id), {queued} "
+        f"SELECT ?, ?, ?, ?, ?, ?, ? FROM debited RETURNING id), "
+        "numbered AS (UPDATE shops SET last_receipt = last_receipt + 1 "
+        "WHERE id = ? AND EXISTS (SELECT 1 FROM debited) RETURNING last_receipt), "
+        "receipted AS (UPDATE charges SET receipt_number = (SELECT last_receipt FROM numbered) "
+        "WHERE id = ? AND EXISTS (SELECT 1 FROM numbered) RETURNING receipt_number), "
+        f"{queued} "
         "SELECT d.balance_cents, (SELECT count(*) FROM credited), "
-        f"(SELECT count(*) FROM posted), {counted} FROM debited d"
+        f"(SELECT count(*) FROM posted), {counted}, "
+        "(SELECT receipt_number FROM receipted) FROM debited d"
     )
 
 
@@ -244,10 +257,15 @@ def confirm_plan(
     balance = int(left[0][0])
     yield _CREDIT, (amount, target)
     yield _POSTING, _posting(payment, now)
+    numbered = yield _NUMBER, (payment.shop_id,)
+    number = int(numbered[0][0])
+    yield _RECEIPT, (number, charge_id)
     payload = receipt(payment, balance)
     for receiver in receivers:
         yield _OUTBOX, _outbox(payment, receiver, payload, now)
-    return PaymentOutcome(Paid.CONFIRMED, charge_id, amount, citizen_balance_cents=balance)
+    return PaymentOutcome(
+        Paid.CONFIRMED, charge_id, amount, citizen_balance_cents=balance, receipt_number=number
+    )
 
 
 def _pay_on_postgresql(
@@ -272,16 +290,25 @@ def _pay_on_postgresql(
         return (yield from _undo(payment))
     payload = receipt(payment, held - amount)
     parameters: list[Any] = [amount, source, amount, amount, target, *_posting(payment, now)]
+    parameters.extend((payment.shop_id, payment.charge_id))
     for receiver in receivers:
         parameters.extend(_outbox(payment, receiver, payload, now))
     paid = yield _pay(len(receivers)), tuple(parameters)
     if not paid:
         return (yield from _undo(payment))
-    balance, credited, posted, queued = (int(value) for value in paid[0])
-    if (balance, credited, posted, queued) != (held - amount, 1, 1, len(receivers)):
+    balance, credited, posted, queued, number = (
+        None if value is None else int(value) for value in paid[0]
+    )
+    if (balance, credited, posted, queued) != (held - amount, 1, 1, len(receivers)) or not number:
         # Not reachable while the row locks hold; never commit a half-written payment.
         raise RuntimeError(f"payment {payment.charge_id} written in part: {paid[0]}")
-    return PaymentOutcome(Paid.CONFIRMED, payment.charge_id, amount, citizen_balance_cents=balance)
+    return PaymentOutcome(
+        Paid.CONFIRMED,
+        payment.charge_id,
+        amount,
+        citizen_balance_cents=balance,
+        receipt_number=number,
+    )
 
 
 def _mark(charge_id: int, now: datetime) -> tuple[Any, ...]:
@@ -290,12 +317,14 @@ def _mark(charge_id: int, now: datetime) -> tuple[Any, ...]:
 
 def _not_pending(payment: PendingPayment) -> Plan[PaymentOutcome]:
     status = yield _STATUS, (payment.charge_id,)
-    outcome = (
-        Paid.ALREADY_CONFIRMED
-        if status and status[0][0] == ChargeStatus.CONFIRMED
-        else Paid.NOT_PENDING
-    )
-    return PaymentOutcome(outcome, payment.charge_id, payment.amount_cents)
+    if status and status[0][0] == ChargeStatus.CONFIRMED:
+        return PaymentOutcome(
+            Paid.ALREADY_CONFIRMED,
+            payment.charge_id,
+            payment.amount_cents,
+            receipt_number=status[0][1],
+        )
+    return PaymentOutcome(Paid.NOT_PENDING, payment.charge_id, payment.amount_cents)
 
 
 def _undo(payment: PendingPayment) -> Plan[PaymentOutcome]:

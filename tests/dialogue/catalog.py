@@ -59,7 +59,7 @@ SAMPLES: dict[str, Param] = {
     "url": "https://comune.belforte.mc.it/privacy",  # a long link gives way to the town hall
     "link": "https://t.me/buonispesa_belforte_bot",
     "first": 12,
-    "who": "SMS ***567",
+    "who": "computer ***567",  # a cashier as shop_members.member_label shows them, longest
     # The office's refusal reason, at its limit (core.services.shops.REFUSAL_REASON_MAX).
     "reason": "Partita IVA cessata: registrate il negozio con quella attiva",
     "limit": 60,

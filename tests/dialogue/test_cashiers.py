@@ -13,8 +13,16 @@ from core.domain.messages import Reply
 from core.i18n import render_text
 from core.services import ledger, shop_members
 from core.storage import models as m
+from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, open_till, outbox_of, param
-from tests.dialogue.test_shop import ASK_CODE, CONFIRMED, citizen_code, own_code
+from tests.dialogue.test_shop import (
+    ASK_CODE,
+    CONFIRMED,
+    VERIFY_CASHIER,
+    VERIFY_JOIN,
+    citizen_code,
+    own_code,
+)
 from tests.factories import Town, make_town
 
 CASHIER = "+393339990050"
@@ -35,6 +43,10 @@ LEAVE_SURE = (
 NO_LONGER = (
     "You are no longer a cashier of {shop}. If you should still work there, ask the owner for "
     "a new cashier code."
+)
+INVITE = (
+    "Cashier code: {code}, valid for 2 days and once. The cashier writes INVITO {code} here, "
+    "by SMS or on Telegram, from their own phone."
 )
 VOID = "{shop} cancelled the payment of {amount}. The code is no longer valid."
 
@@ -237,7 +249,7 @@ async def test_esci_still_cancels_and_the_owner_cannot_leave(core: Core) -> None
     assert render_text(replies[-1].texts[0], "en").endswith("To add one, write CASHIER.")
 
 
-async def test_an_owner_on_telegram_removes_at_once_and_other_owners_are_told(core: Core) -> None:
+async def test_an_owner_on_telegram_removes_at_once_and_is_not_told_of_it(core: Core) -> None:
     town = await make_town(core, citizens=1)
     await join(core, town)
     async with core.uow() as uow:
@@ -261,11 +273,91 @@ async def test_an_owner_on_telegram_removes_at_once_and_other_owners_are_told(co
     # No code on Telegram (its sender cannot be forged): done at once.
     await owner.expect("1", DONE)
     assert {a for a, _ in await members(core, town)} == {town.shop_phone, "7001"}
-    # The other owner (the shop's phone) is told; the one who acted is answered in the chat.
-    notice = (await outbox_of(core, "sms", town.shop_phone))[-1][1]
-    assert notice.texts[0].msgid == "Cashier {who} was removed from {shop}."
-    assert not [
-        r
-        for _, r in await outbox_of(core, "telegram", "7001")
-        if r.texts[0].msgid.startswith("Cashier {who}")
+    # The owner's rows are one person: answered in the chat they acted from, and told
+    # nothing on the shop's phone either (docs/payments-and-codes.md).
+    assert await notices_to_owner(core, town, "Cashier {who}") == []
+    told = (await outbox_of(core, "sms", CASHIER))[-1][1]
+    assert told.texts[0].msgid == TOLD_REMOVED
+
+
+async def notices_to_owner(core: Core, town: Town, prefix: str) -> list[tuple[str, Reply]]:
+    """The notices starting with `prefix` to the shop's owner, on each of their chats."""
+    return [
+        (channel, reply)
+        for channel, address in (("sms", town.shop_phone), ("terminal", town.shop_phone))
+        for _, reply in await outbox_of(core, channel, address)
+        if reply.texts[0].msgid.startswith(prefix)
     ]
+
+
+async def owner_also_on_the_terminal(core: Core, town: Town) -> Chat:
+    """The shop's owner, registered by SMS, also at the terminal chat (as in the demo)."""
+    async with core.uow() as uow:
+        uow.add(
+            m.ShopMember(
+                shop_id=town.shop_id,
+                channel="terminal",
+                address=town.shop_phone,
+                role="owner",
+                created_at=core.now(),
+            )
+        )
+        await uow.commit()
+    return Chat(core, town.shop_phone, channel=Channel.TERMINAL)
+
+
+TERMINAL_CASHIER = "+393339990001"
+JOINED = "A cashier joined {shop} from {who}."
+
+
+async def test_an_owner_on_two_channels_is_told_once_where_they_last_wrote(
+    core: Core, clock: FakeClock
+) -> None:
+    town = await make_town(core, citizens=1)
+    terminal = await owner_also_on_the_terminal(core, town)
+    await terminal.expect("CASSIERE", VERIFY_CASHIER)
+    replies = await terminal.expect(await own_code(terminal), INVITE)
+    # A cashier joins from the terminal chat too.
+    cashier = Chat(core, TERMINAL_CASHIER, channel=Channel.TERMINAL)
+    await cashier.expect(f"INVITO {param(replies, 'code')}", VERIFY_JOIN)
+    await cashier.expect(
+        await own_code(cashier), "You now work for {shop}: you can charge its vouchers."
+    )
+    # One notice, on the terminal the owner last wrote from, naming the cashier's channel.
+    [(channel, joined)] = await notices_to_owner(core, town, JOINED)
+    assert channel == "terminal"
+    assert joined.texts[0].params["who"] == "computer ***001"
+    assert render_text(joined.texts[0], "it").startswith(
+        "Una persona si è unita alla cassa del negozio Alimentari Test da computer ***001."
+    )
+    # CASSIERI shows the cashier by that channel too.
+    replies = await terminal.expect("CASSIERI", LIST)
+    [label] = [render_text(option.label, "it") for option in replies[-1].options]
+    assert label.startswith("computer ***001, dal ")
+    await terminal.expect("ANNULLA")
+    # The owner writes from the shop's phone later: the next notice goes there, once.
+    clock.advance(minutes=1)
+    await Chat(core, town.shop_phone).send("MENU")
+    await cashier.expect("ESCI", LEAVE_SURE)
+    await cashier.expect("1")
+    await cashier.expect(await own_code(cashier), "You no longer work for {shop}.")
+    [(channel, left)] = await notices_to_owner(core, town, "Cashier {who} left")
+    assert channel == "sms" and left.texts[0].params["who"] == "computer ***001"
+
+
+async def test_the_owner_removing_a_cashier_from_one_chat_is_told_nothing_on_another(
+    core: Core,
+) -> None:
+    town = await make_town(core, citizens=1)
+    await join(core, town, TERMINAL_CASHIER, channel="terminal")
+    terminal = await owner_also_on_the_terminal(core, town)
+    await terminal.expect("CASSIERI", LIST)
+    await terminal.expect("1", SURE)
+    assert param(terminal.last, "who") == "computer ***001"
+    await terminal.expect("1", VERIFY_REMOVE)
+    await terminal.expect(await own_code(terminal), DONE)
+    assert await members(core, town) == [(town.shop_phone, "owner")] * 2
+    # Answered in the terminal; no notice of their own act, by SMS or at the terminal.
+    assert await notices_to_owner(core, town, "Cashier {who}") == []
+    told = (await outbox_of(core, "terminal", TERMINAL_CASHIER))[-1][1]
+    assert told.texts[0].msgid == TOLD_REMOVED

@@ -14,7 +14,16 @@ from core.services import charges, ledger, security
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, open_till, outbox_of, param
-from tests.factories import Town, make_cf, make_partita_iva, make_town
+from tests.factories import (
+    Town,
+    confirm,
+    last_code_for,
+    make_cf,
+    make_partita_iva,
+    make_town,
+    request,
+)
+from tests.integration.test_payments import another_shop
 
 WHO = "Who pays? Write the codice fiscale, the phone number or the card code."
 AMOUNT = "Amount to charge, in euro (e.g. 12,50)?"
@@ -396,6 +405,30 @@ async def test_refund_of_today_needs_a_code_by_sms(core: Core, clock: FakeClock)
     assert told.texts[0].msgid == "{shop} refunded {amount}. Balance: {balance}."
     await till.expect("STORNO", "There is no payment of today to refund.")
     await till.expect(f"STORNO {receipt}", "No payment of today with receipt no. {receipt}.")
+
+
+async def test_receipts_are_numbered_per_shop_and_storno_takes_that_number(core: Core) -> None:
+    town = await make_town(core, citizens=2)
+    other = await another_shop(core, town, 1)
+    for citizen in (0, 1):  # the other shop's payments: charge ids run ahead of this shop's
+        requested = await request(core, other, town.citizen_cfs[citizen], 1_00)
+        code = await last_code_for(core, town.citizen_phones[citizen], requested.charge_id)
+        await confirm(core, other, requested.charge_id, code)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 30", ASK_CODE)
+    replies = await till.expect(await citizen_code(core, town.citizen_phones[0]), CONFIRMED)
+    # This shop's first receipt is no. 1, whatever the town paid elsewhere.
+    assert param(replies, "receipt") == "1"
+    assert render_text(replies[0].texts[0], "it").endswith("Ricevuta n. 1.")
+    await till.expect(f"PAGA {town.citizen_cfs[1]} 5", ASK_CODE)
+    replies = await till.expect(await citizen_code(core, town.citizen_phones[1]), CONFIRMED)
+    assert param(replies, "receipt") == "2"
+    # STORNO lists and takes the shop's own numbers.
+    await till.expect("STORNO", "Which payment of today do you want to refund?")
+    assert [o.key for o in till.last[-1].options] == ["r2", "r1"]
+    await till.expect("ANNULLA")
+    await till.expect("STORNO 1", "Refund {amount} (receipt no. {receipt}) to the customer?")
+    assert param(till.last, "receipt") == "1" and param(till.last, "amount") == Money(30_00)
 
 
 async def test_statement_and_reimbursements(core: Core) -> None:

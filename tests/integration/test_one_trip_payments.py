@@ -165,6 +165,8 @@ async def test_concurrent_confirmations_of_one_charge_pay_once(
     outcomes = [r.outcome for r in results]
     assert outcomes.count(ConfirmOutcome.CONFIRMED) == 1
     assert outcomes.count(ConfirmOutcome.ALREADY_CONFIRMED) == 7
+    # One receipt, the shop's second, shown to every till that typed the code.
+    assert {r.receipt_number for r in results} == {2}
     assert await citizen_balance(core, town) == 150_00 - 1_00 - 7_00
     async with core.uow() as uow:
         paid = await uow.session.scalar(
@@ -178,6 +180,95 @@ async def test_concurrent_confirmations_of_one_charge_pay_once(
     assert paid == 1
     assert receipts == 2  # the code, and one receipt
     await assert_ledger_ok(core, town.municipality_id)
+
+
+async def receipt_numbers(core: Core, shop_id: int) -> tuple[list[int | None], int]:
+    """The shop's confirmed payments' receipt numbers, in payment order, and its counter."""
+    async with core.uow() as uow:
+        numbers = (
+            await uow.session.scalars(
+                select(m.Charge.receipt_number)
+                .where(m.Charge.shop_id == shop_id, m.Charge.status == "confirmed")
+                .order_by(m.Charge.id)
+            )
+        ).all()
+        shop = await uow.shops.by_id(shop_id)
+        assert shop is not None
+        return list(numbers), shop.last_receipt
+
+
+async def test_receipts_count_per_shop_without_gaps_under_concurrent_payments(
+    core: Core, second_core: Core, general_path_calls: list[int]
+) -> None:
+    town = await make_town(core, citizens=6)
+    other = await another_shop(core, town, 1)
+    # The first payment at each shop opens its account on the general path: receipt 1.
+    await pay(core, town, 1_00)
+    requested = await request(core, other, town.citizen_cfs[0], 1_00)
+    code = await last_code_for(core, town.citizen_phones[0], requested.charge_id)
+    assert (await confirm(core, other, requested.charge_id, code)).receipt_number == 1
+    waiting = []
+    for citizen in range(1, 6):
+        for shop_id in (town.shop_id, other):
+            charge = await request(core, shop_id, town.citizen_cfs[citizen], 2_00)
+            code = await last_code_for(core, town.citizen_phones[citizen], charge.charge_id)
+            waiting.append((shop_id, charge.charge_id, code))
+    general_path_calls.clear()
+
+    results = await asyncio.gather(
+        *(
+            confirm(core if index % 2 else second_core, shop_id, charge_id, code)
+            for index, (shop_id, charge_id, code) in enumerate(waiting)
+        )
+    )
+
+    assert general_path_calls == []  # numbered on the hot path, in one trip
+    assert {r.outcome for r in results} == {ConfirmOutcome.CONFIRMED}
+    for shop_id in (town.shop_id, other):
+        told = sorted(
+            r.receipt_number or 0
+            for r, (paid_at, _, _) in zip(results, waiting, strict=True)
+            if paid_at == shop_id
+        )
+        # Each shop counts its own receipts: 2 to 6 after its first, none twice, none skipped.
+        assert told == [2, 3, 4, 5, 6]
+        numbers, last = await receipt_numbers(core, shop_id)
+        assert sorted(n for n in numbers if n is not None) == [1, 2, 3, 4, 5, 6]
+        assert last == 6
+    await assert_ledger_ok(core, town.municipality_id)
+
+
+async def test_a_payment_refused_for_the_balance_takes_no_receipt_number(
+    core: Core, second_core: Core
+) -> None:
+    town = await make_town(core, citizens=1)
+    await pay(core, town, 50_00)  # receipt 1; 100 € left
+    other = await another_shop(core, town, 1)
+    await pay_at(core, town, other, 1_00)  # opens the other shop's account: its receipt 1
+    first = await requested_with_code(core, town, 80_00)
+    second = await requested_with_code(core, town, 80_00, shop_id=other)
+
+    results = await asyncio.gather(
+        confirm(core, town.shop_id, *first), confirm(second_core, other, *second)
+    )
+
+    paid = next(r for r in results if r.outcome is ConfirmOutcome.CONFIRMED)
+    refused = next(r for r in results if r.outcome is ConfirmOutcome.INSUFFICIENT_FUNDS)
+    assert paid.receipt_number == 2 and refused.receipt_number is None
+    refused_shop = other if refused.charge_id == second[0] else town.shop_id
+    # The refused shop's count did not move: its next receipt is 2, no gap.
+    assert await receipt_numbers(core, refused_shop) == ([1], 1)
+    async with core.uow() as uow:
+        charge = await uow.charges.by_id(refused.charge_id)
+        assert charge is not None and charge.receipt_number is None
+
+
+async def pay_at(core: Core, town: Town, shop_id: int, cents: int) -> int | None:
+    requested = await request(core, shop_id, town.citizen_cfs[0], cents)
+    code = await last_code_for(core, town.citizen_phones[0], requested.charge_id)
+    result = await confirm(core, shop_id, requested.charge_id, code)
+    assert result.outcome is ConfirmOutcome.CONFIRMED
+    return result.receipt_number
 
 
 async def test_two_charges_against_one_balance_cannot_overdraw(
@@ -288,6 +379,8 @@ async def test_on_postgresql_the_payment_statement_writes_nothing_when_its_guard
                     too_much,
                     core.now(),
                     charge_id,
+                    town.shop_id,  # the shop's receipt number
+                    charge_id,
                     town.municipality_id,
                     "sms",
                     town.citizen_phones[0],
@@ -313,7 +406,12 @@ async def _counts(uow: Any) -> tuple[Any, ...]:
     balances = (await uow.session.execute(select(m.Account.balance_cents))).scalars().all()
     postings = await uow.session.scalar(select(func.count()).select_from(m.Posting))
     messages = await uow.session.scalar(select(func.count()).select_from(m.OutboxMessage))
-    return sorted(balances), postings, messages
+    receipts = (
+        await uow.session.execute(
+            select(m.Shop.last_receipt, m.Charge.receipt_number).join(m.Charge)
+        )
+    ).all()
+    return sorted(balances), postings, messages, sorted(receipts, key=str)
 
 
 async def test_on_postgresql_a_pooled_connection_the_server_closed_is_replaced(

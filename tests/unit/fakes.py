@@ -669,6 +669,12 @@ class FakeShops(_Fake):
     async def by_id(self, shop_id: int) -> m.Shop | None:
         return self.store.get(m.Shop, shop_id)
 
+    async def next_receipt(self, shop_id: int) -> int:
+        shop = self.store.get(m.Shop, shop_id)
+        assert shop is not None
+        shop.last_receipt = (shop.last_receipt or 0) + 1
+        return shop.last_receipt
+
     async def members_of(self, shop_id: int) -> Sequence[m.ShopMember]:
         return self.store.rows(m.ShopMember, lambda x: x.shop_id == shop_id)
 
@@ -733,6 +739,12 @@ class FakeShops(_Fake):
 class FakeCharges(_Fake):
     async def by_id(self, charge_id: int) -> m.Charge | None:
         return self.store.get(m.Charge, charge_id)
+
+    async def by_receipt(self, shop_id: int, receipt_number: int) -> m.Charge | None:
+        found = self.store.rows(
+            m.Charge, lambda x: x.shop_id == shop_id and x.receipt_number == receipt_number
+        )
+        return found[0] if found else None
 
     async def states(self, charge_ids: Sequence[int]) -> dict[int, tuple[str, datetime]]:
         found = (self.store.get(m.Charge, charge_id) for charge_id in set(charge_ids))

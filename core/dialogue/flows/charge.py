@@ -287,7 +287,8 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                 t(
                     "Payment confirmed: {amount}. Receipt no. {receipt}.",
                     amount=amount,
-                    receipt=str(result.charge_id),
+                    # Counted per shop; a community voucher's payment has its own number.
+                    receipt=str(result.receipt_number or result.charge_id),
                 ),
                 options=AFTER,
             )

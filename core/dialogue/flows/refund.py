@@ -25,6 +25,7 @@ from core.domain.messages import Money, Option, Text, t, tn
 from core.domain.shops import MemberRole, ShopStatus
 from core.services import charges as charge_service
 from core.services.movements import refundable_charges
+from core.storage import models as m
 
 SHOWN = 5
 
@@ -32,6 +33,12 @@ SHOWN = 5
 def start_of_day(now: datetime, timezone: str) -> datetime:
     zone = ZoneInfo(timezone)
     return datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+
+
+def receipt_of(charge: m.Charge) -> int:
+    """The number on a payment's receipt, as the shop was told it (counted per shop; the
+    charge id for a receipt made before that, which is also its number)."""
+    return charge.receipt_number if charge.receipt_number is not None else charge.id
 
 
 class RefundFlow(ConfirmedFlow[RefundState]):
@@ -101,10 +108,10 @@ class RefundFlow(ConfirmedFlow[RefundState]):
             )
         options = [
             Option(
-                f"r{charge.id}",
+                f"r{receipt_of(charge)}",
                 t(
                     "No. {receipt}: {amount}, {time}",
-                    receipt=str(charge.id),
+                    receipt=str(receipt_of(charge)),
                     amount=Money(charge.amount_cents),
                     time=(charge.confirmed_at or charge.created_at)
                     .astimezone(zone)
@@ -128,13 +135,13 @@ class RefundFlow(ConfirmedFlow[RefundState]):
         s = self.state(turn)
         try:
             charge = await charge_service.confirmed_charge(
-                turn.uow, charge_id=int(receipt), shop_id=known(s.shop_id)
+                turn.uow, receipt_number=int(receipt), shop_id=known(s.shop_id)
             )
         except DomainError as error:
             raise Reject(error_text(error)) from error
         if charge is None:
             raise Reject(t("No payment of today with receipt no. {receipt}.", receipt=receipt))
-        s.charge_id, s.amount = charge.id, charge.amount_cents
+        s.charge_id, s.amount, s.receipt = charge.id, charge.amount_cents, receipt_of(charge)
         await self.goto(turn, "sure")
 
     async def ask_sure(self, turn: Turn) -> None:
@@ -143,7 +150,7 @@ class RefundFlow(ConfirmedFlow[RefundState]):
             t(
                 "Refund {amount} (receipt no. {receipt}) to the customer?",
                 amount=Money(known(s.amount)),
-                receipt=str(known(s.charge_id)),
+                receipt=str(s.receipt or known(s.charge_id)),
             ),
             options=(Option("yes", t("Yes, refund")), Option("no", t("No"))),
         )
@@ -208,7 +215,7 @@ class RefundFlow(ConfirmedFlow[RefundState]):
     async def _refund(self, turn: Turn, *, citizen_confirmed: bool) -> None:
         s = self.state(turn)
         charge_id, shop_id, by_cashier = known(s.charge_id), known(s.shop_id), s.cashier
-        amount = known(s.amount)
+        amount, receipt = known(s.amount), s.receipt or charge_id
         turn.finish()
         try:
             await charge_service.refund_charge(
@@ -226,7 +233,7 @@ class RefundFlow(ConfirmedFlow[RefundState]):
             t(
                 "Refunded {amount} (receipt no. {receipt}). The customer has been told.",
                 amount=Money(amount),
-                receipt=str(charge_id),
+                receipt=str(receipt),
             )
         )
 

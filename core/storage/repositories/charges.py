@@ -43,6 +43,14 @@ class ChargeRepository(_Repository):
     async def by_id(self, charge_id: int) -> m.Charge | None:
         return await self.session.get(m.Charge, charge_id)
 
+    async def by_receipt(self, shop_id: int, receipt_number: int) -> m.Charge | None:
+        """A shop's payment by the number on its receipt."""
+        return await self.session.scalar(
+            select(m.Charge).where(
+                m.Charge.shop_id == shop_id, m.Charge.receipt_number == receipt_number
+            )
+        )
+
     async def states(self, charge_ids: Sequence[int]) -> dict[int, tuple[str, datetime]]:
         """(status, expires_at) of these charges, in one query: for the outbox's claim."""
         if not charge_ids:

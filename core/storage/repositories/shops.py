@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.domain.shops import ShopStatus
 from core.storage import models as m
@@ -17,6 +17,19 @@ from core.storage.repositories.base import _Repository
 class ShopRepository(_Repository):
     async def by_id(self, shop_id: int) -> m.Shop | None:
         return await self.session.get(m.Shop, shop_id)
+
+    async def next_receipt(self, shop_id: int) -> int:
+        """The shop's next receipt number, in one statement whose row lock holds until the
+        commit (as the one-trip payment plan takes it: core/storage/payment_trip.py)."""
+        number = await self.session.scalar(
+            update(m.Shop)
+            .where(m.Shop.id == shop_id)
+            .values(last_receipt=m.Shop.last_receipt + 1)
+            .returning(m.Shop.last_receipt)
+            .execution_options(synchronize_session=False)
+        )
+        assert number is not None
+        return int(number)
 
     async def search(
         self,
