@@ -356,7 +356,7 @@ class Charge(Base):
     expires_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
     # The receipt's number, counted per shop (shops.last_receipt), set when the payment
-    # is confirmed; receipts made before migration 0027 keep their number, the charge id.
+    # is confirmed; receipts made before migration 0026 keep their number, the charge id.
     receipt_number: Mapped[int | None] = mapped_column(BigInteger)
     closed_reason: Mapped[str | None] = mapped_column(String(32))
     refunded_at: Mapped[datetime | None]

@@ -1,4 +1,4 @@
-"""0027_shop_receipt_numbers on a database with payments made before it: their receipts keep
+"""0026_shop_receipt_numbers on a database with payments made before it: their receipts keep
 their numbers (the charge id, as the shops were told), and each shop's count goes on from
 its highest, so an old and a new receipt of one shop never share a number."""
 
@@ -16,7 +16,7 @@ from tests.factories import make_town, pay
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
 from tests.integration.test_payments import another_shop
 
-BEFORE = "0024_delegate_card_requests"
+BEFORE = "0025_delegate_card_requests"
 
 
 async def _to(url: str, revision: str, *, down: bool = False) -> None:

@@ -1,7 +1,7 @@
 """Receipt numbers count per shop
 
-Revision ID: 0027_shop_receipt_numbers
-Revises: 0024_delegate_card_requests
+Revision ID: 0026_shop_receipt_numbers
+Revises: 0025_delegate_card_requests
 Create Date: 2026-12-03 22:40:00
 
 A payment's receipt number was its charge id, counted across the whole installation: a
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0027_shop_receipt_numbers"
-down_revision: str | None = "0024_delegate_card_requests"
+revision: str = "0026_shop_receipt_numbers"
+down_revision: str | None = "0025_delegate_card_requests"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

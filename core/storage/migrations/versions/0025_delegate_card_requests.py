@@ -1,7 +1,7 @@
 """A delegate and a card with a PIN under four eyes, like a new phone
 
-Revision ID: 0024_delegate_card_requests
-Revises: 0025_operator_sessions
+Revision ID: 0025_delegate_card_requests
+Revises: 0024_operator_sessions
 Create Date: 2026-12-03 22:10:00
 
 `phone_changes` holds every request about who receives a citizen's payment codes:
@@ -19,8 +19,8 @@ from alembic import op
 
 import core.storage.models
 
-revision: str = "0024_delegate_card_requests"
-down_revision: str | None = "0025_operator_sessions"
+revision: str = "0025_delegate_card_requests"
+down_revision: str | None = "0024_operator_sessions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """Office sessions kept in the database, so that signing out ends them
 
-Revision ID: 0025_operator_sessions
+Revision ID: 0024_operator_sessions
 Revises: 0023_appeal_corrections
 Create Date: 2026-12-03 22:00:00
 
@@ -17,7 +17,7 @@ from alembic import op
 
 import core.storage.models
 
-revision: str = "0025_operator_sessions"
+revision: str = "0024_operator_sessions"
 down_revision: str | None = "0023_appeal_corrections"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
