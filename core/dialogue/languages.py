@@ -72,9 +72,21 @@ def written_in(text: str | None) -> str | None:
     return "it" if italian else "en"
 
 
+def _told(hint: str | None) -> str | None:
+    """The language a channel told (Telegram sends the app's), if the service speaks it."""
+    told = (hint or "").lower()[:2]
+    return told if told in LANGUAGES else None
+
+
 def written_language(text: str | None, hint: str | None) -> str | None:
-    """`written_in`, unless the channel told the person's language (Telegram sends the
-    app's): a user whose app is in English who taps /saldo still reads English."""
-    if hint and hint.lower()[:2] in LANGUAGES:
-        return None
-    return written_in(text)
+    """The language of a new chat from its first message's words, unless the channel told
+    one: a user whose app is in English who taps /saldo still reads English."""
+    return None if _told(hint) else written_in(text)
+
+
+def agreed_language(text: str | None, hint: str | None) -> str | None:
+    """The language the words say, when the channel told none or the same one: /apply in
+    an English app needs no language question, /domanda in an English app asks it."""
+    written = written_in(text)
+    told = _told(hint)
+    return written if told is None or told == written else None

@@ -318,3 +318,12 @@ def test_the_language_telegram_tells_wins_over_the_words() -> None:
     assert written_language("HELP", None) == "en"
     # A language the service does not speak says nothing either: the words decide.
     assert written_language("HELP", "de") == "en"
+
+
+def test_the_application_skips_the_language_question_only_when_words_and_app_agree() -> None:
+    from core.dialogue.languages import agreed_language
+
+    assert agreed_language("/apply", "en") == "en"
+    assert agreed_language("/domanda", "en") is None  # an Italian word in an English app: ask
+    assert agreed_language("DOMANDA", None) == "it"
+    assert agreed_language("1", None) is None

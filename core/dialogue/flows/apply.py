@@ -23,7 +23,7 @@ from core.dialogue.flows.base import (
     verify,
 )
 from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
-from core.dialogue.languages import written_in, written_language
+from core.dialogue.languages import agreed_language, written_in
 from core.dialogue.menus import LANGUAGE_OPTIONS, privacy_question
 from core.dialogue.state import ApplyState
 from core.dialogue.words import amount_text, count_in, yes_or_no
@@ -85,9 +85,9 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         if turn.memory.language_chosen:
             await self.goto(turn, "privacy")
             return
-        written = written_language(turn.inbound.text, turn.inbound.language_hint)
+        written = agreed_language(turn.inbound.text, turn.inbound.language_hint)
         if written is None:
-            # A menu number, a button: nothing says which language; ask.
+            # A menu number, a button, or words unlike the app's language: ask.
             await self.ask(turn)
             return
         # Asked for in words ("DOMANDA", "vorrei fare la domanda", "APPLY"): that language,
