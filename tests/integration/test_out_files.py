@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from buonispesa.cli import _register, app
 from core.bootstrap import open_core
+from core.services import municipalities, operators, phone_changes
 from tests.factories import make_cf, make_town, pay
 
 _register()
@@ -30,7 +31,8 @@ def english(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def town(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """TST: three credited citizens, one shop owed a 12,50 € payment."""
+    """TST: three credited citizens, one shop owed a 12,50 € payment, and a card for the
+    second citizen asked by a clerk and approved by a manager (four eyes), not printed yet."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'out.sqlite3'}"
     monkeypatch.setenv("BUONISPESA_DATABASE_URL", url)
 
@@ -38,6 +40,19 @@ def town(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         core = await open_core(url)
         town = await make_town(core, citizens=3)
         await pay(core, town, 12_50)
+        async with core.uow() as uow:
+            municipality = await municipalities.require(uow, town.code)
+            clerk, _ = await operators.add_operator(
+                uow, municipality, "tst.clerk", "clerk", now=core.now()
+            )
+            manager, _ = await operators.add_operator(
+                uow, municipality, "tst.manager", "manager", now=core.now()
+            )
+            asked = await phone_changes.request_card(
+                uow, clerk, municipality, make_cf(1), core.now(), reissue=False
+            )
+            await phone_changes.approve_any(uow, manager, asked.id, core.now())
+            await uow.commit()
         await core.close()
 
     asyncio.run(build())
@@ -70,7 +85,8 @@ def commands(tmp_path: Path, target: Path) -> dict[str, list[str]]:
         "export": ["admin", "applications", "export", "TST", str(target)],
         "privacy export": ["admin", "privacy", "export", "TST", make_cf(0), *out],
         "reimburse": ["admin", "reimburse", "TST", "--execution-date", "2099-01-02", *out],
-        "card": ["admin", "card", "TST", make_cf(1), *out],
+        # Printed by the manager who approved it; a refused write must not use up the print.
+        "card": ["admin", "card", "TST", make_cf(1), "--by", "tst.manager", *out],
     }
 
 
