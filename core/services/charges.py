@@ -42,6 +42,7 @@ from core.domain.shops import ShopStatus
 from core.services import activity, cards, ledger, security
 from core.services.municipalities import policy_from_text, policy_of
 from core.services.outbox import notify, notify_payer, notify_shop, payer_of, seal_payload
+from core.services.transactions import retrying
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from core.storage.group_commit import GroupCommit
@@ -646,17 +647,24 @@ async def confirm_charge_committed(
                     await tell_refused_for_balance(uow, charge_id, now)
                     await uow.commit()
             return _from_one_trip(fast)
-    async with transactions.uow() as uow:
-        result = await confirm_charge(
-            uow,
-            charge_id=charge_id,
-            shop_id=shop_id,
-            typed_code=typed_code,
-            now=now,
-            typed_by=typed_by,
-        )
-        await uow.commit()
-    return result
+
+    async def once() -> ConfirmResult:
+        async with transactions.uow() as uow:
+            result = await confirm_charge(
+                uow,
+                charge_id=charge_id,
+                shop_id=shop_id,
+                typed_code=typed_code,
+                now=now,
+                typed_by=typed_by,
+            )
+            await uow.commit()
+        return result
+
+    # PostgreSQL may abort one of two attempts on the same charge as a deadlock (a right
+    # and a wrong code typed at once were seen to): all of it rolled back, it runs again
+    # and never reaches the till (core/services/transactions.py).
+    return await retrying(once)
 
 
 def _one_trip_rules(
