@@ -32,7 +32,7 @@ from core.dialogue.state import ChatMemory, FlowState, load, memory_to_save
 from core.dialogue.words import fold
 from core.domain.errors import DomainError
 from core.domain.messages import t
-from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, render_text
+from core.i18n import LANGUAGES, render_text, supported
 from core.services import conversations, municipalities
 from core.services.outbox import REPLY_LANE, enqueue
 from core.services.transactions import retrying
@@ -177,13 +177,12 @@ class DialogueEngine:
                 )
         created = False
         if conversation is None:
-            hint = (inbound.language_hint or "").lower()[:2]
             conversation, created = await conversations.start(
                 uow,
                 municipality.id if municipality else None,
                 channel,
                 address,
-                hint if hint in LANGUAGES else DEFAULT_LANGUAGE,
+                supported(inbound.language_hint),
                 now,
             )
         return _Routing(conversation, municipality, towns, created, by_choice)
