@@ -101,6 +101,11 @@ def role_refused(p: Mapping[str, object]) -> Text:
 
 SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "operator.role_refused": role_refused,
+    "window.bad_days": lambda p: t(
+        "An application window lasts from 1 to {most} days, not {days}. Nothing was opened.",
+        most=int(str(p["most"])),
+        days=int(str(p["days"])),
+    ),
     "operator.not_found": lambda p: t(
         "There is no operator {username} in this municipality.", username=str(p["username"])
     ),
@@ -179,7 +184,6 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "window.already_open": lambda p: t(
         "The application window is already open until {until}.", until=_moment(p["closes_at"])
     ),
-    "window.bad_days": lambda p: t("The application window lasts at least one day."),
     "window.not_open": lambda p: t("The application window is not open."),
     "window.not_confirmed": lambda p: t(
         "The window was not closed: confirm on the page that explains what closing means."
