@@ -140,11 +140,11 @@ async def not_found(request: web.Request) -> web.StreamResponse:
 
 def refusals() -> Middleware:
     """A refusal from the core becomes a page that says it, with the matching status
-    (404 for what is not found in the operator's municipality, 403 for a role or the four-
-    eyes rule, 409 for a state conflict, 400 for bad input). Nothing was changed: the
-    handler's unit of work rolled back. A page a handler does not find (web.HTTPNotFound)
-    is the office's not-found page too, and an action's address opened as a page (405) says
-what to do in the operator's language."""
+        (404 for what is not found in the operator's municipality, 403 for a role or the four-
+        eyes rule, 409 for a state conflict, 400 for bad input). Nothing was changed: the
+        handler's unit of work rolled back. A page a handler does not find (web.HTTPNotFound)
+        is the office's not-found page too, and an action's address opened as a page (405) says
+    what to do in the operator's language."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
