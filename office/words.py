@@ -178,6 +178,7 @@ ACTION_NAMES = {
     "appeal.file": t("appeal received from the chat"),
     "appeal.upheld": t("appeal upheld"),
     "appeal.rejected": t("appeal rejected"),
+    "privacy.erase": t("person erased (right to erasure): data replaced by a pseudonym"),
 }
 # The activity log's Before and After values, by their stored key (the page only: the CSV
 # and .xlsx keep the stored JSON). A key without a label here shows as it is.
@@ -228,7 +229,6 @@ FIELD_NAMES = {
     "households": t("households"),
     "allocated_cents": t("allocated"),
     "credited_cents": t("credited"),
-    "state": t("fingerprint of the figures"),
     "unspent_cents": t("left unspent"),
     "notices": t("notices"),
     "changed_since_preparation": t("figures changed since preparation"),
@@ -243,6 +243,31 @@ FIELD_NAMES = {
     "since": t("since"),
     "till_closed": t("till session ended"),
     "cancelled_recovery_cents": t("recovery cancelled"),
+    "approved_by": t("approved by"),
+    "reissue": t("replaces a card already issued"),
+    "approved": t("approved, not printed yet"),
+    "decision_notified_at": t("decision notified on"),
+    "act": t("act no."),
+    "pseudonym": t("pseudonym"),
+    "conversations_deleted": t("conversations deleted"),
+    "messages_blanked": t("messages blanked"),
+}
+# Stored keys the log keeps for the machine, never shown on the page: "state" is the
+# fingerprint of a determina's or a credit's figures, compared at approval (its outcome,
+# "figures changed since preparation", says what it meant).
+HIDDEN_FIELDS = frozenset({"state"})
+# What each column of the paper applications' CSV holds: the names are the file's format,
+# the same in every language (README, docs/office-command-line.md); problems name them so.
+COLUMN_MEANINGS = {
+    "codice_fiscale": t("codice fiscale"),
+    "phone": t("phone"),
+    "household_size": t("household members"),
+    "has_work_income": t("work income, yes or no"),
+    "has_pension": t("pension, yes or no"),
+    "liquidity_eur": t("liquidity in euro"),
+    "public_support_monthly_eur": t("public support a month, in euro"),
+    "rent_monthly_eur": t("rent a month, in euro"),
+    "submitted_at": t("date and time of the application, Rome time"),
 }
 # Where a shop's registration stands (core.domain.shops.ShopStatus).
 SHOP_STATUS_NAMES = {

@@ -466,8 +466,10 @@ def privacy_erase(
     code: str,
     codice_fiscale: str,
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone")] = False,
+    by: ByOption = None,
 ) -> None:
-    """Pseudonymise one person; the ledger keeps the amounts (public spending records)."""
+    """Pseudonymise one person; the ledger keeps the amounts (public spending records).
+    The office's activity log records who erased whom (the pseudonym) and when."""
     from core.services import municipalities, privacy
     from core.storage.engine import checkpoint_wal
 
@@ -477,7 +479,9 @@ def privacy_erase(
     async def work(core: Core) -> tuple[privacy.Erasure, bool]:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            erasure = await privacy.erase_citizen(uow, town, codice_fiscale, core.now())
+            erasure = await privacy.erase_citizen(
+                uow, town, codice_fiscale, core.now(), by=cli_actor(by)
+            )
             await uow.commit()
         # The old pages (codice fiscale, phone) leave the SQLite file only at a checkpoint.
         return erasure, await checkpoint_wal(core.engine)

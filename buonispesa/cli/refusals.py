@@ -239,6 +239,13 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "(admin appeals decide).",
         number=str(p["appeal_id"]),
     ),
+    Refusal.PRIVACY_APPEAL_PERIOD: lambda p: t(
+        "The decision on application {protocol} may still be appealed until {last_day}: "
+        "the erasure is possible from {from_day}.",
+        protocol=str(p["protocol"]),
+        last_day=_day(p["last_day"]),
+        from_day=_day(p["from_day"]),
+    ),
     Refusal.PRIVACY_PHONE_CHANGE_WAITING: lambda p: t(
         "A new phone for this person waits for approval (request {number}): approve or "
         "withdraw it first (admin citizen phone-change).",

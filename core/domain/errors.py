@@ -121,6 +121,7 @@ class Refusal(StrEnum):
     PHONE_CHANGE_WAITING = "phone_change.waiting"
     POLICY_INVALID = "policy.invalid"
     PRIVACY_APPEAL_OPEN = "privacy.appeal_open"
+    PRIVACY_APPEAL_PERIOD = "privacy.appeal_period"
     PRIVACY_APPLICATION_IN_PROGRESS = "privacy.application_in_progress"
     PRIVACY_BALANCE_NOT_ZERO = "privacy.balance_not_zero"
     PRIVACY_CHARGE_PENDING = "privacy.charge_pending"

@@ -12,7 +12,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.domain.channels import Channel
@@ -21,7 +21,9 @@ from core.domain.errors import NotAllowed, NotFound, Refusal
 from core.domain.identity import normalize_codice_fiscale
 from core.domain.ledger import AccountKind
 from core.domain.outbox import OutboxStatus
-from core.services import ledger
+from core.services import activity, ledger
+from core.services.activity import Actor
+from core.services.appeals import appeal_window
 from core.services.identity import new_card_code
 from core.services.municipalities import current_round
 from core.services.unit_of_work import UnitOfWork
@@ -38,7 +40,7 @@ PENDING = ChargeStatus.PENDING
 class ErasureRefused(NotAllowed):
     """Erasure would destroy something still needed. `reason` is one of:
     balance_not_zero, charge_pending, credit_pending, application_in_progress,
-    recovery_pending, appeal_open, phone_change_waiting."""
+    recovery_pending, appeal_open, appeal_period, phone_change_waiting."""
 
     def __init__(self, reason: str, **params: object) -> None:
         super().__init__(f"privacy.{reason}", **params)
@@ -311,6 +313,17 @@ async def _check_erasable(
         # A waiting phone or delegate holds a full number about this person, an approved
         # card waits to be printed for them: decide it first.
         raise ErasureRefused("phone_change_waiting", change_id=change.id)
+    for application in await _applications(uow, citizen.id):
+        # The person may still appeal the decision: answering (and correcting) the appeal
+        # needs to know who they are. Possible from the day after the last day to appeal.
+        window = await appeal_window(uow, municipality, application, now)
+        if window.by_day is not None:
+            raise ErasureRefused(
+                "appeal_period",
+                protocol=application.protocol,
+                last_day=window.by_day.isoformat(),
+                from_day=(window.by_day + timedelta(days=1)).isoformat(),
+            )
 
 
 async def _shared(
@@ -333,7 +346,12 @@ def pseudonym(municipality_id: int, codice_fiscale: str) -> str:
 
 
 async def erase_citizen(
-    uow: UnitOfWork, municipality: m.Municipality, codice_fiscale: str, now: datetime
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    codice_fiscale: str,
+    now: datetime,
+    *,
+    by: Actor,
 ) -> Erasure:
     """Pseudonymise one person. The caller commits.
 
@@ -342,7 +360,8 @@ async def erase_citizen(
     are cleared, the card code is rotated (an old printed card stops working), their
     conversations are deleted, their messages blanked and the words of their appeals removed
     (the office's decisions stay). Postings, charges, applications
-    and allocation lines stay, with their amounts."""
+    and allocation lines stay, with their amounts. The activity log records who erased
+    whom (the pseudonym and the protocols, nothing erased) and when."""
     citizen = await _find(uow, municipality, codice_fiscale)
     await _check_erasable(uow, municipality, citizen, now)
     real_cf = citizen.codice_fiscale
@@ -391,4 +410,19 @@ async def erase_citizen(
         appeal.reason = ""  # their own words about their life; the decision stays
     citizen.erased_at = now
     await uow.flush()
+    protocols = [application.protocol for application in await _applications(uow, citizen.id)]
+    await activity.by_actor(
+        uow,
+        municipality.id,
+        by,
+        "privacy.erase",
+        subject=citizen.codice_fiscale,
+        after={
+            "pseudonym": citizen.codice_fiscale,
+            "protocols": protocols,
+            "conversations_deleted": deleted,
+            "messages_blanked": blanked,
+        },
+        now=now,
+    )
     return Erasure(citizen.codice_fiscale, deleted, reset, blanked, withdrawn)

@@ -18,6 +18,7 @@ from office.words import (
     ACTION_NAMES,
     CHANNEL_NAMES,
     FIELD_NAMES,
+    HIDDEN_FIELDS,
     ROLE_NAMES,
     VALUE_NAMES,
     Words,
@@ -61,10 +62,11 @@ def _value(words: Words, key: str, value: Any) -> str:
 
 def _pairs(words: Words, value: dict[str, Any] | None) -> list[tuple[str, str]]:
     """Before or After as (label, value) pairs in the operator's language; a key without a
-    label shows as it is stored."""
+    label shows as it is stored; internal keys (a fingerprint) are left out."""
     return [
         (words.name(FIELD_NAMES, key), _value(words, key, item))
         for key, item in (value or {}).items()
+        if key not in HIDDEN_FIELDS
     ]
 
 

@@ -165,12 +165,12 @@ async def test_an_open_appeal_holds_the_erasure_and_an_erasure_removes_the_words
         exported = await privacy.export_citizen(uow, town, PEOPLE[0].codice_fiscale)
         assert [a["reason"] for a in exported["appeals"]] == ["mia madre è malata"]
         with pytest.raises(privacy.ErasureRefused) as refused:
-            await privacy.erase_citizen(uow, town, PEOPLE[0].codice_fiscale, clock())
+            await privacy.erase_citizen(uow, town, PEOPLE[0].codice_fiscale, clock(), by="cli:test")
     assert refused.value.code == Refusal.PRIVACY_APPEAL_OPEN
     await decide(core, appeal.id, "rejected", "Controllo confermato.")
     async with core.uow() as uow:
         town = await municipalities.require(uow, "BEL")
-        await privacy.erase_citizen(uow, town, PEOPLE[0].codice_fiscale, clock())
+        await privacy.erase_citizen(uow, town, PEOPLE[0].codice_fiscale, clock(), by="cli:test")
         await uow.commit()
     async with core.uow() as uow:
         row = await uow.appeals.by_id(appeal.id)

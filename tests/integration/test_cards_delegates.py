@@ -473,7 +473,9 @@ async def test_the_schema_keeps_a_phone_to_one_citizen(core: Core) -> None:
             await uow.session.flush()
 
 
-async def test_erasure_removes_the_delegate_and_blanks_its_messages(core: Core) -> None:
+async def test_erasure_removes_the_delegate_and_blanks_its_messages(
+    core: Core, clock: FakeClock
+) -> None:
     from core.services.privacy import ERASED_PAYLOAD, erase_citizen, export_citizen
 
     town = await make_town(core, citizens=1)
@@ -486,10 +488,11 @@ async def test_erasure_removes_the_delegate_and_blanks_its_messages(core: Core) 
     requested = await request(core, town.shop_id, town.citizen_cfs[0], await balance(core, town))
     code = await last_code_for(core, DELEGATE, requested.charge_id)
     await confirm(core, town.shop_id, requested.charge_id, code)
+    clock.advance(days=31)  # the decision can no longer be appealed (30 days)
     async with core.uow() as uow:
         municipality = await uow.municipalities.by_id(town.municipality_id)
         assert municipality is not None
-        await erase_citizen(uow, municipality, town.citizen_cfs[0], core.now())
+        await erase_citizen(uow, municipality, town.citizen_cfs[0], core.now(), by="cli:test")
         await uow.commit()
     async with core.uow() as uow:
         assert await uow.delegates.of_citizen(town.citizen_ids[0]) is None

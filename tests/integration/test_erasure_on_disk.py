@@ -51,12 +51,21 @@ def test_an_erased_person_leaves_no_trace_in_the_files(
         monkeypatch.setenv("BUONISPESA_DATABASE_URL", sqlite_url)
         monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
         result = CliRunner().invoke(
-            app, ["admin", "privacy", "erase", "BEL", someone.codice_fiscale, "--yes"]
+            app,
+            ["admin", "privacy", "erase", "BEL", someone.codice_fiscale, "--yes"]
+            + ["--by", "anna.rossi"],
         )
         assert result.exit_code == 0, result.output
         assert "Erased" in result.output
         files = on_disk(database)
         assert cf not in files and phone not in files
+        # The office's activity log says who erased whom (the pseudonym) and when.
+        logged = server.execute(
+            "SELECT actor, subject FROM office_activity WHERE action = 'privacy.erase'"
+        ).fetchall()
+        assert [(actor, subject[:7]) for actor, subject in logged] == [
+            ("cli:anna.rossi", "ERASED-")
+        ]
         assert neighbour.codice_fiscale.encode() in files  # the others are still there
     finally:
         server.close()

@@ -339,7 +339,9 @@ async def test_erasure_waits_for_the_change(core: Core, clock: FakeClock) -> Non
     async with core.uow() as uow:
         municipality = await municipalities.require(uow, town.code)
         with pytest.raises(NotAllowed) as refused:
-            await privacy.erase_citizen(uow, municipality, town.citizen_cfs[0], core.now())
+            await privacy.erase_citizen(
+                uow, municipality, town.citizen_cfs[0], core.now(), by="cli:test"
+            )
     assert refused.value.code == Refusal.PRIVACY_PHONE_CHANGE_WAITING
 
 

@@ -56,7 +56,7 @@ async def export(office: Office, cf: str) -> dict[str, object]:
 async def erase(office: Office, cf: str) -> Erasure:
     async with office.core.uow() as uow:
         town = await municipalities.require(uow, office.code)
-        result = await erase_citizen(uow, town, cf, office.clock())
+        result = await erase_citizen(uow, town, cf, office.clock(), by="cli:test")
         await uow.commit()
         return result
 
@@ -187,6 +187,7 @@ async def test_erasure_pseudonymises_and_keeps_the_ledger(core: Core, clock: Fak
             select(func.count(), func.sum(m.Posting.amount_cents))
         )).one()  # fmt: skip
 
+    clock.advance(days=31)  # the decision can no longer be appealed (30 days)
     result = await erase(office, someone.codice_fiscale)
 
     assert result.pseudonym.startswith("ERASED-") and someone.codice_fiscale not in result.pseudonym
@@ -260,8 +261,9 @@ async def test_refused_while_a_charge_waits_for_the_code(core: Core, clock: Fake
         await erase(office, someone.codice_fiscale)
     assert caught.value.reason == "charge_pending"
 
-    # Once the code has expired the charge can never be paid: erasure goes ahead.
-    clock.advance(hours=1)
+    # Once the code has expired the charge can never be paid, and once the decision can no
+    # longer be appealed (30 days), erasure goes ahead.
+    clock.advance(days=31)
     result = await erase(office, someone.codice_fiscale)
     assert result.messages_withdrawn == 4  # never delivered: they will not be now
     async with core.uow() as uow:
@@ -282,7 +284,9 @@ async def test_refused_while_a_sum_is_to_be_recovered(core: Core, clock: FakeClo
     with pytest.raises(ErasureRefused) as caught:
         await erase(office, liar.codice_fiscale)
     assert caught.value.reason == "recovery_pending"
-    # Revoked before spending anything: nothing to recover, nothing on the card.
+    # Revoked before spending anything: nothing to recover, nothing on the card; the
+    # revocation can no longer be appealed after 30 days.
+    clock.advance(days=31)  # the decision can no longer be appealed (30 days)
     await erase(office, careful.codice_fiscale)
     await assert_ledger_ok(core, office.municipality_id)
 
@@ -349,6 +353,7 @@ async def test_a_shared_phone_keeps_the_other_persons_messages(
     async with core.uow() as uow:
         before = len(list(await uow.outbox.for_address("sms", family_phone)))
 
+    clock.advance(days=31)  # the decision can no longer be appealed (30 days)
     result = await erase(office, mother.codice_fiscale)
 
     # Pending messages to the shared phone may be the shop's: none is touched.
@@ -367,3 +372,55 @@ async def test_a_shared_phone_keeps_the_other_persons_messages(
         )
         assert revocations == 0
     await assert_ledger_ok(core, office.municipality_id)
+
+
+async def test_refused_while_the_decision_may_still_be_appealed(
+    core: Core, clock: FakeClock
+) -> None:
+    """An appeal needs to know who filed it: the erasure waits for the last day to appeal
+    the latest decision, and says from which day it is possible."""
+    someone = person(1)
+    office, protocols = await credited_town(core, clock, someone)
+    await pay(office, office.shop_ids[0], someone, 150_00)  # nothing left on the card
+    with pytest.raises(ErasureRefused) as caught:
+        await erase(office, someone.codice_fiscale)
+    assert caught.value.code == "privacy.appeal_period"
+    params = caught.value.params
+    assert params["protocol"] == protocols[0]
+    last_day = (clock() + timedelta(days=30)).date()  # the credit notice: 30 days to appeal
+    assert (params["last_day"], params["from_day"]) == (
+        last_day.isoformat(),
+        (last_day + timedelta(days=1)).isoformat(),
+    )
+    assert (await export(office, someone.codice_fiscale))["citizen"]  # still there
+
+    clock.advance(days=31)
+    result = await erase(office, someone.codice_fiscale)
+    assert result.pseudonym.startswith("ERASED-")
+
+
+async def test_the_erasure_is_in_the_activity_log_without_the_erased_data(
+    core: Core, clock: FakeClock
+) -> None:
+    """Who erased whom and when: the pseudonym and the protocols, never the codice fiscale
+    or the phone."""
+    someone = person(1)
+    office, protocols = await credited_town(core, clock, someone)
+    await pay(office, office.shop_ids[0], someone, 150_00)
+    clock.advance(days=31)
+    result = await erase(office, someone.codice_fiscale)
+    async with core.uow() as uow:
+        entries = [
+            e
+            for e in await uow.activity.newest_first(office.municipality_id, None, 0)
+            if e.action == "privacy.erase"
+        ]
+    assert len(entries) == 1
+    entry = entries[0]
+    assert (entry.actor, entry.subject, entry.created_at) == ("cli:test", result.pseudonym, clock())
+    assert entry.after is not None
+    assert entry.after["pseudonym"] == result.pseudonym
+    assert entry.after["protocols"] == protocols
+    stored = json.dumps([entry.before, entry.after, entry.subject])
+    assert someone.codice_fiscale not in stored
+    assert someone.phone is not None and someone.phone not in stored
