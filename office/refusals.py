@@ -348,7 +348,8 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "The sample of this window is already drawn: a new draw needs a reason."
     ),
     "application.outside_window": lambda p: t(
-        "dated {submitted}, outside the application window ({opens} – {closes}).",
+        "dated {submitted}, outside the application window ({opens} – {closes}). Times "
+        "without an offset are read as Rome time.",
         submitted=_moment(p["submitted_at"]),
         opens=_moment(p["opens_at"]),
         closes=_moment(p["closes_at"]),

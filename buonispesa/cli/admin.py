@@ -111,14 +111,19 @@ def read_policy(path: Path | None) -> Policy:
 
 
 def read_applications(path: Path) -> list[ApplicationRow]:
-    from core.domain.application_csv import parse_applications_csv
+    from core.domain.application_csv import decode_csv, parse_applications_csv
 
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = decode_csv(path.read_bytes())
     except OSError as error:
         fail(t("{file}: {problem}", file=str(path), problem=str(error.strerror)))
-    except UnicodeDecodeError:
-        fail(t("{file}: not UTF-8 text (save the file as CSV UTF-8).", file=str(path)))
+    if text is None:
+        fail(
+            t(
+                '{file}: not a CSV text file (in Excel: Save as, type "CSV UTF-8").',
+                file=str(path),
+            )
+        )
     parsed = parse_applications_csv(text)
     if parsed.errors:
         err = _nothing_imported(path, len(parsed.errors))

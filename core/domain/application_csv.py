@@ -28,7 +28,7 @@ from stdnum.it import codicefiscale
 
 from core.domain.allocation import AllocationLine, ApplicationFacts
 from core.domain.errors import InvalidAmount
-from core.domain.messages import Text, t
+from core.domain.messages import Money, Text, t
 from core.domain.money import format_plain, parse_euro, parse_plain
 
 ROME = ZoneInfo("Europe/Rome")
@@ -99,8 +99,12 @@ class CsvError:
 
     @property
     def message(self) -> str:
-        """The problem in English (the msgid with its parameters)."""
-        return self.text.msgid.format(**self.text.params)
+        """The problem in English (the msgid with its parameters, amounts as 1234.50 €)."""
+        params = {
+            name: f"{format_plain(value.cents)} €" if isinstance(value, Money) else value
+            for name, value in self.text.params.items()
+        }
+        return self.text.msgid.format(**params)
 
     def __str__(self) -> str:
         where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
@@ -118,6 +122,35 @@ class ParsedApplications:
 
 
 # --- import --------------------------------------------------------------------------------------
+
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+# Control characters no CSV of text holds (a spreadsheet or a zip renamed .csv does).
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def decode_csv(data: bytes) -> str | None:
+    """The text of a CSV file as offices save it: UTF-8 (with or without BOM), UTF-16 with
+    BOM ("Unicode text"), else Windows-1252, what Excel in Italian saves as "CSV (delimitato
+    dal separatore di elenco)". None when it is not text at all (an .xlsx, a zip, a PDF)."""
+    text: str | None = None
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            break
+    else:
+        for encoding in ("utf-8", "cp1252"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+    if text is None or _BINARY.search(text):
+        return None
+    return text
 
 
 def parse_applications_csv(text: str) -> ParsedApplications:
@@ -368,7 +401,7 @@ def _boolean(column: str, raw: str, fail: _Fail) -> bool | None:
     fail(
         column,
         t(
-            "must be true or false (also 1/0, yes/no, si/no, vero/falso), got {value}",
+            "must be yes or no (also sì/no, vero/falso, 1/0, true/false), got {value}",
             value=repr(raw),
         ),
     )
@@ -398,7 +431,9 @@ def _euro(column: str, raw: str, fail: _Fail, italian: bool) -> int | None:
             )
         else:
             problem = t(
-                "must be an amount in euro with a dot for decimals (e.g. 1234.50), got {value}",
+                "must be an amount in euro with a dot before the cents, as in the template "
+                "(1234.50 is {example}), got {value}",
+                example=Money(123450),
                 value=repr(raw),
             )
         fail(column, problem)
@@ -407,9 +442,9 @@ def _euro(column: str, raw: str, fail: _Fail, italian: bool) -> int | None:
         fail(
             column,
             t(
-                "{value} is not a plausible amount (at most {most} euro)",
+                "{value} is not a plausible amount (at most {most})",
                 value=repr(raw),
-                most=format_plain(MAX_AMOUNT_CENTS),
+                most=Money(MAX_AMOUNT_CENTS),
             ),
         )
         return None
@@ -424,13 +459,14 @@ def _timestamp(raw: str, fail: _Fail, italian: bool) -> datetime | None:
         except ValueError:
             if italian:
                 message = t(
-                    "must be a date and time like 31/12/2026 10:00 (or 2026-12-31T10:00), "
-                    "got {value}",
+                    "must be a date and time like 31/12/2026 10:00 (or 2026-12-31T10:00; read "
+                    "as Rome time), got {value}",
                     value=repr(raw),
                 )
             else:
                 message = t(
-                    "must be an ISO 8601 date and time like 2020-04-01T09:30, got {value}",
+                    "must be a date and time like 2020-04-01T09:30 (year-month-day, then the "
+                    "time; read as Rome time), got {value}",
                     value=repr(raw),
                 )
             fail("submitted_at", message)

@@ -13,6 +13,7 @@ from core.domain.errors import Conflict, DomainError, Refusal
 from core.domain.messages import Money, Text, t, tn
 from core.domain.money import format_plain, parse_euro
 from core.services import act_figures, acts, back_office
+from core.services.applications import Answers
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from office.keys import CORE
@@ -194,9 +195,10 @@ async def figures_of(
     return {"figures": lines, "warnings": warnings, "state": state, "simulator": simulator}
 
 
-def corrected_answers(act: m.OfficeAct, words: Words) -> str:
+def corrected_answers(act: m.OfficeAct, words: Words, current: Answers | None = None) -> str:
     """The answers an appeal correction would give the application, for the manager who
-    approves it (the application's page shows the answers as they are)."""
+    approves it: each one that changes as before → after (`current`, the application's
+    answers now), the others as they stay."""
     if act.kind != acts.ActKind.APPEAL_CORRECTION.value:
         return ""
     answers = acts.answers_in(act.params)
@@ -204,17 +206,32 @@ def corrected_answers(act: m.OfficeAct, words: Words) -> str:
     def yes_no(value: bool) -> str:
         return words.text(t("yes") if value else t("no"))
 
-    return "; ".join(
-        f"{words.text(label)}: {value}"
-        for label, value in (
-            (t("Members"), words.number(answers.household_size)),
-            (t("Work income"), yes_no(answers.has_work_income)),
-            (t("Pension"), yes_no(answers.has_pension)),
-            (t("Liquidity"), words.money(answers.liquidity_cents)),
-            (t("Public support a month"), words.money(answers.public_support_monthly_cents)),
-            (t("Rent a month"), words.money(answers.rent_monthly_cents)),
-        )
-    )
+    def said(source: Answers) -> list[tuple[Text, str]]:
+        return [
+            (t("Members"), words.number(source.household_size)),
+            (t("Work income"), yes_no(source.has_work_income)),
+            (t("Pension"), yes_no(source.has_pension)),
+            (t("Liquidity"), words.money(source.liquidity_cents)),
+            (t("Public support a month"), words.money(source.public_support_monthly_cents)),
+            (t("Rent a month"), words.money(source.rent_monthly_cents)),
+        ]
+
+    after = said(answers)
+    before = said(current) if current is not None else after
+    changed = [
+        words.text(t("{label}: {before} → {after}", label=words.text(label), before=old, after=new))
+        for (label, new), (_, old) in zip(after, before, strict=True)
+        if old != new
+    ]
+    same = [
+        f"{words.text(label)}: {new}"
+        for (label, new), (_, old) in zip(after, before, strict=True)
+        if old == new
+    ]
+    if current is None:
+        return "; ".join(same)
+    kept = words.text(t("unchanged: {answers}", answers="; ".join(same))) if same else ""
+    return "; ".join([*changed, *([kept] if kept else [])])
 
 
 async def prepare(request: web.Request) -> web.StreamResponse:

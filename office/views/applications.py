@@ -10,10 +10,15 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from core.domain.application_csv import APPLICATION_COLUMNS, parse_applications_csv
+from core.domain.application_csv import (
+    APPLICATION_COLUMNS,
+    decode_csv,
+    parse_applications_csv,
+)
 from core.domain.errors import Conflict, DomainError, Refusal
 from core.domain.identity import looks_like_codice_fiscale
 from core.domain.messages import Money, t, tn
+from core.domain.money import parse_plain
 from core.services import (
     activity,
     acts,
@@ -34,7 +39,7 @@ from office.refusals import describe
 from office.security import operator_of
 from office.views.dashboard import phone_change_rows
 from office.views.forms import see_other
-from office.words import ACTION_NAMES, CHANNEL_NAMES, DELIVERY_NAMES, Words
+from office.words import ACTION_NAMES, CHANNEL_NAMES, COLUMN_MEANINGS, DELIVERY_NAMES, Words
 
 ASSIGNMENT_NAMES = {
     "1": t("List 1"),
@@ -221,7 +226,12 @@ async def application_page(request: web.Request) -> web.Response:
             "reason": words.text(REASON_NAMES[line.exclusion_reason])
             if line.exclusion_reason in REASON_NAMES
             else "",
-            "score": line.score_text,
+            # Stored as euro with a dot ("12.50"), for list 2 only.
+            "score": words.text(
+                t("{amount} per member", amount=Money(parse_plain(line.score_text)))
+            )
+            if line.score_text
+            else words.text(t("none: only list 2 is ranked by score")),
             "amount": line.amount_cents,
             "credited": allocation.credited_at,
         }
@@ -290,6 +300,18 @@ def _euro_field(cents: int) -> str:
 
 
 def _where(words: Words, line: int, column: str) -> str:
+    """The line, and the column by its name in the file (the names are the format's, the
+    same in every language) with what it holds in the operator's language."""
+    meaning = COLUMN_MEANINGS.get(column)
+    if meaning is not None:
+        return words.text(
+            t(
+                "line {line}, column {column} ({meaning})",
+                line=str(line),
+                column=column,
+                meaning=words.text(meaning),
+            )
+        )
     if column:
         return words("line {line}, column {column}", line=str(line), column=column)
     return words("line {line}", line=str(line))
@@ -345,13 +367,22 @@ async def import_file(request: web.Request) -> web.StreamResponse:
     words = await words_for(request)
     if not isinstance(upload, web.FileField):
         raise Conflict(Refusal.OFFICE_BAD_FILE)
-    try:
-        text = upload.file.read().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Conflict(Refusal.OFFICE_BAD_FILE) from exc
-    parsed = parse_applications_csv(text)
+    text = decode_csv(upload.file.read())
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
+    if text is None:
+        # Back on the form, saying how to save a file the import reads.
+        unreadable = words.text(
+            t(
+                "{file} is not a CSV text file (a spreadsheet or a zip file?). In Excel: File, "
+                'Save as, type "CSV UTF-8 (comma delimited)", then import that file.',
+                file=upload.filename or "?",
+            )
+        )
+        return await render(
+            request, "import.html", {"town": town, "problems": [unreadable]}, status=400
+        )
+    parsed = parse_applications_csv(text)
     if parsed.errors:
         problems = [
             words(

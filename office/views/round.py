@@ -8,9 +8,10 @@ from aiohttp import web
 
 from core.domain.allocation import Assignment
 from core.domain.errors import Conflict, DomainError, Refusal
-from core.domain.messages import t
+from core.domain.messages import Money, t
 from core.domain.money import parse_euro
 from core.services import act_figures, acts, allocation, back_office, municipalities, operators
+from core.services.applications import Answers
 from core.services.operators import Role, require_role
 from core.storage import models as m
 from office.keys import CORE
@@ -28,6 +29,8 @@ from office.views.acts import (
 from office.views.forms import fields, see_other
 
 MAX_BUDGETS = 4
+# A simulated budget above this is a typo (the README's plausibility limit for amounts).
+MAX_BUDGET_CENTS = 10_000_000_00
 
 
 async def act_rows(
@@ -46,12 +49,16 @@ async def act_rows(
             kind = acts.ActKind(act.kind)
             if kind not in kinds:
                 continue
+            current = None
+            if kind is acts.ActKind.APPEAL_CORRECTION:
+                application = await uow.applications.by_protocol(str(act.params["protocol"]))
+                current = Answers.of(application) if application is not None else None
             rows.append(
                 {
                     "id": act.id,
                     "kind": words.text(KIND_NAMES[kind]),
                     "what": words.text(summary(act)),
-                    "details": corrected_answers(act, words),
+                    "details": corrected_answers(act, words, current),
                     **await figures_of(uow, town, act, words),
                     "by": staff.get(act.prepared_by_id, ""),
                     "at": act.prepared_at,
@@ -68,9 +75,10 @@ async def round_page(request: web.Request) -> web.Response:
     operator = operator_of(request)
     core = request.app[CORE]
     words = await words_for(request)
-    texts = [value for value in request.query.getall("budget", []) if value.strip()][:MAX_BUDGETS]
+    # Each field by its number on the form: a blank one is skipped, a bad one named.
+    fields_given = [value.strip() for value in request.query.getall("budget", [])][:MAX_BUDGETS]
     columns: list[dict[str, Any]] = []
-    problem = None
+    problems: list[str] = []
     checking = request.query.get("determina", "").strip()
     check: dict[str, Any] | None = None
     check_problem = None
@@ -79,19 +87,42 @@ async def round_page(request: web.Request) -> web.Response:
         figures = await back_office.dashboard(uow, operator, core.now())
         round_ = await municipalities.current_round(uow, town.id)
         tranches = list(await uow.allocations.of_round(round_.id)) if round_ is not None else []
-        try:
-            for text in texts:
+        for number, text in enumerate(fields_given, start=1):
+            if not text:
+                continue
+            try:
                 budget = parse_euro(text)
-                result = await allocation.simulate(uow, town, budget)
-                column: dict[str, Any] = {"budget": budget, "text": text}
-                for key in Assignment:
-                    chosen = [i for i in result if i.line.assignment is key]
-                    column[key.value] = (len(chosen), sum(i.line.amount_cents for i in chosen))
-                column["total"] = sum(i.line.amount_cents for i in result)
-                column["served"] = sum(1 for i in result if i.line.amount_cents > 0)
-                columns.append(column)
-        except DomainError as error:
-            problem = words.text(describe(error))
+                if budget > MAX_BUDGET_CENTS:
+                    problem = words.text(
+                        t(
+                            "It is not a plausible budget: at most {most}.",
+                            most=Money(MAX_BUDGET_CENTS),
+                        )
+                    )
+                else:
+                    result = await allocation.simulate(uow, town, budget)
+                    problem = ""
+            except DomainError as error:
+                problem = words.text(describe(error))
+            if problem:
+                problems.append(
+                    words.text(
+                        t(
+                            "Budget {number} ({value}): {problem}",
+                            number=str(number),
+                            value=text,
+                            problem=problem,
+                        )
+                    )
+                )
+                continue
+            column: dict[str, Any] = {"budget": budget, "text": text, "number": number}
+            for key in Assignment:
+                chosen = [i for i in result if i.line.assignment is key]
+                column[key.value] = (len(chosen), sum(i.line.amount_cents for i in chosen))
+            column["total"] = sum(i.line.amount_cents for i in result)
+            column["served"] = sum(1 for i in result if i.line.amount_cents > 0)
+            columns.append(column)
         if checking and operator.role != Role.VIEWER.value:
             # The determina's check before it is prepared: what the rules would allocate.
             try:
@@ -115,8 +146,8 @@ async def round_page(request: web.Request) -> web.Response:
             "town": town,
             "d": figures,
             "columns": columns,
-            "budgets": texts + [""] * (MAX_BUDGETS - len(texts)),
-            "problem": problem,
+            "budgets": fields_given + [""] * (MAX_BUDGETS - len(fields_given)),
+            "problems": problems,
             "checking": checking,
             "check": check,
             "check_problem": check_problem,

@@ -107,7 +107,8 @@ def written() -> tuple[set[str], set[str]]:
                 if isinstance(target, ast.Name) and isinstance(node.value, ast.Dict)
             }
             for call in calls:
-                argument = call.args[WRITERS[call.func.attr]]  # type: ignore[union-attr]
+                assert isinstance(call.func, ast.Attribute)
+                argument = call.args[WRITERS[call.func.attr]]
                 if isinstance(argument, ast.Call) and isinstance(argument.func, ast.Attribute):
                     table = argument.func.value
                     if isinstance(table, ast.Name) and table.id in lookups:

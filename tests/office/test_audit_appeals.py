@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from html import unescape
 
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -342,7 +343,10 @@ async def test_an_upheld_appeal_is_remedied_by_a_correction_a_second_manager_app
     page = await manager.get("/office/appeals")
     [act] = ACT.findall(page.text)
     assert f"{protocol}: pensione di invalidità" in page.text
-    assert "Componenti: 2; Reddito da lavoro: no; Pensione: no" in page.text  # what changes
+    # What changes, before → after, then what stays.
+    assert "Pensione: sì → no; invariati: Componenti: 2; Reddito da lavoro: no" in unescape(
+        page.text
+    )
     assert (await clerk.post(f"/office/acts/{act}/approve")).status == 403
     stranger = await signed_in(towns.server, "cal.manager")
     assert (await stranger.post(f"/office/acts/{act}/approve")).status == 404

@@ -522,3 +522,77 @@ async def test_the_office_fits_a_phone_and_a_desktop_without_sideways_scrolling(
     wide, folded, opened, top = await run(menu_on_phone)
     assert not wide and not folded and opened
     assert top < 160  # the header and the folded menu: no longer ~400 px before the content
+
+
+async def test_the_dashboard_with_acts_and_phone_changes_waiting_fits_a_phone(
+    demo_server: tuple[str, FakeClock], chrome: object, sqlite_url: str, tmp_path: Path
+) -> None:
+    """At 390x844 the dashboard with a determina (its warning), a phone change and a
+    delegate waiting does not scroll sideways: both tables stack, each warning and each
+    form sits in the value column beside its label, and the buttons are on screen."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    from buonispesa.demo import DEMO_CITIZENS
+    from core.services import acts, municipalities, phone_changes
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_server
+    core = Core(engine=make_engine(sqlite_url), clock=clock)
+    try:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, "BEL")
+            clerk = await uow.operators.by_username("bel.clerk")
+            assert clerk is not None
+            someone = DEMO_CITIZENS[0]
+            await phone_changes.request(
+                uow, clerk, town, someone.codice_fiscale, "+393339876501", clock()
+            )
+            await phone_changes.request_delegate(
+                uow, clerk, town, someone.codice_fiscale, "+393339876502", clock()
+            )
+            # Far more than the lists can take: the act warns that money stays unspent.
+            await municipalities.close_window(uow, town, clock())
+            await acts.prepare(
+                uow,
+                clerk,
+                acts.ActKind.DETERMINA,
+                {"budget_cents": 1_000_000_00, "confirm_cents": 1_000_000_00},
+                clock(),
+            )
+            await uow.commit()
+    finally:
+        await core.close()
+
+    def dashboard() -> tuple[int, int, list[int], list[int]]:
+        driver.set_window_size(390, 844)
+        driver.get(base + "/office/")
+        if driver.title.startswith("Accedi") or "/sign-in" in driver.current_url:
+            driver.find_element(By.ID, "username").send_keys("bel.clerk")
+            driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
+            driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
+            WebDriverWait(driver, 30).until(lambda d: d.title.startswith("Cruscotto"))
+        assert driver.save_screenshot(str(tmp_path / "dashboard-phone.png"))
+        scroll = int(driver.execute_script("return document.documentElement.scrollWidth"))
+        inner = int(driver.execute_script("return window.innerWidth"))
+        # Each warning's left edge: in the value column, right of the label's.
+        columns = [
+            int(left)
+            for left in driver.execute_script(
+                "return [...document.querySelectorAll('p.warning')].map(p => {"
+                " const td = p.closest('td');"
+                " return p.getBoundingClientRect().left - td.getBoundingClientRect().left; })"
+            )
+        ]
+        rights = [
+            int(button.rect["x"] + button.rect["width"])
+            for button in driver.find_elements(By.CSS_SELECTOR, "table.stack button")
+        ]
+        return scroll, inner, columns, rights
+
+    scroll, inner, columns, rights = await asyncio.to_thread(dashboard)
+    assert scroll <= inner, (scroll, inner)
+    assert columns and all(left > 50 for left in columns), columns
+    assert len(rights) >= 3 and max(rights) <= inner, rights
