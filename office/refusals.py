@@ -12,6 +12,7 @@ from datetime import date, datetime
 from core.dialogue.errors import GENERIC, error_text
 from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, PolicyError
 from core.domain.messages import Day, Moment, Money, Text, t
+from core.services.operators import LOCK_MINUTES
 
 
 def _moment(value: object) -> Moment | str:
@@ -268,7 +269,16 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "The new password needs at least {limit} characters.", limit=int(str(p["limit"]))
     ),
     "operator.current_password_wrong": lambda p: t(
-        "The current password is not right: type the one you signed in with."
+        "The current password is not right: type the one you signed in with. Wrong tries "
+        "left before you are signed out on every computer for {minutes} minutes: {left}.",
+        minutes=LOCK_MINUTES,
+        left=int(str(p.get("left", 0))),
+    ),
+    "operator.password_change_locked": lambda p: t(
+        "Too many wrong current passwords: you were signed out on every computer, and this "
+        "browser may sign in again at {until}. Not you who typed them? Tell the "
+        "installation administrator.",
+        until=_moment(p["until"]),
     ),
     "operator.password_unchanged": lambda p: t(
         "The new password must differ from the current one."
