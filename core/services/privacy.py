@@ -38,7 +38,8 @@ PENDING = ChargeStatus.PENDING
 class ErasureRefused(NotAllowed):
     """Erasure would destroy something still needed. `reason` is one of:
     balance_not_zero, charge_pending, credit_pending, application_in_progress,
-    recovery_pending, appeal_open, phone_change_waiting."""
+    recovery_pending, appeal_open, phone_change_waiting (with the request's `kind`: phone,
+    delegate or card, and its `status`: waiting, or approved for a card not printed)."""
 
     def __init__(self, reason: str, **params: object) -> None:
         super().__init__(f"privacy.{reason}", **params)
@@ -310,7 +311,9 @@ async def _check_erasable(
     for change in await uow.phone_changes.pending_for(citizen.id):
         # A waiting phone or delegate holds a full number about this person, an approved
         # card waits to be printed for them: decide it first.
-        raise ErasureRefused("phone_change_waiting", change_id=change.id)
+        raise ErasureRefused(
+            "phone_change_waiting", change_id=change.id, kind=change.kind, status=change.status
+        )
 
 
 async def _shared(

@@ -20,7 +20,7 @@ from core.services import cards, delegates, municipalities, phone_changes
 from core.services.operators import RoleRefused
 from core.storage import models as m
 from tests.dialogue.harness import assert_one_segment
-from tests.factories import Town, make_town, request
+from tests.factories import Town, make_town, pay, request
 from tests.integration.test_phone_changes import LONG_TOWN, _operators
 
 DELEGATE = "+393471230088"
@@ -318,3 +318,48 @@ async def test_the_notices_fit_one_sms_with_a_long_town_name(core: Core, languag
         if row.created_at == core.now()  # this test's notices, not the credit's
     ]
     assert len(bodies) == 4 and all(LONG_TOWN in body for body in bodies)
+
+
+async def _erasure_refusal(core: Core, town: Town) -> tuple[str, str, str]:
+    """The erasure's refusal: its code, and the command line's sentence in it and en."""
+    from buonispesa.cli.refusals import describe
+    from core.i18n import render_text
+    from core.services import privacy
+
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        with pytest.raises(privacy.ErasureRefused) as refused:
+            await privacy.erase_citizen(uow, municipality, town.citizen_cfs[0], core.now())
+    said = describe(refused.value)
+    return refused.value.code, render_text(said, "it"), render_text(said, "en")
+
+
+async def test_an_erasure_refused_for_a_request_says_which_request_waits(core: Core) -> None:
+    """Not "a new phone" for every request: a delegate, a card to approve, a card to print."""
+    town = await make_town(core, citizens=1)
+    team = await _operators(core, town)
+    await pay(core, town, 150_00)  # nothing left to spend: only the requests hold it back
+    delegate = await _ask_delegate(core, town, team["clerk"])
+    code, italian, english = await _erasure_refusal(core, town)
+    assert code == Refusal.PRIVACY_PHONE_CHANGE_WAITING
+    assert english == (
+        f"A delegate for this person waits for approval (request {delegate.id}): approve or "
+        "withdraw it first (admin citizen phone-change)."
+    )
+    assert italian.startswith("Un delegato per questa persona attende l'approvazione")
+    async with core.uow() as uow:
+        await phone_changes.withdraw(uow, team["clerk"], delegate.id, "Not needed", core.now())
+        await uow.commit()
+    card = await _ask_card(core, town, team["clerk"])
+    _, italian, english = await _erasure_refusal(core, town)
+    assert english.startswith(
+        f"A card with a PIN for this person waits for approval (request {card.id})"
+    )
+    assert italian.startswith("Una tessera con PIN per questa persona attende l'approvazione")
+    await _approve(core, team["manager"], card.id)
+    _, italian, english = await _erasure_refusal(core, town)
+    assert english.startswith(
+        f"An approved card with a PIN for this person waits to be printed (request {card.id})"
+    )
+    assert italian.startswith("Una tessera con PIN approvata per questa persona attende la stampa")
+    assert "new phone" not in english and "nuovo telefono" not in italian
