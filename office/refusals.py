@@ -142,6 +142,13 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "card.print_not_yours": lambda p: t(
         "Only the operator who asked this card, or the manager who approved it, prints it."
     ),
+    "card.print_expired": lambda p: t(
+        "Card request {number} was approved but not printed by {until}: it expired, and no "
+        "card or PIN was made. Ask for a new card; a manager other than you approves it "
+        "again.",
+        number=str(p["change_id"]),
+        until=_moment(p["print_by"]),
+    ),
     "delegate.needs_approval": lambda p: t(
         "This citizen has vouchers to spend or a payment waiting: a delegate must be asked "
         "from the application's page and approved by a second operator."

@@ -22,6 +22,7 @@ from core.domain.identity import normalize_codice_fiscale
 from core.domain.ledger import AccountKind
 from core.domain.outbox import OutboxStatus
 from core.services import ledger
+from core.services.cards import print_expired
 from core.services.identity import new_card_code
 from core.services.municipalities import current_round
 from core.services.unit_of_work import UnitOfWork
@@ -309,6 +310,8 @@ async def _check_erasable(
         if appeal.status == "open":  # the office must still answer them
             raise ErasureRefused("appeal_open", appeal_id=appeal.id)
     for change in await uow.phone_changes.pending_for(citizen.id):
+        if print_expired(change, now):
+            continue  # an approved card past its deadline is never printed
         # A waiting phone or delegate holds a full number about this person, an approved
         # card waits to be printed for them: decide it first.
         raise ErasureRefused(
