@@ -388,7 +388,7 @@ async def test_an_approved_card_not_printed_within_7_days_expires(
     assert late.value.code == Refusal.CARD_PRINT_EXPIRED
     assert late.value.params == {
         "change_id": asked.id,
-        "print_by": approved.change.print_by.isoformat(),
+        "print_by": deadline.isoformat(),
     }
     from core.i18n import render_text
     from office.refusals import describe
