@@ -12,7 +12,6 @@ from datetime import date, datetime
 from core.dialogue.errors import GENERIC, error_text
 from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, PolicyError
 from core.domain.messages import Day, Moment, Money, Text, t
-from core.services.operators import LOCK_MINUTES
 
 
 def _moment(value: object) -> Moment | str:
@@ -278,7 +277,7 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "operator.current_password_wrong": lambda p: t(
         "The current password is not right: type the one you signed in with. Wrong tries "
         "left before you are signed out on every computer for {minutes} minutes: {left}.",
-        minutes=LOCK_MINUTES,
+        minutes=int(str(p.get("minutes", 0))),
         left=int(str(p.get("left", 0))),
     ),
     "operator.password_change_locked": lambda p: t(

@@ -363,7 +363,9 @@ async def change_password(
         if locked is not None:
             assert counts.locked_until is not None
             raise SignedOutEverywhere(until=counts.locked_until.isoformat())
-        raise CurrentPasswordWrong(left=MAX_FAILED_SIGN_INS - counts.failed_sign_ins)
+        raise CurrentPasswordWrong(
+            left=MAX_FAILED_SIGN_INS - counts.failed_sign_ins, minutes=LOCK_MINUTES
+        )
     if new == current:
         raise Conflict(Refusal.OPERATOR_PASSWORD_UNCHANGED)
     await check_new_password(uow, operator, new)
