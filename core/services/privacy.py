@@ -24,6 +24,7 @@ from core.domain.outbox import OutboxStatus
 from core.services import activity, ledger
 from core.services.activity import Actor
 from core.services.appeals import appeal_window
+from core.services.cards import print_expired
 from core.services.identity import new_card_code
 from core.services.municipalities import current_round
 from core.services.unit_of_work import UnitOfWork
@@ -40,7 +41,9 @@ PENDING = ChargeStatus.PENDING
 class ErasureRefused(NotAllowed):
     """Erasure would destroy something still needed. `reason` is one of:
     balance_not_zero, charge_pending, credit_pending, application_in_progress,
-    recovery_pending, appeal_open, appeal_period, phone_change_waiting."""
+    recovery_pending, appeal_open, appeal_period, phone_change_waiting (with the request's
+    `kind`: phone, delegate or card, and its `status`: waiting, or approved for a card not
+    printed)."""
 
     def __init__(self, reason: str, **params: object) -> None:
         super().__init__(f"privacy.{reason}", **params)
@@ -310,9 +313,13 @@ async def _check_erasable(
         if appeal.status == "open":  # the office must still answer them
             raise ErasureRefused("appeal_open", appeal_id=appeal.id)
     for change in await uow.phone_changes.pending_for(citizen.id):
+        if print_expired(change, now):
+            continue  # an approved card past its deadline is never printed
         # A waiting phone or delegate holds a full number about this person, an approved
         # card waits to be printed for them: decide it first.
-        raise ErasureRefused("phone_change_waiting", change_id=change.id)
+        raise ErasureRefused(
+            "phone_change_waiting", change_id=change.id, kind=change.kind, status=change.status
+        )
     for application in await _applications(uow, citizen.id):
         # The person may still appeal the decision: answering (and correcting) the appeal
         # needs to know who they are. Possible from the day after the last day to appeal.
