@@ -136,6 +136,7 @@ ACTION_NAMES = {
     "card.withdraw": t("card request withdrawn"),
     "card.issue": t("card issued"),
     "card.reissue": t("card reissued"),
+    "card.expired": t("approved card not printed in time: expired"),
     "operator.add": t("operator added"),
     "operator.sign_in": t("signed in"),
     "operator.locked": t("unknown browsers locked out after wrong passwords"),
@@ -252,6 +253,10 @@ FIELD_NAMES = {
     "decision_notified_at": t("decision notified on"),
     "act": t("act no."),
     "pseudonym": t("pseudonym"),
+    "browser": t("browser"),
+    "print_by": t("to print by"),
+    "until": t("owed up to"),
+    "shops": t("shops: no., name, amount"),
     "conversations_deleted": t("conversations deleted"),
     "messages_blanked": t("messages blanked"),
 }
@@ -290,4 +295,7 @@ VALUE_NAMES = {
     "rejected": t("rejected"),
     "confirmed": t("confirmed"),
     "discrepancy": t("discrepancy found"),
+    "unknown": t("unknown"),
+    "expired": t("expired"),
+    "known": t("known"),
 }

@@ -46,13 +46,13 @@ def _value(words: Words, key: str, value: Any) -> str:
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     text = str(value)
-    if key in ("status", "outcome"):
+    if key in ("status", "outcome", "browser"):
         return words.name(VALUE_NAMES, text)
     if key == "role":
         return words.name(ROLE_NAMES, text)
     if key == "channel":
         return words.name(CHANNEL_NAMES, text)
-    if key.endswith(("_at", "_until")):
+    if key.endswith(("_at", "_until")) or key in ("until", "print_by"):
         try:
             return words.moment(datetime.fromisoformat(text))
         except ValueError:
