@@ -91,14 +91,14 @@ def _number_own(p: Mapping[str, object]) -> Text:
     """A number this citizen's own waiting request already names, as the other kind."""
     if p.get("kind") == "delegate":
         return t(
-            "{phone} is the delegate already asked for this citizen (request {number}): a "
-            "delegate has another phone than the citizen. Nothing was changed.",
+            "{phone} is the delegate already asked for this citizen (request {number}): the "
+            "citizen's own phone cannot also be their delegate. Nothing was changed.",
             phone=str(p["phone"]),
             number=str(p["change_id"]),
         )
     return t(
         "{phone} is the new phone already asked for this citizen (request {number}): a "
-        "delegate has another phone than the citizen. Nothing was changed.",
+        "delegate needs a phone other than the citizen's own. Nothing was changed.",
         phone=str(p["phone"]),
         number=str(p["change_id"]),
     )
