@@ -232,7 +232,8 @@ class PhoneChangeRepository(_Repository):
         self, change_id: int, citizen: m.Citizen, operator_id: int, now: datetime
     ) -> bool:
         """Record that an approved card was printed for `citizen`; False when it already was
-        (the PIN is printed once), or when the request is not this citizen's."""
+        (the PIN is printed once), when its deadline has passed, or when the request is not
+        this citizen's."""
         result = await self.session.execute(
             update(m.PhoneChange)
             .where(
@@ -241,8 +242,26 @@ class PhoneChangeRepository(_Repository):
                 m.PhoneChange.kind == "card",
                 m.PhoneChange.status == "approved",
                 m.PhoneChange.handed_at.is_(None),
+                m.PhoneChange.print_by > now,
             )
             .values(handed_by_id=operator_id, handed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def mark_expired(self, change_id: int, now: datetime) -> bool:
+        """An approved card not printed by its deadline becomes expired; False when it is
+        not one (printed, withdrawn, or its deadline not passed)."""
+        result = await self.session.execute(
+            update(m.PhoneChange)
+            .where(
+                m.PhoneChange.id == change_id,
+                m.PhoneChange.kind == "card",
+                m.PhoneChange.status == "approved",
+                m.PhoneChange.handed_at.is_(None),
+                m.PhoneChange.print_by <= now,
+            )
+            .values(status="expired")
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0))

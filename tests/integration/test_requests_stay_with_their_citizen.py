@@ -64,7 +64,7 @@ async def test_an_approved_card_is_nobody_elses(core: Core) -> None:
             for kind in ("phone", "delegate", "card"):
                 assert await uow.phone_changes.waiting_for(citizen, kind) is None
             assert list(await uow.phone_changes.pending_for(citizen)) == []
-            assert await phone_changes.printable_card(uow, citizen) is None
+            assert await phone_changes.printable_card(uow, citizen, core.now()) is None
         # The application's page of the other citizen shows nothing waiting.
         application = await uow.applications.latest_for_citizen(other.id)
         assert application is not None
