@@ -45,6 +45,12 @@ def _cents(value: object) -> Money:
 # the office ("Send STATO…"). Every other code reuses the dialogue's sentence.
 _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     **SHARED_SENTENCES,
+    Refusal.FUND_NONE: lambda p: t(
+        "No fund is recorded for {code}, so a determina has no money to commit. Record what it "
+        "received for the vouchers (the State's fondo di solidarietà alimentare, its own "
+        "money) first: 'admin fund record {code} --amount EUR --description TEXT'.",
+        code=str(p["code"]),
+    ),
     Refusal.MUNICIPALITY_NOT_FOUND: lambda p: t(
         "There is no municipality with code {code}: see 'admin municipality list'.",
         code=str(p["code"]),

@@ -50,6 +50,7 @@ class UnitOfWork:
     community: CommunityRepository
     operators: o.OperatorRepository
     acts: o.OfficeActRepository
+    fund: o.FundRepository
     phone_changes: o.PhoneChangeRepository
     activity: o.ActivityRepository
     settlements: o.SettlementRepository
@@ -147,6 +148,7 @@ class UnitOfWork:
         self.community = CommunityRepository(self)
         self.operators = o.OperatorRepository(self)
         self.acts = o.OfficeActRepository(self)
+        self.fund = o.FundRepository(self)
         self.phone_changes = o.PhoneChangeRepository(self)
         self.activity = o.ActivityRepository(self)
         self.settlements = o.SettlementRepository(self)
