@@ -5,8 +5,8 @@ committed and what is left beside "Approve"; a viewer only reads."""
 from __future__ import annotations
 
 import re
-from html import unescape
 from collections.abc import AsyncIterator
+from html import unescape
 
 import pytest
 
