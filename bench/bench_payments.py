@@ -35,6 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.runs import spread
 from core.bootstrap import Core
 from core.domain.charges import ChargeStatus, new_pending_code
 from core.domain.keys import PROCESS_KEYS, ServerKeys
@@ -222,10 +223,6 @@ def run_raw(path: Path, pending: list[tuple[int, str, int]], shop_id: int, now: 
     elapsed = time.perf_counter() - start
     db.close()
     return elapsed
-
-
-def spread(values: list[float]) -> str:
-    return f"{min(values):,.0f}/{statistics.median(values):,.0f}/{max(values):,.0f}"
 
 
 def main() -> int:

@@ -104,7 +104,10 @@ async def test_viewers_another_town_and_missing_csrf_are_refused(towns: Towns, c
     }
     for action, form in actions.items():
         url = f"/office/applications/{protocol}/{action}"
-        assert (await viewer.post(url, form)).status == 403, action
+        refused = await viewer.post(url, form)
+        assert refused.status == 403, action
+        if action == "correct":  # the page says whom to ask, in the office's language
+            assert "serve il ruolo di istruttore o di responsabile" in refused.text
         assert (await stranger.post(url, form)).status == 404, action
         assert (await clerk.post(url, form, csrf=False)).status == 403, action
     assert await answers(core, protocol) == before
@@ -117,7 +120,8 @@ async def test_viewers_another_town_and_missing_csrf_are_refused(towns: Towns, c
         assert await uow.delegates.of_citizen(citizen.id) is None
         assert (
             list(await uow.session.scalars(select(m.ActivityEntry.action)))
-            == ["operator.add"] * 8 + ["operator.sign_in"] * 3
+            # The setup's fund of each town (BEL, CAL), its operators, the sign-ins: no more.
+            == ["fund.record"] * 2 + ["operator.add"] * 8 + ["operator.sign_in"] * 3
         )
 
 
