@@ -33,6 +33,13 @@ FIELD_SENTENCES: dict[str, Text] = {
 }
 
 
+def _day(value: object) -> Day | str:
+    try:
+        return Day(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
 def _bad_date(p: Mapping[str, object]) -> Text:
     """The date the form accepts: year-month-day in digits, as a date field sends it; the
     example is a real date near today (the form's own), shown also as people write it."""
@@ -382,7 +389,17 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "The municipality has no IBAN: the bank file needs the account that pays."
     ),
     "reimbursement.name_not_sepa": lambda p: name_not_sepa(p),
-    "reimbursement.execution_date_past": lambda p: t("The execution date is in the past."),
+    "reimbursement.execution_date_past": lambda p: t(
+        "The execution date {day} is in the past: choose today or a later day.",
+        day=_day(p["execution_date"]),
+    ),
+    "reimbursement.less_owed": lambda p: t(
+        "{shop} is now owed {owed}, less than the {amount} this act pays (a refund since it "
+        "was prepared): nothing was paid. Withdraw the act and prepare a new one.",
+        shop=str(p["name"]),
+        owed=Money(int(str(p["owed_cents"]))),
+        amount=Money(int(str(p["cents"]))),
+    ),
     "reimbursement.balances_changed": lambda p: t(
         "A shop's balance changed meanwhile; nothing was paid. Try again."
     ),

@@ -147,6 +147,7 @@ class Refusal(StrEnum):
     REFUND_NOT_TODAY = "refund.not_today"
     REIMBURSEMENT_BALANCES_CHANGED = "reimbursement.balances_changed"
     REIMBURSEMENT_EXECUTION_DATE_PAST = "reimbursement.execution_date_past"
+    REIMBURSEMENT_LESS_OWED = "reimbursement.less_owed"
     REIMBURSEMENT_NAME_NOT_SEPA = "reimbursement.name_not_sepa"
     REIMBURSEMENT_NOTHING_DUE = "reimbursement.nothing_due"
     REIMBURSEMENT_NO_IBAN = "reimbursement.no_iban"
