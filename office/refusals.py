@@ -89,7 +89,23 @@ IDENTITY_REASONS: dict[str, Text] = {
 
 # Refusals the office meets the same way in the browser and on the command line
 # (buonispesa/cli/refusals.py adds its own beside them): each sentence written once.
+def role_refused(p: Mapping[str, object]) -> Text:
+    """Whom to ask: a clerk refused an approval needs a manager; a viewer only reads."""
+    needed = str(p.get("needed", "")).split("+")
+    if needed == ["manager"]:
+        return t("Only a manager can do this: ask a manager of your office.")
+    if p.get("role") == "viewer":
+        return t("Your account can only read: this needs a clerk or a manager.")
+    return t("Your role does not allow this.")
+
+
 SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
+    "operator.role_refused": role_refused,
+    "window.bad_days": lambda p: t(
+        "An application window lasts from 1 to {most} days, not {days}. Nothing was opened.",
+        most=int(str(p["most"])),
+        days=int(str(p["days"])),
+    ),
     "operator.not_found": lambda p: t(
         "There is no operator {username} in this municipality.", username=str(p["username"])
     ),
@@ -168,7 +184,6 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "window.already_open": lambda p: t(
         "The application window is already open until {until}.", until=_moment(p["closes_at"])
     ),
-    "window.bad_days": lambda p: t("The application window lasts at least one day."),
     "window.not_open": lambda p: t("The application window is not open."),
     "window.not_confirmed": lambda p: t(
         "The window was not closed: confirm on the page that explains what closing means."
@@ -263,7 +278,6 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "Too many wrong passwords: this account is locked until {until}.",
         until=_moment(p["until"]),
     ),
-    "operator.role_refused": lambda p: t("Your role does not allow this."),
     "operator.password_too_short": lambda p: t(
         "The new password needs at least {limit} characters.", limit=int(str(p["limit"]))
     ),

@@ -396,7 +396,8 @@ async def count(uow: UnitOfWork, municipality_id: int) -> int:
 
 def require_role(operator: m.Operator, *roles: Role) -> None:
     if Role(operator.role) not in roles:
-        raise RoleRefused(role=operator.role)
+        # The roles that may, so the refusal can say whom to ask.
+        raise RoleRefused(role=operator.role, needed="+".join(sorted(r.value for r in roles)))
 
 
 def may_see_personal_data(operator: m.Operator) -> bool:

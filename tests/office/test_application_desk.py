@@ -104,7 +104,10 @@ async def test_viewers_another_town_and_missing_csrf_are_refused(towns: Towns, c
     }
     for action, form in actions.items():
         url = f"/office/applications/{protocol}/{action}"
-        assert (await viewer.post(url, form)).status == 403, action
+        refused = await viewer.post(url, form)
+        assert refused.status == 403, action
+        if action == "correct":  # the page says whom to ask, in the office's language
+            assert "serve il ruolo di istruttore o di responsabile" in refused.text
         assert (await stranger.post(url, form)).status == 404, action
         assert (await clerk.post(url, form, csrf=False)).status == 403, action
     assert await answers(core, protocol) == before
