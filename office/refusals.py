@@ -206,6 +206,13 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "card.print_not_yours": lambda p: t(
         "Only the operator who asked this card, or the manager who approved it, prints it."
     ),
+    "card.print_expired": lambda p: t(
+        "Card request {number} was approved but not printed by {until}: it expired, and no "
+        "card or PIN was made. Ask for a new card; a manager other than you approves it "
+        "again.",
+        number=str(p["change_id"]),
+        until=_moment(p["print_by"]),
+    ),
     "delegate.needs_approval": lambda p: t(
         "This citizen has vouchers to spend or a payment waiting: a delegate must be asked "
         "from the application's page and approved by a second operator."
@@ -331,7 +338,16 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "The new password needs at least {limit} characters.", limit=int(str(p["limit"]))
     ),
     "operator.current_password_wrong": lambda p: t(
-        "The current password is not right: type the one you signed in with."
+        "The current password is not right: type the one you signed in with. Wrong tries "
+        "left before you are signed out on every computer for {minutes} minutes: {left}.",
+        minutes=int(str(p.get("minutes", 0))),
+        left=int(str(p.get("left", 0))),
+    ),
+    "operator.password_change_locked": lambda p: t(
+        "Too many wrong current passwords: you were signed out on every computer, and this "
+        "browser may sign in again at {until}. Not you who typed them? Tell the "
+        "installation administrator.",
+        until=_moment(p["until"]),
     ),
     "operator.password_unchanged": lambda p: t(
         "The new password must differ from the current one."

@@ -66,6 +66,7 @@ class Refusal(StrEnum):
     CARD_BLOCKED = "card.blocked"
     CARD_LOCKED_AT_SHOP = "card.locked_at_shop"
     CARD_NEEDS_APPROVAL = "card.needs_approval"
+    CARD_PRINT_EXPIRED = "card.print_expired"
     CARD_PRINT_NOT_YOURS = "card.print_not_yours"
     CARD_REQUEST_WAITING = "card.request_waiting"
     CHARGE_NOT_FOUND = "charge.not_found"

@@ -1,7 +1,7 @@
 """The town's fund: the money received for the vouchers, which every determina is checked against
 
 Revision ID: 0028_town_fund
-Revises: 0026_shop_receipt_numbers
+Revises: 0027_card_print_deadline
 Create Date: 2026-12-04 02:40:00
 
 `fund_entries` holds what each municipality received for its vouchers (the State's
@@ -21,7 +21,7 @@ from alembic import op
 import core.storage.models
 
 revision: str = "0028_town_fund"
-down_revision: str | None = "0026_shop_receipt_numbers"
+down_revision: str | None = "0027_card_print_deadline"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
