@@ -55,6 +55,10 @@ OTHER_CONTENT = (
     "Too many codes were sent to this number, and the last one confirms other content. "
     "Nothing was changed: you can confirm this from {when}."
 )
+OTHER_ANSWERS = (
+    "That code was sent for other answers than the ones here now: it confirms nothing. "
+    "Nothing was changed."
+)
 RESUME = "You have an unfinished request. Do you want to continue it?"
 WRONG = "Wrong code: {count} attempt left."
 LIQUIDITY = (
@@ -317,3 +321,31 @@ async def test_an_expired_payment_code_as_a_first_message_is_explained(
     customer = Chat(core, town.citizen_phones[0])  # never wrote before
     await customer.expect(code, EXPIRED_PAYMENT)
     await customer.expect(f"{code[:3]} {code[3:]}", EXPIRED_PAYMENT)
+
+
+async def test_a_code_whose_content_changed_since_it_was_sent_confirms_nothing(
+    core: Core,
+) -> None:
+    """The answers held at the code step are not those the code was sent for (a code kept
+    before codes knew their content, say): the right code is refused with the reason, and
+    a new code, naming the answers held now, is sent."""
+    await town_with_open_window(core)
+    citizen = Chat(core, PHONE)
+    await citizen.send("DOMANDA")
+    held = await reach_the_code(citizen, CITIZEN_CF, CITIZEN_ANSWERS)
+    async with core.uow() as uow:
+        conversation = await uow.session.scalar(
+            select(m.Conversation).where(m.Conversation.address == PHONE)
+        )
+        assert conversation is not None
+        data = dict(conversation.data)
+        answers = dict(data["state"])
+        assert answers["otp"]["content"]
+        answers["otp"] = {k: v for k, v in answers["otp"].items() if k != "content"}
+        data["state"] = answers
+        conversation.data = data
+        await uow.commit()
+    await citizen.expect(held, OTHER_ANSWERS, APPLY_CODE)
+    assert await applications(core) == []
+    await citizen.expect(await confirmation_code(citizen), SENT)
+    assert len(await applications(core)) == 1
