@@ -1,7 +1,7 @@
 """A confirmation code remembers what it was sent to confirm
 
 Revision ID: 0029_code_content
-Revises: 0026_shop_receipt_numbers
+Revises: 0027_card_print_deadline
 Create Date: 2026-12-04 03:00:00
 
 A code sent to a number to confirm an application or an appeal confirmed whatever the
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0029_code_content"
-down_revision: str | None = "0026_shop_receipt_numbers"
+down_revision: str | None = "0027_card_print_deadline"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
