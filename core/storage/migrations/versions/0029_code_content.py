@@ -1,7 +1,7 @@
 """A confirmation code remembers what it was sent to confirm
 
 Revision ID: 0029_code_content
-Revises: 0027_card_print_deadline
+Revises: 0028_town_fund
 Create Date: 2026-12-04 03:00:00
 
 A code sent to a number to confirm an application or an appeal confirmed whatever the
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0029_code_content"
-down_revision: str | None = "0027_card_print_deadline"
+down_revision: str | None = "0028_town_fund"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
