@@ -813,6 +813,19 @@ class FakeCharges(_Fake):
             m.Charge, lambda x: x.citizen_id == citizen_id and x.status == ChargeStatus.PENDING
         )
 
+    async def expired_for_citizen(
+        self, citizen_id: int, since: datetime, now: datetime
+    ) -> Sequence[m.Charge]:
+        rows = self.store.rows(
+            m.Charge,
+            lambda x: (
+                x.citizen_id == citizen_id
+                and x.status in (ChargeStatus.PENDING, ChargeStatus.EXPIRED)
+                and since < x.expires_at <= now
+            ),
+        )
+        return sorted(rows, key=lambda x: -x.id)
+
     async def paid_since(self, shop_id: int, since: datetime, requested_by: str | None) -> int:
         paid = (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)
         return len(
