@@ -121,6 +121,7 @@ class Refusal(StrEnum):
     OPERATOR_PASSWORD_NAMES_OPERATOR = "operator.password_names_operator"
     OPERATOR_PASSWORD_NAMES_TOWN = "operator.password_names_town"
     OPERATOR_PASSWORD_TOO_SHORT = "operator.password_too_short"
+    OPERATOR_ROLE_REFUSED = "operator.role_refused"
     OPERATOR_PASSWORD_UNCHANGED = "operator.password_unchanged"
     PAYMENT_BAD_AMOUNT = "payment.bad_amount"
     PAYMENT_INSUFFICIENT_FUNDS = "payment.insufficient_funds"
