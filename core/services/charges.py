@@ -1116,7 +1116,8 @@ async def waiting_at_till(
                 ),
             )
         )
-    found.sort(key=lambda pair: pair[0], reverse=True)
+    # Newest first; asked in the same instant, the later row first.
+    found.sort(key=lambda pair: (pair[0], pair[1].charge_id), reverse=True)
     return [waiting for _, waiting in found]
 
 
