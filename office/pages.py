@@ -116,13 +116,18 @@ async def problem(request: web.Request, text: Text, status: int) -> web.Response
 
 # An address under /office/ that names no page: a malformed id, a typo, a file that is gone.
 PAGE_NOT_FOUND = t("This page does not exist in the office: check the address.")
+# The address of a button's action reloaded or pasted (a card's PDF after its download).
+BUTTON_ADDRESS = t(
+    "This address belongs to a button and does not open on its own: go back to the page "
+    "and press the button."
+)
 
 
 async def not_found(request: web.Request) -> web.StreamResponse:
     """The office's last route: any address under /office/ that no other route matches
     (`/appeals/abc/decide`) is the office's own not-found page, in the operator's language,
-    behind the same guards as every page. An address that exists for another method stays
-    "405 Method Not Allowed"."""
+    behind the same guards as every page. An address that exists for another method is a
+    405, which `refusals` turns into a page."""
     own = request.match_info.route.resource
     for resource in request.app.router.resources():
         if resource is own:
@@ -135,10 +140,11 @@ async def not_found(request: web.Request) -> web.StreamResponse:
 
 def refusals() -> Middleware:
     """A refusal from the core becomes a page that says it, with the matching status
-    (404 for what is not found in the operator's municipality, 403 for a role or the four-
-    eyes rule, 409 for a state conflict, 400 for bad input). Nothing was changed: the
-    handler's unit of work rolled back. A page a handler does not find (web.HTTPNotFound)
-    is the office's not-found page too."""
+        (404 for what is not found in the operator's municipality, 403 for a role or the four-
+        eyes rule, 409 for a state conflict, 400 for bad input). Nothing was changed: the
+        handler's unit of work rolled back. A page a handler does not find (web.HTTPNotFound)
+        is the office's not-found page too, and an action's address opened as a page (405) says
+    what to do in the operator's language."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -148,5 +154,9 @@ def refusals() -> Middleware:
             return await problem(request, describe(error), status_of(error))
         except web.HTTPNotFound:
             return await problem(request, PAGE_NOT_FOUND, 404)
+        except web.HTTPMethodNotAllowed as error:
+            page = await problem(request, BUTTON_ADDRESS, 405)
+            page.headers["Allow"] = ",".join(sorted(error.allowed_methods))
+            return page
 
     return middleware

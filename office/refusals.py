@@ -33,6 +33,13 @@ FIELD_SENTENCES: dict[str, Text] = {
 }
 
 
+def _day(value: object) -> Day | str:
+    try:
+        return Day(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
 def _bad_date(p: Mapping[str, object]) -> Text:
     """The date the form accepts: year-month-day in digits, as a date field sends it; the
     example is a real date near today (the form's own), shown also as people write it."""
@@ -89,7 +96,23 @@ IDENTITY_REASONS: dict[str, Text] = {
 
 # Refusals the office meets the same way in the browser and on the command line
 # (buonispesa/cli/refusals.py adds its own beside them): each sentence written once.
+def role_refused(p: Mapping[str, object]) -> Text:
+    """Whom to ask: a clerk refused an approval needs a manager; a viewer only reads."""
+    needed = str(p.get("needed", "")).split("+")
+    if needed == ["manager"]:
+        return t("Only a manager can do this: ask a manager of your office.")
+    if p.get("role") == "viewer":
+        return t("Your account can only read: this needs a clerk or a manager.")
+    return t("Your role does not allow this.")
+
+
 SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
+    "operator.role_refused": role_refused,
+    "window.bad_days": lambda p: t(
+        "An application window lasts from 1 to {most} days, not {days}. Nothing was opened.",
+        most=int(str(p["most"])),
+        days=int(str(p["days"])),
+    ),
     "operator.not_found": lambda p: t(
         "There is no operator {username} in this municipality.", username=str(p["username"])
     ),
@@ -141,6 +164,13 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "card.print_not_yours": lambda p: t(
         "Only the operator who asked this card, or the manager who approved it, prints it."
     ),
+    "card.print_expired": lambda p: t(
+        "Card request {number} was approved but not printed by {until}: it expired, and no "
+        "card or PIN was made. Ask for a new card; a manager other than you approves it "
+        "again.",
+        number=str(p["change_id"]),
+        until=_moment(p["print_by"]),
+    ),
     "delegate.needs_approval": lambda p: t(
         "This citizen has vouchers to spend or a payment waiting: a delegate must be asked "
         "from the application's page and approved by a second operator."
@@ -168,7 +198,6 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "window.already_open": lambda p: t(
         "The application window is already open until {until}.", until=_moment(p["closes_at"])
     ),
-    "window.bad_days": lambda p: t("The application window lasts at least one day."),
     "window.not_open": lambda p: t("The application window is not open."),
     "window.not_confirmed": lambda p: t(
         "The window was not closed: confirm on the page that explains what closing means."
@@ -263,12 +292,20 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "Too many wrong passwords: this account is locked until {until}.",
         until=_moment(p["until"]),
     ),
-    "operator.role_refused": lambda p: t("Your role does not allow this."),
     "operator.password_too_short": lambda p: t(
         "The new password needs at least {limit} characters.", limit=int(str(p["limit"]))
     ),
     "operator.current_password_wrong": lambda p: t(
-        "The current password is not right: type the one you signed in with."
+        "The current password is not right: type the one you signed in with. Wrong tries "
+        "left before you are signed out on every computer for {minutes} minutes: {left}.",
+        minutes=int(str(p.get("minutes", 0))),
+        left=int(str(p.get("left", 0))),
+    ),
+    "operator.password_change_locked": lambda p: t(
+        "Too many wrong current passwords: you were signed out on every computer, and this "
+        "browser may sign in again at {until}. Not you who typed them? Tell the "
+        "installation administrator.",
+        until=_moment(p["until"]),
     ),
     "operator.password_unchanged": lambda p: t(
         "The new password must differ from the current one."
@@ -326,7 +363,17 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "The municipality has no IBAN: the bank file needs the account that pays."
     ),
     "reimbursement.name_not_sepa": lambda p: name_not_sepa(p),
-    "reimbursement.execution_date_past": lambda p: t("The execution date is in the past."),
+    "reimbursement.execution_date_past": lambda p: t(
+        "The execution date {day} is in the past: choose today or a later day.",
+        day=_day(p["execution_date"]),
+    ),
+    "reimbursement.less_owed": lambda p: t(
+        "{shop} is now owed {owed}, less than the {amount} this act pays (a refund since it "
+        "was prepared): nothing was paid. Withdraw the act and prepare a new one.",
+        shop=str(p["name"]),
+        owed=Money(int(str(p["owed_cents"]))),
+        amount=Money(int(str(p["cents"]))),
+    ),
     "reimbursement.balances_changed": lambda p: t(
         "A shop's balance changed meanwhile; nothing was paid. Try again."
     ),

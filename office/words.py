@@ -141,6 +141,9 @@ ACTION_NAMES = {
     "operator.locked": t("unknown browsers locked out after wrong passwords"),
     "operator.device_locked": t("one known browser locked out after wrong passwords"),
     "operator.password_changed": t("password changed"),
+    "operator.password_change_locked": t(
+        "signed out everywhere after wrong current passwords on the password page"
+    ),
     "operator.unlock": t("account unlocked by the office"),
     "operator.disable": t("operator disabled: sessions ended, no sign-in"),
     "operator.enable": t("operator enabled again"),

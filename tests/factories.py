@@ -209,6 +209,7 @@ async def approved_request(
         decided_at=now,
         handed_by_id=team[0].id if kind == "card" else None,
         handed_at=now if kind == "card" else None,
+        print_by=now + timedelta(days=7) if kind == "card" else None,
     )
     uow.add(change)
     await uow.flush()

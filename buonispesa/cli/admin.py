@@ -355,7 +355,7 @@ def policy_check(file: Path) -> None:
 
 
 @window_app.command("open")
-def window_open(code: str, days: Annotated[int | None, typer.Option(min=1)] = None) -> None:
+def window_open(code: str, days: Annotated[int | None, typer.Option()] = None) -> None:
     """Open the application window (default: the policy's number of days)."""
     from core.services import municipalities
 

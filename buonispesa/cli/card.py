@@ -24,6 +24,7 @@ from core.i18n import LANGUAGES, format_param
 # The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
 if TYPE_CHECKING:
     from core.bootstrap import Core
+    from core.storage import models as m
 
 
 @admin.command("card")
@@ -91,7 +92,7 @@ def card(
 
     operator = operator_name(by)
 
-    async def work(core: Core) -> cards.CardData | int:
+    async def work(core: Core) -> cards.CardData | tuple[int, m.PhoneChange | None]:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             try:
@@ -102,12 +103,14 @@ def card(
                 issued = await cards.issue_card(uow, town, cf, core.now(), reissue=reissue)
             else:
                 citizen = await identity.office_citizen(uow, town.id, cf)
-                if await phone_changes.printable_card(uow, citizen) is None:
+                if await phone_changes.printable_card(uow, citizen, core.now()) is None:
+                    # An approved card past its deadline expires here: a new one is asked.
+                    expired = await phone_changes.expire_card(uow, account, citizen, core.now())
                     change = await phone_changes.request_card(
                         uow, account, town, cf, core.now(), reissue=reissue
                     )
                     await uow.commit()
-                    return change.id
+                    return change.id, expired
                 issued = await phone_changes.print_card(uow, account, town, citizen, core.now())
             link = deep_link(username, issued.card_code) if username else None
             # The PIN exists in clear only here: the file is written before the commit and
@@ -117,7 +120,20 @@ def card(
             return issued
 
     issued = run_with_core(work)
-    if isinstance(issued, int):
+    if isinstance(issued, tuple):
+        asked, expired = issued
+        if expired is not None and expired.print_by is not None:
+            out.print(
+                say(
+                    t(
+                        "Card request {number} was approved but not printed by {until}: it "
+                        "expired, and no card or PIN was made.",
+                        number=str(expired.id),
+                        until=Moment(expired.print_by),
+                    )
+                ),
+                markup=False,
+            )
         out.print(
             say(
                 t(
@@ -125,7 +141,7 @@ def card(
                     "approval ('admin citizen phone-change approve {code} {number} --by "
                     "MANAGER'); then print it with this command and --by. Nothing was written.",
                     cf=cf,
-                    number=str(issued),
+                    number=str(asked),
                     code=code,
                 )
             ),

@@ -41,6 +41,36 @@ def _cents(value: object) -> Money:
     return Money(int(str(value)))
 
 
+def _pending_request(p: Mapping[str, object]) -> Text:
+    """Erasure refused for a request about who receives the person's codes: which one."""
+    number = str(p["change_id"])
+    kind = p.get("kind", "phone")
+    if kind == "delegate":
+        return t(
+            "A delegate for this person waits for approval (request {number}): approve or "
+            "withdraw it first (admin citizen phone-change).",
+            number=number,
+        )
+    if kind == "card" and p.get("status") == "approved":
+        return t(
+            "An approved card with a PIN for this person waits to be printed (request "
+            "{number}): print it with 'admin card … --by' or withdraw it first (admin "
+            "citizen phone-change withdraw).",
+            number=number,
+        )
+    if kind == "card":
+        return t(
+            "A card with a PIN for this person waits for approval (request {number}): approve "
+            "or withdraw it first (admin citizen phone-change).",
+            number=number,
+        )
+    return t(
+        "A new phone for this person waits for approval (request {number}): approve or "
+        "withdraw it first (admin citizen phone-change).",
+        number=number,
+    )
+
+
 # Refusals only the office meets, or whose sentence for citizens and cashiers would mislead
 # the office ("Send STATO…"). Every other code reuses the dialogue's sentence.
 _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
@@ -239,11 +269,7 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "(admin appeals decide).",
         number=str(p["appeal_id"]),
     ),
-    Refusal.PRIVACY_PHONE_CHANGE_WAITING: lambda p: t(
-        "A new phone for this person waits for approval (request {number}): approve or "
-        "withdraw it first (admin citizen phone-change).",
-        number=str(p["change_id"]),
-    ),
+    Refusal.PRIVACY_PHONE_CHANGE_WAITING: _pending_request,
     Refusal.PHONE_CHANGE_NEEDS_APPROVAL: lambda p: t(
         "{cf} has vouchers to spend or a payment waiting for its code: a new phone needs a "
         "second operator. Ask it with --by YOUR_OFFICE_USERNAME; a manager who did not ask "

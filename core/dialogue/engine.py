@@ -48,6 +48,9 @@ STOPPED = t(
     "arrive. Write START to receive everything again."
 )
 RESUMED = t("Notices are on again.")
+# By SMS the one message after START: the welcome and its menu would be a second SMS paid
+# for one word, and the person already knows the service.
+RESUMED_BY_SMS = t("Notices are on again. Write MENU to see what you can do.")
 
 
 @dataclass(frozen=True)
@@ -287,6 +290,9 @@ class DialogueEngine:
         if turn.stopped:
             if command is not None and command[0] == "start":
                 turn.stopped = False
+                if turn.channel != Channel.TELEGRAM.value:
+                    turn.say(RESUMED_BY_SMS)
+                    return
                 turn.say(RESUMED)
             elif (
                 command is not None

@@ -1,11 +1,12 @@
-"""What a determina or a credit act will do, recomputed now from the services that run it.
+"""What a determina, a credit or a reimbursement act will do, recomputed from the services.
 
 The clerk sees it before preparing a determina, the manager beside "Approve" (the round
 page, the dashboard); approval checks the act against it again (core.services.acts). A
 determina is the allocation the budget simulator computes (allocation.simulate, the same
 function allocation.approve freezes); a credit counts the lines crediting.credit_tranche
 pays and the notices it and notify_unpaid queue (crediting.notice_destination decides
-both). Nothing here writes.
+both). A reimbursement is what each shop is owed at its preparation (the cut-off): the act
+records it and pays exactly that (core.services.reimbursement.settle). Nothing here writes.
 
 `state` is a short fingerprint of who would get how much: an act records it when prepared,
 the office page sends the one it showed with "Approve", so an approval never runs on
@@ -22,6 +23,7 @@ from core.domain.errors import Conflict, NotFound, Refusal
 from core.services import allocation
 from core.services.crediting import notice_destination
 from core.services.municipalities import current_round
+from core.services.reimbursement import pending_reimbursements
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -62,6 +64,60 @@ class CreditFigures:
     total_cents: int
     notices: int
     state: str
+
+
+@dataclass(frozen=True)
+class ShopAmount:
+    shop_id: int
+    name: str
+    cents: int
+
+
+@dataclass(frozen=True)
+class ReimbursementFigures:
+    """What a reimbursement pays each shop: owed now, or recorded by an act at its cut-off."""
+
+    shops: tuple[ShopAmount, ...]
+    total_cents: int
+    state: str
+
+
+def reimbursement_state(shops: tuple[ShopAmount, ...]) -> str:
+    return fingerprint("reimbursement", [(item.shop_id, item.cents) for item in shops])
+
+
+def reimbursement_of(shops: tuple[ShopAmount, ...]) -> ReimbursementFigures:
+    return ReimbursementFigures(
+        shops=shops,
+        total_cents=sum(item.cents for item in shops),
+        state=reimbursement_state(shops),
+    )
+
+
+async def reimbursement(uow: UnitOfWork, town: m.Municipality) -> ReimbursementFigures:
+    """What each shop is owed now: what a reimbursement prepared now records and pays."""
+    due = await pending_reimbursements(uow, town)
+    return reimbursement_of(tuple(ShopAmount(shop.id, shop.name, cents) for shop, cents in due))
+
+
+def reimbursement_params(figures: ReimbursementFigures) -> dict[str, object]:
+    """How an act records them (JSON)."""
+    return {
+        "shops": [[item.shop_id, item.name, item.cents] for item in figures.shops],
+        "total_cents": figures.total_cents,
+        "state": figures.state,
+    }
+
+
+def recorded_reimbursement(params: dict[str, object]) -> ReimbursementFigures | None:
+    """What a reimbursement act recorded when prepared; None for an act prepared before
+    acts recorded it (it pays what is owed at approval, checked against what was shown)."""
+    shops = params.get("shops")
+    if not isinstance(shops, list):
+        return None
+    return reimbursement_of(
+        tuple(ShopAmount(int(item[0]), str(item[1]), int(item[2])) for item in shops)
+    )
 
 
 async def determina(uow: UnitOfWork, town: m.Municipality, budget_cents: int) -> DeterminaFigures:

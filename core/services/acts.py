@@ -124,7 +124,10 @@ async def _check_preparable(
             raise reimbursement.MunicipalityHasNoIban(municipality=town.code)
         if not await reimbursement.pending_reimbursements(uow, town):
             raise reimbursement.NothingToReimburse(municipality=town.code)
-        date.fromisoformat(str(params["execution_date"]))
+        # Refused now, not only at approval: a draft the manager could never approve.
+        reimbursement.check_execution_date(
+            town, now, date.fromisoformat(str(params["execution_date"]))
+        )
     elif kind is ActKind.REVOCATION:
         protocol = str(params["protocol"])
         application = await uow.applications.by_protocol(protocol)
@@ -168,6 +171,8 @@ async def prepare(
         params = {"budget_cents": int(params["budget_cents"])}
     elif kind is ActKind.CREDIT:
         params = {}
+    elif kind is ActKind.REIMBURSEMENT:
+        params = {"execution_date": str(params["execution_date"])}
     await _check_preparable(uow, town, kind, params, now)
     for act in await open_acts(uow, town.id, kind):
         if kind not in PER_PROTOCOL or act.params.get("protocol") == params["protocol"]:
@@ -185,6 +190,11 @@ async def prepare(
     elif kind is ActKind.CREDIT:
         credit = await act_figures.credit(uow, town)
         params = {"tranche": credit.tranche, "state": credit.state}
+    elif kind is ActKind.REIMBURSEMENT:
+        # What each shop is owed now, the cut-off: approval pays exactly this, and what
+        # shops earn after it waits for the next reimbursement.
+        owed = await act_figures.reimbursement(uow, town)
+        params |= {"until": now.isoformat(), **act_figures.reimbursement_params(owed)}
     act = m.OfficeAct(
         municipality_id=town.id,
         kind=kind.value,
@@ -220,7 +230,8 @@ async def approve(
     """A manager other than the preparer approves: the act runs now. The caller commits.
 
     A determina or a credit is checked against the state now: `seen` is the fingerprint of
-    the figures the approver was shown (core.services.act_figures)."""
+    the figures the approver was shown (core.services.act_figures). A reimbursement pays
+    exactly the amounts it recorded when prepared (and shows)."""
     act = await get(uow, operator, act_id)
     require_role(operator, Role.MANAGER)
     if act.prepared_by_id == operator.id:
@@ -265,7 +276,26 @@ async def approve(
         }
     elif kind is ActKind.REIMBURSEMENT:
         day = date.fromisoformat(str(act.params["execution_date"]))
-        settlement, xml = await reimbursement.settle(uow, town, now, day)
+        recorded = act_figures.recorded_reimbursement(act.params)
+        if recorded is None:
+            # Prepared before acts recorded their amounts: what is owed now, as shown.
+            now_owed = await act_figures.reimbursement(uow, town)
+            _check_state(act, now_owed.state, seen)
+            settlement, xml = await reimbursement.settle(uow, town, now, day)
+        else:
+            # Exactly what was prepared and shown; the fingerprint never changes, so a
+            # different one means the approver looked at another act's figures.
+            _check_state(act, recorded.state, seen)
+            settlement, xml = await reimbursement.settle(
+                uow,
+                town,
+                now,
+                day,
+                covers=[(item.shop_id, item.cents) for item in recorded.shops],
+                until=datetime.fromisoformat(str(act.params["until"])),
+            )
+            if settlement.total_cents != recorded.total_cents:
+                raise Conflict(Refusal.ACT_FIGURES_CHANGED, act_id=act.id)
         outcome = {"message_id": settlement.message_id, "total_cents": settlement.total_cents}
         act.document = xml
     elif kind is ActKind.REVOCATION:

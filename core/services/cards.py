@@ -26,6 +26,23 @@ from core.services.outbox import notify_payer
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
+# An approved card with a PIN is printed within this many days of its approval, or it
+# expires: no PIN is made long after two operators vouched for the person at the desk, and
+# a new request is asked (core.services.phone_changes; docs/cards-and-delegates.md).
+CARD_PRINT_DAYS = 7
+
+
+def print_expired(change: m.PhoneChange, now: datetime) -> bool:
+    """An approved card not printed whose deadline (`print_by`) has passed."""
+    return (
+        change.kind == "card"
+        and change.status == "approved"
+        and change.handed_at is None
+        and change.print_by is not None
+        and change.print_by <= now
+    )
+
+
 CONSENT_CODE = "code"
 CONSENT_CARD_PIN = "card_pin"
 
@@ -107,7 +124,7 @@ async def issue_card(
         raise Conflict(Refusal.CARD_ALREADY_ISSUED, card_code=citizen.card_code)
     if not approves(approved, citizen, "card"):
         pending = await uow.phone_changes.waiting_for(citizen.id, "card")
-        if pending is not None:
+        if pending is not None and not print_expired(pending, now):
             raise Conflict(Refusal.CARD_REQUEST_WAITING, change_id=pending.id)
         if await money_at_stake(uow, citizen, now):
             raise NotAllowed(Refusal.CARD_NEEDS_APPROVAL, codice_fiscale=citizen.codice_fiscale)

@@ -700,9 +700,11 @@ async def confirm_charge_committed(
             await uow.commit()
         return result
 
-    # PostgreSQL may abort one of two attempts on the same charge as a deadlock (a right
-    # and a wrong code typed at once were seen to): all of it rolled back, it runs again
-    # and never reaches the till (core/services/transactions.py).
+    # Two confirmations of one charge (a right and a wrong code typed at once) queue on
+    # the charge's row, locked first (core/storage/payment_trip.py: _LOCK_CHARGE), and
+    # so cannot deadlock. The retry stays as every money-moving transaction's safety net:
+    # should PostgreSQL abort one anyway, all of it is rolled back and runs again, never
+    # reaching the till (core/services/transactions.py).
     return await retrying(once)
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.identity import normalize_bic, normalize_iban, normalize_phone
-from core.domain.policy import DEFAULT_POLICY_RESOURCE, Policy, parse_policy
+from core.domain.policy import DEFAULT_POLICY_RESOURCE, INT_RANGES, Policy, parse_policy
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -136,8 +136,10 @@ async def open_window(
         # Its credit works on the latest window: a new one would strand it.
         raise Conflict(Refusal.WINDOW_TRANCHE_WAITING, tranche=waiting.tranche)
     length = days if days is not None else policy_of(municipality).application_window_days
-    if length <= 0:
-        raise Conflict(Refusal.WINDOW_BAD_DAYS, days=length)
+    shortest, longest = INT_RANGES["policy.application_window_days"]
+    if not shortest <= length <= longest:
+        # The policy's own range: 3650 is a typo, and a window cannot be shortened after.
+        raise Conflict(Refusal.WINDOW_BAD_DAYS, days=length, most=longest)
     round_ = m.Round(
         municipality_id=municipality.id,
         number=(latest.number + 1) if latest else 1,

@@ -9,8 +9,10 @@ guessing a manager's password locks out strangers, not the manager at the office
 A new account gets a one-time password that must be changed at the first sign-in, to one
 core.domain.passwords allows (NIST SP 800-63B: long, not common, not the username or the
 town). A password change and disabling the operator end all their office sessions
-(core.services.office_sessions). Hashing runs in a worker thread: it takes tens of
-milliseconds of CPU on purpose and must not stall the event loop.
+(core.services.office_sessions). A wrong current password on the password page counts as a
+wrong sign-in of that browser, and its lock also ends all the operator's sessions. Hashing
+runs in a worker thread: it takes tens of milliseconds of CPU on purpose and must not stall
+the event loop.
 """
 
 from __future__ import annotations
@@ -61,6 +63,14 @@ class CurrentPasswordWrong(NotAllowed):
 
 class AccountLocked(NotAllowed):
     code = "operator.locked"
+
+
+class SignedOutEverywhere(AccountLocked):
+    """The current password typed wrong MAX_FAILED_SIGN_INS times in a row on the password
+    page: the browser is locked out as after as many wrong sign-ins, and every office
+    session of the operator ended (a stolen session cookie guesses no further)."""
+
+    code = "operator.password_change_locked"
 
 
 class RoleRefused(NotAllowed):
@@ -176,6 +186,59 @@ async def sign_in(
     return SignedIn(operator, device_cookies.renewed(uow.keys, device_cookie, operator.username))
 
 
+async def _counts(
+    uow: UnitOfWork, operator: m.Operator, device_cookie: str | None
+) -> tuple[m.OperatorDevice | None, m.Operator | m.OperatorDevice]:
+    """The known browser this attempt comes from (None: an unknown one), and the counts it
+    belongs to: that browser's, or the operator's row for all unknown browsers."""
+    nonce = device_cookies.known_nonce(uow.keys, device_cookie, operator.username)
+    device = None if nonce is None else await uow.operators.device(operator.id, nonce)
+    if nonce is not None and device is None:
+        device = m.OperatorDevice(operator_id=operator.id, nonce=nonce, failed_sign_ins=0)
+    return device, (operator if device is None else device)
+
+
+async def _count_wrong(
+    uow: UnitOfWork,
+    operator: m.Operator,
+    device: m.OperatorDevice | None,
+    counts: m.Operator | m.OperatorDevice,
+    now: datetime,
+    *,
+    signed_in: bool = False,
+) -> str | None:
+    """Count one wrong password; at the MAX_FAILED_SIGN_INS-th in a row lock those counts
+    for LOCK_MINUTES and log it: the logged action then, else None. `signed_in`: typed as
+    the current password by someone signed in as the operator (the password page), so
+    the lock also ends every office session of the operator: a stolen session cookie
+    must not guess the password there either."""
+    if device is not None and device.id is None:
+        uow.add(device)
+    counts.failed_sign_ins += 1
+    if counts.failed_sign_ins < MAX_FAILED_SIGN_INS:
+        return None
+    counts.failed_sign_ins = 0
+    counts.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+    after: dict[str, object] = {"locked_until": counts.locked_until.isoformat()}
+    if signed_in:
+        action = "operator.password_change_locked"
+        after["browser"] = "unknown" if device is None else "known"
+        after["sessions_ended"] = await uow.operators.end_sessions(operator.id)
+    else:
+        action = "operator.locked" if device is None else "operator.device_locked"
+    await activity.record(
+        uow,
+        operator.municipality_id,
+        operator.username,
+        action,
+        subject=operator.username,
+        after=after,
+        now=now,
+        operator_id=operator.id,
+    )
+    return action
+
+
 async def _check_password(
     uow: UnitOfWork, username: str, password: str, now: datetime, device_cookie: str | None
 ) -> m.Operator:
@@ -184,36 +247,15 @@ async def _check_password(
     if operator is None or operator.disabled_at is not None:
         await _verify(_DUMMY_HASH, password)
         raise SignInRefused()
-    nonce = device_cookies.known_nonce(uow.keys, device_cookie, operator.username)
-    device = None if nonce is None else await uow.operators.device(operator.id, nonce)
-    # The counts this attempt belongs to: the known browser's, or the unknown browsers'.
-    counts: m.Operator | m.OperatorDevice = operator
-    if nonce is not None:
-        if device is None:
-            device = m.OperatorDevice(operator_id=operator.id, nonce=nonce, failed_sign_ins=0)
-        counts = device
+    device, counts = await _counts(uow, operator, device_cookie)
     if counts.locked_until is not None and counts.locked_until > now:
         # Costs the same time as any other refusal: the answer must not tell a locked
         # account (a real username) from an unknown one.
         await _verify(operator.password_hash, password)
         raise AccountLocked(until=counts.locked_until.isoformat())
     if not await _verify(operator.password_hash, password):
-        if device is not None and device.id is None:
-            uow.add(device)
-        counts.failed_sign_ins += 1
-        if counts.failed_sign_ins >= MAX_FAILED_SIGN_INS:
-            counts.failed_sign_ins = 0
-            counts.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            await activity.record(
-                uow,
-                operator.municipality_id,
-                operator.username,
-                "operator.locked" if device is None else "operator.device_locked",
-                subject=operator.username,
-                after={"locked_until": counts.locked_until.isoformat()},
-                now=now,
-                operator_id=operator.id,
-            )
+        if await _count_wrong(uow, operator, device, counts, now) is not None:
+            assert counts.locked_until is not None
             raise AccountLocked(until=counts.locked_until.isoformat())
         raise SignInRefused()
     if device is None:
@@ -293,15 +335,37 @@ async def check_new_password(uow: UnitOfWork, operator: m.Operator, password: st
 
 
 async def change_password(
-    uow: UnitOfWork, operator_id: int, current: str, new: str, now: datetime
+    uow: UnitOfWork,
+    operator_id: int,
+    current: str,
+    new: str,
+    now: datetime,
+    device_cookie: str | None = None,
 ) -> m.Operator:
     """Set the operator's own new password, when `current` is the present one. Ends every
-    office session of the operator (the caller gives its browser a new one). Commits."""
-    operator = await uow.operators.by_id(operator_id)
+    office session of the operator (the caller gives its browser a new one). Commits.
+
+    A wrong `current` counts as a wrong sign-in of this browser (`device_cookie`, as for
+    sign_in): the same counts, limit and lock. The MAX_FAILED_SIGN_INS-th in a row locks
+    the browser out for LOCK_MINUTES, ends every session of the operator and is logged
+    (SignedOutEverywhere); while the browser is locked out the password is not changed
+    (AccountLocked). Committed either way, as a sign-in is."""
+    found = await uow.operators.by_id(operator_id)
+    operator = await uow.operators.by_username(found.username, lock=True) if found else None
     if operator is None or operator.disabled_at is not None:
         raise NotFound(Refusal.OPERATOR_NOT_FOUND)
+    device, counts = await _counts(uow, operator, device_cookie)
+    if counts.locked_until is not None and counts.locked_until > now:
+        raise AccountLocked(until=counts.locked_until.isoformat())
     if not await _verify(operator.password_hash, current):
-        raise CurrentPasswordWrong()
+        locked = await _count_wrong(uow, operator, device, counts, now, signed_in=True)
+        await uow.commit()
+        if locked is not None:
+            assert counts.locked_until is not None
+            raise SignedOutEverywhere(until=counts.locked_until.isoformat())
+        raise CurrentPasswordWrong(
+            left=MAX_FAILED_SIGN_INS - counts.failed_sign_ins, minutes=LOCK_MINUTES
+        )
     if new == current:
         raise Conflict(Refusal.OPERATOR_PASSWORD_UNCHANGED)
     await check_new_password(uow, operator, new)
@@ -396,7 +460,8 @@ async def count(uow: UnitOfWork, municipality_id: int) -> int:
 
 def require_role(operator: m.Operator, *roles: Role) -> None:
     if Role(operator.role) not in roles:
-        raise RoleRefused(role=operator.role)
+        # The roles that may, so the refusal can say whom to ask.
+        raise RoleRefused(role=operator.role, needed="+".join(sorted(r.value for r in roles)))
 
 
 def may_see_personal_data(operator: m.Operator) -> bool:

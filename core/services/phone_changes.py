@@ -13,7 +13,10 @@ operator (clerk or manager) asks and a manager who did not ask approves:
   replacement) always wait: registered before the credit, they would receive the money
   after it. An approved delegate is registered at once (delegates.add_delegate); an
   approved card is made when the operator who asked it, or the one who approved it,
-  prints it (`print_card`): its PIN exists in clear only in that page, once.
+  prints it (`print_card`): its PIN exists in clear only in that page, once. It must be
+  printed within CARD_PRINT_DAYS of the approval (`print_by`); afterwards printing is
+  refused, and asking a new card marks the old request expired. A phone and a delegate
+  apply at their approval: nothing of theirs waits afterwards, nothing expires.
 
 The services that apply them (identity.rebind_phone, delegates.add_delegate,
 cards.issue_card) refuse a citizen with money at stake unless given the approved request,
@@ -27,7 +30,7 @@ The functions do not commit: the caller (the office's page, the command line) do
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.domain.channels import Channel
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
@@ -43,6 +46,8 @@ from core.storage import models as m
 WAITING = "waiting"
 APPROVED = "approved"
 WITHDRAWN = "withdrawn"
+EXPIRED = "expired"  # an approved card not printed by its deadline
+CARD_PRINT_DAYS = cards.CARD_PRINT_DAYS
 PHONE = "phone"
 DELEGATE = "delegate"
 CARD = "card"
@@ -340,6 +345,7 @@ async def request_card(
         raise Conflict(Refusal.CARD_ALREADY_ISSUED, card_code=citizen.card_code)
     subject = await _subject(uow, citizen, protocol)
     replaces = reissue and cards.has_pin_card(citizen)
+    await expire_card(uow, operator, citizen, now)
     change = await _request(
         uow,
         operator,
@@ -384,8 +390,14 @@ async def _decide(
     citizen = await uow.citizens.by_id(change.citizen_id)
     town = await uow.municipalities.by_id(change.municipality_id)
     assert citizen is not None and town is not None
+    deadline = now + timedelta(days=CARD_PRINT_DAYS) if change.kind == CARD else None
     decided = await uow.phone_changes.mark_decided(
-        change.id, status=APPROVED, decided_by_id=operator.id, decided_at=now, phone=None
+        change.id,
+        status=APPROVED,
+        decided_by_id=operator.id,
+        decided_at=now,
+        phone=None,
+        print_by=deadline,
     )
     if not decided:
         raise Conflict(not_waiting, change_id=change.id)
@@ -472,10 +484,47 @@ async def _approve(
     return Approved(change)
 
 
-async def printable_card(uow: UnitOfWork, citizen: m.Citizen) -> m.PhoneChange | None:
-    """The citizen's approved card request not yet printed, if any."""
+async def approved_card(uow: UnitOfWork, citizen: m.Citizen) -> m.PhoneChange | None:
+    """The citizen's approved card request not yet printed, if any (its deadline passed or
+    not)."""
     pending = await uow.phone_changes.waiting_for(citizen.id, CARD)
     return pending if pending is not None and pending.status == APPROVED else None
+
+
+async def printable_card(
+    uow: UnitOfWork, citizen: m.Citizen, now: datetime
+) -> m.PhoneChange | None:
+    """The citizen's approved card request that may still be printed now, if any."""
+    change = await approved_card(uow, citizen)
+    return None if change is None or cards.print_expired(change, now) else change
+
+
+async def expire_card(
+    uow: UnitOfWork, operator: m.Operator, citizen: m.Citizen, now: datetime
+) -> m.PhoneChange | None:
+    """Mark the citizen's approved card not printed by its deadline expired (logged, by the
+    operator whose request found it), so that a new one may be asked; the request, if
+    there was one."""
+    change = await approved_card(uow, citizen)
+    if change is None or not cards.print_expired(change, now):
+        return None
+    if not await uow.phone_changes.mark_expired(change.id, now):
+        return None  # printed or withdrawn a moment ago
+    await uow.refresh(change)
+    await activity.by_operator(
+        uow,
+        operator,
+        "card.expired",
+        subject=change.subject,
+        before={
+            "change": change.id,
+            "status": APPROVED,
+            "print_by": change.print_by.isoformat() if change.print_by else None,
+        },
+        after={"status": EXPIRED},
+        now=now,
+    )
+    return change
 
 
 def may_print(operator: m.Operator, change: m.PhoneChange) -> bool:
@@ -492,14 +541,20 @@ async def print_card(
 ) -> cards.CardData:
     """Make the approved card (a new number and PIN; a replaced card stops working) to be
     printed now, once: the PIN is in the returned data only. Only the operator who asked it
-    or the one who approved it; logged with who printed it. Whoever receives the citizen's
+    or the one who approved it, before its deadline (`print_by`: CARD_PRINT_DAYS after the
+    approval); logged with who printed it. Whoever receives the citizen's
     notices is told (cards.issue_card)."""
     require_role(operator, *ASKERS)
-    change = await printable_card(uow, citizen)
+    change = await approved_card(uow, citizen)
     if change is None:
         raise Conflict(Refusal.CARD_ALREADY_PRINTED, codice_fiscale=citizen.codice_fiscale)
     if not may_print(operator, change):
         raise NotAllowed(Refusal.CARD_PRINT_NOT_YOURS, change_id=change.id)
+    if cards.print_expired(change, now):
+        assert change.print_by is not None
+        raise Conflict(
+            Refusal.CARD_PRINT_EXPIRED, change_id=change.id, print_by=change.print_by.isoformat()
+        )
     before = citizen.card_code if cards.has_pin_card(citizen) else None
     if not await uow.phone_changes.mark_handed(change.id, operator.id, now):
         raise Conflict(Refusal.CARD_ALREADY_PRINTED, codice_fiscale=citizen.codice_fiscale)

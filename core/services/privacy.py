@@ -22,6 +22,7 @@ from core.domain.identity import normalize_codice_fiscale
 from core.domain.ledger import AccountKind
 from core.domain.outbox import OutboxStatus
 from core.services import ledger
+from core.services.cards import print_expired
 from core.services.identity import new_card_code
 from core.services.municipalities import current_round
 from core.services.unit_of_work import UnitOfWork
@@ -38,7 +39,8 @@ PENDING = ChargeStatus.PENDING
 class ErasureRefused(NotAllowed):
     """Erasure would destroy something still needed. `reason` is one of:
     balance_not_zero, charge_pending, credit_pending, application_in_progress,
-    recovery_pending, appeal_open, phone_change_waiting."""
+    recovery_pending, appeal_open, phone_change_waiting (with the request's `kind`: phone,
+    delegate or card, and its `status`: waiting, or approved for a card not printed)."""
 
     def __init__(self, reason: str, **params: object) -> None:
         super().__init__(f"privacy.{reason}", **params)
@@ -308,9 +310,13 @@ async def _check_erasable(
         if appeal.status == "open":  # the office must still answer them
             raise ErasureRefused("appeal_open", appeal_id=appeal.id)
     for change in await uow.phone_changes.pending_for(citizen.id):
+        if print_expired(change, now):
+            continue  # an approved card past its deadline is never printed
         # A waiting phone or delegate holds a full number about this person, an approved
         # card waits to be printed for them: decide it first.
-        raise ErasureRefused("phone_change_waiting", change_id=change.id)
+        raise ErasureRefused(
+            "phone_change_waiting", change_id=change.id, kind=change.kind, status=change.status
+        )
 
 
 async def _shared(

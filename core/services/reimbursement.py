@@ -8,6 +8,7 @@ each shop's owner the amount and the day the bank executes the transfer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -47,6 +48,13 @@ class BalancesChanged(Conflict):
     code = Refusal.REIMBURSEMENT_BALANCES_CHANGED
 
 
+class LessOwed(Conflict):
+    """A shop is owed less now than the approved act pays it (a refund after the act was
+    prepared): paying the act would overpay it. The act is withdrawn and prepared again."""
+
+    code = Refusal.REIMBURSEMENT_LESS_OWED
+
+
 class NameNotInSepa(Conflict):
     """A shop (or the municipality) whose name has nothing a SEPA file can write, even
     transliterated (only emoji or symbols): the bank would refuse the whole file. The
@@ -72,6 +80,11 @@ def message_id(code: str, local_now: datetime, number: int) -> str:
     return full if len(full) <= 35 else f"{code}-{number}"
 
 
+async def _shop_name(uow: UnitOfWork, shop_id: int) -> str:
+    shop = await uow.shops.by_id(shop_id)
+    return shop.name if shop is not None else str(shop_id)
+
+
 async def _period_start(uow: UnitOfWork, municipality_id: int) -> datetime | None:
     """Where this run's period begins: the previous settlement, else the first payment."""
     previous = await uow.settlements.latest_at(municipality_id)
@@ -80,10 +93,27 @@ async def _period_start(uow: UnitOfWork, municipality_id: int) -> datetime | Non
     return await uow.ledger.first_posting_at(municipality_id, PostingKind.PAYMENT)
 
 
+def check_execution_date(municipality: m.Municipality, now: datetime, execution_date: date) -> None:
+    """The bank executes on a day to come (today included, in the municipality's time)."""
+    if execution_date < now.astimezone(ZoneInfo(municipality.timezone)).date():
+        raise ExecutionDateInPast(execution_date=execution_date.isoformat())
+
+
 async def settle(
-    uow: UnitOfWork, municipality: m.Municipality, now: datetime, execution_date: date
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    now: datetime,
+    execution_date: date,
+    covers: Sequence[tuple[int, int]] | None = None,
+    until: datetime | None = None,
 ) -> tuple[m.Settlement, bytes]:
-    """Mark everything owed to shops as settled and return the SEPA file that pays it.
+    """Mark what is owed to shops as settled and return the SEPA file that pays it.
+
+    Without `covers`, everything owed now (the command line's run). With `covers`, the
+    (shop id, cents) an approved act recorded when it was prepared, at the cut-off `until`:
+    exactly those amounts are paid, whatever arrived since (it stays on the shop's account
+    for the next run); a shop now owed less than its amount (a refund since) refuses the
+    whole run (LessOwed), so nobody is ever paid more than they are owed.
 
     Writes one Settlement and one shop -> settled posting per shop; the caller commits.
     The file is built (every IBAN checked, the whole file validated against the
@@ -94,9 +124,20 @@ async def settle(
         raise MunicipalityHasNoIban(municipality=municipality.code)
     zone = ZoneInfo(municipality.timezone)
     local_now = now.astimezone(zone)
-    if execution_date < local_now.date():
-        raise ExecutionDateInPast(execution_date=execution_date.isoformat())
+    check_execution_date(municipality, now, execution_date)
     due = await pending_reimbursements(uow, municipality)
+    if covers is not None:
+        owed = {shop.id: (shop, cents) for shop, cents in due}
+        chosen = []
+        for shop_id, cents in covers:
+            if cents <= 0:
+                continue
+            shop, balance = owed.get(shop_id, (None, 0))
+            if shop is None or balance < cents:
+                name = shop.name if shop is not None else await _shop_name(uow, shop_id)
+                raise LessOwed(shop_id=shop_id, name=name, cents=cents, owed_cents=balance)
+            chosen.append((shop, cents))
+        due = chosen
     if not due:
         raise NothingToReimburse(municipality=municipality.code)
     if sepa_name(municipality.name) is None:
@@ -109,7 +150,8 @@ async def settle(
     reference = message_id(municipality.code, local_now, number)
     start = await _period_start(uow, municipality.id)
     first_day = start.astimezone(zone).date() if start is not None else local_now.date()
-    period = f"{first_day:%d/%m/%Y}-{local_now:%d/%m/%Y}"
+    last_day = (until or now).astimezone(zone).date()
+    period = f"{min(first_day, last_day):%d/%m/%Y}-{last_day:%d/%m/%Y}"
     remittance = remittance_text(municipality.name, period)
     order = PaymentOrder(
         message_id=reference,

@@ -13,10 +13,14 @@ people the neighbours know, so counts are protected before they leave this modul
   a zero) until every "<3" that hides a 1 or a 2 has at least two possible values (where
   withholding can achieve it at all: see docs/transparency-report.md);
 - a sum of money that belongs to fewer than 3 households (e.g. the sum to recover after a
-  single revocation) is withheld ("*").
+  single revocation) is withheld ("*"), and so is any published sum that equals it or lets it
+  be computed by difference (reimbursed to shops when nothing is still owed to them, a
+  tranche's budget spent to the cent, …): complementary suppression of sums
+  (core.domain.disclosure), over the equations the money figures obey (_money_equations).
 
-Sums of money are not part of that reasoning: a reader who divides a published total by
-the policy's amounts may still learn something about the size bands (docs/transparency-report.md).
+Sums of money are not part of the counts' reasoning: a reader who divides a published total
+by the policy's amounts may still learn something about the size bands
+(docs/transparency-report.md).
 
 Application figures are for the current round; money flows are for the municipality as a
 whole, to date (the ledger is not split by round).
@@ -34,6 +38,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from core.domain.allocation import Assignment, ExclusionReason
+from core.domain.disclosure import Equation, complementary
 from core.domain.errors import NotFound, Refusal
 from core.domain.ledger import PostingKind
 from core.domain.messages import Day, Text, t
@@ -54,6 +59,7 @@ class Withheld(StrEnum):
     SMALL = "fewer_than_3"
     COMPLEMENTARY = "would_reveal_a_count_below_3"
     FEW_HOUSEHOLDS = "sum_over_fewer_than_3_households"
+    REVEALS_SUM = "would_reveal_a_withheld_sum"
 
 
 @dataclass(frozen=True)
@@ -230,12 +236,6 @@ def _candidates(
         distance += 1
 
 
-def _amount(cents: int, households: int) -> Figure:
-    if 0 < households < THRESHOLD:
-        return Figure(None, Withheld.FEW_HOUSEHOLDS)
-    return Figure(cents)
-
-
 # --- the report --------------------------------------------------------------------------------
 
 
@@ -243,10 +243,17 @@ def _amount(cents: int, households: int) -> Figure:
 class TrancheFigures:
     tranche: int
     approved_on: date
-    budget_cents: int  # public: it is in the determina
+    budget_cents: int  # the determina's
     approved: Figure  # cents
     beneficiaries: Figure  # households with an amount above zero
     credited_on: date | None
+    # The budget as published: withheld when it would give a withheld "approved" away (a
+    # budget spent to the cent), although the determina itself is a public act.
+    budget: Figure | None = None
+
+    @property
+    def published_budget(self) -> Figure:
+        return self.budget if self.budget is not None else Figure(self.budget_cents)
 
 
 @dataclass(frozen=True)
@@ -399,7 +406,12 @@ class TransparencyReport:
             writer.writerows(
                 [
                     ["tranches", f"{prefix}_approved_on", item.approved_on.isoformat(), ""],
-                    ["tranches", f"{prefix}_budget", format_plain(item.budget_cents), ""],
+                    [
+                        "tranches",
+                        f"{prefix}_budget",
+                        _plain(item.published_budget, True),
+                        _note(item.published_budget),
+                    ],
                     [
                         "tranches",
                         f"{prefix}_approved",
@@ -472,7 +484,7 @@ class TransparencyReport:
                     (
                         str(x.tranche),
                         day(x.approved_on),
-                        format_money(x.budget_cents, language),
+                        show(x.published_budget, True),
                         show(x.approved, True),
                         show(x.beneficiaries, False),
                         day(x.credited_on),
@@ -531,7 +543,8 @@ PRIVACY_NOTE = t(
     "This report contains aggregates only: no codice fiscale, names or protocol numbers. "
     'To protect privacy, counts of 1 or 2 are shown as "<3" (as is a 0 that would let one '
     'be worked out); "*" marks a figure of 3 or more withheld because it would let a "<3" '
-    "be worked out from the totals, or a sum of money of fewer than 3 households."
+    "be worked out from the totals, a sum of money of fewer than 3 households, or a sum "
+    "that is equal to such a sum or would let it be worked out by subtraction."
 )
 
 
@@ -630,26 +643,52 @@ async def transparency_report(
     hidden = {name for name in counts if name.startswith("~")}
     published = protect(counts, relations, hidden)
 
-    tranches = []
+    flows = await _flows(uow, municipality.id)
+    returned, given_back = await _revocation_money(uow, municipality.id)
+    to_recover = _Sum(sum(app.recover_cents for app in revoked), len(revoked))
+    sums: dict[str, _Sum] = {
+        "credited": _Sum(*flows[PostingKind.ALLOCATION]),
+        "spent": _Sum(*flows[PostingKind.PAYMENT]),
+        "refunded": _Sum(*flows[PostingKind.REFUND]),
+        # Shops are businesses paid with public money: what they receive is public, unless
+        # it gives a withheld sum away (complementary suppression below).
+        "reimbursed": _Sum(flows[PostingKind.REIMBURSEMENT][0], None),
+        "returned": returned,
+        "given_back": given_back,
+        "to_recover": to_recover,
+        "donations": _Sum(
+            (await uow.community.posted_total(municipality.id, PostingKind.DONATION))[0], None
+        ),
+        "donations_granted": _Sum(
+            (await uow.community.posted_total(municipality.id, PostingKind.DONATION_GRANT))[0],
+            None,
+        ),
+    }
     for allocation in allocations:
         paid_lines = paid_by_tranche[allocation.id]
+        sums[f"approved:{allocation.tranche}"] = _Sum(
+            sum(line.amount_cents for line in paid_lines), len(paid_lines)
+        )
+        sums[f"budget:{allocation.tranche}"] = _Sum(allocation.budget_cents, None)
+    money = _protect_sums(sums, allocations)
+
+    tranches = []
+    for allocation in allocations:
         tranches.append(
             TrancheFigures(
                 tranche=allocation.tranche,
                 approved_on=allocation.approved_at.astimezone(zone).date(),
                 budget_cents=allocation.budget_cents,
-                approved=_amount(sum(line.amount_cents for line in paid_lines), len(paid_lines)),
+                approved=money[f"approved:{allocation.tranche}"],
                 beneficiaries=published[f"tranche:{allocation.tranche}"],
                 credited_on=(
                     allocation.credited_at.astimezone(zone).date()
                     if allocation.credited_at
                     else None
                 ),
+                budget=money[f"budget:{allocation.tranche}"],
             )
         )
-
-    flows = await _flows(uow, municipality.id)
-    returned, given_back = await _revocation_money(uow, municipality.id)
     approved_shops = await uow.read.shops_with_status(municipality.id, ShopStatus.APPROVED)
     return TransparencyReport(
         municipality=municipality.name,
@@ -663,27 +702,83 @@ async def transparency_report(
         not_allocated=published["not_allocated"],
         households_by_size={b: published[f"band:{b}"] for b in size_bands(band_count)},
         tranches=tranches,
-        credited=_amount(*flows[PostingKind.ALLOCATION]),
-        spent_at_shops=_amount(*flows[PostingKind.PAYMENT]),
-        refunded=_amount(*flows[PostingKind.REFUND]),
-        # Shops are businesses paid with public money: what they receive is public.
-        reimbursed_to_shops=Figure(flows[PostingKind.REIMBURSEMENT][0]),
-        returned_by_revocation=returned,
-        given_back_by_undo=given_back,
+        credited=money["credited"],
+        spent_at_shops=money["spent"],
+        refunded=money["refunded"],
+        reimbursed_to_shops=money["reimbursed"],
+        returned_by_revocation=money["returned"],
+        given_back_by_undo=money["given_back"],
         withdrawn=published["withdrawn"],
         approved_shops=approved_shops,
         revocations=published["revocations"],
-        to_recover=_amount(sum(app.recover_cents for app in revoked), len(revoked)),
-        donations=Figure(
-            (await uow.community.posted_total(municipality.id, PostingKind.DONATION))[0]
-        ),
-        donations_granted=Figure(
-            (await uow.community.posted_total(municipality.id, PostingKind.DONATION_GRANT))[0]
-        ),
+        to_recover=money["to_recover"],
+        donations=money["donations"],
+        donations_granted=money["donations_granted"],
     )
 
 
-async def _revocation_money(uow: UnitOfWork, municipality_id: int) -> tuple[Figure, Figure]:
+@dataclass(frozen=True)
+class _Sum:
+    """A sum of cents and the households it is over (None: not about households, e.g. a
+    budget or what shops were reimbursed)."""
+
+    cents: int
+    households: int | None
+
+    @property
+    def withheld(self) -> bool:
+        return self.households is not None and 0 < self.households < THRESHOLD
+
+
+def _money_equations(allocations: Sequence[m.Allocation]) -> list[Equation]:
+    """How the published sums hang together, with what is never published as slack ("~"):
+
+    - a shop's account: spent = refunded + reimbursed + still owed to shops;
+    - the households' accounts: credited + refunded = spent + returned by revocations (net)
+      + what households still hold;
+    - a tranche: budget = approved + what the determina left unallocated;
+    - credited (all rounds) = the approved sums of this round's credited tranches + the rest
+      (other rounds, lines of revoked applications left out of a credit)."""
+    credited = tuple(f"approved:{a.tranche}" for a in allocations if a.credited_at is not None)
+    equations: list[Equation] = [
+        (("spent",), ("refunded", "reimbursed", "~owed_to_shops")),
+        (("credited", "refunded"), ("spent", "returned", "~held_by_households")),
+        (("credited",), (*credited, "~credited_otherwise")),
+    ]
+    equations += [
+        ((f"budget:{a.tranche}",), (f"approved:{a.tranche}", f"~left:{a.tranche}"))
+        for a in allocations
+    ]
+    return equations
+
+
+def _protect_sums(
+    sums: Mapping[str, _Sum], allocations: Sequence[m.Allocation]
+) -> dict[str, Figure]:
+    """Each sum as published: withheld when over fewer than 3 households, or when it equals
+    or lets one compute such a sum (core.domain.disclosure)."""
+    values = {name: item.cents for name, item in sums.items()}
+    equations = _money_equations(allocations)
+    # The slack of each equation: what makes it balance, never published.
+    for left, right in equations:
+        (gap,) = [name for name in right if name.startswith("~")]
+        values[gap] = sum(values[name] for name in left) - sum(
+            values[name] for name in right if name != gap
+        )
+    slack = {name for name in values if name.startswith("~")}
+    withheld = {name for name, item in sums.items() if item.withheld}
+    extra = complementary(values, withheld, equations, slack)
+    return {
+        name: Figure(None, Withheld.FEW_HOUSEHOLDS)
+        if name in withheld
+        else Figure(None, Withheld.REVEALS_SUM)
+        if name in extra
+        else Figure(item.cents)
+        for name, item in sums.items()
+    }
+
+
+async def _revocation_money(uow: UnitOfWork, municipality_id: int) -> tuple[_Sum, _Sum]:
     """(what revocations returned to the fund net of the undone ones, what undoing gave
     back). Each household's net counts once, so a sum is withheld when it is fewer than 3
     households' own, as for every sum here."""
@@ -698,8 +793,8 @@ async def _revocation_money(uow: UnitOfWork, municipality_id: int) -> tuple[Figu
         for account in returned.keys() | given_back.keys()
     }
     return (
-        _amount(sum(net.values()), sum(1 for cents in net.values() if cents > 0)),
-        _amount(sum(given_back.values()), len(given_back)),
+        _Sum(sum(net.values()), sum(1 for cents in net.values() if cents > 0)),
+        _Sum(sum(given_back.values()), len(given_back)),
     )
 
 

@@ -1,8 +1,10 @@
 """Running a unit of work again when the database says it lost a race.
 
 Accounts are locked in one global order, so deadlocks between postings should not happen;
-any that still does (other rows, another process's order) is retried here, a bounded number
-of times, and never reaches a person."""
+a payment's confirmation locks its charge before them and its shop after them
+(core/storage/payment_trip.py: _LOCK_CHARGE), the order a wrong code's follows too. Any
+deadlock that still happens (other rows, another process's order) is retried here, a
+bounded number of times, and never reaches a person."""
 
 from __future__ import annotations
 

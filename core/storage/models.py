@@ -744,7 +744,9 @@ class PhoneChange(Base):
     request waits (afterwards only its masked form), so a decided row needs no erasure; a
     card request names no number, and is handed over (its PIN printed, once) only after
     its approval. One request of each kind waits per citizen, an approved card not yet
-    printed included (partial unique index)."""
+    printed included (partial unique index). An approved card not printed before
+    `print_by` expires (`status` expired): it is never printed, and a new request may be
+    asked."""
 
     __tablename__ = "phone_changes"
     __table_args__ = (
@@ -756,7 +758,7 @@ class PhoneChange(Base):
             sqlite_where=text(PENDING_REQUEST),
             postgresql_where=text(PENDING_REQUEST),
         ),
-        CheckConstraint("status IN ('waiting', 'approved', 'withdrawn')", name="status"),
+        CheckConstraint("status IN ('waiting', 'approved', 'withdrawn', 'expired')", name="status"),
         CheckConstraint("kind IN ('phone', 'delegate', 'card')", name="kind"),
         CheckConstraint(
             "status <> 'approved' "
@@ -779,6 +781,16 @@ class PhoneChange(Base):
             "OR (handed_at IS NOT NULL AND handed_by_id IS NOT NULL "
             "AND kind = 'card' AND status = 'approved')",
             name="handed_when_approved",
+        ),
+        # An approved card is printed by its deadline or not at all; only such a card
+        # expires (and keeps its deadline).
+        CheckConstraint(
+            "(print_by IS NULL AND status <> 'expired' "
+            "AND (kind <> 'card' OR status <> 'approved')) "
+            "OR (print_by IS NOT NULL AND kind = 'card' "
+            "AND (status = 'withdrawn' OR (status = 'expired' AND handed_at IS NULL) "
+            "OR (status = 'approved' AND (handed_at IS NULL OR handed_at < print_by))))",
+            name="printed_in_time",
         ),
         Index("ix_phone_changes_queue", "municipality_id", "status"),
     )
@@ -803,6 +815,9 @@ class PhoneChange(Base):
     # An approved card: who printed it (its PIN, once) and when; the card exists from then.
     handed_by_id: Mapped[int | None] = _fk("operators.id", nullable=True, index=False)
     handed_at: Mapped[datetime | None]
+    # An approved card: printed before this moment (its approval and CARD_PRINT_DAYS of
+    # core.services.cards), or it expires (`status` expired) and a new one is asked.
+    print_by: Mapped[datetime | None]
 
 
 class ProviderPayment(Base):

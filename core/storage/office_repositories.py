@@ -197,7 +197,7 @@ class PhoneChangeRepository(_Repository):
 
     async def mark_handed(self, change_id: int, operator_id: int, now: datetime) -> bool:
         """Record that an approved card was printed; False when it already was (the PIN is
-        printed once)."""
+        printed once), or its deadline has passed."""
         result = await self.session.execute(
             update(m.PhoneChange)
             .where(
@@ -205,8 +205,26 @@ class PhoneChangeRepository(_Repository):
                 m.PhoneChange.kind == "card",
                 m.PhoneChange.status == "approved",
                 m.PhoneChange.handed_at.is_(None),
+                m.PhoneChange.print_by > now,
             )
             .values(handed_by_id=operator_id, handed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def mark_expired(self, change_id: int, now: datetime) -> bool:
+        """An approved card not printed by its deadline becomes expired; False when it is
+        not one (printed, withdrawn, or its deadline not passed)."""
+        result = await self.session.execute(
+            update(m.PhoneChange)
+            .where(
+                m.PhoneChange.id == change_id,
+                m.PhoneChange.kind == "card",
+                m.PhoneChange.status == "approved",
+                m.PhoneChange.handed_at.is_(None),
+                m.PhoneChange.print_by <= now,
+            )
+            .values(status="expired")
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0))

@@ -6,7 +6,8 @@ not locked), and only then writes: the compare-and-set on the charge, the guarde
 debit, the credit, the posting and the receipts in the outbox, all in the caller's
 transaction. Anything else (a wrong code, an expired charge, a locked shop, a card
 PIN, a missing account, nobody to tell) returns `None` before a single write, and
-the service takes its general path in the same transaction.
+the service takes its general path in the same transaction (on PostgreSQL holding the
+charge's row lock the load took: the lock order is by _LOCK_CHARGE below).
 """
 
 from __future__ import annotations
@@ -111,6 +112,18 @@ _LOAD = (
     "AND sa.kind = ? AND sa.owner_id = c.shop_id "
     "WHERE c.id = ?"
 )
+# PostgreSQL: the lock order of a confirmation, right code or wrong (the general path in
+# core/services/charges.py starts with this plan too, in the same transaction):
+#   1. the charge's row, FOR UPDATE, in the first statement, before anything is judged;
+#   2. the accounts, in id order (as every path that moves money takes them);
+#   3. the shop's row (its receipt number; a wrong code's lock of the shop).
+# The charge comes first, and in the strongest mode the payment will need: setting
+# `receipt_number` (a column of the unique index uq_charges_shop_receipt) takes FOR UPDATE,
+# which a weaker lock (the status UPDATE's) would have to be raised to at the end. A wrong
+# code typed meanwhile (its security event's foreign key holds FOR KEY SHARE on the charge,
+# it writes the shop, then the charge's attempts) waited in a cycle with that raise: two
+# confirmations of one charge now queue on its row and never hold a lock the other needs.
+_LOCK_CHARGE = " FOR UPDATE OF c"
 _MARK_CONFIRMED = (
     "UPDATE charges SET status = ?, confirmed_at = ? WHERE id = ? AND status = ? RETURNING id"
 )
@@ -223,12 +236,13 @@ def confirm_plan(
     """Confirm a charge whose code `accept` judged right, or None with nothing written.
 
     `receipt(payment, balance)`: the outbox payload telling the new balance.
-    `postgresql`: take the accounts' row locks in id order (SQLite's writer holds the
-    file) and send the writes in two statements instead of six: each statement is a
-    round trip to the server, and the shop's row stays locked from the first to the
-    commit."""
+    `postgresql`: lock the charge's row as it is loaded, then the accounts' rows in id
+    order, then the shop's (see _LOCK_CHARGE; SQLite's writer holds the file), and send
+    the writes in two statements instead of six: each statement is a round trip to the
+    server, and the shop's row stays locked from the first to the commit. On PostgreSQL
+    the charge's lock is held to the commit even when this returns None."""
     rows = yield (
-        _LOAD,
+        _LOAD + _LOCK_CHARGE if postgresql else _LOAD,
         (Channel.SMS.value, AccountKind.CITIZEN.value, AccountKind.SHOP.value, charge_id),
     )
     if not rows:

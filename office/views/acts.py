@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from core.domain.errors import Conflict, DomainError, Refusal
-from core.domain.messages import Money, Text, t, tn
+from core.domain.messages import Day, Moment, Money, Text, t, tn
 from core.domain.money import format_plain, parse_euro
 from core.services import act_figures, acts, back_office
 from core.services.unit_of_work import UnitOfWork
@@ -79,7 +79,14 @@ def summary(act: m.OfficeAct) -> Text:
     if kind is acts.ActKind.DETERMINA:
         return t("Budget {amount}", amount=Money(int(act.params["budget_cents"])))
     if kind is acts.ActKind.REIMBURSEMENT:
-        return t("Execution date {day}", day=str(act.params["execution_date"]))
+        day = Day(date.fromisoformat(str(act.params["execution_date"])))
+        if "until" not in act.params:
+            return t("Execution date {day}", day=day)
+        return t(
+            "Execution date {day}; what shops earned up to {moment}",
+            day=day,
+            moment=Moment(datetime.fromisoformat(str(act.params["until"]))),
+        )
     if kind in acts.PER_PROTOCOL:
         return t(
             "{protocol}: {reason}",
@@ -146,11 +153,66 @@ def credit_lines(figures: act_figures.CreditFigures, words: Words) -> list[str]:
     return [words.text(line) for line in said]
 
 
+def reimbursement_lines(figures: act_figures.ReimbursementFigures, words: Words) -> list[str]:
+    """What a reimbursement pays, shop by shop, and its total: the approver's check."""
+    said = [
+        t("{shop}: {amount}", shop=item.name, amount=Money(item.cents)) for item in figures.shops
+    ]
+    said.append(
+        tn(
+            "Total: {amount} to {count} shop.",
+            "Total: {amount} to {count} shops.",
+            len(figures.shops),
+            amount=Money(figures.total_cents),
+        )
+    )
+    return [words.text(line) for line in said]
+
+
+async def reimbursement_figures(
+    uow: UnitOfWork, town: m.Municipality, act: m.OfficeAct, words: Words
+) -> tuple[list[str], list[str], str]:
+    """(lines, warnings, fingerprint) of a waiting reimbursement: the amounts it recorded,
+    and what is different now (paid later, or a refund that would refuse it)."""
+    now_owed = await act_figures.reimbursement(uow, town)
+    recorded = act_figures.recorded_reimbursement(act.params)
+    if recorded is None:
+        return reimbursement_lines(now_owed, words), [], now_owed.state
+    warnings = []
+    owed = {item.shop_id: item.cents for item in now_owed.shops}
+    for item in recorded.shops:
+        if owed.get(item.shop_id, 0) < item.cents:
+            warnings.append(
+                words.text(
+                    t(
+                        "{shop} is now owed {owed}, less than this act pays (a refund since "
+                        "it was prepared): approval would be refused. Withdraw it and prepare "
+                        "a new one.",
+                        shop=item.name,
+                        owed=Money(owed.get(item.shop_id, 0)),
+                    )
+                )
+            )
+    later = now_owed.total_cents - recorded.total_cents
+    if later > 0 and not warnings:
+        warnings.append(
+            words.text(
+                t(
+                    "Shops earned {amount} after this act was prepared: it is not in this act "
+                    "and waits for the next reimbursement.",
+                    amount=Money(later),
+                )
+            )
+        )
+    return reimbursement_lines(recorded, words), warnings, recorded.state
+
+
 async def figures_of(
     uow: UnitOfWork, town: m.Municipality, act: m.OfficeAct, words: Words
 ) -> dict[str, Any]:
     """A waiting determina's or credit's figures as they are now, what changed since it was
-    prepared, and the fingerprint the approval sends back (empty for other acts)."""
+    prepared, and the fingerprint the approval sends back; a reimbursement's as it recorded
+    them (empty for other acts)."""
     kind = acts.ActKind(act.kind)
     warnings: list[str] = []
     try:
@@ -176,6 +238,9 @@ async def figures_of(
                         )
                     )
                 )
+        elif kind is acts.ActKind.REIMBURSEMENT:
+            lines, notes, state = await reimbursement_figures(uow, town, act, words)
+            return {"figures": lines, "warnings": notes, "state": state, "simulator": ""}
         else:
             return {"figures": [], "warnings": [], "state": "", "simulator": ""}
     except DomainError as error:

@@ -20,6 +20,7 @@ from core.services import (
     appeal_remedy,
     application_desk,
     back_office,
+    cards,
     phone_changes,
 )
 from core.services.applications import ApplicationInput
@@ -173,6 +174,10 @@ async def application_page(request: web.Request) -> web.Response:
         card_ready = desk.card_request
         if card_ready is not None and card_ready.status != phone_changes.APPROVED:
             card_ready = None  # still waiting for its approval: in the table above
+        # Approved but not printed by its deadline: never printed; a new card may be asked.
+        card_expired = None
+        if card_ready is not None and cards.print_expired(card_ready, core.now()):
+            card_expired, card_ready = card_ready, None
         printers = (
             [
                 account.username
@@ -272,6 +277,7 @@ async def application_page(request: web.Request) -> web.Response:
         "phone_changes": phone_change_rows(operator, waiting),
         # An approved card waits to be printed, once, by who asked it or who approved it.
         "card_ready": card_ready,
+        "card_expired": card_expired,
         "card_printers": printers,
         "may_print_card": card_ready is not None and phone_changes.may_print(operator, card_ready),
         "may_withdraw_card": card_ready is not None

@@ -16,6 +16,7 @@ from office.refusals import describe
 from office.security import (
     DEVICE_COOKIE_NAME,
     ENDED_KEY,
+    TOKEN_KEY,
     end_session,
     operator_of,
     remember_device,
@@ -110,8 +111,20 @@ async def change_password(request: web.Request) -> web.StreamResponse:
         async with core.uow() as uow:
             try:
                 await operators.change_password(
-                    uow, operator.id, form.get("current", ""), form.get("new", ""), core.now()
+                    uow,
+                    operator.id,
+                    form.get("current", ""),
+                    form.get("new", ""),
+                    core.now(),
+                    device_cookie=request.cookies.get(DEVICE_COOKIE_NAME),
                 )
+            except operators.SignedOutEverywhere as refusal:
+                # Every session of the operator ended, this one too: to the sign-in, which
+                # says why once.
+                session = await get_session(request)
+                session.pop(TOKEN_KEY, None)
+                await notify(request, describe(refusal))
+                raise see_other(request, "sign_in") from None
             except DomainError as refusal:
                 error = words.text(describe(refusal))
     if error is not None:

@@ -137,8 +137,6 @@ async def window_open(request: web.Request) -> web.StreamResponse:
             days = int(form["days"])
         except ValueError as exc:
             raise Conflict(Refusal.OFFICE_BAD_NUMBER) from exc
-        if days < 1:
-            raise Conflict(Refusal.OFFICE_BAD_NUMBER)
     async with core.uow() as uow:
         round_ = await back_office.open_window(uow, operator, core.now(), days)
     await notify(request, t("Application window {number} is open.", number=str(round_.number)))

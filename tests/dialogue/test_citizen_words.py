@@ -29,9 +29,10 @@ async def test_the_stop_confirmation_names_the_italian_words_that_restore(core: 
     await chat.expect("stop", STOPPED.msgid)
     said = render_text(STOPPED, "it", sms=True)
     assert "RIATTIVA" in said and "START" in said, said
-    await chat.expect(
-        "riattiva", "Notices are on again.", "Welcome to the grocery vouchers of {town}."
+    [resumed] = await chat.expect(
+        "riattiva", "Notices are on again. Write MENU to see what you can do."
     )
+    assert "MENU" in render_text(resumed.texts[0], "it", sms=True)
 
 
 @pytest.mark.parametrize("language", ["it", "en"])

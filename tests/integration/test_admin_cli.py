@@ -169,6 +169,8 @@ def test_the_office_reads_italian(database: str, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("BUONISPESA_LANGUAGE", "it")
     code, output = invoke("admin", "municipality", "add", "BEL", "Belforte")
     assert code == 0 and "Comune BEL (Belforte) aggiunto." in flat(output)
+    code, output = invoke("admin", "window", "open", "BEL", "--days", "3000000")
+    assert code == 2 and "da 1 a 366 giorni" in flat(output) and "Traceback" not in output
     code, output = invoke("admin", "window", "open", "BEL", "--days", "4")
     assert code == 0, output
     # Four days from now, Rome time, written the Italian way.

@@ -9,6 +9,8 @@ the asker, a second pending request of a kind, a card request with a number.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -16,11 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from core.bootstrap import Core
 from core.domain.errors import Conflict, NotAllowed, Refusal
 from core.domain.messages import reply_from_json
-from core.services import cards, delegates, municipalities, phone_changes
+from core.services import activity, cards, delegates, municipalities, phone_changes, privacy
 from core.services.operators import RoleRefused
 from core.storage import models as m
+from tests.conftest import FakeClock
 from tests.dialogue.harness import assert_one_segment
-from tests.factories import Town, make_town, request
+from tests.factories import Town, make_town, pay, request
 from tests.integration.test_phone_changes import LONG_TOWN, _operators
 
 DELEGATE = "+393471230088"
@@ -318,3 +321,130 @@ async def test_the_notices_fit_one_sms_with_a_long_town_name(core: Core, languag
         if row.created_at == core.now()  # this test's notices, not the credit's
     ]
     assert len(bodies) == 4 and all(LONG_TOWN in body for body in bodies)
+
+
+async def _erasure_refusal(core: Core, town: Town) -> tuple[str, str, str]:
+    """The erasure's refusal: its code, and the command line's sentence in it and en."""
+    from buonispesa.cli.refusals import describe
+    from core.i18n import render_text
+    from core.services import privacy
+
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        with pytest.raises(privacy.ErasureRefused) as refused:
+            await privacy.erase_citizen(uow, municipality, town.citizen_cfs[0], core.now())
+    said = describe(refused.value)
+    return refused.value.code, render_text(said, "it"), render_text(said, "en")
+
+
+async def test_an_erasure_refused_for_a_request_says_which_request_waits(core: Core) -> None:
+    """Not "a new phone" for every request: a delegate, a card to approve, a card to print."""
+    town = await make_town(core, citizens=1)
+    team = await _operators(core, town)
+    await pay(core, town, 150_00)  # nothing left to spend: only the requests hold it back
+    delegate = await _ask_delegate(core, town, team["clerk"])
+    code, italian, english = await _erasure_refusal(core, town)
+    assert code == Refusal.PRIVACY_PHONE_CHANGE_WAITING
+    assert english == (
+        f"A delegate for this person waits for approval (request {delegate.id}): approve or "
+        "withdraw it first (admin citizen phone-change)."
+    )
+    assert italian.startswith("Un delegato per questa persona attende l'approvazione")
+    async with core.uow() as uow:
+        await phone_changes.withdraw(uow, team["clerk"], delegate.id, "Not needed", core.now())
+        await uow.commit()
+    card = await _ask_card(core, town, team["clerk"])
+    _, italian, english = await _erasure_refusal(core, town)
+    assert english.startswith(
+        f"A card with a PIN for this person waits for approval (request {card.id})"
+    )
+    assert italian.startswith("Una tessera con PIN per questa persona attende l'approvazione")
+    await _approve(core, team["manager"], card.id)
+    _, italian, english = await _erasure_refusal(core, town)
+    assert english.startswith(
+        f"An approved card with a PIN for this person waits to be printed (request {card.id})"
+    )
+    assert italian.startswith("Una tessera con PIN approvata per questa persona attende la stampa")
+    assert "new phone" not in english and "nuovo telefono" not in italian
+
+
+async def test_an_approved_card_not_printed_within_7_days_expires(
+    core: Core, clock: FakeClock
+) -> None:
+    """No PIN is made long after two operators vouched for the person: printing is refused
+    after the deadline, a new card may be asked (the old request expires, logged), and the
+    expired request holds no erasure back. Within the days it prints."""
+    town = await make_town(core, citizens=1)
+    team = await _operators(core, town)
+    await pay(core, town, 150_00)
+    asked = await _ask_card(core, town, team["clerk"])
+    approved = await _approve(core, team["manager"], asked.id)
+    assert phone_changes.CARD_PRINT_DAYS == 7
+    deadline = approved.change.print_by
+    assert deadline is not None and deadline == core.now() + timedelta(days=7)
+    clock.advance(days=7)
+    with pytest.raises(Conflict) as late:
+        await _print(core, town, team["clerk"])
+    assert late.value.code == Refusal.CARD_PRINT_EXPIRED
+    assert late.value.params == {
+        "change_id": asked.id,
+        "print_by": deadline.isoformat(),
+    }
+    from core.i18n import render_text
+    from office.refusals import describe
+
+    assert render_text(describe(late.value), "en").startswith(
+        f"Card request {asked.id} was approved but not printed by "
+    )
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None and not cards.has_pin_card(citizen)  # no card was made
+    # Nothing waits for this person any more: the erasure is not held back by it (tried,
+    # and rolled back).
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        await privacy.erase_citizen(uow, municipality, town.citizen_cfs[0], core.now())
+    again = await _ask_card(core, town, team["clerk"])
+    async with core.uow() as uow:
+        old = await uow.phone_changes.by_id(asked.id)
+        assert old is not None and old.status == "expired" and old.handed_at is None
+        logged = [
+            entry
+            for entry in await activity.entries(uow, town.municipality_id)
+            if entry.action == "card.expired"
+        ]
+    assert len(logged) == 1 and logged[0].before == {
+        "change": asked.id,
+        "status": "approved",
+        "print_by": deadline.isoformat(),
+    }
+    await _approve(core, team["manager"], again.id)
+    clock.advance(days=6, hours=23)  # just before the deadline: it prints
+    card = await _print(core, town, team["manager"])
+    assert card.pin is not None
+
+
+async def test_the_database_refuses_a_card_printed_after_its_deadline(
+    core: Core, clock: FakeClock
+) -> None:
+    town = await make_town(core, citizens=1)
+    team = await _operators(core, town)
+    asked = await _ask_card(core, town, team["clerk"])
+    approved = await _approve(core, team["manager"], asked.id)
+    assert approved.change.print_by is not None
+    for values in (
+        {"handed_by_id": team["clerk"].id, "handed_at": approved.change.print_by},  # too late
+        {"print_by": None},  # an approved card without a deadline
+        {"status": "expired", "handed_by_id": team["clerk"].id, "handed_at": core.now()},
+    ):
+        with pytest.raises(IntegrityError):
+            async with core.uow() as uow:
+                await uow.session.execute(
+                    update(m.PhoneChange).where(m.PhoneChange.id == asked.id).values(**values)
+                )
+                await uow.commit()
+    # The repository does not print it either, whoever calls it.
+    async with core.uow() as uow:
+        assert not await uow.phone_changes.mark_handed(
+            asked.id, team["clerk"].id, approved.change.print_by
+        )

@@ -292,6 +292,7 @@ def test_admin_citizen_phone_change_commands(
     approve = ["admin", "citizen", "phone-change", "approve", town.code, "1"]
     by_clerk = runner.invoke(app, [*approve, "--by", "tst.clerk"])
     assert by_clerk.exit_code == 2 and "operator.role_refused" in by_clerk.output
+    assert "Only a manager can do this" in by_clerk.output  # whom to ask, not just "no"
     approved = runner.invoke(app, [*approve, "--by", "tst.manager"])
     assert approved.exit_code == 0, approved.output
     assert "now uses the phone ***077" in approved.output

@@ -6,6 +6,7 @@ import asyncio
 import re
 import xml.etree.ElementTree as ET
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,15 +14,16 @@ from sqlalchemy import select
 
 from core.bootstrap import Core
 from core.dialogue.render import render_plain
-from core.domain.errors import NotAllowed
+from core.domain.errors import Conflict, NotAllowed
 from core.domain.ledger import PostingKind
 from core.domain.messages import reply_from_json
-from core.domain.sepa import NAMESPACE
-from core.services import charges, ledger, municipalities
+from core.domain.sepa import NAMESPACE, summarize
+from core.services import act_figures, acts, charges, ledger, municipalities, operators
 from core.services.applications import ApplicationInput
 from core.services.reimbursement import (
     BalancesChanged,
     ExecutionDateInPast,
+    LessOwed,
     MunicipalityHasNoIban,
     NameNotInSepa,
     NothingToReimburse,
@@ -322,3 +324,132 @@ async def test_each_shop_owner_is_told_the_transfer_in_the_run(
 
 def render_row(row: m.OutboxMessage) -> str:
     return render_plain(reply_from_json(row.payload), row.language, sms=row.channel == "sms")
+
+
+# --- the act under four eyes: it pays what was prepared and shown ------------------------------
+
+
+async def _staff(office: Office) -> tuple[m.Operator, m.Operator]:
+    async with office.core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        clerk, _ = await operators.add_operator(
+            uow, town, f"{office.code.lower()}.r.clerk", "clerk", office.clock(), password="x" * 12
+        )
+        boss, _ = await operators.add_operator(
+            uow, town, f"{office.code.lower()}.r.boss", "manager", office.clock(), password="x" * 12
+        )
+        await uow.commit()
+        return clerk, boss
+
+
+async def _prepare(office: Office, clerk: m.Operator, execution: date) -> m.OfficeAct:
+    async with office.core.uow() as uow:
+        return await acts.prepare(
+            uow,
+            clerk,
+            acts.ActKind.REIMBURSEMENT,
+            {"execution_date": execution.isoformat()},
+            office.clock(),
+        )
+
+
+async def _approve(office: Office, boss: m.Operator, act_id: int, seen: str | None = None) -> Any:
+    async with office.core.uow() as uow:
+        return await acts.approve(uow, boss, act_id, office.clock(), seen)
+
+
+async def test_an_act_pays_what_was_prepared_and_a_later_payment_waits_for_the_next(
+    core: Core, clock: FakeClock
+) -> None:
+    office, people = await spending_town(core, clock)
+    first, second = office.shop_ids
+    clerk, boss = await _staff(office)
+    await pay(office, first, people[0], 12_50)
+    act = await _prepare(office, clerk, EXECUTION)
+    assert act.params["total_cents"] == 12_50
+    assert [row[0::2] for row in act.params["shops"]] == [[first, 12_50]]
+    shown = act_figures.recorded_reimbursement(act.params)
+    assert shown is not None and shown.state == act.params["state"]
+
+    clock.advance(minutes=5)
+    await pay(office, first, people[1], 7_00)  # between preparation and approval
+    await pay(office, second, people[2], 3_00)  # a shop not in the act at all
+
+    approved = await _approve(office, boss, act.id, shown.state)
+    assert approved.outcome["total_cents"] == 12_50
+    assert approved.document is not None and summarize(approved.document) == (1, 12_50)
+    root = ET.fromstring(approved.document)
+    assert root.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:CtrlSum", namespaces=NS) == "12.50"
+    async with core.uow() as uow:
+        assert await ledger.shop_balance(uow, office.municipality_id, first) == 7_00
+        assert await ledger.shop_balance(uow, office.municipality_id, second) == 3_00
+        reimbursed = await uow.session.scalars(
+            select(m.Posting.amount_cents).where(m.Posting.kind == PostingKind.REIMBURSEMENT.value)
+        )
+        assert list(reimbursed) == [12_50]
+    assert sorted(await due(office)) == sorted([(first, 7_00), (second, 3_00)])
+    await assert_ledger_ok(core, office.municipality_id)
+
+    # The next act covers exactly what waited.
+    clock.advance(days=1)
+    following = await _prepare(office, clerk, EXECUTION)
+    assert following.params["total_cents"] == 10_00
+    done = await _approve(office, boss, following.id)
+    assert done.document is not None and summarize(done.document) == (2, 10_00)
+    assert await due(office) == []
+    async with core.uow() as uow:
+        reimbursed = await uow.session.scalars(
+            select(m.Posting.amount_cents).where(m.Posting.kind == PostingKind.REIMBURSEMENT.value)
+        )
+        assert sorted(reimbursed) == [3_00, 7_00, 12_50]
+    await assert_ledger_ok(core, office.municipality_id)
+
+
+async def test_an_act_is_refused_when_a_shop_is_owed_less_than_it_pays(
+    core: Core, clock: FakeClock
+) -> None:
+    office, people = await spending_town(core, clock)
+    first = office.shop_ids[0]
+    clerk, boss = await _staff(office)
+    await pay(office, first, people[0], 40_00)
+    refunded = await pay(office, first, people[1], 15_00)
+    act = await _prepare(office, clerk, EXECUTION)
+    assert act.params["total_cents"] == 55_00
+    async with core.uow() as uow:
+        await charges.refund_charge(uow, charge_id=refunded, shop_id=first, now=clock())
+        await uow.commit()
+    with pytest.raises(LessOwed) as caught:
+        await _approve(office, boss, act.id)
+    assert caught.value.params["owed_cents"] == 40_00
+    async with core.uow() as uow:
+        assert await ledger.shop_balance(uow, office.municipality_id, first) == 40_00
+        assert list(await uow.session.scalars(select(m.Settlement))) == []
+        stored = await uow.session.get(m.OfficeAct, act.id)
+        assert stored is not None and stored.status == "prepared"
+    await assert_ledger_ok(core, office.municipality_id)
+
+
+async def test_an_act_with_other_figures_than_shown_is_refused(
+    core: Core, clock: FakeClock
+) -> None:
+    office, people = await spending_town(core, clock)
+    clerk, boss = await _staff(office)
+    await pay(office, office.shop_ids[0], people[0], 5_00)
+    act = await _prepare(office, clerk, EXECUTION)
+    with pytest.raises(Conflict) as caught:
+        await _approve(office, boss, act.id, seen="0123456789abcdef")
+    assert caught.value.code == "act.figures_changed"
+    assert await due(office) == [(office.shop_ids[0], 5_00)]
+
+
+async def test_an_act_dated_in_the_past_is_refused_when_prepared(
+    core: Core, clock: FakeClock
+) -> None:
+    office, people = await spending_town(core, clock)
+    clerk, _ = await _staff(office)
+    await pay(office, office.shop_ids[0], people[0], 5_00)
+    with pytest.raises(ExecutionDateInPast) as caught:
+        await _prepare(office, clerk, date(2020, 1, 1))
+    assert caught.value.params["execution_date"] == "2020-01-01"
+    async with core.uow() as uow:
+        assert list(await uow.session.scalars(select(m.OfficeAct))) == []

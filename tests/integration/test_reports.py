@@ -32,6 +32,7 @@ from tests.integration.test_application_desk import operator, paper
 SMALL = Figure(None, Withheld.SMALL)
 STAR = Figure(None, Withheld.COMPLEMENTARY)
 FEW = Figure(None, Withheld.FEW_HOUSEHOLDS)
+REVEALS = Figure(None, Withheld.REVEALS_SUM)
 
 
 def households() -> list[ApplicationInput]:
@@ -113,7 +114,9 @@ async def test_report_figures_for_a_whole_round(core: Core, clock: FakeClock) ->
     assert tranche.beneficiaries == Figure(10)
     assert tranche.credited_on == tranche.approved_on
     assert result.credited == Figure(2_650_00)
-    assert result.spent_at_shops == Figure(170_00)
+    # Nothing is still owed to the shop: refunded = spent - reimbursed would give the one
+    # household's refund away, so the larger of the two is withheld as well.
+    assert result.spent_at_shops == REVEALS
     assert result.refunded == FEW  # one household's refund
     assert result.reimbursed_to_shops == Figure(150_00)
     assert result.returned_by_revocation == FEW  # one household's balance
@@ -148,7 +151,7 @@ async def test_csv_has_stable_metrics_dot_decimals_and_notes(core: Core, clock: 
     assert values["members_2"] == ("3", "")
     assert values["members_7_or_more"] == ("<3", "fewer_than_3")
     assert values["credited"] == ("2650.00", "")
-    assert values["spent_at_shops"] == ("170.00", "")
+    assert values["spent_at_shops"] == ("*", "would_reveal_a_withheld_sum")
     assert values["refunded"] == ("*", "sum_over_fewer_than_3_households")
     assert values["reimbursed_to_shops"] == ("150.00", "")
     assert values["approved_shops"] == ("1", "")
@@ -173,6 +176,41 @@ async def test_markdown_explains_the_suppression(core: Core, clock: FakeClock) -
         table = [line for line in block.splitlines() if line.startswith("|")]
         if table:
             assert len({line.count("|") for line in table}) == 1, block
+
+
+async def test_no_published_sum_gives_a_withheld_one_away(core: Core, clock: FakeClock) -> None:
+    """The trial's season in small: two households, a budget spent to the cent, one of them
+    spends 12,50 + 7,00 € and the shop is reimbursed all of it."""
+    office = await open_round(core, clock)
+    buyer, other = person(1, 1), person(2, 1)
+    await apply(office, buyer, other)
+    await close_approve_credit(office, 300_00)  # 150 € each: the budget to the cent
+    await pay(office, office.shop_ids[0], buyer, 12_50)
+    await pay(office, office.shop_ids[0], buyer, 7_00)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        await settle(uow, town, clock(), date(2026, 4, 30))
+        await uow.commit()
+
+    result = await report(office)
+    assert result.spent_at_shops == FEW
+    assert result.reimbursed_to_shops == REVEALS  # equal to what was spent
+    tranche = result.tranches[0]
+    assert tranche.approved == FEW
+    assert tranche.budget_cents == 300_00  # the determina's, kept for the office
+    assert tranche.published_budget == REVEALS  # spent to the cent: equal to approved
+    assert result.credited == FEW  # two households, withheld in its own right
+    rows = {
+        row["metric"]: (row["value"], row["note"])
+        for row in csv.DictReader(io.StringIO(result.to_csv()))
+    }
+    for metric in ("reimbursed_to_shops", "tranche_1_budget"):
+        assert rows[metric] == ("*", "would_reveal_a_withheld_sum"), metric
+    rendered = result.to_csv() + result.to_markdown("it") + result.to_markdown("en")
+    for amount in ("19.50", "19,50", "300.00", "300,00"):
+        assert amount not in rendered, amount
+    assert "by subtraction" in result.to_markdown("en")
+    await assert_ledger_ok(core, office.municipality_id)
 
 
 async def test_report_before_any_allocation(core: Core, clock: FakeClock) -> None:

@@ -104,7 +104,10 @@ async def test_viewers_another_town_and_missing_csrf_are_refused(towns: Towns, c
     }
     for action, form in actions.items():
         url = f"/office/applications/{protocol}/{action}"
-        assert (await viewer.post(url, form)).status == 403, action
+        refused = await viewer.post(url, form)
+        assert refused.status == 403, action
+        if action == "correct":  # the page says whom to ask, in the office's language
+            assert "serve il ruolo di istruttore o di responsabile" in refused.text
         assert (await stranger.post(url, form)).status == 404, action
         assert (await clerk.post(url, form, csrf=False)).status == 403, action
     assert await answers(core, protocol) == before
@@ -424,3 +427,45 @@ async def test_the_history_survives_a_busy_office(
     assert page.status == 200 and "paper application corrected" in page.text
     # Its three entries, none of the other applications'.
     assert page.text.count(" · bel.clerk · ") == 3
+
+
+async def test_an_approved_card_not_printed_in_7_days_expires_and_a_new_one_is_asked(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    """The page says until when the approved card prints; after it, printing is refused
+    with the reason, the page says it expired and offers a new request, which goes."""
+    applicant = person(1, 1, phone=PHONE)
+    [protocol] = await paper(towns.bel, applicant)
+    url = f"/office/applications/{protocol}"
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    page = await clerk.post(f"{url}/card")
+    card_request = request_number(page.text, "card")
+    manager = await signed_in(towns.server, "bel.manager")
+    await manager.post(f"/office/phone-changes/{card_request}/approve", {"back": url})
+    page = await clerk.get(url)
+    deadline = re.search(r'<p id="card-deadline">([^<]*)</p>', page.text)
+    assert deadline is not None
+    assert unescape(deadline.group(1)).startswith("Print it by ")
+    assert f"{url}/card.pdf" in page.text
+    clock.advance(days=7)
+    refused = await clerk.post(f"{url}/card.pdf")
+    assert refused.status == 409
+    assert f"Card request {card_request} was approved but not printed by " in refused.text
+    assert "Ask for a new card" in refused.text
+    page = await clerk.get(url)
+    assert f"{url}/card.pdf" not in page.text and 'id="card-deadline"' not in page.text
+    expired = re.search(r'<p class="error" id="card-expired">([^<]*)</p>', page.text)
+    assert expired is not None and "it expired, and no card or PIN was made" in expired.group(1)
+    assert url + '/card"' in page.text  # a new request may be asked
+    page = await clerk.post(f"{url}/card")
+    assert page.status == 200 and "The card waits for the approval" in page.text
+    assert request_number(page.text, "card") != card_request
+    [logged] = await activity(core, "card.expired")
+    assert logged.actor == "bel.clerk" and logged.before is not None
+    assert logged.before["change"] == int(card_request)
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_codice_fiscale(
+            towns.bel.municipality_id, applicant.codice_fiscale
+        )
+        assert citizen is not None and citizen.card_pin_hash is None

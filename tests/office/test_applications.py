@@ -134,6 +134,12 @@ async def test_the_window_opens_and_closes_from_the_round_page(towns: Towns) -> 
     assert page.status == 200 and "Il bando 1 è chiuso." in page.text
     page = await clerk.post("/office/round/window/open", {"days": "zero"})
     assert page.status == 409
+    # A year at most; a date overflow is not a 500.
+    for typo, said in (("0", "0"), ("9999", "9.999"), ("3000000", "3.000.000")):
+        page = await clerk.post("/office/round/window/open", {"days": typo})
+        assert page.status == 409, typo
+        assert f"Un bando dura da 1 a 366 giorni, non {said}." in page.text, page.text
+        assert "Non è stato aperto nulla." in page.text
     page = await clerk.post("/office/round/window/open", {"days": "3"})
     assert page.status == 200 and "Il bando 2 è aperto." in page.text
     page = await clerk.get("/office/")

@@ -438,7 +438,62 @@ PAGES = (
     "/office/transparency",
     "/office/transparency?window=1",
     "/office/documents",
+    "/office/audit?window=1",
+    "/office/appeals",
+    "/office/activity",
+    "/office/applications/import",
 )
+# Real data at its widest: a long username (64 characters), notes and reasons at their
+# longest with words that do not break (an address, a reference), many columns.
+LONG_USERNAME = "bel.operatrice-del-servizio-sociale.sportello-di-via-garibaldi-12"[:64]
+UNBROKEN = "https://comune.belforte.mc.it/servizi-sociali/buoni-spesa/verifiche/BEL-2026"
+LONG_NOTE = (
+    f"Controllato con l'estratto conto e la dichiarazione ISEE: {UNBROKEN} "
+    "la giacenza dichiarata non corrisponde a quella del conto corrente cointestato "
+    "IT60X0542811101000000123456IT60X0542811101000000123456 alla data della domanda."
+)[:300]
+LONG_APPEAL = (
+    "Chiedo il riesame perché la mia situazione è cambiata dopo la domanda: "
+    f"{UNBROKEN}/allegati/certificato-di-disoccupazione-rilasciato-dal-centro-per-l-impiego "
+    + "il contratto a termine è scaduto e non ho altre entrate; "
+    * 6
+)[:500]
+BAD_CSV = (
+    "codice_fiscale,phone,household_size,has_work_income,has_pension,liquidity_eur,"
+    "public_support_monthly_eur,rent_monthly_eur,submitted_at\n"
+    + "RSSMRA85T10A739UXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX,+39333700004100000000000,"
+    "quattro,forse,boh,ottocento,0,0,2026-04-06T11:00:00\n" * 3
+)
+
+
+async def _long_values(core: Core, clock: FakeClock) -> None:
+    """The demo town's audit, appeals and log filled at their widest: a sample of the
+    closed window with a long note by an operator with a long name, a revocation with a
+    long reason, an appeal waiting and one decided, both with long reasons."""
+    from buonispesa.demo import DEMO_CITIZENS
+    from core.services import appeals, audit, municipalities, operators
+
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        long_one, _ = await operators.add_operator(
+            uow, town, LONG_USERNAME, "clerk", clock(), password="x" * 12
+        )
+        sample = await audit.draw_sample(uow, town, 100, 20261204, clock(), window=1)
+        for protocol in sample[:2]:
+            await audit.record_check(
+                uow, town, protocol, "discrepancy", LONG_NOTE, clock(), long_one
+            )
+        await audit.revoke(uow, town, sample[0], clock(), reason=LONG_NOTE)
+        citizens = []
+        for person in DEMO_CITIZENS[2:4]:
+            citizen = await uow.citizens.by_codice_fiscale(town.id, person.codice_fiscale)
+            assert citizen is not None
+            citizens.append(citizen)
+        for citizen in citizens:
+            await appeals.file_appeal(uow, town, citizen, LONG_APPEAL, "sms", clock())
+        decided = await uow.appeals.of_citizen(citizens[1].id)
+        await appeals.decide(uow, town, decided[0].id, "rejected", LONG_NOTE, clock(), long_one)
+        await uow.commit()
 
 
 async def test_the_office_fits_a_phone_and_a_desktop_without_sideways_scrolling(
@@ -447,7 +502,11 @@ async def test_the_office_fits_a_phone_and_a_desktop_without_sideways_scrolling(
     """At 390x844 (a phone) and 1280x900 nothing is wider than the window: long values wrap,
     the application's and the reimbursement's tables stack, the report is tables; on the
     phone the header is one short band and the sections fold under "Menu". The demo's shop
-    is owed a payment and a reimbursement waits, so those tables hold an IBAN and a form."""
+    is owed a payment and a reimbursement waits, so those tables hold an IBAN and a form.
+    The checks, appeals and log pages hold their widest values (an operator's 64-character
+    name, notes and reasons at their longest with words that do not break) and stack on the
+    phone, nothing scrolling inside them either; the import page lists a refused file's
+    problems; on the desktop no button is squeezed into a column of letters."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
     from selenium.webdriver.support.wait import WebDriverWait
@@ -480,6 +539,8 @@ async def test_the_office_fits_a_phone_and_a_desktop_without_sideways_scrolling(
             await acts.prepare(
                 uow, clerk, acts.ActKind.REIMBURSEMENT, {"execution_date": day}, clock()
             )
+            await uow.commit()
+        await _long_values(core, clock)
     finally:
         await core.close()
 
@@ -500,6 +561,13 @@ async def test_the_office_fits_a_phone_and_a_desktop_without_sideways_scrolling(
         scroll = int(driver.execute_script("return document.documentElement.scrollWidth"))
         inner = int(driver.execute_script("return window.innerWidth"))
         assert driver.save_screenshot(str(tmp_path / f"{name}.png"))
+        if width >= 1280:  # room enough: no button squeezed into a column of letters
+            squeezed = driver.execute_script(
+                "return Array.from(document.querySelectorAll('main button'))"
+                ".filter(b => b.getBoundingClientRect().height > 3 * "
+                "parseFloat(getComputedStyle(b).lineHeight)).map(b => b.textContent)"
+            )
+            assert not squeezed, (path, squeezed)
         return scroll, inner
 
     def menu_on_phone() -> tuple[bool, bool, bool, int]:
@@ -514,11 +582,43 @@ async def test_the_office_fits_a_phone_and_a_desktop_without_sideways_scrolling(
         driver.find_element(By.CSS_SELECTOR, "details.menu summary").click()
         return wide, folded, opened, int(main.location["y"])
 
+    def refused_import(width: int, height: int, name: str) -> tuple[int, int, int]:
+        """The import page after a file whose rows are all wrong: its list of problems."""
+        driver.set_window_size(width, height)
+        driver.get(base + "/office/applications/import")
+        upload = tmp_path / "wrong.csv"
+        upload.write_text(BAD_CSV, encoding="utf-8")
+        driver.find_element(By.ID, "file").send_keys(str(upload))
+        driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".error li"))
+        problems = len(driver.find_elements(By.CSS_SELECTOR, ".error li"))
+        scroll = int(driver.execute_script("return document.documentElement.scrollWidth"))
+        inner = int(driver.execute_script("return window.innerWidth"))
+        assert driver.save_screenshot(str(tmp_path / f"{name}.png"))
+        return scroll, inner, problems
+
+    def widest_cell(path: str) -> int:
+        """How far the widest table of the page reaches past its own box on a phone: a
+        table that scrolls inside itself hides columns behind a sideways swipe."""
+        driver.set_window_size(390, 844)
+        driver.get(base + path)
+        return int(
+            driver.execute_script(
+                "return Math.max(0, ...Array.from(document.querySelectorAll('table.data'))"
+                ".map(t => t.scrollWidth - t.clientWidth))"
+            )
+        )
+
     await run(sign_in)
     for index, path in enumerate(PAGES):
         for width, height, kind in ((390, 844, "phone"), (1280, 900, "desktop")):
             scroll, inner = await run(widths, path, width, height, f"{kind}-{index}")
             assert scroll <= inner, (path, kind, scroll, inner)
+    for width, height, kind in ((390, 844, "phone"), (1280, 900, "desktop")):
+        scroll, inner, problems = await run(refused_import, width, height, f"{kind}-import")
+        assert problems >= 3 and scroll <= inner, (kind, scroll, inner)
+    for path in ("/office/audit?window=1", "/office/appeals", "/office/activity"):
+        assert await run(widest_cell, path) == 0, path
     wide, folded, opened, top = await run(menu_on_phone)
     assert not wide and not folded and opened
     assert top < 160  # the header and the folded menu: no longer ~400 px before the content

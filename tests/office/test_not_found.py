@@ -39,12 +39,20 @@ async def test_malformed_ids_get_the_offices_not_found_page_in_the_operators_lan
     assert "This page does not exist in the office: check the address." in page.text
 
 
-async def test_an_address_for_another_method_stays_405_and_unsigned_visitors_sign_in(
+async def test_an_address_for_another_method_is_a_405_page_and_unsigned_visitors_sign_in(
     towns: Towns,
 ) -> None:
     manager = await signed_in(towns.server, "bel.manager")
-    page = await manager.get("/office/appeals/1/decide")
-    assert page.status == 405
+    # A button's address reloaded or pasted (a card's PDF after its download): still a
+    # 405 with its Allow header, but the office's page saying what to do, in Italian.
+    for path in ("/office/appeals/1/decide", "/office/applications/BEL-2026-000001/card.pdf"):
+        page = await manager.get(path)
+        assert page.status == 405, path
+        assert page.headers["Allow"] == "POST"
+        assert "405: Method Not Allowed" not in page.text
+        said = unescape(page.text)
+        assert "Questo indirizzo è di un pulsante e non si apre da solo" in said, said
+        assert "Torna al cruscotto" in page.text
     visitor = await towns.browser()
     page = await visitor.get("/office/appeals/abc/decide", follow=False)
     assert page.status == 303

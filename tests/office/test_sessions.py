@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from core.bootstrap import Core
-from core.services import municipalities, operators
+from core.services import activity, municipalities, operators
 from tests.conftest import FakeClock
 from tests.office.conftest import PASSWORD, Towns, signed_in
 from tests.office.harness import OfficeBrowser, OfficeServer, Page, office_server
@@ -168,4 +168,85 @@ async def test_the_password_page_says_what_is_wrong_in_italian(office: OfficeSer
     )
     assert page.status == 400 and error_of(page) == "Le due nuove password non sono uguali."
     # Nothing was changed: the old password still signs in.
+    assert (await (await office.browser()).sign_in("bel.clerk", PASSWORD)).url == "/office/"
+
+
+async def _with_stolen_cookie(office: OfficeServer, victim: OfficeBrowser) -> OfficeBrowser:
+    thief = await office.browser()
+    stolen = next(c for c in victim.client.session.cookie_jar if c.key == COOKIE)
+    thief.client.session.cookie_jar.update_cookies(
+        {COOKIE: stolen}, victim.client.make_url("/office/")
+    )
+    page = await thief.get("/office/password")
+    assert page.url == "/office/password"  # the copy works while the session is on
+    return thief
+
+
+LOCKED_OUT = "Troppe password attuali sbagliate: le tue sessioni sono state chiuse"
+
+
+async def test_wrong_current_passwords_count_as_wrong_sign_ins_and_end_every_session(
+    office: OfficeServer, core: Core
+) -> None:
+    """A stolen session cookie cannot guess the password on the password page: its wrong
+    current passwords count with the wrong sign-ins of browsers the operator never used,
+    and the fifth in a row locks those browsers out and ends every session of the
+    operator, logged."""
+    desk = await signed_in(office, "bel.manager")
+    other = await signed_in(office, "bel.manager")
+    stranger = await office.browser()
+    for _ in range(2):  # two wrong sign-ins from elsewhere
+        assert (await stranger.sign_in("bel.manager", "not the password")).status == 401
+    thief = await _with_stolen_cookie(office, desk)
+    wrong = {"current": "guess one two three", "new": "quiet river under stone"}
+    for left in (2, 1):
+        page = await thief.post("/office/password", {**wrong, "repeat": wrong["new"]})
+        assert page.status == 400
+        assert error_of(page).replace("&#39;", "'") == (
+            "La password attuale non è giusta: scrivi quella con cui hai fatto l'accesso. "
+            "Tentativi sbagliati rimasti prima dell'uscita da tutti i computer e del blocco "
+            f"per 15 minuti: {left}."
+        )
+    page = await thief.post("/office/password", {**wrong, "repeat": wrong["new"]})
+    assert page.url == "/office/sign-in" and LOCKED_OUT in page.text
+    # Every session of the operator ended: the thief's copy, the desk's, the other's.
+    assert (await thief.get("/office/round")).url.startswith("/office/sign-in")
+    for browser in (desk, other):
+        page = await browser.get("/office/round")
+        assert page.url.startswith("/office/sign-in") and EXPIRED in page.text
+    # The same lock as five wrong sign-ins: no browser the operator never used signs in,
+    # not even with the right password; the desk's browser (known) does.
+    assert (await (await office.browser()).sign_in("bel.manager", PASSWORD)).status == 401
+    assert (await desk.sign_in("bel.manager", PASSWORD)).url == "/office/"
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        logged = [
+            entry
+            for entry in await activity.entries(uow, town.id)
+            if entry.action == "operator.password_change_locked"
+        ]
+    assert len(logged) == 1
+    assert logged[0].subject == "bel.manager"
+    assert logged[0].after is not None and logged[0].after["sessions_ended"] == 2
+    assert logged[0].after["browser"] == "unknown"
+    # The password did not change.
+    assert (await desk.sign_in("bel.manager", wrong["new"])).status == 401
+
+
+async def test_wrong_current_passwords_from_the_operators_own_browser_lock_only_it(
+    office: OfficeServer,
+) -> None:
+    """Wrong current passwords from the operator's own browser count for that browser:
+    four, then the right one changes the password; in English the lock is said too."""
+    desk = await signed_in(office, "bel.clerk")
+    await desk.post("/office/language", {"lang": "en", "next": "/office/password"})
+    wrong = {"current": "guess one two three", "new": "quiet river under stone"}
+    for left in (4, 3, 2, 1):
+        page = await desk.post("/office/password", {**wrong, "repeat": wrong["new"]})
+        assert page.status == 400 and error_of(page).endswith(f"for 15 minutes: {left}.")
+    page = await desk.post("/office/password", {**wrong, "repeat": wrong["new"]})
+    assert page.url == "/office/sign-in"
+    assert "Too many wrong current passwords: you were signed out on every computer" in page.text
+    # This browser is locked out; one the clerk never used is not (its own count).
+    assert (await desk.sign_in("bel.clerk", PASSWORD)).status == 401
     assert (await (await office.browser()).sign_in("bel.clerk", PASSWORD)).url == "/office/"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import timedelta
+from html import unescape
 
 from sqlalchemy import select
 
@@ -20,6 +22,12 @@ from tests.integration.office_helpers import apply, close_approve_credit, italia
 from tests.office.conftest import Towns, signed_in
 
 ACT = re.compile(r"/office/acts/(\d+)/withdraw")
+SEEN = re.compile(r'name="seen" value="([0-9a-f]+)"')
+
+
+def said(html: str) -> str:
+    """The page's text, tags dropped and spaces collapsed."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 async def register(core: Core, code: str, name: str, index: int) -> int:
@@ -267,3 +275,49 @@ async def test_the_office_removes_a_cashier_from_the_shops_page(towns: Towns, co
     assert entry.actor == "bel.clerk"
     activity = await clerk.get("/office/activity")
     assert "persona tolta dalla cassa di un negozio" in activity.text
+
+
+async def test_the_approver_sees_each_shop_and_pays_what_was_prepared(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    buyer = person(1, 2)
+    await apply(towns.bel, buyer)
+    await close_approve_credit(towns.bel, 1_000_00)
+    shop_id = towns.bel.shop_ids[0]
+    await pay(towns.bel, shop_id, buyer, 12_50)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    # A date in the past is refused when prepared, said the Italian way; nothing waits.
+    page = await clerk.post(
+        "/office/acts", {"kind": "reimbursement", "execution_date": "2020-01-01"}
+    )
+    assert page.status == 409
+    assert "La data di esecuzione 01/01/2020 è nel passato" in said(page.text), said(page.text)
+    async with core.uow() as uow:
+        assert list(await uow.session.scalars(select(m.OfficeAct))) == []
+
+    day = (clock() + timedelta(days=6)).date()
+    page = await clerk.post(
+        "/office/acts", {"kind": "reimbursement", "execution_date": day.isoformat()}
+    )
+    assert page.status == 200
+    act = int(ACT.findall(page.text)[-1])
+    manager = await signed_in(towns.server, "bel.manager")
+    page = await manager.get("/office/reimbursement")
+    text = said(page.text)
+    assert f"Data di esecuzione {day:%d/%m/%Y}" in text, text
+    assert "Alimentari Nò0: 12,50 €" in text, text
+    assert "Totale: 12,50 € a 1 negozio." in text, text
+    seen = SEEN.findall(page.text)
+    assert len(seen) == 1
+
+    await pay(towns.bel, shop_id, buyer, 7_00)  # after preparation, before approval
+    page = await manager.get("/office/reimbursement")
+    text = said(page.text)
+    assert "Totale: 12,50 € a 1 negozio." in text, text
+    assert "7,00 €" in text and "prossimo rimborso" in text, text
+    page = await manager.post(f"/office/acts/{act}/approve", {"seen": seen[0]})
+    assert page.status == 200
+    sepa = await manager.get(f"/office/acts/{act}/sepa.xml")
+    assert summarize(sepa.body) == (1, 12_50)
+    async with core.uow() as uow:
+        assert await ledger.shop_balance(uow, towns.bel.municipality_id, shop_id) == 7_00

@@ -1421,9 +1421,18 @@ class FakePhoneChanges(_Fake):
         change = await self.by_id(change_id)
         if change is None or change.kind != "card" or change.status != "approved":
             return False
-        if change.handed_at is not None:
+        if change.handed_at is not None or change.print_by is None or change.print_by <= now:
             return False
         change.handed_by_id, change.handed_at = operator_id, now
+        return True
+
+    async def mark_expired(self, change_id: int, now: datetime) -> bool:
+        change = await self.by_id(change_id)
+        if change is None or change.kind != "card" or change.status != "approved":
+            return False
+        if change.handed_at is not None or change.print_by is None or change.print_by > now:
+            return False
+        change.status = "expired"
         return True
 
     async def mark_decided(
