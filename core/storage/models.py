@@ -725,6 +725,40 @@ class OfficeAct(Base):
     document: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
+class FundEntry(Base):
+    """Money the town received for its vouchers (the State's fund, its own money), or the
+    correction of such an entry: a negative amount that names the entry it corrects. Rows
+    are only ever inserted (triggers refuse UPDATE and DELETE): a mistake is corrected by a
+    new entry, never by an edit. core.domain.fund says what a determina may commit of it."""
+
+    __tablename__ = "fund_entries"
+    __table_args__ = (
+        CheckConstraint("amount_cents <> 0", name="amount_not_zero"),
+        # A receipt is positive; a correction is negative and names the entry it corrects.
+        CheckConstraint(
+            "(corrects_id IS NULL AND amount_cents > 0) "
+            "OR (corrects_id IS NOT NULL AND amount_cents < 0)",
+            name="correction_negative",
+        ),
+        CheckConstraint("corrects_id IS NULL OR corrects_id <> id", name="not_itself"),
+        CheckConstraint("length(trim(description)) > 0", name="description"),
+        CheckConstraint("length(trim(recorded_by)) > 0", name="recorded_by"),
+        Index("ix_fund_entries_town", "municipality_id", "id"),
+    )
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id", index=False)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    # Where the money comes from, or why the correction: as the office wrote it.
+    description: Mapped[str] = mapped_column(String(200))
+    # The day the money was received (or assigned), as on the town's accounts.
+    received_on: Mapped[date] = mapped_column(Date)
+    corrects_id: Mapped[int | None] = _fk("fund_entries.id", nullable=True)
+    # The operator of the office page; None from the command line (recorded_by names them).
+    operator_id: Mapped[int | None] = _fk("operators.id", nullable=True, index=False)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime]
+
+
 # A request of phone_changes still to be acted on: waiting for its approval, or an approved
 # card not yet printed. One of each kind per citizen (uq_phone_changes_waiting).
 PENDING_REQUEST = (

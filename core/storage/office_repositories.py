@@ -1,5 +1,5 @@
 """Repositories of the office's own records: operators, four-eyes acts, the activity log,
-reimbursement runs and audit samples."""
+the town's fund, reimbursement runs and audit samples."""
 
 from __future__ import annotations
 
@@ -145,6 +145,64 @@ class OfficeActRepository(_Repository):
                 .limit(limit)
             )
         ).all()
+
+
+class FundRepository(_Repository):
+    """The town's fund entries and what its determine commit of it (core.domain.fund)."""
+
+    async def by_id(self, entry_id: int) -> m.FundEntry | None:
+        return await self.session.get(m.FundEntry, entry_id)
+
+    async def of_municipality(self, municipality_id: int) -> Sequence[m.FundEntry]:
+        """Every entry, the first recorded first."""
+        return (
+            await self.session.scalars(
+                select(m.FundEntry)
+                .where(m.FundEntry.municipality_id == municipality_id)
+                .order_by(m.FundEntry.id)
+            )
+        ).all()
+
+    async def total(self, municipality_id: int) -> int | None:
+        """The fund: every entry added up; None when the town recorded none."""
+        count, total = (
+            await self.session.execute(
+                select(func.count(), func.coalesce(func.sum(m.FundEntry.amount_cents), 0)).where(
+                    m.FundEntry.municipality_id == municipality_id
+                )
+            )
+        ).one()
+        return int(total) if count else None
+
+    async def corrected(self, entry_id: int) -> int:
+        """What the corrections of an entry took back from it (a positive amount)."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(m.FundEntry.amount_cents), 0)).where(
+                m.FundEntry.corrects_id == entry_id
+            )
+        )
+        return -int(total or 0)
+
+    async def approved_budgets(self, municipality_id: int) -> int:
+        """The budgets of the town's determine approved and not withdrawn, in every window."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(m.Allocation.budget_cents), 0)).where(
+                m.Allocation.municipality_id == municipality_id,
+                m.Allocation.withdrawn_at.is_(None),
+            )
+        )
+        return int(total or 0)
+
+    async def lock(self, municipality_id: int) -> None:
+        """Hold the town's row until commit: whatever reads the fund to commit some of it
+        (a determina prepared or approved, an entry corrected) runs one at a time. On
+        PostgreSQL FOR NO KEY UPDATE, which the town's other writes (rows that only refer
+        to it) do not wait for; SQLite has one writer already (BEGIN IMMEDIATE)."""
+        await self.session.execute(
+            select(m.Municipality.id)
+            .where(m.Municipality.id == municipality_id)
+            .with_for_update(key_share=True)
+        )
 
 
 class PhoneChangeRepository(_Repository):

@@ -79,6 +79,7 @@ class UnitOfWork:
     community = _Repository(CommunityRepository)
     operators = _Repository(o.OperatorRepository)
     acts = _Repository(o.OfficeActRepository)
+    fund = _Repository(o.FundRepository)
     phone_changes = _Repository(o.PhoneChangeRepository)
     activity = _Repository(o.ActivityRepository)
     settlements = _Repository(o.SettlementRepository)

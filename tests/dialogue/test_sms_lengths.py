@@ -28,7 +28,7 @@ from tests.dialogue.harness import (
     outbox_of,
 )
 from tests.dialogue.test_shop import citizen_code, own_code
-from tests.factories import make_cf, make_partita_iva
+from tests.factories import make_cf, make_partita_iva, record_fund
 
 TOWN = "San Valentino in Abruzzo Citeriore"
 SHOP = "Alimentari e Frutta Da Mario e Figli S.n"  # 40, the longest a shop may register
@@ -41,6 +41,7 @@ async def long_town(core: Core) -> str:
     now = core.now()
     async with core.uow() as uow:
         town = await municipalities.add_municipality(uow, code="SVA", name=TOWN, now=now)
+        await record_fund(uow, town)
         await municipalities.open_window(uow, town, now - timedelta(days=10), days=4)
         cf = make_cf(7)
         await submit_application(

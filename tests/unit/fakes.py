@@ -1377,6 +1377,36 @@ class FakeOfficeActs(_Fake):
         return list(reversed(found))[:limit]
 
 
+class FakeFund(_Fake):
+    async def by_id(self, entry_id: int) -> m.FundEntry | None:
+        return self.store.get(m.FundEntry, entry_id)
+
+    async def of_municipality(self, municipality_id: int) -> Sequence[m.FundEntry]:
+        return self.store.rows(m.FundEntry, lambda x: x.municipality_id == municipality_id)
+
+    async def total(self, municipality_id: int) -> int | None:
+        entries = await self.of_municipality(municipality_id)
+        return sum(x.amount_cents for x in entries) if entries else None
+
+    async def corrected(self, entry_id: int) -> int:
+        return -sum(
+            x.amount_cents
+            for x in self.store.rows(m.FundEntry, lambda x: x.corrects_id == entry_id)
+        )
+
+    async def approved_budgets(self, municipality_id: int) -> int:
+        return sum(
+            x.budget_cents
+            for x in self.store.rows(
+                m.Allocation,
+                lambda x: x.municipality_id == municipality_id and x.withdrawn_at is None,
+            )
+        )
+
+    async def lock(self, municipality_id: int) -> None:
+        """One transaction at a time here: nothing to wait for."""
+
+
 def _pending(change: m.PhoneChange) -> bool:
     """m.PENDING_REQUEST in memory."""
     return change.status == "waiting" or (
@@ -1831,6 +1861,7 @@ class FakeUnitOfWork:
         self.appeals = FakeAppeals(self.store)
         self.operators = FakeOperators(self.store)
         self.acts = FakeOfficeActs(self.store)
+        self.fund = FakeFund(self.store)
         self.phone_changes = FakePhoneChanges(self.store)
         self.settlements = FakeSettlements(self.store)
         self.audit_samples = FakeAuditSamples(self.store)
