@@ -94,6 +94,23 @@ IDENTITY_REASONS: dict[str, Text] = {
 }
 
 
+def _number_own(p: Mapping[str, object]) -> Text:
+    """A number this citizen's own waiting request already names, as the other kind."""
+    if p.get("kind") == "delegate":
+        return t(
+            "{phone} is the delegate already asked for this citizen (request {number}): the "
+            "citizen's own phone cannot also be their delegate. Nothing was changed.",
+            phone=str(p["phone"]),
+            number=str(p["change_id"]),
+        )
+    return t(
+        "{phone} is the new phone already asked for this citizen (request {number}): a "
+        "delegate needs a phone other than the citizen's own. Nothing was changed.",
+        phone=str(p["phone"]),
+        number=str(p["change_id"]),
+    )
+
+
 # Refusals the office meets the same way in the browser and on the command line
 # (buonispesa/cli/refusals.py adds its own beside them): each sentence written once.
 def role_refused(p: Mapping[str, object]) -> Text:
@@ -205,6 +222,23 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     ),
     "card.print_not_yours": lambda p: t(
         "Only the operator who asked this card, or the manager who approved it, prints it."
+    ),
+    "request.other_citizen": lambda p: t(
+        "Request {number} was not asked for this person: nothing was printed or changed. "
+        "Open the application of the person it was asked for.",
+        number=str(p["change_id"]),
+    ),
+    "request.number_asked": lambda p: t(
+        "{phone} is already asked for another household (request {number}): one phone, one "
+        "household. Nothing was changed.",
+        phone=str(p["phone"]),
+        number=str(p["change_id"]),
+    ),
+    "request.number_own": _number_own,
+    "identity.phone_is_delegate": lambda p: t(
+        "{phone} is a delegate's phone in this municipality: a phone speaks for one person "
+        "only. Nothing was changed.",
+        phone=str(p["phone"]),
     ),
     "card.print_expired": lambda p: t(
         "Card request {number} was approved but not printed by {until}: it expired, and no "

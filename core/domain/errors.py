@@ -91,6 +91,7 @@ class Refusal(StrEnum):
     FUND_ENTRY_NOT_FOUND = "fund.entry_not_found"
     FUND_EXCEEDED = "fund.exceeded"
     FUND_NONE = "fund.none"
+    IDENTITY_PHONE_IS_DELEGATE = "identity.phone_is_delegate"
     IDENTITY_PHONE_IS_SHOP = "identity.phone_is_shop"
     IDENTITY_PHONE_OF_ANOTHER = "identity.phone_of_another"
     IDENTITY_REFUSED = "identity.refused"
@@ -143,6 +144,12 @@ class Refusal(StrEnum):
     PURCHASE_SHOP_NOT_ACCEPTING = "purchase.shop_not_accepting"
     PURCHASE_WRONG_CURRENCY = "purchase.wrong_currency"
     REQUEST_NOT_FOUND = "request.not_found"
+    # A waiting request (a new phone, a delegate) of another citizen already names the number.
+    REQUEST_NUMBER_ASKED = "request.number_asked"
+    # The delegate asked is the citizen's own new phone asked (or the other way round).
+    REQUEST_NUMBER_OWN = "request.number_own"
+    # A request applied, or a card printed, for somebody it was not asked for.
+    REQUEST_OTHER_CITIZEN = "request.other_citizen"
     REQUEST_NOT_WAITING = "request.not_waiting"
     REQUEST_SAME_PERSON = "request.same_person"
     REFUND_ALREADY_SETTLED = "refund.already_settled"

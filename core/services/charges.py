@@ -1123,6 +1123,23 @@ async def waiting_at_till(
     return [waiting for _, waiting in found]
 
 
+async def expired_codes(
+    uow: UnitOfWork, citizen_id: int, now: datetime
+) -> list[tuple[m.Charge, m.Shop]]:
+    """The payments asked of a citizen in the last day whose code expired unused (a card's
+    PIN sends none), the newest first, with their shop: a code of theirs that comes in
+    here is explained, not taken for a word nobody understands."""
+    found = []
+    since = now - timedelta(days=1)
+    for charge in await uow.charges.expired_for_citizen(citizen_id, since, now):
+        if charge.consent == cards.CONSENT_CARD_PIN:
+            continue
+        shop = await uow.shops.by_id(charge.shop_id)
+        if shop is not None:
+            found.append((charge, shop))
+    return found
+
+
 async def refuse_charge(uow: UnitOfWork, *, charge_id: int, citizen_id: int, now: datetime) -> bool:
     """The citizen (or their delegate) refuses a payment a shop asked: ANNULLA from the chat
     that received the code. Cancelled like the shop's own ANNULLA (cancel_charge), and the

@@ -368,8 +368,10 @@ class SecurityEvent(Base):
     a chat, an office unlock of a shop (`detail`: who). Kept 30 days at most.
 
     A confirmation code sent (`detail`: the request it confirms) keeps its salted hash, the
-    wrong tries typed against it and when the right code came back (`proven_at`): a proven
-    code no longer counts against the number (core.services.security)."""
+    wrong tries typed against it, when the right code came back (`proven_at`), and
+    `code_content`, a keyed digest of what it was sent to confirm (the answers of an
+    application, an appeal's reason): a proven code no longer counts against the number,
+    and a code confirms nothing else than its content (core.services.security)."""
 
     __tablename__ = "security_events"
     __table_args__ = (
@@ -387,6 +389,7 @@ class SecurityEvent(Base):
     created_at: Mapped[datetime]
     code_salt: Mapped[str | None] = mapped_column(String(32))
     code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_content: Mapped[str | None] = mapped_column(String(64))
     wrong_tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     proven_at: Mapped[datetime | None]
 

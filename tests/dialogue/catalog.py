@@ -67,6 +67,10 @@ SAMPLES: dict[str, Param] = {
     "days": 365,  # policy.appeal_days at its highest
     "moment": Moment(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
     "holder": "RSSMRA*********S",  # a masked codice fiscale, GSM-7 asterisks
+    "masked": "RSS***S",  # the short mask a code message names (identity.short_mask_...)
+    # The start of an appeal's reason (appeals.QUOTED), an accent that SMS writes as two.
+    "quote": "Il mio ISEE è sbagliato: ho...",
+    "example": "1500",  # an amount as the application's questions write it
     "card": "ABCD EFGH JK",  # a card number, grouped
     "keyword": "SHOPKEEPER",  # the longest word a typo is asked about (commands.SUGGESTED)
     "voucher": "V12345678901",  # a community voucher's number
