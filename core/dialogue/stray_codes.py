@@ -5,7 +5,9 @@ confirms (STATO while the SMS with the code was on its way) takes them back to t
 request's code step, where it is judged as if typed there. A payment code sent here
 instead of being told to the cashier gets an explanation: it is for the cashier, and
 not telling it is how a payment is refused (ANNULLA refuses it too, see refuse_payments);
-one that expired unused is told so, even as the first message of a new chat.
+one that expired unused is told so, even as the first message of a new chat. In a shop's
+chat, a code typed after MENU left a payment waiting goes to that payment's code step
+(flows/charge.code_at_till).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 from core.dialogue.context import Input, Turn
 from core.dialogue.flows import FLOWS
 from core.dialogue.flows.base import ConfirmedFlow
+from core.dialogue.flows.charge import code_at_till
 from core.dialogue.flows.citizen import represented
 from core.domain import otp
 from core.domain.messages import Money, t
@@ -92,7 +95,9 @@ async def on_code(turn: Turn, inp: Input) -> bool:
                 )
             )
             return True
-    return False
+    # A shop's chat: the code of the payment this till left waiting (MENU at its code
+    # step, the terminal chat opened again), judged at that payment's code step.
+    return await code_at_till(turn, inp, code)
 
 
 async def refuse_payments(turn: Turn) -> bool:

@@ -124,6 +124,8 @@ class Refusal(StrEnum):
     OPERATOR_ROLE_REFUSED = "operator.role_refused"
     OPERATOR_PASSWORD_UNCHANGED = "operator.password_unchanged"
     PAYMENT_BAD_AMOUNT = "payment.bad_amount"
+    # Above the town's ceiling for one payment (Policy.payment_ceiling_cents): `limit`, cents.
+    PAYMENT_ABOVE_LIMIT = "payment.above_limit"
     PAYMENT_INSUFFICIENT_FUNDS = "payment.insufficient_funds"
     PHONE_CHANGE_NEEDS_APPROVAL = "phone_change.needs_approval"
     PHONE_CHANGE_NOT_FOUND = "phone_change.not_found"
@@ -154,6 +156,7 @@ class Refusal(StrEnum):
     REFUND_ALREADY_SETTLED = "refund.already_settled"
     REFUND_NEEDS_CITIZEN_CODE = "refund.needs_citizen_code"
     REFUND_NOT_TODAY = "refund.not_today"
+    REFUND_ALREADY_REFUNDED = "refund.already_refunded"
     REIMBURSEMENT_BALANCES_CHANGED = "reimbursement.balances_changed"
     REIMBURSEMENT_EXECUTION_DATE_PAST = "reimbursement.execution_date_past"
     REIMBURSEMENT_LESS_OWED = "reimbursement.less_owed"

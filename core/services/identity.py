@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from core.domain.cards import CARD_CODE_LENGTH
 from core.domain.channels import Channel
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import PhoneProof, mask_phone, normalize_codice_fiscale, normalize_phone
@@ -60,7 +61,7 @@ def new_card_code() -> str:
     """The code printed (with a QR) on a citizen's card: unguessable, easy to read out."""
     # One random byte per symbol: 256 is a multiple of 32, so every symbol is equally likely
     # (and a bulk import makes 100,000 of them ten times faster than secrets.choice).
-    return "".join(CARD_CODE_ALPHABET[byte % 32] for byte in secrets.token_bytes(10))
+    return "".join(CARD_CODE_ALPHABET[byte % 32] for byte in secrets.token_bytes(CARD_CODE_LENGTH))
 
 
 def _masked(phone: str | None) -> str | None:

@@ -76,6 +76,8 @@ SAMPLES: dict[str, Param] = {
     "voucher": "V12345678901",  # a community voucher's number
     "low": Money(100_000),  # a shop's voucher limits: at most 1.000,00 €
     "high": Money(100_000),
+    # The most a single payment may be (Policy.payment_ceiling_cents): 10.000,00 € at most.
+    "ceiling": Money(1_000_000),
 }
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")

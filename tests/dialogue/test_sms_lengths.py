@@ -170,7 +170,7 @@ async def test_shop_conversations_fit_one_sms(core: Core, language: str, clock: 
     # A new hour (at most 6 payment codes an hour to one person); a new PAGA replaces the
     # pending one, and its code message says the previous code is void (both variants).
     clock.advance(minutes=61)
-    for amount in ("5", "9999,99", "5"):
+    for amount in ("5", "500", "5"):
         await till.send(f"PAGA {cf} {amount}")
     await till.send(f"PAGA {cf} 5")
     # The second wrong code ends the till session (said in one SMS); a code typed
@@ -181,7 +181,7 @@ async def test_shop_conversations_fit_one_sms(core: Core, language: str, clock: 
     await till.send("333333")
     # Above the balance: the citizen's code message says so, the shop's answer is neutral.
     # The till confirms its session again first.
-    await till.send(f"PAGA {cf} 9999")
+    await till.send(f"PAGA {cf} 500")
     await till.send(await confirmation_code(till))
     await till.send(await citizen_code(core, CITIZEN_PHONE, above_balance=True))
     await till.send(f"PAGA {cf} 5")
