@@ -36,7 +36,7 @@ from sqlalchemy import insert
 from buonispesa.cli.progress import progress
 from core.bootstrap import Core
 from core.domain.messages import reply_to_json, t
-from core.services import allocation, municipalities
+from core.services import allocation, fund, municipalities
 from core.services.crediting import credit_notice
 from core.services.decisions import decision_notice
 from core.storage import models as m
@@ -58,6 +58,16 @@ async def seed(core: Core, households: int) -> tuple[int, list[tuple[int, int, i
     async with core.uow() as uow:
         town = await municipalities.add_municipality(
             uow, code="BIG", name="Regione", now=NOW - timedelta(days=30)
+        )
+        # The region's fund covers the tranche (no determina may commit more than it).
+        await fund.record(
+            uow,
+            town,
+            10**12,
+            "Fondo di solidarietà alimentare",
+            (NOW - timedelta(days=30)).date(),
+            NOW - timedelta(days=30),
+            actor="bench",
         )
         round_ = await municipalities.open_window(uow, town, NOW - timedelta(days=30), days=4)
         await uow.commit()

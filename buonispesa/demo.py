@@ -16,7 +16,7 @@ from stdnum.it import codicefiscale
 from core.bootstrap import Core
 from core.domain.channels import Channel
 from core.domain.shops import ShopCategory
-from core.services import allocation, municipalities, operators
+from core.services import allocation, fund, municipalities, operators
 from core.services.applications import ApplicationInput, submit_application
 from core.services.municipalities import default_policy_text
 from core.services.shops import ShopInput, approve_shop, register_shop
@@ -27,6 +27,13 @@ DEMO_NAME = "Belforte del Chienti"
 DEMO_SMS_NUMBER = "+390733905000"
 DEMO_IBAN = "IT60X0542811101000000123456"
 DEMO_BUDGET_CENTS = 2_000_00
+# The demo town's fund: what a town of its size could have received (illustrative amounts,
+# not the real ones), the State's share and the town's own money. The first tranche
+# commits DEMO_BUDGET_CENTS of it; the rest is left for the next determine.
+DEMO_FUND = (
+    (9_500_00, "Stato: fondo di solidarietà alimentare (OCDPC 658/2020)"),
+    (1_500_00, "Comune: fondi propri di bilancio"),
+)
 # The demo town's office accounts (/office/), all with this documented password: a demo
 # is for trying, never for real data. Real operators get one-time passwords.
 DEMO_OPERATOR_PASSWORD = "belforte-demo"
@@ -181,6 +188,16 @@ async def seed_demo(core: Core, now: datetime | None = None) -> bool:
                 ),
                 source="paper",
                 now=first_opened + timedelta(hours=offset + 1),
+            )
+        for cents, source in DEMO_FUND:
+            await fund.record(
+                uow,
+                town,
+                cents,
+                source,
+                (first_opened - timedelta(days=2)).date(),
+                first_opened - timedelta(days=2),
+                actor="demo",
             )
         await allocation.approve(uow, town, DEMO_BUDGET_CENTS, now - timedelta(days=5))
         await allocation.credit(uow, town, now - timedelta(days=5))

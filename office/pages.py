@@ -23,6 +23,7 @@ NAV = (
     ("dashboard", t("Dashboard")),
     ("applications", t("Applications")),
     ("round", t("The round")),
+    ("fund", t("Fund")),
     ("shops", t("Shops")),
     ("reimbursement", t("Reimbursement")),
     ("audit", t("Checks")),

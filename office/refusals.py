@@ -94,6 +94,23 @@ IDENTITY_REASONS: dict[str, Text] = {
 }
 
 
+def _number_own(p: Mapping[str, object]) -> Text:
+    """A number this citizen's own waiting request already names, as the other kind."""
+    if p.get("kind") == "delegate":
+        return t(
+            "{phone} is the delegate already asked for this citizen (request {number}): the "
+            "citizen's own phone cannot also be their delegate. Nothing was changed.",
+            phone=str(p["phone"]),
+            number=str(p["change_id"]),
+        )
+    return t(
+        "{phone} is the new phone already asked for this citizen (request {number}): a "
+        "delegate needs a phone other than the citizen's own. Nothing was changed.",
+        phone=str(p["phone"]),
+        number=str(p["change_id"]),
+    )
+
+
 # Refusals the office meets the same way in the browser and on the command line
 # (buonispesa/cli/refusals.py adds its own beside them): each sentence written once.
 def role_refused(p: Mapping[str, object]) -> Text:
@@ -112,6 +129,48 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "An application window lasts from 1 to {most} days, not {days}. Nothing was opened.",
         most=int(str(p["most"])),
         days=int(str(p["days"])),
+    ),
+    "fund.exceeded": lambda p: t(
+        "The budget {budget} is more than what is left of the municipality's fund: {left} "
+        "(fund {fund}, of which {committed} already committed by determine approved or "
+        "waiting for approval). Nothing was prepared or approved: record the money received "
+        "first, or lower the budget.",
+        budget=Money(int(str(p["budget_cents"]))),
+        left=Money(max(0, int(str(p["left_cents"])))),
+        fund=Money(int(str(p["fund_cents"]))),
+        committed=Money(int(str(p["committed_cents"]))),
+    ),
+    "fund.none": lambda p: t(
+        "No fund is recorded for this municipality, so a determina has no money to commit. "
+        "Record what it received for the vouchers (the State's fondo di solidarietà "
+        "alimentare, its own money) on the Fund page first."
+    ),
+    "fund.bad_amount": lambda p: t(
+        "The amount must be more than zero. To take back an amount recorded by mistake, "
+        "correct its entry."
+    ),
+    "fund.bad_correction": lambda p: t(
+        "Entry {number} holds {amount} that can still be taken back: a correction must be "
+        "more than zero and at most that.",
+        number=str(p["entry_id"]),
+        amount=Money(int(str(p["left_cents"]))),
+    ),
+    "fund.below_committed": lambda p: t(
+        "Taking back {amount} would leave the fund below what determine already commit "
+        "({committed} of a fund of {fund}). Withdraw a determina not yet credited first, or "
+        "record where the money came from.",
+        amount=Money(int(str(p["amount_cents"]))),
+        committed=Money(int(str(p["committed_cents"]))),
+        fund=Money(int(str(p["fund_cents"]))),
+    ),
+    "fund.description_missing": lambda p: t(
+        "Write where the money comes from (or why the correction)."
+    ),
+    "fund.description_too_long": lambda p: t(
+        "The description is too long: at most {limit} characters.", limit=str(p["limit"])
+    ),
+    "fund.entry_not_found": lambda p: t(
+        "There is no receipt {number} in this municipality's fund.", number=str(p["entry_id"])
     ),
     "operator.not_found": lambda p: t(
         "There is no operator {username} in this municipality.", username=str(p["username"])
@@ -163,6 +222,23 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     ),
     "card.print_not_yours": lambda p: t(
         "Only the operator who asked this card, or the manager who approved it, prints it."
+    ),
+    "request.other_citizen": lambda p: t(
+        "Request {number} was not asked for this person: nothing was printed or changed. "
+        "Open the application of the person it was asked for.",
+        number=str(p["change_id"]),
+    ),
+    "request.number_asked": lambda p: t(
+        "{phone} is already asked for another household (request {number}): one phone, one "
+        "household. Nothing was changed.",
+        phone=str(p["phone"]),
+        number=str(p["change_id"]),
+    ),
+    "request.number_own": _number_own,
+    "identity.phone_is_delegate": lambda p: t(
+        "{phone} is a delegate's phone in this municipality: a phone speaks for one person "
+        "only. Nothing was changed.",
+        phone=str(p["phone"]),
     ),
     "card.print_expired": lambda p: t(
         "Card request {number} was approved but not printed by {until}: it expired, and no "

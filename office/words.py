@@ -157,6 +157,8 @@ ACTION_NAMES = {
     "shop.unlock": t("shop unlocked after wrong payment codes"),
     "shop.member_remove": t("cashier removed from a shop"),
     "shop.member_leave": t("cashier left a shop"),
+    "fund.record": t("money recorded in the fund"),
+    "fund.correct": t("fund entry corrected"),
     "determina.prepare": t("determina prepared"),
     "determina.approve": t("determina approved"),
     "determina.withdraw": t("determina withdrawn"),

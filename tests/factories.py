@@ -12,7 +12,7 @@ from stdnum.it import codicefiscale
 from core.bootstrap import Core
 from core.domain.identity import mask_phone, normalize_phone
 from core.domain.shops import ShopCategory
-from core.services import allocation, charges, ledger, municipalities, operators
+from core.services import allocation, charges, fund, ledger, municipalities, operators
 from core.services.applications import ApplicationInput, submit_application
 from core.services.outbox import reply_of
 from core.services.shops import ShopInput, approve_shop, register_shop
@@ -31,6 +31,27 @@ def make_cf(index: int) -> str:
 def make_partita_iva(index: int) -> str:
     stem = f"{1000000 + index:07d}001"
     return stem + luhn.calc_check_digit(stem)
+
+
+# What a test town records in its fund before its determine: more than any budget the tests
+# approve (a determina may not commit more than the fund left). Tests of the fund rule
+# record their own amounts.
+TEST_FUND_CENTS = 10_000_000_00
+
+
+async def record_fund(
+    uow: UnitOfWork, town: m.Municipality, cents: int = TEST_FUND_CENTS
+) -> m.FundEntry:
+    """The town receives `cents` for its vouchers, recorded the day it was created."""
+    return await fund.record(
+        uow,
+        town,
+        cents,
+        "Fondo di solidarietà alimentare",
+        town.created_at.date(),
+        town.created_at,
+        actor="test",
+    )
 
 
 @dataclass(frozen=True)
@@ -67,6 +88,7 @@ async def make_town(
             policy_toml=policy_toml,
             iban="IT60X0542811101000000123456",
         )
+        await record_fund(uow, town, max(TEST_FUND_CENTS, budget_cents))
         await municipalities.open_window(uow, town, now - timedelta(days=10), days=4)
         cfs, phones = [], []
         for index in range(citizens):

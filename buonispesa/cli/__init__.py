@@ -22,6 +22,7 @@ def _register() -> None:
         community,
         demo,
         documents,
+        fund,
         migrate_cmd,
         office,
         operators,

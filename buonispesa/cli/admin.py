@@ -605,8 +605,9 @@ def approve(
         str | None, typer.Option("--by", help="Operator name for the record (default: login)")
     ] = None,
 ) -> None:
-    """Approve the allocation (the determina) as the next tranche, or withdraw it."""
-    from core.services import act_figures, allocation, municipalities
+    """Approve the allocation (the determina) as the next tranche, or withdraw it. The
+    budget must be within what is left of the town's fund ('admin fund show')."""
+    from core.services import act_figures, allocation, fund, municipalities
 
     if withdraw:
         if budget is not None:
@@ -623,6 +624,7 @@ def approve(
             figures = await act_figures.determina(uow, town, cents)
             record, result = await allocation.approve(uow, town, cents, core.now())
             await uow.commit()
+            left = await fund.position(uow, town)
         _summary([item.line for item in result], cents)
         if figures.unspent_cents:
             out.print(
@@ -631,6 +633,16 @@ def approve(
                         "{amount} would stay unspent: every household would already get all it "
                         "is due.",
                         amount=Money(figures.unspent_cents),
+                    )
+                ),
+                markup=False,
+            )
+        if left is not None:
+            out.print(
+                say(
+                    t(
+                        "Left in the fund for new determine: {amount}.",
+                        amount=Money(left.left_cents),
                     )
                 ),
                 markup=False,

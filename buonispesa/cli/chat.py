@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 console = Console(highlight=False)
 
 LOCATION_COMMAND = "/location"
+# Leaving the program: words no conversation uses ("esci" is a shop's cashier leaving the
+# shop, ESCI, and must reach the engine like any other word). Ctrl-D leaves too.
+QUIT_WORDS = ("/quit", "/exit")
 
 
 class Role(StrEnum):
@@ -79,7 +82,9 @@ def chat(
     and write `PAGA <codice fiscale> 12,50` with a demo citizen's code (shown at the
     start). The code the customer receives by SMS is printed as "(SMS to ...: ...)";
     type it back as the cashier. Write `/location 43.164,13.238` to share a position,
-    AIUTO (HELP with --lang en) for help, and Ctrl-D or "exit" to leave.
+    AIUTO (HELP with --lang en) for help, and Ctrl-D or "/quit" to leave (ESCI is the
+    cashier's word to leave a shop, sent like any other). Opened again in the middle of a
+    request (a payment waiting for its code), the chat goes on where it was.
     """
     from core.domain.identity import normalize_phone
 
@@ -103,15 +108,19 @@ async def _session(
     try:
         session = TerminalChat(core, address, lang, others)
         await session.intro(role)
-        first = f"LINGUA {lang}" if lang else "MENU"
-        await session.send(first)
+        if lang:
+            # In the middle of a request LINGUA asks its question again, in that language.
+            await session.send(f"LINGUA {lang}")
+        elif not await session.resume():
+            # MENU would leave a request open in this chat: only sent when none is.
+            await session.send("MENU")
         while True:
             try:
                 line = await asyncio.to_thread(input, "> ")
             except (EOFError, KeyboardInterrupt):
                 console.print()
                 return
-            if line.strip().lower() in ("exit", "quit", "esci"):
+            if line.strip().lower() in QUIT_WORDS:
                 return
             await session.send(line)
     finally:
@@ -151,8 +160,32 @@ class TerminalChat:
         english = self.lang == "en"
         console.print(
             f'Options are numbered: reply "1", "2"... {"HELP" if english else "AIUTO"} for help, '
-            "Ctrl-D to leave.\n"
+            'Ctrl-D or "/quit" to leave.\n'
         )
+
+    async def resume(self) -> bool:
+        """A chat opened again in the middle of a request (a payment waiting for the
+        customer's code): its last message is shown again and nothing is sent, since MENU
+        would leave the request. False when no request is open here."""
+        from core.dialogue.inbound import Channel
+        from core.dialogue.render import render_plain
+        from core.services.outbox import reply_of
+
+        body = ""
+        async with self.core.uow() as uow:
+            conversation = await uow.conversations.latest(Channel.TERMINAL.value, self.address)
+            if conversation is None or conversation.flow is None or conversation.step is None:
+                return False
+            rows = await uow.outbox.for_address(Channel.TERMINAL.value, self.address)
+            # The last message that still has its words (a code's message is scrubbed).
+            last = next((row for row in reversed(rows) if not row.payload.get("sensitive")), None)
+            if last is not None:
+                body = render_plain(reply_of(uow.keys, last), last.language, sms=True)
+        console.print("(Back where you left off: answer, or write MENU or ANNULLA.)")
+        if body:
+            console.print(body, markup=False)
+        console.print()
+        return True
 
     async def send(self, line: str) -> None:
         inbound = self._inbound(line)

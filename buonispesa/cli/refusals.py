@@ -75,6 +75,12 @@ def _pending_request(p: Mapping[str, object]) -> Text:
 # the office ("Send STATO…"). Every other code reuses the dialogue's sentence.
 _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     **SHARED_SENTENCES,
+    Refusal.FUND_NONE: lambda p: t(
+        "No fund is recorded for {code}, so a determina has no money to commit. Record what it "
+        "received for the vouchers (the State's fondo di solidarietà alimentare, its own "
+        "money) first: 'admin fund record {code} --amount EUR --description TEXT'.",
+        code=str(p["code"]),
+    ),
     Refusal.MUNICIPALITY_NOT_FOUND: lambda p: t(
         "There is no municipality with code {code}: see 'admin municipality list'.",
         code=str(p["code"]),

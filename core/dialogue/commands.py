@@ -20,6 +20,7 @@ from core.dialogue import stray_codes
 from core.dialogue.context import Input, Turn
 from core.dialogue.flows import FLOWS, shop_finder
 from core.dialogue.flows import citizen as citizen_requests
+from core.dialogue.flows.charge import cancel_at_till
 from core.dialogue.flows.shop_reports import show_reimbursements
 from core.dialogue.inbound import Inbound
 from core.dialogue.menus import (
@@ -252,11 +253,15 @@ def of_answer(
 
 def interrupt(turn: Turn) -> Text | None:
     """Leave the current flow for another request; a draft keeps its answers for later.
-    Returns what reminds the person of the draft left waiting (None: nothing was kept)."""
+    Returns what reminds the person of the draft left waiting, or of what the flow left
+    open (a payment waiting for its code); None when nothing was kept or left open."""
     if turn.flow is None:
         return None
     flow = FLOWS.get(turn.flow)
     reminder = flow.draft_reminder() if flow is not None and flow.save_draft(turn) else None
+    if flow is not None and reminder is None:
+        # A payment left waiting for its code stays open: said, never dropped in silence.
+        reminder = flow.left_open(turn)
     turn.finish()
     return reminder
 
@@ -351,6 +356,9 @@ async def run(turn: Turn, name: str, arg: str) -> None:
     elif name == "cancel":
         flow = FLOWS.get(turn.flow or "")
         if flow is None and await stray_codes.refuse_payments(turn):
+            return
+        if flow is None and await cancel_at_till(turn):
+            # A payment this till left waiting for its code (MENU at its code step).
             return
         if flow is None:
             await show_menu(turn, t("There is nothing to cancel."))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.domain.errors import DomainError, Refusal
-from core.domain.messages import Moment, Text, t
+from core.domain.messages import Moment, Money, Text, t
 
 # The one answer to every identity refusal (a codice fiscale, a phone or a Telegram user
 # that belongs to someone else): the same words whatever the reason, so that it reveals
@@ -107,6 +107,11 @@ _SENTENCES: dict[str, Text] = {
     ),
     # Payments.
     Refusal.PAYMENT_BAD_AMOUNT: t("The amount must be more than zero."),
+    # The same ceiling for every customer: it says nothing of anyone's balance.
+    Refusal.PAYMENT_ABOVE_LIMIT: t(
+        "A single payment can be at most {ceiling}: check the amount. Nothing was sent to the "
+        "customer."
+    ),
     Refusal.PAYMENT_INSUFFICIENT_FUNDS: t(
         "The balance is not enough for this amount. Payment not started."
     ),
@@ -136,6 +141,9 @@ _SENTENCES: dict[str, Text] = {
     ),
     Refusal.REFUND_NOT_TODAY: t(
         "Only payments of today that are not refunded yet can be refunded."
+    ),
+    Refusal.REFUND_ALREADY_REFUNDED: t(
+        "This payment has already been refunded: it cannot be refunded twice."
     ),
     Refusal.REFUND_ALREADY_SETTLED: t(
         "This payment has already been reimbursed by the municipality: contact the "
@@ -195,6 +203,11 @@ def error_text(error: DomainError) -> Text:
             return t(template.msgid, until=Moment(datetime.fromisoformat(until)))
         except ValueError:
             return t("Too many wrong codes: your shop cannot charge for a while.")
+    if error.code == Refusal.PAYMENT_ABOVE_LIMIT:
+        limit = error.params.get("limit")
+        if isinstance(limit, int):
+            return t(template.msgid, ceiling=Money(limit))
+        return t("This amount is too large for a single payment: check it.")
     if error.code == "card.locked_at_shop":
         until = str(error.params.get("until", ""))
         try:

@@ -40,11 +40,14 @@ class Offered:
 
 @dataclass
 class PendingCode:
-    """A one-time code sent to the sender's own address, kept only as a salted hash."""
+    """A one-time code sent to the sender's own address, kept only as a salted hash, with
+    the digest of what it was sent to confirm (core.services.security.content_digest; ""
+    for a code kept before codes knew their content: it confirms nothing)."""
 
     salt: str
     hash: str
     expires: datetime
+    content: str = ""
 
 
 @dataclass

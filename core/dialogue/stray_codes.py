@@ -4,7 +4,10 @@ A confirmation code typed after another word took the person out of the request 
 confirms (STATO while the SMS with the code was on its way) takes them back to that
 request's code step, where it is judged as if typed there. A payment code sent here
 instead of being told to the cashier gets an explanation: it is for the cashier, and
-not telling it is how a payment is refused (ANNULLA refuses it too, see refuse_payments).
+not telling it is how a payment is refused (ANNULLA refuses it too, see refuse_payments);
+one that expired unused is told so, even as the first message of a new chat. In a shop's
+chat, a code typed after MENU left a payment waiting goes to that payment's code step
+(flows/charge.code_at_till).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import re
 from core.dialogue.context import Input, Turn
 from core.dialogue.flows import FLOWS
 from core.dialogue.flows.base import ConfirmedFlow
+from core.dialogue.flows.charge import code_at_till
 from core.dialogue.flows.citizen import represented
 from core.domain import otp
 from core.domain.messages import Money, t
@@ -40,16 +44,22 @@ def code_in(text: str | None) -> str | None:
     return found.group(1) + found.group(2)
 
 
-async def awaiting_payments(turn: Turn) -> list[tuple[m.Charge, m.Shop]]:
-    """Payments waiting for a code that was sent to this chat: the holder's own, or the
-    holder's whose delegate writes from this phone (codes go to the delegate then)."""
+async def _holder_reached(turn: Turn) -> m.Citizen | None:
+    """The holder whose payment codes are sent to this chat: their own, or the holder's
+    whose delegate writes from this phone (codes go to the delegate then)."""
     holder = await turn.citizen() or await represented(turn)
     if holder is None:
-        return []
+        return None
     payer = await payer_of(turn.uow, holder)
-    if payer is None:
-        return []
-    if not turn.is_reached_at((payer.channel, payer.address)):
+    if payer is None or not turn.is_reached_at((payer.channel, payer.address)):
+        return None
+    return holder
+
+
+async def awaiting_payments(turn: Turn) -> list[tuple[m.Charge, m.Shop]]:
+    """Payments waiting for a code that was sent to this chat."""
+    holder = await _holder_reached(turn)
+    if holder is None:
         return []
     return await charges.awaiting_code(turn.uow, holder.id, turn.now)
 
@@ -59,11 +69,14 @@ async def on_code(turn: Turn, inp: Input) -> bool:
     code = code_in(turn.inbound.text)
     if code is None:
         return False
-    payments = await awaiting_payments(turn)
+    holder = await _holder_reached(turn)
+    payments = await charges.awaiting_code(turn.uow, holder.id, turn.now) if holder else []
+    expired = await charges.expired_codes(turn.uow, holder.id, turn.now) if holder else []
     keys = turn.uow.keys
     # A payment's own code is never counted against a request left at its code step.
     if not any(
-        otp.code_matches(keys, code, charge.code_salt, charge.code_hash) for charge, _ in payments
+        otp.code_matches(keys, code, charge.code_salt, charge.code_hash)
+        for charge, _ in (*payments, *expired)
     ):
         for flow in FLOWS.values():
             if isinstance(flow, ConfirmedFlow) and await flow.resume_at_code(turn, inp):
@@ -71,7 +84,20 @@ async def on_code(turn: Turn, inp: Input) -> bool:
     if payments:
         turn.say(PAYMENT_CODE_HERE)
         return True
-    return False
+    for charge, shop in expired:
+        if otp.code_matches(keys, code, charge.code_salt, charge.code_hash):
+            # Even as the first message of a chat: an explanation, not the welcome.
+            turn.say(
+                t(
+                    "This code was for a payment at {shop} and has expired: nothing was paid. "
+                    "Payment codes are said to the cashier, not sent here.",
+                    shop=shop.name,
+                )
+            )
+            return True
+    # A shop's chat: the code of the payment this till left waiting (MENU at its code
+    # step, the terminal chat opened again), judged at that payment's code step.
+    return await code_at_till(turn, inp, code)
 
 
 async def refuse_payments(turn: Turn) -> bool:

@@ -16,6 +16,8 @@ from core.domain import otp
 from core.domain.keys import ServerKeys
 
 PIN_DIGITS = 6
+# Characters of a card's number (printed in groups of four: ABCD EFGH JK).
+CARD_CODE_LENGTH = 10
 # Wrong PINs are counted in a sliding window, per (card, shop) and per card.
 PIN_FAILURE_WINDOW = timedelta(hours=24)
 # Wrong PINs typed for one card at one shop in the window: that shop cannot charge the

@@ -98,6 +98,15 @@ def _normalized_phone(value: str, region: str) -> str:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+def short_mask_codice_fiscale(cf: str) -> str:
+    """A codice fiscale as a code message names it: its first three letters (the surname's)
+    and its last, "RSS***W" (GSM-7 safe). Enough for its holder to see whether it is
+    theirs, too little to read anyone's code off a phone's screen."""
+    if len(cf) != 16:
+        return "***"
+    return cf[:3] + "***" + cf[-1]
+
+
 def mask_phone(e164: str) -> str:
     """What a shop may see of a citizen's number: the last three digits (GSM-7 safe)."""
     return "***" + e164[-3:]

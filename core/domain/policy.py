@@ -85,6 +85,10 @@ class Policy:
     # Payment codes sent to one person (or one voucher holder) in an hour, from all shops
     # together; over it a new charge is refused and nothing is sent (no flooding of codes).
     codes_per_person_per_hour: int = 6
+    # The largest single payment a shop may ask (`payments.max_payment_eur`); None: the
+    # largest amount of [amounts], the whole voucher of the largest household. Checked
+    # before anybody is looked up or any code is sent (docs/payments-and-codes.md).
+    max_payment_cents: int | None = None
 
     def __post_init__(self) -> None:
         # Also guards policies built in code (tests, dataclasses.replace), not only TOML.
@@ -159,6 +163,10 @@ class Policy:
             low, high = INT_RANGES[key]
             if not low <= value <= high:
                 raise PolicyError(key, f"must be a whole number from {low} to {high}, got {value}")
+        if self.max_payment_cents is not None:
+            if self.max_payment_cents <= 0:
+                raise PolicyError("payments.max_payment_eur", "must be a positive amount in euro")
+            _euro_at_most("payments.max_payment_eur", self.max_payment_cents, MAX_AMOUNT_CENTS)
         if self.shop_block_after_wrong_codes <= self.shop_lock_after_wrong_codes:
             raise PolicyError(
                 "payments.shop_block_after_wrong_codes",
@@ -168,6 +176,14 @@ class Policy:
     def full_amount_cents(self, household_size: int) -> int:
         """The one-off amount for a household of this size, before any budget cut."""
         return _by_size(self.amounts_by_size_cents, household_size)
+
+    def payment_ceiling_cents(self) -> int:
+        """The largest single payment a shop may ask: the town's `payments.max_payment_eur`,
+        else the largest full amount of [amounts]. The same for every customer, so saying
+        it tells a shop nothing about anyone's balance."""
+        if self.max_payment_cents is not None:
+            return self.max_payment_cents
+        return max(self.amounts_by_size_cents)
 
     def liquidity_threshold_cents(self, household_size: int) -> int:
         """Liquidity above this excludes the household; exactly this amount is admitted."""
@@ -241,6 +257,7 @@ def parse_policy(text: str) -> Policy:
             "shop_block_after_wrong_codes",
             "voucher_refund_days",
             "codes_per_person_per_hour",
+            "max_payment_eur",
             # Counted cancelled charges before wrong codes were counted: accepted, unused.
             "shop_lock_after_failed_charges",
         },
@@ -279,6 +296,11 @@ def parse_policy(text: str) -> Policy:
         voucher_refund_days=_get(payments, "payments.voucher_refund_days", _positive_int, 14),
         codes_per_person_per_hour=_get(
             payments, "payments.codes_per_person_per_hour", _positive_int, 6
+        ),
+        max_payment_cents=(
+            _get(payments, "payments.max_payment_eur", _positive_euro)
+            if "max_payment_eur" in payments
+            else None
         ),
     )
 

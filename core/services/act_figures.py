@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from core.domain.allocation import Assignment
 from core.domain.errors import Conflict, NotFound, Refusal
-from core.services import allocation
+from core.domain.fund import FundPosition, budget_fits
+from core.services import allocation, fund
 from core.services.crediting import notice_destination
 from core.services.municipalities import current_round
 from core.services.reimbursement import pending_reimbursements
@@ -49,10 +50,17 @@ class DeterminaFigures:
     # due to it (the rules cannot give more); 0 when the budget is all used (to the unit).
     unspent_cents: int
     state: str
+    # The town's fund, what the other determine (approved, or prepared and waiting) commit
+    # of it and what is left for this one; None when the town recorded no fund.
+    fund: FundPosition | None = None
 
     @property
     def left_cents(self) -> int:
         return self.budget_cents - self.allocated_cents
+
+    @property
+    def within_fund(self) -> bool:
+        return self.fund is not None and budget_fits(self.fund, self.budget_cents)
 
 
 @dataclass(frozen=True)
@@ -120,8 +128,12 @@ def recorded_reimbursement(params: dict[str, object]) -> ReimbursementFigures | 
     )
 
 
-async def determina(uow: UnitOfWork, town: m.Municipality, budget_cents: int) -> DeterminaFigures:
-    """The next tranche of the latest window with this budget (what approval would freeze)."""
+async def determina(
+    uow: UnitOfWork, town: m.Municipality, budget_cents: int, *, act_id: int | None = None
+) -> DeterminaFigures:
+    """The next tranche of the latest window with this budget (what approval would freeze),
+    and the town's fund beside it (`act_id`: the waiting determina these figures are of,
+    not counted among the others)."""
     if budget_cents <= 0:
         raise Conflict(Refusal.ACT_BAD_BUDGET)
     round_ = await allocation.round_of(uow, town)
@@ -157,6 +169,7 @@ async def determina(uow: UnitOfWork, town: m.Municipality, budget_cents: int) ->
         allocated_cents=allocated,
         unspent_cents=unspent,
         state=determina_state(round_.id, tranche, budget_cents, result),
+        fund=await fund.position(uow, town, excluding_act=act_id),
     )
 
 

@@ -23,6 +23,7 @@ from core.services import (
     allocation,
     appeal_remedy,
     audit,
+    fund,
     reimbursement,
 )
 from core.services.applications import Answers
@@ -178,6 +179,10 @@ async def prepare(
         if kind not in PER_PROTOCOL or act.params.get("protocol") == params["protocol"]:
             raise ActAlreadyPrepared(kind=kind.value, act_id=act.id)
     if kind is ActKind.DETERMINA:
+        # Within what is left of the town's fund, counting the determine approved and those
+        # waiting (none of this kind can wait beside it, but a command-line approval can
+        # commit meanwhile: the town stays locked until this act is committed).
+        await fund.check_budget(uow, town, params["budget_cents"])
         # What the rules would allocate with this budget, recorded with the act: a budget
         # they cannot spend (every household at its full amount) is prepared only when
         # the amount is given twice, the second time knowing what stays unspent.
@@ -244,7 +249,7 @@ async def approve(
     outcome: dict[str, Any]
     if kind is ActKind.DETERMINA:
         budget = int(act.params["budget_cents"])
-        record, lines = await allocation.approve(uow, town, budget, now)
+        record, lines = await allocation.approve(uow, town, budget, now, act_id=act.id)
         # The lines just frozen, not a simulation beside them: what runs is what is checked.
         state = act_figures.determina_state(record.round_id, record.tranche, budget, lines)
         outcome = {

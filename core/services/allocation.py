@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.domain.allocation import AllocationLine, ApplicationFacts, allocate
 from core.domain.errors import Conflict, NotFound, Refusal
+from core.services import fund
 from core.services.crediting import CreditResult, credit_tranche
 from core.services.municipalities import current_round, is_open, policy_of
 from core.services.unit_of_work import UnitOfWork
@@ -92,13 +93,23 @@ async def simulate(
 
 
 async def approve(
-    uow: UnitOfWork, municipality: m.Municipality, budget_cents: int, now: datetime
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    budget_cents: int,
+    now: datetime,
+    *,
+    act_id: int | None = None,
 ) -> tuple[m.Allocation, list[AllocatedApplication]]:
-    """Freeze the next tranche of the latest window. The window must be closed and the
-    previous tranche credited (or withdrawn)."""
+    """Freeze the next tranche of the latest window. The window must be closed, the
+    previous tranche credited (or withdrawn), and the budget within what is left of the
+    town's fund (core.services.fund; `act_id`: the prepared determina being approved, whose
+    own budget is not counted twice)."""
     round_ = await round_of(uow, municipality)
     if is_open(round_, now):
         raise Conflict(Refusal.WINDOW_STILL_OPEN)
+    # The town's row stays locked until the commit: two determine cannot both take the
+    # money left (taken before the window's lock, in the order every fund check takes).
+    await fund.check_budget(uow, municipality, budget_cents, excluding_act=act_id)
     # Two approvals at once: without the lock one could read "nothing waiting" before the
     # other committed and "tranche 1 exists" after, and approve tranche 2 beside it.
     await uow.rounds.lock(round_.id)

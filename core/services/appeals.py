@@ -31,6 +31,9 @@ from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
 MAX_REASON = 500  # the citizen's reason: one long message
+# How much of the reason a code message and the receipt quote, "..." included: enough for
+# the citizen to recognise their own words (or see they are not), within one SMS.
+QUOTED = 30
 MAX_DECISION_REASON = 300  # the office's reason, as for its acts
 
 
@@ -128,6 +131,18 @@ async def appeal_window(
     if now >= appeal_until(decided, days, town.timezone):
         return AppealWindow()
     return AppealWindow(by_day=last_day(decided, days, town.timezone))
+
+
+def reason_start(reason: str, limit: int = QUOTED) -> str:
+    """The start of an appeal's reason as quoted back to the citizen: at most `limit`
+    characters, cut at a word with "..." when longer."""
+    words = " ".join(reason.split()).replace('"', "'")
+    if len(words) <= limit:
+        return words
+    cut = words[: limit - 3]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,.;:") + "..."
 
 
 def _citizen_reason(text: str) -> str:

@@ -217,16 +217,18 @@ async def print_card(
     now: datetime,
     *,
     render: Callable[[cards.CardData], bytes],
+    change_id: int | None = None,
 ) -> tuple[cards.CardData, bytes]:
     """The approved card of the applicant (`admin card`'s card) and its page to print,
     `render(card)`, once, by the operator who asked it or the manager who approved it.
     The PIN is in these only, never in a log; the page is made before the commit, so a
     card that exists always has its printed page (and a page that failed leaves no card,
-    and the approved request still waits to be printed)."""
+    and the approved request still waits to be printed). `change_id`, the request the
+    page showed, must be this applicant's (phone_changes.print_card)."""
     require_role(operator, *PREPARERS)
     _, citizen = await application_of(uow, operator, protocol)
     town = await town_of(uow, operator)
-    issued = await phone_changes.print_card(uow, operator, town, citizen, now)
+    issued = await phone_changes.print_card(uow, operator, town, citizen, now, change_id=change_id)
     page = render(issued)
     await uow.commit()
     return issued, page
@@ -263,7 +265,16 @@ async def desk(uow: UnitOfWork, application: m.Application, citizen: m.Citizen) 
         delegate_phone=delegate.phone if delegate is not None else None,
         card_code=citizen.card_code if cards.has_pin_card(citizen) else None,
         card_blocked=citizen.card_blocked_at is not None,
-        phone_change=await uow.phone_changes.waiting_for(citizen.id, phone_changes.PHONE),
-        delegate_request=await uow.phone_changes.waiting_for(citizen.id, phone_changes.DELEGATE),
-        card_request=await uow.phone_changes.waiting_for(citizen.id, phone_changes.CARD),
+        phone_change=await _pending(uow, citizen, phone_changes.PHONE),
+        delegate_request=await _pending(uow, citizen, phone_changes.DELEGATE),
+        card_request=await _pending(uow, citizen, phone_changes.CARD),
     )
+
+
+async def _pending(uow: UnitOfWork, citizen: m.Citizen, kind: str) -> m.PhoneChange | None:
+    """The citizen's pending request of `kind`: never one of somebody else shown as theirs
+    (the page offers to print what it shows)."""
+    change = await uow.phone_changes.waiting_for(citizen, kind)
+    if change is None or change.citizen_id != citizen.id or change.kind != kind:
+        return None
+    return change

@@ -21,7 +21,7 @@ from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import normalize_codice_fiscale
 from core.domain.messages import Reply, t
 from core.services import security
-from core.services.identity import approves, money_at_stake, new_card_code
+from core.services.identity import approves, check_approval, money_at_stake, new_card_code
 from core.services.outbox import notify_payer
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -113,17 +113,19 @@ async def issue_card(
     The PIN is the consent to spend: a citizen with money at stake
     (identity.money_at_stake) gets a card only through a request another operator
     `approved` (core.services.phone_changes, kind card), whoever calls this, and not while
-    such a request is pending. The office always asks. Whoever receives the citizen's
-    notices (their phone or chat, their delegate) is told of every card, with the office's
-    name: a card they did not ask for is noticed."""
+    such a request is pending. A request asked for somebody else is refused, never
+    treated as no request (identity.check_approval). The office always asks. Whoever
+    receives the citizen's notices (their phone or chat, their delegate) is told of every
+    card, with the office's name: a card they did not ask for is noticed."""
     cf = normalize_codice_fiscale(codice_fiscale)
     citizen = await uow.citizens.by_codice_fiscale(municipality.id, cf)
     if citizen is None or citizen.erased_at is not None:
         raise NotFound(Refusal.CITIZEN_NOT_FOUND, codice_fiscale=cf)
+    check_approval(approved, citizen)
     if has_pin_card(citizen) and not reissue:
         raise Conflict(Refusal.CARD_ALREADY_ISSUED, card_code=citizen.card_code)
     if not approves(approved, citizen, "card"):
-        pending = await uow.phone_changes.waiting_for(citizen.id, "card")
+        pending = await uow.phone_changes.waiting_for(citizen, "card")
         if pending is not None and not print_expired(pending, now):
             raise Conflict(Refusal.CARD_REQUEST_WAITING, change_id=pending.id)
         if await money_at_stake(uow, citizen, now):

@@ -41,7 +41,15 @@ from core.domain.policy import Policy
 from core.domain.shops import ShopStatus
 from core.services import activity, cards, ledger, security
 from core.services.municipalities import policy_from_text, policy_of
-from core.services.outbox import notify, notify_payer, notify_shop, payer_of, seal_payload
+from core.services.outbox import (
+    Payer,
+    citizen_channel,
+    notify,
+    notify_payer,
+    notify_shop,
+    payer_of,
+    seal_payload,
+)
 from core.services.transactions import retrying
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -154,11 +162,10 @@ async def request_charge(
     here at all: a shop learns whether the balance is enough only after the citizen
     gave the code (the code message tells the citizen)."""
     shop = check_shop_can_charge(await uow.shops.by_id(shop_id), now)
-    if amount_cents <= 0:
-        raise NotAllowed(Refusal.PAYMENT_BAD_AMOUNT)
     municipality = await uow.municipalities.by_id(shop.municipality_id)
     assert municipality is not None
     policy = policy_of(municipality)
+    check_amount(amount_cents, policy.payment_ceiling_cents())
     citizen = await find_beneficiary(uow, shop, citizen_reference, now, till=requested_by)
     with_pin = cards.pays_with_pin(citizen, citizen_reference)
     if with_pin and citizen.card_blocked_at is not None:
@@ -256,8 +263,40 @@ async def request_charge(
         # Confirmed, cancelled or expired before it left: not sent (outbox.not_worth_sending).
         while_charge=ChargeStatus.PENDING,
     )
-    shown = mask_phone(payer.address) if payer.channel == Channel.SMS else "Telegram"
-    return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, payer.channel)
+    channel, shown = shown_destination(citizen, payer, citizen_reference)
+    return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, channel)
+
+
+def check_amount(amount_cents: int, ceiling_cents: int) -> None:
+    """An amount a shop may ask in one payment: more than zero and at most the town's
+    ceiling (Policy.payment_ceiling_cents), checked before anybody is looked up and before
+    any code is sent. The ceiling is the same for every customer: refusing above it tells
+    the shop nothing about anyone's balance."""
+    if amount_cents <= 0:
+        raise NotAllowed(Refusal.PAYMENT_BAD_AMOUNT)
+    if amount_cents > ceiling_cents:
+        raise NotAllowed(Refusal.PAYMENT_ABOVE_LIMIT, limit=ceiling_cents)
+
+
+def shown_destination(
+    citizen: m.Citizen, payer: Payer, typed: str | None = None
+) -> tuple[str, str]:
+    """Where the cashier is told the code went: (channel, masked address, "" for none).
+
+    A code sent to a delegate's phone is shown as the citizen's own channel would be (or,
+    when the citizen has none, with the digits of the phone the cashier typed, else none):
+    that the citizen has a delegate is not the shop's to learn."""
+    channel, address = payer.channel, payer.address
+    if payer.delegated:
+        own = citizen_channel(citizen)
+        if own is not None:
+            channel, address = own
+        else:
+            kind, value = parse_reference(typed) if typed else ("", "")
+            channel, address = Channel.SMS, value if kind == "phone" else ""
+    if channel != Channel.SMS:
+        return channel, "Telegram"
+    return channel, mask_phone(address) if address else ""
 
 
 async def _replace_pending(
@@ -895,7 +934,8 @@ async def send_refund_code(
         charge_id=charge.id,
         code=True,
     )
-    where = f"SMS ***{payer.address[-3:]}" if payer.channel == Channel.SMS else "Telegram"
+    channel, shown = shown_destination(citizen, payer)
+    where = "Telegram" if channel != Channel.SMS else f"SMS {shown}".strip()
     return salt, otp.hash_code(uow.keys, code, salt), where
 
 
@@ -1002,6 +1042,104 @@ async def awaiting_code(
     return found
 
 
+@dataclass(frozen=True)
+class WaitingCharge:
+    """A payment a till asked that still waits for the customer's code (or card PIN)."""
+
+    charge_id: int
+    amount_cents: int
+    sent_to: str  # as the cashier was shown it (ChargeRequested.sent_to)
+    channel: str  # a Channel, or "card"
+    voucher: bool  # a community voucher's payment (core.services.voucher_charges)
+    code_salt: str = ""
+    code_hash: str = ""  # empty for a card's PIN: no code was sent
+
+
+def code_is_for(keys: ServerKeys, waiting: WaitingCharge, typed: str) -> bool:
+    """Whether a typed code is this waiting payment's own (read only: nothing counted)."""
+    if not waiting.code_hash:
+        return False
+    return otp.code_matches(keys, typed, waiting.code_salt, waiting.code_hash)
+
+
+async def waiting_at_till(
+    uow: UnitOfWork, *, shop_id: int, till: str, now: datetime
+) -> list[WaitingCharge]:
+    """The payments of a shop that this till (`channel:address`, its `requested_by`) asked
+    and that still wait for a code, newest first: what a till left by MENU, or by closing
+    its chat, still holds open (the code typed afterwards confirms it)."""
+    found: list[tuple[datetime, WaitingCharge]] = []
+    for charge_id in await uow.charges.pending_requested_by(shop_id, till):
+        charge = await uow.charges.by_id(charge_id)
+        if charge is None or charge.expires_at <= now:
+            continue
+        citizen = await uow.citizens.by_id(charge.citizen_id)
+        if citizen is None:
+            continue
+        if charge.consent == cards.CONSENT_CARD_PIN:
+            sent_to, channel = card_domain.grouped(citizen.card_code or ""), "card"
+        else:
+            payer = await payer_of(uow, citizen)
+            if payer is None:
+                continue
+            channel, sent_to = shown_destination(citizen, payer)
+        found.append(
+            (
+                charge.created_at,
+                WaitingCharge(
+                    charge.id,
+                    charge.amount_cents,
+                    sent_to,
+                    channel,
+                    voucher=False,
+                    code_salt=charge.code_salt,
+                    code_hash=charge.code_hash,
+                ),
+            )
+        )
+    for charge_id in await uow.community.pending_charges_requested_by(shop_id, till):
+        parties = await uow.community.charge_with_parties(charge_id)
+        if parties is None or parties[0].expires_at <= now:
+            continue
+        voucher_charge, voucher = parties[0], parties[1]
+        sms = voucher.holder_channel == Channel.SMS
+        sent_to = mask_phone(voucher.holder_address) if sms else "Telegram"
+        found.append(
+            (
+                voucher_charge.created_at,
+                WaitingCharge(
+                    voucher_charge.id,
+                    voucher_charge.amount_cents,
+                    sent_to,
+                    voucher.holder_channel,
+                    voucher=True,
+                    code_salt=voucher_charge.code_salt,
+                    code_hash=voucher_charge.code_hash,
+                ),
+            )
+        )
+    # Newest first; asked in the same instant, the later row first.
+    found.sort(key=lambda pair: (pair[0], pair[1].charge_id), reverse=True)
+    return [waiting for _, waiting in found]
+
+
+async def expired_codes(
+    uow: UnitOfWork, citizen_id: int, now: datetime
+) -> list[tuple[m.Charge, m.Shop]]:
+    """The payments asked of a citizen in the last day whose code expired unused (a card's
+    PIN sends none), the newest first, with their shop: a code of theirs that comes in
+    here is explained, not taken for a word nobody understands."""
+    found = []
+    since = now - timedelta(days=1)
+    for charge in await uow.charges.expired_for_citizen(citizen_id, since, now):
+        if charge.consent == cards.CONSENT_CARD_PIN:
+            continue
+        shop = await uow.shops.by_id(charge.shop_id)
+        if shop is not None:
+            found.append((charge, shop))
+    return found
+
+
 async def refuse_charge(uow: UnitOfWork, *, charge_id: int, citizen_id: int, now: datetime) -> bool:
     """The citizen (or their delegate) refuses a payment a shop asked: ANNULLA from the chat
     that received the code. Cancelled like the shop's own ANNULLA (cancel_charge), and the
@@ -1036,8 +1174,11 @@ async def confirmed_charge(
     """A payment this shop received and has not refunded (what a refund may pick), by the
     number on its receipt (counted per shop). Raises NotAllowed when the municipality has
     already reimbursed the shop for it: only the office can undo it, so the cashier is
-    told before any code is sent."""
+    told before any code is sent; Conflict (refund.already_refunded) when it was refunded."""
     charge = await uow.charges.by_receipt(shop_id, receipt_number)
+    if charge is not None and charge.status == ChargeStatus.REFUNDED:
+        # Said as such: "no payment with this receipt" would read as if it never existed.
+        raise Conflict(Refusal.REFUND_ALREADY_REFUNDED)
     if charge is None or charge.status != ChargeStatus.CONFIRMED:
         return None
     if await uow.charges.settled([charge.id]):

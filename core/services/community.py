@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
@@ -21,7 +22,7 @@ from core.domain.identity import normalize_phone
 from core.domain.ledger import AccountKind, PostingKind
 from core.domain.messages import Money, Reply, Text, t
 from core.domain.shops import ShopStatus
-from core.services import ledger
+from core.services import fund, ledger
 from core.services.municipalities import policy_of
 from core.services.outbox import enqueue
 from core.services.unit_of_work import UnitOfWork
@@ -417,7 +418,8 @@ async def grant_donations(
     uow: UnitOfWork, municipality_id: int, amount_cents: int | None, now: datetime
 ) -> int:
     """Move donations into the fund, to be allocated with the next tranche: all that is
-    available, or `amount_cents` of it. Returns the amount moved."""
+    available, or `amount_cents` of it, recorded as money the town's fund received (what
+    a determina may commit, core.services.fund). Returns the amount moved."""
     available = await uow.ledger.balance_of_owner(municipality_id, AccountKind.DONATIONS, 0)
     amount = available if amount_cents is None else amount_cents
     if amount <= 0 or amount > available:
@@ -430,5 +432,16 @@ async def grant_donations(
         to_owner=0,
         amount_cents=amount,
         now=now,
+    )
+    town = await uow.municipalities.by_id(municipality_id)
+    assert town is not None
+    await fund.record(
+        uow,
+        town,
+        amount,
+        "Donazioni dalla chat (admin community grant)",
+        now.astimezone(ZoneInfo(town.timezone)).date(),
+        now,
+        actor="cli",
     )
     return amount

@@ -89,9 +89,10 @@ async def add_delegate(
     `approved` (core.services.phone_changes, kind delegate), whoever calls this, and
     while such a request waits no other delegate is registered. The office always asks."""
     citizen = await _citizen(uow, municipality, codice_fiscale)
+    identity.check_approval(approved, citizen)
     number = await check_delegate(uow, municipality, citizen, phone)
     if not identity.approves(approved, citizen, "delegate"):
-        waiting = await uow.phone_changes.waiting_for(citizen.id, "delegate")
+        waiting = await uow.phone_changes.waiting_for(citizen, "delegate")
         if waiting is not None:
             raise Conflict(
                 Refusal.DELEGATE_REQUEST_WAITING,

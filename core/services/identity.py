@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from core.domain.cards import CARD_CODE_LENGTH
 from core.domain.channels import Channel
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import PhoneProof, mask_phone, normalize_codice_fiscale, normalize_phone
@@ -60,7 +61,7 @@ def new_card_code() -> str:
     """The code printed (with a QR) on a citizen's card: unguessable, easy to read out."""
     # One random byte per symbol: 256 is a multiple of 32, so every symbol is equally likely
     # (and a bulk import makes 100,000 of them ten times faster than secrets.choice).
-    return "".join(CARD_CODE_ALPHABET[byte % 32] for byte in secrets.token_bytes(10))
+    return "".join(CARD_CODE_ALPHABET[byte % 32] for byte in secrets.token_bytes(CARD_CODE_LENGTH))
 
 
 def _masked(phone: str | None) -> str | None:
@@ -388,11 +389,27 @@ async def office_citizen(uow: UnitOfWork, municipality_id: int, codice_fiscale: 
 
 
 async def check_new_phone(uow: UnitOfWork, citizen: m.Citizen, phone: str) -> None:
-    """Refuse a phone the office may not give this citizen: another citizen's, or a shop's."""
+    """Refuse a phone the office may not give this citizen: another citizen's, a
+    delegate's (a phone speaks for one person), or a shop's."""
     holder = await uow.citizens.by_phone(citizen.municipality_id, phone)
     if holder is not None and holder.id != citizen.id:
         raise Conflict(Refusal.IDENTITY_PHONE_OF_ANOTHER, codice_fiscale=holder.codice_fiscale)
+    delegate = await uow.delegates.by_phone(citizen.municipality_id, phone)
+    if delegate is not None:
+        represented = await uow.citizens.by_id(delegate.citizen_id)
+        if represented is not None and represented.erased_at is None:
+            raise Conflict(Refusal.IDENTITY_PHONE_IS_DELEGATE, phone=mask_phone(phone))
     await refuse_shop_phone(uow, citizen.municipality_id, phone)
+
+
+def check_approval(change: m.PhoneChange | None, citizen: m.Citizen) -> None:
+    """Refuse an approved request given for a citizen it was not asked for: applying it
+    would give someone the phone, delegate or card two operators vouched for somebody
+    else (and a log naming the wrong person)."""
+    if change is not None and (
+        change.citizen_id != citizen.id or change.municipality_id != citizen.municipality_id
+    ):
+        raise NotAllowed(Refusal.REQUEST_OTHER_CITIZEN, change_id=change.id)
 
 
 def approves(change: m.PhoneChange | None, citizen: m.Citizen, kind: str = "phone") -> bool:
@@ -427,11 +444,12 @@ async def rebind_phone(
     person shares the new contact to link a chat again). The old and the new number are
     told."""
     citizen = await office_citizen(uow, municipality.id, codice_fiscale)
+    check_approval(approved, citizen)
     phone = normalize_phone(phone)
     await check_new_phone(uow, citizen, phone)
     previous = citizen.phone
     if previous != phone and not approves(approved, citizen):
-        waiting = await uow.phone_changes.waiting_for(citizen.id, "phone")
+        waiting = await uow.phone_changes.waiting_for(citizen, "phone")
         if waiting is not None:
             raise Conflict(
                 Refusal.PHONE_CHANGE_WAITING, change_id=waiting.id, phone=waiting.phone_masked

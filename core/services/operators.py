@@ -76,7 +76,7 @@ class SignedOutEverywhere(AccountLocked):
 class RoleRefused(NotAllowed):
     """The operator's role may not do this (e.g. a viewer preparing, a clerk approving)."""
 
-    code = "operator.role_refused"
+    code = Refusal.OPERATOR_ROLE_REFUSED
 
 
 def new_one_time_password() -> str:

@@ -121,8 +121,9 @@ async def request(
     citizen = await identity.office_citizen(uow, town.id, codice_fiscale)
     phone = normalize_phone(phone)
     await identity.check_new_phone(uow, citizen, phone)
+    await _check_not_asked(uow, citizen, phone, PHONE)
     subject = await _subject(uow, citizen, protocol)
-    waiting = await uow.phone_changes.waiting_for(citizen.id, PHONE)
+    waiting = await uow.phone_changes.waiting_for(citizen, PHONE)
     if waiting is None and (
         phone == citizen.phone or not await identity.money_at_stake(uow, citizen, now)
     ):
@@ -154,7 +155,7 @@ async def request(
     )
     if waiting is not None or not await uow.phone_changes.add_waiting(change):
         # One change waits per citizen (the index holds it against a request a moment ago).
-        other = waiting or await uow.phone_changes.waiting_for(citizen.id, PHONE)
+        other = waiting or await uow.phone_changes.waiting_for(citizen, PHONE)
         raise Conflict(
             Refusal.PHONE_CHANGE_WAITING,
             change_id=other.id if other else 0,
@@ -196,6 +197,26 @@ async def request(
         now,
     )
     return Asked(waiting=change)
+
+
+async def _check_not_asked(uow: UnitOfWork, citizen: m.Citizen, number: str, kind: str) -> None:
+    """Refuse, when it is asked, a number a waiting request already names: another
+    household's new phone or delegate (one phone speaks for one person: the second request
+    would be refused only at its approval, after both numbers were told by SMS), or this
+    citizen's own request of the other kind (a delegate equal to their new phone). A
+    second request of the same kind for the citizen is refused by _request's index."""
+    for other in await uow.phone_changes.waiting_with_phone(citizen.municipality_id, number):
+        if other.citizen_id != citizen.id:
+            raise Conflict(
+                Refusal.REQUEST_NUMBER_ASKED, change_id=other.id, phone=mask_phone(number)
+            )
+        if other.kind != kind:
+            raise Conflict(
+                Refusal.REQUEST_NUMBER_OWN,
+                change_id=other.id,
+                phone=mask_phone(number),
+                kind=other.kind,
+            )
 
 
 def _tell(uow: UnitOfWork, citizen: m.Citizen, phone: str, text: Text, now: datetime) -> None:
@@ -263,11 +284,11 @@ async def _request(
         requested_by_id=operator.id,
         requested_at=now,
     )
-    pending = await uow.phone_changes.waiting_for(citizen.id, kind)
+    pending = await uow.phone_changes.waiting_for(citizen, kind)
     if pending is not None or not await uow.phone_changes.add_waiting(change):
         # One request of a kind per citizen (the index holds it against a request asked a
         # moment ago by another operator).
-        other = pending or await uow.phone_changes.waiting_for(citizen.id, kind)
+        other = pending or await uow.phone_changes.waiting_for(citizen, kind)
         raise Conflict(
             refused,
             change_id=other.id if other else 0,
@@ -292,6 +313,7 @@ async def request_delegate(
     require_role(operator, *ASKERS)
     citizen = await identity.office_citizen(uow, town.id, codice_fiscale)
     number = await delegates.check_delegate(uow, town, citizen, phone)
+    await _check_not_asked(uow, citizen, number, DELEGATE)
     subject = await _subject(uow, citizen, protocol)
     change = await _request(
         uow,
@@ -487,7 +509,7 @@ async def _approve(
 async def approved_card(uow: UnitOfWork, citizen: m.Citizen) -> m.PhoneChange | None:
     """The citizen's approved card request not yet printed, if any (its deadline passed or
     not)."""
-    pending = await uow.phone_changes.waiting_for(citizen.id, CARD)
+    pending = await uow.phone_changes.waiting_for(citizen, CARD)
     return pending if pending is not None and pending.status == APPROVED else None
 
 
@@ -536,18 +558,44 @@ def may_print(operator: m.Operator, change: m.PhoneChange) -> bool:
     )
 
 
+def _check_card_of(
+    change: m.PhoneChange, operator: m.Operator, town: m.Municipality, citizen: m.Citizen
+) -> None:
+    """A card is printed only for the citizen it was asked for, in the town of the
+    operator who prints it: else refused, nothing made (whatever found the request)."""
+    if change.kind != CARD or change.citizen_id != citizen.id:
+        raise NotAllowed(Refusal.REQUEST_OTHER_CITIZEN, change_id=change.id)
+    if not (
+        change.municipality_id == citizen.municipality_id == town.id == operator.municipality_id
+    ):
+        raise NotFound(Refusal.REQUEST_NOT_FOUND, change_id=change.id)
+
+
 async def print_card(
-    uow: UnitOfWork, operator: m.Operator, town: m.Municipality, citizen: m.Citizen, now: datetime
+    uow: UnitOfWork,
+    operator: m.Operator,
+    town: m.Municipality,
+    citizen: m.Citizen,
+    now: datetime,
+    *,
+    change_id: int | None = None,
 ) -> cards.CardData:
     """Make the approved card (a new number and PIN; a replaced card stops working) to be
     printed now, once: the PIN is in the returned data only. Only the operator who asked it
     or the one who approved it, before its deadline (`print_by`: CARD_PRINT_DAYS after the
-    approval); logged with who printed it. Whoever receives the citizen's
-    notices is told (cards.issue_card)."""
+    approval); logged with who printed it. Whoever receives the citizen's notices is told
+    (cards.issue_card).
+
+    `change_id`, the request the page showed: refused unless it is this citizen's approved
+    card of the operator's town. Whatever the lookup found, a request of another citizen
+    or town is never printed (_check_card_of), and only its own citizen is marked handed."""
     require_role(operator, *ASKERS)
+    if change_id is not None:
+        _check_card_of(await get(uow, operator, change_id, CARD), operator, town, citizen)
     change = await approved_card(uow, citizen)
-    if change is None:
+    if change is None or (change_id is not None and change.id != change_id):
         raise Conflict(Refusal.CARD_ALREADY_PRINTED, codice_fiscale=citizen.codice_fiscale)
+    _check_card_of(change, operator, town, citizen)
     if not may_print(operator, change):
         raise NotAllowed(Refusal.CARD_PRINT_NOT_YOURS, change_id=change.id)
     if cards.print_expired(change, now):
@@ -556,7 +604,7 @@ async def print_card(
             Refusal.CARD_PRINT_EXPIRED, change_id=change.id, print_by=change.print_by.isoformat()
         )
     before = citizen.card_code if cards.has_pin_card(citizen) else None
-    if not await uow.phone_changes.mark_handed(change.id, operator.id, now):
+    if not await uow.phone_changes.mark_handed(change.id, citizen, operator.id, now):
         raise Conflict(Refusal.CARD_ALREADY_PRINTED, codice_fiscale=citizen.codice_fiscale)
     issued = await cards.issue_card(
         uow, town, citizen.codice_fiscale, now, reissue=change.reissue, approved=change

@@ -312,7 +312,7 @@ async def _check_erasable(
     for appeal in await uow.appeals.of_citizen(citizen.id):
         if appeal.status == "open":  # the office must still answer them
             raise ErasureRefused("appeal_open", appeal_id=appeal.id)
-    for change in await uow.phone_changes.pending_for(citizen.id):
+    for change in await uow.phone_changes.pending_for(citizen):
         if print_expired(change, now):
             continue  # an approved card past its deadline is never printed
         # A waiting phone or delegate holds a full number about this person, an approved

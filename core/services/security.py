@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.domain.errors import NotAllowed, Refusal
+from core.domain.keys import ServerKeys
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -54,6 +55,7 @@ async def record(
     detail: str | None = None,
     code_salt: str | None = None,
     code_hash: str | None = None,
+    code_content: str | None = None,
 ) -> None:
     """Record one event; the same key's rows older than KEEP go (except office unlocks,
     the record of what the office did): rate-limit rows say who typed what, and when."""
@@ -69,6 +71,7 @@ async def record(
             created_at=now,
             code_salt=code_salt,
             code_hash=code_hash,
+            code_content=code_content,
             wrong_tries=0,
         ),
         drop_before=None if kind == SHOP_UNLOCKED else now - KEEP,
@@ -200,10 +203,17 @@ async def lookup_misses(
 # A forger can make us send codes to a citizen's phone (by writing as its number), and the
 # limits above protect the phone from a flood; they must not lock its owner out. So:
 # a code that came back right (only the phone's owner reads it) gives its places back; a
-# number at its limit goes on with the last code of the same request still valid, if any
-# (a code confirms only what its message says); and the refusal says when a new code can
-# be sent. A forger can thus delay the owner, by at most a day, and the office sees the
-# numbers at their limit (`admin shops lookups`).
+# number at its limit goes on with the last code of the same request still valid, but
+# only for the very content that code was sent to confirm (its message says what: a
+# code never confirms answers or a reason written after it was sent); and the refusal
+# says when a new code can be sent. A forger can thus delay the owner, by at most a day,
+# and the office sees the numbers at their limit (`admin shops lookups`).
+
+
+def content_digest(keys: ServerKeys, kind: str, content: Sequence[str]) -> str:
+    """What a code of request `kind` is sent to confirm, as a keyed digest (the answers or
+    the reason themselves are not kept with the code): equal content, equal digest."""
+    return keys.hash_code("\x1f".join(content), f"content:{kind}")
 
 
 @dataclass(frozen=True)
@@ -214,6 +224,7 @@ class SentCode:
     salt: str
     hash: str
     wrong_tries: int
+    content: str | None = None
 
     @property
     def expires(self) -> datetime:
@@ -223,11 +234,13 @@ class SentCode:
 @dataclass(frozen=True)
 class CodesUsedUp:
     """The number had its codes: a new one can be sent from `next_at`; until then `valid`,
-    the last code of the same request still valid (None when there is none), lets the
-    request go on."""
+    the last code of the same request still valid and sent for the same content (None
+    when there is none), lets the request go on. `other_content`: that last code was sent
+    for something else (other answers, another reason), which it alone confirms."""
 
     next_at: datetime
     valid: SentCode | None
+    other_content: bool = False
 
 
 def _next_code_at(times: Sequence[datetime], now: datetime) -> datetime | None:
@@ -243,12 +256,28 @@ def _next_code_at(times: Sequence[datetime], now: datetime) -> datetime | None:
     return max(waits, default=None)
 
 
+def _still_valid(row: m.SecurityEvent, now: datetime) -> bool:
+    return (
+        row.code_salt is not None
+        and row.code_hash is not None
+        and row.created_at + CODE_VALID > now
+        and (row.wrong_tries or 0) < CODE_TRIES
+    )
+
+
 async def codes_used_up(
-    uow: UnitOfWork, channel: str, address: str, kind: str, now: datetime
+    uow: UnitOfWork,
+    channel: str,
+    address: str,
+    kind: str,
+    now: datetime,
+    *,
+    content: str | None = None,
 ) -> CodesUsedUp | None:
     """None when a new code of request `kind` may be sent to the address now. Codes that
     came back right do not count: the owner who proves the number is never stopped by the
-    codes a forger made us send."""
+    codes a forger made us send. At the limit, the last code of the request goes on only
+    for the `content` (content_digest) it was sent for."""
     sent = await uow.security.of_address(CODE_SENT, channel, address, now - timedelta(days=1))
     waiting = [x for x in sent if x.proven_at is None]
     next_at = _next_code_at([x.created_at for x in waiting], now)
@@ -256,15 +285,14 @@ async def codes_used_up(
         return None
     same = [x for x in waiting if x.detail == kind and x.code_salt and x.code_hash]
     last = same[-1] if same else None
-    valid = None
-    if (
-        last is not None
-        and last.code_salt is not None
-        and last.code_hash is not None
-        and last.created_at + CODE_VALID > now
-        and (last.wrong_tries or 0) < CODE_TRIES
-    ):
-        valid = SentCode(last.created_at, last.code_salt, last.code_hash, last.wrong_tries or 0)
+    if last is None or not _still_valid(last, now):
+        return CodesUsedUp(next_at, None)
+    if last.code_content != content:
+        return CodesUsedUp(next_at, None, other_content=True)
+    assert last.code_salt is not None and last.code_hash is not None
+    valid = SentCode(
+        last.created_at, last.code_salt, last.code_hash, last.wrong_tries or 0, last.code_content
+    )
     return CodesUsedUp(next_at, valid)
 
 
@@ -278,8 +306,10 @@ async def code_sent(
     salt: str,
     code_hash: str,
     municipality_id: int | None,
+    content: str | None = None,
 ) -> None:
-    """Count a code of request `kind` sent to the address, with its salted hash."""
+    """Count a code of request `kind` sent to the address, with its salted hash and the
+    digest of what it confirms."""
     await record(
         uow,
         CODE_SENT,
@@ -290,7 +320,42 @@ async def code_sent(
         detail=kind,
         code_salt=salt,
         code_hash=code_hash,
+        code_content=content,
     )
+
+
+async def earlier_code(
+    uow: UnitOfWork,
+    keys: ServerKeys,
+    channel: str,
+    address: str,
+    kind: str,
+    typed: str,
+    now: datetime,
+    *,
+    pending_hash: str | None,
+) -> SentCode | None:
+    """The code of request `kind` sent to the address in the last day, other than the
+    pending one, that `typed` is (None when it is none of them): one replaced by a newer
+    code, or sent before the request was started again or its answers written anew. Only
+    the phone's owner reads it, so it is marked proven (its place given back) and is not
+    a wrong try; it confirms nothing (only the code the request waits for does)."""
+    sent = await uow.security.of_address(CODE_SENT, channel, address, now - timedelta(days=1))
+    for row in reversed(sent):
+        if (
+            row.detail != kind
+            or row.code_salt is None
+            or row.code_hash is None
+            or row.code_hash == pending_hash
+            or not keys.code_matches(typed, row.code_salt, row.code_hash)
+        ):
+            continue
+        if row.proven_at is None:
+            await code_proven(uow, channel, address, row.code_hash, now)
+        return SentCode(
+            row.created_at, row.code_salt, row.code_hash, row.wrong_tries or 0, row.code_content
+        )
+    return None
 
 
 async def code_proven(

@@ -34,6 +34,7 @@ from core.services.charges import (
     ChargeRequested,
     ConfirmOutcome,
     ConfirmResult,
+    check_amount,
     check_shop_can_charge,
     count_wrong_code,
     not_paid,
@@ -60,8 +61,8 @@ async def request_voucher_charge(
 ) -> ChargeRequested:
     """A pending charge on a voucher and its code to the holder. Holds no money yet."""
     shop = check_shop_can_charge(await uow.shops.by_id(shop_id), now)
-    if amount_cents <= 0:
-        raise NotAllowed(Refusal.PAYMENT_BAD_AMOUNT)
+    # No voucher holds more than the largest a shop may sell: the same ceiling for all.
+    check_amount(amount_cents, rules.LIMIT_MAX_CENTS)
     # Looking up a voucher counts like looking up a person, whatever it finds.
     await security.count_lookup(
         uow,

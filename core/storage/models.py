@@ -368,8 +368,10 @@ class SecurityEvent(Base):
     a chat, an office unlock of a shop (`detail`: who). Kept 30 days at most.
 
     A confirmation code sent (`detail`: the request it confirms) keeps its salted hash, the
-    wrong tries typed against it and when the right code came back (`proven_at`): a proven
-    code no longer counts against the number (core.services.security)."""
+    wrong tries typed against it, when the right code came back (`proven_at`), and
+    `code_content`, a keyed digest of what it was sent to confirm (the answers of an
+    application, an appeal's reason): a proven code no longer counts against the number,
+    and a code confirms nothing else than its content (core.services.security)."""
 
     __tablename__ = "security_events"
     __table_args__ = (
@@ -387,6 +389,7 @@ class SecurityEvent(Base):
     created_at: Mapped[datetime]
     code_salt: Mapped[str | None] = mapped_column(String(32))
     code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_content: Mapped[str | None] = mapped_column(String(64))
     wrong_tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     proven_at: Mapped[datetime | None]
 
@@ -723,6 +726,40 @@ class OfficeAct(Base):
     outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The SEPA file of an approved reimbursement, to download again later.
     document: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class FundEntry(Base):
+    """Money the town received for its vouchers (the State's fund, its own money), or the
+    correction of such an entry: a negative amount that names the entry it corrects. Rows
+    are only ever inserted (triggers refuse UPDATE and DELETE): a mistake is corrected by a
+    new entry, never by an edit. core.domain.fund says what a determina may commit of it."""
+
+    __tablename__ = "fund_entries"
+    __table_args__ = (
+        CheckConstraint("amount_cents <> 0", name="amount_not_zero"),
+        # A receipt is positive; a correction is negative and names the entry it corrects.
+        CheckConstraint(
+            "(corrects_id IS NULL AND amount_cents > 0) "
+            "OR (corrects_id IS NOT NULL AND amount_cents < 0)",
+            name="correction_negative",
+        ),
+        CheckConstraint("corrects_id IS NULL OR corrects_id <> id", name="not_itself"),
+        CheckConstraint("length(trim(description)) > 0", name="description"),
+        CheckConstraint("length(trim(recorded_by)) > 0", name="recorded_by"),
+        Index("ix_fund_entries_town", "municipality_id", "id"),
+    )
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id", index=False)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    # Where the money comes from, or why the correction: as the office wrote it.
+    description: Mapped[str] = mapped_column(String(200))
+    # The day the money was received (or assigned), as on the town's accounts.
+    received_on: Mapped[date] = mapped_column(Date)
+    corrects_id: Mapped[int | None] = _fk("fund_entries.id", nullable=True)
+    # The operator of the office page; None from the command line (recorded_by names them).
+    operator_id: Mapped[int | None] = _fk("operators.id", nullable=True, index=False)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime]
 
 
 # A request of phone_changes still to be acted on: waiting for its approval, or an approved

@@ -1,12 +1,12 @@
 """Repositories of the office's own records: operators, four-eyes acts, the activity log,
-reimbursement runs and audit samples."""
+the town's fund, reimbursement runs and audit samples."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.storage import models as m
@@ -147,6 +147,87 @@ class OfficeActRepository(_Repository):
         ).all()
 
 
+def _of(citizen: m.Citizen) -> ColumnElement[bool]:
+    """The requests of this citizen, in their municipality."""
+    return and_(
+        m.PhoneChange.citizen_id == citizen.id,
+        m.PhoneChange.municipality_id == citizen.municipality_id,
+    )
+
+
+def _pending() -> ColumnElement[bool]:
+    """m.PENDING_REQUEST (the predicate of the index uq_phone_changes_waiting) as one
+    expression: grouped whatever it is combined with. Never put the raw text in a WHERE
+    beside other conditions: its OR would escape them (an approved card of anybody would
+    match every citizen)."""
+    return or_(
+        m.PhoneChange.status == "waiting",
+        and_(
+            m.PhoneChange.kind == "card",
+            m.PhoneChange.status == "approved",
+            m.PhoneChange.handed_at.is_(None),
+        ),
+    )
+
+
+class FundRepository(_Repository):
+    """The town's fund entries and what its determine commit of it (core.domain.fund)."""
+
+    async def by_id(self, entry_id: int) -> m.FundEntry | None:
+        return await self.session.get(m.FundEntry, entry_id)
+
+    async def of_municipality(self, municipality_id: int) -> Sequence[m.FundEntry]:
+        """Every entry, the first recorded first."""
+        return (
+            await self.session.scalars(
+                select(m.FundEntry)
+                .where(m.FundEntry.municipality_id == municipality_id)
+                .order_by(m.FundEntry.id)
+            )
+        ).all()
+
+    async def total(self, municipality_id: int) -> int | None:
+        """The fund: every entry added up; None when the town recorded none."""
+        count, total = (
+            await self.session.execute(
+                select(func.count(), func.coalesce(func.sum(m.FundEntry.amount_cents), 0)).where(
+                    m.FundEntry.municipality_id == municipality_id
+                )
+            )
+        ).one()
+        return int(total) if count else None
+
+    async def corrected(self, entry_id: int) -> int:
+        """What the corrections of an entry took back from it (a positive amount)."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(m.FundEntry.amount_cents), 0)).where(
+                m.FundEntry.corrects_id == entry_id
+            )
+        )
+        return -int(total or 0)
+
+    async def approved_budgets(self, municipality_id: int) -> int:
+        """The budgets of the town's determine approved and not withdrawn, in every window."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(m.Allocation.budget_cents), 0)).where(
+                m.Allocation.municipality_id == municipality_id,
+                m.Allocation.withdrawn_at.is_(None),
+            )
+        )
+        return int(total or 0)
+
+    async def lock(self, municipality_id: int) -> None:
+        """Hold the town's row until commit: whatever reads the fund to commit some of it
+        (a determina prepared or approved, an entry corrected) runs one at a time. On
+        PostgreSQL FOR NO KEY UPDATE, which the town's other writes (rows that only refer
+        to it) do not wait for; SQLite has one writer already (BEGIN IMMEDIATE)."""
+        await self.session.execute(
+            select(m.Municipality.id)
+            .where(m.Municipality.id == municipality_id)
+            .with_for_update(key_share=True)
+        )
+
+
 class PhoneChangeRepository(_Repository):
     async def add_waiting(self, change: m.PhoneChange) -> bool:
         """Insert a waiting change; False (nothing written) when the citizen already has
@@ -162,22 +243,32 @@ class PhoneChangeRepository(_Repository):
     async def by_id(self, change_id: int) -> m.PhoneChange | None:
         return await self.session.get(m.PhoneChange, change_id)
 
-    async def waiting_for(self, citizen_id: int, kind: str = "phone") -> m.PhoneChange | None:
-        """The citizen's request of this kind still to be acted on (m.PENDING_REQUEST)."""
+    async def waiting_for(self, citizen: m.Citizen, kind: str = "phone") -> m.PhoneChange | None:
+        """The citizen's request of this kind still to be acted on (m.PENDING_REQUEST): only
+        this citizen's, of their municipality."""
         return await self.session.scalar(
-            select(m.PhoneChange).where(
-                m.PhoneChange.citizen_id == citizen_id,
-                m.PhoneChange.kind == kind,
-                text(m.PENDING_REQUEST),
-            )
+            select(m.PhoneChange).where(_of(citizen), m.PhoneChange.kind == kind, _pending())
         )
 
-    async def pending_for(self, citizen_id: int) -> Sequence[m.PhoneChange]:
+    async def pending_for(self, citizen: m.Citizen) -> Sequence[m.PhoneChange]:
         """Every request of the citizen still to be acted on, oldest first."""
         return (
             await self.session.scalars(
+                select(m.PhoneChange).where(_of(citizen), _pending()).order_by(m.PhoneChange.id)
+            )
+        ).all()
+
+    async def waiting_with_phone(self, municipality_id: int, phone: str) -> Sequence[m.PhoneChange]:
+        """The waiting requests of the municipality (a new phone, a delegate) that would give
+        this number to somebody, oldest first."""
+        return (
+            await self.session.scalars(
                 select(m.PhoneChange)
-                .where(m.PhoneChange.citizen_id == citizen_id, text(m.PENDING_REQUEST))
+                .where(
+                    m.PhoneChange.municipality_id == municipality_id,
+                    m.PhoneChange.status == "waiting",
+                    m.PhoneChange.phone == phone,
+                )
                 .order_by(m.PhoneChange.id)
             )
         ).all()
@@ -195,13 +286,17 @@ class PhoneChangeRepository(_Repository):
         )
         return [(change, citizen) for change, citizen in rows.all()]
 
-    async def mark_handed(self, change_id: int, operator_id: int, now: datetime) -> bool:
-        """Record that an approved card was printed; False when it already was (the PIN is
-        printed once), or its deadline has passed."""
+    async def mark_handed(
+        self, change_id: int, citizen: m.Citizen, operator_id: int, now: datetime
+    ) -> bool:
+        """Record that an approved card was printed for `citizen`; False when it already was
+        (the PIN is printed once), when its deadline has passed, or when the request is not
+        this citizen's."""
         result = await self.session.execute(
             update(m.PhoneChange)
             .where(
                 m.PhoneChange.id == change_id,
+                _of(citizen),
                 m.PhoneChange.kind == "card",
                 m.PhoneChange.status == "approved",
                 m.PhoneChange.handed_at.is_(None),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -23,9 +24,37 @@ from core.storage.review_repository import AppealRepository, AuditRepository
 from core.storage.trips import Plan, drive_asyncpg, run_plan
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 # core.services.outbox.PAYMENT_LANE (storage sits below services and cannot import it).
 _PAYMENT_LANE = 0
+
+
+class _Repository(Generic[R]):
+    """A unit of work's repository, made on first use and kept in the unit of work's
+    attributes (as functools.cached_property does): a plain payment uses one of two dozen
+    repositories, and makes only that one (docs/decisions/0005-one-trip-transactions.md)."""
+
+    def __init__(self, make: Callable[[UnitOfWork], R]) -> None:
+        self._make = make
+        self._name = ""
+
+    def __set_name__(self, owner: type[UnitOfWork], name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type[UnitOfWork]) -> _Repository[R]: ...
+
+    @overload
+    def __get__(self, instance: UnitOfWork, owner: type[UnitOfWork]) -> R: ...
+
+    def __get__(self, instance: UnitOfWork | None, owner: type[UnitOfWork]) -> _Repository[R] | R:
+        if instance is None:
+            return self
+        repository = self._make(instance)
+        # No __set__: from now on the instance's own attribute is found first.
+        instance.__dict__[self._name] = repository
+        return repository
 
 
 class UnitOfWork:
@@ -34,30 +63,31 @@ class UnitOfWork:
     The SQL implementation of the protocol services are typed against
     (core.services.unit_of_work.UnitOfWork); tests/unit/fakes.py holds the in-memory one."""
 
-    municipalities: r.MunicipalityRepository
-    rounds: r.RoundRepository
-    citizens: r.CitizenRepository
-    delegates: r.DelegateRepository
-    applications: r.ApplicationRepository
-    allocations: r.AllocationRepository
-    ledger: r.LedgerRepository
-    shops: r.ShopRepository
-    charges: r.ChargeRepository
-    outbox: r.OutboxRepository
-    conversations: r.ConversationRepository
-    identity_events: r.IdentityEventRepository
-    security: r.SecurityEventRepository
-    community: CommunityRepository
-    operators: o.OperatorRepository
-    acts: o.OfficeActRepository
-    phone_changes: o.PhoneChangeRepository
-    activity: o.ActivityRepository
-    settlements: o.SettlementRepository
-    audit_samples: o.AuditSampleRepository
-    read: ReadModels
-    paper_import: PaperImportRepository
-    audit: AuditRepository
-    appeals: AppealRepository
+    municipalities = _Repository(r.MunicipalityRepository)
+    rounds = _Repository(r.RoundRepository)
+    citizens = _Repository(r.CitizenRepository)
+    delegates = _Repository(r.DelegateRepository)
+    applications = _Repository(r.ApplicationRepository)
+    allocations = _Repository(r.AllocationRepository)
+    ledger = _Repository(r.LedgerRepository)
+    shops = _Repository(r.ShopRepository)
+    charges = _Repository(r.ChargeRepository)
+    outbox = _Repository(r.OutboxRepository)
+    conversations = _Repository(r.ConversationRepository)
+    identity_events = _Repository(r.IdentityEventRepository)
+    security = _Repository(r.SecurityEventRepository)
+    community = _Repository(CommunityRepository)
+    operators = _Repository(o.OperatorRepository)
+    acts = _Repository(o.OfficeActRepository)
+    fund = _Repository(o.FundRepository)
+    phone_changes = _Repository(o.PhoneChangeRepository)
+    activity = _Repository(o.ActivityRepository)
+    settlements = _Repository(o.SettlementRepository)
+    audit_samples = _Repository(o.AuditSampleRepository)
+    read = _Repository(ReadModels)
+    paper_import = _Repository(PaperImportRepository)
+    audit = _Repository(AuditRepository)
+    appeals = _Repository(AppealRepository)
 
     def __init__(
         self,
@@ -130,31 +160,7 @@ class UnitOfWork:
         self._session = None
         self._plan_connection = None
         self._shared = None
-        # Repositories ask for the session when they use it (self.session), not now.
-        self.municipalities = r.MunicipalityRepository(self)
-        self.rounds = r.RoundRepository(self)
-        self.citizens = r.CitizenRepository(self)
-        self.delegates = r.DelegateRepository(self)
-        self.applications = r.ApplicationRepository(self)
-        self.allocations = r.AllocationRepository(self)
-        self.ledger = r.LedgerRepository(self)
-        self.shops = r.ShopRepository(self)
-        self.charges = r.ChargeRepository(self)
-        self.outbox = r.OutboxRepository(self)
-        self.conversations = r.ConversationRepository(self)
-        self.identity_events = r.IdentityEventRepository(self)
-        self.security = r.SecurityEventRepository(self)
-        self.community = CommunityRepository(self)
-        self.operators = o.OperatorRepository(self)
-        self.acts = o.OfficeActRepository(self)
-        self.phone_changes = o.PhoneChangeRepository(self)
-        self.activity = o.ActivityRepository(self)
-        self.settlements = o.SettlementRepository(self)
-        self.audit_samples = o.AuditSampleRepository(self)
-        self.read = ReadModels(self)
-        self.paper_import = PaperImportRepository(self)
-        self.audit = AuditRepository(self)
-        self.appeals = AppealRepository(self)
+        self._drop_repositories()
         return self
 
     async def __aexit__(
@@ -172,7 +178,16 @@ class UnitOfWork:
             try:
                 await self._end_plan_connection()
             finally:
+                self._drop_repositories()
                 self._release()
+
+    def _drop_repositories(self) -> None:
+        # Each repository holds this unit of work: a reference cycle, which only the
+        # garbage collector would free. Broken here, the unit of work and its
+        # repositories go as soon as their last reference does (a later use of this
+        # unit of work makes new ones).
+        for name in _REPOSITORIES:
+            self.__dict__.pop(name, None)
 
     def _release(self) -> None:
         if self._writer_lock is not None and self._writer_lock.locked():
@@ -248,6 +263,12 @@ def _adapted(connection: PoolProxiedConnection) -> Any:
     """SQLAlchemy's adapter around the asyncpg connection: it tracks the transaction, so a
     session joining the connection later commits or rolls back the one a plan began."""
     return connection.dbapi_connection
+
+
+# The names of UnitOfWork's repositories (dropped when it ends).
+_REPOSITORIES = tuple(
+    name for name, value in vars(UnitOfWork).items() if isinstance(value, _Repository)
+)
 
 
 async def _finish(connection: PoolProxiedConnection | None, *, commit: bool) -> None:

@@ -126,7 +126,38 @@ def determina_lines(figures: act_figures.DeterminaFigures, words: Words) -> list
         ),
         t("Left in the budget: {amount}.", amount=Money(figures.left_cents)),
     ]
+    if figures.fund is not None:
+        said += [
+            t("Fund of the municipality: {amount}.", amount=Money(figures.fund.fund_cents)),
+            t(
+                "Already committed by other determine (approved or waiting): {amount}.",
+                amount=Money(figures.fund.committed_cents),
+            ),
+            t(
+                "Left in the fund for this determina: {amount}.",
+                amount=Money(figures.fund.left_cents),
+            ),
+        ]
     return [words.text(line) for line in said]
+
+
+def fund_problem(figures: act_figures.DeterminaFigures, words: Words) -> str:
+    """Why the fund cannot cover this determina (its approval would be refused), or ""."""
+    if figures.within_fund:
+        return ""
+    if figures.fund is None:
+        return words.text(describe(Conflict(Refusal.FUND_NONE)))
+    return words.text(
+        describe(
+            Conflict(
+                Refusal.FUND_EXCEEDED,
+                budget_cents=figures.budget_cents,
+                left_cents=figures.fund.left_cents,
+                fund_cents=figures.fund.fund_cents,
+                committed_cents=figures.fund.committed_cents,
+            )
+        )
+    )
 
 
 def unspent_warning(figures: act_figures.DeterminaFigures, words: Words) -> str:
@@ -218,8 +249,12 @@ async def figures_of(
     warnings: list[str] = []
     try:
         if kind is acts.ActKind.DETERMINA:
-            determina = await act_figures.determina(uow, town, int(act.params["budget_cents"]))
+            determina = await act_figures.determina(
+                uow, town, int(act.params["budget_cents"]), act_id=act.id
+            )
             lines, state = determina_lines(determina, words), determina.state
+            if not determina.within_fund:
+                warnings.append(fund_problem(determina, words))
             if determina.unspent_cents:
                 warnings.append(unspent_warning(determina, words))
             simulator = format_plain(determina.budget_cents)

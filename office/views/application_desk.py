@@ -223,6 +223,9 @@ async def card(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     protocol = request.match_info["protocol"]
     words = await words_for(request)
+    form = await fields(request)
+    # The request the page showed: the service prints it only if it is this applicant's.
+    shown = form.get("change", "")
     async with core.uow() as uow:
         # The PIN exists in clear only in the page, made before the commit and sent only
         # once it succeeded: a printed card always matches the database.
@@ -232,6 +235,9 @@ async def card(request: web.Request) -> web.StreamResponse:
             protocol,
             core.now(),
             render=lambda card: card_pdf(card, words.language),
+            change_id=int(shown)
+            if shown.isascii() and shown.isdigit() and len(shown) <= 9
+            else None,
         )
     return web.Response(
         body=body,

@@ -23,6 +23,7 @@ from office.views.acts import (
     corrected_answers,
     determina_lines,
     figures_of,
+    fund_problem,
     summary,
     unspent_warning,
 )
@@ -131,6 +132,7 @@ async def round_page(request: web.Request) -> web.Response:
                     "text": checking,
                     "figures": determina_lines(determina, words),
                     "unspent": unspent_warning(determina, words),
+                    "fund_problem": fund_problem(determina, words),
                 }
             except DomainError as error:
                 check_problem = words.text(describe(error))

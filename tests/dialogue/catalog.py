@@ -67,11 +67,17 @@ SAMPLES: dict[str, Param] = {
     "days": 365,  # policy.appeal_days at its highest
     "moment": Moment(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
     "holder": "RSSMRA*********S",  # a masked codice fiscale, GSM-7 asterisks
+    "masked": "RSS***S",  # the short mask a code message names (identity.short_mask_...)
+    # The start of an appeal's reason (appeals.QUOTED), an accent that SMS writes as two.
+    "quote": "Il mio ISEE è sbagliato: ho...",
+    "example": "1500",  # an amount as the application's questions write it
     "card": "ABCD EFGH JK",  # a card number, grouped
     "keyword": "SHOPKEEPER",  # the longest word a typo is asked about (commands.SUGGESTED)
     "voucher": "V12345678901",  # a community voucher's number
     "low": Money(100_000),  # a shop's voucher limits: at most 1.000,00 €
     "high": Money(100_000),
+    # The most a single payment may be (Policy.payment_ceiling_cents): 10.000,00 € at most.
+    "ceiling": Money(1_000_000),
 }
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")

@@ -18,16 +18,16 @@ from tests.dialogue.harness import Chat, confirmation_code, msgids, param
 from tests.factories import approved_request, make_cf, make_town
 
 CODE_SENT = (
-    "Code {code} confirms your appeal to the office: reply to this message with the code. Do "
-    "not give it to anyone else. Valid {minutes} min."
+    'Code {code} confirms your appeal "{quote}": reply to this message with the code. Do not '
+    "give it to anyone else. Valid {minutes} min."
 )
 ASK_REASON = (
     "Appeal on application {protocol}: write in one message why you ask the office to review "
     "the decision, or ANNULLA."
 )
 RECEIVED = (
-    "Appeal no. {number} on application {protocol} received. The office will send you its "
-    "decision here."
+    'Appeal no. {number} on application {protocol} received: "{quote}". The office will '
+    "send you its decision here."
 )
 ALREADY = (
     "You have already appealed the decision on application {protocol}: the office will "

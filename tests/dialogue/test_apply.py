@@ -39,10 +39,15 @@ DECLARE = (
     "and lose the vouchers."
 )
 CODE = (
-    "Code {code} confirms your voucher application: reply to this message with the code. Do "
-    "not give it to anyone else. Valid {minutes} min."
+    "Code {code} confirms your voucher application for {masked}, {count} person: reply to "
+    "this message with the code. Do not give it to anyone else. Valid {minutes} min."
 )
-SENT = "Application sent. Protocol {protocol}. We will write to you when it has been assessed."
+SENT = (
+    "Application sent for {masked}, {count} person. Protocol {protocol}. We will write to "
+    "you when it has been assessed."
+)
+NOT_AN_AMOUNT = "This is not an amount. Write it in euro, in figures or in words, e.g. {example}."
+DECIMALS = "An amount has at most two decimals (cents). Write it again, e.g. {example}."
 CF_CHECKSUM = (
     "This codice fiscale does not add up: its last letter (the check character) does not match "
     "the others. Check it on your health card and write it again."
@@ -69,10 +74,10 @@ SCRIPT: list[tuple[str, tuple[str, ...], str | None]] = [
     ("maybe", ("Reply 1 for yes or 2 for no.",), "work"),
     ("2", (PENSION,), "pension"),
     ("no", (LIQUIDITY,), "liquidity"),
-    ("a lot", ("This is not an amount. Write it in euro, e.g. 12,50.",), "liquidity"),
+    ("a lot", (NOT_AN_AMOUNT,), "liquidity"),
     ("1.500", (SUPPORT,), "support"),
-    ("-5", ("The amount cannot be negative. Write it again, e.g. 12,50.",), "support"),
-    ("12,345", ("An amount has at most two decimals (cents), e.g. 12,50.",), "support"),
+    ("-5", ("The amount cannot be negative. Write it again, e.g. {example}.",), "support"),
+    ("12,345", (DECIMALS,), "support"),
     ("450", (RENT,), "rent"),
     ("999999999999", ("This amount looks wrong: check it and write it again.",), "rent"),
     ("400", (SUMMARY, DECLARE), "summary"),

@@ -32,12 +32,16 @@ ALREADY_SENT = (
     "A code was already sent to this number at {when}: write it here, or ANNULLA to stop."
 )
 APPEAL_CODE = (
-    "Code {code} confirms your appeal to the office: reply to this message with the code. Do "
-    "not give it to anyone else. Valid {minutes} min."
+    'Code {code} confirms your appeal "{quote}": reply to this message with the code. Do not '
+    "give it to anyone else. Valid {minutes} min."
 )
 APPEAL_RECEIVED = (
-    "Appeal no. {number} on application {protocol} received. The office will send you its "
-    "decision here."
+    'Appeal no. {number} on application {protocol} received: "{quote}". The office will '
+    "send you its decision here."
+)
+OTHER_CONTENT = (
+    "Too many codes were sent to this number, and the last one confirms other content. "
+    "Nothing was changed: you can confirm this from {when}."
 )
 CASHIER_INVITE = (
     "Cashier code: {code}, valid for 2 days and once. The cashier writes INVITO {code} here, "
@@ -109,18 +113,22 @@ async def test_codes_typed_back_give_their_places_back(core: Core, clock: FakeCl
     await owner.expect("CASSIERE", TOO_MANY_SENT)
 
 
-async def test_a_forger_who_floods_the_number_does_not_stop_its_owner(
+async def test_a_forger_who_floods_the_number_cannot_have_its_owner_confirm_other_words(
     core: Core, clock: FakeClock
 ) -> None:
     """Ten requests forged as the citizen's number in ten minutes: five codes reach the
-    phone, then the requests go on with the last code still valid instead of another. The
-    owner who writes meanwhile is told to type the code the phone holds, and is done."""
+    phone, each quoting the forger's words, then the same request goes on with the last
+    code instead of another. The owner who writes their own reason meanwhile is told that
+    nothing new can be confirmed until the hour is over (the code the phone holds confirms
+    only the forger's words, and it is never offered for theirs); then they appeal."""
     town = await make_town(core, citizens=1)
     forger = Chat(core, town.citizen_phones[0])  # the real number, typed by someone else
+    first = core.now()
     sent_codes = []
     for index in range(10):
         if index < security.CODES_PER_HOUR:
             await forger.expect("RICORSO per dispetto", APPEAL_CODE)
+            assert param(forger.last, "quote") == "per dispetto"
             sent_codes.append(await confirmation_code(forger))
             last_sent = core.now()
         else:
@@ -129,20 +137,41 @@ async def test_a_forger_who_floods_the_number_does_not_stop_its_owner(
         clock.advance(minutes=1)
     assert await confirmation_code(forger) == sent_codes[-1]  # no sixth code was sent
     owner = Chat(core, town.citizen_phones[0])
-    await owner.expect("RICORSO siamo in tre", ALREADY_SENT)
-    # On the phone: "Il codice è già stato inviato a questo numero il 01/03/2026 10:04..."
+    await owner.expect("RICORSO siamo in tre", OTHER_CONTENT)
+    assert param(owner.last, "when") == Moment(first + timedelta(hours=1))
     said = render_text(owner.last[-1].texts[0], "it", sms=True)
-    assert format_param(Moment(last_sent), "it") in said and gsm7.count(said).single
-    await owner.expect(sent_codes[-1], APPEAL_RECEIVED)
+    assert format_param(Moment(first + timedelta(hours=1)), "it") in said
+    assert gsm7.count(said).single
+    assert (await owner.state())[:2] == (None, None)
+    # The code the phone holds files nothing: no request waits for it.
+    replies = await owner.send(sent_codes[-1])
+    assert APPEAL_RECEIVED not in msgids(replies)
+    async with core.uow() as uow:
+        assert (await uow.session.scalars(select(m.Appeal))).all() == []
+        assert await security.numbers_at_code_limit(uow, town.municipality_id, core.now()) == 1
+    clock.advance(hours=1)
+    await owner.expect("RICORSO siamo in tre", APPEAL_CODE)
+    assert param(owner.last, "quote") == "siamo in tre"
+    await owner.expect(await confirmation_code(owner), APPEAL_RECEIVED)
     async with core.uow() as uow:
         [appeal] = (await uow.session.scalars(select(m.Appeal))).all()
         assert appeal.reason == "siamo in tre"
-        # The code came back right: it no longer counts, so a new code can be sent now.
-        assert (
-            await security.codes_used_up(uow, "sms", town.citizen_phones[0], "apply", core.now())
-            is None
-        )
-        assert await security.numbers_at_code_limit(uow, town.municipality_id, core.now()) == 0
+
+
+async def test_at_the_limit_the_same_words_go_on_with_the_code_the_phone_holds(
+    core: Core, clock: FakeClock
+) -> None:
+    """A confused owner who writes the same appeal again at the limit is given no new code
+    and none is needed: the one the phone holds was sent for these very words."""
+    town = await make_town(core, citizens=1)
+    owner = Chat(core, town.citizen_phones[0])
+    for _ in range(security.CODES_PER_HOUR):
+        await owner.expect("RICORSO siamo in tre", APPEAL_CODE)
+        clock.advance(minutes=1)
+    held = await confirmation_code(owner)
+    await owner.expect("RICORSO siamo in tre", ALREADY_SENT)
+    await owner.expect(held, APPEAL_RECEIVED)
+    assert param(owner.last, "quote") == "siamo in tre"
 
 
 async def test_wrong_tries_follow_the_code_into_the_next_request(
@@ -160,10 +189,10 @@ async def test_wrong_tries_follow_the_code_into_the_next_request(
     wrong = wrong_for(await confirmation_code(forger))  # the forger never reads it
     await forger.expect(wrong, "Wrong code: {count} attempt left.")
     assert param(forger.last, "count") == 2
-    await forger.expect("RICORSO ancora", ALREADY_SENT)
+    await forger.expect("RICORSO per dispetto", ALREADY_SENT)
     await forger.expect(wrong, "Wrong code: {count} attempt left.")
     assert param(forger.last, "count") == 1  # the new request started from the code's tries
-    await forger.expect("RICORSO ancora", ALREADY_SENT)
+    await forger.expect("RICORSO per dispetto", ALREADY_SENT)
     await forger.expect(wrong, CANCELLED)
     async with core.uow() as uow:
         assert await security.numbers_at_code_limit(uow, town.municipality_id, core.now()) == 1
@@ -206,7 +235,7 @@ async def test_lingua_and_stop_by_sms_change_only_that_sms_conversation(core: Co
 
 
 @pytest.mark.parametrize("language", ["it", "en"])
-@pytest.mark.parametrize("flow", ["apply", "appeal", "refund"])
+@pytest.mark.parametrize("flow", ["refund", "other"])
 def test_a_confirmation_code_says_to_reply_with_it(flow: str, language: str) -> None:
     # These codes come back to us: an elderly person who got one wrote "ok grazie" and
     # "ho ricevuto un codice, cosa devo fare?" before anyone told them (usertest item 8).

@@ -10,7 +10,7 @@ from core.dialogue.menus import SHOP_HELP
 from core.domain.ledger import PostingKind
 from core.domain.messages import Money, Reply
 from core.i18n import render_text
-from core.services import charges, ledger, security
+from core.services import charges, ledger, municipalities, security
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, open_till, outbox_of, param
@@ -50,6 +50,10 @@ CITIZEN_CODE_REPLACED_ABOVE_BALANCE = (
     "{shop} asks {amount}, the previous code is no longer valid. New code: {code}. Balance "
     "{balance}: not enough."
 )
+ALREADY_REFUNDED = "This payment has already been refunded: it cannot be refunded twice."
+# The default policy, with a town's own ceiling for one payment.
+WIDE_CEILING = municipalities.default_policy_text() + "\nmax_payment_eur = 10000\n"
+NOTHING_WAITING = "No payment is waiting for a code at this till. To charge, write PAGA."
 TOO_MANY_CODES = "Too many payment requests for this person: nothing was sent. Try again later."
 RECEIPT = "Paid {amount} at {shop}. Remaining balance: {balance}."
 VERIFY_REFUND = (
@@ -130,8 +134,9 @@ async def test_charge_confirm_and_receipt(core: Core) -> None:
     receipt = (await outbox_of(core, "sms", town.citizen_phones[0]))[-1][1]
     assert receipt.texts[0].msgid == RECEIPT
     assert receipt.texts[0].params["balance"] == Money(137_50)
-    # The same code again pays nothing more: the charge is closed, the code just a number.
-    await till.expect(code, SHOP_HELP.msgid)
+    # The same code again pays nothing more: the charge is closed, and the till says that
+    # no payment waits for a code here.
+    await till.expect(code, NOTHING_WAITING)
     assert await balance(core, town) == 137_50
 
 
@@ -200,8 +205,9 @@ async def test_an_amount_with_the_currency_or_in_words_is_read_as_the_amount(
     core: Core, clock: FakeClock
 ) -> None:
     # Chat trial finding 2: "€ 3" or "3 euro e 50" were taken as part of who pays, answered
-    # "nobody found" and counted among the shop's lookups that found nobody.
-    town = await make_town(core, citizens=1)
+    # "nobody found" and counted among the shop's lookups that found nobody. (The town
+    # lets a payment be as large as 10.000 €, to show how 1.500 is read.)
+    town = await make_town(core, citizens=1, policy_toml=WIDE_CEILING)
     till = await open_till(Chat(core, town.shop_phone))
     cf, phone = town.citizen_cfs[0], town.citizen_phones[0]
     for written, cents in (
@@ -227,7 +233,7 @@ async def test_an_amount_with_the_currency_or_in_words_is_read_as_the_amount(
     # Unchanged: a dot before three digits groups thousands, before two it is the decimals.
     await till.expect("MENU")
     clock.advance(hours=1, minutes=1)  # past the hour's cap of payment codes for one person
-    for written, cents in ((f"{cf} 1.50", 1_50), (f"{cf} 12.500", 12_500_00)):
+    for written, cents in ((f"{cf} 1.50", 1_50), (f"{cf} 1.500", 1_500_00)):
         replies = await till.expect(f"PAGA {written}", ASK_CODE)
         assert param(replies, "amount") == Money(cents), written
 
@@ -345,7 +351,7 @@ async def test_cancel_while_waiting_for_the_code_tells_the_citizen(core: Core) -
     assert notice.texts[0].msgid == (
         "{shop} cancelled the payment of {amount}. The code is no longer valid."
     )
-    await till.expect(code, SHOP_HELP.msgid)  # nothing pending: the code is just a number now
+    await till.expect(code, NOTHING_WAITING)  # nothing pending: the code is just a number now
     assert await balance(core, town) == 150_00
 
 
@@ -404,7 +410,9 @@ async def test_refund_of_today_needs_a_code_by_sms(core: Core, clock: FakeClock)
     told = (await outbox_of(core, "sms", town.citizen_phones[0]))[-1][1]
     assert told.texts[0].msgid == "{shop} refunded {amount}. Balance: {balance}."
     await till.expect("STORNO", "There is no payment of today to refund.")
-    await till.expect(f"STORNO {receipt}", "No payment of today with receipt no. {receipt}.")
+    # Chat trial 2: a refunded receipt is said to be refunded, not to be nobody's.
+    await till.expect(f"STORNO {receipt}", ALREADY_REFUNDED)
+    assert await balance(core, town) == 150_00
 
 
 async def test_receipts_are_numbered_per_shop_and_storno_takes_that_number(core: Core) -> None:

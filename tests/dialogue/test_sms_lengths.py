@@ -28,7 +28,7 @@ from tests.dialogue.harness import (
     outbox_of,
 )
 from tests.dialogue.test_shop import citizen_code, own_code
-from tests.factories import make_cf, make_partita_iva
+from tests.factories import make_cf, make_partita_iva, record_fund
 
 TOWN = "San Valentino in Abruzzo Citeriore"
 SHOP = "Alimentari e Frutta Da Mario e Figli S.n"  # 40, the longest a shop may register
@@ -41,6 +41,7 @@ async def long_town(core: Core) -> str:
     now = core.now()
     async with core.uow() as uow:
         town = await municipalities.add_municipality(uow, code="SVA", name=TOWN, now=now)
+        await record_fund(uow, town)
         await municipalities.open_window(uow, town, now - timedelta(days=10), days=4)
         cf = make_cf(7)
         await submit_application(
@@ -169,7 +170,7 @@ async def test_shop_conversations_fit_one_sms(core: Core, language: str, clock: 
     # A new hour (at most 6 payment codes an hour to one person); a new PAGA replaces the
     # pending one, and its code message says the previous code is void (both variants).
     clock.advance(minutes=61)
-    for amount in ("5", "9999,99", "5"):
+    for amount in ("5", "500", "5"):
         await till.send(f"PAGA {cf} {amount}")
     await till.send(f"PAGA {cf} 5")
     # The second wrong code ends the till session (said in one SMS); a code typed
@@ -180,7 +181,7 @@ async def test_shop_conversations_fit_one_sms(core: Core, language: str, clock: 
     await till.send("333333")
     # Above the balance: the citizen's code message says so, the shop's answer is neutral.
     # The till confirms its session again first.
-    await till.send(f"PAGA {cf} 9999")
+    await till.send(f"PAGA {cf} 500")
     await till.send(await confirmation_code(till))
     await till.send(await citizen_code(core, CITIZEN_PHONE, above_balance=True))
     await till.send(f"PAGA {cf} 5")

@@ -17,9 +17,16 @@ from core.services.applications import ApplicationInput, submit_application
 from core.services.charges import ConfirmOutcome
 from core.services.shops import ShopInput, approve_shop, register_shop
 from tests.conftest import FakeClock
+from tests.factories import (
+    TEST_FUND_CENTS,
+    last_code_for,
+    make_cf,
+    make_partita_iva,
+    record_fund,
+    request,
+)
 from tests.factories import assert_ledger_ok as assert_ledger_ok
 from tests.factories import confirm as confirm_with_code
-from tests.factories import last_code_for, make_cf, make_partita_iva, request
 
 TOWN_IBAN = "IT60X0542811101000000123456"
 
@@ -72,12 +79,16 @@ async def open_round(
     name: str = "Comune di Belforte del Chienti",
     iban: str | None = TOWN_IBAN,
     shops: int = 1,
+    fund_cents: int | None = TEST_FUND_CENTS,
 ) -> Office:
-    """A municipality with its application window open now, and `shops` approved shops."""
+    """A municipality with its application window open now, `shops` approved shops, and
+    `fund_cents` recorded in its fund (None: no fund recorded)."""
     async with core.uow() as uow:
         town = await municipalities.add_municipality(
             uow, code=code, name=name, now=clock(), iban=iban
         )
+        if fund_cents is not None:
+            await record_fund(uow, town, fund_cents)
         await municipalities.open_window(uow, town, clock(), days=4)
         shop_ids = []
         for index in range(shops):

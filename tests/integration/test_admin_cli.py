@@ -103,6 +103,10 @@ def test_bad_csv_exits_2_naming_line_and_column(tmp_path: Path, database: str) -
 
 def test_import_allocate_approve_credit(tmp_path: Path, database: str) -> None:
     assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
+    assert (
+        invoke("admin", "fund", "record", "BEL", "--amount", "50000", "--description", "Fondo")[0]
+        == 0
+    )
     assert invoke("admin", "window", "open", "BEL", "--days", "4")[0] == 0
     code, output = invoke(
         "admin",

@@ -14,7 +14,7 @@ from core.services import allocation, applications, ledger, municipalities
 from core.services.applications import ApplicationInput
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.factories import make_cf
+from tests.factories import make_cf, record_fund
 
 
 def person(
@@ -39,6 +39,7 @@ async def open_town(core: Core) -> m.Municipality:
         town = await municipalities.add_municipality(
             uow, code="BEL", name="Belforte", now=core.now()
         )
+        await record_fund(uow, town)
         await municipalities.open_window(uow, town, core.now())
         await uow.commit()
         return town

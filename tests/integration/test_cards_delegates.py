@@ -383,7 +383,10 @@ async def test_the_delegate_receives_the_code_and_the_receipt(core: Core) -> Non
     assert len(welcomed) == 1 and welcomed[0].language == "it"
 
     requested = await request(core, town.shop_id, town.citizen_cfs[0], 10_00)
-    assert requested.sent_to.endswith("567")
+    # The shop is shown the citizen's own digits, as without a delegate: that the code
+    # went to a delegate's phone is not the shop's to learn.
+    assert requested.sent_to == "***" + town.citizen_phones[0][-3:]
+    assert not requested.sent_to.endswith(DELEGATE[-3:])
     code = await last_code_for(core, DELEGATE, requested.charge_id)
     citizen_rows = [r for r in await outbox_to(core, town.citizen_phones[0]) if r.charge_id]
     assert citizen_rows == []  # the code went to the delegate only

@@ -336,3 +336,39 @@ async def test_the_code_limit_is_per_number(core: Core) -> None:
             None
         )
         assert await security.codes_used_up(uow, "telegram", PHONE, "apply", core.now()) is None
+
+
+async def test_at_the_limit_a_code_goes_on_only_for_the_content_it_was_sent_for(
+    core: Core,
+) -> None:
+    """The digest of what a code confirms is kept with it: at the limit the last code is
+    offered again for the same answers only; for other answers nothing can be confirmed
+    until the limit resets, and the refusal can say why."""
+    async with core.uow() as uow:
+        mine = security.content_digest(uow.keys, "apply", ("new", "RSSLGU50B15A739W", "2"))
+        again = security.content_digest(uow.keys, "apply", ("new", "RSSLGU50B15A739W", "2"))
+        forged = security.content_digest(uow.keys, "apply", ("new", "TSTNNA38E50A739U", "6"))
+        assert mine == again != forged and len(mine) == 64
+        for index in range(security.CODES_PER_HOUR):
+            await security.code_sent(
+                uow,
+                "sms",
+                PHONE,
+                "apply",
+                core.now(),
+                salt="s" * 32,
+                code_hash=f"{index:064d}",
+                municipality_id=None,
+                content=mine,
+            )
+        await uow.commit()
+        same = await security.codes_used_up(uow, "sms", PHONE, "apply", core.now(), content=again)
+        assert same is not None and same.valid is not None and same.valid.content == mine
+        other = await security.codes_used_up(uow, "sms", PHONE, "apply", core.now(), content=forged)
+        assert other is not None and other.valid is None and other.other_content
+        [row] = (
+            await uow.session.scalars(
+                select(m.SecurityEvent).where(m.SecurityEvent.code_hash == f"{4:064d}")
+            )
+        ).all()
+        assert row.code_content == mine

@@ -16,7 +16,7 @@ from core.services.outbox import NOTICE_LANE, PAYMENT_LANE, reply_of
 from core.services.shops import ShopInput, approve_shop, register_shop
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.factories import Town, assert_ledger_ok, make_partita_iva, make_town
+from tests.factories import TEST_FUND_CENTS, Town, assert_ledger_ok, make_partita_iva, make_town
 
 BUYER_CHAT = "7001"
 
@@ -318,11 +318,14 @@ async def test_donations_show_in_the_report_and_can_be_granted(core: Core) -> No
         await uow.commit()
     async with core.uow() as uow:
         totals = await community.totals(uow, town.municipality_id)
+        # Granted donations are money the town's fund received: a determina may commit them.
+        fund_cents = await uow.fund.total(town.municipality_id)
     assert (totals.donations_cents, totals.granted_cents, totals.available_cents) == (
         40_00,
         40_00,
         0,
     )
+    assert fund_cents == TEST_FUND_CENTS + 40_00
     await assert_ledger_ok(core, town.municipality_id)
 
 

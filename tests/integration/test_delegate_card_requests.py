@@ -451,6 +451,8 @@ async def test_the_database_refuses_a_card_printed_after_its_deadline(
                 await uow.commit()
     # The repository does not print it either, whoever calls it.
     async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None
         assert not await uow.phone_changes.mark_handed(
-            asked.id, team["clerk"].id, approved.change.print_by
+            asked.id, citizen, team["clerk"].id, approved.change.print_by
         )

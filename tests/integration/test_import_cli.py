@@ -37,6 +37,10 @@ def town(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
     monkeypatch.setenv("BUONISPESA_DATABASE_URL", url)
     assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
+    assert (
+        invoke("admin", "fund", "record", "BEL", "--amount", "50000", "--description", "Fondo")[0]
+        == 0
+    )
 
     async def open_window() -> None:
         core = await open_core(url)

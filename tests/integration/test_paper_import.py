@@ -17,7 +17,7 @@ from core.services.paper_applications import ImportRefused
 from core.services.shops import ShopInput
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.factories import make_cf, make_partita_iva
+from tests.factories import make_cf, make_partita_iva, record_fund
 
 
 def person(index: int, phone: str | None = "default", size: int = 1) -> ApplicationInput:
@@ -38,6 +38,7 @@ async def open_town(core: Core) -> m.Municipality:
         town = await municipalities.add_municipality(
             uow, code="BEL", name="Belforte", now=core.now()
         )
+        await record_fund(uow, town)
         await municipalities.open_window(uow, town, core.now())
         await uow.commit()
         return town

@@ -347,6 +347,56 @@ async def test_a_tranche_is_credited_or_withdrawn_once_and_withdrawn_lines_give_
     assert standing is not None and standing.tranche == 1
 
 
+async def test_the_fund_adds_its_entries_and_approved_budgets_not_withdrawn(
+    new_uow: NewUow,
+) -> None:
+    town_id, _, _ = await seed(new_uow)
+    async with new_uow() as uow:
+        assert await uow.fund.total(town_id) is None  # nothing recorded
+        assert await uow.fund.approved_budgets(town_id) == 0
+        round_ = m.Round(municipality_id=town_id, number=1, opens_at=NOW, closes_at=NOW)
+        uow.add(round_)
+        await uow.flush()
+
+        def entry(cents: int, corrects: int | None = None) -> m.FundEntry:
+            return m.FundEntry(
+                municipality_id=town_id,
+                amount_cents=cents,
+                description="Stato",
+                received_on=NOW.date(),
+                corrects_id=corrects,
+                recorded_by="r",
+                recorded_at=NOW,
+            )
+
+        first = entry(1_000_00)
+        uow.add(first)
+        uow.add(entry(500_00))
+        await uow.flush()
+        uow.add(entry(-300_00, first.id))
+        for tranche, withdrawn in ((1, None), (2, NOW)):
+            uow.add(
+                m.Allocation(
+                    municipality_id=town_id,
+                    round_id=round_.id,
+                    tranche=tranche,
+                    budget_cents=400_00,
+                    approved_at=NOW,
+                    withdrawn_at=withdrawn,
+                )
+            )
+        await uow.fund.lock(town_id)
+        await uow.commit()
+        first_id = first.id
+    async with new_uow() as uow:
+        assert await uow.fund.total(town_id) == 1_200_00
+        assert await uow.fund.corrected(first_id) == 300_00
+        assert await uow.fund.approved_budgets(town_id) == 400_00
+        entries = await uow.fund.of_municipality(town_id)
+        assert [e.amount_cents for e in entries] == [1_000_00, 500_00, -300_00]
+        assert (await uow.fund.by_id(first_id)) is not None
+
+
 async def test_a_savepoint_undoes_only_its_block(new_uow: NewUow) -> None:
     town_id, _, _ = await seed(new_uow)
     async with new_uow() as uow:

@@ -20,7 +20,7 @@ from core.services.applications import ApplicationInput, submit_application
 from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.conftest import FakeClock
-from tests.factories import assert_ledger_ok, make_cf
+from tests.factories import assert_ledger_ok, make_cf, record_fund
 
 FULL = {1: 150_00, 2: 200_00, 3: 250_00, 4: 300_00, 5: 350_00, 6: 400_00, 7: 500_00}
 
@@ -38,6 +38,7 @@ async def open_round(core: Core, households: list[Household], code: str = "TRA")
         town = await municipalities.add_municipality(
             uow, code=code, name="Tranchetown", now=now - timedelta(days=10)
         )
+        await record_fund(uow, town)
         await municipalities.open_window(uow, town, now - timedelta(days=10), days=4)
         for index, household in enumerate(households):
             await submit_application(

@@ -39,6 +39,10 @@ def allocation_rows(path: Path) -> list[dict[str, str]]:
 
 def test_withdraw_window_guard_and_earlier_windows(tmp_path: Path) -> None:
     assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
+    assert (
+        invoke("admin", "fund", "record", "BEL", "--amount", "50000", "--description", "Fondo")[0]
+        == 0
+    )
     assert invoke("admin", "window", "open", "BEL")[0] == 0
     time.sleep(1)  # whole seconds in the CSV: one after the opening, none in the future
     source = applications_csv(tmp_path / "in.csv", rows_now())
@@ -126,6 +130,10 @@ def test_credit_counts_the_notices_it_queued(tmp_path: Path) -> None:
     """One household paid and one applicant excluded, each with a phone: two notices for
     one household, said as two (the credit notice and the decision's)."""
     assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
+    assert (
+        invoke("admin", "fund", "record", "BEL", "--amount", "50000", "--description", "Fondo")[0]
+        == 0
+    )
     assert invoke("admin", "window", "open", "BEL")[0] == 0
     time.sleep(1)  # whole seconds in the CSV: one after the opening, none in the future
     now = datetime.now(UTC).replace(microsecond=0).isoformat()

@@ -130,12 +130,12 @@ async def test_a_budget_the_rules_cannot_spend_is_prepared_only_when_typed_twice
 ) -> None:
     await closed_round(towns, clock)
     clerk = await signed_in(towns.server, "bel.clerk")
-    figures = await determina_now(core, 99_999_999_999_00)
+    figures = await determina_now(core, 1_000_00)
     assert figures.allocated_cents == 450_00  # everyone gets all they are due
-    assert figures.unspent_cents == 99_999_999_999_00 - 450_00
-    page = await clerk.get("/office/round?determina=99999999999")
+    assert figures.unspent_cents == 1_000_00 - 450_00
+    page = await clerk.get("/office/round?determina=1000")
     text = unescape(page.text).replace("\xa0", " ")
-    assert "99.999.999.549,00 € resterebbero non spesi" in text
+    assert "550,00 € resterebbero non spesi" in text
     assert 'name="confirm"' in page.text
 
     async def acts_prepared() -> int:
@@ -143,22 +143,28 @@ async def test_a_budget_the_rules_cannot_spend_is_prepared_only_when_typed_twice
             return int(await uow.session.scalar(select(func.count(m.OfficeAct.id))) or 0)
 
     for form in (
-        {"kind": "determina", "budget": "99999999999"},
-        {"kind": "determina", "budget": "99999999999", "confirm": "9999999999"},
-        {"kind": "determina", "budget": "99999999999", "confirm": "tanti"},
+        {"kind": "determina", "budget": "1000"},
+        {"kind": "determina", "budget": "1000", "confirm": "100"},
+        {"kind": "determina", "budget": "1000", "confirm": "tanti"},
         {"kind": "determina", "budget": "quattro", "confirm": "quattro"},
+        # The tester's budget, typed twice: no municipality has such a fund.
+        {"kind": "determina", "budget": "99999999999", "confirm": "99999999999"},
     ):
         refused = await clerk.post("/office/acts", form)
         assert refused.status in (400, 409), form
         assert await acts_prepared() == 0
-    page = await clerk.post("/office/acts", {"kind": "determina", "budget": "99999999999"})
+    assert "superano quanto resta del fondo del Comune" in refused.text
+    page = await clerk.post("/office/acts", {"kind": "determina", "budget": "1000"})
     assert "resterebbero non spesi" in page.text
+    page = await clerk.get("/office/round?determina=99999999999")
+    assert "superano quanto resta del fondo del Comune" in page.text
+    assert 'name="confirm"' not in page.text  # nothing to confirm: it cannot be prepared
     page = await clerk.get("/office/round?determina=quattro")
     assert page.status == 200 and 'role="alert"' in page.text
-    act = await prepare(clerk, kind="determina", budget="99999999999", confirm="99.999.999.999,00")
+    act = await prepare(clerk, kind="determina", budget="1000", confirm="1.000,00")
     manager = await signed_in(towns.server, "bel.manager")
     page = await manager.get("/office/round")
-    assert "99.999.999.549,00 € resterebbero non spesi" in unescape(page.text).replace("\xa0", " ")
+    assert "550,00 € resterebbero non spesi" in unescape(page.text).replace("\xa0", " ")
     assert await act_status(core, act) == "prepared"
 
 

@@ -120,7 +120,8 @@ async def test_viewers_another_town_and_missing_csrf_are_refused(towns: Towns, c
         assert await uow.delegates.of_citizen(citizen.id) is None
         assert (
             list(await uow.session.scalars(select(m.ActivityEntry.action)))
-            == ["operator.add"] * 8 + ["operator.sign_in"] * 3
+            # The setup's fund of each town (BEL, CAL), its operators, the sign-ins: no more.
+            == ["fund.record"] * 2 + ["operator.add"] * 8 + ["operator.sign_in"] * 3
         )
 
 

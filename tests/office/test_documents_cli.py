@@ -43,6 +43,7 @@ def test_determina_letters_receipt_and_statement(tmp_path: Path) -> None:
     (tmp_path / "in.csv").write_text(CSV, encoding="utf-8")
     for command in (
         ("admin", "municipality", "add", "BEL", "Belforte"),
+        ("admin", "fund", "record", "BEL", "--amount", "50000", "--description", "Fondo"),
         ("admin", "window", "open", "BEL"),
     ):
         code, output = invoke(*command)

@@ -813,6 +813,19 @@ class FakeCharges(_Fake):
             m.Charge, lambda x: x.citizen_id == citizen_id and x.status == ChargeStatus.PENDING
         )
 
+    async def expired_for_citizen(
+        self, citizen_id: int, since: datetime, now: datetime
+    ) -> Sequence[m.Charge]:
+        rows = self.store.rows(
+            m.Charge,
+            lambda x: (
+                x.citizen_id == citizen_id
+                and x.status in (ChargeStatus.PENDING, ChargeStatus.EXPIRED)
+                and since < x.expires_at <= now
+            ),
+        )
+        return sorted(rows, key=lambda x: -x.id)
+
     async def paid_since(self, shop_id: int, since: datetime, requested_by: str | None) -> int:
         paid = (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)
         return len(
@@ -1377,6 +1390,36 @@ class FakeOfficeActs(_Fake):
         return list(reversed(found))[:limit]
 
 
+class FakeFund(_Fake):
+    async def by_id(self, entry_id: int) -> m.FundEntry | None:
+        return self.store.get(m.FundEntry, entry_id)
+
+    async def of_municipality(self, municipality_id: int) -> Sequence[m.FundEntry]:
+        return self.store.rows(m.FundEntry, lambda x: x.municipality_id == municipality_id)
+
+    async def total(self, municipality_id: int) -> int | None:
+        entries = await self.of_municipality(municipality_id)
+        return sum(x.amount_cents for x in entries) if entries else None
+
+    async def corrected(self, entry_id: int) -> int:
+        return -sum(
+            x.amount_cents
+            for x in self.store.rows(m.FundEntry, lambda x: x.corrects_id == entry_id)
+        )
+
+    async def approved_budgets(self, municipality_id: int) -> int:
+        return sum(
+            x.budget_cents
+            for x in self.store.rows(
+                m.Allocation,
+                lambda x: x.municipality_id == municipality_id and x.withdrawn_at is None,
+            )
+        )
+
+    async def lock(self, municipality_id: int) -> None:
+        """One transaction at a time here: nothing to wait for."""
+
+
 def _pending(change: m.PhoneChange) -> bool:
     """m.PENDING_REQUEST in memory."""
     return change.status == "waiting" or (
@@ -1387,8 +1430,18 @@ def _pending(change: m.PhoneChange) -> bool:
 class FakePhoneChanges(_Fake):
     """The rules of the table's index in memory: one pending request of a kind per citizen."""
 
+    def _pending_of(self, citizen_id: int, municipality_id: int) -> list[m.PhoneChange]:
+        return self.store.rows(
+            m.PhoneChange,
+            lambda x: (
+                x.citizen_id == citizen_id and x.municipality_id == municipality_id and _pending(x)
+            ),
+        )
+
     async def add_waiting(self, change: m.PhoneChange) -> bool:
-        if await self.waiting_for(change.citizen_id, change.kind or "phone") is not None:
+        kind = change.kind or "phone"
+        mine = self._pending_of(change.citizen_id, change.municipality_id)
+        if any((x.kind or "phone") == kind for x in mine):
             return False
         self.store.add(change)
         self.store.flush()
@@ -1397,14 +1450,20 @@ class FakePhoneChanges(_Fake):
     async def by_id(self, change_id: int) -> m.PhoneChange | None:
         return self.store.get(m.PhoneChange, change_id)
 
-    async def waiting_for(self, citizen_id: int, kind: str = "phone") -> m.PhoneChange | None:
-        return self.store.first(
-            m.PhoneChange,
-            lambda x: x.citizen_id == citizen_id and (x.kind or "phone") == kind and _pending(x),
-        )
+    async def waiting_for(self, citizen: m.Citizen, kind: str = "phone") -> m.PhoneChange | None:
+        mine = self._pending_of(citizen.id, citizen.municipality_id)
+        return next((x for x in mine if (x.kind or "phone") == kind), None)
 
-    async def pending_for(self, citizen_id: int) -> Sequence[m.PhoneChange]:
-        return self.store.rows(m.PhoneChange, lambda x: x.citizen_id == citizen_id and _pending(x))
+    async def pending_for(self, citizen: m.Citizen) -> Sequence[m.PhoneChange]:
+        return self._pending_of(citizen.id, citizen.municipality_id)
+
+    async def waiting_with_phone(self, municipality_id: int, phone: str) -> Sequence[m.PhoneChange]:
+        return self.store.rows(
+            m.PhoneChange,
+            lambda x: (
+                x.municipality_id == municipality_id and x.status == "waiting" and x.phone == phone
+            ),
+        )
 
     async def waiting(self, municipality_id: int) -> Sequence[tuple[m.PhoneChange, m.Citizen]]:
         found = []
@@ -1417,9 +1476,13 @@ class FakePhoneChanges(_Fake):
                 found.append((change, citizen))
         return found
 
-    async def mark_handed(self, change_id: int, operator_id: int, now: datetime) -> bool:
+    async def mark_handed(
+        self, change_id: int, citizen: m.Citizen, operator_id: int, now: datetime
+    ) -> bool:
         change = await self.by_id(change_id)
         if change is None or change.kind != "card" or change.status != "approved":
+            return False
+        if (change.citizen_id, change.municipality_id) != (citizen.id, citizen.municipality_id):
             return False
         if change.handed_at is not None or change.print_by is None or change.print_by <= now:
             return False
@@ -1831,6 +1894,7 @@ class FakeUnitOfWork:
         self.appeals = FakeAppeals(self.store)
         self.operators = FakeOperators(self.store)
         self.acts = FakeOfficeActs(self.store)
+        self.fund = FakeFund(self.store)
         self.phone_changes = FakePhoneChanges(self.store)
         self.settlements = FakeSettlements(self.store)
         self.audit_samples = FakeAuditSamples(self.store)

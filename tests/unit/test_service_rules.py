@@ -35,7 +35,7 @@ from core.services import (
 )
 from core.services.outbox import reply_of
 from core.storage import models as m
-from tests.factories import approved_request, make_cf
+from tests.factories import approved_request, make_cf, record_fund
 from tests.unit.fakes import FakeUnitOfWork, add_all
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning in Rome (10:00)
@@ -61,6 +61,7 @@ async def open_round(uow: FakeUnitOfWork, sizes: list[int]) -> tuple[m.Municipal
         town = await municipalities.add_municipality(
             uow, code="FAK", name="Fakeville", now=START - timedelta(days=10)
         )
+        await record_fund(uow, town)
         round_ = await municipalities.open_window(uow, town, START - timedelta(days=10), days=4)
         people = [
             m.Citizen(
@@ -863,7 +864,7 @@ async def test_a_determina_runs_only_when_another_manager_approves_it() -> None:
     assert approved.outcome["allocated_cents"] == figures.allocated_cents
     assert approved.outcome["changed_since_preparation"] is False
     log = [entry.action for entry in await uow.activity.newest_first(town.id, None, 0)]
-    assert log == ["determina.approve", "determina.prepare"]
+    assert log == ["determina.approve", "determina.prepare", "fund.record"]  # fund: the setup
     async with uow:
         with pytest.raises(acts.ActNotOpen):
             await acts.approve(uow, other, act.id, START)

@@ -100,6 +100,21 @@ class AppealFlow(ConfirmedFlow[AppealState]):
             return
         await self.ask(turn)
 
+    def confirms(self, turn: Turn) -> tuple[str, ...]:
+        """The application and the reason: a code sent for them files only them."""
+        s = self.state(turn)
+        return (str(s.protocol), str(s.reason))
+
+    def code_text(self, turn: Turn, code: str, minutes: int) -> Text:
+        """The start of the reason, quoted: a citizen who did not write it sees it."""
+        return t(
+            'Code {code} confirms your appeal "{quote}": reply to this message with the code. '
+            "Do not give it to anyone else. Valid {minutes} min.",
+            code=code,
+            quote=appeals.reason_start(known(self.state(turn).reason)),
+            minutes=minutes,
+        )
+
     async def ask_reason(self, turn: Turn) -> None:
         turn.say(
             t(
@@ -144,10 +159,11 @@ class AppealFlow(ConfirmedFlow[AppealState]):
             return
         turn.say(
             t(
-                "Appeal no. {number} on application {protocol} received. The office will send "
-                "you its decision here.",
+                'Appeal no. {number} on application {protocol} received: "{quote}". The office '
+                "will send you its decision here.",
                 number=str(appeal.id),
                 protocol=known(s.protocol),
+                quote=appeals.reason_start(reason),
             )
         )
 

@@ -29,8 +29,8 @@ from core.dialogue.state import ApplyState
 from core.dialogue.words import amount_text, count_in, yes_or_no
 from core.domain.channels import Channel
 from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier, Refusal
-from core.domain.identity import PhoneProof, normalize_codice_fiscale
-from core.domain.messages import Day, Moment, Money, Option, Text, t
+from core.domain.identity import PhoneProof, normalize_codice_fiscale, short_mask_codice_fiscale
+from core.domain.messages import Day, Moment, Money, Option, Text, t, tn
 from core.domain.money import parse_euro
 from core.services import applications, identity
 from core.services.municipalities import current_round, is_open
@@ -76,6 +76,30 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             await self.goto(turn, "existing", ApplyState(protocol=existing.protocol))
             return
         await super().begin(turn, arg)
+
+    def confirms(self, turn: Turn) -> tuple[str, ...]:
+        """Every answer declared: a code sent for them confirms only them."""
+        s = self.state(turn)
+        answers = (s.mode, s.protocol, s.cf, s.members, s.work, s.pension, s.liquidity)
+        return tuple(str(x) for x in (*answers, s.support, s.rent))
+
+    def code_text(self, turn: Turn, code: str, minutes: int) -> Text:
+        """Whose application the code sends (the masked codice fiscale) and for how many
+        people: a citizen whose number a forger wrote as sees it is not theirs."""
+        s = self.state(turn)
+        members = known(s.members)
+        return tn(
+            "Code {code} confirms your voucher application for {masked}, {count} person: "
+            "reply to this message with the code. Do not give it to anyone else. Valid "
+            "{minutes} min.",
+            "Code {code} confirms your voucher application for {masked}, {count} people: "
+            "reply to this message with the code. Do not give it to anyone else. Valid "
+            "{minutes} min.",
+            members,
+            code=code,
+            masked=short_mask_codice_fiscale(known(s.cf)),
+            minutes=minutes,
+        )
 
     def draft_reminder(self) -> Text:
         return t("You have an application to complete: write DOMANDA to continue it.")
@@ -360,7 +384,7 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         )
 
     async def on_liquidity(self, turn: Turn, inp: Input) -> None:
-        self.state(turn).liquidity = _amount(inp)
+        self.state(turn).liquidity = _amount(inp, "1500")
         await self.next_question(turn, "liquidity")
 
     async def ask_support(self, turn: Turn) -> None:
@@ -372,14 +396,14 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         )
 
     async def on_support(self, turn: Turn, inp: Input) -> None:
-        self.state(turn).support = _amount(inp)
+        self.state(turn).support = _amount(inp, "300")
         await self.next_question(turn, "support")
 
     async def ask_rent(self, turn: Turn) -> None:
         turn.say(t("How much rent does the household pay per month? Write 0 if none."))
 
     async def on_rent(self, turn: Turn, inp: Input) -> None:
-        self.state(turn).rent = _amount(inp)
+        self.state(turn).rent = _amount(inp, "300")
         await self.next_question(turn, "rent")
 
     # Summary, declaration, changes ------------------------------------------------------------
@@ -458,9 +482,13 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
                     proof=PhoneProof.TELEGRAM_CONTACT if telegram else PhoneProof.SMS_CODE,
                     telegram_user=turn.address if telegram else None,
                 )
-                done = t(
-                    "Application sent. Protocol {protocol}. We will write to you when "
-                    "it has been assessed.",
+                done = tn(
+                    "Application sent for {masked}, {count} person. Protocol {protocol}. "
+                    "We will write to you when it has been assessed.",
+                    "Application sent for {masked}, {count} people. Protocol {protocol}. "
+                    "We will write to you when it has been assessed.",
+                    known(s.members),
+                    masked=short_mask_codice_fiscale(known(s.cf)),
                     protocol=application.protocol,
                 )
         except identity.IdentityRefused:
@@ -548,11 +576,27 @@ def _require_yes_no(inp: Input) -> bool:
     return answer
 
 
-def _amount(inp: Input) -> int:
+def _amount(inp: Input, example: str) -> int:
+    """Whole euro in digits or in words ("1500", "mille e cinquecento"); a wrong one is
+    explained with an example like the question's, an amount of household money."""
     try:
         cents = parse_euro(amount_text(inp.text))
     except InvalidAmount as error:
-        raise Reject(error_text(error)) from error
+        raise Reject(_amount_error(error, example)) from error
     if cents > MAX_AMOUNT_CENTS:
         raise Reject(t("This amount looks wrong: check it and write it again."))
     return cents
+
+
+def _amount_error(error: InvalidAmount, example: str) -> Text:
+    if error.reason == "negative":
+        return t("The amount cannot be negative. Write it again, e.g. {example}.", example=example)
+    if error.reason == "too_many_decimals":
+        return t(
+            "An amount has at most two decimals (cents). Write it again, e.g. {example}.",
+            example=example,
+        )
+    return t(
+        "This is not an amount. Write it in euro, in figures or in words, e.g. {example}.",
+        example=example,
+    )

@@ -175,6 +175,12 @@ class Flow(Generic[S]):
         Without it a person who wrote SALDO half-way believes the request was made."""
         return None
 
+    def left_open(self, turn: Turn) -> Text | None:
+        """Said when another request leaves this flow with something still open in the
+        services (a payment waiting for the customer's code): what waits, and how to finish
+        it. None when leaving closes nothing half-way."""
+        return None
+
     def drop_draft(self, turn: Turn) -> None:
         turn.memory.drafts.pop(self.name, None)
 
@@ -234,21 +240,8 @@ VERIFY_ATTEMPTS = security.CODE_TRIES
 def code_message(flow: str, code: str, minutes: int) -> Text:
     """The code message says what it confirms, to send it back here, and not to give it to
     anyone else (a payment code is the other kind: the citizen tells it to the cashier and
-    never sends it here, see core.services.charges)."""
-    if flow == "apply":
-        return t(
-            "Code {code} confirms your voucher application: reply to this message with the "
-            "code. Do not give it to anyone else. Valid {minutes} min.",
-            code=code,
-            minutes=minutes,
-        )
-    if flow == "appeal":
-        return t(
-            "Code {code} confirms your appeal to the office: reply to this message with the "
-            "code. Do not give it to anyone else. Valid {minutes} min.",
-            code=code,
-            minutes=minutes,
-        )
+    never sends it here, see core.services.charges). The application and the appeal say
+    their content too (their flows' `code_text`)."""
     if flow == "refund":
         return t(
             "Code {code} confirms a refund by your shop: reply to this message with the code. "
@@ -306,16 +299,42 @@ def code_message(flow: str, code: str, minutes: int) -> Text:
     )
 
 
+# A code that came back for content other than what the request holds now.
+CODE_FOR_OTHER_CONTENT = t(
+    "That code was sent for other answers than the ones here now: it confirms nothing. "
+    "Nothing was changed."
+)
+CODE_REPLACED = t(
+    "That code is no longer valid: a newer one was sent, or the request was started again or "
+    "changed. Nothing was changed. Check what the last code message confirms."
+)
+
+
 class ConfirmedFlow(Flow[S]):
     """A flow whose last step changes something that an SMS alone must not change.
 
     On channels where the sender's address could be forged the change waits in the
     `verify` step for a one-time code sent to that address; elsewhere it is done at once.
-    A new code keeps the wrong attempts already used. An address gets a limited number of
-    codes (core.services.security, counted in the database); at the limit the request
-    goes on with the last code of its kind still valid, else ends saying when a new code
-    can be sent, and a code that comes back right gives its place back.
+    A code confirms exactly what the flow held when it was sent (`confirms`, kept as a
+    digest with the code, and said in its message by `code_text`): starting again or
+    writing new answers voids it, and a code typed for other content is refused, never
+    counted as a wrong try (only the phone's owner reads it). A new code keeps the wrong
+    attempts already used. An address gets a limited number of codes
+    (core.services.security, counted in the database); at the limit the request goes on
+    with the last code of its kind still valid for the same content, else ends saying
+    when a new code can be sent, and a code that comes back right gives its place back.
     """
+
+    def confirms(self, turn: Turn) -> tuple[str, ...]:
+        """What the code confirms (the flow's answers), bound to it when it is sent."""
+        return ()
+
+    def code_text(self, turn: Turn, code: str, minutes: int) -> Text:
+        """The code's message: what it confirms, in words its owner recognises."""
+        return code_message(self.name, code, minutes)
+
+    def _content(self, turn: Turn) -> str:
+        return security.content_digest(turn.uow.keys, self.name, self.confirms(turn))
 
     async def confirmed(self, turn: Turn) -> None:
         raise NotImplementedError
@@ -335,16 +354,19 @@ class ConfirmedFlow(Flow[S]):
 
     async def _send_code(self, turn: Turn) -> bool:
         """Send a new code (False, and the flow ends, when the address had too many and no
-        code of this request is still valid to go on with)."""
+        code of this request is still valid for the same content to go on with)."""
+        content = self._content(turn)
         used_up = await security.codes_used_up(
-            turn.uow, turn.channel, turn.address, self.name, turn.now
+            turn.uow, turn.channel, turn.address, self.name, turn.now, content=content
         )
         answers = self.state(turn)
         if used_up is not None and used_up.valid is not None:
             # A forger who made us send codes to this phone cannot stop its owner: the code
-            # the phone already holds confirms this request as well as the one it was for.
+            # the phone already holds for these very answers still confirms them.
             sent = used_up.valid
-            answers.otp = PendingCode(salt=sent.salt, hash=sent.hash, expires=sent.expires)
+            answers.otp = PendingCode(
+                salt=sent.salt, hash=sent.hash, expires=sent.expires, content=content
+            )
             answers.otp_attempts = max(answers.otp_attempts, sent.wrong_tries)
             turn.say(
                 t(
@@ -356,6 +378,16 @@ class ConfirmedFlow(Flow[S]):
             return True
         if used_up is not None:
             turn.finish()
+            if used_up.other_content:
+                # The code the phone holds was sent for something else: it confirms only that.
+                turn.say(
+                    t(
+                        "Too many codes were sent to this number, and the last one confirms "
+                        "other content. Nothing was changed: you can confirm this from {when}.",
+                        when=Moment(used_up.next_at),
+                    )
+                )
+                return False
             turn.say(
                 t(
                     "Too many codes were sent to this number. Nothing was changed: a new code "
@@ -375,11 +407,12 @@ class ConfirmedFlow(Flow[S]):
             salt=salt,
             code_hash=code_hash,
             municipality_id=turn.municipality.id if turn.municipality else None,
+            content=content,
         )
-        answers.otp = PendingCode(salt=salt, hash=code_hash, expires=turn.now + VERIFY_TTL)
-        turn.say(
-            code_message(self.name, code, int(VERIFY_TTL.total_seconds() // 60)), sensitive=True
+        answers.otp = PendingCode(
+            salt=salt, hash=code_hash, expires=turn.now + VERIFY_TTL, content=content
         )
+        turn.say(self.code_text(turn, code, int(VERIFY_TTL.total_seconds() // 60)), sensitive=True)
         return True
 
     async def resume_at_code(self, turn: Turn, inp: Input) -> bool:
@@ -422,11 +455,32 @@ class ConfirmedFlow(Flow[S]):
             return
         answers = self.state(turn)
         if otp.code_matches(turn.uow.keys, typed, pending.salt, pending.hash):
-            answers.otp, answers.otp_attempts = None, 0
             # The owner read the code on the phone: it no longer counts against the number.
             await security.code_proven(turn.uow, turn.channel, turn.address, pending.hash, turn.now)
+            answers.otp = None
+            if pending.content != self._content(turn):
+                # What the request holds changed after the code was sent (or the code was
+                # kept before codes knew their content): it confirms nothing of it.
+                turn.say(CODE_FOR_OTHER_CONTENT)
+                await self._send_code(turn)
+                return
+            answers.otp_attempts = 0
             await self.confirmed(turn)
             return
+        earlier = await security.earlier_code(
+            turn.uow,
+            turn.uow.keys,
+            turn.channel,
+            turn.address,
+            self.name,
+            typed,
+            turn.now,
+            pending_hash=pending.hash,
+        )
+        if earlier is not None:
+            # Replaced by a newer code, or sent before the request was started again or its
+            # answers written anew: void. The owner's code, not a guess: no try is lost.
+            raise Reject(CODE_REPLACED)
         # Wrong tries count for the request, whichever code they were typed against, and
         # for the code, whichever request it is used by.
         await security.code_wrong_try(turn.uow, turn.channel, turn.address, pending.hash)

@@ -7,6 +7,7 @@ chat only ever sees where the code went, never the code.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from core.dialogue import words
@@ -25,10 +26,11 @@ from core.dialogue.menus import show_menu
 from core.dialogue.state import ChargeState, TillSession
 from core.dialogue.words import split_amount
 from core.domain import otp
+from core.domain.cards import CARD_CODE_LENGTH, normalize_card_number
 from core.domain.channels import Channel
 from core.domain.charges import ShopLock
 from core.domain.errors import DomainError, InvalidAmount, Refusal
-from core.domain.messages import Moment, Money, Option, t, tn
+from core.domain.messages import Moment, Money, Option, Text, t, tn
 from core.domain.money import parse_euro
 from core.domain.shops import ShopStatus
 from core.services import charges as charge_service
@@ -37,19 +39,59 @@ from core.services import voucher_charges
 AFTER = (Option("charge", t("New charge")), Option("menu", t("Menu")))
 
 
-def _masked(destination: charge_service.ChargeRequested) -> str:
+def _masked(channel: str, sent_to: str) -> str:
     # The service masks with "•", which an SMS cannot carry in GSM-7: show the last digits only.
-    if destination.channel == "card":
-        return destination.sent_to  # the card number, grouped: the cashier has the card
-    if destination.channel == Channel.SMS:
-        digits = "".join(ch for ch in destination.sent_to if ch.isdigit())
-        return f"SMS ***{digits[-3:]}"
+    if channel == "card":
+        return sent_to  # the card number, grouped: the cashier has the card
+    if channel == Channel.SMS:
+        digits = "".join(ch for ch in sent_to if ch.isdigit())
+        # No digits when the service shows none (a delegate's phone, see shown_destination).
+        return f"SMS ***{digits[-3:]}" if digits else "SMS"
     return "Telegram"
 
 
 def split_request(arg: str) -> tuple[str, str | None]:
-    """ "RSSMRA85T10A562S 12,50" -> (reference, amount); the amount is the last word, if any."""
-    return split_amount(arg)
+    """What a cashier wrote for who pays, perhaps followed by the amount, read alike after
+    PAGA and at "Who pays?": "RSSMRA85T10A562S 12,50", "3331000005 10" -> (reference,
+    amount); the amount is the last word, if any (words.split_amount). When the words
+    before it are nobody's reference but the whole line is one, the line is who pays and
+    no amount was written: a phone in pieces ("333 100 0005"), a card number in its
+    printed groups ("ABCD EFGH 23")."""
+    reference, amount = split_amount(arg)
+    if amount is None or not _whole_reference(reference, amount, arg):
+        return reference, amount
+    return arg.strip(), None
+
+
+def _whole_reference(reference: str, amount: str, line: str) -> bool:
+    try:
+        kind, _ = charge_service.parse_reference(reference)
+    except DomainError:
+        # "333 100" is no phone; "333 100 0005" is one.
+        try:
+            return charge_service.parse_reference(line)[0] == "phone"
+        except DomainError:
+            return False
+    # A card number's last group of digits, not an amount: "ABCD EFGH" and "23".
+    return (
+        kind == "card"
+        and " " in reference.strip()
+        and amount.isdigit()
+        and len(normalize_card_number(reference)) + len(amount) == CARD_CODE_LENGTH
+    )
+
+
+# Six digits alone (perhaps read out in two threes) at the till are the customer's code
+# typed by habit, never an amount: "113616" must not become a charge of 113.616,00 €.
+_CODE_LIKE = re.compile(r"\d{3}[ .-]?\d{3}")
+
+
+def looks_like_code(text: str) -> bool:
+    return _CODE_LIKE.fullmatch(words.clean(text)) is not None
+
+
+# The service refuses these before anybody is looked up: the till stays at the amount.
+_AMOUNT_REFUSALS = frozenset({Refusal.PAYMENT_BAD_AMOUNT, Refusal.PAYMENT_ABOVE_LIMIT})
 
 
 # A till by SMS is confirmed once with a code sent to its number, for this long.
@@ -113,10 +155,15 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         if not arg.strip():
             await self.ask(turn)
             return
-        reference, amount = split_request(arg)
+        await self._who_and_amount(turn, arg)
+
+    async def _who_and_amount(self, turn: Turn, text: str) -> None:
+        """Who pays, and the amount when it follows on the same line (PAGA's words, or the
+        answer to "Who pays?"); a wrong amount is said, and asked again for the same person."""
+        reference, amount = split_request(text)
         if amount is not None:
             try:
-                self._amount(amount)
+                await self._checked_amount(turn, amount)
             except Reject as wrong:
                 turn.say(*wrong.texts)
                 if self._remember(turn, reference):
@@ -137,8 +184,8 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
     async def on_who(self, turn: Turn, inp: Input) -> None:
         if not inp.text:
             raise Reject(t("Write the codice fiscale, the phone number or the card code."))
-        if self._remember(turn, inp.text):
-            await self.goto(turn, "amount")
+        # "3331000005 10": the phone and the amount, as after PAGA (never one longer number).
+        await self._who_and_amount(turn, inp.text)
 
     def _remember(self, turn: Turn, reference: str) -> bool:
         """Keep who pays; a malformed codice fiscale or phone is said at once. Nobody is
@@ -171,9 +218,33 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             raise Reject(error_text(DomainError(Refusal.PAYMENT_BAD_AMOUNT)))
         return cents
 
+    async def _checked_amount(self, turn: Turn, amount_text: str) -> int:
+        """The amount in cents; a code typed where the amount goes is asked about, never
+        charged (and a payment this till left waiting for its code is named)."""
+        if looks_like_code(amount_text):
+            s = self.state(turn)
+            waiting = await charge_service.waiting_at_till(
+                turn.uow, shop_id=known(s.shop_id), till=_till(turn), now=turn.now
+            )
+            if waiting:
+                raise Reject(
+                    t(
+                        "Did you write a code? A payment of {amount} waits for its code: write "
+                        "ANNULLA, then the code; or write the amount of this payment.",
+                        amount=Money(waiting[0].amount_cents),
+                    )
+                )
+            raise Reject(
+                t(
+                    "Did you write a code? Six digits are not taken as an amount: write the "
+                    "amount in euro, e.g. 12,50."
+                )
+            )
+        return self._amount(amount_text)
+
     async def _request(self, turn: Turn, amount_text: str) -> None:
         try:
-            cents = self._amount(amount_text)
+            cents = await self._checked_amount(turn, amount_text)
         except Reject:
             if turn.step != "amount":
                 self.move(turn, "amount")
@@ -187,7 +258,7 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                 shop_id=known(s.shop_id),
                 voucher_reference=who,
                 amount_cents=cents,
-                requested_by=f"{turn.channel}:{turn.address}",
+                requested_by=_till(turn),
                 now=turn.now,
             )
             if voucher
@@ -196,18 +267,23 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                 shop_id=known(s.shop_id),
                 citizen_reference=who,
                 amount_cents=cents,
-                requested_by=f"{turn.channel}:{turn.address}",
+                requested_by=_till(turn),
                 now=turn.now,
             )
         )
         try:
             requested = await request
         except DomainError as error:
+            if error.code in _AMOUNT_REFUSALS:
+                # Refused before anybody was looked up: the same person, another amount.
+                if turn.step != "amount":
+                    self.move(turn, "amount")
+                raise Reject(error_text(error)) from error
             turn.finish()
             turn.say(error_text(error), options=AFTER)
             return
         s.charge_id, s.amount = requested.charge_id, cents
-        s.where, s.pin = _masked(requested), requested.channel == "card"
+        s.where, s.pin = _masked(requested.channel, requested.sent_to), requested.channel == "card"
         s.voucher = voucher
         await self.goto(turn, "code")
 
@@ -367,6 +443,33 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         turn.memory.till = None
         return True
 
+    def left_open(self, turn: Turn) -> Text | None:
+        s = turn.state
+        if turn.step != "code" or not isinstance(s, ChargeState) or s.charge_id is None:
+            return None
+        # MENU (or another request) at the code step: the payment stays open, and its code
+        # typed afterwards still confirms it (code_at_till).
+        return t(
+            "A payment of {amount} waits for the customer's code: write it here, or ANNULLA.",
+            amount=Money(known(s.amount)),
+        )
+
+    async def resume_waiting(
+        self, turn: Turn, shop_id: int, waiting: charge_service.WaitingCharge, inp: Input
+    ) -> None:
+        """Back at the code step of a payment this till left waiting, where the code is
+        judged as if typed there (a wrong one counts)."""
+        state = ChargeState(
+            shop_id=shop_id,
+            charge_id=waiting.charge_id,
+            amount=waiting.amount_cents,
+            where=_masked(waiting.channel, waiting.sent_to),
+            pin=waiting.channel == "card",
+            voucher=waiting.voucher,
+        )
+        self.move(turn, "code", state)
+        await self.on_code(turn, inp)
+
     async def on_cancel(self, turn: Turn) -> None:
         s = self.state(turn)
         if turn.step != "code" or s.charge_id is None:
@@ -382,8 +485,9 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         )
 
     # Who pays, how much, then the code the citizen reads out; a till on SMS first
-    # confirms its number (verify), then goes on with what PAGA already said.
-    entry = ("who", VERIFY)
+    # confirms its number (verify), then goes on with what PAGA already said. A code typed
+    # with nothing open comes back in at the code step of the payment it left waiting.
+    entry = ("who", VERIFY, "code")
     steps = table(
         {
             VERIFY: verify("who"),
@@ -392,3 +496,70 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             "code": Step(ask_code, on_code),
         }
     )
+
+
+def _till(turn: Turn) -> str:
+    """The till a payment is asked from (its `requested_by`): this chat."""
+    return f"{turn.channel}:{turn.address}"
+
+
+async def _waiting_here(turn: Turn) -> tuple[int, list[charge_service.WaitingCharge]] | None:
+    """The shop this chat charges for and the payments its till left waiting for a code;
+    None when the chat charges for no shop. An SMS till whose session is not open has
+    none to offer (a forged sender must not type codes): an empty list."""
+    current = await turn.shop()
+    if current is None or current[1].status != ShopStatus.APPROVED:
+        return None
+    shop_id = current[1].id
+    if turn.is_sms and not till_session_open(turn, shop_id):
+        return shop_id, []
+    waiting = await charge_service.waiting_at_till(
+        turn.uow, shop_id=shop_id, till=_till(turn), now=turn.now
+    )
+    return shop_id, waiting
+
+
+async def code_at_till(turn: Turn, inp: Input, code: str) -> bool:
+    """A code typed in a shop's chat with nothing open: the code of the payment this till
+    left waiting (MENU at the code step, the chat closed and opened again) is judged at
+    that payment's code step; with none waiting, the cashier is told so. False when the
+    chat charges for no shop."""
+    found = await _waiting_here(turn)
+    if found is None:
+        return False
+    shop_id, waiting = found
+    if not waiting:
+        turn.say(t("No payment is waiting for a code at this till. To charge, write PAGA."))
+        return True
+    # Several waiting (two customers at once): the one whose code this is, without
+    # counting a wrong try against the others; else the newest.
+    chosen = next(
+        (w for w in waiting if charge_service.code_is_for(turn.uow.keys, w, code)), waiting[0]
+    )
+    await ChargeFlow().resume_waiting(turn, shop_id, chosen, inp)
+    return True
+
+
+async def cancel_at_till(turn: Turn) -> bool:
+    """ANNULLA with nothing open in a shop's chat: the payments this till left waiting for
+    a code are cancelled (each customer told the code is void). False: none was waiting."""
+    found = await _waiting_here(turn)
+    if found is None or not found[1]:
+        return False
+    shop_id, waiting = found
+    for each in waiting:
+        if each.voucher:
+            await voucher_charges.cancel_voucher_charge(
+                turn.uow, charge_id=each.charge_id, shop_id=shop_id, now=turn.now
+            )
+        else:
+            await charge_service.cancel_charge(
+                turn.uow, charge_id=each.charge_id, shop_id=shop_id, now=turn.now
+            )
+        turn.say(
+            t(
+                "Payment of {amount} cancelled: the customer's code no longer works.",
+                amount=Money(each.amount_cents),
+            )
+        )
+    return True

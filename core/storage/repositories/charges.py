@@ -195,6 +195,24 @@ class ChargeRepository(_Repository):
             )
         ).all()
 
+    async def expired_for_citizen(
+        self, citizen_id: int, since: datetime, now: datetime
+    ) -> Sequence[m.Charge]:
+        """The citizen's payments whose code expired after `since` without being confirmed
+        (still pending past their time, or marked expired), the newest first."""
+        return (
+            await self.session.scalars(
+                select(m.Charge)
+                .where(
+                    m.Charge.citizen_id == citizen_id,
+                    m.Charge.status.in_((ChargeStatus.PENDING, ChargeStatus.EXPIRED)),
+                    m.Charge.expires_at > since,
+                    m.Charge.expires_at <= now,
+                )
+                .order_by(m.Charge.id.desc())
+            )
+        ).all()
+
     async def codes_sent_to(self, citizen_id: int, since: datetime) -> int:
         """Payment codes sent to the citizen since then, by every shop (a card PIN charge
         sends none: its hash is empty)."""

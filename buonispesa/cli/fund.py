@@ -1,0 +1,205 @@
+"""`buonispesa admin fund …`: the money the municipality received for the vouchers, which
+no determina may exceed (docs/allocation.md#the-fund)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from buonispesa.cli.admin import admin, money, out, run_with_core
+from buonispesa.cli.common import fail, operator_name, say
+from buonispesa.cli.refusals import describe
+from core.domain.errors import InvalidAmount
+from core.domain.messages import Money, t
+from core.domain.money import parse_euro
+
+# The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
+if TYPE_CHECKING:
+    from core.bootstrap import Core
+    from core.domain.fund import FundPosition
+
+fund_app = typer.Typer(
+    help="The municipality's fund: money received for the vouchers.", no_args_is_help=True
+)
+admin.add_typer(fund_app, name="fund")
+
+By = Annotated[
+    str | None,
+    typer.Option("--by", help="Operator name for the record (default: BUONISPESA_OPERATOR, login)"),
+]
+Day = Annotated[
+    str | None, typer.Option("--date", help="Day received, YYYY-MM-DD (default: today)")
+]
+
+
+def _cents(text: str) -> int:
+    try:
+        return parse_euro(text)
+    except InvalidAmount as error:
+        fail(t("--amount {text}: {problem}", text=repr(text), problem=say(describe(error))))
+
+
+def _day(text: str | None, today: date) -> date:
+    if text is None:
+        return today
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(t("--date {text}: write the day as YYYY-MM-DD, e.g. 2026-04-30.", text=repr(text)))
+
+
+def _today(core: Core, timezone: str) -> date:
+    from zoneinfo import ZoneInfo
+
+    return core.now().astimezone(ZoneInfo(timezone)).date()
+
+
+def _say_position(code: str, position: FundPosition | None) -> None:
+    if position is None:
+        out.print(say(t("{code}: no fund recorded.", code=code)), markup=False)
+        return
+    out.print(
+        say(
+            t(
+                "{code}: fund {fund}; committed by determine {committed} (approved {approved}, "
+                "waiting for approval {pending}); left {left}.",
+                code=code,
+                fund=Money(position.fund_cents),
+                committed=Money(position.committed_cents),
+                approved=Money(position.approved_cents),
+                pending=Money(position.pending_cents),
+                left=Money(position.left_cents),
+            )
+        ),
+        markup=False,
+    )
+
+
+@fund_app.command("record")
+def fund_record(
+    code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
+    amount: Annotated[str, typer.Option(help="Amount received, in euro")],
+    description: Annotated[str, typer.Option(help="Where the money comes from")],
+    day: Day = None,
+    by: By = None,
+) -> None:
+    """Record money the municipality received for the vouchers (logged)."""
+    from core.services import fund, municipalities
+
+    cents = _cents(amount)
+    operator = operator_name(by)
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            entry = await fund.record(
+                uow,
+                town,
+                cents,
+                description,
+                _day(day, _today(core, town.timezone)),
+                core.now(),
+                actor=operator,
+            )
+            await uow.commit()
+            position = await fund.position(uow, town)
+        out.print(
+            say(
+                t(
+                    "Recorded in the fund: {amount} (entry {number}).",
+                    amount=Money(entry.amount_cents),
+                    number=str(entry.id),
+                )
+            ),
+            markup=False,
+        )
+        _say_position(code.upper(), position)
+
+    run_with_core(work)
+
+
+@fund_app.command("correct")
+def fund_correct(
+    code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
+    entry: Annotated[int, typer.Argument(help="Number of the entry to correct")],
+    description: Annotated[str, typer.Option(help="Why the correction")],
+    amount: Annotated[
+        str | None, typer.Option(help="Amount to take back, in euro (default: all of it)")
+    ] = None,
+    day: Day = None,
+    by: By = None,
+) -> None:
+    """Take back all or part of an entry recorded by mistake, with a new negative entry."""
+    from core.services import fund, municipalities
+
+    cents = _cents(amount) if amount is not None else None
+    operator = operator_name(by)
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            correction = await fund.correct(
+                uow,
+                town,
+                entry,
+                cents,
+                description,
+                _day(day, _today(core, town.timezone)),
+                core.now(),
+                actor=operator,
+            )
+            await uow.commit()
+            position = await fund.position(uow, town)
+        out.print(
+            say(
+                t(
+                    "Entry {corrected} corrected: {amount} taken back (entry {number}).",
+                    corrected=str(entry),
+                    amount=Money(-correction.amount_cents),
+                    number=str(correction.id),
+                )
+            ),
+            markup=False,
+        )
+        _say_position(code.upper(), position)
+
+    run_with_core(work)
+
+
+@fund_app.command("show")
+def fund_show(
+    code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
+) -> None:
+    """The fund's entries, what the determine commit of it and what is left."""
+    from core.services import fund, municipalities
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            entries = list(await uow.fund.of_municipality(town.id))
+            position = await fund.position(uow, town)
+        table = Table(
+            say(t("No.")),
+            say(t("Received on")),
+            say(t("Description")),
+            say(t("Amount")),
+            say(t("Corrects")),
+            say(t("Recorded by")),
+        )
+        for row in entries:
+            table.add_row(
+                str(row.id),
+                row.received_on.isoformat(),
+                row.description,
+                money(row.amount_cents),
+                str(row.corrects_id or ""),
+                row.recorded_by,
+            )
+        if entries:
+            out.print(table)
+        _say_position(code.upper(), position)
+
+    run_with_core(work)

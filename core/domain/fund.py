@@ -1,0 +1,53 @@
+"""The town's fund: the money it has for vouchers, and what its determine commit of it.
+
+A municipality records every sum it receives for the vouchers (the State's "fondo di
+solidarietà alimentare", its own money) as a fund entry; a mistaken entry is corrected by a
+new negative entry that names it, never by an edit. A determina commits its whole budget:
+the budgets of the determine approved and not withdrawn, and of the ones prepared and
+waiting for approval, are what is committed; what a new determina may take is the rest.
+Amounts are integer cents. Pure: core.services.fund reads the figures and applies it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_DESCRIPTION = 200
+
+
+@dataclass(frozen=True)
+class FundPosition:
+    """The fund of one town now: received, committed by determine, and what is left."""
+
+    fund_cents: int  # every entry: receipts minus their corrections
+    approved_cents: int  # budgets of the determine approved and not withdrawn
+    pending_cents: int  # budgets of the determine prepared, waiting for their approval
+
+    @property
+    def committed_cents(self) -> int:
+        return self.approved_cents + self.pending_cents
+
+    @property
+    def left_cents(self) -> int:
+        return self.fund_cents - self.committed_cents
+
+
+def budget_fits(position: FundPosition, budget_cents: int) -> bool:
+    """A determina may commit at most what is left of the fund (exactly all of it is fine)."""
+    return 0 < budget_cents <= position.left_cents
+
+
+def correction_fits(
+    position: FundPosition, entry_cents: int, corrected_cents: int, amount_cents: int
+) -> str | None:
+    """Why taking `amount_cents` (more than zero) back from an entry of `entry_cents`, of
+    which `corrected_cents` were already taken back, is refused, or None when it is fine.
+
+    "entry": more than the entry still holds; "committed": the fund would fall below what
+    the determine already commit (withdraw one first, or record where the money came from).
+    """
+    if amount_cents <= 0 or amount_cents > entry_cents - corrected_cents:
+        return "entry"
+    if position.fund_cents - amount_cents < position.committed_cents:
+        return "committed"
+    return None

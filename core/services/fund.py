@@ -1,0 +1,230 @@
+"""The town's fund: recording what it received, correcting an entry, and the check every
+determina passes (core.domain.fund has the rule).
+
+A determina, prepared in the office or approved from the command line, commits its whole
+budget; it is refused when the budget is more than the fund minus what the determine
+already approved or prepared commit. A town with no fund recorded has nothing a determina
+could commit: it is told how to record it. Each check holds the town's row until the
+commit (FundRepository.lock), so two determine, or a determina and a correction, cannot
+both take the same money. Recording an entry is logged in the activity log in the same
+transaction; the callers commit.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from core.domain.errors import Conflict, NotFound, Refusal
+from core.domain.fund import MAX_DESCRIPTION, FundPosition, budget_fits, correction_fits
+from core.services import activity
+from core.services.operators import Role, require_role
+from core.services.unit_of_work import UnitOfWork
+from core.storage import models as m
+
+DETERMINA = "determina"  # acts.ActKind.DETERMINA (acts imports this module)
+
+
+async def position(
+    uow: UnitOfWork, town: m.Municipality, *, excluding_act: int | None = None
+) -> FundPosition | None:
+    """The fund now, what the determine commit of it and what is left; None when the town
+    recorded no fund. `excluding_act`: a prepared determina not to count (the one being
+    approved or looked at: its own budget is the one checked)."""
+    fund = await uow.fund.total(town.id)
+    if fund is None:
+        return None
+    pending = sum(
+        int(act.params["budget_cents"])
+        for act in await uow.acts.prepared(town.id, DETERMINA)
+        if act.id != excluding_act
+    )
+    return FundPosition(
+        fund_cents=fund,
+        approved_cents=await uow.fund.approved_budgets(town.id),
+        pending_cents=pending,
+    )
+
+
+async def check_budget(
+    uow: UnitOfWork, town: m.Municipality, budget_cents: int, *, excluding_act: int | None = None
+) -> FundPosition:
+    """Refuse a determina's budget the fund cannot cover; the town stays locked until the
+    commit, so what was checked is what is committed."""
+    await uow.fund.lock(town.id)
+    found = await position(uow, town, excluding_act=excluding_act)
+    if found is None:
+        raise Conflict(Refusal.FUND_NONE, code=town.code)
+    if not budget_fits(found, budget_cents):
+        raise Conflict(
+            Refusal.FUND_EXCEEDED,
+            budget_cents=budget_cents,
+            left_cents=found.left_cents,
+            fund_cents=found.fund_cents,
+            committed_cents=found.committed_cents,
+        )
+    return found
+
+
+def _description(text: str) -> str:
+    said = " ".join(text.split())
+    if not said:
+        raise Conflict(Refusal.FUND_DESCRIPTION_MISSING)
+    if len(said) > MAX_DESCRIPTION:
+        raise Conflict(Refusal.FUND_DESCRIPTION_TOO_LONG, limit=MAX_DESCRIPTION)
+    return said
+
+
+async def record(
+    uow: UnitOfWork,
+    town: m.Municipality,
+    amount_cents: int,
+    description: str,
+    received_on: date,
+    now: datetime,
+    *,
+    actor: str,
+    operator_id: int | None = None,
+) -> m.FundEntry:
+    """Money received for the vouchers: a new entry, more than zero."""
+    if amount_cents <= 0:
+        raise Conflict(Refusal.FUND_BAD_AMOUNT)
+    entry = m.FundEntry(
+        municipality_id=town.id,
+        amount_cents=amount_cents,
+        description=_description(description),
+        received_on=received_on,
+        corrects_id=None,
+        operator_id=operator_id,
+        recorded_by=actor,
+        recorded_at=now,
+    )
+    return await _logged(uow, town, entry, "fund.record", actor, operator_id, now)
+
+
+async def correct(
+    uow: UnitOfWork,
+    town: m.Municipality,
+    entry_id: int,
+    amount_cents: int | None,
+    description: str,
+    received_on: date,
+    now: datetime,
+    *,
+    actor: str,
+    operator_id: int | None = None,
+) -> m.FundEntry:
+    """Take back `amount_cents` (all the entry still holds when None) of a receipt recorded
+    by mistake: a new negative entry naming it. Refused when the entry does not hold that
+    much, or when the fund would fall below what the determine already commit."""
+    why = _description(description)
+    await uow.fund.lock(town.id)
+    entry = await uow.fund.by_id(entry_id)
+    if entry is None or entry.municipality_id != town.id or entry.corrects_id is not None:
+        raise NotFound(Refusal.FUND_ENTRY_NOT_FOUND, entry_id=entry_id)
+    corrected = await uow.fund.corrected(entry.id)
+    amount = entry.amount_cents - corrected if amount_cents is None else amount_cents
+    found = await position(uow, town)
+    assert found is not None  # the entry is the town's
+    problem = correction_fits(found, entry.amount_cents, corrected, amount)
+    if problem == "entry":
+        raise Conflict(
+            Refusal.FUND_BAD_CORRECTION,
+            entry_id=entry.id,
+            left_cents=entry.amount_cents - corrected,
+        )
+    if problem == "committed":
+        raise Conflict(
+            Refusal.FUND_BELOW_COMMITTED,
+            amount_cents=amount,
+            fund_cents=found.fund_cents,
+            committed_cents=found.committed_cents,
+        )
+    correction = m.FundEntry(
+        municipality_id=town.id,
+        amount_cents=-amount,
+        description=why,
+        received_on=received_on,
+        corrects_id=entry.id,
+        operator_id=operator_id,
+        recorded_by=actor,
+        recorded_at=now,
+    )
+    return await _logged(uow, town, correction, "fund.correct", actor, operator_id, now)
+
+
+async def _logged(
+    uow: UnitOfWork,
+    town: m.Municipality,
+    entry: m.FundEntry,
+    action: str,
+    actor: str,
+    operator_id: int | None,
+    now: datetime,
+) -> m.FundEntry:
+    uow.add(entry)
+    await uow.flush()
+    await activity.record(
+        uow,
+        town.id,
+        actor,
+        action,
+        subject=f"fund#{entry.id}",
+        after={
+            "amount_cents": entry.amount_cents,
+            "description": entry.description,
+            "received_on": entry.received_on.isoformat(),
+            "corrects": entry.corrects_id,
+        },
+        now=now,
+        operator_id=operator_id,
+    )
+    return entry
+
+
+async def record_by_operator(
+    uow: UnitOfWork,
+    operator: m.Operator,
+    amount_cents: int,
+    description: str,
+    received_on: date,
+    now: datetime,
+) -> m.FundEntry:
+    """The office page's receipt: a clerk or a manager of the town records it."""
+    require_role(operator, Role.CLERK, Role.MANAGER)
+    town = await uow.municipalities.by_id(operator.municipality_id)
+    assert town is not None
+    return await record(
+        uow,
+        town,
+        amount_cents,
+        description,
+        received_on,
+        now,
+        actor=operator.username,
+        operator_id=operator.id,
+    )
+
+
+async def correct_by_operator(
+    uow: UnitOfWork,
+    operator: m.Operator,
+    entry_id: int,
+    amount_cents: int | None,
+    description: str,
+    received_on: date,
+    now: datetime,
+) -> m.FundEntry:
+    require_role(operator, Role.CLERK, Role.MANAGER)
+    town = await uow.municipalities.by_id(operator.municipality_id)
+    assert town is not None
+    return await correct(
+        uow,
+        town,
+        entry_id,
+        amount_cents,
+        description,
+        received_on,
+        now,
+        actor=operator.username,
+        operator_id=operator.id,
+    )

@@ -1,0 +1,118 @@
+"""The municipality's fund: what it received for the vouchers, its corrections, and what
+the determine commit of it (core.services.fund)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from core.domain.errors import Conflict, Refusal
+from core.domain.messages import Money, t
+from core.domain.money import parse_euro
+from core.services import back_office, fund
+from core.services.operators import Role
+from office.keys import CORE
+from office.pages import notify, render
+from office.security import operator_of
+from office.views.forms import fields, see_other
+
+
+async def fund_page(request: web.Request) -> web.Response:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        entries = list(await uow.fund.of_municipality(town.id))
+        position = await fund.position(uow, town)
+    taken = {entry.id: 0 for entry in entries}
+    for entry in entries:
+        if entry.corrects_id is not None:
+            taken[entry.corrects_id] -= entry.amount_cents
+    rows: list[dict[str, Any]] = [
+        {
+            "entry": entry,
+            "correctable": entry.corrects_id is None and entry.amount_cents > taken[entry.id],
+            "still": entry.amount_cents - taken[entry.id] if entry.corrects_id is None else 0,
+        }
+        for entry in reversed(entries)
+    ]
+    today = core.now().astimezone(ZoneInfo(town.timezone)).date()
+    return await render(
+        request,
+        "fund.html",
+        {
+            "town": town,
+            "position": position,
+            "rows": rows,
+            "today": today.isoformat(),
+            "may_record": operator.role != Role.VIEWER.value,
+        },
+    )
+
+
+def _day(form: dict[str, str], today: date) -> date:
+    try:
+        return date.fromisoformat(form.get("received_on", ""))
+    except ValueError as exc:
+        raise Conflict(Refusal.OFFICE_BAD_DATE, example=today.isoformat()) from exc
+
+
+async def record(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    form = await fields(request)
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        day = _day(form, core.now().astimezone(ZoneInfo(town.timezone)).date())
+        entry = await fund.record_by_operator(
+            uow,
+            operator,
+            parse_euro(form.get("amount", "")),
+            form.get("description", ""),
+            day,
+            core.now(),
+        )
+        await uow.commit()
+    await notify(
+        request,
+        t(
+            "Recorded in the fund: {amount} (entry {number}).",
+            amount=Money(entry.amount_cents),
+            number=str(entry.id),
+        ),
+    )
+    raise see_other(request, "fund")
+
+
+async def correct(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    form = await fields(request)
+    entry_id = int(request.match_info["entry"])
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        day = _day(form, core.now().astimezone(ZoneInfo(town.timezone)).date())
+        amount = parse_euro(form["amount"]) if form.get("amount") else None
+        entry = await fund.correct_by_operator(
+            uow, operator, entry_id, amount, form.get("description", ""), day, core.now()
+        )
+        await uow.commit()
+    await notify(
+        request,
+        t(
+            "Entry {corrected} corrected: {amount} taken back (entry {number}).",
+            corrected=str(entry_id),
+            amount=Money(-entry.amount_cents),
+            number=str(entry.id),
+        ),
+    )
+    raise see_other(request, "fund")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/fund", fund_page, name="fund")
+    app.router.add_post("/fund", record, name="fund_record")
+    app.router.add_post(r"/fund/{entry:\d{1,9}}/correct", correct, name="fund_correct")

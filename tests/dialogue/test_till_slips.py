@@ -1,0 +1,266 @@
+"""Slips at the till (chat trial 2, findings 3 to 5): a code typed where the amount goes, an
+absurd amount, who and the amount on one line, MENU while the customer reads the code.
+
+Written as the people act: an honest cashier, a hurried one who types by habit, and a
+dishonest one who would like the till to tell them something about a customer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core.bootstrap import Core
+from core.dialogue.inbound import Channel
+from core.domain.messages import Money
+from core.services import delegates, security
+from core.storage import models as m
+from tests.dialogue.harness import Chat, open_till, outbox_of, param
+from tests.dialogue.test_cards_delegates import DELEGATE
+from tests.dialogue.test_shop import (
+    AMOUNT,
+    ASK_CODE,
+    CITIZEN_CODE,
+    CITIZEN_CODE_REPLACED,
+    CONFIRMED,
+    NOTHING_WAITING,
+    WHO,
+    balance,
+    citizen_code,
+    lookups,
+)
+from tests.dialogue.test_sms_lengths import CITIZEN_PHONE, SHOP_PHONE, long_town
+from tests.dialogue.test_till_session import ENDED, WRONG
+from tests.factories import Town, approved_request, make_cf, make_town
+
+NOT_AN_AMOUNT = "This is not an amount. Write it in euro, e.g. 12,50."
+A_CODE = (
+    "Did you write a code? Six digits are not taken as an amount: write the amount in euro, "
+    "e.g. 12,50."
+)
+A_CODE_WAITING = (
+    "Did you write a code? A payment of {amount} waits for its code: write ANNULLA, then the "
+    "code; or write the amount of this payment."
+)
+ABOVE_CEILING = (
+    "A single payment can be at most {ceiling}: check the amount. Nothing was sent to the customer."
+)
+LEFT_OPEN = "A payment of {amount} waits for the customer's code: write it here, or ANNULLA."
+CANCELLED_AT_TILL = "Payment of {amount} cancelled: the customer's code no longer works."
+TERMINAL = "+393330009999"
+VOID = "{shop} cancelled the payment of {amount}. The code is no longer valid."
+
+
+async def terminal_till(core: Core, town: Town) -> Chat:
+    """A cashier at the shop's computer (`buonispesa chat --as shop`): no till code to
+    confirm, as the terminal cannot be forged."""
+    async with core.uow() as uow:
+        uow.session.add(
+            m.ShopMember(
+                shop_id=town.shop_id,
+                channel=Channel.TERMINAL.value,
+                address=TERMINAL,
+                role="cashier",
+                created_at=core.now(),
+            )
+        )
+        await uow.commit()
+    return Chat(core, TERMINAL, channel=Channel.TERMINAL)
+
+
+async def codes_sent(core: Core, phone: str) -> int:
+    """Payment codes the customer's phone received."""
+    return sum(
+        1
+        for _row, reply in await outbox_of(core, "sms", phone)
+        if reply.texts and reply.texts[0].msgid in (CITIZEN_CODE, CITIZEN_CODE_REPLACED)
+    )
+
+
+async def wrong_codes(core: Core) -> int:
+    async with core.uow() as uow:
+        return await security.count(
+            uow, security.WRONG_PAYMENT_CODE, core.now() - timedelta(hours=1)
+        )
+
+
+# Finding 3: the customer's code typed where the amount goes ------------------------------
+
+
+async def test_a_hurried_cashier_types_the_code_after_a_mistyped_amount(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    cf, phone = town.citizen_cfs[0], town.citizen_phones[0]
+    till = await terminal_till(core, town)
+    await till.expect(f"PAGA {phone[3:]} 5", ASK_CODE)
+    code = await citizen_code(core, phone)
+    # Letter O for zero: the amount is refused and asked again for the same customer.
+    await till.expect(f"PAGA {cf.lower()} 5OO", NOT_AN_AMOUNT, AMOUNT)
+    # By habit the cashier types the code the customer reads out: it is asked about, never
+    # charged as 113.616,00 €; the customer gets no new SMS and their code stays valid.
+    await till.expect(code, A_CODE_WAITING)
+    assert param(till.last, "amount") == Money(5_00)
+    assert (await till.state())[:2] == ("charge", "amount")
+    assert await codes_sent(core, phone) == 1
+    # As told: ANNULLA, then the code, and the payment waiting is the one confirmed.
+    await till.expect("ANNULLA", "Cancelled.")
+    await till.expect(code, CONFIRMED)
+    assert param(till.last, "amount") == Money(5_00)
+    assert await balance(core, town) == 145_00
+    assert await wrong_codes(core) == 0
+
+
+async def test_six_digits_at_the_amount_are_never_an_amount(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    till = await terminal_till(core, town)
+    await till.expect(f"PAGA {town.citizen_cfs[0]}", AMOUNT)
+    for typed in ("113616", "113 616", "113.616"):
+        await till.expect(typed, A_CODE)
+        assert (await till.state())[:2] == ("charge", "amount")
+    # On one line with PAGA too, and nobody is looked up for it.
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 113616", A_CODE, AMOUNT)
+    assert await codes_sent(core, town.citizen_phones[0]) == 0
+    assert await lookups(core) == (0, 0)
+    await till.expect("12,50", ASK_CODE)
+
+
+async def test_an_absurd_amount_is_refused_before_any_code(core: Core) -> None:
+    # The default policy gives a household at most 500 €: one payment cannot be more.
+    town = await make_town(core, citizens=1)
+    till = await terminal_till(core, town)
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 600", ABOVE_CEILING)
+    assert param(till.last, "ceiling") == Money(500_00)
+    assert (await till.state())[:2] == ("charge", "amount")
+    assert await codes_sent(core, town.citizen_phones[0]) == 0
+    assert await lookups(core) == (0, 0)
+    # The same customer, the amount meant.
+    await till.expect("60", ASK_CODE)
+    assert param(till.last, "amount") == Money(60_00)
+    # Exactly the ceiling is asked: the balance (150 €) is the customer's to know.
+    await till.expect("ANNULLA")
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 500", ASK_CODE)
+
+
+async def test_a_dishonest_cashier_learns_nothing_from_the_ceiling(core: Core) -> None:
+    # A holder and nobody at all get the same words, with the same figure, and neither is
+    # looked up: the ceiling is the town's, not anybody's balance.
+    town = await make_town(core, citizens=1)
+    till = await terminal_till(core, town)
+    said = []
+    for who in (town.citizen_cfs[0], make_cf(77), town.citizen_phones[0][3:]):
+        await till.expect(f"PAGA {who} 500,01", ABOVE_CEILING)
+        said.append(param(till.last, "ceiling"))
+        await till.expect("ANNULLA")
+    assert said == [Money(500_00)] * 3
+    assert await lookups(core) == (0, 0)
+
+
+# Finding 4: who and the amount on one line at "Who pays?" ---------------------------------
+
+
+async def test_who_and_the_amount_on_one_line_are_read_as_paga_reads_them(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    cf, phone = town.citizen_cfs[0], town.citizen_phones[0]
+    till = await terminal_till(core, town)
+    await till.expect("PAGA", WHO)
+    # "3332000000 10": the phone and 10 €, never the longer number 333200000010.
+    await till.expect(f"{phone[3:]} 10", ASK_CODE)
+    assert param(till.last, "amount") == Money(10_00)
+    await till.expect("ANNULLA")
+    await till.expect("PAGA", WHO)
+    await till.expect(f"{cf} 10", ASK_CODE)
+    assert param(till.last, "amount") == Money(10_00)
+    await till.expect("ANNULLA")
+    # A phone written in pieces is one phone, and the amount is asked.
+    await till.expect("PAGA", WHO)
+    national = phone[3:]
+    await till.expect(f"{national[:3]} {national[3:6]} {national[6:]}", AMOUNT)
+    await till.expect("7", ASK_CODE)
+    assert param(till.last, "amount") == Money(7_00)
+    # A wrong amount after who is said as such, and asked again for the same person.
+    await till.expect("ANNULLA")
+    await till.expect("PAGA", WHO)
+    await till.expect(f"{cf} 5OO", NOT_AN_AMOUNT, AMOUNT)
+    await till.expect("5", ASK_CODE)
+    # Every lookup found the holder: none counted as a miss.
+    assert await lookups(core) == (4, 0)
+
+
+# Finding 5: MENU while the customer reads the code ----------------------------------------
+
+
+async def test_menu_at_the_code_step_keeps_the_payment_and_its_code_confirms_it(
+    core: Core,
+) -> None:
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 5", ASK_CODE)
+    code = await citizen_code(core, town.citizen_phones[0])
+    await till.expect("MENU", LEFT_OPEN)
+    assert param(till.last, "amount") == Money(5_00)
+    await till.expect(code, CONFIRMED)
+    assert await balance(core, town) == 145_00
+
+
+async def test_menu_then_annulla_cancels_the_payment_and_tells_the_customer(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    phone = town.citizen_phones[0]
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 5", ASK_CODE)
+    code = await citizen_code(core, phone)
+    await till.expect("MENU", LEFT_OPEN)
+    await till.expect("ANNULLA", CANCELLED_AT_TILL)
+    assert (await outbox_of(core, "sms", phone))[-1][1].texts[0].msgid == VOID
+    await till.expect(code, NOTHING_WAITING)
+    assert await balance(core, town) == 150_00
+
+
+async def test_two_customers_waiting_each_code_confirms_its_own(core: Core) -> None:
+    # A hurried cashier starts a second payment before the first customer read the code.
+    town = await make_town(core, citizens=2)
+    till = await terminal_till(core, town)
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 5", ASK_CODE)
+    await till.expect("MENU", LEFT_OPEN)
+    await till.expect(f"PAGA {town.citizen_cfs[1]} 7", ASK_CODE)
+    await till.expect("MENU", LEFT_OPEN)
+    first = await citizen_code(core, town.citizen_phones[0])
+    second = await citizen_code(core, town.citizen_phones[1])
+    await till.expect(first, CONFIRMED)
+    assert param(till.last, "amount") == Money(5_00)
+    await till.expect("MENU")
+    await till.expect(second, CONFIRMED)
+    assert param(till.last, "amount") == Money(7_00)
+    # Neither code was tried against the other payment.
+    assert await wrong_codes(core) == 0
+    assert (await balance(core, town, 0), await balance(core, town, 1)) == (145_00, 143_00)
+
+
+async def test_a_code_after_the_sms_till_was_closed_is_not_judged(core: Core) -> None:
+    # Two wrong codes end an SMS till's session (a forged sender must not go on typing
+    # codes): the payment stays pending, and no code typed from that number counts.
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 5", ASK_CODE)
+    await till.expect("111111", WRONG)
+    await till.expect("222222", ENDED)
+    await till.expect("333333", NOTHING_WAITING)
+    assert await wrong_codes(core) == 2
+    assert await balance(core, town) == 150_00
+
+
+# A delegate is not revealed by where the code went -------------------------------------
+
+
+async def test_the_shop_does_not_learn_that_a_delegate_holds_the_code(core: Core) -> None:
+    cf = await long_town(core)
+    async with core.uow() as uow:
+        town = (await uow.municipalities.all())[0]
+        yes = await approved_request(uow, town, cf, "delegate", DELEGATE)
+        await delegates.add_delegate(uow, town, cf, DELEGATE, core.now(), approved=yes)
+        await uow.commit()
+    till = await open_till(Chat(core, SHOP_PHONE))
+    # Typed by the citizen's own phone or by the codice fiscale: the digits shown are the
+    # citizen's, as without a delegate, though the code went to the delegate's phone.
+    for who in (CITIZEN_PHONE[3:], cf):
+        await till.expect(f"PAGA {who} 7,30", ASK_CODE)
+        assert param(till.last, "where") == f"SMS ***{CITIZEN_PHONE[-3:]}"
+        assert DELEGATE[-3:] not in str(param(till.last, "where"))
+    assert await codes_sent(core, DELEGATE) == 2
+    assert await codes_sent(core, CITIZEN_PHONE) == 0

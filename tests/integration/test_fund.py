@@ -1,0 +1,195 @@
+"""The town's fund on both databases: the constraints behind the rule (no zero entry, a
+correction negative and naming its entry, no edit, no deletion), a determina refused when
+the fund cannot cover it, and a correction and an approval at once never committing more
+than the fund."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import delete, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from core.bootstrap import Core
+from core.domain.errors import Conflict, DomainError, Refusal
+from core.domain.fund import FundPosition
+from core.services import acts, allocation, fund, municipalities, operators
+from core.services.applications import ApplicationInput, submit_application
+from core.storage import models as m
+from core.storage.engine import make_engine
+from tests.conftest import FakeClock
+from tests.factories import make_cf
+
+DAY = date(2026, 3, 20)
+
+
+async def closed_town(core: Core, fund_cents: int | None) -> int:
+    """A closed window with a one-person and a four-person household (150 € and 300 €)."""
+    now = core.now()
+    async with core.uow() as uow:
+        town = await municipalities.add_municipality(
+            uow, code="FON", name="Fondoville", now=now - timedelta(days=10)
+        )
+        if fund_cents is not None:
+            await fund.record(uow, town, fund_cents, "Stato", DAY, now, actor="ragioneria")
+        await municipalities.open_window(uow, town, now - timedelta(days=10), days=4)
+        for index, size in enumerate((1, 4)):
+            await submit_application(
+                uow,
+                town,
+                ApplicationInput(
+                    make_cf(index), f"+3933320000{index:02d}", size, False, False, 0, 0, 0
+                ),
+                source="paper",
+                now=now - timedelta(days=9, minutes=-index),
+            )
+        await uow.commit()
+        return town.id
+
+
+async def approve(core: Core, budget_cents: int) -> m.Allocation:
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        record, _ = await allocation.approve(uow, town, budget_cents, core.now())
+        await uow.commit()
+        return record
+
+
+async def correct(core: Core, entry_id: int, cents: int) -> m.FundEntry:
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        entry = await fund.correct(
+            uow, town, entry_id, cents, "Registrato due volte", DAY, core.now(), actor="r"
+        )
+        await uow.commit()
+        return entry
+
+
+async def position(core: Core) -> FundPosition | None:
+    async with core.uow() as uow:
+        return await fund.position(uow, await municipalities.require(uow, "FON"))
+
+
+async def test_no_fund_no_determina_then_the_fund_bounds_every_budget(core: Core) -> None:
+    await closed_town(core, None)
+    with pytest.raises(Conflict) as refused:
+        await approve(core, 450_00)
+    assert refused.value.code == Refusal.FUND_NONE
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        await fund.record(uow, town, 400_00, "Stato", DAY, core.now(), actor="r")
+        await fund.record(uow, town, 100_00, "Comune", DAY, core.now(), actor="r")
+        await uow.commit()
+    with pytest.raises(Conflict) as refused:
+        await approve(core, 99_999_999_999_00)
+    assert refused.value.code == Refusal.FUND_EXCEEDED
+    assert refused.value.params["left_cents"] == 500_00
+    first = await approve(core, 300_00)
+    assert await position(core) == FundPosition(500_00, 300_00, 0)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        await allocation.credit(uow, town, core.now())
+        await uow.commit()
+    # The next tranche may take what is left, not a cent more.
+    with pytest.raises(Conflict) as refused:
+        await approve(core, 200_01)
+    assert refused.value.params == {
+        "budget_cents": 200_01,
+        "left_cents": 200_00,
+        "fund_cents": 500_00,
+        "committed_cents": 300_00,
+    }
+    second = await approve(core, 200_00)
+    assert (first.tranche, second.tranche) == (1, 2)
+    assert await position(core) == FundPosition(500_00, 500_00, 0)
+
+
+async def test_the_database_refuses_a_zero_entry_a_positive_correction_and_any_edit(
+    core: Core,
+) -> None:
+    town_id = await closed_town(core, 1_000_00)
+    async with core.uow() as uow:
+        entry = (await uow.fund.of_municipality(town_id))[0]
+        entry_id = entry.id
+
+    def row(**values: object) -> m.FundEntry:
+        fields: dict[str, object] = {
+            "municipality_id": town_id,
+            "amount_cents": 5_00,
+            "description": "Stato",
+            "received_on": DAY,
+            "recorded_by": "r",
+            "recorded_at": core.now(),
+        }
+        return m.FundEntry(**(fields | values))
+
+    for bad in (
+        row(amount_cents=0),
+        row(amount_cents=-5_00),  # a negative entry must name the entry it corrects
+        row(amount_cents=5_00, corrects_id=entry_id),  # a correction is negative
+        row(description="   "),
+        row(recorded_by=""),
+    ):
+        async with core.uow() as uow:
+            uow.add(bad)
+            with pytest.raises(IntegrityError):
+                await uow.flush()
+    for statement in (
+        update(m.FundEntry).where(m.FundEntry.id == entry_id).values(amount_cents=99_999_00),
+        delete(m.FundEntry).where(m.FundEntry.id == entry_id),
+    ):
+        async with core.uow() as uow:
+            with pytest.raises(DBAPIError, match="append-only"):
+                await uow.session.execute(statement)
+    assert await position(core) == FundPosition(1_000_00, 0, 0)
+
+
+async def test_a_prepared_determina_holds_its_budget_against_the_command_line(
+    core: Core,
+) -> None:
+    town_id = await closed_town(core, 500_00)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        clerk, _ = await operators.add_operator(
+            uow, town, "fon.clerk", "clerk", core.now(), password="correct horse battery"
+        )
+        await uow.commit()
+    async with core.uow() as uow:
+        act = await acts.prepare(
+            uow, clerk, acts.ActKind.DETERMINA, {"budget_cents": 450_00}, core.now()
+        )
+    assert await position(core) == FundPosition(500_00, 0, 450_00)
+    with pytest.raises(Conflict) as refused:
+        await approve(core, 100_00)
+    assert refused.value.params["left_cents"] == 50_00
+    async with core.uow() as uow:
+        await acts.withdraw(uow, clerk, act.id, "budget da rivedere", core.now())
+    assert (await approve(core, 100_00)).municipality_id == town_id
+
+
+@pytest.fixture
+async def rival(database_url: str, clock: FakeClock) -> AsyncIterator[Core]:
+    """A second process's view of the same database (its own engine and connections)."""
+    other = Core(engine=make_engine(database_url), clock=clock)
+    yield other
+    await other.close()
+
+
+async def test_a_correction_and_an_approval_at_once_never_commit_more_than_the_fund(
+    core: Core, rival: Core
+) -> None:
+    town_id = await closed_town(core, 1_000_00)
+    async with core.uow() as uow:
+        entry_id = (await uow.fund.of_municipality(town_id))[0].id
+    # Each fits alone (600 € of 1.000 € left; 450 € to take back); both together do not.
+    outcomes = await asyncio.gather(
+        approve(core, 450_00), correct(rival, entry_id, 600_00), return_exceptions=True
+    )
+    refused = [o for o in outcomes if isinstance(o, DomainError)]
+    assert len(refused) == 1, outcomes
+    assert refused[0].code in (Refusal.FUND_EXCEEDED, Refusal.FUND_BELOW_COMMITTED)
+    after = await position(core)
+    assert after is not None and 0 <= after.committed_cents <= after.fund_cents

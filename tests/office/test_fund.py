@@ -1,0 +1,144 @@
+"""The fund page over HTTP: a town with no fund is told how to record it and prepares no
+determina; a clerk records receipts and corrects one; the approver sees the fund, what is
+committed and what is left beside "Approve"; a viewer only reads."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from html import unescape
+
+import pytest
+
+from core.bootstrap import Core
+from tests.conftest import FakeClock
+from tests.integration.office_helpers import Office, apply, open_round, person
+from tests.office.conftest import add_operators, signed_in
+from tests.office.harness import LASTING_SESSIONS, OfficeBrowser, OfficeServer, office_server
+
+ACT = re.compile(r"/office/acts/(\d+)/approve")
+
+
+@pytest.fixture
+async def unfunded(
+    core: Core, clock: FakeClock, database_url: str
+) -> AsyncIterator[tuple[OfficeServer, Office]]:
+    """BEL with two households in a closed window and no fund recorded yet."""
+    bel = await open_round(core, clock, code="BEL", fund_cents=None)
+    await add_operators(core, "BEL")
+    await apply(bel, person(1, 4), person(2, 1))
+    async with office_server(core, database_url, office_config=LASTING_SESSIONS) as server:
+        clerk = await signed_in(server, "bel.clerk")
+        page = await clerk.post("/office/round/window/close", {"confirm": "yes"})
+        assert page.status == 200
+        clock.advance(hours=1)
+        yield server, bel
+
+
+async def english(server: OfficeServer, username: str) -> OfficeBrowser:
+    browser = await signed_in(server, username)
+    await browser.post("/office/language", {"lang": "en", "next": "/office/"})
+    return browser
+
+
+def flat(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+async def test_no_fund_then_recorded_then_a_determina_within_it(
+    unfunded: tuple[OfficeServer, Office],
+) -> None:
+    server, _ = unfunded
+    clerk = await english(server, "bel.clerk")
+    manager = await english(server, "bel.manager")
+
+    page = await clerk.get("/office/fund")
+    assert page.status == 200 and "No fund is recorded yet" in page.text
+    # The determina's check says why and where; nothing can be prepared.
+    page = await clerk.get("/office/round?determina=450")
+    assert "No fund is recorded for this municipality" in page.text
+    assert 'href="/office/fund"' in page.text and 'value="determina"' not in page.text
+    page = await clerk.post("/office/acts", {"kind": "determina", "budget": "450"})
+    assert page.status == 409 and "No fund is recorded for this municipality" in page.text
+
+    form = {
+        "amount": "400",
+        "description": "Fondo di solidarietà alimentare",
+        "received_on": "2026-03-20",
+    }
+    page = await clerk.post("/office/fund", form)
+    assert page.status == 200 and page.url == "/office/fund"
+    assert "Recorded in the fund: €400.00 (entry 1)." in page.text
+    text = flat(page.text)
+    assert "Fondo di solidarietà alimentare" in text and "bel.clerk" in text
+    assert "Left for new determine €400.00" in text
+
+    # The tester's budget: refused with the amounts, in the check and at preparation.
+    page = await clerk.post("/office/acts", {"kind": "determina", "budget": "99999999999"})
+    assert page.status == 409
+    assert (
+        "The budget €99,999,999,999.00 is more than what is left of the municipality's fund: "
+        "€400.00 (fund €400.00, of which €0.00 already committed"
+    ) in flat(page.text)
+
+    page = await clerk.post(
+        "/office/acts", {"kind": "determina", "budget": "400", "confirm": "400"}
+    )
+    assert page.status == 200, page.text
+    page = await manager.get("/office/round")
+    act = ACT.findall(page.text)[-1]
+    text = flat(page.text)
+    assert "Fund of the municipality: €400.00." in text
+    assert "Already committed by other determine (approved or waiting): €0.00." in text
+    assert "Left in the fund for this determina: €400.00." in text
+    page = await clerk.get("/office/fund")
+    assert "Committed by determine waiting for approval €400.00" in flat(page.text)
+    page = await manager.post(f"/office/acts/{act}/approve")
+    assert page.status == 200 and f"Act {act} approved" in page.text
+    page = await clerk.get("/office/fund")
+    text = flat(page.text)
+    assert "Committed by determine approved €400.00" in text
+    assert "Left for new determine €0.00" in text
+
+
+async def test_a_correction_is_a_new_entry_and_the_log_keeps_both(
+    unfunded: tuple[OfficeServer, Office],
+) -> None:
+    server, _ = unfunded
+    clerk = await english(server, "bel.clerk")
+    viewer = await english(server, "bel.viewer")
+    form = {"amount": "1.000", "description": "Stato", "received_on": "2026-03-20"}
+    assert (await clerk.post("/office/fund", form)).status == 200
+    page = await clerk.post(
+        "/office/fund/1/correct",
+        {"amount": "", "description": "Registrato per errore", "received_on": "2026-03-21"},
+    )
+    assert page.status == 200
+    text = flat(page.text)
+    assert "Entry 1 corrected: €1,000.00 taken back (entry 2)." in text
+    assert "corrects entry 1" in text and "-€1,000.00" in text
+    assert "Left for new determine €0.00" in text
+    page = await clerk.post(
+        "/office/fund/1/correct", {"description": "Ancora", "received_on": "2026-03-21"}
+    )
+    assert page.status == 409 and "Entry 1 holds €0.00" in page.text
+    page = await clerk.post(
+        "/office/fund", {"amount": "0", "description": "x", "received_on": "2026-03-21"}
+    )
+    assert page.status == 409 and "The amount must be more than zero." in page.text
+    page = await clerk.get("/office/activity")
+    assert "money recorded in the fund" in page.text and "fund entry corrected" in page.text
+    # A viewer reads the fund and records nothing.
+    page = await viewer.get("/office/fund")
+    assert page.status == 200 and "Registrato per errore" in page.text
+    assert 'action="/office/fund"' not in page.text
+    assert (await viewer.post("/office/fund", form)).status == 403
+
+
+async def test_the_fund_page_speaks_italian(unfunded: tuple[OfficeServer, Office]) -> None:
+    server, _ = unfunded
+    clerk = await signed_in(server, "bel.clerk")  # the office speaks Italian unless told
+    form = {"amount": "1234,5", "description": "Stato", "received_on": "2026-03-20"}
+    page = await clerk.post("/office/fund", form)
+    assert page.status == 200 and "1.234,50" in page.text
+    assert "Il fondo del Comune" in page.text and "Registrato nel fondo" in page.text
