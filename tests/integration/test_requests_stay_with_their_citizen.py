@@ -138,10 +138,14 @@ async def test_an_approved_card_is_nobody_elses(core: Core) -> None:
     assert owner.card_pin_hash is not None and printed.card_code == owner.card_code
     assert (await _citizen(core, town.citizen_ids[1])).card_pin_hash is None
 
-    # Erasing the other citizen is not held back by anybody's request.
+    # Erasing the other citizen is not held back by anybody's request (once the decision
+    # can no longer be appealed, 30 days).
+    core.clock.advance(days=31)  # type: ignore[attr-defined]
     async with core.uow() as uow:
         municipality = await municipalities.require(uow, town.code)
-        await privacy.erase_citizen(uow, municipality, town.citizen_cfs[1], core.now())
+        await privacy.erase_citizen(
+            uow, municipality, town.citizen_cfs[1], core.now(), by="cli:test"
+        )
         await uow.commit()
     assert (await _citizen(core, town.citizen_ids[1])).erased_at is not None
 
@@ -152,16 +156,21 @@ async def test_erasure_is_not_held_back_by_another_citizens_card(core: Core) -> 
     for citizen in (0, 1):  # both spent everything: erasable, but for a request
         await pay(core, town, 150_00, citizen=citizen)
     await _card_waiting_to_print(core, town, team)
+    # Only the decision that may still be appealed (30 days) holds it back, not the card.
     async with core.uow() as uow:
         municipality = await municipalities.require(uow, town.code)
-        await privacy.erase_citizen(uow, municipality, town.citizen_cfs[1], core.now())
-        await uow.commit()
-    assert (await _citizen(core, town.citizen_ids[1])).erased_at is not None
+        with pytest.raises(NotAllowed) as held:
+            await privacy.erase_citizen(
+                uow, municipality, town.citizen_cfs[1], core.now(), by="cli:test"
+            )
+    assert held.value.code == Refusal.PRIVACY_APPEAL_PERIOD
     # The owner's own approved card still holds the owner's erasure back.
     async with core.uow() as uow:
         municipality = await municipalities.require(uow, town.code)
         with pytest.raises(NotAllowed) as refused:
-            await privacy.erase_citizen(uow, municipality, town.citizen_cfs[0], core.now())
+            await privacy.erase_citizen(
+                uow, municipality, town.citizen_cfs[0], core.now(), by="cli:test"
+            )
     assert refused.value.code == Refusal.PRIVACY_PHONE_CHANGE_WAITING
 
 
