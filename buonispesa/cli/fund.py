@@ -10,11 +10,13 @@ import typer
 from rich.table import Table
 
 from buonispesa.cli.admin import admin, money, out, run_with_core
-from buonispesa.cli.common import fail, operator_name, say
+from buonispesa.cli.common import fail, office_language, operator_name, say
 from buonispesa.cli.refusals import describe
+from core.domain import messages
 from core.domain.errors import InvalidAmount
 from core.domain.messages import Money, t
 from core.domain.money import parse_euro
+from core.i18n import format_param
 
 # The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
 if TYPE_CHECKING:
@@ -192,7 +194,7 @@ def fund_show(
         for row in entries:
             table.add_row(
                 str(row.id),
-                row.received_on.isoformat(),
+                format_param(messages.Day(row.received_on), office_language()),
                 row.description,
                 money(row.amount_cents),
                 str(row.corrects_id or ""),

@@ -74,7 +74,7 @@ def test_a_determina_needs_a_fund_and_stays_within_it(tmp_path: Path) -> None:
     code, output = invoke("admin", "fund", "show", "BEL")
     shown = flat(output)
     assert code == 0 and "Fondo di solidarietà alimentare" in shown and "m.rossi" in shown
-    assert "-€400.00" in shown and "2026-03-20" in shown
+    assert "-€400.00" in shown and "20/03/2026" in shown  # the day as the office writes it
     assert (
         "BEL: fund €400.00; committed by determine €350.00 (approved €350.00, waiting for "
         "approval €0.00); left €50.00."
