@@ -245,6 +245,7 @@ async def test_erasure_drops_the_rate_limit_rows_of_the_persons_number(
     office, _ = await credited_town(core, clock, someone, neighbour)
     assert someone.phone is not None and neighbour.phone is not None
     await pay_at(office, office.shop_ids[0], someone, 150_00)  # nothing left: erasable
+    clock.advance(days=31)  # the decision can no longer be appealed (30 days)
     async with core.uow() as uow:
         for phone in (someone.phone, neighbour.phone):
             await security.record(uow, security.CODE_SENT, core.now(), channel="sms", address=phone)
