@@ -17,7 +17,8 @@ from datetime import date, datetime
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.fund import MAX_DESCRIPTION, FundPosition, budget_fits, correction_fits
 from core.services import activity
-from core.services.operators import Role, require_role
+from core.services.back_office import PREPARERS, town_of
+from core.services.operators import require_role
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -190,9 +191,8 @@ async def record_by_operator(
     now: datetime,
 ) -> m.FundEntry:
     """The office page's receipt: a clerk or a manager of the town records it."""
-    require_role(operator, Role.CLERK, Role.MANAGER)
-    town = await uow.municipalities.by_id(operator.municipality_id)
-    assert town is not None
+    require_role(operator, *PREPARERS)
+    town = await town_of(uow, operator)
     return await record(
         uow,
         town,
@@ -214,9 +214,8 @@ async def correct_by_operator(
     received_on: date,
     now: datetime,
 ) -> m.FundEntry:
-    require_role(operator, Role.CLERK, Role.MANAGER)
-    town = await uow.municipalities.by_id(operator.municipality_id)
-    assert town is not None
+    require_role(operator, *PREPARERS)
+    town = await town_of(uow, operator)
     return await correct(
         uow,
         town,
