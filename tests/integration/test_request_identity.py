@@ -21,11 +21,14 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from buonispesa.cli.refusals import describe as cli_describe
 from core.bootstrap import Core
-from core.domain.errors import Conflict, NotAllowed, Refusal
+from core.domain.errors import Conflict, DomainError, NotAllowed, Refusal
+from core.i18n import render_text
 from core.services import cards, municipalities, phone_changes
 from core.storage import models as m
 from core.storage.office_repositories import PhoneChangeRepository
+from office.refusals import describe as office_describe
 from tests.factories import Town, make_town
 from tests.integration.test_phone_changes import _operators
 from tests.integration.test_requests_stay_with_their_citizen import _card_waiting_to_print
@@ -86,6 +89,7 @@ async def test_a_card_bound_to_another_citizens_request_is_refused(core: Core) -
                 )
     assert refused.value.code == Refusal.REQUEST_OTHER_CITIZEN
     assert refused.value.params["change_id"] == card
+    _said_in_both_languages(refused.value, f"{card}")
     async with core.uow() as uow:
         citizen = await uow.citizens.by_id(other)
         assert citizen is not None and citizen.card_pin_hash is None
@@ -102,6 +106,14 @@ async def test_a_card_bound_to_another_citizens_request_is_refused(core: Core) -
         )
         await uow.commit()
     assert await _card_change_of(core, owner) == card
+
+
+def _said_in_both_languages(error: DomainError, detail: str) -> None:
+    """The office's page and the command line say the refusal, in Italian and English."""
+    for sentence in (office_describe(error), cli_describe(error)):
+        italian, english = render_text(sentence, "it"), render_text(sentence, "en")
+        assert italian != english and detail in italian and detail in english
+        assert "refused" not in english.split("(")[0].lower(), english
 
 
 async def _ask(
@@ -154,6 +166,7 @@ async def test_two_clerks_asking_one_number_at_once_one_wins(
     error = refused[0]
     assert isinstance(error, Conflict) and error.code == Refusal.REQUEST_NUMBER_ASKED
     assert error.params["phone"] == "***088"
+    _said_in_both_languages(error, "***088")
     if core.engine.dialect.name == "postgresql":
         assert looked == [0, 0]  # both found nothing: the index refused the second
     else:

@@ -111,8 +111,9 @@ def _refuse_numbers_asked_twice() -> None:
     raise WaitingNumberTwice(
         "Not migrated to 0030_request_identity: waiting requests of phone_changes name the "
         f"same number, which one request may: {named}. Keep one of each and withdraw the "
-        "others (with the version running now: 'buonispesa admin citizen phone-change "
-        "withdraw TOWN ID --reason ...'), then migrate again. Nothing was changed."
+        "others with the release before this one (the office's page, or 'buonispesa admin "
+        "citizen phone-change withdraw TOWN ID --reason ...'), then migrate again. Nothing "
+        "was changed."
     )
 
 
