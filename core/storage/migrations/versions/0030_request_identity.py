@@ -30,7 +30,9 @@ Two rules of the office's requests (phone_changes) lived only in the services:
   (nothing is changed here on its behalf).
 
 On the way down the column, its triggers or key, and both indexes go; nothing else
-changes.
+changes. A later migration that rebuilds phone_changes or citizens on SQLite (a
+batch_alter_table copy) drops the triggers of the rebuilt table: it must create them
+again, as for 0015's.
 """
 
 from collections.abc import Sequence
