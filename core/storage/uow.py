@@ -18,10 +18,10 @@ from core.storage import models as m
 from core.storage import office_repositories as o
 from core.storage import repositories as r
 from core.storage.community_repository import CommunityRepository
+from core.storage.engine import SQLITE_BEGIN
 from core.storage.paper_import import PaperImportRepository
 from core.storage.read_models import ReadModels
 from core.storage.review_repository import AppealRepository, AuditRepository
-from core.storage.engine import SQLITE_BEGIN
 from core.storage.sqlite_driver import OneTripConnection
 from core.storage.trips import Plan, drive_asyncpg, drive_sqlite, run_plan
 
