@@ -144,6 +144,11 @@ def _refusals_from_triggers(engine: AsyncEngine) -> None:
             raise refused from context.sqlalchemy_exception
 
 
+# Writers take the lock at transaction start: no deadlock-prone lock upgrades, and a
+# guarded balance UPDATE can never read a stale value.
+SQLITE_BEGIN = "BEGIN IMMEDIATE"
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -163,14 +168,15 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Writers take the lock at transaction start: no deadlock-prone lock upgrades,
-        # and a guarded balance UPDATE can never read a stale value.
         adapted = connection.connection.dbapi_connection
         if isinstance(adapted, sqlite_driver.OneTripConnection):
+            if adapted.joins_plan_transaction():
+                # A unit of work's plan began it (core/storage/uow.py): the session joins.
+                return
             # Sent with the transaction's first statement, without a trip of its own.
-            adapted.defer_begin("BEGIN IMMEDIATE")
+            adapted.defer_begin(SQLITE_BEGIN)
         else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql(SQLITE_BEGIN)
 
 
 async def checkpoint_wal(engine: AsyncEngine) -> bool:
