@@ -8,13 +8,14 @@ in the core, extracted into the same catalogs (babel.cfg).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from aiohttp import web
+from babel.lists import format_list
 from babel.numbers import format_decimal
 
-from core.domain.messages import Moment, Param, Text, t
+from core.domain.messages import Day, Moment, Param, Text, t
 from core.i18n import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
@@ -68,6 +69,16 @@ class Words:
 
     def moment(self, value: datetime | None) -> str:
         return "" if value is None else format_param(Moment(value), self.language)
+
+    def day(self, value: date) -> str:
+        """A day as the office writes it (20/03/2026)."""
+        return format_param(Day(value), self.language)
+
+    def join(self, items: list[str]) -> str:
+        """Items as the language lists them: "a, b e c", "a, b and c"."""
+        if not items:
+            return "—"
+        return str(format_list(items, locale=babel_locale(self.language)))
 
     def number(self, value: int) -> str:
         return format_param(value, self.language)
@@ -262,7 +273,7 @@ FIELD_NAMES = {
     "browser": t("browser"),
     "print_by": t("to print by"),
     "until": t("owed up to"),
-    "shops": t("shops: no., name, amount"),
+    "shops": t("owed to each shop"),
     "conversations_deleted": t("conversations deleted"),
     "messages_blanked": t("messages blanked"),
 }

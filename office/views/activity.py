@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Any
 
 from aiohttp import web
 
+from core.domain.messages import t
 from core.services import activity, back_office
 from core.storage import models as m
 from office.keys import CORE
@@ -31,8 +33,54 @@ def _json(value: dict[str, Any] | None) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _value(words: Words, key: str, value: Any) -> str:
-    """One stored value as the page writes it: money, dates, yes/no, names of statuses."""
+# Values typed by people (or names): shown as written, even one that looks like a date.
+FREE_TEXT = frozenset({"reason", "note", "description", "name", "member", "seed", "pseudonym"})
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _text(words: Words, key: str, text: str) -> str:
+    if key in ("status", "outcome", "browser"):
+        return words.name(VALUE_NAMES, text)
+    if key == "role":
+        return words.name(ROLE_NAMES, text)
+    if key == "channel":
+        return words.name(CHANNEL_NAMES, text)
+    if key in FREE_TEXT:
+        return text
+    # Days and moments are stored in ISO form ("2026-03-20", "2026-03-20T09:30:00+00:00"):
+    # the page writes them as the office does (20/03/2026, 20/03/2026 10:30 Rome time).
+    try:
+        if ISO_DAY.fullmatch(text):
+            return words.day(date.fromisoformat(text))
+        if ISO_MOMENT.match(text):
+            return words.moment(datetime.fromisoformat(text))
+    except ValueError:
+        pass
+    return text
+
+
+def _labelled(words: Words, label: str, value: str) -> str:
+    return words.text(t("{label}: {value}", label=label, value=value))
+
+
+def _shop_lines(words: Words, value: list[Any]) -> list[str] | None:
+    """A reimbursement's shops, stored as [id, name, cents] each: one line per shop with its
+    name and amount; None when they are not stored so."""
+    if not value or not all(
+        isinstance(item, list)
+        and len(item) == 3
+        and isinstance(item[1], str)
+        and isinstance(item[2], int)
+        for item in value
+    ):
+        return None
+    return [_labelled(words, label=name, value=words.money(cents)) for _, name, cents in value]
+
+
+def _value(words: Words, key: str, value: Any) -> str | list[str]:
+    """One stored value as the page writes it: money, days, yes/no, names of statuses, a
+    list as the language joins one; a reimbursement's shops one per line."""
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -42,25 +90,26 @@ def _value(words: Words, key: str, value: Any) -> str:
     if isinstance(value, int | float):
         return words.decimal(value) if isinstance(value, float) else words.number(value)
     if isinstance(value, list):
-        return ", ".join(_value(words, key, item) for item in value)
+        if key == "shops" and (lines := _shop_lines(words, value)) is not None:
+            return lines
+        return words.join([_flat(words, key, item) for item in value])
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    text = str(value)
-    if key in ("status", "outcome", "browser"):
-        return words.name(VALUE_NAMES, text)
-    if key == "role":
-        return words.name(ROLE_NAMES, text)
-    if key == "channel":
-        return words.name(CHANNEL_NAMES, text)
-    if key.endswith(("_at", "_until")) or key in ("until", "print_by"):
-        try:
-            return words.moment(datetime.fromisoformat(text))
-        except ValueError:
-            return text
-    return text
+        return words.join(
+            [
+                _labelled(words, words.name(FIELD_NAMES, k), _flat(words, k, v))
+                for k, v in value.items()
+                if k not in HIDDEN_FIELDS
+            ]
+        )
+    return _text(words, key, str(value))
 
 
-def _pairs(words: Words, value: dict[str, Any] | None) -> list[tuple[str, str]]:
+def _flat(words: Words, key: str, value: Any) -> str:
+    found = _value(words, key, value)
+    return found if isinstance(found, str) else words.join(found)
+
+
+def _pairs(words: Words, value: dict[str, Any] | None) -> list[tuple[str, str | list[str]]]:
     """Before or After as (label, value) pairs in the operator's language; a key without a
     label shows as it is stored; internal keys (a fingerprint) are left out."""
     return [

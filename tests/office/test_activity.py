@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
+from datetime import date
 
 import pytest
 from openpyxl import load_workbook
@@ -11,7 +14,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import DBAPIError
 
 from core.bootstrap import Core
-from core.services import activity, municipalities
+from core.services import act_figures, activity, fund, municipalities
 from core.storage import models as m
 from tests.office.conftest import signed_in
 from tests.office.harness import OfficeServer
@@ -100,3 +103,84 @@ async def test_before_and_after_read_as_italian_labels_and_the_csv_keeps_the_jso
         '{"appeal": 1, "citizen_told": true, "mystery_key": "as stored", '
         '"restored_cents": 12345, "status": "rejected"}'
     )
+
+
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+async def _details(core: Core, office: OfficeServer, language: str) -> str:
+    """The log with a fund entry, a reimbursement prepared for two shops, a determina for a
+    day and a cashier removed: the page's Before and After cells, in one language."""
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        entry = await fund.record(
+            uow, town, 950_000, "Ordinanza 658", date(2026, 3, 20), core.now(), actor="cli:t"
+        )
+        owed = act_figures.reimbursement_of(
+            (
+                act_figures.ShopAmount(3, "Alimentari Da Rita", 120_50),
+                act_figures.ShopAmount(5, "Forno Il Chienti", 80_00),
+            )
+        )
+        params = {"until": core.now().isoformat(), **act_figures.reimbursement_params(owed)}
+        await activity.record(
+            uow,
+            town.id,
+            "bel.clerk",
+            "reimbursement.prepare",
+            subject="#7",
+            after=params,
+            now=core.now(),
+        )
+        await activity.record(
+            uow,
+            town.id,
+            "bel.clerk",
+            "determina.prepare",
+            subject="#8",
+            after={"execution_date": "2026-03-31", "protocols": ["BEL-1", "BEL-2", "BEL-3"]},
+            now=core.now(),
+        )
+        await activity.record(
+            uow,
+            town.id,
+            "bel.owner",
+            "shop.member_remove",
+            subject="Alimentari Da Rita",
+            before={"member": "SMS ***567", "since": "2026-02-01T09:30:00+00:00"},
+            now=core.now(),
+        )
+        await uow.commit()
+    assert entry.id
+    browser = await signed_in(office, "bel.clerk")
+    if language == "en":
+        await browser.post("/office/language", {"lang": "en"})
+    page = await browser.get("/office/activity")
+    cells = re.findall(r'<dl class="values">(.*?)</dl>', page.text, re.S)
+    return html.unescape(" ".join(cells))
+
+
+async def test_every_detail_reads_as_the_office_writes_it_in_italian(
+    core: Core, office: OfficeServer
+) -> None:
+    text = await _details(core, office, "it")
+
+    assert not ISO_DAY.search(text), text
+    assert "[" not in text and "]" not in text, text
+    assert "20/03/2026" in text and "31/03/2026" in text
+    assert "9.500,00\xa0€" in text
+    assert "Alimentari Da Rita: 120,50\xa0€" in text and "Forno Il Chienti: 80,00\xa0€" in text
+    assert "BEL-1, BEL-2 e BEL-3" in text
+
+
+async def test_every_detail_reads_as_the_office_writes_it_in_english(
+    core: Core, office: OfficeServer
+) -> None:
+    text = await _details(core, office, "en")
+
+    assert not ISO_DAY.search(text), text
+    assert "[" not in text and "]" not in text, text
+    assert "20/03/2026" in text and "31/03/2026" in text
+    assert "€9,500.00" in text
+    assert "Alimentari Da Rita: €120.50" in text
+    assert "BEL-1, BEL-2 and BEL-3" in text
