@@ -31,8 +31,8 @@ from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
 MAX_REASON = 500  # the citizen's reason: one long message
-# How much of the reason a code message and the receipt quote, "..." included: enough for
-# the citizen to recognise their own words (or see they are not), within one SMS.
+# How much of the reason a code message, the receipt and the decision quote, "..." included:
+# enough for the citizen to recognise their own words (or see they are not), within one SMS.
 QUOTED = 30
 MAX_DECISION_REASON = 300  # the office's reason, as for its acts
 
@@ -211,20 +211,24 @@ async def appeals_of(
     ]
 
 
-def decision_notice(town: str, protocol: str, upheld: bool, reason: str) -> Reply:
+def decision_notice(protocol: str, quote: str, upheld: bool, reason: str) -> Reply:
+    """The office's decision, quoting the start of the appeal (reason_start) so that a
+    citizen who wrote days ago knows which appeal it answers. The town is not named: the
+    notice comes from its own number or bot, and one SMS segment holds the quote, the
+    protocol and a short reason of the office."""
     if upheld:
         return Reply.of(
             t(
-                "{town}: appeal on application {protocol} upheld. {reason}",
-                town=town,
+                'Your appeal "{quote}" on application {protocol} was upheld. {reason}',
+                quote=quote,
                 protocol=protocol,
                 reason=reason,
             )
         )
     return Reply.of(
         t(
-            "{town}: appeal on application {protocol} rejected. {reason}",
-            town=town,
+            'Your appeal "{quote}" on application {protocol} was rejected. {reason}',
+            quote=quote,
             protocol=protocol,
             reason=reason,
         )
@@ -309,7 +313,12 @@ async def decide(
         uow,
         appeal,
         citizen,
-        decision_notice(town.name, application.protocol, status is AppealStatus.UPHELD, why),
+        decision_notice(
+            application.protocol,
+            reason_start(appeal.reason),
+            status is AppealStatus.UPHELD,
+            why,
+        ),
         now,
     )
     await uow.flush()

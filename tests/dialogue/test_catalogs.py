@@ -14,6 +14,7 @@ from core.dialogue.render import render_plain
 from core.domain import gsm7
 from core.domain.errors import DomainError
 from core.i18n import LANGUAGES, LOCALES_DIR, render_text, translations
+from core.services import appeals
 from core.services.decisions import decision_notice
 from tests.dialogue.catalog import PLACEHOLDER, SAMPLES, Message, messages_in_code
 
@@ -115,5 +116,25 @@ def test_a_decision_notice_fits_one_sms_with_the_longest_protocol(
     translations.cache_clear()
     body = render_plain(notice, language, sms=True)
     assert protocol in body
+    count = gsm7.count(body)
+    assert count.encoding == "GSM-7" and count.single, f"{count.length} septets: {body!r}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("upheld", [True, False])
+def test_an_appeal_decision_fits_one_sms_with_the_quote_and_the_protocol(
+    upheld: bool, language: str
+) -> None:
+    """The decision quotes the start of the appeal (at most appeals.QUOTED characters, as the
+    code message and the receipt do) beside the longest protocol and a reason of the office's
+    usual length ("reason" sample): one segment. A longer reason makes a longer SMS."""
+    protocol, reason, quote = SAMPLES["protocol"], SAMPLES["reason"], SAMPLES["quote"]
+    assert isinstance(protocol, str) and isinstance(reason, str) and isinstance(quote, str)
+    assert len(quote) == appeals.QUOTED
+    translations.cache_clear()
+    body = render_plain(
+        appeals.decision_notice(protocol, quote, upheld, reason), language, sms=True
+    )
+    assert quote[:10] in body and protocol in body and body.endswith(reason)
     count = gsm7.count(body)
     assert count.encoding == "GSM-7" and count.single, f"{count.length} septets: {body!r}"

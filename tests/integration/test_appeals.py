@@ -8,12 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.bootstrap import Core
+from core.dialogue.render import render_plain
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.i18n import render_text
 from core.services import appeals, audit, municipalities, privacy
 from core.services.outbox import reply_of
 from core.storage import models as m
 from tests.conftest import FakeClock
+from tests.dialogue.harness import assert_one_segment
 from tests.integration.office_helpers import (
     Office,
     apply,
@@ -180,3 +182,40 @@ async def test_an_open_appeal_holds_the_erasure_and_an_erasure_removes_the_words
         "rejected",
         "Controllo confermato.",
     )
+
+
+async def _said(core: Core, channel: str, address: str) -> tuple[m.OutboxMessage, str]:
+    async with core.uow() as uow:
+        rows = list(await uow.outbox.for_address(channel, address))
+    reply = reply_of(core.keys, rows[-1])
+    return rows[-1], render_plain(reply, rows[-1].language, sms=False)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "language", "decided"),
+    [("upheld", "en", "was upheld"), ("rejected", "it", "è stato respinto")],
+)
+async def test_the_decision_quotes_the_start_of_the_appeal_it_answers(
+    core: Core, clock: FakeClock, outcome: str, language: str, decided: str
+) -> None:
+    _, protocols = await credited(core, clock)
+    citizen = await citizen_of(core, 0)
+    async with core.uow() as uow:
+        row = await uow.session.get(m.Citizen, citizen.id)
+        assert row is not None
+        row.language = language
+        await uow.commit()
+    reason = "Siamo in quattro, non in uno: mia madre vive con noi da gennaio"
+    appeal = await file(core, 0, reason)
+    clock.advance(days=6)  # the citizen wrote days ago, from an old phone
+
+    await decide(core, appeal.id, outcome, "Anagrafe aggiornata: quattro persone.")
+
+    message, said = await _said(core, "sms", citizen.phone or "")
+    quote = appeals.reason_start(reason)
+    assert quote.endswith("...") and quote in said
+    assert protocols[0] in said and decided in said
+    assert said.endswith("Anagrafe aggiornata: quattro persone.")
+    # Still one SMS with the quote, the protocol and a short reason of the office.
+    assert message.channel == "sms"
+    assert_one_segment(reply_of(core.keys, message), message.language)
