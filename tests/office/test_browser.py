@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -609,7 +610,32 @@ async def test_the_office_fits_a_phone_and_a_desktop_without_sideways_scrolling(
             )
         )
 
+    def log_on_phone() -> tuple[list[str], str, int, int]:
+        """The activity log's details on a phone: the reimbursement's shops one per line,
+        each a name and an amount; the row holding them photographed for a look."""
+        driver.set_window_size(390, 844)
+        driver.get(base + "/office/activity")
+        lines = driver.find_elements(By.CSS_SELECTOR, "dl.values ul.lines li")
+        row = lines[0].find_element(By.XPATH, "./ancestor::tr")
+        driver.execute_script("arguments[0].scrollIntoView()", row)
+        assert row.screenshot(str(tmp_path / "phone-activity-shops.png"))
+        values = " ".join(d.text for d in driver.find_elements(By.CSS_SELECTOR, "dl.values"))
+        right = max(int(li.rect["x"] + li.rect["width"]) for li in lines)
+        return (
+            [li.text for li in lines],
+            values,
+            right,
+            int(driver.execute_script("return window.innerWidth")),
+        )
+
     await run(sign_in)
+    lines, values, right, inner = await run(log_on_phone)
+    assert lines and all(re.fullmatch(r".+: [\d.]+,\d\d\s€", line) for line in lines), lines
+    assert any(line.startswith("Alimentari Da Rita: ") for line in lines), lines
+    assert right <= inner, (right, inner)
+    # Days as the office writes them (a fund entry's "ricevuto il"), no stored form.
+    assert "ricevuto il:" in values and not re.search(r"\d{4}-\d\d-\d\d", values), values
+    assert "[" not in values, values
     for index, path in enumerate(PAGES):
         for width, height, kind in ((390, 844, "phone"), (1280, 900, "desktop")):
             scroll, inner = await run(widths, path, width, height, f"{kind}-{index}")
