@@ -135,6 +135,10 @@ _SENTENCES: dict[str, Text] = {
         "Too many wrong PINs for this card here: this shop can charge it again from {until}. "
         "It still works at other shops."
     ),
+    Refusal.CARD_CODES_USED_UP: t(
+        "Every code of this card was used: it pays no more. The holder must ask the office "
+        "of {office} for a new card."
+    ),
     Refusal.CHARGE_NOT_FOUND: t("Payment not found."),
     Refusal.REFUND_NEEDS_CITIZEN_CODE: t(
         "A cashier refunds only with the code sent to the customer, or the owner refunds."
@@ -208,6 +212,8 @@ def error_text(error: DomainError) -> Text:
         if isinstance(limit, int):
             return t(template.msgid, ceiling=Money(limit))
         return t("This amount is too large for a single payment: check it.")
+    if error.code == Refusal.CARD_CODES_USED_UP:
+        return t(template.msgid, office=str(error.params.get("office", "")))
     if error.code == "card.locked_at_shop":
         until = str(error.params.get("until", ""))
         try:

@@ -64,6 +64,7 @@ class Refusal(StrEnum):
     CARD_ALREADY_ISSUED = "card.already_issued"
     CARD_ALREADY_PRINTED = "card.already_printed"
     CARD_BLOCKED = "card.blocked"
+    CARD_CODES_USED_UP = "card.codes_used_up"
     CARD_LOCKED_AT_SHOP = "card.locked_at_shop"
     CARD_NEEDS_APPROVAL = "card.needs_approval"
     CARD_PRINT_EXPIRED = "card.print_expired"

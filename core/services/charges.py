@@ -144,7 +144,10 @@ class ChargeRequested:
     amount_cents: int
     expires_at: datetime
     sent_to: str  # masked destination, for the cashier's screen
-    channel: str  # a Channel, or "card" when the holder types the card's PIN
+    channel: str  # a Channel, or "card" when the holder types a code of the card's slip
+    # A card with a grid of one-time codes: the position the server drew, which the till
+    # asks the holder for (None: a code sent to a phone, or an old card's PIN).
+    card_position: int | None = None
 
 
 async def request_charge(
@@ -176,12 +179,25 @@ async def request_charge(
         until = await cards.shop_may_charge_from(uow, citizen, shop.id, now)
         if until is not None:
             raise NotAllowed(Refusal.CARD_LOCKED_AT_SHOP, until=until.isoformat())
-        # The balance is checked after the PIN, at confirmation: the PIN is the consent.
+        # A card with a grid pays only while unused codes are left; an old card (only a
+        # PIN, issued before the grids) pays with its PIN until the office reissues it.
+        unused = await cards.unused_positions(uow, citizen)
+        if unused is not None and not unused:
+            raise NotAllowed(Refusal.CARD_CODES_USED_UP, office=municipality.name)
+        # The balance is checked after the code, at confirmation: the code is the consent.
         for earlier in await _replace_pending(uow, shop, citizen, now):
-            if earlier.code_hash:  # the citizen holds a code from it; a PIN charge sent none
+            if earlier.code_hash:  # the citizen holds a code from it; a card charge sent none
                 await _tell_void(uow, earlier, citizen, shop, now)
+        position = None if unused is None else card_domain.draw_position(unused)
         return await _request_with_pin(
-            uow, shop, citizen, amount_cents, requested_by, now, policy.charge_ttl_minutes
+            uow,
+            shop,
+            citizen,
+            amount_cents,
+            requested_by,
+            now,
+            policy.charge_ttl_minutes,
+            position,
         )
     payer = await payer_of(uow, citizen)
     if payer is None:
@@ -327,11 +343,14 @@ async def _request_with_pin(
     requested_by: str,
     now: datetime,
     ttl_minutes: int,
+    position: int | None,
 ) -> ChargeRequested:
-    """A charge on a card with a PIN: nothing is sent, the holder types the card's PIN.
+    """A charge on a card: nothing is sent, the holder types the code at `position` of the
+    card's grid (drawn by the server and bound to the charge here: the till cannot choose
+    or change it), or an old card's PIN (`position` None).
 
     The charge keeps no code of its own (empty hash: nothing matches it); confirmation
-    checks the PIN of the card as it is then, so a reissued card's old PIN never works."""
+    checks the card as it is then, so a reissued card's old grid or PIN never works."""
     charge = m.Charge(
         municipality_id=shop.municipality_id,
         shop_id=shop.id,
@@ -345,11 +364,12 @@ async def _request_with_pin(
         requested_by=requested_by,
         created_at=now,
         expires_at=expiry(now, ttl_minutes),
+        card_code_position=position,
     )
     uow.add(charge)
     await uow.flush()
     shown = card_domain.grouped(citizen.card_code)
-    return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, "card")
+    return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, "card", position)
 
 
 class ConfirmOutcome(StrEnum):
@@ -377,6 +397,8 @@ class ConfirmResult:
     card_again_at: datetime | None = None
     # CONFIRMED, ALREADY_CONFIRMED: the number on the shop's receipt, counted per shop.
     receipt_number: int | None = None
+    # CONFIRMED by a code of a card's grid: the unused codes left on the card.
+    card_codes_left: int | None = None
 
 
 # What the cashier is told of each step of the confirmation (core/domain/charges.py).
@@ -475,25 +497,52 @@ async def confirm_charge(
     charge, citizen, shop, municipality = parties
     policy = policy_of(municipality)
     with_pin = charge.consent == cards.CONSENT_CARD_PIN
-    # A card's PIN is checked as the card is now (a reissued card's old PIN never works);
-    # a blocked card, or one without a PIN, matches nothing and is refused below.
+    # A card's slip is checked as the card is now (a reissued card's old grid or PIN never
+    # works); a blocked card, or one without a slip, matches nothing and is refused below.
     card_refused = with_pin and (citizen.card_blocked_at is not None or not citizen.card_pin_salt)
     salt, digest = (
         (citizen.card_pin_salt or "", citizen.card_pin_hash or "")
         if with_pin
         else (charge.code_salt, charge.code_hash)
     )
+    # A card with a grid: only the code at the position bound to this charge, unused.
+    cell: m.CardCode | None = None
+    unused: list[int] = []
+    if with_pin and charge.card_code_position is not None:
+        grid = await uow.citizens.card_grid(citizen.id, citizen.card_code)
+        unused = [code.position for code in grid if code.used_at is None]
+        cell = next((c for c in grid if c.position == charge.card_code_position), None)
+        card_refused = card_refused or cell is None
+        salt, digest = (cell.code_salt, cell.code_hash) if cell is not None else ("", "")
+        if (
+            cell is not None
+            and cell.used_at is not None
+            and ChargeStatus(charge.status) is ChargeStatus.PENDING
+        ):
+            # Its code confirmed another payment meanwhile (two tills drew the same cell):
+            # this one can no longer be confirmed; nothing counts against anyone.
+            await uow.charges.mark(
+                charge.id,
+                ChargeStatus.PENDING,
+                status=ChargeStatus.CANCELLED,
+                closed_reason="card_code_used",
+            )
+            return ConfirmResult(ConfirmOutcome.NOT_PENDING, charge.id, charge.amount_cents)
+    matched = not card_refused and otp.code_matches(uow.keys, typed_code, salt, digest)
     decision = decide_confirmation(
         PendingConfirmation(
             ChargeStatus(charge.status),
             charge.attempts,
             charge.expires_at,
             shop_lock_now(shop.blocked_at, shop.locked_until, now),
-            not card_refused and otp.code_matches(uow.keys, typed_code, salt, digest),
+            matched,
         ),
         now,
         policy.max_code_attempts,
     )
+    if cell is not None and matched and decision.step is Confirmation.EXPIRED:
+        # The right code, too late: it was said at the till, so it is spent all the same.
+        await uow.citizens.use_card_code(cell.id, charge.id, now)
     if card_refused and decision.step not in _CLOSED_OR_VOID:
         await uow.charges.mark(
             charge.id,
@@ -572,6 +621,18 @@ async def confirm_charge(
         return ConfirmResult(
             outcome, charge.id, charge.amount_cents, receipt_number=charge.receipt_number
         )
+    if cell is not None and not await uow.citizens.use_card_code(cell.id, charge.id, now):
+        # Used by another payment in the same instant: the guarded UPDATE lets one code
+        # confirm one payment only.
+        await uow.charges.mark(
+            charge.id,
+            ChargeStatus.CONFIRMED,
+            status=ChargeStatus.CANCELLED,
+            confirmed_at=None,
+            closed_reason="card_code_used",
+        )
+        return ConfirmResult(ConfirmOutcome.NOT_PENDING, charge.id, charge.amount_cents)
+    # From here the code is spent, even if the balance refuses the payment: it was said.
     try:
         posted = await ledger.post(
             uow,
@@ -606,6 +667,7 @@ async def confirm_charge(
         charge.amount_cents,
         citizen_balance_cents=balance,
         receipt_number=charge.receipt_number,
+        card_codes_left=None if cell is None else len(unused) - 1,
     )
 
 
@@ -1053,6 +1115,7 @@ class WaitingCharge:
     voucher: bool  # a community voucher's payment (core.services.voucher_charges)
     code_salt: str = ""
     code_hash: str = ""  # empty for a card's PIN: no code was sent
+    card_position: int | None = None  # the cell of the card's grid the holder is asked for
 
 
 def code_is_for(keys: ServerKeys, waiting: WaitingCharge, typed: str) -> bool:
@@ -1094,6 +1157,7 @@ async def waiting_at_till(
                     voucher=False,
                     code_salt=charge.code_salt,
                     code_hash=charge.code_hash,
+                    card_position=charge.card_code_position,
                 ),
             )
         )

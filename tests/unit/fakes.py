@@ -233,6 +233,30 @@ class FakeCitizens(_Fake):
         citizen.card_blocked_at = now
         return True
 
+    async def card_grid(self, citizen_id: int, card_code: str) -> Sequence[m.CardCode]:
+        found = self.store.rows(
+            m.CardCode,
+            lambda x: (
+                x.citizen_id == citizen_id and x.card_code == card_code and x.voided_at is None
+            ),
+        )
+        return sorted(found, key=lambda x: x.position)
+
+    async def void_card_codes(self, citizen_id: int, now: datetime) -> int:
+        found = self.store.rows(
+            m.CardCode, lambda x: x.citizen_id == citizen_id and x.voided_at is None
+        )
+        for code in found:
+            code.voided_at = now
+        return len(found)
+
+    async def use_card_code(self, code_id: int, charge_id: int, now: datetime) -> bool:
+        code = self.store.get(m.CardCode, code_id)
+        if code is None or code.used_at is not None or code.voided_at is not None:
+            return False
+        code.used_at, code.charge_id = now, charge_id
+        return True
+
     async def by_telegram_chat(self, municipality_id: int, chat_id: str) -> m.Citizen | None:
         return self._of(municipality_id, lambda x: x.telegram_chat_id == chat_id)
 
