@@ -137,7 +137,7 @@ _SENTENCES: dict[str, Text] = {
     ),
     Refusal.CARD_CODES_USED_UP: t(
         "Every code of this card was used: it pays no more. The holder must ask the office "
-        "of {office} for a new card."
+        "of {town} for a new card."
     ),
     Refusal.CHARGE_NOT_FOUND: t("Payment not found."),
     Refusal.REFUND_NEEDS_CITIZEN_CODE: t(
@@ -213,7 +213,7 @@ def error_text(error: DomainError) -> Text:
             return t(template.msgid, ceiling=Money(limit))
         return t("This amount is too large for a single payment: check it.")
     if error.code == Refusal.CARD_CODES_USED_UP:
-        return t(template.msgid, office=str(error.params.get("office", "")))
+        return t(template.msgid, town=str(error.params.get("town", "")))
     if error.code == "card.locked_at_shop":
         until = str(error.params.get("until", ""))
         try:

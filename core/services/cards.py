@@ -63,6 +63,7 @@ class CardData:
     # The one-time codes, position 1 first: only on the slip the office prints right after
     # issuing the card (they exist nowhere else in clear).
     codes: tuple[str, ...] = ()
+    grid: bool = False  # payments need a one-time code of the card's grid (else its old PIN)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,11 @@ class CardStatus:
 
 
 def _data(
-    citizen: m.Citizen, municipality: m.Municipality, codes: tuple[str, ...] = ()
+    citizen: m.Citizen,
+    municipality: m.Municipality,
+    codes: tuple[str, ...] = (),
+    *,
+    grid: bool = False,
 ) -> CardData:
     return CardData(
         municipality.name,
@@ -88,6 +93,7 @@ def _data(
         None,
         has_pin_card(citizen),
         codes,
+        grid or bool(codes),
     )
 
 
@@ -97,7 +103,7 @@ async def card_by_code(uow: UnitOfWork, municipality_id: int, card_code: str) ->
     municipality = await uow.municipalities.by_id(municipality_id)
     if citizen is None or municipality is None or citizen.erased_at is not None:
         return None
-    return _data(citizen, municipality)
+    return _data(citizen, municipality, grid=await unused_positions(uow, citizen) is not None)
 
 
 def has_pin_card(citizen: m.Citizen) -> bool:

@@ -183,7 +183,7 @@ async def request_charge(
         # PIN, issued before the grids) pays with its PIN until the office reissues it.
         unused = await cards.unused_positions(uow, citizen)
         if unused is not None and not unused:
-            raise NotAllowed(Refusal.CARD_CODES_USED_UP, office=municipality.name)
+            raise NotAllowed(Refusal.CARD_CODES_USED_UP, town=municipality.name)
         # The balance is checked after the code, at confirmation: the code is the consent.
         for earlier in await _replace_pending(uow, shop, citizen, now):
             if earlier.code_hash:  # the citizen holds a code from it; a card charge sent none
