@@ -7,9 +7,9 @@ bank does, the office prints on a second page a slip with the numbered one-time 
 the card (its "carta dei codici") and only the last characters of the card number, to be
 kept apart from the card; the till asks for one code by its number. The slip exists only
 when the office prints the card right after issuing it (the codes exist nowhere else in
-clear). Cards issued before the grids had a PIN slip instead (`_pin_slip`). Text is set in Source Sans Pro (shipped by a Python
-package, OFL), which covers Italian accents and the other Latin letters of a name or a
-municipality.
+clear). Cards issued before the grids had a PIN slip instead (`_pin_slip`). Text is set
+in Source Sans Pro (shipped by a Python package, OFL), which covers Italian accents and
+the other Latin letters of a name or a municipality.
 """
 
 from __future__ import annotations

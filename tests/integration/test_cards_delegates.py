@@ -165,7 +165,9 @@ async def test_the_pin_is_stored_hashed_and_the_card_number_is_needed(core: Core
     async with core.uow() as uow:
         grid = await uow.citizens.card_grid(citizen.id, citizen.card_code)
     assert [x.position for x in grid] == list(range(1, 31))
-    assert all(code not in x.code_hash + x.code_salt for x, code in zip(grid, card.codes))
+    assert all(
+        code not in x.code_hash + x.code_salt for x, code in zip(grid, card.codes, strict=True)
+    )
     # By codice fiscale the shop cannot ask for the PIN: it must have the card.
     with pytest.raises(NotAllowed) as refused:
         await request(core, town.shop_id, town.citizen_cfs[0], 100)
