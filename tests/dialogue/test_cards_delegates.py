@@ -4,11 +4,13 @@ one segment)."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.domain.cards import PIN_FAILURES_PER_SHOP
 from core.services import cards, delegates
+from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.dialogue.harness import (
     TILL_CODE,
@@ -21,7 +23,7 @@ from tests.dialogue.harness import (
     param,
 )
 from tests.dialogue.test_shop import CONFIRMED
-from tests.dialogue.test_sms_lengths import CITIZEN_PHONE, SHOP_PHONE, long_town
+from tests.dialogue.test_sms_lengths import CITIZEN_PHONE, SHOP_PHONE, TOWN, long_town
 from tests.factories import approved_request
 
 ASK_PIN = (
@@ -105,6 +107,42 @@ async def test_wrong_pins_stop_this_shop_not_the_card(core: Core, language: str)
         town = (await uow.municipalities.all())[0]
         holder = await uow.citizens.by_codice_fiscale(town.id, cf)
         assert holder is not None and holder.card_blocked_at is None
+
+
+FEW_LEFT = "Only {count} code left on the card: the holder must ask the office for a new card."
+NONE_LEFT = (
+    "No code left on the card: it pays no more. The holder must ask the office for a new card."
+)
+USED_UP = (
+    "Every code of this card was used: it pays no more. The holder must ask the office of "
+    "{town} for a new card."
+)
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_the_till_says_when_the_card_runs_out_of_codes(core: Core, language: str) -> None:
+    cf = await long_town(core)
+    card = await no_phone_card(core, cf, language)
+    async with core.uow() as uow:  # the holder has paid 28 times already
+        await uow.session.execute(
+            update(m.CardCode).where(m.CardCode.position > 2).values(used_at=core.now())
+        )
+        await uow.commit()
+    till = await open_till(Chat(core, SHOP_PHONE))
+    await till.send(f"LINGUA {language}")
+    await till.expect(f"PAGA {card.card_code} 1", ASK_PIN)
+    replies = await till.expect(slip(card, till), CONFIRMED)
+    assert FEW_LEFT in msgids(replies) and param(replies, "count") == 1
+    for reply in replies:
+        assert_one_segment(reply, language)
+    await till.expect(f"PAGA {card.card_code} 1", ASK_PIN)
+    replies = await till.expect(slip(card, till), NONE_LEFT)
+    for reply in replies:
+        assert_one_segment(reply, language)
+    replies = await till.expect(f"PAGA {card.card_code} 1", USED_UP)
+    assert param(replies, "town") == TOWN
+    for reply in replies:
+        assert_one_segment(reply, language)
 
 
 @pytest.mark.parametrize("language", ["it", "en"])

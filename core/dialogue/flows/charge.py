@@ -419,7 +419,8 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                         "office for a new card."
                     )
                 )
-            turn.say(*said, options=AFTER)
+            # One SMS, or two when the warning about the card's codes does not fit in one.
+            turn.say_split(*said, options=AFTER)
         elif result.outcome is outcome.CARD_BLOCKED:
             turn.say(
                 t(
