@@ -445,10 +445,20 @@ async def not_paid(
     )
 
 
-def wrong_codes_warning(shop_name: str, amount_cents: int, *, pin: bool = False) -> Text:
+def wrong_codes_warning(
+    shop_name: str, amount_cents: int, *, pin: bool = False, grid: bool = False
+) -> Text:
     """To the holder of a code when wrong codes typed at the till cancelled the payment
     (the last allowed one, or one that locked the shop): possibly a fraud attempt. A card
-    holder has a PIN, not a code: `pin` says so (docs/cards-and-delegates.md)."""
+    holder has a slip of one-time codes (`grid`), or an old card's PIN (`pin`), not a code
+    sent to them: the warning says which (docs/cards-and-delegates.md)."""
+    if grid:
+        return t(
+            "Warning: {shop} typed a wrong code of your card too many times. The payment of "
+            "{amount} was cancelled. Never show your code slip: give only the code asked.",
+            shop=shop_name,
+            amount=Money(amount_cents),
+        )
     if pin:
         return t(
             "Warning: {shop} typed a wrong PIN for your card too many times. The payment of "
@@ -595,7 +605,14 @@ async def confirm_charge(
                 await notify_payer(
                     uow,
                     citizen,
-                    Reply.of(wrong_codes_warning(shop.name, charge.amount_cents, pin=with_pin)),
+                    Reply.of(
+                        wrong_codes_warning(
+                            shop.name,
+                            charge.amount_cents,
+                            pin=with_pin,
+                            grid=charge.card_code_position is not None,
+                        )
+                    ),
                     now,
                     charge_id=charge.id,
                 )
@@ -1058,7 +1075,14 @@ async def _card_locked_at_shop(
         await notify_payer(
             uow,
             citizen,
-            Reply.of(wrong_codes_warning(shop.name, charge.amount_cents, pin=True)),
+            Reply.of(
+                wrong_codes_warning(
+                    shop.name,
+                    charge.amount_cents,
+                    pin=True,
+                    grid=charge.card_code_position is not None,
+                )
+            ),
             now,
             charge_id=charge.id,
         )

@@ -182,10 +182,11 @@ async def test_a_card_is_issued_once_unless_reissued(core: Core) -> None:
     assert refused.value.code == "card.already_issued"
 
 
-# A card holder has a PIN, not a code: the warning says so (chat trial finding 14).
+# A card holder has a slip of codes, not a code sent to them: the warning says so (chat
+# trial finding 14; an old card's says PIN).
 WARNED = (
-    "Warning: {shop} typed a wrong PIN for your card too many times. The payment of {amount} "
-    "was cancelled. Never tell your PIN to anyone but the cashier."
+    "Warning: {shop} typed a wrong code of your card too many times. The payment of {amount} "
+    "was cancelled. Never show your code slip: give only the code asked."
 )
 BLOCKED_NOTICE = (
     "Your voucher card was blocked after too many wrong PINs at several shops, the last at "
@@ -199,6 +200,9 @@ def test_the_card_holders_warning_names_the_pin(language: str, code: str) -> Non
     said = render_text(warning, language, sms=True)
     assert "PIN" in said and code not in said.lower(), said
     said = render_text(charges.wrong_codes_warning("Alimentari Da Rita", 4_00), language, sms=True)
+    assert code in said.lower() and "PIN" not in said, said
+    grid = charges.wrong_codes_warning("Alimentari Da Rita", 4_00, pin=True, grid=True)
+    said = render_text(grid, language, sms=True)
     assert code in said.lower() and "PIN" not in said, said
 
 
@@ -226,9 +230,10 @@ async def test_a_dishonest_shop_cannot_lock_the_card_out_of_other_shops(
     async with core.uow() as uow:
         assert await security.wrong_codes_of_shop(uow, town.shop_id, clock()) == 3
         assert await security.wrong_codes_of_shop(uow, honest, clock()) == 0
-    # ...and the holder was warned as for any payment cancelled for wrong codes, of a PIN.
+    # ...and the holder was warned as for any payment cancelled for wrong codes, of the
+    # card's codes (not of a code sent to them).
     told = await notices_to(core, town.citizen_phones[0])
-    assert WARNED in told and not any("wrong code" in msgid for msgid in told), told
+    assert WARNED in told and not any("wrong code too many" in msgid for msgid in told), told
     # The next day the shop charges the card again.
     clock.current = first + timedelta(hours=24, seconds=1)
     assert await pays(core, town.shop_id, card) == "confirmed"
