@@ -273,13 +273,16 @@ async def codes_used_up(
     now: datetime,
     *,
     content: str | None = None,
+    own_count: bool = False,
 ) -> CodesUsedUp | None:
     """None when a new code of request `kind` may be sent to the address now. Codes that
     came back right do not count: the owner who proves the number is never stopped by the
     codes a forger made us send. At the limit, the last code of the request goes on only
-    for the `content` (content_digest) it was sent for."""
+    for the `content` (content_digest) it was sent for. `own_count`: only the codes of
+    this kind count (codes others make us send to a person, such as a cashier's refund
+    codes, neither use up nor are used up by the person's own requests)."""
     sent = await uow.security.of_address(CODE_SENT, channel, address, now - timedelta(days=1))
-    waiting = [x for x in sent if x.proven_at is None]
+    waiting = [x for x in sent if x.proven_at is None and (not own_count or x.detail == kind)]
     next_at = _next_code_at([x.created_at for x in waiting], now)
     if next_at is None:
         return None
@@ -307,14 +310,16 @@ async def code_sent(
     code_hash: str,
     municipality_id: int | None,
     content: str | None = None,
+    shop_id: int | None = None,
 ) -> None:
     """Count a code of request `kind` sent to the address, with its salted hash and the
-    digest of what it confirms."""
+    digest of what it confirms (`shop_id`: the shop whose request sent it, when one did)."""
     await record(
         uow,
         CODE_SENT,
         now,
         municipality_id=municipality_id,
+        shop_id=shop_id,
         channel=channel,
         address=address,
         detail=kind,
@@ -379,3 +384,15 @@ async def numbers_at_code_limit(uow: UnitOfWork, municipality_id: int, now: date
     ):
         by_number.setdefault((channel, address), []).append(at)
     return sum(1 for times in by_number.values() if _next_code_at(sorted(times), now) is not None)
+
+
+async def shop_codes_used_up(
+    uow: UnitOfWork, shop_id: int, kind: str, limit: int, now: datetime
+) -> datetime | None:
+    """When a shop may make us send another code of request `kind` (to its customers),
+    having sent `limit` in the last hour that never came back; None when it may now. A
+    code its customer gave back right (only they read it) gives its place back."""
+    times = await uow.security.unproven_of_shop(CODE_SENT, shop_id, kind, now - timedelta(hours=1))
+    if len(times) < limit:
+        return None
+    return times[len(times) - limit] + timedelta(hours=1)

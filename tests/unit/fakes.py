@@ -729,6 +729,15 @@ class FakeShops(_Fake):
     async def invite_by_hash(self, code_hash: str) -> m.ShopInvite | None:
         return self.store.first(m.ShopInvite, lambda x: x.code_hash == code_hash)
 
+    async def member_at(self, shop_id: int, channel: str, address: str) -> m.ShopMember | None:
+        return self.store.first(
+            m.ShopMember,
+            lambda x: x.shop_id == shop_id and x.channel == channel and x.address == address,
+        )
+
+    async def current(self, shop_id: int) -> m.Shop | None:
+        return self.store.get(m.Shop, shop_id)
+
     async def has_member_at(self, channel: str, address: str) -> bool:
         return (
             self.store.first(m.ShopMember, lambda x: x.channel == channel and x.address == address)
@@ -1081,6 +1090,23 @@ class FakeSecurityEvents(_Fake):
                 x.proven_at = proven_at
             if wrong_try:
                 x.wrong_tries = (x.wrong_tries or 0) + 1
+
+    async def unproven_of_shop(
+        self, kind: str, shop_id: int, detail: str, since: datetime
+    ) -> Sequence[datetime]:
+        return sorted(
+            x.created_at
+            for x in self.store.rows(
+                m.SecurityEvent,
+                lambda x: (
+                    x.kind == kind
+                    and x.shop_id == shop_id
+                    and x.detail == detail
+                    and x.created_at > since
+                    and x.proven_at is None
+                ),
+            )
+        )
 
     async def unproven_of_town(
         self, kind: str, municipality_id: int, since: datetime

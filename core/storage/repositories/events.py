@@ -156,6 +156,25 @@ class SecurityEventRepository(_Repository):
             .execution_options(synchronize_session=False)
         )
 
+    async def unproven_of_shop(
+        self, kind: str, shop_id: int, detail: str, since: datetime
+    ) -> Sequence[datetime]:
+        """When the shop's events of a kind and detail after `since` whose code never came
+        back happened, the oldest first."""
+        return (
+            await self.session.scalars(
+                select(m.SecurityEvent.created_at)
+                .where(
+                    m.SecurityEvent.kind == kind,
+                    m.SecurityEvent.shop_id == shop_id,
+                    m.SecurityEvent.detail == detail,
+                    m.SecurityEvent.created_at > since,
+                    m.SecurityEvent.proven_at.is_(None),
+                )
+                .order_by(m.SecurityEvent.created_at)
+            )
+        ).all()
+
     async def unproven_of_town(
         self, kind: str, municipality_id: int, since: datetime
     ) -> Sequence[tuple[str, str, datetime]]:
