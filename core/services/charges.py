@@ -890,7 +890,7 @@ async def unlock_shop(
 # the town): those codes are counted as the confirmation codes of a number are
 # (core.services.security), per customer under the same limits but on their own count, and
 # per shop. A code the customer gives back right gives its place back.
-REFUND_CODE = "refund_customer"
+REFUND_CODE = security.REFUND_CUSTOMER
 REFUND_CODES_PER_SHOP_PER_HOUR = 10
 
 
@@ -942,7 +942,7 @@ async def send_refund_code(
     channel, shown = shown_destination(citizen, payer)
     where = "Telegram" if channel != Channel.SMS else f"SMS {shown}".strip()
     used_up = await security.codes_used_up(
-        uow, payer.channel, payer.address, REFUND_CODE, now, content=content, own_count=True
+        uow, payer.channel, payer.address, REFUND_CODE, now, content=content
     )
     if used_up is not None and used_up.valid is not None:
         held = used_up.valid

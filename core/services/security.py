@@ -36,6 +36,11 @@ KEEP = timedelta(days=30)
 # changes waits for a code sent to its number): at most CODES_PER_HOUR codes in an hour
 # and CODES_PER_DAY in a day that have not come back, each valid CODE_VALID, with
 # CODE_TRIES wrong tries in all.
+# Codes other people make us send to a person, counted apart from the person's own: a
+# cashier's refund asks the customer's consent by a code (core/services/charges.py). Their
+# count neither uses up the codes of the person's own requests nor is used up by them.
+REFUND_CUSTOMER = "refund_customer"
+COUNTED_APART = frozenset({REFUND_CUSTOMER})
 CODES_PER_HOUR = 5
 CODES_PER_DAY = 10
 CODE_VALID = timedelta(minutes=10)
@@ -273,16 +278,19 @@ async def codes_used_up(
     now: datetime,
     *,
     content: str | None = None,
-    own_count: bool = False,
 ) -> CodesUsedUp | None:
     """None when a new code of request `kind` may be sent to the address now. Codes that
     came back right do not count: the owner who proves the number is never stopped by the
     codes a forger made us send. At the limit, the last code of the request goes on only
-    for the `content` (content_digest) it was sent for. `own_count`: only the codes of
-    this kind count (codes others make us send to a person, such as a cashier's refund
-    codes, neither use up nor are used up by the person's own requests)."""
+    for the `content` (content_digest) it was sent for. A kind COUNTED_APART counts only
+    its own codes, and the others count none of them."""
     sent = await uow.security.of_address(CODE_SENT, channel, address, now - timedelta(days=1))
-    waiting = [x for x in sent if x.proven_at is None and (not own_count or x.detail == kind)]
+    waiting = [
+        x
+        for x in sent
+        if x.proven_at is None
+        and (x.detail == kind if kind in COUNTED_APART else x.detail not in COUNTED_APART)
+    ]
     next_at = _next_code_at([x.created_at for x in waiting], now)
     if next_at is None:
         return None

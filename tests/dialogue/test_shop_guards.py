@@ -183,6 +183,20 @@ async def test_the_customers_own_codes_are_not_used_up_by_refund_codes(core: Cor
     assert len(await refund_codes(core, phone)) == 1
 
 
+async def test_refund_codes_do_not_use_up_the_customers_own_codes(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    phone = town.citizen_phones[0]
+    charge = await pay(core, town, 5_00)
+    cashier = await cashier_of(core, town)
+    for _ in range(security.CODES_PER_HOUR):
+        await ask_refund(cashier, await receipt(core, charge), CUSTOMER_ASKED)
+        await cashier.send("ANNULLA")
+    async with core.uow() as uow:
+        # The customer's own appeal may still be sent its code; another refund may not.
+        assert await security.codes_used_up(uow, "sms", phone, "appeal", core.now()) is None
+        assert await security.codes_used_up(uow, "sms", phone, charges.REFUND_CODE, core.now())
+
+
 async def test_at_the_shops_limit_no_code_leaves(core: Core) -> None:
     town = await make_town(core, citizens=1)
     phone = town.citizen_phones[0]
