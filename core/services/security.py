@@ -385,10 +385,11 @@ async def code_wrong_try(uow: UnitOfWork, channel: str, address: str, code_hash:
 
 async def numbers_at_code_limit(uow: UnitOfWork, municipality_id: int, now: datetime) -> int:
     """How many of the town's numbers cannot be sent a new confirmation code now: many
-    codes that never came back are someone else's requests, or a forger's flood."""
+    codes that never came back are someone else's requests, or a forger's flood. (Codes
+    COUNTED_APART, a cashier's refund codes, do not stop the number's own requests.)"""
     by_number: dict[tuple[str, str], list[datetime]] = {}
     for channel, address, at in await uow.security.unproven_of_town(
-        CODE_SENT, municipality_id, now - timedelta(days=1)
+        CODE_SENT, municipality_id, now - timedelta(days=1), but=COUNTED_APART
     ):
         by_number.setdefault((channel, address), []).append(at)
     return sum(1 for times in by_number.values() if _next_code_at(sorted(times), now) is not None)

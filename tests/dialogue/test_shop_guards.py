@@ -422,3 +422,19 @@ async def test_the_services_read_the_actors_role_now(core: Core) -> None:
             .where(m.SecurityEvent.detail == charges.REFUND_CODE)
         )
     assert sent == 0
+
+
+async def test_the_office_does_not_count_a_number_at_its_limit_for_refund_codes(
+    core: Core,
+) -> None:
+    """Refund codes do not stop the number's own requests, so the office's count of numbers
+    at their code limit (admin shops lookups) leaves them out."""
+    town = await make_town(core, citizens=1)
+    charge = await pay(core, town, 5_00)
+    cashier = await cashier_of(core, town)
+    for _ in range(security.CODES_PER_HOUR):
+        await ask_refund(cashier, await receipt(core, charge), CUSTOMER_ASKED)
+        await cashier.send("ANNULLA")
+    async with core.uow() as uow:
+        at_limit = await security.numbers_at_code_limit(uow, town.municipality_id, core.now())
+    assert at_limit == 0

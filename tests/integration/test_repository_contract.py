@@ -608,5 +608,7 @@ async def test_a_chats_place_in_a_shop_and_a_shops_unproven_codes(new_uow: NewUo
         shop = await uow.shops.current(shop_id)
         assert shop is not None and shop.status == "approved"
         times = await uow.security.unproven_of_shop("sent", shop_id, "refund", NOW)
+        town = await uow.security.unproven_of_town("sent", town_id, NOW, but=("refund",))
     # Never came back, of that detail, the oldest first.
     assert list(times) == [NOW + timedelta(minutes=1), NOW + timedelta(minutes=2)]
+    assert list(town) == [("sms", "+44", NOW + timedelta(minutes=4))]

@@ -18,7 +18,7 @@ import copy
 import enum
 import itertools
 import math
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date, datetime
 from types import TracebackType
@@ -1109,7 +1109,7 @@ class FakeSecurityEvents(_Fake):
         )
 
     async def unproven_of_town(
-        self, kind: str, municipality_id: int, since: datetime
+        self, kind: str, municipality_id: int, since: datetime, *, but: Collection[str] = ()
     ) -> Sequence[tuple[str, str, datetime]]:
         return [
             (x.channel, x.address, x.created_at)
@@ -1120,6 +1120,7 @@ class FakeSecurityEvents(_Fake):
                     and x.municipality_id == municipality_id
                     and x.created_at > since
                     and x.proven_at is None
+                    and x.detail not in but
                 ),
             )
             if x.channel is not None and x.address is not None
