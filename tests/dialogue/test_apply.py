@@ -375,3 +375,20 @@ async def test_a_shops_phone_is_told_to_apply_from_another_one(core: Core) -> No
     )
     async with core.uow() as uow:
         assert await uow.citizens.by_codice_fiscale(town.municipality_id, APPLICANT) is None
+
+
+async def test_the_codice_fiscale_is_found_inside_a_sentence(core: Core) -> None:
+    """Trial finding: "il mio codice fiscale è …" was refused as "16 letters and digits",
+    every time, and the person could not get past the question."""
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234568")
+    await chat.send("MENU")
+    for text in ("3", "2", "1"):
+        await chat.send(text)
+    assert (await chat.state())[:2] == ("apply", "cf")
+    # Two different codes, or a wrong one inside the sentence, are no answer.
+    await chat.expect(f"{APPLICANT} or {make_cf(501)}", CF_LENGTH)
+    await chat.expect(f"my codice fiscale is {WRONG_CHECK.lower()}", CF_CHECKSUM)
+    assert (await chat.state())[:2] == ("apply", "cf")
+    await chat.expect(f"Good morning, my codice fiscale is {APPLICANT.lower()}, thanks", MEMBERS)
+    assert (await chat.state())[:2] == ("apply", "members")
