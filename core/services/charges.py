@@ -189,8 +189,14 @@ async def request_charge(
             Refusal.CITIZEN_PAYS_BY_CARD if cards.has_pin_card(citizen) else "citizen.unreachable"
         )
     # Over the cap nothing changes: no code is sent and a code already held stays valid.
-    sent = await uow.charges.codes_sent_to(citizen.id, now - timedelta(hours=1))
-    if sent >= policy.codes_per_person_per_hour:
+    # A shop's first code to the person in the hour is never refused for the codes other
+    # shops sent: one shop asking and cancelling charges cannot stop the person paying at
+    # every other till (the flood is bounded by the cap plus one code per shop).
+    hour_ago = now - timedelta(hours=1)
+    sent = await uow.charges.codes_sent_to(citizen.id, hour_ago)
+    if sent >= policy.codes_per_person_per_hour and await uow.charges.codes_sent_to(
+        citizen.id, hour_ago, shop_id=shop.id
+    ):
         raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY)
     replaced = [x for x in await _replace_pending(uow, shop, citizen, now) if x.code_hash]
     balance = await ledger.citizen_balance(uow, shop.municipality_id, citizen.id)
