@@ -155,6 +155,13 @@ _FILLER = frozenset(
         "inclusa", "included", "including", "componenti", "members", "only",
     }
 )  # fmt: skip
+# Words that say the number counts people: around an amount they mean the answer is to
+# another question ("siamo in 3" where the rent is asked is not 3 euro).
+_PEOPLE = frozenset(
+    {"siamo", "persone", "persona", "people", "person", "noi", "we", "io", "me",
+     "componenti", "members"}
+)  # fmt: skip
+_AMOUNT_FILLER = _FILLER - _PEOPLE
 _NUMBER_TOKEN = re.compile(r"\d+")
 
 
@@ -184,7 +191,7 @@ def amount_text(text: str | None, *, spelled: bool = True) -> str:
     kept = [
         piece
         for piece in cleaned.replace("€", " ").split()
-        if fold(piece) not in _FILLER or not fold(piece)
+        if fold(piece) not in _AMOUNT_FILLER or not fold(piece)
     ]
     if spelled and len(kept) == 1 and fold(kept[0]) in NUMBER_WORDS:
         return str(NUMBER_WORDS[fold(kept[0])])
