@@ -158,6 +158,8 @@ class Refusal(StrEnum):
     REFUND_NEEDS_CITIZEN_CODE = "refund.needs_citizen_code"
     REFUND_NOT_TODAY = "refund.not_today"
     REFUND_ALREADY_REFUNDED = "refund.already_refunded"
+    # The office revoked the customer's vouchers after the payment: only it can undo it.
+    REFUND_REVOKED = "refund.revoked"
     REIMBURSEMENT_BALANCES_CHANGED = "reimbursement.balances_changed"
     REIMBURSEMENT_EXECUTION_DATE_PAST = "reimbursement.execution_date_past"
     REIMBURSEMENT_LESS_OWED = "reimbursement.less_owed"

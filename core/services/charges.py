@@ -915,6 +915,7 @@ async def send_refund_code(
     if await uow.charges.settled([charge.id]):
         # Reimbursed since the cashier picked it: no code for a refund that would be refused.
         raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED)
+    await _refuse_after_revocation(uow, charge)
     citizen = await uow.citizens.by_id(charge.citizen_id)
     shop = await uow.shops.by_id(shop_id)
     assert citizen is not None and shop is not None
@@ -1201,6 +1202,20 @@ async def expire_charges(uow: UnitOfWork, now: datetime) -> int:
     return await uow.charges.expire_due(now)
 
 
+async def _refuse_after_revocation(uow: UnitOfWork, charge: m.Charge) -> None:
+    """A payment made before the office revoked the customer's vouchers is not given back
+    by the shop: the revocation returned the balance left to the fund and counted this
+    payment in the sum to recover, so a refund would put revoked money back to spend while
+    the office still claims it. The office undoes the revocation, or handles the payment.
+    Refused with REFUND_REVOKED."""
+    paid_at = charge.confirmed_at
+    if paid_at is None:
+        return
+    for application in await uow.applications.of_citizen(charge.citizen_id):
+        if application.revoked_at is not None and application.revoked_at >= paid_at:
+            raise NotAllowed(Refusal.REFUND_REVOKED)
+
+
 async def refund_charge(
     uow: UnitOfWork,
     *,
@@ -1226,6 +1241,7 @@ async def refund_charge(
     if await uow.charges.settled([charge.id]):
         # The town has paid the shop for it: the office must handle it.
         raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED)
+    await _refuse_after_revocation(uow, charge)
     # A refusal must leave nothing behind, though the caller (a dialogue turn) commits
     # its conversation after it: the writes are one savepoint, undone when one refuses.
     # The posting comes first for its lock on the shop's account: a reimbursement run
