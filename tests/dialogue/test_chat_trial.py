@@ -135,6 +135,29 @@ async def test_questions_in_plain_words_ask_for_the_application_the_shops_or_say
     assert (await citizen.state())[0] != "apply"
 
 
+async def test_a_question_about_the_application_is_its_status_not_a_new_one(
+    core: Core,
+) -> None:
+    """Trial finding: "a che punto è la mia domanda?" from a citizen who had applied started
+    a new application (the privacy question), and the next words were "not understood"."""
+    town = await town_with_open_window(core)
+    citizen = Chat(core, town.citizen_phones[0])
+    await citizen.send("MENU")
+    for text in (
+        "a che punto è la mia domanda?",
+        "com'è andata la mia domanda?",
+        "la mia domanda è stata accettata?",
+        "vorrei sapere lo stato della domanda",
+        "what happened to my application?",
+    ):
+        replies = await citizen.send(text)
+        assert (await citizen.state())[0] is None, text
+        assert "Application" in said(replies, "en") or "Domanda" in said(replies, "it"), text
+    # Wanting to apply is still the application.
+    await citizen.send("vorrei fare la domanda")
+    assert (await citizen.state())[0] == "apply"
+
+
 async def test_plain_words_never_lead_to_a_payment_nor_answer_a_question_asked(
     core: Core,
 ) -> None:
