@@ -350,6 +350,9 @@ def split_amount(arg: str) -> tuple[str, str | None]:
     before or after it ("€ 3", "12,50 €", "EUR 3"), and euro and cents in words ("3 euro
     e 50" is 3,50): never part of who pays."""
     words = arg.split()
+    if len(words) == 2 and _amount_first(*words):
+        # "12,50 RSSMRA85T10A562S": the amount written first, who pays second.
+        return words[1], words[0]
     for size in (5, 4):
         # "3 euro e 50" / "3 euro e 50 centesimi" at the end, after a reference.
         if len(words) > size and (amount := euro_and_cents(" ".join(words[-size:]))):
@@ -376,6 +379,21 @@ def split_amount(arg: str) -> tuple[str, str | None]:
         if plain or marked:
             return " ".join(words[:-1]), last.replace("−", "-")
     return arg.strip(), None
+
+
+def _amount_first(first: str, second: str) -> bool:
+    """Whether two words are an amount and then who pays: a codice fiscale after plain
+    digits or a written amount; a phone number (8 digits or more) or a card code (10
+    letters and digits) after an amount with a comma, a dot or € ("12,50 3331000005"), so
+    that plain digits before a phone stay what they were."""
+    if _AMOUNT_LIKE.match(first) is None or looks_like_codice_fiscale(first):
+        return False
+    if looks_like_codice_fiscale(second):
+        return True
+    marked = _NUMBER_TOKEN.fullmatch(first.lstrip("+-−")) is None
+    phone = second.lstrip("+").isdigit() and len(second.lstrip("+")) >= 8
+    card = len(second) == 10 and second.isalnum() and not second.isdigit()
+    return marked and (phone or card)
 
 
 def _split_cents(words: list[str]) -> bool:
