@@ -1180,8 +1180,9 @@ async def confirmed_charge(
 ) -> m.Charge | None:
     """A payment this shop received and has not refunded (what a refund may pick), by the
     number on its receipt (counted per shop). Raises NotAllowed when the municipality has
-    already reimbursed the shop for it: only the office can undo it, so the cashier is
-    told before any code is sent; Conflict (refund.already_refunded) when it was refunded."""
+    already reimbursed the shop for it, or revoked the customer's vouchers since: only the
+    office can undo it, so the cashier is told before any code is sent; Conflict
+    (refund.already_refunded) when it was refunded."""
     charge = await uow.charges.by_receipt(shop_id, receipt_number)
     if charge is not None and charge.status == ChargeStatus.REFUNDED:
         # Said as such: "no payment with this receipt" would read as if it never existed.
@@ -1190,6 +1191,8 @@ async def confirmed_charge(
         return None
     if await uow.charges.settled([charge.id]):
         raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED)
+    # Revoked since: said before the owner's or the customer's code too.
+    await _refuse_after_revocation(uow, charge)
     return charge
 
 
