@@ -315,7 +315,9 @@ async def set_language(turn: Turn, language: str) -> None:
     await show_menu(turn, LANGUAGE_DONE)
 
 
-LANGUAGE_DONE = t("Done: I will write to you in English.")
+# The way back is said in the language left behind: a number's language can be changed by
+# someone forging its SMS sender, and the person must read how to undo it.
+LANGUAGE_DONE = t("Done: I will write to you in English. Per tornare all'italiano scrivi LINGUA.")
 
 
 async def deep_link(turn: Turn, payload: str) -> None:

@@ -52,11 +52,14 @@ class PendingCode:
 
 @dataclass
 class CustomerCode:
-    """The code sent to the customer to consent to a cashier's refund, and the wrong tries."""
+    """The code sent to the customer to consent to a cashier's refund, the wrong tries, and
+    the digest of the refund it was sent for (core.services.security.content_digest; ""
+    for a code kept before codes knew their content: it confirms nothing)."""
 
     salt: str
     hash: str
     tries: int = 0
+    content: str = ""
 
 
 @dataclass

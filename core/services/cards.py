@@ -114,9 +114,11 @@ async def issue_card(
     (identity.money_at_stake) gets a card only through a request another operator
     `approved` (core.services.phone_changes, kind card), whoever calls this, and not while
     such a request is pending. A request asked for somebody else is refused, never
-    treated as no request (identity.check_approval). The office always asks. Whoever
-    receives the citizen's notices (their phone or chat, their delegate) is told of every
-    card, with the office's name: a card they did not ask for is noticed."""
+    treated as no request (identity.check_approval), and the card names the request it
+    was printed for (`card_change_id`), which the database accepts only of this citizen.
+    The office always asks. Whoever receives the citizen's notices (their phone or chat,
+    their delegate) is told of every card, with the office's name: a card they did not
+    ask for is noticed."""
     cf = normalize_codice_fiscale(codice_fiscale)
     citizen = await uow.citizens.by_codice_fiscale(municipality.id, cf)
     if citizen is None or citizen.erased_at is not None:
@@ -146,6 +148,11 @@ async def issue_card(
     citizen.card_pin_hash = cards.hash_pin(uow.keys, pin, salt)
     citizen.card_issued_at = now  # wrong PINs are counted from here: a new card starts afresh
     citizen.card_blocked_at = None
+    # The request the card is printed for: the database refuses one of another citizen
+    # (fk_citizens_card_change_id_phone_changes), whatever the checks above missed.
+    citizen.card_change_id = (
+        approved.id if approved is not None and approved.kind == "card" else None
+    )
     await uow.flush()
     notice = (
         t(

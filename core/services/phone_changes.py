@@ -154,7 +154,11 @@ async def request(
         requested_at=now,
     )
     if waiting is not None or not await uow.phone_changes.add_waiting(change):
-        # One change waits per citizen (the index holds it against a request a moment ago).
+        # One change waits per citizen, and one request names a number (the indexes hold
+        # both against a request another operator asked a moment ago): said as if it had
+        # been found before.
+        if waiting is None:
+            await _check_not_asked(uow, citizen, phone, PHONE)
         other = waiting or await uow.phone_changes.waiting_for(citizen, PHONE)
         raise Conflict(
             Refusal.PHONE_CHANGE_WAITING,
@@ -204,7 +208,9 @@ async def _check_not_asked(uow: UnitOfWork, citizen: m.Citizen, number: str, kin
     household's new phone or delegate (one phone speaks for one person: the second request
     would be refused only at its approval, after both numbers were told by SMS), or this
     citizen's own request of the other kind (a delegate equal to their new phone). A
-    second request of the same kind for the citizen is refused by _request's index."""
+    second request of the same kind for the citizen is refused by _request's index. Two
+    operators asking at the same moment both find nothing here: the database's index
+    uq_phone_changes_waiting_phone refuses the second insert, and this is asked again."""
     for other in await uow.phone_changes.waiting_with_phone(citizen.municipality_id, number):
         if other.citizen_id != citizen.id:
             raise Conflict(
@@ -286,8 +292,11 @@ async def _request(
     )
     pending = await uow.phone_changes.waiting_for(citizen, kind)
     if pending is not None or not await uow.phone_changes.add_waiting(change):
-        # One request of a kind per citizen (the index holds it against a request asked a
-        # moment ago by another operator).
+        # One request of a kind per citizen, and one request names a number (the indexes
+        # hold both against a request another operator asked a moment ago): said as if it
+        # had been found before.
+        if pending is None and phone is not None:
+            await _check_not_asked(uow, citizen, phone, kind)
         other = pending or await uow.phone_changes.waiting_for(citizen, kind)
         raise Conflict(
             refused,

@@ -224,6 +224,16 @@ async def create_invite(uow: UnitOfWork, shop_id: int, now: datetime) -> str:
     return code
 
 
+async def invited_to(uow: UnitOfWork, code: str, now: datetime) -> m.Shop | None:
+    """The shop a cashier code still valid is for (None for any other code), read only:
+    the code message sent to the typing chat's own number names it. Wrong codes are
+    counted where they are used (accept_invite)."""
+    invite = await uow.shops.invite_by_hash(_hash_invite(uow, code))
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        return None
+    return await uow.shops.by_id(invite.shop_id)
+
+
 async def accept_invite(
     uow: UnitOfWork, code: str, *, channel: str, address: str, now: datetime
 ) -> m.Shop:

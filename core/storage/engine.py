@@ -90,6 +90,20 @@ TELEGRAM_IS_SHOP = "identity.telegram_is_shop"
 _PHONE_PARAMETERS = ("phone", "new_phone")
 
 
+# A card bound to a request that is not its holder's (migration 0030_request_identity):
+# PostgreSQL's composite foreign key names itself, SQLite's trigger says the refusal.
+CARD_REQUEST_KEY = "fk_citizens_card_change_id_phone_changes"
+_CARD_REQUEST_REFUSED = (f'"citizens" violates foreign key constraint "{CARD_REQUEST_KEY}"',)
+
+
+def card_request_refused(error: BaseException) -> bool:
+    """Whether the database refused to bind a citizen's card to another's request."""
+    said = str(error)
+    return Refusal.REQUEST_OTHER_CITIZEN.value in said or any(
+        words in said for words in _CARD_REQUEST_REFUSED
+    )
+
+
 def trigger_refusal(error: BaseException) -> Refusal | None:
     """The refusal a trigger raised with this database error, if it is one."""
     said = str(error)
@@ -99,13 +113,20 @@ def trigger_refusal(error: BaseException) -> Refusal | None:
 def _refusal(context: ExceptionContext) -> DomainError | None:
     if TELEGRAM_IS_SHOP in str(context.original_exception):
         return NotAllowed(Refusal.IDENTITY_REFUSED, reason="telegram_is_shop")
+    execution = context.execution_context
+    # The default execution context (not the abstract one) keeps the bound values.
+    rows: list[dict[str, object]] = getattr(execution, "compiled_parameters", None) or []
+    if card_request_refused(context.original_exception):
+        # As core.services.identity.check_approval says it, naming the request when the
+        # statement wrote one row.
+        change = rows[0].get("card_change_id") if len(rows) == 1 else None
+        return NotAllowed(
+            Refusal.REQUEST_OTHER_CITIZEN, change_id=change if isinstance(change, int) else 0
+        )
     refusal = trigger_refusal(context.original_exception)
     if refusal is None:
         return None
     params: dict[str, object] = {}
-    execution = context.execution_context
-    # The default execution context (not the abstract one) keeps the bound values.
-    rows: list[dict[str, object]] = getattr(execution, "compiled_parameters", None) or []
     if refusal is not Refusal.SHOP_MEMBER_IS_CITIZEN and len(rows) == 1:
         # The masked phone, as the services' own refusal gives it (one row: an
         # executemany does not say which of its rows was refused).
@@ -121,6 +142,11 @@ def _refusals_from_triggers(engine: AsyncEngine) -> None:
         refused = _refusal(context)
         if refused is not None:
             raise refused from context.sqlalchemy_exception
+
+
+# Writers take the lock at transaction start: no deadlock-prone lock upgrades, and a
+# guarded balance UPDATE can never read a stale value.
+SQLITE_BEGIN = "BEGIN IMMEDIATE"
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -142,14 +168,15 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Writers take the lock at transaction start: no deadlock-prone lock upgrades,
-        # and a guarded balance UPDATE can never read a stale value.
         adapted = connection.connection.dbapi_connection
         if isinstance(adapted, sqlite_driver.OneTripConnection):
+            if adapted.joins_plan_transaction():
+                # A unit of work's plan began it (core/storage/uow.py): the session joins.
+                return
             # Sent with the transaction's first statement, without a trip of its own.
-            adapted.defer_begin("BEGIN IMMEDIATE")
+            adapted.defer_begin(SQLITE_BEGIN)
         else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql(SQLITE_BEGIN)
 
 
 async def checkpoint_wal(engine: AsyncEngine) -> bool:

@@ -10,10 +10,12 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -23,6 +25,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
+    or_,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -118,8 +122,22 @@ class Citizen(Base):
         UniqueConstraint("municipality_id", "codice_fiscale"),
         Index("uq_citizens_phone", "municipality_id", "phone", unique=True),
         Index("uq_citizens_telegram", "municipality_id", "telegram_chat_id", unique=True),
+        # A card is bound only to a request asked for its own holder: the request's id
+        # with the citizen's (phone_changes' uq_phone_changes_id_citizen). On SQLite, which
+        # cannot add a table constraint to citizens in place, migration 0030 holds the same
+        # rule with a column reference and triggers (docs/cards-and-delegates.md).
+        ForeignKeyConstraint(
+            ["card_change_id", "id"],
+            ["phone_changes.id", "phone_changes.citizen_id"],
+            ondelete="RESTRICT",
+            use_alter=True,
+        ),
     )
-    id: Mapped[int] = _id()
+    # autoincrement said: `id` is in a foreign key too (the one above), which would
+    # otherwise make SQLAlchemy expect it given.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     municipality_id: Mapped[int] = _fk("municipalities.id")
     # After erasure this holds a pseudonym, never the real code.
     codice_fiscale: Mapped[str] = mapped_column(String(64))
@@ -141,6 +159,9 @@ class Citizen(Base):
     card_pin_hash: Mapped[str | None] = mapped_column(String(64))
     card_issued_at: Mapped[datetime | None]
     card_blocked_at: Mapped[datetime | None]
+    # The approved card request (phone_changes, kind card) this card was printed for; None
+    # for a card issued without one (nothing at stake, or before migration 0030).
+    card_change_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
 
 
 class Delegate(Base):
@@ -762,13 +783,6 @@ class FundEntry(Base):
     recorded_at: Mapped[datetime]
 
 
-# A request of phone_changes still to be acted on: waiting for its approval, or an approved
-# card not yet printed. One of each kind per citizen (uq_phone_changes_waiting).
-PENDING_REQUEST = (
-    "status = 'waiting' OR (kind = 'card' AND status = 'approved' AND handed_at IS NULL)"
-)
-
-
 class PhoneChange(Base):
     """An act about who receives a citizen's payment codes, asked by one operator and
     waiting for a second (four eyes): a new phone (`kind` phone, for a citizen who has
@@ -787,14 +801,6 @@ class PhoneChange(Base):
 
     __tablename__ = "phone_changes"
     __table_args__ = (
-        Index(
-            "uq_phone_changes_waiting",
-            "citizen_id",
-            "kind",
-            unique=True,
-            sqlite_where=text(PENDING_REQUEST),
-            postgresql_where=text(PENDING_REQUEST),
-        ),
         CheckConstraint("status IN ('waiting', 'approved', 'withdrawn', 'expired')", name="status"),
         CheckConstraint("kind IN ('phone', 'delegate', 'card')", name="kind"),
         CheckConstraint(
@@ -830,6 +836,9 @@ class PhoneChange(Base):
             name="printed_in_time",
         ),
         Index("ix_phone_changes_queue", "municipality_id", "status"),
+        # The key citizens.card_change_id refers to with the citizen's own id: a card is
+        # bound only to a request of its holder (fk_citizens_card_change_phone_changes).
+        Index("uq_phone_changes_id_citizen", "id", "citizen_id", unique=True),
     )
     id: Mapped[int] = _id()
     municipality_id: Mapped[int] = _fk("municipalities.id", index=False)
@@ -855,6 +864,42 @@ class PhoneChange(Base):
     # An approved card: printed before this moment (its approval and CARD_PRINT_DAYS of
     # core.services.cards), or it expires (`status` expired) and a new one is asked.
     print_by: Mapped[datetime | None]
+
+
+# A request of phone_changes still to be acted on: waiting for its approval, or an approved
+# card not yet printed. One of each kind per citizen (uq_phone_changes_waiting). One
+# expression, for the index and for the queries (core.storage.office_repositories): the
+# database refuses exactly what the services look for. In a WHERE beside other conditions
+# SQLAlchemy keeps its OR in parentheses.
+PENDING_REQUEST: ColumnElement[bool] = or_(
+    PhoneChange.status == "waiting",
+    and_(
+        PhoneChange.kind == "card",
+        PhoneChange.status == "approved",
+        PhoneChange.handed_at.is_(None),
+    ),
+)
+# A request waiting for its approval; the only one that holds a full number (CHECK
+# phone_while_waiting). One waiting request names a number in a municipality
+# (uq_phone_changes_waiting_phone), whichever household and kind (a new phone, a delegate).
+WAITING_REQUEST: ColumnElement[bool] = PhoneChange.status == "waiting"
+
+Index(
+    "uq_phone_changes_waiting",
+    PhoneChange.citizen_id,
+    PhoneChange.kind,
+    unique=True,
+    sqlite_where=PENDING_REQUEST,
+    postgresql_where=PENDING_REQUEST,
+)
+Index(
+    "uq_phone_changes_waiting_phone",
+    PhoneChange.municipality_id,
+    PhoneChange.phone,
+    unique=True,
+    sqlite_where=WAITING_REQUEST,
+    postgresql_where=WAITING_REQUEST,
+)
 
 
 class ProviderPayment(Base):

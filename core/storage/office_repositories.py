@@ -156,18 +156,8 @@ def _of(citizen: m.Citizen) -> ColumnElement[bool]:
 
 
 def _pending() -> ColumnElement[bool]:
-    """m.PENDING_REQUEST (the predicate of the index uq_phone_changes_waiting) as one
-    expression: grouped whatever it is combined with. Never put the raw text in a WHERE
-    beside other conditions: its OR would escape them (an approved card of anybody would
-    match every citizen)."""
-    return or_(
-        m.PhoneChange.status == "waiting",
-        and_(
-            m.PhoneChange.kind == "card",
-            m.PhoneChange.status == "approved",
-            m.PhoneChange.handed_at.is_(None),
-        ),
-    )
+    """m.PENDING_REQUEST: the very expression of the index uq_phone_changes_waiting."""
+    return m.PENDING_REQUEST
 
 
 class FundRepository(_Repository):
@@ -230,8 +220,9 @@ class FundRepository(_Repository):
 
 class PhoneChangeRepository(_Repository):
     async def add_waiting(self, change: m.PhoneChange) -> bool:
-        """Insert a waiting change; False (nothing written) when the citizen already has
-        one (uq_phone_changes_waiting: another operator asked a moment earlier)."""
+        """Insert a waiting change; False (nothing written) when another operator asked a
+        moment earlier one of the same kind for the citizen (uq_phone_changes_waiting) or
+        one naming the same number in the municipality (uq_phone_changes_waiting_phone)."""
         try:
             async with self.session.begin_nested():
                 self.session.add(change)
@@ -266,7 +257,7 @@ class PhoneChangeRepository(_Repository):
                 select(m.PhoneChange)
                 .where(
                     m.PhoneChange.municipality_id == municipality_id,
-                    m.PhoneChange.status == "waiting",
+                    m.WAITING_REQUEST,
                     m.PhoneChange.phone == phone,
                 )
                 .order_by(m.PhoneChange.id)
@@ -278,10 +269,7 @@ class PhoneChangeRepository(_Repository):
         rows = await self.session.execute(
             select(m.PhoneChange, m.Citizen)
             .join(m.Citizen, m.Citizen.id == m.PhoneChange.citizen_id)
-            .where(
-                m.PhoneChange.municipality_id == municipality_id,
-                m.PhoneChange.status == "waiting",
-            )
+            .where(m.PhoneChange.municipality_id == municipality_id, m.WAITING_REQUEST)
             .order_by(m.PhoneChange.id)
         )
         return [(change, citizen) for change, citizen in rows.all()]

@@ -176,14 +176,17 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     # _pending: statements not sent yet (a BEGIN, SAVEPOINTs, RELEASEs), in order;
     # _in_transaction: whether sqlite3 had one open after the last trip (with
-    # isolation_level None only BEGIN, or a SAVEPOINT outside one, opens one).
-    __slots__ = ("_in_transaction", "_pending")
+    # isolation_level None only BEGIN, or a SAVEPOINT outside one, opens one);
+    # _begun_for_plan: a unit of work's plan began the transaction outside SQLAlchemy, and
+    # a session joining it must not begin another (joins_plan_transaction).
+    __slots__ = ("_begun_for_plan", "_in_transaction", "_pending")
     _cursor_cls = OneTripCursor
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self._pending: list[str] = []
         self._in_transaction = False
+        self._begun_for_plan = False
 
     def _in_a_transaction(self) -> bool:
         """Open in SQLite, or about to be (a BEGIN is pending)."""
@@ -194,6 +197,42 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         if self._in_a_transaction():
             raise sqlite3.OperationalError("cannot start a transaction within a transaction")
         self._pending.append(begin)
+
+    def begin_for_plan(self, begin: str) -> None:
+        """defer_begin for a plan run on this connection outside SQLAlchemy (a unit of
+        work's plan before any session): a session that joins it later must not begin."""
+        self.defer_begin(begin)
+        self._begun_for_plan = True
+
+    def joins_plan_transaction(self) -> bool:
+        """Whether SQLAlchemy, beginning on this connection, joins a plan's transaction
+        (then it sends no BEGIN). Asked once: later transactions begin as usual."""
+        joins, self._begun_for_plan = self._begun_for_plan, False
+        return joins
+
+    async def end_transaction(self, *, commit: bool) -> None:
+        """commit() or rollback() from the event loop, without SQLAlchemy's greenlet
+        bridge: how a unit of work ends a plan's transaction that no session joined."""
+        self._pending = []
+        self._begun_for_plan = False
+        if not self._in_transaction:
+            return
+        connection = self._connection
+        if not commit:
+            await connection.rollback()
+            self._in_transaction = False
+            return
+        try:
+            await connection.commit()
+        except Exception:
+            # As in commit(): SQLite may keep a refused COMMIT's transaction open.
+            try:
+                await connection.rollback()
+                self._in_transaction = False
+            except Exception:
+                pass  # left marked open: the pool's reset rolls back or drops it
+            raise
+        self._in_transaction = False
 
     async def run_in_thread(self, fn: Callable[..., T], *args: Any) -> T:
         """fn(sqlite3_connection, *args) in the database thread, in one trip, inside the
@@ -217,6 +256,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         # What is pending only opens or closes savepoints (or opens the transaction):
         # COMMIT ends them all alike, so they need not be sent.
         self._pending = []
+        self._begun_for_plan = False
         if not self._in_transaction:
             # Nothing ran since BEGIN, or no transaction: nothing to commit, no trip.
             return
@@ -243,6 +283,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
     def rollback(self) -> None:
         self._pending = []
+        self._begun_for_plan = False
         if not self._in_transaction:
             return
         super().rollback()

@@ -18,10 +18,12 @@ from core.storage import models as m
 from core.storage import office_repositories as o
 from core.storage import repositories as r
 from core.storage.community_repository import CommunityRepository
+from core.storage.engine import SQLITE_BEGIN
 from core.storage.paper_import import PaperImportRepository
 from core.storage.read_models import ReadModels
 from core.storage.review_repository import AppealRepository, AuditRepository
-from core.storage.trips import Plan, drive_asyncpg, run_plan
+from core.storage.sqlite_driver import OneTripConnection
+from core.storage.trips import Plan, drive_asyncpg, drive_sqlite, run_plan
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -106,9 +108,9 @@ class UnitOfWork:
         # wakes the outbox's payment loop (outbox.worker).
         self.queued_payment = False
         self._session: AsyncSession | None = None
-        # PostgreSQL: the pooled connection whose transaction a plan began before any
-        # session was needed (run_plan), and the SQLAlchemy connection a session opened
-        # later in this unit of work shares it through.
+        # The pooled connection whose transaction a plan began before any session was
+        # needed (run_plan), and the SQLAlchemy connection a session opened later in this
+        # unit of work shares it through.
         self._plan_connection: PoolProxiedConnection | None = None
         self._shared: AsyncConnection | None = None
 
@@ -136,20 +138,23 @@ class UnitOfWork:
     async def run_plan(self, plan: Plan[T]) -> T:
         """Run a plan (core/storage/trips.py) in this unit of work's transaction.
 
-        On PostgreSQL, before any session is open, the plan runs on a connection taken
-        from the pool as it is: BEGIN, the plan's statements on asyncpg, and the commit or
-        the rollback of this unit of work, with no session, SQLAlchemy connection or
-        greenlet bridge around each of them. Anything else runs in the session's
-        transaction."""
-        if self.dialect != "postgresql" or self._session is not None:
+        Before any session is open, the plan runs on a connection taken from the pool as
+        it is: BEGIN, the plan's statements (on SQLite all of them in one trip to the
+        database thread, on PostgreSQL on asyncpg), and the commit or the rollback of this
+        unit of work, with no session, SQLAlchemy connection or greenlet bridge around
+        them. Once a session is open, the plan runs in the session's transaction."""
+        if self._session is not None:
             return await run_plan(self.session, plan)
         if self._plan_connection is None:
             self._plan_connection = await self._engine.raw_connection()
             try:
-                await _adapted(self._plan_connection)._start_transaction()
+                await _begin(self._plan_connection)
             except BaseException:
                 await self._end_plan_connection()
                 raise
+        adapted = _adapted(self._plan_connection)
+        if isinstance(adapted, OneTripConnection):
+            return await adapted.run_in_thread(drive_sqlite, plan)
         return await drive_asyncpg(self._plan_connection.driver_connection, plan)
 
     async def __aenter__(self) -> UnitOfWork:
@@ -260,8 +265,9 @@ class UnitOfWork:
 
 
 def _adapted(connection: PoolProxiedConnection) -> Any:
-    """SQLAlchemy's adapter around the asyncpg connection: it tracks the transaction, so a
-    session joining the connection later commits or rolls back the one a plan began."""
+    """SQLAlchemy's adapter around the driver's connection (asyncpg's, or the SQLite
+    OneTripConnection): it tracks the transaction, so a session joining the connection
+    later commits or rolls back the one a plan began."""
     return connection.dbapi_connection
 
 
@@ -271,11 +277,24 @@ _REPOSITORIES = tuple(
 )
 
 
+async def _begin(connection: PoolProxiedConnection) -> None:
+    """Begin a plan's transaction on a connection taken from the pool."""
+    adapted = _adapted(connection)
+    if isinstance(adapted, OneTripConnection):
+        # Sent with the plan's first statement, as the engine's "begin" event would.
+        adapted.begin_for_plan(SQLITE_BEGIN)
+    else:
+        await adapted._start_transaction()
+
+
 async def _finish(connection: PoolProxiedConnection | None, *, commit: bool) -> None:
     """Commit or roll back the transaction a plan began on this connection, if still open."""
     if connection is None:
         return
     adapted = _adapted(connection)
+    if isinstance(adapted, OneTripConnection):
+        await adapted.end_transaction(commit=commit)
+        return
     transaction = adapted._transaction
     # Forgotten before the trip, as SQLAlchemy's adapter does: whatever the server
     # answers, this transaction is over.

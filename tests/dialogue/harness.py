@@ -167,6 +167,31 @@ async def open_till(chat: Chat) -> Chat:
 
 
 TILL_CODE = (
-    "Code {code} confirms that this phone charges vouchers for your shop. Do not share it "
-    "with anyone. Valid {minutes} min."
+    "Code {code} confirms that this phone charges vouchers for {shop}. Do not share it with "
+    "anyone. Valid {minutes} min."
+)
+# What the shop's own codes confirm, named in their messages (the till's is TILL_CODE).
+REFUND_CODE = (
+    "Code {code} confirms the refund of {amount} (receipt no. {receipt}): reply to this "
+    "message with the code. Do not give it to anyone else. Valid {minutes} min."
+)
+CASHIER_CODE = (
+    "Code {code} confirms a new cashier code for {shop}. Do not share it with anyone. Valid "
+    "{minutes} min."
+)
+JOIN_CODE = (
+    "Code {code} confirms that you join {shop} as cashier. Do not share it with anyone. Valid "
+    "{minutes} min."
+)
+REMOVE_CODE = (
+    "Code {code} confirms that you remove cashier {who} from {shop}. Do not share it with "
+    "anyone. Valid {minutes} min."
+)
+LEAVE_CODE = (
+    "Code {code} confirms that you stop working for {shop}. Do not share it with anyone. "
+    "Valid {minutes} min."
+)
+REGISTER_CODE = (
+    "Code {code} confirms the registration of {shop}, P.IVA {vat}. Do not share it with "
+    "anyone. Valid {minutes} min."
 )

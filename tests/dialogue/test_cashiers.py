@@ -14,7 +14,7 @@ from core.i18n import render_text
 from core.services import ledger, shop_members
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.dialogue.harness import Chat, open_till, outbox_of, param
+from tests.dialogue.harness import REMOVE_CODE, Chat, open_till, outbox_of, param
 from tests.dialogue.test_shop import (
     ASK_CODE,
     CONFIRMED,
@@ -28,10 +28,7 @@ from tests.factories import Town, make_town
 CASHIER = "+393339990050"
 LIST = "Cashiers of {shop}. Reply with the number of the one to remove, or ANNULLA."
 SURE = "Remove cashier {who}? They will no longer be able to charge, refund or see the statement."
-VERIFY_REMOVE = (
-    "Code {code} confirms that you remove a cashier from your shop. Do not share it with "
-    "anyone. Valid {minutes} min."
-)
+VERIFY_REMOVE = REMOVE_CODE
 DONE = "Done: {who} no longer works for {shop} and was told."
 TOLD_REMOVED = (
     "You no longer work for {shop}: this chat can no longer charge, refund or see its statement."
@@ -170,7 +167,7 @@ async def test_a_cashier_leaves_in_english_and_the_phone_can_apply(core: Core) -
     await cashier.expect("LEAVE", LEAVE_SURE)
     replies = await cashier.send("1")
     code = await own_code(cashier)
-    assert "stop working for the shop" in texts(replies, "en")
+    assert "stop working for Alimentari Test" in texts(replies, "en")
     replies = await cashier.expect(code, "You no longer work for {shop}.")
     assert await members(core, town) == [(town.shop_phone, "owner")]
     # The citizen's menu now, and the owner is told in Italian.

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from core.bootstrap import Core
 from core.dialogue.flows.base import code_message
+from core.dialogue.flows.refund import refund_code_text
 from core.dialogue.inbound import Channel
 from core.domain import gsm7
 from core.domain.messages import Moment, Money, t
@@ -17,13 +18,9 @@ from core.i18n import format_param, render_text
 from core.services import security
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.dialogue.harness import Chat, confirmation_code, msgids, param
+from tests.dialogue.harness import CASHIER_CODE, Chat, confirmation_code, msgids, param
 from tests.factories import make_town
 
-CASHIER_CODE = (
-    "Code {code} confirms a new cashier code for your shop. Do not share it with anyone. "
-    "Valid {minutes} min."
-)
 TOO_MANY_SENT = (
     "Too many codes were sent to this number. Nothing was changed: a new code can be sent "
     "from {when}."
@@ -239,9 +236,16 @@ async def test_lingua_and_stop_by_sms_change_only_that_sms_conversation(core: Co
 def test_a_confirmation_code_says_to_reply_with_it(flow: str, language: str) -> None:
     # These codes come back to us: an elderly person who got one wrote "ok grazie" and
     # "ho ricevuto un codice, cosa devo fare?" before anyone told them (usertest item 8).
-    said = render_text(code_message(flow, "035428", 10), language, sms=True)
+    if flow == "refund":
+        text = refund_code_text("035428", 10, amount_cents=1_234_56, receipt=123)
+    else:
+        text = code_message(flow, "035428", 10)
+    said = render_text(text, language, sms=True)
     assert REPLY_WITH_IT[language] in said, said
     assert "035428" in said and gsm7.count(said).single
+    if flow == "refund":  # and which refund it confirms
+        assert {"it": "1.234,56", "en": "1,234.56"}[language] in said, said
+        assert "123" in said
 
 
 @pytest.mark.parametrize("language", ["it", "en"])

@@ -13,7 +13,15 @@ from core.i18n import render_text
 from core.services import charges, ledger, municipalities, security
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.dialogue.harness import Chat, open_till, outbox_of, param
+from tests.dialogue.harness import (
+    CASHIER_CODE,
+    JOIN_CODE,
+    REFUND_CODE,
+    Chat,
+    open_till,
+    outbox_of,
+    param,
+)
 from tests.factories import (
     Town,
     confirm,
@@ -56,18 +64,9 @@ WIDE_CEILING = municipalities.default_policy_text() + "\nmax_payment_eur = 10000
 NOTHING_WAITING = "No payment is waiting for a code at this till. To charge, write PAGA."
 TOO_MANY_CODES = "Too many payment requests for this person: nothing was sent. Try again later."
 RECEIPT = "Paid {amount} at {shop}. Remaining balance: {balance}."
-VERIFY_REFUND = (
-    "Code {code} confirms a refund by your shop: reply to this message with the code. Do not "
-    "give it to anyone else. Valid {minutes} min."
-)
-VERIFY_CASHIER = (
-    "Code {code} confirms a new cashier code for your shop. Do not share it with anyone. "
-    "Valid {minutes} min."
-)
-VERIFY_JOIN = (
-    "Code {code} confirms that you join a shop as cashier. Do not share it with anyone. "
-    "Valid {minutes} min."
-)
+VERIFY_REFUND = REFUND_CODE
+VERIFY_CASHIER = CASHIER_CODE
+VERIFY_JOIN = JOIN_CODE
 
 
 async def citizen_code(core: Core, phone: str, *, above_balance: bool = False) -> str:

@@ -53,8 +53,8 @@ async def _town_with_pending(core: Core, cents: int = 4_00) -> tuple[Town, int, 
     return town, charge_id, code
 
 
-async def test_on_postgresql_a_plain_payment_commits_without_an_orm_session(
-    core: Core, database_url: str, monkeypatch: pytest.MonkeyPatch
+async def test_a_plain_payment_commits_without_an_orm_session(
+    core: Core, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     town, charge_id, code = await _town_with_pending(core)
     opened: list[object] = []
@@ -72,8 +72,7 @@ async def test_on_postgresql_a_plain_payment_commits_without_an_orm_session(
         await uow.commit()
     monkeypatch.undo()
 
-    # SQLite runs the plan in the session's one trip to its thread (decision 5).
-    assert len(opened) == (0 if database_url.startswith("postgresql") else 1)
+    assert opened == []
     assert await _status(core, charge_id) == "confirmed"
     assert await citizen_balance(core, town) == 150_00 - 1_00 - 4_00
     assert await _receipts(core, town, charge_id) == 1

@@ -1433,7 +1433,8 @@ def _pending(change: m.PhoneChange) -> bool:
 
 
 class FakePhoneChanges(_Fake):
-    """The rules of the table's index in memory: one pending request of a kind per citizen."""
+    """The rules of the table's indexes in memory: one pending request of a kind per
+    citizen, one waiting request naming a number in a municipality."""
 
     def _pending_of(self, citizen_id: int, municipality_id: int) -> list[m.PhoneChange]:
         return self.store.rows(
@@ -1447,6 +1448,10 @@ class FakePhoneChanges(_Fake):
         kind = change.kind or "phone"
         mine = self._pending_of(change.citizen_id, change.municipality_id)
         if any((x.kind or "phone") == kind for x in mine):
+            return False
+        if change.phone is not None and await self.waiting_with_phone(
+            change.municipality_id, change.phone
+        ):
             return False
         self.store.add(change)
         self.store.flush()

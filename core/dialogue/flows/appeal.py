@@ -105,7 +105,7 @@ class AppealFlow(ConfirmedFlow[AppealState]):
         s = self.state(turn)
         return (str(s.protocol), str(s.reason))
 
-    def code_text(self, turn: Turn, code: str, minutes: int) -> Text:
+    async def code_text(self, turn: Turn, code: str, minutes: int) -> Text:
         """The start of the reason, quoted: a citizen who did not write it sees it."""
         return t(
             'Code {code} confirms your appeal "{quote}": reply to this message with the code. '

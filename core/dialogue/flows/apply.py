@@ -83,7 +83,7 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         answers = (s.mode, s.protocol, s.cf, s.members, s.work, s.pension, s.liquidity)
         return tuple(str(x) for x in (*answers, s.support, s.rent))
 
-    def code_text(self, turn: Turn, code: str, minutes: int) -> Text:
+    async def code_text(self, turn: Turn, code: str, minutes: int) -> Text:
         """Whose application the code sends (the masked codice fiscale) and for how many
         people: a citizen whose number a forger wrote as sees it is not theirs."""
         s = self.state(turn)

@@ -240,57 +240,9 @@ VERIFY_ATTEMPTS = security.CODE_TRIES
 def code_message(flow: str, code: str, minutes: int) -> Text:
     """The code message says what it confirms, to send it back here, and not to give it to
     anyone else (a payment code is the other kind: the citizen tells it to the cashier and
-    never sends it here, see core.services.charges). The application and the appeal say
-    their content too (their flows' `code_text`)."""
-    if flow == "refund":
-        return t(
-            "Code {code} confirms a refund by your shop: reply to this message with the code. "
-            "Do not give it to anyone else. Valid {minutes} min.",
-            code=code,
-            minutes=minutes,
-        )
-    if flow == "register":
-        return t(
-            "Code {code} confirms the registration of your shop. Do not share it with anyone. "
-            "Valid {minutes} min.",
-            code=code,
-            minutes=minutes,
-        )
-    if flow == "join":
-        return t(
-            "Code {code} confirms that you join a shop as cashier. Do not share it with "
-            "anyone. Valid {minutes} min.",
-            code=code,
-            minutes=minutes,
-        )
-    if flow == "charge":
-        return t(
-            "Code {code} confirms that this phone charges vouchers for your shop. Do not "
-            "share it with anyone. Valid {minutes} min.",
-            code=code,
-            minutes=minutes,
-        )
-    if flow == "cashiers":
-        return t(
-            "Code {code} confirms that you remove a cashier from your shop. Do not share it "
-            "with anyone. Valid {minutes} min.",
-            code=code,
-            minutes=minutes,
-        )
-    if flow == "leave":
-        return t(
-            "Code {code} confirms that you stop working for the shop. Do not share it with "
-            "anyone. Valid {minutes} min.",
-            code=code,
-            minutes=minutes,
-        )
-    if flow == "cashier":
-        return t(
-            "Code {code} confirms a new cashier code for your shop. Do not share it with "
-            "anyone. Valid {minutes} min.",
-            code=code,
-            minutes=minutes,
-        )
+    never sends it here, see core.services.charges). Every flow that sends a code says its
+    content (its `code_text`: the application, the appeal, the shop's refund, registration,
+    cashiers and till); this is the words of a flow that has none."""
     return t(
         "Code {code} confirms your request: reply to this message with the code. Do not give "
         "it to anyone else. Valid {minutes} min.",
@@ -329,7 +281,7 @@ class ConfirmedFlow(Flow[S]):
         """What the code confirms (the flow's answers), bound to it when it is sent."""
         return ()
 
-    def code_text(self, turn: Turn, code: str, minutes: int) -> Text:
+    async def code_text(self, turn: Turn, code: str, minutes: int) -> Text:
         """The code's message: what it confirms, in words its owner recognises."""
         return code_message(self.name, code, minutes)
 
@@ -412,7 +364,8 @@ class ConfirmedFlow(Flow[S]):
         answers.otp = PendingCode(
             salt=salt, hash=code_hash, expires=turn.now + VERIFY_TTL, content=content
         )
-        turn.say(self.code_text(turn, code, int(VERIFY_TTL.total_seconds() // 60)), sensitive=True)
+        text = await self.code_text(turn, code, int(VERIFY_TTL.total_seconds() // 60))
+        turn.say(text, sensitive=True)
         return True
 
     async def resume_at_code(self, turn: Turn, inp: Input) -> bool:

@@ -34,6 +34,7 @@ from core.domain.messages import Moment, Money, Option, Text, t, tn
 from core.domain.money import parse_euro
 from core.domain.shops import ShopStatus
 from core.services import charges as charge_service
+from core.services import shops as shop_service
 from core.services import voucher_charges
 
 AFTER = (Option("charge", t("New charge")), Option("menu", t("Menu")))
@@ -118,6 +119,21 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
     name = "charge"
     acts_for_shop = "member"
     state_type = ChargeState
+
+    def confirms(self, turn: Turn) -> tuple[str, ...]:
+        """The shop whose till this phone opens: a code sent for one shop opens no other.
+        (A payment the till then asks needs the customer's own code.)"""
+        return (str(self.state(turn).shop_id),)
+
+    async def code_text(self, turn: Turn, code: str, minutes: int) -> Text:
+        shop = await shop_service.shop_by_id(turn.uow, known(self.state(turn).shop_id))
+        return t(
+            "Code {code} confirms that this phone charges vouchers for {shop}. Do not share "
+            "it with anyone. Valid {minutes} min.",
+            code=code,
+            shop=shop.name if shop is not None else "",
+            minutes=minutes,
+        )
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
         turn.finish()

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from core.dialogue.context import NOT_UNDERSTOOD, Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows.base import (
+    CODE_FOR_OTHER_CONTENT,
     VERIFY,
     VERIFY_ATTEMPTS,
     ConfirmedFlow,
@@ -24,6 +25,7 @@ from core.domain.errors import DomainError
 from core.domain.messages import Money, Option, Text, t, tn
 from core.domain.shops import MemberRole, ShopStatus
 from core.services import charges as charge_service
+from core.services import security
 from core.services.movements import refundable_charges
 from core.storage import models as m
 
@@ -33,6 +35,19 @@ SHOWN = 5
 def start_of_day(now: datetime, timezone: str) -> datetime:
     zone = ZoneInfo(timezone)
     return datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+
+
+def refund_code_text(code: str, minutes: int, *, amount_cents: int, receipt: int) -> Text:
+    """The code to the shop's own number names the refund it confirms: its amount and the
+    receipt's number (the shop is in the code's digest; its name does not fit one SMS)."""
+    return t(
+        "Code {code} confirms the refund of {amount} (receipt no. {receipt}): reply to this "
+        "message with the code. Do not give it to anyone else. Valid {minutes} min.",
+        code=code,
+        amount=Money(amount_cents),
+        receipt=str(receipt),
+        minutes=minutes,
+    )
 
 
 def receipt_of(charge: m.Charge) -> int:
@@ -45,6 +60,22 @@ class RefundFlow(ConfirmedFlow[RefundState]):
     name = "refund"
     acts_for_shop = "member"
     state_type = RefundState
+
+    def confirms(self, turn: Turn) -> tuple[str, ...]:
+        """The shop, the payment and its amount: a code sent for one refund gives back no
+        other payment, of this shop or another."""
+        s = self.state(turn)
+        return (str(s.shop_id), str(s.charge_id), str(s.amount), str(s.receipt))
+
+    async def code_text(self, turn: Turn, code: str, minutes: int) -> Text:
+        s = self.state(turn)
+        return refund_code_text(
+            code, minutes, amount_cents=known(s.amount), receipt=s.receipt or known(s.charge_id)
+        )
+
+    def _customer_content(self, turn: Turn) -> str:
+        """What the customer's code consents to (the same refund): kept with that code."""
+        return security.content_digest(turn.uow.keys, "refund_customer", self.confirms(turn))
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
         turn.finish()
@@ -179,7 +210,8 @@ class RefundFlow(ConfirmedFlow[RefundState]):
                 turn.finish()
                 turn.say(error_text(error))
                 return
-            s.customer, s.where = CustomerCode(salt, hashed), where
+            s.customer = CustomerCode(salt, hashed, content=self._customer_content(turn))
+            s.where = where
             await self.goto(turn, "customer")
             return
         await self._refund(turn, citizen_confirmed=False)
@@ -199,6 +231,12 @@ class RefundFlow(ConfirmedFlow[RefundState]):
             raise Reject(t("Write the code the customer reads to you (6 digits), or ANNULLA."))
         pending = known(self.state(turn).customer)
         if otp.code_matches(turn.uow.keys, typed, pending.salt, pending.hash):
+            if pending.content != self._customer_content(turn):
+                # The customer consented to another refund (or the code was kept before
+                # codes knew their content): it gives back nothing else.
+                turn.finish()
+                turn.say(CODE_FOR_OTHER_CONTENT)
+                return
             await self._refund(turn, citizen_confirmed=True)
             return
         tries = pending.tries + 1

@@ -54,6 +54,24 @@ class ShopRegisterFlow(ConfirmedFlow[RegisterState]):
     def draft_reminder(self) -> Text:
         return t("Your shop registration is not finished: write REGISTRA to continue it.")
 
+    def confirms(self, turn: Turn) -> tuple[str, ...]:
+        """Every answer: a code sent for them registers only them."""
+        s = self.state(turn)
+        answers = (s.name, s.vat, s.category, s.address, s.town, s.postcode, s.lat, s.lon)
+        return tuple(str(x) for x in (*answers, s.iban))
+
+    async def code_text(self, turn: Turn, code: str, minutes: int) -> Text:
+        """The shop's name and partita IVA, as the summary showed them."""
+        s = self.state(turn)
+        return t(
+            "Code {code} confirms the registration of {shop}, P.IVA {vat}. Do not share it "
+            "with anyone. Valid {minutes} min.",
+            code=code,
+            shop=known(s.name),
+            vat=known(s.vat),
+            minutes=minutes,
+        )
+
     async def next_step(self, turn: Turn, current: str) -> None:
         s = self.state(turn)
         if s.back == "summary":

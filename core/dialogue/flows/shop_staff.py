@@ -11,7 +11,7 @@ from core.dialogue.menus import show_menu
 from core.dialogue.state import CashiersState, JoinState, NoState, ShopState
 from core.domain import otp
 from core.domain.errors import DomainError, Refusal
-from core.domain.messages import Day, Option, t
+from core.domain.messages import Day, Option, Text, t
 from core.domain.shops import MemberRole
 from core.services import shop_members
 from core.services import shops as shop_service
@@ -49,6 +49,20 @@ class InviteFlow(ConfirmedFlow[ShopState]):
     acts_for_shop = "owner"
     state_type = ShopState
 
+    def confirms(self, turn: Turn) -> tuple[str, ...]:
+        """The shop: a code sent for one shop's cashier code makes none for another."""
+        return (str(self.state(turn).shop_id),)
+
+    async def code_text(self, turn: Turn, code: str, minutes: int) -> Text:
+        shop = await shop_service.shop_by_id(turn.uow, known(self.state(turn).shop_id))
+        return t(
+            "Code {code} confirms a new cashier code for {shop}. Do not share it with anyone. "
+            "Valid {minutes} min.",
+            code=code,
+            shop=shop.name if shop is not None else "",
+            minutes=minutes,
+        )
+
     async def begin(self, turn: Turn, arg: str = "") -> None:
         turn.finish()
         current = await turn.shop()
@@ -85,6 +99,30 @@ class InviteFlow(ConfirmedFlow[ShopState]):
 class JoinFlow(ConfirmedFlow[JoinState]):
     name = "join"
     state_type = JoinState
+
+    def confirms(self, turn: Turn) -> tuple[str, ...]:
+        """The cashier code typed (it names its shop): a code sent to join with it joins
+        with no other."""
+        return (str(self.state(turn).code),)
+
+    async def code_text(self, turn: Turn, code: str, minutes: int) -> Text:
+        """The shop the cashier code is for, when it is one still valid (else the words
+        without a shop, and the code then only hears that the cashier code is not valid)."""
+        shop = await shop_service.invited_to(turn.uow, known(self.state(turn).code), turn.now)
+        if shop is None:
+            return t(
+                "Code {code} confirms that you join a shop as cashier. Do not share it with "
+                "anyone. Valid {minutes} min.",
+                code=code,
+                minutes=minutes,
+            )
+        return t(
+            "Code {code} confirms that you join {shop} as cashier. Do not share it with "
+            "anyone. Valid {minutes} min.",
+            code=code,
+            shop=shop.name,
+            minutes=minutes,
+        )
 
     async def start(self, turn: Turn, arg: str) -> None:
         code = otp.normalize_invite_code(arg)
@@ -139,6 +177,23 @@ class CashiersFlow(ConfirmedFlow[CashiersState]):
     name = "cashiers"
     state_type = CashiersState
     acts_for_shop = "owner"
+
+    def confirms(self, turn: Turn) -> tuple[str, ...]:
+        """The shop and the cashier: a code sent to remove one removes no other."""
+        s = self.state(turn)
+        return (str(s.shop_id), str(s.member_id))
+
+    async def code_text(self, turn: Turn, code: str, minutes: int) -> Text:
+        s = self.state(turn)
+        shop = await shop_service.shop_by_id(turn.uow, known(s.shop_id))
+        return t(
+            "Code {code} confirms that you remove cashier {who} from {shop}. Do not share it "
+            "with anyone. Valid {minutes} min.",
+            code=code,
+            who=known(s.who),
+            shop=shop.name if shop is not None else "",
+            minutes=minutes,
+        )
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
         turn.finish()
@@ -256,6 +311,21 @@ class LeaveFlow(ConfirmedFlow[CashiersState]):
     name = "leave"
     state_type = CashiersState
     acts_for_shop = "member"
+
+    def confirms(self, turn: Turn) -> tuple[str, ...]:
+        """The shop and this chat's place in it: a code sent to leave one shop leaves no
+        other."""
+        s = self.state(turn)
+        return (str(s.shop_id), str(s.member_id))
+
+    async def code_text(self, turn: Turn, code: str, minutes: int) -> Text:
+        return t(
+            "Code {code} confirms that you stop working for {shop}. Do not share it with "
+            "anyone. Valid {minutes} min.",
+            code=code,
+            shop=known(self.state(turn).who),
+            minutes=minutes,
+        )
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
         turn.finish()
