@@ -163,6 +163,10 @@ _SENTENCES: dict[str, Text] = {
         "This payment has already been reimbursed by the municipality: contact the "
         "office to undo it."
     ),
+    Refusal.REFUND_REVOKED: t(
+        "The municipality revoked this customer's vouchers after this payment: contact the "
+        "office to undo it."
+    ),
     # Community vouchers and donations.
     Refusal.VOUCHER_NOT_FOUND: t("No voucher with this number here. Check it and write it again."),
     Refusal.VOUCHER_OTHER_SHOP: t(

@@ -160,6 +160,8 @@ class Refusal(StrEnum):
     REFUND_ALREADY_REFUNDED = "refund.already_refunded"
     REFUND_CODES_TOO_MANY = "refund.codes_too_many"
     REFUND_SHOP_CODES_TOO_MANY = "refund.shop_codes_too_many"
+    # The office revoked the customer's vouchers after the payment: only it can undo it.
+    REFUND_REVOKED = "refund.revoked"
     REIMBURSEMENT_BALANCES_CHANGED = "reimbursement.balances_changed"
     REIMBURSEMENT_EXECUTION_DATE_PAST = "reimbursement.execution_date_past"
     REIMBURSEMENT_LESS_OWED = "reimbursement.less_owed"

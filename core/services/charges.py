@@ -177,8 +177,14 @@ async def request_charge(
             Refusal.CITIZEN_PAYS_BY_CARD if cards.has_pin_card(citizen) else "citizen.unreachable"
         )
     # Over the cap nothing changes: no code is sent and a code already held stays valid.
-    sent = await uow.charges.codes_sent_to(citizen.id, now - timedelta(hours=1))
-    if sent >= policy.codes_per_person_per_hour:
+    # A shop's first code to the person in the hour is never refused for the codes other
+    # shops sent: one shop asking and cancelling charges cannot stop the person paying at
+    # every other till (the flood is bounded by the cap plus one code per shop).
+    hour_ago = now - timedelta(hours=1)
+    sent = await uow.charges.codes_sent_to(citizen.id, hour_ago)
+    if sent >= policy.codes_per_person_per_hour and await uow.charges.codes_sent_to(
+        citizen.id, hour_ago, shop_id=shop.id
+    ):
         raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY)
     replaced = [x for x in await _replace_pending(uow, shop, citizen, now) if x.code_hash]
     balance = await ledger.citizen_balance(uow, shop.municipality_id, citizen.id)
@@ -933,6 +939,7 @@ async def send_refund_code(
     if await uow.charges.settled([charge.id]):
         # Reimbursed since the cashier picked it: no code for a refund that would be refused.
         raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED)
+    await _refuse_after_revocation(uow, charge)
     citizen = await uow.citizens.by_id(charge.citizen_id)
     shop = await uow.shops.by_id(shop_id)
     assert citizen is not None and shop is not None
@@ -1239,8 +1246,9 @@ async def confirmed_charge(
 ) -> m.Charge | None:
     """A payment this shop received and has not refunded (what a refund may pick), by the
     number on its receipt (counted per shop). Raises NotAllowed when the municipality has
-    already reimbursed the shop for it: only the office can undo it, so the cashier is
-    told before any code is sent; Conflict (refund.already_refunded) when it was refunded."""
+    already reimbursed the shop for it, or revoked the customer's vouchers since: only the
+    office can undo it, so the cashier is told before any code is sent; Conflict
+    (refund.already_refunded) when it was refunded."""
     charge = await uow.charges.by_receipt(shop_id, receipt_number)
     if charge is not None and charge.status == ChargeStatus.REFUNDED:
         # Said as such: "no payment with this receipt" would read as if it never existed.
@@ -1249,6 +1257,8 @@ async def confirmed_charge(
         return None
     if await uow.charges.settled([charge.id]):
         raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED)
+    # Revoked since: said before the owner's or the customer's code too.
+    await _refuse_after_revocation(uow, charge)
     return charge
 
 
@@ -1259,6 +1269,20 @@ class _Unmarked(Exception):
 async def expire_charges(uow: UnitOfWork, now: datetime) -> int:
     """Sweep pending charges past their expiry (a code can never be used after it anyway)."""
     return await uow.charges.expire_due(now)
+
+
+async def _refuse_after_revocation(uow: UnitOfWork, charge: m.Charge) -> None:
+    """A payment made before the office revoked the customer's vouchers is not given back
+    by the shop: the revocation returned the balance left to the fund and counted this
+    payment in the sum to recover, so a refund would put revoked money back to spend while
+    the office still claims it. The office undoes the revocation, or handles the payment.
+    Refused with REFUND_REVOKED."""
+    paid_at = charge.confirmed_at
+    if paid_at is None:
+        return
+    for application in await uow.applications.of_citizen(charge.citizen_id):
+        if application.revoked_at is not None and application.revoked_at >= paid_at:
+            raise NotAllowed(Refusal.REFUND_REVOKED)
 
 
 async def refund_charge(
@@ -1292,6 +1316,7 @@ async def refund_charge(
     if await uow.charges.settled([charge.id]):
         # The town has paid the shop for it: the office must handle it.
         raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED)
+    await _refuse_after_revocation(uow, charge)
     # A refusal must leave nothing behind, though the caller (a dialogue turn) commits
     # its conversation after it: the writes are one savepoint, undone when one refuses.
     # The posting comes first for its lock on the shop's account: a reimbursement run

@@ -879,12 +879,17 @@ class FakeCharges(_Fake):
             )
         ]
 
-    async def codes_sent_to(self, citizen_id: int, since: datetime) -> int:
+    async def codes_sent_to(
+        self, citizen_id: int, since: datetime, *, shop_id: int | None = None
+    ) -> int:
         return len(
             self.store.rows(
                 m.Charge,
                 lambda x: (
-                    x.citizen_id == citizen_id and x.created_at >= since and bool(x.code_hash)
+                    x.citizen_id == citizen_id
+                    and x.created_at >= since
+                    and bool(x.code_hash)
+                    and (shop_id is None or x.shop_id == shop_id)
                 ),
             )
         )
