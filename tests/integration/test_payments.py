@@ -341,7 +341,12 @@ async def test_a_payment_made_before_a_revocation_is_not_refunded(core: Core) ->
         # A cashier's refund is refused before any code goes to the customer.
         with pytest.raises(NotAllowed):
             await charges.send_refund_code(
-                uow, charge_id=requested.charge_id, shop_id=town.shop_id, now=core.now()
+                uow,
+                charge_id=requested.charge_id,
+                shop_id=town.shop_id,
+                now=core.now(),
+                by=("sms", town.shop_phone),
+                content="refund",
             )
     assert await balance(core, town.municipality_id, town.citizen_ids[0]) == 0
     async with core.uow() as uow:
