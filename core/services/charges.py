@@ -24,7 +24,6 @@ from core.domain.charges import (
     expiry,
     lock_for_wrong_codes,
     new_pending_code,
-    shop_is_locked,
     shop_lock_now,
 )
 from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, NotFound, Refusal
@@ -38,7 +37,7 @@ from core.domain.keys import ServerKeys
 from core.domain.ledger import PostingKind
 from core.domain.messages import Money, Reply, Text, reply_to_json, t
 from core.domain.policy import Policy
-from core.domain.shops import ShopStatus
+from core.domain.shops import MemberRole
 from core.services import activity, cards, ledger, security
 from core.services.municipalities import policy_from_text, policy_of
 from core.services.outbox import (
@@ -50,6 +49,7 @@ from core.services.outbox import (
     payer_of,
     seal_payload,
 )
+from core.services.shop_rights import acting_member, check_shop_can_charge
 from core.services.transactions import retrying
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -126,18 +126,6 @@ async def find_beneficiary(
     return citizen
 
 
-def check_shop_can_charge(shop: m.Shop | None, now: datetime) -> m.Shop:
-    if shop is None or shop.status != ShopStatus.APPROVED:
-        raise NotAllowed(Refusal.SHOP_NOT_APPROVED)
-    if shop.blocked_at is not None:
-        raise NotAllowed(Refusal.SHOP_BLOCKED)
-    if shop_is_locked(shop.locked_until, now):
-        raise NotAllowed(
-            Refusal.SHOP_LOCKED, until=shop.locked_until.isoformat() if shop.locked_until else ""
-        )
-    return shop
-
-
 @dataclass(frozen=True)
 class ChargeRequested:
     charge_id: int
@@ -205,8 +193,14 @@ async def request_charge(
             Refusal.CITIZEN_PAYS_BY_CARD if cards.has_pin_card(citizen) else "citizen.unreachable"
         )
     # Over the cap nothing changes: no code is sent and a code already held stays valid.
-    sent = await uow.charges.codes_sent_to(citizen.id, now - timedelta(hours=1))
-    if sent >= policy.codes_per_person_per_hour:
+    # A shop's first code to the person in the hour is never refused for the codes other
+    # shops sent: one shop asking and cancelling charges cannot stop the person paying at
+    # every other till (the flood is bounded by the cap plus one code per shop).
+    hour_ago = now - timedelta(hours=1)
+    sent = await uow.charges.codes_sent_to(citizen.id, hour_ago)
+    if sent >= policy.codes_per_person_per_hour and await uow.charges.codes_sent_to(
+        citizen.id, hour_ago, shop_id=shop.id
+    ):
         raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY)
     replaced = [x for x in await _replace_pending(uow, shop, citizen, now) if x.code_hash]
     balance = await ledger.citizen_balance(uow, shop.municipality_id, citizen.id)
@@ -976,25 +970,90 @@ async def unlock_shop(
     return shop
 
 
+# A cashier's refund needs the customer's consent: a code sent to the customer. A dishonest
+# cashier must not be able to send a customer code after code (harassment, and SMS paid by
+# the town): those codes are counted as the confirmation codes of a number are
+# (core.services.security), per customer under the same limits but on their own count, and
+# per shop. A code the customer gives back right gives its place back.
+REFUND_CODE = security.REFUND_CUSTOMER
+REFUND_CODES_PER_SHOP_PER_HOUR = 10
+
+
+@dataclass(frozen=True)
+class RefundCode:
+    """The code the customer holds for a cashier's refund: its salt and keyed hash, where it
+    went (masked), when it was sent, the wrong tries already typed against it, and whether
+    it is one sent earlier for the very same refund (at the limit nothing new is sent)."""
+
+    salt: str
+    hash: str
+    where: str
+    sent_at: datetime
+    wrong_tries: int = 0
+    held: bool = False
+
+
 async def send_refund_code(
-    uow: UnitOfWork, *, charge_id: int, shop_id: int, now: datetime
-) -> tuple[str, str, str]:
+    uow: UnitOfWork,
+    *,
+    charge_id: int,
+    shop_id: int,
+    now: datetime,
+    by: tuple[str, str],
+    content: str,
+) -> RefundCode:
     """A code to the citizen of a payment, for a cashier's refund. The citizen tells it to
-    the cashier to accept the refund.
-    Returns (salt, keyed hash, masked destination)."""
+    the cashier to accept the refund. `by`: the chat (channel, address) asking, which must
+    still work for the shop, the shop able to charge; `content`: the digest of the refund
+    (security.content_digest), kept with the code.
+
+    At the customer's limit of refund codes, the last one still valid for this very refund
+    goes on (nothing is sent); otherwise, and at the shop's limit, refused
+    (refund.codes_too_many, refund.shop_codes_too_many, with `when` a new code can be
+    sent): nothing is sent and nothing changes."""
+    await acting_member(uow, shop_id, by, now, shop_may_charge=True)
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.shop_id != shop_id:
         raise NotFound(Refusal.CHARGE_NOT_FOUND)
     if await uow.charges.settled([charge.id]):
         # Reimbursed since the cashier picked it: no code for a refund that would be refused.
         raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED)
+    await _refuse_after_revocation(uow, charge)
     citizen = await uow.citizens.by_id(charge.citizen_id)
     shop = await uow.shops.by_id(shop_id)
     assert citizen is not None and shop is not None
     payer = await payer_of(uow, citizen)
     if payer is None:
         raise NotAllowed(Refusal.CITIZEN_UNREACHABLE)
+    channel, shown = shown_destination(citizen, payer)
+    where = "Telegram" if channel != Channel.SMS else f"SMS {shown}".strip()
+    used_up = await security.codes_used_up(
+        uow, payer.channel, payer.address, REFUND_CODE, now, content=content
+    )
+    if used_up is not None and used_up.valid is not None:
+        held = used_up.valid
+        return RefundCode(held.salt, held.hash, where, held.sent_at, held.wrong_tries, held=True)
+    if used_up is not None:
+        raise NotAllowed(Refusal.REFUND_CODES_TOO_MANY, when=used_up.next_at.isoformat())
+    shop_next = await security.shop_codes_used_up(
+        uow, shop.id, REFUND_CODE, REFUND_CODES_PER_SHOP_PER_HOUR, now
+    )
+    if shop_next is not None:
+        raise NotAllowed(Refusal.REFUND_SHOP_CODES_TOO_MANY, when=shop_next.isoformat())
     code, salt = otp.new_code(), otp.new_salt()
+    code_hash = otp.hash_code(uow.keys, code, salt)
+    await security.code_sent(
+        uow,
+        payer.channel,
+        payer.address,
+        REFUND_CODE,
+        now,
+        salt=salt,
+        code_hash=code_hash,
+        municipality_id=shop.municipality_id,
+        content=content,
+        shop_id=shop.id,
+    )
     notify(
         uow,
         citizen,
@@ -1013,9 +1072,23 @@ async def send_refund_code(
         charge_id=charge.id,
         code=True,
     )
-    channel, shown = shown_destination(citizen, payer)
-    where = "Telegram" if channel != Channel.SMS else f"SMS {shown}".strip()
-    return salt, otp.hash_code(uow.keys, code, salt), where
+    return RefundCode(salt, code_hash, where, now)
+
+
+async def refund_code_typed(
+    uow: UnitOfWork, *, charge_id: int, code_hash: str, right: bool, now: datetime
+) -> None:
+    """The cashier typed the customer's refund code: right (it gives its place back, only
+    the customer reads it) or wrong (a try against it, whichever refund uses it)."""
+    charge = await uow.charges.by_id(charge_id)
+    citizen = await uow.citizens.by_id(charge.citizen_id) if charge is not None else None
+    payer = await payer_of(uow, citizen) if citizen is not None else None
+    if payer is None:
+        return
+    if right:
+        await security.code_proven(uow, payer.channel, payer.address, code_hash, now)
+    else:
+        await security.code_wrong_try(uow, payer.channel, payer.address, code_hash)
 
 
 async def _card_blocked(
@@ -1261,8 +1334,9 @@ async def confirmed_charge(
 ) -> m.Charge | None:
     """A payment this shop received and has not refunded (what a refund may pick), by the
     number on its receipt (counted per shop). Raises NotAllowed when the municipality has
-    already reimbursed the shop for it: only the office can undo it, so the cashier is
-    told before any code is sent; Conflict (refund.already_refunded) when it was refunded."""
+    already reimbursed the shop for it, or revoked the customer's vouchers since: only the
+    office can undo it, so the cashier is told before any code is sent; Conflict
+    (refund.already_refunded) when it was refunded."""
     charge = await uow.charges.by_receipt(shop_id, receipt_number)
     if charge is not None and charge.status == ChargeStatus.REFUNDED:
         # Said as such: "no payment with this receipt" would read as if it never existed.
@@ -1271,6 +1345,8 @@ async def confirmed_charge(
         return None
     if await uow.charges.settled([charge.id]):
         raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED)
+    # Revoked since: said before the owner's or the customer's code too.
+    await _refuse_after_revocation(uow, charge)
     return charge
 
 
@@ -1283,6 +1359,20 @@ async def expire_charges(uow: UnitOfWork, now: datetime) -> int:
     return await uow.charges.expire_due(now)
 
 
+async def _refuse_after_revocation(uow: UnitOfWork, charge: m.Charge) -> None:
+    """A payment made before the office revoked the customer's vouchers is not given back
+    by the shop: the revocation returned the balance left to the fund and counted this
+    payment in the sum to recover, so a refund would put revoked money back to spend while
+    the office still claims it. The office undoes the revocation, or handles the payment.
+    Refused with REFUND_REVOKED."""
+    paid_at = charge.confirmed_at
+    if paid_at is None:
+        return
+    for application in await uow.applications.of_citizen(charge.citizen_id):
+        if application.revoked_at is not None and application.revoked_at >= paid_at:
+            raise NotAllowed(Refusal.REFUND_REVOKED)
+
+
 async def refund_charge(
     uow: UnitOfWork,
     *,
@@ -1291,11 +1381,17 @@ async def refund_charge(
     now: datetime,
     by_cashier: bool = False,
     citizen_confirmed: bool = False,
+    by: tuple[str, str] | None = None,
 ) -> int:
     """Give a payment of today back to the citizen: shop -> citizen, a new posting.
 
     A cashier (not the owner) refunds only with the citizen's consent: the code sent to
-    the citizen (see send_refund_code), checked by the caller."""
+    the citizen (see send_refund_code), checked by the caller. `by`: the chat (channel,
+    address) refunding, read now in this transaction: it must still work for the shop, the
+    shop able to charge, and its role now says whether it refunds as a cashier."""
+    if by is not None:
+        member, _ = await acting_member(uow, shop_id, by, now, shop_may_charge=True)
+        by_cashier = by_cashier or member.role != MemberRole.OWNER.value
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.shop_id != shop_id:
         raise NotFound(Refusal.CHARGE_NOT_FOUND)
@@ -1308,6 +1404,7 @@ async def refund_charge(
     if await uow.charges.settled([charge.id]):
         # The town has paid the shop for it: the office must handle it.
         raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED)
+    await _refuse_after_revocation(uow, charge)
     # A refusal must leave nothing behind, though the caller (a dialogue turn) commits
     # its conversation after it: the writes are one savepoint, undone when one refuses.
     # The posting comes first for its lock on the shop's account: a reimbursement run

@@ -18,7 +18,7 @@ import copy
 import enum
 import itertools
 import math
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date, datetime
 from types import TracebackType
@@ -753,6 +753,15 @@ class FakeShops(_Fake):
     async def invite_by_hash(self, code_hash: str) -> m.ShopInvite | None:
         return self.store.first(m.ShopInvite, lambda x: x.code_hash == code_hash)
 
+    async def member_at(self, shop_id: int, channel: str, address: str) -> m.ShopMember | None:
+        return self.store.first(
+            m.ShopMember,
+            lambda x: x.shop_id == shop_id and x.channel == channel and x.address == address,
+        )
+
+    async def current(self, shop_id: int) -> m.Shop | None:
+        return self.store.get(m.Shop, shop_id)
+
     async def has_member_at(self, channel: str, address: str) -> bool:
         return (
             self.store.first(m.ShopMember, lambda x: x.channel == channel and x.address == address)
@@ -894,12 +903,17 @@ class FakeCharges(_Fake):
             )
         ]
 
-    async def codes_sent_to(self, citizen_id: int, since: datetime) -> int:
+    async def codes_sent_to(
+        self, citizen_id: int, since: datetime, *, shop_id: int | None = None
+    ) -> int:
         return len(
             self.store.rows(
                 m.Charge,
                 lambda x: (
-                    x.citizen_id == citizen_id and x.created_at >= since and bool(x.code_hash)
+                    x.citizen_id == citizen_id
+                    and x.created_at >= since
+                    and bool(x.code_hash)
+                    and (shop_id is None or x.shop_id == shop_id)
                 ),
             )
         )
@@ -1106,8 +1120,25 @@ class FakeSecurityEvents(_Fake):
             if wrong_try:
                 x.wrong_tries = (x.wrong_tries or 0) + 1
 
+    async def unproven_of_shop(
+        self, kind: str, shop_id: int, detail: str, since: datetime
+    ) -> Sequence[datetime]:
+        return sorted(
+            x.created_at
+            for x in self.store.rows(
+                m.SecurityEvent,
+                lambda x: (
+                    x.kind == kind
+                    and x.shop_id == shop_id
+                    and x.detail == detail
+                    and x.created_at > since
+                    and x.proven_at is None
+                ),
+            )
+        )
+
     async def unproven_of_town(
-        self, kind: str, municipality_id: int, since: datetime
+        self, kind: str, municipality_id: int, since: datetime, *, but: Collection[str] = ()
     ) -> Sequence[tuple[str, str, datetime]]:
         return [
             (x.channel, x.address, x.created_at)
@@ -1118,6 +1149,7 @@ class FakeSecurityEvents(_Fake):
                     and x.municipality_id == municipality_id
                     and x.created_at > since
                     and x.proven_at is None
+                    and x.detail not in but
                 ),
             )
             if x.channel is not None and x.address is not None

@@ -34,8 +34,8 @@ from core.domain.messages import Moment, Money, Option, Text, t, tn
 from core.domain.money import parse_euro
 from core.domain.shops import ShopStatus
 from core.services import charges as charge_service
+from core.services import shop_members, voucher_charges
 from core.services import shops as shop_service
-from core.services import voucher_charges
 
 AFTER = (Option("charge", t("New charge")), Option("menu", t("Menu")))
 
@@ -163,6 +163,14 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
     async def confirmed(self, turn: Turn) -> None:
         s = self.state(turn)
         shop_id = known(s.shop_id)
+        try:
+            # The chat must still work for the shop, and the shop charge, when the code
+            # comes back: else no till session opens.
+            await shop_members.open_till(turn.uow, shop_id, (turn.channel, turn.address), turn.now)
+        except DomainError as error:
+            turn.finish()
+            turn.say(error_text(error))
+            return
         turn.memory.till = TillSession(shop_id, turn.now + TILL_SESSION)
         await self._start(turn, shop_id, s.then)
 
