@@ -12,7 +12,7 @@ from stdnum.it import codicefiscale
 from core.bootstrap import Core
 from core.domain.identity import mask_phone, normalize_phone
 from core.domain.shops import ShopCategory
-from core.services import allocation, charges, fund, ledger, municipalities, operators
+from core.services import allocation, cards, charges, fund, ledger, municipalities, operators
 from core.services.applications import ApplicationInput, submit_application
 from core.services.outbox import reply_of
 from core.services.shops import ShopInput, approve_shop, register_shop
@@ -143,6 +143,16 @@ async def last_code_for(core: Core, phone: str, charge_id: int) -> str:
             if isinstance(code, str):
                 return code
     raise AssertionError(f"no code sent to {phone} for charge {charge_id}")
+
+
+def slip_code(card: cards.CardData, requested: charges.ChargeRequested) -> str:
+    """What the holder types for a card payment: the code of the card's grid at the
+    position the till was given (or, for a card issued before the grids, its PIN)."""
+    if requested.card_position is None:
+        assert card.pin is not None
+        return card.pin
+    assert card.codes, "the grid is printed only when the card is issued"
+    return card.codes[requested.card_position - 1]
 
 
 async def request(core: Core, town_shop: int, who: str, cents: int) -> charges.ChargeRequested:

@@ -1,8 +1,10 @@
-"""`buonispesa admin card …`: the printed card with a PIN for citizens without a phone.
+"""`buonispesa admin card …`: the printed card for citizens without a phone.
 
-`admin card CODE CF --out FILE.pdf` issues a card (a new number and PIN) and writes
-the page to print; `--reissue` replaces a lost or blocked card, and the old number and
-PIN stop working. `admin cards CODE [--blocked]` lists the cards and which are blocked.
+`admin card CODE CF --out FILE.pdf` issues a card (a new number and grid of one-time
+codes) and writes the pages to print; `--reissue` replaces a lost or blocked card, and
+the old number and codes stop working. `admin cards CODE [--blocked] [--pin-only]` lists
+the cards, which are blocked, how many codes each has left, and which are old cards with
+only a PIN (issued before the grids) that the office should reissue.
 docs/cards-and-delegates.md explains the rules.
 """
 
@@ -152,7 +154,7 @@ def card(
         say(
             t(
                 "Card {card} ({holder}) written to {file}: print both pages, the card and the "
-                "PIN slip, and give them to the holder in person.",
+                "slip of its one-time codes, and give them to the holder in person.",
                 card=issued.card_code,
                 holder=issued.holder,
                 file=str(out_file),
@@ -166,8 +168,13 @@ def card(
 def cards_list(
     code: Annotated[str, typer.Argument(help="Municipality code, e.g. BEL")],
     blocked: Annotated[bool, typer.Option(help="Only the blocked cards")] = False,
+    pin_only: Annotated[
+        bool,
+        typer.Option(help="Only the old cards with a PIN and no grid of codes: to reissue"),
+    ] = False,
 ) -> None:
-    """The cards with a PIN: number, holder, wrong PINs of the last 24 hours, blocked or not."""
+    """The printed cards: number, holder, wrong codes of the last 24 hours, codes left
+    (or an old card with only a PIN, to reissue), blocked or not."""
     from core.services import cards, municipalities
 
     async def work(core: Core) -> list[cards.CardStatus]:
@@ -176,11 +183,14 @@ def cards_list(
             return await cards.card_statuses(uow, town.id, core.now(), blocked_only=blocked)
 
     found = run_with_core(work)
+    if pin_only:
+        found = [item for item in found if item.codes_left is None]
     table = Table(
         say(t("Codice fiscale")),
         say(t("Card number")),
         say(t("Issued")),
         say(t("Wrong PINs (24 h)")),
+        say(t("Codes left")),
         say(t("Status")),
     )
     for item in found:
@@ -194,9 +204,24 @@ def cards_list(
             item.card_code,
             format_param(Moment(item.issued_at), office_language()) if item.issued_at else "",
             str(item.failures),
+            say(t("PIN only: reissue")) if item.codes_left is None else str(item.codes_left),
             status,
         )
     out.print(table)
+    pin_only_count = sum(1 for item in found if item.codes_left is None)
+    if pin_only_count:
+        out.print(
+            say(
+                t(
+                    "Cards with only a PIN: {count}. They still pay with it, but a cashier who "
+                    "learnt a PIN can reuse it: reissue them with "
+                    "'admin card {town} CODICE_FISCALE --reissue --out FILE.pdf'.",
+                    count=str(pin_only_count),
+                    town=code.upper(),
+                )
+            ),
+            markup=False,
+        )
     blocked_count = sum(1 for item in found if item.blocked_at is not None)
     if blocked_count:
         out.print(

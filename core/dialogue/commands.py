@@ -315,7 +315,9 @@ async def set_language(turn: Turn, language: str) -> None:
     await show_menu(turn, LANGUAGE_DONE)
 
 
-LANGUAGE_DONE = t("Done: I will write to you in English.")
+# The way back is said in the language left behind: a number's language can be changed by
+# someone forging its SMS sender, and the person must read how to undo it.
+LANGUAGE_DONE = t("Done: I will write to you in English. Per tornare all'italiano scrivi LINGUA.")
 
 
 async def deep_link(turn: Turn, payload: str) -> None:
@@ -473,6 +475,17 @@ _WANT = frozenset(
         "request",
     }
 )  # fmt: skip
+# "A che punto è la mia domanda?", "com'è andata la domanda", "what happened to my
+# application?": the status, not a new application (read before the application's rule).
+_PROGRESS = frozenset(
+    {
+        "punto", "andata", "stata", "accettata", "accolta", "approvata", "ammessa",
+        "respinta", "esito", "novita", "notizie", "risposta", "stato", "valutata",
+        "happened", "accepted", "approved", "news", "progress", "result", "status",
+    }
+)  # fmt: skip
+_APPLICATION = frozenset({"domanda", "richiesta", "application"})
+_STATUS_KEYWORDS = frozenset({"domanda", "stato", "status"})
 # "Grazie", "ok grazie mille", "thank you": thanks, answered with a word of what to write.
 _THANKS = frozenset({"grazie", "thanks", "thank"})
 _WITH_THANKS = frozenset(
@@ -503,6 +516,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
     if said & _WHERE and said & _SPEND:
         return ("shops", "") if keywords <= _SHOPS_KEYWORDS else None
+    if said & _PROGRESS and said & _APPLICATION and keywords <= _STATUS_KEYWORDS:
+        return "status", ""
     if said & _VOUCHERS and said & _WANT and keywords <= _APPLY_KEYWORDS:
         return "apply", ""
     return None

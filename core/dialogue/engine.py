@@ -400,6 +400,9 @@ class DialogueEngine:
             # Nothing is asked here: a near miss of a keyword is that keyword.
             await commands.on_typo(turn, typo)
             return
+        if await stray_codes.on_words_while_paying(turn):
+            # "no", "ok" in answer to a payment code: the payment, and how to answer it.
+            return
         if routing.created:
             await show_menu(turn, welcome(turn))
         else:

@@ -95,6 +95,11 @@ _SENTENCES: dict[str, Text] = {
     Refusal.SHOP_BAD_POSITION: t("This position is not valid. Share it again or skip."),
     Refusal.SHOP_NOT_FOUND: t("Shop not found."),
     Refusal.SHOP_MEMBER_NOT_FOUND: t("This person no longer works for the shop."),
+    # Read again when the code comes back: the rights the chat has now, not when it began.
+    Refusal.SHOP_NOT_MEMBER: t("You no longer work for this shop: nothing was changed."),
+    Refusal.SHOP_NOT_OWNER: t(
+        "Only the owner of the shop can do this, and this chat no longer is: nothing was changed."
+    ),
     Refusal.SHOP_OWNER_NOT_REMOVABLE: t(
         "The owner of a shop cannot be removed from it: to change the owner, ask the "
         "municipality's office."
@@ -135,6 +140,10 @@ _SENTENCES: dict[str, Text] = {
         "Too many wrong PINs for this card here: this shop can charge it again from {until}. "
         "It still works at other shops."
     ),
+    Refusal.CARD_CODES_USED_UP: t(
+        "Every code of this card was used: it pays no more. The holder must ask the office "
+        "of {town} for a new card."
+    ),
     Refusal.CHARGE_NOT_FOUND: t("Payment not found."),
     Refusal.REFUND_NEEDS_CITIZEN_CODE: t(
         "A cashier refunds only with the code sent to the customer, or the owner refunds."
@@ -145,8 +154,21 @@ _SENTENCES: dict[str, Text] = {
     Refusal.REFUND_ALREADY_REFUNDED: t(
         "This payment has already been refunded: it cannot be refunded twice."
     ),
+    # A cashier's refund: too many codes sent to the customer, or from the shop.
+    Refusal.REFUND_CODES_TOO_MANY: t(
+        "Too many refund codes were sent to this customer: none was sent now. Try again from "
+        "{when}, or ask the owner to refund."
+    ),
+    Refusal.REFUND_SHOP_CODES_TOO_MANY: t(
+        "Too many refund codes were sent from this shop in the last hour: none was sent now. "
+        "Try again from {when}, or ask the owner to refund."
+    ),
     Refusal.REFUND_ALREADY_SETTLED: t(
         "This payment has already been reimbursed by the municipality: contact the "
+        "office to undo it."
+    ),
+    Refusal.REFUND_REVOKED: t(
+        "The municipality revoked this customer's vouchers after this payment: contact the "
         "office to undo it."
     ),
     # Community vouchers and donations.
@@ -203,11 +225,19 @@ def error_text(error: DomainError) -> Text:
             return t(template.msgid, until=Moment(datetime.fromisoformat(until)))
         except ValueError:
             return t("Too many wrong codes: your shop cannot charge for a while.")
+    if error.code in (Refusal.REFUND_CODES_TOO_MANY, Refusal.REFUND_SHOP_CODES_TOO_MANY):
+        try:
+            when = datetime.fromisoformat(str(error.params.get("when", "")))
+        except ValueError:
+            return t("Too many refund codes were sent: none was sent now. Try again later.")
+        return t(template.msgid, when=Moment(when))
     if error.code == Refusal.PAYMENT_ABOVE_LIMIT:
         limit = error.params.get("limit")
         if isinstance(limit, int):
             return t(template.msgid, ceiling=Money(limit))
         return t("This amount is too large for a single payment: check it.")
+    if error.code == Refusal.CARD_CODES_USED_UP:
+        return t(template.msgid, town=str(error.params.get("town", "")))
     if error.code == "card.locked_at_shop":
         until = str(error.params.get("until", ""))
         try:

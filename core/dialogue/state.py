@@ -155,7 +155,8 @@ class ChargeState(FlowState):
     charge_id: int | None = None
     amount: int | None = None
     where: str | None = None  # where the payment code went, as the cashier may see it
-    pin: bool = False  # a card: the holder types its PIN
+    pin: bool = False  # a card: the holder types a code of its slip (or an old card's PIN)
+    position: int | None = None  # the cell of the card's grid the server drew for this payment
     voucher: bool = False  # a community voucher number, charged by core.services.voucher_charges
 
 

@@ -100,6 +100,25 @@ async def on_code(turn: Turn, inp: Input) -> bool:
     return await code_at_till(turn, inp, code)
 
 
+async def on_words_while_paying(turn: Turn) -> bool:
+    """Words that are no keyword and no code, from the chat that received a payment code
+    still waiting ("no", "ok", "si va bene", "non pago"): the payment is what the person
+    is answering, so it is named with the two ways to answer it. Nothing changes: a bare
+    "no" does not refuse (it may answer something else), ANNULLA does. False when no
+    payment waits for a code sent to this chat."""
+    waiting = await awaiting_payments(turn)
+    for charge, shop in waiting:
+        turn.say(
+            t(
+                "{shop} asks {amount} and waits for the code: if you agree, tell it to the "
+                "cashier; if not, write ANNULLA.",
+                shop=shop.name,
+                amount=Money(charge.amount_cents),
+            )
+        )
+    return bool(waiting)
+
+
 async def refuse_payments(turn: Turn) -> bool:
     """ANNULLA with no request open, from the chat that received payment codes: those
     payments are refused, and each shop told. False when there was none to refuse."""

@@ -155,6 +155,13 @@ _FILLER = frozenset(
         "inclusa", "included", "including", "componenti", "members", "only",
     }
 )  # fmt: skip
+# Words that say the number counts people: around an amount they mean the answer is to
+# another question ("siamo in 3" where the rent is asked is not 3 euro).
+_PEOPLE = frozenset(
+    {"siamo", "persone", "persona", "people", "person", "noi", "we", "io", "me",
+     "componenti", "members"}
+)  # fmt: skip
+_AMOUNT_FILLER = _FILLER - _PEOPLE
 _NUMBER_TOKEN = re.compile(r"\d+")
 
 
@@ -184,7 +191,7 @@ def amount_text(text: str | None, *, spelled: bool = True) -> str:
     kept = [
         piece
         for piece in cleaned.replace("€", " ").split()
-        if fold(piece) not in _FILLER or not fold(piece)
+        if fold(piece) not in _AMOUNT_FILLER or not fold(piece)
     ]
     if spelled and len(kept) == 1 and fold(kept[0]) in NUMBER_WORDS:
         return str(NUMBER_WORDS[fold(kept[0])])
@@ -343,6 +350,9 @@ def split_amount(arg: str) -> tuple[str, str | None]:
     before or after it ("€ 3", "12,50 €", "EUR 3"), and euro and cents in words ("3 euro
     e 50" is 3,50): never part of who pays."""
     words = arg.split()
+    if len(words) == 2 and _amount_first(*words):
+        # "12,50 RSSMRA85T10A562S": the amount written first, who pays second.
+        return words[1], words[0]
     for size in (5, 4):
         # "3 euro e 50" / "3 euro e 50 centesimi" at the end, after a reference.
         if len(words) > size and (amount := euro_and_cents(" ".join(words[-size:]))):
@@ -369,6 +379,21 @@ def split_amount(arg: str) -> tuple[str, str | None]:
         if plain or marked:
             return " ".join(words[:-1]), last.replace("−", "-")
     return arg.strip(), None
+
+
+def _amount_first(first: str, second: str) -> bool:
+    """Whether two words are an amount and then who pays: a codice fiscale after plain
+    digits or a written amount; a phone number (8 digits or more) or a card code (10
+    letters and digits) after an amount with a comma, a dot or € ("12,50 3331000005"), so
+    that plain digits before a phone stay what they were."""
+    if _AMOUNT_LIKE.match(first) is None or looks_like_codice_fiscale(first):
+        return False
+    if looks_like_codice_fiscale(second):
+        return True
+    marked = _NUMBER_TOKEN.fullmatch(first.lstrip("+-−")) is None
+    phone = second.lstrip("+").isdigit() and len(second.lstrip("+")) >= 8
+    card = len(second) == 10 and second.isalnum() and not second.isdigit()
+    return marked and (phone or card)
 
 
 def _split_cents(words: list[str]) -> bool:

@@ -2,13 +2,14 @@
 
 The card carries the municipality, the card number (grouped for reading out), the
 holder's masked codice fiscale and a QR code of the card number (or, when the office
-asks for it, of a Telegram deep link that opens the bot on the card). Never the PIN: as
-a bank does, the office prints it on a second page, a slip with the PIN and only the last
-characters of the card number, to be learnt and destroyed, never kept with the card.
-The slip exists only when the office prints the card right after issuing it (the PIN
-exists nowhere else in clear). Text is set in Source Sans Pro (shipped by a Python
-package, OFL), which covers Italian accents and the other Latin letters of a name or a
-municipality.
+asks for it, of a Telegram deep link that opens the bot on the card). Never a code: as a
+bank does, the office prints on a second page a slip with the numbered one-time codes of
+the card (its "carta dei codici") and only the last characters of the card number, to be
+kept apart from the card; the till asks for one code by its number. The slip exists only
+when the office prints the card right after issuing it (the codes exist nowhere else in
+clear). Cards issued before the grids had a PIN slip instead (`_pin_slip`). Text is set
+in Source Sans Pro (shipped by a Python package, OFL), which covers Italian accents and
+the other Latin letters of a name or a municipality.
 """
 
 from __future__ import annotations
@@ -78,6 +79,37 @@ SLIP_DOUBT = t(
 # enough to charge the card with the slip alone.
 SLIP_SHOWN = 4
 
+CARD_USE_GRID = t(
+    "At the checkout show the card: the cashier asks you for one code of your code slip, "
+    "by its number."
+)
+CARD_NO_CODES_HERE = t("The codes are NOT on this card.")
+CARD_CODES_APART = t(
+    "The codes are not on the card: they are on a separate slip. Never write them on the "
+    "card and never keep the slip with the card: whoever has the card and the slip can "
+    "spend your vouchers."
+)
+CARD_CODES_RULES = t(
+    "Each code works once. After 3 wrong codes at one shop, that shop cannot charge the card "
+    "until the next day. After many wrong codes at several shops the card is blocked: the "
+    "office gives you a new one."
+)
+GRID_TITLE = t("One-time codes of your grocery voucher card")
+GRID_ASKED = t(
+    "At the checkout the cashier asks you for ONE code by its number: type that code "
+    "yourself on the cashier's phone, or show only that cell. Never show the whole slip."
+)
+GRID_ONCE = t(
+    "Each code works only once. When few codes are left the cashier tells you: ask the "
+    "office for a new card, with a new slip."
+)
+GRID_APART = t(
+    "Keep this slip at home or well apart from the card. If it is lost or someone has seen "
+    "it, ask the office for a new card: the old card and its codes stop working at once."
+)
+# The grid: this many columns of cells, each "position  123 456".
+_GRID_COLUMNS = 3
+
 _FONT = "SourceSans"
 
 # Telegram accepts deep-link payloads of 1-64 characters from this alphabet.
@@ -146,7 +178,19 @@ def card_pdf(card: CardData, language: str, qr_payload: str | None = None) -> by
     holder = render_text(t(CARD_HOLDER.msgid, holder=card.holder), language)
     pdf.cell(column, 3.2, holder, new_x="LEFT", new_y="NEXT")
     pdf.set_font(_FONT, "", 5.5)
-    if card.with_pin:
+    if card.with_pin and card.grid:
+        pdf.set_xy(x, top + CARD_HEIGHT - _PADDING - 10)
+        pdf.multi_cell(
+            column,
+            2.4,
+            render_text(CARD_USE_GRID, language),
+            align="L",
+            new_x="LEFT",
+            new_y="NEXT",
+        )
+        pdf.set_font(_FONT, "B", 5.5)
+        pdf.multi_cell(column, 2.4, render_text(CARD_NO_CODES_HERE, language), align="L")
+    elif card.with_pin:
         pdf.set_xy(x, top + CARD_HEIGHT - _PADDING - 10)
         pdf.multi_cell(
             column, 2.4, render_text(CARD_USE, language), align="L", new_x="LEFT", new_y="NEXT"
@@ -159,16 +203,19 @@ def card_pdf(card: CardData, language: str, qr_payload: str | None = None) -> by
 
     pdf.set_left_margin(left)
     pdf.set_xy(left, top + CARD_HEIGHT + 10)
-    notes = (
-        (CARD_CUT, CARD_PIN_APART, CARD_PIN_RULES, CARD_LOST)
-        if card.with_pin
-        else (CARD_CUT, CARD_LOST_PHONE)
-    )
+    if card.with_pin and card.grid:
+        notes: tuple[Text, ...] = (CARD_CUT, CARD_CODES_APART, CARD_CODES_RULES, CARD_LOST)
+    elif card.with_pin:
+        notes = (CARD_CUT, CARD_PIN_APART, CARD_PIN_RULES, CARD_LOST)
+    else:
+        notes = (CARD_CUT, CARD_LOST_PHONE)
     _notes(pdf, notes, language, 10)
     if qr_payload and qr_payload != card.card_code:
         pdf.set_font(_FONT, "", 9)
         pdf.cell(pdf.w - 2 * _MARGIN, 5, qr_payload)
-    if card.pin is not None:
+    if card.codes:
+        _grid_slip(pdf, card, card.codes, language)
+    elif card.pin is not None:
         _pin_slip(pdf, card, card.pin, language)
     return bytes(pdf.output())
 
@@ -218,6 +265,55 @@ def _pin_slip(pdf: FPDF, card: CardData, pin: str, language: str) -> None:
     pdf.cell(60, 13, cards.grouped(pin, 3), new_x="LMARGIN", new_y="NEXT")
     pdf.set_xy(left, box_top + 24 + 8)
     _notes(pdf, (SLIP_LEARN, SLIP_APART, SLIP_TILL, SLIP_DOUBT), language, 12)
+
+
+def _slip_head(pdf: FPDF, card: CardData, title: Text, language: str) -> float:
+    """The title, the town and the last characters of the card number; the width left."""
+    pdf.add_page()
+    left = _MARGIN
+    width = pdf.w - 2 * _MARGIN
+    pdf.set_left_margin(left)
+    pdf.set_xy(left, _MARGIN)
+    pdf.set_font(_FONT, "B", 16)
+    pdf.multi_cell(width, 8, render_text(title, language), align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(_FONT, "", 11)
+    pdf.multi_cell(width, 5.5, card.municipality, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    last = card.card_code[-SLIP_SHOWN:]
+    hidden = "•" * (len(card.card_code) - len(last)) + last
+    shown = render_text(t(SLIP_CARD.msgid, last=cards.grouped(hidden)), language)
+    pdf.cell(width, 6, shown, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    return width
+
+
+def _grid_slip(pdf: FPDF, card: CardData, codes: tuple[str, ...], language: str) -> None:
+    """The second page: the numbered one-time codes, as a bank's "carta dei codici", and
+    the last characters of the card number (no full number, no QR code)."""
+    width = _slip_head(pdf, card, GRID_TITLE, language)
+    pdf.set_font(_FONT, "B", 12)
+    pdf.multi_cell(
+        width, 6, render_text(GRID_ASKED, language), align="L", new_x="LMARGIN", new_y="NEXT"
+    )
+    pdf.ln(4)
+    rows = -(-len(codes) // _GRID_COLUMNS)
+    cell_w, cell_h = width / _GRID_COLUMNS, 11.0
+    top = pdf.get_y()
+    pdf.set_draw_color(0)
+    pdf.set_line_width(0.3)
+    # Numbered down the columns, as on a bank's card: 1-10, 11-20, 21-30.
+    for index, code in enumerate(codes):
+        column, row = divmod(index, rows)
+        x, y = _MARGIN + column * cell_w, top + row * cell_h
+        pdf.rect(x, y, cell_w, cell_h)
+        pdf.set_xy(x + 3, y)
+        pdf.set_font(_FONT, "", 11)
+        pdf.cell(14, cell_h, f"{index + 1}.", align="R")
+        pdf.set_xy(x + 21, y)
+        pdf.set_font(_FONT, "B", 18)
+        pdf.cell(cell_w - 24, cell_h, cards.grouped(code, 3))
+    pdf.set_xy(_MARGIN, top + rows * cell_h + 8)
+    _notes(pdf, (GRID_ONCE, GRID_APART), language, 12)
 
 
 def _draw_qr(pdf: FPDF, qr: segno.QRCode, x: float, y: float, side: float) -> None:

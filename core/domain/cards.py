@@ -1,14 +1,19 @@
-"""Printed cards for people without a phone (Balestrate's model): a number and a secret PIN.
+"""Printed cards for people without a phone (Balestrate's model): a number and a grid of
+one-time codes.
 
 The number identifies the holder at the till (typed, or scanned from the card's QR
-code); the PIN, printed on a separate slip and known only to the holder, is the consent
-to a payment, in place of the one-time code a phone would receive. The PIN is stored
-like a payment code (core.domain.otp): a salted hash, compared in constant time.
+code); the consent to a payment is one code of the grid printed on a separate slip, like
+a bank's "carta dei codici": the server draws an unused position, the holder types the
+code at that position, and that code never confirms anything again. A cashier who sees
+one code learns nothing they can use later. Cards issued before the grids have a static
+PIN instead, kept working until the office reissues them. Codes and PINs are stored like
+a payment code (core.domain.otp): a salted hash, compared in constant time.
 docs/cards-and-delegates.md explains the rules.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -16,6 +21,11 @@ from core.domain import otp
 from core.domain.keys import ServerKeys
 
 PIN_DIGITS = 6
+# One-time codes printed on a card's slip, numbered 1..GRID_SIZE, of CODE_DIGITS digits.
+GRID_SIZE = 30
+CODE_DIGITS = 6
+# At most this many unused codes left: the till says so, and to ask the office for a card.
+GRID_LOW = 5
 # Characters of a card's number (printed in groups of four: ABCD EFGH JK).
 CARD_CODE_LENGTH = 10
 # Wrong PINs are counted in a sliding window, per (card, shop) and per card.
@@ -50,6 +60,24 @@ def new_pin() -> str:
 
 def hash_pin(keys: ServerKeys, pin: str, salt: str) -> str:
     return otp.hash_code(keys, pin, salt)
+
+
+def new_grid(size: int = GRID_SIZE) -> tuple[str, ...]:
+    """The one-time codes of a new card, position 1 first (random digits from `secrets`)."""
+    return tuple(otp.new_code(CODE_DIGITS) for _ in range(size))
+
+
+def draw_position(unused: Sequence[int]) -> int:
+    """The position the holder is asked for: drawn at random among the unused ones, by the
+    server, so neither the cashier nor anybody who saw a used code can choose it."""
+    if not unused:
+        raise ValueError("no unused code left on the card")
+    return secrets.choice(list(unused))
+
+
+def grid_running_out(unused: int) -> bool:
+    """Whether the till tells the holder to ask the office for a new card."""
+    return unused <= GRID_LOW
 
 
 def normalize_card_number(text: str) -> str:

@@ -6,6 +6,7 @@ normalises input and maps their exceptions to one typed error.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from functools import lru_cache
 
@@ -38,6 +39,31 @@ def normalize_codice_fiscale(value: str) -> str:
         return str(codicefiscale.validate(compact))
     except StdnumError as exc:
         raise InvalidIdentifier("codice_fiscale", value, _reason(exc)) from exc
+
+
+_WORD = re.compile(r"[0-9A-Za-z]+")
+
+
+def codice_fiscale_in(text: str) -> str:
+    """The codice fiscale of a message, written alone (spaces allowed) or as one word of a
+    sentence ("il mio codice fiscale è rssmra85t10a562s, grazie"). Raises InvalidIdentifier
+    for the message, or for its one 16-character word when that is a wrong codice fiscale,
+    so the reason names what is wrong with it; two different codes are no answer."""
+    try:
+        return normalize_codice_fiscale(text)
+    except InvalidIdentifier as whole:
+        words = {word.upper() for word in _WORD.findall(text) if len(word) == 16}
+        valid = set()
+        for word in words:
+            try:
+                valid.add(normalize_codice_fiscale(word))
+            except InvalidIdentifier:
+                continue
+        if len(valid) == 1:
+            return valid.pop()
+        if not valid and len(words) == 1:
+            normalize_codice_fiscale(words.pop())
+        raise whole
 
 
 def looks_like_codice_fiscale(value: str) -> bool:

@@ -1,12 +1,16 @@
-"""Cards with a PIN for citizens without a phone: issue, reissue, wrong PINs, blocked cards.
+"""Cards for citizens without a phone: issue, reissue, one-time codes, wrong codes, blocks.
 
 The office issues the card (the application's page, under four eyes: core.services.
-phone_changes; `admin card`); the number is the citizen's card code,
-the PIN is printed once, on a slip apart from the card, and kept only as a salted hash.
-Every issue gives a new number and PIN, so a lost or blocked card stops working as soon
-as the new one exists. A wrong PIN is a wrong payment code of the shop that typed it (a
-`security_events` row naming the card): too many at one shop stop that shop charging
-the card for a while, too many at several shops block the card.
+phone_changes; `admin card`); the number is the citizen's card code, and a grid of
+GRID_SIZE numbered one-time codes is printed once, on a slip apart from the card, and
+kept only as salted hashes (`card_codes`). At the till the server draws an unused
+position and binds it to the payment (core.services.charges); the code at that position
+confirms it once. Every issue gives a new number and grid (the old grid is voided), so a
+lost or blocked card stops working as soon as the new one exists. A card issued before
+the grids has only a static PIN: it keeps working with it until the office reissues it
+(`admin cards --pin-only`). A wrong code (or PIN) is a wrong payment code of the shop
+that typed it (a `security_events` row naming the card): too many at one shop stop that
+shop charging the card for a while, too many at several shops block the card.
 docs/cards-and-delegates.md explains the rules.
 """
 
@@ -54,8 +58,12 @@ class CardData:
     municipality: str
     card_code: str
     holder: str  # the codice fiscale, masked
-    pin: str | None = None  # only on the PIN slip the office prints right after issuing it
-    with_pin: bool = False  # payments with this card need its PIN (else a code to a phone)
+    pin: str | None = None  # a card's PIN: issued before the grids, never printed again
+    with_pin: bool = False  # payments with this card need its slip (else a code to a phone)
+    # The one-time codes, position 1 first: only on the slip the office prints right after
+    # issuing the card (they exist nowhere else in clear).
+    codes: tuple[str, ...] = ()
+    grid: bool = False  # payments need a one-time code of the card's grid (else its old PIN)
 
 
 @dataclass(frozen=True)
@@ -66,15 +74,26 @@ class CardStatus:
     failures: int  # wrong PINs that count against the card (cards.wrong_pins)
     blocked_at: datetime | None
     has_phone: bool
+    # Unused one-time codes of the card's grid; None: a card with only a PIN, issued before
+    # the grids, to reissue.
+    codes_left: int | None = None
 
 
-def _data(citizen: m.Citizen, municipality: m.Municipality, pin: str | None = None) -> CardData:
+def _data(
+    citizen: m.Citizen,
+    municipality: m.Municipality,
+    codes: tuple[str, ...] = (),
+    *,
+    grid: bool = False,
+) -> CardData:
     return CardData(
         municipality.name,
         citizen.card_code,
         cards.mask_codice_fiscale(citizen.codice_fiscale),
-        pin,
+        None,
         has_pin_card(citizen),
+        codes,
+        grid or bool(codes),
     )
 
 
@@ -84,15 +103,26 @@ async def card_by_code(uow: UnitOfWork, municipality_id: int, card_code: str) ->
     municipality = await uow.municipalities.by_id(municipality_id)
     if citizen is None or municipality is None or citizen.erased_at is not None:
         return None
-    return _data(citizen, municipality)
+    return _data(citizen, municipality, grid=await unused_positions(uow, citizen) is not None)
 
 
 def has_pin_card(citizen: m.Citizen) -> bool:
+    """A printed card whose slip is the consent (a grid of codes, or an old card's PIN)."""
     return citizen.card_pin_hash is not None
 
 
+async def unused_positions(uow: UnitOfWork, citizen: m.Citizen) -> list[int] | None:
+    """The unused positions of the card's grid; None: a card with only a PIN (issued before
+    the grids), which pays with its PIN until the office reissues it."""
+    grid = await uow.citizens.card_grid(citizen.id, citizen.card_code)
+    if not grid:
+        return None
+    return [code.position for code in grid if code.used_at is None]
+
+
 def pays_with_pin(citizen: m.Citizen, reference: str) -> bool:
-    """A card with a PIN, identified by its number: the PIN is the consent, no code is sent."""
+    """A card identified by its number: its slip (a one-time code of the grid, or an old
+    card's PIN) is the consent, no code is sent."""
     return has_pin_card(citizen) and cards.normalize_card_number(reference) == citizen.card_code
 
 
@@ -105,12 +135,13 @@ async def issue_card(
     reissue: bool = False,
     approved: m.PhoneChange | None = None,
 ) -> CardData:
-    """A new card number and PIN for a citizen; the PIN is returned once, to be printed.
+    """A new card number and grid of one-time codes for a citizen; the codes are returned
+    once, to be printed.
 
-    A citizen who already holds a card gets a new one only with `reissue`: the old number
-    and PIN stop working at once, and payments waiting for the old PIN are cancelled.
+    A citizen who already holds a card gets a new one only with `reissue`: the old number,
+    grid (voided) and PIN stop working at once, and payments waiting for them are cancelled.
 
-    The PIN is the consent to spend: a citizen with money at stake
+    The card's slip is the consent to spend: a citizen with money at stake
     (identity.money_at_stake) gets a card only through a request another operator
     `approved` (core.services.phone_changes, kind card), whoever calls this, and not while
     such a request is pending. A request asked for somebody else is refused, never
@@ -141,11 +172,26 @@ async def issue_card(
                 status=ChargeStatus.CANCELLED,
                 closed_reason="card_reissued",
             )
-    pin = cards.new_pin()
+    # The card's PIN field stays the mark of a card that pays with its slip; since the
+    # grids its value is random and never shown: no payment asks for it.
     salt = otp.new_salt()
     citizen.card_code = new_card_code()
     citizen.card_pin_salt = salt
-    citizen.card_pin_hash = cards.hash_pin(uow.keys, pin, salt)
+    citizen.card_pin_hash = cards.hash_pin(uow.keys, cards.new_pin(), salt)
+    await uow.citizens.void_card_codes(citizen.id, now)
+    codes = cards.new_grid()
+    for position, code in enumerate(codes, start=1):
+        code_salt = otp.new_salt()
+        uow.add(
+            m.CardCode(
+                citizen_id=citizen.id,
+                card_code=citizen.card_code,
+                position=position,
+                code_salt=code_salt,
+                code_hash=otp.hash_code(uow.keys, code, code_salt),
+                created_at=now,
+            )
+        )
     citizen.card_issued_at = now  # wrong PINs are counted from here: a new card starts afresh
     citizen.card_blocked_at = None
     # The request the card is printed for: the database refuses one of another citizen
@@ -168,7 +214,7 @@ async def issue_card(
         )
     )
     await notify_payer(uow, citizen, Reply.of(notice), now)
-    return _data(citizen, municipality, pin)
+    return _data(citizen, municipality, codes)
 
 
 async def card_statuses(
@@ -182,9 +228,11 @@ async def card_statuses(
             await wrong_pins(uow, citizen, now),
             citizen.card_blocked_at,
             citizen.phone is not None,
+            None if left is None else len(left),
         )
         for citizen in await uow.citizens.with_cards(municipality_id, blocked_only)
         if citizen.erased_at is None
+        for left in [await unused_positions(uow, citizen)]
     ]
 
 

@@ -24,7 +24,6 @@ from core.domain.charges import (
     expiry,
     lock_for_wrong_codes,
     new_pending_code,
-    shop_is_locked,
     shop_lock_now,
 )
 from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, NotFound, Refusal
@@ -38,7 +37,7 @@ from core.domain.keys import ServerKeys
 from core.domain.ledger import PostingKind
 from core.domain.messages import Money, Reply, Text, reply_to_json, t
 from core.domain.policy import Policy
-from core.domain.shops import ShopStatus
+from core.domain.shops import MemberRole
 from core.services import activity, cards, ledger, security
 from core.services.municipalities import policy_from_text, policy_of
 from core.services.outbox import (
@@ -50,6 +49,7 @@ from core.services.outbox import (
     payer_of,
     seal_payload,
 )
+from core.services.shop_rights import acting_member, check_shop_can_charge
 from core.services.transactions import retrying
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -126,25 +126,16 @@ async def find_beneficiary(
     return citizen
 
 
-def check_shop_can_charge(shop: m.Shop | None, now: datetime) -> m.Shop:
-    if shop is None or shop.status != ShopStatus.APPROVED:
-        raise NotAllowed(Refusal.SHOP_NOT_APPROVED)
-    if shop.blocked_at is not None:
-        raise NotAllowed(Refusal.SHOP_BLOCKED)
-    if shop_is_locked(shop.locked_until, now):
-        raise NotAllowed(
-            Refusal.SHOP_LOCKED, until=shop.locked_until.isoformat() if shop.locked_until else ""
-        )
-    return shop
-
-
 @dataclass(frozen=True)
 class ChargeRequested:
     charge_id: int
     amount_cents: int
     expires_at: datetime
     sent_to: str  # masked destination, for the cashier's screen
-    channel: str  # a Channel, or "card" when the holder types the card's PIN
+    channel: str  # a Channel, or "card" when the holder types a code of the card's slip
+    # A card with a grid of one-time codes: the position the server drew, which the till
+    # asks the holder for (None: a code sent to a phone, or an old card's PIN).
+    card_position: int | None = None
 
 
 async def request_charge(
@@ -176,12 +167,25 @@ async def request_charge(
         until = await cards.shop_may_charge_from(uow, citizen, shop.id, now)
         if until is not None:
             raise NotAllowed(Refusal.CARD_LOCKED_AT_SHOP, until=until.isoformat())
-        # The balance is checked after the PIN, at confirmation: the PIN is the consent.
+        # A card with a grid pays only while unused codes are left; an old card (only a
+        # PIN, issued before the grids) pays with its PIN until the office reissues it.
+        unused = await cards.unused_positions(uow, citizen)
+        if unused is not None and not unused:
+            raise NotAllowed(Refusal.CARD_CODES_USED_UP, town=municipality.name)
+        # The balance is checked after the code, at confirmation: the code is the consent.
         for earlier in await _replace_pending(uow, shop, citizen, now):
-            if earlier.code_hash:  # the citizen holds a code from it; a PIN charge sent none
+            if earlier.code_hash:  # the citizen holds a code from it; a card charge sent none
                 await _tell_void(uow, earlier, citizen, shop, now)
+        position = None if unused is None else card_domain.draw_position(unused)
         return await _request_with_pin(
-            uow, shop, citizen, amount_cents, requested_by, now, policy.charge_ttl_minutes
+            uow,
+            shop,
+            citizen,
+            amount_cents,
+            requested_by,
+            now,
+            policy.charge_ttl_minutes,
+            position,
         )
     payer = await payer_of(uow, citizen)
     if payer is None:
@@ -189,8 +193,14 @@ async def request_charge(
             Refusal.CITIZEN_PAYS_BY_CARD if cards.has_pin_card(citizen) else "citizen.unreachable"
         )
     # Over the cap nothing changes: no code is sent and a code already held stays valid.
-    sent = await uow.charges.codes_sent_to(citizen.id, now - timedelta(hours=1))
-    if sent >= policy.codes_per_person_per_hour:
+    # A shop's first code to the person in the hour is never refused for the codes other
+    # shops sent: one shop asking and cancelling charges cannot stop the person paying at
+    # every other till (the flood is bounded by the cap plus one code per shop).
+    hour_ago = now - timedelta(hours=1)
+    sent = await uow.charges.codes_sent_to(citizen.id, hour_ago)
+    if sent >= policy.codes_per_person_per_hour and await uow.charges.codes_sent_to(
+        citizen.id, hour_ago, shop_id=shop.id
+    ):
         raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY)
     replaced = [x for x in await _replace_pending(uow, shop, citizen, now) if x.code_hash]
     balance = await ledger.citizen_balance(uow, shop.municipality_id, citizen.id)
@@ -327,11 +337,14 @@ async def _request_with_pin(
     requested_by: str,
     now: datetime,
     ttl_minutes: int,
+    position: int | None,
 ) -> ChargeRequested:
-    """A charge on a card with a PIN: nothing is sent, the holder types the card's PIN.
+    """A charge on a card: nothing is sent, the holder types the code at `position` of the
+    card's grid (drawn by the server and bound to the charge here: the till cannot choose
+    or change it), or an old card's PIN (`position` None).
 
     The charge keeps no code of its own (empty hash: nothing matches it); confirmation
-    checks the PIN of the card as it is then, so a reissued card's old PIN never works."""
+    checks the card as it is then, so a reissued card's old grid or PIN never works."""
     charge = m.Charge(
         municipality_id=shop.municipality_id,
         shop_id=shop.id,
@@ -345,11 +358,12 @@ async def _request_with_pin(
         requested_by=requested_by,
         created_at=now,
         expires_at=expiry(now, ttl_minutes),
+        card_code_position=position,
     )
     uow.add(charge)
     await uow.flush()
     shown = card_domain.grouped(citizen.card_code)
-    return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, "card")
+    return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, "card", position)
 
 
 class ConfirmOutcome(StrEnum):
@@ -377,6 +391,8 @@ class ConfirmResult:
     card_again_at: datetime | None = None
     # CONFIRMED, ALREADY_CONFIRMED: the number on the shop's receipt, counted per shop.
     receipt_number: int | None = None
+    # CONFIRMED by a code of a card's grid: the unused codes left on the card.
+    card_codes_left: int | None = None
 
 
 # What the cashier is told of each step of the confirmation (core/domain/charges.py).
@@ -423,10 +439,20 @@ async def not_paid(
     )
 
 
-def wrong_codes_warning(shop_name: str, amount_cents: int, *, pin: bool = False) -> Text:
+def wrong_codes_warning(
+    shop_name: str, amount_cents: int, *, pin: bool = False, grid: bool = False
+) -> Text:
     """To the holder of a code when wrong codes typed at the till cancelled the payment
     (the last allowed one, or one that locked the shop): possibly a fraud attempt. A card
-    holder has a PIN, not a code: `pin` says so (docs/cards-and-delegates.md)."""
+    holder has a slip of one-time codes (`grid`), or an old card's PIN (`pin`), not a code
+    sent to them: the warning says which (docs/cards-and-delegates.md)."""
+    if grid:
+        return t(
+            "Warning: {shop} typed a wrong code of your card too many times. The payment of "
+            "{amount} was cancelled. Never show your code slip: give only the code asked.",
+            shop=shop_name,
+            amount=Money(amount_cents),
+        )
     if pin:
         return t(
             "Warning: {shop} typed a wrong PIN for your card too many times. The payment of "
@@ -475,25 +501,52 @@ async def confirm_charge(
     charge, citizen, shop, municipality = parties
     policy = policy_of(municipality)
     with_pin = charge.consent == cards.CONSENT_CARD_PIN
-    # A card's PIN is checked as the card is now (a reissued card's old PIN never works);
-    # a blocked card, or one without a PIN, matches nothing and is refused below.
+    # A card's slip is checked as the card is now (a reissued card's old grid or PIN never
+    # works); a blocked card, or one without a slip, matches nothing and is refused below.
     card_refused = with_pin and (citizen.card_blocked_at is not None or not citizen.card_pin_salt)
     salt, digest = (
         (citizen.card_pin_salt or "", citizen.card_pin_hash or "")
         if with_pin
         else (charge.code_salt, charge.code_hash)
     )
+    # A card with a grid: only the code at the position bound to this charge, unused.
+    cell: m.CardCode | None = None
+    unused: list[int] = []
+    if with_pin and charge.card_code_position is not None:
+        grid = await uow.citizens.card_grid(citizen.id, citizen.card_code)
+        unused = [code.position for code in grid if code.used_at is None]
+        cell = next((c for c in grid if c.position == charge.card_code_position), None)
+        card_refused = card_refused or cell is None
+        salt, digest = (cell.code_salt, cell.code_hash) if cell is not None else ("", "")
+        if (
+            cell is not None
+            and cell.used_at is not None
+            and ChargeStatus(charge.status) is ChargeStatus.PENDING
+        ):
+            # Its code confirmed another payment meanwhile (two tills drew the same cell):
+            # this one can no longer be confirmed; nothing counts against anyone.
+            await uow.charges.mark(
+                charge.id,
+                ChargeStatus.PENDING,
+                status=ChargeStatus.CANCELLED,
+                closed_reason="card_code_used",
+            )
+            return ConfirmResult(ConfirmOutcome.NOT_PENDING, charge.id, charge.amount_cents)
+    matched = not card_refused and otp.code_matches(uow.keys, typed_code, salt, digest)
     decision = decide_confirmation(
         PendingConfirmation(
             ChargeStatus(charge.status),
             charge.attempts,
             charge.expires_at,
             shop_lock_now(shop.blocked_at, shop.locked_until, now),
-            not card_refused and otp.code_matches(uow.keys, typed_code, salt, digest),
+            matched,
         ),
         now,
         policy.max_code_attempts,
     )
+    if cell is not None and matched and decision.step is Confirmation.EXPIRED:
+        # The right code, too late: it was said at the till, so it is spent all the same.
+        await uow.citizens.use_card_code(cell.id, charge.id, now)
     if card_refused and decision.step not in _CLOSED_OR_VOID:
         await uow.charges.mark(
             charge.id,
@@ -546,7 +599,14 @@ async def confirm_charge(
                 await notify_payer(
                     uow,
                     citizen,
-                    Reply.of(wrong_codes_warning(shop.name, charge.amount_cents, pin=with_pin)),
+                    Reply.of(
+                        wrong_codes_warning(
+                            shop.name,
+                            charge.amount_cents,
+                            pin=with_pin,
+                            grid=charge.card_code_position is not None,
+                        )
+                    ),
                     now,
                     charge_id=charge.id,
                 )
@@ -572,6 +632,18 @@ async def confirm_charge(
         return ConfirmResult(
             outcome, charge.id, charge.amount_cents, receipt_number=charge.receipt_number
         )
+    if cell is not None and not await uow.citizens.use_card_code(cell.id, charge.id, now):
+        # Used by another payment in the same instant: the guarded UPDATE lets one code
+        # confirm one payment only.
+        await uow.charges.mark(
+            charge.id,
+            ChargeStatus.CONFIRMED,
+            status=ChargeStatus.CANCELLED,
+            confirmed_at=None,
+            closed_reason="card_code_used",
+        )
+        return ConfirmResult(ConfirmOutcome.NOT_PENDING, charge.id, charge.amount_cents)
+    # From here the code is spent, even if the balance refuses the payment: it was said.
     try:
         posted = await ledger.post(
             uow,
@@ -606,6 +678,7 @@ async def confirm_charge(
         charge.amount_cents,
         citizen_balance_cents=balance,
         receipt_number=charge.receipt_number,
+        card_codes_left=None if cell is None else len(unused) - 1,
     )
 
 
@@ -897,25 +970,90 @@ async def unlock_shop(
     return shop
 
 
+# A cashier's refund needs the customer's consent: a code sent to the customer. A dishonest
+# cashier must not be able to send a customer code after code (harassment, and SMS paid by
+# the town): those codes are counted as the confirmation codes of a number are
+# (core.services.security), per customer under the same limits but on their own count, and
+# per shop. A code the customer gives back right gives its place back.
+REFUND_CODE = security.REFUND_CUSTOMER
+REFUND_CODES_PER_SHOP_PER_HOUR = 10
+
+
+@dataclass(frozen=True)
+class RefundCode:
+    """The code the customer holds for a cashier's refund: its salt and keyed hash, where it
+    went (masked), when it was sent, the wrong tries already typed against it, and whether
+    it is one sent earlier for the very same refund (at the limit nothing new is sent)."""
+
+    salt: str
+    hash: str
+    where: str
+    sent_at: datetime
+    wrong_tries: int = 0
+    held: bool = False
+
+
 async def send_refund_code(
-    uow: UnitOfWork, *, charge_id: int, shop_id: int, now: datetime
-) -> tuple[str, str, str]:
+    uow: UnitOfWork,
+    *,
+    charge_id: int,
+    shop_id: int,
+    now: datetime,
+    by: tuple[str, str],
+    content: str,
+) -> RefundCode:
     """A code to the citizen of a payment, for a cashier's refund. The citizen tells it to
-    the cashier to accept the refund.
-    Returns (salt, keyed hash, masked destination)."""
+    the cashier to accept the refund. `by`: the chat (channel, address) asking, which must
+    still work for the shop, the shop able to charge; `content`: the digest of the refund
+    (security.content_digest), kept with the code.
+
+    At the customer's limit of refund codes, the last one still valid for this very refund
+    goes on (nothing is sent); otherwise, and at the shop's limit, refused
+    (refund.codes_too_many, refund.shop_codes_too_many, with `when` a new code can be
+    sent): nothing is sent and nothing changes."""
+    await acting_member(uow, shop_id, by, now, shop_may_charge=True)
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.shop_id != shop_id:
         raise NotFound(Refusal.CHARGE_NOT_FOUND)
     if await uow.charges.settled([charge.id]):
         # Reimbursed since the cashier picked it: no code for a refund that would be refused.
         raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED)
+    await _refuse_after_revocation(uow, charge)
     citizen = await uow.citizens.by_id(charge.citizen_id)
     shop = await uow.shops.by_id(shop_id)
     assert citizen is not None and shop is not None
     payer = await payer_of(uow, citizen)
     if payer is None:
         raise NotAllowed(Refusal.CITIZEN_UNREACHABLE)
+    channel, shown = shown_destination(citizen, payer)
+    where = "Telegram" if channel != Channel.SMS else f"SMS {shown}".strip()
+    used_up = await security.codes_used_up(
+        uow, payer.channel, payer.address, REFUND_CODE, now, content=content
+    )
+    if used_up is not None and used_up.valid is not None:
+        held = used_up.valid
+        return RefundCode(held.salt, held.hash, where, held.sent_at, held.wrong_tries, held=True)
+    if used_up is not None:
+        raise NotAllowed(Refusal.REFUND_CODES_TOO_MANY, when=used_up.next_at.isoformat())
+    shop_next = await security.shop_codes_used_up(
+        uow, shop.id, REFUND_CODE, REFUND_CODES_PER_SHOP_PER_HOUR, now
+    )
+    if shop_next is not None:
+        raise NotAllowed(Refusal.REFUND_SHOP_CODES_TOO_MANY, when=shop_next.isoformat())
     code, salt = otp.new_code(), otp.new_salt()
+    code_hash = otp.hash_code(uow.keys, code, salt)
+    await security.code_sent(
+        uow,
+        payer.channel,
+        payer.address,
+        REFUND_CODE,
+        now,
+        salt=salt,
+        code_hash=code_hash,
+        municipality_id=shop.municipality_id,
+        content=content,
+        shop_id=shop.id,
+    )
     notify(
         uow,
         citizen,
@@ -934,9 +1072,23 @@ async def send_refund_code(
         charge_id=charge.id,
         code=True,
     )
-    channel, shown = shown_destination(citizen, payer)
-    where = "Telegram" if channel != Channel.SMS else f"SMS {shown}".strip()
-    return salt, otp.hash_code(uow.keys, code, salt), where
+    return RefundCode(salt, code_hash, where, now)
+
+
+async def refund_code_typed(
+    uow: UnitOfWork, *, charge_id: int, code_hash: str, right: bool, now: datetime
+) -> None:
+    """The cashier typed the customer's refund code: right (it gives its place back, only
+    the customer reads it) or wrong (a try against it, whichever refund uses it)."""
+    charge = await uow.charges.by_id(charge_id)
+    citizen = await uow.citizens.by_id(charge.citizen_id) if charge is not None else None
+    payer = await payer_of(uow, citizen) if citizen is not None else None
+    if payer is None:
+        return
+    if right:
+        await security.code_proven(uow, payer.channel, payer.address, code_hash, now)
+    else:
+        await security.code_wrong_try(uow, payer.channel, payer.address, code_hash)
 
 
 async def _card_blocked(
@@ -996,7 +1148,14 @@ async def _card_locked_at_shop(
         await notify_payer(
             uow,
             citizen,
-            Reply.of(wrong_codes_warning(shop.name, charge.amount_cents, pin=True)),
+            Reply.of(
+                wrong_codes_warning(
+                    shop.name,
+                    charge.amount_cents,
+                    pin=True,
+                    grid=charge.card_code_position is not None,
+                )
+            ),
             now,
             charge_id=charge.id,
         )
@@ -1053,6 +1212,7 @@ class WaitingCharge:
     voucher: bool  # a community voucher's payment (core.services.voucher_charges)
     code_salt: str = ""
     code_hash: str = ""  # empty for a card's PIN: no code was sent
+    card_position: int | None = None  # the cell of the card's grid the holder is asked for
 
 
 def code_is_for(keys: ServerKeys, waiting: WaitingCharge, typed: str) -> bool:
@@ -1094,6 +1254,7 @@ async def waiting_at_till(
                     voucher=False,
                     code_salt=charge.code_salt,
                     code_hash=charge.code_hash,
+                    card_position=charge.card_code_position,
                 ),
             )
         )
@@ -1173,8 +1334,9 @@ async def confirmed_charge(
 ) -> m.Charge | None:
     """A payment this shop received and has not refunded (what a refund may pick), by the
     number on its receipt (counted per shop). Raises NotAllowed when the municipality has
-    already reimbursed the shop for it: only the office can undo it, so the cashier is
-    told before any code is sent; Conflict (refund.already_refunded) when it was refunded."""
+    already reimbursed the shop for it, or revoked the customer's vouchers since: only the
+    office can undo it, so the cashier is told before any code is sent; Conflict
+    (refund.already_refunded) when it was refunded."""
     charge = await uow.charges.by_receipt(shop_id, receipt_number)
     if charge is not None and charge.status == ChargeStatus.REFUNDED:
         # Said as such: "no payment with this receipt" would read as if it never existed.
@@ -1183,6 +1345,8 @@ async def confirmed_charge(
         return None
     if await uow.charges.settled([charge.id]):
         raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED)
+    # Revoked since: said before the owner's or the customer's code too.
+    await _refuse_after_revocation(uow, charge)
     return charge
 
 
@@ -1195,6 +1359,20 @@ async def expire_charges(uow: UnitOfWork, now: datetime) -> int:
     return await uow.charges.expire_due(now)
 
 
+async def _refuse_after_revocation(uow: UnitOfWork, charge: m.Charge) -> None:
+    """A payment made before the office revoked the customer's vouchers is not given back
+    by the shop: the revocation returned the balance left to the fund and counted this
+    payment in the sum to recover, so a refund would put revoked money back to spend while
+    the office still claims it. The office undoes the revocation, or handles the payment.
+    Refused with REFUND_REVOKED."""
+    paid_at = charge.confirmed_at
+    if paid_at is None:
+        return
+    for application in await uow.applications.of_citizen(charge.citizen_id):
+        if application.revoked_at is not None and application.revoked_at >= paid_at:
+            raise NotAllowed(Refusal.REFUND_REVOKED)
+
+
 async def refund_charge(
     uow: UnitOfWork,
     *,
@@ -1203,11 +1381,17 @@ async def refund_charge(
     now: datetime,
     by_cashier: bool = False,
     citizen_confirmed: bool = False,
+    by: tuple[str, str] | None = None,
 ) -> int:
     """Give a payment of today back to the citizen: shop -> citizen, a new posting.
 
     A cashier (not the owner) refunds only with the citizen's consent: the code sent to
-    the citizen (see send_refund_code), checked by the caller."""
+    the citizen (see send_refund_code), checked by the caller. `by`: the chat (channel,
+    address) refunding, read now in this transaction: it must still work for the shop, the
+    shop able to charge, and its role now says whether it refunds as a cashier."""
+    if by is not None:
+        member, _ = await acting_member(uow, shop_id, by, now, shop_may_charge=True)
+        by_cashier = by_cashier or member.role != MemberRole.OWNER.value
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.shop_id != shop_id:
         raise NotFound(Refusal.CHARGE_NOT_FOUND)
@@ -1220,6 +1404,7 @@ async def refund_charge(
     if await uow.charges.settled([charge.id]):
         # The town has paid the shop for it: the office must handle it.
         raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED)
+    await _refuse_after_revocation(uow, charge)
     # A refusal must leave nothing behind, though the caller (a dialogue turn) commits
     # its conversation after it: the writes are one savepoint, undone when one refuses.
     # The posting comes first for its lock on the shop's account: a reimbursement run

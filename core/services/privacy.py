@@ -411,6 +411,7 @@ async def erase_citizen(
     citizen.telegram_chat_id = None
     citizen.card_code = new_card_code()
     citizen.card_pin_salt = citizen.card_pin_hash = None
+    await uow.citizens.void_card_codes(citizen.id, now)  # the grid confirms nothing more
     citizen.card_change_id = None  # no card left to have been printed for a request
     if delegate is not None:  # the delegate's phone is personal data too, and acts no more
         await uow.delegates.remove(delegate)

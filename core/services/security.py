@@ -36,6 +36,11 @@ KEEP = timedelta(days=30)
 # changes waits for a code sent to its number): at most CODES_PER_HOUR codes in an hour
 # and CODES_PER_DAY in a day that have not come back, each valid CODE_VALID, with
 # CODE_TRIES wrong tries in all.
+# Codes other people make us send to a person, counted apart from the person's own: a
+# cashier's refund asks the customer's consent by a code (core/services/charges.py). Their
+# count neither uses up the codes of the person's own requests nor is used up by them.
+REFUND_CUSTOMER = "refund_customer"
+COUNTED_APART = frozenset({REFUND_CUSTOMER})
 CODES_PER_HOUR = 5
 CODES_PER_DAY = 10
 CODE_VALID = timedelta(minutes=10)
@@ -277,9 +282,15 @@ async def codes_used_up(
     """None when a new code of request `kind` may be sent to the address now. Codes that
     came back right do not count: the owner who proves the number is never stopped by the
     codes a forger made us send. At the limit, the last code of the request goes on only
-    for the `content` (content_digest) it was sent for."""
+    for the `content` (content_digest) it was sent for. A kind COUNTED_APART counts only
+    its own codes, and the others count none of them."""
     sent = await uow.security.of_address(CODE_SENT, channel, address, now - timedelta(days=1))
-    waiting = [x for x in sent if x.proven_at is None]
+    waiting = [
+        x
+        for x in sent
+        if x.proven_at is None
+        and (x.detail == kind if kind in COUNTED_APART else x.detail not in COUNTED_APART)
+    ]
     next_at = _next_code_at([x.created_at for x in waiting], now)
     if next_at is None:
         return None
@@ -307,14 +318,16 @@ async def code_sent(
     code_hash: str,
     municipality_id: int | None,
     content: str | None = None,
+    shop_id: int | None = None,
 ) -> None:
     """Count a code of request `kind` sent to the address, with its salted hash and the
-    digest of what it confirms."""
+    digest of what it confirms (`shop_id`: the shop whose request sent it, when one did)."""
     await record(
         uow,
         CODE_SENT,
         now,
         municipality_id=municipality_id,
+        shop_id=shop_id,
         channel=channel,
         address=address,
         detail=kind,
@@ -372,10 +385,23 @@ async def code_wrong_try(uow: UnitOfWork, channel: str, address: str, code_hash:
 
 async def numbers_at_code_limit(uow: UnitOfWork, municipality_id: int, now: datetime) -> int:
     """How many of the town's numbers cannot be sent a new confirmation code now: many
-    codes that never came back are someone else's requests, or a forger's flood."""
+    codes that never came back are someone else's requests, or a forger's flood. (Codes
+    COUNTED_APART, a cashier's refund codes, do not stop the number's own requests.)"""
     by_number: dict[tuple[str, str], list[datetime]] = {}
     for channel, address, at in await uow.security.unproven_of_town(
-        CODE_SENT, municipality_id, now - timedelta(days=1)
+        CODE_SENT, municipality_id, now - timedelta(days=1), but=COUNTED_APART
     ):
         by_number.setdefault((channel, address), []).append(at)
     return sum(1 for times in by_number.values() if _next_code_at(sorted(times), now) is not None)
+
+
+async def shop_codes_used_up(
+    uow: UnitOfWork, shop_id: int, kind: str, limit: int, now: datetime
+) -> datetime | None:
+    """When a shop may make us send another code of request `kind` (to its customers),
+    having sent `limit` in the last hour that never came back; None when it may now. A
+    code its customer gave back right (only they read it) gives its place back."""
+    times = await uow.security.unproven_of_shop(CODE_SENT, shop_id, kind, now - timedelta(hours=1))
+    if len(times) < limit:
+        return None
+    return times[len(times) - limit] + timedelta(hours=1)

@@ -19,6 +19,7 @@ from core.domain.shops import MemberRole
 from core.services import activity, voucher_charges
 from core.services import charges as charge_service
 from core.services.outbox import notify_members
+from core.services.shop_rights import acting_member
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -61,15 +62,25 @@ async def remove_member(
     by: activity.Actor,
     now: datetime,
     by_member: m.ShopMember | None = None,
+    by_chat: tuple[str, str] | None = None,
 ) -> Removed:
     """Remove a cashier from a shop. `by_member`: the member acting in a chat (the owner
     removing a cashier, or the cashier leaving: then it is `member_id` itself); None for
     the office. The owner is never removed (a shop without one could not add cashiers,
     and its registration names them): the office changes an owner otherwise. The caller
-    commits."""
+    commits. `by_chat`: the chat (channel, address) acting, whose place in the shop is read
+    now, in this transaction (its row locked until the commit), instead of `by_member`: a
+    chat removed, or no longer the owner, since its request began is refused
+    (shop.not_member, shop.not_owner) and nothing changes."""
     shop = await uow.shops.by_id(shop_id)
     if shop is None or shop.municipality_id != municipality_id:
         raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
+    if by_chat is not None:
+        by_member = await uow.shops.member_at(shop.id, *by_chat)
+        if by_member is None:
+            raise NotAllowed(Refusal.SHOP_NOT_MEMBER)
+        if by_member.id != member_id and by_member.role != MemberRole.OWNER.value:
+            raise NotAllowed(Refusal.SHOP_NOT_OWNER)
     members = await uow.shops.members_of(shop.id)
     member = next((x for x in members if x.id == member_id), None)
     if member is None:
@@ -128,6 +139,13 @@ def _owner_notice(shop: m.Shop, label: str, by_member: m.ShopMember | None) -> T
             shop=shop.name,
         )
     return t("Cashier {who} left {shop}.", who=label, shop=shop.name)
+
+
+async def open_till(uow: UnitOfWork, shop_id: int, chat: tuple[str, str], now: datetime) -> m.Shop:
+    """A till on SMS confirmed by the code to its own number: the chat must still work for
+    the shop, and the shop be able to charge, when the code comes back."""
+    _, shop = await acting_member(uow, shop_id, chat, now, shop_may_charge=True)
+    return shop
 
 
 async def _cancel_pending(

@@ -19,6 +19,7 @@ from core.domain.sepa import sepa_name
 from core.domain.shops import MAX_SHOP_NAME, MemberRole, ShopCategory, ShopStatus
 from core.services import activity, ledger, security
 from core.services.outbox import notify_members
+from core.services.shop_rights import acting_member
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -211,9 +212,15 @@ def _hash_invite(uow: UnitOfWork, code: str) -> str:
     return uow.keys.hash_code(otp.normalize_invite_code(code), "invite")
 
 
-async def create_invite(uow: UnitOfWork, shop_id: int, now: datetime) -> str:
+async def create_invite(
+    uow: UnitOfWork, shop_id: int, now: datetime, *, by: tuple[str, str] | None = None
+) -> str:
     """A one-use code the owner gives to a cashier, who types it in their own chat:
-    10 characters without 0/O/1/I/L (about 49 bits), valid 2 days."""
+    10 characters without 0/O/1/I/L (about 49 bits), valid 2 days. `by`: the chat (channel,
+    address) asking, read now in this transaction: it must still be the shop's owner, and
+    the shop able to charge (core.services.shop_rights)."""
+    if by is not None:
+        await acting_member(uow, shop_id, by, now, owner=True, shop_may_charge=True)
     code = otp.new_invite_code()
     uow.add(
         m.ShopInvite(

@@ -35,13 +35,13 @@ from core.services.charges import (
     ConfirmOutcome,
     ConfirmResult,
     check_amount,
-    check_shop_can_charge,
     count_wrong_code,
     not_paid,
     wrong_codes_warning,
 )
 from core.services.municipalities import policy_of
 from core.services.outbox import PAYMENT_LANE, enqueue
+from core.services.shop_rights import check_shop_can_charge
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 

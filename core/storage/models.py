@@ -381,6 +381,36 @@ class Charge(Base):
     receipt_number: Mapped[int | None] = mapped_column(BigInteger)
     closed_reason: Mapped[str | None] = mapped_column(String(32))
     refunded_at: Mapped[datetime | None]
+    # A card payment with a grid of one-time codes (CardCode): the position the server drew
+    # among the unused ones when the shop asked; only the code at this position confirms
+    # it. None for every other payment, and for a card printed before the grids (its PIN).
+    card_code_position: Mapped[int | None] = mapped_column(Integer)
+
+
+class CardCode(Base):
+    """One cell of the grid of one-time codes printed with a card (core.domain.cards): the
+    holder types the code at the position the till asks, once. Stored like a payment code
+    (salted, keyed hash). `used_at` is set by a guarded UPDATE in the transaction of the
+    payment, so a code confirms at most one; a reissued card voids its grid (`voided_at`).
+    """
+
+    __tablename__ = "card_codes"
+    __table_args__ = (
+        Index("uq_card_codes_position", "citizen_id", "card_code", "position", unique=True),
+        CheckConstraint("position >= 1", name="position_positive"),
+    )
+    id: Mapped[int] = _id()
+    citizen_id: Mapped[int] = _fk("citizens.id", index=False)
+    # The card number the grid was printed with (citizens.card_code when it was issued).
+    card_code: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer)
+    code_salt: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    # The payment the code confirmed.
+    charge_id: Mapped[int | None] = _fk("charges.id", nullable=True, index=False)
+    voided_at: Mapped[datetime | None]
 
 
 class SecurityEvent(Base):

@@ -375,3 +375,38 @@ async def test_a_shops_phone_is_told_to_apply_from_another_one(core: Core) -> No
     )
     async with core.uow() as uow:
         assert await uow.citizens.by_codice_fiscale(town.municipality_id, APPLICANT) is None
+
+
+async def test_the_codice_fiscale_is_found_inside_a_sentence(core: Core) -> None:
+    """Trial finding: "il mio codice fiscale è …" was refused as "16 letters and digits",
+    every time, and the person could not get past the question."""
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234568")
+    await chat.send("MENU")
+    for text in ("3", "2", "1"):
+        await chat.send(text)
+    assert (await chat.state())[:2] == ("apply", "cf")
+    # Two different codes, or a wrong one inside the sentence, are no answer.
+    await chat.expect(f"{APPLICANT} or {make_cf(501)}", CF_LENGTH)
+    await chat.expect(f"my codice fiscale is {WRONG_CHECK.lower()}", CF_CHECKSUM)
+    assert (await chat.state())[:2] == ("apply", "cf")
+    await chat.expect(f"Good morning, my codice fiscale is {APPLICANT.lower()}, thanks", MEMBERS)
+    assert (await chat.state())[:2] == ("apply", "members")
+
+
+async def test_a_number_of_people_is_no_answer_to_a_money_question(core: Core) -> None:
+    """Trial finding: "siamo in 3" written where the savings or the rent is asked (the
+    household question answered again) was taken as 3 euro."""
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234569")
+    await chat.send("MENU")
+    for text in ("3", "2", "1", make_cf(502), "3", "2", "2"):
+        await chat.send(text)
+    assert (await chat.state())[:2] == ("apply", "liquidity")
+    for text in ("siamo in 3", "3 persone", "we are 3 people", "tre persone"):
+        await chat.expect(text, NOT_AN_AMOUNT)
+        assert (await chat.state())[:2] == ("apply", "liquidity"), text
+    # Amounts with the usual words around them still count.
+    await chat.expect("circa 1500 euro", SUPPORT)
+    await chat.expect("200 euro al mese", RENT)
+    await chat.expect("sono 300 euro", SUMMARY)

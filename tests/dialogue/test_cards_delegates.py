@@ -1,13 +1,16 @@
-"""At the till with a card and its PIN, and a delegate's phone, by chat (every SMS one segment)."""
+"""At the till with a card and its one-time codes, and a delegate's phone, by chat (every SMS
+one segment)."""
 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.domain.cards import PIN_FAILURES_PER_SHOP
 from core.services import cards, delegates
+from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.dialogue.harness import (
     TILL_CODE,
@@ -20,14 +23,14 @@ from tests.dialogue.harness import (
     param,
 )
 from tests.dialogue.test_shop import CONFIRMED
-from tests.dialogue.test_sms_lengths import CITIZEN_PHONE, SHOP_PHONE, long_town
+from tests.dialogue.test_sms_lengths import CITIZEN_PHONE, SHOP_PHONE, TOWN, long_town
 from tests.factories import approved_request
 
 ASK_PIN = (
-    "Card {card}, {amount}: the holder types the card's PIN or tells it to you. Write it here. "
+    "Card {card}, {amount}: ask the holder for code no. {position} of the card. Write it here. "
     "ANNULLA to stop."
 )
-WRONG_PIN = "Wrong PIN: {count} attempt left."
+WRONG_PIN = "Wrong code: {count} attempt left."
 BLOCKED = (
     "Too many wrong PINs: card blocked, payment of {amount} cancelled. The holder must ask "
     "the office for a new card."
@@ -62,16 +65,16 @@ async def no_phone_card(core: Core, cf: str, language: str) -> cards.CardData:
 async def test_pay_with_the_card_and_its_pin(core: Core, language: str) -> None:
     cf = await long_town(core)
     card = await no_phone_card(core, cf, language)
-    assert card.pin is not None
     till = await open_till(Chat(core, SHOP_PHONE))
     await till.send(f"LINGUA {language}")
     await till.send(f"PAGA {cf} 5")
     assert "voucher card" in msgids(till.last)[0]
     await till.expect(f"PAGA {cards_grouped(card.card_code)} 12,50", ASK_PIN)
     assert param(till.last, "card") == cards_grouped(card.card_code)
-    await till.expect("abc", "Write the PIN of the card (6 digits), or ANNULLA.")
-    await till.expect(wrong(card.pin), WRONG_PIN)
-    await till.expect(card.pin, CONFIRMED)
+    code = slip(card, till)
+    await till.expect("abc", "Write code no. {position} of the card (6 digits), or ANNULLA.")
+    await till.expect(wrong(code), WRONG_PIN)
+    await till.expect(code, CONFIRMED)
 
 
 @pytest.mark.parametrize("language", ["it", "en"])
@@ -80,16 +83,17 @@ async def test_wrong_pins_stop_this_shop_not_the_card(core: Core, language: str)
     charge the card until the next day; another shop charges it with the right PIN."""
     cf = await long_town(core)
     card = await no_phone_card(core, cf, language)
-    assert card.pin is not None
     till = await open_till(Chat(core, SHOP_PHONE))
     await till.send(f"LINGUA {language}")
     await till.expect(f"PAGA {card.card_code} 1", ASK_PIN)
-    await till.expect(wrong(card.pin), WRONG_PIN)
-    await till.send(wrong(card.pin))  # two wrong codes end the SMS till session
+    code = slip(card, till)
+    await till.expect(wrong(code), WRONG_PIN)
+    await till.send(wrong(code))  # two wrong codes end the SMS till session
     await till.expect(f"PAGA {card.card_code} 1", TILL_CODE)
     await till.expect(await confirmation_code(till), ASK_PIN)
+    code = slip(card, till)
     for _ in range(PIN_FAILURES_PER_SHOP - 2):
-        replies = await till.expect(wrong(card.pin), NOT_HERE)
+        replies = await till.expect(wrong(code), NOT_HERE)
     assert BLOCKED not in msgids(replies)
     assert "{until}" not in str(param(replies, "until"))
     # Asked again, the shop hears the same, before any PIN is typed.
@@ -98,11 +102,47 @@ async def test_wrong_pins_stop_this_shop_not_the_card(core: Core, language: str)
     other = await open_till(Chat(core, OTHER_SHOP_PHONE))
     await other.send(f"LINGUA {language}")
     await other.expect(f"PAGA {card.card_code} 2", ASK_PIN)
-    await other.expect(card.pin, CONFIRMED)
+    await other.expect(slip(card, other), CONFIRMED)
     async with core.uow() as uow:
         town = (await uow.municipalities.all())[0]
         holder = await uow.citizens.by_codice_fiscale(town.id, cf)
         assert holder is not None and holder.card_blocked_at is None
+
+
+FEW_LEFT = "Only {count} code left on the card: the holder must ask the office for a new card."
+NONE_LEFT = (
+    "No code left on the card: it pays no more. The holder must ask the office for a new card."
+)
+USED_UP = (
+    "Every code of this card was used: it pays no more. The holder must ask the office of "
+    "{town} for a new card."
+)
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_the_till_says_when_the_card_runs_out_of_codes(core: Core, language: str) -> None:
+    cf = await long_town(core)
+    card = await no_phone_card(core, cf, language)
+    async with core.uow() as uow:  # the holder has paid 28 times already
+        await uow.session.execute(
+            update(m.CardCode).where(m.CardCode.position > 2).values(used_at=core.now())
+        )
+        await uow.commit()
+    till = await open_till(Chat(core, SHOP_PHONE))
+    await till.send(f"LINGUA {language}")
+    await till.expect(f"PAGA {card.card_code} 1", ASK_PIN)
+    replies = await till.expect(slip(card, till), CONFIRMED)
+    assert FEW_LEFT in msgids(replies) and param(replies, "count") == 1
+    for reply in replies:
+        assert_one_segment(reply, language)
+    await till.expect(f"PAGA {card.card_code} 1", ASK_PIN)
+    replies = await till.expect(slip(card, till), NONE_LEFT)
+    for reply in replies:
+        assert_one_segment(reply, language)
+    replies = await till.expect(f"PAGA {card.card_code} 1", USED_UP)
+    assert param(replies, "town") == TOWN
+    for reply in replies:
+        assert_one_segment(reply, language)
 
 
 @pytest.mark.parametrize("language", ["it", "en"])
@@ -154,6 +194,13 @@ async def test_a_delegate_on_telegram_shares_the_contact_and_sees_the_balance(
     chat = Chat(core, "7001", channel=Channel.TELEGRAM)
     await chat.send("/saldo")
     await chat.expect(None, "Balance of {holder}: {balance}.", contact=(DELEGATE, True))
+
+
+def slip(card: cards.CardData, till: Chat) -> str:
+    """The code the holder reads off the slip at the position the till was just given."""
+    position = param(till.last, "position")
+    assert isinstance(position, int) and 1 <= position <= len(card.codes)
+    return card.codes[position - 1]
 
 
 def wrong(pin: str) -> str:

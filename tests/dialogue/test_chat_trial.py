@@ -13,7 +13,7 @@ from core.storage import models as m
 from tests.dialogue.harness import Chat, msgids, open_till, town_with_open_window
 from tests.factories import make_cf, make_town
 
-DONE_ENGLISH = "Done: I will write to you in English."
+DONE_ENGLISH = "Done: I will write to you in English. Per tornare all'italiano scrivi LINGUA."
 SHOP_QUERY = (
     "Write a town, a postcode (CAP) or a type of shop: alimentari, panetteria, macelleria, "
     "frutta, farmacia."
@@ -45,12 +45,16 @@ async def test_english_chosen_during_a_request_is_confirmed_then_the_question_ag
     await chat.expect("NEGOZI", SHOP_QUERY)
     await chat.expect("language", "Choose your language.")
     replies = await chat.expect("2", DONE_ENGLISH, SHOP_QUERY)
-    assert "Done: I will write to you in English." in said(replies, "en")
+    assert "Done: I will write to you in English. Per tornare all'italiano scrivi LINGUA." in said(
+        replies, "en"
+    )
     assert (await chat.state())[:2] == ("shops", "query")
     # And back to Italian, the same way.
     await chat.expect("LINGUA", "Choose your language.")
     replies = await chat.expect("1", DONE_ENGLISH, SHOP_QUERY)
-    assert "Fatto: ti scriverò in italiano." in said(replies, "it")
+    assert "Fatto: ti scriverò in italiano. To go back to English, write LANGUAGE." in said(
+        replies, "it"
+    )
 
 
 async def test_the_language_question_of_the_application_is_answered_not_confirmed(
@@ -133,6 +137,29 @@ async def test_questions_in_plain_words_ask_for_the_application_the_shops_or_say
     assert (await citizen.state())[0] is None
     await citizen.send("vorrei sapere lo stato della mia domanda")
     assert (await citizen.state())[0] != "apply"
+
+
+async def test_a_question_about_the_application_is_its_status_not_a_new_one(
+    core: Core,
+) -> None:
+    """Trial finding: "a che punto è la mia domanda?" from a citizen who had applied started
+    a new application (the privacy question), and the next words were "not understood"."""
+    town = await town_with_open_window(core)
+    citizen = Chat(core, town.citizen_phones[0])
+    await citizen.send("MENU")
+    for text in (
+        "a che punto è la mia domanda?",
+        "com'è andata la mia domanda?",
+        "la mia domanda è stata accettata?",
+        "vorrei sapere lo stato della domanda",
+        "what happened to my application?",
+    ):
+        replies = await citizen.send(text)
+        assert (await citizen.state())[0] is None, text
+        assert "Application" in said(replies, "en") or "Domanda" in said(replies, "it"), text
+    # Wanting to apply is still the application.
+    await citizen.send("vorrei fare la domanda")
+    assert (await citizen.state())[0] == "apply"
 
 
 async def test_plain_words_never_lead_to_a_payment_nor_answer_a_question_asked(

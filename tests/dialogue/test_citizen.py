@@ -159,11 +159,16 @@ async def test_language_switch_applies_to_the_citizen_too(core: Core) -> None:
     town = await make_town(core)
     chat = Chat(core, town.citizen_phones[0])
     await chat.expect("LINGUA", "Choose your language.")
-    await chat.expect("2", "Done: I will write to you in English.")
+    await chat.expect(
+        "2", "Done: I will write to you in English. Per tornare all'italiano scrivi LINGUA."
+    )
     async with core.uow() as uow:
         citizen = await uow.citizens.by_id(town.citizen_ids[0])
         assert citizen is not None and citizen.language == "en"
-    await chat.expect("language it", "Done: I will write to you in English.")
+    await chat.expect(
+        "language it",
+        "Done: I will write to you in English. Per tornare all'italiano scrivi LINGUA.",
+    )
     rows = await outbox_of(core, "sms", town.citizen_phones[0])
     assert rows[-1][0].language == "it"
 

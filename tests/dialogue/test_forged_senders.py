@@ -349,3 +349,25 @@ async def test_a_code_whose_content_changed_since_it_was_sent_confirms_nothing(
     assert await applications(core) == []
     await citizen.expect(await confirmation_code(citizen), SENT)
     assert len(await applications(core)) == 1
+
+
+async def test_a_forged_language_change_says_the_way_back_in_the_language_left(
+    core: Core,
+) -> None:
+    # The forger switches an Italian citizen's SMS to English; the real phone receives the
+    # confirmation, and an Italian reader finds in it, in Italian, how to undo it.
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("LINGUA")
+    replies = await chat.send("2")
+    english = "\n".join(render_text(text, "en") for reply in replies for text in reply.texts)
+    assert "Per tornare all'italiano scrivi LINGUA." in english
+    assert all(gsm7.segments(render_text(text, "en")) == 1 for r in replies for text in r.texts)
+    # The citizen does what it says: Italian again, for the chat and the notices.
+    await chat.send("LINGUA")
+    replies = await chat.send("1")
+    italian = "\n".join(render_text(text, "it") for reply in replies for text in reply.texts)
+    assert "Fatto: ti scriverò in italiano." in italian
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None and citizen.language == "it"

@@ -91,3 +91,43 @@ async def test_the_delegate_who_received_the_code_is_told_and_can_refuse(core: C
     await Chat(core, town.citizen_phones[0]).expect("ANNULLA", NOTHING)
     await helper.expect("ANNULLA", REFUSED)
     assert await balance(core, town) == 150_00
+
+
+WAITING = (
+    "{shop} asks {amount} and waits for the code: if you agree, tell it to the cashier; if "
+    "not, write ANNULLA."
+)
+
+
+async def test_words_in_answer_to_a_payment_code_name_the_payment(core: Core) -> None:
+    """Trial finding: "no", "ok", "si va bene" written back to the code's SMS got the general
+    help; a person who wrote "no" believed they had refused."""
+    town = await make_town(core, citizens=2)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.send(f"PAGA {town.citizen_cfs[0]} 15")
+    code = await citizen_code(core, town.citizen_phones[0])
+    citizen = Chat(core, town.citizen_phones[0])
+    for words in ("no", "ok", "si va bene", "non pago", "non ho comprato niente"):
+        await citizen.expect(words, WAITING)
+        assert (await citizen.state())[:2] == (None, None)
+    # Another citizen, with nothing waiting, still gets the help.
+    other = Chat(core, town.citizen_phones[1])
+    await other.send("MENU")
+    await other.expect("no", CITIZEN_HELP.msgid)
+    # Nothing changed: the code still pays, and afterwards "no" is just words again.
+    await till.expect(code, CONFIRMED)
+    assert await balance(core, town) == 150_00 - 15_00
+    await citizen.expect("no", CITIZEN_HELP.msgid)
+
+
+async def test_after_naming_the_payment_annulla_still_refuses_it(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.send(f"PAGA {town.citizen_cfs[0]} 15")
+    code = await citizen_code(core, town.citizen_phones[0])
+    citizen = Chat(core, town.citizen_phones[0])
+    await citizen.expect("no", WAITING)
+    await citizen.expect("ANNULLA", REFUSED)
+    await till.send(code)
+    assert CONFIRMED not in msgids(till.last)
+    assert await balance(core, town) == 150_00

@@ -15,7 +15,7 @@ from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.domain.errors import NotAllowed
 from core.domain.messages import Day, Money
-from core.services import charges, municipalities, paperwork, reimbursement, shops
+from core.services import audit, charges, municipalities, paperwork, reimbursement, shops
 from core.storage import models as m
 from core.storage.repositories.charges import ChargeRepository
 from tests.conftest import FakeClock
@@ -27,6 +27,10 @@ SETTLED = (
     "This payment has already been reimbursed by the municipality: contact the office to undo it."
 )
 REFUNDED = "Refunded {amount} (receipt no. {receipt}). The customer has been told."
+REVOKED = (
+    "The municipality revoked this customer's vouchers after this payment: contact the office "
+    "to undo it."
+)
 
 
 async def pay(till: Chat, town: Town, index: int, amount: str) -> int:
@@ -124,6 +128,28 @@ async def test_the_owner_refunding_a_reimbursed_payment_changes_nothing(core: Co
         c for c in before["charges"] if c[0] == first
     ]
     assert after["statement"].refunds == 1 and after["statement"].refunded_cents == 5_00
+
+
+async def test_storno_of_a_payment_before_a_revocation_is_refused_before_any_code(
+    core: Core,
+) -> None:
+    """Trial finding: a STORNO after the office revoked the customer's vouchers put the money
+    back on the revoked balance. Refused when the payment is picked, before the owner's
+    code, and nothing changes."""
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    first = await pay(till, town, 0, "20")
+    async with core.uow() as uow:
+        application = await uow.applications.latest_for_citizen(town.citizen_ids[0])
+        assert application is not None
+        record = await municipalities.require(uow, town.code)
+        await audit.revoke(uow, record, application.protocol, core.now(), reason="ISEE")
+        await uow.commit()
+    before = await balance(core, town)
+    await till.expect(f"STORNO {first}", REVOKED)
+    assert (await till.state())[0] == "refund"  # still at the pick: another number may follow
+    await till.expect("ANNULLA")
+    assert await balance(core, town) == before == 0
 
 
 async def test_a_cashier_gets_no_customer_code_for_a_reimbursed_payment(core: Core) -> None:

@@ -237,6 +237,25 @@ async def test_an_amount_with_the_currency_or_in_words_is_read_as_the_amount(
         assert param(replies, "amount") == Money(cents), written
 
 
+async def test_the_amount_written_before_who_pays_is_the_amount(core: Core) -> None:
+    """Trial finding: "PAGA 12,50 <codice fiscale>" asked the amount again and then said
+    "nobody found": the amount written first was taken as part of who pays."""
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    cf, phone = town.citizen_cfs[0], town.citizen_phones[0]
+    for written, cents in (
+        (f"12,50 {cf}", 12_50),
+        (f"3 {cf.lower()}", 3_00),
+        (f"4,5 {phone}", 4_50),
+    ):
+        replies = await till.expect(f"PAGA {written}", ASK_CODE)
+        assert param(replies, "amount") == Money(cents), written
+    assert await lookups(core) == (3, 0)
+    # Plain digits before a phone number stay as they were: no amount is guessed.
+    await till.expect("MENU")
+    await till.expect(f"PAGA 3 {phone}", AMOUNT)
+
+
 def second_code(reply: Reply) -> str:
     return str(reply.texts[0].params["code"])
 

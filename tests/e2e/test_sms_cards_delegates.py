@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from buonispesa.demo import DEMO_CITIZENS, DEMO_SMS_NUMBER
@@ -54,17 +56,20 @@ async def test_a_citizen_without_phone_pays_with_card_and_pin(
             uow, town, holder.codice_fiscale, server.core.now(), approved=yes
         )
         await uow.commit()
-    assert card.pin is not None
+    assert len(card.codes) == 30
     before = await balance(server, holder.codice_fiscale)
 
     await open_till(server)
     refused = await server.exchange(SHOP_PHONE, f"PAGA {holder.codice_fiscale} 7,50")
     assert "carta" in refused  # the shop is told to use the card
     asked = await server.exchange(SHOP_PHONE, f"PAGA {cards_grouped(card.card_code)} 7,50")
-    assert "PIN" in asked and "7,50" in asked and card.pin not in asked
-    wrong = await server.exchange(SHOP_PHONE, "000000" if card.pin != "000000" else "111111")
-    assert "PIN" in wrong
-    confirmed = await server.exchange(SHOP_PHONE, card.pin)
+    position = re.search(r"codice n\. (\d+)", asked)
+    assert position is not None and "7,50" in asked
+    code = card.codes[int(position.group(1)) - 1]
+    assert not any(c in asked for c in card.codes)  # the till never sees a code
+    wrong = await server.exchange(SHOP_PHONE, "000000" if code != "000000" else "111111")
+    assert "sbagliato" in wrong
+    confirmed = await server.exchange(SHOP_PHONE, code)
     assert "7,50" in confirmed
     assert await balance(server, holder.codice_fiscale) == before - 7_50
     assert {record.to for record in server.twilio.accepted} == {SHOP_PHONE}

@@ -258,8 +258,8 @@ async def test_the_office_binds_a_proven_phone_never_another_citizens(
 
 
 def printed(card: CardData) -> bytes:
-    """The card's page, as a test sees it: its number and PIN."""
-    return f"{card.card_code} {card.pin}".encode()
+    """The card's page, as a test sees it: its number and one-time codes."""
+    return f"{card.card_code} {' '.join(card.codes)}".encode()
 
 
 async def _approved_card(
@@ -296,7 +296,7 @@ async def test_a_card_whose_page_fails_is_not_issued(core: Core, clock: FakeCloc
     assert await log(core, "card.issue") == []
     async with core.uow() as uow:
         card, _ = await application_desk.print_card(uow, clerk, protocol, clock(), render=printed)
-    assert card.pin is not None
+    assert card.codes
 
 
 async def test_delegate_and_card_from_the_application(core: Core, clock: FakeClock) -> None:
@@ -316,8 +316,8 @@ async def test_delegate_and_card_from_the_application(core: Core, clock: FakeClo
         first, page = await application_desk.print_card(
             uow, clerk, protocol, clock(), render=printed
         )
-    assert first.pin is not None and first.with_pin
-    assert page == f"{first.card_code} {first.pin}".encode()
+    assert first.codes and first.with_pin
+    assert page == f"{first.card_code} {' '.join(first.codes)}".encode()
     with pytest.raises(Conflict) as twice:  # the PIN is printed once
         async with core.uow() as uow:
             await application_desk.print_card(uow, manager, protocol, clock(), render=printed)
@@ -345,7 +345,7 @@ async def test_delegate_and_card_from_the_application(core: Core, clock: FakeClo
     )
     assert reissued.before == {"card": "******" + first.card_code[-4:]}
     assert first.card_code not in str(issued.after) + str(reissued.before)
-    assert str(first.pin) not in str(issued.after) + str(reissued.after)
+    assert not any(code in str(issued.after) + str(reissued.after) for code in first.codes)
 
 
 async def test_a_correction_waits_for_a_determina_being_approved(

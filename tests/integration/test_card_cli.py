@@ -138,6 +138,39 @@ def test_card_with_pin_then_reissue(database: str, tmp_path: Path) -> None:
 
     status, output = invoke("admin", "cards", DEMO_CODE)
     assert status == 0 and new_number in output and "active" in output
+    assert "Codes left" in output and "30" in output and "PIN only" not in output
+    status, output = invoke("admin", "cards", DEMO_CODE, "--pin-only")
+    assert status == 0 and new_number not in output and "Cards with only a PIN" not in output
+
+
+def test_old_cards_with_only_a_pin_are_listed_to_reissue(database: str, tmp_path: Path) -> None:
+    """A card issued before the grids (no card_codes rows) keeps its PIN; the office's
+    list names it, to reissue."""
+    out = tmp_path / "card.pdf"
+    approved_card()
+    status, output = invoke(
+        "admin", "card", DEMO_CODE, HOLDER.codice_fiscale, "--out", str(out), "--by", "bel.clerk"
+    )
+    assert status == 0, output
+    number, _ = printed(out)
+
+    async def drop_grid() -> None:
+        from sqlalchemy import delete
+
+        from core.storage import models as m
+
+        core = Core(engine=make_engine(database))
+        try:
+            async with core.uow() as uow:
+                await uow.session.execute(delete(m.CardCode))
+                await uow.commit()
+        finally:
+            await core.close()
+
+    asyncio.run(drop_grid())
+    status, output = invoke("admin", "cards", DEMO_CODE, "--pin-only")
+    assert status == 0 and number in output and "PIN only: reissue" in output
+    assert "Cards with only a PIN: 1." in output and "--reissue" in output
 
 
 def test_card_with_a_telegram_deep_link(database: str, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from tests.factories import (
     make_town,
     outbox_to,
     request,
+    slip_code,
 )
 from tests.integration.test_payments import another_shop
 
@@ -107,10 +108,10 @@ async def wrong_pins(
 
 
 async def pays(core: Core, shop_id: int, card: cards.CardData, cents: int = 100) -> str:
-    """The holder pays at a shop with the right PIN: the outcome."""
-    assert card.pin is not None
+    """The holder pays at a shop with the right code of the slip: the outcome."""
     requested = await request(core, shop_id, card.card_code, cents)
-    outcome = (await confirm(core, shop_id, requested.charge_id, card.pin)).outcome.value
+    code = slip_code(card, requested)
+    outcome = (await confirm(core, shop_id, requested.charge_id, code)).outcome.value
     later(core)
     return outcome
 
@@ -136,14 +137,14 @@ async def test_a_citizen_without_phone_pays_with_card_and_pin(core: Core) -> Non
     town = await make_town(core, citizens=2)
     await without_phone(core, town)
     card = await issue(core, town)
-    assert card.pin is not None and len(card.pin) == 6 and card.with_pin
+    assert card.pin is None and len(card.codes) == 30 and card.with_pin and card.grid
     before = await balance(core, town)
     sent_before = len(await all_outbox(core))
 
     requested = await request(core, town.shop_id, card.card_code.lower(), 12_50)
     assert requested.channel == "card" and requested.sent_to.replace(" ", "") == card.card_code
     assert len(await all_outbox(core)) == sent_before  # no code is sent anywhere
-    result = await confirm(core, town.shop_id, requested.charge_id, card.pin)
+    result = await confirm(core, town.shop_id, requested.charge_id, slip_code(card, requested))
     assert result.outcome is charges.ConfirmOutcome.CONFIRMED
     assert await balance(core, town) == before - 12_50
     await assert_ledger_ok(core, town.municipality_id)
@@ -151,7 +152,7 @@ async def test_a_citizen_without_phone_pays_with_card_and_pin(core: Core) -> Non
         charge = await uow.charges.by_id(requested.charge_id)
         citizen = await uow.citizens.by_id(town.citizen_ids[0])
     assert charge is not None and charge.consent == "card_pin"
-    assert citizen is not None and card.pin not in (citizen.card_pin_hash or "")
+    assert citizen is not None and charge.card_code_position == requested.card_position
 
 
 async def test_the_pin_is_stored_hashed_and_the_card_number_is_needed(core: Core) -> None:
@@ -161,7 +162,12 @@ async def test_the_pin_is_stored_hashed_and_the_card_number_is_needed(core: Core
     async with core.uow() as uow:
         citizen = await uow.citizens.by_id(town.citizen_ids[0])
     assert citizen is not None and citizen.card_pin_hash and citizen.card_pin_salt
-    assert card.pin is not None and card.pin not in citizen.card_pin_hash
+    async with core.uow() as uow:
+        grid = await uow.citizens.card_grid(citizen.id, citizen.card_code)
+    assert [x.position for x in grid] == list(range(1, 31))
+    assert all(
+        code not in x.code_hash + x.code_salt for x, code in zip(grid, card.codes, strict=True)
+    )
     # By codice fiscale the shop cannot ask for the PIN: it must have the card.
     with pytest.raises(NotAllowed) as refused:
         await request(core, town.shop_id, town.citizen_cfs[0], 100)
@@ -176,10 +182,11 @@ async def test_a_card_is_issued_once_unless_reissued(core: Core) -> None:
     assert refused.value.code == "card.already_issued"
 
 
-# A card holder has a PIN, not a code: the warning says so (chat trial finding 14).
+# A card holder has a slip of codes, not a code sent to them: the warning says so (chat
+# trial finding 14; an old card's says PIN).
 WARNED = (
-    "Warning: {shop} typed a wrong PIN for your card too many times. The payment of {amount} "
-    "was cancelled. Never tell your PIN to anyone but the cashier."
+    "Warning: {shop} typed a wrong code of your card too many times. The payment of {amount} "
+    "was cancelled. Never show your code slip: give only the code asked."
 )
 BLOCKED_NOTICE = (
     "Your voucher card was blocked after too many wrong PINs at several shops, the last at "
@@ -193,6 +200,9 @@ def test_the_card_holders_warning_names_the_pin(language: str, code: str) -> Non
     said = render_text(warning, language, sms=True)
     assert "PIN" in said and code not in said.lower(), said
     said = render_text(charges.wrong_codes_warning("Alimentari Da Rita", 4_00), language, sms=True)
+    assert code in said.lower() and "PIN" not in said, said
+    grid = charges.wrong_codes_warning("Alimentari Da Rita", 4_00, pin=True, grid=True)
+    said = render_text(grid, language, sms=True)
     assert code in said.lower() and "PIN" not in said, said
 
 
@@ -220,9 +230,10 @@ async def test_a_dishonest_shop_cannot_lock_the_card_out_of_other_shops(
     async with core.uow() as uow:
         assert await security.wrong_codes_of_shop(uow, town.shop_id, clock()) == 3
         assert await security.wrong_codes_of_shop(uow, honest, clock()) == 0
-    # ...and the holder was warned as for any payment cancelled for wrong codes, of a PIN.
+    # ...and the holder was warned as for any payment cancelled for wrong codes, of the
+    # card's codes (not of a code sent to them).
     told = await notices_to(core, town.citizen_phones[0])
-    assert WARNED in told and not any("wrong code" in msgid for msgid in told), told
+    assert WARNED in told and not any("wrong code too many" in msgid for msgid in told), told
     # The next day the shop charges the card again.
     clock.current = first + timedelta(hours=24, seconds=1)
     assert await pays(core, town.shop_id, card) == "confirmed"
@@ -329,16 +340,17 @@ async def test_reissue_unblocks_with_a_new_number_and_pin(core: Core) -> None:
         await wrong_pins(core, town, old, count, shop)
     assert await blocked_at(core, town) is not None
     new = await issue(core, town, reissue=True)
-    assert new.card_code != old.card_code and new.pin is not None
+    assert new.card_code != old.card_code and new.codes != old.codes
     # The old card number finds nobody any more.
     with pytest.raises(NotFound):
         await request(core, town.shop_id, old.card_code, 100)
     # The new card starts afresh, at the shops that typed the old one's wrong PINs too.
     requested = await request(core, town.shop_id, new.card_code, 5_00)
-    if old.pin != new.pin:
-        wrong = await confirm(core, town.shop_id, requested.charge_id, old.pin or "")
+    old_code = slip_code(old, requested)
+    if old_code != slip_code(new, requested):
+        wrong = await confirm(core, town.shop_id, requested.charge_id, old_code)
         assert wrong.outcome is charges.ConfirmOutcome.WRONG_CODE
-    result = await confirm(core, town.shop_id, requested.charge_id, new.pin)
+    result = await confirm(core, town.shop_id, requested.charge_id, slip_code(new, requested))
     assert result.outcome is charges.ConfirmOutcome.CONFIRMED
     async with core.uow() as uow:
         assert (
@@ -353,8 +365,7 @@ async def test_reissue_cancels_a_payment_waiting_for_the_old_pin(core: Core) -> 
     old = await issue(core, town)
     pending = await request(core, town.shop_id, old.card_code, 5_00)
     new = await issue(core, town, reissue=True)
-    assert new.pin is not None
-    result = await confirm(core, town.shop_id, pending.charge_id, new.pin)
+    result = await confirm(core, town.shop_id, pending.charge_id, slip_code(new, pending))
     assert result.outcome is charges.ConfirmOutcome.NOT_PENDING
 
 

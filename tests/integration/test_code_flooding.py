@@ -85,6 +85,27 @@ async def test_codes_per_person_per_hour_across_shops(core: Core, clock: FakeClo
     await request(core, other, town.citizen_cfs[0], 1_00)
 
 
+async def test_one_shop_using_up_the_cap_does_not_stop_another_shop(core: Core) -> None:
+    """Trial finding: a shop that asked six charges and cancelled them kept the person from
+    paying at every other shop for an hour. Another shop's first code in the hour goes."""
+    town = await make_town(core, citizens=1)
+    other = await second_shop(core, town)
+    phone = town.citizen_phones[0]
+    for _index in range(6):
+        await request(core, town.shop_id, town.citizen_cfs[0], 1_00)
+    with pytest.raises(NotAllowed) as flooding:
+        await request(core, town.shop_id, town.citizen_cfs[0], 1_00)
+    assert flooding.value.code == Refusal.PAYMENT_CODES_TOO_MANY
+    honest = await request(core, other, town.citizen_cfs[0], 4_00)
+    code = await last_code_for(core, phone, honest.charge_id)
+    paid = await confirm(core, other, honest.charge_id, code)
+    assert paid.outcome is ConfirmOutcome.CONFIRMED
+    # The cap still holds for that shop too from its second code in the hour.
+    with pytest.raises(NotAllowed) as again:
+        await request(core, other, town.citizen_cfs[0], 1_00)
+    assert again.value.code == Refusal.PAYMENT_CODES_TOO_MANY
+
+
 async def test_the_cap_is_a_policy_setting(core: Core) -> None:
     default = resources.files("core.policies").joinpath("belforte.toml").read_text("utf-8")
     assert "codes_per_person_per_hour = 6" in default

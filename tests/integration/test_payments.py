@@ -13,7 +13,7 @@ from core.domain.errors import InsufficientFunds, NotAllowed, NotFound
 from core.domain.ledger import PostingKind
 from core.domain.messages import Money, reply_from_json
 from core.domain.shops import ShopCategory
-from core.services import charges, ledger
+from core.services import audit, charges, ledger, municipalities
 from core.services.charges import ConfirmOutcome
 from core.services.outbox import reply_of
 from core.services.shops import ShopInput, approve_shop, register_shop
@@ -312,4 +312,44 @@ async def test_posting_refuses_overdraft_and_empty_amounts(core: Core) -> None:
         assert (
             await ledger.citizen_balance(uow, town.municipality_id, town.citizen_ids[0]) == 150_00
         )
+    await assert_ledger_ok(core, town.municipality_id)
+
+
+async def test_a_payment_made_before_a_revocation_is_not_refunded(core: Core) -> None:
+    """Trial finding: the office revoked a household's vouchers (the balance left went back
+    to the fund, what was spent became the sum to recover); a shop's STORNO of an earlier
+    payment then put that money back on the revoked balance, spendable again, while the
+    office still claimed it. Only the office undoes it; a payment made afterwards (money of
+    another round) is still refunded as usual."""
+    town = await make_town(core, citizens=1)
+    requested = await request(core, town.shop_id, town.citizen_cfs[0], 30_00)
+    code = await last_code_for(core, town.citizen_phones[0], requested.charge_id)
+    await confirm(core, town.shop_id, requested.charge_id, code)
+    async with core.uow() as uow:
+        application = await uow.applications.latest_for_citizen(town.citizen_ids[0])
+        assert application is not None
+        municipality = await municipalities.require(uow, town.code)
+        await audit.revoke(uow, municipality, application.protocol, core.now(), reason="ISEE")
+        await uow.commit()
+    assert await balance(core, town.municipality_id, town.citizen_ids[0]) == 0
+    async with core.uow() as uow:
+        with pytest.raises(NotAllowed) as refused:
+            await charges.refund_charge(
+                uow, charge_id=requested.charge_id, shop_id=town.shop_id, now=core.now()
+            )
+        assert refused.value.code == "refund.revoked"
+        # A cashier's refund is refused before any code goes to the customer.
+        with pytest.raises(NotAllowed):
+            await charges.send_refund_code(
+                uow,
+                charge_id=requested.charge_id,
+                shop_id=town.shop_id,
+                now=core.now(),
+                by=("sms", town.shop_phone),
+                content="refund",
+            )
+    assert await balance(core, town.municipality_id, town.citizen_ids[0]) == 0
+    async with core.uow() as uow:
+        charge = await uow.charges.by_id(requested.charge_id)
+        assert charge is not None and charge.status == "confirmed"
     await assert_ledger_ok(core, town.municipality_id)

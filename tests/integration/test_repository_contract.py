@@ -573,3 +573,42 @@ async def test_a_known_browsers_count_is_found_by_operator_and_nonce_and_one_per
             await uow.flush()
     async with new_uow() as uow:
         assert len(await uow.operators.devices(bruno)) == 1  # the failed unit undid the delete
+
+
+async def test_a_chats_place_in_a_shop_and_a_shops_unproven_codes(new_uow: NewUow) -> None:
+    town_id, _, shop_id = await seed(new_uow)
+    async with new_uow() as uow:
+        uow.add(
+            m.ShopMember(
+                shop_id=shop_id, channel="sms", address="+39", role="cashier", created_at=NOW
+            )
+        )
+        for minutes, detail, proven in ((2, "refund", None), (1, "refund", None),
+                                        (3, "refund", NOW), (4, "other", None)):  # fmt: skip
+            await uow.security.record(
+                m.SecurityEvent(
+                    municipality_id=town_id,
+                    kind="sent",
+                    shop_id=shop_id,
+                    channel="sms",
+                    address=f"+4{minutes}",
+                    detail=detail,
+                    wrong_tries=0,
+                    created_at=NOW + timedelta(minutes=minutes),
+                    proven_at=proven,
+                ),
+                drop_before=None,
+            )
+        await uow.commit()
+    async with new_uow() as uow:
+        member = await uow.shops.member_at(shop_id, "sms", "+39")
+        assert member is not None and member.role == "cashier"
+        assert await uow.shops.member_at(shop_id, "sms", "+40") is None
+        assert await uow.shops.member_at(shop_id + 1, "sms", "+39") is None
+        shop = await uow.shops.current(shop_id)
+        assert shop is not None and shop.status == "approved"
+        times = await uow.security.unproven_of_shop("sent", shop_id, "refund", NOW)
+        town = await uow.security.unproven_of_town("sent", town_id, NOW, but=("refund",))
+    # Never came back, of that detail, the oldest first.
+    assert list(times) == [NOW + timedelta(minutes=1), NOW + timedelta(minutes=2)]
+    assert list(town) == [("sms", "+44", NOW + timedelta(minutes=4))]

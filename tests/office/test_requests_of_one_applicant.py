@@ -38,7 +38,7 @@ async def test_a_card_waiting_for_one_applicant_is_not_on_anothers_page(
     text = unescape(page.text)
     assert page.status == 200 and "None" not in text
     assert "waits for a manager's approval" not in text
-    assert f"{url}/card.pdf" not in text and "Print the card and its PIN" not in text
+    assert f"{url}/card.pdf" not in text and "Print the card and its codes" not in text
     assert f'action="{url}/phone"' in text and f'action="{url}/delegate"' in text
     assert f'action="{url}/card"' in text
     # Printing there, with or without the request's number: refused, no card made.

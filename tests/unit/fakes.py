@@ -18,7 +18,7 @@ import copy
 import enum
 import itertools
 import math
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date, datetime
 from types import TracebackType
@@ -231,6 +231,30 @@ class FakeCitizens(_Fake):
         if citizen is None or citizen.card_blocked_at is not None:
             return False
         citizen.card_blocked_at = now
+        return True
+
+    async def card_grid(self, citizen_id: int, card_code: str) -> Sequence[m.CardCode]:
+        found = self.store.rows(
+            m.CardCode,
+            lambda x: (
+                x.citizen_id == citizen_id and x.card_code == card_code and x.voided_at is None
+            ),
+        )
+        return sorted(found, key=lambda x: x.position)
+
+    async def void_card_codes(self, citizen_id: int, now: datetime) -> int:
+        found = self.store.rows(
+            m.CardCode, lambda x: x.citizen_id == citizen_id and x.voided_at is None
+        )
+        for code in found:
+            code.voided_at = now
+        return len(found)
+
+    async def use_card_code(self, code_id: int, charge_id: int, now: datetime) -> bool:
+        code = self.store.get(m.CardCode, code_id)
+        if code is None or code.used_at is not None or code.voided_at is not None:
+            return False
+        code.used_at, code.charge_id = now, charge_id
         return True
 
     async def by_telegram_chat(self, municipality_id: int, chat_id: str) -> m.Citizen | None:
@@ -729,6 +753,15 @@ class FakeShops(_Fake):
     async def invite_by_hash(self, code_hash: str) -> m.ShopInvite | None:
         return self.store.first(m.ShopInvite, lambda x: x.code_hash == code_hash)
 
+    async def member_at(self, shop_id: int, channel: str, address: str) -> m.ShopMember | None:
+        return self.store.first(
+            m.ShopMember,
+            lambda x: x.shop_id == shop_id and x.channel == channel and x.address == address,
+        )
+
+    async def current(self, shop_id: int) -> m.Shop | None:
+        return self.store.get(m.Shop, shop_id)
+
     async def has_member_at(self, channel: str, address: str) -> bool:
         return (
             self.store.first(m.ShopMember, lambda x: x.channel == channel and x.address == address)
@@ -870,12 +903,17 @@ class FakeCharges(_Fake):
             )
         ]
 
-    async def codes_sent_to(self, citizen_id: int, since: datetime) -> int:
+    async def codes_sent_to(
+        self, citizen_id: int, since: datetime, *, shop_id: int | None = None
+    ) -> int:
         return len(
             self.store.rows(
                 m.Charge,
                 lambda x: (
-                    x.citizen_id == citizen_id and x.created_at >= since and bool(x.code_hash)
+                    x.citizen_id == citizen_id
+                    and x.created_at >= since
+                    and bool(x.code_hash)
+                    and (shop_id is None or x.shop_id == shop_id)
                 ),
             )
         )
@@ -1082,8 +1120,25 @@ class FakeSecurityEvents(_Fake):
             if wrong_try:
                 x.wrong_tries = (x.wrong_tries or 0) + 1
 
+    async def unproven_of_shop(
+        self, kind: str, shop_id: int, detail: str, since: datetime
+    ) -> Sequence[datetime]:
+        return sorted(
+            x.created_at
+            for x in self.store.rows(
+                m.SecurityEvent,
+                lambda x: (
+                    x.kind == kind
+                    and x.shop_id == shop_id
+                    and x.detail == detail
+                    and x.created_at > since
+                    and x.proven_at is None
+                ),
+            )
+        )
+
     async def unproven_of_town(
-        self, kind: str, municipality_id: int, since: datetime
+        self, kind: str, municipality_id: int, since: datetime, *, but: Collection[str] = ()
     ) -> Sequence[tuple[str, str, datetime]]:
         return [
             (x.channel, x.address, x.created_at)
@@ -1094,6 +1149,7 @@ class FakeSecurityEvents(_Fake):
                     and x.municipality_id == municipality_id
                     and x.created_at > since
                     and x.proven_at is None
+                    and x.detail not in but
                 ),
             )
             if x.channel is not None and x.address is not None

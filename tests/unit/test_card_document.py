@@ -177,3 +177,46 @@ def test_card_number_as_typed_or_read_out() -> None:
 def test_mask_keeps_only_the_start_and_the_check_letter() -> None:
     assert mask_codice_fiscale("RSSMRA80A01H501U") == "RSSMRA•••••••••U"
     assert "80A01" not in mask_codice_fiscale("RSSMRA80A01H501U")
+
+
+GRID = tuple(f"{n:03d}{(n * 7919) % 1000:03d}" for n in range(1, 31))
+GRID_CARD = replace(CARD, pin=None, codes=GRID, grid=True)
+
+
+def test_the_grid_of_one_time_codes_is_on_the_slip_not_on_the_card() -> None:
+    (card, card_codes), (slip, slip_codes) = read_pages(card_pdf(GRID_CARD, "en"))
+    words = " ".join(slip.split())
+    assert card_codes == ["ABCDEFGHJK"] and slip_codes == []
+    assert "codes are NOT on this card" in " ".join(card.split())
+    assert not any(grouped(code, 3) in card for code in GRID)
+    # Every cell, numbered 1..30, with its code grouped for reading.
+    for position, code in enumerate(GRID, start=1):
+        assert f"{position}. {grouped(code, 3)}" in words
+    assert "ABCD" not in slip and "•••• ••GH JK" in words and "RSSMRA" not in slip
+    assert "show only that cell. Never show the whole slip." in words
+    assert "PIN" not in words
+
+
+@pytest.mark.skipif(
+    not all(shutil.which(tool) for tool in ("pdftotext", "pdftoppm")),
+    reason="poppler-utils (pdftotext, pdftoppm) not installed",
+)
+def test_poppler_reads_the_grid_in_italian(tmp_path: Path) -> None:
+    pdf = tmp_path / "card.pdf"
+    pdf.write_bytes(card_pdf(GRID_CARD, "it"))
+    slip = subprocess.run(
+        ["pdftotext", "-f", "2", "-l", "2", "-layout", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    words = " ".join(slip.split())
+    assert "Codici monouso della tua carta dei buoni spesa" in words
+    assert "mostra solo quella casella. Non mostrare mai tutto il foglio." in words
+    for position, code in enumerate(GRID, start=1):
+        assert f"{position}. {grouped(code, 3)}" in words
+    subprocess.run(
+        ["pdftoppm", "-f", "2", "-l", "2", "-r", "100", "-png", str(pdf), str(tmp_path / "slip")],
+        check=True,
+    )
+    assert len(list(tmp_path.glob("slip*.png"))) == 1

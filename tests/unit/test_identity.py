@@ -4,6 +4,7 @@ import pytest
 
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import (
+    codice_fiscale_in,
     mask_phone,
     normalize_codice_fiscale,
     normalize_iban,
@@ -22,6 +23,33 @@ def test_codice_fiscale_normalised_and_checked() -> None:
     with pytest.raises(InvalidIdentifier) as error:
         normalize_codice_fiscale("RSSMRA85")
     assert error.value.code == "codice_fiscale.length"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RSS MRA 85T10 A562S",
+        "il mio codice fiscale è rssmra85t10a562s",
+        "CF: RSSMRA85T10A562S, grazie",
+        "RSSMRA85T10A562S RSSMRA85T10A562S",
+    ],
+)
+def test_the_codice_fiscale_of_a_sentence(text: str) -> None:
+    assert codice_fiscale_in(text) == "RSSMRA85T10A562S"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("il mio codice fiscale è rssmra85t10a562x", "codice_fiscale.checksum"),
+        ("RSSMRA85T10A562S oppure BNCGNN40A01A739E", "codice_fiscale.length"),
+        ("buongiorno", "codice_fiscale.length"),
+    ],
+)
+def test_no_codice_fiscale_in_a_sentence(text: str, code: str) -> None:
+    with pytest.raises(InvalidIdentifier) as error:
+        codice_fiscale_in(text)
+    assert error.value.code == code
 
 
 def test_partita_iva_and_iban() -> None:

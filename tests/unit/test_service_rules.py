@@ -393,10 +393,17 @@ async def test_what_is_not_committed_is_not_kept(town: Town) -> None:
 # Refunds --------------------------------------------------------------------------------
 
 
-async def refund(town: Town, charge_id: int, **how: bool) -> int:
+async def refund(
+    town: Town, charge_id: int, *, by_cashier: bool = False, citizen_confirmed: bool = False
+) -> int:
     async with town.uow:
         left = await charges.refund_charge(
-            town.uow, charge_id=charge_id, shop_id=town.shop.id, now=town.now, **how
+            town.uow,
+            charge_id=charge_id,
+            shop_id=town.shop.id,
+            now=town.now,
+            by_cashier=by_cashier,
+            citizen_confirmed=citizen_confirmed,
         )
         await town.uow.commit()
     return left

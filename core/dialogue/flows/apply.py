@@ -29,7 +29,7 @@ from core.dialogue.state import ApplyState
 from core.dialogue.words import amount_text, count_in, yes_or_no
 from core.domain.channels import Channel
 from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier, Refusal
-from core.domain.identity import PhoneProof, normalize_codice_fiscale, short_mask_codice_fiscale
+from core.domain.identity import PhoneProof, codice_fiscale_in, short_mask_codice_fiscale
 from core.domain.messages import Day, Moment, Money, Option, Text, t, tn
 from core.domain.money import parse_euro
 from core.services import applications, identity
@@ -294,7 +294,7 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
 
     async def on_cf(self, turn: Turn, inp: Input) -> None:
         try:
-            cf = normalize_codice_fiscale(inp.text)
+            cf = codice_fiscale_in(inp.text)
         except InvalidIdentifier as error:
             raise Reject(error_text(error)) from error
         if not await self._phone_known(turn):

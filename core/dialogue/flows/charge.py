@@ -26,7 +26,7 @@ from core.dialogue.menus import show_menu
 from core.dialogue.state import ChargeState, TillSession
 from core.dialogue.words import split_amount
 from core.domain import otp
-from core.domain.cards import CARD_CODE_LENGTH, normalize_card_number
+from core.domain.cards import CARD_CODE_LENGTH, grid_running_out, normalize_card_number
 from core.domain.channels import Channel
 from core.domain.charges import ShopLock
 from core.domain.errors import DomainError, InvalidAmount, Refusal
@@ -34,8 +34,8 @@ from core.domain.messages import Moment, Money, Option, Text, t, tn
 from core.domain.money import parse_euro
 from core.domain.shops import ShopStatus
 from core.services import charges as charge_service
+from core.services import shop_members, voucher_charges
 from core.services import shops as shop_service
-from core.services import voucher_charges
 
 AFTER = (Option("charge", t("New charge")), Option("menu", t("Menu")))
 
@@ -163,6 +163,14 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
     async def confirmed(self, turn: Turn) -> None:
         s = self.state(turn)
         shop_id = known(s.shop_id)
+        try:
+            # The chat must still work for the shop, and the shop charge, when the code
+            # comes back: else no till session opens.
+            await shop_members.open_till(turn.uow, shop_id, (turn.channel, turn.address), turn.now)
+        except DomainError as error:
+            turn.finish()
+            turn.say(error_text(error))
+            return
         turn.memory.till = TillSession(shop_id, turn.now + TILL_SESSION)
         await self._start(turn, shop_id, s.then)
 
@@ -300,6 +308,7 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             return
         s.charge_id, s.amount = requested.charge_id, cents
         s.where, s.pin = _masked(requested.channel, requested.sent_to), requested.channel == "card"
+        s.position = requested.card_position
         s.voucher = voucher
         await self.goto(turn, "code")
 
@@ -307,6 +316,18 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
 
     async def ask_code(self, turn: Turn) -> None:
         s = self.state(turn)
+        if s.pin and s.position is not None:
+            # The server drew the cell: the cashier only passes the question on.
+            turn.say(
+                t(
+                    "Card {card}, {amount}: ask the holder for code no. {position} of the "
+                    "card. Write it here. ANNULLA to stop.",
+                    card=known(s.where),
+                    amount=Money(known(s.amount)),
+                    position=s.position,
+                )
+            )
+            return
         if s.pin:
             turn.say(
                 t(
@@ -332,6 +353,13 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         s = self.state(turn)
         pin = s.pin
         if not typed:
+            if pin and s.position is not None:
+                raise Reject(
+                    t(
+                        "Write code no. {position} of the card (6 digits), or ANNULLA.",
+                        position=s.position,
+                    )
+                )
             if pin:
                 raise Reject(t("Write the PIN of the card (6 digits), or ANNULLA."))
             raise Reject(t("Write the code the customer reads to you (6 digits), or ANNULLA."))
@@ -357,7 +385,7 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                 options=AFTER,
             )
             return
-        if result.outcome is outcome.WRONG_CODE and pin:
+        if result.outcome is outcome.WRONG_CODE and pin and s.position is None:
             raise Reject(
                 tn(
                     "Wrong PIN: {count} attempt left.",
@@ -375,15 +403,32 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             )
         turn.finish()
         if result.outcome in (outcome.CONFIRMED, outcome.ALREADY_CONFIRMED):
-            turn.say(
+            said = [
                 t(
                     "Payment confirmed: {amount}. Receipt no. {receipt}.",
                     amount=amount,
                     # Counted per shop; a community voucher's payment has its own number.
                     receipt=str(result.receipt_number or result.charge_id),
-                ),
-                options=AFTER,
-            )
+                )
+            ]
+            left = result.card_codes_left
+            if left is not None and grid_running_out(left):
+                said.append(
+                    tn(
+                        "Only {count} code left on the card: the holder must ask the office "
+                        "for a new card.",
+                        "Only {count} codes left on the card: the holder must ask the office "
+                        "for a new card.",
+                        left,
+                    )
+                    if left
+                    else t(
+                        "No code left on the card: it pays no more. The holder must ask the "
+                        "office for a new card."
+                    )
+                )
+            # One SMS, or two when the warning about the card's codes does not fit in one.
+            turn.say_split(*said, options=AFTER)
         elif result.outcome is outcome.CARD_BLOCKED:
             turn.say(
                 t(
@@ -481,6 +526,7 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             amount=waiting.amount_cents,
             where=_masked(waiting.channel, waiting.sent_to),
             pin=waiting.channel == "card",
+            position=waiting.card_position,
             voucher=waiting.voucher,
         )
         self.move(turn, "code", state)

@@ -22,7 +22,7 @@ from core.dialogue.menus import show_menu
 from core.dialogue.state import CustomerCode, RefundState
 from core.domain import otp
 from core.domain.errors import DomainError
-from core.domain.messages import Money, Option, Text, t, tn
+from core.domain.messages import Moment, Money, Option, Text, t, tn
 from core.domain.shops import MemberRole, ShopStatus
 from core.services import charges as charge_service
 from core.services import security
@@ -200,18 +200,37 @@ class RefundFlow(ConfirmedFlow[RefundState]):
         if s.cashier:
             # A cashier's refund needs the customer's consent: a code sent to them.
             try:
-                salt, hashed, where = await charge_service.send_refund_code(
+                sent = await charge_service.send_refund_code(
                     turn.uow,
                     charge_id=known(s.charge_id),
                     shop_id=known(s.shop_id),
                     now=turn.now,
+                    by=(turn.channel, turn.address),
+                    content=self._customer_content(turn),
                 )
             except DomainError as error:
+                # Nothing was sent to the customer (too many codes, or this chat may no
+                # longer refund for the shop): the refund ends, nothing changed.
                 turn.finish()
                 turn.say(error_text(error))
                 return
-            s.customer = CustomerCode(salt, hashed, content=self._customer_content(turn))
-            s.where = where
+            s.customer = CustomerCode(
+                sent.salt, sent.hash, tries=sent.wrong_tries, content=self._customer_content(turn)
+            )
+            s.where = sent.where
+            if sent.held:
+                # At the customer's limit nothing new is sent: the code they hold for this
+                # very refund still confirms it.
+                self.move(turn, "customer")
+                turn.say(
+                    t(
+                        "No new code can be sent now: the customer's code of {when} ({where}) "
+                        "still works for this refund. Write it here, or ANNULLA.",
+                        where=sent.where,
+                        when=Moment(sent.sent_at),
+                    )
+                )
+                return
             await self.goto(turn, "customer")
             return
         await self._refund(turn, citizen_confirmed=False)
@@ -229,8 +248,17 @@ class RefundFlow(ConfirmedFlow[RefundState]):
         typed = otp.normalize_typed_code(inp.text)
         if not typed:
             raise Reject(t("Write the code the customer reads to you (6 digits), or ANNULLA."))
-        pending = known(self.state(turn).customer)
-        if otp.code_matches(turn.uow.keys, typed, pending.salt, pending.hash):
+        s = self.state(turn)
+        pending = known(s.customer)
+        right = otp.code_matches(turn.uow.keys, typed, pending.salt, pending.hash)
+        await charge_service.refund_code_typed(
+            turn.uow,
+            charge_id=known(s.charge_id),
+            code_hash=pending.hash,
+            right=right,
+            now=turn.now,
+        )
+        if right:
             if pending.content != self._customer_content(turn):
                 # The customer consented to another refund (or the code was kept before
                 # codes knew their content): it gives back nothing else.
@@ -263,6 +291,7 @@ class RefundFlow(ConfirmedFlow[RefundState]):
                 now=turn.now,
                 by_cashier=by_cashier,
                 citizen_confirmed=citizen_confirmed,
+                by=(turn.channel, turn.address),
             )
         except DomainError as error:
             turn.say(error_text(error))

@@ -81,7 +81,15 @@ class InviteFlow(ConfirmedFlow[ShopState]):
 
     async def _invite(self, turn: Turn, shop_id: int) -> None:
         turn.finish()
-        code = await shop_service.create_invite(turn.uow, shop_id, turn.now)
+        try:
+            # The service reads this chat's place in the shop now: a code typed after the
+            # owner lost the shop, or the shop was blocked, makes no cashier code.
+            code = await shop_service.create_invite(
+                turn.uow, shop_id, turn.now, by=(turn.channel, turn.address)
+            )
+        except DomainError as error:
+            turn.say(error_text(error))
+            return
         turn.say(
             t(
                 "Cashier code: {code}, valid for 2 days and once. The cashier writes INVITO {code} "
@@ -268,9 +276,8 @@ class CashiersFlow(ConfirmedFlow[CashiersState]):
     async def confirmed(self, turn: Turn) -> None:
         s = self.state(turn)
         turn.finish()
-        current = await turn.shop()
-        owner = current[0] if current is not None else None
         try:
+            # Whether this chat is still the shop's owner is the service's to read, now.
             removed = await shop_members.remove_member(
                 turn.uow,
                 turn.town.id,
@@ -278,7 +285,7 @@ class CashiersFlow(ConfirmedFlow[CashiersState]):
                 known(s.member_id),
                 by=_acting(turn),
                 now=turn.now,
-                by_member=owner,
+                by_chat=(turn.channel, turn.address),
             )
         except DomainError as error:
             turn.say(error_text(error))
@@ -365,8 +372,6 @@ class LeaveFlow(ConfirmedFlow[CashiersState]):
     async def confirmed(self, turn: Turn) -> None:
         s = self.state(turn)
         turn.finish()
-        current = await turn.shop()
-        member = current[0] if current is not None and current[1].id == s.shop_id else None
         try:
             removed = await shop_members.remove_member(
                 turn.uow,
@@ -375,7 +380,7 @@ class LeaveFlow(ConfirmedFlow[CashiersState]):
                 known(s.member_id),
                 by=_acting(turn),
                 now=turn.now,
-                by_member=member,
+                by_chat=(turn.channel, turn.address),
             )
         except DomainError as error:
             turn.say(error_text(error))

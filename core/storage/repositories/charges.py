@@ -213,10 +213,12 @@ class ChargeRepository(_Repository):
             )
         ).all()
 
-    async def codes_sent_to(self, citizen_id: int, since: datetime) -> int:
-        """Payment codes sent to the citizen since then, by every shop (a card PIN charge
-        sends none: its hash is empty)."""
-        value = await self.session.scalar(
+    async def codes_sent_to(
+        self, citizen_id: int, since: datetime, *, shop_id: int | None = None
+    ) -> int:
+        """Payment codes sent to the citizen since then, by every shop or by one (a card PIN
+        charge sends none: its hash is empty)."""
+        query = (
             select(func.count())
             .select_from(m.Charge)
             .where(
@@ -225,6 +227,9 @@ class ChargeRepository(_Repository):
                 m.Charge.code_hash != "",
             )
         )
+        if shop_id is not None:
+            query = query.where(m.Charge.shop_id == shop_id)
+        value = await self.session.scalar(query)
         return int(value or 0)
 
     async def refresh(self, charge: m.Charge) -> None:

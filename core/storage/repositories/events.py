@@ -4,11 +4,11 @@ security events, the rows rate limits count (core.services.security says which a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, true, update
 
 from core.storage import models as m
 from core.storage.repositories.base import _Repository
@@ -156,11 +156,30 @@ class SecurityEventRepository(_Repository):
             .execution_options(synchronize_session=False)
         )
 
+    async def unproven_of_shop(
+        self, kind: str, shop_id: int, detail: str, since: datetime
+    ) -> Sequence[datetime]:
+        """When the shop's events of a kind and detail after `since` whose code never came
+        back happened, the oldest first."""
+        return (
+            await self.session.scalars(
+                select(m.SecurityEvent.created_at)
+                .where(
+                    m.SecurityEvent.kind == kind,
+                    m.SecurityEvent.shop_id == shop_id,
+                    m.SecurityEvent.detail == detail,
+                    m.SecurityEvent.created_at > since,
+                    m.SecurityEvent.proven_at.is_(None),
+                )
+                .order_by(m.SecurityEvent.created_at)
+            )
+        ).all()
+
     async def unproven_of_town(
-        self, kind: str, municipality_id: int, since: datetime
+        self, kind: str, municipality_id: int, since: datetime, *, but: Collection[str] = ()
     ) -> Sequence[tuple[str, str, datetime]]:
         """(channel, address, when) of the town's events of a kind after `since` whose code
-        never came back."""
+        never came back, but those whose detail is in `but`."""
         rows = await self.session.execute(
             select(
                 m.SecurityEvent.channel, m.SecurityEvent.address, m.SecurityEvent.created_at
@@ -171,6 +190,9 @@ class SecurityEventRepository(_Repository):
                 m.SecurityEvent.proven_at.is_(None),
                 m.SecurityEvent.channel.is_not(None),
                 m.SecurityEvent.address.is_not(None),
+                or_(m.SecurityEvent.detail.is_(None), m.SecurityEvent.detail.not_in(list(but)))
+                if but
+                else true(),
             )
         )
         return [(str(c), str(a), at) for c, a, at in rows.all()]

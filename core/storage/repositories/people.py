@@ -62,6 +62,46 @@ class CitizenRepository(_Repository):
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
+    async def card_grid(self, citizen_id: int, card_code: str) -> Sequence[m.CardCode]:
+        """The grid of one-time codes printed with this card (none: a card with only a PIN,
+        issued before the grids, or a grid voided by a reissue), by position."""
+        return (
+            await self.session.scalars(
+                select(m.CardCode)
+                .where(
+                    m.CardCode.citizen_id == citizen_id,
+                    m.CardCode.card_code == card_code,
+                    m.CardCode.voided_at.is_(None),
+                )
+                .order_by(m.CardCode.position)
+            )
+        ).all()
+
+    async def void_card_codes(self, citizen_id: int, now: datetime) -> int:
+        """A reissued (or erased) card: no code of its grids confirms anything any more."""
+        result = await self.session.execute(
+            update(m.CardCode)
+            .where(m.CardCode.citizen_id == citizen_id, m.CardCode.voided_at.is_(None))
+            .values(voided_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def use_card_code(self, code_id: int, charge_id: int, now: datetime) -> bool:
+        """Mark a code used by this payment, once: False when it was used (or voided)
+        already, by a concurrent confirmation too (the UPDATE waits on the row)."""
+        result = await self.session.execute(
+            update(m.CardCode)
+            .where(
+                m.CardCode.id == code_id,
+                m.CardCode.used_at.is_(None),
+                m.CardCode.voided_at.is_(None),
+            )
+            .values(used_at=now, charge_id=charge_id)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
     async def other_reached_at(
         self, municipality_id: int, citizen_id: int, channel: str, address: str
     ) -> bool:

@@ -18,6 +18,12 @@ class ShopRepository(_Repository):
     async def by_id(self, shop_id: int) -> m.Shop | None:
         return await self.session.get(m.Shop, shop_id)
 
+    async def current(self, shop_id: int) -> m.Shop | None:
+        """The shop as the database holds it now (not as read earlier in the session)."""
+        return await self.session.scalar(
+            select(m.Shop).where(m.Shop.id == shop_id).execution_options(populate_existing=True)
+        )
+
     async def next_receipt(self, shop_id: int) -> int:
         """The shop's next receipt number, in one statement whose row lock holds until the
         commit (as the one-trip payment plan takes it: core/storage/payment_trip.py)."""
@@ -79,6 +85,20 @@ class ShopRepository(_Repository):
             .order_by(m.ShopMember.id)
         )
         return [(member, shop) for member, shop in rows.all()]
+
+    async def member_at(self, shop_id: int, channel: str, address: str) -> m.ShopMember | None:
+        """The chat's place in the shop now, its row locked (shared) until the commit: a
+        removal of that member waits for the change made with its rights, or is seen."""
+        return await self.session.scalar(
+            select(m.ShopMember)
+            .where(
+                m.ShopMember.shop_id == shop_id,
+                m.ShopMember.channel == channel,
+                m.ShopMember.address == address,
+            )
+            .with_for_update(read=True)
+            .execution_options(populate_existing=True)
+        )
 
     async def has_member_at(self, channel: str, address: str) -> bool:
         """Whether a member of any shop is reached at this address."""
