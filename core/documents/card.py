@@ -237,23 +237,8 @@ def _notes(pdf: FPDF, notes: tuple[Text, ...], language: str, size: float) -> No
 def _pin_slip(pdf: FPDF, card: CardData, pin: str, language: str) -> None:
     """The second page: the PIN and the last characters of the card number, nothing that
     would let whoever finds the slip alone charge the card (no full number, no QR code)."""
-    pdf.add_page()
+    _slip_head(pdf, card, SLIP_TITLE, language)
     left = _MARGIN
-    width = pdf.w - 2 * _MARGIN
-    pdf.set_left_margin(left)
-    pdf.set_xy(left, _MARGIN)
-    pdf.set_font(_FONT, "B", 16)
-    pdf.multi_cell(
-        width, 8, render_text(SLIP_TITLE, language), align="L", new_x="LMARGIN", new_y="NEXT"
-    )
-    pdf.set_font(_FONT, "", 11)
-    pdf.multi_cell(width, 5.5, card.municipality, align="L", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
-    last = card.card_code[-SLIP_SHOWN:]
-    hidden = "•" * (len(card.card_code) - len(last)) + last
-    shown = render_text(t(SLIP_CARD.msgid, last=cards.grouped(hidden)), language)
-    pdf.cell(width, 6, shown, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
     box_top = pdf.get_y()
     pdf.set_draw_color(0)
     pdf.set_line_width(0.4)
