@@ -525,13 +525,7 @@ async def confirm_charge(
         ):
             # Its code confirmed another payment meanwhile (two tills drew the same cell):
             # this one can no longer be confirmed; nothing counts against anyone.
-            await uow.charges.mark(
-                charge.id,
-                ChargeStatus.PENDING,
-                status=ChargeStatus.CANCELLED,
-                closed_reason="card_code_used",
-            )
-            return ConfirmResult(ConfirmOutcome.NOT_PENDING, charge.id, charge.amount_cents)
+            return await _void_for_a_used_card_code(uow, charge, ChargeStatus.PENDING)
     matched = not card_refused and otp.code_matches(uow.keys, typed_code, salt, digest)
     decision = decide_confirmation(
         PendingConfirmation(
@@ -635,14 +629,7 @@ async def confirm_charge(
     if cell is not None and not await uow.citizens.use_card_code(cell.id, charge.id, now):
         # Used by another payment in the same instant: the guarded UPDATE lets one code
         # confirm one payment only.
-        await uow.charges.mark(
-            charge.id,
-            ChargeStatus.CONFIRMED,
-            status=ChargeStatus.CANCELLED,
-            confirmed_at=None,
-            closed_reason="card_code_used",
-        )
-        return ConfirmResult(ConfirmOutcome.NOT_PENDING, charge.id, charge.amount_cents)
+        return await _void_for_a_used_card_code(uow, charge, ChargeStatus.CONFIRMED)
     # From here the code is spent, even if the balance refuses the payment: it was said.
     try:
         posted = await ledger.post(
@@ -1348,6 +1335,21 @@ async def confirmed_charge(
     # Revoked since: said before the owner's or the customer's code too.
     await _refuse_after_revocation(uow, charge)
     return charge
+
+
+async def _void_for_a_used_card_code(
+    uow: UnitOfWork, charge: m.Charge, was: ChargeStatus
+) -> ConfirmResult:
+    """A card payment whose drawn code confirmed another payment: cancelled (from `was`,
+    compare-and-set), nothing counted against anyone."""
+    await uow.charges.mark(
+        charge.id,
+        was,
+        status=ChargeStatus.CANCELLED,
+        confirmed_at=None,
+        closed_reason="card_code_used",
+    )
+    return ConfirmResult(ConfirmOutcome.NOT_PENDING, charge.id, charge.amount_cents)
 
 
 class _Unmarked(Exception):
