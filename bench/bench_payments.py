@@ -36,6 +36,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -51,7 +52,7 @@ from core.storage import models as m
 from core.storage.engine import make_engine
 from core.storage.migrate import migrate
 from core.storage.payment_trip import Paid, confirm_plan
-from core.storage.trips import drive_sqlite
+from core.storage.trips import Plan, drive_sqlite
 from tests.factories import make_partita_iva, make_town
 
 TARGET = 0.50
@@ -149,24 +150,32 @@ async def seed_url(
 Pending = list[tuple[int, str, int]]
 
 
+# The receipt the raw sides write: no code check, no message to make.
+FIXED_RECEIPT = {"texts": [{"msgid": "Paid {amount} at {shop}.", "params": {"amount": 100}}]}
+
+
+def raw_plan(charge_id: int, shop_id: int, now: datetime, *, postgresql: bool) -> Plan[Any]:
+    """The payment plan of the server (core/storage/payment_trip.py) as the raw sides run it:
+    every charge accepted, the fixed receipt."""
+    return confirm_plan(
+        charge_id,
+        shop_id,
+        now,
+        accept=lambda _payment: True,
+        receipt=lambda _payment, _balance: FIXED_RECEIPT,
+        postgresql=postgresql,
+    )
+
+
 def raw_side(db: sqlite3.Connection, now: datetime) -> Callable[[Pending, int], Awaitable[None]]:
     """The plan's own statements (core/storage/payment_trip.py, driven as the server drives
     them, so they cannot drift apart) on a plain sqlite3 connection in the bench's thread:
     no unit of work, no thread trip, no code check, a fixed receipt."""
-    payload = {"texts": [{"msgid": "Paid {amount} at {shop}.", "params": {"amount": 100}}]}
 
     async def confirm(chunk: Pending, shop_id: int) -> None:
         for charge_id, _code, _shop in chunk:
             db.execute("BEGIN IMMEDIATE")
-            plan = confirm_plan(
-                charge_id,
-                shop_id,
-                now,
-                accept=lambda _payment: True,
-                receipt=lambda _payment, _balance: payload,
-                postgresql=False,
-            )
-            outcome = drive_sqlite(db, plan)
+            outcome = drive_sqlite(db, raw_plan(charge_id, shop_id, now, postgresql=False))
             assert outcome is not None and outcome.outcome is Paid.CONFIRMED, outcome
             db.execute("COMMIT")
 

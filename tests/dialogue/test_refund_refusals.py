@@ -21,6 +21,7 @@ from core.storage.repositories.charges import ChargeRepository
 from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, open_till, outbox_of, param
 from tests.dialogue.test_shop import CONFIRMED, balance, citizen_code, own_code
+from tests.dialogue.test_shop_codes import add_member
 from tests.factories import Town, make_town, owner_chat
 
 SETTLED = (
@@ -156,17 +157,7 @@ async def test_a_cashier_gets_no_customer_code_for_a_reimbursed_payment(core: Co
     town = await make_town(core, citizens=1)
     till = await open_till(Chat(core, town.shop_phone))
     receipt = await pay(till, town, 0, "30")
-    async with core.uow() as uow:
-        uow.session.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel="telegram",
-                address="7002",
-                role="cashier",
-                created_at=core.now(),
-            )
-        )
-        await uow.commit()
+    await add_member(core, town.shop_id, "7002", "cashier", channel="telegram")
     cashier = Chat(core, "7002", channel=Channel.TELEGRAM)
     await cashier.send(f"STORNO {receipt}")
     await settle(core, town)
@@ -189,17 +180,7 @@ async def test_the_refund_service_refuses_without_a_trace_even_if_the_caller_com
     till = await open_till(Chat(core, town.shop_phone))
     receipt = await pay(till, town, 0, "20")
     await settle(core, town)
-    async with core.uow() as uow:
-        uow.session.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel="telegram",
-                address="7002",
-                role="cashier",
-                created_at=core.now(),
-            )
-        )
-        await uow.commit()
+    await add_member(core, town.shop_id, "7002", "cashier", channel="telegram")
     before = await rows(core, town, except_address=town.shop_phone)
     owner, cashier = ("sms", town.shop_phone), ("telegram", "7002")
     for by in (owner, cashier):

@@ -16,7 +16,7 @@ On SQLite and PostgreSQL (the `core` fixture).
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -445,6 +445,27 @@ async def test_the_office_does_not_count_a_number_at_its_limit_for_refund_codes(
 # The two overlap for real on PostgreSQL ---------------------------------------------------
 
 
+CASHIER = ("sms", "+393339990063")
+
+
+async def _paid_with_a_cashier(core: Core, database_url: str) -> tuple[Town, int, int, int]:
+    """A town, a payment of 5 € at its shop, the citizen's balance after it, and the id of
+    the shop's cashier CASHIER."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite has one writer at a time: the two cannot overlap")
+    town = await make_town(core, citizens=1)
+    charge = await pay(core, town, 5_00)
+    member_id = await add_member(core, town.shop_id, CASHIER[1], "cashier")
+    return town, charge, await citizen_balance(core, town), member_id
+
+
+async def _cashier_refund(uow: UnitOfWork, town: Town, charge: int, now: datetime) -> int:
+    """CASHIER refunds the charge with the customer's consent (their code typed)."""
+    return await charges.refund_charge(
+        uow, charge_id=charge, shop_id=town.shop_id, by=CASHIER, now=now, citizen_confirmed=True
+    )
+
+
 async def _removal_begun(core: Core, town: Town, member_id: int) -> UnitOfWork:
     """The office's removal of a member, sent to the database but not committed."""
     removal = core.uow()
@@ -461,25 +482,12 @@ async def test_a_removal_committed_while_a_refund_waits_refunds_nothing(
 ) -> None:
     """The removal holds the member's row until its commit; the cashier's refund, its
     customer's code typed meanwhile, waits on that row, then finds the chat gone."""
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite has one writer at a time: the two cannot overlap")
-    town = await make_town(core, citizens=1)
-    charge = await pay(core, town, 5_00)
-    before = await citizen_balance(core, town)
-    cashier = ("sms", "+393339990063")
-    member_id = await add_member(core, town.shop_id, cashier[1], "cashier")
+    town, charge, before, member_id = await _paid_with_a_cashier(core, database_url)
     removal = await _removal_begun(core, town, member_id)
 
     async def refund() -> int:
         async with core.uow() as uow:
-            left = await charges.refund_charge(
-                uow,
-                charge_id=charge,
-                shop_id=town.shop_id,
-                by=cashier,
-                now=core.now(),
-                citizen_confirmed=True,
-            )
+            left = await _cashier_refund(uow, town, charge, core.now())
             await uow.commit()
         return left
 
@@ -495,7 +503,7 @@ async def test_a_removal_committed_while_a_refund_waits_refunds_nothing(
     assert refused.value.code == "shop.not_member"
     assert await refunded(core) == []
     assert await citizen_balance(core, town) == before
-    assert cashier[1] not in await members_of(core, town.shop_id)
+    assert CASHIER[1] not in await members_of(core, town.shop_id)
 
 
 async def test_a_refund_begun_before_a_removal_stands_and_the_removal_follows(
@@ -504,24 +512,11 @@ async def test_a_refund_begun_before_a_removal_stands_and_the_removal_follows(
     """The other order: the refund holds the member's row first; the removal waits for its
     commit, then removes the cashier. The refund, made while the cashier still worked for
     the shop, stands."""
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite has one writer at a time: the two cannot overlap")
-    town = await make_town(core, citizens=1)
-    charge = await pay(core, town, 5_00)
-    before = await citizen_balance(core, town)
-    cashier = ("sms", "+393339990063")
-    member_id = await add_member(core, town.shop_id, cashier[1], "cashier")
+    town, charge, before, member_id = await _paid_with_a_cashier(core, database_url)
     refund = core.uow()
     await refund.__aenter__()
     try:
-        left = await charges.refund_charge(
-            refund,
-            charge_id=charge,
-            shop_id=town.shop_id,
-            by=cashier,
-            now=core.now(),
-            citizen_confirmed=True,
-        )
+        left = await _cashier_refund(refund, town, charge, core.now())
 
         async def remove_it() -> None:
             async with core.uow() as uow:
@@ -541,4 +536,4 @@ async def test_a_refund_begun_before_a_removal_stands_and_the_removal_follows(
     assert left == before + 5_00
     assert await refunded(core) == [charge]
     assert await citizen_balance(core, town) == before + 5_00
-    assert cashier[1] not in await members_of(core, town.shop_id)
+    assert CASHIER[1] not in await members_of(core, town.shop_id)

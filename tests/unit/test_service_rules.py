@@ -133,19 +133,9 @@ async def town() -> Town:
             uow,
             [
                 m.ShopMember(
-                    shop_id=shop.id,
-                    channel="sms",
-                    address=SHOP_PHONE,
-                    role="owner",
-                    created_at=START,
-                ),
-                m.ShopMember(
-                    shop_id=shop.id,
-                    channel="sms",
-                    address=CASHIER_PHONE,
-                    role="cashier",
-                    created_at=START,
-                ),
+                    shop_id=shop.id, channel="sms", address=address, role=role, created_at=START
+                )
+                for address, role in ((SHOP_PHONE, "owner"), (CASHIER_PHONE, "cashier"))
             ],
         )
         await uow.commit()
