@@ -45,8 +45,8 @@ CITIZEN_CODE = (
     "{minutes} min."
 )
 CITIZEN_CODE_ABOVE_BALANCE = (
-    "{shop} asks {amount}. Code: {code}. Your balance is {balance}: not enough, the payment "
-    "will be refused."
+    "{shop} asks {amount}. Code: {code}. Your balance is {balance}: not enough. You can pay at "
+    "most {balance}: tell the cashier."
 )
 SPLIT = "Write the amount like 12,50: a comma before the cents, no space."
 # A new PAGA of the same shop for the same person: the code of the one it replaces is void.
@@ -56,7 +56,7 @@ CITIZEN_CODE_REPLACED = (
 )
 CITIZEN_CODE_REPLACED_ABOVE_BALANCE = (
     "{shop} asks {amount}, the previous code is no longer valid. New code: {code}. Balance "
-    "{balance}: not enough."
+    "{balance}: you can pay at most that, tell the cashier."
 )
 ALREADY_REFUNDED = "This payment has already been refunded: it cannot be refunded twice."
 # The default policy, with a town's own ceiling for one payment.
