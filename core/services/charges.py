@@ -235,8 +235,8 @@ async def request_charge(
     elif replaced:
         # What is short, and what the person can do: pay less, which only they can say.
         text = t(
-            "{shop} asks {amount}, the previous code is no longer valid. New code: {code}. "
-            "Balance {balance}: you can pay at most that, tell the cashier.",
+            "{shop} asks {amount}. New code: {code}, the previous one no longer works. You "
+            "only have {balance}: tell the cashier.",
             shop=shop.name,
             amount=Money(amount_cents),
             code=code,
@@ -256,8 +256,8 @@ async def request_charge(
         # the code, and only the citizen is told why.
         text = (
             t(
-                "{shop} asks {amount}. Code: {code}. Your balance is {balance}: not enough. "
-                "You can pay at most {balance}: tell the cashier.",
+                "{shop} asks {amount}. Code: {code}. You only have {balance}: you can pay at "
+                "most that, tell the cashier.",
                 shop=shop.name,
                 amount=Money(amount_cents),
                 code=code,

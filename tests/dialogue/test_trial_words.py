@@ -166,6 +166,4 @@ async def test_a_code_above_the_balance_says_how_much_can_be_paid(core: Core) ->
         if reply.texts[0].msgid == CITIZEN_CODE_ABOVE_BALANCE
     ]
     body = render_plain(reply, "it", sms=True)
-    assert body.endswith(
-        "Il tuo saldo è 150,00 €: non basta. Puoi pagare al massimo 150,00 €: dillo al cassiere."
-    )
+    assert body.endswith("Hai solo 150,00 €: puoi pagare al massimo questo, dillo al cassiere.")
