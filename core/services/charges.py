@@ -538,9 +538,6 @@ async def confirm_charge(
         now,
         policy.max_code_attempts,
     )
-    if cell is not None and matched and decision.step is Confirmation.EXPIRED:
-        # The right code, too late: it was said at the till, so it is spent all the same.
-        await uow.citizens.use_card_code(cell.id, charge.id, now)
     if card_refused and decision.step not in _CLOSED_OR_VOID:
         await uow.charges.mark(
             charge.id,
@@ -630,7 +627,9 @@ async def confirm_charge(
         # Used by another payment in the same instant: the guarded UPDATE lets one code
         # confirm one payment only.
         return await _void_for_a_used_card_code(uow, charge, ChargeStatus.CONFIRMED)
-    # From here the code is spent, even if the balance refuses the payment: it was said.
+    # The code is spent only by the payment it makes: refused for the balance below, it is
+    # given back in this same transaction, as a code typed too late, or for a payment
+    # cancelled or voided, was never taken (docs/cards-and-delegates.md).
     try:
         posted = await ledger.post(
             uow,
@@ -643,6 +642,8 @@ async def confirm_charge(
             charge_id=charge.id,
         )
     except InsufficientFunds:
+        if cell is not None:
+            await uow.citizens.release_card_code(cell.id, charge.id)
         await uow.charges.mark(
             charge.id,
             ChargeStatus.CONFIRMED,

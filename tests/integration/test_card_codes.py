@@ -4,6 +4,8 @@ code confirms it, once; the grid runs out; a reissue voids it; old PIN cards sti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from sqlalchemy import delete, select, update
 
@@ -226,16 +228,119 @@ async def test_reissue_voids_the_old_grid(core: Core) -> None:
     assert result.outcome is OK
 
 
-async def test_the_right_code_typed_too_late_is_spent_all_the_same(core: Core) -> None:
+def _draw(monkeypatch: pytest.MonkeyPatch, position: int) -> None:
+    """The server's next draws give `position` (which must still be unused)."""
+    def draw(unused: Sequence[int]) -> int:
+        assert position in unused, f"position {position} is no longer unused"
+        return position
+
+    monkeypatch.setattr(card_domain, "draw_position", draw)
+
+
+async def _pays_later_with_the_same_code(
+    core: Core, town: Town, card: cards.CardData, position: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new payment, drawn at `position`, is confirmed by the code of that cell."""
+    _draw(monkeypatch, position)
+    before = await balance(core, town)
+    again = await request(core, town.shop_id, card.card_code, 2_00)
+    assert again.card_position == position
+    result = await confirm(core, town.shop_id, again.charge_id, slip_code(card, again))
+    assert result.outcome is OK and result.card_codes_left == card_domain.GRID_SIZE - 1
+    assert await balance(core, town) == before - 2_00
+    [used] = [x for x in await _grid(core, town) if x.used_at is not None]
+    assert (used.position, used.charge_id) == (position, again.charge_id)
+
+
+async def test_the_right_code_typed_too_late_stays_unused_and_pays_a_new_charge(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The payment expired before the holder typed the code: nothing was paid, so the
+    code is not spent (one of 30), and a later payment drawn at that cell takes it."""
     town = await make_town(core, citizens=1)
     await without_phone(core, town)
     card = await issue(core, town)
+    before = await balance(core, town)
     requested = await request(core, town.shop_id, card.card_code, 1_00)
     core.clock.advance(hours=2)  # type: ignore[attr-defined]
     result = await confirm(core, town.shop_id, requested.charge_id, slip_code(card, requested))
     assert result.outcome is charges.ConfirmOutcome.EXPIRED
-    [spent] = [x for x in await _grid(core, town) if x.used_at is not None]
-    assert spent.position == requested.card_position
+    assert (await _charge(core, requested.charge_id)).status == "expired"
+    assert all(x.used_at is None and x.charge_id is None for x in await _grid(core, town))
+    assert await balance(core, town) == before
+    async with core.uow() as uow:
+        [status] = await cards.card_statuses(uow, town.municipality_id, core.now())
+    assert status.codes_left == card_domain.GRID_SIZE and status.failures == 0
+    position = requested.card_position
+    assert position is not None
+    await _pays_later_with_the_same_code(core, town, card, position, monkeypatch)
+
+
+async def test_the_right_code_refused_for_the_balance_stays_unused(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The balance no longer covers the payment when the code comes: the payment is
+    refused and the code, taken in that transaction, is given back."""
+    town = await make_town(core, citizens=1)
+    await without_phone(core, town)
+    card = await issue(core, town)
+    before = await balance(core, town)
+    requested = await request(core, town.shop_id, card.card_code, before + 1_00)
+    result = await confirm(core, town.shop_id, requested.charge_id, slip_code(card, requested))
+    assert result.outcome is charges.ConfirmOutcome.INSUFFICIENT_FUNDS
+    assert (await _charge(core, requested.charge_id)).status == "cancelled"
+    assert all(x.used_at is None and x.charge_id is None for x in await _grid(core, town))
+    assert await balance(core, town) == before
+    later(core)
+    position = requested.card_position
+    assert position is not None
+    await _pays_later_with_the_same_code(core, town, card, position, monkeypatch)
+
+
+async def test_wrong_codes_and_cancelled_payments_spend_no_code(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wrong codes (another cell's code too), a payment cancelled at the till, one cancelled
+    by the third wrong code and one voided by a replacing charge take no code of the grid;
+    the drawn cell's code still pays afterwards."""
+    town = await make_town(core, citizens=1)
+    await without_phone(core, town)
+    card = await issue(core, town)
+    first = await request(core, town.shop_id, card.card_code, 1_00)
+    position = first.card_position
+    assert position is not None
+    right = slip_code(card, first)
+    others = [code for code in card.codes if code != right]
+    assert (await confirm(core, town.shop_id, first.charge_id, others[0])).outcome is WRONG
+    async with core.uow() as uow:
+        assert await charges.cancel_charge(
+            uow, charge_id=first.charge_id, shop_id=town.shop_id, now=core.now()
+        )
+        await uow.commit()
+    # The right code for the cancelled payment: closed, nothing taken.
+    closed = await confirm(core, town.shop_id, first.charge_id, right)
+    assert closed.outcome is charges.ConfirmOutcome.NOT_PENDING
+    later(core)
+    _draw(monkeypatch, position)
+    second = await request(core, town.shop_id, card.card_code, 1_00)
+    third = await request(core, town.shop_id, card.card_code, 1_00)  # replaces the second
+    assert (await _charge(core, second.charge_id)).closed_reason == "replaced"
+    assert (await confirm(core, town.shop_id, second.charge_id, right)).outcome is (
+        charges.ConfirmOutcome.NOT_PENDING
+    )
+    outcomes = [
+        (await confirm(core, town.shop_id, third.charge_id, wrong)).outcome
+        for wrong in others[1:3]
+    ]
+    assert outcomes == [WRONG, charges.ConfirmOutcome.CARD_LOCKED_AT_SHOP]
+    assert all(x.used_at is None for x in await _grid(core, town))
+    # Another shop, at the same cell, pays with the code.
+    other = await another_shop(core, town, 1)
+    before = await balance(core, town)
+    fourth = await request(core, other, card.card_code, 1_00)
+    assert fourth.card_position == position
+    result = await confirm(core, other, fourth.charge_id, right)
+    assert result.outcome is OK and await balance(core, town) == before - 1_00
 
 
 async def test_a_card_issued_before_the_grids_pays_with_its_pin_and_is_listed(

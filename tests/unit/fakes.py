@@ -257,6 +257,13 @@ class FakeCitizens(_Fake):
         code.used_at, code.charge_id = now, charge_id
         return True
 
+    async def release_card_code(self, code_id: int, charge_id: int) -> bool:
+        code = self.store.get(m.CardCode, code_id)
+        if code is None or code.charge_id != charge_id:
+            return False
+        code.used_at, code.charge_id = None, None
+        return True
+
     async def by_telegram_chat(self, municipality_id: int, chat_id: str) -> m.Citizen | None:
         return self._of(municipality_id, lambda x: x.telegram_chat_id == chat_id)
 
