@@ -38,6 +38,10 @@ PIN_FAILURES_PER_SHOP = 3
 # the office issues a new one. A shop adds at most PIN_FAILURES_PER_SHOP to any window,
 # so this takes several shops (a thief trying shop after shop), never one.
 PIN_FAILURES_PER_CARD = 8
+# What a card's refusals at the till name (a DomainError's `slip`): the one-time codes of
+# its grid, or the PIN of a card issued before the grids.
+SLIP_GRID = "grid"
+SLIP_PIN = "pin"
 
 
 def shop_may_charge_from(wrong_at_shop: Sequence[datetime]) -> datetime | None:

@@ -159,17 +159,19 @@ async def request_charge(
     check_amount(amount_cents, policy.payment_ceiling_cents())
     citizen = await find_beneficiary(uow, shop, citizen_reference, now, till=requested_by)
     with_pin = cards.pays_with_pin(citizen, citizen_reference)
-    if with_pin and citizen.card_blocked_at is not None:
-        raise NotAllowed(Refusal.CARD_BLOCKED)
     if with_pin:
-        # This shop typed too many wrong PINs for the card: not here for now, other shops
+        # A card with a grid pays only while unused codes are left; an old card (only a
+        # PIN, issued before the grids) pays with its PIN until the office reissues it.
+        # The refusals name what the card uses: its codes, or its PIN (`slip`).
+        unused = await cards.unused_positions(uow, citizen)
+        slip = card_domain.SLIP_PIN if unused is None else card_domain.SLIP_GRID
+        if citizen.card_blocked_at is not None:
+            raise NotAllowed(Refusal.CARD_BLOCKED, slip=slip)
+        # This shop typed too many wrong codes for the card: not here for now, other shops
         # still charge it (cards.shop_may_charge_from).
         until = await cards.shop_may_charge_from(uow, citizen, shop.id, now)
         if until is not None:
-            raise NotAllowed(Refusal.CARD_LOCKED_AT_SHOP, until=until.isoformat())
-        # A card with a grid pays only while unused codes are left; an old card (only a
-        # PIN, issued before the grids) pays with its PIN until the office reissues it.
-        unused = await cards.unused_positions(uow, citizen)
+            raise NotAllowed(Refusal.CARD_LOCKED_AT_SHOP, until=until.isoformat(), slip=slip)
         if unused is not None and not unused:
             raise NotAllowed(Refusal.CARD_CODES_USED_UP, town=municipality.name)
         # The balance is checked after the code, at confirmation: the code is the consent.
@@ -1097,19 +1099,20 @@ async def _card_blocked(
         attempts=attempts,
         closed_reason="card_blocked",
     )
-    await notify_payer(
-        uow,
-        citizen,
-        Reply.of(
-            t(
-                "Your voucher card was blocked after too many wrong PINs at several shops, "
-                "the last at {shop}. Ask the office for a new card.",
-                shop=shop.name,
-            )
-        ),
-        now,
-        charge_id=charge.id,
+    blocked = (
+        t(
+            "Your voucher card was blocked after too many wrong codes at several shops, the "
+            "last at {shop}. Ask the office for a new card.",
+            shop=shop.name,
+        )
+        if charge.card_code_position is not None
+        else t(
+            "Your voucher card was blocked after too many wrong PINs at several shops, "
+            "the last at {shop}. Ask the office for a new card.",
+            shop=shop.name,
+        )
     )
+    await notify_payer(uow, citizen, Reply.of(blocked), now, charge_id=charge.id)
     return ConfirmResult(ConfirmOutcome.CARD_BLOCKED, charge.id, charge.amount_cents)
 
 

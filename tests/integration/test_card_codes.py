@@ -230,6 +230,7 @@ async def test_reissue_voids_the_old_grid(core: Core) -> None:
 
 def _draw(monkeypatch: pytest.MonkeyPatch, position: int) -> None:
     """The server's next draws give `position` (which must still be unused)."""
+
     def draw(unused: Sequence[int]) -> int:
         assert position in unused, f"position {position} is no longer unused"
         return position
@@ -329,8 +330,7 @@ async def test_wrong_codes_and_cancelled_payments_spend_no_code(
         charges.ConfirmOutcome.NOT_PENDING
     )
     outcomes = [
-        (await confirm(core, town.shop_id, third.charge_id, wrong)).outcome
-        for wrong in others[1:3]
+        (await confirm(core, town.shop_id, third.charge_id, wrong)).outcome for wrong in others[1:3]
     ]
     assert outcomes == [WRONG, charges.ConfirmOutcome.CARD_LOCKED_AT_SHOP]
     assert all(x.used_at is None for x in await _grid(core, town))
