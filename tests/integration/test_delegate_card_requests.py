@@ -210,7 +210,7 @@ async def test_a_card_is_approved_then_printed_once_by_the_asker_or_the_approver
     [notice] = [
         row
         for row in await _told(core, town.citizen_phones[0])
-        if "voucher card for you, with a slip of codes" in reply_from_json(row.payload).texts[0].msgid
+        if "with a slip of codes" in reply_from_json(row.payload).texts[0].msgid
     ]
     assert reply_from_json(notice.payload).texts[0].params["town"] == "Testville"
 
@@ -359,9 +359,7 @@ async def test_an_erasure_refused_for_a_request_says_which_request_waits(core: C
         await uow.commit()
     card = await _ask_card(core, town, team["clerk"])
     _, italian, english = await _erasure_refusal(core, town)
-    assert english.startswith(
-        f"A card for this person waits for approval (request {card.id})"
-    )
+    assert english.startswith(f"A card for this person waits for approval (request {card.id})")
     assert italian.startswith("Una tessera per questa persona attende l'approvazione")
     await _approve(core, team["manager"], card.id)
     _, italian, english = await _erasure_refusal(core, town)
