@@ -18,7 +18,7 @@ import copy
 import enum
 import itertools
 import math
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date, datetime
 from types import TracebackType
@@ -1138,10 +1138,10 @@ class FakeSecurityEvents(_Fake):
         )
 
     async def unproven_of_town(
-        self, kind: str, municipality_id: int, since: datetime, *, but: Collection[str] = ()
-    ) -> Sequence[tuple[str, str, datetime]]:
+        self, kind: str, municipality_id: int, since: datetime
+    ) -> Sequence[tuple[str, str, str | None, datetime]]:
         return [
-            (x.channel, x.address, x.created_at)
+            (x.channel, x.address, x.detail, x.created_at)
             for x in self.store.rows(
                 m.SecurityEvent,
                 lambda x: (
@@ -1149,7 +1149,6 @@ class FakeSecurityEvents(_Fake):
                     and x.municipality_id == municipality_id
                     and x.created_at > since
                     and x.proven_at is None
-                    and x.detail not in but
                 ),
             )
             if x.channel is not None and x.address is not None

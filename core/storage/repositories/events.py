@@ -4,11 +4,11 @@ security events, the rows rate limits count (core.services.security says which a
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, true, update
+from sqlalchemy import delete, func, select, update
 
 from core.storage import models as m
 from core.storage.repositories.base import _Repository
@@ -176,13 +176,16 @@ class SecurityEventRepository(_Repository):
         ).all()
 
     async def unproven_of_town(
-        self, kind: str, municipality_id: int, since: datetime, *, but: Collection[str] = ()
-    ) -> Sequence[tuple[str, str, datetime]]:
-        """(channel, address, when) of the town's events of a kind after `since` whose code
-        never came back, but those whose detail is in `but`."""
+        self, kind: str, municipality_id: int, since: datetime
+    ) -> Sequence[tuple[str, str, str | None, datetime]]:
+        """(channel, address, detail, when) of the town's events of a kind after `since`
+        whose code never came back."""
         rows = await self.session.execute(
             select(
-                m.SecurityEvent.channel, m.SecurityEvent.address, m.SecurityEvent.created_at
+                m.SecurityEvent.channel,
+                m.SecurityEvent.address,
+                m.SecurityEvent.detail,
+                m.SecurityEvent.created_at,
             ).where(
                 m.SecurityEvent.kind == kind,
                 m.SecurityEvent.municipality_id == municipality_id,
@@ -190,12 +193,9 @@ class SecurityEventRepository(_Repository):
                 m.SecurityEvent.proven_at.is_(None),
                 m.SecurityEvent.channel.is_not(None),
                 m.SecurityEvent.address.is_not(None),
-                or_(m.SecurityEvent.detail.is_(None), m.SecurityEvent.detail.not_in(list(but)))
-                if but
-                else true(),
             )
         )
-        return [(str(c), str(a), at) for c, a, at in rows.all()]
+        return [(str(c), str(a), d, at) for c, a, d, at in rows.all()]
 
     async def forget_address(self, channel: str, address: str) -> None:
         """Drop every row naming this address (its person was erased)."""
