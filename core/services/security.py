@@ -88,6 +88,7 @@ async def record(
     code_salt: str | None = None,
     code_hash: str | None = None,
     code_content: str | None = None,
+    asked_by: str | None = None,
 ) -> None:
     """Record one event; the same key's rows older than KEEP go (except office unlocks,
     the record of what the office did): rate-limit rows say who typed what, and when."""
@@ -105,6 +106,7 @@ async def record(
             code_hash=code_hash,
             code_content=code_content,
             wrong_tries=0,
+            asked_by=asked_by,
         ),
         drop_before=None if kind == SHOP_UNLOCKED else now - KEEP,
     )
@@ -321,6 +323,7 @@ def _still_valid(row: m.SecurityEvent, now: datetime) -> bool:
         and row.code_hash is not None
         and row.created_at + CODE_VALID > now
         and (row.wrong_tries or 0) < CODE_TRIES
+        and row.voided is None
     )
 
 
@@ -371,9 +374,13 @@ async def code_sent(
     municipality_id: int | None,
     content: str | None = None,
     shop_id: int | None = None,
+    charge_id: int | None = None,
+    asked_by: str | None = None,
 ) -> None:
     """Count a code of request `kind` sent to the address, with its salted hash and the
-    digest of what it confirms (`shop_id`: the shop whose request sent it, when one did)."""
+    digest of what it confirms (`shop_id`: the shop whose request sent it, when one did;
+    `charge_id` and `asked_by`, "channel:address": the payment and the chat of a cashier's
+    refund that sent it)."""
     await record(
         uow,
         CODE_SENT,
@@ -386,6 +393,8 @@ async def code_sent(
         code_salt=salt,
         code_hash=code_hash,
         code_content=content,
+        charge_id=charge_id,
+        asked_by=asked_by,
     )
 
 

@@ -272,6 +272,19 @@ class SecurityEventRepository(Protocol):
     async def unproven_of_shop(
         self, kind: str, shop_id: int, detail: str, since: datetime
     ) -> Sequence[datetime]: ...
+    async def codes_of_shop(
+        self,
+        kind: str,
+        detail: str,
+        shop_id: int,
+        since: datetime,
+        *,
+        charge_id: int | None = None,
+        asked_by: str | None = None,
+        code_hash: str | None = None,
+        unproven: bool = True,
+    ) -> Sequence[m.SecurityEvent]: ...
+    async def void_code(self, event_id: int, reason: str) -> bool: ...
     async def unproven_of_town(
         self, kind: str, municipality_id: int, since: datetime
     ) -> Sequence[tuple[str, str, str | None, datetime]]: ...

@@ -175,6 +175,52 @@ class SecurityEventRepository(_Repository):
             )
         ).all()
 
+    async def codes_of_shop(
+        self,
+        kind: str,
+        detail: str,
+        shop_id: int,
+        since: datetime,
+        *,
+        charge_id: int | None = None,
+        asked_by: str | None = None,
+        code_hash: str | None = None,
+        unproven: bool = True,
+    ) -> Sequence[m.SecurityEvent]:
+        """The shop's codes of a kind and detail sent after `since` whose request is not
+        void (of them only those never typed back, when `unproven`), of a payment, of the
+        chat that asked them or of a hash when given; the oldest first."""
+        query = select(m.SecurityEvent).where(
+            m.SecurityEvent.kind == kind,
+            m.SecurityEvent.shop_id == shop_id,
+            m.SecurityEvent.detail == detail,
+            m.SecurityEvent.created_at > since,
+            m.SecurityEvent.voided.is_(None),
+        )
+        if unproven:
+            query = query.where(m.SecurityEvent.proven_at.is_(None))
+        if charge_id is not None:
+            query = query.where(m.SecurityEvent.charge_id == charge_id)
+        if asked_by is not None:
+            query = query.where(m.SecurityEvent.asked_by == asked_by)
+        if code_hash is not None:
+            query = query.where(m.SecurityEvent.code_hash == code_hash)
+        rows = await self.session.scalars(
+            query.order_by(m.SecurityEvent.created_at, m.SecurityEvent.id)
+        )
+        return rows.all()
+
+    async def void_code(self, event_id: int, reason: str) -> bool:
+        """Mark a code's request void, with why: once (compare-and-set, so of two
+        transactions voiding it at once one does); False when it already was."""
+        done = await self.session.execute(
+            update(m.SecurityEvent)
+            .where(m.SecurityEvent.id == event_id, m.SecurityEvent.voided.is_(None))
+            .values(voided=reason)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
     async def unproven_of_town(
         self, kind: str, municipality_id: int, since: datetime
     ) -> Sequence[tuple[str, str, str | None, datetime]]:
