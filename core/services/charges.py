@@ -1202,6 +1202,28 @@ async def refund_code_sent_here(
     return None
 
 
+async def ended_refund_code(uow: UnitOfWork, shop_id: int, typed: str, now: datetime) -> bool:
+    """Whether `typed` is the customer's code of a refund this shop asked in the last day
+    whose request is over (void, or its code already given back): typed at the till with
+    nothing open, it is said so, not taken for a payment's code. Read only."""
+    for row in await uow.security.codes_of_shop(
+        security.CODE_SENT,
+        REFUND_CODE,
+        shop_id,
+        now - timedelta(days=1),
+        unproven=False,
+        void_too=True,
+    ):
+        if (
+            (row.voided is not None or row.proven_at is not None)
+            and row.code_salt is not None
+            and row.code_hash is not None
+            and uow.keys.code_matches(typed, row.code_salt, row.code_hash)
+        ):
+            return True
+    return False
+
+
 async def earlier_refund_code(
     uow: UnitOfWork, *, charge_id: int, typed: str, pending_hash: str, now: datetime
 ) -> bool:

@@ -283,6 +283,7 @@ class SecurityEventRepository(Protocol):
         asked_by: str | None = None,
         code_hash: str | None = None,
         unproven: bool = True,
+        void_too: bool = False,
     ) -> Sequence[m.SecurityEvent]: ...
     async def void_code(self, event_id: int, reason: str) -> bool: ...
     async def unproven_of_town(

@@ -201,3 +201,23 @@ async def test_the_cashier_typing_an_earlier_code_loses_no_try(core: Core) -> No
         await cashier.expect(old, EARLIER_CODE)
     await cashier.expect(new, REFUNDED)
     assert await refunded(core) == [charge]
+
+
+ENDED_AT_TILL = (
+    "That is a customer's code for a refund that is no longer open: it does nothing now. "
+    "To refund, write STORNO again."
+)
+
+
+async def test_the_code_of_a_cancelled_refund_typed_at_the_till_is_said_to_be_over(
+    core: Core,
+) -> None:
+    """The customer reads out the dead code after the cashier cancelled: the cashier hears
+    that it belongs to a refund no longer open, and the shop is not counted a wrong code."""
+    town = await make_town(core, citizens=1)
+    cashier, code, _ = await asked(core, town)
+    await cashier.send("ANNULLA")
+    await cashier.expect(code, ENDED_AT_TILL)
+    async with core.uow() as uow:
+        assert await security.wrong_codes_of_shop(uow, town.shop_id, core.now()) == 0
+    assert await refunded(core) == []

@@ -1148,6 +1148,7 @@ class FakeSecurityEvents(_Fake):
         asked_by: str | None = None,
         code_hash: str | None = None,
         unproven: bool = True,
+        void_too: bool = False,
     ) -> Sequence[m.SecurityEvent]:
         found = self.store.rows(
             m.SecurityEvent,
@@ -1156,7 +1157,7 @@ class FakeSecurityEvents(_Fake):
                 and x.detail == detail
                 and x.shop_id == shop_id
                 and x.created_at > since
-                and x.voided is None
+                and (void_too or x.voided is None)
                 and (not unproven or x.proven_at is None)
                 and charge_id in (None, x.charge_id)
                 and asked_by in (None, x.asked_by)

@@ -186,17 +186,20 @@ class SecurityEventRepository(_Repository):
         asked_by: str | None = None,
         code_hash: str | None = None,
         unproven: bool = True,
+        void_too: bool = False,
     ) -> Sequence[m.SecurityEvent]:
         """The shop's codes of a kind and detail sent after `since` whose request is not
-        void (of them only those never typed back, when `unproven`), of a payment, of the
-        chat that asked them or of a hash when given; the oldest first."""
+        void (or all, `void_too`; of them only those never typed back, when `unproven`),
+        of a payment, of the chat that asked them or of a hash when given; the oldest
+        first."""
         query = select(m.SecurityEvent).where(
             m.SecurityEvent.kind == kind,
             m.SecurityEvent.shop_id == shop_id,
             m.SecurityEvent.detail == detail,
             m.SecurityEvent.created_at > since,
-            m.SecurityEvent.voided.is_(None),
         )
+        if not void_too:
+            query = query.where(m.SecurityEvent.voided.is_(None))
         if unproven:
             query = query.where(m.SecurityEvent.proven_at.is_(None))
         if charge_id is not None:
