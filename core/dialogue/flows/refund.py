@@ -254,8 +254,10 @@ class RefundFlow(ConfirmedFlow[RefundState]):
     async def _void_customer_code(self, turn: Turn) -> None:
         """The request ends without the refund: the customer, who holds its code, is told
         it no longer works (the service tells them once, in this transaction)."""
+        if turn.step != "customer" or not isinstance(turn.state, RefundState):
+            return
         s = self.state(turn)
-        if turn.step != "customer" or s.customer is None or s.shop_id is None:
+        if s.customer is None or s.shop_id is None:
             return
         await charge_service.void_refund_codes(
             turn.uow,
