@@ -3,12 +3,16 @@
 Every side starts from a byte-identical copy of one database holding the same
 pending charges:
 
-- raw sqlite3: the same SQL statements with the standard library's sqlite3, one
-  transaction (one fsync) per payment, same pragmas, one payment after another;
-- one trip: `charges.confirm_charge` in a unit of work per payment (code check,
-  compare-and-set, guarded debit, posting, receipt in the outbox, commit), one
-  payment after another: the transaction in one trip to the database thread, the
-  commit in another (docs/decisions/0005-one-trip-transactions.md);
+- raw sqlite3: the payment plan's own statements (core/storage/payment_trip.py) on a
+  plain sqlite3 connection in the bench's thread, one transaction (one fsync) per
+  payment, the server's pragmas, one payment after another, no code check;
+- one trip: `charges.confirm_charge_committed`, one payment after another, as a till
+  confirms on SQLite: the code check, then the compare-and-set, guarded debit, posting,
+  receipt in the outbox and the COMMIT in one trip to the database thread (the group
+  commit's writer, with nobody to share a batch with);
+- unit of work: `charges.confirm_charge` in a unit of work per payment, then its commit:
+  the plan in one trip, the COMMIT in another (docs/decisions/0005-one-trip-transactions.md;
+  what a service that does more than the payment in its transaction pays);
 - group commit: `charges.confirm_charge_committed` from TILLS tills at once, several
   payments per fsync (docs/decisions/0006-group-commit.md).
 
@@ -22,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import sqlite3
@@ -30,8 +33,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -46,11 +51,27 @@ from core.services.shops import ShopInput, approve_shop, register_shop
 from core.storage import models as m
 from core.storage.engine import make_engine
 from core.storage.migrate import migrate
+from core.storage.payment_trip import Paid, confirm_plan
+from core.storage.trips import Plan, drive_sqlite
 from tests.factories import make_partita_iva, make_town
 
 TARGET = 0.50
 TILLS = 32  # concurrent confirmations for the group-commit figure
+CHUNK = 50  # payments a sequential side confirms before the next side takes its turn
+SIDES = {
+    "raw": "raw sqlite3, the plan's SQL, one after another:",
+    "trip": "one trip (a till's path), one after another:",
+    "uow": "unit of work, plan then commit (two trips):",
+    "group": f"group commit, {TILLS} tills at once:",
+}
 PER_CITIZEN = 10  # charges of 1 € per citizen; each has 150 €
+# The server's pragmas (core/storage/engine.py), for the raw side.
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA secure_delete=ON",
+)
 
 
 async def seed(path: Path, payments: int, now: datetime) -> list[tuple[int, str, int]]:
@@ -126,21 +147,104 @@ async def seed_url(
     return pending
 
 
-async def run_service(
-    path: Path, pending: list[tuple[int, str, int]], shop_id: int, now: datetime
-) -> float:
-    core = Core(engine=make_engine(f"sqlite+aiosqlite:///{path}"), clock=lambda: now)
-    start = time.perf_counter()
-    for charge_id, code, _shop in pending:
-        async with core.uow() as uow:
-            result = await charges.confirm_charge(
-                uow, charge_id=charge_id, shop_id=shop_id, typed_code=code, now=now
+Pending = list[tuple[int, str, int]]
+
+
+# The receipt the raw sides write: no code check, no message to make.
+FIXED_RECEIPT = {"texts": [{"msgid": "Paid {amount} at {shop}.", "params": {"amount": 100}}]}
+
+
+def raw_plan(charge_id: int, shop_id: int, now: datetime, *, postgresql: bool) -> Plan[Any]:
+    """The payment plan of the server (core/storage/payment_trip.py) as the raw sides run it:
+    every charge accepted, the fixed receipt."""
+    return confirm_plan(
+        charge_id,
+        shop_id,
+        now,
+        accept=lambda _payment: True,
+        receipt=lambda _payment, _balance: FIXED_RECEIPT,
+        postgresql=postgresql,
+    )
+
+
+def raw_side(db: sqlite3.Connection, now: datetime) -> Callable[[Pending, int], Awaitable[None]]:
+    """The plan's own statements (core/storage/payment_trip.py, driven as the server drives
+    them, so they cannot drift apart) on a plain sqlite3 connection in the bench's thread:
+    no unit of work, no thread trip, no code check, a fixed receipt."""
+
+    async def confirm(chunk: Pending, shop_id: int) -> None:
+        for charge_id, _code, _shop in chunk:
+            db.execute("BEGIN IMMEDIATE")
+            outcome = drive_sqlite(db, raw_plan(charge_id, shop_id, now, postgresql=False))
+            assert outcome is not None and outcome.outcome is Paid.CONFIRMED, outcome
+            db.execute("COMMIT")
+
+    return confirm
+
+
+def one_trip_side(core: Core, now: datetime) -> Callable[[Pending, int], Awaitable[None]]:
+    """As a till confirms on SQLite (`confirm_charge_committed`): the code check, then the
+    plan and its COMMIT in one trip to the database thread (the group commit's writer,
+    with nobody to share a batch with)."""
+
+    async def confirm(chunk: Pending, shop_id: int) -> None:
+        for charge_id, code, _shop in chunk:
+            result = await charges.confirm_charge_committed(
+                core, charge_id=charge_id, shop_id=shop_id, typed_code=code, now=now
             )
-            await uow.commit()
-        assert result.outcome is charges.ConfirmOutcome.CONFIRMED, result
-    elapsed = time.perf_counter() - start
-    await core.close()
-    return elapsed
+            assert result.outcome is charges.ConfirmOutcome.CONFIRMED, result
+
+    return confirm
+
+
+def unit_of_work_side(core: Core, now: datetime) -> Callable[[Pending, int], Awaitable[None]]:
+    """`confirm_charge` in a unit of work, then its commit: two trips."""
+
+    async def confirm(chunk: Pending, shop_id: int) -> None:
+        for charge_id, code, _shop in chunk:
+            async with core.uow() as uow:
+                result = await charges.confirm_charge(
+                    uow, charge_id=charge_id, shop_id=shop_id, typed_code=code, now=now
+                )
+                await uow.commit()
+            assert result.outcome is charges.ConfirmOutcome.CONFIRMED, result
+
+    return confirm
+
+
+async def run_one_after_another(
+    copies: dict[str, Path], pending: Pending, shop_id: int, now: datetime
+) -> dict[str, float]:
+    """Seconds each sequential side took for all payments, the sides taking turns by
+    chunks of CHUNK payments (the first side changing every chunk): a pause of the disk
+    or a neighbour's burst falls on all of them alike."""
+    cores = {
+        side: Core(engine=make_engine(f"sqlite+aiosqlite:///{copies[side]}"), clock=lambda: now)
+        for side in ("trip", "uow")
+    }
+    db = sqlite3.connect(copies["raw"], isolation_level=None)
+    for pragma in PRAGMAS:
+        db.execute(pragma)
+    confirms = {
+        "raw": raw_side(db, now),
+        "trip": one_trip_side(cores["trip"], now),
+        "uow": unit_of_work_side(cores["uow"], now),
+    }
+    seconds = dict.fromkeys(confirms, 0.0)
+    order = list(confirms)
+    for start in range(0, len(pending), CHUNK):
+        chunk = pending[start : start + CHUNK]
+        for side in order:
+            began = time.perf_counter()
+            await confirms[side](chunk, shop_id)
+            seconds[side] += time.perf_counter() - began
+        order.append(order.pop(0))
+    group = cores["trip"].group_commit
+    assert group is not None and group.batches == len(pending), "one trip per payment"
+    db.close()
+    for core in cores.values():
+        await core.close()
+    return seconds
 
 
 async def run_grouped(
@@ -166,65 +270,6 @@ async def run_grouped(
     return elapsed, per_commit
 
 
-def run_raw(path: Path, pending: list[tuple[int, str, int]], shop_id: int, now: datetime) -> float:
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("PRAGMA foreign_keys=ON")
-    stamp = now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
-    start = time.perf_counter()
-    for charge_id, _code, _shop in pending:
-        # The statements the service emits for one confirmation, in its order.
-        db.execute("BEGIN IMMEDIATE")
-        row = db.execute(
-            "SELECT charges.*, citizens.*, shops.*, municipalities.* FROM charges "
-            "JOIN citizens ON citizens.id = charges.citizen_id "
-            "JOIN shops ON shops.id = charges.shop_id "
-            "JOIN municipalities ON municipalities.id = charges.municipality_id "
-            "WHERE charges.id = ?",
-            (charge_id,),
-        ).fetchone()
-        municipality_id, citizen_id, amount = row[1], row[3], row[4]
-        changed = db.execute(
-            "UPDATE charges SET status = 'confirmed', confirmed_at = ? "
-            "WHERE id = ? AND status = 'pending'",
-            (stamp, charge_id),
-        ).rowcount
-        assert changed == 1
-        accounts = dict(
-            db.execute(
-                "SELECT kind, id FROM accounts WHERE municipality_id = ? AND "
-                "((kind = 'citizen' AND owner_id = ?) OR (kind = 'shop' AND owner_id = ?))",
-                (municipality_id, citizen_id, shop_id),
-            ).fetchall()
-        )
-        left = db.execute(
-            "UPDATE accounts SET balance_cents = balance_cents - ? "
-            "WHERE id = ? AND balance_cents >= ? RETURNING balance_cents",
-            (amount, accounts["citizen"], amount),
-        ).fetchone()
-        assert left is not None
-        db.execute(
-            "UPDATE accounts SET balance_cents = balance_cents + ? WHERE id = ?",
-            (amount, accounts["shop"]),
-        )
-        db.execute(
-            "INSERT INTO outbox (municipality_id, channel, address, language, payload, status, "
-            "attempts, next_attempt_at, created_at, charge_id) "
-            "VALUES (?, 'sms', ?, 'it', ?, 'pending', 0, ?, ?, ?)",
-            (municipality_id, "+390000000000", json.dumps({"texts": []}), stamp, stamp, charge_id),
-        )
-        db.execute(
-            "INSERT INTO postings (municipality_id, kind, from_account_id, to_account_id, "
-            "amount_cents, created_at, charge_id) VALUES (?, 'payment', ?, ?, ?, ?, ?)",
-            (municipality_id, accounts["citizen"], accounts["shop"], amount, stamp, charge_id),
-        )
-        db.execute("COMMIT")
-    elapsed = time.perf_counter() - start
-    db.close()
-    return elapsed
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--payments", type=int, default=2000)
@@ -235,37 +280,34 @@ def main() -> int:
         f"payments confirmed: {args.payments:,} per side on SQLite (WAL, synchronous=FULL); "
         f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at start"
     )
-    raw_rates: list[float] = []
-    trip_rates: list[float] = []
-    group_rates: list[float] = []
+    rates: dict[str, list[float]] = {side: [] for side in SIDES}
     ratios: list[float] = []
     with tempfile.TemporaryDirectory() as folder:
         seeded = Path(folder) / "seeded.sqlite3"
         pending = asyncio.run(seed(seeded, args.payments, now))
         shop_id = 1
         for run in range(1, args.runs + 1):
-            copies = [Path(folder) / f"{name}-{run}.sqlite3" for name in ("raw", "trip", "group")]
-            for target in copies:
+            copies = {side: Path(folder) / f"{side}-{run}.sqlite3" for side in SIDES}
+            for target in copies.values():
                 shutil.copyfile(seeded, target)
-            raw = len(pending) / run_raw(copies[0], pending, shop_id, now)
-            trip = len(pending) / asyncio.run(run_service(copies[1], pending, shop_id, now))
-            seconds, per_commit = asyncio.run(run_grouped(copies[2], pending, shop_id, now))
+            taken = asyncio.run(run_one_after_another(copies, pending, shop_id, now))
+            raw, trip, uow = (len(pending) / taken[side] for side in ("raw", "trip", "uow"))
+            seconds, per_commit = asyncio.run(run_grouped(copies["group"], pending, shop_id, now))
             group = len(pending) / seconds
-            raw_rates.append(raw)
-            trip_rates.append(trip)
-            group_rates.append(group)
+            for side, rate in zip(SIDES, (raw, trip, uow, group), strict=True):
+                rates[side].append(rate)
             ratios.append(trip / raw)
             print(
                 f"run {run}: raw sqlite3 {raw:,.0f}/s, one trip {trip:,.0f}/s "
-                f"(ratio {trip / raw:.2f}), group commit {group:,.0f}/s "
-                f"({group / raw:.2f} of raw; {per_commit:.1f} payments per fsync, "
-                f"{TILLS} tills); load {os.getloadavg()[0]:.1f}"
+                f"(ratio {trip / raw:.2f}), unit of work {uow:,.0f}/s ({uow / raw:.2f}), "
+                f"group commit {group:,.0f}/s ({group / raw:.2f} of raw; "
+                f"{per_commit:.1f} payments per fsync, {TILLS} tills); "
+                f"load {os.getloadavg()[0]:.1f}"
             )
     ratio = statistics.median(ratios)
-    grouped = statistics.median(group_rates) / statistics.median(raw_rates)
-    print(f"raw sqlite3, same SQL, one after another:  min/median/max {spread(raw_rates)}/s")
-    print(f"one trip, unit of work, one after another: min/median/max {spread(trip_rates)}/s")
-    print(f"group commit, {TILLS} tills at once:           min/median/max {spread(group_rates)}/s")
+    grouped = statistics.median(rates["group"]) / statistics.median(rates["raw"])
+    for side, label in SIDES.items():
+        print(f"{label:<52} min/median/max {spread(rates[side])}/s")
     verdict = "PASS" if ratio >= TARGET else "FAIL"
     print(
         f"{verdict}: one trip / raw median ratio {ratio:.2f} (target >= {TARGET}); "

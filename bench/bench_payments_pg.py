@@ -204,23 +204,16 @@ async def confirm_asyncpg(
 ) -> None:
     import asyncpg
 
-    from core.storage.payment_trip import Paid, confirm_plan
+    from bench.bench_payments import raw_plan
+    from core.storage.payment_trip import Paid
     from core.storage.trips import drive_asyncpg
 
     connections = [await asyncpg.connect(dsn(url)) for _ in range(TILLS)]
-    payload: dict[str, Any] = {"texts": [{"msgid": "Paid", "params": {}}]}
     queue = iter(chunk)
 
     async def till(connection: Any) -> None:
         for charge_id, _code, shop_id in queue:
-            plan = confirm_plan(
-                charge_id,
-                shop_id,
-                NOW,
-                accept=lambda _payment: True,
-                receipt=lambda _payment, _balance: payload,
-                postgresql=True,
-            )
+            plan = raw_plan(charge_id, shop_id, NOW, postgresql=True)
             async with connection.transaction():
                 outcome = await drive_asyncpg(connection, plan)
             assert outcome is not None and outcome.outcome is Paid.CONFIRMED, outcome

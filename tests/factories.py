@@ -11,7 +11,7 @@ from stdnum.it import codicefiscale
 
 from core.bootstrap import Core
 from core.domain.identity import mask_phone, normalize_phone
-from core.domain.shops import ShopCategory
+from core.domain.shops import MemberRole, ShopCategory
 from core.services import allocation, cards, charges, fund, ledger, municipalities, operators
 from core.services.applications import ApplicationInput, submit_application
 from core.services.outbox import reply_of
@@ -246,3 +246,10 @@ async def approved_request(
     uow.add(change)
     await uow.flush()
     return change
+
+
+async def owner_chat(uow: UnitOfWork, shop_id: int) -> tuple[str, str]:
+    """The shop owner's chat (channel, address): who refunds without the citizen's code."""
+    members = await uow.shops.members_of(shop_id)
+    owner = next(x for x in members if x.role == MemberRole.OWNER.value)
+    return owner.channel, owner.address

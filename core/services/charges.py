@@ -1567,20 +1567,20 @@ async def refund_charge(
     *,
     charge_id: int,
     shop_id: int,
+    by: tuple[str, str],
     now: datetime,
-    by_cashier: bool = False,
     citizen_confirmed: bool = False,
-    by: tuple[str, str] | None = None,
 ) -> int:
     """Give a payment of today back to the citizen: shop -> citizen, a new posting.
 
-    A cashier (not the owner) refunds only with the citizen's consent: the code sent to
-    the citizen (see send_refund_code), checked by the caller. `by`: the chat (channel,
-    address) refunding, read now in this transaction: it must still work for the shop, the
-    shop able to charge, and its role now says whether it refunds as a cashier."""
-    if by is not None:
-        member, _ = await acting_member(uow, shop_id, by, now, shop_may_charge=True)
-        by_cashier = by_cashier or member.role != MemberRole.OWNER.value
+    `by`: the chat (channel, address) refunding, read now in this transaction: it must
+    still work for the shop and the shop be able to charge (shop.not_member, …), and its
+    role now decides whether the citizen must consent: a cashier (not the owner) refunds
+    only with the code sent to the citizen (see send_refund_code), checked by the caller
+    (`citizen_confirmed`). There is no refund without a chat acting for the shop: who may
+    refund is never the caller's word."""
+    member, _ = await acting_member(uow, shop_id, by, now, shop_may_charge=True)
+    by_cashier = member.role != MemberRole.OWNER.value
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.shop_id != shop_id:
         raise NotFound(Refusal.CHARGE_NOT_FOUND)

@@ -21,7 +21,7 @@ from core.services import charges
 from core.services.transactions import in_transaction
 from core.storage.engine import make_engine
 from core.storage.uow import UnitOfWork
-from tests.factories import last_code_for
+from tests.factories import last_code_for, owner_chat
 
 
 async def run(url: str, seed: int, seconds: float, shop_id: int, people: list[str]) -> int:
@@ -39,7 +39,11 @@ async def run(url: str, seed: int, seconds: float, shop_id: int, people: list[st
 
                     async def refund(uow: UnitOfWork, charge_id: int = charge_id) -> int:
                         return await charges.refund_charge(
-                            uow, charge_id=charge_id, shop_id=shop_id, now=core.now()
+                            uow,
+                            charge_id=charge_id,
+                            shop_id=shop_id,
+                            by=await owner_chat(uow, shop_id),
+                            now=core.now(),
                         )
 
                     await in_transaction(core.uow, refund)

@@ -19,7 +19,7 @@ from core.storage import models as m
 from core.storage.engine import make_engine
 from core.storage.uow import UnitOfWork
 from tests.conftest import FakeClock
-from tests.factories import assert_ledger_ok, last_code_for, make_town, pay, request
+from tests.factories import assert_ledger_ok, last_code_for, make_town, owner_chat, pay, request
 
 PAIRS = 40
 
@@ -61,7 +61,11 @@ async def test_payment_and_refund_pairs_never_deadlock(busy_core: Core) -> None:
     async def refund_plain(charge_id: int) -> int:
         async with core.uow() as uow:
             balance = await charges.refund_charge(
-                uow, charge_id=charge_id, shop_id=town.shop_id, now=core.now()
+                uow,
+                charge_id=charge_id,
+                shop_id=town.shop_id,
+                by=await owner_chat(uow, town.shop_id),
+                now=core.now(),
             )
             await uow.commit()
             return balance

@@ -21,7 +21,8 @@ from core.storage.repositories.charges import ChargeRepository
 from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, open_till, outbox_of, param
 from tests.dialogue.test_shop import CONFIRMED, balance, citizen_code, own_code
-from tests.factories import Town, make_town
+from tests.dialogue.test_shop_codes import add_member
+from tests.factories import Town, make_town, owner_chat
 
 SETTLED = (
     "This payment has already been reimbursed by the municipality: contact the office to undo it."
@@ -156,17 +157,7 @@ async def test_a_cashier_gets_no_customer_code_for_a_reimbursed_payment(core: Co
     town = await make_town(core, citizens=1)
     till = await open_till(Chat(core, town.shop_phone))
     receipt = await pay(till, town, 0, "30")
-    async with core.uow() as uow:
-        uow.session.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel="telegram",
-                address="7002",
-                role="cashier",
-                created_at=core.now(),
-            )
-        )
-        await uow.commit()
+    await add_member(core, town.shop_id, "7002", "cashier", channel="telegram")
     cashier = Chat(core, "7002", channel=Channel.TELEGRAM)
     await cashier.send(f"STORNO {receipt}")
     await settle(core, town)
@@ -189,17 +180,19 @@ async def test_the_refund_service_refuses_without_a_trace_even_if_the_caller_com
     till = await open_till(Chat(core, town.shop_phone))
     receipt = await pay(till, town, 0, "20")
     await settle(core, town)
+    await add_member(core, town.shop_id, "7002", "cashier", channel="telegram")
     before = await rows(core, town, except_address=town.shop_phone)
-    for by_cashier in (False, True):
+    owner, cashier = ("sms", town.shop_phone), ("telegram", "7002")
+    for by in (owner, cashier):
         async with core.uow() as uow:
             with pytest.raises(NotAllowed) as caught:
                 await charges.refund_charge(
                     uow,
                     charge_id=receipt,
                     shop_id=town.shop_id,
+                    by=by,
                     now=core.now(),
-                    by_cashier=by_cashier,
-                    citizen_confirmed=by_cashier,
+                    citizen_confirmed=by == cashier,
                 )
             assert caught.value.code == "refund.already_settled"
             await uow.commit()  # as the dialogue does, for its conversation
@@ -246,7 +239,11 @@ async def test_a_run_between_the_check_and_the_writes_leaves_nothing(
         async with core.uow() as uow:
             with pytest.raises(NotAllowed) as caught:
                 await charges.refund_charge(
-                    uow, charge_id=settled, shop_id=town.shop_id, now=core.now()
+                    uow,
+                    charge_id=settled,
+                    shop_id=town.shop_id,
+                    by=await owner_chat(uow, town.shop_id),
+                    now=core.now(),
                 )
             assert caught.value.code == "refund.already_settled"
             await uow.commit()

@@ -209,7 +209,7 @@ async def test_a_refund_code_names_the_refund_and_refunds_only_it(core: Core) ->
     number = await receipt(core, small)
     said_in_both(replies, str(number))
     text = replies[-1].texts[0]
-    assert f"storno di 5,00 € (scontrino n. {number})" in render_text(text, "it", sms=True)
+    assert f"storno di 5,00 € (ricevuta n. {number})" in render_text(text, "it", sms=True)
     assert f"refund of €5.00 (receipt no. {number})" in render_text(text, "en", sms=True)
     await owner.expect(await confirmation_code(owner), REFUNDED)
     assert await refunded(core) == [small]

@@ -15,7 +15,8 @@ On SQLite and PostgreSQL (the `core` fixture).
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -26,6 +27,7 @@ from core.domain.errors import NotAllowed
 from core.domain.messages import Moment
 from core.services import charges, security, shop_members
 from core.services import shops as shop_service
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.dialogue.harness import (
@@ -460,3 +462,100 @@ async def test_the_office_does_not_count_a_number_at_its_limit_for_refund_codes(
     async with core.uow() as uow:
         at_limit = await security.numbers_at_code_limit(uow, town.municipality_id, core.now())
     assert at_limit == 0
+
+
+# The two overlap for real on PostgreSQL ---------------------------------------------------
+
+
+CASHIER = ("sms", "+393339990063")
+
+
+async def _paid_with_a_cashier(core: Core, database_url: str) -> tuple[Town, int, int, int]:
+    """A town, a payment of 5 € at its shop, the citizen's balance after it, and the id of
+    the shop's cashier CASHIER."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite has one writer at a time: the two cannot overlap")
+    town = await make_town(core, citizens=1)
+    charge = await pay(core, town, 5_00)
+    member_id = await add_member(core, town.shop_id, CASHIER[1], "cashier")
+    return town, charge, await citizen_balance(core, town), member_id
+
+
+async def _cashier_refund(uow: UnitOfWork, town: Town, charge: int, now: datetime) -> int:
+    """CASHIER refunds the charge with the customer's consent (their code typed)."""
+    return await charges.refund_charge(
+        uow, charge_id=charge, shop_id=town.shop_id, by=CASHIER, now=now, citizen_confirmed=True
+    )
+
+
+async def _removal_begun(core: Core, town: Town, member_id: int) -> UnitOfWork:
+    """The office's removal of a member, sent to the database but not committed."""
+    removal = core.uow()
+    await removal.__aenter__()
+    await shop_members.remove_member(
+        removal, town.municipality_id, town.shop_id, member_id, by="office", now=core.now()
+    )
+    await removal.flush()
+    return removal
+
+
+async def test_a_removal_committed_while_a_refund_waits_refunds_nothing(
+    core: Core, database_url: str
+) -> None:
+    """The removal holds the member's row until its commit; the cashier's refund, its
+    customer's code typed meanwhile, waits on that row, then finds the chat gone."""
+    town, charge, before, member_id = await _paid_with_a_cashier(core, database_url)
+    removal = await _removal_begun(core, town, member_id)
+
+    async def refund() -> int:
+        async with core.uow() as uow:
+            left = await _cashier_refund(uow, town, charge, core.now())
+            await uow.commit()
+        return left
+
+    waiting = asyncio.create_task(refund())
+    try:
+        await asyncio.sleep(0.3)
+        assert not waiting.done(), "the refund did not wait for the removal"
+        await removal.commit()
+    finally:
+        await removal.__aexit__(None, None, None)
+    with pytest.raises(NotAllowed) as refused:
+        await waiting
+    assert refused.value.code == "shop.not_member"
+    assert await refunded(core) == []
+    assert await citizen_balance(core, town) == before
+    assert CASHIER[1] not in await members_of(core, town.shop_id)
+
+
+async def test_a_refund_begun_before_a_removal_stands_and_the_removal_follows(
+    core: Core, database_url: str
+) -> None:
+    """The other order: the refund holds the member's row first; the removal waits for its
+    commit, then removes the cashier. The refund, made while the cashier still worked for
+    the shop, stands."""
+    town, charge, before, member_id = await _paid_with_a_cashier(core, database_url)
+    refund = core.uow()
+    await refund.__aenter__()
+    try:
+        left = await _cashier_refund(refund, town, charge, core.now())
+
+        async def remove_it() -> None:
+            async with core.uow() as uow:
+                await shop_members.remove_member(
+                    uow, town.municipality_id, town.shop_id, member_id, by="office",
+                    now=core.now(),
+                )  # fmt: skip
+                await uow.commit()
+
+        waiting = asyncio.create_task(remove_it())
+        await asyncio.sleep(0.3)
+        assert not waiting.done(), "the removal did not wait for the refund"
+        await refund.commit()
+    finally:
+        await refund.__aexit__(None, None, None)
+    await waiting
+    assert left == before + 5_00
+    assert await refunded(core) == [charge]
+    assert await citizen_balance(core, town) == before + 5_00
+    assert CASHIER[1] not in await members_of(core, town.shop_id)

@@ -27,7 +27,7 @@ from core.storage import models as m
 from core.storage.group_commit import GroupCommit
 from core.storage.repositories.charges import ChargeRepository
 from tests.conftest import _pg_execute
-from tests.factories import Town, assert_ledger_ok, make_town, outbox_to, pay
+from tests.factories import Town, assert_ledger_ok, make_town, outbox_to, owner_chat, pay
 from tests.integration.test_group_commit import counters_on_disk, insert_counter
 from tests.integration.test_one_trip_payments import citizen_balance, requested_with_code
 
@@ -219,7 +219,11 @@ async def test_a_refund_whose_commit_fails_moves_no_money_and_the_next_refunds_o
     async def refund() -> int:
         async with core.uow() as uow:
             refunded = await charges.refund_charge(
-                uow, charge_id=charge_id, shop_id=town.shop_id, now=core.now()
+                uow,
+                charge_id=charge_id,
+                shop_id=town.shop_id,
+                by=await owner_chat(uow, town.shop_id),
+                now=core.now(),
             )
             await uow.commit()
         return refunded

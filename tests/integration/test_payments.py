@@ -27,6 +27,7 @@ from tests.factories import (
     make_partita_iva,
     make_town,
     outbox_to,
+    owner_chat,
     request,
 )
 
@@ -211,7 +212,11 @@ async def test_refund_same_day_only(core: Core, clock: FakeClock) -> None:
     async with core.uow() as uow:
         assert (
             await charges.refund_charge(
-                uow, charge_id=paid[0], shop_id=town.shop_id, now=core.now()
+                uow,
+                charge_id=paid[0],
+                shop_id=town.shop_id,
+                by=await owner_chat(uow, town.shop_id),
+                now=core.now(),
             )
             == 120_00
         )
@@ -220,7 +225,11 @@ async def test_refund_same_day_only(core: Core, clock: FakeClock) -> None:
     async with core.uow() as uow:
         with pytest.raises(NotAllowed):
             await charges.refund_charge(
-                uow, charge_id=paid[1], shop_id=town.shop_id, now=core.now()
+                uow,
+                charge_id=paid[1],
+                shop_id=town.shop_id,
+                by=await owner_chat(uow, town.shop_id),
+                now=core.now(),
             )
     assert await balance(core, town.municipality_id, town.citizen_ids[0]) == 120_00
     await assert_ledger_ok(core, town.municipality_id)
@@ -335,7 +344,11 @@ async def test_a_payment_made_before_a_revocation_is_not_refunded(core: Core) ->
     async with core.uow() as uow:
         with pytest.raises(NotAllowed) as refused:
             await charges.refund_charge(
-                uow, charge_id=requested.charge_id, shop_id=town.shop_id, now=core.now()
+                uow,
+                charge_id=requested.charge_id,
+                shop_id=town.shop_id,
+                by=await owner_chat(uow, town.shop_id),
+                now=core.now(),
             )
         assert refused.value.code == "refund.revoked"
         # A cashier's refund is refused before any code goes to the customer.

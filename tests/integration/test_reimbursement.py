@@ -32,6 +32,7 @@ from core.services.reimbursement import (
 )
 from core.storage import models as m
 from tests.conftest import FakeClock
+from tests.factories import owner_chat
 from tests.integration.office_helpers import (
     TOWN_IBAN,
     Office,
@@ -183,7 +184,8 @@ async def test_a_same_day_refund_reduces_what_is_due(core: Core, clock: FakeCloc
     await pay(office, first, people[0], 40_00)
     refunded = await pay(office, first, people[1], 15_00)
     async with core.uow() as uow:
-        await charges.refund_charge(uow, charge_id=refunded, shop_id=first, now=clock())
+        by = await owner_chat(uow, first)
+        await charges.refund_charge(uow, charge_id=refunded, shop_id=first, by=by, now=clock())
         await uow.commit()
     assert await due(office) == [(first, 40_00)]
     settlement, _ = await run_settlement(office)
@@ -193,7 +195,8 @@ async def test_a_same_day_refund_reduces_what_is_due(core: Core, clock: FakeCloc
     await run_settlement(office)
     async with core.uow() as uow:
         with pytest.raises(NotAllowed):
-            await charges.refund_charge(uow, charge_id=last, shop_id=first, now=clock())
+            by = await owner_chat(uow, first)
+            await charges.refund_charge(uow, charge_id=last, shop_id=first, by=by, now=clock())
     await assert_ledger_ok(core, office.municipality_id)
 
 
@@ -416,7 +419,8 @@ async def test_an_act_is_refused_when_a_shop_is_owed_less_than_it_pays(
     act = await _prepare(office, clerk, EXECUTION)
     assert act.params["total_cents"] == 55_00
     async with core.uow() as uow:
-        await charges.refund_charge(uow, charge_id=refunded, shop_id=first, now=clock())
+        by = await owner_chat(uow, first)
+        await charges.refund_charge(uow, charge_id=refunded, shop_id=first, by=by, now=clock())
         await uow.commit()
     with pytest.raises(LessOwed) as caught:
         await _approve(office, boss, act.id)

@@ -18,6 +18,7 @@ from core.services.reimbursement import settle
 from core.services.reports import Figure, TransparencyReport, Withheld, transparency_report
 from core.storage import models as m
 from tests.conftest import FakeClock
+from tests.factories import owner_chat
 from tests.integration.office_helpers import (
     Office,
     apply,
@@ -69,7 +70,9 @@ async def full_round(
     await pay(office, shop, people[1], 50_00)
     refunded = await pay(office, shop, people[2], 20_00)
     async with core.uow() as uow:
-        await charges.refund_charge(uow, charge_id=refunded, shop_id=shop, now=clock())
+        await charges.refund_charge(
+            uow, charge_id=refunded, shop_id=shop, by=await owner_chat(uow, shop), now=clock()
+        )
         await uow.commit()
     async with core.uow() as uow:
         town = await municipalities.require(uow, office.code)

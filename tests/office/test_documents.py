@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from core.bootstrap import Core
 from core.services import charges, municipalities
 from tests.conftest import FakeClock
-from tests.factories import make_cf
+from tests.factories import make_cf, owner_chat
 from tests.integration.office_helpers import apply, close_approve_credit, pay, person
 from tests.office.conftest import Towns, signed_in
 from tests.office.pdf_text import pdf_pages, pdf_text
@@ -101,7 +101,8 @@ async def test_a_shop_statement_for_a_period(towns: Towns, clock: FakeClock) -> 
     await pay(towns.bel, shop_id, buyer, 12_34)
     refunded = await pay(towns.bel, shop_id, buyer, 5_67)
     async with towns.bel.core.uow() as uow:
-        await charges.refund_charge(uow, charge_id=refunded, shop_id=shop_id, now=clock())
+        by = await owner_chat(uow, shop_id)
+        await charges.refund_charge(uow, charge_id=refunded, shop_id=shop_id, by=by, now=clock())
         await uow.commit()
     clerk = await signed_in(towns.server, "bel.clerk")
     day = clock().date().isoformat()

@@ -40,6 +40,7 @@ from tests.unit.fakes import FakeUnitOfWork, add_all
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning in Rome (10:00)
 SHOP_PHONE = "+393339999999"
+CASHIER_PHONE = "+393339999998"
 
 
 @dataclass
@@ -132,12 +133,9 @@ async def town() -> Town:
             uow,
             [
                 m.ShopMember(
-                    shop_id=shop.id,
-                    channel="sms",
-                    address=SHOP_PHONE,
-                    role="owner",
-                    created_at=START,
+                    shop_id=shop.id, channel="sms", address=address, role=role, created_at=START
                 )
+                for address, role in ((SHOP_PHONE, "owner"), (CASHIER_PHONE, "cashier"))
             ],
         )
         await uow.commit()
@@ -401,8 +399,8 @@ async def refund(
             town.uow,
             charge_id=charge_id,
             shop_id=town.shop.id,
+            by=("sms", CASHIER_PHONE if by_cashier else SHOP_PHONE),
             now=town.now,
-            by_cashier=by_cashier,
             citizen_confirmed=citizen_confirmed,
         )
         await town.uow.commit()

@@ -321,7 +321,7 @@ class RefundFlow(ConfirmedFlow[RefundState]):
 
     async def _refund(self, turn: Turn, *, citizen_confirmed: bool) -> None:
         s = self.state(turn)
-        charge_id, shop_id, by_cashier = known(s.charge_id), known(s.shop_id), s.cashier
+        charge_id, shop_id = known(s.charge_id), known(s.shop_id)
         amount, receipt = known(s.amount), s.receipt or charge_id
         customer = s.customer if citizen_confirmed else None
         turn.finish()
@@ -330,10 +330,9 @@ class RefundFlow(ConfirmedFlow[RefundState]):
                 turn.uow,
                 charge_id=charge_id,
                 shop_id=shop_id,
-                now=turn.now,
-                by_cashier=by_cashier,
-                citizen_confirmed=citizen_confirmed,
                 by=(turn.channel, turn.address),
+                now=turn.now,
+                citizen_confirmed=citizen_confirmed,
             )
         except DomainError as error:
             if customer is not None:
