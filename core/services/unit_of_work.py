@@ -18,7 +18,7 @@ read-only properties so that the SQL classes' more precise types still satisfy t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from types import TracebackType
@@ -273,9 +273,23 @@ class SecurityEventRepository(Protocol):
     async def unproven_of_shop(
         self, kind: str, shop_id: int, detail: str, since: datetime
     ) -> Sequence[datetime]: ...
+    async def codes_of_shop(
+        self,
+        kind: str,
+        detail: str,
+        shop_id: int,
+        since: datetime,
+        *,
+        charge_id: int | None = None,
+        asked_by: str | None = None,
+        code_hash: str | None = None,
+        unproven: bool = True,
+        void_too: bool = False,
+    ) -> Sequence[m.SecurityEvent]: ...
+    async def void_code(self, event_id: int, reason: str) -> bool: ...
     async def unproven_of_town(
-        self, kind: str, municipality_id: int, since: datetime, *, but: Collection[str] = ()
-    ) -> Sequence[tuple[str, str, datetime]]: ...
+        self, kind: str, municipality_id: int, since: datetime
+    ) -> Sequence[tuple[str, str, str | None, datetime]]: ...
     async def forget_address(self, channel: str, address: str) -> None: ...
 
 

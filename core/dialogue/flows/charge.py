@@ -623,6 +623,16 @@ async def code_at_till(turn: Turn, inp: Input, code: str) -> bool:
     if found is None:
         return False
     shop_id, waiting = found
+    if await charge_service.ended_refund_code(turn.uow, shop_id, code, turn.now):
+        # A customer reads out the code of a refund that is over (cancelled, or done): not
+        # a payment's wrong code, counted against the shop.
+        turn.say(
+            t(
+                "That is a customer's code for a refund that is no longer open: it does "
+                "nothing now. To refund, write STORNO again."
+            )
+        )
+        return True
     if not waiting:
         turn.say(t("No payment is waiting for a code at this till. To charge, write PAGA."))
         return True
