@@ -178,7 +178,11 @@ async def request_charge(
         for earlier in await _replace_pending(uow, shop, citizen, now):
             if earlier.code_hash:  # the citizen holds a code from it; a card charge sent none
                 await _tell_void(uow, earlier, citizen, shop, now)
-        position = None if unused is None else card_domain.draw_position(unused)
+        position = None
+        if unused is not None:
+            position = card_domain.draw_position(
+                await _drawable_at(uow, shop, citizen, unused, municipality)
+            )
         return await _request_with_pin(
             uow,
             shop,
@@ -329,6 +333,25 @@ async def _replace_pending(
         ):
             cancelled.append(earlier)
     return cancelled
+
+
+async def _drawable_at(
+    uow: UnitOfWork,
+    shop: m.Shop,
+    citizen: m.Citizen,
+    unused: list[int],
+    municipality: m.Municipality,
+) -> list[int]:
+    """The unused cells this shop may ask for: never one its till was shown for a payment
+    not made (its code may have been heard there; other shops may still draw it). A shop
+    shown every cell left without a payment is refused as for a card with no codes left:
+    the holder pays elsewhere, or asks the office for a new card."""
+    assert citizen.card_issued_at is not None  # a grid is printed when the card is issued
+    shown = await uow.charges.card_positions_shown(citizen.id, shop.id, citizen.card_issued_at)
+    drawable = card_domain.drawable_at_shop(unused, shown)
+    if not drawable:
+        raise NotAllowed(Refusal.CARD_CODES_USED_UP, town=municipality.name)
+    return drawable
 
 
 async def _request_with_pin(

@@ -84,11 +84,42 @@ async def test_positions_are_drawn_among_unused_codes_only(core: Core) -> None:
     card = await issue(core, town)
     await _use_all_but(core, town, {4, 17})
     seen = set()
-    for _ in range(12):
-        requested = await request(core, town.shop_id, card.card_code, 1_00)
+    # A first draw at each of 12 shops (a shop is not asked twice for a cell, below).
+    for shop in [town.shop_id] + [await another_shop(core, town, n) for n in range(1, 12)]:
+        requested = await request(core, shop, card.card_code, 1_00)
         seen.add(requested.card_position)
     assert seen <= {4, 17}
     assert seen == {4, 17}  # drawn at random: 12 draws of two give both (1 in 2048 not)
+
+
+async def test_a_shop_is_never_asked_again_for_a_cell_shown_without_a_payment(
+    core: Core,
+) -> None:
+    """The cashier may have heard the code of a cell asked for a payment not made
+    (cancelled, replaced, expired): if the server drew that cell at the same till again,
+    the cashier could pay with it without the holder. So the till is asked for other cells;
+    other shops may still draw it, and the code pays there."""
+    town = await make_town(core, citizens=1)
+    await without_phone(core, town)
+    card = await issue(core, town)
+    await _use_all_but(core, town, {4, 17})
+    first = await request(core, town.shop_id, card.card_code, 1_00)
+    second = await request(core, town.shop_id, card.card_code, 1_00)  # replaces the first
+    assert {first.card_position, second.card_position} == {4, 17}
+    async with core.uow() as uow:
+        assert await charges.cancel_charge(
+            uow, charge_id=second.charge_id, shop_id=town.shop_id, now=core.now()
+        )
+        await uow.commit()
+    before = await balance(core, town)
+    with pytest.raises(NotAllowed) as refused:
+        await request(core, town.shop_id, card.card_code, 1_00)
+    assert refused.value.code == Refusal.CARD_CODES_USED_UP
+    other = await another_shop(core, town, 1)
+    there = await request(core, other, card.card_code, 1_00)
+    assert there.card_position in {4, 17}
+    result = await confirm(core, other, there.charge_id, slip_code(card, there))
+    assert result.outcome is OK and await balance(core, town) == before - 1_00
 
 
 async def test_a_used_code_typed_for_a_second_charge_is_refused_and_nothing_moves(
@@ -228,25 +259,37 @@ async def test_reissue_voids_the_old_grid(core: Core) -> None:
     assert result.outcome is OK
 
 
-def _draw(monkeypatch: pytest.MonkeyPatch, position: int) -> None:
-    """The server's next draws give `position` (which must still be unused)."""
+def _draw(monkeypatch: pytest.MonkeyPatch, position: int | None = None) -> list[list[int]]:
+    """The server's next draws give `position` (which must be drawable), or draw as usual
+    (None); returns the cells each draw chose from."""
+    offered: list[list[int]] = []
+    real = card_domain.draw_position
 
     def draw(unused: Sequence[int]) -> int:
-        assert position in unused, f"position {position} is no longer unused"
+        offered.append(list(unused))
+        if position is None:
+            return real(unused)
+        assert position in unused, f"position {position} may not be drawn"
         return position
 
     monkeypatch.setattr(card_domain, "draw_position", draw)
+    return offered
 
 
 async def _pays_later_with_the_same_code(
     core: Core, town: Town, card: cards.CardData, position: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A new payment, drawn at `position`, is confirmed by the code of that cell."""
+    """The shop that was shown `position` for a payment not made is never asked for it
+    again; another shop's payment drawn at it is confirmed by the code of that cell."""
+    offered = _draw(monkeypatch)
+    here = await request(core, town.shop_id, card.card_code, 1_00)
+    assert position not in offered[-1] and here.card_position != position
+    other = await another_shop(core, town, 1)
     _draw(monkeypatch, position)
     before = await balance(core, town)
-    again = await request(core, town.shop_id, card.card_code, 2_00)
+    again = await request(core, other, card.card_code, 2_00)
     assert again.card_position == position
-    result = await confirm(core, town.shop_id, again.charge_id, slip_code(card, again))
+    result = await confirm(core, other, again.charge_id, slip_code(card, again))
     assert result.outcome is OK and result.card_codes_left == card_domain.GRID_SIZE - 1
     assert await balance(core, town) == before - 2_00
     [used] = [x for x in await _grid(core, town) if x.used_at is not None]
@@ -322,21 +365,26 @@ async def test_wrong_codes_and_cancelled_payments_spend_no_code(
     closed = await confirm(core, town.shop_id, first.charge_id, right)
     assert closed.outcome is charges.ConfirmOutcome.NOT_PENDING
     later(core)
-    _draw(monkeypatch, position)
     second = await request(core, town.shop_id, card.card_code, 1_00)
     third = await request(core, town.shop_id, card.card_code, 1_00)  # replaces the second
+    # Cells shown at this till for payments not made are not asked for here again.
+    assert second.card_position not in (None, position)
+    assert third.card_position not in (None, position, second.card_position)
     assert (await _charge(core, second.charge_id)).closed_reason == "replaced"
-    assert (await confirm(core, town.shop_id, second.charge_id, right)).outcome is (
-        charges.ConfirmOutcome.NOT_PENDING
-    )
+    assert (
+        await confirm(core, town.shop_id, second.charge_id, slip_code(card, second))
+    ).outcome is (charges.ConfirmOutcome.NOT_PENDING)
+    wrong_codes = [code for code in others if code != slip_code(card, third)]
     outcomes = [
-        (await confirm(core, town.shop_id, third.charge_id, wrong)).outcome for wrong in others[1:3]
+        (await confirm(core, town.shop_id, third.charge_id, wrong)).outcome
+        for wrong in wrong_codes[1:3]
     ]
     assert outcomes == [WRONG, charges.ConfirmOutcome.CARD_LOCKED_AT_SHOP]
     assert all(x.used_at is None for x in await _grid(core, town))
     # Another shop, at the same cell, pays with the code.
     other = await another_shop(core, town, 1)
     before = await balance(core, town)
+    _draw(monkeypatch, position)
     fourth = await request(core, other, card.card_code, 1_00)
     assert fourth.card_position == position
     result = await confirm(core, other, fourth.charge_id, right)

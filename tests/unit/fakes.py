@@ -880,6 +880,24 @@ class FakeCharges(_Fake):
             )
         )
 
+    async def card_positions_shown(
+        self, citizen_id: int, shop_id: int, since: datetime
+    ) -> set[int]:
+        paid = (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)
+        return {
+            x.card_code_position
+            for x in self.store.rows(
+                m.Charge,
+                lambda x: (
+                    x.citizen_id == citizen_id
+                    and x.shop_id == shop_id
+                    and x.created_at >= since
+                    and x.status not in paid
+                ),
+            )
+            if x.card_code_position is not None
+        }
+
     async def last_card_payment(self, citizen_id: int, shop_id: int | None) -> datetime | None:
         paid = (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)
         times = [
