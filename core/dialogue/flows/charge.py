@@ -377,6 +377,7 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         )
         outcome = charge_service.ConfirmOutcome
         amount = Money(result.amount_cents)
+        grid = pin and s.position is not None  # a card's one-time code, not an old card's PIN
         if result.outcome is outcome.WRONG_CODE and self._till_ended(turn):
             # The charge stays pending in the service (its own limit applies); only this
             # chat stops typing codes until the shop's own phone confirms the till again.
@@ -433,6 +434,12 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         elif result.outcome is outcome.CARD_BLOCKED:
             turn.say(
                 t(
+                    "Too many wrong codes: card blocked, payment of {amount} cancelled. The "
+                    "holder must ask the office for a new card.",
+                    amount=amount,
+                )
+                if grid
+                else t(
                     "Too many wrong PINs: card blocked, payment of {amount} cancelled. The "
                     "holder must ask the office for a new card.",
                     amount=amount,
@@ -448,11 +455,20 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             texts = [
                 # Neutral: a cashier's typo, a customer's slip and a guess read alike. A shop
                 # locked as a whole hears that instead (one SMS): PAGA tells it of the card.
-                t(
-                    "Too many wrong PINs for this card: payment of {amount} cancelled. This "
-                    "shop can charge it again from {until}.",
-                    amount=amount,
-                    until=Moment(again),
+                (
+                    t(
+                        "Too many wrong codes for this card: payment of {amount} cancelled. "
+                        "This shop can charge it again from {until}.",
+                        amount=amount,
+                        until=Moment(again),
+                    )
+                    if grid
+                    else t(
+                        "Too many wrong PINs for this card: payment of {amount} cancelled. "
+                        "This shop can charge it again from {until}.",
+                        amount=amount,
+                        until=Moment(again),
+                    )
                 )
                 if again is not None and result.shop_lock is ShopLock.NONE
                 else t(
@@ -471,6 +487,23 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                     t("The shop cannot charge until the municipality's office unlocks it.")
                 )
             turn.say(*texts, options=AFTER)
+        elif result.outcome is outcome.EXPIRED and grid:
+            # The card's code was not spent (only a payment made spends it): say so, for the
+            # holder who fears a code of the slip is lost.
+            turn.say(
+                t(
+                    "Too late: the payment of {amount} was cancelled, and code no. {position} "
+                    "of the card was not used. Start again.",
+                    amount=amount,
+                    position=known(s.position),
+                ),
+                options=AFTER,
+            )
+        elif result.outcome is outcome.EXPIRED and pin:
+            turn.say(
+                t("Too late: the payment of {amount} was cancelled. Start again.", amount=amount),
+                options=AFTER,
+            )
         elif result.outcome is outcome.EXPIRED:
             turn.say(
                 t(
@@ -591,6 +624,16 @@ async def code_at_till(turn: Turn, inp: Input, code: str) -> bool:
     if found is None:
         return False
     shop_id, waiting = found
+    if await charge_service.ended_refund_code(turn.uow, shop_id, code, turn.now):
+        # A customer reads out the code of a refund that is over (cancelled, or done): not
+        # a payment's wrong code, counted against the shop.
+        turn.say(
+            t(
+                "That is a customer's code for a refund that is no longer open: it does "
+                "nothing now. To refund, write STORNO again."
+            )
+        )
+        return True
     if not waiting:
         turn.say(t("No payment is waiting for a code at this till. To charge, write PAGA."))
         return True
@@ -620,7 +663,14 @@ async def cancel_at_till(turn: Turn) -> bool:
                 turn.uow, charge_id=each.charge_id, shop_id=shop_id, now=turn.now
             )
         turn.say(
+            # A card's code was not spent: it still pays when the till asks for it again.
             t(
+                "Payment of {amount} with card {card} cancelled: nothing was paid.",
+                amount=Money(each.amount_cents),
+                card=each.sent_to,
+            )
+            if each.channel == "card"
+            else t(
                 "Payment of {amount} cancelled: the customer's code no longer works.",
                 amount=Money(each.amount_cents),
             )
