@@ -197,8 +197,13 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             turn.say(*wrong.texts, request=wrong.request)
         if not before:
             return
+        if turn.flow != self.name:
+            # Refused (nobody found, the person's codes of the hour, the shop locked):
+            # nothing new started, so the payment waiting keeps its code, and is said.
+            _say_with(turn, len(turn.replies) - 1, [_left_waiting(before[0])], first=False)
+            return
         s = turn.state
-        asked = s.charge_id if turn.flow == self.name and isinstance(s, ChargeState) else None
+        asked = s.charge_id if isinstance(s, ChargeState) else None
         await tills.cancel_waiting(
             turn.uow, shop_id=shop_id, till=till, now=turn.now, reason=tills.REPLACED, keep=asked
         )
@@ -209,7 +214,7 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             )
         }
         gone = [each for each in before if each.charge_id not in left]
-        _say_before(turn, start, [cancelled_text(each) for each in gone])
+        _say_with(turn, start, [cancelled_text(each) for each in gone], first=True)
 
     async def _who_and_amount(self, turn: Turn, text: str) -> None:
         """Who pays, and the amount when it follows on the same line (PAGA's words, or the
@@ -649,24 +654,33 @@ def cancelled_text(waiting: charge_service.WaitingCharge) -> Text:
     )
 
 
-def _say_before(turn: Turn, start: int, notes: list[Text]) -> None:
-    """Put `notes` before the replies said since `start`: in the first of them when it is
-    plain text and they fit one SMS together, else as a message of their own."""
+def _left_waiting(waiting: charge_service.WaitingCharge) -> Text:
+    return t(
+        "A payment of {amount} waits for the customer's code: write it here, or ANNULLA.",
+        amount=Money(waiting.amount_cents),
+    )
+
+
+def _say_with(turn: Turn, at: int, notes: list[Text], *, first: bool) -> None:
+    """Say `notes` in reply `at`, before its texts (`first`) or after them, when it is
+    plain text and they fit one SMS together; else as a message of their own, before or
+    after it."""
     if not notes:
         return
-    first = turn.replies[start] if start < len(turn.replies) else None
+    reply = turn.replies[at] if 0 <= at < len(turn.replies) else None
+    texts = (*notes, *reply.texts) if first and reply else (*reply.texts, *notes) if reply else ()
     if (
-        first is not None
-        and first.request is None
-        and first.document is None
-        and first.pin is None
-        and first.invoice is None
-        and not first.sensitive
-        and (not turn.is_sms or turn.fits_sms([*notes, *first.texts], first.options))
+        reply is not None
+        and reply.request is None
+        and reply.document is None
+        and reply.pin is None
+        and reply.invoice is None
+        and not reply.sensitive
+        and (not turn.is_sms or turn.fits_sms(list(texts), reply.options))
     ):
-        turn.replies[start] = replace(first, texts=(*notes, *first.texts))
+        turn.replies[at] = replace(reply, texts=texts)
         return
-    turn.replies.insert(start, Reply(texts=tuple(notes)))
+    turn.replies.insert(at if first else len(turn.replies), Reply(texts=tuple(notes)))
 
 
 def _till(turn: Turn) -> str:
