@@ -217,8 +217,8 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         number=str(p["change_id"]),
     ),
     "card.already_printed": lambda p: t(
-        "There is no approved card to print: it was printed already (the PIN is printed only "
-        "once), or withdrawn. If the holder did not get it, ask for a new card."
+        "There is no approved card to print: it was printed already (its codes are printed "
+        "only once), or withdrawn. If the holder did not get it, ask for a new card."
     ),
     "card.print_not_yours": lambda p: t(
         "Only the operator who asked this card, or the manager who approved it, prints it."
@@ -242,7 +242,7 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     ),
     "card.print_expired": lambda p: t(
         "Card request {number} was approved but not printed by {until}: it expired, and no "
-        "card or PIN was made. Ask for a new card; a manager other than you approves it "
+        "card or codes were made. Ask for a new card; a manager other than you approves it "
         "again.",
         number=str(p["change_id"]),
         until=_moment(p["print_by"]),

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from stdnum import luhn
 from stdnum.it import codicefiscale
 
 from core.bootstrap import Core
+from core.domain import cards as card_domain
+from core.domain import otp
 from core.domain.identity import mask_phone, normalize_phone
 from core.domain.shops import MemberRole, ShopCategory
 from core.services import allocation, cards, charges, fund, ledger, municipalities, operators
@@ -153,6 +155,22 @@ def slip_code(card: cards.CardData, requested: charges.ChargeRequested) -> str:
         return card.pin
     assert card.codes, "the grid is printed only when the card is issued"
     return card.codes[requested.card_position - 1]
+
+
+async def pin_only(core: Core, card: cards.CardData, pin: str = "246810") -> cards.CardData:
+    """The card as one issued before the grids (migration 0031 finds it so): no grid, a
+    static PIN. The same card, with the PIN the holder types."""
+    async with core.uow() as uow:
+        citizen = await uow.session.scalar(
+            select(m.Citizen).where(m.Citizen.card_code == card.card_code)
+        )
+        assert citizen is not None
+        await uow.session.execute(delete(m.CardCode).where(m.CardCode.citizen_id == citizen.id))
+        salt = otp.new_salt()
+        citizen.card_pin_salt = salt
+        citizen.card_pin_hash = card_domain.hash_pin(uow.keys, pin, salt)
+        await uow.commit()
+    return replace(card, pin=pin, codes=(), grid=False)
 
 
 async def request(core: Core, town_shop: int, who: str, cents: int) -> charges.ChargeRequested:

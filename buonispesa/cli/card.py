@@ -37,7 +37,7 @@ def card(
     language: Annotated[str, typer.Option("--lang", help="Language of the card: it or en")] = "it",
     reissue: Annotated[
         bool,
-        typer.Option(help="Replace the holder's card: the old number and PIN stop working"),
+        typer.Option(help="Replace the holder's card: the old number and codes stop working"),
     ] = False,
     bot_username: Annotated[
         str | None,
@@ -56,7 +56,7 @@ def card(
         ),
     ] = None,
 ) -> None:
-    """Issue a card with a PIN and write its PDF to print: the card, then the PIN slip.
+    """Issue a card and write its PDF to print: the card, then the slip of its codes.
 
     With --by naming an office operator the card is asked (nothing is written), and a
     manager who did not ask approves it with `citizen phone-change approve`; then the
@@ -68,7 +68,7 @@ def card(
 
     if out_file.suffix.lower() != ".pdf":
         fail(t("--out: use a .pdf file name, not {name}.", name=repr(out_file.name)))
-    target = OutFile(out_file, force=force, personal=True)  # the PIN slip is in it
+    target = OutFile(out_file, force=force, personal=True)  # the slip of codes is in it
     target.check()
     if language not in LANGUAGES:
         fail(t("--lang: one of {languages}.", languages=", ".join(LANGUAGES)))
@@ -115,7 +115,7 @@ def card(
                     return change.id, expired
                 issued = await phone_changes.print_card(uow, account, town, citizen, core.now())
             link = deep_link(username, issued.card_code) if username else None
-            # The PIN exists in clear only here: the file is written before the commit and
+            # The codes exist in clear only here: the file is written before the commit and
             # appears only once it succeeded, so a card on paper always matches the database.
             with target.staged(card_pdf(issued, language, link)):
                 await uow.commit()
@@ -129,7 +129,7 @@ def card(
                 say(
                     t(
                         "Card request {number} was approved but not printed by {until}: it "
-                        "expired, and no card or PIN was made.",
+                        "expired, and no card or codes were made.",
                         number=str(expired.id),
                         until=Moment(expired.print_by),
                     )
@@ -189,7 +189,7 @@ def cards_list(
         say(t("Codice fiscale")),
         say(t("Card number")),
         say(t("Issued")),
-        say(t("Wrong PINs (24 h)")),
+        say(t("Wrong codes (24 h)")),
         say(t("Codes left")),
         say(t("Status")),
     )

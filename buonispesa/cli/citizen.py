@@ -141,7 +141,7 @@ def phone_change_list(code: str) -> None:
     kinds = {
         "phone": t("new phone"),
         "delegate": t("delegate"),
-        "card": t("card with PIN"),
+        "card": t("card with codes"),
     }
     table = Table(
         say(t("Request")),

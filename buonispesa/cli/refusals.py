@@ -53,14 +53,14 @@ def _pending_request(p: Mapping[str, object]) -> Text:
         )
     if kind == "card" and p.get("status") == "approved":
         return t(
-            "An approved card with a PIN for this person waits to be printed (request "
+            "An approved card for this person waits to be printed (request "
             "{number}): print it with 'admin card … --by' or withdraw it first (admin "
             "citizen phone-change withdraw).",
             number=number,
         )
     if kind == "card":
         return t(
-            "A card with a PIN for this person waits for approval (request {number}): approve "
+            "A card for this person waits for approval (request {number}): approve "
             "or withdraw it first (admin citizen phone-change).",
             number=number,
         )

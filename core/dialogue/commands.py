@@ -251,7 +251,7 @@ def of_answer(
     return command
 
 
-def interrupt(turn: Turn) -> Text | None:
+async def interrupt(turn: Turn) -> Text | None:
     """Leave the current flow for another request; a draft keeps its answers for later.
     Returns what reminds the person of the draft left waiting, or of what the flow left
     open (a payment waiting for its code); None when nothing was kept or left open."""
@@ -262,6 +262,8 @@ def interrupt(turn: Turn) -> Text | None:
     if flow is not None and reminder is None:
         # A payment left waiting for its code stays open: said, never dropped in silence.
         reminder = flow.left_open(turn)
+    if flow is not None:
+        await flow.on_leave(turn)
     turn.finish()
     return reminder
 
@@ -348,7 +350,7 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         await say_help(turn)
         await reprompt(turn)
     elif name == "menu":
-        await show_menu(turn, interrupt(turn))
+        await show_menu(turn, await interrupt(turn))
     elif name == "leave":
         if turn.flow is None and await is_shop_member(turn):
             await FLOWS["leave"].begin(turn, arg)
@@ -385,14 +387,14 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         else:
             offer_languages(turn)
     elif name == "start":
-        reminder = interrupt(turn)
+        reminder = await interrupt(turn)
         if arg:
             await deep_link(turn, arg)
             remind(turn, reminder)
         else:
             await show_menu(turn, reminder or welcome(turn))
     elif name in ("balance", "status", "card", "reimbursement"):
-        reminder = interrupt(turn)
+        reminder = await interrupt(turn)
         show = {
             "balance": citizen_requests.show_balance,
             "status": citizen_requests.show_status,
@@ -411,12 +413,12 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             else t("You're welcome! Write SALDO, NEGOZI or AIUTO when you need.")
         )
     elif name == "switch":
-        reminder = interrupt(turn)
+        reminder = await interrupt(turn)
         turn.memory.shop_id = None
         await show_menu(turn, reminder)
     elif name in FLOW_COMMANDS:
         again = turn.flow == FLOW_COMMANDS[name]
-        reminder = interrupt(turn)
+        reminder = await interrupt(turn)
         if reminder is not None and not again:
             # Before the new request's question, which stays the last thing asked.
             # (The same request written again offers its draft back at once.)

@@ -306,7 +306,7 @@ class DialogueEngine:
             # user who wrote "Stop." to end a question must not find the service mute),
             # while general notices stay off until START.
         if command is not None and command[0] == "stop":
-            commands.interrupt(turn)
+            await commands.interrupt(turn)
             turn.stopped = True
             # The one message after STOP: what stops, what still arrives, how to undo it.
             turn.say(STOPPED)
@@ -359,7 +359,7 @@ class DialogueEngine:
             # registration): keep the number, and carry on at the same step.
             linked = await link_contact(turn, inp.contact)
             if linked.refused:
-                commands.interrupt(turn)
+                await commands.interrupt(turn)
                 turn.say(NEUTRAL_REFUSAL)
                 return
             turn.say(t("Thank you: we have your phone number."))
@@ -368,7 +368,7 @@ class DialogueEngine:
         if inp.contact is not None and (flow is None or turn.step not in flow.contact_steps):
             linked = await link_contact(turn, inp.contact)
             if linked.refused:
-                commands.interrupt(turn)
+                await commands.interrupt(turn)
                 turn.say(NEUTRAL_REFUSAL)
             elif linked.citizen is None:
                 turn.say(await citizen_requests.no_vouchers(turn))
@@ -378,7 +378,7 @@ class DialogueEngine:
                 await show_menu(turn)
             return
         if inp.location is not None and (flow is None or turn.step not in flow.location_steps):
-            reminder = commands.interrupt(turn)
+            reminder = await commands.interrupt(turn)
             await near(turn, inp.location)
             commands.remind(turn, reminder)
             return
@@ -471,7 +471,7 @@ class DialogueEngine:
             )
             if stale is not None and stale.id != routing.conversation.id:
                 await conversations.forget(turn.uow, stale)
-            commands.interrupt(turn)
+            await commands.interrupt(turn)
             turn.memory.shop_id = None
         turn.municipality = town
         turn.forget_citizen()
@@ -481,5 +481,5 @@ class DialogueEngine:
         if not routing.by_choice or len(routing.towns) < 2:
             await show_menu(turn)
             return
-        commands.interrupt(turn)
+        await commands.interrupt(turn)
         offer_towns(turn, [(x.id, x.name) for x in routing.towns])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core.domain.cards import SLIP_PIN
 from core.domain.errors import DomainError, Refusal
 from core.domain.messages import Moment, Money, Text, t
 
@@ -128,17 +129,19 @@ _SENTENCES: dict[str, Text] = {
         "We cannot send the code to this person: they have no phone or chat. Ask them "
         "to contact the office."
     ),
+    # Either kind of card: the till then names the code to ask for (a cell, or the PIN).
     Refusal.CITIZEN_PAYS_BY_CARD: t(
-        "This person pays with their voucher card: type or scan the card number, then "
-        "they type the PIN."
+        "This person pays with their voucher card: type or scan the card number, and we "
+        "tell you which code of the card to ask for."
     ),
+    # A card with a grid of codes; an old card's PIN is named instead (_PIN_CARD below).
     Refusal.CARD_BLOCKED: t(
-        "This card is blocked after too many wrong PINs. The holder must ask the office for "
+        "This card is blocked after too many wrong codes. The holder must ask the office for "
         "a new card."
     ),
     Refusal.CARD_LOCKED_AT_SHOP: t(
-        "Too many wrong PINs for this card here: this shop can charge it again from {until}. "
-        "It still works at other shops."
+        "Too many wrong codes for this card here: this shop can charge it again from "
+        "{until}. It still works at other shops."
     ),
     Refusal.CARD_CODES_USED_UP: t(
         "Every code of this card was used: it pays no more. The holder must ask the office "
@@ -196,6 +199,19 @@ _SENTENCES: dict[str, Text] = {
 
 GENERIC = t("Sorry, that did not work. Please try again.")
 
+# The same refusals for a card issued before the grids, which pays with its PIN
+# (a DomainError's `slip` is cards.SLIP_PIN).
+_PIN_CARD: dict[str, Text] = {
+    Refusal.CARD_BLOCKED: t(
+        "This card is blocked after too many wrong PINs. The holder must ask the office for "
+        "a new card."
+    ),
+    Refusal.CARD_LOCKED_AT_SHOP: t(
+        "Too many wrong PINs for this card here: this shop can charge it again from {until}. "
+        "It still works at other shops."
+    ),
+}
+
 
 def _reason(code: str) -> str:
     # "codice_fiscale.component" and "…invalid" read like a format error to a person;
@@ -219,6 +235,9 @@ def error_text(error: DomainError) -> Text:
     template = _SENTENCES.get(code)
     if template is None:
         return GENERIC
+    pin_card = error.params.get("slip") == SLIP_PIN
+    if pin_card and code in _PIN_CARD:
+        template = _PIN_CARD[code]
     if error.code == "shop.locked":
         until = str(error.params.get("until", ""))
         try:
@@ -251,8 +270,13 @@ def error_text(error: DomainError) -> Text:
         try:
             return t(template.msgid, until=Moment(datetime.fromisoformat(until)))
         except ValueError:
+            if pin_card:
+                return t(
+                    "Too many wrong PINs for this card here: this shop cannot charge it for a "
+                    "while. It still works at other shops."
+                )
             return t(
-                "Too many wrong PINs for this card here: this shop cannot charge it for a "
+                "Too many wrong codes for this card here: this shop cannot charge it for a "
                 "while. It still works at other shops."
             )
     return template

@@ -20,7 +20,7 @@ from core.dialogue.flows.base import ConfirmedFlow
 from core.dialogue.flows.charge import code_at_till
 from core.dialogue.flows.citizen import represented
 from core.domain import otp
-from core.domain.messages import Money, t
+from core.domain.messages import Money, Text, t
 from core.services import charges
 from core.services.outbox import payer_of
 from core.storage import models as m
@@ -73,6 +73,13 @@ async def on_code(turn: Turn, inp: Input) -> bool:
     payments = await charges.awaiting_code(turn.uow, holder.id, turn.now) if holder else []
     expired = await charges.expired_codes(turn.uow, holder.id, turn.now) if holder else []
     keys = turn.uow.keys
+    refund = await charges.refund_code_sent_here(
+        turn.uow, turn.channel, turn.address, code, turn.now
+    )
+    if refund is not None:
+        # A cashier's refund code sent back to us: never a wrong try of anything here.
+        turn.say(_refund_code_here(refund))
+        return True
     # A payment's own code is never counted against a request left at its code step.
     if not any(
         otp.code_matches(keys, code, charge.code_salt, charge.code_hash)
@@ -98,6 +105,32 @@ async def on_code(turn: Turn, inp: Input) -> bool:
     # A shop's chat: the code of the payment this till left waiting (MENU at its code
     # step, the terminal chat opened again), judged at that payment's code step.
     return await code_at_till(turn, inp, code)
+
+
+def _refund_code_here(refund: charges.RefundCodeHere) -> Text:
+    """What a customer who sends us the code of a cashier's refund is told: it is for the
+    cashier while the refund waits; else that the refund was made, or that the request
+    is over and the code no longer works."""
+    amount = Money(refund.amount_cents)
+    if refund.refunded:
+        return t(
+            "{shop} has already refunded you {amount}: this code is no longer needed.",
+            shop=refund.shop,
+            amount=amount,
+        )
+    if refund.waiting:
+        return t(
+            "This code is for the cashier of {shop}: read it to them only if you agree to "
+            "the refund of {amount}.",
+            shop=refund.shop,
+            amount=amount,
+        )
+    return t(
+        "This code was for a refund of {amount} from {shop}, which was cancelled: it no "
+        "longer works.",
+        amount=amount,
+        shop=refund.shop,
+    )
 
 
 async def on_words_while_paying(turn: Turn) -> bool:

@@ -308,7 +308,8 @@ def decision_letters_pdf(
             page.paragraph(
                 t(
                     "The amount is credited to your balance: pay at the participating shops "
-                    "with the code we send you, or with your card and its PIN."
+                    "with the code we send you, or with your voucher card and the code the "
+                    "cashier asks for."
                 )
             )
         page.paragraph(APPEAL)

@@ -14,7 +14,7 @@ docs/cards-and-delegates.md explains the rules.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from core.domain import otp
@@ -38,6 +38,10 @@ PIN_FAILURES_PER_SHOP = 3
 # the office issues a new one. A shop adds at most PIN_FAILURES_PER_SHOP to any window,
 # so this takes several shops (a thief trying shop after shop), never one.
 PIN_FAILURES_PER_CARD = 8
+# What a card's refusals at the till name (a DomainError's `slip`): the one-time codes of
+# its grid, or the PIN of a card issued before the grids.
+SLIP_GRID = "grid"
+SLIP_PIN = "pin"
 
 
 def shop_may_charge_from(wrong_at_shop: Sequence[datetime]) -> datetime | None:
@@ -73,6 +77,14 @@ def draw_position(unused: Sequence[int]) -> int:
     if not unused:
         raise ValueError("no unused code left on the card")
     return secrets.choice(list(unused))
+
+
+def drawable_at_shop(unused: Sequence[int], shown_to_shop: Collection[int]) -> list[int]:
+    """The unused positions a shop may be asked for: not one its till was shown for a
+    payment that was not made (expired, cancelled, refused for the balance), whose code
+    the cashier may have heard and could type again if that cell came back to their till.
+    Other shops may still draw it: they never heard it, and the payment it makes spends it."""
+    return [position for position in unused if position not in shown_to_shop]
 
 
 def grid_running_out(unused: int) -> bool:

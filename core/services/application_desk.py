@@ -245,8 +245,11 @@ class Desk:
     changeable: bool
     not_changeable_because: DomainError | None
     delegate_phone: str | None
-    card_code: str | None  # a card with a PIN was issued
+    card_code: str | None  # a printed card was issued
     card_blocked: bool
+    # Unused one-time codes of the card's grid; None: no card, or an old card with only a
+    # PIN (issued before the grids), to reissue.
+    card_codes_left: int | None
     phone_change: m.PhoneChange | None  # a new phone waiting for a second operator
     delegate_request: m.PhoneChange | None  # a delegate waiting for a second operator
     card_request: m.PhoneChange | None  # a card waiting, or approved and not yet printed
@@ -259,12 +262,14 @@ async def desk(uow: UnitOfWork, application: m.Application, citizen: m.Citizen) 
     except DomainError as refused:
         because = refused
     delegate = await uow.delegates.of_citizen(citizen.id)
+    unused = await cards.unused_positions(uow, citizen) if cards.has_pin_card(citizen) else None
     return Desk(
         changeable=because is None,
         not_changeable_because=because,
         delegate_phone=delegate.phone if delegate is not None else None,
         card_code=citizen.card_code if cards.has_pin_card(citizen) else None,
         card_blocked=citizen.card_blocked_at is not None,
+        card_codes_left=None if unused is None else len(unused),
         phone_change=await _pending(uow, citizen, phone_changes.PHONE),
         delegate_request=await _pending(uow, citizen, phone_changes.DELEGATE),
         card_request=await _pending(uow, citizen, phone_changes.CARD),

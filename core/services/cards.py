@@ -208,8 +208,8 @@ async def issue_card(
         )
         if replaced
         else t(
-            "{town}: the office issued a voucher card with a PIN for you. Not you? Call the "
-            "office.",
+            "{town}: the office issued a voucher card for you, with a slip of codes to pay. "
+            "Not you? Call the office.",
             town=municipality.name,
         )
     )

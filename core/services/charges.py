@@ -160,24 +160,30 @@ async def request_charge(
     check_amount(amount_cents, policy.payment_ceiling_cents())
     citizen = await find_beneficiary(uow, shop, citizen_reference, now, till=requested_by)
     with_pin = cards.pays_with_pin(citizen, citizen_reference)
-    if with_pin and citizen.card_blocked_at is not None:
-        raise NotAllowed(Refusal.CARD_BLOCKED)
     if with_pin:
-        # This shop typed too many wrong PINs for the card: not here for now, other shops
+        # A card with a grid pays only while unused codes are left; an old card (only a
+        # PIN, issued before the grids) pays with its PIN until the office reissues it.
+        # The refusals name what the card uses: its codes, or its PIN (`slip`).
+        unused = await cards.unused_positions(uow, citizen)
+        slip = card_domain.SLIP_PIN if unused is None else card_domain.SLIP_GRID
+        if citizen.card_blocked_at is not None:
+            raise NotAllowed(Refusal.CARD_BLOCKED, slip=slip)
+        # This shop typed too many wrong codes for the card: not here for now, other shops
         # still charge it (cards.shop_may_charge_from).
         until = await cards.shop_may_charge_from(uow, citizen, shop.id, now)
         if until is not None:
-            raise NotAllowed(Refusal.CARD_LOCKED_AT_SHOP, until=until.isoformat())
-        # A card with a grid pays only while unused codes are left; an old card (only a
-        # PIN, issued before the grids) pays with its PIN until the office reissues it.
-        unused = await cards.unused_positions(uow, citizen)
+            raise NotAllowed(Refusal.CARD_LOCKED_AT_SHOP, until=until.isoformat(), slip=slip)
         if unused is not None and not unused:
             raise NotAllowed(Refusal.CARD_CODES_USED_UP, town=municipality.name)
         # The balance is checked after the code, at confirmation: the code is the consent.
         for earlier in await _replace_pending(uow, shop, citizen, now):
             if earlier.code_hash:  # the citizen holds a code from it; a card charge sent none
                 await _tell_void(uow, earlier, citizen, shop, now)
-        position = None if unused is None else card_domain.draw_position(unused)
+        position = None
+        if unused is not None:
+            position = card_domain.draw_position(
+                await _drawable_at(uow, shop, citizen, unused, municipality)
+            )
         return await _request_with_pin(
             uow,
             shop,
@@ -334,6 +340,25 @@ async def _replace_pending(
         ):
             cancelled.append(earlier)
     return cancelled
+
+
+async def _drawable_at(
+    uow: UnitOfWork,
+    shop: m.Shop,
+    citizen: m.Citizen,
+    unused: list[int],
+    municipality: m.Municipality,
+) -> list[int]:
+    """The unused cells this shop may ask for: never one its till was shown for a payment
+    not made (its code may have been heard there; other shops may still draw it). A shop
+    shown every cell left without a payment is refused as for a card with no codes left:
+    the holder pays elsewhere, or asks the office for a new card."""
+    assert citizen.card_issued_at is not None  # a grid is printed when the card is issued
+    shown = await uow.charges.card_positions_shown(citizen.id, shop.id, citizen.card_issued_at)
+    drawable = card_domain.drawable_at_shop(unused, shown)
+    if not drawable:
+        raise NotAllowed(Refusal.CARD_CODES_USED_UP, town=municipality.name)
+    return drawable
 
 
 async def _request_with_pin(
@@ -545,9 +570,6 @@ async def confirm_charge(
         now,
         policy.max_code_attempts,
     )
-    if cell is not None and matched and decision.step is Confirmation.EXPIRED:
-        # The right code, too late: it was said at the till, so it is spent all the same.
-        await uow.citizens.use_card_code(cell.id, charge.id, now)
     if card_refused and decision.step not in _CLOSED_OR_VOID:
         await uow.charges.mark(
             charge.id,
@@ -637,7 +659,9 @@ async def confirm_charge(
         # Used by another payment in the same instant: the guarded UPDATE lets one code
         # confirm one payment only.
         return await _void_for_a_used_card_code(uow, charge, ChargeStatus.CONFIRMED)
-    # From here the code is spent, even if the balance refuses the payment: it was said.
+    # The code is spent only by the payment it makes: refused for the balance below, it is
+    # given back in this same transaction, as a code typed too late, or for a payment
+    # cancelled or voided, was never taken (docs/cards-and-delegates.md).
     try:
         posted = await ledger.post(
             uow,
@@ -650,6 +674,8 @@ async def confirm_charge(
             charge_id=charge.id,
         )
     except InsufficientFunds:
+        if cell is not None:
+            await uow.citizens.release_card_code(cell.id, charge.id)
         await uow.charges.mark(
             charge.id,
             ChargeStatus.CONFIRMED,
@@ -847,6 +873,8 @@ async def count_wrong_code(
     )
     if lock is ShopLock.OFFICE:
         shop.blocked_at = now
+        # Until the office unlocks it the shop refunds nothing: its refund requests are void.
+        await void_refund_codes(uow, REFUND_SHOP_BLOCKED, now, shop_id=shop.id)
     elif lock is ShopLock.TIMED:
         shop.locked_until = now + timedelta(minutes=policy.shop_lock_minutes)
     return lock
@@ -972,6 +1000,17 @@ async def unlock_shop(
 REFUND_CODE = security.REFUND_CUSTOMER
 REFUND_CODES_PER_SHOP_PER_HOUR = 10
 
+# A cashier's refund request the customer holds a code for may become void otherwise than
+# by the customer's code: then the customer is told, once, in the transaction that voids
+# it (a confused customer would otherwise keep reading out a dead code), and the code,
+# typed later by the cashier or sent to our chat by the customer, is answered as void.
+# Why, as kept with the code (security_events.voided):
+REFUND_CANCELLED = "cancelled"  # the cashier cancelled it or left it, or it was refused
+REFUND_REPLACED = "replaced"  # the chat that asked it asked another refund
+REFUND_CASHIER_GONE = "cashier_gone"  # that chat left the shop or was removed from it
+REFUND_SHOP_BLOCKED = "shop_blocked"  # the shop was blocked for wrong codes
+REFUND_DONE = "refunded"  # the payment was refunded by another request (told as such)
+
 
 @dataclass(frozen=True)
 class RefundCode:
@@ -1021,11 +1060,13 @@ async def send_refund_code(
         raise NotAllowed(Refusal.CITIZEN_UNREACHABLE)
     channel, shown = shown_destination(citizen, payer)
     where = "Telegram" if channel != Channel.SMS else f"SMS {shown}".strip()
+    till = f"{by[0]}:{by[1]}"
     used_up = await security.codes_used_up(
         uow, payer.channel, payer.address, REFUND_CODE, now, content=content
     )
     if used_up is not None and used_up.valid is not None:
         held = used_up.valid
+        await _replaced(uow, shop.id, till, charge.id, now, but_hash=held.hash)
         return RefundCode(held.salt, held.hash, where, held.sent_at, held.wrong_tries, held=True)
     if used_up is not None:
         raise NotAllowed(Refusal.REFUND_CODES_TOO_MANY, when=used_up.next_at.isoformat())
@@ -1034,6 +1075,7 @@ async def send_refund_code(
     )
     if shop_next is not None:
         raise NotAllowed(Refusal.REFUND_SHOP_CODES_TOO_MANY, when=shop_next.isoformat())
+    await _replaced(uow, shop.id, till, charge.id, now)
     code, salt = otp.new_code(), otp.new_salt()
     code_hash = otp.hash_code(uow.keys, code, salt)
     await security.code_sent(
@@ -1047,6 +1089,8 @@ async def send_refund_code(
         municipality_id=shop.municipality_id,
         content=content,
         shop_id=shop.id,
+        charge_id=charge.id,
+        asked_by=till,
     )
     notify(
         uow,
@@ -1067,6 +1111,175 @@ async def send_refund_code(
         code=True,
     )
     return RefundCode(salt, code_hash, where, now)
+
+
+async def _replaced(
+    uow: UnitOfWork,
+    shop_id: int,
+    till: str,
+    charge_id: int,
+    now: datetime,
+    *,
+    but_hash: str | None = None,
+) -> None:
+    """A chat asks a refund: the earlier refund codes it asked (its conversation holds one
+    request at a time) are void. Their customers are told, except the customer of this
+    very payment, who gets this request's code (or holds it: `but_hash`) instead."""
+    for row in await uow.security.codes_of_shop(
+        security.CODE_SENT, REFUND_CODE, shop_id, now - timedelta(days=1), asked_by=till
+    ):
+        if row.code_hash == but_hash:
+            continue
+        await _void_refund_code(uow, row, REFUND_REPLACED, now, tell=row.charge_id != charge_id)
+
+
+async def void_refund_codes(
+    uow: UnitOfWork,
+    reason: str,
+    now: datetime,
+    *,
+    shop_id: int,
+    charge_id: int | None = None,
+    asked_by: str | None = None,
+    code_hash: str | None = None,
+) -> int:
+    """The cashier's refund requests of a shop (of a payment, of the chat that asked them,
+    or the one whose customer code has this hash; only this one when the customer already
+    gave its code back) became void for `reason`: each code is marked so, once, and each
+    customer told in the same transaction. Returns how many customers were told."""
+    told = 0
+    for row in await uow.security.codes_of_shop(
+        security.CODE_SENT,
+        REFUND_CODE,
+        shop_id,
+        now - timedelta(days=1),
+        charge_id=charge_id,
+        asked_by=asked_by,
+        code_hash=code_hash,
+        unproven=code_hash is None,
+    ):
+        told += await _void_refund_code(uow, row, reason, now, tell=True)
+    return told
+
+
+async def _void_refund_code(
+    uow: UnitOfWork, row: m.SecurityEvent, reason: str, now: datetime, *, tell: bool
+) -> bool:
+    """Mark one customer's refund code void (compare-and-set: two transactions voiding it
+    at once tell the customer once) and tell them. True when they were told."""
+    if not await uow.security.void_code(row.id, reason) or not tell or row.charge_id is None:
+        return False
+    charge = await uow.charges.by_id(row.charge_id)
+    if charge is None or charge.status == ChargeStatus.REFUNDED or reason == REFUND_DONE:
+        # Refunded after all: the refund's own message tells them.
+        return False
+    citizen = await uow.citizens.by_id(charge.citizen_id)
+    shop = await uow.shops.by_id(charge.shop_id)
+    if citizen is None or shop is None:
+        return False
+    return bool(
+        await notify_payer(
+            uow,
+            citizen,
+            Reply.of(
+                t(
+                    "The refund of {amount} from {shop} was cancelled: the code you received "
+                    "no longer works. Your balance has not changed.",
+                    amount=Money(charge.amount_cents),
+                    shop=shop.name,
+                )
+            ),
+            now,
+            charge_id=charge.id,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RefundCodeHere:
+    """A customer's refund code that came back to the chat it was sent to: the shop, the
+    amount, and whether it still works (its request waits), was given back (`refunded`),
+    or its request became void."""
+
+    shop: str
+    amount_cents: int
+    waiting: bool
+    refunded: bool
+
+
+async def refund_code_sent_here(
+    uow: UnitOfWork, channel: str, address: str, typed: str, now: datetime
+) -> RefundCodeHere | None:
+    """The refund code sent to this chat in the last day that `typed` is (read only:
+    nothing is counted), or None: a customer who sends it to us instead of reading it to
+    the cashier is told what it is for, or that its request is over."""
+    keys = uow.keys
+    for row in reversed(
+        await uow.security.of_address(security.CODE_SENT, channel, address, now - timedelta(days=1))
+    ):
+        if (
+            row.detail != REFUND_CODE
+            or row.code_salt is None
+            or row.code_hash is None
+            or row.charge_id is None
+            or not keys.code_matches(typed, row.code_salt, row.code_hash)
+        ):
+            continue
+        charge = await uow.charges.by_id(row.charge_id)
+        shop = await uow.shops.by_id(row.shop_id) if row.shop_id is not None else None
+        if charge is None or shop is None:
+            return None
+        refunded = charge.status == ChargeStatus.REFUNDED
+        waiting = not refunded and row.voided is None and row.proven_at is None
+        return RefundCodeHere(shop.name, charge.amount_cents, waiting, refunded)
+    return None
+
+
+async def ended_refund_code(uow: UnitOfWork, shop_id: int, typed: str, now: datetime) -> bool:
+    """Whether `typed` is the customer's code of a refund this shop asked in the last day
+    whose request is over (void, or its code already given back): typed at the till with
+    nothing open, it is said so, not taken for a payment's code. Read only."""
+    for row in await uow.security.codes_of_shop(
+        security.CODE_SENT,
+        REFUND_CODE,
+        shop_id,
+        now - timedelta(days=1),
+        unproven=False,
+        void_too=True,
+    ):
+        if (
+            (row.voided is not None or row.proven_at is not None)
+            and row.code_salt is not None
+            and row.code_hash is not None
+            and uow.keys.code_matches(typed, row.code_salt, row.code_hash)
+        ):
+            return True
+    return False
+
+
+async def earlier_refund_code(
+    uow: UnitOfWork, *, charge_id: int, typed: str, pending_hash: str, now: datetime
+) -> bool:
+    """Whether the customer code a cashier typed is one sent for an earlier refund request
+    to the same customer (void, or replaced by the code this request waits for): only the
+    customer reads it, so it is no wrong try (and gives its place back), and confirms
+    nothing."""
+    charge = await uow.charges.by_id(charge_id)
+    citizen = await uow.citizens.by_id(charge.citizen_id) if charge is not None else None
+    payer = await payer_of(uow, citizen) if citizen is not None else None
+    if payer is None:
+        return False
+    earlier = await security.earlier_code(
+        uow,
+        uow.keys,
+        payer.channel,
+        payer.address,
+        REFUND_CODE,
+        typed,
+        now,
+        pending_hash=pending_hash,
+    )
+    return earlier is not None
 
 
 async def refund_code_typed(
@@ -1103,19 +1316,20 @@ async def _card_blocked(
         attempts=attempts,
         closed_reason="card_blocked",
     )
-    await notify_payer(
-        uow,
-        citizen,
-        Reply.of(
-            t(
-                "Your voucher card was blocked after too many wrong PINs at several shops, "
-                "the last at {shop}. Ask the office for a new card.",
-                shop=shop.name,
-            )
-        ),
-        now,
-        charge_id=charge.id,
+    blocked = (
+        t(
+            "Your voucher card was blocked after too many wrong codes at several shops, the "
+            "last at {shop}. Ask the office for a new card.",
+            shop=shop.name,
+        )
+        if charge.card_code_position is not None
+        else t(
+            "Your voucher card was blocked after too many wrong PINs at several shops, "
+            "the last at {shop}. Ask the office for a new card.",
+            shop=shop.name,
+        )
     )
+    await notify_payer(uow, citizen, Reply.of(blocked), now, charge_id=charge.id)
     return ConfirmResult(ConfirmOutcome.CARD_BLOCKED, charge.id, charge.amount_cents)
 
 
@@ -1444,6 +1658,8 @@ async def refund_charge(
     except InsufficientFunds as exc:
         # The shop's account cannot go below zero: a run took its money meanwhile.
         raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED) from exc
+    # Other cashiers' requests to refund it are over: the customer hears of the refund.
+    await void_refund_codes(uow, REFUND_DONE, now, shop_id=charge.shop_id, charge_id=charge.id)
     citizen = await uow.citizens.by_id(charge.citizen_id)
     shop = await uow.shops.by_id(charge.shop_id)
     assert citizen is not None and shop is not None

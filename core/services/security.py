@@ -33,16 +33,43 @@ SHOP_UNLOCKED = "shop_unlocked"
 KEEP = timedelta(days=30)
 
 # Confirmation codes sent to one address (an SMS sender can be forged, so what an SMS
-# changes waits for a code sent to its number): at most CODES_PER_HOUR codes in an hour
-# and CODES_PER_DAY in a day that have not come back, each valid CODE_VALID, with
-# CODE_TRIES wrong tries in all.
-# Codes other people make us send to a person, counted apart from the person's own: a
-# cashier's refund asks the customer's consent by a code (core/services/charges.py). Their
-# count neither uses up the codes of the person's own requests nor is used up by them.
+# changes waits for a code sent to its number), each valid CODE_VALID, with CODE_TRIES
+# wrong tries in all. Codes that came back right never count (only the phone's owner
+# reads them). The others are counted per PURPOSE, a group of requests of one kind: at
+# most CODES_PER_HOUR in an hour and CODES_PER_DAY in a day of one purpose. A forger who
+# writes as a victim's number can make us send it codes of any request anyone may start
+# (an application, a shop's registration), and so use up that purpose's codes; with one
+# count for all, that flood would also stop the victim's own phone change, cashier work
+# or a refund's consent until the next day. Per purpose, it stops only what was flooded.
+# A cashier's refund asks the customer's consent by a code (core/services/charges.py):
+# codes other people make us send to a person are a purpose of their own.
 REFUND_CUSTOMER = "refund_customer"
-COUNTED_APART = frozenset({REFUND_CUSTOMER})
+APPLICATION = "application"  # the citizen's application and its appeal
+SHOP = "shop"  # a shop's registration and its people: cashier codes, joining, leaving
+TILL = "till"  # a shop's daily work from SMS: opening the till, the owner's refunds
+REFUND_CONSENT = "refund_consent"  # a cashier's refund, the customer's consent
+PURPOSES: dict[str, str] = {
+    "apply": APPLICATION,
+    "appeal": APPLICATION,
+    "register": SHOP,
+    "cashier": SHOP,
+    "cashiers": SHOP,
+    "join": SHOP,
+    "leave": SHOP,
+    "charge": TILL,
+    "refund": TILL,
+    REFUND_CUSTOMER: REFUND_CONSENT,
+}
 CODES_PER_HOUR = 5
 CODES_PER_DAY = 10
+# And all purposes together, CODES_PER_NUMBER_PER_DAY a day that never came back: each
+# is an SMS the town pays, and a forger flooding every purpose would otherwise cost
+# CODES_PER_DAY times their number, and more with each purpose added. Honest use never
+# meets it: its codes come back (a person typically has one or two waiting a day), and
+# it is above two purposes flooded to their limit, so a forger must flood three purposes
+# before any other one is touched; a cashier's refund codes, which no forger can start,
+# are limited per shop too.
+CODES_PER_NUMBER_PER_DAY = 30
 CODE_VALID = timedelta(minutes=10)
 CODE_TRIES = 3
 
@@ -61,6 +88,7 @@ async def record(
     code_salt: str | None = None,
     code_hash: str | None = None,
     code_content: str | None = None,
+    asked_by: str | None = None,
 ) -> None:
     """Record one event; the same key's rows older than KEEP go (except office unlocks,
     the record of what the office did): rate-limit rows say who typed what, and when."""
@@ -78,6 +106,7 @@ async def record(
             code_hash=code_hash,
             code_content=code_content,
             wrong_tries=0,
+            asked_by=asked_by,
         ),
         drop_before=None if kind == SHOP_UNLOCKED else now - KEEP,
     )
@@ -248,17 +277,44 @@ class CodesUsedUp:
     other_content: bool = False
 
 
-def _next_code_at(times: Sequence[datetime], now: datetime) -> datetime | None:
+def purpose_of(kind: str | None) -> str:
+    """The purpose a request's codes count against: a request not listed in PURPOSES
+    (a new one) counts on its own, never against another."""
+    return PURPOSES.get(kind or "", kind or "")
+
+
+def _next_code_at(
+    times: Sequence[datetime], now: datetime, *, per_hour: int | None, per_day: int
+) -> datetime | None:
     """When a new code may be sent to a number that was sent, at these `times` (the oldest
-    first), codes that never came back: None when it may be sent now."""
+    first), codes that never came back, `per_hour` and `per_day` at most (no hourly
+    limit when None): None when it may be sent now."""
     day = [x for x in times if x > now - timedelta(days=1)]
     hour = [x for x in day if x > now - timedelta(hours=1)]
     waits = []
-    if len(day) >= CODES_PER_DAY:
-        waits.append(day[len(day) - CODES_PER_DAY] + timedelta(days=1))
-    if len(hour) >= CODES_PER_HOUR:
-        waits.append(hour[len(hour) - CODES_PER_HOUR] + timedelta(hours=1))
+    if len(day) >= per_day:
+        waits.append(day[len(day) - per_day] + timedelta(days=1))
+    if per_hour is not None and len(hour) >= per_hour:
+        waits.append(hour[len(hour) - per_hour] + timedelta(hours=1))
     return max(waits, default=None)
+
+
+def _number_next_code_at(
+    sent: Sequence[tuple[str | None, datetime]], purpose: str, now: datetime
+) -> datetime | None:
+    """When a number that was sent these codes that never came back ((request, when), the
+    oldest first) may be sent a new one of `purpose`: that purpose's own limits, and the
+    number's ceiling of all purposes together."""
+    own = _next_code_at(
+        [at for kind, at in sent if purpose_of(kind) == purpose],
+        now,
+        per_hour=CODES_PER_HOUR,
+        per_day=CODES_PER_DAY,
+    )
+    ceiling = _next_code_at(
+        [at for _, at in sent], now, per_hour=None, per_day=CODES_PER_NUMBER_PER_DAY
+    )
+    return max((x for x in (own, ceiling) if x is not None), default=None)
 
 
 def _still_valid(row: m.SecurityEvent, now: datetime) -> bool:
@@ -267,6 +323,7 @@ def _still_valid(row: m.SecurityEvent, now: datetime) -> bool:
         and row.code_hash is not None
         and row.created_at + CODE_VALID > now
         and (row.wrong_tries or 0) < CODE_TRIES
+        and row.voided is None
     )
 
 
@@ -281,17 +338,15 @@ async def codes_used_up(
 ) -> CodesUsedUp | None:
     """None when a new code of request `kind` may be sent to the address now. Codes that
     came back right do not count: the owner who proves the number is never stopped by the
-    codes a forger made us send. At the limit, the last code of the request goes on only
-    for the `content` (content_digest) it was sent for. A kind COUNTED_APART counts only
-    its own codes, and the others count none of them."""
+    codes a forger made us send. Counted per purpose (purpose_of): codes of one purpose
+    never use up another's, and all together up to the number's ceiling. At the limit,
+    the last code of the request goes on only for the `content` (content_digest) it was
+    sent for."""
     sent = await uow.security.of_address(CODE_SENT, channel, address, now - timedelta(days=1))
-    waiting = [
-        x
-        for x in sent
-        if x.proven_at is None
-        and (x.detail == kind if kind in COUNTED_APART else x.detail not in COUNTED_APART)
-    ]
-    next_at = _next_code_at([x.created_at for x in waiting], now)
+    waiting = [x for x in sent if x.proven_at is None]
+    next_at = _number_next_code_at(
+        [(x.detail, x.created_at) for x in waiting], purpose_of(kind), now
+    )
     if next_at is None:
         return None
     same = [x for x in waiting if x.detail == kind and x.code_salt and x.code_hash]
@@ -319,9 +374,13 @@ async def code_sent(
     municipality_id: int | None,
     content: str | None = None,
     shop_id: int | None = None,
+    charge_id: int | None = None,
+    asked_by: str | None = None,
 ) -> None:
     """Count a code of request `kind` sent to the address, with its salted hash and the
-    digest of what it confirms (`shop_id`: the shop whose request sent it, when one did)."""
+    digest of what it confirms (`shop_id`: the shop whose request sent it, when one did;
+    `charge_id` and `asked_by`, "channel:address": the payment and the chat of a cashier's
+    refund that sent it)."""
     await record(
         uow,
         CODE_SENT,
@@ -334,6 +393,8 @@ async def code_sent(
         code_salt=salt,
         code_hash=code_hash,
         code_content=content,
+        charge_id=charge_id,
+        asked_by=asked_by,
     )
 
 
@@ -384,15 +445,23 @@ async def code_wrong_try(uow: UnitOfWork, channel: str, address: str, code_hash:
 
 
 async def numbers_at_code_limit(uow: UnitOfWork, municipality_id: int, now: datetime) -> int:
-    """How many of the town's numbers cannot be sent a new confirmation code now: many
-    codes that never came back are someone else's requests, or a forger's flood. (Codes
-    COUNTED_APART, a cashier's refund codes, do not stop the number's own requests.)"""
-    by_number: dict[tuple[str, str], list[datetime]] = {}
-    for channel, address, at in await uow.security.unproven_of_town(
-        CODE_SENT, municipality_id, now - timedelta(days=1), but=COUNTED_APART
+    """How many of the town's numbers cannot be sent a new confirmation code now for some
+    request of their own (some purpose at its limit, or the number at its ceiling): many
+    codes that never came back are someone else's requests, or a forger's flood. (A
+    cashier's refund codes, REFUND_CONSENT, are asked by shops, not by the number.)"""
+    by_number: dict[tuple[str, str], list[tuple[str | None, datetime]]] = {}
+    for channel, address, kind, at in await uow.security.unproven_of_town(
+        CODE_SENT, municipality_id, now - timedelta(days=1)
     ):
-        by_number.setdefault((channel, address), []).append(at)
-    return sum(1 for times in by_number.values() if _next_code_at(sorted(times), now) is not None)
+        by_number.setdefault((channel, address), []).append((kind, at))
+    return sum(
+        1
+        for sent in by_number.values()
+        if any(
+            _number_next_code_at(sorted(sent, key=lambda x: x[1]), purpose, now) is not None
+            for purpose in {purpose_of(kind) for kind, _ in sent} - {REFUND_CONSENT}
+        )
+    )
 
 
 async def shop_codes_used_up(

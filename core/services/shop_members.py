@@ -93,6 +93,14 @@ async def remove_member(
         raise NotAllowed(Refusal.SHOP_OWNER_NOT_REMOVABLE)
     label = member_label(member)
     cancelled = await _cancel_pending(uow, shop, member, now)
+    # The refunds this chat asked wait for their customers' codes no more: they are told.
+    await charge_service.void_refund_codes(
+        uow,
+        charge_service.REFUND_CASHIER_GONE,
+        now,
+        shop_id=shop.id,
+        asked_by=f"{member.channel}:{member.address}",
+    )
     till_closed = await _end_chat_session(uow, shop, member, removed=not leaving)
     await uow.delete(member)
     await uow.flush()

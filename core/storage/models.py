@@ -422,7 +422,12 @@ class SecurityEvent(Base):
     wrong tries typed against it, when the right code came back (`proven_at`), and
     `code_content`, a keyed digest of what it was sent to confirm (the answers of an
     application, an appeal's reason): a proven code no longer counts against the number,
-    and a code confirms nothing else than its content (core.services.security)."""
+    and a code confirms nothing else than its content (core.services.security).
+
+    A code a cashier's refund sends the customer also keeps the payment (`charge_id`), the
+    chat that asked it (`asked_by`, "channel:address") and, once that request became void
+    otherwise than by the customer's code, why (`voided`): the customer is told, and the
+    code typed later is answered as void (core.services.charges)."""
 
     __tablename__ = "security_events"
     __table_args__ = (
@@ -443,6 +448,8 @@ class SecurityEvent(Base):
     code_content: Mapped[str | None] = mapped_column(String(64))
     wrong_tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     proven_at: Mapped[datetime | None]
+    asked_by: Mapped[str | None] = mapped_column(String(100))
+    voided: Mapped[str | None] = mapped_column(String(24))
 
 
 class Settlement(Base):

@@ -4,11 +4,13 @@ one segment)."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
+from core.domain import cards as card_domain
 from core.domain.cards import PIN_FAILURES_PER_SHOP
+from core.domain.messages import Reply
 from core.services import cards, delegates
 from core.storage import models as m
 from tests.conftest import FakeClock
@@ -24,7 +26,7 @@ from tests.dialogue.harness import (
 )
 from tests.dialogue.test_shop import CONFIRMED
 from tests.dialogue.test_sms_lengths import CITIZEN_PHONE, SHOP_PHONE, TOWN, long_town
-from tests.factories import approved_request
+from tests.factories import approved_request, pin_only
 
 ASK_PIN = (
     "Card {card}, {amount}: ask the holder for code no. {position} of the card. Write it here. "
@@ -32,16 +34,47 @@ ASK_PIN = (
 )
 WRONG_PIN = "Wrong code: {count} attempt left."
 BLOCKED = (
-    "Too many wrong PINs: card blocked, payment of {amount} cancelled. The holder must ask "
+    "Too many wrong codes: card blocked, payment of {amount} cancelled. The holder must ask "
     "the office for a new card."
 )
 NOT_HERE = (
-    "Too many wrong PINs for this card: payment of {amount} cancelled. This shop can charge "
+    "Too many wrong codes for this card: payment of {amount} cancelled. This shop can charge "
     "it again from {until}."
 )
 NOT_HERE_AT_PAGA = (
+    "Too many wrong codes for this card here: this shop can charge it again from {until}. It "
+    "still works at other shops."
+)
+BLOCKED_AT_PAGA = (
+    "This card is blocked after too many wrong codes. The holder must ask the office for a "
+    "new card."
+)
+TOO_LATE = (
+    "Too late: the payment of {amount} was cancelled, and code no. {position} of the card was "
+    "not used. Start again."
+)
+# An old card, issued before the grids: the till asks for its PIN.
+ASK_OLD_PIN = (
+    "Card {card}, {amount}: the holder types the card's PIN or tells it to you. Write it here. "
+    "ANNULLA to stop."
+)
+WRITE_OLD_PIN = "Write the PIN of the card (6 digits), or ANNULLA."
+WRONG_OLD_PIN = "Wrong PIN: {count} attempt left."
+NOT_HERE_PIN = (
+    "Too many wrong PINs for this card: payment of {amount} cancelled. This shop can charge "
+    "it again from {until}."
+)
+NOT_HERE_AT_PAGA_PIN = (
     "Too many wrong PINs for this card here: this shop can charge it again from {until}. It "
     "still works at other shops."
+)
+BLOCKED_AT_PAGA_PIN = (
+    "This card is blocked after too many wrong PINs. The holder must ask the office for a new card."
+)
+TOO_LATE_PIN = "Too late: the payment of {amount} was cancelled. Start again."
+PAYS_BY_CARD = (
+    "This person pays with their voucher card: type or scan the card number, and we tell you "
+    "which code of the card to ask for."
 )
 OTHER_SHOP_PHONE = "+393470000103"  # the owner of another shop of the long town
 DELEGATE = "+393471234567"
@@ -67,20 +100,23 @@ async def test_pay_with_the_card_and_its_pin(core: Core, language: str) -> None:
     card = await no_phone_card(core, cf, language)
     till = await open_till(Chat(core, SHOP_PHONE))
     await till.send(f"LINGUA {language}")
-    await till.send(f"PAGA {cf} 5")
-    assert "voucher card" in msgids(till.last)[0]
-    await till.expect(f"PAGA {cards_grouped(card.card_code)} 12,50", ASK_PIN)
+    seen = await till.expect(f"PAGA {cf} 5", PAYS_BY_CARD)
+    seen += await till.expect(f"PAGA {cards_grouped(card.card_code)} 12,50", ASK_PIN)
     assert param(till.last, "card") == cards_grouped(card.card_code)
     code = slip(card, till)
-    await till.expect("abc", "Write code no. {position} of the card (6 digits), or ANNULLA.")
-    await till.expect(wrong(code), WRONG_PIN)
-    await till.expect(code, CONFIRMED)
+    seen += await till.expect(
+        "abc", "Write code no. {position} of the card (6 digits), or ANNULLA."
+    )
+    seen += await till.expect(wrong(code), WRONG_PIN)
+    seen += await till.expect(code, CONFIRMED)
+    # The cashier of a card with a grid is never asked for a PIN, in either language.
+    assert_no_pin(seen, language)
 
 
 @pytest.mark.parametrize("language", ["it", "en"])
-async def test_wrong_pins_stop_this_shop_not_the_card(core: Core, language: str) -> None:
-    """Three wrong PINs at one till: this shop is told, in neutral words, that it cannot
-    charge the card until the next day; another shop charges it with the right PIN."""
+async def test_wrong_codes_stop_this_shop_not_the_card(core: Core, language: str) -> None:
+    """Three wrong codes at one till: this shop is told, in neutral words, that it cannot
+    charge the card until the next day; another shop charges it with the right code."""
     cf = await long_town(core)
     card = await no_phone_card(core, cf, language)
     till = await open_till(Chat(core, SHOP_PHONE))
@@ -96,8 +132,9 @@ async def test_wrong_pins_stop_this_shop_not_the_card(core: Core, language: str)
         replies = await till.expect(wrong(code), NOT_HERE)
     assert BLOCKED not in msgids(replies)
     assert "{until}" not in str(param(replies, "until"))
-    # Asked again, the shop hears the same, before any PIN is typed.
-    await till.expect(f"PAGA {card.card_code} 1", NOT_HERE_AT_PAGA)
+    # Asked again, the shop hears the same, before any code is typed.
+    replies += await till.expect(f"PAGA {card.card_code} 1", NOT_HERE_AT_PAGA)
+    assert_no_pin(replies, language)
     # The card works at another shop, with the right PIN.
     other = await open_till(Chat(core, OTHER_SHOP_PHONE))
     await other.send(f"LINGUA {language}")
@@ -107,6 +144,130 @@ async def test_wrong_pins_stop_this_shop_not_the_card(core: Core, language: str)
         town = (await uow.municipalities.all())[0]
         holder = await uow.citizens.by_codice_fiscale(town.id, cf)
         assert holder is not None and holder.card_blocked_at is None
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_an_old_pin_card_is_asked_for_its_pin(core: Core, language: str) -> None:
+    """A card issued before the grids pays with its PIN: the till asks for the PIN, and
+    its wrong PINs and the lock at this shop are said as PINs."""
+    cf = await long_town(core)
+    card = await pin_only(core, await no_phone_card(core, cf, language), "246810")
+    till = await open_till(Chat(core, SHOP_PHONE))
+    await till.send(f"LINGUA {language}")
+    seen = await till.expect(f"PAGA {card.card_code} 1", ASK_OLD_PIN)
+    seen += await till.expect("abc", WRITE_OLD_PIN)
+    seen += await till.expect("000000", WRONG_OLD_PIN)
+    seen += await till.send("111111")  # two wrong PINs end the SMS till session
+    await till.expect(f"PAGA {card.card_code} 1", TILL_CODE)
+    seen += await till.expect(await confirmation_code(till), ASK_OLD_PIN)
+    seen += await till.expect("000000", NOT_HERE_PIN)
+    seen += await till.expect(f"PAGA {card.card_code} 1", NOT_HERE_AT_PAGA_PIN)
+    # Rendered as the cashier reads them, in either language, they name the PIN.
+    pin_texts = {ASK_OLD_PIN, WRITE_OLD_PIN, WRONG_OLD_PIN, NOT_HERE_PIN, NOT_HERE_AT_PAGA_PIN}
+    said = [assert_one_segment(r, language) for r in seen if r.texts[0].msgid in pin_texts]
+    assert len(said) >= len(pin_texts) and all("PIN" in x for x in said), said
+    other = await open_till(Chat(core, OTHER_SHOP_PHONE))
+    await other.send(f"LINGUA {language}")
+    await other.expect(f"PAGA {card.card_code} 2", ASK_OLD_PIN)
+    await other.expect("246810", CONFIRMED)
+
+
+@pytest.mark.parametrize("kind", ["grid", "pin"])
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_a_blocked_card_is_refused_in_its_own_words(
+    core: Core, language: str, kind: str
+) -> None:
+    cf = await long_town(core)
+    card = await no_phone_card(core, cf, language)
+    if kind == "pin":
+        card = await pin_only(core, card)
+    async with core.uow() as uow:
+        await uow.session.execute(
+            update(m.Citizen)
+            .where(m.Citizen.codice_fiscale == cf)
+            .values(card_blocked_at=core.now())
+        )
+        await uow.commit()
+    till = await open_till(Chat(core, SHOP_PHONE))
+    await till.send(f"LINGUA {language}")
+    refusal = BLOCKED_AT_PAGA if kind == "grid" else BLOCKED_AT_PAGA_PIN
+    replies = await till.expect(f"PAGA {card.card_code} 1", refusal)
+    [said] = [assert_one_segment(r, language) for r in replies if r.texts[0].msgid == refusal]
+    assert ("PIN" in said) is (kind == "pin"), said
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_a_grid_code_typed_too_late_still_pays_the_next_charge(
+    core: Core, language: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The payment expired before the code came: the cashier is told the card's code was
+    not used, and the same cell's code pays when the till asks for it again."""
+    cf = await long_town(core)
+    card = await no_phone_card(core, cf, language)
+    till = await open_till(Chat(core, SHOP_PHONE))
+    await till.send(f"LINGUA {language}")
+    await till.expect(f"PAGA {card.card_code} 3", ASK_PIN)
+    position = param(till.last, "position")
+    code = slip(card, till)
+    assert isinstance(core.clock, FakeClock)
+    core.clock.advance(hours=1)
+    replies = await till.expect(code, TOO_LATE)
+    assert param(replies, "position") == position
+    assert_no_pin(replies, language)
+    monkeypatch.setattr(card_domain, "draw_position", lambda unused: position)
+    await till.expect(f"PAGA {card.card_code} 3", ASK_PIN)
+    assert param(till.last, "position") == position
+    await till.expect(code, CONFIRMED)
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_an_old_pin_card_typed_too_late_is_told_to_start_again(
+    core: Core, language: str
+) -> None:
+    cf = await long_town(core)
+    card = await pin_only(core, await no_phone_card(core, cf, language), "246810")
+    till = await open_till(Chat(core, SHOP_PHONE))
+    await till.send(f"LINGUA {language}")
+    await till.expect(f"PAGA {card.card_code} 3", ASK_OLD_PIN)
+    assert isinstance(core.clock, FakeClock)
+    core.clock.advance(hours=1)
+    await till.expect("246810", TOO_LATE_PIN)
+    await till.expect(f"PAGA {card.card_code} 3", ASK_OLD_PIN)
+    await till.expect("246810", CONFIRMED)
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_annulla_of_a_card_payment_left_waiting_voids_no_code(
+    core: Core, language: str
+) -> None:
+    """ANNULLA with a card payment left waiting: nothing was paid, and the cashier is not
+    told that a customer's code no longer works (the card's code was not used)."""
+    cf = await long_town(core)
+    card = await no_phone_card(core, cf, language)
+    till = await open_till(Chat(core, SHOP_PHONE))
+    await till.send(f"LINGUA {language}")
+    await till.expect(f"PAGA {card.card_code} 4", ASK_PIN)
+    await till.send("MENU")
+    replies = await till.expect(
+        "ANNULLA", "Payment of {amount} with card {card} cancelled: nothing was paid."
+    )
+    assert param(replies, "card") == cards_grouped(card.card_code)
+    assert "Payment of {amount} cancelled: the customer's code no longer works." not in msgids(
+        replies
+    )
+    async with core.uow() as uow:
+        assert not await uow.session.scalar(
+            select(m.CardCode.id).where(m.CardCode.used_at.is_not(None))
+        )
+    await till.expect(f"PAGA {card.card_code} 4", ASK_PIN)
+    await till.expect(slip(card, till), CONFIRMED)
+
+
+def assert_no_pin(replies: list[Reply], language: str) -> None:
+    """Rendered as the till reads them (SMS, one segment), the replies never say PIN."""
+    for reply in replies:
+        said = assert_one_segment(reply, language)
+        assert "PIN" not in said, said
 
 
 FEW_LEFT = "Only {count} code left on the card: the holder must ask the office for a new card."

@@ -18,7 +18,14 @@ from core.i18n import format_param, render_text
 from core.services import security
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.dialogue.harness import CASHIER_CODE, Chat, confirmation_code, msgids, param
+from tests.dialogue.harness import (
+    CASHIER_CODE,
+    Chat,
+    confirmation_code,
+    msgids,
+    open_till,
+    param,
+)
 from tests.factories import make_town
 
 TOO_MANY_SENT = (
@@ -267,3 +274,22 @@ def test_a_payment_code_is_for_the_cashier_and_never_sent_back(language: str) ->
 
 REPLY_WITH_IT = {"it": "Rispondi a questo messaggio con il codice", "en": "reply to this message"}
 CASHIER = {"it": "Dillo al cassiere", "en": "Tell it to the cashier"}
+
+
+async def test_a_forged_flood_of_cashier_codes_leaves_the_numbers_till_working(
+    core: Core, clock: FakeClock
+) -> None:
+    """A forger writing as the owner's number asks cashier code after cashier code: that
+    request is refused with the time a new code can be sent, while the owner's till on
+    SMS, another purpose, is still sent its code and opens."""
+    town = await make_town(core, citizens=1)
+    forger = Chat(core, town.shop_phone)
+    first = core.now()
+    for _ in range(security.CODES_PER_HOUR):
+        await forger.expect("CASSIERE", CASHIER_CODE)
+        await forger.send("ANNULLA")
+        clock.advance(minutes=1)
+    clock.advance(minutes=11)  # the codes sent are no longer valid
+    await forger.expect("CASSIERE", TOO_MANY_SENT)
+    assert param(forger.last, "when") == Moment(first + timedelta(hours=1))
+    await open_till(Chat(core, town.shop_phone))

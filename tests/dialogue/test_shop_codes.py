@@ -116,16 +116,17 @@ async def change_what_the_request_holds(chat: Chat, **changes: Any) -> None:
         await uow.commit()
 
 
-async def codes_already_sent(core: Core, town: Town, phone: str) -> None:
-    """All but one of the codes an hour a number may get, for other requests: the next
-    code is the last one before the limit."""
+async def codes_already_sent(core: Core, town: Town, phone: str, kind: str) -> None:
+    """All but one of the codes an hour a number may get, for other requests of the same
+    purpose as `kind` (codes are limited per purpose): the next code is the last one
+    before the limit."""
     async with core.uow() as uow:
         for index in range(security.CODES_PER_HOUR - 1):
             await security.code_sent(
                 uow,
                 "sms",
                 phone,
-                "appeal",
+                kind,
                 core.now(),
                 salt=f"{index:032d}",
                 code_hash=f"{index:064d}",
@@ -208,7 +209,7 @@ async def test_a_refund_code_names_the_refund_and_refunds_only_it(core: Core) ->
     number = await receipt(core, small)
     said_in_both(replies, str(number))
     text = replies[-1].texts[0]
-    assert f"storno di 5,00 € (scontrino n. {number})" in render_text(text, "it", sms=True)
+    assert f"storno di 5,00 € (ricevuta n. {number})" in render_text(text, "it", sms=True)
     assert f"refund of €5.00 (receipt no. {number})" in render_text(text, "en", sms=True)
     await owner.expect(await confirmation_code(owner), REFUNDED)
     assert await refunded(core) == [small]
@@ -289,7 +290,7 @@ async def test_at_the_code_limit_a_forged_storno_never_gets_the_owners_code(
     town = await make_town(core, citizens=1)
     small, large = await pay(core, town, 5_00), await pay(core, town, 30_00)
     before = await citizen_balance(core, town)
-    await codes_already_sent(core, town, town.shop_phone)
+    await codes_already_sent(core, town, town.shop_phone, "charge")  # the till's purpose
     owner = Chat(core, town.shop_phone)
     await owner.send(f"STORNO {await receipt(core, small)}")
     await owner.expect("1", REFUND_CODE)  # the fifth code of the hour
@@ -511,7 +512,7 @@ async def test_at_the_code_limit_a_forged_removal_never_gets_the_owners_code(
     town = await make_town(core, citizens=1)
     await add_member(core, town.shop_id, CASHIER_A, "cashier")
     await add_member(core, town.shop_id, CASHIER_B, "cashier")
-    await codes_already_sent(core, town, town.shop_phone)
+    await codes_already_sent(core, town, town.shop_phone, "register")  # the shop's people
     owner = Chat(core, town.shop_phone)
     held = await reach_the_removal_code(owner, "SMS ***051")  # the fifth code
     forger = Chat(core, town.shop_phone)

@@ -106,6 +106,8 @@ async def ask_refund(cashier: Chat, number: int, *expected: str) -> None:
 async def test_at_the_customers_limit_no_code_leaves_and_the_held_code_still_refunds(
     core: Core,
 ) -> None:
+    """At the customer's limit a refund of the very payment whose code they hold, still
+    waiting at another till, goes on with that code: nothing new is sent."""
     town = await make_town(core, citizens=1)
     phone = town.citizen_phones[0]
     charge = await pay(core, town, 5_00)
@@ -115,14 +117,34 @@ async def test_at_the_customers_limit_no_code_leaves_and_the_held_code_still_ref
     for sent in range(1, security.CODES_PER_HOUR + 1):
         await ask_refund(cashier, number, CUSTOMER_ASKED)
         assert len(await refund_codes(core, phone)) == sent
-        await cashier.send("ANNULLA")
-    held = (await refund_codes(core, phone))[-1]
+        if sent < security.CODES_PER_HOUR:
+            await cashier.send("ANNULLA")
+    held = (await refund_codes(core, phone))[-1]  # its request still waits at the till
     # At the limit: nothing is queued; the code the customer holds is still this refund's.
-    await ask_refund(cashier, number, HELD)
+    other = await cashier_of(core, town, "7003")
+    await ask_refund(other, number, HELD)
     assert len(await refund_codes(core, phone)) == security.CODES_PER_HOUR
     assert await refunded(core) == []
-    await cashier.expect(held, REFUNDED)
+    await other.expect(held, REFUNDED)
     assert await refunded(core) == [charge]
+
+
+async def test_a_code_whose_request_was_cancelled_is_not_offered_again_at_the_limit(
+    core: Core,
+) -> None:
+    """The customer was told that the code of a cancelled refund no longer works: at the
+    limit it is not brought back for the same refund asked again."""
+    town = await make_town(core, citizens=1)
+    phone = town.citizen_phones[0]
+    charge = await pay(core, town, 5_00)
+    number = await receipt(core, charge)
+    cashier = await cashier_of(core, town)
+    for _ in range(security.CODES_PER_HOUR):
+        await ask_refund(cashier, number, CUSTOMER_ASKED)
+        await cashier.send("ANNULLA")
+    await ask_refund(cashier, number, CUSTOMER_LIMIT)
+    assert len(await refund_codes(core, phone)) == security.CODES_PER_HOUR
+    assert await refunded(core) == []
 
 
 async def test_at_the_customers_limit_another_refund_sends_nothing_and_says_when(

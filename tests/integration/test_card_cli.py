@@ -139,6 +139,7 @@ def test_card_with_pin_then_reissue(database: str, tmp_path: Path) -> None:
     status, output = invoke("admin", "cards", DEMO_CODE)
     assert status == 0 and new_number in output and "active" in output
     assert "Codes left" in output and "30" in output and "PIN only" not in output
+    assert "Wrong codes (24 h)" in output and "PIN" not in output  # a card with codes
     status, output = invoke("admin", "cards", DEMO_CODE, "--pin-only")
     assert status == 0 and new_number not in output and "Cards with only a PIN" not in output
 

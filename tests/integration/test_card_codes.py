@@ -4,6 +4,8 @@ code confirms it, once; the grid runs out; a reissue voids it; old PIN cards sti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from sqlalchemy import delete, select, update
 
@@ -82,11 +84,42 @@ async def test_positions_are_drawn_among_unused_codes_only(core: Core) -> None:
     card = await issue(core, town)
     await _use_all_but(core, town, {4, 17})
     seen = set()
-    for _ in range(12):
-        requested = await request(core, town.shop_id, card.card_code, 1_00)
+    # A first draw at each of 12 shops (a shop is not asked twice for a cell, below).
+    for shop in [town.shop_id] + [await another_shop(core, town, n) for n in range(1, 12)]:
+        requested = await request(core, shop, card.card_code, 1_00)
         seen.add(requested.card_position)
     assert seen <= {4, 17}
     assert seen == {4, 17}  # drawn at random: 12 draws of two give both (1 in 2048 not)
+
+
+async def test_a_shop_is_never_asked_again_for_a_cell_shown_without_a_payment(
+    core: Core,
+) -> None:
+    """The cashier may have heard the code of a cell asked for a payment not made
+    (cancelled, replaced, expired): if the server drew that cell at the same till again,
+    the cashier could pay with it without the holder. So the till is asked for other cells;
+    other shops may still draw it, and the code pays there."""
+    town = await make_town(core, citizens=1)
+    await without_phone(core, town)
+    card = await issue(core, town)
+    await _use_all_but(core, town, {4, 17})
+    first = await request(core, town.shop_id, card.card_code, 1_00)
+    second = await request(core, town.shop_id, card.card_code, 1_00)  # replaces the first
+    assert {first.card_position, second.card_position} == {4, 17}
+    async with core.uow() as uow:
+        assert await charges.cancel_charge(
+            uow, charge_id=second.charge_id, shop_id=town.shop_id, now=core.now()
+        )
+        await uow.commit()
+    before = await balance(core, town)
+    with pytest.raises(NotAllowed) as refused:
+        await request(core, town.shop_id, card.card_code, 1_00)
+    assert refused.value.code == Refusal.CARD_CODES_USED_UP
+    other = await another_shop(core, town, 1)
+    there = await request(core, other, card.card_code, 1_00)
+    assert there.card_position in {4, 17}
+    result = await confirm(core, other, there.charge_id, slip_code(card, there))
+    assert result.outcome is OK and await balance(core, town) == before - 1_00
 
 
 async def test_a_used_code_typed_for_a_second_charge_is_refused_and_nothing_moves(
@@ -226,16 +259,136 @@ async def test_reissue_voids_the_old_grid(core: Core) -> None:
     assert result.outcome is OK
 
 
-async def test_the_right_code_typed_too_late_is_spent_all_the_same(core: Core) -> None:
+def _draw(monkeypatch: pytest.MonkeyPatch, position: int | None = None) -> list[list[int]]:
+    """The server's next draws give `position` (which must be drawable), or draw as usual
+    (None); returns the cells each draw chose from."""
+    offered: list[list[int]] = []
+    real = card_domain.draw_position
+
+    def draw(unused: Sequence[int]) -> int:
+        offered.append(list(unused))
+        if position is None:
+            return real(unused)
+        assert position in unused, f"position {position} may not be drawn"
+        return position
+
+    monkeypatch.setattr(card_domain, "draw_position", draw)
+    return offered
+
+
+async def _pays_later_with_the_same_code(
+    core: Core, town: Town, card: cards.CardData, position: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shop that was shown `position` for a payment not made is never asked for it
+    again; another shop's payment drawn at it is confirmed by the code of that cell."""
+    offered = _draw(monkeypatch)
+    here = await request(core, town.shop_id, card.card_code, 1_00)
+    assert position not in offered[-1] and here.card_position != position
+    other = await another_shop(core, town, 1)
+    _draw(monkeypatch, position)
+    before = await balance(core, town)
+    again = await request(core, other, card.card_code, 2_00)
+    assert again.card_position == position
+    result = await confirm(core, other, again.charge_id, slip_code(card, again))
+    assert result.outcome is OK and result.card_codes_left == card_domain.GRID_SIZE - 1
+    assert await balance(core, town) == before - 2_00
+    [used] = [x for x in await _grid(core, town) if x.used_at is not None]
+    assert (used.position, used.charge_id) == (position, again.charge_id)
+
+
+async def test_the_right_code_typed_too_late_stays_unused_and_pays_a_new_charge(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The payment expired before the holder typed the code: nothing was paid, so the
+    code is not spent (one of 30), and a later payment drawn at that cell takes it."""
     town = await make_town(core, citizens=1)
     await without_phone(core, town)
     card = await issue(core, town)
+    before = await balance(core, town)
     requested = await request(core, town.shop_id, card.card_code, 1_00)
     core.clock.advance(hours=2)  # type: ignore[attr-defined]
     result = await confirm(core, town.shop_id, requested.charge_id, slip_code(card, requested))
     assert result.outcome is charges.ConfirmOutcome.EXPIRED
-    [spent] = [x for x in await _grid(core, town) if x.used_at is not None]
-    assert spent.position == requested.card_position
+    assert (await _charge(core, requested.charge_id)).status == "expired"
+    assert all(x.used_at is None and x.charge_id is None for x in await _grid(core, town))
+    assert await balance(core, town) == before
+    async with core.uow() as uow:
+        [status] = await cards.card_statuses(uow, town.municipality_id, core.now())
+    assert status.codes_left == card_domain.GRID_SIZE and status.failures == 0
+    position = requested.card_position
+    assert position is not None
+    await _pays_later_with_the_same_code(core, town, card, position, monkeypatch)
+
+
+async def test_the_right_code_refused_for_the_balance_stays_unused(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The balance no longer covers the payment when the code comes: the payment is
+    refused and the code, taken in that transaction, is given back."""
+    town = await make_town(core, citizens=1)
+    await without_phone(core, town)
+    card = await issue(core, town)
+    before = await balance(core, town)
+    requested = await request(core, town.shop_id, card.card_code, before + 1_00)
+    result = await confirm(core, town.shop_id, requested.charge_id, slip_code(card, requested))
+    assert result.outcome is charges.ConfirmOutcome.INSUFFICIENT_FUNDS
+    assert (await _charge(core, requested.charge_id)).status == "cancelled"
+    assert all(x.used_at is None and x.charge_id is None for x in await _grid(core, town))
+    assert await balance(core, town) == before
+    later(core)
+    position = requested.card_position
+    assert position is not None
+    await _pays_later_with_the_same_code(core, town, card, position, monkeypatch)
+
+
+async def test_wrong_codes_and_cancelled_payments_spend_no_code(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wrong codes (another cell's code too), a payment cancelled at the till, one cancelled
+    by the third wrong code and one voided by a replacing charge take no code of the grid;
+    the drawn cell's code still pays afterwards."""
+    town = await make_town(core, citizens=1)
+    await without_phone(core, town)
+    card = await issue(core, town)
+    first = await request(core, town.shop_id, card.card_code, 1_00)
+    position = first.card_position
+    assert position is not None
+    right = slip_code(card, first)
+    others = [code for code in card.codes if code != right]
+    assert (await confirm(core, town.shop_id, first.charge_id, others[0])).outcome is WRONG
+    async with core.uow() as uow:
+        assert await charges.cancel_charge(
+            uow, charge_id=first.charge_id, shop_id=town.shop_id, now=core.now()
+        )
+        await uow.commit()
+    # The right code for the cancelled payment: closed, nothing taken.
+    closed = await confirm(core, town.shop_id, first.charge_id, right)
+    assert closed.outcome is charges.ConfirmOutcome.NOT_PENDING
+    later(core)
+    second = await request(core, town.shop_id, card.card_code, 1_00)
+    third = await request(core, town.shop_id, card.card_code, 1_00)  # replaces the second
+    # Cells shown at this till for payments not made are not asked for here again.
+    assert second.card_position not in (None, position)
+    assert third.card_position not in (None, position, second.card_position)
+    assert (await _charge(core, second.charge_id)).closed_reason == "replaced"
+    assert (
+        await confirm(core, town.shop_id, second.charge_id, slip_code(card, second))
+    ).outcome is (charges.ConfirmOutcome.NOT_PENDING)
+    wrong_codes = [code for code in others if code != slip_code(card, third)]
+    outcomes = [
+        (await confirm(core, town.shop_id, third.charge_id, wrong)).outcome
+        for wrong in wrong_codes[1:3]
+    ]
+    assert outcomes == [WRONG, charges.ConfirmOutcome.CARD_LOCKED_AT_SHOP]
+    assert all(x.used_at is None for x in await _grid(core, town))
+    # Another shop, at the same cell, pays with the code.
+    other = await another_shop(core, town, 1)
+    before = await balance(core, town)
+    _draw(monkeypatch, position)
+    fourth = await request(core, other, card.card_code, 1_00)
+    assert fourth.card_position == position
+    result = await confirm(core, other, fourth.charge_id, right)
+    assert result.outcome is OK and await balance(core, town) == before - 1_00
 
 
 async def test_a_card_issued_before_the_grids_pays_with_its_pin_and_is_listed(

@@ -24,6 +24,7 @@ from tests.factories import (
     last_code_for,
     make_town,
     outbox_to,
+    pin_only,
     request,
     slip_code,
 )
@@ -174,6 +175,29 @@ async def test_the_pin_is_stored_hashed_and_the_card_number_is_needed(core: Core
     assert refused.value.code == "citizen.pays_by_card"
 
 
+ISSUED = (
+    "{town}: the office issued a voucher card for you, with a slip of codes to pay. Not you? "
+    "Call the office."
+)
+
+
+@pytest.mark.parametrize(("language", "codes"), [("it", "codici"), ("en", "codes")])
+async def test_the_holder_hears_of_a_new_card_with_its_codes(
+    core: Core, language: str, codes: str
+) -> None:
+    """A new card pays with the codes of its slip: the notice names them, never a PIN."""
+    town = await make_town(core, citizens=1)
+    await issue(core, town)
+    [notice] = [
+        text
+        for row in await outbox_to(core, town.citizen_phones[0])
+        for text in reply_from_json(row.payload).texts
+        if text.msgid == ISSUED
+    ]
+    said = render_text(notice, language, sms=True)
+    assert codes in said and "PIN" not in said and "Testville" in said, said
+
+
 async def test_a_card_is_issued_once_unless_reissued(core: Core) -> None:
     town = await make_town(core, citizens=1)
     await issue(core, town)
@@ -188,7 +212,15 @@ WARNED = (
     "Warning: {shop} typed a wrong code of your card too many times. The payment of {amount} "
     "was cancelled. Never show your code slip: give only the code asked."
 )
+WARNED_PIN = (
+    "Warning: {shop} typed a wrong PIN for your card too many times. The payment of {amount} "
+    "was cancelled. Never tell your PIN to anyone but the cashier."
+)
 BLOCKED_NOTICE = (
+    "Your voucher card was blocked after too many wrong codes at several shops, the last at "
+    "{shop}. Ask the office for a new card."
+)
+BLOCKED_NOTICE_PIN = (
     "Your voucher card was blocked after too many wrong PINs at several shops, the last at "
     "{shop}. Ask the office for a new card."
 )
@@ -239,11 +271,17 @@ async def test_a_dishonest_shop_cannot_lock_the_card_out_of_other_shops(
     assert await pays(core, town.shop_id, card) == "confirmed"
 
 
-async def test_wrong_pins_at_several_shops_block_the_card(core: Core, clock: FakeClock) -> None:
-    """A thief trying shop after shop: 8 wrong PINs in 24 hours at all shops together block
-    the card; up to then the right PIN still pays at an honest shop."""
+@pytest.mark.parametrize("kind", ["grid", "pin"])
+async def test_wrong_pins_at_several_shops_block_the_card(
+    core: Core, clock: FakeClock, kind: str
+) -> None:
+    """A thief trying shop after shop: 8 wrong codes (or an old card's PINs) in 24 hours at
+    all shops together block the card; up to then the right code still pays at an honest
+    shop. The holder and the till are told in the card's words: codes, or PIN."""
     town = await make_town(core, citizens=1)
     card = await issue(core, town)
+    if kind == "pin":
+        card = await pin_only(core, card)
     shops = [town.shop_id] + [await another_shop(core, town, k) for k in (1, 2, 3)]
     honest = shops[3]
     before = await balance(core, town)
@@ -272,9 +310,22 @@ async def test_wrong_pins_at_several_shops_block_the_card(core: Core, clock: Fak
         listed = await cards.card_statuses(uow, town.municipality_id, clock(), blocked_only=True)
     assert [item.card_code for item in listed] == [card.card_code]
     # Blocked: every shop is refused, the honest one too, and nothing more was taken.
-    assert (await refusal(core, honest, card)).code == "card.blocked"
+    refused = await refusal(core, honest, card)
+    assert refused.code == "card.blocked" and refused.params["slip"] == kind
     assert await balance(core, town) == before - 100
-    assert BLOCKED_NOTICE in await notices_to(core, town.citizen_phones[0])
+    notices = await notices_to(core, town.citizen_phones[0])
+    assert (BLOCKED_NOTICE if kind == "grid" else BLOCKED_NOTICE_PIN) in notices
+    assert (WARNED if kind == "grid" else WARNED_PIN) in notices
+    # Rendered, in both languages: a grid card's notices never say PIN, an old card's do.
+    warnings = [
+        reply_from_json(row.payload).texts[0]
+        for row in await outbox_to(core, town.citizen_phones[0])
+        if reply_from_json(row.payload).texts[0].msgid
+        in (WARNED, WARNED_PIN, BLOCKED_NOTICE, BLOCKED_NOTICE_PIN)
+    ]
+    for language in ("it", "en"):
+        said = [render_text(text, language, sms=True) for text in warnings]
+        assert said and all(("PIN" in x) is (kind == "pin") for x in said), said
 
 
 async def test_old_wrong_pins_expire_and_one_shop_never_blocks_the_card(

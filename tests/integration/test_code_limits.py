@@ -373,3 +373,59 @@ async def test_at_the_limit_a_code_goes_on_only_for_the_content_it_was_sent_for(
             )
         ).all()
         assert row.code_content == mine
+
+
+async def test_a_flood_of_one_purpose_leaves_the_others_usable(
+    core: Core, clock: FakeClock
+) -> None:
+    """A forger writing as the number floods one purpose (applications, here) to its daily
+    limit: the same purpose waits, while a shop's request, the till, a cashier's refund
+    consent and a request not grouped yet may each still be sent their codes."""
+    town = await make_town(core, citizens=1)
+    first = core.now()
+    for index in range(security.CODES_PER_DAY):
+        await sent(core, "apply", f"{index:064d}", town.municipality_id)
+        clock.advance(minutes=13)  # never five in an hour: the day's limit is the one met
+    for kind in ("apply", "appeal"):
+        flooded = await used_up(core, kind)
+        assert flooded is not None and flooded.next_at == first + timedelta(days=1)
+    for kind in ("register", "join", "leave", "charge", "refund", security.REFUND_CUSTOMER):
+        assert await used_up(core, kind) is None, kind
+    assert await used_up(core, "a_request_of_tomorrow") is None
+    async with core.uow() as uow:
+        assert await security.numbers_at_code_limit(uow, town.municipality_id, core.now()) == 1
+    # The hourly limit is per purpose as well.
+    for index in range(security.CODES_PER_HOUR):
+        await sent(core, "register", f"{100 + index:064d}", town.municipality_id)
+    hourly = await used_up(core, "cashier")
+    assert hourly is not None and hourly.next_at == core.now() + timedelta(hours=1)
+    assert await used_up(core, "charge") is None
+
+
+async def test_the_number_has_a_ceiling_of_all_purposes_together(
+    core: Core, clock: FakeClock
+) -> None:
+    """Codes that never come back cost the town an SMS each: past the number's daily
+    ceiling of all purposes together no purpose is sent one, until the oldest leaves the
+    day; codes typed back right give their places back here too."""
+    town = await make_town(core, citizens=1)
+    first = core.now()
+    kinds = ["apply", "register", "charge", security.REFUND_CUSTOMER]
+    index = 0
+    while index < security.CODES_PER_NUMBER_PER_DAY:
+        kind = kinds[index % len(kinds)]
+        assert await used_up(core, kind) is None, index
+        await sent(core, kind, f"{index:064d}", town.municipality_id)
+        index += 1
+        clock.advance(minutes=15)  # a purpose's hourly limit is never met
+    # Every purpose is under its own daily limit, yet none is sent another code.
+    assert len(kinds) * security.CODES_PER_DAY > security.CODES_PER_NUMBER_PER_DAY
+    for kind in (*kinds, "a_request_of_tomorrow"):
+        ceiling = await used_up(core, kind)
+        assert ceiling is not None and ceiling.next_at == first + timedelta(days=1), kind
+    async with core.uow() as uow:
+        await security.code_proven(uow, "sms", PHONE, f"{0:064d}", core.now())
+        await uow.commit()
+    assert await used_up(core, "register") is None
+    # Two purposes flooded to their daily limit never reach the ceiling.
+    assert 2 * security.CODES_PER_DAY < security.CODES_PER_NUMBER_PER_DAY

@@ -210,7 +210,7 @@ async def test_a_card_is_approved_then_printed_once_by_the_asker_or_the_approver
     [notice] = [
         row
         for row in await _told(core, town.citizen_phones[0])
-        if "voucher card with a PIN" in reply_from_json(row.payload).texts[0].msgid
+        if "with a slip of codes" in reply_from_json(row.payload).texts[0].msgid
     ]
     assert reply_from_json(notice.payload).texts[0].params["town"] == "Testville"
 
@@ -359,17 +359,16 @@ async def test_an_erasure_refused_for_a_request_says_which_request_waits(core: C
         await uow.commit()
     card = await _ask_card(core, town, team["clerk"])
     _, italian, english = await _erasure_refusal(core, town)
-    assert english.startswith(
-        f"A card with a PIN for this person waits for approval (request {card.id})"
-    )
-    assert italian.startswith("Una tessera con PIN per questa persona attende l'approvazione")
+    assert english.startswith(f"A card for this person waits for approval (request {card.id})")
+    assert italian.startswith("Una tessera per questa persona attende l'approvazione")
     await _approve(core, team["manager"], card.id)
     _, italian, english = await _erasure_refusal(core, town)
     assert english.startswith(
-        f"An approved card with a PIN for this person waits to be printed (request {card.id})"
+        f"An approved card for this person waits to be printed (request {card.id})"
     )
-    assert italian.startswith("Una tessera con PIN approvata per questa persona attende la stampa")
+    assert italian.startswith("Una tessera approvata per questa persona attende la stampa")
     assert "new phone" not in english and "nuovo telefono" not in italian
+    assert "PIN" not in english and "PIN" not in italian  # a new card has codes
 
 
 async def test_an_approved_card_not_printed_within_7_days_expires(

@@ -8,7 +8,7 @@ import re
 from dataclasses import replace
 from html import unescape
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from core.bootstrap import Core
 from core.domain.messages import reply_from_json
@@ -184,7 +184,7 @@ async def test_chat_and_frozen_applications_cannot_be_changed(
 
 def request_number(text: str, kind: str) -> str:
     """The number of the request of this kind in the page's table of requests waiting."""
-    what = {"delegate": "delegate", "card": "(card with PIN|new card replacing the old one)"}
+    what = {"delegate": "delegate", "card": "(card with codes|new card replacing the old one)"}
     cell = r"<td[^>]*>(?:<div>)?"  # a labelled cell stacks on a phone
     found = re.search(
         r'<tr id="request-(\d+)">\s*' + cell + r"\d+(?:</div>)?</td>\s*" + cell + what[kind], text
@@ -265,13 +265,22 @@ async def test_phone_delegate_and_card(towns: Towns, core: Core) -> None:
         assert citizen is not None and citizen.card_pin_hash is not None
         first = citizen.card_code
     assert first in pdf_text(card.body).replace(" ", "")
-    # The PIN is printed once: neither the clerk nor the approver gets it again.
+    # The page shows the card with its codes left, and a new card's codes: no PIN.
+    shown = unescape((await clerk.get(url)).text)
+    assert "Voucher card" in shown and "30 codes left" in shown and "PIN" not in shown
+    assert "A new card gets a new number and new codes" in shown
+    await clerk.post("/office/language", {"lang": "it"})
+    shown = unescape((await clerk.get(url)).text)
+    assert "Tessera buoni spesa" in shown and "30 codici rimasti" in shown
+    assert "PIN" not in shown
+    await clerk.post("/office/language", {"lang": "en"})
+    # The codes are printed once: neither the clerk nor the approver gets them again.
     assert (await clerk.post(f"{url}/card.pdf")).status == 409
     assert (await manager.post(f"{url}/card.pdf")).status == 409
     # Whoever receives the citizen's notices hears of the card, with the office's name.
     town_name = "Comune di Belforte del Chienti"
     for phone in (PHONE, DELEGATE):
-        [notice] = [m for m in await told(core, phone) if "voucher card with a PIN" in m]
+        [notice] = [m for m in await told(core, phone) if "with a slip of codes" in m]
         assert notice.startswith("{town}")
     async with core.uow() as uow:
         rows = await uow.outbox.for_address("sms", PHONE)
@@ -289,6 +298,12 @@ async def test_phone_delegate_and_card(towns: Towns, core: Core) -> None:
         assert citizen is not None and citizen.card_code != first
     actions = [entry.actor for entry in await activity(core, "card.reissue")]
     assert actions == ["bel.manager"]
+    # A card issued before the grids (only a PIN) is shown so, to reissue.
+    async with core.uow() as uow:
+        await uow.session.execute(delete(m.CardCode).where(m.CardCode.citizen_id == citizen.id))
+        await uow.commit()
+    shown = unescape((await clerk.get(url)).text)
+    assert "(PIN only: reissue)" in shown and "codes left" not in shown
     assert any("new voucher card for you; the old one" in m for m in await told(core, PHONE))
 
     # Removing the delegate takes power away: one clerk, at once, both told.
@@ -460,7 +475,7 @@ async def test_an_approved_card_not_printed_in_7_days_expires_and_a_new_one_is_a
     page = await clerk.get(url)
     assert f"{url}/card.pdf" not in page.text and 'id="card-deadline"' not in page.text
     expired = re.search(r'<p class="error" id="card-expired">([^<]*)</p>', page.text)
-    assert expired is not None and "it expired, and no card or PIN was made" in expired.group(1)
+    assert expired is not None and "it expired, and no card or codes were made" in expired.group(1)
     assert url + '/card"' in page.text  # a new request may be asked
     page = await clerk.post(f"{url}/card")
     assert page.status == 200 and "The card waits for the approval" in page.text

@@ -76,6 +76,9 @@ async def test_the_decision_letter_says_how_to_appeal_from_the_chat_within_the_p
     )
     assert "scrivi RICORSO (o APPEAL) e il motivo" in text and "entro 21 giorni dalla" in text
     assert "TAR" in text  # besides the text that was there
+    # How to pay: right for a card with codes and for an old PIN card alike.
+    assert "o con la tua tessera buoni spesa e il codice che ti chiede il cassiere" in text
+    assert "PIN" not in text
     await clerk.post("/office/language", {"lang": "en", "next": "/office/"})
     text = " ".join(
         pdf_text((await clerk.get(f"/office/applications/{protocols[2]}/letter.pdf")).body).split()

@@ -18,7 +18,7 @@ import copy
 import enum
 import itertools
 import math
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date, datetime
 from types import TracebackType
@@ -255,6 +255,13 @@ class FakeCitizens(_Fake):
         if code is None or code.used_at is not None or code.voided_at is not None:
             return False
         code.used_at, code.charge_id = now, charge_id
+        return True
+
+    async def release_card_code(self, code_id: int, charge_id: int) -> bool:
+        code = self.store.get(m.CardCode, code_id)
+        if code is None or code.charge_id != charge_id:
+            return False
+        code.used_at, code.charge_id = None, None
         return True
 
     async def by_telegram_chat(self, municipality_id: int, chat_id: str) -> m.Citizen | None:
@@ -873,6 +880,24 @@ class FakeCharges(_Fake):
             )
         )
 
+    async def card_positions_shown(
+        self, citizen_id: int, shop_id: int, since: datetime
+    ) -> set[int]:
+        paid = (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)
+        return {
+            x.card_code_position
+            for x in self.store.rows(
+                m.Charge,
+                lambda x: (
+                    x.citizen_id == citizen_id
+                    and x.shop_id == shop_id
+                    and x.created_at >= since
+                    and x.status not in paid
+                ),
+            )
+            if x.card_code_position is not None
+        }
+
     async def last_card_payment(self, citizen_id: int, shop_id: int | None) -> datetime | None:
         paid = (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)
         times = [
@@ -1153,11 +1178,47 @@ class FakeSecurityEvents(_Fake):
             )
         )
 
+    async def codes_of_shop(
+        self,
+        kind: str,
+        detail: str,
+        shop_id: int,
+        since: datetime,
+        *,
+        charge_id: int | None = None,
+        asked_by: str | None = None,
+        code_hash: str | None = None,
+        unproven: bool = True,
+        void_too: bool = False,
+    ) -> Sequence[m.SecurityEvent]:
+        found = self.store.rows(
+            m.SecurityEvent,
+            lambda x: (
+                x.kind == kind
+                and x.detail == detail
+                and x.shop_id == shop_id
+                and x.created_at > since
+                and (void_too or x.voided is None)
+                and (not unproven or x.proven_at is None)
+                and charge_id in (None, x.charge_id)
+                and asked_by in (None, x.asked_by)
+                and code_hash in (None, x.code_hash)
+            ),
+        )
+        return sorted(found, key=lambda x: (x.created_at, x.id))
+
+    async def void_code(self, event_id: int, reason: str) -> bool:
+        for row in self.store.rows(m.SecurityEvent, lambda x: x.id == event_id):
+            if row.voided is None:
+                row.voided = reason
+                return True
+        return False
+
     async def unproven_of_town(
-        self, kind: str, municipality_id: int, since: datetime, *, but: Collection[str] = ()
-    ) -> Sequence[tuple[str, str, datetime]]:
+        self, kind: str, municipality_id: int, since: datetime
+    ) -> Sequence[tuple[str, str, str | None, datetime]]:
         return [
-            (x.channel, x.address, x.created_at)
+            (x.channel, x.address, x.detail, x.created_at)
             for x in self.store.rows(
                 m.SecurityEvent,
                 lambda x: (
@@ -1165,7 +1226,6 @@ class FakeSecurityEvents(_Fake):
                     and x.municipality_id == municipality_id
                     and x.created_at > since
                     and x.proven_at is None
-                    and x.detail not in but
                 ),
             )
             if x.channel is not None and x.address is not None

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.domain import otp
+from core.domain import cards, otp
 from core.domain.charges import (
     ChargeStatus,
     Confirmation,
@@ -243,3 +243,11 @@ def test_a_new_pending_code_is_stored_only_as_its_keyed_hash_and_expires_after_t
     assert pending.code not in pending.code_hash
     assert pending.expires_at == now + timedelta(minutes=5)
     assert new_pending_code(KEYS, now, 5).code_salt != pending.code_salt
+
+
+def test_a_shop_draws_no_card_cell_it_was_shown_without_a_payment() -> None:
+    unused = [3, 4, 17, 29]
+    assert cards.drawable_at_shop(unused, {4, 29, 30}) == [3, 17]
+    assert cards.drawable_at_shop(unused, set()) == unused
+    assert cards.drawable_at_shop(unused, set(unused)) == []
+    assert all(cards.draw_position([3, 17]) in {3, 17} for _ in range(20))

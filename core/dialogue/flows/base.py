@@ -161,6 +161,10 @@ class Flow(Generic[S]):
     async def on_cancel(self, turn: Turn) -> None:
         """ANNULLA: undo what the flow holds open (a pending charge, for instance)."""
 
+    async def on_leave(self, turn: Turn) -> None:
+        """Another request leaves this flow: end what the services hold open for it and
+        nobody could finish any more (what stays open is said by `left_open`)."""
+
     # --- drafts ---------------------------------------------------------------------
 
     def save_draft(self, turn: Turn) -> bool:

@@ -406,6 +406,7 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         )
         outcome = charge_service.ConfirmOutcome
         amount = Money(result.amount_cents)
+        grid = pin and s.position is not None  # a card's one-time code, not an old card's PIN
         if result.outcome is outcome.WRONG_CODE and self._till_ended(turn):
             # The session ended: no code can be typed here until the shop's own phone
             # confirms the till again. What it held waiting is cancelled and each customer
@@ -489,6 +490,12 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         elif result.outcome is outcome.CARD_BLOCKED:
             turn.say(
                 t(
+                    "Too many wrong codes: card blocked, payment of {amount} cancelled. The "
+                    "holder must ask the office for a new card.",
+                    amount=amount,
+                )
+                if grid
+                else t(
                     "Too many wrong PINs: card blocked, payment of {amount} cancelled. The "
                     "holder must ask the office for a new card.",
                     amount=amount,
@@ -504,11 +511,20 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             texts = [
                 # Neutral: a cashier's typo, a customer's slip and a guess read alike. A shop
                 # locked as a whole hears that instead (one SMS): PAGA tells it of the card.
-                t(
-                    "Too many wrong PINs for this card: payment of {amount} cancelled. This "
-                    "shop can charge it again from {until}.",
-                    amount=amount,
-                    until=Moment(again),
+                (
+                    t(
+                        "Too many wrong codes for this card: payment of {amount} cancelled. "
+                        "This shop can charge it again from {until}.",
+                        amount=amount,
+                        until=Moment(again),
+                    )
+                    if grid
+                    else t(
+                        "Too many wrong PINs for this card: payment of {amount} cancelled. "
+                        "This shop can charge it again from {until}.",
+                        amount=amount,
+                        until=Moment(again),
+                    )
                 )
                 if again is not None and result.shop_lock is ShopLock.NONE
                 else t(
@@ -527,6 +543,23 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                     t("The shop cannot charge until the municipality's office unlocks it.")
                 )
             turn.say(*texts, options=AFTER)
+        elif result.outcome is outcome.EXPIRED and grid:
+            # The card's code was not spent (only a payment made spends it): say so, for the
+            # holder who fears a code of the slip is lost.
+            turn.say(
+                t(
+                    "Too late: the payment of {amount} was cancelled, and code no. {position} "
+                    "of the card was not used. Start again.",
+                    amount=amount,
+                    position=known(s.position),
+                ),
+                options=AFTER,
+            )
+        elif result.outcome is outcome.EXPIRED and pin:
+            turn.say(
+                t("Too late: the payment of {amount} was cancelled. Start again.", amount=amount),
+                options=AFTER,
+            )
         elif result.outcome is outcome.EXPIRED:
             turn.say(
                 t(
@@ -647,6 +680,13 @@ def _wrong_length(s: ChargeState, digits: int, typed: int) -> Text:
 def cancelled_text(waiting: charge_service.WaitingCharge) -> Text:
     """A payment this till gave up, as the till showed it: the amount and where its code
     went."""
+    if waiting.channel == "card":
+        # A card's code was not spent: it still pays when the till asks for it again.
+        return t(
+            "Payment of {amount} with card {card} cancelled: nothing was paid.",
+            amount=Money(waiting.amount_cents),
+            card=waiting.sent_to,
+        )
     return t(
         "Payment of {amount} ({where}) cancelled: the customer's code no longer works.",
         amount=Money(waiting.amount_cents),
@@ -713,6 +753,16 @@ async def code_at_till(turn: Turn, inp: Input, code: str) -> bool:
     if found is None:
         return False
     shop_id, waiting = found
+    if await charge_service.ended_refund_code(turn.uow, shop_id, code, turn.now):
+        # A customer reads out the code of a refund that is over (cancelled, or done): not
+        # a payment's wrong code, counted against the shop.
+        turn.say(
+            t(
+                "That is a customer's code for a refund that is no longer open: it does "
+                "nothing now. To refund, write STORNO again."
+            )
+        )
+        return True
     if not waiting:
         turn.say(t("No payment is waiting for a code at this till. To charge, write PAGA."))
         return True

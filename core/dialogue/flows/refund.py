@@ -56,6 +56,13 @@ def receipt_of(charge: m.Charge) -> int:
     return charge.receipt_number if charge.receipt_number is not None else charge.id
 
 
+# A customer code of an earlier request (void, or replaced by the one this one waits for).
+EARLIER_CUSTOMER_CODE = t(
+    "That code is from an earlier refund request and no longer works: ask the customer for "
+    "the code in their last message."
+)
+
+
 class RefundFlow(ConfirmedFlow[RefundState]):
     name = "refund"
     acts_for_shop = "member"
@@ -244,6 +251,29 @@ class RefundFlow(ConfirmedFlow[RefundState]):
             )
         )
 
+    async def _void_customer_code(self, turn: Turn) -> None:
+        """The request ends without the refund: the customer, who holds its code, is told
+        it no longer works (the service tells them once, in this transaction)."""
+        if turn.step != "customer" or not isinstance(turn.state, RefundState):
+            return
+        s = self.state(turn)
+        if s.customer is None or s.shop_id is None:
+            return
+        await charge_service.void_refund_codes(
+            turn.uow,
+            charge_service.REFUND_CANCELLED,
+            turn.now,
+            shop_id=s.shop_id,
+            code_hash=s.customer.hash,
+        )
+
+    async def on_cancel(self, turn: Turn) -> None:
+        await self._void_customer_code(turn)
+
+    async def on_leave(self, turn: Turn) -> None:
+        # Nothing brings a refund left for another request back: it is over.
+        await self._void_customer_code(turn)
+
     async def on_customer(self, turn: Turn, inp: Input) -> None:
         typed = otp.normalize_typed_code(inp.text)
         if not typed:
@@ -251,6 +281,15 @@ class RefundFlow(ConfirmedFlow[RefundState]):
         s = self.state(turn)
         pending = known(s.customer)
         right = otp.code_matches(turn.uow.keys, typed, pending.salt, pending.hash)
+        if not right and await charge_service.earlier_refund_code(
+            turn.uow,
+            charge_id=known(s.charge_id),
+            typed=typed,
+            pending_hash=pending.hash,
+            now=turn.now,
+        ):
+            # The customer read out an older code: theirs, not a guess, so no try is lost.
+            raise Reject(EARLIER_CUSTOMER_CODE)
         await charge_service.refund_code_typed(
             turn.uow,
             charge_id=known(s.charge_id),
@@ -262,6 +301,7 @@ class RefundFlow(ConfirmedFlow[RefundState]):
             if pending.content != self._customer_content(turn):
                 # The customer consented to another refund (or the code was kept before
                 # codes knew their content): it gives back nothing else.
+                await self._void_customer_code(turn)
                 turn.finish()
                 turn.say(CODE_FOR_OTHER_CONTENT)
                 return
@@ -269,6 +309,7 @@ class RefundFlow(ConfirmedFlow[RefundState]):
             return
         tries = pending.tries + 1
         if tries >= VERIFY_ATTEMPTS:
+            await self._void_customer_code(turn)
             turn.finish()
             turn.say(t("Too many wrong codes: the request was cancelled. Nothing was changed."))
             return
@@ -282,6 +323,7 @@ class RefundFlow(ConfirmedFlow[RefundState]):
         s = self.state(turn)
         charge_id, shop_id = known(s.charge_id), known(s.shop_id)
         amount, receipt = known(s.amount), s.receipt or charge_id
+        customer = s.customer if citizen_confirmed else None
         turn.finish()
         try:
             await charge_service.refund_charge(
@@ -293,6 +335,15 @@ class RefundFlow(ConfirmedFlow[RefundState]):
                 citizen_confirmed=citizen_confirmed,
             )
         except DomainError as error:
+            if customer is not None:
+                # The customer gave their code, yet nothing is refunded: they are told.
+                await charge_service.void_refund_codes(
+                    turn.uow,
+                    charge_service.REFUND_CANCELLED,
+                    turn.now,
+                    shop_id=shop_id,
+                    code_hash=customer.hash,
+                )
             turn.say(error_text(error))
             return
         turn.say(

@@ -186,6 +186,23 @@ class ChargeRepository(_Repository):
             query = query.where(m.Charge.shop_id == shop_id)
         return await self.session.scalar(query)
 
+    async def card_positions_shown(
+        self, citizen_id: int, shop_id: int, since: datetime
+    ) -> set[int]:
+        """The card positions this shop's till was asked for, on the citizen's card charges
+        since `since` (the grid's issue), by payments not made: their codes may have been
+        heard at that till (core.domain.cards.drawable_at_shop)."""
+        rows = await self.session.scalars(
+            select(m.Charge.card_code_position).where(
+                m.Charge.citizen_id == citizen_id,
+                m.Charge.shop_id == shop_id,
+                m.Charge.created_at >= since,
+                m.Charge.card_code_position.is_not(None),
+                m.Charge.status.not_in((ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)),
+            )
+        )
+        return {position for position in rows.all() if position is not None}
+
     async def pending_for_citizen(self, citizen_id: int) -> Sequence[m.Charge]:
         return (
             await self.session.scalars(

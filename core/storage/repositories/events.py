@@ -4,11 +4,11 @@ security events, the rows rate limits count (core.services.security says which a
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, true, update
+from sqlalchemy import delete, func, select, update
 
 from core.storage import models as m
 from core.storage.repositories.base import _Repository
@@ -175,14 +175,66 @@ class SecurityEventRepository(_Repository):
             )
         ).all()
 
+    async def codes_of_shop(
+        self,
+        kind: str,
+        detail: str,
+        shop_id: int,
+        since: datetime,
+        *,
+        charge_id: int | None = None,
+        asked_by: str | None = None,
+        code_hash: str | None = None,
+        unproven: bool = True,
+        void_too: bool = False,
+    ) -> Sequence[m.SecurityEvent]:
+        """The shop's codes of a kind and detail sent after `since` whose request is not
+        void (or all, `void_too`; of them only those never typed back, when `unproven`),
+        of a payment, of the chat that asked them or of a hash when given; the oldest
+        first."""
+        query = select(m.SecurityEvent).where(
+            m.SecurityEvent.kind == kind,
+            m.SecurityEvent.shop_id == shop_id,
+            m.SecurityEvent.detail == detail,
+            m.SecurityEvent.created_at > since,
+        )
+        if not void_too:
+            query = query.where(m.SecurityEvent.voided.is_(None))
+        if unproven:
+            query = query.where(m.SecurityEvent.proven_at.is_(None))
+        if charge_id is not None:
+            query = query.where(m.SecurityEvent.charge_id == charge_id)
+        if asked_by is not None:
+            query = query.where(m.SecurityEvent.asked_by == asked_by)
+        if code_hash is not None:
+            query = query.where(m.SecurityEvent.code_hash == code_hash)
+        rows = await self.session.scalars(
+            query.order_by(m.SecurityEvent.created_at, m.SecurityEvent.id)
+        )
+        return rows.all()
+
+    async def void_code(self, event_id: int, reason: str) -> bool:
+        """Mark a code's request void, with why: once (compare-and-set, so of two
+        transactions voiding it at once one does); False when it already was."""
+        done = await self.session.execute(
+            update(m.SecurityEvent)
+            .where(m.SecurityEvent.id == event_id, m.SecurityEvent.voided.is_(None))
+            .values(voided=reason)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
     async def unproven_of_town(
-        self, kind: str, municipality_id: int, since: datetime, *, but: Collection[str] = ()
-    ) -> Sequence[tuple[str, str, datetime]]:
-        """(channel, address, when) of the town's events of a kind after `since` whose code
-        never came back, but those whose detail is in `but`."""
+        self, kind: str, municipality_id: int, since: datetime
+    ) -> Sequence[tuple[str, str, str | None, datetime]]:
+        """(channel, address, detail, when) of the town's events of a kind after `since`
+        whose code never came back."""
         rows = await self.session.execute(
             select(
-                m.SecurityEvent.channel, m.SecurityEvent.address, m.SecurityEvent.created_at
+                m.SecurityEvent.channel,
+                m.SecurityEvent.address,
+                m.SecurityEvent.detail,
+                m.SecurityEvent.created_at,
             ).where(
                 m.SecurityEvent.kind == kind,
                 m.SecurityEvent.municipality_id == municipality_id,
@@ -190,12 +242,9 @@ class SecurityEventRepository(_Repository):
                 m.SecurityEvent.proven_at.is_(None),
                 m.SecurityEvent.channel.is_not(None),
                 m.SecurityEvent.address.is_not(None),
-                or_(m.SecurityEvent.detail.is_(None), m.SecurityEvent.detail.not_in(list(but)))
-                if but
-                else true(),
             )
         )
-        return [(str(c), str(a), at) for c, a, at in rows.all()]
+        return [(str(c), str(a), d, at) for c, a, d, at in rows.all()]
 
     async def forget_address(self, channel: str, address: str) -> None:
         """Drop every row naming this address (its person was erased)."""

@@ -102,6 +102,17 @@ class CitizenRepository(_Repository):
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
+    async def release_card_code(self, code_id: int, charge_id: int) -> bool:
+        """Unused again: the code this payment took in its own transaction, when the payment
+        is then refused (the balance). Only the code this charge took is touched."""
+        result = await self.session.execute(
+            update(m.CardCode)
+            .where(m.CardCode.id == code_id, m.CardCode.charge_id == charge_id)
+            .values(used_at=None, charge_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
     async def other_reached_at(
         self, municipality_id: int, citizen_id: int, channel: str, address: str
     ) -> bool:
