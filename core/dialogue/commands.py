@@ -169,6 +169,11 @@ PHRASES: dict[str, str] = {
     "quanto credito ho": "balance",
     "il mio saldo": "balance",
     "mio saldo": "balance",
+    # Asking for help in words: the help, not "I did not understand" before it.
+    "non capisco": "help",
+    "non ho capito": "help",
+    "cosa devo fare": "help",
+    "come funziona": "help",
     # English
     "how much do i have left": "balance",
     "how much have i got left": "balance",
@@ -179,6 +184,10 @@ PHRASES: dict[str, str] = {
     "whats my balance": "balance",
     "what is my balance": "balance",
     "my balance": "balance",
+    "i dont understand": "help",
+    "i do not understand": "help",
+    "what do i do": "help",
+    "how does it work": "help",
 }
 # Commands that count only as the keyword itself (with punctuation or an emoji around it):
 # STOP is a compliance word, never read out of other words.
@@ -347,7 +356,11 @@ async def deep_link(turn: Turn, payload: str) -> None:
 async def run(turn: Turn, name: str, arg: str) -> None:
     """Run a command. STOP, START and the choice of town are the engine's (they touch routing)."""
     if name == "help":
-        await say_help(turn)
+        if turn.is_sms and turn.flow is None and not await is_shop_member(turn):
+            # A payment waiting for this person's code comes first: how to agree or refuse.
+            await stray_codes.on_words_while_paying(turn)
+        in_words = " ".join(plain_words(turn.inbound.text)) in PHRASES
+        await say_help(turn, in_words=in_words)
         await reprompt(turn)
     elif name == "menu":
         await show_menu(turn, await interrupt(turn))
@@ -458,11 +471,18 @@ _HOW_MUCH = frozenset({"quanto", "quanti", "quanta", "quante"})
 _ENGLISH_HOW_MUCH = (("how", "much"), ("how", "many"))
 _MONEY = frozenset(
     {
-        "soldi", "credito", "saldo", "tessera", "carta", "buoni", "resta", "restano",
-        "rimane", "rimangono", "avanza", "avanzano", "money", "credit", "balance", "card",
-        "left", "vouchers",
+        "soldi", "sordi", "credito", "saldo", "tessera", "carta", "buoni", "buono", "resta",
+        "restano", "rimane", "rimangono", "rimasto", "rimasti", "avanza", "avanzano",
+        "avanzato", "speso", "spesi", "money", "credit", "balance", "card", "left",
+        "vouchers", "spent",
     }
 )  # fmt: skip
+# "Ho ancora soldi?", "c'ho ancora li sordi?", "do I still have money?": the balance, when
+# the sentence holds no "non" ("non ho ancora la tessera" asks something else) and its
+# money word is money, not the card or the vouchers one may still be waiting for.
+_STILL = frozenset({"ancora", "still"})
+_CASH = frozenset({"soldi", "sordi", "credito", "saldo", "money", "credit", "balance"})
+_NEGATION = frozenset({"non", "not", "dont", "no"})
 # "Dove posso fare la spesa?", "dove posso usare la tessera": the shops.
 _WHERE = frozenset({"dove", "where"})
 _SPEND = frozenset(
@@ -519,6 +539,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     keywords = said & SENTENCE_KEYWORDS
     pairs = set(pairwise(words))
     if (said & _HOW_MUCH or pairs.intersection(_ENGLISH_HOW_MUCH)) and said & _MONEY:
+        return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
+    if said & _STILL and said & _CASH and not said & _NEGATION:
         return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
     if said & _WHERE and said & _SPEND:
         return ("shops", "") if keywords <= _SHOPS_KEYWORDS else None
@@ -615,7 +637,7 @@ async def on_typo(turn: Turn, name: str) -> None:
     if (name in SHOP_ONLY and not await is_shop_member(turn)) or (
         name in COMMUNITY_ONLY and not community_on(turn)
     ):
-        await say_help(turn)
+        await say_help(turn, understood=False)
         return
     if name in RUN_ON_TYPO:
         await run(turn, name, "")

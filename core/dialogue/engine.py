@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import copy
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.bootstrap import Core
@@ -29,7 +29,7 @@ from core.dialogue.languages import written_language
 from core.dialogue.menus import offer_languages, offer_towns, say_help, show_menu, welcome
 from core.dialogue.plain_turn import MAX_ADDRESS, PlainTurn, routed
 from core.dialogue.state import ChatMemory, FlowState, load, memory_to_save
-from core.dialogue.words import fold
+from core.dialogue.words import fold, has_digits, plain_words
 from core.domain.errors import DomainError
 from core.domain.messages import t
 from core.i18n import LANGUAGES, render_text, supported
@@ -42,6 +42,17 @@ from core.storage.turn_trip import TurnOutcome
 from core.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+# After this long without a message, a wrong answer to the question in progress also
+# hears what was in progress and the question again (_ask_again).
+LONG_PAUSE = timedelta(hours=2)
+IN_PROGRESS = t("You had a request in progress.")
+
+
+def _aware(moment: datetime) -> datetime:
+    """A stored time as UTC (SQLite gives it back without its zone)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
 
 STOPPED = t(
     "Done: no more notices from us. Payment codes and receipts of your own payments still "
@@ -334,11 +345,50 @@ class DialogueEngine:
         command = commands.of_answer(
             command, inp, inbound.text, asked=turn.flow is not None and turn.step is not None
         )
+        at = (turn.flow, turn.step)
+        # The conversation as it stood before this message (the previous turn's time).
+        pause = turn.now - _aware(routing.conversation.updated_at)
         try:
             await self._dispatch(turn, routing, inp, command)
         except Reject as wrong:
             # A wrong answer: explained, and the conversation stays on its step.
             turn.say(*wrong.texts, request=wrong.request)
+            if command is None and at[1] is not None and (turn.flow, turn.step) == at:
+                await self._ask_again(turn, inp, pause >= LONG_PAUSE)
+
+    @staticmethod
+    async def _ask_again(turn: Turn, inp: Input, paused: bool) -> None:
+        """After the error, the question again when the message was no answer to it (words
+        without a digit: "buonasera sono tornato" where an amount is asked; a wrong
+        number only gets the error), or after a long pause, then saying what was in
+        progress. The error and the question make one SMS when they fit. For every flow
+        and step alike, except steps whose question does more than ask (a code step
+        sends a new code)."""
+        flow = FLOWS.get(turn.flow or "")
+        if flow is None or turn.step is None or not flow.steps[turn.step].again:
+            return
+        if has_digits(plain_words(inp.text)) and not paused:
+            return
+        error = turn.replies.pop()
+        before = len(turn.replies)
+        await flow.ask(turn)
+        asked = turn.replies[before:]
+        del turn.replies[before:]
+        texts = [*((flow.doing or IN_PROGRESS,) if paused else ()), *error.texts]
+        first = asked[0] if asked else None
+        if (
+            first is not None
+            and error.request is None
+            and first.document is None
+            and first.pin is None
+            and not first.sensitive
+            and (not turn.is_sms or turn.fits_sms([*texts, *first.texts], first.options))
+        ):
+            turn.replies.append(replace(first, texts=(*texts, *first.texts)))
+            turn.replies.extend(asked[1:])
+            return
+        turn.replies.append(replace(error, texts=tuple(texts)))
+        turn.replies.extend(asked)
 
     async def _dispatch(
         self, turn: Turn, routing: _Routing, inp: Input, command: tuple[str, str] | None
@@ -407,7 +457,7 @@ class DialogueEngine:
             await show_menu(turn, welcome(turn))
         else:
             # Unknown words: the help says which words work.
-            await say_help(turn)
+            await say_help(turn, understood=False)
 
     async def _global_choice(self, turn: Turn, routing: _Routing, choice: str) -> bool:
         """Buttons that mean the same at every step: a language, a shop, a town."""

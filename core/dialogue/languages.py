@@ -53,7 +53,8 @@ _ENGLISH = ENGLISH_KEYWORDS | frozenset(
     {
         "hello", "hi", "thanks", "thank", "please", "pls", "good", "morning", "evening",
         "how", "much", "many", "what", "whats", "where", "my", "want", "have", "left",
-        "money", "the", "is", "do", "yes", "english", "eng",
+        "money", "the", "is", "do", "yes", "english", "eng", "dont", "understand", "does",
+        "work", "this", "still", "why", "who", "you",
     }
 )  # fmt: skip
 

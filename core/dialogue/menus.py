@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.dialogue.context import Turn, split_replies
+from core.dialogue.languages import written_in
 from core.dialogue.state import Offered
 from core.domain.channels import Channel
 from core.domain.messages import Option, Reply, Text, t
@@ -31,6 +32,16 @@ CITIZEN_HELP = t(
 # After the citizen's help in a Telegram chat of a municipality with community vouchers on
 # (they are paid there only: an SMS help never names them, and stays one segment).
 COMMUNITY_HELP = t("Shop vouchers: COMPRA, REGALA, BUONI. DONA gives to the town's fund.")
+# The first help a citizen gets by SMS, asked for or after a message we did not understand:
+# the two things most people want, a person to turn to (the municipality's records hold no
+# contact of the office, so none is invented), and the way to every word one step away.
+FIRST_HELP = t(
+    "Write SALDO: what you have left. NEGOZI: where to spend. To talk to someone: your "
+    "municipality's social services. All the words: AIUTO."
+)
+NOT_UNDERSTOOD = t("I did not understand.")
+# Said in English in either language, to someone who wrote to an Italian chat in English.
+IN_ENGLISH = t("English: write LANGUAGE EN")
 SHOP_HELP = t(
     "Shops: PAGA code amount (e.g. PAGA RSSMRA85T10A562S 12,50), STORNO, RESOCONTO, RIMBORSO, "
     "CASSIERE, MENU. ANNULLA stops a request."
@@ -47,6 +58,9 @@ CITIZEN_HELP_KEYS = (
 )  # fmt: skip
 CITIZEN_HELP_COMMUNITY_KEYS = (*CITIZEN_HELP_KEYS, "buy", "give", "vouchers", "donate")
 SHOP_HELP_KEYS = ("charge", "refund", "statement", "reimbursement", "cashier", "menu")
+# After the first help a number picks its words too, and "help" marks it as said: AIUTO
+# written next gives every word (CITIZEN_HELP).
+FIRST_HELP_KEYS = ("balance", "shops", "help")
 
 
 # Pure pieces of the menus and the help, over state already loaded: the general path
@@ -194,12 +208,43 @@ def welcome_of(town_name: str) -> Text:
 # The general path's turns ---------------------------------------------------------------
 
 
-async def say_help(turn: Turn) -> None:
+def first_help_said(options: Sequence[Offered]) -> bool:
+    """Whether the last answer was the first help (FIRST_HELP_KEYS): AIUTO then gives
+    every word."""
+    return [option.k for option in options] == list(FIRST_HELP_KEYS)
+
+
+async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = False) -> None:
     """The help; outside a request, a number typed next picks the help's word in that place
-    (inside one, the question asked again keeps its own numbers)."""
-    texts, keys = help_of(shop=await is_shop_member(turn), community=community_on(turn))
+    (inside one, the question asked again keeps its own numbers). By SMS a citizen outside
+    a request gets the first help (FIRST_HELP), every word once they ask again; after a
+    message we did not understand (`understood` False) it says so first. Help asked in
+    words ("non capisco", `in_words`) gets the first help again. A message written
+    in English to an Italian chat hears how to switch, when it fits the one SMS."""
+    shop = await is_shop_member(turn)
+    asked = turn.flow is not None and turn.step is not None
+    first = (
+        turn.is_sms
+        and not shop
+        and not asked
+        and not (understood and not in_words and first_help_said(turn.memory.options))
+    )
+    keys: tuple[str, ...]
+    if first:
+        texts, keys = [FIRST_HELP], FIRST_HELP_KEYS
+    else:
+        texts, keys = help_of(shop=shop, community=community_on(turn))
+    if turn.is_sms:
+        english = turn.language == "it" and written_in(turn.inbound.text) == "en"
+        # "Non ho capito." is Italian to someone who wrote English: the way to English
+        # says more to them, in its place.
+        extra = IN_ENGLISH if english else None if understood else NOT_UNDERSTOOD
+        if extra is not None:
+            added = [*texts, extra] if english else [extra, *texts]
+            if len(texts) == 1 and turn.fits_sms(added):
+                texts = added
     turn.say(*texts)
-    if turn.flow is not None and turn.step is not None:
+    if asked:
         return
     turn.offered = help_offered(keys)
 

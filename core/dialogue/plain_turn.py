@@ -9,9 +9,9 @@ town by the number written to (or the only town), and is one of:
   is nobody's, the request for the contact (the chat then stands at the contact step,
   where a SALDO written again is plain too); nobody's phone is left to the general path
   (whether DOMANDA is suggested depends on the application window);
-- MENU, AIUTO (HELP) and START (without a deep link's payload) in a conversation not
-  stopped, from anybody: their answer depends only on the shops the address works for
-  and the town.
+- MENU, AIUTO (HELP, not by SMS: see menus.say_help) and START (without a deep link's
+  payload) in a conversation not stopped, from anybody: their answer depends only on the
+  shops the address works for and the town.
 
 Everything here is pure: the plan loads, these functions decide with the same pieces
 the general path uses (commands.of_message / of_answer, Turn.read,
@@ -65,8 +65,9 @@ MAX_ADDRESS = 64
 _PLAIN_CHANNELS = PHONE_CHANNELS | {Channel.TELEGRAM.value}
 _BALANCE = ("balance", "")
 _START = ("start", "")
+_HELP = ("help", "")
 # The commands a plain turn answers (without an argument: "START <card>" is a deep link).
-_PLAIN = frozenset({_BALANCE, ("menu", ""), ("help", ""), _START})
+_PLAIN = frozenset({_BALANCE, ("menu", ""), _HELP, _START})
 
 
 class Numbered(Protocol):
@@ -162,6 +163,11 @@ class PlainTurn:
         inp = Turn.read(inbound, list(memory.options))
         command = commands.of_answer(written, inp, inbound.text, asked=identifying)
         if command not in _PLAIN or (identifying and command != _BALANCE):
+            return None
+        if command == _HELP and inbound.channel is Channel.SMS:
+            # By SMS the help names a payment waiting for this person's code first, and
+            # which help it is depends on the one said before (menus.say_help): the
+            # general path answers it.
             return None
         assert command is not None
         asking = _Asking(command[0], town, conversation, memory)

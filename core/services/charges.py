@@ -246,9 +246,10 @@ async def request_charge(
             minutes=policy.charge_ttl_minutes,
         )
     elif replaced:
+        # What is short, and what the person can do: pay less, which only they can say.
         text = t(
-            "{shop} asks {amount}, the previous code is no longer valid. New code: {code}. "
-            "Balance {balance}: not enough.",
+            "{shop} asks {amount}. New code: {code}, the previous one no longer works. You "
+            "only have {balance}: tell the cashier.",
             shop=shop.name,
             amount=Money(amount_cents),
             code=code,
@@ -266,13 +267,24 @@ async def request_charge(
     else:
         # The citizen decides what the shop may learn: the payment will be refused after
         # the code, and only the citizen is told why.
-        text = t(
-            "{shop} asks {amount}. Code: {code}. Your balance is {balance}: not enough, "
-            "the payment will be refused.",
-            shop=shop.name,
-            amount=Money(amount_cents),
-            code=code,
-            balance=Money(balance),
+        text = (
+            t(
+                "{shop} asks {amount}. Code: {code}. You only have {balance}: you can pay at "
+                "most that, tell the cashier.",
+                shop=shop.name,
+                amount=Money(amount_cents),
+                code=code,
+                balance=Money(balance),
+            )
+            if balance > 0
+            else t(
+                "{shop} asks {amount}. Code: {code}. Your balance is {balance}: not enough, "
+                "the payment will be refused.",
+                shop=shop.name,
+                amount=Money(amount_cents),
+                code=code,
+                balance=Money(balance),
+            )
         )
     notify(
         uow,

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from core.dialogue.commands import KEYWORDS, LANGUAGE_DONE
+from core.dialogue.menus import IN_ENGLISH
 from tests.dialogue.test_catalogs import catalog
 
 # (Italian, English): the word each language's sentences name for the same command.
@@ -47,7 +48,9 @@ _ALTERNATIVE = re.compile(r"\((?:or|o) [A-Z]+\)")
 _UPPER_WORD = re.compile(r"\b[A-Z]{2,}\b")
 # The confirmation of a language change ends with the way back written in the language
 # left behind, whose keyword it names on purpose (a forged SMS sender can change it).
-_WAY_BACK = frozenset({LANGUAGE_DONE.msgid})
+# The help's way to English, said to someone who wrote English to an Italian chat, names
+# the English keyword on purpose too.
+_WAY_BACK = frozenset({LANGUAGE_DONE.msgid, IN_ENGLISH.msgid})
 
 
 def foreign_keywords(text: str, language: str) -> set[str]:

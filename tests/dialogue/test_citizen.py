@@ -10,7 +10,7 @@ from core.bootstrap import Core
 from core.dialogue.context import Turn
 from core.dialogue.engine import DialogueEngine
 from core.dialogue.inbound import Channel, Inbound
-from core.dialogue.menus import CITIZEN_HELP
+from core.dialogue.menus import FIRST_HELP, NOT_UNDERSTOOD
 from core.domain.messages import Money
 from core.services import municipalities
 from core.services.charges import confirm_charge, request_charge
@@ -179,7 +179,7 @@ async def test_unknown_words_get_the_help_and_odd_bodies_never_fail(core: Core) 
     await chat.send("ciao")  # first contact: the welcome and the menu
     for body in ("blah", "   ", "", "😀😀😀", "x" * 2000, "\x00\x07", "Ç" * 300, "؟", "1" * 200):
         replies = await chat.send(body)
-        assert msgids(replies) == [CITIZEN_HELP.msgid], repr(body[:20])
+        assert msgids(replies) == [NOT_UNDERSTOOD.msgid, FIRST_HELP.msgid], repr(body[:20])
 
 
 async def test_menu_numbers_and_labels_pick_options(core: Core) -> None:

@@ -4,7 +4,7 @@ still confirms it is taken when it comes (usertest item 7)."""
 from __future__ import annotations
 
 from core.bootstrap import Core
-from core.dialogue.menus import CITIZEN_HELP
+from core.dialogue.menus import FIRST_HELP
 from tests.dialogue.harness import Chat, param, town_with_open_window
 from tests.dialogue.test_apply import CODE, MEMBERS, SENT, _last_code
 from tests.factories import make_cf
@@ -62,7 +62,7 @@ async def test_wrong_codes_after_leaving_count_as_at_the_step(core: Core) -> Non
     await chat.expect(
         "333333", "Too many wrong codes: the request was cancelled. Nothing was changed."
     )
-    await chat.expect(code, CITIZEN_HELP.msgid)
+    await chat.expect(code, FIRST_HELP.msgid)
     await chat.expect("STATO", NO_VOUCHERS)
     assert TO_COMPLETE not in [text.msgid for reply in chat.last for text in reply.texts]
 
@@ -75,7 +75,7 @@ async def test_a_keyword_at_a_question_says_the_application_waits(core: Core) ->
     assert (await chat.state())[1] == "members"
     await chat.expect("SALDO", NO_VOUCHERS, TO_COMPLETE)
     # Six digits mean nothing to a draft left at a question: the help, and the draft stays.
-    await chat.expect("4", CITIZEN_HELP.msgid)
+    await chat.expect("4", FIRST_HELP.msgid)
     await chat.expect("DOMANDA", RESUME)
     await chat.expect("1", MEMBERS)
     # DOMANDA in the middle of the application itself offers it back, with no reminder.

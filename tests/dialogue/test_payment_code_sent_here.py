@@ -4,7 +4,7 @@ ANNULLA from the phone that received it refuses the payment (usertest item 9).""
 from __future__ import annotations
 
 from core.bootstrap import Core
-from core.dialogue.menus import CITIZEN_HELP
+from core.dialogue.menus import FIRST_HELP
 from core.domain.charges import ChargeStatus
 from core.services import delegates
 from tests.dialogue.harness import Chat, msgids, open_till, outbox_of
@@ -46,7 +46,7 @@ async def test_a_payment_code_sent_here_is_explained_and_still_works_at_the_till
     await till.expect(code, CONFIRMED)
     assert await balance(core, town) == 150_00 - 15_00
     # Nothing pending any more: six digits are just a number, and get the help.
-    await citizen.expect(code, CITIZEN_HELP.msgid)
+    await citizen.expect(code, FIRST_HELP.msgid)
     await citizen.expect("ANNULLA", NOTHING)
 
 
@@ -113,11 +113,11 @@ async def test_words_in_answer_to_a_payment_code_name_the_payment(core: Core) ->
     # Another citizen, with nothing waiting, still gets the help.
     other = Chat(core, town.citizen_phones[1])
     await other.send("MENU")
-    await other.expect("no", CITIZEN_HELP.msgid)
+    await other.expect("no", FIRST_HELP.msgid)
     # Nothing changed: the code still pays, and afterwards "no" is just words again.
     await till.expect(code, CONFIRMED)
     assert await balance(core, town) == 150_00 - 15_00
-    await citizen.expect("no", CITIZEN_HELP.msgid)
+    await citizen.expect("no", FIRST_HELP.msgid)
 
 
 async def test_after_naming_the_payment_annulla_still_refuses_it(core: Core) -> None:

@@ -45,8 +45,8 @@ CITIZEN_CODE = (
     "{minutes} min."
 )
 CITIZEN_CODE_ABOVE_BALANCE = (
-    "{shop} asks {amount}. Code: {code}. Your balance is {balance}: not enough, the payment "
-    "will be refused."
+    "{shop} asks {amount}. Code: {code}. You only have {balance}: you can pay at most that, "
+    "tell the cashier."
 )
 SPLIT = "Write the amount like 12,50: a comma before the cents, no space."
 # A new PAGA of the same shop for the same person: the code of the one it replaces is void.
@@ -55,8 +55,8 @@ CITIZEN_CODE_REPLACED = (
     "the cashier only if you agree. Valid {minutes} min."
 )
 CITIZEN_CODE_REPLACED_ABOVE_BALANCE = (
-    "{shop} asks {amount}, the previous code is no longer valid. New code: {code}. Balance "
-    "{balance}: not enough."
+    "{shop} asks {amount}. New code: {code}, the previous one no longer works. You only have "
+    "{balance}: tell the cashier."
 )
 ALREADY_REFUNDED = "This payment has already been refunded: it cannot be refunded twice."
 # The default policy, with a town's own ceiling for one payment.
@@ -331,7 +331,7 @@ async def test_insufficient_balance_wrong_codes_and_expiry(core: Core, clock: Fa
     [code_message] = [
         reply
         for _, reply in await outbox_of(core, "sms", town.citizen_phones[0])
-        if reply.texts[0].msgid.startswith("{shop} asks {amount}. Code: {code}. Your balance")
+        if reply.texts[0].msgid.startswith("{shop} asks {amount}. Code: {code}. You only have")
     ]
     assert code_message.texts[0].params["balance"] == Money(150_00)
     await till.expect(

@@ -8,7 +8,7 @@ from core.bootstrap import Core
 from core.dialogue.commands import KEYWORDS, NEVER_ON_TYPO, RUN_ON_TYPO, SUGGESTED, typo_of
 from core.dialogue.engine import STOPPED
 from core.dialogue.inbound import Channel
-from core.dialogue.menus import CITIZEN_HELP, SHOP_HELP
+from core.dialogue.menus import FIRST_HELP, NOT_UNDERSTOOD, SHOP_HELP
 from core.dialogue.words import typo_distance
 from core.domain.messages import Money
 from tests.dialogue.harness import Chat, msgids, options, param, town_with_open_window
@@ -51,9 +51,9 @@ async def test_a_mistyped_read_only_word_runs(core: Core) -> None:
     for text in ("Sadlo", "saldp"):
         replies = await chat.expect(text, BALANCE)
         assert param(replies, "balance") == Money(150_00)
-    await chat.expect("AIUTOO", CITIZEN_HELP.msgid)
+    await chat.expect("AIUTOO", FIRST_HELP.msgid)
     # Not a near miss of one word: the help, as before.
-    await chat.expect("salve", CITIZEN_HELP.msgid)
+    await chat.expect("salve", NOT_UNDERSTOOD.msgid, FIRST_HELP.msgid)
 
 
 async def test_a_mistyped_word_that_starts_something_is_asked_about(core: Core) -> None:
@@ -77,7 +77,7 @@ async def test_the_suggestion_names_the_word_in_the_chats_language(core: Core) -
 
 async def test_shop_words_are_typos_only_at_a_shop(core: Core) -> None:
     town = await make_town(core)
-    await Chat(core, town.citizen_phones[0]).expect("pgaa", CITIZEN_HELP.msgid)
+    await Chat(core, town.citizen_phones[0]).expect("pgaa", FIRST_HELP.msgid)
     shop = Chat(core, town.shop_phone)
     await shop.expect("AIUTO", SHOP_HELP.msgid)
     replies = await shop.expect("pgaa", DID_YOU_MEAN)
@@ -90,7 +90,7 @@ async def test_a_near_miss_of_stop_never_stops(core: Core) -> None:
     await chat.expect("SALDO", BALANCE)
     for text in ("stopp", "sotp", "STPO"):
         replies = await chat.send(text)
-        assert STOPPED.msgid not in msgids(replies) and CITIZEN_HELP.msgid in msgids(replies)
+        assert STOPPED.msgid not in msgids(replies) and FIRST_HELP.msgid in msgids(replies)
     await chat.expect("SALDO", BALANCE)  # still answered: nothing was stopped
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
-from core.dialogue.menus import CITIZEN_HELP, SHOP_HELP
+from core.dialogue.menus import CITIZEN_HELP, FIRST_HELP, SHOP_HELP
 from core.domain.messages import Money
 from tests.dialogue.harness import TILL_CODE, Chat, open_till, param, town_with_open_window
 from tests.dialogue.test_apply import APPLICANT, CF, MEMBERS, SUMMARY, WORK
@@ -59,16 +59,17 @@ async def test_a_keyword_inside_a_sentence(core: Core) -> None:
         replies = await chat.expect(text, BALANCE)
         assert param(replies, "balance") == Money(150_00)
     # Two different keywords, or none: the help.
-    await chat.expect("Buongiorno, vorrei sapere saldo e stato", CITIZEN_HELP.msgid)
-    await chat.expect("Buongiorno a tutti", CITIZEN_HELP.msgid)
+    await chat.expect("Buongiorno, vorrei sapere saldo e stato", FIRST_HELP.msgid)
+    await chat.expect("Buongiorno a tutti", FIRST_HELP.msgid)
 
 
 async def test_after_the_help_a_number_picks_what_the_help_named(core: Core) -> None:
     town = await make_town(core)
     citizen = Chat(core, town.citizen_phones[0])
-    await citizen.expect("AIUTO", CITIZEN_HELP.msgid)
+    await citizen.expect("AIUTO", FIRST_HELP.msgid)
     await citizen.expect("1", BALANCE)  # SALDO, the first word of the help
-    await citizen.expect("qualcosa", CITIZEN_HELP.msgid)
+    await citizen.expect("qualcosa", FIRST_HELP.msgid)
+    await citizen.expect("AIUTO", CITIZEN_HELP.msgid)  # every word
     await citizen.expect(
         "4", "Application {protocol}: admitted. {amount} credited: write SALDO to see the balance."
     )

@@ -181,7 +181,7 @@ async def test_charge_above_balance_is_refused_only_after_the_code(core: Core) -
         x for x in await outbox_to(core, town.citizen_phones[0]) if x.charge_id is not None
     ]
     said = reply_of(core.keys, message).texts[0]
-    assert said.msgid.startswith("{shop} asks {amount}. Code: {code}. Your balance is {balance}")
+    assert said.msgid.startswith("{shop} asks {amount}. Code: {code}. You only have {balance}")
     assert said.params["balance"] == Money(150_00)
     code = await last_code_for(core, town.citizen_phones[0], requested.charge_id)
     result = await confirm(core, town.shop_id, requested.charge_id, code)

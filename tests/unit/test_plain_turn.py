@@ -83,9 +83,21 @@ def test_only_a_balance_request_at_no_step_and_not_stopped_is_plain() -> None:
     assert turn.classify(TOWN, conversation(flow="shops")) is None
 
 
+def telegram(text: str | None) -> Inbound:
+    return Inbound(Channel.TELEGRAM, "5", text=text, provider_message_id="TG1")
+
+
+def test_the_help_by_sms_is_the_general_path() -> None:
+    """By SMS the help names a payment waiting for a code first, and depends on the help
+    said before (menus.say_help): never plain."""
+    for text in ("AIUTO", "help", "aiuto per favore", "non capisco"):
+        assert PlainTurn(sms(text), NOW, PROCESS_KEYS).classify(TOWN, conversation()) is None
+
+
 def test_menu_help_and_start_look_up_only_the_shops_of_the_address() -> None:
-    for text in ("MENU", "AIUTO", "START"):
-        lookup = PlainTurn(sms(text), NOW, PROCESS_KEYS).classify(TOWN, conversation())
+    for inbound in (sms("MENU"), telegram("AIUTO"), sms("START")):
+        text = inbound.text
+        lookup = PlainTurn(inbound, NOW, PROCESS_KEYS).classify(TOWN, conversation())
         assert lookup is not None and lookup.shops, text
         assert (lookup.citizen_phone, lookup.citizen_chat, lookup.delegate_phone) == (
             None,
@@ -93,8 +105,7 @@ def test_menu_help_and_start_look_up_only_the_shops_of_the_address() -> None:
             None,
         )
         assert (
-            PlainTurn(sms(text), NOW, PROCESS_KEYS).classify(TOWN, conversation(flow="shops"))
-            is None
+            PlainTurn(inbound, NOW, PROCESS_KEYS).classify(TOWN, conversation(flow="shops")) is None
         )
 
 
@@ -113,7 +124,7 @@ def test_a_stopped_conversation_is_never_plain_and_start_welcomes() -> None:
 
 
 def test_the_help_offers_its_words_by_number() -> None:
-    turn = PlainTurn(sms("AIUTO"), NOW, PROCESS_KEYS)
+    turn = PlainTurn(telegram("AIUTO"), NOW, PROCESS_KEYS)
     lookup = turn.classify(TOWN, conversation())
     assert lookup is not None
     write = turn.decide(lookup.context, Found())

@@ -72,6 +72,7 @@ def refusal_text(error: DomainError) -> Text:
 
 class AppealFlow(ConfirmedFlow[AppealState]):
     name = "appeal"
+    doing = t("You were making your appeal.")
     state_type = AppealState
 
     async def begin(self, turn: Turn, arg: str = "") -> None:

@@ -47,6 +47,7 @@ OTHER_LANGUAGE = t("Another language: write LINGUA.")
 
 class ApplyFlow(ConfirmedFlow[ApplyState]):
     name = "apply"
+    doing = t("You were making your application.")
     state_type = ApplyState
     keeps_draft = True
 

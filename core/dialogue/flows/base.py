@@ -43,6 +43,9 @@ class Step(Generic[F]):
     answer: Callable[[F, Turn, Input], Awaitable[None]]
     to: tuple[str, ...] = ()
     takes: Takes = Takes.TEXT
+    # After a message that is no answer, the question comes again (engine._ask_again);
+    # False where asking does more than ask (the code step sends a new code).
+    again: bool = True
 
 
 class StepError(RuntimeError):
@@ -73,6 +76,9 @@ class Flow(Generic[S]):
     # or "owner"). The engine asks `still_allowed` before every answer, so a cashier removed
     # half-way (between PAGA and the customer's code) can complete nothing.
     acts_for_shop: ClassVar[str | None] = None
+    # What the person was doing, said before the question when they come back after a
+    # long pause and write something that is no answer ("You were making your application.").
+    doing: ClassVar[Text | None] = None
 
     @property
     def first_step(self) -> str:
@@ -455,4 +461,4 @@ class ConfirmedFlow(Flow[S]):
 
 def verify(*to: str) -> Step[Any]:
     """The step that waits for the code sent to the sender; `to`: where `confirmed` leads."""
-    return Step(ConfirmedFlow.ask_verify, ConfirmedFlow.on_verify, to=to)
+    return Step(ConfirmedFlow.ask_verify, ConfirmedFlow.on_verify, to=to, again=False)

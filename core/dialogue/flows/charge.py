@@ -119,6 +119,7 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
     TILL_WRONG_CODES wrong codes before the shop's own phone must confirm again."""
 
     name = "charge"
+    doing = t("You were charging a payment.")
     acts_for_shop = "member"
     state_type = ChargeState
 

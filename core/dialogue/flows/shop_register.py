@@ -48,6 +48,7 @@ ANSWERS = ("name", "vat", "category", "address", "town", "postcode", "position",
 
 class ShopRegisterFlow(ConfirmedFlow[RegisterState]):
     name = "register"
+    doing = t("You were registering your shop.")
     state_type = RegisterState
     keeps_draft = True
 

@@ -1,0 +1,169 @@
+"""What a confused person by SMS hears (the user trial of December 2026): a short first
+help with a person to turn to, the question again when a message answers nothing, plain
+balance questions, English in an Italian chat, and what to do when the balance is short."""
+
+from __future__ import annotations
+
+from core.bootstrap import Core
+from core.dialogue.commands import LANGUAGE_DONE
+from core.dialogue.menus import CITIZEN_HELP, FIRST_HELP, IN_ENGLISH, NOT_UNDERSTOOD, SHOP_HELP
+from core.dialogue.render import render_plain
+from core.domain.messages import Money
+from tests.conftest import FakeClock
+from tests.dialogue.harness import Chat, msgids, open_till, outbox_of, town_with_open_window
+from tests.dialogue.test_apply import (
+    APPLICANT,
+    LIQUIDITY,
+    MEMBERS,
+    NOT_AN_AMOUNT,
+    PENSION,
+    SUPPORT,
+    WORK,
+)
+from tests.dialogue.test_shop import ASK_CODE, CITIZEN_CODE_ABOVE_BALANCE
+from tests.factories import make_town
+
+BALANCE = "Your balance: {balance}."
+WAITING = (
+    "{shop} asks {amount} and waits for the code: if you agree, tell it to the cashier; if "
+    "not, write ANNULLA."
+)
+FIRST_HELP_IT = (
+    "Scrivi SALDO: quanto ti resta. NEGOZI: dove spendere. Per parlare con qualcuno: servizi "
+    "sociali del Comune. Tutte le parole: AIUTO."
+)
+FIRST_HELP_EN = (
+    "Write BALANCE: what you have left. SHOPS: where to spend. To talk to someone: your "
+    "town's social services. All the words: HELP."
+)
+
+
+async def test_the_first_help_is_short_and_every_word_is_one_step_away(core: Core) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    [reply] = await chat.send("aiuto")
+    assert msgids([reply]) == [FIRST_HELP.msgid]  # asked for: no "I did not understand"
+    assert render_plain(reply, "it", sms=True) == FIRST_HELP_IT
+    [reply] = await chat.send("AIUTO")  # asked again: every word
+    assert msgids([reply]) == [CITIZEN_HELP.msgid]
+    for text in ("buongiorno", "pronto", "chi siete?", "Sono vecchio non so usare il telefono"):
+        [reply] = await chat.send(text)
+        assert msgids([reply]) == [NOT_UNDERSTOOD.msgid, FIRST_HELP.msgid], text
+        assert render_plain(reply, "it", sms=True) == f"Non ho capito.\n{FIRST_HELP_IT}"
+    # "Non capisco" asks for help in words: the help, not "I did not understand".
+    assert msgids(await chat.send("non capisco")) == [FIRST_HELP.msgid]
+    await chat.expect("1", BALANCE)  # the first help's first word
+    await chat.send("aiuto")
+    assert msgids(await chat.send("3")) == [CITIZEN_HELP.msgid]  # its third: every word
+
+
+async def test_the_first_help_in_english(core: Core) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("LANGUAGE en")
+    [reply] = await chat.send("HELP")
+    assert render_plain(reply, "en", sms=True) == FIRST_HELP_EN
+    [reply] = await chat.send("blah")
+    assert render_plain(reply, "en", sms=True) == f"I did not understand.\n{FIRST_HELP_EN}"
+
+
+async def test_english_in_an_italian_chat_hears_how_to_switch(core: Core) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")  # an Italian chat
+    for text in ("HELP", "I don't understand", "what is this"):
+        [reply] = await chat.send(text)
+        assert msgids([reply]) == [FIRST_HELP.msgid, IN_ENGLISH.msgid], text
+        assert render_plain(reply, "it", sms=True) == (
+            f"{FIRST_HELP_IT}\nEnglish: write LANGUAGE EN"
+        )
+    await chat.expect("LANGUAGE EN", LANGUAGE_DONE.msgid)
+    # A shop's help is too long for the hint: one SMS without it.
+    shop = Chat(core, town.shop_phone)
+    await shop.send("MENU")
+    assert msgids(await shop.send("HELP")) == [SHOP_HELP.msgid]
+
+
+async def test_the_help_names_a_payment_waiting_for_the_code_first(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    citizen = Chat(core, town.citizen_phones[0])
+    await citizen.send("SALDO")
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 12,50", ASK_CODE)
+    replies = await citizen.send("aiuto")
+    assert msgids(replies) == [WAITING, FIRST_HELP.msgid]
+    assert replies[0].texts[0].params["amount"] == Money(12_50)
+
+
+async def test_a_message_that_answers_nothing_hears_the_question_again(
+    core: Core, clock: FakeClock
+) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471239901")
+    for text in ("DOMANDA", "1", APPLICANT, "2", "no", "no"):
+        await chat.send(text)
+    assert LIQUIDITY in msgids(chat.last)
+    # Words where an amount is asked: the error and the question, in one SMS if they fit.
+    replies = await chat.send("non lo so")
+    assert msgids(replies) == [NOT_AN_AMOUNT, LIQUIDITY]
+    # A wrong number is an attempt at the answer: only the error.
+    assert msgids(await chat.send("12,345")) != [] and LIQUIDITY not in msgids(chat.last)
+    # Back after three hours: what was in progress, the error and the question.
+    clock.advance(hours=3)
+    replies = await chat.send("buonasera sono tornato")
+    assert msgids(replies) == [
+        "You were making your application.",
+        NOT_AN_AMOUNT,
+        LIQUIDITY,
+    ]
+    rendered = "\n".join(render_plain(reply, "it", sms=True) for reply in replies)
+    assert rendered.startswith("Stavi facendo la domanda.\nQuesto non è un importo.")
+    assert (await chat.state())[:2] == ("apply", "liquidity")
+    await chat.expect("0", SUPPORT)
+
+
+async def test_a_yes_or_no_question_comes_again_after_words(core: Core) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471239902")
+    for text in ("DOMANDA", "1", APPLICANT):
+        await chat.send(text)
+    await chat.expect("2", WORK)
+    replies = await chat.send("boh")
+    assert msgids(replies)[-1] == WORK and len(replies) == 1
+    await chat.expect("no", PENSION)
+    assert MEMBERS not in msgids(chat.last)
+
+
+async def test_everyday_balance_questions(core: Core) -> None:
+    town = await make_town(core, citizens=2)
+    # As the first message of a known citizen: the balance, not the welcome.
+    first = Chat(core, town.citizen_phones[1])
+    await first.expect("ho ancora soldi?", BALANCE)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("MENU")
+    for text in (
+        "quanto c'è rimasto sul buono",
+        "quanto ho speso",
+        "c'ho ancora li sordi?",
+        "do I still have money?",
+    ):
+        await chat.expect(text, BALANCE)
+    # Not the balance: still waiting for the card, or no money yet.
+    await chat.expect(
+        "non ho ancora la tessera", "Your card code is {code}. Show it at the till to pay."
+    )
+    assert BALANCE not in msgids(await chat.send("non ho ancora ricevuto i soldi"))
+
+
+async def test_a_code_above_the_balance_says_how_much_can_be_paid(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 200", ASK_CODE)
+    [(_, reply)] = [
+        (row, reply)
+        for row, reply in await outbox_of(core, "sms", town.citizen_phones[0])
+        if reply.texts[0].msgid == CITIZEN_CODE_ABOVE_BALANCE
+    ]
+    body = render_plain(reply, "it", sms=True)
+    assert body.endswith("Hai solo 150,00 €: puoi pagare al massimo questo, dillo al cassiere.")
