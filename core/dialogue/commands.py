@@ -388,6 +388,10 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             # Cancelling a change leaves the application sent before as it was.
             await show_menu(turn, t("Cancelled: your application is unchanged."))
             return
+        if await cancel_at_till(turn):
+            # At a till, what it holds waiting for a code goes too, named: "Cancelled."
+            # is never said while a code told later would still pay.
+            return
         await show_menu(turn, t("Cancelled."))
     elif name == "language":
         language = LANGUAGE_WORDS.get(fold(arg))

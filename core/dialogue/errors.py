@@ -90,7 +90,7 @@ _SENTENCES: dict[str, Text] = {
     ),
     Refusal.LOOKUP_TOO_MANY: t("Too many searches this hour. Try again later."),
     Refusal.PAYMENT_CODES_TOO_MANY: t(
-        "Too many payment requests for this person: nothing was sent. Try again later."
+        "Too many payment requests for this person: nothing was sent. Try again from {when}."
     ),
     Refusal.SHOP_NAME_MISSING: t("Write the name of the shop."),
     Refusal.SHOP_BAD_POSITION: t("This position is not valid. Share it again or skip."),
@@ -249,6 +249,14 @@ def error_text(error: DomainError) -> Text:
             when = datetime.fromisoformat(str(error.params.get("when", "")))
         except ValueError:
             return t("Too many refund codes were sent: none was sent now. Try again later.")
+        return t(template.msgid, when=Moment(when))
+    if error.code == Refusal.PAYMENT_CODES_TOO_MANY:
+        try:
+            when = datetime.fromisoformat(str(error.params.get("when", "")))
+        except ValueError:
+            return t(
+                "Too many payment requests for this person: nothing was sent. Try again later."
+            )
         return t(template.msgid, when=Moment(when))
     if error.code == Refusal.PAYMENT_ABOVE_LIMIT:
         limit = error.params.get("limit")

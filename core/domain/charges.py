@@ -5,6 +5,7 @@ A pending charge holds no money. These functions decide; services persist.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -51,6 +52,26 @@ def can_refund(
         return False
     zone = ZoneInfo(tz_day)
     return confirmed_at.astimezone(zone).date() == now.astimezone(zone).date()
+
+
+# Payment codes a person receives are counted over this window (codes_per_person_per_hour).
+CODES_WINDOW = timedelta(hours=1)
+
+
+def codes_again_at(sent: Sequence[datetime], by_shop: Sequence[datetime], cap: int) -> datetime:
+    """When a shop refused for the person's codes of the last hour may ask again: once
+    fewer than `cap` codes are left in the window (`sent`: the times of all the codes the
+    person received in it), or once none of this shop's (`by_shop`) is (a shop's first code
+    in the hour is never refused; empty when that rule does not apply). The minute after,
+    as the till shows minutes: a code is counted until the very instant an hour after it."""
+    times = sorted(sent)
+    # The window counts a code until an hour after it: the oldest ones leave it first.
+    again = times[len(times) - cap] + CODES_WINDOW if cap > 0 and len(times) >= cap else None
+    if by_shop:
+        own = max(by_shop) + CODES_WINDOW
+        again = own if again is None else min(again, own)
+    assert again is not None, "codes_again_at is asked only for a refusal"
+    return again.replace(second=0, microsecond=0) + timedelta(minutes=1)
 
 
 def shop_is_locked(locked_until: datetime | None, now: datetime) -> bool:

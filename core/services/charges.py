@@ -19,6 +19,7 @@ from core.domain.charges import (
     PendingConfirmation,
     ShopLock,
     can_refund,
+    codes_again_at,
     confirmation_step,
     decide_confirmation,
     expiry,
@@ -204,10 +205,16 @@ async def request_charge(
     # every other till (the flood is bounded by the cap plus one code per shop).
     hour_ago = now - timedelta(hours=1)
     sent = await uow.charges.codes_sent_to(citizen.id, hour_ago)
-    if sent >= policy.codes_per_person_per_hour and await uow.charges.codes_sent_to(
-        citizen.id, hour_ago, shop_id=shop.id
-    ):
-        raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY)
+    cap = policy.codes_per_person_per_hour
+    if sent >= cap and await uow.charges.codes_sent_to(citizen.id, hour_ago, shop_id=shop.id):
+        # The shop is told from when it may ask again: when the oldest codes leave the hour,
+        # or when this shop's own do (its first code in the hour is never refused).
+        again = codes_again_at(
+            await uow.charges.code_times_to(citizen.id, hour_ago),
+            await uow.charges.code_times_to(citizen.id, hour_ago, shop_id=shop.id),
+            cap,
+        )
+        raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY, when=again.isoformat())
     replaced = [x for x in await _replace_pending(uow, shop, citizen, now) if x.code_hash]
     balance = await ledger.citizen_balance(uow, shop.municipality_id, citizen.id)
     pending = new_pending_code(uow.keys, now, policy.charge_ttl_minutes)
@@ -1381,15 +1388,19 @@ async def _card_locked_at_shop(
     )
 
 
-async def cancel_charge(uow: UnitOfWork, *, charge_id: int, shop_id: int, now: datetime) -> bool:
-    """The shop gives up a pending payment (ANNULLA at the till). The citizen holds a code
-    for a payment that will not happen: they are told it is void. False: it was no longer
-    pending (confirmed, expired or cancelled meanwhile), and nobody is told anything."""
+async def cancel_charge(
+    uow: UnitOfWork, *, charge_id: int, shop_id: int, now: datetime, reason: str = "by_shop"
+) -> bool:
+    """The shop gives up a pending payment (ANNULLA at the till; `reason`, its
+    closed_reason, says why: core/services/tills.py). The citizen holds a code for a
+    payment that will not happen: they are told it is void, in this transaction. False: it
+    was no longer pending (confirmed, expired or cancelled meanwhile), and nobody is told
+    anything."""
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.shop_id != shop_id:
         raise NotFound(Refusal.CHARGE_NOT_FOUND)
     if not await uow.charges.mark(
-        charge.id, ChargeStatus.PENDING, status=ChargeStatus.CANCELLED, closed_reason="by_shop"
+        charge.id, ChargeStatus.PENDING, status=ChargeStatus.CANCELLED, closed_reason=reason
     ):
         return False
     citizen = await uow.citizens.by_id(charge.citizen_id)

@@ -19,6 +19,7 @@ from core.domain.charges import (
     Confirmation,
     HolderNotice,
     PendingConfirmation,
+    codes_again_at,
     decide_confirmation,
     new_pending_code,
     shop_lock_now,
@@ -93,7 +94,11 @@ async def request_voucher_charge(
         voucher.holder_channel, voucher.holder_address, now - timedelta(hours=1)
     )
     if sent >= policy.codes_per_person_per_hour:
-        raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY)
+        times = await uow.community.code_times_to_holder(
+            voucher.holder_channel, voucher.holder_address, now - timedelta(hours=1)
+        )
+        again = codes_again_at(times, (), policy.codes_per_person_per_hour)
+        raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY, when=again.isoformat())
     replaced = False
     for earlier in await uow.community.pending_charges_of(voucher.id):
         if earlier.expires_at > now and await uow.community.mark_charge(
@@ -281,15 +286,16 @@ async def confirm_voucher_charge(
 
 
 async def cancel_voucher_charge(
-    uow: UnitOfWork, *, charge_id: int, shop_id: int, now: datetime
+    uow: UnitOfWork, *, charge_id: int, shop_id: int, now: datetime, reason: str = "by_shop"
 ) -> bool:
-    """The cashier gave up (ANNULLA): the holder's code is void, and the holder is told."""
+    """The cashier gave up (ANNULLA; `reason` as charges.cancel_charge): the holder's code
+    is void, and the holder is told."""
     parties = await uow.community.charge_with_parties(charge_id)
     if parties is None or parties[0].shop_id != shop_id:
         raise NotFound(Refusal.CHARGE_NOT_FOUND)
     charge, voucher, shop, _ = parties
     if not await uow.community.mark_charge(
-        charge_id, "pending", status="cancelled", closed_reason="by_shop"
+        charge_id, "pending", status="cancelled", closed_reason=reason
     ):
         return False
     _tell_holder(uow, voucher, _void(shop.name, charge.amount_cents), now)

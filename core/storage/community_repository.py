@@ -124,6 +124,23 @@ class CommunityRepository(_Repository):
         )
         return int(value or 0)
 
+    async def code_times_to_holder(
+        self, channel: str, address: str, since: datetime
+    ) -> Sequence[datetime]:
+        """When each payment code counted by codes_sent_to_holder was sent, the oldest first."""
+        return (
+            await self.session.scalars(
+                select(m.VoucherCharge.created_at)
+                .join(m.Voucher, m.Voucher.id == m.VoucherCharge.voucher_id)
+                .where(
+                    m.Voucher.holder_channel == channel,
+                    m.Voucher.holder_address == address,
+                    m.VoucherCharge.created_at >= since,
+                )
+                .order_by(m.VoucherCharge.created_at)
+            )
+        ).all()
+
     async def charge_with_parties(
         self, charge_id: int
     ) -> tuple[m.VoucherCharge, m.Voucher, m.Shop, m.Municipality] | None:

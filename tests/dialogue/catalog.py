@@ -43,6 +43,7 @@ SAMPLES: dict[str, Param] = {
     "iban_end": "3456",
     "reference": "SVC-20261231235959-123",  # a settlement's SEPA message id
     "count": 12,
+    "digits": 6,  # of a code (core.domain.otp.CODE_DIGITS)
     "receipt": "123456",
     "list": "2",
     "max": 50,

@@ -194,7 +194,9 @@ async def test_esci_still_cancels_and_the_owner_cannot_leave(core: Core) -> None
     await cashier.expect(f"PAGA {town.citizen_cfs[0]} 3", ASK_CODE)
     # With a request open ESCI is ANNULLA, as always: the payment is cancelled, not the job.
     await cashier.send("ESCI")
-    assert "Cancelled." in [t.msgid for r in cashier.last for t in r.texts]
+    assert "Payment of {amount} ({where}) cancelled: the customer's code no longer works." in [
+        t.msgid for r in cashier.last for t in r.texts
+    ]
     assert len(await members(core, town)) == 2
     assert await charge_status(core, town) == ["cancelled"]
     # A citizen's ESCI cancels nothing.

@@ -8,7 +8,7 @@ from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.dialogue.menus import SHOP_HELP
 from core.domain.ledger import PostingKind
-from core.domain.messages import Money, Reply
+from core.domain.messages import Moment, Money, Reply, Text
 from core.i18n import render_text
 from core.services import charges, ledger, municipalities, security
 from core.storage import models as m
@@ -62,7 +62,11 @@ ALREADY_REFUNDED = "This payment has already been refunded: it cannot be refunde
 # The default policy, with a town's own ceiling for one payment.
 WIDE_CEILING = municipalities.default_policy_text() + "\nmax_payment_eur = 10000\n"
 NOTHING_WAITING = "No payment is waiting for a code at this till. To charge, write PAGA."
-TOO_MANY_CODES = "Too many payment requests for this person: nothing was sent. Try again later."
+TOO_MANY_CODES = (
+    "Too many payment requests for this person: nothing was sent. Try again from {when}."
+)
+CANCELLED_NAMED = "Payment of {amount} ({where}) cancelled: the customer's code no longer works."
+WAITS = "A payment of {amount} waits for the customer's code: write it here, or ANNULLA."
 RECEIPT = "Paid {amount} at {shop}. Remaining balance: {balance}."
 VERIFY_REFUND = REFUND_CODE
 VERIFY_CASHIER = CASHIER_CODE
@@ -256,6 +260,12 @@ async def test_the_amount_written_before_who_pays_is_the_amount(core: Core) -> N
     await till.expect(f"PAGA 3 {phone}", AMOUNT)
 
 
+def text_of(replies: list[Reply], msgid: str) -> Text:
+    """The one text of the replies with this msgid."""
+    [found] = [text for reply in replies for text in reply.texts if text.msgid == msgid]
+    return found
+
+
 def second_code(reply: Reply) -> str:
     return str(reply.texts[0].params["code"])
 
@@ -266,10 +276,13 @@ async def test_a_new_pay_replaces_the_pending_one_and_codes_are_capped(
     town = await make_town(core, citizens=1)
     till = await open_till(Chat(core, town.shop_phone))
     phone = town.citizen_phones[0]
+    first_sent = core.now()
     await till.expect(f"PAGA {town.citizen_cfs[0]} 13", ASK_CODE)
     first = await citizen_code(core, phone)
     [(_row, initial)] = (await outbox_of(core, "sms", phone))[-1:]
-    await till.expect(f"PAGA {town.citizen_cfs[0]} 12", ASK_CODE)
+    # The till names the payment it gave up; the customer gets one SMS, the new code.
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 12", CANCELLED_NAMED, ASK_CODE)
+    assert text_of(till.last, CANCELLED_NAMED).params["amount"] == Money(13_00)
     [(_row, latest)] = (await outbox_of(core, "sms", phone))[-1:]
     assert latest.texts[0].msgid == CITIZEN_CODE_REPLACED
     # The new code's message says how long it is valid, as the first code's did.
@@ -288,8 +301,12 @@ async def test_a_new_pay_replaces_the_pending_one_and_codes_are_capped(
     for _index in range(4):
         await till.expect(f"PAGA {town.citizen_cfs[0]} 1", ASK_CODE)
     sent = len(await outbox_of(core, "sms", phone))
-    await till.expect(f"PAGA {town.citizen_cfs[0]} 1", TOO_MANY_CODES)
+    # Refused: nothing new started, so the payment waiting keeps its code, and is said.
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 1", TOO_MANY_CODES, WAITS)
     assert len(await outbox_of(core, "sms", phone)) == sent
+    # From when: the minute after the oldest of the hour's codes leaves the hour.
+    hour_after = (first_sent + timedelta(hours=1)).replace(second=0, microsecond=0)
+    assert param(till.last, "when") == Moment(hour_after + timedelta(minutes=1))
     assert (await till.state())[:2] == (None, None)
     clock.advance(minutes=61)
     await till.expect(f"PAGA {town.citizen_cfs[0]} 1", ASK_CODE)
@@ -364,7 +381,8 @@ async def test_cancel_while_waiting_for_the_code_tells_the_citizen(core: Core) -
     till = await open_till(Chat(core, town.shop_phone))
     await till.send(f"PAGA {town.citizen_cfs[0]} 20")
     code = await citizen_code(core, town.citizen_phones[0])
-    await till.expect("ANNULLA", "Cancelled.")
+    await till.expect("ANNULLA", CANCELLED_NAMED)
+    assert param(till.last, "where") == f"SMS ***{town.citizen_phones[0][-3:]}"
     notice = (await outbox_of(core, "sms", town.citizen_phones[0]))[-1][1]
     assert notice.texts[0].msgid == (
         "{shop} cancelled the payment of {amount}. The code is no longer valid."

@@ -177,7 +177,7 @@ async def test_shop_conversations_fit_one_sms(core: Core, language: str, clock: 
     # afterwards has nothing to confirm.
     for wrong in ("111111", "222222"):
         await till.send(wrong)
-    assert any("till must be confirmed again" in x.msgid for r in till.last for x in r.texts)
+    assert any("Confirm the till again" in x.msgid for r in till.last for x in r.texts)
     await till.send("333333")
     # Above the balance: the citizen's code message says so, the shop's answer is neutral.
     # The till confirms its session again first.

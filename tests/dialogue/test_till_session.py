@@ -13,7 +13,10 @@ from tests.dialogue.test_shop import ASK_CODE, CONFIRMED, citizen_code
 from tests.factories import Town, make_town
 
 WRONG = "Wrong code: {count} attempt left."
-ENDED = "After two wrong codes the till must be confirmed again: write PAGA."
+ENDED = (
+    "Two wrong codes: the payment of {amount} was cancelled and the customer told. Confirm the "
+    "till again with PAGA, then ask again."
+)
 TOO_MANY = "Too many wrong codes: the payment of {amount} was cancelled."
 
 

@@ -26,6 +26,7 @@ from tests.dialogue.test_shop import (
     balance,
     citizen_code,
     lookups,
+    text_of,
 )
 from tests.dialogue.test_sms_lengths import CITIZEN_PHONE, SHOP_PHONE, long_town
 from tests.dialogue.test_till_session import ENDED, WRONG
@@ -36,15 +37,11 @@ A_CODE = (
     "Did you write a code? Six digits are not taken as an amount: write the amount in euro, "
     "e.g. 12,50."
 )
-A_CODE_WAITING = (
-    "Did you write a code? A payment of {amount} waits for its code: write ANNULLA, then the "
-    "code; or write the amount of this payment."
-)
 ABOVE_CEILING = (
     "A single payment can be at most {ceiling}: check the amount. Nothing was sent to the customer."
 )
 LEFT_OPEN = "A payment of {amount} waits for the customer's code: write it here, or ANNULLA."
-CANCELLED_AT_TILL = "Payment of {amount} cancelled: the customer's code no longer works."
+CANCELLED_AT_TILL = "Payment of {amount} ({where}) cancelled: the customer's code no longer works."
 TERMINAL = "+393330009999"
 VOID = "{shop} cancelled the payment of {amount}. The code is no longer valid."
 
@@ -91,19 +88,20 @@ async def test_a_hurried_cashier_types_the_code_after_a_mistyped_amount(core: Co
     till = await terminal_till(core, town)
     await till.expect(f"PAGA {phone[3:]} 5", ASK_CODE)
     code = await citizen_code(core, phone)
-    # Letter O for zero: the amount is refused and asked again for the same customer.
-    await till.expect(f"PAGA {cf.lower()} 5OO", NOT_AN_AMOUNT, AMOUNT)
+    # PAGA again gives the waiting payment up, names it, and the customer is told; the
+    # letter O for zero is refused and the amount asked again for the same customer.
+    await till.expect(f"PAGA {cf.lower()} 5OO", CANCELLED_AT_TILL, NOT_AN_AMOUNT, AMOUNT)
+    assert text_of(till.last, CANCELLED_AT_TILL).params["amount"] == Money(5_00)
+    assert (await outbox_of(core, "sms", phone))[-1][1].texts[0].msgid == VOID
     # By habit the cashier types the code the customer reads out: it is asked about, never
-    # charged as 113.616,00 €; the customer gets no new SMS and their code stays valid.
-    await till.expect(code, A_CODE_WAITING)
-    assert param(till.last, "amount") == Money(5_00)
+    # charged as 113.616,00 €; the customer gets no new SMS.
+    await till.expect(code, A_CODE)
     assert (await till.state())[:2] == ("charge", "amount")
     assert await codes_sent(core, phone) == 1
-    # As told: ANNULLA, then the code, and the payment waiting is the one confirmed.
+    # Nothing waits any more: "Cancelled." is true, and the old code pays nothing.
     await till.expect("ANNULLA", "Cancelled.")
-    await till.expect(code, CONFIRMED)
-    assert param(till.last, "amount") == Money(5_00)
-    assert await balance(core, town) == 145_00
+    await till.expect(code, NOTHING_WAITING)
+    assert await balance(core, town) == 150_00
     assert await wrong_codes(core) == 0
 
 
@@ -212,34 +210,37 @@ async def test_menu_then_annulla_cancels_the_payment_and_tells_the_customer(core
     assert await balance(core, town) == 150_00
 
 
-async def test_two_customers_waiting_each_code_confirms_its_own(core: Core) -> None:
-    # A hurried cashier starts a second payment before the first customer read the code.
+async def test_a_second_customer_gives_the_first_payment_up_and_says_so(core: Core) -> None:
+    # A hurried cashier starts a second payment before the first customer read the code:
+    # the first is cancelled, named, and its customer told; only the second pays.
     town = await make_town(core, citizens=2)
     till = await terminal_till(core, town)
     await till.expect(f"PAGA {town.citizen_cfs[0]} 5", ASK_CODE)
-    await till.expect("MENU", LEFT_OPEN)
-    await till.expect(f"PAGA {town.citizen_cfs[1]} 7", ASK_CODE)
-    await till.expect("MENU", LEFT_OPEN)
     first = await citizen_code(core, town.citizen_phones[0])
+    await till.expect("MENU", LEFT_OPEN)
+    await till.expect(f"PAGA {town.citizen_cfs[1]} 7", CANCELLED_AT_TILL, ASK_CODE)
+    named = text_of(till.last, CANCELLED_AT_TILL)
+    assert named.params["amount"] == Money(5_00)
+    assert named.params["where"] == f"SMS ***{town.citizen_phones[0][-3:]}"
+    assert (await outbox_of(core, "sms", town.citizen_phones[0]))[-1][1].texts[0].msgid == VOID
     second = await citizen_code(core, town.citizen_phones[1])
-    await till.expect(first, CONFIRMED)
-    assert param(till.last, "amount") == Money(5_00)
-    await till.expect("MENU")
     await till.expect(second, CONFIRMED)
     assert param(till.last, "amount") == Money(7_00)
-    # Neither code was tried against the other payment.
+    await till.expect(first, NOTHING_WAITING)
     assert await wrong_codes(core) == 0
-    assert (await balance(core, town, 0), await balance(core, town, 1)) == (145_00, 143_00)
+    assert (await balance(core, town, 0), await balance(core, town, 1)) == (150_00, 143_00)
 
 
 async def test_a_code_after_the_sms_till_was_closed_is_not_judged(core: Core) -> None:
     # Two wrong codes end an SMS till's session (a forged sender must not go on typing
-    # codes): the payment stays pending, and no code typed from that number counts.
+    # codes): the payment is cancelled, its customer told, and no code typed from that
+    # number counts.
     town = await make_town(core, citizens=1)
     till = await open_till(Chat(core, town.shop_phone))
     await till.expect(f"PAGA {town.citizen_cfs[0]} 5", ASK_CODE)
     await till.expect("111111", WRONG)
     await till.expect("222222", ENDED)
+    assert (await outbox_of(core, "sms", town.citizen_phones[0]))[-1][1].texts[0].msgid == VOID
     await till.expect("333333", NOTHING_WAITING)
     assert await wrong_codes(core) == 2
     assert await balance(core, town) == 150_00

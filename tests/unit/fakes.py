@@ -943,6 +943,22 @@ class FakeCharges(_Fake):
             )
         )
 
+    async def code_times_to(
+        self, citizen_id: int, since: datetime, *, shop_id: int | None = None
+    ) -> Sequence[datetime]:
+        return sorted(
+            x.created_at
+            for x in self.store.rows(
+                m.Charge,
+                lambda x: (
+                    x.citizen_id == citizen_id
+                    and x.created_at >= since
+                    and bool(x.code_hash)
+                    and (shop_id is None or x.shop_id == shop_id)
+                ),
+            )
+        )
+
     async def refresh(self, charge: m.Charge) -> None:
         """The row is the object itself here: always fresh."""
 
@@ -1334,6 +1350,22 @@ class FakeCommunity(_Fake):
         }
         return len(
             self.store.rows(
+                m.VoucherCharge, lambda x: x.voucher_id in held and x.created_at >= since
+            )
+        )
+
+    async def code_times_to_holder(
+        self, channel: str, address: str, since: datetime
+    ) -> Sequence[datetime]:
+        held = {
+            v.id
+            for v in self.store.rows(
+                m.Voucher, lambda v: v.holder_channel == channel and v.holder_address == address
+            )
+        }
+        return sorted(
+            x.created_at
+            for x in self.store.rows(
                 m.VoucherCharge, lambda x: x.voucher_id in held and x.created_at >= since
             )
         )

@@ -8,6 +8,7 @@ chat only ever sees where the code went, never the code.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 from core.dialogue import words
@@ -25,16 +26,17 @@ from core.dialogue.flows.base import (
 from core.dialogue.menus import show_menu
 from core.dialogue.state import ChargeState, TillSession
 from core.dialogue.words import split_amount
+from core.domain import cards as card_domain
 from core.domain import otp
 from core.domain.cards import CARD_CODE_LENGTH, grid_running_out, normalize_card_number
 from core.domain.channels import Channel
 from core.domain.charges import ShopLock
 from core.domain.errors import DomainError, InvalidAmount, Refusal
-from core.domain.messages import Moment, Money, Option, Text, t, tn
+from core.domain.messages import Moment, Money, Option, Reply, Text, t, tn
 from core.domain.money import parse_euro
 from core.domain.shops import ShopStatus
 from core.services import charges as charge_service
-from core.services import shop_members, voucher_charges
+from core.services import shop_members, tills, voucher_charges
 from core.services import shops as shop_service
 
 AFTER = (Option("charge", t("New charge")), Option("menu", t("Menu")))
@@ -176,11 +178,44 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         await self._start(turn, shop_id, s.then)
 
     async def _start(self, turn: Turn, shop_id: int, arg: str) -> None:
+        """A new PAGA gives up what this till still holds waiting for a code, each customer
+        told, and names it before the new payment's question: a till never holds a payment
+        the cashier no longer sees (the code told later would still pay). Given up after
+        the new request, so that the same customer asked again gets one message, the new
+        code saying the previous one is void (charges.request_charge)."""
+        till = _till(turn)
+        before = await charge_service.waiting_at_till(
+            turn.uow, shop_id=shop_id, till=till, now=turn.now
+        )
+        start = len(turn.replies)
         self.move(turn, "who", ChargeState(shop_id=shop_id))
-        if not arg.strip():
-            await self.ask(turn)
+        try:
+            if not arg.strip():
+                await self.ask(turn)
+            else:
+                await self._who_and_amount(turn, arg)
+        except Reject as wrong:
+            turn.say(*wrong.texts, request=wrong.request)
+        if not before:
             return
-        await self._who_and_amount(turn, arg)
+        if turn.flow != self.name:
+            # Refused (nobody found, the person's codes of the hour, the shop locked):
+            # nothing new started, so the payment waiting keeps its code, and is said.
+            _say_with(turn, len(turn.replies) - 1, [_left_waiting(before[0])], first=False)
+            return
+        s = turn.state
+        asked = s.charge_id if isinstance(s, ChargeState) else None
+        await tills.cancel_waiting(
+            turn.uow, shop_id=shop_id, till=till, now=turn.now, reason=tills.REPLACED, keep=asked
+        )
+        left = {
+            w.charge_id
+            for w in await charge_service.waiting_at_till(
+                turn.uow, shop_id=shop_id, till=till, now=turn.now
+            )
+        }
+        gone = [each for each in before if each.charge_id not in left]
+        _say_with(turn, start, [cancelled_text(each) for each in gone], first=True)
 
     async def _who_and_amount(self, turn: Turn, text: str) -> None:
         """Who pays, and the amount when it follows on the same line (PAGA's words, or the
@@ -245,20 +280,9 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
 
     async def _checked_amount(self, turn: Turn, amount_text: str) -> int:
         """The amount in cents; a code typed where the amount goes is asked about, never
-        charged (and a payment this till left waiting for its code is named)."""
+        charged."""
         if looks_like_code(amount_text):
-            s = self.state(turn)
-            waiting = await charge_service.waiting_at_till(
-                turn.uow, shop_id=known(s.shop_id), till=_till(turn), now=turn.now
-            )
-            if waiting:
-                raise Reject(
-                    t(
-                        "Did you write a code? A payment of {amount} waits for its code: write "
-                        "ANNULLA, then the code; or write the amount of this payment.",
-                        amount=Money(waiting[0].amount_cents),
-                    )
-                )
+            # Nothing of this till waits for a code here: PAGA gave it up (_start).
             raise Reject(
                 t(
                     "Did you write a code? Six digits are not taken as an amount: write the "
@@ -364,6 +388,12 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             if pin:
                 raise Reject(t("Write the PIN of the card (6 digits), or ANNULLA."))
             raise Reject(t("Write the code the customer reads to you (6 digits), or ANNULLA."))
+        digits = _code_digits(s)
+        if len(typed) != digits:
+            # A digit missing or one too many can never be the code: said, and not counted
+            # as a wrong code (no try used, the till session and the shop untouched, the
+            # customer not warned). A guess of the right length counts as ever.
+            raise Reject(_wrong_length(s, digits, len(typed)))
         confirm = (
             voucher_charges.confirm_voucher_charge if s.voucher else charge_service.confirm_charge
         )
@@ -379,11 +409,38 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         amount = Money(result.amount_cents)
         grid = pin and s.position is not None  # a card's one-time code, not an old card's PIN
         if result.outcome is outcome.WRONG_CODE and self._till_ended(turn):
-            # The charge stays pending in the service (its own limit applies); only this
-            # chat stops typing codes until the shop's own phone confirms the till again.
+            # The session ended: no code can be typed here until the shop's own phone
+            # confirms the till again. What it held waiting is cancelled and each customer
+            # told the code is void, rather than left pending: the wrong codes may be a
+            # forger's or a guesser's, the code of a payment being guessed should not
+            # outlive the session that guessed, and the till is told exactly what is left
+            # (nothing). The honest cashier asks again after PAGA (docs/payments-and-codes.md).
+            cancelled = await tills.cancel_waiting(
+                turn.uow,
+                shop_id=known(s.shop_id),
+                till=_till(turn),
+                now=turn.now,
+                reason=tills.TILL_CLOSED,
+            )
             turn.finish()
+            if not cancelled:
+                turn.say(
+                    t("After two wrong codes the till must be confirmed again: write PAGA."),
+                    options=AFTER,
+                )
+                return
             turn.say(
-                t("After two wrong codes the till must be confirmed again: write PAGA."),
+                t(
+                    "Two wrong codes: the payment of {amount} was cancelled and the customer "
+                    "told. Confirm the till again with PAGA, then ask again.",
+                    amount=Money(cancelled[0].amount_cents),
+                )
+                if len(cancelled) == 1
+                else t(
+                    "Two wrong codes: {count} payments were cancelled and the customers told. "
+                    "Confirm the till again with PAGA, then ask again.",
+                    count=len(cancelled),
+                ),
                 options=AFTER,
             )
             return
@@ -566,19 +623,8 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         self.move(turn, "code", state)
         await self.on_code(turn, inp)
 
-    async def on_cancel(self, turn: Turn) -> None:
-        s = self.state(turn)
-        if turn.step != "code" or s.charge_id is None:
-            return
-        if s.voucher:
-            await voucher_charges.cancel_voucher_charge(
-                turn.uow, charge_id=s.charge_id, shop_id=known(s.shop_id), now=turn.now
-            )
-            return
-        # The service tells the citizen that the code they hold is void.
-        await charge_service.cancel_charge(
-            turn.uow, charge_id=s.charge_id, shop_id=known(s.shop_id), now=turn.now
-        )
+    # ANNULLA: the payment at the code step, and any other this till holds waiting, is
+    # cancelled and named by cancel_at_till (commands.run), after the flow ends.
 
     # Who pays, how much, then the code the citizen reads out; a till on SMS first
     # confirms its number (verify), then goes on with what PAGA already said. A code typed
@@ -592,6 +638,90 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             "code": Step(ask_code, on_code),
         }
     )
+
+
+def _code_digits(s: ChargeState) -> int:
+    """How many digits the code this payment waits for has: a code of the card's slip, an
+    old card's PIN, or the code sent to the customer (or a voucher's holder)."""
+    if s.pin and s.position is not None:
+        return card_domain.CODE_DIGITS
+    if s.pin:
+        return card_domain.PIN_DIGITS
+    return otp.CODE_DIGITS
+
+
+def _wrong_length(s: ChargeState, digits: int, typed: int) -> Text:
+    if s.pin and s.position is not None:
+        return tn(
+            "Code no. {position} of the card has {digits} digits, you wrote {count}: write it "
+            "again, or ANNULLA.",
+            "Code no. {position} of the card has {digits} digits, you wrote {count}: write it "
+            "again, or ANNULLA.",
+            typed,
+            position=s.position,
+            digits=digits,
+        )
+    if s.pin:
+        return tn(
+            "The card's PIN has {digits} digits, you wrote {count}: write it again, or ANNULLA.",
+            "The card's PIN has {digits} digits, you wrote {count}: write it again, or ANNULLA.",
+            typed,
+            digits=digits,
+        )
+    return tn(
+        "The code has {digits} digits, you wrote {count}: ask the customer again and write "
+        "it here, or ANNULLA.",
+        "The code has {digits} digits, you wrote {count}: ask the customer again and write "
+        "it here, or ANNULLA.",
+        typed,
+        digits=digits,
+    )
+
+
+def cancelled_text(waiting: charge_service.WaitingCharge) -> Text:
+    """A payment this till gave up, as the till showed it: the amount and where its code
+    went."""
+    if waiting.channel == "card":
+        # A card's code was not spent: it still pays when the till asks for it again.
+        return t(
+            "Payment of {amount} with card {card} cancelled: nothing was paid.",
+            amount=Money(waiting.amount_cents),
+            card=waiting.sent_to,
+        )
+    return t(
+        "Payment of {amount} ({where}) cancelled: the customer's code no longer works.",
+        amount=Money(waiting.amount_cents),
+        where=_masked(waiting.channel, waiting.sent_to),
+    )
+
+
+def _left_waiting(waiting: charge_service.WaitingCharge) -> Text:
+    return t(
+        "A payment of {amount} waits for the customer's code: write it here, or ANNULLA.",
+        amount=Money(waiting.amount_cents),
+    )
+
+
+def _say_with(turn: Turn, at: int, notes: list[Text], *, first: bool) -> None:
+    """Say `notes` in reply `at`, before its texts (`first`) or after them, when it is
+    plain text and they fit one SMS together; else as a message of their own, before or
+    after it."""
+    if not notes:
+        return
+    reply = turn.replies[at] if 0 <= at < len(turn.replies) else None
+    texts = (*notes, *reply.texts) if first and reply else (*reply.texts, *notes) if reply else ()
+    if (
+        reply is not None
+        and reply.request is None
+        and reply.document is None
+        and reply.pin is None
+        and reply.invoice is None
+        and not reply.sensitive
+        and (not turn.is_sms or turn.fits_sms(list(texts), reply.options))
+    ):
+        turn.replies[at] = replace(reply, texts=texts)
+        return
+    turn.replies.insert(at if first else len(turn.replies), Reply(texts=tuple(notes)))
 
 
 def _till(turn: Turn) -> str:
@@ -647,32 +777,18 @@ async def code_at_till(turn: Turn, inp: Input, code: str) -> bool:
 
 
 async def cancel_at_till(turn: Turn) -> bool:
-    """ANNULLA with nothing open in a shop's chat: the payments this till left waiting for
-    a code are cancelled (each customer told the code is void). False: none was waiting."""
-    found = await _waiting_here(turn)
-    if found is None or not found[1]:
+    """ANNULLA in a shop's chat, once the request open there (if any) has ended: the
+    payments this till holds waiting for a code are cancelled (each customer told the code
+    is void) and named, so that "Cancelled." is never said while one still waits. Whether
+    the SMS till's session is open does not matter: cancelling takes no money. False:
+    none was waiting (or the chat charges for no shop)."""
+    current = await turn.shop()
+    if current is None:
         return False
-    shop_id, waiting = found
-    for each in waiting:
-        if each.voucher:
-            await voucher_charges.cancel_voucher_charge(
-                turn.uow, charge_id=each.charge_id, shop_id=shop_id, now=turn.now
-            )
-        else:
-            await charge_service.cancel_charge(
-                turn.uow, charge_id=each.charge_id, shop_id=shop_id, now=turn.now
-            )
-        turn.say(
-            # A card's code was not spent: it still pays when the till asks for it again.
-            t(
-                "Payment of {amount} with card {card} cancelled: nothing was paid.",
-                amount=Money(each.amount_cents),
-                card=each.sent_to,
-            )
-            if each.channel == "card"
-            else t(
-                "Payment of {amount} cancelled: the customer's code no longer works.",
-                amount=Money(each.amount_cents),
-            )
-        )
+    cancelled = await tills.cancel_waiting(
+        turn.uow, shop_id=current[1].id, till=_till(turn), now=turn.now, reason=tills.BY_SHOP
+    )
+    if not cancelled:
+        return False
+    turn.say(*[cancelled_text(each) for each in cancelled])
     return True

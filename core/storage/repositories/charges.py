@@ -249,6 +249,19 @@ class ChargeRepository(_Repository):
         value = await self.session.scalar(query)
         return int(value or 0)
 
+    async def code_times_to(
+        self, citizen_id: int, since: datetime, *, shop_id: int | None = None
+    ) -> Sequence[datetime]:
+        """When each payment code counted by codes_sent_to was sent, the oldest first."""
+        query = select(m.Charge.created_at).where(
+            m.Charge.citizen_id == citizen_id,
+            m.Charge.created_at >= since,
+            m.Charge.code_hash != "",
+        )
+        if shop_id is not None:
+            query = query.where(m.Charge.shop_id == shop_id)
+        return (await self.session.scalars(query.order_by(m.Charge.created_at))).all()
+
     async def refresh(self, charge: m.Charge) -> None:
         await self.session.refresh(charge)
 

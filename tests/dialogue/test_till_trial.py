@@ -1,0 +1,145 @@
+"""The till after the user trial of 4 Dec 2026 (items 1, 2, 3 and 7), for an honest busy
+cashier, a confused customer, a dishonest cashier guessing codes and a forger of the
+shop's SMS sender: what the till is told is what the database holds."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.bootstrap import Core
+from core.domain.messages import Money
+from core.storage import models as m
+from tests.dialogue.harness import Chat, open_till, outbox_of, param
+from tests.dialogue.test_shop import (
+    AMOUNT,
+    ASK_CODE,
+    CONFIRMED,
+    NOTHING_WAITING,
+    balance,
+    citizen_code,
+    text_of,
+)
+from tests.dialogue.test_till_session import ENDED, WRONG, shop_locked
+from tests.dialogue.test_till_slips import CANCELLED_AT_TILL, VOID, wrong_codes
+from tests.factories import make_town
+
+SIX_DIGITS = (
+    "The code has {digits} digits, you wrote {count}: ask the customer again and write it "
+    "here, or ANNULLA."
+)
+WARNING = (
+    "Warning: {shop} typed a wrong code too many times. The payment of {amount} was "
+    "cancelled. Never give your code to anyone but the cashier."
+)
+
+
+async def statuses(core: Core) -> list[tuple[int, str, str | None]]:
+    async with core.uow() as uow:
+        rows = await uow.session.scalars(select(m.Charge).order_by(m.Charge.id))
+        return [(c.amount_cents, c.status, c.closed_reason) for c in rows]
+
+
+async def told(core: Core, phone: str) -> list[str]:
+    return [reply.texts[0].msgid for _row, reply in await outbox_of(core, "sms", phone)]
+
+
+# Item 1: "Annullato." while the payment still waited, and its code charged later ---------
+
+
+async def test_paga_again_then_annulla_leaves_nothing_that_charges(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    cf, phone = town.citizen_cfs[0], town.citizen_phones[0]
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(f"PAGA {cf} 125", ASK_CODE)
+    code = await citizen_code(core, phone)
+    # The cashier starts again: the waiting payment is given up, named, and the customer
+    # told in the same turn; then the amount is asked (one SMS).
+    await till.expect(f"PAGA {cf}", CANCELLED_AT_TILL, AMOUNT)
+    assert len(till.last) == 1
+    named = text_of(till.last, CANCELLED_AT_TILL)
+    assert named.params == {"amount": Money(125_00), "where": f"SMS ***{phone[-3:]}"}
+    assert (await told(core, phone))[-1] == VOID
+    assert await statuses(core) == [(125_00, "cancelled", "replaced")]
+    # ANNULLA now says "Cancelled." truthfully: nothing of this till waits.
+    await till.expect("ANNULLA", "Cancelled.")
+    await till.expect(code, NOTHING_WAITING)
+    assert await balance(core, town) == 150_00
+    assert await wrong_codes(core) == 0
+
+
+async def test_annulla_at_the_amount_step_cancels_the_payment_left_by_menu(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    cf, phone = town.citizen_cfs[0], town.citizen_phones[0]
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(f"PAGA {cf} 20", ASK_CODE)
+    code = await citizen_code(core, phone)
+    # ANNULLA at the code step names the payment instead of a bare "Cancelled.".
+    await till.expect("ANNULLA", CANCELLED_AT_TILL)
+    assert param(till.last, "amount") == Money(20_00)
+    assert (await told(core, phone))[-1] == VOID
+    await till.expect(code, NOTHING_WAITING)
+    assert await statuses(core) == [(20_00, "cancelled", "by_shop")]
+    assert await balance(core, town) == 150_00
+
+
+# Item 2: a code with a digit missing or extra is said, never counted -----------------------
+
+
+async def test_a_code_of_the_wrong_length_is_not_a_wrong_code(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    phone = town.citizen_phones[0]
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(f"PAGA {phone[3:]} 4,20", ASK_CODE)
+    for slip, count in (("12345", 5), ("1234567", 7), ("57553", 5), ("549 5577", 7)):
+        await till.expect(slip, SIX_DIGITS)
+        assert (param(till.last, "digits"), param(till.last, "count")) == (6, count)
+        assert (await till.state())[:2] == ("charge", "code")
+    # Nothing counted: no try used, the till session open, the shop free, nobody warned.
+    assert await wrong_codes(core) == 0
+    assert not await shop_locked(core, town)
+    async with core.uow() as uow:
+        [charge] = (await uow.session.scalars(select(m.Charge))).all()
+        assert (charge.attempts, charge.status) == (0, "pending")
+    assert WARNING not in await told(core, phone)
+    await till.expect(await citizen_code(core, phone), CONFIRMED)
+    assert await balance(core, town) == 150_00 - 4_20
+
+
+async def test_a_wrong_code_of_the_right_length_still_counts(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 3", ASK_CODE)
+    await till.expect("12345", SIX_DIGITS)
+    await till.expect("123456", WRONG)
+    assert param(till.last, "count") == 2
+    assert await wrong_codes(core) == 1
+
+
+# Item 3: the till session ended by wrong codes leaves nothing in limbo ----------------------
+
+
+async def test_the_session_end_cancels_the_waiting_payment_and_says_so(core: Core) -> None:
+    # A guesser (or a forger riding the till's session) types two wrong codes: the payment
+    # is cancelled and its customer told neutrally; the till hears exactly that, and the
+    # right code typed afterwards, even after confirming the till again, pays nothing.
+    town = await make_town(core, citizens=1)
+    cf, phone = town.citizen_cfs[0], town.citizen_phones[0]
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(f"PAGA {cf} 12", ASK_CODE)
+    code = await citizen_code(core, phone)
+    await till.expect("111111", WRONG)
+    await till.expect("222222", ENDED)
+    assert param(till.last, "amount") == Money(12_00)
+    assert await statuses(core) == [(12_00, "cancelled", "till_closed")]
+    assert (await told(core, phone))[-1] == VOID
+    assert WARNING not in await told(core, phone)
+    await till.expect(code, NOTHING_WAITING)
+    # As told: PAGA confirms the till again, then the payment is asked again.
+    await open_till(till)
+    await till.expect("ANNULLA", "Cancelled.")
+    await till.expect(code, NOTHING_WAITING)
+    await till.expect(f"PAGA {cf} 12", ASK_CODE)
+    await till.expect(await citizen_code(core, phone), CONFIRMED)
+    assert await balance(core, town) == 150_00 - 12_00
+    assert await wrong_codes(core) == 2
+    assert not await shop_locked(core, town)
