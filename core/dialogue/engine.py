@@ -370,15 +370,20 @@ class DialogueEngine:
         if has_digits(plain_words(inp.text)) and not paused:
             return
         error = turn.replies.pop()
+        texts = [*((flow.doing or IN_PROGRESS,) if paused else ()), *error.texts]
+        if error.request is not None:
+            # The error asks again itself, with the question's button (share the phone
+            # number, the location): the question once more would be a second message
+            # saying the same.
+            turn.replies.append(replace(error, texts=tuple(texts)))
+            return
         before = len(turn.replies)
         await flow.ask(turn)
         asked = turn.replies[before:]
         del turn.replies[before:]
-        texts = [*((flow.doing or IN_PROGRESS,) if paused else ()), *error.texts]
         first = asked[0] if asked else None
         if (
             first is not None
-            and error.request is None
             and first.document is None
             and first.pin is None
             and not first.sensitive
