@@ -3,9 +3,10 @@
 Every side starts from a byte-identical copy of one database holding the same
 pending charges:
 
-- raw sqlite3: the payment plan's own statements (core/storage/payment_trip.py) on a
-  plain sqlite3 connection in the bench's thread, one transaction (one fsync) per
-  payment, the server's pragmas, one payment after another, no code check;
+- raw sqlite3: the statements of the payment plan (their text taken from
+  core/storage/payment_trip.py), in its order, on a plain sqlite3 connection in the
+  bench's thread, one transaction (one fsync) per payment, the server's pragmas, one
+  payment after another: no code check and none of the plan's Python;
 - one trip: `charges.confirm_charge_committed`, one payment after another, as a till
   confirms on SQLite: the code check, then the compare-and-set, guarded debit, posting,
   receipt in the outbox and the COMMIT in one trip to the database thread (the group
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import sqlite3
@@ -42,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.runs import spread
 from core.bootstrap import Core
+from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus, new_pending_code
 from core.domain.keys import PROCESS_KEYS, ServerKeys
 from core.domain.ledger import AccountKind
@@ -49,10 +52,11 @@ from core.domain.shops import ShopCategory
 from core.services import charges
 from core.services.shops import ShopInput, approve_shop, register_shop
 from core.storage import models as m
+from core.storage import payment_trip
 from core.storage.engine import make_engine
 from core.storage.migrate import migrate
-from core.storage.payment_trip import Paid, confirm_plan
-from core.storage.trips import Plan, drive_sqlite
+from core.storage.payment_trip import confirm_plan
+from core.storage.trips import Plan, _sqlite_value
 from tests.factories import make_partita_iva, make_town
 
 TARGET = 0.50
@@ -168,15 +172,34 @@ def raw_plan(charge_id: int, shop_id: int, now: datetime, *, postgresql: bool) -
 
 
 def raw_side(db: sqlite3.Connection, now: datetime) -> Callable[[Pending, int], Awaitable[None]]:
-    """The plan's own statements (core/storage/payment_trip.py, driven as the server drives
-    them, so they cannot drift apart) on a plain sqlite3 connection in the bench's thread:
-    no unit of work, no thread trip, no code check, a fixed receipt."""
+    """The statements the payment plan sends (their text taken from
+    core/storage/payment_trip.py, so they cannot drift apart), in its order, on a plain
+    sqlite3 connection in the bench's thread, written as a program using sqlite3 directly
+    would: no unit of work, no thread trip, no code check, the time and the receipt
+    formatted once. None of the plan's own Python runs here: it is part of what is
+    measured against this."""
+    stamp = _sqlite_value(now)
+    receipt = json.dumps(FIXED_RECEIPT)
+    load = (Channel.SMS.value, AccountKind.CITIZEN.value, AccountKind.SHOP.value)
 
     async def confirm(chunk: Pending, shop_id: int) -> None:
         for charge_id, _code, _shop in chunk:
             db.execute("BEGIN IMMEDIATE")
-            outcome = drive_sqlite(db, raw_plan(charge_id, shop_id, now, postgresql=False))
-            assert outcome is not None and outcome.outcome is Paid.CONFIRMED, outcome
+            row = db.execute(payment_trip._LOAD, (*load, charge_id)).fetchone()
+            municipality, shop, amount = row[1], row[2], row[4]
+            phone, language, citizen_account, shop_account = row[17], row[18], row[21], row[22]
+            assert shop == shop_id and phone is not None
+            confirmed = (ChargeStatus.CONFIRMED.value, stamp, charge_id, "pending")
+            assert db.execute(payment_trip._MARK_CONFIRMED, confirmed).fetchall()
+            debit = (amount, citizen_account, amount)
+            assert db.execute(payment_trip._DEBIT, debit).fetchall()
+            db.execute(payment_trip._CREDIT, (amount, shop_account)).fetchall()
+            posting = ("payment", citizen_account, shop_account, amount, stamp, charge_id)
+            db.execute(payment_trip._POSTING, (municipality, *posting)).fetchall()
+            [(number,)] = db.execute(payment_trip._NUMBER, (shop,)).fetchall()
+            db.execute(payment_trip._RECEIPT, (number, charge_id)).fetchall()
+            queued = (receipt, "pending", stamp, stamp, charge_id, payment_trip.PAYMENT_LANE)
+            db.execute(payment_trip._OUTBOX, (municipality, "sms", phone, language, *queued))
             db.execute("COMMIT")
 
     return confirm
