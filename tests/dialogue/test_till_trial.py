@@ -143,3 +143,22 @@ async def test_the_session_end_cancels_the_waiting_payment_and_says_so(core: Cor
     assert await balance(core, town) == 150_00 - 12_00
     assert await wrong_codes(core) == 2
     assert not await shop_locked(core, town)
+
+
+# Item 8: an amount the till cannot read, written after PAGA -------------------------------
+
+SPLIT = "Write the amount like 12,50: a comma before the cents, no space."
+
+
+async def test_an_unreadable_amount_after_paga_is_said_with_the_question_in_one_sms(
+    core: Core,
+) -> None:
+    town = await make_town(core, citizens=1)
+    cf, phone = town.citizen_cfs[0], town.citizen_phones[0]
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(f"PAGA {cf} 12 50", SPLIT, AMOUNT)
+    assert len(till.last) == 1  # one SMS: what was wrong, and the question
+    assert await statuses(core) == []  # nobody looked up, nothing asked of the customer
+    await till.expect("12,50", ASK_CODE)
+    await till.expect(await citizen_code(core, phone), CONFIRMED)
+    assert await statuses(core) == [(12_50, "confirmed", None)]

@@ -53,6 +53,19 @@ def _masked(channel: str, sent_to: str) -> str:
     return "Telegram"
 
 
+AMOUNT_QUESTION = t("Amount to charge, in euro (e.g. 12,50)?")
+
+
+def _valid_reference(reference: str) -> bool:
+    """Whether who pays is written as a codice fiscale, phone or card code can be (nobody
+    is looked up)."""
+    try:
+        charge_service.parse_reference(reference)
+    except DomainError:
+        return False
+    return True
+
+
 def split_request(arg: str) -> tuple[str, str | None]:
     """What a cashier wrote for who pays, perhaps followed by the amount, read alike after
     PAGA and at "Who pays?": "RSSMRA85T10A562S 12,50", "3331000005 10" -> (reference,
@@ -225,9 +238,15 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             try:
                 await self._checked_amount(turn, amount)
             except Reject as wrong:
-                turn.say(*wrong.texts)
-                if self._remember(turn, reference):
-                    await self.goto(turn, "amount")
+                if not _valid_reference(reference):
+                    turn.say(*wrong.texts)
+                    self._remember(turn, reference)  # says what is wrong with it
+                    return
+                self._remember(turn, reference)
+                self.move(turn, "amount")
+                # The error and the question in one SMS when they fit: a busy cashier
+                # reads one message, and the town pays one.
+                turn.say_split(*wrong.texts, AMOUNT_QUESTION)
                 return
         if not self._remember(turn, reference):
             return
@@ -261,7 +280,7 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
     # How much -------------------------------------------------------------------------------
 
     async def ask_amount(self, turn: Turn) -> None:
-        turn.say(t("Amount to charge, in euro (e.g. 12,50)?"))
+        turn.say(AMOUNT_QUESTION)
 
     async def on_amount(self, turn: Turn, inp: Input) -> None:
         await self._request(turn, inp.text)
