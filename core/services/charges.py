@@ -204,17 +204,15 @@ async def request_charge(
     # shops sent: one shop asking and cancelling charges cannot stop the person paying at
     # every other till (the flood is bounded by the cap plus one code per shop).
     hour_ago = now - timedelta(hours=1)
-    sent = await uow.charges.codes_sent_to(citizen.id, hour_ago)
+    sent = await uow.charges.code_times_to(citizen.id, hour_ago)
     cap = policy.codes_per_person_per_hour
-    if sent >= cap and await uow.charges.codes_sent_to(citizen.id, hour_ago, shop_id=shop.id):
-        # The shop is told from when it may ask again: when the oldest codes leave the hour,
-        # or when this shop's own do (its first code in the hour is never refused).
-        again = codes_again_at(
-            await uow.charges.code_times_to(citizen.id, hour_ago),
-            await uow.charges.code_times_to(citizen.id, hour_ago, shop_id=shop.id),
-            cap,
-        )
-        raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY, when=again.isoformat())
+    if len(sent) >= cap:
+        by_shop = await uow.charges.code_times_to(citizen.id, hour_ago, shop_id=shop.id)
+        if by_shop:
+            # The shop is told from when it may ask again: when the oldest codes leave the
+            # hour, or when this shop's own do (its first code in the hour is never refused).
+            again = codes_again_at(sent, by_shop, cap)
+            raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY, when=again.isoformat())
     replaced = [x for x in await _replace_pending(uow, shop, citizen, now) if x.code_hash]
     balance = await ledger.citizen_balance(uow, shop.municipality_id, citizen.id)
     pending = new_pending_code(uow.keys, now, policy.charge_ttl_minutes)

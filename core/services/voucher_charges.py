@@ -90,14 +90,11 @@ async def request_voucher_charge(
     policy = policy_of(municipality)
     # The same rules as buoni spesa: a cap on codes per holder per hour (over it nothing is
     # sent), and a new charge replaces the one still pending on this voucher.
-    sent = await uow.community.codes_sent_to_holder(
+    sent = await uow.community.code_times_to_holder(
         voucher.holder_channel, voucher.holder_address, now - timedelta(hours=1)
     )
-    if sent >= policy.codes_per_person_per_hour:
-        times = await uow.community.code_times_to_holder(
-            voucher.holder_channel, voucher.holder_address, now - timedelta(hours=1)
-        )
-        again = codes_again_at(times, (), policy.codes_per_person_per_hour)
+    if len(sent) >= policy.codes_per_person_per_hour:
+        again = codes_again_at(sent, (), policy.codes_per_person_per_hour)
         raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY, when=again.isoformat())
     replaced = False
     for earlier in await uow.community.pending_charges_of(voucher.id):

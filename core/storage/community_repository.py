@@ -109,25 +109,11 @@ class CommunityRepository(_Repository):
             )
         ).all()
 
-    async def codes_sent_to_holder(self, channel: str, address: str, since: datetime) -> int:
-        """Payment codes sent since then to whoever holds vouchers at this chat or phone,
-        whatever the voucher."""
-        value = await self.session.scalar(
-            select(func.count())
-            .select_from(m.VoucherCharge)
-            .join(m.Voucher, m.Voucher.id == m.VoucherCharge.voucher_id)
-            .where(
-                m.Voucher.holder_channel == channel,
-                m.Voucher.holder_address == address,
-                m.VoucherCharge.created_at >= since,
-            )
-        )
-        return int(value or 0)
-
     async def code_times_to_holder(
         self, channel: str, address: str, since: datetime
     ) -> Sequence[datetime]:
-        """When each payment code counted by codes_sent_to_holder was sent, the oldest first."""
+        """When each payment code was sent since then to whoever holds vouchers at this chat
+        or phone, whatever the voucher, the oldest first."""
         return (
             await self.session.scalars(
                 select(m.VoucherCharge.created_at)

@@ -928,21 +928,6 @@ class FakeCharges(_Fake):
             )
         ]
 
-    async def codes_sent_to(
-        self, citizen_id: int, since: datetime, *, shop_id: int | None = None
-    ) -> int:
-        return len(
-            self.store.rows(
-                m.Charge,
-                lambda x: (
-                    x.citizen_id == citizen_id
-                    and x.created_at >= since
-                    and bool(x.code_hash)
-                    and (shop_id is None or x.shop_id == shop_id)
-                ),
-            )
-        )
-
     async def code_times_to(
         self, citizen_id: int, since: datetime, *, shop_id: int | None = None
     ) -> Sequence[datetime]:
@@ -1340,19 +1325,6 @@ class FakeCommunity(_Fake):
                 ),
             )
         ]
-
-    async def codes_sent_to_holder(self, channel: str, address: str, since: datetime) -> int:
-        held = {
-            v.id
-            for v in self.store.rows(
-                m.Voucher, lambda v: v.holder_channel == channel and v.holder_address == address
-            )
-        }
-        return len(
-            self.store.rows(
-                m.VoucherCharge, lambda x: x.voucher_id in held and x.created_at >= since
-            )
-        )
 
     async def code_times_to_holder(
         self, channel: str, address: str, since: datetime

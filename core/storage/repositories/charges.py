@@ -230,29 +230,11 @@ class ChargeRepository(_Repository):
             )
         ).all()
 
-    async def codes_sent_to(
-        self, citizen_id: int, since: datetime, *, shop_id: int | None = None
-    ) -> int:
-        """Payment codes sent to the citizen since then, by every shop or by one (a card PIN
-        charge sends none: its hash is empty)."""
-        query = (
-            select(func.count())
-            .select_from(m.Charge)
-            .where(
-                m.Charge.citizen_id == citizen_id,
-                m.Charge.created_at >= since,
-                m.Charge.code_hash != "",
-            )
-        )
-        if shop_id is not None:
-            query = query.where(m.Charge.shop_id == shop_id)
-        value = await self.session.scalar(query)
-        return int(value or 0)
-
     async def code_times_to(
         self, citizen_id: int, since: datetime, *, shop_id: int | None = None
     ) -> Sequence[datetime]:
-        """When each payment code counted by codes_sent_to was sent, the oldest first."""
+        """When each payment code was sent to the citizen since then, by every shop or by one,
+        the oldest first (a card charge sends none: its hash is empty)."""
         query = select(m.Charge.created_at).where(
             m.Charge.citizen_id == citizen_id,
             m.Charge.created_at >= since,
