@@ -275,13 +275,20 @@ async def remove(core: Core, town: Town, address: str) -> None:
         await uow.commit()
 
 
-async def test_a_cashiers_refund_blocked_meanwhile_refunds_nothing(core: Core) -> None:
+async def _refund_waiting_for_its_code(core: Core) -> tuple[Town, int, Chat, str]:
+    """A payment of 5 €, the citizen's balance after it, a cashier who asked its refund,
+    and the code the customer received for it."""
     town = await make_town(core, citizens=1)
     charge = await pay(core, town, 5_00)
     before = await citizen_balance(core, town)
     cashier = await cashier_of(core, town)
     await ask_refund(cashier, await receipt(core, charge), CUSTOMER_ASKED)
     [code] = await refund_codes(core, town.citizen_phones[0])
+    return town, before, cashier, code
+
+
+async def test_a_cashiers_refund_blocked_meanwhile_refunds_nothing(core: Core) -> None:
+    town, before, cashier, code = await _refund_waiting_for_its_code(core)
     await block(core, town.shop_id)
     await cashier.expect(code, BLOCKED)
     assert await refunded(core) == []
@@ -289,12 +296,7 @@ async def test_a_cashiers_refund_blocked_meanwhile_refunds_nothing(core: Core) -
 
 
 async def test_a_cashier_removed_meanwhile_refunds_nothing(core: Core) -> None:
-    town = await make_town(core, citizens=1)
-    charge = await pay(core, town, 5_00)
-    before = await citizen_balance(core, town)
-    cashier = await cashier_of(core, town)
-    await ask_refund(cashier, await receipt(core, charge), CUSTOMER_ASKED)
-    [code] = await refund_codes(core, town.citizen_phones[0])
+    town, before, cashier, code = await _refund_waiting_for_its_code(core)
     await remove(core, town, "7002")
     await cashier.send(code)
     assert await refunded(core) == []
