@@ -21,7 +21,7 @@ from tests.dialogue.test_shop import (
 )
 from tests.dialogue.test_till_session import ENDED, WRONG, shop_locked
 from tests.dialogue.test_till_slips import CANCELLED_AT_TILL, VOID, wrong_codes
-from tests.factories import make_town
+from tests.factories import Town, make_town
 
 SIX_DIGITS = (
     "The code has {digits} digits, you wrote {count}: ask the customer again and write it "
@@ -43,18 +43,24 @@ async def told(core: Core, phone: str) -> list[str]:
     return [reply.texts[0].msgid for _row, reply in await outbox_of(core, "sms", phone)]
 
 
+async def waiting_payment(core: Core, amount: str) -> tuple[Town, Chat, str, str]:
+    """A till whose PAGA of `amount` to the town's first citizen waits for the customer's
+    code: the town, the till, the customer's phone and the code they received."""
+    town = await make_town(core, citizens=1)
+    phone = town.citizen_phones[0]
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(f"PAGA {town.citizen_cfs[0]} {amount}", ASK_CODE)
+    return town, till, phone, await citizen_code(core, phone)
+
+
 # Item 1: "Annullato." while the payment still waited, and its code charged later ---------
 
 
 async def test_paga_again_then_annulla_leaves_nothing_that_charges(core: Core) -> None:
-    town = await make_town(core, citizens=1)
-    cf, phone = town.citizen_cfs[0], town.citizen_phones[0]
-    till = await open_till(Chat(core, town.shop_phone))
-    await till.expect(f"PAGA {cf} 125", ASK_CODE)
-    code = await citizen_code(core, phone)
+    town, till, phone, code = await waiting_payment(core, "125")
     # The cashier starts again: the waiting payment is given up, named, and the customer
     # told in the same turn; then the amount is asked (one SMS).
-    await till.expect(f"PAGA {cf}", CANCELLED_AT_TILL, AMOUNT)
+    await till.expect(f"PAGA {town.citizen_cfs[0]}", CANCELLED_AT_TILL, AMOUNT)
     assert len(till.last) == 1
     named = text_of(till.last, CANCELLED_AT_TILL)
     assert named.params == {"amount": Money(125_00), "where": f"SMS ***{phone[-3:]}"}
@@ -68,11 +74,7 @@ async def test_paga_again_then_annulla_leaves_nothing_that_charges(core: Core) -
 
 
 async def test_annulla_at_the_amount_step_cancels_the_payment_left_by_menu(core: Core) -> None:
-    town = await make_town(core, citizens=1)
-    cf, phone = town.citizen_cfs[0], town.citizen_phones[0]
-    till = await open_till(Chat(core, town.shop_phone))
-    await till.expect(f"PAGA {cf} 20", ASK_CODE)
-    code = await citizen_code(core, phone)
+    town, till, phone, code = await waiting_payment(core, "20")
     # ANNULLA at the code step names the payment instead of a bare "Cancelled.".
     await till.expect("ANNULLA", CANCELLED_AT_TILL)
     assert param(till.last, "amount") == Money(20_00)
@@ -122,11 +124,7 @@ async def test_the_session_end_cancels_the_waiting_payment_and_says_so(core: Cor
     # A guesser (or a forger riding the till's session) types two wrong codes: the payment
     # is cancelled and its customer told neutrally; the till hears exactly that, and the
     # right code typed afterwards, even after confirming the till again, pays nothing.
-    town = await make_town(core, citizens=1)
-    cf, phone = town.citizen_cfs[0], town.citizen_phones[0]
-    till = await open_till(Chat(core, town.shop_phone))
-    await till.expect(f"PAGA {cf} 12", ASK_CODE)
-    code = await citizen_code(core, phone)
+    town, till, phone, code = await waiting_payment(core, "12")
     await till.expect("111111", WRONG)
     await till.expect("222222", ENDED)
     assert param(till.last, "amount") == Money(12_00)
@@ -138,7 +136,7 @@ async def test_the_session_end_cancels_the_waiting_payment_and_says_so(core: Cor
     await open_till(till)
     await till.expect("ANNULLA", "Cancelled.")
     await till.expect(code, NOTHING_WAITING)
-    await till.expect(f"PAGA {cf} 12", ASK_CODE)
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 12", ASK_CODE)
     await till.expect(await citizen_code(core, phone), CONFIRMED)
     assert await balance(core, town) == 150_00 - 12_00
     assert await wrong_codes(core) == 2
