@@ -277,10 +277,16 @@ def _draw(monkeypatch: pytest.MonkeyPatch, position: int | None = None) -> list[
 
 
 async def _pays_later_with_the_same_code(
-    core: Core, town: Town, card: cards.CardData, position: int, monkeypatch: pytest.MonkeyPatch
+    core: Core,
+    town: Town,
+    card: cards.CardData,
+    first: charges.ChargeRequested,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The shop that was shown `position` for a payment not made is never asked for it
-    again; another shop's payment drawn at it is confirmed by the code of that cell."""
+    """The shop that was shown the cell of `first`, a payment not made, is never asked for
+    it again; another shop's payment drawn at it is confirmed by the code of that cell."""
+    position = first.card_position
+    assert position is not None
     offered = _draw(monkeypatch)
     here = await request(core, town.shop_id, card.card_code, 1_00)
     assert position not in offered[-1] and here.card_position != position
@@ -315,9 +321,7 @@ async def test_the_right_code_typed_too_late_stays_unused_and_pays_a_new_charge(
     async with core.uow() as uow:
         [status] = await cards.card_statuses(uow, town.municipality_id, core.now())
     assert status.codes_left == card_domain.GRID_SIZE and status.failures == 0
-    position = requested.card_position
-    assert position is not None
-    await _pays_later_with_the_same_code(core, town, card, position, monkeypatch)
+    await _pays_later_with_the_same_code(core, town, card, requested, monkeypatch)
 
 
 async def test_the_right_code_refused_for_the_balance_stays_unused(
@@ -336,9 +340,7 @@ async def test_the_right_code_refused_for_the_balance_stays_unused(
     assert all(x.used_at is None and x.charge_id is None for x in await _grid(core, town))
     assert await balance(core, town) == before
     later(core)
-    position = requested.card_position
-    assert position is not None
-    await _pays_later_with_the_same_code(core, town, card, position, monkeypatch)
+    await _pays_later_with_the_same_code(core, town, card, requested, monkeypatch)
 
 
 async def test_wrong_codes_and_cancelled_payments_spend_no_code(
