@@ -56,14 +56,14 @@ def _masked(channel: str, sent_to: str) -> str:
 AMOUNT_QUESTION = t("Amount to charge, in euro (e.g. 12,50)?")
 
 
-def _valid_reference(reference: str) -> bool:
-    """Whether who pays is written as a codice fiscale, phone or card code can be (nobody
-    is looked up)."""
+def _reference_error(reference: str) -> DomainError | None:
+    """What is wrong with who pays as written (not a codice fiscale, phone or card code
+    can be), or None; nobody is looked up."""
     try:
         charge_service.parse_reference(reference)
-    except DomainError:
-        return False
-    return True
+    except DomainError as error:
+        return error
+    return None
 
 
 def split_request(arg: str) -> tuple[str, str | None]:
@@ -238,7 +238,7 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             try:
                 await self._checked_amount(turn, amount)
             except Reject as wrong:
-                if not _valid_reference(reference):
+                if _reference_error(reference) is not None:
                     turn.say(*wrong.texts)
                     self._remember(turn, reference)  # says what is wrong with it
                     return
@@ -269,9 +269,8 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
     def _remember(self, turn: Turn, reference: str) -> bool:
         """Keep who pays; a malformed codice fiscale or phone is said at once. Nobody is
         looked up yet: that happens with the amount, and counts against the shop."""
-        try:
-            charge_service.parse_reference(reference)
-        except DomainError as error:
+        error = _reference_error(reference)
+        if error is not None:
             turn.say(error_text(error))
             return False
         self.state(turn).who = reference.strip()
