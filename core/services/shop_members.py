@@ -93,14 +93,13 @@ async def remove_member(
         raise NotAllowed(Refusal.SHOP_OWNER_NOT_REMOVABLE)
     label = member_label(member)
     cancelled = await _cancel_pending(uow, shop, member, now)
-    # The refunds this chat asked wait for their customers' codes no more: they are told.
+    # The refunds this chat asked wait for their customers' codes no more: they are told,
+    # and the customers' code rows stop naming the chat of someone who left.
+    asker = f"{member.channel}:{member.address}"
     await charge_service.void_refund_codes(
-        uow,
-        charge_service.REFUND_CASHIER_GONE,
-        now,
-        shop_id=shop.id,
-        asked_by=f"{member.channel}:{member.address}",
+        uow, charge_service.REFUND_CASHIER_GONE, now, shop_id=shop.id, asked_by=asker
     )
+    await uow.security.forget_asker(asker)
     till_closed = await _end_chat_session(uow, shop, member, removed=not leaving)
     await uow.delete(member)
     await uow.flush()

@@ -1192,6 +1192,10 @@ class FakeSecurityEvents(_Fake):
         )
         return sorted(found, key=lambda x: (x.created_at, x.id))
 
+    async def forget_asker(self, asked_by: str) -> None:
+        for row in self.store.rows(m.SecurityEvent, lambda x: x.asked_by == asked_by):
+            row.asked_by = None
+
     async def void_code(self, event_id: int, reason: str) -> bool:
         for row in self.store.rows(m.SecurityEvent, lambda x: x.id == event_id):
             if row.voided is None:

@@ -254,6 +254,16 @@ class SecurityEventRepository(_Repository):
             .execution_options(synchronize_session=False)
         )
 
+    async def forget_asker(self, asked_by: str) -> None:
+        """Forget which chat asked the codes it asked ("channel:address"): the chat left
+        the shop, and the rows themselves belong to the customers who got the codes."""
+        await self.session.execute(
+            update(m.SecurityEvent)
+            .where(m.SecurityEvent.asked_by == asked_by)
+            .values(asked_by=None)
+            .execution_options(synchronize_session=False)
+        )
+
     async def latest(self, kind: str, shop_id: int) -> datetime | None:
         """When the shop's latest event of this kind happened."""
         return await self.session.scalar(
