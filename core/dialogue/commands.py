@@ -359,7 +359,9 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         if turn.is_sms and turn.flow is None and not await is_shop_member(turn):
             # A payment waiting for this person's code comes first: how to agree or refuse.
             await stray_codes.on_words_while_paying(turn)
-        in_words = " ".join(plain_words(turn.inbound.text)) in PHRASES
+        text = turn.inbound.text or ""
+        # "non capisco", or only question marks: someone lost, not someone after the words.
+        in_words = " ".join(plain_words(text)) in PHRASES or not text.strip("?¿ ")
         await say_help(turn, in_words=in_words)
         await reprompt(turn)
     elif name == "menu":

@@ -25,8 +25,15 @@ from core.dialogue.flows import community as community_chat
 from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
 from core.dialogue.flows.shop_finder import near
 from core.dialogue.inbound import Channel, Checkout, Inbound
-from core.dialogue.languages import written_language
-from core.dialogue.menus import offer_languages, offer_towns, say_help, show_menu, welcome
+from core.dialogue.languages import written_in, written_language
+from core.dialogue.menus import (
+    IN_ENGLISH,
+    offer_languages,
+    offer_towns,
+    say_help,
+    show_menu,
+    welcome,
+)
 from core.dialogue.plain_turn import MAX_ADDRESS, PlainTurn, routed
 from core.dialogue.state import ChatMemory, FlowState, load, memory_to_save
 from core.dialogue.words import fold, has_digits, plain_words
@@ -351,8 +358,11 @@ class DialogueEngine:
         try:
             await self._dispatch(turn, routing, inp, command)
         except Reject as wrong:
-            # A wrong answer: explained, and the conversation stays on its step.
-            turn.say(*wrong.texts, request=wrong.request)
+            # A wrong answer: explained, and the conversation stays on its step. Written in
+            # English to an Italian chat ("sorry, can you write in English?"), the way to
+            # English follows the error, which its writer may not read.
+            english = turn.language != "en" and written_in(inbound.text) == "en"
+            turn.say(*wrong.texts, *((IN_ENGLISH,) if english else ()), request=wrong.request)
             if command is None and at[1] is not None and (turn.flow, turn.step) == at:
                 await self._ask_again(turn, inp, pause >= LONG_PAUSE)
 

@@ -42,6 +42,12 @@ FIRST_HELP = t(
 NOT_UNDERSTOOD = t("I did not understand.")
 # Said in English in either language, to someone who wrote to an Italian chat in English.
 IN_ENGLISH = t("English: write LANGUAGE EN")
+# Help asked in words ("non capisco", "?") while a question waits: about that question,
+# which follows, not the list of every word.
+ABOUT_THE_QUESTION = t(
+    "Answer the question below. To stop, write ANNULLA. To talk to someone: your "
+    "municipality's social services."
+)
 SHOP_HELP = t(
     "Shops: PAGA code amount (e.g. PAGA RSSMRA85T10A562S 12,50), STORNO, RESOCONTO, RIMBORSO, "
     "CASSIERE, MENU. ANNULLA stops a request."
@@ -219,7 +225,8 @@ async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = Fals
     (inside one, the question asked again keeps its own numbers). By SMS a citizen outside
     a request gets the first help (FIRST_HELP), every word once they ask again; after a
     message we did not understand (`understood` False) it says so first. Help asked in
-    words ("non capisco", `in_words`) gets the first help again. A message written
+    words ("non capisco", "?": `in_words`) gets the first help again, or inside a request
+    what to do with its question (asked again next). A message written
     in English to an Italian chat hears how to switch, when it fits the one SMS."""
     shop = await is_shop_member(turn)
     asked = turn.flow is not None and turn.step is not None
@@ -230,7 +237,9 @@ async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = Fals
         and not (understood and not in_words and first_help_said(turn.memory.options))
     )
     keys: tuple[str, ...]
-    if first:
+    if asked and in_words and not shop:
+        texts, keys = [ABOUT_THE_QUESTION], ()
+    elif first:
         texts, keys = [FIRST_HELP], FIRST_HELP_KEYS
     else:
         texts, keys = help_of(shop=shop, community=community_on(turn))

@@ -150,8 +150,8 @@ NOTHING = frozenset({"zero", "nessuno", "nessuna", "niente", "nulla", "none", "n
 _FILLER = frozenset(
     {
         "siamo", "in", "sono", "persone", "persona", "people", "person", "we", "are", "there",
-        "di", "noi", "io", "e", "circa", "about", "euro", "eur", "al", "mese", "month", "a",
-        "per", "the", "totale", "total", "compreso", "compresa", "me", "incluso",
+        "di", "noi", "io", "e", "circa", "about", "euro", "euros", "eur", "al", "mese",
+        "month", "a", "per", "the", "totale", "total", "compreso", "compresa", "me", "incluso",
         "inclusa", "included", "including", "componenti", "members", "only",
     }
 )  # fmt: skip

@@ -7,7 +7,10 @@ compared in constant time. Charge state rules live in core.domain.charges.
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
+from dataclasses import dataclass
 
 from core.domain.keys import ServerKeys
 
@@ -45,6 +48,48 @@ def hash_code(keys: ServerKeys, code: str, salt: str) -> str:
 def normalize_typed_code(text: str) -> str:
     """Cashiers type what they hear: keep the digits, drop spaces and dashes."""
     return "".join(ch for ch in text if ch.isdigit())
+
+
+# Digits written as words, as an elderly person may copy a code ("zero uno quattro …").
+_DIGIT_WORDS = {
+    word: str(digit)
+    for words in (
+        ("zero", "uno", "due", "tre", "quattro", "cinque", "sei", "sette", "otto", "nove"),
+        ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
+    )
+    for digit, word in enumerate(words)
+}
+_RUNS = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class TypedCode:
+    """What a message holds as a code: its digits, and whether it holds nothing else."""
+
+    digits: str
+    only_digits: bool  # digits (or digit words), spaces and separators, nothing else
+
+    def looks_like(self, length: int = CODE_DIGITS) -> bool:
+        return len(self.digits) == length
+
+
+def read_typed_code(text: str) -> TypedCode:
+    """The code in what a person wrote: "123456", "123 456", "il codice è 123456", "zero
+    uno quattro quattro otto quattro". Digits inside a word ("RSSGLI95D45A739R", "3a")
+    are not a code's, so a codice fiscale or an answer to another question sent by
+    mistake is told apart from a wrong code (which counts against the request)."""
+    digits: list[str] = []
+    only_digits = True
+    for run in _RUNS.findall(text):
+        if run.isdigit():
+            digits.append(unicodedata.normalize("NFKC", run))
+            continue
+        digit = _DIGIT_WORDS.get(run.lower())
+        if digit is not None:
+            digits.append(digit)
+        else:
+            only_digits = False
+    return TypedCode("".join(digits), only_digits and bool(digits))
 
 
 def code_matches(keys: ServerKeys, typed: str, salt: str, stored_hash: str) -> bool:

@@ -6,13 +6,13 @@ from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine
 from core.dialogue.errors import IDENTITY_REFUSED
 from core.dialogue.inbound import Channel
-from core.dialogue.menus import CITIZEN_HELP
+from core.dialogue.menus import ABOUT_THE_QUESTION, CITIZEN_HELP, IN_ENGLISH
 from core.domain.identity import PhoneProof
 from core.services import application_desk, municipalities, operators
 from core.services.applications import ApplicationInput, submit_application
 from core.storage.engine import make_engine
 from tests.conftest import FakeClock
-from tests.dialogue.harness import Chat, param, town_with_open_window
+from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
 from tests.factories import make_cf, make_town
 
 LANGUAGE = "Choose your language."
@@ -54,6 +54,9 @@ CF_CHECKSUM = (
 )
 CF_LENGTH = "A codice fiscale has 16 letters and digits, like RSSMRA85T10A562S. Write it again."
 
+IN_DIGITS = "Write the code of {digits} digits we sent you, or ANNULLA to stop."
+SHORT_CODE = "The code has {digits} digits, you wrote {count}: write it again, or ANNULLA to stop."
+
 APPLICANT = make_cf(500)
 WRONG_CHECK = APPLICANT[:-1] + ("A" if APPLICANT[-1] != "A" else "B")
 
@@ -83,7 +86,9 @@ SCRIPT: list[tuple[str, tuple[str, ...], str | None]] = [
     ("400", (SUMMARY, DECLARE), "summary"),
     ("9", ("Reply 1 to declare and send, 2 to change an answer, or ANNULLA.",), "summary"),
     ("1", (CODE,), "verify"),
-    ("", ("Write the confirmation code we sent you, or ANNULLA to stop.",), "verify"),
+    ("", (IN_DIGITS,), "verify"),
+    ("12345", (SHORT_CODE,), "verify"),
+    ("RSSMRA85T10A562S", (IN_DIGITS,), "verify"),
     ("000000", ("Wrong code: {count} attempt left.",), "verify"),
 ]
 
@@ -265,6 +270,69 @@ async def test_three_wrong_codes_cancel_the_submission(core: Core) -> None:
             await uow.citizens.by_codice_fiscale((await uow.municipalities.all())[0].id, APPLICANT)
             is None
         )
+
+
+async def test_what_is_not_a_code_counts_no_wrong_try(core: Core) -> None:
+    """User trial: an elderly applicant at the code step wrote her codice fiscale, a
+    sentence with a digit and a code with a digit missing; each counted as a wrong code
+    and the third threw the whole application away. Now only six digits are a try, and a
+    code written in words is read."""
+    await town_with_open_window(core)
+    phone = "+393471234574"
+    chat = Chat(core, phone)
+    for text in ("DOMANDA", "1", APPLICANT, "2", "2", "2", "100", "0", "0", "1"):
+        await chat.send(text)
+    in_digits, short = IN_DIGITS, SHORT_CODE
+    for text, said in (
+        (APPLICANT, in_digits),
+        ("ho 3 figli", in_digits),
+        ("mi sono arrivati 6 numeri", in_digits),
+        ("12345", short),
+        ("non capisco", ABOUT_THE_QUESTION.msgid),
+        ("?", in_digits),
+    ):
+        await chat.expect(text, said)
+        assert (await chat.state())[:2] == ("apply", "verify"), text
+    await chat.expect("il codice e 000000", "Wrong code: {count} attempt left.")
+    assert param(chat.last, "count") == 2  # the first real try
+    words = " ".join(
+        ("zero", "uno", "due", "tre", "quattro", "cinque", "sei", "sette", "otto", "nove")[int(d)]
+        for d in await _last_code(chat)
+    )
+    await chat.expect(words, SENT)
+
+
+async def test_the_declaration_in_the_applicants_words_sends_the_code(core: Core) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234575")
+    for text in ("DOMANDA", "1", APPLICANT, "2", "2", "2", "100", "0"):
+        await chat.send(text)
+    await chat.expect("0", SUMMARY, DECLARE)
+    await chat.expect("Sì, dichiaro.", CODE)
+    assert (await chat.state())[:2] == ("apply", "verify")
+
+
+async def test_an_amount_in_euros_is_read(core: Core) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234576")
+    for text in ("DOMANDA", "1", APPLICANT, "2", "2", "2"):
+        await chat.send(text)
+    await chat.expect("450 euros", SUPPORT)
+
+
+async def test_lost_in_a_question_hears_about_that_question(core: Core) -> None:
+    """User trial: "non capisco" at a question got the list of every keyword, and English
+    words at an Italian question only Italian."""
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234577")
+    for text in ("DOMANDA", "1", APPLICANT, "2", "2", "2"):
+        await chat.send(text)
+    for text in ("non capisco", "Non ho capito!"):
+        await chat.expect(text, ABOUT_THE_QUESTION.msgid, LIQUIDITY)
+        assert CITIZEN_HELP.msgid not in msgids(chat.last)
+    await chat.expect("sorry, can you write in English?", NOT_AN_AMOUNT, IN_ENGLISH.msgid)
+    await chat.expect("LANGUAGE EN")
+    assert (await chat.state())[:2] == ("apply", "liquidity")
 
 
 async def test_refused_when_the_window_is_closed(core: Core) -> None:

@@ -26,7 +26,7 @@ from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
 from core.dialogue.languages import agreed_language, written_in
 from core.dialogue.menus import LANGUAGE_OPTIONS, privacy_question
 from core.dialogue.state import ApplyState
-from core.dialogue.words import amount_text, count_in, yes_or_no
+from core.dialogue.words import amount_text, count_in, plain_words, yes_or_no
 from core.domain.channels import Channel
 from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier, Refusal
 from core.domain.identity import PhoneProof, codice_fiscale_in, short_mask_codice_fiscale
@@ -424,7 +424,9 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         )
 
     async def on_summary(self, turn: Turn, inp: Input) -> None:
-        if inp.choice == "declare":
+        # "sì", "dichiaro", "confermo": the declaration in the applicant's words counts as
+        # its option (the trial's elderly applicant wrote "si dichiaro", three times).
+        if inp.choice == "declare" or _declares(inp.text):
             await self.confirm_then_do(turn)
         elif inp.choice == "change":
             await self.goto(turn, "change")
@@ -562,6 +564,19 @@ def summary_texts(s: ApplyState) -> list[Text]:
         t("Support: {amount}/month", amount=Money(known(s.support))),
         t("Rent: {amount}/month", amount=Money(known(s.rent))),
     ]
+
+
+# What an applicant writes to declare and send, besides the option and a plain yes.
+_DECLARE_WORDS = frozenset(
+    {
+        "dichiaro", "si dichiaro", "dichiaro e invio", "confermo", "si confermo", "invia",
+        "invio", "i declare", "declare", "yes i declare", "confirm", "send",
+    }
+)  # fmt: skip
+
+
+def _declares(text: str | None) -> bool:
+    return " ".join(plain_words(text)) in _DECLARE_WORDS or yes_or_no(text) is True
 
 
 def _yes_no(inp: Input) -> bool | None:

@@ -266,6 +266,10 @@ CODE_FOR_OTHER_CONTENT = t(
     "That code was sent for other answers than the ones here now: it confirms nothing. "
     "Nothing was changed."
 )
+# A message at the code step that holds no code (a sentence, a codice fiscale, "?").
+CODE_IN_DIGITS = t(
+    "Write the code of {digits} digits we sent you, or ANNULLA to stop.", digits=otp.CODE_DIGITS
+)
 CODE_REPLACED = t(
     "That code is no longer valid: a newer one was sent, or the request was started again or "
     "changed. Nothing was changed. Check what the last code message confirms."
@@ -408,9 +412,24 @@ class ConfirmedFlow(Flow[S]):
         if inp.choice == "resend":
             await self._send_code(turn)
             return
-        typed = otp.normalize_typed_code(inp.text)
-        if not typed:
-            raise Reject(t("Write the confirmation code we sent you, or ANNULLA to stop."))
+        reading = otp.read_typed_code(inp.text)
+        if not reading.looks_like():
+            # Not a code: a sentence, an answer to another question, a codice fiscale, a
+            # digit missing. Said, and not counted: only a code's worth of digits is a try
+            # (three wrong tries cancel the whole request).
+            if reading.only_digits:
+                raise Reject(
+                    tn(
+                        "The code has {digits} digits, you wrote {count}: write it again, "
+                        "or ANNULLA to stop.",
+                        "The code has {digits} digits, you wrote {count}: write it again, "
+                        "or ANNULLA to stop.",
+                        len(reading.digits),
+                        digits=otp.CODE_DIGITS,
+                    )
+                )
+            raise Reject(CODE_IN_DIGITS)
+        typed = reading.digits
         pending = self._pending_code(turn)
         if pending is None:
             turn.say(t("The code has expired: here is a new one."))
