@@ -54,6 +54,15 @@ _SENTENCES: dict[str, Text] = {
     ),
     "phone.format": t("This is not a phone number. Write it again, e.g. 3331234567."),
     "phone.invalid": t("This phone number does not exist. Write it again, e.g. 3331234567."),
+    # A number typed for somebody's codes (the office's desk, a gift): they go by SMS.
+    "phone.landline": t("This is a landline: the codes arrive by SMS, a mobile number is needed."),
+    "phone.not_mobile": t(
+        "This number cannot receive SMS: the codes arrive by SMS, a mobile number is needed."
+    ),
+    Refusal.PHONE_TOWN_NUMBER: t(
+        "This is the municipality's own SMS number: the codes arrive by SMS, the person's "
+        "mobile number is needed."
+    ),
     # Amounts.
     "amount.negative": t("The amount cannot be negative. Write it again, e.g. 12,50."),
     "amount.empty": t("Write an amount in euro, e.g. 12,50."),

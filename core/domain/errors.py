@@ -133,6 +133,8 @@ class Refusal(StrEnum):
     PHONE_CHANGE_NOT_WAITING = "phone_change.not_waiting"
     PHONE_CHANGE_SAME_PERSON = "phone_change.same_person"
     PHONE_CHANGE_WAITING = "phone_change.waiting"
+    # A municipality's own SMS number typed as somebody's phone: codes sent there come back.
+    PHONE_TOWN_NUMBER = "phone.town_number"
     POLICY_INVALID = "policy.invalid"
     PRIVACY_APPEAL_OPEN = "privacy.appeal_open"
     PRIVACY_APPEAL_PERIOD = "privacy.appeal_period"

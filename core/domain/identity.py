@@ -124,6 +124,41 @@ def _normalized_phone(value: str, region: str) -> str:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+# What phonenumbers says a number is, for the numbers payment codes may go to by SMS: a
+# mobile, or a number of a country whose mobiles and landlines look alike (US, Canada).
+_RECEIVES_SMS = frozenset(
+    {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+)
+
+
+def require_sms_phone(e164: str) -> str:
+    """The number (E.164, as normalize_phone gives it), refused when it cannot receive an
+    SMS: payment codes and notices would never arrive. Raises InvalidIdentifier
+    ("phone.landline" for a fixed line, such as every Italian number starting with 0;
+    "phone.not_mobile" for the rest: toll-free, premium, VoIP, shared cost…). A foreign
+    mobile is taken: a resident may have a foreign SIM."""
+    reason = _sms_refusal(e164)
+    if reason is not None:
+        raise InvalidIdentifier("phone", e164, reason)
+    return e164
+
+
+def normalize_sms_phone(value: str, region: str = "IT") -> str:
+    """normalize_phone, then require_sms_phone: a number typed for someone's codes."""
+    return require_sms_phone(_normalized_phone(value, region))
+
+
+@lru_cache(maxsize=4096)
+def _sms_refusal(e164: str) -> str | None:
+    try:
+        kind = phonenumbers.number_type(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return "format"
+    if kind in _RECEIVES_SMS:
+        return None
+    return "landline" if kind == phonenumbers.PhoneNumberType.FIXED_LINE else "not_mobile"
+
+
 def short_mask_codice_fiscale(cf: str) -> str:
     """A codice fiscale as a code message names it: its first three letters (the surname's)
     and its last, "RSS***W" (GSM-7 safe). Enough for its holder to see whether it is

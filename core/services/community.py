@@ -22,7 +22,7 @@ from core.domain.identity import normalize_phone
 from core.domain.ledger import AccountKind, PostingKind
 from core.domain.messages import Money, Reply, Text, t
 from core.domain.shops import ShopStatus
-from core.services import fund, ledger
+from core.services import fund, identity, ledger
 from core.services.municipalities import policy_of
 from core.services.outbox import enqueue
 from core.services.unit_of_work import UnitOfWork
@@ -259,6 +259,8 @@ async def give_voucher(
     balance = await uow.ledger.balance_of_owner(municipality_id, AccountKind.VOUCHER, voucher.id)
     if balance <= 0:
         raise NotAllowed(Refusal.VOUCHER_EMPTY)
+    # Its codes go to that number by SMS from now on: a landline would strand the voucher.
+    await identity.refuse_unreachable_phone(uow, number)
     shop = await uow.shops.by_id(voucher.shop_id)
     assert shop is not None
     voucher.holder_channel, voucher.holder_address, voucher.given_at = "sms", number, now

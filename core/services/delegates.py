@@ -55,6 +55,7 @@ async def check_delegate(
     of the module); a refusal otherwise. Checked when a delegate is asked and again when
     it is registered."""
     number = normalize_phone(phone)
+    await identity.refuse_unreachable_phone(uow, number)
     if citizen.phone == number:
         raise Conflict(Refusal.DELEGATE_OWN_PHONE, phone=mask_phone(number))
     current = await uow.delegates.of_citizen(citizen.id)

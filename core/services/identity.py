@@ -18,7 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from core.domain.cards import CARD_CODE_LENGTH
 from core.domain.channels import Channel
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
-from core.domain.identity import PhoneProof, mask_phone, normalize_codice_fiscale, normalize_phone
+from core.domain.identity import (
+    PhoneProof,
+    mask_phone,
+    normalize_codice_fiscale,
+    normalize_phone,
+    require_sms_phone,
+)
 from core.domain.messages import Reply, t
 from core.services import ledger
 from core.services.outbox import enqueue
@@ -104,6 +110,18 @@ async def refuse_shop_phone(uow: UnitOfWork, municipality_id: int, phone: str) -
         for _, shop in await uow.shops.membership(Channel.SMS, phone)
     ):
         raise Conflict(Refusal.IDENTITY_PHONE_IS_SHOP, phone=mask_phone(phone))
+
+
+async def refuse_unreachable_phone(uow: UnitOfWork, phone: str) -> None:
+    """A number typed by hand for somebody's payment codes and notices (the office's desk,
+    a paper application, a delegate, a gift) must receive them by SMS: no landline nor
+    service number (require_sms_phone), and no municipality's own SMS number, whose
+    messages would come back to the service. The sender of an SMS and a Telegram contact
+    are not typed, and are not checked here."""
+    require_sms_phone(phone)
+    town = await uow.municipalities.by_sms_number(phone)
+    if town is not None:
+        raise Conflict(Refusal.PHONE_TOWN_NUMBER, phone=mask_phone(phone), code=town.code)
 
 
 async def _is_shop_chat(uow: UnitOfWork, municipality_id: int, telegram_user: str) -> bool:
@@ -202,6 +220,8 @@ async def claim_citizen(
     if phone is None and proof is not PhoneProof.OFFICE:
         raise IdentityRefused("no_proven_phone")
     if phone is not None:
+        if proof is PhoneProof.OFFICE:
+            await refuse_unreachable_phone(uow, phone)
         await refuse_shop_phone(uow, municipality_id, phone)
     if telegram_user and await _is_shop_chat(uow, municipality_id, telegram_user):
         raise IdentityRefused("telegram_is_shop")
@@ -390,7 +410,9 @@ async def office_citizen(uow: UnitOfWork, municipality_id: int, codice_fiscale: 
 
 async def check_new_phone(uow: UnitOfWork, citizen: m.Citizen, phone: str) -> None:
     """Refuse a phone the office may not give this citizen: another citizen's, a
-    delegate's (a phone speaks for one person), or a shop's."""
+    delegate's (a phone speaks for one person), a shop's, or one that cannot receive the
+    codes by SMS."""
+    await refuse_unreachable_phone(uow, phone)
     holder = await uow.citizens.by_phone(citizen.municipality_id, phone)
     if holder is not None and holder.id != citizen.id:
         raise Conflict(Refusal.IDENTITY_PHONE_OF_ANOTHER, codice_fiscale=holder.codice_fiscale)

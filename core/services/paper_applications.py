@@ -7,7 +7,9 @@ The rules checked for each row, each refusal naming its row and column:
 - the codice fiscale has not applied in this round, and appears once in the import;
 - the phone the office proved on paper may be bound to this codice fiscale
   (core.services.identity.decide_claim: a phone of another household is refused, as is a
-  codice fiscale already bound to another phone), and appears once in the import;
+  codice fiscale already bound to another phone), appears once in the import, and
+  receives SMS (no landline, no municipality's own SMS number: the payment codes go
+  there);
 - no tranche of the round has been approved yet: the list the determina froze must not
   change behind it.
 """
@@ -29,6 +31,7 @@ from core.domain.identity import (
     mask_phone,
     normalize_codice_fiscale,
     normalize_phone,
+    require_sms_phone,
 )
 from core.services.identity import IdentityRefused, decide_claim, new_card_code
 from core.services.municipalities import current_round
@@ -142,8 +145,13 @@ async def import_paper(
     applied = await store.applied_in_round(
         round_.id, sorted(citizen.id for citizen in known_codes.values())
     )
+    town_numbers = {town.sms_number for town in await uow.municipalities.all() if town.sms_number}
     for index, (code, phone) in enumerate(zip(codes, phones, strict=True)):
         if code is None:
+            continue
+        if phone is not None and phone in town_numbers:
+            own = Conflict(Refusal.PHONE_TOWN_NUMBER, phone=mask_phone(phone))
+            problems.append(RowProblem(index, "phone", own))
             continue
         if phone is not None and phone in of_shops:
             shop = Conflict(Refusal.IDENTITY_PHONE_IS_SHOP, phone=mask_phone(phone))
@@ -293,7 +301,8 @@ _CODICE_FISCALE = re.compile(
 def _phone(value: str) -> str:
     # Rows from the CSV parser are E.164 already, checked by phonenumbers there: checking
     # 100,000 of them again would take longer than writing them. Anything else is checked.
-    return value if _E164.fullmatch(value) else normalize_phone(value)
+    # Whether the number receives SMS is checked here for every row (about 20 µs each).
+    return require_sms_phone(value if _E164.fullmatch(value) else normalize_phone(value))
 
 
 def _codice_fiscale(value: str) -> str:
