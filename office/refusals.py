@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from core.dialogue.errors import GENERIC, error_text
 from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, PolicyError
-from core.domain.messages import Day, Moment, Money, Text, t
+from core.domain.messages import Day, Moment, Money, Text, t, tn
 
 
 def _moment(value: object) -> Moment | str:
@@ -432,6 +432,19 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "allocation.not_yet_credited": lambda p: t(
         "Tranche {tranche} is approved but not credited yet: credit it first.",
         tranche=str(p["tranche"]),
+    ),
+    "window.tranche_waiting": lambda p: t(
+        "Tranche {tranche} is approved but not credited: credit it, or withdraw it, before "
+        "opening a new window. Nothing was opened.",
+        tranche=str(p["tranche"]),
+    ),
+    "window.never_allocated": lambda p: tn(
+        "Window {number} has {count} application never allocated: approve its tranche first. "
+        "Nothing was opened.",
+        "Window {number} has {count} applications never allocated: approve their tranche "
+        "first. Nothing was opened.",
+        int(str(p["count"])),
+        number=str(p["window"]),
     ),
     "shop.not_found": lambda p: t("There is no such shop in this municipality."),
     "shop.already_approved": lambda p: t("This shop is already approved."),

@@ -148,6 +148,14 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "withdraw it with 'admin approve --withdraw', before opening a new window.",
         tranche=str(p["tranche"]),
     ),
+    Refusal.WINDOW_NEVER_ALLOCATED: lambda p: tn(
+        "Window {number} has {count} application never allocated: approve its tranche with "
+        "'admin approve --budget' and credit it with 'admin credit' before opening a new window.",
+        "Window {number} has {count} applications never allocated: approve their tranche with "
+        "'admin approve --budget' and credit it with 'admin credit' before opening a new window.",
+        int(str(p["count"])),
+        number=str(p["window"]),
+    ),
     Refusal.ALLOCATION_APPROVED_MEANWHILE: lambda p: t(
         "Tranche {tranche} was approved at the same moment by someone else: nothing was "
         "approved here. Check it with 'admin allocate' before doing anything else.",

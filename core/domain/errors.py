@@ -203,6 +203,8 @@ class Refusal(StrEnum):
     WINDOW_NOT_CONFIRMED = "window.not_confirmed"
     WINDOW_STILL_OPEN = "window.still_open"
     WINDOW_TRANCHE_WAITING = "window.tranche_waiting"
+    # The latest window, closed, has applications no tranche decided: `window`, `count`.
+    WINDOW_NEVER_ALLOCATED = "window.never_allocated"
 
 
 class DomainError(Exception):

@@ -135,6 +135,12 @@ async def open_window(
     if waiting is not None:
         # Its credit works on the latest window: a new one would strand it.
         raise Conflict(Refusal.WINDOW_TRANCHE_WAITING, tranche=waiting.tranche)
+    if latest is not None:
+        never = await uow.allocations.never_allocated(latest.id)
+        if never:
+            # The same reason: approval and credit work on the latest window only, so these
+            # applicants could never be decided nor paid once another window is opened.
+            raise Conflict(Refusal.WINDOW_NEVER_ALLOCATED, window=latest.number, count=never)
     length = days if days is not None else policy_of(municipality).application_window_days
     shortest, longest = INT_RANGES["policy.application_window_days"]
     if not shortest <= length <= longest:

@@ -88,6 +88,13 @@ async def round_page(request: web.Request) -> web.Response:
         figures = await back_office.dashboard(uow, operator, core.now())
         round_ = await municipalities.current_round(uow, town.id)
         tranches = list(await uow.allocations.of_round(round_.id)) if round_ is not None else []
+        # Said before "Open a new window" is pressed: opening is refused until a tranche
+        # decides them (municipalities.open_window).
+        never_allocated = (
+            await uow.allocations.never_allocated(round_.id)
+            if round_ is not None and not municipalities.is_open(round_, core.now())
+            else 0
+        )
         for number, text in enumerate(fields_given, start=1):
             if not text:
                 continue
@@ -155,6 +162,7 @@ async def round_page(request: web.Request) -> web.Response:
             "check_problem": check_problem,
             "waiting": waiting,
             "tranches": tranches,
+            "never_allocated": never_allocated,
             "may_prepare": operator.role != Role.VIEWER.value,
         },
     )

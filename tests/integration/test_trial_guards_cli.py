@@ -62,3 +62,18 @@ def test_the_citizens_phone_and_delegate_must_receive_sms(tmp_path: Path) -> Non
     )
     status, output = invoke("admin", "applications", "import", "BEL", str(source))
     assert status == 2 and "This is a landline" in output, output
+
+
+def test_no_window_opens_while_the_closed_one_was_never_allocated(tmp_path: Path) -> None:
+    town_with_applications(tmp_path)
+    assert invoke("admin", "window", "close", "BEL")[0] == 0
+    code, output = invoke("admin", "window", "open", "BEL")
+    assert code == 2, output
+    assert "Window 1 has 3 applications never allocated" in output, output
+    assert "(window.never_allocated)" in output
+    # Approval and credit still work on window 1: nothing was opened.
+    code, output = invoke("admin", "approve", "BEL", "--budget", "350")
+    assert code == 0, output
+    assert invoke("admin", "credit", "BEL")[0] == 0
+    code, output = invoke("admin", "window", "open", "BEL")
+    assert code == 0 and "application window 2 open" in output, output

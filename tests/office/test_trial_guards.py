@@ -8,9 +8,9 @@ from dataclasses import replace
 from html import unescape
 
 from core.bootstrap import Core
-from core.services import municipalities
+from core.services import allocation, municipalities
 from tests.factories import make_cf
-from tests.integration.office_helpers import person
+from tests.integration.office_helpers import apply, person
 from tests.integration.test_application_desk import paper
 from tests.office.conftest import Towns, signed_in
 from tests.office.test_applications import HEADER, count_applications, upload
@@ -62,3 +62,52 @@ async def test_a_paper_import_with_a_landline_is_refused_whole(towns: Towns, cor
     assert page.status in (400, 409), page.status
     assert "riga 3" in said and "Questo è un numero fisso" in said, said
     assert await count_applications(core) == 0
+
+
+async def windows(core: Core) -> int:
+    async with core.uow() as uow:
+        return len(await uow.rounds.of_municipality(1))
+
+
+async def test_no_new_window_while_the_closed_one_was_never_allocated(
+    towns: Towns, core: Core
+) -> None:
+    await apply(towns.bel, person(1, 2), person(2, 1))
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.post("/office/round/window/close", {"confirm": "yes"})
+    assert page.status == 200 and "Il bando 1 è chiuso." in page.text
+    # Said before the button is pressed…
+    said = unescape((await clerk.get("/office/round")).text)
+    assert "Il bando 1 ha 2 domande mai assegnate: approva la loro tranche prima di" in said
+    # … and pressing it opens nothing.
+    page = await clerk.post("/office/round/window/open", {"days": "3"})
+    said = unescape(page.text)
+    assert page.status == 409, page.status
+    assert (
+        "Il bando 1 ha 2 domande mai assegnate: approva prima la loro tranche. "
+        "Non è stato aperto nulla." in said
+    ), said
+    assert await windows(core) == 1
+    assert "Bando 1, chiuso" in unescape((await clerk.get("/office/")).text)
+    await clerk.post("/office/language", {"lang": "en"})
+    page = await clerk.post("/office/round/window/open", {"days": "3"})
+    assert "Window 1 has 2 applications never allocated" in unescape(page.text)
+    # Approved, the tranche still waits for its credit: the older guard, now in words too.
+    towns.bel.clock.advance(days=1)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await allocation.approve(uow, town, 200_00, towns.bel.clock())
+        await uow.commit()
+    page = await clerk.post("/office/round/window/open", {"days": "3"})
+    assert page.status == 409 and "Tranche 1 is approved but not credited" in page.text
+    assert "The operation was refused" not in page.text
+    # Once a tranche decided them and was credited, the next window opens.
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await allocation.credit(uow, town, towns.bel.clock())
+        await uow.commit()
+    page = await clerk.get("/office/round")
+    assert "never allocated" not in page.text
+    page = await clerk.post("/office/round/window/open", {"days": "3"})
+    assert page.status == 200 and "Application window 2 is open." in page.text
+    assert await windows(core) == 2

@@ -360,6 +360,30 @@ class FakeAllocations(_Fake):
                 given[line.application_id] = given.get(line.application_id, 0) + line.amount_cents
         return given
 
+    async def never_allocated(self, round_id: int) -> int:
+        standing = {
+            a.id
+            for a in self.store.rows(
+                m.Allocation, lambda x: x.round_id == round_id and x.withdrawn_at is None
+            )
+        }
+        decided = {
+            line.application_id
+            for line in self.store.rows(m.AllocationLine)
+            if line.allocation_id in standing
+        }
+        return len(
+            self.store.rows(
+                m.Application,
+                lambda x: (
+                    x.round_id == round_id
+                    and x.withdrawn_at is None
+                    and x.revoked_at is None
+                    and x.id not in decided
+                ),
+            )
+        )
+
     async def add_lines(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             self.store.add(m.AllocationLine(**row))

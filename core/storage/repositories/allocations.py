@@ -101,6 +101,30 @@ class AllocationRepository(_Repository):
         )
         return {int(app_id): int(total) for app_id, total in rows.all()}
 
+    async def never_allocated(self, round_id: int) -> int:
+        """How many of the round's applications no tranche decided: neither withdrawn nor
+        revoked, and on no line of a tranche that stands (every approval writes a line for
+        each application it weighs, excluded ones and those it gives nothing included)."""
+        decided = (
+            select(m.AllocationLine.id)
+            .join(m.Allocation, m.Allocation.id == m.AllocationLine.allocation_id)
+            .where(
+                m.AllocationLine.application_id == m.Application.id,
+                m.Allocation.withdrawn_at.is_(None),
+            )
+        )
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(m.Application)
+            .where(
+                m.Application.round_id == round_id,
+                m.Application.withdrawn_at.is_(None),
+                m.Application.revoked_at.is_(None),
+                ~decided.exists(),
+            )
+        )
+        return int(count or 0)
+
     async def add_lines(self, rows: list[dict[str, Any]]) -> None:
         if rows:
             await self.session.execute(insert(m.AllocationLine), rows)
