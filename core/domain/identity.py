@@ -143,11 +143,6 @@ def require_sms_phone(e164: str) -> str:
     return e164
 
 
-def normalize_sms_phone(value: str, region: str = "IT") -> str:
-    """normalize_phone, then require_sms_phone: a number typed for someone's codes."""
-    return require_sms_phone(_normalized_phone(value, region))
-
-
 @lru_cache(maxsize=4096)
 def _sms_refusal(e164: str) -> str | None:
     try:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from core.bootstrap import Core
 from core.domain.errors import Conflict, DomainError, InvalidIdentifier
-from core.domain.identity import normalize_sms_phone, require_sms_phone
+from core.domain.identity import normalize_phone, require_sms_phone
 from core.services import (
     applications,
     community,
@@ -45,7 +45,7 @@ TOWN_MOBILE = "+393401234567"
 )
 def test_a_number_that_cannot_receive_sms_is_refused(typed: str, reason: str) -> None:
     with pytest.raises(InvalidIdentifier) as refused:
-        normalize_sms_phone(typed)
+        require_sms_phone(normalize_phone(typed))
     assert refused.value.code == f"phone.{reason}"
 
 
@@ -59,8 +59,7 @@ def test_a_number_that_cannot_receive_sms_is_refused(typed: str, reason: str) ->
     ],
 )
 def test_mobiles_italian_or_foreign_are_taken(typed: str, e164: str) -> None:
-    assert normalize_sms_phone(typed) == e164
-    assert require_sms_phone(e164) == e164
+    assert require_sms_phone(normalize_phone(typed)) == e164
 
 
 async def town_with_number(core: Core) -> Town:
