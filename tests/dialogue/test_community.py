@@ -89,6 +89,10 @@ async def test_a_voucher_given_by_phone_is_spent_with_a_code_sent_by_sms(core: C
     await buyer.expect("/give", "Which voucher do you want to give?")
     await buyer.expect("1", "The phone number of the person you give it to?")
     await buyer.expect("12", "This phone number does not exist. Write it again, e.g. 3331234567.")
+    # The voucher's codes would go there by SMS: a landline is asked again, nothing given.
+    await buyer.expect(
+        "0733 905000", "This is a landline: the codes arrive by SMS, a mobile number is needed."
+    )
     await buyer.expect(
         "333 444 5555", "Done: voucher {voucher} now belongs to {phone}. We sent them an SMS."
     )
