@@ -141,14 +141,22 @@ async def test_a_shops_phone_is_refused_naming_the_row(core: Core, clock: FakeCl
     assert await count(core, m.Citizen) == 0
 
 
+async def close_and_decide(core: Core, town: m.Municipality) -> None:
+    """Close the window and credit a tranche that decides its applications: the next
+    window opens only then (municipalities.open_window)."""
+    async with core.uow() as uow:
+        await municipalities.close_window(uow, town, core.now())
+        await allocation.approve(uow, town, 150_00, core.now())
+        await allocation.credit(uow, town, core.now())
+        await uow.commit()
+
+
 async def test_a_known_person_keeps_the_phone_on_file(core: Core, clock: FakeClock) -> None:
     town = await open_town(core)
     clock.advance(hours=1)
     # Known from a previous round without a phone: the office now proves one.
     await import_rows(core, town, [(person(1, phone=None), core.now())])
-    async with core.uow() as uow:
-        await municipalities.close_window(uow, town, core.now())
-        await uow.commit()
+    await close_and_decide(core, town)
     clock.advance(days=1)
     async with core.uow() as uow:
         await municipalities.open_window(uow, town, core.now())
@@ -160,9 +168,7 @@ async def test_a_known_person_keeps_the_phone_on_file(core: Core, clock: FakeClo
         assert citizen is not None and citizen.phone == "+393335000001"
         assert citizen.phone_proven_by == "office"
     # A third round: another phone for the same person is refused, none is fine.
-    async with core.uow() as uow:
-        await municipalities.close_window(uow, town, core.now())
-        await uow.commit()
+    await close_and_decide(core, town)
     clock.advance(days=1)
     async with core.uow() as uow:
         await municipalities.open_window(uow, town, core.now())
