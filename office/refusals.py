@@ -518,6 +518,13 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     ),
     "office.bad_file": lambda p: t("Choose a CSV file saved as UTF-8."),
     "office.bad_number": lambda p: t("Write a whole number of days, at least 1."),
+    "office.bad_window": lambda p: t("Write the number of a window: a whole number, at least 1."),
+    "office.bad_page": lambda p: t(
+        "Write a page number from 1 to {most}.", most=int(str(p["most"]))
+    ),
+    "office.day_out_of_range": lambda p: t(
+        "Choose a day from {first} to {last}.", first=_day(p["first"]), last=_day(p["last"])
+    ),
 }
 
 

@@ -60,6 +60,7 @@ _SENTENCES: dict[str, Text] = {
     "amount.not_a_number": t("This is not an amount. Write it in euro, e.g. 12,50."),
     "amount.too_many_decimals": t("An amount has at most two decimals (cents), e.g. 12,50."),
     "amount.split": t("Write the amount like 12,50: a comma before the cents, no space."),
+    "amount.too_large": t("This amount is far too large. Write it in euro, e.g. 12,50."),
     # Applications.
     Refusal.APPLICATION_WITHDRAWN: t("This application has been withdrawn by the office."),
     Refusal.APPLICATION_WINDOW_CLOSED: t(

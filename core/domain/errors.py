@@ -112,6 +112,12 @@ class Refusal(StrEnum):
     OFFICE_BAD_DATE = "office.bad_date"
     OFFICE_BAD_FILE = "office.bad_file"
     OFFICE_BAD_NUMBER = "office.bad_number"
+    # ?page= of a list beyond any the database can hold: `most`, the last page asked for.
+    OFFICE_BAD_PAGE = "office.bad_page"
+    # ?window= that names no window: not a whole number from 1 up.
+    OFFICE_BAD_WINDOW = "office.bad_window"
+    # A day a period cannot start or end on: `first` and `last`, ISO days.
+    OFFICE_DAY_OUT_OF_RANGE = "office.day_out_of_range"
     OPERATOR_BAD_ROLE = "operator.bad_role"
     OPERATOR_BAD_USERNAME = "operator.bad_username"
     OPERATOR_EXISTS = "operator.exists"

@@ -140,8 +140,9 @@ def window_asked(request: web.Request) -> int | None:
     text = request.query.get("window", "")
     if not text:
         return None
-    if not (text.isascii() and text.isdigit() and 0 < int(text) < 10**9):
-        raise Conflict(Refusal.OFFICE_BAD_NUMBER)
+    # Digits only, and few of them: int() of thousands of digits is refused by Python.
+    if not (text.isascii() and text.isdigit() and len(text) <= 9 and int(text) > 0):
+        raise Conflict(Refusal.OFFICE_BAD_WINDOW)
     return int(text)
 
 
