@@ -443,6 +443,11 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "The execution date {day} is in the past: choose today or a later day.",
         day=_day(p["execution_date"]),
     ),
+    "reimbursement.execution_date_too_late": lambda p: t(
+        "The execution date {day} is too far ahead: choose a day up to {latest}.",
+        day=_day(p["execution_date"]),
+        latest=_day(p["latest"]),
+    ),
     "reimbursement.less_owed": lambda p: t(
         "{shop} is now owed {owed}, less than the {amount} this act pays (a refund since it "
         "was prepared): nothing was paid. Withdraw the act and prepare a new one.",

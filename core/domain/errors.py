@@ -171,6 +171,8 @@ class Refusal(StrEnum):
     REFUND_REVOKED = "refund.revoked"
     REIMBURSEMENT_BALANCES_CHANGED = "reimbursement.balances_changed"
     REIMBURSEMENT_EXECUTION_DATE_PAST = "reimbursement.execution_date_past"
+    # More than EXECUTION_DAYS_AHEAD days away: `execution_date`, `latest`, ISO days.
+    REIMBURSEMENT_EXECUTION_DATE_TOO_LATE = "reimbursement.execution_date_too_late"
     REIMBURSEMENT_LESS_OWED = "reimbursement.less_owed"
     REIMBURSEMENT_NAME_NOT_SEPA = "reimbursement.name_not_sepa"
     REIMBURSEMENT_NOTHING_DUE = "reimbursement.nothing_due"
