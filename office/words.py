@@ -196,6 +196,7 @@ ACTION_NAMES = {
     "appeal.upheld": t("appeal upheld"),
     "appeal.rejected": t("appeal rejected"),
     "privacy.erase": t("person erased (right to erasure): data replaced by a pseudonym"),
+    "export.download": t("file of personal data downloaded"),
 }
 # The activity log's Before and After values, by their stored key (the page only: the CSV
 # and .xlsx keep the stored JSON). A key without a label here shows as it is.
@@ -276,6 +277,9 @@ FIELD_NAMES = {
     "shops": t("owed to each shop"),
     "conversations_deleted": t("conversations deleted"),
     "messages_blanked": t("messages blanked"),
+    "file": t("file"),
+    "rows": t("rows"),
+    "masked": t("codice fiscale and phone masked"),
 }
 # Stored keys the log keeps for the machine, never shown on the page: "state" is the
 # fingerprint of a determina's or a credit's figures, compared at approval (its outcome,
