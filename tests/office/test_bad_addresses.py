@@ -82,3 +82,10 @@ async def test_a_window_number_is_asked_for_as_a_window(towns: Towns) -> None:
         text = said(page.text)
         assert "Scrivi il numero di un bando: un numero intero, almeno 1." in text, path
         assert "giorni" not in text, path
+
+
+async def test_a_shop_id_of_too_many_digits_is_no_shop(towns: Towns) -> None:
+    clerk = await signed_in(towns.server, "bel.clerk")
+    for shop in ("9" * 12, "9" * 5000):
+        page = await clerk.post("/office/shops/rename", {"shop": shop, "name": "Forno"})
+        assert page.status == 404, len(shop)
