@@ -82,6 +82,7 @@ class MenuShop:
     name: str
     approved: bool
     owner: bool  # the member is its owner (not a cashier)
+    refused: bool = False  # the office refused its registration
 
 
 def community_available(channel: str, payments: bool, community_enabled: bool) -> bool:
@@ -165,16 +166,21 @@ def menu_replies(
         )
     if current is not None:
         if not current.approved:
-            waiting = t(
-                "{shop} is waiting for the municipality's approval. We will write to you.",
-                shop=current.name,
-            )
-            return [
-                Reply(
-                    texts=(*texts, waiting),
-                    options=tuple(citizen_menu_options(community=community)),
+            if current.refused:
+                waiting = t(
+                    "The municipality did not approve {shop}: it cannot charge vouchers.",
+                    shop=current.name,
                 )
-            ]
+            else:
+                waiting = t(
+                    "{shop} is waiting for the municipality's approval. We will write to you.",
+                    shop=current.name,
+                )
+            others = citizen_menu_options(community=community)
+            if len(shops) > 1:
+                # Back to a shop that charges (an owner who registered a second outlet).
+                others.append(Option("switch", t("Change shop")))
+            return split_replies([*texts, waiting], others, language=language, sms=sms)
         options = [
             Option("charge", t("Charge")),
             Option("refund", t("Refund")),
@@ -266,6 +272,7 @@ async def menu_shops(turn: Turn) -> list[MenuShop]:
             shop.name,
             approved=shop.status == ShopStatus.APPROVED,
             owner=member.role == MemberRole.OWNER.value,
+            refused=shop.status == ShopStatus.REFUSED,
         )
         for member, shop in await turn.memberships()
     ]

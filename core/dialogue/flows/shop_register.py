@@ -23,7 +23,7 @@ from core.domain.geo import valid_position
 from core.domain.gsm7 import to_gsm7
 from core.domain.identity import normalize_iban, normalize_partita_iva
 from core.domain.messages import Option, Text, t
-from core.domain.shops import MAX_SHOP_NAME, ShopCategory, parse_category
+from core.domain.shops import MAX_SHOP_NAME, ShopCategory, ShopStatus, parse_category
 from core.services import shops as shop_service
 
 # Names and addresses are shown in SMS receipts and payment codes, which must fit one SMS.
@@ -271,6 +271,8 @@ class ShopRegisterFlow(ConfirmedFlow[RegisterState]):
         )
         self.drop_draft(turn)
         turn.finish()
+        # Read before the new shop joins the chat's shops (then none would be the only one).
+        current = await turn.shop()
         try:
             shop = await shop_service.register_shop(
                 turn.uow,
@@ -283,7 +285,10 @@ class ShopRegisterFlow(ConfirmedFlow[RegisterState]):
         except DomainError as error:
             turn.say(error_text(error))
             return
-        turn.memory.shop_id = shop.id
+        # A chat that charges for an approved shop keeps charging there while this one
+        # waits (a cashier, or an owner's second outlet); MENU offers to change shop.
+        charging = current is not None and current[1].status == ShopStatus.APPROVED
+        turn.memory.shop_id = current[1].id if current is not None and charging else shop.id
         turn.say(
             t(
                 "Registration of {shop} sent. The municipality will check it and write "
