@@ -917,8 +917,7 @@ async def _tell_owner_locked(
         )
     else:
         text = t(
-            "{shop}: too many wrong codes (the last from {where}). It cannot charge until "
-            "{until}.",
+            "{shop}: too many wrong codes (the last from {where}). It cannot charge until {until}.",
             shop=shop.name,
             where=where,
             until=Moment(shop.locked_until or now),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from core.bootstrap import Core
 from core.domain.charges import ShopLock
+from core.domain.messages import Param
 from core.services.charges import count_wrong_code
 from core.services.municipalities import policy_of
 from tests.dialogue.harness import outbox_of
@@ -32,7 +33,7 @@ async def wrong_codes(core: Core, shop_id: int, typed_by: str, count: int) -> li
     return locks
 
 
-async def told(core: Core, phone: str) -> list[tuple[str, dict[str, object]]]:
+async def told(core: Core, phone: str) -> list[tuple[str, dict[str, Param]]]:
     return [
         (reply.texts[0].msgid, reply.texts[0].params)
         for _row, reply in await outbox_of(core, "sms", phone)
