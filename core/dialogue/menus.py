@@ -36,8 +36,8 @@ COMMUNITY_HELP = t("Shop vouchers: COMPRA, REGALA, BUONI. DONA gives to the town
 # the two things most people want, a person to turn to (the municipality's records hold no
 # contact of the office, so none is invented), and the way to every word one step away.
 FIRST_HELP = t(
-    "Write SALDO: what you have left. NEGOZI: where to spend. To talk to someone: your "
-    "municipality's social services. All the words: AIUTO."
+    "SALDO: what you have left. NEGOZI: where to spend. DOMANDA: to get vouchers. To talk to "
+    "someone: your municipality's social services. More words: AIUTO."
 )
 NOT_UNDERSTOOD = t("I did not understand.")
 # Said in English in either language, to someone who wrote to an Italian chat in English.
@@ -66,7 +66,7 @@ CITIZEN_HELP_COMMUNITY_KEYS = (*CITIZEN_HELP_KEYS, "buy", "give", "vouchers", "d
 SHOP_HELP_KEYS = ("charge", "refund", "statement", "reimbursement", "cashier", "menu")
 # After the first help a number picks its words too, and "help" marks it as said: AIUTO
 # written next gives every word (CITIZEN_HELP).
-FIRST_HELP_KEYS = ("balance", "shops", "help")
+FIRST_HELP_KEYS = ("balance", "shops", "apply", "help")
 
 
 # Pure pieces of the menus and the help, over state already loaded: the general path
@@ -258,6 +258,9 @@ async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = Fals
             added = [*texts, extra] if english else [extra, *texts]
             if len(texts) == 1 and turn.fits_sms(added):
                 texts = added
+            elif english and not shop:
+                # Italian words they may not read: the way to English is what helps them.
+                texts = [IN_ENGLISH]
     turn.say(*texts)
     if asked:
         return

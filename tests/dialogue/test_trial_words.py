@@ -29,12 +29,12 @@ WAITING = (
     "not, write ANNULLA."
 )
 FIRST_HELP_IT = (
-    "Scrivi SALDO: quanto ti resta. NEGOZI: dove spendere. Per parlare con qualcuno: servizi "
-    "sociali del Comune. Tutte le parole: AIUTO."
+    "SALDO: quanto ti resta. NEGOZI: dove spendere. DOMANDA: avere i buoni. Per parlare con "
+    "qualcuno: servizi sociali del Comune. Altre parole: AIUTO."
 )
 FIRST_HELP_EN = (
-    "Write BALANCE: what you have left. SHOPS: where to spend. To talk to someone: your "
-    "town's social services. All the words: HELP."
+    "BALANCE: what you have left. SHOPS: where to spend. APPLY: get vouchers. To talk to "
+    "someone: town social services. More words: HELP."
 )
 
 
@@ -55,7 +55,7 @@ async def test_the_first_help_is_short_and_every_word_is_one_step_away(core: Cor
     assert msgids(await chat.send("non capisco")) == [FIRST_HELP.msgid]
     await chat.expect("1", BALANCE)  # the first help's first word
     await chat.send("aiuto")
-    assert msgids(await chat.send("3")) == [CITIZEN_HELP.msgid]  # its third: every word
+    assert msgids(await chat.send("4")) == [CITIZEN_HELP.msgid]  # its fourth: every word
 
 
 async def test_the_first_help_in_english(core: Core) -> None:
@@ -74,10 +74,9 @@ async def test_english_in_an_italian_chat_hears_how_to_switch(core: Core) -> Non
     await chat.send("SALDO")  # an Italian chat
     for text in ("HELP", "I don't understand", "what is this"):
         [reply] = await chat.send(text)
-        assert msgids([reply]) == [FIRST_HELP.msgid, IN_ENGLISH.msgid], text
-        assert render_plain(reply, "it", sms=True) == (
-            f"{FIRST_HELP_IT}\nEnglish: write LANGUAGE EN"
-        )
+        # The Italian help and the hint make more than one SMS: the hint alone.
+        assert msgids([reply]) == [IN_ENGLISH.msgid], text
+        assert render_plain(reply, "it", sms=True) == "English: write LANGUAGE EN"
     await chat.expect("LANGUAGE EN", LANGUAGE_DONE.msgid)
     # A shop's help is too long for the hint: one SMS without it.
     shop = Chat(core, town.shop_phone)
