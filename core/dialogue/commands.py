@@ -36,6 +36,12 @@ from core.dialogue.words import clean, fold, has_digits, plain_words, typo_dista
 from core.domain.channels import Channel
 from core.domain.messages import Option, Text, t
 
+# How someone else may pay with a person's vouchers (docs/cards-and-delegates.md).
+DELEGATION = t(
+    "To use another person's vouchers you need their delegation: ask your municipality's "
+    "social services together. Then their codes and SALDO come to you."
+)
+
 KEYWORDS: dict[str, str] = {
     "aiuto": "help",
     "help": "help",
@@ -427,6 +433,8 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             if shop
             else t("You're welcome! Write SALDO, NEGOZI or AIUTO when you need.")
         )
+    elif name == "delegation":
+        turn.say(DELEGATION)
     elif name == "switch":
         reminder = await interrupt(turn)
         turn.memory.shop_id = None
@@ -524,6 +532,17 @@ _BALANCE_KEYWORDS = frozenset({"saldo", "credito", "tessera", "carta", "balance"
 _SHOPS_KEYWORDS = frozenset({"negozi", "shops", "tessera", "carta", "card"})
 _APPLY_KEYWORDS = frozenset({"domanda", "apply"})
 _LONGEST_QUESTION = 12
+# "Posso fare la spesa per conto della mia vicina?", "delega", "il mio vicino può
+# controllare il mio saldo?": how someone else may use a person's vouchers (a delegate,
+# registered by the office), before any keyword of the sentence.
+_DELEGATION = frozenset(
+    {"delega", "delegato", "delegata", "delegare", "deleghe", "delegate", "delegation"}
+)  # fmt: skip
+_ON_BEHALF = {("per", "conto"), ("on", "behalf")}
+# A neighbour with the vouchers or the shopping; not "negozi vicino a me" (shops near).
+_HELPER = frozenset({"vicino", "vicina", "badante", "neighbour", "neighbor", "caregiver"})
+_HELPED_WITH = frozenset({"saldo", "spesa", "buoni", "soldi", "balance", "shopping", "vouchers"})
+_NEAR_WHAT = frozenset({"negozi", "negozio", "dove", "shops", "shop", "where"})
 
 
 def question_of(text: str | None) -> tuple[str, str] | None:
@@ -540,6 +559,9 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return "thanks", ""  # "ok grazie", "va bene grazie mille"
     keywords = said & SENTENCE_KEYWORDS
     pairs = set(pairwise(words))
+    helper = said & _HELPER and said & _HELPED_WITH and not said & _NEAR_WHAT
+    if said & _DELEGATION or pairs & _ON_BEHALF or helper:
+        return "delegation", ""
     if (said & _HOW_MUCH or pairs.intersection(_ENGLISH_HOW_MUCH)) and said & _MONEY:
         return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
     if said & _STILL and said & _CASH and not said & _NEGATION:

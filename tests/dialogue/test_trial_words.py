@@ -5,7 +5,7 @@ balance questions, English in an Italian chat, and what to do when the balance i
 from __future__ import annotations
 
 from core.bootstrap import Core
-from core.dialogue.commands import LANGUAGE_DONE
+from core.dialogue.commands import DELEGATION, LANGUAGE_DONE
 from core.dialogue.menus import CITIZEN_HELP, FIRST_HELP, IN_ENGLISH, NOT_UNDERSTOOD, SHOP_HELP
 from core.dialogue.render import render_plain
 from core.domain.messages import Money
@@ -166,3 +166,23 @@ async def test_a_code_above_the_balance_says_how_much_can_be_paid(core: Core) ->
     ]
     body = render_plain(reply, "it", sms=True)
     assert body.endswith("Hai solo 150,00 €: puoi pagare al massimo questo, dillo al cassiere.")
+
+
+async def test_how_to_shop_for_someone_else_is_explained(core: Core) -> None:
+    """User trial: a neighbour asking to check an elderly woman's balance was told to apply
+    for himself, and "delega" was not understood."""
+    town = await make_town(core)
+    for phone, text in (
+        (
+            "+393335550002",
+            "buonasera sono il vicino della signora maria, posso controllare il suo saldo?",
+        ),
+        ("+393335550003", "come faccio a fare la spesa per conto di una vicina anziana"),
+        ("+393335550004", "delega"),
+        (town.citizen_phones[0], "il mio vicino puo fare la spesa per me con i buoni?"),
+    ):
+        replies = await Chat(core, phone).send(text)
+        assert msgids(replies) == [DELEGATION.msgid], text
+    # Shops near: not a neighbour.
+    replies = await Chat(core, town.citizen_phones[0]).send("negozi vicino a me")
+    assert DELEGATION.msgid not in msgids(replies)
