@@ -414,6 +414,10 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             remind(turn, reminder)
         else:
             await show_menu(turn, reminder or welcome(turn))
+    elif name == "status" and await turn.shop() is not None:
+        # A shop's number has no application: its state is the shop's (waiting for the
+        # office, refused, or its menu), which the menu's first line says.
+        await show_menu(turn, await interrupt(turn))
     elif name in ("balance", "status", "card", "reimbursement"):
         reminder = await interrupt(turn)
         show = {

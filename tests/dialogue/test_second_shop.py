@@ -52,3 +52,12 @@ async def test_a_refused_second_shop_says_so_and_offers_the_first(core: Core) ->
     said = [text.msgid for reply in replies for text in reply.texts]
     assert NOT_APPROVED in said and WAITING not in said, said
     assert "switch" in [o.key for reply in replies for o in reply.options]
+
+
+async def test_stato_from_a_shop_waiting_for_approval_says_so(core: Core) -> None:
+    """Shops' trial: STATO from a shop waiting for approval answered as to a citizen with
+    no vouchers ("write DOMANDA")."""
+    await make_town(core, citizens=0)
+    newcomer = Chat(core, "+393339990011")
+    await register_by_sms(newcomer, "Frutta da Peppe", make_partita_iva(7), shop_iban(22))
+    await newcomer.expect("STATO", WAITING)
