@@ -385,6 +385,11 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         if flow is None and await cancel_at_till(turn):
             # A payment this till left waiting for its code (MENU at its code step).
             return
+        if flow is None and turn.memory.drafts:
+            # MENU said "you have an application to complete": ANNULLA gives it up.
+            turn.memory.drafts.clear()
+            await show_menu(turn, t("Cancelled: the request you had left half-way is deleted."))
+            return
         if flow is None:
             await show_menu(turn, t("There is nothing to cancel."))
             return
