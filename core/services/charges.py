@@ -48,6 +48,7 @@ from core.services.outbox import (
     notify_members,
     notify_payer,
     notify_shop,
+    notify_till,
     payer_of,
     seal_payload,
 )
@@ -1561,7 +1562,7 @@ async def expired_codes(
 async def refuse_charge(uow: UnitOfWork, *, charge_id: int, citizen_id: int, now: datetime) -> bool:
     """The citizen (or their delegate) refuses a payment a shop asked: ANNULLA from the chat
     that received the code. Cancelled like the shop's own ANNULLA (cancel_charge), and the
-    shop's members are told, since the cashier waits for a code that will not come. False:
+    till that asked it is told, since the cashier waits for a code that will not come. False:
     it was no longer pending, and nobody is told anything."""
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.citizen_id != citizen_id:
@@ -1570,9 +1571,9 @@ async def refuse_charge(uow: UnitOfWork, *, charge_id: int, citizen_id: int, now
         charge.id, ChargeStatus.PENDING, status=ChargeStatus.CANCELLED, closed_reason="by_citizen"
     ):
         return False
-    await notify_shop(
+    await notify_till(
         uow,
-        charge.shop_id,
+        charge,
         Reply.of(
             t(
                 "The customer refused the payment of {amount}: the code no longer works. "
@@ -1581,7 +1582,6 @@ async def refuse_charge(uow: UnitOfWork, *, charge_id: int, citizen_id: int, now
             )
         ),
         now,
-        charge_id=charge.id,
     )
     return True
 

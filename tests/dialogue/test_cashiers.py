@@ -380,3 +380,24 @@ async def test_every_cashier_can_be_reached_the_newest_first(core: Core, clock: 
     assert unlisted.count == len(phones) - len(labels) > 0
     await owner.expect("1", SURE)
     assert param(owner.last, "who") == "SMS ***008"
+
+
+async def test_a_customers_refusal_is_told_to_the_till_that_asked(core: Core) -> None:
+    """Shops' trial: a customer's ANNULLA reached the owner and every cashier."""
+    town = await make_town(core, citizens=1)
+    await join(core, town)
+    await join(core, town, "+393339990051")
+    cashier = await open_till(Chat(core, CASHIER))
+    await cashier.expect(f"PAGA {town.citizen_cfs[0]} 12", ASK_CODE)
+    await Chat(core, town.citizen_phones[0]).send("ANNULLA")
+    refused = (
+        "The customer refused the payment of {amount}: the code no longer works. Ask how "
+        "they want to pay."
+    )
+
+    async def told(phone: str) -> list[str]:
+        return [reply.texts[0].msgid for _row, reply in await outbox_of(core, "sms", phone)]
+
+    assert refused in await told(CASHIER)
+    assert refused not in await told("+393339990051")
+    assert refused not in await told(town.shop_phone)
