@@ -444,6 +444,13 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         )
     elif name == "delegation":
         turn.say(DELEGATION)
+    elif name == "stop_hint":
+        turn.say(
+            t(
+                "To receive no more messages, write STOP on its own. Payment codes and "
+                "receipts still arrive."
+            )
+        )
     elif name == "switch":
         reminder = await interrupt(turn)
         turn.memory.shop_id = None
@@ -552,6 +559,10 @@ _ON_BEHALF = {("per", "conto"), ("on", "behalf")}
 _HELPER = frozenset({"vicino", "vicina", "badante", "neighbour", "neighbor", "caregiver"})
 _HELPED_WITH = frozenset({"saldo", "spesa", "buoni", "soldi", "balance", "shopping", "vouchers"})
 _NEAR_WHAT = frozenset({"negozi", "negozio", "dove", "shops", "shop", "where"})
+# "Non voglio più messaggi", "stop non mandatemi più sms": STOP is a compliance word that
+# acts only alone, so a sentence asking it is told how.
+_MESSAGES = frozenset({"messaggi", "messaggio", "sms", "messages", "texts"})
+_NO_MORE = frozenset({"stop", "basta", "piu", "smettere", "smettete", "more", "unsubscribe"})
 
 
 def question_of(text: str | None) -> tuple[str, str] | None:
@@ -568,6 +579,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return "thanks", ""  # "ok grazie", "va bene grazie mille"
     keywords = said & SENTENCE_KEYWORDS
     pairs = set(pairwise(words))
+    if said & _MESSAGES and said & _NO_MORE:
+        return "stop_hint", ""
     helper = said & _HELPER and said & _HELPED_WITH and not said & _NEAR_WHAT
     if said & _DELEGATION or pairs & _ON_BEHALF or helper:
         return "delegation", ""

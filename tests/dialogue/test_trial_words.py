@@ -186,3 +186,21 @@ async def test_how_to_shop_for_someone_else_is_explained(core: Core) -> None:
     # Shops near: not a neighbour.
     replies = await Chat(core, town.citizen_phones[0]).send("negozi vicino a me")
     assert DELEGATION.msgid not in msgids(replies)
+
+
+async def test_no_more_messages_in_a_sentence_says_how(core: Core) -> None:
+    """User trial: "stop non mandatemi più messaggi" got "Non ho capito." and the help,
+    which does not say STOP must be written alone."""
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    hint = (
+        "To receive no more messages, write STOP on its own. Payment codes and receipts still "
+        "arrive."
+    )
+    for text in ("stop non mandatemi piu messaggi", "non voglio più messaggi"):
+        assert msgids(await chat.send(text)) == [hint], text
+    await chat.send("STOP")
+    async with core.uow() as uow:
+        conversation = await uow.conversations.find(town.municipality_id, "sms", chat.address)
+        assert conversation is not None and conversation.stopped
