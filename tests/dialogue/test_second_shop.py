@@ -61,3 +61,19 @@ async def test_stato_from_a_shop_waiting_for_approval_says_so(core: Core) -> Non
     newcomer = Chat(core, "+393339990011")
     await register_by_sms(newcomer, "Frutta da Peppe", make_partita_iva(7), shop_iban(22))
     await newcomer.expect("STATO", WAITING)
+
+
+async def test_the_town_typed_as_its_first_word_is_the_municipalitys_name(core: Core) -> None:
+    """Shops' trial: "belforte" was stored as typed, and a search for the municipality's
+    name missed the shop."""
+    town = await make_town(core, citizens=0)
+    newcomer = Chat(core, "+393339990012")
+    for text in ("REGISTRA", "Frutta da Gina", make_partita_iva(8), "1", "Via Roma 3"):
+        await newcomer.send(text)
+    await newcomer.send("testv")
+    for text in ("62020", shop_iban(23), "1"):
+        await newcomer.send(text)
+    await newcomer.expect(await own_code(newcomer), SENT)
+    async with core.uow() as uow:
+        [(_, shop)] = await uow.shops.membership("sms", "+393339990012")
+        assert shop.town == "Testville" and shop.municipality_id == town.municipality_id

@@ -16,6 +16,7 @@ from core.dialogue.flows.base import (
     table,
     verify,
 )
+from core.dialogue.flows.shop_finder import town_matches
 from core.dialogue.menus import CATEGORY_LABELS
 from core.dialogue.state import RegisterState
 from core.domain.errors import DomainError, InvalidIdentifier
@@ -149,7 +150,9 @@ class ShopRegisterFlow(ConfirmedFlow[RegisterState]):
         )
 
     async def on_town(self, turn: Turn, inp: Input) -> None:
-        if inp.choice == "here":
+        if inp.choice == "here" or (inp.text and town_matches(inp.text, turn.town.name)):
+            # "belforte" is the municipality, written as its name: customers who search by
+            # its name find the shop (shop_finder searches the town as stored).
             town = turn.town.name
         elif inp.text and len(inp.text) <= MAX_TOWN and not inp.text.isdigit():
             town = inp.text
