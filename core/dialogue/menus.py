@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from core.dialogue.context import Turn, split_replies
 from core.dialogue.languages import written_in
 from core.dialogue.state import Offered
+from core.dialogue.words import fold
 from core.domain.channels import Channel
 from core.domain.messages import Option, Reply, Text, t
 from core.domain.shops import MemberRole, ShopCategory, ShopStatus
@@ -258,8 +259,9 @@ async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = Fals
             added = [*texts, extra] if english else [extra, *texts]
             if len(texts) == 1 and turn.fits_sms(added):
                 texts = added
-            elif english and not shop:
+            elif english and not shop and fold(turn.inbound.text).strip("/!?. ") != "help":
                 # Italian words they may not read: the way to English is what helps them.
+                # (HELP alone is a keyword of both languages, which Italians write too.)
                 texts = [IN_ENGLISH]
     turn.say(*texts)
     if asked:

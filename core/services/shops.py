@@ -120,8 +120,8 @@ async def _refuse_someone_elses(
             shop,
             Reply.of(
                 t(
-                    "Someone tried to register a shop with the partita IVA of {shop} from "
-                    "{where}. Nothing was registered. If it was not you, tell the municipality.",
+                    "Someone used the partita IVA of {shop} to register a shop ({where}): "
+                    "refused. Not you? Tell the municipality.",
                     shop=shop.name,
                     where=chat_label(channel, address),
                 )

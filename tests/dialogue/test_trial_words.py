@@ -72,7 +72,9 @@ async def test_english_in_an_italian_chat_hears_how_to_switch(core: Core) -> Non
     town = await make_town(core)
     chat = Chat(core, town.citizen_phones[0])
     await chat.send("SALDO")  # an Italian chat
-    for text in ("HELP", "I don't understand", "what is this"):
+    # HELP alone is a keyword of both languages: the help, as an Italian writing it wants.
+    assert msgids(await chat.send("HELP")) == [FIRST_HELP.msgid]
+    for text in ("I don't understand", "what is this"):
         [reply] = await chat.send(text)
         # The Italian help and the hint make more than one SMS: the hint alone.
         assert msgids([reply]) == [IN_ENGLISH.msgid], text
@@ -204,3 +206,15 @@ async def test_no_more_messages_in_a_sentence_says_how(core: Core) -> None:
     async with core.uow() as uow:
         conversation = await uow.conversations.find(town.municipality_id, "sms", chat.address)
         assert conversation is not None and conversation.stopped
+
+
+async def test_an_option_picked_in_words(core: Core) -> None:
+    """User trial: after the menu "la terza" and "tre" were not understood."""
+    town = await make_town(core)
+    by_number = Chat(core, town.citizen_phones[0])
+    await by_number.send("MENU")
+    expected = msgids(await by_number.send("3"))
+    for phone, words in ((town.citizen_phones[1], "la terza"), (town.citizen_phones[2], "tre")):
+        chat = Chat(core, phone)
+        await chat.send("MENU")
+        assert msgids(await chat.send(words)) == expected, words

@@ -19,8 +19,8 @@ from tests.dialogue.harness import outbox_of
 from tests.factories import Town, make_partita_iva, make_town
 
 WARNING = (
-    "Someone tried to register a shop with the partita IVA of {shop} from {where}. Nothing "
-    "was registered. If it was not you, tell the municipality."
+    "Someone used the partita IVA of {shop} to register a shop ({where}): refused. Not you? "
+    "Tell the municipality."
 )
 COPIED_IBAN = "IT40S0542811101000000123456"  # the factories' shop's
 
