@@ -168,6 +168,9 @@ ACTION_NAMES = {
     "shop.unlock": t("shop unlocked after wrong payment codes"),
     "shop.member_remove": t("cashier removed from a shop"),
     "shop.member_leave": t("cashier left a shop"),
+    "shop.registration_refused": t(
+        "shop registration refused from a chat: the partita IVA of this shop"
+    ),
     "fund.record": t("money recorded in the fund"),
     "fund.correct": t("fund entry corrected"),
     "determina.prepare": t("determina prepared"),

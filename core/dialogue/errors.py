@@ -94,6 +94,10 @@ _SENTENCES: dict[str, Text] = {
         "Too many payment requests for this person: nothing was sent. Try again from {when}."
     ),
     Refusal.SHOP_NAME_MISSING: t("Write the name of the shop."),
+    Refusal.SHOP_ALREADY_REGISTERED: t(
+        "A shop with this partita IVA is already registered: nothing was sent. If it is "
+        "yours, register from the owner's phone, or go to the municipality's office."
+    ),
     Refusal.SHOP_BAD_POSITION: t("This position is not valid. Share it again or skip."),
     Refusal.SHOP_NOT_FOUND: t("Shop not found."),
     Refusal.SHOP_MEMBER_NOT_FOUND: t("This person no longer works for the shop."),
