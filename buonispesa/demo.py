@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from stdnum import luhn
+from stdnum import iban, luhn
 from stdnum.it import codicefiscale
 
 from core.bootstrap import Core
@@ -109,7 +109,13 @@ DEMO_SHOPS = (
         "+393331000104",
     ),
 )
-DEMO_SHOP_IBAN = "IT40S0542811101000000123456"
+
+
+def shop_iban(account: int) -> str:
+    """A well-formed (fictitious) Italian IBAN of one bank branch, by account number: each
+    shop its own, as a registration with another shop's IBAN is refused."""
+    bban = f"S0542811101{account:012d}"
+    return f"IT{iban.calc_check_digits('IT00' + bban)}{bban}"
 
 
 _REFERENCE_DATE = re.compile(r"^liquidity_reference_date = .*$", re.MULTILINE)
@@ -150,13 +156,12 @@ async def seed_demo(core: Core, now: datetime | None = None) -> bool:
             sms_number=DEMO_SMS_NUMBER,
             iban=DEMO_IBAN,
         )
-        for name, vat, category, address, lat, lon, phone in DEMO_SHOPS:
+        for index, (name, vat, category, address, lat, lon, phone) in enumerate(DEMO_SHOPS):
+            account = shop_iban(123456 + index)
             shop = await register_shop(
                 uow,
                 town.id,
-                ShopInput(
-                    name, vat, category, address, DEMO_NAME, "62020", lat, lon, DEMO_SHOP_IBAN
-                ),
+                ShopInput(name, vat, category, address, DEMO_NAME, "62020", lat, lon, account),
                 owner_channel=Channel.SMS,
                 owner_address=phone,
                 now=now,

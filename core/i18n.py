@@ -32,6 +32,9 @@ TIMEZONE = "Europe/Rome"
 # Day and time as Italian and British readers write them, with the full year.
 DATE_FORMAT = "dd/MM/yyyy"
 DATETIME_FORMAT = "dd/MM/yyyy HH:mm"
+# Inside a sentence a moment reads as people say it ("Riprova dal 04/12/2026 alle 18:54");
+# a table cell or a document's field keeps the plain form above.
+SENTENCE_DATETIME_FORMATS = {"it": "dd/MM/yyyy 'alle' HH:mm", "en": "dd/MM/yyyy 'at' HH:mm"}
 
 
 def supported(language: str | None) -> str:
@@ -112,6 +115,21 @@ def format_param(value: Param, language: str) -> str:
     return value
 
 
+def format_in_sentence(value: Param, language: str) -> str:
+    """A parameter as a sentence says it (a moment with "alle" / "at")."""
+    if isinstance(value, Moment):
+        language = supported(language)
+        return str(
+            format_datetime(
+                value.value,
+                format=SENTENCE_DATETIME_FORMATS[language],
+                tzinfo=ZoneInfo(TIMEZONE),
+                locale=babel_locale(language),
+            )
+        )
+    return format_param(value, language)
+
+
 def gettext_for(language: str, msgid: str) -> str:
     return translations(language).gettext(msgid)
 
@@ -122,7 +140,7 @@ def render_text(text: Text, language: str, *, sms: bool = False) -> str:
         template = catalog.ngettext(text.msgid, text.plural, text.count or 0)
     else:
         template = catalog.gettext(text.msgid)
-    values = {key: format_param(value, language) for key, value in text.params.items()}
+    values = {key: format_in_sentence(value, language) for key, value in text.params.items()}
     rendered = template.format(**values) if values else template
     # On SMS, names people typed (curly quotes, emoji) must not force UCS-2 (see gsm7).
     return to_gsm7(rendered) if sms else rendered

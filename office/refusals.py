@@ -456,6 +456,11 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "The execution date {day} is in the past: choose today or a later day.",
         day=_day(p["execution_date"]),
     ),
+    "reimbursement.execution_date_too_late": lambda p: t(
+        "The execution date {day} is too far ahead: choose a day up to {latest}.",
+        day=_day(p["execution_date"]),
+        latest=_day(p["latest"]),
+    ),
     "reimbursement.less_owed": lambda p: t(
         "{shop} is now owed {owed}, less than the {amount} this act pays (a refund since it "
         "was prepared): nothing was paid. Withdraw the act and prepare a new one.",
@@ -531,6 +536,13 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     ),
     "office.bad_file": lambda p: t("Choose a CSV file saved as UTF-8."),
     "office.bad_number": lambda p: t("Write a whole number of days, at least 1."),
+    "office.bad_window": lambda p: t("Write the number of a window: a whole number, at least 1."),
+    "office.bad_page": lambda p: t(
+        "Write a page number from 1 to {most}.", most=int(str(p["most"]))
+    ),
+    "office.day_out_of_range": lambda p: t(
+        "Choose a day from {first} to {last}.", first=_day(p["first"]), last=_day(p["last"])
+    ),
 }
 
 

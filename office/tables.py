@@ -1,7 +1,8 @@
 """Tables the office downloads, as CSV and as .xlsx (openpyxl), from the same rows.
 
 Cells are text or integers; money columns are euro with a dot and two decimals in CSV (as
-every other CSV of the project) and numbers with a euro format in the spreadsheet.
+every other CSV of the project) and numbers with a euro format in the spreadsheet. Text is
+typed by people, so it never becomes a formula (core.domain.spreadsheet).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from core.domain.money import format_plain
+from core.domain.spreadsheet import csv_text, may_run
 
 Cell = str | int | None
 
@@ -39,10 +41,7 @@ class Table:
         writer.writerow([column.header for column in self.columns])
         for row in self.rows:
             writer.writerow(
-                [
-                    format_plain(cell) if column.money and isinstance(cell, int) else _text(cell)
-                    for column, cell in zip(self.columns, row, strict=True)
-                ]
+                [_csv_cell(column, cell) for column, cell in zip(self.columns, row, strict=True)]
             )
         # With a BOM: spreadsheet programs then read the accents right.
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
@@ -55,13 +54,20 @@ class Table:
         sheet.append([column.header for column in self.columns])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for row in self.rows:
+        for number, row in enumerate(self.rows, start=2):
             sheet.append(
                 [
                     Decimal(cell) / 100 if column.money and isinstance(cell, int) else cell
                     for column, cell in zip(self.columns, row, strict=True)
                 ]
             )
+            for cell in sheet[number]:
+                if isinstance(cell.value, str):
+                    # openpyxl makes "=..." a formula and "#N/A" an error: text stays text,
+                    # and Excel keeps it text when someone edits the cell.
+                    cell.data_type = "s"
+                    if may_run(cell.value):
+                        cell.quotePrefix = True
         for index, column in enumerate(self.columns, start=1):
             letter = sheet.cell(row=1, column=index).column_letter
             if column.money:
@@ -88,6 +94,12 @@ class Table:
                 "Content-Disposition": f'attachment; filename="{self.name}.{fmt}"',
             },
         )
+
+
+def _csv_cell(column: Column, cell: Cell) -> str:
+    if column.money and isinstance(cell, int):
+        return format_plain(cell)
+    return csv_text(cell) if isinstance(cell, str) else _text(cell)
 
 
 def _text(cell: Cell) -> str:

@@ -168,6 +168,9 @@ ACTION_NAMES = {
     "shop.unlock": t("shop unlocked after wrong payment codes"),
     "shop.member_remove": t("cashier removed from a shop"),
     "shop.member_leave": t("cashier left a shop"),
+    "shop.registration_refused": t(
+        "shop registration refused from a chat: the partita IVA of this shop"
+    ),
     "fund.record": t("money recorded in the fund"),
     "fund.correct": t("fund entry corrected"),
     "determina.prepare": t("determina prepared"),
@@ -196,6 +199,7 @@ ACTION_NAMES = {
     "appeal.upheld": t("appeal upheld"),
     "appeal.rejected": t("appeal rejected"),
     "privacy.erase": t("person erased (right to erasure): data replaced by a pseudonym"),
+    "export.download": t("file of personal data downloaded"),
 }
 # The activity log's Before and After values, by their stored key (the page only: the CSV
 # and .xlsx keep the stored JSON). A key without a label here shows as it is.
@@ -276,6 +280,9 @@ FIELD_NAMES = {
     "shops": t("owed to each shop"),
     "conversations_deleted": t("conversations deleted"),
     "messages_blanked": t("messages blanked"),
+    "file": t("file"),
+    "rows": t("rows"),
+    "masked": t("codice fiscale and phone masked"),
 }
 # Stored keys the log keeps for the machine, never shown on the page: "state" is the
 # fingerprint of a determina's or a credit's figures, compared at approval (its outcome,

@@ -250,6 +250,11 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     Refusal.REIMBURSEMENT_EXECUTION_DATE_PAST: lambda p: t(
         "The execution date {day} is in the past.", day=_day(p["execution_date"])
     ),
+    Refusal.REIMBURSEMENT_EXECUTION_DATE_TOO_LATE: lambda p: t(
+        "The execution date {day} is too far ahead: choose a day up to {latest}.",
+        day=_day(p["execution_date"]),
+        latest=_day(p["latest"]),
+    ),
     Refusal.REIMBURSEMENT_BALANCES_CHANGED: lambda p: t(
         "A shop's balance changed while settling (a refund?); nothing was paid. "
         "Run the command again."

@@ -36,6 +36,12 @@ from core.dialogue.words import clean, fold, has_digits, plain_words, typo_dista
 from core.domain.channels import Channel
 from core.domain.messages import Option, Text, t
 
+# How someone else may pay with a person's vouchers (docs/cards-and-delegates.md).
+DELEGATION = t(
+    "To use another person's vouchers you need their delegation: ask your municipality's "
+    "social services together. Then their codes and SALDO come to you."
+)
+
 KEYWORDS: dict[str, str] = {
     "aiuto": "help",
     "help": "help",
@@ -379,6 +385,11 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         if flow is None and await cancel_at_till(turn):
             # A payment this till left waiting for its code (MENU at its code step).
             return
+        if flow is None and turn.memory.drafts:
+            # MENU said "you have an application to complete": ANNULLA gives it up.
+            turn.memory.drafts.clear()
+            await show_menu(turn, t("Cancelled: the request you had left half-way is deleted."))
+            return
         if flow is None:
             await show_menu(turn, t("There is nothing to cancel."))
             return
@@ -408,6 +419,10 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             remind(turn, reminder)
         else:
             await show_menu(turn, reminder or welcome(turn))
+    elif name == "status" and await turn.shop() is not None:
+        # A shop's number has no application: its state is the shop's (waiting for the
+        # office, refused, or its menu), which the menu's first line says.
+        await show_menu(turn, await interrupt(turn))
     elif name in ("balance", "status", "card", "reimbursement"):
         reminder = await interrupt(turn)
         show = {
@@ -426,6 +441,15 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             t("You're welcome! Write MENU or AIUTO when you need.")
             if shop
             else t("You're welcome! Write SALDO, NEGOZI or AIUTO when you need.")
+        )
+    elif name == "delegation":
+        turn.say(DELEGATION)
+    elif name == "stop_hint":
+        turn.say(
+            t(
+                "To receive no more messages, write STOP on its own. Payment codes and "
+                "receipts still arrive."
+            )
         )
     elif name == "switch":
         reminder = await interrupt(turn)
@@ -524,6 +548,21 @@ _BALANCE_KEYWORDS = frozenset({"saldo", "credito", "tessera", "carta", "balance"
 _SHOPS_KEYWORDS = frozenset({"negozi", "shops", "tessera", "carta", "card"})
 _APPLY_KEYWORDS = frozenset({"domanda", "apply"})
 _LONGEST_QUESTION = 12
+# "Posso fare la spesa per conto della mia vicina?", "delega", "il mio vicino può
+# controllare il mio saldo?": how someone else may use a person's vouchers (a delegate,
+# registered by the office), before any keyword of the sentence.
+_DELEGATION = frozenset(
+    {"delega", "delegato", "delegata", "delegare", "deleghe", "delegate", "delegation"}
+)  # fmt: skip
+_ON_BEHALF = {("per", "conto"), ("on", "behalf")}
+# A neighbour with the vouchers or the shopping; not "negozi vicino a me" (shops near).
+_HELPER = frozenset({"vicino", "vicina", "badante", "neighbour", "neighbor", "caregiver"})
+_HELPED_WITH = frozenset({"saldo", "spesa", "buoni", "soldi", "balance", "shopping", "vouchers"})
+_NEAR_WHAT = frozenset({"negozi", "negozio", "dove", "shops", "shop", "where"})
+# "Non voglio più messaggi", "stop non mandatemi più sms": STOP is a compliance word that
+# acts only alone, so a sentence asking it is told how.
+_MESSAGES = frozenset({"messaggi", "messaggio", "sms", "messages", "texts"})
+_NO_MORE = frozenset({"stop", "basta", "piu", "smettere", "smettete", "more", "unsubscribe"})
 
 
 def question_of(text: str | None) -> tuple[str, str] | None:
@@ -540,6 +579,11 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return "thanks", ""  # "ok grazie", "va bene grazie mille"
     keywords = said & SENTENCE_KEYWORDS
     pairs = set(pairwise(words))
+    if said & _MESSAGES and said & _NO_MORE:
+        return "stop_hint", ""
+    helper = said & _HELPER and said & _HELPED_WITH and not said & _NEAR_WHAT
+    if said & _DELEGATION or pairs & _ON_BEHALF or helper:
+        return "delegation", ""
     if (said & _HOW_MUCH or pairs.intersection(_ENGLISH_HOW_MUCH)) and said & _MONEY:
         return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
     if said & _STILL and said & _CASH and not said & _NEGATION:

@@ -279,8 +279,11 @@ class Turn:
         choice: str | None = None
         if text and offered:
             word = fold(text)
+            place = _place_in_words(word)
             if word.isdigit() and 1 <= int(word) <= len(offered):
                 choice = offered[int(word) - 1].k
+            elif place is not None and place <= len(offered):
+                choice = offered[place - 1].k
             else:
                 for item in offered:
                     if word and (word in item.w or word == fold(item.k)):
@@ -289,6 +292,36 @@ class Turn:
             if choice is None:
                 choice = _yes_or_no_choice(offered, text)
         return Input(text=text, choice=choice, location=inbound.location, contact=inbound.contact)
+
+
+# An option picked in words, as an elderly person answers a numbered list ("tre", "la
+# terza", "the second"): up to the longest list an SMS holds.
+_PLACES = {
+    word: place
+    for place, words in enumerate(
+        (
+            ("uno", "una", "prima", "primo", "one", "first"),
+            ("due", "seconda", "secondo", "two", "second"),
+            ("tre", "terza", "terzo", "three", "third"),
+            ("quattro", "quarta", "quarto", "four", "fourth"),
+            ("cinque", "quinta", "quinto", "five", "fifth"),
+            ("sei", "sesta", "sesto", "six", "sixth"),
+            ("sette", "settima", "settimo", "seven", "seventh"),
+            ("otto", "ottava", "ottavo", "eight", "eighth"),
+            ("nove", "nona", "nono", "nine", "ninth"),
+        ),
+        start=1,
+    )
+    for word in words
+}
+_BEFORE_A_PLACE = frozenset({"la", "il", "lo", "l", "the", "numero", "number", "n", "opzione"})
+
+
+def _place_in_words(folded: str) -> int | None:
+    words = [
+        w for w in folded.replace("'", " ").replace(".", " ").split() if w not in _BEFORE_A_PLACE
+    ]
+    return _PLACES.get(words[0]) if len(words) == 1 else None
 
 
 def _yes_or_no_choice(offered: list[Offered], text: str) -> str | None:

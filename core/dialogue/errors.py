@@ -69,6 +69,7 @@ _SENTENCES: dict[str, Text] = {
     "amount.not_a_number": t("This is not an amount. Write it in euro, e.g. 12,50."),
     "amount.too_many_decimals": t("An amount has at most two decimals (cents), e.g. 12,50."),
     "amount.split": t("Write the amount like 12,50: a comma before the cents, no space."),
+    "amount.too_large": t("This amount is far too large. Write it in euro, e.g. 12,50."),
     # Applications.
     Refusal.APPLICATION_WITHDRAWN: t("This application has been withdrawn by the office."),
     Refusal.APPLICATION_WINDOW_CLOSED: t(
@@ -102,6 +103,10 @@ _SENTENCES: dict[str, Text] = {
         "Too many payment requests for this person: nothing was sent. Try again from {when}."
     ),
     Refusal.SHOP_NAME_MISSING: t("Write the name of the shop."),
+    Refusal.SHOP_ALREADY_REGISTERED: t(
+        "A shop with this partita IVA is already registered: nothing was sent. If it is "
+        "yours, register from the owner's phone, or go to the municipality's office."
+    ),
     Refusal.SHOP_BAD_POSITION: t("This position is not valid. Share it again or skip."),
     Refusal.SHOP_NOT_FOUND: t("Shop not found."),
     Refusal.SHOP_MEMBER_NOT_FOUND: t("This person no longer works for the shop."),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from core.dialogue.context import Turn, split_replies
 from core.dialogue.languages import written_in
 from core.dialogue.state import Offered
+from core.dialogue.words import fold
 from core.domain.channels import Channel
 from core.domain.messages import Option, Reply, Text, t
 from core.domain.shops import MemberRole, ShopCategory, ShopStatus
@@ -36,8 +37,8 @@ COMMUNITY_HELP = t("Shop vouchers: COMPRA, REGALA, BUONI. DONA gives to the town
 # the two things most people want, a person to turn to (the municipality's records hold no
 # contact of the office, so none is invented), and the way to every word one step away.
 FIRST_HELP = t(
-    "Write SALDO: what you have left. NEGOZI: where to spend. To talk to someone: your "
-    "municipality's social services. All the words: AIUTO."
+    "SALDO: what you have left. NEGOZI: where to spend. DOMANDA: to get vouchers. To talk to "
+    "someone: your municipality's social services. More words: AIUTO."
 )
 NOT_UNDERSTOOD = t("I did not understand.")
 # Said in English in either language, to someone who wrote to an Italian chat in English.
@@ -66,7 +67,7 @@ CITIZEN_HELP_COMMUNITY_KEYS = (*CITIZEN_HELP_KEYS, "buy", "give", "vouchers", "d
 SHOP_HELP_KEYS = ("charge", "refund", "statement", "reimbursement", "cashier", "menu")
 # After the first help a number picks its words too, and "help" marks it as said: AIUTO
 # written next gives every word (CITIZEN_HELP).
-FIRST_HELP_KEYS = ("balance", "shops", "help")
+FIRST_HELP_KEYS = ("balance", "shops", "apply", "help")
 
 
 # Pure pieces of the menus and the help, over state already loaded: the general path
@@ -82,6 +83,7 @@ class MenuShop:
     name: str
     approved: bool
     owner: bool  # the member is its owner (not a cashier)
+    refused: bool = False  # the office refused its registration
 
 
 def community_available(channel: str, payments: bool, community_enabled: bool) -> bool:
@@ -165,16 +167,21 @@ def menu_replies(
         )
     if current is not None:
         if not current.approved:
-            waiting = t(
-                "{shop} is waiting for the municipality's approval. We will write to you.",
-                shop=current.name,
-            )
-            return [
-                Reply(
-                    texts=(*texts, waiting),
-                    options=tuple(citizen_menu_options(community=community)),
+            if current.refused:
+                waiting = t(
+                    "The municipality did not approve {shop}: it cannot charge vouchers.",
+                    shop=current.name,
                 )
-            ]
+            else:
+                waiting = t(
+                    "{shop} is waiting for the municipality's approval. We will write to you.",
+                    shop=current.name,
+                )
+            others = citizen_menu_options(community=community)
+            if len(shops) > 1:
+                # Back to a shop that charges (an owner who registered a second outlet).
+                others.append(Option("switch", t("Change shop")))
+            return split_replies([*texts, waiting], others, language=language, sms=sms)
         options = [
             Option("charge", t("Charge")),
             Option("refund", t("Refund")),
@@ -252,6 +259,10 @@ async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = Fals
             added = [*texts, extra] if english else [extra, *texts]
             if len(texts) == 1 and turn.fits_sms(added):
                 texts = added
+            elif english and not shop and fold(turn.inbound.text).strip("/!?. ") != "help":
+                # Italian words they may not read: the way to English is what helps them.
+                # (HELP alone is a keyword of both languages, which Italians write too.)
+                texts = [IN_ENGLISH]
     turn.say(*texts)
     if asked:
         return
@@ -266,6 +277,7 @@ async def menu_shops(turn: Turn) -> list[MenuShop]:
             shop.name,
             approved=shop.status == ShopStatus.APPROVED,
             owner=member.role == MemberRole.OWNER.value,
+            refused=shop.status == ShopStatus.REFUSED,
         )
         for member, shop in await turn.memberships()
     ]

@@ -232,6 +232,7 @@ class PlainTurn:
                 row.name,
                 approved=row.status == ShopStatus.APPROVED,
                 owner=row.role == MemberRole.OWNER.value,
+                refused=row.status == ShopStatus.REFUSED,
             )
             for row in found.shops
         ]

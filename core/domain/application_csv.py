@@ -30,6 +30,7 @@ from core.domain.allocation import AllocationLine, ApplicationFacts
 from core.domain.errors import InvalidAmount
 from core.domain.messages import Money, Text, t
 from core.domain.money import format_plain, parse_euro, parse_plain
+from core.domain.spreadsheet import CsvWriter
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -522,7 +523,7 @@ def to_facts(rows: Sequence[ApplicationRow]) -> list[ApplicationFacts]:
 def write_applications_csv(rows: Iterable[ApplicationRow]) -> str:
     """The import format, so an export can be edited and imported back."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = CsvWriter(out)
     writer.writerow(APPLICATION_COLUMNS)
     for row in rows:
         writer.writerow(
@@ -544,7 +545,7 @@ def write_applications_csv(rows: Iterable[ApplicationRow]) -> str:
 def write_allocation_csv(lines_with_cf: Iterable[tuple[AllocationLine, str]]) -> str:
     """One row per application: protocol (the line's ref), codice fiscale, list, score, amount."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = CsvWriter(out)
     writer.writerow(ALLOCATION_COLUMNS)
     for line, codice in lines_with_cf:
         writer.writerow(

@@ -112,6 +112,12 @@ class Refusal(StrEnum):
     OFFICE_BAD_DATE = "office.bad_date"
     OFFICE_BAD_FILE = "office.bad_file"
     OFFICE_BAD_NUMBER = "office.bad_number"
+    # ?page= of a list beyond any the database can hold: `most`, the last page asked for.
+    OFFICE_BAD_PAGE = "office.bad_page"
+    # ?window= that names no window: not a whole number from 1 up.
+    OFFICE_BAD_WINDOW = "office.bad_window"
+    # A day a period cannot start or end on: `first` and `last`, ISO days.
+    OFFICE_DAY_OUT_OF_RANGE = "office.day_out_of_range"
     OPERATOR_BAD_ROLE = "operator.bad_role"
     OPERATOR_BAD_USERNAME = "operator.bad_username"
     OPERATOR_EXISTS = "operator.exists"
@@ -167,6 +173,8 @@ class Refusal(StrEnum):
     REFUND_REVOKED = "refund.revoked"
     REIMBURSEMENT_BALANCES_CHANGED = "reimbursement.balances_changed"
     REIMBURSEMENT_EXECUTION_DATE_PAST = "reimbursement.execution_date_past"
+    # More than EXECUTION_DAYS_AHEAD days away: `execution_date`, `latest`, ISO days.
+    REIMBURSEMENT_EXECUTION_DATE_TOO_LATE = "reimbursement.execution_date_too_late"
     REIMBURSEMENT_LESS_OWED = "reimbursement.less_owed"
     REIMBURSEMENT_NAME_NOT_SEPA = "reimbursement.name_not_sepa"
     REIMBURSEMENT_NOTHING_DUE = "reimbursement.nothing_due"
@@ -179,6 +187,7 @@ class Refusal(StrEnum):
     SHOP_LOCKED = "shop.locked"
     SHOP_MEMBER_IS_CITIZEN = "shop.member_is_citizen"
     SHOP_NAME_MISSING = "shop.name_missing"
+    SHOP_ALREADY_REGISTERED = "shop.already_registered"
     SHOP_NAME_NOT_SEPA = "shop.name_not_sepa"
     SHOP_NAME_TOO_LONG = "shop.name_too_long"
     SHOP_NOT_APPROVED = "shop.not_approved"

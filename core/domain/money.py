@@ -28,7 +28,7 @@ def parse_euro(text: str) -> Cents:
 
     Accepts "12,50", "12.50", "1.234,56", "1,234.56", "€ 12", "12 €", "EUR 12".
     Raises InvalidAmount (with a reason code) for negatives, more than two
-    decimals, and anything that is not an amount.
+    decimals, more than 15 digits of euro, and anything that is not an amount.
     """
     raw = text.strip()
     cleaned = raw.replace("€", "").replace("EUR", "").replace("eur", "")
@@ -60,9 +60,16 @@ def parse_euro(text: str) -> Cents:
     return _to_cents(raw, match["int"], decimals)
 
 
+# More euro than anyone means (a thousand billion): refused before int() meets thousands of
+# digits (Python refuses more than 4300) or Babel a number beyond its precision.
+MAX_EURO_DIGITS = 15
+
+
 def _to_cents(raw: str, integer_part: str, decimals: str | None) -> Cents:
     if decimals is not None and len(decimals) > 2:
         raise InvalidAmount(raw, "too_many_decimals")
+    if len(integer_part.lstrip("0")) > MAX_EURO_DIGITS:
+        raise InvalidAmount(raw, "too_large")
     cents = int(integer_part) * 100
     if decimals:
         cents += int(decimals.ljust(2, "0"))

@@ -62,6 +62,25 @@ async def by_operator(
     )
 
 
+async def downloaded(
+    uow: UnitOfWork, operator: m.Operator, file: str, *, rows: int, masked: bool, now: datetime
+) -> m.ActivityEntry:
+    """A table of people's data left the office as a file (the applications with codice
+    fiscale and phone, a tranche's allocation, the sums to recover): who took it, when,
+    which file and how many rows, so a leak can be traced to a download. Committed here,
+    since a download changes nothing else."""
+    entry = await by_operator(
+        uow,
+        operator,
+        "export.download",
+        now=now,
+        subject=file,
+        after={"file": file, "rows": rows, "masked": masked},
+    )
+    await uow.commit()
+    return entry
+
+
 async def entries(
     uow: UnitOfWork, municipality_id: int, *, limit: int | None = 200, offset: int = 0
 ) -> list[m.ActivityEntry]:

@@ -270,7 +270,9 @@ async def search_applications(
     text = query.strip().upper()
     codice_fiscale = phone = phone_digits = None
     if text and operator.role != Role.VIEWER.value:
-        codice_fiscale = text
+        # Copied off a health card in groups ("RSSMRA 85T10 A739J"): a codice fiscale has
+        # no spaces.
+        codice_fiscale = "".join(text.split())
         digits = "".join(ch for ch in text if ch.isdigit() or ch == "+")
         if len(digits) >= 3:
             try:

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from core.domain import cards as card_domain
 from core.domain import otp
-from core.domain.channels import Channel
+from core.domain.channels import Channel, chat_label
 from core.domain.charges import (
     ChargeStatus,
     Confirmation,
@@ -36,7 +36,7 @@ from core.domain.identity import (
 )
 from core.domain.keys import ServerKeys
 from core.domain.ledger import PostingKind
-from core.domain.messages import Money, Reply, Text, reply_to_json, t
+from core.domain.messages import Moment, Money, Reply, Text, reply_to_json, t
 from core.domain.policy import Policy
 from core.domain.shops import MemberRole
 from core.services import activity, cards, ledger, security
@@ -45,8 +45,10 @@ from core.services.outbox import (
     Payer,
     citizen_channel,
     notify,
+    notify_members,
     notify_payer,
     notify_shop,
+    notify_till,
     payer_of,
     seal_payload,
 )
@@ -887,7 +889,41 @@ async def count_wrong_code(
         await void_refund_codes(uow, REFUND_SHOP_BLOCKED, now, shop_id=shop.id)
     elif lock is ShopLock.TIMED:
         shop.locked_until = now + timedelta(minutes=policy.shop_lock_minutes)
+    if lock is not ShopLock.NONE:
+        await _tell_owner_locked(uow, shop, lock, typed_by, now)
     return lock
+
+
+async def _tell_owner_locked(
+    uow: UnitOfWork, shop: m.Shop, lock: ShopLock, typed_by: str | None, now: datetime
+) -> None:
+    """The owner learns of a lock when it happens, with the till that typed the last wrong
+    code: a cashier guessing codes stops the whole shop, and only the owner can remove
+    them. The till itself was answered already."""
+    channel, _, address = (typed_by or "").partition(":")
+    owners = [
+        member
+        for member in await uow.shops.members_of(shop.id)
+        if member.role == MemberRole.OWNER and member.address != address
+    ]
+    if not owners:
+        return
+    where = chat_label(channel, address) if address else "?"
+    if lock is ShopLock.OFFICE:
+        text = t(
+            "{shop}: too many wrong codes (the last from {where}). It cannot charge until "
+            "the office unlocks it.",
+            shop=shop.name,
+            where=where,
+        )
+    else:
+        text = t(
+            "{shop}: too many wrong codes (the last from {where}). It cannot charge until {until}.",
+            shop=shop.name,
+            where=where,
+            until=Moment(shop.locked_until or now),
+        )
+    await notify_members(uow, shop, owners, Reply.of(text), now)
 
 
 async def _tell_void(
@@ -1526,7 +1562,7 @@ async def expired_codes(
 async def refuse_charge(uow: UnitOfWork, *, charge_id: int, citizen_id: int, now: datetime) -> bool:
     """The citizen (or their delegate) refuses a payment a shop asked: ANNULLA from the chat
     that received the code. Cancelled like the shop's own ANNULLA (cancel_charge), and the
-    shop's members are told, since the cashier waits for a code that will not come. False:
+    till that asked it is told, since the cashier waits for a code that will not come. False:
     it was no longer pending, and nobody is told anything."""
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.citizen_id != citizen_id:
@@ -1535,9 +1571,9 @@ async def refuse_charge(uow: UnitOfWork, *, charge_id: int, citizen_id: int, now
         charge.id, ChargeStatus.PENDING, status=ChargeStatus.CANCELLED, closed_reason="by_citizen"
     ):
         return False
-    await notify_shop(
+    await notify_till(
         uow,
-        charge.shop_id,
+        charge,
         Reply.of(
             t(
                 "The customer refused the payment of {amount}: the code no longer works. "
@@ -1546,7 +1582,6 @@ async def refuse_charge(uow: UnitOfWork, *, charge_id: int, citizen_id: int, now
             )
         ),
         now,
-        charge_id=charge.id,
     )
     return True
 

@@ -277,6 +277,18 @@ async def notify_shop(
     )
 
 
+async def notify_till(uow: UnitOfWork, charge: m.Charge, reply: Reply, now: datetime) -> int:
+    """Tell the till that asked a payment (its `requested_by`) what became of it: the other
+    cashiers of the shop have nothing to do with it. The whole shop when that chat no
+    longer works there (its owner still learns it)."""
+    shop = await uow.shops.by_id(charge.shop_id)
+    if shop is None:
+        return 0
+    members = await uow.shops.members_of(shop.id)
+    till = [x for x in members if f"{x.channel}:{x.address}" == charge.requested_by]
+    return await notify_members(uow, shop, till or members, reply, now, charge.id)
+
+
 async def notify_members(
     uow: UnitOfWork,
     shop: m.Shop,
@@ -349,7 +361,7 @@ async def code_not_delivered(uow: UnitOfWork, row: m.OutboxMessage, now: datetim
             amount=Money(charge.amount_cents),
         )
     )
-    told = await notify_shop(uow, charge.shop_id, notice, now, charge_id=charge.id)
+    told = await notify_till(uow, charge, notice, now)
     log.info("payment code of charge %s undelivered; %s shop member(s) told", charge.id, told)
     return told > 0
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from core.domain.errors import NotFound, Refusal
+from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.policy import Policy
 from core.services import shops
 from core.services.municipalities import current_round, policy_of
@@ -231,6 +231,10 @@ async def tranches(uow: UnitOfWork, town: m.Municipality) -> list[m.Allocation]:
     return list(await uow.allocations.of_round(round_.id))
 
 
+# The days a shop's statement may cover: any the service can have seen, with room to spare.
+STATEMENT_DAYS = (date(2000, 1, 1), date(2099, 12, 31))
+
+
 def statement_period(
     town: m.Municipality, now: datetime, first: date | None, last: date | None
 ) -> tuple[datetime, datetime]:
@@ -238,6 +242,14 @@ def statement_period(
     the first of this month to today."""
     zone = ZoneInfo(town.timezone)
     today = now.astimezone(zone).date()
+    for day in (first, last):
+        # 9999-12-31 has no day after it, and 0001-01-01 no moment before it in UTC.
+        if day is not None and not STATEMENT_DAYS[0] <= day <= STATEMENT_DAYS[1]:
+            raise Conflict(
+                Refusal.OFFICE_DAY_OUT_OF_RANGE,
+                first=STATEMENT_DAYS[0].isoformat(),
+                last=STATEMENT_DAYS[1].isoformat(),
+            )
     return (
         datetime.combine(first or today.replace(day=1), time(), zone),
         datetime.combine((last or today) + timedelta(days=1), time(), zone),

@@ -9,7 +9,7 @@ each shop's owner the amount and the day the bank executes the transfer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, Refusal
@@ -40,6 +40,15 @@ class NothingToReimburse(Conflict):
 
 class ExecutionDateInPast(Conflict):
     code = Refusal.REIMBURSEMENT_EXECUTION_DATE_PAST
+
+
+class ExecutionDateTooLate(Conflict):
+    code = Refusal.REIMBURSEMENT_EXECUTION_DATE_TOO_LATE
+
+
+# The furthest execution date a reimbursement may ask of the bank, in days from today: a
+# later one is a typo (31/12/9999) that would tell every shop it is paid in years' time.
+EXECUTION_DAYS_AHEAD = 90
 
 
 class BalancesChanged(Conflict):
@@ -93,10 +102,22 @@ async def _period_start(uow: UnitOfWork, municipality_id: int) -> datetime | Non
     return await uow.ledger.first_posting_at(municipality_id, PostingKind.PAYMENT)
 
 
+def latest_execution_date(municipality: m.Municipality, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(municipality.timezone)).date() + timedelta(
+        days=EXECUTION_DAYS_AHEAD
+    )
+
+
 def check_execution_date(municipality: m.Municipality, now: datetime, execution_date: date) -> None:
-    """The bank executes on a day to come (today included, in the municipality's time)."""
+    """The bank executes on a day to come (today included, in the municipality's time), at
+    most EXECUTION_DAYS_AHEAD days away."""
     if execution_date < now.astimezone(ZoneInfo(municipality.timezone)).date():
         raise ExecutionDateInPast(execution_date=execution_date.isoformat())
+    latest = latest_execution_date(municipality, now)
+    if execution_date > latest:
+        raise ExecutionDateTooLate(
+            execution_date=execution_date.isoformat(), latest=latest.isoformat()
+        )
 
 
 async def settle(

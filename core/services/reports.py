@@ -28,7 +28,6 @@ whole, to date (the ledger is not split by round).
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from collections.abc import Mapping, Sequence, Set
@@ -44,6 +43,7 @@ from core.domain.ledger import PostingKind
 from core.domain.messages import Day, Text, t
 from core.domain.money import format_plain
 from core.domain.shops import ShopStatus
+from core.domain.spreadsheet import CsvWriter
 from core.i18n import format_money, format_param, render_text
 from core.services.municipalities import current_round, policy_of
 from core.services.unit_of_work import UnitOfWork
@@ -392,7 +392,7 @@ class TransparencyReport:
         """section,metric,value,note. Euro amounts with a dot and two decimals, like every CSV here;
         a withheld value is "<3" or "*" and the note says why."""
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        writer = CsvWriter(buffer)
         writer.writerow(["section", "metric", "value", "note"])
         writer.writerow(["report", "municipality", self.municipality, ""])
         writer.writerow(["report", "round", self.round_number or "", ""])

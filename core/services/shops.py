@@ -71,10 +71,12 @@ async def register_shop(
     has_position = data.latitude is not None and data.longitude is not None
     if has_position and not valid_position(data.latitude or 0.0, data.longitude or 0.0):
         raise Conflict(Refusal.SHOP_BAD_POSITION)
+    vat_number = normalize_partita_iva(data.vat_number)
+    await _refuse_someone_elses(uow, vat_number, owner_channel, owner_address, now)
     shop = m.Shop(
         municipality_id=municipality_id,
         name=data.name.strip(),
-        vat_number=normalize_partita_iva(data.vat_number),
+        vat_number=vat_number,
         category=data.category.value,
         address=data.address.strip(),
         town=data.town.strip(),
@@ -98,6 +100,43 @@ async def register_shop(
     )
     await uow.flush()
     return shop
+
+
+async def _refuse_someone_elses(
+    uow: UnitOfWork, vat_number: str, channel: str, address: str, now: datetime
+) -> None:
+    """A registration with the partita IVA of a shop already registered (and not refused)
+    is its owner's second outlet only when it comes from that owner's chat; from anyone
+    else it would copy the shop (its name on the customers' code messages, its
+    reimbursements to another account) and is refused. The owners of the shop copied are
+    told first, in this transaction: a chat turn commits after a refusal it says. (An IBAN
+    is not checked: a copy paid to the shop's own account takes nobody's money.)"""
+    for shop in await uow.shops.with_vat_number(vat_number):
+        owners = [x for x in await uow.shops.members_of(shop.id) if x.role == MemberRole.OWNER]
+        if any((x.channel, x.address) == (channel, address) for x in owners):
+            continue
+        await notify_owners(
+            uow,
+            shop,
+            Reply.of(
+                t(
+                    "Someone used the partita IVA of {shop} to register a shop ({where}): "
+                    "refused. Not you? Tell the municipality.",
+                    shop=shop.name,
+                    where=chat_label(channel, address),
+                )
+            ),
+            now,
+        )
+        await activity.record(
+            uow,
+            shop.municipality_id,
+            chat_label(channel, address),
+            "shop.registration_refused",
+            now=now,
+            subject=f"{shop.id} {shop.name}",
+        )
+        raise NotAllowed(Refusal.SHOP_ALREADY_REGISTERED)
 
 
 async def approve_shop(

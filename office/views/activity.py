@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from core.domain.errors import Conflict, Refusal
 from core.domain.messages import t
 from core.services import activity, back_office
 from core.storage import models as m
@@ -27,6 +28,8 @@ from office.words import (
 )
 
 PAGE = 100
+# A hundred million entries: more than any office writes.
+MAX_PAGE = 1_000_000
 
 
 def _json(value: dict[str, Any] | None) -> str:
@@ -130,6 +133,9 @@ async def activity_page(request: web.Request) -> web.Response:
         page = max(1, int(request.query.get("page", "1")))
     except ValueError:
         page = 1
+    if page > MAX_PAGE:
+        # Its offset would not fit the database's integers.
+        raise Conflict(Refusal.OFFICE_BAD_PAGE, most=MAX_PAGE)
     words = await words_for(request)
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)

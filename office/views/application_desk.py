@@ -29,7 +29,8 @@ def _yes_no(form: dict[str, str], name: str) -> bool:
 
 
 def _household_size(text: str) -> int:
-    if not text.isdigit():
+    # A few digits at most: int() refuses thousands, and the service says 1 to 30.
+    if not (text.isascii() and text.isdigit() and len(text) <= 3):
         raise Conflict(Refusal.APPLICATION_BAD_HOUSEHOLD_SIZE, value=text, field="household_size")
     return int(text)
 

@@ -19,6 +19,7 @@ from core.domain.errors import Conflict, DomainError, Refusal
 from core.domain.identity import looks_like_codice_fiscale
 from core.domain.messages import Money, t, tn
 from core.domain.money import parse_plain
+from core.domain.spreadsheet import csv_record
 from core.services import (
     activity,
     acts,
@@ -355,7 +356,7 @@ async def import_template(request: web.Request) -> web.Response:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=APPLICATION_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerow({**EXAMPLE_ROW, "submitted_at": now.isoformat()})
+    writer.writerow(csv_record({**EXAMPLE_ROW, "submitted_at": now.isoformat()}))
     return web.Response(
         body=buffer.getvalue().encode("utf-8"),
         headers={

@@ -16,6 +16,7 @@ from office.keys import CORE
 from office.pages import notify, render, words_for
 from office.security import operator_of
 from office.tables import Column, Table
+from office.views.documents import personal_file
 from office.views.forms import fields
 from office.views.round import act_rows
 
@@ -177,7 +178,8 @@ async def recovery_download(request: web.Request) -> web.Response:
     async with request.app[CORE].uow() as uow:
         town = await back_office.town_of(uow, operator)
         rows = await audit.sums_to_recover(uow, town)
-    return recovery_table(town.code, rows).response(request.match_info["format"])
+        # Who owes the town what, and why: people's data, as the applications' file.
+        return await personal_file(request, uow, operator, recovery_table(town.code, rows))
 
 
 def add_routes(app: web.Application) -> None:

@@ -10,7 +10,10 @@ from aiohttp import web
 
 from core.documents import paperwork as documents
 from core.domain.errors import Conflict, Refusal
-from core.services import back_office, paperwork
+from core.services import activity, back_office, paperwork
+from core.services.operators import may_see_personal_data
+from core.services.unit_of_work import UnitOfWork
+from core.storage import models as m
 from office import personal
 from office.keys import CORE
 from office.pages import render, words_for
@@ -27,6 +30,24 @@ def pdf(body: bytes, name: str) -> web.Response:
             "Content-Disposition": f'inline; filename="{name}.pdf"',
         },
     )
+
+
+async def personal_file(
+    request: web.Request, uow: UnitOfWork, operator: m.Operator, table: Table
+) -> web.Response:
+    """A table of people's data as the file asked for, written in the activity log (who,
+    which file, how many rows) in the transaction that read it."""
+    response = table.response(request.match_info["format"])
+    file = f"{table.name}.{'xlsx' if request.match_info['format'] == 'xlsx' else 'csv'}"
+    await activity.downloaded(
+        uow,
+        operator,
+        file,
+        rows=len(table.rows),
+        masked=not may_see_personal_data(operator),
+        now=request.app[CORE].now(),
+    )
+    return response
 
 
 async def documents_page(request: web.Request) -> web.Response:
@@ -56,29 +77,29 @@ async def allocation_file(request: web.Request) -> web.Response:
     async with request.app[CORE].uow() as uow:
         town = await back_office.town_of(uow, operator)
         rows = await paperwork.allocation_rows(uow, town, tranche)
-    table = Table(
-        name=f"allocation-{town.code}-{tranche}",
-        columns=[
-            Column("protocol"),
-            Column("codice_fiscale"),
-            Column("list"),
-            Column("score"),
-            Column("exclusion_reason"),
-            Column("amount_eur", money=True),
-        ],
-        rows=[
-            [
-                app.protocol,
-                personal.codice_fiscale(operator, citizen.codice_fiscale),
-                line.assignment,
-                line.score_text,
-                line.exclusion_reason or "",
-                line.amount_cents,
-            ]
-            for line, app, citizen in rows
-        ],
-    )
-    return table.response(request.match_info["format"])
+        table = Table(
+            name=f"allocation-{town.code}-{tranche}",
+            columns=[
+                Column("protocol"),
+                Column("codice_fiscale"),
+                Column("list"),
+                Column("score"),
+                Column("exclusion_reason"),
+                Column("amount_eur", money=True),
+            ],
+            rows=[
+                [
+                    app.protocol,
+                    personal.codice_fiscale(operator, citizen.codice_fiscale),
+                    line.assignment,
+                    line.score_text,
+                    line.exclusion_reason or "",
+                    line.amount_cents,
+                ]
+                for line, app, citizen in rows
+            ],
+        )
+        return await personal_file(request, uow, operator, table)
 
 
 async def applications_file(request: web.Request) -> web.Response:
@@ -86,41 +107,41 @@ async def applications_file(request: web.Request) -> web.Response:
     async with request.app[CORE].uow() as uow:
         town = await back_office.town_of(uow, operator)
         found = await back_office.search_applications(uow, operator, "", limit=None)
-    table = Table(
-        name=f"applications-{town.code}",
-        columns=[
-            Column("protocol"),
-            Column("codice_fiscale"),
-            Column("phone"),
-            Column("household_size"),
-            Column("has_work_income"),
-            Column("has_pension"),
-            Column("liquidity_eur", money=True),
-            Column("public_support_monthly_eur", money=True),
-            Column("rent_monthly_eur", money=True),
-            Column("submitted_at"),
-            Column("source"),
-            Column("revoked"),
-        ],
-        rows=[
-            [
-                app.protocol,
-                personal.codice_fiscale(operator, citizen.codice_fiscale),
-                personal.phone(operator, citizen.phone),
-                app.household_size,
-                str(app.has_work_income).lower(),
-                str(app.has_pension).lower(),
-                app.liquidity_cents,
-                app.public_support_monthly_cents,
-                app.rent_monthly_cents,
-                app.submitted_at.isoformat(),
-                app.source,
-                str(app.revoked_at is not None).lower(),
-            ]
-            for app, citizen in reversed(found)
-        ],
-    )
-    return table.response(request.match_info["format"])
+        table = Table(
+            name=f"applications-{town.code}",
+            columns=[
+                Column("protocol"),
+                Column("codice_fiscale"),
+                Column("phone"),
+                Column("household_size"),
+                Column("has_work_income"),
+                Column("has_pension"),
+                Column("liquidity_eur", money=True),
+                Column("public_support_monthly_eur", money=True),
+                Column("rent_monthly_eur", money=True),
+                Column("submitted_at"),
+                Column("source"),
+                Column("revoked"),
+            ],
+            rows=[
+                [
+                    app.protocol,
+                    personal.codice_fiscale(operator, citizen.codice_fiscale),
+                    personal.phone(operator, citizen.phone),
+                    app.household_size,
+                    str(app.has_work_income).lower(),
+                    str(app.has_pension).lower(),
+                    app.liquidity_cents,
+                    app.public_support_monthly_cents,
+                    app.rent_monthly_cents,
+                    app.submitted_at.isoformat(),
+                    app.source,
+                    str(app.revoked_at is not None).lower(),
+                ]
+                for app, citizen in reversed(found)
+            ],
+        )
+        return await personal_file(request, uow, operator, table)
 
 
 async def decision_letter(request: web.Request) -> web.Response:
@@ -140,8 +161,9 @@ def window_asked(request: web.Request) -> int | None:
     text = request.query.get("window", "")
     if not text:
         return None
-    if not (text.isascii() and text.isdigit() and 0 < int(text) < 10**9):
-        raise Conflict(Refusal.OFFICE_BAD_NUMBER)
+    # Digits only, and few of them: int() of thousands of digits is refused by Python.
+    if not (text.isascii() and text.isdigit() and len(text) <= 9 and int(text) > 0):
+        raise Conflict(Refusal.OFFICE_BAD_WINDOW)
     return int(text)
 
 

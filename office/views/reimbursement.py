@@ -36,6 +36,7 @@ async def reimbursement_page(request: web.Request) -> web.Response:
             "due": due,
             "total": sum(cents for _, cents in due),
             "today": today.isoformat(),
+            "latest": reimbursement.latest_execution_date(town, core.now()).isoformat(),
             "waiting": await act_rows(request, operator, (acts.ActKind.REIMBURSEMENT,)),
             "done": [
                 {

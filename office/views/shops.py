@@ -147,11 +147,13 @@ async def rename(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
     form = await fields(request)
-    if not form.get("shop", "").isdigit():
-        raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=form.get("shop", ""))
+    shop_id = form.get("shop", "")
+    # An id is 1 to 9 digits, as in the office's addresses: more overflow the database.
+    if not (shop_id.isascii() and shop_id.isdigit() and len(shop_id) <= 9):
+        raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
     async with core.uow() as uow:
         old, shop = await back_office.rename_shop(
-            uow, operator, int(form["shop"]), form.get("name", ""), core.now()
+            uow, operator, int(shop_id), form.get("name", ""), core.now()
         )
     await notify(
         request, t("Shop {id}: {old} is now {name}.", id=str(shop.id), old=old, name=shop.name)

@@ -16,6 +16,7 @@ from aiohttp import web
 from core.dialogue.menus import CATEGORY_LABELS
 from core.documents.paperwork import LEGAL_BASIS
 from core.domain.shops import ShopCategory
+from core.domain.spreadsheet import csv_record
 from core.services import back_office, municipalities, open_data, reports
 from office.keys import CORE
 from office.pages import render, words_for
@@ -64,7 +65,7 @@ def _csv(rows: list[dict[str, str]], fields: tuple[str, ...]) -> bytes:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(csv_record(row) for row in rows)
     return buffer.getvalue().encode("utf-8")
 
 

@@ -191,6 +191,12 @@ async def test_menu_keeps_a_draft_that_can_be_resumed_or_restarted(core: Core) -
     # ANNULLA drops the draft for good.
     await chat.expect("ANNULLA", "Cancelled.")
     await chat.expect("DOMANDA", PRIVACY)
+    # Left by MENU, a draft is given up by ANNULLA too (user trial: "nothing to cancel"
+    # while the menu said an application waited).
+    await chat.expect("1", CF)
+    await chat.expect("MENU", "You have an application to complete: write DOMANDA to continue it.")
+    await chat.expect("ANNULLA", "Cancelled: the request you had left half-way is deleted.")
+    await chat.expect("DOMANDA", PRIVACY)
 
 
 async def test_no_consent_saves_nothing(core: Core) -> None:

@@ -360,3 +360,44 @@ async def test_the_owner_removing_a_cashier_from_one_chat_is_told_nothing_on_ano
     assert await notices_to_owner(core, town, "Cashier {who}") == []
     told = (await outbox_of(core, "terminal", TERMINAL_CASHIER))[-1][1]
     assert told.texts[0].msgid == TOLD_REMOVED
+
+
+async def test_every_cashier_can_be_reached_the_newest_first(core: Core, clock: FakeClock) -> None:
+    """User trial: with four cashiers the SMS list showed the two oldest and no word of the
+    others, so the newest (of whom the owner had just been warned) could not be removed.
+    Now the newest come first, the dates go when they crowd the names out, and those left
+    out are counted."""
+    town = await make_town(core, citizens=0)
+    phones = [f"+39333999{n:04d}" for n in range(1, 9)]
+    for phone in phones:
+        await join(core, town, phone)
+        clock.advance(minutes=1)
+    owner = Chat(core, town.shop_phone)
+    replies = await owner.expect("CASSIERI", LIST)
+    labels = [render_text(option.label, "it") for option in replies[-1].options]
+    assert labels[:2] == ["SMS ***008", "SMS ***007"]
+    [unlisted] = [text for reply in replies for text in reply.texts if text.count is not None]
+    assert unlisted.count == len(phones) - len(labels) > 0
+    await owner.expect("1", SURE)
+    assert param(owner.last, "who") == "SMS ***008"
+
+
+async def test_a_customers_refusal_is_told_to_the_till_that_asked(core: Core) -> None:
+    """Shops' trial: a customer's ANNULLA reached the owner and every cashier."""
+    town = await make_town(core, citizens=1)
+    await join(core, town)
+    await join(core, town, "+393339990051")
+    cashier = await open_till(Chat(core, CASHIER))
+    await cashier.expect(f"PAGA {town.citizen_cfs[0]} 12", ASK_CODE)
+    await Chat(core, town.citizen_phones[0]).send("ANNULLA")
+    refused = (
+        "The customer refused the payment of {amount}: the code no longer works. Ask how "
+        "they want to pay."
+    )
+
+    async def told(phone: str) -> list[str]:
+        return [reply.texts[0].msgid for _row, reply in await outbox_of(core, "sms", phone)]
+
+    assert refused in await told(CASHIER)
+    assert refused not in await told("+393339990051")
+    assert refused not in await told(town.shop_phone)

@@ -10,7 +10,7 @@ import pytest
 from core.bootstrap import Core
 from core.dialogue.engine import STOPPED
 from core.dialogue.flows.appeal import DELEGATE_CANNOT_APPEAL
-from core.dialogue.flows.citizen import DELEGATE_NO_STATUS, movement_text
+from core.dialogue.flows.citizen import DELEGATE_NO_CARD, DELEGATE_NO_STATUS, movement_text
 from core.domain.cards import mask_codice_fiscale_gsm
 from core.domain.ledger import PostingKind
 from core.i18n import render_text
@@ -59,6 +59,8 @@ async def test_a_delegates_status_is_not_the_holders(core: Core, language: str) 
     for leaked in (str(protocol), "RICORSO", "APPEAL", "350"):
         assert leaked not in said, said
     await helper.expect("RICORSO", DELEGATE_CANNOT_APPEAL.msgid)
+    # CARTA neither: not "no vouchers for this number" after SALDO showed a balance.
+    await helper.expect("CARTA", DELEGATE_NO_CARD.msgid)
     # The holder's own STATO still tells their application.
     await Chat(core, town.citizen_phones[0]).expect("STATO", ADMITTED)
 

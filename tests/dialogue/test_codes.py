@@ -14,7 +14,7 @@ from core.dialogue.flows.refund import refund_code_text
 from core.dialogue.inbound import Channel
 from core.domain import gsm7
 from core.domain.messages import Moment, Money, t
-from core.i18n import format_param, render_text
+from core.i18n import format_in_sentence, render_text
 from core.services import security
 from core.storage import models as m
 from tests.conftest import FakeClock
@@ -144,7 +144,7 @@ async def test_a_forger_who_floods_the_number_cannot_have_its_owner_confirm_othe
     await owner.expect("RICORSO siamo in tre", OTHER_CONTENT)
     assert param(owner.last, "when") == Moment(first + timedelta(hours=1))
     said = render_text(owner.last[-1].texts[0], "it", sms=True)
-    assert format_param(Moment(first + timedelta(hours=1)), "it") in said
+    assert format_in_sentence(Moment(first + timedelta(hours=1)), "it") in said
     assert gsm7.count(said).single
     assert (await owner.state())[:2] == (None, None)
     # The code the phone holds files nothing: no request waits for it.
@@ -205,7 +205,7 @@ async def test_wrong_tries_follow_the_code_into_the_next_request(
     await owner.expect("APPEAL we are three", TOO_MANY_SENT)
     assert param(owner.last, "when") == Moment(first + timedelta(hours=1))
     said = render_text(owner.last[-1].texts[0], "en", sms=True)
-    assert format_param(Moment(first + timedelta(hours=1)), "en") in said
+    assert format_in_sentence(Moment(first + timedelta(hours=1)), "en") in said
     clock.advance(hours=1)
     await owner.expect("APPEAL we are three", APPEAL_CODE)
     await owner.expect(await confirmation_code(owner), APPEAL_RECEIVED)

@@ -98,7 +98,7 @@ async def test_the_owner_refunding_a_reimbursed_payment_changes_nothing(core: Co
     # RESOCONTO counts no refund; the payment is still one of today's payments.
     await till.expect("RESOCONTO", "Statement of which period?")
     replies = await till.expect("1", "Today: {count} payment, {amount}.")
-    assert "Refunded: {count} payment, {amount}." not in [
+    assert "Of these, refunded: {count} payment, {amount}." not in [
         text.msgid for reply in replies for text in reply.texts
     ]
     # STORNO no longer offers it, nor takes it by number.

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.domain.messages import Day, Distance, Moment
-from core.i18n import format_param
+from core.i18n import format_in_sentence, format_param
 from core.services import allocation, municipalities
 from tests.dialogue.harness import Chat, outbox_of, param, town_with_open_window
 from tests.factories import make_town
@@ -30,7 +30,9 @@ def test_dates_have_four_digit_years_and_whole_kilometres_no_decimal() -> None:
     assert format_param(Day(date(2020, 3, 31)), "it") == "31/03/2020"
     assert format_param(Day(date(2020, 3, 31)), "en") == "31/03/2020"
     moment = Moment(datetime(2020, 3, 31, 8, 5, tzinfo=UTC))
-    assert format_param(moment, "it") == "31/03/2020 10:05"
+    assert format_param(moment, "it") == "31/03/2020 10:05"  # a table cell
+    assert format_in_sentence(moment, "it") == "31/03/2020 alle 10:05"
+    assert format_in_sentence(moment, "en") == "31/03/2020 at 10:05"
     assert format_param(Distance(10_000), "it") == "10 km"
     assert format_param(Distance(2_500), "it") == "2,5 km"
     assert format_param(Distance(12_340), "en") == "12.3 km"

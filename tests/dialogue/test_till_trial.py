@@ -14,6 +14,7 @@ from tests.dialogue.test_shop import (
     AMOUNT,
     ASK_CODE,
     CONFIRMED,
+    NOBODY,
     NOTHING_WAITING,
     balance,
     citizen_code,
@@ -160,3 +161,19 @@ async def test_an_unreadable_amount_after_paga_is_said_with_the_question_in_one_
     await till.expect("12,50", ASK_CODE)
     await till.expect(await citizen_code(core, phone), CONFIRMED)
     assert await statuses(core) == [(12_50, "confirmed", None)]
+
+
+async def test_nobody_found_waits_for_the_reference_written_again(core: Core) -> None:
+    """Shops' trial: "No voucher holder found … write it again", but what the cashier then
+    wrote was not understood (the till had left the payment)."""
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect("PAGA 3331000050 5", NOBODY)
+    assert (await till.state())[:2] == ("charge", "who")
+    await till.expect(f"{town.citizen_phones[0]} 5", ASK_CODE)
+    await till.expect("ANNULLA", CANCELLED_AT_TILL)
+    # Asked the amount first, then nobody found: who pays again, then the amount.
+    await till.expect("PAGA 3331000051", AMOUNT)
+    await till.expect("7", NOBODY)
+    await till.expect(town.citizen_cfs[0], AMOUNT)
+    await till.expect("7", ASK_CODE)

@@ -5,7 +5,7 @@ balance questions, English in an Italian chat, and what to do when the balance i
 from __future__ import annotations
 
 from core.bootstrap import Core
-from core.dialogue.commands import LANGUAGE_DONE
+from core.dialogue.commands import DELEGATION, LANGUAGE_DONE
 from core.dialogue.menus import CITIZEN_HELP, FIRST_HELP, IN_ENGLISH, NOT_UNDERSTOOD, SHOP_HELP
 from core.dialogue.render import render_plain
 from core.domain.messages import Money
@@ -29,12 +29,12 @@ WAITING = (
     "not, write ANNULLA."
 )
 FIRST_HELP_IT = (
-    "Scrivi SALDO: quanto ti resta. NEGOZI: dove spendere. Per parlare con qualcuno: servizi "
-    "sociali del Comune. Tutte le parole: AIUTO."
+    "SALDO: quanto ti resta. NEGOZI: dove spendere. DOMANDA: avere i buoni. Per parlare con "
+    "qualcuno: servizi sociali del Comune. Altre parole: AIUTO."
 )
 FIRST_HELP_EN = (
-    "Write BALANCE: what you have left. SHOPS: where to spend. To talk to someone: your "
-    "town's social services. All the words: HELP."
+    "BALANCE: what you have left. SHOPS: where to spend. APPLY: get vouchers. To talk to "
+    "someone: town social services. More words: HELP."
 )
 
 
@@ -55,7 +55,7 @@ async def test_the_first_help_is_short_and_every_word_is_one_step_away(core: Cor
     assert msgids(await chat.send("non capisco")) == [FIRST_HELP.msgid]
     await chat.expect("1", BALANCE)  # the first help's first word
     await chat.send("aiuto")
-    assert msgids(await chat.send("3")) == [CITIZEN_HELP.msgid]  # its third: every word
+    assert msgids(await chat.send("4")) == [CITIZEN_HELP.msgid]  # its fourth: every word
 
 
 async def test_the_first_help_in_english(core: Core) -> None:
@@ -72,12 +72,13 @@ async def test_english_in_an_italian_chat_hears_how_to_switch(core: Core) -> Non
     town = await make_town(core)
     chat = Chat(core, town.citizen_phones[0])
     await chat.send("SALDO")  # an Italian chat
-    for text in ("HELP", "I don't understand", "what is this"):
+    # HELP alone is a keyword of both languages: the help, as an Italian writing it wants.
+    assert msgids(await chat.send("HELP")) == [FIRST_HELP.msgid]
+    for text in ("I don't understand", "what is this"):
         [reply] = await chat.send(text)
-        assert msgids([reply]) == [FIRST_HELP.msgid, IN_ENGLISH.msgid], text
-        assert render_plain(reply, "it", sms=True) == (
-            f"{FIRST_HELP_IT}\nEnglish: write LANGUAGE EN"
-        )
+        # The Italian help and the hint make more than one SMS: the hint alone.
+        assert msgids([reply]) == [IN_ENGLISH.msgid], text
+        assert render_plain(reply, "it", sms=True) == "English: write LANGUAGE EN"
     await chat.expect("LANGUAGE EN", LANGUAGE_DONE.msgid)
     # A shop's help is too long for the hint: one SMS without it.
     shop = Chat(core, town.shop_phone)
@@ -167,3 +168,53 @@ async def test_a_code_above_the_balance_says_how_much_can_be_paid(core: Core) ->
     ]
     body = render_plain(reply, "it", sms=True)
     assert body.endswith("Hai solo 150,00 €: puoi pagare al massimo questo, dillo al cassiere.")
+
+
+async def test_how_to_shop_for_someone_else_is_explained(core: Core) -> None:
+    """User trial: a neighbour asking to check an elderly woman's balance was told to apply
+    for himself, and "delega" was not understood."""
+    town = await make_town(core)
+    for phone, text in (
+        (
+            "+393335550002",
+            "buonasera sono il vicino della signora maria, posso controllare il suo saldo?",
+        ),
+        ("+393335550003", "come faccio a fare la spesa per conto di una vicina anziana"),
+        ("+393335550004", "delega"),
+        (town.citizen_phones[0], "il mio vicino puo fare la spesa per me con i buoni?"),
+    ):
+        replies = await Chat(core, phone).send(text)
+        assert msgids(replies) == [DELEGATION.msgid], text
+    # Shops near: not a neighbour.
+    replies = await Chat(core, town.citizen_phones[0]).send("negozi vicino a me")
+    assert DELEGATION.msgid not in msgids(replies)
+
+
+async def test_no_more_messages_in_a_sentence_says_how(core: Core) -> None:
+    """User trial: "stop non mandatemi più messaggi" got "Non ho capito." and the help,
+    which does not say STOP must be written alone."""
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    hint = (
+        "To receive no more messages, write STOP on its own. Payment codes and receipts still "
+        "arrive."
+    )
+    for text in ("stop non mandatemi piu messaggi", "non voglio più messaggi"):
+        assert msgids(await chat.send(text)) == [hint], text
+    await chat.send("STOP")
+    async with core.uow() as uow:
+        conversation = await uow.conversations.find(town.municipality_id, "sms", chat.address)
+        assert conversation is not None and conversation.stopped
+
+
+async def test_an_option_picked_in_words(core: Core) -> None:
+    """User trial: after the menu "la terza" and "tre" were not understood."""
+    town = await make_town(core)
+    by_number = Chat(core, town.citizen_phones[0])
+    await by_number.send("MENU")
+    expected = msgids(await by_number.send("3"))
+    for phone, words in ((town.citizen_phones[1], "la terza"), (town.citizen_phones[2], "tre")):
+        chat = Chat(core, phone)
+        await chat.send("MENU")
+        assert msgids(await chat.send(words)) == expected, words

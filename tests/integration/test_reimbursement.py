@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import xml.etree.ElementTree as ET
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from core.services.applications import ApplicationInput
 from core.services.reimbursement import (
     BalancesChanged,
     ExecutionDateInPast,
+    ExecutionDateTooLate,
     LessOwed,
     MunicipalityHasNoIban,
     NameNotInSepa,
@@ -457,3 +458,28 @@ async def test_an_act_dated_in_the_past_is_refused_when_prepared(
     assert caught.value.params["execution_date"] == "2020-01-01"
     async with core.uow() as uow:
         assert list(await uow.session.scalars(select(m.OfficeAct))) == []
+
+
+async def test_an_execution_date_more_than_ninety_days_ahead_is_refused(
+    core: Core, clock: FakeClock
+) -> None:
+    office, people = await spending_town(core, clock)
+    clerk, _ = await _staff(office)
+    await pay(office, office.shop_ids[0], people[0], 5_00)
+    today = clock().astimezone(ROME).date()
+    latest = today + timedelta(days=90)
+    for day in (date(9999, 12, 31), latest + timedelta(days=1)):
+        with pytest.raises(ExecutionDateTooLate) as caught:
+            await _prepare(office, clerk, day)
+        assert caught.value.params == {
+            "execution_date": day.isoformat(),
+            "latest": latest.isoformat(),
+        }
+        # The command line's run (no act) is held to the same day.
+        with pytest.raises(ExecutionDateTooLate):
+            await run_settlement(office, execution=day)
+    async with core.uow() as uow:
+        assert list(await uow.session.scalars(select(m.OfficeAct))) == []
+    assert await due(office) == [(office.shop_ids[0], 5_00)]
+    act = await _prepare(office, clerk, latest)  # the 90th day is still allowed
+    assert act.params["execution_date"] == latest.isoformat()

@@ -16,7 +16,8 @@ from sqlalchemy.exc import DBAPIError
 from core.bootstrap import Core
 from core.services import act_figures, activity, fund, municipalities
 from core.storage import models as m
-from tests.office.conftest import signed_in
+from tests.integration.office_helpers import apply, close_approve_credit, person
+from tests.office.conftest import Towns, signed_in
 from tests.office.harness import OfficeServer
 
 
@@ -184,3 +185,70 @@ async def test_every_detail_reads_as_the_office_writes_it_in_english(
     assert "€9,500.00" in text
     assert "Alimentari Da Rita: €120.50" in text
     assert "BEL-1, BEL-2 and BEL-3" in text
+
+
+async def test_a_download_of_personal_data_is_in_the_log(towns: Towns, core: Core) -> None:
+    await apply(towns.bel, person(1, 4), person(2, 2), person(3, 1, work=True))
+    await close_approve_credit(towns.bel, 400_00)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    for path in (
+        "/office/applications.csv",
+        "/office/applications.xlsx",
+        "/office/round/tranche/1/allocation.csv",
+        "/office/audit/to-recover.csv",
+    ):
+        assert (await clerk.get(path)).status == 200, path
+    viewer = await signed_in(towns.server, "bel.viewer")
+    assert (await viewer.get("/office/applications.csv")).status == 200
+    async with core.uow() as uow:
+        entries = await activity.entries(uow, towns.bel.municipality_id, limit=None)
+    downloads = [
+        (entry.actor, entry.subject, entry.after)
+        for entry in reversed(entries)
+        if entry.action == "export.download"
+    ]
+    assert downloads == [
+        (
+            "bel.clerk",
+            "applications-BEL.csv",
+            {"file": "applications-BEL.csv", "rows": 3, "masked": False},
+        ),
+        (
+            "bel.clerk",
+            "applications-BEL.xlsx",
+            {"file": "applications-BEL.xlsx", "rows": 3, "masked": False},
+        ),
+        (
+            "bel.clerk",
+            "allocation-BEL-1.csv",
+            {"file": "allocation-BEL-1.csv", "rows": 3, "masked": False},
+        ),
+        (
+            "bel.clerk",
+            "to-recover-BEL.csv",
+            {"file": "to-recover-BEL.csv", "rows": 0, "masked": False},
+        ),
+        (
+            "bel.viewer",
+            "applications-BEL.csv",
+            {"file": "applications-BEL.csv", "rows": 3, "masked": True},
+        ),
+    ]
+    # The office reads it in its words, like every entry.
+    page = await clerk.get("/office/activity")
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
+    assert "file con dati personali scaricato" in text
+    assert "file: allocation-BEL-1.csv" in text and "righe: 3" in text
+    assert "codice fiscale e telefono oscurati: sì" in text
+    rows = list(
+        csv.DictReader(
+            io.StringIO((await clerk.get("/office/activity.csv")).body.decode("utf-8-sig"))
+        )
+    )
+    assert [row["subject"] for row in rows if row["action"] == "export.download"] == [
+        "applications-BEL.csv",
+        "applications-BEL.xlsx",
+        "allocation-BEL-1.csv",
+        "to-recover-BEL.csv",
+        "applications-BEL.csv",
+    ]

@@ -71,6 +71,8 @@ async def test_bad_input_says_what_and_changes_nothing(towns: Towns, core: Core)
     for change, said in [
         ({"household_size": "three"}, "a whole number from 1 to 30"),
         ({"household_size": "0"}, "a whole number from 1 to 30"),
+        ({"household_size": "9" * 5000}, "a whole number from 1 to 30"),
+        ({"liquidity": "9" * 5000}, "Liquidity: write an amount in euro"),
         ({"liquidity": "a lot"}, "Liquidity: write an amount in euro"),
         ({"rent_monthly": "-5"}, "Rent a month: write an amount in euro"),
         ({"has_pension": "maybe"}, "Pension: choose yes or no."),

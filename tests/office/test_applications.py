@@ -44,7 +44,8 @@ async def test_search_by_protocol_codice_fiscale_and_phone(towns: Towns) -> None
     [protocol] = await apply(towns.bel, data)
     await apply(towns.bel, person(2, 1))
     clerk = await signed_in(towns.server, "bel.clerk")
-    for query in (protocol, data.codice_fiscale, "3331112223", "+393331112223"):
+    spaced = f"{data.codice_fiscale[:6]} {data.codice_fiscale[6:11]} {data.codice_fiscale[11:]}"
+    for query in (protocol, data.codice_fiscale, spaced, "3331112223", "+393331112223"):
         page = await clerk.get(f"/office/applications?q={query.replace('+', '%2B')}")
         assert page.status == 200
         assert protocol in page.text and data.codice_fiscale in page.text, query

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from html import unescape
 
 from sqlalchemy import select
@@ -321,3 +321,32 @@ async def test_the_approver_sees_each_shop_and_pays_what_was_prepared(
     assert summarize(sepa.body) == (1, 12_50)
     async with core.uow() as uow:
         assert await ledger.shop_balance(uow, towns.bel.municipality_id, shop_id) == 7_00
+
+
+async def test_an_execution_date_years_ahead_is_refused_on_the_page(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    buyer = person(1, 2)
+    await apply(towns.bel, buyer)
+    await close_approve_credit(towns.bel, 1_000_00)
+    await pay(towns.bel, towns.bel.shop_ids[0], buyer, 42_50)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    today = clock().date()
+    latest = today + timedelta(days=90)
+    page = await clerk.get("/office/reimbursement")
+    assert f'min="{today.isoformat()}" max="{latest.isoformat()}"' in page.text
+    for day in (date(9999, 12, 31), latest + timedelta(days=1)):
+        form = {"kind": "reimbursement", "execution_date": day.isoformat()}
+        page = await clerk.post("/office/acts", form)
+        assert page.status == 409, day
+        text = " ".join(unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
+        assert (
+            f"La data di esecuzione {day:%d/%m/%Y} è troppo lontana: scegli un giorno entro "
+            f"il {latest:%d/%m/%Y}." in text
+        ), text
+    async with core.uow() as uow:
+        assert list(await uow.session.scalars(select(m.OfficeAct))) == []
+    page = await clerk.post(
+        "/office/acts", {"kind": "reimbursement", "execution_date": latest.isoformat()}
+    )
+    assert page.status == 200 and ACT.findall(page.text)

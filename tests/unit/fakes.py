@@ -733,6 +733,12 @@ class FakeShops(_Fake):
     async def members_of(self, shop_id: int) -> Sequence[m.ShopMember]:
         return self.store.rows(m.ShopMember, lambda x: x.shop_id == shop_id)
 
+    async def with_vat_number(self, vat_number: str) -> Sequence[m.Shop]:
+        found = self.store.rows(
+            m.Shop, lambda x: x.vat_number == vat_number and x.status != ShopStatus.REFUSED
+        )
+        return sorted(found, key=lambda x: x.id)
+
     async def search(
         self,
         municipality_id: int,

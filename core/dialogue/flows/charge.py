@@ -346,6 +346,12 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                 if turn.step != "amount":
                     self.move(turn, "amount")
                 raise Reject(error_text(error)) from error
+            if error.code == Refusal.CITIZEN_NOT_FOUND:
+                # "Write it again", as the refusal says: the till stays at who pays, and
+                # the reference written next (with its amount or not) is read there.
+                if turn.step != "who":
+                    self.move(turn, "who")
+                raise Reject(error_text(error)) from error
             turn.finish()
             turn.say(error_text(error), options=AFTER)
             return
@@ -652,7 +658,7 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         {
             VERIFY: verify("who"),
             "who": Step(ask_who, on_who, to=("amount", "code")),
-            "amount": Step(ask_amount, on_amount, to=("code",)),
+            "amount": Step(ask_amount, on_amount, to=("who", "code")),
             "code": Step(ask_code, on_code),
         }
     )

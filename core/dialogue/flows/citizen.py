@@ -40,6 +40,11 @@ DELEGATE_NO_STATUS = t(
     "STATO from their own phone or chat, or at the office."
 )
 
+DELEGATE_NO_CARD = t(
+    "The card is the citizen's. To pay for them, give their codice fiscale at the till: the "
+    "code comes to this phone."
+)
+
 
 def nobody_reply() -> Reply:
     """The answer to a request about one's vouchers from a Telegram chat that is nobody's:
@@ -149,6 +154,12 @@ def movement_text(move: movements.Movement, timezone: str) -> Text:
 
 
 async def show_card(turn: Turn) -> None:
+    if await represented(turn) is not None:
+        # Not "no vouchers for this number" (SALDO just showed the holder's balance): the
+        # card is the holder's, and a delegate pays without it.
+        turn.finish()
+        turn.say(DELEGATE_NO_CARD)
+        return
     citizen = await identified(turn, "card")
     if citizen is None:
         return

@@ -16,6 +16,7 @@ from core.dialogue.flows.base import (
     table,
     verify,
 )
+from core.dialogue.flows.shop_finder import town_matches
 from core.dialogue.menus import CATEGORY_LABELS
 from core.dialogue.state import RegisterState
 from core.domain.errors import DomainError, InvalidIdentifier
@@ -23,7 +24,7 @@ from core.domain.geo import valid_position
 from core.domain.gsm7 import to_gsm7
 from core.domain.identity import normalize_iban, normalize_partita_iva
 from core.domain.messages import Option, Text, t
-from core.domain.shops import MAX_SHOP_NAME, ShopCategory, parse_category
+from core.domain.shops import MAX_SHOP_NAME, ShopCategory, ShopStatus, parse_category
 from core.services import shops as shop_service
 
 # Names and addresses are shown in SMS receipts and payment codes, which must fit one SMS.
@@ -149,7 +150,9 @@ class ShopRegisterFlow(ConfirmedFlow[RegisterState]):
         )
 
     async def on_town(self, turn: Turn, inp: Input) -> None:
-        if inp.choice == "here":
+        if inp.choice == "here" or (inp.text and town_matches(inp.text, turn.town.name)):
+            # "belforte" is the municipality, written as its name: customers who search by
+            # its name find the shop (shop_finder searches the town as stored).
             town = turn.town.name
         elif inp.text and len(inp.text) <= MAX_TOWN and not inp.text.isdigit():
             town = inp.text
@@ -271,6 +274,8 @@ class ShopRegisterFlow(ConfirmedFlow[RegisterState]):
         )
         self.drop_draft(turn)
         turn.finish()
+        # Read before the new shop joins the chat's shops (then none would be the only one).
+        current = await turn.shop()
         try:
             shop = await shop_service.register_shop(
                 turn.uow,
@@ -283,7 +288,10 @@ class ShopRegisterFlow(ConfirmedFlow[RegisterState]):
         except DomainError as error:
             turn.say(error_text(error))
             return
-        turn.memory.shop_id = shop.id
+        # A chat that charges for an approved shop keeps charging there while this one
+        # waits (a cashier, or an owner's second outlet); MENU offers to change shop.
+        charging = current is not None and current[1].status == ShopStatus.APPROVED
+        turn.memory.shop_id = current[1].id if current is not None and charging else shop.id
         turn.say(
             t(
                 "Registration of {shop} sent. The municipality will check it and write "

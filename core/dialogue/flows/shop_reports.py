@@ -102,8 +102,8 @@ class StatementFlow(Flow[ShopState]):
         if result.refunds:
             texts.append(
                 tn(
-                    "Refunded: {count} payment, {amount}.",
-                    "Refunded: {count} payments, {amount}.",
+                    "Of these, refunded: {count} payment, {amount}.",
+                    "Of these, refunded: {count} payments, {amount}.",
                     result.refunds,
                     amount=Money(result.refunded_cents),
                 )

@@ -11,7 +11,7 @@ from core.dialogue.menus import show_menu
 from core.dialogue.state import CashiersState, JoinState, NoState, ShopState
 from core.domain import otp
 from core.domain.errors import DomainError, Refusal
-from core.domain.messages import Day, Option, Text, t
+from core.domain.messages import Day, Option, Text, t, tn
 from core.domain.shops import MemberRole
 from core.services import shop_members
 from core.services import shops as shop_service
@@ -231,7 +231,10 @@ class CashiersFlow(ConfirmedFlow[CashiersState]):
             shop=shop.name,
         )
         zone = ZoneInfo(turn.town.timezone)
-        options = [
+        # The newest first: the one who joined last (maybe with a code the owner never gave,
+        # of which the owner was just warned) is never the one an SMS leaves out.
+        newest = sorted(cashiers, key=lambda x: (x.created_at, x.id), reverse=True)
+        dated = [
             Option(
                 f"m{member.id}",
                 t(
@@ -240,9 +243,27 @@ class CashiersFlow(ConfirmedFlow[CashiersState]):
                     day=Day(member.created_at.astimezone(zone).date()),
                 ),
             )
-            for member in cashiers
+            for member in newest
         ]
-        turn.say(question, options=turn.fitting_options([question], options))
+        plain = [
+            Option(f"m{member.id}", t("{who}", who=shop_members.member_label(member)))
+            for member in newest
+        ]
+        for options in (dated, plain):
+            shown = turn.fitting_options([question], options)
+            if len(shown) == len(options):
+                turn.say(question, options=shown)
+                return
+
+        def unlisted(count: int) -> Text:
+            return tn(
+                "+{count} earlier (the office sees all)",
+                "+{count} earlier (the office sees all)",
+                count,
+            )
+
+        shown = turn.fitting_options([question, unlisted(len(plain))], plain)
+        turn.say(question, unlisted(len(plain) - len(shown)), options=shown)
 
     async def on_pick(self, turn: Turn, inp: Input) -> None:
         s = self.state(turn)

@@ -37,6 +37,14 @@ class ShopRepository(_Repository):
         assert number is not None
         return int(number)
 
+    async def with_vat_number(self, vat_number: str) -> Sequence[m.Shop]:
+        """The shops, of any municipality and not refused, registered with this partita
+        IVA."""
+        query = select(m.Shop).where(
+            m.Shop.vat_number == vat_number, m.Shop.status != ShopStatus.REFUSED
+        )
+        return (await self.session.scalars(query.order_by(m.Shop.id))).all()
+
     async def search(
         self,
         municipality_id: int,
