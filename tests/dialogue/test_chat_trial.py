@@ -274,7 +274,7 @@ async def test_a_new_number_asking_in_italian_goes_on_in_italian(core: Core) -> 
 async def test_a_new_number_writing_english_is_answered_in_english(core: Core) -> None:
     town = await town_with_open_window(core)
     for text, expected in (
-        ("HELP", "Write SALDO:"),
+        ("HELP", "SALDO: what you have left."),
         ("hello", "Welcome to the grocery vouchers of {town}."),
         ("balance", "We have no vouchers for this number. To apply, write DOMANDA."),
         ("APPLY", PRIVACY),
