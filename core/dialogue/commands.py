@@ -423,6 +423,9 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         # A shop's number has no application: its state is the shop's (waiting for the
         # office, refused, or its menu), which the menu's first line says.
         await show_menu(turn, await interrupt(turn))
+    elif name == "reimbursement" and await turn.shop() is None:
+        # "Quando arrivano i soldi?" from a citizen asks after their own application.
+        await run(turn, "status", arg)
     elif name in ("balance", "status", "card", "reimbursement"):
         reminder = await interrupt(turn)
         show = {
@@ -479,7 +482,7 @@ SENTENCE_KEYWORDS = frozenset(
     {
         "saldo", "balance", "credito", "negozi", "shops", "domanda", "apply", "stato",
         "status", "carta", "tessera", "card", "aiuto", "help", "lingua", "language", "menu",
-        "ricorso", "appeal",
+        "ricorso", "appeal", "resoconto", "rimborso", "rimborsi",
     }
 )  # fmt: skip
 # Words after NEGOZI in a sentence that are not a town: "negozi a Belforte", "shops in …".
@@ -561,6 +564,18 @@ _HELPED_WITH = frozenset({"saldo", "spesa", "buoni", "soldi", "balance", "shoppi
 _NEAR_WHAT = frozenset({"negozi", "negozio", "dove", "shops", "shop", "where"})
 # "Non voglio più messaggi", "stop non mandatemi più sms": STOP is a compliance word that
 # acts only alone, so a sentence asking it is told how.
+# A shopkeeper's questions: "quando mi paga il comune?", "quando arrivano i soldi?" (the
+# reimbursement; for a citizen the same words ask after their application), "quanto ho
+# incassato oggi?" (the statement), "vorrei un nuovo cassiere" (a cashier code).
+_WHEN = frozenset({"quando", "when"})
+_TOWN_PAYS = frozenset(
+    {"paga", "pagano", "pagate", "pagato", "rimborsa", "rimborso", "rimborsi", "bonifico",
+     "soldi", "arrivano", "pay", "pays", "paid", "reimburse", "reimbursement", "money"}
+)  # fmt: skip
+_TAKINGS = frozenset({"incassato", "incassati", "incasso", "incassi", "takings", "earned"})
+_TODAY = frozenset({"oggi", "today"})
+_CASHIER = frozenset({"cassiere", "cassiera", "cashier"})
+_ADD = frozenset({"nuovo", "nuova", "aggiungere", "aggiungi", "add", "new", "altro"})
 _MESSAGES = frozenset({"messaggi", "messaggio", "sms", "messages", "texts"})
 _NO_MORE = frozenset({"stop", "basta", "piu", "smettere", "smettete", "more", "unsubscribe"})
 
@@ -581,6 +596,12 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     pairs = set(pairwise(words))
     if said & _MESSAGES and said & _NO_MORE:
         return "stop_hint", ""
+    if said & _TAKINGS:
+        return "statement", "oggi" if said & _TODAY else ""
+    if said & _WHEN and said & _TOWN_PAYS:
+        return "reimbursement", ""
+    if said & _CASHIER and said & _ADD:
+        return "cashier", ""
     helper = said & _HELPER and said & _HELPED_WITH and not said & _NEAR_WHAT
     if said & _DELEGATION or pairs & _ON_BEHALF or helper:
         return "delegation", ""

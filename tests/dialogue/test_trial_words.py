@@ -10,7 +10,14 @@ from core.dialogue.menus import CITIZEN_HELP, FIRST_HELP, IN_ENGLISH, NOT_UNDERS
 from core.dialogue.render import render_plain
 from core.domain.messages import Money
 from tests.conftest import FakeClock
-from tests.dialogue.harness import Chat, msgids, open_till, outbox_of, town_with_open_window
+from tests.dialogue.harness import (
+    CASHIER_CODE,
+    Chat,
+    msgids,
+    open_till,
+    outbox_of,
+    town_with_open_window,
+)
 from tests.dialogue.test_apply import (
     APPLICANT,
     LIQUIDITY,
@@ -218,3 +225,24 @@ async def test_an_option_picked_in_words(core: Core) -> None:
         chat = Chat(core, phone)
         await chat.send("MENU")
         assert msgids(await chat.send(words)) == expected, words
+
+
+async def test_a_shopkeepers_questions_in_words(core: Core) -> None:
+    """Shops' trial: "quando mi paga il comune?", "quanto ho incassato oggi?" and "vorrei un
+    nuovo cassiere" got "Non ho capito." and the list of words."""
+    town = await make_town(core, citizens=1)
+    owner = Chat(core, town.shop_phone)
+    await owner.send("MENU")
+    for text in ("quando mi paga il comune?", "quando arrivano i soldi?", "il rimborso per favore"):
+        said = msgids(await owner.send(text))
+        assert said[0] == "To be reimbursed by the municipality: {amount}.", text
+    assert (
+        msgids(await owner.send("quanto ho incassato oggi?"))[0]
+        == "Today: {count} payment, {amount}."
+    )
+    await owner.expect("vorrei un nuovo cassiere", CASHIER_CODE)
+    await owner.send("ANNULLA")
+    # A citizen's "when does the money come" asks after their own application.
+    citizen = Chat(core, town.citizen_phones[0])
+    status = msgids(await citizen.send("STATO"))
+    assert msgids(await citizen.send("quando arrivano i soldi?")) == status
