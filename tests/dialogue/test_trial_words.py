@@ -246,3 +246,12 @@ async def test_a_shopkeepers_questions_in_words(core: Core) -> None:
     citizen = Chat(core, town.citizen_phones[0])
     status = msgids(await citizen.send("STATO"))
     assert msgids(await citizen.send("quando arrivano i soldi?")) == status
+
+
+async def test_a_polite_first_message_that_introduces_herself_applies(core: Core) -> None:
+    """User trial: with her name first the question was too long to be read."""
+    await town_with_open_window(core)
+    chat = Chat(core, "+393335550031")
+    text = "buongiorno sono la signora maria vorrei sapere come si fa per avere i buoni spesa"
+    replies = await chat.send(text)
+    assert (await chat.state())[0] == "apply", msgids(replies)
