@@ -314,6 +314,11 @@ async def test_the_declaration_in_the_applicants_words_sends_the_code(core: Core
     for text in ("DOMANDA", "1", APPLICANT, "2", "2", "2", "100", "0"):
         await chat.send(text)
     await chat.expect("0", SUMMARY, DECLARE)
+    # A message that is no answer: the options in words, not the summary again (three SMS).
+    replies = await chat.expect(
+        "boh non so", "Reply 1 to declare and send, 2 to change an answer, or ANNULLA."
+    )
+    assert SUMMARY not in msgids(replies)
     await chat.expect("Sì, dichiaro.", CODE)
     assert (await chat.state())[:2] == ("apply", "verify")
 

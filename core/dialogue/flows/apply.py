@@ -536,7 +536,9 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             "liquidity": Step(ask_liquidity, on_liquidity, to=("support", "summary")),
             "support": Step(ask_support, on_support, to=("rent", "summary")),
             "rent": Step(ask_rent, on_rent, to=("summary",)),
-            "summary": Step(ask_summary, on_summary, to=(VERIFY, "change")),
+            # After a message that is no answer, only the error (the options in words): the
+            # summary again costs three SMS each time, and was just read.
+            "summary": Step(ask_summary, on_summary, to=(VERIFY, "change"), again=False),
             "change": Step(ask_change, on_change, to=QUESTIONS),
             VERIFY: verify(),  # then the application is sent (or changed) and the flow ends
             "resume": resume(
