@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from core.dialogue.flows.citizen import movement_text
 from core.domain.application_csv import (
     APPLICATION_COLUMNS,
     decode_csv,
@@ -27,6 +28,8 @@ from core.services import (
     application_desk,
     back_office,
     cards,
+    ledger,
+    movements,
     phone_changes,
 )
 from core.services.applications import ApplicationInput
@@ -42,6 +45,9 @@ from office.security import operator_of
 from office.views.dashboard import phone_change_rows
 from office.views.forms import see_other
 from office.words import ACTION_NAMES, CHANNEL_NAMES, COLUMN_MEANINGS, DELIVERY_NAMES, Words
+
+# The latest movements of a citizen's account on their application's page.
+MOVEMENTS_ON_PAGE = 10
 
 ASSIGNMENT_NAMES = {
     "1": t("List 1"),
@@ -197,6 +203,17 @@ async def application_page(request: web.Request) -> web.Response:
             else []
         )
         lines = await uow.allocations.lines_for_application(app.id)
+        # What the citizen has left and spent, as their SALDO tells them: the desk's
+        # commonest question ("quanto mi resta?"). The movements (shops, days) are not
+        # shown to a viewer.
+        balance = await ledger.citizen_balance(uow, operator.municipality_id, citizen.id)
+        moves = (
+            await movements.citizen_movements(
+                uow, operator.municipality_id, citizen.id, MOVEMENTS_ON_PAGE
+            )
+            if operator.role != Role.VIEWER.value
+            else []
+        )
         entries = await activity.history_of(uow, operator.municipality_id, app.protocol)
         revocations = [
             act
@@ -250,6 +267,8 @@ async def application_page(request: web.Request) -> web.Response:
         "codice_fiscale": personal.codice_fiscale(operator, citizen.codice_fiscale),
         "phone": personal.phone(operator, citizen.phone),
         "tranches": tranches,
+        "balance": balance,
+        "movements": [words.text(movement_text(move, town.timezone)) for move in moves],
         "entries": history(words, app, lines, entries),
         "revocation_waiting": revocations[0] if revocations else None,
         # The remedy of an upheld appeal (core.services.appeal_remedy): its act, or its form.

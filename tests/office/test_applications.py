@@ -166,3 +166,17 @@ async def test_the_application_page_shows_the_decision_notice(towns: Towns) -> N
     assert "scrivi RICORSO e il motivo entro il" in page.text
     page = await clerk.get(f"/office/applications/{unreachable}")
     assert "consegna o spedisci la lettera di esito" in page.text
+
+
+async def test_the_application_page_shows_what_is_left_to_spend(towns: Towns) -> None:
+    """Office trial: a citizen asking at the desk "quanto mi resta?" could not be
+    answered: the page showed the amount allocated, not the balance nor what was spent."""
+    [protocol] = await apply(towns.bel, person(1))
+    await close_approve_credit(towns.bel, 150_00)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = unescape((await clerk.get(f"/office/applications/{protocol}")).text)
+    assert "Da spendere ora: 150,00\xa0€" in page
+    assert "+150,00\xa0€ accredito" in page  # the movement, as SALDO says it
+    viewer = await signed_in(towns.server, "bel.viewer")
+    page = unescape((await viewer.get(f"/office/applications/{protocol}")).text)
+    assert "Da spendere ora: 150,00\xa0€" in page and "accredito" not in page
