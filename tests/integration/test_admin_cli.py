@@ -178,7 +178,7 @@ def test_the_office_reads_italian(database: str, monkeypatch: pytest.MonkeyPatch
     code, output = invoke("admin", "window", "open", "BEL", "--days", "4")
     assert code == 0, output
     # Four days from now, Rome time, written the Italian way.
-    assert re.search(r"BEL: bando 1 aperto fino al \d\d/\d\d/\d{4} \d\d:\d\d\.", flat(output))
+    assert re.search(r"BEL: bando 1 aperto fino al \d\d/\d\d/\d{4} alle \d\d:\d\d\.", flat(output))
 
 
 def test_a_refusal_is_a_translated_sentence_with_its_code(

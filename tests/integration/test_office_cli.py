@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -18,6 +19,9 @@ from core.services import reimbursement
 from core.storage import models as m
 from tests.factories import make_cf, make_town, pay
 from tests.integration.test_admin_cli import invoke
+
+# A day the reimbursement may be ordered for (at most 90 days ahead): a month from today.
+EXECUTION_DATE = (date.today() + timedelta(days=30)).isoformat()
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
 
@@ -47,7 +51,7 @@ def town_with_a_payment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def test_reimburse_writes_sepa_file_once(town_with_a_payment: str, tmp_path: Path) -> None:
     target = tmp_path / "sepa.xml"
     code, output = invoke(
-        "admin", "reimburse", "TST", "--out", str(target), "--execution-date", "2099-01-02"
+        "admin", "reimburse", "TST", "--out", str(target), "--execution-date", EXECUTION_DATE
     )
     assert code == 0, output
     tree = ElementTree.parse(target)
@@ -61,7 +65,7 @@ def test_reimburse_writes_sepa_file_once(town_with_a_payment: str, tmp_path: Pat
         "--out",
         str(tmp_path / "again.xml"),
         "--execution-date",
-        "2099-01-02",
+        EXECUTION_DATE,
     )
     assert code == 2 and "nothing_due" in output
     assert not (tmp_path / "again.xml").exists()
@@ -88,7 +92,7 @@ def test_a_file_the_schema_refuses_is_never_written(
         "--out",
         str(target),
         "--execution-date",
-        "2099-01-02",
+        EXECUTION_DATE,
     )
     code, output = invoke(*arguments)
     assert code == 2, output
@@ -149,7 +153,7 @@ def test_reimburse_refuses_a_shop_name_sepa_cannot_write_naming_it(
     shop_id = asyncio.run(rename())
     target = tmp_path / "sepa.xml"
     arguments = ("admin", "reimburse", "TST", "--out", str(target))
-    code, output = invoke(*arguments, "--execution-date", "2099-01-02")
+    code, output = invoke(*arguments, "--execution-date", EXECUTION_DATE)
     assert code == 2, output
     assert "Traceback" not in output
     assert f"The name of shop {shop_id}, '🍞🥖', has no letter or digit" in output
@@ -171,7 +175,7 @@ def test_reimburse_refuses_a_shop_name_sepa_cannot_write_naming_it(
     assert code == 0, output
     assert "'🍞🥖' is now Forno Đặng" in output or "🍞🥖 is now Forno Đặng" in output
     # ... and the run pays it, the name transliterated.
-    code, output = invoke(*arguments, "--execution-date", "2099-01-02")
+    code, output = invoke(*arguments, "--execution-date", EXECUTION_DATE)
     assert code == 0, output
     tree = ElementTree.parse(target)
     assert tree.findtext(".//p:Cdtr/p:Nm", namespaces=NS) == "Forno Dang"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import stat
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,9 @@ from buonispesa.cli import _register, app
 from core.bootstrap import open_core
 from core.services import municipalities, operators, phone_changes
 from tests.factories import make_cf, make_town, pay
+
+# A day the reimbursement may be ordered for (at most 90 days ahead): a month from today.
+EXECUTION_DATE = (date.today() + timedelta(days=30)).isoformat()
 
 _register()
 runner = CliRunner()
@@ -84,7 +88,7 @@ def commands(tmp_path: Path, target: Path) -> dict[str, list[str]]:
         "report": ["admin", "report", "TST", *out],
         "export": ["admin", "applications", "export", "TST", str(target)],
         "privacy export": ["admin", "privacy", "export", "TST", make_cf(0), *out],
-        "reimburse": ["admin", "reimburse", "TST", "--execution-date", "2099-01-02", *out],
+        "reimburse": ["admin", "reimburse", "TST", "--execution-date", EXECUTION_DATE, *out],
         # Printed by the manager who approved it; a refused write must not use up the print.
         "card": ["admin", "card", "TST", make_cf(1), "--by", "tst.manager", *out],
     }
