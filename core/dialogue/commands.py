@@ -578,7 +578,9 @@ _TOWN_PAYS = frozenset(
 _TAKINGS = frozenset({"incassato", "incassati", "incasso", "incassi", "takings", "earned"})
 _TODAY = frozenset({"oggi", "today"})
 _CASHIER = frozenset({"cassiere", "cassiera", "cashier"})
-_ADD = frozenset({"nuovo", "nuova", "aggiungere", "aggiungi", "add", "new", "altro"})
+# Adding a person, not "il cassiere mi chiede un nuovo codice" (a customer at the till).
+_ADD = frozenset({"aggiungere", "aggiungi", "add"})
+_NEW_CASHIER = {("nuovo", "cassiere"), ("nuova", "cassiera"), ("new", "cashier")}
 _MESSAGES = frozenset({"messaggi", "messaggio", "sms", "messages", "texts"})
 _NO_MORE = frozenset({"stop", "basta", "piu", "smettere", "smettete", "more", "unsubscribe"})
 
@@ -603,7 +605,7 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return "statement", "oggi" if said & _TODAY else ""
     if said & _WHEN and said & _TOWN_PAYS:
         return "reimbursement", ""
-    if said & _CASHIER and said & _ADD:
+    if (said & _CASHIER and said & _ADD) or pairs & _NEW_CASHIER:
         return "cashier", ""
     helper = said & _HELPER and said & _HELPED_WITH and not said & _NEAR_WHAT
     if said & _DELEGATION or pairs & _ON_BEHALF or helper:

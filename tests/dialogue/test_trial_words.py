@@ -242,8 +242,11 @@ async def test_a_shopkeepers_questions_in_words(core: Core) -> None:
     )
     await owner.expect("vorrei un nuovo cassiere", CASHIER_CODE)
     await owner.send("ANNULLA")
-    # A citizen's "when does the money come" asks after their own application.
+    # A citizen's "when does the money come" asks after their own application, and a
+    # customer's word about the cashier is no request for a cashier code.
     citizen = Chat(core, town.citizen_phones[0])
+    said = msgids(await citizen.send("il cassiere mi chiede un nuovo codice"))
+    assert "Only the owner of a shop can add cashiers." not in said
     status = msgids(await citizen.send("STATO"))
     assert msgids(await citizen.send("quando arrivano i soldi?")) == status
 
