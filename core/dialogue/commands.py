@@ -565,8 +565,6 @@ _ON_BEHALF = {("per", "conto"), ("on", "behalf")}
 _HELPER = frozenset({"vicino", "vicina", "badante", "neighbour", "neighbor", "caregiver"})
 _HELPED_WITH = frozenset({"saldo", "spesa", "buoni", "soldi", "balance", "shopping", "vouchers"})
 _NEAR_WHAT = frozenset({"negozi", "negozio", "dove", "shops", "shop", "where"})
-# "Non voglio più messaggi", "stop non mandatemi più sms": STOP is a compliance word that
-# acts only alone, so a sentence asking it is told how.
 # A shopkeeper's questions: "quando mi paga il comune?", "quando arrivano i soldi?" (the
 # reimbursement; for a citizen the same words ask after their application), "quanto ho
 # incassato oggi?" (the statement), "vorrei un nuovo cassiere" (a cashier code).
@@ -581,6 +579,8 @@ _CASHIER = frozenset({"cassiere", "cassiera", "cashier"})
 # Adding a person, not "il cassiere mi chiede un nuovo codice" (a customer at the till).
 _ADD = frozenset({"aggiungere", "aggiungi", "add"})
 _NEW_CASHIER = {("nuovo", "cassiere"), ("nuova", "cassiera"), ("new", "cashier")}
+# "Non voglio più messaggi", "stop non mandatemi più sms": STOP is a compliance word that
+# acts only alone, so a sentence asking it is told how.
 _MESSAGES = frozenset({"messaggi", "messaggio", "sms", "messages", "texts"})
 _NO_MORE = frozenset({"stop", "basta", "piu", "smettere", "smettete", "more", "unsubscribe"})
 

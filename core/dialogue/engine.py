@@ -25,7 +25,7 @@ from core.dialogue.flows import community as community_chat
 from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
 from core.dialogue.flows.shop_finder import near
 from core.dialogue.inbound import Channel, Checkout, Inbound
-from core.dialogue.languages import written_in, written_language
+from core.dialogue.languages import written_language
 from core.dialogue.menus import (
     IN_ENGLISH,
     offer_languages,
@@ -33,6 +33,7 @@ from core.dialogue.menus import (
     say_help,
     show_menu,
     welcome,
+    wrote_english,
 )
 from core.dialogue.plain_turn import MAX_ADDRESS, PlainTurn, routed
 from core.dialogue.state import ChatMemory, FlowState, load, memory_to_save
@@ -361,8 +362,8 @@ class DialogueEngine:
             # A wrong answer: explained, and the conversation stays on its step. Written in
             # English to an Italian chat ("sorry, can you write in English?"), the way to
             # English follows the error, which its writer may not read.
-            english = turn.language != "en" and written_in(inbound.text) == "en"
-            turn.say(*wrong.texts, *((IN_ENGLISH,) if english else ()), request=wrong.request)
+            english = (IN_ENGLISH,) if wrote_english(turn) else ()
+            turn.say(*wrong.texts, *english, request=wrong.request)
             if command is None and at[1] is not None and (turn.flow, turn.step) == at:
                 await self._ask_again(turn, inp, pause >= LONG_PAUSE)
 

@@ -227,6 +227,12 @@ def first_help_said(options: Sequence[Offered]) -> bool:
     return [option.k for option in options] == list(FIRST_HELP_KEYS)
 
 
+def wrote_english(turn: Turn) -> bool:
+    """Whether the message is written in English to a chat that speaks another language:
+    its writer hears the way to English (IN_ENGLISH)."""
+    return turn.language != "en" and written_in(turn.inbound.text) == "en"
+
+
 async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = False) -> None:
     """The help; outside a request, a number typed next picks the help's word in that place
     (inside one, the question asked again keeps its own numbers). By SMS a citizen outside
@@ -251,7 +257,7 @@ async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = Fals
     else:
         texts, keys = help_of(shop=shop, community=community_on(turn))
     if turn.is_sms:
-        english = turn.language == "it" and written_in(turn.inbound.text) == "en"
+        english = wrote_english(turn)
         # "Non ho capito." is Italian to someone who wrote English: the way to English
         # says more to them, in its place.
         extra = IN_ENGLISH if english else None if understood else NOT_UNDERSTOOD

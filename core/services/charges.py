@@ -904,7 +904,7 @@ async def _tell_owner_locked(
     owners = [
         member
         for member in await uow.shops.members_of(shop.id)
-        if member.role == MemberRole.OWNER and member.address != address
+        if member.role == MemberRole.OWNER.value and member.address != address
     ]
     if not owners:
         return

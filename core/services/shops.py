@@ -112,7 +112,8 @@ async def _refuse_someone_elses(
     told first, in this transaction: a chat turn commits after a refusal it says. (An IBAN
     is not checked: a copy paid to the shop's own account takes nobody's money.)"""
     for shop in await uow.shops.with_vat_number(vat_number):
-        owners = [x for x in await uow.shops.members_of(shop.id) if x.role == MemberRole.OWNER]
+        members = await uow.shops.members_of(shop.id)
+        owners = [x for x in members if x.role == MemberRole.OWNER.value]
         if any((x.channel, x.address) == (channel, address) for x in owners):
             continue
         await notify_owners(
