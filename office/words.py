@@ -199,7 +199,7 @@ ACTION_NAMES = {
     "appeal.upheld": t("appeal upheld"),
     "appeal.rejected": t("appeal rejected"),
     "privacy.erase": t("person erased (right to erasure): data replaced by a pseudonym"),
-    "export.download": t("file of personal data downloaded"),
+    "export.download": t("file of personal data downloaded or written by a command"),
 }
 # The activity log's Before and After values, by their stored key (the page only: the CSV
 # and .xlsx keep the stored JSON). A key without a label here shows as it is.

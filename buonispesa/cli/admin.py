@@ -14,7 +14,9 @@ from rich.table import Table
 from buonispesa.cli import app
 from buonispesa.cli.common import (
     EXIT_BAD_INPUT,
+    ByOption,
     OfficeConsole,
+    cli_actor,
     err,
     fail,
     lock_text,
@@ -462,11 +464,12 @@ WindowOption = Annotated[
 
 @applications_app.command("export")
 def applications_export(
-    code: str, file: Path, force: Force = False, window: WindowOption = None
+    code: str, file: Path, force: Force = False, window: WindowOption = None, by: ByOption = None
 ) -> None:
-    """Export a window's applications as CSV (the README's applications columns)."""
+    """Export a window's applications as CSV (the README's applications columns). The
+    office's activity log keeps who wrote which file, with how many rows."""
     from core.domain.application_csv import ApplicationRow, write_applications_csv
-    from core.services import allocation, municipalities
+    from core.services import activity, allocation, municipalities
 
     target = OutFile(file, force=force, personal=True)
     target.check()
@@ -493,6 +496,9 @@ def applications_export(
                 )
                 for app_, citizen in pairs
             ]
+            await activity.exported(
+                uow, town.id, cli_actor(by), file.name, rows=len(rows), masked=False, now=core.now()
+            )
         return rows
 
     rows = run_with_core(work)
@@ -566,10 +572,12 @@ def allocate_cmd(
     out_file: Annotated[Path, typer.Option("--out", help="Allocation CSV to write")],
     force: Force = False,
     window: WindowOption = None,
+    by: ByOption = None,
 ) -> None:
-    """What the next tranche of a window would give with this budget. Writes nothing."""
+    """What the next tranche of a window would give with this budget. Approves nothing; the
+    file (codici fiscali) is in the office's activity log."""
     from core.domain.application_csv import write_allocation_csv
-    from core.services import allocation, municipalities
+    from core.services import activity, allocation, municipalities
 
     target = OutFile(out_file, force=force, personal=True)
     target.check()
@@ -579,6 +587,15 @@ def allocate_cmd(
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             result = await allocation.simulate(uow, town, cents, window)
+            await activity.exported(
+                uow,
+                town.id,
+                cli_actor(by),
+                out_file.name,
+                rows=len(result),
+                masked=False,
+                now=core.now(),
+            )
         target.write(write_allocation_csv((item.line, item.codice_fiscale) for item in result))
         _summary([item.line for item in result], cents)
         out.print(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console, ConsoleDimensions
@@ -110,6 +110,16 @@ def operator_name(given: str | None) -> str:
         return getpass.getuser()[:80]
     except (OSError, KeyError):
         return "unknown"
+
+
+ByOption = Annotated[
+    str | None, typer.Option("--by", help="Who acts (default: BUONISPESA_OPERATOR or the user)")
+]
+
+
+def cli_actor(by: str | None) -> str:
+    """The activity log's actor for a command: cli:<who ran it>."""
+    return f"cli:{operator_name(by)}"
 
 
 def lock_text(lock: ShopLockState | None) -> str:

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from buonispesa.cli.admin import Force, WindowOption, admin, money, out, run_with_core
-from buonispesa.cli.common import fail, operator_name, say
+from buonispesa.cli.common import ByOption, cli_actor, fail, say
 from buonispesa.cli.outfile import OutFile
 from core.domain.messages import Moment, Money, t, tn
 
@@ -30,16 +30,6 @@ appeals_app = typer.Typer(
 )
 admin.add_typer(audit_app, name="audit")
 admin.add_typer(appeals_app, name="appeals")
-ByOption = Annotated[
-    str | None, typer.Option("--by", help="Who acts (default: BUONISPESA_OPERATOR or the user)")
-]
-
-
-def cli_actor(by: str | None) -> str:
-    """The activity log's actor for a command: cli:<who ran it>."""
-    return f"cli:{operator_name(by)}"
-
-
 admin.add_typer(privacy_app, name="privacy")
 
 
@@ -216,18 +206,32 @@ def audit_recover(
     code: str,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write a CSV file")] = None,
     force: Force = False,
+    by: ByOption = None,
 ) -> None:
-    """Sums to recover: revoked applications and what their citizens had already spent."""
-    from core.services import audit, municipalities
+    """Sums to recover: revoked applications and what their citizens had already spent. A
+    file written (--out) is in the office's activity log, as the office's download is."""
+    from core.services import activity, audit, municipalities
 
-    target = None if out_file is None else OutFile(out_file, force=force)
+    # The reasons of revocations may say things about people: owner-only, as the others.
+    target = None if out_file is None else OutFile(out_file, force=force, personal=True)
     if target is not None:
         target.check()
 
     async def work(core: Core) -> list[audit.ToRecover]:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            return await audit.sums_to_recover(uow, town)
+            found = await audit.sums_to_recover(uow, town)
+            if out_file is not None:
+                await activity.exported(
+                    uow,
+                    town.id,
+                    cli_actor(by),
+                    out_file.name,
+                    rows=len(found),
+                    masked=False,
+                    now=core.now(),
+                )
+            return found
 
     rows = run_with_core(work)
     if target is not None:
@@ -444,9 +448,11 @@ def privacy_export(
     codice_fiscale: str,
     out_file: Annotated[Path, typer.Option("--out", help="JSON file to write")],
     force: Force = False,
+    by: ByOption = None,
 ) -> None:
-    """Everything held about one person (right of access), as JSON."""
-    from core.services import municipalities, privacy
+    """Everything held about one person (right of access), as JSON; who wrote it is in the
+    office's activity log."""
+    from core.services import activity, municipalities, privacy
 
     target = OutFile(out_file, force=force, personal=True)
     target.check()
@@ -454,7 +460,11 @@ def privacy_export(
     async def work(core: Core) -> dict[str, object]:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            return await privacy.export_citizen(uow, town, codice_fiscale)
+            data = await privacy.export_citizen(uow, town, codice_fiscale)
+            await activity.exported(
+                uow, town.id, cli_actor(by), out_file.name, rows=1, masked=False, now=core.now()
+            )
+            return data
 
     data = run_with_core(work)
     target.write(json.dumps(data, ensure_ascii=False, indent=2))

@@ -62,16 +62,25 @@ async def by_operator(
     )
 
 
-async def downloaded(
-    uow: UnitOfWork, operator: m.Operator, file: str, *, rows: int, masked: bool, now: datetime
+async def exported(
+    uow: UnitOfWork,
+    municipality_id: int,
+    by: Actor,
+    file: str,
+    *,
+    rows: int,
+    masked: bool,
+    now: datetime,
 ) -> m.ActivityEntry:
-    """A table of people's data left the office as a file (the applications with codice
-    fiscale and phone, a tranche's allocation, the sums to recover): who took it, when,
-    which file and how many rows, so a leak can be traced to a download. Committed here,
-    since a download changes nothing else."""
-    entry = await by_operator(
+    """A table of people's data left the database as a file (the applications with codice
+    fiscale and phone, a tranche's allocation, the sums to recover, one person's data):
+    downloaded from the office or written by a command's `--out`. Who took it, when, which
+    file and how many rows, so a leak can be traced to its file. Committed here, since an
+    export changes nothing else."""
+    entry = await by_actor(
         uow,
-        operator,
+        municipality_id,
+        by,
         "export.download",
         now=now,
         subject=file,

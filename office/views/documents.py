@@ -39,8 +39,9 @@ async def personal_file(
     which file, how many rows) in the transaction that read it."""
     response = table.response(request.match_info["format"])
     file = f"{table.name}.{'xlsx' if request.match_info['format'] == 'xlsx' else 'csv'}"
-    await activity.downloaded(
+    await activity.exported(
         uow,
+        operator.municipality_id,
         operator,
         file,
         rows=len(table.rows),

@@ -4,6 +4,7 @@ exit 2 before anything changes; `--force` overwrites; personal data is written 0
 from __future__ import annotations
 
 import asyncio
+import os
 import stat
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 
 from buonispesa.cli import _register, app
 from core.bootstrap import open_core
-from core.services import municipalities, operators, phone_changes
+from core.services import activity, municipalities, operators, phone_changes
 from tests.factories import make_cf, make_town, pay
 
 # A day the reimbursement may be ordered for (at most 90 days ahead): a month from today.
@@ -146,3 +147,58 @@ def test_personal_data_is_readable_by_its_owner_only(name: str, town: str, tmp_p
 def test_a_folder_given_as_the_file_is_refused(town: str, tmp_path: Path) -> None:
     code, output, error = run(["admin", "report", "TST", "--out", str(tmp_path), "--force"])
     assert error is None and code == 2 and "is a folder" in output
+
+
+# The files of people's data read from the database, as the activity log names them.
+LOGGED = {"allocate": 3, "export": 3, "privacy export": 1}
+
+
+async def _exports(url: str) -> list[tuple[str, str, object]]:
+    core = await open_core(url)
+    try:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, "TST")
+            logged = await activity.entries(uow, town.id)
+    finally:
+        await core.close()
+    return [
+        (entry.actor, entry.subject, (entry.after or {}).get("rows"))
+        for entry in logged
+        if entry.action == "export.download"
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(LOGGED))
+def test_a_file_of_personal_data_is_in_the_activity_log(
+    name: str, town: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BUONISPESA_OPERATOR", "anna.rossi")
+    target = tmp_path / "people.csv"
+    code, output, error = run(commands(tmp_path, target)[name])
+    assert error is None and code == 0, output
+    url = os.environ["BUONISPESA_DATABASE_URL"]
+    assert asyncio.run(_exports(url)) == [("cli:anna.rossi", "people.csv", LOGGED[name])]
+
+
+def test_a_refused_file_is_not_logged(town: str, tmp_path: Path) -> None:
+    target = tmp_path / "people.csv"
+    target.write_text("keep me", encoding="utf-8")
+    code, output, _ = run(commands(tmp_path, target)["export"])
+    assert code == 2, output
+    assert asyncio.run(_exports(os.environ["BUONISPESA_DATABASE_URL"])) == []
+
+
+def test_the_sums_to_recover_written_are_logged_with_who_wrote_them(
+    town: str, tmp_path: Path
+) -> None:
+    target = tmp_path / "recover.csv"
+    code, output, error = run(
+        ["admin", "audit", "recover", "TST", "--out", str(target), "--by", "m.bianchi"]
+    )
+    assert error is None and code == 0, output
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    url = os.environ["BUONISPESA_DATABASE_URL"]
+    assert asyncio.run(_exports(url)) == [("cli:m.bianchi", "recover.csv", 0)]
+    # Shown on screen, nothing leaves the database: nothing to log.
+    assert run(["admin", "audit", "recover", "TST"])[0] == 0
+    assert len(asyncio.run(_exports(url))) == 1
