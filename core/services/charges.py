@@ -45,7 +45,6 @@ from core.services.outbox import (
     Payer,
     citizen_channel,
     notify,
-    notify_members,
     notify_payer,
     notify_shop,
     notify_till,
@@ -53,6 +52,7 @@ from core.services.outbox import (
     seal_payload,
 )
 from core.services.shop_rights import acting_member, check_shop_can_charge
+from core.services.shops import notify_owners
 from core.services.transactions import retrying
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -901,13 +901,6 @@ async def _tell_owner_locked(
     code: a cashier guessing codes stops the whole shop, and only the owner can remove
     them. The till itself was answered already."""
     channel, _, address = (typed_by or "").partition(":")
-    owners = [
-        member
-        for member in await uow.shops.members_of(shop.id)
-        if member.role == MemberRole.OWNER.value and member.address != address
-    ]
-    if not owners:
-        return
     where = chat_label(channel, address) if address else "?"
     if lock is ShopLock.OFFICE:
         text = t(
@@ -923,7 +916,7 @@ async def _tell_owner_locked(
             where=where,
             until=Moment(shop.locked_until or now),
         )
-    await notify_members(uow, shop, owners, Reply.of(text), now)
+    await notify_owners(uow, shop, Reply.of(text), now, except_chat=(channel, address))
 
 
 async def _tell_void(

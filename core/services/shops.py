@@ -327,9 +327,21 @@ async def accept_invite(
     return shop
 
 
-async def notify_owners(uow: UnitOfWork, shop: m.Shop, reply: Reply, now: datetime) -> int:
-    """Tell the shop's owner(s), in the language of their chat, through the outbox."""
-    owners = [x for x in await uow.shops.members_of(shop.id) if x.role == MemberRole.OWNER.value]
+async def notify_owners(
+    uow: UnitOfWork,
+    shop: m.Shop,
+    reply: Reply,
+    now: datetime,
+    *,
+    except_chat: tuple[str, str] | None = None,
+) -> int:
+    """Tell the shop's owner(s), in the language of their chat, through the outbox; not the
+    chat `except_chat` (channel, address), which was answered already."""
+    owners = [
+        member
+        for member in await uow.shops.members_of(shop.id)
+        if member.role == MemberRole.OWNER.value and (member.channel, member.address) != except_chat
+    ]
     return await notify_members(uow, shop, owners, reply, now)
 
 
