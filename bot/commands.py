@@ -29,6 +29,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("carta", "card", t("Your card with the QR code, to print")),
     Command("lingua", "language", t("Change language")),
     Command("aiuto", "help", t("What this bot can do")),
+    Command("ufficio", "office", t("How to reach the social services")),
     Command("stop", "stop", t("Stop the messages")),
 )
 

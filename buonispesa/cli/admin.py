@@ -31,7 +31,7 @@ from buonispesa.cli.progress import progress
 from buonispesa.cli.refusals import describe, refusal
 from core.domain.allocation import AllocationLine, allocate
 from core.domain.errors import DomainError, InvalidAmount, PolicyError
-from core.domain.messages import Moment, Money, t, tn
+from core.domain.messages import Moment, Money, Text, t, tn
 from core.domain.money import parse_euro
 from core.domain.policy import Policy, default_policy, load_policy
 from core.domain.shops import ShopCategory
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from core.domain.application_csv import ApplicationRow
     from core.services.allocation import CreditResult
     from core.services.applications import ImportRowError
+    from core.storage import models as m
     from core.storage.uow import UnitOfWork
 
 out = OfficeConsole()
@@ -238,15 +239,20 @@ def municipality_set(
     privacy_url: Annotated[
         str | None, typer.Option(help="Address of its privacy notice ('' removes)")
     ] = None,
+    office_contact: Annotated[
+        str | None,
+        typer.Option(help="How citizens reach the office, said by UFFICIO ('' removes)"),
+    ] = None,
 ) -> None:
     """Correct a municipality: only the options given change; all are checked first."""
     from core.services import municipalities
 
-    if all(value is None for value in (name, iban, bic, policy, sms_number, privacy_url)):
+    given = (name, iban, bic, policy, sms_number, privacy_url, office_contact)
+    if all(value is None for value in given):
         fail(
             t(
                 "Nothing to change: give at least one of --name, --iban, --bic, --policy, "
-                "--sms-number, --privacy-url."
+                "--sms-number, --privacy-url, --office-contact."
             )
         )
     policy_text = None
@@ -265,8 +271,11 @@ def municipality_set(
                 iban=iban,
                 bic=bic,
                 privacy_url=privacy_url,
+                office_contact=office_contact,
             )
             await uow.commit()
+            if office_contact is not None:
+                out.print(say(_office_contact_text(town)), markup=False)
             out.print(
                 say(
                     t(
@@ -284,6 +293,12 @@ def municipality_set(
             )
 
     run_with_core(work)
+
+
+def _office_contact_text(town: m.Municipality) -> Text:
+    if town.office_contact:
+        return t("UFFICIO now answers: {contact}", contact=town.office_contact)
+    return t("UFFICIO now answers: ask at the town hall (no contact recorded).")
 
 
 @municipality_app.command("privacy-url")

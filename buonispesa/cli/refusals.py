@@ -88,6 +88,11 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     Refusal.MUNICIPALITY_BAD_PRIVACY_URL: lambda p: t(
         "This is not a web address: write it in full, e.g. https://www.comune.example.it/privacy."
     ),
+    Refusal.MUNICIPALITY_BAD_OFFICE_CONTACT: lambda p: t(
+        "The office's contact must be one line of at most {limit} characters that an SMS can "
+        "carry (no emoji), e.g. 0733 905 111, lun-ven 9-12.",
+        limit=int(str(p["limit"])),
+    ),
     Refusal.MUNICIPALITY_EXISTS: lambda p: t(
         "A municipality with code {code} already exists.", code=str(p["code"])
     ),

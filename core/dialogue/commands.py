@@ -28,6 +28,7 @@ from core.dialogue.menus import (
     is_shop_member,
     offer_languages,
     say_help,
+    say_office_contact,
     show_menu,
     welcome,
 )
@@ -118,6 +119,12 @@ KEYWORDS: dict[str, str] = {
     "give": "give",
     "buoni": "vouchers",
     "vouchers": "vouchers",
+    "ufficio": "office",
+    "office": "office",
+    "contatti": "office",
+    "contatto": "office",
+    "contact": "office",
+    "contacts": "office",
     "altri": "more",
     "more": "more",
     "avanti": "more",
@@ -180,6 +187,19 @@ PHRASES: dict[str, str] = {
     "non ho capito": "help",
     "cosa devo fare": "help",
     "come funziona": "help",
+    # Asking for a person: how to reach the office (UFFICIO).
+    "voglio parlare con qualcuno": "office",
+    "posso parlare con qualcuno": "office",
+    "vorrei parlare con qualcuno": "office",
+    "chi posso chiamare": "office",
+    "numero del comune": "office",
+    "telefono del comune": "office",
+    "numero dellufficio": "office",
+    "telefono dellufficio": "office",
+    "come contatto il comune": "office",
+    "come contatto lufficio": "office",
+    "servizi sociali": "office",
+    "assistente sociale": "office",
     # English
     "how much do i have left": "balance",
     "how much have i got left": "balance",
@@ -194,6 +214,10 @@ PHRASES: dict[str, str] = {
     "i do not understand": "help",
     "what do i do": "help",
     "how does it work": "help",
+    "i want to talk to someone": "office",
+    "can i talk to someone": "office",
+    "who can i call": "office",
+    "social services": "office",
 }
 # Commands that count only as the keyword itself (with punctuation or an emoji around it):
 # STOP is a compliance word, never read out of other words.
@@ -447,6 +471,10 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         )
     elif name == "delegation":
         turn.say(DELEGATION)
+    elif name == "office":
+        reminder = await interrupt(turn)
+        say_office_contact(turn)
+        remind(turn, reminder)
     elif name == "stop_hint":
         turn.say(
             t(
@@ -655,7 +683,7 @@ def in_sentence(text: str | None) -> tuple[str, str] | None:
 # nothing to cancel, and a town is picked from the list.
 RUN_ON_TYPO = frozenset(
     {"help", "menu", "balance", "status", "card", "shops", "language", "statement",
-     "reimbursement", "more"}
+     "reimbursement", "more", "office"}
 )  # fmt: skip
 NEVER_ON_TYPO = frozenset({"stop", "start", "cancel", "leave", "town"})
 # Words that mean something only at a shop's till, or where community vouchers are on:

@@ -23,6 +23,7 @@ ITALIAN_KEYWORDS = frozenset(
         "ricorsi", "stato", "paga", "incassa", "storno", "storna", "resoconto", "estratto",
         "rimborso", "rimborsi", "cassiere", "cassieri", "invito", "registra", "negoziante",
         "esercente", "comune", "compra", "dona", "regala", "buoni", "altri", "avanti",
+        "ufficio", "contatti", "contatto",
     }
 )  # fmt: skip
 ENGLISH_KEYWORDS = frozenset(
@@ -31,7 +32,7 @@ ENGLISH_KEYWORDS = frozenset(
         "balance", "card", "shops", "shop", "apply", "appeal", "status", "pay", "charge",
         "refund", "statement", "reimbursement", "reimbursements", "cashier", "cashiers",
         "join", "register", "shopkeeper", "town", "buy", "donate", "give", "vouchers",
-        "more", "next",
+        "more", "next", "office", "contact", "contacts",
     }
 )  # fmt: skip
 # Words of both languages, or of none: they say nothing about the language.

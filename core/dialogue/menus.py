@@ -38,7 +38,7 @@ COMMUNITY_HELP = t("Shop vouchers: COMPRA, REGALA, BUONI. DONA gives to the town
 # contact of the office, so none is invented), and the way to every word one step away.
 FIRST_HELP = t(
     "SALDO: what you have left. NEGOZI: where to spend. DOMANDA: to get vouchers. To talk to "
-    "someone: your municipality's social services. More words: AIUTO."
+    "someone: UFFICIO. More words: AIUTO."
 )
 NOT_UNDERSTOOD = t("I did not understand.")
 # Said in English in either language, to someone who wrote to an Italian chat in English.
@@ -67,7 +67,7 @@ CITIZEN_HELP_COMMUNITY_KEYS = (*CITIZEN_HELP_KEYS, "buy", "give", "vouchers", "d
 SHOP_HELP_KEYS = ("charge", "refund", "statement", "reimbursement", "cashier", "menu")
 # After the first help a number picks its words too, and "help" marks it as said: AIUTO
 # written next gives every word (CITIZEN_HELP).
-FIRST_HELP_KEYS = ("balance", "shops", "apply", "help")
+FIRST_HELP_KEYS = ("balance", "shops", "apply", "office", "help")
 
 
 # Pure pieces of the menus and the help, over state already loaded: the general path
@@ -315,6 +315,22 @@ def offer_towns(turn: Turn, towns: list[tuple[int, str]]) -> None:
         t("Which municipality do you live in (or work in)?"),
         options=[Option(f"town:{town_id}", t("{town}", town=name)) for town_id, name in towns],
     )
+
+
+def say_office_contact(turn: Turn) -> None:
+    """UFFICIO: how to reach the social-services office, as the office wrote it (`admin
+    municipality set --office-contact`); without it, the town hall."""
+    contact = turn.town.office_contact
+    if contact:
+        turn.say(t("Social services of {town}: {contact}", town=turn.town.name, contact=contact))
+    else:
+        turn.say(
+            t(
+                "Social services of {town}: ask at the town hall, they will tell you how to "
+                "reach them.",
+                town=turn.town.name,
+            )
+        )
 
 
 def privacy_question(turn: Turn, options: list[Option] | tuple[Option, ...]) -> Text:

@@ -104,6 +104,7 @@ class Refusal(StrEnum):
     MUNICIPALITY_BAD_CODE = "municipality.bad_code"
     MUNICIPALITY_BAD_NAME = "municipality.bad_name"
     MUNICIPALITY_BAD_PRIVACY_URL = "municipality.bad_privacy_url"
+    MUNICIPALITY_BAD_OFFICE_CONTACT = "municipality.bad_office_contact"
     MUNICIPALITY_EXISTS = "municipality.exists"
     MUNICIPALITY_NOT_FOUND = "municipality.not_found"
     MUNICIPALITY_SMS_NUMBER_TAKEN = "municipality.sms_number_taken"

@@ -7,6 +7,7 @@ from functools import lru_cache
 from importlib import resources
 from urllib.parse import urlsplit
 
+from core.domain import gsm7
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.identity import normalize_bic, normalize_iban, normalize_phone
 from core.domain.policy import DEFAULT_POLICY_RESOURCE, INT_RANGES, Policy, parse_policy
@@ -93,10 +94,11 @@ async def update_municipality(
     iban: str | None = None,
     bic: str | None = None,
     privacy_url: str | None = None,
+    office_contact: str | None = None,
 ) -> m.Municipality:
     """Correct a municipality: only what is given changes, everything checked first (nothing
-    is written when one value is wrong). An empty IBAN, BIC, SMS number or privacy address
-    removes it; a name cannot be empty."""
+    is written when one value is wrong). An empty IBAN, BIC, SMS number, privacy address or
+    office contact removes it; a name cannot be empty."""
     town = await require(uow, code)
     changes: dict[str, str | None] = {}
     if name is not None:
@@ -110,6 +112,8 @@ async def update_municipality(
         changes["iban"] = normalize_iban(iban) if iban.strip() else None
     if bic is not None:
         changes["bic"] = normalize_bic(bic) if bic.strip() else None
+    if office_contact is not None:
+        changes["office_contact"] = check_office_contact(office_contact)
     if privacy_url is not None:
         await set_privacy_url(uow, code, privacy_url)
     for field, value in changes.items():
@@ -195,6 +199,22 @@ async def set_privacy_url(uow: UnitOfWork, code: str, url: str | None) -> m.Muni
             raise Conflict(Refusal.MUNICIPALITY_BAD_PRIVACY_URL, url=value[:80])
     town.privacy_url = value
     return town
+
+
+# UFFICIO's answer names the town and this: with the longest town name it still fits one SMS.
+MAX_OFFICE_CONTACT = 90
+
+
+def check_office_contact(text: str) -> str | None:
+    """How citizens reach the office, as the office writes it ("0733 905 111, lun-ven 9-12"):
+    one line an SMS carries in GSM-7 (an emoji would make every answer that names it cost
+    two or three SMS), at most MAX_OFFICE_CONTACT characters; "" removes it."""
+    value = " ".join(text.split())
+    if not value:
+        return None
+    if len(value) > MAX_OFFICE_CONTACT or not gsm7.is_gsm7(value):
+        raise Conflict(Refusal.MUNICIPALITY_BAD_OFFICE_CONTACT, limit=MAX_OFFICE_CONTACT)
+    return value
 
 
 async def all_towns(uow: UnitOfWork) -> list[m.Municipality]:

@@ -96,6 +96,8 @@ class Municipality(Base):
     created_at: Mapped[datetime]
     # The municipality's privacy notice (GDPR art. 13), linked from the application's consent.
     privacy_url: Mapped[str | None] = mapped_column(String(300), default=None)
+    # How citizens reach the social-services office (a phone, hours, where): UFFICIO says it.
+    office_contact: Mapped[str | None] = mapped_column(String(100), default=None)
     # Community vouchers and donations from the chat (`admin municipality community`).
     community_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 

@@ -35,6 +35,10 @@ SAMPLES: dict[str, Param] = {
     "town": "San Valentino in Abruzzo Citeriore",  # the longest name of an Italian comune
     "address": "Via Vittorio Emanuele II 123, angolo Via Garibaldi",  # 50, the limit
     "postcode": "62020",
+    # The office's contact, 90 characters: the limit of `admin municipality set --office-contact`.
+    "contact": (
+        "0733 905 111 o 0733 905 112, lun-ven 9-12, mar e gio 15-17, Piazza Umberto I 14, primo pi."
+    ),
     "protocol": "SAN-2026-000123",
     "code": "ABCDEFGHJK",  # cashier codes have 10 characters, payment codes 6 digits
     "cf": "RSSMRA85T10A562S",

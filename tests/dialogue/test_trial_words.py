@@ -8,7 +8,7 @@ from core.bootstrap import Core
 from core.dialogue.commands import DELEGATION, LANGUAGE_DONE
 from core.dialogue.menus import CITIZEN_HELP, FIRST_HELP, IN_ENGLISH, NOT_UNDERSTOOD, SHOP_HELP
 from core.dialogue.render import render_plain
-from core.domain.messages import Money
+from core.domain.messages import Money, t
 from tests.conftest import FakeClock
 from tests.dialogue.harness import (
     CASHIER_CODE,
@@ -31,17 +31,20 @@ from tests.dialogue.test_shop import ASK_CODE, CITIZEN_CODE_ABOVE_BALANCE
 from tests.factories import make_town
 
 BALANCE = "Your balance: {balance}."
+NO_CONTACT = t(
+    "Social services of {town}: ask at the town hall, they will tell you how to reach them."
+)
 WAITING = (
     "{shop} asks {amount} and waits for the code: if you agree, tell it to the cashier; if "
     "not, write ANNULLA."
 )
 FIRST_HELP_IT = (
     "SALDO: quanto ti resta. NEGOZI: dove spendere. DOMANDA: avere i buoni. Per parlare con "
-    "qualcuno: servizi sociali del Comune. Altre parole: AIUTO."
+    "qualcuno: UFFICIO. Altre parole: AIUTO."
 )
 FIRST_HELP_EN = (
     "BALANCE: what you have left. SHOPS: where to spend. APPLY: get vouchers. To talk to "
-    "someone: town social services. More words: HELP."
+    "someone: OFFICE. More words: HELP."
 )
 
 
@@ -62,7 +65,8 @@ async def test_the_first_help_is_short_and_every_word_is_one_step_away(core: Cor
     assert msgids(await chat.send("non capisco")) == [FIRST_HELP.msgid]
     await chat.expect("1", BALANCE)  # the first help's first word
     await chat.send("aiuto")
-    assert msgids(await chat.send("4")) == [CITIZEN_HELP.msgid]  # its fourth: every word
+    assert msgids(await chat.send("4")) == [NO_CONTACT.msgid]  # its fourth: the office
+    assert msgids(await chat.send("5")) == [CITIZEN_HELP.msgid]  # its fifth: every word
 
 
 async def test_the_first_help_in_english(core: Core) -> None:
@@ -79,13 +83,14 @@ async def test_english_in_an_italian_chat_hears_how_to_switch(core: Core) -> Non
     town = await make_town(core)
     chat = Chat(core, town.citizen_phones[0])
     await chat.send("SALDO")  # an Italian chat
-    # HELP alone is a keyword of both languages: the help, as an Italian writing it wants.
-    assert msgids(await chat.send("HELP")) == [FIRST_HELP.msgid]
+    # HELP alone is a keyword of both languages: the help, as an Italian writing it wants,
+    # and the way to English, which fits the same SMS beside the first help.
+    assert msgids(await chat.send("HELP")) == [FIRST_HELP.msgid, IN_ENGLISH.msgid]
     for text in ("I don't understand", "what is this"):
         [reply] = await chat.send(text)
-        # The Italian help and the hint make more than one SMS: the hint alone.
-        assert msgids([reply]) == [IN_ENGLISH.msgid], text
-        assert render_plain(reply, "it", sms=True) == "English: write LANGUAGE EN"
+        # The Italian first help and the hint fit one SMS ("I did not understand" does not).
+        assert msgids([reply]) == [FIRST_HELP.msgid, IN_ENGLISH.msgid], text
+        assert render_plain(reply, "it", sms=True) == f"{FIRST_HELP_IT}\nEnglish: write LANGUAGE EN"
     await chat.expect("LANGUAGE EN", LANGUAGE_DONE.msgid)
     # A shop's help is too long for the hint: one SMS without it.
     shop = Chat(core, town.shop_phone)

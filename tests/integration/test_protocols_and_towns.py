@@ -131,3 +131,20 @@ def test_municipality_set_on_the_command_line(
     assert code == 0 and "Belforte del Chienti" in output and "UNCRITMM" in output, output
     code, output = invoke("admin", "municipality", "list")
     assert "Belforte del Chienti" in output
+
+
+def test_the_office_s_contact_on_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
+    monkeypatch.setenv("BUONISPESA_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'm.sqlite3'}")
+    assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
+    contact = "0733 905 111, lun-ven 9-12"
+    code, output = invoke("admin", "municipality", "set", "BEL", "--office-contact", contact)
+    assert code == 0 and f"OFFICE now answers: {contact}" in output, output
+    # An emoji: refused with the reason, and the contact stays.
+    code, output = invoke("admin", "municipality", "set", "BEL", "--office-contact", "☎ 0733")
+    assert code == 2 and "(municipality.bad_office_contact)" in output, output
+    assert "at most 90 characters" in output
+    code, output = invoke("admin", "municipality", "set", "BEL", "--office-contact", "")
+    assert code == 0 and "ask at the town hall (no contact recorded)" in output, output
