@@ -17,6 +17,7 @@ from buonispesa.cli.common import (
     ByOption,
     OfficeConsole,
     cli_actor,
+    database_unavailable,
     err,
     fail,
     lock_text,
@@ -80,7 +81,7 @@ Force = Annotated[bool, typer.Option("--force", help="Overwrite the file if it e
 
 def run_with_core(work: Callable[[Core], Awaitable[T]]) -> T:
     """Open the configured database (migrated), run one job, report domain errors clearly."""
-    from buonispesa.runtime import core_from_settings
+    from buonispesa.runtime import DatabaseUnavailable, core_from_settings
 
     settings = settings_or_exit()
 
@@ -95,6 +96,8 @@ def run_with_core(work: Callable[[Core], Awaitable[T]]) -> T:
         return asyncio.run(_run())
     except DomainError as error:
         fail(refusal(error))
+    except DatabaseUnavailable as error:
+        database_unavailable(error.url, error.problem)
 
 
 def budget_cents(text: str) -> int:
