@@ -94,9 +94,16 @@ def load_settings() -> Settings:
     return Settings()
 
 
-# Read outside Settings: by the commands (who acts, the office's language) and by the tests.
+# Read outside Settings: by the commands (who acts, the office's language), the tests and
+# the benchmarks.
 OTHER_VARIABLES = frozenset(
-    {"BUONISPESA_OPERATOR", "BUONISPESA_LANGUAGE", "BUONISPESA_TEST_POSTGRES_URL"}
+    {
+        "BUONISPESA_OPERATOR",
+        "BUONISPESA_LANGUAGE",
+        "BUONISPESA_TEST_POSTGRES_URL",
+        "BUONISPESA_BENCH_POSTGRES_URL",
+        "BUONISPESA_UPDATE_SCREENSHOT",
+    }
 )
 # Other programs read TWILIO_* and TELEGRAM_* too (the Twilio library its TWILIO_REGION):
 # there only a near miss of one of ours is a typo; every BUONISPESA_* is ours.
