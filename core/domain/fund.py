@@ -11,8 +11,16 @@ Amounts are integer cents. Pure: core.services.fund reads the figures and applie
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 MAX_DESCRIPTION = 200
+# The earliest day money for the vouchers can have been received. The emergency food
+# vouchers this platform serves began with the Civil Protection ordinance OCDPC 658/2020
+# (March 2020, the State's "fondo di solidarietà alimentare"); no town received money for
+# them before 2020, so an earlier day is a typo (0001-01-01, 2002 for 2026) that would
+# otherwise pass as money already in hand. A fixed day, not "N years back": an old receipt
+# recorded late stays recordable however long the platform runs.
+EARLIEST_RECEIPT = date(2020, 1, 1)
 
 
 @dataclass(frozen=True)

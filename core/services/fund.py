@@ -13,9 +13,16 @@ transaction; the callers commit.
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from core.domain.errors import Conflict, NotFound, Refusal
-from core.domain.fund import MAX_DESCRIPTION, FundPosition, budget_fits, correction_fits
+from core.domain.fund import (
+    EARLIEST_RECEIPT,
+    MAX_DESCRIPTION,
+    FundPosition,
+    budget_fits,
+    correction_fits,
+)
 from core.services import activity
 from core.services.back_office import PREPARERS, town_of
 from core.services.operators import require_role
@@ -75,6 +82,42 @@ def _description(text: str) -> str:
     return said
 
 
+def _received_on(town: m.Municipality, day: date, now: datetime) -> date:
+    """A day money was received: not after today in the town, not before EARLIEST_RECEIPT
+    (core.domain.fund). A day still to come would be counted as money in hand, which a
+    determina could then commit."""
+    today = now.astimezone(ZoneInfo(town.timezone)).date()
+    if day > today:
+        raise Conflict(Refusal.FUND_DATE_FUTURE, day=day.isoformat(), today=today.isoformat())
+    if day < EARLIEST_RECEIPT:
+        raise Conflict(
+            Refusal.FUND_DATE_TOO_OLD, day=day.isoformat(), earliest=EARLIEST_RECEIPT.isoformat()
+        )
+    return day
+
+
+async def _same_receipt(
+    uow: UnitOfWork, town: m.Municipality, amount_cents: int, description: str, day: date
+) -> m.FundEntry | None:
+    """A receipt already recorded with this amount, day and description that still holds
+    money (one taken back in full by corrections does not count), or None."""
+    entries = list(await uow.fund.of_municipality(town.id))
+    taken: dict[int, int] = {}
+    for entry in entries:
+        if entry.corrects_id is not None:
+            taken[entry.corrects_id] = taken.get(entry.corrects_id, 0) - entry.amount_cents
+    for entry in entries:
+        if (
+            entry.corrects_id is None
+            and entry.amount_cents == amount_cents
+            and entry.received_on == day
+            and entry.description.casefold() == description.casefold()
+            and entry.amount_cents > taken.get(entry.id, 0)
+        ):
+            return entry
+    return None
+
+
 async def record(
     uow: UnitOfWork,
     town: m.Municipality,
@@ -85,15 +128,32 @@ async def record(
     *,
     actor: str,
     operator_id: int | None = None,
+    again: bool = False,
 ) -> m.FundEntry:
-    """Money received for the vouchers: a new entry, more than zero."""
+    """Money received for the vouchers: a new entry, more than zero, received on a day
+    between EARLIEST_RECEIPT and today. An entry identical to one already recorded (amount,
+    day and description) is refused as typed twice, unless `again`: the caller says it is a
+    second receipt on purpose."""
     if amount_cents <= 0:
         raise Conflict(Refusal.FUND_BAD_AMOUNT)
+    said = _description(description)
+    day = _received_on(town, received_on, now)
+    # Held until the commit: two clerks recording the same receipt at once, one is refused.
+    await uow.fund.lock(town.id)
+    if not again:
+        same = await _same_receipt(uow, town, amount_cents, said, day)
+        if same is not None:
+            raise Conflict(
+                Refusal.FUND_DUPLICATE,
+                entry_id=same.id,
+                amount_cents=amount_cents,
+                day=day.isoformat(),
+            )
     entry = m.FundEntry(
         municipality_id=town.id,
         amount_cents=amount_cents,
-        description=_description(description),
-        received_on=received_on,
+        description=said,
+        received_on=day,
         corrects_id=None,
         operator_id=operator_id,
         recorded_by=actor,
@@ -118,10 +178,20 @@ async def correct(
     by mistake: a new negative entry naming it. Refused when the entry does not hold that
     much, or when the fund would fall below what the determine already commit."""
     why = _description(description)
+    day = _received_on(town, received_on, now)
     await uow.fund.lock(town.id)
     entry = await uow.fund.by_id(entry_id)
-    if entry is None or entry.municipality_id != town.id or entry.corrects_id is not None:
+    if entry is None or entry.municipality_id != town.id:
         raise NotFound(Refusal.FUND_ENTRY_NOT_FOUND, entry_id=entry_id)
+    if entry.corrects_id is not None:
+        # A correction is corrected by taking back less of the receipt it names: the
+        # receipt is what is corrected (a correction of a correction would give money back).
+        raise Conflict(
+            Refusal.FUND_ENTRY_IS_CORRECTION,
+            entry_id=entry.id,
+            corrects_id=entry.corrects_id,
+            code=town.code,
+        )
     corrected = await uow.fund.corrected(entry.id)
     amount = entry.amount_cents - corrected if amount_cents is None else amount_cents
     found = await position(uow, town)
@@ -144,7 +214,7 @@ async def correct(
         municipality_id=town.id,
         amount_cents=-amount,
         description=why,
-        received_on=received_on,
+        received_on=day,
         corrects_id=entry.id,
         operator_id=operator_id,
         recorded_by=actor,
@@ -189,6 +259,8 @@ async def record_by_operator(
     description: str,
     received_on: date,
     now: datetime,
+    *,
+    again: bool = False,
 ) -> m.FundEntry:
     """The office page's receipt: a clerk or a manager of the town records it."""
     require_role(operator, *PREPARERS)
@@ -202,6 +274,7 @@ async def record_by_operator(
         now,
         actor=operator.username,
         operator_id=operator.id,
+        again=again,
     )
 
 

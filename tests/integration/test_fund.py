@@ -193,3 +193,143 @@ async def test_a_correction_and_an_approval_at_once_never_commit_more_than_the_f
     assert refused[0].code in (Refusal.FUND_EXCEEDED, Refusal.FUND_BELOW_COMMITTED)
     after = await position(core)
     assert after is not None and 0 <= after.committed_cents <= after.fund_cents
+
+
+async def entries(core: Core) -> list[tuple[int, int, str, date, int | None]]:
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        return [
+            (row.id, row.amount_cents, row.description, row.received_on, row.corrects_id)
+            for row in await uow.fund.of_municipality(town.id)
+        ]
+
+
+async def record(core: Core, cents: int, text: str, day: date, *, again: bool = False) -> int:
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        entry = await fund.record(uow, town, cents, text, day, core.now(), actor="t", again=again)
+        await uow.commit()
+        return entry.id
+
+
+async def test_a_receipt_is_not_dated_in_the_future_nor_before_the_vouchers_began(
+    core: Core, clock: FakeClock
+) -> None:
+    await closed_town(core, 1_000_00)
+    before = await entries(core)
+    # 23:30 in UTC on 31 March is already 1 April in Rome: the town's day counts.
+    clock.current = clock.current.replace(month=3, day=31, hour=23, minute=30)
+    assert await record(core, 5_00, "Oggi a Roma", date(2026, 4, 1)) > 0
+    before = await entries(core)
+    for day, code in (
+        (date(2026, 4, 2), Refusal.FUND_DATE_FUTURE),
+        (date(9999, 12, 31), Refusal.FUND_DATE_FUTURE),
+        (date(2027, 6, 1), Refusal.FUND_DATE_FUTURE),
+        (date(1, 1, 1), Refusal.FUND_DATE_TOO_OLD),
+        (date(2019, 12, 31), Refusal.FUND_DATE_TOO_OLD),
+    ):
+        with pytest.raises(Conflict) as refused:
+            await record(core, 1_500_00, "prova", day)
+        assert refused.value.code == code, day
+        with pytest.raises(Conflict) as refused:  # a correction's date too
+            async with core.uow() as uow:
+                town = await municipalities.require(uow, "FON")
+                await fund.correct(uow, town, before[0][0], 1_00, "x", day, core.now(), actor="t")
+        assert refused.value.code == code, day
+    assert await entries(core) == before
+    assert await record(core, 1_00, "Il primo giorno", date(2020, 1, 1)) > 0
+
+
+async def test_the_same_receipt_twice_is_refused_naming_it_unless_meant(core: Core) -> None:
+    await closed_town(core, None)
+    day = date(2026, 4, 4)
+    first = await record(core, 1_500_00, "prova", day)
+    with pytest.raises(Conflict) as refused:
+        await record(core, 1_500_00, " prova ", day)
+    assert refused.value.code == Refusal.FUND_DUPLICATE
+    assert refused.value.params == {
+        "entry_id": first,
+        "amount_cents": 1_500_00,
+        "day": "2026-04-04",
+    }
+    assert [row[0] for row in await entries(core)] == [first]
+    # Another amount, day or description is another receipt.
+    await record(core, 1_500_01, "prova", day)
+    await record(core, 1_500_00, "prova", date(2026, 4, 3))
+    await record(core, 1_500_00, "prova 2", day)
+    second = await record(core, 1_500_00, "prova", day, again=True)
+    assert second > first and len(await entries(core)) == 5
+    # A receipt taken back in full is not held against a new one.
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        await fund.correct(uow, town, first, None, "doppia", day, core.now(), actor="t")
+        await fund.correct(uow, town, second, None, "doppia", day, core.now(), actor="t")
+        await uow.commit()
+    assert await record(core, 1_500_00, "prova", day) > second
+
+
+async def test_a_correction_is_not_corrected_its_receipt_is(core: Core) -> None:
+    await closed_town(core, 1_000_00)
+    receipt = (await entries(core))[0][0]
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        correction = await fund.correct(uow, town, receipt, 100_00, "x", DAY, core.now(), actor="t")
+        await uow.commit()
+    before = await entries(core)
+    with pytest.raises(Conflict) as refused:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, "FON")
+            await fund.correct(uow, town, correction.id, None, "x", DAY, core.now(), actor="t")
+    assert refused.value.code == Refusal.FUND_ENTRY_IS_CORRECTION
+    assert refused.value.params == {
+        "entry_id": correction.id,
+        "corrects_id": receipt,
+        "code": "FON",
+    }
+    assert await entries(core) == before
+
+
+async def test_a_tranche_that_pays_nobody_is_refused(core: Core) -> None:
+    await closed_town(core, 10_000_00)
+    await approve(core, 450_00)  # both households in full
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        await allocation.credit(uow, town, core.now())
+        await uow.commit()
+    for cents in (100_00, 450_00):
+        with pytest.raises(Conflict) as refused:
+            await approve(core, cents)
+        assert refused.value.code == Refusal.ALLOCATION_PAYS_NOBODY
+        assert refused.value.params == {"budget_cents": cents}
+        with pytest.raises(Conflict) as refused:
+            async with core.uow() as uow:
+                town = await municipalities.require(uow, "FON")
+                await acts.approve_determina(uow, town, cents, core.now(), confirmed=cents)
+        assert refused.value.code == Refusal.ALLOCATION_PAYS_NOBODY
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        position = await fund.position(uow, town)
+        assert position is not None and position.approved_cents == 450_00
+        round_ = await allocation.round_of(uow, town)
+        tranches = await uow.allocations.of_round(round_.id, withdrawn=False)
+        assert [item.tranche for item in tranches] == [1]
+
+
+async def test_the_command_line_s_unspent_budget_is_typed_twice(core: Core) -> None:
+    await closed_town(core, 10_000_00)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        for confirmed in (None, 500_01):
+            with pytest.raises(Conflict) as refused:
+                await acts.approve_determina(uow, town, 500_00, core.now(), confirmed=confirmed)
+            assert refused.value.code == Refusal.ACT_BUDGET_UNSPENT
+            assert refused.value.params == {"unspent_cents": 50_00, "budget_cents": 500_00}
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        assert await uow.allocations.latest((await allocation.round_of(uow, town)).id) is None
+        # A budget the rules spend in full needs no confirmation.
+        figures, record, _ = await acts.approve_determina(
+            uow, town, 300_00, core.now(), confirmed=None
+        )
+        await uow.commit()
+    assert (figures.unspent_cents, figures.households, record.tranche) == (0, 2, 1)

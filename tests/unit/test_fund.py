@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from core.domain.errors import Conflict, DomainError, NotFound, Refusal
 from core.domain.fund import FundPosition, budget_fits, correction_fits
-from core.services import act_figures, acts, allocation, fund, municipalities
+from core.services import act_figures, acts, allocation, applications, fund, municipalities
 from core.storage import models as m
 from tests.unit.fakes import FakeUnitOfWork, add_all
-from tests.unit.test_service_rules import START
+from tests.unit.test_service_rules import START, answers
 
 DAY = date(2026, 2, 20)
 
@@ -68,13 +68,16 @@ def test_a_correction_takes_back_at_most_what_the_entry_holds_and_what_is_free()
 
 
 async def closed_town(uow: FakeUnitOfWork, fund_cents: int | None) -> m.Municipality:
-    """A closed window nobody applied to (every budget would stay unspent: acts are
-    prepared with the budget typed twice), and this fund."""
+    """A closed window one household of two applied to (200,00 €: every larger budget would
+    stay unspent, acts are prepared with the budget typed twice), and this fund."""
     async with uow:
         town = await municipalities.add_municipality(
             uow, code="FON", name="Fondoville", now=START - timedelta(days=10)
         )
         await municipalities.open_window(uow, town, START - timedelta(days=10), days=4)
+        await applications.submit_application(
+            uow, town, answers(1), source="paper", now=START - timedelta(days=9)
+        )
         if fund_cents is not None:
             await fund.record(uow, town, fund_cents, "Stato", DAY, START, actor="test")
         await uow.commit()
@@ -223,8 +226,14 @@ async def test_corrections_name_their_entry_and_never_take_more_than_it_holds() 
             await fund.correct(uow, town, entry.id, 700_01, "Errore", DAY, START, actor="t")
         assert refusal(refused) == Refusal.FUND_BAD_CORRECTION
         assert refused.value.params["left_cents"] == 700_00
-        with pytest.raises(NotFound):  # a correction is not corrected
+        with pytest.raises(Conflict) as refused:  # a correction is not corrected: its entry is
             await fund.correct(uow, town, first.id, None, "Errore", DAY, START, actor="t")
+        assert refusal(refused) == Refusal.FUND_ENTRY_IS_CORRECTION
+        assert refused.value.params == {
+            "entry_id": first.id,
+            "corrects_id": entry.id,
+            "code": "FON",
+        }
         with pytest.raises(NotFound):  # another town's entry
             await fund.correct(uow, other, entry.id, None, "Errore", DAY, START, actor="t")
         with pytest.raises(Conflict) as refused:
