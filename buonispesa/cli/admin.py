@@ -633,6 +633,13 @@ def allocate_cmd(
 def approve(
     code: str,
     budget: Annotated[str | None, typer.Option(help="Budget in euro")] = None,
+    confirm_budget: Annotated[
+        str | None,
+        typer.Option(
+            "--confirm-budget",
+            help="The budget typed again: needed when the rules cannot spend all of it",
+        ),
+    ] = None,
     withdraw: Annotated[
         bool, typer.Option("--withdraw", help="Withdraw the approved tranche not yet credited")
     ] = False,
@@ -641,23 +648,27 @@ def approve(
     ] = None,
 ) -> None:
     """Approve the allocation (the determina) as the next tranche, or withdraw it. The
-    budget must be within what is left of the town's fund ('admin fund show')."""
-    from core.services import act_figures, allocation, fund, municipalities
+    budget must be within what is left of the town's fund ('admin fund show'); a budget the
+    rules cannot spend in full is typed again with --confirm-budget; a tranche that would
+    pay nobody is refused."""
+    from core.services import acts, fund, municipalities
 
     if withdraw:
-        if budget is not None:
+        if budget is not None or confirm_budget is not None:
             fail(t("--withdraw takes no --budget: it withdraws the tranche already approved."))
         _withdraw(code, by)
         return
     if budget is None:
         fail(t("Give the tranche's budget with --budget, e.g. --budget 30000."))
     cents = budget_cents(budget)
+    confirmed = budget_cents(confirm_budget) if confirm_budget is not None else None
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            figures = await act_figures.determina(uow, town, cents)
-            record, result = await allocation.approve(uow, town, cents, core.now())
+            figures, record, result = await acts.approve_determina(
+                uow, town, cents, core.now(), confirmed=confirmed
+            )
             await uow.commit()
             left = await fund.position(uow, town)
         _summary([item.line for item in result], cents)

@@ -87,8 +87,18 @@ def fund_record(
     description: Annotated[str, typer.Option(help="Where the money comes from")],
     day: Day = None,
     by: By = None,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="A second receipt on purpose, identical to one already recorded "
+            "(same amount, day and description)",
+        ),
+    ] = False,
 ) -> None:
-    """Record money the municipality received for the vouchers (logged)."""
+    """Record money the municipality received for the vouchers (logged). The day is not
+    in the future nor before 2020; an entry identical to one recorded is refused unless
+    --again."""
     from core.services import fund, municipalities
 
     cents = _cents(amount)
@@ -105,6 +115,7 @@ def fund_record(
                 _day(day, _today(core, town.timezone)),
                 core.now(),
                 actor=operator,
+                again=again,
             )
             await uow.commit()
             position = await fund.position(uow, town)

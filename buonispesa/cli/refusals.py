@@ -8,6 +8,7 @@ from datetime import date
 from buonispesa.cli.common import say
 from core.domain.errors import DomainError, Refusal
 from core.domain.messages import Day, Money, Text, t, tn
+from core.domain.money import format_plain
 from office.refusals import SHARED_SENTENCES, describe_by
 
 
@@ -80,6 +81,35 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "received for the vouchers (the State's fondo di solidarietà alimentare, its own "
         "money) first: 'admin fund record {code} --amount EUR --description TEXT'.",
         code=str(p["code"]),
+    ),
+    Refusal.FUND_DUPLICATE: lambda p: t(
+        "Entry {number} already records {amount} received on {day} with this description. "
+        "Nothing was recorded: if this is a second receipt, run the command again with "
+        "--again.",
+        number=str(p["entry_id"]),
+        amount=Money(int(str(p["amount_cents"]))),
+        day=_day(p["day"]),
+    ),
+    Refusal.FUND_ENTRY_IS_CORRECTION: lambda p: t(
+        "Entry {number} is a correction of entry {corrected}: to take back more of it, run "
+        "'admin fund correct {code} {corrected}'.",
+        number=str(p["entry_id"]),
+        code=str(p["code"]),
+        corrected=str(p["corrects_id"]),
+    ),
+    Refusal.ALLOCATION_PAYS_NOBODY: lambda p: t(
+        "With the budget {budget} this tranche would pay nobody: every household of the "
+        "window already has all it is due, or the window has no application. Nothing was "
+        "approved.",
+        budget=_cents(p["budget_cents"]),
+    ),
+    Refusal.ACT_BUDGET_UNSPENT: lambda p: t(
+        "With the budget {budget} {amount} would stay unspent: every household would already "
+        "get all it is due. Nothing was approved: see 'admin allocate', lower the budget, or "
+        "type it again with --confirm-budget {typed}.",
+        budget=_cents(p["budget_cents"]),
+        amount=_cents(p["unspent_cents"]),
+        typed=format_plain(int(str(p["budget_cents"]))),
     ),
     Refusal.MUNICIPALITY_NOT_FOUND: lambda p: t(
         "There is no municipality with code {code}: see 'admin municipality list'.",

@@ -146,6 +146,40 @@ async def _check_preparable(
         )
 
 
+def check_determina(determina: act_figures.DeterminaFigures, confirmed: int | None) -> None:
+    """A determina that pays nobody is refused whatever is typed (allocation.approve refuses
+    it again); one whose budget the rules cannot spend in full only when the budget was
+    given a second time, identical (`confirmed`), the second time knowing what stays
+    unspent."""
+    if determina.households == 0:
+        raise Conflict(Refusal.ALLOCATION_PAYS_NOBODY, budget_cents=determina.budget_cents)
+    if determina.unspent_cents and confirmed != determina.budget_cents:
+        raise Conflict(
+            Refusal.ACT_BUDGET_UNSPENT,
+            unspent_cents=determina.unspent_cents,
+            budget_cents=determina.budget_cents,
+        )
+
+
+async def approve_determina(
+    uow: UnitOfWork,
+    town: m.Municipality,
+    budget_cents: int,
+    now: datetime,
+    *,
+    confirmed: int | None,
+) -> tuple[act_figures.DeterminaFigures, m.Allocation, list[allocation.AllocatedApplication]]:
+    """The command line's determina (`admin approve`, no four eyes): the same checks as an
+    act prepared in the office (check_determina), then approved at once. The caller
+    commits."""
+    # The fund first, as when preparing: a typo of a budget is told it has no money.
+    await fund.check_budget(uow, town, budget_cents)
+    determina = await act_figures.determina(uow, town, budget_cents)
+    check_determina(determina, confirmed)
+    record, result = await allocation.approve(uow, town, budget_cents, now)
+    return determina, record, result
+
+
 async def prepare(
     uow: UnitOfWork,
     operator: m.Operator,
@@ -187,8 +221,7 @@ async def prepare(
         # they cannot spend (every household at its full amount) is prepared only when
         # the amount is given twice, the second time knowing what stays unspent.
         determina = await act_figures.determina(uow, town, params["budget_cents"])
-        if determina.unspent_cents and confirmed != determina.budget_cents:
-            raise Conflict(Refusal.ACT_BUDGET_UNSPENT, unspent_cents=determina.unspent_cents)
+        check_determina(determina, confirmed)
         params |= {"tranche": determina.tranche, "state": determina.state}
         if determina.unspent_cents:
             params["unspent_cents"] = determina.unspent_cents

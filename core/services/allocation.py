@@ -118,6 +118,11 @@ async def approve(
         raise Conflict(Refusal.ALLOCATION_NOT_YET_CREDITED, tranche=waiting.tranche)
     previous = await uow.allocations.latest(round_.id)
     result = await _simulate_round(uow, municipality, round_, budget_cents)
+    if not any(item.line.amount_cents > 0 for item in result):
+        # A determina of nothing: every household is paid in full already (or the window
+        # had no application). Approved, it would commit its whole budget of the fund for
+        # ever once credited, while giving nobody anything.
+        raise Conflict(Refusal.ALLOCATION_PAYS_NOBODY, budget_cents=budget_cents)
     tranche = (previous.tranche + 1) if previous else 1
     allocation = m.Allocation(
         municipality_id=municipality.id,

@@ -445,5 +445,6 @@ async def grant_donations(
         now.astimezone(ZoneInfo(town.timezone)).date(),
         now,
         actor="cli",
+        again=True,  # each grant is its own posting: two equal ones the same day are two
     )
     return amount

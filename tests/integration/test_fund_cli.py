@@ -4,7 +4,9 @@ with the amounts, and told what is left after an approval."""
 from __future__ import annotations
 
 import time
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -88,3 +90,121 @@ def test_fund_commands_speak_italian(tmp_path: Path, monkeypatch: pytest.MonkeyP
         "admin", "fund", "record", "BEL", "--amount", "1234,50", "--description", "Stato"
     )
     assert code == 0 and "1.234,50" in output
+
+
+def rome_today() -> date:
+    return datetime.now(ZoneInfo("Europe/Rome")).date()
+
+
+def entries_shown() -> str:
+    code, output = invoke("admin", "fund", "show", "BEL")
+    assert code == 0
+    return flat(output)
+
+
+def test_a_receipt_typed_twice_or_misdated_is_refused_and_nothing_recorded() -> None:
+    assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
+    day = (rome_today() - timedelta(days=1)).isoformat()
+    receipt = ("admin", "fund", "record", "BEL", "--amount", "1.500,00 €", "--description",
+               "prova", "--date", day)  # fmt: skip
+    code, output = invoke(*receipt)
+    assert code == 0 and "(entry 1)" in output
+    shown = entries_shown()
+    code, output = invoke(*receipt)
+    assert code == 2 and "(fund.duplicate)" in output, output
+    assert "Entry 1 already records €1,500.00 received on" in flat(output)
+    assert "run the command again with --again" in flat(output)
+    assert entries_shown() == shown
+    code, output = invoke(*receipt, "--again")
+    assert code == 0 and "Recorded in the fund: €1,500.00 (entry 2)." in flat(output)
+    assert "left €3,000.00" in flat(output)
+
+    shown = entries_shown()
+    tomorrow = (rome_today() + timedelta(days=1)).isoformat()
+    for bad, why in (
+        ("0001-01-01", "fund.date_too_old"),
+        ("2019-12-31", "fund.date_too_old"),
+        ("9999-12-31", "fund.date_future"),
+        (tomorrow, "fund.date_future"),
+    ):
+        code, output = invoke(
+            "admin", "fund", "record", "BEL", "--amount", "10", "--description", "x", "--date", bad
+        )
+        assert code == 2 and f"({why})" in output, (bad, output)
+        code, output = invoke(
+            "admin", "fund", "correct", "BEL", "1", "--amount", "10", "--description", "x",
+            "--date", bad,
+        )  # fmt: skip
+        assert code == 2 and f"({why})" in output, (bad, output)
+    assert "is still to come" in flat(output) and "Nothing was recorded." in flat(output)
+    assert entries_shown() == shown
+
+
+def test_a_correction_is_corrected_through_its_receipt() -> None:
+    assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
+    assert invoke("admin", "fund", "record", "BEL", "--amount", "400", "--description", "S")[0] == 0
+    code, output = invoke(
+        "admin", "fund", "correct", "BEL", "1", "--amount", "100", "--description", "Errore"
+    )
+    assert code == 0 and "(entry 2)" in output
+    shown = entries_shown()
+    code, output = invoke("admin", "fund", "correct", "BEL", "2", "--description", "Errore")
+    assert code == 2 and "(fund.entry_is_correction)" in output
+    assert (
+        "Entry 2 is a correction of entry 1: to take back more of it, run "
+        "'admin fund correct BEL 1'."
+    ) in flat(output)
+    assert "there is no" not in flat(output).lower()
+    code, output = invoke("admin", "fund", "correct", "BEL", "9", "--description", "Errore")
+    assert code == 2 and "(fund.entry_not_found)" in output
+    assert entries_shown() == shown
+
+
+def test_a_budget_the_rules_cannot_spend_is_typed_twice(tmp_path: Path) -> None:
+    closed_window(tmp_path)  # 300 € + 150 €, one excluded
+    assert (
+        invoke("admin", "fund", "record", "BEL", "--amount", "1000", "--description", "S")[0] == 0
+    )
+    for confirm in ((), ("--confirm-budget", "499"), ("--confirm-budget", "450")):
+        code, output = invoke("admin", "approve", "BEL", "--budget", "500", *confirm)
+        assert code == 2 and "(act.budget_unspent)" in output, output
+        assert "With the budget €500.00 €50.00 would stay unspent" in flat(output)
+        assert "--confirm-budget 500.00" in flat(output)
+    assert "committed by determine €0.00" in entries_shown()
+    code, output = invoke(
+        "admin", "approve", "BEL", "--budget", "500", "--confirm-budget", "500,00"
+    )
+    assert code == 0 and "tranche 1 approved" in output, output
+    assert "€50.00 would stay unspent" in flat(output)
+
+
+def test_a_tranche_that_pays_nobody_is_refused_even_confirmed(tmp_path: Path) -> None:
+    closed_window(tmp_path)
+    assert (
+        invoke("admin", "fund", "record", "BEL", "--amount", "1000", "--description", "S")[0] == 0
+    )
+    code, output = invoke("admin", "approve", "BEL", "--budget", "450")  # all of it: no confirm
+    assert code == 0, output
+    assert invoke("admin", "credit", "BEL")[0] == 0
+    shown = entries_shown()
+    assert "committed by determine €450.00" in shown
+    for confirm in ((), ("--confirm-budget", "100")):
+        code, output = invoke("admin", "approve", "BEL", "--budget", "100", *confirm)
+        assert code == 2 and "(allocation.pays_nobody)" in output, output
+        assert "With the budget €100.00 this tranche would pay nobody" in flat(output)
+        assert "Nothing was approved." in flat(output)
+    assert entries_shown() == shown
+    code, output = invoke("admin", "credit", "BEL")
+    assert code != 0  # nothing waits to be credited
+
+
+def test_a_window_nobody_applied_to_approves_no_tranche() -> None:
+    assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
+    assert (
+        invoke("admin", "fund", "record", "BEL", "--amount", "1000", "--description", "S")[0] == 0
+    )
+    assert invoke("admin", "window", "open", "BEL")[0] == 0
+    assert invoke("admin", "window", "close", "BEL")[0] == 0
+    code, output = invoke("admin", "approve", "BEL", "--budget", "100", "--confirm-budget", "100")
+    assert code == 2 and "(allocation.pays_nobody)" in output, output
+    assert "committed by determine €0.00" in entries_shown()

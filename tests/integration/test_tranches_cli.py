@@ -145,7 +145,10 @@ def test_credit_counts_the_notices_it_queued(tmp_path: Path) -> None:
     assert invoke("admin", "applications", "import", "BEL", str(source))[0] == 0
     assert invoke("admin", "window", "close", "BEL")[0] == 0
     code, output = invoke("admin", "approve", "BEL", "--budget", "1000")
-    # 150 € is all the rules can give: the office is told what the determina leaves.
+    # 150 € is all the rules can give: refused until the budget is typed again.
+    assert code == 2 and "€850.00 would stay unspent" in output, output
+    assert "--confirm-budget 1000.00" in output and "(act.budget_unspent)" in output, output
+    code, output = invoke("admin", "approve", "BEL", "--budget", "1000", "--confirm-budget", "1000")
     assert code == 0 and "€850.00 would stay unspent" in output, output
     code, output = invoke("admin", "credit", "BEL")
     assert code == 0 and "credited €150.00 to 1 household." in output, output
