@@ -169,6 +169,18 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "fund.description_too_long": lambda p: t(
         "The description is too long: at most {limit} characters.", limit=str(p["limit"])
     ),
+    "fund.date_future": lambda p: t(
+        "The day {day} is still to come: record money when it has been received (today is "
+        "{today}). Nothing was recorded.",
+        day=_day(p["day"]),
+        today=_day(p["today"]),
+    ),
+    "fund.date_too_old": lambda p: t(
+        "The day {day} is before {earliest}, when the money for these vouchers began: check "
+        "the year. Nothing was recorded.",
+        day=_day(p["day"]),
+        earliest=_day(p["earliest"]),
+    ),
     "fund.entry_not_found": lambda p: t(
         "There is no receipt {number} in this municipality's fund.", number=str(p["entry_id"])
     ),
@@ -410,6 +422,25 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     ),
     "act.not_found": lambda p: t("There is no such act."),
     "act.bad_budget": lambda p: t("The budget must be more than zero."),
+    "allocation.pays_nobody": lambda p: t(
+        "With the budget {budget} this tranche would pay nobody: every household of the "
+        "window already has all it is due, or the window has no application. Nothing was "
+        "prepared or approved.",
+        budget=Money(int(str(p["budget_cents"]))),
+    ),
+    "fund.duplicate": lambda p: t(
+        "Entry {number} already records {amount} received on {day} with this description. "
+        "Nothing was recorded: if this is a second receipt, tick the box to record it again.",
+        number=str(p["entry_id"]),
+        amount=Money(int(str(p["amount_cents"]))),
+        day=_day(p["day"]),
+    ),
+    "fund.entry_is_correction": lambda p: t(
+        "Entry {number} is a correction of entry {corrected}: to take back more, or less, "
+        "correct entry {corrected}.",
+        number=str(p["entry_id"]),
+        corrected=str(p["corrects_id"]),
+    ),
     "act.budget_unspent": lambda p: t(
         "With this budget {amount} would stay unspent: every household would already get all "
         "it is due. Check the determina and type the budget again to confirm it.",

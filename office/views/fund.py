@@ -15,7 +15,8 @@ from core.domain.money import parse_euro
 from core.services import back_office, fund
 from core.services.operators import Role
 from office.keys import CORE
-from office.pages import notify, render
+from office.pages import notify, render, words_for
+from office.refusals import describe
 from office.security import operator_of
 from office.views.forms import fields, see_other
 
@@ -53,6 +54,9 @@ async def fund_page(request: web.Request) -> web.Response:
     )
 
 
+FIELDS = ("amount", "description", "received_on")
+
+
 def _day(form: dict[str, str], today: date) -> date:
     try:
         return date.fromisoformat(form.get("received_on", ""))
@@ -61,20 +65,38 @@ def _day(form: dict[str, str], today: date) -> date:
 
 
 async def record(request: web.Request) -> web.StreamResponse:
+    """A receipt; one identical to an entry already recorded is shown again with the
+    refusal and a box to tick when it is a second receipt on purpose."""
     operator = operator_of(request)
     core = request.app[CORE]
     form = await fields(request)
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
         day = _day(form, core.now().astimezone(ZoneInfo(town.timezone)).date())
-        entry = await fund.record_by_operator(
-            uow,
-            operator,
-            parse_euro(form.get("amount", "")),
-            form.get("description", ""),
-            day,
-            core.now(),
-        )
+        try:
+            entry = await fund.record_by_operator(
+                uow,
+                operator,
+                parse_euro(form.get("amount", "")),
+                form.get("description", ""),
+                day,
+                core.now(),
+                again=form.get("again") == "yes",
+            )
+        except Conflict as error:
+            if error.code != Refusal.FUND_DUPLICATE:
+                raise
+            # The refusal with the box that records it anyway: the same fields, sent again.
+            return await render(
+                request,
+                "fund_again.html",
+                {
+                    "message": (await words_for(request)).text(describe(error)),
+                    "form": {key: form.get(key, "") for key in FIELDS},
+                    "entry_id": error.params["entry_id"],
+                },
+                status=409,
+            )
         await uow.commit()
     await notify(
         request,

@@ -142,3 +142,85 @@ async def test_the_fund_page_speaks_italian(unfunded: tuple[OfficeServer, Office
     page = await clerk.post("/office/fund", form)
     assert page.status == 200 and "1.234,50" in page.text
     assert "Il fondo del Comune" in page.text and "Registrato nel fondo" in page.text
+
+
+async def test_a_receipt_typed_twice_is_shown_again_with_a_box_to_record_it_anyway(
+    unfunded: tuple[OfficeServer, Office],
+) -> None:
+    server, _ = unfunded
+    clerk = await english(server, "bel.clerk")
+    form = {"amount": "1.500,00 €", "description": "prova", "received_on": "2026-04-04"}
+    assert (await clerk.post("/office/fund", form)).status == 200
+    before = flat((await clerk.get("/office/fund")).text)
+    page = await clerk.post("/office/fund", form)
+    assert page.status == 409
+    assert (
+        "Entry 1 already records €1,500.00 received on" in flat(page.text)
+        and "tick the box to record it again" in page.text
+    )
+    assert 'name="again"' in page.text and 'value="prova"' in page.text
+    assert 'value="2026-04-04"' in page.text
+    assert flat((await clerk.get("/office/fund")).text) == before
+    page = await clerk.post("/office/fund", {**form, "again": "yes"})
+    assert page.status == 200 and "Recorded in the fund: €1,500.00 (entry 2)." in page.text
+    assert "Left for new determine €3,000.00" in flat(page.text)
+
+
+async def test_a_receipt_dated_in_the_future_or_long_ago_is_refused(
+    unfunded: tuple[OfficeServer, Office],
+) -> None:
+    server, _ = unfunded  # the clock: 6 April 2026
+    clerk = await english(server, "bel.clerk")
+    for day, sentence in (
+        ("2027-06-01", "is still to come"),
+        ("9999-12-31", "is still to come"),
+        ("0001-01-01", "when the money for these vouchers began"),
+    ):
+        form = {"amount": "100", "description": "x", "received_on": day}
+        page = await clerk.post("/office/fund", form)
+        assert page.status == 409 and sentence in page.text, day
+    page = await clerk.get("/office/fund")
+    assert "No fund is recorded yet" in page.text
+
+
+async def test_a_correction_of_a_correction_names_its_receipt(
+    unfunded: tuple[OfficeServer, Office],
+) -> None:
+    server, _ = unfunded
+    clerk = await english(server, "bel.clerk")
+    form = {"amount": "1.000", "description": "Stato", "received_on": "2026-03-20"}
+    assert (await clerk.post("/office/fund", form)).status == 200
+    fix = {"amount": "100", "description": "Errore", "received_on": "2026-03-21"}
+    assert (await clerk.post("/office/fund/1/correct", fix)).status == 200
+    page = await clerk.post("/office/fund/2/correct", fix)
+    assert page.status == 409
+    assert "Entry 2 is a correction of entry 1: to take back more, or less, correct entry 1." in (
+        flat(page.text)
+    )
+    assert "Left for new determine €900.00" in flat((await clerk.get("/office/fund")).text)
+
+
+async def test_a_determina_that_pays_nobody_is_not_prepared(
+    unfunded: tuple[OfficeServer, Office],
+) -> None:
+    server, _ = unfunded  # 300 € and 150 €
+    clerk = await english(server, "bel.clerk")
+    manager = await english(server, "bel.manager")
+    form = {"amount": "1.000", "description": "Stato", "received_on": "2026-03-20"}
+    assert (await clerk.post("/office/fund", form)).status == 200
+    page = await clerk.post("/office/acts", {"kind": "determina", "budget": "450"})
+    assert page.status == 200, page.text
+    act = ACT.findall((await manager.get("/office/round")).text)[-1]
+    assert (await manager.post(f"/office/acts/{act}/approve")).status == 200
+    assert (await clerk.post("/office/acts", {"kind": "credit"})).status == 200
+    act = ACT.findall((await manager.get("/office/round")).text)[-1]
+    page = await manager.post(f"/office/acts/{act}/approve")
+    assert page.status == 200 and f"Act {act} approved" in page.text
+    page = await clerk.post(
+        "/office/acts", {"kind": "determina", "budget": "100", "confirm": "100"}
+    )
+    assert page.status == 409
+    assert "With the budget €100.00 this tranche would pay nobody" in flat(page.text)
+    text = flat((await clerk.get("/office/fund")).text)
+    assert "Committed by determine waiting for approval €0.00" in text
+    assert "Left for new determine €550.00" in text
