@@ -172,7 +172,10 @@ async def approve_determina(
     """The command line's determina (`admin approve`, no four eyes): the same checks as an
     act prepared in the office (check_determina), then approved at once. The caller
     commits."""
-    # The fund first, as when preparing: a typo of a budget is told it has no money.
+    # In the order allocation.approve refuses: an open window, then the fund (a typo of a
+    # budget is told it has no money), then what the rules would do with it.
+    if is_open(await allocation.round_of(uow, town), now):
+        raise Conflict(Refusal.WINDOW_STILL_OPEN)
     await fund.check_budget(uow, town, budget_cents)
     determina = await act_figures.determina(uow, town, budget_cents)
     check_determina(determina, confirmed)

@@ -164,7 +164,8 @@ def test_no_import_after_the_determina(tmp_path: Path) -> None:
         == 0
     )
     assert invoke("admin", "window", "close", "BEL")[0] == 0
-    assert invoke("admin", "approve", "BEL", "--budget", "1000")[0] == 0
+    approve = ("admin", "approve", "BEL", "--budget", "1000", "--confirm-budget", "1000")
+    assert invoke(*approve)[0] == 0
     late = write(tmp_path / "late.csv", row(2))
     code, output = invoke("admin", "applications", "import", "BEL", str(late))
     assert code == 2 and "(application.import_after_approval)" in output

@@ -443,11 +443,14 @@ async def test_a_further_tranche_pays_only_what_is_still_due() -> None:
     town, ids = await open_round(uow, [7, 2, 1])
     assert await approve_and_credit(uow, town, 425_00) == 425_00  # half of 850 €
     assert await approve_and_credit(uow, town, 1_000_00) == 425_00  # the other half only
-    assert await approve_and_credit(uow, town, 1_000_00) == 0  # nothing is due any more
+    async with uow:  # nothing is due any more: a tranche of nothing is refused
+        with pytest.raises(Conflict) as nobody:
+            await allocation.approve(uow, town, 1_000_00, START)
+    assert refusal(nobody) == Refusal.ALLOCATION_PAYS_NOBODY
     balances = [await ledger.citizen_balance(uow, town.id, citizen_id) for citizen_id in ids]
     assert balances == [500_00, 200_00, 150_00]
     check = await ledger.verify(uow, town.id)
-    assert check.ok and [t.tranche for t in check.tranches] == [1, 2, 3]
+    assert check.ok and [t.tranche for t in check.tranches] == [1, 2]
 
 
 async def test_a_withdrawn_tranche_is_never_credited_and_the_next_takes_its_place() -> None:
