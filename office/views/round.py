@@ -140,6 +140,17 @@ async def round_page(request: web.Request) -> web.Response:
                     "figures": determina_lines(determina, words),
                     "unspent": unspent_warning(determina, words),
                     "fund_problem": fund_problem(determina, words),
+                    # A determina of nothing: preparing it is refused (acts.check_determina).
+                    "pays_nobody": words.text(
+                        describe(
+                            Conflict(
+                                Refusal.ALLOCATION_PAYS_NOBODY,
+                                budget_cents=determina.budget_cents,
+                            )
+                        )
+                    )
+                    if determina.households == 0
+                    else "",
                 }
             except DomainError as error:
                 check_problem = words.text(describe(error))

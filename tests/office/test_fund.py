@@ -216,6 +216,10 @@ async def test_a_determina_that_pays_nobody_is_not_prepared(
     act = ACT.findall((await manager.get("/office/round")).text)[-1]
     page = await manager.post(f"/office/acts/{act}/approve")
     assert page.status == 200 and f"Act {act} approved" in page.text
+    # The check says so and offers no "Prepare"; preparing anyway is refused.
+    page = await clerk.get("/office/round?determina=100")
+    assert "With the budget €100.00 this tranche would pay nobody" in flat(page.text)
+    assert 'value="determina"' not in page.text
     page = await clerk.post(
         "/office/acts", {"kind": "determina", "budget": "100", "confirm": "100"}
     )
