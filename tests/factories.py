@@ -104,8 +104,9 @@ async def make_town(
             )
             cfs.append(cf)
             phones.append(phone)
-        await allocation.approve(uow, town, budget_cents, now - timedelta(days=5))
-        await allocation.credit(uow, town, now - timedelta(days=5))
+        if citizens:  # a window nobody applied to approves no tranche (pays nobody)
+            await allocation.approve(uow, town, budget_cents, now - timedelta(days=5))
+            await allocation.credit(uow, town, now - timedelta(days=5))
         shop_phone = "+393339999999"
         shop = await register_shop(
             uow,

@@ -49,6 +49,8 @@ class DeterminaFigures:
     # What would stay unspent because every household would already get all that is still
     # due to it (the rules cannot give more); 0 when the budget is all used (to the unit).
     unspent_cents: int
+    # No household would get money nor be decided by it (allocation.pays_nobody): refused.
+    pays_nobody: bool
     state: str
     # The town's fund, what the other determine (approved, or prepared and waiting) commit
     # of it and what is left for this one; None when the town recorded no fund.
@@ -168,6 +170,7 @@ async def determina(
         households=sum(1 for line in lines if line.amount_cents > 0),
         allocated_cents=allocated,
         unspent_cents=unspent,
+        pays_nobody=await allocation.pays_nobody(uow, round_.id, result),
         state=determina_state(round_.id, tranche, budget_cents, result),
         fund=await fund.position(uow, town, excluding_act=act_id),
     )

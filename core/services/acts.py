@@ -147,11 +147,11 @@ async def _check_preparable(
 
 
 def check_determina(determina: act_figures.DeterminaFigures, confirmed: int | None) -> None:
-    """A determina that pays nobody is refused whatever is typed (allocation.approve refuses
-    it again); one whose budget the rules cannot spend in full only when the budget was
-    given a second time, identical (`confirmed`), the second time knowing what stays
-    unspent."""
-    if determina.households == 0:
+    """A determina that pays and decides nobody is refused whatever is typed
+    (allocation.approve refuses it again); one whose budget the rules cannot spend in full
+    only when the budget was given a second time, identical (`confirmed`), the second time
+    knowing what stays unspent."""
+    if determina.pays_nobody:
         raise Conflict(Refusal.ALLOCATION_PAYS_NOBODY, budget_cents=determina.budget_cents)
     if determina.unspent_cents and confirmed != determina.budget_cents:
         raise Conflict(

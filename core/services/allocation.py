@@ -7,7 +7,7 @@ one-off however many tranches the office approves (docs/rounds-and-tranches.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -92,6 +92,20 @@ async def simulate(
     )
 
 
+async def pays_nobody(
+    uow: UnitOfWork, round_id: int, result: Sequence[AllocatedApplication]
+) -> bool:
+    """A determina of nothing: no household gets money and none is decided by it, because
+    the window has no application or an earlier tranche (standing, so credited) already
+    decided every one. Approved, it would commit its whole budget of the fund for ever once
+    credited while giving nobody anything. A first tranche whose applicants are all
+    excluded is not one: it decides them (the notices with the reason and the last day to
+    appeal), and its budget is confirmed as one the rules cannot spend."""
+    if any(item.line.amount_cents > 0 for item in result):
+        return False
+    return not result or await uow.allocations.latest_standing(round_id) is not None
+
+
 async def approve(
     uow: UnitOfWork,
     municipality: m.Municipality,
@@ -118,10 +132,7 @@ async def approve(
         raise Conflict(Refusal.ALLOCATION_NOT_YET_CREDITED, tranche=waiting.tranche)
     previous = await uow.allocations.latest(round_.id)
     result = await _simulate_round(uow, municipality, round_, budget_cents)
-    if not any(item.line.amount_cents > 0 for item in result):
-        # A determina of nothing: every household is paid in full already (or the window
-        # had no application). Approved, it would commit its whole budget of the fund for
-        # ever once credited, while giving nobody anything.
+    if await pays_nobody(uow, round_.id, result):
         raise Conflict(Refusal.ALLOCATION_PAYS_NOBODY, budget_cents=budget_cents)
     tranche = (previous.tranche + 1) if previous else 1
     allocation = m.Allocation(

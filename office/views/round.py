@@ -149,7 +149,7 @@ async def round_page(request: web.Request) -> web.Response:
                             )
                         )
                     )
-                    if determina.households == 0
+                    if determina.pays_nobody
                     else "",
                 }
             except DomainError as error:

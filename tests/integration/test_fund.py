@@ -333,3 +333,34 @@ async def test_the_command_line_s_unspent_budget_is_typed_twice(core: Core) -> N
         )
         await uow.commit()
     assert (figures.unspent_cents, figures.households, record.tranche) == (0, 2, 1)
+
+
+async def test_a_first_tranche_that_only_excludes_still_decides(core: Core) -> None:
+    """Applicants all excluded: the first tranche pays nobody but decides them (their
+    notices, the last day to appeal), so it is approved, its budget confirmed as one the
+    rules cannot spend; a second one would decide nobody and is refused."""
+    now = core.now()
+    async with core.uow() as uow:
+        town = await municipalities.add_municipality(
+            uow, code="FON", name="Fondoville", now=now - timedelta(days=10)
+        )
+        await fund.record(uow, town, 1_000_00, "Stato", DAY, now, actor="t")
+        await municipalities.open_window(uow, town, now - timedelta(days=10), days=4)
+        answers = ApplicationInput(make_cf(1), "+393332000001", 1, True, False, 0, 0, 0)
+        await submit_application(uow, town, answers, source="paper", now=now - timedelta(days=9))
+        await uow.commit()
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        with pytest.raises(Conflict) as refused:
+            await acts.approve_determina(uow, town, 100_00, now, confirmed=None)
+        assert refused.value.code == Refusal.ACT_BUDGET_UNSPENT
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        figures, record, _ = await acts.approve_determina(uow, town, 100_00, now, confirmed=100_00)
+        assert record.tranche == 1
+        assert (figures.households, figures.excluded, figures.pays_nobody) == (0, 1, False)
+        await allocation.credit(uow, town, now)
+        await uow.commit()
+    with pytest.raises(Conflict) as refused:
+        await approve(core, 100_00)
+    assert refused.value.code == Refusal.ALLOCATION_PAYS_NOBODY
