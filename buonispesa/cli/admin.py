@@ -24,6 +24,7 @@ from buonispesa.cli.common import (
     operator_name,
     say,
     settings_or_exit,
+    wrong_secret,
 )
 from buonispesa.cli.imports import import_problem, where_text
 from buonispesa.cli.outfile import OutFile
@@ -81,6 +82,7 @@ Force = Annotated[bool, typer.Option("--force", help="Overwrite the file if it e
 def run_with_core(work: Callable[[Core], Awaitable[T]]) -> T:
     """Open the configured database (migrated), run one job, report domain errors clearly."""
     from buonispesa.runtime import core_from_settings
+    from core.storage.secret_file import WrongServerSecret
 
     settings = settings_or_exit()
 
@@ -95,6 +97,8 @@ def run_with_core(work: Callable[[Core], Awaitable[T]]) -> T:
         return asyncio.run(_run())
     except DomainError as error:
         fail(refusal(error))
+    except WrongServerSecret as error:
+        wrong_secret(settings.database_url, error)
 
 
 def budget_cents(text: str) -> int:

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from buonispesa.cli import app
-from buonispesa.cli.common import say, settings_or_exit
+from buonispesa.cli.common import say, settings_or_exit, wrong_secret
 from core.domain.messages import t
 
 
@@ -31,6 +31,7 @@ def demo(
         seed_demo,
     )
     from buonispesa.runtime import core_from_settings
+    from core.storage.secret_file import WrongServerSecret
 
     settings = settings_or_exit()
     console = Console(stderr=True)
@@ -46,7 +47,10 @@ def demo(
         finally:
             await core.close()
 
-    outcome = asyncio.run(_run())
+    try:
+        outcome = asyncio.run(_run())
+    except WrongServerSecret as error:
+        wrong_secret(settings.database_url, error)
     if outcome == "seeded":
         console.print(
             say(

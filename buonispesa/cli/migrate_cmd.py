@@ -7,7 +7,7 @@ import asyncio
 from rich.console import Console
 
 from buonispesa.cli import app
-from buonispesa.cli.common import say, settings_or_exit
+from buonispesa.cli.common import say, settings_or_exit, wrong_secret
 from core.domain.messages import t
 
 
@@ -15,6 +15,7 @@ from core.domain.messages import t
 def migrate() -> None:
     """Create or upgrade the database schema (Alembic)."""
     from buonispesa.runtime import core_from_settings
+    from core.storage.secret_file import WrongServerSecret
 
     settings = settings_or_exit()
 
@@ -22,7 +23,10 @@ def migrate() -> None:
         core = await core_from_settings(settings)
         await core.close()
 
-    asyncio.run(_run())
+    try:
+        asyncio.run(_run())
+    except WrongServerSecret as error:
+        wrong_secret(settings.database_url, error)
     Console(stderr=True).print(
         say(t("The database is up to date ({url}).", url=_safe(settings.database_url))),
         style="green",

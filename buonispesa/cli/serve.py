@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from buonispesa.cli import app
-from buonispesa.cli.common import err, fail, settings_or_exit
+from buonispesa.cli.common import err, fail, settings_or_exit, wrong_secret
 
 if TYPE_CHECKING:
     # aiohttp, Twilio and the server are imported only when `serve` runs, so that
@@ -53,6 +53,7 @@ def serve(
     from aiohttp import web
 
     from buonispesa.adapters import sms_problems, telegram_problems
+    from core.storage.secret_file import WrongServerSecret
     from outbox.channels import ChannelStartError
 
     problems = sms_problems(settings) + telegram_problems(settings)
@@ -71,7 +72,11 @@ def serve(
     if workers > 1 and process_index is None:
         from buonispesa.processes import supervise
 
-        raise typer.Exit(supervise(settings, listen_host, listen_port, workers))
+        try:
+            code = supervise(settings, listen_host, listen_port, workers)
+        except WrongServerSecret as error:
+            wrong_secret(settings.database_url, error)
+        raise typer.Exit(code)
     # One process, or child `process_index` of `--workers N`: child 0 alone delivers the outbox.
     child = process_index is not None
     elected = process_index in (None, 0)
@@ -93,6 +98,8 @@ def serve(
         )
     except ChannelStartError as exc:
         fail(str(exc))
+    except WrongServerSecret as error:
+        wrong_secret(settings.database_url, error)
     except OSError as exc:
         fail(f"cannot listen on {listen_host}:{listen_port}: {exc.strerror or exc}")
 
