@@ -52,7 +52,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core.bootstrap import Core
 from core.services.outbox import PAYMENT_LANE, not_worth_sending, open_payload
@@ -75,6 +75,10 @@ class WorkerConfig:
     # On shutdown, how long the batch in hand may take to finish.
     drain_seconds: float = 30.0
     retry: delivery.RetryPolicy = field(default_factory=delivery.RetryPolicy)
+    # Only rows queued from then on are claimed (and only their leases released): a
+    # development server's console sender delivers the rows its own start made, never
+    # those a real provider was meant to send (buonispesa/server.py).
+    created_since: datetime | None = None
 
     @property
     def renew_seconds(self) -> float:
@@ -279,13 +283,15 @@ class OutboxWorker:
         Rows no longer worth sending are closed here instead."""
         now = self.core.now()
         async with self.core.uow() as uow:
-            await uow.outbox.release_expired_leases(self.channel, now)
+            since = self.config.created_since
+            await uow.outbox.release_expired_leases(self.channel, now, created_since=since)
             rows = await uow.outbox.due(
                 self.channel,
                 now,
                 batch_size or self.config.batch_size,
                 lock=uow.supports_skip_locked,
                 lane=lane,
+                created_since=since,
             )
             claimed = []
             lease_end = now + timedelta(seconds=self.config.lease_seconds)
