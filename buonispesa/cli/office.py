@@ -17,6 +17,7 @@ from buonispesa.cli.common import ByOption, cli_actor, fail, say
 from buonispesa.cli.logged import logged
 from buonispesa.cli.outfile import OutFile
 from core.domain.messages import Moment, Money, t, tn
+from core.i18n import LANGUAGES
 
 # The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
 if TYPE_CHECKING:
@@ -126,6 +127,9 @@ def report(
         target.check()
     if fmt not in ("markdown", "csv"):
         fail(t("--format: {value} is not markdown or csv.", value=repr(fmt)))
+    if language not in LANGUAGES:
+        # Another language would silently come out in Italian, the catalogs' fallback.
+        fail(t("--lang: {value} is not it or en.", value=repr(language)))
 
     async def work(core: Core) -> str:
         async with core.uow() as uow:
