@@ -76,8 +76,24 @@ def settings_or_exit() -> Settings:
     # commands' start stay light (tests/unit/test_cli_startup.py checks what is imported).
     from pydantic import ValidationError
 
-    from buonispesa.settings import describe_errors, load_settings
+    from buonispesa.settings import (
+        describe_errors,
+        load_settings,
+        unknown_variables,
+        variables_given,
+    )
 
+    for name, meant in unknown_variables(variables_given()):
+        warning = (
+            t("{name} is not a variable buonispesa reads: ignored.", name=name)
+            if meant is None
+            else t(
+                "{name} is not a variable buonispesa reads: ignored. Did you mean {meant}?",
+                name=name,
+                meant=meant,
+            )
+        )
+        err.print(say(t("Warning: {problem}", problem=say(warning))), style="yellow", markup=False)
     try:
         return load_settings()
     except ValidationError as error:
@@ -140,6 +156,12 @@ def wrong_secret(url: str, error: WrongServerSecret) -> NoReturn:
             path=error.origin,
         )
     )
+
+
+def database_unavailable(url: str, problem: str) -> NoReturn:
+    """The database could not be opened (buonispesa.runtime.DatabaseUnavailable): where and
+    why in one sentence, exit 2."""
+    fail(t("Cannot open the database {url}: {problem}", url=url, problem=problem))
 
 
 # Who is at the keyboard, for the identity log: --by, else this variable, else the OS user.

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from buonispesa.cli import app
-from buonispesa.cli.common import say, settings_or_exit, wrong_secret
+from buonispesa.cli.common import database_unavailable, say, settings_or_exit, wrong_secret
 from core.domain.messages import t
 
 
@@ -30,7 +30,7 @@ def demo(
         DEMO_SHOPS,
         seed_demo,
     )
-    from buonispesa.runtime import core_from_settings
+    from buonispesa.runtime import DatabaseUnavailable, core_from_settings
     from core.storage.secret_file import WrongServerSecret
 
     settings = settings_or_exit()
@@ -51,6 +51,8 @@ def demo(
         outcome = asyncio.run(_run())
     except WrongServerSecret as error:
         wrong_secret(settings.database_url, error)
+    except DatabaseUnavailable as error:
+        database_unavailable(error.url, error.problem)
     if outcome == "seeded":
         console.print(
             say(
