@@ -52,6 +52,7 @@ def serve(
     settings = settings_or_exit()
     from aiohttp import web
 
+    from buonispesa.access_log import PrivateAccessLogger
     from buonispesa.adapters import sms_problems, telegram_problems
     from outbox.channels import ChannelStartError
 
@@ -87,6 +88,8 @@ def serve(
             host=listen_host,
             port=listen_port,
             reuse_port=child,
+            # Never the query string (office searches), the client or its Referer.
+            access_log_class=PrivateAccessLogger,
             print=(lambda line: console.print(escape(line.strip()))) if elected else None,
             # Handlers in flight get this long to finish; then the outbox batch in hand.
             shutdown_timeout=30,
