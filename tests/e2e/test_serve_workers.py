@@ -117,9 +117,12 @@ def test_a_second_start_on_a_port_in_use_is_refused_before_it_says_anything(
             assert "address already in use" in said, said
             assert "buonispesa on" not in said and "Running on" not in said, said
             assert "serving" not in said, said
-        # The first group still serves, alone: its two processes and nobody else's.
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as answer:
+        # The first group still serves; its children's access log holds no query string.
+        health = f"http://127.0.0.1:{port}/healthz?q=RSSMRA85T10A739J"
+        with urllib.request.urlopen(health, timeout=10) as answer:
             assert answer.status == 200
+        server.wait_for('"GET /healthz" 200')
+        assert "RSSMRA85T10A739J" not in server.output()
         first.send_signal(signal.SIGINT)
         assert first.wait(timeout=60) == 0
     finally:
