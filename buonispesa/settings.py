@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -86,3 +92,48 @@ def describe_errors(error: ValidationError) -> list[str]:
 
 def load_settings() -> Settings:
     return Settings()
+
+
+# Read outside Settings: by the commands (who acts, the office's language), the tests and
+# the benchmarks.
+OTHER_VARIABLES = frozenset(
+    {
+        "BUONISPESA_OPERATOR",
+        "BUONISPESA_LANGUAGE",
+        "BUONISPESA_TEST_POSTGRES_URL",
+        "BUONISPESA_BENCH_POSTGRES_URL",
+        "BUONISPESA_UPDATE_SCREENSHOT",
+    }
+)
+# Other programs read TWILIO_* and TELEGRAM_* too (the Twilio library its TWILIO_REGION):
+# there only a near miss of one of ours is a typo; every BUONISPESA_* is ours.
+_OURS = "BUONISPESA_"
+_SHARED = ("TWILIO_", "TELEGRAM_")
+
+
+def unknown_variables(names: Iterable[str]) -> list[tuple[str, str | None]]:
+    """Variables that look like ours and are not, each with the known name it is closest
+    to: a misspelt BUONISPESA_DATABASE_ULR would otherwise leave the server on an empty
+    SQLite database without a word."""
+    known = {field.alias for field in Settings.model_fields.values() if field.alias}
+    known |= OTHER_VARIABLES
+    found = []
+    for name in sorted(set(names) - known):
+        prefix = next((p for p in (_OURS, *_SHARED) if name.startswith(p)), None)
+        if prefix is None:
+            continue
+        # Compared after the prefix they share, which would make any two names look alike.
+        rest = {other.removeprefix(prefix): other for other in known if other.startswith(prefix)}
+        close = difflib.get_close_matches(name.removeprefix(prefix), sorted(rest), n=1, cutoff=0.75)
+        meant = rest[close[0]] if close else None
+        if prefix == _OURS or meant is not None:
+            found.append((name, meant))
+    return found
+
+
+def variables_given(env_file: str | None = ".env") -> set[str]:
+    """The names set in the environment and in the .env file that Settings reads."""
+    names = set(os.environ)
+    if env_file and Path(env_file).is_file():
+        names |= set(dotenv_values(env_file))
+    return names

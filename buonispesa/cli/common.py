@@ -75,8 +75,24 @@ def settings_or_exit() -> Settings:
     # commands' start stay light (tests/unit/test_cli_startup.py checks what is imported).
     from pydantic import ValidationError
 
-    from buonispesa.settings import describe_errors, load_settings
+    from buonispesa.settings import (
+        describe_errors,
+        load_settings,
+        unknown_variables,
+        variables_given,
+    )
 
+    for name, meant in unknown_variables(variables_given()):
+        warning = (
+            t("{name} is not a variable buonispesa reads: ignored.", name=name)
+            if meant is None
+            else t(
+                "{name} is not a variable buonispesa reads: ignored. Did you mean {meant}?",
+                name=name,
+                meant=meant,
+            )
+        )
+        err.print(say(t("Warning: {problem}", problem=say(warning))), style="yellow", markup=False)
     try:
         return load_settings()
     except ValidationError as error:
@@ -96,6 +112,12 @@ def fail(message: Text | str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     problem = say(message) if isinstance(message, Text) else message
     err.print(say(t("Error: {problem}", problem=problem)), style="red", markup=False)
     raise typer.Exit(code)
+
+
+def database_unavailable(url: str, problem: str) -> NoReturn:
+    """The database could not be opened (buonispesa.runtime.DatabaseUnavailable): where and
+    why in one sentence, exit 2."""
+    fail(t("Cannot open the database {url}: {problem}", url=url, problem=problem))
 
 
 # Who is at the keyboard, for the identity log: --by, else this variable, else the OS user.

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from buonispesa.cli import app
-from buonispesa.cli.common import say, settings_or_exit
+from buonispesa.cli.common import database_unavailable, say, settings_or_exit
 from core.domain.messages import t
 
 
@@ -30,7 +30,7 @@ def demo(
         DEMO_SHOPS,
         seed_demo,
     )
-    from buonispesa.runtime import core_from_settings
+    from buonispesa.runtime import DatabaseUnavailable, core_from_settings
 
     settings = settings_or_exit()
     console = Console(stderr=True)
@@ -46,7 +46,10 @@ def demo(
         finally:
             await core.close()
 
-    outcome = asyncio.run(_run())
+    try:
+        outcome = asyncio.run(_run())
+    except DatabaseUnavailable as error:
+        database_unavailable(error.url, error.problem)
     if outcome == "seeded":
         console.print(
             say(

@@ -7,14 +7,14 @@ import asyncio
 from rich.console import Console
 
 from buonispesa.cli import app
-from buonispesa.cli.common import say, settings_or_exit
+from buonispesa.cli.common import database_unavailable, say, settings_or_exit
 from core.domain.messages import t
 
 
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema (Alembic)."""
-    from buonispesa.runtime import core_from_settings
+    from buonispesa.runtime import DatabaseUnavailable, core_from_settings, safe_url
 
     settings = settings_or_exit()
 
@@ -22,15 +22,12 @@ def migrate() -> None:
         core = await core_from_settings(settings)
         await core.close()
 
-    asyncio.run(_run())
+    try:
+        asyncio.run(_run())
+    except DatabaseUnavailable as error:
+        database_unavailable(error.url, error.problem)
     Console(stderr=True).print(
-        say(t("The database is up to date ({url}).", url=_safe(settings.database_url))),
+        say(t("The database is up to date ({url}).", url=safe_url(settings.database_url))),
         style="green",
         markup=False,
     )
-
-
-def _safe(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)

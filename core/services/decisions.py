@@ -40,7 +40,8 @@ def unpaid_outcome(protocol: str, assignment: str, exclusion_reason: str | None)
     return reason.get(
         exclusion_reason or "",
         t(
-            "Application {protocol}: not admitted. Contact the office for the reason.",
+            "Application {protocol}: not admitted. For the reason, contact the office (write "
+            "UFFICIO).",
             protocol=protocol,
         ),
     )

@@ -14,7 +14,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", url)
+    # Alembic keeps its options in a ConfigParser, which reads "%" as interpolation: a
+    # URL-encoded password ("p%40ss" for "p@ss") must reach it as "%%".
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 

@@ -416,7 +416,10 @@ async def test_language_can_change_in_the_middle_and_the_question_is_asked_again
     await chat.expect("2", WORK)  # "2" is an answer again, not a language
 
 
-WITHDRAWN = "Application {protocol}: withdrawn by the office on {day}. Not you? Contact the office."
+WITHDRAWN = (
+    "Application {protocol}: withdrawn by the office on {day}. Not you? Contact the office "
+    "(write UFFICIO)."
+)
 
 
 async def test_a_withdrawn_paper_application_is_neither_changed_nor_made_again(

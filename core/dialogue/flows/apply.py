@@ -66,7 +66,7 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             turn.say(
                 t(
                     "Application {protocol}: withdrawn by the office on {day}. Not you? Contact "
-                    "the office.",
+                    "the office (write UFFICIO).",
                     protocol=existing.protocol,
                     day=Day(existing.withdrawn_at.date()),
                 )

@@ -217,13 +217,13 @@ def status_text(status: ApplicationStatus) -> Text:
     protocol = status.protocol
     if status.revoked:
         return t(
-            "Application {protocol}: revoked after the checks. Contact the office.",
+            "Application {protocol}: revoked after the checks. Contact the office (write UFFICIO).",
             protocol=protocol,
         )
     if status.withdrawn_at is not None:
         return t(
             "Application {protocol}: withdrawn by the office on {day}. Not you? Contact the "
-            "office.",
+            "office (write UFFICIO).",
             protocol=protocol,
             day=Day(status.withdrawn_at.date()),
         )
