@@ -125,7 +125,7 @@ class TelegramSender:
             step = steps[index]
             wait = self._limiter.wait_hint(message.address, message.priority)
             if wait > self._max_wait:
-                return self._retry(message.id, progress, "throttled", wait)
+                return self._retry(message.id, progress, "throttled", wait, held_back=True)
             await self._limiter.acquire(message.address, message.priority)
             try:
                 sent = await self._call(step, message)
@@ -192,13 +192,21 @@ class TelegramSender:
         return f"card-{card.card_code}.pdf", card_pdf(card, message.language, link)
 
     def _retry(
-        self, outbox_id: int, progress: Progress, error: str, seconds: float | None = None
+        self,
+        outbox_id: int,
+        progress: Progress,
+        error: str,
+        seconds: float | None = None,
+        *,
+        held_back: bool = False,
     ) -> SendResult:
         if progress.done:
             self._progress[outbox_id] = progress
             while len(self._progress) > _MAX_PARTIAL:
                 self._progress.popitem(last=False)
-        return SendResult(SendStatus.RETRY, error=error, retry_after_seconds=seconds)
+        return SendResult(
+            SendStatus.RETRY, error=error, retry_after_seconds=seconds, held_back=held_back
+        )
 
     def _failed(self, outbox_id: int, error: str) -> SendResult:
         log.info("telegram outbox %s failed for good: %s", outbox_id, error)

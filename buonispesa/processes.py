@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -43,6 +44,38 @@ async def prepare(settings: Settings) -> None:
     """Migrate and create the secret once, before the children open the database."""
     core = await core_from_settings(settings)
     await core.close()
+
+
+def refuse_if_taken(host: str, port: int) -> None:
+    """Raise OSError (EADDRINUSE) when any socket holds host:port, as binding it would.
+
+    The children bind with SO_REUSEPORT, and so does a child of another `serve --workers`
+    group: the kernel would let them share the port. This probe binds each address the
+    server will listen on without SO_REUSEPORT, which fails while any other socket listens
+    there, reuse_port or not; it is closed before the children start. (Another group
+    starting in that instant could still slip in: the window is the children's start-up.)
+    The error reads as asyncio's own, so the refusal is the one a single process prints."""
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    probes: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            probe = socket.socket(family, kind, proto)
+            probes.append(probe)
+            # As asyncio's create_server sets them: a port left in TIME_WAIT is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                raise OSError(
+                    exc.errno,
+                    f"error while attempting to bind on address {address!r}: "
+                    f"{(exc.strerror or str(exc)).lower()}",
+                ) from None
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def supervise(settings: Settings, host: str, port: int, workers: int) -> int:

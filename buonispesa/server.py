@@ -37,6 +37,7 @@ from office.keys import OfficeConfig
 from outbox.channels import ChannelPlugin
 from outbox.worker import OutboxWorker, WorkerConfig
 from sms.plugin import SmsChannel, SmsConfig
+from sms.sender import ConsoleSender
 from sms.twilio_webhook import InboundHandler
 
 log = logging.getLogger(__name__)
@@ -133,10 +134,15 @@ def _lifecycle(
                 if sender is None:
                     continue
                 batch = getattr(sender, "batch_size", config.batch_size)
+                own: WorkerConfig | None = dataclasses.replace(config, batch_size=batch)
+                if isinstance(sender, ConsoleSender) and own is not None:
+                    own = await _console_config(core, sender, own)
+                if own is None:
+                    continue
                 worker = OutboxWorker(
                     core,
                     sender,
-                    dataclasses.replace(config, batch_size=batch),
+                    own,
                     on_result=lambda channel, status: metrics.outbound.labels(
                         channel=channel, result=status.value
                     ).inc(),
@@ -154,6 +160,31 @@ def _lifecycle(
                     log.exception("plugin %s did not stop cleanly", plugin.name)
 
     return lifecycle
+
+
+async def _console_config(
+    core: Core, sender: ConsoleSender, config: WorkerConfig
+) -> WorkerConfig | None:
+    """The development console sender "sends" by printing and marks the row sent: given
+    a production database (a server started without its .env), it would throw away the
+    payment codes and notices a real provider was meant to send. So it claims only the
+    rows queued since this process started (the replies to the curl it prints, enforced
+    in the outbox's claim query), and not even those when SMS queued before the start
+    wait: then the database is a real one, and replies the office's commands or another
+    server queue from now on are real too. Returns None: no SMS delivery in this process,
+    every row stays as it is (status, attempts) for a server with Twilio."""
+    started = core.now()
+    async with core.uow() as uow:
+        waiting = await uow.outbox.waiting_before(sender.channel, started)
+    if waiting:
+        log.warning(
+            "SMS development mode: %d SMS queued before this start wait for a real provider "
+            "(set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER): they stay "
+            "queued, and this server prints no SMS.",
+            waiting,
+        )
+        return None
+    return dataclasses.replace(config, created_since=started)
 
 
 def _observe(metrics: Metrics) -> Middleware:

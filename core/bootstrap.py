@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.domain.keys import PROCESS_KEYS, ServerKeys
 from core.storage.engine import make_engine, make_session_factory
 from core.storage.group_commit import GroupCommit
-from core.storage.secret_file import load_or_create_secret
+from core.storage.secret_file import (
+    ENVIRONMENT_ORIGIN,
+    WrongServerSecret,
+    create_secret,
+    read_secret,
+    secret_path,
+)
 from core.storage.uow import UnitOfWork
 
 Clock = Callable[[], datetime]
@@ -61,12 +69,53 @@ async def open_core(
     run_migrations: bool = True,
     secret: bytes | None = None,
 ) -> Core:
-    """A migrated Core. Without `secret`, the one in the data folder (made on first start)."""
-    keys = ServerKeys(secret if secret is not None else load_or_create_secret(database_url))
+    """A migrated Core with the server secret the database was set up with: `secret` (the
+    environment's), else the file of the data folder. Raises WrongServerSecret when the
+    database remembers another secret, or remembers one and the file is missing."""
+    path = secret_path(database_url)
+    # Read before connecting: a file that cannot be used is reported without a database.
+    found = secret if secret is not None else read_secret(path)
+    origin = ENVIRONMENT_ORIGIN if secret is not None else str(path)
     engine = make_engine(database_url)
-    if run_migrations:
-        # Alembic is imported only here: commands that open no database start without it.
-        from core.storage.migrate import migrate
+    core: Core | None = None
+    try:
+        if run_migrations:
+            # Alembic is imported only here: commands that open no database start without it.
+            from core.storage.migrate import migrate
 
-        await migrate(engine)
-    return Core(engine=engine, clock=clock, keys=keys)
+            await migrate(engine)
+        core = Core(engine=engine, clock=clock)
+        core.keys = await _database_secret(core, found, path, origin)
+        return core
+    except BaseException:
+        if core is not None:
+            await core.close()
+        else:
+            await engine.dispose()
+        raise
+
+
+async def _database_secret(core: Core, found: bytes | None, path: Path, origin: str) -> ServerKeys:
+    """The keys of `found` once the database agrees that it is its secret.
+
+    Without BUONISPESA_SECRET_KEY the file is found from the current folder (PostgreSQL):
+    a command run elsewhere used to make a new secret, and every card grid it printed was
+    refused by the tills, each refusal counted against the shop and the card. So a secret
+    file is made only for a database that never had a secret, and a database that had
+    one starts with that one only."""
+    async with core.uow() as uow:
+        stored = await uow.server_secret.fingerprint()
+    if found is None:
+        if stored is not None:
+            raise WrongServerSecret(str(path), missing=True)
+        found = create_secret(path)
+    keys = ServerKeys(found)
+    if stored is None:
+        # The first start (or the first since the fingerprint exists): this secret is the
+        # database's from now on.
+        async with core.uow() as uow:
+            stored = await uow.server_secret.record(keys.fingerprint(), core.now())
+            await uow.commit()
+    if not hmac.compare_digest(stored, keys.fingerprint()):
+        raise WrongServerSecret(origin)
+    return keys

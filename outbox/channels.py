@@ -7,6 +7,7 @@ server and the outbox worker only know this protocol. Adapters are handed an
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -41,6 +42,26 @@ class SendResult:
     provider_message_id: str | None = None
     error: str | None = None
     retry_after_seconds: float | None = None
+    # RETRY only: handed back by the sender's own rate limiter before any call to the
+    # provider (a credit run's notices waiting their turn). Not a failure: not logged.
+    held_back: bool = False
+
+
+# A phone number or a Telegram chat id inside a provider's error ("The 'To' number
+# +39333… is not a valid phone number"): 7 digits or more. Error codes are shorter.
+_NUMBER = re.compile(r"\+?\d{7,}")
+# A log line stays one line of reasonable length, whatever the provider answered.
+_ERROR_CHARS = 500
+
+
+def loggable_error(error: str | None, address: str) -> str:
+    """A send's error as the server log may hold it: without the recipient's address or
+    any other number that could be someone's, on one line."""
+    text = error or "unknown error"
+    if address:
+        text = text.replace(address, "***")
+    text = _NUMBER.sub("***", text)
+    return " ".join(text.split())[:_ERROR_CHARS]
 
 
 @dataclass(frozen=True)

@@ -52,12 +52,12 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core.bootstrap import Core
 from core.services.outbox import PAYMENT_LANE, not_worth_sending, open_payload
 from outbox import delivery
-from outbox.channels import OutgoingMessage, Sender, SendResult, SendStatus
+from outbox.channels import OutgoingMessage, Sender, SendResult, SendStatus, loggable_error
 from outbox.ratelimit import Priority
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,10 @@ class WorkerConfig:
     # On shutdown, how long the batch in hand may take to finish.
     drain_seconds: float = 30.0
     retry: delivery.RetryPolicy = field(default_factory=delivery.RetryPolicy)
+    # Only rows queued from then on are claimed (and only their leases released): a
+    # development server's console sender delivers the rows its own start made, never
+    # those a real provider was meant to send (buonispesa/server.py).
+    created_since: datetime | None = None
 
     @property
     def renew_seconds(self) -> float:
@@ -156,6 +160,36 @@ class ResultGroups:
                 await task
 
 
+class RepeatedFailures:
+    """The log of a loop that fails every round while something it needs is down (the
+    database): the first failure with its traceback, then one line a round, and one line
+    when it works again. A traceback a round (about 150 lines) buried everything else."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.failures = 0
+
+    def failed(self, error: BaseException) -> None:
+        self.failures += 1
+        if self.failures == 1:
+            log.exception("%s failed", self.what)
+            return
+        # The first line of the error: SQLAlchemy's go on with the statement.
+        first = (str(error).splitlines() or [""])[0][:200]
+        log.warning(
+            "%s failed again (%d in a row): %s: %s",
+            self.what,
+            self.failures,
+            type(error).__name__,
+            first,
+        )
+
+    def succeeded(self) -> None:
+        if self.failures:
+            log.warning("%s works again, after %d failures", self.what, self.failures)
+            self.failures = 0
+
+
 class OutboxWorker:
     def __init__(
         self,
@@ -222,16 +256,20 @@ class OutboxWorker:
 
     async def _run(self, wake: asyncio.Event, batch_size: int, lane: int | None) -> None:
         loop = asyncio.get_running_loop()
+        name = f"outbox {self.channel}" + (" (payments)" if lane == PAYMENT_LANE else "")
+        failures = RepeatedFailures(f"{name}: round")
         while not self._stopping.is_set():
             # Cleared before the round, not after: a wake while claiming or sending (rows
             # committed after the claim looked) makes exactly one more round.
             wake.clear()
             try:
                 handled = await self.run_once(batch_size, lane)
-            except Exception:
-                # The database may be briefly unavailable: log, wait, try again.
-                log.exception("outbox %s: round failed", self.channel)
+            except Exception as error:
+                # The database may be unavailable: log, wait, try again.
+                failures.failed(error)
                 handled = 0
+            else:
+                failures.succeeded()
             if self._stopping.is_set():
                 break
             held = self._held_until - loop.time() if lane is None else 0.0
@@ -279,20 +317,27 @@ class OutboxWorker:
         Rows no longer worth sending are closed here instead."""
         now = self.core.now()
         async with self.core.uow() as uow:
-            await uow.outbox.release_expired_leases(self.channel, now)
+            since = self.config.created_since
+            await uow.outbox.release_expired_leases(self.channel, now, created_since=since)
             rows = await uow.outbox.due(
                 self.channel,
                 now,
                 batch_size or self.config.batch_size,
                 lock=uow.supports_skip_locked,
                 lane=lane,
+                created_since=since,
             )
             claimed = []
+            given_up: list[tuple[int, int, str]] = []
             lease_end = now + timedelta(seconds=self.config.lease_seconds)
             # Codes of payments closed since they were queued (one query for the batch).
             moved_on = await not_worth_sending(uow, rows, now)
             for row in rows:
                 if self.config.retry.deadline(row) <= now:
+                    if row.last_error:
+                        # Its attempts failed until it was no longer worth sending.
+                        error = loggable_error(row.last_error, row.address)
+                        given_up.append((row.id, row.attempts, error))
                     delivery.expire(row)
                     continue
                 if row.id in moved_on:
@@ -312,6 +357,15 @@ class OutboxWorker:
                 )
                 claimed.append((message, row.attempts))
             await uow.commit()
+        for message_id, attempts, error in given_up:
+            log.error(
+                "outbox %s: message %s not delivered, given up after %d attempts "
+                "(no longer useful): %s",
+                self.channel,
+                message_id,
+                attempts,
+                error,
+            )
         self._in_hand.update(message.id for message, _ in claimed)
         return claimed
 
@@ -327,13 +381,16 @@ class OutboxWorker:
         return renewed
 
     async def _renew(self) -> None:
+        failures = RepeatedFailures(f"outbox {self.channel}: renewing leases")
         while True:
             await asyncio.sleep(self.config.renew_seconds)
             try:
                 await self.renew_leases()
-            except Exception:
+            except Exception as error:
                 # Missed once, the lease still has two thirds to run: try again next time.
-                log.exception("outbox %s: could not renew leases", self.channel)
+                failures.failed(error)
+            else:
+                failures.succeeded()
 
     async def _deliver(self, message: OutgoingMessage, attempts: int) -> SendResult | None:
         result: SendResult | None = None
@@ -352,15 +409,43 @@ class OutboxWorker:
             )
             try:
                 # The row stays in hand (its lease renewed) until its group committed.
-                await self.results.record(outcome)
+                status = await self.results.record(outcome)
             except Exception:
                 # Not recorded: the lease brings the row back (a sent one may be sent twice).
                 log.exception(
                     "outbox %s: could not record the result of %s", self.channel, message.id
                 )
+            else:
+                self._log_failure(message, attempts, result, status)
         finally:
             self._in_hand.discard(message.id)
         return result
+
+    def _log_failure(
+        self, message: OutgoingMessage, attempts: int, result: SendResult, status: str | None
+    ) -> None:
+        """A failed attempt at WARNING, the giving-up at ERROR: by outbox id, channel and
+        error, never the address or the text. (A permanent refusal is the sender's to log:
+        a citizen who blocked the bot is no operator's problem.)"""
+        if result.status is not SendStatus.RETRY or result.held_back:
+            return
+        error = loggable_error(result.error, message.address)
+        if status == delivery.PENDING:
+            log.warning(
+                "outbox %s: message %s, attempt %d failed, retried later: %s",
+                self.channel,
+                message.id,
+                attempts,
+                error,
+            )
+        elif status == delivery.FAILED:
+            log.error(
+                "outbox %s: message %s not delivered, given up after %d attempts: %s",
+                self.channel,
+                message.id,
+                attempts,
+                error,
+            )
 
     async def _record_group(self, outcomes: list[delivery.SendOutcome]) -> Sequence[str | None]:
         """One transaction for a group of results."""

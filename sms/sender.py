@@ -28,7 +28,7 @@ from core.dialogue.render import render_plain
 from core.domain import gsm7
 from core.domain.channels import Channel
 from core.domain.messages import reply_from_json
-from outbox.channels import OutgoingMessage, SendResult, SendStatus
+from outbox.channels import OutgoingMessage, SendResult, SendStatus, loggable_error
 from outbox.ratelimit import Rate, RateLimiter
 
 log = logging.getLogger(__name__)
@@ -132,7 +132,14 @@ class TwilioSender:
                 )
         except TwilioRestException as exc:
             result = classify(exc)
-            log.warning("SMS %s to %s: %s", message.id, message.address[-4:], result.error)
+            if result.status is SendStatus.FAILED:
+                # Refused for good (invalid number, unsubscribed): the worker logs only the
+                # attempts that are retried (a 401, a 5xx) and the giving-up.
+                log.warning(
+                    "SMS %s refused for good: %s",
+                    message.id,
+                    loggable_error(result.error, message.address),
+                )
             return result
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             return SendResult(SendStatus.RETRY, error=f"transport: {exc!r}")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Protocol
 
 from aiohttp import web
@@ -40,6 +41,9 @@ MAX_TEXT = 1600
 # Control characters other than line breaks and tabs: PostgreSQL refuses NUL in text,
 # and none of them means anything in a keyword or an answer.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A wrong signature is logged at most this often per process: a forger must not flood the
+# log, and the operator of a misaddressed webhook still sees why every SMS gets a 403.
+SIGNATURE_WARNING_SECONDS = 60.0
 # Twilio's MessageStatus values; anything else is counted as "other" (bounded metric labels).
 _STATUSES = frozenset(
     {
@@ -99,6 +103,7 @@ class TwilioWebhook:
         self._public_base_url = public_base_url.rstrip("/")
         self._metrics = metrics
         self._on_outbox = on_outbox
+        self._warned_at: float | None = None
 
     def _count(self, result: str) -> None:
         self._metrics.series(self._metrics.inbound, Channel.SMS, result).inc()
@@ -119,8 +124,27 @@ class TwilioWebhook:
             raise web.HTTPBadRequest(text="the form body is not UTF-8") from None
         fields: MultiDictProxy[str] = form  # type: ignore[assignment]  # url-encoded: text only
         if not self._signature.valid(self.public_url(request), fields, signature):
+            self._warn_signature(request)
             return None
         return fields
+
+    def _warn_signature(self, request: web.Request) -> None:
+        """Behind a reverse proxy without PUBLIC_BASE_URL every genuine request fails here
+        (Twilio signed the public https URL): say so, at most once a minute. The URL only,
+        never the form (phone numbers, the text)."""
+        now = time.monotonic()
+        if self._warned_at is not None and now - self._warned_at < SIGNATURE_WARNING_SECONDS:
+            return
+        self._warned_at = now
+        log.warning(
+            "%s %s refused (403): X-Twilio-Signature is not valid for %s. Either the "
+            "request is forged, or Twilio posts to another address: if Twilio posts to "
+            "another address (e.g. through a reverse proxy), set PUBLIC_BASE_URL to the "
+            "base of the webhook URL on the Twilio number. At most one such warning a minute.",
+            request.method,
+            request.path,
+            self._public_base_url + request.path,
+        )
 
     async def inbound(self, request: web.Request) -> web.Response:
         form = await self._signed_form(request)

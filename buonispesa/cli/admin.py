@@ -25,8 +25,10 @@ from buonispesa.cli.common import (
     operator_name,
     say,
     settings_or_exit,
+    wrong_secret,
 )
 from buonispesa.cli.imports import import_problem, where_text
+from buonispesa.cli.logged import logged
 from buonispesa.cli.outfile import OutFile
 from buonispesa.cli.progress import progress
 from buonispesa.cli.refusals import describe, refusal
@@ -42,6 +44,8 @@ from core.i18n import format_money
 # by the commands that use them: `buonispesa --help` builds every command and must start
 # fast (tests/unit/test_cli_startup.py checks what it imports).
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from core.bootstrap import Core
     from core.domain.application_csv import ApplicationRow
     from core.services.allocation import CreditResult
@@ -82,6 +86,7 @@ Force = Annotated[bool, typer.Option("--force", help="Overwrite the file if it e
 def run_with_core(work: Callable[[Core], Awaitable[T]]) -> T:
     """Open the configured database (migrated), run one job, report domain errors clearly."""
     from buonispesa.runtime import DatabaseUnavailable, core_from_settings
+    from core.storage.secret_file import WrongServerSecret
 
     settings = settings_or_exit()
 
@@ -96,6 +101,8 @@ def run_with_core(work: Callable[[Core], Awaitable[T]]) -> T:
         return asyncio.run(_run())
     except DomainError as error:
         fail(refusal(error))
+    except WrongServerSecret as error:
+        wrong_secret(settings.database_url, error)
     except DatabaseUnavailable as error:
         database_unavailable(error.url, error.problem)
 
@@ -197,6 +204,7 @@ def municipality_add(
     sms_number: Annotated[str | None, typer.Option(help="Number citizens text (Twilio To)")] = None,
     iban: Annotated[str | None, typer.Option(help="IBAN that pays the shops")] = None,
     bic: Annotated[str | None, typer.Option(help="BIC of that bank")] = None,
+    by: ByOption = None,
 ) -> None:
     """Add a municipality with its policy."""
     from core.services import municipalities
@@ -217,6 +225,16 @@ def municipality_add(
                 sms_number=sms_number,
                 iban=iban,
                 bic=bic,
+            )
+            await uow.flush()
+            await logged(
+                uow,
+                town.id,
+                by,
+                "municipality.add",
+                now=core.now(),
+                subject=town.code,
+                after=_town_data(town),
             )
             await uow.commit()
             out.print(
@@ -246,6 +264,7 @@ def municipality_set(
         str | None,
         typer.Option(help="How citizens reach the office, said by UFFICIO ('' removes)"),
     ] = None,
+    by: ByOption = None,
 ) -> None:
     """Correct a municipality: only the options given change; all are checked first."""
     from core.services import municipalities
@@ -265,6 +284,7 @@ def municipality_set(
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
+            before = _town_data(await municipalities.require(uow, code))
             town = await municipalities.update_municipality(
                 uow,
                 code,
@@ -276,6 +296,7 @@ def municipality_set(
                 privacy_url=privacy_url,
                 office_contact=office_contact,
             )
+            await _log_town_change(uow, town, before, by, core.now())
             await uow.commit()
             if office_contact is not None:
                 out.print(say(_office_contact_text(town)), markup=False)
@@ -298,6 +319,41 @@ def municipality_set(
     run_with_core(work)
 
 
+# What `municipality set` may change, as the activity log keeps it.
+TOWN_DATA_FIELDS = ("name", "sms_number", "iban", "bic", "policy", "privacy_url", "office_contact")
+
+
+def _town_data(town: m.Municipality) -> dict[str, str | None]:
+    """TOWN_DATA_FIELDS of the town now (the policy by its name: its TOML is in the row)."""
+    from core.services.municipalities import policy_of
+
+    values = {field: getattr(town, field) for field in TOWN_DATA_FIELDS if field != "policy"}
+    return values | {"policy": policy_of(town).name}
+
+
+async def _log_town_change(
+    uow: UnitOfWork,
+    town: m.Municipality,
+    before: dict[str, str | None],
+    by: str | None,
+    now: datetime,
+) -> None:
+    """The town's data that changed (an IBAN that pays the shops above all), if any."""
+    after = _town_data(town)
+    changed = [key for key in after if after[key] != before[key]]
+    if changed:
+        await logged(
+            uow,
+            town.id,
+            by,
+            "municipality.set",
+            now=now,
+            subject=town.code,
+            before={key: before[key] for key in changed},
+            after={key: after[key] for key in changed},
+        )
+
+
 def _office_contact_text(town: m.Municipality) -> Text:
     if town.office_contact:
         return t("UFFICIO now answers: {contact}", contact=town.office_contact)
@@ -308,13 +364,16 @@ def _office_contact_text(town: m.Municipality) -> Text:
 def municipality_privacy_url(
     code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
     url: Annotated[str, typer.Argument(help="Address of its privacy notice ('' removes it)")],
+    by: ByOption = None,
 ) -> None:
     """Link the municipality's privacy notice from the consent citizens give when applying."""
     from core.services import municipalities
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
+            before = _town_data(await municipalities.require(uow, code))
             town = await municipalities.set_privacy_url(uow, code, url)
+            await _log_town_change(uow, town, before, by, core.now())
             await uow.commit()
             if town.privacy_url:
                 text = t("Privacy notice of {code}: {url}", code=town.code, url=town.privacy_url)
@@ -380,7 +439,9 @@ def policy_check(file: Path) -> None:
 
 
 @window_app.command("open")
-def window_open(code: str, days: Annotated[int | None, typer.Option()] = None) -> None:
+def window_open(
+    code: str, days: Annotated[int | None, typer.Option()] = None, by: ByOption = None
+) -> None:
     """Open the application window (default: the policy's number of days)."""
     from core.services import municipalities
 
@@ -388,6 +449,18 @@ def window_open(code: str, days: Annotated[int | None, typer.Option()] = None) -
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             round_ = await municipalities.open_window(uow, town, core.now(), days)
+            await logged(
+                uow,
+                town.id,
+                by,
+                "window.open",
+                now=core.now(),
+                subject=f"{town.code} {round_.number}",
+                after={
+                    "opens_at": round_.opens_at.isoformat(),
+                    "closes_at": round_.closes_at.isoformat(),
+                },
+            )
             await uow.commit()
             out.print(
                 say(
@@ -405,7 +478,7 @@ def window_open(code: str, days: Annotated[int | None, typer.Option()] = None) -
 
 
 @window_app.command("close")
-def window_close(code: str) -> None:
+def window_close(code: str, by: ByOption = None) -> None:
     """Close the application window now."""
     from core.services import municipalities
 
@@ -413,6 +486,15 @@ def window_close(code: str) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             round_ = await municipalities.close_window(uow, town, core.now())
+            await logged(
+                uow,
+                town.id,
+                by,
+                "window.close",
+                now=core.now(),
+                subject=f"{town.code} {round_.number}",
+                after={"closes_at": round_.closes_at.isoformat()},
+            )
             await uow.commit()
             out.print(
                 say(
@@ -432,7 +514,7 @@ def window_close(code: str) -> None:
 
 
 @applications_app.command("import")
-def applications_import(code: str, file: Path) -> None:
+def applications_import(code: str, file: Path, by: ByOption = None) -> None:
     """Import paper applications from a CSV: all rows or none."""
     from core.services import applications, municipalities
     from core.services.applications import ApplicationInput
@@ -449,6 +531,7 @@ def applications_import(code: str, file: Path) -> None:
                         town=town.code,
                     )
                 )
+            town_id = town.id  # the import expires every loaded row (its bulk statements)
             inputs = [(ApplicationInput.from_row(row), row.submitted_at) for row in rows]
             with progress(t("Importing")) as report:
                 try:
@@ -457,6 +540,15 @@ def applications_import(code: str, file: Path) -> None:
                     )
                 except applications.ImportRowError as refused:
                     import_refused(file, rows, refused)
+            await logged(
+                uow,
+                town_id,
+                by,
+                "applications.import",
+                now=core.now(),
+                subject=file.name,
+                after={"count": count},
+            )
             await uow.commit()
         return count
 
@@ -669,6 +761,20 @@ def approve(
             figures, record, result = await acts.approve_determina(
                 uow, town, cents, core.now(), confirmed=confirmed
             )
+            await logged(
+                uow,
+                town.id,
+                by,
+                "determina.approve",
+                now=core.now(),
+                subject=f"{town.code} tranche {record.tranche}",
+                after={
+                    "tranche": record.tranche,
+                    "budget_cents": cents,
+                    "allocated_cents": sum(item.line.amount_cents for item in result),
+                    "households": len(result),
+                },
+            )
             await uow.commit()
             left = await fund.position(uow, town)
         _summary([item.line for item in result], cents)
@@ -716,6 +822,16 @@ def _withdraw(code: str, by: str | None) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             record = await allocation.withdraw(uow, town, core.now(), operator)
+            await logged(
+                uow,
+                town.id,
+                by,
+                "determina.withdraw",
+                now=core.now(),
+                subject=f"{town.code} tranche {record.tranche}",
+                before={"status": "approved"},
+                after={"status": "withdrawn", "tranche": record.tranche},
+            )
             await uow.commit()
         out.print(
             say(
@@ -733,7 +849,7 @@ def _withdraw(code: str, by: str | None) -> None:
 
 
 @admin.command("credit")
-def credit(code: str) -> None:
+def credit(code: str, by: ByOption = None) -> None:
     """Credit the approved tranche to the citizens' balances and notify them."""
     from core.services import allocation, municipalities
     from core.services.transactions import in_transaction
@@ -742,7 +858,22 @@ def credit(code: str) -> None:
         async def once(uow: UnitOfWork) -> CreditResult:
             town = await municipalities.require(uow, code)
             with progress(t("Crediting")) as step:
-                return await allocation.credit(uow, town, core.now(), progress=step)
+                result = await allocation.credit(uow, town, core.now(), progress=step)
+            await logged(
+                uow,
+                town.id,
+                by,
+                "credit.approve",
+                now=core.now(),
+                subject=f"{town.code} tranche {result.tranche}",
+                after={
+                    "tranche": result.tranche,
+                    "total_cents": result.total_cents,
+                    "households": result.citizens,
+                    "notices": result.notices,
+                },
+            )
+            return result
 
         return await in_transaction(core.uow, once)
 
@@ -810,14 +941,38 @@ def shops_list(
 
 
 @shops_app.command("approve")
-def shops_approve(code: str, shop_id: int) -> None:
+def shops_approve(code: str, shop_id: int, by: ByOption = None) -> None:
     """Approve a registered shop: it can charge vouchers from now on."""
     from core.services import municipalities, shops
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
+            before = await uow.shops.by_id(shop_id)
+            status = before.status if before is not None else None
             shop = await shops.approve_shop(uow, town.id, shop_id, core.now())
+            if status == shop.status:
+                out.print(
+                    say(
+                        t(
+                            "Shop {id} ({name}) was already approved: nothing changed.",
+                            id=str(shop.id),
+                            name=shop.name,
+                        )
+                    ),
+                    markup=False,
+                )
+                return
+            await logged(
+                uow,
+                town.id,
+                by,
+                "shop.approve",
+                now=core.now(),
+                subject=f"{shop.id} {shop.name}",
+                before={"status": status},
+                after={"status": shop.status},
+            )
             await uow.commit()
             out.print(
                 say(t("Shop {id} ({name}) approved.", id=str(shop.id), name=shop.name)),

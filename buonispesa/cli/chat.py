@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from buonispesa.cli import app
-from buonispesa.cli.common import fail, settings_or_exit
+from buonispesa.cli.common import fail, settings_or_exit, wrong_secret
 from core.domain.errors import InvalidIdentifier
 from core.i18n import LANGUAGES
 
@@ -96,7 +96,12 @@ def chat(
         fail(f"{phone!r} is not a phone number (e.g. +393331234567).")
     if lang is not None and lang not in LANGUAGES:
         fail(f"--lang must be one of {', '.join(LANGUAGES)}.")
-    asyncio.run(_session(url, role, address, lang, others, settings.secret_bytes()))
+    from core.storage.secret_file import WrongServerSecret
+
+    try:
+        asyncio.run(_session(url, role, address, lang, others, settings.secret_bytes()))
+    except WrongServerSecret as error:
+        wrong_secret(url, error)
 
 
 async def _session(

@@ -20,6 +20,7 @@ from core.i18n import DEFAULT_LANGUAGE, render_text, supported
 if TYPE_CHECKING:
     from buonispesa.settings import Settings
     from core.services.security import ShopLockState
+    from core.storage.secret_file import WrongServerSecret
 
 
 # How wide a line may be when the output is not a terminal: a table is as wide as its
@@ -112,6 +113,49 @@ def fail(message: Text | str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     problem = say(message) if isinstance(message, Text) else message
     err.print(say(t("Error: {problem}", problem=problem)), style="red", markup=False)
     raise typer.Exit(code)
+
+
+def wrong_secret(url: str, error: WrongServerSecret) -> NoReturn:
+    """The database was set up with another server secret (core.bootstrap.open_core): which
+    secret was looked for where, and how to start with the right one, exit 2."""
+    from sqlalchemy.engine import make_url
+
+    from core.storage.secret_file import ENVIRONMENT_ORIGIN
+
+    url = make_url(url).render_as_string(hide_password=True)
+
+    if error.missing:
+        fail(
+            t(
+                "The database {url} was set up with a server secret, but {path} does not "
+                "exist. No new secret was made: it would invalidate the printed cards, the "
+                "pending codes and the cashier codes. Run the command from the folder that "
+                "holds data/secret.key (or copy the original file to {path}), or set "
+                "BUONISPESA_SECRET_KEY to the original secret.",
+                url=url,
+                path=error.origin,
+            )
+        )
+    if error.origin == ENVIRONMENT_ORIGIN:
+        fail(
+            t(
+                "BUONISPESA_SECRET_KEY is not the server secret the database {url} was set "
+                "up with: the printed cards, the pending codes and the cashier codes would "
+                "stop working. Set it to the original secret, or unset it to use the "
+                "original data/secret.key.",
+                url=url,
+            )
+        )
+    fail(
+        t(
+            "{path} is not the server secret the database {url} was set up with: the "
+            "printed cards, the pending codes and the cashier codes would stop working. Run "
+            "the command from the folder that holds the original data/secret.key, or set "
+            "BUONISPESA_SECRET_KEY to the original secret.",
+            url=url,
+            path=error.origin,
+        )
+    )
 
 
 def database_unavailable(url: str, problem: str) -> NoReturn:

@@ -8,7 +8,8 @@ import typer
 from rich.table import Table
 
 from buonispesa.cli.admin import admin, municipality_app, out, run_with_core
-from buonispesa.cli.common import fail, say
+from buonispesa.cli.common import ByOption, fail, say
+from buonispesa.cli.logged import logged
 from core.domain.errors import InvalidAmount
 from core.domain.messages import Money, t
 from core.domain.money import parse_euro
@@ -27,13 +28,27 @@ admin.add_typer(community_app, name="community")
 def municipality_community(
     code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
     on: Annotated[bool, typer.Option("--on/--off", help="Turn the feature on or off")],
+    by: ByOption = None,
 ) -> None:
     """Let people buy shop vouchers and donate from the Telegram chat (or stop it)."""
     from core.services import community
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
+            existing = await uow.municipalities.by_code(code)
+            was = existing.community_enabled if existing is not None else None
             town = await community.set_town_enabled(uow, code, on)
+            if was != town.community_enabled:
+                await logged(
+                    uow,
+                    town.id,
+                    by,
+                    "municipality.set",
+                    now=core.now(),
+                    subject=town.code,
+                    before={"community_enabled": was},
+                    after={"community_enabled": town.community_enabled},
+                )
             await uow.commit()
         if on:
             text = t(

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from buonispesa.cli import app
-from buonispesa.cli.common import database_unavailable, say, settings_or_exit
+from buonispesa.cli.common import database_unavailable, say, settings_or_exit, wrong_secret
 from core.domain.messages import t
 
 
@@ -31,6 +31,7 @@ def demo(
         seed_demo,
     )
     from buonispesa.runtime import DatabaseUnavailable, core_from_settings
+    from core.storage.secret_file import WrongServerSecret
 
     settings = settings_or_exit()
     console = Console(stderr=True)
@@ -48,6 +49,8 @@ def demo(
 
     try:
         outcome = asyncio.run(_run())
+    except WrongServerSecret as error:
+        wrong_secret(settings.database_url, error)
     except DatabaseUnavailable as error:
         database_unavailable(error.url, error.problem)
     if outcome == "seeded":

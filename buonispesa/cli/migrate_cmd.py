@@ -7,7 +7,7 @@ import asyncio
 from rich.console import Console
 
 from buonispesa.cli import app
-from buonispesa.cli.common import database_unavailable, say, settings_or_exit
+from buonispesa.cli.common import database_unavailable, say, settings_or_exit, wrong_secret
 from core.domain.messages import t
 
 
@@ -15,6 +15,7 @@ from core.domain.messages import t
 def migrate() -> None:
     """Create or upgrade the database schema (Alembic)."""
     from buonispesa.runtime import DatabaseUnavailable, core_from_settings, safe_url
+    from core.storage.secret_file import WrongServerSecret
 
     settings = settings_or_exit()
 
@@ -24,6 +25,8 @@ def migrate() -> None:
 
     try:
         asyncio.run(_run())
+    except WrongServerSecret as error:
+        wrong_secret(settings.database_url, error)
     except DatabaseUnavailable as error:
         database_unavailable(error.url, error.problem)
     Console(stderr=True).print(

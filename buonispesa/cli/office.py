@@ -14,8 +14,10 @@ from rich.table import Table
 
 from buonispesa.cli.admin import Force, WindowOption, admin, money, out, run_with_core
 from buonispesa.cli.common import ByOption, cli_actor, fail, say
+from buonispesa.cli.logged import logged
 from buonispesa.cli.outfile import OutFile
 from core.domain.messages import Moment, Money, t, tn
+from core.i18n import LANGUAGES
 
 # The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ def reimburse(
         str | None, typer.Option(help="Requested execution date YYYY-MM-DD (default: today)")
     ] = None,
     force: Force = False,
+    by: ByOption = None,
 ) -> None:
     """Settle what every shop is owed and write the SEPA file (pain.001.001.03) for the bank."""
     from core.domain.sepa import SepaError, summarize
@@ -64,11 +67,25 @@ def reimburse(
             town = await municipalities.require(uow, code)
             day = wanted or core.now().astimezone(ZoneInfo(town.timezone)).date()
             settlement, xml = await reimbursement.settle(uow, town, core.now(), day)
+            count, cents = summarize(xml)
+            await logged(
+                uow,
+                town.id,
+                by,
+                "reimbursement.approve",
+                now=core.now(),
+                subject=settlement.message_id,
+                after={
+                    "transfers": count,
+                    "total_cents": cents,
+                    "execution_date": day.isoformat(),
+                    "file": out_file.name,
+                },
+            )
             # The file is written before the commit and put in place after it: a failed
             # commit leaves no payment order for money the ledger did not settle.
             with target.staged(xml):
                 await uow.commit()
-        count, cents = summarize(xml)
         return settlement.message_id, count, cents
 
     try:
@@ -110,6 +127,9 @@ def report(
         target.check()
     if fmt not in ("markdown", "csv"):
         fail(t("--format: {value} is not markdown or csv.", value=repr(fmt)))
+    if language not in LANGUAGES:
+        # Another language would silently come out in Italian, the catalogs' fallback.
+        fail(t("--lang: {value} is not it or en.", value=repr(language)))
 
     async def work(core: Core) -> str:
         async with core.uow() as uow:
@@ -292,6 +312,7 @@ def audit_revoke(
     reason: Annotated[
         str | None, typer.Option(help="Why (kept with the revocation and sent to the citizen)")
     ] = None,
+    by: ByOption = None,
 ) -> None:
     """Revoke the voucher of a false declaration and record the sum to recover."""
     from core.services import audit, municipalities
@@ -300,6 +321,20 @@ def audit_revoke(
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             revocation = await audit.revoke(uow, town, protocol, core.now(), reason=reason)
+            await logged(
+                uow,
+                town.id,
+                by,
+                "revocation.approve",
+                now=core.now(),
+                subject=protocol,
+                after={
+                    "returned_cents": revocation.returned_cents,
+                    "to_recover_cents": revocation.to_recover_cents,
+                    "cancelled_charges": revocation.cancelled_charges,
+                    "reason": reason,
+                },
+            )
             await uow.commit()
         return revocation
 

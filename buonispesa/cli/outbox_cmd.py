@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import typer
 
 from buonispesa.cli.admin import admin, out, run_with_core
-from buonispesa.cli.common import fail, say
+from buonispesa.cli.common import ByOption, fail, say
+from buonispesa.cli.logged import logged
 from core.domain.messages import t, tn
 
 # The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
@@ -28,6 +29,7 @@ def retry(
         str | None,
         typer.Option(help="Only notices written since YYYY-MM-DD[THH:MM] (the town's time)"),
     ] = None,
+    by: ByOption = None,
 ) -> None:
     """Put the municipality's failed notices back in the outbox (codes are never re-sent)."""
     from core.services import municipalities
@@ -50,6 +52,16 @@ def retry(
             if start is not None and start.tzinfo is None:
                 start = start.replace(tzinfo=ZoneInfo(town.timezone))
             count = await requeue_failed(uow, town.id, start, core.now())
+            if count:
+                await logged(
+                    uow,
+                    town.id,
+                    by,
+                    "outbox.retry",
+                    now=core.now(),
+                    subject=town.code,
+                    after={"count": count, "since": start.isoformat() if start else None},
+                )
             await uow.commit()
         return count
 

@@ -7,14 +7,14 @@ import os
 import secrets
 import shlex
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from buonispesa.cli import app
-from buonispesa.cli.common import err, fail, settings_or_exit
+from buonispesa.cli.common import database_unavailable, err, fail, settings_or_exit, wrong_secret
 
 if TYPE_CHECKING:
     # aiohttp, Twilio and the server are imported only when `serve` runs, so that
@@ -52,7 +52,10 @@ def serve(
     settings = settings_or_exit()
     from aiohttp import web
 
+    from buonispesa.access_log import PrivateAccessLogger
     from buonispesa.adapters import sms_problems, telegram_problems
+    from buonispesa.runtime import DatabaseUnavailable
+    from core.storage.secret_file import WrongServerSecret
     from outbox.channels import ChannelStartError
 
     problems = sms_problems(settings) + telegram_problems(settings)
@@ -69,9 +72,22 @@ def serve(
     listen_host = host or settings.host
     listen_port = port or settings.port
     if workers > 1 and process_index is None:
-        from buonispesa.processes import supervise
+        from buonispesa.processes import refuse_if_taken, supervise
 
-        raise typer.Exit(supervise(settings, listen_host, listen_port, workers))
+        # The children bind with SO_REUSEPORT, which would let them join another group
+        # already serving the port (two outbox senders, the rate limit broken): the parent
+        # makes sure the port is free first, and refuses as a single process would.
+        try:
+            refuse_if_taken(listen_host, listen_port)
+        except OSError as exc:
+            _cannot_listen(listen_host, listen_port, exc)
+        try:
+            code = supervise(settings, listen_host, listen_port, workers)
+        except WrongServerSecret as error:
+            wrong_secret(settings.database_url, error)
+        except DatabaseUnavailable as error:
+            database_unavailable(error.url, error.problem)
+        raise typer.Exit(code)
     # One process, or child `process_index` of `--workers N`: child 0 alone delivers the outbox.
     child = process_index is not None
     elected = process_index in (None, 0)
@@ -81,24 +97,53 @@ def serve(
     )
     # Alembic announces each of its plugins at INFO on every start: noise in a server log.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    banner: list[Line] = []
+
+    def announce(running_on: str) -> None:
+        # aiohttp calls this once every socket is bound: a second `serve` on a port in use
+        # is refused without having claimed to serve it.
+        for text, soft_wrap in banner:
+            console.print(text, soft_wrap=soft_wrap)
+        console.print(escape(running_on.strip()))
+
     try:
         web.run_app(
-            _app(settings, listen_host, listen_port, process_index, made_up_token),
+            _app(settings, listen_host, listen_port, process_index, made_up_token, banner),
             host=listen_host,
             port=listen_port,
             reuse_port=child,
-            print=(lambda line: console.print(escape(line.strip()))) if elected else None,
+            # Never the query string (office searches), the client or its Referer.
+            access_log_class=PrivateAccessLogger,
+            print=announce if elected else None,
             # Handlers in flight get this long to finish; then the outbox batch in hand.
             shutdown_timeout=30,
         )
     except ChannelStartError as exc:
         fail(str(exc))
+    except WrongServerSecret as error:
+        wrong_secret(settings.database_url, error)
+    except DatabaseUnavailable as error:
+        # Before the port: "cannot listen on …" would blame the wrong address.
+        database_unavailable(error.url, error.problem)
     except OSError as exc:
-        fail(f"cannot listen on {listen_host}:{listen_port}: {exc.strerror or exc}")
+        _cannot_listen(listen_host, listen_port, exc)
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> NoReturn:
+    fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+# A line of the start banner: rich markup, and whether it may run past the terminal's width.
+Line = tuple[str, bool]
 
 
 async def _app(
-    settings: Settings, host: str, port: int, process_index: int | None, made_up_token: bool
+    settings: Settings,
+    host: str,
+    port: int,
+    process_index: int | None,
+    made_up_token: bool,
+    banner: list[Line],
 ) -> web.Application:
     from buonispesa.processes import stop_when_orphaned
     from buonispesa.runtime import core_from_settings
@@ -122,7 +167,7 @@ async def _app(
     if elected:
         sms = application[SMS_CONFIG]
         made_up = sms.generated_token or made_up_token
-        await _explain(core, replace(sms, generated_token=made_up), host, port)
+        banner.extend(await _explain(core, replace(sms, generated_token=made_up), host, port))
     return application
 
 
@@ -130,35 +175,37 @@ def _print_sms(text: str) -> None:
     console.print(f"[cyan]{escape(text)}[/cyan]")
 
 
-async def _explain(core: Core, sms: SmsConfig, host: str, port: int) -> None:
+async def _explain(core: Core, sms: SmsConfig, host: str, port: int) -> list[Line]:
+    """What the elected process prints once it holds the port."""
     from sms.plugin import INBOUND_PATH
 
+    lines: list[Line] = []
+
+    def line(text: str, soft_wrap: bool = False) -> None:
+        lines.append((text, soft_wrap))
+
     base = f"http://{host}:{port}"
-    console.print(
-        f"[bold]buonispesa[/bold] on {base}  (health: {base}/healthz, metrics: {base}/metrics)"
-    )
-    console.print(
-        "Talk to the service in a terminal, as a citizen or a shop: [bold]buonispesa chat[/bold]"
-    )
+    line(f"[bold]buonispesa[/bold] on {base}  (health: {base}/healthz, metrics: {base}/metrics)")
+    line("Talk to the service in a terminal, as a citizen or a shop: [bold]buonispesa chat[/bold]")
     if sms.mode == "twilio":
-        console.print(
+        line(
             f"SMS: Twilio account {sms.account_sid}; set the messaging webhook of your Twilio "
             f"number to {sms.public_base_url}{INBOUND_PATH} (HTTP POST)."
         )
-        return
+        return lines
     if sms.mode == "disabled":
-        console.print(
+        line(
             "SMS: [yellow]disabled[/yellow] (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
             "TWILIO_FROM_NUMBER are not set): inbound SMS are refused with 403."
         )
-        return
+        return lines
     assert sms.auth_token is not None
     if sms.generated_token:
         signed_with = f"with the auth token made up for this run: {escape(sms.auth_token)}"
     else:
         # The operator's own secret is never printed.
         signed_with = "with TWILIO_AUTH_TOKEN"
-    console.print(
+    line(
         "SMS: [yellow]development mode[/yellow] (no Twilio account): replies are printed here, "
         f"not sent. Inbound SMS must still be signed, {signed_with}."
     )
@@ -168,14 +215,12 @@ async def _explain(core: Core, sms: SmsConfig, host: str, port: int) -> None:
         if sms.generated_token
         else ""
     )
-    console.print(
+    line(
         "Try the SMS webhook (a citizen asks for the balance; the reply is printed here). "
         "Pasting it twice shows a retried delivery: answered, processed once." + keep
     )
-    console.print(
-        escape(signed_curl(sms.public_base_url, sms.auth_token, sender, to, "SALDO")),
-        soft_wrap=True,
-    )
+    line(escape(signed_curl(sms.public_base_url, sms.auth_token, sender, to, "SALDO")), True)
+    return lines
 
 
 async def _example_numbers(core: Core) -> tuple[str, str]:

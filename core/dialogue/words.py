@@ -343,24 +343,58 @@ def euro_and_cents(text: str) -> str | None:
     return f"{match['euro']},{match['cents'].rjust(2, '0')}"
 
 
+def is_currency(word: str) -> bool:
+    """The currency as a word of its own: "€", "EUR", "eur.", "euro", "Euros"."""
+    return word.lower().rstrip(".") in _CURRENCY
+
+
+def _amountish(word: str) -> bool:
+    """A word the currency written beside it belongs to: digits of an amount, not a phone
+    number or a codice fiscale of digits (more than 8 digits)."""
+    digits = sum(ch.isdigit() for ch in word)
+    return _AMOUNT_LIKE.match(word) is not None and 0 < digits <= 8
+
+
+def _glue_currency(words: list[str]) -> list[str]:
+    """The currency written as a word of its own joins the number beside it, as if written
+    "12,50€" or "€12,50": "12,50 € RSSMRA85T10A562S", "RSSMRA85T10A562S EUR 3". A currency
+    word beside no number is dropped: it is never part of who pays."""
+    words, glued = list(words), []
+    for index, word in enumerate(words):
+        if not is_currency(word):
+            glued.append(word)
+            continue
+        before = bool(glued) and _amountish(glued[-1]) and "€" not in glued[-1]
+        after = index + 1 < len(words) and _amountish(words[index + 1])
+        if before and after:
+            # "12,50 € 3": the amount is written first or last, so the last word takes it
+            # only when it ends the line and the word before does not start it.
+            before = not (index + 2 == len(words) and len(glued) > 1)
+        if before:
+            glued[-1] = f"{glued[-1]}€"
+        elif after:
+            words[index + 1] = f"€{words[index + 1]}"
+    return glued
+
+
 def split_amount(arg: str) -> tuple[str, str | None]:
     """ "RSSMRA85T10A562S 12,50" -> (reference, "12,50"): the last word is the amount when it
     looks like one, even a wrong one ("-5", "0,001"), so that the amount error is the one said
     rather than "nobody found" for "RSSMRA85T10A562S -5". The currency may be written
-    before or after it ("€ 3", "12,50 €", "EUR 3"), and euro and cents in words ("3 euro
-    e 50" is 3,50): never part of who pays."""
+    before or after it ("€ 3", "12,50 €", "EUR 3", "3 eur."), and euro and cents in words
+    ("3 euro e 50" is 3,50); the amount may come first ("12,50 € RSSMRA85T10A562S"). A
+    currency word is never part of who pays."""
     words = arg.split()
-    if len(words) == 2 and _amount_first(*words):
-        # "12,50 RSSMRA85T10A562S": the amount written first, who pays second.
-        return words[1], words[0]
     for size in (5, 4):
-        # "3 euro e 50" / "3 euro e 50 centesimi" at the end, after a reference.
+        # "3 euro e 50" / "3 euro e 50 centesimi" at the end, after a reference, or first.
         if len(words) > size and (amount := euro_and_cents(" ".join(words[-size:]))):
-            return " ".join(words[:-size]), amount
-    if len(words) >= 3 and words[-1].lower() in _CURRENCY:
-        words = words[:-1]  # "12,50 €", "3 euro"
-    if len(words) >= 3 and words[-2].lower() in _CURRENCY:
-        words = [*words[:-2], words[-1]]  # "€ 3", "EUR 3"
+            return " ".join(w for w in words[:-size] if not is_currency(w)), amount
+        if len(words) > size and (amount := euro_and_cents(" ".join(words[:size]))):
+            return " ".join(w for w in words[size:] if not is_currency(w)), amount
+    words = _glue_currency(words)
+    if len(words) >= 2 and _amount_first(words[0], words[1:]):
+        # "12,50 RSSMRA85T10A562S": the amount written first, who pays after it.
+        return " ".join(words[1:]), words[0]
     if len(words) >= 2 and looks_like_codice_fiscale(words[0]):
         # After a codice fiscale (one word) the rest can only be the amount, however wrong:
         # said as an amount error, never looked up as somebody.
@@ -378,17 +412,19 @@ def split_amount(arg: str) -> tuple[str, str | None]:
         marked = _NUMBER_TOKEN.fullmatch(digits) is None and _AMOUNT_LIKE.match(last) is not None
         if plain or marked:
             return " ".join(words[:-1]), last.replace("−", "-")
-    return arg.strip(), None
+    return " ".join(words), None
 
 
-def _amount_first(first: str, second: str) -> bool:
-    """Whether two words are an amount and then who pays: a codice fiscale after plain
+def _amount_first(first: str, rest: list[str]) -> bool:
+    """Whether the words are an amount and then who pays: a codice fiscale after plain
     digits or a written amount; a phone number (8 digits or more) or a card code (10
-    letters and digits) after an amount with a comma, a dot or € ("12,50 3331000005"), so
-    that plain digits before a phone stay what they were."""
+    letters and digits, perhaps in its printed groups) after an amount with a comma, a dot
+    or € ("12,50 3331000005", "12,50 € ABCD EFGH JK"), so that plain digits before a phone
+    stay what they were."""
     if _AMOUNT_LIKE.match(first) is None or looks_like_codice_fiscale(first):
         return False
-    if looks_like_codice_fiscale(second):
+    second = "".join(rest)
+    if looks_like_codice_fiscale(second) and (len(rest) == 1 or len(second) == 16):
         return True
     marked = _NUMBER_TOKEN.fullmatch(first.lstrip("+-−")) is None
     phone = second.lstrip("+").isdigit() and len(second.lstrip("+")) >= 8

@@ -25,6 +25,7 @@ SECRET_BYTES = 32
 MIN_SECRET_BYTES = 16
 _NONCE_BYTES = 12
 _SEALED_PREFIX = "v1:"
+_FINGERPRINT_LABEL = b"buonispesa/secret-fingerprint/v1"
 
 
 def new_secret() -> bytes:
@@ -52,6 +53,12 @@ class ServerKeys:
     def derive(self, purpose: str) -> bytes:
         """A 32-byte key of its own for another use (e.g. the office's session cookie)."""
         return _derive(self.secret, purpose)
+
+    def fingerprint(self) -> str:
+        """What the database remembers of the secret it was set up with (core/bootstrap.py):
+        an HMAC of a fixed label, so that a start with another secret is refused, while the
+        stored value gives nothing of the secret or of the keys derived from it."""
+        return hmac.new(self.secret, _FINGERPRINT_LABEL, hashlib.sha256).hexdigest()
 
     # Codes -----------------------------------------------------------------------------
 

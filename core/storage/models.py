@@ -83,6 +83,19 @@ def _fk(target: str, nullable: bool = False, index: bool = True) -> Mapped[Any]:
     )
 
 
+class ServerSecret(Base):
+    """One row, written by the first start: the fingerprint (ServerKeys.fingerprint, never
+    the secret) of the server secret this database was set up with. Card grids, pending
+    codes and cashier codes are hashed under that secret: a start with another one is
+    refused (core/bootstrap.py) instead of silently making them all invalid."""
+
+    __tablename__ = "server_secret"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime]
+
+
 class Municipality(Base):
     __tablename__ = "municipalities"
     id: Mapped[int] = _id()

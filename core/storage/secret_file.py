@@ -1,8 +1,10 @@
 """Where the server secret lives when the environment does not give one.
 
 The secret is generated on first start into the data folder, next to the SQLite
-file (for PostgreSQL: the default data folder), readable by the service's user
-only (mode 0600). A copy of the database alone then does not give codes away.
+file (for PostgreSQL: the default data folder, relative to the current folder),
+readable by the service's user only (mode 0600). A copy of the database alone then
+does not give codes away. The database remembers the secret's fingerprint
+(core/bootstrap.py): a file missing, or another one, is refused, never replaced.
 """
 
 from __future__ import annotations
@@ -22,6 +24,22 @@ SECRET_FILE = "secret.key"
 
 class SecretKeyError(ValueError):
     """The secret given or found cannot be used (the message names where it came from)."""
+
+
+ENVIRONMENT_ORIGIN = "BUONISPESA_SECRET_KEY"
+
+
+class WrongServerSecret(Exception):
+    """The database was set up with another server secret than the one found (`origin`: the
+    file's path, or ENVIRONMENT_ORIGIN), or the secret file (`origin`) is missing
+    (`missing`) while the database has one: starting would void every card grid, pending
+    code and cashier code. The entry points say so in a sentence (buonispesa/cli/common.py)."""
+
+    def __init__(self, origin: str, missing: bool = False) -> None:
+        state = "missing" if missing else "not the database's secret"
+        super().__init__(f"{origin}: {state}")
+        self.origin = origin
+        self.missing = missing
 
 
 def data_folder(database_url: str) -> Path:
@@ -51,11 +69,24 @@ def decode_secret(text: str, origin: str) -> bytes:
     return raw
 
 
-def load_or_create_secret(database_url: str) -> bytes:
-    """The secret file of this database's data folder, created (0600) when missing."""
-    folder = data_folder(database_url)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / SECRET_FILE
+def secret_path(database_url: str) -> Path:
+    """Where this database's secret file is looked for (an absolute path)."""
+    return data_folder(database_url) / SECRET_FILE
+
+
+def read_secret(path: Path) -> bytes | None:
+    """The secret in `path`; None when there is no such file."""
+    try:
+        text = path.read_text(encoding="ascii")
+    except FileNotFoundError:
+        return None
+    return decode_secret(text, str(path))
+
+
+def create_secret(path: Path) -> bytes:
+    """A new secret written to `path` (0600); if another process wrote it first, that one.
+    Only for a database that has no secret yet (core/bootstrap.py checks)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -90,6 +90,7 @@ class UnitOfWork:
     paper_import = _Repository(PaperImportRepository)
     audit = _Repository(AuditRepository)
     appeals = _Repository(AppealRepository)
+    server_secret = _Repository(r.ServerSecretRepository)
 
     def __init__(
         self,

@@ -79,6 +79,59 @@ def test_two_processes_share_the_port_and_one_delivers(tmp_path: Path) -> None:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in _state(pid)
 
 
+def test_a_second_start_on_a_port_in_use_is_refused_before_it_says_anything(
+    tmp_path: Path,
+) -> None:
+    """SO_REUSEPORT would let a second `--workers` group share the port (two outbox
+    senders); it is refused as a single process is, and neither prints the banner."""
+    env = _environment(tmp_path / "serve.sqlite3")
+    subprocess.run([str(BIN), "demo"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    command = [str(BIN), "serve", "--port", str(port)]
+    with log.open("w") as sink:
+        first = subprocess.Popen(
+            [*command, "--workers", "2"],
+            env=env,
+            cwd=tmp_path,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    server = Served(first, log)
+    try:
+        server.wait_for("process 1 (pid", within=60)
+        server.wait_for("Running on", within=60)
+        for workers in (["--workers", "2"], []):
+            second = subprocess.run(
+                [*command, *workers],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            said = second.stdout + second.stderr
+            assert second.returncode == 2, said
+            assert f"cannot listen on 127.0.0.1:{port}" in said, said
+            assert "address already in use" in said, said
+            assert "buonispesa on" not in said and "Running on" not in said, said
+            assert "serving" not in said, said
+        # The first group still serves; its children's access log holds no query string.
+        health = f"http://127.0.0.1:{port}/healthz?q=RSSMRA85T10A739J"
+        with urllib.request.urlopen(health, timeout=10) as answer:
+            assert answer.status == 200
+        server.wait_for('"GET /healthz" 200')
+        assert "RSSMRA85T10A739J" not in server.output()
+        first.send_signal(signal.SIGINT)
+        assert first.wait(timeout=60) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert server.output().count("buonispesa on http://") == 1
+
+
 def _state(pid: str) -> str:
     try:
         return Path(f"/proc/{pid}/status").read_text().lower()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
 import os
+import re
 import shlex
 import signal
 import socket
@@ -100,6 +102,42 @@ def test_development_serve_prints_a_signed_curl_that_works(served: tuple[Served,
 
     server.process.send_signal(signal.SIGINT)
     assert server.process.wait(timeout=20) == 0
+
+
+def _get(port: int, target: str, **headers: str) -> int:
+    """One GET, redirects not followed: the status the server answered."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", target, headers=headers)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_the_access_log_holds_no_query_string_nor_anyone_in_a_path(
+    served: tuple[Served, int],
+) -> None:
+    """Office searches are codici fiscali and phone numbers: `privacy erase` cannot reach
+    the server's log, so they must never be written there."""
+    server, port = served
+    server.wait_for("Running on")
+    codice_fiscale, phone = "RSSMRA85T10A739J", "3331234567"
+    search = _get(
+        port,
+        f"/office/applications?q={codice_fiscale}",
+        Referer=f"http://127.0.0.1:{port}/office/applications?q={phone}",
+        **{"User-Agent": "Browser-Of-Maria-Rossi"},
+    )
+    typed = _get(port, f"/office/applications/{codice_fiscale.lower()}/x+39{phone}")
+    assert _get(port, "/healthz?from=" + phone) == 200
+
+    output = server.wait_for('"GET /healthz" 200')
+    assert f'"GET /office/applications" {search} ' in output, output
+    assert f'"GET /office/applications/***/x***" {typed} ' in output, output
+    # Method, path, status, size and seconds: no client address, Referer or User-Agent.
+    assert re.search(r'INFO aiohttp\.access: "GET /healthz" 200 \d+ \d+\.\d{3}s$', output, re.M)
+    for personal in (codice_fiscale, codice_fiscale.lower(), phone, "Maria-Rossi", "?q="):
+        assert personal not in output, personal
 
 
 def test_serve_names_each_bad_variable(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import aiohttp
 import pytest
@@ -63,6 +64,37 @@ async def test_forged_signatures_get_403_and_write_nothing(sms_server_any_db: Sm
     assert server.twilio.requests == []
     scrape = await server.scrape()
     assert scrape.value("buonispesa_inbound_messages_total", channel="sms", result="forbidden") == 6
+
+
+async def test_a_request_signed_for_another_url_is_refused_with_one_warning_a_minute(
+    sms_server: SmsServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Behind a reverse proxy without PUBLIC_BASE_URL, Twilio signs the public https URL:
+    every genuine SMS is a 403, and the log says which URL was checked and what to set."""
+    caplog.set_level(logging.INFO)
+    checked = sms_server.base_url + "/sms/twilio"
+    for number in range(6):
+        form = {
+            "MessageSid": new_sid(),
+            "AccountSid": sms_server.twilio.account_sid,
+            "From": CITIZEN.phone,
+            "To": "+390733905000",
+            "Body": f"SALDO segreto {number}",
+        }
+        signature = RequestValidator(sms_server.token).compute_signature(
+            "https://buoni.comune.example.it/sms/twilio", form
+        )
+        status, _ = await sms_server.post("/sms/twilio", form, signature)
+        assert status == 403
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+    [warning] = warnings
+    said = warning.getMessage()
+    assert warning.name == "sms.twilio_webhook"
+    assert checked in said and "set PUBLIC_BASE_URL" in said, said
+    logged = caplog.text
+    for personal in (CITIZEN.phone, CITIZEN.phone[-7:], "segreto"):
+        assert personal not in logged
 
 
 async def test_a_retried_webhook_is_answered_and_processed_once(

@@ -114,6 +114,11 @@ def test_report_publishes_no_personal_data(town_with_a_payment: str) -> None:
         assert make_cf(index) not in output
 
 
+def test_a_report_in_a_language_there_is_none_of_is_refused(town_with_a_payment: str) -> None:
+    code, output = invoke("admin", "report", "TST", "--lang", "fr")
+    assert code == 2 and "--lang: 'fr' is not it or en." in output, output
+
+
 def test_audit_sample_is_reproducible_and_revoke_records_the_sum(town_with_a_payment: str) -> None:
     first = invoke("admin", "audit", "sample", "TST", "--percent", "50", "--seed", "42")
     second = invoke("admin", "audit", "sample", "TST", "--percent", "50", "--seed", "42")

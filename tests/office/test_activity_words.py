@@ -9,6 +9,7 @@ import re
 from dataclasses import fields
 from pathlib import Path
 
+from buonispesa.cli.admin import TOWN_DATA_FIELDS
 from core.bootstrap import Core
 from core.i18n import translations
 from core.services import activity, municipalities
@@ -19,8 +20,12 @@ from office.words import FIELD_NAMES, HIDDEN_FIELDS
 from tests.office.conftest import signed_in
 from tests.office.harness import OfficeServer
 
-SERVICES = Path(__file__).resolve().parents[2] / "core" / "services"
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ROOT / "core" / "services"
+# The command line logs what it changes itself (buonispesa/cli/logged.py): read it too.
+COMMANDS = ROOT / "buonispesa" / "cli"
 WRITERS = {"record": 3, "by_operator": 2, "by_actor": 3}
+CLI_WRITERS = {"logged": 3}
 
 
 def _strings(node: ast.AST) -> list[str]:
@@ -82,9 +87,10 @@ def written() -> tuple[set[str], set[str]]:
     the literal keys of the dicts in every function that writes an entry (and in acts.py,
     whose parameters and outcomes are built apart), plus the answers a correction logs."""
     actions: set[str] = set()
-    keys = {field.name for field in fields(Answers)}
-    for path in SERVICES.glob("*.py"):
-        if path.name == "activity.py":
+    # The town's data `admin municipality set` logs are named in a table, not literals.
+    keys = {field.name for field in fields(Answers)} | set(TOWN_DATA_FIELDS)
+    for path in [*SERVICES.glob("*.py"), *COMMANDS.glob("*.py")]:
+        if path.name in ("activity.py", "logged.py"):
             continue
         tree = ast.parse(path.read_text())
         for function in ast.walk(tree):
@@ -94,10 +100,15 @@ def written() -> tuple[set[str], set[str]]:
                 node
                 for node in ast.walk(function)
                 if isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name)
-                and node.func.value.id == "activity"
-                and node.func.attr in WRITERS
+                and (
+                    (
+                        isinstance(node.func, ast.Attribute)
+                        and isinstance(node.func.value, ast.Name)
+                        and node.func.value.id == "activity"
+                        and node.func.attr in WRITERS
+                    )
+                    or (isinstance(node.func, ast.Name) and node.func.id in CLI_WRITERS)
+                )
             ]
             lookups = {
                 target.id: node.value
@@ -107,8 +118,11 @@ def written() -> tuple[set[str], set[str]]:
                 if isinstance(target, ast.Name) and isinstance(node.value, ast.Dict)
             }
             for call in calls:
-                assert isinstance(call.func, ast.Attribute)
-                argument = call.args[WRITERS[call.func.attr]]
+                if isinstance(call.func, ast.Name):
+                    argument = call.args[CLI_WRITERS[call.func.id]]
+                else:
+                    assert isinstance(call.func, ast.Attribute)
+                    argument = call.args[WRITERS[call.func.attr]]
                 if isinstance(argument, ast.Call) and isinstance(argument.func, ast.Attribute):
                     table = argument.func.value
                     if isinstance(table, ast.Name) and table.id in lookups:
@@ -133,6 +147,9 @@ def test_the_source_reading_finds_what_it_should() -> None:
     assert {"card.reissue", "determina.approve", "appeal.upheld", "citizen.delegate_withdraw"} <= (
         actions
     )
+    # From the command line's own entries.
+    assert {"municipality.set", "outbox.retry", "credit.approve"} <= actions
+    assert {"households", "transfers", "cancelled_charges"} <= keys
     assert {"approved_by", "reissue", "state", "budget_cents", "has_pension"} <= keys
 
 

@@ -74,9 +74,10 @@ def split_request(arg: str) -> tuple[str, str | None]:
     no amount was written: a phone in pieces ("333 100 0005"), a card number in its
     printed groups ("ABCD EFGH 23")."""
     reference, amount = split_amount(arg)
-    if amount is None or not _whole_reference(reference, amount, arg):
+    line = " ".join(word for word in arg.split() if not words.is_currency(word))
+    if amount is None or not _whole_reference(reference, amount, line):
         return reference, amount
-    return arg.strip(), None
+    return line, None
 
 
 def _whole_reference(reference: str, amount: str, line: str) -> bool:

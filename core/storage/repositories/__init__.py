@@ -3,7 +3,8 @@
 One module per area: `base` (the `_Repository` every repository builds on), `results`
 (the plain dataclasses some queries answer), `places` (municipalities, rounds), `people`
 (citizens, delegates, applications), `allocations`, `ledger`, `shops`, `charges`,
-`outbox`, `conversations` and `events` (identity and security logs). Every repository and
+`outbox`, `conversations`, `events` (identity and security logs) and `server_secret`
+(the fingerprint of the server secret). Every repository and
 result is re-exported here, so `from core.storage.repositories import X` keeps working;
 the unit of work (core/storage/uow.py) builds one of each.
 """
@@ -24,6 +25,7 @@ from core.storage.repositories.people import (
 )
 from core.storage.repositories.places import MunicipalityRepository, RoundRepository
 from core.storage.repositories.results import CreditedLine, DecidedLine, TrancheFigures
+from core.storage.repositories.server_secret import ServerSecretRepository
 from core.storage.repositories.shops import ShopRepository
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "OutboxRepository",
     "RoundRepository",
     "SecurityEventRepository",
+    "ServerSecretRepository",
     "ShopRepository",
     "TrancheFigures",
     "_Repository",

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, literal, or_, select, update
+from sqlalchemy import and_, case, func, literal, or_, select, update
 
 from core.domain.outbox import OutboxStatus
 from core.storage import models as m
@@ -27,9 +27,16 @@ class OutboxRepository(_Repository):
         )
 
     async def due(
-        self, channel: str, now: datetime, limit: int, lock: bool, lane: int | None = None
+        self,
+        channel: str,
+        now: datetime,
+        limit: int,
+        lock: bool,
+        lane: int | None = None,
+        created_since: datetime | None = None,
     ) -> Sequence[m.OutboxMessage]:
-        """Rows to send now: of one lane, or every lane with the lower lanes first."""
+        """Rows to send now: of one lane, or every lane with the lower lanes first.
+        `created_since`: only rows queued from then on (a development server's own)."""
         query = (
             select(m.OutboxMessage)
             .where(
@@ -42,6 +49,8 @@ class OutboxRepository(_Repository):
         )
         if lane is not None:
             query = query.where(m.OutboxMessage.lane == lane)
+        if created_since is not None:
+            query = query.where(m.OutboxMessage.created_at >= created_since)
         if lock:
             query = query.with_for_update(skip_locked=True)
         return (await self.session.scalars(query)).all()
@@ -76,9 +85,12 @@ class OutboxRepository(_Repository):
             prepared,
         )
 
-    async def release_expired_leases(self, channel: str, now: datetime) -> None:
-        """Rows claimed by a worker whose lease ended (it died, or hung): due again."""
-        await self.session.execute(
+    async def release_expired_leases(
+        self, channel: str, now: datetime, created_since: datetime | None = None
+    ) -> None:
+        """Rows claimed by a worker whose lease ended (it died, or hung): due again.
+        `created_since`: only rows queued from then on, as in `due`."""
+        query = (
             update(m.OutboxMessage)
             .where(
                 m.OutboxMessage.channel == channel,
@@ -88,6 +100,22 @@ class OutboxRepository(_Repository):
             .values(status="pending")
             .execution_options(synchronize_session=False)
         )
+        if created_since is not None:
+            query = query.where(m.OutboxMessage.created_at >= created_since)
+        await self.session.execute(query)
+
+    async def waiting_before(self, channel: str, moment: datetime) -> int:
+        """Rows of `channel` queued before `moment` and not sent yet (pending, or claimed)."""
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(m.OutboxMessage)
+            .where(
+                m.OutboxMessage.channel == channel,
+                m.OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+                m.OutboxMessage.created_at < moment,
+            )
+        )
+        return int(count or 0)
 
     async def renew_leases(self, ids: Sequence[int], until: datetime) -> int:
         """Rows still being sent by this worker keep their claim until `until`."""

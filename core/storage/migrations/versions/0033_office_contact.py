@@ -26,5 +26,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("municipalities") as batch:
-        batch.drop_column("office_contact")
+    # A plain ALTER TABLE (SQLite >= 3.35 has DROP COLUMN): a batch copy would drop and
+    # recreate `municipalities`, which every table's foreign key refers to.
+    op.drop_column("municipalities", "office_contact")
