@@ -134,11 +134,12 @@ def _lifecycle(
                 if sender is None:
                     continue
                 batch = getattr(sender, "batch_size", config.batch_size)
-                own: WorkerConfig | None = dataclasses.replace(config, batch_size=batch)
-                if isinstance(sender, ConsoleSender) and own is not None:
-                    own = await _console_config(core, sender, own)
-                if own is None:
-                    continue
+                own = dataclasses.replace(config, batch_size=batch)
+                if isinstance(sender, ConsoleSender):
+                    console = await _console_config(core, sender, own)
+                    if console is None:
+                        continue
+                    own = console
                 worker = OutboxWorker(
                     core,
                     sender,
