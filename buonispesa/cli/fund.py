@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from buonispesa.cli.admin import admin, money, out, run_with_core
-from buonispesa.cli.common import fail, office_language, operator_name, say
+from buonispesa.cli.common import cli_actor, fail, office_language, say
 from buonispesa.cli.refusals import describe
 from core.domain import messages
 from core.domain.errors import InvalidAmount
@@ -102,7 +102,8 @@ def fund_record(
     from core.services import fund, municipalities
 
     cents = _cents(amount)
-    operator = operator_name(by)
+    # As every command's change in the activity log: cli:<who ran it>.
+    operator = cli_actor(by)
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
@@ -149,7 +150,8 @@ def fund_correct(
     from core.services import fund, municipalities
 
     cents = _cents(amount) if amount is not None else None
-    operator = operator_name(by)
+    # As every command's change in the activity log: cli:<who ran it>.
+    operator = cli_actor(by)
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
