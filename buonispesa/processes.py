@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from types import FrameType
@@ -36,6 +38,7 @@ from aiohttp import web
 from buonispesa.adapters import sms_config
 from buonispesa.runtime import core_from_settings
 from buonispesa.settings import Settings
+from core.metrics import METRICS_DIR_VARIABLE
 
 PARENT_CHECK_SECONDS = 1.0
 
@@ -82,6 +85,11 @@ def supervise(settings: Settings, host: str, port: int, workers: int) -> int:
     """Run `workers` children on host:port until a signal or a child's exit; their exit code."""
     asyncio.run(prepare(settings))
     environment = dict(os.environ)
+    # The children's counters in files of one folder, so that /metrics sums the group
+    # (core/metrics.py); an operator's own folder is kept, ours removed at the end.
+    own_metrics = METRICS_DIR_VARIABLE not in environment
+    if own_metrics:
+        environment[METRICS_DIR_VARIABLE] = tempfile.mkdtemp(prefix="buonispesa-metrics-")
     arguments = ["serve", "--host", host, "--port", str(port), "--workers", str(workers)]
     sms = sms_config(settings, host, port)
     if sms.generated_token and sms.auth_token is not None:
@@ -118,6 +126,8 @@ def supervise(settings: Settings, host: str, port: int, workers: int) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if own_metrics:
+            shutil.rmtree(environment[METRICS_DIR_VARIABLE], ignore_errors=True)
 
 
 def _wait_for_first_exit(children: list[subprocess.Popen[bytes]]) -> int:

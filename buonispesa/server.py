@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -30,7 +31,7 @@ from buonispesa.adapters import telegram_plugin
 from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine
-from core.metrics import DatabaseFigures, Metrics, scrape_registry
+from core.metrics import METRICS_DIR_VARIABLE, DatabaseFigures, Metrics, scrape_registry
 from core.storage.engine import ping
 from office.app import build_office
 from office.keys import OfficeConfig
@@ -234,4 +235,5 @@ async def metrics_endpoint(request: web.Request) -> web.StreamResponse:
     figures = DatabaseFigures(
         outbox=counts.outbox, charges=counts.charges, confirmed_payments=counts.confirmed_payments
     )
-    return await make_aiohttp_handler(scrape_registry(metrics, figures))(request)
+    group = os.environ.get(METRICS_DIR_VARIABLE) or None
+    return await make_aiohttp_handler(scrape_registry(metrics, figures, group))(request)

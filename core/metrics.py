@@ -1,7 +1,8 @@
 """The Prometheus series `serve` exposes, on prometheus-client.
 
-Counters and the latency histogram live in each process (Prometheus sums the
-processes). Figures that must agree across processes (outbox rows, charges,
+Counters and the latency histogram live in each process; under `serve --workers N` they
+are kept in files of a folder the parent makes (PROMETHEUS_MULTIPROC_DIR), and every
+scrape sums the group's. Figures that must agree across processes (outbox rows, charges,
 confirmed payments) are read from the database at scrape time and exposed from a
 snapshot, so a scrape never shows a stale label set.
 """
@@ -14,9 +15,13 @@ from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 
 # The `_created` series double the output and nothing here reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call]  # not annotated upstream
+
+# prometheus-client's own variable: set before it is imported, its values live in files.
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -130,9 +135,19 @@ class DatabaseFigures:
         )
 
 
-def scrape_registry(metrics: Metrics, figures: DatabaseFigures) -> CollectorRegistry:
-    """One scrape's view: the process's series and the database's figures of this moment."""
+def scrape_registry(
+    metrics: Metrics, figures: DatabaseFigures, processes_dir: str | None = None
+) -> CollectorRegistry:
+    """One scrape's view: the process's series and the database's figures of this moment.
+
+    With `processes_dir` (`serve --workers N` sets PROMETHEUS_MULTIPROC_DIR for its
+    children) the series of every process of the group, summed by prometheus-client's
+    multiprocess collector: a scrape lands on whichever process the kernel picks, and each
+    one's own counters alone would look to Prometheus like counters reset at every scrape."""
     registry = CollectorRegistry()
-    registry.register(metrics.registry)
+    if processes_dir is None:
+        registry.register(metrics.registry)
+    else:
+        MultiProcessCollector(registry, path=processes_dir)  # type: ignore[no-untyped-call]
     registry.register(figures)
     return registry

@@ -10,6 +10,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
 from twilio.request_validator import RequestValidator
 
 from buonispesa.demo import DEMO_CITIZENS
@@ -28,6 +29,20 @@ def _post_signed(port: int, token: str, sender: str, to: str) -> int:
     # urllib opens a new connection per request: the kernel picks a process for each.
     with urllib.request.urlopen(request, timeout=30) as response:
         return int(response.status)
+
+
+def _webhook_requests(port: int) -> float:
+    """The group's count of answered SMS webhooks, as one scrape of /metrics says it."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "buonispesa_http_requests_total"
+        and sample.labels.get("route") == "/sms/twilio"
+        and sample.labels.get("status") == "200"
+    )
 
 
 def test_two_processes_share_the_port_and_one_delivers(tmp_path: Path) -> None:
@@ -66,6 +81,9 @@ def test_two_processes_share_the_port_and_one_delivers(tmp_path: Path) -> None:
             re.findall(r"\[(\d)\] \d+ INFO aiohttp\.access.*POST /sms/twilio", server.output())
         )
         assert answered_by == {"0", "1"}, server.output()
+        # Whichever process answers a scrape, it counts the group's requests.
+        for _ in range(6):
+            assert _webhook_requests(port) == MESSAGES
 
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0
