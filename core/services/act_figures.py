@@ -170,7 +170,7 @@ async def determina(
         households=sum(1 for line in lines if line.amount_cents > 0),
         allocated_cents=allocated,
         unspent_cents=unspent,
-        pays_nobody=await allocation.pays_nobody(uow, round_.id, result),
+        pays_nobody=await allocation.pays_nobody(uow, result),
         state=determina_state(round_.id, tranche, budget_cents, result),
         fund=await fund.position(uow, town, excluding_act=act_id),
     )

@@ -92,18 +92,19 @@ async def simulate(
     )
 
 
-async def pays_nobody(
-    uow: UnitOfWork, round_id: int, result: Sequence[AllocatedApplication]
-) -> bool:
+async def pays_nobody(uow: UnitOfWork, result: Sequence[AllocatedApplication]) -> bool:
     """A determina of nothing: no household gets money and none is decided by it, because
-    the window has no application or an earlier tranche (standing, so credited) already
-    decided every one. Approved, it would commit its whole budget of the fund for ever once
-    credited while giving nobody anything. A first tranche whose applicants are all
-    excluded is not one: it decides them (the notices with the reason and the last day to
-    appeal), and its budget is confirmed as one the rules cannot spend."""
+    the window has no application or earlier tranches already paid or told every one.
+    Approved, it would commit its whole budget of the fund for ever once credited while
+    giving nobody anything. A tranche that pays nobody but tells someone its decision is
+    not one: a first tranche whose applicants are all excluded, or one after an upheld
+    appeal corrected an application that still gets nothing (the notice with the reason
+    and a new last day to appeal); its budget is confirmed as one the rules cannot spend."""
     if any(item.line.amount_cents > 0 for item in result):
         return False
-    return not result or await uow.allocations.latest_standing(round_id) is not None
+    if not result:
+        return True
+    return await uow.allocations.still_to_decide([item.application_id for item in result]) == 0
 
 
 async def approve(
@@ -132,7 +133,7 @@ async def approve(
         raise Conflict(Refusal.ALLOCATION_NOT_YET_CREDITED, tranche=waiting.tranche)
     previous = await uow.allocations.latest(round_.id)
     result = await _simulate_round(uow, municipality, round_, budget_cents)
-    if await pays_nobody(uow, round_.id, result):
+    if await pays_nobody(uow, result):
         raise Conflict(Refusal.ALLOCATION_PAYS_NOBODY, budget_cents=budget_cents)
     tranche = (previous.tranche + 1) if previous else 1
     allocation = m.Allocation(

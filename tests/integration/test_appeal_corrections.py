@@ -205,9 +205,12 @@ async def test_the_next_tranche_pays_the_corrected_household_once(
     assert await balance(core, neighbour) == paid_neighbour
     assert len(await outbox_to(core, PENSIONER.phone or "")) == sent_before + 1  # credit notice
     await assert_ledger_ok(core, office.municipality_id)
-    # A further tranche pays nobody again: each was given all they are due.
+    # A further tranche would pay nobody and tell nobody anything: each was given all they
+    # are due. It is refused, and nothing moves.
     clock.advance(days=1)
-    await approve_and_credit(office, BUDGET)
+    with pytest.raises(Conflict) as refused:
+        await approve_and_credit(office, BUDGET)
+    assert refused.value.code == Refusal.ALLOCATION_PAYS_NOBODY
     assert (await balance(core, pensioner), await balance(core, neighbour)) == (
         paid,
         paid_neighbour,

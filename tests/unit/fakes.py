@@ -410,6 +410,25 @@ class FakeAllocations(_Fake):
     async def line_ids_to_credit(self, allocation_id: int) -> list[int]:
         return [line.id for line in _lines_to_credit(self.store, allocation_id)]
 
+    async def still_to_decide(self, application_ids: Sequence[int]) -> int:
+        posted = {p.allocation_line_id for p in self.store.rows(m.Posting, lambda x: True)}
+        paid = {
+            line.application_id
+            for line in self.store.rows(m.AllocationLine, lambda x: True)
+            if line.id in posted
+        }
+        found = 0
+        for application_id in application_ids:
+            application = self.store.get(m.Application, application_id)
+            if (
+                application is not None
+                and application.revoked_at is None
+                and application.decision_notified_at is None
+                and application.id not in paid
+            ):
+                found += 1
+        return found
+
     async def mark_decided_unpaid(self, allocation_id: int, now: datetime) -> list[DecidedLine]:
         posted = {p.allocation_line_id for p in self.store.rows(m.Posting, lambda x: True)}
         paid = {

@@ -215,6 +215,35 @@ class AllocationRepository(_Repository):
             )
         return found
 
+    async def still_to_decide(self, application_ids: Sequence[int]) -> int:
+        """How many of these applications a tranche paying them nothing would still tell
+        its decision (mark_decided_unpaid's rule): never told one, never paid by any
+        tranche, not revoked. A first tranche's applicants, or one corrected on appeal."""
+        app = m.Application
+        paid_before = (
+            select(m.Posting.id)
+            .join(m.AllocationLine, m.AllocationLine.id == m.Posting.allocation_line_id)
+            .where(m.AllocationLine.application_id == app.id)
+            .exists()
+        )
+        found = 0
+        ids = list(application_ids)
+        for start in range(0, len(ids), _DECIDED_CHUNK):
+            found += (
+                await self.session.scalar(
+                    select(func.count())
+                    .select_from(app)
+                    .where(
+                        app.id.in_(ids[start : start + _DECIDED_CHUNK]),
+                        app.revoked_at.is_(None),
+                        app.decision_notified_at.is_(None),
+                        ~paid_before,
+                    )
+                )
+                or 0
+            )
+        return found
+
     async def lines(self, allocation_id: int) -> Sequence[m.AllocationLine]:
         return (
             await self.session.scalars(
