@@ -661,7 +661,7 @@ async def test_the_dashboard_with_acts_and_phone_changes_waiting_fits_a_phone(
     from selenium.webdriver.support.wait import WebDriverWait
 
     from buonispesa.demo import DEMO_CITIZENS
-    from core.services import acts, municipalities, phone_changes
+    from core.services import acts, applications, municipalities, phone_changes
 
     assert isinstance(chrome, WebDriver)
     driver = chrome
@@ -679,8 +679,19 @@ async def test_the_dashboard_with_acts_and_phone_changes_waiting_fits_a_phone(
             await phone_changes.request_delegate(
                 uow, clerk, town, someone.codice_fiscale, "+393339876502", clock()
             )
-            # More than the lists can take (within the demo's fund): the act warns that
+            # One household of the open window (a determina of nobody is refused), and
+            # more than the lists can take (within the demo's fund): the act warns that
             # money stays unspent.
+            other = DEMO_CITIZENS[1]
+            await applications.submit_application(
+                uow,
+                town,
+                applications.ApplicationInput(
+                    other.codice_fiscale, other.phone, 2, False, False, 0, 0, 0
+                ),
+                source="paper",
+                now=clock(),
+            )
             await municipalities.close_window(uow, town, clock())
             await acts.prepare(
                 uow,
