@@ -275,9 +275,12 @@ async def test_a_shop_cannot_flood_a_citizen_with_payment_codes_by_sms(
     assert len(codes) == 6
     assert "il vecchio è annullato" in codes[-1].body  # the replacement says the old code is void
     reply = (await server.say(SHOP_PHONE, f"PAGA {citizen.codice_fiscale} 0,01"))[0]
-    # It says from when ("… Riprova dalle 04/12/2026 15:21."): the sentence up to the moment.
+    # It says from when ("… Riprova dal 04/12/2026 alle 15:21."): the sentence up to the
+    # moment, then a day and a time (the day of the town's clock: near midnight the moment
+    # an hour on is the next day).
     refusal = "Too many payment requests for this person: nothing was sent. Try again from {when}."
-    assert reply.startswith(said(refusal, when=Moment(server.core.now())).rsplit(" ", 2)[0])
+    assert reply.startswith(said(refusal, when=Moment(server.core.now())).rsplit(" ", 3)[0])
+    assert re.search(r"dal \d{2}/\d{2}/\d{4} alle \d{2}:\d{2}\.", reply), reply
     assert len(server.twilio.to(citizen.phone)) == sent + 6
     async with server.core.uow() as uow:
         statuses = [x.status for x in (await uow.session.scalars(select(m.Charge))).all()]
