@@ -59,17 +59,8 @@ def test_sms_queued_before_a_development_start_stay_queued(tmp_path: Path) -> No
     before = asyncio.run(_states(url))
 
     port = _free_port()
-    log = tmp_path / "serve.log"
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            [str(BIN), "serve", "--port", str(port)],
-            env=env,
-            cwd=tmp_path,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    server = Served(process, log)
+    server = Served.start([str(BIN), "serve", "--port", str(port)], env=env, cwd=tmp_path)
+    process = server.process
     try:
         output = server.wait_for("Running on")
         assert "3 SMS queued before this start wait for a real provider" in output

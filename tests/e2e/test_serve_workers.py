@@ -49,17 +49,10 @@ def test_two_processes_share_the_port_and_one_delivers(tmp_path: Path) -> None:
     env = _environment(tmp_path / "serve.sqlite3")
     subprocess.run([str(BIN), "demo"], env=env, cwd=tmp_path, check=True, capture_output=True)
     port = _free_port()
-    log = tmp_path / "serve.log"
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            [str(BIN), "serve", "--port", str(port), "--workers", "2"],
-            env=env,
-            cwd=tmp_path,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    server = Served(process, log)
+    server = Served.start(
+        [str(BIN), "serve", "--port", str(port), "--workers", "2"], env=env, cwd=tmp_path
+    )
+    process = server.process
     try:
         server.wait_for("process 1 (pid", within=60)
         output = server.wait_for("Running on", within=60)
@@ -105,18 +98,9 @@ def test_a_second_start_on_a_port_in_use_is_refused_before_it_says_anything(
     env = _environment(tmp_path / "serve.sqlite3")
     subprocess.run([str(BIN), "demo"], env=env, cwd=tmp_path, check=True, capture_output=True)
     port = _free_port()
-    log = tmp_path / "serve.log"
     command = [str(BIN), "serve", "--port", str(port)]
-    with log.open("w") as sink:
-        first = subprocess.Popen(
-            [*command, "--workers", "2"],
-            env=env,
-            cwd=tmp_path,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    server = Served(first, log)
+    server = Served.start([*command, "--workers", "2"], env=env, cwd=tmp_path)
+    first = server.process
     try:
         server.wait_for("process 1 (pid", within=60)
         server.wait_for("Running on", within=60)

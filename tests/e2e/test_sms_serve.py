@@ -44,6 +44,16 @@ class Served:
         self.process = process
         self.log = log
 
+    @classmethod
+    def start(cls, command: list[str], *, env: dict[str, str], cwd: Path) -> Served:
+        """`command` (`buonispesa serve …`) started in `cwd`, its output in cwd/serve.log."""
+        log = cwd / "serve.log"
+        with log.open("w") as sink:
+            process = subprocess.Popen(
+                command, env=env, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT, text=True
+            )
+        return cls(process, log)
+
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8")
 
@@ -64,18 +74,10 @@ def served(tmp_path: Path) -> Iterator[tuple[Served, int]]:
     env = _environment(tmp_path / "serve.sqlite3")
     subprocess.run([str(BIN), "demo"], env=env, cwd=tmp_path, check=True, capture_output=True)
     port = _free_port()
-    log = tmp_path / "serve.log"
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            [str(BIN), "serve", "--port", str(port)],
-            env=env,
-            cwd=tmp_path,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+    server = Served.start([str(BIN), "serve", "--port", str(port)], env=env, cwd=tmp_path)
+    process = server.process
     try:
-        yield Served(process, log), port
+        yield server, port
     finally:
         if process.poll() is None:
             process.kill()
@@ -191,17 +193,8 @@ def test_development_serve_never_prints_the_operators_token(tmp_path: Path) -> N
     env = _environment(tmp_path / "serve.sqlite3", TWILIO_AUTH_TOKEN=secret)
     subprocess.run([str(BIN), "demo"], env=env, cwd=tmp_path, check=True, capture_output=True)
     port = _free_port()
-    log = tmp_path / "serve.log"
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            [str(BIN), "serve", "--port", str(port)],
-            env=env,
-            cwd=tmp_path,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    server = Served(process, log)
+    server = Served.start([str(BIN), "serve", "--port", str(port)], env=env, cwd=tmp_path)
+    process = server.process
     try:
         output = server.wait_for("Running on")
         assert secret not in output
