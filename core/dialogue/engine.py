@@ -13,6 +13,7 @@ import copy
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.bootstrap import Core
@@ -22,6 +23,7 @@ from core.dialogue.errors import error_text
 from core.dialogue.flows import FLOWS
 from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows import community as community_chat
+from core.dialogue.flows.base import Flow
 from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
 from core.dialogue.flows.shop_finder import near
 from core.dialogue.inbound import Channel, Checkout, Inbound
@@ -39,7 +41,7 @@ from core.dialogue.plain_turn import MAX_ADDRESS, PlainTurn, routed
 from core.dialogue.state import ChatMemory, FlowState, load, memory_to_save
 from core.dialogue.words import fold, has_digits, plain_words
 from core.domain.errors import DomainError
-from core.domain.messages import t
+from core.domain.messages import Reply, Text, t
 from core.i18n import LANGUAGES, render_text, supported
 from core.services import conversations, municipalities
 from core.services.outbox import REPLY_LANE, enqueue
@@ -388,23 +390,21 @@ class DialogueEngine:
             # saying the same.
             turn.replies.append(replace(error, texts=tuple(texts)))
             return
-        before = len(turn.replies)
-        await flow.ask(turn)
-        asked = turn.replies[before:]
-        del turn.replies[before:]
-        first = asked[0] if asked else None
-        if (
-            first is not None
-            and first.document is None
-            and first.pin is None
-            and not first.sensitive
-            and (not turn.is_sms or turn.fits_sms([*texts, *first.texts], first.options))
-        ):
-            turn.replies.append(replace(first, texts=(*texts, *first.texts)))
-            turn.replies.extend(asked[1:])
+        await _ask_after(turn, flow, texts, replace(error, texts=tuple(texts)))
+
+    @staticmethod
+    async def _payment_code_at_step(
+        turn: Turn, flow: Flow[Any], charge: m.Charge, shop: m.Shop
+    ) -> None:
+        """A payment code sent here while a question waits: it is the cashier's, said so,
+        and the question comes again (a step whose asking does more than ask, a code step,
+        is left to its last message). Nothing of the request changes: no answer recorded,
+        no wrong try counted."""
+        said = stray_codes.payment_code_at_question(charge, shop)
+        if not flow.steps[str(turn.step)].again:
+            turn.say(said)
             return
-        turn.replies.append(replace(error, texts=tuple(texts)))
-        turn.replies.extend(asked)
+        await _ask_after(turn, flow, [said], Reply(texts=(said,)))
 
     async def _dispatch(
         self, turn: Turn, routing: _Routing, inp: Input, command: tuple[str, str] | None
@@ -456,6 +456,14 @@ class DialogueEngine:
                     turn, t("You no longer work for this shop: the request was stopped.")
                 )
                 return
+            if flow.acts_for_shop is None:
+                # Six digits alone, from the chat a payment code was sent to: that code is
+                # the cashier's, not this question's answer (nor a wrong try of a code
+                # step). A till's questions are left alone: codes are what customers tell.
+                paying = await stray_codes.payment_for_code(turn)
+                if paying is not None:
+                    await self._payment_code_at_step(turn, flow, *paying)
+                    return
             await flow.answer(turn, inp)
             return
         if await stray_codes.on_code(turn, inp):
@@ -549,3 +557,25 @@ class DialogueEngine:
             return
         await commands.interrupt(turn)
         offer_towns(turn, [(x.id, x.name) for x in routing.towns])
+
+
+async def _ask_after(turn: Turn, flow: Flow[Any], texts: list[Text], alone: Reply) -> None:
+    """The flow's question after `texts`, in the same message when it fits (one SMS),
+    else `alone` (those texts as a message of their own) and then the question."""
+    before = len(turn.replies)
+    await flow.ask(turn)
+    asked = turn.replies[before:]
+    del turn.replies[before:]
+    first = asked[0] if asked else None
+    if (
+        first is not None
+        and first.document is None
+        and first.pin is None
+        and not first.sensitive
+        and (not turn.is_sms or turn.fits_sms([*texts, *first.texts], first.options))
+    ):
+        turn.replies.append(replace(first, texts=(*texts, *first.texts)))
+        turn.replies.extend(asked[1:])
+        return
+    turn.replies.append(alone)
+    turn.replies.extend(asked)

@@ -1,4 +1,5 @@
-"""Codes that come in when no question waits for them.
+"""Codes that come in when no question waits for them, and payment codes that come in
+while one does.
 
 A confirmation code typed after another word took the person out of the request it
 confirms (STATO while the SMS with the code was on its way) takes them back to that
@@ -8,6 +9,11 @@ not telling it is how a payment is refused (ANNULLA refuses it too, see refuse_p
 one that expired unused is told so, even as the first message of a new chat. In a shop's
 chat, a code typed after MENU left a payment waiting goes to that payment's code step
 (flows/charge.code_at_till).
+
+A payment code sent here while a question waits (the application's liquidity, its
+confirmation code) is no answer to it: the engine asks `payment_for_code` before the step
+reads the message, and explains it instead (engine._payment_code_at_step), the question
+and its tries untouched.
 """
 
 from __future__ import annotations
@@ -62,6 +68,31 @@ async def awaiting_payments(turn: Turn) -> list[tuple[m.Charge, m.Shop]]:
     if holder is None:
         return []
     return await charges.awaiting_code(turn.uow, holder.id, turn.now)
+
+
+async def payment_for_code(turn: Turn) -> tuple[m.Charge, m.Shop] | None:
+    """The payment waiting for a code sent to this chat whose code the message is (a lone
+    six-digit code, as `code_in` reads it); None otherwise. Any other message costs no
+    look-up: only six digits alone are checked against the payments waiting here."""
+    code = code_in(turn.inbound.text)
+    if code is None:
+        return None
+    keys = turn.uow.keys
+    for charge, shop in await awaiting_payments(turn):
+        if otp.code_matches(keys, code, charge.code_salt, charge.code_hash):
+            return charge, shop
+    return None
+
+
+def payment_code_at_question(charge: m.Charge, shop: m.Shop) -> Text:
+    """What a payment code sent while a question waits is told: it is the cashier's, and
+    the request stays as it was (the engine asks its question again after it)."""
+    return t(
+        "This code is for paying {amount} at {shop}: tell it to the cashier, not here. Your "
+        "request stays open.",
+        amount=Money(charge.amount_cents),
+        shop=shop.name,
+    )
 
 
 async def on_code(turn: Turn, inp: Input) -> bool:

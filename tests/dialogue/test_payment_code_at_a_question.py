@@ -1,0 +1,113 @@
+"""A payment code sent here while a question waits is the cashier's, not the answer (trial
+finding: an elderly applicant's "829694" became the household's savings, or three wrong
+tries that cancelled the application): explained, the question and its tries untouched."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.bootstrap import Core
+from core.dialogue.inbound import Channel
+from core.domain.messages import Money
+from tests.dialogue.harness import (
+    Chat,
+    msgids,
+    open_till,
+    param,
+    town_with_open_window,
+)
+from tests.dialogue.test_apply import CODE, LIQUIDITY, SENT, SUMMARY, SUPPORT, _last_code
+from tests.dialogue.test_shop import CONFIRMED, balance, citizen_code
+from tests.factories import Town
+
+STAYS_OPEN = (
+    "This code is for paying {amount} at {shop}: tell it to the cashier, not here. Your request "
+    "stays open."
+)
+WRONG = "Wrong code: {count} attempt left."
+
+
+async def at_liquidity(core: Core, channel: Channel = Channel.SMS) -> tuple[Town, Chat]:
+    """A credited citizen applying again, at the question of the household's savings."""
+    town = await town_with_open_window(core, citizens=1)
+    citizen = Chat(core, town.citizen_phones[0], channel=channel)
+    for text in ("DOMANDA", "1", town.citizen_cfs[0], "5", "2"):
+        await citizen.send(text)
+    await citizen.expect("2", LIQUIDITY)
+    return town, citizen
+
+
+async def payment_asked(core: Core, town: Town, amount: int = 4) -> tuple[Chat, str]:
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.send(f"PAGA {town.citizen_cfs[0]} {amount}")
+    return till, await citizen_code(core, town.citizen_phones[0])
+
+
+def other_than(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+async def savings_in_summary(citizen: Chat, answer: str) -> Money:
+    await citizen.expect(answer, SUPPORT)
+    await citizen.send("0")
+    replies = await citizen.expect("0", SUMMARY)
+    [amount] = [
+        text.params["amount"]
+        for reply in replies
+        for text in reply.texts
+        if text.msgid == "Savings: {amount}"
+    ]
+    assert isinstance(amount, Money)
+    return amount
+
+
+@pytest.mark.parametrize("channel", [Channel.SMS, Channel.TERMINAL])
+async def test_a_payment_code_at_a_question_is_explained_and_the_question_stays(
+    core: Core, channel: Channel
+) -> None:
+    town, citizen = await at_liquidity(core, channel)
+    till, code = await payment_asked(core, town)
+    replies = await citizen.expect(code, STAYS_OPEN, LIQUIDITY)
+    assert param(replies, "amount") == Money(4_00)
+    for spelled in (f"{code[:3]} {code[3:]}", f"il codice è {code}"):
+        await citizen.expect(spelled, STAYS_OPEN, LIQUIDITY)
+    assert (await citizen.state())[:2] == ("apply", "liquidity")
+    # The proper answer is taken afterwards, and only it reaches the summary.
+    assert await savings_in_summary(citizen, "1500") == Money(1_500_00)
+    # Nothing of the payment changed: the cashier's code still pays.
+    await till.expect(code, CONFIRMED)
+    assert await balance(core, town) == 150_00 - 4_00
+
+
+async def test_six_digits_that_are_no_payment_code_answer_the_question_as_before(
+    core: Core,
+) -> None:
+    town, citizen = await at_liquidity(core)
+    _till, code = await payment_asked(core, town)
+    # A payment waits, but this number is not its code: the savings, as written.
+    assert await savings_in_summary(citizen, other_than(code)) == Money(int(other_than(code)) * 100)
+
+
+async def test_savings_of_six_digits_with_no_payment_waiting_are_taken(core: Core) -> None:
+    _town, citizen = await at_liquidity(core)
+    assert await savings_in_summary(citizen, "829694") == Money(829_694_00)
+
+
+async def test_a_payment_code_at_the_confirmation_step_costs_no_try(core: Core) -> None:
+    town, citizen = await at_liquidity(core)
+    for text in ("1500", "0", "0"):
+        await citizen.send(text)
+    await citizen.expect("1", CODE)
+    confirmation = await _last_code(citizen)
+    till, code = await payment_asked(core, town)
+    for _ in range(3):
+        replies = await citizen.expect(code, STAYS_OPEN)
+        assert WRONG not in msgids(replies)
+        assert (await citizen.state())[:2] == ("apply", "verify")
+    # A wrong code is still a wrong try, and the first one: none was counted before.
+    replies = await citizen.expect(other_than(confirmation), WRONG)
+    assert param(replies, "count") == 2
+    await citizen.expect(confirmation, SENT)
+    assert (await citizen.state())[:2] == (None, None)
+    await till.expect(code, CONFIRMED)
+    assert await balance(core, town) == 150_00 - 4_00
