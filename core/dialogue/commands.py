@@ -429,7 +429,14 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             # At a till, what it holds waiting for a code goes too, named: "Cancelled."
             # is never said while a code told later would still pay.
             return
-        await show_menu(turn, t("Cancelled."))
+        waiting = await stray_codes.cancelled_while_paying(turn)
+        if waiting is not None and turn.is_sms:
+            # A payment whose code was sent here is not what this ANNULLA cancelled: said,
+            # or the person believes they refused it (the next ANNULLA does). By SMS the
+            # sentence alone: the menu after it would be a second SMS.
+            turn.say(waiting)
+            return
+        await show_menu(turn, waiting or t("Cancelled."))
     elif name == "language":
         language = LANGUAGE_WORDS.get(fold(arg))
         if language is not None:

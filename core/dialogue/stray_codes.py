@@ -201,3 +201,19 @@ async def refuse_payments(turn: Turn) -> bool:
                 )
             )
     return refused
+
+
+async def cancelled_while_paying(turn: Turn) -> Text | None:
+    """What ANNULLA says after ending another request while a payment waits for a code
+    sent to this chat: "Cancelled.", and that the payment still waits and ANNULLA again
+    refuses it (refuse_payments). None when no payment waits."""
+    waiting = await awaiting_payments(turn)
+    if not waiting:
+        return None
+    charge, shop = waiting[-1]
+    return t(
+        "Cancelled. The payment of {amount} at {shop} still waits for your code: write "
+        "ANNULLA again to refuse it.",
+        amount=Money(charge.amount_cents),
+        shop=shop.name,
+    )

@@ -1,6 +1,7 @@
 """A payment code sent here while a question waits is the cashier's, not the answer (trial
 finding: an elderly applicant's "829694" became the household's savings, or three wrong
-tries that cancelled the application): explained, the question and its tries untouched."""
+tries that cancelled the application): explained, the question and its tries untouched.
+ANNULLA that cancels another request says the payment still waits."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from tests.dialogue.harness import (
     Chat,
     msgids,
     open_till,
+    options,
+    outbox_of,
     param,
     town_with_open_window,
 )
 from tests.dialogue.test_apply import CODE, LIQUIDITY, SENT, SUMMARY, SUPPORT, _last_code
-from tests.dialogue.test_shop import CONFIRMED, balance, citizen_code
+from tests.dialogue.test_payment_code_sent_here import REFUSED
+from tests.dialogue.test_shop import CITIZEN_CODE, CONFIRMED, balance, citizen_code
 from tests.factories import Town
 
 STAYS_OPEN = (
@@ -25,6 +29,15 @@ STAYS_OPEN = (
     "stays open."
 )
 WRONG = "Wrong code: {count} attempt left."
+CANCELLED = "Cancelled."
+CANCELLED_WAITING = (
+    "Cancelled. The payment of {amount} at {shop} still waits for your code: write ANNULLA "
+    "again to refuse it."
+)
+SHOP_QUERY = (
+    "Write a town, a postcode (CAP) or a type of shop: alimentari, panetteria, macelleria, "
+    "frutta, farmacia."
+)
 
 
 async def at_liquidity(core: Core, channel: Channel = Channel.SMS) -> tuple[Town, Chat]:
@@ -111,3 +124,55 @@ async def test_a_payment_code_at_the_confirmation_step_costs_no_try(core: Core) 
     assert (await citizen.state())[:2] == (None, None)
     await till.expect(code, CONFIRMED)
     assert await balance(core, town) == 150_00 - 4_00
+
+
+async def test_annulla_of_another_request_says_the_payment_still_waits(core: Core) -> None:
+    town = await town_with_open_window(core, citizens=1)
+    citizen = Chat(core, town.citizen_phones[0])
+    await citizen.expect("NEGOZI", SHOP_QUERY)
+    till, code = await payment_asked(core, town)
+    replies = await citizen.expect("ANNULLA", CANCELLED_WAITING)
+    assert param(replies, "amount") == Money(4_00)
+    assert CANCELLED not in msgids(replies)
+    assert (await citizen.state())[:2] == (None, None)
+    # The second ANNULLA refuses it.
+    await citizen.expect("ANNULLA", REFUSED)
+    await till.send(code)
+    assert CONFIRMED not in msgids(till.last)
+    assert await balance(core, town) == 150_00
+    # With no payment waiting, cancelling a request is just "Cancelled.".
+    await citizen.expect("NEGOZI", SHOP_QUERY)
+    replies = await citizen.expect("ANNULLA", CANCELLED)
+    assert CANCELLED_WAITING not in msgids(replies)
+
+
+async def test_on_telegram_too_whatever_the_question(core: Core) -> None:
+    """The engine's rule, not the application's: the shop search's question on Telegram."""
+    town = await town_with_open_window(core, citizens=1)
+    async with core.uow() as uow:
+        holder = await uow.citizens.by_id(town.citizen_ids[0])
+        assert holder is not None
+        holder.telegram_chat_id = "8001"  # payment codes go to Telegram
+        await uow.commit()
+    citizen = Chat(core, "8001", channel=Channel.TELEGRAM)
+    await citizen.expect("NEGOZI", TELEGRAM_QUERY)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.send(f"PAGA {town.citizen_cfs[0]} 4")
+    [code] = [
+        str(reply.texts[0].params["code"])
+        for _row, reply in await outbox_of(core, "telegram", "8001")
+        if reply.texts and reply.texts[0].msgid == CITIZEN_CODE
+    ]
+    await citizen.expect(code, STAYS_OPEN, TELEGRAM_QUERY)
+    assert (await citizen.state())[:2] == ("shops", "query")
+    # On Telegram the menu follows, as after any "Cancelled.".
+    replies = await citizen.expect("ANNULLA", CANCELLED_WAITING)
+    assert "balance" in options(replies)
+    await till.expect(code, CONFIRMED)
+    assert await balance(core, town) == 150_00 - 4_00
+
+
+TELEGRAM_QUERY = (
+    "Share your position to see the shops near you, or write a town, a postcode (CAP) or a "
+    "type of shop."
+)
