@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Index, Table, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 
+from core.domain.channels import PHONE_CHANNELS, Channel
 from core.domain.charges import ChargeStatus
 from core.domain.keys import PROCESS_KEYS, ServerKeys
 from core.domain.ledger import AccountKind, PostingKind
@@ -804,6 +805,22 @@ class FakeShops(_Fake):
             shop = self.store.get(m.Shop, member.shop_id)
             assert shop is not None
             pairs.append((member, shop))
+        return pairs
+
+    async def members_reached_at(
+        self, municipality_id: int, *, phone: str | None = None, telegram_user: str | None = None
+    ) -> Sequence[tuple[m.ShopMember, m.Shop]]:
+        def reached(x: m.ShopMember) -> bool:
+            if x.channel == Channel.TELEGRAM:
+                return bool(telegram_user) and x.address == telegram_user
+            return bool(phone) and x.channel in PHONE_CHANNELS and x.address == phone
+
+        pairs = []
+        for member in sorted(self.store.rows(m.ShopMember, reached), key=lambda x: x.id):
+            shop = self.store.get(m.Shop, member.shop_id)
+            assert shop is not None
+            if shop.municipality_id == municipality_id:
+                pairs.append((member, shop))
         return pairs
 
     async def invite_by_hash(self, code_hash: str) -> m.ShopInvite | None:
@@ -1734,7 +1751,9 @@ class FakePaperImport(_Fake):
             x.address
             for x in self.store.rows(
                 m.ShopMember,
-                lambda x: x.shop_id in shops and x.channel == "sms" and x.address in set(phones),
+                lambda x: (
+                    x.shop_id in shops and x.channel in PHONE_CHANNELS and x.address in set(phones)
+                ),
             )
         }
 
