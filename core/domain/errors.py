@@ -106,6 +106,8 @@ class Refusal(StrEnum):
     LOOKUP_TOO_MANY = "lookup.too_many"
     # Payment codes sent to one person in the last hour, from every shop (policy).
     PAYMENT_CODES_TOO_MANY = "payment.codes_too_many"
+    # The code would go to a phone or Telegram chat of the charging shop's own staff.
+    PAYMENT_CODE_TO_SHOP = "payment.code_to_shop"
     MUNICIPALITY_BAD_CODE = "municipality.bad_code"
     MUNICIPALITY_BAD_NAME = "municipality.bad_name"
     MUNICIPALITY_BAD_PRIVACY_URL = "municipality.bad_privacy_url"
