@@ -1,6 +1,6 @@
 """The database itself keeps a shop's phone apart from a voucher holder's (SQLite and
 PostgreSQL): writes that skip the services, or race past them, meet the triggers of
-migrations 0015_shop_phone_guard and 0035_shop_phone_channels and end as the services'
+migrations 0015_shop_phone_guard and 0036_shop_phone_channels and end as the services'
 own refusal."""
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ async def test_a_delegate_never_has_a_shops_phone(core: Core) -> None:
 
 async def test_a_cashier_at_the_terminal_has_a_shops_phone(core: Core) -> None:
     """The terminal chat is addressed by a phone number, as SMS is (migration
-    0035_shop_phone_channels): a number that charges there is neither a citizen's nor a
+    0036_shop_phone_channels): a number that charges there is neither a citizen's nor a
     delegate's."""
     town = await make_town(core, citizens=2)
     assert await refusal_of(core, member(town, NEW_PHONE, "terminal")) is None

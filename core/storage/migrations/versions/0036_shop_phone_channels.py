@@ -1,7 +1,7 @@
 """A shop's phone is a phone on the terminal channel too, not only by SMS
 
-Revision ID: 0035_shop_phone_channels
-Revises: 0034_secret_fingerprint
+Revision ID: 0036_shop_phone_channels
+Revises: 0035_settlement_document
 Create Date: 2026-12-05 00:00:00
 
 0015_shop_phone_guard's triggers refused a citizen's or a delegate's phone only when it
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0035_shop_phone_channels"
-down_revision: str | None = "0034_secret_fingerprint"
+revision: str = "0036_shop_phone_channels"
+down_revision: str | None = "0035_settlement_document"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
