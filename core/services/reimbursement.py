@@ -136,7 +136,8 @@ async def settle(
     for the next run); a shop now owed less than its amount (a refund since) refuses the
     whole run (LessOwed), so nobody is ever paid more than they are owed.
 
-    Writes one Settlement and one shop -> settled posting per shop; the caller commits.
+    Writes one Settlement (keeping the file, for the office to download again) and one
+    shop -> settled posting per shop; the caller commits.
     The file is built (every IBAN checked, the whole file validated against the
     pain.001.001.03 schema) before anything is posted, so a bad shop IBAN raises
     InvalidIdentifier, an invalid file SepaError, and the run leaves nothing behind once
@@ -203,6 +204,7 @@ async def settle(
         total_cents=order.total_cents,
         message_id=reference,
         execution_date=execution_date,
+        document=xml,
     )
     uow.add(settlement)
     await uow.flush()
