@@ -499,6 +499,13 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         owed=Money(int(str(p["owed_cents"]))),
         amount=Money(int(str(p["cents"]))),
     ),
+    "reimbursement.paid_since": lambda p: t(
+        "A reimbursement run (SEPA message {reference}, {day}) was ordered after this act "
+        "was prepared and paid the shops meanwhile: nothing was paid, so that nobody is paid "
+        "twice. Withdraw the act and prepare a new one.",
+        reference=str(p["message_id"]),
+        day=_day(p["day"]),
+    ),
     "reimbursement.balances_changed": lambda p: t(
         "A shop's balance changed meanwhile; nothing was paid. Try again."
     ),

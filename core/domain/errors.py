@@ -185,6 +185,9 @@ class Refusal(StrEnum):
     REIMBURSEMENT_NAME_NOT_SEPA = "reimbursement.name_not_sepa"
     REIMBURSEMENT_NOTHING_DUE = "reimbursement.nothing_due"
     REIMBURSEMENT_NO_IBAN = "reimbursement.no_iban"
+    # Another run (the command line's) was ordered after an act's cut-off: `act_id`,
+    # `message_id`, `day` (ISO, the municipality's) of that run.
+    REIMBURSEMENT_PAID_SINCE = "reimbursement.paid_since"
     ROUND_NONE = "round.none"
     ROUND_NOT_FOUND = "round.not_found"
     SHOP_ALREADY_APPROVED = "shop.already_approved"

@@ -253,6 +253,13 @@ async def prepare(
     return act
 
 
+def reimbursement_cutoff(act: m.OfficeAct) -> datetime:
+    """The moment a reimbursement act read what shops are owed: its `until`, else (acts
+    prepared before it was recorded) its preparation."""
+    until = act.params.get("until")
+    return datetime.fromisoformat(str(until)) if until else act.prepared_at
+
+
 def _check_state(act: m.OfficeAct, state: str, seen: str | None) -> bool:
     """An act runs on the figures its approver saw (`seen`, the office page sends them) or,
     without them, on those of its preparation: when the applications changed since, it is
@@ -317,6 +324,9 @@ async def approve(
         }
     elif kind is ActKind.REIMBURSEMENT:
         day = date.fromisoformat(str(act.params["execution_date"]))
+        # Another run ordered after the act's cut-off (the command line's) paid what the
+        # act recorded: said as that, before any shop's amount is found short.
+        await reimbursement.check_no_run_since(uow, town, reimbursement_cutoff(act))
         recorded = act_figures.recorded_reimbursement(act.params)
         if recorded is None:
             # Prepared before acts recorded their amounts: what is owed now, as shown.
