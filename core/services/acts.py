@@ -110,15 +110,16 @@ async def _check_preparable(
     if kind in (ActKind.DETERMINA, ActKind.CREDIT):
         if round_ is None:
             raise NotFound(Refusal.ROUND_NONE)
-        latest = await uow.allocations.latest(round_.id)
         if kind is ActKind.DETERMINA:
+            latest = await uow.allocations.latest(round_.id)
             if is_open(round_, now):
                 raise Conflict(Refusal.WINDOW_STILL_OPEN)
             if latest is not None and latest.credited_at is None:
                 raise Conflict(Refusal.ALLOCATION_NOT_YET_CREDITED, tranche=latest.tranche)
             if int(params["budget_cents"]) <= 0:
                 raise Conflict(Refusal.ACT_BAD_BUDGET)
-        elif latest is None or latest.credited_at is not None:
+        elif await uow.allocations.waiting(round_.id) is None:
+            # As allocation.credit finds it: approved, neither credited nor withdrawn.
             raise NotFound(Refusal.ALLOCATION_NONE)
     elif kind is ActKind.REIMBURSEMENT:
         if not town.iban:
@@ -144,6 +145,18 @@ async def _check_preparable(
         await appeal_remedy.check_correctable(
             uow, town, str(params["protocol"]), answers_in(params)
         )
+
+
+async def check_preparable(
+    uow: UnitOfWork, town: m.Municipality, kind: ActKind, params: dict[str, Any], now: datetime
+) -> None:
+    """Refused as prepare refuses a draft of this kind before looking at its figures: what
+    it needs is missing, or one is already waiting (one open draft per kind, per protocol
+    for a revocation or its undoing). The office's pages ask it before offering a button."""
+    await _check_preparable(uow, town, kind, params, now)
+    for act in await open_acts(uow, town.id, kind):
+        if kind not in PER_PROTOCOL or act.params.get("protocol") == params["protocol"]:
+            raise ActAlreadyPrepared(kind=kind.value, act_id=act.id)
 
 
 def check_determina(determina: act_figures.DeterminaFigures, confirmed: int | None) -> None:
@@ -211,10 +224,7 @@ async def prepare(
         params = {}
     elif kind is ActKind.REIMBURSEMENT:
         params = {"execution_date": str(params["execution_date"])}
-    await _check_preparable(uow, town, kind, params, now)
-    for act in await open_acts(uow, town.id, kind):
-        if kind not in PER_PROTOCOL or act.params.get("protocol") == params["protocol"]:
-            raise ActAlreadyPrepared(kind=kind.value, act_id=act.id)
+    await check_preparable(uow, town, kind, params, now)
     if kind is ActKind.DETERMINA:
         # Within what is left of the town's fund, counting the determine approved and those
         # waiting (none of this kind can wait beside it, but a command-line approval can
