@@ -174,7 +174,7 @@ def test_a_budget_the_rules_cannot_spend_is_typed_twice(tmp_path: Path) -> None:
     code, output = invoke(
         "admin", "approve", "BEL", "--budget", "500", "--confirm-budget", "500,00"
     )
-    assert code == 0 and "tranche 1 approved" in output, output
+    assert code == 0 and "tranche 1 of window 1 approved" in output, output
     assert "€50.00 would stay unspent" in flat(output)
 
 
