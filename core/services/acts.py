@@ -160,10 +160,17 @@ async def check_preparable(
 
 
 def check_determina(determina: act_figures.DeterminaFigures, confirmed: int | None) -> None:
-    """A determina that pays and decides nobody is refused whatever is typed
-    (allocation.approve refuses it again); one whose budget the rules cannot spend in full
-    only when the budget was given a second time, identical (`confirmed`), the second time
-    knowing what stays unspent."""
+    """A budget given a second time (`confirmed`) that is not the budget is refused first:
+    one of the two is a typo, and which one is not known. A determina that pays and decides
+    nobody is refused whatever is typed (allocation.approve refuses it again); one whose
+    budget the rules cannot spend in full only when the budget was given a second time,
+    identical, the second time knowing what stays unspent."""
+    if confirmed is not None and confirmed != determina.budget_cents:
+        raise Conflict(
+            Refusal.ACT_BUDGET_MISMATCH,
+            budget_cents=determina.budget_cents,
+            confirmed_cents=confirmed,
+        )
     if determina.pays_nobody:
         raise Conflict(Refusal.ALLOCATION_PAYS_NOBODY, budget_cents=determina.budget_cents)
     if determina.unspent_cents and confirmed != determina.budget_cents:
