@@ -441,6 +441,12 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         number=str(p["entry_id"]),
         corrected=str(p["corrects_id"]),
     ),
+    "act.budget_mismatch": lambda p: t(
+        "The budget typed again ({confirmed}) differs from the budget of the determina "
+        "({budget}): nothing was prepared. Type the same budget twice.",
+        confirmed=Money(int(str(p["confirmed_cents"]))),
+        budget=Money(int(str(p["budget_cents"]))),
+    ),
     "act.budget_unspent": lambda p: t(
         "With this budget {amount} would stay unspent: every household would already get all "
         "it is due. Check the determina and type the budget again to confirm it.",

@@ -14,6 +14,7 @@ class Refusal(StrEnum):
     erasure refused builds its PRIVACY_* code from its reason (core.services.privacy)."""
 
     ACT_BAD_BUDGET = "act.bad_budget"
+    ACT_BUDGET_MISMATCH = "act.budget_mismatch"
     ACT_BUDGET_UNSPENT = "act.budget_unspent"
     ACT_FIGURES_CHANGED = "act.figures_changed"
     ACT_OTHER_TRANCHE = "act.other_tranche"
