@@ -20,6 +20,7 @@ from core.dialogue import stray_codes
 from core.dialogue.context import Input, Turn
 from core.dialogue.flows import FLOWS, shop_finder
 from core.dialogue.flows import citizen as citizen_requests
+from core.dialogue.flows.base import not_a_shop
 from core.dialogue.flows.charge import cancel_at_till
 from core.dialogue.flows.shop_reports import show_reimbursements
 from core.dialogue.inbound import Inbound
@@ -501,7 +502,17 @@ async def run(turn: Turn, name: str, arg: str) -> None:
 async def choose_shop(turn: Turn, shop_id: int) -> None:
     if any(shop.id == shop_id for _, shop in await turn.memberships()):
         turn.memory.shop_id = shop_id
-    await show_menu(turn)
+        await show_menu(turn)
+        return
+    # Picked from a list shown before the chat stopped working for that shop: said first,
+    # or the menu of the shop it still works for would read as the one it picked.
+    if turn.memory.removed_from == shop_id:
+        await show_menu(turn, await not_a_shop(turn, NO_LONGER_THAT_SHOP))
+    else:
+        await show_menu(turn, NO_LONGER_THAT_SHOP)
+
+
+NO_LONGER_THAT_SHOP = t("From this chat you cannot charge for that shop.")
 
 
 # Keywords recognised inside a sentence ("saldo per favore", "vorrei sapere il mio saldo"):
