@@ -37,6 +37,7 @@ from core.dialogue.state import ApplyState
 from core.dialogue.words import clean, fold, has_digits, plain_words, typo_distance
 from core.domain.channels import Channel
 from core.domain.messages import Option, Text, t
+from core.domain.shops import searched_category
 
 # How someone else may pay with a person's vouchers (docs/cards-and-delegates.md).
 DELEGATION = t(
@@ -654,7 +655,11 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     if said & _STILL and said & _CASH and not said & _NEGATION:
         return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
     if said & _WHERE and said & _SPEND:
-        return ("shops", "") if keywords <= _SHOPS_KEYWORDS else None
+        if not keywords <= _SHOPS_KEYWORDS:
+            return None
+        # "Dove posso comprare il pane?": the bakeries, not the question of what to search.
+        goods = [word for word in words if searched_category(word) is not None]
+        return "shops", goods[0] if goods else ""
     if said & _PROGRESS and said & _APPLICATION and keywords <= _STATUS_KEYWORDS:
         return "status", ""
     if said & _VOUCHERS and said & _WANT and keywords <= _APPLY_KEYWORDS:
