@@ -1579,6 +1579,17 @@ class FakeOfficeActs(_Fake):
         found = self.store.rows(m.OfficeAct, lambda x: x.municipality_id == municipality_id)
         return list(reversed(found))[:limit]
 
+    async def approved_of_kind(
+        self, municipality_id: int, kind: str, limit: int
+    ) -> Sequence[m.OfficeAct]:
+        found = self.store.rows(
+            m.OfficeAct,
+            lambda x: (
+                x.municipality_id == municipality_id and x.kind == kind and x.status == "approved"
+            ),
+        )
+        return list(reversed(found))[:limit]
+
 
 class FakeFund(_Fake):
     async def by_id(self, entry_id: int) -> m.FundEntry | None:
@@ -1708,6 +1719,20 @@ class FakeSettlements(_Fake):
     async def latest_at(self, municipality_id: int) -> datetime | None:
         found = self.store.rows(m.Settlement, lambda x: x.municipality_id == municipality_id)
         return found[-1].created_at if found else None
+
+    async def by_id(self, settlement_id: int) -> m.Settlement | None:
+        return self.store.get(m.Settlement, settlement_id)
+
+    async def recent(self, municipality_id: int, limit: int) -> Sequence[tuple[m.Settlement, bool]]:
+        found = self.store.rows(m.Settlement, lambda x: x.municipality_id == municipality_id)
+        return [(x, x.document is not None) for x in reversed(found)][:limit]
+
+    async def first_after(self, municipality_id: int, moment: datetime) -> m.Settlement | None:
+        found = self.store.rows(
+            m.Settlement,
+            lambda x: x.municipality_id == municipality_id and x.created_at > moment,
+        )
+        return min(found, key=lambda x: (x.created_at, x.id), default=None)
 
 
 class FakeAuditSamples(_Fake):
