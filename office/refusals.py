@@ -441,6 +441,12 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         number=str(p["entry_id"]),
         corrected=str(p["corrects_id"]),
     ),
+    "act.budget_mismatch": lambda p: t(
+        "The budget typed again ({confirmed}) differs from the budget of the determina "
+        "({budget}): nothing was prepared. Type the same budget twice.",
+        confirmed=Money(int(str(p["confirmed_cents"]))),
+        budget=Money(int(str(p["budget_cents"]))),
+    ),
     "act.budget_unspent": lambda p: t(
         "With this budget {amount} would stay unspent: every household would already get all "
         "it is due. Check the determina and type the budget again to confirm it.",
@@ -498,6 +504,13 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         shop=str(p["name"]),
         owed=Money(int(str(p["owed_cents"]))),
         amount=Money(int(str(p["cents"]))),
+    ),
+    "reimbursement.paid_since": lambda p: t(
+        "A reimbursement run (SEPA message {reference}, {day}) was ordered after this act "
+        "was prepared and paid the shops meanwhile: nothing was paid, so that nobody is paid "
+        "twice. Withdraw the act and prepare a new one.",
+        reference=str(p["message_id"]),
+        day=_day(p["day"]),
     ),
     "reimbursement.balances_changed": lambda p: t(
         "A shop's balance changed meanwhile; nothing was paid. Try again."

@@ -777,6 +777,7 @@ def approve(
             )
             await uow.commit()
             left = await fund.position(uow, town)
+            window = await _window_number(uow, record.round_id)
         _summary([item.line for item in result], cents)
         if figures.unspent_cents:
             out.print(
@@ -802,15 +803,24 @@ def approve(
         out.print(
             say(
                 t(
-                    "{town}: tranche {tranche} approved. Run 'admin credit {town}'.",
+                    "{town}: tranche {tranche} of window {window} approved. "
+                    "Run 'admin credit {town}'.",
                     town=code.upper(),
                     tranche=str(record.tranche),
+                    window=str(window),
                 )
             ),
             markup=False,
         )
 
     run_with_core(work)
+
+
+async def _window_number(uow: UnitOfWork, round_id: int) -> int:
+    """The number of the window (round) a tranche belongs to: each window has its tranche 1."""
+    round_ = await uow.rounds.by_id(round_id)
+    assert round_ is not None
+    return round_.number
 
 
 def _withdraw(code: str, by: str | None) -> None:
@@ -833,12 +843,15 @@ def _withdraw(code: str, by: str | None) -> None:
                 after={"status": "withdrawn", "tranche": record.tranche},
             )
             await uow.commit()
+            window = await _window_number(uow, record.round_id)
         out.print(
             say(
                 t(
-                    "{town}: tranche {tranche} withdrawn by {operator}; nothing was credited.",
+                    "{town}: tranche {tranche} of window {window} withdrawn by {operator}; "
+                    "nothing was credited.",
                     town=code.upper(),
                     tranche=str(record.tranche),
+                    window=str(window),
                     operator=operator,
                 )
             ),
@@ -854,11 +867,14 @@ def credit(code: str, by: ByOption = None) -> None:
     from core.services import allocation, municipalities
     from core.services.transactions import in_transaction
 
-    async def work(core: Core) -> CreditResult:
-        async def once(uow: UnitOfWork) -> CreditResult:
+    async def work(core: Core) -> tuple[CreditResult, int]:
+        async def once(uow: UnitOfWork) -> tuple[CreditResult, int]:
             town = await municipalities.require(uow, code)
             with progress(t("Crediting")) as step:
                 result = await allocation.credit(uow, town, core.now(), progress=step)
+            # The window whose tranche allocation.credit just credited: the latest.
+            round_ = await municipalities.current_round(uow, town.id)
+            assert round_ is not None
             await logged(
                 uow,
                 town.id,
@@ -873,20 +889,21 @@ def credit(code: str, by: ByOption = None) -> None:
                     "notices": result.notices,
                 },
             )
-            return result
+            return result, round_.number
 
         return await in_transaction(core.uow, once)
 
-    result = run_with_core(work)
+    result, window = run_with_core(work)
     # Households and notices are counted apart: a household that wrote STOP gets no notice,
     # an applicant the tranche decided without money gets one.
     out.print(
         say(
             tn(
-                "Tranche {tranche}: credited {amount} to {count} household.",
-                "Tranche {tranche}: credited {amount} to {count} households.",
+                "Tranche {tranche} of window {window}: credited {amount} to {count} household.",
+                "Tranche {tranche} of window {window}: credited {amount} to {count} households.",
                 result.citizens,
                 tranche=str(result.tranche),
+                window=str(window),
                 amount=Money(result.total_cents),
             )
         )

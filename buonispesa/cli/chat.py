@@ -10,6 +10,12 @@ too, without being marked sent, so that one person can try a whole payment.
 from __future__ import annotations
 
 import asyncio
+import codecs
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
@@ -119,10 +125,11 @@ async def _session(
         elif not await session.resume():
             # MENU would leave a request open in this chat: only sent when none is.
             await session.send("MENU")
+        read_line = await read_lines()
         while True:
             try:
-                line = await asyncio.to_thread(input, "> ")
-            except (EOFError, KeyboardInterrupt):
+                line = await read_line("> ")
+            except EOFError:
                 console.print()
                 return
             if line.strip().lower() in QUIT_WORDS:
@@ -130,6 +137,60 @@ async def _session(
             await session.send(line)
     finally:
         await core.close()
+
+
+class TerminalLines:
+    """The lines typed, read from the terminal's file descriptor by a thread that does not
+    hold the exit. Ctrl-C cancels the chat while that thread still waits for a line: input()
+    in asyncio.to_thread's pool would be joined on the way out (the program hangs until the
+    next Enter), and input() in a thread left behind holds stdin's lock, which the
+    interpreter's shutdown then aborts on. os.read holds no lock of Python's."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.lines: asyncio.Queue[str | None] = asyncio.Queue()
+        self.fd = sys.stdin.fileno()
+        threading.Thread(target=self._read, name="chat-input", daemon=True).start()
+
+    def _read(self) -> None:
+        decoder = codecs.getincrementaldecoder(sys.stdin.encoding or "utf-8")(errors="replace")
+        pending = ""
+        while True:
+            try:
+                chunk = os.read(self.fd, 4096)
+            except OSError:
+                chunk = b""
+            pending += decoder.decode(chunk, final=not chunk)
+            *complete, pending = pending.split("\n")
+            for line in complete:
+                self._put(line.removesuffix("\r"))
+            if not chunk:  # end of input (Ctrl-D)
+                if pending:
+                    self._put(pending)
+                self._put(None)
+                return
+
+    def _put(self, line: str | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the chat has ended
+            self.loop.call_soon_threadsafe(self.lines.put_nowait, line)
+
+    async def read(self, prompt: str) -> str:
+        sys.stdout.write(prompt)
+        sys.stdout.flush()
+        line = await self.lines.get()
+        if line is None:
+            raise EOFError
+        return line
+
+
+async def read_lines() -> Callable[[str], Awaitable[str]]:
+    """How the chat reads a line: from the terminal's descriptor (TerminalLines), or with
+    input() when stdin has none (a test's)."""
+    try:
+        sys.stdin.fileno()
+    except (AttributeError, OSError, ValueError):
+        return lambda prompt: asyncio.to_thread(input, prompt)
+    return TerminalLines().read
 
 
 class TerminalChat:

@@ -115,6 +115,28 @@ def fail(message: Text | str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     raise typer.Exit(code)
 
 
+def past_ctrl_c() -> None:
+    """On a terminal, a new line after the "^C" it echoed (or a half-drawn progress line)."""
+    if err.is_terminal:
+        err.print()
+
+
+def interrupted() -> NoReturn:
+    """Ctrl-C: one sentence and exit 130 (buonispesa.cli's group calls it for every
+    command). A transaction not yet committed is rolled back (by its unit of work as
+    asyncio.run cancels the command, else by the database when the connection drops);
+    what a command had committed before stays."""
+    from buonispesa.cli import EXIT_INTERRUPTED
+
+    past_ctrl_c()
+    err.print(
+        say(t("Interrupted: nothing more was changed (what was not yet saved was rolled back).")),
+        style="yellow",
+        markup=False,
+    )
+    raise typer.Exit(EXIT_INTERRUPTED)
+
+
 def wrong_secret(url: str, error: WrongServerSecret) -> NoReturn:
     """The database was set up with another server secret (core.bootstrap.open_core): which
     secret was looked for where, and how to start with the right one, exit 2."""

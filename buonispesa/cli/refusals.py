@@ -103,6 +103,12 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "approved.",
         budget=_cents(p["budget_cents"]),
     ),
+    Refusal.ACT_BUDGET_MISMATCH: lambda p: t(
+        "--confirm-budget {confirmed} and --budget {budget} differ: nothing was approved. "
+        "Give the same budget twice.",
+        confirmed=_cents(p["confirmed_cents"]),
+        budget=_cents(p["budget_cents"]),
+    ),
     Refusal.ACT_BUDGET_UNSPENT: lambda p: t(
         "With the budget {budget} {amount} would stay unspent: every household would already "
         "get all it is due. Nothing was approved: see 'admin allocate', lower the budget, or "

@@ -14,7 +14,16 @@ from rich.console import Console
 from rich.markup import escape
 
 from buonispesa.cli import app
-from buonispesa.cli.common import database_unavailable, err, fail, settings_or_exit, wrong_secret
+from buonispesa.cli.common import (
+    database_unavailable,
+    err,
+    fail,
+    past_ctrl_c,
+    say,
+    settings_or_exit,
+    wrong_secret,
+)
+from core.domain.messages import t
 
 if TYPE_CHECKING:
     # aiohttp, Twilio and the server are imported only when `serve` runs, so that
@@ -87,6 +96,8 @@ def serve(
             wrong_secret(settings.database_url, error)
         except DatabaseUnavailable as error:
             database_unavailable(error.url, error.problem)
+        if code == 0:  # the children stopped on the signal forwarded to them
+            _stopped()
         raise typer.Exit(code)
     # One process, or child `process_index` of `--workers N`: child 0 alone delivers the outbox.
     child = process_index is not None
@@ -127,6 +138,15 @@ def serve(
         database_unavailable(error.url, error.problem)
     except OSError as exc:
         _cannot_listen(listen_host, listen_port, exc)
+    # run_app returns once Ctrl-C or SIGTERM has stopped it (the handlers in flight had
+    # shutdown_timeout to finish); a child of --workers leaves the line to its parent.
+    if not child:
+        _stopped()
+
+
+def _stopped() -> None:
+    past_ctrl_c()
+    err.print(say(t("The server has stopped.")), markup=False)
 
 
 def _cannot_listen(host: str, port: int, exc: OSError) -> NoReturn:

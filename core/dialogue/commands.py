@@ -20,6 +20,7 @@ from core.dialogue import stray_codes
 from core.dialogue.context import Input, Turn
 from core.dialogue.flows import FLOWS, shop_finder
 from core.dialogue.flows import citizen as citizen_requests
+from core.dialogue.flows.base import not_a_shop
 from core.dialogue.flows.charge import cancel_at_till
 from core.dialogue.flows.shop_reports import show_reimbursements
 from core.dialogue.inbound import Inbound
@@ -36,6 +37,7 @@ from core.dialogue.state import ApplyState
 from core.dialogue.words import clean, fold, has_digits, plain_words, typo_distance
 from core.domain.channels import Channel
 from core.domain.messages import Option, Text, t
+from core.domain.shops import searched_category
 
 # How someone else may pay with a person's vouchers (docs/cards-and-delegates.md).
 DELEGATION = t(
@@ -508,7 +510,17 @@ async def run(turn: Turn, name: str, arg: str) -> None:
 async def choose_shop(turn: Turn, shop_id: int) -> None:
     if any(shop.id == shop_id for _, shop in await turn.memberships()):
         turn.memory.shop_id = shop_id
-    await show_menu(turn)
+        await show_menu(turn)
+        return
+    # Picked from a list shown before the chat stopped working for that shop: said first,
+    # or the menu of the shop it still works for would read as the one it picked.
+    if turn.memory.removed_from == shop_id:
+        await show_menu(turn, await not_a_shop(turn, NO_LONGER_THAT_SHOP))
+    else:
+        await show_menu(turn, NO_LONGER_THAT_SHOP)
+
+
+NO_LONGER_THAT_SHOP = t("From this chat you cannot charge for that shop.")
 
 
 # Keywords recognised inside a sentence ("saldo per favore", "vorrei sapere il mio saldo"):
@@ -650,7 +662,11 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     if said & _STILL and said & _CASH and not said & _NEGATION:
         return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
     if said & _WHERE and said & _SPEND:
-        return ("shops", "") if keywords <= _SHOPS_KEYWORDS else None
+        if not keywords <= _SHOPS_KEYWORDS:
+            return None
+        # "Dove posso comprare il pane?": the bakeries, not the question of what to search.
+        goods = [word for word in words if searched_category(word) is not None]
+        return "shops", goods[0] if goods else ""
     if said & _PROGRESS and said & _APPLICATION and keywords <= _STATUS_KEYWORDS:
         return "status", ""
     if said & _VOUCHERS and said & _WANT and keywords <= _APPLY_KEYWORDS:

@@ -102,6 +102,10 @@ _SENTENCES: dict[str, Text] = {
     Refusal.PAYMENT_CODES_TOO_MANY: t(
         "Too many payment requests for this person: nothing was sent. Try again from {when}."
     ),
+    Refusal.PAYMENT_CODE_TO_SHOP: t(
+        "The payment code of this person would go to a phone or chat of your shop: nothing "
+        "was sent. They must ask the office to correct it."
+    ),
     Refusal.SHOP_NAME_MISSING: t("Write the name of the shop."),
     Refusal.SHOP_ALREADY_REGISTERED: t(
         "A shop with this partita IVA is already registered: nothing was sent. If it is "

@@ -12,6 +12,12 @@ class Channel(StrEnum):
     TERMINAL = "terminal"
 
 
+# The channels whose address is a phone number: SMS, and the terminal chat that stands in
+# for a phone. A shop member on either and a citizen or delegate with that number are the
+# same phone (the person at the till would receive the codes of the charges they ask).
+PHONE_CHANNELS: tuple[Channel, ...] = (Channel.SMS, Channel.TERMINAL)
+
+
 # The channel as a shopkeeper says it, in Italian and English alike: the terminal chat
 # (`buonispesa chat`) runs on a computer, and a cashier there is not an SMS.
 CHANNEL_WORDS = {

@@ -14,6 +14,7 @@ class Refusal(StrEnum):
     erasure refused builds its PRIVACY_* code from its reason (core.services.privacy)."""
 
     ACT_BAD_BUDGET = "act.bad_budget"
+    ACT_BUDGET_MISMATCH = "act.budget_mismatch"
     ACT_BUDGET_UNSPENT = "act.budget_unspent"
     ACT_FIGURES_CHANGED = "act.figures_changed"
     ACT_OTHER_TRANCHE = "act.other_tranche"
@@ -106,6 +107,8 @@ class Refusal(StrEnum):
     LOOKUP_TOO_MANY = "lookup.too_many"
     # Payment codes sent to one person in the last hour, from every shop (policy).
     PAYMENT_CODES_TOO_MANY = "payment.codes_too_many"
+    # The code would go to a phone or Telegram chat of the charging shop's own staff.
+    PAYMENT_CODE_TO_SHOP = "payment.code_to_shop"
     MUNICIPALITY_BAD_CODE = "municipality.bad_code"
     MUNICIPALITY_BAD_NAME = "municipality.bad_name"
     MUNICIPALITY_BAD_PRIVACY_URL = "municipality.bad_privacy_url"
@@ -185,6 +188,9 @@ class Refusal(StrEnum):
     REIMBURSEMENT_NAME_NOT_SEPA = "reimbursement.name_not_sepa"
     REIMBURSEMENT_NOTHING_DUE = "reimbursement.nothing_due"
     REIMBURSEMENT_NO_IBAN = "reimbursement.no_iban"
+    # Another run (the command line's) was ordered after an act's cut-off: `act_id`,
+    # `message_id`, `day` (ISO, the municipality's) of that run.
+    REIMBURSEMENT_PAID_SINCE = "reimbursement.paid_since"
     ROUND_NONE = "round.none"
     ROUND_NOT_FOUND = "round.not_found"
     SHOP_ALREADY_APPROVED = "shop.already_approved"

@@ -12,14 +12,18 @@ _SPACES = re.compile(r"[\s\u00a0\u202f']+")
 # A space (or apostrophe) between digits groups thousands only before exactly three digits:
 # "1 234,56" is an amount, "12 50" is twelve euro fifty written with a space, never 1250 euro.
 _NOT_A_GROUP = re.compile(r"\d[\s\u00a0\u202f']+(?!\d{3}(?!\d))\d")
+# Nor after a group that starts with 0: "0 250" is not 250 euro (a number's first group of
+# thousands never starts with 0; there is no such group to write).
+_ZERO_GROUP = re.compile(r"(?<!\d)0\d{0,2}[\s\u00a0\u202f']+\d")
 # Either plain digits with an optional 1-2 digit decimal part, or digits grouped by
 # thousands with "." or "," and the other one as decimal separator.
 _PLAIN = re.compile(r"^(?P<int>\d+)(?:[.,](?P<dec>\d+))?$")
-_GROUPED_DOT = re.compile(r"^(?P<int>\d{1,3}(?:\.\d{3})+)(?:,(?P<dec>\d+))?$")
+_GROUPED_DOT = re.compile(r"^(?P<int>[1-9]\d{0,2}(?:\.\d{3})+)(?:,(?P<dec>\d+))?$")
 # English grouping needs a dot decimal part or two groups: a lone "12,345" is Italian
 # with too many decimals, not twelve thousand euro.
 _GROUPED_COMMA = re.compile(
-    r"^(?P<int>\d{1,3}(?:,\d{3}){2,})(?:\.(?P<dec>\d+))?$|^(?P<int1>\d{1,3},\d{3})\.(?P<dec1>\d+)$"
+    r"^(?P<int>[1-9]\d{0,2}(?:,\d{3}){2,})(?:\.(?P<dec>\d+))?$"
+    r"|^(?P<int1>[1-9]\d{0,2},\d{3})\.(?P<dec1>\d+)$"
 )
 
 
@@ -36,7 +40,7 @@ def parse_euro(text: str) -> Cents:
     cleaned = _SPACES.sub("", cleaned)
     if cleaned.startswith("-"):
         raise InvalidAmount(raw, "negative")
-    if _NOT_A_GROUP.search(spaced):
+    if _NOT_A_GROUP.search(spaced) or _ZERO_GROUP.search(spaced):
         raise InvalidAmount(raw, "split")
     if cleaned.startswith("+"):
         cleaned = cleaned[1:]
@@ -55,7 +59,10 @@ def parse_euro(text: str) -> Cents:
     decimals = match["dec"]
     # "1.234" is ambiguous: in Italian a dot before three digits groups thousands.
     # "12,345" is not: the comma is the decimal separator, and three decimals are refused.
-    if decimals is not None and len(decimals) == 3 and len(match["int"]) <= 3 and "." in cleaned:
+    # Nor is "0.250": no number's thousands follow a 0, so it is three decimals, refused
+    # (read as thousands it had charged 250 euro for a quarter of one).
+    grouped = len(match["int"]) <= 3 and not match["int"].startswith("0")
+    if decimals is not None and len(decimals) == 3 and grouped and "." in cleaned:
         return _to_cents(raw, match["int"] + decimals, None)
     return _to_cents(raw, match["int"], decimals)
 

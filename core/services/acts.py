@@ -110,15 +110,16 @@ async def _check_preparable(
     if kind in (ActKind.DETERMINA, ActKind.CREDIT):
         if round_ is None:
             raise NotFound(Refusal.ROUND_NONE)
-        latest = await uow.allocations.latest(round_.id)
         if kind is ActKind.DETERMINA:
+            latest = await uow.allocations.latest(round_.id)
             if is_open(round_, now):
                 raise Conflict(Refusal.WINDOW_STILL_OPEN)
             if latest is not None and latest.credited_at is None:
                 raise Conflict(Refusal.ALLOCATION_NOT_YET_CREDITED, tranche=latest.tranche)
             if int(params["budget_cents"]) <= 0:
                 raise Conflict(Refusal.ACT_BAD_BUDGET)
-        elif latest is None or latest.credited_at is not None:
+        elif await uow.allocations.waiting(round_.id) is None:
+            # As allocation.credit finds it: approved, neither credited nor withdrawn.
             raise NotFound(Refusal.ALLOCATION_NONE)
     elif kind is ActKind.REIMBURSEMENT:
         if not town.iban:
@@ -146,11 +147,30 @@ async def _check_preparable(
         )
 
 
+async def check_preparable(
+    uow: UnitOfWork, town: m.Municipality, kind: ActKind, params: dict[str, Any], now: datetime
+) -> None:
+    """Refused as prepare refuses a draft of this kind before looking at its figures: what
+    it needs is missing, or one is already waiting (one open draft per kind, per protocol
+    for a revocation or its undoing). The office's pages ask it before offering a button."""
+    await _check_preparable(uow, town, kind, params, now)
+    for act in await open_acts(uow, town.id, kind):
+        if kind not in PER_PROTOCOL or act.params.get("protocol") == params["protocol"]:
+            raise ActAlreadyPrepared(kind=kind.value, act_id=act.id)
+
+
 def check_determina(determina: act_figures.DeterminaFigures, confirmed: int | None) -> None:
-    """A determina that pays and decides nobody is refused whatever is typed
-    (allocation.approve refuses it again); one whose budget the rules cannot spend in full
-    only when the budget was given a second time, identical (`confirmed`), the second time
-    knowing what stays unspent."""
+    """A budget given a second time (`confirmed`) that is not the budget is refused first:
+    one of the two is a typo, and which one is not known. A determina that pays and decides
+    nobody is refused whatever is typed (allocation.approve refuses it again); one whose
+    budget the rules cannot spend in full only when the budget was given a second time,
+    identical, the second time knowing what stays unspent."""
+    if confirmed is not None and confirmed != determina.budget_cents:
+        raise Conflict(
+            Refusal.ACT_BUDGET_MISMATCH,
+            budget_cents=determina.budget_cents,
+            confirmed_cents=confirmed,
+        )
     if determina.pays_nobody:
         raise Conflict(Refusal.ALLOCATION_PAYS_NOBODY, budget_cents=determina.budget_cents)
     if determina.unspent_cents and confirmed != determina.budget_cents:
@@ -211,10 +231,7 @@ async def prepare(
         params = {}
     elif kind is ActKind.REIMBURSEMENT:
         params = {"execution_date": str(params["execution_date"])}
-    await _check_preparable(uow, town, kind, params, now)
-    for act in await open_acts(uow, town.id, kind):
-        if kind not in PER_PROTOCOL or act.params.get("protocol") == params["protocol"]:
-            raise ActAlreadyPrepared(kind=kind.value, act_id=act.id)
+    await check_preparable(uow, town, kind, params, now)
     if kind is ActKind.DETERMINA:
         # Within what is left of the town's fund, counting the determine approved and those
         # waiting (none of this kind can wait beside it, but a command-line approval can
@@ -251,6 +268,13 @@ async def prepare(
     )
     await uow.commit()
     return act
+
+
+def reimbursement_cutoff(act: m.OfficeAct) -> datetime:
+    """The moment a reimbursement act read what shops are owed: its `until`, else (acts
+    prepared before it was recorded) its preparation."""
+    until = act.params.get("until")
+    return datetime.fromisoformat(str(until)) if until else act.prepared_at
 
 
 def _check_state(act: m.OfficeAct, state: str, seen: str | None) -> bool:
@@ -317,6 +341,9 @@ async def approve(
         }
     elif kind is ActKind.REIMBURSEMENT:
         day = date.fromisoformat(str(act.params["execution_date"]))
+        # Another run ordered after the act's cut-off (the command line's) paid what the
+        # act recorded: said as that, before any shop's amount is found short.
+        await reimbursement.check_no_run_since(uow, town, reimbursement_cutoff(act))
         recorded = act_figures.recorded_reimbursement(act.params)
         if recorded is None:
             # Prepared before acts recorded their amounts: what is owed now, as shown.

@@ -141,6 +141,23 @@ class ChargeRequested:
     card_position: int | None = None
 
 
+async def _refuse_code_to_shop(uow: UnitOfWork, shop: m.Shop, payer: Payer) -> None:
+    """The code goes nowhere the charging shop's own staff reads: not to a phone that is
+    one of its members' on any channel whose address is a phone (SMS, the terminal), nor
+    to a Telegram user who is one of its members. The services refuse such pairs when a
+    phone, a chat or a member is written (identity.is_shop_phone); this is for the pairs
+    written before that rule covered every channel. Refused before anything is sent or
+    changed (PAYMENT_CODE_TO_SHOP); the office corrects the phone or the membership."""
+    if payer.channel == Channel.TELEGRAM:
+        reached = await uow.shops.members_reached_at(
+            shop.municipality_id, telegram_user=payer.address
+        )
+    else:
+        reached = await uow.shops.members_reached_at(shop.municipality_id, phone=payer.address)
+    if any(member.shop_id == shop.id for member, _ in reached):
+        raise NotAllowed(Refusal.PAYMENT_CODE_TO_SHOP)
+
+
 async def request_charge(
     uow: UnitOfWork,
     *,
@@ -201,6 +218,7 @@ async def request_charge(
         raise NotAllowed(
             Refusal.CITIZEN_PAYS_BY_CARD if cards.has_pin_card(citizen) else "citizen.unreachable"
         )
+    await _refuse_code_to_shop(uow, shop, payer)
     # Over the cap nothing changes: no code is sent and a code already held stays valid.
     # A shop's first code to the person in the hour is never refused for the codes other
     # shops sent: one shop asking and cancelling charges cannot stop the person paying at

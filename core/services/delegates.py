@@ -66,10 +66,7 @@ async def check_delegate(
     owner = await uow.citizens.by_phone(municipality.id, number)
     if owner is not None and owner.erased_at is None:
         raise Conflict(Refusal.DELEGATE_PHONE_IS_CITIZEN, phone=mask_phone(number))
-    if any(
-        shop.municipality_id == municipality.id
-        for _, shop in await uow.shops.membership(Channel.SMS, number)
-    ):
+    if await identity.is_shop_phone(uow, municipality.id, phone=number):
         raise Conflict(Refusal.DELEGATE_PHONE_IS_SHOP, phone=mask_phone(number))
     return number
 

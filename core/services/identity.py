@@ -101,14 +101,30 @@ async def _log(
     )
 
 
+async def is_shop_phone(
+    uow: UnitOfWork,
+    municipality_id: int,
+    *,
+    phone: str | None = None,
+    telegram_user: str | None = None,
+) -> bool:
+    """Whether this phone, or this Telegram user, charges vouchers for a shop of the
+    municipality (an owner or a cashier, whatever the shop's status): a phone on any
+    channel whose address is a phone (SMS, the terminal chat). One rule for a citizen's
+    own phone and Telegram chat, a delegate's phone, and a member joining a shop (the
+    reverse: shops._refuse_citizens_phone)."""
+    return bool(
+        await uow.shops.members_reached_at(
+            municipality_id, phone=phone, telegram_user=telegram_user
+        )
+    )
+
+
 async def refuse_shop_phone(uow: UnitOfWork, municipality_id: int, phone: str) -> None:
-    """A phone that charges vouchers for a shop of the municipality (owner or cashier)
-    is never a citizen's: that shop would receive the citizen's payment codes and could
-    confirm its own charges. Raises Conflict(IDENTITY_PHONE_IS_SHOP)."""
-    if any(
-        shop.municipality_id == municipality_id
-        for _, shop in await uow.shops.membership(Channel.SMS, phone)
-    ):
+    """A phone that charges vouchers for a shop of the municipality (owner or cashier, by
+    SMS or at the terminal) is never a citizen's: that shop would receive the citizen's
+    payment codes and could confirm its own charges. Raises Conflict(IDENTITY_PHONE_IS_SHOP)."""
+    if await is_shop_phone(uow, municipality_id, phone=phone):
         raise Conflict(Refusal.IDENTITY_PHONE_IS_SHOP, phone=mask_phone(phone))
 
 
@@ -127,10 +143,7 @@ async def refuse_unreachable_phone(uow: UnitOfWork, phone: str) -> None:
 async def _is_shop_chat(uow: UnitOfWork, municipality_id: int, telegram_user: str) -> bool:
     """Whether this Telegram chat acts for a shop of the municipality (owner or cashier):
     linked to a citizen it would receive the citizen's payment codes at the till."""
-    return any(
-        shop.municipality_id == municipality_id
-        for _, shop in await uow.shops.membership(Channel.TELEGRAM, telegram_user)
-    )
+    return await is_shop_phone(uow, municipality_id, telegram_user=telegram_user)
 
 
 async def check_claim(

@@ -9,6 +9,7 @@ each shop's owner the amount and the day the bank executes the transfer.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -64,6 +65,14 @@ class LessOwed(Conflict):
     code = Refusal.REIMBURSEMENT_LESS_OWED
 
 
+class PaidSince(Conflict):
+    """Another reimbursement run (the command line's) was ordered after an act's cut-off:
+    it paid, at least in part, what the act would pay. The act is withdrawn and prepared
+    again; `message_id` and `day` say which run."""
+
+    code = Refusal.REIMBURSEMENT_PAID_SINCE
+
+
 class NameNotInSepa(Conflict):
     """A shop (or the municipality) whose name has nothing a SEPA file can write, even
     transliterated (only emoji or symbols): the bank would refuse the whole file. The
@@ -77,6 +86,76 @@ async def pending_reimbursements(
 ) -> list[tuple[m.Shop, int]]:
     """Each shop owed money, with the amount (its account balance, > 0), by name."""
     return list(await uow.ledger.shops_owed(municipality.id))
+
+
+# How many runs the office's page lists (the newest).
+RUNS_LISTED = 50
+
+# The activity-log action of a run's order, by an approved act or by the command line.
+APPROVE_ACTION = "reimbursement.approve"
+
+
+@dataclass(frozen=True)
+class Run:
+    """A reimbursement run as the office lists it: the settlement, whether its SEPA file is
+    kept, and who ordered it: the approved act (preparer and approver), else the actor of
+    the command line's entry in the activity log (`cli:<name>`), else nobody known."""
+
+    settlement: m.Settlement
+    has_file: bool
+    act: m.OfficeAct | None
+    ordered_by: str | None
+
+
+async def runs(uow: UnitOfWork, municipality_id: int, limit: int = RUNS_LISTED) -> list[Run]:
+    """The municipality's reimbursement runs, newest first, whoever ordered them."""
+    recent = await uow.settlements.recent(municipality_id, limit)
+    # Each run approved in the office is one act; the newest acts cover the newest runs.
+    by_act = {
+        str((act.outcome or {}).get("message_id", "")): act
+        for act in await uow.acts.approved_of_kind(municipality_id, "reimbursement", limit)
+    }
+    others = [s.message_id for s, _ in recent if s.message_id not in by_act]
+    actors = {
+        entry.subject: entry.actor
+        for entry in reversed(await uow.activity.about(municipality_id, others, None))
+        if entry.action == APPROVE_ACTION
+    }
+    return [
+        Run(
+            settlement=settlement,
+            has_file=has_file,
+            act=by_act.get(settlement.message_id),
+            ordered_by=actors.get(settlement.message_id),
+        )
+        for settlement, has_file in recent
+    ]
+
+
+async def run_file(
+    uow: UnitOfWork, municipality_id: int, settlement_id: int
+) -> tuple[str, bytes] | None:
+    """(message id, SEPA file) of one of the municipality's runs; None when it has no such
+    run, or a run made before files were kept on it."""
+    settlement = await uow.settlements.by_id(settlement_id)
+    if settlement is None or settlement.municipality_id != municipality_id:
+        return None
+    if settlement.document is None:
+        return None
+    return settlement.message_id, settlement.document
+
+
+async def check_no_run_since(
+    uow: UnitOfWork, municipality: m.Municipality, cutoff: datetime
+) -> None:
+    """Refuses (PaidSince) when a run was ordered after `cutoff`, an act's: what the act
+    recorded as owed was paid, at least in part, by that run."""
+    since = await uow.settlements.first_after(municipality.id, cutoff)
+    if since is not None:
+        raise PaidSince(
+            message_id=since.message_id,
+            day=since.created_at.astimezone(ZoneInfo(municipality.timezone)).date().isoformat(),
+        )
 
 
 def message_id(code: str, local_now: datetime, number: int) -> str:
@@ -136,7 +215,8 @@ async def settle(
     for the next run); a shop now owed less than its amount (a refund since) refuses the
     whole run (LessOwed), so nobody is ever paid more than they are owed.
 
-    Writes one Settlement and one shop -> settled posting per shop; the caller commits.
+    Writes one Settlement (keeping the file, for the office to download again) and one
+    shop -> settled posting per shop; the caller commits.
     The file is built (every IBAN checked, the whole file validated against the
     pain.001.001.03 schema) before anything is posted, so a bad shop IBAN raises
     InvalidIdentifier, an invalid file SepaError, and the run leaves nothing behind once
@@ -203,6 +283,7 @@ async def settle(
         total_cents=order.total_cents,
         message_id=reference,
         execution_date=execution_date,
+        document=xml,
     )
     uow.add(settlement)
     await uow.flush()

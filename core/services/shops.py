@@ -44,7 +44,8 @@ async def _refuse_citizens_phone(
 ) -> None:
     """A phone (or Telegram chat) that receives a voucher holder's payment codes (their own
     or a delegate's) never charges for a shop of the same municipality: the shop could
-    confirm its own charges. The reverse of identity.refuse_shop_phone."""
+    confirm its own charges. Every channel but Telegram is addressed by a phone (SMS, the
+    terminal: PHONE_CHANNELS). The reverse of identity.is_shop_phone."""
     if channel == Channel.TELEGRAM:
         holder = await uow.citizens.by_telegram_chat(municipality_id, address)
         delegate = None

@@ -479,6 +479,10 @@ class Settlement(Base):
     # The day the bank is asked to pay (the file's ReqdExctnDt); None for runs made before
     # it was kept. Nothing here says the money arrived.
     execution_date: Mapped[date | None] = mapped_column(Date)
+    # The pain.001 file the run produced, kept so the office can download it again whoever
+    # ordered the run (an approved act or the command line); None for command-line runs
+    # made before it was kept.
+    document: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class OutboxMessage(Base):

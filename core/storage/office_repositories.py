@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 
 from core.storage import models as m
 from core.storage.repositories.base import _Repository
@@ -135,6 +136,23 @@ class OfficeActRepository(_Repository):
             .order_by(m.OfficeAct.id)
         )
         return [act for act in acts if (act.params or {}).get("protocol") == protocol]
+
+    async def approved_of_kind(
+        self, municipality_id: int, kind: str, limit: int
+    ) -> Sequence[m.OfficeAct]:
+        """The municipality's latest approved acts of one kind, newest first."""
+        return (
+            await self.session.scalars(
+                select(m.OfficeAct)
+                .where(
+                    m.OfficeAct.municipality_id == municipality_id,
+                    m.OfficeAct.kind == kind,
+                    m.OfficeAct.status == "approved",
+                )
+                .order_by(m.OfficeAct.id.desc())
+                .limit(limit)
+            )
+        ).all()
 
     async def recent(self, municipality_id: int, limit: int) -> Sequence[m.OfficeAct]:
         return (
@@ -382,6 +400,34 @@ class AuditSampleRepository(_Repository):
 
 
 class SettlementRepository(_Repository):
+    async def by_id(self, settlement_id: int) -> m.Settlement | None:
+        return await self.session.get(m.Settlement, settlement_id)
+
+    async def recent(self, municipality_id: int, limit: int) -> Sequence[tuple[m.Settlement, bool]]:
+        """The municipality's latest runs, newest first, each with whether its SEPA file is
+        kept (the file itself is not read: a listing needs no megabytes of XML)."""
+        rows = await self.session.execute(
+            select(m.Settlement, m.Settlement.document.is_not(None))
+            .options(defer(m.Settlement.document))
+            .where(m.Settlement.municipality_id == municipality_id)
+            .order_by(m.Settlement.id.desc())
+            .limit(limit)
+        )
+        return [(settlement, bool(kept)) for settlement, kept in rows.all()]
+
+    async def first_after(self, municipality_id: int, moment: datetime) -> m.Settlement | None:
+        """The municipality's first run made after `moment` (an act's cut-off), if any."""
+        return await self.session.scalar(
+            select(m.Settlement)
+            .options(defer(m.Settlement.document))
+            .where(
+                m.Settlement.municipality_id == municipality_id,
+                m.Settlement.created_at > moment,
+            )
+            .order_by(m.Settlement.created_at, m.Settlement.id)
+            .limit(1)
+        )
+
     async def latest_at(self, municipality_id: int) -> datetime | None:
         """When the municipality's latest reimbursement run was made."""
         return await self.session.scalar(

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, insert, select, update
 
-from core.domain.channels import Channel
+from core.domain.channels import PHONE_CHANNELS
 from core.storage import models as m
 from core.storage.repositories.base import _Repository
 
@@ -54,7 +54,8 @@ class PaperImportRepository(_Repository):
         return found
 
     async def shop_phones(self, municipality_id: int, phones: Sequence[str]) -> set[str]:
-        """Of these phones, those that charge vouchers for a shop of the municipality."""
+        """Of these phones, those that charge vouchers for a shop of the municipality (its
+        members on any channel whose address is a phone: PHONE_CHANNELS)."""
         found: set[str] = set()
         for part in chunks(phones):
             rows = await self.session.scalars(
@@ -62,7 +63,7 @@ class PaperImportRepository(_Repository):
                 .join(m.Shop, m.Shop.id == m.ShopMember.shop_id)
                 .where(
                     m.Shop.municipality_id == municipality_id,
-                    m.ShopMember.channel == Channel.SMS,
+                    m.ShopMember.channel.in_([x.value for x in PHONE_CHANNELS]),
                     m.ShopMember.address.in_(part),
                 )
             )

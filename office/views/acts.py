@@ -12,7 +12,8 @@ from aiohttp import web
 from core.domain.errors import Conflict, DomainError, Refusal
 from core.domain.messages import Day, Moment, Money, Text, t, tn
 from core.domain.money import format_plain, parse_euro
-from core.services import act_figures, acts, back_office
+from core.domain.sepa import summarize
+from core.services import act_figures, activity, acts, back_office, reimbursement
 from core.services.applications import Answers
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -208,6 +209,19 @@ async def reimbursement_figures(
     and what is different now (paid later, or a refund that would refuse it)."""
     now_owed = await act_figures.reimbursement(uow, town)
     recorded = act_figures.recorded_reimbursement(act.params)
+    shown = now_owed if recorded is None else recorded
+    try:
+        await reimbursement.check_no_run_since(uow, town, acts.reimbursement_cutoff(act))
+    except reimbursement.PaidSince as error:
+        # Another run paid the shops since: said as that, not as one shop's refund.
+        said = t(
+            "A reimbursement run (SEPA message {reference}, {day}) was ordered after this act "
+            "was prepared: approval would be refused, so that nobody is paid twice. Withdraw "
+            "it and prepare a new one.",
+            reference=str(error.params["message_id"]),
+            day=Day(date.fromisoformat(str(error.params["day"]))),
+        )
+        return reimbursement_lines(shown, words), [words.text(said)], shown.state
     if recorded is None:
         return reimbursement_lines(now_owed, words), [], now_owed.state
     warnings = []
@@ -376,21 +390,40 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
     raise back_or(request, form, HOME[acts.ActKind(act.kind)])
 
 
+async def sepa_response(
+    request: web.Request, uow: UnitOfWork, operator: m.Operator, reference: str, xml: bytes
+) -> web.Response:
+    """A run's SEPA file (the shops' names and IBANs, some of them one person's business),
+    written in the activity log as every download of personal data (who, which file, how
+    many transfers) in the transaction that read it."""
+    file = f"{reference}.xml"
+    await activity.exported(
+        uow,
+        operator.municipality_id,
+        operator,
+        file,
+        rows=summarize(xml)[0],
+        masked=False,
+        now=request.app[CORE].now(),
+    )
+    return web.Response(
+        body=xml,
+        headers={
+            "Content-Type": "application/xml",
+            "Content-Disposition": f'attachment; filename="{file}"',
+        },
+    )
+
+
 async def sepa_file(request: web.Request) -> web.Response:
     operator = operator_of(request)
     core = request.app[CORE]
     async with core.uow() as uow:
         act = await acts.get(uow, operator, int(request.match_info["act"]))
-    if act.kind != acts.ActKind.REIMBURSEMENT.value or act.document is None:
-        raise web.HTTPNotFound()
-    reference = str((act.outcome or {}).get("message_id", act.id))
-    return web.Response(
-        body=act.document,
-        headers={
-            "Content-Type": "application/xml",
-            "Content-Disposition": f'attachment; filename="{reference}.xml"',
-        },
-    )
+        if act.kind != acts.ActKind.REIMBURSEMENT.value or act.document is None:
+            raise web.HTTPNotFound()
+        reference = str((act.outcome or {}).get("message_id", act.id))
+        return await sepa_response(request, uow, operator, reference, act.document)
 
 
 def add_routes(app: web.Application) -> None:

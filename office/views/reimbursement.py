@@ -2,31 +2,63 @@
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from core.domain.messages import t
 from core.services import acts, back_office, operators, reimbursement
 from core.services.operators import Role
 from office.keys import CORE
-from office.pages import render
+from office.pages import render, words_for
 from office.security import operator_of
 from office.tables import Column, Table
+from office.views.acts import sepa_response
 from office.views.round import act_rows
+from office.words import Words
+
+
+def run_row(run: reimbursement.Run, staff: dict[int, str], words: Words) -> dict[str, Any]:
+    """One run as the page lists it: when, its message id, total and execution date, who
+    ordered it (the act's preparer and approver, or the command line's actor) and its file."""
+    act = run.act
+    if act is not None:
+        by = t(
+            "prepared by {preparer}, approved by {approver}",
+            preparer=staff.get(act.prepared_by_id, "—"),
+            approver=staff.get(act.decided_by_id or 0, "—"),
+        )
+    elif run.ordered_by is not None:
+        by = t("command line ({actor})", actor=run.ordered_by)
+    else:
+        by = t("command line")
+    settlement = run.settlement
+    return {
+        "id": settlement.id,
+        # A run approved in the office keeps its act's address for the file.
+        "act": act.id if act is not None and act.document is not None else None,
+        "at": settlement.created_at,
+        "by": words.text(by),
+        "message_id": settlement.message_id,
+        "total": settlement.total_cents,
+        "execution_date": (
+            words.day(settlement.execution_date) if settlement.execution_date else ""
+        ),
+        "file": run.has_file,
+    }
 
 
 async def reimbursement_page(request: web.Request) -> web.Response:
     operator = operator_of(request)
+    words = await words_for(request)
     core = request.app[CORE]
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
         due = await reimbursement.pending_reimbursements(uow, town)
         staff = {o.id: o.username for o in await operators.of_municipality(uow, town.id)}
-        done = [
-            act
-            for act in await acts.recent_acts(uow, town.id)
-            if act.kind == acts.ActKind.REIMBURSEMENT.value and act.status == "approved"
-        ]
+        # Every run that paid shops, approved here or ordered on the command line.
+        done = await reimbursement.runs(uow, town.id)
     today = core.now().astimezone(ZoneInfo(town.timezone)).date()
     return await render(
         request,
@@ -38,17 +70,7 @@ async def reimbursement_page(request: web.Request) -> web.Response:
             "today": today.isoformat(),
             "latest": reimbursement.latest_execution_date(town, core.now()).isoformat(),
             "waiting": await act_rows(request, operator, (acts.ActKind.REIMBURSEMENT,)),
-            "done": [
-                {
-                    "id": act.id,
-                    "at": act.decided_at,
-                    "by": staff.get(act.decided_by_id or 0, ""),
-                    "prepared_by": staff.get(act.prepared_by_id, ""),
-                    "message_id": (act.outcome or {}).get("message_id", ""),
-                    "total": int((act.outcome or {}).get("total_cents", 0)),
-                }
-                for act in done
-            ],
+            "done": [run_row(run, staff, words) for run in done],
             "may_prepare": operator.role != Role.VIEWER.value,
         },
     )
@@ -73,6 +95,20 @@ async def owed_download(request: web.Request) -> web.Response:
     return table.response(request.match_info["format"])
 
 
+async def run_file(request: web.Request) -> web.Response:
+    """A run's SEPA file, whoever ordered it, for the operators of its municipality."""
+    operator = operator_of(request)
+    async with request.app[CORE].uow() as uow:
+        kept = await reimbursement.run_file(
+            uow, operator.municipality_id, int(request.match_info["run"])
+        )
+        if kept is None:
+            raise web.HTTPNotFound()
+        reference, xml = kept
+        return await sepa_response(request, uow, operator, reference, xml)
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/reimbursement", reimbursement_page, name="reimbursement")
     app.router.add_get(r"/reimbursement/owed.{format:csv|xlsx}", owed_download, name="owed_file")
+    app.router.add_get(r"/reimbursement/runs/{run:\d{1,9}}/sepa.xml", run_file, name="run_sepa")

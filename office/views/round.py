@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -13,6 +14,7 @@ from core.domain.money import parse_euro
 from core.services import act_figures, acts, allocation, back_office, municipalities, operators
 from core.services.applications import Answers
 from core.services.operators import Role, require_role
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from office.keys import CORE
 from office.pages import notify, render, words_for
@@ -28,6 +30,7 @@ from office.views.acts import (
     unspent_warning,
 )
 from office.views.forms import fields, see_other
+from office.words import Words
 
 MAX_BUDGETS = 4
 # A simulated budget above this is a typo (the README's plausibility limit for amounts).
@@ -70,6 +73,22 @@ async def act_rows(
                 }
             )
     return rows
+
+
+async def _credit_refusal(
+    uow: UnitOfWork, town: m.Municipality, now: datetime, words: Words
+) -> str:
+    """Why the credit of a tranche cannot be prepared now, as preparing it would be refused
+    (acts.check_preparable); empty when it can, and the button is offered."""
+    try:
+        await acts.check_preparable(uow, town, acts.ActKind.CREDIT, {}, now)
+    except acts.ActAlreadyPrepared:
+        return words.text(
+            t("The credit of the approved tranche is prepared: it waits for approval below.")
+        )
+    except DomainError as error:
+        return words.text(describe(error))
+    return ""
 
 
 async def round_page(request: web.Request) -> web.Response:
@@ -131,7 +150,9 @@ async def round_page(request: web.Request) -> web.Response:
             column["total"] = sum(i.line.amount_cents for i in result)
             column["served"] = sum(1 for i in result if i.line.amount_cents > 0)
             columns.append(column)
-        if checking and operator.role != Role.VIEWER.value:
+        may_prepare = operator.role != Role.VIEWER.value
+        credit_refusal = await _credit_refusal(uow, town, core.now(), words) if may_prepare else ""
+        if checking and may_prepare:
             # The determina's check before it is prepared: what the rules would allocate.
             try:
                 determina = await act_figures.determina(uow, town, parse_euro(checking))
@@ -174,7 +195,8 @@ async def round_page(request: web.Request) -> web.Response:
             "waiting": waiting,
             "tranches": tranches,
             "never_allocated": never_allocated,
-            "may_prepare": operator.role != Role.VIEWER.value,
+            "may_prepare": may_prepare,
+            "credit_refusal": credit_refusal,
         },
     )
 

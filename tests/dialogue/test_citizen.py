@@ -115,6 +115,34 @@ async def test_shops_by_postcode_town_category_and_position(core: Core) -> None:
     )
 
 
+async def test_shops_asked_with_an_article_or_in_a_question_of_what_to_buy(core: Core) -> None:
+    """A trial, 4 Dec 2026: "il forno", "la farmacia" found nothing (the article was read as
+    a town), and "dove posso comprare il pane" asked what to search."""
+    await make_town(core)
+    chat = Chat(core, "+393479999997")
+    found = ("{count} shop found:", "{shop}, {address}")
+    for query in ("l'alimentari", "un alimentari", "gli alimentari", "la pasta"):
+        await chat.expect(
+            "NEGOZI",
+            "Write a town, a postcode (CAP) or a type of shop: "
+            "alimentari, panetteria, macelleria, frutta, farmacia.",
+        )
+        replies = await chat.expect(query, *found)
+        assert param(replies, "shop") == "Alimentari Test"
+    await chat.expect("negozi il latte", *found)
+    await chat.expect("dove posso comprare la pasta?", *found)
+    # What is not sold here is said by its own word, not asked again.
+    replies = await chat.expect(
+        "dove posso comprare il pane",
+        'No shop found for "{query}". Try a town, a postcode '
+        "(CAP) or a type: alimentari, panetteria, macelleria, frutta, farmacia.",
+    )
+    assert param(replies, "query") == "pane"
+    # A town's own words still find it, with an article or without.
+    await chat.expect("negozi a testville", *found)
+    await chat.expect("negozi la testville", *found)
+
+
 async def test_stop_is_confirmed_once_and_start_resumes(core: Core) -> None:
     town = await make_town(core)
     chat = Chat(core, town.citizen_phones[0])

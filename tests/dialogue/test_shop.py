@@ -178,6 +178,13 @@ async def test_an_amount_that_is_not_an_amount_is_said_before_anybody_is_looked_
         (f"PAGA {town.citizen_cfs[0]} 12 50", SPLIT),
         (f"PAGA {town.citizen_phones[0]} 12 50", SPLIT),
         ("PAGA RSSMRA85T10A562S 12 50 euro", SPLIT),
+        # A quarter of a euro written with three decimals: never 250 euro (a dot before three
+        # digits groups thousands only after a first group that is not 0).
+        (
+            f"PAGA {town.citizen_cfs[0]} 0.250",
+            "An amount has at most two decimals (cents), e.g. 12,50.",
+        ),
+        (f"PAGA {town.citizen_phones[0]} 0 250", SPLIT),
     ):
         await till.expect(line, said)
         assert (await till.state())[:2] == ("charge", "amount")

@@ -31,6 +31,7 @@ from tests.factories import (
 from tests.integration.test_payments import another_shop
 
 DELEGATE = "+393471234567"
+TERMINAL_CASHIER = "+393339990002"
 PAID = "Paid {amount} at {shop}. Remaining balance: {balance}."
 
 
@@ -497,16 +498,30 @@ async def test_removing_the_delegate_sends_codes_to_the_citizen_again(core: Core
         ("own", "delegate.own_phone"),
         ("other_citizen", "delegate.phone_is_citizen"),
         ("shop", "delegate.phone_is_shop"),
+        ("terminal_cashier", "delegate.phone_is_shop"),
         ("other_delegate", "delegate.phone_taken"),
     ],
 )
 async def test_a_phone_speaks_for_one_person(core: Core, phone_of: str, code: str) -> None:
     town = await make_town(core, citizens=3)
     await add(core, town, 2, DELEGATE)
+    # A cashier of the shop at the terminal chat, which is addressed by a phone as SMS is.
+    async with core.uow() as uow:
+        uow.add(
+            m.ShopMember(
+                shop_id=town.shop_id,
+                channel="terminal",
+                address=TERMINAL_CASHIER,
+                role="cashier",
+                created_at=core.now(),
+            )
+        )
+        await uow.commit()
     phone = {
         "own": town.citizen_phones[0],
         "other_citizen": town.citizen_phones[1],
         "shop": town.shop_phone,
+        "terminal_cashier": TERMINAL_CASHIER,
         "other_delegate": DELEGATE,
     }[phone_of]
     with pytest.raises(Conflict) as refused:

@@ -165,17 +165,44 @@ def test_a_budget_the_rules_cannot_spend_is_typed_twice(tmp_path: Path) -> None:
     assert (
         invoke("admin", "fund", "record", "BEL", "--amount", "1000", "--description", "S")[0] == 0
     )
-    for confirm in ((), ("--confirm-budget", "499"), ("--confirm-budget", "450")):
-        code, output = invoke("admin", "approve", "BEL", "--budget", "500", *confirm)
-        assert code == 2 and "(act.budget_unspent)" in output, output
-        assert "With the budget €500.00 €50.00 would stay unspent" in flat(output)
-        assert "--confirm-budget 500.00" in flat(output)
+    code, output = invoke("admin", "approve", "BEL", "--budget", "500")
+    assert code == 2 and "(act.budget_unspent)" in output, output
+    assert "With the budget €500.00 €50.00 would stay unspent" in flat(output)
+    assert "--confirm-budget 500.00" in flat(output)
+    # A typo in the confirmation: told as such, not as a budget to type again.
+    for typed in ("499", "450"):
+        code, output = invoke(
+            "admin", "approve", "BEL", "--budget", "500", "--confirm-budget", typed
+        )
+        assert code == 2 and "(act.budget_mismatch)" in output, output
+        assert (
+            f"--confirm-budget €{typed}.00 and --budget €500.00 differ: nothing was approved."
+        ) in flat(output)
     assert "committed by determine €0.00" in entries_shown()
     code, output = invoke(
         "admin", "approve", "BEL", "--budget", "500", "--confirm-budget", "500,00"
     )
-    assert code == 0 and "tranche 1 approved" in output, output
+    assert code == 0 and "tranche 1 of window 1 approved" in output, output
     assert "€50.00 would stay unspent" in flat(output)
+
+
+def test_a_confirmation_that_differs_is_refused_even_when_all_would_be_spent(
+    tmp_path: Path,
+) -> None:
+    """400 € is spent in full (450 € are due): no confirmation was needed, but one that is
+    not the budget means a typo in one of them, and which one is not known."""
+    closed_window(tmp_path)
+    assert (
+        invoke("admin", "fund", "record", "BEL", "--amount", "1000", "--description", "S")[0] == 0
+    )
+    code, output = invoke("admin", "approve", "BEL", "--budget", "400", "--confirm-budget", "40")
+    assert code == 2 and "(act.budget_mismatch)" in output, output
+    assert "--confirm-budget €40.00 and --budget €400.00 differ: nothing was approved." in flat(
+        output
+    )
+    assert "committed by determine €0.00" in entries_shown()
+    code, output = invoke("admin", "approve", "BEL", "--budget", "400", "--confirm-budget", "400")
+    assert code == 0 and "tranche 1 of window 1 approved" in output, output
 
 
 def test_a_tranche_that_pays_nobody_is_refused_even_confirmed(tmp_path: Path) -> None:

@@ -213,11 +213,14 @@ async def test_a_shops_phone_is_never_bound_to_a_citizen(core: Core) -> None:
     with it, and nothing changes."""
     town = await town_with_open_window(core)
     cashier = "+393471230009"
+    # The terminal chat is addressed by a phone too: its cashier's number is a shop's.
+    at_terminal = "+393339990002"
     async with core.uow() as uow:
-        code = await shops.create_invite(uow, town.shop_id, core.now())
-        await shops.accept_invite(uow, code, channel="sms", address=cashier, now=core.now())
+        for channel, address in (("sms", cashier), ("terminal", at_terminal)):
+            code = await shops.create_invite(uow, town.shop_id, core.now())
+            await shops.accept_invite(uow, code, channel=channel, address=address, now=core.now())
         await uow.commit()
-    for phone in (town.shop_phone, cashier):
+    for phone in (town.shop_phone, cashier, at_terminal):
         async with core.uow() as uow:
             municipality = await uow.municipalities.by_id(town.municipality_id)
             assert municipality is not None
@@ -239,6 +242,7 @@ async def test_a_shops_phone_is_never_bound_to_a_citizen(core: Core) -> None:
         assert citizen is not None and citizen.phone == town.citizen_phones[0]
         assert await uow.citizens.by_codice_fiscale(town.municipality_id, NEWCOMER) is None
         assert await uow.citizens.by_phone(town.municipality_id, cashier) is None
+        assert await uow.citizens.by_phone(town.municipality_id, at_terminal) is None
 
 
 async def test_a_shops_telegram_chat_is_never_linked_to_a_citizen(core: Core) -> None:
@@ -274,6 +278,27 @@ async def test_a_shops_telegram_chat_is_never_linked_to_a_citizen(core: Core) ->
             uow, town.municipality_id, "990021", town.citizen_phones[0], core.now()
         )
         assert linked is not None and linked.id == town.citizen_ids[0]
+
+
+async def test_a_citizens_telegram_chat_does_not_join_a_shop(core: Core) -> None:
+    """The reverse of the test above: the Telegram user linked to a voucher holder neither
+    becomes a cashier nor registers a shop (the codes would reach the till's own chat)."""
+    town = await make_town(core, citizens=1)
+    chat = "990030"
+    async with core.uow() as uow:
+        await uow.session.execute(
+            update(m.Citizen)
+            .where(m.Citizen.id == town.citizen_ids[0])
+            .values(telegram_chat_id=chat)
+        )
+        code = await shops.create_invite(uow, town.shop_id, core.now())
+        await uow.commit()
+    async with core.uow() as uow:
+        with pytest.raises(Conflict) as as_cashier:
+            await shops.accept_invite(uow, code, channel="telegram", address=chat, now=core.now())
+        assert as_cashier.value.code == Refusal.SHOP_MEMBER_IS_CITIZEN
+    async with core.uow() as uow:
+        assert await uow.shops.membership("telegram", chat) == []
 
 
 async def test_a_citizens_phone_does_not_join_a_shop(core: Core) -> None:

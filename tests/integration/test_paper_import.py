@@ -115,7 +115,7 @@ async def test_a_shops_phone_is_refused_naming_the_row(core: Core, clock: FakeCl
     town = await open_town(core)
     owner = "+393335000003"
     async with core.uow() as uow:
-        await shops.register_shop(
+        shop = await shops.register_shop(
             uow,
             town.id,
             ShopInput(
@@ -133,10 +133,23 @@ async def test_a_shops_phone_is_refused_naming_the_row(core: Core, clock: FakeCl
             owner_address=owner,
             now=core.now(),
         )
+        # A cashier at the terminal chat, addressed by a phone as an SMS one is.
+        uow.add(
+            m.ShopMember(
+                shop_id=shop.id,
+                channel="terminal",
+                address="+393335000004",
+                role="cashier",
+                created_at=core.now(),
+            )
+        )
         await uow.commit()
     clock.advance(hours=1)
-    rows = [(person(2), core.now()), (person(3), core.now())]
-    assert await refused(core, town, rows) == [(1, "phone", "identity.phone_is_shop")]
+    rows = [(person(2), core.now()), (person(3), core.now()), (person(4), core.now())]
+    assert await refused(core, town, rows) == [
+        (1, "phone", "identity.phone_is_shop"),
+        (2, "phone", "identity.phone_is_shop"),
+    ]
     assert await count(core, m.Application) == 0
     assert await count(core, m.Citizen) == 0
 

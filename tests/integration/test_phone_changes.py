@@ -9,7 +9,9 @@ change waiting for the same citizen.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import select, update
@@ -29,6 +31,7 @@ from tests.dialogue.harness import assert_one_segment
 from tests.factories import Town, make_town, pay, request
 
 NEW_PHONE = "+393471230077"
+T = TypeVar("T")
 LONG_TOWN = "San Valentino in Abruzzo Citeriore"  # as in tests/dialogue/test_sms_lengths.py
 
 
@@ -371,3 +374,70 @@ async def test_the_notices_fit_one_sms_with_a_long_town_name(core: Core, languag
                 if row.created_at == core.now():  # this test's notices, not the credit's
                     bodies.append(assert_one_segment(reply_from_json(row.payload), language))
     assert len(bodies) == 4 and all(LONG_TOWN in body for body in bodies)
+
+
+def test_a_cashier_at_the_terminal_is_never_made_a_delegate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    """Security trial: a cashier who joined at the terminal chat (addressed by a phone, as
+    SMS is) was registered as a citizen's delegate, received the code of the charge they
+    asked at their own till, and paid. The office's command refuses that phone as it
+    refuses an SMS cashier's, when asked and again at the approval of a request asked
+    before the cashier joined."""
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
+    monkeypatch.setenv("BUONISPESA_DATABASE_URL", sqlite_url)
+    cashier, later = "+393339990002", "+393339990003"
+
+    async def with_core(work: Callable[[Core], Awaitable[T]]) -> T:
+        core = Core(engine=make_engine(sqlite_url), clock=FakeClock())
+        try:
+            return await work(core)
+        finally:
+            await core.close()
+
+    async def seed(core: Core) -> Town:
+        town = await make_town(core, citizens=1)
+        await _operators(core, town)
+        await _join_at_terminal(core, town, cashier)
+        return town
+
+    async def delegate_and_waiting(core: Core) -> tuple[str | None, list[str]]:
+        async with core.uow() as uow:
+            found = await uow.delegates.of_citizen(town.citizen_ids[0])
+            waiting = await uow.session.scalars(
+                select(m.PhoneChange.phone_masked).where(m.PhoneChange.status == "waiting")
+            )
+            return (found.phone if found else None), [x or "" for x in waiting]
+
+    town = asyncio.run(with_core(seed))
+    _register()
+    runner = CliRunner()
+    delegate = ["admin", "citizen", "delegate", town.code, town.citizen_cfs[0]]
+    refused = runner.invoke(app, [*delegate, cashier, "--by", "tst.clerk"])
+    assert refused.exit_code == 2, refused.output
+    assert "delegate.phone_is_shop" in refused.output and "Traceback" not in refused.output
+    assert "charges vouchers for a shop" in refused.output
+    assert asyncio.run(with_core(delegate_and_waiting)) == (None, [])
+    # Asked before the number joined the shop at the terminal: the approval refuses it.
+    asked = runner.invoke(app, [*delegate, later, "--by", "tst.clerk"])
+    assert asked.exit_code == 0, asked.output
+    asyncio.run(with_core(lambda core: _join_at_terminal(core, town, later)))
+    approve = ["admin", "citizen", "phone-change", "approve", town.code, "1"]
+    approved = runner.invoke(app, [*approve, "--by", "tst.manager"])
+    assert approved.exit_code == 2, approved.output
+    assert "delegate.phone_is_shop" in approved.output
+    assert asyncio.run(with_core(delegate_and_waiting)) == (None, ["***003"])
+
+
+async def _join_at_terminal(core: Core, town: Town, phone: str) -> None:
+    async with core.uow() as uow:
+        uow.add(
+            m.ShopMember(
+                shop_id=town.shop_id,
+                channel="terminal",
+                address=phone,
+                role="cashier",
+                created_at=core.now(),
+            )
+        )
+        await uow.commit()

@@ -18,9 +18,18 @@ from core.domain.errors import Conflict, NotAllowed
 from core.domain.ledger import PostingKind
 from core.domain.messages import reply_from_json
 from core.domain.sepa import NAMESPACE, summarize
-from core.services import act_figures, acts, charges, ledger, municipalities, operators
+from core.services import (
+    act_figures,
+    activity,
+    acts,
+    charges,
+    ledger,
+    municipalities,
+    operators,
+)
 from core.services.applications import ApplicationInput
 from core.services.reimbursement import (
+    APPROVE_ACTION,
     BalancesChanged,
     ExecutionDateInPast,
     ExecutionDateTooLate,
@@ -28,7 +37,9 @@ from core.services.reimbursement import (
     MunicipalityHasNoIban,
     NameNotInSepa,
     NothingToReimburse,
+    PaidSince,
     pending_reimbursements,
+    runs,
     settle,
 )
 from core.storage import models as m
@@ -431,6 +442,48 @@ async def test_an_act_is_refused_when_a_shop_is_owed_less_than_it_pays(
         assert list(await uow.session.scalars(select(m.Settlement))) == []
         stored = await uow.session.get(m.OfficeAct, act.id)
         assert stored is not None and stored.status == "prepared"
+    await assert_ledger_ok(core, office.municipality_id)
+
+
+async def test_an_act_prepared_before_another_run_is_refused_saying_that_run_paid(
+    core: Core, clock: FakeClock
+) -> None:
+    office, people = await spending_town(core, clock)
+    first = office.shop_ids[0]
+    clerk, boss = await _staff(office)
+    await pay(office, first, people[0], 40_00)
+    act = await _prepare(office, clerk, EXECUTION)
+    # The command line's run, after the act's cut-off: everything owed, its file kept.
+    clock.advance(minutes=10)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        settlement, xml = await settle(uow, town, clock(), EXECUTION)
+        await activity.by_actor(
+            uow,
+            town.id,
+            "cli:anna.rossi",
+            APPROVE_ACTION,
+            now=clock(),
+            subject=settlement.message_id,
+        )
+        await uow.commit()
+    clock.advance(minutes=10)
+    with pytest.raises(PaidSince) as caught:
+        await _approve(office, boss, act.id)
+    assert caught.value.params == {
+        "message_id": settlement.message_id,
+        "day": local(settlement.created_at).date().isoformat(),
+    }
+    async with core.uow() as uow:
+        assert await ledger.shop_balance(uow, office.municipality_id, first) == 0
+        stored = list(await uow.session.scalars(select(m.Settlement)))
+        assert [(s.id, s.document) for s in stored] == [(settlement.id, xml)]
+        act_now = await uow.session.get(m.OfficeAct, act.id)
+        assert act_now is not None and act_now.status == "prepared"
+        listed = await runs(uow, office.municipality_id)
+    assert [(r.settlement.message_id, r.has_file, r.act, r.ordered_by) for r in listed] == [
+        (settlement.message_id, True, None, "cli:anna.rossi")
+    ]
     await assert_ledger_ok(core, office.municipality_id)
 
 

@@ -1,6 +1,7 @@
 """The database itself keeps a shop's phone apart from a voucher holder's (SQLite and
 PostgreSQL): writes that skip the services, or race past them, meet the triggers of
-migration 0015_shop_phone_guard and end as the services' own refusal."""
+migrations 0015_shop_phone_guard and 0036_shop_phone_channels and end as the services'
+own refusal."""
 
 from __future__ import annotations
 
@@ -106,6 +107,31 @@ async def test_a_delegate_never_has_a_shops_phone(core: Core) -> None:
     assert await refusal_of(core, delegate.values(phone=NEW_PHONE)) is None
     moved = update(m.Delegate).where(m.Delegate.phone == NEW_PHONE)
     assert await refusal_of(core, moved.values(phone=town.shop_phone)) == "delegate.phone_is_shop"
+
+
+async def test_a_cashier_at_the_terminal_has_a_shops_phone(core: Core) -> None:
+    """The terminal chat is addressed by a phone number, as SMS is (migration
+    0036_shop_phone_channels): a number that charges there is neither a citizen's nor a
+    delegate's."""
+    town = await make_town(core, citizens=2)
+    assert await refusal_of(core, member(town, NEW_PHONE, "terminal")) is None
+    to_citizen = update(m.Citizen).where(m.Citizen.id == town.citizen_ids[0])
+    assert await refusal_of(core, to_citizen.values(phone=NEW_PHONE)) == "identity.phone_is_shop"
+    delegate = insert(m.Delegate).values(
+        municipality_id=town.municipality_id,
+        citizen_id=town.citizen_ids[1],
+        phone=NEW_PHONE,
+        created_at=_now(),
+    )
+    assert await refusal_of(core, delegate) == "delegate.phone_is_shop"
+    # A Telegram member's address is no phone, even when it is written as one.
+    assert await refusal_of(core, member(town, "+393470000009", "telegram")) is None
+    assert await refusal_of(core, to_citizen.values(phone="+393470000009")) is None
+    async with core.uow() as uow:
+        assert [c.phone for c in [await uow.citizens.by_id(town.citizen_ids[0])] if c] == [
+            "+393470000009"
+        ]
+        assert await uow.delegates.by_phone(town.municipality_id, NEW_PHONE) is None
 
 
 async def test_a_shop_member_is_never_a_holders_phone_or_chat(core: Core) -> None:

@@ -49,13 +49,15 @@ def test_withdraw_window_guard_and_earlier_windows(tmp_path: Path) -> None:
     assert invoke("admin", "applications", "import", "BEL", str(source))[0] == 0
     assert invoke("admin", "window", "close", "BEL")[0] == 0
 
-    assert invoke("admin", "approve", "BEL", "--budget", "100")[0] == 0  # a mistake
+    code, output = invoke("admin", "approve", "BEL", "--budget", "100")  # a mistake
+    # Each window has its tranche 1, 2…: the sentence names both.
+    assert code == 0 and "BEL: tranche 1 of window 1 approved." in output, output
     code, output = invoke("admin", "window", "open", "BEL")
     assert code == 2, output
     assert "Tranche 1 is approved but not credited" in output
     assert "(window.tranche_waiting)" in output
     code, output = invoke("admin", "approve", "BEL", "--withdraw", "--by", "m.rossi")
-    assert code == 0 and "tranche 1 withdrawn by m.rossi" in output, output
+    assert code == 0 and "tranche 1 of window 1 withdrawn by m.rossi" in output, output
     code, output = invoke("admin", "approve", "BEL", "--withdraw")
     assert code == 2 and "(allocation.none_to_withdraw)" in output
     code, output = invoke("admin", "credit", "BEL")
@@ -64,7 +66,9 @@ def test_withdraw_window_guard_and_earlier_windows(tmp_path: Path) -> None:
     code, output = invoke("admin", "approve", "BEL", "--budget", "350")
     assert code == 0 and "unspent" not in output, output
     code, output = invoke("admin", "credit", "BEL")
-    assert code == 0 and "Tranche 2: credited €350.00 to 2 households." in output, output
+    assert code == 0 and "Tranche 2 of window 1: credited €350.00 to 2 households." in output, (
+        output
+    )
     # Only the first household left a phone; the excluded third one left none.
     assert "1 notice queued." in output, output
     # Not a terminal: one progress line per tenth, not a bar.

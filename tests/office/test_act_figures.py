@@ -156,6 +156,14 @@ async def test_a_budget_the_rules_cannot_spend_is_prepared_only_when_typed_twice
     assert "superano quanto resta del fondo del Comune" in refused.text
     page = await clerk.post("/office/acts", {"kind": "determina", "budget": "1000"})
     assert "resterebbero non spesi" in page.text
+    # A typo in the budget typed again: said as two amounts that differ.
+    page = await clerk.post(
+        "/office/acts", {"kind": "determina", "budget": "1000", "confirm": "100"}
+    )
+    assert (
+        "I fondi scritti di nuovo (100,00 €) sono diversi dai fondi della determina "
+        "(1.000,00 €): non è stato preparato nulla."
+    ) in unescape(page.text).replace("\xa0", " ")
     page = await clerk.get("/office/round?determina=99999999999")
     assert "superano quanto resta del fondo del Comune" in page.text
     assert 'name="confirm"' not in page.text  # nothing to confirm: it cannot be prepared

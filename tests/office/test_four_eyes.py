@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.bootstrap import Core
-from core.services import ledger
+from core.services import allocation, ledger, municipalities
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.integration.office_helpers import apply, person
@@ -167,3 +168,51 @@ async def test_the_simulator_shows_several_budgets_side_by_side(
         assert amount in page.text
     page = await viewer.get("/office/round?budget=abc")
     assert page.status == 200 and 'class="error"' in page.text
+
+
+CREDIT_BUTTON = '<input type="hidden" name="kind" value="credit">'
+
+
+async def test_the_credit_is_offered_only_when_an_approved_tranche_waits_for_it(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    """Not while the window is open, nor once its act waits or the tranche was credited or
+    withdrawn: the page says why instead of a button that leads to a refusal."""
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get("/office/round")
+    assert CREDIT_BUTTON not in page.text
+    assert "Non c'è una tranche approvata in attesa di accredito." in unescape(page.text)
+    await closed_round_with_applications(towns, clock)
+    manager = await signed_in(towns.server, "bel.manager")
+    determina = await prepare(clerk, kind="determina", budget="400")
+    assert CREDIT_BUTTON not in (await clerk.get("/office/round")).text
+    await manager.post(f"/office/acts/{determina}/approve")
+    page = await clerk.get("/office/round")
+    assert CREDIT_BUTTON in page.text and 'id="credit-refusal"' not in page.text
+    credit = await prepare(clerk, kind="credit")
+    page = await clerk.get("/office/round")
+    assert CREDIT_BUTTON not in page.text
+    assert "L'accredito della tranche approvata è preparato" in unescape(page.text)
+    await manager.post(f"/office/acts/{credit}/approve")
+    page = await clerk.get("/office/round")
+    assert CREDIT_BUTTON not in page.text
+    assert "Non c'è una tranche approvata in attesa di accredito." in unescape(page.text)
+
+
+async def test_a_withdrawn_tranche_offers_no_credit(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    await closed_round_with_applications(towns, clock)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    manager = await signed_in(towns.server, "bel.manager")
+    determina = await prepare(clerk, kind="determina", budget="400")
+    await manager.post(f"/office/acts/{determina}/approve")
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await allocation.withdraw(uow, town, core.now(), by="test")
+        await uow.commit()
+    page = await clerk.get("/office/round")
+    assert CREDIT_BUTTON not in page.text
+    assert "Non c'è una tranche approvata in attesa di accredito." in unescape(page.text)
+    page = await clerk.post("/office/acts", {"kind": "credit"})
+    assert page.status == 404  # what the button would have led to

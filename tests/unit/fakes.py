@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Index, Table, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 
+from core.domain.channels import PHONE_CHANNELS, Channel
 from core.domain.charges import ChargeStatus
 from core.domain.keys import PROCESS_KEYS, ServerKeys
 from core.domain.ledger import AccountKind, PostingKind
@@ -806,6 +807,22 @@ class FakeShops(_Fake):
             pairs.append((member, shop))
         return pairs
 
+    async def members_reached_at(
+        self, municipality_id: int, *, phone: str | None = None, telegram_user: str | None = None
+    ) -> Sequence[tuple[m.ShopMember, m.Shop]]:
+        def reached(x: m.ShopMember) -> bool:
+            if x.channel == Channel.TELEGRAM:
+                return bool(telegram_user) and x.address == telegram_user
+            return bool(phone) and x.channel in PHONE_CHANNELS and x.address == phone
+
+        pairs = []
+        for member in sorted(self.store.rows(m.ShopMember, reached), key=lambda x: x.id):
+            shop = self.store.get(m.Shop, member.shop_id)
+            assert shop is not None
+            if shop.municipality_id == municipality_id:
+                pairs.append((member, shop))
+        return pairs
+
     async def invite_by_hash(self, code_hash: str) -> m.ShopInvite | None:
         return self.store.first(m.ShopInvite, lambda x: x.code_hash == code_hash)
 
@@ -1562,6 +1579,17 @@ class FakeOfficeActs(_Fake):
         found = self.store.rows(m.OfficeAct, lambda x: x.municipality_id == municipality_id)
         return list(reversed(found))[:limit]
 
+    async def approved_of_kind(
+        self, municipality_id: int, kind: str, limit: int
+    ) -> Sequence[m.OfficeAct]:
+        found = self.store.rows(
+            m.OfficeAct,
+            lambda x: (
+                x.municipality_id == municipality_id and x.kind == kind and x.status == "approved"
+            ),
+        )
+        return list(reversed(found))[:limit]
+
 
 class FakeFund(_Fake):
     async def by_id(self, entry_id: int) -> m.FundEntry | None:
@@ -1692,6 +1720,20 @@ class FakeSettlements(_Fake):
         found = self.store.rows(m.Settlement, lambda x: x.municipality_id == municipality_id)
         return found[-1].created_at if found else None
 
+    async def by_id(self, settlement_id: int) -> m.Settlement | None:
+        return self.store.get(m.Settlement, settlement_id)
+
+    async def recent(self, municipality_id: int, limit: int) -> Sequence[tuple[m.Settlement, bool]]:
+        found = self.store.rows(m.Settlement, lambda x: x.municipality_id == municipality_id)
+        return [(x, x.document is not None) for x in reversed(found)][:limit]
+
+    async def first_after(self, municipality_id: int, moment: datetime) -> m.Settlement | None:
+        found = self.store.rows(
+            m.Settlement,
+            lambda x: x.municipality_id == municipality_id and x.created_at > moment,
+        )
+        return min(found, key=lambda x: (x.created_at, x.id), default=None)
+
 
 class FakeAuditSamples(_Fake):
     async def of_round(self, round_id: int) -> Sequence[m.AuditSample]:
@@ -1734,7 +1776,9 @@ class FakePaperImport(_Fake):
             x.address
             for x in self.store.rows(
                 m.ShopMember,
-                lambda x: x.shop_id in shops and x.channel == "sms" and x.address in set(phones),
+                lambda x: (
+                    x.shop_id in shops and x.channel in PHONE_CHANNELS and x.address in set(phones)
+                ),
             )
         }
 

@@ -112,19 +112,25 @@ async def near(turn: Turn, location: SharedLocation) -> None:
 def parse_query(text: str) -> tuple[str | None, str | None, ShopCategory | None]:
     """(town, postcode, category) from what someone wrote, e.g. "62020 panetteria"."""
     town_words, postcode, category = [], None, None
-    for word in text.replace(",", " ").split():
+    # "l'alimentari", "un'edicola": the article apart from its word.
+    for word in text.replace(",", " ").replace("'", "' ").split():
         if word.isdigit() and len(word) == 5:
             postcode = word
         elif category is None and searched_category(fold(word)) is not None:
             category = searched_category(fold(word))
-        elif fold(word) not in QUERY_FILLER:
+        elif fold(word).rstrip("'") not in QUERY_FILLER | _ELIDED:
             town_words.append(word)
     town = " ".join(town_words) or None
     return town, postcode, category
 
 
-# Words around a town that are not part of it: "negozi a Belforte", "shops in Belforte".
-QUERY_FILLER = frozenset({"a", "ad", "di", "in", "nel", "per", "at", "the", "near", "vicino"})
+# Words around a town or a kind of shop that are not part of it: "negozi a Belforte",
+# "shops in Belforte", "il forno", "la farmacia", "un alimentari" (a town's own article,
+# "La Spezia", is not needed to find it: its other words are).
+QUERY_FILLER = frozenset(
+    {"a", "ad", "di", "in", "nel", "per", "at", "the", "near", "vicino", "il", "lo", "la",
+     "i", "gli", "le", "un", "uno", "una", "del", "della", "dei", "delle", "an", "some"}
+)  # fmt: skip
 # "Negozi vicino a me", "qui vicino", "near me": shops near the person, whose position a
 # search by words cannot know (how to give it is said instead).
 _NEAR = frozenset({"vicino", "vicini", "vicinanze", "near", "nearby", "close"})
@@ -132,6 +138,10 @@ _NEAR_FILLER = frozenset(
     {"a", "me", "mia", "mio", "casa", "qui", "qua", "di", "da", "nelle", "in", "zona",
      "here", "to", "by", "the", "home", "around"}
 )  # fmt: skip
+
+
+# Articles cut before a vowel: "l'alimentari", "un'erboristeria".
+_ELIDED = frozenset({"l", "un", "dell", "all", "nell"})
 
 
 def asks_near(query: str) -> bool:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
+from core.domain.channels import PHONE_CHANNELS, Channel
 from core.domain.shops import ShopStatus
 from core.storage import models as m
 from core.storage.repositories.base import _Repository
@@ -90,6 +91,37 @@ class ShopRepository(_Repository):
             .join(m.Shop, m.Shop.id == m.ShopMember.shop_id)
             .where(m.ShopMember.channel == channel, m.ShopMember.address == address)
             # A fixed order (the menu lists the shops so), which the one-trip turn repeats.
+            .order_by(m.ShopMember.id)
+        )
+        return [(member, shop) for member, shop in rows.all()]
+
+    async def members_reached_at(
+        self, municipality_id: int, *, phone: str | None = None, telegram_user: str | None = None
+    ) -> Sequence[tuple[m.ShopMember, m.Shop]]:
+        """The members (owners and cashiers) of the municipality's shops, whatever their
+        status, reached at this phone on any channel whose address is a phone
+        (PHONE_CHANNELS: SMS, the terminal), or at this Telegram user."""
+        reached = []
+        if phone:
+            reached.append(
+                and_(
+                    m.ShopMember.channel.in_([x.value for x in PHONE_CHANNELS]),
+                    m.ShopMember.address == phone,
+                )
+            )
+        if telegram_user:
+            reached.append(
+                and_(
+                    m.ShopMember.channel == Channel.TELEGRAM.value,
+                    m.ShopMember.address == telegram_user,
+                )
+            )
+        if not reached:
+            return []
+        rows = await self.session.execute(
+            select(m.ShopMember, m.Shop)
+            .join(m.Shop, m.Shop.id == m.ShopMember.shop_id)
+            .where(m.Shop.municipality_id == municipality_id, or_(*reached))
             .order_by(m.ShopMember.id)
         )
         return [(member, shop) for member, shop in rows.all()]

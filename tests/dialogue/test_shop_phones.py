@@ -1,0 +1,69 @@
+"""A phone that charges for a shop is nobody's voucher phone, on every channel.
+
+Security trial: a cashier who joined at the terminal chat (`buonispesa chat`, addressed by
+a phone number as SMS is) could apply for vouchers by SMS from that number, and be made
+a citizen's delegate, then receive the code of the charge asked at their own till. Now
+the terminal's number is a shop's phone like an SMS one; and a till never sends a code to
+its own staff, even where older data pairs them."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from core.bootstrap import Core
+from core.dialogue.inbound import Channel
+from core.services import shops
+from core.storage import models as m
+from tests.dialogue.harness import Chat, outbox_of, town_with_open_window
+from tests.dialogue.test_shop import VERIFY_JOIN, own_code
+from tests.factories import make_cf, make_town
+from tests.integration.test_codes_never_to_the_till import pair
+
+CASHIER = "+393339990002"
+APPLICANT = make_cf(910)
+JOINED = "You now work for {shop}: you can charge its vouchers."
+IS_SHOP = (
+    "This number charges vouchers for a shop, so it cannot apply for them: apply from "
+    "another phone, or at the office."
+)
+CODE_TO_SHOP = (
+    "The payment code of this person would go to a phone or chat of your shop: nothing "
+    "was sent. They must ask the office to correct it."
+)
+
+
+async def test_a_cashier_at_the_terminal_cannot_apply_by_sms(core: Core) -> None:
+    town = await town_with_open_window(core)
+    async with core.uow() as uow:
+        invite = await shops.create_invite(uow, town.shop_id, core.now())
+        await uow.commit()
+    terminal = Chat(core, CASHIER, channel=Channel.TERMINAL)
+    await terminal.expect(f"INVITO {invite}", VERIFY_JOIN)
+    await terminal.expect(await own_code(terminal), JOINED)
+    # The same number by SMS, as an SMS cashier's is, is told to apply from another phone.
+    phone = Chat(core, CASHIER)
+    for text in ("DOMANDA", "1"):
+        await phone.send(text)
+    await phone.expect(APPLICANT, IS_SHOP)
+    async with core.uow() as uow:
+        assert await uow.citizens.by_codice_fiscale(town.municipality_id, APPLICANT) is None
+        assert await uow.citizens.by_phone(town.municipality_id, CASHIER) is None
+
+
+async def test_the_till_refuses_a_code_that_would_come_to_itself(core: Core) -> None:
+    """The trial's data, written before the rule: the terminal cashier is the citizen's
+    delegate. PAGA at that till sends no code and leaves no charge waiting."""
+    town = await make_town(core, citizens=1)
+    await pair(core, town, "delegate_at_terminal")
+    till = Chat(core, CASHIER, channel=Channel.TERMINAL)
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 40", CODE_TO_SHOP)
+    assert (await till.state())[:2] == (None, None)
+    assert await outbox_of(core, "sms", CASHIER) == []
+    async with core.uow() as uow:
+        charges = await uow.session.scalar(select(func.count()).select_from(m.Charge))
+        codes = await uow.session.scalar(
+            select(func.count())
+            .select_from(m.OutboxMessage)
+            .where(m.OutboxMessage.charge_id.is_not(None))
+        )
+        assert (charges, codes) == (0, 0)

@@ -1,0 +1,84 @@
+"""0035_settlement_document on a database with reimbursement runs made before it: a run
+approved in the office gets its SEPA file back from its act, so the office can download it
+from the run; a command-line run, whose file was never stored, has none."""
+
+from __future__ import annotations
+
+from alembic import command
+from sqlalchemy import select
+
+from core.bootstrap import Core
+from core.services import municipalities
+from core.services.reimbursement import settle
+from core.storage import models as m
+from core.storage.engine import make_engine
+from core.storage.migrate import alembic_config
+from tests.conftest import FakeClock
+from tests.integration.office_helpers import pay
+from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
+from tests.integration.test_reimbursement import (
+    EXECUTION,
+    _approve,
+    _prepare,
+    _staff,
+    spending_town,
+)
+
+BEFORE = "0034_secret_fingerprint"
+
+
+async def _to(url: str, revision: str, *, down: bool = False) -> None:
+    engine = make_engine(url)
+    try:
+
+        def run(connection: object) -> None:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(config, revision)
+
+        async with engine.begin() as connection:
+            await connection.run_sync(run)
+    finally:
+        await engine.dispose()
+
+
+async def test_office_runs_get_their_file_back_from_their_act(
+    empty_url: str,  # noqa: F811
+) -> None:
+    await _to(empty_url, "head")
+    clock = FakeClock()
+    core = Core(engine=make_engine(empty_url), clock=clock)
+    try:
+        office, people = await spending_town(core, clock)
+        clerk, boss = await _staff(office)
+        await pay(office, office.shop_ids[0], people[0], 12_50)
+        act = await _prepare(office, clerk, EXECUTION)
+        approved = await _approve(office, boss, act.id)
+        clock.advance(hours=1)
+        await pay(office, office.shop_ids[1], people[1], 3_00)
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, office.code)
+            by_cli, _ = await settle(uow, town, clock(), EXECUTION)
+            await uow.commit()
+    finally:
+        await core.close()
+    # As before 0035: the file only on the act.
+    await _to(empty_url, BEFORE, down=True)
+    await _to(empty_url, "head")
+
+    core = Core(engine=make_engine(empty_url), clock=clock)
+    try:
+        async with core.uow() as uow:
+            kept = dict(
+                (
+                    await uow.session.execute(
+                        select(m.Settlement.message_id, m.Settlement.document)
+                    )
+                ).all()
+            )
+        assert kept == {
+            approved.outcome["message_id"]: approved.document,
+            by_cli.message_id: None,
+        }
+    finally:
+        await core.close()
