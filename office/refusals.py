@@ -114,8 +114,15 @@ def _number_own(p: Mapping[str, object]) -> Text:
 # Refusals the office meets the same way in the browser and on the command line
 # (buonispesa/cli/refusals.py adds its own beside them): each sentence written once.
 def role_refused(p: Mapping[str, object]) -> Text:
-    """Whom to ask: a clerk refused an approval needs a manager; a viewer only reads."""
+    """Whom to ask: a clerk refused an approval needs a manager; a viewer only reads; an act
+    is withdrawn by a manager or by whoever prepared it."""
     needed = str(p.get("needed", "")).split("+")
+    if p.get("or_preparer"):
+        # Withdrawing an act: its preparer may too, whatever their role.
+        return t(
+            "Only a manager, or the operator who prepared this act, can withdraw it: ask "
+            "them. Nothing was changed."
+        )
     if needed == ["manager"]:
         return t("Only a manager can do this: ask a manager of your office.")
     if p.get("role") == "viewer":

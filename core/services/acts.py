@@ -28,7 +28,7 @@ from core.services import (
 )
 from core.services.applications import Answers
 from core.services.municipalities import current_round, is_open
-from core.services.operators import Role, require_role
+from core.services.operators import Role, RoleRefused, require_role
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -431,7 +431,9 @@ async def withdraw(
     """The preparer takes a draft back, or a manager turns it down, with a reason."""
     act = await get(uow, operator, act_id)
     if act.prepared_by_id != operator.id:
-        require_role(operator, Role.MANAGER)
+        if Role(operator.role) != Role.MANAGER:
+            # Whoever prepared it may too: the refusal says so, not "only a manager".
+            raise RoleRefused(role=operator.role, needed="manager", or_preparer=True)
     else:
         require_role(operator, Role.CLERK, Role.MANAGER)
     if act.status != "prepared":
