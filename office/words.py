@@ -293,7 +293,7 @@ FIELD_NAMES = {
     "privacy_url": t("privacy notice"),
     "office_contact": t("office's contact (UFFICIO)"),
     "rows": t("rows"),
-    "masked": t("codice fiscale and phone masked"),
+    "masked": t("codice fiscale, phone and IBAN masked"),
 }
 # Stored keys the log keeps for the machine, never shown on the page: "state" is the
 # fingerprint of a determina's or a credit's figures, compared at approval (its outcome,

@@ -168,6 +168,15 @@ def mask_phone(e164: str) -> str:
     return "***" + e164[-3:]
 
 
+def mask_iban(iban: str) -> str:
+    """What a viewer of the office sees of a shop's account: its country and check digits
+    and the last four characters (IT40 **** 1234), enough to tell two accounts apart."""
+    compact = "".join(iban.split()).upper()
+    if len(compact) < 12:
+        return "****"
+    return f"{compact[:4]} **** {compact[-4:]}"
+
+
 class PhoneProof(StrEnum):
     """How a citizen's phone number was proven to be theirs (docs/identity-and-consent.md)."""
 

@@ -15,6 +15,7 @@ from core.domain.money import format_plain, parse_euro
 from core.domain.sepa import summarize
 from core.services import act_figures, activity, acts, back_office, reimbursement
 from core.services.applications import Answers
+from core.services.operators import Role, require_role
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from office.keys import CORE
@@ -395,7 +396,9 @@ async def sepa_response(
 ) -> web.Response:
     """A run's SEPA file (the shops' names and IBANs, some of them one person's business),
     written in the activity log as every download of personal data (who, which file, how
-    many transfers) in the transaction that read it."""
+    many transfers) in the transaction that read it. Not for a viewer: the file exists to be
+    sent to the bank, and a viewer sees an IBAN only masked."""
+    require_role(operator, Role.CLERK, Role.MANAGER)
     file = f"{reference}.xml"
     await activity.exported(
         uow,

@@ -3,6 +3,7 @@ and the tables of applications and allocations (CSV and .xlsx)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -218,10 +219,20 @@ async def shop_statement(request: web.Request) -> web.Response:
         data = await paperwork.shop_statement(
             uow, town, int(request.match_info["shop"]), since, until
         )
-    return pdf(
-        documents.shop_statement_pdf(data, words.language),
-        f"statement-{request.match_info['shop']}",
-    )
+        # The shop's P.IVA and IBAN (often one person's business): a viewer's IBAN is
+        # masked, and the download is logged as every file of personal data.
+        data = dataclasses.replace(data, iban=personal.iban(operator, data.iban))
+        name = f"statement-{request.match_info['shop']}"
+        await activity.exported(
+            uow,
+            operator.municipality_id,
+            operator,
+            f"{name}.pdf",
+            rows=len(data.payments),
+            masked=not may_see_personal_data(operator),
+            now=core.now(),
+        )
+    return pdf(documents.shop_statement_pdf(data, words.language), name)
 
 
 def add_routes(app: web.Application) -> None:

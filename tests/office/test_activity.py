@@ -239,7 +239,7 @@ async def test_a_download_of_personal_data_is_in_the_log(towns: Towns, core: Cor
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
     assert "file con dati personali scaricato" in text
     assert "file: allocation-BEL-1.csv" in text and "righe: 3" in text
-    assert "codice fiscale e telefono oscurati: sì" in text
+    assert "codice fiscale, telefono e IBAN oscurati: sì" in text
     rows = list(
         csv.DictReader(
             io.StringIO((await clerk.get("/office/activity.csv")).body.decode("utf-8-sig"))
