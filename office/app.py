@@ -14,17 +14,25 @@ from core.bootstrap import Core
 from office import views
 from office.keys import CONFIG, CORE, OfficeConfig
 from office.pages import not_found, refusals
-from office.security import COOKIE_NAME, csrf_guard, security_headers, signed_in_guard
+from office.security import (
+    COOKIE_NAME,
+    MAX_UPLOAD_BYTES,
+    csrf_guard,
+    security_headers,
+    signed_in_guard,
+    upload_limit,
+)
 
 PREFIX = "/office"
 STATIC = Path(__file__).parent / "static"
-# A CSV of paper applications can be a few megabytes.
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+__all__ = ["MAX_UPLOAD_BYTES", "PREFIX", "build_office"]
 COOKIE_GRACE_HOURS = 12
 
 
 def build_office(core: Core, config: OfficeConfig) -> web.Application:
-    office = web.Application(client_max_size=MAX_UPLOAD_BYTES)
+    # The root application's client_max_size is what aiohttp reads a body with: uploads get
+    # MAX_UPLOAD_BYTES from upload_limit(), first of the middlewares (before the session's).
+    office = web.Application()
     office[CORE] = core
     office[CONFIG] = config
     setup_sessions(
@@ -44,6 +52,7 @@ def build_office(core: Core, config: OfficeConfig) -> web.Application:
     )
     # Order: headers on every answer; refusals become pages; CSRF before anything acts;
     # then who is signed in.
+    office.middlewares.insert(0, upload_limit())
     office.middlewares.extend([security_headers(), refusals(), csrf_guard, signed_in_guard()])
     aiohttp_jinja2.setup(
         office,

@@ -14,7 +14,7 @@ from core.domain.errors import DomainError
 from core.domain.messages import Text, t
 from core.storage import models as m
 from office.refusals import describe, status_of
-from office.security import OPERATOR, Handler, csrf_token
+from office.security import OPERATOR, UPLOADS, Handler, csrf_token
 from office.words import LANGUAGE_NAMES, ROLE_NAMES, Words, language_of
 
 NOTICE_KEY = "notice"
@@ -100,13 +100,15 @@ def page_before(request: web.Request) -> str | None:
 NOTHING_CHANGED = t("Nothing was changed.")
 
 
-async def problem(request: web.Request, text: Text, status: int) -> web.Response:
+async def problem(
+    request: web.Request, text: Text, status: int, *, reassure: bool = True
+) -> web.Response:
     words = await words_for(request)
     message = words.text(text)
     unchanged = words.text(NOTHING_CHANGED)
     # Said after a refused form, once: many refusals already end with it, and a page
     # that was only looked at (GET) changed nothing anyway.
-    reassure = request.method != "GET" and unchanged not in message
+    reassure = reassure and request.method != "GET" and unchanged not in message
     return await render(
         request,
         "problem.html",
@@ -122,6 +124,21 @@ BUTTON_ADDRESS = t(
     "This address belongs to a button and does not open on its own: go back to the page "
     "and press the button."
 )
+
+
+async def too_large(request: web.Request) -> web.Response:
+    """A body above the limit the request is read with (office.security.upload_limit):
+    the limit in megabytes, and that nothing was done, on the office's own page."""
+    limit = max(1, request.client_max_size // (1024 * 1024))
+    if request.match_info.route.name in UPLOADS:
+        text = t(
+            "The file is too large: the office imports files of at most {limit} MB. Nothing "
+            "was imported: save the applications in smaller files and import each of them.",
+            limit=str(limit),
+        )
+        return await problem(request, text, 413, reassure=False)
+    text = t("What the form sent is too large: at most {limit} MB.", limit=str(limit))
+    return await problem(request, text, 413)
 
 
 async def not_found(request: web.Request) -> web.StreamResponse:
@@ -144,8 +161,8 @@ def refusals() -> Middleware:
         (404 for what is not found in the operator's municipality, 403 for a role or the four-
         eyes rule, 409 for a state conflict, 400 for bad input). Nothing was changed: the
         handler's unit of work rolled back. A page a handler does not find (web.HTTPNotFound)
-        is the office's not-found page too, and an action's address opened as a page (405) says
-    what to do in the operator's language."""
+        is the office's not-found page too, an action's address opened as a page (405) says
+    what to do in the operator's language, and a body above the limit (413) says the limit."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -155,6 +172,8 @@ def refusals() -> Middleware:
             return await problem(request, describe(error), status_of(error))
         except web.HTTPNotFound:
             return await problem(request, PAGE_NOT_FOUND, 404)
+        except web.HTTPRequestEntityTooLarge:
+            return await too_large(request)
         except web.HTTPMethodNotAllowed as error:
             page = await problem(request, BUTTON_ADDRESS, 405)
             page.headers["Allow"] = ",".join(sorted(error.allowed_methods))

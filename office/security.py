@@ -53,6 +53,11 @@ PUBLIC = frozenset({"sign_in", "sign_in_post", "static", "language", "open_repor
 # Reachable with a one-time password still to change.
 BEFORE_PASSWORD = frozenset({"password", "password_post", "sign_out", "language"})
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# A CSV of paper applications can be a few megabytes.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# The forms that send a file, read up to MAX_UPLOAD_BYTES; every other request keeps the
+# server's own limit (aiohttp's 1 MiB, which the SMS and Telegram webhooks keep too).
+UPLOADS = frozenset({"import_post"})
 
 
 class CsrfRefused(NotAllowed):
@@ -114,9 +119,31 @@ def _route_name(request: web.Request) -> str | None:
     return request.match_info.route.name
 
 
+def upload_limit() -> Middleware:
+    """A form that sends a file may send up to MAX_UPLOAD_BYTES. aiohttp reads a body with
+    the limit of the request, which the root application made (a sub-application's
+    client_max_size is never used): an upload is read through a copy of the request with
+    the larger limit. First of the office's middlewares, so that every other one (the
+    session's above all, which saves what the handler changed in the request it was given)
+    sees that copy."""
+
+    @web.middleware
+    async def limit(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method in UNSAFE and _route_name(request) in UPLOADS:
+            request = request.clone(client_max_size=MAX_UPLOAD_BYTES)
+        return await handler(request)
+
+    return limit
+
+
 @web.middleware
 async def csrf_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.method in UNSAFE:
+        size = request.content_length
+        if size is not None and size > request.client_max_size:
+            # Announced larger than the limit: refused before it is read (office.pages says
+            # so, as for a body found too large while reading it).
+            raise web.HTTPRequestEntityTooLarge(request.client_max_size, size)
         session = await get_session(request)
         expected = session.get(CSRF_FIELD)
         given = request.headers.get(CSRF_HEADER)

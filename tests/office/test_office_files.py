@@ -1,5 +1,6 @@
 """The office's files and refusals (security trial): the refusal to withdraw someone else's act
-saying who may, shops' IBANs masked for viewers and every download logged."""
+saying who may, shops' IBANs masked for viewers and every download logged, uploads up to the
+office's limit on the real `serve` application."""
 
 from __future__ import annotations
 
@@ -9,17 +10,25 @@ import re
 from html import unescape
 from typing import Any
 
+import aiohttp
+from aiohttp.test_utils import TestClient, TestServer
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from buonispesa.server import build_app
+from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.domain import identity
 from core.services import activity
 from core.storage import models as m
+from office.app import MAX_UPLOAD_BYTES
 from tests.conftest import FakeClock
+from tests.factories import make_cf
 from tests.integration.office_helpers import apply, close_approve_credit, pay, person
 from tests.office.conftest import Towns, signed_in
+from tests.office.harness import OfficeBrowser, Page
 from tests.office.pdf_text import pdf_text
+from tests.office.test_applications import HEADER
 from tests.office.test_four_eyes import closed_round_with_applications, prepare
 
 ACT = re.compile(r"/office/acts/(\d+)/withdraw")
@@ -136,6 +145,101 @@ async def test_a_viewer_cannot_download_a_sepa_file(
     assert await downloads(core, towns.bel.municipality_id) == before
     clerk = await signed_in(towns.server, "bel.clerk")
     assert (await clerk.get(f"/office/acts/{act}/sepa.xml")).status == 200
+
+
+# A valid file as Excel saves one: two applications, then empty rows of separators.
+EMPTY_ROW = ",,,,,,,,\n"
+
+
+def paper_file(size: int) -> bytes:
+    rows = HEADER + (
+        f"{make_cf(31)},+393339000031,4,false,false,100,0,0,2026-04-06T10:10:00\n"
+        f"{make_cf(32)},,2,no,no,0,300,100,2026-04-06T10:20:00\n"
+    )
+    padding = max(0, size - len(rows)) // len(EMPTY_ROW) + 1
+    return (rows + EMPTY_ROW * padding).encode()
+
+
+async def send_file(browser: OfficeBrowser, body: bytes, language: str = "it") -> Page:
+    await browser.get("/office/applications/import")
+    form = aiohttp.FormData()
+    assert browser.csrf is not None
+    form.add_field("csrf_token", browser.csrf)
+    form.add_field("file", body, filename="paper.csv", content_type="text/csv")
+    async with browser.client.post(
+        "/office/applications/import",
+        data=form,
+        headers={"Referer": str(browser.client.make_url("/office/applications/import"))},
+    ) as response:
+        return Page(
+            response.status, response.url.path_qs, await response.text(), dict(response.headers)
+        )
+
+
+async def count_applications(core: Core) -> int:
+    async with core.uow() as uow:
+        return int(await uow.session.scalar(select(func.count()).select_from(m.Application)) or 0)
+
+
+async def test_a_paper_file_of_some_megabytes_imports(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    clock.advance(hours=1)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    body = paper_file(1_500_000)
+    assert len(body) > 1_500_000
+    page = await send_file(clerk, body)
+    assert page.status == 200 and page.url == "/office/applications", page.text[:300]
+    assert "Importate 2 domande." in page.text
+    assert await count_applications(core) == 2
+
+
+async def test_a_file_above_the_limit_gets_the_offices_page_and_nothing_is_imported(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    clock.advance(hours=1)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await send_file(clerk, paper_file(MAX_UPLOAD_BYTES + 1024))
+    said = " ".join(unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
+    assert page.status == 413 and page.headers["Content-Type"].startswith("text/html")
+    assert "Il file è troppo grande" in said and "20 MB" in said, said
+    assert "Nessuna domanda è stata importata" in said, said
+    assert "Maximum request body size" not in said
+    assert page.headers.get("Cache-Control") == "no-store"
+    assert await count_applications(core) == 0
+    await clerk.client.post(
+        "/office/language", data={"csrf_token": clerk.csrf, "lang": "en"}, allow_redirects=False
+    )
+    page = await send_file(clerk, paper_file(MAX_UPLOAD_BYTES + 1024))
+    said = " ".join(unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
+    assert page.status == 413 and "The file is too large" in said and "20 MB" in said, said
+    assert "Nothing was imported" in said
+    assert await count_applications(core) == 0
+
+
+async def test_the_sms_webhook_keeps_its_small_limit(core: Core, database_url: str) -> None:
+    """The serve application with Twilio set up: the webhook reads the form to check its
+    signature, within aiohttp's own 1 MiB, whatever the office accepts for its uploads."""
+    settings = Settings(
+        _env_file=None,
+        BUONISPESA_DATABASE_URL=database_url,
+        TWILIO_ACCOUNT_SID="AC" + "0" * 32,
+        TWILIO_AUTH_TOKEN="secret-token",
+        TWILIO_FROM_NUMBER="+390733905999",
+        TWILIO_API_BASE_URL="http://127.0.0.1:9",
+    )
+    app = await build_app(
+        core, settings, host="127.0.0.1", port=8080, with_telegram=False, deliver=False
+    )
+    async with TestClient(TestServer(app)) as client:
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": "forged",
+        }
+        small = await client.post("/sms/twilio", data=b"Body=ciao", headers=headers)
+        assert small.status == 403  # read, and its signature refused
+        huge = await client.post("/sms/twilio", data=b"Body=" + b"x" * 2_000_000, headers=headers)
+        assert huge.status == 413
 
 
 async def test_withdrawing_someone_elses_act_says_who_may(
