@@ -206,9 +206,7 @@ def signed_in_guard() -> Middleware:
 
 
 def security_headers() -> Middleware:
-    @web.middleware
-    async def headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-        response = await handler(request)
+    def add(request: web.Request, response: web.StreamResponse) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -217,8 +215,20 @@ def security_headers() -> Middleware:
             "default-src 'self'; img-src 'self' data:; style-src 'self'; "
             "form-action 'self'; frame-ancestors 'none'",
         )
-        if response.content_type == "text/html":
-            response.headers.setdefault("Cache-Control", "no-store")
+        # Nothing of the office is kept by the browser (a shared office PC): pages, and files
+        # with people's data (CSV, .xlsx, PDF, the SEPA file), redirects and refusals. Only
+        # the style sheet and the other static files may be cached.
+        if _route_name(request) != "static":
+            response.headers["Cache-Control"] = "no-store"
+
+    @web.middleware
+    async def headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as raised:  # a redirect, or a status no page was made for
+            add(request, raised)
+            raise
+        add(request, response)
         return response
 
     return headers

@@ -1,6 +1,6 @@
 """The office's files and refusals (security trial): the refusal to withdraw someone else's act
 saying who may, shops' IBANs masked for viewers and every download logged, uploads up to the
-office's limit on the real `serve` application."""
+office's limit on the real `serve` application, no file kept by the browser."""
 
 from __future__ import annotations
 
@@ -145,6 +145,25 @@ async def test_a_viewer_cannot_download_a_sepa_file(
     assert await downloads(core, towns.bel.municipality_id) == before
     clerk = await signed_in(towns.server, "bel.clerk")
     assert (await clerk.get(f"/office/acts/{act}/sepa.xml")).status == 200
+
+
+async def test_no_file_of_the_office_is_kept_by_the_browser(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    _shop, act = await owed_and_paid(towns, core, clock)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    for path in (
+        "/office/applications.csv",
+        "/office/applications.xlsx",
+        "/office/reimbursement/owed.csv",
+        f"/office/acts/{act}/sepa.xml",
+        "/office/",
+    ):
+        page = await clerk.get(path)
+        assert page.status == 200, path
+        assert page.headers.get("Cache-Control") == "no-store", path
+    style = await clerk.get("/office/static/office.css")
+    assert style.status == 200 and style.headers.get("Cache-Control") != "no-store"
 
 
 # A valid file as Excel saves one: two applications, then empty rows of separators.
