@@ -506,3 +506,31 @@ async def test_a_withdrawn_tranche_is_no_money_at_stake(core: Core) -> None:
     asked = await _ask(core, town, team["clerk"])
     assert asked.waiting is None and asked.applied is not None
     assert await _phone_of(core, town) == NEW_PHONE
+
+
+def test_the_command_line_keeps_four_eyes_on_money_approved_but_not_credited(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
+    monkeypatch.setenv("BUONISPESA_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("BUONISPESA_OPERATOR", "Bianchi")
+
+    async def seed() -> Town:
+        core = Core(engine=make_engine(sqlite_url), clock=FakeClock())
+        try:
+            town = await make_town(core, citizens=1, budget_cents=50_00)
+            await _operators(core, town)
+            await pay(core, town, 50_00)  # balance 0
+            await _approve_tranche(core, town, 100_00)  # 100 € approved, not credited
+            return town
+        finally:
+            await core.close()
+
+    town = asyncio.run(seed())
+    _register()
+    runner = CliRunner()
+    ask = ["admin", "citizen", "phone", town.code, town.citizen_cfs[0], "347 123 0077"]
+    refused = runner.invoke(app, ask)  # Bianchi is no operator: the server owner alone
+    assert refused.exit_code == 2 and "phone_change.needs_approval" in refused.output
+    asked = runner.invoke(app, [*ask, "--by", "tst.clerk"])
+    assert asked.exit_code == 0 and "waiting for another operator" in asked.output
