@@ -7,6 +7,10 @@ server log is kept outside the database, where `privacy erase` cannot reach it, 
 must never hold those. This logger writes the method, the path without the query string
 (a path typed by hand with a codice fiscale or a phone number in it is masked), the
 status, the size and the time taken.
+
+aiohttp's server log (`aiohttp.server`) writes a request its parser refuses (too long, a
+bad method or header) with the raw bytes of the line; PrivateServerLog keeps only the kind
+of refusal.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import logging
 import re
 
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
@@ -33,6 +38,26 @@ MASK = "***"
 def loggable_path(path: str) -> str:
     """The path as the log may hold it: no query string, identifiers of people masked."""
     return _PERSONAL.sub(MASK, path.split("?", 1)[0])
+
+
+class PrivateServerLog(logging.Filter):
+    """On `aiohttp.server`: a request its parser refused is logged with the start of the
+    offending line (the query string with it) and a traceback repeating it; what is kept is
+    that a bad request came, and its kind. An error of a handler keeps its traceback (it
+    holds code, not the request) but not the client's address."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg, record.args = "bad HTTP request: %s", (type(error).__name__,)
+            if isinstance(error, LineTooLong) and len(error.args) > 1:
+                # args: the line's start, then the limit it went over.
+                record.msg = "bad HTTP request: %s, a line over %s bytes"
+                record.args = (type(error).__name__, error.args[1])
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+        elif record.msg == "Error handling request from %s":
+            record.msg, record.args = "Error handling a request", ()
+        return True
 
 
 class PrivateAccessLogger(AbstractAccessLogger):
