@@ -178,6 +178,10 @@ def test_a_budget_the_rules_cannot_spend_is_typed_twice(tmp_path: Path) -> None:
         assert (
             f"--confirm-budget €{typed}.00 and --budget €500.00 differ: nothing was approved."
         ) in flat(output)
+    # A confirmation that is no amount is said of --confirm-budget, not of --budget.
+    code, output = invoke("admin", "approve", "BEL", "--budget", "500", "--confirm-budget", "0.250")
+    assert code == 2 and "--confirm-budget '0.250':" in flat(output), output
+    assert "--budget '0.250'" not in flat(output)
     assert "committed by determine €0.00" in entries_shown()
     code, output = invoke(
         "admin", "approve", "BEL", "--budget", "500", "--confirm-budget", "500,00"

@@ -953,6 +953,21 @@ class FakeCharges(_Fake):
         )
         return sorted(rows, key=lambda x: -x.id)
 
+    async def closed_with_code_for_citizen(
+        self, citizen_id: int, since: datetime
+    ) -> Sequence[m.Charge]:
+        closed = (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED, ChargeStatus.CANCELLED)
+        rows = self.store.rows(
+            m.Charge,
+            lambda x: (
+                x.citizen_id == citizen_id
+                and x.status in closed
+                and x.created_at >= since
+                and x.code_hash != ""
+            ),
+        )
+        return sorted(rows, key=lambda x: -x.id)
+
     async def paid_since(self, shop_id: int, since: datetime, requested_by: str | None) -> int:
         paid = (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)
         return len(
