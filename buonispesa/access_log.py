@@ -5,34 +5,92 @@ an office search `?q=` is a codice fiscale or a phone number), the client's addr
 Referer (the previous page's address, query string included) and the User-Agent. The
 server log is kept outside the database, where `privacy erase` cannot reach it, so it
 must never hold those. This logger writes the method, the path without the query string
-(a path typed by hand with a codice fiscale or a phone number in it is masked), the
-status, the size and the time taken.
+(a path typed by hand with a codice fiscale or a phone number in it is masked, whatever
+separates its characters), the status, the size and the time taken.
+
+aiohttp's server log (`aiohttp.server`) writes a request its parser refuses (too long, a
+bad method or header) with the raw bytes of the line; PrivateServerLog keeps only the kind
+of refusal.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import quote, unquote
 
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
-# What a person's identifier looks like in a path: a codice fiscale (omocodia letters
-# included), or a run of 7 digits or more (a phone number, with or without +39). The
-# routes' own identifiers are shorter: protocols (MAC1-2026-000001), and row ids, which stay
-# far below a million in one town.
+# Between the characters of an identifier typed by hand: spaces, dashes, dots, slashes…
+_SEPARATOR = r"[\s./_+()-]"
+_GAP = rf"{_SEPARATOR}{{0,3}}"
+_DIGIT = r"[0-9LMNPQRSTUV]"  # a digit of a codice fiscale, or its omocodia letter
+# A codice fiscale's shape (python-stdnum's rules: omocodia letters, the month's letter);
+# the check letter is not asked for, since a code with a typo is still a person's.
+_SHAPE = [*["[A-Z]"] * 6, _DIGIT, _DIGIT, "[ABCDEHLMPRST]", _DIGIT, _DIGIT, "[A-Z]"]
+_SHAPE += [_DIGIT] * 3 + ["[A-Z]"]
+# Typed with separators, it must stand alone: words joined by dashes or slashes can take
+# its shape across their letters (omocodia letters are common ones).
+_SPACED = rf"(?<![A-Z0-9]){_GAP.join(_SHAPE)}(?![A-Z0-9])"
+# The office's own protocols (BEL-2026-000007) stay: their digits are no phone.
+_PROTOCOL = r"(?<![A-Z0-9])[A-Z][A-Z0-9]*-\d{4}-\d{6}(?!\d)"
+_DIGITS = rf"\+?\(?\d+(?:{_SEPARATOR}{{1,3}}\d+)*"
 _PERSONAL = re.compile(
-    r"[A-Za-z]{6}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{2}"
-    r"[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z]"
-    r"|\+?\d{7,}"
+    rf"(?P<protocol>{_PROTOCOL})|(?P<cf>{''.join(_SHAPE)}|{_SPACED})|(?P<digits>{_DIGITS})",
+    re.IGNORECASE,
 )
 MASK = "***"
 
 
+def _mask(found: re.Match[str]) -> str:
+    if found["protocol"]:
+        return found["protocol"]
+    if found["cf"]:
+        return MASK
+    groups = re.findall(r"\d+", found["digits"])
+    # A phone number, whatever its separators: 9 digits or more in all (a landline has 9 at
+    # least with its prefix, a mobile 10), or 7 together. The routes' own numbers are
+    # shorter: row ids stay far below a million in one town, dates have 8 digits.
+    if sum(map(len, groups)) >= 9 or max(map(len, groups)) >= 7:
+        return MASK
+    return found["digits"]
+
+
 def loggable_path(path: str) -> str:
     """The path as the log may hold it: no query string, identifiers of people masked."""
-    return _PERSONAL.sub(MASK, path.split("?", 1)[0])
+    path = path.split("?", 1)[0]
+    # Read as the person typed it: %20 a space, %2B a plus, even when encoded twice.
+    for _ in range(3):
+        decoded = unquote(path)
+        if decoded == path:
+            break
+        path = decoded
+    masked = _PERSONAL.sub(_mask, path)
+    # A decoded line feed must not start a forged line of the log.
+    return "".join(c if c.isprintable() else quote(c, safe="") for c in masked)
+
+
+class PrivateServerLog(logging.Filter):
+    """On `aiohttp.server`: a request its parser refused is logged with the start of the
+    offending line (the query string with it) and a traceback repeating it; what is kept is
+    that a bad request came, and its kind. An error of a handler keeps its traceback (it
+    holds code, not the request) but not the client's address."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg, record.args = "bad HTTP request: %s", (type(error).__name__,)
+            if isinstance(error, LineTooLong) and len(error.args) > 1:
+                # args: the line's start, then the limit it went over.
+                record.msg = "bad HTTP request: %s, a line over %s bytes"
+                record.args = (type(error).__name__, error.args[1])
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+        elif record.msg == "Error handling request from %s":
+            record.msg, record.args = "Error handling a request", ()
+        return True
 
 
 class PrivateAccessLogger(AbstractAccessLogger):

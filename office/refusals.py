@@ -152,6 +152,18 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "Record what it received for the vouchers (the State's fondo di solidarietà "
         "alimentare, its own money) on the Fund page first."
     ),
+    "fund.amount_implausible": lambda p: t(
+        "{amount} is not a plausible amount: at most {most} per entry. Check the digits. "
+        "Nothing was recorded.",
+        amount=Money(int(str(p["amount_cents"]))),
+        most=Money(int(str(p["most_cents"]))),
+    ),
+    "act.budget_implausible": lambda p: t(
+        "{budget} is not a plausible budget: at most {most}. Check the digits. Nothing was "
+        "prepared or approved.",
+        budget=Money(int(str(p["budget_cents"]))),
+        most=Money(int(str(p["most_cents"]))),
+    ),
     "fund.bad_amount": lambda p: t(
         "The amount must be more than zero. To take back an amount recorded by mistake, "
         "correct its entry."

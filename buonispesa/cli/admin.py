@@ -107,11 +107,19 @@ def run_with_core(work: Callable[[Core], Awaitable[T]]) -> T:
         database_unavailable(error.url, error.problem)
 
 
-def budget_cents(text: str) -> int:
+def budget_cents(text: str, option: str = "--budget") -> int:
+    """An amount given to `option`; refused naming that option (and nothing is done)."""
     try:
         return parse_euro(text)
     except InvalidAmount as error:
-        fail(t("--budget {text}: {problem}", text=repr(text), problem=say(describe(error))))
+        fail(
+            t(
+                "{option} {text}: {problem}",
+                option=option,
+                text=repr(text),
+                problem=say(describe(error)),
+            )
+        )
 
 
 def read_policy(path: Path | None) -> Policy:
@@ -753,7 +761,9 @@ def approve(
     if budget is None:
         fail(t("Give the tranche's budget with --budget, e.g. --budget 30000."))
     cents = budget_cents(budget)
-    confirmed = budget_cents(confirm_budget) if confirm_budget is not None else None
+    confirmed = (
+        budget_cents(confirm_budget, "--confirm-budget") if confirm_budget is not None else None
+    )
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:

@@ -45,9 +45,9 @@ def citizen_phone(
 ) -> None:
     """Bind CODICE_FISCALE to PHONE (proven by the office); logged with who and when.
 
-    For a citizen with a balance or a payment waiting for its code this only asks the
-    change: --by must then be an office operator, and another operator (a manager)
-    approves it with `citizen phone-change approve`."""
+    For a citizen with a balance, vouchers approved and not yet credited, or a payment
+    waiting for its code this only asks the change: --by must then be an office operator,
+    and another operator (a manager) approves it with `citizen phone-change approve`."""
     from core.domain.errors import NotFound
     from core.domain.identity import normalize_codice_fiscale, normalize_phone
     from core.services import identity, municipalities, phone_changes

@@ -61,7 +61,7 @@ def serve(
     settings = settings_or_exit()
     from aiohttp import web
 
-    from buonispesa.access_log import PrivateAccessLogger
+    from buonispesa.access_log import PrivateAccessLogger, PrivateServerLog
     from buonispesa.adapters import sms_problems, telegram_problems
     from buonispesa.runtime import DatabaseUnavailable
     from core.storage.secret_file import WrongServerSecret
@@ -108,6 +108,8 @@ def serve(
     )
     # Alembic announces each of its plugins at INFO on every start: noise in a server log.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # A request aiohttp's parser refuses is logged with its raw bytes (the query string too).
+    logging.getLogger("aiohttp.server").addFilter(PrivateServerLog())
     banner: list[Line] = []
 
     def announce(running_on: str) -> None:

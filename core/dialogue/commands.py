@@ -559,13 +559,14 @@ _MONEY = frozenset(
 _STILL = frozenset({"ancora", "still"})
 _CASH = frozenset({"soldi", "sordi", "credito", "saldo", "money", "credit", "balance"})
 _NEGATION = frozenset({"non", "not", "dont", "no"})
-# "Dove posso fare la spesa?", "dove posso usare la tessera": the shops.
+# "Dove posso fare la spesa?", "dove posso usare la tessera", "dove trovo un forno?": the
+# shops.
 _WHERE = frozenset({"dove", "where"})
 _SPEND = frozenset(
     {
         "spesa", "spendere", "spendo", "spenderli", "usare", "uso", "usarli", "usarla",
-        "comprare", "compro", "acquistare", "pagare", "pago", "shop", "shopping", "spend",
-        "use", "buy", "pay",
+        "comprare", "compro", "acquistare", "pagare", "pago", "trovo", "trovare", "trova",
+        "shop", "shopping", "spend", "use", "buy", "pay", "find",
     }
 )  # fmt: skip
 # "Vorrei i buoni spesa", "come faccio a chiedere i buoni?": the application.
@@ -665,7 +666,12 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         if not keywords <= _SHOPS_KEYWORDS:
             return None
         # "Dove posso comprare il pane?": the bakeries, not the question of what to search.
-        goods = [word for word in words if searched_category(word) is not None]
+        goods = [
+            part
+            for word in folded
+            for part in word.split("'")  # "un'alimentari" (plain_words joins it)
+            if searched_category(part) is not None
+        ]
         return "shops", goods[0] if goods else ""
     if said & _PROGRESS and said & _APPLICATION and keywords <= _STATUS_KEYWORDS:
         return "status", ""

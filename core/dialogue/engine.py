@@ -393,18 +393,15 @@ class DialogueEngine:
         await _ask_after(turn, flow, texts, replace(error, texts=tuple(texts)))
 
     @staticmethod
-    async def _payment_code_at_step(
-        turn: Turn, flow: Flow[Any], charge: m.Charge, shop: m.Shop
-    ) -> None:
-        """A payment code sent here while a question waits: it is the cashier's, said so,
-        and the question comes again (a step whose asking does more than ask, a code step,
-        is left to its last message). Nothing of the request changes: no answer recorded,
-        no wrong try counted."""
-        said = stray_codes.payment_code_at_question(charge, shop)
+    async def _payment_code_at_step(turn: Turn, flow: Flow[Any], said: list[Text]) -> None:
+        """A payment code sent here while a question waits: the cashier's, or one that
+        expired or whose payment is over, said so, and the question comes again (a step
+        whose asking does more than ask, a code step, is left to its last message).
+        Nothing of the request changes: no answer recorded, no wrong try counted."""
         if not flow.steps[str(turn.step)].again:
-            turn.say(said)
+            turn.say(*said)
             return
-        await _ask_after(turn, flow, [said], Reply(texts=(said,)))
+        await _ask_after(turn, flow, said, Reply(texts=tuple(said)))
 
     async def _dispatch(
         self, turn: Turn, routing: _Routing, inp: Input, command: tuple[str, str] | None
@@ -460,9 +457,9 @@ class DialogueEngine:
                 # Six digits alone, from the chat a payment code was sent to: that code is
                 # the cashier's, not this question's answer (nor a wrong try of a code
                 # step). A till's questions are left alone: codes are what customers tell.
-                paying = await stray_codes.payment_for_code(turn)
-                if paying is not None:
-                    await self._payment_code_at_step(turn, flow, *paying)
+                said = await stray_codes.payment_for_code(turn)
+                if said is not None:
+                    await self._payment_code_at_step(turn, flow, said)
                     return
             await flow.answer(turn, inp)
             return

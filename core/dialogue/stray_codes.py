@@ -26,7 +26,8 @@ from core.dialogue.flows.base import ConfirmedFlow
 from core.dialogue.flows.charge import code_at_till
 from core.dialogue.flows.citizen import represented
 from core.domain import otp
-from core.domain.messages import Money, Text, t
+from core.domain.charges import ChargeStatus
+from core.domain.messages import Money, Text, t, tn
 from core.services import charges
 from core.services.outbox import payer_of
 from core.storage import models as m
@@ -70,17 +71,72 @@ async def awaiting_payments(turn: Turn) -> list[tuple[m.Charge, m.Shop]]:
     return await charges.awaiting_code(turn.uow, holder.id, turn.now)
 
 
-async def payment_for_code(turn: Turn) -> tuple[m.Charge, m.Shop] | None:
-    """The payment waiting for a code sent to this chat whose code the message is (a lone
-    six-digit code, as `code_in` reads it); None otherwise. Any other message costs no
-    look-up: only six digits alone are checked against the payments waiting here."""
+def _expired_said(shop: m.Shop) -> Text:
+    return t(
+        "This code was for a payment at {shop} and has expired: nothing was paid. "
+        "Payment codes are said to the cashier, not sent here.",
+        shop=shop.name,
+    )
+
+
+def _closed_said(charge: m.Charge, shop: m.Shop) -> Text:
+    """A code of a payment that is over: paid (perhaps refunded since), or cancelled."""
+    if charge.status == ChargeStatus.CANCELLED:
+        return t(
+            "This code was for a payment at {shop} that was cancelled: it no longer works.",
+            shop=shop.name,
+        )
+    return t(
+        "This code was for the payment of {amount} at {shop}, already made: it is no "
+        "longer needed.",
+        amount=Money(charge.amount_cents),
+        shop=shop.name,
+    )
+
+
+def _old_code_at_question(charge: m.Charge, shop: m.Shop) -> Text:
+    """The same, shorter, while a question waits (its question follows in the same SMS when
+    it fits): which payment, that it is over, and that the request stays open."""
+    if charge.status == ChargeStatus.CANCELLED:
+        return t(
+            "This code was for a payment at {shop} that was cancelled. Your request stays open.",
+            shop=shop.name,
+        )
+    if charge.status in (ChargeStatus.PENDING, ChargeStatus.EXPIRED):  # expired unused
+        return t(
+            "This code was for a payment at {shop} that expired: nothing was paid. Your "
+            "request stays open.",
+            shop=shop.name,
+        )
+    return t(
+        "This code was for the payment of {amount} at {shop}, already made. Your request "
+        "stays open.",
+        amount=Money(charge.amount_cents),
+        shop=shop.name,
+    )
+
+
+async def payment_for_code(turn: Turn) -> list[Text] | None:
+    """What a lone six-digit code (as `code_in` reads it) sent while a question waits is
+    told when it is the code of a payment sent to this chat: waiting, expired, or over
+    (paid, cancelled); None otherwise, and the step reads it. Any other message costs no
+    look-up: only six digits alone are checked against this chat's payments."""
     code = code_in(turn.inbound.text)
     if code is None:
         return None
+    holder = await _holder_reached(turn)
+    if holder is None:
+        return None
     keys = turn.uow.keys
-    for charge, shop in await awaiting_payments(turn):
+    for charge, shop in await charges.awaiting_code(turn.uow, holder.id, turn.now):
         if otp.code_matches(keys, code, charge.code_salt, charge.code_hash):
-            return charge, shop
+            return [payment_code_at_question(charge, shop)]
+    for charge, shop in (
+        *await charges.expired_codes(turn.uow, holder.id, turn.now),
+        *await charges.closed_codes(turn.uow, holder.id, turn.now),
+    ):
+        if otp.code_matches(keys, code, charge.code_salt, charge.code_hash):
+            return [_old_code_at_question(charge, shop)]
     return None
 
 
@@ -103,6 +159,7 @@ async def on_code(turn: Turn, inp: Input) -> bool:
     holder = await _holder_reached(turn)
     payments = await charges.awaiting_code(turn.uow, holder.id, turn.now) if holder else []
     expired = await charges.expired_codes(turn.uow, holder.id, turn.now) if holder else []
+    closed = await charges.closed_codes(turn.uow, holder.id, turn.now) if holder else []
     keys = turn.uow.keys
     refund = await charges.refund_code_sent_here(
         turn.uow, turn.channel, turn.address, code, turn.now
@@ -114,7 +171,7 @@ async def on_code(turn: Turn, inp: Input) -> bool:
     # A payment's own code is never counted against a request left at its code step.
     if not any(
         otp.code_matches(keys, code, charge.code_salt, charge.code_hash)
-        for charge, _ in (*payments, *expired)
+        for charge, _ in (*payments, *expired, *closed)
     ):
         for flow in FLOWS.values():
             if isinstance(flow, ConfirmedFlow) and await flow.resume_at_code(turn, inp):
@@ -125,13 +182,11 @@ async def on_code(turn: Turn, inp: Input) -> bool:
     for charge, shop in expired:
         if otp.code_matches(keys, code, charge.code_salt, charge.code_hash):
             # Even as the first message of a chat: an explanation, not the welcome.
-            turn.say(
-                t(
-                    "This code was for a payment at {shop} and has expired: nothing was paid. "
-                    "Payment codes are said to the cashier, not sent here.",
-                    shop=shop.name,
-                )
-            )
+            turn.say(_expired_said(shop))
+            return True
+    for charge, shop in closed:
+        if otp.code_matches(keys, code, charge.code_salt, charge.code_hash):
+            turn.say(_closed_said(charge, shop))
             return True
     # A shop's chat: the code of the payment this till left waiting (MENU at its code
     # step, the terminal chat opened again), judged at that payment's code step.
@@ -210,7 +265,16 @@ async def cancelled_while_paying(turn: Turn) -> Text | None:
     waiting = await awaiting_payments(turn)
     if not waiting:
         return None
-    charge, shop = waiting[-1]
+    if len(waiting) > 1:
+        # ANNULLA again refuses them all (refuse_payments): all are said, not the last one.
+        return tn(
+            "Cancelled. {count} payment still waits for your code: write ANNULLA again to "
+            "refuse it.",
+            "Cancelled. {count} payments still wait for your code: write ANNULLA again to "
+            "refuse them all.",
+            len(waiting),
+        )
+    [(charge, shop)] = waiting
     return t(
         "Cancelled. The payment of {amount} at {shop} still waits for your code: write "
         "ANNULLA again to refuse it.",

@@ -16,15 +16,23 @@ _PUNCTUATION = re.compile(r"[^\w\s+,.'/-]", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 
 
+# Phones type a typographic apostrophe ("l’alimentari", "Sant’Angelo"): read as the plain
+# one, or a word after it would be read apart from its article.
+_APOSTROPHES = str.maketrans(dict.fromkeys("\u2019\u2018\u02bc\u00b4`", "'"))
+
+
 # clean and fold are pure and a turn asks them about the same message several times (the
 # router, the keyword parser, the option reader): each message is folded once.
 @lru_cache(maxsize=2048)
 def clean(text: str | None) -> str:
-    """Trimmed text, spaces collapsed, invisible characters removed, length capped."""
+    """Trimmed text, spaces collapsed, invisible characters removed, apostrophes plain,
+    length capped."""
     if not text:
         return ""
     kept = "".join(
-        ch for ch in text[:MAX_INPUT] if unicodedata.category(ch)[0] != "C" or ch in "\n\t"
+        ch
+        for ch in text[:MAX_INPUT].translate(_APOSTROPHES)
+        if unicodedata.category(ch)[0] != "C" or ch in "\n\t"
     )
     return _SPACES.sub(" ", kept).strip()
 

@@ -14,6 +14,7 @@ class Refusal(StrEnum):
     erasure refused builds its PRIVACY_* code from its reason (core.services.privacy)."""
 
     ACT_BAD_BUDGET = "act.bad_budget"
+    ACT_BUDGET_IMPLAUSIBLE = "act.budget_implausible"
     ACT_BUDGET_MISMATCH = "act.budget_mismatch"
     ACT_BUDGET_UNSPENT = "act.budget_unspent"
     ACT_FIGURES_CHANGED = "act.figures_changed"
@@ -86,6 +87,7 @@ class Refusal(StrEnum):
     DELEGATE_PHONE_TAKEN = "delegate.phone_taken"
     DELEGATE_REQUEST_WAITING = "delegate.request_waiting"
     DONATIONS_NOT_AVAILABLE = "donations.not_available"
+    FUND_AMOUNT_IMPLAUSIBLE = "fund.amount_implausible"
     FUND_BAD_AMOUNT = "fund.bad_amount"
     FUND_BAD_CORRECTION = "fund.bad_correction"
     FUND_BELOW_COMMITTED = "fund.below_committed"

@@ -57,6 +57,10 @@ def parse_euro(text: str) -> Cents:
     if not match:
         raise InvalidAmount(raw, "not_a_number")
     decimals = match["dec"]
+    if len(match["int"]) > 1 and match["int"].startswith("0"):
+        # "0250" is no way to write an amount: a till's 2,50 typed without its comma, or a
+        # code ("025586"); read as 250 euro it had asked a customer a hundred times more.
+        raise InvalidAmount(raw, "not_a_number")
     # "1.234" is ambiguous: in Italian a dot before three digits groups thousands.
     # "12,345" is not: the comma is the decimal separator, and three decimals are refused.
     # Nor is "0.250": no number's thousands follow a 0, so it is three decimals, refused

@@ -138,6 +138,7 @@ async def determina(
     not counted among the others)."""
     if budget_cents <= 0:
         raise Conflict(Refusal.ACT_BAD_BUDGET)
+    fund.check_plausible_budget(budget_cents)
     round_ = await allocation.round_of(uow, town)
     latest = await uow.allocations.latest(round_.id)
     tranche = latest.tranche + 1 if latest is not None else 1

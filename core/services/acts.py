@@ -118,6 +118,7 @@ async def _check_preparable(
                 raise Conflict(Refusal.ALLOCATION_NOT_YET_CREDITED, tranche=latest.tranche)
             if int(params["budget_cents"]) <= 0:
                 raise Conflict(Refusal.ACT_BAD_BUDGET)
+            fund.check_plausible_budget(int(params["budget_cents"]))
         elif await uow.allocations.waiting(round_.id) is None:
             # As allocation.credit finds it: approved, neither credited nor withdrawn.
             raise NotFound(Refusal.ALLOCATION_NONE)
@@ -196,6 +197,7 @@ async def approve_determina(
     # budget is told it has no money), then what the rules would do with it.
     if is_open(await allocation.round_of(uow, town), now):
         raise Conflict(Refusal.WINDOW_STILL_OPEN)
+    fund.check_plausible_budget(budget_cents)
     await fund.check_budget(uow, town, budget_cents)
     determina = await act_figures.determina(uow, town, budget_cents)
     check_determina(determina, confirmed)

@@ -124,6 +124,7 @@ async def approve(
         raise Conflict(Refusal.WINDOW_STILL_OPEN)
     # The town's row stays locked until the commit: two determine cannot both take the
     # money left (taken before the window's lock, in the order every fund check takes).
+    fund.check_plausible_budget(budget_cents)
     await fund.check_budget(uow, municipality, budget_cents, excluding_act=act_id)
     # Two approvals at once: without the lock one could read "nothing waiting" before the
     # other committed and "tranche 1 exists" after, and approve tranche 2 beside it.

@@ -1570,6 +1570,22 @@ async def expired_codes(
     return found
 
 
+async def closed_codes(
+    uow: UnitOfWork, citizen_id: int, now: datetime
+) -> list[tuple[m.Charge, m.Shop]]:
+    """The payments asked of a citizen in the last day whose code was sent and that are
+    over (paid, or cancelled), the newest first, with their shop: such a code coming in
+    here is explained, never taken for an answer nor counted as a wrong code."""
+    found = []
+    for charge in await uow.charges.closed_with_code_for_citizen(
+        citizen_id, now - timedelta(days=1)
+    ):
+        shop = await uow.shops.by_id(charge.shop_id)
+        if shop is not None:
+            found.append((charge, shop))
+    return found
+
+
 async def refuse_charge(uow: UnitOfWork, *, charge_id: int, citizen_id: int, now: datetime) -> bool:
     """The citizen (or their delegate) refuses a payment a shop asked: ANNULLA from the chat
     that received the code. Cancelled like the shop's own ANNULLA (cancel_charge), and the

@@ -18,10 +18,12 @@ from zoneinfo import ZoneInfo
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.fund import (
     EARLIEST_RECEIPT,
+    MAX_AMOUNT_CENTS,
     MAX_DESCRIPTION,
     FundPosition,
     budget_fits,
     correction_fits,
+    plausible,
 )
 from core.services import activity
 from core.services.back_office import PREPARERS, town_of
@@ -51,6 +53,23 @@ async def position(
         approved_cents=await uow.fund.approved_budgets(town.id),
         pending_cents=pending,
     )
+
+
+def check_plausible_budget(budget_cents: int) -> None:
+    """Refuse a determina's budget above MAX_AMOUNT_CENTS (core.domain.fund): a typo of
+    digits, whatever the fund holds. Checked when a determina is prepared, looked at and
+    approved, in the office and on the command line."""
+    if not plausible(budget_cents):
+        raise Conflict(
+            Refusal.ACT_BUDGET_IMPLAUSIBLE, budget_cents=budget_cents, most_cents=MAX_AMOUNT_CENTS
+        )
+
+
+def _check_plausible_amount(amount_cents: int) -> None:
+    if not plausible(amount_cents):
+        raise Conflict(
+            Refusal.FUND_AMOUNT_IMPLAUSIBLE, amount_cents=amount_cents, most_cents=MAX_AMOUNT_CENTS
+        )
 
 
 async def check_budget(
@@ -130,12 +149,13 @@ async def record(
     operator_id: int | None = None,
     again: bool = False,
 ) -> m.FundEntry:
-    """Money received for the vouchers: a new entry, more than zero, received on a day
-    between EARLIEST_RECEIPT and today. An entry identical to one already recorded (amount,
-    day and description) is refused as typed twice, unless `again`: the caller says it is a
-    second receipt on purpose."""
+    """Money received for the vouchers: a new entry, more than zero and at most
+    MAX_AMOUNT_CENTS, received on a day between EARLIEST_RECEIPT and today. An entry
+    identical to one already recorded (amount, day and description) is refused as typed
+    twice, unless `again`: the caller says it is a second receipt on purpose."""
     if amount_cents <= 0:
         raise Conflict(Refusal.FUND_BAD_AMOUNT)
+    _check_plausible_amount(amount_cents)
     said = _description(description)
     day = _received_on(town, received_on, now)
     # Held until the commit: two clerks recording the same receipt at once, one is refused.
@@ -176,7 +196,9 @@ async def correct(
 ) -> m.FundEntry:
     """Take back `amount_cents` (all the entry still holds when None) of a receipt recorded
     by mistake: a new negative entry naming it. Refused when the entry does not hold that
-    much, or when the fund would fall below what the determine already commit."""
+    much, or when the fund would fall below what the determine already commit, and an
+    amount above MAX_AMOUNT_CENTS (a typo of digits) unless it is all the entry still
+    holds: an implausible receipt recorded before the limit can still be taken back."""
     why = _description(description)
     day = _received_on(town, received_on, now)
     await uow.fund.lock(town.id)
@@ -194,6 +216,8 @@ async def correct(
         )
     corrected = await uow.fund.corrected(entry.id)
     amount = entry.amount_cents - corrected if amount_cents is None else amount_cents
+    if amount != entry.amount_cents - corrected:
+        _check_plausible_amount(amount)
     found = await position(uow, town)
     assert found is not None  # the entry is the town's
     problem = correction_fits(found, entry.amount_cents, corrected, amount)

@@ -402,10 +402,14 @@ class Rebinding:
 
 
 async def money_at_stake(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> bool:
-    """Whether the citizen has something to spend: a positive balance, or a charge waiting
-    for its code. Then the phone decides who can spend it, and a new one needs a second
-    operator (core.services.phone_changes)."""
+    """Whether the citizen has something to spend, or soon will: a positive balance, money
+    an approved tranche gives them that is not credited yet (nor withdrawn), or a charge
+    waiting for its code. Then the phone decides who can spend it, and a new one needs a
+    second operator (core.services.phone_changes): a phone given before the credit would
+    receive the money and the payment codes after it."""
     if await ledger.citizen_balance(uow, citizen.municipality_id, citizen.id) > 0:
+        return True
+    if await uow.allocations.to_credit_for_citizen(citizen.id) > 0:
         return True
     return any(
         charge.expires_at > now for charge in await uow.charges.pending_for_citizen(citizen.id)

@@ -5,8 +5,9 @@ vouchers; a delegate's phone receives them too, and a card's PIN is the consent 
 Each of the three is a request (a row of `phone_changes`, by `kind`) that one office
 operator (clerk or manager) asks and a manager who did not ask approves:
 
-- a new phone (`request`): when the citizen has money at stake (a positive balance, or a
-  charge waiting for its code: identity.money_at_stake) it waits until a manager who is
+- a new phone (`request`): when the citizen has money at stake (a positive balance, money an
+  approved tranche gives them not credited yet, or a charge waiting for its code:
+  identity.money_at_stake) it waits until a manager who is
   not the one who asked approves it, and then identity.rebind_phone applies it in the same
   transaction as the approval. Without money at stake it applies at once, as before;
 - a delegate (`request_delegate`) and a card with a PIN (`request_card`, a first one or a

@@ -24,6 +24,9 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/buonispesa.sqlite3"
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # A database error's message names the statement, never its values: a traceback in
+    # the server's log would otherwise carry a codice fiscale, a phone or an amount.
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.get_driver_name() == "aiosqlite":

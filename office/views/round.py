@@ -9,6 +9,7 @@ from aiohttp import web
 
 from core.domain.allocation import Assignment
 from core.domain.errors import Conflict, DomainError, Refusal
+from core.domain.fund import MAX_AMOUNT_CENTS, plausible
 from core.domain.messages import Money, t
 from core.domain.money import parse_euro
 from core.services import act_figures, acts, allocation, back_office, municipalities, operators
@@ -33,8 +34,6 @@ from office.views.forms import fields, see_other
 from office.words import Words
 
 MAX_BUDGETS = 4
-# A simulated budget above this is a typo (the README's plausibility limit for amounts).
-MAX_BUDGET_CENTS = 10_000_000_00
 
 
 async def act_rows(
@@ -119,11 +118,12 @@ async def round_page(request: web.Request) -> web.Response:
                 continue
             try:
                 budget = parse_euro(text)
-                if budget > MAX_BUDGET_CENTS:
+                # A typo of digits: the limit of a determina's budget (core.domain.fund).
+                if not plausible(budget):
                     problem = words.text(
                         t(
                             "It is not a plausible budget: at most {most}.",
-                            most=Money(MAX_BUDGET_CENTS),
+                            most=Money(MAX_AMOUNT_CENTS),
                         )
                     )
                 else:

@@ -121,7 +121,14 @@ async def test_shops_asked_with_an_article_or_in_a_question_of_what_to_buy(core:
     await make_town(core)
     chat = Chat(core, "+393479999997")
     found = ("{count} shop found:", "{shop}, {address}")
-    for query in ("l'alimentari", "un alimentari", "gli alimentari", "la pasta"):
+    # A phone's typographic apostrophe too (l’alimentari).
+    for query in (
+        "l'alimentari",
+        "l\u2019alimentari",
+        "un alimentari",
+        "gli alimentari",
+        "la pasta",
+    ):
         await chat.expect(
             "NEGOZI",
             "Write a town, a postcode (CAP) or a type of shop: "
@@ -131,6 +138,7 @@ async def test_shops_asked_with_an_article_or_in_a_question_of_what_to_buy(core:
         assert param(replies, "shop") == "Alimentari Test"
     await chat.expect("negozi il latte", *found)
     await chat.expect("dove posso comprare la pasta?", *found)
+    await chat.expect("dove trovo un\u2019alimentari?", *found)
     # What is not sold here is said by its own word, not asked again.
     replies = await chat.expect(
         "dove posso comprare il pane",

@@ -45,8 +45,14 @@ async def test_a_payment_code_sent_here_is_explained_and_still_works_at_the_till
     # Explaining changed nothing: the cashier still takes the code.
     await till.expect(code, CONFIRMED)
     assert await balance(core, town) == 150_00 - 15_00
-    # Nothing pending any more: six digits are just a number, and get the help.
-    await citizen.expect(code, FIRST_HELP.msgid)
+    # The payment made, its code is said to be of no more use; six other digits are just a
+    # number, and get the help.
+    await citizen.expect(
+        code,
+        "This code was for the payment of {amount} at {shop}, already made: it is no longer "
+        "needed.",
+    )
+    await citizen.expect(f"{(int(code) + 1) % 1_000_000:06d}", FIRST_HELP.msgid)
     await citizen.expect("ANNULLA", NOTHING)
 
 

@@ -185,6 +185,11 @@ async def test_an_amount_that_is_not_an_amount_is_said_before_anybody_is_looked_
             "An amount has at most two decimals (cents), e.g. 12,50.",
         ),
         (f"PAGA {town.citizen_phones[0]} 0 250", SPLIT),
+        # A leading 0: a till's 2,50 typed without its comma, never 250 euro.
+        (
+            f"PAGA {town.citizen_cfs[0]} 0250",
+            "This is not an amount. Write it in euro, e.g. 12,50.",
+        ),
     ):
         await till.expect(line, said)
         assert (await till.state())[:2] == ("charge", "amount")

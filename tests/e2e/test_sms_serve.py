@@ -142,6 +142,41 @@ def test_the_access_log_holds_no_query_string_nor_anyone_in_a_path(
         assert personal not in output, personal
 
 
+def _raw(port: int, request: bytes) -> bytes:
+    """`request` sent as it is (aiohttp's client would refuse to send it): the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_the_server_log_holds_no_one_from_a_bad_request_nor_a_spaced_path(
+    served: tuple[Served, int],
+) -> None:
+    """A request line too long for aiohttp's parser was logged with its start, query string
+    included; a codice fiscale or a phone typed with spaces or dashes passed the mask."""
+    server, port = served
+    server.wait_for("Running on")
+    target = "/office/applications?q=RSSMRA85T10A562S+" + "x" * 9000
+    answer = _raw(port, f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.0 400 "), answer[:100]
+    spaced = _get(port, "/office/applications/RSSMRA%2085T10%20A562S")
+    dashed = _get(port, "/office/applications/RSS-MRA-85T10-A562S/receipt.pdf")
+    phone = _get(port, "/office/applications/%2B39%20333%20987%206543")
+    assert _get(port, "/healthz") == 200
+
+    output = server.wait_for('"GET /healthz" 200')
+    # The bad request is still there for operators, as what it was and not what it held.
+    assert "ERROR aiohttp.server: bad HTTP request: LineTooLong, a line over 8190 bytes" in output
+    assert f'"GET /office/applications/***" {spaced} ' in output, output
+    assert f'"GET /office/applications/***/receipt.pdf" {dashed} ' in output, output
+    assert f'"GET /office/applications/***" {phone} ' in output, output
+    for personal in ("RSSMRA", "85T10", "A562S", "xxxx", "?q=", "333 987", "987 6543", "9876543"):
+        assert personal not in output, personal
+
+
 def test_serve_names_each_bad_variable(tmp_path: Path) -> None:
     env = _environment(
         tmp_path / "bad.sqlite3",

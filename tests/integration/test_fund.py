@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from core.bootstrap import Core
 from core.domain.errors import Conflict, DomainError, Refusal
-from core.domain.fund import FundPosition
+from core.domain.fund import MAX_AMOUNT_CENTS, FundPosition
 from core.services import acts, allocation, fund, municipalities, operators
 from core.services.applications import ApplicationInput, submit_application
 from core.storage import models as m
@@ -84,7 +84,7 @@ async def test_no_fund_no_determina_then_the_fund_bounds_every_budget(core: Core
         await fund.record(uow, town, 100_00, "Comune", DAY, core.now(), actor="r")
         await uow.commit()
     with pytest.raises(Conflict) as refused:
-        await approve(core, 99_999_999_999_00)
+        await approve(core, 9_999_999_00)
     assert refused.value.code == Refusal.FUND_EXCEEDED
     assert refused.value.params["left_cents"] == 500_00
     first = await approve(core, 300_00)
@@ -368,3 +368,88 @@ async def test_a_first_tranche_that_only_excludes_still_decides(core: Core) -> N
     with pytest.raises(Conflict) as refused:
         await approve(core, 100_00)
     assert refused.value.code == Refusal.ALLOCATION_PAYS_NOBODY
+
+
+async def test_an_amount_beyond_any_town_s_fund_is_a_typo_and_nothing_is_recorded(
+    core: Core,
+) -> None:
+    await closed_town(core, None)
+    for cents in (MAX_AMOUNT_CENTS + 1, 999_999_999_999_00):
+        with pytest.raises(Conflict) as refused:
+            await record(core, cents, "Stato", DAY)
+        assert refused.value.code == Refusal.FUND_AMOUNT_IMPLAUSIBLE
+        assert refused.value.params == {"amount_cents": cents, "most_cents": 10_000_000_00}
+    assert await entries(core) == []
+    # The limit itself is plausible; two receipts may together hold more.
+    first = await record(core, MAX_AMOUNT_CENTS, "Stato", DAY)
+    await record(core, MAX_AMOUNT_CENTS, "Regione", DAY)
+    assert await position(core) == FundPosition(2 * MAX_AMOUNT_CENTS, 0, 0)
+    with pytest.raises(Conflict) as refused:  # a correction typed with a digit too many
+        await correct(core, first, 10 * MAX_AMOUNT_CENTS)
+    assert refused.value.code == Refusal.FUND_AMOUNT_IMPLAUSIBLE
+    assert len(await entries(core)) == 2
+
+
+async def test_an_implausible_receipt_recorded_before_the_limit_is_taken_back_whole(
+    core: Core,
+) -> None:
+    await closed_town(core, None)
+    async with core.uow() as uow:  # as the trial left it, before the rule
+        town = await municipalities.require(uow, "FON")
+        uow.add(
+            m.FundEntry(
+                municipality_id=town.id,
+                amount_cents=999_999_999_999_00,
+                description="Stato",
+                received_on=DAY,
+                corrects_id=None,
+                operator_id=None,
+                recorded_by="t",
+                recorded_at=core.now(),
+            )
+        )
+        await uow.commit()
+    [(entry_id, *_)] = await entries(core)
+    with pytest.raises(Conflict) as refused:  # only part of it: still a typed amount
+        await correct(core, entry_id, 999_999_999_000_00)
+    assert refused.value.code == Refusal.FUND_AMOUNT_IMPLAUSIBLE
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        await fund.correct(uow, town, entry_id, None, "Errore", DAY, core.now(), actor="r")
+        await uow.commit()
+    assert await position(core) == FundPosition(0, 0, 0)
+
+
+async def test_a_budget_beyond_any_town_s_fund_is_neither_prepared_nor_approved(
+    core: Core,
+) -> None:
+    await closed_town(core, MAX_AMOUNT_CENTS)
+    await record(core, MAX_AMOUNT_CENTS, "Regione", DAY)  # the fund could cover it
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        clerk, _ = await operators.add_operator(
+            uow, town, "fon.clerk", "clerk", core.now(), password="correct horse battery"
+        )
+        await uow.commit()
+    budget = MAX_AMOUNT_CENTS + 1
+    attempts = (
+        lambda uow, town: acts.prepare(
+            uow, clerk, acts.ActKind.DETERMINA, {"budget_cents": budget}, core.now()
+        ),
+        lambda uow, town: acts.approve_determina(uow, town, budget, core.now(), confirmed=budget),
+        lambda uow, town: allocation.approve(uow, town, budget, core.now()),
+    )
+    for attempt in attempts:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, "FON")
+            with pytest.raises(Conflict) as refused:
+                await attempt(uow, town)
+            assert refused.value.code == Refusal.ACT_BUDGET_IMPLAUSIBLE
+            assert refused.value.params == {"budget_cents": budget, "most_cents": 10_000_000_00}
+            await uow.commit()
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        assert list(await uow.acts.prepared(town.id, "determina")) == []
+        round_ = await municipalities.current_round(uow, town.id)
+        assert round_ is not None and await uow.allocations.latest(round_.id) is None
+    assert await position(core) == FundPosition(2 * MAX_AMOUNT_CENTS, 0, 0)

@@ -39,7 +39,7 @@ def closed_window(tmp_path: Path) -> None:
 
 def test_a_determina_needs_a_fund_and_stays_within_it(tmp_path: Path) -> None:
     closed_window(tmp_path)
-    code, output = invoke("admin", "approve", "BEL", "--budget", "99999999999")
+    code, output = invoke("admin", "approve", "BEL", "--budget", "450")
     assert code == 2 and "fund.none" in output
     assert "admin fund record BEL --amount EUR --description TEXT" in flat(output)
     code, output = invoke("admin", "fund", "show", "BEL")
@@ -54,10 +54,10 @@ def test_a_determina_needs_a_fund_and_stays_within_it(tmp_path: Path) -> None:
     code, output = invoke("admin", "fund", "record", "BEL", "--amount", "0", "--description", "x")
     assert code == 2 and "fund.bad_amount" in output
 
-    code, output = invoke("admin", "approve", "BEL", "--budget", "99999999999")
+    code, output = invoke("admin", "approve", "BEL", "--budget", "9999999")
     assert code == 2 and "fund.exceeded" in output
     assert (
-        "The budget €99,999,999,999.00 is more than what is left of the municipality's fund: "
+        "The budget €9,999,999.00 is more than what is left of the municipality's fund: "
         "€400.00 (fund €400.00, of which €0.00 already committed"
     ) in flat(output)
     code, output = invoke("admin", "approve", "BEL", "--budget", "350")
@@ -178,6 +178,10 @@ def test_a_budget_the_rules_cannot_spend_is_typed_twice(tmp_path: Path) -> None:
         assert (
             f"--confirm-budget €{typed}.00 and --budget €500.00 differ: nothing was approved."
         ) in flat(output)
+    # A confirmation that is no amount is said of --confirm-budget, not of --budget.
+    code, output = invoke("admin", "approve", "BEL", "--budget", "500", "--confirm-budget", "0.250")
+    assert code == 2 and "--confirm-budget '0.250':" in flat(output), output
+    assert "--budget '0.250'" not in flat(output)
     assert "committed by determine €0.00" in entries_shown()
     code, output = invoke(
         "admin", "approve", "BEL", "--budget", "500", "--confirm-budget", "500,00"
@@ -235,3 +239,29 @@ def test_a_window_nobody_applied_to_approves_no_tranche() -> None:
     code, output = invoke("admin", "approve", "BEL", "--budget", "100", "--confirm-budget", "100")
     assert code == 2 and "(allocation.pays_nobody)" in output, output
     assert "committed by determine €0.00" in entries_shown()
+
+
+def test_a_receipt_or_a_budget_of_a_digit_typo_is_refused(tmp_path: Path) -> None:
+    closed_window(tmp_path)
+    code, output = invoke(
+        "admin", "fund", "record", "BEL", "--amount", "999999999999", "--description", "Stato",
+        "--date", "2026-03-20",
+    )  # fmt: skip
+    assert code == 2 and "fund.amount_implausible" in output
+    said = flat(output)
+    assert "€999,999,999,999.00 is not a plausible amount: at most €10,000,000.00 per" in said
+    code, output = invoke("admin", "fund", "show", "BEL")
+    assert code == 0 and "BEL: no fund recorded." in flat(output)
+    for text in ("Stato", "Regione"):  # the limit itself, twice: a fund of 20 million
+        code, output = invoke(
+            "admin", "fund", "record", "BEL", "--amount", "10000000", "--description", text,
+            "--date", "2026-03-20",
+        )  # fmt: skip
+        assert code == 0, output
+    code, output = invoke(
+        "admin", "approve", "BEL", "--budget", "10000000.01", "--confirm-budget", "10000000.01"
+    )
+    assert code == 2 and "act.budget_implausible" in output
+    assert "€10,000,000.01 is not a plausible budget: at most €10,000,000.00" in flat(output)
+    code, output = invoke("admin", "fund", "show", "BEL")
+    assert "left €20,000,000.00" in flat(output), output

@@ -1,9 +1,9 @@
 """Four eyes on a citizen's phone (core.services.phone_changes), on SQLite and PostgreSQL.
 
-The phone decides who receives the payment codes: while a citizen has a balance or a
-charge waiting for its code, a new phone asked by one operator waits until a manager who
-did not ask approves it; the database refuses an approval by the asker and a second
-change waiting for the same citizen.
+The phone decides who receives the payment codes: while a citizen has a balance, a
+charge waiting for its code or money an approved tranche has not credited yet, a new phone
+asked by one operator waits until a manager who did not ask approves it; the database
+refuses an approval by the asker and a second change waiting for the same citizen.
 """
 
 from __future__ import annotations
@@ -22,7 +22,14 @@ from buonispesa.cli import _register, app
 from core.bootstrap import Core
 from core.domain.errors import Conflict, NotAllowed, Refusal
 from core.domain.messages import reply_from_json
-from core.services import identity, municipalities, operators, phone_changes, privacy
+from core.services import (
+    allocation,
+    identity,
+    municipalities,
+    operators,
+    phone_changes,
+    privacy,
+)
 from core.services.operators import RoleRefused
 from core.storage import models as m
 from core.storage.engine import make_engine
@@ -441,3 +448,89 @@ async def _join_at_terminal(core: Core, town: Town, phone: str) -> None:
             )
         )
         await uow.commit()
+
+
+async def _approve_tranche(core: Core, town: Town, budget_cents: int) -> None:
+    """A second tranche approved (the determina), not credited."""
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        await allocation.approve(uow, municipality, budget_cents, core.now())
+        await uow.commit()
+
+
+async def test_money_allocated_but_not_credited_is_money_at_stake(core: Core) -> None:
+    # Tranche 1 gave 50 € of the 150 € due, all spent: the balance is 0, and tranche 2,
+    # approved and not credited, gives the other 100 € to whoever has the phone then.
+    town = await make_town(core, citizens=1, budget_cents=50_00)
+    team = await _operators(core, town)
+    await pay(core, town, 50_00)
+    await _approve_tranche(core, town, 100_00)
+    async with core.uow() as uow:  # nobody alone, whoever calls the service
+        municipality = await municipalities.require(uow, town.code)
+        with pytest.raises(NotAllowed) as alone:
+            await identity.rebind_phone(
+                uow,
+                municipality,
+                town.citizen_cfs[0],
+                "+393471230088",
+                operator="admin",
+                now=core.now(),
+            )
+        assert alone.value.code == Refusal.PHONE_CHANGE_NEEDS_APPROVAL
+    asked = await _ask(core, town, team["clerk"])
+    assert asked.waiting is not None and asked.applied is None
+    assert await _phone_of(core, town) == town.citizen_phones[0]
+    assert await _actions(core) == [("citizen.phone_request", "tst.clerk")]
+    await _approve(core, team["manager"], asked.waiting.id)
+    assert await _phone_of(core, town) == NEW_PHONE
+    # The credit goes to the number two operators vouched for.
+    told = len(await _told(core, NEW_PHONE))
+    old_told = await _told(core, town.citizen_phones[0])
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        await allocation.credit(uow, municipality, core.now())
+        await uow.commit()
+    assert len(await _told(core, NEW_PHONE)) == told + 1
+    assert len(await _told(core, town.citizen_phones[0])) == len(old_told)
+
+
+async def test_a_withdrawn_tranche_is_no_money_at_stake(core: Core) -> None:
+    town = await make_town(core, citizens=1, budget_cents=50_00)
+    team = await _operators(core, town)
+    await pay(core, town, 50_00)
+    await _approve_tranche(core, town, 100_00)
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        await allocation.withdraw(uow, municipality, core.now(), "test")
+        await uow.commit()
+    asked = await _ask(core, town, team["clerk"])
+    assert asked.waiting is None and asked.applied is not None
+    assert await _phone_of(core, town) == NEW_PHONE
+
+
+def test_the_command_line_keeps_four_eyes_on_money_approved_but_not_credited(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
+    monkeypatch.setenv("BUONISPESA_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("BUONISPESA_OPERATOR", "Bianchi")
+
+    async def seed() -> Town:
+        core = Core(engine=make_engine(sqlite_url), clock=FakeClock())
+        try:
+            town = await make_town(core, citizens=1, budget_cents=50_00)
+            await _operators(core, town)
+            await pay(core, town, 50_00)  # balance 0
+            await _approve_tranche(core, town, 100_00)  # 100 € approved, not credited
+            return town
+        finally:
+            await core.close()
+
+    town = asyncio.run(seed())
+    _register()
+    runner = CliRunner()
+    ask = ["admin", "citizen", "phone", town.code, town.citizen_cfs[0], "347 123 0077"]
+    refused = runner.invoke(app, ask)  # Bianchi is no operator: the server owner alone
+    assert refused.exit_code == 2 and "phone_change.needs_approval" in refused.output
+    asked = runner.invoke(app, [*ask, "--by", "tst.clerk"])
+    assert asked.exit_code == 0 and "waiting for another operator" in asked.output

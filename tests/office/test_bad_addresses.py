@@ -27,7 +27,10 @@ def test_an_amount_of_more_than_fifteen_digits_of_euro_is_refused_as_too_large()
         with pytest.raises(InvalidAmount) as refused:
             parse_euro(text)
         assert refused.value.reason == "too_large"
-    assert parse_euro("0" * 30 + "12,50") == 12_50  # leading zeros are no size
+    # Leading zeros are no size, and no way to write an amount either (a till's 0250).
+    with pytest.raises(InvalidAmount) as refused:
+        parse_euro("0" * 30 + "12,50")
+    assert refused.value.reason == "not_a_number"
 
 
 async def test_a_statement_period_the_calendar_cannot_hold_is_refused(

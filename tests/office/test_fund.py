@@ -74,10 +74,10 @@ async def test_no_fund_then_recorded_then_a_determina_within_it(
     assert "Left for new determine €400.00" in text
 
     # The tester's budget: refused with the amounts, in the check and at preparation.
-    page = await clerk.post("/office/acts", {"kind": "determina", "budget": "99999999999"})
+    page = await clerk.post("/office/acts", {"kind": "determina", "budget": "9999999"})
     assert page.status == 409
     assert (
-        "The budget €99,999,999,999.00 is more than what is left of the municipality's fund: "
+        "The budget €9,999,999.00 is more than what is left of the municipality's fund: "
         "€400.00 (fund €400.00, of which €0.00 already committed"
     ) in flat(page.text)
 
@@ -228,3 +228,36 @@ async def test_a_determina_that_pays_nobody_is_not_prepared(
     text = flat((await clerk.get("/office/fund")).text)
     assert "Committed by determine waiting for approval €0.00" in text
     assert "Left for new determine €550.00" in text
+
+
+async def test_a_receipt_or_a_budget_of_a_digit_typo_is_refused_and_nothing_recorded(
+    unfunded: tuple[OfficeServer, Office],
+) -> None:
+    server, _ = unfunded
+    clerk = await english(server, "bel.clerk")
+    form = {"amount": "999999999999", "description": "Stato", "received_on": "2026-03-20"}
+    page = await clerk.post("/office/fund", form)
+    assert page.status == 409
+    said = flat(page.text)
+    assert "€999,999,999,999.00 is not a plausible amount: at most €10,000,000.00 per" in said
+    assert "Recorded in the fund" not in page.text
+    page = await clerk.get("/office/fund")
+    assert "No fund is recorded yet" in page.text
+    # The limit itself is recorded, twice: the fund could cover a larger budget.
+    for text in ("Stato", "Regione"):
+        form = {"amount": "10000000", "description": text, "received_on": "2026-03-20"}
+        page = await clerk.post("/office/fund", form)
+        assert page.status == 200 and "Recorded in the fund: €10,000,000.00" in page.text
+    page = await clerk.post("/office/acts", {"kind": "determina", "budget": "99999999999"})
+    assert page.status == 409
+    said = flat(page.text)
+    assert "€99,999,999,999.00 is not a plausible budget: at most €10,000,000.00" in said
+    page = await clerk.get("/office/round?determina=10000000.01")
+    assert "is not a plausible budget: at most €10,000,000.00" in flat(page.text)
+    assert 'value="determina"' not in page.text
+    # The simulator says the same limit.
+    page = await clerk.get("/office/round?budget=10000000.01")
+    assert "It is not a plausible budget: at most €10,000,000.00." in flat(page.text)
+    manager = await english(server, "bel.manager")
+    page = await manager.get("/office/round")
+    assert not ACT.findall(page.text)  # nothing prepared

@@ -8,6 +8,7 @@ import re
 from html import unescape
 
 from core.bootstrap import Core
+from core.services import allocation, municipalities
 from tests.integration.office_helpers import close_approve_credit, person
 from tests.integration.test_application_desk import paper
 from tests.office.conftest import Towns, signed_in
@@ -91,3 +92,37 @@ async def test_the_asker_withdraws_and_may_ask_again(towns: Towns, core: Core) -
     assert page.status == 200 and page.url == url and "keeps the number" in page.text
     assert f"{url}/phone" in page.text  # the form is back
     assert await phone_of(core, towns, applicant.codice_fiscale) == applicant.phone
+
+
+async def test_money_approved_but_not_credited_needs_a_second_operator(
+    towns: Towns, core: Core
+) -> None:
+    applicant = person(1, 1)
+    [protocol] = await paper(towns.bel, applicant)
+    url = f"/office/applications/{protocol}"
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    # Nothing allocated, no balance: the clerk's change applies at once.
+    page = await clerk.post(f"{url}/phone", {"phone": "333 444 5557"})
+    assert page.status == 200 and "The phone is recorded" in unescape(page.text)
+    assert await phone_of(core, towns, applicant.codice_fiscale) == "+393334445557"
+    # The determina gives the household its vouchers; the credit has not run: balance 0.
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, towns.bel.code)
+        await municipalities.close_window(uow, town, towns.bel.clock())
+        await uow.commit()
+    towns.bel.clock.advance(days=1)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, towns.bel.code)
+        await allocation.approve(uow, town, 100_000_00, towns.bel.clock())
+        await uow.commit()
+    page = await clerk.post(f"{url}/phone", {"phone": "333 444 5556"})
+    assert page.status == 200 and "waits for the approval of a manager" in page.text
+    assert "The phone is recorded" not in unescape(page.text)
+    assert await phone_of(core, towns, applicant.codice_fiscale) == "+393334445557"
+    number = change_id(page.text)
+    manager = await signed_in(towns.server, "bel.manager")
+    await manager.post("/office/language", {"lang": "en"})
+    page = await manager.post(f"/office/phone-changes/{number}/approve", {"back": "/office/"})
+    assert page.status == 200 and "The phone is recorded" in unescape(page.text)
+    assert await phone_of(core, towns, applicant.codice_fiscale) == NEW_PHONE

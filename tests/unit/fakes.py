@@ -361,6 +361,27 @@ class FakeAllocations(_Fake):
                 given[line.application_id] = given.get(line.application_id, 0) + line.amount_cents
         return given
 
+    async def to_credit_for_citizen(self, citizen_id: int) -> int:
+        waiting = {
+            a.id
+            for a in self.store.rows(
+                m.Allocation, lambda x: x.credited_at is None and x.withdrawn_at is None
+            )
+        }
+        applications = {
+            x.id
+            for x in self.store.rows(
+                m.Application, lambda x: x.citizen_id == citizen_id and x.revoked_at is None
+            )
+        }
+        return sum(
+            line.amount_cents
+            for line in self.store.rows(m.AllocationLine)
+            if line.allocation_id in waiting
+            and line.application_id in applications
+            and line.amount_cents > 0
+        )
+
     async def never_allocated(self, round_id: int) -> int:
         standing = {
             a.id
@@ -928,6 +949,21 @@ class FakeCharges(_Fake):
                 x.citizen_id == citizen_id
                 and x.status in (ChargeStatus.PENDING, ChargeStatus.EXPIRED)
                 and since < x.expires_at <= now
+            ),
+        )
+        return sorted(rows, key=lambda x: -x.id)
+
+    async def closed_with_code_for_citizen(
+        self, citizen_id: int, since: datetime
+    ) -> Sequence[m.Charge]:
+        closed = (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED, ChargeStatus.CANCELLED)
+        rows = self.store.rows(
+            m.Charge,
+            lambda x: (
+                x.citizen_id == citizen_id
+                and x.status in closed
+                and x.created_at >= since
+                and x.code_hash != ""
             ),
         )
         return sorted(rows, key=lambda x: -x.id)

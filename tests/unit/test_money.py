@@ -50,12 +50,16 @@ def test_parse_euro_accepts_what_people_write(text: str, cents: int) -> None:
         # No number's thousands follow a first group of 0: three decimals, or a split amount,
         # never 250 euro for "0.250".
         ("0.250", "too_many_decimals"),
-        ("00.250", "too_many_decimals"),
+        ("00.250", "not_a_number"),
         ("0.005", "too_many_decimals"),
-        ("012.500", "too_many_decimals"),
+        ("012.500", "not_a_number"),
         ("0 250", "split"),
         ("0.250.000", "not_a_number"),
         ("0,250.50", "not_a_number"),
+        # A leading 0 before other digits: a till's 2,50 without its comma, or a code.
+        ("0250", "not_a_number"),
+        ("025586", "not_a_number"),
+        ("00,50", "not_a_number"),
     ],
 )
 def test_parse_euro_refuses_with_a_typed_reason(text: str, reason: str) -> None:

@@ -6,7 +6,7 @@ from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.flows.base import Flow, Step, Takes, table
 from core.dialogue.inbound import SharedLocation
 from core.dialogue.state import MorePage, NoState
-from core.dialogue.words import fold
+from core.dialogue.words import clean, fold
 from core.domain.channels import Channel
 from core.domain.geo import valid_position
 from core.domain.messages import Distance, MapPin, Text, t, tn
@@ -113,7 +113,7 @@ def parse_query(text: str) -> tuple[str | None, str | None, ShopCategory | None]
     """(town, postcode, category) from what someone wrote, e.g. "62020 panetteria"."""
     town_words, postcode, category = [], None, None
     # "l'alimentari", "un'edicola": the article apart from its word.
-    for word in text.replace(",", " ").replace("'", "' ").split():
+    for word in clean(text).replace(",", " ").replace("'", "' ").split():
         if word.isdigit() and len(word) == 5:
             postcode = word
         elif category is None and searched_category(fold(word)) is not None:

@@ -87,6 +87,23 @@ class AllocationRepository(_Repository):
             .limit(1)
         )
 
+    async def to_credit_for_citizen(self, citizen_id: int) -> int:
+        """What the approved tranches not yet credited (nor withdrawn) will pay this
+        citizen's applications that are not revoked, in cents: line_ids_to_credit's lines."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(m.AllocationLine.amount_cents), 0))
+            .join(m.Allocation, m.Allocation.id == m.AllocationLine.allocation_id)
+            .join(m.Application, m.Application.id == m.AllocationLine.application_id)
+            .where(
+                m.Application.citizen_id == citizen_id,
+                m.Application.revoked_at.is_(None),
+                m.Allocation.credited_at.is_(None),
+                m.Allocation.withdrawn_at.is_(None),
+                m.AllocationLine.amount_cents > 0,
+            )
+        )
+        return int(total or 0)
+
     async def given_by_application(self, round_id: int) -> dict[int, int]:
         """What the round's tranches (not withdrawn) give each application, in cents."""
         rows = await self.session.execute(

@@ -230,6 +230,25 @@ class ChargeRepository(_Repository):
             )
         ).all()
 
+    async def closed_with_code_for_citizen(
+        self, citizen_id: int, since: datetime
+    ) -> Sequence[m.Charge]:
+        """The citizen's payments asked since `since` whose code was sent and that are over
+        (confirmed, refunded since, or cancelled), the newest first."""
+        closed = (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED, ChargeStatus.CANCELLED)
+        return (
+            await self.session.scalars(
+                select(m.Charge)
+                .where(
+                    m.Charge.citizen_id == citizen_id,
+                    m.Charge.status.in_(closed),
+                    m.Charge.created_at >= since,
+                    m.Charge.code_hash != "",
+                )
+                .order_by(m.Charge.id.desc())
+            )
+        ).all()
+
     async def code_times_to(
         self, citizen_id: int, since: datetime, *, shop_id: int | None = None
     ) -> Sequence[datetime]:
