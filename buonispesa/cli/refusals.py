@@ -205,6 +205,12 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     Refusal.ALLOCATION_NONE_TO_WITHDRAW: lambda p: t(
         "There is no approved tranche waiting to be credited: nothing to withdraw."
     ),
+    Refusal.ALLOCATION_CREDIT_ACT_WAITING: lambda p: t(
+        "The office has prepared the credit of tranche {tranche} (act {act}): withdraw that "
+        "act in the office first. Nothing was withdrawn.",
+        tranche=str(p["tranche"]),
+        act=str(p["act_id"]),
+    ),
     Refusal.ALLOCATION_NONE: lambda p: t(
         "There is no approved allocation to credit: run 'admin approve' first."
     ),

@@ -26,6 +26,7 @@ class Refusal(StrEnum):
     ALLOCATION_APPROVED_MEANWHILE = "allocation.approved_meanwhile"
     ALLOCATION_NONE = "allocation.none"
     ALLOCATION_NONE_TO_WITHDRAW = "allocation.none_to_withdraw"
+    ALLOCATION_CREDIT_ACT_WAITING = "allocation.credit_act_waiting"
     ALLOCATION_NOT_YET_CREDITED = "allocation.not_yet_credited"
     ALLOCATION_PAYS_NOBODY = "allocation.pays_nobody"
     APPEAL_ALREADY_DECIDED = "appeal.already_decided"

@@ -184,6 +184,12 @@ async def withdraw(
         if latest is not None and latest.credited_at is not None:
             raise Conflict(Refusal.ALLOCATION_ALREADY_CREDITED, tranche=latest.tranche)
         raise NotFound(Refusal.ALLOCATION_NONE_TO_WITHDRAW)
+    for act in await uow.acts.prepared(municipality.id, "credit"):
+        # The office prepared its credit: withdrawn first there (with its reason), or the
+        # draft would be left to be approved for a tranche that is no longer there.
+        raise Conflict(
+            Refusal.ALLOCATION_CREDIT_ACT_WAITING, tranche=waiting.tranche, act_id=act.id
+        )
     # Compare-and-set: a credit that started meanwhile wins, and then nothing is withdrawn.
     if not await uow.allocations.mark_withdrawn(waiting.id, now, by):
         raise Conflict(Refusal.ALLOCATION_ALREADY_CREDITED, tranche=waiting.tranche)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from core.bootstrap import Core
 from core.domain.errors import Conflict, NotFound
 from core.domain.ledger import AccountKind, PostingKind
-from core.services import allocation, applications, ledger, municipalities
+from core.services import acts, allocation, applications, ledger, municipalities, operators
 from core.services.applications import ApplicationInput, submit_application
 from core.storage import models as m
 from core.storage.engine import make_engine
@@ -281,6 +281,29 @@ async def test_a_withdrawn_tranche_is_recorded_and_never_credited(core: Core) ->
             await allocation.withdraw(uow, town, core.now(), "m.rossi")
     assert late.value.code == "allocation.already_credited"
     await assert_ledger_ok(core, municipality_id)
+
+
+async def test_a_tranche_whose_credit_the_office_prepared_is_not_withdrawn(core: Core) -> None:
+    """A trial, 5 Dec 2026: the command line withdrew a tranche whose credit waited in the
+    office, and that act then read as the credit of another tranche."""
+    await open_round(core, [Household(2)])
+    await approve(core, "TRA", 200_00)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "TRA")
+        clerk, _ = await operators.add_operator(uow, town, "anna.clerk", "clerk", core.now())
+        await uow.commit()
+        act = await acts.prepare(uow, clerk, acts.ActKind.CREDIT, {}, core.now())
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "TRA")
+        with pytest.raises(Conflict) as refused:
+            await allocation.withdraw(uow, town, core.now(), "m.rossi")
+    assert refused.value.code == "allocation.credit_act_waiting"
+    assert refused.value.params == {"tranche": 1, "act_id": act.id}
+    async with core.uow() as uow:
+        round_ = await municipalities.current_round(uow, town.id)
+        assert round_ is not None
+        waiting = await uow.allocations.waiting(round_.id)
+        assert waiting is not None and waiting.withdrawn_at is None
 
 
 async def test_no_window_opens_while_a_tranche_waits_for_its_credit(core: Core) -> None:
