@@ -302,7 +302,7 @@ async def interrupt(turn: Turn) -> Text | None:
     reminder = flow.draft_reminder() if flow is not None and flow.save_draft(turn) else None
     if flow is not None and reminder is None:
         # A payment left waiting for its code stays open: said, never dropped in silence.
-        reminder = flow.left_open(turn)
+        reminder = await flow.left_open(turn)
     if flow is not None:
         await flow.on_leave(turn)
     turn.finish()

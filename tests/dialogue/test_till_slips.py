@@ -13,6 +13,7 @@ from core.dialogue.inbound import Channel
 from core.domain.messages import Money
 from core.services import delegates, security
 from core.storage import models as m
+from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, open_till, outbox_of, param
 from tests.dialogue.test_cards_delegates import DELEGATE
 from tests.dialogue.test_shop import (
@@ -195,6 +196,19 @@ async def test_menu_at_the_code_step_keeps_the_payment_and_its_code_confirms_it(
     assert param(till.last, "amount") == Money(5_00)
     await till.expect(code, CONFIRMED)
     assert await balance(core, town) == 145_00
+
+
+async def test_menu_after_the_code_expired_says_no_payment_waits(
+    core: Core, clock: FakeClock
+) -> None:
+    """A trial, 5 Dec 2026: MENU more than ten minutes after the code was sent still said a
+    payment waited for the customer's code."""
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 5", ASK_CODE)
+    clock.advance(minutes=11)
+    replies = await till.send("MENU")
+    assert LEFT_OPEN not in [text.msgid for reply in replies for text in reply.texts]
 
 
 async def test_menu_then_annulla_cancels_the_payment_and_tells_the_customer(core: Core) -> None:

@@ -185,7 +185,7 @@ class Flow(Generic[S]):
         Without it a person who wrote SALDO half-way believes the request was made."""
         return None
 
-    def left_open(self, turn: Turn) -> Text | None:
+    async def left_open(self, turn: Turn) -> Text | None:
         """Said when another request leaves this flow with something still open in the
         services (a payment waiting for the customer's code): what waits, and how to finish
         it. None when leaving closes nothing half-way."""

@@ -38,6 +38,7 @@ from core.domain.shops import ShopStatus
 from core.services import charges as charge_service
 from core.services import shop_members, tills, voucher_charges
 from core.services import shops as shop_service
+from core.storage import models as m
 
 AFTER = (Option("charge", t("New charge")), Option("menu", t("Menu")))
 
@@ -620,9 +621,18 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         turn.memory.till = None
         return True
 
-    def left_open(self, turn: Turn) -> Text | None:
+    async def left_open(self, turn: Turn) -> Text | None:
         s = turn.state
         if turn.step != "code" or not isinstance(s, ChargeState) or s.charge_id is None:
+            return None
+        charge: m.Charge | m.VoucherCharge | None
+        if s.voucher:
+            found = await turn.uow.community.charge_with_parties(s.charge_id)
+            charge = found[0] if found is not None else None
+        else:
+            charge = await turn.uow.charges.by_id(s.charge_id)
+        if charge is None or charge.status != "pending" or charge.expires_at <= turn.now:
+            # Its code expired (or the payment ended) meanwhile: nothing waits any more.
             return None
         # MENU (or another request) at the code step: the payment stays open, and its code
         # typed afterwards still confirms it (code_at_till).
