@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -18,9 +17,9 @@ from core.domain.errors import Conflict, DomainError, Refusal
 from core.services import acts, appeals, ledger, municipalities, operators
 from core.storage import models as m
 from core.storage.engine import make_engine
-from core.storage.migrate import alembic_config
 from tests.conftest import FakeClock
 from tests.factories import outbox_to
+from tests.integration.migrating import migrate_to
 from tests.integration.office_helpers import (
     Office,
     apply,
@@ -273,21 +272,6 @@ async def test_the_database_keeps_corrections_on_upheld_appeals(
             await uow.session.flush()
 
 
-async def _migrate_to(url: str, revision: str, *, down: bool) -> None:
-    engine = make_engine(url)
-    try:
-
-        def run(connection: object) -> None:
-            config = alembic_config(url)
-            config.attributes["connection"] = connection
-            (command.downgrade if down else command.upgrade)(config, revision)
-
-        async with engine.begin() as connection:
-            await connection.run_sync(run)
-    finally:
-        await engine.dispose()
-
-
 async def test_the_migration_keeps_the_revocations_that_name_their_acts(
     core: Core, clock: FakeClock, database_url: str
 ) -> None:
@@ -305,8 +289,8 @@ async def test_the_migration_keeps_the_revocations_that_name_their_acts(
         )
     await approve(core, "boss", act.id)
     await core.close()
-    await _migrate_to(database_url, "0022_card_pin_failures", down=True)
-    await _migrate_to(database_url, "head", down=False)
+    await migrate_to(database_url, "0022_card_pin_failures", down=True)
+    await migrate_to(database_url, "head", down=False)
     engine = make_engine(database_url)
     try:
         async with engine.connect() as connection:

@@ -14,10 +14,10 @@ from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.conftest import FakeClock
 from tests.factories import make_town
+from tests.integration.migrating import migrate_to
 from tests.integration.test_delegate_card_requests import _approve, _ask_card, _print
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
 from tests.integration.test_phone_changes import _operators
-from tests.integration.test_receipt_numbers_migration import _to
 
 BEFORE = "0026_shop_receipt_numbers"
 
@@ -25,7 +25,7 @@ BEFORE = "0026_shop_receipt_numbers"
 async def test_cards_approved_before_get_their_deadline_from_the_approval(
     empty_url: str,  # noqa: F811
 ) -> None:
-    await _to(empty_url, "head")
+    await migrate_to(empty_url, "head")
     clock = FakeClock()
     core = Core(engine=make_engine(empty_url), clock=clock)
     try:
@@ -47,8 +47,8 @@ async def test_cards_approved_before_get_their_deadline_from_the_approval(
             await uow.commit()
     finally:
         await core.close()
-    await _to(empty_url, BEFORE, down=True)
-    await _to(empty_url, "head")
+    await migrate_to(empty_url, BEFORE, down=True)
+    await migrate_to(empty_url, "head")
     core = Core(engine=make_engine(empty_url), clock=clock)
     try:
         async with core.uow() as uow:

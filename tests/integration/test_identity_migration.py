@@ -14,7 +14,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
@@ -22,8 +21,8 @@ from buonispesa.cli import _register, app
 from core.domain.errors import Conflict
 from core.storage import models as m
 from core.storage.engine import make_engine
-from core.storage.migrate import alembic_config
 from tests.conftest import PG_ADMIN_URL, _pg_execute, _pg_url
+from tests.integration.migrating import migrate_to
 
 _register()
 STAMP = datetime(2026, 4, 1, 9, 0)
@@ -41,23 +40,8 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     asyncio.run(_pg_execute(PG_ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-async def _upgrade(url: str, revision: str) -> None:
-    engine = make_engine(url)
-    try:
-
-        def run(connection: object) -> None:
-            config = alembic_config(url)
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-
-        async with engine.begin() as connection:
-            await connection.run_sync(run)
-    finally:
-        await engine.dispose()
-
-
 async def test_duplicates_are_resolved_and_logged(empty_url: str) -> None:
-    await _upgrade(empty_url, "0001")
+    await migrate_to(empty_url, "0001")
     engine = make_engine(empty_url)
     try:
         async with engine.begin() as connection:
@@ -111,7 +95,7 @@ async def test_duplicates_are_resolved_and_logged(empty_url: str) -> None:
     finally:
         await engine.dispose()
 
-    await _upgrade(empty_url, "head")
+    await migrate_to(empty_url, "head")
 
     engine = make_engine(empty_url)
     try:
@@ -149,21 +133,6 @@ async def test_duplicates_are_resolved_and_logged(empty_url: str) -> None:
     ]
 
 
-async def _downgrade(url: str, revision: str) -> None:
-    engine = make_engine(url)
-    try:
-
-        def run(connection: object) -> None:
-            config = alembic_config(url)
-            config.attributes["connection"] = connection
-            command.downgrade(config, revision)
-
-        async with engine.begin() as connection:
-            await connection.run_sync(run)
-    finally:
-        await engine.dispose()
-
-
 async def _write(url: str, statement: str) -> str | None:
     """Run one raw statement and commit; the refusal's code when a trigger refuses it."""
     engine = make_engine(url)
@@ -191,7 +160,7 @@ def test_buonispesa_migrate_adds_the_shop_phone_guard_and_it_downgrades(
     the row (the office decides which phone goes), refuses new ones, and lets the old row
     be written without changing its phone; downgrading removes the triggers, and
     `buonispesa migrate` puts them back."""
-    asyncio.run(_upgrade(empty_url, "0014_activity_subject"))
+    asyncio.run(migrate_to(empty_url, "0014_activity_subject"))
     for statement in (
         "INSERT INTO municipalities (id, code, name, policy_toml, timezone, created_at) "
         "VALUES (1, 'OLD', 'Oldtown', '', 'Europe/Rome', :t)",
@@ -222,7 +191,7 @@ def test_buonispesa_migrate_adds_the_shop_phone_guard_and_it_downgrades(
         asyncio.run(_write(empty_url, legacy.format(phone=SHOP_PHONE))) == "identity.phone_is_shop"
     )
 
-    asyncio.run(_downgrade(empty_url, "0014_activity_subject"))
+    asyncio.run(migrate_to(empty_url, "0014_activity_subject", down=True))
     assert asyncio.run(_write(empty_url, DELEGATE_ROW)) is None
     assert asyncio.run(_write(empty_url, "DELETE FROM delegates")) is None
     result = CliRunner().invoke(app, ["migrate"])

@@ -4,40 +4,24 @@ its highest, so an old and a new receipt of one shop never share a number."""
 
 from __future__ import annotations
 
-from alembic import command
 from sqlalchemy import select, text
 
 from core.bootstrap import Core
 from core.storage import models as m
 from core.storage.engine import make_engine
-from core.storage.migrate import alembic_config
 from tests.conftest import FakeClock
 from tests.factories import make_town, pay
+from tests.integration.migrating import migrate_to
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
 from tests.integration.test_payments import another_shop
 
 BEFORE = "0025_delegate_card_requests"
 
 
-async def _to(url: str, revision: str, *, down: bool = False) -> None:
-    engine = make_engine(url)
-    try:
-
-        def run(connection: object) -> None:
-            config = alembic_config(url)
-            config.attributes["connection"] = connection
-            (command.downgrade if down else command.upgrade)(config, revision)
-
-        async with engine.begin() as connection:
-            await connection.run_sync(run)
-    finally:
-        await engine.dispose()
-
-
 async def test_old_receipts_keep_their_numbers_and_each_shop_counts_on(
     empty_url: str,  # noqa: F811
 ) -> None:
-    await _to(empty_url, "head")
+    await migrate_to(empty_url, "head")
     core = Core(engine=make_engine(empty_url), clock=FakeClock())
     try:
         town = await make_town(core, citizens=3)
@@ -47,7 +31,7 @@ async def test_old_receipts_keep_their_numbers_and_each_shop_counts_on(
     finally:
         await core.close()
     # As before 0027: no per-shop numbers, the receipt said the charge id.
-    await _to(empty_url, BEFORE, down=True)
+    await migrate_to(empty_url, BEFORE, down=True)
     engine = make_engine(empty_url)
     try:
         async with engine.begin() as connection:
@@ -64,7 +48,7 @@ async def test_old_receipts_keep_their_numbers_and_each_shop_counts_on(
         await engine.dispose()
     assert len(ids) == 3
 
-    await _to(empty_url, "head")
+    await migrate_to(empty_url, "head")
 
     core = Core(engine=make_engine(empty_url), clock=FakeClock())
     try:

@@ -15,10 +15,10 @@ from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.conftest import FakeClock
 from tests.factories import make_town, pay
+from tests.integration.migrating import migrate_to
 from tests.integration.test_delegate_card_requests import _approve, _ask_card, _print
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
 from tests.integration.test_phone_changes import _operators
-from tests.integration.test_receipt_numbers_migration import _to
 from tests.integration.test_request_identity import NEW_PHONE, _row
 
 BEFORE = "0029_code_content"
@@ -56,7 +56,7 @@ async def _card_changes(core: Core, citizen_ids: list[int]) -> list[int | None]:
 async def test_cards_printed_before_name_their_request_and_the_way_down_keeps_the_rest(
     empty_url: str,  # noqa: F811
 ) -> None:
-    await _to(empty_url, "head")
+    await migrate_to(empty_url, "head")
     clock = FakeClock()
     core = Core(engine=make_engine(empty_url), clock=clock)
     try:
@@ -87,11 +87,11 @@ async def test_cards_printed_before_name_their_request_and_the_way_down_keeps_th
     columns, indexes, _ = await _schema(empty_url)
     assert "card_change_id" in columns
     assert {"uq_phone_changes_waiting_phone", "uq_phone_changes_id_citizen"} <= indexes
-    await _to(empty_url, BEFORE, down=True)
+    await migrate_to(empty_url, BEFORE, down=True)
     columns, indexes, revision = await _schema(empty_url)
     assert "card_change_id" not in columns and revision == BEFORE
     assert not {"uq_phone_changes_waiting_phone", "uq_phone_changes_id_citizen"} & indexes
-    await _to(empty_url, "head")
+    await migrate_to(empty_url, "head")
 
     core = Core(engine=make_engine(empty_url), clock=clock)
     try:
@@ -116,7 +116,7 @@ async def test_cards_printed_before_name_their_request_and_the_way_down_keeps_th
 async def test_two_waiting_requests_for_one_number_stop_the_migration(
     empty_url: str,  # noqa: F811
 ) -> None:
-    await _to(empty_url, "head")
+    await migrate_to(empty_url, "head")
     clock = FakeClock()
     core = Core(engine=make_engine(empty_url), clock=clock)
     try:
@@ -124,7 +124,7 @@ async def test_two_waiting_requests_for_one_number_stop_the_migration(
         team = await _operators(core, town)
     finally:
         await core.close()
-    await _to(empty_url, BEFORE, down=True)
+    await migrate_to(empty_url, BEFORE, down=True)
     core = Core(engine=make_engine(empty_url), clock=clock)
     try:
         # Two clerks at the same moment, before 0030: both stored.
@@ -138,7 +138,7 @@ async def test_two_waiting_requests_for_one_number_stop_the_migration(
         await core.close()
 
     with pytest.raises(Exception, match="Not migrated to 0030_request_identity") as stopped:
-        await _to(empty_url, "head")
+        await migrate_to(empty_url, "head")
     said = str(stopped.value)
     assert f"requests {first.id}, {second.id}" in said and "ending 088" in said
     assert NEW_PHONE not in said  # the number itself stays out of the log
@@ -162,6 +162,6 @@ async def test_two_waiting_requests_for_one_number_stop_the_migration(
             await uow.commit()
     finally:
         await core.close()
-    await _to(empty_url, "head")
+    await migrate_to(empty_url, "head")
     _, indexes, revision = await _schema(empty_url)
     assert revision != BEFORE and "uq_phone_changes_waiting_phone" in indexes

@@ -4,7 +4,6 @@ from the run; a command-line run, whose file was never stored, has none."""
 
 from __future__ import annotations
 
-from alembic import command
 from sqlalchemy import select
 
 from core.bootstrap import Core
@@ -12,8 +11,8 @@ from core.services import municipalities
 from core.services.reimbursement import settle
 from core.storage import models as m
 from core.storage.engine import make_engine
-from core.storage.migrate import alembic_config
 from tests.conftest import FakeClock
+from tests.integration.migrating import migrate_to
 from tests.integration.office_helpers import pay
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
 from tests.integration.test_reimbursement import (
@@ -27,25 +26,10 @@ from tests.integration.test_reimbursement import (
 BEFORE = "0034_secret_fingerprint"
 
 
-async def _to(url: str, revision: str, *, down: bool = False) -> None:
-    engine = make_engine(url)
-    try:
-
-        def run(connection: object) -> None:
-            config = alembic_config(url)
-            config.attributes["connection"] = connection
-            (command.downgrade if down else command.upgrade)(config, revision)
-
-        async with engine.begin() as connection:
-            await connection.run_sync(run)
-    finally:
-        await engine.dispose()
-
-
 async def test_office_runs_get_their_file_back_from_their_act(
     empty_url: str,  # noqa: F811
 ) -> None:
-    await _to(empty_url, "head")
+    await migrate_to(empty_url, "head")
     clock = FakeClock()
     core = Core(engine=make_engine(empty_url), clock=clock)
     try:
@@ -63,8 +47,8 @@ async def test_office_runs_get_their_file_back_from_their_act(
     finally:
         await core.close()
     # As before 0035: the file only on the act.
-    await _to(empty_url, BEFORE, down=True)
-    await _to(empty_url, "head")
+    await migrate_to(empty_url, BEFORE, down=True)
+    await migrate_to(empty_url, "head")
 
     core = Core(engine=make_engine(empty_url), clock=clock)
     try:
