@@ -21,13 +21,13 @@ MAX_DESCRIPTION = 200
 # otherwise pass as money already in hand. A fixed day, not "N years back": an old receipt
 # recorded late stays recordable however long the platform runs.
 EARLIEST_RECEIPT = date(2020, 1, 1)
-# The most one receipt, one correction or one determina's budget may be: ten million euro.
-# A town's emergency voucher fund stays far below it (the State's whole fondo di
-# solidarietà alimentare of 2020, 400 million euro, was shared among some 7,900 towns; only
-# the very largest cities had shares of this order, and an installation for one of them
-# would raise it), so an amount above it is a typo of digits, refused before it is
-# recorded, committed or published. The round page's budget simulator uses it too.
-MAX_AMOUNT_CENTS = 10_000_000_00
+# The most one receipt, one correction or one determina's budget may be: fifty million
+# euro. The State's whole fondo di solidarietà alimentare of 2020, 400 million euro, was
+# shared among some 7,900 towns; the largest share, Rome's, was about 15 million: every
+# town fits with room to spare, and an amount above it is a typo of digits (three zeros
+# too many), refused before it is recorded, committed or published. The round page's
+# budget simulator uses it too.
+MAX_AMOUNT_CENTS = 50_000_000_00
 
 
 def plausible(amount_cents: int) -> bool:

@@ -378,7 +378,7 @@ async def test_an_amount_beyond_any_town_s_fund_is_a_typo_and_nothing_is_recorde
         with pytest.raises(Conflict) as refused:
             await record(core, cents, "Stato", DAY)
         assert refused.value.code == Refusal.FUND_AMOUNT_IMPLAUSIBLE
-        assert refused.value.params == {"amount_cents": cents, "most_cents": 10_000_000_00}
+        assert refused.value.params == {"amount_cents": cents, "most_cents": 50_000_000_00}
     assert await entries(core) == []
     # The limit itself is plausible; two receipts may together hold more.
     first = await record(core, MAX_AMOUNT_CENTS, "Stato", DAY)
@@ -445,7 +445,7 @@ async def test_a_budget_beyond_any_town_s_fund_is_neither_prepared_nor_approved(
             with pytest.raises(Conflict) as refused:
                 await attempt(uow, town)
             assert refused.value.code == Refusal.ACT_BUDGET_IMPLAUSIBLE
-            assert refused.value.params == {"budget_cents": budget, "most_cents": 10_000_000_00}
+            assert refused.value.params == {"budget_cents": budget, "most_cents": 50_000_000_00}
             await uow.commit()
     async with core.uow() as uow:
         town = await municipalities.require(uow, "FON")

@@ -249,19 +249,19 @@ def test_a_receipt_or_a_budget_of_a_digit_typo_is_refused(tmp_path: Path) -> Non
     )  # fmt: skip
     assert code == 2 and "fund.amount_implausible" in output
     said = flat(output)
-    assert "€999,999,999,999.00 is not a plausible amount: at most €10,000,000.00 per" in said
+    assert "€999,999,999,999.00 is not a plausible amount: at most €50,000,000.00 per" in said
     code, output = invoke("admin", "fund", "show", "BEL")
     assert code == 0 and "BEL: no fund recorded." in flat(output)
-    for text in ("Stato", "Regione"):  # the limit itself, twice: a fund of 20 million
+    for text in ("Stato", "Regione"):  # the limit itself, twice: a fund of 100 million
         code, output = invoke(
-            "admin", "fund", "record", "BEL", "--amount", "10000000", "--description", text,
+            "admin", "fund", "record", "BEL", "--amount", "50000000", "--description", text,
             "--date", "2026-03-20",
         )  # fmt: skip
         assert code == 0, output
     code, output = invoke(
-        "admin", "approve", "BEL", "--budget", "10000000.01", "--confirm-budget", "10000000.01"
+        "admin", "approve", "BEL", "--budget", "50000000.01", "--confirm-budget", "50000000.01"
     )
     assert code == 2 and "act.budget_implausible" in output
-    assert "€10,000,000.01 is not a plausible budget: at most €10,000,000.00" in flat(output)
+    assert "€50,000,000.01 is not a plausible budget: at most €50,000,000.00" in flat(output)
     code, output = invoke("admin", "fund", "show", "BEL")
-    assert "left €20,000,000.00" in flat(output), output
+    assert "left €100,000,000.00" in flat(output), output

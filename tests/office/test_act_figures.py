@@ -155,7 +155,7 @@ async def test_a_budget_the_rules_cannot_spend_is_prepared_only_when_typed_twice
         assert refused.status in (400, 409), form
         assert await acts_prepared() == 0
     said = unescape(refused.text).replace("\xa0", " ")
-    assert "non è un budget plausibile: al massimo 10.000.000,00 €" in said
+    assert "non è un budget plausibile: al massimo 50.000.000,00 €" in said
     page = await clerk.post("/office/acts", {"kind": "determina", "budget": "1000"})
     assert "resterebbero non spesi" in page.text
     # A typo in the budget typed again: said as two amounts that differ.

@@ -239,25 +239,25 @@ async def test_a_receipt_or_a_budget_of_a_digit_typo_is_refused_and_nothing_reco
     page = await clerk.post("/office/fund", form)
     assert page.status == 409
     said = flat(page.text)
-    assert "€999,999,999,999.00 is not a plausible amount: at most €10,000,000.00 per" in said
+    assert "€999,999,999,999.00 is not a plausible amount: at most €50,000,000.00 per" in said
     assert "Recorded in the fund" not in page.text
     page = await clerk.get("/office/fund")
     assert "No fund is recorded yet" in page.text
     # The limit itself is recorded, twice: the fund could cover a larger budget.
     for text in ("Stato", "Regione"):
-        form = {"amount": "10000000", "description": text, "received_on": "2026-03-20"}
+        form = {"amount": "50000000", "description": text, "received_on": "2026-03-20"}
         page = await clerk.post("/office/fund", form)
-        assert page.status == 200 and "Recorded in the fund: €10,000,000.00" in page.text
+        assert page.status == 200 and "Recorded in the fund: €50,000,000.00" in page.text
     page = await clerk.post("/office/acts", {"kind": "determina", "budget": "99999999999"})
     assert page.status == 409
     said = flat(page.text)
-    assert "€99,999,999,999.00 is not a plausible budget: at most €10,000,000.00" in said
-    page = await clerk.get("/office/round?determina=10000000.01")
-    assert "is not a plausible budget: at most €10,000,000.00" in flat(page.text)
+    assert "€99,999,999,999.00 is not a plausible budget: at most €50,000,000.00" in said
+    page = await clerk.get("/office/round?determina=50000000.01")
+    assert "is not a plausible budget: at most €50,000,000.00" in flat(page.text)
     assert 'value="determina"' not in page.text
     # The simulator says the same limit.
-    page = await clerk.get("/office/round?budget=10000000.01")
-    assert "It is not a plausible budget: at most €10,000,000.00." in flat(page.text)
+    page = await clerk.get("/office/round?budget=50000000.01")
+    assert "It is not a plausible budget: at most €50,000,000.00." in flat(page.text)
     manager = await english(server, "bel.manager")
     page = await manager.get("/office/round")
     assert not ACT.findall(page.text)  # nothing prepared
