@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -1460,14 +1460,26 @@ async def awaiting_code(
 ) -> list[tuple[m.Charge, m.Shop]]:
     """The payments asked of a citizen that wait for the code sent to them (a card's PIN
     is typed at the till, nothing was sent), still valid, oldest first, with their shop."""
-    found = []
-    for charge in await uow.charges.pending_for_citizen(citizen_id):
-        if charge.consent == cards.CONSENT_CARD_PIN or charge.expires_at <= now:
-            continue
+    return await _with_their_shops(
+        uow,
+        [
+            charge
+            for charge in await uow.charges.pending_for_citizen(citizen_id)
+            if charge.consent != cards.CONSENT_CARD_PIN and charge.expires_at > now
+        ],
+    )
+
+
+async def _with_their_shops(
+    uow: UnitOfWork, found: Sequence[m.Charge]
+) -> list[tuple[m.Charge, m.Shop]]:
+    """Each payment with its shop, in the same order (one whose shop is gone left out)."""
+    paired = []
+    for charge in found:
         shop = await uow.shops.by_id(charge.shop_id)
         if shop is not None:
-            found.append((charge, shop))
-    return found
+            paired.append((charge, shop))
+    return paired
 
 
 @dataclass(frozen=True)
@@ -1559,15 +1571,15 @@ async def expired_codes(
     """The payments asked of a citizen in the last day whose code expired unused (a card's
     PIN sends none), the newest first, with their shop: a code of theirs that comes in
     here is explained, not taken for a word nobody understands."""
-    found = []
     since = now - timedelta(days=1)
-    for charge in await uow.charges.expired_for_citizen(citizen_id, since, now):
-        if charge.consent == cards.CONSENT_CARD_PIN:
-            continue
-        shop = await uow.shops.by_id(charge.shop_id)
-        if shop is not None:
-            found.append((charge, shop))
-    return found
+    return await _with_their_shops(
+        uow,
+        [
+            charge
+            for charge in await uow.charges.expired_for_citizen(citizen_id, since, now)
+            if charge.consent != cards.CONSENT_CARD_PIN
+        ],
+    )
 
 
 async def closed_codes(
@@ -1576,14 +1588,8 @@ async def closed_codes(
     """The payments asked of a citizen in the last day whose code was sent and that are
     over (paid, or cancelled), the newest first, with their shop: such a code coming in
     here is explained, never taken for an answer nor counted as a wrong code."""
-    found = []
-    for charge in await uow.charges.closed_with_code_for_citizen(
-        citizen_id, now - timedelta(days=1)
-    ):
-        shop = await uow.shops.by_id(charge.shop_id)
-        if shop is not None:
-            found.append((charge, shop))
-    return found
+    closed = await uow.charges.closed_with_code_for_citizen(citizen_id, now - timedelta(days=1))
+    return await _with_their_shops(uow, closed)
 
 
 async def refuse_charge(uow: UnitOfWork, *, charge_id: int, citizen_id: int, now: datetime) -> bool:
