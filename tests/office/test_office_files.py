@@ -51,13 +51,19 @@ async def downloads(core: Core, municipality_id: int) -> list[tuple[str, str, An
     ]
 
 
-async def owed_and_paid(towns: Towns, core: Core, clock: FakeClock) -> tuple[int, int]:
-    """A shop owed 42,50 €, reimbursed by an approved act: (the shop, the act)."""
+async def shop_owed(towns: Towns) -> int:
+    """A credited household pays 42,50 € at the town's first shop: that shop, owed it."""
     buyer = person(1, 2)
     await apply(towns.bel, buyer)
     await close_approve_credit(towns.bel, 1_000_00)
     shop_id = towns.bel.shop_ids[0]
     await pay(towns.bel, shop_id, buyer, 42_50)
+    return shop_id
+
+
+async def owed_and_paid(towns: Towns, core: Core, clock: FakeClock) -> tuple[int, int]:
+    """A shop owed 42,50 €, reimbursed by an approved act: (the shop, the act)."""
+    shop_id = await shop_owed(towns)
     clerk = await signed_in(towns.server, "bel.clerk")
     today = clock().date().isoformat()
     page = await clerk.post("/office/acts", {"kind": "reimbursement", "execution_date": today})
@@ -75,11 +81,7 @@ def test_an_iban_is_masked_to_its_country_check_digits_and_last_four() -> None:
 async def test_what_shops_are_owed_is_logged_and_a_viewer_reads_the_iban_masked(
     towns: Towns, core: Core
 ) -> None:
-    buyer = person(1, 2)
-    await apply(towns.bel, buyer)
-    await close_approve_credit(towns.bel, 1_000_00)
-    shop_id = towns.bel.shop_ids[0]
-    await pay(towns.bel, shop_id, buyer, 42_50)
+    shop_id = await shop_owed(towns)
     iban = await shop_iban(core, shop_id)
     clerk = await signed_in(towns.server, "bel.clerk")
     owed = await clerk.get("/office/reimbursement/owed.csv")
@@ -107,11 +109,7 @@ async def test_what_shops_are_owed_is_logged_and_a_viewer_reads_the_iban_masked(
 async def test_a_shops_statement_is_logged_and_a_viewer_reads_the_iban_masked(
     towns: Towns, core: Core
 ) -> None:
-    buyer = person(1, 2)
-    await apply(towns.bel, buyer)
-    await close_approve_credit(towns.bel, 1_000_00)
-    shop_id = towns.bel.shop_ids[0]
-    await pay(towns.bel, shop_id, buyer, 42_50)
+    shop_id = await shop_owed(towns)
     iban = await shop_iban(core, shop_id)
     clerk = await signed_in(towns.server, "bel.clerk")
     page = await clerk.get(f"/office/shops/{shop_id}/statement.pdf")
