@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import logging
 import os
 import time
@@ -118,6 +119,17 @@ async def build_app(
     config = worker_config or WorkerConfig(lease_seconds=settings.outbox_lease_seconds)
     app.cleanup_ctx.append(_lifecycle(config, deliver))
     return app
+
+
+async def freeze_startup_heap(_: web.Application) -> None:
+    """`serve` calls this once its start is done. What the start built (modules, mappers,
+    statement caches, catalogues, templates: about 270,000 objects the garbage collector
+    tracks) lives as long as the process. A full collection walked them all each time,
+    150–220 ms on a 2-core machine, and every request in flight waited, a till's payment
+    code included. Frozen, they are out of the collector's sight, and a full collection
+    walks only what requests made since (gc.freeze, Python 3.7+)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _lifecycle(

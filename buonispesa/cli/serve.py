@@ -169,7 +169,7 @@ async def _app(
 ) -> web.Application:
     from buonispesa.processes import stop_when_orphaned
     from buonispesa.runtime import core_from_settings
-    from buonispesa.server import SMS_CONFIG, build_app
+    from buonispesa.server import SMS_CONFIG, build_app, freeze_startup_heap
 
     # Migrates to the newest schema first; under `--workers N` the parent did it already.
     core = await core_from_settings(settings, run_migrations=process_index is None)
@@ -183,6 +183,8 @@ async def _app(
     )
     # Appended after build_app's cleanup context: runs once the workers have stopped.
     application.on_cleanup.append(close_core)
+    # After the workers' start, which imports the channels' clients.
+    application.on_startup.append(freeze_startup_heap)
     if process_index is not None:
         stop_when_orphaned(application)
         console.print(f"process {process_index} (pid {os.getpid()}) serving")
