@@ -202,6 +202,16 @@ PHRASES: dict[str, str] = {
     "come contatto lufficio": "office",
     "servizi sociali": "office",
     "assistente sociale": "office",
+    # ANNULLA said in a sentence, at the till or by the customer who refuses to pay: the
+    # same as ANNULLA (it ends the request open, else refuses the payments waiting).
+    "annulla il pagamento": "cancel",
+    "annulla pagamento": "cancel",
+    "annulla la spesa": "cancel",
+    "annulla la richiesta": "cancel",
+    "annulla la domanda": "cancel",
+    "annulla tutto": "cancel",
+    "voglio annullare": "cancel",
+    "voglio annullare il pagamento": "cancel",
     # English
     "how much do i have left": "balance",
     "how much have i got left": "balance",
@@ -220,6 +230,12 @@ PHRASES: dict[str, str] = {
     "can i talk to someone": "office",
     "who can i call": "office",
     "social services": "office",
+    "cancel the payment": "cancel",
+    "cancel payment": "cancel",
+    "cancel the request": "cancel",
+    "cancel the application": "cancel",
+    "cancel everything": "cancel",
+    "i want to cancel": "cancel",
 }
 # Commands that count only as the keyword itself (with punctuation or an emoji around it):
 # STOP is a compliance word, never read out of other words.

@@ -11,7 +11,7 @@ from core.domain.messages import Money
 from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, msgids, open_till, param, town_with_open_window
 from tests.dialogue.test_apply import APPLICANT, CF, LIQUIDITY, MEMBERS, PENSION, PRIVACY, WORK
-from tests.dialogue.test_shop import balance, citizen_code
+from tests.dialogue.test_shop import CANCELLED_NAMED, balance, citizen_code
 from tests.factories import make_town
 
 BALANCE = "Your balance: {balance}."
@@ -131,3 +131,32 @@ async def test_a_cashier_says_no_in_other_words_and_nothing_is_refunded(
     await till.expect("boh", NOT_UNDERSTOOD, "Reply 1 to refund or 2 to leave it.")
     await till.expect("No, grazie.", "Nothing was refunded.")
     assert await balance(core, town) == 120_00
+
+
+async def test_cancel_said_in_a_sentence_at_the_till_and_by_the_customer(core: Core) -> None:
+    """User trial: "annulla il pagamento" had been asked for the code again at the till,
+    and told to write ANNULLA on the customer's phone."""
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.send(f"PAGA {town.citizen_cfs[0]} 20")
+    await till.expect("Annulla il pagamento, grazie", CANCELLED_NAMED)
+    assert (await till.state())[:2] == (None, None)
+    await till.send(f"PAGA {town.citizen_cfs[0]} 30")
+    code = await citizen_code(core, town.citizen_phones[0])
+    customer = Chat(core, town.citizen_phones[0])
+    await customer.expect(
+        "annulla il pagamento",
+        "Payment of {amount} to {shop} refused: the code no longer works. The shop was told.",
+    )
+    await till.expect(code, "This payment is closed. Start a new one.")
+    assert await balance(core, town) == 150_00
+
+
+async def test_cancel_said_in_a_sentence_ends_the_application_draft(core: Core) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471230105")
+    await chat.send("DOMANDA")
+    await chat.expect("sì", CF)
+    await chat.expect("annulla la domanda", "Cancelled.")
+    assert (await chat.state())[:2] == (None, None)
+    await chat.expect("DOMANDA", PRIVACY)  # started afresh: no draft was kept
