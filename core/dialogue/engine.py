@@ -453,10 +453,12 @@ class DialogueEngine:
                     turn, t("You no longer work for this shop: the request was stopped.")
                 )
                 return
-            if flow.acts_for_shop is None:
+            if flow.acts_for_shop is None and not flow.awaits_this_code(turn):
                 # Six digits alone, from the chat a payment code was sent to: that code is
                 # the cashier's, not this question's answer (nor a wrong try of a code
                 # step). A till's questions are left alone: codes are what customers tell.
+                # The step's own code, should a payment code have the same digits, is the
+                # step's.
                 said = await stray_codes.payment_for_code(turn)
                 if said is not None:
                     await self._payment_code_at_step(turn, flow, said)

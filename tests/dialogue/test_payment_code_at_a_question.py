@@ -9,6 +9,7 @@ import pytest
 
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
+from core.domain import otp
 from core.domain.messages import Money
 from tests.dialogue.harness import (
     Chat,
@@ -120,6 +121,26 @@ async def test_a_payment_code_at_the_confirmation_step_costs_no_try(core: Core) 
     # A wrong code is still a wrong try, and the first one: none was counted before.
     replies = await citizen.expect(other_than(confirmation), WRONG)
     assert param(replies, "count") == 2
+    await citizen.expect(confirmation, SENT)
+    assert (await citizen.state())[:2] == (None, None)
+    await till.expect(code, CONFIRMED)
+    assert await balance(core, town) == 150_00 - 4_00
+
+
+async def test_a_payment_code_with_the_confirmation_codes_digits_confirms_the_request(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One time in a million the two codes sent to one phone are the same six digits: at
+    the confirmation step they are the step's code (they had been explained as the
+    payment's, again and again), and the cashier can still use them."""
+    town, citizen = await at_liquidity(core)
+    for text in ("1500", "0", "0"):
+        await citizen.send(text)
+    await citizen.expect("1", CODE)
+    confirmation = await _last_code(citizen)
+    monkeypatch.setattr(otp, "new_code", lambda digits=otp.CODE_DIGITS: confirmation)
+    till, code = await payment_asked(core, town)
+    assert code == confirmation
     await citizen.expect(confirmation, SENT)
     assert (await citizen.state())[:2] == (None, None)
     await till.expect(code, CONFIRMED)

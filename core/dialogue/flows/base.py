@@ -144,6 +144,12 @@ class Flow(Generic[S]):
     async def answer(self, turn: Turn, inp: Input) -> None:
         await self.steps[str(turn.step)].answer(self, turn, inp)
 
+    def awaits_this_code(self, turn: Turn) -> bool:
+        """Whether the message is the code the flow's own step waits for (a confirmation
+        code sent here): then it is the step's answer, even if a payment code sent to the
+        same chat happens to have the same digits."""
+        return False
+
     async def still_allowed(self, turn: Turn) -> bool:
         """Whether this chat may still answer the flow's step: for a shop's flow, the chat
         is still a member of that shop (its owner, when the flow is the owner's)."""
@@ -311,6 +317,17 @@ class ConfirmedFlow(Flow[S]):
             await self.goto(turn, VERIFY)
         else:
             await self.confirmed(turn)
+
+    def awaits_this_code(self, turn: Turn) -> bool:
+        if turn.step != VERIFY:
+            return False
+        pending = self._pending_code(turn)
+        reading = otp.read_typed_code(turn.inbound.text or "")
+        return (
+            pending is not None
+            and reading.looks_like()
+            and otp.code_matches(turn.uow.keys, reading.digits, pending.salt, pending.hash)
+        )
 
     def _pending_code(self, turn: Turn) -> PendingCode | None:
         pending = self.state(turn).otp
