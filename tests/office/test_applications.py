@@ -147,6 +147,19 @@ async def test_the_window_opens_and_closes_from_the_round_page(towns: Towns) -> 
     assert "Bando 2, aperto fino al" in page.text
 
 
+async def test_the_determina_is_offered_once_the_window_has_closed(towns: Towns) -> None:
+    """Office trial: the determina's form was shown while the window was open, and refused
+    when used."""
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get("/office/round")
+    assert "La determina si prepara a bando chiuso: il " in page.text
+    assert 'name="determina"' not in page.text
+    await clerk.post("/office/round/window/close", {"confirm": "yes"})
+    page = await clerk.get("/office/round")
+    assert "La determina si prepara a bando chiuso" not in page.text
+    assert 'name="determina"' in page.text
+
+
 async def test_the_application_page_shows_the_decision_notice(towns: Towns) -> None:
     excluded = person(1, pension=True)
     [protocol, unreachable] = await apply(towns.bel, excluded, person(2, work=True))
