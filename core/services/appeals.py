@@ -83,10 +83,29 @@ async def check_appealable(
     uow: UnitOfWork, town: m.Municipality, citizen: m.Citizen, now: datetime
 ) -> Appealable:
     """The citizen's latest application here, if its decision may be appealed now; else the
-    refusal that says why (nothing decided, too late, already appealed)."""
-    application = await uow.applications.latest_for_citizen(citizen.id)
-    if application is None or application.municipality_id != town.id:
+    refusal that says why (nothing decided, too late, already appealed). While the latest
+    waits for its decision (applied again in a new window), the decision on the one before
+    it may still be appealed until its day: applying again does not give that right up."""
+    mine = [
+        a for a in await uow.applications.of_citizen(citizen.id) if a.municipality_id == town.id
+    ]
+    if not mine:
         raise NotFound(Refusal.APPEAL_NO_APPLICATION)
+    latest = mine[-1]
+    if len(mine) > 1 and await decision_moment(uow, latest) is None:
+        try:
+            return await _appealable(uow, town, mine[-2], now)
+        except Conflict as refused:
+            if refused.code == Refusal.APPEAL_ALREADY_OPEN:
+                raise  # "your appeal is being reviewed" says more than "not decided yet"
+            # Nothing left to appeal there: the answer is about the application waiting.
+            raise Conflict(Refusal.APPEAL_NO_DECISION, protocol=latest.protocol) from None
+    return await _appealable(uow, town, latest, now)
+
+
+async def _appealable(
+    uow: UnitOfWork, town: m.Municipality, application: m.Application, now: datetime
+) -> Appealable:
     decided = await decision_moment(uow, application)
     if decided is None:
         raise Conflict(Refusal.APPEAL_NO_DECISION, protocol=application.protocol)

@@ -9,7 +9,7 @@ from datetime import datetime
 from core.domain.application_csv import ApplicationRow
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import PhoneProof
-from core.services.appeals import AppealWindow, appeal_window
+from core.services.appeals import AppealWindow, appeal_window, decision_moment
 from core.services.identity import claim_citizen
 from core.services.municipalities import current_round, is_open
 from core.services.paper_applications import ImportRefused, PaperRow, Progress, import_paper
@@ -278,20 +278,35 @@ class ApplicationStatus:
     withdrawn_at: datetime | None = None  # withdrawn by the office (a paper application)
     # Whether the decision may be, or is being, appealed.
     appeal: AppealWindow = field(default_factory=AppealWindow)
+    # Set when `appeal` is about the application before this one: this one waits for its
+    # decision, and the one before may still be appealed (or is being).
+    appeal_protocol: str | None = None
 
 
 async def status_of(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> ApplicationStatus | None:
     application = await uow.applications.latest_for_citizen(citizen.id)
     if application is None:
         return None
+    town = await uow.municipalities.by_id(application.municipality_id)
+    assert town is not None  # foreign key
+    appeal = await appeal_window(uow, town, application, now)
+    appeal_protocol = None
+    if appeal == AppealWindow() and await decision_moment(uow, application) is None:
+        earlier = [
+            a
+            for a in await uow.applications.of_citizen(citizen.id)
+            if a.municipality_id == town.id and a.id != application.id
+        ]
+        if earlier:
+            window = await appeal_window(uow, town, earlier[-1], now)
+            if window != AppealWindow():
+                appeal, appeal_protocol = window, earlier[-1].protocol
     lines = [
         (line, alloc)
         for line, alloc in await uow.allocations.lines_for_application(application.id)
         if alloc.withdrawn_at is None  # a withdrawn determina never gave anything
     ]
     round_ = await uow.rounds.by_id(application.round_id)
-    town = await uow.municipalities.by_id(application.municipality_id)
-    assert town is not None  # foreign key
     last = lines[-1][0] if lines else None
     return ApplicationStatus(
         protocol=application.protocol,
@@ -303,7 +318,8 @@ async def status_of(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> Appli
         revoked=application.revoked_at is not None,
         window_open=is_open(round_, now),
         withdrawn_at=application.withdrawn_at,
-        appeal=await appeal_window(uow, town, application, now),
+        appeal=appeal,
+        appeal_protocol=appeal_protocol,
     )
 
 

@@ -48,6 +48,12 @@ DELEGATE_CANNOT = (
 SHARE = "To find your vouchers we need your phone number: tap the button to share it."
 DELEGATE = "+393479998877"
 WRONG_CODE = "Wrong code: {count} attempt left."
+STILL_APPEALABLE = (
+    "The decision on {protocol} may still be appealed: write RICORSO and the reason by {day}."
+)
+EARLIER_UNDER_REVIEW = (
+    "Your appeal against the decision on {protocol} is being reviewed by the office."
+)
 
 
 async def appeals_in(core: Core) -> list[m.Appeal]:
@@ -227,6 +233,62 @@ async def test_status_says_how_to_appeal_while_one_may_and_then_that_it_is_revie
     said = msgids(await other.send("STATO"))
     assert APPEAL_HINT not in said and UNDER_REVIEW not in said and len(said) >= 1
     assert len(await appeals_in(core)) == 1
+
+
+async def test_applying_in_a_new_window_keeps_the_appeal_on_the_last_decision(
+    core: Core, clock: FakeClock
+) -> None:
+    """User trial: once the excluded or credited household applied in the next window,
+    RICORSO answered that the new application was not decided yet, and STATO said nothing
+    of the appeal still allowed on the last decision until its day."""
+    town = await make_town(core, citizens=1)
+    async with core.uow() as uow:
+        [decided] = await uow.applications.of_citizen(town.citizen_ids[0])
+        municipality = await municipalities.require(uow, town.code)
+        await municipalities.open_window(uow, municipality, clock())
+        await submit_application(
+            uow,
+            municipality,
+            ApplicationInput(town.citizen_cfs[0], town.citizen_phones[0], 2, False, False, 0, 0, 0),
+            source="paper",
+            now=clock(),
+        )
+        await uow.commit()
+    chat = Chat(core, town.citizen_phones[0])
+    replies = await chat.expect("STATO", STILL_APPEALABLE)
+    assert param(replies, "protocol") == decided.protocol
+    replies = await chat.expect("RICORSO siamo in tre", CODE_SENT)
+    replies = await chat.expect(await confirmation_code(chat), RECEIVED)
+    assert param(replies, "protocol") == decided.protocol
+    [appeal] = await appeals_in(core)
+    assert appeal.application_id == decided.id
+    replies = await chat.expect("STATO", EARLIER_UNDER_REVIEW)
+    assert param(replies, "protocol") == decided.protocol
+    await chat.expect("RICORSO di nuovo", ALREADY)
+    assert len(await appeals_in(core)) == 1
+
+
+async def test_after_the_last_decisions_day_the_new_application_is_what_is_said(
+    core: Core, clock: FakeClock
+) -> None:
+    town = await make_town(core, citizens=1)
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        await municipalities.open_window(uow, municipality, clock())
+        await submit_application(
+            uow,
+            municipality,
+            ApplicationInput(town.citizen_cfs[0], town.citizen_phones[0], 2, False, False, 0, 0, 0),
+            source="paper",
+            now=clock(),
+        )
+        await uow.commit()
+    clock.advance(days=26)  # 31 days after the credit: the last decision's time is over
+    chat = Chat(core, town.citizen_phones[0])
+    said = msgids(await chat.send("STATO"))
+    assert STILL_APPEALABLE not in said and APPEAL_HINT not in said
+    await chat.expect("RICORSO", NOT_DECIDED)
+    assert await appeals_in(core) == []
 
 
 async def test_a_reason_longer_than_500_characters_is_refused_not_cut(core: Core) -> None:

@@ -204,6 +204,20 @@ async def show_status(turn: Turn) -> None:
 def appeal_text(status: ApplicationStatus) -> Text | None:
     """One sentence after the status of a decided application: how to appeal, while one may,
     or that the appeal is being reviewed."""
+    if status.appeal_protocol is not None:
+        # The decision on the application before this one (which waits for its own).
+        if status.appeal.under_review:
+            return t(
+                "Your appeal against the decision on {protocol} is being reviewed by the office.",
+                protocol=status.appeal_protocol,
+            )
+        if status.appeal.by_day is not None:
+            return t(
+                "The decision on {protocol} may still be appealed: write RICORSO and the "
+                "reason by {day}.",
+                protocol=status.appeal_protocol,
+                day=Day(status.appeal.by_day),
+            )
     if status.appeal.under_review:
         return t("Your appeal is being reviewed by the office.")
     if status.appeal.by_day is None:
