@@ -437,7 +437,7 @@ class DialogueEngine:
                 turn.say(await citizen_requests.no_vouchers(turn))
             else:
                 # A plain text first: on Telegram it takes the contact button off the screen.
-                turn.say(t("Thank you: we found your vouchers."))
+                turn.say(t("Thank you: we recognised your number."))
                 await show_menu(turn)
             return
         if inp.location is not None and (flow is None or turn.step not in flow.location_steps):

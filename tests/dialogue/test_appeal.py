@@ -159,7 +159,7 @@ async def test_on_telegram_the_contact_proves_the_citizen_then_the_reason_is_ask
     )
     await chat.expect(
         None,
-        "Thank you: we found your vouchers.",
+        "Thank you: we recognised your number.",
         ASK_REASON,
         contact=(town.citizen_phones[0], True),
     )

@@ -122,7 +122,7 @@ async def test_someone_elses_contact_is_refused_then_ones_own_links_the_chat(
     thanks, balance = await server.exchange(
         maria, lambda: maria.share_contact(rossi.phone.lstrip("+"))
     )
-    assert thanks["text"] == "Thank you: we found your vouchers."
+    assert thanks["text"] == "Thank you: we recognised your number."
     assert balance["text"].startswith("Your balance: €")
     assert (await citizen_by_cf(server, rossi.codice_fiscale)).telegram_chat_id == "5003"
 

@@ -115,7 +115,7 @@ class IdentifyFlow(Flow[IdentifyState]):
             turn.say(await citizen_requests.no_vouchers(turn))
             await show_menu(turn)
             return
-        turn.say(t("Thank you: we found your vouchers."))
+        turn.say(t("Thank you: we recognised your number."))
         await continue_with(turn, then)
 
     # One question: the contact; then what was asked before (IdentifyState.then).
