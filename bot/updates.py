@@ -363,7 +363,11 @@ class UpdateHandler:
             text = render_text(BUTTON_EXPIRED, language)
             log.info("refused callback query from user %s", query.from_user.id)
         try:
-            await self._bot.answer_callback_query(query.id, text=text)
+            # A refusal as an alert the person closes with OK (show_alert): a toast fades
+            # in two seconds, and a user trial found an elderly user saw no reaction at all.
+            await self._bot.answer_callback_query(
+                query.id, text=text, show_alert=True if refused else None
+            )
         except TelegramError as error:
             log.info("could not answer callback query %s: %s", query.id, error)
 

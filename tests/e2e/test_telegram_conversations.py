@@ -52,6 +52,8 @@ async def test_the_expired_button_toast_speaks_the_language_chosen_in_the_bot(
     await server.settle()
     toast = server.api.calls_of("answerCallbackQuery")[-1]
     assert toast.params["text"] == render_text(BUTTON_EXPIRED, "it")
+    # An alert closed with OK, not a toast that fades before an elderly user reads it.
+    assert toast.params["show_alert"] in (True, "true", "True")
 
 
 async def test_a_double_tap_gives_one_answer_even_when_it_has_no_buttons(
