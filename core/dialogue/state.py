@@ -210,6 +210,8 @@ class JoinState(FlowState):
 class IdentifyState(FlowState):
     # What was asked before the contact: balance, status, card, card:<code>, appeal.
     then: str = "balance"
+    # What came with it: the appeal's reason ("RICORSO siamo in quattro").
+    argument: str = ""
 
 
 @dataclass

@@ -169,6 +169,18 @@ async def test_on_telegram_the_contact_proves_the_citizen_then_the_reason_is_ask
     assert (appeal.channel, appeal.citizen_id) == ("telegram", town.citizen_ids[0])
 
 
+async def test_on_telegram_the_reason_written_before_the_contact_is_kept(core: Core) -> None:
+    """User trial: "RICORSO siamo in quattro non in uno", then the contact, and the reason
+    was asked again."""
+    town = await make_town(core, citizens=1)
+    chat = Chat(core, "7002", channel=Channel.TELEGRAM)
+    await chat.expect("RICORSO siamo in quattro non in uno", SHARE)
+    replies = await chat.expect(None, RECEIVED, contact=(town.citizen_phones[0], True))
+    assert ASK_REASON not in msgids(replies)
+    [appeal] = await appeals_in(core)
+    assert appeal.reason == "siamo in quattro non in uno"
+
+
 async def test_an_unknown_contact_on_telegram_is_told_there_is_no_application_to_appeal(
     core: Core,
 ) -> None:

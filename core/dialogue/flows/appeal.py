@@ -86,7 +86,7 @@ class AppealFlow(ConfirmedFlow[AppealState]):
             # A phone (SMS's sender, or the contact this chat shared) with nobody behind it.
             turn.say(NO_APPLICATION)
             return
-        citizen = await citizen_requests.identified(turn, "appeal")
+        citizen = await citizen_requests.identified(turn, "appeal", arg.strip())
         if citizen is None:
             return
         try:

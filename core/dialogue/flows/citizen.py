@@ -62,14 +62,15 @@ async def no_vouchers(turn: Turn) -> Text:
     return NO_VOUCHERS_CLOSED
 
 
-async def identified(turn: Turn, then: str) -> m.Citizen | None:
-    """The citizen behind this address; if unknown, ask how to find them and return None."""
+async def identified(turn: Turn, then: str, argument: str = "") -> m.Citizen | None:
+    """The citizen behind this address; if unknown, ask how to find them and return None
+    (`argument`, what came with the request, is kept for when they are found)."""
     citizen = await turn.citizen()
     if citizen is not None:
         return citizen
     if turn.channel == Channel.TELEGRAM:
         # The identify flow's entry (flows/identify.py imports this module, hence no goto).
-        turn.go(*IDENTIFY, IdentifyState(then=then))
+        turn.go(*IDENTIFY, IdentifyState(then=then, argument=argument))
         turn.add(nobody_reply())
         return None
     turn.finish()

@@ -59,7 +59,7 @@ async def link_contact(turn: Turn, contact: SharedContact) -> Linked:
     return Linked(citizen)
 
 
-async def continue_with(turn: Turn, then: str) -> None:
+async def continue_with(turn: Turn, then: str, argument: str = "") -> None:
     """Carry on with what the person asked before they were identified."""
     turn.finish()
     if then == "status":
@@ -67,7 +67,7 @@ async def continue_with(turn: Turn, then: str) -> None:
     elif then == "card":
         await citizen_requests.show_card(turn)
     elif then == "appeal":
-        await AppealFlow().begin(turn)
+        await AppealFlow().begin(turn, argument)
     elif then.startswith("card:"):
         citizen = await turn.citizen()
         if citizen is not None and citizen.card_code != then.removeprefix("card:"):
@@ -92,6 +92,7 @@ class IdentifyFlow(Flow[IdentifyState]):
             )
         linked = await link_contact(turn, inp.contact)
         then = self.state(turn).then or "balance"
+        argument = self.state(turn).argument
         if linked.refused:
             turn.finish()
             turn.say(NEUTRAL_REFUSAL)
@@ -116,7 +117,7 @@ class IdentifyFlow(Flow[IdentifyState]):
             await show_menu(turn)
             return
         turn.say(t("Thank you: we recognised your number."))
-        await continue_with(turn, then)
+        await continue_with(turn, then, argument)
 
     # One question: the contact; then what was asked before (IdentifyState.then).
     entry = ("contact",)
