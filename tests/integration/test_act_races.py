@@ -94,7 +94,9 @@ def reimbursement(execution: date = EXECUTION) -> dict[str, Any]:
 
 async def count(core: Core, model: type[m.Base], *where: Any) -> int:
     async with core.uow() as uow:
-        return int(await uow.session.scalar(select(func.count()).select_from(model).where(*where)))
+        return int(
+            await uow.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+        )
 
 
 async def test_one_reimbursement_act_approved_twice_at_once_pays_once(
