@@ -6,7 +6,10 @@ application on an upheld appeal; a manager who is NOT the one who prepared it ap
 and only then does the underlying service run (core.services.allocation, reimbursement,
 audit, appeal_remedy), in the same transaction as the approval and its activity-log entry.
 The database refuses an approved act whose approver is its preparer (CHECK four_eyes on
-office_acts).
+office_acts), a second open draft of a kind (of an application, for the acts about one:
+uq_office_acts_open), and a second decision of one act: approval and withdrawal take the
+act by a compare-and-set (OfficeActRepository.decide) before anything else, so that of
+two clicks at once one runs and the other is told the act is no longer open.
 """
 
 from __future__ import annotations
@@ -155,6 +158,18 @@ async def check_preparable(
     it needs is missing, or one is already waiting (one open draft per kind, per protocol
     for a revocation or its undoing). The office's pages ask it before offering a button."""
     await _check_preparable(uow, town, kind, params, now)
+    await _check_none_open(uow, town, kind, params)
+
+
+def _protocol(kind: ActKind, params: dict[str, Any]) -> str:
+    """The open-draft key beside the kind (office_acts.protocol): the application an act
+    is about, "" for the town's acts."""
+    return str(params["protocol"]) if kind in PER_PROTOCOL else ""
+
+
+async def _check_none_open(
+    uow: UnitOfWork, town: m.Municipality, kind: ActKind, params: dict[str, Any]
+) -> None:
     for act in await open_acts(uow, town.id, kind):
         if kind not in PER_PROTOCOL or act.params.get("protocol") == params["protocol"]:
             raise ActAlreadyPrepared(kind=kind.value, act_id=act.id)
@@ -258,13 +273,17 @@ async def prepare(
     act = m.OfficeAct(
         municipality_id=town.id,
         kind=kind.value,
+        protocol=_protocol(kind, params),
         status="prepared",
         params=params,
         prepared_by_id=operator.id,
         prepared_at=now,
     )
-    uow.add(act)
-    await uow.flush()
+    if not await uow.acts.add_open(act):
+        # Another draft of this kind committed since check_preparable read none (a "Prepare"
+        # sent twice, two operators): the database kept the first, refused as it would be.
+        await _check_none_open(uow, town, kind, params)
+        raise ActAlreadyPrepared(kind=kind.value)
     await activity.by_operator(
         uow, operator, f"{kind.value}.prepare", subject=f"#{act.id}", after=params, now=now
     )
@@ -303,7 +322,10 @@ async def approve(
     require_role(operator, Role.MANAGER)
     if act.prepared_by_id == operator.id:
         raise SamePerson(act_id=act.id)
-    if act.status != "prepared":
+    # Taken first, by a compare-and-set in this transaction: of two approvals at once (a
+    # double click, two managers) one runs the act and the other is refused here, before
+    # any effect; a refusal further on rolls the taking back with the rest.
+    if not await uow.acts.decide(act, "approved", operator.id, now):
         raise ActNotOpen(act_id=act.id, status=act.status)
     town = await uow.municipalities.by_id(act.municipality_id)
     assert town is not None
@@ -409,9 +431,6 @@ async def approve(
             "cancelled_recovery_cents": undoing.cancelled_recovery_cents,
             "citizen_told": undoing.told,
         }
-    act.status = "approved"
-    act.decided_by_id = operator.id
-    act.decided_at = now
     act.outcome = outcome
     await uow.flush()
     await activity.by_operator(
@@ -441,9 +460,10 @@ async def withdraw(
     if act.status != "prepared":
         raise ActNotOpen(act_id=act.id, status=act.status)
     why = given_reason(reason)
-    act.status = "withdrawn"
-    act.decided_by_id = operator.id
-    act.decided_at = now
+    # Compare-and-set, as approve: an approval (or another withdrawal) that won meanwhile
+    # keeps the act, and this one is refused with nothing written.
+    if not await uow.acts.decide(act, "withdrawn", operator.id, now):
+        raise ActNotOpen(act_id=act.id, status=act.status)
     act.outcome = {"reason": why}
     await uow.flush()
     await activity.by_operator(

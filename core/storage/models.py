@@ -790,10 +790,24 @@ class OfficeAct(Base):
             name="four_eyes",
         ),
         Index("ix_office_acts_open", "municipality_id", "status"),
+        # One open draft per kind, per application for the acts about one (0037): two
+        # drafts prepared at once would let two approvals move the same money twice.
+        Index(
+            "uq_office_acts_open",
+            "municipality_id",
+            "kind",
+            "protocol",
+            unique=True,
+            sqlite_where=text("status = 'prepared'"),
+            postgresql_where=text("status = 'prepared'"),
+        ),
     )
     id: Mapped[int] = _id()
     municipality_id: Mapped[int] = _fk("municipalities.id", index=False)
     kind: Mapped[str] = mapped_column(String(24))
+    # The protocol of the application an act is about (a revocation, its undoing, an
+    # appeal's correction; as in params), "" for the town's acts: the open-draft key.
+    protocol: Mapped[str] = mapped_column(String(32), default="", server_default="")
     status: Mapped[str] = mapped_column(String(16), default="prepared")
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     prepared_by_id: Mapped[int] = _fk("operators.id", index=False)

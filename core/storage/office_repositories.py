@@ -117,6 +117,33 @@ class OfficeActRepository(_Repository):
     async def by_id(self, act_id: int) -> m.OfficeAct | None:
         return await self.session.get(m.OfficeAct, act_id)
 
+    async def add_open(self, act: m.OfficeAct) -> bool:
+        """Insert a draft; False (nothing written) when another of the same kind (and
+        application, `protocol`) was prepared a moment earlier and waits
+        (uq_office_acts_open). On PostgreSQL the insert waits for that one's transaction."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(act)
+                await self.session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    async def decide(self, act: m.OfficeAct, status: str, by_id: int, now: datetime) -> bool:
+        """Compare-and-set: the act leaves "prepared" for `status`, decided by `by_id` at
+        `now`; False (nothing written) when it is no longer prepared, another approval or
+        withdrawal having won it (on PostgreSQL the UPDATE waits for that one's transaction,
+        then finds the row changed). `act` is read again either way: its status is the
+        stored one."""
+        result = await self.session.execute(
+            update(m.OfficeAct)
+            .where(m.OfficeAct.id == act.id, m.OfficeAct.status == "prepared")
+            .values(status=status, decided_by_id=by_id, decided_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.refresh(act)
+        return bool(getattr(result, "rowcount", 0))
+
     async def prepared(self, municipality_id: int, kind: str | None) -> Sequence[m.OfficeAct]:
         """Acts waiting for a decision, oldest first (of one kind, or all)."""
         query = select(m.OfficeAct).where(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from html import unescape
 
@@ -222,3 +223,24 @@ async def test_a_withdrawn_tranche_offers_no_credit(
     assert "non ancora" not in cells
     page = await clerk.post("/office/acts", {"kind": "credit"})
     assert page.status == 404  # what the button would have led to
+
+
+async def test_a_double_click_prepares_one_draft_and_approves_it_once(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    await closed_round_with_applications(towns, clock)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    form = {"kind": "determina", "budget": "400"}
+    pages = await asyncio.gather(clerk.post("/office/acts", form), clerk.post("/office/acts", form))
+    assert sorted(page.status for page in pages) == [200, 409], [p.text for p in pages]
+    async with core.uow() as uow:
+        [act] = await uow.session.scalars(select(m.OfficeAct.id))
+    manager = await signed_in(towns.server, "bel.manager")
+    other = await signed_in(towns.server, "bel.manager2")
+    pages = await asyncio.gather(
+        manager.post(f"/office/acts/{act}/approve"), other.post(f"/office/acts/{act}/approve")
+    )
+    assert sorted(page.status for page in pages) == [200, 409], [p.text for p in pages]
+    assert await act_status(core, act) == "approved"
+    async with core.uow() as uow:
+        assert len(list(await uow.session.scalars(select(m.Allocation.id)))) == 1

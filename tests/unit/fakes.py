@@ -1592,6 +1592,25 @@ class FakeOfficeActs(_Fake):
     async def by_id(self, act_id: int) -> m.OfficeAct | None:
         return self.store.get(m.OfficeAct, act_id)
 
+    async def add_open(self, act: m.OfficeAct) -> bool:
+        # uq_office_acts_open: one prepared act per (municipality, kind, protocol).
+        key = (act.municipality_id, act.kind, act.protocol or "")
+        if self.store.first(
+            m.OfficeAct,
+            lambda x: x.status == "prepared" and (x.municipality_id, x.kind, x.protocol) == key,
+        ):
+            return False
+        self.store.add(act)
+        self.store.flush()
+        return True
+
+    async def decide(self, act: m.OfficeAct, status: str, by_id: int, now: datetime) -> bool:
+        stored = self.store.get(m.OfficeAct, act.id)
+        if stored is None or stored.status != "prepared":
+            return False
+        stored.status, stored.decided_by_id, stored.decided_at = status, by_id, now
+        return True
+
     async def prepared(self, municipality_id: int, kind: str | None) -> Sequence[m.OfficeAct]:
         return self.store.rows(
             m.OfficeAct,
