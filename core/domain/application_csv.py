@@ -28,6 +28,7 @@ from stdnum.it import codicefiscale
 
 from core.domain.allocation import AllocationLine, ApplicationFacts
 from core.domain.errors import InvalidAmount
+from core.domain.identity import codice_fiscale_person_key
 from core.domain.messages import Money, Text, t
 from core.domain.money import format_plain, parse_euro, parse_plain
 from core.domain.spreadsheet import CsvWriter
@@ -64,9 +65,6 @@ _ITALIAN_MOMENT = re.compile(
     r"(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})(?:[ T]+(?P<H>\d{1,2})[:.](?P<M>\d{2})"
     r"(?:[:.](?P<S>\d{2}))?)?"
 )
-# Omocodia replaces digits of a codice fiscale with these letters (0..9), at these positions.
-_OMOCODIA_LETTERS = "LMNPQRSTUV"
-_OMOCODIA_POSITIONS = (6, 7, 9, 10, 12, 13, 14)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +260,7 @@ def _parse_row(
 
     codice = _codice_fiscale(values["codice_fiscale"], fail)
     if codice is not None:
-        person = _person_key(codice)
+        person = codice_fiscale_person_key(codice)
         if person in seen:
             fail(
                 "codice_fiscale",
@@ -347,16 +345,6 @@ def _codice_fiscale_problem(exc: stdnum_exceptions.ValidationError, raw: str) ->
         "has them",
         value=repr(raw),
     )
-
-
-def _person_key(code: str) -> str:
-    """The same person written with and without omocodia: digits restored, check letter dropped."""
-    chars = list(code[:15])
-    for position in _OMOCODIA_POSITIONS:
-        letter = chars[position]
-        if letter in _OMOCODIA_LETTERS:
-            chars[position] = str(_OMOCODIA_LETTERS.index(letter))
-    return "".join(chars)
 
 
 def _phone(raw: str, fail: _Fail) -> str | None:

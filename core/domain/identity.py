@@ -41,6 +41,45 @@ def normalize_codice_fiscale(value: str) -> str:
         raise InvalidIdentifier("codice_fiscale", value, _reason(exc)) from exc
 
 
+# Omocodia: when two people's codes would be the same, the Agenzia delle Entrate gives the
+# later one a code with some digits written as these letters (0..9), at these positions
+# (the year, the day, the place's number), and a check letter computed again.
+OMOCODIA_LETTERS = "LMNPQRSTUV"
+OMOCODIA_POSITIONS = (6, 7, 9, 10, 12, 13, 14)
+
+
+def codice_fiscale_person_key(cf: str) -> str:
+    """The person a codice fiscale describes, whatever its omocodia: the first 15
+    characters with every omocodia letter at a digit's position turned back into its
+    digit, the check letter dropped ("RSSMRA85T10A73VY" and "RSSMRA85T10A739J" both give
+    "RSSMRA85T10A739"). The letters of the surname, the name, the month and the place are
+    left as they are. Two codes with one key are the same person, or two people the
+    Agenzia told apart by omocodia: only someone who sees their documents can say which.
+    Expects a code normalize_codice_fiscale accepted (16 characters, upper case)."""
+    chars = list(cf[:15])
+    for position in OMOCODIA_POSITIONS:
+        letter = chars[position]
+        if letter in OMOCODIA_LETTERS:
+            chars[position] = str(OMOCODIA_LETTERS.index(letter))
+    return "".join(chars)
+
+
+def codice_fiscale_forms(cf: str) -> list[str]:
+    """Every valid codice fiscale with the person key of `cf`, `cf` included: each of the
+    seven digits written as itself or as its omocodia letter (128 codes), each with its
+    own check letter. An exact lookup of these finds a code's omocodic forms through the
+    index on the codes themselves."""
+    key = codice_fiscale_person_key(cf)
+    forms = [""]
+    for position, char in enumerate(key):
+        if position in OMOCODIA_POSITIONS and char.isdigit():
+            letter = OMOCODIA_LETTERS[int(char)]
+            forms = [form + choice for form in forms for choice in (char, letter)]
+        else:
+            forms = [form + char for form in forms]
+    return [form + codicefiscale.calc_check_digit(form) for form in forms]
+
+
 _WORD = re.compile(r"[0-9A-Za-z]+")
 
 

@@ -159,9 +159,25 @@ async def check_claim(
 
     From a chat it may when the code is new and neither the phone nor the Telegram user
     belongs to anyone yet, or when the code's citizen is the one they belong to. The
-    office (proof OFFICE) may also give a phone to a citizen who has none."""
+    office (proof OFFICE) may also give a phone to a citizen who has none.
+
+    A new code that is another form of a citizen's code (the same person key, omocodia
+    folded: core.domain.identity.codice_fiscale_person_key) is that citizen's from a
+    chat: typing "RSSMRA85T10A73VY" for "RSSMRA85T10A739J" would otherwise make a second
+    Rossi. It may be a genuine omocode, a different person: the office, which sees the
+    documents, registers that one (proof OFFICE)."""
     cf = normalize_codice_fiscale(codice_fiscale)
     existing = await uow.citizens.by_codice_fiscale(municipality_id, cf)
+    namesake = None
+    if existing is None and proof is not PhoneProof.OFFICE:
+        namesake = next(
+            (
+                citizen
+                for citizen in await uow.citizens.by_person_key(municipality_id, cf)
+                if citizen.erased_at is None and citizen.codice_fiscale != cf
+            ),
+            None,
+        )
     phone_holder = await uow.citizens.by_phone(municipality_id, phone) if phone else None
     telegram_holder = (
         await uow.citizens.by_telegram_chat(municipality_id, telegram_user)
@@ -175,6 +191,7 @@ async def check_claim(
         phone=phone,
         telegram_user=telegram_user,
         proof=proof,
+        namesake=namesake,
     )
 
 
@@ -186,17 +203,29 @@ def decide_claim(
     phone: str | None,
     telegram_user: str | None,
     proof: PhoneProof | None,
+    namesake: m.Citizen | None = None,
 ) -> Claim:
     """check_claim's rules on what was looked up: the citizen with the codice fiscale and
     the citizens the phone and the Telegram user belong to (a bulk import looks them up
-    for thousands of rows at once)."""
+    for thousands of rows at once), and, for a code nobody has, a citizen with another
+    form of it (omocodia folded), whose code it is treated as: refused like a claim of
+    their bound code, and they are told."""
     if existing is not None and existing.erased_at is not None:
         existing = None
+    if namesake is not None and (existing is not None or namesake.erased_at is not None):
+        namesake = None
+    touched = existing or namesake
     holders = [(phone_holder, "phone_bound"), (telegram_holder, "telegram_bound")]
     for holder, reason in holders:
         if holder is not None and (existing is None or holder.id != existing.id):
-            # This phone or Telegram user is someone else's: one household each.
-            return Claim(existing, reason, victim=existing, logged_on=existing or holder)
+            # This phone or Telegram user is someone else's: one household each. (The
+            # holder typing another form of their own code is told nothing.)
+            victim = touched if touched is not None and touched.id != holder.id else None
+            return Claim(existing, reason, victim=victim, logged_on=victim or holder)
+    if existing is None and namesake is not None and proof is not PhoneProof.OFFICE:
+        # Another form of a citizen's code: theirs, unless the office sees a genuine
+        # omocode's documents and registers that person itself (proof OFFICE).
+        return Claim(None, "codice_fiscale_omocode", victim=namesake, logged_on=namesake)
     if existing is None:
         return Claim(None)
     if existing.phone is not None and existing.phone != phone:

@@ -9,6 +9,7 @@ one codice fiscale.
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from stdnum.it import codicefiscale
 
 from core.bootstrap import Core
 from core.dialogue.errors import IDENTITY_REFUSED
@@ -316,3 +317,49 @@ async def test_a_cashiers_telegram_chat_cannot_take_a_citizens_contact(core: Cor
         citizen = await uow.citizens.by_id(town.citizen_ids[0])
         assert citizen is not None and citizen.telegram_chat_id is None
         assert await uow.citizens.by_telegram_chat(town.municipality_id, "880030") is None
+
+
+def omocode(cf: str, position: int) -> str:
+    """`cf` with the digit at `position` written as its omocodia letter, check letter
+    computed again: valid, and the same person key."""
+    stem = cf[:position] + "LMNPQRSTUV"[int(cf[position])] + cf[position + 1 : 15]
+    return stem + codicefiscale.calc_check_digit(stem)
+
+
+async def test_telegram_cannot_apply_under_an_omocodic_form_of_a_bound_codice_fiscale(
+    core: Core,
+) -> None:
+    # The trial: a new chat shares its own contact, then types a holder's code with the
+    # place's last digit as its omocodia letter. It is the holder's code: refused, told.
+    town = await town_with_open_window(core)
+    before = await counts(core)
+    chat = await telegram_applicant(core, "880051", "+393471110051")
+    await chat.expect(omocode(town.citizen_cfs[0], 14), REFUSED)
+    assert await counts(core) == before
+    [(_row, reply)] = await notices_to(core, town.citizen_phones[0])
+    assert reply.texts[0].params["phone"] == "***051"
+    async with core.uow() as uow:
+        victim = await uow.citizens.by_id(town.citizen_ids[0])
+        assert victim is not None and victim.telegram_chat_id is None
+
+
+async def test_sms_cannot_apply_under_an_omocodic_form_of_a_bound_codice_fiscale(
+    core: Core,
+) -> None:
+    town = await town_with_open_window(core)
+    before = await counts(core)
+    thief = Chat(core, "+393471110052")
+    for text in ("DOMANDA", "1"):
+        await thief.send(text)
+    # As for the exact code: the questions go on until the code proves the number.
+    await thief.expect(omocode(town.citizen_cfs[1], 13), MEMBERS)
+    for text in ANSWERS:
+        await thief.send(text)
+    await thief.expect("1", CODE)
+    await thief.expect(str(param(thief.last, "code")), REFUSED)
+    assert await counts(core) == before
+    [(row, reply)] = await notices_to(core, town.citizen_phones[1])
+    assert reply.texts[0].params["phone"] == "***052"
+    assert_one_segment(reply, row.language)
+    attempts = await events(core, "takeover_refused")
+    assert attempts and {event.citizen_id for event in attempts} == {town.citizen_ids[1]}

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from stdnum.it import codicefiscale
 from typer.testing import CliRunner
 
 from buonispesa.cli import _register, app
@@ -21,13 +22,24 @@ from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.identity import PhoneProof
 from core.domain.messages import reply_from_json
 from core.domain.shops import ShopCategory
-from core.services import identity, municipalities, shops
+from core.services import applications, identity, municipalities, shops
 from core.services.applications import ApplicationInput, submit_application
 from core.storage import models as m
-from tests.dialogue.harness import town_with_open_window
+from tests.dialogue.harness import outbox_of, town_with_open_window
 from tests.factories import Town, make_cf, make_town, pay
 
 NEWCOMER = make_cf(800)
+TRIED = "Someone tried to apply for grocery vouchers with your codice fiscale from {phone}. "
+
+
+def omocode(cf: str, *positions: int) -> str:
+    """`cf` with the digits at `positions` written as their omocodia letters, check letter
+    computed again: a valid code of the same person key."""
+    chars = list(cf[:15])
+    for position in positions:
+        chars[position] = "LMNPQRSTUV"[int(chars[position])]
+    stem = "".join(chars)
+    return stem + codicefiscale.calc_check_digit(stem)
 
 
 def _application(cf: str, phone: str | None) -> ApplicationInput:
@@ -472,3 +484,98 @@ async def test_an_older_telegram_applicant_without_phone_adds_the_contacts(core:
             uow, town.municipality_id, NEWCOMER, phone="+393471230010", telegram_user="990010"
         )
         assert unproven.refusal == "codice_fiscale_unproven"
+
+
+async def test_a_chat_cannot_claim_another_form_of_a_citizens_codice_fiscale(core: Core) -> None:
+    # The trial's attack: a holder's code with the place's last digit as its omocodia
+    # letter (valid, a different string) from a new phone. It is the holder's code.
+    town = await town_with_open_window(core)
+    holder_cf = town.citizen_cfs[0]
+    disguised = omocode(holder_cf, 14)
+    assert codicefiscale.is_valid(disguised) and disguised != holder_cf
+    before = (await _count(core, m.Citizen), await _count(core, m.Application))
+    async with core.uow() as uow:
+        claim = await identity.check_claim(
+            uow, town.municipality_id, disguised, phone="+393471230050"
+        )
+        assert claim.refusal == "codice_fiscale_omocode" and claim.citizen is None
+        assert claim.victim is not None and claim.victim.id == town.citizen_ids[0]
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        await identity.record_refusal(
+            uow, municipality, claim, channel="sms", phone="+393471230050", now=core.now()
+        )
+        await uow.commit()
+    for proof, telegram in ((PhoneProof.SMS_CODE, None), (PhoneProof.TELEGRAM_CONTACT, "990050")):
+        with pytest.raises(identity.IdentityRefused) as refused:
+            await _submit_from_chat(core, town, disguised, "+393471230050", proof, telegram)
+        assert refused.value.reason == "codice_fiscale_omocode"
+    # The base code claimed against an omocodic citizen is refused the same way.
+    with pytest.raises(identity.IdentityRefused):
+        await _submit_from_chat(
+            core, town, omocode(disguised, 6, 7), "+393471230051", PhoneProof.SMS_CODE
+        )
+    assert (await _count(core, m.Citizen), await _count(core, m.Application)) == before
+    # The holder was told, like for their exact code, and the attempt logged on them.
+    notices = [
+        reply
+        for _row, reply in await outbox_of(core, "sms", town.citizen_phones[0])
+        if reply.texts and reply.texts[0].msgid.startswith(TRIED)
+    ]
+    assert [reply.texts[0].params["phone"] for reply in notices] == ["***050"]
+    async with core.uow() as uow:
+        logged = (
+            await uow.session.scalars(
+                select(m.IdentityEvent.citizen_id).where(
+                    m.IdentityEvent.kind == identity.TAKEOVER_REFUSED
+                )
+            )
+        ).all()
+        assert set(logged) == {town.citizen_ids[0]}
+        # The holder typing their own code in another form is refused, and not told.
+        own = await identity.check_claim(
+            uow, town.municipality_id, disguised, phone=town.citizen_phones[0]
+        )
+        assert (own.refusal, own.victim) == ("phone_bound", None)
+
+
+async def test_the_office_registers_a_genuine_omocode_who_then_applies_from_a_chat(
+    core: Core,
+) -> None:
+    # Omocodia is real: the Agenzia gave a different person the code with a letter for a
+    # digit. The office, which sees the documents, registers them on paper (one by one
+    # or in a bulk import); from then on their own phone applies under their own code.
+    town = await town_with_open_window(core)
+    genuine = omocode(town.citizen_cfs[0], 14)
+    other = omocode(town.citizen_cfs[1], 13)
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        application = await submit_application(
+            uow,
+            municipality,
+            _application(genuine, "+393471230060"),
+            source="paper",
+            now=core.now(),
+        )
+        assert application.citizen_id not in town.citizen_ids
+        imported = await applications.import_applications(
+            uow, municipality, [(_application(other, "+393471230061"), core.now())], core.now()
+        )
+        assert imported == 1
+        await uow.commit()
+    assert await _count(core, m.Citizen) == len(town.citizen_ids) + 2
+    async with core.uow() as uow:
+        for cf, phone in (
+            (genuine, "+393471230060"),
+            (town.citizen_cfs[0], town.citizen_phones[0]),
+        ):
+            claim = await identity.check_claim(uow, town.municipality_id, cf, phone=phone)
+            assert claim.refusal is None and claim.citizen is not None
+            assert claim.citizen.codice_fiscale == cf
+        # A third form of the same person key, from a chat: refused, the first one told.
+        third = await identity.check_claim(
+            uow, town.municipality_id, omocode(genuine, 13), phone="+393471230062"
+        )
+        assert third.refusal == "codice_fiscale_omocode"
+        assert third.victim is not None and third.victim.id == town.citizen_ids[0]

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.domain.channels import PHONE_CHANNELS, Channel
 from core.domain.charges import ChargeStatus
+from core.domain.identity import codice_fiscale_forms
 from core.domain.keys import PROCESS_KEYS, ServerKeys
 from core.domain.ledger import AccountKind, PostingKind
 from core.domain.shops import ShopStatus
@@ -209,6 +210,12 @@ class FakeCitizens(_Fake):
 
     async def by_codice_fiscale(self, municipality_id: int, cf: str) -> m.Citizen | None:
         return self._of(municipality_id, lambda x: x.codice_fiscale == cf)
+
+    async def by_person_key(self, municipality_id: int, cf: str) -> Sequence[m.Citizen]:
+        forms = set(codice_fiscale_forms(cf))
+        return self.store.rows(
+            m.Citizen, lambda x: x.municipality_id == municipality_id and x.codice_fiscale in forms
+        )
 
     async def by_phone(self, municipality_id: int, phone: str) -> m.Citizen | None:
         return self._of(municipality_id, lambda x: x.phone == phone)

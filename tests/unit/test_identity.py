@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import pytest
+from stdnum.it import codicefiscale
 
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import (
+    codice_fiscale_forms,
     codice_fiscale_in,
+    codice_fiscale_person_key,
     mask_phone,
     normalize_codice_fiscale,
     normalize_iban,
@@ -23,6 +26,42 @@ def test_codice_fiscale_normalised_and_checked() -> None:
     with pytest.raises(InvalidIdentifier) as error:
         normalize_codice_fiscale("RSSMRA85")
     assert error.value.code == "codice_fiscale.length"
+
+
+# Rossi of the demo town, and his code written with omocodia as the trial's attacker
+# wrote it (the place's last digit 9 as V, the check letter computed again), and with
+# every digit as its letter: all valid codes, all Rossi's person key.
+ROSSI = "RSSMRA85T10A739J"
+OMOCODES = ("RSSMRA85T10A73VY", "RSSMRAURTMLATPVE", "RSSMRA85T1LA739M")
+
+
+@pytest.mark.parametrize("omocode", OMOCODES)
+def test_an_omocode_folds_to_the_person_key_of_its_base_code(omocode: str) -> None:
+    assert normalize_codice_fiscale(omocode.lower()) == omocode  # stdnum: valid
+    assert codice_fiscale_person_key(omocode) == "RSSMRA85T10A739"
+    assert codice_fiscale_person_key(ROSSI) == "RSSMRA85T10A739"
+
+
+def test_the_person_key_keeps_the_letters_of_names_month_and_place() -> None:
+    # Surname, name, month (T), place (A, L...) are letters of the code, not omocodia:
+    # only the seven digit positions fold. LMNPQR... in the name stay what they are.
+    stem = "LMNPQR85T10L739"  # a surname and name made of omocodia letters, place L739
+    code = stem + codicefiscale.calc_check_digit(stem)
+    assert normalize_codice_fiscale(code) == code
+    assert codice_fiscale_person_key(code) == stem
+    folded = "LMNPQRURTMLLTPV"
+    assert codice_fiscale_person_key(folded + codicefiscale.calc_check_digit(folded)) == stem
+    # Two different people (another name, another month) keep different keys.
+    assert codice_fiscale_person_key("RSSMRA85A10A739W") != codice_fiscale_person_key(ROSSI)
+    assert codice_fiscale_person_key("RSSMRB85T10A739") != codice_fiscale_person_key(ROSSI)
+
+
+def test_the_forms_of_a_code_are_its_128_valid_omocodic_spellings() -> None:
+    forms = codice_fiscale_forms(OMOCODES[0])
+    assert len(set(forms)) == 128
+    assert {ROSSI, *OMOCODES} <= set(forms)
+    assert all(codicefiscale.is_valid(form) for form in forms)
+    assert {codice_fiscale_person_key(form) for form in forms} == {"RSSMRA85T10A739"}
 
 
 @pytest.mark.parametrize(
