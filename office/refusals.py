@@ -182,6 +182,14 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         committed=Money(int(str(p["committed_cents"]))),
         fund=Money(int(str(p["fund_cents"]))),
     ),
+    "fund.duplicate_correction": lambda p: t(
+        "Entry {number} already takes back {amount} of entry {corrected} with this "
+        "description. Nothing was taken back: if this is another correction, say why in "
+        "other words.",
+        number=str(p["entry_id"]),
+        amount=Money(int(str(p["amount_cents"]))),
+        corrected=str(p["corrects_id"]),
+    ),
     "fund.description_missing": lambda p: t(
         "Write where the money comes from (or why the correction)."
     ),

@@ -95,6 +95,7 @@ class Refusal(StrEnum):
     FUND_DATE_FUTURE = "fund.date_future"
     FUND_DATE_TOO_OLD = "fund.date_too_old"
     FUND_DUPLICATE = "fund.duplicate"
+    FUND_DUPLICATE_CORRECTION = "fund.duplicate_correction"
     FUND_ENTRY_IS_CORRECTION = "fund.entry_is_correction"
     FUND_DESCRIPTION_MISSING = "fund.description_missing"
     FUND_DESCRIPTION_TOO_LONG = "fund.description_too_long"
