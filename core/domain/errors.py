@@ -102,6 +102,7 @@ class Refusal(StrEnum):
     FUND_ENTRY_NOT_FOUND = "fund.entry_not_found"
     FUND_EXCEEDED = "fund.exceeded"
     FUND_NONE = "fund.none"
+    IDENTITY_PHONE_ALREADY = "identity.phone_already"
     IDENTITY_PHONE_IS_DELEGATE = "identity.phone_is_delegate"
     IDENTITY_PHONE_IS_SHOP = "identity.phone_is_shop"
     IDENTITY_PHONE_OF_ANOTHER = "identity.phone_of_another"
