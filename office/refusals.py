@@ -182,6 +182,19 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         committed=Money(int(str(p["committed_cents"]))),
         fund=Money(int(str(p["fund_cents"]))),
     ),
+    "identity.phone_already": lambda p: t(
+        "{phone} is already this citizen's number, recorded by the office: nothing was "
+        "changed and nobody was told again.",
+        phone=str(p["phone"]),
+    ),
+    "fund.duplicate_correction": lambda p: t(
+        "Entry {number} already takes back {amount} of entry {corrected} with this "
+        "description. Nothing was taken back: if this is another correction, say why in "
+        "other words.",
+        number=str(p["entry_id"]),
+        amount=Money(int(str(p["amount_cents"]))),
+        corrected=str(p["corrects_id"]),
+    ),
     "fund.description_missing": lambda p: t(
         "Write where the money comes from (or why the correction)."
     ),

@@ -137,6 +137,21 @@ async def _same_receipt(
     return None
 
 
+async def _same_correction(
+    uow: UnitOfWork, town: m.Municipality, entry_id: int, amount_cents: int, why: str
+) -> m.FundEntry | None:
+    """A correction of this entry already taking back this amount for this reason, or
+    None. Another correction of the same entry gives its own reason."""
+    for entry in await uow.fund.of_municipality(town.id):
+        if (
+            entry.corrects_id == entry_id
+            and entry.amount_cents == -amount_cents
+            and entry.description.casefold() == why.casefold()
+        ):
+            return entry
+    return None
+
+
 async def record(
     uow: UnitOfWork,
     town: m.Municipality,
@@ -196,7 +211,10 @@ async def correct(
 ) -> m.FundEntry:
     """Take back `amount_cents` (all the entry still holds when None) of a receipt recorded
     by mistake: a new negative entry naming it. Refused when the entry does not hold that
-    much, or when the fund would fall below what the determine already commit, and an
+    much (the corrections of an entry never take back more than it recorded), when a
+    correction of the entry already takes back the same amount with the same description
+    (the same correction sent twice; another one says why in other words), when the fund
+    would fall below what the determine already commit, and an
     amount above MAX_AMOUNT_CENTS (a typo of digits) unless it is all the entry still
     holds: an implausible receipt recorded before the limit can still be taken back."""
     why = _description(description)
@@ -216,6 +234,16 @@ async def correct(
         )
     corrected = await uow.fund.corrected(entry.id)
     amount = entry.amount_cents - corrected if amount_cents is None else amount_cents
+    same = await _same_correction(uow, town, entry.id, amount, why)
+    if same is not None:
+        # The same form sent twice (a double click, a command run again): the town's row is
+        # held until the commit, so the second of two at once finds the first here.
+        raise Conflict(
+            Refusal.FUND_DUPLICATE_CORRECTION,
+            entry_id=same.id,
+            corrects_id=entry.id,
+            amount_cents=amount,
+        )
     if amount != entry.amount_cents - corrected:
         _check_plausible_amount(amount)
     found = await position(uow, town)

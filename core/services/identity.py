@@ -445,10 +445,16 @@ async def money_at_stake(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> 
     )
 
 
-async def office_citizen(uow: UnitOfWork, municipality_id: int, codice_fiscale: str) -> m.Citizen:
-    """The citizen the office names by codice fiscale; an erased one is nobody."""
+async def office_citizen(
+    uow: UnitOfWork, municipality_id: int, codice_fiscale: str, *, lock: bool = False
+) -> m.Citizen:
+    """The citizen the office names by codice fiscale; an erased one is nobody. With
+    `lock`, held until the commit and read again (CitizenRepository.lock): what another
+    operator changed a moment earlier is what the caller sees, not what it overwrites."""
     cf = normalize_codice_fiscale(codice_fiscale)
     citizen = await uow.citizens.by_codice_fiscale(municipality_id, cf)
+    if citizen is not None and lock:
+        citizen = await uow.citizens.lock(citizen.id)
     if citizen is None or citizen.erased_at is not None:
         raise NotFound(Refusal.CITIZEN_NOT_FOUND)
     return citizen
@@ -510,12 +516,24 @@ async def rebind_phone(
     (PHONE_CHANGE_NEEDS_APPROVAL), whoever calls it; and while a change waits, no other
     number is bound. The Telegram user linked through the old phone is unlinked (the
     person shares the new contact to link a chat again). The old and the new number are
-    told."""
-    citizen = await office_citizen(uow, municipality.id, codice_fiscale)
+    told.
+
+    The citizen's row is held until the commit: of two operators at once the second sees
+    the first's number, and its change applies on top of it (the notice to the old number
+    goes to the first's), or is refused when it is the same number, already recorded by
+    the office (IDENTITY_PHONE_ALREADY: nothing to do, nobody told twice). A number
+    another citizen took a moment earlier is refused as when it was taken before."""
+    citizen = await office_citizen(uow, municipality.id, codice_fiscale, lock=True)
     check_approval(approved, citizen)
     phone = normalize_phone(phone)
     await check_new_phone(uow, citizen, phone)
     previous = citizen.phone
+    if (
+        previous == phone
+        and citizen.phone_proven_by == PhoneProof.OFFICE.value
+        and not approves(approved, citizen)
+    ):
+        raise Conflict(Refusal.IDENTITY_PHONE_ALREADY, phone=mask_phone(phone))
     if previous != phone and not approves(approved, citizen):
         waiting = await uow.phone_changes.waiting_for(citizen, "phone")
         if waiting is not None:
@@ -532,7 +550,13 @@ async def rebind_phone(
         citizen.telegram_chat_id = None
         unlinked = True
         await _log(uow, citizen, "telegram_unbound", now, actor=actor, channel=Channel.TELEGRAM)
-    citizen.phone = phone
+    if not await uow.citizens.set_phone(citizen, phone):
+        # The savepoint rolled back expired the citizen: nothing of it is read again.
+        holder = await uow.citizens.by_phone(municipality.id, phone)
+        raise Conflict(
+            Refusal.IDENTITY_PHONE_OF_ANOTHER,
+            codice_fiscale=holder.codice_fiscale if holder is not None else "",
+        )
     citizen.phone_proven_by, citizen.phone_proven_at = PhoneProof.OFFICE.value, now
     await _log(
         uow,

@@ -119,7 +119,9 @@ async def request(
     with it, else as a change waiting for a second operator. A number the office may not
     give (another citizen's, a shop's) is refused now, not at the approval."""
     require_role(operator, *ASKERS)
-    citizen = await identity.office_citizen(uow, town.id, codice_fiscale)
+    # Held until the commit: two operators asking at once for one citizen go one after the
+    # other, and the second decides on what the first did (identity.rebind_phone).
+    citizen = await identity.office_citizen(uow, town.id, codice_fiscale, lock=True)
     phone = normalize_phone(phone)
     await identity.check_new_phone(uow, citizen, phone)
     await _check_not_asked(uow, citizen, phone, PHONE)

@@ -289,6 +289,48 @@ async def test_a_correction_is_not_corrected_its_receipt_is(core: Core) -> None:
     assert await entries(core) == before
 
 
+async def test_the_same_correction_twice_is_refused_and_never_takes_more_than_the_entry(
+    core: Core,
+) -> None:
+    await closed_town(core, 1_000_00)
+    receipt = (await entries(core))[0][0]
+    first = await correct(core, receipt, 100_00)
+    with pytest.raises(Conflict) as refused:
+        await correct(core, receipt, 100_00)  # "Registrato due volte" again
+    assert refused.value.code == Refusal.FUND_DUPLICATE_CORRECTION
+    assert refused.value.params == {
+        "entry_id": first.id,
+        "corrects_id": receipt,
+        "amount_cents": 100_00,
+    }
+    assert [row[0] for row in await entries(core)] == [receipt, first.id]
+    # Another correction of the entry says why in its own words; none goes past the entry.
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        await fund.correct(uow, town, receipt, 100_00, "Altro errore", DAY, core.now(), actor="t")
+        await uow.commit()
+    with pytest.raises(Conflict) as refused:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, "FON")
+            await fund.correct(uow, town, receipt, 900_00, "Troppo", DAY, core.now(), actor="t")
+    assert refused.value.code == Refusal.FUND_BAD_CORRECTION
+    assert refused.value.params["left_cents"] == 800_00
+
+
+async def test_the_same_correction_sent_twice_at_once_takes_the_money_back_once(
+    core: Core, rival: Core
+) -> None:
+    await closed_town(core, 1_000_00)
+    receipt = (await entries(core))[0][0]
+    outcomes = await asyncio.gather(
+        correct(core, receipt, 100_00), correct(rival, receipt, 100_00), return_exceptions=True
+    )
+    refused = [o for o in outcomes if isinstance(o, DomainError)]
+    assert len(refused) == 1, outcomes
+    assert refused[0].code == Refusal.FUND_DUPLICATE_CORRECTION
+    assert [row[1] for row in await entries(core)] == [1_000_00, -100_00]
+
+
 async def test_a_tranche_that_pays_nobody_is_refused(core: Core) -> None:
     await closed_town(core, 10_000_00)
     await approve(core, 450_00)  # both households in full

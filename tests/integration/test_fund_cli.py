@@ -160,6 +160,22 @@ def test_a_correction_is_corrected_through_its_receipt() -> None:
     assert entries_shown() == shown
 
 
+def test_the_same_correction_run_twice_is_refused() -> None:
+    assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
+    assert invoke("admin", "fund", "record", "BEL", "--amount", "400", "--description", "S")[0] == 0
+    again = ("admin", "fund", "correct", "BEL", "1", "--amount", "100", "--description", "errore")
+    code, output = invoke(*again)
+    assert code == 0 and "(entry 2)" in output
+    shown = entries_shown()
+    code, output = invoke(*again)
+    assert code == 2 and "(fund.duplicate_correction)" in output
+    assert (
+        "Entry 2 already takes back €100.00 of entry 1 with this description. Nothing was "
+        "taken back: if this is another correction, say why in other words."
+    ) in flat(output)
+    assert entries_shown() == shown
+
+
 def test_a_budget_the_rules_cannot_spend_is_typed_twice(tmp_path: Path) -> None:
     closed_window(tmp_path)  # 300 € + 150 €, one excluded
     assert (

@@ -419,6 +419,12 @@ def test_admin_citizen_phone_command(
     )
     assert taken.exit_code == 2 and "identity.phone_of_another" in taken.output
     assert "Traceback" not in taken.output
+    # The same number again: nothing to do, nobody told twice.
+    again = runner.invoke(
+        app, ["admin", "citizen", "phone", town.code, town.citizen_cfs[0], "3471230005"]
+    )
+    assert again.exit_code == 2 and "(identity.phone_already)" in again.output
+    assert "is already this citizen's number" in " ".join(again.output.split())
     bad = runner.invoke(app, ["admin", "citizen", "phone", town.code, "NOTACF", "3471230005"])
     assert bad.exit_code == 2 and "not a valid codice fiscale" in bad.output
 

@@ -534,3 +534,157 @@ def test_the_command_line_keeps_four_eyes_on_money_approved_but_not_credited(
     assert refused.exit_code == 2 and "phone_change.needs_approval" in refused.output
     asked = runner.invoke(app, [*ask, "--by", "tst.clerk"])
     assert asked.exit_code == 0 and "waiting for another operator" in asked.output
+
+
+Pause = Callable[[], Awaitable[None]]
+
+
+async def _ask_for(
+    core: Core,
+    town: Town,
+    who: m.Operator,
+    phone: str,
+    *,
+    citizen: int = 0,
+    pause: Pause | None = None,
+) -> phone_changes.Asked:
+    """_ask for citizen number `citizen`; `pause` is awaited before the commit."""
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        asked = await phone_changes.request(
+            uow, who, municipality, town.citizen_cfs[citizen], phone, core.now()
+        )
+        if pause is not None:
+            await pause()
+        await uow.commit()
+        return asked
+
+
+async def _at_once(
+    core: Core,
+    database_url: str,
+    first: Callable[[Core, Pause | None], Awaitable[T]],
+    second: Callable[[Core], Awaitable[T]],
+) -> list[T | BaseException]:
+    """`first` and `second` by two processes (two engines on one database) at once. On
+    PostgreSQL the first has done its work and not committed yet when the second starts,
+    and commits half a second later: they overlap every time. SQLite has one writer
+    (BEGIN IMMEDIATE): one after the other."""
+    rival = Core(engine=make_engine(database_url), clock=core.clock)
+    try:
+        if database_url.startswith("sqlite"):
+            return list(
+                await asyncio.gather(first(core, None), second(rival), return_exceptions=True)
+            )
+        started = asyncio.Event()
+
+        async def pause() -> None:
+            started.set()
+            await asyncio.sleep(0.5)  # the second is under way meanwhile
+
+        async def after() -> T:
+            await started.wait()
+            return await second(rival)
+
+        return list(await asyncio.gather(first(core, pause), after(), return_exceptions=True))
+    finally:
+        await rival.close()
+
+
+async def _rebound(core: Core, town: Town) -> list[tuple[str | None, str | None]]:
+    """The identity log's office rebindings of the first citizen: (before, after)."""
+    async with core.uow() as uow:
+        rows = await uow.session.scalars(
+            select(m.IdentityEvent)
+            .where(
+                m.IdentityEvent.citizen_id == town.citizen_ids[0],
+                m.IdentityEvent.kind == "phone_rebound",
+            )
+            .order_by(m.IdentityEvent.id)
+        )
+        return [(row.previous_phone, row.phone) for row in rows]
+
+
+OTHER_PHONE = "+393471230088"
+
+
+async def test_two_clerks_changing_one_phone_at_once_go_one_after_the_other(
+    core: Core, database_url: str
+) -> None:
+    town = await make_town(core, citizens=1)
+    team = await _operators(core, town)
+    await pay(core, town, 150_00)  # nothing at stake: the change applies at once
+    old_phone = town.citizen_phones[0]
+    outcomes = await _at_once(
+        core,
+        database_url,
+        lambda c, pause: _ask_for(c, town, team["clerk"], NEW_PHONE, pause=pause),
+        lambda c: _ask_for(c, town, team["manager"], OTHER_PHONE),
+    )
+    assert all(isinstance(o, phone_changes.Asked) for o in outcomes), outcomes
+    # The second applied on top of the first: its "before" is the first's new number, and
+    # the notice that the vouchers moved went to that number, not to the old one again.
+    assert await _phone_of(core, town) == OTHER_PHONE
+    rebound = await _rebound(core, town)
+    assert [(before, after) for before, after in rebound] == [
+        (rebound[0][0], rebound[0][1]),
+        (rebound[0][1], rebound[1][1]),
+    ]
+    assert rebound[0][0] is not None and rebound[0][0][-3:] == old_phone[-3:]
+    moved = "Your grocery vouchers now use the number {phone}"
+    assert sum(moved in msgid for msgid in await _told(core, old_phone)) == 1
+    assert sum(moved in msgid for msgid in await _told(core, NEW_PHONE)) == 1
+    assert await _actions(core) == [
+        ("citizen.phone", "tst.clerk"),
+        ("citizen.phone", "tst.manager"),
+    ]
+
+
+async def test_the_same_new_phone_by_two_clerks_at_once_is_recorded_and_told_once(
+    core: Core, database_url: str
+) -> None:
+    town = await make_town(core, citizens=1)
+    team = await _operators(core, town)
+    await pay(core, town, 150_00)
+    old_phone = town.citizen_phones[0]
+    outcomes = await _at_once(
+        core,
+        database_url,
+        lambda c, pause: _ask_for(c, town, team["clerk"], NEW_PHONE, pause=pause),
+        lambda c: _ask_for(c, town, team["manager"], NEW_PHONE),
+    )
+    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(refused) == 1, outcomes
+    assert isinstance(refused[0], Conflict)
+    assert refused[0].code == Refusal.IDENTITY_PHONE_ALREADY
+    assert str(refused[0].params["phone"]).endswith("077")
+    assert await _phone_of(core, town) == NEW_PHONE
+    assert len(await _rebound(core, town)) == 1
+    assert len(await _told(core, NEW_PHONE)) == 1
+    assert len([m for m in await _told(core, old_phone) if "now use the number" in m]) == 1
+    assert await _actions(core) == [("citizen.phone", "tst.clerk")]
+
+
+async def test_one_new_phone_for_two_households_at_once_is_refused_to_the_second(
+    core: Core, database_url: str
+) -> None:
+    town = await make_town(core, citizens=2)
+    team = await _operators(core, town)
+    await pay(core, town, 150_00, citizen=0)
+    await pay(core, town, 150_00, citizen=1)
+    outcomes = await _at_once(
+        core,
+        database_url,
+        lambda c, pause: _ask_for(c, town, team["clerk"], NEW_PHONE, citizen=0, pause=pause),
+        lambda c: _ask_for(c, town, team["manager"], NEW_PHONE, citizen=1),
+    )
+    assert isinstance(outcomes[0], phone_changes.Asked), outcomes
+    refused = outcomes[1]
+    assert isinstance(refused, Conflict), outcomes
+    assert refused.code == Refusal.IDENTITY_PHONE_OF_ANOTHER
+    assert refused.params == {"codice_fiscale": town.citizen_cfs[0]}
+    async with core.uow() as uow:
+        second = await uow.citizens.by_id(town.citizen_ids[1])
+        assert second is not None and second.phone == town.citizen_phones[1]
+    assert len(await _told(core, NEW_PHONE)) == 1
+    assert await _actions(core) == [("citizen.phone", "tst.clerk")]

@@ -490,3 +490,22 @@ async def test_an_approved_card_not_printed_in_7_days_expires_and_a_new_one_is_a
             towns.bel.municipality_id, applicant.codice_fiscale
         )
         assert citizen is not None and citizen.card_pin_hash is None
+
+
+async def test_the_same_new_phone_sent_twice_is_recorded_and_told_once(
+    towns: Towns, core: Core
+) -> None:
+    without_phone = replace(person(1, 1), phone=None)
+    [protocol] = await paper(towns.bel, without_phone)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    url = f"/office/applications/{protocol}"
+    assert (await clerk.post(f"{url}/phone", {"phone": "333 444 5557"}, follow=False)).status == 303
+    page = await clerk.post(f"{url}/phone", {"phone": "+39 333 444 5557"}, follow=False)
+    assert page.status == 409
+    assert (
+        "is already this citizen's number, recorded by the office: nothing was changed and "
+        "nobody was told again."
+    ) in unescape(page.text)
+    assert len(await told(core, "+393334445557")) == 1
+    assert len(await activity(core, "citizen.phone")) == 1

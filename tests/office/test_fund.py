@@ -261,3 +261,25 @@ async def test_a_receipt_or_a_budget_of_a_digit_typo_is_refused_and_nothing_reco
     manager = await english(server, "bel.manager")
     page = await manager.get("/office/round")
     assert not ACT.findall(page.text)  # nothing prepared
+
+
+async def test_a_correction_sent_twice_takes_the_money_back_once(
+    unfunded: tuple[OfficeServer, Office],
+) -> None:
+    server, _ = unfunded
+    clerk = await english(server, "bel.clerk")
+    form = {"amount": "1.000", "description": "Stato", "received_on": "2026-03-20"}
+    assert (await clerk.post("/office/fund", form)).status == 200
+    fix = {"amount": "100,00", "description": "errore", "received_on": "2026-03-21"}
+    assert (await clerk.post("/office/fund/1/correct", fix, follow=False)).status == 303
+    page = await clerk.post("/office/fund/1/correct", fix, follow=False)
+    assert page.status == 409
+    assert (
+        "Entry 2 already takes back €100.00 of entry 1 with this description. Nothing was "
+        "taken back: if this is another correction, say why in other words."
+    ) in flat(page.text)
+    text = flat((await clerk.get("/office/fund")).text)
+    assert "Left for new determine €900.00" in text and "(entry 3)" not in text
+    # Said in other words, it is another correction.
+    page = await clerk.post("/office/fund/1/correct", {**fix, "description": "errore, bis"})
+    assert page.status == 200 and "Left for new determine €800.00" in flat(page.text)

@@ -223,6 +223,17 @@ class FakeCitizens(_Fake):
     async def by_card_code(self, municipality_id: int, card_code: str) -> m.Citizen | None:
         return self._of(municipality_id, lambda x: x.card_code == card_code)
 
+    async def lock(self, citizen_id: int) -> m.Citizen | None:
+        """One transaction at a time here: nothing to wait for."""
+        return self.store.get(m.Citizen, citizen_id)
+
+    async def set_phone(self, citizen: m.Citizen, phone: str) -> bool:
+        taken = self._of(citizen.municipality_id, lambda x: x.phone == phone and x is not citizen)
+        if taken is not None:
+            return False
+        citizen.phone = phone
+        return True
+
     async def with_cards(self, municipality_id: int, blocked_only: bool) -> Sequence[m.Citizen]:
         found = self.store.rows(
             m.Citizen,

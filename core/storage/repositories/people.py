@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from core.domain.channels import Channel
 from core.domain.identity import codice_fiscale_forms
@@ -53,6 +54,31 @@ class CitizenRepository(_Repository):
             .order_by(m.Citizen.id)
             .limit(1)
         )
+
+    async def lock(self, citizen_id: int) -> m.Citizen | None:
+        """The citizen, held until commit and read again (what another transaction committed
+        while this one waited is what the caller sees): two operators changing one citizen's
+        phone at once do it one after the other. FOR UPDATE on PostgreSQL; SQLite has one
+        writer already (BEGIN IMMEDIATE)."""
+        return await self.session.scalar(
+            select(m.Citizen)
+            .where(m.Citizen.id == citizen_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
+    async def set_phone(self, citizen: m.Citizen, phone: str) -> bool:
+        """Give the citizen `phone`; False (nothing written) when another citizen of the
+        municipality took the number a moment earlier (uq_citizens_phone): a check made
+        before could not see it."""
+        await self.session.flush()
+        try:
+            async with self.session.begin_nested():
+                citizen.phone = phone
+                await self.session.flush()
+        except IntegrityError:
+            return False
+        return True
 
     async def by_card_code(self, municipality_id: int, card_code: str) -> m.Citizen | None:
         return await self.session.scalar(
