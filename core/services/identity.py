@@ -26,7 +26,7 @@ from core.domain.identity import (
     require_sms_phone,
 )
 from core.domain.messages import Reply, t
-from core.services import ledger
+from core.services import code_destinations, ledger
 from core.services.outbox import enqueue
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -480,8 +480,9 @@ async def rebind_phone(
     another operator `approved` (core.services.phone_changes): otherwise this refuses
     (PHONE_CHANGE_NEEDS_APPROVAL), whoever calls it; and while a change waits, no other
     number is bound. The Telegram user linked through the old phone is unlinked (the
-    person shares the new contact to link a chat again). The old and the new number are
-    told."""
+    person shares the new contact to link a chat again). Payments waiting for a code
+    sent to the old phone or the unlinked chat are cancelled
+    (code_destinations.void_codes_gone_elsewhere). The old and the new number are told."""
     citizen = await office_citizen(uow, municipality.id, codice_fiscale)
     check_approval(approved, citizen)
     phone = normalize_phone(phone)
@@ -547,6 +548,9 @@ async def rebind_phone(
                 ),
                 now=now,
             )
+        # A code sent to the old phone (or the unlinked chat), lost or stolen perhaps,
+        # confirms nothing more: the shop starts the payment again, its code to the new one.
+        await code_destinations.void_codes_gone_elsewhere(uow, citizen, now)
     return Rebinding(citizen.id, previous, phone, unlinked)
 
 
