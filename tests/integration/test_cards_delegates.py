@@ -14,8 +14,10 @@ from core.domain.errors import Conflict, NotAllowed, NotFound
 from core.domain.messages import reply_from_json
 from core.i18n import render_text
 from core.services import cards, charges, delegates, ledger, security
+from core.services.outbox import reply_of
 from core.storage import models as m
 from tests.conftest import FakeClock
+from tests.dialogue.harness import assert_one_segment
 from tests.factories import (
     Town,
     approved_request,
@@ -559,6 +561,25 @@ async def test_removing_the_delegate_cancels_the_payments_whose_code_it_received
     result = await confirm(core, town.shop_id, own.charge_id, own_code)
     assert result.outcome is charges.ConfirmOutcome.CONFIRMED
     await assert_ledger_ok(core, town.municipality_id)
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_the_notices_of_a_removal_with_codes_pending_fit_one_sms(
+    core: Core, language: str
+) -> None:
+    town = await make_town(core, citizens=1)
+    await add(core, town, 0, DELEGATE)
+    requested = await request(core, town.shop_id, town.citizen_cfs[0], 123_45)
+    await _remove(core, town)
+    rows = [
+        row
+        for row in await all_outbox(core)
+        if row.created_at == core.now() and not row.payload.get("sensitive")
+    ]
+    assert {row.address for row in rows} >= {DELEGATE, town.citizen_phones[0], town.shop_phone}
+    for row in rows:
+        assert_one_segment(reply_of(core.keys, row), language)
+    assert any(row.charge_id == requested.charge_id for row in rows)
 
 
 async def test_removing_a_delegate_without_codes_pending_says_only_that(core: Core) -> None:
