@@ -20,7 +20,7 @@ from core.domain.channels import Channel
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import mask_phone, normalize_codice_fiscale, normalize_phone
 from core.domain.messages import Reply, t
-from core.services import identity
+from core.services import code_destinations, identity
 from core.services.outbox import enqueue, notify_citizen
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -138,13 +138,19 @@ async def add_delegate(
 async def remove_delegate(
     uow: UnitOfWork, municipality: m.Municipality, codice_fiscale: str, now: datetime
 ) -> str:
-    """Remove the citizen's delegate; returns the phone that was the delegate."""
+    """Remove the citizen's delegate; returns the phone that was the delegate.
+
+    The payments waiting for a code sent to that phone are cancelled in the same
+    transaction, and their codes not sent yet never leave
+    (code_destinations.void_codes_gone_elsewhere): the shop and the citizen are told, and
+    the former delegate that the codes it received no longer work."""
     citizen = await _citizen(uow, municipality, codice_fiscale)
     delegate = await uow.delegates.of_citizen(citizen.id)
     if delegate is None:
         raise NotFound(Refusal.DELEGATE_NONE)
     phone = delegate.phone
     await uow.delegates.remove(delegate)
+    voided = await code_destinations.void_codes_gone_elsewhere(uow, citizen, now)
     notify_citizen(
         uow,
         citizen,
@@ -156,15 +162,19 @@ async def remove_delegate(
         ),
         now,
     )
+    holder = cards.mask_codice_fiscale_gsm(citizen.codice_fiscale)
     _tell_phone(
         uow,
         citizen,
         phone,
         Reply.of(
             t(
-                "You are no longer the delegate of {holder} for the vouchers.",
-                holder=cards.mask_codice_fiscale_gsm(citizen.codice_fiscale),
+                "You are no longer the delegate of {holder} for the vouchers: the payment "
+                "codes you received no longer work.",
+                holder=holder,
             )
+            if voided
+            else t("You are no longer the delegate of {holder} for the vouchers.", holder=holder)
         ),
         now,
     )

@@ -26,7 +26,7 @@ from core.domain.identity import (
     require_sms_phone,
 )
 from core.domain.messages import Reply, t
-from core.services import ledger
+from core.services import code_destinations, ledger
 from core.services.outbox import enqueue
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -515,8 +515,9 @@ async def rebind_phone(
     another operator `approved` (core.services.phone_changes): otherwise this refuses
     (PHONE_CHANGE_NEEDS_APPROVAL), whoever calls it; and while a change waits, no other
     number is bound. The Telegram user linked through the old phone is unlinked (the
-    person shares the new contact to link a chat again). The old and the new number are
-    told.
+    person shares the new contact to link a chat again). Payments waiting for a code
+    sent to the old phone or the unlinked chat are cancelled
+    (code_destinations.void_codes_gone_elsewhere). The old and the new number are told.
 
     The citizen's row is held until the commit: of two operators at once the second sees
     the first's number, and its change applies on top of it (the notice to the old number
@@ -600,6 +601,9 @@ async def rebind_phone(
                 ),
                 now=now,
             )
+        # A code sent to the old phone (or the unlinked chat), lost or stolen perhaps,
+        # confirms nothing more: the shop starts the payment again, its code to the new one.
+        await code_destinations.void_codes_gone_elsewhere(uow, citizen, now)
     return Rebinding(citizen.id, previous, phone, unlinked)
 
 

@@ -370,3 +370,45 @@ def wrong(pin: str) -> str:
 
 def cards_grouped(code: str) -> str:
     return " ".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_the_code_a_removed_delegate_received_confirms_nothing(
+    core: Core, language: str
+) -> None:
+    """The user trial's case: the cashier types the code the delegate received after the
+    office removed the delegate; the payment is void and the till was told not to wait."""
+    cf = await long_town(core)
+    async with core.uow() as uow:
+        town = (await uow.municipalities.all())[0]
+        citizen = await uow.citizens.by_codice_fiscale(town.id, cf)
+        assert citizen is not None
+        citizen.language = language
+        yes = await approved_request(uow, town, cf, "delegate", DELEGATE)
+        await delegates.add_delegate(uow, town, cf, DELEGATE, core.now(), approved=yes)
+        await uow.commit()
+    till = await open_till(Chat(core, SHOP_PHONE))
+    await till.send(f"LINGUA {language}")
+    await till.send(f"PAGA {cf} 10")
+    code = None
+    for _row, reply in await outbox_of(core, "sms", DELEGATE):
+        code = reply.texts[0].params.get("code", code)
+    assert isinstance(code, str)
+    async with core.uow() as uow:
+        town = (await uow.municipalities.all())[0]
+        await delegates.remove_delegate(uow, town, cf, core.now())
+        await uow.commit()
+    told = [reply for _row, reply in await outbox_of(core, "sms", SHOP_PHONE)]
+    assert (
+        "The office cancelled the payment of {amount}: it cannot be completed, do not wait for "
+        "the code." in msgids(told)
+    )
+    for phone in (SHOP_PHONE, CITIZEN_PHONE, DELEGATE):
+        for row, reply in await outbox_of(core, "sms", phone):
+            if not reply.sensitive:
+                assert_one_segment(reply, row.language)
+    await till.send(code)
+    assert CONFIRMED not in msgids(till.last), msgids(till.last)
+    async with core.uow() as uow:
+        statuses = set(await uow.session.scalars(select(m.Charge.status)))
+    assert "confirmed" not in statuses

@@ -14,8 +14,10 @@ from core.domain.errors import Conflict, NotAllowed, NotFound
 from core.domain.messages import reply_from_json
 from core.i18n import render_text
 from core.services import cards, charges, delegates, ledger, security
+from core.services.outbox import reply_of
 from core.storage import models as m
 from tests.conftest import FakeClock
+from tests.dialogue.harness import assert_one_segment
 from tests.factories import (
     Town,
     approved_request,
@@ -490,6 +492,118 @@ async def test_removing_the_delegate_sends_codes_to_the_citizen_again(core: Core
         await uow.commit()
     requested = await request(core, town.shop_id, town.citizen_cfs[0], 100)
     assert await last_code_for(core, town.citizen_phones[0], requested.charge_id)
+
+
+async def _remove(core: Core, town: Town, index: int = 0) -> None:
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        await delegates.remove_delegate(uow, municipality, town.citizen_cfs[index], core.now())
+        await uow.commit()
+
+
+async def _charge_row(core: Core, charge_id: int) -> m.Charge:
+    async with core.uow() as uow:
+        charge = await uow.charges.by_id(charge_id)
+    assert charge is not None
+    return charge
+
+
+async def _code_rows(core: Core, charge_id: int) -> list[m.OutboxMessage]:
+    async with core.uow() as uow:
+        rows = await uow.outbox.for_charge(charge_id)
+    return [row for row in rows if row.payload.get("sensitive")]
+
+
+OFFICE_CANCELLED = (
+    "The office cancelled the payment of {amount} at {shop}. The code is no longer valid."
+)
+SHOP_TOLD = (
+    "The office cancelled the payment of {amount}: it cannot be completed, do not wait for "
+    "the code."
+)
+
+
+async def test_removing_the_delegate_cancels_the_payments_whose_code_it_received(
+    core: Core,
+) -> None:
+    town = await make_town(core, citizens=1)
+    # Asked before the delegate: its code went to the citizen's own phone, still theirs.
+    own = await request(core, town.shop_id, town.citizen_cfs[0], 2_00)
+    own_code = await last_code_for(core, town.citizen_phones[0], own.charge_id)
+    await add(core, town, 0, DELEGATE)
+    other = await another_shop(core, town, 1)
+    delegated = await request(core, other, town.citizen_cfs[0], 10_00)
+    code = await last_code_for(core, DELEGATE, delegated.charge_id)
+
+    await _remove(core, town)
+
+    charge = await _charge_row(core, delegated.charge_id)
+    assert (charge.status, charge.closed_reason) == ("cancelled", "code_elsewhere")
+    # The code's SMS, not sent yet, never leaves, and no longer holds the code.
+    [row] = await _code_rows(core, delegated.charge_id)
+    assert (row.address, row.status) == (DELEGATE, "failed")
+    assert "sealed" not in row.payload
+    result = await confirm(core, other, delegated.charge_id, code)
+    assert result.outcome is charges.ConfirmOutcome.NOT_PENDING
+    # The shop stops waiting, the citizen hears the payment is void, the former delegate
+    # that its codes no longer work.
+    async with core.uow() as uow:
+        told = {
+            (row.address, reply_from_json(row.payload).texts[0].msgid)
+            for row in await uow.outbox.for_charge(delegated.charge_id)
+            if not row.payload.get("sensitive")
+        }
+    assert (town.citizen_phones[0], OFFICE_CANCELLED) in told
+    assert any(msgid == SHOP_TOLD and address != DELEGATE for address, msgid in told)
+    assert (await notices_to(core, DELEGATE))[-1].endswith("codes you received no longer work.")
+    # The payment whose code went to the citizen's own phone is untouched.
+    result = await confirm(core, town.shop_id, own.charge_id, own_code)
+    assert result.outcome is charges.ConfirmOutcome.CONFIRMED
+    await assert_ledger_ok(core, town.municipality_id)
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_the_notices_of_a_removal_with_codes_pending_fit_one_sms(
+    core: Core, language: str
+) -> None:
+    town = await make_town(core, citizens=1)
+    await add(core, town, 0, DELEGATE)
+    requested = await request(core, town.shop_id, town.citizen_cfs[0], 123_45)
+    await _remove(core, town)
+    rows = [
+        row
+        for row in await all_outbox(core)
+        if row.created_at == core.now() and not row.payload.get("sensitive")
+    ]
+    assert {row.address for row in rows} >= {DELEGATE, town.citizen_phones[0], town.shop_phone}
+    for row in rows:
+        assert_one_segment(reply_of(core.keys, row), language)
+    assert any(row.charge_id == requested.charge_id for row in rows)
+
+
+async def test_removing_a_delegate_without_codes_pending_says_only_that(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    await add(core, town, 0, DELEGATE)
+    paid = await request(core, town.shop_id, town.citizen_cfs[0], 1_00)
+    code = await last_code_for(core, DELEGATE, paid.charge_id)
+    assert (await confirm(core, town.shop_id, paid.charge_id, code)).outcome.value == "confirmed"
+    await _remove(core, town)
+    assert (await _charge_row(core, paid.charge_id)).status == "confirmed"
+    assert (await notices_to(core, DELEGATE))[-1] == (
+        "You are no longer the delegate of {holder} for the vouchers."
+    )
+
+
+async def test_a_card_payment_stays_when_the_delegate_goes(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    await without_phone(core, town)
+    card = await issue(core, town)
+    await add(core, town, 0, DELEGATE)
+    pending = await request(core, town.shop_id, card.card_code, 3_00)
+    await _remove(core, town)
+    result = await confirm(core, town.shop_id, pending.charge_id, slip_code(card, pending))
+    assert result.outcome is charges.ConfirmOutcome.CONFIRMED
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from core.domain.errors import Conflict, NotAllowed, Refusal
 from core.domain.messages import reply_from_json
 from core.services import (
     allocation,
+    charges,
     identity,
     municipalities,
     operators,
@@ -35,7 +36,7 @@ from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.conftest import FakeClock
 from tests.dialogue.harness import assert_one_segment
-from tests.factories import Town, make_town, pay, request
+from tests.factories import Town, confirm, last_code_for, make_town, pay, request
 
 NEW_PHONE = "+393471230077"
 T = TypeVar("T")
@@ -201,6 +202,60 @@ async def test_a_charge_waiting_for_its_code_is_money_at_stake(
     clock.advance(minutes=11)  # the code expired: nothing can be spent with the phone now
     asked = await _ask(core, town, team["clerk"])
     assert asked.applied is not None and await _phone_of(core, town) == NEW_PHONE
+
+
+async def test_a_new_phone_voids_the_code_sent_to_the_old_one(core: Core) -> None:
+    """A lost or stolen phone: the code it received confirms nothing once the office gives
+    the citizen a new number, and its SMS not sent yet never leaves."""
+    town = await make_town(core, citizens=1)
+    team = await _operators(core, town)
+    old_phone = town.citizen_phones[0]
+    requested = await request(core, town.shop_id, town.citizen_cfs[0], 5_00)
+    code = await last_code_for(core, old_phone, requested.charge_id)
+    asked = await _ask(core, town, team["clerk"])
+    assert asked.waiting is not None
+    await _approve(core, team["manager"], asked.waiting.id)
+
+    async with core.uow() as uow:
+        charge = await uow.charges.by_id(requested.charge_id)
+        assert charge is not None
+        assert (charge.status, charge.closed_reason) == ("cancelled", "code_elsewhere")
+        rows = await uow.outbox.for_charge(requested.charge_id)
+    [code_row] = [row for row in rows if row.payload.get("sensitive")]
+    assert (code_row.address, code_row.status) == (old_phone, "failed")
+    assert "sealed" not in code_row.payload
+    told = {(row.address, reply_from_json(row.payload).texts[0].msgid) for row in rows}
+    # The shop stops waiting; the new number (not the old) hears the payment is void.
+    assert (
+        town.shop_phone,
+        "The office cancelled the payment of {amount}: it cannot be completed, do not wait "
+        "for the code.",
+    ) in told
+    assert (
+        NEW_PHONE,
+        "The office cancelled the payment of {amount} at {shop}. The code is no longer valid.",
+    ) in told
+    assert [row.id for row in rows if row.address == old_phone] == [code_row.id]
+
+    result = await confirm(core, town.shop_id, requested.charge_id, code)
+    assert result.outcome is charges.ConfirmOutcome.NOT_PENDING
+    # The shop starts the payment again: its code goes to the new number.
+    again = await request(core, town.shop_id, town.citizen_cfs[0], 5_00)
+    fresh = await last_code_for(core, NEW_PHONE, again.charge_id)
+    result = await confirm(core, town.shop_id, again.charge_id, fresh)
+    assert result.outcome is charges.ConfirmOutcome.CONFIRMED
+
+
+async def test_a_new_phone_keeps_a_payment_already_made(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    team = await _operators(core, town)
+    charge_id = await pay(core, town, 5_00)
+    asked = await _ask(core, town, team["clerk"])
+    assert asked.waiting is not None
+    await _approve(core, team["manager"], asked.waiting.id)
+    async with core.uow() as uow:
+        charge = await uow.charges.by_id(charge_id)
+    assert charge is not None and charge.status == "confirmed"
 
 
 async def test_who_may_withdraw(core: Core) -> None:

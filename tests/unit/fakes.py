@@ -1107,6 +1107,16 @@ class FakeOutbox(_Fake):
             m.OutboxMessage, lambda x: x.channel == channel and x.address == address
         )
 
+    async def for_charge(self, charge_id: int) -> Sequence[m.OutboxMessage]:
+        return self.store.rows(m.OutboxMessage, lambda x: x.charge_id == charge_id)
+
+    async def close_unsent(self, message_id: int, payload: dict[str, Any], why: str) -> bool:
+        for row in self.store.rows(m.OutboxMessage, lambda x: x.id == message_id):
+            if row.status == "pending":
+                row.status, row.last_error, row.payload = "failed", why, payload
+                return True
+        return False
+
     def to(self, address: str) -> list[m.OutboxMessage]:
         """For tests: the messages queued to an address, oldest first."""
         return self.store.rows(m.OutboxMessage, lambda x: x.address == address)

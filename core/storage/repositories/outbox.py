@@ -221,6 +221,31 @@ class OutboxRepository(_Repository):
             .values(status=OutboxStatus.SENT, sent_at=now)
         )
 
+    async def for_charge(self, charge_id: int) -> Sequence[m.OutboxMessage]:
+        """The messages queued about a payment (its code, receipts, notices), oldest first."""
+        return (
+            await self.session.scalars(
+                select(m.OutboxMessage)
+                .where(m.OutboxMessage.charge_id == charge_id)
+                .order_by(m.OutboxMessage.id)
+            )
+        ).all()
+
+    async def close_unsent(self, message_id: int, payload: dict[str, Any], why: str) -> bool:
+        """Close a row never to be sent (failed, `why`, with `payload` in place of its own:
+        a code's row scrubbed), only while it is still waiting: a row a worker claimed
+        meanwhile is left to it. True when closed here."""
+        result = await self.session.execute(
+            update(m.OutboxMessage)
+            .where(
+                m.OutboxMessage.id == message_id,
+                m.OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .values(status=OutboxStatus.FAILED, last_error=why, payload=payload)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
     async def for_address(self, channel: str, address: str) -> Sequence[m.OutboxMessage]:
         return (
             await self.session.scalars(

@@ -1,0 +1,108 @@
+"""Payment codes left behind: when a chat stops being the citizen's (the office removes
+their delegate, or gives them a new phone, unlinking the Telegram chat of the old one),
+the payments waiting for a code sent there are cancelled in the same transaction, their
+unsent code messages closed, the shop and the citizen told. A lost or stolen phone, or a
+delegate whose power was taken away, confirms nothing more and receives no late code
+(docs/payments-and-codes.md). The card's slip sends nothing and is not concerned (a new
+card cancels its own payments: core.services.cards.issue_card).
+
+Below core.services.charges and core.services.identity in the imports, so that
+identity.rebind_phone and delegates.remove_delegate can call it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.domain.channels import Channel
+from core.domain.charges import ChargeStatus
+from core.domain.messages import Money, Reply, t
+from core.services.outbox import carries_code, notify_payer, notify_shop, scrubbed
+from core.services.unit_of_work import UnitOfWork
+from core.storage import models as m
+
+# closed_reason of a payment cancelled because its code went to a chat no longer the
+# citizen's.
+CODE_ELSEWHERE = "code_elsewhere"
+
+
+def destinations_of(citizen: m.Citizen, delegate: m.Delegate | None) -> set[tuple[str, str]]:
+    """Where a payment code of the citizen may be now: their own phone and linked Telegram
+    chat, and their delegate's phone (outbox.payer_of sends it to one of them)."""
+    theirs: set[tuple[str, str]] = set()
+    if citizen.erased_at is None:
+        if citizen.phone:
+            theirs.add((Channel.SMS, citizen.phone))
+        if citizen.telegram_chat_id:
+            theirs.add((Channel.TELEGRAM, citizen.telegram_chat_id))
+    if delegate is not None:
+        theirs.add((Channel.SMS, delegate.phone))
+    return theirs
+
+
+async def void_codes_gone_elsewhere(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> int:
+    """Cancel the citizen's payments waiting for a code that went to a chat no longer
+    theirs (destinations_of, read now: call this after the change, in its transaction).
+
+    Where a code went is its outbox row. Each such payment is cancelled by compare-and-set
+    (one confirmed before stays confirmed), its code's rows not sent yet are closed unsent
+    and scrubbed, and, while it was still valid, the shop's members hear that it will not
+    come and the citizen, where they are reached now, that the code is void: the words of a
+    payment the office stopped (charges.cancelled_by_office). Returns how many."""
+    theirs = destinations_of(citizen, await uow.delegates.of_citizen(citizen.id))
+    cancelled = 0
+    for charge in await uow.charges.pending_for_citizen(citizen.id):
+        if not charge.code_hash:
+            continue  # a card's slip: no code was sent
+        codes = [row for row in await uow.outbox.for_charge(charge.id) if carries_code(row)]
+        if all((row.channel, row.address) in theirs for row in codes):
+            continue
+        if not await uow.charges.mark(
+            charge.id,
+            ChargeStatus.PENDING,
+            status=ChargeStatus.CANCELLED,
+            closed_reason=CODE_ELSEWHERE,
+        ):
+            continue
+        cancelled += 1
+        for row in codes:
+            await uow.outbox.close_unsent(
+                row.id, scrubbed(row.payload), "not sent: payment cancelled"
+            )
+        if charge.expires_at > now:
+            await _tell(uow, charge, citizen, now)
+    return cancelled
+
+
+async def _tell(uow: UnitOfWork, charge: m.Charge, citizen: m.Citizen, now: datetime) -> None:
+    shop = await uow.shops.by_id(charge.shop_id)
+    if shop is None:
+        return
+    amount = Money(charge.amount_cents)
+    await notify_payer(
+        uow,
+        citizen,
+        Reply.of(
+            t(
+                "The office cancelled the payment of {amount} at {shop}. The code is no longer "
+                "valid.",
+                shop=shop.name,
+                amount=amount,
+            )
+        ),
+        now,
+        charge_id=charge.id,
+    )
+    await notify_shop(
+        uow,
+        shop.id,
+        Reply.of(
+            t(
+                "The office cancelled the payment of {amount}: it cannot be completed, do not "
+                "wait for the code.",
+                amount=amount,
+            )
+        ),
+        now,
+        charge_id=charge.id,
+    )
