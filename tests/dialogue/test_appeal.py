@@ -15,7 +15,7 @@ from core.services.applications import ApplicationInput, submit_application
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, confirmation_code, msgids, param
-from tests.factories import approved_request, make_cf, make_town
+from tests.factories import Town, approved_request, make_cf, make_town
 
 CODE_SENT = (
     'Code {code} confirms your appeal "{quote}": reply to this message with the code. Do not '
@@ -247,13 +247,9 @@ async def test_status_says_how_to_appeal_while_one_may_and_then_that_it_is_revie
     assert len(await appeals_in(core)) == 1
 
 
-async def test_applying_in_a_new_window_keeps_the_appeal_on_the_last_decision(
-    core: Core, clock: FakeClock
-) -> None:
-    """User trial: once the excluded or credited household applied in the next window,
-    RICORSO answered that the new application was not decided yet, and STATO said nothing
-    of the appeal still allowed on the last decision until its day."""
-    town = await make_town(core, citizens=1)
+async def applied_again(core: Core, town: Town, clock: FakeClock) -> m.Application:
+    """The town's first citizen, decided and credited, applies in a new window; returns the
+    decided application."""
     async with core.uow() as uow:
         [decided] = await uow.applications.of_citizen(town.citizen_ids[0])
         municipality = await municipalities.require(uow, town.code)
@@ -266,10 +262,21 @@ async def test_applying_in_a_new_window_keeps_the_appeal_on_the_last_decision(
             now=clock(),
         )
         await uow.commit()
+    return decided
+
+
+async def test_applying_in_a_new_window_keeps_the_appeal_on_the_last_decision(
+    core: Core, clock: FakeClock
+) -> None:
+    """User trial: once the excluded or credited household applied in the next window,
+    RICORSO answered that the new application was not decided yet, and STATO said nothing
+    of the appeal still allowed on the last decision until its day."""
+    town = await make_town(core, citizens=1)
+    decided = await applied_again(core, town, clock)
     chat = Chat(core, town.citizen_phones[0])
     replies = await chat.expect("STATO", STILL_APPEALABLE)
     assert param(replies, "protocol") == decided.protocol
-    replies = await chat.expect("RICORSO siamo in tre", CODE_SENT)
+    await chat.expect("RICORSO siamo in tre", CODE_SENT)
     replies = await chat.expect(await confirmation_code(chat), RECEIVED)
     assert param(replies, "protocol") == decided.protocol
     [appeal] = await appeals_in(core)
@@ -284,17 +291,7 @@ async def test_after_the_last_decisions_day_the_new_application_is_what_is_said(
     core: Core, clock: FakeClock
 ) -> None:
     town = await make_town(core, citizens=1)
-    async with core.uow() as uow:
-        municipality = await municipalities.require(uow, town.code)
-        await municipalities.open_window(uow, municipality, clock())
-        await submit_application(
-            uow,
-            municipality,
-            ApplicationInput(town.citizen_cfs[0], town.citizen_phones[0], 2, False, False, 0, 0, 0),
-            source="paper",
-            now=clock(),
-        )
-        await uow.commit()
+    await applied_again(core, town, clock)
     clock.advance(days=26)  # 31 days after the credit: the last decision's time is over
     chat = Chat(core, town.citizen_phones[0])
     said = msgids(await chat.send("STATO"))
