@@ -312,6 +312,12 @@ COLUMN_MEANINGS = {
     "rent_monthly_eur": t("rent a month, in euro"),
     "submitted_at": t("date and time of the application, Rome time"),
 }
+# Where an appeal stands (core.services.appeals.AppealStatus).
+APPEAL_STATUS_NAMES = {
+    "open": t("waiting for a decision"),
+    "upheld": t("upheld"),
+    "rejected": t("rejected"),
+}
 # Where a shop's registration stands (core.domain.shops.ShopStatus).
 SHOP_STATUS_NAMES = {
     "pending": t("to review"),

@@ -16,7 +16,7 @@ from buonispesa.cli.admin import Force, WindowOption, admin, money, out, run_wit
 from buonispesa.cli.common import ByOption, cli_actor, fail, say
 from buonispesa.cli.logged import logged
 from buonispesa.cli.outfile import OutFile
-from core.domain.messages import Moment, Money, t, tn
+from core.domain.messages import Moment, Money, Text, t, tn
 from core.i18n import LANGUAGES
 
 # The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
@@ -360,11 +360,17 @@ def appeals_list(
 ) -> None:
     """The appeals waiting for a decision (with --all: every appeal)."""
     from core.services import appeals, municipalities
+    from office.words import APPEAL_STATUS_NAMES, CHANNEL_NAMES
 
     async def work(core: Core) -> list[appeals.QueuedAppeal]:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             return await appeals.appeals_of(uow, town, None if every else appeals.AppealStatus.OPEN)
+
+    def named(names: dict[str, Text], code: str) -> str:
+        """A stored code in the office's words (one without a name yet as it is)."""
+        name = names.get(code)
+        return say(name) if name is not None else code
 
     found = run_with_core(work)
     table = Table(
@@ -380,8 +386,8 @@ def appeals_list(
             str(item.appeal.id),
             item.protocol,
             say(t("{when}", when=Moment(item.appeal.created_at))),
-            item.appeal.channel,
-            item.appeal.status,
+            named(CHANNEL_NAMES, item.appeal.channel),
+            named(APPEAL_STATUS_NAMES, item.appeal.status),
             item.appeal.reason,
         )
     out.print(table)

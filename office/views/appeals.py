@@ -13,13 +13,7 @@ from office.pages import notify, render, words_for
 from office.security import operator_of
 from office.views.forms import fields, see_other
 from office.views.round import act_rows
-from office.words import CHANNEL_NAMES
-
-STATUS_NAMES = {
-    appeals.AppealStatus.OPEN.value: t("waiting for a decision"),
-    appeals.AppealStatus.UPHELD.value: t("upheld"),
-    appeals.AppealStatus.REJECTED.value: t("rejected"),
-}
+from office.words import APPEAL_STATUS_NAMES, CHANNEL_NAMES
 
 
 async def appeals_page(request: web.Request) -> web.Response:
@@ -36,7 +30,7 @@ async def appeals_page(request: web.Request) -> web.Response:
             "received": item.appeal.created_at,
             "channel": words.name(CHANNEL_NAMES, item.appeal.channel),
             "status": item.appeal.status,
-            "status_name": words.text(STATUS_NAMES[item.appeal.status]),
+            "status_name": words.text(APPEAL_STATUS_NAMES[item.appeal.status]),
             # The citizen's own words may say anything about their life: not for viewers.
             "reason": item.appeal.reason if personal else None,
             "decided_at": item.appeal.decided_at,
@@ -81,7 +75,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
         t(
             "Appeal {number}: {decision}. The citizen has been told.",
             number=str(appeal.id),
-            decision=words.text(STATUS_NAMES[appeal.status]),
+            decision=words.text(APPEAL_STATUS_NAMES[appeal.status]),
         ),
     )
     raise see_other(request, "appeals")

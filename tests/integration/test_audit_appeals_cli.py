@@ -72,6 +72,8 @@ def test_check_recover_and_undo_from_the_command_line(town: str, tmp_path: Path)
 def test_appeals_are_listed_and_decided_from_the_command_line(town: str) -> None:
     code, output = invoke("admin", "appeals", "list", "TST")
     assert code == 0 and "TST-2026-000002" in output and "siamo in due" in output, output
+    # The state and the channel in the office's words, not their stored codes ("open", "sms").
+    assert "waiting for a decision" in output and "SMS" in output, output
     code, output = invoke(
         "admin", "appeals", "decide", "TST", "1", "--outcome", "upheld", "--reason", "Giusto."
     )
