@@ -128,7 +128,8 @@ def balance_reply(
             balance=Money(balance_cents),
         )
     )
-    options = () if sms else (Option("card", t("My card")),)
+    # The card is the holder's own: a delegate pays without it (show_card says so).
+    options = () if sms or holder is not None else (Option("card", t("My card")),)
     if not lines:
         # Nothing credited, nothing spent: STATO says why (excluded, waiting). A delegate's
         # phone is not answered STATO for the person, so it is not pointed there.
