@@ -55,7 +55,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from core.bootstrap import Core
-from core.services.outbox import PAYMENT_LANE, not_worth_sending, open_payload
+from core.services.outbox import (
+    PAYMENT_LANE,
+    code_not_delivered,
+    not_worth_sending,
+    open_payload,
+)
 from outbox import delivery
 from outbox.channels import OutgoingMessage, Sender, SendResult, SendStatus, loggable_error
 from outbox.ratelimit import Priority
@@ -329,6 +334,7 @@ class OutboxWorker:
             )
             claimed = []
             given_up: list[tuple[int, int, str]] = []
+            unreadable: list[int] = []
             lease_end = now + timedelta(seconds=self.config.lease_seconds)
             # Codes of payments closed since they were queued (one query for the batch).
             moved_on = await not_worth_sending(uow, rows, now)
@@ -343,6 +349,16 @@ class OutboxWorker:
                 if row.id in moved_on:
                     delivery.close_unsent(row, moved_on[row.id])
                     continue
+                try:
+                    payload = open_payload(uow.keys, row.payload)
+                except ValueError:
+                    # Sealed with another server secret, or altered: it can never be read.
+                    # Closed here, or it would fail every round of its lane, and every
+                    # message behind it would wait; a cashier waiting for its code is told.
+                    unreadable.append(row.id)
+                    await code_not_delivered(uow, row, now)
+                    delivery.close_unsent(row, "sealed with another secret, or altered")
+                    continue
                 row.status = delivery.SENDING
                 row.attempts += 1
                 row.next_attempt_at = lease_end
@@ -352,11 +368,18 @@ class OutboxWorker:
                     channel=row.channel,
                     address=row.address,
                     language=row.language,
-                    payload=open_payload(uow.keys, row.payload),
+                    payload=payload,
                     priority=Priority.URGENT if row.lane == PAYMENT_LANE else Priority.NORMAL,
                 )
                 claimed.append((message, row.attempts))
             await uow.commit()
+        for message_id in unreadable:
+            log.error(
+                "outbox %s: message %s cannot be opened (sealed with another server secret, "
+                "or altered): closed, never sent",
+                self.channel,
+                message_id,
+            )
         for message_id, attempts, error in given_up:
             log.error(
                 "outbox %s: message %s not delivered, given up after %d attempts "

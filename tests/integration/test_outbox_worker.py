@@ -270,6 +270,27 @@ async def test_a_waiting_code_is_sealed_and_opened_only_to_send_it(core: Core) -
     assert "sealed" not in (await code_row(core, citizen)).payload
 
 
+async def test_a_code_no_secret_can_open_is_closed_and_the_lane_goes_on(core: Core) -> None:
+    """Trial finding: one sealed row that could not be opened (written by a process with
+    another secret) failed every round of its lane, and nothing behind it left."""
+    _, citizen, shop = await code_request(core)
+    code_id = (await code_row(core, citizen)).id
+    async with core.uow() as uow:
+        row = await uow.session.get(m.OutboxMessage, code_id)
+        assert row is not None
+        row.payload = {**row.payload, "sealed": ServerKeys(new_secret()).seal({"texts": []})}
+        await uow.commit()
+    [after] = await add_messages(core, 1)
+    sender = ScriptedSender()
+    await worker(core, sender).run_once()
+    assert [message.id for message in sender.sent] == [after]
+    row = await code_row(core, citizen)
+    assert row.status == "failed" and "another secret" in (row.last_error or "")
+    assert "sealed" not in row.payload
+    # The cashier is not left waiting for a code that will never arrive.
+    assert len(notices(await outbox_to(core, shop))) == 1
+
+
 def notices(messages: Sequence[m.OutboxMessage]) -> list[m.OutboxMessage]:
     return [x for x in messages if x.payload["texts"][0]["msgid"] == UNDELIVERED_MSGID]
 
