@@ -58,7 +58,14 @@ async def payment_asked(core: Core, town: Town, amount: int = 4) -> tuple[Chat, 
 
 
 def other_than(code: str) -> str:
-    return f"{(int(code) + 1) % 1_000_000:06d}"
+    """Six digits that are not `code` and do not start with 0: an amount as written (one
+    with a leading zero is refused as an amount, core.domain.money.parse_euro)."""
+    number = int(code)
+    while True:
+        number = (number + 1) % 1_000_000
+        digits = f"{number:06d}"
+        if digits[0] != "0" and digits != code:
+            return digits
 
 
 async def savings_in_summary(citizen: Chat, answer: str) -> Money:
