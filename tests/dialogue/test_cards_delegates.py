@@ -306,24 +306,38 @@ async def test_the_till_says_when_the_card_runs_out_of_codes(core: Core, languag
         assert_one_segment(reply, language)
 
 
-@pytest.mark.parametrize("language", ["it", "en"])
-async def test_the_delegate_gets_the_code_and_asks_the_balance(core: Core, language: str) -> None:
+async def delegated_town(core: Core, language: str | None = None) -> str:
+    """long_town with DELEGATE as its citizen's delegate (the citizen speaking `language`,
+    when given); returns the citizen's codice fiscale."""
     cf = await long_town(core)
     async with core.uow() as uow:
         town = (await uow.municipalities.all())[0]
-        citizen = await uow.citizens.by_codice_fiscale(town.id, cf)
-        assert citizen is not None
-        citizen.language = language
+        if language is not None:
+            citizen = await uow.citizens.by_codice_fiscale(town.id, cf)
+            assert citizen is not None
+            citizen.language = language
         yes = await approved_request(uow, town, cf, "delegate", DELEGATE)
         await delegates.add_delegate(uow, town, cf, DELEGATE, core.now(), approved=yes)
         await uow.commit()
-    till = await open_till(Chat(core, SHOP_PHONE))
-    await till.send(f"LINGUA {language}")
-    await till.send(f"PAGA {cf} 123,45")
+    return cf
+
+
+async def code_sent_to_delegate(core: Core) -> str:
+    """The last payment code sent to DELEGATE's phone."""
     code = None
     for _row, reply in await outbox_of(core, "sms", DELEGATE):
         code = reply.texts[0].params.get("code", code)
     assert isinstance(code, str)
+    return code
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_the_delegate_gets_the_code_and_asks_the_balance(core: Core, language: str) -> None:
+    cf = await delegated_town(core, language)
+    till = await open_till(Chat(core, SHOP_PHONE))
+    await till.send(f"LINGUA {language}")
+    await till.send(f"PAGA {cf} 123,45")
+    code = await code_sent_to_delegate(core)
     await till.expect(code, CONFIRMED)
     helper = Chat(core, DELEGATE)
     await helper.expect("SALDO", "Balance of {holder}: {balance}.")
@@ -346,12 +360,7 @@ async def test_the_delegate_gets_the_code_and_asks_the_balance(core: Core, langu
 async def test_a_delegate_on_telegram_shares_the_contact_and_sees_the_balance(
     core: Core,
 ) -> None:
-    cf = await long_town(core)
-    async with core.uow() as uow:
-        town = (await uow.municipalities.all())[0]
-        yes = await approved_request(uow, town, cf, "delegate", DELEGATE)
-        await delegates.add_delegate(uow, town, cf, DELEGATE, core.now(), approved=yes)
-        await uow.commit()
+    await delegated_town(core)
     chat = Chat(core, "7001", channel=Channel.TELEGRAM)
     await chat.send("/saldo")
     replies = await chat.expect(None, "Balance of {holder}: {balance}.", contact=(DELEGATE, True))
@@ -381,22 +390,11 @@ async def test_the_code_a_removed_delegate_received_confirms_nothing(
 ) -> None:
     """The user trial's case: the cashier types the code the delegate received after the
     office removed the delegate; the payment is void and the till was told not to wait."""
-    cf = await long_town(core)
-    async with core.uow() as uow:
-        town = (await uow.municipalities.all())[0]
-        citizen = await uow.citizens.by_codice_fiscale(town.id, cf)
-        assert citizen is not None
-        citizen.language = language
-        yes = await approved_request(uow, town, cf, "delegate", DELEGATE)
-        await delegates.add_delegate(uow, town, cf, DELEGATE, core.now(), approved=yes)
-        await uow.commit()
+    cf = await delegated_town(core, language)
     till = await open_till(Chat(core, SHOP_PHONE))
     await till.send(f"LINGUA {language}")
     await till.send(f"PAGA {cf} 10")
-    code = None
-    for _row, reply in await outbox_of(core, "sms", DELEGATE):
-        code = reply.texts[0].params.get("code", code)
-    assert isinstance(code, str)
+    code = await code_sent_to_delegate(core)
     async with core.uow() as uow:
         town = (await uow.municipalities.all())[0]
         await delegates.remove_delegate(uow, town, cf, core.now())
