@@ -7,7 +7,7 @@ stops the second."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import date
 from typing import Any
 
@@ -99,6 +99,17 @@ async def count(core: Core, model: type[m.Base], *where: Any) -> int:
         )
 
 
+async def one_wins(
+    *race: Awaitable[m.OfficeAct],
+) -> tuple[m.OfficeAct, BaseException]:
+    """Run the calls at once: exactly one gives its act, the other is refused (returned)."""
+    outcomes = await asyncio.gather(*race, return_exceptions=True)
+    done = [x for x in outcomes if isinstance(x, m.OfficeAct)]
+    refused = [x for x in outcomes if isinstance(x, BaseException)]
+    assert len(done) == 1 and len(refused) == 1, outcomes
+    return done[0], refused[0]
+
+
 async def test_one_reimbursement_act_approved_twice_at_once_pays_once(
     core: Core, rival: Core, clock: FakeClock
 ) -> None:
@@ -109,17 +120,12 @@ async def test_one_reimbursement_act_approved_twice_at_once_pays_once(
     # The shop is owed more by the approval: the act's own 20 € could be paid twice.
     await pay(office, office.shop_ids[0], person(2), LATER)
 
-    outcomes = await asyncio.gather(
-        approve(core, boss, act.id, clock),
-        approve(rival, chief, act.id, clock),
-        return_exceptions=True,
+    approved, refused = await one_wins(
+        approve(core, boss, act.id, clock), approve(rival, chief, act.id, clock)
     )
 
-    approved = [x for x in outcomes if isinstance(x, m.OfficeAct)]
-    refused = [x for x in outcomes if isinstance(x, BaseException)]
-    assert len(approved) == 1 and len(refused) == 1, outcomes
-    assert isinstance(refused[0], acts.ActNotOpen), refused
-    assert refused[0].params["status"] == "approved"
+    assert isinstance(refused, acts.ActNotOpen), refused
+    assert refused.params["status"] == "approved"
     assert await count(core, m.Settlement) == 1
     async with core.uow() as uow:
         paid = list(
@@ -144,8 +150,8 @@ async def test_one_reimbursement_act_approved_twice_at_once_pays_once(
     assert len(told) == 1
     assert logged == 1
     assert stored is not None and stored.status == "approved"
-    assert stored.decided_by_id == approved[0].decided_by_id
-    assert stored.outcome == approved[0].outcome
+    assert stored.decided_by_id == approved.decided_by_id
+    assert stored.outcome == approved.outcome
     await assert_ledger_ok(core, office.municipality_id)
 
 
@@ -156,19 +162,14 @@ async def test_an_approval_and_a_withdrawal_at_once_leave_one_decision(
     clerk, boss, _ = await staff(office)
     act = await prepare(core, clerk, acts.ActKind.REIMBURSEMENT, reimbursement(), clock)
 
-    outcomes = await asyncio.gather(
-        approve(core, boss, act.id, clock),
-        withdraw(rival, clerk, act.id, clock),
-        return_exceptions=True,
+    decided, refused = await one_wins(
+        approve(core, boss, act.id, clock), withdraw(rival, clerk, act.id, clock)
     )
 
-    decided = [x for x in outcomes if isinstance(x, m.OfficeAct)]
-    refused = [x for x in outcomes if isinstance(x, BaseException)]
-    assert len(decided) == 1 and len(refused) == 1, outcomes
-    assert isinstance(refused[0], acts.ActNotOpen), refused
+    assert isinstance(refused, acts.ActNotOpen), refused
     async with core.uow() as uow:
         stored = await uow.session.get(m.OfficeAct, act.id)
-    assert stored is not None and stored.status == decided[0].status
+    assert stored is not None and stored.status == decided.status
     settlements = await count(core, m.Settlement)
     assert settlements == (1 if stored.status == "approved" else 0)
     await assert_ledger_ok(core, office.municipality_id)
@@ -180,16 +181,12 @@ async def test_a_reimbursement_prepared_twice_at_once_is_one_draft(
     office, _ = await town_with_shops_owed(core, clock)
     clerk, boss, _ = await staff(office)
 
-    outcomes = await asyncio.gather(
+    _, refused = await one_wins(
         prepare(core, clerk, acts.ActKind.REIMBURSEMENT, reimbursement(), clock),
         prepare(rival, boss, acts.ActKind.REIMBURSEMENT, reimbursement(), clock),
-        return_exceptions=True,
     )
 
-    drafts = [x for x in outcomes if isinstance(x, m.OfficeAct)]
-    refused = [x for x in outcomes if isinstance(x, BaseException)]
-    assert len(drafts) == 1 and len(refused) == 1, outcomes
-    assert isinstance(refused[0], acts.ActAlreadyPrepared), refused
+    assert isinstance(refused, acts.ActAlreadyPrepared), refused
     assert await count(core, m.OfficeAct, m.OfficeAct.status == "prepared") == 1
     assert (
         await count(core, m.ActivityEntry, m.ActivityEntry.action == "reimbursement.prepare") == 1
@@ -203,17 +200,13 @@ async def test_a_revocation_prepared_twice_at_once_is_one_draft_per_application(
     clerk, boss, _ = await staff(office)
     revoke = acts.ActKind.REVOCATION
 
-    outcomes = await asyncio.gather(
+    draft, refused = await one_wins(
         prepare(core, clerk, revoke, {"protocol": protocols[0], "reason": "falso"}, clock),
         prepare(rival, boss, revoke, {"protocol": protocols[0], "reason": "falso"}, clock),
-        return_exceptions=True,
     )
 
-    drafts = [x for x in outcomes if isinstance(x, m.OfficeAct)]
-    refused = [x for x in outcomes if isinstance(x, BaseException)]
-    assert len(drafts) == 1 and len(refused) == 1, outcomes
-    assert isinstance(refused[0], acts.ActAlreadyPrepared), refused
-    assert drafts[0].params["protocol"] == protocols[0]
+    assert isinstance(refused, acts.ActAlreadyPrepared), refused
+    assert draft.params["protocol"] == protocols[0]
     # Another application's revocation is a draft of its own.
     other = await prepare(core, clerk, revoke, {"protocol": protocols[1], "reason": "falso"}, clock)
     assert other.params["protocol"] == protocols[1]
