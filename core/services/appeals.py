@@ -92,21 +92,28 @@ async def check_appealable(
     if not mine:
         raise NotFound(Refusal.APPEAL_NO_APPLICATION)
     latest = mine[-1]
-    if len(mine) > 1 and await decision_moment(uow, latest) is None:
+    decided = await decision_moment(uow, latest)
+    if decided is None and len(mine) > 1:
+        earlier = mine[-2]
         try:
-            return await _appealable(uow, town, mine[-2], now)
+            return await _appealable(uow, town, earlier, await decision_moment(uow, earlier), now)
         except Conflict as refused:
             if refused.code == Refusal.APPEAL_ALREADY_OPEN:
                 raise  # "your appeal is being reviewed" says more than "not decided yet"
             # Nothing left to appeal there: the answer is about the application waiting.
             raise Conflict(Refusal.APPEAL_NO_DECISION, protocol=latest.protocol) from None
-    return await _appealable(uow, town, latest, now)
+    return await _appealable(uow, town, latest, decided, now)
 
 
 async def _appealable(
-    uow: UnitOfWork, town: m.Municipality, application: m.Application, now: datetime
+    uow: UnitOfWork,
+    town: m.Municipality,
+    application: m.Application,
+    decided: datetime | None,
+    now: datetime,
 ) -> Appealable:
-    decided = await decision_moment(uow, application)
+    """`application`, decided at `decided` (decision_moment, read by the caller), if it may
+    be appealed now; else the refusal that says why."""
     if decided is None:
         raise Conflict(Refusal.APPEAL_NO_DECISION, protocol=application.protocol)
     days = policy_of(town).appeal_days
