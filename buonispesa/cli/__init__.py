@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import typer
@@ -51,6 +52,22 @@ def _register() -> None:
         serve,
         shop_checks,
     )
+
+    _summaries_on_one_line(app)
+
+
+def _summaries_on_one_line(group: typer.Typer) -> None:
+    """A group's list of commands shows each command's first paragraph. Typer keeps the
+    paragraph's line breaks there (in its "rich" mode only), so a docstring wrapped at 100
+    columns came out as broken lines ("Approves nothing; the" / "file (codici ..."): the
+    summary is given as one line, as Typer already does on the command's own page."""
+    for command in group.registered_commands:
+        if command.short_help is None and command.callback is not None:
+            first = (command.help or inspect.getdoc(command.callback) or "").split("\n\n")[0]
+            command.short_help = " ".join(first.split())
+    for subgroup in group.registered_groups:
+        if subgroup.typer_instance is not None:
+            _summaries_on_one_line(subgroup.typer_instance)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ test process has imported them already.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -60,3 +61,22 @@ def test_help_still_lists_every_command() -> None:
     assert result.returncode == 0, result.stderr
     for command in ("serve", "chat", "admin", "migrate", "demo"):
         assert command in result.stdout
+
+
+def test_a_group_lists_each_command_with_its_summary_as_running_text() -> None:
+    """`admin --help` lists `allocate` with its docstring's first paragraph, rewrapped to
+    the panel's width: a docstring's own line break ("…; the" / "file (codici …") once
+    cut a sentence in the middle of the panel."""
+    result = subprocess.run(
+        [sys.executable, "-c", "from buonispesa.cli import main; main()", "admin", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200", "TERM": "dumb", "NO_COLOR": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [line.strip("│ ").strip() for line in result.stdout.splitlines()]
+    allocate = next(line for line in lines if line.startswith("allocate "))
+    assert allocate.endswith(
+        "Approves nothing; the file (codici fiscali) is in the office's activity log."
+    ), allocate
