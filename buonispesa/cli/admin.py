@@ -17,10 +17,12 @@ from buonispesa.cli.common import (
     ByOption,
     OfficeConsole,
     cli_actor,
+    code_named,
     database_unavailable,
     err,
     fail,
     lock_text,
+    named,
     office_language,
     operator_name,
     say,
@@ -928,10 +930,17 @@ def credit(code: str, by: ByOption = None) -> None:
 
 @shops_app.command("list")
 def shops_list(
-    code: str, status: Annotated[str | None, typer.Option(help="pending or approved")] = None
+    code: str,
+    status: Annotated[
+        str | None,
+        typer.Option(help="pending, approved or refused (or the status as the list shows it)"),
+    ] = None,
 ) -> None:
     """List shops with their status, what they are owed and their lock for wrong codes."""
     from core.services import ledger, municipalities, security
+    from office.words import SHOP_STATUS_NAMES
+
+    wanted = code_named(SHOP_STATUS_NAMES, status) if status else None
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
@@ -949,7 +958,7 @@ def shops_list(
                 say(t("Locked")),
             )
             for shop in found:
-                if status and shop.status != status:
+                if wanted and shop.status != wanted:
                     continue
                 owed = await ledger.shop_balance(uow, town.id, shop.id)
                 table.add_row(
@@ -958,7 +967,7 @@ def shops_list(
                     shop.vat_number,
                     _category(shop.category),
                     f"{shop.address}, {shop.postcode} {shop.town}",
-                    shop.status,  # as --status takes it: pending or approved
+                    named(SHOP_STATUS_NAMES, shop.status),
                     money(owed),
                     lock_text(locks.get(shop.id)),
                 )

@@ -71,6 +71,23 @@ def say(text: Text) -> str:
     return render_text(text, office_language())
 
 
+def named(names: dict[str, Text], code: str) -> str:
+    """A stored code (a status, a channel) in the office's words; one without a name yet
+    as it is."""
+    name = names.get(code)
+    return say(name) if name is not None else code
+
+
+def code_named(names: dict[str, Text], typed: str) -> str:
+    """What the office typed for a stored code: the code itself ("pending") or its name in
+    the office's language ("da esaminare"), in any case; anything else as typed."""
+    wanted = typed.strip().casefold()
+    for code, name in names.items():
+        if wanted in (code, say(name).casefold()):
+            return code
+    return typed
+
+
 def settings_or_exit() -> Settings:
     # Pydantic and the storage's defaults only for a command that runs: `--help` and the
     # commands' start stay light (tests/unit/test_cli_startup.py checks what is imported).

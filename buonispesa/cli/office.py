@@ -13,10 +13,10 @@ import typer
 from rich.table import Table
 
 from buonispesa.cli.admin import Force, WindowOption, admin, money, out, run_with_core
-from buonispesa.cli.common import ByOption, cli_actor, fail, say
+from buonispesa.cli.common import ByOption, cli_actor, fail, named, say
 from buonispesa.cli.logged import logged
 from buonispesa.cli.outfile import OutFile
-from core.domain.messages import Moment, Money, Text, t, tn
+from core.domain.messages import Moment, Money, t, tn
 from core.i18n import LANGUAGES
 
 # The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
@@ -366,11 +366,6 @@ def appeals_list(
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             return await appeals.appeals_of(uow, town, None if every else appeals.AppealStatus.OPEN)
-
-    def named(names: dict[str, Text], code: str) -> str:
-        """A stored code in the office's words (one without a name yet as it is)."""
-        name = names.get(code)
-        return say(name) if name is not None else code
 
     found = run_with_core(work)
     table = Table(

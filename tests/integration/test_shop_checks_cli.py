@@ -337,3 +337,22 @@ def test_the_office_lists_and_removes_a_cashier_and_it_is_logged(url: str) -> No
         "You no longer work for {shop}: this chat can no longer charge, refund or see its "
         "statement."
     ]
+
+
+def test_the_list_names_a_status_in_the_offices_words_and_filters_by_either(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An Italian office read "pending" in its table; it reads "da esaminare", and
+    `--status` takes the word it reads as well as the documented code."""
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "it")
+    run(url, pending_shop)
+    code, output = invoke("admin", "shops", "list", "TST")
+    assert code == 0, output
+    [waiting] = [x for x in output.splitlines() if "Forno Nuovo" in x]
+    assert "da esaminare" in waiting and "pending" not in waiting
+    [approved] = [x for x in output.splitlines() if "Alimentari Test" in x]
+    assert "approvato" in approved
+    for typed in ("pending", "da esaminare", "Da Esaminare"):
+        code, output = invoke("admin", "shops", "list", "TST", "--status", typed)
+        assert code == 0, output
+        assert "Forno Nuovo" in output and "Alimentari Test" not in output, typed
