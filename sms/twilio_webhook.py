@@ -25,8 +25,7 @@ from multidict import MultiDictProxy
 
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel, Inbound
-from core.domain.errors import InvalidIdentifier
-from core.domain.identity import normalize_phone
+from core.domain.identity import phone_or_none
 from core.metrics import Metrics
 from outbox import delivery
 from outbox.channels import OutboxWake, no_wake
@@ -157,9 +156,11 @@ class TwilioWebhook:
             # Signed but not an SMS (a misconfigured Twilio webhook, e.g. a voice call).
             self._count("invalid")
             raise web.HTTPBadRequest(text="From and MessageSid are required")
-        try:
-            address = normalize_phone(sender)
-        except InvalidIdentifier:
+        # "whatsapp:+39…" is another of Twilio's channels posted here by mistake:
+        # phonenumbers would read the number out of it, but its sender wrote on another
+        # app and is not answered by SMS.
+        address = None if ":" in sender else phone_or_none(sender)
+        if address is None:
             # Not a phone number ("hello<script>", a short code): nobody to answer by SMS.
             self._count("invalid")
             log.info("SMS %s from a sender that is not a phone number: ignored", sid[:40])
