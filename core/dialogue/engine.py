@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from core.bootstrap import Core
 from core.dialogue import commands, stray_codes
-from core.dialogue.context import Input, Reject, Turn
+from core.dialogue.context import PHONE_CHANNELS, Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows import FLOWS
 from core.dialogue.flows import citizen as citizen_requests
@@ -43,7 +43,7 @@ from core.dialogue.words import fold, has_digits, plain_words
 from core.domain.errors import DomainError
 from core.domain.messages import Reply, Text, t
 from core.i18n import LANGUAGES, render_text, supported
-from core.services import conversations, municipalities
+from core.services import conversations, identity, municipalities
 from core.services.outbox import REPLY_LANE, enqueue
 from core.services.transactions import retrying
 from core.storage import models as m
@@ -199,6 +199,12 @@ class DialogueEngine:
                 municipality = next(
                     (x for x in towns if x.id == conversation.municipality_id), None
                 )
+            else:
+                # Nothing tells the towns apart but who writes: a shop's cashier, a citizen
+                # known in one of them is not asked where they live (and a cashier who
+                # picked another town met a citizen's menu there). Someone known in
+                # several, or in none, picks.
+                municipality = await self._town_of_sender(uow, towns, inbound)
         created = False
         if conversation is None:
             conversation, created = await conversations.start(
@@ -210,6 +216,16 @@ class DialogueEngine:
                 now,
             )
         return _Routing(conversation, municipality, towns, created, by_choice)
+
+    @staticmethod
+    async def _town_of_sender(
+        uow: UnitOfWork, towns: list[m.Municipality], inbound: Inbound
+    ) -> m.Municipality | None:
+        """The one town the sender is known in (None: unknown, or known in several)."""
+        phone = inbound.address if inbound.channel.value in PHONE_CHANNELS else None
+        chat = inbound.address if inbound.channel is Channel.TELEGRAM else None
+        known = await identity.towns_knowing(uow, towns, phone=phone, telegram_chat=chat)
+        return known[0] if len(known) == 1 else None
 
     @staticmethod
     def _turn(uow: UnitOfWork, inbound: Inbound, routing: _Routing, now: datetime) -> Turn:

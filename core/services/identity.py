@@ -624,3 +624,24 @@ async def citizen_of(
     if citizen is None or citizen.erased_at is not None:
         return None
     return citizen
+
+
+async def towns_knowing(
+    uow: UnitOfWork,
+    towns: list[m.Municipality],
+    *,
+    phone: str | None = None,
+    telegram_chat: str | None = None,
+) -> list[m.Municipality]:
+    """The towns where this phone or Telegram chat is someone: a citizen's (not erased), a
+    delegate's phone, a shop member's (owner or cashier, whatever the shop's status). A
+    chat with no number to route it by goes straight to the only one."""
+    known = []
+    for town in towns:
+        if (
+            await citizen_of(uow, town.id, phone=phone, telegram_chat=telegram_chat)
+            or (phone and await uow.delegates.by_phone(town.id, phone))
+            or await is_shop_phone(uow, town.id, phone=phone, telegram_user=telegram_chat)
+        ):
+            known.append(town)
+    return known

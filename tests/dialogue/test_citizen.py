@@ -294,6 +294,32 @@ async def test_telegram_users_pick_their_town(core: Core) -> None:
         assert conversation is not None
 
 
+async def test_a_sender_known_in_one_town_is_not_asked_which(core: Core) -> None:
+    """Several towns and no number written to: a citizen's linked Telegram chat and a
+    shop's phone at the terminal go straight to their own town (a cashier who picked
+    the other town had met a citizen's menu there, and no way to charge)."""
+    town = await make_town(core)
+    async with core.uow() as uow:
+        await municipalities.add_municipality(uow, code="OTH", name="Otherville", now=core.now())
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None
+        citizen.telegram_chat_id = "5550009"
+        await uow.commit()
+    linked = Chat(core, "5550009", channel=Channel.TELEGRAM)
+    replies = await linked.expect("/start", WELCOME)
+    assert param(replies, "town") == "Testville"
+    assert "Which municipality do you live in (or work in)?" not in msgids(replies)
+    await linked.expect("SALDO", BALANCE)
+    till = Chat(core, town.shop_phone, channel=Channel.TERMINAL)
+    replies = await till.send("MENU")
+    assert "Which municipality do you live in (or work in)?" not in msgids(replies)
+    async with core.uow() as uow:
+        kept = await uow.conversations.find(town.municipality_id, "terminal", town.shop_phone)
+        assert kept is not None
+    stranger = Chat(core, "5550010", channel=Channel.TELEGRAM)
+    await stranger.expect("/start", "Which municipality do you live in (or work in)?")
+
+
 async def test_telegram_identification_by_own_contact(core: Core) -> None:
     town = await make_town(core)
     chat = Chat(core, "5550003", channel=Channel.TELEGRAM)
