@@ -118,14 +118,18 @@ def translate(update: Update, signer: CallbackSigner) -> Translation:
             # Not numbers: a position nowhere, which the engine refuses as not valid.
             latitude = longitude = math.nan
         return Translation(inbound(location=SharedLocation(latitude, longitude)))
-    text = message.text
+    text, entities, attachment = message.text, message.entities, False
     if text is None:
-        # Photos, stickers, voice: the engine answers an empty message with help.
-        return Translation(inbound(text=""))
-    entity = message.entities[0] if message.entities else None
+        # Photos, files, stickers, voice: not read. The words written under a photo or a
+        # file (its caption) are read as a typed message would be (the reason of an
+        # appeal under the photo of a document); without any, the message is empty.
+        text, entities, attachment = message.caption or "", message.caption_entities, True
+    entity = entities[0] if entities else None
     first = (entity.type, entity.offset, entity.length) if entity is not None else None
     reading, start_parameter = _read_text(text, first)
-    return Translation(inbound(text=reading, start_parameter=start_parameter))
+    return Translation(
+        inbound(text=reading, start_parameter=start_parameter, attachment=attachment)
+    )
 
 
 # The keys of the commonest update (a person writes text in a private chat), read
@@ -212,6 +216,7 @@ def _inbound(
     contact: SharedContact | None = None,
     start_parameter: str | None = None,
     payment: PaymentDone | None = None,
+    attachment: bool = False,
 ) -> Inbound:
     user = message.from_user
     return Inbound(
@@ -224,6 +229,7 @@ def _inbound(
         payment=payment,
         provider_message_id=str(update.update_id),
         language_hint=user.language_code if user else None,
+        attachment=attachment,
     )
 
 

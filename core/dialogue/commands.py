@@ -404,8 +404,9 @@ async def deep_link(turn: Turn, payload: str) -> None:
 async def run(turn: Turn, name: str, arg: str) -> None:
     """Run a command. STOP, START and the choice of town are the engine's (they touch routing)."""
     if name == "help":
-        if turn.is_sms and turn.flow is None and not await is_shop_member(turn):
-            # A payment waiting for this person's code comes first: how to agree or refuse.
+        if turn.flow is None and not await is_shop_member(turn):
+            # A payment waiting for this person's code comes first: how to agree or refuse
+            # (by SMS and on Telegram alike: the code came to this chat).
             await stray_codes.on_words_while_paying(turn)
         text = turn.inbound.text or ""
         # "non capisco", or only question marks: someone lost, not someone after the words.

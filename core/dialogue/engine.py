@@ -24,7 +24,7 @@ from core.dialogue.flows import FLOWS
 from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows import community as community_chat
 from core.dialogue.flows.base import Flow
-from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
+from core.dialogue.flows.identify import NEUTRAL_REFUSAL, SHOP_STAFF_PHONE, link_contact
 from core.dialogue.flows.shop_finder import near
 from core.dialogue.inbound import Channel, Checkout, Inbound
 from core.dialogue.languages import written_language
@@ -449,6 +449,8 @@ class DialogueEngine:
             if linked.refused:
                 await commands.interrupt(turn)
                 turn.say(NEUTRAL_REFUSAL)
+            elif linked.shop:
+                turn.say(SHOP_STAFF_PHONE)
             elif linked.citizen is None:
                 turn.say(await citizen_requests.no_vouchers(turn))
             else:

@@ -52,7 +52,9 @@ class Inbound:
     """Exactly one of text / option / location / contact is set.
 
     `address` is the sender on its channel (E.164 phone for SMS, chat id for
-    Telegram). `to` is the number or bot the message was sent to, which picks the
+    Telegram). `attachment`: the message carried a photo, a file, a voice message or a
+    sticker (Telegram), which is not read; the words written under it (its caption) are
+    `text`, empty without any. `to` is the number or bot the message was sent to, which picks the
     municipality when an installation serves several. `provider_message_id`
     (Twilio MessageSid, Telegram update_id) makes a retried delivery a no-op.
     """
@@ -69,3 +71,4 @@ class Inbound:
     start_parameter: str | None = None
     language_hint: str | None = None
     payment: PaymentDone | None = None
+    attachment: bool = False

@@ -9,9 +9,14 @@ town by the number written to (or the only town), and is one of:
   is nobody's, the request for the contact (the chat then stands at the contact step,
   where a SALDO written again is plain too); nobody's phone is left to the general path
   (whether DOMANDA is suggested depends on the application window);
-- MENU, AIUTO (HELP, not by SMS: see menus.say_help) and START (without a deep link's
+- MENU, AIUTO (HELP, only on Telegram: see below) and START (without a deep link's
   payload) in a conversation not stopped, from anybody: their answer depends only on the
-  shops the address works for and the town.
+  shops the address works for and the town. The help names first a payment waiting for
+  the code sent to this chat (commands.run): the plan looks for one asked of the
+  citizen linked to the Telegram chat, and leaves the help to the general path when
+  there is one (rare, and the general path knows where the code went). By SMS and at
+  the terminal the general path answers the help (which help it is depends, by SMS, on
+  the one said before: see menus.say_help).
 
 Everything here is pure: the plan loads, these functions decide with the same pieces
 the general path uses (commands.of_message / of_answer, Turn.read,
@@ -164,15 +169,20 @@ class PlainTurn:
         command = commands.of_answer(written, inp, inbound.text, asked=identifying)
         if command not in _PLAIN or (identifying and command != _BALANCE):
             return None
-        if command == _HELP and inbound.channel is Channel.SMS:
-            # By SMS the help names a payment waiting for this person's code first, and
-            # which help it is depends on the one said before (menus.say_help): the
-            # general path answers it.
+        if command == _HELP and inbound.channel is not Channel.TELEGRAM:
+            # By SMS (and at the terminal, which stands in for a phone) the help names a
+            # payment waiting for this person's code first, looked up by phone and by
+            # delegate, and by SMS which help it is depends on the one said before
+            # (menus.say_help): the general path answers it.
             return None
         assert command is not None
         asking = _Asking(command[0], town, conversation, memory)
+        if command == _HELP:
+            # The help depends on the shops the address works for and, for anybody else,
+            # on a payment waiting for the code sent to this chat (see _menu).
+            return Lookup(asking, shops=True, waiting_chat=inbound.address)
         if command != _BALANCE:
-            # The menu and the help depend on the shops the address works for, nobody else.
+            # The menu depends on the shops the address works for, nobody else.
             return Lookup(asking, shops=True)
         if inbound.channel.value in PHONE_CHANNELS:
             phone = phone_or_none(inbound.address)
@@ -218,9 +228,13 @@ class PlainTurn:
             asking, [reply], data=memory_to_save(asking.memory, offered_of(reply.options), None)
         )
 
-    def _menu(self, asking: _Asking, found: Found) -> TurnWrite:
+    def _menu(self, asking: _Asking, found: Found) -> TurnWrite | None:
         """MENU (menus.show_menu), START (the same after the welcome) and AIUTO
-        (menus.say_help), as commands.run answers them outside a request."""
+        (menus.say_help), as commands.run answers them outside a request. A help to
+        somebody a payment is asked of, waiting for its code, is the general path's:
+        it names the payment when its code came to this chat."""
+        if asking.command == _HELP[0] and found.payment_waiting:
+            return None
         inbound = self.inbound
         town = asking.town
         community = community_available(

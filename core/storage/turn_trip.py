@@ -4,8 +4,9 @@ The plan reads first: whether the provider's message id was handled already, the
 towns (to route by the number written to), the conversation (locked FOR UPDATE on
 PostgreSQL), then, if the dialogue says the turn is plain, what it asks for: who
 wrote (a citizen by phone or linked Telegram chat, else the citizen a delegate's
-phone acts for) with their balance and last postings, and the shops the address
-works for in the town. A pure decision of the dialogue (the callbacks)
+phone acts for) with their balance and last postings, the shops the address
+works for in the town, and whether a payment waits for a code sent to a Telegram chat
+(the help names it: the general path answers then). A pure decision of the dialogue (the callbacks)
 makes the replies and the new conversation state; only then the plan writes: the
 dedupe record (not first: a duplicate, nothing else written), the conversation and
 the outbox rows, in the caller's transaction. Any case that is not plain returns
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from core.domain.charges import ChargeStatus
 from core.domain.ledger import AccountKind
 from core.storage.trips import Plan, drive_sqlite, utc
 
@@ -53,13 +55,16 @@ class Lookup(Generic[C]):
     """What the dialogue needs to know about the sender to answer: the citizen found by
     phone (SMS) or by linked chat (Telegram), else the citizen whose delegate's phone
     wrote (nothing of these: nobody is looked up); with `shops`, the shops the address
-    works for. `context` is the dialogue's own, handed back to its decision."""
+    works for; with `waiting_chat` (a Telegram chat), when the address works for no
+    shop, whether a payment asked of the citizen linked to that chat waits for its code.
+    `context` is the dialogue's own, handed back to its decision."""
 
     context: C
     citizen_phone: str | None = None
     citizen_chat: str | None = None
     delegate_phone: str | None = None
     shops: bool = False
+    waiting_chat: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +103,11 @@ class Found:
 
     holder: Holder | None = None
     shops: list[MemberShopRow] = field(default_factory=list)
+    # A payment asked of the citizen linked to Lookup.waiting_chat still waits for its code
+    # (as core.services.charges.awaiting_code reads it: pending, not a card's PIN, not
+    # expired). Whether the code went to that chat (not to a delegate) the general path
+    # decides: True only says a plain turn cannot answer the help alone.
+    payment_waiting: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +133,8 @@ class TurnOutcome:
 
 # core.services.outbox.PAYMENT_LANE (storage sits below services and cannot import it).
 _PAYMENT_LANE = 0
+# core.services.cards.CONSENT_CARD_PIN: a payment confirmed by the card's PIN sent no code.
+_CARD_PIN = "card_pin"
 
 _SEEN = "SELECT id FROM inbound_messages WHERE channel = ? AND provider_message_id = ?"
 _TOWNS = "SELECT id, sms_number, timezone, name, community_enabled FROM municipalities ORDER BY id"
@@ -159,6 +171,12 @@ _SHOPS = (
     "SELECT s.id, s.name, s.status, sm.role FROM shop_members sm "
     "JOIN shops s ON s.id = sm.shop_id "
     "WHERE sm.channel = ? AND sm.address = ? AND s.municipality_id = ? ORDER BY sm.id"
+)
+# The payments waiting for a code, asked of the (not erased) citizen linked to a chat.
+_WAITING = (
+    "SELECT c.expires_at FROM charges c JOIN citizens z ON z.id = c.citizen_id "
+    "WHERE z.municipality_id = ? AND z.telegram_chat_id = ? AND z.erased_at IS NULL "
+    "AND c.status = ? AND c.consent <> ?"
 )
 _FIRST_DELIVERY = (
     "INSERT INTO inbound_messages (channel, provider_message_id, received_at) "
@@ -238,7 +256,15 @@ def turn_plan(
     if lookup.shops:
         rows = yield _SHOPS, (channel, address, town.id)
         shops = [MemberShopRow(row[0], row[1], row[2], row[3]) for row in rows]
-    write = decide(lookup.context, Found(holder, shops))
+    waiting = False
+    if lookup.waiting_chat and not shops:
+        rows = yield (
+            _WAITING,
+            (town.id, lookup.waiting_chat, ChargeStatus.PENDING.value, _CARD_PIN),
+        )
+        ends = [utc(row[0]) for row in rows]
+        waiting = any(end is not None and end > now for end in ends)
+    write = decide(lookup.context, Found(holder, shops, waiting))
     if write is None:
         return None
     if message_id:

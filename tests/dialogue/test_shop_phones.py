@@ -14,7 +14,7 @@ from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.services import shops
 from core.storage import models as m
-from tests.dialogue.harness import Chat, outbox_of, town_with_open_window
+from tests.dialogue.harness import Chat, msgids, outbox_of, town_with_open_window
 from tests.dialogue.test_shop import VERIFY_JOIN, own_code
 from tests.factories import make_cf, make_town
 from tests.integration.test_codes_never_to_the_till import pair
@@ -67,3 +67,59 @@ async def test_the_till_refuses_a_code_that_would_come_to_itself(core: Core) -> 
             .where(m.OutboxMessage.charge_id.is_not(None))
         )
         assert (charges, codes) == (0, 0)
+
+
+SHOP_STAFF_PHONE = (
+    "This number is a shop's (owner or cashier): it cannot hold vouchers. A citizen's "
+    "vouchers are on their own number: write from it, or ask the office."
+)
+SHARE = "To find your vouchers we need your phone number: tap the button to share it."
+
+
+async def test_a_shops_number_shared_on_telegram_is_told_it_holds_no_vouchers(
+    core: Core,
+) -> None:
+    """Trial finding: the owner's number (by SMS), shared as one's own contact on Telegram
+    for SALDO, STATO or RICORSO, was told "no vouchers for this number, write DOMANDA",
+    which that number would be refused. Now it hears what is true, links nothing, and
+    nothing is said of any citizen."""
+    town = await town_with_open_window(core)
+    for chat_id, asked in (("880101", "/saldo"), ("880102", "/stato"), ("880103", "/ricorso")):
+        chat = Chat(core, chat_id, channel=Channel.TELEGRAM)
+        await chat.expect(asked, SHARE)
+        replies = await chat.expect(None, SHOP_STAFF_PHONE, contact=(town.shop_phone, True))
+        assert "DOMANDA" not in " ".join(msgids(replies)), asked
+        assert (await chat.state())[:2] == (None, None)
+    # Shared with nothing asked, the same.
+    chat = Chat(core, "880104", channel=Channel.TELEGRAM)
+    await chat.send("MENU")
+    assert msgids(await chat.send(None, contact=(town.shop_phone, True))) == [SHOP_STAFF_PHONE]
+    # A cashier's number too (a member by SMS), and another number still hears DOMANDA.
+    async with core.uow() as uow:
+        uow.session.add(
+            m.ShopMember(
+                shop_id=town.shop_id,
+                channel="sms",
+                address=CASHIER,
+                role="cashier",
+                created_at=core.now(),
+            )
+        )
+        await uow.commit()
+    chat = Chat(core, "880105", channel=Channel.TELEGRAM)
+    await chat.expect("/saldo", SHARE)
+    await chat.expect(None, SHOP_STAFF_PHONE, contact=(CASHIER, True))
+    chat = Chat(core, "880106", channel=Channel.TELEGRAM)
+    await chat.expect("/saldo", SHARE)
+    await chat.expect(
+        None,
+        "We have no vouchers for this number. To apply, write DOMANDA.",
+        contact=("+393471234506", True),
+    )
+    async with core.uow() as uow:
+        linked = await uow.session.scalar(
+            select(func.count())
+            .select_from(m.Citizen)
+            .where(m.Citizen.telegram_chat_id.is_not(None))
+        )
+        assert linked == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from core.bootstrap import Core
 from core.dialogue.commands import DELEGATION, LANGUAGE_DONE
+from core.dialogue.inbound import Channel
 from core.dialogue.menus import CITIZEN_HELP, FIRST_HELP, IN_ENGLISH, NOT_UNDERSTOOD, SHOP_HELP
 from core.dialogue.render import render_plain
 from core.domain.messages import Money, t
@@ -107,6 +108,10 @@ async def test_the_help_names_a_payment_waiting_for_the_code_first(core: Core) -
     replies = await citizen.send("aiuto")
     assert msgids(replies) == [WAITING, FIRST_HELP.msgid]
     assert replies[0].texts[0].params["amount"] == Money(12_50)
+    # The terminal chat, which stands in for that phone, hears it first too.
+    terminal = Chat(core, town.citizen_phones[0], channel=Channel.TERMINAL)
+    await terminal.send("MENU")
+    assert msgids(await terminal.send("AIUTO")) == [WAITING, CITIZEN_HELP.msgid]
 
 
 async def test_a_message_that_answers_nothing_hears_the_question_again(

@@ -441,6 +441,17 @@ class FakeUser(TelegramUser):
             contact["user_id"] = owner
         return await self.api.deliver(self.message_update(contact=contact))
 
+    async def send_photo(self, caption: str | None = None) -> int:
+        """A photo (of a document, say), with the words written under it if any."""
+        content: dict[str, Any] = {
+            "photo": [
+                {"file_id": "AgACph", "file_unique_id": "AQADph", "width": 960, "height": 1280}
+            ]
+        }
+        if caption is not None:
+            content["caption"] = caption
+        return await self.api.deliver(self.message_update(**content))
+
     async def share_location(self, latitude: float, longitude: float) -> int:
         location = {"latitude": latitude, "longitude": longitude}
         return await self.api.deliver(self.message_update(location=location))

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from buonispesa.demo import DEMO_CITIZENS, DEMO_CODE
+from buonispesa.demo import DEMO_CITIZENS, DEMO_CODE, DEMO_SHOPS
 from core.storage import models as m
 from tests.card_reader import read_card
 from tests.e2e.fake_telegram import BOT_USERNAME
@@ -125,6 +125,78 @@ async def test_someone_elses_contact_is_refused_then_ones_own_links_the_chat(
     assert thanks["text"] == "Thank you: we recognised your number."
     assert balance["text"].startswith("Your balance: €")
     assert (await citizen_by_cf(server, rossi.codice_fiscale)).telegram_chat_id == "5003"
+
+
+SHOP_STAFF_PHONE = (
+    "This number is a shop's (owner or cashier): it cannot hold vouchers. A citizen's "
+    "vouchers are on their own number: write from it, or ask the office."
+)
+
+
+async def test_a_shops_phone_shared_as_a_contact_is_told_it_holds_no_vouchers(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    """The owner of Forno Chienti (by SMS) shares their own contact on Telegram to see a
+    balance: told that a shop's number holds no vouchers, not to apply (DOMANDA would be
+    refused for that number); nothing is linked."""
+    server = telegram_server_any_db
+    shop_phone = DEMO_SHOPS[0][6]
+    owner = server.user(5010, language="en", name="Rita")
+    await server.exchange(owner, lambda: owner.say("/balance"))
+    told, menu = await server.exchange(owner, lambda: owner.share_contact(shop_phone.lstrip("+")))
+    assert told["text"] == SHOP_STAFF_PHONE
+    assert told["reply_markup"] == {"remove_keyboard": True}  # the contact button goes
+    assert "Balance" in buttons(menu)
+    # The same contact shared with nothing asked: the same answer.
+    [told] = await server.exchange(owner, lambda: owner.share_contact(shop_phone.lstrip("+")))
+    assert told["text"] == SHOP_STAFF_PHONE
+    async with server.core.uow() as uow:
+        assert (
+            await uow.session.scalar(select(m.Citizen).where(m.Citizen.telegram_chat_id == "5010"))
+            is None
+        )
+
+
+async def test_a_photos_caption_is_the_reason_of_an_appeal(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    """Trial finding: a photo of a document sent with the reason written under it was not
+    taken. The caption is the reason, as a typed message; a photo without words is told
+    that only words reach the office, and the reason is asked again."""
+    server = telegram_server_any_db
+    rossi = DEMO_CITIZENS[0]
+    maria = server.user(5011, language="en")
+    await server.exchange(maria, lambda: maria.say("/balance"))
+    await server.exchange(maria, lambda: maria.share_contact(rossi.phone.lstrip("+")))
+    [ask] = await server.exchange(maria, lambda: maria.say("/appeal"))
+    assert "write in one message why you ask the office to review the decision" in ask["text"]
+
+    [again] = await server.exchange(maria, maria.send_photo)
+    assert again["text"].startswith(
+        "Photos and files do not reach the office: write the reason in words."
+    )
+    assert "write in one message why you ask" in again["text"]  # the question again
+    assert await appeals_of(server, rossi.codice_fiscale) == []
+
+    reason = "Siamo in quattro in famiglia, non in due: ecco lo stato di famiglia"
+    [received] = await server.exchange(maria, lambda: maria.send_photo(caption=reason))
+    assert received["text"].startswith("Appeal no. ")
+    assert '"Siamo in quattro in..."' in received["text"]  # its start, quoted
+    assert received["text"].endswith("Photos and files do not reach the office, only your words.")
+    [appeal] = await appeals_of(server, rossi.codice_fiscale)
+    assert (appeal.reason, appeal.channel) == (reason, "telegram")
+
+    # Elsewhere a caption is read as typed words too: SALDO under a photo is the balance.
+    [balance] = await server.exchange(maria, lambda: maria.send_photo(caption="saldo"))
+    assert balance["text"].startswith("Your balance: €")
+
+
+async def appeals_of(server: TelegramServer, cf: str) -> list[m.Appeal]:
+    citizen = await citizen_by_cf(server, cf)
+    async with server.core.uow() as uow:
+        return list(
+            await uow.session.scalars(select(m.Appeal).where(m.Appeal.citizen_id == citizen.id))
+        )
 
 
 async def test_balance_and_the_printable_card(telegram_server_any_db: TelegramServer) -> None:

@@ -142,3 +142,28 @@ async def test_scanning_a_card_with_a_pin_asks_the_pin_and_sends_no_code(
     # No code was sent to the holder's chat: only the receipt.
     [citizen_receipt] = customer.messages()[before:]
     assert citizen_receipt["text"].startswith("Paid €4.00 at Forno Chienti.")
+
+
+async def test_help_names_the_payment_waiting_for_the_code(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    """As by SMS: /help from the chat the code was sent to says which payment waits and
+    how to agree or refuse, before the help; once it is paid, the help alone."""
+    server = telegram_server_any_db
+    cashier, customer, citizen = await setup_till(server)
+    await server.exchange(cashier, lambda: cashier.say(f"/paga {citizen.card_code} 12,50"))
+    code = code_in(customer.messages()[-1]["text"])
+    waiting, help_ = await server.exchange(customer, lambda: customer.say("/help"))
+    assert waiting["text"] == (
+        "Forno Chienti asks €12.50 and waits for the code: if you agree, tell it to the "
+        "cashier; if not, write CANCEL."
+    )
+    assert help_["text"].startswith("Write: BALANCE, SHOPS")
+    # In words too ("I don't understand" asks for the help).
+    waiting, _ = await server.exchange(customer, lambda: customer.say("I don't understand"))
+    assert waiting["text"].startswith("Forno Chienti asks €12.50 and waits for the code")
+
+    [receipt] = await server.exchange(cashier, lambda: cashier.say(code))
+    assert receipt["text"].startswith("Payment confirmed: €12.50.")
+    [help_] = await server.exchange(customer, lambda: customer.say("/help"))
+    assert help_["text"].startswith("Write: BALANCE, SHOPS")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -35,7 +35,15 @@ from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.conftest import PG_ADMIN_URL, FakeClock, _pg_execute, _pg_url
 from tests.dialogue.harness import Chat, open_till
-from tests.factories import approved_request, make_cf, make_partita_iva, make_town, pay
+from tests.factories import (
+    Town,
+    approved_request,
+    make_cf,
+    make_partita_iva,
+    make_town,
+    pay,
+    request,
+)
 
 TOWN_NUMBER = "+390733000001"
 OTHER_NUMBER = "+390733000002"
@@ -86,7 +94,7 @@ class Step:
     message_id: str | None = None  # default: a new one per step
 
 
-async def world(core: Core, *, two_towns: bool, community: bool = False) -> None:
+async def world(core: Core, *, two_towns: bool, community: bool = False) -> Town:
     """The same starting state in each database: a town with credited citizens (citizen 1
     with five movements, citizen 2 with a delegate), a newcomer without an account, a
     linked Telegram chat, shops (the owner of two by SMS, one approved; the owner of a
@@ -150,6 +158,7 @@ async def world(core: Core, *, two_towns: bool, community: bool = False) -> None
                 uow, code="OTH", name="Otherville", now=now, sms_number=OTHER_NUMBER
             )
         await uow.commit()
+    return town
 
 
 async def snapshot(core: Core, after_outbox_id: int) -> dict[str, Any]:
@@ -209,11 +218,19 @@ async def send(core: Core, engine: DialogueEngine, step: Step, index: int) -> Ha
 
 
 async def run_both(
-    twins: tuple[Core, Core], steps: list[Step], *, two_towns: bool, payments: bool = False
+    twins: tuple[Core, Core],
+    steps: list[Step],
+    *,
+    two_towns: bool,
+    payments: bool = False,
+    setup: Callable[[Core, Town], Awaitable[None]] | None = None,
 ) -> None:
+    """`setup`: what else both databases hold before the steps, after world()."""
     fast_core, general_core = twins
     for core in twins:
-        await world(core, two_towns=two_towns, community=payments)
+        town = await world(core, two_towns=two_towns, community=payments)
+        if setup is not None:
+            await setup(core, town)
     fast = DialogueEngine(fast_core, payments=payments)
     general = DialogueEngine(general_core, payments=payments, one_trip=False)
     # The same start (the outbox aside: payment codes are random, and sealed).
@@ -432,6 +449,51 @@ async def test_menus_routed_by_the_number_written_to(twins: tuple[Core, Core]) -
         telegram(LINKED_CHAT, "/start", False),  # several towns: the chat picks one first
     ]
     await run_both(twins, steps, two_towns=True)
+
+
+WAITING_CHAT = "900005"  # linked to citizen 3, whose payment codes go to their delegate
+
+
+async def payments_waiting(core: Core, town: Town) -> None:
+    """A payment waiting for the code sent to the linked chat; one asked of the delegate's
+    citizen, whose code went to the delegate's phone though a chat is linked to them too."""
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(town.citizen_ids[2])
+        assert citizen is not None
+        citizen.telegram_chat_id = WAITING_CHAT
+        await uow.commit()
+    await request(core, town.shop_id, town.citizen_cfs[0], 12_50)
+    await request(core, town.shop_id, town.citizen_cfs[2], 3_00)
+
+
+async def test_help_with_a_payment_waiting_writes_what_the_general_path_writes(
+    twins: tuple[Core, Core],
+) -> None:
+    """The help names a payment waiting for the code sent to this chat (the general path):
+    a plain turn looks for one in its trip and leaves the help to the general path when
+    there is; the menu never names it, and a shop's help neither."""
+    steps = [
+        telegram(LINKED_CHAT, "/start", False),
+        telegram(LINKED_CHAT, "/aiuto", False),  # the payment, then the help
+        telegram(LINKED_CHAT, "non capisco", False),  # the help asked in words
+        telegram(LINKED_CHAT, "/menu", True),
+        telegram(LINKED_CHAT, "/start", True),
+        telegram(LINKED_CHAT, "/saldo", True),
+        # A payment of the chat's citizen whose code went elsewhere (their delegate's
+        # phone): not named, by the general path all the same.
+        telegram(WAITING_CHAT, "/start", False),
+        telegram(WAITING_CHAT, "/aiuto", False),
+        telegram(CASHIER_CHAT, "/start", False),
+        telegram(CASHIER_CHAT, "/aiuto", True),  # a shop's help: no payment looked for
+        telegram("900002", "/start", False),
+        telegram("900002", "/aiuto", True),  # nobody's chat
+        sms(CITIZEN[0], "MENU", False),
+        sms(CITIZEN[0], "AIUTO", False),
+        # Refused: nothing waits any more, and the help is plain again.
+        telegram(LINKED_CHAT, "/annulla", False),
+        telegram(LINKED_CHAT, "/aiuto", True),
+    ]
+    await run_both(twins, steps, two_towns=False, setup=payments_waiting)
 
 
 @pytest.fixture

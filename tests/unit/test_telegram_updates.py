@@ -102,6 +102,32 @@ def test_unsupported_content_reaches_the_engine_as_empty_text() -> None:
     assert inbound is not None and inbound.text == ""
 
 
+def _photo() -> list[dict[str, Any]]:
+    return [{"file_id": "p", "file_unique_id": "p", "width": 90, "height": 120}]
+
+
+def test_a_photos_caption_is_read_as_the_text() -> None:
+    """A photo (of a document, say) with words under it: the words are what the person
+    wrote; the photo itself is not read, and the engine is told one came."""
+    raw = MARIA.message_update(photo=_photo(), caption="Siamo in quattro, non in due")
+    inbound = translate(update(raw), SIGNER).inbound
+    assert inbound is not None
+    assert (inbound.text, inbound.attachment) == ("Siamo in quattro, non in due", True)
+    command = MARIA.message_update(
+        photo=_photo(),
+        caption="/saldo@buonispesa_bot",
+        caption_entities=[{"type": "bot_command", "offset": 0, "length": 21}],
+    )
+    inbound = translate(update(command), SIGNER).inbound
+    assert inbound is not None and inbound.text == "/saldo"
+    # Without a caption: an empty message, as before, marked as an attachment.
+    inbound = translate(update(MARIA.message_update(photo=_photo())), SIGNER).inbound
+    assert inbound is not None and (inbound.text, inbound.attachment) == ("", True)
+    # Text is no attachment.
+    inbound = translate(update(MARIA.text_update("Ciao")), SIGNER).inbound
+    assert inbound is not None and inbound.attachment is False
+
+
 def test_group_messages_are_ignored() -> None:
     raw = MARIA.text_update("/saldo")
     raw["message"]["chat"] = {"id": -100123, "type": "supergroup", "title": "Shop staff"}
@@ -175,6 +201,7 @@ def _variants() -> list[tuple[dict[str, Any], bool]]:
         (group, False),
         (reply, False),
         (MARIA.message_update(sticker=_sticker()), False),
+        (MARIA.message_update(photo=_photo(), caption="saldo"), False),
         (MARIA.message_update(location={"latitude": 43.12, "longitude": 13.2}), False),
         (
             MARIA.message_update(

@@ -22,6 +22,11 @@ from core.services import appeals
 
 # Nobody's application behind this phone or chat (docs/appeals.md, "Appealing from the chat").
 NO_APPLICATION = t("We found no application of yours to appeal. To apply, write DOMANDA.")
+# A photo or a file (of a document, say) sent for the reason: the office receives only the
+# words, the caption written under it, said with the receipt (ONLY_WORDS); without any words
+# the reason is asked again (PHOTO_WITHOUT_WORDS).
+PHOTO_WITHOUT_WORDS = t("Photos and files do not reach the office: write the reason in words.")
+ONLY_WORDS = t("Photos and files do not reach the office, only your words.")
 # A delegate's phone acts for the citizen's balance and payments, never for their appeal.
 DELEGATE_CANNOT_APPEAL = t(
     "A delegate cannot appeal for the citizen: the citizen writes RICORSO from their own "
@@ -130,6 +135,8 @@ class AppealFlow(ConfirmedFlow[AppealState]):
 
     async def _reason(self, turn: Turn, text: str) -> None:
         reason = " ".join(text.split())
+        if not reason and turn.inbound.attachment:
+            raise Reject(PHOTO_WITHOUT_WORDS)
         if not reason:
             raise Reject(t("Write why you ask the office to review the decision."))
         # A message over the chat's length was cut before it came here: its end is missing.
@@ -158,15 +165,16 @@ class AppealFlow(ConfirmedFlow[AppealState]):
         except DomainError as error:
             turn.say(refusal_text(error))
             return
-        turn.say(
-            t(
-                'Appeal no. {number} on application {protocol} received: "{quote}". The office '
-                "will send you its decision here.",
-                number=str(appeal.id),
-                protocol=known(s.protocol),
-                quote=appeals.reason_start(reason),
-            )
+        received = t(
+            'Appeal no. {number} on application {protocol} received: "{quote}". The office '
+            "will send you its decision here.",
+            number=str(appeal.id),
+            protocol=known(s.protocol),
+            quote=appeals.reason_start(reason),
         )
+        # The reason written under a photo or a file (Telegram, where no code is asked and
+        # the appeal is filed in the same turn): the photo is not part of it.
+        turn.say(received, *((ONLY_WORDS,) if turn.inbound.attachment else ()))
 
     # The reason (unless it came with the word), then on SMS the code sent to the phone.
     entry = ("reason",)

@@ -21,12 +21,21 @@ from core.storage import models as m
 
 NEUTRAL_REFUSAL = IDENTITY_REFUSED
 SHARE_CONTACT = citizen_requests.SHARE_CONTACT
+# One's own contact whose number charges vouchers for a shop of the town (its owner or a
+# cashier, by SMS or at the terminal): never a citizen's number (identity.refuse_shop_phone),
+# so it holds no vouchers and applying from it is refused. Said instead of "no vouchers,
+# write DOMANDA"; it says nothing about any citizen (a shop's number is nobody's).
+SHOP_STAFF_PHONE = t(
+    "This number is a shop's (owner or cashier): it cannot hold vouchers. A citizen's "
+    "vouchers are on their own number: write from it, or ask the office."
+)
 
 
 @dataclass(frozen=True)
 class Linked:
     citizen: m.Citizen | None
     refused: bool = False
+    shop: bool = False  # nobody's: the number charges vouchers for a shop of the town
 
 
 async def link_contact(turn: Turn, contact: SharedContact) -> Linked:
@@ -56,6 +65,8 @@ async def link_contact(turn: Turn, contact: SharedContact) -> Linked:
         return Linked(None, refused=True)
     turn.memory.phone = phone
     turn.forget_citizen()
+    if citizen is None and await identity.is_shop_phone(turn.uow, turn.town.id, phone=phone):
+        return Linked(None, shop=True)
     return Linked(citizen)
 
 
@@ -96,6 +107,12 @@ class IdentifyFlow(Flow[IdentifyState]):
         if linked.refused:
             turn.finish()
             turn.say(NEUTRAL_REFUSAL)
+            return
+        if linked.shop:
+            # Whatever was asked (the balance, the status, an appeal): a shop's number.
+            turn.finish()
+            turn.say(SHOP_STAFF_PHONE)
+            await show_menu(turn)
             return
         if (
             linked.citizen is None
