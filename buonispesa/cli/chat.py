@@ -23,9 +23,10 @@ import typer
 from rich.console import Console
 
 from buonispesa.cli import app
-from buonispesa.cli.common import fail, settings_or_exit, wrong_secret
+from buonispesa.cli.common import fail, office_language, settings_or_exit, wrong_secret
 from core.domain.errors import InvalidIdentifier
-from core.i18n import LANGUAGES
+from core.domain.messages import Text, t
+from core.i18n import LANGUAGES, render_text
 
 # The engine, the database and the demo's data are imported when a chat starts:
 # `buonispesa --help` builds this command too and must start fast.
@@ -99,9 +100,9 @@ def chat(
     try:
         address = normalize_phone(phone or default_phone(role))
     except InvalidIdentifier:
-        fail(f"{phone!r} is not a phone number (e.g. +393331234567).")
+        fail(t("{phone} is not a phone number (e.g. +393331234567).", phone=repr(phone)))
     if lang is not None and lang not in LANGUAGES:
-        fail(f"--lang must be one of {', '.join(LANGUAGES)}.")
+        fail(t("--lang: one of {languages}.", languages=", ".join(LANGUAGES)))
     from core.storage.secret_file import WrongServerSecret
 
     try:
@@ -204,6 +205,8 @@ class TerminalChat:
         self.address = address
         self.lang = lang
         self.others = others
+        # The program's own lines: in the chat's language, else the office's.
+        self.own_language = lang or office_language()
         self.since_id = 0
         self.shown: set[int] = set()
 
@@ -213,21 +216,35 @@ class TerminalChat:
         async with self.core.uow() as uow:
             self.since_id = await uow.outbox.last_id()
             demo = await uow.municipalities.by_code(DEMO_CODE)
-        console.print(f"[bold]buonispesa chat[/bold] as {role.value}, phone {self.address}.")
+        self._say(
+            t("buonispesa chat as a shop, phone {phone}.", phone=self.address)
+            if role is Role.SHOP
+            else t("buonispesa chat as a citizen, phone {phone}.", phone=self.address)
+        )
+        # The keywords of the language chosen with --lang: an English chat says PAY, HELP.
+        english = self.lang == "en"
         if demo is not None and role is Role.SHOP:
             citizen = DEMO_CITIZENS[0]
-            charge = "PAY" if self.lang == "en" else "PAGA"
-            amount = "12.50" if self.lang == "en" else "12,50"
-            console.print(
-                f"Demo: write {charge} {citizen.codice_fiscale} {amount}, then type the code "
-                f"that {citizen.phone} receives."
+            charge = "PAY" if english else "PAGA"
+            amount = "12.50" if english else "12,50"
+            self._say(
+                t(
+                    "Demo: write {command}, then type the code that {phone} receives.",
+                    command=f"{charge} {citizen.codice_fiscale} {amount}",
+                    phone=citizen.phone,
+                )
             )
-        # The keywords of the language chosen with --lang: an English chat says HELP.
-        english = self.lang == "en"
-        console.print(
-            f'Options are numbered: reply "1", "2"... {"HELP" if english else "AIUTO"} for help, '
-            'Ctrl-D or "/quit" to leave.\n'
+        self._say(
+            t(
+                'Options are numbered: reply "1", "2"... {help} for help, Ctrl-D or "/quit" '
+                "to leave.",
+                help="HELP" if english else "AIUTO",
+            )
         )
+        console.print()
+
+    def _say(self, text: Text) -> None:
+        console.print(render_text(text, self.own_language), markup=False)
 
     async def resume(self) -> bool:
         """A chat opened again in the middle of a request (a payment waiting for the
@@ -247,7 +264,7 @@ class TerminalChat:
             last = next((row for row in reversed(rows) if not row.payload.get("sensitive")), None)
             if last is not None:
                 body = render_plain(reply_of(uow.keys, last), last.language, sms=True)
-        console.print("(Back where you left off: answer, or write MENU or ANNULLA.)")
+        self._say(t("(Back where you left off: answer, or write MENU or CANCEL.)"))
         if body:
             console.print(body, markup=False)
         console.print()
@@ -256,8 +273,12 @@ class TerminalChat:
     async def send(self, line: str) -> None:
         inbound = self._inbound(line)
         if inbound is None:
-            console.print(
-                f"Write {LOCATION_COMMAND} LATITUDE,LONGITUDE, e.g. /location 43.164,13.238"
+            self._say(
+                t(
+                    "Write {command} LATITUDE,LONGITUDE, e.g. {example}",
+                    command=LOCATION_COMMAND,
+                    example=f"{LOCATION_COMMAND} 43.164,13.238",
+                )
             )
             return
         await self.engine.handle(inbound)
@@ -304,7 +325,13 @@ class TerminalChat:
                 elif self.others:
                     # Someone else's message stays pending for its own channel to deliver.
                     label = "SMS" if row.channel == Channel.SMS.value else row.channel.capitalize()
-                    console.print(f"({label} to {row.address}: {body})", style="dim", markup=False)
+                    trace = t(
+                        "({channel} to {address}: {body})",
+                        channel=label,
+                        address=row.address,
+                        body=body,
+                    )
+                    console.print(render_text(trace, self.own_language), style="dim", markup=False)
                     console.print()
                 self.shown.add(row.id)
             await uow.commit()

@@ -45,7 +45,7 @@ def test_a_shop_sees_the_code_the_customer_receives(sqlite_url: str) -> None:
         input=f"PAGA {citizen.codice_fiscale} 12,50\n",
     )
     assert result.exit_code == 0, result.output
-    found = re.search(rf"\(SMS to \{citizen.phone}: .* Codice: (\d{{6}})", result.output)
+    found = re.search(rf"\(SMS a \{citizen.phone}: .* Codice: (\d{{6}})", result.output)
     assert found, result.output
     assert "Codice inviato al cliente (SMS ***001) per 12,50 €" in result.output
 
@@ -54,6 +54,8 @@ def test_a_bad_phone_is_refused(sqlite_url: str) -> None:
     _register()
     result = CliRunner().invoke(app, ["chat", "--phone", "hello", "--database-url", sqlite_url])
     assert result.exit_code == 2
+    # In the office's language, as every other command's errors.
+    assert "'hello' non è un numero di telefono" in result.output, result.output
 
 
 def test_an_english_chat_names_the_english_keywords(sqlite_url: str) -> None:
@@ -95,12 +97,12 @@ def test_a_payment_waits_when_the_chat_is_opened_again(sqlite_url: str) -> None:
         ["chat", "--as", "shop", "--database-url", sqlite_url],
         input=f"PAGA {citizen.codice_fiscale} 12,50\n",
     )
-    found = re.search(rf"\(SMS to \{citizen.phone}: .* Codice: (\d{{6}})", first.output)
+    found = re.search(rf"\(SMS a \{citizen.phone}: .* Codice: (\d{{6}})", first.output)
     assert found, first.output
     again = CliRunner().invoke(
         app, ["chat", "--as", "shop", "--database-url", sqlite_url], input=f"{found[1]}\n"
     )
     assert again.exit_code == 0, again.output
-    assert "(Back where you left off" in again.output
+    assert "(Riprendi da dove eri rimasto" in again.output
     assert "Codice inviato al cliente (SMS ***001) per 12,50 €" in again.output
     assert "Pagamento confermato: 12,50 €" in again.output
