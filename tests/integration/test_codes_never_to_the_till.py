@@ -1,9 +1,11 @@
-"""A payment code never goes to the charging shop's own staff (SQLite and PostgreSQL).
+"""A code that confirms a shop's operation never goes to that shop's own staff (SQLite and
+PostgreSQL): a payment's, a cashier's refund's.
 
 The services, and the database behind them, refuse a shop member's phone or Telegram chat
 as a citizen's or a delegate's, but rows written before that rule covered the terminal
-chat may still pair them. The till refuses to send the code there: the charge is refused
-with a sentence, no code is sent, no charge waits, and another shop still charges."""
+chat may still pair them. The till refuses to send the code there: the request is refused
+with a sentence, no code is sent, nothing waits and no money moves; another shop still
+charges the person."""
 
 from __future__ import annotations
 
@@ -15,9 +17,20 @@ from sqlalchemy import func, select, text, update
 from core.bootstrap import Core
 from core.dialogue.errors import error_text
 from core.domain.errors import NotAllowed, Refusal
+from core.domain.ledger import AccountKind
+from core.services import charges, ledger
+from core.services.outbox import reply_of
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
-from tests.factories import Town, make_town, request
+from tests.factories import (
+    Town,
+    assert_ledger_ok,
+    make_town,
+    owner_chat,
+    pay,
+    request,
+    row_counts,
+)
 from tests.integration.test_payments import another_shop
 
 CASHIER = "+393339990002"
@@ -118,3 +131,104 @@ async def test_the_till_never_sends_the_code_to_its_own_staff(core: Core, case: 
             select(m.OutboxMessage).where(m.OutboxMessage.charge_id == requested.charge_id)
         )
         assert row.address == address
+
+
+# The same rule for every code that confirms a shop's operation -------------------------------
+
+CASES = ["delegate_at_terminal", "own_phone_at_terminal", "linked_telegram"]
+
+
+def cashier_chat(case: str) -> tuple[str, str]:
+    """The chat of the cashier `pair` made: the one who would read the code."""
+    return ("telegram", CASHIER_CHAT) if case == "linked_telegram" else ("terminal", CASHIER)
+
+
+async def everything(core: Core) -> dict[str, int]:
+    """Every row a refused request could have written."""
+    return await row_counts(
+        core,
+        charges=m.Charge,
+        outbox=m.OutboxMessage,
+        postings=m.Posting,
+        security=m.SecurityEvent,
+        voucher_charges=m.VoucherCharge,
+    )
+
+
+async def money_of(core: Core, town: Town) -> tuple[int, int]:
+    async with core.uow() as uow:
+        citizen = await ledger.citizen_balance(uow, town.municipality_id, town.citizen_ids[0])
+        shop = await uow.ledger.balance_of_owner(
+            town.municipality_id, AccountKind.SHOP, town.shop_id
+        )
+        return citizen, shop
+
+
+async def sent_to(core: Core, address: str) -> list[str]:
+    async with core.uow() as uow:
+        rows = await uow.session.scalars(
+            select(m.OutboxMessage)
+            .where(m.OutboxMessage.address == address)
+            .order_by(m.OutboxMessage.id)
+        )
+        return [reply_of(uow.keys, row).texts[0].msgid for row in rows]
+
+
+@pytest.mark.parametrize("case", CASES)
+async def test_a_cashiers_refund_never_sends_the_customers_code_to_its_own_staff(
+    core: Core, case: str
+) -> None:
+    """Trial finding: a cashier who is (in older data) the customer's delegate, phone or
+    chat asked a STORNO, received the customer's refund code and read it back to their own
+    till: the shop's money went back to a balance the cashier spends. The customer's code
+    of a cashier's refund now follows the rule of the payment code."""
+    town = await make_town(core, citizens=1)
+    charge_id = await pay(core, town, 30_00)
+    address = await pair(core, town, case)
+    before, money = await everything(core), await money_of(core, town)
+    told = await sent_to(core, address)
+    async with core.uow() as uow:
+        with pytest.raises(NotAllowed) as refused:
+            await charges.send_refund_code(
+                uow,
+                charge_id=charge_id,
+                shop_id=town.shop_id,
+                now=core.now(),
+                by=cashier_chat(case),
+                content="refund",
+            )
+        await uow.commit()  # as the chat does: its turn commits after the refusal
+    assert refused.value.code == Refusal.PAYMENT_CODE_TO_SHOP
+    assert error_text(refused.value).msgid.startswith("The payment code of this person would go")
+    # No code sent nor kept, no money moved, the payment still the shop's.
+    assert await everything(core) == before
+    assert await sent_to(core, address) == told
+    assert await money_of(core, town) == money == (120_00, 30_00)
+    async with core.uow() as uow:
+        charge = await uow.charges.by_id(charge_id)
+        assert charge is not None and charge.status == "confirmed"
+
+
+@pytest.mark.parametrize("case", CASES)
+async def test_the_owners_refund_needs_no_code_and_still_gives_the_money_back(
+    core: Core, case: str
+) -> None:
+    """The decision for a refund without a code: the owner moves the shop's own money back
+    to the customer, which nobody is asked to consent to; its message is the customer's
+    receipt, sent where the customer's messages go, and confirms nothing. Refusing it would
+    keep the customer's money with the shop."""
+    town = await make_town(core, citizens=1)
+    charge_id = await pay(core, town, 30_00)
+    address = await pair(core, town, case)
+    async with core.uow() as uow:
+        await charges.refund_charge(
+            uow,
+            charge_id=charge_id,
+            shop_id=town.shop_id,
+            by=await owner_chat(uow, town.shop_id),
+            now=core.now(),
+        )
+        await uow.commit()
+    assert await money_of(core, town) == (150_00, 0)
+    assert (await sent_to(core, address))[-1] == "{shop} refunded {amount}. Balance: {balance}."
+    await assert_ledger_ok(core, town.municipality_id)
