@@ -10,9 +10,9 @@ a cashier, leaving, opening an SMS till) first reads the chat's place in the sho
 database holds it now, its row locked until the commit (a removal committing meanwhile
 waits, or is seen), and the shop's state, and refuses otherwise. Nothing is written before.
 
-A code that confirms a shop's operation (a payment, a cashier's refund) is the consent of
-someone other than the shop: it never goes to one of the shop's own members
-(refuse_code_to_own_staff).
+A code that confirms a shop's operation (a payment, a community voucher's payment, a
+cashier's refund) is the consent of someone other than the shop: it never goes to one of
+the shop's own members (refuse_code_to_own_staff).
 """
 
 from __future__ import annotations
@@ -81,10 +81,12 @@ async def refuse_code_to_own_staff(
     `destination`: (channel, address) the code would go to (a Telegram chat, else a phone).
 
     One rule for every such code: a buono spesa's payment (charges.request_charge), a
-    cashier's refund (charges.send_refund_code). The services, and the database, keep a
+    cashier's refund (charges.send_refund_code), a community voucher's payment
+    (voucher_charges.request_voucher_charge). The services, and the database, keep a
     shop's phones and chats apart from citizens' and delegates' (identity.is_shop_phone);
-    this is for the pairs written before that rule covered every channel. Refused
-    (`refusal`) before anything is sent or changed; other shops are not concerned."""
+    this is for the pairs written before that rule covered every channel, and for a
+    voucher's holder, whom nothing keeps apart. Refused (`refusal`) before anything is sent
+    or changed; other shops are not concerned."""
     channel, address = destination
     if channel == Channel.TELEGRAM:
         reached = await uow.shops.members_reached_at(shop.municipality_id, telegram_user=address)
