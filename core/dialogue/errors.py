@@ -197,6 +197,10 @@ _SENTENCES: dict[str, Text] = {
     Refusal.VOUCHER_OTHER_SHOP: t(
         "This voucher belongs to another shop: it can be spent only there. Payment not started."
     ),
+    Refusal.VOUCHER_CODE_TO_SHOP: t(
+        "The code of this voucher would go to a phone or chat of your shop: nothing was sent. "
+        "Your shop cannot charge it."
+    ),
     Refusal.VOUCHER_EMPTY: t("Nothing is left on this voucher."),
     Refusal.VOUCHER_REFUNDED: t("This voucher was refunded: it can no longer be spent."),
     Refusal.VOUCHER_BAD_LIMITS: t(

@@ -217,6 +217,8 @@ class Refusal(StrEnum):
     SHOP_REFUSAL_REASON_MISSING = "shop.refusal_reason_missing"
     SHOP_REFUSAL_REASON_TOO_LONG = "shop.refusal_reason_too_long"
     VOUCHER_BAD_LIMITS = "voucher.bad_limits"
+    # The voucher's code would go to a phone or Telegram chat of its shop's own staff.
+    VOUCHER_CODE_TO_SHOP = "voucher.code_to_shop"
     VOUCHER_EMPTY = "voucher.empty"
     VOUCHER_NOT_FOUND = "voucher.not_found"
     VOUCHER_NOT_REFUNDABLE = "voucher.not_refundable"

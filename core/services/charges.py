@@ -51,7 +51,11 @@ from core.services.outbox import (
     payer_of,
     seal_payload,
 )
-from core.services.shop_rights import acting_member, check_shop_can_charge
+from core.services.shop_rights import (
+    acting_member,
+    check_shop_can_charge,
+    refuse_code_to_own_staff,
+)
 from core.services.shops import notify_owners
 from core.services.transactions import retrying
 from core.services.unit_of_work import UnitOfWork
@@ -141,23 +145,6 @@ class ChargeRequested:
     card_position: int | None = None
 
 
-async def _refuse_code_to_shop(uow: UnitOfWork, shop: m.Shop, payer: Payer) -> None:
-    """The code goes nowhere the charging shop's own staff reads: not to a phone that is
-    one of its members' on any channel whose address is a phone (SMS, the terminal), nor
-    to a Telegram user who is one of its members. The services refuse such pairs when a
-    phone, a chat or a member is written (identity.is_shop_phone); this is for the pairs
-    written before that rule covered every channel. Refused before anything is sent or
-    changed (PAYMENT_CODE_TO_SHOP); the office corrects the phone or the membership."""
-    if payer.channel == Channel.TELEGRAM:
-        reached = await uow.shops.members_reached_at(
-            shop.municipality_id, telegram_user=payer.address
-        )
-    else:
-        reached = await uow.shops.members_reached_at(shop.municipality_id, phone=payer.address)
-    if any(member.shop_id == shop.id for member, _ in reached):
-        raise NotAllowed(Refusal.PAYMENT_CODE_TO_SHOP)
-
-
 async def request_charge(
     uow: UnitOfWork,
     *,
@@ -218,7 +205,7 @@ async def request_charge(
         raise NotAllowed(
             Refusal.CITIZEN_PAYS_BY_CARD if cards.has_pin_card(citizen) else "citizen.unreachable"
         )
-    await _refuse_code_to_shop(uow, shop, payer)
+    await refuse_code_to_own_staff(uow, shop, (payer.channel, payer.address))
     # Over the cap nothing changes: no code is sent and a code already held stays valid.
     # A shop's first code to the person in the hour is never refused for the codes other
     # shops sent: one shop asking and cancelling charges cannot stop the person paying at
@@ -1100,7 +1087,10 @@ async def send_refund_code(
     At the customer's limit of refund codes, the last one still valid for this very refund
     goes on (nothing is sent); otherwise, and at the shop's limit, refused
     (refund.codes_too_many, refund.shop_codes_too_many, with `when` a new code can be
-    sent): nothing is sent and nothing changes."""
+    sent): nothing is sent and nothing changes. A code that would go to one of the shop's
+    own members (older data pairing the customer's phone, chat or delegate with it) is
+    refused as a payment's is (payment.code_to_shop, shop_rights.refuse_code_to_own_staff):
+    the cashier would read the consent they ask for; the owner refunds without a code."""
     await acting_member(uow, shop_id, by, now, shop_may_charge=True)
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.shop_id != shop_id:
@@ -1115,6 +1105,9 @@ async def send_refund_code(
     payer = await payer_of(uow, citizen)
     if payer is None:
         raise NotAllowed(Refusal.CITIZEN_UNREACHABLE)
+    # The customer's consent: never a code the cashier, or anyone of the shop, reads (the
+    # payment code's rule), not even one held from before.
+    await refuse_code_to_own_staff(uow, shop, (payer.channel, payer.address))
     channel, shown = shown_destination(citizen, payer)
     where = "Telegram" if channel != Channel.SMS else f"SMS {shown}".strip()
     till = f"{by[0]}:{by[1]}"

@@ -42,7 +42,7 @@ from core.services.charges import (
 )
 from core.services.municipalities import policy_of
 from core.services.outbox import PAYMENT_LANE, enqueue
-from core.services.shop_rights import check_shop_can_charge
+from core.services.shop_rights import check_shop_can_charge, refuse_code_to_own_staff
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -85,6 +85,14 @@ async def request_voucher_charge(
     payment = await uow.community.payment(voucher.payment_id)
     if payment is not None and payment.refunded_at is not None:
         raise NotAllowed(Refusal.VOUCHER_REFUNDED)
+    # The holder's consent, as a buono spesa's: never to the shop's own staff (a voucher
+    # bought from a cashier's chat, or given to the phone of one of the shop's members).
+    await refuse_code_to_own_staff(
+        uow,
+        shop,
+        (voucher.holder_channel, voucher.holder_address),
+        Refusal.VOUCHER_CODE_TO_SHOP,
+    )
     municipality = await uow.municipalities.by_id(shop.municipality_id)
     assert municipality is not None
     policy = policy_of(municipality)

@@ -4,20 +4,28 @@ Security trial: a cashier who joined at the terminal chat (`buonispesa chat`, ad
 a phone number as SMS is) could apply for vouchers by SMS from that number, and be made
 a citizen's delegate, then receive the code of the charge asked at their own till. Now
 the terminal's number is a shop's phone like an SMS one; and a till never sends a code to
-its own staff, even where older data pairs them."""
+its own staff, even where older data pairs them: not a payment's, not a cashier's refund's,
+not a community voucher's."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from core.bootstrap import Core
+from core.dialogue.engine import DialogueEngine
 from core.dialogue.inbound import Channel
+from core.domain import gsm7
+from core.domain.ledger import AccountKind
+from core.i18n import render_text
 from core.services import shops
 from core.storage import models as m
 from tests.dialogue.harness import Chat, msgids, outbox_of, town_with_open_window
-from tests.dialogue.test_shop import VERIFY_JOIN, own_code
-from tests.factories import make_cf, make_town
-from tests.integration.test_codes_never_to_the_till import pair
+from tests.dialogue.test_community import enabled_town, paid_voucher
+from tests.dialogue.test_shop import VERIFY_JOIN, balance, own_code
+from tests.dialogue.test_shop_codes import add_member
+from tests.factories import make_cf, make_town, pay
+from tests.integration.test_codes_never_to_the_till import CASHIER_CHAT, cashier_chat, pair
 
 CASHIER = "+393339990002"
 APPLICANT = make_cf(910)
@@ -123,3 +131,95 @@ async def test_a_shops_number_shared_on_telegram_is_told_it_holds_no_vouchers(
             .where(m.Citizen.telegram_chat_id.is_not(None))
         )
         assert linked == 0
+
+
+async def said_last(core: Core, channel: str, address: str) -> tuple[str, str]:
+    """The first sentence of the last message to this chat, in the chat's language."""
+    row, reply = (await outbox_of(core, channel, address))[-1]
+    return row.language, render_text(reply.texts[0], row.language, sms=channel == "sms")
+
+
+@pytest.mark.parametrize("case", ["linked_telegram", "delegate_at_terminal"])
+async def test_a_cashiers_storno_never_sends_the_customers_code_to_itself(
+    core: Core, case: str
+) -> None:
+    """The trial's data again, for a refund: the customer's code of a cashier's STORNO
+    would come to the cashier's own chat (or phone). The cashier is told why, in their
+    language; nothing is sent, nothing is refunded."""
+    town = await make_town(core, citizens=1)
+    charge_id = await pay(core, town, 30_00)
+    address = await pair(core, town, case)
+    channel, chat_address = cashier_chat(case)
+    cashier = Chat(core, chat_address, channel=Channel(channel), language_hint="it")
+    async with core.uow() as uow:
+        charge = await uow.charges.by_id(charge_id)
+        assert charge is not None
+        receipt = charge.receipt_number
+    await cashier.send(f"STORNO {receipt}")
+    await cashier.send("yes")
+    if cashier.channel is Channel.TERMINAL:
+        # The terminal, addressed by a phone, first confirms the refund with its own code.
+        await cashier.send(await own_code(cashier))
+    assert CODE_TO_SHOP in msgids(cashier.last)
+    assert await said_last(core, channel, chat_address) == (
+        "it",
+        "Il codice di pagamento di questa persona andrebbe a un telefono o a una chat del tuo "
+        "negozio: non è stato inviato. Deve chiedere all'ufficio di cambiarlo.",
+    )
+    assert (await cashier.state())[:2] == (None, None)
+    # No customer code anywhere: not at the cashier's chat, not at the customer's phone.
+    for where in ((channel, chat_address), ("sms", address), ("sms", town.citizen_phones[0])):
+        assert not [
+            reply
+            for _, reply in await outbox_of(core, *where)
+            if reply.texts[0].msgid.startswith("{shop} wants to refund you")
+        ]
+    assert await balance(core, town) == 120_00
+    async with core.uow() as uow:
+        charge = await uow.charges.by_id(charge_id)
+        assert charge is not None and charge.status == "confirmed"
+
+
+VOUCHER_TO_SHOP = (
+    "The code of this voucher would go to a phone or chat of your shop: nothing was sent. "
+    "Your shop cannot charge it."
+)
+
+
+async def test_a_cashier_cannot_confirm_a_voucher_of_their_own_chat_at_their_till(
+    core: Core,
+) -> None:
+    """A Telegram cashier buys a voucher of their own shop: its codes would come to the
+    chat that charges it. PAGA with its number is refused in the cashier's language, no
+    code is sent and nothing is taken from the voucher."""
+    town = await enabled_town(core)
+    await add_member(core, town.shop_id, CASHIER_CHAT, "cashier", channel="telegram")
+    cashier = Chat(
+        core,
+        CASHIER_CHAT,
+        channel=Channel.TELEGRAM,
+        engine=DialogueEngine(core, payments=True),
+        language_hint="en",
+    )
+    await cashier.send("MENU")  # the chat begins in English (its Telegram language)
+    voucher = await paid_voucher(core, town, cashier, 30_00)
+    sent_before = len(await outbox_of(core, "telegram", CASHIER_CHAT))
+    await cashier.expect(f"PAGA {voucher} 10", VOUCHER_TO_SHOP)
+    assert await said_last(core, "telegram", CASHIER_CHAT) == ("en", VOUCHER_TO_SHOP)
+    # In Italian too, and within one SMS (a till on SMS is told the same).
+    [refusal] = [reply for reply in cashier.last if reply.texts[0].msgid == VOUCHER_TO_SHOP]
+    assert render_text(refusal.texts[0], "it", sms=True) == (
+        "Il codice di questo buono andrebbe a un telefono o a una chat del tuo negozio: non è "
+        "stato inviato. Il tuo negozio non può incassarlo."
+    )
+    assert gsm7.count(render_text(refusal.texts[0], "it", sms=True)).single
+    assert (await cashier.state())[:2] == (None, None)
+    # Only the refusal was said: no code for the voucher reached the chat.
+    sent = await outbox_of(core, "telegram", CASHIER_CHAT)
+    assert [reply.texts[0].msgid for _, reply in sent[sent_before:]] == msgids(cashier.last)
+    async with core.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(m.VoucherCharge)) == 0
+        held = await uow.community.voucher_by_code(voucher)
+        assert held is not None
+        left = await uow.ledger.balance_of_owner(town.municipality_id, AccountKind.VOUCHER, held.id)
+        assert left == 30_00
