@@ -125,8 +125,8 @@ def settings_or_exit() -> Settings:
 
 
 def fail(message: Text | str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    """Print an error and exit. A plain str is printed as it is (commands not yet translated:
-    card, chat, serve)."""
+    """Print an error and exit. A plain str is printed as it is (what `serve` says of its
+    configuration and its port, still in English)."""
     problem = say(message) if isinstance(message, Text) else message
     err.print(say(t("Error: {problem}", problem=problem)), style="red", markup=False)
     raise typer.Exit(code)
