@@ -291,6 +291,9 @@ async def request_charge(
                 balance=Money(balance),
             )
         )
+    # The database checks the code's destination when its row is written (migration
+    # 0038_code_destination_guard): a delegate or a phone the office took away since `payer`
+    # was read makes this transaction a lost race, which the dialogue runs again.
     notify(
         uow,
         citizen,

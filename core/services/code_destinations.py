@@ -6,6 +6,12 @@ delegate whose power was taken away, confirms nothing more and receives no late 
 (docs/payments-and-codes.md). The card's slip sends nothing and is not concerned (a new
 card cancels its own payments: core.services.cards.issue_card).
 
+A PAGA running at the same moment leaves no code behind the change either: the database
+refuses a code's row for a place that is no longer the citizen's, and the change waits for
+a code's row not committed yet, which its sweep then sees (migration
+0038_code_destination_guard; on PostgreSQL the refused PAGA is run again, its code going
+where the citizen is reached now).
+
 Below core.services.charges and core.services.identity in the imports, so that
 identity.rebind_phone and delegates.remove_delegate can call it.
 """
