@@ -538,12 +538,20 @@ async def confirm_charge(
     typed_code: str,
     now: datetime,
     typed_by: str | None = None,
+    till_tries: int | None = None,
 ) -> ConfirmResult:
     """Check the code the cashier typed; on success pay in this one transaction.
 
     The caller commits. A charge is paid at most once: the status moves from pending
     with a compare-and-set, and the citizen's debit is guarded in the same UPDATE
     that takes the money, so concurrent confirmations cannot overdraw.
+
+    Any code but this payment's own is a wrong code: a mistyped one, the code of an earlier
+    payment of the same person (paid, refused, replaced or expired: a cashier may have
+    heard it) and the code of another payment alike. Each counts against the payment and
+    the shop, and the last allowed (`till_tries`: what the till may still type, see
+    decide_confirmation) cancels the payment and warns its holder; no other payment is
+    looked at or touched.
 
     A plain acceptance (pending, right code in time, shop free, not a card PIN) runs as
     one trip to the database (core/storage/payment_trip.py); every other case, judged
@@ -599,6 +607,7 @@ async def confirm_charge(
         ),
         now,
         policy.max_code_attempts,
+        till_tries,
     )
     if card_refused and decision.step not in _CLOSED_OR_VOID:
         await uow.charges.mark(
@@ -791,6 +800,7 @@ async def confirm_charge_committed(
     typed_code: str,
     now: datetime,
     typed_by: str | None = None,
+    till_tries: int | None = None,
 ) -> ConfirmResult:
     """`confirm_charge` in a transaction of its own, committed when this returns.
 
@@ -819,6 +829,7 @@ async def confirm_charge_committed(
                 typed_code=typed_code,
                 now=now,
                 typed_by=typed_by,
+                till_tries=till_tries,
             )
             await uow.commit()
         return result

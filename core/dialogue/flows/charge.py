@@ -423,6 +423,9 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         confirm = (
             voucher_charges.confirm_voucher_charge if s.voucher else charge_service.confirm_charge
         )
+        # Whatever the digits are (a slip, a guess, the code of an earlier payment of the
+        # same person, another payment's code), they are judged as this payment's code: a
+        # wrong one counts, so that no code a cashier has heard buys a free try.
         result = await confirm(
             turn.uow,
             charge_id=known(s.charge_id),
@@ -430,45 +433,16 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             typed_code=typed,
             now=turn.now,
             typed_by=f"{turn.channel}:{turn.address}",
+            till_tries=self._till_tries(turn),
         )
         outcome = charge_service.ConfirmOutcome
         amount = Money(result.amount_cents)
         grid = pin and s.position is not None  # a card's one-time code, not an old card's PIN
-        if result.outcome is outcome.WRONG_CODE and self._till_ended(turn):
-            # The session ended: no code can be typed here until the shop's own phone
-            # confirms the till again. What it held waiting is cancelled and each customer
-            # told the code is void, rather than left pending: the wrong codes may be a
-            # forger's or a guesser's, the code of a payment being guessed should not
-            # outlive the session that guessed, and the till is told exactly what is left
-            # (nothing). The honest cashier asks again after PAGA (docs/payments-and-codes.md).
-            cancelled = await tills.cancel_waiting(
-                turn.uow,
-                shop_id=known(s.shop_id),
-                till=_till(turn),
-                now=turn.now,
-                reason=tills.TILL_CLOSED,
-            )
-            turn.finish()
-            if not cancelled:
-                turn.say(
-                    t("After two wrong codes the till must be confirmed again: write PAGA."),
-                    options=AFTER,
-                )
-                return
-            turn.say(
-                t(
-                    "Two wrong codes: the payment of {amount} was cancelled and the customer "
-                    "told. Confirm the till again with PAGA, then ask again.",
-                    amount=Money(cancelled[0].amount_cents),
-                )
-                if len(cancelled) == 1
-                else t(
-                    "Two wrong codes: {count} payments were cancelled and the customers told. "
-                    "Confirm the till again with PAGA, then ask again.",
-                    count=len(cancelled),
-                ),
-                options=AFTER,
-            )
+        if result.outcome in (
+            outcome.WRONG_CODE,
+            outcome.CANCELLED_TOO_MANY_ATTEMPTS,
+        ) and self._till_ended(turn):
+            await self._session_ended(turn, s, result)
             return
         if result.outcome is outcome.WRONG_CODE and pin and s.position is None:
             raise Reject(
@@ -570,31 +544,8 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                     t("The shop cannot charge until the municipality's office unlocks it.")
                 )
             turn.say(*texts, options=AFTER)
-        elif result.outcome is outcome.EXPIRED and grid:
-            # The card's code was not spent (only a payment made spends it): say so, for the
-            # holder who fears a code of the slip is lost.
-            turn.say(
-                t(
-                    "Too late: the payment of {amount} was cancelled, and code no. {position} "
-                    "of the card was not used. Start again.",
-                    amount=amount,
-                    position=known(s.position),
-                ),
-                options=AFTER,
-            )
-        elif result.outcome is outcome.EXPIRED and pin:
-            turn.say(
-                t("Too late: the payment of {amount} was cancelled. Start again.", amount=amount),
-                options=AFTER,
-            )
         elif result.outcome is outcome.EXPIRED:
-            turn.say(
-                t(
-                    "The code has expired: the payment of {amount} was cancelled. Start again.",
-                    amount=amount,
-                ),
-                options=AFTER,
-            )
+            turn.say(_expired_text(s, amount), options=AFTER)
         elif result.outcome is outcome.INSUFFICIENT_FUNDS:
             # The citizen, who gave the code, has been told why; the shop is not (no balance
             # oracle): the cashier is told to ask the customer.
@@ -608,6 +559,63 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             )
         else:
             turn.say(t("This payment is closed. Start a new one."), options=AFTER)
+
+    @staticmethod
+    def _till_tries(turn: Turn) -> int | None:
+        """The wrong codes this till may still type, the next one included: an SMS till's
+        session allows TILL_WRONG_CODES; None elsewhere (only the payment's own tries). The
+        service judges the code with it, so that the session's last wrong code is the
+        payment's last too: cancelled, and its customer warned of the wrong codes, as at any
+        till (charges.decide_confirmation)."""
+        session = turn.memory.till
+        if not turn.is_sms or session is None:
+            return None
+        return max(TILL_WRONG_CODES - session.wrong_codes, 1)
+
+    async def _session_ended(
+        self, turn: Turn, s: ChargeState, result: charge_service.ConfirmResult
+    ) -> None:
+        """The SMS till session's last wrong code: no code can be typed here until the shop's
+        own phone confirms the till again. The payment it was typed for was cancelled by it,
+        its customer warned of the wrong codes (the cashier may be guessing: never told that
+        the shop gave it up); anything else this till held waiting is cancelled too, each
+        customer told the code is void, rather than left pending: the wrong codes may be a
+        forger's or a guesser's, the code of a payment being guessed should not outlive the
+        session that guessed, and the till is told exactly what is left (nothing). The
+        honest cashier asks again after PAGA (docs/payments-and-codes.md)."""
+        outcome = charge_service.ConfirmOutcome
+        cancelled = (
+            [result.amount_cents] if result.outcome is outcome.CANCELLED_TOO_MANY_ATTEMPTS else []
+        )
+        others = await tills.cancel_waiting(
+            turn.uow,
+            shop_id=known(s.shop_id),
+            till=_till(turn),
+            now=turn.now,
+            reason=tills.TILL_CLOSED,
+        )
+        cancelled += [each.amount_cents for each in others]
+        turn.finish()
+        if not cancelled:
+            turn.say(
+                t("After two wrong codes the till must be confirmed again: write PAGA."),
+                options=AFTER,
+            )
+            return
+        turn.say(
+            t(
+                "Two wrong codes: the payment of {amount} was cancelled and the customer "
+                "told. Confirm the till again with PAGA, then ask again.",
+                amount=Money(cancelled[0]),
+            )
+            if len(cancelled) == 1
+            else t(
+                "Two wrong codes: {count} payments were cancelled and the customers told. "
+                "Confirm the till again with PAGA, then ask again.",
+                count=len(cancelled),
+            ),
+            options=AFTER,
+        )
 
     @staticmethod
     def _till_ended(turn: Turn) -> bool:
@@ -727,6 +735,24 @@ def cancelled_text(waiting: charge_service.WaitingCharge) -> Text:
         "Payment of {amount} ({where}) cancelled: the customer's code no longer works.",
         amount=Money(waiting.amount_cents),
         where=_masked(waiting.channel, waiting.sent_to),
+    )
+
+
+def _expired_text(s: ChargeState, amount: Money) -> Text:
+    if s.pin and s.position is not None:
+        # The card's code was not spent (only a payment made spends it): said, for the
+        # holder who fears a code of the slip is lost.
+        return t(
+            "Too late: the payment of {amount} was cancelled, and code no. {position} "
+            "of the card was not used. Start again.",
+            amount=amount,
+            position=s.position,
+        )
+    if s.pin:
+        return t("Too late: the payment of {amount} was cancelled. Start again.", amount=amount)
+    return t(
+        "The code has expired: the payment of {amount} was cancelled. Start again.",
+        amount=amount,
     )
 
 

@@ -1,0 +1,158 @@
+"""A trial at an SMS till, in the demo town: Alimentari Da Rita (+393331000101)
+charges Laura (BNCLRA90A41A739A, +393331000002).
+
+1. A cashier who typed an old code of Laura's and then a guess ended the SMS till session,
+   and Laura read that the shop had cancelled: a guessing cashier looked like a shop that
+   changed its mind. Every code that is not the payment's own is a wrong code, whatever it
+   is (a slip, a guess, the code of an earlier payment, another payment's code), and the
+   last one the till may type cancels the payment and warns the customer, on every channel.
+
+What the till and the customer receive is read as they read it, in Italian."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from buonispesa.demo import seed_demo
+from core.bootstrap import Core
+from core.dialogue.inbound import Channel
+from core.dialogue.render import render_plain
+from core.domain.messages import Reply
+from core.storage import models as m
+from tests.conftest import FakeClock
+from tests.dialogue.harness import Chat, open_till, outbox_of
+from tests.dialogue.test_shop import ASK_CODE, CONFIRMED, NOTHING_WAITING, citizen_code
+from tests.dialogue.test_till_slips import wrong_codes
+
+SHOP_PHONE = "+393331000101"
+BAKERY_PHONE = "+393331000102"  # Forno Chienti
+CITIZEN_PHONE = "+393331000002"
+CF = "BNCLRA90A41A739A"
+DEMO_DAY = datetime(2026, 12, 3, 12, 15, tzinfo=UTC)
+CHANNELS = [Channel.SMS, Channel.TERMINAL]
+
+WARNED = (
+    "Attenzione: Alimentari Da Rita ha sbagliato il codice troppe volte. Pagamento di 12,50 € "
+    "annullato. Di' il codice solo al cassiere."
+)
+AFTER = "\n1 Nuovo incasso\n2 Menu"
+
+
+def code_sms(code: str, amount: str = "12,50 €") -> str:
+    return (
+        f"Alimentari Da Rita chiede {amount}. Codice: {code}. Dillo al cassiere solo se sei "
+        "d'accordo. Valido 10 min."
+    )
+
+
+def read(replies: list[Reply], channel: Channel = Channel.SMS) -> list[str]:
+    """The replies as the chat shows them (off SMS an amount keeps its euro sign on the same
+    line with a no-break space, read here as a space)."""
+    return [
+        render_plain(reply, "it", sms=channel is Channel.SMS).replace("\xa0", " ")
+        for reply in replies
+    ]
+
+
+async def demo_till(core: Core, clock: FakeClock, channel: Channel) -> Chat:
+    """Rita's till in the demo town: by SMS its session confirmed with the code sent to the
+    shop's phone; at the terminal chat, nothing to confirm."""
+    clock.current = DEMO_DAY
+    assert await seed_demo(core)
+    till = Chat(core, SHOP_PHONE, channel=channel)
+    if channel is Channel.SMS:
+        await open_till(till)
+    return till
+
+
+async def laura_received(core: Core, since: int = 0) -> list[str]:
+    rows = await outbox_of(core, "sms", CITIZEN_PHONE)
+    return [render_plain(reply, row.language, sms=True) for row, reply in rows[since:]]
+
+
+async def charges(core: Core) -> list[tuple[int, str, str | None, int]]:
+    async with core.uow() as uow:
+        rows = await uow.session.scalars(select(m.Charge).order_by(m.Charge.id))
+        return [(c.amount_cents, c.status, c.closed_reason, c.attempts) for c in rows]
+
+
+def wrong_guesses(code: str, count: int) -> list[str]:
+    """Guesses that are not `code` (the customer's real one)."""
+    return [guess for guess in ("123456", "654321", "111111", "222222") if guess != code][:count]
+
+
+# 1. Wrong codes ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("earlier", ["paid", "refused"])
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_an_old_code_and_a_guess_warn_the_customer_never_say_the_shop_cancelled(
+    core: Core, clock: FakeClock, channel: Channel, earlier: str
+) -> None:
+    till = await demo_till(core, clock, channel)
+    # An earlier payment of Laura's at this till: the cashier heard its code.
+    await till.expect(f"PAGA {CF} 3", ASK_CODE)
+    old = await citizen_code(core, CITIZEN_PHONE)
+    if earlier == "paid":
+        await till.expect(old, CONFIRMED)
+    else:
+        await Chat(core, CITIZEN_PHONE).send("ANNULLA")
+    seen = len(await outbox_of(core, "sms", CITIZEN_PHONE))
+    await till.expect(f"PAGA {CF} 12,50", ASK_CODE)
+    code = await citizen_code(core, CITIZEN_PHONE)
+    # The old code is a wrong code like any other: counted, and the till told truly how
+    # many it may still type (by SMS the session's second wrong code is the last).
+    assert read(await till.send(old), channel) == [
+        "Codice sbagliato: resta 1 tentativo."
+        if channel is Channel.SMS
+        else "Codice sbagliato: restano 2 tentativi."
+    ]
+    if channel is Channel.SMS:
+        [guess] = wrong_guesses(code, 1)
+        assert read(await till.send(guess)) == [
+            "Due codici sbagliati: pagamento di 12,50 € annullato, il cliente è avvisato. "
+            "Conferma di nuovo la cassa con PAGA e richiedilo." + AFTER
+        ]
+    else:
+        first, second = wrong_guesses(code, 2)
+        assert read(await till.send(first), channel) == ["Codice sbagliato: resta 1 tentativo."]
+        assert read(await till.send(second), channel) == [
+            "Troppi codici sbagliati: il pagamento di 12,50 € è stato annullato." + AFTER
+        ]
+    # Laura received her code, then the warning: never that the shop cancelled.
+    assert await laura_received(core, seen) == [code_sms(code), WARNED]
+    tries = 2 if channel is Channel.SMS else 3
+    assert (await charges(core))[-1] == (12_50, "cancelled", "too_many_attempts", tries)
+    assert await wrong_codes(core) == tries
+    # The right code told afterwards pays nothing.
+    await till.expect(code, NOTHING_WAITING)
+    assert (await charges(core))[0][1] == ("confirmed" if earlier == "paid" else "cancelled")
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_the_code_of_another_shops_payment_is_a_wrong_code_and_leaves_that_one_alone(
+    core: Core, clock: FakeClock, channel: Channel
+) -> None:
+    till = await demo_till(core, clock, channel)
+    bakery = Chat(core, BAKERY_PHONE, channel=Channel.TERMINAL)
+    await bakery.expect(f"PAGA {CF} 5", ASK_CODE)
+    bakery_code = await citizen_code(core, CITIZEN_PHONE)
+    await till.expect(f"PAGA {CF} 12,50", ASK_CODE)
+    code = await citizen_code(core, CITIZEN_PHONE)
+    seen = len(await outbox_of(core, "sms", CITIZEN_PHONE))
+    # Laura reads out the bakery's code at Rita's till.
+    assert read(await till.send(bakery_code), channel) == [
+        "Codice sbagliato: resta 1 tentativo."
+        if channel is Channel.SMS
+        else "Codice sbagliato: restano 2 tentativi."
+    ]
+    assert await charges(core) == [(5_00, "pending", None, 0), (12_50, "pending", None, 1)]
+    assert await laura_received(core, seen) == []
+    # Each code still pays its own payment.
+    await till.expect(code, CONFIRMED)
+    await bakery.expect(bakery_code, CONFIRMED)
+    assert [status for _, status, _, _ in await charges(core)] == ["confirmed", "confirmed"]
+    assert await wrong_codes(core) == 1
