@@ -40,6 +40,7 @@ from core.domain.messages import Moment, Money, Reply, Text, reply_to_json, t
 from core.domain.policy import Policy
 from core.domain.shops import MemberRole
 from core.services import activity, cards, ledger, security
+from core.services.code_destinations import CODE_ELSEWHERE
 from core.services.municipalities import policy_from_text, policy_of
 from core.services.outbox import (
     Payer,
@@ -63,6 +64,14 @@ from core.storage.payment_trip import (
     PendingPayment,
     confirm_transaction,
 )
+
+# Why a pending payment was cancelled (its closed_reason), where what the till hears of it
+# depends on it: the customer refused it (refuse_charge), or the office stopped it, by
+# revoking the customer's vouchers (core/services/audit.py) or because its code went to a
+# phone that is no longer theirs (core/services/code_destinations.py).
+BY_CITIZEN = "by_citizen"
+REVOKED = "revoked"
+BY_OFFICE = frozenset({REVOKED, CODE_ELSEWHERE})
 
 # Lookups (of a person or a voucher) per till per hour, before "try later": whoever they
 # find, so that the limit itself never tells a shop who holds vouchers. One a minute on
@@ -1612,7 +1621,7 @@ async def refuse_charge(uow: UnitOfWork, *, charge_id: int, citizen_id: int, now
     if charge is None or charge.citizen_id != citizen_id:
         raise NotFound(Refusal.CHARGE_NOT_FOUND)
     if not await uow.charges.mark(
-        charge.id, ChargeStatus.PENDING, status=ChargeStatus.CANCELLED, closed_reason="by_citizen"
+        charge.id, ChargeStatus.PENDING, status=ChargeStatus.CANCELLED, closed_reason=BY_CITIZEN
     ):
         return False
     await notify_till(

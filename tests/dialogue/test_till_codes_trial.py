@@ -6,6 +6,8 @@ charges Laura (BNCLRA90A41A739A, +393331000002).
    changed its mind. Every code that is not the payment's own is a wrong code, whatever it
    is (a slip, a guess, the code of an earlier payment, another payment's code), and the
    last one the till may type cancels the payment and warns the customer, on every channel.
+2. After Laura refused the payment, the till still read the cashier's next message as the
+   code of the refused payment ("The code has 6 digits, you wrote 7").
 
 What the till and the customer receive is read as they read it, in Italian."""
 
@@ -21,10 +23,13 @@ from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.dialogue.render import render_plain
 from core.domain.messages import Reply
+from core.services import delegates
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.dialogue.harness import Chat, open_till, outbox_of
+from tests.dialogue.harness import TILL_CODE, Chat, msgids, open_till, outbox_of
+from tests.dialogue.test_cards_delegates import code_sent_to_delegate, delegated_town
 from tests.dialogue.test_shop import ASK_CODE, CONFIRMED, NOTHING_WAITING, citizen_code
+from tests.dialogue.test_sms_lengths import SHOP_PHONE as LONG_SHOP_PHONE
 from tests.dialogue.test_till_slips import wrong_codes
 
 SHOP_PHONE = "+393331000101"
@@ -34,6 +39,10 @@ CF = "BNCLRA90A41A739A"
 DEMO_DAY = datetime(2026, 12, 3, 12, 15, tzinfo=UTC)
 CHANNELS = [Channel.SMS, Channel.TERMINAL]
 
+SIX_DIGITS = (
+    "The code has {digits} digits, you wrote {count}: ask the customer again and write it "
+    "here, or ANNULLA."
+)
 WARNED = (
     "Attenzione: Alimentari Da Rita ha sbagliato il codice troppe volte. Pagamento di 12,50 € "
     "annullato. Di' il codice solo al cassiere."
@@ -156,3 +165,97 @@ async def test_the_code_of_another_shops_payment_is_a_wrong_code_and_leaves_that
     await bakery.expect(bakery_code, CONFIRMED)
     assert [status for _, status, _, _ in await charges(core)] == ["confirmed", "confirmed"]
     assert await wrong_codes(core) == 1
+
+
+# 2. The customer refused (or the payment ended elsewhere) --------------------------------
+
+
+@pytest.mark.parametrize("ended", ["refused", "expired"])
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_the_next_message_after_the_payment_ended_is_read_afresh(
+    core: Core, clock: FakeClock, channel: Channel, ended: str
+) -> None:
+    till = await demo_till(core, clock, channel)
+    await till.expect(f"PAGA {CF} 12,50", ASK_CODE)
+    if ended == "refused":
+        await Chat(core, CITIZEN_PHONE).send("annulla")
+    else:
+        clock.advance(minutes=11)
+    question = "mi dai il saldo di RSSMRA85T10A739J"
+    replies = await till.send(question)
+    assert SIX_DIGITS not in msgids(replies)
+    assert (await till.state())[:2] == (None, None)
+    # The same words with nothing open get the same answer.
+    assert read(replies, channel) == read(await till.send(question), channel)
+    assert await wrong_codes(core) == 0
+
+
+@pytest.mark.parametrize("typed", ["the code", "12345"])
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_a_code_typed_after_the_customer_refused_is_told_so(
+    core: Core, clock: FakeClock, channel: Channel, typed: str
+) -> None:
+    till = await demo_till(core, clock, channel)
+    await till.expect(f"PAGA {CF} 12,50", ASK_CODE)
+    code = await citizen_code(core, CITIZEN_PHONE)
+    await Chat(core, CITIZEN_PHONE).send("annulla")
+    seen = len(await outbox_of(core, "sms", CITIZEN_PHONE))
+    replies = await till.send(code if typed == "the code" else typed)
+    assert read(replies, channel) == [
+        "La persona ha rifiutato il pagamento di 12,50 €: il codice non vale più. Chiedi come "
+        "vuole pagare." + AFTER
+    ]
+    # Nothing counted, nothing sent, nothing paid; an SMS till's session goes on.
+    assert await charges(core) == [(12_50, "cancelled", "by_citizen", 0)]
+    assert await wrong_codes(core) == 0
+    assert await laura_received(core, seen) == []
+    await till.expect(f"PAGA {CF} 4", ASK_CODE)
+    assert TILL_CODE not in msgids(till.last)
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_a_code_typed_after_it_expired_is_told_so(
+    core: Core, clock: FakeClock, channel: Channel
+) -> None:
+    till = await demo_till(core, clock, channel)
+    await till.expect(f"PAGA {CF} 12,50", ASK_CODE)
+    code = await citizen_code(core, CITIZEN_PHONE)
+    clock.advance(minutes=11)
+    assert read(await till.send(code), channel) == [
+        "Il codice è scaduto: il pagamento di 12,50 € è stato annullato. Ricomincia." + AFTER
+    ]
+    assert await wrong_codes(core) == 0
+    assert (await till.state())[:2] == (None, None)
+
+
+@pytest.mark.parametrize("typed", ["the code", "words"])
+async def test_after_the_office_voided_the_code_the_till_no_longer_waits_for_it(
+    core: Core, typed: str
+) -> None:
+    """The office removed the delegate the code went to (code_destinations): the till was
+    told then; its next message is not read as that payment's code."""
+    cf = await delegated_town(core)
+    till = await open_till(Chat(core, LONG_SHOP_PHONE))
+    await till.expect(f"PAGA {cf} 10", ASK_CODE)
+    code = await code_sent_to_delegate(core)
+    async with core.uow() as uow:
+        town = (await uow.municipalities.all())[0]
+        await delegates.remove_delegate(uow, town, cf, core.now())
+        await uow.commit()
+    if typed == "the code":
+        assert read(await till.send(code)) == [
+            "L'ufficio ha annullato il pagamento di 10,00 €: non può essere completato, non "
+            "aspettare il codice." + AFTER
+        ]
+    else:
+        replies = await till.send("scusa, mi ripeti il codice fiscale RSSMRA85T10A739J?")
+        assert SIX_DIGITS not in msgids(replies)
+        assert (await till.state())[:2] == (None, None)
+    async with core.uow() as uow:
+        [charge] = (await uow.session.scalars(select(m.Charge))).all()
+        assert (charge.status, charge.closed_reason, charge.attempts) == (
+            "cancelled",
+            "code_elsewhere",
+            0,
+        )
+    assert await wrong_codes(core) == 0

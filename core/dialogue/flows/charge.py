@@ -17,6 +17,7 @@ from core.dialogue.errors import error_text
 from core.dialogue.flows.base import (
     VERIFY,
     ConfirmedFlow,
+    Gone,
     Step,
     known,
     not_a_shop,
@@ -30,7 +31,7 @@ from core.domain import cards as card_domain
 from core.domain import otp
 from core.domain.cards import CARD_CODE_LENGTH, grid_running_out, normalize_card_number
 from core.domain.channels import Channel
-from core.domain.charges import ShopLock
+from core.domain.charges import ChargeStatus, ShopLock
 from core.domain.errors import DomainError, InvalidAmount, Refusal
 from core.domain.messages import Moment, Money, Option, Reply, Text, t, tn
 from core.domain.money import parse_euro
@@ -629,19 +630,47 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         turn.memory.till = None
         return True
 
-    async def left_open(self, turn: Turn) -> Text | None:
+    @staticmethod
+    async def _awaited(turn: Turn) -> tuple[ChargeState, m.Charge | m.VoucherCharge | None] | None:
+        """The payment the code step waits for, as it stands now (None for the row: gone);
+        None when the flow stands at no code step."""
         s = turn.state
         if turn.step != "code" or not isinstance(s, ChargeState) or s.charge_id is None:
             return None
-        charge: m.Charge | m.VoucherCharge | None
         if s.voucher:
             found = await turn.uow.community.charge_with_parties(s.charge_id)
-            charge = found[0] if found is not None else None
-        else:
-            charge = await turn.uow.charges.by_id(s.charge_id)
-        if charge is None or charge.status != "pending" or charge.expires_at <= turn.now:
+            return s, found[0] if found is not None else None
+        return s, await turn.uow.charges.by_id(s.charge_id)
+
+    @staticmethod
+    def _waits(charge: m.Charge | m.VoucherCharge | None, turn: Turn) -> bool:
+        return (
+            charge is not None
+            and charge.status == ChargeStatus.PENDING
+            and charge.expires_at > turn.now
+        )
+
+    async def gone(self, turn: Turn, inp: Input) -> Gone | None:
+        """The payment the code step waits for ended meanwhile, wherever it ended: its
+        customer refused it (ANNULLA from their chat), the office cancelled it (a revocation,
+        the code's phone no longer theirs), another till replaced it, its code expired. The
+        till no longer asks for its code: a code typed now is answered with what became of
+        the payment (nothing counted: nothing can be paid), any other message as if nothing
+        were open (a codice fiscale's digits are no code of the wrong length)."""
+        awaited = await self._awaited(turn)
+        if awaited is None or self._waits(awaited[1], turn):
+            return None
+        s, charge = awaited
+        if not otp.read_typed_code(inp.text).only_digits:
+            return Gone(None)
+        return Gone(Reply(texts=(_ended_text(s, charge, turn),), options=AFTER))
+
+    async def left_open(self, turn: Turn) -> Text | None:
+        awaited = await self._awaited(turn)
+        if awaited is None or not self._waits(awaited[1], turn):
             # Its code expired (or the payment ended) meanwhile: nothing waits any more.
             return None
+        s = awaited[0]
         # MENU (or another request) at the code step: the payment stays open, and its code
         # typed afterwards still confirms it (code_at_till).
         return t(
@@ -735,6 +764,44 @@ def cancelled_text(waiting: charge_service.WaitingCharge) -> Text:
         "Payment of {amount} ({where}) cancelled: the customer's code no longer works.",
         amount=Money(waiting.amount_cents),
         where=_masked(waiting.channel, waiting.sent_to),
+    )
+
+
+def _ended_text(s: ChargeState, charge: m.Charge | m.VoucherCharge | None, turn: Turn) -> Text:
+    """What became of the payment a code step waited for, told to a code typed for it
+    afterwards: refused by the customer, cancelled by the office or at the shop, expired,
+    or closed otherwise; in the words the till hears when it happens."""
+    amount = Money(known(s.amount))
+    reason = charge.closed_reason if charge is not None else None
+    if charge is not None and (
+        charge.status == ChargeStatus.EXPIRED
+        or (charge.status == ChargeStatus.PENDING and charge.expires_at <= turn.now)
+    ):
+        return _expired_text(s, amount)
+    if charge is None or charge.status != ChargeStatus.CANCELLED:
+        return t("This payment is closed. Start a new one.")
+    if reason == charge_service.BY_CITIZEN:
+        return t(
+            "The customer refused the payment of {amount}: the code no longer works. Ask how "
+            "they want to pay.",
+            amount=amount,
+        )
+    if reason in charge_service.BY_OFFICE:
+        return t(
+            "The office cancelled the payment of {amount}: it cannot be completed, do not "
+            "wait for the code.",
+            amount=amount,
+        )
+    if s.pin:
+        return t(
+            "Payment of {amount} with card {card} cancelled: nothing was paid.",
+            amount=amount,
+            card=known(s.where),
+        )
+    return t(
+        "Payment of {amount} ({where}) cancelled: the customer's code no longer works.",
+        amount=amount,
+        where=known(s.where),
     )
 
 
