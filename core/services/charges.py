@@ -273,10 +273,11 @@ async def request_charge(
             minutes=policy.charge_ttl_minutes,
         )
     elif replaced:
-        # What is short, and what the person can do: pay less, which only they can say.
+        # What is short, and what the person can do: pay less, which only they can say (to
+        # the cashier: what to ask, never the code, which would only be refused).
         text = t(
             "{shop} asks {amount}. New code: {code}, the previous one no longer works. You "
-            "only have {balance}: tell the cashier.",
+            "only have {balance}: ask to pay less.",
             shop=shop.name,
             amount=Money(amount_cents),
             code=code,
@@ -295,9 +296,11 @@ async def request_charge(
         # The citizen decides what the shop may learn: the payment will be refused after
         # the code, and only the citizen is told why.
         text = (
+            # What the customer tells the cashier is the amount to ask, at most the balance
+            # ("dillo al cassiere" after it had read as "tell them the code").
             t(
-                "{shop} asks {amount}. Code: {code}. You only have {balance}: you can pay at "
-                "most that, tell the cashier.",
+                "{shop} asks {amount}. Code: {code}. You only have {balance}: ask the cashier "
+                "to charge you at most that.",
                 shop=shop.name,
                 amount=Money(amount_cents),
                 code=code,

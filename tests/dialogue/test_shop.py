@@ -45,8 +45,8 @@ CITIZEN_CODE = (
     "{minutes} min."
 )
 CITIZEN_CODE_ABOVE_BALANCE = (
-    "{shop} asks {amount}. Code: {code}. You only have {balance}: you can pay at most that, "
-    "tell the cashier."
+    "{shop} asks {amount}. Code: {code}. You only have {balance}: ask the cashier to charge "
+    "you at most that."
 )
 SPLIT = "Write the amount like 12,50: a comma before the cents, no space."
 # A new PAGA of the same shop for the same person: the code of the one it replaces is void.
@@ -56,7 +56,7 @@ CITIZEN_CODE_REPLACED = (
 )
 CITIZEN_CODE_REPLACED_ABOVE_BALANCE = (
     "{shop} asks {amount}. New code: {code}, the previous one no longer works. You only have "
-    "{balance}: tell the cashier."
+    "{balance}: ask to pay less."
 )
 ALREADY_REFUNDED = "This payment has already been refunded: it cannot be refunded twice."
 # The default policy, with a town's own ceiling for one payment.
