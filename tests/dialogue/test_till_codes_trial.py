@@ -23,7 +23,7 @@ from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.dialogue.render import render_plain
 from core.domain.messages import Reply
-from core.services import delegates
+from core.services import delegates, security
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.dialogue.harness import TILL_CODE, Chat, msgids, open_till, outbox_of
@@ -165,6 +165,39 @@ async def test_the_code_of_another_shops_payment_is_a_wrong_code_and_leaves_that
     await bakery.expect(bakery_code, CONFIRMED)
     assert [status for _, status, _, _ in await charges(core)] == ["confirmed", "confirmed"]
     assert await wrong_codes(core) == 1
+
+
+async def test_the_sms_sessions_last_wrong_code_that_locks_the_shop_says_the_lock(
+    core: Core, clock: FakeClock
+) -> None:
+    """The session's second wrong code is also the shop's fifth of the day: the till hears
+    that the shop is locked (what matters more), the customer is warned, and the session
+    ended all the same."""
+    till = await demo_till(core, clock, Channel.SMS)
+    async with core.uow() as uow:
+        [shop_id] = (
+            await uow.session.scalars(
+                select(m.ShopMember.shop_id).where(
+                    m.ShopMember.channel == "sms", m.ShopMember.address == SHOP_PHONE
+                )
+            )
+        ).all()
+        for _ in range(3):  # three wrong codes typed earlier today
+            await security.record(uow, security.WRONG_PAYMENT_CODE, core.now(), shop_id=shop_id)
+        await uow.commit()
+    await till.expect(f"PAGA {CF} 12,50", ASK_CODE)
+    code = await citizen_code(core, CITIZEN_PHONE)
+    seen = len(await outbox_of(core, "sms", CITIZEN_PHONE))
+    first, second = wrong_guesses(code, 2)
+    assert read(await till.send(first)) == ["Codice sbagliato: resta 1 tentativo."]
+    assert read(await till.send(second)) == [
+        "Troppi codici sbagliati: il pagamento di 12,50 € è stato annullato.\nIl negozio non "
+        "può incassare per 30 minuti." + AFTER
+    ]
+    assert await laura_received(core, seen) == [WARNED]
+    assert (await charges(core))[-1] == (12_50, "cancelled", "too_many_attempts", 2)
+    # The session ended: the next PAGA asks for the till's code again.
+    await till.expect(f"PAGA {CF} 4", TILL_CODE)
 
 
 # 2. The customer refused (or the payment ended elsewhere) --------------------------------

@@ -443,8 +443,18 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             outcome.WRONG_CODE,
             outcome.CANCELLED_TOO_MANY_ATTEMPTS,
         ) and self._till_ended(turn):
-            await self._session_ended(turn, s, result)
-            return
+            if result.shop_lock is ShopLock.NONE:
+                await self._session_ended(turn, s, result)
+                return
+            # That wrong code also locked the shop: the till hears of the lock (below), what
+            # matters more; the session ended all the same, and nothing else stays waiting.
+            await tills.cancel_waiting(
+                turn.uow,
+                shop_id=known(s.shop_id),
+                till=_till(turn),
+                now=turn.now,
+                reason=tills.TILL_CLOSED,
+            )
         if result.outcome is outcome.WRONG_CODE and pin and s.position is None:
             raise Reject(
                 tn(
