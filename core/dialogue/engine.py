@@ -471,6 +471,21 @@ class DialogueEngine:
                     turn, t("You no longer work for this shop: the request was stopped.")
                 )
                 return
+            gone = await flow.gone(turn, inp)
+            if gone is not None:
+                # What the step waited for ended elsewhere (the customer refused the
+                # payment whose code the till waits for): the request is over, and the
+                # message is no answer to it. Said so when it was meant as one (a code),
+                # else read as if nothing were open.
+                turn.finish()
+                if gone.said is not None:
+                    turn.add(gone.said)
+                    return
+                fresh = commands.of_answer(
+                    commands.of_message(turn.inbound), inp, turn.inbound.text, asked=False
+                )
+                await self._dispatch(turn, routing, inp, fresh)
+                return
             if flow.acts_for_shop is None and not flow.awaits_this_code(turn):
                 # Six digits alone, from the chat a payment code was sent to: that code is
                 # the cashier's, not this question's answer (nor a wrong try of a code

@@ -184,7 +184,7 @@ class ConfirmDecision(NamedTuple):
 
 
 def confirmation_step(
-    payment: PendingConfirmation, now: datetime, max_attempts: int
+    payment: PendingConfirmation, now: datetime, max_attempts: int, till_tries: int | None = None
 ) -> Confirmation:
     """The state machine's step alone (what the one-trip path of a payment asks: is this a
     plain acceptance); decide_confirmation says what follows from it."""
@@ -198,17 +198,32 @@ def confirmation_step(
         return Confirmation.EXPIRED
     if payment.code_matches:
         return Confirmation.ACCEPT
-    if payment.attempts + 1 >= max_attempts:
+    if _tries_left(payment.attempts, max_attempts, till_tries) <= 1:
         return Confirmation.TOO_MANY_ATTEMPTS
     return Confirmation.WRONG_CODE
 
 
+def _tries_left(attempts: int, max_attempts: int, till_tries: int | None) -> int:
+    """The wrong codes that may still be typed for a payment, the next one included: the
+    payment's own tries, or fewer when the till typing them has fewer of its own left."""
+    left = max_attempts - attempts
+    return left if till_tries is None else min(left, till_tries)
+
+
 def decide_confirmation(
-    payment: PendingConfirmation, now: datetime, max_attempts: int
+    payment: PendingConfirmation, now: datetime, max_attempts: int, till_tries: int | None = None
 ) -> ConfirmDecision:
     """Judge one typed code. Wrong tries count; the last allowed wrong try cancels the
-    payment; a shop locked meanwhile voids it without looking at the code."""
-    step = confirmation_step(payment, now, max_attempts)
+    payment and warns its holder; a shop locked meanwhile voids it without looking at the
+    code.
+
+    `till_tries`: the wrong codes the till that typed this one may still type, this one
+    included (an SMS till's session allows two, since its sender could be forged: see
+    core/dialogue/flows/charge.py); None when only the payment's own tries count. The last
+    wrong code the till may type is the last allowed for the payment too, whichever limit
+    it reaches: the payment is cancelled and its holder warned alike on every channel, never
+    told that the shop gave it up (the cashier may be guessing)."""
+    step = confirmation_step(payment, now, max_attempts, till_tries)
     attempts = payment.attempts
     if step is Confirmation.ACCEPT:
         return ConfirmDecision(
@@ -240,5 +255,7 @@ def decide_confirmation(
             holder=HolderNotice.WRONG_CODES,
         )
     if step is Confirmation.WRONG_CODE:
-        return ConfirmDecision(step, attempts + 1, max_attempts - attempts - 1)
+        return ConfirmDecision(
+            step, attempts + 1, _tries_left(attempts, max_attempts, till_tries) - 1
+        )
     return ConfirmDecision(step, attempts)  # already confirmed, or closed before

@@ -202,7 +202,10 @@ async def revoke(
     cancelled: list[m.Charge] = []
     for charge in await uow.charges.pending_for_citizen(application.citizen_id):
         if await uow.charges.mark(
-            charge.id, ChargeStatus.PENDING, status=ChargeStatus.CANCELLED, closed_reason="revoked"
+            charge.id,
+            ChargeStatus.PENDING,
+            status=ChargeStatus.CANCELLED,
+            closed_reason=charges.REVOKED,
         ):
             cancelled.append(charge)
 

@@ -40,6 +40,7 @@ from core.domain.messages import Moment, Money, Reply, Text, reply_to_json, t
 from core.domain.policy import Policy
 from core.domain.shops import MemberRole
 from core.services import activity, cards, ledger, security
+from core.services.code_destinations import CODE_ELSEWHERE
 from core.services.municipalities import policy_from_text, policy_of
 from core.services.outbox import (
     Payer,
@@ -67,6 +68,14 @@ from core.storage.payment_trip import (
     PendingPayment,
     confirm_transaction,
 )
+
+# Why a pending payment was cancelled (its closed_reason), where what the till hears of it
+# depends on it: the customer refused it (refuse_charge), or the office stopped it, by
+# revoking the customer's vouchers (core/services/audit.py) or because its code went to a
+# phone that is no longer theirs (core/services/code_destinations.py).
+BY_CITIZEN = "by_citizen"
+REVOKED = "revoked"
+BY_OFFICE = frozenset({REVOKED, CODE_ELSEWHERE})
 
 # Lookups (of a person or a voucher) per till per hour, before "try later": whoever they
 # find, so that the limit itself never tells a shop who holds vouchers. One a minute on
@@ -251,10 +260,11 @@ async def request_charge(
             minutes=policy.charge_ttl_minutes,
         )
     elif replaced:
-        # What is short, and what the person can do: pay less, which only they can say.
+        # What is short, and what the person can do: pay less, which only they can say (to
+        # the cashier: what to ask, never the code, which would only be refused).
         text = t(
             "{shop} asks {amount}. New code: {code}, the previous one no longer works. You "
-            "only have {balance}: tell the cashier.",
+            "only have {balance}: ask to pay less.",
             shop=shop.name,
             amount=Money(amount_cents),
             code=code,
@@ -273,9 +283,11 @@ async def request_charge(
         # The citizen decides what the shop may learn: the payment will be refused after
         # the code, and only the citizen is told why.
         text = (
+            # What the customer tells the cashier is the amount to ask, at most the balance
+            # ("dillo al cassiere" after it had read as "tell them the code").
             t(
-                "{shop} asks {amount}. Code: {code}. You only have {balance}: you can pay at "
-                "most that, tell the cashier.",
+                "{shop} asks {amount}. Code: {code}. You only have {balance}: ask the cashier "
+                "to charge you at most that.",
                 shop=shop.name,
                 amount=Money(amount_cents),
                 code=code,
@@ -528,12 +540,20 @@ async def confirm_charge(
     typed_code: str,
     now: datetime,
     typed_by: str | None = None,
+    till_tries: int | None = None,
 ) -> ConfirmResult:
     """Check the code the cashier typed; on success pay in this one transaction.
 
     The caller commits. A charge is paid at most once: the status moves from pending
     with a compare-and-set, and the citizen's debit is guarded in the same UPDATE
     that takes the money, so concurrent confirmations cannot overdraw.
+
+    Any code but this payment's own is a wrong code: a mistyped one, the code of an earlier
+    payment of the same person (paid, refused, replaced or expired: a cashier may have
+    heard it) and the code of another payment alike. Each counts against the payment and
+    the shop, and the last allowed (`till_tries`: what the till may still type, see
+    decide_confirmation) cancels the payment and warns its holder; no other payment is
+    looked at or touched.
 
     A plain acceptance (pending, right code in time, shop free, not a card PIN) runs as
     one trip to the database (core/storage/payment_trip.py); every other case, judged
@@ -589,6 +609,7 @@ async def confirm_charge(
         ),
         now,
         policy.max_code_attempts,
+        till_tries,
     )
     if card_refused and decision.step not in _CLOSED_OR_VOID:
         await uow.charges.mark(
@@ -781,6 +802,7 @@ async def confirm_charge_committed(
     typed_code: str,
     now: datetime,
     typed_by: str | None = None,
+    till_tries: int | None = None,
 ) -> ConfirmResult:
     """`confirm_charge` in a transaction of its own, committed when this returns.
 
@@ -809,6 +831,7 @@ async def confirm_charge_committed(
                 typed_code=typed_code,
                 now=now,
                 typed_by=typed_by,
+                till_tries=till_tries,
             )
             await uow.commit()
         return result
@@ -1597,7 +1620,7 @@ async def refuse_charge(uow: UnitOfWork, *, charge_id: int, citizen_id: int, now
     if charge is None or charge.citizen_id != citizen_id:
         raise NotFound(Refusal.CHARGE_NOT_FOUND)
     if not await uow.charges.mark(
-        charge.id, ChargeStatus.PENDING, status=ChargeStatus.CANCELLED, closed_reason="by_citizen"
+        charge.id, ChargeStatus.PENDING, status=ChargeStatus.CANCELLED, closed_reason=BY_CITIZEN
     ):
         return False
     await notify_till(

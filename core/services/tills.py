@@ -4,9 +4,11 @@ A till (a cashier's chat or number, a payment's `requested_by`) says "Cancelled.
 nothing it asked still waits for a code, else the code told later would still pay
 (docs/payments-and-codes.md, "At the till"). So a new PAGA, ANNULLA and the end of an SMS
 till's session after wrong codes give up what the till holds, here, in the transaction of
-the turn: each payment moves from pending to cancelled by a compare-and-set (one confirmed
-in the same instant stays confirmed, and is not named) and its customer is told that the
-code no longer works, as a shop's replaced payment is (charges.request_charge).
+the turn (the payment the session's last wrong code was typed for is cancelled by that
+code itself, its customer warned of the wrong codes: charges.confirm_charge): each payment
+moves from pending to cancelled by a compare-and-set (one confirmed in the same instant
+stays confirmed, and is not named) and its customer is told that the code no longer works,
+as a shop's replaced payment is (charges.request_charge).
 """
 
 from __future__ import annotations

@@ -192,10 +192,12 @@ async def confirm_voucher_charge(
     typed_code: str,
     now: datetime,
     typed_by: str | None = None,
+    till_tries: int | None = None,
 ) -> ConfirmResult:
     """Check the code; on success pay from the voucher in this transaction (the caller
     commits). Paid at most once: the status moves with a compare-and-set, and the debit
-    is guarded in the UPDATE that takes the money."""
+    is guarded in the UPDATE that takes the money. Wrong codes as charges.confirm_charge
+    (`till_tries` too)."""
     parties = await uow.community.charge_with_parties(charge_id)
     if parties is None or parties[0].shop_id != shop_id:
         raise NotFound(Refusal.CHARGE_NOT_FOUND)
@@ -211,6 +213,7 @@ async def confirm_voucher_charge(
         ),
         now,
         policy.max_code_attempts,
+        till_tries,
     )
     if decision.counts_against_shop:
         lock = await count_wrong_code(

@@ -148,7 +148,12 @@ async def test_cancel_said_in_a_sentence_at_the_till_and_by_the_customer(core: C
         "annulla il pagamento",
         "Payment of {amount} to {shop} refused: the code no longer works. The shop was told.",
     )
-    await till.expect(code, "This payment is closed. Start a new one.")
+    # The till hears that the customer refused it (it was told so too when it happened).
+    await till.expect(
+        code,
+        "The customer refused the payment of {amount}: the code no longer works. Ask how they "
+        "want to pay.",
+    )
     assert await balance(core, town) == 150_00
 
 

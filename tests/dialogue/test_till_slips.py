@@ -45,6 +45,10 @@ LEFT_OPEN = "A payment of {amount} waits for the customer's code: write it here,
 CANCELLED_AT_TILL = "Payment of {amount} ({where}) cancelled: the customer's code no longer works."
 TERMINAL = "+393330009999"
 VOID = "{shop} cancelled the payment of {amount}. The code is no longer valid."
+WARNING = (
+    "Warning: {shop} typed a wrong code too many times. The payment of {amount} was "
+    "cancelled. Never give your code to anyone but the cashier."
+)
 
 
 async def terminal_till(core: Core, town: Town) -> Chat:
@@ -247,14 +251,14 @@ async def test_a_second_customer_gives_the_first_payment_up_and_says_so(core: Co
 
 async def test_a_code_after_the_sms_till_was_closed_is_not_judged(core: Core) -> None:
     # Two wrong codes end an SMS till's session (a forged sender must not go on typing
-    # codes): the payment is cancelled, its customer told, and no code typed from that
-    # number counts.
+    # codes): the payment is cancelled, its customer warned of the wrong codes, and no code
+    # typed from that number counts.
     town = await make_town(core, citizens=1)
     till = await open_till(Chat(core, town.shop_phone))
     await till.expect(f"PAGA {town.citizen_cfs[0]} 5", ASK_CODE)
     await till.expect("111111", WRONG)
     await till.expect("222222", ENDED)
-    assert (await outbox_of(core, "sms", town.citizen_phones[0]))[-1][1].texts[0].msgid == VOID
+    assert (await outbox_of(core, "sms", town.citizen_phones[0]))[-1][1].texts[0].msgid == WARNING
     await till.expect("333333", NOTHING_WAITING)
     assert await wrong_codes(core) == 2
     assert await balance(core, town) == 150_00

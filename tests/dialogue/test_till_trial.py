@@ -21,16 +21,12 @@ from tests.dialogue.test_shop import (
     text_of,
 )
 from tests.dialogue.test_till_session import ENDED, WRONG, shop_locked
-from tests.dialogue.test_till_slips import CANCELLED_AT_TILL, VOID, wrong_codes
+from tests.dialogue.test_till_slips import CANCELLED_AT_TILL, VOID, WARNING, wrong_codes
 from tests.factories import Town, make_town
 
 SIX_DIGITS = (
     "The code has {digits} digits, you wrote {count}: ask the customer again and write it "
     "here, or ANNULLA."
-)
-WARNING = (
-    "Warning: {shop} typed a wrong code too many times. The payment of {amount} was "
-    "cancelled. Never give your code to anyone but the cashier."
 )
 
 
@@ -114,7 +110,7 @@ async def test_a_wrong_code_of_the_right_length_still_counts(core: Core) -> None
     await till.expect(f"PAGA {town.citizen_cfs[0]} 3", ASK_CODE)
     await till.expect("12345", SIX_DIGITS)
     await till.expect("123456", WRONG)
-    assert param(till.last, "count") == 2
+    assert param(till.last, "count") == 1  # by SMS the session's next wrong code is the last
     assert await wrong_codes(core) == 1
 
 
@@ -123,15 +119,17 @@ async def test_a_wrong_code_of_the_right_length_still_counts(core: Core) -> None
 
 async def test_the_session_end_cancels_the_waiting_payment_and_says_so(core: Core) -> None:
     # A guesser (or a forger riding the till's session) types two wrong codes: the payment
-    # is cancelled and its customer told neutrally; the till hears exactly that, and the
-    # right code typed afterwards, even after confirming the till again, pays nothing.
+    # is cancelled and its customer warned of the wrong codes, as after the last wrong code
+    # at any till (never told that the shop cancelled: the SMS till trial); the till hears
+    # exactly that, and the right code typed afterwards, even after confirming the till
+    # again, pays nothing.
     town, till, phone, code = await waiting_payment(core, "12")
     await till.expect("111111", WRONG)
     await till.expect("222222", ENDED)
     assert param(till.last, "amount") == Money(12_00)
-    assert await statuses(core) == [(12_00, "cancelled", "till_closed")]
-    assert (await told(core, phone))[-1] == VOID
-    assert WARNING not in await told(core, phone)
+    assert await statuses(core) == [(12_00, "cancelled", "too_many_attempts")]
+    assert (await told(core, phone))[-1] == WARNING
+    assert VOID not in await told(core, phone)
     await till.expect(code, NOTHING_WAITING)
     # As told: PAGA confirms the till again, then the payment is asked again.
     await open_till(till)

@@ -4,6 +4,8 @@ balance questions, English in an Italian chat, and what to do when the balance i
 
 from __future__ import annotations
 
+import pytest
+
 from core.bootstrap import Core
 from core.dialogue.commands import DELEGATION, LANGUAGE_DONE
 from core.dialogue.inbound import Channel
@@ -14,6 +16,7 @@ from tests.conftest import FakeClock
 from tests.dialogue.harness import (
     CASHIER_CODE,
     Chat,
+    assert_one_segment,
     msgids,
     open_till,
     outbox_of,
@@ -28,7 +31,11 @@ from tests.dialogue.test_apply import (
     SUPPORT,
     WORK,
 )
-from tests.dialogue.test_shop import ASK_CODE, CITIZEN_CODE_ABOVE_BALANCE
+from tests.dialogue.test_shop import (
+    ASK_CODE,
+    CITIZEN_CODE_ABOVE_BALANCE,
+    CITIZEN_CODE_REPLACED_ABOVE_BALANCE,
+)
 from tests.factories import make_town
 
 BALANCE = "Your balance: {balance}."
@@ -174,17 +181,45 @@ async def test_everyday_balance_questions(core: Core) -> None:
     assert BALANCE not in msgids(await chat.send("non ho ancora ricevuto i soldi"))
 
 
-async def test_a_code_above_the_balance_says_how_much_can_be_paid(core: Core) -> None:
+@pytest.mark.parametrize(
+    ("language", "first", "again"),
+    [
+        (
+            "it",
+            "Hai solo 150,00 €: chiedi al cassiere di farti pagare al massimo questo.",
+            "Hai solo 150,00 €: chiedi di pagare meno.",
+        ),
+        (
+            "en",
+            "You only have €150.00: ask the cashier to charge you at most that.",
+            "You only have €150.00: ask to pay less.",
+        ),
+    ],
+)
+async def test_a_code_above_the_balance_says_how_much_can_be_paid(
+    core: Core, language: str, first: str, again: str
+) -> None:
+    """The code's message above the balance ended "…puoi pagare al massimo questo, dillo al
+    cassiere", which read as "tell the cashier the code": it is the amount to ask for that the
+    customer tells the cashier. So too when a new PAGA replaced the code (one SMS each)."""
     town = await make_town(core, citizens=1)
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None
+        citizen.language = language
+        await uow.commit()
     till = await open_till(Chat(core, town.shop_phone))
     await till.expect(f"PAGA {town.citizen_cfs[0]} 200", ASK_CODE)
-    [(_, reply)] = [
-        (row, reply)
-        for row, reply in await outbox_of(core, "sms", town.citizen_phones[0])
-        if reply.texts[0].msgid == CITIZEN_CODE_ABOVE_BALANCE
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 180", ASK_CODE)
+    sent = (await outbox_of(core, "sms", town.citizen_phones[0]))[-2:]
+    bodies = [render_plain(reply, row.language, sms=True) for row, reply in sent]
+    assert [reply.texts[0].msgid for _row, reply in sent] == [
+        CITIZEN_CODE_ABOVE_BALANCE,
+        CITIZEN_CODE_REPLACED_ABOVE_BALANCE,
     ]
-    body = render_plain(reply, "it", sms=True)
-    assert body.endswith("Hai solo 150,00 €: puoi pagare al massimo questo, dillo al cassiere.")
+    assert bodies[0].endswith(first) and bodies[1].endswith(again), bodies
+    for _row, reply in sent:
+        assert_one_segment(reply, language)
 
 
 async def test_how_to_shop_for_someone_else_is_explained(core: Core) -> None:

@@ -173,6 +173,53 @@ async def test_the_unique_charge_id_is_enforced_by_the_database(core: Core) -> N
             await uow.flush()
 
 
+async def test_a_tills_last_wrong_code_cancels_a_voucher_payment_and_warns_its_holder(
+    core: Core,
+) -> None:
+    """The same rule as for buoni spesa: the last wrong code a till may type (an SMS
+    session's second, `till_tries` 1) cancels the payment and warns the holder."""
+    town = await make_town(core, citizens=0)
+    await enable(core, town)
+    voucher = await buy(core, town, 30_00)
+    async with core.uow() as uow:
+        requested = await voucher_charges.request_voucher_charge(
+            uow,
+            shop_id=town.shop_id,
+            voucher_reference=voucher.code,
+            amount_cents=12_00,
+            requested_by=f"sms:{town.shop_phone}",
+            now=core.now(),
+        )
+        await uow.commit()
+    code = await last_code(core, voucher.holder_address)
+    outcomes = []
+    for typed, till_tries in (("111111", 2), ("222222", 1)):
+        async with core.uow() as uow:
+            result = await voucher_charges.confirm_voucher_charge(
+                uow,
+                charge_id=requested.charge_id,
+                shop_id=town.shop_id,
+                typed_code=typed if typed != code else "333333",
+                now=core.now(),
+                till_tries=till_tries,
+            )
+            await uow.commit()
+        outcomes.append((result.outcome, result.attempts_left))
+    assert outcomes == [
+        (ConfirmOutcome.WRONG_CODE, 1),
+        (ConfirmOutcome.CANCELLED_TOO_MANY_ATTEMPTS, 0),
+    ]
+    async with core.uow() as uow:
+        rows = await uow.outbox.for_address("telegram", voucher.holder_address)
+        charge = await uow.session.get(m.VoucherCharge, requested.charge_id)
+        assert charge is not None
+        assert (charge.status, charge.closed_reason) == ("cancelled", "too_many_attempts")
+    assert reply_of(core.keys, rows[-1]).texts[0].msgid == (
+        "Warning: {shop} typed a wrong code too many times. The payment of {amount} was "
+        "cancelled. Never give your code to anyone but the cashier."
+    )
+
+
 async def test_a_voucher_is_spent_only_at_its_shop_and_never_reimbursed(core: Core) -> None:
     town = await make_town(core, citizens=0)
     await enable(core, town)

@@ -142,6 +142,65 @@ async def test_wrong_codes_cancel_the_charge_and_warn_the_citizen(core: Core) ->
     assert await balance(core, town.municipality_id, town.citizen_ids[0]) == 150_00
 
 
+async def test_the_last_wrong_code_a_till_may_type_cancels_and_warns_on_every_till(
+    core: Core,
+) -> None:
+    """An SMS till's session allows two wrong codes (`till_tries`): its second is the
+    payment's last, judged by the same state machine as the third elsewhere: the charge is
+    cancelled for too many attempts and the citizen warned, never told the shop cancelled.
+    An old code of an earlier payment of the same citizen is one of those wrong codes."""
+    town = await make_town(core, citizens=1)
+    phone = town.citizen_phones[0]
+    earlier = await request(core, town.shop_id, town.citizen_cfs[0], 3_00)
+    old = await last_code_for(core, phone, earlier.charge_id)
+    assert (await confirm(core, town.shop_id, earlier.charge_id, old)).outcome is (
+        ConfirmOutcome.CONFIRMED
+    )
+    requested = await request(core, town.shop_id, town.citizen_cfs[0], 12_50)
+    code = await last_code_for(core, phone, requested.charge_id)
+    guess = "123456" if code != "123456" else "654321"
+    results = []
+    for typed, till_tries in ((old, 2), (guess, 1)):
+        async with core.uow() as uow:
+            results.append(
+                await charges.confirm_charge(
+                    uow,
+                    charge_id=requested.charge_id,
+                    shop_id=town.shop_id,
+                    typed_code=typed,
+                    now=core.now(),
+                    typed_by=f"sms:{town.shop_phone}",
+                    till_tries=till_tries,
+                )
+            )
+            await uow.commit()
+    assert [(r.outcome, r.attempts_left) for r in results] == [
+        (ConfirmOutcome.WRONG_CODE, 1),
+        (ConfirmOutcome.CANCELLED_TOO_MANY_ATTEMPTS, 0),
+    ]
+    async with core.uow() as uow:
+        charge = await uow.charges.by_id(requested.charge_id)
+        assert charge is not None
+        assert (charge.status, charge.closed_reason, charge.attempts) == (
+            "cancelled",
+            "too_many_attempts",
+            2,
+        )
+        paid = await uow.charges.by_id(earlier.charge_id)
+        assert paid is not None and paid.status == "confirmed"
+    told = [reply_from_json(x.payload).texts[0] for x in await outbox_to(core, phone)]
+    assert [x.msgid for x in told[-1:]] == [
+        "Warning: {shop} typed a wrong code too many times. The payment of {amount} was "
+        "cancelled. Never give your code to anyone but the cashier."
+    ]
+    assert told[-1].params["amount"] == Money(12_50)
+    assert not any(x.msgid.startswith("{shop} cancelled the payment") for x in told)
+    assert (await confirm(core, town.shop_id, requested.charge_id, code)).outcome is (
+        ConfirmOutcome.NOT_PENDING
+    )
+    assert await balance(core, town.municipality_id, town.citizen_ids[0]) == 150_00 - 3_00
+
+
 async def test_a_cancelled_charge_tells_the_citizen_once(core: Core) -> None:
     town = await make_town(core, citizens=1)
     requested = await request(core, town.shop_id, town.citizen_cfs[0], 7_00)

@@ -118,6 +118,34 @@ def test_the_last_wrong_code_that_also_locks_the_shop_stays_too_many_attempts() 
     )
 
 
+def test_an_sms_tills_last_wrong_code_cancels_and_warns_as_the_payments_last_does() -> None:
+    """A till with one wrong code of its own left (an SMS session's second): that wrong code
+    is the payment's last, whatever tries the payment still had, and its holder is warned of
+    the wrong codes, never told that the shop gave the payment up (the SMS till trial)."""
+    decision = decide_confirmation(pending(right=False), NOW, max_attempts=3, till_tries=1)
+    assert decision == ConfirmDecision(
+        Confirmation.TOO_MANY_ATTEMPTS,
+        attempts=1,
+        new_status=ChargeStatus.CANCELLED,
+        closed_reason="too_many_attempts",
+        holder=HolderNotice.WRONG_CODES,
+    )
+    assert decision.counts_against_shop
+
+
+def test_the_tries_left_said_are_the_fewest_of_the_payments_and_the_tills() -> None:
+    for till_tries, attempts, left in ((2, 0, 1), (5, 0, 2), (2, 1, 1), (None, 1, 1)):
+        decision = decide_confirmation(
+            pending(right=False, attempts=attempts), NOW, max_attempts=3, till_tries=till_tries
+        )
+        assert (decision.step, decision.attempts_left) == (Confirmation.WRONG_CODE, left)
+
+
+def test_the_right_code_pays_whatever_the_tills_tries() -> None:
+    decision = decide_confirmation(pending(right=True), NOW, max_attempts=3, till_tries=1)
+    assert (decision.step, decision.new_status) == (Confirmation.ACCEPT, ChargeStatus.CONFIRMED)
+
+
 def test_a_shop_locked_meanwhile_voids_the_payment_whatever_the_code() -> None:
     for lock in (ShopLock.TIMED, ShopLock.OFFICE):
         for right in (True, False):

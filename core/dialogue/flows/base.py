@@ -15,7 +15,7 @@ from core.dialogue import state as stored
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.state import FlowState, PendingCode
 from core.domain import otp
-from core.domain.messages import Moment, Option, Text, t, tn
+from core.domain.messages import Moment, Option, Reply, Text, t, tn
 from core.domain.shops import MemberRole
 from core.services import security
 
@@ -46,6 +46,16 @@ class Step(Generic[F]):
     # After a message that is no answer, the question comes again (engine._ask_again);
     # False where asking does more than ask (the code step sends a new code).
     again: bool = True
+
+
+@dataclass(frozen=True)
+class Gone:
+    """What a step stood waiting for ended outside this chat (Flow.gone): the request is
+    over. `said` answers a message that was meant as the step's answer (a code typed for a
+    payment the customer refused); None, and the message is read afresh, as with nothing
+    open."""
+
+    said: Reply | None
 
 
 class StepError(RuntimeError):
@@ -160,6 +170,15 @@ class Flow(Generic[S]):
             if shop.id == shop_id:
                 return self.acts_for_shop != "owner" or member.role == MemberRole.OWNER.value
         return False
+
+    async def gone(self, turn: Turn, inp: Input) -> Gone | None:
+        """Whether what the step stands waiting for has ended meanwhile elsewhere (the
+        payment whose code a till waits for, refused by its customer, cancelled by the
+        office or another till, expired), asked by the engine before the step reads the
+        message: then the request ends there, and the message is answered as Gone says.
+        Detected at the chat's own next turn, whatever ended it: nothing writes into this
+        chat's conversation from another chat's transaction. None: the step still waits."""
+        return None
 
     async def on_language_chosen(self, turn: Turn) -> None:
         """After LINGUA in the middle of a flow: the same question, in the new language."""

@@ -17,6 +17,7 @@ from core.dialogue.errors import error_text
 from core.dialogue.flows.base import (
     VERIFY,
     ConfirmedFlow,
+    Gone,
     Step,
     known,
     not_a_shop,
@@ -30,7 +31,7 @@ from core.domain import cards as card_domain
 from core.domain import otp
 from core.domain.cards import CARD_CODE_LENGTH, grid_running_out, normalize_card_number
 from core.domain.channels import Channel
-from core.domain.charges import ShopLock
+from core.domain.charges import ChargeStatus, ShopLock
 from core.domain.errors import DomainError, InvalidAmount, Refusal
 from core.domain.messages import Moment, Money, Option, Reply, Text, t, tn
 from core.domain.money import parse_euro
@@ -423,6 +424,9 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         confirm = (
             voucher_charges.confirm_voucher_charge if s.voucher else charge_service.confirm_charge
         )
+        # Whatever the digits are (a slip, a guess, the code of an earlier payment of the
+        # same person, another payment's code), they are judged as this payment's code: a
+        # wrong one counts, so that no code a cashier has heard buys a free try.
         result = await confirm(
             turn.uow,
             charge_id=known(s.charge_id),
@@ -430,46 +434,27 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             typed_code=typed,
             now=turn.now,
             typed_by=f"{turn.channel}:{turn.address}",
+            till_tries=self._till_tries(turn),
         )
         outcome = charge_service.ConfirmOutcome
         amount = Money(result.amount_cents)
         grid = pin and s.position is not None  # a card's one-time code, not an old card's PIN
-        if result.outcome is outcome.WRONG_CODE and self._till_ended(turn):
-            # The session ended: no code can be typed here until the shop's own phone
-            # confirms the till again. What it held waiting is cancelled and each customer
-            # told the code is void, rather than left pending: the wrong codes may be a
-            # forger's or a guesser's, the code of a payment being guessed should not
-            # outlive the session that guessed, and the till is told exactly what is left
-            # (nothing). The honest cashier asks again after PAGA (docs/payments-and-codes.md).
-            cancelled = await tills.cancel_waiting(
+        if result.outcome in (
+            outcome.WRONG_CODE,
+            outcome.CANCELLED_TOO_MANY_ATTEMPTS,
+        ) and self._till_ended(turn):
+            if result.shop_lock is ShopLock.NONE:
+                await self._session_ended(turn, s, result)
+                return
+            # That wrong code also locked the shop: the till hears of the lock (below), what
+            # matters more; the session ended all the same, and nothing else stays waiting.
+            await tills.cancel_waiting(
                 turn.uow,
                 shop_id=known(s.shop_id),
                 till=_till(turn),
                 now=turn.now,
                 reason=tills.TILL_CLOSED,
             )
-            turn.finish()
-            if not cancelled:
-                turn.say(
-                    t("After two wrong codes the till must be confirmed again: write PAGA."),
-                    options=AFTER,
-                )
-                return
-            turn.say(
-                t(
-                    "Two wrong codes: the payment of {amount} was cancelled and the customer "
-                    "told. Confirm the till again with PAGA, then ask again.",
-                    amount=Money(cancelled[0].amount_cents),
-                )
-                if len(cancelled) == 1
-                else t(
-                    "Two wrong codes: {count} payments were cancelled and the customers told. "
-                    "Confirm the till again with PAGA, then ask again.",
-                    count=len(cancelled),
-                ),
-                options=AFTER,
-            )
-            return
         if result.outcome is outcome.WRONG_CODE and pin and s.position is None:
             raise Reject(
                 tn(
@@ -570,31 +555,8 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                     t("The shop cannot charge until the municipality's office unlocks it.")
                 )
             turn.say(*texts, options=AFTER)
-        elif result.outcome is outcome.EXPIRED and grid:
-            # The card's code was not spent (only a payment made spends it): say so, for the
-            # holder who fears a code of the slip is lost.
-            turn.say(
-                t(
-                    "Too late: the payment of {amount} was cancelled, and code no. {position} "
-                    "of the card was not used. Start again.",
-                    amount=amount,
-                    position=known(s.position),
-                ),
-                options=AFTER,
-            )
-        elif result.outcome is outcome.EXPIRED and pin:
-            turn.say(
-                t("Too late: the payment of {amount} was cancelled. Start again.", amount=amount),
-                options=AFTER,
-            )
         elif result.outcome is outcome.EXPIRED:
-            turn.say(
-                t(
-                    "The code has expired: the payment of {amount} was cancelled. Start again.",
-                    amount=amount,
-                ),
-                options=AFTER,
-            )
+            turn.say(_expired_text(s, amount), options=AFTER)
         elif result.outcome is outcome.INSUFFICIENT_FUNDS:
             # The citizen, who gave the code, has been told why; the shop is not (no balance
             # oracle): the cashier is told to ask the customer.
@@ -610,6 +572,63 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             turn.say(t("This payment is closed. Start a new one."), options=AFTER)
 
     @staticmethod
+    def _till_tries(turn: Turn) -> int | None:
+        """The wrong codes this till may still type, the next one included: an SMS till's
+        session allows TILL_WRONG_CODES; None elsewhere (only the payment's own tries). The
+        service judges the code with it, so that the session's last wrong code is the
+        payment's last too: cancelled, and its customer warned of the wrong codes, as at any
+        till (charges.decide_confirmation)."""
+        session = turn.memory.till
+        if not turn.is_sms or session is None:
+            return None
+        return max(TILL_WRONG_CODES - session.wrong_codes, 1)
+
+    async def _session_ended(
+        self, turn: Turn, s: ChargeState, result: charge_service.ConfirmResult
+    ) -> None:
+        """The SMS till session's last wrong code: no code can be typed here until the shop's
+        own phone confirms the till again. The payment it was typed for was cancelled by it,
+        its customer warned of the wrong codes (the cashier may be guessing: never told that
+        the shop gave it up); anything else this till held waiting is cancelled too, each
+        customer told the code is void, rather than left pending: the wrong codes may be a
+        forger's or a guesser's, the code of a payment being guessed should not outlive the
+        session that guessed, and the till is told exactly what is left (nothing). The
+        honest cashier asks again after PAGA (docs/payments-and-codes.md)."""
+        outcome = charge_service.ConfirmOutcome
+        cancelled = (
+            [result.amount_cents] if result.outcome is outcome.CANCELLED_TOO_MANY_ATTEMPTS else []
+        )
+        others = await tills.cancel_waiting(
+            turn.uow,
+            shop_id=known(s.shop_id),
+            till=_till(turn),
+            now=turn.now,
+            reason=tills.TILL_CLOSED,
+        )
+        cancelled += [each.amount_cents for each in others]
+        turn.finish()
+        if not cancelled:
+            turn.say(
+                t("After two wrong codes the till must be confirmed again: write PAGA."),
+                options=AFTER,
+            )
+            return
+        turn.say(
+            t(
+                "Two wrong codes: the payment of {amount} was cancelled and the customer "
+                "told. Confirm the till again with PAGA, then ask again.",
+                amount=Money(cancelled[0]),
+            )
+            if len(cancelled) == 1
+            else t(
+                "Two wrong codes: {count} payments were cancelled and the customers told. "
+                "Confirm the till again with PAGA, then ask again.",
+                count=len(cancelled),
+            ),
+            options=AFTER,
+        )
+
+    @staticmethod
     def _till_ended(turn: Turn) -> bool:
         """Count a wrong code against the SMS till session; True when that ended it."""
         session = turn.memory.till
@@ -621,19 +640,47 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         turn.memory.till = None
         return True
 
-    async def left_open(self, turn: Turn) -> Text | None:
+    @staticmethod
+    async def _awaited(turn: Turn) -> tuple[ChargeState, m.Charge | m.VoucherCharge | None] | None:
+        """The payment the code step waits for, as it stands now (None for the row: gone);
+        None when the flow stands at no code step."""
         s = turn.state
         if turn.step != "code" or not isinstance(s, ChargeState) or s.charge_id is None:
             return None
-        charge: m.Charge | m.VoucherCharge | None
         if s.voucher:
             found = await turn.uow.community.charge_with_parties(s.charge_id)
-            charge = found[0] if found is not None else None
-        else:
-            charge = await turn.uow.charges.by_id(s.charge_id)
-        if charge is None or charge.status != "pending" or charge.expires_at <= turn.now:
+            return s, found[0] if found is not None else None
+        return s, await turn.uow.charges.by_id(s.charge_id)
+
+    @staticmethod
+    def _waits(charge: m.Charge | m.VoucherCharge | None, turn: Turn) -> bool:
+        return (
+            charge is not None
+            and charge.status == ChargeStatus.PENDING
+            and charge.expires_at > turn.now
+        )
+
+    async def gone(self, turn: Turn, inp: Input) -> Gone | None:
+        """The payment the code step waits for ended meanwhile, wherever it ended: its
+        customer refused it (ANNULLA from their chat), the office cancelled it (a revocation,
+        the code's phone no longer theirs), another till replaced it, its code expired. The
+        till no longer asks for its code: a code typed now is answered with what became of
+        the payment (nothing counted: nothing can be paid), any other message as if nothing
+        were open (a codice fiscale's digits are no code of the wrong length)."""
+        awaited = await self._awaited(turn)
+        if awaited is None or self._waits(awaited[1], turn):
+            return None
+        s, charge = awaited
+        if not otp.read_typed_code(inp.text).only_digits:
+            return Gone(None)
+        return Gone(Reply(texts=(_ended_text(s, charge, turn),), options=AFTER))
+
+    async def left_open(self, turn: Turn) -> Text | None:
+        awaited = await self._awaited(turn)
+        if awaited is None or not self._waits(awaited[1], turn):
             # Its code expired (or the payment ended) meanwhile: nothing waits any more.
             return None
+        s = awaited[0]
         # MENU (or another request) at the code step: the payment stays open, and its code
         # typed afterwards still confirms it (code_at_till).
         return t(
@@ -727,6 +774,62 @@ def cancelled_text(waiting: charge_service.WaitingCharge) -> Text:
         "Payment of {amount} ({where}) cancelled: the customer's code no longer works.",
         amount=Money(waiting.amount_cents),
         where=_masked(waiting.channel, waiting.sent_to),
+    )
+
+
+def _ended_text(s: ChargeState, charge: m.Charge | m.VoucherCharge | None, turn: Turn) -> Text:
+    """What became of the payment a code step waited for, told to a code typed for it
+    afterwards: refused by the customer, cancelled by the office or at the shop, expired,
+    or closed otherwise; in the words the till hears when it happens."""
+    amount = Money(known(s.amount))
+    reason = charge.closed_reason if charge is not None else None
+    if charge is not None and (
+        charge.status == ChargeStatus.EXPIRED
+        or (charge.status == ChargeStatus.PENDING and charge.expires_at <= turn.now)
+    ):
+        return _expired_text(s, amount)
+    if charge is None or charge.status != ChargeStatus.CANCELLED:
+        return t("This payment is closed. Start a new one.")
+    if reason == charge_service.BY_CITIZEN:
+        return t(
+            "The customer refused the payment of {amount}: the code no longer works. Ask how "
+            "they want to pay.",
+            amount=amount,
+        )
+    if reason in charge_service.BY_OFFICE:
+        return t(
+            "The office cancelled the payment of {amount}: it cannot be completed, do not "
+            "wait for the code.",
+            amount=amount,
+        )
+    if s.pin:
+        return t(
+            "Payment of {amount} with card {card} cancelled: nothing was paid.",
+            amount=amount,
+            card=known(s.where),
+        )
+    return t(
+        "Payment of {amount} ({where}) cancelled: the customer's code no longer works.",
+        amount=amount,
+        where=known(s.where),
+    )
+
+
+def _expired_text(s: ChargeState, amount: Money) -> Text:
+    if s.pin and s.position is not None:
+        # The card's code was not spent (only a payment made spends it): said, for the
+        # holder who fears a code of the slip is lost.
+        return t(
+            "Too late: the payment of {amount} was cancelled, and code no. {position} "
+            "of the card was not used. Start again.",
+            amount=amount,
+            position=s.position,
+        )
+    if s.pin:
+        return t("Too late: the payment of {amount} was cancelled. Start again.", amount=amount)
+    return t(
+        "The code has expired: the payment of {amount} was cancelled. Start again.",
+        amount=amount,
     )
 
 
