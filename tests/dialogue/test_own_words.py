@@ -22,6 +22,7 @@ from tests.dialogue.test_apply import (
     SUMMARY,
     WORK,
 )
+from tests.factories import make_town
 
 BALANCE = "Your balance: {balance}."
 SUGGESTED = "Did you mean {keyword}?"
@@ -121,3 +122,25 @@ async def test_a_yes_with_words_is_no_consent_and_no_declaration(core: Core) -> 
     replies = await chat.send("si la pensione di mio marito")
     assert CODE not in msgids(replies)
     assert (await chat.state())[:2] == ("apply", "summary")
+
+
+# 7. The shops of a citizen's own town.
+
+
+@pytest.mark.parametrize("text", ["negozi", "NEGOZI per favore", "dove posso spendere i buoni?"])
+async def test_a_known_citizen_gets_the_shops_of_their_town(core: Core, text: str) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    replies = await chat.expect(text, SHOPS_FOUND)
+    assert "Alimentari Test, Via Roma 1" in sms_text(replies)
+    assert (await chat.state())[:2] == (None, None)
+    # Another town or a type is still searched as written.
+    await chat.expect("negozi 62020", SHOPS_FOUND)
+
+
+async def test_a_number_we_do_not_know_is_asked_where(core: Core) -> None:
+    await make_town(core)
+    chat = Chat(core, "+393471240007")
+    await chat.send("MENU")
+    await chat.expect("negozi", ASK_TOWN)
+    await chat.expect("Testville", SHOPS_FOUND)
