@@ -38,6 +38,7 @@ from core.dialogue.words import clean, fold, has_digits, plain_words, typo_dista
 from core.domain.channels import Channel
 from core.domain.messages import Option, Text, t
 from core.domain.shops import searched_category
+from core.i18n import supported
 
 # How someone else may pay with a person's vouchers (docs/cards-and-delegates.md).
 DELEGATION = t(
@@ -352,6 +353,9 @@ async def reprompt(turn: Turn) -> None:
 
 
 async def set_language(turn: Turn, language: str) -> None:
+    # The way back to the language left behind only when one was left behind: "LINGUA IT"
+    # written to a chat already in Italian changes nothing to undo.
+    done = LANGUAGE_DONE if supported(language) != turn.language else LANGUAGE_KEPT
     turn.set_language(language)
     # The language buttons are answered: a "2" from now on answers the question asked again.
     turn.offered = []
@@ -366,17 +370,19 @@ async def set_language(turn: Turn, language: str) -> None:
         if not flow.asks_language(turn):
             # The request's question comes again in the new language, after the same
             # confirmation the menu heads with.
-            turn.say(LANGUAGE_DONE)
+            turn.say(done)
         await flow.on_language_chosen(turn)
         return
     if turn.municipality is None:
         return
-    await show_menu(turn, LANGUAGE_DONE)
+    await show_menu(turn, done)
 
 
 # The way back is said in the language left behind: a number's language can be changed by
 # someone forging its SMS sender, and the person must read how to undo it.
 LANGUAGE_DONE = t("Done: I will write to you in English. Per tornare all'italiano scrivi LINGUA.")
+# The language asked for is the chat's already: nothing was left behind.
+LANGUAGE_KEPT = t("Done: I will write to you in English.")
 
 
 async def deep_link(turn: Turn, payload: str) -> None:

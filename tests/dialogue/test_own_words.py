@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from core.bootstrap import Core
+from core.dialogue.commands import LANGUAGE_DONE, LANGUAGE_KEPT
 from core.dialogue.render import render_plain
 from core.domain.messages import Reply
 from tests.dialogue.harness import Chat, msgids, town_with_open_window
@@ -144,3 +145,25 @@ async def test_a_number_we_do_not_know_is_asked_where(core: Core) -> None:
     await chat.send("MENU")
     await chat.expect("negozi", ASK_TOWN)
     await chat.expect("Testville", SHOPS_FOUND)
+
+
+# 8. LINGUA IT on a chat that was always Italian: no way back to English to tell.
+
+
+@pytest.mark.parametrize("how", [("LINGUA IT",), ("lingua", "1")])
+async def test_italian_asked_on_an_italian_chat_says_no_english(
+    core: Core, how: tuple[str, ...]
+) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    for text in how:
+        replies = await chat.send(text)
+    assert msgids(replies)[0] == LANGUAGE_KEPT.msgid
+    said = sms_text(replies)
+    assert said.startswith("Fatto: ti scriverò in italiano.")
+    assert "English" not in said and "LANGUAGE" not in said
+    # Leaving English still says the way back to it, in English.
+    await chat.send("LANGUAGE EN")
+    replies = await chat.expect("LINGUA IT", LANGUAGE_DONE.msgid)
+    assert "To go back to English, write LANGUAGE." in sms_text(replies)
