@@ -17,7 +17,7 @@ from dataclasses import replace
 from itertools import pairwise
 
 from core.dialogue import stray_codes
-from core.dialogue.context import Input, Turn
+from core.dialogue.context import DECLINED, Input, Turn
 from core.dialogue.flows import FLOWS, shop_finder
 from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows.base import not_a_shop
@@ -28,6 +28,7 @@ from core.dialogue.menus import (
     community_on,
     is_shop_member,
     offer_languages,
+    office_contact,
     say_help,
     say_office_contact,
     show_menu,
@@ -137,7 +138,7 @@ TAKES_ARGUMENT = frozenset(
     {"shops", "charge", "language", "join", "refund", "statement", "start", "appeal"}
 )
 # Option keys that are commands too (menu buttons): a tap runs the command.
-COMMANDS = frozenset(KEYWORDS.values()) | {"switch"}
+COMMANDS = frozenset(KEYWORDS.values()) | {"switch", DECLINED}
 # Commands that start a flow of the same name in FLOWS.
 FLOW_COMMANDS = {
     "shops": "shops",
@@ -385,6 +386,24 @@ LANGUAGE_DONE = t("Done: I will write to you in English. Per tornare all'italian
 LANGUAGE_KEPT = t("Done: I will write to you in English.")
 
 
+# A lost card: the office replaces it, and the lost one stops working then (`admin card
+# --reissue`, docs/cards-and-delegates.md). Said with the office's contact when both fit
+# one SMS, else with the way to it (UFFICIO).
+LOST_CARD = t("Lost card? Tell the office: they give you a new card and block the lost one.")
+LOST_CARD_ASK_OFFICE = t(
+    "Lost card? Tell the office: they give you a new card and block the lost one. To reach "
+    "them, write UFFICIO."
+)
+
+
+def say_lost_card(turn: Turn) -> None:
+    contact = office_contact(turn)
+    if not turn.is_sms or turn.fits_sms([LOST_CARD, contact]):
+        turn.say(LOST_CARD, contact)
+    else:
+        turn.say(LOST_CARD_ASK_OFFICE)
+
+
 async def deep_link(turn: Turn, payload: str) -> None:
     """A link or QR code opened in Telegram: /start <card code>."""
     code = "".join(ch for ch in payload.upper() if ch.isalnum()).removeprefix("CARD")
@@ -500,6 +519,19 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             if shop
             else t("You're welcome! Write SALDO, NEGOZI or AIUTO when you need.")
         )
+    elif name in ("greeting", DECLINED):
+        # A greeting: the welcome says what the service is, the menu what to write. "No
+        # grazie" to "Did you mean DOMANDA?": nothing starts, the menu says what can. A
+        # payment waiting for this person's code comes first, as for the help.
+        if (
+            turn.is_sms
+            and not await is_shop_member(turn)
+            and await stray_codes.on_words_while_paying(turn)
+        ):
+            return
+        await show_menu(turn, welcome(turn) if name == "greeting" else t("All right."))
+    elif name == "lost_card":
+        say_lost_card(turn)
     elif name == "delegation":
         turn.say(DELEGATION)
     elif name == "office":
@@ -614,8 +646,47 @@ _STATUS_KEYWORDS = frozenset({"domanda", "stato", "status"})
 # "Grazie", "ok grazie mille", "thank you": thanks, answered with a word of what to write.
 _THANKS = frozenset({"grazie", "thanks", "thank"})
 _WITH_THANKS = frozenset(
-    {"ok", "okay", "va", "bene", "daccordo", "perfetto", "mille", "tante", "you", "very", "much"}
-)
+    {
+        "ok", "okay", "va", "bene", "daccordo", "perfetto", "mille", "tante", "you", "very",
+        "much", "gentilissimi", "gentilissima", "gentilissimo", "gentili", "gentile", "siete",
+        "sei", "molto", "davvero", "tanto", "tantissimo", "infinite", "buona", "giornata",
+        "serata", "arrivederci", "so", "kind", "lot", "bye", "goodbye",
+    }
+)  # fmt: skip
+# A greeting alone ("ciao", "buongiorno", "pronto?") or asking who writes ("chi siete?"):
+# the welcome, which says what the service is, and the menu.
+_GREETINGS = frozenset(
+    {"ciao", "buongiorno", "buonasera", "pomeriggio", "salve", "hello", "hi", "morning",
+     "afternoon", "evening"}
+)  # fmt: skip
+_HELLO = frozenset({"pronto", "ehi", "hey", "ehila"})
+_WHO_ARE_YOU = frozenset(
+    {
+        "chi siete", "chi siete voi", "chi sei", "chi e", "chi parla", "chi scrive",
+        "con chi parlo", "who are you", "who is this", "whos this", "who is it",
+    }
+)  # fmt: skip
+# "Ho perso la tessera", "tessera persa", "non trovo più la carta", "lost my card": how to
+# replace it (at the office), not the card's number.
+_LOST = frozenset(
+    {"perso", "persa", "perduto", "perduta", "smarrito", "smarrita", "smarrimento", "rubato",
+     "rubata", "furto", "lost", "lose", "stolen", "missing"}
+)  # fmt: skip
+_CANT_FIND = frozenset({("non", "trovo"), ("cant", "find"), ("not", "find")})
+_CARD = frozenset({"tessera", "carta", "card", "tesserino"})
+# Another card lost: "carta d'identità", "carta di credito", "tessera sanitaria".
+_OTHER_CARD = frozenset(
+    {"didentita", "identita", "credito", "bancomat", "sanitaria", "identity", "id", "credit",
+     "debit", "bank", "health"}
+)  # fmt: skip
+_CARD_KEYWORDS = frozenset({"tessera", "carta", "card"})
+# "Mi resta qualcosa?", "non mi è rimasto niente?", "is there anything left?": the balance.
+_REMAINS = frozenset(
+    {"resta", "restano", "rimane", "rimangono", "rimasto", "rimasti", "avanza", "left"}
+)  # fmt: skip
+_ANYTHING = frozenset({"qualcosa", "niente", "nulla", "anything", "something", "nothing"})
+# "Non ho più soldi?", "non c'ho più credito", "no money left", "have I run out of money?".
+_RUN_OUT = frozenset({("run", "out"), ("no", "more"), ("out", "of")})
 # The keywords each rule may hold: any other one leaves the sentence to in_sentence.
 _BALANCE_KEYWORDS = frozenset({"saldo", "credito", "tessera", "carta", "balance", "card"})
 _SHOPS_KEYWORDS = frozenset({"negozi", "shops", "tessera", "carta", "card"})
@@ -658,15 +729,25 @@ _NO_MORE = frozenset({"stop", "basta", "piu", "smettere", "smettete", "more", "u
 def question_of(text: str | None) -> tuple[str, str] | None:
     """The request a question in plain words makes (see the sets above), else None."""
     folded = fold(text).split()
+    # Every word, courtesy included, without the punctuation after it ("grazie, buona…").
+    every = {word.strip(",.'") for word in folded}
     words = plain_words(text)
     if not words:
-        # Only courtesy words: thanks, or a greeting (the help, or the welcome).
-        return ("thanks", "") if _THANKS.intersection(folded) else None
+        # Only courtesy words: thanks, or a greeting (the welcome and the menu).
+        if every & _THANKS:
+            return "thanks", ""
+        return ("greeting", "") if every & _GREETINGS else None
     if has_digits(words) or len(words) > _LONGEST_QUESTION:
         return None
     said = frozenset(words)
-    if said <= _WITH_THANKS and _THANKS.intersection(folded):
-        return "thanks", ""  # "ok grazie", "va bene grazie mille"
+    if said <= _WITH_THANKS and every & _THANKS:
+        return "thanks", ""  # "ok grazie", "va bene grazie mille", "grazie, gentilissimi"
+    unhello = words[1:] if words[0] in _HELLO else words
+    if not unhello or " ".join(unhello) in _WHO_ARE_YOU:
+        return "greeting", ""  # "pronto?", "pronto, chi parla?", "chi siete?"
+    if len(words) == 1 and KEYWORDS.get(words[0]) == "stop":
+        # "Stop per favore": STOP acts only alone (EXACT_ONLY), so how to write it.
+        return "stop_hint", ""
     keywords = said & SENTENCE_KEYWORDS
     pairs = set(pairwise(words))
     if said & _MESSAGES and said & _NO_MORE:
@@ -677,12 +758,20 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return "reimbursement", ""
     if (said & _CASHIER and said & _ADD) or pairs & _NEW_CASHIER:
         return "cashier", ""
+    lost = said & _LOST or pairs & _CANT_FIND
+    if lost and said & _CARD and not said & _OTHER_CARD:
+        return ("lost_card", "") if keywords <= _CARD_KEYWORDS else None
     helper = said & _HELPER and said & _HELPED_WITH and not said & _NEAR_WHAT
     if said & _DELEGATION or pairs & _ON_BEHALF or helper:
         return "delegation", ""
     if (said & _HOW_MUCH or pairs.intersection(_ENGLISH_HOW_MUCH)) and said & _MONEY:
         return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
     if said & _STILL and said & _CASH and not said & _NEGATION:
+        return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
+    run_out = said & _CASH and (
+        {"non", "piu"} <= said or pairs & _RUN_OUT or {"no", "left"} <= said
+    )
+    if (said & _REMAINS and said & _ANYTHING) or run_out:
         return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
     if said & _WHERE and said & _SPEND:
         if not keywords <= _SHOPS_KEYWORDS:

@@ -337,7 +337,14 @@ def _yes_or_no_choice(offered: list[Offered], text: str) -> str | None:
     for item in offered:
         if item.k == key or label in item.w:
             return item.k
+    if not answer and len(offered) == 1 and offered[0].k not in ("yes", "no"):
+        # "No grazie" to a suggestion offering only a Yes ("Did you mean DOMANDA?").
+        return DECLINED
     return None
+
+
+# The choice of a no to a suggestion that offers only a Yes (commands.run answers it).
+DECLINED = "declined"
 
 
 # Pure pieces of a turn, shared with the one-trip plain turn (core/dialogue/plain_turn.py).

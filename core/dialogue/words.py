@@ -57,10 +57,11 @@ def fold(text: str | None) -> str:
 COURTESY: tuple[tuple[str, ...], ...] = tuple(
     tuple(phrase.split())
     for phrase in (
-        "per favore", "per piacere", "perfavore", "grazie mille", "grazie", "prego",
-        "gentilmente", "buongiorno", "buonasera", "salve", "ciao",
-        "please", "thank you", "thanks", "pls", "hello", "hi", "good morning",
-        "good evening",
+        "per favore", "per piacere", "perfavore", "per cortesia", "cortesemente",
+        "grazie mille", "mille grazie", "grazie tante", "tante grazie", "grazie", "prego",
+        "gentilmente", "buongiorno", "buonasera", "buon pomeriggio", "salve", "ciao",
+        "please", "thank you very much", "thank you", "thanks a lot", "many thanks", "thanks",
+        "pls", "hello", "hi", "good morning", "good afternoon", "good evening",
     )
 )  # fmt: skip
 _EDGE_MARKS = ".,'/+-"

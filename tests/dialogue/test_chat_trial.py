@@ -132,7 +132,7 @@ async def test_questions_in_plain_words_ask_for_the_application_the_shops_or_say
     for text in ("grazie", "Grazie mille!", "ok grazie"):
         replies = await citizen.expect(text, WELCOME_BACK)
         assert "Prego! Scrivi SALDO, NEGOZI o AIUTO" in said(replies, "it")
-    # An emoji alone, or a greeting, is the help as before.
+    # An emoji alone is the help as before.
     from core.dialogue.menus import FIRST_HELP, NOT_UNDERSTOOD
 
     await citizen.expect("😀", NOT_UNDERSTOOD.msgid, FIRST_HELP.msgid)

@@ -9,20 +9,25 @@ import pytest
 
 from core.bootstrap import Core
 from core.dialogue.commands import LANGUAGE_DONE, LANGUAGE_KEPT
+from core.dialogue.engine import STOPPED
+from core.dialogue.menus import FIRST_HELP, NOT_UNDERSTOOD
 from core.dialogue.render import render_plain
-from core.domain.messages import Reply
-from tests.dialogue.harness import Chat, msgids, town_with_open_window
+from core.domain.messages import Money, Reply
+from core.services import municipalities
+from tests.dialogue.harness import Chat, msgids, open_till, options, town_with_open_window
 from tests.dialogue.test_apply import (
     APPLICANT,
     CODE,
     DECLARE,
     LIQUIDITY,
     MEMBERS,
+    NOT_AN_AMOUNT,
     PENSION,
     PRIVACY,
     SUMMARY,
     WORK,
 )
+from tests.dialogue.test_shop import ASK_CODE
 from tests.factories import make_town
 
 BALANCE = "Your balance: {balance}."
@@ -56,6 +61,192 @@ CITIZEN_MENU = ["balance", "shops", "apply", "status", "language", "shopkeeper"]
 
 def sms_text(replies: list[Reply], language: str = "it") -> str:
     return "\n".join(render_plain(reply, language, sms=True) for reply in replies)
+
+
+# 1. "No grazie" answers a yes-or-no question (README: "sì grazie", "no grazie" … answer it).
+
+
+@pytest.mark.parametrize(("language", "no"), [("it", "no grazie"), ("en", "no thanks")])
+async def test_a_polite_no_to_a_suggestion_declines_it(core: Core, language: str, no: str) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471240001")
+    await chat.send(f"LINGUA {language}")
+    await chat.expect("domnada", SUGGESTED)
+    replies = await chat.expect(no, "All right.")
+    assert NOT_UNDERSTOOD.msgid not in msgids(replies)
+    assert options(replies) == CITIZEN_MENU  # the menu: what can be done instead
+    assert (await chat.state())[:2] == (None, None)  # nothing started
+    assert sms_text(replies, language).startswith("Va bene." if language == "it" else "All right.")
+    # A yes still starts what was suggested.
+    await chat.expect("domnada", SUGGESTED)
+    await chat.expect("sì grazie", PRIVACY)
+
+
+async def test_a_no_to_a_suggestion_while_a_payment_waits_names_the_payment(core: Core) -> None:
+    town = await make_town(core)
+    citizen = Chat(core, town.citizen_phones[0])
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 12,50", ASK_CODE)
+    await citizen.expect("domnada", SUGGESTED)
+    replies = await citizen.send("no grazie")
+    # The payment is what a no may answer: named, refused only by ANNULLA.
+    assert msgids(replies) == [WAITING]
+    assert replies[0].texts[0].params["amount"] == Money(12_50)
+
+
+# 2. Courtesy words around STOP: how to write it (STOP acts only alone, tests/unit).
+
+
+@pytest.mark.parametrize(
+    "text", ["stop per favore", "Stop, grazie", "per piacere stop", "please stop", "STOP pls"]
+)
+async def test_stop_asked_politely_says_how_to_stop(core: Core, text: str) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    replies = await chat.send(text)
+    assert msgids(replies)[0] == STOP_HINT
+    assert NOT_UNDERSTOOD.msgid not in msgids(replies)
+    await chat.expect("SALDO", BALANCE)  # notices not stopped: nothing changed
+    await chat.expect("STOP", STOPPED.msgid)  # alone, it stops
+
+
+# 3. Greetings and thanks alone.
+
+
+@pytest.mark.parametrize("text", ["ciao", "Buongiorno!", "buonasera", "pronto?", "chi siete?"])
+async def test_a_greeting_gets_the_welcome_and_the_menu(core: Core, text: str) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    [reply] = await chat.send(text)
+    assert msgids([reply]) == [WELCOME]
+    assert options([reply]) == CITIZEN_MENU
+    said = sms_text([reply])
+    assert "buoni spesa" in said and "Testville" in said and "Non ho capito" not in said
+    await chat.expect("1", BALANCE)  # the menu's first option
+
+
+async def test_a_greeting_in_english(core: Core) -> None:
+    town = await make_town(core)
+    english = Chat(core, town.citizen_phones[0])
+    await english.send("LANGUAGE EN")
+    for text in ("hello", "Good morning", "who are you?"):
+        [reply] = await english.send(text)
+        assert msgids([reply]) == [WELCOME] and options([reply]) == CITIZEN_MENU, text
+
+
+async def test_a_greeting_while_a_payment_waits_names_the_payment(core: Core) -> None:
+    town = await make_town(core)
+    citizen = Chat(core, town.citizen_phones[0])
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 12,50", ASK_CODE)
+    assert msgids(await citizen.send("buongiorno")) == [WAITING]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["grazie mille, gentilissimi", "Grazie, siete gentilissimi!", "grazie, buona giornata"],
+)
+async def test_thanks_in_more_words(core: Core, text: str) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    assert msgids(await chat.send(text)) == [THANKS]
+
+
+async def test_words_that_are_no_greeting_still_get_the_help(core: Core) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    for text in ("Sono vecchio non so usare il telefono", "boh"):
+        assert msgids(await chat.send(text)) == [NOT_UNDERSTOOD.msgid, FIRST_HELP.msgid], text
+
+
+# 4. The balance asked in everyday words.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mi resta qualcosa?",
+        "Mi è rimasto qualcosa sulla tessera?",
+        "non ho più soldi?",
+        "non c'ho più credito?",
+        "quanto mi resta",  # already read: kept
+        "quanto ho",
+        "quanti buoni ho",
+    ],
+)
+async def test_the_balance_in_everyday_words(core: Core, text: str) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    replies = await chat.expect(text, BALANCE)
+    assert replies[0].texts[0].params["balance"] == Money(150_00)
+
+
+@pytest.mark.parametrize(
+    "text", ["is there anything left?", "have I run out of money?", "no money left?"]
+)
+async def test_the_balance_in_everyday_english(core: Core, text: str) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("LANGUAGE EN")
+    await chat.expect(text, BALANCE)
+
+
+async def test_no_more_money_where_an_amount_is_asked_is_no_balance(core: Core) -> None:
+    # Inside the application the same words answer (wrongly) its question: the balance
+    # would leave it for a draft.
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471240002")
+    for text in ("DOMANDA", "1", APPLICANT, "2", "no", "no"):
+        await chat.send(text)
+    await chat.expect("non ho più soldi", NOT_AN_AMOUNT, LIQUIDITY)
+    assert (await chat.state())[:2] == ("apply", "liquidity")
+
+
+# 5. A lost card: how to replace it, not its number.
+
+
+@pytest.mark.parametrize(
+    "text", ["ho perso la tessera", "tessera persa", "Non trovo più la carta!", "lost my card"]
+)
+async def test_a_lost_card_is_sent_to_the_office(core: Core, text: str) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    replies = await chat.send(text)
+    assert msgids(replies) == [LOST, NO_CONTACT]
+    said = sms_text(replies)
+    assert "Mostralo alla cassa" not in said and "Carta persa?" in said
+    assert (await chat.state())[:2] == (None, None)
+
+
+async def test_a_lost_card_with_the_offices_contact(core: Core) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await _set_contact(core, town.code, "0733 905 111, lun-ven 9-12")
+    replies = await chat.send("ho perso la tessera")
+    assert msgids(replies) == [LOST, CONTACT]
+    assert sms_text(replies).endswith("Servizi sociali di Testville: 0733 905 111, lun-ven 9-12")
+    # A contact too long to fit beside it: the way to it (UFFICIO), one SMS all the same.
+    await _set_contact(core, town.code, "0733 905 111, " + "x" * 70)
+    replies = await chat.send("tessera persa")
+    assert msgids(replies) == [LOST_ASK_OFFICE]
+    await chat.send("LANGUAGE EN")
+    assert "write OFFICE" in sms_text(await chat.send("lost my card"), "en")
+
+
+async def test_the_card_alone_is_still_its_code(core: Core) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    for text in ("tessera", "carta", "CARD", "la mia tessera"):
+        await chat.expect(text, CARD)
+
+
+async def _set_contact(core: Core, code: str, text: str) -> None:
+    async with core.uow() as uow:
+        await municipalities.update_municipality(uow, code, office_contact=text)
+        await uow.commit()
 
 
 # 6. A yes, or the household's size, inside a sentence: only where it acts on nothing.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from core.dialogue import commands
-from core.dialogue.context import Turn, offered_of
+from core.dialogue.context import DECLINED, Turn, offered_of
 from core.dialogue.inbound import Channel, Inbound
 from core.dialogue.plain_turn import PlainTurn
 from core.dialogue.words import household_count, plain_words, yes_or_no, yes_or_no_leading
@@ -130,7 +130,8 @@ def test_a_yes_or_a_no_in_other_words_picks_the_option_of_a_yes_or_no_question()
     # "Did you mean DOMANDA?" offers one option labelled Yes.
     suggested = [Option("apply", t("Yes"))]
     assert read("si grazie", suggested) == "apply"
-    assert read("no grazie", suggested) is None
+    # A no never picks the suggestion: it declines it (the menu follows, nothing starts).
+    assert read("no grazie", suggested) == DECLINED
     # Options that are not a yes or a no are not picked by one.
     menu = [Option("balance", t("Balance")), Option("shops", t("Shops"))]
     assert read("ok", menu) is None
@@ -168,3 +169,43 @@ def test_the_household_in_a_sentence_only_when_it_says_everyone() -> None:
                  "io e mio marito non siamo 2", "mio marito ha 80 anni", "siamo 2 e 3",
                  "non vivo da sola", "siamo tanti", "2 figli"):  # fmt: skip
         assert household_count(text) is None, text
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        ("ciao", "greeting"),
+        ("Buongiorno!", "greeting"),
+        ("pronto?", "greeting"),
+        ("pronto, chi parla?", "greeting"),
+        ("chi siete?", "greeting"),
+        ("who are you?", "greeting"),
+        ("grazie mille, gentilissimi", "thanks"),
+        ("grazie, buona giornata", "thanks"),
+        ("thank you very much", "thanks"),
+        ("stop per favore", "stop_hint"),
+        ("please stop", "stop_hint"),
+        ("mi resta qualcosa?", "balance"),
+        ("non ho più soldi?", "balance"),
+        ("is there anything left?", "balance"),
+        ("ho perso la tessera", "lost_card"),
+        ("tessera persa", "lost_card"),
+        ("non trovo più la carta", "lost_card"),
+        ("I lost my card", "lost_card"),
+    ],
+)
+def test_questions_in_plain_words(text: str, asked: str) -> None:
+    assert commands.question_of(text) == (asked, "")
+    # None of them is a keyword read at every step (a question waiting keeps its answer).
+    assert commands.parse(text) is None
+
+
+def test_what_is_none_of_those_questions() -> None:
+    for text in ("non ho più soldi, vorrei fare la domanda", "ho perso la carta d'identità",
+                 "ho perso il codice", "per favore", "prego", "chi"):  # fmt: skip
+        assert commands.question_of(text) not in (
+            ("balance", ""),
+            ("lost_card", ""),
+            ("greeting", ""),
+            ("thanks", ""),
+        ), text
