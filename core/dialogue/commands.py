@@ -25,6 +25,7 @@ from core.dialogue.flows.charge import cancel_at_till
 from core.dialogue.flows.shop_reports import show_reimbursements
 from core.dialogue.inbound import Inbound
 from core.dialogue.menus import (
+    IN_ENGLISH,
     community_on,
     is_shop_member,
     offer_languages,
@@ -33,6 +34,7 @@ from core.dialogue.menus import (
     say_office_contact,
     show_menu,
     welcome,
+    wrote_english,
 )
 from core.dialogue.state import ApplyState
 from core.dialogue.words import clean, fold, has_digits, plain_words, typo_distance
@@ -347,6 +349,35 @@ def remind(turn: Turn, reminder: Text | None) -> None:
     turn.say(reminder)
 
 
+# Commands that only tell something: written in English to a chat in another language
+# ("balance please", "thank you"), their answer ends with the way to English (IN_ENGLISH)
+# when it fits the one SMS. The help says it itself; LANGUAGE offers the languages.
+_TOLD_IN_ENGLISH = frozenset(
+    {"balance", "status", "card", "shops", "more", "menu", "office", "thanks", "greeting",
+     "lost_card", "delegation", "stop_hint", DECLINED}
+)  # fmt: skip
+
+
+def hint_english(turn: Turn, name: str) -> None:
+    """After the command `name`: the way to English, for someone who wrote English to an
+    Italian chat by SMS, in its last message when it fits (never a second SMS)."""
+    if not turn.is_sms or name not in _TOLD_IN_ENGLISH or not wrote_english(turn):
+        return
+    if not turn.replies or any(
+        text.msgid == IN_ENGLISH.msgid for reply in turn.replies for text in reply.texts
+    ):
+        return
+    last = turn.replies[-1]
+    if (
+        last.request is None
+        and last.document is None
+        and last.pin is None
+        and not last.sensitive
+        and turn.fits_sms([*last.texts, IN_ENGLISH], last.options)
+    ):
+        turn.replies[-1] = replace(last, texts=(*last.texts, IN_ENGLISH))
+
+
 async def reprompt(turn: Turn) -> None:
     flow = FLOWS.get(turn.flow or "")
     if flow is not None and turn.step is not None:
@@ -528,6 +559,11 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             and not await is_shop_member(turn)
             and await stray_codes.on_words_while_paying(turn)
         ):
+            return
+        if name == "greeting" and turn.is_sms and wrote_english(turn):
+            # "Hello" to an Italian chat: an Italian menu would say little to them, the way
+            # to English does (the menu follows LANGUAGE EN).
+            turn.say(welcome(turn), IN_ENGLISH)
             return
         await show_menu(turn, welcome(turn) if name == "greeting" else t("All right."))
     elif name == "lost_card":

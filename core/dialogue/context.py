@@ -407,10 +407,15 @@ def fitting_reply(
     *,
     language: str,
     sms: bool,
+    tail: Sequence[Text] = (),
 ) -> Reply:
-    """One reply: the head and the lines, as many lines as fit one SMS on SMS."""
+    """One reply: the head and the lines, as many lines as fit one SMS on SMS, then the
+    `tail`, which takes the place of lines (left out only when the head and it alone
+    would not fit)."""
+    if sms and tail and not fits_sms([*head, *tail], options, language):
+        tail = ()
     shown = list(lines)
     if sms:
-        while shown and not fits_sms([*head, *shown], options, language):
+        while shown and not fits_sms([*head, *shown, *tail], options, language):
             shown.pop()
-    return Reply(texts=(*head, *shown), options=tuple(options))
+    return Reply(texts=(*head, *shown, *tail), options=tuple(options))

@@ -10,7 +10,7 @@ import pytest
 from core.bootstrap import Core
 from core.dialogue.commands import LANGUAGE_DONE, LANGUAGE_KEPT
 from core.dialogue.engine import STOPPED
-from core.dialogue.menus import FIRST_HELP, NOT_UNDERSTOOD
+from core.dialogue.menus import FIRST_HELP, IN_ENGLISH, NOT_UNDERSTOOD
 from core.dialogue.render import render_plain
 from core.domain.messages import Money, Reply
 from core.services import municipalities
@@ -28,7 +28,7 @@ from tests.dialogue.test_apply import (
     WORK,
 )
 from tests.dialogue.test_shop import ASK_CODE
-from tests.factories import make_town
+from tests.factories import make_town, pay
 
 BALANCE = "Your balance: {balance}."
 SUGGESTED = "Did you mean {keyword}?"
@@ -358,3 +358,62 @@ async def test_italian_asked_on_an_italian_chat_says_no_english(
     await chat.send("LANGUAGE EN")
     replies = await chat.expect("LINGUA IT", LANGUAGE_DONE.msgid)
     assert "To go back to English, write LANGUAGE." in sms_text(replies)
+
+
+# 9. An English keyword on an Italian chat: the answer, and the way to English.
+
+
+@pytest.mark.parametrize("text", ["balance please", "BALANCE", "my balance"])
+async def test_an_english_keyword_on_an_italian_chat_hears_the_way_to_english(
+    core: Core, text: str
+) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")  # an Italian chat that exists
+    [reply] = await chat.send(text)
+    assert msgids([reply])[0] == BALANCE and msgids([reply])[-1] == IN_ENGLISH.msgid
+    assert sms_text([reply]).endswith("English: write LANGUAGE EN")  # one SMS (the harness)
+    # Italian words, or an English chat: no hint.
+    assert IN_ENGLISH.msgid not in msgids(await chat.send("saldo per favore"))
+    await chat.send("LANGUAGE EN")
+    assert IN_ENGLISH.msgid not in msgids(await chat.send(text))
+
+
+async def test_the_way_to_english_takes_the_place_of_a_movement(core: Core) -> None:
+    town = await make_town(core)
+    for _ in range(3):
+        await pay(core, town, 12_50)
+    chat = Chat(core, town.citizen_phones[0])
+    [full] = await chat.expect("SALDO", BALANCE)
+    [hinted] = await chat.send("balance please")
+    assert msgids([hinted])[-1] == IN_ENGLISH.msgid
+    assert len(hinted.texts) <= len(full.texts)  # one SMS still (the harness checks)
+    assert "112,50" in sms_text([hinted])
+
+
+@pytest.mark.parametrize(
+    ("text", "first"), [("card please", CARD), ("thank you", THANKS), ("menu please", None)]
+)
+async def test_other_english_words_on_an_italian_chat(
+    core: Core, text: str, first: str | None
+) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    replies = await chat.send(text)
+    if first is not None:
+        assert msgids(replies)[0] == first
+    assert msgids(replies)[-1] == IN_ENGLISH.msgid
+
+
+async def test_hello_on_an_italian_chat_hears_the_welcome_and_the_way_to_english(
+    core: Core,
+) -> None:
+    # The Italian menu says little to them, and the way to English would not fit beside it.
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    for text in ("hello", "who are you?"):
+        [reply] = await chat.send(text)
+        assert msgids([reply]) == [WELCOME, IN_ENGLISH.msgid], text
+        assert sms_text([reply]).endswith("English: write LANGUAGE EN")

@@ -266,6 +266,8 @@ async def test_plain_turns_of_one_town_write_what_the_general_path_writes(
         sms(CITIZEN[0], "ANNULLA", False),
         sms(CITIZEN[0], "👍 SALDO", True),
         sms(CITIZEN[0], "Saldo per favore", True),
+        # English to an Italian chat: the general path, which adds the way to English.
+        sms(CITIZEN[0], "balance please", False),
         sms(CITIZEN[0], "ciao", False),  # a greeting: the welcome and the menu
         sms(CITIZEN[0], "123456", False),  # a code is never a phrase: the general path
         sms(CITIZEN[0], "MENU", True),
