@@ -17,7 +17,7 @@ from dataclasses import replace
 from itertools import pairwise
 
 from core.dialogue import stray_codes
-from core.dialogue.context import Input, Turn
+from core.dialogue.context import DECLINED, Input, Turn
 from core.dialogue.flows import FLOWS, shop_finder
 from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows.base import not_a_shop
@@ -25,19 +25,23 @@ from core.dialogue.flows.charge import cancel_at_till
 from core.dialogue.flows.shop_reports import show_reimbursements
 from core.dialogue.inbound import Inbound
 from core.dialogue.menus import (
+    IN_ENGLISH,
     community_on,
     is_shop_member,
     offer_languages,
+    office_contact,
     say_help,
     say_office_contact,
     show_menu,
     welcome,
+    wrote_english,
 )
 from core.dialogue.state import ApplyState
 from core.dialogue.words import clean, fold, has_digits, plain_words, typo_distance
 from core.domain.channels import Channel
 from core.domain.messages import Option, Text, t
 from core.domain.shops import searched_category
+from core.i18n import supported
 
 # How someone else may pay with a person's vouchers (docs/cards-and-delegates.md).
 DELEGATION = t(
@@ -136,7 +140,7 @@ TAKES_ARGUMENT = frozenset(
     {"shops", "charge", "language", "join", "refund", "statement", "start", "appeal"}
 )
 # Option keys that are commands too (menu buttons): a tap runs the command.
-COMMANDS = frozenset(KEYWORDS.values()) | {"switch"}
+COMMANDS = frozenset(KEYWORDS.values()) | {"switch", DECLINED}
 # Commands that start a flow of the same name in FLOWS.
 FLOW_COMMANDS = {
     "shops": "shops",
@@ -345,6 +349,35 @@ def remind(turn: Turn, reminder: Text | None) -> None:
     turn.say(reminder)
 
 
+# Commands that only tell something: written in English to a chat in another language
+# ("balance please", "thank you"), their answer ends with the way to English (IN_ENGLISH)
+# when it fits the one SMS. The help says it itself; LANGUAGE offers the languages.
+_TOLD_IN_ENGLISH = frozenset(
+    {"balance", "status", "card", "shops", "more", "menu", "office", "thanks", "greeting",
+     "lost_card", "delegation", "stop_hint", DECLINED}
+)  # fmt: skip
+
+
+def hint_english(turn: Turn, name: str) -> None:
+    """After the command `name`: the way to English, for someone who wrote English to an
+    Italian chat by SMS, in its last message when it fits (never a second SMS)."""
+    if not turn.is_sms or name not in _TOLD_IN_ENGLISH or not wrote_english(turn):
+        return
+    if not turn.replies or any(
+        text.msgid == IN_ENGLISH.msgid for reply in turn.replies for text in reply.texts
+    ):
+        return
+    last = turn.replies[-1]
+    if (
+        last.request is None
+        and last.document is None
+        and last.pin is None
+        and not last.sensitive
+        and turn.fits_sms([*last.texts, IN_ENGLISH], last.options)
+    ):
+        turn.replies[-1] = replace(last, texts=(*last.texts, IN_ENGLISH))
+
+
 async def reprompt(turn: Turn) -> None:
     flow = FLOWS.get(turn.flow or "")
     if flow is not None and turn.step is not None:
@@ -352,6 +385,9 @@ async def reprompt(turn: Turn) -> None:
 
 
 async def set_language(turn: Turn, language: str) -> None:
+    # The way back to the language left behind only when one was left behind: "LINGUA IT"
+    # written to a chat already in Italian changes nothing to undo.
+    done = LANGUAGE_DONE if supported(language) != turn.language else LANGUAGE_KEPT
     turn.set_language(language)
     # The language buttons are answered: a "2" from now on answers the question asked again.
     turn.offered = []
@@ -366,17 +402,37 @@ async def set_language(turn: Turn, language: str) -> None:
         if not flow.asks_language(turn):
             # The request's question comes again in the new language, after the same
             # confirmation the menu heads with.
-            turn.say(LANGUAGE_DONE)
+            turn.say(done)
         await flow.on_language_chosen(turn)
         return
     if turn.municipality is None:
         return
-    await show_menu(turn, LANGUAGE_DONE)
+    await show_menu(turn, done)
 
 
 # The way back is said in the language left behind: a number's language can be changed by
 # someone forging its SMS sender, and the person must read how to undo it.
 LANGUAGE_DONE = t("Done: I will write to you in English. Per tornare all'italiano scrivi LINGUA.")
+# The language asked for is the chat's already: nothing was left behind.
+LANGUAGE_KEPT = t("Done: I will write to you in English.")
+
+
+# A lost card: the office replaces it, and the lost one stops working then (`admin card
+# --reissue`, docs/cards-and-delegates.md). Said with the office's contact when both fit
+# one SMS, else with the way to it (UFFICIO).
+LOST_CARD = t("Lost card? Tell the office: they give you a new card and block the lost one.")
+LOST_CARD_ASK_OFFICE = t(
+    "Lost card? Tell the office: they give you a new card and block the lost one. To reach "
+    "them, write UFFICIO."
+)
+
+
+def say_lost_card(turn: Turn) -> None:
+    contact = office_contact(turn)
+    if not turn.is_sms or turn.fits_sms([LOST_CARD, contact]):
+        turn.say(LOST_CARD, contact)
+    else:
+        turn.say(LOST_CARD_ASK_OFFICE)
 
 
 async def deep_link(turn: Turn, payload: str) -> None:
@@ -495,6 +551,24 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             if shop
             else t("You're welcome! Write SALDO, NEGOZI or AIUTO when you need.")
         )
+    elif name in ("greeting", DECLINED):
+        # A greeting: the welcome says what the service is, the menu what to write. "No
+        # grazie" to "Did you mean DOMANDA?": nothing starts, the menu says what can. A
+        # payment waiting for this person's code comes first, as for the help.
+        if (
+            turn.is_sms
+            and not await is_shop_member(turn)
+            and await stray_codes.on_words_while_paying(turn)
+        ):
+            return
+        if name == "greeting" and turn.is_sms and wrote_english(turn):
+            # "Hello" to an Italian chat: an Italian menu would say little to them, the way
+            # to English does (the menu follows LANGUAGE EN).
+            turn.say(welcome(turn), IN_ENGLISH)
+            return
+        await show_menu(turn, welcome(turn) if name == "greeting" else t("All right."))
+    elif name == "lost_card":
+        say_lost_card(turn)
     elif name == "delegation":
         turn.say(DELEGATION)
     elif name == "office":
@@ -609,8 +683,47 @@ _STATUS_KEYWORDS = frozenset({"domanda", "stato", "status"})
 # "Grazie", "ok grazie mille", "thank you": thanks, answered with a word of what to write.
 _THANKS = frozenset({"grazie", "thanks", "thank"})
 _WITH_THANKS = frozenset(
-    {"ok", "okay", "va", "bene", "daccordo", "perfetto", "mille", "tante", "you", "very", "much"}
-)
+    {
+        "ok", "okay", "va", "bene", "daccordo", "perfetto", "mille", "tante", "you", "very",
+        "much", "gentilissimi", "gentilissima", "gentilissimo", "gentili", "gentile", "siete",
+        "sei", "molto", "davvero", "tanto", "tantissimo", "infinite", "buona", "giornata",
+        "serata", "arrivederci", "so", "kind", "lot", "bye", "goodbye",
+    }
+)  # fmt: skip
+# A greeting alone ("ciao", "buongiorno", "pronto?") or asking who writes ("chi siete?"):
+# the welcome, which says what the service is, and the menu.
+_GREETINGS = frozenset(
+    {"ciao", "buongiorno", "buonasera", "pomeriggio", "salve", "hello", "hi", "morning",
+     "afternoon", "evening"}
+)  # fmt: skip
+_HELLO = frozenset({"pronto", "ehi", "hey", "ehila"})
+_WHO_ARE_YOU = frozenset(
+    {
+        "chi siete", "chi siete voi", "chi sei", "chi e", "chi parla", "chi scrive",
+        "con chi parlo", "who are you", "who is this", "whos this", "who is it",
+    }
+)  # fmt: skip
+# "Ho perso la tessera", "tessera persa", "non trovo più la carta", "lost my card": how to
+# replace it (at the office), not the card's number.
+_LOST = frozenset(
+    {"perso", "persa", "perduto", "perduta", "smarrito", "smarrita", "smarrimento", "rubato",
+     "rubata", "furto", "lost", "lose", "stolen", "missing"}
+)  # fmt: skip
+_CANT_FIND = frozenset({("non", "trovo"), ("cant", "find"), ("not", "find")})
+_CARD = frozenset({"tessera", "carta", "card", "tesserino"})
+# Another card lost: "carta d'identità", "carta di credito", "tessera sanitaria".
+_OTHER_CARD = frozenset(
+    {"didentita", "identita", "credito", "bancomat", "sanitaria", "identity", "id", "credit",
+     "debit", "bank", "health"}
+)  # fmt: skip
+_CARD_KEYWORDS = frozenset({"tessera", "carta", "card"})
+# "Mi resta qualcosa?", "non mi è rimasto niente?", "is there anything left?": the balance.
+_REMAINS = frozenset(
+    {"resta", "restano", "rimane", "rimangono", "rimasto", "rimasti", "avanza", "left"}
+)  # fmt: skip
+_ANYTHING = frozenset({"qualcosa", "niente", "nulla", "anything", "something", "nothing"})
+# "Non ho più soldi?", "non c'ho più credito", "no money left", "have I run out of money?".
+_RUN_OUT = frozenset({("run", "out"), ("no", "more"), ("out", "of")})
 # The keywords each rule may hold: any other one leaves the sentence to in_sentence.
 _BALANCE_KEYWORDS = frozenset({"saldo", "credito", "tessera", "carta", "balance", "card"})
 _SHOPS_KEYWORDS = frozenset({"negozi", "shops", "tessera", "carta", "card"})
@@ -653,15 +766,25 @@ _NO_MORE = frozenset({"stop", "basta", "piu", "smettere", "smettete", "more", "u
 def question_of(text: str | None) -> tuple[str, str] | None:
     """The request a question in plain words makes (see the sets above), else None."""
     folded = fold(text).split()
+    # Every word, courtesy included, without the punctuation after it ("grazie, buona…").
+    every = {word.strip(",.'") for word in folded}
     words = plain_words(text)
     if not words:
-        # Only courtesy words: thanks, or a greeting (the help, or the welcome).
-        return ("thanks", "") if _THANKS.intersection(folded) else None
+        # Only courtesy words: thanks, or a greeting (the welcome and the menu).
+        if every & _THANKS:
+            return "thanks", ""
+        return ("greeting", "") if every & _GREETINGS else None
     if has_digits(words) or len(words) > _LONGEST_QUESTION:
         return None
     said = frozenset(words)
-    if said <= _WITH_THANKS and _THANKS.intersection(folded):
-        return "thanks", ""  # "ok grazie", "va bene grazie mille"
+    if said <= _WITH_THANKS and every & _THANKS:
+        return "thanks", ""  # "ok grazie", "va bene grazie mille", "grazie, gentilissimi"
+    unhello = words[1:] if words[0] in _HELLO else words
+    if not unhello or " ".join(unhello) in _WHO_ARE_YOU:
+        return "greeting", ""  # "pronto?", "pronto, chi parla?", "chi siete?"
+    if len(words) == 1 and KEYWORDS.get(words[0]) == "stop":
+        # "Stop per favore": STOP acts only alone (EXACT_ONLY), so how to write it.
+        return "stop_hint", ""
     keywords = said & SENTENCE_KEYWORDS
     pairs = set(pairwise(words))
     if said & _MESSAGES and said & _NO_MORE:
@@ -672,12 +795,20 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return "reimbursement", ""
     if (said & _CASHIER and said & _ADD) or pairs & _NEW_CASHIER:
         return "cashier", ""
+    lost = said & _LOST or pairs & _CANT_FIND
+    if lost and said & _CARD and not said & _OTHER_CARD:
+        return ("lost_card", "") if keywords <= _CARD_KEYWORDS else None
     helper = said & _HELPER and said & _HELPED_WITH and not said & _NEAR_WHAT
     if said & _DELEGATION or pairs & _ON_BEHALF or helper:
         return "delegation", ""
     if (said & _HOW_MUCH or pairs.intersection(_ENGLISH_HOW_MUCH)) and said & _MONEY:
         return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
     if said & _STILL and said & _CASH and not said & _NEGATION:
+        return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
+    run_out = said & _CASH and (
+        {"non", "piu"} <= said or pairs & _RUN_OUT or {"no", "left"} <= said
+    )
+    if (said & _REMAINS and said & _ANYTHING) or run_out:
         return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
     if said & _WHERE and said & _SPEND:
         if not keywords <= _SHOPS_KEYWORDS:

@@ -337,7 +337,14 @@ def _yes_or_no_choice(offered: list[Offered], text: str) -> str | None:
     for item in offered:
         if item.k == key or label in item.w:
             return item.k
+    if not answer and len(offered) == 1 and offered[0].k not in ("yes", "no"):
+        # "No grazie" to a suggestion offering only a Yes ("Did you mean DOMANDA?").
+        return DECLINED
     return None
+
+
+# The choice of a no to a suggestion that offers only a Yes (commands.run answers it).
+DECLINED = "declined"
 
 
 # Pure pieces of a turn, shared with the one-trip plain turn (core/dialogue/plain_turn.py).
@@ -400,10 +407,15 @@ def fitting_reply(
     *,
     language: str,
     sms: bool,
+    tail: Sequence[Text] = (),
 ) -> Reply:
-    """One reply: the head and the lines, as many lines as fit one SMS on SMS."""
+    """One reply: the head and the lines, as many lines as fit one SMS on SMS, then the
+    `tail`, which takes the place of lines (left out only when the head and it alone
+    would not fit)."""
+    if sms and tail and not fits_sms([*head, *tail], options, language):
+        tail = ()
     shown = list(lines)
     if sms:
-        while shown and not fits_sms([*head, *shown], options, language):
+        while shown and not fits_sms([*head, *shown, *tail], options, language):
             shown.pop()
-    return Reply(texts=(*head, *shown), options=tuple(options))
+    return Reply(texts=(*head, *shown, *tail), options=tuple(options))

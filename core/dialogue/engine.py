@@ -424,6 +424,7 @@ class DialogueEngine:
     ) -> None:
         if command is not None:
             await commands.run(turn, *command)
+            commands.hint_english(turn, command[0])
             return
         if inp.choice is not None and await self._global_choice(turn, routing, inp.choice):
             return

@@ -318,19 +318,20 @@ def offer_towns(turn: Turn, towns: list[tuple[int, str]]) -> None:
 
 
 def say_office_contact(turn: Turn) -> None:
-    """UFFICIO: how to reach the social-services office, as the office wrote it (`admin
+    """UFFICIO: how to reach the social-services office (office_contact)."""
+    turn.say(office_contact(turn))
+
+
+def office_contact(turn: Turn) -> Text:
+    """How to reach the social-services office, as the office wrote it (`admin
     municipality set --office-contact`); without it, the town hall."""
     contact = turn.town.office_contact
     if contact:
-        turn.say(t("Social services of {town}: {contact}", town=turn.town.name, contact=contact))
-    else:
-        turn.say(
-            t(
-                "Social services of {town}: ask at the town hall, they will tell you how to "
-                "reach them.",
-                town=turn.town.name,
-            )
-        )
+        return t("Social services of {town}: {contact}", town=turn.town.name, contact=contact)
+    return t(
+        "Social services of {town}: ask at the town hall, they will tell you how to reach them.",
+        town=turn.town.name,
+    )
 
 
 def privacy_question(turn: Turn, options: list[Option] | tuple[Option, ...]) -> Text:

@@ -37,6 +37,7 @@ from core.dialogue import commands
 from core.dialogue.context import PHONE_CHANNELS, Turn, offered_by, offered_of
 from core.dialogue.flows.citizen import IDENTIFY, MOVEMENTS_SHOWN, balance_reply, nobody_reply
 from core.dialogue.inbound import Inbound
+from core.dialogue.languages import written_in
 from core.dialogue.menus import (
     MenuShop,
     community_available,
@@ -174,6 +175,14 @@ class PlainTurn:
             # payment waiting for this person's code first, looked up by phone and by
             # delegate, and by SMS which help it is depends on the one said before
             # (menus.say_help): the general path answers it.
+            return None
+        if (
+            inbound.channel is Channel.SMS
+            and conversation.language != "en"
+            and written_in(inbound.text) == "en"
+        ):
+            # "Balance please" to an Italian chat: the answer ends with the way to English
+            # when it fits (commands.hint_english), which the general path says.
             return None
         assert command is not None
         asking = _Asking(command[0], town, conversation, memory)

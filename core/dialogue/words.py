@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import pairwise
 
 from core.domain.identity import looks_like_codice_fiscale
 
@@ -56,10 +57,11 @@ def fold(text: str | None) -> str:
 COURTESY: tuple[tuple[str, ...], ...] = tuple(
     tuple(phrase.split())
     for phrase in (
-        "per favore", "per piacere", "perfavore", "grazie mille", "grazie", "prego",
-        "gentilmente", "buongiorno", "buonasera", "salve", "ciao",
-        "please", "thank you", "thanks", "pls", "hello", "hi", "good morning",
-        "good evening",
+        "per favore", "per piacere", "perfavore", "per cortesia", "cortesemente",
+        "grazie mille", "mille grazie", "grazie tante", "tante grazie", "grazie", "prego",
+        "gentilmente", "buongiorno", "buonasera", "buon pomeriggio", "salve", "ciao",
+        "please", "thank you very much", "thank you", "thanks a lot", "many thanks", "thanks",
+        "pls", "hello", "hi", "good morning", "good afternoon", "good evening",
     )
 )  # fmt: skip
 _EDGE_MARKS = ".,'/+-"
@@ -128,6 +130,40 @@ def yes_or_no(text: str | None) -> bool | None:
     return said.pop() if len(said) == 1 else None
 
 
+# After a leading yes, words that make it no plain yes: a no, a doubt, a "but", the past
+# ("sì ma non più", "sì forse", "sì, aveva la pensione").
+_NOT_A_PLAIN_YES = frozenset(
+    {
+        "non", "ma", "pero", "tranne", "forse", "boh", "prima", "era", "aveva", "avevo",
+        "avevamo", "fino", "not", "but", "except", "maybe", "perhaps", "before", "was",
+        "had", "used", "until",
+    }
+)  # fmt: skip
+# After a leading no, the words that only repeat it ("no, nessuno").
+_ONLY_NO = frozenset({"nessuno", "nessuna", "niente", "nulla", "purtroppo", "none", "nobody"})
+
+
+def yes_or_no_leading(text: str | None) -> bool | None:
+    """yes_or_no, and also a yes followed by words that say who or what ("si la pensione di
+    mio marito", "sì, mia figlia lavora") or a no followed by words that repeat it ("no,
+    nessuno"). Only for a yes-or-no question about the household, never for a question
+    whose yes acts (a refund, a consent, the declaration): those read yes_or_no. None when
+    the words after the yes hold a no, a doubt, a "but", the past or a digit ("si no", "sì
+    ma non più", "sì forse", "si 2")."""
+    answer = yes_or_no(text)
+    if answer is not None:
+        return answer
+    words = plain_words(text)
+    if len(words) < 2 or has_digits(words):
+        return None
+    first, rest = words[0], set(words[1:])
+    if first in YES and not rest & (_NOT_A_PLAIN_YES | NO):
+        return True
+    if first in NO and rest <= _ONLY_NO:
+        return False
+    return None
+
+
 # Numbers people write in words, in Italian and English (a household rarely has more than 20).
 NUMBER_WORDS: dict[str, int] = {
     **dict.fromkeys(("zero", "nessuno", "nessuna", "niente", "nulla", "none", "nothing"), 0),
@@ -185,6 +221,56 @@ def count_in(text: str | None) -> int | None:
         elif word not in _FILLER:
             return None
     return found.pop() if len(found) == 1 else None
+
+
+# "Io e mio marito siamo 2", "in casa siamo in tre": the number right after "siamo" is the
+# whole household. Words after it that may add to it ("siamo 2 più i bambini", "siamo 2
+# adulti e ...") leave the sentence unread, and so does a "non" anywhere.
+_WE_ARE = (("siamo",), ("we", "are"), ("there", "are"))
+_ADDS_TO_IT = frozenset(
+    {
+        "piu", "oltre", "e", "con", "plus", "and", "with", "adulti", "adulto", "grandi",
+        "maggiorenni", "bambini", "bambino", "bimbi", "figli", "figlio", "figlie", "figlia",
+        "minori", "adults", "children", "kids",
+    }
+)  # fmt: skip
+# "Siamo solo 2": "solo" before a number is no number of its own ("vivo da sola", "I live
+# alone" are read apart, below).
+_ONLY = frozenset({"solo", "sola", "soltanto", "only", "alone"})
+# "Vivo da sola", "abito da solo", "I live alone": one person.
+_ALONE = frozenset({("da", "sola"), ("da", "solo"), ("vivo", "sola"), ("vivo", "solo")})
+_LIVE = frozenset({"vivo", "abito", "sto", "live"})
+
+
+def household_count(text: str | None) -> int | None:
+    """The number of people of a household: what count_in reads ("3", "siamo in 3"), or
+    a sentence that says it is everyone: the one number right after "siamo" ("io e mio
+    marito siamo 2", "in casa siamo in tre"), with nothing after it that adds to it, or
+    living alone ("vivo da sola"). None for anything else, or with a "non"."""
+    counted = count_in(text)
+    if counted is not None:
+        return counted
+    words = fold(text).replace(",", " ").replace(".", " ").replace("'", " ").split()
+    if not words or {"non", "not"} & set(words) or not all(word.isalnum() for word in words):
+        return None
+    numbers = [
+        at
+        for at, word in enumerate(words)
+        if word.isdigit() or (word in NUMBER_WORDS and word not in _ONLY)
+    ]
+    if not numbers:
+        lives_alone = set(words) & _LIVE and set(pairwise(words)) & _ALONE
+        return 1 if lives_alone or words[-2:] == ["live", "alone"] else None
+    if len(numbers) != 1 or set(words[numbers[0] + 1 :]) & _ADDS_TO_IT:
+        return None
+    at = numbers[0]
+    before = words[:at]
+    while before and before[-1] in ("in", *_ONLY):
+        before.pop()
+    if not any(tuple(before[-len(we) :]) == we for we in _WE_ARE):
+        return None
+    word = words[at]
+    return int(word) if word.isdigit() else NUMBER_WORDS[word]
 
 
 def amount_text(text: str | None, *, spelled: bool = True) -> str:

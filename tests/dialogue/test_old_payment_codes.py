@@ -9,9 +9,8 @@ from core.bootstrap import Core
 from core.domain.messages import Money
 from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, msgids, open_till, param, town_with_open_window
-from tests.dialogue.test_apply import CODE, LIQUIDITY, _last_code
+from tests.dialogue.test_apply import CODE, LIQUIDITY, PRIVACY, _last_code
 from tests.dialogue.test_payment_code_at_a_question import (
-    SHOP_QUERY,
     at_liquidity,
     payment_asked,
     savings_in_summary,
@@ -77,7 +76,7 @@ async def test_a_used_payment_code_with_no_question_is_explained(core: Core) -> 
 async def test_annulla_with_two_payments_waiting_says_both(core: Core) -> None:
     town = await town_with_open_window(core, citizens=1)
     citizen = Chat(core, town.citizen_phones[0])
-    await citizen.expect("NEGOZI", SHOP_QUERY)
+    await citizen.expect("DOMANDA", PRIVACY)  # another request, at its question
     _till, _code = await payment_asked(core, town, amount=5)
     other = await another_shop(core, town, 1)
     second = await open_till(Chat(core, "+393345000001"))

@@ -20,7 +20,15 @@ from tests.dialogue.harness import (
     param,
     town_with_open_window,
 )
-from tests.dialogue.test_apply import CODE, LIQUIDITY, SENT, SUMMARY, SUPPORT, _last_code
+from tests.dialogue.test_apply import (
+    CODE,
+    LIQUIDITY,
+    PRIVACY,
+    SENT,
+    SUMMARY,
+    SUPPORT,
+    _last_code,
+)
 from tests.dialogue.test_payment_code_sent_here import REFUSED
 from tests.dialogue.test_shop import CITIZEN_CODE, CONFIRMED, balance, citizen_code
 from tests.factories import Town
@@ -34,10 +42,6 @@ CANCELLED = "Cancelled."
 CANCELLED_WAITING = (
     "Cancelled. The payment of {amount} at {shop} still waits for your code: write ANNULLA "
     "again to refuse it."
-)
-SHOP_QUERY = (
-    "Write a town, a postcode (CAP) or a type of shop: alimentari, panetteria, macelleria, "
-    "frutta, farmacia."
 )
 
 
@@ -157,7 +161,7 @@ async def test_a_payment_code_with_the_confirmation_codes_digits_confirms_the_re
 async def test_annulla_of_another_request_says_the_payment_still_waits(core: Core) -> None:
     town = await town_with_open_window(core, citizens=1)
     citizen = Chat(core, town.citizen_phones[0])
-    await citizen.expect("NEGOZI", SHOP_QUERY)
+    await citizen.expect("DOMANDA", PRIVACY)  # another request, at its question
     till, code = await payment_asked(core, town)
     replies = await citizen.expect("ANNULLA", CANCELLED_WAITING)
     assert param(replies, "amount") == Money(4_00)
@@ -169,7 +173,7 @@ async def test_annulla_of_another_request_says_the_payment_still_waits(core: Cor
     assert CONFIRMED not in msgids(till.last)
     assert await balance(core, town) == 150_00
     # With no payment waiting, cancelling a request is just "Cancelled.".
-    await citizen.expect("NEGOZI", SHOP_QUERY)
+    await citizen.expect("DOMANDA", PRIVACY)
     replies = await citizen.expect("ANNULLA", CANCELLED)
     assert CANCELLED_WAITING not in msgids(replies)
 

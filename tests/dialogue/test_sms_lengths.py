@@ -274,8 +274,7 @@ async def test_typed_names_are_kept_and_every_page_of_a_list_fits(
     chat = Chat(core, CITIZEN_PHONE)
     await chat.send(f"LINGUA {language}")
     seen: list[str] = []
-    replies = await chat.send("NEGOZI")
-    replies = await chat.send("San Valentino")
+    replies = await chat.send("NEGOZI San Valentino")
     pages = 1
     while True:
         seen += [str(x.params["shop"]) for r in replies for x in r.texts if "shop" in x.params]

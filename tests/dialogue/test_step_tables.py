@@ -217,7 +217,7 @@ async def test_a_stored_step_that_no_longer_exists_starts_from_the_help(core: Co
     address = "+393471239902"
     await _stored(core, town.municipality_id, address, "household", {"state": {"members": 2}})
     chat = Chat(core, address)
-    await chat.expect("hello", FIRST_HELP.msgid)
+    await chat.expect("boh", FIRST_HELP.msgid)
     assert (await chat.state())[:2] == (None, None)
     # And the application starts afresh.
     await chat.expect(

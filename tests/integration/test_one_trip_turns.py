@@ -283,12 +283,16 @@ async def test_plain_turns_of_one_town_write_what_the_general_path_writes(
         sms(CITIZEN[0], "ANNULLA", False),
         sms(CITIZEN[0], "👍 SALDO", True),
         sms(CITIZEN[0], "Saldo per favore", True),
+        # English to an Italian chat: the general path, which adds the way to English.
+        sms(CITIZEN[0], "balance please", False),
+        sms(CITIZEN[0], "ciao", False),  # a greeting: the welcome and the menu
         sms(CITIZEN[0], "123456", False),  # a code is never a phrase: the general path
         sms(CITIZEN[0], "MENU", True),
         sms(CITIZEN[0], "1", True),  # the menu's first option is the balance
         sms(CITIZEN[1], "MENU", False),
         sms(CITIZEN[1], "saldo", True),  # five movements: as many as fit one SMS
-        sms(CITIZEN[1], "NEGOZI", False),  # a request in progress
+        # A request in progress (a citizen's NEGOZI lists the town's shops at once).
+        sms(CITIZEN[1], "DOMANDA", False),
         sms(CITIZEN[1], "SALDO", False),
         sms(CITIZEN[1], "LANGUAGE en", False),
         sms(CITIZEN[1], "BALANCE", True),  # an English conversation
@@ -350,7 +354,7 @@ MENUS_AND_HELP = [
     sms(CITIZEN[0], "START", True),  # the welcome and the menu, perhaps in two SMS
     sms(CITIZEN[0], "start", True, message_id="M5"),  # a retry of the same delivery
     sms(CITIZEN[0], "START 12345", False),  # a deep link's payload: not plain
-    sms(CITIZEN[0], "NEGOZI", False),  # a request in progress...
+    sms(CITIZEN[0], "DOMANDA", False),  # a request in progress...
     sms(CITIZEN[0], "MENU", False),  # ...is interrupted by the general path
     sms(CITIZEN[0], "MENU", True),
     sms(UNKNOWN, "AIUTO", False),

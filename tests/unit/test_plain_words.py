@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from core.dialogue import commands
-from core.dialogue.context import Turn, offered_of
+from core.dialogue.context import DECLINED, Turn, offered_of
 from core.dialogue.inbound import Channel, Inbound
 from core.dialogue.plain_turn import PlainTurn
-from core.dialogue.words import plain_words, yes_or_no
+from core.dialogue.words import household_count, plain_words, yes_or_no, yes_or_no_leading
 from core.domain.messages import Option, t
 
 YES = ("si", "sì", "si'", "Sì", "Si.", "SI!", "si grazie", "Sì, grazie mille!", "certo", "ok",
@@ -130,7 +130,82 @@ def test_a_yes_or_a_no_in_other_words_picks_the_option_of_a_yes_or_no_question()
     # "Did you mean DOMANDA?" offers one option labelled Yes.
     suggested = [Option("apply", t("Yes"))]
     assert read("si grazie", suggested) == "apply"
-    assert read("no grazie", suggested) is None
+    # A no never picks the suggestion: it declines it (the menu follows, nothing starts).
+    assert read("no grazie", suggested) == DECLINED
     # Options that are not a yes or a no are not picked by one.
     menu = [Option("balance", t("Balance")), Option("shops", t("Shops"))]
     assert read("ok", menu) is None
+
+
+def test_a_yes_that_says_who_counts_only_where_the_household_is_asked() -> None:
+    for text in ("si la pensione di mio marito", "Sì, mio marito lavora", "sì sì, mia figlia"):
+        assert yes_or_no_leading(text) is True, text
+        # Where a yes acts (a refund, a consent, the declaration): no yes.
+        assert yes_or_no(text) is None, text
+        refund = [Option("yes", t("Yes, refund")), Option("no", t("No"))]
+        assert read(text, refund) is None, text
+    for text in ("no, nessuno", "No purtroppo nessuno"):
+        assert yes_or_no_leading(text) is False, text
+    for text in (*NEITHER, "si ma non più", "sì forse", "si, aveva la pensione", "si 2 pensioni",
+                 "no, solo mio marito", "no ma mio marito si", "mio marito si"):  # fmt: skip
+        assert yes_or_no_leading(text) is None, text
+    # Every plain yes and no is read as before.
+    assert all(yes_or_no_leading(text) is True for text in YES if text.strip())
+    assert all(yes_or_no_leading(text) is False for text in NO)
+
+
+def test_the_household_in_a_sentence_only_when_it_says_everyone() -> None:
+    assert household_count("io e mio marito siamo 2") == 2
+    assert household_count("Io e mio marito, siamo in due.") == 2
+    assert household_count("in casa siamo in tre persone") == 3
+    assert household_count("siamo solo 2") == 2
+    assert household_count("vivo da sola") == 1
+    assert household_count("I live alone") == 1
+    assert household_count("we are 4") == 4
+    # count_in's forms, as before.
+    for text, count in (("3", 3), ("tre", 3), ("siamo in 3", 3), ("3 persone", 3), ("sola", 1)):
+        assert household_count(text) == count, text
+    for text in ("io mio marito e 2 figli", "siamo 2 più i bambini", "siamo 2 adulti e 3 bambini",
+                 "io e mio marito non siamo 2", "mio marito ha 80 anni", "siamo 2 e 3",
+                 "non vivo da sola", "siamo tanti", "2 figli"):  # fmt: skip
+        assert household_count(text) is None, text
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        ("ciao", "greeting"),
+        ("Buongiorno!", "greeting"),
+        ("pronto?", "greeting"),
+        ("pronto, chi parla?", "greeting"),
+        ("chi siete?", "greeting"),
+        ("who are you?", "greeting"),
+        ("grazie mille, gentilissimi", "thanks"),
+        ("grazie, buona giornata", "thanks"),
+        ("thank you very much", "thanks"),
+        ("stop per favore", "stop_hint"),
+        ("please stop", "stop_hint"),
+        ("mi resta qualcosa?", "balance"),
+        ("non ho più soldi?", "balance"),
+        ("is there anything left?", "balance"),
+        ("ho perso la tessera", "lost_card"),
+        ("tessera persa", "lost_card"),
+        ("non trovo più la carta", "lost_card"),
+        ("I lost my card", "lost_card"),
+    ],
+)
+def test_questions_in_plain_words(text: str, asked: str) -> None:
+    assert commands.question_of(text) == (asked, "")
+    # None of them is a keyword read at every step (a question waiting keeps its answer).
+    assert commands.parse(text) is None
+
+
+def test_what_is_none_of_those_questions() -> None:
+    for text in ("non ho più soldi, vorrei fare la domanda", "ho perso la carta d'identità",
+                 "ho perso il codice", "per favore", "prego", "chi"):  # fmt: skip
+        assert commands.question_of(text) not in (
+            ("balance", ""),
+            ("lost_card", ""),
+            ("greeting", ""),
+            ("thanks", ""),
+        ), text

@@ -26,7 +26,13 @@ from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
 from core.dialogue.languages import agreed_language, written_in
 from core.dialogue.menus import LANGUAGE_OPTIONS, privacy_question
 from core.dialogue.state import ApplyState
-from core.dialogue.words import amount_text, count_in, plain_words, yes_or_no
+from core.dialogue.words import (
+    amount_text,
+    household_count,
+    plain_words,
+    yes_or_no,
+    yes_or_no_leading,
+)
 from core.domain.channels import Channel
 from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier, Refusal
 from core.domain.identity import PhoneProof, codice_fiscale_in, short_mask_codice_fiscale
@@ -350,7 +356,7 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         turn.say(t("How many people live in your household, you included? Write a number."))
 
     async def on_members(self, turn: Turn, inp: Input) -> None:
-        members = count_in(inp.text)
+        members = household_count(inp.text)
         if members is None or not 1 <= members <= MAX_MEMBERS:
             raise Reject(
                 t(
@@ -365,14 +371,14 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         turn.say(t("Does anyone in the household have income from work?"), options=YES_NO)
 
     async def on_work(self, turn: Turn, inp: Input) -> None:
-        self.state(turn).work = _require_yes_no(inp)
+        self.state(turn).work = _require_yes_no(inp, who=True)
         await self.next_question(turn, "work")
 
     async def ask_pension(self, turn: Turn) -> None:
         turn.say(t("Does anyone in the household receive a pension?"), options=YES_NO)
 
     async def on_pension(self, turn: Turn, inp: Input) -> None:
-        self.state(turn).pension = _require_yes_no(inp)
+        self.state(turn).pension = _require_yes_no(inp, who=True)
         await self.next_question(turn, "pension")
 
     async def ask_liquidity(self, turn: Turn) -> None:
@@ -581,14 +587,17 @@ def _declares(text: str | None) -> bool:
     return " ".join(plain_words(text)) in _DECLARE_WORDS or yes_or_no(text) is True
 
 
-def _yes_no(inp: Input) -> bool | None:
+def _yes_no(inp: Input, *, who: bool = False) -> bool | None:
+    """The option picked, else a yes or a no in words; with `who` (the household's work and
+    pension, questions whose yes acts on nothing: the summary shows it before the
+    declaration) also a yes saying who ("si la pensione di mio marito")."""
     if inp.choice in ("yes", "no"):
         return inp.choice == "yes"
-    return yes_or_no(inp.text)
+    return yes_or_no_leading(inp.text) if who else yes_or_no(inp.text)
 
 
-def _require_yes_no(inp: Input) -> bool:
-    answer = _yes_no(inp)
+def _require_yes_no(inp: Input, *, who: bool = False) -> bool:
+    answer = _yes_no(inp, who=who)
     if answer is None:
         raise Reject(NOT_UNDERSTOOD, t("Reply 1 for yes or 2 for no."))
     return answer

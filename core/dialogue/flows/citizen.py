@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from core.dialogue.context import Turn, fitting_reply
+from core.dialogue.menus import IN_ENGLISH, wrote_english
 from core.dialogue.state import IdentifyState
 from core.domain import cards
 from core.domain.channels import Channel
@@ -102,6 +103,8 @@ async def show_balance(turn: Turn) -> None:
             holder=holder.codice_fiscale if holder is not None else None,
             language=turn.language,
             sms=turn.is_sms,
+            # "Balance please" to an Italian chat: the way to English, in place of a movement.
+            tail=(IN_ENGLISH,) if turn.is_sms and wrote_english(turn) else (),
         )
     )
 
@@ -114,10 +117,12 @@ def balance_reply(
     holder: str | None,
     language: str,
     sms: bool,
+    tail: tuple[Text, ...] = (),
 ) -> Reply:
     """The answer to SALDO: the balance (a delegate sees whose, the codice fiscale masked)
-    and the last movements, as many as fit one SMS on SMS. Pure: show_balance and the
-    one-trip plain turn (core/dialogue/plain_turn.py) both answer with it."""
+    and the last movements, as many as fit one SMS on SMS, then `tail` if any. Pure:
+    show_balance and the one-trip plain turn (core/dialogue/plain_turn.py) both answer
+    with it."""
     lines = [movement_text(move, timezone) for move in moves]
     head = (
         t("Your balance: {balance}.", balance=Money(balance_cents))
@@ -134,8 +139,11 @@ def balance_reply(
         # Nothing credited, nothing spent: STATO says why (excluded, waiting). A delegate's
         # phone is not answered STATO for the person, so it is not pointed there.
         nothing = balance_cents == 0 and holder is None
-        return Reply(texts=(head, SEE_STATUS) if nothing else (head,), options=options)
-    return fitting_reply((head, t("Last movements:")), lines, options, language=language, sms=sms)
+        texts = (head, SEE_STATUS) if nothing else (head,)
+        return fitting_reply(texts, [], options, language=language, sms=sms, tail=tail)
+    return fitting_reply(
+        (head, t("Last movements:")), lines, options, language=language, sms=sms, tail=tail
+    )
 
 
 def movement_text(move: movements.Movement, timezone: str) -> Text:

@@ -27,6 +27,11 @@ class ShopFinderFlow(Flow[NoState]):
         if arg.strip():
             await search(turn, arg)
             return
+        if await _in_own_town(turn):
+            # A citizen of this town writing NEGOZI or "dove posso spendere i buoni?" by SMS:
+            # the town's shops at once, rather than asking them which town they live in.
+            await search(turn, turn.town.name)
+            return
         await self.ask(turn)
 
     async def ask_query(self, turn: Turn) -> None:
@@ -59,6 +64,17 @@ class ShopFinderFlow(Flow[NoState]):
     # One question: a shared position, or a town, postcode or kind of shop.
     entry = ("query",)
     steps = table({"query": Step(ask_query, on_query, takes=Takes.LOCATION)})
+
+
+async def _in_own_town(turn: Turn) -> bool:
+    """Whether the shops of the municipality's own town answer NEGOZI with nothing after
+    it: written by a citizen of the town, outside Telegram (where sharing the position
+    finds the nearest), and some shop is in the town itself (a town whose shops are all
+    in its hamlets is asked which one, as before)."""
+    if turn.channel == Channel.TELEGRAM or await turn.citizen() is None:
+        return False
+    shops = await shop_service.find(turn.uow, turn.town.id)
+    return any(town_matches(turn.town.name, shop.town) for shop in shops)
 
 
 async def near(turn: Turn, location: SharedLocation) -> None:
