@@ -72,10 +72,11 @@ def say(text: Text) -> str:
 
 
 def named(names: dict[str, Text], code: str) -> str:
-    """A stored code (a status, a channel) in the office's words; one without a name yet
-    as it is."""
-    name = names.get(code)
-    return say(name) if name is not None else code
+    """A stored code (a status, a channel) in the office's words, as the office's pages
+    name it (Words.name); one without a name yet as it is."""
+    from office.words import Words  # aiohttp: only for the command that runs
+
+    return Words(office_language()).name(names, code)
 
 
 def code_named(names: dict[str, Text], typed: str) -> str:
