@@ -53,21 +53,29 @@ def _register() -> None:
         shop_checks,
     )
 
-    _summaries_on_one_line(app)
+    _help_as_running_text(app)
 
 
-def _summaries_on_one_line(group: typer.Typer) -> None:
-    """A group's list of commands shows each command's first paragraph. Typer keeps the
-    paragraph's line breaks there (in its "rich" mode only), so a docstring wrapped at 100
-    columns came out as broken lines ("Approves nothing; the" / "file (codici ..."): the
-    summary is given as one line, as Typer already does on the command's own page."""
+def _help_as_running_text(group: typer.Typer) -> None:
+    """Each command's help, on its own page and as the summary in its group's list, is its
+    docstring with every paragraph as running text. Typer keeps a paragraph's own line
+    breaks (in its "rich" mode; only the first paragraph of a command's page is joined), and
+    then wraps at the terminal's width as well, so a docstring wrapped at 100 columns came
+    out as broken lines: "Approves nothing; the" / "file (codici ...", "(shown at the" /
+    "start)". A paragraph that starts with click's "\\b" marker keeps its lines."""
     for command in group.registered_commands:
-        if command.short_help is None and command.callback is not None:
-            first = (command.help or inspect.getdoc(command.callback) or "").split("\n\n")[0]
-            command.short_help = " ".join(first.split())
+        if command.callback is None:
+            continue
+        doc = command.help or inspect.getdoc(command.callback) or ""
+        command.help = "\n\n".join(
+            paragraph if paragraph.startswith("\b") else " ".join(paragraph.split())
+            for paragraph in doc.split("\n\n")
+        )
+        if command.short_help is None:
+            command.short_help = command.help.split("\n\n")[0]
     for subgroup in group.registered_groups:
         if subgroup.typer_instance is not None:
-            _summaries_on_one_line(subgroup.typer_instance)
+            _help_as_running_text(subgroup.typer_instance)
 
 
 def main() -> None:

@@ -80,3 +80,20 @@ def test_a_group_lists_each_command_with_its_summary_as_running_text() -> None:
     assert allocate.endswith(
         "Approves nothing; the file (codici fiscali) is in the office's activity log."
     ), allocate
+
+
+def test_a_commands_own_page_shows_every_paragraph_as_running_text() -> None:
+    """`chat --help`'s second paragraph is rewrapped to the terminal's width: Typer kept
+    the docstring's line breaks there, so "(shown at the" / "start)" came out cut."""
+    result = subprocess.run(
+        [sys.executable, "-c", "from buonispesa.cli import main; main()", "chat", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "1000", "TERM": "dumb", "NO_COLOR": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    page = [line.strip() for line in result.stdout.splitlines()]
+    second = next(line for line in page if line.startswith("Try a whole payment alone"))
+    assert "(shown at the start)" in second, second
+    assert second.endswith("the chat goes on where it was."), second
