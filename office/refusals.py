@@ -54,6 +54,38 @@ def _bad_date(p: Mapping[str, object]) -> Text:
     )
 
 
+def _act_decided(p: Mapping[str, object]) -> Text:
+    """An act someone already decided: approved (carried out) or withdrawn (not), by whom
+    and when, so that a second click never reads as a failure of the first."""
+    who, when = str(p.get("decided_by") or ""), str(p.get("decided_at") or "")
+    if not who or not when:
+        return t("This act has already been approved or withdrawn.")
+    if p.get("status") == "approved":
+        return t(
+            "Act {number} was already approved by {who} on {moment} and carried out: there "
+            "is nothing to approve again.",
+            number=str(p["act_id"]),
+            who=who,
+            moment=_moment(when),
+        )
+    reason = str(p.get("reason") or "")
+    if reason:
+        return t(
+            "Act {number} was withdrawn by {who} on {moment} (reason: {reason}): it was not "
+            "carried out.",
+            number=str(p["act_id"]),
+            who=who,
+            moment=_moment(when),
+            reason=reason,
+        )
+    return t(
+        "Act {number} was withdrawn by {who} on {moment}: it was not carried out.",
+        number=str(p["act_id"]),
+        who=who,
+        moment=_moment(when),
+    )
+
+
 def field_problem(p: Mapping[str, object]) -> Text:
     """The sentence for a field of the correction form (names as in the CSV or the form)."""
     field = str(p["field"]).removesuffix("_cents")
@@ -444,7 +476,7 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "act.same_person": lambda p: t(
         "You prepared this act: another manager must approve it (four eyes)."
     ),
-    "act.not_open": lambda p: t("This act has already been approved or withdrawn."),
+    "act.not_open": lambda p: _act_decided(p),
     "phone_change.needs_approval": lambda p: t(
         "This citizen has vouchers to spend or a payment waiting: a new phone must be asked "
         "from the application's page and approved by a second operator."

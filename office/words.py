@@ -99,6 +99,7 @@ class Words:
             "ngettext": self.plural,
             "money": self.money,
             "moment": self.moment,
+            "day": self.day,
             "number": self.number,
             "decimal": self.decimal,
             "lang": self.language,

@@ -73,6 +73,21 @@ class ActNotOpen(Conflict):
     code = "act.not_open"
 
 
+async def already_decided(uow: UnitOfWork, act: m.OfficeAct) -> ActNotOpen:
+    """The refusal of a decision on an act another one already took: which (approved and
+    carried out, or withdrawn and why), by whom and when. The second click of a double
+    click, or a page left open in another tab, must not leave the manager wondering
+    whether the money moved."""
+    decider = None if act.decided_by_id is None else await uow.operators.by_id(act.decided_by_id)
+    return ActNotOpen(
+        act_id=act.id,
+        status=act.status,
+        decided_by="" if decider is None else decider.username,
+        decided_at="" if act.decided_at is None else act.decided_at.isoformat(),
+        reason=str((act.outcome or {}).get("reason", "")),
+    )
+
+
 class ActAlreadyPrepared(Conflict):
     code = "act.already_prepared"
 
@@ -326,7 +341,7 @@ async def approve(
     # double click, two managers) one runs the act and the other is refused here, before
     # any effect; a refusal further on rolls the taking back with the rest.
     if not await uow.acts.decide(act, "approved", operator.id, now):
-        raise ActNotOpen(act_id=act.id, status=act.status)
+        raise await already_decided(uow, act)
     town = await uow.municipalities.by_id(act.municipality_id)
     assert town is not None
     kind = ActKind(act.kind)
@@ -458,12 +473,12 @@ async def withdraw(
     else:
         require_role(operator, Role.CLERK, Role.MANAGER)
     if act.status != "prepared":
-        raise ActNotOpen(act_id=act.id, status=act.status)
+        raise await already_decided(uow, act)
     why = given_reason(reason)
     # Compare-and-set, as approve: an approval (or another withdrawal) that won meanwhile
     # keeps the act, and this one is refused with nothing written.
     if not await uow.acts.decide(act, "withdrawn", operator.id, now):
-        raise ActNotOpen(act_id=act.id, status=act.status)
+        raise await already_decided(uow, act)
     act.outcome = {"reason": why}
     await uow.flush()
     await activity.by_operator(

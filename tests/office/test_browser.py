@@ -734,3 +734,88 @@ async def test_the_dashboard_with_acts_and_phone_changes_waiting_fits_a_phone(
     assert scroll <= inner, (scroll, inner)
     assert columns and all(left > 50 for left in columns), columns
     assert len(rights) >= 3 and max(rights) <= inner, rights
+
+
+async def test_approving_in_a_tab_left_open_says_the_act_was_already_carried_out(
+    demo_server: tuple[str, FakeClock], chrome: object, sqlite_url: str, tmp_path: Path
+) -> None:
+    """A manager approves a determina in a second tab, then clicks Approve on the page
+    still open in the first: the answer says who approved it, when, and that it was carried
+    out (not "approved or withdrawn", which sends a manager under pressure to ask for it
+    again), and the tranche is approved once."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.wait import WebDriverWait
+    from sqlalchemy import select
+
+    from buonispesa.demo import DEMO_CITIZENS
+    from core.services import acts, applications, municipalities
+    from core.storage import models as m
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_server
+    core = Core(engine=make_engine(sqlite_url), clock=clock)
+    try:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, "BEL")
+            clerk = await uow.operators.by_username("bel.clerk")
+            assert clerk is not None
+            someone = DEMO_CITIZENS[1]
+            await applications.submit_application(
+                uow,
+                town,
+                applications.ApplicationInput(
+                    someone.codice_fiscale, someone.phone, 2, False, False, 0, 0, 0
+                ),
+                source="paper",
+                now=clock(),
+            )
+            await municipalities.close_window(uow, town, clock())
+            act = await acts.prepare(
+                uow, clerk, acts.ActKind.DETERMINA, {"budget_cents": 100_00}, clock()
+            )
+            await uow.commit()
+    finally:
+        await core.close()
+    approve = f'//button[normalize-space()="Approva l\'atto {act.id}"]'
+
+    def submit_by(xpath: str) -> None:
+        driver.execute_script("window.buonispesaOldPage = true")
+        driver.find_element(By.XPATH, xpath).click()
+        wait = WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,))
+        wait.until(
+            lambda d: d.execute_script(
+                "return window.buonispesaOldPage === undefined"
+                " && document.readyState === 'complete'"
+            )
+        )
+
+    def two_tabs() -> str:
+        driver.get(base + "/office/")
+        driver.find_element(By.ID, "username").send_keys("bel.manager")
+        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
+        submit_by("//form[contains(@class, 'narrow')]//button[@type='submit']")
+        driver.get(base + "/office/round")
+        first = driver.current_window_handle
+        driver.switch_to.new_window("tab")
+        driver.get(base + "/office/round")
+        submit_by(approve)
+        assert "approvato ed eseguito" in driver.find_element(By.CSS_SELECTOR, ".notice").text
+        driver.switch_to.window(first)
+        submit_by(approve)
+        assert driver.save_screenshot(str(tmp_path / "approved-twice.png"))
+        return " ".join(str(driver.find_element(By.TAG_NAME, "main").text).split())
+
+    said = await asyncio.to_thread(two_tabs)
+    assert f"L'atto {act.id} è già stato approvato da bel.manager il " in said, said
+    assert "ed è stato eseguito: non c'è nulla da approvare di nuovo." in said, said
+    assert "o ritirato" not in said, said
+    core = Core(engine=make_engine(sqlite_url), clock=clock)
+    try:
+        async with core.uow() as uow:
+            allocations = list(await uow.session.scalars(select(m.Allocation.id)))
+    finally:
+        await core.close()
+    assert len(allocations) == 2  # the demo's first window and this one's tranche, once

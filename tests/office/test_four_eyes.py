@@ -169,6 +169,10 @@ async def test_the_simulator_shows_several_budgets_side_by_side(
         assert amount in page.text
     page = await viewer.get("/office/round?budget=abc")
     assert page.status == 200 and 'class="error"' in page.text
+    # Named as its box is labelled ("Fondi 1 (euro)"), not in English on the Italian page.
+    said = " ".join(unescape(page.text).split())
+    assert "Fondi 1 (abc): Questo non è un importo." in said, said
+    assert "Budget 1" not in said
 
 
 CREDIT_BUTTON = '<input type="hidden" name="kind" value="credit">'
@@ -244,3 +248,29 @@ async def test_a_double_click_prepares_one_draft_and_approves_it_once(
     assert await act_status(core, act) == "approved"
     async with core.uow() as uow:
         assert len(list(await uow.session.scalars(select(m.Allocation.id)))) == 1
+    # The refused click says the act was carried out, and by whom: not "approved or
+    # withdrawn", which leaves a manager wondering whether the money moved.
+    [refused] = [page for page in pages if page.status == 409]
+    winner = "bel.manager2" if pages[0].status == 409 else "bel.manager"
+    said = " ".join(unescape(refused.text).split())
+    assert f"L'atto {act} è già stato approvato da {winner} il " in said, said
+    assert "ed è stato eseguito: non c'è nulla da approvare di nuovo." in said, said
+
+
+async def test_approving_an_act_withdrawn_meanwhile_says_who_withdrew_it_and_why(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    await closed_round_with_applications(towns, clock)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    act = await prepare(clerk, kind="determina", budget="400")
+    manager = await signed_in(towns.server, "bel.manager")
+    assert f"/office/acts/{act}/approve" in (await manager.get("/office/round")).text
+    page = await clerk.post(f"/office/acts/{act}/withdraw", {"reason": "fondi sbagliati"})
+    assert page.status == 200
+    page = await manager.post(f"/office/acts/{act}/approve")  # the page left open
+    assert page.status == 409 and await act_status(core, act) == "withdrawn"
+    said = " ".join(unescape(page.text).split())
+    assert f"L'atto {act} è stato ritirato da bel.clerk il " in said, said
+    assert "(motivo: fondi sbagliati): non è stato eseguito." in said, said
+    async with core.uow() as uow:
+        assert list(await uow.session.scalars(select(m.Allocation.id))) == []

@@ -72,6 +72,9 @@ async def test_no_fund_then_recorded_then_a_determina_within_it(
     text = flat(page.text)
     assert "Fondo di solidarietà alimentare" in text and "bel.clerk" in text
     assert "Left for new determine €400.00" in text
+    # The day received as every other date of the office, not as the form sends it.
+    assert "1 20/03/2026 Fondo di solidarietà alimentare €400.00" in text, text
+    assert "2026-03-20" not in text
 
     # The tester's budget: refused with the amounts, in the check and at preparation.
     page = await clerk.post("/office/acts", {"kind": "determina", "budget": "9999999"})
