@@ -36,7 +36,7 @@ from core.domain.identity import (
 )
 from core.domain.keys import ServerKeys
 from core.domain.ledger import PostingKind
-from core.domain.messages import Moment, Money, Reply, Text, reply_to_json, t
+from core.domain.messages import Moment, Money, Reply, Text, reply_to_json, t, tn
 from core.domain.policy import Policy
 from core.domain.shops import MemberRole
 from core.services import activity, cards, ledger, security
@@ -532,6 +532,43 @@ def wrong_codes_warning(
     )
 
 
+def cancelled_after_wrong_codes(
+    shop_name: str, amount_cents: int, wrong: int, *, pin: bool = False, grid: bool = False
+) -> Text:
+    """To the holder of a code when the shop gave up (ANNULLA, a new PAGA) a payment that
+    `wrong` wrong codes had been typed for: never a plain "the shop cancelled", which
+    would hide that someone may have been guessing. Worded as wrong_codes_warning."""
+    if grid:
+        return tn(
+            "Warning: {shop} cancelled the card payment of {amount} after {count} wrong code. "
+            "Never show your code slip.",
+            "Warning: {shop} cancelled the card payment of {amount} after {count} wrong codes. "
+            "Never show your code slip.",
+            wrong,
+            shop=shop_name,
+            amount=Money(amount_cents),
+        )
+    if pin:
+        return tn(
+            "Warning: {shop} cancelled the card payment of {amount} after {count} wrong PIN. "
+            "Tell your PIN only to the cashier.",
+            "Warning: {shop} cancelled the card payment of {amount} after {count} wrong PINs. "
+            "Tell your PIN only to the cashier.",
+            wrong,
+            shop=shop_name,
+            amount=Money(amount_cents),
+        )
+    return tn(
+        "Warning: {shop} cancelled the payment of {amount} after {count} wrong code. "
+        "Give your code only to the cashier.",
+        "Warning: {shop} cancelled the payment of {amount} after {count} wrong codes. "
+        "Give your code only to the cashier.",
+        wrong,
+        shop=shop_name,
+        amount=Money(amount_cents),
+    )
+
+
 async def confirm_charge(
     uow: UnitOfWork,
     *,
@@ -961,10 +998,19 @@ async def _tell_void(
 ) -> None:
     """The citizen holds a code (or was asked for the card's PIN) for a payment that will
     not happen: say it is void. `by_office`: the office stopped it (a revocation), not the
-    shop."""
+    shop. A shop giving up a payment its cashier typed wrong codes for is told as a warning
+    with how many (cancelled_after_wrong_codes): never a plain "the shop cancelled"."""
     amount = Money(charge.amount_cents)
     card = charge.consent == cards.CONSENT_CARD_PIN
-    if by_office and card:
+    if not by_office and charge.attempts:
+        text = cancelled_after_wrong_codes(
+            shop.name,
+            charge.amount_cents,
+            charge.attempts,
+            pin=card,
+            grid=card and charge.card_code_position is not None,
+        )
+    elif by_office and card:
         text = t(
             "The office cancelled the card payment of {amount} at {shop}: nothing was taken "
             "from your vouchers.",
@@ -1457,7 +1503,8 @@ async def cancel_charge(
 ) -> bool:
     """The shop gives up a pending payment (ANNULLA at the till; `reason`, its
     closed_reason, says why: core/services/tills.py). The citizen holds a code for a
-    payment that will not happen: they are told it is void, in this transaction. False: it
+    payment that will not happen: they are told it is void, in this transaction (warned,
+    when wrong codes were typed for it: _tell_void). False: it
     was no longer pending (confirmed, expired or cancelled meanwhile), and nobody is told
     anything."""
     charge = await uow.charges.by_id(charge_id)

@@ -363,13 +363,22 @@ async def erase_citizen(
     """Pseudonymise one person. The caller commits.
 
     Refused (ErasureRefused) while money or a procedure still depends on knowing who they
-    are. Afterwards: the codice fiscale is replaced by a pseudonym, phone and Telegram chat
+    are, a payment waiting for its code included, even one a shop asks at this very moment
+    (the citizen's row is held, and the database refuses a payment of an erased citizen).
+    Afterwards: the codice fiscale is replaced by a pseudonym, phone and Telegram chat
     are cleared, the card code is rotated (an old printed card stops working), their
     conversations are deleted, their messages blanked and the words of their appeals removed
     (the office's decisions stay). Postings, charges, applications
     and allocation lines stay, with their amounts. The activity log records who erased
     whom (the pseudonym and the protocols, nothing erased) and when."""
     citizen = await _find(uow, municipality, codice_fiscale)
+    # Held until commit before anything is checked: a PAGA that wrote a payment for the
+    # citizen is waited for and its payment seen (charge_pending); one writing it after
+    # this waits and is refused once the erasure commits (migration 0039_no_charge_for_erased).
+    locked = await uow.citizens.lock(citizen.id)
+    if locked is None or locked.erased_at is not None:
+        raise NotFound(Refusal.CITIZEN_NOT_FOUND)  # erased meanwhile by another operator
+    citizen = locked
     await _check_erasable(uow, municipality, citizen, now)
     real_cf = citizen.codice_fiscale
 

@@ -8,7 +8,8 @@ the turn (the payment the session's last wrong code was typed for is cancelled b
 code itself, its customer warned of the wrong codes: charges.confirm_charge): each payment
 moves from pending to cancelled by a compare-and-set (one confirmed in the same instant
 stays confirmed, and is not named) and its customer is told that the code no longer works,
-as a shop's replaced payment is (charges.request_charge).
+as a shop's replaced payment is (charges.request_charge), or, when wrong codes were typed
+for it, warned of them (charges.cancelled_after_wrong_codes).
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from core.services.charges import (
     ChargeRequested,
     ConfirmOutcome,
     ConfirmResult,
+    cancelled_after_wrong_codes,
     check_amount,
     count_wrong_code,
     not_paid,
@@ -229,7 +230,9 @@ async def confirm_voucher_charge(
             if notice is HolderNotice.WRONG_CODES:
                 _tell_holder(uow, voucher, wrong_codes_warning(shop.name, charge.amount_cents), now)
             elif notice is HolderNotice.VOID:
-                _tell_holder(uow, voucher, _void(shop.name, charge.amount_cents), now)
+                _tell_holder(
+                    uow, voucher, _void(shop.name, charge.amount_cents, charge.attempts), now
+                )
 
         return await not_paid(decision, charge.id, charge.amount_cents, mark, tell)
     if not await uow.community.mark_charge(
@@ -306,12 +309,15 @@ async def cancel_voucher_charge(
         charge_id, "pending", status="cancelled", closed_reason=reason
     ):
         return False
-    _tell_holder(uow, voucher, _void(shop.name, charge.amount_cents), now)
+    _tell_holder(uow, voucher, _void(shop.name, charge.amount_cents, charge.attempts), now)
     return True
 
 
-def _void(shop_name: str, amount_cents: int) -> Text:
-    """The holder's code is for a payment that will not happen."""
+def _void(shop_name: str, amount_cents: int, wrong: int) -> Text:
+    """The holder's code is for a payment that will not happen; after `wrong` wrong codes
+    typed for it, a warning that says so (as a buono spesa's: charges._tell_void)."""
+    if wrong:
+        return cancelled_after_wrong_codes(shop_name, amount_cents, wrong)
     return t(
         "{shop} cancelled the payment of {amount}. The code is no longer valid.",
         shop=shop_name,

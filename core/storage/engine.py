@@ -80,8 +80,9 @@ def _check_on_checkout(engine: AsyncEngine) -> None:
 
 # The refusals database triggers raise, as their message (migration 0015_shop_phone_guard):
 # the backstop of rules the services check first, met only by a race or a raw write.
-# (0038_code_destination_guard's `payment.code_elsewhere` is not one: on PostgreSQL it is a
-# serialization failure, which core.services.transactions.retrying runs again.)
+# (0038_code_destination_guard's `payment.code_elsewhere` and 0039_no_charge_for_erased's
+# `payment.citizen_erased` are not: on PostgreSQL each is a serialization failure, which
+# core.services.transactions.retrying runs again.)
 TRIGGER_REFUSALS = (
     Refusal.IDENTITY_PHONE_IS_SHOP,
     Refusal.DELEGATE_PHONE_IS_SHOP,

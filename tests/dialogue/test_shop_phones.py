@@ -133,6 +133,40 @@ async def test_a_shops_number_shared_on_telegram_is_told_it_holds_no_vouchers(
         assert linked == 0
 
 
+SHOP_NUMBER = (
+    "This number is a shop's (owner or cashier): it cannot hold vouchers. For the shop: "
+    "RESOCONTO, AIUTO. Your own vouchers: write from your own phone."
+)
+SHOP_NUMBER_IT = (
+    "Questo numero è di un negozio (titolare o cassiere): non può avere buoni. Per il "
+    "negozio: RESOCONTO, AIUTO. I tuoi buoni: scrivi dal tuo telefono."
+)
+NO_VOUCHERS = "We have no vouchers for this number. To apply, write DOMANDA."
+
+
+async def test_saldo_from_a_shops_own_number_points_to_the_shops_words(core: Core) -> None:
+    """Trial finding: the owner (or a cashier) writing SALDO by SMS from the shop's phone
+    was told "no vouchers for this number, write DOMANDA", which that number would be
+    refused. Now it hears that the number is a shop's, and the shop's words; the same
+    number at a chat that does not work for the shop hears where a citizen's vouchers are.
+    Nothing is said of any citizen, and anybody else still hears DOMANDA."""
+    town = await town_with_open_window(core)
+    await add_member(core, town.shop_id, CASHIER, "cashier")
+    for address in (town.shop_phone, CASHIER):
+        phone = Chat(core, address)
+        for asked in ("SALDO", "saldo per favore", "quanto mi resta", "CARTA"):
+            replies = await phone.send(asked)
+            assert msgids(replies) == [SHOP_NUMBER], (address, asked)
+            assert (await phone.state())[:2] == (None, None)
+        [reply] = replies
+        said = render_text(reply.texts[0], "it", sms=True)
+        assert said == SHOP_NUMBER_IT and gsm7.count(said).single
+    # The owner's number at the terminal chat, which works for no shop.
+    terminal = Chat(core, town.shop_phone, channel=Channel.TERMINAL)
+    assert msgids(await terminal.send("SALDO")) == [SHOP_STAFF_PHONE]
+    assert msgids(await Chat(core, "+393471234506").send("SALDO")) == [NO_VOUCHERS]
+
+
 async def said_last(core: Core, channel: str, address: str) -> tuple[str, str]:
     """The first sentence of the last message to this chat, in the chat's language."""
     row, reply = (await outbox_of(core, channel, address))[-1]

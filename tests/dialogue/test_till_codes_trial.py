@@ -292,3 +292,66 @@ async def test_after_the_office_voided_the_code_the_till_no_longer_waits_for_it(
             0,
         )
     assert await wrong_codes(core) == 0
+
+
+# 3. The cashier gave up after wrong codes -------------------------------------------------
+
+TELEGRAM_CASHIER = "7101"
+TILL_CHANNELS = [*CHANNELS, Channel.TELEGRAM]
+
+
+async def any_till(core: Core, clock: FakeClock, channel: Channel) -> Chat:
+    """Rita's till by SMS or at the terminal (demo_till), or a cashier of hers on Telegram."""
+    if channel is not Channel.TELEGRAM:
+        return await demo_till(core, clock, channel)
+    clock.current = DEMO_DAY
+    assert await seed_demo(core)
+    async with core.uow() as uow:
+        [shop_id] = (
+            await uow.session.scalars(
+                select(m.ShopMember.shop_id).where(
+                    m.ShopMember.channel == "sms", m.ShopMember.address == SHOP_PHONE
+                )
+            )
+        ).all()
+        uow.add(
+            m.ShopMember(
+                shop_id=shop_id,
+                channel="telegram",
+                address=TELEGRAM_CASHIER,
+                role="cashier",
+                created_at=core.now(),
+            )
+        )
+        await uow.commit()
+    return Chat(core, TELEGRAM_CASHIER, channel=Channel.TELEGRAM)
+
+
+@pytest.mark.parametrize("channel", TILL_CHANNELS)
+async def test_annulla_after_a_wrong_code_warns_the_customer_of_it(
+    core: Core, clock: FakeClock, channel: Channel
+) -> None:
+    """A cashier typed a wrong code, then wrote ANNULLA: Laura read "the shop cancelled",
+    as if the shop had changed its mind, while someone may have been guessing her code.
+    Now she reads how many wrong codes were typed, and to give her code only to the
+    cashier; a payment given up with no wrong code is told as before."""
+    till = await any_till(core, clock, channel)
+    await till.expect(f"PAGA {CF} 12,50", ASK_CODE)
+    code = await citizen_code(core, CITIZEN_PHONE)
+    seen = len(await outbox_of(core, "sms", CITIZEN_PHONE))
+    [guess] = wrong_guesses(code, 1)
+    assert read(await till.send(guess), channel)[0].startswith("Codice sbagliato: rest")
+    await till.send("ANNULLA")
+    assert await laura_received(core, seen) == [
+        "Attenzione: Alimentari Da Rita ha annullato il pagamento di 12,50 € dopo 1 codice "
+        "sbagliato. Di' il codice solo al cassiere."
+    ]
+    assert (await charges(core))[-1] == (12_50, "cancelled", "by_shop", 1)
+    # The next payment, given up with no wrong code: the plain notice.
+    await till.expect(f"PAGA {CF} 4", ASK_CODE)
+    seen = len(await outbox_of(core, "sms", CITIZEN_PHONE)) - 1  # its code was sent
+    await till.send("ANNULLA")
+    assert (await laura_received(core, seen))[1:] == [
+        "Alimentari Da Rita ha annullato il pagamento di 4,00 €. Il codice non è più valido."
+    ]
+    assert (await charges(core))[-1] == (4_00, "cancelled", "by_shop", 0)

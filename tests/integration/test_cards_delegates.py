@@ -241,6 +241,38 @@ def test_the_card_holders_warning_names_the_pin(language: str, code: str) -> Non
     assert code in said.lower() and "PIN" not in said, said
 
 
+GIVEN_UP = (
+    "Warning: {shop} cancelled the card payment of {amount} after {count} wrong code. Never "
+    "show your code slip."
+)
+GIVEN_UP_PIN = (
+    "Warning: {shop} cancelled the card payment of {amount} after {count} wrong PIN. Tell "
+    "your PIN only to the cashier."
+)
+
+
+@pytest.mark.parametrize("kind", ["grid", "pin"])
+async def test_a_card_payment_given_up_after_wrong_codes_warns_the_holder(
+    core: Core, kind: str
+) -> None:
+    """The cashier typed 2 wrong codes of the card (or PINs), then ANNULLA: the holder reads
+    a warning in the card's words with how many, not that the shop simply cancelled."""
+    town = await make_town(core, citizens=1)
+    card = await issue(core, town)
+    if kind == "pin":
+        card = await pin_only(core, card)
+    assert await wrong_pins(core, town, card, 2) == ["wrong_code", "wrong_code"]
+    async with core.uow() as uow:
+        [pending] = await uow.charges.pending_for_citizen(town.citizen_ids[0])
+        assert await charges.cancel_charge(
+            uow, charge_id=pending.id, shop_id=town.shop_id, now=core.now()
+        )
+        await uow.commit()
+    [row] = (await outbox_to(core, town.citizen_phones[0]))[-1:]
+    told = reply_from_json(row.payload).texts[0]
+    assert (told.msgid, told.params["count"]) == (GIVEN_UP if kind == "grid" else GIVEN_UP_PIN, 2)
+
+
 async def test_a_dishonest_shop_cannot_lock_the_card_out_of_other_shops(
     core: Core, clock: FakeClock
 ) -> None:

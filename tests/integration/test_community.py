@@ -220,6 +220,55 @@ async def test_a_tills_last_wrong_code_cancels_a_voucher_payment_and_warns_its_h
     )
 
 
+@pytest.mark.parametrize("wrong", [0, 2])
+async def test_a_voucher_payment_given_up_after_wrong_codes_warns_its_holder(
+    core: Core, wrong: int
+) -> None:
+    """ANNULLA at the till after `wrong` wrong codes: the holder reads how many, as a
+    buono spesa's holder does, not that the shop simply cancelled; none, the plain notice."""
+    town = await make_town(core, citizens=0)
+    await enable(core, town)
+    voucher = await buy(core, town, 30_00)
+    async with core.uow() as uow:
+        requested = await voucher_charges.request_voucher_charge(
+            uow,
+            shop_id=town.shop_id,
+            voucher_reference=voucher.code,
+            amount_cents=12_00,
+            requested_by="test",
+            now=core.now(),
+        )
+        await uow.commit()
+    code = await last_code(core, voucher.holder_address)
+    for typed in ("111111", "222222")[:wrong]:
+        async with core.uow() as uow:
+            await voucher_charges.confirm_voucher_charge(
+                uow,
+                charge_id=requested.charge_id,
+                shop_id=town.shop_id,
+                typed_code=typed if typed != code else "333333",
+                now=core.now(),
+            )
+            await uow.commit()
+    async with core.uow() as uow:
+        assert await voucher_charges.cancel_voucher_charge(
+            uow, charge_id=requested.charge_id, shop_id=town.shop_id, now=core.now()
+        )
+        await uow.commit()
+        rows = await uow.outbox.for_address("telegram", voucher.holder_address)
+    told = reply_of(core.keys, rows[-1]).texts[0]
+    if wrong:
+        assert (told.msgid, told.params["count"]) == (
+            "Warning: {shop} cancelled the payment of {amount} after {count} wrong code. "
+            "Give your code only to the cashier.",
+            2,
+        )
+    else:
+        assert (
+            told.msgid == "{shop} cancelled the payment of {amount}. The code is no longer valid."
+        )
+
+
 async def test_a_voucher_is_spent_only_at_its_shop_and_never_reimbursed(core: Core) -> None:
     town = await make_town(core, citizens=0)
     await enable(core, town)

@@ -16,7 +16,7 @@ from core.domain import cards
 from core.domain.channels import Channel
 from core.domain.ledger import PostingKind
 from core.domain.messages import Day, DocumentRef, Moment, Money, Option, Reply, Text, t
-from core.services import delegates, ledger, movements
+from core.services import delegates, identity, ledger, movements
 from core.services.applications import ApplicationStatus, status_of
 from core.services.decisions import unpaid_outcome
 from core.services.municipalities import current_round, is_open
@@ -32,6 +32,21 @@ NO_VOUCHERS = t("We have no vouchers for this number. To apply, write DOMANDA.")
 NO_VOUCHERS_CLOSED = t(
     "We have no vouchers for this number. Applications are not open: for help, ask the "
     "municipality's office."
+)
+# A number that charges vouchers for a shop of the town (its owner or a cashier, by SMS or
+# at the terminal) is never a citizen's (identity.refuse_shop_phone): it holds no vouchers
+# and applying from it is refused. Said instead of "no vouchers, write DOMANDA", to one's
+# own contact shared on Telegram and to such a phone asking for vouchers from a chat that
+# does not work for the shop; it says nothing about any citizen (a shop's number is nobody's).
+SHOP_STAFF_PHONE = t(
+    "This number is a shop's (owner or cashier): it cannot hold vouchers. A citizen's "
+    "vouchers are on their own number: write from it, or ask the office."
+)
+# The same to the shop's own chat (SALDO from the shop's phone by SMS), pointed to the
+# words it has: the shop's statement and help.
+SHOP_NUMBER = t(
+    "This number is a shop's (owner or cashier): it cannot hold vouchers. For the shop: "
+    "RESOCONTO, AIUTO. Your own vouchers: write from your own phone."
 )
 # After a balance of nothing, with no movement: an application excluded, or still waiting.
 SEE_STATUS = t("To see how your application stands, write STATO.")
@@ -63,6 +78,18 @@ async def no_vouchers(turn: Turn) -> Text:
     return NO_VOUCHERS_CLOSED
 
 
+async def no_vouchers_here(turn: Turn) -> Text:
+    """Why a phone (SMS, the terminal) finds no vouchers: a shop's number holds none, and
+    its own chat hears the shop's words (SHOP_NUMBER), another chat at that number where a
+    citizen's are (SHOP_STAFF_PHONE); anybody else no_vouchers."""
+    if await turn.memberships():
+        return SHOP_NUMBER
+    phone = turn.phone()
+    if phone is not None and await identity.is_shop_phone(turn.uow, turn.town.id, phone=phone):
+        return SHOP_STAFF_PHONE
+    return await no_vouchers(turn)
+
+
 async def identified(turn: Turn, then: str, argument: str = "") -> m.Citizen | None:
     """The citizen behind this address; if unknown, ask how to find them and return None
     (`argument`, what came with the request, is kept for when they are found)."""
@@ -75,7 +102,7 @@ async def identified(turn: Turn, then: str, argument: str = "") -> m.Citizen | N
         turn.add(nobody_reply())
         return None
     turn.finish()
-    turn.say(await no_vouchers(turn))
+    turn.say(await no_vouchers_here(turn))
     return None
 
 

@@ -21,14 +21,8 @@ from core.storage import models as m
 
 NEUTRAL_REFUSAL = IDENTITY_REFUSED
 SHARE_CONTACT = citizen_requests.SHARE_CONTACT
-# One's own contact whose number charges vouchers for a shop of the town (its owner or a
-# cashier, by SMS or at the terminal): never a citizen's number (identity.refuse_shop_phone),
-# so it holds no vouchers and applying from it is refused. Said instead of "no vouchers,
-# write DOMANDA"; it says nothing about any citizen (a shop's number is nobody's).
-SHOP_STAFF_PHONE = t(
-    "This number is a shop's (owner or cashier): it cannot hold vouchers. A citizen's "
-    "vouchers are on their own number: write from it, or ask the office."
-)
+# One's own contact whose number charges vouchers for a shop of the town.
+SHOP_STAFF_PHONE = citizen_requests.SHOP_STAFF_PHONE
 
 
 @dataclass(frozen=True)
