@@ -8,6 +8,7 @@ always within the operator's own municipality.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -260,6 +261,10 @@ async def dashboard(uow: UnitOfWork, operator: m.Operator, now: datetime) -> Das
     )
 
 
+# A whole protocol written without its leading zeros (protocol_number writes six digits).
+_SHORT_PROTOCOL = re.compile(r"(?P<code>[A-Z][A-Z0-9]*)-(?P<year>\d{4})-(?P<number>\d{1,6})")
+
+
 async def search_applications(
     uow: UnitOfWork, operator: m.Operator, query: str, limit: int | None = 100
 ) -> list[tuple[m.Application, m.Citizen]]:
@@ -268,6 +273,9 @@ async def search_applications(
     A viewer cannot search by codice fiscale or phone: that would reveal them one guess at
     a time."""
     text = query.strip().upper()
+    # "BEL-2026-7", as a protocol is read out or noted down: the protocol BEL-2026-000007.
+    if (short := _SHORT_PROTOCOL.fullmatch(text)) is not None:
+        text = f"{short['code']}-{short['year']}-{int(short['number']):06d}"
     codice_fiscale = phone = phone_digits = None
     if text and operator.role != Role.VIEWER.value:
         # Copied off a health card in groups ("RSSMRA 85T10 A739J"): a codice fiscale has

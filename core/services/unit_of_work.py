@@ -476,6 +476,9 @@ class ReadModels(Protocol):
         phone_digits: str | None,
         limit: int | None,
     ) -> Sequence[tuple[m.Application, m.Citizen]]: ...
+    async def latest_decisions(
+        self, application_ids: Sequence[int]
+    ) -> dict[int, m.AllocationLine]: ...
     async def messages_to(
         self, municipality_id: int, addresses: Sequence[str], limit: int
     ) -> Sequence[m.OutboxMessage]: ...

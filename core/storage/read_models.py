@@ -137,6 +137,24 @@ class ReadModels(_Repository):
             query = query.limit(limit)
         return [(app, citizen) for app, citizen in await self.session.execute(query)]
 
+    async def latest_decisions(self, application_ids: Sequence[int]) -> dict[int, m.AllocationLine]:
+        """Each application's line in the latest tranche that decided on it and was not
+        withdrawn (list 1, list 2 or excluded); an application no such tranche holds is
+        left out (not assessed yet)."""
+        if not application_ids:
+            return {}
+        rows = await self.session.execute(
+            select(m.AllocationLine)
+            .join(m.Allocation, m.Allocation.id == m.AllocationLine.allocation_id)
+            .where(
+                m.AllocationLine.application_id.in_(list(application_ids)),
+                m.Allocation.withdrawn_at.is_(None),
+            )
+            .order_by(m.Allocation.tranche, m.Allocation.id)
+        )
+        # In tranche order: a later tranche's line replaces an earlier one's.
+        return {line.application_id: line for line in rows.scalars()}
+
     async def messages_to(
         self, municipality_id: int, addresses: Sequence[str], limit: int
     ) -> Sequence[m.OutboxMessage]:

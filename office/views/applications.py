@@ -61,6 +61,24 @@ REASON_NAMES = {
 }
 
 
+def _state(words: Words, app: m.Application, decision: m.AllocationLine | None) -> str:
+    """Where an application stands in the list of applications: revoked or withdrawn, else
+    its latest tranche's list (an excluded one with why), else not assessed yet. "Valid"
+    had stood for all of the last three, an application excluded for its savings too."""
+    if app.revoked_at is not None:
+        state = t("Revoked")
+    elif app.withdrawn_at is not None:
+        state = t("Withdrawn")
+    elif decision is None:
+        state = t("Not assessed yet")
+    elif decision.exclusion_reason in REASON_NAMES:
+        reason = words.text(REASON_NAMES[decision.exclusion_reason])
+        state = t("Excluded: {reason}", reason=reason)
+    else:
+        state = ASSIGNMENT_NAMES[decision.assignment]
+    return words.text(state)
+
+
 def history(
     words: Words,
     app: m.Application,
@@ -140,6 +158,7 @@ async def search(request: web.Request) -> web.Response:
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
         found = await back_office.search_applications(uow, operator, query)
+        decided = await uow.read.latest_decisions([app.id for app, _ in found])
     rows = [
         {
             "protocol": app.protocol,
@@ -148,8 +167,7 @@ async def search(request: web.Request) -> web.Response:
             "household_size": app.household_size,
             "submitted_at": app.submitted_at,
             "source": words.name(CHANNEL_NAMES, app.source),
-            "revoked": app.revoked_at is not None,
-            "withdrawn": app.withdrawn_at is not None,
+            "state": _state(words, app, decided.get(app.id)),
         }
         for app, citizen in found
     ]

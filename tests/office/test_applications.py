@@ -193,3 +193,34 @@ async def test_the_application_page_shows_what_is_left_to_spend(towns: Towns) ->
     viewer = await signed_in(towns.server, "bel.viewer")
     page = unescape((await viewer.get(f"/office/applications/{protocol}")).text)
     assert "Da spendere ora: 150,00\xa0€" in page and "accredito" not in page
+
+
+async def test_the_list_says_where_each_application_stands(towns: Towns) -> None:
+    """The list's state column: not assessed yet before a determina, then each one's list,
+    an excluded one with why. It had said "Valida" for all of these, an application
+    excluded for its savings too."""
+    admitted, saver = await apply(towns.bel, person(1, 2), person(2, 1, liquidity_cents=50_000_00))
+    clerk = await signed_in(towns.server, "bel.clerk")
+    before = unescape((await clerk.get("/office/applications")).text)
+    assert before.count("Non ancora valutata") == 2 and "Valida" not in before
+    await close_approve_credit(towns.bel, 1_000_00)
+    page = unescape((await clerk.get("/office/applications")).text)
+    rows = {protocol: page.split(protocol)[2].split("</tr>")[0] for protocol in (admitted, saver)}
+    assert "Lista 1" in rows[admitted], rows[admitted]
+    assert "Esclusa: liquidità oltre il limite" in rows[saver], rows[saver]
+    assert "Non ancora valutata" not in page and "Valida" not in page
+
+
+async def test_a_protocol_is_found_written_without_its_leading_zeros(towns: Towns) -> None:
+    """ "BEL-2026-7" is how a protocol is read out over the phone or written on a note:
+    it finds BEL-2026-000007, not nothing."""
+    protocols = await apply(towns.bel, *(person(index) for index in range(1, 9)))
+    seventh = protocols[6]
+    code, year, number = seventh.rsplit("-", 2)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    short = f"{code.lower()}-{year}-{int(number)}"
+    page = await clerk.get(f"/office/applications?q={short}")
+    assert page.status == 200
+    assert f'/office/applications/{seventh}"' in page.text
+    others = [p for p in protocols if p != seventh]
+    assert not any(f'/office/applications/{p}"' in page.text for p in others)

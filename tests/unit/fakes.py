@@ -2027,6 +2027,20 @@ class FakeReadModels(_Fake):
                 found.append((app, citizen))
         return found if limit is None else found[:limit]
 
+    async def latest_decisions(self, application_ids: Sequence[int]) -> dict[int, m.AllocationLine]:
+        decided: dict[int, tuple[tuple[int, int], m.AllocationLine]] = {}
+        for line in self.store.rows(
+            m.AllocationLine, lambda x: x.application_id in application_ids
+        ):
+            allocation = self.store.get(m.Allocation, line.allocation_id)
+            assert allocation is not None
+            if allocation.withdrawn_at is not None:
+                continue
+            order = (allocation.tranche, allocation.id)
+            if line.application_id not in decided or decided[line.application_id][0] < order:
+                decided[line.application_id] = (order, line)
+        return {application_id: line for application_id, (_, line) in decided.items()}
+
     async def messages_to(
         self, municipality_id: int, addresses: Sequence[str], limit: int
     ) -> Sequence[m.OutboxMessage]:
