@@ -350,3 +350,23 @@ async def test_an_execution_date_years_ahead_is_refused_on_the_page(
         "/office/acts", {"kind": "reimbursement", "execution_date": latest.isoformat()}
     )
     assert page.status == 200 and ACT.findall(page.text)
+
+
+async def test_the_prepare_button_gives_way_to_a_note_while_a_reimbursement_waits(
+    towns: Towns, clock: FakeClock
+) -> None:
+    """A second "Prepare" while one waits could only be refused on a page of its own: the
+    form is not offered, and the page says what to do instead."""
+    buyer = person(1, 2)
+    await apply(towns.bel, buyer)
+    await close_approve_credit(towns.bel, 1_000_00)
+    await pay(towns.bel, towns.bel.shop_ids[0], buyer, 42_50)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    form = 'name="kind" value="reimbursement"'
+    assert form in (await clerk.get("/office/reimbursement")).text
+    today = clock().date().isoformat()
+    page = await clerk.post("/office/acts", {"kind": "reimbursement", "execution_date": today})
+    assert page.status == 200
+    page = await clerk.get("/office/reimbursement")
+    assert form not in page.text
+    assert "già in attesa di approvazione" in unescape(page.text)

@@ -79,7 +79,9 @@ async def test_no_new_window_while_the_closed_one_was_never_allocated(
     # Said before the button is pressed…
     said = unescape((await clerk.get("/office/round")).text)
     assert "Il bando 1 ha 2 domande mai assegnate: approva la loro tranche prima di" in said
-    # … and pressing it opens nothing.
+    # … in place of the button, which could only be refused ("Apri un nuovo bando");
+    assert 'action="/office/round/window/open"' not in said
+    # … and pressing it anyway opens nothing.
     page = await clerk.post("/office/round/window/open", {"days": "3"})
     said = unescape(page.text)
     assert page.status == 409, page.status
@@ -108,6 +110,7 @@ async def test_no_new_window_while_the_closed_one_was_never_allocated(
         await uow.commit()
     page = await clerk.get("/office/round")
     assert "never allocated" not in page.text
+    assert 'action="/office/round/window/open"' in page.text
     page = await clerk.post("/office/round/window/open", {"days": "3"})
     assert page.status == 200 and "Application window 2 is open." in page.text
     assert await windows(core) == 2
