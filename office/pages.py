@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import aiohttp_jinja2
@@ -98,6 +99,9 @@ def page_before(request: web.Request) -> str | None:
 
 
 NOTHING_CHANGED = t("Nothing was changed.")
+# A refusal that already says what was not done ("Nothing was opened.", "nothing was
+# paid", "Nothing was recorded: …"): read in its msgid, the same in every language.
+_SAYS_NOTHING_WAS_DONE = re.compile(r"\b[Nn]othing (?:more )?(?:was|changed)\b")
 
 
 async def problem(
@@ -105,10 +109,12 @@ async def problem(
 ) -> web.Response:
     words = await words_for(request)
     message = words.text(text)
-    unchanged = words.text(NOTHING_CHANGED)
-    # Said after a refused form, once: many refusals already end with it, and a page
+    # Said after a refused form, once: many refusals already say it in their own words
+    # ("Non è stato aperto nulla. Nulla è stato modificato." said it twice), and a page
     # that was only looked at (GET) changed nothing anyway.
-    reassure = reassure and request.method != "GET" and unchanged not in message
+    reassure = (
+        reassure and request.method != "GET" and not _SAYS_NOTHING_WAS_DONE.search(text.msgid)
+    )
     return await render(
         request,
         "problem.html",

@@ -91,3 +91,15 @@ async def test_nothing_was_changed_is_said_once_and_only_after_a_form(towns: Tow
     assert unescape(page.text).count("Nulla è stato modificato.") == 1
     page = await manager.get("/office/no-such-page")
     assert "Nulla è stato modificato." not in unescape(page.text)
+
+
+async def test_a_refusal_that_says_what_was_not_done_is_not_followed_by_nothing_changed(
+    towns: Towns,
+) -> None:
+    """ "Non è stato registrato nulla. Nulla è stato modificato." said the same thing twice."""
+    clerk = await signed_in(towns.server, "bel.clerk")
+    form = {"amount": "99999999", "description": "Fondo", "received_on": "2026-03-20"}
+    page = await clerk.post("/office/fund", form)
+    said = unescape(page.text)
+    assert page.status in (400, 409) and "Non è stato registrato nulla." in said, said
+    assert "Nulla è stato modificato." not in said
