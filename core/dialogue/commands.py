@@ -261,6 +261,22 @@ def phrase_of(text: str | None) -> str | None:
     return name
 
 
+# A language named alone ("italiano", "English", "in italiano per favore") is LINGUA with
+# it, at every step like the other keywords; in a sentence it is a word of the answer ("non
+# parlo bene l'italiano"). The short codes (IT, EN) count only after LINGUA.
+_LANGUAGE_NAMES = frozenset({"italiano", "italian", "inglese", "english"})
+
+
+def language_named(text: str | None) -> str | None:
+    """The language a message names alone, as LINGUA IT / LANGUAGE EN would ("it", "en")."""
+    words = plain_words(text)
+    if words[:1] == ["in"]:
+        words = words[1:]
+    if len(words) != 1 or words[0] not in _LANGUAGE_NAMES:
+        return None
+    return LANGUAGE_WORDS[words[0]]
+
+
 def _from_first_word(text: str) -> str:
     """The message from its first letter or digit: "👍 SALDO" -> "SALDO". A leading "/",
     "+" or "-" stays (a Telegram command, a phone number, a negative amount)."""
@@ -284,7 +300,10 @@ def parse(text: str | None) -> tuple[str, str] | None:
         if name in TAKES_ARGUMENT:
             return name, rest.strip()
     said = phrase_of(cleaned)
-    return (said, "") if said is not None else None
+    if said is not None:
+        return said, ""
+    language = language_named(cleaned)
+    return ("language", language) if language is not None else None
 
 
 def of_message(inbound: Inbound) -> tuple[str, str] | None:

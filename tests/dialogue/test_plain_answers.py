@@ -8,15 +8,18 @@ import pytest
 from sqlalchemy import select
 
 from core.bootstrap import Core
+from core.dialogue.commands import LANGUAGE_DONE, LANGUAGE_KEPT
 from core.dialogue.render import render_plain
 from core.domain.messages import Reply
 from core.storage import models as m
-from tests.dialogue.harness import Chat, msgids, town_with_open_window
+from tests.dialogue.harness import Chat, confirmation_code, msgids, town_with_open_window
+from tests.dialogue.test_appeal import ASK_REASON, CODE_SENT, RECEIVED, appeals_in
 from tests.dialogue.test_apply import (
     APPLICANT,
     CODE,
     DECLARE,
     LIQUIDITY,
+    MEMBERS,
     NOT_AN_AMOUNT,
     PENSION,
     PRIVACY,
@@ -25,6 +28,7 @@ from tests.dialogue.test_apply import (
     SUPPORT,
     WORK,
 )
+from tests.factories import make_town
 
 YES_OR_NO = "Reply 1 for yes or 2 for no."
 
@@ -94,6 +98,57 @@ async def test_nobody_is_no_refusal_of_the_consent_nor_of_the_declaration(core: 
         replies = await chat.send(text)
         assert CODE not in msgids(replies)
         assert (await chat.state())[:2] == ("apply", "summary"), text
+
+
+# 2. A language named alone is LINGUA with it, at any step; in a sentence it is a word.
+
+
+async def test_a_language_named_alone_at_a_question_changes_the_language(core: Core) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471250004")
+    await chat.send("APPLY")  # English words: the application in English
+    await chat.expect("1", "Write your codice fiscale (16 characters, it is on your health card).")
+    await chat.send(APPLICANT)
+    replies = await chat.expect("italiano", LANGUAGE_DONE.msgid, MEMBERS)
+    assert sms_text(replies).startswith("Fatto: ti scriverò in italiano.")
+    assert (await chat.state())[:2] == ("apply", "members")  # nothing answered
+    replies = await chat.expect("English please", LANGUAGE_DONE.msgid, MEMBERS)
+    assert sms_text(replies, "en").startswith("Done: I will write to you in English.")
+    await chat.expect("2", WORK)
+
+
+@pytest.mark.parametrize(("word", "language"), [("Italiano", "it"), ("inglese", "en")])
+async def test_a_language_named_at_the_language_question(
+    core: Core, word: str, language: str
+) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471250005")
+    await chat.send("MENU")
+    await chat.send("3")  # the menu's Apply: a number names no language, so it is asked
+    replies = await chat.expect(word, PRIVACY)
+    assert (await chat.state())[:2] == ("apply", "privacy")
+    assert await _language_of(core, chat) == language
+    assert LANGUAGE_KEPT.msgid not in msgids(replies) and LANGUAGE_DONE.msgid not in msgids(replies)
+
+
+async def test_a_language_named_with_nothing_open_is_lingua(core: Core) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    replies = await chat.expect("english", LANGUAGE_DONE.msgid)
+    assert "Per tornare all'italiano scrivi LINGUA." in sms_text(replies, "en")
+    await chat.expect("ITALIANO", LANGUAGE_DONE.msgid)
+    await chat.expect("italiano", LANGUAGE_KEPT.msgid)
+
+
+async def test_a_language_in_an_appeals_reason_is_part_of_the_reason(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.expect("RICORSO", ASK_REASON)
+    await chat.expect("non parlo bene l'italiano, ho sbagliato il numero", CODE_SENT)
+    await chat.expect(await confirmation_code(chat), RECEIVED)
+    [appeal] = await appeals_in(core)
+    assert appeal.reason == "non parlo bene l'italiano, ho sbagliato il numero"
 
 
 # 3. One amount inside a sentence answers the amount questions; two are asked again.

@@ -251,6 +251,23 @@ def test_questions_in_plain_words(text: str, asked: str) -> None:
     assert commands.parse(text) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("italiano", "it"), ("Italiano!", "it"), ("in italiano per favore", "it"),
+     ("italian", "it"), ("English", "en"), ("english please", "en"), ("INGLESE", "en"),
+     ("in English", "en")],
+)  # fmt: skip
+def test_a_language_named_alone_is_lingua_with_it(text: str, language: str) -> None:
+    assert commands.parse(text) == ("language", language)
+    assert commands.LANGUAGE_WORDS[commands.parse(text)[1]] == language  # type: ignore[index]
+
+
+def test_a_language_in_a_sentence_is_no_command() -> None:
+    for text in ("non parlo bene l'italiano", "italiano e inglese", "it", "en", "in",
+                 "sono italiano da 30 anni"):  # fmt: skip
+        assert commands.parse(text) is None, text
+
+
 def test_what_is_none_of_those_questions() -> None:
     for text in ("non ho più soldi, vorrei fare la domanda", "ho perso la carta d'identità",
                  "ho perso il codice", "per favore", "prego", "chi"):  # fmt: skip
