@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from core.bootstrap import Core
-from core.dialogue.commands import LANGUAGE_DONE, LANGUAGE_KEPT
+from core.dialogue.commands import LANGUAGE_DONE, LANGUAGE_KEPT, OTHER_CARD_LOST
 from core.dialogue.render import render_plain
 from core.domain.messages import Reply
 from core.storage import models as m
@@ -173,3 +173,37 @@ async def test_an_amount_in_a_sentence_answers_the_amount_questions(core: Core) 
     await chat.send("7")  # Rent
     await chat.expect("280 al mese", SUMMARY)
     assert (await chat.state())[2]["state"]["rent"] == 280_00
+
+
+# 4. A lost card that is not the voucher card: never the voucher card's code.
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("ho perso la carta d'identità", "it"),
+        ("Mi hanno rubato la tessera sanitaria", "it"),
+        ("ho perso la carta di credito", "it"),
+        ("I lost my ID card", "en"),
+    ],
+)
+async def test_another_lost_card_is_told_the_vouchers_still_work(
+    core: Core, text: str, language: str
+) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    if language == "en":
+        await chat.send("LANGUAGE EN")
+    replies = await chat.send(text)
+    assert msgids(replies) == [OTHER_CARD_LOST.msgid]
+    said = sms_text(replies, language)
+    async with core.uow() as uow:
+        citizen = await uow.session.get(m.Citizen, town.citizen_ids[0])
+        assert citizen is not None and citizen.card_code
+    assert citizen.card_code not in said
+    assert (await chat.state())[:2] == (None, None)
+    if language == "it":
+        assert said.startswith("Quella non è la tessera dei buoni")
+    # The voucher card itself lost is still the office's new card.
+    replies = await chat.send("ho perso la tessera")
+    assert msgids(replies)[0].startswith("Lost card? Tell the office")

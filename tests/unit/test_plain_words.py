@@ -252,6 +252,20 @@ def test_questions_in_plain_words(text: str, asked: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    ["ho perso la carta d'identità", "Non trovo più la carta d’identità", "I lost my ID card",
+     "mi hanno rubato la tessera sanitaria", "ho perso la carta di credito",
+     "lost my credit card"],
+)  # fmt: skip
+def test_another_card_lost_is_not_the_voucher_card(text: str) -> None:
+    assert commands.question_of(text) == ("other_card", "")
+    assert commands.unasked(text) == ("other_card", "")
+    # The voucher card lost, or its credit asked, is read as before.
+    assert commands.question_of("ho perso la tessera") == ("lost_card", "")
+    assert commands.question_of("ho perso la tessera, ho ancora credito?") == ("balance", "")
+
+
+@pytest.mark.parametrize(
     ("text", "language"),
     [("italiano", "it"), ("Italiano!", "it"), ("in italiano per favore", "it"),
      ("italian", "it"), ("English", "en"), ("english please", "en"), ("INGLESE", "en"),
