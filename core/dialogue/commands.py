@@ -261,6 +261,22 @@ def phrase_of(text: str | None) -> str | None:
     return name
 
 
+# A language named alone ("italiano", "English", "in italiano per favore") is LINGUA with
+# it, at every step like the other keywords; in a sentence it is a word of the answer ("non
+# parlo bene l'italiano"). The short codes (IT, EN) count only after LINGUA.
+_LANGUAGE_NAMES = frozenset({"italiano", "italian", "inglese", "english"})
+
+
+def language_named(text: str | None) -> str | None:
+    """The language a message names alone, as LINGUA IT / LANGUAGE EN would ("it", "en")."""
+    words = plain_words(text)
+    if words[:1] == ["in"]:
+        words = words[1:]
+    if len(words) != 1 or words[0] not in _LANGUAGE_NAMES:
+        return None
+    return LANGUAGE_WORDS[words[0]]
+
+
 def _from_first_word(text: str) -> str:
     """The message from its first letter or digit: "👍 SALDO" -> "SALDO". A leading "/",
     "+" or "-" stays (a Telegram command, a phone number, a negative amount)."""
@@ -284,7 +300,10 @@ def parse(text: str | None) -> tuple[str, str] | None:
         if name in TAKES_ARGUMENT:
             return name, rest.strip()
     said = phrase_of(cleaned)
-    return (said, "") if said is not None else None
+    if said is not None:
+        return said, ""
+    language = language_named(cleaned)
+    return ("language", language) if language is not None else None
 
 
 def of_message(inbound: Inbound) -> tuple[str, str] | None:
@@ -354,7 +373,7 @@ def remind(turn: Turn, reminder: Text | None) -> None:
 # when it fits the one SMS. The help says it itself; LANGUAGE offers the languages.
 _TOLD_IN_ENGLISH = frozenset(
     {"balance", "status", "card", "shops", "more", "menu", "office", "thanks", "greeting",
-     "lost_card", "delegation", "stop_hint", DECLINED}
+     "lost_card", "other_card", "delegation", "stop_hint", DECLINED}
 )  # fmt: skip
 
 
@@ -424,6 +443,15 @@ LOST_CARD = t("Lost card? Tell the office: they give you a new card and block th
 LOST_CARD_ASK_OFFICE = t(
     "Lost card? Tell the office: they give you a new card and block the lost one. To reach "
     "them, write UFFICIO."
+)
+
+
+# "Ho perso la carta d'identità": not the voucher card, whose code would answer nothing
+# asked; what is asked is whether the vouchers are at risk (they are not: a payment needs
+# the voucher card's codes or the code sent to the phone) and where to turn.
+OTHER_CARD_LOST = t(
+    "That is not the voucher card: your vouchers still work. To replace it, ask whoever "
+    "issued it (the town hall for an identity card)."
 )
 
 
@@ -569,6 +597,8 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         await show_menu(turn, welcome(turn) if name == "greeting" else t("All right."))
     elif name == "lost_card":
         say_lost_card(turn)
+    elif name == "other_card":
+        turn.say(OTHER_CARD_LOST)
     elif name == "delegation":
         turn.say(DELEGATION)
     elif name == "office":
@@ -716,6 +746,13 @@ _OTHER_CARD = frozenset(
     {"didentita", "identita", "credito", "bancomat", "sanitaria", "identity", "id", "credit",
      "debit", "bank", "health"}
 )  # fmt: skip
+# The words that surely name another card ("credito" alone may be the vouchers' credit:
+# "ho perso la tessera, ho ancora credito?"): its loss is told the vouchers are unaffected,
+# never shown the voucher card's code (the CARTA inside the sentence).
+_SURELY_OTHER_CARD = frozenset(
+    {"didentita", "identita", "bancomat", "sanitaria", "identity", "id", "debit", "health"}
+)
+_OTHER_CARD_PAIRS = frozenset({("di", "credito"), ("credit", "card"), ("bank", "card")})
 _CARD_KEYWORDS = frozenset({"tessera", "carta", "card"})
 # "Mi resta qualcosa?", "non mi è rimasto niente?", "is there anything left?": the balance.
 _REMAINS = frozenset(
@@ -796,6 +833,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     if (said & _CASHIER and said & _ADD) or pairs & _NEW_CASHIER:
         return "cashier", ""
     lost = said & _LOST or pairs & _CANT_FIND
+    if lost and said & _CARD and (said & _SURELY_OTHER_CARD or pairs & _OTHER_CARD_PAIRS):
+        return ("other_card", "") if keywords <= _CARD_KEYWORDS | {"credito"} else None
     if lost and said & _CARD and not said & _OTHER_CARD:
         return ("lost_card", "") if keywords <= _CARD_KEYWORDS else None
     helper = said & _HELPER and said & _HELPED_WITH and not said & _NEAR_WHAT

@@ -141,27 +141,57 @@ _NOT_A_PLAIN_YES = frozenset(
 )  # fmt: skip
 # After a leading no, the words that only repeat it ("no, nessuno").
 _ONLY_NO = frozenset({"nessuno", "nessuna", "niente", "nulla", "purtroppo", "none", "nobody"})
+# "Nobody" answering who in the household works or has a pension: a no, alone or with the
+# question's own words ("nessuno lavora", "nessuno ha la pensione", "non lavora nessuno",
+# "nobody works"). Any other word ("nessuno tranne mio marito", "nessun problema") leaves
+# it unread.
+_NOBODY = frozenset({"nessuno", "nessuna", "nessun", "none", "nobody", "noone"})
+_THE_QUESTIONS_WORDS = frozenset(
+    {
+        "lavora", "lavorano", "lavoriamo", "lavoro", "ha", "hanno", "abbiamo", "prende",
+        "prendono", "prendiamo", "percepisce", "percepiscono", "riceve", "ricevono", "la",
+        "le", "il", "una", "un", "pensione", "pensioni", "reddito", "redditi", "stipendio",
+        "di", "da", "in", "casa", "famiglia", "noi", "non", "works", "work", "working", "has",
+        "have", "gets", "receives", "a", "pension", "pensions", "income", "from", "of", "us",
+        "the", "household", "family", "home", "at",
+    }
+)  # fmt: skip
 
 
 def yes_or_no_leading(text: str | None) -> bool | None:
     """yes_or_no, and also a yes followed by words that say who or what ("si la pensione di
     mio marito", "sì, mia figlia lavora") or a no followed by words that repeat it ("no,
     nessuno"). Only for a yes-or-no question about the household, never for a question
-    whose yes acts (a refund, a consent, the declaration): those read yes_or_no. None when
-    the words after the yes hold a no, a doubt, a "but", the past or a digit ("si no", "sì
-    ma non più", "sì forse", "si 2")."""
+    whose yes acts (a refund, a consent, the declaration): those read yes_or_no. "Nobody"
+    is a no there too ("nessuno", "nessuno lavora", see says_nobody). None when
+    the words after the yes hold a no, a "nobody", a doubt, a "but", the past or a digit
+    ("si no", "sì, nessuno", "sì ma non più", "sì forse", "si 2")."""
     answer = yes_or_no(text)
     if answer is not None:
         return answer
     words = plain_words(text)
-    if len(words) < 2 or has_digits(words):
+    if not words or has_digits(words):
         return None
+    if len(words) == 1:
+        return False if says_nobody(words) else None
     first, rest = words[0], set(words[1:])
-    if first in YES and not rest & (_NOT_A_PLAIN_YES | NO):
+    if first in YES and not rest & (_NOT_A_PLAIN_YES | NO | _NOBODY):
         return True
     if first in NO and rest <= _ONLY_NO:
         return False
-    return None
+    return False if says_nobody(words) else None
+
+
+def says_nobody(words: list[str]) -> bool:
+    """Whether plain words say that nobody in the household does what was asked:
+    "nessuno", "nessuna", "none", "nobody", "no one", alone or with the question's words
+    ("nessuno lavora", "nessuno ha la pensione", "non lavora nessuno", "no, nessuno ha
+    redditi", "nobody works"). Never with another word: "nessuno tranne mio marito",
+    "nessuno, solo io", "nessun problema" say something else."""
+    said = " ".join(words).replace("no one", "noone").split()
+    if said[:1] == ["no"]:
+        said = said[1:]  # "no, nessuno lavora"
+    return bool(set(said) & _NOBODY) and set(said) <= _NOBODY | _THE_QUESTIONS_WORDS
 
 
 # Numbers people write in words, in Italian and English (a household rarely has more than 20).
@@ -295,6 +325,63 @@ def amount_text(text: str | None, *, spelled: bool = True) -> str:
         if value is not None:
             return str(value)
     return " ".join(kept) if kept else cleaned
+
+
+# "Pago 350 euro di affitto", "prendo 300 euro di naspi al mese", "350 al mese": one
+# amount in a sentence, marked as money by the currency or "al mese" beside it. Words that
+# make it no plain amount leave the sentence unread: a "non", a doubt, a range or a bound
+# ("350 o 400", "più di 300", "tra 300 e 400", "300 forse").
+_MONTHLY = (("al", "mese"), ("a", "month"), ("per", "month"), ("ogni", "mese"))
+_NOT_PLAIN_AMOUNT = frozenset(
+    {
+        "non", "o", "oppure", "tra", "fra", "piu", "meno", "oltre", "almeno", "massimo",
+        "minimo", "sopra", "sotto", "fino", "forse", "boh", "not", "or", "between", "more",
+        "less", "over", "under", "least", "most", "than", "above", "below", "up", "maybe",
+        "perhaps",
+    }
+)  # fmt: skip
+# "Un", "una", "one" are an article in a sentence ("ho una pensione di 300 euro").
+_ARTICLES = frozenset({"un", "uno", "una", "one"})
+_FIGURES = re.compile(r"^\d(?:[\d.,']*\d)?$")
+
+
+def amount_in_sentence(text: str | None) -> str | None:
+    """The one amount of a sentence, ready for parse_euro: "pago 350 euro di affitto" ->
+    "350", "ho circa 1200 euro in banca" -> "1200", "350 al mese" -> "350", "prendo
+    trecento euro" -> "300". Only a number with the currency or "al mese" beside it, and
+    the only number of the message; None for anything else ("350 o 400", "siamo in 3",
+    "pago l'affitto da 6 mesi", "non pago 350 euro"), and the question is asked again."""
+    words: list[str] = []
+    for piece in clean(text).replace("€", " € ").split():
+        word = piece.strip(',.;:!?()"')
+        if not word:
+            continue
+        if any(ch.isdigit() for ch in word):
+            if not _FIGURES.match(word) or sum(ch.isdigit() for ch in word) > 8:
+                return None  # "12:30", "3a", a phone number: no amount of money
+            words.append(word)
+        elif word == "€" or is_currency(word):
+            words.append("€")
+        else:
+            words.extend(fold(word).replace("'", " ").split())
+    if set(words) & _NOT_PLAIN_AMOUNT:
+        return None
+    numbers = [
+        at
+        for at, word in enumerate(words)
+        if _FIGURES.match(word)
+        or (word not in _ARTICLES and word not in _AND and spelled_number(word) is not None)
+    ]
+    if len(numbers) != 1:
+        return None
+    at = numbers[0]
+    marked = "€" in words[at - 1 : at] + words[at + 1 : at + 2] or any(
+        tuple(words[at + 1 : at + 3]) == month for month in _MONTHLY
+    )
+    if not marked:
+        return None
+    word = words[at]
+    return word if _FIGURES.match(word) else str(spelled_number(word))
 
 
 # The pieces whole numbers are written with, in Italian (joined in one word or not:

@@ -10,7 +10,13 @@ from core.dialogue import commands
 from core.dialogue.context import DECLINED, Turn, offered_of
 from core.dialogue.inbound import Channel, Inbound
 from core.dialogue.plain_turn import PlainTurn
-from core.dialogue.words import household_count, plain_words, yes_or_no, yes_or_no_leading
+from core.dialogue.words import (
+    amount_in_sentence,
+    household_count,
+    plain_words,
+    yes_or_no,
+    yes_or_no_leading,
+)
 from core.domain.messages import Option, t
 
 YES = ("si", "sì", "si'", "Sì", "Si.", "SI!", "si grazie", "Sì, grazie mille!", "certo", "ok",
@@ -144,14 +150,59 @@ def test_a_yes_that_says_who_counts_only_where_the_household_is_asked() -> None:
         assert yes_or_no(text) is None, text
         refund = [Option("yes", t("Yes, refund")), Option("no", t("No"))]
         assert read(text, refund) is None, text
-    for text in ("no, nessuno", "No purtroppo nessuno"):
+    for text in ("no, nessuno", "No purtroppo nessuno", "nessuno"):
         assert yes_or_no_leading(text) is False, text
-    for text in (*NEITHER, "si ma non più", "sì forse", "si, aveva la pensione", "si 2 pensioni",
+    # ("Nessuno" alone is a no to who in the household: see NOBODY below.)
+    neither = [text for text in NEITHER if text != "nessuno"]
+    for text in (*neither, "si ma non più", "sì forse", "si, aveva la pensione", "si 2 pensioni",
                  "no, solo mio marito", "no ma mio marito si", "mio marito si"):  # fmt: skip
         assert yes_or_no_leading(text) is None, text
     # Every plain yes and no is read as before.
     assert all(yes_or_no_leading(text) is True for text in YES if text.strip())
     assert all(yes_or_no_leading(text) is False for text in NO)
+
+
+NOBODY = ("nessuno", "Nessuna.", "nessuno lavora", "nessuno ha la pensione", "none", "nobody",
+          "no one works", "No, nessuno lavora", "non lavora nessuno", "nessuno di noi",
+          "nessun reddito", "Nessuno, grazie", "nobody has a pension")  # fmt: skip
+
+
+@pytest.mark.parametrize("text", NOBODY)
+def test_nobody_is_a_no_only_where_the_household_is_asked(text: str) -> None:
+    assert yes_or_no_leading(text) is False
+    # Where a yes or a no acts (a payment, a refund, a consent, the declaration): neither.
+    assert yes_or_no(text) is None
+    refund = [Option("yes", t("Yes, refund")), Option("no", t("No"))]
+    assert read(text, refund) is None
+
+
+def test_nobody_with_other_words_is_neither() -> None:
+    for text in ("nessun problema", "nessuno tranne mio marito", "nessuno, solo io",
+                 "nessuno ma mio marito ha la pensione", "sì, nessuno", "si nessuno lavora",
+                 "no, ha la pensione", "nessuno 2", "non so, nessuno"):  # fmt: skip
+        assert yes_or_no_leading(text) is None, text
+        assert yes_or_no(text) is None, text
+
+
+def test_one_amount_in_a_sentence() -> None:
+    assert amount_in_sentence("pago 350 euro di affitto") == "350"
+    assert amount_in_sentence("prendo 300 euro di naspi al mese") == "300"
+    assert amount_in_sentence("ho circa 1200 euro in banca") == "1200"
+    assert amount_in_sentence("350 al mese") == "350"
+    assert amount_in_sentence("€ 350 di affitto") == "350"
+    assert amount_in_sentence("pago 1.200,50€ al mese") == "1.200,50"
+    assert amount_in_sentence("ho una pensione di 300 euro") == "300"  # "una": an article
+    assert amount_in_sentence("prendo trecento euro") == "300"
+    assert amount_in_sentence("I pay 350 euros a month") == "350"
+    # Two numbers, a doubt, a range, a bound or a "non": not guessed.
+    for text in ("350 o 400", "pago 350 o 400 euro", "tra 300 e 400 euro", "più di 300 euro",
+                 "300 euro forse", "non pago 350 euro", "350 euro e 50", "siamo 2, 350 euro",
+                 "ho due conti con 300 euro"):  # fmt: skip
+        assert amount_in_sentence(text) is None, text
+    # A number not marked as money (by the currency or "al mese" beside it): not an amount.
+    for text in ("siamo in 3", "pago l'affitto da 6 mesi", "mio marito ha 80 anni", "350",
+                 "chiamami al 3331234567 euro", "alle 12:30 euro"):  # fmt: skip
+        assert amount_in_sentence(text) is None, text
 
 
 def test_the_household_in_a_sentence_only_when_it_says_everyone() -> None:
@@ -198,6 +249,37 @@ def test_questions_in_plain_words(text: str, asked: str) -> None:
     assert commands.question_of(text) == (asked, "")
     # None of them is a keyword read at every step (a question waiting keeps its answer).
     assert commands.parse(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ho perso la carta d'identità", "Non trovo più la carta d’identità", "I lost my ID card",
+     "mi hanno rubato la tessera sanitaria", "ho perso la carta di credito",
+     "lost my credit card"],
+)  # fmt: skip
+def test_another_card_lost_is_not_the_voucher_card(text: str) -> None:
+    assert commands.question_of(text) == ("other_card", "")
+    assert commands.unasked(text) == ("other_card", "")
+    # The voucher card lost, or its credit asked, is read as before.
+    assert commands.question_of("ho perso la tessera") == ("lost_card", "")
+    assert commands.question_of("ho perso la tessera, ho ancora credito?") == ("balance", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("italiano", "it"), ("Italiano!", "it"), ("in italiano per favore", "it"),
+     ("italian", "it"), ("English", "en"), ("english please", "en"), ("INGLESE", "en"),
+     ("in English", "en")],
+)  # fmt: skip
+def test_a_language_named_alone_is_lingua_with_it(text: str, language: str) -> None:
+    assert commands.parse(text) == ("language", language)
+    assert commands.LANGUAGE_WORDS[commands.parse(text)[1]] == language  # type: ignore[index]
+
+
+def test_a_language_in_a_sentence_is_no_command() -> None:
+    for text in ("non parlo bene l'italiano", "italiano e inglese", "it", "en", "in",
+                 "sono italiano da 30 anni"):  # fmt: skip
+        assert commands.parse(text) is None, text
 
 
 def test_what_is_none_of_those_questions() -> None:

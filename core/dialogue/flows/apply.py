@@ -27,6 +27,7 @@ from core.dialogue.languages import agreed_language, written_in
 from core.dialogue.menus import LANGUAGE_OPTIONS, privacy_question
 from core.dialogue.state import ApplyState
 from core.dialogue.words import (
+    amount_in_sentence,
     amount_text,
     household_count,
     plain_words,
@@ -604,12 +605,19 @@ def _require_yes_no(inp: Input, *, who: bool = False) -> bool:
 
 
 def _amount(inp: Input, example: str) -> int:
-    """Whole euro in digits or in words ("1500", "mille e cinquecento"); a wrong one is
-    explained with an example like the question's, an amount of household money."""
+    """Whole euro in digits or in words ("1500", "mille e cinquecento"), or the one amount
+    of a sentence ("pago 350 euro di affitto"); a wrong one is explained with an example
+    like the question's, an amount of household money."""
     try:
         cents = parse_euro(amount_text(inp.text))
     except InvalidAmount as error:
-        raise Reject(_amount_error(error, example)) from error
+        said = amount_in_sentence(inp.text)
+        if said is None:
+            raise Reject(_amount_error(error, example)) from error
+        try:
+            cents = parse_euro(said)
+        except InvalidAmount as wrong:
+            raise Reject(_amount_error(wrong, example)) from wrong
     if cents > MAX_AMOUNT_CENTS:
         raise Reject(t("This amount looks wrong: check it and write it again."))
     return cents
