@@ -361,6 +361,10 @@ class ShopMember(Base):
     address: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
+    # On Telegram: the member's own phone (E.164), from the contact they shared, so that a
+    # code for one of the shop's customers never goes to it (migration 0040). None on
+    # channels addressed by a phone, and for a Telegram member who has not shared it yet.
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class ShopInvite(Base):

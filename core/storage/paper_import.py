@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 
 from core.domain.channels import PHONE_CHANNELS
 from core.storage import models as m
@@ -55,19 +55,27 @@ class PaperImportRepository(_Repository):
 
     async def shop_phones(self, municipality_id: int, phones: Sequence[str]) -> set[str]:
         """Of these phones, those that charge vouchers for a shop of the municipality (its
-        members on any channel whose address is a phone: PHONE_CHANNELS)."""
+        members on any channel whose address is a phone: PHONE_CHANNELS, and the phones
+        its Telegram members shared: ShopMember.phone)."""
         found: set[str] = set()
         for part in chunks(phones):
-            rows = await self.session.scalars(
-                select(m.ShopMember.address)
+            rows = await self.session.execute(
+                select(m.ShopMember.address, m.ShopMember.phone)
                 .join(m.Shop, m.Shop.id == m.ShopMember.shop_id)
                 .where(
                     m.Shop.municipality_id == municipality_id,
-                    m.ShopMember.channel.in_([x.value for x in PHONE_CHANNELS]),
-                    m.ShopMember.address.in_(part),
+                    or_(
+                        and_(
+                            m.ShopMember.channel.in_([x.value for x in PHONE_CHANNELS]),
+                            m.ShopMember.address.in_(part),
+                        ),
+                        m.ShopMember.phone.in_(part),
+                    ),
                 )
             )
-            found |= set(rows)
+            wanted = set(part)
+            for address, phone in rows:
+                found |= {x for x in (address, phone) if x in wanted}
         return found
 
     async def applied_in_round(self, round_id: int, citizen_ids: Sequence[int]) -> set[int]:

@@ -86,6 +86,20 @@ async def pair(core: Core, town: Town, case: str) -> str:
         )
         await past_the_guards(core, delegate, "delegates_phone_not_shop")
         return CASHIER
+    if case == "delegate_of_telegram_cashier":
+        # A cashier on Telegram with the phone they shared (migration 0040), whom older data
+        # also makes the customer's delegate: the codes would reach the cashier's phone.
+        member = _member(town, "telegram", CASHIER_CHAT, now)
+        member.phone = CASHIER
+        await past_the_guards(core, member)
+        delegate = m.Delegate(
+            municipality_id=town.municipality_id,
+            citizen_id=town.citizen_ids[0],
+            phone=CASHIER,
+            created_at=now,
+        )
+        await past_the_guards(core, delegate, "delegates_phone_not_shop")
+        return CASHIER
     if case == "own_phone_at_terminal":
         await past_the_guards(core, _member(town, "terminal", CASHIER, now))
         await past_the_guards(core, citizen.values(phone=CASHIER), "citizens_phone_not_shop")
@@ -112,7 +126,13 @@ async def counts(core: Core) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize(
-    "case", ["delegate_at_terminal", "own_phone_at_terminal", "linked_telegram"]
+    "case",
+    [
+        "delegate_at_terminal",
+        "own_phone_at_terminal",
+        "linked_telegram",
+        "delegate_of_telegram_cashier",
+    ],
 )
 async def test_the_till_never_sends_the_code_to_its_own_staff(core: Core, case: str) -> None:
     town = await make_town(core, citizens=1)
@@ -136,12 +156,19 @@ async def test_the_till_never_sends_the_code_to_its_own_staff(core: Core, case: 
 
 # The same rule for every code that confirms a shop's operation -------------------------------
 
-CASES = ["delegate_at_terminal", "own_phone_at_terminal", "linked_telegram"]
+CASES = [
+    "delegate_at_terminal",
+    "own_phone_at_terminal",
+    "linked_telegram",
+    "delegate_of_telegram_cashier",
+]
 
 
 def cashier_chat(case: str) -> tuple[str, str]:
     """The chat of the cashier `pair` made: the one who would read the code."""
-    return ("telegram", CASHIER_CHAT) if case == "linked_telegram" else ("terminal", CASHIER)
+    if case in ("linked_telegram", "delegate_of_telegram_cashier"):
+        return ("telegram", CASHIER_CHAT)
+    return ("terminal", CASHIER)
 
 
 async def everything(core: Core) -> dict[str, int]:
@@ -243,7 +270,8 @@ BUYER_CHAT = "880041"
 async def voucher_held_by(core: Core, town: Town, holder: str) -> m.Voucher:
     """A voucher of the town's shop, bought in BUYER_CHAT, whose codes go to one of the
     shop's members: `telegram`, the buyer's chat is a cashier's; `sms`, it was given to
-    the owner's phone; `terminal`, to the phone of a cashier at the terminal chat."""
+    the owner's phone; `terminal`, to the phone of a cashier at the terminal chat;
+    `telegram_phone`, to the phone a cashier on Telegram shared."""
     async with core.uow() as uow:
         await community.set_town_enabled(uow, town.code, True)
         await community.set_shop_vouchers(uow, town.shop_id, enabled=True)
@@ -261,6 +289,11 @@ async def voucher_held_by(core: Core, town: Town, holder: str) -> m.Voucher:
             uow.add(_member(town, "telegram", BUYER_CHAT, now))
         elif holder == "terminal":
             uow.add(_member(town, "terminal", CASHIER, now))
+        elif holder == "telegram_phone":
+            # A cashier on Telegram, with the phone they shared (migration 0040).
+            cashier = _member(town, "telegram", CASHIER_CHAT, now)
+            cashier.phone = CASHIER
+            uow.add(cashier)
         if holder != "telegram":
             phone = town.shop_phone if holder == "sms" else CASHIER
             await community.give_voucher(
@@ -297,7 +330,7 @@ async def left_on(core: Core, voucher: m.Voucher) -> int:
         )
 
 
-@pytest.mark.parametrize("holder", ["telegram", "sms", "terminal"])
+@pytest.mark.parametrize("holder", ["telegram", "sms", "terminal", "telegram_phone"])
 async def test_a_voucher_code_never_goes_to_the_shops_own_staff(core: Core, holder: str) -> None:
     """A community voucher's payment is confirmed by a code to its holder, as a buono
     spesa's: the till refuses to send it to one of the shop's own members (the voucher is

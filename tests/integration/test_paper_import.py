@@ -143,12 +143,24 @@ async def test_a_shops_phone_is_refused_naming_the_row(core: Core, clock: FakeCl
                 created_at=core.now(),
             )
         )
+        # A cashier on Telegram, with the phone they shared (migration 0040).
+        uow.add(
+            m.ShopMember(
+                shop_id=shop.id,
+                channel="telegram",
+                address="880060",
+                role="cashier",
+                created_at=core.now(),
+                phone="+393335000005",
+            )
+        )
         await uow.commit()
     clock.advance(hours=1)
-    rows = [(person(2), core.now()), (person(3), core.now()), (person(4), core.now())]
+    rows = [(person(n), core.now()) for n in (2, 3, 4, 5)]
     assert await refused(core, town, rows) == [
         (1, "phone", "identity.phone_is_shop"),
         (2, "phone", "identity.phone_is_shop"),
+        (3, "phone", "identity.phone_is_shop"),
     ]
     assert await count(core, m.Application) == 0
     assert await count(core, m.Citizen) == 0

@@ -33,11 +33,12 @@ NO_VOUCHERS_CLOSED = t(
     "We have no vouchers for this number. Applications are not open: for help, ask the "
     "municipality's office."
 )
-# A number that charges vouchers for a shop of the town (its owner or a cashier, by SMS or
-# at the terminal) is never a citizen's (identity.refuse_shop_phone): it holds no vouchers
-# and applying from it is refused. Said instead of "no vouchers, write DOMANDA", to one's
-# own contact shared on Telegram and to such a phone asking for vouchers from a chat that
-# does not work for the shop; it says nothing about any citizen (a shop's number is nobody's).
+# A number that charges vouchers for a shop of the town (its owner or a cashier, by SMS, at
+# the terminal or shared on Telegram) is never a citizen's (identity.refuse_shop_phone): it
+# holds no vouchers and applying from it is refused. Said instead of "no vouchers, write
+# DOMANDA", to one's own contact shared on Telegram and to such a phone asking for vouchers
+# from a chat that does not work for the shop; it says nothing about any citizen (a shop's
+# number is nobody's).
 SHOP_STAFF_PHONE = t(
     "This number is a shop's (owner or cashier): it cannot hold vouchers. A citizen's "
     "vouchers are on their own number: write from it, or ask the office."

@@ -99,8 +99,9 @@ class ShopRepository(_Repository):
         self, municipality_id: int, *, phone: str | None = None, telegram_user: str | None = None
     ) -> Sequence[tuple[m.ShopMember, m.Shop]]:
         """The members (owners and cashiers) of the municipality's shops, whatever their
-        status, reached at this phone on any channel whose address is a phone
-        (PHONE_CHANNELS: SMS, the terminal), or at this Telegram user."""
+        status, reached at this phone: on any channel whose address is a phone
+        (PHONE_CHANNELS: SMS, the terminal), or on Telegram with this phone shared as
+        their own (ShopMember.phone); or at this Telegram user."""
         reached = []
         if phone:
             reached.append(
@@ -109,6 +110,7 @@ class ShopRepository(_Repository):
                     m.ShopMember.address == phone,
                 )
             )
+            reached.append(m.ShopMember.phone == phone)
         if telegram_user:
             reached.append(
                 and_(
