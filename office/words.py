@@ -172,6 +172,7 @@ ACTION_NAMES = {
     "shop.unlock": t("shop unlocked after wrong payment codes"),
     "shop.member_remove": t("cashier removed from a shop"),
     "shop.member_leave": t("cashier left a shop"),
+    "shop.member_phone": t("a shop's Telegram member shared their phone"),
     "shop.registration_refused": t(
         "shop registration refused from a chat: the partita IVA of this shop"
     ),

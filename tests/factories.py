@@ -56,6 +56,16 @@ async def record_fund(
     )
 
 
+def shared_phone(channel: str, address: str) -> str | None:
+    """The phone a shop's member on Telegram shared as their own when joining (migration
+    0040), one per chat and nobody else's in the tests; None on other channels, whose
+    address is the phone."""
+    if channel != "telegram":
+        return None
+    digits = "".join(ch for ch in address if ch.isdigit()) or "0"
+    return f"+39348{int(digits) % 10_000_000:07d}"
+
+
 @dataclass(frozen=True)
 class Town:
     municipality_id: int

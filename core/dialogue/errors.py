@@ -94,6 +94,9 @@ _SENTENCES: dict[str, Text] = {
         "This number receives the payment codes of a voucher holder, so it cannot charge "
         "vouchers for a shop: use another phone, or ask the office."
     ),
+    Refusal.SHOP_MEMBER_PHONE_MISSING: t(
+        "Share your own phone number with the button first: nothing was changed."
+    ),
     Refusal.SHOP_LOCKED: t("Too many wrong codes: your shop can charge again from {until}."),
     Refusal.SHOP_BLOCKED: t(
         "Too many wrong codes: your shop cannot charge until the municipality's office unlocks it."

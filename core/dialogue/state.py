@@ -169,6 +169,7 @@ class RefundState(FlowState):
     receipt: int | None = None  # the number on the payment's receipt (counted per shop)
     customer: CustomerCode | None = None
     where: str | None = None
+    then: str = ""  # the receipt written with STORNO before the member shared their phone
 
 
 @dataclass
@@ -183,6 +184,7 @@ class RegisterState(FlowState):
     lon: float | None = None
     iban: str | None = None
     back: Literal["summary"] | None = None
+    phone: str | None = None  # on Telegram: the owner's own, from the contact shared
 
 
 @dataclass
@@ -204,6 +206,7 @@ class CashiersState(FlowState):
 @dataclass
 class JoinState(FlowState):
     code: str | None = None
+    phone: str | None = None  # on Telegram: the cashier's own, from the contact shared
 
 
 @dataclass

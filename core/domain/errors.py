@@ -203,6 +203,7 @@ class Refusal(StrEnum):
     SHOP_BLOCKED = "shop.blocked"
     SHOP_LOCKED = "shop.locked"
     SHOP_MEMBER_IS_CITIZEN = "shop.member_is_citizen"
+    SHOP_MEMBER_PHONE_MISSING = "shop.member_phone_missing"
     SHOP_NAME_MISSING = "shop.name_missing"
     SHOP_ALREADY_REGISTERED = "shop.already_registered"
     SHOP_NAME_NOT_SEPA = "shop.name_not_sepa"

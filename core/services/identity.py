@@ -110,9 +110,10 @@ async def is_shop_phone(
 ) -> bool:
     """Whether this phone, or this Telegram user, charges vouchers for a shop of the
     municipality (an owner or a cashier, whatever the shop's status): a phone on any
-    channel whose address is a phone (SMS, the terminal chat). One rule for a citizen's
+    channel whose address is a phone (SMS, the terminal chat), or the phone a Telegram
+    member shared as their own (migration 0040). One rule for a citizen's
     own phone and Telegram chat, a delegate's phone, and a member joining a shop (the
-    reverse: shops._refuse_citizens_phone)."""
+    reverse: shops.refuse_citizens_phone)."""
     return bool(
         await uow.shops.members_reached_at(
             municipality_id, phone=phone, telegram_user=telegram_user
@@ -122,8 +123,9 @@ async def is_shop_phone(
 
 async def refuse_shop_phone(uow: UnitOfWork, municipality_id: int, phone: str) -> None:
     """A phone that charges vouchers for a shop of the municipality (owner or cashier, by
-    SMS or at the terminal) is never a citizen's: that shop would receive the citizen's
-    payment codes and could confirm its own charges. Raises Conflict(IDENTITY_PHONE_IS_SHOP)."""
+    SMS, at the terminal, or on Telegram with this phone shared) is never a citizen's: that
+    shop would receive the citizen's payment codes and could confirm its own charges.
+    Raises Conflict(IDENTITY_PHONE_IS_SHOP)."""
     if await is_shop_phone(uow, municipality_id, phone=phone):
         raise Conflict(Refusal.IDENTITY_PHONE_IS_SHOP, phone=mask_phone(phone))
 

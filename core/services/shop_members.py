@@ -14,12 +14,14 @@ from datetime import datetime
 
 from core.domain.channels import chat_label
 from core.domain.errors import NotAllowed, NotFound, Refusal
+from core.domain.identity import mask_phone
 from core.domain.messages import Reply, Text, t
 from core.domain.shops import MemberRole
 from core.services import activity, voucher_charges
 from core.services import charges as charge_service
 from core.services.outbox import notify_members
 from core.services.shop_rights import acting_member
+from core.services.shops import member_phone, refuse_citizens_phone
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -146,6 +148,42 @@ def _owner_notice(shop: m.Shop, label: str, by_member: m.ShopMember | None) -> T
             shop=shop.name,
         )
     return t("Cashier {who} left {shop}.", who=label, shop=shop.name)
+
+
+async def share_phone(
+    uow: UnitOfWork,
+    municipality_id: int,
+    chat: tuple[str, str],
+    phone: str,
+    now: datetime,
+) -> list[m.Shop]:
+    """A Telegram member who joined before members shared their phone (migration 0040)
+    gives it now, from their own contact: stored on every place of the chat in the
+    municipality's shops, the shops returned. Refused, nothing stored, when the phone
+    receives a voucher holder's codes (SHOP_MEMBER_IS_CITIZEN: the office decides), or
+    when the chat works for none of them (SHOP_NOT_MEMBER). The caller commits."""
+    channel, address = chat
+    rows = [
+        (member, shop)
+        for member, shop in await uow.shops.membership(channel, address)
+        if shop.municipality_id == municipality_id
+    ]
+    if not rows:
+        raise NotAllowed(Refusal.SHOP_NOT_MEMBER)
+    await refuse_citizens_phone(uow, municipality_id, channel, address, phone)
+    for member, shop in rows:
+        member.phone = member_phone(channel, phone)
+        await activity.record(
+            uow,
+            municipality_id,
+            chat_label(channel, address),
+            "shop.member_phone",
+            subject=f"{shop.id} {shop.name}",
+            after={"phone": mask_phone(phone)},
+            now=now,
+        )
+    await uow.flush()
+    return [shop for _, shop in rows]
 
 
 async def open_till(uow: UnitOfWork, shop_id: int, chat: tuple[str, str], now: datetime) -> m.Shop:

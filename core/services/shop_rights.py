@@ -77,7 +77,10 @@ async def refuse_code_to_own_staff(
 ) -> None:
     """A code that confirms an operation of `shop` goes nowhere its own staff reads: not to
     a phone that is one of its members' (owner or cashier) on any channel whose address is
-    a phone (SMS, the terminal), nor to a Telegram user who is one of its members.
+    a phone (SMS, the terminal) or that a Telegram member shared as their own, nor to a
+    Telegram user who is one of its members. A Telegram member who joined before members
+    shared their phone is asked for it first at their next PAGA or STORNO
+    (core/dialogue/flows/member_phone.py).
     `destination`: (channel, address) the code would go to (a Telegram chat, else a phone).
 
     One rule for every such code: a buono spesa's payment (charges.request_charge), a

@@ -39,13 +39,20 @@ class ShopInput:
     iban: str
 
 
-async def _refuse_citizens_phone(
-    uow: UnitOfWork, municipality_id: int, channel: str, address: str
+async def refuse_citizens_phone(
+    uow: UnitOfWork,
+    municipality_id: int,
+    channel: str,
+    address: str,
+    phone: str | None = None,
 ) -> None:
     """A phone (or Telegram chat) that receives a voucher holder's payment codes (their own
     or a delegate's) never charges for a shop of the same municipality: the shop could
     confirm its own charges. Every channel but Telegram is addressed by a phone (SMS, the
-    terminal: PHONE_CHANNELS). The reverse of identity.is_shop_phone."""
+    terminal: PHONE_CHANNELS); on Telegram `phone` is the one the member shared as their
+    own (a delegate's codes go to it by SMS). The reverse of identity.is_shop_phone.
+    Then a Telegram member without a phone is refused (SHOP_MEMBER_PHONE_MISSING): the
+    rule could not see where they read codes."""
     if channel == Channel.TELEGRAM:
         holder = await uow.citizens.by_telegram_chat(municipality_id, address)
         delegate = None
@@ -54,6 +61,20 @@ async def _refuse_citizens_phone(
         delegate = await uow.delegates.by_phone(municipality_id, address)
     if (holder is not None and holder.erased_at is None) or delegate is not None:
         raise Conflict(Refusal.SHOP_MEMBER_IS_CITIZEN)
+    if channel != Channel.TELEGRAM:
+        return
+    if phone is None:
+        raise Conflict(Refusal.SHOP_MEMBER_PHONE_MISSING)
+    holder = await uow.citizens.by_phone(municipality_id, phone)
+    delegate = await uow.delegates.by_phone(municipality_id, phone)
+    if (holder is not None and holder.erased_at is None) or delegate is not None:
+        raise Conflict(Refusal.SHOP_MEMBER_IS_CITIZEN)
+
+
+def member_phone(channel: str, phone: str | None) -> str | None:
+    """The phone stored on a member: the shared one on Telegram, none elsewhere (the
+    address is the phone)."""
+    return phone if channel == Channel.TELEGRAM else None
 
 
 async def register_shop(
@@ -64,11 +85,13 @@ async def register_shop(
     owner_channel: str,
     owner_address: str,
     now: datetime,
+    owner_phone: str | None = None,
 ) -> m.Shop:
-    """A shop asks to join; it can charge only after the office approves it."""
+    """A shop asks to join; it can charge only after the office approves it. From Telegram
+    `owner_phone` is the owner's own phone, from the contact they shared (required)."""
     if not data.name.strip():
         raise Conflict(Refusal.SHOP_NAME_MISSING)
-    await _refuse_citizens_phone(uow, municipality_id, owner_channel, owner_address)
+    await refuse_citizens_phone(uow, municipality_id, owner_channel, owner_address, owner_phone)
     has_position = data.latitude is not None and data.longitude is not None
     if has_position and not valid_position(data.latitude or 0.0, data.longitude or 0.0):
         raise Conflict(Refusal.SHOP_BAD_POSITION)
@@ -97,6 +120,7 @@ async def register_shop(
             address=owner_address,
             role=MemberRole.OWNER.value,
             created_at=now,
+            phone=member_phone(owner_channel, owner_phone),
         )
     )
     await uow.flush()
@@ -282,16 +306,40 @@ async def invited_to(uow: UnitOfWork, code: str, now: datetime) -> m.Shop | None
     return await uow.shops.by_id(invite.shop_id)
 
 
-async def accept_invite(
+async def _too_many_wrong_invites(
+    uow: UnitOfWork, channel: str, address: str, now: datetime
+) -> bool:
+    since = now - timedelta(days=1)
+    wrong = await security.count(
+        uow, security.WRONG_INVITE, since, channel=channel, address=address
+    )
+    return wrong >= INVITE_TRIES_PER_DAY
+
+
+async def invite_accepts(
     uow: UnitOfWork, code: str, *, channel: str, address: str, now: datetime
+) -> bool:
+    """Whether accept_invite would get past the code: one still valid, typed from a chat
+    under its daily limit of wrong codes. Read only: a Telegram cashier is asked for their
+    phone only then, and any other code is refused (and counted) by accept_invite at once."""
+    if await _too_many_wrong_invites(uow, channel, address, now):
+        return False
+    return await invited_to(uow, code, now) is not None
+
+
+async def accept_invite(
+    uow: UnitOfWork,
+    code: str,
+    *,
+    channel: str,
+    address: str,
+    now: datetime,
+    phone: str | None = None,
 ) -> m.Shop:
     """Join a shop as cashier. A chat gets INVITE_TRIES_PER_DAY wrong codes a day; the
-    owner is told (outbox, same transaction) when a cashier joins."""
-    since = now - timedelta(days=1)
-    if (
-        await security.count(uow, security.WRONG_INVITE, since, channel=channel, address=address)
-        >= INVITE_TRIES_PER_DAY
-    ):
+    owner is told (outbox, same transaction) when a cashier joins. From Telegram `phone`
+    is the cashier's own phone, from the contact they shared (required)."""
+    if await _too_many_wrong_invites(uow, channel, address, now):
         raise NotAllowed(Refusal.INVITE_TOO_MANY)
     invite = await uow.shops.invite_by_hash(_hash_invite(uow, code))
     if invite is None or invite.used_at is not None or invite.expires_at <= now:
@@ -299,10 +347,13 @@ async def accept_invite(
         raise NotAllowed(Refusal.INVITE_INVALID)
     shop = await uow.shops.by_id(invite.shop_id)
     assert shop is not None
-    await _refuse_citizens_phone(uow, shop.municipality_id, channel, address)
+    await refuse_citizens_phone(uow, shop.municipality_id, channel, address, phone)
     invite.used_at = now
-    existing = {(x.channel, x.address) for x in await uow.shops.members_of(shop.id)}
-    if (channel, address) not in existing:
+    existing = {(x.channel, x.address): x for x in await uow.shops.members_of(shop.id)}
+    if (channel, address) in existing:
+        if phone is not None and channel == Channel.TELEGRAM:
+            existing[(channel, address)].phone = phone
+    else:
         uow.add(
             m.ShopMember(
                 shop_id=shop.id,
@@ -310,6 +361,7 @@ async def accept_invite(
                 address=address,
                 role=MemberRole.CASHIER.value,
                 created_at=now,
+                phone=member_phone(channel, phone),
             )
         )
         await notify_owners(

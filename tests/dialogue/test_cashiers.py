@@ -23,7 +23,7 @@ from tests.dialogue.test_shop import (
     citizen_code,
     own_code,
 )
-from tests.factories import Town, make_town
+from tests.factories import Town, make_town, shared_phone
 
 CASHIER = "+393339990050"
 LIST = "Cashiers of {shop}. Reply with the number of the one to remove, or ANNULLA."
@@ -57,6 +57,7 @@ async def join(core: Core, town: Town, address: str = CASHIER, channel: str = "s
                 address=address,
                 role="cashier",
                 created_at=core.now(),
+                phone=shared_phone(channel, address),
             )
         )
         await uow.commit()
@@ -240,6 +241,7 @@ async def test_esci_still_cancels_and_the_owner_cannot_leave(core: Core) -> None
                 address="7003",
                 role="owner",
                 created_at=core.now(),
+                phone=shared_phone("telegram", "7003"),
             )
         )
         await uow.commit()
@@ -259,6 +261,7 @@ async def test_an_owner_on_telegram_removes_at_once_and_is_not_told_of_it(core: 
                 address="7001",
                 role="owner",
                 created_at=core.now(),
+                phone=shared_phone("telegram", "7001"),
             )
         )
         await uow.commit()

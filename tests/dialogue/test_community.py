@@ -14,7 +14,7 @@ from core.domain.messages import Money
 from core.services import community
 from core.storage import models as m
 from tests.dialogue.harness import Chat, msgids, open_till, outbox_of, param
-from tests.factories import Town, make_town
+from tests.factories import Town, make_town, shared_phone
 
 ONLY_TELEGRAM = (
     "Shop vouchers and donations are paid in our Telegram chat: look for the grocery "
@@ -125,6 +125,7 @@ async def test_the_owner_sets_limits_switches_off_and_records_a_refund(core: Cor
                 address=owner_chat,
                 role="owner",
                 created_at=core.now(),
+                phone=shared_phone("telegram", owner_chat),
             )
         )
         await uow.commit()

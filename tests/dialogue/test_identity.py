@@ -303,8 +303,11 @@ async def test_a_cashiers_telegram_chat_cannot_take_a_citizens_contact(core: Cor
         invite = await shops.create_invite(uow, town.shop_id, core.now())
         await uow.commit()
     cashier = Chat(core, "880030", channel=Channel.TELEGRAM)
+    await cashier.send(f"INVITO {invite}")
     await cashier.expect(
-        f"INVITO {invite}", "You now work for {shop}: you can charge its vouchers."
+        None,
+        "You now work for {shop}: you can charge its vouchers.",
+        contact=("+393471110031", True),
     )
     await cashier.expect(None, REFUSED, contact=(town.citizen_phones[0], True))
     # Applying from that chat stops at the contact, with the same words.

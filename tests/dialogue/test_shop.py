@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.bootstrap import Core
+from core.dialogue.flows.member_phone import SHARE_TO_JOIN
 from core.dialogue.inbound import Channel
 from core.dialogue.menus import SHOP_HELP
 from core.domain.ledger import PostingKind
@@ -30,6 +31,7 @@ from tests.factories import (
     make_partita_iva,
     make_town,
     request,
+    shared_phone,
 )
 from tests.integration.test_payments import another_shop
 
@@ -370,6 +372,7 @@ async def test_insufficient_balance_wrong_codes_and_expiry(core: Core, clock: Fa
                 address="4440002",
                 role="cashier",
                 created_at=core.now(),
+                phone=shared_phone("telegram", "4440002"),
             )
         )
         await uow.commit()
@@ -425,6 +428,7 @@ async def test_card_qr_at_the_till_starts_a_charge(core: Core) -> None:
                 address="4440001",
                 role="cashier",
                 created_at=core.now(),
+                phone=shared_phone("telegram", "4440001"),
             )
         )
         citizen = await uow.citizens.by_id(town.citizen_ids[0])
@@ -603,20 +607,31 @@ async def test_register_a_shop_by_telegram(core: Core) -> None:
     for text, option, expected, step in script:
         await chat.expect(text, expected, option=option)
         assert (await chat.state())[:2] == ("register", step), (text, option)
+    # Telegram tells no phone: the owner shares their own contact, never someone else's.
+    replies = await chat.expect(None, SHARE_TO_JOIN.msgid, option="send")
+    assert replies[-1].request == "contact"
+    assert (await chat.state())[:2] == ("register", "contact")
+    await chat.expect(
+        None, "Please share your own contact, with the button.", contact=("3471230099", False)
+    )
+    await chat.expect("ok", "Tap the button to share your phone number, or write MENU.")
+    async with core.uow() as uow:
+        assert await uow.shops.membership("telegram", "3330001") == []
     await chat.expect(
         None,
         "Registration of {shop} sent. The municipality will check it and write to you here.",
-        option="send",
+        contact=("+39 347 123 0001", True),
     )
     async with core.uow() as uow:
         rows = await uow.shops.membership("telegram", "3330001")
         assert len(rows) == 1
         member, shop = rows[0]
-        assert (shop.name, shop.category, shop.status, member.role) == (
+        assert (shop.name, shop.category, shop.status, member.role, member.phone) == (
             "Forno Bianchi",
             "bakery",
             "pending",
             "owner",
+            "+393471230001",
         )
         assert shop.town == "Testville" and shop.latitude == 43.1641
     await chat.expect(
@@ -680,6 +695,7 @@ async def test_five_wrong_cashier_codes_a_day_per_chat(core: Core, clock: FakeCl
                 address="7001",
                 role="owner",
                 created_at=core.now(),
+                phone=shared_phone("telegram", "7001"),
             )
         )
         await uow.commit()
@@ -695,8 +711,12 @@ async def test_five_wrong_cashier_codes_a_day_per_chat(core: Core, clock: FakeCl
         f"INVITO {invite}", "Too many wrong cashier codes from this chat today. Try again tomorrow."
     )
     clock.advance(days=1, minutes=1)
+    # A right code asks for the cashier's own phone (Telegram tells none), then joins.
+    await guesser.expect(f"INVITO {invite}", SHARE_TO_JOIN.msgid)
     await guesser.expect(
-        f"INVITO {invite}", "You now work for {shop}: you can charge its vouchers."
+        None,
+        "You now work for {shop}: you can charge its vouchers.",
+        contact=("+393471234242", True),
     )
 
 
@@ -714,6 +734,7 @@ async def test_a_cashier_refunds_only_with_the_customers_code(core: Core) -> Non
                 address="7002",
                 role="cashier",
                 created_at=core.now(),
+                phone=shared_phone("telegram", "7002"),
             )
         )
         await uow.commit()

@@ -48,6 +48,7 @@ from tests.factories import (
     make_town,
     pay,
     request,
+    shared_phone,
 )
 from tests.integration.test_payments import another_shop
 
@@ -160,7 +161,12 @@ async def add_member(
 ) -> int:
     async with core.uow() as uow:
         member = m.ShopMember(
-            shop_id=shop_id, channel=channel, address=address, role=role, created_at=core.now()
+            shop_id=shop_id,
+            channel=channel,
+            address=address,
+            role=role,
+            created_at=core.now(),
+            phone=shared_phone(channel, address),
         )
         uow.add(member)
         await uow.commit()

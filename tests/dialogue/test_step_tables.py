@@ -82,6 +82,11 @@ def test_shared_contacts_and_positions_answer_only_their_steps() -> None:
     assert takes == {
         ("apply", "contact"): Takes.CONTACT,
         ("identify", "contact"): Takes.CONTACT,
+        # A shop's member on Telegram shares their own phone (flows/member_phone).
+        ("join", "contact"): Takes.CONTACT,
+        ("register", "contact"): Takes.CONTACT,
+        ("charge", "contact"): Takes.CONTACT,
+        ("refund", "contact"): Takes.CONTACT,
         ("register", "position"): Takes.LOCATION,
         ("shops", "query"): Takes.LOCATION,
     }

@@ -10,7 +10,7 @@ from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.dialogue.harness import TILL_CODE, Chat, confirmation_code, open_till
 from tests.dialogue.test_shop import ASK_CODE, CONFIRMED, citizen_code
-from tests.factories import Town, make_town
+from tests.factories import Town, make_town, shared_phone
 
 WRONG = "Wrong code: {count} attempt left."
 ENDED = (
@@ -60,6 +60,7 @@ async def test_telegram_tills_keep_the_per_charge_limit_only(core: Core) -> None
                 address="4440001",
                 role="cashier",
                 created_at=core.now(),
+                phone=shared_phone("telegram", "4440001"),
             )
         )
         await uow.commit()

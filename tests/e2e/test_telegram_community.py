@@ -16,6 +16,7 @@ from core.services import community, reports
 from core.storage import models as m
 from tests.e2e.fake_telegram import FakeUser
 from tests.e2e.telegram_harness import TelegramServer, start_telegram_server
+from tests.factories import shared_phone
 
 PROVIDER_TOKEN = "284685063:TEST:provider-token"
 BUYER_CHAT = 6101
@@ -57,6 +58,7 @@ async def open_community(server: TelegramServer) -> dict[str, m.Shop]:
                     address=str(chat),
                     role="owner",
                     created_at=server.core.now(),
+                    phone=shared_phone("telegram", str(chat)),
                 )
             )
         await uow.commit()

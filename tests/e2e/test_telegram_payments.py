@@ -10,7 +10,7 @@ from buonispesa.demo import DEMO_CITIZENS
 from core.storage import models as m
 from tests.e2e.fake_telegram import FakeUser
 from tests.e2e.telegram_harness import TelegramServer
-from tests.factories import approved_request
+from tests.factories import approved_request, shared_phone
 
 CASHIER_CHAT = 6001
 CITIZEN_CHAT = 6002
@@ -28,6 +28,7 @@ async def setup_till(server: TelegramServer) -> tuple[FakeUser, FakeUser, m.Citi
                 address=str(CASHIER_CHAT),
                 role="owner",
                 created_at=server.core.now(),
+                phone=shared_phone("telegram", str(CASHIER_CHAT)),
             )
         )
         citizen = await uow.citizens.by_codice_fiscale(1, holder.codice_fiscale)

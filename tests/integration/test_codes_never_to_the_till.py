@@ -31,6 +31,7 @@ from tests.factories import (
     pay,
     request,
     row_counts,
+    shared_phone,
 )
 from tests.integration.test_payments import another_shop
 
@@ -114,7 +115,12 @@ async def pair(core: Core, town: Town, case: str) -> str:
 
 def _member(town: Town, channel: str, address: str, now: datetime) -> m.ShopMember:
     return m.ShopMember(
-        shop_id=town.shop_id, channel=channel, address=address, role="cashier", created_at=now
+        shop_id=town.shop_id,
+        channel=channel,
+        address=address,
+        role="cashier",
+        created_at=now,
+        phone=shared_phone(channel, address),
     )
 
 

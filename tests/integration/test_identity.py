@@ -265,7 +265,12 @@ async def test_a_shops_telegram_chat_is_never_linked_to_a_citizen(core: Core) ->
     async with core.uow() as uow:
         code = await shops.create_invite(uow, town.shop_id, core.now())
         await shops.accept_invite(
-            uow, code, channel="telegram", address=cashier_chat, now=core.now()
+            uow,
+            code,
+            channel="telegram",
+            address=cashier_chat,
+            now=core.now(),
+            phone="+393471230020",
         )
         await uow.commit()
     for phone in (town.citizen_phones[0], "+393471230021"):

@@ -43,6 +43,7 @@ from tests.factories import (
     make_town,
     pay,
     request,
+    shared_phone,
 )
 
 TOWN_NUMBER = "+390733000001"
@@ -141,6 +142,7 @@ async def world(core: Core, *, two_towns: bool, community: bool = False) -> Town
                 owner_channel=channel,
                 owner_address=address,
                 now=now,
+                owner_phone=shared_phone(channel, address),
             )
         uow.session.add(
             m.ShopMember(
@@ -149,6 +151,7 @@ async def world(core: Core, *, two_towns: bool, community: bool = False) -> Town
                 address=CASHIER_CHAT,
                 role=MemberRole.CASHIER.value,
                 created_at=now,
+                phone=shared_phone("telegram", CASHIER_CHAT),
             )
         )
         municipality.community_enabled = community

@@ -19,11 +19,13 @@ from core.dialogue.flows.base import (
     ConfirmedFlow,
     Gone,
     Step,
+    Takes,
     known,
     not_a_shop,
     table,
     verify,
 )
+from core.dialogue.flows.member_phone import SHARE_BEFORE_CODES, keep_shared_phone, phone_missing
 from core.dialogue.menus import show_menu
 from core.dialogue.state import ChargeState, TillSession
 from core.dialogue.words import split_amount
@@ -168,16 +170,28 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                     )
                 )
             return
-        _, shop = current
+        member, shop = current
         if shop.status != ShopStatus.APPROVED:
             turn.finish()
             turn.say(error_text(DomainError(Refusal.SHOP_NOT_APPROVED)))
+            return
+        if phone_missing(turn, member):
+            # No charge starts until this member shares their own contact.
+            await self.goto(turn, "contact", ChargeState(shop_id=shop.id, then=arg))
             return
         # (SMS only: the terminal chat is the operator's own machine, not a forgeable sender.)
         if turn.is_sms and not till_session_open(turn, shop.id):
             await self.goto(turn, VERIFY, ChargeState(shop_id=shop.id, then=arg))
             return
         await self._start(turn, shop.id, arg)
+
+    async def ask_contact(self, turn: Turn) -> None:
+        turn.say(SHARE_BEFORE_CODES, request="contact")
+
+    async def on_contact(self, turn: Turn, inp: Input) -> None:
+        s = self.state(turn)
+        if await keep_shared_phone(turn, inp):
+            await self._start(turn, known(s.shop_id), s.then)
 
     async def confirmed(self, turn: Turn) -> None:
         s = self.state(turn)
@@ -711,10 +725,12 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
     # Who pays, how much, then the code the citizen reads out; a till on SMS first
     # confirms its number (verify), then goes on with what PAGA already said. A code typed
     # with nothing open comes back in at the code step of the payment it left waiting.
-    entry = ("who", VERIFY, "code")
+    entry = ("who", VERIFY, "code", "contact")
     steps = table(
         {
             VERIFY: verify("who"),
+            # On Telegram, a member who has not shared their phone yet: then "who".
+            "contact": Step(ask_contact, on_contact, to=("who",), takes=Takes.CONTACT),
             "who": Step(ask_who, on_who, to=("amount", "code")),
             "amount": Step(ask_amount, on_amount, to=("who", "code")),
             "code": Step(ask_code, on_code),

@@ -13,11 +13,13 @@ from core.dialogue.flows.base import (
     VERIFY_ATTEMPTS,
     ConfirmedFlow,
     Step,
+    Takes,
     known,
     not_a_shop,
     table,
     verify,
 )
+from core.dialogue.flows.member_phone import SHARE_BEFORE_CODES, keep_shared_phone, phone_missing
 from core.dialogue.menus import show_menu
 from core.dialogue.state import CustomerCode, RefundState
 from core.domain import otp
@@ -98,6 +100,11 @@ class RefundFlow(ConfirmedFlow[RefundState]):
             else:
                 await show_menu(turn)
             return
+        if phone_missing(turn, current[0]):
+            # The customer's code of a cashier's refund: not before this member shares
+            # their own contact (flows/member_phone), as a charge.
+            await self.goto(turn, "contact", RefundState(shop_id=current[1].id, then=arg))
+            return
         self.move(
             turn,
             "pick",
@@ -108,6 +115,14 @@ class RefundFlow(ConfirmedFlow[RefundState]):
             await self._pick(turn, receipt)
             return
         await self.ask(turn)
+
+    async def ask_contact(self, turn: Turn) -> None:
+        turn.say(SHARE_BEFORE_CODES, request="contact")
+
+    async def on_contact(self, turn: Turn, inp: Input) -> None:
+        then = self.state(turn).then
+        if await keep_shared_phone(turn, inp):
+            await self.begin(turn, then)
 
     async def ask_pick(self, turn: Turn) -> None:
         zone = ZoneInfo(turn.town.timezone)
@@ -356,9 +371,11 @@ class RefundFlow(ConfirmedFlow[RefundState]):
 
     # Pick today's payment, make sure, then (from SMS) the code to the shop's own number;
     # a cashier's refund also waits for the code the customer reads out.
-    entry = ("pick",)
+    entry = ("pick", "contact")
     steps = table(
         {
+            # On Telegram, a member who has not shared their phone yet: then STORNO again.
+            "contact": Step(ask_contact, on_contact, takes=Takes.CONTACT),
             "pick": Step(ask_pick, on_pick, to=("sure",)),
             "sure": Step(ask_sure, on_sure, to=(VERIFY, "customer")),
             VERIFY: verify("customer"),

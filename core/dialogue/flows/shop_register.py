@@ -16,9 +16,11 @@ from core.dialogue.flows.base import (
     table,
     verify,
 )
+from core.dialogue.flows.member_phone import SHARE_TO_JOIN, shared_phone
 from core.dialogue.flows.shop_finder import town_matches
 from core.dialogue.menus import CATEGORY_LABELS
 from core.dialogue.state import RegisterState
+from core.domain.channels import Channel
 from core.domain.errors import DomainError, InvalidIdentifier
 from core.domain.geo import valid_position
 from core.domain.gsm7 import to_gsm7
@@ -229,12 +231,22 @@ class ShopRegisterFlow(ConfirmedFlow[RegisterState]):
         )
 
     async def on_summary(self, turn: Turn, inp: Input) -> None:
-        if inp.choice == "send":
+        if inp.choice == "send" and turn.channel == Channel.TELEGRAM:
+            # Telegram tells no phone: the owner shares their own (flows/member_phone).
+            await self.goto(turn, "contact")
+        elif inp.choice == "send":
             await self.confirm_then_do(turn)
         elif inp.choice == "change":
             await self.goto(turn, "change")
         else:
             raise Reject(t("Reply 1 to send, 2 to change something, or ANNULLA."))
+
+    async def ask_contact(self, turn: Turn) -> None:
+        turn.say(SHARE_TO_JOIN, request="contact")
+
+    async def on_contact(self, turn: Turn, inp: Input) -> None:
+        self.state(turn).phone = shared_phone(inp)
+        await self.confirm_then_do(turn)
 
     async def ask_change(self, turn: Turn) -> None:
         options = [
@@ -284,6 +296,7 @@ class ShopRegisterFlow(ConfirmedFlow[RegisterState]):
                 owner_channel=turn.channel,
                 owner_address=turn.address,
                 now=turn.now,
+                owner_phone=s.phone,
             )
         except DomainError as error:
             turn.say(error_text(error))
@@ -315,9 +328,11 @@ class ShopRegisterFlow(ConfirmedFlow[RegisterState]):
                 ask_position, on_position, to=("iban", "summary"), takes=Takes.LOCATION
             ),
             "iban": Step(ask_iban, on_iban, to=("summary",)),
-            "summary": Step(ask_summary, on_summary, to=(VERIFY, "change")),
+            "summary": Step(ask_summary, on_summary, to=(VERIFY, "change", "contact")),
+            # On Telegram the owner's own contact, then the registration is sent.
+            "contact": Step(ask_contact, on_contact, to=(VERIFY,), takes=Takes.CONTACT),
             "change": Step(ask_change, on_change, to=ANSWERS),
             VERIFY: verify(),  # then the registration is sent and the flow ends
-            "resume": resume(*ANSWERS, "summary", "change", VERIFY),
+            "resume": resume(*ANSWERS, "summary", "change", "contact", VERIFY),
         }
     )

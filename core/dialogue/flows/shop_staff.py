@@ -6,10 +6,21 @@ from zoneinfo import ZoneInfo
 
 from core.dialogue.context import NOT_UNDERSTOOD, Input, Reject, Turn
 from core.dialogue.errors import error_text
-from core.dialogue.flows.base import VERIFY, ConfirmedFlow, Flow, Step, known, table, verify
+from core.dialogue.flows.base import (
+    VERIFY,
+    ConfirmedFlow,
+    Flow,
+    Step,
+    Takes,
+    known,
+    table,
+    verify,
+)
+from core.dialogue.flows.member_phone import SHARE_TO_JOIN, shared_phone
 from core.dialogue.menus import show_menu
 from core.dialogue.state import CashiersState, JoinState, NoState, ShopState
 from core.domain import otp
+from core.domain.channels import Channel
 from core.domain.errors import DomainError, Refusal
 from core.domain.messages import Day, Option, Text, t, tn
 from core.domain.shops import MemberRole
@@ -151,14 +162,33 @@ class JoinFlow(ConfirmedFlow[JoinState]):
                 self.move(turn, "code")
             raise Reject(t("A cashier code has 10 letters and digits. Write it again, or ANNULLA."))
         self.state(turn).code = code
+        if turn.channel == Channel.TELEGRAM and await shop_service.invite_accepts(
+            turn.uow, code, channel=turn.channel, address=turn.address, now=turn.now
+        ):
+            # Telegram tells no phone: the cashier shares their own (flows/member_phone).
+            # A wrong code is told (and counted) first, without asking for anything.
+            await self.goto(turn, "contact")
+            return
+        await self.confirm_then_do(turn)
+
+    async def ask_contact(self, turn: Turn) -> None:
+        turn.say(SHARE_TO_JOIN, request="contact")
+
+    async def on_contact(self, turn: Turn, inp: Input) -> None:
+        self.state(turn).phone = shared_phone(inp)
         await self.confirm_then_do(turn)
 
     async def confirmed(self, turn: Turn) -> None:
-        code = known(self.state(turn).code)
+        code, phone = known(self.state(turn).code), self.state(turn).phone
         turn.finish()
         try:
             shop = await shop_service.accept_invite(
-                turn.uow, code, channel=turn.channel, address=turn.address, now=turn.now
+                turn.uow,
+                code,
+                channel=turn.channel,
+                address=turn.address,
+                now=turn.now,
+                phone=phone,
             )
         except DomainError as error:
             turn.say(error_text(error))
@@ -168,9 +198,16 @@ class JoinFlow(ConfirmedFlow[JoinState]):
             turn, t("You now work for {shop}: you can charge its vouchers.", shop=shop.name)
         )
 
-    # The cashier code (INVITO <code> answers it at once), then from SMS the confirmation.
+    # The cashier code (INVITO <code> answers it at once), then from SMS the confirmation,
+    # on Telegram the cashier's own contact.
     entry = ("code",)
-    steps = table({"code": Step(ask_code, on_code, to=(VERIFY,)), VERIFY: verify()})
+    steps = table(
+        {
+            "code": Step(ask_code, on_code, to=(VERIFY, "contact")),
+            "contact": Step(ask_contact, on_contact, to=(VERIFY,), takes=Takes.CONTACT),
+            VERIFY: verify(),
+        }
+    )
 
 
 def _acting(turn: Turn) -> str:
