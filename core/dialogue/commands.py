@@ -40,7 +40,7 @@ from core.dialogue.state import ApplyState
 from core.dialogue.words import clean, fold, has_digits, plain_words, typo_distance
 from core.domain.channels import Channel
 from core.domain.messages import Option, Text, t
-from core.domain.shops import searched_category
+from core.domain.shops import ShopStatus, searched_category
 from core.i18n import supported
 
 # How someone else may pay with a person's vouchers (docs/cards-and-delegates.md).
@@ -553,10 +553,17 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             remind(turn, reminder)
         else:
             await show_menu(turn, reminder or welcome(turn))
-    elif name == "status" and await turn.shop() is not None:
-        # A shop's number has no application: its state is the shop's (waiting for the
-        # office, refused, or its menu), which the menu's first line says.
-        await show_menu(turn, await interrupt(turn))
+    elif name == "status" and (acting := await turn.shop()) is not None:
+        # A shop's number has no application. A shop not approved (waiting for the office,
+        # or refused) has a state of its own, which the menu's first line says; an approved
+        # one's phone hears that it is a shop's and its words, as for SALDO.
+        reminder = await interrupt(turn)
+        shop_number = await citizen_requests.shop_number(turn)
+        if shop_number is None or acting[1].status != ShopStatus.APPROVED:
+            await show_menu(turn, reminder)
+            return
+        turn.say(shop_number)
+        remind(turn, reminder)
     elif name == "reimbursement" and await turn.shop() is None:
         # "Quando arrivano i soldi?" from a citizen asks after their own application.
         await run(turn, "status", arg)
