@@ -40,7 +40,7 @@ from core.dialogue.state import ApplyState
 from core.dialogue.words import clean, fold, has_digits, plain_words, typo_distance
 from core.domain.channels import Channel
 from core.domain.messages import Option, Text, t
-from core.domain.shops import searched_category
+from core.domain.shops import ShopStatus, searched_category
 from core.i18n import supported
 
 # How someone else may pay with a person's vouchers (docs/cards-and-delegates.md).
@@ -553,10 +553,17 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             remind(turn, reminder)
         else:
             await show_menu(turn, reminder or welcome(turn))
-    elif name == "status" and await turn.shop() is not None:
-        # A shop's number has no application: its state is the shop's (waiting for the
-        # office, refused, or its menu), which the menu's first line says.
-        await show_menu(turn, await interrupt(turn))
+    elif name == "status" and (acting := await turn.shop()) is not None:
+        # A shop's number has no application. A shop not approved (waiting for the office,
+        # or refused) has a state of its own, which the menu's first line says; an approved
+        # one's phone hears that it is a shop's and its words, as for SALDO.
+        reminder = await interrupt(turn)
+        shop_number = await citizen_requests.shop_number(turn)
+        if shop_number is None or acting[1].status != ShopStatus.APPROVED:
+            await show_menu(turn, reminder)
+            return
+        turn.say(shop_number)
+        remind(turn, reminder)
     elif name == "reimbursement" and await turn.shop() is None:
         # "Quando arrivano i soldi?" from a citizen asks after their own application.
         await run(turn, "status", arg)
@@ -754,6 +761,10 @@ _SURELY_OTHER_CARD = frozenset(
 )
 _OTHER_CARD_PAIRS = frozenset({("di", "credito"), ("credit", "card"), ("bank", "card")})
 _CARD_KEYWORDS = frozenset({"tessera", "carta", "card"})
+# "Carta di credito", "credit card": its "credito" is no more the vouchers' credit than its
+# "carta" is the voucher card.
+_CREDIT_CARD_PAIRS = frozenset({("di", "credito"), ("credit", "card")})
+_CREDIT = frozenset({"credito", "credit"})
 # "Mi resta qualcosa?", "non mi è rimasto niente?", "is there anything left?": the balance.
 _REMAINS = frozenset(
     {"resta", "restano", "rimane", "rimangono", "rimasto", "rimasti", "avanza", "left"}
@@ -837,6 +848,13 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return ("other_card", "") if keywords <= _CARD_KEYWORDS | {"credito"} else None
     if lost and said & _CARD and not said & _OTHER_CARD:
         return ("lost_card", "") if keywords <= _CARD_KEYWORDS else None
+    other_card = another_card(words)
+    if other_card:
+        # "Devo portare la carta d'identità?": the rules below read the sentence without
+        # the other card's words, never as the voucher card nor its credit.
+        words = [word for word in words if word not in other_card]
+        said, pairs = frozenset(words), set(pairwise(words))
+        keywords = said & SENTENCE_KEYWORDS
     helper = said & _HELPER and said & _HELPED_WITH and not said & _NEAR_WHAT
     if said & _DELEGATION or pairs & _ON_BEHALF or helper:
         return "delegation", ""
@@ -867,6 +885,19 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     return None
 
 
+def another_card(words: list[str]) -> frozenset[str]:
+    """The words of a sentence that name a card other than the voucher card, when it names
+    one ("la carta d'identità", "tessera sanitaria", "carta di credito"): its card words,
+    and "credito" of a credit card. Read as no keyword (question_of, in_sentence): CARTA
+    there would show the voucher card's code, CREDITO the balance. Empty otherwise ("ho
+    ancora credito sulla carta?" asks the balance)."""
+    said, pairs = frozenset(words), set(pairwise(words))
+    if not said & _CARD or not (said & _SURELY_OTHER_CARD or pairs & _OTHER_CARD_PAIRS):
+        return frozenset()
+    credit = said & _CREDIT if pairs & _CREDIT_CARD_PAIRS else frozenset()
+    return (said & _CARD) | credit
+
+
 def unasked(text: str | None) -> tuple[str, str] | None:
     """The request a message makes in words when nothing is being asked: a question of
     question_of, else the one keyword of a sentence (in_sentence). The general path
@@ -879,7 +910,10 @@ def in_sentence(text: str | None) -> tuple[str, str] | None:
     words = fold(text).replace(",", " ").split()
     if len(words) < 2:
         return None
-    found = {KEYWORDS[word] for word in words if word in SENTENCE_KEYWORDS}
+    other_card = another_card(plain_words(text))
+    found = {
+        KEYWORDS[word] for word in words if word in SENTENCE_KEYWORDS and word not in other_card
+    }
     if len(found) != 1:
         return None
     name = found.pop()

@@ -192,7 +192,9 @@ async def request_charge(
             raise NotAllowed(Refusal.CARD_CODES_USED_UP, town=municipality.name)
         # The balance is checked after the code, at confirmation: the code is the consent.
         for earlier in await _replace_pending(uow, shop, citizen, now):
-            if earlier.code_hash:  # the citizen holds a code from it; a card charge sent none
+            # The citizen holds a code from it (a card charge sent none), or wrong codes
+            # were typed for it: told as ANNULLA would tell them (_tell_void warns).
+            if earlier.code_hash or earlier.attempts:
                 await _tell_void(uow, earlier, citizen, shop, now)
         position = None
         if unused is not None:
@@ -229,7 +231,17 @@ async def request_charge(
             # hour, or when this shop's own do (its first code in the hour is never refused).
             again = codes_again_at(sent, by_shop, cap)
             raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY, when=again.isoformat())
-    replaced = [x for x in await _replace_pending(uow, shop, citizen, now) if x.code_hash]
+    given_up = await _replace_pending(uow, shop, citizen, now)
+    replaced = [x for x in given_up if x.code_hash]
+    for card_charge in given_up:
+        if not card_charge.code_hash and card_charge.attempts:
+            # A card payment given up after wrong codes: its holder was sent no code the
+            # new one's message could void, and is warned as ANNULLA would (_tell_void).
+            await _tell_void(uow, card_charge, citizen, shop, now)
+    # Wrong codes typed for the code this one replaces: the customer is warned in the new
+    # code's message, never told a plain "the previous one is void" (as after ANNULLA:
+    # cancelled_after_wrong_codes).
+    wrong = sum(x.attempts for x in replaced)
     balance = await ledger.citizen_balance(uow, shop.municipality_id, citizen.id)
     pending = new_pending_code(uow.keys, now, policy.charge_ttl_minutes)
     code = pending.code
@@ -248,7 +260,33 @@ async def request_charge(
     )
     uow.add(charge)
     await uow.flush()
-    if replaced and balance >= amount_cents:
+    if wrong and balance >= amount_cents:
+        # One SMS says the three: the new code, the old one void, and the wrong codes typed
+        # for it (possibly someone guessing), with whom to give the code to. No room for
+        # the minutes.
+        text = tn(
+            "{shop} asks {amount}. New code: {code}; the old one is void after {count} wrong "
+            "code. Give it only to the cashier.",
+            "{shop} asks {amount}. New code: {code}; the old one is void after {count} wrong "
+            "codes. Give it only to the cashier.",
+            wrong,
+            shop=shop.name,
+            amount=Money(amount_cents),
+            code=code,
+        )
+    elif wrong:
+        text = tn(
+            "{shop} asks {amount}. New code: {code}; the old one is void after {count} wrong "
+            "code. You only have {balance}.",
+            "{shop} asks {amount}. New code: {code}; the old one is void after {count} wrong "
+            "codes. You only have {balance}.",
+            wrong,
+            shop=shop.name,
+            amount=Money(amount_cents),
+            code=code,
+            balance=Money(balance),
+        )
+    elif replaced and balance >= amount_cents:
         # One SMS says both: the new code, and that the one this shop sent before is void;
         # and, like the first code's message, how long the new one is valid.
         text = t(

@@ -27,7 +27,7 @@ from core.domain.charges import (
 from core.domain.errors import InsufficientFunds, NotAllowed, NotFound, Refusal
 from core.domain.identity import mask_phone
 from core.domain.ledger import AccountKind, PostingKind
-from core.domain.messages import Money, Reply, Text, t
+from core.domain.messages import Money, Reply, Text, t, tn
 from core.services import ledger, security
 from core.services.charges import (
     LOOKUPS_PER_HOUR,
@@ -106,11 +106,13 @@ async def request_voucher_charge(
         again = codes_again_at(sent, (), policy.codes_per_person_per_hour)
         raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY, when=again.isoformat())
     replaced = False
+    wrong = 0  # wrong codes typed for the charges replaced: the holder is warned of them
     for earlier in await uow.community.pending_charges_of(voucher.id):
         if earlier.expires_at > now and await uow.community.mark_charge(
             earlier.id, "pending", status="cancelled", closed_reason="replaced"
         ):
             replaced = True
+            wrong += earlier.attempts
     balance = await uow.ledger.balance_of_owner(
         shop.municipality_id, AccountKind.VOUCHER, voucher.id
     )
@@ -131,7 +133,21 @@ async def request_voucher_charge(
     )
     uow.add(charge)
     await uow.flush()
-    if replaced:
+    if wrong:
+        # As a buono spesa's (charges.request_charge): never a plain "the previous one is no
+        # longer valid" after wrong codes were typed for it.
+        text = tn(
+            "{shop} asks {amount} from voucher {voucher}. New code: {code}; the old one is "
+            "void after {count} wrong code.",
+            "{shop} asks {amount} from voucher {voucher}. New code: {code}; the old one is "
+            "void after {count} wrong codes.",
+            wrong,
+            shop=shop.name,
+            amount=Money(amount_cents),
+            voucher=voucher.code,
+            code=code,
+        )
+    elif replaced:
         # One message: the new code, and that the one sent before for this voucher is void.
         text = t(
             "{shop} asks {amount} from voucher {voucher}. New code: {code}; the previous one "

@@ -445,16 +445,16 @@ async def test_a_withdrawn_paper_application_is_neither_changed_nor_made_again(
 
 async def test_a_shops_phone_is_told_to_apply_from_another_one(core: Core) -> None:
     """A shop's phone would receive the household's payment codes: the chat says so,
-    clearly, and nothing is stored."""
+    clearly, before the first question, and nothing is stored."""
     town = await town_with_open_window(core)
     chat = Chat(core, town.shop_phone)
-    for text in ("DOMANDA", "1"):
-        await chat.send(text)
     await chat.expect(
-        APPLICANT,
-        "This number charges vouchers for a shop, so it cannot apply for them: apply from "
-        "another phone, or at the office.",
+        "DOMANDA",
+        "This number is a shop's (owner or cashier): it cannot hold vouchers. For the shop: "
+        "RESOCONTO, AIUTO. Your own vouchers: write from your own phone.",
     )
+    assert (await chat.state())[:2] == (None, None)
+    await chat.send(APPLICANT)
     async with core.uow() as uow:
         assert await uow.citizens.by_codice_fiscale(town.municipality_id, APPLICANT) is None
 

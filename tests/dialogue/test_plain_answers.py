@@ -1,6 +1,6 @@
 """An elderly citizen applying by SMS in her own words (December 2026): "nessuno" at the
 household's questions, a language named alone, an amount inside a sentence, and a lost
-card that is not the voucher card."""
+card (or a card named) that is not the voucher card."""
 
 from __future__ import annotations
 
@@ -207,3 +207,26 @@ async def test_another_lost_card_is_told_the_vouchers_still_work(
     # The voucher card itself lost is still the office's new card.
     replies = await chat.send("ho perso la tessera")
     assert msgids(replies)[0].startswith("Lost card? Tell the office")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["devo portare la carta d'identità?", "serve la tessera sanitaria?",
+     "posso pagare con la carta di credito?"],
+)  # fmt: skip
+async def test_another_card_named_never_shows_the_voucher_card(core: Core, text: str) -> None:
+    """Trial finding: "devo portare la carta d'identità?" was read as CARTA and answered
+    with the voucher card's code. A sentence naming another card shows neither the code
+    nor the balance; the voucher card's credit asked in words is still the balance."""
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    replies = await chat.send(text)
+    said = sms_text(replies)
+    async with core.uow() as uow:
+        citizen = await uow.session.get(m.Citizen, town.citizen_ids[0])
+        assert citizen is not None and citizen.card_code
+    assert citizen.card_code not in said and "€" not in said, said
+    assert not [i for i in msgids(replies) if i.startswith(("Your card code", "Your balance"))]
+    assert (await chat.state())[:2] == (None, None)
+    replies = await chat.send("ho ancora credito sulla carta?")
+    assert msgids(replies)[0] == "Your balance: {balance}."

@@ -60,6 +60,15 @@ CITIZEN_CODE_REPLACED_ABOVE_BALANCE = (
     "{shop} asks {amount}. New code: {code}, the previous one no longer works. You only have "
     "{balance}: ask to pay less."
 )
+# The same after wrong codes typed for the one it replaces: the customer is warned of them.
+CITIZEN_CODE_REPLACED_AFTER_WRONG = (
+    "{shop} asks {amount}. New code: {code}; the old one is void after {count} wrong code. "
+    "Give it only to the cashier."
+)
+CITIZEN_CODE_REPLACED_AFTER_WRONG_ABOVE_BALANCE = (
+    "{shop} asks {amount}. New code: {code}; the old one is void after {count} wrong code. "
+    "You only have {balance}."
+)
 ALREADY_REFUNDED = "This payment has already been refunded: it cannot be refunded twice."
 # The default policy, with a town's own ceiling for one payment.
 WIDE_CEILING = municipalities.default_policy_text() + "\nmax_payment_eur = 10000\n"
@@ -78,9 +87,13 @@ VERIFY_JOIN = JOIN_CODE
 async def citizen_code(core: Core, phone: str, *, above_balance: bool = False) -> str:
     for _row, reply in reversed(await outbox_of(core, "sms", phone)):
         if reply.texts and reply.texts[0].msgid in (
-            (CITIZEN_CODE_ABOVE_BALANCE, CITIZEN_CODE_REPLACED_ABOVE_BALANCE)
+            (
+                CITIZEN_CODE_ABOVE_BALANCE,
+                CITIZEN_CODE_REPLACED_ABOVE_BALANCE,
+                CITIZEN_CODE_REPLACED_AFTER_WRONG_ABOVE_BALANCE,
+            )
             if above_balance
-            else (CITIZEN_CODE, CITIZEN_CODE_REPLACED)
+            else (CITIZEN_CODE, CITIZEN_CODE_REPLACED, CITIZEN_CODE_REPLACED_AFTER_WRONG)
         ):
             return str(reply.texts[0].params["code"])
     raise AssertionError(f"no payment code sent to {phone}")

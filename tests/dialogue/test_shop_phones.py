@@ -45,14 +45,17 @@ async def test_a_cashier_at_the_terminal_cannot_apply_by_sms(core: Core) -> None
     async with core.uow() as uow:
         invite = await shops.create_invite(uow, town.shop_id, core.now())
         await uow.commit()
+    # An application begun by SMS before the number joined the shop at the terminal.
+    phone = Chat(core, CASHIER)
+    for text in ("DOMANDA", "1"):
+        await phone.send(text)
     terminal = Chat(core, CASHIER, channel=Channel.TERMINAL)
     await terminal.expect(f"INVITO {invite}", VERIFY_JOIN)
     await terminal.expect(await own_code(terminal), JOINED)
     # The same number by SMS, as an SMS cashier's is, is told to apply from another phone.
-    phone = Chat(core, CASHIER)
-    for text in ("DOMANDA", "1"):
-        await phone.send(text)
     await phone.expect(APPLICANT, IS_SHOP)
+    # Asked again, it hears so before any question.
+    await phone.expect("DOMANDA", SHOP_STAFF_PHONE)
     async with core.uow() as uow:
         assert await uow.citizens.by_codice_fiscale(town.municipality_id, APPLICANT) is None
         assert await uow.citizens.by_phone(town.municipality_id, CASHIER) is None
@@ -257,3 +260,43 @@ async def test_a_cashier_cannot_confirm_a_voucher_of_their_own_chat_at_their_til
         assert held is not None
         left = await uow.ledger.balance_of_owner(town.municipality_id, AccountKind.VOUCHER, held.id)
         assert left == 30_00
+
+
+@pytest.mark.parametrize(
+    "asked",
+    ["RICORSO", "RICORSO non sono d'accordo", "STATO", "a che punto è la mia domanda?",
+     "DOMANDA", "vorrei i buoni spesa", "SALDO", "CARTA"],
+)  # fmt: skip
+async def test_every_citizen_word_from_a_shops_number_says_it_is_a_shops(
+    core: Core, asked: str
+) -> None:
+    """Trial finding: RICORSO from the shop's phone was told "no application of yours,
+    write DOMANDA", STATO showed the shop's menu, and DOMANDA asked the privacy question of
+    an application refused at the codice fiscale. Every citizen's word from a shop's number
+    (its owner's, a cashier's) now hears what SALDO does: the number is a shop's, and the
+    shop's words. Nothing is said of any citizen, nothing starts, nothing is stored; the
+    number at the terminal, which works for no shop, hears where a citizen's vouchers are;
+    and anybody else is answered as a citizen."""
+    town = await town_with_open_window(core)
+    await add_member(core, town.shop_id, CASHIER, "cashier")
+    before = await stored(core)
+    for address in (town.shop_phone, CASHIER):
+        phone = Chat(core, address)
+        replies = await phone.send(asked)
+        assert msgids(replies) == [SHOP_NUMBER], address
+        assert (await phone.state())[:2] == (None, None)
+    terminal = Chat(core, town.shop_phone, channel=Channel.TERMINAL)
+    assert msgids(await terminal.send(asked)) == [SHOP_STAFF_PHONE]
+    assert (await terminal.state())[:2] == (None, None)
+    assert await stored(core) == before
+    someone = msgids(await Chat(core, "+393471234506").send(asked))
+    assert SHOP_NUMBER not in someone and SHOP_STAFF_PHONE not in someone
+
+
+async def stored(core: Core) -> list[int]:
+    """How many citizens, applications and appeals there are."""
+    async with core.uow() as uow:
+        return [
+            await uow.session.scalar(select(func.count()).select_from(table)) or 0
+            for table in (m.Citizen, m.Application, m.Appeal)
+        ]

@@ -355,3 +355,38 @@ async def test_annulla_after_a_wrong_code_warns_the_customer_of_it(
         "Alimentari Da Rita ha annullato il pagamento di 4,00 €. Il codice non è più valido."
     ]
     assert (await charges(core))[-1] == (4_00, "cancelled", "by_shop", 0)
+
+
+# 4. A new PAGA after wrong codes ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", TILL_CHANNELS)
+async def test_a_new_paga_after_a_wrong_code_warns_the_customer_of_it(
+    core: Core, clock: FakeClock, channel: Channel
+) -> None:
+    """A cashier typed a wrong code, then asked the payment again: Laura's new code came
+    with "the old one is cancelled", as if the shop had only changed the amount, while
+    someone may have been guessing her code. Now the new code's SMS says how many wrong
+    codes were typed for the old one, and to give the code only to the cashier, in one SMS;
+    a payment asked again with no wrong code is told as before."""
+    till = await any_till(core, clock, channel)
+    await till.expect(f"PAGA {CF} 12,50", ASK_CODE)
+    code = await citizen_code(core, CITIZEN_PHONE)
+    [guess] = wrong_guesses(code, 1)
+    assert read(await till.send(guess), channel)[0].startswith("Codice sbagliato: rest")
+    seen = len(await outbox_of(core, "sms", CITIZEN_PHONE))
+    await till.send(f"PAGA {CF} 12")
+    new = await citizen_code(core, CITIZEN_PHONE)
+    assert await laura_received(core, seen) == [
+        f"Alimentari Da Rita chiede 12,00 €. Nuovo codice {new}: il vecchio è annullato dopo 1 "
+        "codice sbagliato. Dillo solo al cassiere."
+    ]
+    assert (await charges(core))[-2:] == [
+        (12_50, "cancelled", "replaced", 1),
+        (12_00, "pending", None, 0),
+    ]
+    # Asked again with no wrong code typed for it: the plain new code, as before.
+    seen = len(await outbox_of(core, "sms", CITIZEN_PHONE))
+    await till.send(f"PAGA {CF} 11")
+    [said] = await laura_received(core, seen)
+    assert "il vecchio è annullato" in said and "sbagliat" not in said, said

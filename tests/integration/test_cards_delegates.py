@@ -273,6 +273,29 @@ async def test_a_card_payment_given_up_after_wrong_codes_warns_the_holder(
     assert (told.msgid, told.params["count"]) == (GIVEN_UP if kind == "grid" else GIVEN_UP_PIN, 2)
 
 
+@pytest.mark.parametrize("again", ["card", "codice_fiscale"])
+@pytest.mark.parametrize("kind", ["grid", "pin"])
+async def test_a_card_payment_asked_again_after_wrong_codes_warns_the_holder(
+    core: Core, kind: str, again: str
+) -> None:
+    """The cashier typed 2 wrong codes of the card (or PINs), then PAGA again, with the card
+    or the codice fiscale: the payment it replaces was given up after wrong codes, and the
+    holder reads the same warning as after ANNULLA (before, nothing at all: the card sent
+    no code to void)."""
+    town = await make_town(core, citizens=1)
+    card = await issue(core, town)
+    if kind == "pin":
+        card = await pin_only(core, card)
+    assert await wrong_pins(core, town, card, 2) == ["wrong_code", "wrong_code"]
+    reference = card.card_code if again == "card" else town.citizen_cfs[0]
+    await request(core, town.shop_id, reference, 200)
+    told = [
+        reply_of(core.keys, row).texts[0] for row in await outbox_to(core, town.citizen_phones[0])
+    ]
+    warned = [(x.msgid, x.params["count"]) for x in told if x.msgid in (GIVEN_UP, GIVEN_UP_PIN)]
+    assert warned == [(GIVEN_UP if kind == "grid" else GIVEN_UP_PIN, 2)]
+
+
 async def test_a_dishonest_shop_cannot_lock_the_card_out_of_other_shops(
     core: Core, clock: FakeClock
 ) -> None:

@@ -269,6 +269,59 @@ async def test_a_voucher_payment_given_up_after_wrong_codes_warns_its_holder(
         )
 
 
+@pytest.mark.parametrize("wrong", [0, 2])
+async def test_a_voucher_payment_asked_again_after_wrong_codes_warns_its_holder(
+    core: Core, wrong: int
+) -> None:
+    """PAGA again after `wrong` wrong codes: the new code's message says how many were typed
+    for the old one, as a buono spesa's does; none, the plain "the previous one is no
+    longer valid"."""
+    town = await make_town(core, citizens=0)
+    await enable(core, town)
+    voucher = await buy(core, town, 30_00)
+
+    async def ask() -> int:
+        async with core.uow() as uow:
+            requested = await voucher_charges.request_voucher_charge(
+                uow,
+                shop_id=town.shop_id,
+                voucher_reference=voucher.code,
+                amount_cents=12_00,
+                requested_by="test",
+                now=core.now(),
+            )
+            await uow.commit()
+        return requested.charge_id
+
+    charge_id = await ask()
+    code = await last_code(core, voucher.holder_address)
+    for typed in ("111111", "222222")[:wrong]:
+        async with core.uow() as uow:
+            await voucher_charges.confirm_voucher_charge(
+                uow,
+                charge_id=charge_id,
+                shop_id=town.shop_id,
+                typed_code=typed if typed != code else "333333",
+                now=core.now(),
+            )
+            await uow.commit()
+    await ask()
+    async with core.uow() as uow:
+        rows = await uow.outbox.for_address("telegram", voucher.holder_address)
+    told = reply_of(core.keys, rows[-1]).texts[0]
+    if wrong:
+        assert (told.msgid, told.params["count"]) == (
+            "{shop} asks {amount} from voucher {voucher}. New code: {code}; the old one is "
+            "void after {count} wrong code.",
+            2,
+        )
+    else:
+        assert told.msgid == (
+            "{shop} asks {amount} from voucher {voucher}. New code: {code}; the previous one "
+            "is no longer valid."
+        )
+
+
 async def test_a_voucher_is_spent_only_at_its_shop_and_never_reimbursed(core: Core) -> None:
     town = await make_town(core, citizens=0)
     await enable(core, town)

@@ -266,6 +266,29 @@ def test_another_card_lost_is_not_the_voucher_card(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    ["devo portare la carta d'identità?", "serve la tessera sanitaria?",
+     "quanto costa la carta d'identità?", "posso pagare con la carta di credito?",
+     "accettate il bancomat o solo la carta?", "do I need my ID card?",
+     "can I pay by credit card?"],
+)  # fmt: skip
+def test_another_card_named_is_no_voucher_card_keyword(text: str) -> None:
+    """A sentence naming another card, nothing lost: neither CARTA (the voucher card's
+    code) nor CREDITO or a question of the balance."""
+    assert commands.unasked(text) is None
+    assert commands.parse(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [("ho ancora credito sulla carta?", "balance"), ("quanto c'è sulla tessera?", "balance"),
+     ("vorrei la carta", "card"), ("mi mandate la tessera?", "card")],
+)  # fmt: skip
+def test_the_voucher_card_in_a_sentence_is_read_as_before(text: str, asked: str) -> None:
+    assert commands.unasked(text) == (asked, "")
+
+
+@pytest.mark.parametrize(
     ("text", "language"),
     [("italiano", "it"), ("Italiano!", "it"), ("in italiano per favore", "it"),
      ("italian", "it"), ("English", "en"), ("english please", "en"), ("INGLESE", "en"),

@@ -82,6 +82,11 @@ class AppealFlow(ConfirmedFlow[AppealState]):
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
         turn.finish()
+        shop_number = await citizen_requests.shop_number(turn)
+        if shop_number is not None:
+            # A shop's phone has no application: not "write DOMANDA", which it is refused.
+            turn.say(shop_number)
+            return
         if await citizen_requests.represented(turn) is not None:
             turn.say(DELEGATE_CANNOT_APPEAL)
             return

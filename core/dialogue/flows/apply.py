@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from core.dialogue.context import NOT_UNDERSTOOD, PHONE_CHANNELS, Input, Reject, Turn
 from core.dialogue.errors import error_text
+from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows.base import (
     VERIFY,
     ConfirmedFlow,
@@ -60,6 +61,13 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
         turn.finish()
+        shop_number = await citizen_requests.shop_number(turn)
+        if shop_number is not None:
+            # A shop's phone is refused as an applicant's (identity.refuse_shop_phone, checked
+            # again at the codice fiscale): said before the first question, not after it.
+            self.drop_draft(turn)
+            turn.say(shop_number)
+            return
         # The window and an earlier application decide before any draft is offered.
         refusal = await self._window_refusal(turn)
         if refusal is not None:

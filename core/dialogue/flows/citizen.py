@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from core.dialogue.context import Turn, fitting_reply
+from core.dialogue.context import PHONE_CHANNELS, Turn, fitting_reply
 from core.dialogue.menus import IN_ENGLISH, wrote_english
 from core.dialogue.state import IdentifyState
 from core.domain import cards
@@ -79,16 +79,25 @@ async def no_vouchers(turn: Turn) -> Text:
     return NO_VOUCHERS_CLOSED
 
 
-async def no_vouchers_here(turn: Turn) -> Text:
-    """Why a phone (SMS, the terminal) finds no vouchers: a shop's number holds none, and
-    its own chat hears the shop's words (SHOP_NUMBER), another chat at that number where a
-    citizen's are (SHOP_STAFF_PHONE); anybody else no_vouchers."""
+async def shop_number(turn: Turn) -> Text | None:
+    """Whether a phone (SMS, the terminal) asking for a citizen's vouchers, application or
+    appeal is a shop's: it holds none and applying from it is refused, so its own chat hears
+    the shop's words (SHOP_NUMBER), another chat at that number where a citizen's are
+    (SHOP_STAFF_PHONE). None for anybody else, and on Telegram (its contact decides)."""
+    if turn.channel not in PHONE_CHANNELS:
+        return None
     if await turn.memberships():
         return SHOP_NUMBER
     phone = turn.phone()
     if phone is not None and await identity.is_shop_phone(turn.uow, turn.town.id, phone=phone):
         return SHOP_STAFF_PHONE
-    return await no_vouchers(turn)
+    return None
+
+
+async def no_vouchers_here(turn: Turn) -> Text:
+    """Why a phone (SMS, the terminal) finds no vouchers: a shop's number holds none
+    (shop_number); anybody else no_vouchers."""
+    return await shop_number(turn) or await no_vouchers(turn)
 
 
 async def identified(turn: Turn, then: str, argument: str = "") -> m.Citizen | None:
