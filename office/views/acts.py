@@ -184,6 +184,30 @@ def credit_lines(figures: act_figures.CreditFigures, words: Words) -> list[str]:
         ),
         tn("{count} notice will be sent.", "{count} notices will be sent.", figures.notices),
     ]
+    if figures.skipped_households:
+        # Why the credit pays less than the determina: the manager compares the two.
+        said += [
+            tn(
+                "The determina gave {amount} to {count} household.",
+                "The determina gave {amount} to {count} households.",
+                figures.households + figures.skipped_households,
+                amount=Money(figures.total_cents + figures.skipped_cents),
+            ),
+            tn(
+                "Skipped: {count} household, its application revoked after the determina: "
+                "{amount} not paid.",
+                "Skipped: {count} households, their applications revoked after the "
+                "determina: {amount} not paid.",
+                figures.skipped_households,
+                amount=Money(figures.skipped_cents),
+            ),
+            # docs/allocation.md: the fund counts the budget, not what was paid.
+            t(
+                "What is not paid stays in the municipality's account, but the determina "
+                "still commits its whole budget of the fund: to use it again, record it as a "
+                "new entry on the fund page."
+            ),
+        ]
     return [words.text(line) for line in said]
 
 
