@@ -296,6 +296,11 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "There is no approved card to print: it was printed already (its codes are printed "
         "only once), or withdrawn. If the holder did not get it, ask for a new card."
     ),
+    "card.not_approved": lambda p: t(
+        "The card (request {number}) still waits for the approval of a manager other than "
+        "whoever asked it: it can be printed once approved. Nothing was printed.",
+        number=str(p["change_id"]),
+    ),
     "card.print_not_yours": lambda p: t(
         "Only the operator who asked this card, or the manager who approved it, prints it."
     ),

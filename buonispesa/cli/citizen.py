@@ -81,6 +81,13 @@ def citizen_phone(
 
     asked = run_with_core(work)
     if asked.waiting is not None:
+        said = {
+            "cf": cf,
+            "phone": asked.waiting.phone_masked or "",
+            "number": str(asked.waiting.id),
+            "code": code,
+        }
+        # Only a number on file is told of the request (phone_changes.request).
         out.print(
             say(
                 t(
@@ -88,10 +95,15 @@ def citizen_phone(
                     "waiting for another operator's approval ('admin citizen phone-change "
                     "approve {code} {number} --by MANAGER'). The old and the new number were "
                     "told.",
-                    cf=cf,
-                    phone=asked.waiting.phone_masked or "",
-                    number=str(asked.waiting.id),
-                    code=code,
+                    **said,
+                )
+                if asked.waiting.previous_masked
+                else t(
+                    "{cf} has vouchers to spend: the change to {phone} is request {number}, "
+                    "waiting for another operator's approval ('admin citizen phone-change "
+                    "approve {code} {number} --by MANAGER'). The new number was told; there "
+                    "was no old one.",
+                    **said,
                 )
             ),
             markup=False,

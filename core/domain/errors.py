@@ -71,6 +71,7 @@ class Refusal(StrEnum):
     CARD_CODES_USED_UP = "card.codes_used_up"
     CARD_LOCKED_AT_SHOP = "card.locked_at_shop"
     CARD_NEEDS_APPROVAL = "card.needs_approval"
+    CARD_NOT_APPROVED = "card.not_approved"
     CARD_PRINT_EXPIRED = "card.print_expired"
     CARD_PRINT_NOT_YOURS = "card.print_not_yours"
     CARD_REQUEST_WAITING = "card.request_waiting"

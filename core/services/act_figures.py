@@ -74,6 +74,10 @@ class CreditFigures:
     total_cents: int
     notices: int
     state: str
+    # Households the determina gave money to whose application was revoked since: the
+    # credit skips them (crediting.credit_tranche), so it pays less than the determina says.
+    skipped_households: int = 0
+    skipped_cents: int = 0
 
 
 @dataclass(frozen=True)
@@ -212,12 +216,16 @@ async def credit(uow: UnitOfWork, town: m.Municipality) -> CreditFigures:
                 if line.amount_cents > 0
             )
     stopped = await uow.conversations.stopped_addresses(town.id)
-    households = total = notices = 0
+    households = total = notices = skipped = skipped_cents = 0
     paid: list[tuple[int, int]] = []
     for line in await uow.allocations.lines(waiting.id):
         application, citizen = people[line.application_id]
         if application.revoked_at is not None:
-            continue  # left out of the credit (line_ids_to_credit, mark_decided_unpaid)
+            # Left out of the credit (line_ids_to_credit, mark_decided_unpaid).
+            if line.amount_cents > 0:
+                skipped += 1
+                skipped_cents += line.amount_cents
+            continue
         reached = notice_destination(citizen, stopped) is not None
         if line.amount_cents > 0:
             households += 1
@@ -232,4 +240,6 @@ async def credit(uow: UnitOfWork, town: m.Municipality) -> CreditFigures:
         total_cents=total,
         notices=notices,
         state=fingerprint("credit", waiting.id, paid, notices),
+        skipped_households=skipped,
+        skipped_cents=skipped_cents,
     )

@@ -444,6 +444,38 @@ async def check_undoable(uow: UnitOfWork, town: m.Municipality, protocol: str) -
     raise NotRevoked(protocol=application.protocol)
 
 
+@dataclass(frozen=True)
+class SkippedTranche:
+    tranche: int
+    cents: int
+
+
+@dataclass(frozen=True)
+class UndoFigures:
+    """What undoing the standing revocation would do now: the approver's check."""
+
+    restored_cents: int  # back to the citizen
+    cancelled_recovery_cents: int
+    # Tranches credited while the revocation stood: they skipped the application and the
+    # undoing does not pay them (docs/appeals.md).
+    skipped: tuple[SkippedTranche, ...]
+
+
+async def undo_figures(uow: UnitOfWork, town: m.Municipality, protocol: str) -> UndoFigures:
+    """What undo_revocation would give back and leave unpaid, refused as it would be."""
+    standing = await check_undoable(uow, town, protocol)
+    application = await _application(uow, town, protocol)
+    skipped = tuple(
+        SkippedTranche(tranche.tranche, line.amount_cents)
+        for line, tranche in await uow.allocations.lines_for_application(application.id)
+        if line.amount_cents > 0
+        and tranche.withdrawn_at is None
+        and tranche.credited_at is not None
+        and tranche.credited_at >= standing.revoked_at
+    )
+    return UndoFigures(standing.returned_cents, application.recover_cents, skipped)
+
+
 def undo_notice(town: str, protocol: str, amount_cents: int) -> Reply:
     if amount_cents > 0:
         return Reply.of(

@@ -333,16 +333,25 @@ async def samples(uow: UnitOfWork, round_: m.Round) -> list[m.AuditSample]:
 async def draw_sample(
     uow: UnitOfWork,
     operator: m.Operator,
-    window: int,
+    window_typed: str,
     percent: str,
-    seed: int,
+    seed_typed: str,
     now: datetime,
     reason: str = "",
 ) -> list[str]:
-    """Draw the sample of declarations to check in the window numbered `window` (closed).
-    The first draw of a window binds; a later one is recorded too, with its reason, but
-    does not replace it."""
+    """Draw the sample of declarations to check in the window numbered `window_typed`
+    (closed), with the seed typed. The first draw of a window binds; a later one is
+    recorded too, with its reason, but does not replace it. The role is checked before
+    what was typed, so a viewer is told only that."""
     require_role(operator, *PREPARERS)
+    # The draw is about a named window: never "the latest", which may be open meanwhile.
+    if not (window_typed.isdigit() and len(window_typed) <= 9):
+        raise Conflict(Refusal.AUDIT_NO_WINDOW)
+    window = int(window_typed)
+    try:
+        seed = int(seed_typed)
+    except ValueError as exc:
+        raise audit.InvalidSampleRequest(seed=seed_typed) from exc
     town = await town_of(uow, operator)
     round_ = await audit.window_of(uow, town, window)
     earlier = await samples(uow, round_)

@@ -25,6 +25,7 @@ from core.domain.fund import (
     correction_fits,
     plausible,
 )
+from core.domain.money import parse_euro
 from core.services import activity
 from core.services.back_office import PREPARERS, town_of
 from core.services.operators import require_role
@@ -304,25 +305,36 @@ async def _logged(
     return entry
 
 
+def typed_day(town: m.Municipality, text: str, now: datetime) -> date:
+    """The day typed in the office's form (YYYY-MM-DD), refused with today as the example."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        today = now.astimezone(ZoneInfo(town.timezone)).date()
+        raise Conflict(Refusal.OFFICE_BAD_DATE, example=today.isoformat()) from exc
+
+
 async def record_by_operator(
     uow: UnitOfWork,
     operator: m.Operator,
-    amount_cents: int,
+    amount: str,
     description: str,
-    received_on: date,
+    received_on: str,
     now: datetime,
     *,
     again: bool = False,
 ) -> m.FundEntry:
-    """The office page's receipt: a clerk or a manager of the town records it."""
+    """The office page's receipt, as typed: a clerk or a manager of the town records it.
+    The role is checked before what was typed, so a viewer is told only that."""
     require_role(operator, *PREPARERS)
     town = await town_of(uow, operator)
+    day = typed_day(town, received_on, now)
     return await record(
         uow,
         town,
-        amount_cents,
+        parse_euro(amount),
         description,
-        received_on,
+        day,
         now,
         actor=operator.username,
         operator_id=operator.id,
@@ -334,20 +346,23 @@ async def correct_by_operator(
     uow: UnitOfWork,
     operator: m.Operator,
     entry_id: int,
-    amount_cents: int | None,
+    amount: str,
     description: str,
-    received_on: date,
+    received_on: str,
     now: datetime,
 ) -> m.FundEntry:
+    """A correction as typed on the office page (amount blank: all of the entry); the role
+    first, as for a receipt."""
     require_role(operator, *PREPARERS)
     town = await town_of(uow, operator)
+    day = typed_day(town, received_on, now)
     return await correct(
         uow,
         town,
         entry_id,
-        amount_cents,
+        parse_euro(amount) if amount else None,
         description,
-        received_on,
+        day,
         now,
         actor=operator.username,
         operator_id=operator.id,

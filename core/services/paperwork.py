@@ -43,21 +43,30 @@ class Determina:
 
 
 async def _tranche(
-    uow: UnitOfWork, town: m.Municipality, tranche: int
+    uow: UnitOfWork, town: m.Municipality, tranche: int, window: int | None = None
 ) -> tuple[m.Round, m.Allocation]:
-    round_ = await current_round(uow, town.id)
-    if round_ is None:
-        raise NotFound(Refusal.ROUND_NONE)
+    """A tranche of the window numbered `window`, else of the current one."""
+    if window is None:
+        round_ = await current_round(uow, town.id)
+        if round_ is None:
+            raise NotFound(Refusal.ROUND_NONE)
+    else:
+        found = await uow.rounds.by_number(town.id, window)
+        if found is None:
+            raise NotFound(Refusal.ROUND_NOT_FOUND, number=window)
+        round_ = found
     allocation = await uow.allocations.by_tranche(round_.id, tranche)
     if allocation is None:
         raise NotFound(Refusal.ALLOCATION_NONE)
     return round_, allocation
 
 
-async def determina(uow: UnitOfWork, town: m.Municipality, tranche: int) -> Determina:
-    """The attachment to the determina of a tranche of the current window: protocols only,
-    never a name or a codice fiscale."""
-    round_, allocation = await _tranche(uow, town, tranche)
+async def determina(
+    uow: UnitOfWork, town: m.Municipality, tranche: int, window: int | None = None
+) -> Determina:
+    """The attachment to the determina of a tranche of the window numbered `window` (else
+    the current one): protocols only, never a name or a codice fiscale."""
+    round_, allocation = await _tranche(uow, town, tranche, window)
     rows = await uow.read.determina_lines(allocation.id)
     return Determina(
         town=town.name,
@@ -82,10 +91,11 @@ async def determina(uow: UnitOfWork, town: m.Municipality, tranche: int) -> Dete
 
 
 async def allocation_rows(
-    uow: UnitOfWork, town: m.Municipality, tranche: int
+    uow: UnitOfWork, town: m.Municipality, tranche: int, window: int | None = None
 ) -> list[tuple[m.AllocationLine, m.Application, m.Citizen]]:
-    """The allocation of a tranche with the applicants (the office's own export)."""
-    _, allocation = await _tranche(uow, town, tranche)
+    """The allocation of a tranche with the applicants (the office's own export), of the
+    window numbered `window` (else the current one)."""
+    _, allocation = await _tranche(uow, town, tranche, window)
     return list(await uow.read.allocation_with_applicants(allocation.id))
 
 
@@ -223,12 +233,15 @@ async def shop_statement(
     )
 
 
-async def tranches(uow: UnitOfWork, town: m.Municipality) -> list[m.Allocation]:
-    """The approved tranches of the current window, first to last."""
-    round_ = await current_round(uow, town.id)
-    if round_ is None:
-        return []
-    return list(await uow.allocations.of_round(round_.id))
+async def tranches_by_window(
+    uow: UnitOfWork, town: m.Municipality
+) -> list[tuple[int, list[m.Allocation]]]:
+    """Every window, the latest first, with its approved tranches, first to last: an
+    earlier window's determina stays at hand once another window is open."""
+    return [
+        (round_.number, list(await uow.allocations.of_round(round_.id)))
+        for round_ in reversed(await uow.rounds.of_municipality(town.id))
+    ]
 
 
 # The days a shop's statement may cover: any the service can have seen, with room to spare.

@@ -606,6 +606,10 @@ async def print_card(
         _check_card_of(await get(uow, operator, change_id, CARD), operator, town, citizen)
     change = await approved_card(uow, citizen)
     if change is None or (change_id is not None and change.id != change_id):
+        asked = await uow.phone_changes.waiting_for(citizen, CARD)
+        if asked is not None and asked.status == WAITING and change_id in (None, asked.id):
+            # Not printed nor withdrawn: it waits for the second operator.
+            raise Conflict(Refusal.CARD_NOT_APPROVED, change_id=asked.id)
         raise Conflict(Refusal.CARD_ALREADY_PRINTED, codice_fiscale=citizen.codice_fiscale)
     _check_card_of(change, operator, town, citizen)
     if not may_print(operator, change):

@@ -13,7 +13,7 @@ from core.domain.errors import Conflict, DomainError, Refusal
 from core.domain.messages import Day, Moment, Money, Text, t, tn
 from core.domain.money import format_plain, parse_euro
 from core.domain.sepa import summarize
-from core.services import act_figures, activity, acts, back_office, reimbursement
+from core.services import act_figures, activity, acts, audit, back_office, reimbursement
 from core.services.applications import Answers
 from core.services.operators import Role, require_role
 from core.services.unit_of_work import UnitOfWork
@@ -184,7 +184,62 @@ def credit_lines(figures: act_figures.CreditFigures, words: Words) -> list[str]:
         ),
         tn("{count} notice will be sent.", "{count} notices will be sent.", figures.notices),
     ]
+    if figures.skipped_households:
+        # Why the credit pays less than the determina: the manager compares the two.
+        said += [
+            tn(
+                "The determina gave {amount} to {count} household.",
+                "The determina gave {amount} to {count} households.",
+                figures.households + figures.skipped_households,
+                amount=Money(figures.total_cents + figures.skipped_cents),
+            ),
+            tn(
+                "Skipped: {count} household, its application revoked after the determina: "
+                "{amount} not paid.",
+                "Skipped: {count} households, their applications revoked after the "
+                "determina: {amount} not paid.",
+                figures.skipped_households,
+                amount=Money(figures.skipped_cents),
+            ),
+            # docs/allocation.md: the fund counts the budget, not what was paid.
+            t(
+                "What is not paid stays in the municipality's account, but the determina "
+                "still commits its whole budget of the fund: to use it again, record it as a "
+                "new entry on the fund page."
+            ),
+        ]
     return [words.text(line) for line in said]
+
+
+def undo_lines(figures: audit.UndoFigures, words: Words) -> tuple[list[str], list[str]]:
+    """(lines, warnings) of undoing a revocation: what goes back to the citizen, and the
+    tranches the undoing does not pay (docs/appeals.md)."""
+    said = [
+        t(
+            "Back on the citizen's vouchers: {amount} (what the revocation returned to the fund).",
+            amount=Money(figures.restored_cents),
+        ),
+        t(
+            "Sum to recover cancelled: {amount}.",
+            amount=Money(figures.cancelled_recovery_cents),
+        ),
+    ]
+    warnings = [
+        t(
+            "Tranche {tranche} was credited while the application stood revoked: its {amount} "
+            "will not be paid after the undoing.",
+            tranche=str(item.tranche),
+            amount=Money(item.cents),
+        )
+        for item in figures.skipped
+    ]
+    warnings.append(
+        t(
+            "A tranche credited before this act is approved skips the application and is not "
+            "paid afterwards."
+        )
+    )
+    return [words.text(line) for line in said], [words.text(line) for line in warnings]
 
 
 def reimbursement_lines(figures: act_figures.ReimbursementFigures, words: Words) -> list[str]:
@@ -259,7 +314,7 @@ async def figures_of(
 ) -> dict[str, Any]:
     """A waiting determina's or credit's figures as they are now, what changed since it was
     prepared, and the fingerprint the approval sends back; a reimbursement's as it recorded
-    them (empty for other acts)."""
+    them; what undoing a revocation gives back and leaves unpaid (empty for other acts)."""
     kind = acts.ActKind(act.kind)
     warnings: list[str] = []
     try:
@@ -292,6 +347,10 @@ async def figures_of(
         elif kind is acts.ActKind.REIMBURSEMENT:
             lines, notes, state = await reimbursement_figures(uow, town, act, words)
             return {"figures": lines, "warnings": notes, "state": state, "simulator": ""}
+        elif kind is acts.ActKind.REVOCATION_UNDO:
+            undo = await audit.undo_figures(uow, town, str(act.params["protocol"]))
+            lines, notes = undo_lines(undo, words)
+            return {"figures": lines, "warnings": notes, "state": "", "simulator": ""}
         else:
             return {"figures": [], "warnings": [], "state": "", "simulator": ""}
     except DomainError as error:

@@ -88,13 +88,19 @@ async def bind_phone(request: web.Request) -> web.StreamResponse:
             uow, operator, protocol, form.get("phone", ""), core.now()
         )
     if asked.waiting is not None:
-        await notify(
-            request,
+        # Only a number on file is told of the request (phone_changes.request).
+        told = (
             t(
                 "The applicant has vouchers to spend: the new phone waits for the approval "
                 "of a manager other than you. The old and the new number were told."
-            ),
+            )
+            if asked.waiting.previous_masked
+            else t(
+                "The applicant has vouchers to spend: the new phone waits for the approval "
+                "of a manager other than you. The new number was told; there was no old one."
+            )
         )
+        await notify(request, told)
         raise see_other(request, "application", protocol=protocol)
     done = asked.applied
     assert done is not None

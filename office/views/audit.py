@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from core.domain.errors import Conflict, Refusal
 from core.domain.messages import t, tn
 from core.services import acts, audit, back_office, municipalities
 from core.services.operators import Role
@@ -93,18 +92,18 @@ async def draw(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
     form = await fields(request)
-    # The draw is about a named window: never "the latest", which may be open meanwhile.
-    window = _number(form.get("window", ""))
-    if window is None:
-        raise Conflict(Refusal.AUDIT_NO_WINDOW)
-    try:
-        seed = int(form.get("seed", ""))
-    except ValueError as exc:
-        raise audit.InvalidSampleRequest(seed=form.get("seed", "")) from exc
     async with core.uow() as uow:
         protocols = await back_office.draw_sample(
-            uow, operator, window, form.get("percent", ""), seed, core.now(), form.get("reason", "")
+            uow,
+            operator,
+            form.get("window", ""),
+            form.get("percent", ""),
+            form.get("seed", ""),
+            core.now(),
+            form.get("reason", ""),
         )
+    # Both were read by the draw: they are a window's number and a seed.
+    window, seed = int(form["window"]), int(form["seed"])
     await notify(
         request,
         tn(

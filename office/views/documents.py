@@ -56,10 +56,20 @@ async def documents_page(request: web.Request) -> web.Response:
     operator = operator_of(request)
     async with request.app[CORE].uow() as uow:
         town = await back_office.town_of(uow, operator)
-        tranches = [allocation.tranche for allocation in await paperwork.tranches(uow, town)]
+        tranches = [
+            (number, [allocation.tranche for allocation in allocations])
+            for number, allocations in await paperwork.tranches_by_window(uow, town)
+        ]
         windows = await paperwork.paper_windows(uow, town)
     return await render(
-        request, "documents.html", {"town": town, "tranches": tranches, "windows": windows}
+        request,
+        "documents.html",
+        {
+            "town": town,
+            "tranches": tranches,
+            "any_tranche": any(numbers for _, numbers in tranches),
+            "windows": windows,
+        },
     )
 
 
@@ -67,20 +77,25 @@ async def determina(request: web.Request) -> web.Response:
     operator = operator_of(request)
     words = await words_for(request)
     tranche = int(request.match_info["tranche"])
+    window = window_asked(request)
     async with request.app[CORE].uow() as uow:
         town = await back_office.town_of(uow, operator)
-        data = await paperwork.determina(uow, town, tranche)
-    return pdf(documents.determina_pdf(data, words.language), f"determina-{town.code}-{tranche}")
+        data = await paperwork.determina(uow, town, tranche, window)
+    return pdf(
+        documents.determina_pdf(data, words.language),
+        f"determina-{town.code}-{tranche}{window_suffix(window)}",
+    )
 
 
 async def allocation_file(request: web.Request) -> web.Response:
     operator = operator_of(request)
     tranche = int(request.match_info["tranche"])
+    window = window_asked(request)
     async with request.app[CORE].uow() as uow:
         town = await back_office.town_of(uow, operator)
-        rows = await paperwork.allocation_rows(uow, town, tranche)
+        rows = await paperwork.allocation_rows(uow, town, tranche, window)
         table = Table(
-            name=f"allocation-{town.code}-{tranche}",
+            name=f"allocation-{town.code}-{tranche}{window_suffix(window)}",
             columns=[
                 Column("protocol"),
                 Column("codice_fiscale"),
@@ -156,6 +171,11 @@ async def decision_letter(request: web.Request) -> web.Response:
         decision = await paperwork.decision(uow, town, protocol)
     body = documents.decision_letters_pdf([decision], words.language, core.now())
     return pdf(body, f"decision-{protocol}")
+
+
+def window_suffix(window: int | None) -> str:
+    """A file of a window named in the address says which (a tranche's number repeats)."""
+    return f"-window-{window}" if window is not None else ""
 
 
 def window_asked(request: web.Request) -> int | None:

@@ -3,7 +3,6 @@ the determine commit of it (core.services.fund)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,7 +10,6 @@ from aiohttp import web
 
 from core.domain.errors import Conflict, Refusal
 from core.domain.messages import Money, t
-from core.domain.money import parse_euro
 from core.services import back_office, fund
 from core.services.operators import Role
 from office.keys import CORE
@@ -57,13 +55,6 @@ async def fund_page(request: web.Request) -> web.Response:
 FIELDS = ("amount", "description", "received_on")
 
 
-def _day(form: dict[str, str], today: date) -> date:
-    try:
-        return date.fromisoformat(form.get("received_on", ""))
-    except ValueError as exc:
-        raise Conflict(Refusal.OFFICE_BAD_DATE, example=today.isoformat()) from exc
-
-
 async def record(request: web.Request) -> web.StreamResponse:
     """A receipt; one identical to an entry already recorded is shown again with the
     refusal and a box to tick when it is a second receipt on purpose."""
@@ -71,15 +62,13 @@ async def record(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     form = await fields(request)
     async with core.uow() as uow:
-        town = await back_office.town_of(uow, operator)
-        day = _day(form, core.now().astimezone(ZoneInfo(town.timezone)).date())
         try:
             entry = await fund.record_by_operator(
                 uow,
                 operator,
-                parse_euro(form.get("amount", "")),
+                form.get("amount", ""),
                 form.get("description", ""),
-                day,
+                form.get("received_on", ""),
                 core.now(),
                 again=form.get("again") == "yes",
             )
@@ -115,11 +104,14 @@ async def correct(request: web.Request) -> web.StreamResponse:
     form = await fields(request)
     entry_id = int(request.match_info["entry"])
     async with core.uow() as uow:
-        town = await back_office.town_of(uow, operator)
-        day = _day(form, core.now().astimezone(ZoneInfo(town.timezone)).date())
-        amount = parse_euro(form["amount"]) if form.get("amount") else None
         entry = await fund.correct_by_operator(
-            uow, operator, entry_id, amount, form.get("description", ""), day, core.now()
+            uow,
+            operator,
+            entry_id,
+            form.get("amount", ""),
+            form.get("description", ""),
+            form.get("received_on", ""),
+            core.now(),
         )
         await uow.commit()
     await notify(

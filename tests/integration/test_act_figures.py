@@ -63,6 +63,8 @@ async def test_the_figures_equal_what_approval_and_credit_do(core: Core, clock: 
         credit = await act_figures.credit(uow, town)
         result = await allocation.credit(uow, town, clock())
         await uow.commit()
+    # REVOKED's 150 € of the determina is skipped, and said so.
+    assert (credit.skipped_households, credit.skipped_cents) == (1, 150_00)
     # Paid: PAID and STOPPED; told: PAID (credit), EXCLUDED and LIST_2 (decision).
     assert (credit.tranche, credit.households, credit.total_cents, credit.notices) == (
         1,

@@ -181,7 +181,7 @@ async def test_a_card_is_approved_then_printed_once_by_the_asker_or_the_approver
     asked = await _ask_card(core, town, team["clerk"])
     with pytest.raises(Conflict) as early:  # nothing to print before the approval
         await _print(core, town, team["clerk"])
-    assert early.value.code == Refusal.CARD_ALREADY_PRINTED
+    assert early.value.code == Refusal.CARD_NOT_APPROVED
     with pytest.raises(RoleRefused):
         await _approve(core, team["clerk"], asked.id)
     await _approve(core, team["manager"], asked.id)

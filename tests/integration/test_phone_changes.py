@@ -324,6 +324,36 @@ async def test_the_database_holds_four_eyes_and_one_waiting_change(core: Core) -
             await uow.commit()
 
 
+def test_admin_citizen_phone_for_a_citizen_with_no_phone_says_only_the_new_number_was_told(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
+    monkeypatch.setenv("BUONISPESA_DATABASE_URL", sqlite_url)
+
+    async def seed() -> Town:
+        core = Core(engine=make_engine(sqlite_url), clock=FakeClock())
+        try:
+            town = await make_town(core, citizens=1)
+            await _operators(core, town)
+            async with core.uow() as uow:  # on file with vouchers but no phone (paper)
+                await uow.session.execute(
+                    update(m.Citizen).where(m.Citizen.id == town.citizen_ids[0]).values(phone=None)
+                )
+                await uow.commit()
+            return town
+        finally:
+            await core.close()
+
+    town = asyncio.run(seed())
+    _register()
+    ask = ["admin", "citizen", "phone", town.code, town.citizen_cfs[0], "347 123 0077"]
+    asked = CliRunner().invoke(app, [*ask, "--by", "tst.clerk"])
+    assert asked.exit_code == 0, asked.output
+    said = " ".join(asked.output.split())
+    assert "waiting for another operator" in said
+    assert "The new number was told; there was no old one." in said and "old and" not in said
+
+
 def test_admin_citizen_phone_change_commands(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str
 ) -> None:

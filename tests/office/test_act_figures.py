@@ -9,7 +9,7 @@ from html import unescape
 from sqlalchemy import func, select, update
 
 from core.bootstrap import Core
-from core.services import act_figures, municipalities
+from core.services import act_figures, audit, municipalities
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.integration.office_helpers import apply, person
@@ -206,3 +206,37 @@ async def test_an_approval_on_figures_that_changed_is_refused(
     assert await approve_as_shown(manager, page.text, act) == 200
     outcome = await act_outcome(core, act)
     assert outcome["allocated_cents"] == 350_00 and outcome["changed_since_preparation"] is True
+
+
+async def test_the_credit_says_which_households_revoked_since_the_determina_it_skips(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    protocols = await closed_round(towns, clock)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    manager = await signed_in(towns.server, "bel.manager")
+    act = await prepare(clerk, kind="determina", budget="400")
+    page = await manager.get("/office/round")
+    assert await approve_as_shown(manager, page.text, act) == 200
+    # The list-1 household (300 €) is revoked between the determina and its credit.
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await audit.revoke(uow, town, protocols[0], clock(), reason="false declaration")
+        await uow.commit()
+    act = await prepare(clerk, kind="credit")
+    for where in ("/office/round", "/office/"):
+        text = unescape((await manager.get(where)).text).replace("\xa0", " ")
+        assert "Tranche 1: 100,00 € da accreditare a 1 nucleo." in text
+        assert "La determina assegnava 400,00 € a 2 nuclei." in text
+        assert (
+            "Saltato: 1 nucleo, con la domanda revocata dopo la determina: "
+            "300,00 € non pagati." in text
+        )
+        assert "registralo come nuova voce nella pagina del fondo" in text
+    english = await signed_in(towns.server, "bel.manager2")
+    await english.post("/office/language", {"lang": "en"})
+    text = unescape((await english.get("/office/round")).text).replace("\xa0", " ")
+    assert "The determina gave €400.00 to 2 households." in text
+    assert (
+        "Skipped: 1 household, its application revoked after the determina: "
+        "€300.00 not paid." in text
+    )

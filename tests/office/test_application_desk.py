@@ -242,6 +242,12 @@ async def test_phone_delegate_and_card(towns: Towns, core: Core) -> None:
     card_request = request_number(page.text, "card")
     early = await clerk.post(f"{url}/card.pdf")  # nothing approved yet: no card, no PIN
     assert early.status == 409 and early.headers["Content-Type"].startswith("text/html")
+    # Said as waiting for its approval, not as printed or withdrawn.
+    for form in ({}, {"change": card_request}):
+        early = await clerk.post(f"{url}/card.pdf", form)
+        said = unescape(early.text)
+        assert early.status == 409 and f"The card (request {card_request}) still waits" in said
+        assert "printed already" not in said
 
     manager = await signed_in(towns.server, "bel.manager")
     await manager.post("/office/language", {"lang": "en"})

@@ -25,6 +25,10 @@ async def test_the_first_draw_binds_and_a_redraw_needs_a_reason(
     assert (
         await viewer.post("/office/audit/draw", {"window": "1", "percent": "20", "seed": "42"})
     ).status == 403
+    # Told it may not, before anything about the window or the seed typed.
+    for form in ({"window": "", "seed": "42"}, {"window": "1", "seed": "x"}):
+        page = await viewer.post("/office/audit/draw", {"percent": "20", **form})
+        assert page.status == 403, form
     assert (
         await clerk.post("/office/audit/draw", {"window": "1", "percent": "0", "seed": "42"})
     ).status == 409

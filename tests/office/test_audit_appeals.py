@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core.bootstrap import Core
 from core.i18n import render_text
-from core.services import allocation, appeals, ledger, municipalities
+from core.services import allocation, appeals, audit, ledger, municipalities
 from core.services.outbox import reply_of
 from core.storage import models as m
 from tests.conftest import FakeClock
@@ -368,3 +368,39 @@ async def test_an_upheld_appeal_is_remedied_by_a_correction_a_second_manager_app
             await ledger.citizen_balance(uow, towns.bel.municipality_id, corrected.citizen_id) > 0
         )
         assert (await ledger.verify(uow, towns.bel.municipality_id)).ok
+
+
+async def test_the_undo_act_shows_what_goes_back_and_the_tranche_it_will_not_pay(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    protocols = await apply(towns.bel, *PEOPLE)
+    await close_approve_credit(towns.bel, 300_00)  # tranche 1 pays part of what is due
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await allocation.approve(uow, town, 150_00, clock())  # tranche 2: the rest
+        # Revoked between tranche 2's determina and its credit: tranche 2 skips it.
+        await audit.revoke(uow, town, protocols[0], clock(), reason="ISEE falso")
+        await allocation.credit(uow, town, clock())
+        await uow.commit()
+    first = await application(core, protocols[0])
+    async with core.uow() as uow:
+        paid = {
+            tranche.tranche: line.amount_cents
+            for line, tranche in await uow.allocations.lines_for_application(first.id)
+        }
+    assert paid == {1: 100_00, 2: 50_00}, paid
+    clerk = await signed_in(towns.server, "bel.clerk")
+    manager = await signed_in(towns.server, "bel.manager")
+    await prepare(clerk, kind="revocation_undo", protocol=protocols[0], reason="persona sbagliata")
+    for where in ("/office/audit", "/office/"):
+        text = unescape((await manager.get(where)).text).replace("\xa0", " ")
+        assert "Torna sui buoni del cittadino: 100,00 €" in text
+        assert (
+            "La tranche 2 è stata accreditata mentre la domanda era revocata: i suoi 50,00 € "
+            "non verranno pagati dopo l'annullamento." in text
+        )
+    english = await signed_in(towns.server, "bel.manager2")
+    await english.post("/office/language", {"lang": "en"})
+    text = unescape((await english.get("/office/audit")).text).replace("\xa0", " ")
+    assert "Back on the citizen's vouchers: €100.00" in text
+    assert "Tranche 2 was credited while the application stood revoked" in text

@@ -145,3 +145,27 @@ async def test_every_table_downloads_as_csv_and_as_xlsx(towns: Towns) -> None:
         ("2", "100.00"),
         ("excluded", "0.00"),
     ]
+
+
+async def test_an_earlier_windows_determina_stays_listed_once_another_window_is_open(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    protocols = await allocated(towns)  # window 1, tranche 1
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await municipalities.open_window(uow, town, clock(), days=4)
+        await uow.commit()
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get("/office/documents")
+    assert page.status == 200
+    text = page.text
+    # The newest window first: window 2 has no tranche yet, window 1 has its determina.
+    assert text.index("Bando 2") < text.index("Bando 1")
+    link = "/office/round/tranche/1/determina.pdf?window=1"
+    assert link in text
+    determina = await clerk.get(link)
+    assert determina.status == 200 and protocols[0] in pdf_text(determina.body)
+    table = await clerk.get("/office/round/tranche/1/allocation.csv?window=1")
+    assert table.status == 200 and protocols[0] in table.body.decode("utf-8-sig")
+    assert (await clerk.get("/office/round/tranche/1/determina.pdf?window=3")).status == 404
+    assert (await clerk.get("/office/round/tranche/1/determina.pdf?window=x")).status == 409

@@ -136,6 +136,10 @@ async def test_a_correction_is_a_new_entry_and_the_log_keeps_both(
     assert page.status == 200 and "Registrato per errore" in page.text
     assert 'action="/office/fund"' not in page.text
     assert (await viewer.post("/office/fund", form)).status == 403
+    # Told it may not, before anything about what was typed.
+    for where in ("/office/fund", "/office/fund/1/correct"):
+        page = await viewer.post(where, {"amount": "x", "description": "", "received_on": "20"})
+        assert page.status == 403 and "date" not in page.text.lower(), where
 
 
 async def test_the_fund_page_speaks_italian(unfunded: tuple[OfficeServer, Office]) -> None:

@@ -7,8 +7,11 @@ from __future__ import annotations
 import re
 from html import unescape
 
+from sqlalchemy import update
+
 from core.bootstrap import Core
 from core.services import allocation, municipalities
+from core.storage import models as m
 from tests.integration.office_helpers import close_approve_credit, person
 from tests.integration.test_application_desk import paper
 from tests.office.conftest import Towns, signed_in
@@ -126,3 +129,24 @@ async def test_money_approved_but_not_credited_needs_a_second_operator(
     page = await manager.post(f"/office/phone-changes/{number}/approve", {"back": "/office/"})
     assert page.status == 200 and "The phone is recorded" in unescape(page.text)
     assert await phone_of(core, towns, applicant.codice_fiscale) == NEW_PHONE
+
+
+async def test_a_first_phone_waiting_for_approval_says_only_the_new_number_was_told(
+    towns: Towns, core: Core
+) -> None:
+    applicant = person(1, 1)
+    [protocol] = await paper(towns.bel, applicant)
+    await close_approve_credit(towns.bel, 100_000_00)  # the applicant has vouchers now
+    async with core.uow() as uow:  # a household on file with no phone (paper, no number)
+        await uow.session.execute(
+            update(m.Citizen)
+            .where(m.Citizen.codice_fiscale == applicant.codice_fiscale)
+            .values(phone=None)
+        )
+        await uow.commit()
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.post(f"/office/applications/{protocol}/phone", {"phone": "333 444 5556"})
+    text = unescape(page.text)
+    assert page.status == 200 and "attende l'approvazione di un responsabile" in text
+    assert "Il nuovo numero è stato avvisato; prima non c'era un numero." in text
+    assert "vecchio" not in text
