@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from core.dialogue.context import NOT_UNDERSTOOD, PHONE_CHANNELS, Input, Reject, Turn
 from core.dialogue.errors import error_text
+from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows.base import (
     VERIFY,
     ConfirmedFlow,
@@ -60,6 +61,10 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
         turn.finish()
+        if turn.channel == Channel.TELEGRAM and await turn.memberships():
+            # A shop's chat can never be an applicant's (its contact would be refused).
+            turn.say(citizen_requests.SHOP_CHAT)
+            return
         # The window and an earlier application decide before any draft is offered.
         refusal = await self._window_refusal(turn)
         if refusal is not None:
