@@ -171,9 +171,8 @@ async def test_help_names_the_payment_waiting_for_the_code(
 
 
 SHOP_CHAT = (
-    "This chat works for a shop (owner or cashier): it cannot hold vouchers or apply for "
-    "them. For the shop, write MENU. Your own vouchers: write by SMS from your own phone, "
-    "or ask the office."
+    "This chat is a shop's (owner or cashier): it cannot hold vouchers or apply. For the "
+    "shop: MENU. Your own vouchers: by SMS from your phone, or at the office."
 )
 
 

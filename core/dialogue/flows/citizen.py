@@ -53,9 +53,8 @@ SHOP_NUMBER = t(
 # rather than asked for a contact and then refused as if someone else's identity were at
 # stake. It says nothing about any citizen.
 SHOP_CHAT = t(
-    "This chat works for a shop (owner or cashier): it cannot hold vouchers or apply for "
-    "them. For the shop, write MENU. Your own vouchers: write by SMS from your own phone, "
-    "or ask the office."
+    "This chat is a shop's (owner or cashier): it cannot hold vouchers or apply. For the "
+    "shop: MENU. Your own vouchers: by SMS from your phone, or at the office."
 )
 # After a balance of nothing, with no movement: an application excluded, or still waiting.
 SEE_STATUS = t("To see how your application stands, write STATO.")
