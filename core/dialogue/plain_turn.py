@@ -197,7 +197,12 @@ class PlainTurn:
             phone = phone_or_none(inbound.address)
             return Lookup(asking, citizen_phone=phone, delegate_phone=phone)
         # Telegram: the linked chat, else the phone shared here as a contact.
-        return Lookup(asking, citizen_chat=inbound.address, delegate_phone=memory.phone or None)
+        return Lookup(
+            asking,
+            citizen_chat=inbound.address,
+            delegate_phone=memory.phone or None,
+            shops_if_nobody=True,
+        )
 
     def decide(self, asking: _Asking, found: Found) -> TurnWrite | None:
         """What the general path answers (commands.run), and the state the engine saves."""
@@ -213,6 +218,9 @@ class PlainTurn:
             if inbound.channel is not Channel.TELEGRAM:
                 # By SMS the answer depends on whether applications are open (DOMANDA is
                 # suggested only then): the general path, which reads the window, answers.
+                return None
+            if found.shops:
+                # A shop's chat: identified() says it holds no vouchers.
                 return None
             # identified(): nobody's chat. The contact is asked for, and the chat stands
             # at IDENTIFY (its state all defaults: then="balance").

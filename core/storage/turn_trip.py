@@ -55,7 +55,9 @@ class Lookup(Generic[C]):
     """What the dialogue needs to know about the sender to answer: the citizen found by
     phone (SMS) or by linked chat (Telegram), else the citizen whose delegate's phone
     wrote (nothing of these: nobody is looked up); with `shops`, the shops the address
-    works for; with `waiting_chat` (a Telegram chat), when the address works for no
+    works for; with `shops_if_nobody`, the same only when no holder was found (a
+    Telegram chat that works for a shop is told so); with `waiting_chat` (a Telegram
+    chat), when the address works for no
     shop, whether a payment asked of the citizen linked to that chat waits for its code.
     `context` is the dialogue's own, handed back to its decision."""
 
@@ -64,6 +66,7 @@ class Lookup(Generic[C]):
     citizen_chat: str | None = None
     delegate_phone: str | None = None
     shops: bool = False
+    shops_if_nobody: bool = False
     waiting_chat: str | None = None
 
 
@@ -253,7 +256,7 @@ def turn_plan(
     if lookup.citizen_phone or lookup.citizen_chat or lookup.delegate_phone:
         holder = yield from _holder(town.id, lookup, postings_shown)
     shops: list[MemberShopRow] = []
-    if lookup.shops:
+    if lookup.shops or (lookup.shops_if_nobody and holder is None):
         rows = yield _SHOPS, (channel, address, town.id)
         shops = [MemberShopRow(row[0], row[1], row[2], row[3]) for row in rows]
     waiting = False

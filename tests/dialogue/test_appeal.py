@@ -315,3 +315,36 @@ async def test_a_reason_longer_than_500_characters_is_refused_not_cut(core: Core
         "Your reason is too long: at most {limit} characters. Write it again, shorter.",
     )
     assert await appeals_in(core) == []
+
+
+NOT_A_REASON = (
+    "To appeal, write in words why you ask the office to review the decision. If you do not "
+    "want to appeal, write ANNULLA."
+)
+
+
+async def test_a_yes_or_a_no_is_no_reason_and_files_nothing(core: Core) -> None:
+    """User trial on Telegram: asked for the reason, an elderly user wrote "no" and the
+    appeal was filed with the reason "no", using up the one appeal on the decision (her
+    real reason, written next, was answered with the help). A yes, a no or thanks alone is
+    no reason: said so, nothing filed, no code sent, and the reason is still asked."""
+    town = await make_town(core, citizens=2)
+    chat = Chat(core, "7005", channel=Channel.TELEGRAM)
+    await chat.expect("/ricorso", SHARE)
+    await chat.expect(None, ASK_REASON, contact=(town.citizen_phones[0], True))
+    for answer in ("no", "No.", "ok grazie", "sì", "grazie mille"):
+        await chat.expect(answer, NOT_A_REASON)
+        assert await appeals_in(core) == []
+    assert (await chat.state())[:2] == ("appeal", "reason")
+    await chat.expect("I soldi sul conto sono di mia figlia", RECEIVED)
+    [appeal] = await appeals_in(core)
+    assert appeal.reason == "I soldi sul conto sono di mia figlia"
+
+    # By SMS the same, with the reason after the word too: no code is sent for a "no".
+    sms = Chat(core, town.citizen_phones[1])
+    replies = await sms.expect("RICORSO no", NOT_A_REASON)
+    assert CODE_SENT not in msgids(replies)
+    await sms.expect("no grazie", NOT_A_REASON)
+    await sms.expect("ANNULLA")
+    assert (await sms.state())[:2] == (None, None)
+    assert len(await appeals_in(core)) == 1

@@ -81,3 +81,20 @@ async def test_a_keyword_at_a_question_says_the_application_waits(core: Core) ->
     # DOMANDA in the middle of the application itself offers it back, with no reminder.
     await chat.expect("DOMANDA", RESUME)
     assert TO_COMPLETE not in [text.msgid for reply in chat.last for text in reply.texts]
+
+
+async def test_a_yes_in_words_continues_the_request_left_half_way(core: Core) -> None:
+    """User trial (Telegram, an elderly user): "Vuoi continuarla?" answered "SI" was sent
+    back to the buttons again and again. A yes in words continues where it was left; a
+    no, which may mean start again or stop, is still asked to choose."""
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234605")
+    for text in ("DOMANDA", "1", APPLICANT, "SALDO"):
+        await chat.send(text)
+    await chat.expect("DOMANDA", RESUME)
+    await chat.expect("no", "Please answer 1 to continue or 2 to start again.")
+    await chat.expect("SI", MEMBERS)
+    assert (await chat.state())[:2] == ("apply", "members")
+    await chat.expect("MENU", TO_COMPLETE)
+    await chat.expect("DOMANDA", RESUME)
+    await chat.expect("sì, grazie", MEMBERS)

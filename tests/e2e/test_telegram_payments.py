@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from sqlalchemy import update
 
@@ -168,3 +169,27 @@ async def test_help_names_the_payment_waiting_for_the_code(
     assert receipt["text"].startswith("Payment confirmed: €12.50.")
     [help_] = await server.exchange(customer, lambda: customer.say("/help"))
     assert help_["text"].startswith("Write: BALANCE, SHOPS")
+
+
+SHOP_CHAT = (
+    "This chat is a shop's (owner or cashier): it cannot hold vouchers or apply. For the "
+    "shop: MENU. Your own vouchers: by SMS from your phone, or at the office."
+)
+
+
+async def test_a_tills_chat_asking_for_vouchers_is_told_at_once_it_holds_none(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    """User trial: the owner's till chat wrote BALANCE (and APPLY) and was asked for its
+    contact, then refused with "go to the social services office with an identity
+    document", as if someone's identity were at stake. A shop's chat never holds vouchers
+    (its contact is always refused): it is told so at once, and nothing is asked."""
+    server = telegram_server_any_db
+    cashier, _customer, _citizen = await setup_till(server)
+    # The first message (the general path), then the same again (the one-trip path).
+    for text in ("/balance", "/balance", "/card", "/appeal", "apply"):
+        [told] = await server.exchange(cashier, partial(cashier.say, text))
+        assert told["text"] == SHOP_CHAT, text
+        assert "keyboard" not in told.get("reply_markup", {}), text  # no contact button
+    [menu] = await server.exchange(cashier, lambda: cashier.say("menu"))
+    assert "Forno Chienti: what do you want to do?" in menu["text"]

@@ -262,3 +262,13 @@ def test_saldo_from_nobodys_address_asks_for_the_contact_on_telegram_only() -> N
     # By SMS nobody's number is the general path's: only it knows whether applications
     # are open, and so whether to invite DOMANDA.
     assert by_sms.decide(lookup.context, Found()) is None
+
+
+def test_saldo_from_a_shops_chat_is_left_to_the_general_path() -> None:
+    """A Telegram chat found to be nobody's but working for a shop is told by the general
+    path that it holds no vouchers: no contact is asked (it would always be refused)."""
+    chat = PlainTurn(Inbound(Channel.TELEGRAM, "5550002", text="/saldo"), NOW, PROCESS_KEYS)
+    lookup = chat.classify(TOWN, conversation())
+    assert lookup is not None and lookup.shops_if_nobody and not lookup.shops
+    shop = MemberShopRow(4, "Forno", "active", "owner")
+    assert chat.decide(lookup.context, Found(shops=[shop])) is None

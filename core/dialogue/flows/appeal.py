@@ -14,7 +14,7 @@ from core.dialogue.errors import error_text
 from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows.base import VERIFY, ConfirmedFlow, Step, known, table, verify
 from core.dialogue.state import AppealState
-from core.dialogue.words import was_cut
+from core.dialogue.words import plain_words, was_cut, yes_or_no
 from core.domain.channels import Channel
 from core.domain.errors import DomainError, Refusal
 from core.domain.messages import Text, t
@@ -27,6 +27,20 @@ NO_APPLICATION = t("We found no application of yours to appeal. To apply, write 
 # the reason is asked again (PHOTO_WITHOUT_WORDS).
 PHOTO_WITHOUT_WORDS = t("Photos and files do not reach the office: write the reason in words.")
 ONLY_WORDS = t("Photos and files do not reach the office, only your words.")
+# A yes, a no or a thanks alone ("no", "sì grazie", "ok") answers a question; it is no
+# reason. Filed, it would use up the one appeal on the decision (a trial user's "no" was).
+NOT_A_REASON = t(
+    "To appeal, write in words why you ask the office to review the decision. If you do "
+    "not want to appeal, write ANNULLA."
+)
+
+
+def says_no_reason(reason: str) -> bool:
+    """Whether the words are only a yes, a no or thanks (plain_words drops courtesy)."""
+    words = plain_words(reason)
+    return not words or yes_or_no(reason) is not None
+
+
 # A delegate's phone acts for the citizen's balance and payments, never for their appeal.
 DELEGATE_CANNOT_APPEAL = t(
     "A delegate cannot appeal for the citizen: the citizen writes RICORSO from their own "
@@ -144,6 +158,8 @@ class AppealFlow(ConfirmedFlow[AppealState]):
             raise Reject(PHOTO_WITHOUT_WORDS)
         if not reason:
             raise Reject(t("Write why you ask the office to review the decision."))
+        if says_no_reason(reason):
+            raise Reject(NOT_A_REASON)
         # A message over the chat's length was cut before it came here: its end is missing.
         if len(reason) > appeals.MAX_REASON or was_cut(turn.inbound.text):
             raise Reject(

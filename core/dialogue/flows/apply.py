@@ -68,6 +68,11 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             self.drop_draft(turn)
             turn.say(shop_number)
             return
+        if turn.channel == Channel.TELEGRAM and await turn.memberships():
+            # A shop's chat can never be an applicant's (its contact would be refused).
+            self.drop_draft(turn)
+            turn.say(citizen_requests.SHOP_CHAT)
+            return
         # The window and an earlier application decide before any draft is offered.
         refusal = await self._window_refusal(turn)
         if refusal is not None:

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from core.dialogue import state as stored
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.state import FlowState, PendingCode
+from core.dialogue.words import yes_or_no
 from core.domain import otp
 from core.domain.messages import Moment, Option, Reply, Text, t, tn
 from core.domain.shops import MemberRole
@@ -228,15 +229,21 @@ class Flow(Generic[S]):
     async def on_resume(self, turn: Turn, inp: Input) -> None:
         draft = self.state(turn).draft
         answers = self.load(draft.state) if draft is not None else None
+        choice = inp.choice
+        if choice is None and yes_or_no(inp.text):
+            # "Sì" to "Do you want to continue it?": the question answered in words, as an
+            # elderly person does (a trial user was sent back to the buttons four times).
+            # A no is left to the buttons: it may mean start again or stop altogether.
+            choice = "resume"
         if (
-            inp.choice == "resume"
+            choice == "resume"
             and draft is not None
             and answers is not None
             and draft.step in self.steps[RESUME].to
         ):
             self.drop_draft(turn)
             await self.goto(turn, draft.step, answers)
-        elif inp.choice in ("resume", "restart"):
+        elif choice in ("resume", "restart"):
             # A draft that no longer fits the flow starts again too.
             self.drop_draft(turn)
             self.move(turn, self.first_step, self.state_type())

@@ -49,6 +49,14 @@ SHOP_NUMBER = t(
     "This number is a shop's (owner or cashier): it cannot hold vouchers. For the shop: "
     "RESOCONTO, AIUTO. Your own vouchers: write from your own phone."
 )
+# A Telegram chat that works for a shop asking for vouchers or to apply: it never holds
+# any (identity.link_telegram refuses whatever contact it shares), so it is told at once
+# rather than asked for a contact and then refused as if someone else's identity were at
+# stake. It says nothing about any citizen.
+SHOP_CHAT = t(
+    "This chat is a shop's (owner or cashier): it cannot hold vouchers or apply. For the "
+    "shop: MENU. Your own vouchers: by SMS from your phone, or at the office."
+)
 # After a balance of nothing, with no movement: an application excluded, or still waiting.
 SEE_STATUS = t("To see how your application stands, write STATO.")
 # STATO from a delegate's phone: the holder's application is not told to whoever pays for them.
@@ -106,6 +114,10 @@ async def identified(turn: Turn, then: str, argument: str = "") -> m.Citizen | N
     citizen = await turn.citizen()
     if citizen is not None:
         return citizen
+    if turn.channel == Channel.TELEGRAM and await turn.memberships():
+        turn.finish()
+        turn.say(SHOP_CHAT)
+        return None
     if turn.channel == Channel.TELEGRAM:
         # The identify flow's entry (flows/identify.py imports this module, hence no goto).
         turn.go(*IDENTIFY, IdentifyState(then=then, argument=argument))
