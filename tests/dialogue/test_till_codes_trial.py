@@ -31,6 +31,7 @@ from tests.dialogue.test_cards_delegates import code_sent_to_delegate, delegated
 from tests.dialogue.test_shop import ASK_CODE, CONFIRMED, NOTHING_WAITING, citizen_code
 from tests.dialogue.test_sms_lengths import SHOP_PHONE as LONG_SHOP_PHONE
 from tests.dialogue.test_till_slips import wrong_codes
+from tests.factories import shared_phone
 
 SHOP_PHONE = "+393331000101"
 BAKERY_PHONE = "+393331000102"  # Forno Chienti
@@ -320,6 +321,7 @@ async def any_till(core: Core, clock: FakeClock, channel: Channel) -> Chat:
                 channel="telegram",
                 address=TELEGRAM_CASHIER,
                 role="cashier",
+                phone=shared_phone("telegram", TELEGRAM_CASHIER),
                 created_at=core.now(),
             )
         )
