@@ -53,22 +53,26 @@ async def refuse_citizens_phone(
     own (a delegate's codes go to it by SMS). The reverse of identity.is_shop_phone.
     Then a Telegram member without a phone is refused (SHOP_MEMBER_PHONE_MISSING): the
     rule could not see where they read codes."""
-    if channel == Channel.TELEGRAM:
-        holder = await uow.citizens.by_telegram_chat(municipality_id, address)
-        delegate = None
-    else:
-        holder = await uow.citizens.by_phone(municipality_id, address)
-        delegate = await uow.delegates.by_phone(municipality_id, address)
-    if (holder is not None and holder.erased_at is None) or delegate is not None:
-        raise Conflict(Refusal.SHOP_MEMBER_IS_CITIZEN)
     if channel != Channel.TELEGRAM:
+        if await _phone_receives_codes(uow, municipality_id, address):
+            raise Conflict(Refusal.SHOP_MEMBER_IS_CITIZEN)
         return
+    holder = await uow.citizens.by_telegram_chat(municipality_id, address)
+    if holder is not None and holder.erased_at is None:
+        raise Conflict(Refusal.SHOP_MEMBER_IS_CITIZEN)
     if phone is None:
         raise Conflict(Refusal.SHOP_MEMBER_PHONE_MISSING)
-    holder = await uow.citizens.by_phone(municipality_id, phone)
-    delegate = await uow.delegates.by_phone(municipality_id, phone)
-    if (holder is not None and holder.erased_at is None) or delegate is not None:
+    if await _phone_receives_codes(uow, municipality_id, phone):
         raise Conflict(Refusal.SHOP_MEMBER_IS_CITIZEN)
+
+
+async def _phone_receives_codes(uow: UnitOfWork, municipality_id: int, phone: str) -> bool:
+    """Whether a voucher holder (not erased) or a delegate of the municipality is reached
+    at this phone: their payment codes go to it."""
+    holder = await uow.citizens.by_phone(municipality_id, phone)
+    if holder is not None and holder.erased_at is None:
+        return True
+    return await uow.delegates.by_phone(municipality_id, phone) is not None
 
 
 def member_phone(channel: str, phone: str | None) -> str | None:
