@@ -248,8 +248,11 @@ class TerminalChat:
 
     async def resume(self) -> bool:
         """A chat opened again in the middle of a request (a payment waiting for the
-        customer's code): its last message is shown again and nothing is sent, since MENU
-        would leave the request. False when no request is open here."""
+        customer's code, a question of the application): the question it stands at is
+        asked again by the engine, as after a message that is no answer (the last message
+        may be an error without it), and nothing is sent, since MENU would leave the
+        request. Where asking would do more than ask (a code step sends a new code), its
+        last message is shown again instead. False when no request is open here."""
         from core.dialogue.inbound import Channel
         from core.dialogue.render import render_plain
         from core.services.outbox import reply_of
@@ -265,6 +268,9 @@ class TerminalChat:
             if last is not None:
                 body = render_plain(reply_of(uow.keys, last), last.language, sms=True)
         self._say(t("(Back where you left off: answer, or write MENU or CANCEL.)"))
+        if await self.engine.ask_pending(Channel.TERMINAL, self.address):
+            await self._show()
+            return True
         if body:
             console.print(body, markup=False)
         console.print()

@@ -37,7 +37,7 @@ from core.dialogue.menus import (
     wrote_english,
 )
 from core.dialogue.state import ApplyState
-from core.dialogue.words import clean, fold, has_digits, plain_words, typo_distance
+from core.dialogue.words import as_said, clean, fold, has_digits, plain_words, typo_distance
 from core.domain.channels import Channel
 from core.domain.messages import Option, Text, t
 from core.domain.shops import ShopStatus, searched_category
@@ -249,7 +249,7 @@ EXACT_ONLY = frozenset({"stop"})
 def phrase_of(text: str | None) -> str | None:
     """The command a whole message asks for in plain words: one of PHRASES, or a keyword
     that takes no argument between courtesy words ("Buongiorno, SALDO grazie")."""
-    words = plain_words(text)
+    words = as_said(plain_words(text))
     if not words or has_digits(words):
         return None
     said = " ".join(words)
@@ -816,7 +816,7 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     folded = fold(text).split()
     # Every word, courtesy included, without the punctuation after it ("grazie, buona…").
     every = {word.strip(",.'") for word in folded}
-    words = plain_words(text)
+    words = as_said(plain_words(text))  # "quant'è che c'ho sui bbuoni?"
     if not words:
         # Only courtesy words: thanks, or a greeting (the welcome and the menu).
         if every & _THANKS:

@@ -159,6 +159,31 @@ class DialogueEngine:
             await uow.commit()
         return HandleResult(duplicate=False, outbox_ids=ids, payments=payments)
 
+    async def ask_pending(self, channel: Channel, address: str) -> bool:
+        """The question of the step a conversation stands at, queued again as a reply to
+        that chat, as after a message that is no answer (_ask_again, the flow's own ask):
+        for a chat opened again in the middle of a request (the terminal's), whose last
+        message may be an error without its question. False, and nothing queued, when no
+        request is open there, when asking the step does more than ask (a code step sends
+        a new code), or when what the step waited for is over (the next message says so)."""
+        now = self.core.now()
+        async with self.core.uow() as uow:
+            routing = await self._route(uow, Inbound(channel, address), now)
+            if routing.created or routing.municipality is None:
+                return False  # nothing is written: the unit of work is not committed
+            turn = self._turn(uow, Inbound(channel, address), routing, now)
+            flow = FLOWS.get(turn.flow or "")
+            if flow is None or turn.step is None or not flow.steps[turn.step].again:
+                return False
+            if not await flow.still_allowed(turn) or await flow.gone(turn, Input()) is not None:
+                return False
+            await flow.ask(turn)
+            if not turn.replies:
+                return False
+            self._save(turn, routing, now)
+            await uow.commit()
+        return True
+
     async def _one_trip(self, plain: PlainTurn) -> TurnOutcome | None:
         """A plain turn in one trip, committed when this returns; None (nothing written)
         when the turn is not plain after all."""

@@ -93,6 +93,27 @@ def _plain_words(text: str | None) -> tuple[str, ...]:
     return tuple(words)
 
 
+# Spoken Italian as people write it: "c'ho" is "ho" ("quanto c'ho?" asks "quanto ho?"),
+# "c'hai", "c'ha", "c'abbiamo" the same (plain_words has joined them: "cho").
+_WITH_CI = {"cho": "ho", "chai": "hai", "cha": "ha", "cabbiamo": "abbiamo", "channo": "hanno"}
+_CONSONANTS = frozenset("bcdfghjklmnpqrstvwxz")
+
+
+def as_said(words: list[str]) -> list[str]:
+    """Plain words with the spoken forms of a phone's Italian undone: "c'ho" is "ho", and
+    a first consonant written twice, as it is said after "a", "e", "sui" in the centre
+    and south ("sui bbuoni", "li ssoldi", "a mme"), is one: no Italian word starts with
+    one doubled. For the readings of a request (commands.phrase_of, question_of), never of
+    an answer: a code, a name or an amount is read as written."""
+    said = []
+    for word in words:
+        word = _WITH_CI.get(word, word)
+        if len(word) > 2 and word[0] == word[1] and word[0] in _CONSONANTS:
+            word = word[1:]
+        said.append(word)
+    return said
+
+
 def has_digits(words: list[str]) -> bool:
     """Whether any word holds a digit: a payment code, an amount, a phone number."""
     return any(ch.isdigit() for word in words for ch in word)
@@ -271,6 +292,51 @@ _ONLY = frozenset({"solo", "sola", "soltanto", "only", "alone"})
 _ALONE = frozenset({("da", "sola"), ("da", "solo"), ("vivo", "sola"), ("vivo", "solo")})
 _LIVE = frozenset({"vivo", "abito", "sto", "live"})
 
+# "Io e mio marito", "io, mia moglie e i nostri 2 figli", "vivo con mia figlia", "me and my
+# wife": the writer and the people named, one each ("marito", "figlia"), a pair
+# ("genitori") or a number of them ("i miei due figli"). Every word must be one of these:
+# "io e la mia famiglia", "io e i miei figli" (how many?) are asked again.
+_SELF = frozenset({"io", "me", "myself"})  # and the English "I", folded to the article "i"
+_TOGETHER = frozenset({"e", "ed", "con", "and", "with"})
+# Before the people, words that add nobody: "siamo io e mio marito", "solo io e mia figlia".
+_BEFORE_PEOPLE = frozenset(
+    {"siamo", "in", "casa", "a", "solo", "soltanto", "only", "just", "we", "are"}
+)  # fmt: skip
+# "Only me", "solo io": the writer alone, only with one of these before it.
+_JUST = frozenset({"solo", "soltanto", "only", "just"})
+# "Vivo con mia figlia": the writer and the people after it.
+_LIVE_WITH = (("vivo", "con"), ("abito", "con"), ("sto", "con"), ("i", "live", "with"),
+              ("live", "with"))  # fmt: skip
+_OF_MINE = frozenset(
+    {
+        "il", "lo", "la", "l", "i", "gli", "le", "mio", "mia", "miei", "mie", "nostro",
+        "nostra", "nostri", "nostre", "suo", "sua", "suoi", "sue", "my", "our", "his", "her",
+        "their", "the",
+    }
+)  # fmt: skip
+_ONE_PERSON = frozenset(
+    {
+        "marito", "moglie", "compagno", "compagna", "convivente", "partner", "fidanzato",
+        "fidanzata", "figlio", "figlia", "bambino", "bambina", "bimbo", "bimba", "madre",
+        "mamma", "padre", "papa", "babbo", "fratello", "sorella", "nonno", "nonna", "nipote",
+        "suocero", "suocera", "cognato", "cognata", "genero", "nuora", "zio", "zia", "cugino",
+        "cugina", "husband", "wife", "boyfriend", "girlfriend", "son", "daughter", "child",
+        "kid", "baby", "mother", "mum", "mom", "father", "dad", "brother", "sister",
+        "grandson", "granddaughter", "grandchild", "grandmother", "grandfather", "grandma",
+        "grandpa",
+    }
+)  # fmt: skip
+# Two of them unless a number says otherwise: "io e i miei genitori" is three.
+_PAIR = frozenset({"genitori", "suoceri", "gemelli", "gemelle", "parents", "twins"})
+# Several, as many as the number before them says: without one, not guessed.
+_SEVERAL = frozenset(
+    {
+        "figli", "figlie", "bambini", "bambine", "bimbi", "bimbe", "fratelli", "sorelle",
+        "nipoti", "nonni", "cugini", "cugine", "children", "kids", "sons", "daughters",
+        "brothers", "sisters", "grandchildren", "babies",
+    }
+)  # fmt: skip
+
 
 def household_count(text: str | None) -> int | None:
     """The number of people of a household: what count_in reads ("3", "siamo in 3"), or
@@ -283,6 +349,9 @@ def household_count(text: str | None) -> int | None:
     words = fold(text).replace(",", " ").replace(".", " ").replace("'", " ").split()
     if not words or {"non", "not"} & set(words) or not all(word.isalnum() for word in words):
         return None
+    named = people_named(words)
+    if named is not None:
+        return named
     numbers = [
         at
         for at, word in enumerate(words)
@@ -301,6 +370,65 @@ def household_count(text: str | None) -> int | None:
         return None
     word = words[at]
     return int(word) if word.isdigit() else NUMBER_WORDS[word]
+
+
+def people_named(words: list[str]) -> int | None:
+    """The writer and the people named after or before them, counted: "io e mio marito" 2,
+    "io, mio marito e i nostri 2 figli" 4, "vivo con mia figlia" 2, "my wife and I" 2,
+    "io e i miei genitori" 3, "solo io" 1. None unless every word is the writer, a person
+    (with their article, possessive and number) or what joins them, and the writer is
+    there once: "io e la mia famiglia", "io e i miei figli", "mio marito e mia figlia",
+    "2 figli" are no household."""
+    at, count, writer, people = 0, 0, False, 0
+    just = False
+    while at < len(words) and words[at] in _BEFORE_PEOPLE:
+        just = just or words[at] in _JUST
+        at += 1
+    for opener in _LIVE_WITH:
+        if tuple(words[at : at + len(opener)]) == opener:
+            at, count, writer, just = at + len(opener), 1, True, False
+            break
+    while at < len(words):
+        if words[at] in _TOGETHER:
+            at += 1
+            continue
+        person = _person(words, at)
+        if person is not None:
+            many, at = person
+            count, people = count + many, people + 1
+            continue
+        if words[at] not in _SELF and words[at] != "i":
+            return None  # a word that is neither: "famiglia", "cane", "anni"
+        if writer:
+            return None  # "io e io", "vivo con me"
+        count, writer, at = count + 1, True, at + 1
+    if not writer or not (people or just):
+        return None
+    return count
+
+
+def _person(words: list[str], at: int) -> tuple[int, int] | None:
+    """The people one phrase names from `at` ("mio marito", "i miei due figli", "a son",
+    "i miei genitori"), and where the next phrase starts; None when it names nobody."""
+    while at < len(words) and words[at] in _OF_MINE:
+        at += 1
+    number: int | None = None
+    if at < len(words):
+        word = words[at]
+        if word.isdigit() and len(word) <= 2:
+            number, at = int(word), at + 1
+        elif word in ("a", "an") or (word in NUMBER_WORDS and word not in _ONLY | {"coppia"}):
+            number, at = NUMBER_WORDS.get(word, 1), at + 1
+    if at >= len(words) or number == 0:
+        return None
+    noun = words[at]
+    if noun in _ONE_PERSON and number in (None, 1):
+        return 1, at + 1
+    if noun in _PAIR:
+        return number or 2, at + 1
+    if noun in _SEVERAL and number is not None and number >= 2:
+        return number, at + 1
+    return None
 
 
 def amount_text(text: str | None, *, spelled: bool = True) -> str:
@@ -340,17 +468,38 @@ _NOT_PLAIN_AMOUNT = frozenset(
         "perhaps",
     }
 )  # fmt: skip
+# Where savings are kept, right after a number at the savings question: "ho circa 1200 in
+# banca", "1500 sul libretto", "800 in the bank" (money there, without the currency).
+_SAVED_IN = (
+    ("in", "banca"), ("alla", "banca"), ("in", "posta"), ("alla", "posta"), ("sul", "conto"),
+    ("sul", "libretto"), ("sui", "conti"), ("da", "parte"), ("di", "risparmi"),
+    ("in", "the", "bank"), ("at", "the", "bank"), ("in", "my", "account"),
+    ("in", "the", "account"), ("in", "savings"), ("saved",),
+)  # fmt: skip
+# "350 al mese", "1200 mensili", "800 euro a month": money each month, no savings.
+_MONTH_WORDS = frozenset({"mensile", "mensili", "mensilmente", "monthly"})
 # "Un", "una", "one" are an article in a sentence ("ho una pensione di 300 euro").
 _ARTICLES = frozenset({"un", "uno", "una", "one"})
 _FIGURES = re.compile(r"^\d(?:[\d.,']*\d)?$")
 
 
-def amount_in_sentence(text: str | None) -> str | None:
+def per_month(text: str | None) -> bool:
+    """Whether a message says its money comes each month: "1200 al mese", "800 euro a
+    month", "1200 mensili", "prendo 900 ogni mese". Savings are no monthly sum: where they
+    are asked, such an answer is another question's."""
+    words = fold(text).replace("'", " ").replace(",", " ").split()
+    pairs = set(pairwise(words))
+    return bool(set(words) & _MONTH_WORDS or pairs & set(_MONTHLY))
+
+
+def amount_in_sentence(text: str | None, *, saved: bool = False) -> str | None:
     """The one amount of a sentence, ready for parse_euro: "pago 350 euro di affitto" ->
     "350", "ho circa 1200 euro in banca" -> "1200", "350 al mese" -> "350", "prendo
-    trecento euro" -> "300". Only a number with the currency or "al mese" beside it, and
-    the only number of the message; None for anything else ("350 o 400", "siamo in 3",
-    "pago l'affitto da 6 mesi", "non pago 350 euro"), and the question is asked again."""
+    trecento euro" -> "300". Only a number with the currency or "al mese" beside it (with
+    `saved`, where savings are asked, also where they are kept: "ho circa 1200 in banca"),
+    and the only number of the message; None for anything else ("350 o 400", "siamo in
+    3", "pago l'affitto da 6 mesi", "non pago 350 euro", "ho 2 conti in banca"), and the
+    question is asked again."""
     words: list[str] = []
     for piece in clean(text).replace("€", " € ").split():
         word = piece.strip(',.;:!?()"')
@@ -375,8 +524,9 @@ def amount_in_sentence(text: str | None) -> str | None:
     if len(numbers) != 1:
         return None
     at = numbers[0]
+    marks = (*_MONTHLY, *_SAVED_IN) if saved else _MONTHLY
     marked = "€" in words[at - 1 : at] + words[at + 1 : at + 2] or any(
-        tuple(words[at + 1 : at + 3]) == month for month in _MONTHLY
+        tuple(words[at + 1 : at + 1 + len(mark)]) == mark for mark in marks
     )
     if not marked:
         return None

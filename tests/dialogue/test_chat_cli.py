@@ -9,7 +9,11 @@ from typer.testing import CliRunner
 
 from buonispesa.cli import _register, app
 from buonispesa.demo import DEMO_CITIZENS, seed_demo
-from core.bootstrap import open_core
+from core.bootstrap import Core, open_core
+from core.dialogue.inbound import Channel
+from tests.dialogue.harness import Chat, outbox_of, town_with_open_window
+from tests.dialogue.test_apply import CODE, MEMBERS
+from tests.factories import make_cf
 
 
 def _seed(url: str) -> None:
@@ -106,3 +110,50 @@ def test_a_payment_waits_when_the_chat_is_opened_again(sqlite_url: str) -> None:
     assert "(Riprendi da dove eri rimasto" in again.output
     assert "Codice inviato al cliente (SMS ***001) per 12,50 €" in again.output
     assert "Pagamento confermato: 12,50 €" in again.output
+
+
+def test_the_question_comes_again_when_the_chat_is_opened_again(sqlite_url: str) -> None:
+    # Chat trial: opened again half-way through the application after two wrong numbers, the
+    # chat showed only the last message, the error without its question. It asks the
+    # question again (the engine's own asking of the step), with nothing answered.
+    _seed(sqlite_url)
+    _register()
+    args = ["chat", "--database-url", sqlite_url, "--phone", "+393471239876"]
+    first = CliRunner().invoke(app, args, input=f"DOMANDA\n1\n{make_cf(710)}\n0\n99\n")
+    question = "Quante persone ci sono nel tuo nucleo familiare, contando anche te?"
+    error = "Scrivi il numero di persone con un numero da 1 a 30"
+    assert first.output.rstrip().endswith(">"), first.output
+    last = first.output.rsplit("> ", 2)[1]
+    assert error in last and question not in last, last  # the second wrong number: the error
+    again = CliRunner().invoke(app, args, input="3\n")
+    assert again.exit_code == 0, again.output
+    resumed = again.output.split("(Riprendi da dove eri rimasto", 1)[1].split("> ", 1)[0]
+    assert question in resumed.replace("\n", " ") and error not in resumed, again.output
+    assert "Qualcuno nel nucleo familiare ha un reddito da lavoro?" in again.output
+
+
+async def test_the_engine_asks_the_pending_question_again(core: Core) -> None:
+    """What `buonispesa chat` opened again shows (DialogueEngine.ask_pending): the step's own
+    question, queued to that chat; nothing where no request is open, nor at a step whose
+    asking does more than ask (the code step would send a new code)."""
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471260010", channel=Channel.TERMINAL)
+    engine = chat.engine
+    assert engine is not None
+    assert not await engine.ask_pending(Channel.TERMINAL, chat.address)  # nobody yet
+    for text in ("DOMANDA", "1", make_cf(711)):
+        await chat.send(text)
+    await chat.expect("0", "Write the number of people with a number from 1 to {max}, e.g. 3.")
+    before = len(await outbox_of(core, Channel.TERMINAL.value, chat.address))
+    assert await engine.ask_pending(Channel.TERMINAL, chat.address)
+    rows = await outbox_of(core, Channel.TERMINAL.value, chat.address)
+    assert [text.msgid for _, reply in rows[before:] for text in reply.texts] == [MEMBERS]
+    assert (await chat.state())[:2] == ("apply", "members")
+    for text in ("2", "no", "no", "0", "0", "0"):
+        await chat.send(text)
+    await chat.expect("1", CODE)
+    before = len(await outbox_of(core, Channel.TERMINAL.value, chat.address))
+    assert not await engine.ask_pending(Channel.TERMINAL, chat.address)
+    assert len(await outbox_of(core, Channel.TERMINAL.value, chat.address)) == before
+    await chat.expect("MENU")
+    assert not await engine.ask_pending(Channel.TERMINAL, chat.address)

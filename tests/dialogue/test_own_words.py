@@ -286,7 +286,7 @@ async def test_a_no_that_repeats_it_answers_the_household_questions(core: Core) 
 @pytest.mark.parametrize(
     "text",
     [
-        "io mio marito e 2 figli",  # 2 children, not the household
+        "io mio marito e i figli",  # how many children?
         "siamo 2 più i bambini",
         "siamo 2 adulti e 3 bambini",
         "io e mio marito non siamo 2",

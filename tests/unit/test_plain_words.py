@@ -12,7 +12,9 @@ from core.dialogue.inbound import Channel, Inbound
 from core.dialogue.plain_turn import PlainTurn
 from core.dialogue.words import (
     amount_in_sentence,
+    as_said,
     household_count,
+    per_month,
     plain_words,
     yes_or_no,
     yes_or_no_leading,
@@ -216,10 +218,89 @@ def test_the_household_in_a_sentence_only_when_it_says_everyone() -> None:
     # count_in's forms, as before.
     for text, count in (("3", 3), ("tre", 3), ("siamo in 3", 3), ("3 persone", 3), ("sola", 1)):
         assert household_count(text) == count, text
-    for text in ("io mio marito e 2 figli", "siamo 2 più i bambini", "siamo 2 adulti e 3 bambini",
+    for text in ("siamo 2 più i bambini", "siamo 2 adulti e 3 bambini",
                  "io e mio marito non siamo 2", "mio marito ha 80 anni", "siamo 2 e 3",
                  "non vivo da sola", "siamo tanti", "2 figli"):  # fmt: skip
         assert household_count(text) is None, text
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [
+        ("io e mio marito", 2), ("Io e mia moglie.", 2), ("io e il mio compagno", 2),
+        ("io e i miei due figli", 3), ("io e i miei 2 figli", 3), ("io e una figlia", 2),
+        ("io, mio marito e i nostri 2 bambini", 4), ("io mio marito e 2 figli", 4),
+        ("io e mia sorella con i suoi 3 bambini", 5), ("mio marito ed io", 2),
+        ("siamo io e mio marito", 2), ("vivo con mia figlia", 2),
+        ("abito con mio figlio e mia nuora", 3), ("io e i miei genitori", 3),
+        ("solo io", 1), ("me and my wife", 2), ("my wife and I", 2), ("me and a son", 2),
+        ("I live with my wife and 2 kids", 4), ("just me", 1),
+    ],
+)  # fmt: skip
+def test_the_household_named_person_by_person(text: str, people: int) -> None:
+    assert household_count(text) == people
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["io e la mia famiglia", "io e i miei figli", "mio marito e mia figlia", "i miei due figli",
+     "io e mio figlio di 5 anni", "io e due figlio", "io e 0 figli", "io e il mio cane",
+     "io e mia madre anziana", "io e mio marito e io", "vivo con", "io", "me and my kids",
+     "io e mio marito non", "io e mio marito e forse mia madre"],
+)  # fmt: skip
+def test_a_household_that_does_not_say_how_many_is_not_guessed(text: str) -> None:
+    assert household_count(text) is None
+
+
+def test_savings_where_they_are_kept_and_a_monthly_sum() -> None:
+    for text, amount in (("ho circa 1200 in banca", "1200"), ("1500 sul libretto", "1500"),
+                         ("ho 1200 sul conto", "1200"), ("800 in the bank", "800"),
+                         ("ho circa 1200 euro in banca", "1200")):  # fmt: skip
+        assert amount_in_sentence(text, saved=True) == amount, text
+    # Where savings are kept marks a number as money only at the savings question.
+    assert amount_in_sentence("ho circa 1200 in banca") is None
+    for text in ("ho 2 conti in banca", "1200 in banca e 300 in posta", "siamo in 3",
+                 "non ho 1200 in banca"):  # fmt: skip
+        assert amount_in_sentence(text, saved=True) is None, text
+    for text in ("1200 al mese", "1200 euro al mese", "800 a month", "1200 mensili",
+                 "prendo 900 ogni mese", "1.200 € al mese"):  # fmt: skip
+        assert per_month(text), text
+    for text in ("1200", "ho circa 1200 in banca", "il mese scorso avevo 1200", "mesi"):
+        assert not per_month(text), text
+
+
+def test_spoken_forms_are_undone_only_for_requests() -> None:
+    assert as_said(plain_words("quant'è che c'ho sui bbuoni?")) == [
+        "quante", "che", "ho", "sui", "buoni"
+    ]  # fmt: skip
+    assert as_said(plain_words("c'ho ancora li ssordi")) == ["ho", "ancora", "li", "sordi"]
+    # Words too short to double, and digits, stay as written.
+    assert as_said(["ll", "1100", "ssi"]) == ["ll", "1100", "si"]
+
+
+SAID_BALANCE = ("quanto c'ho", "Quanto c’ho?", "quanto c'ho ancora", "quanti soldi c'ho")
+
+
+@pytest.mark.parametrize("text", SAID_BALANCE)
+def test_the_balance_as_it_is_said_at_every_step(text: str) -> None:
+    assert commands.parse(text) == ("balance", "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["quant'è che c'ho sui bbuoni?", "quanti soldi ho sulla carta", "c'ho ancora li ssordi?",
+     "Quanto c'ho sulla carta?", "non c'ho più credito"],
+)  # fmt: skip
+def test_the_balance_as_it_is_said_when_nothing_is_asked(text: str) -> None:
+    assert commands.unasked(text) == ("balance", "")
+    assert commands.parse(text) is None  # a question waiting keeps its answer
+
+
+def test_other_sentences_with_c_ho_are_no_balance() -> None:
+    for text in ("c'ho fame", "quanto c'ho messo", "quant'è il pane?", "c'ho un problema",
+                 "non c'ho ancora la tessera", "quanto c'ho messo ad arrivare"):  # fmt: skip
+        assert commands.parse(text) is None, text
+        assert commands.question_of(text) != ("balance", ""), text
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ from core.dialogue.words import (
     amount_in_sentence,
     amount_text,
     household_count,
+    per_month,
     plain_words,
     yes_or_no,
     yes_or_no_leading,
@@ -51,6 +52,12 @@ MAX_AMOUNT_CENTS = 100_000_000_00
 
 YES_NO = (Option("yes", t("Yes")), Option("no", t("No")))
 OTHER_LANGUAGE = t("Another language: write LINGUA.")
+# A monthly sum written where the savings are asked ("1200 al mese").
+NOT_MONTHLY = t(
+    "This question is about savings: the money the household had in the bank or at the post "
+    "office, not monthly income. Write how much, e.g. {example}.",
+    example="1500",
+)
 
 
 class ApplyFlow(ConfirmedFlow[ApplyState]):
@@ -405,7 +412,11 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         )
 
     async def on_liquidity(self, turn: Turn, inp: Input) -> None:
-        self.state(turn).liquidity = _amount(inp, "1500")
+        if per_month(inp.text):
+            # "1200 al mese": an income, taken for the savings it would be a wrong answer
+            # the summary shows without saying why. Savings are what was in the accounts.
+            raise Reject(NOT_MONTHLY)
+        self.state(turn).liquidity = _amount(inp, "1500", saved=True)
         await self.next_question(turn, "liquidity")
 
     async def ask_support(self, turn: Turn) -> None:
@@ -617,14 +628,15 @@ def _require_yes_no(inp: Input, *, who: bool = False) -> bool:
     return answer
 
 
-def _amount(inp: Input, example: str) -> int:
+def _amount(inp: Input, example: str, *, saved: bool = False) -> int:
     """Whole euro in digits or in words ("1500", "mille e cinquecento"), or the one amount
-    of a sentence ("pago 350 euro di affitto"); a wrong one is explained with an example
-    like the question's, an amount of household money."""
+    of a sentence ("pago 350 euro di affitto"; with `saved`, the savings question's, also
+    "ho circa 1200 in banca"); a wrong one is explained with an example like the
+    question's, an amount of household money."""
     try:
         cents = parse_euro(amount_text(inp.text))
     except InvalidAmount as error:
-        said = amount_in_sentence(inp.text)
+        said = amount_in_sentence(inp.text, saved=saved)
         if said is None:
             raise Reject(_amount_error(error, example)) from error
         try:
