@@ -49,6 +49,8 @@ METRICS = web.AppKey("metrics", Metrics)
 SMS_CONFIG = web.AppKey("sms_config", SmsConfig)
 PLUGINS = web.AppKey("plugins", list[ChannelPlugin])
 WORKERS = web.AppKey("workers", dict[str, OutboxWorker])
+# What `serve` reads of any request body (aiohttp's own default, said here): see build_app.
+WEBHOOK_MAX_BYTES = 1024 * 1024
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -94,7 +96,13 @@ async def build_app(
         if telegram is not None:
             plugins.append(telegram)
 
-    app = web.Application(middlewares=[_observe(metrics)])
+    # The webhooks' limit: an SMS or a Telegram update is a few kilobytes, and a forged
+    # sender must not make the server read a huge body before its signature or secret is
+    # checked. Their senders are machines: aiohttp's bare 413 is their answer. The office's
+    # forms, read by people, keep their own limits and say them in the operator's language
+    # (office.security.body_limit): client_max_size is per application, and this root one
+    # is what aiohttp reads every body with.
+    app = web.Application(middlewares=[_observe(metrics)], client_max_size=WEBHOOK_MAX_BYTES)
     app[CORE] = core
     app[METRICS] = metrics
     app[SMS_CONFIG] = sms_config

@@ -16,22 +16,24 @@ from office.keys import CONFIG, CORE, OfficeConfig
 from office.pages import not_found, refusals
 from office.security import (
     COOKIE_NAME,
+    MAX_FORM_BYTES,
     MAX_UPLOAD_BYTES,
+    body_limit,
     csrf_guard,
     security_headers,
     signed_in_guard,
-    upload_limit,
 )
 
 PREFIX = "/office"
 STATIC = Path(__file__).parent / "static"
-__all__ = ["MAX_UPLOAD_BYTES", "PREFIX", "build_office"]
+__all__ = ["MAX_FORM_BYTES", "MAX_UPLOAD_BYTES", "PREFIX", "build_office"]
 COOKIE_GRACE_HOURS = 12
 
 
 def build_office(core: Core, config: OfficeConfig) -> web.Application:
-    # The root application's client_max_size is what aiohttp reads a body with: uploads get
-    # MAX_UPLOAD_BYTES from upload_limit(), first of the middlewares (before the session's).
+    # The root application's client_max_size is what aiohttp reads a body with (this one's
+    # would be ignored): the office's forms get their own limits from body_limit(), first of
+    # the middlewares (before the session's).
     office = web.Application()
     office[CORE] = core
     office[CONFIG] = config
@@ -52,7 +54,7 @@ def build_office(core: Core, config: OfficeConfig) -> web.Application:
     )
     # Order: headers on every answer; refusals become pages; CSRF before anything acts;
     # then who is signed in.
-    office.middlewares.insert(0, upload_limit())
+    office.middlewares.insert(0, body_limit())
     office.middlewares.extend([security_headers(), refusals(), csrf_guard, signed_in_guard()])
     aiohttp_jinja2.setup(
         office,

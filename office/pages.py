@@ -133,7 +133,7 @@ BUTTON_ADDRESS = t(
 
 
 async def too_large(request: web.Request) -> web.Response:
-    """A body above the limit the request is read with (office.security.upload_limit):
+    """A body above the limit the request is read with (office.security.body_limit):
     the limit in megabytes, and that nothing was done, on the office's own page."""
     limit = max(1, request.client_max_size // (1024 * 1024))
     if request.match_info.route.name in UPLOADS:

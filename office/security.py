@@ -55,8 +55,11 @@ BEFORE_PASSWORD = frozenset({"password", "password_post", "sign_out", "language"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # A CSV of paper applications can be a few megabytes.
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-# The forms that send a file, read up to MAX_UPLOAD_BYTES; every other request keeps the
-# server's own limit (aiohttp's 1 MiB, which the SMS and Telegram webhooks keep too).
+# Every other form of the office (a reason, an amount, a search): far more than a person
+# types, far less than a file.
+MAX_FORM_BYTES = 1024 * 1024
+# The forms that send a file, read up to MAX_UPLOAD_BYTES; every other form up to
+# MAX_FORM_BYTES.
 UPLOADS = frozenset({"import_post"})
 
 
@@ -119,18 +122,21 @@ def _route_name(request: web.Request) -> str | None:
     return request.match_info.route.name
 
 
-def upload_limit() -> Middleware:
-    """A form that sends a file may send up to MAX_UPLOAD_BYTES. aiohttp reads a body with
-    the limit of the request, which the root application made (a sub-application's
-    client_max_size is never used): an upload is read through a copy of the request with
-    the larger limit. First of the office's middlewares, so that every other one (the
-    session's above all, which saves what the handler changed in the request it was given)
-    sees that copy."""
+def body_limit() -> Middleware:
+    """Every form the office reads has the office's own limit: MAX_UPLOAD_BYTES for a form
+    that sends a file, MAX_FORM_BYTES for any other. aiohttp reads a body with the limit of
+    the request, which the root application made (client_max_size is per application, and
+    a sub-application's is never used): whatever `serve` gives its webhooks, the office's
+    forms are read through a copy of the request with the office's limit, and a body above
+    it gets the office's page that says so (office.pages.too_large). First of the office's
+    middlewares, so that every other one (the session's above all, which saves what the
+    handler changed in the request it was given) sees that copy."""
 
     @web.middleware
     async def limit(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.method in UNSAFE and _route_name(request) in UPLOADS:
-            request = request.clone(client_max_size=MAX_UPLOAD_BYTES)
+        if request.method in UNSAFE:
+            most = MAX_UPLOAD_BYTES if _route_name(request) in UPLOADS else MAX_FORM_BYTES
+            request = request.clone(client_max_size=most)
         return await handler(request)
 
     return limit

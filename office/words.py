@@ -206,6 +206,18 @@ ACTION_NAMES = {
     "privacy.erase": t("person erased (right to erasure): data replaced by a pseudonym"),
     "export.download": t("file of personal data downloaded or written by a command"),
 }
+# An action without a label (tests/office/test_activity_words.py holds every action the
+# services write to one): the page says so in the operator's words, never with the stored
+# code, which the log's CSV and .xlsx keep in their "action" column.
+UNNAMED_ACTION = t("an action not described here yet: the downloaded log names it")
+
+
+def action_name(words: Words, code: str) -> str:
+    """What an activity-log entry did, as the office says it (the log, an application's
+    history): never its stored code."""
+    return words.text(ACTION_NAMES.get(code, UNNAMED_ACTION))
+
+
 # The activity log's Before and After values, by their stored key (the page only: the CSV
 # and .xlsx keep the stored JSON). A key without a label here shows as it is.
 FIELD_NAMES = {

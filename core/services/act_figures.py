@@ -8,7 +8,8 @@ pays and the notices it and notify_unpaid queue (crediting.notice_destination de
 both). A reimbursement is what each shop is owed at its preparation (the cut-off): the act
 records it and pays exactly that (core.services.reimbursement.settle). Nothing here writes.
 
-`state` is a short fingerprint of who would get how much: an act records it when prepared,
+`state` is a short fingerprint of who would get how much (for the undoing of a revocation,
+what it gives back and what it leaves unpaid): an act records it when prepared,
 the office page sends the one it showed with "Approve", so an approval never runs on
 figures other than those the approver saw (docs/rounds-and-tranches.md).
 """
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from core.domain.allocation import Assignment
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.fund import FundPosition, budget_fits
-from core.services import allocation, fund
+from core.services import allocation, audit, fund
 from core.services.crediting import notice_destination
 from core.services.municipalities import current_round
 from core.services.reimbursement import pending_reimbursements
@@ -242,4 +243,18 @@ async def credit(uow: UnitOfWork, town: m.Municipality) -> CreditFigures:
         state=fingerprint("credit", waiting.id, paid, notices),
         skipped_households=skipped,
         skipped_cents=skipped_cents,
+    )
+
+
+def undo_state(figures: audit.UndoFigures) -> str:
+    """What undoing a revocation gives back and leaves unpaid (audit.undo_figures): which
+    revocation, the amount back on the vouchers, the sum to recover it cancels and the
+    tranches it does not pay: a tranche credited meanwhile (it skips the application), or
+    the revocation undone on the command line and made again, changes it."""
+    return fingerprint(
+        "revocation_undo",
+        figures.revocation_id,
+        figures.restored_cents,
+        figures.cancelled_recovery_cents,
+        [(item.tranche, item.cents) for item in figures.skipped],
     )

@@ -285,6 +285,11 @@ async def prepare(
         # shops earn after it waits for the next reimbursement.
         owed = await act_figures.reimbursement(uow, town)
         params |= {"until": now.isoformat(), **act_figures.reimbursement_params(owed)}
+    elif kind is ActKind.REVOCATION_UNDO:
+        # What it gives back and leaves unpaid, as the preparer was shown: approval runs on
+        # those figures or on the ones its approver saw, never on others (_check_state).
+        undo = await audit.undo_figures(uow, town, params["protocol"])
+        params["state"] = act_figures.undo_state(undo)
     act = m.OfficeAct(
         municipality_id=town.id,
         kind=kind.value,
@@ -330,9 +335,10 @@ async def approve(
 ) -> m.OfficeAct:
     """A manager other than the preparer approves: the act runs now. The caller commits.
 
-    A determina or a credit is checked against the state now: `seen` is the fingerprint of
-    the figures the approver was shown (core.services.act_figures). A reimbursement pays
-    exactly the amounts it recorded when prepared (and shows)."""
+    A determina, a credit or the undoing of a revocation is checked against the state now:
+    `seen` is the fingerprint of the figures the approver was shown
+    (core.services.act_figures). A reimbursement pays exactly the amounts it recorded
+    when prepared (and shows)."""
     act = await get(uow, operator, act_id)
     require_role(operator, Role.MANAGER)
     if act.prepared_by_id == operator.id:
@@ -432,19 +438,17 @@ async def approve(
         )
         outcome = {"protocol": application.protocol, "decision_notified_at": None}
     else:
+        protocol = str(act.params["protocol"])
+        undo = await audit.undo_figures(uow, town, protocol)
+        changed = _check_state(act, act_figures.undo_state(undo), seen)
         undoing = await audit.undo_revocation(
-            uow,
-            town,
-            str(act.params["protocol"]),
-            str(act.params["reason"]),
-            now,
-            operator,
-            act_id=act.id,
+            uow, town, protocol, str(act.params["reason"]), now, operator, act_id=act.id
         )
         outcome = {
             "restored_cents": undoing.restored_cents,
             "cancelled_recovery_cents": undoing.cancelled_recovery_cents,
             "citizen_told": undoing.told,
+            "changed_since_preparation": changed,
         }
     act.outcome = outcome
     await uow.flush()

@@ -459,6 +459,7 @@ class UndoFigures:
     # Tranches credited while the revocation stood: they skipped the application and the
     # undoing does not pay them (docs/appeals.md).
     skipped: tuple[SkippedTranche, ...]
+    revocation_id: int  # the standing revocation it undoes
 
 
 async def undo_figures(uow: UnitOfWork, town: m.Municipality, protocol: str) -> UndoFigures:
@@ -473,7 +474,7 @@ async def undo_figures(uow: UnitOfWork, town: m.Municipality, protocol: str) -> 
         and tranche.credited_at is not None
         and tranche.credited_at >= standing.revoked_at
     )
-    return UndoFigures(standing.returned_cents, application.recover_cents, skipped)
+    return UndoFigures(standing.returned_cents, application.recover_cents, skipped, standing.id)
 
 
 def undo_notice(town: str, protocol: str, amount_cents: int) -> Reply:

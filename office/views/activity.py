@@ -18,13 +18,13 @@ from office.pages import render, words_for
 from office.security import operator_of
 from office.tables import Column, Table
 from office.words import (
-    ACTION_NAMES,
     CHANNEL_NAMES,
     FIELD_NAMES,
     HIDDEN_FIELDS,
     ROLE_NAMES,
     VALUE_NAMES,
     Words,
+    action_name,
 )
 
 PAGE = 100
@@ -123,7 +123,7 @@ def _pairs(words: Words, value: dict[str, Any] | None) -> list[tuple[str, str | 
 
 
 def _action(words: Words, entry: m.ActivityEntry) -> str:
-    return words.name(ACTION_NAMES, entry.action)
+    return action_name(words, entry.action)
 
 
 async def activity_page(request: web.Request) -> web.Response:
@@ -147,7 +147,6 @@ async def activity_page(request: web.Request) -> web.Response:
             "when": words.moment(entry.created_at),
             "actor": entry.actor,
             "action": _action(words, entry),
-            "code": entry.action,
             "subject": entry.subject,
             "before": _pairs(words, entry.before),
             "after": _pairs(words, entry.after),

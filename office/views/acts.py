@@ -314,7 +314,8 @@ async def figures_of(
 ) -> dict[str, Any]:
     """A waiting determina's or credit's figures as they are now, what changed since it was
     prepared, and the fingerprint the approval sends back; a reimbursement's as it recorded
-    them; what undoing a revocation gives back and leaves unpaid (empty for other acts)."""
+    them; what undoing a revocation gives back and leaves unpaid, with its fingerprint as a
+    credit's (empty for other acts)."""
     kind = acts.ActKind(act.kind)
     warnings: list[str] = []
     try:
@@ -349,8 +350,8 @@ async def figures_of(
             return {"figures": lines, "warnings": notes, "state": state, "simulator": ""}
         elif kind is acts.ActKind.REVOCATION_UNDO:
             undo = await audit.undo_figures(uow, town, str(act.params["protocol"]))
-            lines, notes = undo_lines(undo, words)
-            return {"figures": lines, "warnings": notes, "state": "", "simulator": ""}
+            lines, warnings = undo_lines(undo, words)
+            state, simulator = act_figures.undo_state(undo), ""
         else:
             return {"figures": [], "warnings": [], "state": "", "simulator": ""}
     except DomainError as error:
@@ -361,11 +362,18 @@ async def figures_of(
             "simulator": "",
         }
     if act.params.get("state") not in (None, state):
-        warnings.append(
-            words.text(
-                t("The applications changed since the act was prepared: these are the figures now.")
+        changed = (
+            # A tranche credited meanwhile: it skips the application, the undoing won't pay it.
+            t(
+                "What this undoing gives back or leaves unpaid changed since it was prepared: "
+                "these are the figures now."
+            )
+            if kind is acts.ActKind.REVOCATION_UNDO
+            else t(
+                "The applications changed since the act was prepared: these are the figures now."
             )
         )
+        warnings.append(words.text(changed))
     return {"figures": lines, "warnings": warnings, "state": state, "simulator": simulator}
 
 

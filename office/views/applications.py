@@ -44,7 +44,7 @@ from office.refusals import describe
 from office.security import operator_of
 from office.views.dashboard import phone_change_rows
 from office.views.forms import see_other
-from office.words import ACTION_NAMES, CHANNEL_NAMES, COLUMN_MEANINGS, DELIVERY_NAMES, Words
+from office.words import CHANNEL_NAMES, COLUMN_MEANINGS, DELIVERY_NAMES, Words, action_name
 
 # The latest movements of a citizen's account on their application's page.
 MOVEMENTS_ON_PAGE = 10
@@ -95,7 +95,7 @@ def history(
         {
             "created_at": entry.created_at,
             "actor": entry.actor,
-            "action": words.name(ACTION_NAMES, entry.action),
+            "action": action_name(words, entry.action),
         }
         for entry in reversed(entries)
     ]

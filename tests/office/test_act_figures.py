@@ -9,10 +9,10 @@ from html import unescape
 from sqlalchemy import func, select, update
 
 from core.bootstrap import Core
-from core.services import act_figures, audit, municipalities
+from core.services import act_figures, allocation, audit, municipalities
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.integration.office_helpers import apply, person
+from tests.integration.office_helpers import apply, close_approve_credit, person
 from tests.office.conftest import Towns, signed_in
 from tests.office.harness import OfficeBrowser
 from tests.office.test_four_eyes import act_status, prepare
@@ -240,3 +240,66 @@ async def test_the_credit_says_which_households_revoked_since_the_determina_it_s
         "Skipped: 1 household, its application revoked after the determina: "
         "€300.00 not paid." in text
     )
+
+
+async def undo_now(core: Core, protocol: str) -> str:
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        return act_figures.undo_state(await audit.undo_figures(uow, town, protocol))
+
+
+async def test_the_undoing_of_a_revocation_carries_its_fingerprint_as_a_credit_does(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    """Prepared with the fingerprint of what it gives back and leaves unpaid (the same
+    act_figures.fingerprint), sent back by "Approve" as a determina's or a credit's: a
+    tranche credited after the manager looked is not approved on the figures they saw."""
+    protocols = await apply(towns.bel, person(1), person(2), person(3))
+    await close_approve_credit(towns.bel, 300_00)  # tranche 1 pays part of what is due
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await allocation.approve(uow, town, 150_00, clock())  # tranche 2: the rest
+        await audit.revoke(uow, town, protocols[0], clock(), reason="ISEE falso")
+        await uow.commit()
+    clerk = await signed_in(towns.server, "bel.clerk")
+    manager = await signed_in(towns.server, "bel.manager")
+    act = await prepare(
+        clerk, kind="revocation_undo", protocol=protocols[0], reason="persona sbagliata"
+    )
+    prepared = await undo_now(core, protocols[0])
+    async with core.uow() as uow:
+        recorded = await uow.session.get(m.OfficeAct, act)
+        assert recorded is not None and recorded.params["state"] == prepared
+    for where in ("/office/audit", "/office/"):
+        shown = await manager.get(where)
+        assert SEEN.findall(shown.text) == [prepared], where
+        assert "impronta" not in shown.text and "cambiat" not in shown.text
+
+    # Tranche 2 is credited after the manager looked: it skips the revoked application,
+    # and the undoing will not pay its 50 €.
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await allocation.credit(uow, town, clock())
+        await uow.commit()
+    assert await approve_as_shown(manager, shown.text, act) == 409
+    assert await act_status(core, act) == "prepared"
+    assert (await application_of(core, protocols[0])).revoked_at is not None
+    page = await manager.get("/office/audit")
+    text = unescape(page.text).replace("\xa0", " ")
+    assert SEEN.findall(page.text) == [await undo_now(core, protocols[0])] != [prepared]
+    assert (
+        "Quanto questo annullamento restituisce o lascia non pagato è cambiato da quando è "
+        "stato preparato: queste sono le cifre di adesso." in text
+    )
+    assert "La tranche 2 è stata accreditata mentre la domanda era revocata" in text
+    assert await approve_as_shown(manager, page.text, act) == 200
+    outcome = await act_outcome(core, act)
+    assert outcome["changed_since_preparation"] is True
+    assert (await application_of(core, protocols[0])).revoked_at is None
+
+
+async def application_of(core: Core, protocol: str) -> m.Application:
+    async with core.uow() as uow:
+        found = await uow.applications.by_protocol(protocol)
+        assert found is not None
+        return found

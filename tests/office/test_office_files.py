@@ -11,17 +11,19 @@ from html import unescape
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from buonispesa.server import build_app
+from buonispesa.server import WEBHOOK_MAX_BYTES, build_app
 from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.domain import identity
 from core.services import activity
 from core.storage import models as m
-from office.app import MAX_UPLOAD_BYTES
+from office.app import MAX_FORM_BYTES, MAX_UPLOAD_BYTES, build_office
+from office.keys import OfficeConfig
 from tests.conftest import FakeClock
 from tests.factories import make_cf
 from tests.integration.office_helpers import apply, close_approve_credit, pay, person
@@ -274,3 +276,74 @@ async def test_withdrawing_someone_elses_act_says_who_may(
         assert (
             "Solo un o una responsabile, o chi ha preparato questo atto, può ritirarlo" in said
         ), said
+
+
+def said_on(page: Page) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
+
+
+def office_posts(core: Core) -> list[tuple[str, str]]:
+    """(route name, an address of it) for every route of the office that takes a POST,
+    its variable parts filled in (a form refused for its size is never looked at)."""
+    office = build_office(core, OfficeConfig(secure_cookies=False))
+    found = []
+    for route in office.router.routes():
+        if route.method != "POST" or route.name is None:
+            continue
+        path = re.sub(r"\{[^}]+\}", "1", route.resource.canonical if route.resource else "")
+        found.append((route.name, "/office" + path))
+    return sorted(found)
+
+
+async def test_every_form_of_the_office_above_its_limit_says_the_limit_in_the_operators_words(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    """Not only the import: every route that takes a form has the office's limit, and a body
+    above it gets the office's page, in the operator's language, not aiohttp's text."""
+    clock.advance(hours=1)
+    posts = office_posts(core)
+    assert len(posts) > 25 and ("import_post", "/office/applications/import") in posts
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.get("/office/")
+    for name, path in posts:
+        most = MAX_UPLOAD_BYTES if name == "import_post" else MAX_FORM_BYTES
+        page = await clerk.post(path, {"note": "x" * most})
+        said = said_on(page)
+        assert page.status == 413 and page.headers["Content-Type"].startswith("text/html"), name
+        assert "Maximum request body size" not in said and "Request Entity" not in said, name
+        if name == "import_post":
+            assert "Il file è troppo grande" in said and "20 MB" in said, said
+        else:
+            assert "Quanto inviato dal modulo è troppo grande: al massimo 1 MB." in said, said
+    # Just below the limit, a form is read (and refused for what it says, not its size).
+    page = await clerk.post("/office/fund", {"description": "x" * (MAX_FORM_BYTES - 4096)})
+    assert page.status != 413
+    await clerk.post("/office/language", {"lang": "en"})
+    page = await clerk.post("/office/fund", {"description": "x" * MAX_FORM_BYTES})
+    assert page.status == 413 and "What the form sent is too large: at most 1 MB." in said_on(page)
+    # Someone not signed in, on the sign-in form: the same page.
+    stranger = await towns.browser()
+    page = await stranger.post("/office/sign-in", {"username": "x" * MAX_FORM_BYTES})
+    assert page.status == 413 and "troppo grande: al massimo 1 MB" in said_on(page)
+
+
+async def test_the_offices_limits_hold_whatever_the_root_application_reads(
+    core: Core, database_url: str
+) -> None:
+    """aiohttp reads a body with the root application's client_max_size, whatever a
+    sub-application says: the office mounted under a root that reads more (another
+    integration, a webhook given more room) still reads its forms up to its own limit."""
+    root = web.Application(client_max_size=4 * MAX_UPLOAD_BYTES)
+    root.add_subapp("/office/", build_office(core, OfficeConfig(secure_cookies=False)))
+    async with TestClient(TestServer(root)) as client:
+        browser = OfficeBrowser(client)
+        page = await browser.post("/office/sign-in", {"username": "x" * MAX_FORM_BYTES})
+        assert page.status == 413, page.status
+        assert "troppo grande: al massimo 1 MB" in said_on(page)
+        await browser.get("/office/sign-in")
+        page = await browser.post("/office/sign-in", {"username": "x" * 1000, "password": "y"})
+        assert page.status == 401 and "troppo grande" not in said_on(page)  # read, refused
+
+
+def test_serve_reads_its_webhooks_within_a_limit_it_names() -> None:
+    assert WEBHOOK_MAX_BYTES == MAX_FORM_BYTES == 1024 * 1024
