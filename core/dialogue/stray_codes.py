@@ -28,7 +28,7 @@ from core.dialogue.flows.citizen import represented
 from core.domain import otp
 from core.domain.charges import ChargeStatus
 from core.domain.messages import Money, Text, t, tn
-from core.services import charges
+from core.services import charges, refund_codes
 from core.services.outbox import payer_of
 from core.storage import models as m
 
@@ -161,7 +161,7 @@ async def on_code(turn: Turn, inp: Input) -> bool:
     expired = await charges.expired_codes(turn.uow, holder.id, turn.now) if holder else []
     closed = await charges.closed_codes(turn.uow, holder.id, turn.now) if holder else []
     keys = turn.uow.keys
-    refund = await charges.refund_code_sent_here(
+    refund = await refund_codes.refund_code_sent_here(
         turn.uow, turn.channel, turn.address, code, turn.now
     )
     if refund is not None:
@@ -193,7 +193,7 @@ async def on_code(turn: Turn, inp: Input) -> bool:
     return await code_at_till(turn, inp, code)
 
 
-def _refund_code_here(refund: charges.RefundCodeHere) -> Text:
+def _refund_code_here(refund: refund_codes.RefundCodeHere) -> Text:
     """What a customer who sends us the code of a cashier's refund is told: it is for the
     cashier while the refund waits; else that the refund was made, or that the request
     is over and the code no longer works."""

@@ -193,6 +193,17 @@ def _sms_refusal(e164: str) -> str | None:
     return "landline" if kind == phonenumbers.PhoneNumberType.FIXED_LINE else "not_mobile"
 
 
+def parse_reference(reference: str) -> tuple[str, str]:
+    """What a cashier typed, checked without looking anybody up: ("cf" | "phone" | "card",
+    normalised value). Raises InvalidIdentifier for a malformed codice fiscale or phone."""
+    text = reference.strip()
+    if looks_like_codice_fiscale(text):
+        return "cf", normalize_codice_fiscale(text)
+    if sum(ch.isdigit() for ch in text) >= 6 and text.lstrip("+").replace(" ", "").isdigit():
+        return "phone", normalize_phone(text)
+    return "card", text.upper().replace(" ", "")
+
+
 def short_mask_codice_fiscale(cf: str) -> str:
     """A codice fiscale as a code message names it: its first three letters (the surname's)
     and its last, "RSS***W" (GSM-7 safe). Enough for its holder to see whether it is

@@ -12,6 +12,9 @@ a code's row not committed yet, which its sweep then sees (migration
 0038_code_destination_guard; on PostgreSQL the refused PAGA is run again, its code going
 where the citizen is reached now).
 
+Also where the cashier is told a code went (shown_destination), for a payment's code and a
+refund's (core.services.refund_codes).
+
 Below core.services.charges and core.services.identity in the imports, so that
 identity.rebind_phone and delegates.remove_delegate can call it.
 """
@@ -22,8 +25,16 @@ from datetime import datetime
 
 from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus
+from core.domain.identity import mask_phone, parse_reference
 from core.domain.messages import Money, Reply, t
-from core.services.outbox import carries_code, notify_payer, notify_shop, scrubbed
+from core.services.outbox import (
+    Payer,
+    carries_code,
+    citizen_channel,
+    notify_payer,
+    notify_shop,
+    scrubbed,
+)
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -44,6 +55,27 @@ def destinations_of(citizen: m.Citizen, delegate: m.Delegate | None) -> set[tupl
     if delegate is not None:
         theirs.add((Channel.SMS, delegate.phone))
     return theirs
+
+
+def shown_destination(
+    citizen: m.Citizen, payer: Payer, typed: str | None = None
+) -> tuple[str, str]:
+    """Where the cashier is told the code went: (channel, masked address, "" for none).
+
+    A code sent to a delegate's phone is shown as the citizen's own channel would be (or,
+    when the citizen has none, with the digits of the phone the cashier typed, else none):
+    that the citizen has a delegate is not the shop's to learn."""
+    channel, address = payer.channel, payer.address
+    if payer.delegated:
+        own = citizen_channel(citizen)
+        if own is not None:
+            channel, address = own
+        else:
+            kind, value = parse_reference(typed) if typed else ("", "")
+            channel, address = Channel.SMS, value if kind == "phone" else ""
+    if channel != Channel.SMS:
+        return channel, "Telegram"
+    return channel, mask_phone(address) if address else ""
 
 
 async def void_codes_gone_elsewhere(uow: UnitOfWork, citizen: m.Citizen, now: datetime) -> int:

@@ -17,7 +17,7 @@ from core.domain.errors import NotAllowed, NotFound, Refusal
 from core.domain.identity import mask_phone
 from core.domain.messages import Reply, Text, t
 from core.domain.shops import MemberRole
-from core.services import activity, voucher_charges
+from core.services import activity, refund_codes, voucher_charges
 from core.services import charges as charge_service
 from core.services.outbox import notify_members
 from core.services.shop_rights import acting_member
@@ -98,8 +98,8 @@ async def remove_member(
     # The refunds this chat asked wait for their customers' codes no more: they are told,
     # and the customers' code rows stop naming the chat of someone who left.
     asker = f"{member.channel}:{member.address}"
-    await charge_service.void_refund_codes(
-        uow, charge_service.REFUND_CASHIER_GONE, now, shop_id=shop.id, asked_by=asker
+    await refund_codes.void_refund_codes(
+        uow, refund_codes.REFUND_CASHIER_GONE, now, shop_id=shop.id, asked_by=asker
     )
     await uow.security.forget_asker(asker)
     till_closed = await _end_chat_session(uow, shop, member, removed=not leaving)

@@ -84,7 +84,7 @@ async def refuse_code_to_own_staff(
     `destination`: (channel, address) the code would go to (a Telegram chat, else a phone).
 
     One rule for every such code: a buono spesa's payment (charges.request_charge), a
-    cashier's refund (charges.send_refund_code), a community voucher's payment
+    cashier's refund (refund_codes.send_refund_code), a community voucher's payment
     (voucher_charges.request_voucher_charge). The services, and the database, keep a
     shop's phones and chats apart from citizens' and delegates' (identity.is_shop_phone);
     this is for the pairs written before that rule covered every channel, and for a

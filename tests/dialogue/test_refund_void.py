@@ -11,6 +11,7 @@ from core.bootstrap import Core
 from core.domain import gsm7
 from core.i18n import render_text
 from core.services import charges, security
+from core.services import refund_codes as refund_code_service
 from core.services.municipalities import policy_of
 from core.storage import models as m
 from tests.dialogue.harness import Chat, msgids, outbox_of
@@ -122,10 +123,12 @@ async def test_a_cashier_removed_from_the_shop_voids_the_refunds_they_asked(
     async with core.uow() as uow:
         [row] = (
             await uow.session.scalars(
-                select(m.SecurityEvent).where(m.SecurityEvent.detail == charges.REFUND_CODE)
+                select(m.SecurityEvent).where(
+                    m.SecurityEvent.detail == refund_code_service.REFUND_CODE
+                )
             )
         ).all()
-    assert row.voided == charges.REFUND_CASHIER_GONE
+    assert row.voided == refund_code_service.REFUND_CASHIER_GONE
     assert row.asked_by is None  # nothing keeps the address of someone who left
     await cashier.send(code)
     assert await refunded(core) == []

@@ -26,6 +26,7 @@ from core.dialogue.inbound import Channel
 from core.domain.errors import NotAllowed
 from core.domain.messages import Moment
 from core.services import charges, security, shop_members
+from core.services import refund_codes as refund_code_service
 from core.services import shops as shop_service
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -218,7 +219,9 @@ async def test_refund_codes_do_not_use_up_the_customers_own_codes(core: Core) ->
     async with core.uow() as uow:
         # The customer's own appeal may still be sent its code; another refund may not.
         assert await security.codes_used_up(uow, "sms", phone, "appeal", core.now()) is None
-        assert await security.codes_used_up(uow, "sms", phone, charges.REFUND_CODE, core.now())
+        assert await security.codes_used_up(
+            uow, "sms", phone, refund_code_service.REFUND_CODE, core.now()
+        )
 
 
 async def test_at_the_shops_limit_no_code_leaves(core: Core) -> None:
@@ -227,9 +230,9 @@ async def test_at_the_shops_limit_no_code_leaves(core: Core) -> None:
     charge = await pay(core, town, 5_00)
     async with core.uow() as uow:
         # Codes this shop sent other customers in the last hour that never came back.
-        for index in range(charges.REFUND_CODES_PER_SHOP_PER_HOUR):
+        for index in range(refund_code_service.REFUND_CODES_PER_SHOP_PER_HOUR):
             await security.code_sent(
-                uow, "sms", f"+39333000{index:04d}", charges.REFUND_CODE, core.now(),
+                uow, "sms", f"+39333000{index:04d}", refund_code_service.REFUND_CODE, core.now(),
                 salt=f"{index:032d}", code_hash=f"{index:064d}",
                 municipality_id=town.municipality_id, shop_id=town.shop_id,
             )  # fmt: skip
@@ -241,7 +244,7 @@ async def test_at_the_shops_limit_no_code_leaves(core: Core) -> None:
     # Another shop's cashier is not stopped by this shop's codes.
     async with core.uow() as uow:
         other = await security.shop_codes_used_up(
-            uow, town.shop_id + 1000, charges.REFUND_CODE, 10, core.now()
+            uow, town.shop_id + 1000, refund_code_service.REFUND_CODE, 10, core.now()
         )
     assert other is None
 
@@ -410,7 +413,7 @@ async def test_the_services_read_the_actors_role_now(core: Core) -> None:
             )
         assert refused.value.code == "refund.needs_citizen_code"
         with pytest.raises(NotAllowed) as refused:
-            await charges.send_refund_code(
+            await refund_code_service.send_refund_code(
                 uow, charge_id=charge, shop_id=town.shop_id, now=core.now(), by=stranger,
                 content="x",
             )  # fmt: skip
@@ -445,7 +448,7 @@ async def test_the_services_read_the_actors_role_now(core: Core) -> None:
         sent = await uow.session.scalar(
             select(func.count())
             .select_from(m.SecurityEvent)
-            .where(m.SecurityEvent.detail == charges.REFUND_CODE)
+            .where(m.SecurityEvent.detail == refund_code_service.REFUND_CODE)
         )
     assert sent == 0
 

@@ -19,7 +19,7 @@ from core.dialogue.errors import error_text
 from core.domain.community import Purchase, Purpose
 from core.domain.errors import NotAllowed, Refusal
 from core.domain.ledger import AccountKind
-from core.services import charges, community, ledger, voucher_charges
+from core.services import charges, community, ledger, refund_codes, voucher_charges
 from core.services.outbox import reply_of
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
@@ -223,7 +223,7 @@ async def test_a_cashiers_refund_never_sends_the_customers_code_to_its_own_staff
     told = await sent_to(core, address)
     async with core.uow() as uow:
         with pytest.raises(NotAllowed) as refused:
-            await charges.send_refund_code(
+            await refund_codes.send_refund_code(
                 uow,
                 charge_id=charge_id,
                 shop_id=town.shop_id,

@@ -13,7 +13,7 @@ from core.domain.errors import InsufficientFunds, NotAllowed, NotFound
 from core.domain.ledger import PostingKind
 from core.domain.messages import Money, reply_from_json
 from core.domain.shops import ShopCategory
-from core.services import audit, charges, ledger, municipalities
+from core.services import audit, charges, ledger, municipalities, refund_codes
 from core.services.charges import ConfirmOutcome
 from core.services.outbox import reply_of
 from core.services.shops import ShopInput, approve_shop, register_shop
@@ -412,7 +412,7 @@ async def test_a_payment_made_before_a_revocation_is_not_refunded(core: Core) ->
         assert refused.value.code == "refund.revoked"
         # A cashier's refund is refused before any code goes to the customer.
         with pytest.raises(NotAllowed):
-            await charges.send_refund_code(
+            await refund_codes.send_refund_code(
                 uow,
                 charge_id=requested.charge_id,
                 shop_id=town.shop_id,

@@ -35,11 +35,12 @@ from core.domain.cards import CARD_CODE_LENGTH, grid_running_out, normalize_card
 from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus, ShopLock
 from core.domain.errors import DomainError, InvalidAmount, Refusal
+from core.domain.identity import parse_reference
 from core.domain.messages import Moment, Money, Option, Reply, Text, t, tn
 from core.domain.money import parse_euro
 from core.domain.shops import ShopStatus
 from core.services import charges as charge_service
-from core.services import shop_members, tills, voucher_charges
+from core.services import refund_codes, shop_members, tills, voucher_charges
 from core.services import shops as shop_service
 from core.storage import models as m
 
@@ -64,7 +65,7 @@ def _reference_error(reference: str) -> DomainError | None:
     """What is wrong with who pays as written (not a codice fiscale, phone or card code
     can be), or None; nobody is looked up."""
     try:
-        charge_service.parse_reference(reference)
+        parse_reference(reference)
     except DomainError as error:
         return error
     return None
@@ -86,11 +87,11 @@ def split_request(arg: str) -> tuple[str, str | None]:
 
 def _whole_reference(reference: str, amount: str, line: str) -> bool:
     try:
-        kind, _ = charge_service.parse_reference(reference)
+        kind, _ = parse_reference(reference)
     except DomainError:
         # "333 100" is no phone; "333 100 0005" is one.
         try:
-            return charge_service.parse_reference(line)[0] == "phone"
+            return parse_reference(line)[0] == "phone"
         except DomainError:
             return False
     # A card number's last group of digits, not an amount: "ABCD EFGH" and "23".
@@ -908,7 +909,7 @@ async def code_at_till(turn: Turn, inp: Input, code: str) -> bool:
     if found is None:
         return False
     shop_id, waiting = found
-    if await charge_service.ended_refund_code(turn.uow, shop_id, code, turn.now):
+    if await refund_codes.ended_refund_code(turn.uow, shop_id, code, turn.now):
         # A customer reads out the code of a refund that is over (cancelled, or done): not
         # a payment's wrong code, counted against the shop.
         turn.say(

@@ -27,7 +27,7 @@ from core.domain.errors import DomainError
 from core.domain.messages import Moment, Money, Option, Text, t, tn
 from core.domain.shops import MemberRole, ShopStatus
 from core.services import charges as charge_service
-from core.services import security
+from core.services import refund_codes, security
 from core.services.movements import refundable_charges
 from core.storage import models as m
 
@@ -222,7 +222,7 @@ class RefundFlow(ConfirmedFlow[RefundState]):
         if s.cashier:
             # A cashier's refund needs the customer's consent: a code sent to them.
             try:
-                sent = await charge_service.send_refund_code(
+                sent = await refund_codes.send_refund_code(
                     turn.uow,
                     charge_id=known(s.charge_id),
                     shop_id=known(s.shop_id),
@@ -274,9 +274,9 @@ class RefundFlow(ConfirmedFlow[RefundState]):
         s = self.state(turn)
         if s.customer is None or s.shop_id is None:
             return
-        await charge_service.void_refund_codes(
+        await refund_codes.void_refund_codes(
             turn.uow,
-            charge_service.REFUND_CANCELLED,
+            refund_codes.REFUND_CANCELLED,
             turn.now,
             shop_id=s.shop_id,
             code_hash=s.customer.hash,
@@ -296,7 +296,7 @@ class RefundFlow(ConfirmedFlow[RefundState]):
         s = self.state(turn)
         pending = known(s.customer)
         right = otp.code_matches(turn.uow.keys, typed, pending.salt, pending.hash)
-        if not right and await charge_service.earlier_refund_code(
+        if not right and await refund_codes.earlier_refund_code(
             turn.uow,
             charge_id=known(s.charge_id),
             typed=typed,
@@ -305,7 +305,7 @@ class RefundFlow(ConfirmedFlow[RefundState]):
         ):
             # The customer read out an older code: theirs, not a guess, so no try is lost.
             raise Reject(EARLIER_CUSTOMER_CODE)
-        await charge_service.refund_code_typed(
+        await refund_codes.refund_code_typed(
             turn.uow,
             charge_id=known(s.charge_id),
             code_hash=pending.hash,
@@ -352,9 +352,9 @@ class RefundFlow(ConfirmedFlow[RefundState]):
         except DomainError as error:
             if customer is not None:
                 # The customer gave their code, yet nothing is refunded: they are told.
-                await charge_service.void_refund_codes(
+                await refund_codes.void_refund_codes(
                     turn.uow,
-                    charge_service.REFUND_CANCELLED,
+                    refund_codes.REFUND_CANCELLED,
                     turn.now,
                     shop_id=shop_id,
                     code_hash=customer.hash,
