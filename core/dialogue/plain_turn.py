@@ -140,7 +140,9 @@ class PlainTurn:
             or inbound.location is not None
             or inbound.contact is not None
             or inbound.start_parameter
+            or inbound.edited is not None
         ):
+            # (An edit: whether it is read at all is the general path's question.)
             return False
         command = commands.of_message(inbound)
         if command is not None:
@@ -167,6 +169,8 @@ class PlainTurn:
         inbound = self.inbound
         written = commands.of_message(inbound)
         memory = load(ChatMemory, conversation.data) or ChatMemory()
+        # The message read now, as the general path records it (an edit of it may follow).
+        memory.last_message = inbound.message_id
         inp = Turn.read(inbound, list(memory.options))
         command = commands.of_answer(written, inp, inbound.text, asked=identifying)
         if command not in _PLAIN or (identifying and command != _BALANCE):
