@@ -1,7 +1,8 @@
 """Which message of a chat carries the buttons that may still be tapped.
 
-Only the latest question's buttons act. Older ones would answer the wrong
-question: "Yes" under "any work income?" tapped while the bot asks "any
+Only the latest question's buttons act, besides those that mean the same from any
+message (core.dialogue.menus.button_acts: Saldo, Negozi, a language). Older ones would
+answer the wrong question: "Yes" under "any work income?" tapped while the bot asks "any
 pension?" carries the same option key, so neither the signature nor the
 engine's list of offered keys can tell them apart. The message id can: the
 sender records the id of the message that carried a reply's keyboard as the
@@ -32,6 +33,15 @@ async def chat_language(core: Core, chat_id: str) -> str | None:
     async with core.uow() as uow:
         conversation = await _conversation(uow, chat_id)
         return conversation.language if conversation is not None else None
+
+
+async def last_read(core: Core, chat_id: str) -> str | None:
+    """The id of the last message the engine read from the chat (ChatMemory.last_message:
+    for a tapped button, the message that carried it), None if none."""
+    async with core.uow() as uow:
+        conversation = await _conversation(uow, chat_id)
+        read = (conversation.data or {}).get("last_message") if conversation else None
+        return read if isinstance(read, str) else None
 
 
 async def current_keyboard(core: Core, chat_id: str) -> str | None:

@@ -24,7 +24,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.callbacks import CallbackSigner
 from bot.commands import publish_commands
-from bot.offers import chat_language, current_keyboard
+from bot.offers import chat_language, current_keyboard, last_read
 from bot.sender import TelegramSender
 from bot.throttle import Limits, TelegramLimiter
 from bot.transport import AiohttpRequest
@@ -123,6 +123,7 @@ class TelegramPlugin:
             self._is_current,
             self._language_of,
             judge=dialogue if isinstance(dialogue, CheckoutJudge) else None,
+            last_read=self._last_read,
         )
         self._core = core
         self._sender = TelegramSender(
@@ -285,6 +286,9 @@ class TelegramPlugin:
 
     async def _is_current(self, chat_id: str, message_id: int) -> bool:
         return await current_keyboard(self._core, chat_id) == str(message_id)
+
+    async def _last_read(self, chat_id: str) -> str | None:
+        return await last_read(self._core, chat_id)
 
     async def _language_of(self, chat_id: str) -> str | None:
         return await chat_language(self._core, chat_id)

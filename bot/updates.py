@@ -1,7 +1,7 @@
 """Telegram Update -> dialogue Inbound, and the handling of one update.
 
 This module decides only what a Telegram update means (a text, a command, a
-tapped button, a shared contact or location, a deep link); what happens next is
+tapped button, a shared contact or location, a deep link, an edit); what happens next is
 the dialogue engine's business. Private chats only: in a private chat the chat
 id is the user id, which is what identifies a person to the engine.
 """
@@ -13,6 +13,7 @@ import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
@@ -26,18 +27,27 @@ from bot.throttle import TelegramLimiter
 from core.dialogue.inbound import (
     Channel,
     Checkout,
+    Edited,
     Inbound,
     PaymentDone,
     SharedContact,
     SharedLocation,
 )
+from core.dialogue.menus import button_acts
 from core.domain.messages import t
 from core.i18n import render_text, supported
 
 log = logging.getLogger(__name__)
 
 # The update kinds the bot asks Telegram for (setWebhook / getUpdates).
-ALLOWED_UPDATES: Sequence[str] = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.PRE_CHECKOUT_QUERY)
+# An edited message is a person correcting what they wrote: the engine reads it as a new
+# message when it is the chat's latest, and says to send it again otherwise.
+ALLOWED_UPDATES: Sequence[str] = (
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.PRE_CHECKOUT_QUERY,
+)
 
 BUTTON_EXPIRED = t("This button is no longer valid. Please use the latest message.")
 PAYMENTS_OFF = t("Payments are not possible in this chat. Nothing was charged.")
@@ -86,13 +96,21 @@ def translate(update: Update, signer: CallbackSigner) -> Translation:
         return Translation(None, checkout=update.pre_checkout_query)
     if update.callback_query is not None:
         return _callback(update, update.callback_query, signer)
-    message = update.message
+    message, edited = update.message, None
+    if message is None and update.edited_message is not None:
+        message = update.edited_message
+        if message.chat.type != ChatType.PRIVATE or message.location is not None:
+            # A group's edit (the bot left it at its first message), or a live location
+            # moving on the map: no message of a person's.
+            return Translation(None)
+        sent, changed = message.date, message.edit_date
+        edited = Edited(changed - sent if changed is not None else timedelta.max)
     if message is None or message.from_user is None:
         return Translation(None)
     if message.chat.type != ChatType.PRIVATE:
         # Groups and channels: nobody's vouchers are discussed in front of others.
         return Translation(None, group=message)
-    inbound = partial(_inbound, update, message)
+    inbound = partial(_inbound, update, message, edited)
 
     if message.successful_payment is not None:
         paid = message.successful_payment
@@ -124,11 +142,13 @@ def translate(update: Update, signer: CallbackSigner) -> Translation:
         # file (its caption) are read as a typed message would be (the reason of an
         # appeal under the photo of a document); without any, the message is empty.
         text, entities, attachment = message.caption or "", message.caption_entities, True
+    # Something to listen to: the engine says it cannot be, rather than "not understood".
+    voice = any(x is not None for x in (message.voice, message.audio, message.video_note))
     entity = entities[0] if entities else None
     first = (entity.type, entity.offset, entity.length) if entity is not None else None
     reading, start_parameter = _read_text(text, first)
     return Translation(
-        inbound(text=reading, start_parameter=start_parameter, attachment=attachment)
+        inbound(text=reading, start_parameter=start_parameter, attachment=attachment, voice=voice)
     )
 
 
@@ -190,6 +210,7 @@ def private_text(data: Any) -> Inbound | None:
         start_parameter=start_parameter,
         provider_message_id=str(update_id),
         language_hint=language,
+        message_id=str(message["message_id"]),
     )
 
 
@@ -210,6 +231,7 @@ def _read_text(text: str, entity: tuple[str, int, int] | None) -> tuple[str | No
 def _inbound(
     update: Update,
     message: Message,
+    edited: Edited | None,
     *,
     text: str | None = None,
     location: SharedLocation | None = None,
@@ -217,6 +239,7 @@ def _inbound(
     start_parameter: str | None = None,
     payment: PaymentDone | None = None,
     attachment: bool = False,
+    voice: bool = False,
 ) -> Inbound:
     user = message.from_user
     return Inbound(
@@ -230,6 +253,9 @@ def _inbound(
         provider_message_id=str(update.update_id),
         language_hint=user.language_code if user else None,
         attachment=attachment,
+        voice=voice,
+        message_id=str(message.message_id),
+        edited=edited,
     )
 
 
@@ -251,6 +277,7 @@ def _callback(update: Update, query: CallbackQuery, signer: CallbackSigner) -> T
         option=key,
         provider_message_id=str(update.update_id),
         language_hint=query.from_user.language_code,
+        message_id=str(message.message_id),
     )
     return Translation(inbound, query)
 
@@ -275,9 +302,16 @@ def _e164(phone: str) -> str:
 KeyboardCheck = Callable[[str, int], Awaitable[bool]]
 # The language a chat chose in the bot (None: not known yet).
 ChatLanguage = Callable[[str], Awaitable[str | None]]
+# The id of the last message the engine read from a chat (a tapped button: the message
+# that carried it), None if none.
+LastRead = Callable[[str], Awaitable[str | None]]
 
 
 async def _unknown_language(_chat_id: str) -> str | None:
+    return None
+
+
+async def _nothing_read(_chat_id: str) -> str | None:
     return None
 
 
@@ -294,6 +328,7 @@ class UpdateHandler:
         language_of: ChatLanguage = _unknown_language,
         *,
         judge: CheckoutJudge | None = None,
+        last_read: LastRead = _nothing_read,
     ) -> None:
         self._dialogue = dialogue
         self._judge = judge
@@ -302,6 +337,7 @@ class UpdateHandler:
         self._signer = signer
         self._limiter = limiter
         self._is_current = is_current
+        self._last_read = last_read
         self._chats = ChatLocks()
         self._edits: set[asyncio.Task[None]] = set()
 
@@ -335,10 +371,13 @@ class UpdateHandler:
         if query is not None:
             message = query.message
             assert isinstance(message, Message)  # translate() accepts no other callbacks
-            current = await self._is_current(inbound.address, message.message_id)
-            # A button of an earlier question would answer the one asked now.
-            await self._answer(query, refused=not current)
-            if not current:
+            # A button of an earlier question would answer the one asked now; one that means
+            # the same from any message (Saldo, Negozi, a language) runs from an older one.
+            latest = await self._is_current(inbound.address, message.message_id)
+            again = not latest and await self._last_read(inbound.address) == str(message.message_id)
+            acts = button_acts(inbound.option or "", latest=latest, tapped_just_before=again)
+            await self._answer(query, refused=not acts)
+            if not acts:
                 return None
         result = await self._dialogue.handle(inbound)
         if query is not None and not result.duplicate:

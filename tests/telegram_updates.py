@@ -68,6 +68,19 @@ class TelegramUser:
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return self.message_update(**content)
 
+    def edited_update(
+        self, update: dict[str, Any], text: str, *, after: int = 20
+    ) -> dict[str, Any]:
+        """The update Telegram sends when the message `update` carried is edited to `text`,
+        `after` seconds after it was sent (an update of its own, with a new id)."""
+        message = dict(update["message"])
+        message.pop("entities", None)
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        message.update(text=text, edit_date=message["date"] + after)
+        return {"update_id": self.ids.update(), "edited_message": message}
+
     def callback_update(
         self, data: str, message: dict[str, Any], *, from_user: dict[str, Any] | None = None
     ) -> dict[str, Any]:

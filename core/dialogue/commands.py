@@ -474,10 +474,12 @@ async def deep_link(turn: Turn, payload: str) -> None:
         await FLOWS["charge"].begin(turn, code)
         return
     citizen = await turn.citizen()
-    if citizen is None:
-        if turn.channel == Channel.TELEGRAM:
-            await citizen_requests.identified(turn, f"card:{code}")
+    if citizen is None and turn.channel == Channel.TELEGRAM:
+        # Asked for the contact (then the card's balance), or found by the one shared here.
+        citizen = await citizen_requests.identified(turn, f"card:{code}")
+        if citizen is None:
             return
+    if citizen is None:
         await show_menu(turn, welcome(turn))
         return
     if citizen.card_code != code:

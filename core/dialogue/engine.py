@@ -57,6 +57,19 @@ log = logging.getLogger(__name__)
 # hears what was in progress and the question again (_ask_again).
 LONG_PAUSE = timedelta(hours=2)
 IN_PROGRESS = t("You had a request in progress.")
+# A position shared while a question waits that takes none (a shop's position, "where?"
+# of NEGOZI do): it answers nothing, and the request stays where it was.
+NOT_A_POSITION = t("A position is not an answer to this question.")
+# A voice message (an audio, a video note) without words under it, outside a request: said,
+# then the menu of what can be written.
+VOICE_NOT_HEARD = t("I cannot listen to voice messages: please write to me in words.")
+# An edit of a message (Telegram) read as a new one: only of the chat's latest message, made
+# this soon after sending it (a typo corrected at once); otherwise it is said to send it
+# again, for its answer may have been given and the chat moved on.
+EDIT_WINDOW = timedelta(minutes=5)
+ONLY_NEW_MESSAGES = t(
+    "I read only new messages, not changes to older ones: please send it again as a new message."
+)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -150,7 +163,13 @@ class DialogueEngine:
             routing = await self._route(uow, inbound, now)
             turn = self._turn(uow, inbound, routing, now)
             turn.payments = self.payments
-            await self._run_safely(turn, routing)
+            if self._late_edit(inbound, turn.memory):
+                turn.say(ONLY_NEW_MESSAGES)
+            else:
+                # The message read now: an edit of it made soon after is read as a new one
+                # (after a tap, the message that carried the button: nothing to edit).
+                turn.memory.last_message = inbound.message_id
+                await self._run_safely(turn, routing)
             messages = self._save(turn, routing, now)
             await uow.flush()
             ids = [message.id for message in messages]
@@ -183,6 +202,17 @@ class DialogueEngine:
             self._save(turn, routing, now)
             await uow.commit()
         return True
+
+    @staticmethod
+    def _late_edit(inbound: Inbound, memory: ChatMemory) -> bool:
+        """Whether the message is an edit not to be read as a new message: of a message
+        that is not the chat's latest, or made long after it was sent (EDIT_WINDOW). The
+        edit has its own delivery id: a retry of it is a duplicate like any other."""
+        edited = inbound.edited
+        if edited is None:
+            return False
+        latest = inbound.message_id is not None and inbound.message_id == memory.last_message
+        return not latest or edited.after > EDIT_WINDOW
 
     async def _one_trip(self, plain: PlainTurn) -> TurnOutcome | None:
         """A plain turn in one trip, committed when this returns; None (nothing written)
@@ -484,6 +514,15 @@ class DialogueEngine:
                 turn.say(t("Thank you: we recognised your number."))
                 await show_menu(turn)
             return
+        if (
+            inp.location is not None
+            and flow is not None
+            and turn.step is not None
+            and turn.step not in flow.location_steps
+        ):
+            # A position where a question waits for words: it answers nothing, and the
+            # question comes again (the request and its draft stay as they were).
+            raise Reject(NOT_A_POSITION)
         if inp.location is not None and (flow is None or turn.step not in flow.location_steps):
             reminder = await commands.interrupt(turn)
             await near(turn, inp.location)
@@ -522,7 +561,14 @@ class DialogueEngine:
                 if said is not None:
                     await self._payment_code_at_step(turn, flow, said)
                     return
+            if turn.inbound.voice and not inp.text:
+                # Nobody can listen to it: said, then the question again.
+                raise Reject(flow.voice_not_heard(turn))
             await flow.answer(turn, inp)
+            return
+        if turn.inbound.voice and not inp.text:
+            # Not the help, which would read as if the words had been misunderstood.
+            await show_menu(turn, VOICE_NOT_HEARD)
             return
         if await stray_codes.on_code(turn, inp):
             # A code no step waits for: a request left at its code step, or a payment code.

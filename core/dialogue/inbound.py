@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from core.domain.channels import Channel
 
-__all__ = ["Channel", "Inbound", "SharedContact", "SharedLocation"]
+__all__ = ["Channel", "Edited", "Inbound", "SharedContact", "SharedLocation"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,15 +49,27 @@ class Checkout:
 
 
 @dataclass(frozen=True, slots=True)
+class Edited:
+    """The message is a correction of one sent before (Telegram's edited_message): its
+    `Inbound.message_id` is the one edited, its text the new one."""
+
+    after: timedelta  # how long after it was sent it was edited (Telegram's dates)
+
+
+@dataclass(frozen=True, slots=True)
 class Inbound:
     """Exactly one of text / option / location / contact is set.
 
     `address` is the sender on its channel (E.164 phone for SMS, chat id for
     Telegram). `attachment`: the message carried a photo, a file, a voice message or a
     sticker (Telegram), which is not read; the words written under it (its caption) are
-    `text`, empty without any. `to` is the number or bot the message was sent to, which picks the
-    municipality when an installation serves several. `provider_message_id`
-    (Twilio MessageSid, Telegram update_id) makes a retried delivery a no-op.
+    `text`, empty without any; `voice` marks one to listen to (a voice message, an audio,
+    a video note), which nobody can. `to` is the number or bot the message was sent to,
+    which picks the municipality when an installation serves several. `provider_message_id`
+    (Twilio MessageSid, Telegram update_id) makes a retried delivery a no-op;
+    `message_id` is the message's own id in the chat (Telegram's message_id; for a tapped
+    button the id of the message that carried it; None off Telegram), which an edit of it
+    names again (`edited`).
     """
 
     channel: Channel
@@ -72,3 +85,6 @@ class Inbound:
     language_hint: str | None = None
     payment: PaymentDone | None = None
     attachment: bool = False
+    voice: bool = False
+    message_id: str | None = None
+    edited: Edited | None = None

@@ -144,6 +144,29 @@ def citizen_menu_options(*, community: bool) -> list[Option]:
     ]
 
 
+# Buttons that do what the same word typed does wherever the chat stands (SALDO, NEGOZI,
+# MENU, LINGUA, a language): the citizen's menu, its Menu and My card, the languages. A tap
+# on one of them runs even from an older message. Every other button answers a question
+# (a yes, a choice in a request, a shop's menu, which names the shop it acts for) and acts
+# only from the latest message: from an older one it would answer the question asked now.
+STATELESS_BUTTONS = frozenset(
+    {
+        *(option.key for option in citizen_menu_options(community=True)),
+        *(option.key for option in LANGUAGE_OPTIONS),
+        "menu",
+        "card",
+    }
+)
+
+
+def button_acts(key: str, *, latest: bool, tapped_just_before: bool) -> bool:
+    """Whether a tapped button acts: any button of the latest question (`latest`); a
+    stateless one (STATELESS_BUTTONS) of an older message too, unless the last thing the
+    chat did was tapping a button of that same message (`tapped_just_before`): a double tap,
+    whose first tap acted, and whose second would say it all again."""
+    return latest or (key in STATELESS_BUTTONS and not tapped_just_before)
+
+
 def menu_replies(
     heading: Text | None,
     shops: Sequence[MenuShop],

@@ -6,9 +6,10 @@ town by the number written to (or the only town), and is one of:
 - SALDO (or BALANCE, a tapped Balance button, the number of the Balance option,
   "vorrei il mio saldo") in a conversation not stopped: the balance to a citizen (their
   phone; their linked Telegram chat) or a delegate's phone, else, to a Telegram chat that
-  is nobody's, the request for the contact (the chat then stands at the contact step,
-  where a SALDO written again is plain too); nobody's phone is left to the general path
-  (whether DOMANDA is suggested depends on the application window);
+  is nobody's and never shared its contact, the request for the contact (the chat then
+  stands at the contact step, where a SALDO written again is plain too); nobody's phone,
+  and a chat whose shared number is nobody's yet, are left to the general path (whether
+  DOMANDA is suggested depends on the application window);
 - MENU, AIUTO (HELP, only on Telegram: see below) and START (without a deep link's
   payload) in a conversation not stopped, from anybody: their answer depends only on the
   shops the address works for and the town. The help names first a payment waiting for
@@ -139,7 +140,9 @@ class PlainTurn:
             or inbound.location is not None
             or inbound.contact is not None
             or inbound.start_parameter
+            or inbound.edited is not None
         ):
+            # (An edit: whether it is read at all is the general path's question.)
             return False
         command = commands.of_message(inbound)
         if command is not None:
@@ -166,6 +169,8 @@ class PlainTurn:
         inbound = self.inbound
         written = commands.of_message(inbound)
         memory = load(ChatMemory, conversation.data) or ChatMemory()
+        # The message read now, as the general path records it (an edit of it may follow).
+        memory.last_message = inbound.message_id
         inp = Turn.read(inbound, list(memory.options))
         command = commands.of_answer(written, inp, inbound.text, asked=identifying)
         if command not in _PLAIN or (identifying and command != _BALANCE):
@@ -221,6 +226,10 @@ class PlainTurn:
                 return None
             if found.shops:
                 # A shop's chat: identified() says it holds no vouchers.
+                return None
+            if asking.memory.phone:
+                # The chat shared its own contact already: identified() answers by that
+                # number (linking the chat to its citizen, or saying it holds nothing).
                 return None
             # identified(): nobody's chat. The contact is asked for, and the chat stands
             # at IDENTIFY (its state all defaults: then="balance").

@@ -112,6 +112,10 @@ class ChatMemory:
     notice_on: date | None = None
     # The shop whose owner (or the office) removed this chat's cashier: PAGA then says so.
     removed_from: int | None = None
+    # Telegram's id of the last message read from this chat (a tapped button: the message
+    # that carried it): an edit of it made soon after is read as a new message
+    # (engine.EDIT_WINDOW), a second tap on it is a double tap (menus.button_acts).
+    last_message: str | None = None
 
 
 # --- each flow's answers -------------------------------------------------------------------

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine, HandleResult
-from core.dialogue.inbound import Channel, Inbound, SharedContact, SharedLocation
+from core.dialogue.inbound import Channel, Edited, Inbound, SharedContact, SharedLocation
 from core.dialogue.render import render_plain
 from core.domain import gsm7
 from core.domain.messages import Reply
@@ -74,7 +74,11 @@ class Chat:
         contact: tuple[str, bool] | None = None,
         start: str | None = None,
         message_id: str | None = None,
+        telegram_id: str | None = None,
+        edited_after: timedelta | None = None,
     ) -> list[Reply]:
+        """One message; on Telegram `telegram_id` is its id in the chat, and with
+        `edited_after` the message is an edit of that one, made so long after it."""
         assert self.engine is not None
         inbound = Inbound(
             channel=self.channel,
@@ -87,6 +91,8 @@ class Chat:
             to=self.to,
             start_parameter=start,
             language_hint=self.language_hint,
+            message_id=telegram_id,
+            edited=Edited(edited_after) if edited_after is not None else None,
         )
         self.result = await self.engine.handle(inbound)
         self.last = await self.replies(self.result.outbox_ids)

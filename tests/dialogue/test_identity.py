@@ -366,3 +366,39 @@ async def test_sms_cannot_apply_under_an_omocodic_form_of_a_bound_codice_fiscale
     assert_one_segment(reply, row.language)
     attempts = await events(core, "takeover_refused")
     assert attempts and {event.citizen_id for event in attempts} == {town.citizen_ids[1]}
+
+
+async def test_saldo_uses_the_contact_the_chat_shared_by_the_rules_of_a_contact(
+    core: Core, clock: FakeClock
+) -> None:
+    """A chat shared its own contact for an application, then wrote SALDO: it was asked for
+    the contact again. The number it shared answers now, by the rules of a contact shared:
+    nobody's yet, it holds no vouchers; once the office gives that number to a citizen,
+    the chat is linked to them and sees their balance; a number whose citizen is another
+    chat's is refused, as its contact would be."""
+    town = await town_with_open_window(core)
+    chat = await telegram_applicant(core, "880040", "+393471110040")
+    replies = await chat.expect(
+        "SALDO", "We have no vouchers for this number. To apply, write DOMANDA."
+    )
+    assert all(reply.request is None for reply in replies)
+
+    # The office gives that number to a credited citizen (a paper application, say).
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_codice_fiscale(town.municipality_id, town.citizen_cfs[1])
+        assert citizen is not None and citizen.telegram_chat_id is None
+        citizen.phone = "+393471110040"
+        await uow.commit()
+    await chat.expect("SALDO", BALANCE)
+    async with core.uow() as uow:
+        linked = await uow.citizens.by_codice_fiscale(town.municipality_id, town.citizen_cfs[1])
+        assert linked is not None and linked.telegram_chat_id == "880040"
+
+    # Another chat that once shared a number now linked to this chat's citizen: refused.
+    other = await telegram_applicant(core, "880041", "+393471110041")
+    async with core.uow() as uow:
+        conversation = await uow.conversations.latest("telegram", "880041")
+        assert conversation is not None
+        conversation.data = {**conversation.data, "phone": "+393471110040"}
+        await uow.commit()
+    await other.expect("SALDO", REFUSED)

@@ -452,6 +452,17 @@ class FakeUser(TelegramUser):
             content["caption"] = caption
         return await self.api.deliver(self.message_update(**content))
 
+    async def send_voice(self, kind: str = "voice") -> int:
+        """A voice message (or an `audio`, a `video_note`): something to listen to."""
+        media: dict[str, Any] = {"file_id": "AwACvo", "file_unique_id": "AgADvo", "duration": 7}
+        if kind == "video_note":
+            media["length"] = 240
+        return await self.api.deliver(self.message_update(**{kind: media}))
+
+    async def edit(self, update: dict[str, Any], text: str, *, after: int = 20) -> int:
+        """Edit the text of the message `update` carried, `after` seconds after sending it."""
+        return await self.api.deliver(self.edited_update(update, text, after=after))
+
     async def share_location(self, latitude: float, longitude: float) -> int:
         location = {"latitude": latitude, "longitude": longitude}
         return await self.api.deliver(self.message_update(location=location))

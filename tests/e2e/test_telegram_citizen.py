@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 
 from buonispesa.demo import DEMO_CITIZENS, DEMO_CODE, DEMO_SHOPS
+from core.dialogue.engine import NOT_A_POSITION, ONLY_NEW_MESSAGES, VOICE_NOT_HEARD
+from core.dialogue.flows.base import VOICE_AT_QUESTION
+from core.i18n import render_text
 from core.storage import models as m
 from tests.card_reader import read_card
-from tests.e2e.fake_telegram import BOT_USERNAME
+from tests.e2e.fake_telegram import BOT_USERNAME, FakeUser
 from tests.e2e.telegram_harness import TelegramServer
 from tests.factories import make_cf
 
@@ -254,9 +258,11 @@ async def test_the_command_menu_is_published_in_italian_and_english(
     assert server.api.command_scopes == [{"type": "all_private_chats"}] * 2
     assert server.api.webhook is not None
     assert server.api.webhook["url"] == server.base_url + "/telegram/webhook"
-    # pre_checkout_query too: without it every payment's checkout would time out.
+    # pre_checkout_query too: without it every payment's checkout would time out; and
+    # edited_message, or a typo corrected by editing would get no answer.
     assert server.api.webhook["allowed_updates"] == [
         "message",
+        "edited_message",
         "callback_query",
         "pre_checkout_query",
     ]
@@ -274,3 +280,167 @@ async def test_a_deep_link_from_the_card_opens_the_holders_balance(
     [balance] = await server.exchange(maria, lambda: maria.start(holder.card_code))
     assert balance["text"].startswith("Your balance: €")
     assert DEMO_CODE  # the demo town is the only one: no town to choose first
+
+
+async def test_saldo_half_way_through_an_application_uses_the_contact_shared_for_it(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    """A trial user shared her contact for her application, wrote SALDO at the next
+    question and was asked to share it again: the chat kept the number, but it is nobody's
+    citizen yet. Now the number she shared answers (no vouchers on it yet), the
+    application waits, and DOMANDA takes her back to the question she had left."""
+    server = telegram_server_any_db
+    anna = server.user(5020, language="en", name="Anna")
+    await server.exchange(anna, lambda: anna.say("/apply"))
+    await server.exchange(anna, lambda: anna.tap("I agree"))
+    _thanks, ask_cf = await server.exchange(anna, lambda: anna.share_contact("393478885020"))
+    assert "codice fiscale" in ask_cf["text"]
+
+    [balance] = await server.exchange(anna, lambda: anna.say("SALDO"))
+    assert "share" not in balance["text"], (balance["text"], balance.get("reply_markup"))
+    assert "request_contact" not in str(balance), balance
+    assert "We have no vouchers for this number" in balance["text"]
+    assert "application to complete" in balance["text"]
+    # Again from the menu (the chat now stands at no question: the one-trip path).
+    [again] = await server.exchange(anna, lambda: anna.say("/balance"))
+    assert "We have no vouchers for this number" in again["text"], again["text"]
+
+    [resume] = await server.exchange(anna, lambda: anna.say("DOMANDA"))
+    assert buttons(resume) == ["Continue", "Start again"]
+    [question] = await server.exchange(anna, lambda: anna.tap("Continue"))
+    assert "codice fiscale" in question["text"]
+    replies = await server.exchange(anna, lambda: anna.say(make_cf(5020)))
+    assert "people" in replies[-1]["text"].lower(), [r["text"] for r in replies]
+
+
+async def test_a_chat_that_shared_no_contact_is_still_asked_for_it(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    """The identity rule stays: a chat that never proved a phone proves it first, even
+    half-way through an application (before the contact question)."""
+    server = telegram_server_any_db
+    anna = server.user(5021, language="en", name="Anna")
+    await server.exchange(anna, lambda: anna.say("/apply"))
+    ask, *_reminder = await server.exchange(anna, lambda: anna.say("SALDO"))
+    assert "phone number" in ask["text"]
+    assert request_button(ask)["request_contact"] is True
+
+
+async def at_the_codice_fiscale_question(
+    server: TelegramServer, user: FakeUser, phone: str
+) -> None:
+    """An application on Telegram up to its codice fiscale question."""
+    await server.exchange(user, lambda: user.say("/domanda"))
+    await server.exchange(user, lambda: user.tap("Acconsento"))
+    _thanks, ask_cf = await server.exchange(user, lambda: user.share_contact(phone))
+    assert "codice fiscale" in ask_cf["text"]
+
+
+async def test_a_position_or_a_voice_message_at_a_question_leaves_nothing(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    """A trial user sent her position at a question of her application and found herself
+    out of it, among the shops nearby; a voice message there was told it was not
+    understood. Now either is said to be no answer, in her language, the question comes
+    again, and the application goes on from it."""
+    server = telegram_server_any_db
+    nonna = server.user(5022, language="it", name="Giuseppina")
+    await at_the_codice_fiscale_question(server, nonna, "393478885022")
+
+    [again] = await server.exchange(nonna, lambda: nonna.share_location(43.12, 13.2))
+    assert again["text"].startswith(render_text(NOT_A_POSITION, "it"))
+    assert "codice fiscale" in again["text"]  # the question again, in the same message
+    assert "venue" not in again and "location" not in again  # no shop nearby
+
+    for kind in ("voice", "audio", "video_note"):
+        [again] = await server.exchange(nonna, partial(nonna.send_voice, kind))
+        assert again["text"].startswith(render_text(VOICE_AT_QUESTION, "it")), again["text"]
+        assert "codice fiscale" in again["text"]
+
+    [members] = await server.exchange(nonna, lambda: nonna.say(make_cf(5022)))
+    assert "persone" in members["text"], members["text"]
+
+
+async def test_a_voice_message_elsewhere_is_told_it_cannot_be_listened_to(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    """With nothing asked, a voice message got the help, as if its words had been
+    misunderstood: now it is told it cannot be listened to, with the menu."""
+    server = telegram_server_any_db
+    nonna = server.user(5023, language="it", name="Giuseppina")
+    await server.exchange(nonna, nonna.start)
+    [told] = await server.exchange(nonna, nonna.send_voice)
+    assert told["text"].startswith(render_text(VOICE_NOT_HEARD, "it"))
+    assert "Saldo" in buttons(told)
+
+
+async def test_a_voice_message_for_an_appeal_is_asked_in_words(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    """Trial finding: a voice message sent as the reason of an appeal was told "photos and
+    files do not reach the office". It is told that voice messages cannot be listened to,
+    and the reason is asked again; nothing is filed."""
+    server = telegram_server_any_db
+    rossi = DEMO_CITIZENS[0]
+    maria = server.user(5024, language="en")
+    await server.exchange(maria, lambda: maria.say("/balance"))
+    await server.exchange(maria, lambda: maria.share_contact(rossi.phone.lstrip("+")))
+    await server.exchange(maria, lambda: maria.say("/appeal"))
+    [again] = await server.exchange(maria, maria.send_voice)
+    assert again["text"].startswith(
+        "Voice messages cannot be listened to, and they do not reach the office: write the "
+        "reason in words."
+    )
+    assert "write in one message why you ask" in again["text"]
+    assert await appeals_of(server, rossi.codice_fiscale) == []
+
+
+async def test_a_typo_corrected_by_editing_the_last_message_is_read(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    """Editing was not received at all: a citizen who corrected her codice fiscale by
+    editing it got no answer. An edit of the chat's latest message, soon after, is read as
+    a new message (once, even when Telegram delivers it again); an edit of an older one,
+    or a late one, is told to send it again."""
+    server = telegram_server_any_db
+    nonna = server.user(5025, language="it", name="Giuseppina")
+    await at_the_codice_fiscale_question(server, nonna, "393478885025")
+    cf = make_cf(5025)
+    typo = nonna.text_update(cf[:-1])
+    [wrong] = await server.exchange(nonna, lambda: nonna.api.deliver(typo))
+    assert "codice fiscale" in wrong["text"]
+
+    edited = nonna.edited_update(typo, cf)
+    [members] = await server.exchange(nonna, lambda: nonna.api.deliver(edited))
+    assert "persone" in members["text"], members["text"]
+    before = await server.counts()
+    assert await server.api.deliver(dict(edited)) == 200  # Telegram's retry: not run twice
+    await server.settle()
+    assert await server.counts() == before
+
+    # The codice fiscale message is no longer the latest: its edit is not an answer now.
+    await server.exchange(nonna, lambda: nonna.say("3"))
+    [told] = await server.exchange(nonna, lambda: nonna.edit(typo, make_cf(5026)))
+    assert told["text"] == render_text(ONLY_NEW_MESSAGES, "it")
+    # Nor is an edit made long after sending, of the latest message.
+    late = nonna.text_update("Sì")
+    await server.exchange(nonna, lambda: nonna.api.deliver(late))
+    [told] = await server.exchange(nonna, lambda: nonna.edit(late, "No", after=3600))
+    assert told["text"] == render_text(ONLY_NEW_MESSAGES, "it")
+
+
+async def test_a_live_location_moving_is_no_message(telegram_server_any_db: TelegramServer) -> None:
+    """A live location sends an edit every few seconds while it moves: none is answered."""
+    server = telegram_server_any_db
+    nonna = server.user(5027, language="it", name="Giuseppina")
+    await server.exchange(nonna, nonna.start)
+    shared = nonna.message_update(
+        location={"latitude": 43.12, "longitude": 13.2, "live_period": 900}
+    )
+    await server.exchange(nonna, lambda: nonna.api.deliver(shared))
+    before = await server.counts()
+    moved = dict(shared["message"], location={"latitude": 43.13, "longitude": 13.2}, edit_date=1)
+    update = {"update_id": server.api.next_update_id(), "edited_message": moved}
+    assert await server.api.deliver(update) == 200
+    await server.settle()
+    assert await server.counts() == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from bot.updates import BUTTON_EXPIRED
 from core.i18n import render_text
@@ -45,10 +46,12 @@ async def test_the_expired_button_toast_speaks_the_language_chosen_in_the_bot(
     anna = server.user(7102, language="en")  # an English phone, Italian chosen in the bot
     await server.exchange(anna, lambda: anna.say("/lingua"))
     await server.exchange(anna, lambda: anna.tap("Italiano"))
-    menu = anna.last_keyboard_message()
-    data = menu["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    # A question's button (the privacy consent), left behind by a SALDO typed next.
+    await server.exchange(anna, lambda: anna.say("/domanda"))
+    privacy = anna.last_keyboard_message()
+    data = privacy["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     await server.exchange(anna, lambda: anna.say("/saldo"))
-    await server.api.deliver(anna.callback_update(data, menu))
+    await server.api.deliver(anna.callback_update(data, privacy))
     await server.settle()
     toast = server.api.calls_of("answerCallbackQuery")[-1]
     assert toast.params["text"] == render_text(BUTTON_EXPIRED, "it")
@@ -100,3 +103,58 @@ async def test_a_position_that_is_not_numbers_is_refused_clearly(
     await server.settle()
     [reply] = anna.messages()[before:]
     assert reply["text"] == "This position is not valid."
+
+
+def button(message: dict[str, Any], label: str) -> dict[str, Any]:
+    [found] = [
+        b for row in message["reply_markup"]["inline_keyboard"] for b in row if b["text"] == label
+    ]
+    return dict(found)
+
+
+async def test_the_menus_balance_and_shops_work_from_an_older_message(
+    telegram_server: TelegramServer,
+) -> None:
+    """A trial user tapped Saldo on an older menu and read "This button is no longer
+    valid": Saldo, Negozi (the menu's words, the languages) mean the same from any message
+    and run; a question's button (the consent) still answers only its own question."""
+    server = telegram_server
+    anna = server.user(7106, language="en")
+    await server.exchange(anna, anna.start)
+    menu = anna.last_keyboard_message()
+    # She types instead of tapping: the menu stays on screen, a newer one below it.
+    await server.exchange(anna, lambda: anna.say("/menu"))
+    assert anna.last_keyboard_message()["message_id"] != menu["message_id"]
+    alerts = len(server.api.calls_of("answerCallbackQuery"))
+    [shops] = await server.exchange(
+        anna,
+        lambda: anna.api.deliver(
+            anna.callback_update(button(menu, "Shops")["callback_data"], menu)
+        ),
+    )
+    assert "Where" in shops["text"] or "town" in shops["text"], shops["text"]
+    [answer] = server.api.calls_of("answerCallbackQuery")[alerts:]
+    assert "text" not in answer.params  # no "no longer valid"
+
+    # The consent question of an application, left behind by MENU typed next.
+    await server.exchange(anna, lambda: anna.say("/apply"))
+    privacy = anna.last_keyboard_message()
+    await server.exchange(anna, lambda: anna.say("/menu"))
+    menu = anna.last_keyboard_message()
+    await server.exchange(anna, lambda: anna.say("/help"))
+    [balance] = await server.exchange(
+        anna,
+        lambda: anna.api.deliver(
+            anna.callback_update(button(menu, "Balance")["callback_data"], menu)
+        ),
+    )
+    assert "phone number" in balance["text"]
+    before = await server.counts()
+    await server.api.deliver(
+        anna.callback_update(button(privacy, "I agree")["callback_data"], privacy)
+    )
+    await server.settle()
+    assert await server.counts() == before
+    assert server.api.calls_of("answerCallbackQuery")[-1].params["text"] == render_text(
+        BUTTON_EXPIRED, "en"
+    )

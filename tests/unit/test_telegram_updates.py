@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, Update
 
 from bot.callbacks import CallbackSigner
 from bot.updates import private_text, translate
-from core.dialogue.inbound import Channel, SharedContact, SharedLocation
+from core.dialogue.inbound import Channel, Edited, SharedContact, SharedLocation
 from tests.telegram_updates import TelegramUser, UpdateIds
 
 SIGNER = CallbackSigner(b"unit-test")
@@ -251,3 +252,45 @@ def test_malformed_updates_are_left_to_python_telegram_bot() -> None:
         assert private_text(raw) is None, path
     assert private_text([MARIA.text_update("/saldo")]) is None
     assert private_text({**MARIA.text_update("/saldo"), "edited_message": {}}) is None
+
+
+def test_an_edit_is_the_edited_message_with_its_id_and_how_late() -> None:
+    sent = MARIA.text_update("RSSMRA80A01H501")
+    raw = MARIA.edited_update(sent, "RSSMRA80A01H501U", after=40)
+    result = translate(update(raw), SIGNER)
+    inbound = result.inbound
+    assert inbound is not None and inbound.text == "RSSMRA80A01H501U"
+    assert inbound.edited == Edited(timedelta(seconds=40))
+    assert inbound.message_id == str(sent["message"]["message_id"])
+    # Its own update id: a retry of the edit is a duplicate, the edit itself is not.
+    assert inbound.provider_message_id == str(raw["update_id"]) != str(sent["update_id"])
+    # A message that is not an edit says so, with its own id.
+    plain = translate(update(sent), SIGNER).inbound
+    assert plain is not None and plain.edited is None
+    assert plain.message_id == str(sent["message"]["message_id"])
+    assert private_text(sent) == plain
+
+
+def test_a_live_location_moving_and_a_groups_edit_are_nothing() -> None:
+    shared = MARIA.message_update(location={"latitude": 43.1, "longitude": 13.2})
+    moved = {
+        "update_id": IDS.update(),
+        "edited_message": dict(shared["message"], edit_date=shared["message"]["date"] + 5),
+    }
+    result = translate(update(moved), SIGNER)
+    assert result.inbound is None and result.group is None and result.callback is None
+    said = MARIA.text_update("/saldo")
+    said["message"]["chat"] = {"id": -100123, "type": "supergroup", "title": "Shop staff"}
+    result = translate(update(MARIA.edited_update(said, "/saldo 2")), SIGNER)
+    assert result.inbound is None and result.group is None  # left once, not answered again
+
+
+def test_something_to_listen_to_is_marked_voice() -> None:
+    media = {"file_id": "v", "file_unique_id": "v", "duration": 3}
+    for kind, extra in (("voice", {}), ("audio", {}), ("video_note", {"length": 240})):
+        raw = MARIA.message_update(**{kind: {**media, **extra}})
+        inbound = translate(update(raw), SIGNER).inbound
+        assert inbound is not None
+        assert (inbound.text, inbound.attachment, inbound.voice) == ("", True, True), kind
+    photo = translate(update(MARIA.message_update(photo=_photo())), SIGNER).inbound
+    assert photo is not None and photo.attachment and not photo.voice

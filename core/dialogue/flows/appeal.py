@@ -27,6 +27,12 @@ NO_APPLICATION = t("We found no application of yours to appeal. To apply, write 
 # the reason is asked again (PHOTO_WITHOUT_WORDS).
 PHOTO_WITHOUT_WORDS = t("Photos and files do not reach the office: write the reason in words.")
 ONLY_WORDS = t("Photos and files do not reach the office, only your words.")
+# The same for a voice message (an audio, a video note): nobody can listen to it.
+VOICE_WITHOUT_WORDS = t(
+    "Voice messages cannot be listened to, and they do not reach the office: write the "
+    "reason in words."
+)
+VOICE_ONLY_WORDS = t("Voice messages do not reach the office, only your words.")
 # A yes, a no or a thanks alone ("no", "sì grazie", "ok") answers a question; it is no
 # reason. Filed, it would use up the one appeal on the decision (a trial user's "no" was).
 NOT_A_REASON = t(
@@ -149,6 +155,9 @@ class AppealFlow(ConfirmedFlow[AppealState]):
             )
         )
 
+    def voice_not_heard(self, turn: Turn) -> Text:
+        return VOICE_WITHOUT_WORDS if turn.step == "reason" else super().voice_not_heard(turn)
+
     async def on_reason(self, turn: Turn, inp: Input) -> None:
         await self._reason(turn, inp.text)
 
@@ -195,7 +204,9 @@ class AppealFlow(ConfirmedFlow[AppealState]):
         )
         # The reason written under a photo or a file (Telegram, where no code is asked and
         # the appeal is filed in the same turn): the photo is not part of it.
-        turn.say(received, *((ONLY_WORDS,) if turn.inbound.attachment else ()))
+        inbound = turn.inbound
+        beside = VOICE_ONLY_WORDS if inbound.voice else ONLY_WORDS
+        turn.say(received, *((beside,) if inbound.attachment else ()))
 
     # The reason (unless it came with the word), then on SMS the code sent to the phone.
     entry = ("reason",)

@@ -26,6 +26,8 @@ T = TypeVar("T")
 
 RESUME = "resume"
 VERIFY = "verify"
+# A voice message (an audio, a video note) where a question waits: nobody can listen to it.
+VOICE_AT_QUESTION = t("I cannot listen to voice messages: please write your answer in words.")
 
 
 class Takes(StrEnum):
@@ -90,6 +92,11 @@ class Flow(Generic[S]):
     # What the person was doing, said before the question when they come back after a
     # long pause and write something that is no answer ("You were making your application.").
     doing: ClassVar[Text | None] = None
+
+    def voice_not_heard(self, turn: Turn) -> Text:
+        """Said when a voice message comes without words where a question waits (the
+        question follows)."""
+        return VOICE_AT_QUESTION
 
     @property
     def first_step(self) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from core.dialogue.context import PHONE_CHANNELS, Turn, fitting_reply
+from core.dialogue.errors import IDENTITY_REFUSED
 from core.dialogue.menus import IN_ENGLISH, wrote_english
 from core.dialogue.state import IdentifyState
 from core.domain import cards
@@ -118,6 +119,11 @@ async def identified(turn: Turn, then: str, argument: str = "") -> m.Citizen | N
         turn.finish()
         turn.say(SHOP_CHAT)
         return None
+    if turn.channel == Channel.TELEGRAM and turn.memory.phone:
+        # The chat shared its own contact already (for an application, say, which keeps
+        # the number in the chat, not in a citizen yet): sharing it again would prove the
+        # same number, so it answers now, by the rules a shared contact follows.
+        return await _by_shared_phone(turn, turn.memory.phone)
     if turn.channel == Channel.TELEGRAM:
         # The identify flow's entry (flows/identify.py imports this module, hence no goto).
         turn.go(*IDENTIFY, IdentifyState(then=then, argument=argument))
@@ -125,6 +131,31 @@ async def identified(turn: Turn, then: str, argument: str = "") -> m.Citizen | N
         return None
     turn.finish()
     turn.say(await no_vouchers_here(turn))
+    return None
+
+
+async def _by_shared_phone(turn: Turn, phone: str) -> m.Citizen | None:
+    """The citizen of the phone this Telegram chat proved with its own contact, the chat
+    linked to them as when the contact was shared (identity.link_telegram, with its
+    refusals); None, said why, when the number is nobody's or may not be linked here."""
+    try:
+        citizen = await identity.link_telegram(
+            turn.uow, turn.town.id, turn.address, phone, turn.now
+        )
+    except identity.IdentityRefused:
+        citizen, refused = None, True
+    else:
+        refused = False
+    turn.forget_citizen()
+    if citizen is not None:
+        return citizen
+    turn.finish()
+    if refused:
+        turn.say(IDENTITY_REFUSED)
+    elif await identity.is_shop_phone(turn.uow, turn.town.id, phone=phone):
+        turn.say(SHOP_STAFF_PHONE)
+    else:
+        turn.say(await no_vouchers(turn))
     return None
 
 
