@@ -23,6 +23,7 @@ from core.dialogue.errors import error_text
 from core.dialogue.flows import FLOWS
 from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows import community as community_chat
+from core.dialogue.flows.appeal import adding_to_appeal
 from core.dialogue.flows.base import Flow
 from core.dialogue.flows.identify import NEUTRAL_REFUSAL, SHOP_STAFF_PHONE, link_contact
 from core.dialogue.flows.member_phone import shop_contact_unasked
@@ -529,6 +530,9 @@ class DialogueEngine:
             return
         if await stray_codes.on_words_while_paying(turn):
             # "no", "ok" in answer to a payment code: the payment, and how to answer it.
+            return
+        if await adding_to_appeal(turn, turn.inbound.text):
+            # "Volevo aggiungere una cosa" after an appeal: how to add to it, not the help.
             return
         if routing.created:
             await show_menu(turn, welcome(turn))
