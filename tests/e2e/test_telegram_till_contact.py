@@ -14,13 +14,12 @@ from tests.e2e.telegram_harness import TelegramServer
 from tests.e2e.test_telegram_payments import CASHIER_CHAT, setup_till
 
 NOT_NEEDED = (
-    "This chat works for a shop: no contact is needed here, and nothing was changed. To "
-    "charge a customer, write PAY with their codice fiscale, phone number or card code."
+    "This chat works for a shop: no contact is needed here, nothing was changed. To charge a "
+    "customer, write PAY and their codice fiscale, phone or card code."
 )
 ASKED_LATER = (
     "This chat works for a shop: nothing was changed. Your own phone number is asked for, "
-    "with a button, at your next PAY or REFUND. To charge a customer, write PAY with their "
-    "codice fiscale, phone number or card code."
+    "with the button, at your next PAY or REFUND."
 )
 IDENTITY_REFUSAL = "We cannot do this from the chat."
 

@@ -75,13 +75,12 @@ async def keep_shared_phone(turn: Turn, inp: Input) -> bool:
 # customer's, say): no citizen's identity is at stake there, only the member's own phone,
 # asked for when a request needs it. Nothing is stored, nothing changes.
 CONTACT_NOT_NEEDED = t(
-    "This chat works for a shop: no contact is needed here, and nothing was changed. To "
-    "charge a customer, write PAGA with their codice fiscale, phone number or card code."
+    "This chat works for a shop: no contact is needed here, nothing was changed. To charge "
+    "a customer, write PAGA and their codice fiscale, phone or card code."
 )
 CONTACT_ASKED_LATER = t(
     "This chat works for a shop: nothing was changed. Your own phone number is asked for, "
-    "with a button, at your next PAGA or STORNO. To charge a customer, write PAGA with "
-    "their codice fiscale, phone number or card code."
+    "with the button, at your next PAGA or STORNO."
 )
 
 
