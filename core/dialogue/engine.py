@@ -23,8 +23,10 @@ from core.dialogue.errors import error_text
 from core.dialogue.flows import FLOWS
 from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows import community as community_chat
+from core.dialogue.flows.appeal import adding_to_appeal
 from core.dialogue.flows.base import Flow
 from core.dialogue.flows.identify import NEUTRAL_REFUSAL, SHOP_STAFF_PHONE, link_contact
+from core.dialogue.flows.member_phone import shop_contact_unasked
 from core.dialogue.flows.shop_finder import near
 from core.dialogue.inbound import Channel, Checkout, Inbound
 from core.dialogue.languages import written_language
@@ -474,6 +476,15 @@ class DialogueEngine:
             return
         await _ask_after(turn, flow, said, Reply(texts=tuple(said)))
 
+    @staticmethod
+    async def _said_at_step(turn: Turn, flow: Flow[Any], said: list[Text]) -> None:
+        """`said`, then the step's question again (a step whose asking does more than ask
+        is left to its last message); nothing of the request changes."""
+        if not flow.steps[str(turn.step)].again:
+            turn.say(*said)
+            return
+        await _ask_after(turn, flow, said, Reply(texts=tuple(said)))
+
     async def _dispatch(
         self, turn: Turn, routing: _Routing, inp: Input, command: tuple[str, str] | None
     ) -> None:
@@ -484,6 +495,16 @@ class DialogueEngine:
         if inp.choice is not None and await self._global_choice(turn, routing, inp.choice):
             return
         flow = FLOWS.get(turn.flow or "")
+        if inp.contact is not None and (flow is None or turn.step not in flow.contact_steps):
+            unasked = await shop_contact_unasked(turn)
+            if unasked is not None:
+                # A shop's chat: no citizen's identity is at stake, and a request open
+                # here carries on at its step.
+                if flow is not None and turn.step is not None:
+                    await self._said_at_step(turn, flow, [unasked])
+                else:
+                    turn.say(unasked)
+                return
         if (
             inp.contact is not None
             and flow is not None
@@ -580,6 +601,9 @@ class DialogueEngine:
             return
         if await stray_codes.on_words_while_paying(turn):
             # "no", "ok" in answer to a payment code: the payment, and how to answer it.
+            return
+        if await adding_to_appeal(turn, turn.inbound.text):
+            # "Volevo aggiungere una cosa" after an appeal: how to add to it, not the help.
             return
         if routing.created:
             await show_menu(turn, welcome(turn))

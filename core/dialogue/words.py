@@ -799,3 +799,14 @@ def forget_messages() -> None:
     clean.cache_clear()
     fold.cache_clear()
     _plain_words.cache_clear()
+
+
+# "Volevo aggiungere una cosa", "vorrei integrare", "I wanted to add something": the person
+# has more to say about what they sent (an appeal just filed, say).
+_ADDING = ("aggiung", "aggiunt", "integrar", "integrazion")
+_ADDING_EN = frozenset({"add", "adding", "addition", "append"})
+
+
+def wants_to_add(text: str | None) -> bool:
+    """Whether the words say that the person wants to add something."""
+    return any(word in _ADDING_EN or word.startswith(_ADDING) for word in plain_words(text))

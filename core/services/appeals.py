@@ -134,6 +134,30 @@ async def _appealable(
 
 
 @dataclass(frozen=True)
+class OpenAppeal:
+    """An appeal of the citizen's that the office has not decided yet."""
+
+    number: int
+    protocol: str
+
+
+async def open_appeal(
+    uow: UnitOfWork, town: m.Municipality, citizen: m.Citizen
+) -> OpenAppeal | None:
+    """The citizen's appeal waiting for the office here, if any. Its reason is what the
+    office decides on, as filed: nothing can be added to it from the chat (the citizen
+    who has more to say turns to the office), and no second appeal is filed on the same
+    decision while it waits (uq_appeals_open)."""
+    for appeal in reversed(await uow.appeals.of_citizen(citizen.id)):
+        if appeal.municipality_id != town.id or appeal.status != AppealStatus.OPEN:
+            continue
+        application = await uow.appeals.application(appeal.application_id)
+        assert application is not None  # a foreign key
+        return OpenAppeal(appeal.id, application.protocol)
+    return None
+
+
+@dataclass(frozen=True)
 class AppealWindow:
     """What STATO says about appealing the latest decision: an appeal is being reviewed
     (`under_review`), or one may be filed until `by_day` (the day the decision's notice

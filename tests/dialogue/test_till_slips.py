@@ -93,21 +93,37 @@ async def test_a_hurried_cashier_types_the_code_after_a_mistyped_amount(core: Co
     till = await terminal_till(core, town)
     await till.expect(f"PAGA {phone[3:]} 5", ASK_CODE)
     code = await citizen_code(core, phone)
-    # PAGA again gives the waiting payment up, names it, and the customer is told; the
-    # letter O for zero is refused and the amount asked again for the same customer.
-    await till.expect(f"PAGA {cf.lower()} 5OO", CANCELLED_AT_TILL, NOT_AN_AMOUNT, AMOUNT)
-    assert text_of(till.last, CANCELLED_AT_TILL).params["amount"] == Money(5_00)
-    assert (await outbox_of(core, "sms", phone))[-1][1].texts[0].msgid == VOID
-    # By habit the cashier types the code the customer reads out: it is asked about, never
-    # charged as 113.616,00 €; the customer gets no new SMS.
-    await till.expect(code, A_CODE)
-    assert (await till.state())[:2] == ("charge", "amount")
+    # PAGA again with the letter O for zero: refused for its own words, it changes nothing.
+    # The payment waiting keeps its code (the customer is told nothing), and is named.
+    await till.expect(f"PAGA {cf.lower()} 5OO", NOT_AN_AMOUNT, LEFT_OPEN)
+    assert param(till.last, "amount") == Money(5_00)
+    assert (await till.state())[:2] == (None, None)
+    assert (await outbox_of(core, "sms", phone))[-1][1].texts[0].msgid == CITIZEN_CODE
+    # The code the customer reads out pays the payment waiting; no new SMS was sent.
+    await till.expect(code, CONFIRMED)
     assert await codes_sent(core, phone) == 1
-    # Nothing waits any more: "Cancelled." is true, and the old code pays nothing.
-    await till.expect("ANNULLA", "Cancelled.")
-    await till.expect(code, NOTHING_WAITING)
-    assert await balance(core, town) == 150_00
+    assert await balance(core, town) == 145_00
     assert await wrong_codes(core) == 0
+
+
+async def test_a_new_paga_with_nobody_found_or_above_the_ceiling_changes_nothing(
+    core: Core,
+) -> None:
+    town = await make_town(core, citizens=1)
+    cf, phone = town.citizen_cfs[0], town.citizen_phones[0]
+    till = await terminal_till(core, town)
+    await till.expect(f"PAGA {cf} 5", ASK_CODE)
+    code = await citizen_code(core, phone)
+    await till.expect(f"PAGA {cf} 600", ABOVE_CEILING, LEFT_OPEN)
+    await till.expect(f"PAGA {make_cf(77)} 6", LEFT_OPEN)
+    await till.expect(f"PAGA {cf} 113616", A_CODE, LEFT_OPEN)
+    assert (await till.state())[:2] == (None, None)
+    assert await codes_sent(core, phone) == 1
+    await till.expect(code, CONFIRMED)
+    assert param(till.last, "amount") == Money(5_00)
+    # With nothing waiting, a wrong amount is asked again for the same customer, as ever.
+    await till.expect(f"PAGA {cf} 5OO", NOT_AN_AMOUNT, AMOUNT)
+    assert (await till.state())[:2] == ("charge", "amount")
 
 
 async def test_six_digits_at_the_amount_are_never_an_amount(core: Core) -> None:

@@ -13,8 +13,9 @@ from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows.base import VERIFY, ConfirmedFlow, Step, known, table, verify
+from core.dialogue.menus import office_contact
 from core.dialogue.state import AppealState
-from core.dialogue.words import plain_words, was_cut, yes_or_no
+from core.dialogue.words import plain_words, wants_to_add, was_cut, yes_or_no
 from core.domain.channels import Channel
 from core.domain.errors import DomainError, Refusal
 from core.domain.messages import Text, t
@@ -52,6 +53,33 @@ DELEGATE_CANNOT_APPEAL = t(
     "A delegate cannot appeal for the citizen: the citizen writes RICORSO from their own "
     "phone or chat, or comes to the office."
 )
+
+
+# "Volevo aggiungere una cosa" once an appeal is filed: what the office decides on is the
+# reason as filed (core.services.appeals.open_appeal), so the chat takes no addition; the
+# office does, and how to reach it is said with it.
+async def adding_to_appeal(turn: Turn, text: str | None) -> bool:
+    """Words that want to add something, from a citizen whose appeal waits for the office:
+    told that it was filed, that the chat adds nothing to it, and the office's contact (in
+    the same SMS when both fit one). False otherwise."""
+    if not wants_to_add(text):
+        return False
+    citizen = await turn.citizen()
+    if citizen is None:
+        return False
+    filed = await appeals.open_appeal(turn.uow, turn.town, citizen)
+    if filed is None:
+        return False
+    turn.say_split(
+        t(
+            "Your appeal no. {number} on application {protocol} is with the office. Nothing "
+            "can be added to it here: to add something, contact the office.",
+            number=str(filed.number),
+            protocol=filed.protocol,
+        ),
+        office_contact(turn),
+    )
+    return True
 
 
 def refusal_text(error: DomainError) -> Text:
@@ -123,6 +151,10 @@ class AppealFlow(ConfirmedFlow[AppealState]):
             appealable = await appeals.check_appealable(turn.uow, turn.town, citizen, turn.now)
         except DomainError as error:
             turn.finish()
+            # "RICORSO: volevo aggiungere che…", "vorrei aggiungere una cosa al ricorso".
+            added = arg or turn.inbound.text
+            if error.code == Refusal.APPEAL_ALREADY_OPEN and await adding_to_appeal(turn, added):
+                return
             turn.say(refusal_text(error))
             return
         self.move(turn, "reason", AppealState(protocol=appealable.application.protocol))

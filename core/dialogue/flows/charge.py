@@ -80,9 +80,26 @@ def split_request(arg: str) -> tuple[str, str | None]:
     printed groups ("ABCD EFGH 23")."""
     reference, amount = split_amount(arg)
     line = " ".join(word for word in arg.split() if not words.is_currency(word))
-    if amount is None or not _whole_reference(reference, amount, line):
+    if amount is None:
+        # "ABCD EFGH 23 7,5O": a card number and then an amount mistyped (no amount to
+        # split_amount), said as the amount's error; not a card number of 13 symbols,
+        # which would be looked up as nobody's after the amount is asked again.
+        head, _, last = line.rpartition(" ")
+        if _card_number(head) and not _card_number(line):
+            return head, last
+        return reference, amount
+    if not _whole_reference(reference, amount, line):
         return reference, amount
     return line, None
+
+
+def _card_number(text: str) -> bool:
+    """Whether the words are a card number as printed (its groups perhaps apart)."""
+    try:
+        kind, _ = charge_service.parse_reference(text)
+    except DomainError:
+        return False
+    return kind == "card" and len(normalize_card_number(text)) == CARD_CODE_LENGTH
 
 
 def _whole_reference(reference: str, amount: str, line: str) -> bool:
@@ -213,25 +230,38 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         told, and names it before the new payment's question: a till never holds a payment
         the cashier no longer sees (the code told later would still pay). Given up after
         the new request, so that the same customer asked again gets one message, the new
-        code saying the previous one is void (charges.request_charge)."""
+        code saying the previous one is void (charges.request_charge).
+
+        A PAGA refused for its own words (an amount or a reference that does not read, an
+        amount above the ceiling, nobody found) changes nothing while a payment waits: the
+        till is left as it was, the refusal said with the payment still waiting, whose
+        code still pays; the cashier writes PAGA again. Else a typo would void the code
+        the customer holds, and the customer would need a new one."""
         till = _till(turn)
         before = await charge_service.waiting_at_till(
             turn.uow, shop_id=shop_id, till=till, now=turn.now
         )
         start = len(turn.replies)
         self.move(turn, "who", ChargeState(shop_id=shop_id))
+        taken = True
         try:
             if not arg.strip():
                 await self.ask(turn)
             else:
-                await self._who_and_amount(turn, arg)
+                # With a payment waiting, a refusal is not followed by the question again:
+                # the request ends, and the till is back at the payment waiting.
+                taken = await self._who_and_amount(turn, arg, again=not before)
         except Reject as wrong:
-            turn.say(*wrong.texts, request=wrong.request)
+            taken = False
+            turn.say(*wrong.texts, request=None if before else wrong.request)
         if not before:
             return
-        if turn.flow != self.name:
-            # Refused (nobody found, the person's codes of the hour, the shop locked):
-            # nothing new started, so the payment waiting keeps its code, and is said.
+        if not taken or turn.flow != self.name:
+            # Refused (its own words, nobody found, the person's codes of the hour, the
+            # shop locked): nothing new started, so the payment waiting keeps its code,
+            # and is said.
+            if turn.flow == self.name:
+                turn.finish()
             _say_with(turn, len(turn.replies) - 1, [_left_waiting(before[0])], first=False)
             return
         s = turn.state
@@ -248,9 +278,11 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         gone = [each for each in before if each.charge_id not in left]
         _say_with(turn, start, [cancelled_text(each) for each in gone], first=True)
 
-    async def _who_and_amount(self, turn: Turn, text: str) -> None:
+    async def _who_and_amount(self, turn: Turn, text: str, *, again: bool = True) -> bool:
         """Who pays, and the amount when it follows on the same line (PAGA's words, or the
-        answer to "Who pays?"); a wrong amount is said, and asked again for the same person."""
+        answer to "Who pays?"); a wrong amount is said, and asked again for the same person
+        (not `again`: said alone, for the caller to end the request). False when something
+        written was refused (and said); a refusal of the service raises Reject."""
         reference, amount = split_request(text)
         if amount is not None:
             try:
@@ -259,19 +291,23 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                 if _reference_error(reference) is not None:
                     turn.say(*wrong.texts)
                     self._remember(turn, reference)  # says what is wrong with it
-                    return
+                    return False
                 self._remember(turn, reference)
                 self.move(turn, "amount")
+                if not again:
+                    turn.say(*wrong.texts)
+                    return False
                 # The error and the question in one SMS when they fit: a busy cashier
                 # reads one message, and the town pays one.
                 turn.say_split(*wrong.texts, AMOUNT_QUESTION)
-                return
+                return False
         if not self._remember(turn, reference):
-            return
+            return False
         if amount is None:
             await self.goto(turn, "amount")
-            return
+            return True
         await self._request(turn, amount)
+        return True
 
     # Who pays -------------------------------------------------------------------------------
 

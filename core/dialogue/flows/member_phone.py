@@ -11,7 +11,7 @@ from core.dialogue.errors import error_text
 from core.domain.channels import Channel
 from core.domain.errors import DomainError, InvalidIdentifier
 from core.domain.identity import normalize_phone
-from core.domain.messages import t
+from core.domain.messages import Text, t
 from core.services import shop_members
 from core.storage import models as m
 
@@ -69,3 +69,31 @@ async def keep_shared_phone(turn: Turn, inp: Input) -> bool:
         turn.say(error_text(error))
         return False
     return True
+
+
+# A contact a shop's Telegram chat shares when nothing asked for it (a cashier sharing a
+# customer's, say): no citizen's identity is at stake there, only the member's own phone,
+# asked for when a request needs it. Nothing is stored, nothing changes.
+CONTACT_NOT_NEEDED = t(
+    "This chat works for a shop: no contact is needed here, nothing was changed. To charge "
+    "a customer, write PAGA and their codice fiscale, phone or card code."
+)
+CONTACT_ASKED_LATER = t(
+    "This chat works for a shop: nothing was changed. Your own phone number is asked for, "
+    "with the button, at your next PAGA or STORNO."
+)
+
+
+async def shop_contact_unasked(turn: Turn) -> Text | None:
+    """What a shop's Telegram chat is told of a contact nobody asked for: that it is not
+    needed, or that the member's own phone is asked for at their next charge or refund
+    (phone_missing); None when the chat works for no shop (a citizen's contact links
+    their chat: flows/identify.link_contact)."""
+    if turn.channel != Channel.TELEGRAM:
+        return None
+    members = [member for member, _shop in await turn.memberships()]
+    if not members:
+        return None
+    if any(phone_missing(turn, member) for member in members):
+        return CONTACT_ASKED_LATER
+    return CONTACT_NOT_NEEDED
