@@ -96,7 +96,7 @@ def split_request(arg: str) -> tuple[str, str | None]:
 def _card_number(text: str) -> bool:
     """Whether the words are a card number as printed (its groups perhaps apart)."""
     try:
-        kind, _ = charge_service.parse_reference(text)
+        kind, _ = parse_reference(text)
     except DomainError:
         return False
     return kind == "card" and len(normalize_card_number(text)) == CARD_CODE_LENGTH
