@@ -496,7 +496,7 @@ class DialogueEngine:
             return
         flow = FLOWS.get(turn.flow or "")
         if inp.contact is not None and (flow is None or turn.step not in flow.contact_steps):
-            unasked = await shop_contact_unasked(turn)
+            unasked = await shop_contact_unasked(turn, inp)
             if unasked is not None:
                 # A shop's chat: no citizen's identity is at stake, and a request open
                 # here carries on at its step.

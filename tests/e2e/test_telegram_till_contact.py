@@ -21,6 +21,10 @@ ASKED_LATER = (
     "This chat works for a shop: nothing was changed. Your own phone number is asked for, "
     "with the button, at your next PAY or REFUND."
 )
+KEPT = (
+    "Thank you: your phone number is kept for the shop, so that your customers' codes never "
+    "reach it. Nothing else was changed."
+)
 IDENTITY_REFUSAL = "We cannot do this from the chat."
 
 
@@ -60,16 +64,27 @@ async def test_a_till_sharing_a_contact_unasked_is_told_what_it_is_for(
     assert waiting["text"].startswith("Code sent to the customer (Telegram) for €3.00")
 
 
-async def test_a_member_who_has_not_shared_a_phone_is_told_when_it_is_asked(
+async def test_a_member_without_a_phone_who_shares_their_own_has_it_kept(
     telegram_server_any_db: TelegramServer,
 ) -> None:
+    """What the next PAGA would ask for, given unasked: kept under the same rules. Someone
+    else's contact is no member's phone: asked for later, nothing stored."""
     server = telegram_server_any_db
-    cashier, _customer, _citizen = await setup_till(server)
+    cashier, _customer, citizen = await setup_till(server)
     async with server.core.uow() as uow:
         await uow.session.execute(
             update(m.ShopMember).where(m.ShopMember.address == str(CASHIER_CHAT)).values(phone=None)
         )
         await uow.commit()
-    [answer] = await server.exchange(cashier, lambda: cashier.share_contact("+393471230077"))
+    others = partial(cashier.share_contact, "+393471230077", owner_id=cashier.id + 1)
+    [answer] = await server.exchange(cashier, others)
     assert answer["text"] == ASKED_LATER and not asks_contact(answer)
     assert await member_phone(server) is None
+    # A voucher holder's number is refused as when asked, and not stored.
+    own_citizens = partial(cashier.share_contact, citizen.phone or "")
+    [refused] = await server.exchange(cashier, own_citizens)
+    assert refused["text"].startswith("This number receives the payment codes of a voucher")
+    assert await member_phone(server) is None
+    [kept] = await server.exchange(cashier, lambda: cashier.share_contact("+393471230077"))
+    assert kept["text"] == KEPT
+    assert await member_phone(server) == "+393471230077"

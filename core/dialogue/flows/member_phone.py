@@ -72,8 +72,10 @@ async def keep_shared_phone(turn: Turn, inp: Input) -> bool:
 
 
 # A contact a shop's Telegram chat shares when nothing asked for it (a cashier sharing a
-# customer's, say): no citizen's identity is at stake there, only the member's own phone,
-# asked for when a request needs it. Nothing is stored, nothing changes.
+# customer's, say): no citizen's identity is at stake there, only the member's own phone.
+# A member whose phone is missing and who shares their own has given what their next
+# request would ask: it is kept (the same rules as when asked). Anything else is stored
+# nowhere, and nothing changes.
 CONTACT_NOT_NEEDED = t(
     "This chat works for a shop: no contact is needed here, nothing was changed. To charge "
     "a customer, write PAGA and their codice fiscale, phone or card code."
@@ -82,18 +84,32 @@ CONTACT_ASKED_LATER = t(
     "This chat works for a shop: nothing was changed. Your own phone number is asked for, "
     "with the button, at your next PAGA or STORNO."
 )
+CONTACT_KEPT = t(
+    "Thank you: your phone number is kept for the shop, so that your customers' codes never "
+    "reach it. Nothing else was changed."
+)
 
 
-async def shop_contact_unasked(turn: Turn) -> Text | None:
-    """What a shop's Telegram chat is told of a contact nobody asked for: that it is not
-    needed, or that the member's own phone is asked for at their next charge or refund
-    (phone_missing); None when the chat works for no shop (a citizen's contact links
-    their chat: flows/identify.link_contact)."""
+async def shop_contact_unasked(turn: Turn, inp: Input) -> Text | None:
+    """What a shop's Telegram chat is told of a contact nobody asked for: that the member's
+    own phone, missing (phone_missing), is kept now; that it is asked for at their next
+    charge or refund (someone else's contact); that it is not needed. None when the chat
+    works for no shop (a citizen's contact links their chat: flows/identify.link_contact)."""
     if turn.channel != Channel.TELEGRAM:
         return None
     members = [member for member, _shop in await turn.memberships()]
     if not members:
         return None
-    if any(phone_missing(turn, member) for member in members):
+    if not any(phone_missing(turn, member) for member in members):
+        return CONTACT_NOT_NEEDED
+    if inp.contact is None or not inp.contact.is_own:
         return CONTACT_ASKED_LATER
-    return CONTACT_NOT_NEEDED
+    try:
+        phone = normalize_phone(inp.contact.phone)
+        await shop_members.share_phone(
+            turn.uow, turn.town.id, (turn.channel, turn.address), phone, turn.now
+        )
+    except DomainError as error:
+        # A phone that receives a voucher holder's codes (the office decides), or no number.
+        return error_text(error)
+    return CONTACT_KEPT
