@@ -269,6 +269,11 @@ async def claim_citizen(
         await refuse_shop_phone(uow, municipality_id, phone)
     if telegram_user and await _is_shop_chat(uow, municipality_id, telegram_user):
         raise IdentityRefused("telegram_is_shop")
+    # Held until the commit before looking: two chats claiming two forms of one person's
+    # code at once (no unique index can say they are one person: a genuine omocode is
+    # another) would each find nobody and make two households. The second now waits, then
+    # finds the first's citizen and is refused as if it had come later.
+    await uow.citizens.hold_person(municipality_id, cf)
     claim = await check_claim(
         uow, municipality_id, cf, phone=phone, telegram_user=telegram_user, proof=proof
     )
