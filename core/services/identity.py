@@ -470,8 +470,13 @@ async def office_citizen(
 async def check_new_phone(uow: UnitOfWork, citizen: m.Citizen, phone: str) -> None:
     """Refuse a phone the office may not give this citizen: another citizen's, a
     delegate's (a phone speaks for one person), a shop's, or one that cannot receive the
-    codes by SMS."""
+    codes by SMS.
+
+    The number is held until the commit before looking (CitizenRepository.hold_phone):
+    a delegate registered on it meanwhile waits, then is refused by the database
+    (migration 0041_phone_one_person), or committed first and is found here."""
     await refuse_unreachable_phone(uow, phone)
+    await uow.citizens.hold_phone(citizen.municipality_id, phone)
     holder = await uow.citizens.by_phone(citizen.municipality_id, phone)
     if holder is not None and holder.id != citizen.id:
         raise Conflict(Refusal.IDENTITY_PHONE_OF_ANOTHER, codice_fiscale=holder.codice_fiscale)

@@ -16,8 +16,10 @@ from core.storage import models as m
 from core.storage.repositories.base import _Repository
 
 # Transaction advisory locks (PostgreSQL), first key the rule's name, second the thing
-# held within the municipality.
+# held within the municipality. PHONE_HOLDERS is also taken, with the same second key,
+# by migration 0041_phone_one_person's trigger on delegates: keep the two in step.
 PERSON_KEYS = "buonispesa.person_keys"
+PHONE_HOLDERS = "buonispesa.phone_holders"
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:rule), hashtext(:held))")
 
 
@@ -40,6 +42,13 @@ class CitizenRepository(_Repository):
         unique index: the office may register a genuine omocode, a second person with
         the same key."""
         await self._hold(PERSON_KEYS, municipality_id, codice_fiscale_person_key(cf))
+
+    async def hold_phone(self, municipality_id: int, phone: str) -> None:
+        """Hold the number against a delegate registered on it meanwhile (the trigger
+        delegates_phone_not_citizen takes the same lock before it looks for a citizen
+        with it): the office giving it to a citizen and registering it as a delegate at
+        once do it one after the other, and the second is refused."""
+        await self._hold(PHONE_HOLDERS, municipality_id, phone)
 
     async def by_id(self, citizen_id: int) -> m.Citizen | None:
         return await self.session.get(m.Citizen, citizen_id)
