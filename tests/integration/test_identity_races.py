@@ -44,6 +44,7 @@ from tests.integration.test_code_destination_races import _blocked_or_done
 from tests.integration.test_identity import _application, _count, _submit_from_chat, omocode
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
 from tests.integration.test_phone_changes import _ask, _operators
+from tests.integration.test_request_identity import _said_in_both_languages
 
 T = TypeVar("T")
 PERSON = make_cf(820)
@@ -241,6 +242,7 @@ async def test_a_delegate_registered_while_a_new_phone_is_approved_is_refused(
     with pytest.raises(Conflict) as refused:
         await asyncio.wait_for(late, timeout=10)
     assert refused.value.code == refusal  # what the office reads when the phone came first
+    _said_in_both_languages(refused.value, "***083")
     phones, registered = await _holders(core, town)
     assert phones[0] == NUMBER and registered == []
 
@@ -264,6 +266,7 @@ async def test_a_new_phone_approved_while_a_delegate_is_registered_is_refused(
     with pytest.raises(Conflict) as refused:
         await asyncio.wait_for(late, timeout=10)
     assert refused.value.code == Refusal.IDENTITY_PHONE_IS_DELEGATE
+    _said_in_both_languages(refused.value, "***083")
     phones, registered = await _holders(core, town)
     assert phones[0] == town.citizen_phones[0] and registered == [(1, NUMBER)]
 
