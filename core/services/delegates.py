@@ -53,17 +53,24 @@ async def check_delegate(
 ) -> str:
     """The delegate's number, normalised, once it may be the citizen's delegate (the rules
     of the module); a refusal otherwise. Checked when a delegate is asked and again when
-    it is registered."""
+    it is registered.
+
+    The number is held until the commit before looking (CitizenRepository.hold_phone): a
+    phone change giving it to a citizen at the same moment goes first or after, never
+    beside; the database holds the same rule for the delegate's row (migration
+    0041_phone_one_person), whatever writes it."""
     number = normalize_phone(phone)
     await identity.refuse_unreachable_phone(uow, number)
-    if citizen.phone == number:
+    await uow.citizens.hold_phone(municipality.id, number)
+    # Read after the hold: the citizen's own number may have changed while it waited.
+    owner = await uow.citizens.by_phone(municipality.id, number)
+    if citizen.phone == number or (owner is not None and owner.id == citizen.id):
         raise Conflict(Refusal.DELEGATE_OWN_PHONE, phone=mask_phone(number))
     current = await uow.delegates.of_citizen(citizen.id)
     if current is not None:
         raise Conflict(Refusal.DELEGATE_ALREADY, phone=mask_phone(current.phone))
     if await uow.delegates.by_phone(municipality.id, number) is not None:
         raise Conflict(Refusal.DELEGATE_PHONE_TAKEN, phone=mask_phone(number))
-    owner = await uow.citizens.by_phone(municipality.id, number)
     if owner is not None and owner.erased_at is None:
         raise Conflict(Refusal.DELEGATE_PHONE_IS_CITIZEN, phone=mask_phone(number))
     if await identity.is_shop_phone(uow, municipality.id, phone=number):

@@ -269,6 +269,11 @@ async def claim_citizen(
         await refuse_shop_phone(uow, municipality_id, phone)
     if telegram_user and await _is_shop_chat(uow, municipality_id, telegram_user):
         raise IdentityRefused("telegram_is_shop")
+    # Held until the commit before looking: two chats claiming two forms of one person's
+    # code at once (no unique index can say they are one person: a genuine omocode is
+    # another) would each find nobody and make two households. The second now waits, then
+    # finds the first's citizen and is refused as if it had come later.
+    await uow.citizens.hold_person(municipality_id, cf)
     claim = await check_claim(
         uow, municipality_id, cf, phone=phone, telegram_user=telegram_user, proof=proof
     )
@@ -465,8 +470,13 @@ async def office_citizen(
 async def check_new_phone(uow: UnitOfWork, citizen: m.Citizen, phone: str) -> None:
     """Refuse a phone the office may not give this citizen: another citizen's, a
     delegate's (a phone speaks for one person), a shop's, or one that cannot receive the
-    codes by SMS."""
+    codes by SMS.
+
+    The number is held until the commit before looking (CitizenRepository.hold_phone):
+    a delegate registered on it meanwhile waits, then is refused by the database
+    (migration 0041_phone_one_person), or committed first and is found here."""
     await refuse_unreachable_phone(uow, phone)
+    await uow.citizens.hold_phone(citizen.municipality_id, phone)
     holder = await uow.citizens.by_phone(citizen.municipality_id, phone)
     if holder is not None and holder.id != citizen.id:
         raise Conflict(Refusal.IDENTITY_PHONE_OF_ANOTHER, codice_fiscale=holder.codice_fiscale)

@@ -28,6 +28,7 @@ from core.i18n import render_text
 from core.services import cards, municipalities, phone_changes
 from core.storage import models as m
 from core.storage.office_repositories import PhoneChangeRepository
+from core.storage.repositories.people import CitizenRepository
 from office.refusals import describe as office_describe
 from tests.factories import Town, make_town
 from tests.integration.test_phone_changes import _operators
@@ -116,6 +117,10 @@ def _said_in_both_languages(error: DomainError, detail: str) -> None:
         assert "refused" not in english.split("(")[0].lower(), english
 
 
+async def _hold_nothing(_self: CitizenRepository, _municipality_id: int, _phone: str) -> None:
+    """CitizenRepository.hold_phone taken away: what the index alone holds."""
+
+
 async def _ask(
     core: Core, town: Town, who: m.Operator, citizen: int, kind: str
 ) -> phone_changes.Asked | m.PhoneChange:
@@ -127,13 +132,18 @@ async def _ask(
         return done
 
 
+@pytest.mark.parametrize("held", [True, False])
 @pytest.mark.parametrize("second_kind", ["phone", "delegate"])
 async def test_two_clerks_asking_one_number_at_once_one_wins(
-    core: Core, monkeypatch: pytest.MonkeyPatch, second_kind: str
+    core: Core, monkeypatch: pytest.MonkeyPatch, second_kind: str, held: bool
 ) -> None:
-    """Both clerks look for a request naming the number before either writes one (on
-    PostgreSQL they are let in together; SQLite runs one writer at a time, so there the
-    second waits and finds the first)."""
+    """Both clerks ask for one number at once. Each holds the number before it looks
+    (CitizenRepository.hold_phone), so the second waits and finds the first's request, as
+    on SQLite, which runs one writer at a time. Without that hold (`held` False) both look
+    for a request naming the number before either writes one on PostgreSQL (they are let
+    in together), and the index refuses the second."""
+    if not held:
+        monkeypatch.setattr(CitizenRepository, "hold_phone", _hold_nothing)
     town = await make_town(core, citizens=2)
     team = await _operators(core, town)
     looked: list[int] = []
@@ -167,7 +177,7 @@ async def test_two_clerks_asking_one_number_at_once_one_wins(
     assert isinstance(error, Conflict) and error.code == Refusal.REQUEST_NUMBER_ASKED
     assert error.params["phone"] == "***088"
     _said_in_both_languages(error, "***088")
-    if core.engine.dialect.name == "postgresql":
+    if core.engine.dialect.name == "postgresql" and not held:
         assert looked == [0, 0]  # both found nothing: the index refused the second
     else:
         assert sorted(looked) == [0, 1]

@@ -227,6 +227,12 @@ class FakeCitizens(_Fake):
         """One transaction at a time here: nothing to wait for."""
         return self.store.get(m.Citizen, citizen_id)
 
+    async def hold_person(self, municipality_id: int, cf: str) -> None:
+        """One transaction at a time here: nothing to wait for."""
+
+    async def hold_phone(self, municipality_id: int, phone: str) -> None:
+        """One transaction at a time here: nothing to wait for."""
+
     async def set_phone(self, citizen: m.Citizen, phone: str) -> bool:
         taken = self._of(citizen.municipality_id, lambda x: x.phone == phone and x is not citizen)
         if taken is not None:

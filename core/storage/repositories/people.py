@@ -7,16 +7,49 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from core.domain.channels import Channel
-from core.domain.identity import codice_fiscale_forms
+from core.domain.identity import codice_fiscale_forms, codice_fiscale_person_key
 from core.storage import models as m
 from core.storage.repositories.base import _Repository
 
+# Transaction advisory locks (PostgreSQL), first key the rule's name, second the thing
+# held within the municipality. PHONE_HOLDERS is also taken, with the same second key,
+# by migration 0041_phone_one_person's trigger on delegates: keep the two in step.
+PERSON_KEYS = "buonispesa.person_keys"
+PHONE_HOLDERS = "buonispesa.phone_holders"
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:rule), hashtext(:held))")
+
 
 class CitizenRepository(_Repository):
+    async def _hold(self, rule: str, municipality_id: int, held: str) -> None:
+        """Wait for, then hold until the commit, the rule's lock on `held`; another
+        transaction asking for it waits for this one's commit. SQLite needs nothing: a
+        writer holds the whole database from BEGIN IMMEDIATE, so whatever it reads next
+        is what the last writer committed."""
+        if self._transaction.dialect != "postgresql":
+            return
+        await self.session.execute(
+            _ADVISORY_LOCK, {"rule": rule, "held": f"{municipality_id}:{held}"}
+        )
+
+    async def hold_person(self, municipality_id: int, cf: str) -> None:
+        """Hold the person `cf` describes (its person key, omocodia folded:
+        core.domain.identity.codice_fiscale_person_key): two chats claiming two forms of
+        one code at once look for each other's citizen one after the other. A lock, not a
+        unique index: the office may register a genuine omocode, a second person with
+        the same key."""
+        await self._hold(PERSON_KEYS, municipality_id, codice_fiscale_person_key(cf))
+
+    async def hold_phone(self, municipality_id: int, phone: str) -> None:
+        """Hold the number against a delegate registered on it meanwhile (the trigger
+        delegates_phone_not_citizen takes the same lock before it looks for a citizen
+        with it): the office giving it to a citizen and registering it as a delegate at
+        once do it one after the other, and the second is refused."""
+        await self._hold(PHONE_HOLDERS, municipality_id, phone)
+
     async def by_id(self, citizen_id: int) -> m.Citizen | None:
         return await self.session.get(m.Citizen, citizen_id)
 
