@@ -2,7 +2,7 @@
 
 Revision ID: 0041_phone_one_person
 Revises: 0040_shop_member_phone
-Create Date: 2026-12-07 12:00:00
+Create Date: 2026-12-05 13:30:00
 
 One phone speaks for one person (docs/cards-and-delegates.md): the office registers no
 delegate on a number that is a citizen's own (not erased: the delegate's citizen's,
