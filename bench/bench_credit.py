@@ -35,6 +35,7 @@ from sqlalchemy import insert
 
 from buonispesa.cli.progress import progress
 from core.bootstrap import Core
+from core.domain.fund import MAX_AMOUNT_CENTS
 from core.domain.messages import reply_to_json, t
 from core.services import allocation, fund, municipalities
 from core.services.crediting import credit_notice
@@ -63,7 +64,7 @@ async def seed(core: Core, households: int) -> tuple[int, list[tuple[int, int, i
         await fund.record(
             uow,
             town,
-            10**12,
+            MAX_AMOUNT_CENTS,
             "Fondo di solidarietà alimentare",
             (NOW - timedelta(days=30)).date(),
             NOW - timedelta(days=30),
@@ -119,7 +120,7 @@ async def seed(core: Core, households: int) -> tuple[int, list[tuple[int, int, i
     async with core.uow() as uow:
         town = await municipalities.require(uow, "BIG")
         town_id = town.id
-        record, _ = await allocation.approve(uow, town, 10**12, NOW - timedelta(days=20))
+        record, _ = await allocation.approve(uow, town, MAX_AMOUNT_CENTS, NOW - timedelta(days=20))
         await uow.commit()
     async with core.uow() as uow:
         lines = await uow.allocations.lines(record.id)

@@ -162,8 +162,8 @@ def baseline_rows(
 
 CITIZENS_SQL = (
     "INSERT INTO citizens (id, municipality_id, codice_fiscale, phone, phone_proven_by, "
-    "phone_proven_at, language, card_code, created_at, card_pin_failures) "
-    "VALUES ({}, 0)"
+    "phone_proven_at, language, card_code, created_at) "
+    "VALUES ({})"
 )
 EVENTS_SQL = (
     "INSERT INTO identity_events (municipality_id, citizen_id, kind, proof, phone, actor, "

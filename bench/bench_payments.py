@@ -46,6 +46,7 @@ from bench.runs import spread
 from core.bootstrap import Core
 from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus, new_pending_code
+from core.domain.fund import MAX_AMOUNT_CENTS
 from core.domain.keys import PROCESS_KEYS, ServerKeys
 from core.domain.ledger import AccountKind
 from core.domain.shops import ShopCategory
@@ -92,7 +93,7 @@ async def seed_url(
     engine = make_engine(url)
     await migrate(engine)
     core = Core(engine=engine, clock=lambda: now, keys=keys)
-    town = await make_town(core, citizens=payments // PER_CITIZEN, budget_cents=10**12)
+    town = await make_town(core, citizens=payments // PER_CITIZEN, budget_cents=MAX_AMOUNT_CENTS)
     shop_ids = [town.shop_id]
     async with core.uow() as uow:
         for index in range(1, shops):
