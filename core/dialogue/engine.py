@@ -65,6 +65,11 @@ NOT_A_POSITION = t("A position is not an answer to this question.")
 # A voice message (an audio, a video note) without words under it, outside a request: said,
 # then the menu of what can be written.
 VOICE_NOT_HEARD = t("I cannot listen to voice messages: please write to me in words.")
+# A photo, a file or a sticker without words under it, outside a request: the same.
+NOT_READ = t(
+    "I cannot read photos, files or stickers, and nobody sees them here: please write "
+    "to me in words."
+)
 # An edit of a message (Telegram) read as a new one: only of the chat's latest message, made
 # this soon after sending it (a typo corrected at once); otherwise it is said to send it
 # again, for its answer may have been given and the chat moved on.
@@ -587,9 +592,9 @@ class DialogueEngine:
                 raise Reject(flow.voice_not_heard(turn))
             await flow.answer(turn, inp)
             return
-        if turn.inbound.voice and not inp.text:
+        if (turn.inbound.voice or turn.inbound.attachment) and not inp.text:
             # Not the help, which would read as if the words had been misunderstood.
-            await show_menu(turn, VOICE_NOT_HEARD)
+            await show_menu(turn, VOICE_NOT_HEARD if turn.inbound.voice else NOT_READ)
             return
         if await stray_codes.on_code(turn, inp):
             # A code no step waits for: a request left at its code step, or a payment code.

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from buonispesa.demo import DEMO_CITIZENS, DEMO_CODE, DEMO_SHOPS
-from core.dialogue.engine import NOT_A_POSITION, ONLY_NEW_MESSAGES, VOICE_NOT_HEARD
+from core.dialogue.engine import NOT_A_POSITION, NOT_READ, ONLY_NEW_MESSAGES, VOICE_NOT_HEARD
 from core.dialogue.flows.base import VOICE_AT_QUESTION
 from core.i18n import render_text
 from core.storage import models as m
@@ -371,6 +371,19 @@ async def test_a_voice_message_elsewhere_is_told_it_cannot_be_listened_to(
     await server.exchange(nonna, nonna.start)
     [told] = await server.exchange(nonna, nonna.send_voice)
     assert told["text"].startswith(render_text(VOICE_NOT_HEARD, "it"))
+    assert "Saldo" in buttons(told)
+
+
+async def test_a_photo_without_words_elsewhere_is_told_it_is_not_read(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    """A photo with nothing written under it, with nothing asked, got the help, as if its
+    words had been misunderstood: now it is told photos are not read, with the menu."""
+    server = telegram_server_any_db
+    nonna = server.user(5024, language="it", name="Giuseppina")
+    await server.exchange(nonna, nonna.start)
+    [told] = await server.exchange(nonna, nonna.send_photo)
+    assert told["text"].startswith(render_text(NOT_READ, "it"))
     assert "Saldo" in buttons(told)
 
 
