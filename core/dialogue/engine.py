@@ -471,20 +471,12 @@ class DialogueEngine:
         await _ask_after(turn, flow, texts, replace(error, texts=tuple(texts)))
 
     @staticmethod
-    async def _payment_code_at_step(turn: Turn, flow: Flow[Any], said: list[Text]) -> None:
-        """A payment code sent here while a question waits: the cashier's, or one that
-        expired or whose payment is over, said so, and the question comes again (a step
-        whose asking does more than ask, a code step, is left to its last message).
-        Nothing of the request changes: no answer recorded, no wrong try counted."""
-        if not flow.steps[str(turn.step)].again:
-            turn.say(*said)
-            return
-        await _ask_after(turn, flow, said, Reply(texts=tuple(said)))
-
-    @staticmethod
     async def _said_at_step(turn: Turn, flow: Flow[Any], said: list[Text]) -> None:
-        """`said`, then the step's question again (a step whose asking does more than ask
-        is left to its last message); nothing of the request changes."""
+        """`said`, then the step's question again (a step whose asking does more than ask,
+        a code step, is left to its last message). Nothing of the request changes: no
+        answer recorded, no wrong try counted. For a payment code sent here while a
+        question waits (the cashier's, or one expired or whose payment is over), and a
+        contact a shop's chat shares unasked."""
         if not flow.steps[str(turn.step)].again:
             turn.say(*said)
             return
@@ -585,14 +577,15 @@ class DialogueEngine:
                 # step's.
                 said = await stray_codes.payment_for_code(turn)
                 if said is not None:
-                    await self._payment_code_at_step(turn, flow, said)
+                    await self._said_at_step(turn, flow, said)
                     return
             if turn.inbound.voice and not inp.text:
                 # Nobody can listen to it: said, then the question again.
                 raise Reject(flow.voice_not_heard(turn))
             await flow.answer(turn, inp)
             return
-        if (turn.inbound.voice or turn.inbound.attachment) and not inp.text:
+        if turn.inbound.attachment and not inp.text:
+            # (A voice message is an attachment too: no text, only something to listen to.)
             # Not the help, which would read as if the words had been misunderstood.
             await show_menu(turn, VOICE_NOT_HEARD if turn.inbound.voice else NOT_READ)
             return

@@ -12,7 +12,7 @@ chat, a code typed after MENU left a payment waiting goes to that payment's code
 
 A payment code sent here while a question waits (the application's liquidity, its
 confirmation code) is no answer to it: the engine asks `payment_for_code` before the step
-reads the message, and explains it instead (engine._payment_code_at_step), the question
+reads the message, and explains it instead (engine._said_at_step), the question
 and its tries untouched.
 """
 

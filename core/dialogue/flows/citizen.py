@@ -7,6 +7,7 @@ then the phone number finds the citizen and the chat is linked to them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from core.dialogue.context import PHONE_CHANNELS, Turn, fitting_reply
@@ -134,25 +135,41 @@ async def identified(turn: Turn, then: str, argument: str = "") -> m.Citizen | N
     return None
 
 
-async def _by_shared_phone(turn: Turn, phone: str) -> m.Citizen | None:
-    """The citizen of the phone this Telegram chat proved with its own contact, the chat
-    linked to them as when the contact was shared (identity.link_telegram, with its
-    refusals); None, said why, when the number is nobody's or may not be linked here."""
+@dataclass(frozen=True)
+class Linked:
+    citizen: m.Citizen | None
+    refused: bool = False
+    shop: bool = False  # nobody's: the number charges vouchers for a shop of the town
+
+
+async def link_phone(turn: Turn, phone: str) -> Linked:
+    """Link this Telegram chat to the citizen who has this phone, proven by the chat's own
+    contact (identity.link_telegram, with its refusals): shared just now
+    (flows/identify.link_contact) or earlier in the chat (_by_shared_phone)."""
     try:
         citizen = await identity.link_telegram(
             turn.uow, turn.town.id, turn.address, phone, turn.now
         )
     except identity.IdentityRefused:
-        citizen, refused = None, True
-    else:
-        refused = False
+        turn.forget_citizen()
+        return Linked(None, refused=True)
     turn.forget_citizen()
-    if citizen is not None:
-        return citizen
+    if citizen is None and await identity.is_shop_phone(turn.uow, turn.town.id, phone=phone):
+        return Linked(None, shop=True)
+    return Linked(citizen)
+
+
+async def _by_shared_phone(turn: Turn, phone: str) -> m.Citizen | None:
+    """The citizen of the phone this Telegram chat proved with its own contact, the chat
+    linked to them as when the contact was shared (link_phone); None, said why, when the
+    number is nobody's or may not be linked here."""
+    linked = await link_phone(turn, phone)
+    if linked.citizen is not None:
+        return linked.citizen
     turn.finish()
-    if refused:
+    if linked.refused:
         turn.say(IDENTITY_REFUSED)
-    elif await identity.is_shop_phone(turn.uow, turn.town.id, phone=phone):
+    elif linked.shop:
         turn.say(SHOP_STAFF_PHONE)
     else:
         turn.say(await no_vouchers(turn))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import IDENTITY_REFUSED
 from core.dialogue.flows import citizen as citizen_requests
@@ -16,8 +14,6 @@ from core.domain.channels import Channel
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_phone
 from core.domain.messages import t
-from core.services import identity
-from core.storage import models as m
 
 NEUTRAL_REFUSAL = IDENTITY_REFUSED
 SHARE_CONTACT = citizen_requests.SHARE_CONTACT
@@ -25,14 +21,7 @@ SHARE_CONTACT = citizen_requests.SHARE_CONTACT
 SHOP_STAFF_PHONE = citizen_requests.SHOP_STAFF_PHONE
 
 
-@dataclass(frozen=True)
-class Linked:
-    citizen: m.Citizen | None
-    refused: bool = False
-    shop: bool = False  # nobody's: the number charges vouchers for a shop of the town
-
-
-async def link_contact(turn: Turn, contact: SharedContact) -> Linked:
+async def link_contact(turn: Turn, contact: SharedContact) -> citizen_requests.Linked:
     """Link this chat to the citizen who has the shared phone number (core.services.identity).
 
     Only the sender's own contact counts (the adapter checked it belongs to the sender):
@@ -49,19 +38,11 @@ async def link_contact(turn: Turn, contact: SharedContact) -> Linked:
         ) from error
     if turn.municipality is None or turn.channel != Channel.TELEGRAM:
         turn.memory.phone = phone
-        return Linked(None)
-    try:
-        citizen = await identity.link_telegram(
-            turn.uow, turn.town.id, turn.address, phone, turn.now
-        )
-    except identity.IdentityRefused:
-        turn.forget_citizen()
-        return Linked(None, refused=True)
-    turn.memory.phone = phone
-    turn.forget_citizen()
-    if citizen is None and await identity.is_shop_phone(turn.uow, turn.town.id, phone=phone):
-        return Linked(None, shop=True)
-    return Linked(citizen)
+        return citizen_requests.Linked(None)
+    linked = await citizen_requests.link_phone(turn, phone)
+    if not linked.refused:
+        turn.memory.phone = phone
+    return linked
 
 
 async def continue_with(turn: Turn, then: str, argument: str = "") -> None:
