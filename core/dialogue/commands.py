@@ -49,6 +49,13 @@ DELEGATION = t(
     "social services together. Then their codes and SALDO come to you."
 )
 
+# "Quanto costano i buoni?", "devo pagare per la domanda?": nothing, ever. Said with who
+# may not ask for money, since someone who asks for a fee is a swindler the office must hear of.
+VOUCHERS_ARE_FREE = t(
+    "The vouchers are free: the municipality gives them to households in need. Nobody may "
+    "ask you for money for them: if someone does, tell the office."
+)
+
 KEYWORDS: dict[str, str] = {
     "aiuto": "help",
     "help": "help",
@@ -373,7 +380,7 @@ def remind(turn: Turn, reminder: Text | None) -> None:
 # when it fits the one SMS. The help says it itself; LANGUAGE offers the languages.
 _TOLD_IN_ENGLISH = frozenset(
     {"balance", "status", "card", "shops", "more", "menu", "office", "thanks", "greeting",
-     "lost_card", "other_card", "delegation", "stop_hint", DECLINED}
+     "lost_card", "other_card", "delegation", "stop_hint", "price", DECLINED}
 )  # fmt: skip
 
 
@@ -610,6 +617,8 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         turn.say(OTHER_CARD_LOST)
     elif name == "delegation":
         turn.say(DELEGATION)
+    elif name == "price":
+        turn.say(VOUCHERS_ARE_FREE)
     elif name == "office":
         reminder = await interrupt(turn)
         say_office_contact(turn)
@@ -789,6 +798,21 @@ _DELEGATION = frozenset(
     {"delega", "delegato", "delegata", "delegare", "deleghe", "delegate", "delegation"}
 )  # fmt: skip
 _ON_BEHALF = {("per", "conto"), ("on", "behalf")}
+# "Quanto costano i buoni?", "si paga la domanda?", "do I have to pay for the vouchers?":
+# what they cost (nothing), not the balance that "quanto … buoni" would otherwise ask.
+_COST = frozenset({"costano", "costa", "costo", "costi", "prezzo", "cost", "costs", "price"})
+_TO_PAY = frozenset(
+    {("devo", "pagare"), ("si", "paga"), ("si", "pagano"), ("bisogna", "pagare"),
+     ("to", "pay"), ("pay", "for")}
+)  # fmt: skip
+_PRICED = frozenset(
+    {"buoni", "buono", "bonus", "domanda", "tessera", "carta", "vouchers", "voucher",
+     "application", "card"}
+)  # fmt: skip
+# Paying for the card may be paying with it ("how do I pay for the shopping with the
+# card?"): only paying for the vouchers or the application asks their price.
+_PAID_FOR = frozenset({"buoni", "buono", "bonus", "domanda", "vouchers", "voucher", "application"})
+_PRICE_KEYWORDS = frozenset({"domanda", "tessera", "carta", "card"})
 # A neighbour with the vouchers or the shopping; not "negozi vicino a me" (shops near).
 _HELPER = frozenset({"vicino", "vicina", "badante", "neighbour", "neighbor", "caregiver"})
 _HELPED_WITH = frozenset({"saldo", "spesa", "buoni", "soldi", "balance", "shopping", "vouchers"})
@@ -860,6 +884,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     helper = said & _HELPER and said & _HELPED_WITH and not said & _NEAR_WHAT
     if said & _DELEGATION or pairs & _ON_BEHALF or helper:
         return "delegation", ""
+    if (said & _COST and said & _PRICED) or (pairs & _TO_PAY and said & _PAID_FOR):
+        return ("price", "") if keywords <= _PRICE_KEYWORDS else None
     if (said & _HOW_MUCH or pairs.intersection(_ENGLISH_HOW_MUCH)) and said & _MONEY:
         return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
     if said & _STILL and said & _CASH and not said & _NEGATION:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from core.bootstrap import Core
-from core.dialogue.commands import DELEGATION, LANGUAGE_DONE
+from core.dialogue.commands import DELEGATION, LANGUAGE_DONE, VOUCHERS_ARE_FREE
 from core.dialogue.inbound import Channel
 from core.dialogue.menus import CITIZEN_HELP, FIRST_HELP, IN_ENGLISH, NOT_UNDERSTOOD, SHOP_HELP
 from core.dialogue.render import render_plain
@@ -241,6 +241,26 @@ async def test_how_to_shop_for_someone_else_is_explained(core: Core) -> None:
     # Shops near: not a neighbour.
     replies = await Chat(core, town.citizen_phones[0]).send("negozi vicino a me")
     assert DELEGATION.msgid not in msgids(replies)
+
+
+async def test_what_the_vouchers_cost_is_nothing_and_nobody_may_ask_for_money(
+    core: Core,
+) -> None:
+    """ "Quanto costano i buoni?" was answered with the balance (a "how much" and "buoni"),
+    by SMS as on Telegram; someone asked for a fee hears that nobody may ask one."""
+    town = await make_town(core)
+    for chat, text in (
+        (Chat(core, town.citizen_phones[0]), "quanto costano i buoni?"),
+        (Chat(core, "+393335550009"), "devo pagare per la domanda?"),
+        (Chat(core, "7001", channel=Channel.TELEGRAM), "quanto costano i buoni spesa"),
+    ):
+        replies = await chat.send(text)
+        assert msgids(replies) == [VOUCHERS_ARE_FREE.msgid], text
+        assert BALANCE not in msgids(replies)
+        if chat.channel is Channel.SMS:
+            assert_one_segment(replies[0], "it")
+    replies = await Chat(core, "+447700900123").send("how much do the vouchers cost?")
+    assert VOUCHERS_ARE_FREE.msgid in msgids(replies)
 
 
 async def test_no_more_messages_in_a_sentence_says_how(core: Core) -> None:

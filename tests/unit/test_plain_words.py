@@ -334,6 +334,24 @@ def test_questions_in_plain_words(text: str, asked: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
+    ["quanto costano i buoni?", "Quanto costano i buoni spesa", "devo pagare per la domanda?",
+     "i buoni si pagano?", "quanto costa la tessera", "how much do the vouchers cost?",
+     "do I have to pay for the vouchers?"],
+)  # fmt: skip
+def test_what_the_vouchers_cost_is_no_balance(text: str) -> None:
+    assert commands.unasked(text) == ("price", "")
+    assert commands.parse(text) is None  # a question waiting keeps its answer
+
+
+def test_paying_with_the_card_or_a_price_of_something_else_is_not_the_vouchers_price() -> None:
+    assert commands.unasked("devo pagare con la tessera?") == ("card", "")
+    assert commands.unasked("how do I pay for the shopping with the card") == ("card", "")
+    assert commands.unasked("quanto costa il pane") is None
+    assert commands.unasked("quanto mi resta sui buoni") == ("balance", "")
+
+
+@pytest.mark.parametrize(
+    "text",
     ["ho perso la carta d'identità", "Non trovo più la carta d’identità", "I lost my ID card",
      "mi hanno rubato la tessera sanitaria", "ho perso la carta di credito",
      "lost my credit card"],
