@@ -478,6 +478,16 @@ _SAVED_IN = (
 )  # fmt: skip
 # "350 al mese", "1200 mensili", "800 euro a month": money each month, no savings.
 _MONTH_WORDS = frozenset({"mensile", "mensili", "mensilmente", "monthly"})
+# "6000 euro all'anno", "5000 l'anno", "3600 annui", "5000 a year": a year's money.
+_YEARLY = frozenset(
+    {("all", "anno"), ("l", "anno"), ("al", "anno"), ("ogni", "anno"), ("a", "year"),
+     ("per", "year"), ("each", "year"), ("every", "year"), ("per", "annum")}
+)  # fmt: skip
+_WHICH_YEAR = frozenset({"scorso", "passato", "prossimo", "precedente", "corrente", "ago"})
+_YEAR_WORDS = frozenset(
+    {"annui", "annue", "annuo", "annua", "annuali", "annuale", "annualmente", "yearly",
+     "annually", "annual"}
+)  # fmt: skip
 # "Un", "una", "one" are an article in a sentence ("ho una pensione di 300 euro").
 _ARTICLES = frozenset({"un", "uno", "una", "one"})
 _FIGURES = re.compile(r"^\d(?:[\d.,']*\d)?$")
@@ -490,6 +500,21 @@ def per_month(text: str | None) -> bool:
     words = fold(text).replace("'", " ").replace(",", " ").split()
     pairs = set(pairwise(words))
     return bool(set(words) & _MONTH_WORDS or pairs & set(_MONTHLY))
+
+
+def per_year(text: str | None) -> bool:
+    """Whether a message says its money is a year's: "6000 euro all'anno", "3600 € annui",
+    "5000 a year". Where a month's income or rent is asked it would count twelve times
+    over, and where savings are asked it is an income: either way another question's."""
+    words = fold(text).replace("'", " ").replace(",", " ").split()
+    if set(words) & _YEAR_WORDS:
+        return True
+    # "L'anno scorso", "a year ago": when, not how often.
+    after = [*words[2:], ""]  # the word after each pair
+    return any(
+        pair in _YEARLY and following not in _WHICH_YEAR
+        for pair, following in zip(pairwise(words), after, strict=False)
+    )
 
 
 def amount_in_sentence(text: str | None, *, saved: bool = False) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from core.bootstrap import Core
-from core.dialogue.flows.apply import NOT_MONTHLY
+from core.dialogue.flows.apply import NOT_MONTHLY, NOT_YEARLY
 from core.dialogue.render import render_plain
 from core.domain import gsm7
 from tests.dialogue.harness import Chat, msgids, town_with_open_window
@@ -97,6 +97,41 @@ async def test_a_monthly_sum_is_no_savings(core: Core, text: str) -> None:
     await chat.expect("1500", SUPPORT)
     await chat.expect("300 al mese", RENT)
     assert (await chat.state())[2]["state"]["support"] == 300_00
+
+
+@pytest.mark.parametrize("text", ["5000 euro all'anno", "ho 4000 euro l'anno"])
+async def test_a_yearly_sum_is_no_savings(core: Core, text: str) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471260005")
+    await _at_savings(chat)
+    await chat.expect(text, NOT_MONTHLY.msgid)
+    assert (await chat.state())[:2] == ("apply", "liquidity")
+    assert "liquidity" not in (await chat.state())[2]["state"] or (
+        (await chat.state())[2]["state"]["liquidity"] is None
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["6000 euro all'anno", "prendo 3600 € annui di naspi", "4800 euro a year"]
+)
+async def test_a_yearly_sum_where_a_month_is_asked_is_asked_again(core: Core, text: str) -> None:
+    """Read as it was written, "6000 euro all'anno" at the monthly support question counted
+    6000 € a month, twelve times the support, in the allocation."""
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471260006")
+    await _at_savings(chat)
+    await chat.expect("1500", SUPPORT)
+    replies = await chat.expect(text, NOT_YEARLY.msgid)
+    assert (await chat.state())[:2] == ("apply", "support")
+    said = render_plain(replies[-1], "it", sms=True)
+    assert "mese" in said and gsm7.count(said).single, said
+    await chat.expect("500 al mese", RENT)
+    assert (await chat.state())[2]["state"]["support"] == 500_00
+    # The rent the same way.
+    await chat.expect(text, NOT_YEARLY.msgid)
+    assert (await chat.state())[:2] == ("apply", "rent")
+    await chat.expect("350", SUMMARY)
+    assert (await chat.state())[2]["state"]["rent"] == 350_00
 
 
 SAID = ("quant'è che c'ho sui bbuoni?", "quanto mi resta?", "quanti soldi ho sulla carta",

@@ -15,6 +15,7 @@ from core.dialogue.words import (
     as_said,
     household_count,
     per_month,
+    per_year,
     plain_words,
     yes_or_no,
     yes_or_no_leading,
@@ -267,6 +268,15 @@ def test_savings_where_they_are_kept_and_a_monthly_sum() -> None:
         assert per_month(text), text
     for text in ("1200", "ho circa 1200 in banca", "il mese scorso avevo 1200", "mesi"):
         assert not per_month(text), text
+
+
+def test_a_yearly_sum() -> None:
+    for text in ("6000 euro all'anno", "5000 l'anno", "3600 € annui", "4800 a year",
+                 "prendo 900 ogni anno", "2000 yearly"):  # fmt: skip
+        assert per_year(text), text
+    for text in ("1200", "1200 al mese", "a fine anno avevo 1200", "l'anno scorso 300",
+                 "anni", "nel 2025 avevo 1500"):  # fmt: skip
+        assert not per_year(text), text
 
 
 def test_spoken_forms_are_undone_only_for_requests() -> None:

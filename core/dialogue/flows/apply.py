@@ -32,6 +32,7 @@ from core.dialogue.words import (
     amount_text,
     household_count,
     per_month,
+    per_year,
     plain_words,
     yes_or_no,
     yes_or_no_leading,
@@ -52,11 +53,18 @@ MAX_AMOUNT_CENTS = 100_000_000_00
 
 YES_NO = (Option("yes", t("Yes")), Option("no", t("No")))
 OTHER_LANGUAGE = t("Another language: write LINGUA.")
-# A monthly sum written where the savings are asked ("1200 al mese").
+# A monthly or yearly sum written where the savings are asked ("1200 al mese").
 NOT_MONTHLY = t(
     "This question is about savings: the money the household had in the bank or at the post "
-    "office, not monthly income. Write how much, e.g. {example}.",
+    "office, not an income of a month or a year. Write how much, e.g. {example}.",
     example="1500",
+)
+# A year's sum written where a month's is asked ("6000 euro all'anno"): read as it is, it
+# would count twelve times over in the allocation; the person divides, not the chat.
+NOT_YEARLY = t(
+    "This question asks how much each month, not in a year. Write the monthly amount, "
+    "e.g. {example}.",
+    example="300",
 )
 
 
@@ -412,7 +420,7 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         )
 
     async def on_liquidity(self, turn: Turn, inp: Input) -> None:
-        if per_month(inp.text):
+        if per_month(inp.text) or per_year(inp.text):
             # "1200 al mese": an income, taken for the savings it would be a wrong answer
             # the summary shows without saying why. Savings are what was in the accounts.
             raise Reject(NOT_MONTHLY)
@@ -428,6 +436,8 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         )
 
     async def on_support(self, turn: Turn, inp: Input) -> None:
+        if per_year(inp.text):
+            raise Reject(NOT_YEARLY)
         self.state(turn).support = _amount(inp, "300")
         await self.next_question(turn, "support")
 
@@ -435,6 +445,8 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         turn.say(t("How much rent does the household pay per month? Write 0 if none."))
 
     async def on_rent(self, turn: Turn, inp: Input) -> None:
+        if per_year(inp.text):
+            raise Reject(NOT_YEARLY)
         self.state(turn).rent = _amount(inp, "300")
         await self.next_question(turn, "rent")
 
