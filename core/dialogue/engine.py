@@ -24,7 +24,7 @@ from core.dialogue.flows import FLOWS
 from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows import community as community_chat
 from core.dialogue.flows.appeal import adding_to_appeal
-from core.dialogue.flows.base import Flow
+from core.dialogue.flows.base import Flow, Takes
 from core.dialogue.flows.identify import NEUTRAL_REFUSAL, SHOP_STAFF_PHONE, link_contact
 from core.dialogue.flows.member_phone import shop_contact_unasked
 from core.dialogue.flows.shop_finder import near
@@ -582,12 +582,24 @@ class DialogueEngine:
             if turn.inbound.voice and not inp.text:
                 # Nobody can listen to it: said, then the question again.
                 raise Reject(flow.voice_not_heard(turn))
+            if (
+                turn.inbound.attachment
+                and not inp.text
+                and flow.steps[turn.step].takes is Takes.TEXT
+            ):
+                # A photo (of the ISEE paper, at the income question), a file, a sticker:
+                # no answer, not even an empty one to judge. Nobody reads it, which is said,
+                # then the question again. A step that takes a contact or a position keeps
+                # its own answer to it (its button again).
+                raise Reject(flow.not_read(turn))
             await flow.answer(turn, inp)
             return
         if turn.inbound.attachment and not inp.text:
             # (A voice message is an attachment too: no text, only something to listen to.)
-            # Not the help, which would read as if the words had been misunderstood.
-            await show_menu(turn, VOICE_NOT_HEARD if turn.inbound.voice else NOT_READ)
+            # Not the help, which would read as if the words had been misunderstood. As the
+            # first message of a chat, after the welcome a first "hello" gets.
+            unread = VOICE_NOT_HEARD if turn.inbound.voice else NOT_READ
+            await show_menu(turn, welcome(turn) if routing.created else None, unread)
             return
         if await stray_codes.on_code(turn, inp):
             # A code no step waits for: a request left at its code step, or a payment code.

@@ -168,7 +168,7 @@ def button_acts(key: str, *, latest: bool, tapped_just_before: bool) -> bool:
 
 
 def menu_replies(
-    heading: Text | None,
+    headings: Sequence[Text],
     shops: Sequence[MenuShop],
     chosen: int | None,
     *,
@@ -177,8 +177,8 @@ def menu_replies(
     sms: bool,
 ) -> list[Reply]:
     """The main menu for an address: a shop's (`shops` it works for in this town, `chosen`
-    the one it said it acts for), else a citizen's; after `heading` when there is one."""
-    texts = [heading] if heading is not None else []
+    the one it said it acts for), else a citizen's; after the `headings` when there are any."""
+    texts = list(headings)
     current = current_shop(shops, chosen)
     if shops and current is None:
         # Works for several shops and has not said for which one yet.
@@ -312,10 +312,11 @@ async def menu_shops(turn: Turn) -> list[MenuShop]:
     ]
 
 
-async def show_menu(turn: Turn, heading: Text | None = None) -> None:
-    """The main menu for this address: a shop's, or a citizen's."""
+async def show_menu(turn: Turn, *headings: Text | None) -> None:
+    """The main menu for this address: a shop's, or a citizen's; after the headings given
+    (None among them: none there)."""
     for reply in menu_replies(
-        heading,
+        [heading for heading in headings if heading is not None],
         await menu_shops(turn),
         turn.memory.shop_id,
         community=community_on(turn),

@@ -283,7 +283,7 @@ class PlainTurn:
             offered = help_offered(keys)
         else:
             replies = menu_replies(
-                welcome_of(town.name) if asking.command == _START[0] else None,
+                [welcome_of(town.name)] if asking.command == _START[0] else [],
                 shops,
                 asking.memory.shop_id,
                 community=community,

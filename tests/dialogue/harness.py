@@ -76,9 +76,13 @@ class Chat:
         message_id: str | None = None,
         telegram_id: str | None = None,
         edited_after: timedelta | None = None,
+        attachment: bool = False,
+        voice: bool = False,
     ) -> list[Reply]:
         """One message; on Telegram `telegram_id` is its id in the chat, and with
-        `edited_after` the message is an edit of that one, made so long after it."""
+        `edited_after` the message is an edit of that one, made so long after it.
+        `attachment`: it carried a photo, a file or a sticker, `text` being the words
+        written under it; with `voice` too, something to listen to."""
         assert self.engine is not None
         inbound = Inbound(
             channel=self.channel,
@@ -93,6 +97,8 @@ class Chat:
             language_hint=self.language_hint,
             message_id=telegram_id,
             edited=Edited(edited_after) if edited_after is not None else None,
+            attachment=attachment or voice,
+            voice=voice,
         )
         self.result = await self.engine.handle(inbound)
         self.last = await self.replies(self.result.outbox_ids)

@@ -452,6 +452,28 @@ class FakeUser(TelegramUser):
             content["caption"] = caption
         return await self.api.deliver(self.message_update(**content))
 
+    async def send_document(self) -> int:
+        """A file (a scanned form, say), with nothing written under it."""
+        document = {
+            "file_id": "BQACdo",
+            "file_unique_id": "AgADdo",
+            "file_name": "isee.pdf",
+            "mime_type": "application/pdf",
+        }
+        return await self.api.deliver(self.message_update(document=document))
+
+    async def send_sticker(self) -> int:
+        sticker = {
+            "file_id": "CAACst",
+            "file_unique_id": "AgADst",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+        return await self.api.deliver(self.message_update(sticker=sticker))
+
     async def send_voice(self, kind: str = "voice") -> int:
         """A voice message (or an `audio`, a `video_note`): something to listen to."""
         media: dict[str, Any] = {"file_id": "AwACvo", "file_unique_id": "AgADvo", "duration": 7}

@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from buonispesa.demo import DEMO_CITIZENS, DEMO_CODE, DEMO_SHOPS
+from buonispesa.demo import DEMO_CITIZENS, DEMO_CODE, DEMO_NAME, DEMO_SHOPS
 from core.dialogue.engine import NOT_A_POSITION, NOT_READ, ONLY_NEW_MESSAGES, VOICE_NOT_HEARD
-from core.dialogue.flows.base import VOICE_AT_QUESTION
+from core.dialogue.flows.base import NOT_READ_AT_QUESTION, VOICE_AT_QUESTION
+from core.dialogue.menus import welcome_of
 from core.i18n import render_text
 from core.storage import models as m
 from tests.card_reader import read_card
@@ -313,6 +314,43 @@ async def test_saldo_half_way_through_an_application_uses_the_contact_shared_for
     assert "people" in replies[-1]["text"].lower(), [r["text"] for r in replies]
 
 
+async def test_a_card_deep_link_half_way_through_an_application_uses_the_contact_shared(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    """The printed card's link (t.me/<bot>?start=<card code>) opened by a chat that shared
+    its contact for an application, like SALDO there: the number it shared answers, never
+    the contact button again. Nobody's yet, it holds no vouchers (the application waits);
+    once the office gives that number to a citizen, the link of someone else's card shows
+    that citizen's own balance, said not to be that card's, and the chat is linked."""
+    server = telegram_server_any_db
+    rossi = await citizen_by_cf(server, DEMO_CITIZENS[0].codice_fiscale)
+    bianchi = await citizen_by_cf(server, DEMO_CITIZENS[1].codice_fiscale)
+    anna = server.user(5040, language="en", name="Anna")
+    await server.exchange(anna, lambda: anna.say("/apply"))
+    await server.exchange(anna, lambda: anna.tap("I agree"))
+    await server.exchange(anna, lambda: anna.share_contact("393478885040"))
+
+    [nothing] = await server.exchange(anna, lambda: anna.start(bianchi.card_code))
+    assert nothing["text"] == (
+        "We have no vouchers for this number. To apply, write APPLY.\n"
+        "You have an application to complete: write APPLY to continue it."
+    )
+    assert "request_contact" not in str(nothing), nothing
+
+    # The office gives that number to a credited citizen (a paper application, say).
+    async with server.core.uow() as uow:
+        citizen = await uow.citizens.by_id(rossi.id)
+        assert citizen is not None and citizen.telegram_chat_id is None
+        citizen.phone = "+393478885040"
+        await uow.commit()
+    not_theirs, balance = await server.exchange(anna, lambda: anna.start(bianchi.card_code))
+    assert not_theirs["text"] == "This card is not in your name. Here is your own balance."
+    assert balance["text"].startswith("Your balance: €") and buttons(balance) == ["My card"]
+    assert (await citizen_by_cf(server, rossi.codice_fiscale)).telegram_chat_id == "5040"
+    [own] = await server.exchange(anna, lambda: anna.start(rossi.card_code))
+    assert own["text"] == balance["text"]
+
+
 async def test_a_chat_that_shared_no_contact_is_still_asked_for_it(
     telegram_server_any_db: TelegramServer,
 ) -> None:
@@ -385,6 +423,50 @@ async def test_a_photo_without_words_elsewhere_is_told_it_is_not_read(
     [told] = await server.exchange(nonna, nonna.send_photo)
     assert told["text"].startswith(render_text(NOT_READ, "it"))
     assert "Saldo" in buttons(told)
+
+
+async def test_a_photo_a_file_or_a_sticker_at_a_question_is_no_answer(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    """A trial user sent the photo of her ISEE paper at the income question and was told
+    her answer was not yes or no, as if she had written nothing. Now a photo, a file or a
+    sticker there is said not to be read nor seen by anybody, and the question comes again
+    in the same message with its buttons; the words written under a photo answer it."""
+    server = telegram_server_any_db
+    nonna = server.user(5041, language="it", name="Giuseppina")
+    await at_the_codice_fiscale_question(server, nonna, "393478885041")
+    await server.exchange(nonna, lambda: nonna.say(make_cf(5041)))
+    [work] = await server.exchange(nonna, lambda: nonna.send_photo(caption="2"))
+    assert buttons(work) == ["Sì", "No"], work["text"]
+
+    for send in (nonna.send_photo, nonna.send_document, nonna.send_sticker):
+        [again] = await server.exchange(nonna, send)
+        assert again["text"] == f"{render_text(NOT_READ_AT_QUESTION, 'it')}\n{work['text']}"
+        assert buttons(again) == ["Sì", "No"]
+
+    [pension] = await server.exchange(nonna, lambda: nonna.tap("No"))
+    assert "pensione" in pension["text"], pension["text"]
+
+
+async def test_a_first_message_without_words_gets_the_welcome(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    """A new chat whose first message was a photo, a sticker or a voice message got what
+    cannot be read and the menu, without the welcome a first "ciao" gets: now the welcome
+    comes first, once."""
+    server = telegram_server_any_db
+    welcome = render_text(welcome_of(DEMO_NAME), "it")
+    for user_id, send, said in (
+        (5042, "send_photo", NOT_READ),
+        (5043, "send_sticker", NOT_READ),
+        (5044, "send_voice", VOICE_NOT_HEARD),
+    ):
+        nonna = server.user(user_id, language="it", name="Giuseppina")
+        [first] = await server.exchange(nonna, getattr(nonna, send))
+        assert first["text"] == f"{welcome}\n{render_text(said, 'it')}", first["text"]
+        assert "Saldo" in buttons(first)
+        [second] = await server.exchange(nonna, getattr(nonna, send))
+        assert second["text"] == render_text(said, "it")
 
 
 async def test_a_voice_message_for_an_appeal_is_asked_in_words(

@@ -8,6 +8,8 @@ from functools import partial
 from sqlalchemy import update
 
 from buonispesa.demo import DEMO_CITIZENS
+from core.dialogue.flows.base import NOT_READ_AT_QUESTION
+from core.i18n import render_text
 from core.storage import models as m
 from tests.e2e.fake_telegram import FakeUser
 from tests.e2e.telegram_harness import TelegramServer
@@ -100,6 +102,22 @@ async def test_scanning_the_card_qr_starts_the_charge_for_that_card(
     code = code_in(request["text"])
     [receipt] = await server.exchange(cashier, lambda: cashier.say(code))
     assert receipt["text"].startswith("Payment confirmed: €5.00.")
+
+
+async def test_a_photo_where_the_amount_is_asked_is_no_answer(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    """The photo of a receipt sent where the amount is asked was judged an amount not
+    written: it is said that photos are not read, then the amount is asked again."""
+    server = telegram_server_any_db
+    cashier, customer, citizen = await setup_till(server)
+    [amount] = await server.exchange(cashier, lambda: cashier.start(citizen.card_code))
+    [again] = await server.exchange(cashier, cashier.send_photo)
+    assert again["text"] == f"{render_text(NOT_READ_AT_QUESTION, 'en')}\n{amount['text']}"
+    before = len(customer.messages())
+    await server.exchange(cashier, lambda: cashier.say("5"))
+    [request] = customer.messages()[before:]
+    assert "Forno Chienti asks €5.00" in request["text"]
 
 
 async def test_a_wrong_code_is_counted_and_the_cashier_is_told(

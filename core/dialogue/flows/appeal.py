@@ -190,13 +190,14 @@ class AppealFlow(ConfirmedFlow[AppealState]):
     def voice_not_heard(self, turn: Turn) -> Text:
         return VOICE_WITHOUT_WORDS if turn.step == "reason" else super().voice_not_heard(turn)
 
+    def not_read(self, turn: Turn) -> Text:
+        return PHOTO_WITHOUT_WORDS if turn.step == "reason" else super().not_read(turn)
+
     async def on_reason(self, turn: Turn, inp: Input) -> None:
         await self._reason(turn, inp.text)
 
     async def _reason(self, turn: Turn, text: str) -> None:
         reason = " ".join(text.split())
-        if not reason and turn.inbound.attachment:
-            raise Reject(PHOTO_WITHOUT_WORDS)
         if not reason:
             raise Reject(t("Write why you ask the office to review the decision."))
         if says_no_reason(reason):

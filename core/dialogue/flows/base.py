@@ -28,6 +28,12 @@ RESUME = "resume"
 VERIFY = "verify"
 # A voice message (an audio, a video note) where a question waits: nobody can listen to it.
 VOICE_AT_QUESTION = t("I cannot listen to voice messages: please write your answer in words.")
+# A photo (of the ISEE paper, at the income question), a file or a sticker without words
+# where a question waits: nobody reads it, nor sees it.
+NOT_READ_AT_QUESTION = t(
+    "I cannot read photos, files or stickers, and nobody sees them here: please write "
+    "your answer in words."
+)
 
 
 class Takes(StrEnum):
@@ -97,6 +103,11 @@ class Flow(Generic[S]):
         """Said when a voice message comes without words where a question waits (the
         question follows)."""
         return VOICE_AT_QUESTION
+
+    def not_read(self, turn: Turn) -> Text:
+        """Said when a photo, a file or a sticker comes without words where a question
+        waits for words (the question follows)."""
+        return NOT_READ_AT_QUESTION
 
     @property
     def first_step(self) -> str:
