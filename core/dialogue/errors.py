@@ -52,6 +52,11 @@ _SENTENCES: dict[str, Text] = {
     "iban.format": t(
         "This is not an IBAN: it looks like IT60X0542811101000000123456. Write it again."
     ),
+    # At the till: every card number has 10 characters (core.domain.cards.check_card_number).
+    Refusal.CARD_LENGTH: t(
+        "A card number has 10 letters and digits, like ABCD EFGH JK. Check it on the card and "
+        "write it again."
+    ),
     "phone.format": t("This is not a phone number. Write it again, e.g. 3331234567."),
     "phone.invalid": t("This phone number does not exist. Write it again, e.g. 3331234567."),
     # A number typed for somebody's codes (the office's desk, a gift): they go by SMS.

@@ -13,11 +13,13 @@ docs/cards-and-delegates.md explains the rules.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from core.domain import otp
+from core.domain.errors import InvalidIdentifier
 from core.domain.keys import ServerKeys
 
 PIN_DIGITS = 6
@@ -95,6 +97,41 @@ def grid_running_out(unused: int) -> bool:
 def normalize_card_number(text: str) -> str:
     """What a cashier types or a scanner reads: "abcd efgh-jk" -> "ABCDEFGHJK"."""
     return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+# A card number as a cashier may type it: letters and digits, its groups apart or not.
+_TYPED = re.compile(r"[0-9A-Z]+(?:[ -]+[0-9A-Z]+)*")
+# Digits with the letter O for a zero: an amount or a phone number mistyped ("5OO"), as
+# no card has an O.
+_DIGITS_AND_O = re.compile(r"[0-9][0-9O -]*")
+# Typed in the card's printed groups (ABCD EFGH JK): two groups of four, then the rest.
+_IN_GROUPS = re.compile(r"[0-9A-Z]{4}[ -]+[0-9A-Z]{4}(?:[ -]+[0-9A-Z]+)+")
+
+
+def tried_card_number(text: str) -> bool:
+    """Whether a cashier's words are a card number, of whatever length: letters and digits
+    in groups, with a letter (digits alone are an amount or a phone number)."""
+    typed = text.strip().upper()
+    return (
+        _TYPED.fullmatch(typed) is not None
+        and any(ch.isalpha() for ch in typed)
+        and _DIGITS_AND_O.fullmatch(typed) is None
+    )
+
+
+def in_printed_groups(text: str) -> bool:
+    """Whether the words are written as a card number is printed, "ABCD EFGH JKL" too."""
+    return _IN_GROUPS.fullmatch(text.strip().upper()) is not None
+
+
+def check_card_number(text: str) -> None:
+    """Raises InvalidIdentifier ("card.length") for a card number typed with fewer or more
+    characters than a card has. Every card number ever made has CARD_CODE_LENGTH characters
+    (services.identity.new_card_code, for every citizen, since the first version; no
+    migration or import writes another), so such a number finds nobody: it is a slip, said
+    before anybody is looked up."""
+    if tried_card_number(text) and len(normalize_card_number(text)) != CARD_CODE_LENGTH:
+        raise InvalidIdentifier("card", text, "length")
 
 
 def grouped(code: str, size: int = 4) -> str:

@@ -87,6 +87,13 @@ def normalize_voucher_code(text: str) -> str | None:
     return code if _VOUCHER.fullmatch(code) else None
 
 
+def looks_like_voucher_code(text: str) -> bool:
+    """A voucher's number, perhaps with a digit more or less: V and digits only. Never read
+    as a card number (a card's is 10 characters, and no V-plus-digits)."""
+    code = "".join(ch for ch in text.upper() if ch.isalnum())
+    return code.startswith(VOUCHER_PREFIX) and code[len(VOUCHER_PREFIX) :].isdigit()
+
+
 def can_refund(
     bought_at: datetime, now: datetime, days: int, *, spent: bool, refunded: bool
 ) -> bool:

@@ -69,6 +69,7 @@ class Refusal(StrEnum):
     CARD_ALREADY_PRINTED = "card.already_printed"
     CARD_BLOCKED = "card.blocked"
     CARD_CODES_USED_UP = "card.codes_used_up"
+    CARD_LENGTH = "card.length"  # a card number typed with characters too many or missing
     CARD_LOCKED_AT_SHOP = "card.locked_at_shop"
     CARD_NEEDS_APPROVAL = "card.needs_approval"
     CARD_NOT_APPROVED = "card.not_approved"

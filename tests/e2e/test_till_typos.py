@@ -26,6 +26,10 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 NOT_AN_AMOUNT = "This is not an amount. Write it in euro, e.g. 12,50."
+CARD_LENGTH = (
+    "A card number has 10 letters and digits, like ABCD EFGH JK. Check it on the card and "
+    "write it again."
+)
 STILL_WAITING = "A payment of {amount} waits for the customer's code: write it here, or ANNULLA."
 
 
@@ -84,6 +88,37 @@ async def test_a_typo_in_a_new_paga_keeps_the_cards_code_asked(
     assert await balance(server, holder.codice_fiscale) == before - 7_50
 
 
+async def test_a_card_number_of_another_length_by_sms_keeps_the_cards_code_asked(
+    sms_server_any_db: SmsServer,
+) -> None:
+    """ "PAGA FEVY 57ED N" (a card number with a character missing, no amount) gave the
+    payment waiting up and asked the amount: now it is refused in its own words, in Italian,
+    and the code of the card drawn for the payment still pays it."""
+    server = sms_server_any_db
+    holder = DEMO_CITIZENS[2]
+    async with server.core.uow() as uow:
+        town = await uow.municipalities.by_sms_number(DEMO_SMS_NUMBER)
+        assert town is not None
+        yes = await approved_request(uow, town, holder.codice_fiscale, "card")
+        card = await cards.issue_card(
+            uow, town, holder.codice_fiscale, server.core.now(), approved=yes
+        )
+        await uow.commit()
+    before = await balance(server, holder.codice_fiscale)
+    await open_till(server)
+    asked = await server.exchange(SHOP_PHONE, f"PAGA {cards_grouped(card.card_code)} 7,50")
+    position = re.search(r"codice n\. (\d+)", asked)
+    assert position is not None
+    mistyped = cards_grouped(card.card_code)[:-1]
+    *refused, still = await server.say(SHOP_PHONE, f"PAGA {mistyped}")
+    assert refused == [said(CARD_LENGTH)]
+    assert still == said(STILL_WAITING, amount=Money(7_50))
+    confirmed = await server.exchange(SHOP_PHONE, card.codes[int(position.group(1)) - 1])
+    assert "7,50" in confirmed
+    assert await balance(server, holder.codice_fiscale) == before - 7_50
+    assert_one_gsm7_segment(server.twilio.accepted)
+
+
 async def test_a_typo_in_a_new_paga_on_telegram_keeps_the_code_the_customer_holds(
     telegram_server_any_db: TelegramServer,
 ) -> None:
@@ -101,8 +136,16 @@ async def test_a_typo_in_a_new_paga_on_telegram_keeps_the_code_the_customer_hold
         "A payment of €5.00 waits for the customer's code: write it here, or CANCEL."
     )
     # A card code that is nobody's: nobody found, and still nothing changes.
-    [refused] = await server.exchange(cashier, lambda: cashier.say("/paga XYZ 12,50"))
+    [refused] = await server.exchange(cashier, lambda: cashier.say("/paga ABCD EFGH JK 12,50"))
+    assert refused["text"].startswith("No voucher holder found.")
     assert refused["text"].endswith(
+        "A payment of €5.00 waits for the customer's code: write it here, or CANCEL."
+    )
+    # A card number with a character missing: refused in its own words, nothing changes.
+    [refused] = await server.exchange(cashier, lambda: cashier.say("/paga FEVY 57ED N"))
+    assert refused["text"] == (
+        "A card number has 10 letters and digits, like ABCD EFGH JK. Check it on the card "
+        "and write it again.\n"
         "A payment of €5.00 waits for the customer's code: write it here, or CANCEL."
     )
     assert len(customer.messages()) == told  # the customer was told nothing

@@ -34,7 +34,8 @@ from core.domain import otp
 from core.domain.cards import CARD_CODE_LENGTH, grid_running_out, normalize_card_number
 from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus, ShopLock
-from core.domain.errors import DomainError, InvalidAmount, Refusal
+from core.domain.community import looks_like_voucher_code
+from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier, Refusal
 from core.domain.identity import parse_reference
 from core.domain.messages import Moment, Money, Option, Reply, Text, t, tn
 from core.domain.money import parse_euro
@@ -63,12 +64,27 @@ AMOUNT_QUESTION = t("Amount to charge, in euro (e.g. 12,50)?")
 
 def _reference_error(reference: str) -> DomainError | None:
     """What is wrong with who pays as written (not a codice fiscale, phone or card code
-    can be), or None; nobody is looked up."""
+    can be), or None; nobody is looked up. A card number of another length than every
+    card's is one of them: refused as a mistyped codice fiscale is, so that with a payment
+    waiting the slip changes nothing (_start)."""
     try:
-        parse_reference(reference)
+        kind, _ = parse_reference(reference)
+        if kind == "card" and not looks_like_voucher_code(reference):
+            card_domain.check_card_number(reference)
+    except InvalidIdentifier as error:
+        if error.kind == "codice_fiscale" and _card_in_groups(reference):
+            # "ABCD EFGH JKL": eleven characters pass for the shape of a codice fiscale,
+            # but in the card's printed groups they are a card number, one too long.
+            return InvalidIdentifier("card", reference, "length")
+        return error
     except DomainError as error:
         return error
     return None
+
+
+def _card_in_groups(text: str) -> bool:
+    # A codice fiscale has 16 characters, whatever groups it is written in.
+    return card_domain.in_printed_groups(text) and len(normalize_card_number(text)) != 16
 
 
 def split_request(arg: str) -> tuple[str, str | None]:
@@ -87,6 +103,9 @@ def split_request(arg: str) -> tuple[str, str | None]:
         head, _, last = line.rpartition(" ")
         if _card_number(head) and not _card_number(line):
             return head, last
+        # The same after a card number mistyped too ("FEVY 57ED N 7,5O"): both errors said.
+        if _card_tried(head) and not _card_tried(line) and any(ch.isdigit() for ch in last):
+            return head, last
         return reference, amount
     if not _whole_reference(reference, amount, line):
         return reference, amount
@@ -100,6 +119,15 @@ def _card_number(text: str) -> bool:
     except DomainError:
         return False
     return kind == "card" and len(normalize_card_number(text)) == CARD_CODE_LENGTH
+
+
+def _card_tried(text: str) -> bool:
+    """Whether the words are a card number, of the right length or not."""
+    try:
+        kind, _ = parse_reference(text)
+    except DomainError:
+        return False
+    return kind == "card" and card_domain.tried_card_number(text)
 
 
 def _whole_reference(reference: str, amount: str, line: str) -> bool:

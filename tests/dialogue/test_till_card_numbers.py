@@ -1,0 +1,142 @@
+"""A card number typed at the till with a character too many or too few ("FEVY 57ED N"):
+refused for its own words, like a mistyped codice fiscale, before anybody is looked up.
+While a payment waits for the customer's code it changes nothing: the cashier hears the
+refusal and that the payment still waits, the customer is told nothing, and the code they
+read out still pays. Every card number ever made has 10 characters (new_card_code), so
+such a number can only be a slip. By SMS, on Telegram and at the terminal (one engine)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.bootstrap import Core
+from core.dialogue.inbound import Channel
+from core.domain import cards as card_domain
+from core.domain.errors import InvalidIdentifier
+from core.domain.messages import Money
+from tests.dialogue.harness import Chat, open_till, outbox_of, param
+from tests.dialogue.test_cards_delegates import ASK_PIN, cards_grouped, no_phone_card, slip
+from tests.dialogue.test_shop import (
+    AMOUNT,
+    ASK_CODE,
+    CANCELLED_NAMED,
+    CITIZEN_CODE,
+    CONFIRMED,
+    NOBODY,
+    WAITS,
+    WHO,
+    balance,
+    citizen_code,
+    lookups,
+)
+from tests.dialogue.test_shop_codes import add_member
+from tests.dialogue.test_sms_lengths import SHOP_PHONE, long_town
+from tests.dialogue.test_till_slips import NOT_AN_AMOUNT, codes_sent, terminal_till
+from tests.factories import Town, make_town
+
+CARD_LENGTH = (
+    "A card number has 10 letters and digits, like ABCD EFGH JK. Check it on the card and "
+    "write it again."
+)
+# A card number with a character missing, one too many, and one too many in the printed
+# groups, which has the shape of a codice fiscale (11 characters) but is none.
+MISTYPED = ("FEVY 57ED N", "FEVY-57ED-NPQ", "FEVY 57ED NPQ")
+
+
+async def till_on(core: Core, town: Town, channel: Channel) -> Chat:
+    if channel is Channel.SMS:
+        return await open_till(Chat(core, town.shop_phone))
+    if channel is Channel.TELEGRAM:
+        await add_member(core, town.shop_id, "7002", "cashier", channel="telegram")
+        return Chat(core, "7002", channel=Channel.TELEGRAM)
+    return await terminal_till(core, town)
+
+
+@pytest.mark.parametrize("channel", [Channel.SMS, Channel.TELEGRAM, Channel.TERMINAL])
+async def test_a_card_number_of_another_length_keeps_the_payment_waiting(
+    core: Core, channel: Channel
+) -> None:
+    town = await make_town(core, citizens=1)
+    cf, phone = town.citizen_cfs[0], town.citizen_phones[0]
+    till = await till_on(core, town, channel)
+    await till.expect(f"PAGA {cf} 5", ASK_CODE)
+    code = await citizen_code(core, phone)
+    for typed in (*MISTYPED, "FEVY 57ED N 7,50"):
+        await till.expect(f"PAGA {typed}", CARD_LENGTH, WAITS)
+        assert param(till.last, "amount") == Money(5_00)
+        assert (await till.state())[:2] == (None, None)
+    # A card number and an amount both mistyped: each said, and still nothing changes.
+    await till.expect("PAGA FEVY 57ED N 7,5O", NOT_AN_AMOUNT, CARD_LENGTH, WAITS)
+    # Nobody was looked up, and the customer was told nothing: the code they hold pays.
+    assert await lookups(core) == (1, 0)
+    assert await codes_sent(core, phone) == 1
+    assert (await outbox_of(core, "sms", phone))[-1][1].texts[0].msgid == CITIZEN_CODE
+    await till.expect(code, CONFIRMED)
+    assert param(till.last, "amount") == Money(5_00)
+    assert await balance(core, town) == 145_00
+
+
+async def test_a_card_payment_keeps_the_code_of_the_card_it_asked(core: Core) -> None:
+    cf = await long_town(core)
+    card = await no_phone_card(core, cf, "en")
+    till = await open_till(Chat(core, SHOP_PHONE))
+    await till.expect(f"PAGA {cards_grouped(card.card_code)} 7,50", ASK_PIN)
+    code = slip(card, till)
+    await till.expect(f"PAGA {card.card_code[:-1]}", CARD_LENGTH, WAITS)
+    assert param(till.last, "amount") == Money(7_50)
+    # No other cell was drawn: the code of the one asked still pays the payment.
+    await till.expect(code, CONFIRMED)
+    assert param(till.last, "amount") == Money(7_50)
+
+
+async def test_with_nothing_waiting_the_same_refusal_and_the_right_card_pays(
+    core: Core,
+) -> None:
+    town = await make_town(core, citizens=1)
+    till = await terminal_till(core, town)
+    for typed in MISTYPED:
+        await till.expect(f"PAGA {typed}", CARD_LENGTH)
+        # Refused like a mistyped codice fiscale: the till stays at who pays.
+        assert (await till.state())[:2] == ("charge", "who")
+    await till.expect("FEVY 57ED N", CARD_LENGTH)
+    assert (await till.state())[:2] == ("charge", "who")
+    assert await lookups(core) == (0, 0)
+    # A card number of the right length is looked up as ever: nobody's, then the holder's.
+    await till.expect("ABCD EFGH JK 5", NOBODY)
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None
+        number = cards_grouped(citizen.card_code)
+    await till.expect(f"PAGA {number} 5", ASK_CODE)
+    assert await lookups(core) == (2, 1)
+
+
+async def test_paga_alone_still_gives_up_the_payment_waiting(core: Core) -> None:
+    # PAGA with nothing after it is a new payment on purpose: the one waiting is given up,
+    # named, and the question asked, as before.
+    town = await make_town(core, citizens=1)
+    till = await terminal_till(core, town)
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 5", ASK_CODE)
+    await till.expect("PAGA", CANCELLED_NAMED, WHO)
+    await till.expect("FEVY 57ED N", CARD_LENGTH)
+    await till.expect(town.citizen_cfs[0], AMOUNT)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["FEVY 57ED N", "fevy-57ed-npq", "XYZ", "ABCDEFGHJKLMN"],
+)
+def test_a_card_number_of_another_length_is_refused(typed: str) -> None:
+    with pytest.raises(InvalidIdentifier) as refused:
+        card_domain.check_card_number(typed)
+    assert refused.value.code == "card.length"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    # A card's number as printed or typed; an amount or a phone number, even with an O for
+    # a zero; words with other signs, which are looked up as before.
+    ["ABCD EFGH JK", "abcd-efgh-jk", "ABCDEFGHJK", "12", "5OO", "333 1OO 5", "12,5O"],
+)
+def test_what_is_no_card_number_of_another_length(typed: str) -> None:
+    card_domain.check_card_number(typed)
