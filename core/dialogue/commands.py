@@ -616,7 +616,11 @@ async def run(turn: Turn, name: str, arg: str) -> None:
     elif name == "other_card":
         turn.say(OTHER_CARD_LOST)
     elif name == "delegation":
-        turn.say(DELEGATION)
+        if arg == "balance" and await citizen_requests.represented(turn) is not None:
+            # "Quanto resta a mia madre?" from her registered delegate: what SALDO shows.
+            await citizen_requests.show_balance(turn)
+        else:
+            turn.say(DELEGATION)
     elif name == "price":
         turn.say(VOUCHERS_ARE_FREE)
     elif name == "office":
@@ -817,6 +821,30 @@ _PRICE_KEYWORDS = frozenset({"domanda", "tessera", "carta", "card"})
 _HELPER = frozenset({"vicino", "vicina", "badante", "neighbour", "neighbor", "caregiver"})
 _HELPED_WITH = frozenset({"saldo", "spesa", "buoni", "soldi", "balance", "shopping", "vouchers"})
 _NEAR_WHAT = frozenset({"negozi", "negozio", "dove", "shops", "shop", "where"})
+# A parent or grandparent named as someone else's ("il saldo di mia madre", "aiutare mia
+# mamma con i buoni", "quanto resta a mio padre?"): a son or daughter helping from their own
+# phone, who needs a delegation, not "no vouchers for this number, write DOMANDA" (an
+# application of their own, where typing the parent's codice fiscale only alarms them).
+# Not someone of the writer's household ("vivo con mia madre", "io e mia madre"): that
+# is their own application. Children and spouses are left out, as they are usually that.
+_FAMILY = frozenset(
+    {"madre", "mamma", "padre", "papa", "babbo", "nonna", "nonno", "suocera", "suocero",
+     "genitori", "mother", "mum", "mom", "father", "dad", "parents", "grandmother",
+     "grandfather", "grandma", "grandpa", "mothers", "mums", "moms", "fathers", "dads"}
+)  # fmt: skip
+_POSSESSIVE = frozenset({"mia", "mio", "miei", "my"})
+_TOGETHER = frozenset({"con", "e", "with", "and", "insieme"})
+_BALANCE_WORDS = frozenset({"saldo", "credito", "balance", "credit"})
+_FAMILY_ASKS = _HELPED_WITH | _MONEY | _VOUCHERS | {"aiutare", "aiuto", "help", "stato", "status"}
+# "Vorrei sapere se mi hanno dato i buoni", "sono arrivati i buoni?": whether the vouchers
+# came, i.e. the status (which names the balance once credited), never a new application
+# that "vorrei … buoni" would start. Past participles only: "vorrei ricevere i buoni" asks
+# for them.
+_GIVEN = frozenset(
+    {"dato", "dati", "date", "data", "arrivati", "arrivato", "arrivata", "arrivate",
+     "accreditati", "accreditato", "caricati", "caricato", "ricevuto", "ricevuti", "messi",
+     "given", "arrived", "received", "credited"}
+)  # fmt: skip
 # A shopkeeper's questions: "quando mi paga il comune?", "quando arrivano i soldi?" (the
 # reimbursement; for a citizen the same words ask after their application), "quanto ho
 # incassato oggi?" (the statement), "vorrei un nuovo cassiere" (a cashier code).
@@ -884,6 +912,11 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     helper = said & _HELPER and said & _HELPED_WITH and not said & _NEAR_WHAT
     if said & _DELEGATION or pairs & _ON_BEHALF or helper:
         return "delegation", ""
+    if _names_a_parent(words) and said & _FAMILY_ASKS:
+        # A registered delegate asking the balance gets it (run: "balance").
+        how_much = said & _HOW_MUCH and said & _MONEY
+        asks_balance = how_much or said & (_BALANCE_WORDS | _REMAINS)
+        return "delegation", "balance" if asks_balance else ""
     if (said & _COST and said & _PRICED) or (pairs & _TO_PAY and said & _PAID_FOR):
         return ("price", "") if keywords <= _PRICE_KEYWORDS else None
     if (said & _HOW_MUCH or pairs.intersection(_ENGLISH_HOW_MUCH)) and said & _MONEY:
@@ -908,9 +941,21 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return "shops", goods[0] if goods else ""
     if said & _PROGRESS and said & _APPLICATION and keywords <= _STATUS_KEYWORDS:
         return "status", ""
+    if said & _GIVEN and said & _VOUCHERS and keywords <= _STATUS_KEYWORDS:
+        return "status", ""
     if said & _VOUCHERS and said & _WANT and keywords <= _APPLY_KEYWORDS:
         return "apply", ""
     return None
+
+
+def _names_a_parent(words: list[str]) -> bool:
+    """Whether a sentence names the writer's parent or grandparent as another person ("di
+    mia madre"), not as one of a household they apply with ("vivo con mia madre")."""
+    for at, word in enumerate(words):
+        after_possessive = at > 0 and words[at - 1] in _POSSESSIVE
+        if word in _FAMILY and after_possessive and (at < 2 or words[at - 2] not in _TOGETHER):
+            return True
+    return False
 
 
 def another_card(words: list[str]) -> frozenset[str]:

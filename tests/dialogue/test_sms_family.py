@@ -1,0 +1,95 @@
+"""A day by SMS of a 78-year-old citizen and of her daughter who helps from elsewhere: the
+mother asks in her own words whether the vouchers came, the daughter asks about her
+mother's vouchers from her own phone (docs/cards-and-delegates.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.bootstrap import Core
+from core.dialogue.commands import DELEGATION
+from core.dialogue.flows.citizen import NO_VOUCHERS
+from core.dialogue.menus import FIRST_HELP, NOT_UNDERSTOOD
+from core.services import delegates
+from tests.dialogue.harness import Chat, msgids, town_with_open_window
+from tests.dialogue.test_apply import PRIVACY
+from tests.factories import approved_request
+
+ADMITTED = "Application {protocol}: admitted. {amount} credited: write SALDO to see the balance."
+DAUGHTER = "+393471230009"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "bongiorno vorrei sape se mi anno dato i buoni",
+        "vorrei sapere se mi hanno dato i buoni",
+        "sono arrivati i buoni?",
+        "mi anno dato i buoni?",
+    ],
+)
+async def test_asking_whether_the_vouchers_came_is_the_status(core: Core, said: str) -> None:
+    # "Vorrei … buoni" started a new application (its privacy question) for a citizen who
+    # already had 350 € to spend, and "sono arrivati i buoni?" was not understood.
+    town = await town_with_open_window(core, citizens=1)
+    mother = Chat(core, town.citizen_phones[0])
+    replies = await mother.expect(said, ADMITTED)
+    assert PRIVACY not in msgids(replies)
+    flow, _step, _data = await mother.state()
+    assert flow is None
+
+
+async def test_a_number_without_vouchers_asking_whether_they_came_is_told_so(
+    core: Core,
+) -> None:
+    await town_with_open_window(core, citizens=1)
+    replies = await Chat(core, "+393339990005").expect("sono arrivati i buoni?", NO_VOUCHERS.msgid)
+    assert FIRST_HELP.msgid not in msgids(replies)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "buongiorno sono la figlia, vorrei sapere il saldo di mia madre",
+        "come faccio ad aiutare mia mamma con i buoni",
+        "posso fare la spesa per mia madre?",
+        "quanto resta a mio padre?",
+        "how much is left on my mum's card?",
+    ],
+)
+async def test_a_daughter_asking_for_her_mother_hears_of_the_delegation(
+    core: Core, said: str
+) -> None:
+    # She was told "no vouchers for this number: write DOMANDA", or put straight into an
+    # application of her own, where her mother's codice fiscale is refused and alarms her.
+    await town_with_open_window(core, citizens=1)
+    daughter = Chat(core, DAUGHTER)
+    replies = await daughter.expect(said, DELEGATION.msgid)
+    assert NO_VOUCHERS.msgid not in msgids(replies)
+    assert PRIVACY not in msgids(replies)
+
+
+async def test_living_with_ones_mother_is_still_an_application(core: Core) -> None:
+    await town_with_open_window(core, citizens=1)
+    await Chat(core, DAUGHTER).expect("vivo con mia madre, vorrei i buoni", PRIVACY)
+
+
+async def test_a_registered_daughter_asking_her_mothers_balance_sees_it(core: Core) -> None:
+    town = await town_with_open_window(core, citizens=1)
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        cf = town.citizen_cfs[0]
+        yes = await approved_request(uow, municipality, cf, "delegate", DAUGHTER)
+        await delegates.add_delegate(uow, municipality, cf, DAUGHTER, core.now(), approved=yes)
+        await uow.commit()
+    daughter = Chat(core, DAUGHTER)
+    await daughter.expect("quanto resta a mia madre?", "Balance of {holder}: {balance}.")
+    await daughter.expect("come faccio ad aiutare mia mamma con i buoni", DELEGATION.msgid)
+
+
+async def test_nn_is_non_when_she_says_she_did_not_understand(core: Core) -> None:
+    # "nn ho capito" was a message not understood ("Non ho capito." before the help).
+    town = await town_with_open_window(core, citizens=1)
+    replies = await Chat(core, town.citizen_phones[0]).expect("nn ho capito", FIRST_HELP.msgid)
+    assert NOT_UNDERSTOOD.msgid not in msgids(replies)
