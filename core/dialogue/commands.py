@@ -25,7 +25,6 @@ from core.dialogue.flows.charge import cancel_at_till
 from core.dialogue.flows.shop_reports import show_reimbursements
 from core.dialogue.inbound import Inbound
 from core.dialogue.menus import (
-    IN_ENGLISH,
     community_on,
     is_shop_member,
     offer_languages,
@@ -33,8 +32,8 @@ from core.dialogue.menus import (
     say_help,
     say_office_contact,
     show_menu,
+    way_to_language,
     welcome,
-    wrote_english,
 )
 from core.dialogue.state import ApplyState
 from core.dialogue.words import as_said, clean, fold, has_digits, plain_words, typo_distance
@@ -386,11 +385,13 @@ _TOLD_IN_ENGLISH = frozenset(
 
 def hint_english(turn: Turn, name: str) -> None:
     """After the command `name`: the way to English, for someone who wrote English to an
-    Italian chat by SMS, in its last message when it fits (never a second SMS)."""
-    if not turn.is_sms or name not in _TOLD_IN_ENGLISH or not wrote_english(turn):
+    Italian chat by SMS (or to Italian, for Italian written to an English chat), in its
+    last message when it fits (never a second SMS)."""
+    way = way_to_language(turn) if turn.is_sms and name in _TOLD_IN_ENGLISH else None
+    if way is None:
         return
     if not turn.replies or any(
-        text.msgid == IN_ENGLISH.msgid for reply in turn.replies for text in reply.texts
+        text.msgid == way.msgid for reply in turn.replies for text in reply.texts
     ):
         return
     last = turn.replies[-1]
@@ -399,9 +400,9 @@ def hint_english(turn: Turn, name: str) -> None:
         and last.document is None
         and last.pin is None
         and not last.sensitive
-        and turn.fits_sms([*last.texts, IN_ENGLISH], last.options)
+        and turn.fits_sms([*last.texts, way], last.options)
     ):
-        turn.replies[-1] = replace(last, texts=(*last.texts, IN_ENGLISH))
+        turn.replies[-1] = replace(last, texts=(*last.texts, way))
 
 
 async def reprompt(turn: Turn) -> None:
@@ -605,10 +606,12 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             and await stray_codes.on_words_while_paying(turn)
         ):
             return
-        if name == "greeting" and turn.is_sms and wrote_english(turn):
+        way = way_to_language(turn) if name == "greeting" and turn.is_sms else None
+        if way is not None:
             # "Hello" to an Italian chat: an Italian menu would say little to them, the way
-            # to English does (the menu follows LANGUAGE EN).
-            turn.say(welcome(turn), IN_ENGLISH)
+            # to English does (the menu follows LANGUAGE EN); "buongiorno" to an English
+            # one likewise.
+            turn.say(welcome(turn), way)
             return
         await show_menu(turn, welcome(turn) if name == "greeting" else t("All right."))
     elif name == "lost_card":

@@ -31,13 +31,12 @@ from core.dialogue.flows.shop_finder import near
 from core.dialogue.inbound import Channel, Checkout, Inbound
 from core.dialogue.languages import written_language
 from core.dialogue.menus import (
-    IN_ENGLISH,
     offer_languages,
     offer_towns,
     say_help,
     show_menu,
+    way_to_language,
     welcome,
-    wrote_english,
 )
 from core.dialogue.plain_turn import MAX_ADDRESS, PlainTurn, routed
 from core.dialogue.state import ChatMemory, FlowState, load, memory_to_save
@@ -442,8 +441,8 @@ class DialogueEngine:
             # A wrong answer: explained, and the conversation stays on its step. Written in
             # English to an Italian chat ("sorry, can you write in English?"), the way to
             # English follows the error, which its writer may not read.
-            english = (IN_ENGLISH,) if wrote_english(turn) else ()
-            turn.say(*wrong.texts, *english, request=wrong.request)
+            way = way_to_language(turn)
+            turn.say(*wrong.texts, *((way,) if way is not None else ()), request=wrong.request)
             if command is None and at[1] is not None and (turn.flow, turn.step) == at:
                 await self._ask_again(turn, inp, pause >= LONG_PAUSE)
 

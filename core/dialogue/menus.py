@@ -43,6 +43,10 @@ FIRST_HELP = t(
 NOT_UNDERSTOOD = t("I did not understand.")
 # Said in English in either language, to someone who wrote to an Italian chat in English.
 IN_ENGLISH = t("English: write LANGUAGE EN")
+# Said in Italian in either language, to someone who wrote Italian to a chat in English (a
+# LINGUA EN typed by mistake, or sent by someone forging their number): otherwise every
+# reply, the help included, is English they may not read, and nothing says the way back.
+IN_ITALIAN = t("In Italian: write LINGUA IT")
 # Help asked in words ("non capisco", "?") while a question waits: about that question,
 # which follows, not the list of every word.
 ABOUT_THE_QUESTION = t(
@@ -256,6 +260,16 @@ def wrote_english(turn: Turn) -> bool:
     return turn.language != "en" and written_in(turn.inbound.text) == "en"
 
 
+def way_to_language(turn: Turn) -> Text | None:
+    """The way to the language the message is written in, when the chat speaks another:
+    IN_ENGLISH for English to an Italian chat, IN_ITALIAN for Italian to an English one."""
+    if wrote_english(turn):
+        return IN_ENGLISH
+    if turn.language != "it" and written_in(turn.inbound.text) == "it":
+        return IN_ITALIAN
+    return None
+
+
 async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = False) -> None:
     """The help; outside a request, a number typed next picks the help's word in that place
     (inside one, the question asked again keeps its own numbers). By SMS a citizen outside
@@ -280,18 +294,19 @@ async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = Fals
     else:
         texts, keys = help_of(shop=shop, community=community_on(turn))
     if turn.is_sms:
-        english = wrote_english(turn)
-        # "Non ho capito." is Italian to someone who wrote English: the way to English
+        way = way_to_language(turn)
+        # "Non ho capito." is Italian to someone who wrote English (and "I did not
+        # understand." English to someone who wrote Italian): the way to their language
         # says more to them, in its place.
-        extra = IN_ENGLISH if english else None if understood else NOT_UNDERSTOOD
+        extra = way if way is not None else None if understood else NOT_UNDERSTOOD
         if extra is not None:
-            added = [*texts, extra] if english else [extra, *texts]
+            added = [*texts, extra] if way is not None else [extra, *texts]
             if len(texts) == 1 and turn.fits_sms(added):
                 texts = added
-            elif english and not shop and fold(turn.inbound.text).strip("/!?. ") != "help":
-                # Italian words they may not read: the way to English is what helps them.
+            elif way is not None and not shop and fold(turn.inbound.text).strip("/!?. ") != "help":
+                # Words they may not read: the way to their language is what helps them.
                 # (HELP alone is a keyword of both languages, which Italians write too.)
-                texts = [IN_ENGLISH]
+                texts = [way]
     turn.say(*texts)
     if asked:
         return

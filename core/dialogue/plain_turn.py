@@ -181,13 +181,15 @@ class PlainTurn:
             # delegate, and by SMS which help it is depends on the one said before
             # (menus.say_help): the general path answers it.
             return None
+        written_language = written_in(inbound.text)
         if (
             inbound.channel is Channel.SMS
-            and conversation.language != "en"
-            and written_in(inbound.text) == "en"
+            and written_language is not None
+            and conversation.language != written_language
         ):
-            # "Balance please" to an Italian chat: the answer ends with the way to English
-            # when it fits (commands.hint_english), which the general path says.
+            # "Balance please" to an Italian chat ("saldo" to an English one): the answer
+            # ends with the way to English (Italian) when it fits (commands.hint_english),
+            # which the general path says.
             return None
         assert command is not None
         asking = _Asking(command[0], town, conversation, memory)

@@ -96,8 +96,6 @@ def _plain_words(text: str | None) -> tuple[str, ...]:
 # Spoken Italian as people write it: "c'ho" is "ho" ("quanto c'ho?" asks "quanto ho?"),
 # "c'hai", "c'ha", "c'abbiamo" the same (plain_words has joined them: "cho").
 _WITH_CI = {"cho": "ho", "chai": "hai", "cha": "ha", "cabbiamo": "abbiamo", "channo": "hanno"}
-# Texting shorthand, read as the word it stands for: "nn ho capito" is "non ho capito".
-_SHORTHAND = {"nn": "non"}
 _CONSONANTS = frozenset("bcdfghjklmnpqrstvwxz")
 
 
@@ -109,7 +107,7 @@ def as_said(words: list[str]) -> list[str]:
     an answer: a code, a name or an amount is read as written."""
     said = []
     for word in words:
-        word = _SHORTHAND.get(word, _WITH_CI.get(word, word))
+        word = _WITH_CI.get(word, word)
         if len(word) > 2 and word[0] == word[1] and word[0] in _CONSONANTS:
             word = word[1:]
         said.append(word)

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from core.dialogue.commands import KEYWORDS, LANGUAGE_DONE
-from core.dialogue.menus import IN_ENGLISH
+from core.dialogue.menus import IN_ENGLISH, IN_ITALIAN
 from tests.dialogue.test_catalogs import catalog
 
 # (Italian, English): the word each language's sentences name for the same command.
@@ -49,8 +49,9 @@ _UPPER_WORD = re.compile(r"\b[A-Z]{2,}\b")
 # The confirmation of a language change ends with the way back written in the language
 # left behind, whose keyword it names on purpose (a forged SMS sender can change it).
 # The help's way to English, said to someone who wrote English to an Italian chat, names
-# the English keyword on purpose too.
-_WAY_BACK = frozenset({LANGUAGE_DONE.msgid, IN_ENGLISH.msgid})
+# the English keyword on purpose too, and the way to Italian, said to someone who wrote
+# Italian to an English chat, the Italian one.
+_WAY_BACK = frozenset({LANGUAGE_DONE.msgid, IN_ENGLISH.msgid, IN_ITALIAN.msgid})
 
 
 def foreign_keywords(text: str, language: str) -> set[str]:

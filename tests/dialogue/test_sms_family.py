@@ -1,15 +1,17 @@
 """A day by SMS of a 78-year-old citizen and of her daughter who helps from elsewhere: the
-mother asks in her own words whether the vouchers came, the daughter asks about her
-mother's vouchers from her own phone (docs/cards-and-delegates.md)."""
+mother asks in her own words whether the vouchers came and finds her way back to Italian
+after a forged LINGUA EN, the daughter asks about her mother's vouchers from her own phone
+(docs/cards-and-delegates.md)."""
 
 from __future__ import annotations
 
 import pytest
 
 from core.bootstrap import Core
-from core.dialogue.commands import DELEGATION
+from core.dialogue.commands import DELEGATION, LANGUAGE_DONE
 from core.dialogue.flows.citizen import NO_VOUCHERS
-from core.dialogue.menus import FIRST_HELP, NOT_UNDERSTOOD
+from core.dialogue.menus import FIRST_HELP, IN_ITALIAN
+from core.dialogue.render import render_plain
 from core.services import delegates
 from tests.dialogue.harness import Chat, msgids, town_with_open_window
 from tests.dialogue.test_apply import PRIVACY
@@ -88,8 +90,34 @@ async def test_a_registered_daughter_asking_her_mothers_balance_sees_it(core: Co
     await daughter.expect("come faccio ad aiutare mia mamma con i buoni", DELEGATION.msgid)
 
 
-async def test_nn_is_non_when_she_says_she_did_not_understand(core: Core) -> None:
-    # "nn ho capito" was a message not understood ("Non ho capito." before the help).
+async def test_a_forged_lingua_en_leaves_her_the_way_back_to_italian(core: Core) -> None:
+    # A neighbour forging her number (or a slip) sends LINGUA EN: from then on every reply
+    # was English, her Italian help included, and nothing said how to come back.
     town = await town_with_open_window(core, citizens=1)
-    replies = await Chat(core, town.citizen_phones[0]).expect("nn ho capito", FIRST_HELP.msgid)
-    assert NOT_UNDERSTOOD.msgid not in msgids(replies)
+    await Chat(core, town.citizen_phones[0]).send("LINGUA EN")
+    mother = Chat(core, town.citizen_phones[0])
+    for said in ("non capisco niente", "bongiorno", "saldo"):
+        replies = await mother.send(said)
+        assert IN_ITALIAN.msgid in msgids(replies), (said, msgids(replies))
+        body = "\n".join(render_plain(reply, "en", sms=True) for reply in replies)
+        assert "In italiano: scrivi LINGUA IT" in body, body
+    await mother.expect("LINGUA IT", LANGUAGE_DONE.msgid)
+    replies = await mother.send("saldo")
+    assert IN_ITALIAN.msgid not in msgids(replies)
+
+
+async def test_italian_at_a_question_of_an_english_chat_hears_the_way_back(core: Core) -> None:
+    await town_with_open_window(core, citizens=1)
+    chat = Chat(core, "+393339990006")
+    await chat.expect("APPLY", PRIVACY)
+    await chat.send("1")
+    replies = await chat.send("non ho capito cosa devo scrivere")
+    assert IN_ITALIAN.msgid in msgids(replies), msgids(replies)
+
+
+async def test_english_to_an_english_chat_is_not_sent_to_italian(core: Core) -> None:
+    town = await town_with_open_window(core, citizens=1)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("LINGUA EN")
+    for said in ("balance please", "hello", "I don't understand"):
+        assert IN_ITALIAN.msgid not in msgids(await chat.send(said)), said

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from core.dialogue.context import PHONE_CHANNELS, Turn, fitting_reply
 from core.dialogue.errors import IDENTITY_REFUSED
-from core.dialogue.menus import IN_ENGLISH, wrote_english
+from core.dialogue.menus import way_to_language
 from core.dialogue.state import IdentifyState
 from core.domain import cards
 from core.domain.channels import Channel
@@ -200,8 +200,9 @@ async def show_balance(turn: Turn) -> None:
             holder=holder.codice_fiscale if holder is not None else None,
             language=turn.language,
             sms=turn.is_sms,
-            # "Balance please" to an Italian chat: the way to English, in place of a movement.
-            tail=(IN_ENGLISH,) if turn.is_sms and wrote_english(turn) else (),
+            # "Balance please" to an Italian chat: the way to English, in place of a movement
+            # ("saldo" to an English one: the way to Italian).
+            tail=(way,) if turn.is_sms and (way := way_to_language(turn)) is not None else (),
         )
     )
 
