@@ -228,9 +228,35 @@ async def test_a_confused_citizen_who_starts_again_gets_a_fresh_code_that_works(
     await citizen.send("2")
     fresh = await reach_the_code(citizen, CITIZEN_CF, CITIZEN_ANSWERS)
     assert fresh != first
-    await citizen.expect(first, REPLACED)  # void since the restart; no try lost
     await citizen.expect(fresh, SENT)
     assert len(await applications(core)) == 1
+
+
+async def test_the_first_code_of_the_same_request_sent_twice_still_confirms_it(
+    core: Core, clock: FakeClock
+) -> None:
+    """An elderly citizen sent the same RICORSO twice (unsure the first went out) and typed
+    the code of the first message: it was refused as replaced, though it confirmed the very
+    same words. In its time it confirms them; once expired, or for other words, it does not."""
+    town = await make_town(core, citizens=2)
+    citizen = Chat(core, town.citizen_phones[0])
+    await citizen.expect("RICORSO il mio isee è sbagliato", APPEAL_CODE)
+    first = await confirmation_code(citizen)
+    await citizen.expect("RICORSO il mio isee è sbagliato", APPEAL_CODE)
+    assert await confirmation_code(citizen) != first
+    await citizen.expect(first, RECEIVED)
+    [appeal] = await appeals_in(core)
+    assert appeal.reason == "il mio isee è sbagliato"
+    # Expired, the first code of a request sent twice is void (and costs no try).
+    other = Chat(core, town.citizen_phones[1])
+    await other.expect("RICORSO siamo in quattro", APPEAL_CODE)
+    late = await confirmation_code(other)
+    clock.advance(minutes=8)
+    await other.expect("RICORSO siamo in quattro", APPEAL_CODE)
+    clock.advance(minutes=3)
+    await other.expect(late, REPLACED)
+    await other.expect(await confirmation_code(other), RECEIVED)
+    assert len(await appeals_in(core)) == 2
 
 
 async def test_amounts_in_words_are_read_and_a_wrong_one_is_explained_like_the_question(

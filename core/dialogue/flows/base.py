@@ -334,7 +334,8 @@ class ConfirmedFlow(Flow[S]):
     A code confirms exactly what the flow held when it was sent (`confirms`, kept as a
     digest with the code, and said in its message by `code_text`): starting again or
     writing new answers voids it, and a code typed for other content is refused, never
-    counted as a wrong try (only the phone's owner reads it). A new code keeps the wrong
+    counted as a wrong try (only the phone's owner reads it); an earlier code still in
+    time for the very same content (the request sent twice) confirms it. A new code keeps the wrong
     attempts already used. An address gets a limited number of codes
     (core.services.security, counted in the database); at the limit the request goes on
     with the last code of its kind still valid for the same content, else ends saying
@@ -520,9 +521,22 @@ class ConfirmedFlow(Flow[S]):
             turn.now,
             pending_hash=pending.hash,
         )
+        if (
+            earlier is not None
+            and earlier.content == self._content(turn)
+            and (turn.now < earlier.expires)
+        ):
+            # The same request sent twice ("RICORSO …" again, the phone unsure the first went
+            # out): the first code, still in time, was sent for these very answers and
+            # proves the same phone. Refusing it would leave the owner with two codes and
+            # the wrong one typed.
+            answers.otp = None
+            answers.otp_attempts = 0
+            await self.confirmed(turn)
+            return
         if earlier is not None:
-            # Replaced by a newer code, or sent before the request was started again or its
-            # answers written anew: void. The owner's code, not a guess: no try is lost.
+            # Replaced by a newer code for other answers, or expired: void. The owner's code,
+            # not a guess: no try is lost.
             raise Reject(CODE_REPLACED)
         # Wrong tries count for the request, whichever code they were typed against, and
         # for the code, whichever request it is used by.
