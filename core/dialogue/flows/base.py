@@ -335,7 +335,8 @@ class ConfirmedFlow(Flow[S]):
     digest with the code, and said in its message by `code_text`): starting again or
     writing new answers voids it, and a code typed for other content is refused, never
     counted as a wrong try (only the phone's owner reads it); an earlier code still in
-    time for the very same content (the request sent twice) confirms it. A new code keeps the wrong
+    time for the very same content (the request sent twice) confirms it, in a flow whose
+    codes are bound to content (`confirms` not empty). A new code keeps the wrong
     attempts already used. An address gets a limited number of codes
     (core.services.security, counted in the database); at the limit the request goes on
     with the last code of its kind still valid for the same content, else ends saying
@@ -523,13 +524,16 @@ class ConfirmedFlow(Flow[S]):
         )
         if (
             earlier is not None
+            and self.confirms(turn)
             and earlier.content == self._content(turn)
-            and (turn.now < earlier.expires)
+            and turn.now < earlier.expires
         ):
             # The same request sent twice ("RICORSO …" again, the phone unsure the first went
             # out): the first code, still in time, was sent for these very answers and
             # proves the same phone. Refusing it would leave the owner with two codes and
-            # the wrong one typed.
+            # the wrong one typed. Only where a code is bound to what it confirms: in a flow
+            # that binds nothing (confirms() empty) an earlier code of another request (a
+            # forger's restart in between) would confirm whatever is held now.
             answers.otp = None
             answers.otp_attempts = 0
             await self.confirmed(turn)
