@@ -189,7 +189,12 @@ async def remove_delegate(
 
 
 async def represented_by(uow: UnitOfWork, municipality_id: int, phone: str) -> m.Citizen | None:
-    """The citizen this phone is the delegate of, if any."""
+    """The citizen this phone is the delegate of, if any; none when the phone is a voucher
+    holder's own: a delegate who applied for their own household from it sees their own
+    vouchers (docs/cards-and-delegates.md), from an SMS and from a Telegram chat that proved
+    the number alike. The one-trip turn reads the same rule (core/storage/turn_trip.py)."""
+    if await identity.citizen_of(uow, municipality_id, phone=phone) is not None:
+        return None
     delegate = await uow.delegates.by_phone(municipality_id, phone)
     if delegate is None:
         return None
