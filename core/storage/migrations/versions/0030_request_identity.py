@@ -22,7 +22,7 @@ Two rules of the office's requests (phone_changes) lived only in the services:
   gives both the same instant), when there is one; the others (issued without a request,
   nothing at stake) name none.
 - one waiting request names a number in a municipality, whichever household and kind (a
-  new phone, a delegate: core.services.phone_changes._check_not_asked). Two operators
+  new phone, a delegate: core.services.asked_numbers.refuse_asked). Two operators
   asking at the same moment each found no other request and both were stored; the
   partial unique index uq_phone_changes_waiting_phone (municipality_id, phone WHERE
   status = 'waiting') refuses the second. A database that already holds two such requests
