@@ -3,10 +3,10 @@ for one person, and a request waiting for a second operator already claims its n
 
 Whoever gives a number to a citizen, as their own phone or as their delegate's, asks this
 after holding the number (CitizenRepository.hold_phone): the office asking a request, a
-manager approving one, and the command line registering a delegate at once
-(delegates.add_delegate) alike. Otherwise a number could be registered while a request
-for it waits, and that request would be refused only at its approval, after its numbers
-were told of it: two live claims on one number.
+manager approving one, and the command line registering a delegate or giving a phone at
+once (delegates.check_delegate, identity.check_new_phone) alike. Otherwise a number
+could be registered while a request for it waits, and that request would be refused only
+at its approval, after its numbers were told of it: two live claims on one number.
 docs/cards-and-delegates.md ("One phone speaks for one person").
 """
 

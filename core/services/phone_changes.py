@@ -123,8 +123,8 @@ async def request(
     # other, and the second decides on what the first did (identity.rebind_phone).
     citizen = await identity.office_citizen(uow, town.id, codice_fiscale, lock=True)
     phone = normalize_phone(phone)
+    # With no waiting request naming the number (identity.check_new_phone asks it).
     await identity.check_new_phone(uow, citizen, phone)
-    await asked_numbers.refuse_asked(uow, citizen, phone, PHONE)
     subject = await _subject(uow, citizen, protocol)
     waiting = await uow.phone_changes.waiting_for(citizen, PHONE)
     if waiting is None and (

@@ -19,6 +19,7 @@ from core.services import (
     application_desk,
     cards,
     delegates,
+    identity,
     municipalities,
     phone_changes,
     privacy,
@@ -246,9 +247,10 @@ async def test_one_number_is_asked_for_one_household(core: Core) -> None:
 
 async def test_the_direct_delegate_is_refused_a_number_a_request_names(core: Core) -> None:
     """The command line's direct registration (delegates.add_delegate without a request,
-    for a citizen with nothing to spend) meets the numbers waiting requests name as
-    request_delegate does: refused, nothing written, nobody told; once the request is
-    withdrawn, the number may be registered."""
+    for a citizen with nothing to spend), and its phone given at once
+    (identity.rebind_phone), meet the numbers waiting requests name as asking does:
+    refused, nothing written, nobody told; once the request is withdrawn, the number may
+    be registered."""
     town = await make_town(core, citizens=3)
     team = await _operators(core, town)
     first, second, third = town.citizen_cfs
@@ -286,6 +288,23 @@ async def test_the_direct_delegate_is_refused_a_number_a_request_names(core: Cor
     async with core.uow() as uow:
         assert await uow.delegates.of_citizen(town.citizen_ids[1]) is None
         assert await uow.delegates.of_citizen(town.citizen_ids[0]) is None
+    for number, count in told.items():
+        assert len(await _sms_to(core, number)) == count, number
+
+    # Nor is the number given at once as the second's own phone (identity.rebind_phone,
+    # the command line's `admin citizen phone`).
+    for number, change in ((NEW_PHONE, phone.waiting.id), ("+393471230066", delegate.id)):
+        async with core.uow() as uow:
+            municipality = await municipalities.require(uow, town.code)
+            with pytest.raises(Conflict) as given:
+                await identity.rebind_phone(
+                    uow, municipality, second, number, operator="cli:test", now=core.now()
+                )
+        assert given.value.code == Refusal.REQUEST_NUMBER_ASKED
+        assert given.value.params["change_id"] == change
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(town.citizen_ids[1])
+        assert citizen is not None and citizen.phone == town.citizen_phones[1]
     for number, count in told.items():
         assert len(await _sms_to(core, number)) == count, number
 
