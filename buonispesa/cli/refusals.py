@@ -267,6 +267,15 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         phone=str(p["phone"]),
         number=str(p["change_id"]),
     ),
+    # Said instead of the office page's sentence: here a delegate is also registered at
+    # once, and the number is freed by withdrawing the request that names it.
+    Refusal.REQUEST_NUMBER_ASKED: lambda p: t(
+        "{phone} is already asked for another household (request {number}): one phone, one "
+        "household. Nothing was changed. If that request is a mistake, whoever asked it or a "
+        "manager withdraws it first (admin citizen phone-change withdraw).",
+        phone=str(p["phone"]),
+        number=str(p["change_id"]),
+    ),
     Refusal.CARD_REQUEST_WAITING: lambda p: t(
         "A card for this citizen waits for its approval or its printing (request {number}): "
         "approve it, print it with --by, or withdraw it (admin citizen phone-change).",

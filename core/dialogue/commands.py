@@ -482,6 +482,11 @@ async def deep_link(turn: Turn, payload: str) -> None:
         await FLOWS["charge"].begin(turn, code)
         return
     citizen = await turn.citizen()
+    if citizen is None and await citizen_requests.represented(turn) is not None:
+        # A delegate's proven phone: the balance it acts for, as SALDO (the card is the
+        # holder's, and a delegate pays without it).
+        await citizen_requests.show_balance(turn)
+        return
     if citizen is None and turn.channel == Channel.TELEGRAM:
         # Asked for the contact (then the card's balance), or found by the one shared here.
         citizen = await citizen_requests.identified(turn, f"card:{code}")

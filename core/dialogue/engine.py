@@ -524,6 +524,9 @@ class DialogueEngine:
                 turn.say(NEUTRAL_REFUSAL)
             elif linked.shop:
                 turn.say(SHOP_STAFF_PHONE)
+            elif linked.citizen is None and await citizen_requests.represented(turn):
+                # A delegate's phone: the balance it acts for, as at the contact question.
+                await citizen_requests.show_balance(turn)
             elif linked.citizen is None:
                 turn.say(await citizen_requests.no_vouchers(turn))
             else:

@@ -4,8 +4,9 @@ The office registers the delegate, under four eyes (core.services.phone_changes:
 operator asks, a manager who did not ask approves). From then on payment codes and
 receipts go to the delegate's phone (receipts to the citizen's own channel too), and
 SALDO from that phone answers with the citizen's balance. A phone acts for one person per
-municipality: it is nobody's own number there, the delegate of one citizen at most, and
-no shop's.
+municipality: it is nobody's own number there, the delegate of one citizen at most, no
+shop's, and named by no waiting request of another kind or household (asked_numbers),
+whoever registers it: a manager's approval or the command line at once.
 docs/cards-and-delegates.md explains the rules.
 """
 
@@ -20,7 +21,7 @@ from core.domain.channels import Channel
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import mask_phone, normalize_codice_fiscale, normalize_phone
 from core.domain.messages import Reply, t
-from core.services import code_destinations, identity
+from core.services import asked_numbers, code_destinations, identity
 from core.services.outbox import enqueue, notify_citizen
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -52,8 +53,9 @@ async def check_delegate(
     uow: UnitOfWork, municipality: m.Municipality, citizen: m.Citizen, phone: str
 ) -> str:
     """The delegate's number, normalised, once it may be the citizen's delegate (the rules
-    of the module); a refusal otherwise. Checked when a delegate is asked and again when
-    it is registered.
+    of the module, and no waiting request naming it: asked_numbers); a refusal otherwise.
+    Checked when a delegate is asked and again when it is registered, by a manager's
+    approval or directly (add_delegate), whoever calls it.
 
     The number is held until the commit before looking (CitizenRepository.hold_phone): a
     phone change giving it to a citizen at the same moment goes first or after, never
@@ -75,6 +77,10 @@ async def check_delegate(
         raise Conflict(Refusal.DELEGATE_PHONE_IS_CITIZEN, phone=mask_phone(number))
     if await identity.is_shop_phone(uow, municipality.id, phone=number):
         raise Conflict(Refusal.DELEGATE_PHONE_IS_SHOP, phone=mask_phone(number))
+    # A waiting request claims the number already (another household's, or this citizen's
+    # new phone): refused here, so that the office's direct registration (add_delegate
+    # without a request) leaves no request bound to fail at its approval either.
+    await asked_numbers.refuse_asked(uow, citizen, number, "delegate")
     return number
 
 
@@ -189,7 +195,12 @@ async def remove_delegate(
 
 
 async def represented_by(uow: UnitOfWork, municipality_id: int, phone: str) -> m.Citizen | None:
-    """The citizen this phone is the delegate of, if any."""
+    """The citizen this phone is the delegate of, if any; none when the phone is a voucher
+    holder's own: a delegate who applied for their own household from it sees their own
+    vouchers (docs/cards-and-delegates.md), from an SMS and from a Telegram chat that proved
+    the number alike. The one-trip turn reads the same rule (core/storage/turn_trip.py)."""
+    if await identity.citizen_of(uow, municipality_id, phone=phone) is not None:
+        return None
     delegate = await uow.delegates.by_phone(municipality_id, phone)
     if delegate is None:
         return None

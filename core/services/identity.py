@@ -26,7 +26,7 @@ from core.domain.identity import (
     require_sms_phone,
 )
 from core.domain.messages import Reply, t
-from core.services import code_destinations, ledger
+from core.services import asked_numbers, code_destinations, ledger
 from core.services.outbox import enqueue
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -469,8 +469,8 @@ async def office_citizen(
 
 async def check_new_phone(uow: UnitOfWork, citizen: m.Citizen, phone: str) -> None:
     """Refuse a phone the office may not give this citizen: another citizen's, a
-    delegate's (a phone speaks for one person), a shop's, or one that cannot receive the
-    codes by SMS.
+    delegate's (a phone speaks for one person), a shop's, one that cannot receive the
+    codes by SMS, or one a waiting request names (asked_numbers).
 
     The number is held until the commit before looking (CitizenRepository.hold_phone):
     a delegate registered on it meanwhile waits, then is refused by the database
@@ -486,6 +486,9 @@ async def check_new_phone(uow: UnitOfWork, citizen: m.Citizen, phone: str) -> No
         if represented is not None and represented.erased_at is None:
             raise Conflict(Refusal.IDENTITY_PHONE_IS_DELEGATE, phone=mask_phone(phone))
     await refuse_shop_phone(uow, citizen.municipality_id, phone)
+    # A waiting request claims the number (another household's, or this citizen's
+    # delegate): refused for a phone given at once too (rebind_phone, the command line).
+    await asked_numbers.refuse_asked(uow, citizen, phone, "phone")
 
 
 def check_approval(change: m.PhoneChange | None, citizen: m.Citizen) -> None:

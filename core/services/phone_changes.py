@@ -37,7 +37,7 @@ from core.domain.channels import Channel
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import mask_phone, normalize_phone
 from core.domain.messages import Reply, Text, t
-from core.services import activity, cards, delegates, identity
+from core.services import activity, asked_numbers, cards, delegates, identity
 from core.services.acts import given_reason
 from core.services.operators import Role, normalize_username, require_role
 from core.services.outbox import enqueue, notify_citizen
@@ -123,8 +123,8 @@ async def request(
     # other, and the second decides on what the first did (identity.rebind_phone).
     citizen = await identity.office_citizen(uow, town.id, codice_fiscale, lock=True)
     phone = normalize_phone(phone)
+    # With no waiting request naming the number (identity.check_new_phone asks it).
     await identity.check_new_phone(uow, citizen, phone)
-    await _check_not_asked(uow, citizen, phone, PHONE)
     subject = await _subject(uow, citizen, protocol)
     waiting = await uow.phone_changes.waiting_for(citizen, PHONE)
     if waiting is None and (
@@ -161,7 +161,7 @@ async def request(
         # both against a request another operator asked a moment ago): said as if it had
         # been found before.
         if waiting is None:
-            await _check_not_asked(uow, citizen, phone, PHONE)
+            await asked_numbers.refuse_asked(uow, citizen, phone, PHONE)
         other = waiting or await uow.phone_changes.waiting_for(citizen, PHONE)
         raise Conflict(
             Refusal.PHONE_CHANGE_WAITING,
@@ -204,28 +204,6 @@ async def request(
         now,
     )
     return Asked(waiting=change)
-
-
-async def _check_not_asked(uow: UnitOfWork, citizen: m.Citizen, number: str, kind: str) -> None:
-    """Refuse, when it is asked, a number a waiting request already names: another
-    household's new phone or delegate (one phone speaks for one person: the second request
-    would be refused only at its approval, after both numbers were told by SMS), or this
-    citizen's own request of the other kind (a delegate equal to their new phone). A
-    second request of the same kind for the citizen is refused by _request's index. Two
-    operators asking at the same moment both find nothing here: the database's index
-    uq_phone_changes_waiting_phone refuses the second insert, and this is asked again."""
-    for other in await uow.phone_changes.waiting_with_phone(citizen.municipality_id, number):
-        if other.citizen_id != citizen.id:
-            raise Conflict(
-                Refusal.REQUEST_NUMBER_ASKED, change_id=other.id, phone=mask_phone(number)
-            )
-        if other.kind != kind:
-            raise Conflict(
-                Refusal.REQUEST_NUMBER_OWN,
-                change_id=other.id,
-                phone=mask_phone(number),
-                kind=other.kind,
-            )
 
 
 def _tell(uow: UnitOfWork, citizen: m.Citizen, phone: str, text: Text, now: datetime) -> None:
@@ -299,7 +277,7 @@ async def _request(
         # hold both against a request another operator asked a moment ago): said as if it
         # had been found before.
         if pending is None and phone is not None:
-            await _check_not_asked(uow, citizen, phone, kind)
+            await asked_numbers.refuse_asked(uow, citizen, phone, kind)
         other = pending or await uow.phone_changes.waiting_for(citizen, kind)
         raise Conflict(
             refused,
@@ -324,8 +302,8 @@ async def request_delegate(
     now, and checked again at the approval. The citizen hears of it at once."""
     require_role(operator, *ASKERS)
     citizen = await identity.office_citizen(uow, town.id, codice_fiscale)
+    # With no waiting request naming the number (delegates.check_delegate asks it).
     number = await delegates.check_delegate(uow, town, citizen, phone)
-    await _check_not_asked(uow, citizen, number, DELEGATE)
     subject = await _subject(uow, citizen, protocol)
     change = await _request(
         uow,

@@ -159,7 +159,11 @@ _REPRESENTED = (
     "JOIN citizens z ON z.id = d.citizen_id "
     "LEFT JOIN accounts a ON a.municipality_id = z.municipality_id "
     "AND a.kind = ? AND a.owner_id = z.id "
-    "WHERE d.municipality_id = ? AND d.phone = ?"
+    "WHERE d.municipality_id = ? AND d.phone = ? "
+    # A phone that is a voucher holder's own speaks for that holder (delegates.represented_by):
+    # on Telegram the general path links the chat to them first.
+    "AND NOT EXISTS (SELECT 1 FROM citizens o WHERE o.municipality_id = d.municipality_id "
+    "AND o.phone = d.phone AND o.erased_at IS NULL)"
 )
 _POSTINGS = (
     "SELECT p.kind, p.amount_cents, p.created_at, s.name, p.charge_id, p.to_account_id "

@@ -238,3 +238,32 @@ def test_delegate_add_refuse_and_remove(database: str) -> None:
     assert status == 0 and "removed" in output
     status, output = invoke("admin", "citizen", "delegate", DEMO_CODE, cf, "--remove")
     assert status == 2 and "(delegate.none)" in output
+
+
+def test_a_delegate_registered_at_once_is_refused_a_number_a_request_names(
+    database: str,
+) -> None:
+    """`admin citizen delegate` and `admin citizen phone` without an office operator (a
+    citizen with nothing to spend) refuse a number another household's waiting request
+    names, as asking it would; withdrawn, the request frees the number."""
+    status, output = invoke(
+        "admin", "citizen", "delegate", DEMO_CODE, HOLDER.codice_fiscale, DELEGATE,
+        "--by", "bel.clerk",
+    )  # fmt: skip
+    number = re.search(r"is request (\d+)", output)
+    assert status == 0 and number is not None, output
+    nothing_to_spend = DEMO_CITIZENS[3].codice_fiscale
+    status, output = invoke("admin", "citizen", "delegate", DEMO_CODE, nothing_to_spend, DELEGATE)
+    assert status == 2 and "(request.number_asked)" in output, output
+    assert f"***567 is already asked for another household (request {number.group(1)})" in output
+    assert "admin citizen phone-change withdraw" in output and "Traceback" not in output
+    # Nor is it given at once as that citizen's own phone.
+    status, output = invoke("admin", "citizen", "phone", DEMO_CODE, nothing_to_spend, DELEGATE)
+    assert status == 2 and "(request.number_asked)" in output, output
+    status, output = invoke(
+        "admin", "citizen", "phone-change", "withdraw", DEMO_CODE, number.group(1),
+        "--reason", "asked for the wrong household", "--by", "bel.clerk",
+    )  # fmt: skip
+    assert status == 0, output
+    status, output = invoke("admin", "citizen", "delegate", DEMO_CODE, nothing_to_spend, DELEGATE)
+    assert status == 0 and "Delegate ***567 registered" in output, output

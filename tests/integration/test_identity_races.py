@@ -38,7 +38,7 @@ from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
 from tests.dialogue.test_identity import ANSWERS, CODE, MEMBERS, NOTICE, REFUSED, notices_to
-from tests.factories import Town, approved_request, make_cf, make_town
+from tests.factories import Town, approved_request, make_cf, make_town, pay
 from tests.integration.migrating import migrate_to
 from tests.integration.test_code_destination_races import _blocked_or_done
 from tests.integration.test_identity import _application, _count, _submit_from_chat, omocode
@@ -247,20 +247,26 @@ async def test_a_delegate_registered_while_a_new_phone_is_approved_is_refused(
     assert phones[0] == NUMBER and registered == []
 
 
-async def test_a_new_phone_approved_while_a_delegate_is_registered_is_refused(
+async def test_a_new_phone_given_while_a_delegate_is_registered_is_refused(
     core: Core, database_url: str
 ) -> None:
+    # Citizen 0 has nothing to spend: the new number applies as the office asks it (no
+    # request waits, which would claim the number before any delegate: asked_numbers).
     town = await make_town(core, citizens=2)
     team = await _operators(core, town)
-    asked = await _ask(core, town, team["clerk"], NUMBER)
-    assert asked.waiting is not None
-    change_id = asked.waiting.id
+    await pay(core, town, 150_00)
+
+    async def give(uow: UnitOfWork) -> phone_changes.Asked:
+        municipality = await municipalities.require(uow, town.code)
+        return await phone_changes.request(
+            uow, team["clerk"], municipality, town.citizen_cfs[0], NUMBER, core.now()
+        )
 
     _, late = await first_then_second(
         core,
         database_url,
         _register_delegate(core, town, 1, NUMBER),
-        lambda: _committed(core, _approve(core, team["manager"], change_id)),
+        lambda: _committed(core, give),
     )
 
     with pytest.raises(Conflict) as refused:
@@ -269,6 +275,53 @@ async def test_a_new_phone_approved_while_a_delegate_is_registered_is_refused(
     _said_in_both_languages(refused.value, "***083")
     phones, registered = await _holders(core, town)
     assert phones[0] == town.citizen_phones[0] and registered == [(1, NUMBER)]
+
+
+@pytest.mark.parametrize("kind", ["phone", "delegate"])
+async def test_a_delegate_registered_directly_while_a_request_names_the_number_is_refused(
+    core: Core, database_url: str, kind: str
+) -> None:
+    """The command line registers a delegate at once (no request: its citizen has nothing
+    to spend) while another operator asks the same number for citizen 0, as a new phone or
+    a delegate, not committed yet: the registration waits for the request (both hold the
+    number), then is refused as when the request came before. One live claim stays."""
+    town = await make_town(core, citizens=2)
+    team = await _operators(core, town)
+    await pay(core, town, 150_00, citizen=1)
+
+    async def ask(uow: UnitOfWork) -> int:
+        municipality = await municipalities.require(uow, town.code)
+        cf = town.citizen_cfs[0]
+        if kind == "phone":
+            asked = await phone_changes.request(
+                uow, team["clerk"], municipality, cf, NUMBER, core.now()
+            )
+            assert asked.waiting is not None
+            return asked.waiting.id
+        change = await phone_changes.request_delegate(
+            uow, team["clerk"], municipality, cf, NUMBER, core.now()
+        )
+        return change.id
+
+    async def direct(uow: UnitOfWork) -> m.Delegate:
+        municipality = await municipalities.require(uow, town.code)
+        return await delegates.add_delegate(
+            uow, municipality, town.citizen_cfs[1], NUMBER, core.now()
+        )
+
+    change_id, late = await first_then_second(
+        core, database_url, ask, lambda: _committed(core, direct)
+    )
+    with pytest.raises(Conflict) as refused:
+        await asyncio.wait_for(late, timeout=10)
+    assert refused.value.code == Refusal.REQUEST_NUMBER_ASKED
+    assert refused.value.params == {"change_id": change_id, "phone": "***083"}
+    _said_in_both_languages(refused.value, "***083")
+    phones, registered = await _holders(core, town)
+    assert registered == [] and NUMBER not in phones
+    async with core.uow() as uow:
+        waiting = await uow.phone_changes.waiting(town.municipality_id)
+        assert [(change.id, change.phone) for change, _ in waiting] == [(change_id, NUMBER)]
 
 
 async def test_the_database_refuses_a_delegate_on_a_citizens_own_number(

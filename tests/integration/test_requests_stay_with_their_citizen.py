@@ -15,7 +15,15 @@ import pytest
 
 from core.bootstrap import Core
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
-from core.services import application_desk, cards, municipalities, phone_changes, privacy
+from core.services import (
+    application_desk,
+    cards,
+    delegates,
+    identity,
+    municipalities,
+    phone_changes,
+    privacy,
+)
 from core.storage import models as m
 from tests.factories import Town, make_town, pay
 from tests.integration.test_phone_changes import _operators
@@ -235,6 +243,85 @@ async def test_one_number_is_asked_for_one_household(core: Core) -> None:
         )
         assert again.waiting is not None and again.waiting.citizen_id == town.citizen_ids[1]
         await uow.commit()
+
+
+async def test_the_direct_delegate_is_refused_a_number_a_request_names(core: Core) -> None:
+    """The command line's direct registration (delegates.add_delegate without a request,
+    for a citizen with nothing to spend), and its phone given at once
+    (identity.rebind_phone), meet the numbers waiting requests name as asking does:
+    refused, nothing written, nobody told; once the request is withdrawn, the number may
+    be registered."""
+    town = await make_town(core, citizens=3)
+    team = await _operators(core, town)
+    first, second, third = town.citizen_cfs
+    await pay(core, town, 150_00, citizen=1)  # the second has nothing to spend
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        phone = await phone_changes.request(
+            uow, team["clerk"], municipality, first, NEW_PHONE, core.now()
+        )
+        delegate = await phone_changes.request_delegate(
+            uow, team["clerk"], municipality, third, "+393471230066", core.now()
+        )
+        await uow.commit()
+    assert phone.waiting is not None
+    told = {
+        number: len(await _sms_to(core, number))
+        for number in (NEW_PHONE, "+393471230066", *town.citizen_phones)
+    }
+
+    async def direct(cf: str, number: str) -> Conflict:
+        async with core.uow() as uow:
+            municipality = await municipalities.require(uow, town.code)
+            with pytest.raises(Conflict) as error:
+                await delegates.add_delegate(uow, municipality, cf, number, core.now())
+            return error.value
+
+    # Another household's new phone, another household's delegate.
+    for number, change in ((NEW_PHONE, phone.waiting.id), ("+393471230066", delegate.id)):
+        error = await direct(second, number)
+        assert error.code == Refusal.REQUEST_NUMBER_ASKED
+        assert error.params["change_id"] == change
+    # The citizen's own new phone, asked: not also their delegate.
+    error = await direct(first, NEW_PHONE)
+    assert error.code == Refusal.REQUEST_NUMBER_OWN and error.params["kind"] == "phone"
+    async with core.uow() as uow:
+        assert await uow.delegates.of_citizen(town.citizen_ids[1]) is None
+        assert await uow.delegates.of_citizen(town.citizen_ids[0]) is None
+    for number, count in told.items():
+        assert len(await _sms_to(core, number)) == count, number
+
+    # Nor is the number given at once as the second's own phone (identity.rebind_phone,
+    # the command line's `admin citizen phone`).
+    for number, change in ((NEW_PHONE, phone.waiting.id), ("+393471230066", delegate.id)):
+        async with core.uow() as uow:
+            municipality = await municipalities.require(uow, town.code)
+            with pytest.raises(Conflict) as given:
+                await identity.rebind_phone(
+                    uow, municipality, second, number, operator="cli:test", now=core.now()
+                )
+        assert given.value.code == Refusal.REQUEST_NUMBER_ASKED
+        assert given.value.params["change_id"] == change
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(town.citizen_ids[1])
+        assert citizen is not None and citizen.phone == town.citizen_phones[1]
+    for number, count in told.items():
+        assert len(await _sms_to(core, number)) == count, number
+
+    # Withdrawn, the request no longer claims the number.
+    async with core.uow() as uow:
+        await phone_changes.withdraw(uow, team["clerk"], delegate.id, "typo", core.now())
+        await uow.commit()
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        added = await delegates.add_delegate(uow, municipality, second, "+393471230066", core.now())
+        await uow.commit()
+    assert added.citizen_id == town.citizen_ids[1]
+
+
+async def _sms_to(core: Core, number: str) -> list[m.OutboxMessage]:
+    async with core.uow() as uow:
+        return list(await uow.outbox.for_address("sms", number))
 
 
 async def test_a_delegates_phone_is_nobody_elses_phone(core: Core) -> None:

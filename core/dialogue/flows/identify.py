@@ -89,17 +89,15 @@ class IdentifyFlow(Flow[IdentifyState]):
             turn.say(SHOP_STAFF_PHONE)
             await show_menu(turn)
             return
-        if (
-            linked.citizen is None
-            and then in ("balance", "status")
-            and await citizen_requests.represented(turn)
-        ):
-            # A delegate's phone: the balance it acts for; for STATO, that it is not told.
-            await continue_with(turn, then)
+        if linked.citizen is None and await citizen_requests.represented(turn):
+            # A delegate's phone, whatever was asked: answered as every other route answers
+            # that number (the balance it acts for; for STATO, CARTA and RICORSO, that they
+            # are the citizen's own), never "no vouchers for this number".
+            await continue_with(turn, then, argument)
             return
         if linked.citizen is None and then == "appeal":
-            # As on SMS: a delegate's phone is told who may appeal, anybody else that there
-            # is no application of theirs (docs/appeals.md).
+            # As on SMS: anybody else is told that there is no application of theirs
+            # (docs/appeals.md).
             turn.finish()
             await AppealFlow().begin(turn)
             return

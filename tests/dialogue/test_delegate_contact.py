@@ -1,0 +1,138 @@
+"""A delegate's number proven in a Telegram chat by its own contact: every route (the
+contact at the question, a contact shared unasked, one shared earlier in an application,
+SALDO on the one-trip path and on the general path, STATO, CARTA, a card's link) answers
+it as a delegate's phone, and a number that became a voucher holder's own answers for
+that holder, as by SMS from it."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.bootstrap import Core
+from core.dialogue.engine import DialogueEngine
+from core.dialogue.flows.citizen import DELEGATE_NO_CARD, DELEGATE_NO_STATUS
+from core.dialogue.inbound import Channel
+from core.services.applications import ApplicationInput, submit_application
+from tests.dialogue.harness import Chat, msgids, param
+from tests.dialogue.test_cards_delegates import DELEGATE, delegated_town
+from tests.factories import make_cf
+
+HOLDERS_BALANCE = "Balance of {holder}: {balance}."
+OWN_BALANCE = "Your balance: {balance}."
+NO_VOUCHERS = "We have no vouchers for this number. To apply, write DOMANDA."
+OWN_STATUS = "Application {protocol} received on {when}: it is being assessed."
+CARD = "ABCDEFGHJK"  # a card's link: the holder's balance, whoever's card it names
+
+
+def telegram(core: Core, chat_id: str, *, one_trip: bool) -> Chat:
+    engine = DialogueEngine(core, one_trip=one_trip)
+    return Chat(core, chat_id, channel=Channel.TELEGRAM, engine=engine, language_hint="en")
+
+
+def holder_of(cf: str) -> str:
+    return cf[:6] + "*" * 9 + cf[-1]
+
+
+def assert_the_holders_balance(chat: Chat, cf: str) -> None:
+    said = msgids(chat.last)
+    assert HOLDERS_BALANCE in said and NO_VOUCHERS not in said, said
+    assert param(chat.last, "holder") == holder_of(cf)
+
+
+@pytest.mark.parametrize("one_trip", [True, False])
+async def test_a_delegates_contact_shared_unasked_is_answered_as_a_delegate(
+    core: Core, one_trip: bool
+) -> None:
+    cf = await delegated_town(core)
+    chat = telegram(core, "7101", one_trip=one_trip)
+    await chat.send("/start")
+    # Shared with no question waiting: not "no vouchers for this number" (the number acts
+    # for the holder), but the balance it acts for, as the contact question answers it.
+    await chat.send(None, contact=(DELEGATE, True))
+    assert_the_holders_balance(chat, cf)
+    await chat.send("/saldo")
+    assert_the_holders_balance(chat, cf)
+    assert chat.result is not None and chat.result.one_trip is one_trip
+    await chat.expect("/stato", DELEGATE_NO_STATUS.msgid)
+    await chat.expect("/carta", DELEGATE_NO_CARD.msgid)
+    await chat.send(None, start=CARD)
+    assert_the_holders_balance(chat, cf)
+
+
+@pytest.mark.parametrize("one_trip", [True, False])
+async def test_a_delegates_contact_shared_in_an_application_is_answered_as_a_delegate(
+    core: Core, one_trip: bool
+) -> None:
+    cf = await delegated_town(core)
+    chat = telegram(core, "7102", one_trip=one_trip)
+    await chat.send("/apply")
+    await chat.send("1")
+    assert chat.last[-1].request == "contact"
+    await chat.send(None, contact=(DELEGATE, True))
+    await chat.send("/saldo")  # the draft is left aside, and said
+    assert_the_holders_balance(chat, cf)
+    await chat.send("/saldo")
+    assert_the_holders_balance(chat, cf)
+    assert chat.result is not None and chat.result.one_trip is one_trip
+    await chat.expect("/stato", DELEGATE_NO_STATUS.msgid)
+    await chat.expect("/carta", DELEGATE_NO_CARD.msgid)
+    await chat.send(None, start=CARD)
+    assert_the_holders_balance(chat, cf)
+
+
+@pytest.mark.parametrize("asked", ["/carta", f"start:{CARD}"])
+async def test_the_contact_question_answers_a_delegate_whatever_was_asked(
+    core: Core, asked: str
+) -> None:
+    """SALDO and STATO at the question were answered so already
+    (test_cards_delegates.test_a_delegate_on_telegram_shares_the_contact_and_sees_the_balance);
+    the card and a card's link are answered alike."""
+    cf = await delegated_town(core)
+    chat = telegram(core, "7103", one_trip=True)
+    await chat.send("/start")
+    if asked.startswith("start:"):
+        await chat.send(None, start=asked.removeprefix("start:"))
+    else:
+        await chat.send(asked)
+    assert chat.last[-1].request == "contact"
+    await chat.send(None, contact=(DELEGATE, True))
+    said = msgids(chat.last)
+    assert NO_VOUCHERS not in said, said
+    if asked == "/carta":
+        assert DELEGATE_NO_CARD.msgid in said, said
+    else:
+        assert_the_holders_balance(chat, cf)
+
+
+@pytest.mark.parametrize("one_trip", [True, False])
+async def test_a_delegate_who_applied_sees_their_own_vouchers_as_by_sms(
+    core: Core, one_trip: bool
+) -> None:
+    """docs/cards-and-delegates.md: a delegate who applies for their own household from
+    the same phone sees their own balance with SALDO. A Telegram chat that proved that
+    number before the application is answered as the phone is by SMS: the holder's own
+    (the chat is linked to them), not the person it acts for."""
+    await delegated_town(core)
+    chat = telegram(core, "7104", one_trip=one_trip)
+    await chat.send("/start")
+    await chat.send(None, contact=(DELEGATE, True))
+    async with core.uow() as uow:
+        town = (await uow.municipalities.all())[0]
+        await submit_application(
+            uow,
+            town,
+            ApplicationInput(make_cf(8), DELEGATE, 2, False, False, 0, 1000_00, 0),
+            source="paper",
+            now=core.now(),
+        )
+        await uow.commit()
+    by_sms = Chat(core, DELEGATE, engine=DialogueEngine(core, one_trip=one_trip))
+    await by_sms.expect("SALDO", OWN_BALANCE)
+    await chat.expect("/saldo", OWN_BALANCE)
+    assert HOLDERS_BALANCE not in msgids(chat.last)
+    await chat.expect("/stato", OWN_STATUS)
+    await chat.expect("/saldo", OWN_BALANCE)
+    async with core.uow() as uow:
+        town = (await uow.municipalities.all())[0]
+        own = await uow.citizens.by_phone(town.id, DELEGATE)
+        assert own is not None and own.telegram_chat_id == "7104"
