@@ -172,6 +172,42 @@ async def _credited_for(uow: UnitOfWork, application: m.Application, account_id:
     return await uow.ledger.allocated_in_round(account_id, application.round_id)
 
 
+async def _revocable(uow: UnitOfWork, municipality: m.Municipality, protocol: str) -> m.Application:
+    """The application to revoke, refused as revoke refuses it."""
+    application = await uow.applications.by_protocol(protocol)
+    if application is None or application.municipality_id != municipality.id:
+        raise NotFound(Refusal.APPLICATION_NOT_FOUND, protocol=protocol)
+    if application.revoked_at is not None:
+        raise AlreadyRevoked(protocol=application.protocol)
+    if application.withdrawn_at is not None:
+        # Withdrawn before any determina: it was never given anything to revoke.
+        raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=application.protocol)
+    return application
+
+
+async def _taken_back(
+    uow: UnitOfWork, municipality: m.Municipality, application: m.Application
+) -> tuple[int, int]:
+    """(credited for the application, what a revocation now returns to the fund): the
+    balance left, at most what this application brought (another round's money stays)."""
+    account = await uow.ledger.find(municipality.id, AccountKind.CITIZEN, application.citizen_id)
+    credited = 0 if account is None else await _credited_for(uow, application, account.id)
+    balance = 0 if account is None else await uow.ledger.balance(account.id)
+    return credited, min(balance, credited)
+
+
+async def revocation_figures(
+    uow: UnitOfWork, municipality: m.Municipality, protocol: str
+) -> Revocation:
+    """What revoke would do now, for the manager who approves it (reads only): what goes
+    back to the fund, what is left to recover, how many payments waiting for a code it
+    cancels. Refused as revoke would be."""
+    application = await _revocable(uow, municipality, protocol)
+    credited, returned = await _taken_back(uow, municipality, application)
+    waiting = await uow.charges.pending_for_citizen(application.citizen_id)
+    return Revocation(returned, credited - returned, len(waiting))
+
+
 async def revoke(
     uow: UnitOfWork,
     municipality: m.Municipality,
@@ -187,14 +223,7 @@ async def revoke(
     (at most what this application brought: money from another round is not touched),
     records the rest as the sum to recover and marks the application revoked (later
     tranches skip it). The caller commits; revoking twice is refused."""
-    application = await uow.applications.by_protocol(protocol)
-    if application is None or application.municipality_id != municipality.id:
-        raise NotFound(Refusal.APPLICATION_NOT_FOUND, protocol=protocol)
-    if application.revoked_at is not None:
-        raise AlreadyRevoked(protocol=application.protocol)
-    if application.withdrawn_at is not None:
-        # Withdrawn before any determina: it was never given anything to revoke.
-        raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=application.protocol)
+    application = await _revocable(uow, municipality, protocol)
 
     # First stop payments in flight: the status compare-and-set makes a concurrent
     # confirmation either finish before us (its payment is then in the balance we read)
@@ -209,10 +238,7 @@ async def revoke(
         ):
             cancelled.append(charge)
 
-    account = await uow.ledger.find(municipality.id, AccountKind.CITIZEN, application.citizen_id)
-    credited = 0 if account is None else await _credited_for(uow, application, account.id)
-    balance = 0 if account is None else await uow.ledger.balance(account.id)
-    returned = min(balance, credited)
+    credited, returned = await _taken_back(uow, municipality, application)
     if returned > 0:
         try:
             await ledger.post(

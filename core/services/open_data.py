@@ -26,8 +26,11 @@ class PublishedReport:
     rows: list[dict[str, str]]  # REPORT_FIELDS, as in the report's CSV
 
 
-async def report(uow: UnitOfWork, town: m.Municipality, now: datetime) -> PublishedReport:
-    built = await reports.transparency_report(uow, town, now)
+async def report(
+    uow: UnitOfWork, town: m.Municipality, now: datetime, window: int | None = None
+) -> PublishedReport:
+    """The report of window `window` (default: the latest), as the office's page shows it."""
+    built = await reports.transparency_report(uow, town, now, window)
     rows = list(csv.DictReader(io.StringIO(built.to_csv())))
     return PublishedReport(built, [{key: row[key] for key in REPORT_FIELDS} for row in rows])
 

@@ -211,6 +211,30 @@ def credit_lines(figures: act_figures.CreditFigures, words: Words) -> list[str]:
     return [words.text(line) for line in said]
 
 
+def revocation_lines(figures: audit.Revocation, words: Words) -> list[str]:
+    """What approving a revocation does now: the money it takes back, the sum it leaves to
+    recover and the payments it cancels, so the manager does not approve it blind."""
+    said: list[Text] = [
+        t(
+            "Taken back from the citizen's vouchers to the fund: {amount}.",
+            amount=Money(figures.returned_cents),
+        ),
+        t(
+            "Already spent, to recover from the household: {amount}.",
+            amount=Money(figures.to_recover_cents),
+        ),
+    ]
+    if figures.cancelled_charges:
+        said.append(
+            tn(
+                "Cancelled: {count} payment waiting for the citizen's code.",
+                "Cancelled: {count} payments waiting for the citizen's code.",
+                figures.cancelled_charges,
+            )
+        )
+    return [words.text(line) for line in said]
+
+
 def undo_lines(figures: audit.UndoFigures, words: Words) -> tuple[list[str], list[str]]:
     """(lines, warnings) of undoing a revocation: what goes back to the citizen, and the
     tranches the undoing does not pay (docs/appeals.md)."""
@@ -348,6 +372,11 @@ async def figures_of(
         elif kind is acts.ActKind.REIMBURSEMENT:
             lines, notes, state = await reimbursement_figures(uow, town, act, words)
             return {"figures": lines, "warnings": notes, "state": state, "simulator": ""}
+        elif kind is acts.ActKind.REVOCATION:
+            revocation = await audit.revocation_figures(uow, town, str(act.params["protocol"]))
+            # No fingerprint: the declaration is what is decided, and the figures are the
+            # balance at the approval, which the revocation takes whatever it is then.
+            lines, state, simulator = revocation_lines(revocation, words), "", ""
         elif kind is acts.ActKind.REVOCATION_UNDO:
             undo = await audit.undo_figures(uow, town, str(act.params["protocol"]))
             lines, warnings = undo_lines(undo, words)

@@ -83,9 +83,13 @@ def _file(body: bytes, kind: str, name: str) -> web.Response:
 async def open_report(request: web.Request) -> web.Response:
     core = request.app[CORE]
     fmt = request.match_info["format"]
+    # ?window=N publishes that window's report for good: opening a new window makes it the
+    # latest, and a town's website linking the file without it would show the new window's
+    # zeros in place of the allocation it published.
+    window = window_asked(request)
     async with core.uow() as uow:
         town = await municipalities.require(uow, request.match_info["code"])
-        published = await open_data.report(uow, town, core.now())
+        published = await open_data.report(uow, town, core.now(), window)
     name = f"report-{town.code}.{fmt}"
     if fmt == "md":
         language = request.query.get("lang", "it")

@@ -151,7 +151,8 @@ async def test_withdraw_then_nothing_more_to_correct(towns: Towns, core: Core) -
     assert page.status == 409
     assert (await answers(core, protocol)).household_size == 1
     page = await manager.get(f"/office/applications?q={protocol}")
-    assert "<td>Ritirata</td>" in page.text and "<td>su carta</td>" in page.text
+    assert '<td data-label="Stato">Ritirata</td>' in page.text
+    assert '<td data-label="Canale">su carta</td>' in page.text
     letter = pdf_text((await manager.get(f"/office/applications/{protocol}/letter.pdf")).body)
     letter = " ".join(letter.split())
     assert "è stata ritirata" in letter, letter and "Renounced in person" in letter

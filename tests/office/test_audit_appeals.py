@@ -17,7 +17,7 @@ from core.services.outbox import reply_of
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.factories import outbox_to
-from tests.integration.office_helpers import apply, close_approve_credit, person
+from tests.integration.office_helpers import apply, ask, close_approve_credit, pay, person
 from tests.office.conftest import Towns, signed_in
 from tests.office.harness import OfficeBrowser
 
@@ -132,6 +132,33 @@ async def test_sums_to_recover_download_and_the_undo_needs_a_second_manager(
         "/office/acts", {"kind": "revocation_undo", "protocol": protocols[1], "reason": "x"}
     )
     assert page.status == 409 and "non è revocata" in page.text
+
+
+async def test_the_manager_approving_a_revocation_sees_what_it_takes_back(
+    towns: Towns, core: Core
+) -> None:
+    """Beside "Approve", a revocation says what goes back to the fund, what was already
+    spent and is to recover, and the payment waiting for a code it cancels; before, the
+    manager saw only the protocol and the reason."""
+    protocols = await credited(towns)
+    shop = towns.bel.shop_ids[0]
+    await pay(towns.bel, shop, PEOPLE[0], 40_50)
+    await ask(towns.bel, shop, PEOPLE[0].codice_fiscale, 10_00)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    manager = await signed_in(towns.server, "bel.manager")
+    revocation = await prepare(clerk, kind="revocation", protocol=protocols[0], reason="ISEE falso")
+    # Money is written with a no-break space before the euro sign.
+    page = unescape((await manager.get("/office/audit")).text).replace("\xa0", " ")
+    assert "Tolti dai buoni del cittadino e restituiti al fondo: 109,50 €." in page
+    assert "Già spesi, da recuperare dal nucleo: 40,50 €." in page
+    assert "Annullato: 1 pagamento in attesa del codice del cittadino." in page
+    english = await signed_in(towns.server, "bel.manager2")
+    await english.post("/office/language", {"lang": "en"})
+    page = unescape((await english.get("/office/audit")).text).replace("\xa0", " ")
+    assert "Taken back from the citizen's vouchers to the fund: €109.50." in page
+    assert (await manager.post(f"/office/acts/{revocation}/approve")).status == 200
+    revoked = await application(core, protocols[0])
+    assert revoked.revoked_at is not None and revoked.recover_cents == 40_50
 
 
 async def file_appeal(core: Core, data_index: int, reason: str) -> int:

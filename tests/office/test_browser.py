@@ -819,3 +819,64 @@ async def test_approving_in_a_tab_left_open_says_the_act_was_already_carried_out
     finally:
         await core.close()
     assert len(allocations) == 2  # the demo's first window and this one's tranche, once
+
+
+# Each protocol, codice fiscale and phone cell: how many lines its text takes (the distinct
+# tops of its text's boxes), so that a value cut in the middle counts 2.
+LINES_OF_CODES = """
+return [...document.querySelectorAll(arguments[0])].map(cell => {
+  const tops = new Set();
+  const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.textContent.trim()) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const box of range.getClientRects()) tops.add(Math.round(box.top));
+  }
+  return [cell.textContent.trim(), tops.size];
+});
+"""
+
+
+async def test_codici_fiscali_and_phones_are_never_cut_on_a_laptop_or_a_phone(
+    demo_server: tuple[str, FakeClock], chrome: object
+) -> None:
+    """The list of applications on an old laptop (1024 px) and a phone (390 px): each
+    protocol, codice fiscale and phone on one line, as it is read out at the desk (cut in the
+    middle, "RSSMRA85T10A" over "739J", it was misread); on the phone each application is a
+    block, each value under its column's name, nothing to scroll sideways."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, _ = demo_server
+
+    def sign_in() -> None:
+        driver.get(base + "/office/")
+        driver.find_element(By.ID, "username").send_keys("bel.clerk")
+        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
+        driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
+        driver.find_element(By.CSS_SELECTOR, "nav")
+
+    def lines_at(width: int) -> list[list[Any]]:
+        driver.set_window_size(width, 800)
+        driver.get(base + "/office/applications")
+        table = driver.find_element(By.CSS_SELECTOR, "table.data")
+        sideways = driver.execute_script(
+            "return [arguments[0].scrollWidth, arguments[0].clientWidth]", table
+        )
+        assert sideways[0] <= sideways[1], (width, sideways)
+        return list(driver.execute_script(LINES_OF_CODES, "table.data td.code"))
+
+    await asyncio.to_thread(sign_in)
+    for width in (1024, 390):
+        cells = await asyncio.to_thread(lines_at, width)
+        # The demo's six applications: protocol, codice fiscale, phone each.
+        assert len(cells) == 18
+        assert "RSSMRA85T10A739J" in [text for text, _ in cells]
+        assert [cell for cell in cells if cell[1] != 1] == [], width
+    label = await asyncio.to_thread(
+        lambda: driver.find_element(By.CSS_SELECTOR, "td.code").get_attribute("data-label")
+    )
+    assert label == "Protocollo"
