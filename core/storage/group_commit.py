@@ -48,7 +48,10 @@ def run_batch(
     connection: sqlite3.Connection, transactions: list[Transaction[Any]]
 ) -> list[tuple[bool, Any]]:
     """In the database thread: the transactions in one SQLite transaction, each in its
-    own savepoint, then one COMMIT. Returns (ok, value or exception) per transaction."""
+    own savepoint (one alone needs none: _run_alone), then one COMMIT. Returns (ok, value
+    or exception) per transaction."""
+    if len(transactions) == 1:
+        return [_run_alone(connection, transactions[0])]
     connection.execute("BEGIN IMMEDIATE")
     outcomes: list[tuple[bool, Any]] = []
     try:
@@ -69,6 +72,30 @@ def run_batch(
             connection.execute("ROLLBACK")
         raise
     return outcomes
+
+
+def _run_alone(connection: sqlite3.Connection, transaction: Transaction[Any]) -> tuple[bool, Any]:
+    """A batch of one (a quiet hour, a till confirming on its own): the transaction is the
+    whole SQLite transaction, rolled back whole if it raises, with no savepoint. SAVEPOINT
+    and RELEASE cost a one-trip payment about a fifth of its time on a small machine
+    (bench_payments: 0.43 of raw sqlite3 with them, 0.57 without), for a guarantee that
+    only batch-mates need."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        try:
+            value = transaction(connection)
+        except Exception as error:
+            # Its caller gets the error, nothing of it stays, the writer goes on.
+            if connection.in_transaction:  # (some errors end it in SQLite already)
+                connection.execute("ROLLBACK")
+            return False, error
+        connection.execute("COMMIT")
+    except BaseException:
+        # The COMMIT failed, or the thread is stopping: the caller gets it (GroupCommit._write).
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    return True, value
 
 
 class GroupCommit:
