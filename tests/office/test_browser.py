@@ -267,10 +267,12 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
         lambda: driver.find_element(By.PARTIAL_LINK_TEXT, "Attachment to the determina")
     )
     href = str(await run(lambda: link.get_attribute("href")))
-    cookies = {c["name"]: c["value"] for c in await run(driver.get_cookies)}
+    # The Cookie header exactly as the browser sends it: Chromium keeps a quoted value's
+    # quotes, and handing the values to aiohttp's cookie jar would quote them once more.
+    cookie_header = "; ".join(f"{c['name']}={c['value']}" for c in await run(driver.get_cookies))
     async with (
-        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), cookies=cookies) as http,
-        http.get(href) as response,
+        aiohttp.ClientSession() as http,
+        http.get(href, headers={"Cookie": cookie_header}) as response,
     ):
         assert response.status == 200
         assert response.headers["Content-Type"] == "application/pdf"
