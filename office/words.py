@@ -166,6 +166,7 @@ ACTION_NAMES = {
     "window.open": t("application window opened"),
     "window.close": t("application window closed"),
     "applications.import": t("paper applications imported"),
+    "application.enter": t("paper application entered at the desk"),
     "shop.approve": t("shop approved"),
     "shop.refuse": t("shop refused"),
     "shop.rename": t("shop renamed"),
@@ -311,8 +312,9 @@ FIELD_NAMES = {
 }
 # Stored keys the log keeps for the machine, never shown on the page: "state" is the
 # fingerprint of a determina's or a credit's figures, compared at approval (its outcome,
-# "figures changed since preparation", says what it meant).
-HIDDEN_FIELDS = frozenset({"state"})
+# "figures changed since preparation", says what it meant); "form" the random name of the
+# desk's form that entered a paper application (a second send of it enters nothing).
+HIDDEN_FIELDS = frozenset({"state", "form"})
 # What each column of the paper applications' CSV holds: the names are the file's format,
 # the same in every language (README, docs/office-command-line.md); problems name them so.
 COLUMN_MEANINGS = {

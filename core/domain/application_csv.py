@@ -16,7 +16,7 @@ import csv
 import difflib
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -203,6 +203,19 @@ def parse_applications_csv(text: str) -> ParsedApplications:
         errors.append(CsvError(reader.line_num, "", problem))
     if header is None and not errors:
         errors.append(CsvError(1, "", _EMPTY))
+    return result
+
+
+def parse_application_fields(values: Mapping[str, str]) -> ParsedApplications:
+    """One paper application typed on the office's form, its fields named as the file's
+    columns, checked by the same rules as a row of the file in a spreadsheet's Italian
+    (1.234,56 or 1234.56, 31/12/2026 10:00, sì/no): a form is filled in by a person, as a
+    spreadsheet is. A field left out reads as empty. Errors name their column; line 0."""
+    result = ParsedApplications()
+    record = {name: values.get(name, "").strip() for name in APPLICATION_COLUMNS}
+    row = _parse_row(record, 0, result.errors, {}, italian=True)
+    if row is not None:
+        result.rows.append(row)
     return result
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.domain.errors import Conflict, InvalidIdentifier, NotFound, Refusal
-from core.domain.identity import normalize_phone
+from core.domain.identity import normalize_codice_fiscale, normalize_phone
 from core.domain.shops import ShopStatus
 from core.services import (
     activity,
@@ -107,6 +107,86 @@ async def import_applications(
     )
     await uow.commit()
     return count
+
+
+@dataclass(frozen=True)
+class Entered:
+    """The application a desk form entered; `again`: the same form had entered it before
+    (a double click, a page sent again), and nothing was written this time."""
+
+    protocol: str
+    again: bool
+
+
+async def enter_application(
+    uow: UnitOfWork,
+    operator: m.Operator,
+    data: ApplicationInput,
+    submitted_at: datetime,
+    now: datetime,
+    form: str,
+) -> Entered:
+    """One paper application typed at the desk: the import's rules and writing, for one row
+    (applications.import_applications: paper_applications.ImportRefused names the refused
+    columns and nothing is written), logged with its protocol and `form`, the random name
+    the page gave the form it was typed on. The same form sent again (a double click, a
+    page sent twice) enters nothing: it returns the application that form entered."""
+    require_role(operator, *PREPARERS)
+    town = await town_of(uow, operator)
+    round_ = await municipalities.current_round(uow, town.id)
+    if round_ is None:
+        raise NotFound(Refusal.ROUND_NONE)
+    # Held until the commit, as a determina's approval and a correction hold it: the same
+    # form sent twice at once runs one after the other, and the second finds the first's
+    # application here (on PostgreSQL; SQLite has one writer already).
+    round_id = round_.id  # the import expires the objects it loaded
+    await uow.rounds.lock(round_id)
+    if form:
+        entered = await _entered_with(uow, operator, round_id, data.codice_fiscale, form)
+        if entered is not None:
+            return Entered(entered, again=True)
+    await applications.import_applications(uow, town, [(data, submitted_at)], now)
+    citizen = await uow.citizens.by_codice_fiscale(
+        operator.municipality_id, normalize_codice_fiscale(data.codice_fiscale)
+    )
+    assert citizen is not None  # written just now
+    application = await uow.applications.for_citizen(round_id, citizen.id)
+    assert application is not None
+    await activity.by_operator(
+        uow,
+        operator,
+        "application.enter",
+        subject=application.protocol,
+        after={"form": form},
+        now=now,
+    )
+    await uow.commit()
+    return Entered(application.protocol, again=False)
+
+
+async def _entered_with(
+    uow: UnitOfWork, operator: m.Operator, round_id: int, codice_fiscale: str, form: str
+) -> str | None:
+    """The protocol of this person's application in the window if this operator entered it
+    with this form, else None."""
+    try:
+        code = normalize_codice_fiscale(codice_fiscale)
+    except InvalidIdentifier:
+        return None
+    citizen = await uow.citizens.by_codice_fiscale(operator.municipality_id, code)
+    if citizen is None:
+        return None
+    application = await uow.applications.for_citizen(round_id, citizen.id)
+    if application is None:
+        return None
+    for entry in await uow.activity.about(operator.municipality_id, [application.protocol], 50):
+        if (
+            entry.action == "application.enter"
+            and entry.operator_id == operator.id
+            and (entry.after or {}).get("form") == form
+        ):
+            return application.protocol
+    return None
 
 
 async def approve_shop(

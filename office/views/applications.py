@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import secrets
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,7 +16,9 @@ from aiohttp import web
 from core.dialogue.flows.citizen import movement_text
 from core.domain.application_csv import (
     APPLICATION_COLUMNS,
+    ROME,
     decode_csv,
+    parse_application_fields,
     parse_applications_csv,
 )
 from core.domain.errors import Conflict, DomainError, Refusal
@@ -33,17 +38,17 @@ from core.services import (
     phone_changes,
 )
 from core.services.applications import ApplicationInput
-from core.services.operators import Role
+from core.services.operators import Role, require_role
 from core.services.outbox import reply_of
 from core.services.paper_applications import ImportRefused
 from core.storage import models as m
 from office import personal
 from office.keys import CORE
 from office.pages import notify, render, words_for
-from office.refusals import describe
+from office.refusals import describe, status_of
 from office.security import operator_of
 from office.views.dashboard import phone_change_rows
-from office.views.forms import see_other
+from office.views.forms import fields, see_other
 from office.words import CHANNEL_NAMES, COLUMN_MEANINGS, DELIVERY_NAMES, Words, action_name
 
 # The latest movements of a citizen's account on their application's page.
@@ -468,9 +473,103 @@ async def import_file(request: web.Request) -> web.StreamResponse:
     raise see_other(request, "applications")
 
 
+# The desk's form: one paper application, its fields named as the file's columns.
+YES_NO_COLUMNS = ("has_work_income", "has_pension")
+# The form's random name (secrets.token_urlsafe): what the page gave, nothing else.
+FORM_NAME = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+async def enter_page(request: web.Request) -> web.Response:
+    """The desk's form for one paper application, dated now (Rome time, as it is read)."""
+    operator = operator_of(request)
+    core = request.app[CORE]
+    require_role(operator, *back_office.PREPARERS)
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+    values = dict.fromkeys(APPLICATION_COLUMNS, "")
+    values["submitted_at"] = core.now().astimezone(ROME).strftime("%d/%m/%Y %H:%M")
+    return await _enter_form(request, town, values, {}, secrets.token_urlsafe(16))
+
+
+async def _enter_form(
+    request: web.Request,
+    town: m.Municipality,
+    values: dict[str, str],
+    problems: dict[str, list[str]],
+    form_name: str,
+    status: int = 200,
+) -> web.Response:
+    """The form with what was typed, each problem beside its field (the whole
+    application's, column "", above the form)."""
+    return await render(
+        request,
+        "enter.html",
+        {"town": town, "values": values, "problems": problems, "form_name": form_name},
+        status=status,
+    )
+
+
+async def enter_post(request: web.Request) -> web.StreamResponse:
+    """One paper application typed at the desk: read by the file's rules for a row, then
+    entered by the import's service (back_office.enter_application). Any problem: the
+    form again, what was typed kept, nothing written."""
+    operator = operator_of(request)
+    core = request.app[CORE]
+    require_role(operator, *back_office.PREPARERS)
+    words = await words_for(request)
+    form = await fields(request)
+    values = {name: form.get(name, "") for name in APPLICATION_COLUMNS}
+    form_name = form.get("form_name", "")
+    if not FORM_NAME.fullmatch(form_name):
+        form_name = secrets.token_urlsafe(16)
+    problems: dict[str, list[str]] = defaultdict(list)
+    parsed = parse_application_fields(values)
+    for error in parsed.errors:
+        # The form offers yes and no only: "also sì/no, vero/falso" is the file's.
+        text = CHOOSE_YES_OR_NO if error.column in YES_NO_COLUMNS else error.text
+        problems[error.column].append(words.text(text))
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        if parsed.errors:
+            return await _enter_form(request, town, values, problems, form_name, status=400)
+        [row] = parsed.rows
+        try:
+            entered = await back_office.enter_application(
+                uow,
+                operator,
+                ApplicationInput.from_row(row),
+                row.submitted_at,
+                core.now(),
+                form_name,
+            )
+        except ImportRefused as refused:
+            for problem in refused.problems:
+                problems[problem.column].append(words.text(describe(problem.error)))
+            return await _enter_form(request, town, values, problems, form_name, status=409)
+        except DomainError as refused:
+            problems[""].append(words.text(describe(refused)))
+            return await _enter_form(
+                request, town, values, problems, form_name, status=status_of(refused)
+            )
+    if entered.again:
+        said = t(
+            "This form had already entered application {protocol}: it was not entered again.",
+            protocol=entered.protocol,
+        )
+    else:
+        said = t("Paper application {protocol} entered.", protocol=entered.protocol)
+    await notify(request, said)
+    raise see_other(request, "application", protocol=entered.protocol)
+
+
+CHOOSE_YES_OR_NO = t("choose yes or no")
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/applications", search, name="applications")
     app.router.add_get("/applications/import", import_page, name="import_page")
     app.router.add_get("/applications/import/template.csv", import_template, name="import_template")
     app.router.add_post("/applications/import", import_file, name="import_post")
+    app.router.add_get("/applications/new", enter_page, name="enter_page")
+    app.router.add_post("/applications/new", enter_post, name="enter_post")
     app.router.add_get("/applications/{protocol}", application_page, name="application")
