@@ -430,6 +430,99 @@ async def test_after_30_idle_minutes_the_sign_in_says_so_and_goes_back_to_the_pa
     assert await run(lambda: driver.find_element(By.TAG_NAME, "h1").text) == "Domande"
 
 
+async def test_a_clerk_enters_a_paper_application_at_the_desk_in_the_browser(
+    demo_server: tuple[str, FakeClock], chrome: object, tmp_path: Path
+) -> None:
+    """A clerk at the desk types one paper form: a codice fiscale with a wrong check letter
+    is said beside its field, what was typed stays; corrected, the application is entered,
+    its page says so and the list of applications has it. The form with its problem and
+    the entered application are photographed at 1366 and 390 px (in tmp_path)."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.select import Select
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_server
+    clock.advance(minutes=5)  # the form is dated now: inside the demo's open window
+    code = make_cf(51)
+    wrong = code[:15] + ("B" if code[15] == "A" else "A")
+
+    def submit_by(xpath: str) -> None:
+        driver.execute_script("window.buonispesaOldPage = true")
+        driver.find_element(By.XPATH, xpath).click()
+        wait = WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,))
+        wait.until(
+            lambda d: d.execute_script(
+                "return window.buonispesaOldPage === undefined"
+                " && document.readyState === 'complete'"
+            )
+        )
+
+    def fits(name: str) -> None:
+        """The page at 1366x768 and 390x844: nothing to scroll sideways; photographed."""
+        for width, height in ((1366, 768), (390, 844)):
+            driver.set_window_size(width, height)
+            scroll = int(driver.execute_script("return document.documentElement.scrollWidth"))
+            inner = int(driver.execute_script("return window.innerWidth"))
+            assert scroll <= inner, (name, width, scroll, inner)
+            assert driver.save_screenshot(str(tmp_path / f"{name}-{width}.png"))
+
+    def type_the_form() -> tuple[str, str, str, str]:
+        driver.set_window_size(1366, 768)
+        driver.get(base + "/office/")
+        driver.find_element(By.ID, "username").send_keys("bel.clerk")
+        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
+        submit_by("//form[contains(@class, 'narrow')]//button[@type='submit']")
+        driver.get(base + "/office/applications")
+        submit_by("//a[normalize-space()='Inserisci una domanda cartacea']")
+        assert driver.find_element(By.TAG_NAME, "h1").text == "Inserisci una domanda cartacea"
+        for name, value in (
+            ("codice_fiscale", wrong.lower()),
+            ("phone", "333 700 0051"),
+            ("household_size", "2"),
+            ("liquidity_eur", "1.500,00"),
+            ("public_support_monthly_eur", "0"),
+            ("rent_monthly_eur", "300.50"),
+        ):
+            driver.find_element(By.ID, name).send_keys(value)
+        Select(driver.find_element(By.ID, "has_work_income")).select_by_value("no")
+        Select(driver.find_element(By.ID, "has_pension")).select_by_value("no")
+        submit_by("//button[normalize-space()='Inserisci la domanda']")
+        beside = driver.find_element(By.ID, "error-codice_fiscale").text
+        field = driver.find_element(By.ID, "codice_fiscale")
+        kept = str(driver.find_element(By.ID, "liquidity_eur").get_attribute("value"))
+        invalid = str(field.get_attribute("aria-invalid"))
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", field)
+        fits("desk-form-refused")
+        return beside, kept, invalid, str(field.get_attribute("value"))
+
+    beside, kept, invalid, typed = await asyncio.to_thread(type_the_form)
+    assert "l'ultima lettera (il carattere di controllo) non corrisponde" in beside, beside
+    assert (kept, invalid, typed) == ("1.500,00", "true", wrong.lower())
+
+    def correct_and_send() -> tuple[str, str, str]:
+        driver.set_window_size(1366, 768)
+        field = driver.find_element(By.ID, "codice_fiscale")
+        field.clear()
+        field.send_keys(code)
+        submit_by("//button[normalize-space()='Inserisci la domanda']")
+        notice = driver.find_element(By.CSS_SELECTOR, ".notice").text
+        fits("desk-form-entered")
+        url = driver.current_url
+        driver.set_window_size(1366, 768)
+        driver.get(base + "/office/applications")
+        return notice, url, str(driver.find_element(By.TAG_NAME, "main").text)
+
+    notice, url, listed = await asyncio.to_thread(correct_and_send)
+    protocol = url.rsplit("/", 1)[1]
+    assert re.fullmatch(r"BEL-2026-\d{6}", protocol), url
+    assert notice == f"Domanda cartacea {protocol} inserita."
+    assert protocol in listed and code in listed
+
+
 PAGES = (
     "/office/",
     "/office/applications",
@@ -445,6 +538,7 @@ PAGES = (
     "/office/appeals",
     "/office/activity",
     "/office/applications/import",
+    "/office/applications/new",
 )
 # Real data at its widest: a long username (64 characters), notes and reasons at their
 # longest with words that do not break (an address, a reference), many columns.
