@@ -103,6 +103,11 @@ async def import_paper(
     round_ = await current_round(uow, municipality.id)
     if round_ is None:
         raise NotAllowed(Refusal.ROUND_NONE)
+    # The window's row held until the commit, before anything is read: two imports naming
+    # the same person at once (a file sent twice, the desk's form and a file) run one after
+    # the other, and the second is refused as already applied instead of failing on the
+    # unique application (on PostgreSQL; SQLite has one writer already).
+    await uow.rounds.lock(round_.id)
     store = uow.paper_import
     if await store.has_allocation(round_.id):
         raise NotAllowed(Refusal.APPLICATION_IMPORT_AFTER_APPROVAL, round=round_.number)

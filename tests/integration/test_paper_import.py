@@ -3,6 +3,8 @@ rows or none, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -16,6 +18,7 @@ from core.services.applications import ApplicationInput
 from core.services.paper_applications import ImportRefused
 from core.services.shops import ShopInput
 from core.storage import models as m
+from core.storage.engine import make_engine
 from tests.conftest import FakeClock
 from tests.factories import make_cf, make_partita_iva, record_fund
 
@@ -262,3 +265,42 @@ async def test_a_thousand_rows_in_one_go(core: Core, clock: FakeClock) -> None:
     assert seen[-1] == (1000, 1000)
     assert await count(core, m.Application) == 1000
     assert await count(core, m.IdentityEvent) == 1000
+
+
+@pytest.fixture
+async def rival(database_url: str, clock: FakeClock) -> AsyncIterator[Core]:
+    """A second process's view of the same database (its own engine and connections)."""
+    other = Core(engine=make_engine(database_url), clock=clock)
+    async with other.uow() as uow:  # connected before the race, not during it
+        await uow.session.execute(select(1))
+    yield other
+    await other.close()
+
+
+async def test_the_same_person_imported_twice_at_once_is_one_application(
+    core: Core, rival: Core, clock: FakeClock
+) -> None:
+    """A file sent twice (or the desk's form beside a file): one import enters the person,
+    the other is refused as already applied, never a failure on the unique application."""
+    town = await open_town(core)
+    clock.advance(hours=1)
+    rows = [(person(7), core.now()), (person(8), core.now())]
+
+    async def attempt(side: Core) -> int | ImportRefused:
+        async with side.uow() as uow:
+            try:
+                imported = await applications.import_applications(uow, town, rows, side.now())
+            except ImportRefused as refusal:
+                return refusal
+            await uow.commit()
+            return imported
+
+    outcomes = await asyncio.gather(attempt(core), attempt(rival))
+    assert sorted(outcomes, key=lambda x: isinstance(x, ImportRefused))[0] == 2, outcomes
+    refusals = [x for x in outcomes if isinstance(x, ImportRefused)]
+    assert len(refusals) == 1, outcomes
+    assert {(p.index, p.error.code) for p in refusals[0].problems} == {
+        (0, "application.already_applied"),
+        (1, "application.already_applied"),
+    }
+    assert await count(core, m.Application) == 2
