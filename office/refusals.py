@@ -356,8 +356,10 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "The application window is already open until {until}.", until=_moment(p["closes_at"])
     ),
     "window.not_open": lambda p: t("The application window is not open."),
-    "window.not_confirmed": lambda p: t(
-        "The window was not closed: confirm on the page that explains what closing means."
+    "window.not_confirmed": lambda p: (
+        t("No window was opened: confirm on the page that explains what opening one means.")
+        if p.get("action") == "open"
+        else t("The window was not closed: confirm on the page that explains what closing means.")
     ),
     "allocation.already_credited": lambda p: t(
         "Tranche {tranche} has already been credited.", tranche=str(p["tranche"])

@@ -208,6 +208,11 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
     assert "closed" in str(await run(notice))
     clock.advance(minutes=5)
     await run(press, "Open a new window")
+    # Opening is asked too: what it does, and window 2's figures, before anything opens.
+    assert await run(lambda: driver.find_element(By.TAG_NAME, "h1").text) == "Open a new window?"
+    asked = str(await run(lambda: driver.find_element(By.TAG_NAME, "main").text))
+    assert "Window 2 stays as it is:" in asked
+    await run(press, "Yes, open window 3 now")
     assert await run(notice) == "Application window 3 is open."
 
     # Paper applications from a CSV file, dated inside the new window (Rome time).
