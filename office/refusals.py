@@ -162,8 +162,36 @@ def role_refused(p: Mapping[str, object]) -> Text:
     return t("Your role does not allow this.")
 
 
+def execution_date_closed(p: Mapping[str, object]) -> Text:
+    """A day the bank executes no SEPA transfer (core.domain.business_days), and the next
+    one it does."""
+    day, after = _day(p["execution_date"]), _day(p["next"])
+    if p.get("closed") == "saturday":
+        return t(
+            "The execution date {day} is a Saturday: the bank executes a SEPA transfer only "
+            "on a business day. Choose {next}, the next one.",
+            day=day,
+            next=after,
+        )
+    if p.get("closed") == "sunday":
+        return t(
+            "The execution date {day} is a Sunday: the bank executes a SEPA transfer only "
+            "on a business day. Choose {next}, the next one.",
+            day=day,
+            next=after,
+        )
+    return t(
+        "The execution date {day} is a bank holiday (TARGET2 is closed on 1 January, Good "
+        "Friday, Easter Monday, 1 May, 25 and 26 December): the bank executes no SEPA "
+        "transfer on it. Choose {next}, the next business day.",
+        day=day,
+        next=after,
+    )
+
+
 SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "operator.role_refused": role_refused,
+    "reimbursement.execution_date_closed": execution_date_closed,
     "window.bad_days": lambda p: t(
         "An application window lasts from 1 to {most} days, not {days}. Nothing was opened.",
         most=int(str(p["most"])),

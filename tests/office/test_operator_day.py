@@ -1,17 +1,22 @@
 """What an operator's day in the office found: opening a window is a deliberate act and the
-window before stays in view on the dashboard."""
+window before stays in view on the dashboard; a reimbursement executes on a bank business
+day; a paper application of the window's opening minute is in it."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from html import unescape
 
 import pytest
+from sqlalchemy import select
 
 from core.bootstrap import Core
 from core.domain.errors import Conflict
-from core.services import back_office, municipalities
-from tests.integration.office_helpers import apply, close_approve_credit, person
+from core.services import back_office, municipalities, reimbursement
+from core.storage import models as m
+from tests.conftest import FakeClock
+from tests.integration.office_helpers import apply, close_approve_credit, pay, person
 from tests.office.conftest import Towns, signed_in
 
 
@@ -97,3 +102,50 @@ async def test_the_dashboard_keeps_the_window_before_in_view(towns: Towns, core:
     assert "Questi sono i dati del bando 1; l'ultimo è il bando 2." in text
     assert (await clerk.get("/office/?window=9")).status == 404
     assert (await clerk.get("/office/?window=uno")).status == 404
+
+
+# --- 2: a reimbursement executes on a bank business day ---------------------------------------
+
+
+async def test_the_execution_date_is_a_bank_business_day(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    buyer = person(1, 2)
+    await apply(towns.bel, buyer)
+    await close_approve_credit(towns.bel, 1_000_00)
+    await pay(towns.bel, towns.bel.shop_ids[0], buyer, 12_50)
+    # Saturday 11 April 2026, 9:00 in Rome: the form proposes Monday.
+    clock.current = datetime(2026, 4, 11, 7, 0, tzinfo=UTC)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get("/office/reimbursement")
+    assert 'value="2026-04-13" min="2026-04-11"' in page.text
+    assert "non un sabato o una domenica, né il 1° gennaio, il Venerdì santo" in said(page.text)
+    # A Saturday, a Sunday or a TARGET2 holiday typed anyway is refused, naming the next day.
+    for typed, sentence in (
+        (
+            "2026-04-11",
+            "La data di esecuzione 11/04/2026 è un sabato: la banca esegue un "
+            "bonifico SEPA solo in un giorno lavorativo. Scegli 13/04/2026, il primo utile.",
+        ),
+        ("2026-04-12", "La data di esecuzione 12/04/2026 è una domenica"),
+        (
+            "2026-05-01",
+            "La data di esecuzione 01/05/2026 è una festività bancaria (TARGET2 è "
+            "chiuso il 1° gennaio, il Venerdì santo, il Lunedì dell'Angelo, il 1° maggio, il 25 e "
+            "il 26 dicembre): la banca non esegue bonifici SEPA in quel giorno. Scegli "
+            "04/05/2026, il primo giorno lavorativo.",
+        ),
+    ):
+        page = await clerk.post("/office/acts", {"kind": "reimbursement", "execution_date": typed})
+        assert page.status == 409 and sentence in said(page.text), said(page.text)
+    async with core.uow() as uow:
+        assert list(await uow.session.scalars(select(m.OfficeAct))) == []
+        town = await municipalities.require(uow, "BEL")
+        # The command line's default, and the service itself, follow the same calendar.
+        assert reimbursement.default_execution_date(town, clock()) == date(2026, 4, 13)
+        with pytest.raises(reimbursement.ExecutionDateClosed):
+            await reimbursement.settle(uow, town, clock(), date(2026, 4, 11))
+    page = await clerk.post(
+        "/office/acts", {"kind": "reimbursement", "execution_date": "2026-04-13"}
+    )
+    assert page.status == 200, said(page.text)
