@@ -14,9 +14,9 @@ from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, Poli
 from core.domain.messages import Day, Moment, Money, Text, t, tn
 
 
-def _moment(value: object) -> Moment | str:
+def _moment(value: object, *, seconds: bool = False) -> Moment | str:
     try:
-        return Moment(datetime.fromisoformat(str(value)))
+        return Moment(datetime.fromisoformat(str(value)), seconds=seconds)
     except ValueError:
         return str(value)
 
@@ -620,9 +620,9 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "application.outside_window": lambda p: t(
         "dated {submitted}, outside the application window ({opens} – {closes}). Times "
         "without an offset are read as Rome time.",
-        submitted=_moment(p["submitted_at"]),
-        opens=_moment(p["opens_at"]),
-        closes=_moment(p["closes_at"]),
+        submitted=_moment(p["submitted_at"], seconds=True),
+        opens=_moment(p["opens_at"], seconds=True),
+        closes=_moment(p["closes_at"], seconds=True),
     ),
     "application.dated_in_future": lambda p: t(
         "dated {submitted}, in the future.", submitted=_moment(p["submitted_at"])

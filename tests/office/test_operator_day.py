@@ -16,8 +16,10 @@ from core.domain.errors import Conflict
 from core.services import back_office, municipalities, reimbursement
 from core.storage import models as m
 from tests.conftest import FakeClock
+from tests.factories import make_cf
 from tests.integration.office_helpers import apply, close_approve_credit, pay, person
 from tests.office.conftest import Towns, signed_in
+from tests.office.test_applications import HEADER, count_applications, upload
 
 
 def said(html: str) -> str:
@@ -149,3 +151,37 @@ async def test_the_execution_date_is_a_bank_business_day(
         "/office/acts", {"kind": "reimbursement", "execution_date": "2026-04-13"}
     )
     assert page.status == 200, said(page.text)
+
+
+# --- 3: a paper application of the window's opening minute ----------------------------------
+
+
+async def test_a_paper_of_the_opening_minute_is_in_the_window_and_refusals_show_seconds(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    # The office pressed "open" at 10:00:37 Rome time.
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        window = await municipalities.current_round(uow, town.id)
+        assert window is not None
+        window.opens_at = datetime(2026, 4, 6, 8, 0, 37, tzinfo=UTC)
+        await uow.commit()
+    clock.current = datetime(2026, 4, 6, 8, 30, tzinfo=UTC)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    # A time with seconds before the opening, and a minute before it: refused, and the
+    # times say why (to the minute they read "10:00, window from 10:00").
+    rows = (
+        f"{make_cf(51)},,2,false,false,0,0,0,2026-04-06T10:00:12\n"
+        f"{make_cf(52)},,2,false,false,0,0,0,2026-04-06T09:59\n"
+    )
+    page = await upload(clerk, HEADER + rows)
+    text = said(page.text)
+    assert page.status in (400, 409), text
+    assert "datata 06/04/2026 alle 10:00:12, fuori dal periodo del bando (06/04/2026 alle " in text
+    assert "(06/04/2026 alle 10:00:37 – 10/04/2026 alle 10:00:00)" in text, text
+    assert "datata 06/04/2026 alle 09:59:00" in text
+    assert await count_applications(core) == 0
+    # Stamped to the minute the window opened in: nobody can say it came before.
+    page = await upload(clerk, HEADER + f"{make_cf(53)},,2,false,false,0,0,0,2026-04-06T10:00\n")
+    assert page.status == 200, said(page.text)
+    assert await count_applications(core) == 1
