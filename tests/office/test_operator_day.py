@@ -4,13 +4,18 @@ day; a paper application of the window's opening minute is in it."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from datetime import UTC, date, datetime
 from html import unescape
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
 
+import office
 from core.bootstrap import Core
 from core.domain.errors import Conflict
 from core.services import back_office, municipalities, reimbursement
@@ -185,3 +190,24 @@ async def test_a_paper_of_the_opening_minute_is_in_the_window_and_refusals_show_
     page = await upload(clerk, HEADER + f"{make_cf(53)},,2,false,false,0,0,0,2026-04-06T10:00\n")
     assert page.status == 200, said(page.text)
     assert await count_applications(core) == 1
+
+
+# --- 5: the style sheet's address changes with its content -----------------------------------
+
+
+async def test_the_style_sheet_is_linked_with_its_content_hash(towns: Towns) -> None:
+    style = (Path(office.__file__).parent / "static" / "office.css").read_bytes()
+    # aiohttp's version: the SHA-256 of the file in URL-safe base64, its "=" written %3D.
+    version = quote(base64.urlsafe_b64encode(hashlib.sha256(style).digest()).decode())
+    browser = await towns.browser()
+    for page in (
+        await browser.get("/office/sign-in"),
+        await (await signed_in(towns.server, "bel.clerk")).get("/office/"),
+    ):
+        assert f'href="/office/static/office.css?v={version}"' in page.text, page.text[:600]
+    fetched = await browser.get(f"/office/static/office.css?v={version}")
+    assert fetched.status == 200 and fetched.body == style
+    assert fetched.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    # The plain address (an old page's) is served too, without the promise.
+    plain = await browser.get("/office/static/office.css")
+    assert plain.status == 200 and "immutable" not in plain.headers.get("Cache-Control", "")
