@@ -211,3 +211,22 @@ async def test_the_style_sheet_is_linked_with_its_content_hash(towns: Towns) -> 
     # The plain address (an old page's) is served too, without the promise.
     plain = await browser.get("/office/static/office.css")
     assert plain.status == 200 and "immutable" not in plain.headers.get("Cache-Control", "")
+
+
+# --- 4: an applicant without a phone ------------------------------------------------------
+
+
+async def test_an_applicant_without_a_phone_is_said_so(towns: Towns, core: Core) -> None:
+    clerk = await signed_in(towns.server, "bel.clerk")
+    row = f"{make_cf(61)},,2,false,false,0,0,0,2026-04-06T10:05\n"
+    towns.bel.clock.advance(minutes=10)
+    assert (await upload(clerk, HEADER + row)).status == 200
+    for who in ("bel.clerk", "bel.viewer"):
+        browser = await signed_in(towns.server, who)
+        page = await browser.get("/office/applications")
+        cell = re.search(r'<td data-label="Telefono"[^>]*>(.*?)</td>', page.text)
+        assert cell is not None and "nessun telefono" in cell.group(1), (who, page.text)
+        link = re.search(r'href="(/office/applications/[A-Z]+-2026-\d+)"', page.text)
+        assert link is not None
+        page = await browser.get(link.group(1))
+        assert re.search(r"<dt>Telefono</dt><dd>\s*<span[^>]*>nessun telefono</span>", page.text)
