@@ -35,6 +35,8 @@ DATETIME_FORMAT = "dd/MM/yyyy HH:mm"
 # Inside a sentence a moment reads as people say it ("Riprova dal 04/12/2026 alle 18:54");
 # a table cell or a document's field keeps the plain form above.
 SENTENCE_DATETIME_FORMATS = {"it": "dd/MM/yyyy 'alle' HH:mm", "en": "dd/MM/yyyy 'at' HH:mm"}
+# Added to either when a minute is not precise enough (Moment.seconds): 10:00:37.
+SECONDS = ":ss"
 
 
 def supported(language: str | None) -> str:
@@ -107,7 +109,10 @@ def format_param(value: Param, language: str) -> str:
     if isinstance(value, Moment):
         return str(
             format_datetime(
-                value.value, format=DATETIME_FORMAT, tzinfo=ZoneInfo(TIMEZONE), locale=locale
+                value.value,
+                format=DATETIME_FORMAT + (SECONDS if value.seconds else ""),
+                tzinfo=ZoneInfo(TIMEZONE),
+                locale=locale,
             )
         )
     if isinstance(value, int):
@@ -122,7 +127,7 @@ def format_in_sentence(value: Param, language: str) -> str:
         return str(
             format_datetime(
                 value.value,
-                format=SENTENCE_DATETIME_FORMATS[language],
+                format=SENTENCE_DATETIME_FORMATS[language] + (SECONDS if value.seconds else ""),
                 tzinfo=ZoneInfo(TIMEZONE),
                 locale=babel_locale(language),
             )

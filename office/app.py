@@ -62,7 +62,10 @@ def build_office(core: Core, config: OfficeConfig) -> web.Application:
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
     )
-    office.router.add_static("/static/", STATIC, name="static")
+    # Every link to a static file carries its content's hash (`office.css?v=…`, aiohttp's
+    # append_version): after an upgrade the browser fetches the new style sheet instead of
+    # the one it kept.
+    office.router.add_static("/static/", STATIC, name="static", append_version=True)
     views.add_routes(office)
     # Last: whatever no route matched (a malformed id) is the office's own not-found page.
     office.router.add_route("*", "/{tail:.*}", not_found, name="not_found")

@@ -14,9 +14,9 @@ from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, Poli
 from core.domain.messages import Day, Moment, Money, Text, t, tn
 
 
-def _moment(value: object) -> Moment | str:
+def _moment(value: object, *, seconds: bool = False) -> Moment | str:
     try:
-        return Moment(datetime.fromisoformat(str(value)))
+        return Moment(datetime.fromisoformat(str(value)), seconds=seconds)
     except ValueError:
         return str(value)
 
@@ -162,8 +162,36 @@ def role_refused(p: Mapping[str, object]) -> Text:
     return t("Your role does not allow this.")
 
 
+def execution_date_closed(p: Mapping[str, object]) -> Text:
+    """A day the bank executes no SEPA transfer (core.domain.business_days), and the next
+    one it does."""
+    day, after = _day(p["execution_date"]), _day(p["next"])
+    if p.get("closed") == "saturday":
+        return t(
+            "The execution date {day} is a Saturday: the bank executes a SEPA transfer only "
+            "on a business day. Choose {next}, the next one.",
+            day=day,
+            next=after,
+        )
+    if p.get("closed") == "sunday":
+        return t(
+            "The execution date {day} is a Sunday: the bank executes a SEPA transfer only "
+            "on a business day. Choose {next}, the next one.",
+            day=day,
+            next=after,
+        )
+    return t(
+        "The execution date {day} is a bank holiday (TARGET2 is closed on 1 January, Good "
+        "Friday, Easter Monday, 1 May, 25 and 26 December): the bank executes no SEPA "
+        "transfer on it. Choose {next}, the next business day.",
+        day=day,
+        next=after,
+    )
+
+
 SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "operator.role_refused": role_refused,
+    "reimbursement.execution_date_closed": execution_date_closed,
     "window.bad_days": lambda p: t(
         "An application window lasts from 1 to {most} days, not {days}. Nothing was opened.",
         most=int(str(p["most"])),
@@ -356,8 +384,10 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "The application window is already open until {until}.", until=_moment(p["closes_at"])
     ),
     "window.not_open": lambda p: t("The application window is not open."),
-    "window.not_confirmed": lambda p: t(
-        "The window was not closed: confirm on the page that explains what closing means."
+    "window.not_confirmed": lambda p: (
+        t("No window was opened: confirm on the page that explains what opening one means.")
+        if p.get("action") == "open"
+        else t("The window was not closed: confirm on the page that explains what closing means.")
     ),
     "allocation.already_credited": lambda p: t(
         "Tranche {tranche} has already been credited.", tranche=str(p["tranche"])
@@ -590,9 +620,9 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "application.outside_window": lambda p: t(
         "dated {submitted}, outside the application window ({opens} – {closes}). Times "
         "without an offset are read as Rome time.",
-        submitted=_moment(p["submitted_at"]),
-        opens=_moment(p["opens_at"]),
-        closes=_moment(p["closes_at"]),
+        submitted=_moment(p["submitted_at"], seconds=True),
+        opens=_moment(p["opens_at"], seconds=True),
+        closes=_moment(p["closes_at"], seconds=True),
     ),
     "application.dated_in_future": lambda p: t(
         "dated {submitted}, in the future.", submitted=_moment(p["submitted_at"])

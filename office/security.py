@@ -226,6 +226,10 @@ def security_headers() -> Middleware:
         # the style sheet and the other static files may be cached.
         if _route_name(request) != "static":
             response.headers["Cache-Control"] = "no-store"
+        elif request.query.get("v") and response.status == 200:
+            # A versioned address (the pages link the file with its content's hash) never
+            # changes its content: kept a year; the next version has another address.
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
 
     @web.middleware
     async def headers(request: web.Request, handler: Handler) -> web.StreamResponse:

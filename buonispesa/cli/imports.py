@@ -20,9 +20,9 @@ def where_text(line: int, column: str) -> Text:
     return t("line {line}", line=str(line))
 
 
-def _moment(value: object) -> Moment | str:
+def _moment(value: object, *, seconds: bool = False) -> Moment | str:
     try:
-        return Moment(datetime.fromisoformat(str(value)))
+        return Moment(datetime.fromisoformat(str(value)), seconds=seconds)
     except ValueError:
         return str(value)
 
@@ -42,9 +42,9 @@ def import_problem(error: DomainError, rows: Sequence[ApplicationRow]) -> Text:
     if error.code == "application.outside_window":
         return t(
             "dated {submitted}, outside the application window ({opens} – {closes}).",
-            submitted=_moment(params["submitted_at"]),
-            opens=_moment(params["opens_at"]),
-            closes=_moment(params["closes_at"]),
+            submitted=_moment(params["submitted_at"], seconds=True),
+            opens=_moment(params["opens_at"], seconds=True),
+            closes=_moment(params["closes_at"], seconds=True),
         )
     if error.code == "application.dated_in_future":
         return t("dated {submitted}, in the future.", submitted=_moment(params["submitted_at"]))

@@ -7,7 +7,6 @@ import json
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -40,7 +39,11 @@ def reimburse(
     code: str,
     out_file: Annotated[Path, typer.Option("--out", help="SEPA credit transfer file to write")],
     execution_date: Annotated[
-        str | None, typer.Option(help="Requested execution date YYYY-MM-DD (default: today)")
+        str | None,
+        typer.Option(
+            help="Requested execution date YYYY-MM-DD (default: today, or the next bank "
+            "business day)"
+        ),
     ] = None,
     force: Force = False,
     by: ByOption = None,
@@ -65,7 +68,7 @@ def reimburse(
     async def work(core: Core) -> tuple[str, int, int]:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            day = wanted or core.now().astimezone(ZoneInfo(town.timezone)).date()
+            day = wanted or reimbursement.default_execution_date(town, core.now())
             settlement, xml = await reimbursement.settle(uow, town, core.now(), day)
             count, cents = summarize(xml)
             await logged(

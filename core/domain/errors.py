@@ -191,6 +191,8 @@ class Refusal(StrEnum):
     REIMBURSEMENT_EXECUTION_DATE_PAST = "reimbursement.execution_date_past"
     # More than EXECUTION_DAYS_AHEAD days away: `execution_date`, `latest`, ISO days.
     REIMBURSEMENT_EXECUTION_DATE_TOO_LATE = "reimbursement.execution_date_too_late"
+    # A Saturday, a Sunday or a TARGET2 holiday: the bank executes no SEPA transfer then.
+    REIMBURSEMENT_EXECUTION_DATE_CLOSED = "reimbursement.execution_date_closed"
     REIMBURSEMENT_LESS_OWED = "reimbursement.less_owed"
     REIMBURSEMENT_NAME_NOT_SEPA = "reimbursement.name_not_sepa"
     REIMBURSEMENT_NOTHING_DUE = "reimbursement.nothing_due"

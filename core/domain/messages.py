@@ -33,6 +33,9 @@ class Day:
 @dataclass(frozen=True, slots=True)
 class Moment:
     value: datetime
+    # With the seconds (10:00:37): where a minute is not precise enough, as when a time is
+    # compared with the moment a window opened.
+    seconds: bool = False
 
 
 Param = str | int | Money | Distance | Day | Moment
@@ -125,6 +128,8 @@ def _param_to_json(value: Param) -> Any:
     if isinstance(value, Day):
         return {"day": value.value.isoformat()}
     if isinstance(value, Moment):
+        if value.seconds:
+            return {"moment": value.value.isoformat(), "seconds": True}
         return {"moment": value.value.isoformat()}
     return value
 
@@ -138,7 +143,9 @@ def _param_from_json(value: Any) -> Param:
         if "day" in value:
             return Day(date.fromisoformat(value["day"]))
         if "moment" in value:
-            return Moment(datetime.fromisoformat(value["moment"]))
+            return Moment(
+                datetime.fromisoformat(value["moment"]), seconds=bool(value.get("seconds"))
+            )
         raise ValueError(f"unknown parameter {value!r}")
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError(f"unsupported parameter {value!r}")

@@ -40,9 +40,20 @@ async def town_of(uow: UnitOfWork, operator: m.Operator) -> m.Municipality:
 
 
 async def open_window(
-    uow: UnitOfWork, operator: m.Operator, now: datetime, days: int | None = None
+    uow: UnitOfWork,
+    operator: m.Operator,
+    now: datetime,
+    days: int | None = None,
+    *,
+    confirmed: bool,
 ) -> m.Round:
+    """Open a new window. From then on the office works on it (the determina, the credit,
+    the imports) and the one before is history, so the operator must have confirmed it on
+    the page that says so (municipalities.check_open_window): an unconfirmed request is
+    refused and changes nothing."""
     require_role(operator, *PREPARERS)
+    if not confirmed:
+        raise Conflict(Refusal.WINDOW_NOT_CONFIRMED, action="open")
     town = await town_of(uow, operator)
     round_ = await municipalities.open_window(uow, town, now, days)
     await activity.by_operator(
@@ -65,7 +76,7 @@ async def close_window(
     is refused and changes nothing."""
     require_role(operator, *PREPARERS)
     if not confirmed:
-        raise Conflict(Refusal.WINDOW_NOT_CONFIRMED)
+        raise Conflict(Refusal.WINDOW_NOT_CONFIRMED, action="close")
     town = await town_of(uow, operator)
     latest = await uow.rounds.latest(town.id)
     before = {"closes_at": latest.closes_at.isoformat()} if latest else None
@@ -288,9 +299,18 @@ class Dashboard:
     appeals_open: int = 0  # appeals waiting for a decision (a count: no personal data)
 
 
-async def dashboard(uow: UnitOfWork, operator: m.Operator, now: datetime) -> Dashboard:
+async def dashboard(
+    uow: UnitOfWork, operator: m.Operator, now: datetime, window: int | None = None
+) -> Dashboard:
+    """The figures of window number `window` (default: the latest) and the work waiting in
+    the municipality. An unknown window is not found."""
     town = await town_of(uow, operator)
-    round_ = await municipalities.current_round(uow, town.id)
+    if window is None:
+        round_ = await municipalities.current_round(uow, town.id)
+    else:
+        round_ = await uow.rounds.by_number(town.id, window)
+        if round_ is None:
+            raise NotFound(Refusal.ROUND_NOT_FOUND, number=window)
     by_state = {"1": 0, "2": 0, "excluded": 0, "not_allocated": 0, "revoked": 0, "withdrawn": 0}
     total = budget = allocated = credited = 0
     if round_ is not None:

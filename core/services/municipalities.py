@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib import resources
@@ -128,10 +129,22 @@ async def require(uow: UnitOfWork, code: str) -> m.Municipality:
     return municipality
 
 
-async def open_window(
+@dataclass(frozen=True, slots=True)
+class NewWindow:
+    """The window that opening one now would open: its number and when it would close."""
+
+    number: int
+    opens_at: datetime
+    closes_at: datetime
+    days: int
+    previous: m.Round | None
+
+
+async def check_open_window(
     uow: UnitOfWork, municipality: m.Municipality, now: datetime, days: int | None = None
-) -> m.Round:
-    """Open a new round of applications, for the policy's number of days unless told."""
+) -> NewWindow:
+    """What open_window would open now, or its refusal; nothing is written. The office shows
+    it on the page that asks to confirm before a window is opened."""
     latest = await uow.rounds.latest(municipality.id)
     if latest is not None and latest.opens_at <= now < latest.closes_at:
         raise Conflict(Refusal.WINDOW_ALREADY_OPEN, closes_at=latest.closes_at.isoformat())
@@ -150,11 +163,25 @@ async def open_window(
     if not shortest <= length <= longest:
         # The policy's own range: 3650 is a typo, and a window cannot be shortened after.
         raise Conflict(Refusal.WINDOW_BAD_DAYS, days=length, most=longest)
-    round_ = m.Round(
-        municipality_id=municipality.id,
+    return NewWindow(
         number=(latest.number + 1) if latest else 1,
         opens_at=now,
         closes_at=now + timedelta(days=length),
+        days=length,
+        previous=latest,
+    )
+
+
+async def open_window(
+    uow: UnitOfWork, municipality: m.Municipality, now: datetime, days: int | None = None
+) -> m.Round:
+    """Open a new round of applications, for the policy's number of days unless told."""
+    window = await check_open_window(uow, municipality, now, days)
+    round_ = m.Round(
+        municipality_id=municipality.id,
+        number=window.number,
+        opens_at=window.opens_at,
+        closes_at=window.closes_at,
     )
     uow.add(round_)
     await uow.flush()

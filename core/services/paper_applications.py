@@ -86,6 +86,17 @@ class PaperRow:
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 
 
+def _opened_by(round_: m.Round, submitted_at: datetime) -> bool:
+    """Whether the window was open when the paper was handed in. A time written to the
+    minute (no seconds, as paper is stamped: "10:00") is a whole minute: a paper of the
+    minute the window opened in (at 10:00:37, when the office pressed the button) is in it,
+    since nobody can tell it came before."""
+    opens = round_.opens_at
+    if submitted_at.second == 0 and submitted_at.microsecond == 0:
+        opens = opens.replace(second=0, microsecond=0)
+    return opens <= submitted_at
+
+
 async def import_paper(
     uow: UnitOfWork,
     municipality: m.Municipality,
@@ -127,7 +138,7 @@ async def import_paper(
                 Refusal.APPLICATION_DATED_IN_FUTURE, submitted_at=row.submitted_at.isoformat()
             )
             problems.append(RowProblem(index, "submitted_at", future))
-        elif not round_.opens_at <= row.submitted_at <= round_.closes_at:
+        elif not _opened_by(round_, row.submitted_at) or row.submitted_at > round_.closes_at:
             outside = Conflict(
                 Refusal.APPLICATION_OUTSIDE_WINDOW,
                 submitted_at=row.submitted_at.isoformat(),

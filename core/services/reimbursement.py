@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from core.domain.business_days import closed_because, next_business_day
 from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, Refusal
 from core.domain.ledger import PostingKind
 from core.domain.messages import Day, Money, Reply, t
@@ -45,6 +46,12 @@ class ExecutionDateInPast(Conflict):
 
 class ExecutionDateTooLate(Conflict):
     code = Refusal.REIMBURSEMENT_EXECUTION_DATE_TOO_LATE
+
+
+class ExecutionDateClosed(Conflict):
+    """A day the bank executes no SEPA transfer (core.domain.business_days)."""
+
+    code = Refusal.REIMBURSEMENT_EXECUTION_DATE_CLOSED
 
 
 # The furthest execution date a reimbursement may ask of the bank, in days from today: a
@@ -187,15 +194,30 @@ def latest_execution_date(municipality: m.Municipality, now: datetime) -> date:
     )
 
 
+def default_execution_date(municipality: m.Municipality, now: datetime) -> date:
+    """Today in the municipality's time when the bank executes transfers on it, else the
+    next TARGET2 business day."""
+    return next_business_day(now.astimezone(ZoneInfo(municipality.timezone)).date())
+
+
 def check_execution_date(municipality: m.Municipality, now: datetime, execution_date: date) -> None:
     """The bank executes on a day to come (today included, in the municipality's time), at
-    most EXECUTION_DAYS_AHEAD days away."""
+    most EXECUTION_DAYS_AHEAD days away, and on a TARGET2 business day: a SEPA credit
+    transfer asked for a Saturday, a Sunday or a TARGET2 holiday is not executed that day,
+    and every shop would be told a date that is not true."""
     if execution_date < now.astimezone(ZoneInfo(municipality.timezone)).date():
         raise ExecutionDateInPast(execution_date=execution_date.isoformat())
     latest = latest_execution_date(municipality, now)
     if execution_date > latest:
         raise ExecutionDateTooLate(
             execution_date=execution_date.isoformat(), latest=latest.isoformat()
+        )
+    closed = closed_because(execution_date)
+    if closed is not None:
+        raise ExecutionDateClosed(
+            execution_date=execution_date.isoformat(),
+            closed=closed.value,
+            next=next_business_day(execution_date).isoformat(),
         )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from core.services import acts, back_office, phone_changes
+from core.services import acts, back_office, municipalities, phone_changes
 from core.services.operators import Role
 from core.storage import models as m
 from office.keys import CORE
@@ -19,9 +19,22 @@ from office.views.round import act_rows
 async def dashboard(request: web.Request) -> web.Response:
     operator = operator_of(request)
     core = request.app[CORE]
+    asked = request.query.get("window", "")
+    if asked and not (asked.isdigit() and len(asked) <= 9):
+        raise web.HTTPNotFound()
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
-        figures = await back_office.dashboard(uow, operator, core.now())
+        windows = await back_office.windows(uow, operator)
+        latest = windows[-1].number if windows else None
+        shown = int(asked) if asked else latest
+        figures = await back_office.dashboard(uow, operator, core.now(), shown)
+        # A new window starts empty: the one before stays in view beside it (a tranche just
+        # credited must not vanish from the office's first page).
+        previous = (
+            await back_office.dashboard(uow, operator, core.now(), shown - 1)
+            if shown is not None and shown == latest and shown > 1
+            else None
+        )
         waiting = await phone_changes.waiting(uow, operator.municipality_id)
         open_acts = await acts.open_acts(uow, operator.municipality_id)
     # Each kind of act waits on its own page (the round, the checks, the appeals, the
@@ -40,6 +53,11 @@ async def dashboard(request: web.Request) -> web.Response:
         {
             "town": town,
             "d": figures,
+            "windows": [
+                (w.number, municipalities.is_open(w, core.now())) for w in reversed(windows)
+            ],
+            "latest": latest,
+            "previous": previous,
             "phone_changes": rows,
             "waiting_by_kind": {
                 kind: sum(1 for row in rows if row["kind"] == kind)

@@ -70,6 +70,9 @@ async def reimbursement_page(request: web.Request) -> web.Response:
             "due": due,
             "total": sum(cents for _, cents in due),
             "today": today.isoformat(),
+            # A SEPA transfer executes on a TARGET2 business day: on a Saturday, a Sunday or
+            # a bank holiday the form proposes the next one.
+            "default_day": reimbursement.default_execution_date(town, core.now()).isoformat(),
             "latest": reimbursement.latest_execution_date(town, core.now()).isoformat(),
             "waiting": await act_rows(request, operator, (acts.ActKind.REIMBURSEMENT,)),
             "done": [run_row(run, staff, words) for run in done],

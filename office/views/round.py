@@ -201,18 +201,51 @@ async def round_page(request: web.Request) -> web.Response:
     )
 
 
+def _days(text: str) -> int | None:
+    """The window's length as typed (empty: the policy's)."""
+    if not text.strip():
+        return None
+    try:
+        return int(text.strip())
+    except ValueError as exc:
+        raise Conflict(Refusal.OFFICE_BAD_NUMBER) from exc
+
+
+async def window_open_page(request: web.Request) -> web.Response:
+    """What opening a new window means, and the button that does it. The same refusals as
+    opening it (a window still open, a tranche waiting, applications never allocated, a bad
+    number of days) are said here, before anything is asked."""
+    operator = operator_of(request)
+    core = request.app[CORE]
+    require_role(operator, *back_office.PREPARERS)
+    typed = request.query.get("days", "").strip()
+    days = _days(typed)
+    async with core.uow() as uow:
+        town = await back_office.town_of(uow, operator)
+        window = await municipalities.check_open_window(uow, town, core.now(), days)
+        previous = (
+            await back_office.dashboard(uow, operator, core.now(), window.previous.number)
+            if window.previous is not None
+            else None
+        )
+    return await render(
+        request,
+        "round_open.html",
+        {"town": town, "window": window, "days": typed, "previous": previous},
+    )
+
+
 async def window_open(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
     form = await fields(request)
-    days = None
-    if form.get("days"):
-        try:
-            days = int(form["days"])
-        except ValueError as exc:
-            raise Conflict(Refusal.OFFICE_BAD_NUMBER) from exc
+    days = _days(form.get("days", ""))
+    if form.get("confirm") != "yes":
+        # The button of the round page: first the page that says what opening means.
+        url = request.app.router["window_open_page"].url_for()
+        raise web.HTTPSeeOther(url.with_query(days=str(days)) if days is not None else url)
     async with core.uow() as uow:
-        round_ = await back_office.open_window(uow, operator, core.now(), days)
+        round_ = await back_office.open_window(uow, operator, core.now(), days, confirmed=True)
     await notify(request, t("Application window {number} is open.", number=str(round_.number)))
     raise see_other(request, "round")
 
@@ -243,6 +276,7 @@ async def window_close(request: web.Request) -> web.StreamResponse:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/round", round_page, name="round")
+    app.router.add_get("/round/window/open", window_open_page, name="window_open_page")
     app.router.add_post("/round/window/open", window_open, name="window_open")
     app.router.add_get("/round/window/close", window_close_page, name="window_close_page")
     app.router.add_post("/round/window/close", window_close, name="window_close")

@@ -22,6 +22,7 @@ import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 from subprocess import PIPE
 from typing import Any, TypeVar
@@ -208,6 +209,11 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
     assert "closed" in str(await run(notice))
     clock.advance(minutes=5)
     await run(press, "Open a new window")
+    # Opening is asked too: what it does, and window 2's figures, before anything opens.
+    assert await run(lambda: driver.find_element(By.TAG_NAME, "h1").text) == "Open a new window?"
+    asked = str(await run(lambda: driver.find_element(By.TAG_NAME, "main").text))
+    assert "Window 2 stays as it is:" in asked
+    await run(press, "Yes, open window 3 now")
     assert await run(notice) == "Application window 3 is open."
 
     # Paper applications from a CSV file, dated inside the new window (Rome time).
@@ -976,3 +982,43 @@ async def test_codici_fiscali_and_phones_are_never_cut_on_a_laptop_or_a_phone(
         lambda: driver.find_element(By.CSS_SELECTOR, "td.code").get_attribute("data-label")
     )
     assert label == "Protocollo"
+
+
+async def test_the_dashboards_cards_start_on_one_line(
+    demo_server: tuple[str, FakeClock], chrome: object, tmp_path: Path
+) -> None:
+    """The dashboard's cards are sections, and `section + section` pushed every card but the
+    first ("Bando") 24 px down: side by side at 1366 px they start on one line, and on a
+    phone one under the other with the grid's gap between each."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, _ = demo_server
+
+    def cards(width: int) -> list[tuple[int, int]]:
+        driver.set_window_size(width, 900)
+        driver.get(base + "/office/")
+        assert driver.save_screenshot(str(tmp_path / f"cards-{width}.png"))
+        found = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.cards > .card')).map(c => {"
+            " const r = c.getBoundingClientRect();"
+            " return [Math.round(r.top), Math.round(r.bottom)]; })"
+        )
+        return [(int(top), int(bottom)) for top, bottom in found]
+
+    def sign_in() -> None:
+        driver.get(base + "/office/")
+        driver.find_element(By.ID, "username").send_keys("bel.clerk")
+        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
+        driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
+        WebDriverWait(driver, 30).until(lambda d: d.title.startswith("Cruscotto"))
+
+    await asyncio.to_thread(sign_in)
+    wide = await asyncio.to_thread(cards, 1366)
+    assert len(wide) == 4 and len({top for top, _ in wide}) == 1, wide
+    narrow = await asyncio.to_thread(cards, 390)
+    gaps = {after[0] - before[1] for before, after in pairwise(narrow)}
+    assert len(narrow) == 4 and gaps == {16}, narrow
