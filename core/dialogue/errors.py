@@ -57,6 +57,22 @@ _SENTENCES: dict[str, Text] = {
         "A card number has 10 letters and digits, like ABCD EFGH JK. Check it on the card and "
         "write it again."
     ),
+    # Words no card's number can be (core.domain.cards.check_card_number): a name, a 0, O,
+    # 1 or I. The same whoever exists.
+    Refusal.CARD_FORMAT: t(
+        "This is not a card number (10 letters and digits, never 0, O, 1 or I, like ABCD EFGH "
+        "JK). Write the card number, the codice fiscale or the phone, not the name."
+    ),
+    # Who pays, at the till: eleven digits (core.domain.identity.check_not_eleven_digits),
+    # or an amount alone with nobody named.
+    Refusal.PAYER_ELEVEN_DIGITS: t(
+        "11 digits are not a codice fiscale or a mobile (a partita IVA? a receipt?). Write "
+        "the codice fiscale, mobile or card number; a voucher's number starts with V."
+    ),
+    Refusal.PAYER_MISSING: t(
+        "Who pays is missing: write PAGA, then the codice fiscale, phone or card number, then "
+        "the amount. E.g. PAGA RSSMRA85T10A562S 12,50"
+    ),
     "phone.format": t("This is not a phone number. Write it again, e.g. 3331234567."),
     "phone.invalid": t("This phone number does not exist. Write it again, e.g. 3331234567."),
     # A number typed for somebody's codes (the office's desk, a gift): they go by SMS.

@@ -30,6 +30,12 @@ CODE_DIGITS = 6
 GRID_LOW = 5
 # Characters of a card's number (printed in groups of four: ABCD EFGH JK).
 CARD_CODE_LENGTH = 10
+# The symbols of a card's number: 32, without 0/O and 1/I, which read alike
+# (services.identity.new_card_code draws from them, as it has since the first version).
+CARD_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+# Where the printed groups of a card's number end (ABCD EFGH JK): a cashier may type them
+# apart there, and nowhere else.
+_GROUP_ENDS = frozenset({4, 8})
 # Wrong PINs are counted in a sliding window, per (card, shop) and per card.
 PIN_FAILURE_WINDOW = timedelta(hours=24)
 # Wrong PINs typed for one card at one shop in the window: that shop cannot charge the
@@ -104,6 +110,8 @@ _TYPED = re.compile(r"[0-9A-Z]+(?:[ -]+[0-9A-Z]+)*")
 # Digits with the letter O for a zero: an amount or a phone number mistyped ("5OO"), as
 # no card has an O.
 _DIGITS_AND_O = re.compile(r"[0-9][0-9O -]*")
+# What an amount or a phone number may be written with, an O for a zero included.
+_NUMBER_SIGNS = frozenset("0123456789O .,'+-−€")
 # Typed in the card's printed groups (ABCD EFGH JK): two groups of four, then the rest.
 _IN_GROUPS = re.compile(r"[0-9A-Z]{4}[ -]+[0-9A-Z]{4}(?:[ -]+[0-9A-Z]+)+")
 
@@ -119,19 +127,56 @@ def tried_card_number(text: str) -> bool:
     )
 
 
+def reads_as_digits(text: str) -> bool:
+    """Whether the words are digits, perhaps with an O for a zero and the signs of an
+    amount or a phone number ("5OO", "12,5O", "€ 12", "333 1OO 5"): an amount or a phone,
+    never a card's number (no card has an O, and none is digits alone)."""
+    typed = text.strip().upper()
+    return any(ch.isdigit() for ch in typed) and all(ch in _NUMBER_SIGNS for ch in typed)
+
+
 def in_printed_groups(text: str) -> bool:
     """Whether the words are written as a card number is printed, "ABCD EFGH JKL" too."""
     return _IN_GROUPS.fullmatch(text.strip().upper()) is not None
 
 
 def check_card_number(text: str) -> None:
-    """Raises InvalidIdentifier ("card.length") for a card number typed with fewer or more
-    characters than a card has. Every card number ever made has CARD_CODE_LENGTH characters
-    (services.identity.new_card_code, for every citizen, since the first version; no
-    migration or import writes another), so such a number finds nobody: it is a slip, said
-    before anybody is looked up."""
-    if tried_card_number(text) and len(normalize_card_number(text)) != CARD_CODE_LENGTH:
+    """Raises InvalidIdentifier for words that cannot be any card's number, said before
+    anybody is looked up: "card.format" for letters and digits no card has (0, O, 1, I, an
+    accented letter: "ABCD EFGH J1") or apart where no printed group ends (a name, "Mario
+    Rossi"), whatever their length; "card.length" for a card number typed with fewer or more
+    characters than a card has ("FEVY 57ED N"). Every card number ever made has
+    CARD_CODE_LENGTH symbols of CARD_CODE_ALPHABET (services.identity.new_card_code, for
+    every citizen, since the first version; no migration or import writes another), so such
+    words find nobody. Digits alone or with an O for a zero (an amount or a phone,
+    "5OO") are not read as a card number here: the till says what they lack."""
+    if reads_as_digits(text):
+        return
+    typed = text.strip().upper()
+    number = normalize_card_number(typed)
+    if number and not (possible_symbols(number) and _in_printed_groups(typed)):
+        raise InvalidIdentifier("card", text, "format")
+    if tried_card_number(text) and len(number) != CARD_CODE_LENGTH:
         raise InvalidIdentifier("card", text, "length")
+
+
+def possible_symbols(number: str) -> bool:
+    """Whether every character (of a number normalize_card_number gave) is one a card's
+    number has."""
+    return all(ch in CARD_CODE_ALPHABET for ch in number)
+
+
+def _in_printed_groups(typed: str) -> bool:
+    """Whether letters and digits written apart ("ABCD EFGH JK", "ABCD-EFGHJK") are apart
+    only where the card's printed groups end; together they always are."""
+    ends, count = set(), 0
+    for ch in typed:
+        if ch.isalnum():
+            count += 1
+        elif count:
+            ends.add(count)
+    ends.discard(count)  # signs after the last character
+    return ends <= _GROUP_ENDS
 
 
 def grouped(code: str, size: int = 4) -> str:

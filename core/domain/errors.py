@@ -69,6 +69,8 @@ class Refusal(StrEnum):
     CARD_ALREADY_PRINTED = "card.already_printed"
     CARD_BLOCKED = "card.blocked"
     CARD_CODES_USED_UP = "card.codes_used_up"
+    # Words no card's number can be: a 0, O, 1 or I, or apart where no printed group ends.
+    CARD_FORMAT = "card.format"
     CARD_LENGTH = "card.length"  # a card number typed with characters too many or missing
     CARD_LOCKED_AT_SHOP = "card.locked_at_shop"
     CARD_NEEDS_APPROVAL = "card.needs_approval"
@@ -146,6 +148,10 @@ class Refusal(StrEnum):
     OPERATOR_PASSWORD_TOO_SHORT = "operator.password_too_short"
     OPERATOR_ROLE_REFUSED = "operator.role_refused"
     OPERATOR_PASSWORD_UNCHANGED = "operator.password_unchanged"
+    # At the till, who pays: eleven digits (a partita IVA, a receipt's number), or nobody
+    # named at all (an amount alone, "PAGA 5OO").
+    PAYER_ELEVEN_DIGITS = "payer.eleven_digits"
+    PAYER_MISSING = "payer.missing"
     PAYMENT_BAD_AMOUNT = "payment.bad_amount"
     # Above the town's ceiling for one payment (Policy.payment_ceiling_cents): `limit`, cents.
     PAYMENT_ABOVE_LIMIT = "payment.above_limit"

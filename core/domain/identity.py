@@ -204,6 +204,27 @@ def parse_reference(reference: str) -> tuple[str, str]:
     return "card", text.upper().replace(" ", "")
 
 
+# Eleven digits: a partita IVA (or a company's codice fiscale), a community voucher's
+# number without its V, a receipt's number. No person's codice fiscale (16 characters)
+# and, written without +39, no Italian mobile number (9 or 10 digits) has eleven.
+ELEVEN_DIGITS = 11
+_NUMBER_SEPARATORS = str.maketrans("", "", " .-/")
+
+
+def check_not_eleven_digits(text: str) -> None:
+    """Raises InvalidIdentifier ("payer.eleven_digits") for eleven digits written as who
+    pays ("01234567897", "0123 4567 897"), which cannot be a voucher holder's codice fiscale
+    or phone: said for what they are not, before anybody is looked up. A number that
+    receives SMS passes, as a phone: "39333123456" is +39 333 123456, written without its
+    plus."""
+    compact = text.strip().translate(_NUMBER_SEPARATORS)
+    if not (compact.isascii() and compact.isdigit() and len(compact) == ELEVEN_DIGITS):
+        return
+    phone = phone_or_none(compact)
+    if phone is None or _sms_refusal(phone) is not None:
+        raise InvalidIdentifier("payer", text, "eleven_digits")
+
+
 def short_mask_codice_fiscale(cf: str) -> str:
     """A codice fiscale as a code message names it: its first three letters (the surname's)
     and its last, "RSS***W" (GSM-7 safe). Enough for its holder to see whether it is

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
-from core.domain.cards import CARD_CODE_LENGTH
+from core.domain.cards import CARD_CODE_ALPHABET, CARD_CODE_LENGTH
 from core.domain.channels import Channel
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import (
@@ -58,9 +58,6 @@ class Claim:
     # Whose identity a refused attempt touched (told about it), and who it is logged against.
     victim: m.Citizen | None = None
     logged_on: m.Citizen | None = None
-
-
-CARD_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, no 0/O or 1/I
 
 
 def new_card_code() -> str:

@@ -106,6 +106,11 @@ async def own_code(chat: Chat) -> str:
     raise AssertionError("no confirmation code sent")
 
 
+PAYER_MISSING = (
+    "Who pays is missing: write PAGA, then the codice fiscale, phone or card number, then the "
+    "amount. E.g. PAGA RSSMRA85T10A562S 12,50"
+)
+PHONE_FORMAT = "This is not a phone number. Write it again, e.g. 3331234567."
 NOBODY = (
     "No voucher holder found. Check the codice fiscale, phone number or card code and write "
     "it again."
@@ -172,8 +177,11 @@ async def test_one_line_pay_by_phone_and_card(core: Core) -> None:
     await till.expect(f"pay {card.lower()} 5,5", ASK_CODE)
     await till.expect(await citizen_code(core, town.citizen_phones[0]), CONFIRMED)
     await till.expect(f"PAGA {town.citizen_cfs[0]}", AMOUNT)
-    await till.expect("PAGA 12", AMOUNT)  # a card code, perhaps: looked up with the amount
-    await till.expect("5", NOBODY)
+    # An amount with nobody named (no card's number is "12"): said, nobody looked up, and
+    # the till still asks who pays.
+    await till.expect("PAGA 12", PAYER_MISSING)
+    await till.expect("5", PAYER_MISSING)
+    assert (await till.state())[:2] == ("charge", "who")
     assert await balance(core, town) == 150_00 - 10_00 - 5_50
 
 
@@ -285,9 +293,11 @@ async def test_the_amount_written_before_who_pays_is_the_amount(core: Core) -> N
         replies = await till.expect(f"PAGA {written}", ASK_CODE)
         assert param(replies, "amount") == Money(cents), written
     assert await lookups(core) == (3, 0)
-    # Plain digits before a phone number stay as they were: no amount is guessed.
+    # Plain digits before a phone number stay as they were: no amount is guessed, and the
+    # whole is no phone number (said before anybody is looked up).
     await till.expect("MENU")
-    await till.expect(f"PAGA 3 {phone}", AMOUNT)
+    await till.expect(f"PAGA 3 {phone}", PHONE_FORMAT)
+    assert await lookups(core) == (3, 0)
 
 
 def text_of(replies: list[Reply], msgid: str) -> Text:

@@ -36,7 +36,7 @@ from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus, ShopLock
 from core.domain.community import looks_like_voucher_code
 from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier, Refusal
-from core.domain.identity import parse_reference
+from core.domain.identity import check_not_eleven_digits, parse_reference, require_sms_phone
 from core.domain.messages import Moment, Money, Option, Reply, Text, t, tn
 from core.domain.money import parse_euro
 from core.domain.shops import ShopStatus
@@ -64,12 +64,20 @@ AMOUNT_QUESTION = t("Amount to charge, in euro (e.g. 12,50)?")
 
 def _reference_error(reference: str) -> DomainError | None:
     """What is wrong with who pays as written (not a codice fiscale, phone or card code
-    can be), or None; nobody is looked up. A card number of another length than every
-    card's is one of them: refused as a mistyped codice fiscale is, so that with a payment
-    waiting the slip changes nothing (_start)."""
+    can be), or None; nobody is looked up. Refused as a mistyped codice fiscale is, so that
+    with a payment waiting the slip changes nothing (_start): nobody named at all (an
+    amount alone, "5OO"), eleven digits (a partita IVA, a receipt's number), a phone number
+    with an O for a zero, words no card's number can be ("Mario Rossi", a 0, O, 1 or I) or
+    of another length than every card's. Each is said from the words alone, the same
+    whoever exists."""
     try:
+        if not reference.strip():
+            raise InvalidIdentifier("payer", reference, "missing")
+        check_not_eleven_digits(reference)
         kind, _ = parse_reference(reference)
         if kind == "card" and not looks_like_voucher_code(reference):
+            if card_domain.reads_as_digits(reference):
+                raise _digits_refused(reference)
             card_domain.check_card_number(reference)
     except InvalidIdentifier as error:
         if error.kind == "codice_fiscale" and _card_in_groups(reference):
@@ -80,6 +88,41 @@ def _reference_error(reference: str) -> DomainError | None:
     except DomainError as error:
         return error
     return None
+
+
+# Digits (an O for a zero counted) from which digits with no amount's sign are a phone
+# number mistyped rather than an amount: no amount at a till has so many.
+_PHONE_DIGITS = 8
+
+
+def _digits_refused(reference: str) -> InvalidIdentifier:
+    """Digits that are no phone number (parse_reference read them as a card's words): an
+    amount with nobody named ("5OO", "12,50", "5"), or a phone number with an O for a zero
+    ("333 1OO OOO5"), which no card's number can be either."""
+    digits = sum(ch.isdigit() or ch in "oO" for ch in reference)
+    if digits >= _PHONE_DIGITS and not any(ch in ",.€" for ch in reference):
+        return InvalidIdentifier("phone", reference, "format")
+    return InvalidIdentifier("payer", reference, "missing")
+
+
+def _eleven_digits(text: str) -> bool:
+    try:
+        check_not_eleven_digits(text)
+    except InvalidIdentifier:
+        return True
+    return False
+
+
+def _sms_phone(text: str) -> bool:
+    """Whether the words are a phone number that receives SMS (a customer's may)."""
+    try:
+        kind, value = parse_reference(text)
+        if kind != "phone":
+            return False
+        require_sms_phone(value)
+    except DomainError:
+        return False
+    return True
 
 
 def _card_in_groups(text: str) -> bool:
@@ -94,8 +137,16 @@ def split_request(arg: str) -> tuple[str, str | None]:
     before it are nobody's reference but the whole line is one, the line is who pays and
     no amount was written: a phone in pieces ("333 100 0005"), a card number in its
     printed groups ("ABCD EFGH 23")."""
+    spelled = words.euro_and_cents(arg)
+    if spelled is not None:
+        # "3 euro e 50" alone: an amount, and nobody named (_reference_error says so).
+        return "", spelled
     reference, amount = split_amount(arg)
     line = " ".join(word for word in arg.split() if not words.is_currency(word))
+    if _eleven_digits(line) and not _sms_phone(reference):
+        # "0123 4567 897": a partita IVA in groups, not "0123" and an amount "4567 897"; but
+        # "333 123456 10" is a phone and the amount.
+        return line, None
     if amount is None:
         # "ABCD EFGH 23 7,5O": a card number and then an amount mistyped (no amount to
         # split_amount), said as the amount's error; not a card number of 13 symbols,
