@@ -142,6 +142,14 @@ async def test_words_not_understood_are_said_so_with_the_menus_buttons(
     [help_] = await server.exchange(nonna, lambda: nonna.say("aiuto"))
     assert text_of(help_).startswith("Scrivi: SALDO, NEGOZI")
 
+    # English tapped by mistake: Italian words not understood hear the way back, in Italian.
+    await server.exchange(nonna, lambda: nonna.say("lingua"))
+    await server.exchange(nonna, lambda: nonna.tap("English"))
+    [told] = await server.exchange(nonna, lambda: nonna.say("ho sbagliato bottone"))
+    lines = text_of(told).split("\n")
+    assert (lines[0], lines[-1]) == ("I did not understand.", "In italiano: scrivi LINGUA IT")
+    assert "Language" in buttons(told)
+
     # A till's chat hears it too, with the shop's menu.
     _owner, cashier = await registered_shop(server)
     [told] = await server.exchange(cashier, lambda: cashier.say("ehi come funziona"))
