@@ -58,6 +58,8 @@ log = logging.getLogger(__name__)
 # hears what was in progress and the question again (_ask_again).
 LONG_PAUSE = timedelta(hours=2)
 IN_PROGRESS = t("You had a request in progress.")
+# A greeting alone, as commands.question_of reads it.
+GREETING = ("greeting", "")
 # A position shared while a question waits that takes none (a shop's position, "where?"
 # of NEGOZI do): it answers nothing, and the request stays where it was.
 NOT_A_POSITION = t("A position is not an answer to this question.")
@@ -460,7 +462,12 @@ class DialogueEngine:
         if has_digits(plain_words(inp.text)) and not paused:
             return
         error = turn.replies.pop()
-        texts = [*((flow.doing or IN_PROGRESS,) if paused else ()), *error.texts]
+        said = error.texts
+        if paused and error.request is None and commands.question_of(inp.text) == GREETING:
+            # "Buongiorno" from someone coming back to a question left the day before is
+            # no wrong answer ("This is not an amount"): what was in progress, the question.
+            said = ()
+        texts = [*((flow.doing or IN_PROGRESS,) if paused else ()), *said]
         if error.request is not None:
             # The error asks again itself, with the question's button (share the phone
             # number, the location): the question once more would be a second message

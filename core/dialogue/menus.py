@@ -293,6 +293,14 @@ async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = Fals
         texts, keys = [FIRST_HELP], FIRST_HELP_KEYS
     else:
         texts, keys = help_of(shop=shop, community=community_on(turn))
+    if not understood and not asked and turn.channel == Channel.TELEGRAM:
+        # On Telegram words we did not understand were answered with the list of every
+        # word alone: nothing said they were not understood, and someone who taps rather
+        # than types (an elderly user's "quanto posso spendere ancora?") had no button
+        # left. Said so, the words, and the menu's buttons under them; Italian written to
+        # a chat in English (a language tapped by mistake) hears the way back too.
+        await show_menu(turn, NOT_UNDERSTOOD, *texts, way_to_language(turn))
+        return
     if turn.is_sms:
         way = way_to_language(turn)
         # "Non ho capito." is Italian to someone who wrote English (and "I did not

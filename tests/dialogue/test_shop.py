@@ -177,11 +177,11 @@ async def test_one_line_pay_by_phone_and_card(core: Core) -> None:
     await till.expect(f"pay {card.lower()} 5,5", ASK_CODE)
     await till.expect(await citizen_code(core, town.citizen_phones[0]), CONFIRMED)
     await till.expect(f"PAGA {town.citizen_cfs[0]}", AMOUNT)
-    # An amount with nobody named (no card's number is "12"): said, nobody looked up, and
-    # the till still asks who pays.
-    await till.expect("PAGA 12", PAYER_MISSING)
-    await till.expect("5", PAYER_MISSING)
-    assert (await till.state())[:2] == ("charge", "who")
+    # An amount alone is kept, and who pays asked for it (tests/dialogue/test_amount_first.py).
+    await till.expect(
+        "PAGA 12", "Who pays {amount}? Write the codice fiscale, the phone number or the card code."
+    )
+    await till.expect("ABCD EFGH JK", NOBODY)
     assert await balance(core, town) == 150_00 - 10_00 - 5_50
 
 

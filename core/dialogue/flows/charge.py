@@ -208,6 +208,22 @@ def looks_like_code(text: str) -> bool:
     return _CODE_LIKE.fullmatch(words.clean(text)) is not None
 
 
+def amount_alone(reference: str) -> bool:
+    """Whether what was written for who pays is only an amount ("PAGA 4,30", "12,50 €",
+    "-5"): the total the register shows, typed before the customer says who they are.
+    Nobody's reference reads so: a phone has six digits or more, a card or a voucher
+    number letters. (Whether it is a valid amount is the amount's own check.)"""
+    try:
+        kind, _ = parse_reference(reference)
+    except DomainError:
+        return False
+    bare = "".join(ch for ch in reference if ch != "€")
+    return kind == "card" and _AMOUNT_SHAPE.fullmatch(bare) is not None
+
+
+_AMOUNT_SHAPE = re.compile(r"[+-]?\d{1,5}(?:[.,]\d*)*")
+
+
 # The service refuses these before anybody is looked up: the till stays at the amount.
 _AMOUNT_REFUSALS = frozenset({Refusal.PAYMENT_BAD_AMOUNT, Refusal.PAYMENT_ABOVE_LIMIT})
 
@@ -363,6 +379,13 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         (not `again`: said alone, for the caller to end the request). False when something
         written was refused (and said); a refusal of the service raises Reject."""
         reference, amount = split_request(text)
+        if amount is None and again and amount_alone(reference):
+            # The amount first, who pays not yet: kept, and who pays asked for it. Not while
+            # a payment waits at the till (not `again`): a line naming nobody is refused
+            # there (_reference_error), so that it never gives up the code the customer holds.
+            self.state(turn).amount = await self._checked_amount(turn, reference)
+            await self.ask(turn)
+            return True
         if amount is not None:
             try:
                 await self._checked_amount(turn, amount)
@@ -383,7 +406,12 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         if not self._remember(turn, reference):
             return False
         if amount is None:
-            await self.goto(turn, "amount")
+            written = self.state(turn).amount
+            if written is not None:
+                # The amount written first ("PAGA 4,30", then who pays).
+                await self._charge(turn, written)
+            else:
+                await self.goto(turn, "amount")
             return True
         await self._request(turn, amount)
         return True
@@ -391,6 +419,16 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
     # Who pays -------------------------------------------------------------------------------
 
     async def ask_who(self, turn: Turn) -> None:
+        written = self.state(turn).amount
+        if written is not None:
+            turn.say(
+                t(
+                    "Who pays {amount}? Write the codice fiscale, the phone number or the "
+                    "card code.",
+                    amount=Money(written),
+                )
+            )
+            return
         turn.say(t("Who pays? Write the codice fiscale, the phone number or the card code."))
 
     async def on_who(self, turn: Turn, inp: Input) -> None:
@@ -418,7 +456,7 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         await self._request(turn, inp.text)
 
     @staticmethod
-    def _amount(amount_text: str) -> int:
+    def amount_of(amount_text: str) -> int:
         try:
             # "3 euro e 50" is 3,50: euro and cents in words are not "12 50" with a space.
             written = words.euro_and_cents(amount_text) or amount_text
@@ -440,7 +478,7 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                     "amount in euro, e.g. 12,50."
                 )
             )
-        return self._amount(amount_text)
+        return self.amount_of(amount_text)
 
     async def _request(self, turn: Turn, amount_text: str) -> None:
         try:
@@ -449,6 +487,10 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             if turn.step != "amount":
                 self.move(turn, "amount")
             raise
+        await self._charge(turn, cents)
+
+    async def _charge(self, turn: Turn, cents: int) -> None:
+        """Ask the customer's code for `cents`, of who pays as kept."""
         s = self.state(turn)
         who = known(s.who)
         voucher = voucher_charges.is_voucher_reference(who)
