@@ -71,16 +71,28 @@ def plain_words(text: str | None) -> list[str]:
     """The words of a message, to compare with a small table of phrases: folded (no case,
     accents, emoji or punctuation, see fold), apostrophes gone ("si'" and "sì" are "si",
     "what's" is "whats") and courtesy words at either end left out ("si grazie" is "si",
-    "Saldo per favore" is "saldo"). Empty when nothing else was said. Digits stay as written:
+    "Saldo per favore" is "saldo"), texting shorthand written out ("nn" is "non"). Empty
+    when nothing else was said. Digits stay as written:
     a code or an amount is never a phrase (see has_digits)."""
     return list(_plain_words(text))
+
+
+# Texting shorthand, read as the word it stands for wherever that word is read: "nn ho
+# capito" is "non ho capito", "nn lavora nessuno" a no, "nn pago 350 euro" no amount. Only
+# the word alone: "nonna", "nonno", "anno", "panna" are words of their own.
+_SHORTHAND = {"nn": "non"}
+
+
+def unshortened(words: list[str]) -> list[str]:
+    """Folded words with texting shorthand written out ("nn" is "non")."""
+    return [_SHORTHAND.get(word, word) for word in words]
 
 
 @lru_cache(maxsize=2048)
 def _plain_words(text: str | None) -> tuple[str, ...]:
     # Kept once per message, like fold: the keyword parser and the yes/no reader both ask.
     words = [word.replace("'", "").strip(_EDGE_MARKS) for word in fold(text).split()]
-    words = [word for word in words if word]
+    words = unshortened([word for word in words if word])
     changed = True
     while changed and words:
         changed = False
@@ -346,7 +358,7 @@ def household_count(text: str | None) -> int | None:
     counted = count_in(text)
     if counted is not None:
         return counted
-    words = fold(text).replace(",", " ").replace(".", " ").replace("'", " ").split()
+    words = unshortened(fold(text).replace(",", " ").replace(".", " ").replace("'", " ").split())
     if not words or {"non", "not"} & set(words) or not all(word.isalnum() for word in words):
         return None
     named = people_named(words)
@@ -537,7 +549,7 @@ def amount_in_sentence(text: str | None, *, saved: bool = False) -> str | None:
         elif word == "€" or is_currency(word):
             words.append("€")
         else:
-            words.extend(fold(word).replace("'", " ").split())
+            words.extend(unshortened(fold(word).replace("'", " ").split()))
     if set(words) & _NOT_PLAIN_AMOUNT:
         return None
     numbers = [

@@ -8,14 +8,24 @@ from __future__ import annotations
 import pytest
 
 from core.bootstrap import Core
-from core.dialogue.commands import DELEGATION, LANGUAGE_DONE
+from core.dialogue.commands import DELEGATION, LANGUAGE_DONE, LOST_CARD
 from core.dialogue.flows.citizen import NO_VOUCHERS
-from core.dialogue.menus import FIRST_HELP, IN_ITALIAN
+from core.dialogue.menus import FIRST_HELP, IN_ITALIAN, NOT_UNDERSTOOD
 from core.dialogue.render import render_plain
 from core.services import delegates
 from tests.dialogue.harness import Chat, msgids, town_with_open_window
-from tests.dialogue.test_apply import PRIVACY
-from tests.factories import approved_request
+from tests.dialogue.test_apply import (
+    CF,
+    LIQUIDITY,
+    MEMBERS,
+    NOT_AN_AMOUNT,
+    PENSION,
+    PRIVACY,
+    RENT,
+    SUPPORT,
+    WORK,
+)
+from tests.factories import approved_request, make_cf
 
 ADMITTED = "Application {protocol}: admitted. {amount} credited: write SALDO to see the balance."
 DAUGHTER = "+393471230009"
@@ -121,3 +131,30 @@ async def test_english_to_an_english_chat_is_not_sent_to_italian(core: Core) -> 
     await chat.send("LINGUA EN")
     for said in ("balance please", "hello", "I don't understand"):
         assert IN_ITALIAN.msgid not in msgids(await chat.send(said)), said
+
+
+async def test_nn_is_read_as_non(core: Core) -> None:
+    # "nn ho capito" was "Non ho capito" and the help; at the application's questions "nn"
+    # was no word at all: "sì ma nn più" was a yes, "nn vivo da sola" one person.
+    town = await town_with_open_window(core, citizens=1)
+    mother = Chat(core, town.citizen_phones[0])
+    await mother.send("SALDO")
+    replies = await mother.expect("nn ho capito", FIRST_HELP.msgid)
+    assert NOT_UNDERSTOOD.msgid not in msgids(replies)
+    await mother.expect("nn trovo la tessera", LOST_CARD.msgid)
+    chat = Chat(core, "+393471230111")
+    await chat.expect("DOMANDA", PRIVACY)
+    await chat.expect("1", CF)
+    await chat.expect(make_cf(701), MEMBERS)
+    await chat.expect(
+        "nn vivo da sola", "Write the number of people with a number from 1 to {max}, e.g. 3."
+    )
+    await chat.expect("2", WORK)
+    await chat.expect("sì, ma nn più", "Reply 1 for yes or 2 for no.")
+    await chat.expect("nn lavora nessuno", PENSION)
+    assert (await chat.state())[:2] == ("apply", "pension")
+    await chat.expect("no", LIQUIDITY)
+    await chat.expect("0", SUPPORT)
+    await chat.expect("0", RENT)
+    await chat.expect("nn pago 350 euro", NOT_AN_AMOUNT)
+    assert (await chat.state())[:2] == ("apply", "rent")
