@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from core.bootstrap import Core
-from core.dialogue.commands import DELEGATION, LANGUAGE_DONE, LOST_CARD
+from core.dialogue.commands import DELEGATE_FOR_YOU, DELEGATION, LANGUAGE_DONE, LOST_CARD
 from core.dialogue.flows.citizen import NO_VOUCHERS
 from core.dialogue.menus import FIRST_HELP, IN_ITALIAN, NOT_UNDERSTOOD
 from core.dialogue.render import render_plain
@@ -131,6 +131,70 @@ async def test_english_to_an_english_chat_is_not_sent_to_italian(core: Core) -> 
     await chat.send("LINGUA EN")
     for said in ("balance please", "hello", "I don't understand"):
         assert IN_ITALIAN.msgid not in msgids(await chat.send(said)), said
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "mia figlia può fare la spesa per me?",
+        "mio marito può usare i miei buoni?",
+        "può andare mio figlio a comprare?",
+        "i miei figli possono fare la spesa al posto mio?",
+        "mia madre può fare la spesa per me?",
+        "can my husband use my vouchers?",
+    ],
+)
+async def test_the_holder_asking_whether_her_family_may_shop_for_her_hears_how(
+    core: Core, said: str
+) -> None:
+    # A child or spouse was not understood ("Non ho capito" and the help), and a parent
+    # acting for her got the delegation told to whoever helps ("their codes come to you").
+    town = await town_with_open_window(core, citizens=1)
+    mother = Chat(core, town.citizen_phones[0])
+    await mother.send("SALDO")
+    replies = await mother.expect(said, DELEGATE_FOR_YOU.msgid)
+    assert NOT_UNDERSTOOD.msgid not in msgids(replies)
+    assert DELEGATION.msgid not in msgids(replies)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "vorrei sapere il saldo di mio marito",
+        "quanto resta a mio figlio?",
+        "posso usare i buoni di mia moglie?",
+    ],
+)
+async def test_asking_for_a_childs_or_spouses_vouchers_hears_of_the_delegation(
+    core: Core, said: str
+) -> None:
+    await town_with_open_window(core, citizens=1)
+    replies = await Chat(core, DAUGHTER).expect(said, DELEGATION.msgid)
+    assert NO_VOUCHERS.msgid not in msgids(replies)
+
+
+async def test_children_and_spouses_of_the_household_are_still_the_application(
+    core: Core,
+) -> None:
+    await town_with_open_window(core, citizens=1)
+    for at, said in enumerate(
+        (
+            "vivo con mia figlia, vorrei i buoni",
+            "mio marito ha perso il lavoro, vorrei i buoni",
+            "vorrei i buoni per mia figlia",
+        )
+    ):
+        await Chat(core, f"+39347123010{at}").expect(said, PRIVACY)
+    chat = Chat(core, "+393471230110")
+    await chat.expect("DOMANDA", PRIVACY)
+    await chat.expect("1", CF)
+    await chat.expect(make_cf(700), MEMBERS)
+    await chat.expect(
+        "ho tre figli", "Write the number of people with a number from 1 to {max}, e.g. 3."
+    )
+    await chat.expect("vivo con mia figlia", WORK)
+    await chat.expect("sì, mia figlia lavora", PENSION)
+    assert (await chat.state())[:2] == ("apply", "pension")
 
 
 async def test_nn_is_read_as_non(core: Core) -> None:
