@@ -126,6 +126,27 @@ def as_said(words: list[str]) -> list[str]:
     return said
 
 
+# A codice fiscale's shape: 6 letters, the birth year, month letter, day, place and the check
+# letter (digits may be letters in an omocodic one). Its shape only: a slip in the check
+# letter is still a codice fiscale someone meant to write.
+_CODICE_FISCALE = re.compile(
+    r"[A-Z]{6}[0-9L-V]{2}[ABCDEHLMPRST][0-9L-V]{2}[A-Z][0-9L-V]{3}[A-Z]", re.IGNORECASE
+)
+
+
+def codice_fiscale_written(text: str | None) -> bool:
+    """Whether a message is a codice fiscale, alone ("RSSMRA85T10A562S", "rss mra 85t10
+    a562s") or the one number of a few words ("il codice fiscale di mia madre è
+    RSSMRA85T10A562S"). Its shape only: nothing says whether it is anybody's."""
+    cleaned = clean(text)
+    if _CODICE_FISCALE.fullmatch("".join(cleaned.split())):
+        return True
+    words = [word.strip(_EDGE_MARKS + ':;!?()"') for word in cleaned.split()]
+    shaped = [word for word in words if _CODICE_FISCALE.fullmatch(word)]
+    numbers = [word for word in words if any(ch.isdigit() for ch in word)]
+    return len(shaped) == 1 and numbers == shaped
+
+
 def has_digits(words: list[str]) -> bool:
     """Whether any word holds a digit: a payment code, an amount, a phone number."""
     return any(ch.isdigit() for word in words for ch in word)

@@ -9,7 +9,7 @@ import pytest
 
 from core.bootstrap import Core
 from core.dialogue.commands import DELEGATE_FOR_YOU, DELEGATION, LANGUAGE_DONE, LOST_CARD
-from core.dialogue.flows.citizen import NO_VOUCHERS
+from core.dialogue.flows.citizen import ASK_FROM_OWN_PHONE, NO_VOUCHERS
 from core.dialogue.menus import FIRST_HELP, IN_ITALIAN, NOT_UNDERSTOOD
 from core.dialogue.render import render_plain
 from core.services import delegates
@@ -222,3 +222,49 @@ async def test_nn_is_read_as_non(core: Core) -> None:
     await chat.expect("0", RENT)
     await chat.expect("nn pago 350 euro", NOT_AN_AMOUNT)
     assert (await chat.state())[:2] == ("apply", "rent")
+
+
+async def test_a_daughter_typing_her_mothers_codice_fiscale_hears_how_to_ask(
+    core: Core,
+) -> None:
+    # She got "Non ho capito" and the help. The answer is the same for a codice fiscale of
+    # the town's, one nobody has, or one with a slip in its check letter: nothing is
+    # looked up, so nothing says whether it is known here.
+    town = await town_with_open_window(core, citizens=1)
+    mother_cf = town.citizen_cfs[0]
+    nobodys = make_cf(999)
+    slip = nobodys[:-1] + ("A" if nobodys[-1] != "A" else "B")
+    bodies = set()
+    for at, said in enumerate(
+        (
+            mother_cf,
+            mother_cf.lower(),
+            nobodys,
+            slip,
+            f"il codice fiscale di mia mamma è {mother_cf}",
+            f"il codice fiscale di mia mamma è {nobodys}",
+        )
+    ):
+        replies = await Chat(core, f"+39347123020{at}").send(said)
+        assert msgids(replies) == [ASK_FROM_OWN_PHONE.msgid], said
+        bodies.add("\n".join(render_plain(reply, "it", sms=True) for reply in replies))
+    assert len(bodies) == 1, bodies
+    # From the holder's own phone, or a shop's, it is what it was.
+    holder = await Chat(core, town.citizen_phones[0]).send(mother_cf)
+    assert ASK_FROM_OWN_PHONE.msgid not in msgids(holder)
+    shop = await Chat(core, town.shop_phone).send(mother_cf)
+    assert ASK_FROM_OWN_PHONE.msgid not in msgids(shop)
+
+
+async def test_a_registered_daughter_typing_her_mothers_codice_fiscale_sees_the_balance(
+    core: Core,
+) -> None:
+    town = await town_with_open_window(core, citizens=1)
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        cf = town.citizen_cfs[0]
+        yes = await approved_request(uow, municipality, cf, "delegate", DAUGHTER)
+        await delegates.add_delegate(uow, municipality, cf, DAUGHTER, core.now(), approved=yes)
+        await uow.commit()
+    await Chat(core, DAUGHTER).expect(cf, "Balance of {holder}: {balance}.")
