@@ -248,6 +248,28 @@ def says_nobody(words: list[str]) -> bool:
     return bool(set(said) & _NOBODY) and set(said) <= _NOBODY | _THE_QUESTIONS_WORDS
 
 
+# At a code step, words saying the code did not come ("non ho ricevuto il codice", "nn mi è
+# arrivato", "il codice non arriva", "I didn't get the code") or asking another ("mandatemi
+# un nuovo codice"): a new code, as the option "Send a new code" sends.
+_NOT_CAME = frozenset({"non", "mai", "nessun", "not", "didnt", "havent", "hasnt", "never"})
+_CAME = frozenset(
+    {"ricevuto", "ricevo", "arrivato", "arrivata", "arriva", "arrivano", "giunto", "received",
+     "get", "got", "came", "come", "arrived"}
+)  # fmt: skip
+_NEW_CODE = frozenset(
+    {("nuovo", "codice"), ("altro", "codice"), ("new", "code"), ("another", "code")}
+)
+
+
+def asks_for_a_new_code(text: str | None) -> bool:
+    """Whether words say that a code did not come, or ask for another one."""
+    words = plain_words(text)
+    if not words or has_digits(words):
+        return False
+    said, pairs = set(words), set(pairwise(words))
+    return bool(said & _NOT_CAME and said & _CAME) or bool(pairs & _NEW_CODE)
+
+
 # Numbers people write in words, in Italian and English (a household rarely has more than 20).
 NUMBER_WORDS: dict[str, int] = {
     **dict.fromkeys(("zero", "nessuno", "nessuna", "niente", "nulla", "none", "nothing"), 0),

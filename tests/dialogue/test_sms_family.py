@@ -13,15 +13,18 @@ from core.dialogue.flows.citizen import ASK_FROM_OWN_PHONE, NO_VOUCHERS
 from core.dialogue.menus import FIRST_HELP, IN_ITALIAN, NOT_UNDERSTOOD
 from core.dialogue.render import render_plain
 from core.services import delegates
-from tests.dialogue.harness import Chat, msgids, town_with_open_window
+from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
 from tests.dialogue.test_apply import (
     CF,
+    CODE,
+    DECLARE,
     LIQUIDITY,
     MEMBERS,
     NOT_AN_AMOUNT,
     PENSION,
     PRIVACY,
     RENT,
+    SENT,
     SUPPORT,
     WORK,
 )
@@ -268,3 +271,30 @@ async def test_a_registered_daughter_typing_her_mothers_codice_fiscale_sees_the_
         await delegates.add_delegate(uow, municipality, cf, DAUGHTER, core.now(), approved=yes)
         await uow.commit()
     await Chat(core, DAUGHTER).expect(cf, "Balance of {holder}: {balance}.")
+
+
+@pytest.mark.parametrize(
+    "said", ["nn ho ricevuto il codice", "il codice non mi è arrivato", "I didn't get the code"]
+)
+async def test_a_code_that_did_not_come_is_sent_again(core: Core, said: str) -> None:
+    # At the application's code step she was told to write the code we sent, the one she
+    # says never came, with no way to another before it expired.
+    await town_with_open_window(core, citizens=1)
+    chat = Chat(core, "+393471230300")
+    for answer, question in (
+        ("DOMANDA", PRIVACY),
+        ("1", CF),
+        (make_cf(702), MEMBERS),
+        ("1", WORK),
+        ("2", PENSION),
+        ("2", LIQUIDITY),
+        ("0", SUPPORT),
+        ("0", RENT),
+        ("0", DECLARE),
+        ("1", CODE),
+    ):
+        await chat.expect(answer, question)
+    await chat.expect(said, CODE)
+    second = param(chat.last, "code")
+    assert (await chat.state())[:2] == ("apply", "verify")
+    await chat.expect(str(second), SENT)
