@@ -48,6 +48,14 @@ DELEGATION = t(
     "social services together. Then their codes and SALDO come to you."
 )
 
+# "Mia figlia può fare la spesa per me?", "mio marito può usare i miei buoni?": the holder
+# asks whether someone of the family may shop or ask for her; told from her side, as
+# DELEGATION is told to whoever would help.
+DELEGATE_FOR_YOU = t(
+    "Yes, once the municipality registers them as your delegate: go together to the social "
+    "services. Then your payment codes and SALDO go to their phone."
+)
+
 # "Quanto costano i buoni?", "devo pagare per la domanda?": nothing, ever. Said with who
 # may not ask for money, since someone who asks for a fee is a swindler the office must hear of.
 VOUCHERS_ARE_FREE = t(
@@ -627,6 +635,8 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         if arg == "balance" and await citizen_requests.represented(turn) is not None:
             # "Quanto resta a mia madre?" from her registered delegate: what SALDO shows.
             await citizen_requests.show_balance(turn)
+        elif arg == "for_you":
+            turn.say(DELEGATE_FOR_YOU)
         else:
             turn.say(DELEGATION)
     elif name == "price":
@@ -834,16 +844,50 @@ _NEAR_WHAT = frozenset({"negozi", "negozio", "dove", "shops", "shop", "where"})
 # phone, who needs a delegation, not "no vouchers for this number, write DOMANDA" (an
 # application of their own, where typing the parent's codice fiscale only alarms them).
 # Not someone of the writer's household ("vivo con mia madre", "io e mia madre"): that
-# is their own application. Children and spouses are left out, as they are usually that.
+# is their own application.
 _FAMILY = frozenset(
     {"madre", "mamma", "padre", "papa", "babbo", "nonna", "nonno", "suocera", "suocero",
      "genitori", "mother", "mum", "mom", "father", "dad", "parents", "grandmother",
      "grandfather", "grandma", "grandpa", "mothers", "mums", "moms", "fathers", "dads"}
 )  # fmt: skip
-_POSSESSIVE = frozenset({"mia", "mio", "miei", "my"})
+# A child or spouse is usually of the writer's household, named for the application ("mio
+# marito ha perso il lavoro", "vivo con mia figlia"): a delegation only when the sentence
+# says so. Either they act for the writer (below), or they hold the vouchers asked about:
+# named after "di" or "a" with the balance, the shopping or their use ("il saldo di mio
+# marito", "quanto resta a mio figlio?", "posso usare i buoni di mia moglie?"), never after
+# "per" ("vorrei i buoni per mia figlia", "comprare il latte per mio figlio": for them).
+_KIN = frozenset(
+    {"figlio", "figlia", "figli", "figlie", "marito", "moglie", "compagno", "compagna",
+     "son", "daughter", "sons", "daughters", "husband", "wife", "husbands", "wifes"}
+)  # fmt: skip
+_POSSESSIVE = frozenset({"mia", "mio", "miei", "mie", "my"})
 _TOGETHER = frozenset({"con", "e", "with", "and", "insieme"})
 _BALANCE_WORDS = frozenset({"saldo", "credito", "balance", "credit"})
 _FAMILY_ASKS = _HELPED_WITH | _MONEY | _VOUCHERS | {"aiutare", "aiuto", "help", "stato", "status"}
+_OF_OR_TO = frozenset(
+    {"di", "del", "della", "dei", "delle", "a", "al", "alla", "ai", "alle", "of", "to", "on"}
+)  # fmt: skip
+# What a delegate does with the vouchers: shop, pay, use them, ask the balance.
+_DELEGATES_DO = frozenset(
+    {"spesa", "spese", "comprare", "compra", "acquistare", "pagare", "paga", "usare", "usa",
+     "usarli", "usarla", "utilizzare", "spendere", "spenderli", "saldo", "credito",
+     "controllare", "vedere", "shop", "shopping", "buy", "pay", "use", "spend", "balance",
+     "check"}
+)  # fmt: skip
+_KIN_ASKS = _DELEGATES_DO | _REMAINS | {"soldi", "money"}
+# "Mia figlia può fare la spesa per me?", "può andare mio figlio a comprare?", "can my
+# husband use my vouchers?", "il mio vicino può fare la spesa per me?": someone of the
+# family (a child, a spouse, a parent) or a neighbour acting for the writer, who asks
+# whether they may: the holder, told how from her side (DELEGATE_FOR_YOU).
+_MAY = frozenset(
+    {"puo", "possono", "potrebbe", "potrebbero", "vuole", "vogliono", "vorrebbe",
+     "vorrebbero", "can", "could", "may"}
+)  # fmt: skip
+_FOR_ME = frozenset(
+    {("per", "me"), ("al", "posto"), ("posto", "mio"), ("conto", "mio"), ("miei", "buoni"),
+     ("mio", "saldo"), ("mia", "tessera"), ("mia", "carta"), ("mio", "credito"),
+     ("for", "me"), ("my", "vouchers"), ("my", "balance"), ("my", "card")}
+)  # fmt: skip
 # "Vorrei sapere se mi hanno dato i buoni", "sono arrivati i buoni?": whether the vouchers
 # came, i.e. the status (which names the balance once credited), never a new application
 # that "vorrei … buoni" would start. Past participles only: "vorrei ricevere i buoni" asks
@@ -917,6 +961,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         words = [word for word in words if word not in other_card]
         said, pairs = frozenset(words), set(pairwise(words))
         keywords = said & SENTENCE_KEYWORDS
+    if _acts_for_writer(words):
+        return "delegation", "for_you"
     helper = said & _HELPER and said & _HELPED_WITH and not said & _NEAR_WHAT
     if said & _DELEGATION or pairs & _ON_BEHALF or helper:
         return "delegation", ""
@@ -924,6 +970,9 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         # A registered delegate asking the balance gets it (run: "balance").
         how_much = said & _HOW_MUCH and said & _MONEY
         asks_balance = how_much or said & (_BALANCE_WORDS | _REMAINS)
+        return "delegation", "balance" if asks_balance else ""
+    if _names_kin_as_holder(words) and said & _KIN_ASKS:
+        asks_balance = said & (_BALANCE_WORDS | _REMAINS)
         return "delegation", "balance" if asks_balance else ""
     if (said & _COST and said & _PRICED) or (pairs & _TO_PAY and said & _PAID_FOR):
         return ("price", "") if keywords <= _PRICE_KEYWORDS else None
@@ -956,12 +1005,45 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     return None
 
 
+def _named_apart(words: list[str], at: int) -> bool:
+    """Whether the word at `at` names someone of the writer's ("mia madre", "mio figlio")
+    as a person apart, not as one of a household they apply with ("vivo con mia madre",
+    "io e mio marito")."""
+    after_possessive = at > 0 and words[at - 1] in _POSSESSIVE
+    return after_possessive and (at < 2 or words[at - 2] not in _TOGETHER)
+
+
 def _names_a_parent(words: list[str]) -> bool:
     """Whether a sentence names the writer's parent or grandparent as another person ("di
     mia madre"), not as one of a household they apply with ("vivo con mia madre")."""
+    return any(word in _FAMILY and _named_apart(words, at) for at, word in enumerate(words))
+
+
+def _names_kin_as_holder(words: list[str]) -> bool:
+    """Whether a sentence names the writer's child or spouse as the one whose vouchers are
+    asked about: after "di" or "a" ("il saldo di mio marito", "quanto resta a mia figlia")."""
+    return any(
+        word in _KIN and _named_apart(words, at) and at >= 2 and words[at - 2] in _OF_OR_TO
+        for at, word in enumerate(words)
+    )
+
+
+def _acts_for_writer(words: list[str]) -> bool:
+    """Whether a sentence asks if someone of the writer's family (or their neighbour, their
+    carer) may shop, pay or ask the balance for them: a child or spouse with "può" ("può
+    andare mio figlio a comprare?"), anyone else with "per me" or the writer's own vouchers
+    ("mia madre può fare la spesa per me?", "il mio vicino può fare la spesa per me?"). Not
+    where to shop ("dove può fare la spesa mio marito?"), nor someone named as whose the
+    vouchers are ("posso fare la spesa per mia madre?")."""
+    said, pairs = frozenset(words), set(pairwise(words))
+    if not said & _DELEGATES_DO or not said & _MAY or said & _WHERE:
+        return False
     for at, word in enumerate(words):
-        after_possessive = at > 0 and words[at - 1] in _POSSESSIVE
-        if word in _FAMILY and after_possessive and (at < 2 or words[at - 2] not in _TOGETHER):
+        if word not in _KIN | _FAMILY | _HELPER or not _named_apart(words, at):
+            continue
+        if at >= 2 and words[at - 2] in _OF_OR_TO | {"per", "for"}:
+            continue  # "per mia madre", "di mio marito": theirs, not the writer's
+        if word in _KIN or pairs & _FOR_ME:
             return True
     return False
 

@@ -40,7 +40,7 @@ from core.dialogue.menus import (
 )
 from core.dialogue.plain_turn import MAX_ADDRESS, PlainTurn, routed
 from core.dialogue.state import ChatMemory, FlowState, load, memory_to_save
-from core.dialogue.words import fold, has_digits, plain_words
+from core.dialogue.words import codice_fiscale_written, fold, has_digits, plain_words
 from core.domain.errors import DomainError
 from core.domain.messages import Reply, Text, t
 from core.i18n import LANGUAGES, render_text, supported
@@ -620,6 +620,11 @@ class DialogueEngine:
             return
         if await stray_codes.on_words_while_paying(turn):
             # "no", "ok" in answer to a payment code: the payment, and how to answer it.
+            return
+        cf_alone = codice_fiscale_written(turn.inbound.text)
+        if cf_alone and await citizen_requests.codice_fiscale_alone(turn):
+            # Someone else's codice fiscale (a daughter's mother's): how their vouchers are
+            # asked, the same whether the code is anybody's or not.
             return
         if await adding_to_appeal(turn, turn.inbound.text):
             # "Volevo aggiungere una cosa" after an appeal: how to add to it, not the help.

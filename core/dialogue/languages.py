@@ -47,7 +47,7 @@ _ITALIAN = ITALIAN_KEYWORDS | frozenset(
         "sapere", "quanto", "quanti", "quanta", "quante", "dove", "come", "posso", "mio",
         "mia", "mi", "ho", "cho", "resta", "restano", "rimane", "rimangono", "soldi",
         "spesa", "sulla", "della", "il", "lo", "la", "le", "gli", "sono", "siamo", "si",
-        "italiano", "ita", "non", "capisco", "capito", "niente", "cosa", "che", "perche",
+        "italiano", "ita", "non", "nn", "capisco", "capito", "niente", "cosa", "che", "perche",
         "bongiorno",
     }
 )  # fmt: skip

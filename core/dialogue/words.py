@@ -71,16 +71,28 @@ def plain_words(text: str | None) -> list[str]:
     """The words of a message, to compare with a small table of phrases: folded (no case,
     accents, emoji or punctuation, see fold), apostrophes gone ("si'" and "sì" are "si",
     "what's" is "whats") and courtesy words at either end left out ("si grazie" is "si",
-    "Saldo per favore" is "saldo"). Empty when nothing else was said. Digits stay as written:
+    "Saldo per favore" is "saldo"), texting shorthand written out ("nn" is "non"). Empty
+    when nothing else was said. Digits stay as written:
     a code or an amount is never a phrase (see has_digits)."""
     return list(_plain_words(text))
+
+
+# Texting shorthand, read as the word it stands for wherever that word is read: "nn ho
+# capito" is "non ho capito", "nn lavora nessuno" a no, "nn pago 350 euro" no amount. Only
+# the word alone: "nonna", "nonno", "anno", "panna" are words of their own.
+_SHORTHAND = {"nn": "non"}
+
+
+def unshortened(words: list[str]) -> list[str]:
+    """Folded words with texting shorthand written out ("nn" is "non")."""
+    return [_SHORTHAND.get(word, word) for word in words]
 
 
 @lru_cache(maxsize=2048)
 def _plain_words(text: str | None) -> tuple[str, ...]:
     # Kept once per message, like fold: the keyword parser and the yes/no reader both ask.
     words = [word.replace("'", "").strip(_EDGE_MARKS) for word in fold(text).split()]
-    words = [word for word in words if word]
+    words = unshortened([word for word in words if word])
     changed = True
     while changed and words:
         changed = False
@@ -112,6 +124,27 @@ def as_said(words: list[str]) -> list[str]:
             word = word[1:]
         said.append(word)
     return said
+
+
+# A codice fiscale's shape: 6 letters, the birth year, month letter, day, place and the check
+# letter (digits may be letters in an omocodic one). Its shape only: a slip in the check
+# letter is still a codice fiscale someone meant to write.
+_CODICE_FISCALE = re.compile(
+    r"[A-Z]{6}[0-9L-V]{2}[ABCDEHLMPRST][0-9L-V]{2}[A-Z][0-9L-V]{3}[A-Z]", re.IGNORECASE
+)
+
+
+def codice_fiscale_written(text: str | None) -> bool:
+    """Whether a message is a codice fiscale, alone ("RSSMRA85T10A562S", "rss mra 85t10
+    a562s") or the one number of a few words ("il codice fiscale di mia madre è
+    RSSMRA85T10A562S"). Its shape only: nothing says whether it is anybody's."""
+    cleaned = clean(text)
+    if _CODICE_FISCALE.fullmatch("".join(cleaned.split())):
+        return True
+    words = [word.strip(_EDGE_MARKS + ':;!?()"') for word in cleaned.split()]
+    shaped = [word for word in words if _CODICE_FISCALE.fullmatch(word)]
+    numbers = [word for word in words if any(ch.isdigit() for ch in word)]
+    return len(shaped) == 1 and numbers == shaped
 
 
 def has_digits(words: list[str]) -> bool:
@@ -213,6 +246,28 @@ def says_nobody(words: list[str]) -> bool:
     if said[:1] == ["no"]:
         said = said[1:]  # "no, nessuno lavora"
     return bool(set(said) & _NOBODY) and set(said) <= _NOBODY | _THE_QUESTIONS_WORDS
+
+
+# At a code step, words saying the code did not come ("non ho ricevuto il codice", "nn mi è
+# arrivato", "il codice non arriva", "I didn't get the code") or asking another ("mandatemi
+# un nuovo codice"): a new code, as the option "Send a new code" sends.
+_NOT_CAME = frozenset({"non", "mai", "nessun", "not", "didnt", "havent", "hasnt", "never"})
+_CAME = frozenset(
+    {"ricevuto", "ricevo", "arrivato", "arrivata", "arriva", "arrivano", "giunto", "received",
+     "get", "got", "came", "come", "arrived"}
+)  # fmt: skip
+_NEW_CODE = frozenset(
+    {("nuovo", "codice"), ("altro", "codice"), ("new", "code"), ("another", "code")}
+)
+
+
+def asks_for_a_new_code(text: str | None) -> bool:
+    """Whether words say that a code did not come, or ask for another one."""
+    words = plain_words(text)
+    if not words or has_digits(words):
+        return False
+    said, pairs = set(words), set(pairwise(words))
+    return bool(said & _NOT_CAME and said & _CAME) or bool(pairs & _NEW_CODE)
 
 
 # Numbers people write in words, in Italian and English (a household rarely has more than 20).
@@ -346,7 +401,7 @@ def household_count(text: str | None) -> int | None:
     counted = count_in(text)
     if counted is not None:
         return counted
-    words = fold(text).replace(",", " ").replace(".", " ").replace("'", " ").split()
+    words = unshortened(fold(text).replace(",", " ").replace(".", " ").replace("'", " ").split())
     if not words or {"non", "not"} & set(words) or not all(word.isalnum() for word in words):
         return None
     named = people_named(words)
@@ -537,7 +592,7 @@ def amount_in_sentence(text: str | None, *, saved: bool = False) -> str | None:
         elif word == "€" or is_currency(word):
             words.append("€")
         else:
-            words.extend(fold(word).replace("'", " ").split())
+            words.extend(unshortened(fold(word).replace("'", " ").split()))
     if set(words) & _NOT_PLAIN_AMOUNT:
         return None
     numbers = [

@@ -8,14 +8,27 @@ from __future__ import annotations
 import pytest
 
 from core.bootstrap import Core
-from core.dialogue.commands import DELEGATION, LANGUAGE_DONE
-from core.dialogue.flows.citizen import NO_VOUCHERS
-from core.dialogue.menus import FIRST_HELP, IN_ITALIAN
+from core.dialogue.commands import DELEGATE_FOR_YOU, DELEGATION, LANGUAGE_DONE, LOST_CARD
+from core.dialogue.flows.citizen import ASK_FROM_OWN_PHONE, NO_VOUCHERS
+from core.dialogue.menus import FIRST_HELP, IN_ITALIAN, NOT_UNDERSTOOD
 from core.dialogue.render import render_plain
 from core.services import delegates
-from tests.dialogue.harness import Chat, msgids, town_with_open_window
-from tests.dialogue.test_apply import PRIVACY
-from tests.factories import approved_request
+from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
+from tests.dialogue.test_apply import (
+    CF,
+    CODE,
+    DECLARE,
+    LIQUIDITY,
+    MEMBERS,
+    NOT_AN_AMOUNT,
+    PENSION,
+    PRIVACY,
+    RENT,
+    SENT,
+    SUPPORT,
+    WORK,
+)
+from tests.factories import approved_request, make_cf
 
 ADMITTED = "Application {protocol}: admitted. {amount} credited: write SALDO to see the balance."
 DAUGHTER = "+393471230009"
@@ -121,3 +134,167 @@ async def test_english_to_an_english_chat_is_not_sent_to_italian(core: Core) -> 
     await chat.send("LINGUA EN")
     for said in ("balance please", "hello", "I don't understand"):
         assert IN_ITALIAN.msgid not in msgids(await chat.send(said)), said
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "mia figlia può fare la spesa per me?",
+        "mio marito può usare i miei buoni?",
+        "può andare mio figlio a comprare?",
+        "i miei figli possono fare la spesa al posto mio?",
+        "mia madre può fare la spesa per me?",
+        "can my husband use my vouchers?",
+    ],
+)
+async def test_the_holder_asking_whether_her_family_may_shop_for_her_hears_how(
+    core: Core, said: str
+) -> None:
+    # A child or spouse was not understood ("Non ho capito" and the help), and a parent
+    # acting for her got the delegation told to whoever helps ("their codes come to you").
+    town = await town_with_open_window(core, citizens=1)
+    mother = Chat(core, town.citizen_phones[0])
+    await mother.send("SALDO")
+    replies = await mother.expect(said, DELEGATE_FOR_YOU.msgid)
+    assert NOT_UNDERSTOOD.msgid not in msgids(replies)
+    assert DELEGATION.msgid not in msgids(replies)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "vorrei sapere il saldo di mio marito",
+        "quanto resta a mio figlio?",
+        "posso usare i buoni di mia moglie?",
+    ],
+)
+async def test_asking_for_a_childs_or_spouses_vouchers_hears_of_the_delegation(
+    core: Core, said: str
+) -> None:
+    await town_with_open_window(core, citizens=1)
+    replies = await Chat(core, DAUGHTER).expect(said, DELEGATION.msgid)
+    assert NO_VOUCHERS.msgid not in msgids(replies)
+
+
+async def test_children_and_spouses_of_the_household_are_still_the_application(
+    core: Core,
+) -> None:
+    await town_with_open_window(core, citizens=1)
+    for at, said in enumerate(
+        (
+            "vivo con mia figlia, vorrei i buoni",
+            "mio marito ha perso il lavoro, vorrei i buoni",
+            "vorrei i buoni per mia figlia",
+        )
+    ):
+        await Chat(core, f"+39347123010{at}").expect(said, PRIVACY)
+    chat = Chat(core, "+393471230110")
+    await chat.expect("DOMANDA", PRIVACY)
+    await chat.expect("1", CF)
+    await chat.expect(make_cf(700), MEMBERS)
+    await chat.expect(
+        "ho tre figli", "Write the number of people with a number from 1 to {max}, e.g. 3."
+    )
+    await chat.expect("vivo con mia figlia", WORK)
+    await chat.expect("sì, mia figlia lavora", PENSION)
+    assert (await chat.state())[:2] == ("apply", "pension")
+
+
+async def test_nn_is_read_as_non(core: Core) -> None:
+    # "nn ho capito" was "Non ho capito" and the help; at the application's questions "nn"
+    # was no word at all: "sì ma nn più" was a yes, "nn vivo da sola" one person.
+    town = await town_with_open_window(core, citizens=1)
+    mother = Chat(core, town.citizen_phones[0])
+    await mother.send("SALDO")
+    replies = await mother.expect("nn ho capito", FIRST_HELP.msgid)
+    assert NOT_UNDERSTOOD.msgid not in msgids(replies)
+    await mother.expect("nn trovo la tessera", LOST_CARD.msgid)
+    chat = Chat(core, "+393471230111")
+    await chat.expect("DOMANDA", PRIVACY)
+    await chat.expect("1", CF)
+    await chat.expect(make_cf(701), MEMBERS)
+    await chat.expect(
+        "nn vivo da sola", "Write the number of people with a number from 1 to {max}, e.g. 3."
+    )
+    await chat.expect("2", WORK)
+    await chat.expect("sì, ma nn più", "Reply 1 for yes or 2 for no.")
+    await chat.expect("nn lavora nessuno", PENSION)
+    assert (await chat.state())[:2] == ("apply", "pension")
+    await chat.expect("no", LIQUIDITY)
+    await chat.expect("0", SUPPORT)
+    await chat.expect("0", RENT)
+    await chat.expect("nn pago 350 euro", NOT_AN_AMOUNT)
+    assert (await chat.state())[:2] == ("apply", "rent")
+
+
+async def test_a_daughter_typing_her_mothers_codice_fiscale_hears_how_to_ask(
+    core: Core,
+) -> None:
+    # She got "Non ho capito" and the help. The answer is the same for a codice fiscale of
+    # the town's, one nobody has, or one with a slip in its check letter: nothing is
+    # looked up, so nothing says whether it is known here.
+    town = await town_with_open_window(core, citizens=1)
+    mother_cf = town.citizen_cfs[0]
+    nobodys = make_cf(999)
+    slip = nobodys[:-1] + ("A" if nobodys[-1] != "A" else "B")
+    bodies = set()
+    for at, said in enumerate(
+        (
+            mother_cf,
+            mother_cf.lower(),
+            nobodys,
+            slip,
+            f"il codice fiscale di mia mamma è {mother_cf}",
+            f"il codice fiscale di mia mamma è {nobodys}",
+        )
+    ):
+        replies = await Chat(core, f"+39347123020{at}").send(said)
+        assert msgids(replies) == [ASK_FROM_OWN_PHONE.msgid], said
+        bodies.add("\n".join(render_plain(reply, "it", sms=True) for reply in replies))
+    assert len(bodies) == 1, bodies
+    # From the holder's own phone, or a shop's, it is what it was.
+    holder = await Chat(core, town.citizen_phones[0]).send(mother_cf)
+    assert ASK_FROM_OWN_PHONE.msgid not in msgids(holder)
+    shop = await Chat(core, town.shop_phone).send(mother_cf)
+    assert ASK_FROM_OWN_PHONE.msgid not in msgids(shop)
+
+
+async def test_a_registered_daughter_typing_her_mothers_codice_fiscale_sees_the_balance(
+    core: Core,
+) -> None:
+    town = await town_with_open_window(core, citizens=1)
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        cf = town.citizen_cfs[0]
+        yes = await approved_request(uow, municipality, cf, "delegate", DAUGHTER)
+        await delegates.add_delegate(uow, municipality, cf, DAUGHTER, core.now(), approved=yes)
+        await uow.commit()
+    await Chat(core, DAUGHTER).expect(cf, "Balance of {holder}: {balance}.")
+
+
+@pytest.mark.parametrize(
+    "said", ["nn ho ricevuto il codice", "il codice non mi è arrivato", "I didn't get the code"]
+)
+async def test_a_code_that_did_not_come_is_sent_again(core: Core, said: str) -> None:
+    # At the application's code step she was told to write the code we sent, the one she
+    # says never came, with no way to another before it expired.
+    await town_with_open_window(core, citizens=1)
+    chat = Chat(core, "+393471230300")
+    for answer, question in (
+        ("DOMANDA", PRIVACY),
+        ("1", CF),
+        (make_cf(702), MEMBERS),
+        ("1", WORK),
+        ("2", PENSION),
+        ("2", LIQUIDITY),
+        ("0", SUPPORT),
+        ("0", RENT),
+        ("0", DECLARE),
+        ("1", CODE),
+    ):
+        await chat.expect(answer, question)
+    await chat.expect(said, CODE)
+    second = param(chat.last, "code")
+    assert (await chat.state())[:2] == ("apply", "verify")
+    await chat.expect(str(second), SENT)

@@ -7,7 +7,12 @@ from __future__ import annotations
 import pytest
 
 from core.bootstrap import Core
-from core.dialogue.commands import DELEGATION, LANGUAGE_DONE, VOUCHERS_ARE_FREE
+from core.dialogue.commands import (
+    DELEGATE_FOR_YOU,
+    DELEGATION,
+    LANGUAGE_DONE,
+    VOUCHERS_ARE_FREE,
+)
 from core.dialogue.inbound import Channel
 from core.dialogue.menus import CITIZEN_HELP, FIRST_HELP, IN_ENGLISH, NOT_UNDERSTOOD, SHOP_HELP
 from core.dialogue.render import render_plain
@@ -234,10 +239,14 @@ async def test_how_to_shop_for_someone_else_is_explained(core: Core) -> None:
         ),
         ("+393335550003", "come faccio a fare la spesa per conto di una vicina anziana"),
         ("+393335550004", "delega"),
-        (town.citizen_phones[0], "il mio vicino puo fare la spesa per me con i buoni?"),
     ):
         replies = await Chat(core, phone).send(text)
         assert msgids(replies) == [DELEGATION.msgid], text
+    # The holder asking whether her neighbour may shop for her is told from her side.
+    replies = await Chat(core, town.citizen_phones[0]).send(
+        "il mio vicino puo fare la spesa per me con i buoni?"
+    )
+    assert msgids(replies) == [DELEGATE_FOR_YOU.msgid]
     # Shops near: not a neighbour.
     replies = await Chat(core, town.citizen_phones[0]).send("negozi vicino a me")
     assert DELEGATION.msgid not in msgids(replies)

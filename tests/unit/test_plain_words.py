@@ -9,6 +9,7 @@ import pytest
 from core.dialogue import commands
 from core.dialogue.context import DECLINED, Turn, offered_of
 from core.dialogue.inbound import Channel, Inbound
+from core.dialogue.languages import written_in
 from core.dialogue.plain_turn import PlainTurn
 from core.dialogue.words import (
     amount_in_sentence,
@@ -423,3 +424,47 @@ def test_what_is_none_of_those_questions() -> None:
             ("greeting", ""),
             ("thanks", ""),
         ), text
+
+
+# "nn" is how a phone writes "non": read wherever "non" is read, and only as a word alone.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("nn accetto", False),  # a consent refused, as "non accetto"
+        ("nn lavora nessuno", False),  # nobody works, as "non lavora nessuno"
+        ("si nn piu", None),  # a yes taken back: no plain yes
+        ("sì, ma nn più", None),
+        ("si mia nonna", True),  # "nonna" is no "non"
+        ("si, la pensione del nonno", True),
+    ],
+)
+def test_nn_is_non_in_a_yes_or_no(text: str, expected: bool | None) -> None:
+    assert yes_or_no_leading(text) is expected
+
+
+def test_nn_leaves_a_household_or_an_amount_unread_as_non_does() -> None:
+    assert household_count("nn vivo da sola") is None
+    assert household_count("io e mia nonna") == 2
+    assert amount_in_sentence("nn pago 350 euro di affitto") is None
+    assert amount_in_sentence("pago 350 euro di affitto") == "350"
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("nn ho capito", ("help", "")),
+        ("Nn capisco", ("help", "")),
+        ("nn trovo la tessera", ("lost_card", "")),
+        ("nn ho più soldi?", ("balance", "")),
+    ],
+)
+def test_nn_asks_what_non_asks(text: str, command: tuple[str, str]) -> None:
+    assert (commands.parse(text) or commands.unasked(text)) == command
+
+
+def test_nn_is_written_out_only_as_a_word_alone() -> None:
+    assert plain_words("nn ho capito") == ["non", "ho", "capito"]
+    for word in ("nonna", "nonno", "anno", "panna", "nnn"):
+        assert plain_words(word) == [word]
+    assert commands.unasked("nn ho ancora soldi") is None  # as "non ho ancora soldi"
+    assert written_in("nn") == "it"

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from core.dialogue import state as stored
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.state import FlowState, PendingCode
-from core.dialogue.words import yes_or_no
+from core.dialogue.words import asks_for_a_new_code, yes_or_no
 from core.domain import otp
 from core.domain.messages import Moment, Option, Reply, Text, t, tn
 from core.domain.shops import MemberRole
@@ -472,7 +472,9 @@ class ConfirmedFlow(Flow[S]):
         )
 
     async def on_verify(self, turn: Turn, inp: Input) -> None:
-        if inp.choice == "resend":
+        if inp.choice == "resend" or asks_for_a_new_code(inp.text):
+            # "Non ho ricevuto il codice": a new one, as the option asks (never "write the
+            # code we sent you" to someone who says it did not come).
             await self._send_code(turn)
             return
         reading = otp.read_typed_code(inp.text)

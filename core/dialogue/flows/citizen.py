@@ -184,6 +184,33 @@ async def represented(turn: Turn) -> m.Citizen | None:
     return await delegates.represented_by(turn.uow, turn.town.id, phone)
 
 
+# A codice fiscale written alone from a number that holds no vouchers (a daughter typing
+# her mother's, docs/cards-and-delegates.md): a balance is found by the phone it is asked
+# from, never by a code anybody can type. The same words whoever's the code is, or none:
+# nothing is looked up, so nothing says whether it is known here.
+ASK_FROM_OWN_PHONE = t(
+    "The balance is asked from the phone of whoever holds the vouchers, without the codice "
+    "fiscale. To ask it from yours you need their delegation: ask the social services "
+    "together."
+)
+
+
+async def codice_fiscale_alone(turn: Turn) -> bool:
+    """A codice fiscale written with nothing asked, from a number that is no voucher
+    holder's and no shop's: how someone else's vouchers are asked (ASK_FROM_OWN_PHONE), or,
+    from a registered delegate's phone, the balance it acts for (as SALDO). False for
+    anybody else, who gets what they got before (the help)."""
+    if await turn.citizen() is not None or await turn.memberships():
+        return False
+    if await shop_number(turn) is not None:
+        return False
+    if await represented(turn) is not None:
+        await show_balance(turn)
+        return True
+    turn.say(ASK_FROM_OWN_PHONE)
+    return True
+
+
 async def show_balance(turn: Turn) -> None:
     holder = await represented(turn)
     citizen = holder or await identified(turn, "balance")
