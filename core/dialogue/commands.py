@@ -196,6 +196,13 @@ PHRASES: dict[str, str] = {
     "quanto ho": "balance",
     "quanto ho ancora": "balance",
     "quanto posso spendere": "balance",
+    "quanto posso spendere ancora": "balance",
+    "quanto posso ancora spendere": "balance",
+    "quanto mi resta da spendere": "balance",
+    "quanto ho da spendere": "balance",
+    "ho finito i soldi": "balance",
+    "ho finito il credito": "balance",
+    "sono finiti i soldi": "balance",
     "quanti soldi ho": "balance",
     "quanti soldi mi restano": "balance",
     "quanti soldi mi rimangono": "balance",
@@ -232,6 +239,12 @@ PHRASES: dict[str, str] = {
     "voglio annullare il pagamento": "cancel",
     # English
     "how much do i have left": "balance",
+    "how much can i spend": "balance",
+    "how much i have": "balance",
+    "how much can i still spend": "balance",
+    "how much do i have left to spend": "balance",
+    "have i run out of money": "balance",
+    "have i finished my money": "balance",
     "how much have i got left": "balance",
     "how much is left": "balance",
     "how much do i have": "balance",
@@ -260,15 +273,59 @@ PHRASES: dict[str, str] = {
 EXACT_ONLY = frozenset({"stop"})
 
 
+# "Vorrei sapere quanto ho", "mi dice quanto mi resta?", "I'd like to know how much I
+# have": the question after them is the phrase ("vorrei sapere quanto ho incassato" is
+# none of PHRASES, and stays a shop's question).
+_WANT_TO_KNOW = (
+    ("vorrei", "sapere"), ("volevo", "sapere"), ("voglio", "sapere"), ("mi", "dice"),
+    ("mi", "dica"), ("mi", "puo", "dire"), ("id", "like", "to", "know"),
+    ("i", "would", "like", "to", "know"), ("i", "want", "to", "know"),
+    ("can", "you", "tell", "me"),
+)  # fmt: skip
+# "Voglio parlare con una persona", "vorrei parlare con l'assistente sociale", "can I talk
+# to a person?": asking for someone of the office, told how to reach it (UFFICIO). Not
+# "voglio parlare con mia figlia", nor with a shop.
+_TALK_TO = (
+    ("voglio", "parlare", "con"), ("vorrei", "parlare", "con"), ("volevo", "parlare", "con"),
+    ("posso", "parlare", "con"), ("parlare", "con"), ("i", "want", "to", "talk", "to"),
+    ("i", "want", "to", "speak", "to"), ("can", "i", "talk", "to"),
+    ("can", "i", "speak", "to"), ("id", "like", "to", "talk", "to"),
+    ("id", "like", "to", "speak", "to"), ("talk", "to"), ("speak", "to"),
+)  # fmt: skip
+_SOMEONE_AT_THE_OFFICE = frozenset(
+    {"qualcuno", "persona", "operatore", "operatrice", "impiegato", "impiegata",
+     "assistente sociale", "lassistente sociale", "servizi sociali", "ufficio", "lufficio",
+     "someone", "somebody", "person", "human", "operator", "social worker",
+     "social services", "office"}
+)  # fmt: skip
+_ARTICLES = frozenset({"un", "una", "il", "la", "i", "mia", "mio", "a", "an", "the", "my"})
+
+
+def _asks_for_someone(words: list[str]) -> bool:
+    for start in _TALK_TO:
+        if tuple(words[: len(start)]) == start:
+            rest = words[len(start) :]
+            while rest and rest[0] in _ARTICLES:
+                rest = rest[1:]
+            return " ".join(rest) in _SOMEONE_AT_THE_OFFICE
+    return False
+
+
 def phrase_of(text: str | None) -> str | None:
-    """The command a whole message asks for in plain words: one of PHRASES, or a keyword
-    that takes no argument between courtesy words ("Buongiorno, SALDO grazie")."""
+    """The command a whole message asks for in plain words: one of PHRASES (after "vorrei
+    sapere"), asking to talk to someone of the office, or a keyword that takes no argument
+    between courtesy words ("Buongiorno, SALDO grazie")."""
     words = as_said(plain_words(text))
     if not words or has_digits(words):
         return None
     said = " ".join(words)
     if said in PHRASES:
         return PHRASES[said]
+    for lead in _WANT_TO_KNOW:
+        if tuple(words[: len(lead)]) == lead and " ".join(words[len(lead) :]) in PHRASES:
+            return PHRASES[" ".join(words[len(lead) :])]
+    if _asks_for_someone(words):
+        return "office"
     name = KEYWORDS.get(said)
     if name is None or name in TAKES_ARGUMENT or name in EXACT_ONLY:
         return None
@@ -897,6 +954,12 @@ _GIVEN = frozenset(
      "accreditati", "accreditato", "caricati", "caricato", "ricevuto", "ricevuti", "messi",
      "given", "arrived", "received", "credited"}
 )  # fmt: skip
+# The money arrived: "mi sono arrivati i soldi?", "has my money arrived?". Not "ho dato i
+# soldi" (a story), nor "ho ricevuto i soldi" (said, not asked).
+_ARRIVED = frozenset(
+    {"arrivati", "arrivato", "accreditati", "accreditato", "caricati", "caricato", "arrived",
+     "arrive", "credited"}
+)  # fmt: skip
 # A shopkeeper's questions: "quando mi paga il comune?", "quando arrivano i soldi?" (the
 # reimbursement; for a citizen the same words ask after their application), "quanto ho
 # incassato oggi?" (the statement), "vorrei un nuovo cassiere" (a cashier code).
@@ -1000,6 +1063,9 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return "status", ""
     if said & _GIVEN and said & _VOUCHERS and keywords <= _STATUS_KEYWORDS:
         return "status", ""
+    if said & _ARRIVED and said & _CASH and keywords <= {"credito"}:
+        # "Mi sono arrivati i soldi?": a citizen's status, a shop's reimbursements (run).
+        return "reimbursement", ""
     if said & _VOUCHERS and said & _WANT and keywords <= _APPLY_KEYWORDS:
         return "apply", ""
     return None

@@ -8,6 +8,7 @@ import pytest
 
 from core.dialogue import commands
 from core.dialogue.context import DECLINED, Turn, offered_of
+from core.dialogue.flows import shop_finder
 from core.dialogue.inbound import Channel, Inbound
 from core.dialogue.languages import written_in
 from core.dialogue.plain_turn import PlainTurn
@@ -468,3 +469,54 @@ def test_nn_is_written_out_only_as_a_word_alone() -> None:
         assert plain_words(word) == [word]
     assert commands.unasked("nn ho ancora soldi") is None  # as "non ho ancora soldi"
     assert written_in("nn") == "it"
+
+
+# A 75-year-old citizen's trial (December 2026): her questions, read whole, and the
+# neighbouring sentences that mean something else (tests/dialogue/test_her_own_words.py).
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("quanto posso spendere ancora?", "balance"),
+        ("vorrei sapere quanto ho", "balance"),
+        ("quanto mi resta da spendere", "balance"),
+        ("ho finito i soldi?", "balance"),
+        ("how much can I still spend?", "balance"),
+        ("I'd like to know how much I have", "balance"),
+        ("have I finished my money?", "balance"),
+        ("voglio parlare con una persona", "office"),
+        ("posso parlare con qualcuno?", "office"),
+        ("vorrei parlare con l'assistente sociale", "office"),
+        ("I want to talk to a person", "office"),
+        ("I'd like to talk to the social worker", "office"),
+    ],
+)
+def test_her_questions_are_read_at_every_step(text: str, name: str) -> None:
+    assert commands.parse(text) == (name, "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["quanto ho incassato", "vorrei sapere quanto ho incassato", "voglio parlare con mia figlia",
+     "posso parlare con il negozio?", "ho finito la spesa"],
+)  # fmt: skip
+def test_neighbouring_sentences_are_no_balance_nor_office(text: str) -> None:
+    assert commands.parse(text) is None
+
+
+def test_the_money_arrived_asks_after_the_application() -> None:
+    # "reimbursement": a citizen's status, a shop's reimbursements (commands.run).
+    for text in ("mi sono arrivati i soldi?", "has my money arrived?", "did the money arrive?"):
+        assert commands.unasked(text) == ("reimbursement", ""), text
+    for text in ("ho dato i soldi al negozio", "non ho ancora ricevuto i soldi"):
+        assert commands.unasked(text) is None, text
+
+
+@pytest.mark.parametrize(
+    ("text", "lost"),
+    [("scusi non ho capito", True), ("si", True), ("no", True), ("dove li posso spendere", True),
+     ("sorry, I don't understand", True), ("where can I spend them?", True),
+     ("62020", False), ("Testville", False), ("alimentari", False),
+     ("dove trovo un alimentari", False), ("Noto", False), ("Sinalunga", False)],
+)  # fmt: skip
+def test_words_at_the_shop_question_that_search_nothing(text: str, lost: bool) -> None:
+    assert shop_finder.asks_what_to_write(text) is lost

@@ -6,7 +6,7 @@ from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.flows.base import Flow, Step, Takes, table
 from core.dialogue.inbound import SharedLocation
 from core.dialogue.state import MorePage, NoState
-from core.dialogue.words import clean, fold
+from core.dialogue.words import clean, fold, plain_words, yes_or_no
 from core.domain.channels import Channel
 from core.domain.geo import valid_position
 from core.domain.messages import Distance, MapPin, Text, t, tn
@@ -58,6 +58,17 @@ class ShopFinderFlow(Flow[NoState]):
         if not inp.word:
             raise Reject(
                 t("Write a town, a postcode (CAP) or a type of shop, e.g. 62020 or panetteria.")
+            )
+        if asks_what_to_write(inp.text):
+            # "Scusi non ho capito", "sì", "dove li posso spendere?": no search for these
+            # words (that would be "no shop found for 'sì'"), but what to write, by example.
+            raise Reject(
+                t(
+                    "To see the shops, write the name of your town, e.g. {town}, or a type "
+                    "of shop, e.g. alimentari.",
+                    town=turn.town.name,
+                ),
+                request="location" if turn.channel == Channel.TELEGRAM else None,
             )
         await search(turn, inp.text)
 
@@ -154,6 +165,32 @@ _NEAR_FILLER = frozenset(
     {"a", "me", "mia", "mio", "casa", "qui", "qua", "di", "da", "nelle", "in", "zona",
      "here", "to", "by", "the", "home", "around"}
 )  # fmt: skip
+
+
+# At the question of what to search, words that search nothing: a yes or a no, being lost
+# ("scusi non ho capito", "cosa devo scrivere?"), or the question itself ("dove li posso
+# spendere?"). Apologies first are left out ("scusi, non capisco"); a town, a postcode or a
+# kind of shop in the message makes it a search ("dove trovo un alimentari?").
+_SORRY = frozenset({"scusi", "scusa", "scusate", "mi", "sorry", "excuse", "me"})
+_LOST = frozenset(
+    {"non ho capito", "non capisco", "non so", "non lo so", "boh", "cosa devo scrivere",
+     "che cosa devo scrivere", "cosa scrivo", "che cosa scrivo", "cosa devo fare",
+     "che devo scrivere", "i dont understand", "i do not understand", "i dont know",
+     "what do i write", "what should i write", "what do i do"}
+)  # fmt: skip
+_WHERE = frozenset({"dove", "where"})
+
+
+def asks_what_to_write(query: str) -> bool:
+    """Whether words written at the question of what to search are no search (_LOST)."""
+    words = plain_words(query)
+    while words and words[0] in _SORRY:
+        words = words[1:]
+    said = " ".join(words)
+    if not words or yes_or_no(said) is not None or said in _LOST:
+        return True
+    _town, postcode, category = parse_query(query)
+    return bool(set(words) & _WHERE) and postcode is None and category is None
 
 
 # Articles cut before a vowel: "l'alimentari", "un'erboristeria".
