@@ -55,3 +55,42 @@ async def test_help_in_italian_inside_a_request_in_english_says_the_way_back(
     await chat.send("NEGOZI")
     said = msgids(await chat.send("non capisco"))
     assert said[:2] == [ABOUT_THE_QUESTION.msgid, IN_ITALIAN.msgid], said
+
+
+SHOPKEEPERS = (
+    "For shopkeepers: register your shop with the municipality, or join a "
+    "shop with the code its owner gave you."
+)
+CITIZEN_MENU = ["balance", "shops", "apply", "status", "language", "shopkeeper"]
+REGISTRATION = "Shop registration. Write the name of the shop, as customers know it."
+
+
+async def test_for_shops_tapped_by_mistake_has_a_way_back_to_the_citizens_menu(
+    core: Core,
+) -> None:
+    """A citizen taps "Per i negozianti" by mistake: only Register and Join were offered.
+    A Menu button takes them back to their menu, the request left."""
+    await make_town(core)
+    chat = Chat(core, "5557003", channel=Channel.TELEGRAM)
+    await chat.send("/start")
+    await chat.expect(None, SHOPKEEPERS, option="shopkeeper")
+    assert options(chat.last) == ["register", "join", "menu"]
+    await chat.send(None, option="menu")
+    assert options(chat.last) == CITIZEN_MENU
+    assert (await chat.state())[:2] == (None, None)
+    # A shopkeeper's choice is what it was: the registration's first question.
+    await chat.expect(None, SHOPKEEPERS, option="shopkeeper")
+    await chat.expect(None, REGISTRATION, option="register")
+
+
+async def test_for_shops_by_sms_keeps_its_two_numbers(core: Core) -> None:
+    """By SMS the word was typed: the question stays one SMS with its two numbers, and
+    MENU written leaves it."""
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.expect("NEGOZIANTE", SHOPKEEPERS)
+    assert options(chat.last) == ["register", "join"]
+    await chat.send("MENU")
+    assert (await chat.state())[:2] == (None, None)
+    await chat.expect("NEGOZIANTE", SHOPKEEPERS)
+    await chat.expect("1", REGISTRATION)
