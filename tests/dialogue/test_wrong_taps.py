@@ -11,8 +11,19 @@ from core.dialogue.engine import DialogueEngine
 from core.dialogue.inbound import Channel
 from core.dialogue.menus import ABOUT_THE_QUESTION, CITIZEN_HELP, IN_ENGLISH, IN_ITALIAN
 from core.dialogue.render import render_plain
-from tests.dialogue.harness import Chat, msgids, options
-from tests.factories import make_town
+from core.storage import models as m
+from tests.dialogue.harness import Chat, msgids, open_till, options, param
+from tests.dialogue.test_cards_delegates import (
+    ASK_PIN,
+    SHOP_PHONE,
+    cards_grouped,
+    long_town,
+    no_phone_card,
+    slip,
+    wrong,
+)
+from tests.dialogue.test_shop import ASK_CODE, CONFIRMED, citizen_code
+from tests.factories import make_town, shared_phone
 
 
 @pytest.mark.parametrize("one_trip", [True, False])
@@ -94,3 +105,83 @@ async def test_for_shops_by_sms_keeps_its_two_numbers(core: Core) -> None:
     assert (await chat.state())[:2] == (None, None)
     await chat.expect("NEGOZIANTE", SHOPKEEPERS)
     await chat.expect("1", REGISTRATION)
+
+
+WRONG = "Wrong code: {count} attempt left."
+READ_AGAIN = "Ask the customer to read the code on their phone again and type it, or ANNULLA."
+SAID_AFTER_A_WRONG_CODE = {
+    "it": "Codice sbagliato: restano 2 tentativi.\nChiedi al cliente di rileggerti il codice "
+    "dal telefono e scrivilo, oppure ANNULLA.",
+    "en": "Wrong code: 2 attempts left.\nAsk the customer to read the code on their phone "
+    "again and type it, or ANNULLA.",
+}
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_a_wrong_code_at_a_telegram_till_says_what_to_do_next(
+    core: Core, language: str
+) -> None:
+    """ "Codice sbagliato: restano 2 tentativi." left the cashier wondering what to do. It
+    says: the customer reads the code again from their phone, or ANNULLA; one SMS, and
+    nothing about the right code."""
+    town = await make_town(core)
+    async with core.uow() as uow:
+        uow.session.add(
+            m.ShopMember(
+                shop_id=town.shop_id,
+                channel="telegram",
+                address="4447001",
+                role="cashier",
+                created_at=core.now(),
+                phone=shared_phone("telegram", "4447001"),
+            )
+        )
+        await uow.commit()
+    cashier = Chat(core, "4447001", channel=Channel.TELEGRAM)
+    await cashier.send(f"LINGUA {language}")
+    await cashier.expect(f"PAGA {town.citizen_cfs[0]} 20", ASK_CODE)
+    code = await citizen_code(core, town.citizen_phones[0])
+    wrong = "111111" if code != "111111" else "222222"
+    replies = await cashier.send(wrong)
+    assert msgids(replies) == [WRONG, READ_AGAIN]
+    said = render_plain(replies[0], language, sms=False)
+    assert said == SAID_AFTER_A_WRONG_CODE[language]
+    # Nothing of the right code: its only digit is the count.
+    assert [ch for ch in said if ch.isdigit()] == ["2"]
+    # Typed again, right this time: the payment goes through as ever.
+    await cashier.expect(code, CONFIRMED)
+
+
+async def test_a_wrong_code_at_an_sms_till_says_what_to_do_next_in_one_sms(core: Core) -> None:
+    town = await make_town(core)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 20", ASK_CODE)
+    code = await citizen_code(core, town.citizen_phones[0])
+    # The harness checks every SMS is one GSM-7 segment.
+    replies = await till.send("111111" if code != "111111" else "222222")
+    assert msgids(replies) == [WRONG, READ_AGAIN]
+    await till.expect(code, CONFIRMED)
+
+
+READ_THE_CARD_AGAIN = (
+    "Ask the holder for code no. {position} of the card again and type it, or ANNULLA."
+)
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_a_wrong_code_of_a_cards_grid_says_which_code_to_ask_for_again(
+    core: Core, language: str
+) -> None:
+    """A card without a phone: the code is on the card's grid, not on a phone. The till
+    hears to ask for the same code number again (the one it was told), in one SMS."""
+    cf = await long_town(core)
+    card = await no_phone_card(core, cf, language)
+    till = await open_till(Chat(core, SHOP_PHONE))
+    await till.send(f"LINGUA {language}")
+    await till.expect(f"PAGA {cards_grouped(card.card_code)} 12,50", ASK_PIN)
+    position = param(till.last, "position")
+    code = slip(card, till)
+    replies = await till.send(wrong(code))
+    assert msgids(replies) == [WRONG, READ_THE_CARD_AGAIN]
+    assert param(replies, "position") == position
+    await till.expect(code, CONFIRMED)
