@@ -15,14 +15,13 @@ from core.storage import models as m
 from tests.dialogue.harness import Chat, msgids, open_till, options, param
 from tests.dialogue.test_cards_delegates import (
     ASK_PIN,
-    SHOP_PHONE,
     cards_grouped,
-    long_town,
     no_phone_card,
     slip,
     wrong,
 )
 from tests.dialogue.test_shop import ASK_CODE, CONFIRMED, citizen_code
+from tests.dialogue.test_sms_lengths import SHOP_PHONE, long_town
 from tests.factories import make_town, shared_phone
 
 

@@ -649,7 +649,7 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                 t(
                     "Ask the holder for code no. {position} of the card again and type it, "
                     "or ANNULLA.",
-                    position=s.position,
+                    position=known(s.position),
                 )
                 if grid
                 else READ_AGAIN,
