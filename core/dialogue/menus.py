@@ -263,11 +263,27 @@ def wrote_english(turn: Turn) -> bool:
 def way_to_language(turn: Turn) -> Text | None:
     """The way to the language the message is written in, when the chat speaks another:
     IN_ENGLISH for English to an Italian chat, IN_ITALIAN for Italian to an English one."""
-    if wrote_english(turn):
+    return language_way(turn.inbound.text, turn.language)
+
+
+def language_way(text: str | None, language: str) -> Text | None:
+    """way_to_language for a message's `text` written to a chat speaking `language`."""
+    written = written_in(text)
+    if language != "en" and written == "en":
         return IN_ENGLISH
-    if turn.language != "it" and written_in(turn.inbound.text) == "it":
+    if language != "it" and written == "it":
         return IN_ITALIAN
     return None
+
+
+def help_way(text: str | None, language: str) -> Text | None:
+    """What ends a Telegram help asked in the other language ("aiuto", "non capisco" to a
+    chat in English, a language tapped by mistake; "I don't understand" to one in
+    Italian): the way to that language, said in it (language_way). HELP alone (/help) is
+    a keyword of both languages, which Italians write too: it says nothing."""
+    if fold(text).strip("/!?. ") == "help":
+        return None
+    return language_way(text, language)
 
 
 async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = False) -> None:
@@ -301,6 +317,10 @@ async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = Fals
         # a chat in English (a language tapped by mistake) hears the way back too.
         await show_menu(turn, NOT_UNDERSTOOD, *texts, way_to_language(turn))
         return
+    if not turn.is_sms and (way := help_way(turn.inbound.text, turn.language)) is not None:
+        # Help asked in Italian by a chat in English is answered in English: the way back,
+        # in Italian, ends it (help_way; the one-trip plain turn says it too).
+        texts = [*texts, way]
     if turn.is_sms:
         way = way_to_language(turn)
         # "Non ho capito." is Italian to someone who wrote English (and "I did not

@@ -44,6 +44,7 @@ from core.dialogue.menus import (
     community_available,
     help_of,
     help_offered,
+    help_way,
     menu_replies,
     welcome_of,
 )
@@ -281,7 +282,10 @@ class PlainTurn:
         offered: list[Offered] | None
         if asking.command == "help":
             texts, keys = help_of(shop=bool(shops), community=community)
-            replies = [Reply(texts=tuple(texts))]
+            # On Telegram only (the general path answers the help by SMS): asked in the
+            # other language, the way to it ends the help (menus.say_help).
+            way = help_way(inbound.text, asking.conversation.language)
+            replies = [Reply(texts=(*texts, *((way,) if way is not None else ())))]
             offered = help_offered(keys)
         else:
             replies = menu_replies(

@@ -49,6 +49,8 @@ WARNED = (
     "annullato. Di' il codice solo al cassiere."
 )
 AFTER = "\n1 Nuovo incasso\n2 Menu"
+# After a wrong code the till reads what to do next (tests/dialogue/test_wrong_taps.py).
+READ_AGAIN = "\nChiedi al cliente di rileggerti il codice dal telefono e scrivilo, oppure ANNULLA."
 
 
 def code_sms(code: str, amount: str = "12,50 €") -> str:
@@ -116,9 +118,9 @@ async def test_an_old_code_and_a_guess_warn_the_customer_never_say_the_shop_canc
     # The old code is a wrong code like any other: counted, and the till told truly how
     # many it may still type (by SMS the session's second wrong code is the last).
     assert read(await till.send(old), channel) == [
-        "Codice sbagliato: resta 1 tentativo."
+        "Codice sbagliato: resta 1 tentativo." + READ_AGAIN
         if channel is Channel.SMS
-        else "Codice sbagliato: restano 2 tentativi."
+        else "Codice sbagliato: restano 2 tentativi." + READ_AGAIN
     ]
     if channel is Channel.SMS:
         [guess] = wrong_guesses(code, 1)
@@ -128,7 +130,9 @@ async def test_an_old_code_and_a_guess_warn_the_customer_never_say_the_shop_canc
         ]
     else:
         first, second = wrong_guesses(code, 2)
-        assert read(await till.send(first), channel) == ["Codice sbagliato: resta 1 tentativo."]
+        assert read(await till.send(first), channel) == [
+            "Codice sbagliato: resta 1 tentativo." + READ_AGAIN
+        ]
         assert read(await till.send(second), channel) == [
             "Troppi codici sbagliati: il pagamento di 12,50 € è stato annullato." + AFTER
         ]
@@ -155,9 +159,9 @@ async def test_the_code_of_another_shops_payment_is_a_wrong_code_and_leaves_that
     seen = len(await outbox_of(core, "sms", CITIZEN_PHONE))
     # Laura reads out the bakery's code at Rita's till.
     assert read(await till.send(bakery_code), channel) == [
-        "Codice sbagliato: resta 1 tentativo."
+        "Codice sbagliato: resta 1 tentativo." + READ_AGAIN
         if channel is Channel.SMS
-        else "Codice sbagliato: restano 2 tentativi."
+        else "Codice sbagliato: restano 2 tentativi." + READ_AGAIN
     ]
     assert await charges(core) == [(5_00, "pending", None, 0), (12_50, "pending", None, 1)]
     assert await laura_received(core, seen) == []
@@ -190,7 +194,7 @@ async def test_the_sms_sessions_last_wrong_code_that_locks_the_shop_says_the_loc
     code = await citizen_code(core, CITIZEN_PHONE)
     seen = len(await outbox_of(core, "sms", CITIZEN_PHONE))
     first, second = wrong_guesses(code, 2)
-    assert read(await till.send(first)) == ["Codice sbagliato: resta 1 tentativo."]
+    assert read(await till.send(first)) == ["Codice sbagliato: resta 1 tentativo." + READ_AGAIN]
     assert read(await till.send(second)) == [
         "Troppi codici sbagliati: il pagamento di 12,50 € è stato annullato.\nIl negozio non "
         "può incassare per 30 minuti." + AFTER

@@ -46,6 +46,10 @@ from core.services import shops as shop_service
 from core.storage import models as m
 
 AFTER = (Option("charge", t("New charge")), Option("menu", t("Menu")))
+# After a wrong code at the till, what the cashier does next: the same for a slip, a
+# customer's misreading and a guess, and nothing about the right code (a dishonest cashier
+# learns only how many tries are left). With the count it makes one SMS.
+READ_AGAIN = t("Ask the customer to read the code on their phone again and type it, or ANNULLA.")
 
 
 def _masked(channel: str, sent_to: str) -> str:
@@ -641,7 +645,14 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                     "Wrong code: {count} attempt left.",
                     "Wrong code: {count} attempts left.",
                     result.attempts_left,
+                ),
+                t(
+                    "Ask the holder for code no. {position} of the card again and type it, "
+                    "or ANNULLA.",
+                    position=known(s.position),
                 )
+                if grid
+                else READ_AGAIN,
             )
         turn.finish()
         if result.outcome in (outcome.CONFIRMED, outcome.ALREADY_CONFIRMED):

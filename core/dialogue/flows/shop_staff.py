@@ -35,15 +35,21 @@ class ShopkeeperFlow(Flow[NoState]):
     state_type = NoState
 
     async def ask_pick(self, turn: Turn) -> None:
+        options = [
+            Option("register", t("Register my shop")),
+            Option("join", t("I have a cashier code")),
+        ]
+        if not turn.is_sms:
+            # "Per i negozianti" tapped by a citizen by mistake: a button back to their
+            # menu. By SMS the word was typed, MENU is one too (the error says it), and a
+            # third number would make the question two SMS.
+            options.append(Option("menu", t("Menu")))
         turn.say(
             t(
                 "For shopkeepers: register your shop with the municipality, or join a "
                 "shop with the code its owner gave you."
             ),
-            options=(
-                Option("register", t("Register my shop")),
-                Option("join", t("I have a cashier code")),
-            ),
+            options=options,
         )
 
     async def on_pick(self, turn: Turn, inp: Input) -> None:
