@@ -1,21 +1,22 @@
 """The days a bank executes a SEPA credit transfer: TARGET2 business days.
 
 A SEPA credit transfer (the pain.001 of a reimbursement, its ReqdExctnDt) is executed on a
-day the euro's settlement system, TARGET2, is open. The ECB publishes its closing days,
-the same every year since 2002 and for euro payments in Italy too: Saturdays and Sundays,
-1 January, Good Friday, Easter Monday, 1 May (Labour Day), 25 and 26 December. Italy's other
-holidays (6 January, 25 April, 2 June, 15 August, 1 November, 8 December) are not TARGET2
-closing days: banks execute SEPA transfers on them.
+day the euro's settlement system, TARGET2, is open: not on Saturdays and Sundays, nor on
+its holidays (1 January, Good Friday, Easter Monday, 1 May, 25 and 26 December, as the ECB
+publishes them). Italy's other holidays (6 January, 25 April, 2 June, 15 August,
+1 November, 8 December) are not TARGET2 closing days: banks execute SEPA transfers on them.
 
-No library the project already depends on knows this calendar (Babel knows weekdays, not
-holidays), so it is written here: the fixed days, and Easter by the Gregorian computus
-(the "anonymous" algorithm of Meeus, Astronomical Algorithms, ch. 8).
+The holidays come from the `holidays` library's calendar of the European Central Bank
+(`financial_holidays("XECB")`, Easter computed there), kept up to date with the ECB's.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import lru_cache
+
+import holidays
 
 
 class Closed(StrEnum):
@@ -23,35 +24,12 @@ class Closed(StrEnum):
 
     SATURDAY = "saturday"
     SUNDAY = "sunday"
-    NEW_YEAR = "new_year"
-    GOOD_FRIDAY = "good_friday"
-    EASTER_MONDAY = "easter_monday"
-    LABOUR_DAY = "labour_day"
-    CHRISTMAS = "christmas"
-    BOXING_DAY = "boxing_day"
+    HOLIDAY = "holiday"
 
 
-def easter_sunday(year: int) -> date:
-    """Easter Sunday of a Gregorian year (Meeus's algorithm, valid for every year from 1583)."""
-    a = year % 19
-    b, c = divmod(year, 100)
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    l_ = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * l_) // 451
-    month, day = divmod(h + l_ - 7 * m + 114, 31)
-    return date(year, month, day + 1)
-
-
-_FIXED = {
-    (1, 1): Closed.NEW_YEAR,
-    (5, 1): Closed.LABOUR_DAY,
-    (12, 25): Closed.CHRISTMAS,
-    (12, 26): Closed.BOXING_DAY,
-}
+@lru_cache(maxsize=8)
+def _target2_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.financial_holidays("XECB", years=year))
 
 
 def closed_because(day: date) -> Closed | None:
@@ -60,14 +38,8 @@ def closed_because(day: date) -> Closed | None:
         return Closed.SATURDAY
     if day.weekday() == 6:
         return Closed.SUNDAY
-    fixed = _FIXED.get((day.month, day.day))
-    if fixed is not None:
-        return fixed
-    easter = easter_sunday(day.year)
-    if day == easter - timedelta(days=2):
-        return Closed.GOOD_FRIDAY
-    if day == easter + timedelta(days=1):
-        return Closed.EASTER_MONDAY
+    if day in _target2_holidays(day.year):
+        return Closed.HOLIDAY
     return None
 
 
