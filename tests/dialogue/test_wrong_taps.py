@@ -112,7 +112,7 @@ SAID_AFTER_A_WRONG_CODE = {
     "it": "Codice sbagliato: restano 2 tentativi.\nChiedi al cliente di rileggerti il codice "
     "dal telefono e scrivilo, oppure ANNULLA.",
     "en": "Wrong code: 2 attempts left.\nAsk the customer to read the code on their phone "
-    "again and type it, or ANNULLA.",
+    "again and type it, or CANCEL.",
 }
 
 
