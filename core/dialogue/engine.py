@@ -199,8 +199,8 @@ class DialogueEngine:
             if routing.created or routing.municipality is None:
                 return False  # nothing is written: the unit of work is not committed
             turn = self._turn(uow, Inbound(channel, address), routing, now)
-            flow = FLOWS.get(turn.flow or "")
-            if flow is None or turn.step is None or not flow.steps[turn.step].again:
+            flow = _asked_again(turn)
+            if flow is None:
                 return False
             if not await flow.still_allowed(turn) or await flow.gone(turn, Input()) is not None:
                 return False
@@ -456,8 +456,8 @@ class DialogueEngine:
         progress. The error and the question make one SMS when they fit. For every flow
         and step alike, except steps whose question does more than ask (a code step
         sends a new code)."""
-        flow = FLOWS.get(turn.flow or "")
-        if flow is None or turn.step is None or not flow.steps[turn.step].again:
+        flow = _asked_again(turn)
+        if flow is None:
             return
         if has_digits(plain_words(inp.text)) and not paused:
             return
@@ -709,6 +709,16 @@ class DialogueEngine:
             return
         await commands.interrupt(turn)
         offer_towns(turn, [(x.id, x.name) for x in routing.towns])
+
+
+def _asked_again(turn: Turn) -> Flow[Any] | None:
+    """The flow whose step's question can be asked once more as it is (ask_pending,
+    _ask_again), or None: no step open, or one whose asking does more than ask (a code
+    step sends a new code)."""
+    flow = FLOWS.get(turn.flow or "")
+    if flow is None or turn.step is None or not flow.steps[turn.step].again:
+        return None
+    return flow
 
 
 async def _ask_after(turn: Turn, flow: Flow[Any], texts: list[Text], alone: Reply) -> None:
