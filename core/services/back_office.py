@@ -346,18 +346,26 @@ async def window_figures(uow: UnitOfWork, round_: m.Round | None) -> WindowFigur
     )
 
 
+async def _window_numbered(
+    uow: UnitOfWork, town: m.Municipality, window: int | None
+) -> m.Round | None:
+    """Window number `window`, else the latest (None before the first); an unknown number
+    is not found."""
+    if window is None:
+        return await municipalities.current_round(uow, town.id)
+    round_ = await uow.rounds.by_number(town.id, window)
+    if round_ is None:
+        raise NotFound(Refusal.ROUND_NOT_FOUND, number=window)
+    return round_
+
+
 async def dashboard(
     uow: UnitOfWork, operator: m.Operator, now: datetime, window: int | None = None
 ) -> Dashboard:
     """The figures of window number `window` (default: the latest) and the work waiting in
     the municipality. An unknown window is not found."""
     town = await town_of(uow, operator)
-    if window is None:
-        round_ = await municipalities.current_round(uow, town.id)
-    else:
-        round_ = await uow.rounds.by_number(town.id, window)
-        if round_ is None:
-            raise NotFound(Refusal.ROUND_NOT_FOUND, number=window)
+    round_ = await _window_numbered(uow, town, window)
     figures = await window_figures(uow, round_)
     backlog = await uow.read.outbox_backlog(town.id)
     pending_shops = await uow.read.shops_with_status(town.id, ShopStatus.PENDING)
@@ -447,6 +455,23 @@ class RedrawNeedsReason(Conflict):
 async def windows(uow: UnitOfWork, operator: m.Operator) -> list[m.Round]:
     """The municipality's application windows, the first one first."""
     return list(await uow.rounds.of_municipality(operator.municipality_id))
+
+
+def window_choices(windows: Sequence[m.Round], now: datetime) -> list[tuple[int, bool]]:
+    """The windows an office page lets the operator choose from (the dashboard, the round):
+    each number and whether it is open now, the latest first."""
+    return [(w.number, municipalities.is_open(w, now)) for w in reversed(windows)]
+
+
+async def tranches(
+    uow: UnitOfWork, operator: m.Operator, window: int | None = None
+) -> tuple[m.Round | None, list[m.Allocation]]:
+    """Window number `window` (default: the latest; None before the first) and its
+    tranches, the first first, withdrawn ones too. An unknown window is not found."""
+    round_ = await _window_numbered(uow, await town_of(uow, operator), window)
+    if round_ is None:
+        return None, []
+    return round_, list(await uow.allocations.of_round(round_.id))
 
 
 async def samples(uow: UnitOfWork, round_: m.Round) -> list[m.AuditSample]:
