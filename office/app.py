@@ -12,8 +12,8 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from core.bootstrap import Core
 from office import views
-from office.keys import CONFIG, CORE, OfficeConfig
-from office.pages import not_found, refusals
+from office.keys import CONFIG, CORE, STYLE_VERSION, OfficeConfig
+from office.pages import STYLE_SHEET, VERSION_KEY, not_found, refusals
 from office.security import (
     COOKIE_NAME,
     MAX_FORM_BYTES,
@@ -64,8 +64,10 @@ def build_office(core: Core, config: OfficeConfig) -> web.Application:
     )
     # Every link to a static file carries its content's hash (`office.css?v=…`, aiohttp's
     # append_version): after an upgrade the browser fetches the new style sheet instead of
-    # the one it kept.
-    office.router.add_static("/static/", STATIC, name="static", append_version=True)
+    # the one it kept. The hash is computed here, once per process (an upgrade restarts
+    # it), not by every page that links the file (office.pages.render).
+    static = office.router.add_static("/static/", STATIC, name="static", append_version=True)
+    office[STYLE_VERSION] = static.url_for(filename=STYLE_SHEET).query[VERSION_KEY]
     views.add_routes(office)
     # Last: whatever no route matched (a malformed id) is the office's own not-found page.
     office.router.add_route("*", "/{tail:.*}", not_found, name="not_found")

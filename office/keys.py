@@ -29,3 +29,6 @@ class OfficeConfig:
 
 CORE = web.AppKey("office_core", Core)
 CONFIG = web.AppKey("office_config", OfficeConfig)
+# The style sheet's version (its content's hash, as aiohttp's append_version writes it),
+# computed once when the application is built: every page links office.css?v=<it>.
+STYLE_VERSION = web.AppKey("office_style_version", str)

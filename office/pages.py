@@ -8,17 +8,23 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 from aiohttp.typedefs import Middleware
+from aiohttp.web_urldispatcher import StaticResource
 from aiohttp_session import get_session
 from yarl import URL
 
 from core.domain.errors import DomainError
 from core.domain.messages import Text, t
 from core.storage import models as m
+from office.keys import STYLE_VERSION
 from office.refusals import describe, status_of
 from office.security import OPERATOR, UPLOADS, Handler, csrf_token
 from office.words import LANGUAGE_NAMES, ROLE_NAMES, Words, language_of
 
 NOTICE_KEY = "notice"
+# The office's style sheet, linked by every page with its version (keys.STYLE_VERSION)
+# under aiohttp's name for it.
+STYLE_SHEET = "office.css"
+VERSION_KEY = "v"
 # The sections in the navigation, in this order (only those the application routes).
 NAV = (
     ("dashboard", t("Dashboard")),
@@ -70,11 +76,21 @@ async def render(
         ],
         "section": request.match_info.route.name,
         "url": lambda name, **parts: str(request.app.router[name].url_for(**parts)),
+        "style_sheet": style_sheet(request),
         **context,
     }
     response = aiohttp_jinja2.render_template(template, request, full, status=status)
     response.headers["Content-Language"] = words.language
     return response
+
+
+def style_sheet(request: web.Request) -> str:
+    """The style sheet's address with its version, computed when the application was built
+    (office.app): a page never reads nor hashes the file."""
+    static = request.app.router["static"]
+    assert isinstance(static, StaticResource)  # office.app adds it
+    url = static.url_for(filename=STYLE_SHEET, append_version=False)
+    return str(url.with_query({VERSION_KEY: request.app[STYLE_VERSION]}))
 
 
 def page_before(request: web.Request) -> str | None:

@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from core.domain.application_csv import ApplicationRow
     from core.services.allocation import CreditResult
     from core.services.applications import ImportRowError
+    from core.services.back_office import WindowFigures
+    from core.services.municipalities import NewWindow
     from core.storage import models as m
     from core.storage.uow import UnitOfWork
 
@@ -448,14 +450,39 @@ def policy_check(file: Path) -> None:
 # window ------------------------------------------------------------------------------
 
 
+YesOption = Annotated[
+    bool, typer.Option("--yes", help="Open it without asking (for scripts); the facts are printed")
+]
+
+
 @window_app.command("open")
 def window_open(
-    code: str, days: Annotated[int | None, typer.Option()] = None, by: ByOption = None
+    code: str,
+    days: Annotated[int | None, typer.Option()] = None,
+    yes: YesOption = False,
+    by: ByOption = None,
 ) -> None:
-    """Open the application window (default: the policy's number of days)."""
-    from core.services import municipalities
+    """Open the application window (default: the policy's number of days). Says which window
+    opens, until when and what the one before holds, then asks (--yes: does not ask)."""
+    from core.services import back_office, municipalities
 
     async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            # The refusals (a window still open, a tranche waiting, applications never
+            # allocated, a bad number of days) come before anything is asked.
+            window = await municipalities.check_open_window(uow, town, core.now(), days)
+            previous = (
+                await back_office.window_figures(uow, window.previous)
+                if window.previous is not None
+                else None
+            )
+            town_code = town.code
+        for line in opening_means(town_code, window, previous):
+            out.print(line, markup=False)
+        if not yes and not confirmed(t("Open window {number} now?", number=str(window.number))):
+            err.print(say(t("Nothing was opened.")), style="yellow", markup=False)
+            raise typer.Exit(EXIT_DECLINED)
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             round_ = await municipalities.open_window(uow, town, core.now(), days)
@@ -485,6 +512,81 @@ def window_open(
             )
 
     run_with_core(work)
+
+
+# A question answered no (or not answered: end of input, Ctrl-C): nothing was done, and the
+# exit code tells a script so, apart from a refusal's 2.
+EXIT_DECLINED = 1
+
+
+def confirmed(question: Text) -> bool:
+    """The office's yes to a question (typer.confirm, default no); no answer is a no."""
+    try:
+        return typer.confirm(say(question), default=False)
+    except typer.Abort:
+        out.print()
+        return False
+
+
+def opening_means(town: str, window: NewWindow, previous: WindowFigures | None) -> list[str]:
+    """What opening the window means, as the office's page says it before its button
+    (office/templates/round_open.html): which window, until when, what the one before
+    holds, and that it cannot be undone."""
+    lines = [
+        " ".join(
+            (
+                say(
+                    t(
+                        "Window {number} opens now and accepts applications until {until}.",
+                        number=str(window.number),
+                        until=Moment(window.closes_at),
+                    )
+                ),
+                say(tn("It lasts {count} day.", "It lasts {count} days.", window.days)),
+            )
+        ),
+        say(
+            t(
+                "From the moment you open it, citizens apply in the chat and by SMS, and paper "
+                "applications are imported into it."
+            )
+        ),
+    ]
+    if window.previous is not None and previous is not None:
+        applications = say(tn("{count} application", "{count} applications", previous.applications))
+        lines.append(
+            say(
+                t(
+                    "The determina, the credit and the paper applications then work on window "
+                    "{number} only ('admin approve', 'admin credit', 'admin applications "
+                    "import').",
+                    number=str(window.number),
+                )
+            )
+        )
+        lines.append(
+            say(
+                t(
+                    "Window {number} stays as it is: {applications}, tranches approved "
+                    "{budget}, credited {credited}. Its figures stay in its transparency "
+                    "report ('admin report {town} --window {number}').",
+                    number=str(window.previous.number),
+                    applications=applications,
+                    budget=Money(previous.budget_cents),
+                    credited=Money(previous.credited_cents),
+                    town=town,
+                )
+            )
+        )
+    lines.append(
+        say(
+            t(
+                "An opened window cannot be undone: it can only be closed early, and a closed "
+                "window is never reopened."
+            )
+        )
+    )
+    return lines
 
 
 @window_app.command("close")

@@ -299,18 +299,20 @@ class Dashboard:
     appeals_open: int = 0  # appeals waiting for a decision (a count: no personal data)
 
 
-async def dashboard(
-    uow: UnitOfWork, operator: m.Operator, now: datetime, window: int | None = None
-) -> Dashboard:
-    """The figures of window number `window` (default: the latest) and the work waiting in
-    the municipality. An unknown window is not found."""
-    town = await town_of(uow, operator)
-    if window is None:
-        round_ = await municipalities.current_round(uow, town.id)
-    else:
-        round_ = await uow.rounds.by_number(town.id, window)
-        if round_ is None:
-            raise NotFound(Refusal.ROUND_NOT_FOUND, number=window)
+@dataclass(frozen=True)
+class WindowFigures:
+    """What one window holds: its applications by state and its tranches' money."""
+
+    applications: int
+    by_state: dict[str, int]  # "1", "2", "excluded", "not_allocated", "revoked", "withdrawn"
+    budget_cents: int  # approved budgets of the round's tranches
+    allocated_cents: int
+    credited_cents: int
+
+
+async def window_figures(uow: UnitOfWork, round_: m.Round | None) -> WindowFigures:
+    """The figures of a window (all zero for none): the dashboard's, and what the page and
+    the command that open a new window say the one before holds."""
     by_state = {"1": 0, "2": 0, "excluded": 0, "not_allocated": 0, "revoked": 0, "withdrawn": 0}
     total = budget = allocated = credited = 0
     if round_ is not None:
@@ -335,6 +337,36 @@ async def dashboard(
             allocated += amount
             if tranche.credited_at is not None:
                 credited += amount
+    return WindowFigures(
+        applications=total,
+        by_state=by_state,
+        budget_cents=budget,
+        allocated_cents=allocated,
+        credited_cents=credited,
+    )
+
+
+async def _window_numbered(
+    uow: UnitOfWork, town: m.Municipality, window: int | None
+) -> m.Round | None:
+    """Window number `window`, else the latest (None before the first); an unknown number
+    is not found."""
+    if window is None:
+        return await municipalities.current_round(uow, town.id)
+    round_ = await uow.rounds.by_number(town.id, window)
+    if round_ is None:
+        raise NotFound(Refusal.ROUND_NOT_FOUND, number=window)
+    return round_
+
+
+async def dashboard(
+    uow: UnitOfWork, operator: m.Operator, now: datetime, window: int | None = None
+) -> Dashboard:
+    """The figures of window number `window` (default: the latest) and the work waiting in
+    the municipality. An unknown window is not found."""
+    town = await town_of(uow, operator)
+    round_ = await _window_numbered(uow, town, window)
+    figures = await window_figures(uow, round_)
     backlog = await uow.read.outbox_backlog(town.id)
     pending_shops = await uow.read.shops_with_status(town.id, ShopStatus.PENDING)
     waiting = await uow.read.acts_waiting(town.id)
@@ -349,11 +381,11 @@ async def dashboard(
         opens_at=round_.opens_at if round_ else None,
         closes_at=round_.closes_at if round_ else None,
         days_left=days_left,
-        applications=total,
-        by_state=by_state,
-        budget_cents=budget,
-        allocated_cents=allocated,
-        credited_cents=credited,
+        applications=figures.applications,
+        by_state=figures.by_state,
+        budget_cents=figures.budget_cents,
+        allocated_cents=figures.allocated_cents,
+        credited_cents=figures.credited_cents,
         outbox_backlog=backlog,
         shops_pending=pending_shops,
         acts_waiting=waiting,
@@ -423,6 +455,23 @@ class RedrawNeedsReason(Conflict):
 async def windows(uow: UnitOfWork, operator: m.Operator) -> list[m.Round]:
     """The municipality's application windows, the first one first."""
     return list(await uow.rounds.of_municipality(operator.municipality_id))
+
+
+def window_choices(windows: Sequence[m.Round], now: datetime) -> list[tuple[int, bool]]:
+    """The windows an office page lets the operator choose from (the dashboard, the round):
+    each number and whether it is open now, the latest first."""
+    return [(w.number, municipalities.is_open(w, now)) for w in reversed(windows)]
+
+
+async def tranches(
+    uow: UnitOfWork, operator: m.Operator, window: int | None = None
+) -> tuple[m.Round | None, list[m.Allocation]]:
+    """Window number `window` (default: the latest; None before the first) and its
+    tranches, the first first, withdrawn ones too. An unknown window is not found."""
+    round_ = await _window_numbered(uow, await town_of(uow, operator), window)
+    if round_ is None:
+        return None, []
+    return round_, list(await uow.allocations.of_round(round_.id))
 
 
 async def samples(uow: UnitOfWork, round_: m.Round) -> list[m.AuditSample]:

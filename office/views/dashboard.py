@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from core.services import acts, back_office, municipalities, phone_changes
+from core.services import acts, back_office, phone_changes
 from core.services.operators import Role
 from core.storage import models as m
 from office.keys import CORE
@@ -53,9 +53,7 @@ async def dashboard(request: web.Request) -> web.Response:
         {
             "town": town,
             "d": figures,
-            "windows": [
-                (w.number, municipalities.is_open(w, core.now())) for w in reversed(windows)
-            ],
+            "windows": back_office.window_choices(windows, core.now()),
             "latest": latest,
             "previous": previous,
             "phone_changes": rows,

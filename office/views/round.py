@@ -30,6 +30,7 @@ from office.views.acts import (
     summary,
     unspent_warning,
 )
+from office.views.documents import window_asked
 from office.views.forms import fields, see_other
 from office.words import Words
 
@@ -101,11 +102,15 @@ async def round_page(request: web.Request) -> web.Response:
     checking = request.query.get("determina", "").strip()
     check: dict[str, Any] | None = None
     check_problem = None
+    # The tranches of any window (?window=N, as on the dashboard); the rest of the page is
+    # the latest window's, the one the determina and the credit work on.
+    asked = window_asked(request)
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
         figures = await back_office.dashboard(uow, operator, core.now())
         round_ = await municipalities.current_round(uow, town.id)
-        tranches = list(await uow.allocations.of_round(round_.id)) if round_ is not None else []
+        shown, tranches = await back_office.tranches(uow, operator, asked)
+        windows = back_office.window_choices(await back_office.windows(uow, operator), core.now())
         # Said before "Open a new window" is pressed: opening is refused until a tranche
         # decides them (municipalities.open_window).
         never_allocated = (
@@ -194,6 +199,8 @@ async def round_page(request: web.Request) -> web.Response:
             "check_problem": check_problem,
             "waiting": waiting,
             "tranches": tranches,
+            "shown": shown.number if shown is not None else None,
+            "windows": windows,
             "never_allocated": never_allocated,
             "may_prepare": may_prepare,
             "credit_refusal": credit_refusal,

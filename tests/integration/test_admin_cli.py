@@ -89,7 +89,7 @@ def test_simulate_needs_no_database_and_writes_the_allocation_csv(tmp_path: Path
 
 def test_bad_csv_exits_2_naming_line_and_column(tmp_path: Path, database: str) -> None:
     assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
-    assert invoke("admin", "window", "open", "BEL")[0] == 0
+    assert invoke("admin", "window", "open", "BEL", "--yes")[0] == 0
     rows = good_rows()
     rows[1] = rows[1].replace(",1,no,", ",zero,no,")
     source = applications_csv(tmp_path / "bad.csv", rows)
@@ -107,7 +107,7 @@ def test_import_allocate_approve_credit(tmp_path: Path, database: str) -> None:
         invoke("admin", "fund", "record", "BEL", "--amount", "50000", "--description", "Fondo")[0]
         == 0
     )
-    assert invoke("admin", "window", "open", "BEL", "--days", "4")[0] == 0
+    assert invoke("admin", "window", "open", "BEL", "--yes", "--days", "4")[0] == 0
     code, output = invoke(
         "admin",
         "applications",
@@ -173,9 +173,9 @@ def test_the_office_reads_italian(database: str, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("BUONISPESA_LANGUAGE", "it")
     code, output = invoke("admin", "municipality", "add", "BEL", "Belforte")
     assert code == 0 and "Comune BEL (Belforte) aggiunto." in flat(output)
-    code, output = invoke("admin", "window", "open", "BEL", "--days", "3000000")
+    code, output = invoke("admin", "window", "open", "BEL", "--yes", "--days", "3000000")
     assert code == 2 and "da 1 a 366 giorni" in flat(output) and "Traceback" not in output
-    code, output = invoke("admin", "window", "open", "BEL", "--days", "4")
+    code, output = invoke("admin", "window", "open", "BEL", "--yes", "--days", "4")
     assert code == 0, output
     # Four days from now, Rome time, written the Italian way.
     assert re.search(r"BEL: bando 1 aperto fino al \d\d/\d\d/\d{4} alle \d\d:\d\d\.", flat(output))
@@ -186,7 +186,7 @@ def test_a_refusal_is_a_translated_sentence_with_its_code(
 ) -> None:
     monkeypatch.setenv("BUONISPESA_LANGUAGE", "it")
     assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
-    assert invoke("admin", "window", "open", "BEL")[0] == 0
+    assert invoke("admin", "window", "open", "BEL", "--yes")[0] == 0
     code, output = invoke("admin", "approve", "BEL", "--budget", "350")
     assert code == 2
     assert (

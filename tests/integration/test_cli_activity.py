@@ -71,7 +71,7 @@ def test_every_change_is_logged_with_who_ran_it(town: str, tmp_path: Path) -> No
     execution = (date.today() + timedelta(days=30)).isoformat()
 
     run("admin", "municipality", "set", town, "--iban", "IT40S0542811101000000123456")
-    run("admin", "window", "open", town, "--days", "2")
+    run("admin", "window", "open", town, "--days", "2", "--yes")
     now = datetime.now(UTC).isoformat()  # received after the window opened
     applications.write_text(HEADER + f"{make_cf(40)},,1,false,false,0,0,0,{now}\n", "utf-8")
     run("admin", "applications", "import", town, str(applications), "--by", "marco.bianchi")

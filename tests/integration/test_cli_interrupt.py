@@ -88,7 +88,7 @@ def interrupt(process: subprocess.Popen[bytes]) -> tuple[int, str]:
 
 def test_ctrl_c_during_an_import_says_so_and_imports_nothing(tmp_path: Path) -> None:
     run(tmp_path, "admin", "municipality", "add", "BEL", "Belforte")
-    run(tmp_path, "admin", "window", "open", "BEL")
+    run(tmp_path, "admin", "window", "open", "BEL", "--yes")
     time.sleep(1)  # whole seconds in the CSV: one after the opening, none in the future
     now = datetime.now(UTC).replace(microsecond=0).isoformat()
     source = tmp_path / "in.csv"

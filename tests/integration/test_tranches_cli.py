@@ -43,7 +43,7 @@ def test_withdraw_window_guard_and_earlier_windows(tmp_path: Path) -> None:
         invoke("admin", "fund", "record", "BEL", "--amount", "50000", "--description", "Fondo")[0]
         == 0
     )
-    assert invoke("admin", "window", "open", "BEL")[0] == 0
+    assert invoke("admin", "window", "open", "BEL", "--yes")[0] == 0
     time.sleep(1)  # whole seconds in the CSV: one after the opening, none in the future
     source = applications_csv(tmp_path / "in.csv", rows_now())
     assert invoke("admin", "applications", "import", "BEL", str(source))[0] == 0
@@ -52,7 +52,7 @@ def test_withdraw_window_guard_and_earlier_windows(tmp_path: Path) -> None:
     code, output = invoke("admin", "approve", "BEL", "--budget", "100")  # a mistake
     # Each window has its tranche 1, 2…: the sentence names both.
     assert code == 0 and "BEL: tranche 1 of window 1 approved." in output, output
-    code, output = invoke("admin", "window", "open", "BEL")
+    code, output = invoke("admin", "window", "open", "BEL", "--yes")
     assert code == 2, output
     assert "Tranche 1 is approved but not credited" in output
     assert "(window.tranche_waiting)" in output
@@ -78,7 +78,7 @@ def test_withdraw_window_guard_and_earlier_windows(tmp_path: Path) -> None:
     code, output = invoke("admin", "ledger", "check", "BEL")
     assert code == 0 and "Every tranche posted its approved total" in output, output
 
-    assert invoke("admin", "window", "open", "BEL")[0] == 0  # window 2, empty
+    assert invoke("admin", "window", "open", "BEL", "--yes")[0] == 0  # window 2, empty
     code, output = invoke(
         "admin",
         "allocate",
@@ -138,7 +138,7 @@ def test_credit_counts_the_notices_it_queued(tmp_path: Path) -> None:
         invoke("admin", "fund", "record", "BEL", "--amount", "50000", "--description", "Fondo")[0]
         == 0
     )
-    assert invoke("admin", "window", "open", "BEL")[0] == 0
+    assert invoke("admin", "window", "open", "BEL", "--yes")[0] == 0
     time.sleep(1)  # whole seconds in the CSV: one after the opening, none in the future
     now = datetime.now(UTC).replace(microsecond=0).isoformat()
     rows = [

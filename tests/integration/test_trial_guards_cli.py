@@ -35,7 +35,7 @@ def town_with_applications(tmp_path: Path) -> None:
         invoke("admin", "fund", "record", "BEL", "--amount", "50000", "--description", "Fondo")[0]
         == 0
     )
-    assert invoke("admin", "window", "open", "BEL")[0] == 0
+    assert invoke("admin", "window", "open", "BEL", "--yes")[0] == 0
     time.sleep(1)  # whole seconds in the CSV: one after the opening, none in the future
     source = applications_csv(tmp_path / "in.csv", rows_now())
     assert invoke("admin", "applications", "import", "BEL", str(source))[0] == 0
@@ -67,7 +67,7 @@ def test_the_citizens_phone_and_delegate_must_receive_sms(tmp_path: Path) -> Non
 def test_no_window_opens_while_the_closed_one_was_never_allocated(tmp_path: Path) -> None:
     town_with_applications(tmp_path)
     assert invoke("admin", "window", "close", "BEL")[0] == 0
-    code, output = invoke("admin", "window", "open", "BEL")
+    code, output = invoke("admin", "window", "open", "BEL", "--yes")
     assert code == 2, output
     assert "Window 1 has 3 applications never allocated" in output, output
     assert "(window.never_allocated)" in output
@@ -75,5 +75,5 @@ def test_no_window_opens_while_the_closed_one_was_never_allocated(tmp_path: Path
     code, output = invoke("admin", "approve", "BEL", "--budget", "350")
     assert code == 0, output
     assert invoke("admin", "credit", "BEL")[0] == 0
-    code, output = invoke("admin", "window", "open", "BEL")
+    code, output = invoke("admin", "window", "open", "BEL", "--yes")
     assert code == 0 and "application window 2 open" in output, output

@@ -534,6 +534,7 @@ PAGES = (
     "/office/applications",
     "/office/applications/BEL-2026-000001",
     "/office/round",
+    "/office/round?window=1#tranches",
     "/office/round/window/close",
     "/office/shops",
     "/office/reimbursement",

@@ -44,19 +44,19 @@ def test_determina_letters_receipt_and_statement(tmp_path: Path) -> None:
     for command in (
         ("admin", "municipality", "add", "BEL", "Belforte"),
         ("admin", "fund", "record", "BEL", "--amount", "50000", "--description", "Fondo"),
-        ("admin", "window", "open", "BEL"),
+        ("admin", "window", "open", "BEL", "--yes"),
     ):
         code, output = invoke(*command)
         assert code == 0, output
     # The window opened a moment after NOW: the rows are dated at its very start.
     opened = datetime.now(UTC)
     (tmp_path / "in.csv").write_text(CSV.replace(NOW.isoformat(), opened.isoformat()))
-    for command in (
+    for step in (
         ("admin", "applications", "import", "BEL", str(tmp_path / "in.csv")),
         ("admin", "window", "close", "BEL"),
         ("admin", "approve", "BEL", "--budget", "350"),
     ):
-        code, output = invoke(*command)
+        code, output = invoke(*step)
         assert code == 0, output
     target = tmp_path / "determina.pdf"
     code, output = invoke("admin", "documents", "determina", "BEL", "--out", str(target))

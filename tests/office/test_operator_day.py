@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from aiohttp.web_urldispatcher import StaticResource
 from sqlalchemy import select
 
 import office
@@ -195,16 +196,30 @@ async def test_a_paper_of_the_opening_minute_is_in_the_window_and_refusals_show_
 # --- 5: the style sheet's address changes with its content -----------------------------------
 
 
-async def test_the_style_sheet_is_linked_with_its_content_hash(towns: Towns) -> None:
+async def test_the_style_sheet_is_linked_with_its_content_hash(
+    towns: Towns, monkeypatch: pytest.MonkeyPatch
+) -> None:
     style = (Path(office.__file__).parent / "static" / "office.css").read_bytes()
     # aiohttp's version: the SHA-256 of the file in URL-safe base64, its "=" written %3D.
     version = quote(base64.urlsafe_b64encode(hashlib.sha256(style).digest()).decode())
+    # Computed once, when the office was built: no page reads the file to hash it again.
+    hashed: list[int] = []
+
+    def counted(content: bytes) -> str:
+        hashed.append(len(content))
+        return base64.urlsafe_b64encode(hashlib.sha256(content).digest()).decode()
+
+    monkeypatch.setattr(StaticResource, "_get_file_hash", staticmethod(counted))
     browser = await towns.browser()
+    clerk = await signed_in(towns.server, "bel.clerk")
     for page in (
         await browser.get("/office/sign-in"),
-        await (await signed_in(towns.server, "bel.clerk")).get("/office/"),
+        await clerk.get("/office/"),
+        await clerk.get("/office/round"),
+        await clerk.get("/office/no-such-page"),
     ):
         assert f'href="/office/static/office.css?v={version}"' in page.text, page.text[:600]
+    assert hashed == []
     fetched = await browser.get(f"/office/static/office.css?v={version}")
     assert fetched.status == 200 and fetched.body == style
     assert fetched.headers["Cache-Control"] == "public, max-age=31536000, immutable"

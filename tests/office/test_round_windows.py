@@ -1,0 +1,73 @@
+"""The round page lists the tranches of any window (`?window=N`, chosen from the list of
+windows as on the dashboard), their documents of that window; an unknown window is said so.
+The rest of the page stays about the latest window, the one the determina and the credit
+work on."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from core.bootstrap import Core
+from tests.integration.office_helpers import apply, close_approve_credit, person
+from tests.office.conftest import Towns, signed_in
+
+
+def said(html: str) -> str:
+    """The page's text as read: tags gone, entities decoded, spaces collapsed."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).replace("\xa0", " ").split())
+
+
+async def test_the_round_page_shows_the_tranches_of_any_window(towns: Towns, core: Core) -> None:
+    await apply(towns.bel, person(1, 2), person(2, 1))
+    await close_approve_credit(towns.bel, 500_00)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.post("/office/round/window/open", {"days": "3", "confirm": "yes"})
+    assert page.status == 200 and "Il bando 2 è aperto." in page.text
+
+    # The latest window by default: no tranche yet, and window 1 can be chosen.
+    page = await clerk.get("/office/round")
+    text = said(page.text)
+    assert page.status == 200
+    assert "Tranche del bando 2" in text and "Nessuna tranche ancora approvata." in text
+    assert '<form method="get" action="/office/round#tranches" class="row" id="window-choice">' in (
+        page.text
+    )
+    assert '<option value="2" selected>Bando 2 (aperto)</option>' in page.text
+    assert '<option value="1">Bando 1 (chiuso)</option>' in page.text
+    assert 'id="window-shown"' not in page.text
+
+    # Window 1's tranche, with the documents of window 1 (not window 2's tranche 1).
+    page = await clerk.get("/office/round?window=1")
+    text = said(page.text)
+    assert page.status == 200
+    assert "Tranche del bando 1" in text and "500,00 €" in text
+    assert "Nessuna tranche ancora approvata." not in text
+    assert '<option value="1" selected>Bando 1 (chiuso)</option>' in page.text
+    assert (
+        "Queste sono le tranche del bando 1; l'ultimo è il bando 2, quello di cui parla il "
+        "resto della pagina." in text
+    )
+    link = "/office/round/tranche/1/determina.pdf?window=1"
+    assert f'href="{link}"' in page.text
+    assert 'href="/office/round/tranche/1/allocation.csv?window=1"' in page.text
+    document = await clerk.get(link)
+    assert document.status == 200 and document.headers["Content-Type"] == "application/pdf"
+    # The window section and the actions are still the latest window's.
+    assert "Bando 2, aperto fino al" in text and "Chiudi ora il bando" in text
+
+    # A window that does not exist, or no number at all, is said so.
+    page = await clerk.get("/office/round?window=9")
+    assert page.status == 404 and "Non esiste il bando 9." in said(page.text)
+    page = await clerk.get("/office/round?window=uno")
+    assert page.status == 409
+    assert "Scrivi il numero di un bando: un numero intero, almeno 1." in said(page.text)
+
+
+async def test_a_town_with_one_window_gets_no_choice(towns: Towns) -> None:
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get("/office/round")
+    assert page.status == 200 and "Tranche del bando 1" in said(page.text)
+    assert 'id="window-choice"' not in page.text
+    assert (await clerk.get("/office/round?window=1")).status == 200
+    assert (await clerk.get("/office/round?window=2")).status == 404
