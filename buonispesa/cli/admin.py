@@ -480,7 +480,8 @@ def window_open(
             town_code = town.code
         for line in opening_means(town_code, window, previous):
             out.print(line, markup=False)
-        if not yes and not confirmed(t("Open window {number} now?", number=str(window.number))):
+        question = t("Open window {number} now? [y/N]", number=str(window.number))
+        if not yes and not confirmed(question):
             err.print(say(t("Nothing was opened.")), style="yellow", markup=False)
             raise typer.Exit(EXIT_DECLINED)
         async with core.uow() as uow:
@@ -520,12 +521,23 @@ EXIT_DECLINED = 1
 
 
 def confirmed(question: Text) -> bool:
-    """The office's yes to a question (typer.confirm, default no); no answer is a no."""
-    try:
-        return typer.confirm(say(question), default=False)
-    except typer.Abort:
-        out.print()
-        return False
+    """The office's yes to a question, default no; no answer (end of input, Ctrl-C) is a
+    no, and an answer that is neither is asked again. Read as the chat reads a yes ("s",
+    "sì", "y", "yes"): click's own confirm takes only y/n, and an Italian office answers
+    "s"."""
+    from core.dialogue.words import yes_or_no  # the chat's reading, only when asked
+
+    while True:
+        try:
+            answer = typer.prompt(say(question), default="", show_default=False)
+        except typer.Abort:
+            out.print()
+            return False
+        if not answer.strip():
+            return False
+        said = yes_or_no(answer)
+        if said is not None:
+            return said
 
 
 def opening_means(town: str, window: NewWindow, previous: WindowFigures | None) -> list[str]:

@@ -124,6 +124,20 @@ def test_the_office_is_asked_in_italian(
     assert code == 1, output
     assert "Il bando 2 si apre ora e accetta domande fino al " in output
     assert "Il bando 1 resta com'è: 2 domande, tranche approvate 100.000,00 €" in output
-    assert "Apro ora il bando 2? (y = sì) [y/N]:" in output
+    assert "Apro ora il bando 2? [s/N]:" in output
     assert output.endswith("Non è stato aperto nulla."), output
     assert opened(database_url) == ([1], [])
+
+
+def test_the_office_answers_in_its_own_words(
+    town: str, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An Italian office answers "s" or "sì", which click's y/n would refuse; an answer that
+    is neither is asked again, not read as a no or a yes."""
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "it")
+    code, output = invoke("admin", "window", "open", town, answer="boh\nno\n")
+    assert code == 1 and output.count("Apro ora il bando 2? [s/N]:") == 2, output
+    assert opened(database_url) == ([1], [])
+    code, output = invoke("admin", "window", "open", town, answer="sì\n")
+    assert code == 0, output
+    assert opened(database_url) == ([1, 2], ["TST 2"])
