@@ -281,7 +281,8 @@ async def claim_citizen(
 ) -> tuple[m.Citizen, bool]:
     """The citizen with this codice fiscale, created or given this proven phone (and
     Telegram user). Raises IdentityRefused before writing anything when the rules forbid
-    it. Returns (citizen, created)."""
+    it (for the office, the number of the citizen's own delegate is
+    Conflict(IDENTITY_PHONE_IS_DELEGATE)). Returns (citizen, created)."""
     cf = normalize_codice_fiscale(codice_fiscale)
     phone = normalize_phone(phone) if phone else None
     if phone is None and proof is not PhoneProof.OFFICE:
@@ -312,7 +313,9 @@ async def claim_citizen(
         and await is_own_delegates_number(uow, citizen, phone)
     ):
         # The holder's delegate's number, from the chat linked to them or on paper: it
-        # speaks for the delegate, never as the holder's own.
+        # speaks for the delegate, never as the holder's own. The office reads why.
+        if proof is PhoneProof.OFFICE:
+            raise Conflict(Refusal.IDENTITY_PHONE_IS_DELEGATE, phone=mask_phone(phone))
         raise IdentityRefused(PHONE_IS_DELEGATE)
     if citizen is None:
         citizen = m.Citizen(
@@ -462,6 +465,8 @@ async def link_telegram(
                     phone=phone,
                 )
                 await uow.flush()
+                # A code sent to the chat while it was the holder's confirms nothing more.
+                await code_destinations.void_codes_gone_elsewhere(uow, by_chat, now)
                 raise DelegateNumber()
             by_chat.phone, by_chat.phone_proven_by = phone, proof.value
             by_chat.phone_proven_at = now

@@ -7,15 +7,24 @@ person"). On SQLite and PostgreSQL; the database refuses the row itself (migrati
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from core.bootstrap import Core
 from core.domain.errors import Conflict, Refusal
 from core.domain.identity import PhoneProof
 from core.services import delegates, identity
+from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from tests.factories import Town, make_town
+from tests.factories import Town, make_town, request
+from tests.integration.test_identity_races import (
+    _committed,
+    _register_delegate,
+    first_then_second,
+)
 
 DELEGATE = "+393471230050"
 CHAT = "990050"
@@ -78,9 +87,7 @@ async def test_another_households_delegate_number_becomes_the_chats_own(core: Co
     the citizens' side allows it): the chat's citizen without a phone gets the number."""
     town = await _holder_without_phone(core, delegate_of=1)
     async with core.uow() as uow:
-        linked = await identity.link_telegram(
-            uow, town.municipality_id, CHAT, DELEGATE, core.now()
-        )
+        linked = await identity.link_telegram(uow, town.municipality_id, CHAT, DELEGATE, core.now())
         assert linked is not None and linked.id == town.citizen_ids[0]
         assert (linked.phone, linked.phone_proven_by) == (DELEGATE, "telegram_contact")
         await uow.commit()
@@ -105,9 +112,9 @@ async def test_an_application_from_that_chat_does_not_bind_the_delegate_number(
                 channel="telegram",
             )
         assert refused.value.reason == "phone_is_delegate"
-    # Nor may the office give the holder their own delegate's number on paper.
+    # Nor may the office give the holder their own delegate's number on paper: it reads why.
     async with core.uow() as uow:
-        with pytest.raises(identity.IdentityRefused) as refused:
+        with pytest.raises(Conflict) as said:
             await identity.claim_citizen(
                 uow,
                 town.municipality_id,
@@ -116,7 +123,7 @@ async def test_an_application_from_that_chat_does_not_bind_the_delegate_number(
                 proof=PhoneProof.OFFICE,
                 now=core.now(),
             )
-        assert refused.value.reason == "phone_is_delegate"
+        assert said.value.code == Refusal.IDENTITY_PHONE_IS_DELEGATE
     async with core.uow() as uow:
         holder = await uow.citizens.by_id(town.citizen_ids[0])
         assert holder is not None and holder.phone is None
@@ -152,3 +159,86 @@ async def test_the_database_refuses_a_citizens_own_delegate_number(core: Core) -
             .values(phone=DELEGATE, phone_proven_by="office")
         )
         await uow.commit()
+
+
+def _link(core: Core, town: Town) -> Callable[[UnitOfWork], Awaitable[m.Citizen | None]]:
+    async def link(uow: UnitOfWork) -> m.Citizen | None:
+        return await identity.link_telegram(uow, town.municipality_id, CHAT, DELEGATE, core.now())
+
+    return link
+
+
+async def _chat_linked_without_phone(core: Core) -> Town:
+    """_holder_without_phone with no delegate yet."""
+    town = await _holder_without_phone(core)
+    async with core.uow() as uow:
+        await uow.session.execute(delete(m.Delegate))
+        await uow.commit()
+    return town
+
+
+async def test_a_delegate_registered_while_the_chat_proves_the_number_is_refused(
+    core: Core, database_url: str
+) -> None:
+    """The chat proves the number (nobody's yet: it becomes the holder's own) while the
+    office registers it as the holder's delegate: the registration waits for the chat's
+    commit (both hold the number, and the registration the holder's row too), then is
+    refused as when the phone came first."""
+    town = await _chat_linked_without_phone(core)
+    linked, late = await first_then_second(
+        core,
+        database_url,
+        _link(core, town),
+        lambda: _committed(core, _register_delegate(core, town, 0, DELEGATE)),
+    )
+    assert linked is not None and linked.id == town.citizen_ids[0]
+    with pytest.raises(Conflict) as refused:
+        await asyncio.wait_for(late, timeout=10)
+    assert refused.value.code == Refusal.DELEGATE_OWN_PHONE
+    async with core.uow() as uow:
+        holder = await uow.citizens.by_id(town.citizen_ids[0])
+        assert holder is not None and holder.phone == DELEGATE
+        assert await uow.delegates.of_citizen(holder.id) is None
+
+
+async def test_the_chat_proving_the_number_while_the_delegate_is_registered_acts_as_it(
+    core: Core, database_url: str
+) -> None:
+    town = await _chat_linked_without_phone(core)
+    _, late = await first_then_second(
+        core,
+        database_url,
+        _register_delegate(core, town, 0, DELEGATE),
+        lambda: _committed(core, _link(core, town)),
+    )
+    with pytest.raises(identity.DelegateNumber):
+        await asyncio.wait_for(late, timeout=10)
+    async with core.uow() as uow:
+        holder = await uow.citizens.by_id(town.citizen_ids[0])
+        assert holder is not None and (holder.phone, holder.telegram_chat_id) == (None, CHAT)
+
+
+async def test_a_code_sent_to_the_chat_it_unlinks_confirms_nothing(core: Core) -> None:
+    """A payment asked while the chat was the holder's (before the delegate was registered)
+    sent its code there: once the chat is unlinked it is cancelled, as when the office
+    unlinks a chat (code_destinations.void_codes_gone_elsewhere)."""
+    town = await _chat_linked_without_phone(core)
+    requested = await request(core, town.shop_id, town.citizen_cfs[0], 5_00)
+    async with core.uow() as uow:
+        uow.session.add(
+            m.Delegate(
+                municipality_id=town.municipality_id,
+                citizen_id=town.citizen_ids[0],
+                phone=DELEGATE,
+                created_at=core.now(),
+            )
+        )
+        await uow.commit()
+    async with core.uow() as uow:
+        with pytest.raises(identity.DelegateNumber):
+            await identity.link_telegram(uow, town.municipality_id, CHAT, DELEGATE, core.now())
+        await uow.commit()
+    async with core.uow() as uow:
+        charge = await uow.charges.by_id(requested.charge_id)
+        assert charge is not None
+        assert (charge.status, charge.closed_reason) == ("cancelled", "code_elsewhere")
