@@ -79,8 +79,8 @@ def _check_on_checkout(engine: AsyncEngine) -> None:
 
 
 # The refusals database triggers raise, as their message (migrations 0015_shop_phone_guard,
-# 0041_phone_one_person and 0042_citizen_not_own_delegate): the backstop of rules the services check first, met only by
-# a race or a raw write.
+# 0041_phone_one_person and 0042_citizen_not_own_delegate): the backstop of rules the
+# services check first, met only by a race or a raw write.
 # (0038_code_destination_guard's `payment.code_elsewhere` and 0039_no_charge_for_erased's
 # `payment.citizen_erased` are not: on PostgreSQL each is a serialization failure, which
 # core.services.transactions.retrying runs again.)
