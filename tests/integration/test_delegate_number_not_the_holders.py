@@ -20,6 +20,11 @@ from core.services import delegates, identity
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from tests.factories import Town, make_town, request
+from tests.integration.migrating import migrate_to
+from tests.integration.test_identity_migration import (
+    _write,
+    empty_url,  # noqa: F401  (a fixture)
+)
 from tests.integration.test_identity_races import (
     _committed,
     _register_delegate,
@@ -242,3 +247,35 @@ async def test_a_code_sent_to_the_chat_it_unlinks_confirms_nothing(core: Core) -
         charge = await uow.charges.by_id(requested.charge_id)
         assert charge is not None
         assert (charge.status, charge.closed_reason) == ("cancelled", "code_elsewhere")
+
+
+async def test_the_migration_keeps_old_rows_refuses_new_ones_and_downgrades(
+    empty_url: str,  # noqa: F811  (the fixture)
+) -> None:
+    """0042_citizen_not_own_delegate on a database that already holds a citizen whose own
+    phone is their delegate's: the row stays (the office decides) and may be written
+    keeping its phone; a new one is refused; downgrading removes the trigger."""
+    await migrate_to(empty_url, "0041_phone_one_person")
+    for statement in (
+        "INSERT INTO municipalities (id, code, name, policy_toml, timezone, created_at) "
+        "VALUES (1, 'OLD', 'Oldtown', '', 'Europe/Rome', :t)",
+        "INSERT INTO citizens (id, municipality_id, codice_fiscale, language, card_code, "
+        "created_at) VALUES (1, 1, 'CF1', 'it', 'CARD1', :t)",
+        "INSERT INTO citizens (id, municipality_id, codice_fiscale, language, card_code, "
+        "created_at) VALUES (2, 1, 'CF2', 'it', 'CARD2', :t)",
+        "INSERT INTO delegates (municipality_id, citizen_id, phone, created_at) "
+        f"VALUES (1, 1, '{DELEGATE}', :t)",
+        # Before the rule: citizen 1 given their own delegate's number.
+        f"UPDATE citizens SET phone = '{DELEGATE}' WHERE id = 1",
+    ):
+        assert await _write(empty_url, statement) is None
+    await migrate_to(empty_url, "head")
+    assert await _write(empty_url, "UPDATE citizens SET language = 'en' WHERE id = 1") is None
+    assert await _write(empty_url, "UPDATE citizens SET phone = NULL WHERE id = 1") is None
+    own = f"UPDATE citizens SET phone = '{DELEGATE}' WHERE id = 1"
+    assert await _write(empty_url, own) == "identity.phone_is_delegate"
+    # Another household may have it: the delegate's own.
+    assert await _write(empty_url, own.replace("id = 1", "id = 2")) is None
+    assert await _write(empty_url, "UPDATE citizens SET phone = NULL WHERE id = 2") is None
+    await migrate_to(empty_url, "0041_phone_one_person", down=True)
+    assert await _write(empty_url, own) is None
