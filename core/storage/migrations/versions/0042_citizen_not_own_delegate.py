@@ -28,6 +28,9 @@ delegate registered at the same moment waits for the other's commit and is refus
 Only a phone that changes is checked: rows that broke the rule before stay as they are
 until the office changes the phone or removes the delegate; an UPDATE that keeps the phone
 goes through. A new citizen has no delegate yet, so INSERT needs no trigger.
+
+A later migration that rebuilds citizens on SQLite (a batch_alter_table) drops this trigger
+with the old table: it must create it again.
 """
 
 from collections.abc import Sequence
