@@ -25,7 +25,7 @@ from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows import community as community_chat
 from core.dialogue.flows.appeal import adding_to_appeal
 from core.dialogue.flows.base import Flow, Takes
-from core.dialogue.flows.identify import NEUTRAL_REFUSAL, SHOP_STAFF_PHONE, link_contact
+from core.dialogue.flows.identify import SHOP_STAFF_PHONE, link_contact
 from core.dialogue.flows.member_phone import shop_contact_unasked
 from core.dialogue.flows.shop_finder import near
 from core.dialogue.inbound import Channel, Checkout, Inbound
@@ -519,16 +519,22 @@ class DialogueEngine:
             linked = await link_contact(turn, inp.contact)
             if linked.refused:
                 await commands.interrupt(turn)
-                turn.say(NEUTRAL_REFUSAL)
+                turn.say(linked.refusal)
                 return
             turn.say(t("Thank you: we have your phone number."))
             await flow.ask(turn)
             return
         if inp.contact is not None and (flow is None or turn.step not in flow.contact_steps):
             linked = await link_contact(turn, inp.contact)
-            if linked.refused:
+            if linked.delegate:
+                # The chat was linked to the holder its number is the delegate of: it now
+                # acts as that delegate, and is answered so (the balance it acts for).
                 await commands.interrupt(turn)
-                turn.say(NEUTRAL_REFUSAL)
+                turn.say(linked.refusal)
+                await citizen_requests.show_balance(turn)
+            elif linked.refused:
+                await commands.interrupt(turn)
+                turn.say(linked.refusal)
             elif linked.shop:
                 turn.say(SHOP_STAFF_PHONE)
             elif linked.citizen is None and await citizen_requests.represented(turn):

@@ -38,6 +38,9 @@ NOTICE_INTERVAL = timedelta(hours=24)
 TAKEOVER_REFUSED = "takeover_refused"
 CLAIM_REFUSED = "claim_refused"
 LINK_REFUSED = "link_refused"
+# A citizen's own delegate's number offered as the citizen's own phone (one phone speaks for
+# one person: docs/cards-and-delegates.md).
+PHONE_IS_DELEGATE = "phone_is_delegate"
 
 
 class IdentityRefused(NotAllowed):
@@ -47,6 +50,17 @@ class IdentityRefused(NotAllowed):
     def __init__(self, reason: str) -> None:
         super().__init__(Refusal.IDENTITY_REFUSED, reason=reason)
         self.reason = reason
+
+
+class DelegateNumber(IdentityRefused):
+    """A Telegram chat linked to a citizen who has no phone proved, with its own contact,
+    the number registered as that citizen's delegate: the account is the delegate's, so it
+    acts for the citizen as their delegate's number does, never as the citizen
+    (link_telegram unlinks it). Nothing is bound; the chat hears what a delegate's number
+    is for, nothing about whose it is."""
+
+    def __init__(self) -> None:
+        super().__init__(PHONE_IS_DELEGATE)
 
 
 @dataclass(frozen=True)
@@ -137,6 +151,18 @@ async def refuse_unreachable_phone(uow: UnitOfWork, phone: str) -> None:
     town = await uow.municipalities.by_sms_number(phone)
     if town is not None:
         raise Conflict(Refusal.PHONE_TOWN_NUMBER, phone=mask_phone(phone), code=town.code)
+
+
+async def is_own_delegates_number(uow: UnitOfWork, citizen: m.Citizen, phone: str) -> bool:
+    """Whether `phone` is the number registered as this citizen's own delegate: never the
+    citizen's own phone too (the delegate would receive what is meant for the holder, and
+    act as the holder). The number is held until the commit before looking
+    (CitizenRepository.hold_phone): a delegate registered on it meanwhile is found, or
+    waits and is refused by the database (migration 0041_phone_one_person); the database
+    refuses the citizen's side too (0042_citizen_not_own_delegate)."""
+    await uow.citizens.hold_phone(citizen.municipality_id, phone)
+    delegate = await uow.delegates.of_citizen(citizen.id)
+    return delegate is not None and delegate.phone == phone
 
 
 async def _is_shop_chat(uow: UnitOfWork, municipality_id: int, telegram_user: str) -> bool:
@@ -255,7 +281,8 @@ async def claim_citizen(
 ) -> tuple[m.Citizen, bool]:
     """The citizen with this codice fiscale, created or given this proven phone (and
     Telegram user). Raises IdentityRefused before writing anything when the rules forbid
-    it. Returns (citizen, created)."""
+    it (for the office, the number of the citizen's own delegate is
+    Conflict(IDENTITY_PHONE_IS_DELEGATE)). Returns (citizen, created)."""
     cf = normalize_codice_fiscale(codice_fiscale)
     phone = normalize_phone(phone) if phone else None
     if phone is None and proof is not PhoneProof.OFFICE:
@@ -279,6 +306,17 @@ async def claim_citizen(
     actor = f"chat:{channel}" if channel else "office"
     citizen = claim.citizen
     created = citizen is None
+    if (
+        citizen is not None
+        and phone
+        and citizen.phone is None
+        and await is_own_delegates_number(uow, citizen, phone)
+    ):
+        # The holder's delegate's number, from the chat linked to them or on paper: it
+        # speaks for the delegate, never as the holder's own. The office reads why.
+        if proof is PhoneProof.OFFICE:
+            raise Conflict(Refusal.IDENTITY_PHONE_IS_DELEGATE, phone=mask_phone(phone))
+        raise IdentityRefused(PHONE_IS_DELEGATE)
     if citizen is None:
         citizen = m.Citizen(
             municipality_id=municipality_id,
@@ -367,7 +405,9 @@ async def link_telegram(
     """A Telegram user shared their own contact (Telegram verified the number): link the
     chat and the phone to one citizen, or refuse (IdentityRefused, logged) when they
     belong to different citizens, or when the chat, or the number it would bind, is a
-    shop's (owner or cashier): the shop would receive the citizen's payment codes. None:
+    shop's (owner or cashier): the shop would receive the citizen's payment codes. A chat
+    linked to a citizen without a phone that proves their delegate's number is unlinked
+    and refused (DelegateNumber): it acts for them as the delegate, never as them. None:
     nobody has either yet."""
     phone = normalize_phone(phone)
     by_chat = await uow.citizens.by_telegram_chat(municipality_id, telegram_user)
@@ -406,6 +446,28 @@ async def link_telegram(
                     phone=phone,
                 )
                 raise IdentityRefused("phone_is_shop") from None
+            if await is_own_delegates_number(uow, by_chat, phone):
+                # Telegram says this account is the delegate's: linked to the holder (an
+                # application made before phones were required) it would act as the holder,
+                # and bound, their delegate's number would be their own. It now acts for
+                # them as that number does (SALDO), and the office gives the holder a phone.
+                by_chat.telegram_chat_id = None
+                await _log(
+                    uow, by_chat, "telegram_unbound", now, actor=actor, channel=Channel.TELEGRAM
+                )
+                await _log(
+                    uow,
+                    by_chat,
+                    LINK_REFUSED,
+                    now,
+                    actor=actor,
+                    channel=Channel.TELEGRAM,
+                    phone=phone,
+                )
+                await uow.flush()
+                # A code sent to the chat while it was the holder's confirms nothing more.
+                await code_destinations.void_codes_gone_elsewhere(uow, by_chat, now)
+                raise DelegateNumber()
             by_chat.phone, by_chat.phone_proven_by = phone, proof.value
             by_chat.phone_proven_at = now
             await _log(uow, by_chat, "phone_bound", now, actor=actor, proof=proof, phone=phone)

@@ -161,6 +161,9 @@ async def import_paper(
     applied = await store.applied_in_round(
         round_.id, sorted(citizen.id for citizen in known_codes.values())
     )
+    # A known person's own delegate's number is never their own phone too (one phone speaks
+    # for one person; the database refuses it, migration 0042_citizen_not_own_delegate).
+    delegated = await store.delegates_of(sorted(citizen.id for citizen in known_codes.values()))
     town_numbers = {town.sms_number for town in await uow.municipalities.all() if town.sms_number}
     for index, (code, phone) in enumerate(zip(codes, phones, strict=True)):
         if code is None:
@@ -174,6 +177,15 @@ async def import_paper(
             problems.append(RowProblem(index, "phone", shop))
             continue
         existing = known_codes.get(code)
+        if (
+            phone is not None
+            and existing is not None
+            and existing.phone is None
+            and delegated.get(existing.id) == phone
+        ):
+            own = Conflict(Refusal.IDENTITY_PHONE_IS_DELEGATE, phone=mask_phone(phone))
+            problems.append(RowProblem(index, "phone", own))
+            continue
         claim = decide_claim(
             existing,
             holders.get(phone) if phone else None,

@@ -78,9 +78,9 @@ def _check_on_checkout(engine: AsyncEngine) -> None:
                 raise DisconnectionError("the idle connection did not answer") from error
 
 
-# The refusals database triggers raise, as their message (migrations 0015_shop_phone_guard
-# and 0041_phone_one_person): the backstop of rules the services check first, met only by
-# a race or a raw write.
+# The refusals database triggers raise, as their message (migrations 0015_shop_phone_guard,
+# 0041_phone_one_person and 0042_citizen_not_own_delegate): the backstop of rules the
+# services check first, met only by a race or a raw write.
 # (0038_code_destination_guard's `payment.code_elsewhere` and 0039_no_charge_for_erased's
 # `payment.citizen_erased` are not: on PostgreSQL each is a serialization failure, which
 # core.services.transactions.retrying runs again.)
@@ -90,6 +90,7 @@ TRIGGER_REFUSALS = (
     Refusal.SHOP_MEMBER_IS_CITIZEN,
     Refusal.DELEGATE_OWN_PHONE,
     Refusal.DELEGATE_PHONE_IS_CITIZEN,
+    Refusal.IDENTITY_PHONE_IS_DELEGATE,
 )
 # A shop's Telegram chat linked to a citizen: what core.services.identity.IdentityRefused
 # says for it (that class lives above storage), the same neutral refusal in the chat.

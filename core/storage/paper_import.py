@@ -78,6 +78,18 @@ class PaperImportRepository(_Repository):
                 found |= {x for x in (address, phone) if x in wanted}
         return found
 
+    async def delegates_of(self, citizen_ids: Sequence[int]) -> dict[int, str]:
+        """The phone of each of these citizens' delegate, by citizen id (those who have one)."""
+        found: dict[int, str] = {}
+        for part in chunks(citizen_ids):
+            rows = await self.session.execute(
+                select(m.Delegate.citizen_id, m.Delegate.phone).where(
+                    m.Delegate.citizen_id.in_(part)
+                )
+            )
+            found |= {citizen_id: phone for citizen_id, phone in rows}
+        return found
+
     async def applied_in_round(self, round_id: int, citizen_ids: Sequence[int]) -> set[int]:
         """Of these citizens, those who already have an application in the round."""
         applied: set[int] = set()

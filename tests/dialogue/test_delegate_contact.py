@@ -7,12 +7,14 @@ that holder, as by SMS from it."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
 from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine
-from core.dialogue.flows.citizen import DELEGATE_NO_CARD, DELEGATE_NO_STATUS
+from core.dialogue.flows.citizen import DELEGATE_NO_CARD, DELEGATE_NO_STATUS, DELEGATE_NUMBER
 from core.dialogue.inbound import Channel
 from core.services.applications import ApplicationInput, submit_application
+from core.storage import models as m
 from tests.dialogue.harness import Chat, msgids, param
 from tests.dialogue.test_cards_delegates import DELEGATE, delegated_town
 from tests.factories import make_cf
@@ -136,3 +138,67 @@ async def test_a_delegate_who_applied_sees_their_own_vouchers_as_by_sms(
         town = (await uow.municipalities.all())[0]
         own = await uow.citizens.by_phone(town.id, DELEGATE)
         assert own is not None and own.telegram_chat_id == "7104"
+
+
+async def holder_linked_without_phone(core: Core, chat_id: str) -> str:
+    """delegated_town's citizen known without a phone, their chat `chat_id` linked by an
+    application made before phones were required; returns their codice fiscale."""
+    cf = await delegated_town(core)
+    async with core.uow() as uow:
+        await uow.session.execute(
+            update(m.Citizen)
+            .where(m.Citizen.codice_fiscale == cf)
+            .values(
+                phone=None, phone_proven_by=None, phone_proven_at=None, telegram_chat_id=chat_id
+            )
+        )
+        await uow.commit()
+    return cf
+
+
+async def holder_row(core: Core, cf: str) -> m.Citizen:
+    async with core.uow() as uow:
+        town = (await uow.municipalities.all())[0]
+        holder = await uow.citizens.by_codice_fiscale(town.id, cf)
+        assert holder is not None
+        return holder
+
+
+@pytest.mark.parametrize("one_trip", [True, False])
+async def test_the_holders_chat_proving_the_delegates_number_acts_as_the_delegate(
+    core: Core, one_trip: bool
+) -> None:
+    """The chat linked to the holder (no phone of their own) shares its own contact, and
+    Telegram says it is the delegate's number: never bound as the holder's own phone; the
+    chat is told, in words that say nothing of whose number it is, that it now acts as the
+    delegate, and is answered so from then on."""
+    cf = await holder_linked_without_phone(core, "7105")
+    chat = telegram(core, "7105", one_trip=one_trip)
+    await chat.expect("/saldo", OWN_BALANCE)  # linked to the holder, as before
+    await chat.send(None, contact=(DELEGATE, True))
+    said = msgids(chat.last)
+    assert DELEGATE_NUMBER.msgid in said and OWN_BALANCE not in said, said
+    assert_the_holders_balance(chat, cf)
+    holder = await holder_row(core, cf)
+    assert (holder.phone, holder.telegram_chat_id) == (None, None)
+    await chat.send("/saldo")
+    assert_the_holders_balance(chat, cf)
+    await chat.expect("/stato", DELEGATE_NO_STATUS.msgid)
+    await chat.expect("/carta", DELEGATE_NO_CARD.msgid)
+
+
+async def test_the_holders_chat_applying_with_the_delegates_number_is_told_so(
+    core: Core,
+) -> None:
+    """The same at the application's contact question: nothing bound, the draft dropped,
+    the same words; the chat then acts as the delegate."""
+    cf = await holder_linked_without_phone(core, "7106")
+    chat = telegram(core, "7106", one_trip=False)
+    await chat.send("/apply")
+    while chat.last[-1].request != "contact":
+        await chat.send("1")
+    await chat.expect(None, DELEGATE_NUMBER.msgid, contact=(DELEGATE, True))
+    holder = await holder_row(core, cf)
+    assert (holder.phone, holder.telegram_chat_id) == (None, None)
+    await chat.send("/saldo")
+    assert_the_holders_balance(chat, cf)

@@ -209,6 +209,39 @@ async def test_a_known_person_keeps_the_phone_on_file(core: Core, clock: FakeClo
     assert await import_rows(core, town, [(person(1, phone=None), core.now())]) == 1
 
 
+async def test_a_known_persons_own_delegate_number_is_refused_naming_the_row(
+    core: Core, clock: FakeClock
+) -> None:
+    """A person known without a phone whose delegate the office registered: a paper row
+    giving them that very number is refused (one phone speaks for one person), the row
+    named, nothing imported; another household may still have it (the delegate's own)."""
+    town = await open_town(core)
+    clock.advance(hours=1)
+    await import_rows(core, town, [(person(1, phone=None), core.now())])
+    delegate = "+393335000077"
+    async with core.uow() as uow:
+        holder = await uow.citizens.by_codice_fiscale(town.id, make_cf(1))
+        assert holder is not None
+        uow.add(
+            m.Delegate(
+                municipality_id=town.id, citizen_id=holder.id, phone=delegate, created_at=core.now()
+            )
+        )
+        await uow.commit()
+    await close_and_decide(core, town)
+    clock.advance(days=1)
+    async with core.uow() as uow:
+        await municipalities.open_window(uow, town, core.now())
+        await uow.commit()
+    clock.advance(hours=1)
+    rows = [(person(0), core.now()), (person(1, phone=delegate), core.now())]
+    assert await refused(core, town, rows) == [(1, "phone", "identity.phone_is_delegate")]
+    async with core.uow() as uow:
+        holder = await uow.citizens.by_codice_fiscale(town.id, make_cf(1))
+        assert holder is not None and holder.phone is None
+    assert await import_rows(core, town, [(person(2, phone=delegate), core.now())]) == 1
+
+
 async def test_dates_outside_the_window_and_implausible_answers(
     core: Core, clock: FakeClock
 ) -> None:

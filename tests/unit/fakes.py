@@ -1871,6 +1871,13 @@ class FakePaperImport(_Fake):
             )
         }
 
+    async def delegates_of(self, citizen_ids: Sequence[int]) -> dict[int, str]:
+        wanted = set(citizen_ids)
+        return {
+            x.citizen_id: x.phone
+            for x in self.store.rows(m.Delegate, lambda x: x.citizen_id in wanted)
+        }
+
     async def applied_in_round(self, round_id: int, citizen_ids: Sequence[int]) -> set[int]:
         wanted = set(citizen_ids)
         return {

@@ -293,7 +293,7 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             )
         linked = await link_contact(turn, inp.contact)
         if linked.refused:
-            await self._refuse(turn)
+            await self._refuse(turn, linked.refusal)
             return
         # A plain text: on Telegram it also takes the contact button off the screen.
         turn.say(t("Thank you: your phone number is verified."))
@@ -304,11 +304,11 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             return
         await self.next_question(turn, "contact")
 
-    async def _refuse(self, turn: Turn) -> None:
+    async def _refuse(self, turn: Turn, text: Text = NEUTRAL_REFUSAL) -> None:
         self.drop_draft(turn)
         turn.finish()
         turn.forget_citizen()
-        turn.say(NEUTRAL_REFUSAL)
+        turn.say(text)
 
     # The questions ----------------------------------------------------------------------------
 

@@ -67,6 +67,15 @@ DELEGATE_NO_STATUS = t(
     "STATO from their own phone or chat, or at the office."
 )
 
+# One's own contact, shared in a Telegram chat linked to a citizen who has no phone, whose
+# number is that citizen's registered delegate (identity.DelegateNumber): the account is the
+# delegate's, so the chat is unlinked and from now on acts as the delegate's number does. It
+# says what the person proved (their number is a delegate's), nothing of whose.
+DELEGATE_NUMBER = t(
+    "This number is registered as a delegate: this chat now acts as the delegate and sees the "
+    "balance (SALDO) of the person you pay for, no longer in their name."
+)
+
 DELEGATE_NO_CARD = t(
     "The card is the citizen's. To pay for them, give their codice fiscale at the till: the "
     "code comes to this phone."
@@ -140,6 +149,15 @@ class Linked:
     citizen: m.Citizen | None
     refused: bool = False
     shop: bool = False  # nobody's: the number charges vouchers for a shop of the town
+    # Refused too: the number is the delegate's of the citizen the chat was linked to, and
+    # the chat now acts as that delegate (identity.DelegateNumber).
+    delegate: bool = False
+
+    @property
+    def refusal(self) -> Text:
+        """What a refused link is told: a delegate's number what it now does, anybody else
+        the neutral refusal."""
+        return DELEGATE_NUMBER if self.delegate else IDENTITY_REFUSED
 
 
 async def link_phone(turn: Turn, phone: str) -> Linked:
@@ -150,6 +168,9 @@ async def link_phone(turn: Turn, phone: str) -> Linked:
         citizen = await identity.link_telegram(
             turn.uow, turn.town.id, turn.address, phone, turn.now
         )
+    except identity.DelegateNumber:
+        turn.forget_citizen()
+        return Linked(None, refused=True, delegate=True)
     except identity.IdentityRefused:
         turn.forget_citizen()
         return Linked(None, refused=True)
@@ -168,7 +189,7 @@ async def _by_shared_phone(turn: Turn, phone: str) -> m.Citizen | None:
         return linked.citizen
     turn.finish()
     if linked.refused:
-        turn.say(IDENTITY_REFUSED)
+        turn.say(linked.refusal)
     elif linked.shop:
         turn.say(SHOP_STAFF_PHONE)
     else:

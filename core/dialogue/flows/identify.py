@@ -40,7 +40,9 @@ async def link_contact(turn: Turn, contact: SharedContact) -> citizen_requests.L
         turn.memory.phone = phone
         return citizen_requests.Linked(None)
     linked = await citizen_requests.link_phone(turn, phone)
-    if not linked.refused:
+    if not linked.refused or linked.delegate:
+        # A delegate's number stays the chat's proven number: it is answered as that
+        # number from now on (citizen_requests.represented).
         turn.memory.phone = phone
     return linked
 
@@ -81,7 +83,7 @@ class IdentifyFlow(Flow[IdentifyState]):
         argument = self.state(turn).argument
         if linked.refused:
             turn.finish()
-            turn.say(NEUTRAL_REFUSAL)
+            turn.say(linked.refusal)
             return
         if linked.shop:
             # Whatever was asked (the balance, the status, an appeal): a shop's number.
