@@ -787,13 +787,16 @@ _SPEND = frozenset(
         "shop", "shopping", "spend", "use", "buy", "pay", "find",
     }
 )  # fmt: skip
-# "Vorrei i buoni spesa", "come faccio a chiedere i buoni?": the application.
+# "Vorrei i buoni spesa", "come faccio a chiedere i buoni?", "io e mio marito vorremmo i
+# buoni": the application.
 _VOUCHERS = frozenset({"buoni", "buono", "bonus", "domanda", "vouchers", "voucher"})
 _WANT = frozenset(
     {
         "vorrei", "voglio", "volevo", "chiedere", "richiedere", "ottenere", "avere",
         "ricevere", "come", "faccio", "posso", "presentare", "want", "get", "need", "how",
         "request",
+        # A couple or a family asking together: "io e mio marito vorremmo i buoni".
+        "vorremmo", "vogliamo", "volevamo", "possiamo", "facciamo",
     }
 )  # fmt: skip
 # "A che punto è la mia domanda?", "com'è andata la domanda", "what happened to my

@@ -1,6 +1,6 @@
-"""An elderly citizen writing by SMS in her own words at the application's questions
-(trial of December 2026): what she meant is read, and what is not an answer changes
-nothing."""
+"""An elderly citizen writing by SMS in her own words, at the application's questions and
+at the shop search, and as a first message (trial of December 2026): what she meant is
+read, and what is not an answer changes nothing."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ import pytest
 
 from core.bootstrap import Core
 from core.dialogue.context import NOT_UNDERSTOOD as SORRY
+from core.dialogue.inbound import Channel
 from core.dialogue.render import render_plain
+from core.domain.shops import ShopCategory
+from core.services.shops import ShopInput, approve_shop, register_shop
 from tests.dialogue.harness import Chat, msgids, options, town_with_open_window
 from tests.dialogue.test_apply import CF, LIQUIDITY, MEMBERS, PENSION, PRIVACY, SUPPORT, WORK
-from tests.factories import make_cf
+from tests.factories import make_cf, make_partita_iva, make_town
 
 YES_OR_NO = "Reply 1 for yes or 2 for no."
 OTHERS_WORK = (
@@ -27,6 +30,11 @@ ROUGHLY = (
     "office accounts on {day}. Write it in euro, e.g. {example}, or 0 if none."
 )
 NOT_AN_AMOUNT = "This is not an amount. Write it in euro, in figures or in words, e.g. {example}."
+FOUND = "{count} shop found:"
+NO_SHOP = (
+    'No shop found for "{query}". Try a town, a postcode (CAP) or a type: alimentari, '
+    "panetteria, macelleria, frutta, farmacia."
+)
 
 
 async def at_work(core: Core, members: str, phone: str = "+393479990001") -> Chat:
@@ -87,6 +95,81 @@ async def test_others_words_about_work_are_still_not_understood(core: Core) -> N
     for said in ("non lavoro ma mio marito si", "non lo so", "lavoro"):
         await chat.expect(said, SORRY.msgid, YES_OR_NO, WORK)
         assert "work" not in await answers(chat)
+
+
+# 2. The shop search: the words of the question are no town, and "tutti" lists them all.
+
+
+async def test_where_do_i_find_a_grocery_searches_the_grocery(core: Core) -> None:
+    await make_town(core)
+    chat = Chat(core, "+393479999996")
+    for said in (
+        "dove trovo un alimentari?",
+        "dove posso trovare un alimentari",
+        "un supermercato vicino",
+    ):
+        await chat.send("NEGOZI")
+        replies = await chat.expect(said, FOUND)
+        assert NO_SHOP not in msgids(replies), said
+
+
+@pytest.mark.parametrize("channel", [Channel.SMS, Channel.TELEGRAM])
+async def test_all_the_shops_lists_them(core: Core, channel: Channel) -> None:
+    town = await make_town(core)
+    await more_shops(core, town.municipality_id, 7)
+    chat = Chat(core, "+393479999995" if channel == Channel.SMS else "5550009", channel=channel)
+    for said in ("tutti", "tutti i negozi", "Tutti!"):
+        await chat.send("NEGOZI")
+        replies = await chat.send(said)
+        said_ids = msgids(replies)
+        assert NO_SHOP not in said_ids, said
+        assert said_ids[0] == FOUND, said_ids
+        assert replies[0].texts[0].params["count"] == 8
+    if channel == Channel.SMS:
+        # Paged as any list by SMS: ALTRI goes on.
+        assert "ALTRI for more." in msgids(replies)
+        more = msgids(await chat.send("ALTRI"))
+        assert more[0] == "Shops from no. {first} of {count}:", more
+
+
+async def more_shops(core: Core, municipality_id: int, count: int) -> None:
+    async with core.uow() as uow:
+        for index in range(count):
+            shop = await register_shop(
+                uow,
+                municipality_id,
+                ShopInput(
+                    f"Bottega numero {index}",
+                    make_partita_iva(60 + index),
+                    ShopCategory.GROCERY,
+                    f"Via Garibaldi {index + 1}",
+                    "Testville",
+                    "62020",
+                    None,
+                    None,
+                    "IT60X0542811101000000123456",
+                ),
+                owner_channel="sms",
+                owner_address=f"+3934700003{index:02d}",
+                now=core.now(),
+            )
+            await approve_shop(uow, municipality_id, shop.id, core.now())
+        await uow.commit()
+
+
+# 3. A first message asking for the vouchers for a couple or a family: the application.
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["io e mio marito vorremmo i buoni", "vorrei fare domanda per la mia famiglia",
+     "vorremmo chiedere i buoni spesa"],
+)  # fmt: skip
+async def test_a_couple_asking_for_the_vouchers_applies(core: Core, said: str) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393479990002")
+    await chat.expect(said, PRIVACY)
+    assert (await chat.state())[:2] == ("apply", "privacy")
 
 
 # 4. "Boh, non lo so" where the savings are asked: what is asked, explained.
