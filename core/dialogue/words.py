@@ -138,13 +138,20 @@ def codice_fiscale_written(text: str | None) -> bool:
     """Whether a message is a codice fiscale, alone ("RSSMRA85T10A562S", "rss mra 85t10
     a562s") or the one number of a few words ("il codice fiscale di mia madre è
     RSSMRA85T10A562S"). Its shape only: nothing says whether it is anybody's."""
+    return written_codice_fiscale(text) is not None
+
+
+def written_codice_fiscale(text: str | None) -> str | None:
+    """The codice fiscale a message is (see codice_fiscale_written), in capitals and without
+    spaces; None when it is none."""
     cleaned = clean(text)
-    if _CODICE_FISCALE.fullmatch("".join(cleaned.split())):
-        return True
+    joined = "".join(cleaned.split())
+    if _CODICE_FISCALE.fullmatch(joined):
+        return joined.upper()
     words = [word.strip(_EDGE_MARKS + ':;!?()"') for word in cleaned.split()]
     shaped = [word for word in words if _CODICE_FISCALE.fullmatch(word)]
     numbers = [word for word in words if any(ch.isdigit() for ch in word)]
-    return len(shaped) == 1 and numbers == shaped
+    return shaped[0].upper() if len(shaped) == 1 and numbers == shaped else None
 
 
 def has_digits(words: list[str]) -> bool:

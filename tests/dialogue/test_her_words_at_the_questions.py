@@ -1,6 +1,6 @@
 """An elderly citizen writing by SMS in her own words, at the application's questions and
-at the shop search, and as a first message (trial of December 2026): what she meant is
-read, and what is not an answer changes nothing."""
+at the shop search, as a first message and with her own codice fiscale (trial of December
+2026): what she meant is read, and what is not an answer changes nothing."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from core.bootstrap import Core
 from core.dialogue.context import NOT_UNDERSTOOD as SORRY
+from core.dialogue.flows.citizen import ASK_FROM_OWN_PHONE
 from core.dialogue.inbound import Channel
 from core.dialogue.render import render_plain
 from core.domain.shops import ShopCategory
@@ -30,6 +31,10 @@ ROUGHLY = (
     "office accounts on {day}. Write it in euro, e.g. {example}, or 0 if none."
 )
 NOT_AN_AMOUNT = "This is not an amount. Write it in euro, in figures or in words, e.g. {example}."
+KNOWN_HERE = (
+    "Your number is already registered for your vouchers: no codice fiscale needed. Write "
+    "SALDO for the balance, STATO for the application, AIUTO for more."
+)
 FOUND = "{count} shop found:"
 NO_SHOP = (
     'No shop found for "{query}". Try a town, a postcode (CAP) or a type: alimentari, '
@@ -197,3 +202,31 @@ async def test_other_words_at_the_savings_are_still_not_an_amount(core: Core) ->
     replies = await chat.send("tanti")
     assert ROUGHLY not in msgids(replies)
     assert msgids(replies)[0] == NOT_AN_AMOUNT
+
+
+# 5. Her own codice fiscale from her own phone: she is known here.
+
+
+async def test_her_own_codice_fiscale_from_her_phone_says_she_is_known(core: Core) -> None:
+    town = await make_town(core, citizens=2)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    for said in (town.citizen_cfs[0], f"il mio codice fiscale è {town.citizen_cfs[0].lower()}"):
+        replies = await chat.send(said)
+        assert msgids(replies) == [KNOWN_HERE], said
+        body = render_plain(replies[0], "it", sms=True)
+        assert "SALDO" in body
+        assert town.citizen_cfs[0] not in body
+    assert (await chat.state())[:2] == (None, None)
+
+
+async def test_another_codice_fiscale_from_a_holders_phone_says_nothing_of_it(
+    core: Core,
+) -> None:
+    # Another holder's code and a code nobody holds get the same words, which are not
+    # "you are known": nothing says whether either is registered.
+    town = await make_town(core, citizens=2)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    said = [msgids(await chat.send(cf)) for cf in (town.citizen_cfs[1], make_cf(901))]
+    assert said[0] == said[1] == [ASK_FROM_OWN_PHONE.msgid]
