@@ -1,6 +1,7 @@
 """An elderly citizen writing by SMS in her own words, at the application's questions and
-at the shop search, as a first message and with her own codice fiscale (trial of December
-2026): what she meant is read, and what is not an answer changes nothing."""
+at the shop search, as a first message, with her own codice fiscale and her thanks on
+Telegram (trial of December 2026): what she meant is read, and what is not an answer
+changes nothing."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from core.bootstrap import Core
 from core.dialogue.context import NOT_UNDERSTOOD as SORRY
 from core.dialogue.flows.citizen import ASK_FROM_OWN_PHONE
 from core.dialogue.inbound import Channel
+from core.dialogue.menus import NOT_UNDERSTOOD
 from core.dialogue.render import render_plain
 from core.domain.shops import ShopCategory
 from core.services.shops import ShopInput, approve_shop, register_shop
@@ -40,6 +42,8 @@ NO_SHOP = (
     'No shop found for "{query}". Try a town, a postcode (CAP) or a type: alimentari, '
     "panetteria, macelleria, frutta, farmacia."
 )
+THANKS = "You're welcome! Write SALDO, NEGOZI or AIUTO when you need."
+MENU_BUTTONS = {"balance", "shops", "apply", "status"}
 
 
 async def at_work(core: Core, members: str, phone: str = "+393479990001") -> Chat:
@@ -230,3 +234,25 @@ async def test_another_codice_fiscale_from_a_holders_phone_says_nothing_of_it(
     await chat.send("SALDO")
     said = [msgids(await chat.send(cf)) for cf in (town.citizen_cfs[1], make_cf(901))]
     assert said[0] == said[1] == [ASK_FROM_OWN_PHONE.msgid]
+
+
+# 6. Thanks and "prego" on Telegram: the menu's buttons under the answer.
+
+
+@pytest.mark.parametrize("said", ["grazie mille", "Prego!", "grazie"])
+async def test_thanks_on_telegram_leave_the_menu_buttons(core: Core, said: str) -> None:
+    await make_town(core)
+    chat = Chat(core, "5550011", channel=Channel.TELEGRAM)
+    await chat.send("MENU")
+    await chat.send("NEGOZI")
+    await chat.send("alimentari")
+    replies = await chat.send(said)
+    assert set(options(replies)) >= MENU_BUTTONS, msgids(replies)
+    assert NOT_UNDERSTOOD.msgid not in msgids(replies)
+
+
+async def test_thanks_by_sms_are_as_before(core: Core) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    assert msgids(await chat.send("grazie mille")) == [THANKS]
