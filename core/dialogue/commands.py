@@ -659,6 +659,10 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         remind(turn, reminder)
     elif name == "more":
         await shop_finder.more(turn)
+    elif name == "thanks" and turn.channel == Channel.TELEGRAM:
+        # On Telegram the menu's buttons under it, as under any answer that leaves nothing
+        # asked: someone who taps rather than types has a button left.
+        await show_menu(turn, t("You're welcome!"))
     elif name == "thanks":
         shop = await is_shop_member(turn)
         turn.say(
@@ -787,13 +791,16 @@ _SPEND = frozenset(
         "shop", "shopping", "spend", "use", "buy", "pay", "find",
     }
 )  # fmt: skip
-# "Vorrei i buoni spesa", "come faccio a chiedere i buoni?": the application.
+# "Vorrei i buoni spesa", "come faccio a chiedere i buoni?", "io e mio marito vorremmo i
+# buoni": the application.
 _VOUCHERS = frozenset({"buoni", "buono", "bonus", "domanda", "vouchers", "voucher"})
 _WANT = frozenset(
     {
         "vorrei", "voglio", "volevo", "chiedere", "richiedere", "ottenere", "avere",
         "ricevere", "come", "faccio", "posso", "presentare", "want", "get", "need", "how",
         "request",
+        # A couple or a family asking together: "io e mio marito vorremmo i buoni".
+        "vorremmo", "vogliamo", "volevamo", "possiamo", "facciamo",
     }
 )  # fmt: skip
 # "A che punto è la mia domanda?", "com'è andata la domanda", "what happened to my
@@ -809,6 +816,8 @@ _APPLICATION = frozenset({"domanda", "richiesta", "application"})
 _STATUS_KEYWORDS = frozenset({"domanda", "stato", "status"})
 # "Grazie", "ok grazie mille", "thank you": thanks, answered with a word of what to write.
 _THANKS = frozenset({"grazie", "thanks", "thank"})
+# "Prego!", the courtesy returned to an answer.
+_YOURE_WELCOME = frozenset({"prego"})
 _WITH_THANKS = frozenset(
     {
         "ok", "okay", "va", "bene", "daccordo", "perfetto", "mille", "tante", "you", "very",
@@ -990,6 +999,10 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         # Only courtesy words: thanks, or a greeting (the welcome and the menu).
         if every & _THANKS:
             return "thanks", ""
+        if every & _YOURE_WELCOME and not every & _GREETINGS:
+            # "Prego!" after an answer: a courtesy, answered like a no to a suggestion ("All
+            # right." and the menu), not "I did not understand".
+            return DECLINED, ""
         return ("greeting", "") if every & _GREETINGS else None
     if has_digits(words) or len(words) > _LONGEST_QUESTION:
         return None

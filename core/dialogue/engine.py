@@ -630,7 +630,8 @@ class DialogueEngine:
         cf_alone = codice_fiscale_written(turn.inbound.text)
         if cf_alone and await citizen_requests.codice_fiscale_alone(turn):
             # Someone else's codice fiscale (a daughter's mother's): how their vouchers are
-            # asked, the same whether the code is anybody's or not.
+            # asked, the same whether the code is anybody's or not; the holder's own, from
+            # her phone: she is known here.
             return
         if await adding_to_appeal(turn, turn.inbound.text):
             # "Volevo aggiungere una cosa" after an appeal: how to add to it, not the help.

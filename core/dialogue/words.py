@@ -138,13 +138,20 @@ def codice_fiscale_written(text: str | None) -> bool:
     """Whether a message is a codice fiscale, alone ("RSSMRA85T10A562S", "rss mra 85t10
     a562s") or the one number of a few words ("il codice fiscale di mia madre è
     RSSMRA85T10A562S"). Its shape only: nothing says whether it is anybody's."""
+    return written_codice_fiscale(text) is not None
+
+
+def written_codice_fiscale(text: str | None) -> str | None:
+    """The codice fiscale a message is (see codice_fiscale_written), in capitals and without
+    spaces; None when it is none."""
     cleaned = clean(text)
-    if _CODICE_FISCALE.fullmatch("".join(cleaned.split())):
-        return True
+    joined = "".join(cleaned.split())
+    if _CODICE_FISCALE.fullmatch(joined):
+        return joined.upper()
     words = [word.strip(_EDGE_MARKS + ':;!?()"') for word in cleaned.split()]
     shaped = [word for word in words if _CODICE_FISCALE.fullmatch(word)]
     numbers = [word for word in words if any(ch.isdigit() for ch in word)]
-    return len(shaped) == 1 and numbers == shaped
+    return shaped[0].upper() if len(shaped) == 1 and numbers == shaped else None
 
 
 def has_digits(words: list[str]) -> bool:
@@ -246,6 +253,69 @@ def says_nobody(words: list[str]) -> bool:
     if said[:1] == ["no"]:
         said = said[1:]  # "no, nessuno lavora"
     return bool(set(said) & _NOBODY) and set(said) <= _NOBODY | _THE_QUESTIONS_WORDS
+
+
+# "Non lavoro", "io non ho la pensione", "No, nn lavoro", "I don't work": the writer
+# answering for herself where the household's work or pension is asked. From someone living
+# alone that is the household's no; with others at home it says nothing of them. Whole
+# phrases only ("non lavoro ma mio marito sì" says more), after a leading "no" and "io".
+_ABOUT_ONESELF: dict[str, frozenset[str]] = {
+    "work": frozenset(
+        {
+            "non lavoro", "non lavoro piu", "non ho lavoro", "non ho un lavoro",
+            "non ho reddito", "non ho redditi", "non ho un reddito", "non ho stipendio",
+            "non ho uno stipendio", "sono disoccupato", "sono disoccupata", "disoccupato",
+            "disoccupata", "dont work", "do not work", "dont have a job", "do not have a job",
+            "have no job", "am unemployed", "im unemployed", "unemployed",
+        }
+    ),
+    "pension": frozenset(
+        {
+            "non ho la pensione", "non ho pensione", "non ho una pensione",
+            "non prendo la pensione", "non prendo pensione", "non percepisco pensione",
+            "non percepisco la pensione", "non ricevo la pensione", "non sono in pensione",
+            "non sono pensionato", "non sono pensionata", "dont have a pension",
+            "do not have a pension", "dont get a pension", "do not get a pension",
+            "have no pension", "am not retired", "im not retired",
+        }
+    ),
+}  # fmt: skip
+
+
+def about_oneself(text: str | None, subject: str) -> bool:
+    """Whether the words say that the writer herself has no `subject` ("work" or
+    "pension"): "non lavoro", "nn lavoro", "io non lavoro", "no, non ho la pensione", "I
+    don't work". Nothing about anyone else at home."""
+    words = plain_words(text)
+    if words[:1] == ["no"]:
+        words = words[1:]
+    if words[:1] in (["io"], ["i"]):
+        words = words[1:]
+    return " ".join(words) in _ABOUT_ONESELF[subject]
+
+
+# "Boh, non lo so", "nn so", "non saprei", "I don't know": the writer does not know the
+# answer (a sum asked: its rough figure is enough, say the flows). "Boh" and its kind alone
+# or around one of these phrases; any other word ("non so se 300 o 400") says more.
+_SHRUGS = frozenset({"boh", "bho", "mah", "beh", "eh", "uhm", "hmm", "mmm"})
+_DONT_KNOW = frozenset(
+    {
+        "non so", "non lo so", "non saprei", "non ricordo", "non mi ricordo", "non me lo ricordo",
+        "non lo ricordo", "non so quanto", "non lo so di preciso", "non so di preciso",
+        "chi lo sa", "dont know", "i dont know", "i do not know", "no idea", "not sure",
+        "im not sure", "i dont remember", "dont remember",
+    }
+)  # fmt: skip
+
+
+def says_dont_know(text: str | None) -> bool:
+    """Whether the words only say that the writer does not know ("boh", "boh non lo so",
+    "nn lo so", "non saprei", "I don't know")."""
+    words = plain_words(text)
+    said = [word for word in words if word not in _SHRUGS]
+    if not said:
+        return bool(words)
+    return " ".join(said) in _DONT_KNOW
 
 
 # At a code step, words saying the code did not come ("non ho ricevuto il codice", "nn mi è

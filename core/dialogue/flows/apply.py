@@ -28,12 +28,14 @@ from core.dialogue.languages import agreed_language, written_in
 from core.dialogue.menus import LANGUAGE_OPTIONS, privacy_question
 from core.dialogue.state import ApplyState
 from core.dialogue.words import (
+    about_oneself,
     amount_in_sentence,
     amount_text,
     household_count,
     per_month,
     per_year,
     plain_words,
+    says_dont_know,
     yes_or_no,
     yes_or_no_leading,
 )
@@ -66,6 +68,21 @@ NOT_YEARLY = t(
     "e.g. {example}.",
     example="300",
 )
+
+# The household's work or pension asked again about the others at home, after the applicant
+# answered for herself ("non lavoro"): how many they are, besides her.
+_ABOUT_THE_OTHERS = {
+    "work": lambda others: t(
+        "And the others in the household ({count} besides you): does any of them have income "
+        "from work?",
+        count=others,
+    ),
+    "pension": lambda others: t(
+        "And the others in the household ({count} besides you): does any of them receive a "
+        "pension?",
+        count=others,
+    ),
+}
 
 
 class ApplyFlow(ConfirmedFlow[ApplyState]):
@@ -400,15 +417,37 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         turn.say(t("Does anyone in the household have income from work?"), options=YES_NO)
 
     async def on_work(self, turn: Turn, inp: Input) -> None:
-        self.state(turn).work = _require_yes_no(inp, who=True)
+        answer = self._household_yes_no(turn, inp, "work")
+        if answer is None:
+            return
+        self.state(turn).work = answer
         await self.next_question(turn, "work")
 
     async def ask_pension(self, turn: Turn) -> None:
         turn.say(t("Does anyone in the household receive a pension?"), options=YES_NO)
 
     async def on_pension(self, turn: Turn, inp: Input) -> None:
-        self.state(turn).pension = _require_yes_no(inp, who=True)
+        answer = self._household_yes_no(turn, inp, "pension")
+        if answer is None:
+            return
+        self.state(turn).pension = answer
         await self.next_question(turn, "pension")
+
+    def _household_yes_no(self, turn: Turn, inp: Input, subject: str) -> bool | None:
+        """The answer to whether anyone in the household has `subject` (work, a pension).
+        The applicant answering for herself ("non lavoro", "io non ho la pensione") answers
+        for a household of one; with others at home she is asked about them, nothing is
+        recorded and None returned (the step waits)."""
+        answer = _yes_no(inp, who=True)
+        if answer is not None:
+            return answer
+        members = self.state(turn).members
+        if members is None or not about_oneself(inp.text, subject):
+            raise Reject(NOT_UNDERSTOOD, t("Reply 1 for yes or 2 for no."))
+        if members == 1:
+            return False
+        turn.say(_ABOUT_THE_OTHERS[subject](members - 1), options=YES_NO)
+        return None
 
     async def ask_liquidity(self, turn: Turn) -> None:
         turn.say(
@@ -420,6 +459,19 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         )
 
     async def on_liquidity(self, turn: Turn, inp: Input) -> None:
+        if says_dont_know(inp.text):
+            # "Boh, non lo so": what is asked, and that a rough figure will do. It asks the
+            # question itself: the step waits, nothing is recorded.
+            turn.say(
+                t(
+                    "An approximate figure is fine: about how much the household had in bank "
+                    "and post office accounts on {day}. Write it in euro, e.g. {example}, or 0 "
+                    "if none.",
+                    day=Day(turn.policy.liquidity_reference_date),
+                    example="1500",
+                )
+            )
+            return
         if per_month(inp.text) or per_year(inp.text):
             # "1200 al mese": an income, taken for the savings it would be a wrong answer
             # the summary shows without saying why. Savings are what was in the accounts.
@@ -631,13 +683,6 @@ def _yes_no(inp: Input, *, who: bool = False) -> bool | None:
     if inp.choice in ("yes", "no"):
         return inp.choice == "yes"
     return yes_or_no_leading(inp.text) if who else yes_or_no(inp.text)
-
-
-def _require_yes_no(inp: Input, *, who: bool = False) -> bool:
-    answer = _yes_no(inp, who=who)
-    if answer is None:
-        raise Reject(NOT_UNDERSTOOD, t("Reply 1 for yes or 2 for no."))
-    return answer
 
 
 def _amount(inp: Input, example: str, *, saved: bool = False) -> int:

@@ -14,6 +14,7 @@ from core.dialogue.context import PHONE_CHANNELS, Turn, fitting_reply
 from core.dialogue.errors import IDENTITY_REFUSED
 from core.dialogue.menus import way_to_language
 from core.dialogue.state import IdentifyState
+from core.dialogue.words import written_codice_fiscale
 from core.domain import cards
 from core.domain.channels import Channel
 from core.domain.ledger import PostingKind
@@ -216,13 +217,28 @@ ASK_FROM_OWN_PHONE = t(
 )
 
 
+# The holder writing her own codice fiscale from her own phone (or her linked chat), as if
+# she had to say who she is: she need not, and what she can write.
+KNOWN_HERE = t(
+    "Your number is already registered for your vouchers: no codice fiscale needed. Write "
+    "SALDO for the balance, STATO for the application, AIUTO for more."
+)
+
+
 async def codice_fiscale_alone(turn: Turn) -> bool:
-    """A codice fiscale written with nothing asked, from a number that is no voucher
-    holder's and no shop's: how someone else's vouchers are asked (ASK_FROM_OWN_PHONE), or,
-    from a registered delegate's phone, the balance it acts for (as SALDO). False for
-    anybody else, who gets what they got before (the help)."""
-    if await turn.citizen() is not None or await turn.memberships():
+    """A codice fiscale written with nothing asked, from a number that is no shop's: from
+    the holder's own phone, her own code is told she is known here (KNOWN_HERE) and any
+    other gets the words anybody gets; from any other number, how someone else's vouchers
+    are asked (ASK_FROM_OWN_PHONE), or, from a registered delegate's phone, the balance it
+    acts for (as SALDO). Whether a code other than the holder's own is anybody's is never
+    looked up. False for a shop's number, which gets what it got before (the help)."""
+    if await turn.memberships():
         return False
+    citizen = await turn.citizen()
+    if citizen is not None:
+        own = written_codice_fiscale(turn.inbound.text) == citizen.codice_fiscale
+        turn.say(KNOWN_HERE if own else ASK_FROM_OWN_PHONE)
+        return True
     if await shop_number(turn) is not None:
         return False
     if await represented(turn) is not None:

@@ -156,7 +156,14 @@ def parse_query(text: str) -> tuple[str | None, str | None, ShopCategory | None]
 # "La Spezia", is not needed to find it: its other words are).
 QUERY_FILLER = frozenset(
     {"a", "ad", "di", "in", "nel", "per", "at", "the", "near", "vicino", "il", "lo", "la",
-     "i", "gli", "le", "un", "uno", "una", "del", "della", "dei", "delle", "an", "some"}
+     "i", "gli", "le", "un", "uno", "una", "del", "della", "dei", "delle", "an", "some",
+     # The question's own words: "dove trovo un alimentari?", "dove posso trovare il pane",
+     # "where can I find a bakery?", "vorrei vedere i negozi".
+     "dove", "trovo", "trovare", "cerco", "cercare", "posso", "c", "ce", "e", "vorrei",
+     "vedere", "where", "can", "find", "is", "there",
+     # Every shop: "tutti", "tutti i negozi", "all shops" (no town, postcode nor kind of
+     # shop left: the whole list, as NEGOZI gives it).
+     "tutti", "tutte", "negozi", "negozio", "all", "shops", "shop"}
 )  # fmt: skip
 # "Negozi vicino a me", "qui vicino", "near me": shops near the person, whose position a
 # search by words cannot know (how to give it is said instead).
