@@ -73,6 +73,11 @@ _SENTENCES: dict[str, Text] = {
         "Who pays is missing: write PAGA, then the codice fiscale, phone or card number, then "
         "the amount. E.g. PAGA RSSMRA85T10A562S 12,50"
     ),
+    # A landline or a toll-free number: the customer's code could never arrive by SMS.
+    Refusal.PAYER_NO_SMS: t(
+        "This number cannot receive SMS (a landline?): the customer pays with their codice "
+        "fiscale, mobile number or card. Write one of them."
+    ),
     "phone.format": t("This is not a phone number. Write it again, e.g. 3331234567."),
     "phone.invalid": t("This phone number does not exist. Write it again, e.g. 3331234567."),
     # A number typed for somebody's codes (the office's desk, a gift): they go by SMS.

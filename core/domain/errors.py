@@ -148,10 +148,11 @@ class Refusal(StrEnum):
     OPERATOR_PASSWORD_TOO_SHORT = "operator.password_too_short"
     OPERATOR_ROLE_REFUSED = "operator.role_refused"
     OPERATOR_PASSWORD_UNCHANGED = "operator.password_unchanged"
-    # At the till, who pays: eleven digits (a partita IVA, a receipt's number), or nobody
-    # named at all (an amount alone, "PAGA 5OO").
+    # At the till, who pays: eleven digits (a partita IVA, a receipt's number), nobody
+    # named at all (an amount alone, "PAGA 5OO"), or a number no SMS reaches (a landline).
     PAYER_ELEVEN_DIGITS = "payer.eleven_digits"
     PAYER_MISSING = "payer.missing"
+    PAYER_NO_SMS = "payer.no_sms"
     PAYMENT_BAD_AMOUNT = "payment.bad_amount"
     # Above the town's ceiling for one payment (Policy.payment_ceiling_cents): `limit`, cents.
     PAYMENT_ABOVE_LIMIT = "payment.above_limit"

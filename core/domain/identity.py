@@ -182,6 +182,11 @@ def require_sms_phone(e164: str) -> str:
     return e164
 
 
+def receives_sms(e164: str) -> bool:
+    """Whether the number (E.164) can receive an SMS: require_sms_phone would take it."""
+    return _sms_refusal(e164) is None
+
+
 @lru_cache(maxsize=4096)
 def _sms_refusal(e164: str) -> str | None:
     try:
@@ -217,12 +222,18 @@ def check_not_eleven_digits(text: str) -> None:
     or phone: said for what they are not, before anybody is looked up. A number that
     receives SMS passes, as a phone: "39333123456" is +39 333 123456, written without its
     plus."""
+    if eleven_digits_no_sms_reaches(text):
+        raise InvalidIdentifier("payer", text, "eleven_digits")
+
+
+def eleven_digits_no_sms_reaches(text: str) -> bool:
+    """Whether the words are eleven digits (separators apart) that no SMS reaches: what
+    check_not_eleven_digits refuses."""
     compact = text.strip().translate(_NUMBER_SEPARATORS)
     if not (compact.isascii() and compact.isdigit() and len(compact) == ELEVEN_DIGITS):
-        return
+        return False
     phone = phone_or_none(compact)
-    if phone is None or _sms_refusal(phone) is not None:
-        raise InvalidIdentifier("payer", text, "eleven_digits")
+    return phone is None or not receives_sms(phone)
 
 
 def short_mask_codice_fiscale(cf: str) -> str:

@@ -27,8 +27,15 @@ from core.domain.charges import (
     new_pending_code,
     shop_lock_now,
 )
-from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, NotFound, Refusal
-from core.domain.identity import mask_phone, parse_reference
+from core.domain.errors import (
+    Conflict,
+    InsufficientFunds,
+    InvalidIdentifier,
+    NotAllowed,
+    NotFound,
+    Refusal,
+)
+from core.domain.identity import mask_phone, parse_reference, receives_sms
 from core.domain.keys import ServerKeys
 from core.domain.ledger import PostingKind
 from core.domain.messages import Moment, Money, Reply, Text, reply_to_json, t, tn
@@ -110,7 +117,18 @@ async def find_beneficiary(
     (a shop must not learn who applied). Every lookup counts against the shop, found or
     not, and after LOOKUPS_PER_HOUR in an hour at one till (`till`: who asks) the till
     is told to try later; a miss is also recorded for the office (`admin shops
-    lookups`), which the shop never hears of."""
+    lookups`), which the shop never hears of.
+
+    A number no SMS reaches (a landline, a toll-free number) is refused before anything is
+    looked up or counted (`payer.no_sms`), the same whoever has it: the customer's code
+    could never arrive there, and the customer pays with a codice fiscale, a mobile or a
+    card (the till says so from the words alone, flows/charge.py)."""
+    try:
+        kind, value = parse_reference(reference)
+    except InvalidIdentifier:
+        kind, value = "", ""  # said by find_citizen, after the lookup is counted, as ever
+    if kind == "phone" and not receives_sms(value):
+        raise InvalidIdentifier("payer", reference, "no_sms")
     await security.count_lookup(
         uow, shop, now, till=till, limit=LOOKUPS_PER_HOUR, shop_limit=LOOKUPS_PER_SHOP_PER_HOUR
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from core.bootstrap import Core
 from core.domain.messages import Money
-from tests.dialogue.harness import Chat, open_till, param
+from tests.dialogue.harness import Chat, msgids, open_till, param
 from tests.dialogue.test_shop import (
     AMOUNT,
     ASK_CODE,
@@ -18,7 +18,7 @@ from tests.dialogue.test_shop import (
     balance,
     citizen_code,
 )
-from tests.dialogue.test_till_slips import LEFT_OPEN
+from tests.dialogue.test_till_slips import LEFT_OPEN, NOT_AN_AMOUNT
 from tests.factories import make_town
 
 WHO_FOR = "Who pays {amount}? Write the codice fiscale, the phone number or the card code."
@@ -78,3 +78,28 @@ async def test_a_wrong_amount_alone_is_said_as_the_amount_and_nobody_is_looked_u
     await till.expect(f"PAGA {town.citizen_phones[0]}", AMOUNT)
     await till.expect("PAGA", WHO)
     assert await balance(core, town) == 150_00
+
+
+async def test_every_amount_alone_is_read_alike_with_nothing_waiting(core: Core) -> None:
+    """One reading of "an amount, nobody named" (charge.names_nobody) whether a payment
+    waits or not: while one waits each is refused as who pays missing
+    (tests/dialogue/test_till_who_pays.py); with nothing waiting each is kept as the
+    amount, or said as the amount's own error. An amount in words, or with an O for a
+    zero, was refused as who pays missing instead, where "4,30" was kept."""
+    town = await make_town(core, citizens=1)
+    phone = town.citizen_phones[0]
+    till = await open_till(Chat(core, town.shop_phone))
+    for line, cents in (("PAGA 3 euro e 50", 3_50), ("PAGA 3 euro e 50 centesimi", 3_50)):
+        replies = await till.expect(line, WHO_FOR)
+        assert param(replies, "amount") == Money(cents), line
+    await till.expect("PAGA 5OO", NOT_AN_AMOUNT)
+    await till.expect("PAGA 12,5O", NOT_AN_AMOUNT)
+    assert PAYER_MISSING not in msgids(await till.send("PAGA 5 5"))
+    assert (await till.state())[:2] == ("charge", "who")
+    replies = await till.expect("500", WHO_FOR)
+    assert param(replies, "amount") == Money(500_00)
+    replies = await till.expect("4,30", WHO_FOR)
+    replies = await till.expect(phone, ASK_CODE)
+    assert param(replies, "amount") == Money(4_30)
+    await till.expect(await citizen_code(core, phone), CONFIRMED)
+    assert await balance(core, town) == 150_00 - 4_30

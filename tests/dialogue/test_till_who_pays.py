@@ -39,6 +39,7 @@ from tests.dialogue.test_shop import (
     NOBODY,
     PAYER_MISSING,
     PHONE_FORMAT,
+    SPLIT,
     WAITS,
     balance,
     citizen_code,
@@ -143,7 +144,9 @@ async def test_with_nothing_waiting_the_till_stays_at_who_pays(core: Core) -> No
     town = await make_town(core, citizens=1)
     cf = town.citizen_cfs[0]
     till = await terminal_till(core, town)
-    refused = [("5OO", PAYER_MISSING), ("Mario Rossi 20", CARD_FORMAT)]
+    # An amount alone with nothing waiting is kept when it is an amount, and said as the
+    # amount's error when it is not ("5OO", like "-5": tests/dialogue/test_amount_first.py).
+    refused = [("5OO", NOT_AN_AMOUNT), ("5 5", SPLIT), ("Mario Rossi 20", CARD_FORMAT)]
     for words, said in refused + [(words, ELEVEN_DIGITS) for words in ELEVEN]:
         await till.expect(f"PAGA {words}", said)
         assert (await till.state())[:2] == ("charge", "who")

@@ -5,6 +5,7 @@ wrong code. Each mistake leaves a way back, in the words of the person who made 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine
@@ -12,8 +13,9 @@ from core.dialogue.inbound import Channel
 from core.dialogue.menus import ABOUT_THE_QUESTION, CITIZEN_HELP, IN_ENGLISH, IN_ITALIAN
 from core.dialogue.render import render_plain
 from core.storage import models as m
-from tests.dialogue.harness import Chat, msgids, open_till, options, param
+from tests.dialogue.harness import Chat, assert_one_segment, msgids, open_till, options, param
 from tests.dialogue.test_cards_delegates import (
+    ASK_OLD_PIN,
     ASK_PIN,
     cards_grouped,
     no_phone_card,
@@ -21,8 +23,9 @@ from tests.dialogue.test_cards_delegates import (
     wrong,
 )
 from tests.dialogue.test_shop import ASK_CODE, CONFIRMED, citizen_code
+from tests.dialogue.test_shop_codes import add_member
 from tests.dialogue.test_sms_lengths import SHOP_PHONE, long_town
-from tests.factories import make_town, shared_phone
+from tests.factories import make_town, pin_only, shared_phone
 
 
 @pytest.mark.parametrize("one_trip", [True, False])
@@ -184,3 +187,57 @@ async def test_a_wrong_code_of_a_cards_grid_says_which_code_to_ask_for_again(
     assert msgids(replies) == [WRONG, READ_THE_CARD_AGAIN]
     assert param(replies, "position") == position
     await till.expect(code, CONFIRMED)
+
+
+WRONG_OLD_PIN = "Wrong PIN: {count} attempt left."
+READ_THE_PIN_AGAIN = (
+    "Ask the holder to type the card's PIN again or to tell it to you again, or ANNULLA."
+)
+# On Telegram the payment's own tries; by SMS the till session's (TILL_WRONG_CODES).
+SAID_AFTER_A_WRONG_PIN = {
+    ("it", Channel.TELEGRAM): "PIN sbagliato: restano 2 tentativi.",
+    ("it", Channel.SMS): "PIN sbagliato: resta 1 tentativo.",
+    ("en", Channel.TELEGRAM): "Wrong PIN: 2 attempts left.",
+    ("en", Channel.SMS): "Wrong PIN: 1 attempt left.",
+}
+WHAT_TO_DO_AFTER_A_WRONG_PIN = {
+    "it": "Chiedi al titolare di ridigitare il PIN della carta o di ridirtelo, oppure ANNULLA.",
+    "en": "Ask the holder to type the card's PIN again or to tell it to you again, or CANCEL.",
+}
+
+
+@pytest.mark.parametrize("channel", [Channel.SMS, Channel.TELEGRAM])
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_a_wrong_pin_of_an_old_card_says_what_to_do_next(
+    core: Core, language: str, channel: Channel
+) -> None:
+    """ "PIN sbagliato: restano 2 tentativi." said nothing of what to do next. Like a wrong
+    code, it says: the holder types or tells the PIN again, or ANNULLA; in one SMS, and
+    nothing about the PIN (its only digit is the count)."""
+    cf = await long_town(core)
+    card = await pin_only(core, await no_phone_card(core, cf, language), "246810")
+    if channel is Channel.SMS:
+        till = await open_till(Chat(core, SHOP_PHONE))
+    else:
+        async with core.uow() as uow:
+            shop_id = await uow.session.scalar(
+                select(m.ShopMember.shop_id).where(m.ShopMember.address == SHOP_PHONE)
+            )
+        assert shop_id is not None
+        await add_member(core, shop_id, "4447002", "cashier", channel="telegram")
+        till = Chat(core, "4447002", channel=Channel.TELEGRAM)
+    await till.send(f"LINGUA {language}")
+    await till.expect(f"PAGA {card.card_code} 1", ASK_OLD_PIN)
+    replies = await till.send("135790")
+    assert msgids(replies) == [WRONG_OLD_PIN, READ_THE_PIN_AGAIN]
+    said = (
+        assert_one_segment(replies[0], language)
+        if channel is Channel.SMS
+        else render_plain(replies[0], language, sms=False)
+    )
+    assert said == (
+        SAID_AFTER_A_WRONG_PIN[language, channel] + "\n" + WHAT_TO_DO_AFTER_A_WRONG_PIN[language]
+    )
+    # Nothing of the PIN: the only digit is the count.
+    assert [ch for ch in said if ch.isdigit()] == ["2" if channel is Channel.TELEGRAM else "1"]
+    await till.expect("246810", CONFIRMED)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.bootstrap import Core
-from core.domain.errors import NotAllowed, PolicyError, Refusal
+from core.domain.errors import InvalidIdentifier, NotAllowed, PolicyError, Refusal
 from core.domain.policy import parse_policy
 from core.services import charges, security, voucher_charges
 from core.services.municipalities import default_policy_text
@@ -120,3 +120,25 @@ async def test_a_till_finds_the_payments_it_left_waiting(core: Core) -> None:
     assert [w.amount_cents for w in waiting] == [7_00, 5_00]  # newest first
     assert waiting[0].sent_to == "***" + town.citizen_phones[1][-3:]
     assert other == [] and later == []
+
+
+async def test_a_number_no_sms_reaches_is_refused_before_any_lookup(core: Core) -> None:
+    """A landline or a toll-free number can never pay (the customer's code could never
+    arrive): the service refuses it before anybody is looked up, the same whoever has it
+    (here a holder whose number on file is a landline, and one nobody has)."""
+    town = await make_town(core, citizens=1)
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None
+        citizen.phone = "+390612345678"
+        await uow.commit()
+    before = await outbox_rows(core)
+    for who in ("0612345678", "+390698765432", "800123456"):
+        with pytest.raises(InvalidIdentifier) as refused:
+            await request(core, town.shop_id, who, 5_00)
+        assert refused.value.code == Refusal.PAYER_NO_SMS
+    assert await lookups(core) == 0
+    assert await outbox_rows(core) == before
+    # A holder's mobile is looked up as ever.
+    requested = await request(core, town.shop_id, town.citizen_cfs[0], 5_00)
+    assert requested.amount_cents == 5_00

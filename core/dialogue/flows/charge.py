@@ -36,7 +36,12 @@ from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus, ShopLock
 from core.domain.community import looks_like_voucher_code
 from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier, Refusal
-from core.domain.identity import check_not_eleven_digits, parse_reference, require_sms_phone
+from core.domain.identity import (
+    check_not_eleven_digits,
+    eleven_digits_no_sms_reaches,
+    parse_reference,
+    receives_sms,
+)
 from core.domain.messages import Moment, Money, Option, Reply, Text, t, tn
 from core.domain.money import parse_euro
 from core.domain.shops import ShopStatus
@@ -50,6 +55,10 @@ AFTER = (Option("charge", t("New charge")), Option("menu", t("Menu")))
 # customer's misreading and a guess, and nothing about the right code (a dishonest cashier
 # learns only how many tries are left). With the count it makes one SMS.
 READ_AGAIN = t("Ask the customer to read the code on their phone again and type it, or ANNULLA.")
+# The same after a wrong PIN of an old card: again, or ANNULLA; nothing about the PIN.
+READ_PIN_AGAIN = t(
+    "Ask the holder to type the card's PIN again or to tell it to you again, or ANNULLA."
+)
 
 
 def _masked(channel: str, sent_to: str) -> str:
@@ -70,18 +79,22 @@ def _reference_error(reference: str) -> DomainError | None:
     """What is wrong with who pays as written (not a codice fiscale, phone or card code
     can be), or None; nobody is looked up. Refused as a mistyped codice fiscale is, so that
     with a payment waiting the slip changes nothing (_start): nobody named at all (an
-    amount alone, "5OO"), eleven digits (a partita IVA, a receipt's number), a phone number
-    with an O for a zero, words no card's number can be ("Mario Rossi", a 0, O, 1 or I) or
-    of another length than every card's. Each is said from the words alone, the same
-    whoever exists."""
+    amount alone, "5OO": names_nobody), eleven digits (a partita IVA, a receipt's number),
+    a number no SMS reaches (a landline, a toll-free number: the customer's code could
+    never arrive), a phone number with an O for a zero, words no card's number can be
+    ("Mario Rossi", a 0, O, 1 or I) or of another length than every card's. Each is said
+    from the words alone, the same whoever exists."""
     try:
-        if not reference.strip():
+        if names_nobody(reference):
             raise InvalidIdentifier("payer", reference, "missing")
         check_not_eleven_digits(reference)
-        kind, _ = parse_reference(reference)
+        kind, value = parse_reference(reference)
+        if kind == "phone" and not receives_sms(value):
+            raise InvalidIdentifier("payer", reference, "no_sms")
         if kind == "card" and not looks_like_voucher_code(reference):
             if card_domain.reads_as_digits(reference):
-                raise _digits_refused(reference)
+                # As many digits as a phone's, no amount's sign: an O typed for a zero.
+                raise InvalidIdentifier("phone", reference, "format")
             card_domain.check_card_number(reference)
     except InvalidIdentifier as error:
         if error.kind == "codice_fiscale" and _card_in_groups(reference):
@@ -99,34 +112,38 @@ def _reference_error(reference: str) -> DomainError | None:
 _PHONE_DIGITS = 8
 
 
-def _digits_refused(reference: str) -> InvalidIdentifier:
-    """Digits that are no phone number (parse_reference read them as a card's words): an
-    amount with nobody named ("5OO", "12,50", "5"), or a phone number with an O for a zero
-    ("333 1OO OOO5"), which no card's number can be either."""
-    digits = sum(ch.isdigit() or ch in "oO" for ch in reference)
-    if digits >= _PHONE_DIGITS and not any(ch in ",.€" for ch in reference):
-        return InvalidIdentifier("phone", reference, "format")
-    return InvalidIdentifier("payer", reference, "missing")
-
-
-def _eleven_digits(text: str) -> bool:
-    try:
-        check_not_eleven_digits(text)
-    except InvalidIdentifier:
+def names_nobody(reference: str) -> bool:
+    """Whether what was written for who pays (split_request's reference) names nobody: the
+    line is an amount alone. Nothing at all ("PAGA 3 euro e 50"), or digits with an
+    amount's signs, an O for a zero counted ("4,30", "12 €", "-5", "5OO", "12,5O", the "5"
+    of "5 5"): the total the register shows, typed before the customer says who they are.
+    Nobody's reference reads so: a phone has six digits or more (parse_reference), a card
+    or a voucher number letters; eleven digits are said for what they are not, and as
+    many digits as a phone's with no amount's sign are a phone number mistyped
+    (_reference_error). The one reading of an amount alone: _who_and_amount keeps it when
+    nothing waits at the till, and refuses it while a payment waits. (Whether it is a
+    valid amount is the amount's own check.)"""
+    if not reference.strip():
         return True
-    return False
+    if eleven_digits_no_sms_reaches(reference):
+        return False
+    try:
+        kind, _ = parse_reference(reference)
+    except DomainError:
+        return False
+    if kind != "card" or not card_domain.reads_as_digits(reference):
+        return False
+    digits = sum(ch.isdigit() or ch in "oO" for ch in reference)
+    return digits < _PHONE_DIGITS or any(ch in ",.€" for ch in reference)
 
 
 def _sms_phone(text: str) -> bool:
     """Whether the words are a phone number that receives SMS (a customer's may)."""
     try:
         kind, value = parse_reference(text)
-        if kind != "phone":
-            return False
-        require_sms_phone(value)
     except DomainError:
         return False
-    return True
+    return kind == "phone" and receives_sms(value)
 
 
 def _card_in_groups(text: str) -> bool:
@@ -143,11 +160,11 @@ def split_request(arg: str) -> tuple[str, str | None]:
     printed groups ("ABCD EFGH 23")."""
     spelled = words.euro_and_cents(arg)
     if spelled is not None:
-        # "3 euro e 50" alone: an amount, and nobody named (_reference_error says so).
+        # "3 euro e 50" alone: an amount, and nobody named (names_nobody).
         return "", spelled
     reference, amount = split_amount(arg)
     line = " ".join(word for word in arg.split() if not words.is_currency(word))
-    if _eleven_digits(line) and not _sms_phone(reference):
+    if eleven_digits_no_sms_reaches(line) and not _sms_phone(reference):
         # "0123 4567 897": a partita IVA in groups, not "0123" and an amount "4567 897"; but
         # "333 123456 10" is a phone and the amount.
         return line, None
@@ -212,20 +229,16 @@ def looks_like_code(text: str) -> bool:
     return _CODE_LIKE.fullmatch(words.clean(text)) is not None
 
 
-def amount_alone(reference: str) -> bool:
-    """Whether what was written for who pays is only an amount ("PAGA 4,30", "12,50 €",
-    "-5"): the total the register shows, typed before the customer says who they are.
-    Nobody's reference reads so: a phone has six digits or more, a card or a voucher
-    number letters. (Whether it is a valid amount is the amount's own check.)"""
-    try:
-        kind, _ = parse_reference(reference)
-    except DomainError:
-        return False
-    bare = "".join(ch for ch in reference if ch != "€")
-    return kind == "card" and _AMOUNT_SHAPE.fullmatch(bare) is not None
-
-
-_AMOUNT_SHAPE = re.compile(r"[+-]?\d{1,5}(?:[.,]\d*)*")
+# Six digits written for who pays (no mobile number has six): the customer's code, most
+# likely, typed by habit after PAGA. Never judged as a code there, right or wrong.
+CODE_ALONE = t(
+    "Six digits are not who pays. If they are the customer's code, write just the 6 digits, "
+    "without PAGA."
+)
+WHO_FIRST = t(
+    "Six digits are not who pays: the customer's code comes after. First write who pays and "
+    "the amount, e.g. PAGA RSSMRA85T10A562S 12,50"
+)
 
 
 # The service refuses these before anybody is looked up: the till stays at the amount.
@@ -380,14 +393,26 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
     async def _who_and_amount(self, turn: Turn, text: str, *, again: bool = True) -> bool:
         """Who pays, and the amount when it follows on the same line (PAGA's words, or the
         answer to "Who pays?"); a wrong amount is said, and asked again for the same person
-        (not `again`: said alone, for the caller to end the request). False when something
-        written was refused (and said); a refusal of the service raises Reject."""
+        (not `again`: said alone, for the caller to end the request). `again` is also whether
+        nothing waits at this till: an amount alone is kept then, and refused while a
+        payment waits; six digits in place of who pays are said to be the customer's code
+        most likely, and where it goes. False when something written was refused (and
+        said); a refusal of the service raises Reject."""
         reference, amount = split_request(text)
-        if amount is None and again and amount_alone(reference):
-            # The amount first, who pays not yet: kept, and who pays asked for it. Not while
-            # a payment waits at the till (not `again`): a line naming nobody is refused
-            # there (_reference_error), so that it never gives up the code the customer holds.
-            self.state(turn).amount = await self._checked_amount(turn, reference)
+        if looks_like_code(text) or looks_like_code(reference):
+            # The customer's code typed in place of who pays: what it most likely is, and
+            # where it goes (alone, while a payment waits here; after who pays, else). The
+            # digits are judged as nothing: the same words for the right code and any other.
+            turn.say(WHO_FIRST if again else CODE_ALONE)
+            return False
+        if names_nobody(reference):
+            if not again:
+                # A payment waits at the till: the line is refused, so that it never gives
+                # up the code the customer holds.
+                turn.say(error_text(InvalidIdentifier("payer", text, "missing")))
+                return False
+            # The amount first, who pays not yet: kept, and who pays asked for it.
+            self.state(turn).amount = await self._checked_amount(turn, text)
             await self.ask(turn)
             return True
         if amount is not None:
@@ -436,7 +461,7 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         turn.say(t("Who pays? Write the codice fiscale, the phone number or the card code."))
 
     async def on_who(self, turn: Turn, inp: Input) -> None:
-        if not inp.text:
+        if not inp.text or not inp.text.strip():
             raise Reject(t("Write the codice fiscale, the phone number or the card code."))
         # "3331000005 10": the phone and the amount, as after PAGA (never one longer number).
         await self._who_and_amount(turn, inp.text)
@@ -637,7 +662,8 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                     "Wrong PIN: {count} attempt left.",
                     "Wrong PIN: {count} attempts left.",
                     result.attempts_left,
-                )
+                ),
+                READ_PIN_AGAIN,
             )
         if result.outcome is outcome.WRONG_CODE:
             raise Reject(

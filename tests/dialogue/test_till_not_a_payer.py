@@ -1,0 +1,210 @@
+"""Who pays, written as something that can never pay, at a till that may have a payment
+waiting for the customer's code.
+
+- A number that cannot receive SMS ("PAGA 0612345678", an Italian landline; a toll-free
+  number): it was read as a phone, gave up the payment waiting, and then found nobody.
+  Now it is refused from the words alone, the same whoever exists (no lookup, no oracle of
+  who is registered), saying what the customer pays with; the payment waiting keeps its
+  code.
+- Six digits ("PAGA 123456"), the customer's code typed by habit in place of who pays:
+  "this phone number does not exist". Now the cashier hears what it most likely is: with
+  a payment waiting, that the code goes alone; with nothing waiting, that who pays comes
+  first. The digits are never judged as a code: nothing is confirmed or consumed, nothing
+  counted, and the same is said for the right code and for any other six digits.
+
+By SMS, on Telegram and at the terminal (one engine), in Italian and in English."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import update
+
+from core.bootstrap import Core
+from core.dialogue.inbound import Channel
+from core.dialogue.render import render_plain
+from core.domain import gsm7
+from core.domain.errors import InvalidIdentifier
+from core.domain.identity import receives_sms, require_sms_phone
+from core.domain.messages import Money, Reply, t
+from core.storage import models as m
+from tests.dialogue.harness import Chat, msgids, param
+from tests.dialogue.test_shop import (
+    ASK_CODE,
+    CONFIRMED,
+    WAITS,
+    balance,
+    citizen_code,
+    lookups,
+)
+from tests.dialogue.test_shop_codes import add_member
+from tests.dialogue.test_till_card_numbers import till_on
+from tests.dialogue.test_till_slips import codes_sent, terminal_till, wrong_codes
+from tests.factories import Town, make_town
+
+NO_SMS = (
+    "This number cannot receive SMS (a landline?): the customer pays with their codice "
+    "fiscale, mobile number or card. Write one of them."
+)
+CODE_ALONE = (
+    "Six digits are not who pays. If they are the customer's code, write just the 6 digits, "
+    "without PAGA."
+)
+WHO_FIRST = (
+    "Six digits are not who pays: the customer's code comes after. First write who pays and "
+    "the amount, e.g. PAGA RSSMRA85T10A562S 12,50"
+)
+PHONE_INVALID = "This phone number does not exist. Write it again, e.g. 3331234567."
+
+# Numbers no SMS reaches: Italian landlines (Rome, Milan, in groups, with +39, with an
+# amount), a toll-free number.
+NO_SMS_NUMBERS = (
+    "0612345678",
+    "06 1234 5678",
+    "+39 02 1234 5678",
+    "0612345678 10",
+    "800123456",
+)
+
+
+async def _waiting(core: Core, channel: Channel) -> tuple[Chat, str, str, Town]:
+    town = await make_town(core, citizens=1)
+    cf, phone = town.citizen_cfs[0], town.citizen_phones[0]
+    till = await till_on(core, town, channel)
+    await till.expect(f"PAGA {cf} 5", ASK_CODE)
+    return till, phone, await citizen_code(core, phone), town
+
+
+@pytest.mark.parametrize("channel", [Channel.SMS, Channel.TELEGRAM, Channel.TERMINAL])
+async def test_a_number_no_sms_reaches_keeps_the_payment_waiting(
+    core: Core, channel: Channel
+) -> None:
+    till, phone, code, town = await _waiting(core, channel)
+    for words in NO_SMS_NUMBERS:
+        replies = await till.expect(f"PAGA {words}", NO_SMS, WAITS)
+        assert msgids(replies) == [NO_SMS, WAITS], words
+        assert param(replies, "amount") == Money(5_00)
+        assert (await till.state())[:2] == (None, None)
+    # Nobody was looked up but the customer, who was told nothing: their code still pays.
+    assert await lookups(core) == (1, 0)
+    assert await codes_sent(core, phone) == 1
+    await till.expect(code, CONFIRMED)
+    assert await balance(core, town) == 145_00
+
+
+async def test_a_number_no_sms_reaches_is_refused_whoever_has_it(core: Core) -> None:
+    """A citizen whose number on file is a landline (a Telegram contact is not checked)
+    and a landline nobody has hear the same: no oracle of who is registered, no lookup."""
+    town = await make_town(core, citizens=1)
+    landline = "+390612345678"
+    assert not receives_sms(landline)
+    async with core.uow() as uow:
+        await uow.session.execute(
+            update(m.Citizen).where(m.Citizen.id == town.citizen_ids[0]).values(phone=landline)
+        )
+        await uow.commit()
+    till = await terminal_till(core, town)
+    said = []
+    for words in ("0612345678 10", "0698765432 10"):
+        replies = await till.expect(f"PAGA {words}", NO_SMS)
+        said.append([(text.msgid, text.params) for reply in replies for text in reply.texts])
+        assert (await till.state())[:2] == ("charge", "who")
+    assert said[0] == said[1]
+    await till.expect("0612345678", NO_SMS)  # at "Who pays?" too
+    assert await lookups(core) == (0, 0)
+    # Who pays written as the customer can pay: on as ever.
+    await till.expect(f"{town.citizen_cfs[0]} 5", ASK_CODE)
+
+
+@pytest.mark.parametrize("channel", [Channel.SMS, Channel.TELEGRAM, Channel.TERMINAL])
+async def test_six_digits_after_paga_while_a_payment_waits_say_the_code_goes_alone(
+    core: Core, channel: Channel
+) -> None:
+    till, phone, code, town = await _waiting(core, channel)
+    other = "111111" if code != "111111" else "222222"
+    said = []
+    # The right code, another six digits, read out in two threes: the same answer, and
+    # none of them is judged as a code.
+    for words in (code, other, f"{other[:3]} {other[3:]}"):
+        replies = await till.expect(f"PAGA {words}", CODE_ALONE, WAITS)
+        assert msgids(replies) == [CODE_ALONE, WAITS], words
+        assert param(replies, "amount") == Money(5_00)
+        said.append([(text.msgid, text.params) for reply in replies for text in reply.texts])
+        assert (await till.state())[:2] == (None, None)
+    assert said[0] == said[1] == said[2]
+    assert await wrong_codes(core) == 0
+    assert await lookups(core) == (1, 0)
+    assert await codes_sent(core, phone) == 1
+    assert await balance(core, town) == 150_00
+    # Written alone, the code pays the payment that waited.
+    await till.expect(code, CONFIRMED)
+    assert await balance(core, town) == 145_00
+
+
+@pytest.mark.parametrize("channel", [Channel.SMS, Channel.TELEGRAM, Channel.TERMINAL])
+async def test_six_digits_after_paga_with_nothing_waiting_say_who_pays_comes_first(
+    core: Core, channel: Channel
+) -> None:
+    town = await make_town(core, citizens=1)
+    till = await till_on(core, town, channel)
+    for words in ("123456", "123 456", "123456 5"):
+        replies = await till.expect(f"PAGA {words}", WHO_FIRST)
+        assert PHONE_INVALID not in msgids(replies)
+        assert (await till.state())[:2] == ("charge", "who")
+    # At "Who pays?" too; then who pays, and on as ever.
+    await till.expect("654321", WHO_FIRST)
+    assert await lookups(core) == (0, 0)
+    assert await wrong_codes(core) == 0
+    await till.expect(f"{town.citizen_cfs[0]} 5", ASK_CODE)
+
+
+def _rendered(reply: Reply, language: str, *, sms: bool = True) -> str:
+    body = render_plain(reply, language, sms=sms)
+    assert not sms or gsm7.count(body).single, (language, body)
+    return body
+
+
+@pytest.mark.parametrize(
+    ("words", "italian", "english"),
+    [
+        ("0612345678", ("non riceve SMS", "cellulare", "carta"), ("mobile number", "card")),
+        ("123456", ("solo le 6 cifre", "senza PAGA"), ("just the 6 digits", "without PAY")),
+    ],
+)
+async def test_said_in_italian_and_in_english(
+    core: Core, words: str, italian: tuple[str, ...], english: tuple[str, ...]
+) -> None:
+    town = await make_town(core, citizens=1)
+    cf = town.citizen_cfs[0]
+    sms = await till_on(core, town, Channel.SMS)
+    await add_member(core, town.shop_id, "7003", "cashier", channel="telegram")
+    telegram = Chat(core, "7003", channel=Channel.TELEGRAM, language_hint="en")
+    for till, language, expected in ((sms, "it", italian), (telegram, "en", english)):
+        await till.expect(f"PAGA {cf} 5", ASK_CODE)
+        replies = await till.send(f"PAGA {words}")
+        said = "\n".join(_rendered(reply, language, sms=till is sms) for reply in replies)
+        for part in expected:
+            assert part in said, (language, said)
+        assert "5,00" in said if language == "it" else "5.00" in said, said
+    # Each alone fits one SMS in either language.
+    for msgid in (NO_SMS, CODE_ALONE, WHO_FIRST):
+        for language in ("it", "en"):
+            assert _rendered(Reply(texts=(t(msgid),)), language)
+
+
+@pytest.mark.parametrize(
+    ("e164", "sms"),
+    [
+        ("+393331234567", True),
+        ("+390612345678", False),
+        ("+39800123456", False),
+        ("+447911123456", True),  # a foreign mobile: a resident may have a foreign SIM
+    ],
+)
+def test_receives_sms_is_what_require_sms_phone_takes(e164: str, sms: bool) -> None:
+    assert receives_sms(e164) is sms
+    try:
+        require_sms_phone(e164)
+    except InvalidIdentifier:
+        assert not sms
+    else:
+        assert sms
