@@ -1022,3 +1022,46 @@ async def test_the_dashboards_cards_start_on_one_line(
     narrow = await asyncio.to_thread(cards, 390)
     gaps = {after[0] - before[1] for before, after in pairwise(narrow)}
     assert len(narrow) == 4 and gaps == {16}, narrow
+
+
+async def test_the_shops_and_the_tranches_stack_on_a_phone(
+    demo_server: tuple[str, FakeClock], chrome: object
+) -> None:
+    """On a phone the table of all shops and the round's tranches are blocks, each value
+    under its column's name, as the applications are: the shops' table squeezed its six
+    columns into 390 px, cutting names and words in the middle ("Alime/ntari", "appro/vato")
+    and the partita IVA ("007431/10157"), and still scrolled sideways to reach the amount
+    and the statement. Each partita IVA stays on one line, as it is read out."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, _ = demo_server
+
+    def sign_in() -> None:
+        driver.get(base + "/office/")
+        driver.find_element(By.ID, "username").send_keys("bel.clerk")
+        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
+        driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
+        driver.find_element(By.CSS_SELECTOR, "nav")
+
+    def on_phone(path: str) -> tuple[list[int], list[list[Any]]]:
+        driver.set_window_size(390, 844)
+        driver.get(base + path)
+        sideways = driver.execute_script(
+            "return Array.from(document.querySelectorAll('table.data'))"
+            ".map(t => t.scrollWidth - t.clientWidth)"
+        )
+        return [int(s) for s in sideways], list(
+            driver.execute_script(LINES_OF_CODES, "table.data td.code")
+        )
+
+    await asyncio.to_thread(sign_in)
+    sideways, codes = await asyncio.to_thread(on_phone, "/office/shops")
+    assert sideways and max(sideways) <= 0, sideways
+    # The demo's four shops: each partita IVA on one line.
+    assert len(codes) == 4 and "00743110157" in [text for text, _ in codes], codes
+    assert [cell for cell in codes if cell[1] != 1] == [], codes
+    sideways, _ = await asyncio.to_thread(on_phone, "/office/round")
+    assert sideways and max(sideways) <= 0, sideways
