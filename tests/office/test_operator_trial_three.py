@@ -1,0 +1,44 @@
+"""A third operator's day in the office (Italian, at the desk and on a phone): what a tired
+operator tripped on. The round page offered "Apri un nuovo bando" while the approved tranche
+still waited for its credit, a button that could only be refused; a search by the
+applicant's surname found nothing and did not say why."""
+
+from __future__ import annotations
+
+from html import unescape
+
+from core.bootstrap import Core
+from core.services import allocation, municipalities
+from tests.integration.office_helpers import apply, person
+from tests.office.conftest import Towns, signed_in
+
+
+async def test_the_round_says_the_credit_comes_before_a_new_window(
+    towns: Towns, core: Core
+) -> None:
+    await apply(towns.bel, person(1, 2), person(2, 1))
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/round/window/close", {"confirm": "yes"})
+    towns.bel.clock.advance(days=1)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await allocation.approve(uow, town, 200_00, towns.bel.clock())
+        await uow.commit()
+    said = unescape((await clerk.get("/office/round")).text)
+    # Said in place of the button, which could only be refused.
+    assert (
+        "La tranche 1 è approvata ma non ancora accreditata: accreditala, o ritirala, "
+        "prima di aprire un nuovo bando." in said
+    ), said
+    assert 'action="/office/round/window/open"' not in said
+    await clerk.post("/office/language", {"lang": "en"})
+    said = unescape((await clerk.get("/office/round")).text)
+    assert "Tranche 1 is approved and not credited yet: credit it, or withdraw it" in said
+    # Credited, the button is back.
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await allocation.credit(uow, town, towns.bel.clock())
+        await uow.commit()
+    said = unescape((await clerk.get("/office/round")).text)
+    assert 'action="/office/round/window/open"' in said
+    assert "not credited yet" not in said
