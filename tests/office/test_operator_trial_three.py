@@ -42,3 +42,29 @@ async def test_the_round_says_the_credit_comes_before_a_new_window(
     said = unescape((await clerk.get("/office/round")).text)
     assert 'action="/office/round/window/open"' in said
     assert "not credited yet" not in said
+
+
+async def test_a_search_by_name_says_applications_hold_no_names(towns: Towns) -> None:
+    await apply(towns.bel, person(1, 2))
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get("/office/applications?q=Rossi")
+    said = unescape(page.text)
+    assert page.status == 200
+    assert "0 domande trovate" in said
+    assert (
+        "Nessuna domanda trovata per «Rossi». Le domande non riportano nomi: cerca per "
+        "protocollo, codice fiscale o telefono." in said
+    ), said
+    # What was typed is shown as text, never as markup.
+    page = await clerk.get("/office/applications?q=<b>Rossi</b>")
+    assert "«&lt;b&gt;Rossi&lt;/b&gt;»" in page.text and "<b>Rossi" not in page.text
+    # A search that finds something, or none typed, says nothing of the kind.
+    for query in ("", "BEL"):
+        page = await clerk.get(f"/office/applications?q={query}")
+        assert "non riportano nomi" not in unescape(page.text), query
+    await clerk.post("/office/language", {"lang": "en"})
+    said = unescape((await clerk.get("/office/applications?q=Rossi")).text)
+    assert 'No application found for "Rossi". Applications hold no names' in said
+    viewer = await signed_in(towns.server, "bel.viewer")
+    said = unescape((await viewer.get("/office/applications?q=Rossi")).text)
+    assert "Le domande non riportano nomi: cerca per protocollo." in said, said
