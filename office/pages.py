@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -123,6 +124,14 @@ async def problem(
     )
 
 
+_log = logging.getLogger(__name__)
+
+# A bug, a database gone away: what the operator reads instead of aiohttp's English page.
+UNEXPECTED = t(
+    "Unexpected error in the program: it was recorded for the technician. What you were "
+    "doing may not have been carried out: look at the page before doing it again."
+)
+
 # An address under /office/ that names no page: a malformed id, a typo, a file that is gone.
 PAGE_NOT_FOUND = t("This page does not exist in the office: check the address.")
 # The address of a button's action reloaded or pasted (a card's PDF after its download).
@@ -168,7 +177,8 @@ def refusals() -> Middleware:
         eyes rule, 409 for a state conflict, 400 for bad input). Nothing was changed: the
         handler's unit of work rolled back. A page a handler does not find (web.HTTPNotFound)
         is the office's not-found page too, an action's address opened as a page (405) says
-    what to do in the operator's language, and a body above the limit (413) says the limit."""
+    what to do in the operator's language, a body above the limit (413) says the limit, and
+    any other error (a bug) is logged and said on the office's page with its way back (500)."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -184,5 +194,15 @@ def refusals() -> Middleware:
             page = await problem(request, BUTTON_ADDRESS, 405)
             page.headers["Allow"] = ",".join(sorted(error.allowed_methods))
             return page
+        except web.HTTPException:
+            raise  # a redirect, a 403 of the guards: as they are
+        except Exception as error:
+            # Logged with its traceback, as aiohttp would; the page says it in the office's
+            # words, with the way back. If the page itself fails, aiohttp's 500 it is.
+            _log.exception("office: %s %s failed", request.method, request.path)
+            try:
+                return await problem(request, UNEXPECTED, 500, reassure=False)
+            except Exception:
+                raise error from None
 
     return middleware

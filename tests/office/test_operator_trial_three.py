@@ -1,14 +1,17 @@
 """A third operator's day in the office (Italian, at the desk and on a phone): what a tired
 operator tripped on. The round page offered "Apri un nuovo bando" while the approved tranche
 still waited for its credit, a button that could only be refused; a search by the
-applicant's surname found nothing and did not say why."""
+applicant's surname found nothing and did not say why; an unexpected error was aiohttp's
+English "500 Internal Server Error", with no way back to the office."""
 
 from __future__ import annotations
 
 from html import unescape
 
+import pytest
+
 from core.bootstrap import Core
-from core.services import allocation, municipalities
+from core.services import allocation, back_office, municipalities
 from tests.integration.office_helpers import apply, person
 from tests.office.conftest import Towns, signed_in
 
@@ -68,3 +71,28 @@ async def test_a_search_by_name_says_applications_hold_no_names(towns: Towns) ->
     viewer = await signed_in(towns.server, "bel.viewer")
     said = unescape((await viewer.get("/office/applications?q=Rossi")).text)
     assert "Le domande non riportano nomi: cerca per protocollo." in said, said
+
+
+async def test_an_unexpected_error_is_the_offices_page_with_a_way_back(
+    towns: Towns, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    clerk = await signed_in(towns.server, "bel.clerk")
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(back_office, "dashboard", broken)
+    page = await clerk.get("/office/round")
+    said = unescape(page.text)
+    assert page.status == 500
+    assert "Internal Server Error" not in said and "Server got itself in trouble" not in said
+    assert "Errore imprevisto del programma" in said, said
+    assert 'href="/office/"' in said  # the way back: the dashboard
+    assert "a bug" not in said  # nothing of the program's insides on the page
+    assert any("a bug" in str(record.exc_info) for record in caplog.records)
+    # Redirects and refusals are what they were: the same page after the language…
+    page = await clerk.post("/office/language", {"lang": "en"})
+    assert "Unexpected error in the program" in unescape(page.text)
+    # … and an application that does not exist is still the not-found page.
+    page = await clerk.get("/office/applications/BEL-2026-999999")
+    assert page.status == 404
