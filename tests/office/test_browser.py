@@ -1065,3 +1065,43 @@ async def test_the_shops_and_the_tranches_stack_on_a_phone(
     assert [cell for cell in codes if cell[1] != 1] == [], codes
     sideways, _ = await asyncio.to_thread(on_phone, "/office/round")
     assert sideways and max(sideways) <= 0, sideways
+
+
+async def test_protocols_are_never_cut_on_the_appeals_and_checks_pages(
+    demo_server: tuple[str, FakeClock], chrome: object, sqlite_url: str
+) -> None:
+    """On the appeals page at 1366 px the protocol broke at its hyphen ("BEL-2026-" over
+    "000006") as it did in the list of applications: on the appeals and the checks pages,
+    at 1366 and 390 px, each protocol is on one line, as it is read out at the desk."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_server
+    core = Core(engine=make_engine(sqlite_url), clock=clock)
+    try:
+        await _long_values(core, clock)
+    finally:
+        await core.close()
+
+    def sign_in() -> None:
+        driver.get(base + "/office/")
+        driver.find_element(By.ID, "username").send_keys("bel.clerk")
+        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
+        driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
+        WebDriverWait(driver, 30).until(lambda d: d.title.startswith("Cruscotto"))
+
+    def protocols(path: str, width: int) -> list[list[Any]]:
+        driver.set_window_size(width, 900)
+        driver.get(base + path)
+        cells = driver.execute_script(LINES_OF_CODES, "table.data td")
+        return [cell for cell in cells if re.fullmatch(r"BEL-\d{4}-\d{6}", cell[0])]
+
+    await asyncio.to_thread(sign_in)
+    for path in ("/office/appeals", "/office/audit?window=1"):
+        for width in (1366, 390):
+            cells = await asyncio.to_thread(protocols, path, width)
+            assert cells, (path, width)
+            assert [cell for cell in cells if cell[1] != 1] == [], (path, width, cells)
