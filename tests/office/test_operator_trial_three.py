@@ -96,3 +96,17 @@ async def test_an_unexpected_error_is_the_offices_page_with_a_way_back(
     # … and an application that does not exist is still the not-found page.
     page = await clerk.get("/office/applications/BEL-2026-999999")
     assert page.status == 404
+
+
+async def test_signing_out_says_so_once(towns: Towns) -> None:
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.post("/office/sign-out")
+    said = unescape(page.text)
+    assert page.url.startswith("/office/sign-in"), page.url
+    # The sign-in page looked the same before and after: had the click worked?
+    assert "Hai chiuso la sessione dell'ufficio su questo browser." in said, said
+    said = unescape((await clerk.get("/office/sign-in")).text)
+    assert "Hai chiuso la sessione" not in said
+    # Signed out for good: a page leads to the sign-in.
+    page = await clerk.get("/office/round")
+    assert page.url.startswith("/office/sign-in"), page.url
