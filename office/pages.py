@@ -36,6 +36,24 @@ NAV = (
 )
 
 
+def section_of(request: web.Request) -> str | None:
+    """The section a page belongs to: its own route, or the section whose address the page's
+    is under (one application's page is under "Applications", closing the window under "The
+    round"), so that the bar and the phone's menu say where the operator is."""
+    name = request.match_info.route.name
+    router = request.app.router
+    if name in dict(NAV):
+        return name
+    for section, _label in NAV:
+        if (
+            section != "dashboard"
+            and section in router
+            and request.path.startswith(str(router[section].url_for()) + "/")
+        ):
+            return section
+    return name
+
+
 async def words_for(request: web.Request) -> Words:
     session = await get_session(request)
     language = session.get("lang")
@@ -69,7 +87,7 @@ async def render(
         "nav_items": [
             (name, words.text(label)) for name, label in NAV if name in request.app.router
         ],
-        "section": request.match_info.route.name,
+        "section": section_of(request),
         "url": lambda name, **parts: str(request.app.router[name].url_for(**parts)),
         **context,
     }

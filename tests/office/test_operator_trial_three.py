@@ -110,3 +110,24 @@ async def test_signing_out_says_so_once(towns: Towns) -> None:
     # Signed out for good: a page leads to the sign-in.
     page = await clerk.get("/office/round")
     assert page.url.startswith("/office/sign-in"), page.url
+
+
+async def test_a_page_inside_a_section_is_marked_in_the_menu(towns: Towns) -> None:
+    """One application's page, the desk's form, closing the window: the bar marked no section
+    and the phone's menu read "Menu" alone, as if the operator had left "Domande"."""
+    [protocol] = await apply(towns.bel, person(1, 2))
+    clerk = await signed_in(towns.server, "bel.clerk")
+    for path, href, label in (
+        (f"/office/applications/{protocol}", "/office/applications", "Domande"),
+        ("/office/applications/new", "/office/applications", "Domande"),
+        ("/office/round/window/close", "/office/round", "Bando e tranche"),
+        ("/office/applications", "/office/applications", "Domande"),
+        ("/office/", "/office/", "Cruscotto"),
+    ):
+        said = unescape((await clerk.get(path)).text)
+        assert f'<a href="{href}" aria-current="page">{label}</a>' in said, path
+        assert said.count('aria-current="page"') == 2, path  # the bar and the phone's menu
+        assert f"Menu: {label}</summary>" in said.replace("\n", ""), path
+    # A protocol that is not found is still under "Domande", where its way back is.
+    said = unescape((await clerk.get("/office/applications/BEL-2026-999999")).text)
+    assert 'aria-current="page">Domande' in said
