@@ -131,3 +131,29 @@ async def test_a_page_inside_a_section_is_marked_in_the_menu(towns: Towns) -> No
     # A protocol that is not found is still under "Domande", where its way back is.
     said = unescape((await clerk.get("/office/applications/BEL-2026-999999")).text)
     assert 'aria-current="page">Domande' in said
+
+
+async def test_who_wrote_from_a_chat_is_said_in_words(towns: Towns, core: Core) -> None:
+    """An appeal written in the chat: the application's history and the activity log named
+    its author "chat:sms", the program's own code, beside operators' usernames."""
+    from core.services import appeals
+    from tests.integration.office_helpers import close_approve_credit
+
+    [protocol] = await apply(towns.bel, person(1, 2))
+    await close_approve_credit(towns.bel, 500_00)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        citizen = await uow.citizens.by_codice_fiscale(town.id, person(1, 2).codice_fiscale)
+        assert citizen is not None
+        await appeals.file_appeal(
+            uow, town, citizen, "ho perso il lavoro", "sms", towns.bel.clock()
+        )
+        await uow.commit()
+    clerk = await signed_in(towns.server, "bel.clerk")
+    for path in (f"/office/applications/{protocol}", "/office/activity"):
+        said = unescape((await clerk.get(path)).text)
+        assert "chat:sms" not in said, path
+        assert "dalla chat (SMS)" in said, path
+    await clerk.post("/office/language", {"lang": "en"})
+    said = unescape((await clerk.get("/office/activity")).text)
+    assert "from the chat (SMS)" in said
