@@ -157,3 +157,22 @@ async def test_who_wrote_from_a_chat_is_said_in_words(towns: Towns, core: Core) 
     await clerk.post("/office/language", {"lang": "en"})
     said = unescape((await clerk.get("/office/activity")).text)
     assert "from the chat (SMS)" in said
+
+
+async def test_the_desks_phone_field_says_it_replaces_the_phone_on_record(towns: Towns) -> None:
+    """An application with a phone showed an empty "Telefono verificato allo sportello" and
+    "Registra il telefono" under it: did it add a second number, or replace the first?"""
+    from dataclasses import replace
+
+    [with_phone] = await apply(towns.bel, person(1, 2))
+    [without] = await apply(towns.bel, replace(person(2, 1), phone=None))
+    clerk = await signed_in(towns.server, "bel.clerk")
+    said = unescape((await clerk.get(f"/office/applications/{with_phone}")).text)
+    phone = person(1, 2).phone
+    assert f"Nuovo telefono verificato allo sportello (con un documento), al posto di {phone}" in (
+        said
+    ), said
+    assert ">Sostituisci il telefono</button>" in said
+    said = unescape((await clerk.get(f"/office/applications/{without}")).text)
+    assert "Telefono verificato allo sportello (con un documento)" in said
+    assert ">Registra il telefono</button>" in said and "al posto di" not in said
