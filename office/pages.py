@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -41,6 +42,24 @@ NAV = (
 )
 
 
+def section_of(request: web.Request) -> str | None:
+    """The section a page belongs to: its own route, or the section whose address the page's
+    is under (one application's page is under "Applications", closing the window under "The
+    round"), so that the bar and the phone's menu say where the operator is."""
+    name = request.match_info.route.name
+    router = request.app.router
+    if name in dict(NAV):
+        return name
+    for section, _label in NAV:
+        if (
+            section != "dashboard"
+            and section in router
+            and request.path.startswith(str(router[section].url_for()) + "/")
+        ):
+            return section
+    return name
+
+
 async def words_for(request: web.Request) -> Words:
     session = await get_session(request)
     language = session.get("lang")
@@ -74,7 +93,7 @@ async def render(
         "nav_items": [
             (name, words.text(label)) for name, label in NAV if name in request.app.router
         ],
-        "section": request.match_info.route.name,
+        "section": section_of(request),
         "url": lambda name, **parts: str(request.app.router[name].url_for(**parts)),
         "style_sheet": style_sheet(request),
         **context,
@@ -139,6 +158,14 @@ async def problem(
     )
 
 
+_log = logging.getLogger(__name__)
+
+# A bug, a database gone away: what the operator reads instead of aiohttp's English page.
+UNEXPECTED = t(
+    "Unexpected error in the program: it was recorded for the technician. What you were "
+    "doing may not have been carried out: look at the page before doing it again."
+)
+
 # An address under /office/ that names no page: a malformed id, a typo, a file that is gone.
 PAGE_NOT_FOUND = t("This page does not exist in the office: check the address.")
 # The address of a button's action reloaded or pasted (a card's PDF after its download).
@@ -184,7 +211,8 @@ def refusals() -> Middleware:
         eyes rule, 409 for a state conflict, 400 for bad input). Nothing was changed: the
         handler's unit of work rolled back. A page a handler does not find (web.HTTPNotFound)
         is the office's not-found page too, an action's address opened as a page (405) says
-    what to do in the operator's language, and a body above the limit (413) says the limit."""
+    what to do in the operator's language, a body above the limit (413) says the limit, and
+    any other error (a bug) is logged and said on the office's page with its way back (500)."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -200,5 +228,15 @@ def refusals() -> Middleware:
             page = await problem(request, BUTTON_ADDRESS, 405)
             page.headers["Allow"] = ",".join(sorted(error.allowed_methods))
             return page
+        except web.HTTPException:
+            raise  # a redirect, a 403 of the guards: as they are
+        except Exception as error:
+            # Logged with its traceback, as aiohttp would; the page says it in the office's
+            # words, with the way back. If the page itself fails, aiohttp's 500 it is.
+            _log.exception("office: %s %s failed", request.method, request.path)
+            try:
+                return await problem(request, UNEXPECTED, 500, reassure=False)
+            except Exception:
+                raise error from None
 
     return middleware

@@ -93,6 +93,16 @@ class Words:
         name = names.get(code)
         return self.text(name) if name is not None else code
 
+    def actor(self, actor: str) -> str:
+        """Who did something, as the activity log stores it: an operator's username as it
+        is; a person writing in a chat ("chat:sms") in words, the channel named."""
+        kind, _, channel = actor.partition(":")
+        if kind == "chat" and channel:
+            return self.text(
+                t("from the chat ({channel})", channel=self.name(CHANNEL_NAMES, channel))
+            )
+        return actor
+
     def template_globals(self) -> dict[str, Callable[..., Any] | str]:
         return {
             "_": self,

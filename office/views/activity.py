@@ -145,7 +145,7 @@ async def activity_page(request: web.Request) -> web.Response:
     rows = [
         {
             "when": words.moment(entry.created_at),
-            "actor": entry.actor,
+            "actor": words.actor(entry.actor),
             "action": _action(words, entry),
             "subject": entry.subject,
             "before": _pairs(words, entry.before),

@@ -99,7 +99,7 @@ def history(
     items: list[dict[str, Any]] = [
         {
             "created_at": entry.created_at,
-            "actor": entry.actor,
+            "actor": words.actor(entry.actor),
             "action": action_name(words, entry.action),
         }
         for entry in reversed(entries)

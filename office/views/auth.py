@@ -92,6 +92,8 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
 
 async def sign_out(request: web.Request) -> web.StreamResponse:
     await end_session(request)
+    # Said once on the sign-in page, which otherwise looks the same as before the click.
+    await notify(request, t("You signed out of the office on this browser."))
     raise see_other(request, "sign_in")
 
 

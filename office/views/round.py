@@ -118,6 +118,15 @@ async def round_page(request: web.Request) -> web.Response:
             if round_ is not None and not municipalities.is_open(round_, core.now())
             else 0
         )
+        # The other refusal of opening said beforehand: an approved tranche waiting for its
+        # credit (municipalities.check_open_window, which opening runs too).
+        tranche_waiting = None
+        if round_ is not None and not municipalities.is_open(round_, core.now()):
+            try:
+                await municipalities.check_open_window(uow, town, core.now())
+            except Conflict as refusal:
+                if refusal.code == Refusal.WINDOW_TRANCHE_WAITING:
+                    tranche_waiting = refusal.params["tranche"]
         for number, text in enumerate(fields_given, start=1):
             if not text:
                 continue
@@ -202,6 +211,7 @@ async def round_page(request: web.Request) -> web.Response:
             "shown": shown.number if shown is not None else None,
             "windows": windows,
             "never_allocated": never_allocated,
+            "tranche_waiting": tranche_waiting,
             "may_prepare": may_prepare,
             "credit_refusal": credit_refusal,
         },

@@ -1023,3 +1023,86 @@ async def test_the_dashboards_cards_start_on_one_line(
     narrow = await asyncio.to_thread(cards, 390)
     gaps = {after[0] - before[1] for before, after in pairwise(narrow)}
     assert len(narrow) == 4 and gaps == {16}, narrow
+
+
+async def test_the_shops_and_the_tranches_stack_on_a_phone(
+    demo_server: tuple[str, FakeClock], chrome: object
+) -> None:
+    """On a phone the table of all shops and the round's tranches are blocks, each value
+    under its column's name, as the applications are: the shops' table squeezed its six
+    columns into 390 px, cutting names and words in the middle ("Alime/ntari", "appro/vato")
+    and the partita IVA ("007431/10157"), and still scrolled sideways to reach the amount
+    and the statement. Each partita IVA stays on one line, as it is read out."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, _ = demo_server
+
+    def sign_in() -> None:
+        driver.get(base + "/office/")
+        driver.find_element(By.ID, "username").send_keys("bel.clerk")
+        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
+        driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
+        driver.find_element(By.CSS_SELECTOR, "nav")
+
+    def on_phone(path: str) -> tuple[list[int], list[list[Any]]]:
+        driver.set_window_size(390, 844)
+        driver.get(base + path)
+        sideways = driver.execute_script(
+            "return Array.from(document.querySelectorAll('table.data'))"
+            ".map(t => t.scrollWidth - t.clientWidth)"
+        )
+        return [int(s) for s in sideways], list(
+            driver.execute_script(LINES_OF_CODES, "table.data td.code")
+        )
+
+    await asyncio.to_thread(sign_in)
+    sideways, codes = await asyncio.to_thread(on_phone, "/office/shops")
+    assert sideways and max(sideways) <= 0, sideways
+    # The demo's four shops: each partita IVA on one line.
+    assert len(codes) == 4 and "00743110157" in [text for text, _ in codes], codes
+    assert [cell for cell in codes if cell[1] != 1] == [], codes
+    sideways, _ = await asyncio.to_thread(on_phone, "/office/round")
+    assert sideways and max(sideways) <= 0, sideways
+
+
+async def test_protocols_are_never_cut_on_the_appeals_and_checks_pages(
+    demo_server: tuple[str, FakeClock], chrome: object, sqlite_url: str
+) -> None:
+    """On the appeals page at 1366 px the protocol broke at its hyphen ("BEL-2026-" over
+    "000006") as it did in the list of applications: on the appeals and the checks pages,
+    at 1366 and 390 px, each protocol is on one line, as it is read out at the desk."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_server
+    core = Core(engine=make_engine(sqlite_url), clock=clock)
+    try:
+        await _long_values(core, clock)
+    finally:
+        await core.close()
+
+    def sign_in() -> None:
+        driver.get(base + "/office/")
+        driver.find_element(By.ID, "username").send_keys("bel.clerk")
+        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
+        driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
+        WebDriverWait(driver, 30).until(lambda d: d.title.startswith("Cruscotto"))
+
+    def protocols(path: str, width: int) -> list[list[Any]]:
+        driver.set_window_size(width, 900)
+        driver.get(base + path)
+        cells = driver.execute_script(LINES_OF_CODES, "table.data td")
+        return [cell for cell in cells if re.fullmatch(r"BEL-\d{4}-\d{6}", cell[0])]
+
+    await asyncio.to_thread(sign_in)
+    for path in ("/office/appeals", "/office/audit?window=1"):
+        for width in (1366, 390):
+            cells = await asyncio.to_thread(protocols, path, width)
+            assert cells, (path, width)
+            assert [cell for cell in cells if cell[1] != 1] == [], (path, width, cells)

@@ -130,7 +130,8 @@ async def test_shops_show_their_category_and_status_in_the_offices_language(
 ) -> None:
     clerk = await signed_in(towns.server, "bel.clerk")
     page = await clerk.get("/office/shops")
-    assert "<td>Alimentari</td>" in page.text and "<td>approvato" in page.text
+    assert '<td data-label="Categoria">Alimentari</td>' in page.text
+    assert '<td data-label="Stato"><div>approvato' in page.text
     assert "grocery" not in page.text and ">approved" not in page.text
 
 
