@@ -122,6 +122,19 @@ async def serve_demo(
         await core.close()
 
 
+def _sign_in_as_clerk(driver: Any, base: str) -> None:
+    """Sign the demo's clerk in and wait for the dashboard: a click returns before the
+    next page has loaded, so looking for it at once races the browser on a busy machine."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    driver.get(base + "/office/")
+    driver.find_element(By.ID, "username").send_keys("bel.clerk")
+    driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
+    WebDriverWait(driver, 30).until(lambda d: d.title.startswith("Cruscotto"))
+
+
 @pytest.fixture
 def chrome() -> Iterator[object]:
     from selenium import webdriver
@@ -652,11 +665,7 @@ async def test_the_office_fits_a_phone_and_a_desktop_without_sideways_scrolling(
         return await asyncio.to_thread(step, *args)
 
     def sign_in() -> None:
-        driver.get(base + "/office/")
-        driver.find_element(By.ID, "username").send_keys("bel.clerk")
-        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
-        driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
-        WebDriverWait(driver, 30).until(lambda d: d.title.startswith("Cruscotto"))
+        _sign_in_as_clerk(driver, base)
 
     def widths(path: str, width: int, height: int, name: str) -> tuple[int, int]:
         driver.set_window_size(width, height)
@@ -956,11 +965,7 @@ async def test_codici_fiscali_and_phones_are_never_cut_on_a_laptop_or_a_phone(
     base, _ = demo_server
 
     def sign_in() -> None:
-        driver.get(base + "/office/")
-        driver.find_element(By.ID, "username").send_keys("bel.clerk")
-        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
-        driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
-        driver.find_element(By.CSS_SELECTOR, "nav")
+        _sign_in_as_clerk(driver, base)
 
     def lines_at(width: int) -> list[list[Any]]:
         driver.set_window_size(width, 800)
@@ -991,9 +996,7 @@ async def test_the_dashboards_cards_start_on_one_line(
     """The dashboard's cards are sections, and `section + section` pushed every card but the
     first ("Bando") 24 px down: side by side at 1366 px they start on one line, and on a
     phone one under the other with the grid's gap between each."""
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
-    from selenium.webdriver.support.wait import WebDriverWait
 
     assert isinstance(chrome, WebDriver)
     driver = chrome
@@ -1011,11 +1014,7 @@ async def test_the_dashboards_cards_start_on_one_line(
         return [(int(top), int(bottom)) for top, bottom in found]
 
     def sign_in() -> None:
-        driver.get(base + "/office/")
-        driver.find_element(By.ID, "username").send_keys("bel.clerk")
-        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
-        driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
-        WebDriverWait(driver, 30).until(lambda d: d.title.startswith("Cruscotto"))
+        _sign_in_as_clerk(driver, base)
 
     await asyncio.to_thread(sign_in)
     wide = await asyncio.to_thread(cards, 1366)
@@ -1033,7 +1032,6 @@ async def test_the_shops_and_the_tranches_stack_on_a_phone(
     columns into 390 px, cutting names and words in the middle ("Alime/ntari", "appro/vato")
     and the partita IVA ("007431/10157"), and still scrolled sideways to reach the amount
     and the statement. Each partita IVA stays on one line, as it is read out."""
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
 
     assert isinstance(chrome, WebDriver)
@@ -1041,11 +1039,7 @@ async def test_the_shops_and_the_tranches_stack_on_a_phone(
     base, _ = demo_server
 
     def sign_in() -> None:
-        driver.get(base + "/office/")
-        driver.find_element(By.ID, "username").send_keys("bel.clerk")
-        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
-        driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
-        driver.find_element(By.CSS_SELECTOR, "nav")
+        _sign_in_as_clerk(driver, base)
 
     def on_phone(path: str) -> tuple[list[int], list[list[Any]]]:
         driver.set_window_size(390, 844)
@@ -1074,9 +1068,7 @@ async def test_protocols_are_never_cut_on_the_appeals_and_checks_pages(
     """On the appeals page at 1366 px the protocol broke at its hyphen ("BEL-2026-" over
     "000006") as it did in the list of applications: on the appeals and the checks pages,
     at 1366 and 390 px, each protocol is on one line, as it is read out at the desk."""
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
-    from selenium.webdriver.support.wait import WebDriverWait
 
     assert isinstance(chrome, WebDriver)
     driver = chrome
@@ -1088,11 +1080,7 @@ async def test_protocols_are_never_cut_on_the_appeals_and_checks_pages(
         await core.close()
 
     def sign_in() -> None:
-        driver.get(base + "/office/")
-        driver.find_element(By.ID, "username").send_keys("bel.clerk")
-        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
-        driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
-        WebDriverWait(driver, 30).until(lambda d: d.title.startswith("Cruscotto"))
+        _sign_in_as_clerk(driver, base)
 
     def protocols(path: str, width: int) -> list[list[Any]]:
         driver.set_window_size(width, 900)
