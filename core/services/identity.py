@@ -41,6 +41,12 @@ LINK_REFUSED = "link_refused"
 # A citizen's own delegate's number offered as the citizen's own phone (one phone speaks for
 # one person: docs/cards-and-delegates.md).
 PHONE_IS_DELEGATE = "phone_is_delegate"
+# A chat's proven number while the office changes the citizen's phone (four eyes): the
+# change decides the number, not the chat (docs/identity-and-consent.md §5).
+PHONE_CHANGE_WAITING = "phone_change_waiting"
+# A chat's proven number that a waiting request names (asked_numbers): the request is the
+# one claim on it until it is approved or withdrawn.
+NUMBER_ASKED = "number_asked"
 
 
 class IdentityRefused(NotAllowed):
@@ -61,6 +67,16 @@ class DelegateNumber(IdentityRefused):
 
     def __init__(self) -> None:
         super().__init__(PHONE_IS_DELEGATE)
+
+
+class PhoneChangeWaiting(IdentityRefused):
+    """A chat proved a number for a citizen without a phone while a new phone asked by the
+    office for that citizen waits for a second operator: nothing is bound (while a change
+    waits no other number is), and the chat hears that the office is changing the number,
+    nothing of the change itself."""
+
+    def __init__(self) -> None:
+        super().__init__(PHONE_CHANGE_WAITING)
 
 
 @dataclass(frozen=True)
@@ -163,6 +179,23 @@ async def is_own_delegates_number(uow: UnitOfWork, citizen: m.Citizen, phone: st
     await uow.citizens.hold_phone(citizen.municipality_id, phone)
     delegate = await uow.delegates.of_citizen(citizen.id)
     return delegate is not None and delegate.phone == phone
+
+
+async def _refuse_while_asked(uow: UnitOfWork, citizen: m.Citizen, phone: str) -> None:
+    """Refuse binding `phone`, proven in a chat, to `citizen` (who has none) while the office
+    changes the citizen's phone (PhoneChangeWaiting: the change waiting for a second
+    operator decides the number), or while a waiting request names the number
+    (IdentityRefused NUMBER_ASKED: another household's new phone or delegate, or this
+    citizen's delegate). The office's rule (rebind_phone, phone_changes.request) for the
+    chat: the caller holds the citizen's row (CitizenRepository.lock, as the office's
+    change does) and the number (hold_phone) until the commit, so a request asked at that
+    moment is found here, or finds the bound number and is refused."""
+    if await uow.phone_changes.waiting_for(citizen, "phone") is not None:
+        raise PhoneChangeWaiting()
+    try:
+        await asked_numbers.refuse_asked(uow, citizen, phone, "phone")
+    except Conflict:
+        raise IdentityRefused(NUMBER_ASKED) from None
 
 
 async def _is_shop_chat(uow: UnitOfWork, municipality_id: int, telegram_user: str) -> bool:
@@ -313,9 +346,12 @@ async def claim_citizen(
         and await is_own_delegates_number(uow, citizen, phone)
     ):
         # The holder's delegate's number, from the chat linked to them or on paper: it
-        # speaks for the delegate, never as the holder's own. The office reads why.
+        # speaks for the delegate, never as the holder's own. The office reads why (from a
+        # chat, in the holder's identity log: the claim was theirs, record_refusal has no
+        # refusal of check_claim's to log).
         if proof is PhoneProof.OFFICE:
             raise Conflict(Refusal.IDENTITY_PHONE_IS_DELEGATE, phone=mask_phone(phone))
+        await _log(uow, citizen, CLAIM_REFUSED, now, actor=actor, channel=channel, phone=phone)
         raise IdentityRefused(PHONE_IS_DELEGATE)
     if citizen is None:
         citizen = m.Citizen(
@@ -341,6 +377,18 @@ async def claim_citizen(
         if telegram_user:
             await _log(uow, citizen, "telegram_bound", now, actor=actor, channel=Channel.TELEGRAM)
         return citizen, True
+    if phone and citizen.phone is None and proof is not PhoneProof.OFFICE:
+        # The linked chat's proven number: held and refused as link_telegram does while the
+        # office changes the citizen's phone or a waiting request names the number.
+        held = await uow.citizens.lock(citizen.id)
+        if held is None or held.phone not in (None, phone):
+            raise IdentityRefused("concurrent_claim")
+        citizen = held  # the number is held already (is_own_delegates_number)
+        try:
+            await _refuse_while_asked(uow, citizen, phone)
+        except IdentityRefused:
+            await _log(uow, citizen, CLAIM_REFUSED, now, actor=actor, channel=channel, phone=phone)
+            raise
     if phone and citizen.phone is None:
         citizen.phone, citizen.phone_proven_by, citizen.phone_proven_at = phone, proof.value, now
         await _log(uow, citizen, "phone_bound", now, actor=actor, proof=proof, phone=phone)
@@ -413,6 +461,11 @@ async def link_telegram(
     by_chat = await uow.citizens.by_telegram_chat(municipality_id, telegram_user)
     by_phone = await uow.citizens.by_phone(municipality_id, phone)
     actor, proof = "chat:telegram", PhoneProof.TELEGRAM_CONTACT
+    if by_chat is not None and by_chat.phone is None:
+        # Held until the commit and read again, as the office's phone change holds it
+        # (phone_changes.request, rebind_phone): a change asked at this moment is seen
+        # below, or sees the number bound here.
+        by_chat = await uow.citizens.lock(by_chat.id)
     if await _is_shop_chat(uow, municipality_id, telegram_user):
         # The reverse of shops.member_is_citizen, checked before anything else: a shop's
         # chat is nobody's, whoever the number belongs to.
@@ -468,6 +521,21 @@ async def link_telegram(
                 # A code sent to the chat while it was the holder's confirms nothing more.
                 await code_destinations.void_codes_gone_elsewhere(uow, by_chat, now)
                 raise DelegateNumber()
+            try:
+                await _refuse_while_asked(uow, by_chat, phone)
+            except IdentityRefused:
+                # The office's change (or request) decides the number: the office sees the
+                # attempt, the chat stays the citizen's, nothing is bound.
+                await _log(
+                    uow,
+                    by_chat,
+                    LINK_REFUSED,
+                    now,
+                    actor=actor,
+                    channel=Channel.TELEGRAM,
+                    phone=phone,
+                )
+                raise
             by_chat.phone, by_chat.phone_proven_by = phone, proof.value
             by_chat.phone_proven_at = now
             await _log(uow, by_chat, "phone_bound", now, actor=actor, proof=proof, phone=phone)

@@ -117,6 +117,14 @@ async def test_an_application_from_that_chat_does_not_bind_the_delegate_number(
                 channel="telegram",
             )
         assert refused.value.reason == "phone_is_delegate"
+        await uow.commit()
+    async with core.uow() as uow:
+        # The office sees the attempt in the holder's identity log (whose delegate's number
+        # it is): nothing of check_claim's refused it, so the chat's flow logs nothing.
+        events = await uow.identity_events.for_citizen(town.citizen_ids[0])
+        assert [(e.kind, e.actor, e.phone) for e in events[-1:]] == [
+            ("claim_refused", "chat:telegram", "***050")
+        ]
     # Nor may the office give the holder their own delegate's number on paper: it reads why.
     async with core.uow() as uow:
         with pytest.raises(Conflict) as said:

@@ -589,7 +589,7 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
                     masked=short_mask_codice_fiscale(known(s.cf)),
                     protocol=application.protocol,
                 )
-        except identity.IdentityRefused:
+        except identity.IdentityRefused as refused:
             # Taken meanwhile, or the draft's codice fiscale became someone else's.
             claim = await identity.check_claim(
                 turn.uow,
@@ -601,6 +601,10 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             await identity.record_refusal(
                 turn.uow, turn.town, claim, channel=turn.channel, phone=phone, now=turn.now
             )
+            if isinstance(refused, identity.PhoneChangeWaiting):
+                # The office is changing the citizen's phone: the chat's number waits for it.
+                await self._refuse(turn, citizen_requests.PHONE_CHANGE_WAITING)
+                return
             await self._refuse(turn)
             return
         except DomainError as error:

@@ -77,6 +77,14 @@ DELEGATE_NUMBER = t(
     "balance (SALDO) of the person you pay for, no longer in their name."
 )
 
+# One's own contact, shared in a Telegram chat linked to a citizen who has no phone, while
+# the office changes that citizen's phone (identity.PhoneChangeWaiting): the change, waiting
+# for a second operator, decides the number. Nothing of the change is said.
+PHONE_CHANGE_WAITING = t(
+    "The office is changing the phone number of your vouchers: wait for its message, or ask "
+    "the office."
+)
+
 DELEGATE_NO_CARD = t(
     "The card is the citizen's. To pay for them, give their codice fiscale at the till: the "
     "code comes to this phone."
@@ -153,12 +161,17 @@ class Linked:
     # Refused too: the number is the delegate's of the citizen the chat was linked to, and
     # the chat now acts as that delegate (identity.DelegateNumber).
     delegate: bool = False
+    # Refused too: the office is changing the phone of the chat's citizen
+    # (identity.PhoneChangeWaiting).
+    waiting: bool = False
 
     @property
     def refusal(self) -> Text:
-        """What a refused link is told: a delegate's number what it now does, anybody else
-        the neutral refusal."""
-        return DELEGATE_NUMBER if self.delegate else IDENTITY_REFUSED
+        """What a refused link is told: a delegate's number what it now does, a chat whose
+        citizen's phone the office is changing to wait, anybody else the neutral refusal."""
+        if self.delegate:
+            return DELEGATE_NUMBER
+        return PHONE_CHANGE_WAITING if self.waiting else IDENTITY_REFUSED
 
 
 async def link_phone(turn: Turn, phone: str) -> Linked:
@@ -172,6 +185,9 @@ async def link_phone(turn: Turn, phone: str) -> Linked:
     except identity.DelegateNumber:
         turn.forget_citizen()
         return Linked(None, refused=True, delegate=True)
+    except identity.PhoneChangeWaiting:
+        turn.forget_citizen()
+        return Linked(None, refused=True, waiting=True)
     except identity.IdentityRefused:
         turn.forget_citizen()
         return Linked(None, refused=True)

@@ -1,0 +1,166 @@
+"""A Telegram chat linked to a citizen without a phone (an older application) proves a
+number with its own contact: while the office changes that citizen's phone under four eyes,
+or while a waiting request names the number, nothing is bound (docs/identity-and-consent.md
+§5; the office's rule: while a change waits no other number is bound). On SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from core.bootstrap import Core
+from core.domain.identity import PhoneProof
+from core.services import identity, municipalities, operators, phone_changes
+from core.services.unit_of_work import UnitOfWork
+from core.storage import models as m
+from tests.factories import Town, make_town
+from tests.integration.test_identity_races import _committed, first_then_second
+
+CHAT = "990061"
+CHAT_PHONE = "+393471230061"
+ASKED_PHONE = "+393471230062"
+
+
+async def _town(core: Core) -> tuple[Town, dict[str, m.Operator]]:
+    """Citizen 0 without a phone, CHAT linked to them; both citizens have a balance (so a new
+    phone waits for a second operator)."""
+    town = await make_town(core, citizens=2)
+    async with core.uow() as uow:
+        await uow.session.execute(
+            update(m.Citizen)
+            .where(m.Citizen.id == town.citizen_ids[0])
+            .values(phone=None, phone_proven_by=None, phone_proven_at=None, telegram_chat_id=CHAT)
+        )
+        municipality = await municipalities.require(uow, town.code)
+        team = {}
+        for name in ("clerk", "manager"):
+            team[name], _ = await operators.add_operator(
+                uow, municipality, f"tst.{name}", name, core.now(), password="x" * 12
+            )
+        await uow.commit()
+    return town, team
+
+
+async def _ask(core: Core, town: Town, who: m.Operator, citizen: int, phone: str) -> int:
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        asked = await phone_changes.request(
+            uow, who, municipality, town.citizen_cfs[citizen], phone, core.now()
+        )
+        await uow.commit()
+    assert asked.waiting is not None
+    return asked.waiting.id
+
+
+async def _holder(core: Core, town: Town) -> m.Citizen:
+    async with core.uow() as uow:
+        holder = await uow.citizens.by_id(town.citizen_ids[0])
+        assert holder is not None
+        return holder
+
+
+async def _kinds(core: Core, town: Town) -> list[str]:
+    async with core.uow() as uow:
+        return [e.kind for e in await uow.identity_events.for_citizen(town.citizen_ids[0])]
+
+
+async def test_a_chat_binds_no_number_while_the_office_changes_the_phone(core: Core) -> None:
+    town, team = await _town(core)
+    change_id = await _ask(core, town, team["clerk"], 0, ASKED_PHONE)
+    before = await _kinds(core, town)
+    async with core.uow() as uow:
+        with pytest.raises(identity.PhoneChangeWaiting) as refused:
+            await identity.link_telegram(uow, town.municipality_id, CHAT, CHAT_PHONE, core.now())
+        assert refused.value.reason == "phone_change_waiting"
+        await uow.commit()
+    holder = await _holder(core, town)
+    # Nothing bound, the chat still the citizen's; the office sees the attempt.
+    assert (holder.phone, holder.telegram_chat_id) == (None, CHAT)
+    assert await _kinds(core, town) == [*before, "link_refused"]
+    # Nor by applying again from that chat with the proven number (claim_citizen).
+    async with core.uow() as uow:
+        with pytest.raises(identity.PhoneChangeWaiting):
+            await identity.claim_citizen(
+                uow,
+                town.municipality_id,
+                town.citizen_cfs[0],
+                phone=CHAT_PHONE,
+                proof=PhoneProof.TELEGRAM_CONTACT,
+                now=core.now(),
+                telegram_user=CHAT,
+                channel="telegram",
+            )
+        await uow.commit()
+    assert (await _holder(core, town)).phone is None
+    assert await _kinds(core, town) == [*before, "link_refused", "claim_refused"]
+    # The change the two operators decide is the number.
+    async with core.uow() as uow:
+        await phone_changes.approve(uow, team["manager"], change_id, core.now())
+        await uow.commit()
+    assert (await _holder(core, town)).phone == ASKED_PHONE
+
+
+async def test_a_chat_binds_no_number_a_waiting_request_names(core: Core) -> None:
+    """Another household's new phone, asked and waiting, names the number: the request is
+    the one claim on it until it is approved or withdrawn."""
+    town, team = await _town(core)
+    await _ask(core, town, team["clerk"], 1, CHAT_PHONE)
+    async with core.uow() as uow:
+        with pytest.raises(identity.IdentityRefused) as refused:
+            await identity.link_telegram(uow, town.municipality_id, CHAT, CHAT_PHONE, core.now())
+        assert refused.value.reason == "number_asked"
+        await uow.commit()
+    holder = await _holder(core, town)
+    assert (holder.phone, holder.telegram_chat_id) == (None, CHAT)
+    assert (await _kinds(core, town))[-1] == "link_refused"
+    async with core.uow() as uow:
+        with pytest.raises(identity.IdentityRefused) as again:
+            await identity.claim_citizen(
+                uow,
+                town.municipality_id,
+                town.citizen_cfs[0],
+                phone=CHAT_PHONE,
+                proof=PhoneProof.TELEGRAM_CONTACT,
+                now=core.now(),
+                telegram_user=CHAT,
+                channel="telegram",
+            )
+        assert again.value.reason == "number_asked"
+
+
+async def test_without_a_waiting_request_the_chat_binds_its_number(core: Core) -> None:
+    town, _ = await _town(core)
+    async with core.uow() as uow:
+        linked = await identity.link_telegram(
+            uow, town.municipality_id, CHAT, CHAT_PHONE, core.now()
+        )
+        assert linked is not None and linked.phone == CHAT_PHONE
+        await uow.commit()
+
+
+async def test_a_chat_proving_its_number_while_the_office_asks_a_change_waits_for_it(
+    core: Core, database_url: str
+) -> None:
+    """The office's request holds the citizen's row until its commit (phone_changes.request);
+    the chat takes the same lock, so it sees the waiting change and binds nothing (on
+    PostgreSQL it waits; SQLite's one writer runs them in turn)."""
+    town, team = await _town(core)
+
+    async def ask(uow: UnitOfWork) -> Any:
+        municipality = await municipalities.require(uow, town.code)
+        return await phone_changes.request(
+            uow, team["clerk"], municipality, town.citizen_cfs[0], ASKED_PHONE, core.now()
+        )
+
+    async def link(uow: UnitOfWork) -> Any:
+        return await identity.link_telegram(uow, town.municipality_id, CHAT, CHAT_PHONE, core.now())
+
+    asked, late = await first_then_second(core, database_url, ask, lambda: _committed(core, link))
+    assert asked.waiting is not None
+    with pytest.raises(identity.PhoneChangeWaiting):
+        await late
+    holder = await _holder(core, town)
+    assert (holder.phone, holder.telegram_chat_id) == (None, CHAT)
