@@ -294,6 +294,51 @@ def about_oneself(text: str | None, subject: str) -> bool:
     return " ".join(words) in _ABOUT_ONESELF[subject]
 
 
+# "Non lavoriamo", "nn lavoriamo", "non abbiamo pensioni", "we don't work": the writer
+# answering for the whole household in the first person plural, where the household's work
+# or pension is asked: a no for everyone, however many live there. Whole phrases only ("non
+# lavoriamo tutti" says more), after a leading "no" and "noi" (the English ones name
+# "we"). ("Nessuno di noi lavora" is says_nobody's.)
+_ABOUT_ALL_OF_US: dict[str, frozenset[str]] = {
+    "work": frozenset(
+        {
+            "non lavoriamo", "non lavoriamo piu", "non lavoriamo proprio",
+            "non abbiamo lavoro", "non abbiamo un lavoro", "non abbiamo reddito",
+            "non abbiamo redditi", "non abbiamo redditi da lavoro", "non abbiamo stipendio",
+            "non abbiamo stipendi", "siamo disoccupati", "siamo disoccupate",
+            "siamo tutti disoccupati", "siamo tutte disoccupate", "we dont work",
+            "we do not work", "we dont have a job", "we dont have jobs", "we have no job",
+            "we have no jobs", "we are unemployed", "we are all unemployed",
+        }
+    ),
+    "pension": frozenset(
+        {
+            "non abbiamo pensioni", "non abbiamo pensione", "non abbiamo la pensione",
+            "non abbiamo una pensione", "non abbiamo le pensioni", "non prendiamo pensioni",
+            "non prendiamo pensione", "non prendiamo la pensione", "non percepiamo pensioni",
+            "non percepiamo pensione", "non percepiamo la pensione", "non riceviamo pensioni",
+            "non riceviamo la pensione", "non siamo in pensione", "non siamo pensionati",
+            "non siamo pensionate", "we dont have pensions", "we do not have pensions",
+            "we dont have a pension", "we do not have a pension", "we have no pension",
+            "we have no pensions", "we dont get a pension", "we are not retired",
+        }
+    ),
+}  # fmt: skip
+
+
+def about_all_of_us(text: str | None, subject: str) -> bool:
+    """Whether the words say that nobody in the writer's household has `subject` ("work"
+    or "pension"), said as "we": "non lavoriamo", "nn lavoriamo", "noi non lavoriamo",
+    "no, non abbiamo pensioni", "we don't work". Another subject's words ("non lavoriamo"
+    at the pension question) say nothing."""
+    words = plain_words(text)
+    if words[:1] == ["no"]:
+        words = words[1:]
+    if words[:1] == ["noi"]:
+        words = words[1:]
+    return " ".join(words) in _ABOUT_ALL_OF_US[subject]
+
+
 # "Boh, non lo so", "nn so", "non saprei", "I don't know": the writer does not know the
 # answer (a sum asked: its rough figure is enough, say the flows). "Boh" and its kind alone
 # or around one of these phrases; any other word ("non so se 300 o 400") says more.

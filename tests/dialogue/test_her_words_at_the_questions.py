@@ -106,6 +106,34 @@ async def test_others_words_about_work_are_still_not_understood(core: Core) -> N
         assert "work" not in await answers(chat)
 
 
+# 1b. Said for everyone at home ("non lavoriamo", "non abbiamo pensioni"): a no for all of
+# them, however many they are; nobody is asked about the others.
+
+
+@pytest.mark.parametrize(
+    "said", ["non lavoriamo", "nessuno di noi lavora", "nn lavoriamo", "No, noi non lavoriamo"]
+)
+async def test_we_do_not_work_is_a_no_for_everyone(core: Core, said: str) -> None:
+    chat = await at_work(core, "3")
+    replies = await chat.expect(said, PENSION)
+    assert SORRY.msgid not in msgids(replies) and OTHERS_WORK not in msgids(replies)
+    assert (await answers(chat))["work"] is False
+    replies = await chat.expect("non abbiamo pensioni", LIQUIDITY)
+    assert OTHERS_PENSION not in msgids(replies)
+    assert (await answers(chat))["pension"] is False
+
+
+async def test_we_do_not_work_says_nothing_of_the_pension(core: Core) -> None:
+    """Each question's own words: "non lavoriamo" at the pension question, "non abbiamo
+    pensioni" at the work question are not understood, and nothing is recorded."""
+    chat = await at_work(core, "2")
+    await chat.expect("non abbiamo pensioni", SORRY.msgid, YES_OR_NO, WORK)
+    assert "work" not in await answers(chat)
+    await chat.expect("no", PENSION)
+    await chat.expect("non lavoriamo", SORRY.msgid, YES_OR_NO, PENSION)
+    assert "pension" not in await answers(chat)
+
+
 # 2. The shop search: the words of the question are no town, and "tutti" lists them all.
 
 

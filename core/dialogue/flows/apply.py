@@ -28,6 +28,7 @@ from core.dialogue.languages import agreed_language, written_in
 from core.dialogue.menus import LANGUAGE_OPTIONS, privacy_question
 from core.dialogue.state import ApplyState
 from core.dialogue.words import (
+    about_all_of_us,
     about_oneself,
     amount_in_sentence,
     amount_text,
@@ -437,10 +438,13 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         """The answer to whether anyone in the household has `subject` (work, a pension).
         The applicant answering for herself ("non lavoro", "io non ho la pensione") answers
         for a household of one; with others at home she is asked about them, nothing is
-        recorded and None returned (the step waits)."""
+        recorded and None returned (the step waits). Said for all of them ("non lavoriamo",
+        "non abbiamo pensioni"), a no."""
         answer = _yes_no(inp, who=True)
         if answer is not None:
             return answer
+        if about_all_of_us(inp.text, subject):
+            return False  # "non lavoriamo", "non abbiamo pensioni": for everyone at home
         members = self.state(turn).members
         if members is None or not about_oneself(inp.text, subject):
             raise Reject(NOT_UNDERSTOOD, t("Reply 1 for yes or 2 for no."))
