@@ -389,6 +389,9 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         if p.get("action") == "open"
         else t("The window was not closed: confirm on the page that explains what closing means.")
     ),
+    "office.not_confirmed": lambda p: t(
+        "Nothing was done: confirm on the page that says what it does and that it cannot be undone."
+    ),
     "allocation.already_credited": lambda p: t(
         "Tranche {tranche} has already been credited.", tranche=str(p["tranche"])
     ),
