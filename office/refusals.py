@@ -51,8 +51,7 @@ def _bad_date(p: Mapping[str, object]) -> Text:
     typed = str(p.get("value", "")).strip()
     if typed:
         return t(
-            "{value} is not a date: write it as day/month/year in digits, for example "
-            "{example}.",
+            "{value} is not a date: write it as day/month/year in digits, for example {example}.",
             value=typed,
             example=f"{example:%d/%m/%Y}",
         )
