@@ -244,7 +244,7 @@ async def shop_statement(request: web.Request) -> web.Response:
         )
         # The shop's P.IVA and IBAN (often one person's business): a viewer's IBAN is
         # masked, and the download is logged as every file of personal data.
-        data = dataclasses.replace(data, iban=personal.iban(operator, data.iban))
+        data = dataclasses.replace(data, iban=personal.iban_shown(operator, data.iban))
         name = f"statement-{request.match_info['shop']}"
         await activity.exported(
             uow,
