@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -81,6 +82,9 @@ async def reimbursement_form(
             if typed is not None
             else f"{reimbursement.default_execution_date(town, core.now()):%d/%m/%Y}",
             "date_problem": problem,
+            # The days the form accepts, said in its hint (a text field has no min and max).
+            "first_day": f"{core.now().astimezone(ZoneInfo(town.timezone)).date():%d/%m/%Y}",
+            "last_day": f"{reimbursement.latest_execution_date(town, core.now()):%d/%m/%Y}",
             "waiting": await act_rows(request, operator, (acts.ActKind.REIMBURSEMENT,)),
             "done": [run_row(run, staff, words) for run in done],
             "may_prepare": operator.role != Role.VIEWER.value,
