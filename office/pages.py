@@ -16,6 +16,7 @@ from yarl import URL
 from core.domain.errors import DomainError
 from core.domain.messages import Text, t
 from core.storage import models as m
+from office import personal
 from office.keys import STYLE_VERSION
 from office.refusals import describe, status_of
 from office.security import OPERATOR, UPLOADS, Handler, csrf_token
@@ -95,6 +96,10 @@ async def render(
         ],
         "section": section_of(request),
         "url": lambda name, **parts: str(request.app.router[name].url_for(**parts)),
+        # A shop's IBAN in groups of four, masked for a viewer (office.personal).
+        "iban": lambda value: (
+            personal.iban_shown(operator, value) if isinstance(operator, m.Operator) else ""
+        ),
         "style_sheet": style_sheet(request),
         **context,
     }

@@ -41,16 +41,23 @@ def _day(value: object) -> Day | str:
 
 
 def _bad_date(p: Mapping[str, object]) -> Text:
-    """The date the form accepts: year-month-day in digits, as a date field sends it; the
-    example is a real date near today (the form's own), shown also as people write it."""
+    """The date the office's date fields read, as the desk's form reads one: day/month/year
+    in digits (application_csv.italian_day); the example is a real date near today (the
+    form's own), and what was typed is repeated."""
     try:
         example = date.fromisoformat(str(p.get("example")))
     except ValueError:
         example = date(2026, 4, 30)
+    typed = str(p.get("value", "")).strip()
+    if typed:
+        return t(
+            "{value} is not a date: write it as day/month/year in digits, for example {example}.",
+            value=typed,
+            example=f"{example:%d/%m/%Y}",
+        )
     return t(
-        "Write the date as year-month-day in digits: for example {example} for {day}.",
-        example=example.isoformat(),
-        day=Day(example),
+        "Write the date as day/month/year in digits: for example {example}.",
+        example=f"{example:%d/%m/%Y}",
     )
 
 
@@ -388,6 +395,9 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         t("No window was opened: confirm on the page that explains what opening one means.")
         if p.get("action") == "open"
         else t("The window was not closed: confirm on the page that explains what closing means.")
+    ),
+    "office.not_confirmed": lambda p: t(
+        "Nothing was done: confirm on the page that says what it does and that it cannot be undone."
     ),
     "allocation.already_credited": lambda p: t(
         "Tranche {tranche} has already been credited.", tranche=str(p["tranche"])

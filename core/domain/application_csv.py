@@ -18,7 +18,7 @@ import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -480,6 +480,21 @@ def _timestamp(raw: str, fail: _Fail, italian: bool) -> datetime | None:
         return moment.replace(tzinfo=ROME)  # the office writes local time
     # One zone for all rows keeps comparisons cheap and exports uniform; the instant is kept.
     return moment.astimezone(ROME)
+
+
+def italian_day(raw: str) -> date | None:
+    """A day as the desk's form reads its date: 31/12/2026 (day first, as in Italy, by
+    `_italian_moment`), or 2026-12-31; None when it is neither, or has a time. The office's
+    date fields (the fund's receipts, a reimbursement's execution date) read it so."""
+    text = raw.strip()
+    match = _ITALIAN_MOMENT.fullmatch(text)
+    if match is not None:
+        moment = _italian_moment(text) if match["H"] is None else None
+        return moment.date() if moment is not None else None
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
 
 
 def _italian_moment(raw: str) -> datetime | None:

@@ -128,6 +128,9 @@ class Refusal(StrEnum):
     OFFICE_BAD_AMOUNT = "office.bad_amount"
     OFFICE_BAD_CHOICE = "office.bad_choice"
     OFFICE_BAD_DATE = "office.bad_date"
+    # A final act (withdrawing an application, removing a cashier, deciding an appeal) sent
+    # without the confirmation of the page that says what it does.
+    OFFICE_NOT_CONFIRMED = "office.not_confirmed"
     OFFICE_BAD_FILE = "office.bad_file"
     OFFICE_BAD_NUMBER = "office.bad_number"
     # ?page= of a list beyond any the database can hold: `most`, the last page asked for.

@@ -319,18 +319,17 @@ def _tell(
     return notify_citizen(uow, citizen, reply, now)
 
 
-async def decide(
+async def decidable(
     uow: UnitOfWork,
     town: m.Municipality,
     appeal_id: int,
     outcome: str,
     reason: str,
-    now: datetime,
     by: Actor,
-) -> m.Appeal:
-    """Uphold or reject an open appeal with a reason; the citizen is told in the same
-    transaction. What upholding changes (a revocation undone, a correction) is done by the
-    acts of its own, under their rules. The caller commits."""
+) -> tuple[m.Appeal, AppealStatus, str]:
+    """What deciding would refuse (the role, the outcome, the reason, an appeal not open or
+    not the town's), checked before the office asks to confirm it: the appeal, the decision
+    and the reason as the citizen would read it."""
     if isinstance(by, m.Operator):
         require_role(by, Role.CLERK, Role.MANAGER)
     try:
@@ -345,6 +344,31 @@ async def decide(
         raise NotFound(Refusal.APPEAL_NOT_FOUND, appeal_id=appeal_id)
     if appeal.status != AppealStatus.OPEN.value:
         raise Conflict(Refusal.APPEAL_NOT_OPEN, appeal_id=appeal_id, status=appeal.status)
+    return appeal, status, why
+
+
+async def decide(
+    uow: UnitOfWork,
+    town: m.Municipality,
+    appeal_id: int,
+    outcome: str,
+    reason: str,
+    now: datetime,
+    by: Actor,
+    *,
+    confirmed: bool = False,
+) -> m.Appeal:
+    """Uphold or reject an open appeal with a reason; the citizen is told in the same
+    transaction. What upholding changes (a revocation undone, a correction) is done by the
+    acts of its own, under their rules. The caller commits. The decision goes to the citizen
+    at once and cannot be taken back, so an operator must have confirmed it on the page that
+    says so (`confirmed`): an unconfirmed one is refused and changes nothing. The same
+    decision sent twice (a double click) is refused the second time: the appeal is no longer
+    open (mark_decided changes only an open one)."""
+    if isinstance(by, m.Operator) and not confirmed:
+        require_role(by, Role.CLERK, Role.MANAGER)
+        raise Conflict(Refusal.OFFICE_NOT_CONFIRMED, action="decide")
+    appeal, status, why = await decidable(uow, town, appeal_id, outcome, reason, by)
     name = activity.actor_name(by)
     values = {
         "status": status.value,

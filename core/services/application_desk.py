@@ -42,10 +42,13 @@ async def _changeable(uow: UnitOfWork, application: m.Application, *, lock: bool
     the approval never freezes lists a correction is still changing."""
     if application.source != PAPER:
         raise NotAllowed(Refusal.APPLICATION_NOT_PAPER, protocol=application.protocol)
-    if application.withdrawn_at is not None:
-        raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=application.protocol)
     if lock:
         await uow.rounds.lock(application.round_id)
+        # Read again under the lock: the same withdrawal sent twice at once (a double
+        # click) finds the first one's here and is refused, instead of acting twice.
+        await uow.refresh(application)
+    if application.withdrawn_at is not None:
+        raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=application.protocol)
     if await uow.paper_import.has_allocation(application.round_id):
         raise NotAllowed(Refusal.APPLICATION_FROZEN, protocol=application.protocol)
 
@@ -80,13 +83,36 @@ async def correct(
     return application
 
 
+async def withdrawable(
+    uow: UnitOfWork, operator: m.Operator, protocol: str, reason: str
+) -> tuple[m.Application, str]:
+    """What withdrawing would refuse, checked before the office asks to confirm it: the
+    application and the reason as it would be logged."""
+    require_role(operator, *PREPARERS)
+    application, _ = await application_of(uow, operator, protocol)
+    why = given_reason(reason)
+    await _changeable(uow, application, lock=False)
+    return application, why
+
+
 async def withdraw(
-    uow: UnitOfWork, operator: m.Operator, protocol: str, reason: str, now: datetime
+    uow: UnitOfWork,
+    operator: m.Operator,
+    protocol: str,
+    reason: str,
+    now: datetime,
+    *,
+    confirmed: bool,
 ) -> m.Application:
     """Withdraw a paper application (the applicant renounces it, or it was entered by
     mistake). The row and its protocol stay, marked withdrawn with the reason; the
-    allocation leaves it out. The citizen is told when they have a channel."""
+    allocation leaves it out. The citizen is told when they have a channel. It cannot be
+    undone, so the operator must have confirmed it on the page that says so: an unconfirmed
+    request is refused and changes nothing; a second one (the first already withdrew it) is
+    refused as withdrawn."""
     require_role(operator, *PREPARERS)
+    if not confirmed:
+        raise Conflict(Refusal.OFFICE_NOT_CONFIRMED, action="withdraw")
     application, citizen = await application_of(uow, operator, protocol)
     why = given_reason(reason)
     await _changeable(uow, application, lock=True)

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.domain.errors import Conflict, InvalidIdentifier, NotFound, Refusal
+from core.domain.errors import Conflict, InvalidIdentifier, NotAllowed, NotFound, Refusal
 from core.domain.identity import normalize_codice_fiscale, normalize_phone
-from core.domain.shops import ShopStatus
+from core.domain.shops import MemberRole, ShopStatus
 from core.services import (
     activity,
     applications,
@@ -266,11 +266,48 @@ async def unlock_shop(uow: UnitOfWork, operator: m.Operator, shop_id: int, now: 
     return shop
 
 
-async def remove_shop_member(
-    uow: UnitOfWork, operator: m.Operator, shop_id: int, member_id: int, now: datetime
-) -> shop_members.Removed:
-    """Remove a cashier from a shop (as `admin shops remove-member`), logged."""
+@dataclass(frozen=True)
+class Removable:
+    """A cashier the office may remove, as the page that asks to confirm it names them."""
+
+    shop: m.Shop
+    member: m.ShopMember
+    label: str
+
+
+async def removable_member(
+    uow: UnitOfWork, operator: m.Operator, shop_id: int, member_id: int
+) -> Removable:
+    """The cashier removing would remove, with the refusals removing would give (another
+    town's shop, no such member, the owner), before the office asks to confirm it."""
     require_role(operator, *PREPARERS)
+    shop = await uow.shops.by_id(shop_id)
+    if shop is None or shop.municipality_id != operator.municipality_id:
+        raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
+    member = next((x for x in await uow.shops.members_of(shop.id) if x.id == member_id), None)
+    if member is None:
+        raise NotFound(Refusal.SHOP_MEMBER_NOT_FOUND, member_id=member_id)
+    if member.role == MemberRole.OWNER.value:
+        raise NotAllowed(Refusal.SHOP_OWNER_NOT_REMOVABLE)
+    return Removable(shop, member, shop_members.member_label(member))
+
+
+async def remove_shop_member(
+    uow: UnitOfWork,
+    operator: m.Operator,
+    shop_id: int,
+    member_id: int,
+    now: datetime,
+    *,
+    confirmed: bool,
+) -> shop_members.Removed:
+    """Remove a cashier from a shop (as `admin shops remove-member`), logged. It cannot be
+    undone (the cashier joins again only with a new code), so the operator must have
+    confirmed it on the page that says so: an unconfirmed request is refused and changes
+    nothing."""
+    require_role(operator, *PREPARERS)
+    if not confirmed:
+        raise Conflict(Refusal.OFFICE_NOT_CONFIRMED, action="remove")
     removed = await shop_members.remove_member(
         uow, operator.municipality_id, shop_id, member_id, by=operator, now=now
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from core.domain.application_csv import italian_day
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.fund import (
     EARLIEST_RECEIPT,
@@ -306,12 +307,13 @@ async def _logged(
 
 
 def typed_day(town: m.Municipality, text: str, now: datetime) -> date:
-    """The day typed in the office's form (YYYY-MM-DD), refused with today as the example."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
+    """The day typed in the office's form, read as the desk's form reads a date (31/12/2026,
+    or 2026-12-31: application_csv.italian_day), refused with today as the example."""
+    day = italian_day(text)
+    if day is None:
         today = now.astimezone(ZoneInfo(town.timezone)).date()
-        raise Conflict(Refusal.OFFICE_BAD_DATE, example=today.isoformat()) from exc
+        raise Conflict(Refusal.OFFICE_BAD_DATE, example=today.isoformat(), value=text)
+    return day
 
 
 async def record_by_operator(

@@ -83,8 +83,9 @@ async def remove_member(
             raise NotAllowed(Refusal.SHOP_NOT_MEMBER)
         if by_member.id != member_id and by_member.role != MemberRole.OWNER.value:
             raise NotAllowed(Refusal.SHOP_NOT_OWNER)
-    members = await uow.shops.members_of(shop.id)
-    member = next((x for x in members if x.id == member_id), None)
+    # Locked: the same removal sent twice (a double click, a form sent again) removes once;
+    # the second finds the member gone.
+    member = await uow.shops.member_locked(shop.id, member_id)
     if member is None:
         raise NotFound(Refusal.SHOP_MEMBER_NOT_FOUND, member_id=member_id)
     if member.role == MemberRole.OWNER.value:
@@ -133,6 +134,7 @@ async def remove_member(
         # The owner is told of what others did. Removing a cashier themselves, from any
         # of their chats, they are answered in that chat and told nothing more: the owner
         # rows of a shop are one person (its registration's), reached on several channels.
+        members = await uow.shops.members_of(shop.id)
         owners = [x for x in members if x.role == MemberRole.OWNER.value]
         await notify_members(
             uow, shop, owners, Reply.of(_owner_notice(shop, label, by_member)), now

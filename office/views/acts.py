@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from core.domain.application_csv import italian_day
 from core.domain.errors import Conflict, DomainError, Refusal
 from core.domain.messages import Day, Moment, Money, Text, t, tn
 from core.domain.money import format_plain, parse_euro
@@ -19,8 +20,8 @@ from core.services.operators import Role, require_role
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from office.keys import CORE
-from office.pages import notify
-from office.refusals import describe
+from office.pages import notify, words_for
+from office.refusals import describe, status_of
 from office.security import operator_of
 from office.views.application_desk import answers_of
 from office.views.forms import back_or, fields
@@ -46,6 +47,17 @@ KIND_NAMES = {
 }
 
 
+# A reimbursement's execution date refused: said beside the field, the day typed kept in it.
+EXECUTION_DATE_REFUSALS = frozenset(
+    {
+        Refusal.OFFICE_BAD_DATE,
+        Refusal.REIMBURSEMENT_EXECUTION_DATE_PAST,
+        Refusal.REIMBURSEMENT_EXECUTION_DATE_TOO_LATE,
+        Refusal.REIMBURSEMENT_EXECUTION_DATE_CLOSED,
+    }
+)
+
+
 def _kind(value: str) -> acts.ActKind:
     try:
         return acts.ActKind(value)
@@ -60,10 +72,11 @@ def _params(kind: acts.ActKind, form: dict[str, str], today: date) -> dict[str, 
             params["confirm_cents"] = parse_euro(form["confirm"])
         return params
     if kind is acts.ActKind.REIMBURSEMENT:
-        try:
-            day = date.fromisoformat(form.get("execution_date", ""))
-        except ValueError as exc:
-            raise Conflict(Refusal.OFFICE_BAD_DATE, example=today.isoformat()) from exc
+        # Read as the desk's form reads a date: 31/12/2026 (or 2026-12-31).
+        typed = form.get("execution_date", "")
+        day = italian_day(typed)
+        if day is None:
+            raise Conflict(Refusal.OFFICE_BAD_DATE, example=today.isoformat(), value=typed)
         return {"execution_date": day.isoformat()}
     if kind is acts.ActKind.APPEAL_CORRECTION:
         return {
@@ -452,9 +465,20 @@ async def prepare(request: web.Request) -> web.StreamResponse:
     kind = _kind(form.get("kind", ""))
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
-    params = _params(kind, form, core.now().astimezone(ZoneInfo(town.timezone)).date())
-    async with core.uow() as uow:
-        act = await acts.prepare(uow, operator, kind, params, core.now())
+    try:
+        params = _params(kind, form, core.now().astimezone(ZoneInfo(town.timezone)).date())
+        async with core.uow() as uow:
+            act = await acts.prepare(uow, operator, kind, params, core.now())
+    except DomainError as error:
+        if kind is not acts.ActKind.REIMBURSEMENT or error.code not in EXECUTION_DATE_REFUSALS:
+            raise
+        # A bad execution date: the page again, the day as typed in its field, why beside it.
+        from office.views.reimbursement import reimbursement_form  # it imports this module
+
+        words = await words_for(request)
+        return await reimbursement_form(
+            request, form.get("execution_date", ""), words.text(describe(error)), status_of(error)
+        )
     await notify(
         request,
         t(

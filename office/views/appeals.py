@@ -53,23 +53,40 @@ async def appeals_page(request: web.Request) -> web.Response:
 
 
 async def decide(request: web.Request) -> web.StreamResponse:
+    """Decide an appeal: the button of the appeals page shows what will be sent to the
+    citizen and asks to confirm; the confirmed form decides it."""
     operator = operator_of(request)
     core = request.app[CORE]
     form = await fields(request)
     appeal_id = int(request.match_info["appeal"])
+    words = await words_for(request)
+    outcome, reason = form.get("outcome", ""), form.get("reason", "")
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
+        if form.get("confirm") != "yes":
+            # The button of the appeals page: first the page that says what deciding does
+            # (sent to the citizen at once), with what was chosen and typed. The refusals
+            # deciding would give are said here, before anything is asked.
+            appeal, status, why = await appeals.decidable(
+                uow, town, appeal_id, outcome, reason, operator
+            )
+            application = await uow.appeals.application(appeal.application_id)
+            assert application is not None  # a foreign key
+            return await render(
+                request,
+                "appeal_decide.html",
+                {
+                    "appeal": appeal,
+                    "protocol": application.protocol,
+                    "outcome": status.value,
+                    "decision": words.text(APPEAL_STATUS_NAMES[status.value]),
+                    "reason": why,
+                },
+            )
         appeal = await appeals.decide(
-            uow,
-            town,
-            appeal_id,
-            form.get("outcome", ""),
-            form.get("reason", ""),
-            core.now(),
-            operator,
+            uow, town, appeal_id, outcome, reason, core.now(), operator, confirmed=True
         )
         await uow.commit()
-    words = await words_for(request)
     await notify(
         request,
         t(

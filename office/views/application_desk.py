@@ -14,7 +14,7 @@ from core.services import application_desk
 from core.services.application_desk import Answers
 from core.services.identity import Rebinding
 from office.keys import CORE
-from office.pages import notify, words_for
+from office.pages import notify, render, words_for
 from office.security import operator_of
 from office.views.forms import back_or, fields, see_other
 
@@ -72,8 +72,16 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     protocol = request.match_info["protocol"]
     form = await fields(request)
+    reason = form.get("reason", "")
     async with core.uow() as uow:
-        await application_desk.withdraw(uow, operator, protocol, form.get("reason", ""), core.now())
+        if form.get("confirm") != "yes":
+            # The button of the application's page: first the page that says what
+            # withdrawing means, with the reason typed. Its refusals are said here first.
+            application, why = await application_desk.withdrawable(uow, operator, protocol, reason)
+            return await render(
+                request, "application_withdraw.html", {"app": application, "reason": why}
+            )
+        await application_desk.withdraw(uow, operator, protocol, reason, core.now(), confirmed=True)
     await notify(request, t("Application {protocol} withdrawn.", protocol=protocol))
     raise see_other(request, "application", protocol=protocol)
 

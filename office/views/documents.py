@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from core.documents import paperwork as documents
+from core.domain.application_csv import italian_day
 from core.domain.errors import Conflict, Refusal
 from core.services import activity, back_office, paperwork
 from core.services.operators import may_see_personal_data
@@ -217,10 +218,12 @@ async def receipt(request: web.Request) -> web.Response:
 
 
 def _day(value: str | None, today: date) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError as exc:
-        raise Conflict(Refusal.OFFICE_BAD_DATE, example=today.isoformat()) from exc
+    if not value:
+        return None
+    day = italian_day(value)  # as the desk's form reads a date: 31/12/2026 or 2026-12-31
+    if day is None:
+        raise Conflict(Refusal.OFFICE_BAD_DATE, example=today.isoformat(), value=value)
+    return day
 
 
 async def shop_statement(request: web.Request) -> web.Response:
@@ -241,7 +244,7 @@ async def shop_statement(request: web.Request) -> web.Response:
         )
         # The shop's P.IVA and IBAN (often one person's business): a viewer's IBAN is
         # masked, and the download is logged as every file of personal data.
-        data = dataclasses.replace(data, iban=personal.iban(operator, data.iban))
+        data = dataclasses.replace(data, iban=personal.iban_shown(operator, data.iban))
         name = f"statement-{request.match_info['shop']}"
         await activity.exported(
             uow,

@@ -8,18 +8,32 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from core.domain.errors import Conflict, Refusal
+from core.domain.errors import Conflict, DomainError, Refusal
 from core.domain.messages import Money, t
 from core.services import back_office, fund
 from core.services.operators import Role
 from office.keys import CORE
 from office.pages import notify, render, words_for
-from office.refusals import describe
+from office.refusals import describe, status_of
 from office.security import operator_of
 from office.views.forms import fields, see_other
 
 
 async def fund_page(request: web.Request) -> web.Response:
+    return await fund_form(request)
+
+
+# The refusals of a day typed on the fund's forms: said beside its field, what was typed kept.
+DATE_REFUSALS = frozenset(
+    {Refusal.OFFICE_BAD_DATE, Refusal.FUND_DATE_FUTURE, Refusal.FUND_DATE_TOO_OLD}
+)
+
+
+async def fund_form(
+    request: web.Request, typed: dict[str, str] | None = None, status: int = 200
+) -> web.Response:
+    """The page; after a refused day, the form it was typed on (`typed["form"]`: "record",
+    or the id of the entry corrected) with what was typed and why beside the day."""
     operator = operator_of(request)
     core = request.app[CORE]
     async with core.uow() as uow:
@@ -46,9 +60,24 @@ async def fund_page(request: web.Request) -> web.Response:
             "town": town,
             "position": position,
             "rows": rows,
-            "today": today.isoformat(),
+            # Typed as the desk's form reads a date: day/month/year (application_csv).
+            "today": f"{today:%d/%m/%Y}",
+            "typed": typed or {},
             "may_record": operator.role != Role.VIEWER.value,
         },
+        status=status,
+    )
+
+
+async def _day_refused(
+    request: web.Request, error: DomainError, form: dict[str, str], which: str
+) -> web.Response:
+    words = await words_for(request)
+    typed = {key: form.get(key, "") for key in FIELDS}
+    return await fund_form(
+        request,
+        {**typed, "form": which, "problem": words.text(describe(error))},
+        status_of(error),
     )
 
 
@@ -61,6 +90,7 @@ async def record(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
     form = await fields(request)
+    day_refused: Conflict | None = None
     async with core.uow() as uow:
         try:
             entry = await fund.record_by_operator(
@@ -73,20 +103,26 @@ async def record(request: web.Request) -> web.StreamResponse:
                 again=form.get("again") == "yes",
             )
         except Conflict as error:
-            if error.code != Refusal.FUND_DUPLICATE:
+            if error.code in DATE_REFUSALS:
+                day_refused = error  # said once this unit of work is closed (SQLite's lock)
+            elif error.code != Refusal.FUND_DUPLICATE:
                 raise
-            # The refusal with the box that records it anyway: the same fields, sent again.
-            return await render(
-                request,
-                "fund_again.html",
-                {
-                    "message": (await words_for(request)).text(describe(error)),
-                    "form": {key: form.get(key, "") for key in FIELDS},
-                    "entry_id": error.params["entry_id"],
-                },
-                status=409,
-            )
-        await uow.commit()
+            else:
+                # The refusal with the box that records it anyway: the same fields, sent again.
+                return await render(
+                    request,
+                    "fund_again.html",
+                    {
+                        "message": (await words_for(request)).text(describe(error)),
+                        "form": {key: form.get(key, "") for key in FIELDS},
+                        "entry_id": error.params["entry_id"],
+                    },
+                    status=409,
+                )
+        else:
+            await uow.commit()
+    if day_refused is not None:
+        return await _day_refused(request, day_refused, form, "record")
     await notify(
         request,
         t(
@@ -103,17 +139,26 @@ async def correct(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     form = await fields(request)
     entry_id = int(request.match_info["entry"])
+    day_refused: DomainError | None = None
     async with core.uow() as uow:
-        entry = await fund.correct_by_operator(
-            uow,
-            operator,
-            entry_id,
-            form.get("amount", ""),
-            form.get("description", ""),
-            form.get("received_on", ""),
-            core.now(),
-        )
-        await uow.commit()
+        try:
+            entry = await fund.correct_by_operator(
+                uow,
+                operator,
+                entry_id,
+                form.get("amount", ""),
+                form.get("description", ""),
+                form.get("received_on", ""),
+                core.now(),
+            )
+        except DomainError as error:
+            if error.code not in DATE_REFUSALS:
+                raise
+            day_refused = error  # said once this unit of work is closed (SQLite's lock)
+        else:
+            await uow.commit()
+    if day_refused is not None:
+        return await _day_refused(request, day_refused, form, str(entry_id))
     await notify(
         request,
         t(

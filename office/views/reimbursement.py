@@ -52,6 +52,13 @@ def run_row(run: reimbursement.Run, staff: dict[int, str], words: Words) -> dict
 
 
 async def reimbursement_page(request: web.Request) -> web.Response:
+    return await reimbursement_form(request)
+
+
+async def reimbursement_form(
+    request: web.Request, typed: str | None = None, problem: str = "", status: int = 200
+) -> web.Response:
+    """The page; after a refused execution date, with the day as typed and why beside it."""
     operator = operator_of(request)
     words = await words_for(request)
     core = request.app[CORE]
@@ -61,7 +68,6 @@ async def reimbursement_page(request: web.Request) -> web.Response:
         staff = {o.id: o.username for o in await operators.of_municipality(uow, town.id)}
         # Every run that paid shops, approved here or ordered on the command line.
         done = await reimbursement.runs(uow, town.id)
-    today = core.now().astimezone(ZoneInfo(town.timezone)).date()
     return await render(
         request,
         "reimbursement.html",
@@ -69,15 +75,21 @@ async def reimbursement_page(request: web.Request) -> web.Response:
             "town": town,
             "due": due,
             "total": sum(cents for _, cents in due),
-            "today": today.isoformat(),
             # A SEPA transfer executes on a TARGET2 business day: on a Saturday, a Sunday or
             # a bank holiday the form proposes the next one.
-            "default_day": reimbursement.default_execution_date(town, core.now()).isoformat(),
-            "latest": reimbursement.latest_execution_date(town, core.now()).isoformat(),
+            # Typed as the desk's form reads a date: day/month/year (application_csv).
+            "default_day": typed
+            if typed is not None
+            else f"{reimbursement.default_execution_date(town, core.now()):%d/%m/%Y}",
+            "date_problem": problem,
+            # The days the form accepts, said in its hint (a text field has no min and max).
+            "first_day": f"{core.now().astimezone(ZoneInfo(town.timezone)).date():%d/%m/%Y}",
+            "last_day": f"{reimbursement.latest_execution_date(town, core.now()):%d/%m/%Y}",
             "waiting": await act_rows(request, operator, (acts.ActKind.REIMBURSEMENT,)),
             "done": [run_row(run, staff, words) for run in done],
             "may_prepare": operator.role != Role.VIEWER.value,
         },
+        status=status,
     )
 
 

@@ -121,16 +121,28 @@ async def unlock(request: web.Request) -> web.StreamResponse:
     raise see_other(request, "shops")
 
 
+async def remove_member_page(request: web.Request) -> web.Response:
+    """What removing a cashier means, and the button that does it. The refusals removing
+    would give (another town's shop, a member gone, the owner) are said here first."""
+    operator = operator_of(request)
+    async with request.app[CORE].uow() as uow:
+        removable = await back_office.removable_member(
+            uow, operator, int(request.match_info["shop"]), int(request.match_info["member"])
+        )
+    return await render(request, "shop_member_remove.html", {"removable": removable})
+
+
 async def remove_member(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
+    form = await fields(request)
+    shop_id, member_id = request.match_info["shop"], request.match_info["member"]
+    if form.get("confirm") != "yes":
+        # The button of the shops page: first the page that says what removing means.
+        raise see_other(request, "shop_member_remove_page", shop=shop_id, member=member_id)
     async with core.uow() as uow:
         removed = await back_office.remove_shop_member(
-            uow,
-            operator,
-            int(request.match_info["shop"]),
-            int(request.match_info["member"]),
-            core.now(),
+            uow, operator, int(shop_id), int(member_id), core.now(), confirmed=True
         )
     await notify(
         request,
@@ -166,9 +178,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(r"/shops/{shop:\d{1,9}}/approve", approve, name="shop_approve")
     app.router.add_post(r"/shops/{shop:\d{1,9}}/refuse", refuse, name="shop_refuse")
     app.router.add_post(r"/shops/{shop:\d{1,9}}/unlock", unlock, name="shop_unlock")
-    app.router.add_post(
-        r"/shops/{shop:\d{1,9}}/members/{member:\d{1,9}}/remove",
-        remove_member,
-        name="shop_member_remove",
-    )
+    member = r"/shops/{shop:\d{1,9}}/members/{member:\d{1,9}}/remove"
+    app.router.add_get(member, remove_member_page, name="shop_member_remove_page")
+    app.router.add_post(member, remove_member, name="shop_member_remove")
     app.router.add_post("/shops/rename", rename, name="shop_rename")

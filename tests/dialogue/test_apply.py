@@ -436,7 +436,9 @@ async def test_a_withdrawn_paper_application_is_neither_changed_nor_made_again(
         clerk, _ = await operators.add_operator(
             uow, municipality, "clerk", "clerk", core.now(), password="x"
         )
-        await application_desk.withdraw(uow, clerk, application.protocol, "asked", core.now())
+        await application_desk.withdraw(
+            uow, clerk, application.protocol, "asked", core.now(), confirmed=True
+        )
     chat = Chat(core, phone)
     replies = await chat.expect("DOMANDA", WITHDRAWN)
     assert param(replies, "protocol") == application.protocol

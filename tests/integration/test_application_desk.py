@@ -143,7 +143,7 @@ async def test_who_may_change_what(core: Core, clock: FakeClock) -> None:
                 await application_desk.correct(uow, who, protocol, bigger, "why", clock())
         with pytest.raises(refusal):
             async with core.uow() as uow:
-                await application_desk.withdraw(uow, who, protocol, "why", clock())
+                await application_desk.withdraw(uow, who, protocol, "why", clock(), confirmed=True)
     assert (await answers(core, on_paper)).household_size == 1
     # A manager may do what a clerk may.
     manager = await operator(core, "BEL", "manager")
@@ -177,7 +177,9 @@ async def test_after_a_determina_the_application_is_frozen(core: Core, clock: Fa
                 if attempt == "correct":
                     await application_desk.correct(uow, clerk, protocol, before, "x", clock())
                 else:
-                    await application_desk.withdraw(uow, clerk, protocol, "x", clock())
+                    await application_desk.withdraw(
+                        uow, clerk, protocol, "x", clock(), confirmed=True
+                    )
         assert caught.value.code == "application.frozen"
     assert (await answers(core, protocol)).rent_monthly_cents == 300_00
 
@@ -189,7 +191,9 @@ async def test_a_withdrawn_application_is_left_out_and_the_citizen_told(
     kept, gone = await paper(bel, person(1, 1), person(2, 1, phone="+393331112223"))
     clerk = await operator(core, "BEL", "clerk")
     async with core.uow() as uow:
-        await application_desk.withdraw(uow, clerk, gone, "Renounced in person", clock())
+        await application_desk.withdraw(
+            uow, clerk, gone, "Renounced in person", clock(), confirmed=True
+        )
     async with core.uow() as uow:
         application = await uow.applications.by_protocol(gone)
         assert application is not None
@@ -216,7 +220,7 @@ async def test_a_withdrawn_application_is_left_out_and_the_citizen_told(
     # Withdrawn once: neither corrected nor withdrawn again.
     with pytest.raises(Conflict) as caught:
         async with core.uow() as uow:
-            await application_desk.withdraw(uow, clerk, gone, "again", clock())
+            await application_desk.withdraw(uow, clerk, gone, "again", clock(), confirmed=True)
     assert caught.value.code == "application.withdrawn"
     # Nor revoked after the checks: it never received anything.
     with pytest.raises(Conflict) as caught:
@@ -395,7 +399,9 @@ async def test_a_withdrawn_application_is_not_drawn_nor_checked(
     kept, gone, later = await paper(bel, person(1, 1), person(2, 1), person(3, 1))
     clerk = await operator(core, "BEL", "clerk")
     async with core.uow() as uow:
-        await application_desk.withdraw(uow, clerk, gone, "Renounced in person", clock())
+        await application_desk.withdraw(
+            uow, clerk, gone, "Renounced in person", clock(), confirmed=True
+        )
     async with core.uow() as uow:
         town = await municipalities.require(uow, "BEL")
         await municipalities.close_window(uow, town, clock())
@@ -404,7 +410,7 @@ async def test_a_withdrawn_application_is_not_drawn_nor_checked(
     assert first == sorted([kept, later])
     # Withdrawn after a draw picked it: no outcome is recorded for it, nothing is written.
     async with core.uow() as uow:
-        await application_desk.withdraw(uow, clerk, later, "Moved away", clock())
+        await application_desk.withdraw(uow, clerk, later, "Moved away", clock(), confirmed=True)
     async with core.uow() as uow:
         town = await municipalities.require(uow, "BEL")
         with pytest.raises(Conflict) as refused:

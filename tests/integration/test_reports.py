@@ -302,7 +302,9 @@ async def test_revocations_undone_and_withdrawals_reconcile_with_the_ledger(
     clerk = await operator(core, office.code, "clerk")
     for protocol in protocols[18:]:
         async with core.uow() as uow:
-            await application_desk.withdraw(uow, clerk, protocol, "Renounced in person", clock())
+            await application_desk.withdraw(
+                uow, clerk, protocol, "Renounced in person", clock(), confirmed=True
+            )
     await close_approve_credit(office, 10_000_00)
     shop = office.shop_ids[0]
     for data in people[:4]:

@@ -605,6 +605,8 @@ async def test_a_chats_place_in_a_shop_and_a_shops_unproven_codes(new_uow: NewUo
         assert member is not None and member.role == "cashier"
         assert await uow.shops.member_at(shop_id, "sms", "+40") is None
         assert await uow.shops.member_at(shop_id + 1, "sms", "+39") is None
+        assert await uow.shops.member_locked(shop_id, member.id) == member
+        assert await uow.shops.member_locked(shop_id + 1, member.id) is None
         shop = await uow.shops.current(shop_id)
         assert shop is not None and shop.status == "approved"
         times = await uow.security.unproven_of_shop("sent", shop_id, "refund", NOW)

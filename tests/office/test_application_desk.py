@@ -97,7 +97,7 @@ async def test_viewers_another_town_and_missing_csrf_are_refused(towns: Towns, c
     clerk = await signed_in(towns.server, "bel.clerk")
     actions = {
         "correct": FORM,
-        "withdraw": {"reason": "Renounced"},
+        "withdraw": {"reason": "Renounced", "confirm": "yes"},
         "phone": {"phone": "3334445556"},
         "delegate": {"phone": "3334445557"},
         "delegate/remove": {},
@@ -130,9 +130,17 @@ async def test_viewers_another_town_and_missing_csrf_are_refused(towns: Towns, c
 async def test_withdraw_then_nothing_more_to_correct(towns: Towns, core: Core) -> None:
     [protocol] = await paper(towns.bel, person(1, 1, phone="+393331112223"))
     manager = await signed_in(towns.server, "bel.manager")  # a manager may, like a clerk
-    page = await manager.post(
-        f"/office/applications/{protocol}/withdraw", {"reason": "Renounced in person"}
-    )
+    url = f"/office/applications/{protocol}/withdraw"
+    # The button first says what withdrawing means, with the reason typed, and changes
+    # nothing.
+    page = await manager.post(url, {"reason": "Renounced in person"})
+    assert page.status == 200 and f"Ritirare la domanda {protocol}?" in unescape(page.text)
+    assert 'name="confirm" value="yes"' in page.text
+    assert 'name="reason" value="Renounced in person"' in page.text
+    async with core.uow() as uow:
+        application = await uow.applications.by_protocol(protocol)
+        assert application is not None and application.withdrawn_at is None
+    page = await manager.post(url, {"reason": "Renounced in person", "confirm": "yes"})
     assert page.status == 200 and "Renounced in person" in page.text
     assert f"/office/applications/{protocol}/correct" not in page.text
     # The page speaks Italian: no stored code (paper, sms, pending, application.withdraw).
@@ -147,6 +155,18 @@ async def test_withdraw_then_nothing_more_to_correct(towns: Towns, core: Core) -
             select(m.OutboxMessage).where(m.OutboxMessage.address == "+393331112223")
         )
         assert told is not None
+    # Sent again (a double click): refused, nothing done twice.
+    again = await manager.post(url, {"reason": "Renounced in person", "confirm": "yes"})
+    assert again.status == 409
+    async with core.uow() as uow:
+        told_all = await uow.session.scalars(
+            select(m.OutboxMessage).where(m.OutboxMessage.address == "+393331112223")
+        )
+        assert len(list(told_all)) == 1
+        logged = await uow.session.scalars(
+            select(m.ActivityEntry).where(m.ActivityEntry.action == "application.withdraw")
+        )
+        assert len(list(logged)) == 1
     page = await manager.post(f"/office/applications/{protocol}/correct", FORM)
     assert page.status == 409
     assert (await answers(core, protocol)).household_size == 1
@@ -178,8 +198,9 @@ async def test_chat_and_frozen_applications_cannot_be_changed(
         await uow.commit()
     page = await clerk.get(f"/office/applications/{on_paper}")
     assert "/correct" not in page.text and "/withdraw" not in page.text
-    page = await clerk.post(f"/office/applications/{on_paper}/withdraw", {"reason": "late"})
-    assert page.status == 409
+    for form in ({"reason": "late"}, {"reason": "late", "confirm": "yes"}):
+        page = await clerk.post(f"/office/applications/{on_paper}/withdraw", form)
+        assert page.status == 409
     async with core.uow() as uow:
         application = await uow.applications.by_protocol(on_paper)
         assert application is not None and application.withdrawn_at is None

@@ -193,7 +193,13 @@ async def test_the_queue_of_appeals_and_a_decision_sent_back_to_the_citizen(
     assert (await clerk.post(f"/office/appeals/{appeal}/decide", {"outcome": "x"})).status == 409
     sent_before = len(await outbox_to(core, PEOPLE[0].phone or ""))
 
+    # The button first shows what will be sent, and sends nothing.
     page = await clerk.post(f"/office/appeals/{appeal}/decide", form)
+    assert page.status == 200 and page.url == f"/office/appeals/{appeal}/decide"
+    assert "Decidi il ricorso" in page.text and "all&#39;anagrafe" in page.text
+    assert len(await outbox_to(core, PEOPLE[0].phone or "")) == sent_before
+
+    page = await clerk.post(f"/office/appeals/{appeal}/decide", {**form, "confirm": "yes"})
 
     assert page.status == 200 and page.url == "/office/appeals"
     assert "respinto" in page.text and "all&#39;anagrafe" in page.text
@@ -202,6 +208,9 @@ async def test_the_queue_of_appeals_and_a_decision_sent_back_to_the_citizen(
     said = render_text(reply_of(core.keys, messages[-1]).texts[0], messages[-1].language)
     assert protocols[0] in said and "respinto" in said and "all'anagrafe" in said
     assert (await clerk.post(f"/office/appeals/{appeal}/decide", form)).status == 409
+    sent = {**form, "confirm": "yes"}
+    assert (await clerk.post(f"/office/appeals/{appeal}/decide", sent)).status == 409
+    assert len(await outbox_to(core, PEOPLE[0].phone or "")) == sent_before + 1
     async with core.uow() as uow:
         logged = [
             (e.actor, e.action)
@@ -271,7 +280,7 @@ async def test_the_dashboard_counts_the_appeals_waiting_for_every_role(
         assert page.status == 200
         assert DASHBOARD_APPEALS.findall(page.text) == [("Ricorsi da decidere", "2")], name
         assert "Siamo in quattro" not in page.text
-    form = {"outcome": "upheld", "reason": "Nucleo corretto all'anagrafe."}
+    form = {"outcome": "upheld", "reason": "Nucleo corretto all'anagrafe.", "confirm": "yes"}
     assert (await clerk.post(f"/office/appeals/{first}/decide", form)).status == 200
     assert DASHBOARD_APPEALS.findall((await clerk.get("/office/")).text) == [
         ("Ricorsi da decidere", "1")
@@ -354,7 +363,7 @@ async def test_an_upheld_appeal_is_remedied_by_a_correction_a_second_manager_app
         assert citizen is not None
         appeal = await appeals.file_appeal(uow, town, citizen, "invalidità", "sms", clock())
         await uow.commit()
-    decided = {"outcome": "upheld", "reason": "È una pensione di invalidità."}
+    decided = {"outcome": "upheld", "reason": "È una pensione di invalidità.", "confirm": "yes"}
     assert (await clerk.post(f"/office/appeals/{appeal.id}/decide", decided)).status == 200
     page = await clerk.get(here)
     assert 'value="appeal_correction"' in page.text and "Correggi sul ricorso accolto" in page.text

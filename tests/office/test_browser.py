@@ -609,7 +609,9 @@ async def _long_values(core: Core, clock: FakeClock) -> None:
         for citizen in citizens:
             await appeals.file_appeal(uow, town, citizen, LONG_APPEAL, "sms", clock())
         decided = await uow.appeals.of_citizen(citizens[1].id)
-        await appeals.decide(uow, town, decided[0].id, "rejected", LONG_NOTE, clock(), long_one)
+        await appeals.decide(
+            uow, town, decided[0].id, "rejected", LONG_NOTE, clock(), long_one, confirmed=True
+        )
         await uow.commit()
 
 

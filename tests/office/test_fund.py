@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import date
 from html import unescape
 
 import pytest
@@ -171,6 +172,47 @@ async def test_a_receipt_typed_twice_is_shown_again_with_a_box_to_record_it_anyw
     page = await clerk.post("/office/fund", {**form, "again": "yes"})
     assert page.status == 200 and "Recorded in the fund: €1,500.00 (entry 2)." in page.text
     assert "Left for new determine €3,000.00" in flat(page.text)
+
+
+async def test_the_day_received_is_typed_day_first_as_at_the_desk(
+    unfunded: tuple[OfficeServer, Office], core: Core
+) -> None:
+    server, _ = unfunded  # the clock: 6 April 2026
+    clerk = await signed_in(server, "bel.clerk")  # in Italian
+    page = await clerk.get("/office/fund")
+    assert 'name="received_on" value="06/04/2026"' in page.text and 'type="date"' not in page.text
+    # Not a date: said in Italian beside the field, everything typed kept; nothing recorded.
+    form = {"amount": "1.500,00", "description": "Fondo statale", "received_on": "31/02/2026"}
+    page = await clerk.post("/office/fund", form)
+    assert page.status == 409
+    assert (
+        "31/02/2026 non è una data: scrivila come giorno/mese/anno in cifre, per esempio "
+        "06/04/2026." in flat(page.text)
+    ), flat(page.text)
+    assert 'value="31/02/2026"' in page.text and 'value="1.500,00"' in page.text
+    assert 'value="Fondo statale"' in page.text and 'aria-invalid="true"' in page.text
+    assert "Nessun fondo registrato" in flat(page.text)
+    # 12/03/2026 is the 12th of March, as at the desk.
+    page = await clerk.post("/office/fund", {**form, "received_on": "12/03/2026"})
+    assert page.status == 200, flat(page.text)
+    async with core.uow() as uow:
+        town = await uow.municipalities.by_code("BEL")
+        assert town is not None
+        [entry] = await uow.fund.of_municipality(town.id)
+    assert entry.received_on == date(2026, 3, 12)
+    # The correction's day too: a bad one kept in its own form, opened.
+    fix = {"amount": "100", "description": "Errore", "received_on": "1/13/2026"}
+    page = await clerk.post(f"/office/fund/{entry.id}/correct", fix)
+    assert page.status == 409 and "1/13/2026 non è una data" in flat(page.text)
+    assert f'id="fix-day-{entry.id}" name="received_on" value="1/13/2026"' in page.text
+    assert "<details open>" in page.text
+    page = await clerk.post(f"/office/fund/{entry.id}/correct", {**fix, "received_on": "2/4/2026"})
+    assert page.status == 200, flat(page.text)
+    async with core.uow() as uow:
+        town = await uow.municipalities.by_code("BEL")
+        assert town is not None
+        days = sorted(x.received_on for x in await uow.fund.of_municipality(town.id))
+    assert days == [date(2026, 3, 12), date(2026, 4, 2)]
 
 
 async def test_a_receipt_dated_in_the_future_or_long_ago_is_refused(

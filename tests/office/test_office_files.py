@@ -32,6 +32,7 @@ from tests.office.harness import OfficeBrowser, Page
 from tests.office.pdf_text import pdf_text
 from tests.office.test_applications import HEADER
 from tests.office.test_four_eyes import closed_round_with_applications, prepare
+from tests.office.test_shops_and_reimbursement import register
 
 ACT = re.compile(r"/office/acts/(\d+)/withdraw")
 
@@ -106,6 +107,35 @@ async def test_what_shops_are_owed_is_logged_and_a_viewer_reads_the_iban_masked(
         ("bel.viewer", "owed-BEL.csv", {"file": "owed-BEL.csv", "rows": 1, "masked": True}),
         ("bel.viewer", "owed-BEL.xlsx", {"file": "owed-BEL.xlsx", "rows": 1, "masked": True}),
     ]
+
+
+async def test_the_pages_show_an_iban_in_groups_of_four_and_the_files_in_one_run(
+    towns: Towns, core: Core
+) -> None:
+    shop_id = await shop_owed(towns)
+    iban = await shop_iban(core, shop_id)
+    grouped = " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+    # A registration to review shows its IBAN too.
+    pending = await shop_iban(core, await register(core, "BEL", "Forno Nuovo", 77))
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get("/office/reimbursement")
+    assert f'data-label="IBAN">{grouped}</td>' in page.text and iban not in page.text
+    shops = await clerk.get("/office/shops")
+    assert f"<dd>{' '.join(pending[i : i + 4] for i in range(0, 27, 4))}</dd>" in shops.text
+    statement = pdf_text((await clerk.get(f"/office/shops/{shop_id}/statement.pdf")).body)
+    assert grouped in statement
+    # The files for machines keep it in one run, as the bank reads it.
+    owed = await clerk.get("/office/reimbursement/owed.csv")
+    assert [row["iban"] for row in csv.DictReader(io.StringIO(owed.body.decode("utf-8-sig")))] == [
+        iban
+    ]
+    # A viewer reads it masked on the pages too.
+    viewer = await signed_in(towns.server, "bel.viewer")
+    page = await viewer.get("/office/reimbursement")
+    assert f"{iban[:4]} **** {iban[-4:]}" in page.text and grouped not in page.text
+    assert iban not in page.text
+    shops = await viewer.get("/office/shops")
+    assert pending not in shops.text and f"{pending[:4]} **** {pending[-4:]}" in shops.text
 
 
 async def test_a_shops_statement_is_logged_and_a_viewer_reads_the_iban_masked(

@@ -126,7 +126,8 @@ async def test_the_execution_date_is_a_bank_business_day(
     clock.current = datetime(2026, 4, 11, 7, 0, tzinfo=UTC)
     clerk = await signed_in(towns.server, "bel.clerk")
     page = await clerk.get("/office/reimbursement")
-    assert 'value="2026-04-13" min="2026-04-11"' in page.text
+    assert 'name="execution_date" value="13/04/2026"' in page.text
+    assert 'type="date"' not in page.text
     assert "non un sabato o una domenica, né il 1° gennaio, il Venerdì santo" in said(page.text)
     # A Saturday, a Sunday or a TARGET2 holiday typed anyway is refused, naming the next day.
     for typed, sentence in (
@@ -157,6 +158,43 @@ async def test_the_execution_date_is_a_bank_business_day(
         "/office/acts", {"kind": "reimbursement", "execution_date": "2026-04-13"}
     )
     assert page.status == 200, said(page.text)
+
+
+async def test_the_execution_date_is_typed_day_first_as_at_the_desk(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    buyer = person(1, 2)
+    await apply(towns.bel, buyer)
+    await close_approve_credit(towns.bel, 1_000_00)
+    await pay(towns.bel, towns.bel.shop_ids[0], buyer, 12_50)
+    clock.current = datetime(2026, 4, 11, 7, 0, tzinfo=UTC)  # Saturday 11 April 2026
+    clerk = await signed_in(towns.server, "bel.clerk")
+    # Not a date: said in Italian beside the field, the day typed kept in it; nothing waits.
+    for typed in ("31/02/2026", "13-04-26", "04/13/2026"):
+        page = await clerk.post("/office/acts", {"kind": "reimbursement", "execution_date": typed})
+        assert page.status == 409 and page.url == "/office/acts", typed
+        assert (
+            f"{typed} non è una data: scrivila come giorno/mese/anno in cifre, per esempio "
+            "11/04/2026." in said(page.text)
+        ), said(page.text)
+        assert f'name="execution_date" value="{typed}"' in page.text
+        assert 'aria-invalid="true"' in page.text
+    # A closed day typed the Italian way: refused beside the field too, the day kept.
+    page = await clerk.post(
+        "/office/acts", {"kind": "reimbursement", "execution_date": "12/04/2026"}
+    )
+    assert page.status == 409 and "12/04/2026 è una domenica" in said(page.text)
+    assert 'name="execution_date" value="12/04/2026"' in page.text
+    async with core.uow() as uow:
+        assert list(await uow.session.scalars(select(m.OfficeAct))) == []
+    # 14/04/2026 is the 14th of April, not a 14th month.
+    page = await clerk.post(
+        "/office/acts", {"kind": "reimbursement", "execution_date": "14/04/2026"}
+    )
+    assert page.status == 200, said(page.text)
+    async with core.uow() as uow:
+        [act] = await uow.session.scalars(select(m.OfficeAct))
+        assert act.params["execution_date"] == "2026-04-14"
 
 
 # --- 3: a paper application of the window's opening minute ----------------------------------

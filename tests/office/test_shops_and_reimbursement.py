@@ -255,16 +255,26 @@ async def test_the_office_removes_a_cashier_from_the_shops_page(towns: Towns, co
     assert f"/office/shops/{shop_id}/members/{member_id}/remove" in page.text
     # The owner has no button, and a forged post for them is refused.
     assert f"/members/{owner_id}/remove" not in page.text
-    refused = await clerk.post(f"/office/shops/{shop_id}/members/{owner_id}/remove")
-    assert "Il titolare non può essere tolto dal negozio" in refused.text
+    yes = {"confirm": "yes"}
+    for form in ({}, yes):
+        refused = await clerk.post(f"/office/shops/{shop_id}/members/{owner_id}/remove", form)
+        assert "Il titolare non può essere tolto dal negozio" in refused.text
+    url = f"/office/shops/{shop_id}/members/{member_id}/remove"
     viewer = await signed_in(towns.server, "bel.viewer")
-    assert (await viewer.post(f"/office/shops/{shop_id}/members/{member_id}/remove")).status == 403
     stranger = await signed_in(towns.server, "cal.clerk")
-    assert (
-        await stranger.post(f"/office/shops/{shop_id}/members/{member_id}/remove")
-    ).status == 404
-    page = await clerk.post(f"/office/shops/{shop_id}/members/{member_id}/remove")
+    for form in ({}, yes):
+        assert (await viewer.post(url, form)).status == 403
+        assert (await stranger.post(url, form)).status == 404
+    # The button first says what removing means, and removes nobody.
+    page = await clerk.post(url)
+    assert page.status == 200 and page.url == url
+    assert "Togliere SMS ***050 da" in unescape(page.text)
+    async with core.uow() as uow:
+        assert len(await uow.shops.members_of(shop_id)) == 2
+    page = await clerk.post(url, yes)
     assert page.status == 200 and "SMS ***050 non lavora più per" in page.text
+    # Sent again (a double click): the cashier is gone, nothing is done twice.
+    assert (await clerk.post(url, yes)).status == 404
     async with core.uow() as uow:
         assert [x.id for x in await uow.shops.members_of(shop_id)] == [owner_id]
         [entry] = (
@@ -334,7 +344,7 @@ async def test_an_execution_date_years_ahead_is_refused_on_the_page(
     today = clock().date()
     latest = today + timedelta(days=90)
     page = await clerk.get("/office/reimbursement")
-    assert f'min="{today.isoformat()}" max="{latest.isoformat()}"' in page.text
+    assert f"Giorno/mese/anno, dal {today:%d/%m/%Y} al {latest:%d/%m/%Y}." in said(page.text)
     for day in (date(9999, 12, 31), latest + timedelta(days=1)):
         form = {"kind": "reimbursement", "execution_date": day.isoformat()}
         page = await clerk.post("/office/acts", form)

@@ -196,13 +196,17 @@ async def test_a_wrong_execution_date_is_explained_with_a_real_date(
     towns: Towns, clock: FakeClock
 ) -> None:
     clerk = await signed_in(towns.server, "bel.clerk")
+    # 30/04/2026 is read day first, as at the desk; 30/02/2026 is no date.
     page = await clerk.post(
-        "/office/acts", {"kind": "reimbursement", "execution_date": "30/04/2026"}
+        "/office/acts", {"kind": "reimbursement", "execution_date": "30/02/2026"}
     )
     today = clock().date()
     text = said(page.text)
     assert page.status == 409
-    assert f"per esempio {today.isoformat()} per il {today:%d/%m/%Y}" in text, text
+    assert (
+        "30/02/2026 non è una data: scrivila come giorno/mese/anno in cifre, per esempio "
+        f"{today:%d/%m/%Y}." in text
+    ), text
     assert "calendario" not in text
 
 

@@ -877,6 +877,9 @@ class FakeShops(_Fake):
             lambda x: x.shop_id == shop_id and x.channel == channel and x.address == address,
         )
 
+    async def member_locked(self, shop_id: int, member_id: int) -> m.ShopMember | None:
+        return self.store.first(m.ShopMember, lambda x: x.shop_id == shop_id and x.id == member_id)
+
     async def current(self, shop_id: int) -> m.Shop | None:
         return self.store.get(m.Shop, shop_id)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,7 @@ from core.domain.application_csv import (
     APPLICATION_COLUMNS,
     ApplicationRow,
     CsvError,
+    italian_day,
     parse_applications_csv,
     to_facts,
     write_allocation_csv,
@@ -374,3 +375,22 @@ def test_a_refused_codice_fiscale_is_explained_in_the_offices_language(
     said = render_text(error.text, "it")
     assert error.column == "codice_fiscale" and italian in said, said
     assert "number" not in said and "invalid" not in said
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("12/07/2026", date(2026, 7, 12)),  # day first, as at the desk: 12 July
+        ("1/2/2026", date(2026, 2, 1)),
+        (" 31/12/2026 ", date(2026, 12, 31)),
+        ("2026-07-12", date(2026, 7, 12)),  # what a date field sent before
+        ("07/13/2026", None),  # no 13th month: never read month first
+        ("31/02/2026", None),
+        ("12/07/2026 10:00", None),  # a day, not a moment
+        ("12-07-2026", None),
+        ("20260712", None),
+        ("", None),
+    ],
+)
+def test_a_day_is_read_as_the_desk_reads_a_date(typed: str, day: date | None) -> None:
+    assert italian_day(typed) == day

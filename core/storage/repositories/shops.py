@@ -85,6 +85,16 @@ class ShopRepository(_Repository):
             await self.session.scalars(select(m.ShopMember).where(m.ShopMember.shop_id == shop_id))
         ).all()
 
+    async def member_locked(self, shop_id: int, member_id: int) -> m.ShopMember | None:
+        """The shop's member with this id, its row locked until the commit and read afresh:
+        of two removals at once (a double click) the second waits, then finds it gone."""
+        return await self.session.scalar(
+            select(m.ShopMember)
+            .where(m.ShopMember.shop_id == shop_id, m.ShopMember.id == member_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
     async def membership(self, channel: str, address: str) -> Sequence[tuple[m.ShopMember, m.Shop]]:
         rows = await self.session.execute(
             select(m.ShopMember, m.Shop)
