@@ -461,6 +461,13 @@ async def link_telegram(
     by_chat = await uow.citizens.by_telegram_chat(municipality_id, telegram_user)
     by_phone = await uow.citizens.by_phone(municipality_id, phone)
     actor, proof = "chat:telegram", PhoneProof.TELEGRAM_CONTACT
+
+    async def refused(citizen: m.Citizen) -> None:
+        # Every refusal below is logged alike on the citizen it concerns.
+        await _log(
+            uow, citizen, LINK_REFUSED, now, actor=actor, channel=Channel.TELEGRAM, phone=phone
+        )
+
     if by_chat is not None and by_chat.phone is None:
         # Held until the commit and read again, as the office's phone change holds it
         # (phone_changes.request, rebind_phone): a change asked at this moment is seen
@@ -471,15 +478,7 @@ async def link_telegram(
         # chat is nobody's, whoever the number belongs to.
         logged_on = by_phone or by_chat
         if logged_on is not None:
-            await _log(
-                uow,
-                logged_on,
-                LINK_REFUSED,
-                now,
-                actor=actor,
-                channel=Channel.TELEGRAM,
-                phone=phone,
-            )
+            await refused(logged_on)
         raise IdentityRefused("telegram_is_shop")
     if by_chat is not None:
         if by_chat.phone == phone:
@@ -489,15 +488,7 @@ async def link_telegram(
                 await refuse_shop_phone(uow, municipality_id, phone)
             except Conflict:
                 # A shop's phone would receive this citizen's payment codes.
-                await _log(
-                    uow,
-                    by_chat,
-                    LINK_REFUSED,
-                    now,
-                    actor=actor,
-                    channel=Channel.TELEGRAM,
-                    phone=phone,
-                )
+                await refused(by_chat)
                 raise IdentityRefused("phone_is_shop") from None
             if await is_own_delegates_number(uow, by_chat, phone):
                 # Telegram says this account is the delegate's: linked to the holder (an
@@ -508,15 +499,7 @@ async def link_telegram(
                 await _log(
                     uow, by_chat, "telegram_unbound", now, actor=actor, channel=Channel.TELEGRAM
                 )
-                await _log(
-                    uow,
-                    by_chat,
-                    LINK_REFUSED,
-                    now,
-                    actor=actor,
-                    channel=Channel.TELEGRAM,
-                    phone=phone,
-                )
+                await refused(by_chat)
                 await uow.flush()
                 # A code sent to the chat while it was the holder's confirms nothing more.
                 await code_destinations.void_codes_gone_elsewhere(uow, by_chat, now)
@@ -526,24 +509,14 @@ async def link_telegram(
             except IdentityRefused:
                 # The office's change (or request) decides the number: the office sees the
                 # attempt, the chat stays the citizen's, nothing is bound.
-                await _log(
-                    uow,
-                    by_chat,
-                    LINK_REFUSED,
-                    now,
-                    actor=actor,
-                    channel=Channel.TELEGRAM,
-                    phone=phone,
-                )
+                await refused(by_chat)
                 raise
             by_chat.phone, by_chat.phone_proven_by = phone, proof.value
             by_chat.phone_proven_at = now
             await _log(uow, by_chat, "phone_bound", now, actor=actor, proof=proof, phone=phone)
             return by_chat
         # The chat is one citizen's, the number another's (or a new one): the office decides.
-        await _log(
-            uow, by_chat, LINK_REFUSED, now, actor=actor, channel=Channel.TELEGRAM, phone=phone
-        )
+        await refused(by_chat)
         raise IdentityRefused("telegram_bound")
     if by_phone is None:
         return None
@@ -552,7 +525,7 @@ async def link_telegram(
         await _log(uow, by_phone, "telegram_bound", now, actor=actor, channel=Channel.TELEGRAM)
         await uow.flush()
         return by_phone
-    await _log(uow, by_phone, LINK_REFUSED, now, actor=actor, channel=Channel.TELEGRAM, phone=phone)
+    await refused(by_phone)
     raise IdentityRefused("telegram_differs")
 
 
