@@ -19,6 +19,7 @@ from buonispesa.cli.common import (
     err,
     fail,
     past_ctrl_c,
+    program,
     say,
     settings_or_exit,
     wrong_secret,
@@ -210,7 +211,10 @@ async def _explain(core: Core, sms: SmsConfig, host: str, port: int) -> list[Lin
 
     base = f"http://{host}:{port}"
     line(f"[bold]buonispesa[/bold] on {base}  (health: {base}/healthz, metrics: {base}/metrics)")
-    line("Talk to the service in a terminal, as a citizen or a shop: [bold]buonispesa chat[/bold]")
+    line(
+        "Talk to the service in a terminal, as a citizen or a shop: "
+        f"[bold]{escape(program())} chat[/bold]"
+    )
     if sms.mode == "twilio":
         line(
             f"SMS: Twilio account {sms.account_sid}; set the messaging webhook of your Twilio "
