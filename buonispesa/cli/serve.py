@@ -211,9 +211,11 @@ async def _explain(core: Core, sms: SmsConfig, host: str, port: int) -> list[Lin
 
     base = f"http://{host}:{port}"
     line(f"[bold]buonispesa[/bold] on {base}  (health: {base}/healthz, metrics: {base}/metrics)")
+    # Not folded: the command is pasted from it.
     line(
         "Talk to the service in a terminal, as a citizen or a shop: "
-        f"[bold]{escape(program())} chat[/bold]"
+        f"[bold]{escape(program())} chat[/bold]",
+        True,
     )
     if sms.mode == "twilio":
         line(
