@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import getpass
 import os
+import shlex
+import sys
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
@@ -64,6 +66,16 @@ def office_language() -> str:
         if value:
             return supported(value)
     return DEFAULT_LANGUAGE
+
+
+def program() -> str:
+    """This command as it was typed, to suggest another one that pastes and runs: `make
+    run` calls `.venv/bin/buonispesa`, which is on no PATH. A bare name (the command
+    found on PATH, `python -m`, a test runner) is `buonispesa`."""
+    typed = sys.argv[0] if sys.argv else ""
+    if os.sep in typed and os.path.basename(typed) == "buonispesa":
+        return shlex.quote(typed)
+    return "buonispesa"
 
 
 def say(text: Text) -> str:

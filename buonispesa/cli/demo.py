@@ -9,7 +9,13 @@ import typer
 from rich.console import Console
 
 from buonispesa.cli import app
-from buonispesa.cli.common import database_unavailable, say, settings_or_exit, wrong_secret
+from buonispesa.cli.common import (
+    database_unavailable,
+    program,
+    say,
+    settings_or_exit,
+    wrong_secret,
+)
 from core.domain.messages import t
 
 
@@ -71,8 +77,8 @@ def demo(
         console.print(say(t("Try:")), markup=False)
         # The commands themselves are not translated; what they stand for is.
         for command, who in (
-            (f"buonispesa chat --phone {DEMO_CITIZENS[0].phone}", t("(a citizen)")),
-            (f"buonispesa chat --as shop --phone {DEMO_SHOPS[0][6]}", t("(a shop)")),
+            (f"{program()} chat --phone {DEMO_CITIZENS[0].phone}", t("(a citizen)")),
+            (f"{program()} chat --as shop --phone {DEMO_SHOPS[0][6]}", t("(a shop)")),
         ):
             console.print(f"  {command}   {say(who)}", markup=False)
         console.print(

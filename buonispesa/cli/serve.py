@@ -19,6 +19,7 @@ from buonispesa.cli.common import (
     err,
     fail,
     past_ctrl_c,
+    program,
     say,
     settings_or_exit,
     wrong_secret,
@@ -210,7 +211,12 @@ async def _explain(core: Core, sms: SmsConfig, host: str, port: int) -> list[Lin
 
     base = f"http://{host}:{port}"
     line(f"[bold]buonispesa[/bold] on {base}  (health: {base}/healthz, metrics: {base}/metrics)")
-    line("Talk to the service in a terminal, as a citizen or a shop: [bold]buonispesa chat[/bold]")
+    # Not folded: the command is pasted from it.
+    line(
+        "Talk to the service in a terminal, as a citizen or a shop: "
+        f"[bold]{escape(program())} chat[/bold]",
+        True,
+    )
     if sms.mode == "twilio":
         line(
             f"SMS: Twilio account {sms.account_sid}; set the messaging webhook of your Twilio "

@@ -106,6 +106,35 @@ def test_development_serve_prints_a_signed_curl_that_works(served: tuple[Served,
     assert server.process.wait(timeout=20) == 0
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_readmes_recipe_signs_other_words_the_development_server_answers(
+    served: tuple[Served, int],
+) -> None:
+    """The printed curl with another Body is refused (its signature covers every field):
+    README's recipe signs other words with the printed token, and they are answered."""
+    server, port = served
+    output = server.wait_for("Running on")
+    found = re.search(r"made up for this run: ([A-Za-z0-9_-]+)\.", " ".join(output.split()))
+    assert found is not None, output
+    [block] = [
+        block
+        for block in re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text("utf-8"), re.S)
+        if "signed_curl" in block
+    ]
+    program, *arguments = shlex.split(block.replace("127.0.0.1:8080", f"127.0.0.1:{port}"))
+    assert program == ".venv/bin/python"
+    arguments = [found.group(1) if word == "TOKEN" else word for word in arguments]
+    recipe = subprocess.run(
+        [sys.executable, *arguments], cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
+    assert recipe.returncode == 0, recipe.stderr
+    answer = subprocess.run(shlex.split(recipe.stdout), capture_output=True, text=True, timeout=10)
+    assert answer.stdout == '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+    assert "Forno Chienti" in server.wait_for("SMS to +393331000002")
+
+
 def _get(port: int, target: str, **headers: str) -> int:
     """One GET, redirects not followed: the status the server answered."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

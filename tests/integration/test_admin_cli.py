@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -162,6 +163,22 @@ def test_demo_is_idempotent(database: str) -> None:
     assert code == 0 and "already exists" in output
     code, output = invoke("admin", "ledger", "check", "BEL")
     assert code == 0, output
+
+
+@pytest.mark.parametrize(
+    ("argv0", "command"),
+    [(".venv/bin/buonispesa", ".venv/bin/buonispesa chat"), ("buonispesa", "buonispesa chat")],
+)
+def test_the_demo_suggests_the_chat_as_its_own_command_was_typed(
+    database: str, monkeypatch: pytest.MonkeyPatch, argv0: str, command: str
+) -> None:
+    """`make run` runs `.venv/bin/buonispesa`, which is on no PATH: the chat the demo
+    suggests is spelled the same way, so that pasting it works."""
+    monkeypatch.setattr(sys, "argv", [argv0, "demo"])
+    code, output = invoke("demo")
+    assert code == 0, output
+    assert f"  {command} --phone +393331000001   (a citizen)" in output
+    assert f"  {command} --as shop --phone +393331000101   (a shop)" in output
 
 
 def flat(output: str) -> str:
