@@ -63,8 +63,9 @@ def demo(
         console.print(
             say(
                 t(
-                    "Demo town {name} ({code}) seeded: {shops} shops, {citizens} citizens with "
-                    "balances, application window open.",
+                    "Demo town {name} ({code}) seeded: {shops} shops, {citizens} households "
+                    "whose first round was allocated and credited, a second application window "
+                    "open.",
                     name=DEMO_NAME,
                     code=DEMO_CODE,
                     shops=len(DEMO_SHOPS),
