@@ -54,6 +54,7 @@ def operator_add(
 def operator_list(code: str) -> None:
     """List the operators of a municipality."""
     from core.services import municipalities, operators
+    from office.words import ROLE_NAMES
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
@@ -73,7 +74,7 @@ def operator_list(code: str) -> None:
                 until = operator.locked_until
                 table.add_row(
                     operator.username,
-                    operator.role,
+                    say(ROLE_NAMES[operator.role]),
                     format_param(Moment(last), office_language()) if last else "",
                     format_param(Moment(until), office_language())
                     if until is not None and until > now

@@ -41,6 +41,16 @@ def test_operator_add_prints_a_one_time_password_and_lists_the_operator() -> Non
     assert code == 0 and "anna.rossi" in output and "manager" in output
 
 
+def test_the_list_names_roles_in_the_office_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "it")
+    invoke("admin", "municipality", "add", "BEL", "Belforte del Chienti")
+    invoke("admin", "operator", "add", "BEL", "anna", "--role", "manager")
+    invoke("admin", "operator", "add", "BEL", "bruno")
+    code, output = invoke("admin", "operator", "list", "BEL")
+    assert code == 0 and "responsabile" in output and "istruttore" in output, output
+    assert "manager" not in output and "clerk" not in output
+
+
 def test_bad_role_duplicate_or_unknown_town_exit_2_and_change_nothing() -> None:
     invoke("admin", "municipality", "add", "BEL", "Belforte del Chienti")
     assert invoke("admin", "operator", "add", "BEL", "anna", "--role", "boss")[0] == 2
