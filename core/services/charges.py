@@ -720,20 +720,7 @@ async def confirm_charge(
 
         async def tell(notice: HolderNotice) -> None:
             if notice is HolderNotice.WRONG_CODES:
-                await notify_payer(
-                    uow,
-                    citizen,
-                    Reply.of(
-                        wrong_codes_warning(
-                            shop.name,
-                            charge.amount_cents,
-                            pin=with_pin,
-                            grid=charge.card_code_position is not None,
-                        )
-                    ),
-                    now,
-                    charge_id=charge.id,
-                )
+                await _warn_wrong_codes(uow, charge, citizen, shop, now)
             elif notice is HolderNotice.VOID:
                 await _tell_void(uow, charge, citizen, shop, now)
 
@@ -1010,6 +997,18 @@ async def _tell_owner_locked(
     await notify_owners(uow, shop, Reply.of(text), now, except_chat=(channel, address))
 
 
+async def _warn_wrong_codes(
+    uow: UnitOfWork, charge: m.Charge, citizen: m.Citizen, shop: m.Shop, now: datetime
+) -> None:
+    """The holder's warning when wrong codes typed at the till cancelled the payment,
+    worded for what the payment asked: a card's PIN or a code of its slip, or a code sent."""
+    card = charge.consent == cards.CONSENT_CARD_PIN
+    text = wrong_codes_warning(
+        shop.name, charge.amount_cents, pin=card, grid=charge.card_code_position is not None
+    )
+    await notify_payer(uow, citizen, Reply.of(text), now, charge_id=charge.id)
+
+
 async def _tell_void(
     uow: UnitOfWork,
     charge: m.Charge,
@@ -1186,20 +1185,7 @@ async def _card_locked_at_shop(
         attempts=attempts,
         closed_reason="card_locked_at_shop",
     ):
-        await notify_payer(
-            uow,
-            citizen,
-            Reply.of(
-                wrong_codes_warning(
-                    shop.name,
-                    charge.amount_cents,
-                    pin=True,
-                    grid=charge.card_code_position is not None,
-                )
-            ),
-            now,
-            charge_id=charge.id,
-        )
+        await _warn_wrong_codes(uow, charge, citizen, shop, now)
     return ConfirmResult(
         ConfirmOutcome.CARD_LOCKED_AT_SHOP,
         charge.id,
