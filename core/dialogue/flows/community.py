@@ -35,13 +35,17 @@ ONLY_TELEGRAM = t(
 NOT_ENABLED = t("{town} has not enabled shop vouchers and donations.")
 
 
-def unavailable(turn: Turn) -> Text | None:
-    """Why this chat cannot pay here, or None."""
+def turned_away(turn: Turn) -> bool:
+    """Whether this chat cannot pay here: then the turn ends, saying why."""
     if turn.channel != Channel.TELEGRAM.value:
-        return t(ONLY_TELEGRAM.msgid, town=turn.town.name)
-    if not turn.payments or not turn.town.community_enabled:
-        return t(NOT_ENABLED.msgid, town=turn.town.name)
-    return None
+        why = t(ONLY_TELEGRAM.msgid, town=turn.town.name)
+    elif not turn.payments or not turn.town.community_enabled:
+        why = t(NOT_ENABLED.msgid, town=turn.town.name)
+    else:
+        return False
+    turn.finish()
+    turn.say(why)
+    return True
 
 
 def _amount(text: str) -> int:
@@ -73,10 +77,7 @@ class BuyFlow(Flow[BuyState]):
     state_type = BuyState
 
     async def start(self, turn: Turn, arg: str) -> None:
-        why = unavailable(turn)
-        if why is not None:
-            turn.finish()
-            turn.say(why)
+        if turned_away(turn):
             return
         await self.ask(turn)
 
@@ -160,10 +161,7 @@ class DonateFlow(Flow[NoState]):
     state_type = NoState
 
     async def start(self, turn: Turn, arg: str) -> None:
-        why = unavailable(turn)
-        if why is not None:
-            turn.finish()
-            turn.say(why)
+        if turned_away(turn):
             return
         if arg.strip():
             await self.on_amount(turn, Input(text=arg.strip()))
