@@ -31,12 +31,11 @@ from bot.transport import AiohttpRequest
 from bot.updates import (
     ALLOWED_UPDATES,
     CheckoutJudge,
-    Dialogue,
-    HandleResult,
     UpdateHandler,
     private_text,
 )
 from core.bootstrap import Core
+from core.dialogue.inbound import HandleResult, InboundHandler
 from core.domain.channels import Channel
 from outbox.channels import ChannelStartError, OutboxWake, no_wake
 
@@ -96,7 +95,7 @@ class TelegramPlugin:
         self,
         core: Core,
         config: TelegramConfig,
-        dialogue: Dialogue,
+        dialogue: InboundHandler,
         wake: OutboxWake = no_wake,
     ) -> None:
         self.config = config

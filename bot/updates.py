@@ -28,7 +28,9 @@ from core.dialogue.inbound import (
     Channel,
     Checkout,
     Edited,
+    HandleResult,
     Inbound,
+    InboundHandler,
     PaymentDone,
     SharedContact,
     SharedLocation,
@@ -54,23 +56,6 @@ PAYMENTS_OFF = t("Payments are not possible in this chat. Nothing was charged.")
 PRIVATE_ONLY = t(
     "I answer only in private chats, to keep your data private. Write to me here: {link}"
 )
-
-
-class HandleResult(Protocol):
-    @property
-    def duplicate(self) -> bool: ...
-
-    @property
-    def outbox_ids(self) -> list[int]: ...
-
-    @property
-    def payments(self) -> bool: ...
-
-
-class Dialogue(Protocol):
-    """The dialogue engine as the adapter sees it (core.dialogue.engine.DialogueEngine)."""
-
-    async def handle(self, inbound: Inbound) -> HandleResult: ...
 
 
 @runtime_checkable
@@ -320,7 +305,7 @@ class UpdateHandler:
 
     def __init__(
         self,
-        dialogue: Dialogue,
+        dialogue: InboundHandler,
         bot: Bot,
         signer: CallbackSigner,
         limiter: TelegramLimiter,

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 from buonispesa.settings import Settings
 from core.bootstrap import Core
+from core.dialogue.inbound import InboundHandler
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_phone
 from outbox.channels import ChannelPlugin, OutboxWake
 from sms.plugin import SmsConfig
-from sms.twilio_webhook import InboundHandler
 
 if TYPE_CHECKING:
     from bot.plugin import TelegramConfig

@@ -32,6 +32,7 @@ from buonispesa.adapters import telegram_plugin
 from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine
+from core.dialogue.inbound import InboundHandler
 from core.metrics import METRICS_DIR_VARIABLE, DatabaseFigures, Metrics, scrape_registry
 from core.storage.engine import ping
 from office.app import build_office
@@ -40,7 +41,6 @@ from outbox.channels import ChannelPlugin
 from outbox.worker import OutboxWorker, WorkerConfig
 from sms.plugin import SmsChannel, SmsConfig
 from sms.sender import ConsoleSender
-from sms.twilio_webhook import InboundHandler
 
 log = logging.getLogger(__name__)
 

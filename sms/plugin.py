@@ -25,11 +25,12 @@ from typing import Literal
 from aiohttp import web
 
 from core.bootstrap import Core
+from core.dialogue.inbound import InboundHandler
 from core.domain.channels import Channel
 from core.metrics import Metrics
 from outbox.channels import OutboxWake, Sender, no_wake
 from sms.sender import ConsoleSender, TwilioSender, sms_limiter
-from sms.twilio_webhook import InboundHandler, TwilioWebhook
+from sms.twilio_webhook import TwilioWebhook
 
 Mode = Literal["twilio", "development", "disabled"]
 

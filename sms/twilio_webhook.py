@@ -18,13 +18,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import Protocol
 
 from aiohttp import web
 from multidict import MultiDictProxy
 
 from core.bootstrap import Core
-from core.dialogue.inbound import Channel, Inbound
+from core.dialogue.inbound import Channel, Inbound, InboundHandler
 from core.domain.identity import phone_or_none
 from core.metrics import Metrics
 from outbox import delivery
@@ -61,23 +60,6 @@ _STATUSES = frozenset(
         "received",
     }
 )
-
-
-class HandleResult(Protocol):
-    @property
-    def duplicate(self) -> bool: ...
-
-    @property
-    def outbox_ids(self) -> list[int]: ...
-
-    @property
-    def payments(self) -> bool: ...
-
-
-class InboundHandler(Protocol):
-    """The dialogue engine, as this adapter needs it."""
-
-    async def handle(self, inbound: Inbound) -> HandleResult: ...
 
 
 def clean_text(body: str) -> str:

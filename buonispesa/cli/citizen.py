@@ -13,7 +13,13 @@ import typer
 from rich.table import Table
 
 from buonispesa.cli.admin import admin, out, run_with_core
-from buonispesa.cli.common import OPERATOR_VARIABLE, fail, operator_name, say
+from buonispesa.cli.common import (
+    LoggedByOption,
+    OfficeUserOption,
+    fail,
+    operator_name,
+    say,
+)
 from core.domain.errors import InvalidIdentifier
 from core.domain.messages import Moment, t, tn
 
@@ -38,10 +44,7 @@ def citizen_phone(
     code: str,
     codice_fiscale: str,
     phone: str,
-    by: Annotated[
-        str | None,
-        typer.Option("--by", help=f"operator name for the log (default: ${OPERATOR_VARIABLE})"),
-    ] = None,
+    by: LoggedByOption = None,
 ) -> None:
     """Bind CODICE_FISCALE to PHONE (proven by the office); logged with who and when.
 
@@ -191,10 +194,7 @@ def phone_change_list(code: str) -> None:
 def phone_change_approve(
     code: str,
     request_id: int,
-    by: Annotated[
-        str | None,
-        typer.Option("--by", help=f"your office username (default: ${OPERATOR_VARIABLE})"),
-    ] = None,
+    by: OfficeUserOption = None,
 ) -> None:
     """Approve a request another operator asked (a manager): a new phone or a delegate
     applies now; a card may then be printed with 'admin card … --by'."""
@@ -238,10 +238,7 @@ def phone_change_withdraw(
     code: str,
     request_id: int,
     reason: Annotated[str, typer.Option(help="Why the change is not made (logged)")],
-    by: Annotated[
-        str | None,
-        typer.Option("--by", help=f"your office username (default: ${OPERATOR_VARIABLE})"),
-    ] = None,
+    by: OfficeUserOption = None,
 ) -> None:
     """Withdraw a request you asked (a phone, a delegate, a card not yet printed), or turn
     down another's (a manager)."""
@@ -277,10 +274,7 @@ def citizen_delegate(
         str | None, typer.Argument(help="The delegate's mobile number, e.g. 3331234567")
     ] = None,
     remove: Annotated[bool, typer.Option(help="Remove the citizen's delegate")] = False,
-    by: Annotated[
-        str | None,
-        typer.Option("--by", help=f"operator name for the log (default: ${OPERATOR_VARIABLE})"),
-    ] = None,
+    by: LoggedByOption = None,
 ) -> None:
     """Register the phone of a delegate (a relative, a caregiver) who pays for a citizen.
 

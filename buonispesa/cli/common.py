@@ -233,6 +233,16 @@ def operator_name(given: str | None) -> str:
 ByOption = Annotated[
     str | None, typer.Option("--by", help="Who acts (default: BUONISPESA_OPERATOR or the user)")
 ]
+# The operator a command's activity log names (operator_name), said in the help as such,
+# or as the office username of the operator who asks or decides a request.
+LoggedByOption = Annotated[
+    str | None,
+    typer.Option("--by", help=f"operator name for the log (default: ${OPERATOR_VARIABLE})"),
+]
+OfficeUserOption = Annotated[
+    str | None,
+    typer.Option("--by", help=f"your office username (default: ${OPERATOR_VARIABLE})"),
+]
 
 
 def cli_actor(by: str | None) -> str:

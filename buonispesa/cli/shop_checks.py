@@ -16,7 +16,7 @@ from rich.table import Table
 
 from buonispesa.cli.admin import out, run_with_core, shops_app
 from buonispesa.cli.common import (
-    OPERATOR_VARIABLE,
+    LoggedByOption,
     lock_text,
     office_language,
     operator_name,
@@ -80,10 +80,7 @@ def shops_rename(
     code: str,
     shop_id: int,
     name: str,
-    by: Annotated[
-        str | None,
-        typer.Option("--by", help=f"operator name for the log (default: ${OPERATOR_VARIABLE})"),
-    ] = None,
+    by: LoggedByOption = None,
 ) -> None:
     """Correct a shop's name (e.g. as on its bank account, for the SEPA file); logged."""
     from core.services import municipalities, shops
@@ -109,10 +106,7 @@ def shops_rename(
 def shops_unlock(
     code: str,
     shop: str,
-    by: Annotated[
-        str | None,
-        typer.Option("--by", help=f"operator name for the log (default: ${OPERATOR_VARIABLE})"),
-    ] = None,
+    by: LoggedByOption = None,
 ) -> None:
     """Unlock a shop locked for wrong payment codes (SHOP: its id or partita IVA); logged."""
     from core.services import charges, municipalities
@@ -243,10 +237,7 @@ def shops_remove_member(
     member: Annotated[
         int, typer.Argument(help="The member's id, as `admin shops members` shows it")
     ],
-    by: Annotated[
-        str | None,
-        typer.Option("--by", help=f"operator name for the log (default: ${OPERATOR_VARIABLE})"),
-    ] = None,
+    by: LoggedByOption = None,
 ) -> None:
     """Remove a cashier from a shop (SHOP: its id or partita IVA): they can no longer charge,
     refund or read the shop's statement; the payments they left waiting for a code are

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from core.domain.channels import Channel
 
-__all__ = ["Channel", "Edited", "Inbound", "SharedContact", "SharedLocation"]
+__all__ = [
+    "Channel",
+    "Edited",
+    "HandleResult",
+    "Inbound",
+    "InboundHandler",
+    "SharedContact",
+    "SharedLocation",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +97,24 @@ class Inbound:
     voice: bool = False
     message_id: str | None = None
     edited: Edited | None = None
+
+
+class HandleResult(Protocol):
+    """What the engine answers a channel for one inbound message, as an adapter reads it
+    (core.dialogue.engine.HandleResult)."""
+
+    @property
+    def duplicate(self) -> bool: ...
+
+    @property
+    def outbox_ids(self) -> list[int]: ...
+
+    @property
+    def payments(self) -> bool: ...
+
+
+class InboundHandler(Protocol):
+    """The dialogue engine as every channel adapter needs it (Telegram, SMS): one port, so
+    that an adapter depends on no more of the engine (core.dialogue.engine.DialogueEngine)."""
+
+    async def handle(self, inbound: Inbound) -> HandleResult: ...

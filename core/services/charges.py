@@ -16,6 +16,7 @@ from core.domain.charges import (
     Confirmation,
     ConfirmDecision,
     HolderNotice,
+    PendingCode,
     PendingConfirmation,
     ShopLock,
     can_refund,
@@ -252,17 +253,7 @@ async def request_charge(
     pending = new_pending_code(uow.keys, now, policy.charge_ttl_minutes)
     code = pending.code
     charge = m.Charge(
-        municipality_id=shop.municipality_id,
-        shop_id=shop.id,
-        citizen_id=citizen.id,
-        amount_cents=amount_cents,
-        status=ChargeStatus.PENDING.value,
-        code_salt=pending.code_salt,
-        code_hash=pending.code_hash,
-        attempts=0,
-        requested_by=requested_by,
-        created_at=now,
-        expires_at=pending.expires_at,
+        citizen_id=citizen.id, **pending_columns(shop, amount_cents, requested_by, now, pending)
     )
     uow.add(charge)
     await uow.flush()
@@ -364,6 +355,26 @@ async def request_charge(
     )
     channel, shown = shown_destination(citizen, payer, citizen_reference)
     return ChargeRequested(charge.id, amount_cents, charge.expires_at, shown, channel)
+
+
+def pending_columns(
+    shop: m.Shop, amount_cents: int, requested_by: str, now: datetime, pending: PendingCode
+) -> dict[str, Any]:
+    """The columns a new pending payment with a code sent starts with, the same for a buono
+    spesa's charge and a community voucher's (their tables differ only in whom they charge):
+    no attempts yet, the code stored only as its salt and keyed hash."""
+    return {
+        "municipality_id": shop.municipality_id,
+        "shop_id": shop.id,
+        "amount_cents": amount_cents,
+        "status": ChargeStatus.PENDING.value,
+        "code_salt": pending.code_salt,
+        "code_hash": pending.code_hash,
+        "attempts": 0,
+        "requested_by": requested_by,
+        "created_at": now,
+        "expires_at": pending.expires_at,
+    }
 
 
 def check_amount(amount_cents: int, ceiling_cents: int) -> None:
@@ -499,6 +510,30 @@ _CLOSED_OR_VOID = (
     Confirmation.NOT_PENDING,
     Confirmation.SHOP_LOCKED,
 )
+
+
+def decide_on_code(
+    charge: m.Charge | m.VoucherCharge,
+    shop: m.Shop,
+    matched: bool,
+    policy: Policy,
+    now: datetime,
+    till_tries: int | None,
+) -> ConfirmDecision:
+    """The confirmation's rules (core/domain/charges.py: decide_confirmation) for a pending
+    payment of either kind as it is stored now, and a typed code that `matched` or not."""
+    return decide_confirmation(
+        PendingConfirmation(
+            ChargeStatus(charge.status),
+            charge.attempts,
+            charge.expires_at,
+            shop_lock_now(shop.blocked_at, shop.locked_until, now),
+            matched,
+        ),
+        now,
+        policy.max_code_attempts,
+        till_tries,
+    )
 
 
 async def not_paid(
@@ -659,18 +694,7 @@ async def confirm_charge(
             # this one can no longer be confirmed; nothing counts against anyone.
             return await _void_for_a_used_card_code(uow, charge, ChargeStatus.PENDING)
     matched = not card_refused and otp.code_matches(uow.keys, typed_code, salt, digest)
-    decision = decide_confirmation(
-        PendingConfirmation(
-            ChargeStatus(charge.status),
-            charge.attempts,
-            charge.expires_at,
-            shop_lock_now(shop.blocked_at, shop.locked_until, now),
-            matched,
-        ),
-        now,
-        policy.max_code_attempts,
-        till_tries,
-    )
+    decision = decide_on_code(charge, shop, matched, policy, now, till_tries)
     if card_refused and decision.step not in _CLOSED_OR_VOID:
         await uow.charges.mark(
             charge.id,
@@ -720,20 +744,7 @@ async def confirm_charge(
 
         async def tell(notice: HolderNotice) -> None:
             if notice is HolderNotice.WRONG_CODES:
-                await notify_payer(
-                    uow,
-                    citizen,
-                    Reply.of(
-                        wrong_codes_warning(
-                            shop.name,
-                            charge.amount_cents,
-                            pin=with_pin,
-                            grid=charge.card_code_position is not None,
-                        )
-                    ),
-                    now,
-                    charge_id=charge.id,
-                )
+                await _warn_wrong_codes(uow, charge, citizen, shop, now)
             elif notice is HolderNotice.VOID:
                 await _tell_void(uow, charge, citizen, shop, now)
 
@@ -1010,6 +1021,18 @@ async def _tell_owner_locked(
     await notify_owners(uow, shop, Reply.of(text), now, except_chat=(channel, address))
 
 
+async def _warn_wrong_codes(
+    uow: UnitOfWork, charge: m.Charge, citizen: m.Citizen, shop: m.Shop, now: datetime
+) -> None:
+    """The holder's warning when wrong codes typed at the till cancelled the payment,
+    worded for what the payment asked: a card's PIN or a code of its slip, or a code sent."""
+    card = charge.consent == cards.CONSENT_CARD_PIN
+    text = wrong_codes_warning(
+        shop.name, charge.amount_cents, pin=card, grid=charge.card_code_position is not None
+    )
+    await notify_payer(uow, citizen, Reply.of(text), now, charge_id=charge.id)
+
+
 async def _tell_void(
     uow: UnitOfWork,
     charge: m.Charge,
@@ -1186,20 +1209,7 @@ async def _card_locked_at_shop(
         attempts=attempts,
         closed_reason="card_locked_at_shop",
     ):
-        await notify_payer(
-            uow,
-            citizen,
-            Reply.of(
-                wrong_codes_warning(
-                    shop.name,
-                    charge.amount_cents,
-                    pin=True,
-                    grid=charge.card_code_position is not None,
-                )
-            ),
-            now,
-            charge_id=charge.id,
-        )
+        await _warn_wrong_codes(uow, charge, citizen, shop, now)
     return ConfirmResult(
         ConfirmOutcome.CARD_LOCKED_AT_SHOP,
         charge.id,

@@ -18,11 +18,8 @@ from core.domain.charges import (
     ChargeStatus,
     Confirmation,
     HolderNotice,
-    PendingConfirmation,
     codes_again_at,
-    decide_confirmation,
     new_pending_code,
-    shop_lock_now,
 )
 from core.domain.errors import InsufficientFunds, NotAllowed, NotFound, Refusal
 from core.domain.identity import mask_phone
@@ -38,7 +35,9 @@ from core.services.charges import (
     cancelled_after_wrong_codes,
     check_amount,
     count_wrong_code,
+    decide_on_code,
     not_paid,
+    pending_columns,
     wrong_codes_warning,
 )
 from core.services.municipalities import policy_of
@@ -119,17 +118,7 @@ async def request_voucher_charge(
     pending = new_pending_code(uow.keys, now, policy.charge_ttl_minutes)
     code = pending.code
     charge = m.VoucherCharge(
-        municipality_id=shop.municipality_id,
-        shop_id=shop.id,
-        voucher_id=voucher.id,
-        amount_cents=amount_cents,
-        status=ChargeStatus.PENDING.value,
-        code_salt=pending.code_salt,
-        code_hash=pending.code_hash,
-        attempts=0,
-        requested_by=requested_by,
-        created_at=now,
-        expires_at=pending.expires_at,
+        voucher_id=voucher.id, **pending_columns(shop, amount_cents, requested_by, now, pending)
     )
     uow.add(charge)
     await uow.flush()
@@ -220,18 +209,8 @@ async def confirm_voucher_charge(
         raise NotFound(Refusal.CHARGE_NOT_FOUND)
     charge, voucher, shop, municipality = parties
     policy = policy_of(municipality)
-    decision = decide_confirmation(
-        PendingConfirmation(
-            ChargeStatus(charge.status),
-            charge.attempts,
-            charge.expires_at,
-            shop_lock_now(shop.blocked_at, shop.locked_until, now),
-            otp.code_matches(uow.keys, typed_code, charge.code_salt, charge.code_hash),
-        ),
-        now,
-        policy.max_code_attempts,
-        till_tries,
-    )
+    matched = otp.code_matches(uow.keys, typed_code, charge.code_salt, charge.code_hash)
+    decision = decide_on_code(charge, shop, matched, policy, now, till_tries)
     if decision.counts_against_shop:
         lock = await count_wrong_code(
             uow, shop, policy, now, typed_by, detail=f"voucher_charge:{charge.id}"

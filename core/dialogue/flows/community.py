@@ -35,13 +35,17 @@ ONLY_TELEGRAM = t(
 NOT_ENABLED = t("{town} has not enabled shop vouchers and donations.")
 
 
-def unavailable(turn: Turn) -> Text | None:
-    """Why this chat cannot pay here, or None."""
+def turned_away(turn: Turn) -> bool:
+    """Whether this chat cannot pay here: then the turn ends, saying why."""
     if turn.channel != Channel.TELEGRAM.value:
-        return t(ONLY_TELEGRAM.msgid, town=turn.town.name)
-    if not turn.payments or not turn.town.community_enabled:
-        return t(NOT_ENABLED.msgid, town=turn.town.name)
-    return None
+        why = t(ONLY_TELEGRAM.msgid, town=turn.town.name)
+    elif not turn.payments or not turn.town.community_enabled:
+        why = t(NOT_ENABLED.msgid, town=turn.town.name)
+    else:
+        return False
+    turn.finish()
+    turn.say(why)
+    return True
 
 
 def _amount(text: str) -> int:
@@ -51,15 +55,29 @@ def _amount(text: str) -> int:
         raise Reject(error_text(error)) from error
 
 
+async def _checked(
+    turn: Turn, purchase: Purchase, low_cents: int, high_cents: int
+) -> Refusal | None:
+    """Why the town takes no such purchase now (community.check_purchase), or None; an
+    amount outside its range (`low_cents` to `high_cents`) is asked again, with the range."""
+    refusal = await community.check_purchase(turn.uow, purchase)
+    if refusal is Refusal.PURCHASE_AMOUNT_OUT_OF_RANGE:
+        raise Reject(
+            t(
+                "Choose an amount from {low} to {high}.",
+                low=Money(low_cents),
+                high=Money(high_cents),
+            )
+        )
+    return refusal
+
+
 class BuyFlow(Flow[BuyState]):
     name = "buy"
     state_type = BuyState
 
     async def start(self, turn: Turn, arg: str) -> None:
-        why = unavailable(turn)
-        if why is not None:
-            turn.finish()
-            turn.say(why)
+        if turned_away(turn):
             return
         await self.ask(turn)
 
@@ -107,15 +125,7 @@ class BuyFlow(Flow[BuyState]):
             return
         cents = _amount(inp.text)
         purchase = Purchase(Purpose.VOUCHER, turn.town.id, cents, shop_id=shop.id)
-        refusal = await community.check_purchase(turn.uow, purchase)
-        if refusal is Refusal.PURCHASE_AMOUNT_OUT_OF_RANGE:
-            raise Reject(
-                t(
-                    "Choose an amount from {low} to {high}.",
-                    low=Money(shop.voucher_min_cents),
-                    high=Money(shop.voucher_max_cents),
-                )
-            )
+        refusal = await _checked(turn, purchase, shop.voucher_min_cents, shop.voucher_max_cents)
         turn.finish()
         if refusal is not None:
             turn.say(t("This shop no longer sells vouchers. Nothing was charged."))
@@ -151,10 +161,7 @@ class DonateFlow(Flow[NoState]):
     state_type = NoState
 
     async def start(self, turn: Turn, arg: str) -> None:
-        why = unavailable(turn)
-        if why is not None:
-            turn.finish()
-            turn.say(why)
+        if turned_away(turn):
             return
         if arg.strip():
             await self.on_amount(turn, Input(text=arg.strip()))
@@ -175,15 +182,7 @@ class DonateFlow(Flow[NoState]):
     async def on_amount(self, turn: Turn, inp: Input) -> None:
         cents = _amount(inp.text)
         purchase = Purchase(Purpose.DONATION, turn.town.id, cents)
-        refusal = await community.check_purchase(turn.uow, purchase)
-        if refusal is Refusal.PURCHASE_AMOUNT_OUT_OF_RANGE:
-            raise Reject(
-                t(
-                    "Choose an amount from {low} to {high}.",
-                    low=Money(rules.DONATION_MIN_CENTS),
-                    high=Money(rules.DONATION_MAX_CENTS),
-                )
-            )
+        refusal = await _checked(turn, purchase, rules.DONATION_MIN_CENTS, rules.DONATION_MAX_CENTS)
         turn.finish()
         if refusal is not None:
             turn.say(t(NOT_ENABLED.msgid, town=turn.town.name))

@@ -221,6 +221,26 @@ def _acting(turn: Turn) -> str:
     return f"{turn.channel}:{turn.address}"
 
 
+async def _remove_member(turn: Turn, s: CashiersState) -> shop_members.Removed | None:
+    """Remove the member the request names, for this chat: the owner removing a cashier
+    (CASSIERI), or the cashier leaving (ESCI). Whether this chat may still do it (still
+    the shop's owner, or still its member) is the service's to read, now; a refusal is
+    said here, and None returned."""
+    try:
+        return await shop_members.remove_member(
+            turn.uow,
+            turn.town.id,
+            known(s.shop_id),
+            known(s.member_id),
+            by=_acting(turn),
+            now=turn.now,
+            by_chat=(turn.channel, turn.address),
+        )
+    except DomainError as error:
+        turn.say(error_text(error))
+        return None
+
+
 class CashiersFlow(ConfirmedFlow[CashiersState]):
     """CASSIERI: the owner sees the shop's cashiers (masked) and removes one, after a Yes
     (and from SMS a code to the owner's own number). The owner is never in the list."""
@@ -340,19 +360,8 @@ class CashiersFlow(ConfirmedFlow[CashiersState]):
     async def confirmed(self, turn: Turn) -> None:
         s = self.state(turn)
         turn.finish()
-        try:
-            # Whether this chat is still the shop's owner is the service's to read, now.
-            removed = await shop_members.remove_member(
-                turn.uow,
-                turn.town.id,
-                known(s.shop_id),
-                known(s.member_id),
-                by=_acting(turn),
-                now=turn.now,
-                by_chat=(turn.channel, turn.address),
-            )
-        except DomainError as error:
-            turn.say(error_text(error))
+        removed = await _remove_member(turn, s)
+        if removed is None:
             return
         await show_menu(
             turn,
@@ -436,18 +445,8 @@ class LeaveFlow(ConfirmedFlow[CashiersState]):
     async def confirmed(self, turn: Turn) -> None:
         s = self.state(turn)
         turn.finish()
-        try:
-            removed = await shop_members.remove_member(
-                turn.uow,
-                turn.town.id,
-                known(s.shop_id),
-                known(s.member_id),
-                by=_acting(turn),
-                now=turn.now,
-                by_chat=(turn.channel, turn.address),
-            )
-        except DomainError as error:
-            turn.say(error_text(error))
+        removed = await _remove_member(turn, s)
+        if removed is None:
             return
         # This chat's own memory: the engine saves it after this turn.
         turn.memory.till = None

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import or_, select
+from sqlalchemy.sql import Select
 
 from core.storage import models as m
 from core.storage.repositories.base import _Repository
@@ -25,18 +26,21 @@ from core.storage.turn_trip import (
 C = TypeVar("C")
 
 
+def _of_chat(municipality_id: int | None, channel: str, address: str) -> Select[m.Conversation]:
+    """The conversation of a chat with a municipality (None: before a town was picked)."""
+    query = select(m.Conversation).where(
+        m.Conversation.channel == channel, m.Conversation.address == address
+    )
+    if municipality_id is None:
+        return query.where(m.Conversation.municipality_id.is_(None))
+    return query.where(m.Conversation.municipality_id == municipality_id)
+
+
 class ConversationRepository(_Repository):
     async def find(
         self, municipality_id: int | None, channel: str, address: str
     ) -> m.Conversation | None:
-        query = select(m.Conversation).where(
-            m.Conversation.channel == channel, m.Conversation.address == address
-        )
-        if municipality_id is None:
-            query = query.where(m.Conversation.municipality_id.is_(None))
-        else:
-            query = query.where(m.Conversation.municipality_id == municipality_id)
-        return await self.session.scalar(query)
+        return await self.session.scalar(_of_chat(municipality_id, channel, address))
 
     async def of_address(
         self, municipality_id: int, channel: str, address: str
@@ -62,13 +66,7 @@ class ConversationRepository(_Repository):
         self, municipality_id: int | None, channel: str, address: str
     ) -> m.Conversation | None:
         """`find`, the row locked until commit (PostgreSQL; SQLite has one writer)."""
-        query = select(m.Conversation).where(
-            m.Conversation.channel == channel, m.Conversation.address == address
-        )
-        if municipality_id is None:
-            query = query.where(m.Conversation.municipality_id.is_(None))
-        else:
-            query = query.where(m.Conversation.municipality_id == municipality_id)
+        query = _of_chat(municipality_id, channel, address)
         return await self.session.scalar(
             query.order_by(m.Conversation.id).limit(1).with_for_update()
         )
