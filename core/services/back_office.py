@@ -46,16 +46,18 @@ async def open_window(
     days: int | None = None,
     *,
     confirmed: bool,
+    expected_number: int,
 ) -> m.Round:
     """Open a new window. From then on the office works on it (the determina, the credit,
     the imports) and the one before is history, so the operator must have confirmed it on
     the page that says so (municipalities.check_open_window): an unconfirmed request is
-    refused and changes nothing."""
+    refused and changes nothing, and so is one whose window (`expected_number`, the number
+    that page showed) is no longer the next."""
     require_role(operator, *PREPARERS)
     if not confirmed:
         raise Conflict(Refusal.WINDOW_NOT_CONFIRMED, action="open")
     town = await town_of(uow, operator)
-    round_ = await municipalities.open_window(uow, town, now, days)
+    round_ = await municipalities.open_window(uow, town, now, days, expected_number=expected_number)
     await activity.by_operator(
         uow,
         operator,

@@ -53,7 +53,7 @@ async def one_wins(*race: Awaitable[T]) -> tuple[T, DomainError]:
     done = [x for x in outcomes if not isinstance(x, BaseException)]
     assert len(done) == 1 and len(refused) == 1, outcomes
     assert isinstance(refused[0], DomainError), refused[0]
-    return done[0], refused[0]  # type: ignore[return-value]
+    return done[0], refused[0]
 
 
 async def clerks(office: Office) -> tuple[m.Operator, m.Operator]:

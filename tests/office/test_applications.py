@@ -141,7 +141,9 @@ async def test_the_window_opens_and_closes_from_the_round_page(towns: Towns) -> 
         assert page.status == 409, typo
         assert f"Un bando dura da 1 a 366 giorni, non {said}." in page.text, page.text
         assert "Non è stato aperto nulla." in page.text
-    page = await clerk.post("/office/round/window/open", {"days": "3", "confirm": "yes"})
+    page = await clerk.post(
+        "/office/round/window/open", {"days": "3", "number": "2", "confirm": "yes"}
+    )
     assert page.status == 200 and "Il bando 2 è aperto." in page.text
     page = await clerk.get("/office/")
     assert "Bando 2, aperto fino al" in page.text
