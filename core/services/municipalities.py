@@ -159,7 +159,9 @@ async def check_open_window(
     if expected_number is not None and expected_number != number:
         # Said before the refusals about the window before: those would speak of a window
         # the operator was not shown.
-        raise Conflict(Refusal.WINDOW_CHANGED, expected=expected_number, number=number)
+        raise Conflict(
+            Refusal.WINDOW_CHANGED, action="open", expected=expected_number, number=number
+        )
     waiting = await uow.allocations.waiting_in_municipality(municipality.id)
     if waiting is not None:
         # Its credit works on the latest window: a new one would strand it.
@@ -211,10 +213,28 @@ async def open_window(
     return round_
 
 
-async def close_window(uow: UnitOfWork, municipality: m.Municipality, now: datetime) -> m.Round:
+async def close_window(
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    now: datetime,
+    *,
+    expected_number: int | None = None,
+) -> m.Round:
+    """Close the open window now. `expected_number`: the window the page that asked to
+    confirm named; refused when the open window is another one (that one was closed and
+    a new one opened meanwhile)."""
+    # Held as open_window holds it: two closings at once close once, the second finds the
+    # window closed; a closing and an opening run one after the other.
+    await uow.fund.lock(municipality.id)
     latest = await uow.rounds.latest(municipality.id)
+    if latest is not None:
+        await uow.refresh(latest)  # read before the lock by the caller, perhaps
     if latest is None or not latest.opens_at <= now < latest.closes_at:
         raise Conflict(Refusal.WINDOW_NOT_OPEN)
+    if expected_number is not None and expected_number != latest.number:
+        raise Conflict(
+            Refusal.WINDOW_CHANGED, action="close", expected=expected_number, number=latest.number
+        )
     latest.closes_at = now
     return latest
 

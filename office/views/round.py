@@ -230,7 +230,8 @@ def _days(text: str) -> int | None:
 
 def _shown(form: dict[str, str]) -> int:
     """The window the confirmation page named (its hidden field): one opened or closed since
-    it was shown is refused, not replaced by the next (municipalities.check_open_window)."""
+    it was shown is refused, not replaced by another (municipalities.check_open_window,
+    municipalities.close_window)."""
     try:
         return int(form.get("number", "").strip())
     except ValueError as exc:
@@ -294,11 +295,14 @@ async def window_close(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
     form = await fields(request)
-    if form.get("confirm") != "yes":
-        # The button of the round page: first the page that says what closing means.
+    if form.get("confirm") != "yes" or not form.get("number"):
+        # The button of the round page (or a page that named no window): first the page
+        # that says which window closes and what closing means.
         raise see_other(request, "window_close_page")
     async with core.uow() as uow:
-        round_ = await back_office.close_window(uow, operator, core.now(), confirmed=True)
+        round_ = await back_office.close_window(
+            uow, operator, core.now(), confirmed=True, expected_number=_shown(form)
+        )
     await notify(request, t("Application window {number} is closed.", number=str(round_.number)))
     raise see_other(request, "round")
 

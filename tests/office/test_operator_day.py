@@ -104,7 +104,9 @@ async def test_a_page_that_named_another_window_opens_nothing(towns: Towns, core
     colleague = await signed_in(towns.server, "bel.manager")
     shown = {"days": "3", "number": "2", "confirm": "yes"}
     assert (await colleague.post("/office/round/window/open", shown)).status == 200
-    assert (await colleague.post("/office/round/window/close", {"confirm": "yes"})).status == 200
+    assert (
+        await colleague.post("/office/round/window/close", {"number": "2", "confirm": "yes"})
+    ).status == 200
     page = await clerk.post("/office/round/window/open", shown)
     assert page.status == 409
     assert (
