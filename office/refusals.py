@@ -199,6 +199,23 @@ def execution_date_closed(p: Mapping[str, object]) -> Text:
 SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "operator.role_refused": role_refused,
     "reimbursement.execution_date_closed": execution_date_closed,
+    "window.changed": lambda p: (
+        t(
+            "Nothing was closed: window {expected} is no longer the open one, because a window "
+            "was closed and another opened in the meantime (the open one is now window "
+            "{number}). Look again at what closing it means.",
+            expected=str(p["expected"]),
+            number=str(p["number"]),
+        )
+        if p.get("action") == "close"
+        else t(
+            "Nothing was opened: window {expected} is no longer the next one, because a window "
+            "was opened or closed in the meantime (the next is now window {number}). Look "
+            "again at what opening it means.",
+            expected=str(p["expected"]),
+            number=str(p["number"]),
+        )
+    ),
     "window.bad_days": lambda p: t(
         "An application window lasts from 1 to {most} days, not {days}. Nothing was opened.",
         most=int(str(p["most"])),

@@ -486,7 +486,11 @@ def window_open(
             raise typer.Exit(EXIT_DECLINED)
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            round_ = await municipalities.open_window(uow, town, core.now(), days)
+            # The window the question named, or a refusal: one opened or closed meanwhile
+            # (from the office's page) would make the next one another.
+            round_ = await municipalities.open_window(
+                uow, town, core.now(), days, expected_number=window.number
+            )
             await logged(
                 uow,
                 town.id,

@@ -409,7 +409,11 @@ def appeals_decide(
     async def work(core: Core) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            await appeals.decide(uow, town, appeal_id, outcome, reason, core.now(), cli_actor(by))
+            # The command names the appeal, the outcome and the reason: it is the explicit
+            # act the office's page asks to confirm, so it is the confirmation.
+            await appeals.decide(
+                uow, town, appeal_id, outcome, reason, core.now(), cli_actor(by), confirmed=True
+            )
             await uow.commit()
 
     run_with_core(work)

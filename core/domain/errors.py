@@ -242,6 +242,10 @@ class Refusal(StrEnum):
     VOUCHER_REFUND_REFERENCE = "voucher.refund_reference"
     WINDOW_ALREADY_OPEN = "window.already_open"
     WINDOW_BAD_DAYS = "window.bad_days"
+    # The window the operator confirmed opening (closing) is not the next (the open) one any
+    # more: another was opened or closed since the page or the question named it. `action`
+    # (open, close), `expected` (the window named), `number` (the window it would be now).
+    WINDOW_CHANGED = "window.changed"
     WINDOW_NOT_OPEN = "window.not_open"
     WINDOW_NOT_CONFIRMED = "window.not_confirmed"
     WINDOW_STILL_OPEN = "window.still_open"

@@ -356,17 +356,19 @@ async def decide(
     now: datetime,
     by: Actor,
     *,
-    confirmed: bool = False,
+    confirmed: bool,
 ) -> m.Appeal:
     """Uphold or reject an open appeal with a reason; the citizen is told in the same
     transaction. What upholding changes (a revocation undone, a correction) is done by the
     acts of its own, under their rules. The caller commits. The decision goes to the citizen
-    at once and cannot be taken back, so an operator must have confirmed it on the page that
-    says so (`confirmed`): an unconfirmed one is refused and changes nothing. The same
-    decision sent twice (a double click) is refused the second time: the appeal is no longer
-    open (mark_decided changes only an open one)."""
-    if isinstance(by, m.Operator) and not confirmed:
-        require_role(by, Role.CLERK, Role.MANAGER)
+    at once and cannot be taken back, so whoever decides must have confirmed it
+    (`confirmed`): the office on the page that says so, the command line by the command
+    itself, which names the appeal, the outcome and the reason. An unconfirmed one is
+    refused and changes nothing. The same decision sent twice (a double click) is refused
+    the second time: the appeal is no longer open (mark_decided changes only an open one)."""
+    if isinstance(by, m.Operator):
+        require_role(by, Role.CLERK, Role.MANAGER)  # a viewer is told that, not to confirm
+    if not confirmed:
         raise Conflict(Refusal.OFFICE_NOT_CONFIRMED, action="decide")
     appeal, status, why = await decidable(uow, town, appeal_id, outcome, reason, by)
     name = activity.actor_name(by)

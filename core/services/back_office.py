@@ -46,16 +46,18 @@ async def open_window(
     days: int | None = None,
     *,
     confirmed: bool,
+    expected_number: int,
 ) -> m.Round:
     """Open a new window. From then on the office works on it (the determina, the credit,
     the imports) and the one before is history, so the operator must have confirmed it on
     the page that says so (municipalities.check_open_window): an unconfirmed request is
-    refused and changes nothing."""
+    refused and changes nothing, and so is one whose window (`expected_number`, the number
+    that page showed) is no longer the next."""
     require_role(operator, *PREPARERS)
     if not confirmed:
         raise Conflict(Refusal.WINDOW_NOT_CONFIRMED, action="open")
     town = await town_of(uow, operator)
-    round_ = await municipalities.open_window(uow, town, now, days)
+    round_ = await municipalities.open_window(uow, town, now, days, expected_number=expected_number)
     await activity.by_operator(
         uow,
         operator,
@@ -69,18 +71,19 @@ async def open_window(
 
 
 async def close_window(
-    uow: UnitOfWork, operator: m.Operator, now: datetime, *, confirmed: bool
+    uow: UnitOfWork, operator: m.Operator, now: datetime, *, confirmed: bool, expected_number: int
 ) -> m.Round:
     """Close the open window before its end. It cannot be reopened (only a new window can
     be opened), so the operator must have confirmed it knowing that: an unconfirmed request
-    is refused and changes nothing."""
+    is refused and changes nothing, and so is one whose window (`expected_number`, the
+    number the page showed) is no longer the open one."""
     require_role(operator, *PREPARERS)
     if not confirmed:
         raise Conflict(Refusal.WINDOW_NOT_CONFIRMED, action="close")
     town = await town_of(uow, operator)
     latest = await uow.rounds.latest(town.id)
     before = {"closes_at": latest.closes_at.isoformat()} if latest else None
-    round_ = await municipalities.close_window(uow, town, now)
+    round_ = await municipalities.close_window(uow, town, now, expected_number=expected_number)
     await activity.by_operator(
         uow,
         operator,

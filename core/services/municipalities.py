@@ -141,13 +141,27 @@ class NewWindow:
 
 
 async def check_open_window(
-    uow: UnitOfWork, municipality: m.Municipality, now: datetime, days: int | None = None
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    now: datetime,
+    days: int | None = None,
+    *,
+    expected_number: int | None = None,
 ) -> NewWindow:
     """What open_window would open now, or its refusal; nothing is written. The office shows
-    it on the page that asks to confirm before a window is opened."""
+    it on the page (and `admin window open` before its question) that asks to confirm before
+    a window is opened. `expected_number`: the window that page or question named; refused
+    when the next window is another one (one was opened or closed meanwhile)."""
     latest = await uow.rounds.latest(municipality.id)
     if latest is not None and latest.opens_at <= now < latest.closes_at:
         raise Conflict(Refusal.WINDOW_ALREADY_OPEN, closes_at=latest.closes_at.isoformat())
+    number = (latest.number + 1) if latest else 1
+    if expected_number is not None and expected_number != number:
+        # Said before the refusals about the window before: those would speak of a window
+        # the operator was not shown.
+        raise Conflict(
+            Refusal.WINDOW_CHANGED, action="open", expected=expected_number, number=number
+        )
     waiting = await uow.allocations.waiting_in_municipality(municipality.id)
     if waiting is not None:
         # Its credit works on the latest window: a new one would strand it.
@@ -164,7 +178,7 @@ async def check_open_window(
         # The policy's own range: 3650 is a typo, and a window cannot be shortened after.
         raise Conflict(Refusal.WINDOW_BAD_DAYS, days=length, most=longest)
     return NewWindow(
-        number=(latest.number + 1) if latest else 1,
+        number=number,
         opens_at=now,
         closes_at=now + timedelta(days=length),
         days=length,
@@ -173,10 +187,21 @@ async def check_open_window(
 
 
 async def open_window(
-    uow: UnitOfWork, municipality: m.Municipality, now: datetime, days: int | None = None
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    now: datetime,
+    days: int | None = None,
+    *,
+    expected_number: int | None = None,
 ) -> m.Round:
-    """Open a new round of applications, for the policy's number of days unless told."""
-    window = await check_open_window(uow, municipality, now, days)
+    """Open a new round of applications, for the policy's number of days unless told.
+    `expected_number`: the window the operator confirmed (check_open_window); None only
+    where nobody was asked (the demo town, benchmarks, tests)."""
+    # The town's row held until the commit: two openings at once (the office's page and
+    # `admin window open`) run one after the other, and the second sees the first's window
+    # (a refusal, not a clash on the window's number), as does an approval of a tranche.
+    await uow.fund.lock(municipality.id)
+    window = await check_open_window(uow, municipality, now, days, expected_number=expected_number)
     round_ = m.Round(
         municipality_id=municipality.id,
         number=window.number,
@@ -188,10 +213,28 @@ async def open_window(
     return round_
 
 
-async def close_window(uow: UnitOfWork, municipality: m.Municipality, now: datetime) -> m.Round:
+async def close_window(
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    now: datetime,
+    *,
+    expected_number: int | None = None,
+) -> m.Round:
+    """Close the open window now. `expected_number`: the window the page that asked to
+    confirm named; refused when the open window is another one (that one was closed and
+    a new one opened meanwhile)."""
+    # Held as open_window holds it: two closings at once close once, the second finds the
+    # window closed; a closing and an opening run one after the other.
+    await uow.fund.lock(municipality.id)
     latest = await uow.rounds.latest(municipality.id)
+    if latest is not None:
+        await uow.refresh(latest)  # read before the lock by the caller, perhaps
     if latest is None or not latest.opens_at <= now < latest.closes_at:
         raise Conflict(Refusal.WINDOW_NOT_OPEN)
+    if expected_number is not None and expected_number != latest.number:
+        raise Conflict(
+            Refusal.WINDOW_CHANGED, action="close", expected=expected_number, number=latest.number
+        )
     latest.closes_at = now
     return latest
 

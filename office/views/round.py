@@ -228,6 +228,16 @@ def _days(text: str) -> int | None:
         raise Conflict(Refusal.OFFICE_BAD_NUMBER) from exc
 
 
+def _shown(form: dict[str, str]) -> int:
+    """The window the confirmation page named (its hidden field): one opened or closed since
+    it was shown is refused, not replaced by another (municipalities.check_open_window,
+    municipalities.close_window)."""
+    try:
+        return int(form.get("number", "").strip())
+    except ValueError as exc:
+        raise Conflict(Refusal.OFFICE_BAD_NUMBER) from exc
+
+
 async def window_open_page(request: web.Request) -> web.Response:
     """What opening a new window means, and the button that does it. The same refusals as
     opening it (a window still open, a tranche waiting, applications never allocated, a bad
@@ -257,12 +267,15 @@ async def window_open(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     form = await fields(request)
     days = _days(form.get("days", ""))
-    if form.get("confirm") != "yes":
-        # The button of the round page: first the page that says what opening means.
+    if form.get("confirm") != "yes" or not form.get("number"):
+        # The button of the round page (or a page that named no window): first the page
+        # that says which window opens and what opening it means.
         url = request.app.router["window_open_page"].url_for()
         raise web.HTTPSeeOther(url.with_query(days=str(days)) if days is not None else url)
     async with core.uow() as uow:
-        round_ = await back_office.open_window(uow, operator, core.now(), days, confirmed=True)
+        round_ = await back_office.open_window(
+            uow, operator, core.now(), days, confirmed=True, expected_number=_shown(form)
+        )
     await notify(request, t("Application window {number} is open.", number=str(round_.number)))
     raise see_other(request, "round")
 
@@ -282,11 +295,14 @@ async def window_close(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
     form = await fields(request)
-    if form.get("confirm") != "yes":
-        # The button of the round page: first the page that says what closing means.
+    if form.get("confirm") != "yes" or not form.get("number"):
+        # The button of the round page (or a page that named no window): first the page
+        # that says which window closes and what closing means.
         raise see_other(request, "window_close_page")
     async with core.uow() as uow:
-        round_ = await back_office.close_window(uow, operator, core.now(), confirmed=True)
+        round_ = await back_office.close_window(
+            uow, operator, core.now(), confirmed=True, expected_number=_shown(form)
+        )
     await notify(request, t("Application window {number} is closed.", number=str(round_.number)))
     raise see_other(request, "round")
 

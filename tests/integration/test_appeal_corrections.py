@@ -100,7 +100,7 @@ async def appeal_and_decide(core: Core, data_index: int, outcome: str) -> m.Appe
     async with core.uow() as uow:
         town = await municipalities.require(uow, "BEL")
         done = await appeals.decide(
-            uow, town, appeal.id, outcome, "Verificato.", core.now(), "cli:t"
+            uow, town, appeal.id, outcome, "Verificato.", core.now(), "cli:t", confirmed=True
         )
         await uow.commit()
         return done
@@ -139,7 +139,7 @@ async def test_only_an_upheld_appeal_opens_the_correction_and_a_second_manager_a
         assert appeal is not None
         town = await municipalities.require(uow, "BEL")
         await appeals.decide(
-            uow, town, appeal.id, "upheld", "Pensione di invalidità.", clock(), "t"
+            uow, town, appeal.id, "upheld", "Pensione di invalidità.", clock(), "t", confirmed=True
         )
         await uow.commit()
     # Upheld: the answers must still be valid and change something.

@@ -11,7 +11,7 @@ from core.bootstrap import Core
 from core.dialogue.render import render_plain
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.i18n import render_text
-from core.services import appeals, audit, municipalities, privacy
+from core.services import appeals, audit, municipalities, operators, privacy
 from core.services.outbox import reply_of
 from core.storage import models as m
 from tests.conftest import FakeClock
@@ -54,9 +54,17 @@ async def file(core: Core, index: int, reason: str = "motivo", channel: str = "s
 async def decide(core: Core, appeal_id: int, outcome: str, reason: str) -> m.Appeal:
     async with core.uow() as uow:
         town = await municipalities.require(uow, "BEL")
-        appeal = await appeals.decide(uow, town, appeal_id, outcome, reason, core.now(), "cli:t")
+        appeal = await appeals.decide(
+            uow, town, appeal_id, outcome, reason, core.now(), "cli:t", confirmed=True
+        )
         await uow.commit()
         return appeal
+
+
+async def sent(core: Core) -> int:
+    """The messages queued so far, to anyone."""
+    async with core.uow() as uow:
+        return len((await uow.session.scalars(select(m.OutboxMessage))).all())
 
 
 async def refusal(core: Core, index: int, reason: str = "motivo") -> str:
@@ -219,3 +227,33 @@ async def test_the_decision_quotes_the_start_of_the_appeal_it_answers(
     # Still one SMS with the quote, the protocol and a short reason of the office.
     assert message.channel == "sms"
     assert_one_segment(reply_of(core.keys, message), message.language)
+
+
+@pytest.mark.parametrize("actor", ["operator", "cli"])
+async def test_an_unconfirmed_decision_is_refused_whoever_decides(
+    core: Core, clock: FakeClock, actor: str
+) -> None:
+    """One rule for the office's page and the command line: a decision reaches the citizen
+    at once, so it is made only confirmed (the command line's command is its confirmation)."""
+    await credited(core, clock)
+    appeal = await file(core, 0)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        clerk, _ = await operators.add_operator(
+            uow, town, "bel.clerk", "clerk", clock(), password="x" * 12
+        )
+        await uow.commit()
+    by = clerk if actor == "operator" else "cli:t"
+    sent_before = await sent(core)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        with pytest.raises(Conflict) as refused:
+            await appeals.decide(
+                uow, town, appeal.id, "rejected", "No.", clock(), by, confirmed=False
+            )
+        await uow.commit()
+    assert refused.value.code == Refusal.OFFICE_NOT_CONFIRMED
+    async with core.uow() as uow:
+        stored = await uow.appeals.by_id(appeal.id)
+    assert stored is not None and stored.status == "open"
+    assert await sent(core) == sent_before

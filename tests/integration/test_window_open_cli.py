@@ -5,12 +5,13 @@ holds, that it cannot be undone. A no (or no answer) opens nothing; `--yes` does
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from buonispesa.cli import _register, app
+from buonispesa.cli import _register, admin, app
 from core.bootstrap import open_core
 from core.services import activity, municipalities
 from tests.factories import make_town
@@ -141,3 +142,46 @@ def test_the_office_answers_in_its_own_words(
     code, output = invoke("admin", "window", "open", town, answer="sì\n")
     assert code == 0, output
     assert opened(database_url) == ([1, 2], ["TST 2"])
+
+
+def test_a_window_opened_and_closed_meanwhile_is_not_opened_in_its_place(
+    town: str, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the question waits, the office's page opens window 2 and closes it: the yes
+    was for window 2, so window 3 is not opened in its place; the refusal says why."""
+    asked = admin.confirmed
+
+    def meanwhile() -> None:
+        async def from_the_page() -> None:
+            core = await open_core(database_url)
+            try:
+                async with core.uow() as uow:
+                    place = await municipalities.require(uow, town)
+                    await municipalities.open_window(uow, place, core.now(), expected_number=2)
+                    await uow.commit()
+                async with core.uow() as uow:
+                    place = await municipalities.require(uow, town)
+                    await municipalities.close_window(uow, place, core.now())
+                    await uow.commit()
+            finally:
+                await core.close()
+
+        # The command's own loop is running: the office's page is another process.
+        with ThreadPoolExecutor(1) as other:
+            other.submit(asyncio.run, from_the_page()).result()
+
+    def answered_after_the_page(question: Any) -> bool:
+        meanwhile()
+        return asked(question)
+
+    monkeypatch.setattr(admin, "confirmed", answered_after_the_page)
+    code, output = invoke("admin", "window", "open", town, answer="y\n")
+    assert code == 2, output
+    assert "Open window 2 now? [y/N]:" in output
+    assert (
+        "Nothing was opened: window 2 is no longer the next one, because a window was opened "
+        "or closed in the meantime (the next is now window 3). Look again at what opening it "
+        "means. (window.changed)"
+    ) in output, output
+    assert "open until" not in output
+    assert opened(database_url)[0] == [1, 2]

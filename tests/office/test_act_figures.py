@@ -27,7 +27,9 @@ async def closed_round(towns: Towns, clock: FakeClock) -> list[str]:
         towns.bel, person(1, 4), person(2, 1, support_cents=30000), person(3, 2, work=True)
     )
     clerk = await signed_in(towns.server, "bel.clerk")
-    assert (await clerk.post("/office/round/window/close", {"confirm": "yes"})).status == 200
+    assert (
+        await clerk.post("/office/round/window/close", {"number": "1", "confirm": "yes"})
+    ).status == 200
     clock.advance(hours=1)
     return protocols
 

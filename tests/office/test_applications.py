@@ -131,7 +131,7 @@ async def test_the_window_opens_and_closes_from_the_round_page(towns: Towns) -> 
     clerk = await signed_in(towns.server, "bel.clerk")
     page = await clerk.post("/office/round/window/open", {"days": "3"})
     assert page.status == 409  # already open
-    page = await clerk.post("/office/round/window/close", {"confirm": "yes"})
+    page = await clerk.post("/office/round/window/close", {"number": "1", "confirm": "yes"})
     assert page.status == 200 and "Il bando 1 è chiuso." in page.text
     page = await clerk.post("/office/round/window/open", {"days": "zero"})
     assert page.status == 409
@@ -141,7 +141,9 @@ async def test_the_window_opens_and_closes_from_the_round_page(towns: Towns) -> 
         assert page.status == 409, typo
         assert f"Un bando dura da 1 a 366 giorni, non {said}." in page.text, page.text
         assert "Non è stato aperto nulla." in page.text
-    page = await clerk.post("/office/round/window/open", {"days": "3", "confirm": "yes"})
+    page = await clerk.post(
+        "/office/round/window/open", {"days": "3", "number": "2", "confirm": "yes"}
+    )
     assert page.status == 200 and "Il bando 2 è aperto." in page.text
     page = await clerk.get("/office/")
     assert "Bando 2, aperto fino al" in page.text
@@ -154,7 +156,7 @@ async def test_the_determina_is_offered_once_the_window_has_closed(towns: Towns)
     page = await clerk.get("/office/round")
     assert "La determina si prepara a bando chiuso: il " in page.text
     assert 'name="determina"' not in page.text
-    await clerk.post("/office/round/window/close", {"confirm": "yes"})
+    await clerk.post("/office/round/window/close", {"number": "1", "confirm": "yes"})
     page = await clerk.get("/office/round")
     assert "La determina si prepara a bando chiuso" not in page.text
     assert 'name="determina"' in page.text

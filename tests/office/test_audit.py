@@ -19,7 +19,7 @@ async def test_the_first_draw_binds_and_a_redraw_needs_a_reason(
     clerk = await signed_in(towns.server, "bel.clerk")
     page = await clerk.post("/office/audit/draw", {"window": "1", "percent": "20", "seed": "42"})
     assert page.status == 409  # the window is still open: declarations can still change
-    await clerk.post("/office/round/window/close", {"confirm": "yes"})
+    await clerk.post("/office/round/window/close", {"number": "1", "confirm": "yes"})
     clock.advance(hours=1)
     viewer = await signed_in(towns.server, "bel.viewer")
     assert (

@@ -348,7 +348,9 @@ async def test_an_upheld_appeal_is_corrected_and_approved_in_the_browser(
             citizen = await uow.citizens.by_codice_fiscale(town.id, pensioner.codice_fiscale)
             assert citizen is not None
             appeal = await appeals.file_appeal(uow, town, citizen, "invalidità", "sms", clock())
-            await appeals.decide(uow, town, appeal.id, "upheld", "Invalidità.", clock(), "t")
+            await appeals.decide(
+                uow, town, appeal.id, "upheld", "Invalidità.", clock(), "t", confirmed=True
+            )
             await uow.commit()
     finally:
         await core.close()

@@ -24,7 +24,7 @@ ACT = re.compile(r"/office/acts/(\d+)/withdraw")
 async def closed_round_with_applications(towns: Towns, clock: FakeClock) -> list[str]:
     protocols = await apply(towns.bel, person(1, 4), person(2, 1, support_cents=30000))
     clerk = await signed_in(towns.server, "bel.clerk")
-    page = await clerk.post("/office/round/window/close", {"confirm": "yes"})
+    page = await clerk.post("/office/round/window/close", {"number": "1", "confirm": "yes"})
     assert page.status == 200 and page.url == "/office/round"
     clock.advance(hours=1)
     return protocols

@@ -30,7 +30,7 @@ async def unfunded(
     await apply(bel, person(1, 4), person(2, 1))
     async with office_server(core, database_url, office_config=LASTING_SESSIONS) as server:
         clerk = await signed_in(server, "bel.clerk")
-        page = await clerk.post("/office/round/window/close", {"confirm": "yes"})
+        page = await clerk.post("/office/round/window/close", {"number": "1", "confirm": "yes"})
         assert page.status == 200
         clock.advance(hours=1)
         yield server, bel

@@ -65,7 +65,9 @@ async def test_opening_a_window_asks_for_a_confirmation_first(towns: Towns, core
     page = await clerk.post("/office/round/window/open", {"days": "3"})
     assert page.status == 200 and page.url == "/office/round/window/open?days=3"
     assert await windows(core) == 1
-    page = await clerk.post("/office/round/window/open", {"days": "3", "confirm": "yes"})
+    page = await clerk.post(
+        "/office/round/window/open", {"days": "3", "number": "2", "confirm": "yes"}
+    )
     assert page.status == 200 and "Il bando 2 è aperto." in page.text
     assert await windows(core) == 2
     # Refusals are said on the asking page, before anything is confirmed.
@@ -84,16 +86,45 @@ async def test_the_service_refuses_to_open_a_window_without_the_confirmation(
         clerk = await uow.operators.by_username("bel.clerk")
         assert clerk is not None
         with pytest.raises(Conflict) as refused:
-            await back_office.open_window(uow, clerk, core.now(), 3, confirmed=False)
+            await back_office.open_window(
+                uow, clerk, core.now(), 3, confirmed=False, expected_number=2
+            )
     assert refused.value.code == "window.not_confirmed"
     assert await windows(core) == 1
+
+
+async def test_a_page_that_named_another_window_opens_nothing(towns: Towns, core: Core) -> None:
+    """The page said window 2; a colleague opened and closed window 2 meanwhile: confirming
+    the page would open window 3, which nobody was shown. It is refused and says why."""
+    await apply(towns.bel, person(1, 2))
+    await close_approve_credit(towns.bel, 500_00)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get("/office/round/window/open?days=3")
+    assert '<input type="hidden" name="number" value="2">' in page.text
+    colleague = await signed_in(towns.server, "bel.manager")
+    shown = {"days": "3", "number": "2", "confirm": "yes"}
+    assert (await colleague.post("/office/round/window/open", shown)).status == 200
+    assert (
+        await colleague.post("/office/round/window/close", {"number": "2", "confirm": "yes"})
+    ).status == 200
+    page = await clerk.post("/office/round/window/open", shown)
+    assert page.status == 409
+    assert (
+        "Non è stato aperto nulla: il bando 2 non è più il prossimo, perché nel frattempo un "
+        "bando è stato aperto o chiuso (ora il prossimo è il bando 3)."
+    ) in said(page.text)
+    assert await windows(core) == 2
+    # A confirmation that names no window (a page from before) only shows the page again.
+    page = await clerk.post("/office/round/window/open", {"days": "3", "confirm": "yes"})
+    assert page.status == 200 and page.url == "/office/round/window/open?days=3"
+    assert await windows(core) == 2
 
 
 async def test_the_dashboard_keeps_the_window_before_in_view(towns: Towns, core: Core) -> None:
     await apply(towns.bel, person(1, 2), person(2, 1))
     await close_approve_credit(towns.bel, 500_00)
     clerk = await signed_in(towns.server, "bel.clerk")
-    await clerk.post("/office/round/window/open", {"days": "3", "confirm": "yes"})
+    await clerk.post("/office/round/window/open", {"days": "3", "number": "2", "confirm": "yes"})
     page = await clerk.get("/office/")
     text = said(page.text)
     assert "Bando 2, aperto fino al" in text

@@ -21,7 +21,7 @@ async def test_the_round_says_the_credit_comes_before_a_new_window(
 ) -> None:
     await apply(towns.bel, person(1, 2), person(2, 1))
     clerk = await signed_in(towns.server, "bel.clerk")
-    await clerk.post("/office/round/window/close", {"confirm": "yes"})
+    await clerk.post("/office/round/window/close", {"number": "1", "confirm": "yes"})
     towns.bel.clock.advance(days=1)
     async with core.uow() as uow:
         town = await municipalities.require(uow, "BEL")

@@ -22,7 +22,9 @@ async def test_the_round_page_shows_the_tranches_of_any_window(towns: Towns, cor
     await apply(towns.bel, person(1, 2), person(2, 1))
     await close_approve_credit(towns.bel, 500_00)
     clerk = await signed_in(towns.server, "bel.clerk")
-    page = await clerk.post("/office/round/window/open", {"days": "3", "confirm": "yes"})
+    page = await clerk.post(
+        "/office/round/window/open", {"days": "3", "number": "2", "confirm": "yes"}
+    )
     assert page.status == 200 and "Il bando 2 è aperto." in page.text
 
     # The latest window by default: no tranche yet, and window 1 can be chosen.

@@ -75,11 +75,35 @@ async def test_closing_the_window_early_asks_for_a_confirmation_first(
     assert "Chiudere ora il bando?" in text and "Un bando chiuso non si riapre" in text
     assert "Sì, chiudi ora il bando 1" in text and "No, lascialo aperto" in text
     assert await window_is_open(core)
-    page = await clerk.post("/office/round/window/close", {"confirm": "yes"})
+    page = await clerk.post("/office/round/window/close", {"number": "1", "confirm": "yes"})
     assert page.status == 200 and "Il bando 1 è chiuso." in page.text
     assert not await window_is_open(core)
     viewer = await signed_in(towns.server, "bel.viewer")
     assert (await viewer.get("/office/round/window/close")).status == 403
+
+
+async def test_a_page_that_named_another_window_closes_nothing(towns: Towns, core: Core) -> None:
+    """The page said window 1; a colleague closed it and opened window 2 meanwhile: the
+    confirmation would close window 2, just opened, which nobody was shown. Refused."""
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get("/office/round/window/close")
+    assert '<input type="hidden" name="number" value="1">' in page.text
+    colleague = await signed_in(towns.server, "bel.manager")
+    shown = {"number": "1", "confirm": "yes"}
+    assert (await colleague.post("/office/round/window/close", shown)).status == 200
+    opening = {"days": "3", "number": "2", "confirm": "yes"}
+    assert (await colleague.post("/office/round/window/open", opening)).status == 200
+    page = await clerk.post("/office/round/window/close", shown)
+    assert page.status == 409
+    assert (
+        "Non è stato chiuso nulla: il bando 1 non è più quello aperto, perché nel frattempo un "
+        "bando è stato chiuso e un altro aperto (ora quello aperto è il bando 2)."
+    ) in said(page.text)
+    assert await window_is_open(core)
+    # A confirmation that names no window (a page from before) only shows the page again.
+    page = await clerk.post("/office/round/window/close", {"confirm": "yes"})
+    assert page.status == 200 and page.url == "/office/round/window/close"
+    assert await window_is_open(core)
 
 
 async def test_the_service_refuses_to_close_a_window_without_the_confirmation(
@@ -89,7 +113,9 @@ async def test_the_service_refuses_to_close_a_window_without_the_confirmation(
         clerk = await uow.operators.by_username("bel.clerk")
         assert clerk is not None
         with pytest.raises(Conflict) as refused:
-            await back_office.close_window(uow, clerk, core.now(), confirmed=False)
+            await back_office.close_window(
+                uow, clerk, core.now(), confirmed=False, expected_number=1
+            )
     assert refused.value.code == "window.not_confirmed"
     assert await window_is_open(core)
 
@@ -215,7 +241,7 @@ async def test_a_wrong_execution_date_is_explained_with_a_real_date(
 
 async def test_the_dashboard_counters_lead_to_their_pages(towns: Towns) -> None:
     clerk = await signed_in(towns.server, "bel.clerk")
-    await clerk.post("/office/round/window/close", {"confirm": "yes"})
+    await clerk.post("/office/round/window/close", {"number": "1", "confirm": "yes"})
     await clerk.get("/office/round")
     await clerk.post("/office/acts", {"kind": "determina", "budget": "500"})
     page = await clerk.get("/office/")

@@ -111,6 +111,8 @@ async def test_no_new_window_while_the_closed_one_was_never_allocated(
     page = await clerk.get("/office/round")
     assert "never allocated" not in page.text
     assert 'action="/office/round/window/open"' in page.text
-    page = await clerk.post("/office/round/window/open", {"days": "3", "confirm": "yes"})
+    page = await clerk.post(
+        "/office/round/window/open", {"days": "3", "number": "2", "confirm": "yes"}
+    )
     assert page.status == 200 and "Application window 2 is open." in page.text
     assert await windows(core) == 2
