@@ -310,6 +310,14 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         phone=str(p["phone"]),
         number=str(p["change_id"]),
     ),
+    "application.phone_change_waiting": lambda p: t(
+        "A new phone for this person ({phone}) waits for a second operator's approval "
+        "(request {number}): until the request is approved or withdrawn, no other number "
+        "can be given to them. Approve or withdraw it first, or leave the phone empty: the "
+        "application is then entered without it.",
+        phone=str(p["phone"]),
+        number=str(p["change_id"]),
+    ),
     "phone_change.not_found": lambda p: t("There is no such phone change."),
     "request.not_found": lambda p: t("There is no such request."),
     "request.not_waiting": lambda p: t("This request has already been approved or withdrawn."),

@@ -54,6 +54,8 @@ class Refusal(StrEnum):
     APPLICATION_NOT_PAPER = "application.not_paper"
     APPLICATION_NOT_REVOKED = "application.not_revoked"
     APPLICATION_OUTSIDE_WINDOW = "application.outside_window"
+    # A paper row giving a number to a citizen whose new phone waits for a second operator.
+    APPLICATION_PHONE_CHANGE_WAITING = "application.phone_change_waiting"
     APPLICATION_REVOCATION_RETRY = "application.revocation_retry"
     APPLICATION_REVOCATION_UNDONE = "application.revocation_undone"
     APPLICATION_UNCHANGED = "application.unchanged"

@@ -10,6 +10,8 @@ The rules checked for each row, each refusal naming its row and column:
   codice fiscale already bound to another phone), appears once in the import, and
   receives SMS (no landline, no municipality's own SMS number: the payment codes go
   there);
+- no number is given to a known citizen while a new phone the office asked for them waits
+  for a second operator (core.services.phone_changes): the change decides the number;
 - no tranche of the round has been approved yet: the list the determina froze must not
   change behind it.
 """
@@ -152,6 +154,19 @@ async def import_paper(
     known_codes = await store.citizens_by_codice_fiscale(
         municipality.id, sorted({code for code in codes if code})
     )
+    # The known citizens a row would give another number: held until the commit, as the
+    # office's request for a new phone holds its citizen (phone_changes.request), then
+    # read again. A change asked at this moment is then seen below, or waits for this
+    # import and finds the number it bound.
+    renumbered = sorted(
+        {
+            known_codes[code].id
+            for code, phone in zip(codes, phones, strict=True)
+            if code in known_codes and phone is not None and known_codes[code].phone != phone
+        }
+    )
+    await store.lock_citizens(renumbered)
+    changes = await store.phone_changes_waiting(renumbered)
     holders = await store.citizens_by_phone(
         municipality.id, sorted({phone for phone in phones if phone})
     )
@@ -177,6 +192,17 @@ async def import_paper(
             problems.append(RowProblem(index, "phone", shop))
             continue
         existing = known_codes.get(code)
+        change = changes.get(existing.id) if existing is not None else None
+        if change is not None and existing is not None and phone != existing.phone:
+            # While a change waits no other number is bound (the asked one neither: that
+            # would skip its second operator); without a phone the paper goes in.
+            waits = Conflict(
+                Refusal.APPLICATION_PHONE_CHANGE_WAITING,
+                change_id=change.id,
+                phone=change.phone_masked or "",
+            )
+            problems.append(RowProblem(index, "phone", waits))
+            continue
         if (
             phone is not None
             and existing is not None
