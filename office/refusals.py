@@ -359,6 +359,11 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         number=str(p["change_id"]),
     ),
     "request.number_own": _number_own,
+    "identity.phone_change_waiting": lambda p: t(
+        "A new phone for this citizen waits for a second operator's approval: until the "
+        "request is approved or withdrawn, no other number is given to them. Nothing was "
+        "changed."
+    ),
     "identity.phone_is_delegate": lambda p: t(
         "{phone} is a delegate's phone in this municipality: a phone speaks for one person "
         "only. Nothing was changed.",

@@ -14,12 +14,25 @@ import pytest
 from sqlalchemy import func, select, update
 
 from core.bootstrap import Core
-from core.services import applications, back_office, municipalities, operators, phone_changes
+from core.domain.errors import Conflict, Refusal
+from core.services import (
+    application_desk,
+    applications,
+    back_office,
+    municipalities,
+    operators,
+    phone_changes,
+)
 from core.services.applications import ApplicationInput
 from core.services.paper_applications import ImportRefused
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from tests.factories import Town, make_cf, make_town
+from tests.integration.migrating import migrate_to
+from tests.integration.test_identity_migration import (
+    _write,
+    empty_url,  # noqa: F401  (a fixture)
+)
 from tests.integration.test_identity_races import _committed, first_then_second
 
 ASKED_PHONE = "+393471230072"
@@ -176,6 +189,26 @@ async def test_a_citizen_with_a_phone_is_given_no_other_while_a_change_waits(
     assert await _phone(core, town) == town.citizen_phones[0]
 
 
+@pytest.mark.parametrize("phoneless", [True, False])
+async def test_the_application_page_gives_no_number_while_a_change_waits(
+    core: Core, phoneless: bool
+) -> None:
+    """The application's page binding a phone (application_desk.bind_phone) asks a change:
+    refused while one waits, with or without a phone on file, naming the waiting one."""
+    town, team = await _town(core, phoneless=phoneless)
+    change_id = await _ask(core, town, team["clerk"])
+    async with core.uow() as uow:
+        latest = await uow.applications.latest_for_citizen(town.citizen_ids[0])
+        assert latest is not None
+        with pytest.raises(Conflict) as refused:
+            await application_desk.bind_phone(
+                uow, team["manager"], latest.protocol, PAPER_PHONE, core.now()
+            )
+    assert refused.value.code == Refusal.PHONE_CHANGE_WAITING
+    assert refused.value.params["change_id"] == change_id
+    assert await _phone(core, town) == (None if phoneless else town.citizen_phones[0])
+
+
 async def test_without_a_waiting_change_the_paper_binds_its_number(core: Core) -> None:
     town, _ = await _town(core)
     assert await _import(core, town, [_row(core, 0, town.citizen_cfs[0], PAPER_PHONE)]) == 1
@@ -207,3 +240,63 @@ async def test_an_import_while_the_office_asks_a_change_waits_for_it(
         await late
     assert [p.error.code for p in refused.value.problems] == ["application.phone_change_waiting"]
     assert await _phone(core, town) is None
+
+
+async def test_the_database_binds_no_number_while_a_change_waits(core: Core) -> None:
+    """Whatever writes it (a raw update, a service that forgot): refused, nothing changed
+    (migration 0043_no_phone_while_change_waits). Taking the number away, or another
+    citizen's number, goes through; the approval writes the asked number."""
+    town, team = await _town(core)
+    change_id = await _ask(core, town, team["clerk"])
+    for phone in (PAPER_PHONE, ASKED_PHONE):
+        async with core.uow() as uow:
+            with pytest.raises(Conflict) as refused:
+                await uow.session.execute(
+                    update(m.Citizen)
+                    .where(m.Citizen.id == town.citizen_ids[0])
+                    .values(phone=phone, phone_proven_by="office")
+                )
+            assert refused.value.code == Refusal.IDENTITY_PHONE_CHANGE_WAITING
+    assert await _phone(core, town) is None
+    async with core.uow() as uow:
+        await uow.session.execute(
+            update(m.Citizen).where(m.Citizen.id == town.citizen_ids[0]).values(phone=None)
+        )
+        await uow.session.execute(
+            update(m.Citizen).where(m.Citizen.id == town.citizen_ids[1]).values(phone=PAPER_PHONE)
+        )
+        await uow.commit()
+    async with core.uow() as uow:
+        await phone_changes.approve(uow, team["manager"], change_id, core.now())
+        await uow.commit()
+    assert await _phone(core, town) == ASKED_PHONE
+
+
+async def test_the_migration_refuses_new_numbers_and_downgrades(
+    empty_url: str,  # noqa: F811  (the fixture)
+) -> None:
+    """0043_no_phone_while_change_waits: a citizen whose new phone waits keeps the number
+    they have, may lose it, is given no other; downgrading removes the trigger."""
+    await migrate_to(empty_url, "0042_citizen_not_own_delegate")
+    for statement in (
+        "INSERT INTO municipalities (id, code, name, policy_toml, timezone, created_at) "
+        "VALUES (1, 'OLD', 'Oldtown', '', 'Europe/Rome', :t)",
+        "INSERT INTO citizens (id, municipality_id, codice_fiscale, phone, language, "
+        f"card_code, created_at) VALUES (1, 1, 'CF1', '{PAPER_PHONE}', 'it', 'CARD1', :t)",
+        "INSERT INTO operators (id, municipality_id, username, role, password_hash, "
+        "must_change_password, failed_sign_ins, created_at) "
+        "VALUES (1, 1, 'old.clerk', 'clerk', 'x', FALSE, 0, :t)",
+        "INSERT INTO phone_changes (municipality_id, citizen_id, kind, subject, phone, "
+        "phone_masked, reissue, status, requested_by_id, requested_at) VALUES "
+        f"(1, 1, 'phone', 'citizen #1', '{ASKED_PHONE}', '***072', FALSE, 'waiting', 1, :t)",
+    ):
+        assert await _write(empty_url, statement) is None
+    await migrate_to(empty_url, "head")
+    other = f"UPDATE citizens SET phone = '{OTHER_PHONE}' WHERE id = 1"
+    assert await _write(empty_url, other) == "identity.phone_change_waiting"
+    kept = f"UPDATE citizens SET phone = '{PAPER_PHONE}', language = 'en' WHERE id = 1"
+    assert await _write(empty_url, kept) is None
+    assert await _write(empty_url, "UPDATE citizens SET phone = NULL WHERE id = 1") is None
+    assert await _write(empty_url, other) == "identity.phone_change_waiting"
+    await migrate_to(empty_url, "0042_citizen_not_own_delegate", down=True)
+    assert await _write(empty_url, other) is None
