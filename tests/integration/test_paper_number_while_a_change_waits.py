@@ -28,6 +28,7 @@ from core.services.paper_applications import ImportRefused
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from tests.factories import Town, make_cf, make_town
+from tests.integration.linked_chat import holder_without_phone
 from tests.integration.migrating import migrate_to
 from tests.integration.test_identity_migration import (
     _write,
@@ -43,14 +44,8 @@ OTHER_PHONE = "+393471230074"
 async def _town(core: Core, *, phoneless: bool = True) -> tuple[Town, dict[str, m.Operator]]:
     """Citizen 0 (without a phone unless told) and citizen 1 have a balance, so a new phone
     waits for a second operator; a new window is open, which neither applied to yet."""
-    town = await make_town(core, citizens=2)
+    town = await holder_without_phone(core) if phoneless else await make_town(core, citizens=2)
     async with core.uow() as uow:
-        if phoneless:
-            await uow.session.execute(
-                update(m.Citizen)
-                .where(m.Citizen.id == town.citizen_ids[0])
-                .values(phone=None, phone_proven_by=None, phone_proven_at=None)
-            )
         municipality = await municipalities.require(uow, town.code)
         await municipalities.open_window(uow, municipality, core.now() - timedelta(hours=1))
         team = {}
