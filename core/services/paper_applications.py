@@ -11,7 +11,8 @@ The rules checked for each row, each refusal naming its row and column:
   receives SMS (no landline, no municipality's own SMS number: the payment codes go
   there);
 - no number is given to a known citizen while a new phone the office asked for them waits
-  for a second operator (core.services.phone_changes): the change decides the number;
+  for a second operator (core.services.phone_changes): the change decides the number; nor
+  a number a waiting request names (a new phone or a delegate: asked_numbers);
 - no tranche of the round has been approved yet: the list the determina froze must not
   change behind it.
 """
@@ -173,6 +174,10 @@ async def import_paper(
     of_shops = await store.shop_phones(
         municipality.id, sorted({phone for phone in phones if phone})
     )
+    # A waiting request is the one claim on its number until it is decided (asked_numbers).
+    # The numbers are not held here, as the office's one-at-a-time callers hold theirs
+    # (an import binds thousands; PostgreSQL keeps every advisory lock until the commit).
+    asked = await store.asked_phones(municipality.id, sorted({phone for phone in phones if phone}))
     applied = await store.applied_in_round(
         round_.id, sorted(citizen.id for citizen in known_codes.values())
     )
@@ -202,6 +207,10 @@ async def import_paper(
                 phone=change.phone_masked or "",
             )
             problems.append(RowProblem(index, "phone", waits))
+            continue
+        claimed = asked.get(phone) if phone is not None else None
+        if claimed is not None and (existing is None or existing.phone != phone):
+            problems.append(RowProblem(index, "phone", _asked(claimed, existing)))
             continue
         if (
             phone is not None
@@ -340,6 +349,22 @@ async def _write(
         progress(total, total)
     # Objects loaded before the bulk statements do not know about them.
     uow.expire_all()
+
+
+def _asked(change: m.PhoneChange, citizen: m.Citizen | None) -> Conflict:
+    """A row's number that a waiting request names, as asked_numbers.refuse_asked says it:
+    another household's new phone or delegate, or this citizen's delegate asked."""
+    assert change.phone is not None
+    if citizen is not None and change.citizen_id == citizen.id:
+        return Conflict(
+            Refusal.REQUEST_NUMBER_OWN,
+            change_id=change.id,
+            phone=mask_phone(change.phone),
+            kind=change.kind,
+        )
+    return Conflict(
+        Refusal.REQUEST_NUMBER_ASKED, change_id=change.id, phone=mask_phone(change.phone)
+    )
 
 
 def _code_of(known: dict[str, m.Citizen], citizen_id: int) -> str:

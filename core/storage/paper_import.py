@@ -82,6 +82,27 @@ class PaperImportRepository(_Repository):
             found |= {change.citizen_id: change for change in rows}
         return found
 
+    async def asked_phones(
+        self, municipality_id: int, phones: Sequence[str]
+    ) -> dict[str, m.PhoneChange]:
+        """Of these phones, those a request waiting for a second operator would give to
+        somebody (a new phone, a delegate), with the oldest such request."""
+        found: dict[str, m.PhoneChange] = {}
+        for part in chunks(phones):
+            rows = await self.session.scalars(
+                select(m.PhoneChange)
+                .where(
+                    m.PhoneChange.municipality_id == municipality_id,
+                    m.WAITING_REQUEST,
+                    m.PhoneChange.phone.in_(part),
+                )
+                .order_by(m.PhoneChange.id)
+            )
+            for change in rows:
+                if change.phone is not None:
+                    found.setdefault(change.phone, change)
+        return found
+
     async def shop_phones(self, municipality_id: int, phones: Sequence[str]) -> set[str]:
         """Of these phones, those that charge vouchers for a shop of the municipality (its
         members on any channel whose address is a phone: PHONE_CHANNELS, and the phones

@@ -204,6 +204,50 @@ async def test_the_application_page_gives_no_number_while_a_change_waits(
     assert await _phone(core, town) == (None if phoneless else town.citizen_phones[0])
 
 
+async def test_no_row_takes_a_number_a_waiting_request_names(core: Core) -> None:
+    """Another household's new phone, or a delegate asked for citizen 0, waits for its
+    second operator: that request is the one claim on the number until it is decided, so
+    no paper row gives it to anybody else (asked_numbers, as for the office and a chat)."""
+    town, team = await _town(core)
+    change_id = await _ask(core, town, team["clerk"])
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        delegate = await phone_changes.request_delegate(
+            uow, team["clerk"], municipality, town.citizen_cfs[1], OTHER_PHONE, core.now()
+        )
+        await uow.commit()
+    rows = [
+        _row(core, 0, make_cf(40), ASKED_PHONE),
+        _row(core, 1, make_cf(41), OTHER_PHONE),
+        _row(core, 2, make_cf(42), PAPER_PHONE),
+    ]
+    assert [
+        (index, column, code) for index, column, code, _ in await _refused(core, town, rows)
+    ] == [
+        (0, "phone", "request.number_asked"),
+        (1, "phone", "request.number_asked"),
+    ]
+    problems = await _refused(core, town, rows)
+    assert [params["change_id"] for *_, params in problems] == [change_id, delegate.id]
+    assert [params["phone"] for *_, params in problems] == ["***072", "***074"]
+
+
+async def test_nor_the_number_asked_as_the_citizens_own_delegate(core: Core) -> None:
+    town, team = await _town(core)
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        delegate = await phone_changes.request_delegate(
+            uow, team["clerk"], municipality, town.citizen_cfs[0], OTHER_PHONE, core.now()
+        )
+        await uow.commit()
+    [(_, column, code, params)] = await _refused(
+        core, town, [_row(core, 0, town.citizen_cfs[0], OTHER_PHONE)]
+    )
+    assert (column, code) == ("phone", "request.number_own")
+    assert params == {"change_id": delegate.id, "phone": "***074", "kind": "delegate"}
+    assert await _phone(core, town) is None
+
+
 async def test_without_a_waiting_change_the_paper_binds_its_number(core: Core) -> None:
     town, _ = await _town(core)
     assert await _import(core, town, [_row(core, 0, town.citizen_cfs[0], PAPER_PHONE)]) == 1
