@@ -248,12 +248,6 @@ async def test_nor_the_number_asked_as_the_citizens_own_delegate(core: Core) -> 
     assert await _phone(core, town) is None
 
 
-async def test_without_a_waiting_change_the_paper_binds_its_number(core: Core) -> None:
-    town, _ = await _town(core)
-    assert await _import(core, town, [_row(core, 0, town.citizen_cfs[0], PAPER_PHONE)]) == 1
-    assert await _phone(core, town) == PAPER_PHONE
-
-
 async def test_an_import_while_the_office_asks_a_change_waits_for_it(
     core: Core, database_url: str
 ) -> None:
