@@ -327,6 +327,14 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         phone=str(p["phone"]),
         number=str(p["change_id"]),
     ),
+    "application.phone_change_waiting": lambda p: t(
+        "A new phone for this person ({phone}) waits for a second operator's approval "
+        "(request {number}): until the request is approved or withdrawn, no other number "
+        "can be given to them. Approve or withdraw it first, or leave the phone empty: the "
+        "application is then entered without it.",
+        phone=str(p["phone"]),
+        number=str(p["change_id"]),
+    ),
     "phone_change.not_found": lambda p: t("There is no such phone change."),
     "request.not_found": lambda p: t("There is no such request."),
     "request.not_waiting": lambda p: t("This request has already been approved or withdrawn."),
@@ -368,6 +376,11 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         number=str(p["change_id"]),
     ),
     "request.number_own": _number_own,
+    "identity.phone_change_waiting": lambda p: t(
+        "A new phone for this citizen waits for a second operator's approval: until the "
+        "request is approved or withdrawn, no other number is given to them. Nothing was "
+        "changed."
+    ),
     "identity.phone_is_delegate": lambda p: t(
         "{phone} is a delegate's phone in this municipality: a phone speaks for one person "
         "only. Nothing was changed.",

@@ -54,6 +54,8 @@ class Refusal(StrEnum):
     APPLICATION_NOT_PAPER = "application.not_paper"
     APPLICATION_NOT_REVOKED = "application.not_revoked"
     APPLICATION_OUTSIDE_WINDOW = "application.outside_window"
+    # A paper row giving a number to a citizen whose new phone waits for a second operator.
+    APPLICATION_PHONE_CHANGE_WAITING = "application.phone_change_waiting"
     APPLICATION_REVOCATION_RETRY = "application.revocation_retry"
     APPLICATION_REVOCATION_UNDONE = "application.revocation_undone"
     APPLICATION_UNCHANGED = "application.unchanged"
@@ -107,6 +109,9 @@ class Refusal(StrEnum):
     FUND_EXCEEDED = "fund.exceeded"
     FUND_NONE = "fund.none"
     IDENTITY_PHONE_ALREADY = "identity.phone_already"
+    # A number written on a citizen while a new phone of theirs waits for a second operator
+    # (migration 0043_no_phone_while_change_waits's trigger).
+    IDENTITY_PHONE_CHANGE_WAITING = "identity.phone_change_waiting"
     IDENTITY_PHONE_IS_DELEGATE = "identity.phone_is_delegate"
     IDENTITY_PHONE_IS_SHOP = "identity.phone_is_shop"
     IDENTITY_PHONE_OF_ANOTHER = "identity.phone_of_another"

@@ -10,6 +10,9 @@ The rules checked for each row, each refusal naming its row and column:
   codice fiscale already bound to another phone), appears once in the import, and
   receives SMS (no landline, no municipality's own SMS number: the payment codes go
   there);
+- no number is given to a known citizen while a new phone the office asked for them waits
+  for a second operator (core.services.phone_changes): the change decides the number; nor
+  a number a waiting request names (a new phone or a delegate: asked_numbers);
 - no tranche of the round has been approved yet: the list the determina froze must not
   change behind it.
 """
@@ -152,12 +155,29 @@ async def import_paper(
     known_codes = await store.citizens_by_codice_fiscale(
         municipality.id, sorted({code for code in codes if code})
     )
+    # The known citizens a row would give another number: held until the commit, as the
+    # office's request for a new phone holds its citizen (phone_changes.request), then
+    # read again. A change asked at this moment is then seen below, or waits for this
+    # import and finds the number it bound.
+    renumbered = sorted(
+        {
+            known_codes[code].id
+            for code, phone in zip(codes, phones, strict=True)
+            if code in known_codes and phone is not None and known_codes[code].phone != phone
+        }
+    )
+    await store.lock_citizens(renumbered)
+    changes = await store.phone_changes_waiting(renumbered)
     holders = await store.citizens_by_phone(
         municipality.id, sorted({phone for phone in phones if phone})
     )
     of_shops = await store.shop_phones(
         municipality.id, sorted({phone for phone in phones if phone})
     )
+    # A waiting request is the one claim on its number until it is decided (asked_numbers).
+    # The numbers are not held here, as the office's one-at-a-time callers hold theirs
+    # (an import binds thousands; PostgreSQL keeps every advisory lock until the commit).
+    asked = await store.asked_phones(municipality.id, sorted({phone for phone in phones if phone}))
     applied = await store.applied_in_round(
         round_.id, sorted(citizen.id for citizen in known_codes.values())
     )
@@ -177,6 +197,21 @@ async def import_paper(
             problems.append(RowProblem(index, "phone", shop))
             continue
         existing = known_codes.get(code)
+        change = changes.get(existing.id) if existing is not None else None
+        if change is not None and existing is not None and phone != existing.phone:
+            # While a change waits no other number is bound (the asked one neither: that
+            # would skip its second operator); without a phone the paper goes in.
+            waits = Conflict(
+                Refusal.APPLICATION_PHONE_CHANGE_WAITING,
+                change_id=change.id,
+                phone=change.phone_masked or "",
+            )
+            problems.append(RowProblem(index, "phone", waits))
+            continue
+        claimed = asked.get(phone) if phone is not None else None
+        if claimed is not None and (existing is None or existing.phone != phone):
+            problems.append(RowProblem(index, "phone", _asked(claimed, existing)))
+            continue
         if (
             phone is not None
             and existing is not None
@@ -314,6 +349,22 @@ async def _write(
         progress(total, total)
     # Objects loaded before the bulk statements do not know about them.
     uow.expire_all()
+
+
+def _asked(change: m.PhoneChange, citizen: m.Citizen | None) -> Conflict:
+    """A row's number that a waiting request names, as asked_numbers.refuse_asked says it:
+    another household's new phone or delegate, or this citizen's delegate asked."""
+    assert change.phone is not None
+    if citizen is not None and change.citizen_id == citizen.id:
+        return Conflict(
+            Refusal.REQUEST_NUMBER_OWN,
+            change_id=change.id,
+            phone=mask_phone(change.phone),
+            kind=change.kind,
+        )
+    return Conflict(
+        Refusal.REQUEST_NUMBER_ASKED, change_id=change.id, phone=mask_phone(change.phone)
+    )
 
 
 def _code_of(known: dict[str, m.Citizen], citizen_id: int) -> str:

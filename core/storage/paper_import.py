@@ -53,6 +53,56 @@ class PaperImportRepository(_Repository):
             found |= {citizen.phone: citizen for citizen in rows if citizen.phone}
         return found
 
+    async def lock_citizens(self, citizen_ids: Sequence[int]) -> None:
+        """Hold these citizens' rows until the commit, in id order, and read them again
+        (the objects already loaded are refreshed): what another transaction committed on
+        them while this one waited is what the import sees. FOR UPDATE on PostgreSQL, as
+        CitizenRepository.lock; SQLite has one writer already."""
+        for part in chunks(sorted(citizen_ids)):
+            await self.session.scalars(
+                select(m.Citizen)
+                .where(m.Citizen.id.in_(part))
+                .order_by(m.Citizen.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+
+    async def phone_changes_waiting(self, citizen_ids: Sequence[int]) -> dict[int, m.PhoneChange]:
+        """The new phone waiting for a second operator of each of these citizens (those
+        who have one), by citizen id."""
+        found: dict[int, m.PhoneChange] = {}
+        for part in chunks(citizen_ids):
+            rows = await self.session.scalars(
+                select(m.PhoneChange).where(
+                    m.PhoneChange.citizen_id.in_(part),
+                    m.PhoneChange.kind == "phone",
+                    m.PhoneChange.status == "waiting",
+                )
+            )
+            found |= {change.citizen_id: change for change in rows}
+        return found
+
+    async def asked_phones(
+        self, municipality_id: int, phones: Sequence[str]
+    ) -> dict[str, m.PhoneChange]:
+        """Of these phones, those a request waiting for a second operator would give to
+        somebody (a new phone, a delegate), with the oldest such request."""
+        found: dict[str, m.PhoneChange] = {}
+        for part in chunks(phones):
+            rows = await self.session.scalars(
+                select(m.PhoneChange)
+                .where(
+                    m.PhoneChange.municipality_id == municipality_id,
+                    m.WAITING_REQUEST,
+                    m.PhoneChange.phone.in_(part),
+                )
+                .order_by(m.PhoneChange.id)
+            )
+            for change in rows:
+                if change.phone is not None:
+                    found.setdefault(change.phone, change)
+        return found
+
     async def shop_phones(self, municipality_id: int, phones: Sequence[str]) -> set[str]:
         """Of these phones, those that charge vouchers for a shop of the municipality (its
         members on any channel whose address is a phone: PHONE_CHANNELS, and the phones

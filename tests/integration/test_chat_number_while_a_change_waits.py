@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 
 from core.bootstrap import Core
-from core.domain.identity import PhoneProof
 from core.services import identity, municipalities, operators, phone_changes
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from tests.factories import Town, make_town
+from tests.factories import Town
+from tests.integration.linked_chat import apply_from_chat, holder_without_phone
 from tests.integration.test_identity_races import _committed, first_then_second
 
 CHAT = "990061"
@@ -27,13 +26,8 @@ ASKED_PHONE = "+393471230062"
 async def _town(core: Core) -> tuple[Town, dict[str, m.Operator]]:
     """Citizen 0 without a phone, CHAT linked to them; both citizens have a balance (so a new
     phone waits for a second operator)."""
-    town = await make_town(core, citizens=2)
+    town = await holder_without_phone(core, chat=CHAT)
     async with core.uow() as uow:
-        await uow.session.execute(
-            update(m.Citizen)
-            .where(m.Citizen.id == town.citizen_ids[0])
-            .values(phone=None, phone_proven_by=None, phone_proven_at=None, telegram_chat_id=CHAT)
-        )
         municipality = await municipalities.require(uow, town.code)
         team = {}
         for name in ("clerk", "manager"):
@@ -83,16 +77,7 @@ async def test_a_chat_binds_no_number_while_the_office_changes_the_phone(core: C
     # Nor by applying again from that chat with the proven number (claim_citizen).
     async with core.uow() as uow:
         with pytest.raises(identity.PhoneChangeWaiting):
-            await identity.claim_citizen(
-                uow,
-                town.municipality_id,
-                town.citizen_cfs[0],
-                phone=CHAT_PHONE,
-                proof=PhoneProof.TELEGRAM_CONTACT,
-                now=core.now(),
-                telegram_user=CHAT,
-                channel="telegram",
-            )
+            await apply_from_chat(core, uow, town, CHAT, CHAT_PHONE)
         await uow.commit()
     assert (await _holder(core, town)).phone is None
     assert await _kinds(core, town) == [*before, "link_refused", "claim_refused"]
@@ -118,16 +103,7 @@ async def test_a_chat_binds_no_number_a_waiting_request_names(core: Core) -> Non
     assert (await _kinds(core, town))[-1] == "link_refused"
     async with core.uow() as uow:
         with pytest.raises(identity.IdentityRefused) as again:
-            await identity.claim_citizen(
-                uow,
-                town.municipality_id,
-                town.citizen_cfs[0],
-                phone=CHAT_PHONE,
-                proof=PhoneProof.TELEGRAM_CONTACT,
-                now=core.now(),
-                telegram_user=CHAT,
-                channel="telegram",
-            )
+            await apply_from_chat(core, uow, town, CHAT, CHAT_PHONE)
         assert again.value.reason == "number_asked"
 
 

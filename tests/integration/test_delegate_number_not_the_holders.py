@@ -19,7 +19,8 @@ from core.domain.identity import PhoneProof
 from core.services import delegates, identity
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from tests.factories import Town, make_town, request
+from tests.factories import Town, request
+from tests.integration.linked_chat import apply_from_chat, holder_without_phone
 from tests.integration.migrating import migrate_to
 from tests.integration.test_identity_migration import (
     _write,
@@ -38,13 +39,8 @@ CHAT = "990050"
 async def _holder_without_phone(core: Core, *, delegate_of: int = 0) -> Town:
     """Citizen 0 known without a phone, its Telegram chat CHAT linked from an older
     application; DELEGATE registered as the delegate of citizen `delegate_of`."""
-    town = await make_town(core, citizens=2)
+    town = await holder_without_phone(core, chat=CHAT)
     async with core.uow() as uow:
-        await uow.session.execute(
-            update(m.Citizen)
-            .where(m.Citizen.id == town.citizen_ids[0])
-            .values(phone=None, phone_proven_by=None, phone_proven_at=None, telegram_chat_id=CHAT)
-        )
         uow.session.add(
             m.Delegate(
                 municipality_id=town.municipality_id,
@@ -106,16 +102,7 @@ async def test_an_application_from_that_chat_does_not_bind_the_delegate_number(
     town = await _holder_without_phone(core)
     async with core.uow() as uow:
         with pytest.raises(identity.IdentityRefused) as refused:
-            await identity.claim_citizen(
-                uow,
-                town.municipality_id,
-                town.citizen_cfs[0],
-                phone=DELEGATE,
-                proof=PhoneProof.TELEGRAM_CONTACT,
-                now=core.now(),
-                telegram_user=CHAT,
-                channel="telegram",
-            )
+            await apply_from_chat(core, uow, town, CHAT, DELEGATE)
         assert refused.value.reason == "phone_is_delegate"
         await uow.commit()
     async with core.uow() as uow:

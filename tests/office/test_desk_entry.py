@@ -192,6 +192,56 @@ async def test_the_imports_rules_refuse_beside_the_field(
     assert await entries(core) == []
 
 
+async def test_no_number_is_given_while_a_new_phone_waits_for_approval(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    """A person the office knows without a phone, a new phone for them asked and waiting
+    for a second operator: the form giving them another number is refused beside the phone,
+    saying what to do, everything typed kept; without the phone it is entered."""
+    async with core.uow() as uow:
+        citizen = m.Citizen(
+            municipality_id=towns.bel.municipality_id,
+            codice_fiscale=make_cf(31),
+            language="it",
+            card_code="BELCARD31",
+            created_at=clock(),
+        )
+        uow.add(citizen)
+        await uow.flush()
+        clerk_row = await uow.operators.by_username("bel.clerk")
+        assert clerk_row is not None
+        change = m.PhoneChange(
+            municipality_id=towns.bel.municipality_id,
+            citizen_id=citizen.id,
+            kind="phone",
+            reissue=False,
+            subject=f"citizen #{citizen.id}",
+            phone="+393339000099",
+            phone_masked="***099",
+            status="waiting",
+            requested_by_id=clerk_row.id,
+            requested_at=clock(),
+        )
+        uow.add(change)
+        await uow.commit()
+    clock.advance(hours=1)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await send(clerk, form())
+    assert page.status == 409
+    said = beside(page, "phone")
+    assert f"***099) attende l'approvazione di un secondo operatore (richiesta {change.id})" in said
+    assert "Prima approva o ritira la richiesta, oppure lascia vuoto il telefono" in said
+    assert beside(page, "codice_fiscale") == ""
+    assert typed(page, "phone") == form()["phone"]
+    assert typed(page, "liquidity_eur") == form()["liquidity_eur"]
+    assert await count(core, m.Application) == 0
+    page = await send(clerk, form(phone=""))
+    assert page.status == 200 and page.url.startswith("/office/applications/BEL-2026-")
+    async with core.uow() as uow:
+        known = await uow.citizens.by_codice_fiscale(towns.bel.municipality_id, make_cf(31))
+        assert known is not None and known.phone is None
+
+
 async def test_the_same_form_sent_twice_enters_one_application(
     towns: Towns, core: Core, clock: FakeClock
 ) -> None:

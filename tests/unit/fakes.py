@@ -1874,6 +1874,39 @@ class FakePaperImport(_Fake):
             )
         }
 
+    async def asked_phones(
+        self, municipality_id: int, phones: Sequence[str]
+    ) -> dict[str, m.PhoneChange]:
+        wanted = set(phones)
+        found: dict[str, m.PhoneChange] = {}
+        for x in sorted(
+            self.store.rows(
+                m.PhoneChange,
+                lambda x: (
+                    x.municipality_id == municipality_id
+                    and x.status == "waiting"
+                    and x.phone in wanted
+                ),
+            ),
+            key=lambda x: x.id,
+        ):
+            if x.phone is not None:
+                found.setdefault(x.phone, x)
+        return found
+
+    async def lock_citizens(self, citizen_ids: Sequence[int]) -> None:
+        """One process, one unit of work at a time: nothing to wait for."""
+
+    async def phone_changes_waiting(self, citizen_ids: Sequence[int]) -> dict[int, m.PhoneChange]:
+        wanted = set(citizen_ids)
+        return {
+            x.citizen_id: x
+            for x in self.store.rows(
+                m.PhoneChange,
+                lambda x: x.citizen_id in wanted and x.kind == "phone" and x.status == "waiting",
+            )
+        }
+
     async def delegates_of(self, citizen_ids: Sequence[int]) -> dict[int, str]:
         wanted = set(citizen_ids)
         return {

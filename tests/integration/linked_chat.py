@@ -1,0 +1,46 @@
+"""A citizen the office knows without a phone (a paper application without one, or one
+made on Telegram before phones were required), whose Telegram chat may be linked: the
+set-up of the tests on which number such a citizen may be given, and the linked chat
+applying again with the number it proved by its own contact."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from core.bootstrap import Core
+from core.domain.identity import PhoneProof
+from core.services import identity
+from core.services.unit_of_work import UnitOfWork
+from core.storage import models as m
+from tests.factories import Town, make_town
+
+
+async def holder_without_phone(core: Core, *, chat: str | None = None) -> Town:
+    """make_town's two citizens, both with a balance; citizen 0 without a phone, linked to
+    the Telegram chat `chat` when given."""
+    town = await make_town(core, citizens=2)
+    async with core.uow() as uow:
+        await uow.session.execute(
+            update(m.Citizen)
+            .where(m.Citizen.id == town.citizen_ids[0])
+            .values(phone=None, phone_proven_by=None, phone_proven_at=None, telegram_chat_id=chat)
+        )
+        await uow.commit()
+    return town
+
+
+async def apply_from_chat(
+    core: Core, uow: UnitOfWork, town: Town, chat: str, phone: str
+) -> tuple[m.Citizen, bool]:
+    """The chat linked to citizen 0 applies again under their codice fiscale with `phone`,
+    proven by its own contact (identity.claim_citizen's linked path)."""
+    return await identity.claim_citizen(
+        uow,
+        town.municipality_id,
+        town.citizen_cfs[0],
+        phone=phone,
+        proof=PhoneProof.TELEGRAM_CONTACT,
+        now=core.now(),
+        telegram_user=chat,
+        channel="telegram",
+    )
