@@ -14,7 +14,7 @@ from core.dialogue.inbound import Channel
 from core.domain import cards as card_domain
 from core.domain.errors import InvalidIdentifier
 from core.domain.messages import Money
-from tests.dialogue.harness import Chat, open_till, outbox_of, param
+from tests.dialogue.harness import Chat, add_member, open_till, outbox_of, param
 from tests.dialogue.test_cards_delegates import ASK_PIN, cards_grouped, no_phone_card, slip
 from tests.dialogue.test_shop import (
     AMOUNT,
@@ -29,7 +29,6 @@ from tests.dialogue.test_shop import (
     citizen_code,
     lookups,
 )
-from tests.dialogue.test_shop_codes import add_member
 from tests.dialogue.test_sms_lengths import SHOP_PHONE, long_town
 from tests.dialogue.test_till_slips import NOT_AN_AMOUNT, codes_sent, terminal_till
 from tests.factories import Town, make_town

@@ -27,7 +27,7 @@ from core.domain.errors import InvalidIdentifier
 from core.domain.identity import receives_sms, require_sms_phone
 from core.domain.messages import Money, Reply, t
 from core.storage import models as m
-from tests.dialogue.harness import Chat, msgids, param
+from tests.dialogue.harness import Chat, add_member, msgids, param
 from tests.dialogue.test_shop import (
     ASK_CODE,
     CONFIRMED,
@@ -36,7 +36,6 @@ from tests.dialogue.test_shop import (
     citizen_code,
     lookups,
 )
-from tests.dialogue.test_shop_codes import add_member
 from tests.dialogue.test_till_card_numbers import till_on
 from tests.dialogue.test_till_slips import codes_sent, terminal_till, wrong_codes
 from tests.factories import Town, make_town

@@ -29,7 +29,7 @@ from core.domain import gsm7
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import check_not_eleven_digits
 from core.domain.messages import Money, Reply, t
-from tests.dialogue.harness import Chat, msgids, outbox_of, param
+from tests.dialogue.harness import Chat, add_member, msgids, outbox_of, param
 from tests.dialogue.test_cards_delegates import cards_grouped
 from tests.dialogue.test_shop import (
     AMOUNT,
@@ -45,7 +45,6 @@ from tests.dialogue.test_shop import (
     citizen_code,
     lookups,
 )
-from tests.dialogue.test_shop_codes import add_member
 from tests.dialogue.test_till_card_numbers import CARD_LENGTH, till_on
 from tests.dialogue.test_till_slips import NOT_AN_AMOUNT, codes_sent, terminal_till
 from tests.factories import make_town

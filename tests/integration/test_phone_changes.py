@@ -35,7 +35,7 @@ from core.services.operators import RoleRefused
 from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.conftest import FakeClock
-from tests.dialogue.harness import assert_one_segment
+from tests.dialogue.harness import add_member, assert_one_segment
 from tests.factories import Town, confirm, last_code_for, make_town, pay, request
 
 NEW_PHONE = "+393471230077"
@@ -522,17 +522,7 @@ def test_a_cashier_at_the_terminal_is_never_made_a_delegate(
 
 
 async def _join_at_terminal(core: Core, town: Town, phone: str) -> None:
-    async with core.uow() as uow:
-        uow.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel="terminal",
-                address=phone,
-                role="cashier",
-                created_at=core.now(),
-            )
-        )
-        await uow.commit()
+    await add_member(core, town.shop_id, phone, "cashier", channel="terminal")
 
 
 async def _approve_tranche(core: Core, town: Town, budget_cents: int) -> None:
