@@ -43,6 +43,22 @@ T = TypeVar("T")
 LONG_TOWN = "San Valentino in Abruzzo Citeriore"  # as in tests/dialogue/test_sms_lengths.py
 
 
+async def _long_named_town(core: Core, language: str) -> Town:
+    """A town named LONG_TOWN whose one citizen reads `language`: the longest notices."""
+    town = await make_town(core, citizens=1)
+    async with core.uow() as uow:
+        await uow.session.execute(
+            update(m.Municipality)
+            .where(m.Municipality.id == town.municipality_id)
+            .values(name=LONG_TOWN)
+        )
+        await uow.session.execute(
+            update(m.Citizen).where(m.Citizen.id == town.citizen_ids[0]).values(language=language)
+        )
+        await uow.commit()
+    return town
+
+
 async def _operators(core: Core, town: Town) -> dict[str, m.Operator]:
     found = {}
     async with core.uow() as uow:
@@ -442,18 +458,8 @@ async def test_erasure_waits_for_the_change(core: Core, clock: FakeClock) -> Non
 
 @pytest.mark.parametrize("language", ["it", "en"])
 async def test_the_notices_fit_one_sms_with_a_long_town_name(core: Core, language: str) -> None:
-    town = await make_town(core, citizens=1)
+    town = await _long_named_town(core, language)
     team = await _operators(core, town)
-    async with core.uow() as uow:
-        await uow.session.execute(
-            update(m.Municipality)
-            .where(m.Municipality.id == town.municipality_id)
-            .values(name=LONG_TOWN)
-        )
-        await uow.session.execute(
-            update(m.Citizen).where(m.Citizen.id == town.citizen_ids[0]).values(language=language)
-        )
-        await uow.commit()
     asked = await _ask(core, town, team["clerk"])
     assert asked.waiting is not None
     async with core.uow() as uow:
