@@ -21,7 +21,7 @@ import shutil
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 from subprocess import PIPE
@@ -31,10 +31,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from buonispesa.demo import DEMO_OPERATOR_PASSWORD, seed_demo
+from buonispesa.demo import DEMO_OPERATOR_PASSWORD, DemoCitizen, seed_demo
 from buonispesa.server import build_app
 from buonispesa.settings import Settings
 from core.bootstrap import Core
+from core.services.unit_of_work import UnitOfWork
+from core.storage import models as m
 from core.storage.engine import make_engine
 from office.keys import OfficeConfig
 from tests.conftest import FakeClock
@@ -542,6 +544,25 @@ BAD_CSV = (
 )
 
 
+async def _one_paper_application_then_closed(
+    uow: UnitOfWork, town: m.Municipality, someone: DemoCitizen, now: datetime
+) -> None:
+    """`someone`, a demo citizen, applies on paper for a household of two in the demo's
+    open window, and the window closes."""
+    from core.services import applications, municipalities
+
+    await applications.submit_application(
+        uow,
+        town,
+        applications.ApplicationInput(
+            someone.codice_fiscale, someone.phone, 2, False, False, 0, 0, 0
+        ),
+        source="paper",
+        now=now,
+    )
+    await municipalities.close_window(uow, town, now)
+
+
 async def _long_values(core: Core, clock: FakeClock) -> None:
     """The demo town's audit, appeals and log filled at their widest: a sample of the
     closed window with a long note by an operator with a long name, a revocation with a
@@ -724,7 +745,7 @@ async def test_the_dashboard_with_acts_and_phone_changes_waiting_fits_a_phone(
     from selenium.webdriver.remote.webdriver import WebDriver
 
     from buonispesa.demo import DEMO_CITIZENS
-    from core.services import acts, applications, municipalities, phone_changes
+    from core.services import acts, municipalities, phone_changes
 
     assert isinstance(chrome, WebDriver)
     driver = chrome
@@ -744,16 +765,7 @@ async def test_the_dashboard_with_acts_and_phone_changes_waiting_fits_a_phone(
         # more than the lists can take (within the demo's fund): the act warns that
         # money stays unspent.
         other = DEMO_CITIZENS[1]
-        await applications.submit_application(
-            uow,
-            town,
-            applications.ApplicationInput(
-                other.codice_fiscale, other.phone, 2, False, False, 0, 0, 0
-            ),
-            source="paper",
-            now=clock(),
-        )
-        await municipalities.close_window(uow, town, clock())
+        await _one_paper_application_then_closed(uow, town, other, clock())
         await acts.prepare(
             uow,
             clerk,
@@ -804,8 +816,7 @@ async def test_approving_in_a_tab_left_open_says_the_act_was_already_carried_out
     from sqlalchemy import select
 
     from buonispesa.demo import DEMO_CITIZENS
-    from core.services import acts, applications, municipalities
-    from core.storage import models as m
+    from core.services import acts, municipalities
 
     assert isinstance(chrome, WebDriver)
     driver = chrome
@@ -815,16 +826,7 @@ async def test_approving_in_a_tab_left_open_says_the_act_was_already_carried_out
         clerk = await uow.operators.by_username("bel.clerk")
         assert clerk is not None
         someone = DEMO_CITIZENS[1]
-        await applications.submit_application(
-            uow,
-            town,
-            applications.ApplicationInput(
-                someone.codice_fiscale, someone.phone, 2, False, False, 0, 0, 0
-            ),
-            source="paper",
-            now=clock(),
-        )
-        await municipalities.close_window(uow, town, clock())
+        await _one_paper_application_then_closed(uow, town, someone, clock())
         act = await acts.prepare(
             uow, clerk, acts.ActKind.DETERMINA, {"budget_cents": 100_00}, clock()
         )
