@@ -176,7 +176,7 @@ async def test_a_receipt_typed_twice_is_shown_again_with_a_box_to_record_it_anyw
 async def test_the_day_received_is_typed_day_first_as_at_the_desk(
     unfunded: OfficeServer, core: Core
 ) -> None:
-    # the clock: 6 April 2026
+    # The clock: 6 April 2026.
     clerk = await signed_in(unfunded, "bel.clerk")  # in Italian
     page = await clerk.get("/office/fund")
     assert 'name="received_on" value="06/04/2026"' in page.text and 'type="date"' not in page.text
@@ -217,7 +217,7 @@ async def test_the_day_received_is_typed_day_first_as_at_the_desk(
 async def test_a_receipt_dated_in_the_future_or_long_ago_is_refused(
     clerk: OfficeBrowser,
 ) -> None:
-    # the clock: 6 April 2026
+    # The clock: 6 April 2026.
     for day, sentence in (
         ("2027-06-01", "is still to come"),
         ("9999-12-31", "is still to come"),
@@ -249,7 +249,7 @@ async def test_a_determina_that_pays_nobody_is_not_prepared(
     unfunded: OfficeServer,
     clerk: OfficeBrowser,
 ) -> None:
-    # 300 € and 150 €
+    # The two households of the unfunded town: 300 € and 150 €.
     manager = await english(unfunded, "bel.manager")
     form = {"amount": "1.000", "description": "Stato", "received_on": "2026-03-20"}
     assert (await clerk.post("/office/fund", form)).status == 200
