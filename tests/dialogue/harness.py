@@ -22,7 +22,7 @@ from core.domain.messages import Reply
 from core.services import municipalities
 from core.services.outbox import reply_of
 from core.storage import models as m
-from tests.factories import Town, make_town
+from tests.factories import Town, make_town, shared_phone
 
 _ids = itertools.count(1)
 
@@ -158,6 +158,25 @@ async def town_with_open_window(core: Core, **kwargs: Any) -> Town:
         await municipalities.open_window(uow, municipality, core.now() - timedelta(minutes=1))
         await uow.commit()
     return town
+
+
+async def add_member(
+    core: Core, shop_id: int, address: str, role: str, channel: str = "sms"
+) -> int:
+    """A member of the shop (`role` "owner" or "cashier") on `channel`, as if joined; on
+    Telegram with the phone they shared (tests.factories.shared_phone). Its id."""
+    async with core.uow() as uow:
+        member = m.ShopMember(
+            shop_id=shop_id,
+            channel=channel,
+            address=address,
+            role=role,
+            created_at=core.now(),
+            phone=shared_phone(channel, address),
+        )
+        uow.add(member)
+        await uow.commit()
+        return member.id
 
 
 async def confirmation_code(chat: Chat) -> str:

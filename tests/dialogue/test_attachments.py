@@ -8,10 +8,9 @@ from core.dialogue.engine import NOT_READ, VOICE_NOT_HEARD
 from core.dialogue.flows.base import NOT_READ_AT_QUESTION, VOICE_AT_QUESTION
 from core.dialogue.flows.charge import AMOUNT_QUESTION
 from core.dialogue.inbound import Channel
-from core.storage import models as m
-from tests.dialogue.harness import Chat, msgids, options, town_with_open_window
+from tests.dialogue.harness import Chat, add_member, msgids, options, town_with_open_window
 from tests.dialogue.test_identity import ASK_CONTACT, CF, KEEP_BUTTON, MEMBERS
-from tests.factories import make_cf, make_town, shared_phone
+from tests.factories import make_cf, make_town
 
 UNREAD = NOT_READ_AT_QUESTION.msgid
 WORK = "Does anyone in the household have income from work?"
@@ -56,18 +55,7 @@ async def test_a_photo_at_the_tills_amount_question_is_no_answer(core: Core) -> 
     told it is not read, and asked the amount again; the charge goes on from it."""
     town = await make_town(core, citizens=1)
     till = "880202"
-    async with core.uow() as uow:
-        uow.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel="telegram",
-                address=till,
-                role="cashier",
-                created_at=core.now(),
-                phone=shared_phone("telegram", till),
-            )
-        )
-        await uow.commit()
+    await add_member(core, town.shop_id, till, "cashier", channel="telegram")
     cashier = Chat(core, till, channel=Channel.TELEGRAM, language_hint="en")
     await cashier.expect(f"PAGA {town.citizen_cfs[0]}", AMOUNT_QUESTION.msgid)
     [again] = await cashier.send(attachment=True)

@@ -14,7 +14,7 @@ from core.i18n import render_text
 from core.services import ledger, shop_members
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.dialogue.harness import REMOVE_CODE, Chat, open_till, outbox_of, param
+from tests.dialogue.harness import REMOVE_CODE, Chat, add_member, open_till, outbox_of, param
 from tests.dialogue.test_shop import (
     ASK_CODE,
     CONFIRMED,
@@ -23,7 +23,7 @@ from tests.dialogue.test_shop import (
     citizen_code,
     own_code,
 )
-from tests.factories import Town, make_town, shared_phone
+from tests.factories import Town, make_town
 
 CASHIER = "+393339990050"
 LIST = "Cashiers of {shop}. Reply with the number of the one to remove, or ANNULLA."
@@ -49,18 +49,7 @@ VOID = "{shop} cancelled the payment of {amount}. The code is no longer valid."
 
 
 async def join(core: Core, town: Town, address: str = CASHIER, channel: str = "sms") -> None:
-    async with core.uow() as uow:
-        uow.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel=channel,
-                address=address,
-                role="cashier",
-                created_at=core.now(),
-                phone=shared_phone(channel, address),
-            )
-        )
-        await uow.commit()
+    await add_member(core, town.shop_id, address, "cashier", channel=channel)
 
 
 async def members(core: Core, town: Town) -> list[tuple[str, str]]:
@@ -233,18 +222,7 @@ async def test_esci_still_cancels_and_the_owner_cannot_leave(core: Core) -> None
         await uow.commit()
     await owner.expect("CASSIERI", "{shop} has no cashiers. To add one, write CASSIERE.")
     english = Chat(core, "7003", channel=Channel.TELEGRAM)
-    async with core.uow() as uow:
-        uow.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel="telegram",
-                address="7003",
-                role="owner",
-                created_at=core.now(),
-                phone=shared_phone("telegram", "7003"),
-            )
-        )
-        await uow.commit()
+    await add_member(core, town.shop_id, "7003", "owner", channel="telegram")
     await english.send("LINGUA en")
     replies = await english.send("CASHIERS")
     assert render_text(replies[-1].texts[0], "en").endswith("To add one, write CASHIER.")
@@ -253,18 +231,7 @@ async def test_esci_still_cancels_and_the_owner_cannot_leave(core: Core) -> None
 async def test_an_owner_on_telegram_removes_at_once_and_is_not_told_of_it(core: Core) -> None:
     town = await make_town(core, citizens=1)
     await join(core, town)
-    async with core.uow() as uow:
-        uow.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel="telegram",
-                address="7001",
-                role="owner",
-                created_at=core.now(),
-                phone=shared_phone("telegram", "7001"),
-            )
-        )
-        await uow.commit()
+    await add_member(core, town.shop_id, "7001", "owner", channel="telegram")
     owner = Chat(core, "7001", channel=Channel.TELEGRAM)
     replies = await owner.expect("CASSIERI", LIST)
     assert next(o.key for o in replies[-1].options).startswith("m")
@@ -294,17 +261,7 @@ async def notices_to_owner(core: Core, town: Town, prefix: str) -> list[tuple[st
 
 async def owner_also_on_the_terminal(core: Core, town: Town) -> Chat:
     """The shop's owner, registered by SMS, also at the terminal chat (as in the demo)."""
-    async with core.uow() as uow:
-        uow.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel="terminal",
-                address=town.shop_phone,
-                role="owner",
-                created_at=core.now(),
-            )
-        )
-        await uow.commit()
+    await add_member(core, town.shop_id, town.shop_phone, "owner", channel="terminal")
     return Chat(core, town.shop_phone, channel=Channel.TERMINAL)
 
 

@@ -12,9 +12,8 @@ from core.domain import gsm7
 from core.domain.community import Purchase, Purpose
 from core.domain.messages import Money
 from core.services import community
-from core.storage import models as m
-from tests.dialogue.harness import Chat, msgids, open_till, outbox_of, param
-from tests.factories import Town, make_town, shared_phone
+from tests.dialogue.harness import Chat, add_member, msgids, open_till, outbox_of, param
+from tests.factories import Town, make_town
 
 ONLY_TELEGRAM = (
     "Shop vouchers and donations are paid in our Telegram chat: look for the grocery "
@@ -117,18 +116,7 @@ async def test_the_owner_sets_limits_switches_off_and_records_a_refund(core: Cor
     town = await enabled_town(core)
     engine = DialogueEngine(core, payments=True)
     owner_chat = "8802"
-    async with core.uow() as uow:
-        uow.session.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel="telegram",
-                address=owner_chat,
-                role="owner",
-                created_at=core.now(),
-                phone=shared_phone("telegram", owner_chat),
-            )
-        )
-        await uow.commit()
+    await add_member(core, town.shop_id, owner_chat, "owner", channel="telegram")
     buyer = Chat(core, BUYER, channel=Channel.TELEGRAM, engine=engine)
     code = await paid_voucher(core, town, buyer, 40_00)
     owner = Chat(core, owner_chat, channel=Channel.TELEGRAM, engine=engine)

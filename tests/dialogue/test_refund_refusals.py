@@ -20,9 +20,8 @@ from core.services import audit, charges, municipalities, paperwork, reimburseme
 from core.storage import models as m
 from core.storage.repositories.charges import ChargeRepository
 from tests.conftest import FakeClock
-from tests.dialogue.harness import Chat, open_till, outbox_of, param
+from tests.dialogue.harness import Chat, add_member, open_till, outbox_of, param
 from tests.dialogue.test_shop import CONFIRMED, balance, citizen_code, own_code
-from tests.dialogue.test_shop_codes import add_member
 from tests.factories import Town, make_town, owner_chat
 
 SETTLED = (

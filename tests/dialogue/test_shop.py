@@ -12,13 +12,13 @@ from core.domain.ledger import PostingKind
 from core.domain.messages import Moment, Money, Reply, Text
 from core.i18n import render_text
 from core.services import charges, ledger, municipalities, security
-from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.dialogue.harness import (
     CASHIER_CODE,
     JOIN_CODE,
     REFUND_CODE,
     Chat,
+    add_member,
     open_till,
     outbox_of,
     param,
@@ -31,7 +31,6 @@ from tests.factories import (
     make_partita_iva,
     make_town,
     request,
-    shared_phone,
 )
 from tests.integration.test_payments import another_shop
 
@@ -389,18 +388,7 @@ async def test_insufficient_balance_wrong_codes_and_expiry(core: Core, clock: Fa
     assert Money(150_00) not in [v for r in till.last for x in r.texts for v in x.params.values()]
     # A charge's own limit, 3 wrong codes, from a Telegram till (by SMS the second wrong
     # code already ends the till session: tests/dialogue/test_till_session.py).
-    async with core.uow() as uow:
-        uow.session.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel="telegram",
-                address="4440002",
-                role="cashier",
-                created_at=core.now(),
-                phone=shared_phone("telegram", "4440002"),
-            )
-        )
-        await uow.commit()
+    await add_member(core, town.shop_id, "4440002", "cashier", channel="telegram")
     cashier = Chat(core, "4440002", channel=Channel.TELEGRAM)
     await cashier.send(f"PAGA {town.citizen_cfs[0]} 20")
     await cashier.expect("111111", "Wrong code: {count} attempt left.")
@@ -445,21 +433,11 @@ async def test_help_at_every_charge_step(core: Core) -> None:
 
 async def test_card_qr_at_the_till_starts_a_charge(core: Core) -> None:
     town = await make_town(core, citizens=1)
+    await add_member(core, town.shop_id, "4440001", "cashier", channel="telegram")
     async with core.uow() as uow:
-        uow.session.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel="telegram",
-                address="4440001",
-                role="cashier",
-                created_at=core.now(),
-                phone=shared_phone("telegram", "4440001"),
-            )
-        )
         citizen = await uow.citizens.by_id(town.citizen_ids[0])
         assert citizen is not None
         card = citizen.card_code
-        await uow.commit()
     till = Chat(core, "4440001", channel=Channel.TELEGRAM)
     await till.expect(None, AMOUNT, start=card)
     await till.expect("3", ASK_CODE)
@@ -712,18 +690,7 @@ async def test_owner_invites_a_cashier_who_joins_by_sms(core: Core) -> None:
 async def test_five_wrong_cashier_codes_a_day_per_chat(core: Core, clock: FakeClock) -> None:
     town = await make_town(core, citizens=1)
     owner = Chat(core, "7001", channel=Channel.TELEGRAM)
-    async with core.uow() as uow:
-        uow.session.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel="telegram",
-                address="7001",
-                role="owner",
-                created_at=core.now(),
-                phone=shared_phone("telegram", "7001"),
-            )
-        )
-        await uow.commit()
+    await add_member(core, town.shop_id, "7001", "owner", channel="telegram")
     invite = str(param(await owner.send("CASSIERE"), "code"))
     guesser = Chat(core, "4242", channel=Channel.TELEGRAM)
     for _ in range(5):
@@ -751,18 +718,7 @@ async def test_a_cashier_refunds_only_with_the_customers_code(core: Core) -> Non
     await till.send(f"PAGA {town.citizen_cfs[0]} 30")
     await till.expect(await citizen_code(core, town.citizen_phones[0]), CONFIRMED)
     receipt = str(param(till.last, "receipt"))
-    async with core.uow() as uow:
-        uow.session.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel="telegram",
-                address="7002",
-                role="cashier",
-                created_at=core.now(),
-                phone=shared_phone("telegram", "7002"),
-            )
-        )
-        await uow.commit()
+    await add_member(core, town.shop_id, "7002", "cashier", channel="telegram")
     cashier = Chat(core, "7002", channel=Channel.TELEGRAM)
     await cashier.send(f"STORNO {receipt}")
     await cashier.expect(

@@ -35,6 +35,7 @@ from tests.dialogue.harness import (
     REMOVE_CODE,
     TILL_CODE,
     Chat,
+    add_member,
     confirmation_code,
     open_till,
     outbox_of,
@@ -48,7 +49,6 @@ from tests.factories import (
     make_town,
     pay,
     request,
-    shared_phone,
 )
 from tests.integration.test_payments import another_shop
 
@@ -154,23 +154,6 @@ async def receipt(core: Core, charge_id: int) -> int:
         charge = await uow.session.get(m.Charge, charge_id)
         assert charge is not None and charge.receipt_number is not None
         return charge.receipt_number
-
-
-async def add_member(
-    core: Core, shop_id: int, address: str, role: str, channel: str = "sms"
-) -> int:
-    async with core.uow() as uow:
-        member = m.ShopMember(
-            shop_id=shop_id,
-            channel=channel,
-            address=address,
-            role=role,
-            created_at=core.now(),
-            phone=shared_phone(channel, address),
-        )
-        uow.add(member)
-        await uow.commit()
-        return member.id
 
 
 async def members_of(core: Core, shop_id: int) -> list[str]:

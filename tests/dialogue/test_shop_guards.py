@@ -38,6 +38,7 @@ from tests.dialogue.harness import (
     REMOVE_CODE,
     TILL_CODE,
     Chat,
+    add_member,
     confirmation_code,
     outbox_of,
 )
@@ -47,7 +48,6 @@ from tests.dialogue.test_shop_codes import (
     SURE_LEAVE,
     SURE_REFUND,
     SURE_REMOVE,
-    add_member,
     citizen_balance,
     count,
     members_of,

@@ -20,10 +20,9 @@ from core.domain.ledger import AccountKind
 from core.i18n import render_text
 from core.services import shops
 from core.storage import models as m
-from tests.dialogue.harness import Chat, msgids, outbox_of, town_with_open_window
+from tests.dialogue.harness import Chat, add_member, msgids, outbox_of, town_with_open_window
 from tests.dialogue.test_community import enabled_town, paid_voucher
 from tests.dialogue.test_shop import VERIFY_JOIN, balance, own_code
-from tests.dialogue.test_shop_codes import add_member
 from tests.factories import make_cf, make_town, pay
 from tests.integration.test_codes_never_to_the_till import CASHIER_CHAT, cashier_chat, pair
 
@@ -106,17 +105,7 @@ async def test_a_shops_number_shared_on_telegram_is_told_it_holds_no_vouchers(
     await chat.send("MENU")
     assert msgids(await chat.send(None, contact=(town.shop_phone, True))) == [SHOP_STAFF_PHONE]
     # A cashier's number too (a member by SMS), and another number still hears DOMANDA.
-    async with core.uow() as uow:
-        uow.session.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel="sms",
-                address=CASHIER,
-                role="cashier",
-                created_at=core.now(),
-            )
-        )
-        await uow.commit()
+    await add_member(core, town.shop_id, CASHIER, "cashier")
     chat = Chat(core, "880105", channel=Channel.TELEGRAM)
     await chat.expect("/saldo", SHARE)
     await chat.expect(None, SHOP_STAFF_PHONE, contact=(CASHIER, True))

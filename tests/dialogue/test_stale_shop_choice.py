@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from core.bootstrap import Core
 from core.services import shop_members
-from tests.dialogue.harness import Chat, param
-from tests.dialogue.test_shop_codes import add_member
+from tests.dialogue.harness import Chat, add_member, param
 from tests.factories import make_town
 from tests.integration.test_payments import another_shop
 

@@ -11,10 +11,12 @@ import pytest
 
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
+from core.dialogue.render import render_plain
 from core.domain import cards as card_domain
+from core.domain import gsm7
 from core.domain.errors import InvalidIdentifier
-from core.domain.messages import Money
-from tests.dialogue.harness import Chat, open_till, outbox_of, param
+from core.domain.messages import Money, Reply
+from tests.dialogue.harness import Chat, add_member, open_till, outbox_of, param
 from tests.dialogue.test_cards_delegates import ASK_PIN, cards_grouped, no_phone_card, slip
 from tests.dialogue.test_shop import (
     AMOUNT,
@@ -29,7 +31,6 @@ from tests.dialogue.test_shop import (
     citizen_code,
     lookups,
 )
-from tests.dialogue.test_shop_codes import add_member
 from tests.dialogue.test_sms_lengths import SHOP_PHONE, long_town
 from tests.dialogue.test_till_slips import NOT_AN_AMOUNT, codes_sent, terminal_till
 from tests.factories import Town, make_town
@@ -50,6 +51,31 @@ async def till_on(core: Core, town: Town, channel: Channel) -> Chat:
         await add_member(core, town.shop_id, "7002", "cashier", channel="telegram")
         return Chat(core, "7002", channel=Channel.TELEGRAM)
     return await terminal_till(core, town)
+
+
+def rendered(reply: Reply, language: str, *, sms: bool = True) -> str:
+    """The reply as its reader sees it; by SMS it must fit one message."""
+    body = render_plain(reply, language, sms=sms)
+    assert not sms or gsm7.count(body).single, (language, body)
+    return body
+
+
+async def said_at_two_tills(core: Core, typed: str) -> list[tuple[str, str]]:
+    """An Italian till by SMS and an English one on Telegram, each with a payment of 5 euro
+    waiting for the customer's code, write `PAGA {typed}`: what each is told, rendered in
+    its language, as (language, text)."""
+    town = await make_town(core, citizens=1)
+    cf = town.citizen_cfs[0]
+    sms = await till_on(core, town, Channel.SMS)
+    await add_member(core, town.shop_id, "7003", "cashier", channel="telegram")
+    telegram = Chat(core, "7003", channel=Channel.TELEGRAM, language_hint="en")
+    said = []
+    for till, language in ((sms, "it"), (telegram, "en")):
+        await till.expect(f"PAGA {cf} 5", ASK_CODE)
+        replies = await till.send(f"PAGA {typed}")
+        text = "\n".join(rendered(reply, language, sms=till is sms) for reply in replies)
+        said.append((language, text))
+    return said
 
 
 @pytest.mark.parametrize("channel", [Channel.SMS, Channel.TELEGRAM, Channel.TERMINAL])

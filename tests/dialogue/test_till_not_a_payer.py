@@ -21,8 +21,6 @@ from sqlalchemy import update
 
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
-from core.dialogue.render import render_plain
-from core.domain import gsm7
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import receives_sms, require_sms_phone
 from core.domain.messages import Money, Reply, t
@@ -36,8 +34,7 @@ from tests.dialogue.test_shop import (
     citizen_code,
     lookups,
 )
-from tests.dialogue.test_shop_codes import add_member
-from tests.dialogue.test_till_card_numbers import till_on
+from tests.dialogue.test_till_card_numbers import rendered, said_at_two_tills, till_on
 from tests.dialogue.test_till_slips import codes_sent, terminal_till, wrong_codes
 from tests.factories import Town, make_town
 
@@ -157,12 +154,6 @@ async def test_six_digits_after_paga_with_nothing_waiting_say_who_pays_comes_fir
     await till.expect(f"{town.citizen_cfs[0]} 5", ASK_CODE)
 
 
-def _rendered(reply: Reply, language: str, *, sms: bool = True) -> str:
-    body = render_plain(reply, language, sms=sms)
-    assert not sms or gsm7.count(body).single, (language, body)
-    return body
-
-
 @pytest.mark.parametrize(
     ("words", "italian", "english"),
     [
@@ -173,22 +164,15 @@ def _rendered(reply: Reply, language: str, *, sms: bool = True) -> str:
 async def test_said_in_italian_and_in_english(
     core: Core, words: str, italian: tuple[str, ...], english: tuple[str, ...]
 ) -> None:
-    town = await make_town(core, citizens=1)
-    cf = town.citizen_cfs[0]
-    sms = await till_on(core, town, Channel.SMS)
-    await add_member(core, town.shop_id, "7003", "cashier", channel="telegram")
-    telegram = Chat(core, "7003", channel=Channel.TELEGRAM, language_hint="en")
-    for till, language, expected in ((sms, "it", italian), (telegram, "en", english)):
-        await till.expect(f"PAGA {cf} 5", ASK_CODE)
-        replies = await till.send(f"PAGA {words}")
-        said = "\n".join(_rendered(reply, language, sms=till is sms) for reply in replies)
-        for part in expected:
+    # An Italian till by SMS, an English one on Telegram, each with a payment waiting.
+    for language, said in await said_at_two_tills(core, words):
+        for part in italian if language == "it" else english:
             assert part in said, (language, said)
         assert "5,00" in said if language == "it" else "5.00" in said, said
     # Each alone fits one SMS in either language.
     for msgid in (NO_SMS, CODE_ALONE, WHO_FIRST):
         for language in ("it", "en"):
-            assert _rendered(Reply(texts=(t(msgid),)), language)
+            assert rendered(Reply(texts=(t(msgid),)), language)
 
 
 @pytest.mark.parametrize(

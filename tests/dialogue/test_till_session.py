@@ -8,9 +8,9 @@ from core.dialogue.inbound import Channel
 from core.dialogue.state import ChatMemory, load
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.dialogue.harness import TILL_CODE, Chat, confirmation_code, open_till
+from tests.dialogue.harness import TILL_CODE, Chat, add_member, confirmation_code, open_till
 from tests.dialogue.test_shop import ASK_CODE, CONFIRMED, citizen_code
-from tests.factories import Town, make_town, shared_phone
+from tests.factories import Town, make_town
 
 WRONG = "Wrong code: {count} attempt left."
 ENDED = (
@@ -52,18 +52,7 @@ async def test_one_wrong_code_then_the_right_one_pays(core: Core) -> None:
 
 async def test_telegram_tills_keep_the_per_charge_limit_only(core: Core) -> None:
     town = await make_town(core, citizens=1)
-    async with core.uow() as uow:
-        uow.session.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel="telegram",
-                address="4440001",
-                role="cashier",
-                created_at=core.now(),
-                phone=shared_phone("telegram", "4440001"),
-            )
-        )
-        await uow.commit()
+    await add_member(core, town.shop_id, "4440001", "cashier", channel="telegram")
     till = Chat(core, "4440001", channel=Channel.TELEGRAM)
     await till.expect(f"PAGA {town.citizen_cfs[0]} 20", ASK_CODE)
     await till.expect("111111", WRONG)

@@ -12,9 +12,8 @@ from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.domain.messages import Money
 from core.services import delegates, security
-from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.dialogue.harness import Chat, open_till, outbox_of, param
+from tests.dialogue.harness import Chat, add_member, open_till, outbox_of, param
 from tests.dialogue.test_cards_delegates import DELEGATE
 from tests.dialogue.test_shop import (
     AMOUNT,
@@ -54,17 +53,7 @@ WARNING = (
 async def terminal_till(core: Core, town: Town) -> Chat:
     """A cashier at the shop's computer (`buonispesa chat --as shop`): no till code to
     confirm, as the terminal cannot be forged."""
-    async with core.uow() as uow:
-        uow.session.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel=Channel.TERMINAL.value,
-                address=TERMINAL,
-                role="cashier",
-                created_at=core.now(),
-            )
-        )
-        await uow.commit()
+    await add_member(core, town.shop_id, TERMINAL, "cashier", channel=Channel.TERMINAL.value)
     return Chat(core, TERMINAL, channel=Channel.TERMINAL)
 
 

@@ -23,13 +23,11 @@ import pytest
 
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
-from core.dialogue.render import render_plain
 from core.domain import cards as card_domain
-from core.domain import gsm7
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import check_not_eleven_digits
 from core.domain.messages import Money, Reply, t
-from tests.dialogue.harness import Chat, msgids, outbox_of, param
+from tests.dialogue.harness import msgids, outbox_of, param
 from tests.dialogue.test_cards_delegates import cards_grouped
 from tests.dialogue.test_shop import (
     AMOUNT,
@@ -45,8 +43,7 @@ from tests.dialogue.test_shop import (
     citizen_code,
     lookups,
 )
-from tests.dialogue.test_shop_codes import add_member
-from tests.dialogue.test_till_card_numbers import CARD_LENGTH, till_on
+from tests.dialogue.test_till_card_numbers import CARD_LENGTH, rendered, said_at_two_tills, till_on
 from tests.dialogue.test_till_slips import NOT_AN_AMOUNT, codes_sent, terminal_till
 from tests.factories import make_town
 
@@ -211,12 +208,6 @@ async def test_no_answer_tells_a_cashier_who_exists(core: Core) -> None:
     assert await lookups(core) == (0, 0)
 
 
-def _rendered(reply: Reply, language: str, *, sms: bool = True) -> str:
-    body = render_plain(reply, language, sms=sms)
-    assert not sms or gsm7.count(body).single, (language, body)
-    return body
-
-
 @pytest.mark.parametrize(
     ("words", "italian", "english"),
     [
@@ -228,23 +219,15 @@ def _rendered(reply: Reply, language: str, *, sms: bool = True) -> str:
 async def test_said_in_italian_and_in_english_in_one_sms_each(
     core: Core, words: str, italian: tuple[str, ...], english: tuple[str, ...]
 ) -> None:
-    town = await make_town(core, citizens=1)
-    cf = town.citizen_cfs[0]
     # An Italian till by SMS, an English one on Telegram, each with a payment waiting.
-    sms = await till_on(core, town, Channel.SMS)
-    await add_member(core, town.shop_id, "7003", "cashier", channel="telegram")
-    telegram = Chat(core, "7003", channel=Channel.TELEGRAM, language_hint="en")
-    for till, language, expected in ((sms, "it", italian), (telegram, "en", english)):
-        await till.expect(f"PAGA {cf} 5", ASK_CODE)
-        replies = await till.send(f"PAGA {words}")
-        said = "\n".join(_rendered(reply, language, sms=till is sms) for reply in replies)
-        for part in expected:
+    for language, said in await said_at_two_tills(core, words):
+        for part in italian if language == "it" else english:
             assert part in said, (language, said)
         assert "5,00" in said if language == "it" else "5.00" in said, said
     # Each refusal alone fits one SMS in either language.
     for msgid in (PAYER_MISSING, CARD_FORMAT, ELEVEN_DIGITS):
         for language in ("it", "en"):
-            assert _rendered(Reply(texts=(t(msgid),)), language)
+            assert rendered(Reply(texts=(t(msgid),)), language)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,15 @@ from core.dialogue.inbound import Channel
 from core.dialogue.menus import ABOUT_THE_QUESTION, CITIZEN_HELP, IN_ENGLISH, IN_ITALIAN
 from core.dialogue.render import render_plain
 from core.storage import models as m
-from tests.dialogue.harness import Chat, assert_one_segment, msgids, open_till, options, param
+from tests.dialogue.harness import (
+    Chat,
+    add_member,
+    assert_one_segment,
+    msgids,
+    open_till,
+    options,
+    param,
+)
 from tests.dialogue.test_cards_delegates import (
     ASK_OLD_PIN,
     ASK_PIN,
@@ -23,9 +31,8 @@ from tests.dialogue.test_cards_delegates import (
     wrong,
 )
 from tests.dialogue.test_shop import ASK_CODE, CONFIRMED, citizen_code
-from tests.dialogue.test_shop_codes import add_member
 from tests.dialogue.test_sms_lengths import SHOP_PHONE, long_town
-from tests.factories import make_town, pin_only, shared_phone
+from tests.factories import make_town, pin_only
 
 
 @pytest.mark.parametrize("one_trip", [True, False])
@@ -127,18 +134,7 @@ async def test_a_wrong_code_at_a_telegram_till_says_what_to_do_next(
     says: the customer reads the code again from their phone, or ANNULLA; one SMS, and
     nothing about the right code."""
     town = await make_town(core)
-    async with core.uow() as uow:
-        uow.session.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel="telegram",
-                address="4447001",
-                role="cashier",
-                created_at=core.now(),
-                phone=shared_phone("telegram", "4447001"),
-            )
-        )
-        await uow.commit()
+    await add_member(core, town.shop_id, "4447001", "cashier", channel="telegram")
     cashier = Chat(core, "4447001", channel=Channel.TELEGRAM)
     await cashier.send(f"LINGUA {language}")
     await cashier.expect(f"PAGA {town.citizen_cfs[0]} 20", ASK_CODE)

@@ -17,7 +17,7 @@ from core.services import cards, charges, delegates, ledger, security
 from core.services.outbox import reply_of
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.dialogue.harness import assert_one_segment
+from tests.dialogue.harness import add_member, assert_one_segment
 from tests.factories import (
     Town,
     approved_request,
@@ -675,17 +675,7 @@ async def test_a_phone_speaks_for_one_person(core: Core, phone_of: str, code: st
     town = await make_town(core, citizens=3)
     await add(core, town, 2, DELEGATE)
     # A cashier of the shop at the terminal chat, which is addressed by a phone as SMS is.
-    async with core.uow() as uow:
-        uow.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel="terminal",
-                address=TERMINAL_CASHIER,
-                role="cashier",
-                created_at=core.now(),
-            )
-        )
-        await uow.commit()
+    await add_member(core, town.shop_id, TERMINAL_CASHIER, "cashier", channel="terminal")
     phone = {
         "own": town.citizen_phones[0],
         "other_citizen": town.citizen_phones[1],

@@ -12,13 +12,20 @@ from core.bootstrap import Core
 from core.domain.charges import ChargeStatus
 from core.domain.errors import NotAllowed, Refusal
 from core.domain.messages import Money
-from core.services import charges, voucher_charges
+from core.services import charges
 from core.services.charges import ConfirmOutcome
 from core.services.outbox import reply_of
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.factories import confirm, last_code_for, make_town, outbox_to, request
-from tests.integration.test_community import buy, enable, last_code, second_shop
+from tests.integration.test_community import (
+    ask_voucher_payment,
+    buy,
+    enable,
+    last_code,
+    second_shop,
+    type_voucher_code,
+)
 
 REPLACED = (
     "{shop} asks {amount}. New code: {code} (the previous one is no longer valid). Tell it "
@@ -128,17 +135,7 @@ async def test_community_vouchers_follow_the_same_rules(core: Core) -> None:
     voucher = await buy(core, town, 30_00)
 
     async def ask(cents: int) -> int:
-        async with core.uow() as uow:
-            requested = await voucher_charges.request_voucher_charge(
-                uow,
-                shop_id=town.shop_id,
-                voucher_reference=voucher.code,
-                amount_cents=cents,
-                requested_by="test",
-                now=core.now(),
-            )
-            await uow.commit()
-        return requested.charge_id
+        return await ask_voucher_payment(core, town.shop_id, voucher, cents)
 
     first = await ask(5_00)
     second = await ask(6_00)
@@ -157,11 +154,7 @@ async def test_community_vouchers_follow_the_same_rules(core: Core) -> None:
         )
     )
     code = await last_code(core, voucher.holder_address)
-    async with core.uow() as uow:
-        result = await voucher_charges.confirm_voucher_charge(
-            uow, charge_id=second, shop_id=town.shop_id, typed_code=code, now=core.now()
-        )
-        await uow.commit()
+    result = await type_voucher_code(core, town.shop_id, second, code)
     assert result.outcome is ConfirmOutcome.CONFIRMED
     for _index in range(4):
         await ask(1_00)
@@ -209,26 +202,10 @@ async def test_a_voucher_payment_refused_for_its_balance_tells_the_holder(core: 
     town = await make_town(core, citizens=0)
     await enable(core, town)
     voucher = await buy(core, town, 30_00)
-    async with core.uow() as uow:
-        requested = await voucher_charges.request_voucher_charge(
-            uow,
-            shop_id=town.shop_id,
-            voucher_reference=voucher.code,
-            amount_cents=40_00,
-            requested_by="test",
-            now=core.now(),
-        )
-        await uow.commit()
+    charge_id = await ask_voucher_payment(core, town.shop_id, voucher, 40_00)
     code = await last_code(core, voucher.holder_address)
+    result = await type_voucher_code(core, town.shop_id, charge_id, code)
     async with core.uow() as uow:
-        result = await voucher_charges.confirm_voucher_charge(
-            uow,
-            charge_id=requested.charge_id,
-            shop_id=town.shop_id,
-            typed_code=code,
-            now=core.now(),
-        )
-        await uow.commit()
         sent = await uow.outbox.for_address("telegram", voucher.holder_address)
     assert result.outcome is ConfirmOutcome.INSUFFICIENT_FUNDS
     notice = reply_of(core.keys, sent[-1]).texts[0]

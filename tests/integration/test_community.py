@@ -11,7 +11,7 @@ from core.domain.errors import NotAllowed, NotFound, Refusal
 from core.domain.ledger import AccountKind
 from core.domain.shops import ShopCategory
 from core.services import community, ledger, reimbursement, reports, voucher_charges
-from core.services.charges import ConfirmOutcome
+from core.services.charges import ConfirmOutcome, ConfirmResult
 from core.services.outbox import NOTICE_LANE, PAYMENT_LANE, reply_of
 from core.services.shops import ShopInput, approve_shop, register_shop
 from core.storage import models as m
@@ -89,28 +89,64 @@ async def last_code(core: Core, address: str) -> str:
     raise AssertionError("no code sent")
 
 
-async def spend(core: Core, shop_id: int, voucher: m.Voucher, amount: int) -> ConfirmOutcome:
+async def ask_voucher_payment(
+    core: Core, shop_id: int, voucher: m.Voucher, cents: int, requested_by: str = "test"
+) -> int:
+    """The shop asks `cents` from the voucher (its code goes to the holder): the charge."""
     async with core.uow() as uow:
         requested = await voucher_charges.request_voucher_charge(
             uow,
             shop_id=shop_id,
             voucher_reference=voucher.code,
-            amount_cents=amount,
-            requested_by="test",
+            amount_cents=cents,
+            requested_by=requested_by,
             now=core.now(),
         )
         await uow.commit()
-    code = await last_code(core, voucher.holder_address)
+    return requested.charge_id
+
+
+async def type_voucher_code(
+    core: Core, shop_id: int, charge_id: int, typed: str, till_tries: int | None = None
+) -> ConfirmResult:
+    """The till types `typed` as the code of the voucher payment `charge_id`."""
     async with core.uow() as uow:
         result = await voucher_charges.confirm_voucher_charge(
             uow,
-            charge_id=requested.charge_id,
+            charge_id=charge_id,
             shop_id=shop_id,
-            typed_code=code,
+            typed_code=typed,
             now=core.now(),
+            till_tries=till_tries,
         )
         await uow.commit()
-    return result.outcome
+    return result
+
+
+async def type_wrong_codes(
+    core: Core, shop_id: int, charge_id: int, right: str, count: int
+) -> None:
+    """The till types `count` wrong codes (never `right`, the one the holder was sent)."""
+    for typed in ("111111", "222222")[:count]:
+        await type_voucher_code(core, shop_id, charge_id, typed if typed != right else "333333")
+
+
+async def voucher_payment_after_wrong_codes(core: Core, wrong: int) -> tuple[Town, m.Voucher, int]:
+    """A town's shop asks 12 € from a 30 € voucher and types `wrong` wrong codes for it:
+    (the town, the voucher, the payment still waiting)."""
+    town = await make_town(core, citizens=0)
+    await enable(core, town)
+    voucher = await buy(core, town, 30_00)
+    charge_id = await ask_voucher_payment(core, town.shop_id, voucher, 12_00)
+    code = await last_code(core, voucher.holder_address)
+    await type_wrong_codes(core, town.shop_id, charge_id, code, wrong)
+    return town, voucher, charge_id
+
+
+async def spend(core: Core, shop_id: int, voucher: m.Voucher, amount: int) -> ConfirmOutcome:
+    charge_id = await ask_voucher_payment(core, shop_id, voucher, amount)
+    code = await last_code(core, voucher.holder_address)
+    return (await type_voucher_code(core, shop_id, charge_id, code)).outcome
 
 
 async def test_a_purchase_is_checked_against_the_town_and_the_shop(core: Core) -> None:
@@ -181,29 +217,14 @@ async def test_a_tills_last_wrong_code_cancels_a_voucher_payment_and_warns_its_h
     town = await make_town(core, citizens=0)
     await enable(core, town)
     voucher = await buy(core, town, 30_00)
-    async with core.uow() as uow:
-        requested = await voucher_charges.request_voucher_charge(
-            uow,
-            shop_id=town.shop_id,
-            voucher_reference=voucher.code,
-            amount_cents=12_00,
-            requested_by=f"sms:{town.shop_phone}",
-            now=core.now(),
-        )
-        await uow.commit()
+    charge_id = await ask_voucher_payment(
+        core, town.shop_id, voucher, 12_00, requested_by=f"sms:{town.shop_phone}"
+    )
     code = await last_code(core, voucher.holder_address)
     outcomes = []
-    for typed, till_tries in (("111111", 2), ("222222", 1)):
-        async with core.uow() as uow:
-            result = await voucher_charges.confirm_voucher_charge(
-                uow,
-                charge_id=requested.charge_id,
-                shop_id=town.shop_id,
-                typed_code=typed if typed != code else "333333",
-                now=core.now(),
-                till_tries=till_tries,
-            )
-            await uow.commit()
+    for wrong_code, till_tries in (("111111", 2), ("222222", 1)):
+        typed = wrong_code if wrong_code != code else "333333"
+        result = await type_voucher_code(core, town.shop_id, charge_id, typed, till_tries)
         outcomes.append((result.outcome, result.attempts_left))
     assert outcomes == [
         (ConfirmOutcome.WRONG_CODE, 1),
@@ -211,7 +232,7 @@ async def test_a_tills_last_wrong_code_cancels_a_voucher_payment_and_warns_its_h
     ]
     async with core.uow() as uow:
         rows = await uow.outbox.for_address("telegram", voucher.holder_address)
-        charge = await uow.session.get(m.VoucherCharge, requested.charge_id)
+        charge = await uow.session.get(m.VoucherCharge, charge_id)
         assert charge is not None
         assert (charge.status, charge.closed_reason) == ("cancelled", "too_many_attempts")
     assert reply_of(core.keys, rows[-1]).texts[0].msgid == (
@@ -226,33 +247,10 @@ async def test_a_voucher_payment_given_up_after_wrong_codes_warns_its_holder(
 ) -> None:
     """ANNULLA at the till after `wrong` wrong codes: the holder reads how many, as a
     buono spesa's holder does, not that the shop simply cancelled; none, the plain notice."""
-    town = await make_town(core, citizens=0)
-    await enable(core, town)
-    voucher = await buy(core, town, 30_00)
-    async with core.uow() as uow:
-        requested = await voucher_charges.request_voucher_charge(
-            uow,
-            shop_id=town.shop_id,
-            voucher_reference=voucher.code,
-            amount_cents=12_00,
-            requested_by="test",
-            now=core.now(),
-        )
-        await uow.commit()
-    code = await last_code(core, voucher.holder_address)
-    for typed in ("111111", "222222")[:wrong]:
-        async with core.uow() as uow:
-            await voucher_charges.confirm_voucher_charge(
-                uow,
-                charge_id=requested.charge_id,
-                shop_id=town.shop_id,
-                typed_code=typed if typed != code else "333333",
-                now=core.now(),
-            )
-            await uow.commit()
+    town, voucher, charge_id = await voucher_payment_after_wrong_codes(core, wrong)
     async with core.uow() as uow:
         assert await voucher_charges.cancel_voucher_charge(
-            uow, charge_id=requested.charge_id, shop_id=town.shop_id, now=core.now()
+            uow, charge_id=charge_id, shop_id=town.shop_id, now=core.now()
         )
         await uow.commit()
         rows = await uow.outbox.for_address("telegram", voucher.holder_address)
@@ -276,36 +274,8 @@ async def test_a_voucher_payment_asked_again_after_wrong_codes_warns_its_holder(
     """PAGA again after `wrong` wrong codes: the new code's message says how many were typed
     for the old one, as a buono spesa's does; none, the plain "the previous one is no
     longer valid"."""
-    town = await make_town(core, citizens=0)
-    await enable(core, town)
-    voucher = await buy(core, town, 30_00)
-
-    async def ask() -> int:
-        async with core.uow() as uow:
-            requested = await voucher_charges.request_voucher_charge(
-                uow,
-                shop_id=town.shop_id,
-                voucher_reference=voucher.code,
-                amount_cents=12_00,
-                requested_by="test",
-                now=core.now(),
-            )
-            await uow.commit()
-        return requested.charge_id
-
-    charge_id = await ask()
-    code = await last_code(core, voucher.holder_address)
-    for typed in ("111111", "222222")[:wrong]:
-        async with core.uow() as uow:
-            await voucher_charges.confirm_voucher_charge(
-                uow,
-                charge_id=charge_id,
-                shop_id=town.shop_id,
-                typed_code=typed if typed != code else "333333",
-                now=core.now(),
-            )
-            await uow.commit()
-    await ask()
+    town, voucher, _ = await voucher_payment_after_wrong_codes(core, wrong)
+    await ask_voucher_payment(core, town.shop_id, voucher, 12_00)
     async with core.uow() as uow:
         rows = await uow.outbox.for_address("telegram", voucher.holder_address)
     told = reply_of(core.keys, rows[-1]).texts[0]

@@ -24,7 +24,7 @@ from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.dialogue.harness import assert_one_segment
 from tests.factories import Town, make_town, pay, request
-from tests.integration.test_phone_changes import LONG_TOWN, _operators
+from tests.integration.test_phone_changes import LONG_TOWN, _long_named_town, _operators
 
 DELEGATE = "+393471230088"
 
@@ -297,18 +297,8 @@ async def test_the_database_holds_four_eyes_and_one_pending_request_of_a_kind(
 
 @pytest.mark.parametrize("language", ["it", "en"])
 async def test_the_notices_fit_one_sms_with_a_long_town_name(core: Core, language: str) -> None:
-    town = await make_town(core, citizens=1)
+    town = await _long_named_town(core, language)
     team = await _operators(core, town)
-    async with core.uow() as uow:
-        await uow.session.execute(
-            update(m.Municipality)
-            .where(m.Municipality.id == town.municipality_id)
-            .values(name=LONG_TOWN)
-        )
-        await uow.session.execute(
-            update(m.Citizen).where(m.Citizen.id == town.citizen_ids[0]).values(language=language)
-        )
-        await uow.commit()
     asked = await _ask_delegate(core, town, team["clerk"])
     async with core.uow() as uow:
         await phone_changes.withdraw(uow, team["clerk"], asked.id, "typo", core.now())

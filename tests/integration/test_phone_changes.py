@@ -35,12 +35,28 @@ from core.services.operators import RoleRefused
 from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.conftest import FakeClock
-from tests.dialogue.harness import assert_one_segment
+from tests.dialogue.harness import add_member, assert_one_segment
 from tests.factories import Town, confirm, last_code_for, make_town, pay, request
 
 NEW_PHONE = "+393471230077"
 T = TypeVar("T")
 LONG_TOWN = "San Valentino in Abruzzo Citeriore"  # as in tests/dialogue/test_sms_lengths.py
+
+
+async def _long_named_town(core: Core, language: str) -> Town:
+    """A town named LONG_TOWN whose one citizen reads `language`: the longest notices."""
+    town = await make_town(core, citizens=1)
+    async with core.uow() as uow:
+        await uow.session.execute(
+            update(m.Municipality)
+            .where(m.Municipality.id == town.municipality_id)
+            .values(name=LONG_TOWN)
+        )
+        await uow.session.execute(
+            update(m.Citizen).where(m.Citizen.id == town.citizen_ids[0]).values(language=language)
+        )
+        await uow.commit()
+    return town
 
 
 async def _operators(core: Core, town: Town) -> dict[str, m.Operator]:
@@ -442,18 +458,8 @@ async def test_erasure_waits_for_the_change(core: Core, clock: FakeClock) -> Non
 
 @pytest.mark.parametrize("language", ["it", "en"])
 async def test_the_notices_fit_one_sms_with_a_long_town_name(core: Core, language: str) -> None:
-    town = await make_town(core, citizens=1)
+    town = await _long_named_town(core, language)
     team = await _operators(core, town)
-    async with core.uow() as uow:
-        await uow.session.execute(
-            update(m.Municipality)
-            .where(m.Municipality.id == town.municipality_id)
-            .values(name=LONG_TOWN)
-        )
-        await uow.session.execute(
-            update(m.Citizen).where(m.Citizen.id == town.citizen_ids[0]).values(language=language)
-        )
-        await uow.commit()
     asked = await _ask(core, town, team["clerk"])
     assert asked.waiting is not None
     async with core.uow() as uow:
@@ -522,17 +528,7 @@ def test_a_cashier_at_the_terminal_is_never_made_a_delegate(
 
 
 async def _join_at_terminal(core: Core, town: Town, phone: str) -> None:
-    async with core.uow() as uow:
-        uow.add(
-            m.ShopMember(
-                shop_id=town.shop_id,
-                channel="terminal",
-                address=phone,
-                role="cashier",
-                created_at=core.now(),
-            )
-        )
-        await uow.commit()
+    await add_member(core, town.shop_id, phone, "cashier", channel="terminal")
 
 
 async def _approve_tranche(core: Core, town: Town, budget_cents: int) -> None:

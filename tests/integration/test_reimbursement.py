@@ -85,6 +85,16 @@ async def spending_town(core: Core, clock: FakeClock) -> tuple[Office, list[Appl
     return office, people
 
 
+async def refund(office: Office, shop_id: int, charge_id: int) -> None:
+    """The shop's owner refunds the payment `charge_id` from their own chat."""
+    async with office.core.uow() as uow:
+        by = await owner_chat(uow, shop_id)
+        await charges.refund_charge(
+            uow, charge_id=charge_id, shop_id=shop_id, by=by, now=office.clock()
+        )
+        await uow.commit()
+
+
 def local(moment: datetime) -> datetime:
     return moment.astimezone(ROME)
 
@@ -195,20 +205,15 @@ async def test_a_same_day_refund_reduces_what_is_due(core: Core, clock: FakeCloc
     first = office.shop_ids[0]
     await pay(office, first, people[0], 40_00)
     refunded = await pay(office, first, people[1], 15_00)
-    async with core.uow() as uow:
-        by = await owner_chat(uow, first)
-        await charges.refund_charge(uow, charge_id=refunded, shop_id=first, by=by, now=clock())
-        await uow.commit()
+    await refund(office, first, refunded)
     assert await due(office) == [(first, 40_00)]
     settlement, _ = await run_settlement(office)
     assert settlement.total_cents == 40_00
     # Once settled, the money has left the shop's account: it can no longer refund it.
     last = await pay(office, first, people[2], 5_00)
     await run_settlement(office)
-    async with core.uow() as uow:
-        with pytest.raises(NotAllowed):
-            by = await owner_chat(uow, first)
-            await charges.refund_charge(uow, charge_id=last, shop_id=first, by=by, now=clock())
+    with pytest.raises(NotAllowed):
+        await refund(office, first, last)
     await assert_ledger_ok(core, office.municipality_id)
 
 
@@ -430,10 +435,7 @@ async def test_an_act_is_refused_when_a_shop_is_owed_less_than_it_pays(
     refunded = await pay(office, first, people[1], 15_00)
     act = await _prepare(office, clerk, EXECUTION)
     assert act.params["total_cents"] == 55_00
-    async with core.uow() as uow:
-        by = await owner_chat(uow, first)
-        await charges.refund_charge(uow, charge_id=refunded, shop_id=first, by=by, now=clock())
-        await uow.commit()
+    await refund(office, first, refunded)
     with pytest.raises(LessOwed) as caught:
         await _approve(office, boss, act.id)
     assert caught.value.params["owed_cents"] == 40_00

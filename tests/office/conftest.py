@@ -11,7 +11,14 @@ import pytest
 from core.bootstrap import Core
 from core.services import municipalities, operators
 from tests.conftest import FakeClock
-from tests.integration.office_helpers import Office, open_round
+from tests.integration.office_helpers import (
+    Office,
+    apply,
+    close_approve_credit,
+    open_round,
+    pay,
+    person,
+)
 from tests.office.harness import LASTING_SESSIONS, OfficeBrowser, OfficeServer, office_server
 
 PASSWORD = "correct horse battery"
@@ -61,3 +68,15 @@ async def signed_in(office: OfficeServer, username: str) -> OfficeBrowser:
     page = await browser.sign_in(username, PASSWORD)
     assert page.status == 200 and page.url == "/office/", (page.status, page.url)
     return browser
+
+
+BUYER = person(1, 2)
+
+
+async def shop_owed(towns: Towns, cents: int = 42_50) -> int:
+    """BUYER, credited, pays `cents` at BEL's first shop: that shop, owed it."""
+    await apply(towns.bel, BUYER)
+    await close_approve_credit(towns.bel, 1_000_00)
+    shop_id = towns.bel.shop_ids[0]
+    await pay(towns.bel, shop_id, BUYER, cents)
+    return shop_id

@@ -21,7 +21,7 @@ import shutil
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 from subprocess import PIPE
@@ -31,10 +31,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from buonispesa.demo import DEMO_OPERATOR_PASSWORD, seed_demo
+from buonispesa.demo import DEMO_OPERATOR_PASSWORD, DemoCitizen, seed_demo
 from buonispesa.server import build_app
 from buonispesa.settings import Settings
 from core.bootstrap import Core
+from core.services.unit_of_work import UnitOfWork
+from core.storage import models as m
 from core.storage.engine import make_engine
 from office.keys import OfficeConfig
 from tests.conftest import FakeClock
@@ -122,16 +124,67 @@ async def serve_demo(
         await core.close()
 
 
-def _sign_in_as_clerk(driver: Any, base: str) -> None:
-    """Sign the demo's clerk in and wait for the dashboard: a click returns before the
-    next page has loaded, so looking for it at once races the browser on a busy machine."""
-    from selenium.webdriver.common.by import By
+@asynccontextmanager
+async def _demo_core(sqlite_url: str, clock: FakeClock) -> AsyncIterator[Core]:
+    """The served demo's database, opened beside the server to set a test's scene."""
+    core = Core(engine=make_engine(sqlite_url), clock=clock)
+    try:
+        yield core
+    finally:
+        await core.close()
+
+
+async def run(step: Callable[..., T], *args: Any) -> T:
+    # The driver blocks: in a thread, so that the server on this loop keeps answering.
+    return await asyncio.to_thread(step, *args)
+
+
+def _submit(driver: Any, button: Any) -> None:
+    """Click and wait for the next page (the form's answer) to replace this one.
+
+    The old page is marked on its window object, which a navigation replaces. Waiting for
+    the old <html> element to go stale instead raced with chromedriver: while the old
+    document is torn down it can answer "Node with given id does not belong to the
+    document", an unknown error rather than a stale reference, and that failed CI once.
+    """
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.wait import WebDriverWait
 
-    driver.get(base + "/office/")
-    driver.find_element(By.ID, "username").send_keys("bel.clerk")
+    driver.execute_script("window.buonispesaOldPage = true")
+    button.click()
+    wait = WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,))
+    wait.until(
+        lambda d: d.execute_script(
+            "return window.buonispesaOldPage === undefined && document.readyState === 'complete'"
+        )
+    )
+
+
+def _submit_by(driver: Any, xpath: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    _submit(driver, driver.find_element(By.XPATH, xpath))
+
+
+def _type_sign_in(driver: Any, username: str) -> None:
+    """On the sign-in page: `username` with the demo's password, sent."""
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.ID, "username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
+    _submit_by(driver, "//form[contains(@class, 'narrow')]//button[@type='submit']")
+
+
+def _sign_in(driver: Any, base: str, username: str) -> None:
+    driver.get(base + "/office/")
+    _type_sign_in(driver, username)
+
+
+def _sign_in_as_clerk(driver: Any, base: str) -> None:
+    """Sign the demo's clerk in and wait for the dashboard."""
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    _sign_in(driver, base, "bel.clerk")
     WebDriverWait(driver, 30).until(lambda d: d.title.startswith("Cruscotto"))
 
 
@@ -157,46 +210,15 @@ def chrome() -> Iterator[object]:
 async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
     demo_server: tuple[str, FakeClock], chrome: object, tmp_path: Path
 ) -> None:
-    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
-    from selenium.webdriver.remote.webelement import WebElement
-    from selenium.webdriver.support.wait import WebDriverWait
 
     assert isinstance(chrome, WebDriver)
     driver = chrome
     base, clock = demo_server
 
-    async def run(step: Callable[..., T], *args: Any) -> T:
-        # The driver blocks: in a thread, so that the server on this loop keeps answering.
-        return await asyncio.to_thread(step, *args)
-
-    def sign_in(username: str) -> None:
-        driver.get(base + "/office/")
-        driver.find_element(By.ID, "username").send_keys(username)
-        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
-        submit(driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]"))
-
-    def submit(button: WebElement) -> None:
-        """Click and wait for the next page (the form's answer) to replace this one.
-
-        The old page is marked on its window object, which a navigation replaces. Waiting for
-        the old <html> element to go stale instead raced with chromedriver: while the old
-        document is torn down it can answer "Node with given id does not belong to the
-        document", an unknown error rather than a stale reference, and that failed CI once.
-        """
-        driver.execute_script("window.buonispesaOldPage = true")
-        button.click()
-        wait = WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,))
-        wait.until(
-            lambda d: d.execute_script(
-                "return window.buonispesaOldPage === undefined"
-                " && document.readyState === 'complete'"
-            )
-        )
-
     def press(text: str) -> None:
-        submit(driver.find_element(By.XPATH, f"//button[normalize-space()='{text}']"))
+        _submit_by(driver, f"//button[normalize-space()='{text}']")
 
     def notice() -> str:
         return str(driver.find_element(By.CSS_SELECTOR, ".notice").text)
@@ -204,9 +226,9 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
     def switch_to_english() -> None:
         assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "it"
         driver.find_element(By.CSS_SELECTOR, "#lang-choice option[value=en]").click()
-        submit(driver.find_element(By.XPATH, "//form[@action='/office/language']//button"))
+        _submit_by(driver, "//form[@action='/office/language']//button")
 
-    await run(sign_in, "bel.clerk")
+    await run(_sign_in, driver, base, "bel.clerk")
     assert str(await run(lambda: driver.title)).startswith("Cruscotto")
     await run(switch_to_english)
     assert await run(lambda: driver.find_element(By.TAG_NAME, "h1").text) == "Dashboard"
@@ -258,7 +280,7 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
 
     # ... and approved by a manager, in a session of their own.
     await run(driver.delete_all_cookies)
-    await run(sign_in, "bel.manager")
+    await run(_sign_in, driver, base, "bel.manager")
     await run(switch_to_english)
     await run(driver.get, base + "/office/round")
     # Beside "Approve": what the determina will allocate, recomputed now.
@@ -276,9 +298,7 @@ async def test_a_clerk_and_a_manager_run_a_round_in_the_browser(
     await run(lambda: driver.set_window_size(1366, 768))
     width = await run(lambda: driver.execute_script("return document.documentElement.scrollWidth"))
     assert int(str(width)) <= 1366  # the figures do not push the page sideways
-    await run(
-        lambda: submit(driver.find_element(By.XPATH, "//button[starts-with(., 'Approve act')]"))
-    )
+    await run(_submit_by, driver, "//button[starts-with(., 'Approve act')]")
     assert "approved and carried out" in str(await run(notice))
 
     # The determina's attachment, downloaded with the manager's session, read as text.
@@ -323,11 +343,9 @@ async def test_an_upheld_appeal_is_corrected_and_approved_in_the_browser(
     """A chat application excluded for a pension, its appeal upheld: a clerk prepares the
     correction on the application's page, a manager approves it among the acts waiting on
     the appeals page."""
-    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
     from selenium.webdriver.support.select import Select
-    from selenium.webdriver.support.wait import WebDriverWait
 
     from core.services import appeals, municipalities
     from tests.integration.office_helpers import Office, apply, close_approve_credit, person
@@ -336,8 +354,7 @@ async def test_an_upheld_appeal_is_corrected_and_approved_in_the_browser(
     driver = chrome
     base, clock = demo_server
     pensioner = person(60, 2, pension=True)
-    core = Core(engine=make_engine(sqlite_url), clock=clock)
-    try:
+    async with _demo_core(sqlite_url, clock) as core:
         async with core.uow() as uow:
             town = await municipalities.require(uow, "BEL")
             office = Office(core, clock, "BEL", town.id, [])
@@ -352,29 +369,10 @@ async def test_an_upheld_appeal_is_corrected_and_approved_in_the_browser(
                 uow, town, appeal.id, "upheld", "Invalidità.", clock(), "t", confirmed=True
             )
             await uow.commit()
-    finally:
-        await core.close()
-
-    async def run(step: Callable[..., T], *args: Any) -> T:
-        return await asyncio.to_thread(step, *args)
-
-    def submit_by(xpath: str) -> None:
-        driver.execute_script("window.buonispesaOldPage = true")
-        driver.find_element(By.XPATH, xpath).click()
-        wait = WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,))
-        wait.until(
-            lambda d: d.execute_script(
-                "return window.buonispesaOldPage === undefined"
-                " && document.readyState === 'complete'"
-            )
-        )
 
     def sign_in(username: str) -> None:
         driver.delete_all_cookies()
-        driver.get(base + "/office/")
-        driver.find_element(By.ID, "username").send_keys(username)
-        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
-        submit_by("//form[contains(@class, 'narrow')]//button[@type='submit']")
+        _sign_in(driver, base, username)
 
     def notice() -> str:
         return str(driver.find_element(By.CSS_SELECTOR, ".notice").text)
@@ -386,7 +384,7 @@ async def test_an_upheld_appeal_is_corrected_and_approved_in_the_browser(
         )
         Select(driver.find_element(By.ID, "appeal_has_pension")).select_by_value("no")
         driver.find_element(By.ID, "appeal_reason").send_keys("pensione di invalidità")
-        submit_by("//button[normalize-space()='Prepara la correzione']")
+        _submit_by(driver, "//button[normalize-space()='Prepara la correzione']")
 
     await run(sign_in, "bel.clerk")
     await run(prepare)
@@ -398,7 +396,7 @@ async def test_an_upheld_appeal_is_corrected_and_approved_in_the_browser(
     await run(driver.get, base + "/office/appeals")
     page = str(await run(lambda: driver.page_source))
     assert f"{protocol}: pensione di invalidità" in page
-    await run(submit_by, '//button[starts-with(., "Approva l\'atto")]')
+    await run(_submit_by, driver, '//button[starts-with(., "Approva l\'atto")]')
     assert "approvato" in await run(notice)
     await run(driver.get, f"{base}/office/applications/{protocol}")
     facts = str(await run(lambda: driver.find_element(By.CSS_SELECTOR, "dl.facts").text))
@@ -408,45 +406,24 @@ async def test_an_upheld_appeal_is_corrected_and_approved_in_the_browser(
 async def test_after_30_idle_minutes_the_sign_in_says_so_and_goes_back_to_the_page(
     demo_as_served: tuple[str, FakeClock], chrome: object
 ) -> None:
-    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
-    from selenium.webdriver.support.wait import WebDriverWait
 
     assert isinstance(chrome, WebDriver)
     driver = chrome
     base, clock = demo_as_served
 
-    async def run(step: Callable[..., T], *args: Any) -> T:
-        return await asyncio.to_thread(step, *args)
-
-    def submit_by(xpath: str) -> None:
-        driver.execute_script("window.buonispesaOldPage = true")
-        driver.find_element(By.XPATH, xpath).click()
-        wait = WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,))
-        wait.until(
-            lambda d: d.execute_script(
-                "return window.buonispesaOldPage === undefined"
-                " && document.readyState === 'complete'"
-            )
-        )
-
-    def sign_in() -> None:
-        driver.find_element(By.ID, "username").send_keys("bel.clerk")
-        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
-        submit_by("//form[contains(@class, 'narrow')]//button[@type='submit']")
-
     await run(driver.get, base + "/office/round")
-    await run(sign_in)
+    await run(_type_sign_in, driver, "bel.clerk")
     assert str(await run(lambda: driver.current_url)).endswith("/office/round")
     clock.advance(minutes=31)
-    await run(submit_by, "//nav//a[@href='/office/applications']")
+    await run(_submit_by, driver, "//nav//a[@href='/office/applications']")
     assert "/office/sign-in?next=/office/applications" in str(await run(lambda: driver.current_url))
     notice = str(await run(lambda: driver.find_element(By.CSS_SELECTOR, ".notice").text))
     assert notice == (
         "La sessione è scaduta dopo 30 minuti senza attività: accedi di nuovo per continuare."
     )
-    await run(sign_in)
+    await run(_type_sign_in, driver, "bel.clerk")
     assert str(await run(lambda: driver.current_url)).endswith("/office/applications")
     assert await run(lambda: driver.find_element(By.TAG_NAME, "h1").text) == "Domande"
 
@@ -458,11 +435,9 @@ async def test_a_clerk_enters_a_paper_application_at_the_desk_in_the_browser(
     is said beside its field, what was typed stays; corrected, the application is entered,
     its page says so and the list of applications has it. The form with its problem and
     the entered application are photographed at 1366 and 390 px (in tmp_path)."""
-    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
     from selenium.webdriver.support.select import Select
-    from selenium.webdriver.support.wait import WebDriverWait
 
     assert isinstance(chrome, WebDriver)
     driver = chrome
@@ -470,17 +445,6 @@ async def test_a_clerk_enters_a_paper_application_at_the_desk_in_the_browser(
     clock.advance(minutes=5)  # the form is dated now: inside the demo's open window
     code = make_cf(51)
     wrong = code[:15] + ("B" if code[15] == "A" else "A")
-
-    def submit_by(xpath: str) -> None:
-        driver.execute_script("window.buonispesaOldPage = true")
-        driver.find_element(By.XPATH, xpath).click()
-        wait = WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,))
-        wait.until(
-            lambda d: d.execute_script(
-                "return window.buonispesaOldPage === undefined"
-                " && document.readyState === 'complete'"
-            )
-        )
 
     def fits(name: str) -> None:
         """The page at 1366x768 and 390x844: nothing to scroll sideways; photographed."""
@@ -493,12 +457,9 @@ async def test_a_clerk_enters_a_paper_application_at_the_desk_in_the_browser(
 
     def type_the_form() -> tuple[str, str, str, str]:
         driver.set_window_size(1366, 768)
-        driver.get(base + "/office/")
-        driver.find_element(By.ID, "username").send_keys("bel.clerk")
-        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
-        submit_by("//form[contains(@class, 'narrow')]//button[@type='submit']")
+        _sign_in(driver, base, "bel.clerk")
         driver.get(base + "/office/applications")
-        submit_by("//a[normalize-space()='Inserisci una domanda cartacea']")
+        _submit_by(driver, "//a[normalize-space()='Inserisci una domanda cartacea']")
         assert driver.find_element(By.TAG_NAME, "h1").text == "Inserisci una domanda cartacea"
         for name, value in (
             ("codice_fiscale", wrong.lower()),
@@ -511,7 +472,7 @@ async def test_a_clerk_enters_a_paper_application_at_the_desk_in_the_browser(
             driver.find_element(By.ID, name).send_keys(value)
         Select(driver.find_element(By.ID, "has_work_income")).select_by_value("no")
         Select(driver.find_element(By.ID, "has_pension")).select_by_value("no")
-        submit_by("//button[normalize-space()='Inserisci la domanda']")
+        _submit_by(driver, "//button[normalize-space()='Inserisci la domanda']")
         beside = driver.find_element(By.ID, "error-codice_fiscale").text
         field = driver.find_element(By.ID, "codice_fiscale")
         kept = str(driver.find_element(By.ID, "liquidity_eur").get_attribute("value"))
@@ -529,7 +490,7 @@ async def test_a_clerk_enters_a_paper_application_at_the_desk_in_the_browser(
         field = driver.find_element(By.ID, "codice_fiscale")
         field.clear()
         field.send_keys(code)
-        submit_by("//button[normalize-space()='Inserisci la domanda']")
+        _submit_by(driver, "//button[normalize-space()='Inserisci la domanda']")
         notice = driver.find_element(By.CSS_SELECTOR, ".notice").text
         fits("desk-form-entered")
         url = driver.current_url
@@ -583,6 +544,25 @@ BAD_CSV = (
     + "RSSMRA85T10A739UXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX,+39333700004100000000000,"
     "quattro,forse,boh,ottocento,0,0,2026-04-06T11:00:00\n" * 3
 )
+
+
+async def _one_paper_application_then_closed(
+    uow: UnitOfWork, town: m.Municipality, someone: DemoCitizen, now: datetime
+) -> None:
+    """`someone`, a demo citizen, applies on paper for a household of two in the demo's
+    open window, and the window closes."""
+    from core.services import applications, municipalities
+
+    await applications.submit_application(
+        uow,
+        town,
+        applications.ApplicationInput(
+            someone.codice_fiscale, someone.phone, 2, False, False, 0, 0, 0
+        ),
+        source="paper",
+        now=now,
+    )
+    await municipalities.close_window(uow, town, now)
 
 
 async def _long_values(core: Core, clock: FakeClock) -> None:
@@ -640,8 +620,7 @@ async def test_the_office_fits_a_phone_and_a_desktop_without_sideways_scrolling(
     assert isinstance(chrome, WebDriver)
     driver = chrome
     base, clock = demo_server
-    core = Core(engine=make_engine(sqlite_url), clock=clock)
-    try:
+    async with _demo_core(sqlite_url, clock) as core:
         async with core.uow() as uow:
             town = await municipalities.require(uow, "BEL")
             shops = await uow.shops.search(town.id, approved_only=True)
@@ -662,14 +641,6 @@ async def test_the_office_fits_a_phone_and_a_desktop_without_sideways_scrolling(
             )
             await uow.commit()
         await _long_values(core, clock)
-    finally:
-        await core.close()
-
-    async def run(step: Callable[..., T], *args: Any) -> T:
-        return await asyncio.to_thread(step, *args)
-
-    def sign_in() -> None:
-        _sign_in_as_clerk(driver, base)
 
     def widths(path: str, width: int, height: int, name: str) -> tuple[int, int]:
         driver.set_window_size(width, height)
@@ -744,7 +715,7 @@ async def test_the_office_fits_a_phone_and_a_desktop_without_sideways_scrolling(
             int(driver.execute_script("return window.innerWidth")),
         )
 
-    await run(sign_in)
+    await run(_sign_in_as_clerk, driver, base)
     lines, values, right, inner = await run(log_on_phone)
     assert lines and all(re.fullmatch(r".+: [\d.]+,\d\d\s€", line) for line in lines), lines
     assert any(line.startswith("Alimentari Da Rita: ") for line in lines), lines
@@ -774,60 +745,43 @@ async def test_the_dashboard_with_acts_and_phone_changes_waiting_fits_a_phone(
     form sits in the value column beside its label, and the buttons are on screen."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
-    from selenium.webdriver.support.wait import WebDriverWait
 
     from buonispesa.demo import DEMO_CITIZENS
-    from core.services import acts, applications, municipalities, phone_changes
+    from core.services import acts, municipalities, phone_changes
 
     assert isinstance(chrome, WebDriver)
     driver = chrome
     base, clock = demo_server
-    core = Core(engine=make_engine(sqlite_url), clock=clock)
-    try:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, "BEL")
-            clerk = await uow.operators.by_username("bel.clerk")
-            assert clerk is not None
-            someone = DEMO_CITIZENS[0]
-            await phone_changes.request(
-                uow, clerk, town, someone.codice_fiscale, "+393339876501", clock()
-            )
-            await phone_changes.request_delegate(
-                uow, clerk, town, someone.codice_fiscale, "+393339876502", clock()
-            )
-            # One household of the open window (a determina of nobody is refused), and
-            # more than the lists can take (within the demo's fund): the act warns that
-            # money stays unspent.
-            other = DEMO_CITIZENS[1]
-            await applications.submit_application(
-                uow,
-                town,
-                applications.ApplicationInput(
-                    other.codice_fiscale, other.phone, 2, False, False, 0, 0, 0
-                ),
-                source="paper",
-                now=clock(),
-            )
-            await municipalities.close_window(uow, town, clock())
-            await acts.prepare(
-                uow,
-                clerk,
-                acts.ActKind.DETERMINA,
-                {"budget_cents": 8_000_00, "confirm_cents": 8_000_00},
-                clock(),
-            )
-            await uow.commit()
-    finally:
-        await core.close()
+    async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        clerk = await uow.operators.by_username("bel.clerk")
+        assert clerk is not None
+        someone = DEMO_CITIZENS[0]
+        await phone_changes.request(
+            uow, clerk, town, someone.codice_fiscale, "+393339876501", clock()
+        )
+        await phone_changes.request_delegate(
+            uow, clerk, town, someone.codice_fiscale, "+393339876502", clock()
+        )
+        # One household of the open window (a determina of nobody is refused), and
+        # more than the lists can take (within the demo's fund): the act warns that
+        # money stays unspent.
+        other = DEMO_CITIZENS[1]
+        await _one_paper_application_then_closed(uow, town, other, clock())
+        await acts.prepare(
+            uow,
+            clerk,
+            acts.ActKind.DETERMINA,
+            {"budget_cents": 8_000_00, "confirm_cents": 8_000_00},
+            clock(),
+        )
+        await uow.commit()
 
     def dashboard() -> tuple[int, int, list[int], list[int]]:
         driver.set_window_size(390, 844)
         driver.get(base + "/office/")
         if driver.title.startswith("Accedi") or "/sign-in" in driver.current_url:
-            driver.find_element(By.ID, "username").send_keys("bel.clerk")
-            driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
-            driver.find_element(By.CSS_SELECTOR, "form.narrow button[type=submit]").click()
-            WebDriverWait(driver, 30).until(lambda d: d.title.startswith("Cruscotto"))
+            _sign_in_as_clerk(driver, base)
         assert driver.save_screenshot(str(tmp_path / "dashboard-phone.png"))
         scroll = int(driver.execute_script("return document.documentElement.scrollWidth"))
         inner = int(driver.execute_script("return window.innerWidth"))
@@ -859,68 +813,38 @@ async def test_approving_in_a_tab_left_open_says_the_act_was_already_carried_out
     still open in the first: the answer says who approved it, when, and that it was carried
     out (not "approved or withdrawn", which sends a manager under pressure to ask for it
     again), and the tranche is approved once."""
-    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
-    from selenium.webdriver.support.wait import WebDriverWait
     from sqlalchemy import select
 
     from buonispesa.demo import DEMO_CITIZENS
-    from core.services import acts, applications, municipalities
-    from core.storage import models as m
+    from core.services import acts, municipalities
 
     assert isinstance(chrome, WebDriver)
     driver = chrome
     base, clock = demo_server
-    core = Core(engine=make_engine(sqlite_url), clock=clock)
-    try:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, "BEL")
-            clerk = await uow.operators.by_username("bel.clerk")
-            assert clerk is not None
-            someone = DEMO_CITIZENS[1]
-            await applications.submit_application(
-                uow,
-                town,
-                applications.ApplicationInput(
-                    someone.codice_fiscale, someone.phone, 2, False, False, 0, 0, 0
-                ),
-                source="paper",
-                now=clock(),
-            )
-            await municipalities.close_window(uow, town, clock())
-            act = await acts.prepare(
-                uow, clerk, acts.ActKind.DETERMINA, {"budget_cents": 100_00}, clock()
-            )
-            await uow.commit()
-    finally:
-        await core.close()
+    async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        clerk = await uow.operators.by_username("bel.clerk")
+        assert clerk is not None
+        someone = DEMO_CITIZENS[1]
+        await _one_paper_application_then_closed(uow, town, someone, clock())
+        act = await acts.prepare(
+            uow, clerk, acts.ActKind.DETERMINA, {"budget_cents": 100_00}, clock()
+        )
+        await uow.commit()
     approve = f'//button[normalize-space()="Approva l\'atto {act.id}"]'
 
-    def submit_by(xpath: str) -> None:
-        driver.execute_script("window.buonispesaOldPage = true")
-        driver.find_element(By.XPATH, xpath).click()
-        wait = WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,))
-        wait.until(
-            lambda d: d.execute_script(
-                "return window.buonispesaOldPage === undefined"
-                " && document.readyState === 'complete'"
-            )
-        )
-
     def two_tabs() -> str:
-        driver.get(base + "/office/")
-        driver.find_element(By.ID, "username").send_keys("bel.manager")
-        driver.find_element(By.ID, "password").send_keys(DEMO_OPERATOR_PASSWORD)
-        submit_by("//form[contains(@class, 'narrow')]//button[@type='submit']")
+        _sign_in(driver, base, "bel.manager")
         driver.get(base + "/office/round")
         first = driver.current_window_handle
         driver.switch_to.new_window("tab")
         driver.get(base + "/office/round")
-        submit_by(approve)
+        _submit_by(driver, approve)
         assert "approvato ed eseguito" in driver.find_element(By.CSS_SELECTOR, ".notice").text
         driver.switch_to.window(first)
-        submit_by(approve)
+        _submit_by(driver, approve)
         assert driver.save_screenshot(str(tmp_path / "approved-twice.png"))
         return " ".join(str(driver.find_element(By.TAG_NAME, "main").text).split())
 
@@ -928,12 +852,8 @@ async def test_approving_in_a_tab_left_open_says_the_act_was_already_carried_out
     assert f"L'atto {act.id} è già stato approvato da bel.manager il " in said, said
     assert "ed è stato eseguito: non c'è nulla da approvare di nuovo." in said, said
     assert "o ritirato" not in said, said
-    core = Core(engine=make_engine(sqlite_url), clock=clock)
-    try:
-        async with core.uow() as uow:
-            allocations = list(await uow.session.scalars(select(m.Allocation.id)))
-    finally:
-        await core.close()
+    async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
+        allocations = list(await uow.session.scalars(select(m.Allocation.id)))
     assert len(allocations) == 2  # the demo's first window and this one's tranche, once
 
 
@@ -968,9 +888,6 @@ async def test_codici_fiscali_and_phones_are_never_cut_on_a_laptop_or_a_phone(
     driver = chrome
     base, _ = demo_server
 
-    def sign_in() -> None:
-        _sign_in_as_clerk(driver, base)
-
     def lines_at(width: int) -> list[list[Any]]:
         driver.set_window_size(width, 800)
         driver.get(base + "/office/applications")
@@ -981,7 +898,7 @@ async def test_codici_fiscali_and_phones_are_never_cut_on_a_laptop_or_a_phone(
         assert sideways[0] <= sideways[1], (width, sideways)
         return list(driver.execute_script(LINES_OF_CODES, "table.data td.code"))
 
-    await asyncio.to_thread(sign_in)
+    await asyncio.to_thread(_sign_in_as_clerk, driver, base)
     for width in (1024, 390):
         cells = await asyncio.to_thread(lines_at, width)
         # The demo's six applications: protocol, codice fiscale, phone each.
@@ -1017,10 +934,7 @@ async def test_the_dashboards_cards_start_on_one_line(
         )
         return [(int(top), int(bottom)) for top, bottom in found]
 
-    def sign_in() -> None:
-        _sign_in_as_clerk(driver, base)
-
-    await asyncio.to_thread(sign_in)
+    await asyncio.to_thread(_sign_in_as_clerk, driver, base)
     wide = await asyncio.to_thread(cards, 1366)
     assert len(wide) == 4 and len({top for top, _ in wide}) == 1, wide
     narrow = await asyncio.to_thread(cards, 390)
@@ -1042,9 +956,6 @@ async def test_the_shops_and_the_tranches_stack_on_a_phone(
     driver = chrome
     base, _ = demo_server
 
-    def sign_in() -> None:
-        _sign_in_as_clerk(driver, base)
-
     def on_phone(path: str) -> tuple[list[int], list[list[Any]]]:
         driver.set_window_size(390, 844)
         driver.get(base + path)
@@ -1056,7 +967,7 @@ async def test_the_shops_and_the_tranches_stack_on_a_phone(
             driver.execute_script(LINES_OF_CODES, "table.data td.code")
         )
 
-    await asyncio.to_thread(sign_in)
+    await asyncio.to_thread(_sign_in_as_clerk, driver, base)
     sideways, codes = await asyncio.to_thread(on_phone, "/office/shops")
     assert sideways and max(sideways) <= 0, sideways
     # The demo's four shops: each partita IVA on one line.
@@ -1077,14 +988,8 @@ async def test_protocols_are_never_cut_on_the_appeals_and_checks_pages(
     assert isinstance(chrome, WebDriver)
     driver = chrome
     base, clock = demo_server
-    core = Core(engine=make_engine(sqlite_url), clock=clock)
-    try:
+    async with _demo_core(sqlite_url, clock) as core:
         await _long_values(core, clock)
-    finally:
-        await core.close()
-
-    def sign_in() -> None:
-        _sign_in_as_clerk(driver, base)
 
     def protocols(path: str, width: int) -> list[list[Any]]:
         driver.set_window_size(width, 900)
@@ -1092,7 +997,7 @@ async def test_protocols_are_never_cut_on_the_appeals_and_checks_pages(
         cells = driver.execute_script(LINES_OF_CODES, "table.data td")
         return [cell for cell in cells if re.fullmatch(r"BEL-\d{4}-\d{6}", cell[0])]
 
-    await asyncio.to_thread(sign_in)
+    await asyncio.to_thread(_sign_in_as_clerk, driver, base)
     for path in ("/office/appeals", "/office/audit?window=1"):
         for width in (1366, 390):
             cells = await asyncio.to_thread(protocols, path, width)

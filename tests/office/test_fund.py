@@ -13,7 +13,7 @@ import pytest
 
 from core.bootstrap import Core
 from tests.conftest import FakeClock
-from tests.integration.office_helpers import Office, apply, open_round, person
+from tests.integration.office_helpers import apply, open_round, person
 from tests.office.conftest import add_operators, signed_in
 from tests.office.harness import LASTING_SESSIONS, OfficeBrowser, OfficeServer, office_server
 
@@ -21,9 +21,7 @@ ACT = re.compile(r"/office/acts/(\d+)/approve")
 
 
 @pytest.fixture
-async def unfunded(
-    core: Core, clock: FakeClock, database_url: str
-) -> AsyncIterator[tuple[OfficeServer, Office]]:
+async def unfunded(core: Core, clock: FakeClock, database_url: str) -> AsyncIterator[OfficeServer]:
     """BEL with two households in a closed window and no fund recorded yet."""
     bel = await open_round(core, clock, code="BEL", fund_cents=None)
     await add_operators(core, "BEL")
@@ -33,7 +31,13 @@ async def unfunded(
         page = await clerk.post("/office/round/window/close", {"number": "1", "confirm": "yes"})
         assert page.status == 200
         clock.advance(hours=1)
-        yield server, bel
+        yield server
+
+
+@pytest.fixture
+async def clerk(unfunded: OfficeServer) -> OfficeBrowser:
+    """BEL's clerk, signed in to the unfunded town and reading the office in English."""
+    return await english(unfunded, "bel.clerk")
 
 
 async def english(server: OfficeServer, username: str) -> OfficeBrowser:
@@ -47,11 +51,10 @@ def flat(html: str) -> str:
 
 
 async def test_no_fund_then_recorded_then_a_determina_within_it(
-    unfunded: tuple[OfficeServer, Office],
+    unfunded: OfficeServer,
+    clerk: OfficeBrowser,
 ) -> None:
-    server, _ = unfunded
-    clerk = await english(server, "bel.clerk")
-    manager = await english(server, "bel.manager")
+    manager = await english(unfunded, "bel.manager")
 
     page = await clerk.get("/office/fund")
     assert page.status == 200 and "No fund is recorded yet" in page.text
@@ -106,11 +109,10 @@ async def test_no_fund_then_recorded_then_a_determina_within_it(
 
 
 async def test_a_correction_is_a_new_entry_and_the_log_keeps_both(
-    unfunded: tuple[OfficeServer, Office],
+    unfunded: OfficeServer,
+    clerk: OfficeBrowser,
 ) -> None:
-    server, _ = unfunded
-    clerk = await english(server, "bel.clerk")
-    viewer = await english(server, "bel.viewer")
+    viewer = await english(unfunded, "bel.viewer")
     form = {"amount": "1.000", "description": "Stato", "received_on": "2026-03-20"}
     assert (await clerk.post("/office/fund", form)).status == 200
     page = await clerk.post(
@@ -143,9 +145,8 @@ async def test_a_correction_is_a_new_entry_and_the_log_keeps_both(
         assert page.status == 403 and "date" not in page.text.lower(), where
 
 
-async def test_the_fund_page_speaks_italian(unfunded: tuple[OfficeServer, Office]) -> None:
-    server, _ = unfunded
-    clerk = await signed_in(server, "bel.clerk")  # the office speaks Italian unless told
+async def test_the_fund_page_speaks_italian(unfunded: OfficeServer) -> None:
+    clerk = await signed_in(unfunded, "bel.clerk")  # the office speaks Italian unless told
     form = {"amount": "1234,5", "description": "Stato", "received_on": "2026-03-20"}
     page = await clerk.post("/office/fund", form)
     assert page.status == 200 and "1.234,50" in page.text
@@ -153,10 +154,8 @@ async def test_the_fund_page_speaks_italian(unfunded: tuple[OfficeServer, Office
 
 
 async def test_a_receipt_typed_twice_is_shown_again_with_a_box_to_record_it_anyway(
-    unfunded: tuple[OfficeServer, Office],
+    clerk: OfficeBrowser,
 ) -> None:
-    server, _ = unfunded
-    clerk = await english(server, "bel.clerk")
     form = {"amount": "1.500,00 €", "description": "prova", "received_on": "2026-04-04"}
     assert (await clerk.post("/office/fund", form)).status == 200
     before = flat((await clerk.get("/office/fund")).text)
@@ -175,10 +174,10 @@ async def test_a_receipt_typed_twice_is_shown_again_with_a_box_to_record_it_anyw
 
 
 async def test_the_day_received_is_typed_day_first_as_at_the_desk(
-    unfunded: tuple[OfficeServer, Office], core: Core
+    unfunded: OfficeServer, core: Core
 ) -> None:
-    server, _ = unfunded  # the clock: 6 April 2026
-    clerk = await signed_in(server, "bel.clerk")  # in Italian
+    # The clock: 6 April 2026.
+    clerk = await signed_in(unfunded, "bel.clerk")  # in Italian
     page = await clerk.get("/office/fund")
     assert 'name="received_on" value="06/04/2026"' in page.text and 'type="date"' not in page.text
     # Not a date: said in Italian beside the field, everything typed kept; nothing recorded.
@@ -216,10 +215,9 @@ async def test_the_day_received_is_typed_day_first_as_at_the_desk(
 
 
 async def test_a_receipt_dated_in_the_future_or_long_ago_is_refused(
-    unfunded: tuple[OfficeServer, Office],
+    clerk: OfficeBrowser,
 ) -> None:
-    server, _ = unfunded  # the clock: 6 April 2026
-    clerk = await english(server, "bel.clerk")
+    # The clock: 6 April 2026.
     for day, sentence in (
         ("2027-06-01", "is still to come"),
         ("9999-12-31", "is still to come"),
@@ -233,10 +231,8 @@ async def test_a_receipt_dated_in_the_future_or_long_ago_is_refused(
 
 
 async def test_a_correction_of_a_correction_names_its_receipt(
-    unfunded: tuple[OfficeServer, Office],
+    clerk: OfficeBrowser,
 ) -> None:
-    server, _ = unfunded
-    clerk = await english(server, "bel.clerk")
     form = {"amount": "1.000", "description": "Stato", "received_on": "2026-03-20"}
     assert (await clerk.post("/office/fund", form)).status == 200
     fix = {"amount": "100", "description": "Errore", "received_on": "2026-03-21"}
@@ -250,11 +246,11 @@ async def test_a_correction_of_a_correction_names_its_receipt(
 
 
 async def test_a_determina_that_pays_nobody_is_not_prepared(
-    unfunded: tuple[OfficeServer, Office],
+    unfunded: OfficeServer,
+    clerk: OfficeBrowser,
 ) -> None:
-    server, _ = unfunded  # 300 € and 150 €
-    clerk = await english(server, "bel.clerk")
-    manager = await english(server, "bel.manager")
+    # The two households of the unfunded town: 300 € and 150 €.
+    manager = await english(unfunded, "bel.manager")
     form = {"amount": "1.000", "description": "Stato", "received_on": "2026-03-20"}
     assert (await clerk.post("/office/fund", form)).status == 200
     page = await clerk.post("/office/acts", {"kind": "determina", "budget": "450"})
@@ -280,10 +276,9 @@ async def test_a_determina_that_pays_nobody_is_not_prepared(
 
 
 async def test_a_receipt_or_a_budget_of_a_digit_typo_is_refused_and_nothing_recorded(
-    unfunded: tuple[OfficeServer, Office],
+    unfunded: OfficeServer,
+    clerk: OfficeBrowser,
 ) -> None:
-    server, _ = unfunded
-    clerk = await english(server, "bel.clerk")
     form = {"amount": "999999999999", "description": "Stato", "received_on": "2026-03-20"}
     page = await clerk.post("/office/fund", form)
     assert page.status == 409
@@ -307,16 +302,14 @@ async def test_a_receipt_or_a_budget_of_a_digit_typo_is_refused_and_nothing_reco
     # The simulator says the same limit.
     page = await clerk.get("/office/round?budget=50000000.01")
     assert "It is not a plausible budget: at most €50,000,000.00." in flat(page.text)
-    manager = await english(server, "bel.manager")
+    manager = await english(unfunded, "bel.manager")
     page = await manager.get("/office/round")
     assert not ACT.findall(page.text)  # nothing prepared
 
 
 async def test_a_correction_sent_twice_takes_the_money_back_once(
-    unfunded: tuple[OfficeServer, Office],
+    clerk: OfficeBrowser,
 ) -> None:
-    server, _ = unfunded
-    clerk = await english(server, "bel.clerk")
     form = {"amount": "1.000", "description": "Stato", "received_on": "2026-03-20"}
     assert (await clerk.post("/office/fund", form)).status == 200
     fix = {"amount": "100,00", "description": "errore", "received_on": "2026-03-21"}

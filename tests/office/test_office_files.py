@@ -26,8 +26,7 @@ from office.app import MAX_FORM_BYTES, MAX_UPLOAD_BYTES, build_office
 from office.keys import OfficeConfig
 from tests.conftest import FakeClock
 from tests.factories import make_cf
-from tests.integration.office_helpers import apply, close_approve_credit, pay, person
-from tests.office.conftest import Towns, signed_in
+from tests.office.conftest import Towns, shop_owed, signed_in
 from tests.office.harness import OfficeBrowser, Page
 from tests.office.pdf_text import pdf_text
 from tests.office.test_applications import HEADER
@@ -52,16 +51,6 @@ async def downloads(core: Core, municipality_id: int) -> list[tuple[str, str, An
         for entry in reversed(entries)
         if entry.action == "export.download"
     ]
-
-
-async def shop_owed(towns: Towns) -> int:
-    """A credited household pays 42,50 € at the town's first shop: that shop, owed it."""
-    buyer = person(1, 2)
-    await apply(towns.bel, buyer)
-    await close_approve_credit(towns.bel, 1_000_00)
-    shop_id = towns.bel.shop_ids[0]
-    await pay(towns.bel, shop_id, buyer, 42_50)
-    return shop_id
 
 
 async def owed_and_paid(towns: Towns, core: Core, clock: FakeClock) -> tuple[int, int]:

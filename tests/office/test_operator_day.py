@@ -23,8 +23,8 @@ from core.services import back_office, municipalities, reimbursement
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.factories import make_cf
-from tests.integration.office_helpers import apply, close_approve_credit, pay, person
-from tests.office.conftest import Towns, signed_in
+from tests.integration.office_helpers import apply, close_approve_credit, person
+from tests.office.conftest import Towns, shop_owed, signed_in
 from tests.office.test_applications import HEADER, count_applications, upload
 
 
@@ -149,10 +149,7 @@ async def test_the_dashboard_keeps_the_window_before_in_view(towns: Towns, core:
 async def test_the_execution_date_is_a_bank_business_day(
     towns: Towns, core: Core, clock: FakeClock
 ) -> None:
-    buyer = person(1, 2)
-    await apply(towns.bel, buyer)
-    await close_approve_credit(towns.bel, 1_000_00)
-    await pay(towns.bel, towns.bel.shop_ids[0], buyer, 12_50)
+    await shop_owed(towns, 12_50)
     # Saturday 11 April 2026, 9:00 in Rome: the form proposes Monday.
     clock.current = datetime(2026, 4, 11, 7, 0, tzinfo=UTC)
     clerk = await signed_in(towns.server, "bel.clerk")
@@ -194,10 +191,7 @@ async def test_the_execution_date_is_a_bank_business_day(
 async def test_the_execution_date_is_typed_day_first_as_at_the_desk(
     towns: Towns, core: Core, clock: FakeClock
 ) -> None:
-    buyer = person(1, 2)
-    await apply(towns.bel, buyer)
-    await close_approve_credit(towns.bel, 1_000_00)
-    await pay(towns.bel, towns.bel.shop_ids[0], buyer, 12_50)
+    await shop_owed(towns, 12_50)
     clock.current = datetime(2026, 4, 11, 7, 0, tzinfo=UTC)  # Saturday 11 April 2026
     clerk = await signed_in(towns.server, "bel.clerk")
     # Not a date: said in Italian beside the field, the day typed kept in it; nothing waits.

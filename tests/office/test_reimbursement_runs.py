@@ -22,8 +22,8 @@ from core.domain.sepa import summarize
 from core.services import activity, ledger
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.integration.office_helpers import apply, close_approve_credit, pay, person
-from tests.office.conftest import Towns, signed_in
+from tests.integration.office_helpers import pay
+from tests.office.conftest import BUYER, Towns, shop_owed, signed_in
 from tests.office.test_shops_and_reimbursement import ACT, said
 
 _register()
@@ -51,11 +51,7 @@ async def test_a_command_line_run_is_listed_with_its_file_and_an_older_act_is_re
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    buyer = person(1, 2)
-    await apply(towns.bel, buyer)
-    await close_approve_credit(towns.bel, 1_000_00)
-    shop_id = towns.bel.shop_ids[0]
-    await pay(towns.bel, shop_id, buyer, 42_50)
+    shop_id = await shop_owed(towns)
     clerk = await signed_in(towns.server, "bel.clerk")
     today = clock().astimezone(ZoneInfo("Europe/Rome")).date().isoformat()
     page = await clerk.post("/office/acts", {"kind": "reimbursement", "execution_date": today})
@@ -121,7 +117,7 @@ async def test_a_command_line_run_is_listed_with_its_file_and_an_older_act_is_re
     await clerk.post(f"/office/acts/{act}/withdraw", {"reason": "pagato da riga di comando"})
     # The office's clock moves past the command line's (the real one).
     clock.current = datetime.now(UTC) + timedelta(minutes=1)
-    await pay(towns.bel, shop_id, buyer, 7_00)
+    await pay(towns.bel, shop_id, BUYER, 7_00)
     # A real day may be a Saturday, a Sunday or a bank holiday: the bank's next business day.
     today = next_business_day(clock().astimezone(ZoneInfo("Europe/Rome")).date()).isoformat()
     page = await clerk.post("/office/acts", {"kind": "reimbursement", "execution_date": today})

@@ -18,8 +18,8 @@ from core.services.shops import ShopInput, register_shop
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.factories import make_partita_iva
-from tests.integration.office_helpers import apply, close_approve_credit, italian_iban, pay, person
-from tests.office.conftest import Towns, signed_in
+from tests.integration.office_helpers import italian_iban, pay
+from tests.office.conftest import BUYER, Towns, shop_owed, signed_in
 
 ACT = re.compile(r"/office/acts/(\d+)/withdraw")
 SEEN = re.compile(r'name="seen" value="([0-9a-f]+)"')
@@ -89,11 +89,7 @@ async def test_pending_shops_are_approved_or_refused_with_a_reason(
 async def test_reimbursement_draft_second_person_approval_and_sepa_file(
     towns: Towns, core: Core, clock: FakeClock
 ) -> None:
-    buyer = person(1, 2)
-    await apply(towns.bel, buyer)
-    await close_approve_credit(towns.bel, 1_000_00)
-    shop_id = towns.bel.shop_ids[0]
-    await pay(towns.bel, shop_id, buyer, 42_50)
+    shop_id = await shop_owed(towns)
     clerk = await signed_in(towns.server, "bel.clerk")
     page = await clerk.get("/office/reimbursement")
     assert "42,50" in page.text
@@ -126,11 +122,7 @@ async def test_reimbursement_draft_second_person_approval_and_sepa_file(
 async def test_reimbursement_refused_for_a_shop_name_sepa_cannot_write(
     towns: Towns, core: Core, clock: FakeClock
 ) -> None:
-    buyer = person(1, 2)
-    await apply(towns.bel, buyer)
-    await close_approve_credit(towns.bel, 1_000_00)
-    shop_id = towns.bel.shop_ids[0]
-    await pay(towns.bel, shop_id, buyer, 42_50)
+    shop_id = await shop_owed(towns)
     async with core.uow() as uow:
         shop = await uow.session.get(m.Shop, shop_id)
         assert shop is not None
@@ -290,11 +282,7 @@ async def test_the_office_removes_a_cashier_from_the_shops_page(towns: Towns, co
 async def test_the_approver_sees_each_shop_and_pays_what_was_prepared(
     towns: Towns, core: Core, clock: FakeClock
 ) -> None:
-    buyer = person(1, 2)
-    await apply(towns.bel, buyer)
-    await close_approve_credit(towns.bel, 1_000_00)
-    shop_id = towns.bel.shop_ids[0]
-    await pay(towns.bel, shop_id, buyer, 12_50)
+    shop_id = await shop_owed(towns, 12_50)
     clerk = await signed_in(towns.server, "bel.clerk")
     # A date in the past is refused when prepared, said the Italian way; nothing waits.
     page = await clerk.post(
@@ -320,7 +308,7 @@ async def test_the_approver_sees_each_shop_and_pays_what_was_prepared(
     seen = SEEN.findall(page.text)
     assert len(seen) == 1
 
-    await pay(towns.bel, shop_id, buyer, 7_00)  # after preparation, before approval
+    await pay(towns.bel, shop_id, BUYER, 7_00)  # after preparation, before approval
     page = await manager.get("/office/reimbursement")
     text = said(page.text)
     assert "Totale: 12,50 € a 1 negozio." in text, text
@@ -336,10 +324,7 @@ async def test_the_approver_sees_each_shop_and_pays_what_was_prepared(
 async def test_an_execution_date_years_ahead_is_refused_on_the_page(
     towns: Towns, core: Core, clock: FakeClock
 ) -> None:
-    buyer = person(1, 2)
-    await apply(towns.bel, buyer)
-    await close_approve_credit(towns.bel, 1_000_00)
-    await pay(towns.bel, towns.bel.shop_ids[0], buyer, 42_50)
+    await shop_owed(towns)
     clerk = await signed_in(towns.server, "bel.clerk")
     today = clock().date()
     latest = today + timedelta(days=90)
@@ -367,10 +352,7 @@ async def test_the_prepare_button_gives_way_to_a_note_while_a_reimbursement_wait
 ) -> None:
     """A second "Prepare" while one waits could only be refused on a page of its own: the
     form is not offered, and the page says what to do instead."""
-    buyer = person(1, 2)
-    await apply(towns.bel, buyer)
-    await close_approve_credit(towns.bel, 1_000_00)
-    await pay(towns.bel, towns.bel.shop_ids[0], buyer, 42_50)
+    await shop_owed(towns)
     clerk = await signed_in(towns.server, "bel.clerk")
     form = 'name="kind" value="reimbursement"'
     assert form in (await clerk.get("/office/reimbursement")).text

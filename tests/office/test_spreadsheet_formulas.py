@@ -13,8 +13,7 @@ from core.bootstrap import Core
 from core.domain.spreadsheet import CsvWriter, csv_text, may_run
 from office.tables import Column, Table
 from tests.conftest import FakeClock
-from tests.integration.office_helpers import apply, close_approve_credit, pay, person
-from tests.office.conftest import Towns, signed_in
+from tests.office.conftest import Towns, shop_owed, signed_in
 
 FORMULA = '=HYPERLINK("http://x.example","a")'
 
@@ -59,11 +58,7 @@ def test_every_csv_writer_of_the_project_goes_through_the_same_rule() -> None:
 async def test_a_shop_named_as_a_formula_downloads_as_text(
     towns: Towns, core: Core, clock: FakeClock
 ) -> None:
-    buyer = person(1, 2)
-    await apply(towns.bel, buyer)
-    await close_approve_credit(towns.bel, 1_000_00)
-    shop_id = towns.bel.shop_ids[0]
-    await pay(towns.bel, shop_id, buyer, 42_50)
+    shop_id = await shop_owed(towns)
     clerk = await signed_in(towns.server, "bel.clerk")
     # "Correggi il nome" takes it: a name is the owner's to choose; the files keep it inert.
     page = await clerk.post("/office/shops/rename", {"shop": str(shop_id), "name": FORMULA})

@@ -25,10 +25,9 @@ from tests.integration.office_helpers import (
     Office,
     apply,
     close_approve_credit,
-    pay,
     person,
 )
-from tests.office.conftest import Towns, signed_in
+from tests.office.conftest import Towns, shop_owed, signed_in
 from tests.office.pdf_text import pdf_text
 
 
@@ -310,10 +309,7 @@ async def test_a_viewer_searching_by_codice_fiscale_is_told_why_nothing_is_found
 async def test_a_shop_statement_names_its_last_day_not_the_next_midnight(
     towns: Towns, clock: FakeClock
 ) -> None:
-    buyer = person(1, 2)
-    await apply(towns.bel, buyer)
-    await close_approve_credit(towns.bel, 1_000_00)
-    await pay(towns.bel, towns.bel.shop_ids[0], buyer, 12_34)
+    await shop_owed(towns, 12_34)
     clerk = await signed_in(towns.server, "bel.clerk")
     day = clock().date()
     page = await clerk.get(
