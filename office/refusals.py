@@ -438,6 +438,18 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "application.already_revoked": lambda p: t(
         "Application {protocol} has already been revoked.", protocol=str(p["protocol"])
     ),
+    "application.not_decided": lambda p: t(
+        "Application {protocol} has not been decided yet: its decision letter is printed once "
+        "a tranche that decides it is credited, or once it is revoked or withdrawn.",
+        protocol=str(p["protocol"]),
+    ),
+    "application.nothing_to_revoke": lambda p: t(
+        "Application {protocol} has nothing to revoke: it was given nothing, nothing of it "
+        "waits to be credited, and no tranche can still pay it (it is excluded, or of an "
+        "earlier window). A revocation would only tell the applicant that vouchers they "
+        "never had were revoked.",
+        protocol=str(p["protocol"]),
+    ),
     "application.already_applied": lambda p: t(
         "{cf} has already applied in this round.", cf=str(p["codice_fiscale"])
     ),

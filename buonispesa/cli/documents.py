@@ -80,7 +80,7 @@ def letters(
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             if protocol:
-                found = [await paperwork.decision(uow, town, protocol)]
+                found = [await paperwork.decision_letter(uow, town, protocol)]
                 return documents.decision_letters_pdf(found, _language(language), core.now())
             letters = await paperwork.paper_decisions(uow, town, window)
         return documents.decision_letters_pdf(
@@ -89,6 +89,7 @@ def letters(
             core.now(),
             town=letters.town,
             window=letters.round_number,
+            undecided=letters.undecided,
         )
 
     _write(out_file, run_with_core(work))

@@ -286,9 +286,11 @@ def decision_letters_pdf(
     *,
     town: str = "",
     window: int | None = None,
+    undecided: int = 0,
 ) -> bytes:
     """One page per application: protocol, outcome, reason and how to appeal. `window`: the
-    letters of one window (each says which); none to write, a page says so under `town`."""
+    letters of one window (each says which); none to write, a page says so under `town`
+    (`undecided`: how many applications of it have no decision yet, so no letter)."""
     page = _Page(t("Decision on your application for grocery vouchers"), language)
     for decision in decisions:
         page.new_page(decision.town)
@@ -319,6 +321,17 @@ def decision_letters_pdf(
         page.new_page(town)
         if window is None:
             page.paragraph(t("There is no application to write to."))
+        elif undecided:
+            page.paragraph(
+                tn(
+                    "Window {number}: {count} application on paper waits for its decision; "
+                    "its letter is written once it is decided.",
+                    "Window {number}: {count} applications on paper wait for their decision; "
+                    "their letters are written once they are decided.",
+                    undecided,
+                    number=str(window),
+                )
+            )
         else:
             page.paragraph(t("No one applied on paper in window {number}.", number=str(window)))
     return page.output()

@@ -50,8 +50,10 @@ class Refusal(StrEnum):
     APPLICATION_IMPORT_AFTER_APPROVAL = "application.import_after_approval"
     APPLICATION_IMPORT_REFUSED = "application.import_refused"
     APPLICATION_NEGATIVE_AMOUNT = "application.negative_amount"
+    APPLICATION_NOT_DECIDED = "application.not_decided"
     APPLICATION_NOT_FOUND = "application.not_found"
     APPLICATION_NOT_PAPER = "application.not_paper"
+    APPLICATION_NOTHING_TO_REVOKE = "application.nothing_to_revoke"
     APPLICATION_NOT_REVOKED = "application.not_revoked"
     APPLICATION_OUTSIDE_WINDOW = "application.outside_window"
     # A paper row giving a number to a citizen whose new phone waits for a second operator.

@@ -150,14 +150,7 @@ async def _check_preparable(
             town, now, date.fromisoformat(str(params["execution_date"]))
         )
     elif kind is ActKind.REVOCATION:
-        protocol = str(params["protocol"])
-        application = await uow.applications.by_protocol(protocol)
-        if application is None or application.municipality_id != town.id:
-            raise NotFound(Refusal.APPLICATION_NOT_FOUND, protocol=protocol)
-        if application.revoked_at is not None:
-            raise audit.AlreadyRevoked(protocol=protocol)
-        if application.withdrawn_at is not None:
-            raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=protocol)
+        await audit.check_revocable(uow, town, str(params["protocol"]))
     elif kind is ActKind.REVOCATION_UNDO:
         await audit.check_undoable(uow, town, str(params["protocol"]))
     elif kind is ActKind.APPEAL_CORRECTION:

@@ -13,11 +13,12 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from core.domain.allocation import AllocationLine, ApplicationFacts, allocate
+from core.domain.allocation import AllocationLine, allocate
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.services import fund
 from core.services.crediting import CreditResult, credit_tranche
 from core.services.municipalities import current_round, is_open, policy_of
+from core.services.still_due import facts_of
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -30,21 +31,6 @@ class AllocatedApplication:
     codice_fiscale: str
     application_id: int
     line: AllocationLine
-
-
-def facts_of(application: m.Application, row: int, received_cents: int = 0) -> ApplicationFacts:
-    return ApplicationFacts(
-        ref=application.protocol,
-        household_size=application.household_size,
-        has_work_income=application.has_work_income,
-        has_pension=application.has_pension,
-        liquidity_cents=application.liquidity_cents,
-        public_support_monthly_cents=application.public_support_monthly_cents,
-        rent_monthly_cents=application.rent_monthly_cents,
-        submitted_at=application.submitted_at,
-        row=row,
-        received_cents=received_cents,
-    )
 
 
 async def round_of(

@@ -28,6 +28,7 @@ from core.services.appeals import last_day
 from core.services.municipalities import current_round, is_open, policy_of
 from core.services.operators import Role, require_role
 from core.services.outbox import notify_citizen
+from core.services.still_due import may_still_pay
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -45,6 +46,14 @@ class AlreadyRevoked(Conflict):
 
 class NotRevoked(Conflict):
     code = Refusal.APPLICATION_NOT_REVOKED
+
+
+class NothingToRevoke(Conflict):
+    """The application was given nothing and no tranche can pay it: revoking it would
+    take nothing back, recover nothing and stop nothing, and only tell its applicant that
+    vouchers they never had were revoked."""
+
+    code = Refusal.APPLICATION_NOTHING_TO_REVOKE
 
 
 class RevocationAlreadyUndone(Conflict):
@@ -182,7 +191,19 @@ async def _revocable(uow: UnitOfWork, municipality: m.Municipality, protocol: st
     if application.withdrawn_at is not None:
         # Withdrawn before any determina: it was never given anything to revoke.
         raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=application.protocol)
+    credited, _ = await _taken_back(uow, municipality, application)
+    # Nothing credited (so nothing to take back or recover) and nothing a tranche could
+    # still pay: excluded, or of an earlier window. Payments waiting for a code spend
+    # another window's money, which this revocation does not touch.
+    if credited == 0 and not await may_still_pay(uow, municipality, application):
+        raise NothingToRevoke(protocol=application.protocol)
     return application
+
+
+async def check_revocable(uow: UnitOfWork, municipality: m.Municipality, protocol: str) -> None:
+    """Refused as revoke would refuse the application now; the office's page asks it
+    before offering "Prepare the revocation", preparing the act asks it again."""
+    await _revocable(uow, municipality, protocol)
 
 
 async def _taken_back(

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.policy import Policy
 from core.services import shops
+from core.services.appeals import decision_moment
 from core.services.municipalities import current_round, policy_of
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -118,8 +119,31 @@ class Decision:
     appeal_days: int = 30  # the municipality's policy.appeal_days, for "how to appeal"
 
 
+class NotDecided(Conflict):
+    """Nothing was decided on the application yet: its letter would print an outcome (and
+    a time to appeal) that nobody decided."""
+
+    code = Refusal.APPLICATION_NOT_DECIDED
+
+
+async def is_decided(uow: UnitOfWork, application: m.Application) -> bool:
+    """Whether there is a decision to write a letter about: the credit of a tranche that
+    decided on the application, its revocation or the undoing of one (the moment its time
+    to appeal runs from, appeals.decision_moment), or its withdrawal by the office. A tranche
+    approved and not credited yet has told the applicant nothing: its credit does."""
+    if application.withdrawn_at is not None:
+        return True
+    return await decision_moment(uow, application) is not None
+
+
 async def _decision(uow: UnitOfWork, town: m.Municipality, application: m.Application) -> Decision:
-    lines = await uow.allocations.lines_for_application(application.id)
+    # Only the tranches credited (and so not withdrawn): one approved and not credited yet
+    # has not decided anything the applicant was told, a withdrawn one never will.
+    lines = [
+        (line, tranche)
+        for line, tranche in await uow.allocations.lines_for_application(application.id)
+        if tranche.credited_at is not None and tranche.withdrawn_at is None
+    ]
     last = lines[-1][0] if lines else None
     return Decision(
         town=town.name,
@@ -146,7 +170,16 @@ async def application_in(uow: UnitOfWork, town: m.Municipality, protocol: str) -
 
 
 async def decision(uow: UnitOfWork, town: m.Municipality, protocol: str) -> Decision:
+    """The application as its receipt tells it, decided or not."""
     return await _decision(uow, town, await application_in(uow, town, protocol))
+
+
+async def decision_letter(uow: UnitOfWork, town: m.Municipality, protocol: str) -> Decision:
+    """What its decision letter says; refused before anything was decided."""
+    application = await application_in(uow, town, protocol)
+    if not await is_decided(uow, application):
+        raise NotDecided(protocol=application.protocol)
+    return await _decision(uow, town, application)
 
 
 @dataclass(frozen=True)
@@ -156,6 +189,7 @@ class PaperLetters:
     town: str
     round_number: int
     decisions: list[Decision]
+    undecided: int = 0  # paper applications of the window with nothing decided yet: no letter
 
 
 async def _window(uow: UnitOfWork, town: m.Municipality, window: int | None) -> m.Round:
@@ -174,16 +208,16 @@ async def _window(uow: UnitOfWork, town: m.Municipality, window: int | None) -> 
 async def paper_decisions(
     uow: UnitOfWork, town: m.Municipality, window: int | None = None
 ) -> PaperLetters:
-    """One decision per paper application of a window (default: the latest), to post."""
+    """One decision per paper application of a window (default: the latest) decided so far,
+    to post."""
     round_ = await _window(uow, town, window)
+    on_paper = [a for a in await uow.applications.in_round(round_.id) if a.source == "paper"]
+    decided = [a for a in on_paper if await is_decided(uow, a)]
     return PaperLetters(
         town=town.name,
         round_number=round_.number,
-        decisions=[
-            await _decision(uow, town, application)
-            for application in await uow.applications.in_round(round_.id)
-            if application.source == "paper"
-        ],
+        decisions=[await _decision(uow, town, application) for application in decided],
+        undecided=len(on_paper) - len(decided),
     )
 
 

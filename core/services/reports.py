@@ -291,7 +291,7 @@ class TransparencyReport:
         reason_labels = {
             ExclusionReason.WORK_INCOME.value: t("Excluded: work income"),
             ExclusionReason.PENSION.value: t("Excluded: pension"),
-            ExclusionReason.LIQUIDITY.value: t("Excluded: liquidity above the threshold"),
+            ExclusionReason.LIQUIDITY.value: t("Excluded: liquidity above the limit"),
         }
         rows: list[tuple[str, str, Text, Figure, bool]] = [
             (

@@ -31,10 +31,12 @@ from core.services import (
     acts,
     appeal_remedy,
     application_desk,
+    audit,
     back_office,
     cards,
     ledger,
     movements,
+    paperwork,
     phone_changes,
 )
 from core.services.applications import ApplicationInput
@@ -66,22 +68,26 @@ REASON_NAMES = {
 }
 
 
+def _assigned(words: Words, line: m.AllocationLine) -> str:
+    """A tranche's line as one application's list or exclusion, in the same words on the
+    list of applications and on its page: "List 2", "Excluded: work income"."""
+    if line.exclusion_reason in REASON_NAMES:
+        reason = words.text(REASON_NAMES[line.exclusion_reason])
+        return words.text(t("Excluded: {reason}", reason=reason))
+    return words.text(ASSIGNMENT_NAMES[line.assignment])
+
+
 def _state(words: Words, app: m.Application, decision: m.AllocationLine | None) -> str:
     """Where an application stands in the list of applications: revoked or withdrawn, else
     its latest tranche's list (an excluded one with why), else not assessed yet. "Valid"
     had stood for all of the last three, an application excluded for its savings too."""
     if app.revoked_at is not None:
-        state = t("Revoked")
-    elif app.withdrawn_at is not None:
-        state = t("Withdrawn")
-    elif decision is None:
-        state = t("Not assessed yet")
-    elif decision.exclusion_reason in REASON_NAMES:
-        reason = words.text(REASON_NAMES[decision.exclusion_reason])
-        state = t("Excluded: {reason}", reason=reason)
-    else:
-        state = ASSIGNMENT_NAMES[decision.assignment]
-    return words.text(state)
+        return words.text(t("Revoked"))
+    if app.withdrawn_at is not None:
+        return words.text(t("Withdrawn"))
+    if decision is None:
+        return words.text(t("Not assessed yet"))
+    return _assigned(words, decision)
 
 
 def history(
@@ -250,6 +256,16 @@ async def application_page(request: web.Request) -> web.Response:
             )
             if act.params.get("protocol") == protocol
         ]
+        # The letter is offered once there is a decision to write (the route refuses it
+        # before, as paperwork.decision_letter does).
+        letter_ready = await paperwork.is_decided(uow, app)
+        # Offered as the service would take it (audit.check_revocable): an application
+        # given nothing that no tranche can pay says why instead of offering the button.
+        try:
+            await audit.check_revocable(uow, town, app.protocol)
+            not_revocable: DomainError | None = None
+        except DomainError as refused:
+            not_revocable = refused
         try:
             await appeal_remedy.check_correctable(uow, town, app.protocol)
             not_correctable: DomainError | None = None
@@ -268,10 +284,7 @@ async def application_page(request: web.Request) -> web.Response:
     tranches = [
         {
             "tranche": allocation.tranche,
-            "list": words.text(ASSIGNMENT_NAMES[line.assignment]),
-            "reason": words.text(REASON_NAMES[line.exclusion_reason])
-            if line.exclusion_reason in REASON_NAMES
-            else "",
+            "list": _assigned(words, line),
             # Stored as euro with a dot ("12.50"), for list 2 only.
             "score": words.text(
                 t("{amount} per member", amount=Money(parse_plain(line.score_text)))
@@ -294,6 +307,13 @@ async def application_page(request: web.Request) -> web.Response:
         "movements": [words.text(movement_text(move, town.timezone)) for move in moves],
         "entries": history(words, app, lines, entries),
         "revocation_waiting": revocations[0] if revocations else None,
+        "letter_ready": letter_ready,
+        # Revoked or withdrawn: the facts above say so, and there is no section.
+        "revocation_section": not_revocable is None
+        or isinstance(not_revocable, audit.NothingToRevoke),
+        "why_not_revocable": words.text(describe(not_revocable))
+        if isinstance(not_revocable, audit.NothingToRevoke)
+        else "",
         # The remedy of an upheld appeal (core.services.appeal_remedy): its act, or its form.
         "appeal_upheld": not_correctable is None
         or not_correctable.code != Refusal.APPEAL_NOT_UPHELD,

@@ -169,7 +169,7 @@ async def decision_letter(request: web.Request) -> web.Response:
     core = request.app[CORE]
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
-        decision = await paperwork.decision(uow, town, protocol)
+        decision = await paperwork.decision_letter(uow, town, protocol)
     body = documents.decision_letters_pdf([decision], words.language, core.now())
     return pdf(body, f"decision-{protocol}")
 
@@ -203,6 +203,7 @@ async def paper_letters(request: web.Request) -> web.Response:
         core.now(),
         town=letters.town,
         window=letters.round_number,
+        undecided=letters.undecided,
     )
     return pdf(body, f"decisions-paper-{town.code}-{letters.round_number}")
 

@@ -171,7 +171,7 @@ async def test_markdown_explains_the_suppression(core: Core, clock: FakeClock) -
     assert "Comune di Belforte del Chienti" in text
     assert "| Applications received | 16 |" in text
     assert "| Excluded: pension | <3 |" in text
-    assert "| Excluded: liquidity above the threshold | 4 |" in text
+    assert "| Excluded: liquidity above the limit | 4 |" in text
     assert '"<3"' in text and "no codice fiscale" in text
     assert "2,650.00" in text  # money in the reader's locale
     # Every table row has the same number of cells as its header.

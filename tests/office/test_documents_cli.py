@@ -73,6 +73,26 @@ def test_determina_letters_receipt_and_statement(tmp_path: Path) -> None:
         "admin", "documents", "letters", "BEL", "--out", str(letters), "--lang", "it"
     )
     assert code == 0, output
+    # Approved, not credited: nothing was decided for the applicants yet, no letter.
+    text = " ".join(pdf_text(letters.read_bytes()).split())
+    assert "BEL-" not in text and "Bando 1: 3 domande su carta aspettano la decisione" in text
+    code, output = invoke(
+        "admin",
+        "documents",
+        "letters",
+        "BEL",
+        "--protocol",
+        f"BEL-{YEAR}-000001",
+        "--out",
+        str(letters),
+    )
+    assert code == 2 and "application.not_decided" in output, output
+    code, output = invoke("admin", "credit", "BEL")
+    assert code == 0, output
+    code, output = invoke(
+        "admin", "documents", "letters", "BEL", "--out", str(letters), "--lang", "it"
+    )
+    assert code == 0, output
     text = pdf_text(letters.read_bytes())
     assert all(f"BEL-{YEAR}-00000{n}" in text for n in (1, 2, 3)) and "TAR" in text
     receipt = tmp_path / "receipt.pdf"

@@ -9,6 +9,7 @@ import re
 from html import unescape
 
 from core.bootstrap import Core
+from tests.dialogue.catalog import ROOT
 from tests.integration.office_helpers import apply, close_approve_credit, person
 from tests.office.conftest import Towns, signed_in
 
@@ -73,3 +74,21 @@ async def test_a_town_with_one_window_gets_no_choice(towns: Towns) -> None:
     assert 'id="window-choice"' not in page.text
     assert (await clerk.get("/office/round?window=1")).status == 200
     assert (await clerk.get("/office/round?window=2")).status == 404
+
+
+def test_every_page_chooses_its_window_with_the_one_macro() -> None:
+    """The dashboard, the round page and the checks page choose a window with
+    window_choice.html: no page keeps its own copy of the list."""
+    templates = ROOT / "office" / "templates"
+    copies = [
+        path.name
+        for path in sorted(templates.glob("*.html"))
+        if path.name != "window_choice.html" and '<select id="window"' in path.read_text()
+    ]
+    assert copies == []
+    users = sorted(
+        path.name
+        for path in templates.glob("*.html")
+        if "window_choice(" in path.read_text() and path.name != "window_choice.html"
+    )
+    assert users == ["audit.html", "dashboard.html", "round.html"]
