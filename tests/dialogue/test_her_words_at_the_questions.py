@@ -162,6 +162,17 @@ async def test_where_do_i_find_a_grocery_searches_the_grocery(core: Core) -> Non
         assert NO_SHOP not in msgids(replies), said
 
 
+@pytest.mark.parametrize("said", ["dove sta il forno?", "dov'è l'alimentari", "dove è la farmacia"])
+async def test_where_is_a_kind_of_shop_searches_it(core: Core, said: str) -> None:
+    # With nothing asked, "dove" and a kind of shop, without a word of buying, got "Non
+    # ho capito" and the help.
+    await make_town(core)
+    chat = Chat(core, "+393479999994")
+    replies = await chat.send(said)
+    assert NOT_UNDERSTOOD.msgid not in msgids(replies), said
+    assert msgids(replies)[0] in (FOUND, NO_SHOP), msgids(replies)
+
+
 @pytest.mark.parametrize("channel", [Channel.SMS, Channel.TELEGRAM])
 async def test_all_the_shops_lists_them(core: Core, channel: Channel) -> None:
     town = await make_town(core)
