@@ -431,9 +431,9 @@ class DialogueEngine:
                 )
 
         inp = Turn.read(inbound, list(turn.memory.options))
-        command = commands.of_answer(
-            command, inp, inbound.text, asked=turn.flow is not None and turn.step is not None
-        )
+        open_flow = FLOWS.get(turn.flow or "")
+        asked = turn.step is not None and (open_flow is None or not open_flow.reads_requests)
+        command = commands.of_answer(command, inp, inbound.text, asked=asked)
         at = (turn.flow, turn.step)
         # The conversation as it stood before this message (the previous turn's time).
         pause = turn.now - _aware(routing.conversation.updated_at)

@@ -162,6 +162,28 @@ async def test_where_do_i_find_a_grocery_searches_the_grocery(core: Core) -> Non
         assert NO_SHOP not in msgids(replies), said
 
 
+@pytest.mark.parametrize(
+    ("said", "answer"),
+    [("c'è ancora soldi sulla tessera?", "We have no vouchers"), ("mi hanno dato i buoni?", "")],
+)
+async def test_another_request_at_the_shop_question_is_that_request(
+    core: Core, said: str, answer: str
+) -> None:
+    # "Which town or type?" took her balance question as words to search for: "No shop
+    # found for "ce ancora soldi sulla tessera"".
+    await make_town(core)
+    chat = Chat(core, "+393479999993")
+    await chat.send("NEGOZI")
+    assert (await chat.state())[:2] == ("shops", "query")
+    replies = await chat.send(said)
+    assert NO_SHOP not in msgids(replies), msgids(replies)
+    assert any(msgid.startswith(answer) for msgid in msgids(replies)), msgids(replies)
+    assert (await chat.state())[:2] == (None, None)
+    # Words of a search are searched as before.
+    await chat.send("NEGOZI")
+    await chat.expect("dove trovo un alimentari?", FOUND)
+
+
 @pytest.mark.parametrize("said", ["dove sta il forno?", "dov'è l'alimentari", "dove è la farmacia"])
 async def test_where_is_a_kind_of_shop_searches_it(core: Core, said: str) -> None:
     # With nothing asked, "dove" and a kind of shop, without a word of buying, got "Non
