@@ -302,3 +302,18 @@ async def test_a_phone_and_then_an_amount_mistyped_is_the_amount_error(core: Cor
     assert await lookups(core) == (0, 0)
     await till.expect(f"PAGA {phone} 7,50", ASK_CODE)
     assert param(till.last, "amount") == Money(7_50)
+
+
+async def test_a_mobile_written_with_dots_or_dashes_is_a_phone(core: Core) -> None:
+    """ "PAGA 333.100.0003 4": a mobile with dots was read as a card number ("not the
+    name"), and with an amount of one digit as eleven digits. Dots and dashes between a
+    phone's digits are separators, as spaces are."""
+    town = await make_town(core, citizens=2)
+    till = await terminal_till(core, town)
+    for at, sep in enumerate((".", "-")):
+        phone = town.citizen_phones[at][3:]
+        await till.expect(f"PAGA {phone[:3]}{sep}{phone[3:6]}{sep}{phone[6:]} 4", ASK_CODE)
+        assert param(till.last, "amount") == Money(4_00)
+        await till.expect("ANNULLA")
+    # A partita IVA in groups is still eleven digits.
+    await till.expect("PAGA 0123.4567.897", ELEVEN_DIGITS)
