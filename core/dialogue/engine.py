@@ -433,7 +433,19 @@ class DialogueEngine:
         inp = Turn.read(inbound, list(turn.memory.options))
         open_flow = FLOWS.get(turn.flow or "")
         asked = turn.step is not None and (open_flow is None or not open_flow.reads_requests)
+        typed = command
         command = commands.of_answer(command, inp, inbound.text, asked=asked)
+        own_request = (
+            typed is None
+            and command is not None
+            and open_flow is not None
+            and turn.step is not None
+            and command[0] == open_flow.name
+        )
+        if own_request and not asked:
+            # Words of the flow's own request ("tutti i negozi", "dove li posso spendere?"
+            # at the shop question) answer its question, as before.
+            command = None
         at = (turn.flow, turn.step)
         # The conversation as it stood before this message (the previous turn's time).
         pause = turn.now - _aware(routing.conversation.updated_at)
