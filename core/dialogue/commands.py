@@ -1082,6 +1082,10 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return "reimbursement", ""
     if said & _VOUCHERS and said & _WANT and keywords <= _APPLY_KEYWORDS:
         return "apply", ""
+    if len(words) == 1 and searched_category(words[0]) is not None:
+        # "Farmacia", "alimentari?", "pane" alone, with nothing asked: the shop search for
+        # it (it only reads), not "not understood".
+        return "shops", words[0]
     if every & _GREETINGS and _introduces_herself(words):
         # "Ciao sono Maria", "buongiorno sono la signora Bianchi": a greeting with her name,
         # answered as the greeting alone (the welcome and the menu), not "not understood".

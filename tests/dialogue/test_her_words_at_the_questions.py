@@ -184,6 +184,17 @@ async def test_another_request_at_the_shop_question_is_that_request(
     await chat.expect("dove trovo un alimentari?", FOUND)
 
 
+@pytest.mark.parametrize("said", ["farmacia", "Alimentari?", "pane"])
+async def test_a_kind_of_shop_alone_searches_it(core: Core, said: str) -> None:
+    # With nothing asked, a kind of shop alone got "Non ho capito" and the help.
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    replies = await chat.send(said)
+    assert NOT_UNDERSTOOD.msgid not in msgids(replies), said
+    assert msgids(replies)[0] in (FOUND, NO_SHOP), msgids(replies)
+
+
 @pytest.mark.parametrize("said", ["dove sta il forno?", "dov'è l'alimentari", "dove è la farmacia"])
 async def test_where_is_a_kind_of_shop_searches_it(core: Core, said: str) -> None:
     # With nothing asked, "dove" and a kind of shop, without a word of buying, got "Non
