@@ -783,7 +783,7 @@ _CASH = frozenset({"soldi", "sordi", "credito", "saldo", "money", "credit", "bal
 _NEGATION = frozenset({"non", "not", "dont", "no"})
 # "Dove posso fare la spesa?", "dove posso usare la tessera", "dove trovo un forno?": the
 # shops.
-_WHERE = frozenset({"dove", "where"})
+_WHERE = frozenset({"dove", "dov", "where"})
 _SPEND = frozenset(
     {
         "spesa", "spendere", "spendo", "spenderli", "usare", "uso", "usarli", "usarla",
@@ -1061,16 +1061,17 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     )
     if (said & _REMAINS and said & _ANYTHING) or run_out:
         return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
-    if said & _WHERE and said & _SPEND:
+    # "Dove posso comprare il pane?": the bakeries, not the question of what to search.
+    goods = [
+        part
+        for word in folded
+        for part in word.split("'")  # "un'alimentari" (plain_words joins it)
+        if searched_category(part) is not None
+    ]
+    # "Dove sta il forno?", "dov'è la farmacia?": where a kind of shop is, a search too.
+    if said & _WHERE and (said & _SPEND or goods):
         if not keywords <= _SHOPS_KEYWORDS:
             return None
-        # "Dove posso comprare il pane?": the bakeries, not the question of what to search.
-        goods = [
-            part
-            for word in folded
-            for part in word.split("'")  # "un'alimentari" (plain_words joins it)
-            if searched_category(part) is not None
-        ]
         return "shops", goods[0] if goods else ""
     if said & _PROGRESS and said & _APPLICATION and keywords <= _STATUS_KEYWORDS:
         return "status", ""
@@ -1081,7 +1082,44 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return "reimbursement", ""
     if said & _VOUCHERS and said & _WANT and keywords <= _APPLY_KEYWORDS:
         return "apply", ""
+    if len(words) == 1 and searched_category(words[0]) is not None:
+        # "Farmacia", "alimentari?", "pane" alone, with nothing asked: the shop search for
+        # it (it only reads), not "not understood".
+        return "shops", words[0]
+    if every & _GREETINGS and _introduces_herself(words):
+        # "Ciao sono Maria", "buongiorno sono la signora Bianchi": a greeting with her name,
+        # answered as the greeting alone (the welcome and the menu), not "not understood".
+        return "greeting", ""
     return None
+
+
+# "Sono Maria", "mi chiamo Giuseppe", "I am Anna": the writer's name after a greeting.
+_INTRODUCTIONS = (("sono",), ("mi", "chiamo"), ("i", "am"), ("im",), ("my", "name", "is"))
+_LONGEST_NAME = 3  # "la signora Bianchi", "Maria Rossi"
+# Words after "sono" that say how she is or what she did, not who: "buonasera sono tornato"
+# where an amount is asked is still no answer, "ciao sono senza soldi" no greeting.
+_NAME_IS_NOT = frozenset(
+    {
+        "tornato", "tornata", "tornati", "qui", "qua", "ancora", "sempre", "di", "nuovo",
+        "senza", "solo", "sola", "disoccupato", "disoccupata", "anziano", "anziana",
+        "malato", "malata", "rimasto", "rimasta", "stato", "stata", "in", "non", "io",
+        "back", "here", "again", "not", "alone", "a", "an", "out", "without",
+    }
+)  # fmt: skip
+
+
+def _introduces_herself(words: list[str]) -> bool:
+    """Whether the words, the greeting apart, are only the writer's name: an introduction
+    and at most three words after it, none a keyword or a number."""
+    for intro in _INTRODUCTIONS:
+        if tuple(words[: len(intro)]) == intro:
+            name = words[len(intro) :]
+            return (
+                0 < len(name) <= _LONGEST_NAME
+                and not has_digits(name)
+                and not set(name) & (SENTENCE_KEYWORDS | _NAME_IS_NOT)
+            )
+    return False
 
 
 def _named_apart(words: list[str], at: int) -> bool:

@@ -431,14 +431,28 @@ class DialogueEngine:
                 )
 
         inp = Turn.read(inbound, list(turn.memory.options))
-        command = commands.of_answer(
-            command, inp, inbound.text, asked=turn.flow is not None and turn.step is not None
+        open_flow = FLOWS.get(turn.flow or "")
+        asked = turn.step is not None and (open_flow is None or not open_flow.reads_requests)
+        typed = command
+        command = commands.of_answer(command, inp, inbound.text, asked=asked)
+        own_request = (
+            typed is None
+            and command is not None
+            and open_flow is not None
+            and turn.step is not None
+            and command[0] == open_flow.name
         )
+        if own_request and not asked:
+            # Words of the flow's own request ("tutti i negozi", "dove li posso spendere?"
+            # at the shop question) answer its question, as before.
+            command = None
         at = (turn.flow, turn.step)
         # The conversation as it stood before this message (the previous turn's time).
         pause = turn.now - _aware(routing.conversation.updated_at)
         try:
             await self._dispatch(turn, routing, inp, command)
+            if command is None and at[1] is not None and pause >= LONG_PAUSE:
+                _remind_doing(turn, at)
         except Reject as wrong:
             # A wrong answer: explained, and the conversation stays on its step. Written in
             # English to an Italian chat ("sorry, can you write in English?"), the way to
@@ -726,6 +740,31 @@ def _asked_again(turn: Turn) -> Flow[Any] | None:
     if flow is None or turn.step is None or not flow.steps[turn.step].again:
         return None
     return flow
+
+
+def _remind_doing(turn: Turn, at: tuple[str | None, str | None]) -> None:
+    """After a long pause, words that kept the step without being a wrong answer ("non
+    lavoro" with others at home, asked about them; "non so" at the savings, told a rough
+    figure will do) are answered after what was in progress, as a wrong answer is
+    (_ask_again): the person coming back reads a question about something she no longer
+    has in mind. An answer that moves on needs none: she answered what she read. In the
+    same message when it fits (one SMS), else in a message of its own before it."""
+    flow = _asked_again(turn)
+    if flow is None or (turn.flow, turn.step) != at or not turn.replies:
+        return
+    doing = flow.doing or IN_PROGRESS
+    first = turn.replies[0]
+    if any(text.msgid == doing.msgid for reply in turn.replies for text in reply.texts):
+        return
+    if (
+        first.document is None
+        and first.pin is None
+        and not first.sensitive
+        and (not turn.is_sms or turn.fits_sms([doing, *first.texts], first.options))
+    ):
+        turn.replies[0] = replace(first, texts=(doing, *first.texts))
+    else:
+        turn.replies.insert(0, Reply(texts=(doing,)))
 
 
 async def _ask_after(turn: Turn, flow: Flow[Any], texts: list[Text], alone: Reply) -> None:

@@ -7,7 +7,8 @@ import unicodedata
 from functools import lru_cache
 from itertools import pairwise
 
-from core.domain.identity import looks_like_codice_fiscale
+from core.domain.errors import InvalidIdentifier
+from core.domain.identity import looks_like_codice_fiscale, normalize_phone
 
 # Longer messages are cut before parsing: nobody answers a question with a novel,
 # and a 2,000-character SMS body must cost no more than a short one.
@@ -687,11 +688,37 @@ def per_year(text: str | None) -> bool:
     )
 
 
-def amount_in_sentence(text: str | None, *, saved: bool = False) -> str | None:
+# Between a number and what the question asks ("300 di affitto", "l'affitto è 300").
+_OF = frozenset({"di", "d", "de", "of", "for", "in"})
+_IS = frozenset({"e", "is", "di", "d", "of"})
+# What the rent question asks, and the support question: a number next to it is its money.
+RENT_WORDS = frozenset({"affitto", "pigione", "rent"})
+SUPPORT_WORDS = frozenset(
+    {"naspi", "cassa", "cassintegrazione", "reddito", "sostegno", "disoccupazione", "benefit"}
+)
+
+
+def _next_to(words: list[str], at: int, about: frozenset[str]) -> bool:
+    """Whether the number at `at` is next to a word of `about`: "300 di affitto", "l'affitto
+    è 300", "affitto 300", "300 rent"."""
+    after = words[at + 1 : at + 3]
+    before = words[max(at - 2, 0) : at]
+    return bool(
+        (after[:1] and after[0] in about)
+        or (len(after) == 2 and after[0] in _OF and after[1] in about)
+        or (before[-1:] and before[-1] in about)
+        or (len(before) == 2 and before[1] in _IS and before[0] in about)
+    )
+
+
+def amount_in_sentence(
+    text: str | None, *, saved: bool = False, about: frozenset[str] = frozenset()
+) -> str | None:
     """The one amount of a sentence, ready for parse_euro: "pago 350 euro di affitto" ->
     "350", "ho circa 1200 euro in banca" -> "1200", "350 al mese" -> "350", "prendo
     trecento euro" -> "300". Only a number with the currency or "al mese" beside it (with
-    `saved`, where savings are asked, also where they are kept: "ho circa 1200 in banca"),
+    `saved`, where savings are asked, also where they are kept: "ho circa 1200 in banca";
+    with `about`, next to what the question asks: "pago 300 di affitto"),
     and the only number of the message; None for anything else ("350 o 400", "siamo in
     3", "pago l'affitto da 6 mesi", "non pago 350 euro", "ho 2 conti in banca"), and the
     question is asked again."""
@@ -720,8 +747,10 @@ def amount_in_sentence(text: str | None, *, saved: bool = False) -> str | None:
         return None
     at = numbers[0]
     marks = (*_MONTHLY, *_SAVED_IN) if saved else _MONTHLY
-    marked = "€" in words[at - 1 : at] + words[at + 1 : at + 2] or any(
-        tuple(words[at + 1 : at + 1 + len(mark)]) == mark for mark in marks
+    marked = (
+        "€" in words[at - 1 : at] + words[at + 1 : at + 2]
+        or any(tuple(words[at + 1 : at + 1 + len(mark)]) == mark for mark in marks)
+        or _next_to(words, at, about)
     )
     if not marked:
         return None
@@ -938,7 +967,24 @@ def split_amount(arg: str) -> tuple[str, str | None]:
         marked = _NUMBER_TOKEN.fullmatch(digits) is None and _AMOUNT_LIKE.match(last) is not None
         if plain or marked:
             return " ".join(words[:-1]), last.replace("−", "-")
+        if any(ch.isdigit() for ch in last) and _phone_words(words[:-1]):
+            # "3331000002 7e50": after a phone number, as after a codice fiscale, a last word
+            # with a digit is the amount, however wrong (an amount error), never part of a
+            # card number refused as a name.
+            return " ".join(words[:-1]), last
     return " ".join(words), None
+
+
+def _phone_words(words: list[str]) -> bool:
+    """Whether the words are a phone number that exists (in one piece or in groups)."""
+    text = " ".join(words)
+    if sum(ch.isdigit() for ch in text) < 6 or not text.lstrip("+").replace(" ", "").isdigit():
+        return False
+    try:
+        normalize_phone(text)
+    except InvalidIdentifier:
+        return False
+    return True
 
 
 def _amount_first(first: str, rest: list[str]) -> bool:

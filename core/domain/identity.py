@@ -204,9 +204,19 @@ def parse_reference(reference: str) -> tuple[str, str]:
     text = reference.strip()
     if looks_like_codice_fiscale(text):
         return "cf", normalize_codice_fiscale(text)
-    if sum(ch.isdigit() for ch in text) >= 6 and text.lstrip("+").replace(" ", "").isdigit():
+    digits = sum(ch.isdigit() for ch in text)
+    if digits >= 6 and text.lstrip("+").replace(" ", "").isdigit():
+        return "phone", normalize_phone(text)
+    if digits >= _DOTTED_PHONE_DIGITS and _DOTTED_PHONE.fullmatch(text):
+        # "333.100.0003", "333-1000003": a phone's digits grouped with dots or dashes.
         return "phone", normalize_phone(text)
     return "card", text.upper().replace(" ", "")
+
+
+# A phone number grouped with dots or dashes; with fewer digits than a mobile's the dots
+# are an amount's ("1.234"), and a card's number has letters.
+_DOTTED_PHONE = re.compile(r"\+?\d+(?:[ .-]\d+)+")
+_DOTTED_PHONE_DIGITS = 9
 
 
 # Eleven digits: a partita IVA (or a company's codice fiscale), a community voucher's

@@ -12,6 +12,7 @@ from core.dialogue.render import render_plain
 from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, msgids, town_with_open_window
 from tests.dialogue.test_apply import APPLICANT, LIQUIDITY, NOT_AN_AMOUNT, PENSION, SUPPORT, WORK
+from tests.dialogue.test_her_words_at_the_questions import OTHERS_WORK, ROUGHLY, at_work
 
 DOING = "You were making your application."
 NOT_UNDERSTOOD = "Sorry, I did not understand."
@@ -58,3 +59,27 @@ async def test_a_greeting_after_a_long_pause_at_a_question_with_buttons(
     assert NOT_UNDERSTOOD not in msgids(replies)
     assert replies[-1].options  # the question's buttons, to tap
     await chat.expect("no", PENSION)
+
+
+async def test_her_own_words_after_a_long_pause_come_after_what_was_in_progress(
+    core: Core, clock: FakeClock
+) -> None:
+    """Words that answer only part of the question ("non lavoro" with others at home, "non
+    so" at the savings) keep the step and ask about the rest: after a long pause they came
+    without "You were making your application.", which a wrong answer gets. Now the same
+    reminder comes first, in the same SMS, whatever keeps the step."""
+    chat = await at_work(core, "2")
+    clock.advance(hours=5)
+    replies = await chat.send("non lavoro")
+    assert msgids(replies) == [DOING, OTHERS_WORK]
+    assert len(replies) == 1  # one SMS
+    assert render_plain(replies[0], "it", sms=True).startswith("Stavi facendo la domanda.\nE gli")
+    await chat.expect("no", PENSION)
+    await chat.expect("no", LIQUIDITY)
+    clock.advance(hours=3)
+    replies = await chat.send("boh non lo so")
+    assert msgids(replies) == [DOING, ROUGHLY]
+    # An answer that moves on needs no reminder: she answered the question she read.
+    clock.advance(hours=3)
+    assert msgids(await chat.send("0")) == [SUPPORT]
+    assert (await chat.state())[:2] == ("apply", "support")

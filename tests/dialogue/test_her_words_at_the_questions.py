@@ -16,10 +16,22 @@ from core.dialogue.inbound import Channel
 from core.dialogue.menus import NOT_UNDERSTOOD
 from core.dialogue.render import render_plain
 from core.domain.shops import ShopCategory
+from core.services import delegates
 from core.services.shops import ShopInput, approve_shop, register_shop
 from tests.dialogue.harness import Chat, msgids, options, town_with_open_window
-from tests.dialogue.test_apply import CF, LIQUIDITY, MEMBERS, PENSION, PRIVACY, SUPPORT, WORK
-from tests.factories import make_cf, make_partita_iva, make_town
+from tests.dialogue.test_apply import (
+    CF,
+    CF_CHECKSUM,
+    LIQUIDITY,
+    MEMBERS,
+    PENSION,
+    PRIVACY,
+    SUPPORT,
+    WORK,
+)
+from tests.factories import approved_request, make_cf, make_partita_iva, make_town
+
+DELEGATE = "+393471230077"
 
 YES_OR_NO = "Reply 1 for yes or 2 for no."
 OTHERS_WORK = (
@@ -150,6 +162,50 @@ async def test_where_do_i_find_a_grocery_searches_the_grocery(core: Core) -> Non
         assert NO_SHOP not in msgids(replies), said
 
 
+@pytest.mark.parametrize(
+    ("said", "answer"),
+    [("c'è ancora soldi sulla tessera?", "We have no vouchers"), ("mi hanno dato i buoni?", "")],
+)
+async def test_another_request_at_the_shop_question_is_that_request(
+    core: Core, said: str, answer: str
+) -> None:
+    # "Which town or type?" took her balance question as words to search for: "No shop
+    # found for "ce ancora soldi sulla tessera"".
+    await make_town(core)
+    chat = Chat(core, "+393479999993")
+    await chat.send("NEGOZI")
+    assert (await chat.state())[:2] == ("shops", "query")
+    replies = await chat.send(said)
+    assert NO_SHOP not in msgids(replies), msgids(replies)
+    assert any(msgid.startswith(answer) for msgid in msgids(replies)), msgids(replies)
+    assert (await chat.state())[:2] == (None, None)
+    # Words of a search are searched as before.
+    await chat.send("NEGOZI")
+    await chat.expect("dove trovo un alimentari?", FOUND)
+
+
+@pytest.mark.parametrize("said", ["farmacia", "Alimentari?", "pane"])
+async def test_a_kind_of_shop_alone_searches_it(core: Core, said: str) -> None:
+    # With nothing asked, a kind of shop alone got "Non ho capito" and the help.
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    replies = await chat.send(said)
+    assert NOT_UNDERSTOOD.msgid not in msgids(replies), said
+    assert msgids(replies)[0] in (FOUND, NO_SHOP), msgids(replies)
+
+
+@pytest.mark.parametrize("said", ["dove sta il forno?", "dov'è l'alimentari", "dove è la farmacia"])
+async def test_where_is_a_kind_of_shop_searches_it(core: Core, said: str) -> None:
+    # With nothing asked, "dove" and a kind of shop, without a word of buying, got "Non
+    # ho capito" and the help.
+    await make_town(core)
+    chat = Chat(core, "+393479999994")
+    replies = await chat.send(said)
+    assert NOT_UNDERSTOOD.msgid not in msgids(replies), said
+    assert msgids(replies)[0] in (FOUND, NO_SHOP), msgids(replies)
+
+
 @pytest.mark.parametrize("channel", [Channel.SMS, Channel.TELEGRAM])
 async def test_all_the_shops_lists_them(core: Core, channel: Channel) -> None:
     town = await make_town(core)
@@ -262,6 +318,39 @@ async def test_another_codice_fiscale_from_a_holders_phone_says_nothing_of_it(
     await chat.send("SALDO")
     said = [msgids(await chat.send(cf)) for cf in (town.citizen_cfs[1], make_cf(901))]
     assert said[0] == said[1] == [ASK_FROM_OWN_PHONE.msgid]
+
+
+async def test_a_mistyped_codice_fiscale_is_said_mistyped_whoever_writes_it(core: Core) -> None:
+    """Her own codice fiscale with a slip in its check letter, from her own phone, got the
+    words for somebody else's ("The balance is asked from the phone of whoever holds the
+    vouchers"), and so did anybody's. A check letter that does not match is public math:
+    it is said to be mistyped, to check it, the same to her, to a stranger, to a delegate,
+    for her code and for a code nobody has, never saying whether a code is registered."""
+    town = await make_town(core, citizens=2)
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        cf = town.citizen_cfs[1]
+        yes = await approved_request(uow, municipality, cf, "delegate", DELEGATE)
+        await delegates.add_delegate(uow, municipality, cf, DELEGATE, core.now(), approved=yes)
+        await uow.commit()
+    own, nobodys = town.citizen_cfs[0], make_cf(901)
+    said = []
+    for phone in (town.citizen_phones[0], "+393471230999", DELEGATE):
+        for cf in (_slip(own), _slip(nobodys), f"il mio codice fiscale è {_slip(own).lower()}"):
+            replies = await Chat(core, phone).send(cf)
+            assert msgids(replies) == [CF_CHECKSUM], (phone, cf)
+            said.append("\n".join(render_plain(reply, "it", sms=True) for reply in replies))
+    assert len(set(said)) == 1
+    assert "controllalo" in said[0].lower()
+    # Written right, each is answered as before.
+    assert msgids(await Chat(core, town.citizen_phones[0]).send(own)) == [KNOWN_HERE]
+    assert msgids(await Chat(core, "+393471230999").send(own)) == [ASK_FROM_OWN_PHONE.msgid]
+
+
+def _slip(cf: str) -> str:
+    """The code with another check letter: its shape, and a slip stdnum sees."""
+    return cf[:-1] + ("A" if cf[-1] != "A" else "B")
 
 
 # 6. Thanks and "prego" on Telegram: the menu's buttons under the answer.

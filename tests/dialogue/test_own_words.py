@@ -126,6 +126,28 @@ async def test_a_greeting_gets_the_welcome_and_the_menu(core: Core, text: str) -
     await chat.expect("1", BALANCE)  # the menu's first option
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["ciao sono maria", "Buongiorno, sono la signora Bianchi.", "buonasera mi chiamo giuseppe"],
+)
+async def test_a_greeting_with_her_name_gets_the_welcome(core: Core, text: str) -> None:
+    """ "Ciao sono Maria" was not understood ("Non ho capito" and the help): a greeting with
+    the writer's name is the greeting."""
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    [reply] = await chat.send(text)
+    assert msgids([reply]) == [WELCOME] and options([reply]) == CITIZEN_MENU
+
+
+@pytest.mark.parametrize("text", ["ciao sono senza soldi", "buonasera sono tornato"])
+async def test_a_greeting_with_more_than_a_name_is_not_the_greeting(core: Core, text: str) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    assert WELCOME not in msgids(await chat.send(text))
+
+
 async def test_a_greeting_in_english(core: Core) -> None:
     town = await make_town(core)
     english = Chat(core, town.citizen_phones[0])

@@ -231,19 +231,18 @@ async def test_a_daughter_typing_her_mothers_codice_fiscale_hears_how_to_ask(
     core: Core,
 ) -> None:
     # She got "Non ho capito" and the help. The answer is the same for a codice fiscale of
-    # the town's, one nobody has, or one with a slip in its check letter: nothing is
-    # looked up, so nothing says whether it is known here.
+    # the town's and one nobody has: nothing is looked up, so nothing says whether it is
+    # known here. (One with a slip in its check letter is said to be mistyped, whoever
+    # writes it: test_her_words_at_the_questions.py.)
     town = await town_with_open_window(core, citizens=1)
     mother_cf = town.citizen_cfs[0]
     nobodys = make_cf(999)
-    slip = nobodys[:-1] + ("A" if nobodys[-1] != "A" else "B")
     bodies = set()
     for at, said in enumerate(
         (
             mother_cf,
             mother_cf.lower(),
             nobodys,
-            slip,
             f"il codice fiscale di mia mamma è {mother_cf}",
             f"il codice fiscale di mia mamma è {nobodys}",
         )

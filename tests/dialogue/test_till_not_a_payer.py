@@ -60,6 +60,13 @@ NO_SMS_NUMBERS = (
     "+39 02 1234 5678",
     "0612345678 10",
     "800123456",
+    # With an amount of one digit, the two make eleven digits: still a landline and an
+    # amount, in one piece or in groups, as a mobile and an amount are.
+    "0612345678 5",
+    "0612345678 5,50",
+    "06 1234 5678 5",
+    "06 123 456 78 5",
+    "+39 06 1234 5678 5",
 )
 
 
@@ -110,6 +117,27 @@ async def test_a_number_no_sms_reaches_is_refused_whoever_has_it(core: Core) -> 
     assert await lookups(core) == (0, 0)
     # Who pays written as the customer can pay: on as ever.
     await till.expect(f"{town.citizen_cfs[0]} 5", ASK_CODE)
+
+
+async def test_a_landline_and_an_amount_read_as_a_mobile_and_an_amount_are(core: Core) -> None:
+    """A landline of ten digits and an amount of one were read as eleven digits (a partita
+    IVA?); a mobile and an amount of one digit, in one piece or in groups, are the mobile
+    and that amount. One reading for both: the number, then the amount."""
+    town = await make_town(core, citizens=2)
+    till = await terminal_till(core, town)
+    for words in ("0612345678 5", "06 1234 5678 5", "0612345678 5,50"):
+        await till.expect(f"PAGA {words}", NO_SMS)
+        assert (await till.state())[:2] == ("charge", "who")
+        await till.expect(words, NO_SMS)  # at "Who pays?" too
+    assert await lookups(core) == (0, 0)
+    mobile = town.citizen_phones[1][3:]
+    await till.expect(f"PAGA {mobile[:3]} {mobile[3:6]} {mobile[6:]} 5", ASK_CODE)
+    assert param(till.last, "amount") == Money(5_00)
+    code = await citizen_code(core, town.citizen_phones[1])
+    await till.expect(code, CONFIRMED)
+    await till.expect(f"PAGA {town.citizen_phones[0][3:]} 5", ASK_CODE)
+    assert param(till.last, "amount") == Money(5_00)
+    assert await lookups(core) == (2, 0)
 
 
 @pytest.mark.parametrize("channel", [Channel.SMS, Channel.TELEGRAM, Channel.TERMINAL])

@@ -269,3 +269,34 @@ def test_eleven_digits_no_sms_reaches_are_refused(typed: str) -> None:
 )
 def test_what_is_not_eleven_digits_no_sms_reaches(typed: str) -> None:
     check_not_eleven_digits(typed)
+
+
+async def test_a_phone_and_then_an_amount_mistyped_is_the_amount_error(core: Core) -> None:
+    """ "PAGA 3331000002 7e50" (7,50 typed with an e for the comma): the whole line was read
+    as a card number and refused as a name ("This is not a card number… not the name").
+    After a phone number, as after a codice fiscale, the last word with a digit is the
+    amount, said as the amount's error; nobody is looked up."""
+    town = await make_town(core, citizens=1)
+    phone = town.citizen_phones[0][3:]
+    till = await terminal_till(core, town)
+    for words in (f"{phone} 7e50", f"{phone[:3]} {phone[3:]} 7e50", f"{phone} 5x"):
+        await till.expect(f"PAGA {words}", NOT_AN_AMOUNT)
+        assert CARD_FORMAT not in msgids(till.last), words
+    assert await lookups(core) == (0, 0)
+    await till.expect(f"PAGA {phone} 7,50", ASK_CODE)
+    assert param(till.last, "amount") == Money(7_50)
+
+
+async def test_a_mobile_written_with_dots_or_dashes_is_a_phone(core: Core) -> None:
+    """ "PAGA 333.100.0003 4": a mobile with dots was read as a card number ("not the
+    name"), and with an amount of one digit as eleven digits. Dots and dashes between a
+    phone's digits are separators, as spaces are."""
+    town = await make_town(core, citizens=2)
+    till = await terminal_till(core, town)
+    for at, sep in enumerate((".", "-")):
+        phone = town.citizen_phones[at][3:]
+        await till.expect(f"PAGA {phone[:3]}{sep}{phone[3:6]}{sep}{phone[6:]} 4", ASK_CODE)
+        assert param(till.last, "amount") == Money(4_00)
+        await till.expect("ANNULLA")
+    # A partita IVA in groups is still eleven digits.
+    await till.expect("PAGA 0123.4567.897", ELEVEN_DIGITS)

@@ -13,6 +13,8 @@ from core.dialogue.inbound import Channel, Inbound
 from core.dialogue.languages import written_in
 from core.dialogue.plain_turn import PlainTurn
 from core.dialogue.words import (
+    RENT_WORDS,
+    SUPPORT_WORDS,
     amount_in_sentence,
     as_said,
     household_count,
@@ -208,6 +210,21 @@ def test_one_amount_in_a_sentence() -> None:
     for text in ("siamo in 3", "pago l'affitto da 6 mesi", "mio marito ha 80 anni", "350",
                  "chiamami al 3331234567 euro", "alle 12:30 euro"):  # fmt: skip
         assert amount_in_sentence(text) is None, text
+
+
+def test_an_amount_next_to_what_the_question_asks() -> None:
+    """ "Pago 300 di affitto" at the rent question, without the currency: the number beside
+    what the question asks is its money. Elsewhere, and for a number beside another word,
+    nothing is guessed."""
+    for text in ("pago 300 di affitto", "l'affitto è 300", "affitto 300", "300 d'affitto",
+                 "I pay 300 for rent", "la pigione è 300"):  # fmt: skip
+        assert amount_in_sentence(text, about=RENT_WORDS) == "300", text
+        assert amount_in_sentence(text) is None, text
+    assert amount_in_sentence("prendo 500 di naspi", about=SUPPORT_WORDS) == "500"
+    assert amount_in_sentence("800 di cassa integrazione", about=SUPPORT_WORDS) == "800"
+    for text in ("pago l'affitto da 6 mesi", "non pago 300 di affitto", "300 o 350 di affitto",
+                 "siamo in 3 in affitto da 2 anni", "300 di naspi"):  # fmt: skip
+        assert amount_in_sentence(text, about=RENT_WORDS) is None, text
 
 
 def test_the_household_in_a_sentence_only_when_it_says_everyone() -> None:

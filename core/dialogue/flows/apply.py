@@ -28,6 +28,8 @@ from core.dialogue.languages import agreed_language, written_in
 from core.dialogue.menus import LANGUAGE_OPTIONS, privacy_question
 from core.dialogue.state import ApplyState
 from core.dialogue.words import (
+    RENT_WORDS,
+    SUPPORT_WORDS,
     about_all_of_us,
     about_oneself,
     amount_in_sentence,
@@ -494,7 +496,7 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
     async def on_support(self, turn: Turn, inp: Input) -> None:
         if per_year(inp.text):
             raise Reject(NOT_YEARLY)
-        self.state(turn).support = _amount(inp, "300")
+        self.state(turn).support = _amount(inp, "300", about=SUPPORT_WORDS)
         await self.next_question(turn, "support")
 
     async def ask_rent(self, turn: Turn) -> None:
@@ -503,7 +505,7 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
     async def on_rent(self, turn: Turn, inp: Input) -> None:
         if per_year(inp.text):
             raise Reject(NOT_YEARLY)
-        self.state(turn).rent = _amount(inp, "300")
+        self.state(turn).rent = _amount(inp, "300", about=RENT_WORDS)
         await self.next_question(turn, "rent")
 
     # Summary, declaration, changes ------------------------------------------------------------
@@ -693,7 +695,9 @@ def _yes_no(inp: Input, *, who: bool = False) -> bool | None:
     return yes_or_no_leading(inp.text) if who else yes_or_no(inp.text)
 
 
-def _amount(inp: Input, example: str, *, saved: bool = False) -> int:
+def _amount(
+    inp: Input, example: str, *, saved: bool = False, about: frozenset[str] = frozenset()
+) -> int:
     """Whole euro in digits or in words ("1500", "mille e cinquecento"), or the one amount
     of a sentence ("pago 350 euro di affitto"; with `saved`, the savings question's, also
     "ho circa 1200 in banca"); a wrong one is explained with an example like the
@@ -701,7 +705,7 @@ def _amount(inp: Input, example: str, *, saved: bool = False) -> int:
     try:
         cents = parse_euro(amount_text(inp.text))
     except InvalidAmount as error:
-        said = amount_in_sentence(inp.text, saved=saved)
+        said = amount_in_sentence(inp.text, saved=saved, about=about)
         if said is None:
             raise Reject(_amount_error(error, example)) from error
         try:

@@ -98,6 +98,10 @@ class Flow(Generic[S]):
     # What the person was doing, said before the question when they come back after a
     # long pause and write something that is no answer ("You were making your application.").
     doing: ClassVar[Text | None] = None
+    # A question whose answer is a few free words and whose request only reads (the shop
+    # search's "which town or type?"): a sentence that is another request when nothing is
+    # asked ("c'è ancora soldi sulla tessera?") is that request, not words to search for.
+    reads_requests: ClassVar[bool] = False
 
     def voice_not_heard(self, turn: Turn) -> Text:
         """Said when a voice message comes without words where a question waits (the

@@ -137,13 +137,13 @@ def names_nobody(reference: str) -> bool:
     return digits < _PHONE_DIGITS or any(ch in ",.€" for ch in reference)
 
 
-def _sms_phone(text: str) -> bool:
-    """Whether the words are a phone number that receives SMS (a customer's may)."""
+def _phone(text: str) -> bool:
+    """Whether the words are a phone number that exists, whether an SMS reaches it or not."""
     try:
-        kind, value = parse_reference(text)
+        kind, _ = parse_reference(text)
     except DomainError:
         return False
-    return kind == "phone" and receives_sms(value)
+    return kind == "phone"
 
 
 def _card_in_groups(text: str) -> bool:
@@ -164,9 +164,12 @@ def split_request(arg: str) -> tuple[str, str | None]:
         return "", spelled
     reference, amount = split_amount(arg)
     line = " ".join(word for word in arg.split() if not words.is_currency(word))
-    if eleven_digits_no_sms_reaches(line) and not _sms_phone(reference):
+    if eleven_digits_no_sms_reaches(line) and not _phone(reference):
         # "0123 4567 897": a partita IVA in groups, not "0123" and an amount "4567 897"; but
-        # "333 123456 10" is a phone and the amount.
+        # a phone number and then the amount are who pays and the amount, whether an SMS
+        # reaches that phone or not: "333 123456 10" is a mobile and 10 euro, and
+        # "0612345678 5" ("06 1234 5678 5") a landline and 5 euro, refused as a landline
+        # (_reference_error), as it is with an amount of two digits or with cents.
         return line, None
     if amount is None:
         # "ABCD EFGH 23 7,5O": a card number and then an amount mistyped (no amount to

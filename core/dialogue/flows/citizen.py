@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from core.dialogue.context import PHONE_CHANNELS, Turn, fitting_reply
-from core.dialogue.errors import IDENTITY_REFUSED
+from core.dialogue.errors import IDENTITY_REFUSED, error_text
 from core.dialogue.menus import way_to_language
 from core.dialogue.state import IdentifyState
 from core.dialogue.words import written_codice_fiscale
 from core.domain import cards
 from core.domain.channels import Channel
+from core.domain.errors import InvalidIdentifier
+from core.domain.identity import normalize_codice_fiscale
 from core.domain.ledger import PostingKind
 from core.domain.messages import Day, DocumentRef, Moment, Money, Option, Reply, Text, t
 from core.services import delegates, identity, ledger, movements
@@ -247,12 +249,22 @@ async def codice_fiscale_alone(turn: Turn) -> bool:
     other gets the words anybody gets; from any other number, how someone else's vouchers
     are asked (ASK_FROM_OWN_PHONE), or, from a registered delegate's phone, the balance it
     acts for (as SALDO). Whether a code other than the holder's own is anybody's is never
-    looked up. False for a shop's number, which gets what it got before (the help)."""
+    looked up. A code that cannot exist (its check letter does not match the others) is
+    said to be mistyped, to whoever writes it: the check is public math and tells nothing
+    of anyone. False for a shop's number, which gets what it got before (the help)."""
     if await turn.memberships():
         return False
+    written = written_codice_fiscale(turn.inbound.text) or ""
+    try:
+        normalize_codice_fiscale(written)
+    except InvalidIdentifier as error:
+        if await shop_number(turn) is not None:
+            return False
+        turn.say(error_text(error))
+        return True
     citizen = await turn.citizen()
     if citizen is not None:
-        own = written_codice_fiscale(turn.inbound.text) == citizen.codice_fiscale
+        own = written == citizen.codice_fiscale
         turn.say(KNOWN_HERE if own else ASK_FROM_OWN_PHONE)
         return True
     if await shop_number(turn) is not None:

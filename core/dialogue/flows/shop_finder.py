@@ -22,6 +22,7 @@ SHOWN = 5
 class ShopFinderFlow(Flow[NoState]):
     name = "shops"
     state_type = NoState
+    reads_requests = True
 
     async def start(self, turn: Turn, arg: str) -> None:
         if arg.strip():
