@@ -16,10 +16,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from core.bootstrap import Core
 from core.storage.engine import make_engine
 from core.storage.migrate import migrate
+
+# Property tests check what is computed, never how fast: hypothesis's default deadline
+# (200 ms an example) failed a SEPA property on a machine busy with other work. Speed is
+# measured in bench/.
+settings.register_profile("buonispesa", deadline=None)
+settings.load_profile("buonispesa")
 
 PG_ADMIN_URL = os.environ.get(
     "BUONISPESA_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
