@@ -335,6 +335,13 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         phone=str(p["phone"]),
         number=str(p["change_id"]),
     ),
+    "application.phone_needs_approval": lambda p: t(
+        "This person has money to spend (vouchers, a payment waiting for its code, or a "
+        "tranche not credited yet): one operator alone cannot give them a phone number, a "
+        "second operator must approve it. Leave the phone empty: the application is entered "
+        "without it. Then ask for the new phone on the application's page: a manager other "
+        "than you approves it."
+    ),
     "phone_change.not_found": lambda p: t("There is no such phone change."),
     "request.not_found": lambda p: t("There is no such request."),
     "request.not_waiting": lambda p: t("This request has already been approved or withdrawn."),

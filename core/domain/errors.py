@@ -58,6 +58,8 @@ class Refusal(StrEnum):
     APPLICATION_OUTSIDE_WINDOW = "application.outside_window"
     # A paper row giving a number to a citizen whose new phone waits for a second operator.
     APPLICATION_PHONE_CHANGE_WAITING = "application.phone_change_waiting"
+    # A paper row giving a first number to a citizen with money to spend: one operator alone.
+    APPLICATION_PHONE_NEEDS_APPROVAL = "application.phone_needs_approval"
     APPLICATION_REVOCATION_RETRY = "application.revocation_retry"
     APPLICATION_REVOCATION_UNDONE = "application.revocation_undone"
     APPLICATION_UNCHANGED = "application.unchanged"

@@ -13,6 +13,9 @@ The rules checked for each row, each refusal naming its row and column:
 - no number is given to a known citizen while a new phone the office asked for them waits
   for a second operator (core.services.phone_changes): the change decides the number; nor
   a number a waiting request names (a new phone or a delegate: asked_numbers);
+- no first number is given to a known citizen with money to spend
+  (identity.money_at_stake, the rule of identity.rebind_phone): one operator alone would
+  choose who receives the payment codes; a second operator approves a change instead;
 - no tranche of the round has been approved yet: the list the determina froze must not
   change behind it.
 """
@@ -36,7 +39,7 @@ from core.domain.identity import (
     normalize_phone,
     require_sms_phone,
 )
-from core.services.identity import IdentityRefused, decide_claim, new_card_code
+from core.services.identity import IdentityRefused, decide_claim, money_at_stake, new_card_code
 from core.services.municipalities import current_round
 from core.services.unit_of_work import PaperImportRepository, UnitOfWork
 from core.storage import models as m
@@ -168,6 +171,14 @@ async def import_paper(
     )
     await store.lock_citizens(renumbered)
     changes = await store.phone_changes_waiting(renumbered)
+    # Read after the lock, as rebind_phone reads it after holding its citizen. Only the
+    # known citizens without a phone a row would give one: a handful in a large import.
+    first_numbers = [
+        known_codes[code]
+        for code, phone in zip(codes, phones, strict=True)
+        if code in known_codes and phone is not None and known_codes[code].phone is None
+    ]
+    at_stake = {citizen.id for citizen in first_numbers if await money_at_stake(uow, citizen, now)}
     holders = await store.citizens_by_phone(
         municipality.id, sorted({phone for phone in phones if phone})
     )
@@ -235,6 +246,14 @@ async def import_paper(
         elif existing is not None and existing.id in applied:
             again = Conflict(Refusal.APPLICATION_ALREADY_APPLIED, codice_fiscale=code)
             problems.append(RowProblem(index, "codice_fiscale", again))
+        elif existing is not None and existing.id in at_stake and phone is not None:
+            # A first number chosen by one operator would receive the payment codes: as in
+            # rebind_phone, a second operator approves it (a change asked on the
+            # application's page); without a phone the paper goes in.
+            alone = NotAllowed(
+                Refusal.APPLICATION_PHONE_NEEDS_APPROVAL, codice_fiscale=existing.codice_fiscale
+            )
+            problems.append(RowProblem(index, "phone", alone))
     if problems:
         problems.sort(key=lambda problem: problem.index)
         raise ImportRefused(problems)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,8 +18,10 @@ from typer.testing import CliRunner
 from buonispesa.cli import _register, app
 from buonispesa.cli.progress import progress
 from core.bootstrap import open_core
+from core.domain.ledger import PostingKind
 from core.domain.messages import t
-from core.services import municipalities
+from core.services import ledger, municipalities
+from core.storage import models as m
 from tests.factories import make_cf
 
 _register()
@@ -183,3 +186,50 @@ def test_progress_in_a_log_is_one_line_per_tenth() -> None:
     assert lines[0].endswith("10 % (10,000 of 100,000)") and lines[-1].startswith(
         "Importing: 100 %"
     )
+
+
+def test_no_first_number_for_a_person_with_money_to_spend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A person the office knows without a phone, with vouchers to spend: a row giving them
+    a number is refused on its line and phone column, in the office's language (Italian
+    here), saying why and what to do; nothing is imported. Without the phone it goes in."""
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "it")
+
+    async def known_with_vouchers() -> None:
+        core = await open_core(os.environ["BUONISPESA_DATABASE_URL"])
+        async with core.uow() as uow:
+            bel = await municipalities.require(uow, "BEL")
+            citizen = m.Citizen(
+                municipality_id=bel.id,
+                codice_fiscale=make_cf(3),
+                language="it",
+                card_code="BELCARD3",
+                created_at=core.now(),
+            )
+            uow.add(citizen)
+            await uow.flush()
+            await ledger.post(
+                uow,
+                municipality_id=bel.id,
+                kind=PostingKind.ALLOCATION,
+                from_owner=0,
+                to_owner=citizen.id,
+                amount_cents=150_00,
+                now=core.now(),
+            )
+            await uow.commit()
+        await core.close()
+
+    asyncio.run(known_with_vouchers())
+    source = write(tmp_path / "a.csv", row(2), row(3))
+    code, output = invoke("admin", "applications", "import", "BEL", str(source))
+    assert code == 2, output
+    assert "riga 3, colonna phone" in output, output
+    assert "Questa persona ha dei soldi da spendere" in output
+    assert "Lascia vuoto il telefono" in output
+    assert "application.phone_needs_approval" in output
+    assert exported(tmp_path) == []
+    source = write(tmp_path / "b.csv", row(2), row(3, phone=""))
+    assert invoke("admin", "applications", "import", "BEL", str(source))[0] == 0
+    assert [line["phone"] for line in exported(tmp_path)] == ["+393336000002", ""]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -182,8 +183,11 @@ async def close_and_decide(core: Core, town: m.Municipality) -> None:
 async def test_a_known_person_keeps_the_phone_on_file(core: Core, clock: FakeClock) -> None:
     town = await open_town(core)
     clock.advance(hours=1)
-    # Known from a previous round without a phone: the office now proves one.
-    await import_rows(core, town, [(person(1, phone=None), core.now())])
+    # Known from a previous round without a phone, which paid them nothing (savings above
+    # the threshold; person 2 is paid): with nothing to spend the office's paper proves a
+    # first number (with money to spend it would not: test_paper_number_while_a_change_waits).
+    wealthy = replace(person(1, phone=None), liquidity_cents=90_000_00)
+    await import_rows(core, town, [(wealthy, core.now()), (person(2), core.now())])
     await close_and_decide(core, town)
     clock.advance(days=1)
     async with core.uow() as uow:

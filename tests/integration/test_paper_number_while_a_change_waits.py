@@ -16,9 +16,11 @@ from sqlalchemy import func, select, update
 from core.bootstrap import Core
 from core.domain.errors import Conflict, Refusal
 from core.services import (
+    allocation,
     application_desk,
     applications,
     back_office,
+    identity,
     municipalities,
     operators,
     phone_changes,
@@ -27,7 +29,7 @@ from core.services.applications import ApplicationInput
 from core.services.paper_applications import ImportRefused
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from tests.factories import Town, make_cf, make_town
+from tests.factories import Town, make_cf, make_town, pay, request
 from tests.integration.linked_chat import holder_without_phone
 from tests.integration.migrating import migrate_to
 from tests.integration.test_identity_migration import (
@@ -333,3 +335,127 @@ async def test_the_migration_refuses_new_numbers_and_downgrades(
     assert await _write(empty_url, other) == "identity.phone_change_waiting"
     await migrate_to(empty_url, "0042_citizen_not_own_delegate", down=True)
     assert await _write(empty_url, other) is None
+
+
+# A first number while there is money to spend (docs/identity-and-consent.md, "Four eyes
+# while there is money to spend"): a known citizen without a phone who has something to
+# spend is given no number by a paper row, one operator alone; the same row without a
+# phone goes in, and the office asks the change for a second operator to approve.
+
+STAKES = ["balance", "tranche", "charge"]
+
+
+async def _phoneless_with(core: Core, stake: str) -> tuple[Town, m.Operator]:
+    """Citizen 0 of a one-citizen town, without a phone, with `stake` to spend: a positive
+    balance; a second tranche approved and not credited (the first all spent); a charge
+    waiting for its code (the balance spent); or "none" (all spent, nothing waiting). A
+    new window is open and a clerk works at the desk."""
+    town = await make_town(core, citizens=1, budget_cents=50_00 if stake == "tranche" else 150_00)
+    if stake != "balance":
+        await pay(core, town, 50_00 if stake == "tranche" else 150_00)
+    if stake == "charge":
+        await request(core, town.shop_id, town.citizen_cfs[0], 10_00)
+    async with core.uow() as uow:
+        municipality = await municipalities.require(uow, town.code)
+        await uow.session.execute(
+            update(m.Citizen)
+            .where(m.Citizen.id == town.citizen_ids[0])
+            .values(phone=None, phone_proven_by=None, phone_proven_at=None)
+        )
+        opens = core.now() - timedelta(hours=1)
+        if stake == "tranche":
+            await allocation.approve(uow, municipality, 100_00, core.now())
+            # No window opens while a tranche waits for its credit (check_open_window): the
+            # rule on the number must not lean on that, so the window is written here.
+            latest = await uow.rounds.latest(municipality.id)
+            assert latest is not None
+            uow.add(
+                m.Round(
+                    municipality_id=municipality.id,
+                    number=latest.number + 1,
+                    opens_at=opens,
+                    closes_at=opens + timedelta(days=4),
+                )
+            )
+        else:
+            await municipalities.open_window(uow, municipality, opens)
+        clerk, _ = await operators.add_operator(
+            uow, municipality, "tst.clerk", "clerk", core.now(), password="x" * 12
+        )
+        await uow.commit()
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None
+        assert await identity.money_at_stake(uow, citizen, core.now()) is (stake != "none")
+    return town, clerk
+
+
+async def _bound_events(core: Core, town: Town) -> int:
+    async with core.uow() as uow:
+        return int(
+            await uow.session.scalar(
+                select(func.count())
+                .select_from(m.IdentityEvent)
+                .where(
+                    m.IdentityEvent.citizen_id == town.citizen_ids[0],
+                    m.IdentityEvent.kind == "phone_bound",
+                )
+            )
+            or 0
+        )
+
+
+@pytest.mark.parametrize("stake", STAKES)
+async def test_an_imported_row_gives_no_first_number_while_there_is_money_to_spend(
+    core: Core, stake: str
+) -> None:
+    town, _ = await _phoneless_with(core, stake)
+    before, events = await _applications(core), await _bound_events(core, town)
+    rows = [_row(core, 0, make_cf(40), None), _row(core, 1, town.citizen_cfs[0], PAPER_PHONE)]
+    assert await _refused(core, town, rows) == [
+        (
+            1,
+            "phone",
+            "application.phone_needs_approval",
+            {"codice_fiscale": town.citizen_cfs[0]},
+        )
+    ]
+    # All rows or none: nothing written, the citizen still without a phone, nothing logged.
+    assert await _applications(core) == before
+    assert await _phone(core, town) is None
+    assert await _bound_events(core, town) == events
+    # The same paper without a phone goes in; the number waits for a second operator.
+    rows[1] = _row(core, 1, town.citizen_cfs[0], None)
+    assert await _import(core, town, rows) == 2
+    assert await _phone(core, town) is None
+
+
+@pytest.mark.parametrize("stake", STAKES)
+async def test_a_desk_application_gives_no_first_number_while_there_is_money_to_spend(
+    core: Core, stake: str
+) -> None:
+    """The desk's form is the import of one row: refused on the phone, nothing written."""
+    town, clerk = await _phoneless_with(core, stake)
+    before = await _applications(core)
+    data, submitted_at = _row(core, 0, town.citizen_cfs[0], PAPER_PHONE)
+    async with core.uow() as uow:
+        with pytest.raises(ImportRefused) as refused:
+            await back_office.enter_application(
+                uow, clerk, data, submitted_at, core.now(), "form-1"
+            )
+    [problem] = refused.value.problems
+    assert (problem.column, problem.error.code) == ("phone", "application.phone_needs_approval")
+    assert await _applications(core) == before
+    assert await _phone(core, town) is None
+
+
+async def test_without_money_to_spend_the_paper_binds_its_first_number(core: Core) -> None:
+    """Nothing to spend and nothing coming: the office's paper is proof enough, as before."""
+    town, _ = await _phoneless_with(core, "none")
+    events = await _bound_events(core, town)
+    assert await _import(core, town, [_row(core, 0, town.citizen_cfs[0], PAPER_PHONE)]) == 1
+    assert await _phone(core, town) == PAPER_PHONE
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None and citizen.phone_proven_by == "office"
+    assert await _bound_events(core, town) == events + 1

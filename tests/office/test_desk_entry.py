@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from core.bootstrap import Core
+from core.domain.ledger import PostingKind
+from core.services import ledger
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.factories import make_cf
@@ -234,6 +236,53 @@ async def test_no_number_is_given_while_a_new_phone_waits_for_approval(
     assert beside(page, "codice_fiscale") == ""
     assert typed(page, "phone") == form()["phone"]
     assert typed(page, "liquidity_eur") == form()["liquidity_eur"]
+    assert await count(core, m.Application) == 0
+    page = await send(clerk, form(phone=""))
+    assert page.status == 200 and page.url.startswith("/office/applications/BEL-2026-")
+    async with core.uow() as uow:
+        known = await uow.citizens.by_codice_fiscale(towns.bel.municipality_id, make_cf(31))
+        assert known is not None and known.phone is None
+
+
+async def test_no_first_number_is_given_while_there_is_money_to_spend(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    """A person the office knows without a phone who has vouchers to spend: one clerk's
+    form gives them no number (it would receive the payment codes), refused beside the
+    phone in the office's language, saying why and what to do, everything typed kept;
+    without the phone it is entered, still without a number."""
+    async with core.uow() as uow:
+        citizen = m.Citizen(
+            municipality_id=towns.bel.municipality_id,
+            codice_fiscale=make_cf(31),
+            language="it",
+            card_code="BELCARD31",
+            created_at=clock(),
+        )
+        uow.add(citizen)
+        await uow.flush()
+        await ledger.post(
+            uow,
+            municipality_id=towns.bel.municipality_id,
+            kind=PostingKind.ALLOCATION,
+            from_owner=0,
+            to_owner=citizen.id,
+            amount_cents=150_00,
+            now=clock(),
+        )
+        await uow.commit()
+    clock.advance(hours=1)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await send(clerk, form())
+    assert page.status == 409
+    said = beside(page, "phone")
+    assert said.startswith("Questa persona ha dei soldi da spendere"), said
+    assert "serve l'approvazione di un secondo operatore" in said
+    assert "Lascia vuoto il telefono: la domanda viene inserita senza" in said
+    assert "chiedi il nuovo telefono nella pagina della domanda" in said
+    assert beside(page, "codice_fiscale") == ""
+    for field in ("phone", "liquidity_eur", "submitted_at", "rent_monthly_eur"):
+        assert typed(page, field) == form()[field]
     assert await count(core, m.Application) == 0
     page = await send(clerk, form(phone=""))
     assert page.status == 200 and page.url.startswith("/office/applications/BEL-2026-")
