@@ -74,7 +74,7 @@ async def test_no_new_window_while_the_closed_one_was_never_allocated(
 ) -> None:
     await apply(towns.bel, person(1, 2), person(2, 1))
     clerk = await signed_in(towns.server, "bel.clerk")
-    page = await clerk.post("/office/round/window/close", {"confirm": "yes"})
+    page = await clerk.post("/office/round/window/close", {"confirm": "yes", "number": "1"})
     assert page.status == 200 and "Il bando 1 è chiuso." in page.text
     # Said before the button is pressed…
     said = unescape((await clerk.get("/office/round")).text)
