@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from sqlalchemy import select
 
 from core.bootstrap import Core
 from core.storage.engine import make_engine
@@ -127,3 +128,14 @@ async def core(database_url: str, clock: FakeClock) -> AsyncIterator[Core]:
     instance = Core(engine=make_engine(database_url), clock=clock)
     yield instance
     await instance.close()
+
+
+@pytest.fixture
+async def rival(database_url: str, clock: FakeClock) -> AsyncIterator[Core]:
+    """A second process's view of the same database (its own engine and connections), for
+    races: connected before the race, not during it."""
+    other = Core(engine=make_engine(database_url), clock=clock)
+    async with other.uow() as uow:
+        await uow.session.execute(select(1))
+    yield other
+    await other.close()

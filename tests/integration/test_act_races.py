@@ -7,7 +7,7 @@ stops the second."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import Awaitable
 from datetime import date
 from typing import Any
 
@@ -19,7 +19,6 @@ from core.bootstrap import Core
 from core.domain.ledger import PostingKind
 from core.services import acts, operators
 from core.storage import models as m
-from core.storage.engine import make_engine
 from tests.conftest import FakeClock
 from tests.integration.office_helpers import (
     Office,
@@ -34,16 +33,6 @@ from tests.integration.test_reimbursement import EXECUTION, render_row
 
 FIRST = 20_00
 LATER = 30_00
-
-
-@pytest.fixture
-async def rival(database_url: str, clock: FakeClock) -> AsyncIterator[Core]:
-    """A second process's view of the same database (its own engine and connections)."""
-    other = Core(engine=make_engine(database_url), clock=clock)
-    async with other.uow() as uow:  # connected before the race, not during it
-        await uow.session.execute(select(1))
-    yield other
-    await other.close()
 
 
 async def staff(office: Office) -> tuple[m.Operator, m.Operator, m.Operator]:

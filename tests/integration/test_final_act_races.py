@@ -8,17 +8,15 @@ at once, and only the service's lock (or compare-and-set) stops the second."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import Awaitable
 from typing import Any, TypeVar
 
-import pytest
 from sqlalchemy import func, select
 
 from core.bootstrap import Core
 from core.domain.errors import Conflict, DomainError, NotFound, Refusal
 from core.services import appeals, application_desk, back_office, municipalities, operators
 from core.storage import models as m
-from core.storage.engine import make_engine
 from tests.conftest import FakeClock
 from tests.integration.office_helpers import (
     Office,
@@ -33,16 +31,6 @@ T = TypeVar("T")
 
 PHONE = "+393331112223"
 CASHIER = "+393330000050"
-
-
-@pytest.fixture
-async def rival(database_url: str, clock: FakeClock) -> AsyncIterator[Core]:
-    """A second process's view of the same database (its own engine and connections)."""
-    other = Core(engine=make_engine(database_url), clock=clock)
-    async with other.uow() as uow:  # connected before the race, not during it
-        await uow.session.execute(select(1))
-    yield other
-    await other.close()
 
 
 async def one_wins(*race: Awaitable[T]) -> tuple[T, DomainError]:

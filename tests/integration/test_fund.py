@@ -6,7 +6,6 @@ than the fund."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 import pytest
@@ -19,7 +18,6 @@ from core.domain.fund import MAX_AMOUNT_CENTS, FundPosition
 from core.services import acts, allocation, fund, municipalities, operators
 from core.services.applications import ApplicationInput, submit_application
 from core.storage import models as m
-from core.storage.engine import make_engine
 from tests.conftest import FakeClock
 from tests.factories import make_cf
 
@@ -168,14 +166,6 @@ async def test_a_prepared_determina_holds_its_budget_against_the_command_line(
     async with core.uow() as uow:
         await acts.withdraw(uow, clerk, act.id, "budget da rivedere", core.now())
     assert (await approve(core, 100_00)).municipality_id == town_id
-
-
-@pytest.fixture
-async def rival(database_url: str, clock: FakeClock) -> AsyncIterator[Core]:
-    """A second process's view of the same database (its own engine and connections)."""
-    other = Core(engine=make_engine(database_url), clock=clock)
-    yield other
-    await other.close()
 
 
 async def test_a_correction_and_an_approval_at_once_never_commit_more_than_the_fund(

@@ -4,7 +4,6 @@ rows or none, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -19,7 +18,6 @@ from core.services.applications import ApplicationInput
 from core.services.paper_applications import ImportRefused
 from core.services.shops import ShopInput
 from core.storage import models as m
-from core.storage.engine import make_engine
 from tests.conftest import FakeClock
 from tests.factories import make_cf, make_partita_iva, record_fund
 
@@ -302,16 +300,6 @@ async def test_a_thousand_rows_in_one_go(core: Core, clock: FakeClock) -> None:
     assert seen[-1] == (1000, 1000)
     assert await count(core, m.Application) == 1000
     assert await count(core, m.IdentityEvent) == 1000
-
-
-@pytest.fixture
-async def rival(database_url: str, clock: FakeClock) -> AsyncIterator[Core]:
-    """A second process's view of the same database (its own engine and connections)."""
-    other = Core(engine=make_engine(database_url), clock=clock)
-    async with other.uow() as uow:  # connected before the race, not during it
-        await uow.session.execute(select(1))
-    yield other
-    await other.close()
 
 
 async def test_the_same_person_imported_twice_at_once_is_one_application(

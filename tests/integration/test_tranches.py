@@ -4,7 +4,6 @@ tranche is credited once (even by two runs at once), a mistaken one can be withd
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,8 +17,6 @@ from core.domain.ledger import AccountKind, PostingKind
 from core.services import acts, allocation, applications, ledger, municipalities, operators
 from core.services.applications import ApplicationInput, submit_application
 from core.storage import models as m
-from core.storage.engine import make_engine
-from tests.conftest import FakeClock
 from tests.factories import assert_ledger_ok, make_cf, record_fund
 
 FULL = {1: 150_00, 2: 200_00, 3: 250_00, 4: 300_00, 5: 350_00, 6: 400_00, 7: 500_00}
@@ -154,14 +151,6 @@ async def test_a_cut_first_tranche_is_completed_by_the_second_in_proportion(core
         (2, 200_00),
         (7, 500_00),
     ]
-
-
-@pytest.fixture
-async def rival(database_url: str, clock: FakeClock) -> AsyncIterator[Core]:
-    """A second process's view of the same database (its own engine and connections)."""
-    other = Core(engine=make_engine(database_url), clock=clock)
-    yield other
-    await other.close()
 
 
 async def test_two_credits_at_once_pay_the_tranche_once(core: Core, rival: Core) -> None:

@@ -6,28 +6,15 @@ other is refused in words (not a clash of window numbers). On SQLite and Postgre
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import select
 
 from core.bootstrap import Core
 from core.domain.errors import Conflict, Refusal
 from core.services import activity, back_office, municipalities, operators
 from core.storage import models as m
-from core.storage.engine import make_engine
 from tests.conftest import FakeClock
 from tests.factories import make_town
-
-
-@pytest.fixture
-async def rival(database_url: str, clock: FakeClock) -> AsyncIterator[Core]:
-    """A second process's view of the same database (its own engine and connections)."""
-    other = Core(engine=make_engine(database_url), clock=clock)
-    async with other.uow() as uow:  # connected before the race, not during it
-        await uow.session.execute(select(1))
-    yield other
-    await other.close()
 
 
 async def numbers(core: Core) -> list[int]:
