@@ -218,24 +218,24 @@ async def round_page(request: web.Request) -> web.Response:
     )
 
 
-def _days(text: str) -> int | None:
-    """The window's length as typed (empty: the policy's)."""
-    if not text.strip():
-        return None
+def _whole(text: str) -> int:
+    """A whole number from a field, or the office's refusal of it."""
     try:
         return int(text.strip())
     except ValueError as exc:
         raise Conflict(Refusal.OFFICE_BAD_NUMBER) from exc
 
 
+def _days(text: str) -> int | None:
+    """The window's length as typed (empty: the policy's)."""
+    return _whole(text) if text.strip() else None
+
+
 def _shown(form: dict[str, str]) -> int:
     """The window the confirmation page named (its hidden field): one opened or closed since
     it was shown is refused, not replaced by another (municipalities.check_open_window,
     municipalities.close_window)."""
-    try:
-        return int(form.get("number", "").strip())
-    except ValueError as exc:
-        raise Conflict(Refusal.OFFICE_BAD_NUMBER) from exc
+    return _whole(form.get("number", ""))
 
 
 async def window_open_page(request: web.Request) -> web.Response:
