@@ -27,14 +27,26 @@ async def refuse_asked(uow: UnitOfWork, citizen: m.Citizen, number: str, kind: s
     at the same moment both find nothing here: the database's index
     uq_phone_changes_waiting_phone refuses the second insert, whose caller asks again."""
     for other in await uow.phone_changes.waiting_with_phone(citizen.municipality_id, number):
-        if other.citizen_id != citizen.id:
-            raise Conflict(
-                Refusal.REQUEST_NUMBER_ASKED, change_id=other.id, phone=mask_phone(number)
-            )
-        if other.kind != kind:
-            raise Conflict(
-                Refusal.REQUEST_NUMBER_OWN,
-                change_id=other.id,
-                phone=mask_phone(number),
-                kind=other.kind,
-            )
+        refusal = asked_refusal(other, citizen.id, kind)
+        if refusal is not None:
+            raise refusal
+
+
+def asked_refusal(change: m.PhoneChange, citizen_id: int | None, kind: str) -> Conflict | None:
+    """How a waiting request that names a number refuses it to the citizen `citizen_id`
+    (None: someone not known yet) as `kind`: another household's request
+    (REQUEST_NUMBER_ASKED), or this citizen's own request of the other kind
+    (REQUEST_NUMBER_OWN); None for their own request of the same kind (the caller's)."""
+    assert change.phone is not None
+    if change.citizen_id != citizen_id:
+        return Conflict(
+            Refusal.REQUEST_NUMBER_ASKED, change_id=change.id, phone=mask_phone(change.phone)
+        )
+    if change.kind != kind:
+        return Conflict(
+            Refusal.REQUEST_NUMBER_OWN,
+            change_id=change.id,
+            phone=mask_phone(change.phone),
+            kind=change.kind,
+        )
+    return None

@@ -39,6 +39,7 @@ from core.domain.identity import (
     normalize_phone,
     require_sms_phone,
 )
+from core.services.asked_numbers import asked_refusal
 from core.services.identity import IdentityRefused, decide_claim, money_at_stake, new_card_code
 from core.services.municipalities import current_round
 from core.services.unit_of_work import PaperImportRepository, UnitOfWork
@@ -221,8 +222,12 @@ async def import_paper(
             continue
         claimed = asked.get(phone) if phone is not None else None
         if claimed is not None and (existing is None or existing.phone != phone):
-            problems.append(RowProblem(index, "phone", _asked(claimed, existing)))
-            continue
+            # As the office's one-at-a-time callers are refused (asked_numbers.refuse_asked).
+            known_id = existing.id if existing is not None else None
+            refusal = asked_refusal(claimed, known_id, "phone")
+            if refusal is not None:
+                problems.append(RowProblem(index, "phone", refusal))
+                continue
         if (
             phone is not None
             and existing is not None
@@ -368,22 +373,6 @@ async def _write(
         progress(total, total)
     # Objects loaded before the bulk statements do not know about them.
     uow.expire_all()
-
-
-def _asked(change: m.PhoneChange, citizen: m.Citizen | None) -> Conflict:
-    """A row's number that a waiting request names, as asked_numbers.refuse_asked says it:
-    another household's new phone or delegate, or this citizen's delegate asked."""
-    assert change.phone is not None
-    if citizen is not None and change.citizen_id == citizen.id:
-        return Conflict(
-            Refusal.REQUEST_NUMBER_OWN,
-            change_id=change.id,
-            phone=mask_phone(change.phone),
-            kind=change.kind,
-        )
-    return Conflict(
-        Refusal.REQUEST_NUMBER_ASKED, change_id=change.id, phone=mask_phone(change.phone)
-    )
 
 
 def _code_of(known: dict[str, m.Citizen], citizen_id: int) -> str:
