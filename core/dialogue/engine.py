@@ -432,17 +432,14 @@ class DialogueEngine:
 
         inp = Turn.read(inbound, list(turn.memory.options))
         open_flow = FLOWS.get(turn.flow or "")
-        asked = turn.step is not None and (open_flow is None or not open_flow.reads_requests)
+        # A question of a flow that reads requests (the shop search's "which town or
+        # type?"): words that are another request are that request.
+        reading = turn.step is not None and open_flow is not None and open_flow.reads_requests
         typed = command
-        command = commands.of_answer(command, inp, inbound.text, asked=asked)
-        own_request = (
-            typed is None
-            and command is not None
-            and open_flow is not None
-            and turn.step is not None
-            and command[0] == open_flow.name
+        command = commands.of_answer(
+            command, inp, inbound.text, asked=turn.step is not None and not reading
         )
-        if own_request and not asked:
+        if reading and typed is None and command is not None and command[0] == turn.flow:
             # Words of the flow's own request ("tutti i negozi", "dove li posso spendere?"
             # at the shop question) answer its question, as before.
             command = None
@@ -753,18 +750,26 @@ def _remind_doing(turn: Turn, at: tuple[str | None, str | None]) -> None:
     if flow is None or (turn.flow, turn.step) != at or not turn.replies:
         return
     doing = flow.doing or IN_PROGRESS
-    first = turn.replies[0]
     if any(text.msgid == doing.msgid for reply in turn.replies for text in reply.texts):
         return
-    if (
-        first.document is None
-        and first.pin is None
-        and not first.sensitive
-        and (not turn.is_sms or turn.fits_sms([doing, *first.texts], first.options))
-    ):
-        turn.replies[0] = replace(first, texts=(doing, *first.texts))
+    joined = _joined(turn, [doing], turn.replies[0])
+    if joined is not None:
+        turn.replies[0] = joined
     else:
         turn.replies.insert(0, Reply(texts=(doing,)))
+
+
+def _joined(turn: Turn, texts: list[Text], reply: Reply) -> Reply | None:
+    """`reply` with `texts` before its own when they make one message (one SMS); None for a
+    reply that stands alone (a document, a PIN, a sensitive message) or would not fit."""
+    if (
+        reply.document is None
+        and reply.pin is None
+        and not reply.sensitive
+        and (not turn.is_sms or turn.fits_sms([*texts, *reply.texts], reply.options))
+    ):
+        return replace(reply, texts=(*texts, *reply.texts))
+    return None
 
 
 async def _ask_after(turn: Turn, flow: Flow[Any], texts: list[Text], alone: Reply) -> None:
@@ -774,15 +779,9 @@ async def _ask_after(turn: Turn, flow: Flow[Any], texts: list[Text], alone: Repl
     await flow.ask(turn)
     asked = turn.replies[before:]
     del turn.replies[before:]
-    first = asked[0] if asked else None
-    if (
-        first is not None
-        and first.document is None
-        and first.pin is None
-        and not first.sensitive
-        and (not turn.is_sms or turn.fits_sms([*texts, *first.texts], first.options))
-    ):
-        turn.replies.append(replace(first, texts=(*texts, *first.texts)))
+    joined = _joined(turn, texts, asked[0]) if asked else None
+    if joined is not None:
+        turn.replies.append(joined)
         turn.replies.extend(asked[1:])
         return
     turn.replies.append(alone)
