@@ -2,7 +2,9 @@
 da lavoro" on the list and on its own page (not "Esclusi (reddito da lavoro)" there); the
 transparency report is the "relazione per la trasparenza" wherever it is named (it was
 also the "prospetto"); the citizen's grounds of an appeal and the office's reasons for
-deciding it are not both "Motivo"; the liquidity limit is not also a "soglia"."""
+deciding it are not both "Motivo"; the liquidity limit is not also a "soglia"; the citizen
+the office tells, sends a decision to or gives money back to is the "cittadino" (not also
+"la persona" in the same kind of sentence)."""
 
 from __future__ import annotations
 
@@ -35,6 +37,25 @@ def test_the_transparency_report_and_the_liquidity_limit_have_one_name() -> None
         msgid: text
         for msgid, text in said.items()
         if re.search(r"\bprospett[oi]\b|liquidità oltre la soglia", text, re.IGNORECASE)
+    }
+    assert other == {}
+
+
+# An English sentence naming the citizen as the one told, sent to or given back to.
+_TO_THE_CITIZEN = re.compile(
+    r"(sent to|back to|given back to) the citizen|the citizen(, who)? (has been|was|were|is) told"
+    r"|the citizen and the delegate were told|^citizen told$"
+)
+
+
+def test_the_citizen_told_or_given_back_to_is_always_the_cittadino() -> None:
+    said = _italian_of("office", "core", "buonispesa")
+    to_the_citizen = {msgid: text for msgid, text in said.items() if _TO_THE_CITIZEN.search(msgid)}
+    assert len(to_the_citizen) >= 10
+    other = {
+        msgid: text
+        for msgid, text in to_the_citizen.items()
+        if "cittadino" not in text or re.search(r"\bpersona\b", text, re.IGNORECASE)
     }
     assert other == {}
 
