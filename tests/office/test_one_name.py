@@ -9,6 +9,7 @@ the office tells, sends a decision to or gives money back to is the "cittadino" 
 from __future__ import annotations
 
 import re
+from html import unescape
 
 from babel.messages.extract import extract_from_dir
 
@@ -81,3 +82,18 @@ async def test_the_appeals_page_tells_the_citizens_grounds_from_the_offices_reas
     assert '<th scope="col">Motivi del ricorso</th>' in page.text
     assert '<th scope="col">Motivazione dell&#39;ufficio</th>' in page.text
     assert ">Motivo<" not in page.text and "Motivo del cittadino" not in page.text
+
+
+async def test_the_history_says_the_tranche_was_approved_and_this_household_excluded_from_it(
+    towns: Towns,
+) -> None:
+    [excluded] = await apply(towns.bel, person(1, 1, work=True))
+    await close_approve_credit(towns.bel, 150_00)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get(f"/office/applications/{excluded}")
+    history = re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", page.text)))
+    assert (
+        "Approvata l'assegnazione della tranche 1: questo nucleo ne è escluso per reddito da lavoro"
+        in history
+    )
+    assert "approvata: esclusa" not in history
