@@ -605,15 +605,37 @@ def opening_means(town: str, window: NewWindow, previous: WindowFigures | None) 
     return lines
 
 
+CloseYesOption = Annotated[
+    bool, typer.Option("--yes", help="Close it without asking (for scripts); the facts are printed")
+]
+
+
 @window_app.command("close")
-def window_close(code: str, by: ByOption = None) -> None:
-    """Close the application window now."""
-    from core.services import municipalities
+def window_close(code: str, yes: CloseYesOption = False, by: ByOption = None) -> None:
+    """Close the application window now. Says which window closes, its dates and how many
+    applications came, then asks (--yes: does not ask)."""
+    from core.services import back_office, municipalities
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            round_ = await municipalities.close_window(uow, town, core.now())
+            # The refusal (no window open) comes before anything is asked.
+            window = await municipalities.check_close_window(uow, town, core.now())
+            figures = await back_office.window_figures(uow, window)
+            number = window.number
+        for line in closing_means(window, figures.applications):
+            out.print(line, markup=False)
+        question = t("Close window {number} now? [y/N]", number=str(number))
+        if not yes and not confirmed(question):
+            err.print(say(t("Nothing was closed.")), style="yellow", markup=False)
+            raise typer.Exit(EXIT_DECLINED)
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            # The window the question named, or a refusal: one closed (and another opened)
+            # meanwhile, from the office's page, is not closed in its place.
+            round_ = await municipalities.close_window(
+                uow, town, core.now(), expected_number=number
+            )
             await logged(
                 uow,
                 town.id,
@@ -621,6 +643,7 @@ def window_close(code: str, by: ByOption = None) -> None:
                 "window.close",
                 now=core.now(),
                 subject=f"{town.code} {round_.number}",
+                before={"closes_at": window.closes_at.isoformat()},
                 after={"closes_at": round_.closes_at.isoformat()},
             )
             await uow.commit()
@@ -636,6 +659,46 @@ def window_close(code: str, by: ByOption = None) -> None:
             )
 
     run_with_core(work)
+
+
+def closing_means(window: m.Round, applications: int) -> list[str]:
+    """What closing the window now means, as the office's page says it before its button
+    (office/templates/round_close.html): which window, its dates, how many applications
+    came, and that a closed window is never reopened."""
+    return [
+        " ".join(
+            (
+                say(
+                    t(
+                        "Window {number} opened on {opened} and is open until {until}.",
+                        number=str(window.number),
+                        opened=Moment(window.opens_at),
+                        until=Moment(window.closes_at),
+                    )
+                ),
+                say(
+                    tn(
+                        "{count} application so far.",
+                        "{count} applications so far.",
+                        applications,
+                    )
+                ),
+            )
+        ),
+        say(
+            t(
+                "From the moment you close it, no application is accepted any more: not in the "
+                "chat, not by SMS, not from a paper import."
+            )
+        ),
+        say(
+            t(
+                "A closed window cannot be reopened: whoever has not applied yet can only apply "
+                "in a new window, which is a new bando."
+            )
+        ),
+        say(t("After closing, you prepare the determina on the applications received.")),
+    ]
 
 
 # applications ------------------------------------------------------------------------

@@ -169,13 +169,30 @@ def interrupted() -> NoReturn:
 
 def wrong_secret(url: str, error: WrongServerSecret) -> NoReturn:
     """The database was set up with another server secret (core.bootstrap.open_core): which
-    secret was looked for where, and how to start with the right one, exit 2."""
+    secret was looked for where, and how to start with the right one, exit 2. The file's
+    place is named as the exact path looked for: beside a SQLite file, whatever the current
+    folder; for a server database, data/secret.key from the current folder."""
     from sqlalchemy.engine import make_url
 
-    from core.storage.secret_file import ENVIRONMENT_ORIGIN
+    from core.storage.secret_file import ENVIRONMENT_ORIGIN, secret_path
 
-    url = make_url(url).render_as_string(hide_password=True)
+    parsed = make_url(url)
+    beside_the_file = parsed.get_backend_name() == "sqlite"
+    shown = parsed.render_as_string(hide_password=True)
 
+    if error.missing and beside_the_file:
+        fail(
+            t(
+                "The database {url} was set up with a server secret, but {path} does not "
+                "exist: the secret file is looked for there, beside the SQLite file, whatever "
+                "the folder the command runs from. No new secret was made: it would "
+                "invalidate the printed cards, the pending codes and the cashier codes. Copy "
+                "the original file to {path}, or set BUONISPESA_SECRET_KEY to the original "
+                "secret.",
+                url=shown,
+                path=error.origin,
+            )
+        )
     if error.missing:
         fail(
             t(
@@ -184,7 +201,7 @@ def wrong_secret(url: str, error: WrongServerSecret) -> NoReturn:
                 "pending codes and the cashier codes. Run the command from the folder that "
                 "holds data/secret.key (or copy the original file to {path}), or set "
                 "BUONISPESA_SECRET_KEY to the original secret.",
-                url=url,
+                url=shown,
                 path=error.origin,
             )
         )
@@ -194,8 +211,20 @@ def wrong_secret(url: str, error: WrongServerSecret) -> NoReturn:
                 "BUONISPESA_SECRET_KEY is not the server secret the database {url} was set "
                 "up with: the printed cards, the pending codes and the cashier codes would "
                 "stop working. Set it to the original secret, or unset it to use the "
-                "original data/secret.key.",
-                url=url,
+                "original secret file, {path}.",
+                url=shown,
+                path=str(secret_path(url)),
+            )
+        )
+    if beside_the_file:
+        fail(
+            t(
+                "{path} is not the server secret the database {url} was set up with: the "
+                "printed cards, the pending codes and the cashier codes would stop working. "
+                "Put the original secret file at {path} (it is looked for beside the SQLite "
+                "file), or set BUONISPESA_SECRET_KEY to the original secret.",
+                url=shown,
+                path=error.origin,
             )
         )
     fail(
@@ -204,7 +233,7 @@ def wrong_secret(url: str, error: WrongServerSecret) -> NoReturn:
             "printed cards, the pending codes and the cashier codes would stop working. Run "
             "the command from the folder that holds the original data/secret.key, or set "
             "BUONISPESA_SECRET_KEY to the original secret.",
-            url=url,
+            url=shown,
             path=error.origin,
         )
     )

@@ -213,6 +213,20 @@ async def open_window(
     return round_
 
 
+async def check_close_window(
+    uow: UnitOfWork, municipality: m.Municipality, now: datetime
+) -> m.Round:
+    """The window close_window would close now, or its refusal (none is open); nothing is
+    written. `admin window close` names it, with its dates and applications, before its
+    question, as the office's page does before its button."""
+    latest = await uow.rounds.latest(municipality.id)
+    if latest is not None:
+        await uow.refresh(latest)  # read before close_window's lock by the caller, perhaps
+    if latest is None or not latest.opens_at <= now < latest.closes_at:
+        raise Conflict(Refusal.WINDOW_NOT_OPEN)
+    return latest
+
+
 async def close_window(
     uow: UnitOfWork,
     municipality: m.Municipality,
@@ -226,11 +240,7 @@ async def close_window(
     # Held as open_window holds it: two closings at once close once, the second finds the
     # window closed; a closing and an opening run one after the other.
     await uow.fund.lock(municipality.id)
-    latest = await uow.rounds.latest(municipality.id)
-    if latest is not None:
-        await uow.refresh(latest)  # read before the lock by the caller, perhaps
-    if latest is None or not latest.opens_at <= now < latest.closes_at:
-        raise Conflict(Refusal.WINDOW_NOT_OPEN)
+    latest = await check_close_window(uow, municipality, now)
     if expected_number is not None and expected_number != latest.number:
         raise Conflict(
             Refusal.WINDOW_CHANGED, action="close", expected=expected_number, number=latest.number

@@ -114,12 +114,21 @@ def history(
     items.append({"created_at": app.submitted_at, "actor": "", "action": words.text(received)})
     for line, allocation in lines:
         if line.assignment == "excluded":
+            # The determina approved the tranche's allocation; this household is out of it.
+            # "Approved: excluded" in one breath read to a clerk as a contradiction.
             reason = REASON_NAMES.get(line.exclusion_reason or "")
-            decided = t(
-                "Tranche {tranche} approved: excluded ({reason})",
-                tranche=str(allocation.tranche),
-                reason=words.text(reason) if reason is not None else "",
-            )
+            if reason is None:
+                decided = t(
+                    "Tranche {tranche}'s allocation approved: this household is excluded from it",
+                    tranche=str(allocation.tranche),
+                )
+            else:
+                decided = t(
+                    "Tranche {tranche}'s allocation approved: this household is excluded from "
+                    "it because of {reason}",
+                    tranche=str(allocation.tranche),
+                    reason=words.text(reason),
+                )
         else:
             decided = t(
                 "Tranche {tranche} approved: {list}, {amount}",

@@ -120,7 +120,7 @@ def test_import_allocate_approve_credit(tmp_path: Path, database: str) -> None:
     assert "Imported 3" in output
     code, output = invoke("admin", "approve", "BEL", "--budget", "350")
     assert code == 2 and "window.still_open" in output
-    assert invoke("admin", "window", "close", "BEL")[0] == 0
+    assert invoke("admin", "window", "close", "BEL", "--yes")[0] == 0
     code, output = invoke(
         "admin", "allocate", "BEL", "--budget", "350,00", "--out", str(tmp_path / "alloc.csv")
     )

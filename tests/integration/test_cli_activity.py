@@ -75,7 +75,7 @@ def test_every_change_is_logged_with_who_ran_it(town: str, tmp_path: Path) -> No
     now = datetime.now(UTC).isoformat()  # received after the window opened
     applications.write_text(HEADER + f"{make_cf(40)},,1,false,false,0,0,0,{now}\n", "utf-8")
     run("admin", "applications", "import", town, str(applications), "--by", "marco.bianchi")
-    run("admin", "window", "close", town)
+    run("admin", "window", "close", town, "--yes")
     run("admin", "approve", town, "--budget", "150")
     run("admin", "credit", town)
     run(

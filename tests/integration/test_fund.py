@@ -485,3 +485,30 @@ async def test_a_budget_beyond_any_town_s_fund_is_neither_prepared_nor_approved(
         round_ = await municipalities.current_round(uow, town.id)
         assert round_ is not None and await uow.allocations.latest(round_.id) is None
     assert await position(core) == FundPosition(2 * MAX_AMOUNT_CENTS, 0, 0)
+
+
+async def test_a_credited_tranche_keeps_its_unassigned_rest_until_the_office_records_it(
+    core: Core,
+) -> None:
+    """docs/allocation.md#what-a-determina-keeps-committed: a tranche of 1.000 € that assigns
+    450 € commits the whole 1.000 € before and after its credit (the credit is not the
+    town's act that frees the rest); the office records the rest the town's act freed as a
+    new entry, and only then is it left for a new determina."""
+    await closed_town(core, 2_000_00)
+    tranche = await approve(core, 1_000_00)
+    async with core.uow() as uow:
+        assert await uow.read.allocated_cents(tranche.id) == 450_00
+    assert await position(core) == FundPosition(2_000_00, 1_000_00, 0)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        await allocation.credit(uow, town, core.now())
+        await uow.commit()
+    assert await position(core) == FundPosition(2_000_00, 1_000_00, 0)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "FON")
+        await fund.record(
+            uow, town, 550_00, "Economia tranche 1 del bando 1", DAY, core.now(), actor="r"
+        )
+        await uow.commit()
+    found = await position(core)
+    assert found == FundPosition(2_550_00, 1_000_00, 0) and found.left_cents == 1_550_00

@@ -34,7 +34,7 @@ def closed_window(tmp_path: Path) -> None:
     time.sleep(1)  # whole seconds in the CSV: one after the opening, none in the future
     source = applications_csv(tmp_path / "in.csv", rows_now())
     assert invoke("admin", "applications", "import", "BEL", str(source))[0] == 0
-    assert invoke("admin", "window", "close", "BEL")[0] == 0
+    assert invoke("admin", "window", "close", "BEL", "--yes")[0] == 0
 
 
 def test_a_determina_needs_a_fund_and_stays_within_it(tmp_path: Path) -> None:
@@ -251,7 +251,7 @@ def test_a_window_nobody_applied_to_approves_no_tranche() -> None:
         invoke("admin", "fund", "record", "BEL", "--amount", "1000", "--description", "S")[0] == 0
     )
     assert invoke("admin", "window", "open", "BEL", "--yes")[0] == 0
-    assert invoke("admin", "window", "close", "BEL")[0] == 0
+    assert invoke("admin", "window", "close", "BEL", "--yes")[0] == 0
     code, output = invoke("admin", "approve", "BEL", "--budget", "100", "--confirm-budget", "100")
     assert code == 2 and "(allocation.pays_nobody)" in output, output
     assert "committed by determine €0.00" in entries_shown()

@@ -166,7 +166,7 @@ def test_no_import_after_the_determina(tmp_path: Path) -> None:
         invoke("admin", "applications", "import", "BEL", str(write(tmp_path / "a.csv", row(1))))[0]
         == 0
     )
-    assert invoke("admin", "window", "close", "BEL")[0] == 0
+    assert invoke("admin", "window", "close", "BEL", "--yes")[0] == 0
     approve = ("admin", "approve", "BEL", "--budget", "1000", "--confirm-budget", "1000")
     assert invoke(*approve)[0] == 0
     late = write(tmp_path / "late.csv", row(2))

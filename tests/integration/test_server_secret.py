@@ -127,7 +127,14 @@ def test_a_command_run_from_another_folder_is_refused_with_a_sentence(
     flat = " ".join(output.split())
     assert "Traceback" not in output
     assert str(looked_for) in flat and "does not exist" in flat
-    assert "BUONISPESA_SECRET_KEY" in flat and "data/secret.key" in flat
+    assert "BUONISPESA_SECRET_KEY" in flat
+    if database_url.startswith("sqlite"):
+        # Beside the SQLite file, wherever the command runs: no folder to run it from, no
+        # data/secret.key that is not where the file is looked for.
+        assert f"Copy the original file to {looked_for}," in flat, flat
+        assert "data/secret.key" not in flat and "Run the command from" not in flat, flat
+    else:
+        assert "data/secret.key" in flat
     assert not looked_for.exists()  # no new secret was made
     assert not (elsewhere / "data" / SECRET_FILE).exists()
 
@@ -137,9 +144,30 @@ def test_a_command_run_from_another_folder_is_refused_with_a_sentence(
     assert code == 0, output
     monkeypatch.setenv("BUONISPESA_SECRET_KEY", "cd" * 32)
     code, output = invoke("admin", "municipality", "list")
-    assert code == 2 and "BUONISPESA_SECRET_KEY is not the server secret" in " ".join(
-        output.split()
-    )
+    flat = " ".join(output.split())
+    assert code == 2 and "BUONISPESA_SECRET_KEY is not the server secret" in flat
+    assert f"unset it to use the original secret file, {looked_for}." in flat, flat
+
+
+def test_another_secret_file_beside_a_sqlite_database_is_named_where_it_is(
+    tmp_path: Path, sqlite_template: Path, office: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SQLite database in its own folder, not ./data: its secret file is beside it, and the
+    refusal of another file there names that path, not a data/secret.key to run from."""
+    folder = tmp_path / "comune" / "archivio"
+    folder.mkdir(parents=True)
+    shutil.copyfile(sqlite_template, folder / "buoni.sqlite3")
+    url = f"sqlite+aiosqlite:///{folder / 'buoni.sqlite3'}"
+    asyncio.run(_secret_of(url))
+    path = folder / SECRET_FILE
+    assert secret_path(url) == path.resolve()
+    path.write_text("cd" * 32 + "\n", encoding="ascii")
+    monkeypatch.setenv("BUONISPESA_DATABASE_URL", url)
+    code, output = invoke("admin", "municipality", "list")
+    assert code == 2, output
+    flat = " ".join(output.split())
+    assert f"Put the original secret file at {path.resolve()} " in flat, flat
+    assert "data/secret.key" not in flat and "Run the command from" not in flat, flat
 
 
 def test_serve_refuses_another_secret_with_a_sentence(

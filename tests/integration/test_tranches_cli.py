@@ -47,7 +47,7 @@ def test_withdraw_window_guard_and_earlier_windows(tmp_path: Path) -> None:
     time.sleep(1)  # whole seconds in the CSV: one after the opening, none in the future
     source = applications_csv(tmp_path / "in.csv", rows_now())
     assert invoke("admin", "applications", "import", "BEL", str(source))[0] == 0
-    assert invoke("admin", "window", "close", "BEL")[0] == 0
+    assert invoke("admin", "window", "close", "BEL", "--yes")[0] == 0
 
     code, output = invoke("admin", "approve", "BEL", "--budget", "100")  # a mistake
     # Each window has its tranche 1, 2…: the sentence names both.
@@ -147,7 +147,7 @@ def test_credit_counts_the_notices_it_queued(tmp_path: Path) -> None:
     ]
     source = applications_csv(tmp_path / "in.csv", rows)
     assert invoke("admin", "applications", "import", "BEL", str(source))[0] == 0
-    assert invoke("admin", "window", "close", "BEL")[0] == 0
+    assert invoke("admin", "window", "close", "BEL", "--yes")[0] == 0
     code, output = invoke("admin", "approve", "BEL", "--budget", "1000")
     # 150 € is all the rules can give: refused until the budget is typed again.
     assert code == 2 and "€850.00 would stay unspent" in output, output

@@ -66,7 +66,7 @@ def test_the_citizens_phone_and_delegate_must_receive_sms(tmp_path: Path) -> Non
 
 def test_no_window_opens_while_the_closed_one_was_never_allocated(tmp_path: Path) -> None:
     town_with_applications(tmp_path)
-    assert invoke("admin", "window", "close", "BEL")[0] == 0
+    assert invoke("admin", "window", "close", "BEL", "--yes")[0] == 0
     code, output = invoke("admin", "window", "open", "BEL", "--yes")
     assert code == 2, output
     assert "Window 1 has 3 applications never allocated" in output, output

@@ -89,7 +89,7 @@ async def test_before_and_after_read_as_italian_labels_and_the_csv_keeps_the_jso
         ("ricorso n.", "1"),
         ("stato", "in attesa di decisione"),
         ("stato", "respinto"),
-        ("persona avvisata", "sì"),
+        ("cittadino avvisato", "sì"),
         ("restituito al cittadino", "123,45\xa0€"),
         ("mystery_key", "as stored"),  # a key without a label shows as it is
     ):

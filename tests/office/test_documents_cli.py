@@ -53,7 +53,7 @@ def test_determina_letters_receipt_and_statement(tmp_path: Path) -> None:
     (tmp_path / "in.csv").write_text(CSV.replace(NOW.isoformat(), opened.isoformat()))
     for step in (
         ("admin", "applications", "import", "BEL", str(tmp_path / "in.csv")),
-        ("admin", "window", "close", "BEL"),
+        ("admin", "window", "close", "BEL", "--yes"),
         ("admin", "approve", "BEL", "--budget", "350"),
     ):
         code, output = invoke(*step)

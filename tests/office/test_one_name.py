@@ -2,11 +2,14 @@
 da lavoro" on the list and on its own page (not "Esclusi (reddito da lavoro)" there); the
 transparency report is the "relazione per la trasparenza" wherever it is named (it was
 also the "prospetto"); the citizen's grounds of an appeal and the office's reasons for
-deciding it are not both "Motivo"; the liquidity limit is not also a "soglia"."""
+deciding it are not both "Motivo"; the liquidity limit is not also a "soglia"; the citizen
+the office tells, sends a decision to or gives money back to is the "cittadino" (not also
+"la persona" in the same kind of sentence)."""
 
 from __future__ import annotations
 
 import re
+from html import unescape
 
 from babel.messages.extract import extract_from_dir
 
@@ -39,6 +42,25 @@ def test_the_transparency_report_and_the_liquidity_limit_have_one_name() -> None
     assert other == {}
 
 
+# An English sentence naming the citizen as the one told, sent to or given back to.
+_TO_THE_CITIZEN = re.compile(
+    r"(sent to|back to|given back to) the citizen|the citizen(, who)? (has been|was|were|is) told"
+    r"|the citizen and the delegate were told|^citizen told$"
+)
+
+
+def test_the_citizen_told_or_given_back_to_is_always_the_cittadino() -> None:
+    said = _italian_of("office", "core", "buonispesa")
+    to_the_citizen = {msgid: text for msgid, text in said.items() if _TO_THE_CITIZEN.search(msgid)}
+    assert len(to_the_citizen) >= 10
+    other = {
+        msgid: text
+        for msgid, text in to_the_citizen.items()
+        if "cittadino" not in text or re.search(r"\bpersona\b", text, re.IGNORECASE)
+    }
+    assert other == {}
+
+
 async def test_an_excluded_application_reads_the_same_on_the_list_and_on_its_page(
     towns: Towns,
 ) -> None:
@@ -60,3 +82,18 @@ async def test_the_appeals_page_tells_the_citizens_grounds_from_the_offices_reas
     assert '<th scope="col">Motivi del ricorso</th>' in page.text
     assert '<th scope="col">Motivazione dell&#39;ufficio</th>' in page.text
     assert ">Motivo<" not in page.text and "Motivo del cittadino" not in page.text
+
+
+async def test_the_history_says_the_tranche_was_approved_and_this_household_excluded_from_it(
+    towns: Towns,
+) -> None:
+    [excluded] = await apply(towns.bel, person(1, 1, work=True))
+    await close_approve_credit(towns.bel, 150_00)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get(f"/office/applications/{excluded}")
+    history = re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", page.text)))
+    assert (
+        "Approvata l'assegnazione della tranche 1: questo nucleo ne è escluso per reddito da lavoro"
+        in history
+    )
+    assert "approvata: esclusa" not in history
