@@ -400,14 +400,24 @@ async def claim_citizen(
         if telegram_user:
             await _log(uow, citizen, "telegram_bound", now, actor=actor, channel=Channel.TELEGRAM)
         return citizen, True
-    if phone and citizen.phone is None and proof is not PhoneProof.OFFICE:
-        # The linked chat's proven number: held and refused as link_telegram does while the
-        # office changes the citizen's phone, a waiting request names the number, or the
-        # citizen has money to spend (the office's four eyes decide a first number then).
+    if (phone and citizen.phone is None) or (telegram_user and citizen.telegram_chat_id is None):
+        # Held until the commit and read again before anything of it is written (as the
+        # office's change and link_telegram hold it): a number or a chat another
+        # transaction bound since check_claim read the row is seen, never overwritten, and
+        # the log names only what this claim binds. The number is held already
+        # (is_own_delegates_number).
         held = await uow.citizens.lock(citizen.id)
-        if held is None or held.phone not in (None, phone):
+        if (
+            held is None
+            or (phone is not None and held.phone not in (None, phone))
+            or (telegram_user and held.telegram_chat_id not in (None, telegram_user))
+        ):
             raise IdentityRefused("concurrent_claim")
-        citizen = held  # the number is held already (is_own_delegates_number)
+        citizen = held
+    if phone and citizen.phone is None and proof is not PhoneProof.OFFICE:
+        # The linked chat's proven number: refused as link_telegram does while the office
+        # changes the citizen's phone, a waiting request names the number, or the citizen
+        # has money to spend (the office's four eyes decide a first number then).
         try:
             await _refuse_first_number(uow, citizen, phone, now)
         except IdentityRefused:
