@@ -342,6 +342,11 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "without it. Then ask for the new phone on the application's page: a manager other "
         "than you approves it."
     ),
+    "application.phone_bound_meanwhile": lambda p: t(
+        "While the file was being imported this person was given a phone number from their "
+        "own chat, so the number on this line was not given to them: nothing was imported. "
+        "Import the file again."
+    ),
     "phone_change.not_found": lambda p: t("There is no such phone change."),
     "request.not_found": lambda p: t("There is no such request."),
     "request.not_waiting": lambda p: t("This request has already been approved or withdrawn."),

@@ -60,6 +60,9 @@ class Refusal(StrEnum):
     APPLICATION_PHONE_CHANGE_WAITING = "application.phone_change_waiting"
     # A paper row giving a first number to a citizen with money to spend: one operator alone.
     APPLICATION_PHONE_NEEDS_APPROVAL = "application.phone_needs_approval"
+    # A paper row whose citizen a chat gave a phone while the import was writing: the row's
+    # number was not bound (paper_applications), and nothing of the file is imported.
+    APPLICATION_PHONE_BOUND_MEANWHILE = "application.phone_bound_meanwhile"
     APPLICATION_REVOCATION_RETRY = "application.revocation_retry"
     APPLICATION_REVOCATION_UNDONE = "application.revocation_undone"
     APPLICATION_UNCHANGED = "application.unchanged"

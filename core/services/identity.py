@@ -47,6 +47,10 @@ PHONE_CHANGE_WAITING = "phone_change_waiting"
 # A chat's proven number that a waiting request names (asked_numbers): the request is the
 # one claim on it until it is approved or withdrawn.
 NUMBER_ASKED = "number_asked"
+# A chat's proven number offered as the first phone of a citizen with money to spend: the
+# chat's link to the citizen never proved it is the person's (docs/identity-and-consent.md
+# §5), so the number waits for the office's four eyes (money_at_stake, phone_changes).
+PHONE_NEEDS_APPROVAL = "phone_needs_approval"
 
 
 class IdentityRefused(NotAllowed):
@@ -77,6 +81,19 @@ class PhoneChangeWaiting(IdentityRefused):
 
     def __init__(self) -> None:
         super().__init__(PHONE_CHANGE_WAITING)
+
+
+class FirstNumberNeedsOffice(IdentityRefused):
+    """A Telegram chat linked to a citizen without a phone proved a number with its own
+    contact while the citizen has money to spend (money_at_stake): nothing is bound. The
+    link was made by an application from that chat before phones were required, by
+    whoever typed the codice fiscale there (a relative, a delegate, anybody): it proves the
+    chat's number, not that the chat is the person. As for the office's first number, a
+    second operator approves it (phone_changes); the chat hears that the office confirms
+    the number, nothing about the money."""
+
+    def __init__(self) -> None:
+        super().__init__(PHONE_NEEDS_APPROVAL)
 
 
 @dataclass(frozen=True)
@@ -181,21 +198,27 @@ async def is_own_delegates_number(uow: UnitOfWork, citizen: m.Citizen, phone: st
     return delegate is not None and delegate.phone == phone
 
 
-async def _refuse_while_asked(uow: UnitOfWork, citizen: m.Citizen, phone: str) -> None:
+async def _refuse_first_number(
+    uow: UnitOfWork, citizen: m.Citizen, phone: str, now: datetime
+) -> None:
     """Refuse binding `phone`, proven in a chat, to `citizen` (who has none) while the office
     changes the citizen's phone (PhoneChangeWaiting: the change waiting for a second
-    operator decides the number), or while a waiting request names the number
+    operator decides the number), while a waiting request names the number
     (IdentityRefused NUMBER_ASKED: another household's new phone or delegate, or this
-    citizen's delegate). The office's rule (rebind_phone, phone_changes.request) for the
-    chat: the caller holds the citizen's row (CitizenRepository.lock, as the office's
-    change does) and the number (hold_phone) until the commit, so a request asked at that
-    moment is found here, or finds the bound number and is refused."""
+    citizen's delegate), or while the citizen has money to spend (FirstNumberNeedsOffice:
+    no first number without a second operator, money_at_stake). The office's rule
+    (rebind_phone, phone_changes.request) for the chat: the caller holds the citizen's row
+    (CitizenRepository.lock, as the office's change does) and the number (hold_phone)
+    until the commit, so a request asked at that moment is found here, or finds the bound
+    number and is refused."""
     if await uow.phone_changes.waiting_for(citizen, "phone") is not None:
         raise PhoneChangeWaiting()
     try:
         await asked_numbers.refuse_asked(uow, citizen, phone, "phone")
     except Conflict:
         raise IdentityRefused(NUMBER_ASKED) from None
+    if await money_at_stake(uow, citizen, now):
+        raise FirstNumberNeedsOffice()
 
 
 async def _is_shop_chat(uow: UnitOfWork, municipality_id: int, telegram_user: str) -> bool:
@@ -377,15 +400,26 @@ async def claim_citizen(
         if telegram_user:
             await _log(uow, citizen, "telegram_bound", now, actor=actor, channel=Channel.TELEGRAM)
         return citizen, True
-    if phone and citizen.phone is None and proof is not PhoneProof.OFFICE:
-        # The linked chat's proven number: held and refused as link_telegram does while the
-        # office changes the citizen's phone or a waiting request names the number.
+    if (phone and citizen.phone is None) or (telegram_user and citizen.telegram_chat_id is None):
+        # Held until the commit and read again before anything of it is written (as the
+        # office's change and link_telegram hold it): a number or a chat another
+        # transaction bound since check_claim read the row is seen, never overwritten, and
+        # the log names only what this claim binds. The number is held already
+        # (is_own_delegates_number).
         held = await uow.citizens.lock(citizen.id)
-        if held is None or held.phone not in (None, phone):
+        if (
+            held is None
+            or (phone is not None and held.phone not in (None, phone))
+            or (telegram_user and held.telegram_chat_id not in (None, telegram_user))
+        ):
             raise IdentityRefused("concurrent_claim")
-        citizen = held  # the number is held already (is_own_delegates_number)
+        citizen = held
+    if phone and citizen.phone is None and proof is not PhoneProof.OFFICE:
+        # The linked chat's proven number: refused as link_telegram does while the office
+        # changes the citizen's phone, a waiting request names the number, or the citizen
+        # has money to spend (the office's four eyes decide a first number then).
         try:
-            await _refuse_while_asked(uow, citizen, phone)
+            await _refuse_first_number(uow, citizen, phone, now)
         except IdentityRefused:
             await _log(uow, citizen, CLAIM_REFUSED, now, actor=actor, channel=channel, phone=phone)
             raise
@@ -505,10 +539,11 @@ async def link_telegram(
                 await code_destinations.void_codes_gone_elsewhere(uow, by_chat, now)
                 raise DelegateNumber()
             try:
-                await _refuse_while_asked(uow, by_chat, phone)
+                await _refuse_first_number(uow, by_chat, phone, now)
             except IdentityRefused:
-                # The office's change (or request) decides the number: the office sees the
-                # attempt, the chat stays the citizen's, nothing is bound.
+                # The office's change (or request, or four eyes for a citizen with money to
+                # spend) decides the number: the office sees the attempt, the chat stays the
+                # citizen's, nothing is bound.
                 await refused(by_chat)
                 raise
             by_chat.phone, by_chat.phone_proven_by = phone, proof.value

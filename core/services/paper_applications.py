@@ -286,7 +286,8 @@ async def _write(
     office = PhoneProof.OFFICE.value
     new_citizens: list[dict[str, Any]] = []
     phones_to_bind: list[dict[str, Any]] = []
-    for code, phone in zip(codes, phones, strict=True):
+    lines_to_bind: list[int] = []  # the row of each phone to bind
+    for index, (code, phone) in enumerate(zip(codes, phones, strict=True)):
         assert code is not None  # refused above otherwise
         existing = known.get(code)
         if existing is None:
@@ -307,12 +308,31 @@ async def _write(
             phones_to_bind.append(
                 {"cid": existing.id, "new_phone": phone, "proven_by": office, "proven_at": now}
             )
+            lines_to_bind.append(index)
     citizen_ids = {code: citizen.id for code, citizen in known.items()}
     citizen_ids |= await store.insert_citizens(new_citizens)
-    await store.bind_phones(phones_to_bind)
-    # The identity log, as claim_citizen writes it for one application (phones masked).
+    given = await store.bind_phones(phones_to_bind)
+    # A citizen a chat gave a phone since the rows were read keeps it (the statement binds
+    # only an empty phone): that row's paper was decided on a citizen who is no longer
+    # there, so it is refused like any other, by its line, and nothing is imported (the
+    # caller does not commit). Imported again, the row meets the number the chat bound.
+    # (The citizens a row gives a number are held since they were read: lock_citizens;
+    # this is the statement's own account of what it did, whoever forgot to hold them.)
+    missed = [
+        RowProblem(index, "phone", Conflict(Refusal.APPLICATION_PHONE_BOUND_MEANWHILE))
+        for index, row in zip(lines_to_bind, phones_to_bind, strict=True)
+        if row["cid"] not in given
+    ]
+    if missed:
+        raise ImportRefused(missed)
+    # The identity log, as claim_citizen writes it for one application (phones masked):
+    # only the numbers the statements gave.
     bound = [(row["codice_fiscale"], row["phone"]) for row in new_citizens if row["phone"]]
-    bound += [(_code_of(known, row["cid"]), row["new_phone"]) for row in phones_to_bind]
+    bound += [
+        (_code_of(known, row["cid"]), row["new_phone"])
+        for row in phones_to_bind
+        if row["cid"] in given
+    ]
     await store.insert_identity_events(
         [
             {

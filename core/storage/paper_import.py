@@ -183,8 +183,13 @@ class PaperImportRepository(_Repository):
             ids |= {row[0]: row[1] for row in result}
         return ids
 
-    async def bind_phones(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Give existing citizens without a phone the one the office proved (key `cid`)."""
+    async def bind_phones(self, rows: Sequence[dict[str, Any]]) -> set[int]:
+        """Give existing citizens without a phone the one the office proved (key `cid`).
+        Returns the ids of those given it: a citizen whose phone is no longer empty (a chat
+        bound one since the import read it) keeps theirs and is not among them. One
+        statement per row, to know each one's outcome: only the known citizens without a
+        phone a row gives one, a handful in a large import."""
+        bound: set[int] = set()
         if rows:
             table = m.Citizen.__table__
             assert isinstance(table, Table)
@@ -198,7 +203,11 @@ class PaperImportRepository(_Repository):
                 )
             )
             connection = await self.session.connection()
-            await connection.execute(statement, list(rows))
+            for row in rows:
+                result = await connection.execute(statement, row)
+                if result.rowcount:
+                    bound.add(row["cid"])
+        return bound
 
     async def insert_identity_events(self, rows: Sequence[dict[str, Any]]) -> None:
         await self._insert(m.IdentityEvent.__table__, rows)

@@ -12,7 +12,7 @@ from core.domain.identity import PhoneProof
 from core.services import identity
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from tests.factories import Town, make_town
+from tests.factories import Town, make_cf, make_town
 
 
 async def holder_without_phone(core: Core, *, chat: str | None = None) -> Town:
@@ -44,3 +44,24 @@ async def apply_from_chat(
         telegram_user=chat,
         channel="telegram",
     )
+
+
+async def idle_without_phone(core: Core, town: Town, chat: str, index: int) -> tuple[int, str]:
+    """Another citizen (codice fiscale make_cf(index)) known on paper without a phone, with
+    nothing to spend and nothing coming (no application), linked to the Telegram chat
+    `chat`: the chat's own contact may give them a first number (identity.money_at_stake).
+    Returns their id and codice fiscale."""
+    async with core.uow() as uow:
+        citizen, _ = await identity.claim_citizen(
+            uow,
+            town.municipality_id,
+            make_cf(index),
+            phone=None,
+            proof=PhoneProof.OFFICE,
+            now=core.now(),
+        )
+        await uow.session.execute(
+            update(m.Citizen).where(m.Citizen.id == citizen.id).values(telegram_chat_id=chat)
+        )
+        await uow.commit()
+        return citizen.id, citizen.codice_fiscale

@@ -107,14 +107,17 @@ async def test_a_chat_binds_no_number_a_waiting_request_names(core: Core) -> Non
         assert again.value.reason == "number_asked"
 
 
-async def test_without_a_waiting_request_the_chat_binds_its_number(core: Core) -> None:
+async def test_without_a_waiting_request_the_money_to_spend_still_needs_the_office(
+    core: Core,
+) -> None:
+    """No change waits and nobody asked the number, but the citizen has a balance: a first
+    number needs a second operator (test_chat_first_number_four_eyes)."""
     town, _ = await _town(core)
     async with core.uow() as uow:
-        linked = await identity.link_telegram(
-            uow, town.municipality_id, CHAT, CHAT_PHONE, core.now()
-        )
-        assert linked is not None and linked.phone == CHAT_PHONE
+        with pytest.raises(identity.FirstNumberNeedsOffice):
+            await identity.link_telegram(uow, town.municipality_id, CHAT, CHAT_PHONE, core.now())
         await uow.commit()
+    assert (await _holder(core, town)).phone is None
 
 
 async def test_a_chat_proving_its_number_while_the_office_asks_a_change_waits_for_it(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import delete, update
@@ -20,7 +21,11 @@ from core.services import delegates, identity
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from tests.factories import Town, request
-from tests.integration.linked_chat import apply_from_chat, holder_without_phone
+from tests.integration.linked_chat import (
+    apply_from_chat,
+    holder_without_phone,
+    idle_without_phone,
+)
 from tests.integration.migrating import migrate_to
 from tests.integration.test_identity_migration import (
     _write,
@@ -36,15 +41,15 @@ DELEGATE = "+393471230050"
 CHAT = "990050"
 
 
-async def _holder_without_phone(core: Core, *, delegate_of: int = 0) -> Town:
+async def _holder_without_phone(core: Core) -> Town:
     """Citizen 0 known without a phone, its Telegram chat CHAT linked from an older
-    application; DELEGATE registered as the delegate of citizen `delegate_of`."""
+    application; DELEGATE registered as their delegate."""
     town = await holder_without_phone(core, chat=CHAT)
     async with core.uow() as uow:
         uow.session.add(
             m.Delegate(
                 municipality_id=town.municipality_id,
-                citizen_id=town.citizen_ids[delegate_of],
+                citizen_id=town.citizen_ids[0],
                 phone=DELEGATE,
                 created_at=core.now(),
             )
@@ -85,11 +90,23 @@ async def test_a_chat_sharing_its_holders_delegate_number_acts_as_the_delegate(
 
 async def test_another_households_delegate_number_becomes_the_chats_own(core: Core) -> None:
     """The delegate of another household applying for their own (docs/cards-and-delegates.md:
-    the citizens' side allows it): the chat's citizen without a phone gets the number."""
-    town = await _holder_without_phone(core, delegate_of=1)
+    the citizens' side allows it): the chat's citizen without a phone gets the number (one
+    with nothing to spend: with money, a first number waits for the office's four eyes)."""
+    town = await holder_without_phone(core)
+    citizen_id, _ = await idle_without_phone(core, town, CHAT, 50)
+    async with core.uow() as uow:
+        uow.session.add(
+            m.Delegate(
+                municipality_id=town.municipality_id,
+                citizen_id=town.citizen_ids[1],
+                phone=DELEGATE,
+                created_at=core.now(),
+            )
+        )
+        await uow.commit()
     async with core.uow() as uow:
         linked = await identity.link_telegram(uow, town.municipality_id, CHAT, DELEGATE, core.now())
-        assert linked is not None and linked.id == town.citizen_ids[0]
+        assert linked is not None and linked.id == citizen_id
         assert (linked.phone, linked.phone_proven_by) == (DELEGATE, "telegram_contact")
         await uow.commit()
 
@@ -183,8 +200,15 @@ async def test_a_delegate_registered_while_the_chat_proves_the_number_is_refused
     """The chat proves the number (nobody's yet: it becomes the holder's own) while the
     office registers it as the holder's delegate: the registration waits for the chat's
     commit (both hold the number, and the registration the holder's row too), then is
-    refused as when the phone came first."""
-    town = await _chat_linked_without_phone(core)
+    refused as when the phone came first. The holder has nothing to spend (with money, a
+    first number waits for the office's four eyes and nothing is bound)."""
+    town = await holder_without_phone(core)
+    holder_id, code = await idle_without_phone(core, town, CHAT, 50)
+    town = replace(
+        town,
+        citizen_ids=[holder_id, *town.citizen_ids[1:]],
+        citizen_cfs=[code, *town.citizen_cfs[1:]],
+    )
     linked, late = await first_then_second(
         core,
         database_url,

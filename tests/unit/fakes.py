@@ -1940,14 +1940,17 @@ class FakePaperImport(_Fake):
         )
         return {code: citizen.id for code, citizen in found.items()}
 
-    async def bind_phones(self, rows: Sequence[dict[str, Any]]) -> None:
+    async def bind_phones(self, rows: Sequence[dict[str, Any]]) -> set[int]:
+        bound: set[int] = set()
         for row in rows:
             citizen = self.store.get(m.Citizen, row["cid"])
             if citizen is not None and citizen.phone is None:
                 citizen.phone = row["new_phone"]
                 citizen.phone_proven_by = row["proven_by"]
                 citizen.phone_proven_at = row["proven_at"]
+                bound.add(row["cid"])
         self.store.flush()  # the unique phone key, as the UPDATE would
+        return bound
 
     async def insert_identity_events(self, rows: Sequence[dict[str, Any]]) -> None:
         self._insert(m.IdentityEvent, rows)

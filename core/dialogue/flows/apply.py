@@ -611,6 +611,10 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
                 # The office is changing the citizen's phone: the chat's number waits for it.
                 await self._refuse(turn, citizen_requests.PHONE_CHANGE_WAITING)
                 return
+            if isinstance(refused, identity.FirstNumberNeedsOffice):
+                # A first number for a citizen with money to spend: the office confirms it.
+                await self._refuse(turn, citizen_requests.NUMBER_NEEDS_OFFICE)
+                return
             await self._refuse(turn)
             return
         except DomainError as error:

@@ -87,6 +87,14 @@ PHONE_CHANGE_WAITING = t(
     "the office."
 )
 
+# One's own contact, shared in a Telegram chat linked to a citizen who has no phone and has
+# money to spend (identity.FirstNumberNeedsOffice): the link never proved the chat is the
+# person, so the number waits for the office's second operator. Nothing of the money is said.
+NUMBER_NEEDS_OFFICE = t(
+    "The office will confirm this number before your vouchers use it: go to the social "
+    "services office of your municipality with an identity document."
+)
+
 DELEGATE_NO_CARD = t(
     "The card is the citizen's. To pay for them, give their codice fiscale at the till: the "
     "code comes to this phone."
@@ -166,6 +174,9 @@ class Linked:
     # Refused too: the office is changing the phone of the chat's citizen
     # (identity.PhoneChangeWaiting).
     waiting: bool = False
+    # Refused too: the chat's citizen has money to spend, so their first number needs the
+    # office's second operator (identity.FirstNumberNeedsOffice).
+    office: bool = False
 
     @property
     def refusal(self) -> Text:
@@ -173,6 +184,8 @@ class Linked:
         citizen's phone the office is changing to wait, anybody else the neutral refusal."""
         if self.delegate:
             return DELEGATE_NUMBER
+        if self.office:
+            return NUMBER_NEEDS_OFFICE
         return PHONE_CHANGE_WAITING if self.waiting else IDENTITY_REFUSED
 
 
@@ -190,6 +203,9 @@ async def link_phone(turn: Turn, phone: str) -> Linked:
     except identity.PhoneChangeWaiting:
         turn.forget_citizen()
         return Linked(None, refused=True, waiting=True)
+    except identity.FirstNumberNeedsOffice:
+        turn.forget_citizen()
+        return Linked(None, refused=True, office=True)
     except identity.IdentityRefused:
         turn.forget_citizen()
         return Linked(None, refused=True)
