@@ -255,20 +255,22 @@ async def codice_fiscale_alone(turn: Turn) -> bool:
     if await turn.memberships():
         return False
     written = written_codice_fiscale(turn.inbound.text) or ""
+    mistyped: InvalidIdentifier | None = None
     try:
         normalize_codice_fiscale(written)
     except InvalidIdentifier as error:
-        if await shop_number(turn) is not None:
-            return False
-        turn.say(error_text(error))
-        return True
-    citizen = await turn.citizen()
+        mistyped = error
+    # A mistyped code is said to be mistyped from whoever's phone (but a shop's, below).
+    citizen = await turn.citizen() if mistyped is None else None
     if citizen is not None:
         own = written == citizen.codice_fiscale
         turn.say(KNOWN_HERE if own else ASK_FROM_OWN_PHONE)
         return True
     if await shop_number(turn) is not None:
         return False
+    if mistyped is not None:
+        turn.say(error_text(mistyped))
+        return True
     if await represented(turn) is not None:
         await show_balance(turn)
         return True
