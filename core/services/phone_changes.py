@@ -403,18 +403,33 @@ async def _decide(
     town = await uow.municipalities.by_id(change.municipality_id)
     assert citizen is not None and town is not None
     deadline = now + timedelta(days=CARD_PRINT_DAYS) if change.kind == CARD else None
-    decided = await uow.phone_changes.mark_decided(
+    await _close(uow, change, operator, now, status=APPROVED, print_by=deadline)
+    return change, citizen, town, phone
+
+
+async def _close(
+    uow: UnitOfWork,
+    change: m.PhoneChange,
+    operator: m.Operator,
+    now: datetime,
+    *,
+    status_was: str = WAITING,
+    **values: object,
+) -> None:
+    """Close the request (`values`: its new status and what goes with it) as `operator`'s
+    decision, the full number it held forgotten, by compare-and-set: refused as no longer
+    waiting when another operator closed it a moment earlier; the row read again."""
+    closed = await uow.phone_changes.mark_decided(
         change.id,
-        status=APPROVED,
+        status_was=status_was,
         decided_by_id=operator.id,
         decided_at=now,
         phone=None,
-        print_by=deadline,
+        **values,
     )
-    if not decided:
-        raise Conflict(not_waiting, change_id=change.id)
+    if not closed:
+        raise Conflict(_refusals(change.kind)[1], change_id=change.id)
     await uow.refresh(change)
-    return change, citizen, town, phone
 
 
 async def _asker(uow: UnitOfWork, change: m.PhoneChange) -> str:
@@ -640,18 +655,7 @@ async def withdraw(
         raise Conflict(not_waiting, change_id=change.id)
     why = given_reason(reason)
     new_phone = change.phone  # the decided change forgets it
-    decided = await uow.phone_changes.mark_decided(
-        change.id,
-        status_was=change.status,
-        status=WITHDRAWN,
-        decided_by_id=operator.id,
-        decided_at=now,
-        phone=None,
-        reason=why,
-    )
-    if not decided:
-        raise Conflict(not_waiting, change_id=change.id)
-    await uow.refresh(change)
+    await _close(uow, change, operator, now, status_was=change.status, status=WITHDRAWN, reason=why)
     action = {PHONE: "citizen.phone_withdraw", DELEGATE: "citizen.delegate_withdraw"}
     await activity.by_operator(
         uow,
