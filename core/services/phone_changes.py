@@ -33,14 +33,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.domain.channels import Channel
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import mask_phone, normalize_phone
-from core.domain.messages import Reply, Text, t
+from core.domain.messages import Reply, t
 from core.services import activity, asked_numbers, cards, delegates, identity
 from core.services.acts import given_reason
 from core.services.operators import Role, normalize_username, require_role
-from core.services.outbox import enqueue, notify_citizen
+from core.services.outbox import notify_citizen, notify_number
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -180,42 +179,34 @@ async def request(
     # The number the vouchers use now hears of it first: a trick at the counter is noticed
     # before anybody approves it.
     if citizen.phone:
-        _tell(
+        notify_number(
             uow,
             citizen,
             citizen.phone,
-            t(
-                "{town}: the office will move your vouchers to {phone} only once a second "
-                "operator approves. Not you? Tell the office.",
-                town=town.name,
-                phone=mask_phone(phone),
+            Reply.of(
+                t(
+                    "{town}: the office will move your vouchers to {phone} only once a second "
+                    "operator approves. Not you? Tell the office.",
+                    town=town.name,
+                    phone=mask_phone(phone),
+                )
             ),
             now,
         )
-    _tell(
+    notify_number(
         uow,
         citizen,
         phone,
-        t(
-            "{town}: the office will use this number for your grocery vouchers once a second "
-            "operator approves.",
-            town=town.name,
+        Reply.of(
+            t(
+                "{town}: the office will use this number for your grocery vouchers once a second "
+                "operator approves.",
+                town=town.name,
+            )
         ),
         now,
     )
     return Asked(waiting=change)
-
-
-def _tell(uow: UnitOfWork, citizen: m.Citizen, phone: str, text: Text, now: datetime) -> None:
-    enqueue(
-        uow,
-        municipality_id=citizen.municipality_id,
-        channel=Channel.SMS,
-        address=phone,
-        language=citizen.language,
-        reply=Reply.of(text),
-        now=now,
-    )
 
 
 def _refusals(kind: str) -> tuple[Refusal, Refusal, Refusal]:
@@ -688,27 +679,31 @@ async def withdraw(
         )
         return change
     if citizen.phone:
-        _tell(
+        notify_number(
             uow,
             citizen,
             citizen.phone,
-            t(
-                "{town}: your grocery vouchers keep using this number; the change to {phone} "
-                "was not made.",
-                town=town.name,
-                phone=change.phone_masked or "",
+            Reply.of(
+                t(
+                    "{town}: your grocery vouchers keep using this number; the change to {phone} "
+                    "was not made.",
+                    town=town.name,
+                    phone=change.phone_masked or "",
+                )
             ),
             now,
         )
     if new_phone and new_phone != citizen.phone:
-        _tell(
+        notify_number(
             uow,
             citizen,
             new_phone,
-            t(
-                "{town}: the office will not use this number for your grocery vouchers: the "
-                "change was withdrawn. Questions? Ask the office.",
-                town=town.name,
+            Reply.of(
+                t(
+                    "{town}: the office will not use this number for your grocery vouchers: the "
+                    "change was withdrawn. Questions? Ask the office.",
+                    town=town.name,
+                )
             ),
             now,
         )
