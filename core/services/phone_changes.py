@@ -142,31 +142,18 @@ async def request(
             now=now,
         )
         return Asked(applied=done)
-    change = m.PhoneChange(
-        municipality_id=town.id,
-        citizen_id=citizen.id,
-        kind=PHONE,
-        reissue=False,
-        subject=subject,
+    change = await _request(
+        uow,
+        operator,
+        citizen,
+        subject,
+        PHONE,
+        now,
+        pending=waiting,
         phone=phone,
-        phone_masked=mask_phone(phone),
         previous_masked=_masked(citizen.phone),
-        status=WAITING,
-        requested_by_id=operator.id,
-        requested_at=now,
+        refused=Refusal.PHONE_CHANGE_WAITING,
     )
-    if waiting is not None or not await uow.phone_changes.add_waiting(change):
-        # One change waits per citizen, and one request names a number (the indexes hold
-        # both against a request another operator asked a moment ago): said as if it had
-        # been found before.
-        if waiting is None:
-            await asked_numbers.refuse_asked(uow, citizen, phone, PHONE)
-        other = waiting or await uow.phone_changes.waiting_for(citizen, PHONE)
-        raise Conflict(
-            Refusal.PHONE_CHANGE_WAITING,
-            change_id=other.id if other else 0,
-            phone=other.phone_masked if other else "",
-        )
     await activity.by_operator(
         uow,
         operator,
@@ -244,11 +231,15 @@ async def _request(
     kind: str,
     now: datetime,
     *,
+    pending: m.PhoneChange | None,
     phone: str | None = None,
+    previous_masked: str | None = None,
     reissue: bool = False,
     refused: Refusal,
 ) -> m.PhoneChange:
-    """Store a waiting request of `kind`; `refused` when one of that kind is pending."""
+    """Store a waiting request of `kind`; `refused` when one of that kind is pending
+    (`pending`, the one the caller found waiting, else one another operator asked a moment
+    ago)."""
     change = m.PhoneChange(
         municipality_id=citizen.municipality_id,
         citizen_id=citizen.id,
@@ -256,13 +247,12 @@ async def _request(
         subject=subject,
         phone=phone,
         phone_masked=mask_phone(phone) if phone else None,
-        previous_masked=None,
+        previous_masked=previous_masked,
         reissue=reissue,
         status=WAITING,
         requested_by_id=operator.id,
         requested_at=now,
     )
-    pending = await uow.phone_changes.waiting_for(citizen, kind)
     if pending is not None or not await uow.phone_changes.add_waiting(change):
         # One request of a kind per citizen, and one request names a number (the indexes
         # hold both against a request another operator asked a moment ago): said as if it
@@ -303,6 +293,7 @@ async def request_delegate(
         subject,
         DELEGATE,
         now,
+        pending=await uow.phone_changes.waiting_for(citizen, DELEGATE),
         phone=number,
         refused=Refusal.DELEGATE_REQUEST_WAITING,
     )
@@ -356,6 +347,7 @@ async def request_card(
         subject,
         CARD,
         now,
+        pending=await uow.phone_changes.waiting_for(citizen, CARD),
         reissue=replaces,
         refused=Refusal.CARD_REQUEST_WAITING,
     )
