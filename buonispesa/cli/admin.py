@@ -135,6 +135,15 @@ def read_policy(path: Path | None) -> Policy:
         fail(t("{file}: {problem}", file=str(path), problem=str(error.strerror)))
 
 
+def _policy_text(path: Path | None) -> str | None:
+    """The text of the policy file given (--policy), once read_policy has checked it; None
+    when none is given."""
+    if path is None:
+        return None
+    read_policy(path)
+    return path.read_text(encoding="utf-8")
+
+
 def read_applications(path: Path) -> list[ApplicationRow]:
     from core.domain.application_csv import decode_csv, parse_applications_csv
 
@@ -221,10 +230,7 @@ def municipality_add(
     """Add a municipality with its policy."""
     from core.services import municipalities
 
-    policy_text = None
-    if policy is not None:
-        read_policy(policy)
-        policy_text = policy.read_text(encoding="utf-8")
+    policy_text = _policy_text(policy)
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
@@ -289,10 +295,7 @@ def municipality_set(
                 "--sms-number, --privacy-url, --office-contact."
             )
         )
-    policy_text = None
-    if policy is not None:
-        read_policy(policy)
-        policy_text = policy.read_text(encoding="utf-8")
+    policy_text = _policy_text(policy)
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:

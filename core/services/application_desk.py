@@ -53,6 +53,16 @@ async def _changeable(uow: UnitOfWork, application: m.Application, *, lock: bool
         raise NotAllowed(Refusal.APPLICATION_FROZEN, protocol=application.protocol)
 
 
+async def _applicant(
+    uow: UnitOfWork, operator: m.Operator, protocol: str
+) -> tuple[m.Citizen, m.Municipality]:
+    """The citizen of the application and the town, for a preparer's request about their
+    phone, delegate or card; refused, before anything is read, to any other role."""
+    require_role(operator, *PREPARERS)
+    _, citizen = await application_of(uow, operator, protocol)
+    return citizen, await town_of(uow, operator)
+
+
 async def correct(
     uow: UnitOfWork,
     operator: m.Operator,
@@ -154,9 +164,7 @@ async def bind_phone(
     (core.services.phone_changes). Refused when it belongs to another citizen of the
     municipality or to a shop. Written to the identity log and, masked, to the activity
     log."""
-    require_role(operator, *PREPARERS)
-    _, citizen = await application_of(uow, operator, protocol)
-    town = await town_of(uow, operator)
+    citizen, town = await _applicant(uow, operator, protocol)
     asked = await phone_changes.request(
         uow, operator, town, citizen.codice_fiscale, phone, now, protocol=protocol
     )
@@ -188,9 +196,7 @@ async def add_delegate(
 ) -> m.PhoneChange:
     """Ask that a phone be the applicant's delegate: it receives the payment codes, so a
     manager who did not ask approves it before it does (core.services.phone_changes)."""
-    require_role(operator, *PREPARERS)
-    _, citizen = await application_of(uow, operator, protocol)
-    town = await town_of(uow, operator)
+    citizen, town = await _applicant(uow, operator, protocol)
     change = await phone_changes.request_delegate(
         uow, operator, town, citizen.codice_fiscale, phone, now, protocol=protocol
     )
@@ -204,9 +210,7 @@ async def remove_delegate(
     """Remove the applicant's delegate at once (`admin citizen delegate --remove`): it
     takes power away, so one operator may; logged, and the citizen and the delegate are
     told. Returns the phone that was the delegate."""
-    require_role(operator, *PREPARERS)
-    _, citizen = await application_of(uow, operator, protocol)
-    town = await town_of(uow, operator)
+    citizen, town = await _applicant(uow, operator, protocol)
     phone = await delegates.remove_delegate(uow, town, citizen.codice_fiscale, now)
     await activity.by_operator(
         uow,
@@ -226,9 +230,7 @@ async def request_card(
 ) -> m.PhoneChange:
     """Ask a card with a PIN for the applicant (`reissue`: replacing theirs): a manager
     who did not ask approves it, then it is printed (print_card)."""
-    require_role(operator, *PREPARERS)
-    _, citizen = await application_of(uow, operator, protocol)
-    town = await town_of(uow, operator)
+    citizen, town = await _applicant(uow, operator, protocol)
     change = await phone_changes.request_card(
         uow, operator, town, citizen.codice_fiscale, now, reissue=reissue, protocol=protocol
     )
@@ -251,9 +253,7 @@ async def print_card(
     card that exists always has its printed page (and a page that failed leaves no card,
     and the approved request still waits to be printed). `change_id`, the request the
     page showed, must be this applicant's (phone_changes.print_card)."""
-    require_role(operator, *PREPARERS)
-    _, citizen = await application_of(uow, operator, protocol)
-    town = await town_of(uow, operator)
+    citizen, town = await _applicant(uow, operator, protocol)
     issued = await phone_changes.print_card(uow, operator, town, citizen, now, change_id=change_id)
     page = render(issued)
     await uow.commit()

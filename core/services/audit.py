@@ -181,8 +181,11 @@ async def _credited_for(uow: UnitOfWork, application: m.Application, account_id:
     return await uow.ledger.allocated_in_round(account_id, application.round_id)
 
 
-async def _revocable(uow: UnitOfWork, municipality: m.Municipality, protocol: str) -> m.Application:
-    """The application to revoke, refused as revoke refuses it."""
+async def _revocable(
+    uow: UnitOfWork, municipality: m.Municipality, protocol: str
+) -> tuple[m.Application, int, int]:
+    """The application to revoke, refused as revoke refuses it, with what _taken_back reads
+    for it now: (application, credited, returned)."""
     application = await uow.applications.by_protocol(protocol)
     if application is None or application.municipality_id != municipality.id:
         raise NotFound(Refusal.APPLICATION_NOT_FOUND, protocol=protocol)
@@ -191,13 +194,13 @@ async def _revocable(uow: UnitOfWork, municipality: m.Municipality, protocol: st
     if application.withdrawn_at is not None:
         # Withdrawn before any determina: it was never given anything to revoke.
         raise Conflict(Refusal.APPLICATION_WITHDRAWN, protocol=application.protocol)
-    credited, _ = await _taken_back(uow, municipality, application)
+    credited, returned = await _taken_back(uow, municipality, application)
     # Nothing credited (so nothing to take back or recover) and nothing a tranche could
     # still pay: excluded, or of an earlier window. Payments waiting for a code spend
     # another window's money, which this revocation does not touch.
     if credited == 0 and not await may_still_pay(uow, municipality, application):
         raise NothingToRevoke(protocol=application.protocol)
-    return application
+    return application, credited, returned
 
 
 async def check_revocable(uow: UnitOfWork, municipality: m.Municipality, protocol: str) -> None:
@@ -223,8 +226,7 @@ async def revocation_figures(
     """What revoke would do now, for the manager who approves it (reads only): what goes
     back to the fund, what is left to recover, how many payments waiting for a code it
     cancels. Refused as revoke would be."""
-    application = await _revocable(uow, municipality, protocol)
-    credited, returned = await _taken_back(uow, municipality, application)
+    application, credited, returned = await _revocable(uow, municipality, protocol)
     waiting = await uow.charges.pending_for_citizen(application.citizen_id)
     return Revocation(returned, credited - returned, len(waiting))
 
@@ -244,7 +246,8 @@ async def revoke(
     (at most what this application brought: money from another round is not touched),
     records the rest as the sum to recover and marks the application revoked (later
     tranches skip it). The caller commits; revoking twice is refused."""
-    application = await _revocable(uow, municipality, protocol)
+    # The figures _revocable read are read again once the payments in flight are stopped.
+    application, _, _ = await _revocable(uow, municipality, protocol)
 
     # First stop payments in flight: the status compare-and-set makes a concurrent
     # confirmation either finish before us (its payment is then in the balance we read)

@@ -43,12 +43,16 @@ from core.domain.messages import Moment, Money, Reply, Text, reply_to_json, t, t
 from core.domain.policy import Policy
 from core.domain.shops import MemberRole
 from core.services import activity, cards, ledger, security
-from core.services.code_destinations import CODE_ELSEWHERE, shown_destination
+from core.services.code_destinations import (
+    CODE_ELSEWHERE,
+    office_stopped,
+    shown_destination,
+    tell_shop_office_stopped,
+)
 from core.services.municipalities import policy_from_text, policy_of
 from core.services.outbox import (
     notify,
     notify_payer,
-    notify_shop,
     notify_till,
     payer_of,
     seal_payload,
@@ -1064,11 +1068,7 @@ async def _tell_void(
             amount=amount,
         )
     elif by_office:
-        text = t(
-            "The office cancelled the payment of {amount} at {shop}. The code is no longer valid.",
-            shop=shop.name,
-            amount=amount,
-        )
+        text = office_stopped(shop, charge)
     elif card:
         text = t(
             "{shop} cancelled the card payment of {amount}: nothing was taken from your vouchers.",
@@ -1094,19 +1094,7 @@ async def cancelled_by_office(
     if shop is None:
         return
     await _tell_void(uow, charge, citizen, shop, now, by_office=True)
-    await notify_shop(
-        uow,
-        shop.id,
-        Reply.of(
-            t(
-                "The office cancelled the payment of {amount}: it cannot be completed, do not "
-                "wait for the code.",
-                amount=Money(charge.amount_cents),
-            )
-        ),
-        now,
-        charge_id=charge.id,
-    )
+    await tell_shop_office_stopped(uow, shop, charge, now)
 
 
 async def unlock_shop(

@@ -26,7 +26,7 @@ from datetime import datetime
 from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus
 from core.domain.identity import mask_phone, parse_reference
-from core.domain.messages import Money, Reply, t
+from core.domain.messages import Money, Reply, Text, t
 from core.services.outbox import (
     Payer,
     carries_code,
@@ -116,21 +116,27 @@ async def _tell(uow: UnitOfWork, charge: m.Charge, citizen: m.Citizen, now: date
     shop = await uow.shops.by_id(charge.shop_id)
     if shop is None:
         return
-    amount = Money(charge.amount_cents)
     await notify_payer(
-        uow,
-        citizen,
-        Reply.of(
-            t(
-                "The office cancelled the payment of {amount} at {shop}. The code is no longer "
-                "valid.",
-                shop=shop.name,
-                amount=amount,
-            )
-        ),
-        now,
-        charge_id=charge.id,
+        uow, citizen, Reply.of(office_stopped(shop, charge)), now, charge_id=charge.id
     )
+    await tell_shop_office_stopped(uow, shop, charge, now)
+
+
+def office_stopped(shop: m.Shop, charge: m.Charge) -> Text:
+    """What the citizen holding a payment's code hears when the office stops the payment:
+    a revocation (charges.cancelled_by_office), or its code gone to a chat no longer theirs."""
+    return t(
+        "The office cancelled the payment of {amount} at {shop}. The code is no longer valid.",
+        shop=shop.name,
+        amount=Money(charge.amount_cents),
+    )
+
+
+async def tell_shop_office_stopped(
+    uow: UnitOfWork, shop: m.Shop, charge: m.Charge, now: datetime
+) -> None:
+    """The shop's members hear that a payment the office stopped will not come (the
+    cashier would otherwise wait for its code)."""
     await notify_shop(
         uow,
         shop.id,
@@ -138,7 +144,7 @@ async def _tell(uow: UnitOfWork, charge: m.Charge, citizen: m.Citizen, now: date
             t(
                 "The office cancelled the payment of {amount}: it cannot be completed, do not "
                 "wait for the code.",
-                amount=amount,
+                amount=Money(charge.amount_cents),
             )
         ),
         now,

@@ -17,12 +17,11 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from core.domain import cards
-from core.domain.channels import Channel
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import mask_phone, normalize_codice_fiscale, normalize_phone
 from core.domain.messages import Reply, t
 from core.services import asked_numbers, code_destinations, identity
-from core.services.outbox import enqueue, notify_citizen
+from core.services.outbox import notify_citizen, notify_number
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -33,20 +32,6 @@ async def _citizen(uow: UnitOfWork, municipality: m.Municipality, codice_fiscale
     if citizen is None or citizen.erased_at is not None:
         raise NotFound(Refusal.CITIZEN_NOT_FOUND, codice_fiscale=cf)
     return citizen
-
-
-def _tell_phone(
-    uow: UnitOfWork, citizen: m.Citizen, phone: str, reply: Reply, now: datetime
-) -> None:
-    enqueue(
-        uow,
-        municipality_id=citizen.municipality_id,
-        channel=Channel.SMS,
-        address=phone,
-        language=citizen.language,
-        reply=reply,
-        now=now,
-    )
 
 
 async def check_delegate(
@@ -132,7 +117,7 @@ async def add_delegate(
         ),
         now,
     )
-    _tell_phone(
+    notify_number(
         uow,
         citizen,
         number,
@@ -176,7 +161,7 @@ async def remove_delegate(
         now,
     )
     holder = cards.mask_codice_fiscale_gsm(citizen.codice_fiscale)
-    _tell_phone(
+    notify_number(
         uow,
         citizen,
         phone,

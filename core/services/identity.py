@@ -27,7 +27,7 @@ from core.domain.identity import (
 )
 from core.domain.messages import Reply, t
 from core.services import asked_numbers, code_destinations, ledger
-from core.services.outbox import enqueue
+from core.services.outbox import enqueue, notify_number
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -721,35 +721,31 @@ async def rebind_phone(
     )
     await uow.flush()
     if previous != phone:
-        enqueue(
+        notify_number(
             uow,
-            municipality_id=municipality.id,
-            channel=Channel.SMS,
-            address=phone,
-            language=citizen.language,
-            reply=Reply.of(
+            citizen,
+            phone,
+            Reply.of(
                 t(
                     "The office of {town} registered this number for your grocery vouchers.",
                     town=municipality.name,
                 )
             ),
-            now=now,
+            now,
         )
         if previous:
-            enqueue(
+            notify_number(
                 uow,
-                municipality_id=municipality.id,
-                channel=Channel.SMS,
-                address=previous,
-                language=citizen.language,
-                reply=Reply.of(
+                citizen,
+                previous,
+                Reply.of(
                     t(
                         "Your grocery vouchers now use the number {phone}, as the office "
                         "recorded. If you did not ask, tell the office.",
                         phone=mask_phone(phone),
                     )
                 ),
-                now=now,
+                now,
             )
         # A code sent to the old phone (or the unlinked chat), lost or stolen perhaps,
         # confirms nothing more: the shop starts the payment again, its code to the new one.

@@ -195,6 +195,23 @@ def notify_citizen(
     )
 
 
+def notify_number(
+    uow: UnitOfWork, citizen: m.Citizen, phone: str, reply: Reply, now: datetime
+) -> m.OutboxMessage:
+    """An SMS about the citizen's vouchers to a number other than where they are reached
+    (notify_citizen): a phone being given to them or taken from them, their delegate's; in
+    the citizen's language."""
+    return enqueue(
+        uow,
+        municipality_id=citizen.municipality_id,
+        channel=Channel.SMS,
+        address=phone,
+        language=citizen.language,
+        reply=reply,
+        now=now,
+    )
+
+
 @dataclass(frozen=True)
 class Payer:
     """Where payment messages for a citizen go: their delegate's phone when the office

@@ -33,14 +33,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.domain.channels import Channel
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import mask_phone, normalize_phone
-from core.domain.messages import Reply, Text, t
+from core.domain.messages import Reply, t
 from core.services import activity, asked_numbers, cards, delegates, identity
 from core.services.acts import given_reason
 from core.services.operators import Role, normalize_username, require_role
-from core.services.outbox import enqueue, notify_citizen
+from core.services.outbox import notify_citizen, notify_number
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -143,31 +142,18 @@ async def request(
             now=now,
         )
         return Asked(applied=done)
-    change = m.PhoneChange(
-        municipality_id=town.id,
-        citizen_id=citizen.id,
-        kind=PHONE,
-        reissue=False,
-        subject=subject,
+    change = await _request(
+        uow,
+        operator,
+        citizen,
+        subject,
+        PHONE,
+        now,
+        pending=waiting,
         phone=phone,
-        phone_masked=mask_phone(phone),
         previous_masked=_masked(citizen.phone),
-        status=WAITING,
-        requested_by_id=operator.id,
-        requested_at=now,
+        refused=Refusal.PHONE_CHANGE_WAITING,
     )
-    if waiting is not None or not await uow.phone_changes.add_waiting(change):
-        # One change waits per citizen, and one request names a number (the indexes hold
-        # both against a request another operator asked a moment ago): said as if it had
-        # been found before.
-        if waiting is None:
-            await asked_numbers.refuse_asked(uow, citizen, phone, PHONE)
-        other = waiting or await uow.phone_changes.waiting_for(citizen, PHONE)
-        raise Conflict(
-            Refusal.PHONE_CHANGE_WAITING,
-            change_id=other.id if other else 0,
-            phone=other.phone_masked if other else "",
-        )
     await activity.by_operator(
         uow,
         operator,
@@ -180,42 +166,34 @@ async def request(
     # The number the vouchers use now hears of it first: a trick at the counter is noticed
     # before anybody approves it.
     if citizen.phone:
-        _tell(
+        notify_number(
             uow,
             citizen,
             citizen.phone,
-            t(
-                "{town}: the office will move your vouchers to {phone} only once a second "
-                "operator approves. Not you? Tell the office.",
-                town=town.name,
-                phone=mask_phone(phone),
+            Reply.of(
+                t(
+                    "{town}: the office will move your vouchers to {phone} only once a second "
+                    "operator approves. Not you? Tell the office.",
+                    town=town.name,
+                    phone=mask_phone(phone),
+                )
             ),
             now,
         )
-    _tell(
+    notify_number(
         uow,
         citizen,
         phone,
-        t(
-            "{town}: the office will use this number for your grocery vouchers once a second "
-            "operator approves.",
-            town=town.name,
+        Reply.of(
+            t(
+                "{town}: the office will use this number for your grocery vouchers once a second "
+                "operator approves.",
+                town=town.name,
+            )
         ),
         now,
     )
     return Asked(waiting=change)
-
-
-def _tell(uow: UnitOfWork, citizen: m.Citizen, phone: str, text: Text, now: datetime) -> None:
-    enqueue(
-        uow,
-        municipality_id=citizen.municipality_id,
-        channel=Channel.SMS,
-        address=phone,
-        language=citizen.language,
-        reply=Reply.of(text),
-        now=now,
-    )
 
 
 def _refusals(kind: str) -> tuple[Refusal, Refusal, Refusal]:
@@ -253,11 +231,15 @@ async def _request(
     kind: str,
     now: datetime,
     *,
+    pending: m.PhoneChange | None,
     phone: str | None = None,
+    previous_masked: str | None = None,
     reissue: bool = False,
     refused: Refusal,
 ) -> m.PhoneChange:
-    """Store a waiting request of `kind`; `refused` when one of that kind is pending."""
+    """Store a waiting request of `kind`; `refused` when one of that kind is pending
+    (`pending`, the one the caller found waiting, else one another operator asked a moment
+    ago)."""
     change = m.PhoneChange(
         municipality_id=citizen.municipality_id,
         citizen_id=citizen.id,
@@ -265,13 +247,12 @@ async def _request(
         subject=subject,
         phone=phone,
         phone_masked=mask_phone(phone) if phone else None,
-        previous_masked=None,
+        previous_masked=previous_masked,
         reissue=reissue,
         status=WAITING,
         requested_by_id=operator.id,
         requested_at=now,
     )
-    pending = await uow.phone_changes.waiting_for(citizen, kind)
     if pending is not None or not await uow.phone_changes.add_waiting(change):
         # One request of a kind per citizen, and one request names a number (the indexes
         # hold both against a request another operator asked a moment ago): said as if it
@@ -312,6 +293,7 @@ async def request_delegate(
         subject,
         DELEGATE,
         now,
+        pending=await uow.phone_changes.waiting_for(citizen, DELEGATE),
         phone=number,
         refused=Refusal.DELEGATE_REQUEST_WAITING,
     )
@@ -365,6 +347,7 @@ async def request_card(
         subject,
         CARD,
         now,
+        pending=await uow.phone_changes.waiting_for(citizen, CARD),
         reissue=replaces,
         refused=Refusal.CARD_REQUEST_WAITING,
     )
@@ -403,18 +386,33 @@ async def _decide(
     town = await uow.municipalities.by_id(change.municipality_id)
     assert citizen is not None and town is not None
     deadline = now + timedelta(days=CARD_PRINT_DAYS) if change.kind == CARD else None
-    decided = await uow.phone_changes.mark_decided(
+    await _close(uow, change, operator, now, status=APPROVED, print_by=deadline)
+    return change, citizen, town, phone
+
+
+async def _close(
+    uow: UnitOfWork,
+    change: m.PhoneChange,
+    operator: m.Operator,
+    now: datetime,
+    *,
+    status_was: str = WAITING,
+    **values: object,
+) -> None:
+    """Close the request (`values`: its new status and what goes with it) as `operator`'s
+    decision, the full number it held forgotten, by compare-and-set: refused as no longer
+    waiting when another operator closed it a moment earlier; the row read again."""
+    closed = await uow.phone_changes.mark_decided(
         change.id,
-        status=APPROVED,
+        status_was=status_was,
         decided_by_id=operator.id,
         decided_at=now,
         phone=None,
-        print_by=deadline,
+        **values,
     )
-    if not decided:
-        raise Conflict(not_waiting, change_id=change.id)
+    if not closed:
+        raise Conflict(_refusals(change.kind)[1], change_id=change.id)
     await uow.refresh(change)
-    return change, citizen, town, phone
 
 
 async def _asker(uow: UnitOfWork, change: m.PhoneChange) -> str:
@@ -640,18 +638,7 @@ async def withdraw(
         raise Conflict(not_waiting, change_id=change.id)
     why = given_reason(reason)
     new_phone = change.phone  # the decided change forgets it
-    decided = await uow.phone_changes.mark_decided(
-        change.id,
-        status_was=change.status,
-        status=WITHDRAWN,
-        decided_by_id=operator.id,
-        decided_at=now,
-        phone=None,
-        reason=why,
-    )
-    if not decided:
-        raise Conflict(not_waiting, change_id=change.id)
-    await uow.refresh(change)
+    await _close(uow, change, operator, now, status_was=change.status, status=WITHDRAWN, reason=why)
     action = {PHONE: "citizen.phone_withdraw", DELEGATE: "citizen.delegate_withdraw"}
     await activity.by_operator(
         uow,
@@ -684,27 +671,31 @@ async def withdraw(
         )
         return change
     if citizen.phone:
-        _tell(
+        notify_number(
             uow,
             citizen,
             citizen.phone,
-            t(
-                "{town}: your grocery vouchers keep using this number; the change to {phone} "
-                "was not made.",
-                town=town.name,
-                phone=change.phone_masked or "",
+            Reply.of(
+                t(
+                    "{town}: your grocery vouchers keep using this number; the change to {phone} "
+                    "was not made.",
+                    town=town.name,
+                    phone=change.phone_masked or "",
+                )
             ),
             now,
         )
     if new_phone and new_phone != citizen.phone:
-        _tell(
+        notify_number(
             uow,
             citizen,
             new_phone,
-            t(
-                "{town}: the office will not use this number for your grocery vouchers: the "
-                "change was withdrawn. Questions? Ask the office.",
-                town=town.name,
+            Reply.of(
+                t(
+                    "{town}: the office will not use this number for your grocery vouchers: the "
+                    "change was withdrawn. Questions? Ask the office.",
+                    town=town.name,
+                )
             ),
             now,
         )

@@ -12,6 +12,13 @@ from core.domain.shops import ShopStatus
 from core.storage import models as m
 from core.storage.repositories.base import _Repository
 
+# A voucher's ledger account (outer-joined: what is left on the voucher is its balance).
+_VOUCHER_ACCOUNT = (
+    (m.Account.municipality_id == m.Voucher.municipality_id)
+    & (m.Account.kind == AccountKind.VOUCHER.value)
+    & (m.Account.owner_id == m.Voucher.id)
+)
+
 
 class CommunityRepository(_Repository):
     async def payment_by_charge_id(self, telegram_charge_id: str) -> m.ProviderPayment | None:
@@ -39,12 +46,7 @@ class CommunityRepository(_Repository):
         rows = await self.session.execute(
             select(m.Voucher, m.Shop, func.coalesce(m.Account.balance_cents, 0))
             .join(m.Shop, m.Shop.id == m.Voucher.shop_id)
-            .outerjoin(
-                m.Account,
-                (m.Account.municipality_id == m.Voucher.municipality_id)
-                & (m.Account.kind == AccountKind.VOUCHER.value)
-                & (m.Account.owner_id == m.Voucher.id),
-            )
+            .outerjoin(m.Account, _VOUCHER_ACCOUNT)
             .where(
                 m.Voucher.municipality_id == municipality_id,
                 m.Voucher.holder_channel == channel,
@@ -62,12 +64,7 @@ class CommunityRepository(_Repository):
             select(m.Voucher, m.ProviderPayment, m.Shop, func.coalesce(m.Account.balance_cents, 0))
             .join(m.ProviderPayment, m.ProviderPayment.id == m.Voucher.payment_id)
             .join(m.Shop, m.Shop.id == m.Voucher.shop_id)
-            .outerjoin(
-                m.Account,
-                (m.Account.municipality_id == m.Voucher.municipality_id)
-                & (m.Account.kind == AccountKind.VOUCHER.value)
-                & (m.Account.owner_id == m.Voucher.id),
-            )
+            .outerjoin(m.Account, _VOUCHER_ACCOUNT)
             .where(m.Voucher.municipality_id == municipality_id)
             .order_by(m.Shop.name, m.Voucher.id)
         )

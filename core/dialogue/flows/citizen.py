@@ -271,20 +271,22 @@ async def codice_fiscale_alone(turn: Turn) -> bool:
     if await turn.memberships():
         return False
     written = written_codice_fiscale(turn.inbound.text) or ""
+    mistyped: InvalidIdentifier | None = None
     try:
         normalize_codice_fiscale(written)
     except InvalidIdentifier as error:
-        if await shop_number(turn) is not None:
-            return False
-        turn.say(error_text(error))
-        return True
-    citizen = await turn.citizen()
+        mistyped = error
+    # A mistyped code is said to be mistyped from whoever's phone (but a shop's, below).
+    citizen = await turn.citizen() if mistyped is None else None
     if citizen is not None:
         own = written == citizen.codice_fiscale
         turn.say(KNOWN_HERE if own else ASK_FROM_OWN_PHONE)
         return True
     if await shop_number(turn) is not None:
         return False
+    if mistyped is not None:
+        turn.say(error_text(mistyped))
+        return True
     if await represented(turn) is not None:
         await show_balance(turn)
         return True
@@ -369,17 +371,27 @@ def movement_text(move: movements.Movement, timezone: str) -> Text:
     return t("{day} {amount}", day=day, amount=amount)
 
 
-async def show_card(turn: Turn) -> None:
+async def _holders_own(turn: Turn, refusal: Text, then: str) -> m.Citizen | None:
+    """The citizen asking for what is the holder's alone (her card, her application), the
+    turn finished; None when she is not found yet (identified asks how) or when the phone
+    is her delegate's, which is told `refusal`."""
     if await represented(turn) is not None:
-        # Not "no vouchers for this number" (SALDO just showed the holder's balance): the
-        # card is the holder's, and a delegate pays without it.
         turn.finish()
-        turn.say(DELEGATE_NO_CARD)
-        return
-    citizen = await identified(turn, "card")
+        turn.say(refusal)
+        return None
+    citizen = await identified(turn, then)
+    if citizen is None:
+        return None
+    turn.finish()
+    return citizen
+
+
+async def show_card(turn: Turn) -> None:
+    # A delegate hears DELEGATE_NO_CARD, not "no vouchers for this number" (SALDO just
+    # showed the holder's balance): the card is the holder's, and a delegate pays without it.
+    citizen = await _holders_own(turn, DELEGATE_NO_CARD, "card")
     if citizen is None:
         return
-    turn.finish()
     if not await ledger.is_beneficiary(turn.uow, turn.town.id, citizen.id):
         # A shop finds nobody behind the card of someone never credited (charges.
         # find_beneficiary): a code that cannot pay would only be shown at the till in vain.
@@ -397,14 +409,9 @@ async def show_status(turn: Turn) -> None:
     # A delegate's phone pays and checks the balance for the holder, nothing more
     # (docs/cards-and-delegates.md): the holder's application, its outcome and the way to
     # appeal are theirs to ask for.
-    if await represented(turn) is not None:
-        turn.finish()
-        turn.say(DELEGATE_NO_STATUS)
-        return
-    citizen = await identified(turn, "status")
+    citizen = await _holders_own(turn, DELEGATE_NO_STATUS, "status")
     if citizen is None:
         return
-    turn.finish()
     status = await status_of(turn.uow, citizen, turn.now)
     if status is None:
         turn.say(t("We found no application of yours. To apply, write DOMANDA."))

@@ -240,19 +240,25 @@ def town_matches(query: str, town: str) -> bool:
     return bool(typed)
 
 
-async def search(turn: Turn, query: str) -> None:
-    turn.finish()
-    if asks_near(query):
-        say_how_to_search_near(turn)
-        return
+async def _found(turn: Turn, query: str) -> list[m.Shop]:
+    """The town's shops a search names (a town, a postcode, a type): the list NEGOZI shows
+    and ALTRI pages through."""
     town, postcode, category = parse_query(query)
-    found = [
+    return [
         shop
         for shop in await shop_service.find(
             turn.uow, turn.town.id, postcode=postcode, category=category
         )
         if town is None or town_matches(town, shop.town)
     ]
+
+
+async def search(turn: Turn, query: str) -> None:
+    turn.finish()
+    if asks_near(query):
+        say_how_to_search_near(turn)
+        return
+    found = await _found(turn, query)
     turn.memory.more = None
     if not found:
         turn.say(
@@ -299,14 +305,7 @@ async def more(turn: Turn) -> None:
         turn.say(t("There is nothing more to show. Write NEGOZI to find shops."))
         return
     query, offset = pending.query, pending.offset
-    town, postcode, category = parse_query(query)
-    found = [
-        shop
-        for shop in await shop_service.find(
-            turn.uow, turn.town.id, postcode=postcode, category=category
-        )
-        if town is None or town_matches(town, shop.town)
-    ]
+    found = await _found(turn, query)
     if offset >= len(found):
         turn.say(t("There is nothing more to show. Write NEGOZI to find shops."))
         return

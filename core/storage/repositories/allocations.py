@@ -19,6 +19,9 @@ from core.storage.repositories.results import DecidedLine
 # Applications marked notified per UPDATE (an IN list well under every driver's limit).
 _DECIDED_CHUNK = 5_000
 
+# A tranche that waits: approved, neither credited nor withdrawn.
+_WAITING = (m.Allocation.credited_at.is_(None), m.Allocation.withdrawn_at.is_(None))
+
 
 class AllocationRepository(_Repository):
     async def latest(self, round_id: int) -> m.Allocation | None:
@@ -69,8 +72,7 @@ class AllocationRepository(_Repository):
             select(m.Allocation)
             .where(
                 m.Allocation.round_id == round_id,
-                m.Allocation.credited_at.is_(None),
-                m.Allocation.withdrawn_at.is_(None),
+                *_WAITING,
             )
             .order_by(m.Allocation.tranche.desc())
             .limit(1)
@@ -81,8 +83,7 @@ class AllocationRepository(_Repository):
             select(m.Allocation)
             .where(
                 m.Allocation.municipality_id == municipality_id,
-                m.Allocation.credited_at.is_(None),
-                m.Allocation.withdrawn_at.is_(None),
+                *_WAITING,
             )
             .limit(1)
         )
@@ -97,8 +98,7 @@ class AllocationRepository(_Repository):
             .where(
                 m.Application.citizen_id == citizen_id,
                 m.Application.revoked_at.is_(None),
-                m.Allocation.credited_at.is_(None),
-                m.Allocation.withdrawn_at.is_(None),
+                *_WAITING,
                 m.AllocationLine.amount_cents > 0,
             )
         )
@@ -152,8 +152,7 @@ class AllocationRepository(_Repository):
             update(m.Allocation)
             .where(
                 m.Allocation.id == allocation_id,
-                m.Allocation.credited_at.is_(None),
-                m.Allocation.withdrawn_at.is_(None),
+                *_WAITING,
             )
             .values(credited_at=now)
             .execution_options(synchronize_session=False)
@@ -165,8 +164,7 @@ class AllocationRepository(_Repository):
             update(m.Allocation)
             .where(
                 m.Allocation.id == allocation_id,
-                m.Allocation.credited_at.is_(None),
-                m.Allocation.withdrawn_at.is_(None),
+                *_WAITING,
             )
             .values(withdrawn_at=now, withdrawn_by=by)
             .execution_options(synchronize_session=False)
