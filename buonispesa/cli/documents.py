@@ -1,6 +1,9 @@
 """`buonispesa admin documents …`: the office's paperwork as PDF files, for scripts.
 
-The same documents the office downloads from /office/ (core.documents.paperwork)."""
+The same documents the office downloads from /office/ (core.documents.paperwork), written
+through `OutFile` as every other `--out`: the target checked before any work, an existing
+file kept without `--force`, owner-only (0600) when the document speaks of people. A shop's
+statement is in the office's activity log, as its download from the office is."""
 
 from __future__ import annotations
 
@@ -10,8 +13,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from buonispesa.cli.admin import admin, out, run_with_core
-from buonispesa.cli.common import fail, office_language, say
+from buonispesa.cli.admin import Force, admin, out, run_with_core
+from buonispesa.cli.common import ByOption, cli_actor, fail, office_language, say
+from buonispesa.cli.outfile import OutFile
 from core.domain.messages import t
 from core.i18n import supported
 
@@ -26,9 +30,9 @@ Out = Annotated[Path, typer.Option("--out", help="PDF file to write")]
 Lang = Annotated[str | None, typer.Option("--lang", help="it or en (default: the office's)")]
 
 
-def _write(path: Path, body: bytes) -> None:
-    path.write_bytes(body)
-    out.print(say(t("Wrote {file}.", file=str(path))), markup=False)
+def _write(target: OutFile, body: bytes) -> None:
+    target.write(body)
+    out.print(say(t("Wrote {file}.", file=str(target.path))), markup=False)
 
 
 def _language(value: str | None) -> str:
@@ -41,9 +45,14 @@ def determina(
     out_file: Out,
     tranche: Annotated[int, typer.Option(min=1, help="Tranche of the current window")] = 1,
     language: Lang = None,
+    force: Force = False,
 ) -> None:
     """The attachment to the determina: beneficiaries by protocol, amounts, lists, criteria."""
     from core.services import municipalities, paperwork
+
+    # Protocols only, made to be filed and published: the usual mode, as the report's.
+    target = OutFile(out_file, force=force, personal=False)
+    target.check()
 
     async def work(core: Core) -> bytes:
         # fpdf is imported by the command that writes a PDF, not by every start of the CLI.
@@ -54,7 +63,7 @@ def determina(
             data = await paperwork.determina(uow, town, tranche)
         return documents.determina_pdf(data, _language(language))
 
-    _write(out_file, run_with_core(work))
+    _write(target, run_with_core(work))
 
 
 @documents_app.command("letters")
@@ -69,9 +78,14 @@ def letters(
         int | None,
         typer.Option("--window", min=1, help="Paper letters of this window (default: latest)"),
     ] = None,
+    force: Force = False,
 ) -> None:
     """Decision letters: one applicant's, or everyone's who applied on paper in a window."""
     from core.services import municipalities, paperwork
+
+    # Each letter says what was decided on one household, and why: owner-only.
+    target = OutFile(out_file, force=force, personal=True)
+    target.check()
 
     async def work(core: Core) -> bytes:
         # fpdf is imported by the command that writes a PDF, not by every start of the CLI.
@@ -92,13 +106,19 @@ def letters(
             undecided=letters.undecided,
         )
 
-    _write(out_file, run_with_core(work))
+    _write(target, run_with_core(work))
 
 
 @documents_app.command("receipt")
-def receipt(code: str, protocol: str, out_file: Out, language: Lang = None) -> None:
+def receipt(
+    code: str, protocol: str, out_file: Out, language: Lang = None, force: Force = False
+) -> None:
     """The receipt of a paper application, with its protocol number."""
     from core.services import municipalities, paperwork
+
+    # One household's application (its size, when it was handed in): owner-only.
+    target = OutFile(out_file, force=force, personal=True)
+    target.check()
 
     async def work(core: Core) -> bytes:
         # fpdf is imported by the command that writes a PDF, not by every start of the CLI.
@@ -109,7 +129,7 @@ def receipt(code: str, protocol: str, out_file: Out, language: Lang = None) -> N
             found = await paperwork.decision(uow, town, protocol)
         return documents.receipt_pdf(found, _language(language))
 
-    _write(out_file, run_with_core(work))
+    _write(target, run_with_core(work))
 
 
 def _day(option: str, value: str | None) -> date | None:
@@ -131,10 +151,16 @@ def statement(
     start: Annotated[str | None, typer.Option("--from", help="First day YYYY-MM-DD")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day YYYY-MM-DD")] = None,
     language: Lang = None,
+    force: Force = False,
+    by: ByOption = None,
 ) -> None:
-    """A shop's statement for a period (default: this month to today)."""
-    from core.services import municipalities, paperwork
+    """A shop's statement for a period (default: this month to today). The file is in the
+    office's activity log, as the office's download is."""
+    from core.services import activity, municipalities, paperwork
 
+    # The shop's P.IVA and IBAN, often one person's business: owner-only.
+    target = OutFile(out_file, force=force, personal=True)
+    target.check()
     first, last = _day("--from", start), _day("--to", end)
 
     async def work(core: Core) -> bytes:
@@ -145,6 +171,16 @@ def statement(
             town = await municipalities.require(uow, code)
             since, until = paperwork.statement_period(town, core.now(), first, last)
             data = await paperwork.shop_statement(uow, town, shop_id, since, until)
+            # Logged (and committed) as the office's download of the same statement.
+            await activity.exported(
+                uow,
+                town.id,
+                cli_actor(by),
+                out_file.name,
+                rows=len(data.payments),
+                masked=False,
+                now=core.now(),
+            )
         return documents.shop_statement_pdf(data, _language(language))
 
-    _write(out_file, run_with_core(work))
+    _write(target, run_with_core(work))

@@ -10,11 +10,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from buonispesa.cli import _register, app
 from core.bootstrap import open_core
 from core.services import activity, municipalities, operators, phone_changes
+from core.storage import models as m
 from tests.factories import make_cf, make_town, pay
 
 # A day the reimbursement may be ordered for (at most 90 days ahead): a month from today.
@@ -72,9 +74,24 @@ def applications(tmp_path: Path) -> Path:
     return path
 
 
+async def _first_protocol_and_shop(url: str) -> tuple[str, int]:
+    core = await open_core(url)
+    try:
+        async with core.uow() as uow:
+            protocol = await uow.session.scalar(
+                select(m.Application.protocol).order_by(m.Application.id).limit(1)
+            )
+            shop = await uow.session.scalar(select(m.Shop.id).order_by(m.Shop.id).limit(1))
+    finally:
+        await core.close()
+    assert protocol is not None and shop is not None
+    return protocol, shop
+
+
 def commands(tmp_path: Path, target: Path) -> dict[str, list[str]]:
     """Each file-writing command with its arguments, writing to `target`."""
     out = ["--out", str(target)]
+    protocol, shop = asyncio.run(_first_protocol_and_shop(os.environ["BUONISPESA_DATABASE_URL"]))
     return {
         "simulate": [
             "admin",
@@ -92,10 +109,29 @@ def commands(tmp_path: Path, target: Path) -> dict[str, list[str]]:
         "reimburse": ["admin", "reimburse", "TST", "--execution-date", EXECUTION_DATE, *out],
         # Printed by the manager who approved it; a refused write must not use up the print.
         "card": ["admin", "card", "TST", make_cf(1), "--by", "tst.manager", *out],
+        "determina": ["admin", "documents", "determina", "TST", *out],
+        "letters": ["admin", "documents", "letters", "TST", *out],
+        "letter": ["admin", "documents", "letters", "TST", "--protocol", protocol, *out],
+        "receipt": ["admin", "documents", "receipt", "TST", protocol, *out],
+        "statement": ["admin", "documents", "statement", "TST", str(shop), *out],
     }
 
 
-PERSONAL = {"simulate", "allocate", "export", "privacy export", "reimburse", "card"}
+PERSONAL = {
+    "simulate",
+    "allocate",
+    "export",
+    "privacy export",
+    "reimburse",
+    "card",
+    "letters",
+    "letter",
+    "receipt",
+    "statement",
+}
+# Aggregates, or protocols only (the determina's attachment is filed and published).
+PUBLIC = {"report", "determina"}
+DOCUMENTS = {"determina", "letters", "letter", "receipt", "statement"}
 
 
 def run(args: list[str]) -> tuple[int, str, BaseException | None]:
@@ -104,7 +140,7 @@ def run(args: list[str]) -> tuple[int, str, BaseException | None]:
     return result.exit_code, " ".join(result.output.split()), error
 
 
-@pytest.mark.parametrize("name", sorted(PERSONAL | {"report"}))
+@pytest.mark.parametrize("name", sorted(PERSONAL | PUBLIC))
 def test_a_missing_folder_is_a_sentence_and_exit_2(name: str, town: str, tmp_path: Path) -> None:
     target = tmp_path / "missing" / "file.pdf"
     code, output, error = run(commands(tmp_path, target)[name])
@@ -116,7 +152,7 @@ def test_a_missing_folder_is_a_sentence_and_exit_2(name: str, town: str, tmp_pat
     assert "nothing_due" not in run(commands(tmp_path, tmp_path / "sepa.xml")["reimburse"])[1]
 
 
-@pytest.mark.parametrize("name", sorted(PERSONAL | {"report"}))
+@pytest.mark.parametrize("name", sorted(PERSONAL | PUBLIC))
 def test_an_existing_file_is_kept_without_force(name: str, town: str, tmp_path: Path) -> None:
     target = tmp_path / "existing.pdf"
     target.write_text("keep me", encoding="utf-8")
@@ -132,7 +168,7 @@ def test_an_existing_file_is_kept_without_force(name: str, town: str, tmp_path: 
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
 
 
-@pytest.mark.parametrize("name", sorted(PERSONAL | {"report"}))
+@pytest.mark.parametrize("name", sorted(PERSONAL | PUBLIC))
 def test_personal_data_is_readable_by_its_owner_only(name: str, town: str, tmp_path: Path) -> None:
     target = tmp_path / "written.pdf"
     code, output, error = run(commands(tmp_path, target)[name])
@@ -144,13 +180,39 @@ def test_personal_data_is_readable_by_its_owner_only(name: str, town: str, tmp_p
         assert mode & 0o044  # an aggregate report stays readable like any file
 
 
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("en", "already exists: add --force to overwrite it."),
+        ("it", "esiste già: aggiungi --force per sovrascriverlo."),
+    ],
+)
+@pytest.mark.parametrize("name", sorted(DOCUMENTS))
+def test_a_document_is_not_overwritten_in_the_office_language(
+    name: str,
+    language: str,
+    sentence: str,
+    town: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", language)
+    target = tmp_path / "letter.pdf"
+    target.write_bytes(b"%PDF signed copy")
+    code, output, error = run(commands(tmp_path, target)[name])
+    assert error is None and code == 2, output
+    assert f"{target} {sentence}" in output
+    assert target.read_bytes() == b"%PDF signed copy"
+    assert asyncio.run(_exports(os.environ["BUONISPESA_DATABASE_URL"])) == []
+
+
 def test_a_folder_given_as_the_file_is_refused(town: str, tmp_path: Path) -> None:
     code, output, error = run(["admin", "report", "TST", "--out", str(tmp_path), "--force"])
     assert error is None and code == 2 and "is a folder" in output
 
 
 # The files of people's data read from the database, as the activity log names them.
-LOGGED = {"allocate": 3, "export": 3, "privacy export": 1}
+LOGGED = {"allocate": 3, "export": 3, "privacy export": 1, "statement": 1}
 
 
 async def _exports(url: str) -> list[tuple[str, str, object]]:

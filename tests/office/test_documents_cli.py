@@ -64,10 +64,10 @@ def test_determina_letters_receipt_and_statement(tmp_path: Path) -> None:
     text = pdf_text(target.read_bytes())
     assert f"BEL-{YEAR}-000001" in text and "€300.00" in text and make_cf(1) not in text
     assert "Attachment to the determina" in text
-    code, _ = invoke(
-        "admin", "documents", "determina", "BEL", "--tranche", "2", "--out", str(target)
+    code, output = invoke(
+        "admin", "documents", "determina", "BEL", "--tranche", "2", "--out", str(target), "--force"
     )
-    assert code == 2
+    assert code == 2 and "already exists" not in output, output
     letters = tmp_path / "letters.pdf"
     code, output = invoke(
         "admin", "documents", "letters", "BEL", "--out", str(letters), "--lang", "it"
@@ -85,12 +85,13 @@ def test_determina_letters_receipt_and_statement(tmp_path: Path) -> None:
         f"BEL-{YEAR}-000001",
         "--out",
         str(letters),
+        "--force",
     )
     assert code == 2 and "application.not_decided" in output, output
     code, output = invoke("admin", "credit", "BEL")
     assert code == 0, output
     code, output = invoke(
-        "admin", "documents", "letters", "BEL", "--out", str(letters), "--lang", "it"
+        "admin", "documents", "letters", "BEL", "--out", str(letters), "--lang", "it", "--force"
     )
     assert code == 0, output
     text = pdf_text(letters.read_bytes())
@@ -100,8 +101,10 @@ def test_determina_letters_receipt_and_statement(tmp_path: Path) -> None:
         "admin", "documents", "receipt", "BEL", f"BEL-{YEAR}-000002", "--out", str(receipt)
     )
     assert code == 0 and f"BEL-{YEAR}-000002" in pdf_text(receipt.read_bytes())
-    code, output = invoke("admin", "documents", "receipt", "BEL", "XYZ-1", "--out", str(receipt))
-    assert code == 2 and "XYZ-1" in output
+    code, output = invoke(
+        "admin", "documents", "receipt", "BEL", "XYZ-1", "--out", str(tmp_path / "none.pdf")
+    )
+    assert code == 2 and "XYZ-1" in output and not (tmp_path / "none.pdf").exists()
     code, output = invoke(
         "admin", "documents", "statement", "BEL", "1", "--from", "yesterday", "--out", "x.pdf"
     )
