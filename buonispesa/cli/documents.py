@@ -43,11 +43,16 @@ def _language(value: str | None) -> str:
 def determina(
     code: str,
     out_file: Out,
-    tranche: Annotated[int, typer.Option(min=1, help="Tranche of the current window")] = 1,
+    tranche: Annotated[int, typer.Option(min=1, help="Tranche of the window")] = 1,
     language: Lang = None,
+    window: Annotated[
+        int | None,
+        typer.Option("--window", min=1, help="Number of the application window (default: latest)"),
+    ] = None,
     force: Force = False,
 ) -> None:
-    """The attachment to the determina: beneficiaries by protocol, amounts, lists, criteria."""
+    """The attachment to the determina: beneficiaries by protocol, amounts, lists, criteria.
+    An unknown window is refused as the office's page refuses it, and nothing is written."""
     from core.services import municipalities, paperwork
 
     # Protocols only, made to be filed and published: the usual mode, as the report's.
@@ -60,7 +65,7 @@ def determina(
 
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            data = await paperwork.determina(uow, town, tranche)
+            data = await paperwork.determina(uow, town, tranche, window)
         return documents.determina_pdf(data, _language(language))
 
     _write(target, run_with_core(work))
