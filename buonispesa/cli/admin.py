@@ -16,7 +16,6 @@ from buonispesa.cli.common import (
     EXIT_BAD_INPUT,
     ByOption,
     OfficeConsole,
-    cli_actor,
     code_named,
     database_unavailable,
     err,
@@ -30,7 +29,7 @@ from buonispesa.cli.common import (
     wrong_secret,
 )
 from buonispesa.cli.imports import import_problem, where_text
-from buonispesa.cli.logged import logged
+from buonispesa.cli.logged import exported_file, logged
 from buonispesa.cli.outfile import OutFile
 from buonispesa.cli.progress import progress
 from buonispesa.cli.refusals import describe, refusal
@@ -773,7 +772,7 @@ def applications_export(
     """Export a window's applications as CSV (the README's applications columns). The
     office's activity log keeps who wrote which file, with how many rows."""
     from core.domain.application_csv import ApplicationRow, write_applications_csv
-    from core.services import activity, allocation, municipalities
+    from core.services import allocation, municipalities
 
     target = OutFile(file, force=force, personal=True)
     target.check()
@@ -800,13 +799,11 @@ def applications_export(
                 )
                 for app_, citizen in pairs
             ]
-            await activity.exported(
-                uow, town.id, cli_actor(by), file.name, rows=len(rows), masked=False, now=core.now()
-            )
+            text = write_applications_csv(rows)
+            await exported_file(uow, town.id, by, target, text, rows=len(rows), now=core.now())
         return rows
 
     rows = run_with_core(work)
-    target.write(write_applications_csv(rows))
     out.print(
         say(
             tn(
@@ -881,7 +878,7 @@ def allocate_cmd(
     """What the next tranche of a window would give with this budget. Approves nothing; the
     file (codici fiscali) is in the office's activity log."""
     from core.domain.application_csv import write_allocation_csv
-    from core.services import activity, allocation, municipalities
+    from core.services import allocation, municipalities
 
     target = OutFile(out_file, force=force, personal=True)
     target.check()
@@ -891,16 +888,8 @@ def allocate_cmd(
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             result = await allocation.simulate(uow, town, cents, window)
-            await activity.exported(
-                uow,
-                town.id,
-                cli_actor(by),
-                out_file.name,
-                rows=len(result),
-                masked=False,
-                now=core.now(),
-            )
-        target.write(write_allocation_csv((item.line, item.codice_fiscale) for item in result))
+            text = write_allocation_csv((item.line, item.codice_fiscale) for item in result)
+            await exported_file(uow, town.id, by, target, text, rows=len(result), now=core.now())
         _summary([item.line for item in result], cents)
         out.print(
             say(

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from buonispesa.cli.admin import Force, admin, out, run_with_core
-from buonispesa.cli.common import ByOption, cli_actor, fail, office_language, say
+from buonispesa.cli.common import ByOption, fail, office_language, say
+from buonispesa.cli.logged import exported_file
 from buonispesa.cli.outfile import OutFile
 from core.domain.messages import t
 from core.i18n import supported
@@ -43,11 +44,16 @@ def _language(value: str | None) -> str:
 def determina(
     code: str,
     out_file: Out,
-    tranche: Annotated[int, typer.Option(min=1, help="Tranche of the current window")] = 1,
+    tranche: Annotated[int, typer.Option(min=1, help="Tranche of the window")] = 1,
     language: Lang = None,
+    window: Annotated[
+        int | None,
+        typer.Option("--window", min=1, help="Number of the application window (default: latest)"),
+    ] = None,
     force: Force = False,
 ) -> None:
-    """The attachment to the determina: beneficiaries by protocol, amounts, lists, criteria."""
+    """The attachment to the determina: beneficiaries by protocol, amounts, lists, criteria.
+    An unknown window is refused as the office's page refuses it, and nothing is written."""
     from core.services import municipalities, paperwork
 
     # Protocols only, made to be filed and published: the usual mode, as the report's.
@@ -60,7 +66,7 @@ def determina(
 
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            data = await paperwork.determina(uow, town, tranche)
+            data = await paperwork.determina(uow, town, tranche, window)
         return documents.determina_pdf(data, _language(language))
 
     _write(target, run_with_core(work))
@@ -156,14 +162,14 @@ def statement(
 ) -> None:
     """A shop's statement for a period (default: this month to today). The file is in the
     office's activity log, as the office's download is."""
-    from core.services import activity, municipalities, paperwork
+    from core.services import municipalities, paperwork
 
     # The shop's P.IVA and IBAN, often one person's business: owner-only.
     target = OutFile(out_file, force=force, personal=True)
     target.check()
     first, last = _day("--from", start), _day("--to", end)
 
-    async def work(core: Core) -> bytes:
+    async def work(core: Core) -> None:
         # fpdf is imported by the command that writes a PDF, not by every start of the CLI.
         from core.documents import paperwork as documents
 
@@ -171,16 +177,11 @@ def statement(
             town = await municipalities.require(uow, code)
             since, until = paperwork.statement_period(town, core.now(), first, last)
             data = await paperwork.shop_statement(uow, town, shop_id, since, until)
-            # Logged (and committed) as the office's download of the same statement.
-            await activity.exported(
-                uow,
-                town.id,
-                cli_actor(by),
-                out_file.name,
-                rows=len(data.payments),
-                masked=False,
-                now=core.now(),
+            body = documents.shop_statement_pdf(data, _language(language))
+            # Logged as the office's download of the same statement, with the file.
+            await exported_file(
+                uow, town.id, by, target, body, rows=len(data.payments), now=core.now()
             )
-        return documents.shop_statement_pdf(data, _language(language))
 
-    _write(target, run_with_core(work))
+    run_with_core(work)
+    out.print(say(t("Wrote {file}.", file=str(target.path))), markup=False)

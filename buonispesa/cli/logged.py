@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from buonispesa.cli.common import cli_actor
 
 if TYPE_CHECKING:
+    from buonispesa.cli.outfile import OutFile
     from core.services.unit_of_work import UnitOfWork
 
 
@@ -43,3 +44,32 @@ async def logged(
         before=before,
         after=after,
     )
+
+
+async def exported_file(
+    uow: UnitOfWork,
+    municipality_id: int,
+    by: str | None,
+    target: OutFile,
+    payload: str | bytes,
+    *,
+    rows: int,
+    now: datetime,
+) -> None:
+    """Write a file of people's data and its `export.download` entry, as the office's
+    download is logged. `payload` is already rendered: a renderer that fails logs nothing.
+
+    The order: the bytes go to the temporary file beside the target, then the entry is
+    committed, then the file is renamed into place. A failed write or commit removes the
+    temporary file, so no file of personal data appears without its entry. What is left
+    after the commit is only the rename; if it fails (a file appeared meanwhile under the
+    name, without --force) the entry names a file that was not written. Publishing first
+    and logging after would instead leave, on a failed commit or a crash between the two,
+    a file nobody logged: the log may tell of one file too many, never of one too few."""
+    # The services are imported by the commands that run: `--help` stays light.
+    from core.services import activity
+
+    with target.staged(payload):
+        await activity.exported(
+            uow, municipality_id, cli_actor(by), target.path.name, rows=rows, masked=False, now=now
+        )

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from buonispesa.cli.admin import Force, WindowOption, admin, money, out, run_with_core
 from buonispesa.cli.common import ByOption, cli_actor, fail, named, say
-from buonispesa.cli.logged import logged
+from buonispesa.cli.logged import exported_file, logged
 from buonispesa.cli.outfile import OutFile
 from core.domain.messages import Moment, Money, t, tn
 from core.i18n import LANGUAGES
@@ -233,7 +233,7 @@ def audit_recover(
 ) -> None:
     """Sums to recover: revoked applications and what their citizens had already spent. A
     file written (--out) is in the office's activity log, as the office's download is."""
-    from core.services import activity, audit, municipalities
+    from core.services import audit, municipalities
 
     # The reasons of revocations may say things about people: owner-only, as the others.
     target = None if out_file is None else OutFile(out_file, force=force, personal=True)
@@ -244,24 +244,19 @@ def audit_recover(
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             found = await audit.sums_to_recover(uow, town)
-            if out_file is not None:
-                await activity.exported(
-                    uow,
-                    town.id,
-                    cli_actor(by),
-                    out_file.name,
-                    rows=len(found),
-                    masked=False,
-                    now=core.now(),
+            if target is not None:
+                # The office's table (the same columns as its download); imports aiohttp,
+                # so here.
+                from office.views.audit import recovery_table
+
+                table = recovery_table(code.upper(), found).csv()
+                await exported_file(
+                    uow, town.id, by, target, table, rows=len(found), now=core.now()
                 )
             return found
 
     rows = run_with_core(work)
     if target is not None:
-        # The office's table (the same columns as its download); imports aiohttp, so here.
-        from office.views.audit import recovery_table
-
-        target.write(recovery_table(code.upper(), rows).csv())
         out.print(say(t("Wrote {file}.", file=str(target.path))), markup=False)
         return
     out.print(recovery_rich_table(rows))
@@ -495,22 +490,19 @@ def privacy_export(
 ) -> None:
     """Everything held about one person (right of access), as JSON; who wrote it is in the
     office's activity log."""
-    from core.services import activity, municipalities, privacy
+    from core.services import municipalities, privacy
 
     target = OutFile(out_file, force=force, personal=True)
     target.check()
 
-    async def work(core: Core) -> dict[str, object]:
+    async def work(core: Core) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             data = await privacy.export_citizen(uow, town, codice_fiscale)
-            await activity.exported(
-                uow, town.id, cli_actor(by), out_file.name, rows=1, masked=False, now=core.now()
-            )
-            return data
+            text = json.dumps(data, ensure_ascii=False, indent=2)
+            await exported_file(uow, town.id, by, target, text, rows=1, now=core.now())
 
-    data = run_with_core(work)
-    target.write(json.dumps(data, ensure_ascii=False, indent=2))
+    run_with_core(work)
     out.print(say(t("Wrote {file}.", file=str(out_file))), markup=False)
 
 

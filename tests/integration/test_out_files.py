@@ -4,10 +4,13 @@ exit 2 before anything changes; `--force` overwrites; personal data is written 0
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import stat
 from datetime import date, timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from typing import NoReturn
 
 import pytest
 from sqlalchemy import select
@@ -114,6 +117,7 @@ def commands(tmp_path: Path, target: Path) -> dict[str, list[str]]:
         "letter": ["admin", "documents", "letters", "TST", "--protocol", protocol, *out],
         "receipt": ["admin", "documents", "receipt", "TST", protocol, *out],
         "statement": ["admin", "documents", "statement", "TST", str(shop), *out],
+        "recover": ["admin", "audit", "recover", "TST", *out],
     }
 
 
@@ -240,6 +244,36 @@ def test_a_file_of_personal_data_is_in_the_activity_log(
     assert error is None and code == 0, output
     url = os.environ["BUONISPESA_DATABASE_URL"]
     assert asyncio.run(_exports(url)) == [("cli:anna.rossi", "people.csv", LOGGED[name])]
+
+
+def _broken(*args: object, **kwargs: object) -> NoReturn:
+    raise RuntimeError("the renderer broke")
+
+
+# What renders each logged file: a failure there must leave no entry and no file.
+RENDERERS = {
+    "allocate": ("core.domain.application_csv", "write_allocation_csv"),
+    "export": ("core.domain.application_csv", "write_applications_csv"),
+    "privacy export": ("buonispesa.cli.office", "json"),
+    "statement": ("core.documents.paperwork", "shop_statement_pdf"),
+    "recover": ("office.views.audit", "recovery_table"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RENDERERS))
+def test_a_file_that_fails_to_render_is_neither_logged_nor_left(
+    name: str, town: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module, attribute = RENDERERS[name]
+    # The JSON of the right of access is json.dumps: only the command's own `json` breaks.
+    broken = SimpleNamespace(dumps=_broken) if attribute == "json" else _broken
+    monkeypatch.setattr(importlib.import_module(module), attribute, broken)
+    target = tmp_path / "people.csv"
+    code, output, error = run(commands(tmp_path, target)[name])
+    assert isinstance(error, RuntimeError) and code != 0, output
+    assert asyncio.run(_exports(os.environ["BUONISPESA_DATABASE_URL"])) == []
+    assert not target.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".people.csv")]
 
 
 def test_a_refused_file_is_not_logged(town: str, tmp_path: Path) -> None:

@@ -39,7 +39,8 @@ def invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_determina_letters_receipt_and_statement(tmp_path: Path) -> None:
+def _approved_tranche(tmp_path: Path) -> None:
+    """Belforte with one window, closed, and its first tranche approved."""
     (tmp_path / "in.csv").write_text(CSV, encoding="utf-8")
     for command in (
         ("admin", "municipality", "add", "BEL", "Belforte"),
@@ -58,6 +59,10 @@ def test_determina_letters_receipt_and_statement(tmp_path: Path) -> None:
     ):
         code, output = invoke(*step)
         assert code == 0, output
+
+
+def test_determina_letters_receipt_and_statement(tmp_path: Path) -> None:
+    _approved_tranche(tmp_path)
     target = tmp_path / "determina.pdf"
     code, output = invoke("admin", "documents", "determina", "BEL", "--out", str(target))
     assert code == 0 and "Wrote" in output, output
@@ -109,3 +114,29 @@ def test_determina_letters_receipt_and_statement(tmp_path: Path) -> None:
         "admin", "documents", "statement", "BEL", "1", "--from", "yesterday", "--out", "x.pdf"
     )
     assert code == 2 and "--from" in output
+
+
+def test_determina_of_a_window_named_by_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--window N` as the office's `determina.pdf?window=N`: window 1 is written, an unknown
+    window is refused in the office's language and no file appears."""
+    _approved_tranche(tmp_path)
+    target = tmp_path / "determina.pdf"
+    code, output = invoke(
+        "admin", "documents", "determina", "BEL", "--window", "1", "--out", str(target)
+    )
+    assert code == 0 and "Wrote" in output, output
+    assert f"BEL-{YEAR}-000001" in pdf_text(target.read_bytes())
+    missing = tmp_path / "missing.pdf"
+    code, output = invoke(
+        "admin", "documents", "determina", "BEL", "--window", "9", "--out", str(missing)
+    )
+    assert code == 2 and "There is no application window 9" in output, output
+    assert not missing.exists()
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "it")
+    code, output = invoke(
+        "admin", "documents", "determina", "BEL", "--window", "9", "--out", str(missing)
+    )
+    assert code == 2 and "Non esiste il bando 9" in output, output
+    assert not missing.exists() and [p.name for p in tmp_path.glob(".missing*")] == []
