@@ -19,6 +19,7 @@ and its tries untouched.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from core.dialogue.context import Input, Turn
 from core.dialogue.flows import FLOWS
@@ -28,13 +29,16 @@ from core.dialogue.flows.citizen import represented
 from core.domain import otp
 from core.domain.charges import ChargeStatus
 from core.domain.messages import Money, Text, t, tn
-from core.services import charges, refund_codes
+from core.services import charges, refund_codes, security
 from core.services.outbox import payer_of
 from core.storage import models as m
 
 # Six digits, perhaps read out in two threes ("145 185", "145-185"), and no other digit
 # in the message: "il codice è 145185" is a code, "via Roma 12, 62020" is not.
 _CODE = re.compile(r"(?<!\d)(\d{3})[ .-]?(\d{3})(?!\d)")
+
+# The code came back in the turn that filed or changed the application: one `now`.
+_SAME_TURN = timedelta(seconds=1)
 
 PAYMENT_CODE_HERE = t(
     "This code is for the cashier: say it to them, do not send it here. If you do not want "
@@ -168,6 +172,12 @@ async def on_code(turn: Turn, inp: Input) -> bool:
         # A cashier's refund code sent back to us: never a wrong try of anything here.
         turn.say(_refund_code_here(refund))
         return True
+    confirmed = await _application_confirmed_by(turn, code)
+    if confirmed is not None:
+        # The application's code sent again after it went ("396582" twice, unsure the
+        # first went out): not "not understood", which reads as if it had not gone.
+        turn.say(confirmed)
+        return True
     # A payment's own code is never counted against a request left at its code step.
     if not any(
         otp.code_matches(keys, code, charge.code_salt, charge.code_hash)
@@ -191,6 +201,31 @@ async def on_code(turn: Turn, inp: Input) -> bool:
     # A shop's chat: the code of the payment this till left waiting (MENU at its code
     # step, the terminal chat opened again), judged at that payment's code step.
     return await code_at_till(turn, inp, code)
+
+
+async def _application_confirmed_by(turn: Turn, code: str) -> Text | None:
+    """What the code that confirmed this chat's citizen's application (sent or changed),
+    sent here again, is told: that it went, with its protocol. None for any other code (one
+    replaced by a newer one also came back, but confirmed nothing)."""
+    citizen = await turn.citizen()
+    if citizen is None:
+        return None
+    proven_at = await security.used_code(
+        turn.uow, turn.uow.keys, turn.channel, turn.address, "apply", code, turn.now
+    )
+    if proven_at is None:
+        return None
+    application = await turn.uow.applications.latest_for_citizen(citizen.id)
+    if application is None or not any(
+        abs(proven_at - moment) < _SAME_TURN
+        for moment in (application.submitted_at, application.updated_at)
+    ):
+        return None
+    return t(
+        "This code already confirmed your application {protocol}: nothing more to do. To see "
+        "how it stands, write STATO.",
+        protocol=application.protocol,
+    )
 
 
 def _refund_code_here(refund: refund_codes.RefundCodeHere) -> Text:

@@ -5,7 +5,8 @@ page, the dashboard); approval checks the act against it again (core.services.ac
 determina is the allocation the budget simulator computes (allocation.simulate, the same
 function allocation.approve freezes); a credit counts the lines crediting.credit_tranche
 pays and the notices it and notify_unpaid queue (crediting.notice_destination decides
-both). A reimbursement is what each shop is owed at its preparation (the cut-off): the act
+the credit notices, outbox.citizen_channel the decisions, which go despite a STOP). A
+reimbursement is what each shop is owed at its preparation (the cut-off): the act
 records it and pays exactly that (core.services.reimbursement.settle). Nothing here writes.
 
 `state` is a short fingerprint of who would get how much (for the undoing of a revocation,
@@ -25,6 +26,7 @@ from core.domain.fund import FundPosition, budget_fits
 from core.services import allocation, audit, fund
 from core.services.crediting import notice_destination
 from core.services.municipalities import current_round
+from core.services.outbox import citizen_channel
 from core.services.reimbursement import pending_reimbursements
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -227,14 +229,14 @@ async def credit(uow: UnitOfWork, town: m.Municipality) -> CreditFigures:
                 skipped += 1
                 skipped_cents += line.amount_cents
             continue
-        reached = notice_destination(citizen, stopped) is not None
         if line.amount_cents > 0:
             households += 1
             total += line.amount_cents
-            notices += reached
+            notices += notice_destination(citizen, stopped) is not None
             paid.append((line.id, line.amount_cents))
         elif application.decision_notified_at is None and application.id not in paid_before:
-            notices += reached
+            # The decision goes whether or not the household wrote STOP (notify_unpaid).
+            notices += citizen_channel(citizen) is not None
     return CreditFigures(
         tranche=waiting.tranche,
         households=households,

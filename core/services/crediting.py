@@ -5,7 +5,8 @@ What it guarantees (docs/rounds-and-tranches.md): every line with an amount, who
 application is not revoked, gets exactly one posting fund -> citizen (the unique key on
 postings.allocation_line_id makes a second impossible), the running balances move by the
 same sums, and each household gets its notice in the same transaction (unless it wrote STOP);
-so does every applicant the tranche decided without paying, once (notify_unpaid).
+so does every applicant the tranche decided without paying, once (notify_unpaid), STOP or
+not: that notice starts the days to appeal, and a STOP by SMS may be anybody's.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class CreditResult:
     citizens: int
     total_cents: int
     # Notices queued: a credit notice per household paid (not to one that wrote STOP, nor
-    # to one erased or unreachable) and one per applicant decided without money.
+    # to one erased or unreachable) and one per reachable applicant decided without money.
     notices: int = 0
 
 
@@ -105,7 +106,7 @@ async def credit_tranche(
         if progress is not None:
             progress(min(start + CHUNK, total_lines), total_lines)
     await repo.debit_fund(fund.id, paid)
-    queued += await notify_unpaid(uow, municipality, allocation, now, stopped)
+    queued += await notify_unpaid(uow, municipality, allocation, now)
     return CreditResult(allocation.tranche, households, paid, queued)
 
 
@@ -114,18 +115,20 @@ async def notify_unpaid(
     municipality: m.Municipality,
     allocation: m.Allocation,
     now: datetime,
-    stopped: set[tuple[str, str]],
 ) -> int:
     """Tell every applicant this tranche decided without paying (excluded, or no money
     left) the outcome, why, and how to appeal by when: once per application, in the run's
-    transaction, so the appeal window starts at this notice. Households that wrote STOP,
-    erased or unreachable ones are marked all the same (the office's application page says
+    transaction, so the appeal window starts at this notice. It goes to a household that
+    wrote STOP too, as a receipt of one's own payment does: it is a decision on their own
+    application whose days to appeal run from now, not a general notice, and a STOP by SMS
+    may come from a forged sender, who would otherwise let those days pass unseen. Erased
+    or unreachable households are marked all the same (the office's application page says
     no message went). Returns how many notices were queued."""
     decided = await uow.allocations.mark_decided_unpaid(allocation.id, now)
     days = policy_of(municipality).appeal_days
     notices: list[dict[str, Any]] = []
     for row in decided:
-        destination = notice_destination(row, stopped)
+        destination = citizen_channel(row)
         if destination is None:
             continue
         reply = decision_notice(

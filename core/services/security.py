@@ -432,6 +432,32 @@ async def earlier_code(
     return None
 
 
+async def used_code(
+    uow: UnitOfWork,
+    keys: ServerKeys,
+    channel: str,
+    address: str,
+    kind: str,
+    typed: str,
+    now: datetime,
+) -> datetime | None:
+    """When the code of request `kind` that `typed` is, sent to the address in the last day,
+    came back right (None when it is no such code, or it never came back): a code sent
+    here again after it confirmed its request. Only the phone's owner reads it: nothing is
+    counted."""
+    sent = await uow.security.of_address(CODE_SENT, channel, address, now - timedelta(days=1))
+    for row in reversed(sent):
+        if (
+            row.detail == kind
+            and row.proven_at is not None
+            and row.code_salt is not None
+            and row.code_hash is not None
+            and keys.code_matches(typed, row.code_salt, row.code_hash)
+        ):
+            return row.proven_at
+    return None
+
+
 async def code_proven(
     uow: UnitOfWork, channel: str, address: str, code_hash: str, now: datetime
 ) -> None:

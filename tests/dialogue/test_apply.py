@@ -494,3 +494,33 @@ async def test_a_number_of_people_is_no_answer_to_a_money_question(core: Core) -
     await chat.expect("circa 1500 euro", SUPPORT)
     await chat.expect("200 euro al mese", RENT)
     await chat.expect("sono 300 euro", SUMMARY)
+
+
+ALREADY_CONFIRMED = (
+    "This code already confirmed your application {protocol}: nothing more to do. To see how "
+    "it stands, write STATO."
+)
+
+
+async def test_the_code_sent_again_after_it_confirmed_says_the_application_went(
+    core: Core,
+) -> None:
+    """Trial (an elderly applicant by SMS): the code sent a second time, "396 582" and then
+    "396582" since she was unsure the first went out, was answered "Not understood." and
+    the help, as if the application had not gone; she would start it again. It is told
+    that the application went, with its protocol, and nothing is counted or changed."""
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234575")
+    for text in ("DOMANDA", "1", APPLICANT, "2", "2", "2", "100", "0", "0", "1"):
+        await chat.send(text)
+    code = await _last_code(chat)
+    replies = await chat.expect(code[:3] + " " + code[3:], SENT)
+    protocol = str(param(replies, "protocol"))
+    await chat.expect(code, ALREADY_CONFIRMED)
+    assert param(chat.last, "protocol") == protocol
+    assert (await chat.state())[:2] == (None, None)
+    # A code that confirmed nothing of this number is read as before.
+    assert ALREADY_CONFIRMED not in msgids(await chat.send("000000"))
+    async with core.uow() as uow:
+        application = await uow.applications.by_protocol(protocol)
+        assert application is not None and application.household_size == 2

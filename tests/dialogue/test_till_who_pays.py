@@ -300,3 +300,29 @@ async def test_a_mobile_written_with_dots_or_dashes_is_a_phone(core: Core) -> No
         await till.expect("ANNULLA")
     # A partita IVA in groups is still eleven digits.
     await till.expect("PAGA 0123.4567.897", ELEVEN_DIGITS)
+
+
+async def test_a_mobile_in_groups_and_an_amount_with_a_space_is_the_amount_error(
+    core: Core,
+) -> None:
+    """Trial: "PAGA 333 100 0001 2 50" (a mobile in its printed groups, then 2,50 typed with a
+    space) was told "11 digits are not a codice fiscale or a mobile", and "PAGA 333 100 0001
+    12 50" "This number cannot receive SMS (a landline?)": the "2" or "12" was read as the
+    phone's last group. The cashier would doubt the customer's mobile; the same line with
+    the phone written in one piece, or with a codice fiscale, is the amount's error. Now it
+    is that error after a phone in groups too; nothing is looked up, and the payment waiting
+    keeps its code."""
+    town = await make_town(core, citizens=1)
+    phone = town.citizen_phones[0][3:]
+    grouped = f"{phone[:3]} {phone[3:6]} {phone[6:]}"
+    till = await terminal_till(core, town)
+    for words in (f"{grouped} 2 50", f"{grouped} 12 50", f"+39 {grouped} 2 50"):
+        await till.expect(f"PAGA {words}", SPLIT)
+        assert ELEVEN_DIGITS not in msgids(till.last), words
+    assert await lookups(core) == (0, 0)
+    await till.expect(f"PAGA {grouped} 2,50", ASK_CODE)
+    assert param(till.last, "amount") == Money(2_50)
+    # With the payment waiting, the slip is said and the code the customer holds still pays.
+    await till.expect(f"PAGA {grouped} 3 50", SPLIT, WAITS)
+    await till.expect(await citizen_code(core, town.citizen_phones[0]), CONFIRMED)
+    assert await balance(core, town) == 150_00 - 2_50

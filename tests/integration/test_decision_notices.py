@@ -16,7 +16,7 @@ from core.dialogue.render import render_plain
 from core.domain.errors import Conflict
 from core.domain.messages import Day, Reply
 from core.i18n import render_text
-from core.services import allocation, appeals, municipalities
+from core.services import act_figures, allocation, appeals, municipalities
 from core.services.applications import ApplicationInput
 from core.services.outbox import NOTICE_LANE, reply_of
 from core.storage import models as m
@@ -116,11 +116,13 @@ async def test_every_applicant_decided_without_money_is_told_once(
     assert later.astimezone(ROME).date() == (clock() + timedelta(days=31)).astimezone(ROME).date()
 
 
-async def test_a_household_that_wrote_stop_is_marked_but_not_messaged(
+async def test_a_household_that_wrote_stop_is_told_its_decision_all_the_same(
     core: Core, clock: FakeClock
 ) -> None:
+    """STOP by SMS may be forged: a decision whose days to appeal run from the credit is no
+    general notice, and goes as a receipt does (the credit act counts it too)."""
     office = await open_round(core, clock)
-    [protocol] = await apply(office, EXCLUDED)
+    _, protocol = await apply(office, PAID, EXCLUDED)
     async with core.uow() as uow:
         town = await municipalities.require(uow, "BEL")
         uow.add(
@@ -133,10 +135,21 @@ async def test_a_household_that_wrote_stop_is_marked_but_not_messaged(
                 updated_at=clock(),
             )
         )
+        await municipalities.close_window(uow, town, clock())
         await uow.commit()
-    await close_approve_credit(office, 150_00)
-    assert await decision_rows(core) == []
-    # Decided all the same: STATO and RICORSO count the window from the credit run.
+    clock.advance(days=1)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await allocation.approve(uow, town, 150_00, clock())
+        figures = await act_figures.credit(uow, town)
+        result = await allocation.credit(uow, town, clock())
+        await uow.commit()
+    assert figures.notices == result.notices == 2  # PAID's credit, EXCLUDED's decision
+    [(row, reply)] = await decision_rows(core)
+    assert (row.channel, row.address, row.language) == ("sms", EXCLUDED.phone, "en")
+    assert [text.msgid for text in reply.texts] == [PENSION, APPEAL_HINT]
+    assert reply.texts[0].params["protocol"] == protocol
+    # STATO and RICORSO count the window from that notice.
     assert (await application(core, protocol)).decision_notified_at == clock()
 
 

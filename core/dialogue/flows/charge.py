@@ -146,6 +146,15 @@ def _phone(text: str) -> bool:
     return kind == "phone"
 
 
+def _reaches_sms(text: str) -> bool:
+    """Whether the words are a phone number an SMS reaches (a mobile)."""
+    try:
+        kind, value = parse_reference(text)
+    except DomainError:
+        return False
+    return kind == "phone" and receives_sms(value)
+
+
 def _card_in_groups(text: str) -> bool:
     # A codice fiscale has 16 characters, whatever groups it is written in.
     return card_domain.in_printed_groups(text) and len(normalize_card_number(text)) != 16
@@ -171,6 +180,13 @@ def split_request(arg: str) -> tuple[str, str | None]:
         # "0612345678 5" ("06 1234 5678 5") a landline and 5 euro, refused as a landline
         # (_reference_error), as it is with an amount of two digits or with cents.
         return line, None
+    if amount is not None and not _reaches_sms(reference):
+        head, _, last = reference.rpartition(" ")
+        if last.isascii() and last.isdigit() and len(last) <= 3 and _reaches_sms(head):
+            # "333 100 0001 2 50": a mobile in its groups, then 2,50 typed with a space, not
+            # a phone ending in "2" (eleven digits, or a number no SMS reaches) and 50 euro;
+            # said as the amount's error, as after the phone in one piece.
+            return head, f"{last} {amount}"
     if amount is None:
         # "ABCD EFGH 23 7,5O": a card number and then an amount mistyped (no amount to
         # split_amount), said as the amount's error; not a card number of 13 symbols,
