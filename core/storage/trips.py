@@ -40,14 +40,28 @@ _AS_THEY_ARE = frozenset({str, int, float, bool, bytes, type(None)})
 _SQLITE_DATETIME_LENGTH = 26
 
 
+# The last datetime converted and its text: a plan stores the same `now` several times (a
+# plain turn four: the dedupe record, the conversation, the outbox row's two times), and
+# isoformat builds its text through C's printf, about 7,000 instructions a call. One
+# tuple, replaced whole: threads that share it see a pair that belongs together.
+_last_datetime: tuple[datetime, str] | None = None
+
+
 def _sqlite_value(value: Any) -> Any:
+    global _last_datetime
     if type(value) in _AS_THEY_ARE:
         return value
     if isinstance(value, datetime):
+        last = _last_datetime
+        if last is not None and last[0] is value:
+            return last[1]
+        original = value
         if value.tzinfo is not UTC:
             value = value.astimezone(UTC)
         # isoformat, not strftime: a third of the time, and the year always in 4 digits.
-        return value.isoformat(" ", "microseconds")[:_SQLITE_DATETIME_LENGTH]
+        text = value.isoformat(" ", "microseconds")[:_SQLITE_DATETIME_LENGTH]
+        _last_datetime = (original, text)
+        return text
     if isinstance(value, dict):
         return json.dumps(value)
     return value
