@@ -84,10 +84,12 @@ def utc(value: datetime | str | None) -> datetime | None:
 
 def drive_sqlite(connection: sqlite3.Connection, plan: Plan[T]) -> T:
     """Run a plan on a sqlite3 connection (in its own thread), inside its transaction."""
+    # One cursor for the plan: Connection.execute makes a new one for every statement.
+    cursor = connection.cursor()
     try:
         sql, parameters = next(plan)
         while True:
-            rows = connection.execute(sql, tuple(map(_sqlite_value, parameters))).fetchall()
+            rows = cursor.execute(sql, tuple(map(_sqlite_value, parameters))).fetchall()
             sql, parameters = plan.send(rows)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
