@@ -50,6 +50,9 @@ def test_datetimes_are_stored_as_the_orm_stores_them() -> None:
 def test_json_and_plain_values() -> None:
     data = {"options": [{"k": "balance", "w": ["saldo"]}], "phone": "+393331234567"}
     assert json.loads(as_bound(data)) == data
+    assert as_bound(data) == json.dumps(data)  # the ORM's text, byte for byte
+    accented = {"texts": [{"msgid": "Città", "params": {"n": 1.5, "ok": True, "none": None}}]}
+    assert as_bound(accented) == json.dumps(accented)
     for plain in ["SALDO", "", 0, -15_00, 2**40, 1.5, None, b"\x00\xff"]:
         assert as_bound(plain) == plain
     assert as_bound(True) == 1 and as_bound(False) == 0
