@@ -1,17 +1,17 @@
 """A plain dialogue turn as one plan (core/storage/trips.py): the hot path of the chat.
 
-The plan reads first: the towns (to route by the number written to), the
-conversation (locked FOR UPDATE on PostgreSQL), then, if the dialogue says the turn is plain, what it asks for: who
-wrote (a citizen by phone or linked Telegram chat, else the citizen a delegate's
-phone acts for) with their balance and last postings, the shops the address
+The plan reads first: the towns (to route by the number written to), the conversation
+(locked FOR UPDATE on PostgreSQL), then, if the dialogue says the turn is plain, what it
+asks for: who wrote (a citizen by phone or linked Telegram chat, else the citizen a
+delegate's phone acts for) with their balance and last postings, the shops the address
 works for in the town, and whether a payment waits for a code sent to a Telegram chat
-(the help names it: the general path answers then). A pure decision of the dialogue (the callbacks)
-makes the replies and the new conversation state; only then the plan writes: the
-dedupe record (already there: a duplicate, nothing else written), the conversation and
-the outbox rows, in the caller's transaction. A provider's retry is found by that
-insert, after the reads: retries are rare, and every other turn is spared a SELECT
-that looked for the record first. Any case that is not plain returns
-`None` before a single write, and the engine runs its general path.
+(the help names it: the general path answers then). A pure decision of the dialogue (the
+callbacks) makes the replies and the new conversation state; only then the plan writes:
+the dedupe record (already there: a duplicate, nothing else written), the conversation
+and the outbox rows, in the caller's transaction. A provider's retry is found by that
+insert, after the reads: retries are rare, and every other turn is spared a SELECT that
+looked for the record first. Any case that is not plain returns `None` before a single
+write, and the engine runs its general path.
 See docs/decisions/0007-one-trip-dialogue-turn.md.
 """
 
