@@ -11,7 +11,8 @@ both spellings and computes both HMACs every time, and compares character by
 character in Python; about 70 µs of the webhook's ~0.5 ms. Here the two spellings of a
 URL (made by the library's own `remove_port` / `add_port`) are worked out once, the
 spelling of the URL as it is comes first and the other is computed only when that one
-does not match, and the comparison is `hmac.compare_digest`.
+does not match, and the comparison is `hmac.compare_digest`; the HMAC is keyed once per
+token and copied for each signature.
 `tests/unit/test_twilio_signature.py` holds both to the same answers.
 """
 
@@ -28,17 +29,20 @@ from twilio.request_validator import add_port, remove_port
 
 class TwilioSignature:
     def __init__(self, auth_token: str) -> None:
-        self._key = auth_token.encode()
+        # Keyed once: each signature copies it (OpenSSL's HMAC set up from the key on every
+        # request was a third of the check's instructions).
+        self._keyed = hmac.new(auth_token.encode(), digestmod="sha1")
 
     def compute(self, url: str, fields: MultiMapping[str]) -> str:
         """The signature Twilio sends for `fields` posted to `url` (spelled as given)."""
         parts = [url]
-        for name in sorted(set(fields)):
-            for value in sorted(set(fields.getall(name))):
-                parts.append(name)
-                parts.append(value)
-        digest = hmac.digest(self._key, "".join(parts).encode(), "sha1")
-        return base64.b64encode(digest).decode()
+        # The distinct (name, value) pairs sorted: names in order, and under one name its
+        # distinct values in order, in one sort.
+        for pair in sorted(set(fields.items())):
+            parts += pair
+        mac = self._keyed.copy()
+        mac.update("".join(parts).encode())
+        return base64.b64encode(mac.digest()).decode()
 
     def valid(self, url: str, fields: MultiMapping[str], signature: str) -> bool:
         """Whether `signature` is Twilio's for `fields` posted to `url`, with or without

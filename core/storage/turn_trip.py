@@ -1,16 +1,17 @@
 """A plain dialogue turn as one plan (core/storage/trips.py): the hot path of the chat.
 
-The plan reads first: whether the provider's message id was handled already, the
-towns (to route by the number written to), the conversation (locked FOR UPDATE on
-PostgreSQL), then, if the dialogue says the turn is plain, what it asks for: who
-wrote (a citizen by phone or linked Telegram chat, else the citizen a delegate's
-phone acts for) with their balance and last postings, the shops the address
+The plan reads first: the towns (to route by the number written to), the conversation
+(locked FOR UPDATE on PostgreSQL), then, if the dialogue says the turn is plain, what it
+asks for: who wrote (a citizen by phone or linked Telegram chat, else the citizen a
+delegate's phone acts for) with their balance and last postings, the shops the address
 works for in the town, and whether a payment waits for a code sent to a Telegram chat
-(the help names it: the general path answers then). A pure decision of the dialogue (the callbacks)
-makes the replies and the new conversation state; only then the plan writes: the
-dedupe record (not first: a duplicate, nothing else written), the conversation and
-the outbox rows, in the caller's transaction. Any case that is not plain returns
-`None` before a single write, and the engine runs its general path.
+(the help names it: the general path answers then). A pure decision of the dialogue (the
+callbacks) makes the replies and the new conversation state; only then the plan writes:
+the dedupe record (already there: a duplicate, nothing else written), the conversation
+and the outbox rows, in the caller's transaction. A provider's retry is found by that
+insert, after the reads: retries are rare, and every other turn is spared a SELECT that
+looked for the record first. Any case that is not plain returns `None` before a single
+write, and the engine runs its general path.
 See docs/decisions/0007-one-trip-dialogue-turn.md.
 """
 
@@ -139,7 +140,6 @@ _PAYMENT_LANE = 0
 # core.services.cards.CONSENT_CARD_PIN: a payment confirmed by the card's PIN sent no code.
 _CARD_PIN = "card_pin"
 
-_SEEN = "SELECT id FROM inbound_messages WHERE channel = ? AND provider_message_id = ?"
 _TOWNS = "SELECT id, sms_number, timezone, name, community_enabled FROM municipalities ORDER BY id"
 _CONVERSATION = (
     "SELECT id, municipality_id, language, flow, step, data, stopped FROM conversations "
@@ -237,10 +237,6 @@ def turn_plan(
     `decide`: the new state and the replies (None: not plain after all).
     `lock_rows`: lock the conversation row until commit (PostgreSQL)."""
     message_id = message_id[:64] if message_id else None
-    if message_id:
-        seen = yield _SEEN, (channel, message_id)
-        if seen:
-            return TurnOutcome(duplicate=True)
     towns = [TownRow(row[0], row[1], row[2], row[3], bool(row[4])) for row in (yield _TOWNS, ())]
     town = route(towns)
     if town is None:
@@ -275,9 +271,11 @@ def turn_plan(
     if write is None:
         return None
     if message_id:
+        # The dedupe: a message id recorded already (a provider's retry, or a concurrent
+        # delivery that won) inserts nothing, and nothing else is written.
         first = yield _FIRST_DELIVERY, (channel, message_id, now)
         if not first:
-            return TurnOutcome(duplicate=True)  # delivered meanwhile: nothing else written
+            return TurnOutcome(duplicate=True)
     yield (
         _SAVE,
         (

@@ -614,3 +614,35 @@ async def test_a_turn_says_whether_it_queued_a_payment_message(core: Core) -> No
         to_citizen = await uow.outbox.for_address("sms", phone)
     # The citizen's code, written by the payment service beside the shop's reply.
     assert [row.lane for row in to_citizen if row.charge_id is not None] == [PAYMENT_LANE]
+
+
+async def test_a_plain_turn_meets_its_dedupe_record_only_by_writing_it(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    """The plan sends no SELECT for the provider's message id: its INSERT … ON CONFLICT
+    DO NOTHING is the dedupe, and a retry of the same message writes nothing else."""
+    core = Core(engine=make_engine(sqlite_url), clock=clock)
+    try:
+        town = await make_town(core)
+        phone = town.citizen_phones[0]
+        engine = DialogueEngine(core)
+        await engine.handle(Inbound(Channel.SMS, phone, text="MENU"))
+        group = core.group_commit
+        assert group is not None
+        sent: list[str] = []
+        await group.run(lambda connection: connection.set_trace_callback(sent.append))
+        inbound = Inbound(Channel.SMS, phone, text="SALDO", provider_message_id="SM-once")
+        first = await engine.handle(inbound)
+        assert first.one_trip and not first.duplicate and len(first.outbox_ids) == 1
+        dedupe = [s.split()[0] for s in sent if "inbound_messages" in s]
+        assert dedupe == ["INSERT"], sent
+        sent.clear()
+        again = await engine.handle(inbound)
+        assert again.one_trip and again.duplicate and not again.outbox_ids
+        writes = [s for s in sent if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+        assert [s.split()[2] for s in writes] == ["inbound_messages"], writes
+        async with core.uow() as uow:
+            rows = await uow.outbox.for_address("sms", phone)
+        assert sum(r.payload["texts"][0]["msgid"].startswith("Your balance") for r in rows) == 1
+    finally:
+        await core.close()

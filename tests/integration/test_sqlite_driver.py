@@ -195,3 +195,19 @@ async def test_aiosqlite_private_api_is_the_one_the_driver_calls(tmp_path: Path)
         assert isinstance(connection._conn, sqlite3.Connection)
         run_in_thread: Callable[..., Awaitable[Any]] = connection._execute
         assert await run_in_thread(lambda: 41 + 1) == 42
+
+
+def test_none_and_bools_bind_through_an_adapter_as_before() -> None:
+    """The driver registers adapters for None and bool (sqlite3 otherwise raises and clears
+    an AttributeError for each such parameter); they bind NULL and the integers 0 and 1,
+    what sqlite3 bound without them."""
+    import core.storage.sqlite_driver  # noqa: F401  (registers them on import)
+
+    protocol = sqlite3.PrepareProtocol
+    assert (type(None), protocol) in sqlite3.adapters
+    assert (bool, protocol) in sqlite3.adapters
+    connection = sqlite3.connect(":memory:")
+    row = connection.execute(
+        "SELECT ? IS NULL, typeof(?), ?, typeof(?), ?", (None, None, True, False, False)
+    ).fetchone()
+    assert row == (1, "null", 1, "integer", 0)

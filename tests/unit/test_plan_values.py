@@ -50,6 +50,27 @@ def test_datetimes_are_stored_as_the_orm_stores_them() -> None:
 def test_json_and_plain_values() -> None:
     data = {"options": [{"k": "balance", "w": ["saldo"]}], "phone": "+393331234567"}
     assert json.loads(as_bound(data)) == data
+    assert as_bound(data) == json.dumps(data)  # the ORM's text, byte for byte
+    accented = {"texts": [{"msgid": "Città", "params": {"n": 1.5, "ok": True, "none": None}}]}
+    assert as_bound(accented) == json.dumps(accented)
     for plain in ["SALDO", "", 0, -15_00, 2**40, 1.5, None, b"\x00\xff"]:
         assert as_bound(plain) == plain
     assert as_bound(True) == 1 and as_bound(False) == 0
+
+
+def test_a_datetime_converted_again_gives_its_own_text() -> None:
+    """The last datetime's text is kept (a plan binds the same `now` several times): the
+    same value again, another value in between, and an equal instant written in another
+    zone each give what the ORM stores."""
+    now = datetime(2026, 12, 6, 6, 0, 0, 1, tzinfo=UTC)
+    later = now + timedelta(microseconds=1)
+    same_instant = now.astimezone(timezone(timedelta(hours=1)))
+
+    def plan() -> Plan[list[Any]]:
+        rows = yield "SELECT ?, ?, ?, ?, ?", (now, now, later, now, same_instant)
+        return list(rows[0])
+
+    bound = drive_sqlite(sqlite3.connect(":memory:"), plan())
+    expected = [as_the_orm_stores(v) for v in (now, now, later, now, same_instant)]
+    assert bound == expected
+    assert bound[0] == bound[4]
