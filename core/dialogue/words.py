@@ -7,8 +7,7 @@ import unicodedata
 from functools import lru_cache
 from itertools import pairwise
 
-from core.domain.errors import InvalidIdentifier
-from core.domain.identity import looks_like_codice_fiscale, normalize_phone
+from core.domain.identity import is_phone_number, looks_like_codice_fiscale
 
 # Longer messages are cut before parsing: nobody answers a question with a novel,
 # and a 2,000-character SMS body must cost no more than a short one.
@@ -967,24 +966,12 @@ def split_amount(arg: str) -> tuple[str, str | None]:
         marked = _NUMBER_TOKEN.fullmatch(digits) is None and _AMOUNT_LIKE.match(last) is not None
         if plain or marked:
             return " ".join(words[:-1]), last.replace("−", "-")
-        if any(ch.isdigit() for ch in last) and _phone_words(words[:-1]):
+        if any(ch.isdigit() for ch in last) and is_phone_number(" ".join(words[:-1])):
             # "3331000002 7e50": after a phone number, as after a codice fiscale, a last word
             # with a digit is the amount, however wrong (an amount error), never part of a
             # card number refused as a name.
             return " ".join(words[:-1]), last
     return " ".join(words), None
-
-
-def _phone_words(words: list[str]) -> bool:
-    """Whether the words are a phone number that exists (in one piece or in groups)."""
-    text = " ".join(words)
-    if sum(ch.isdigit() for ch in text) < 6 or not text.lstrip("+").replace(" ", "").isdigit():
-        return False
-    try:
-        normalize_phone(text)
-    except InvalidIdentifier:
-        return False
-    return True
 
 
 def _amount_first(first: str, rest: list[str]) -> bool:

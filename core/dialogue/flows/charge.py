@@ -39,6 +39,7 @@ from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier, Re
 from core.domain.identity import (
     check_not_eleven_digits,
     eleven_digits_no_sms_reaches,
+    is_phone_number,
     parse_reference,
     receives_sms,
 )
@@ -137,15 +138,6 @@ def names_nobody(reference: str) -> bool:
     return digits < _PHONE_DIGITS or any(ch in ",.€" for ch in reference)
 
 
-def _phone(text: str) -> bool:
-    """Whether the words are a phone number that exists, whether an SMS reaches it or not."""
-    try:
-        kind, _ = parse_reference(text)
-    except DomainError:
-        return False
-    return kind == "phone"
-
-
 def _card_in_groups(text: str) -> bool:
     # A codice fiscale has 16 characters, whatever groups it is written in.
     return card_domain.in_printed_groups(text) and len(normalize_card_number(text)) != 16
@@ -164,7 +156,7 @@ def split_request(arg: str) -> tuple[str, str | None]:
         return "", spelled
     reference, amount = split_amount(arg)
     line = " ".join(word for word in arg.split() if not words.is_currency(word))
-    if eleven_digits_no_sms_reaches(line) and not _phone(reference):
+    if eleven_digits_no_sms_reaches(line) and not is_phone_number(reference):
         # "0123 4567 897": a partita IVA in groups, not "0123" and an amount "4567 897"; but
         # a phone number and then the amount are who pays and the amount, whether an SMS
         # reaches that phone or not: "333 123456 10" is a mobile and 10 euro, and
