@@ -156,6 +156,9 @@ def split_request(arg: str) -> tuple[str, str | None]:
         return "", spelled
     reference, amount = split_amount(arg)
     line = " ".join(word for word in arg.split() if not words.is_currency(word))
+    phone_after = _amount_then_phone(line)
+    if phone_after is not None:
+        return phone_after
     if eleven_digits_no_sms_reaches(line) and not is_phone_number(reference):
         # "0123 4567 897": a partita IVA in groups, not "0123" and an amount "4567 897"; but
         # a phone number and then the amount are who pays and the amount, whether an SMS
@@ -177,6 +180,24 @@ def split_request(arg: str) -> tuple[str, str | None]:
     if not _whole_reference(reference, amount, line):
         return reference, amount
     return line, None
+
+
+# Plain digits an amount is typed in before the phone (no amount at a till has more).
+_PLAIN_AMOUNT_DIGITS = 4
+
+
+def _amount_then_phone(line: str) -> tuple[str, str] | None:
+    """ "5 0612345678", "5 3331000002": the amount in plain digits and then a phone number
+    (identity.is_phone_number, whether an SMS reaches it or not), the whole line being no
+    phone number itself ("06 1234 5678", "39 3331000002", "333 100 0002" are one): who
+    pays and the amount, as written the other way round ("0612345678 5"), so that a
+    landline is refused as a landline, never as eleven digits. None otherwise."""
+    first, _, rest = line.partition(" ")
+    if not (first.isdigit() and len(first) <= _PLAIN_AMOUNT_DIGITS and rest.strip()):
+        return None
+    if not is_phone_number(rest) or is_phone_number(line):
+        return None
+    return rest, first
 
 
 def _card_number(text: str) -> bool:
