@@ -1021,6 +1021,29 @@ def typo_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
+# PAGA abbreviated ("pag RSSMRA85T10A562S 4") or one slip from it ("PGAA 3331000002 4",
+# "paag …") before who pays, at a shop's chat: read as PAGA. Safe to read so: a payment
+# still needs the customer's own code, sent to them with the amount, so the slip pays
+# nothing by itself; asking "Did you mean PAGA?" would only make the cashier type it again.
+_PAGA = "paga"
+
+
+def after_paga_slip(text: str | None) -> str | None:
+    """What comes after a first word that is PAGA abbreviated or one slip from it, when it
+    has a digit or a codice fiscale (who pays, the amount); None for anything else, and
+    for PAGA itself (a keyword). For a shop's chat only: elsewhere "pago 350" is a word."""
+    words = clean(text).split()
+    if len(words) < 2:
+        return None
+    first = fold(words[0])
+    if first == _PAGA or not first.isalpha() or typo_distance(first, _PAGA) != 1:
+        return None
+    rest = " ".join(words[1:])
+    if not has_digits([rest]) and not codice_fiscale_written(rest):
+        return None
+    return rest
+
+
 def forget_messages() -> None:
     """Forget the messages already cleaned and folded: a benchmark of one turn measures
     each message as new to the process."""

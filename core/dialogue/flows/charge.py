@@ -28,7 +28,7 @@ from core.dialogue.flows.base import (
 from core.dialogue.flows.member_phone import SHARE_BEFORE_CODES, keep_shared_phone, phone_missing
 from core.dialogue.menus import show_menu
 from core.dialogue.state import ChargeState, TillSession
-from core.dialogue.words import split_amount
+from core.dialogue.words import after_paga_slip, split_amount
 from core.domain import cards as card_domain
 from core.domain import otp
 from core.domain.cards import CARD_CODE_LENGTH, grid_running_out, normalize_card_number
@@ -479,8 +479,9 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
     async def on_who(self, turn: Turn, inp: Input) -> None:
         if not inp.text or not inp.text.strip():
             raise Reject(t("Write the codice fiscale, the phone number or the card code."))
-        # "3331000005 10": the phone and the amount, as after PAGA (never one longer number).
-        await self._who_and_amount(turn, inp.text)
+        # "3331000005 10": the phone and the amount, as after PAGA (never one longer number);
+        # "pag 3331000005 10", PAGA mistyped in front of them, the same.
+        await self._who_and_amount(turn, after_paga_slip(inp.text) or inp.text)
 
     def _remember(self, turn: Turn, reference: str) -> bool:
         """Keep who pays; a malformed codice fiscale or phone is said at once. Nobody is
