@@ -140,7 +140,6 @@ async def test_a_landline_and_an_amount_read_as_a_mobile_and_an_amount_are(core:
     assert await lookups(core) == (2, 0)
 
 
-
 async def test_the_amount_before_a_landline_or_a_mobile_reads_as_after_it(core: Core) -> None:
     """ "5 0612345678" at the till (the amount first, then a landline) was refused as eleven
     digits, and "5 3331000002" too: the amount and the number, as written the other way
@@ -158,6 +157,7 @@ async def test_the_amount_before_a_landline_or_a_mobile_reads_as_after_it(core: 
     assert param(till.last, "amount") == Money(5_00)
     await till.expect(await citizen_code(core, town.citizen_phones[0]), CONFIRMED)
     assert await balance(core, town) == 145_00
+
 
 @pytest.mark.parametrize("channel", [Channel.SMS, Channel.TELEGRAM, Channel.TERMINAL])
 async def test_six_digits_after_paga_while_a_payment_waits_say_the_code_goes_alone(
