@@ -421,8 +421,11 @@ async def interrupt(turn: Turn) -> Text | None:
 
 def remind(turn: Turn, reminder: Text | None) -> None:
     """After the answer to a request made half-way through another: say that one waits,
-    in the same message when it fits (one SMS), else in a message of its own."""
-    if reminder is None:
+    in the same message when it fits (one SMS), else in a message of its own. Not when the
+    answer said it already (no vouchers yet: the application to complete)."""
+    if reminder is None or any(
+        text.msgid == reminder.msgid for reply in turn.replies for text in reply.texts
+    ):
         return
     last = turn.replies[-1] if turn.replies else None
     if (

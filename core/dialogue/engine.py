@@ -559,7 +559,7 @@ class DialogueEngine:
                 # A delegate's phone: the balance it acts for, as at the contact question.
                 await citizen_requests.show_balance(turn)
             elif linked.citizen is None:
-                turn.say(await citizen_requests.no_vouchers(turn))
+                turn.say(*await citizen_requests.no_vouchers(turn))
             else:
                 # A plain text first: on Telegram it takes the contact button off the screen.
                 turn.say(t("Thank you: we recognised your number."))

@@ -91,7 +91,7 @@ _ABOUT_THE_OTHERS = {
 
 
 class ApplyFlow(ConfirmedFlow[ApplyState]):
-    name = "apply"
+    name = citizen_requests.APPLY_FLOW
     doing = t("You were making your application.")
     state_type = ApplyState
     keeps_draft = True
@@ -160,7 +160,7 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         )
 
     def draft_reminder(self) -> Text:
-        return t("You have an application to complete: write DOMANDA to continue it.")
+        return citizen_requests.APPLICATION_TO_COMPLETE
 
     async def start(self, turn: Turn, arg: str) -> None:
         self.state(turn).mode = "new"
