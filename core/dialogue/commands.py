@@ -20,7 +20,7 @@ from core.dialogue import stray_codes
 from core.dialogue.context import DECLINED, Input, Turn
 from core.dialogue.flows import FLOWS, shop_finder
 from core.dialogue.flows import citizen as citizen_requests
-from core.dialogue.flows.base import not_a_shop
+from core.dialogue.flows.base import VERIFY, not_a_shop
 from core.dialogue.flows.charge import cancel_at_till
 from core.dialogue.flows.shop_reports import show_reimbursements
 from core.dialogue.inbound import Inbound
@@ -421,8 +421,11 @@ async def interrupt(turn: Turn) -> Text | None:
 
 def remind(turn: Turn, reminder: Text | None) -> None:
     """After the answer to a request made half-way through another: say that one waits,
-    in the same message when it fits (one SMS), else in a message of its own."""
-    if reminder is None:
+    in the same message when it fits (one SMS), else in a message of its own. Not when the
+    answer said it already (no vouchers yet: the application to complete)."""
+    if reminder is None or any(
+        text.msgid == reminder.msgid for reply in turn.replies for text in reply.texts
+    ):
         return
     last = turn.replies[-1] if turn.replies else None
     if (
@@ -444,7 +447,8 @@ def remind(turn: Turn, reminder: Text | None) -> None:
 # when it fits the one SMS. The help says it itself; LANGUAGE offers the languages.
 _TOLD_IN_ENGLISH = frozenset(
     {"balance", "status", "card", "shops", "more", "menu", "office", "thanks", "greeting",
-     "lost_card", "other_card", "delegation", "stop_hint", "price", DECLINED}
+     "lost_card", "other_card", "delegation", "stop_hint", "price", "expiry", "card_trouble",
+     "code_came", DECLINED}
 )  # fmt: skip
 
 
@@ -526,6 +530,41 @@ OTHER_CARD_LOST = t(
     "That is not the voucher card: your vouchers still work. To replace it, ask whoever "
     "issued it (the town hall for an identity card)."
 )
+
+
+# "Quando scadono i buoni?": they do not (no rule or policy gives them an end); what was
+# credited stays until spent.
+VOUCHERS_DO_NOT_EXPIRE = t(
+    "The vouchers have no expiry date: what is left stays on your balance. SALDO shows how much."
+)
+# "La tessera nn funziona": how a card pays (docs/cards-and-delegates.md), and where to turn.
+CARD_TROUBLE = t(
+    "Card refused at the till? The cashier types the card number and asks for one code of "
+    "your slip (each works once). Still refused? Write UFFICIO."
+)
+# "Mi è arrivato un codice, cosa devo fare?" with no payment waiting for it.
+CODE_NOTHING_WAITS = t(
+    "No payment waits for a code of yours now. A payment code is told only to the cashier, "
+    "when you pay. If you did not ask for it, give it to nobody."
+)
+# The same with a request of this chat left at its code step (an application): the code
+# typed here finishes it (stray_codes.on_code).
+CODE_OF_A_DRAFT = t("That code confirms the request you left half-way: write it here to finish it.")
+
+
+async def say_code_came(turn: Turn) -> None:
+    """What a code received is for: a payment waiting for it (named, with how to answer),
+    the request this chat left at its code step, else nothing that waits for it. A shop's
+    chat gets the help, as before: its codes say what they confirm."""
+    if await is_shop_member(turn):
+        await say_help(turn, understood=False)
+        return
+    if await stray_codes.on_words_while_paying(turn):
+        return
+    if any(draft.step == VERIFY for draft in turn.memory.drafts.values()):
+        turn.say(CODE_OF_A_DRAFT)
+        return
+    turn.say(CODE_NOTHING_WAITS)
 
 
 def say_lost_card(turn: Turn) -> None:
@@ -702,6 +741,12 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             turn.say(DELEGATION)
     elif name == "price":
         turn.say(VOUCHERS_ARE_FREE)
+    elif name == "code_came":
+        await say_code_came(turn)
+    elif name == "expiry":
+        turn.say(VOUCHERS_DO_NOT_EXPIRE)
+    elif name == "card_trouble":
+        turn.say(CARD_TROUBLE)
     elif name == "office":
         reminder = await interrupt(turn)
         say_office_contact(turn)
@@ -985,6 +1030,39 @@ _ADD = frozenset({"aggiungere", "aggiungi", "add"})
 _NEW_CASHIER = {("nuovo", "cassiere"), ("nuova", "cassiera"), ("new", "cashier")}
 # "Non voglio più messaggi", "stop non mandatemi più sms": STOP is a compliance word that
 # acts only alone, so a sentence asking it is told how.
+# "Mi è arrivato un codice, cosa devo fare?", "I got a code": what a code received is for
+# (a payment waiting for it, the request left at its code step, else nothing to do with
+# it). Not "non mi è arrivato il codice", nor the codice fiscale.
+_CODE_WORDS = frozenset({"codice", "codici", "code", "codes"})
+_CODE_CAME = frozenset(
+    {"arrivato", "arrivata", "arrivati", "arriva", "arrivano", "ricevuto", "ricevuti",
+     "giunto", "mandato", "mandati", "inviato", "inviati", "received", "got", "came",
+     "arrived", "sent"}
+)  # fmt: skip
+_NOT_CAME = frozenset({"non", "mai", "nessun", "not", "didnt", "havent", "hasnt", "never"})
+# "Quando scadono i buoni?", "il credito scade?", "entro quando devo spendere i buoni?":
+# they do not expire. Not the application's deadline ("quando scade la domanda?") nor a
+# payment code's ("quanto dura il codice?").
+_EXPIRE = frozenset(
+    {"scadono", "scade", "scadenza", "scaduti", "scaduto", "scadere", "scadranno",
+     "scadra", "expire", "expires", "expiry", "expiring", "expired"}
+)  # fmt: skip
+_UNTIL_WHEN = frozenset({("entro", "quando"), ("fino", "a"), ("until", "when")})
+_SPENT_MONEY = frozenset(
+    {"buoni", "buono", "bonus", "soldi", "sordi", "credito", "saldo", "vouchers", "voucher",
+     "money", "credit", "balance"}
+)  # fmt: skip
+_NOT_THE_VOUCHERS = frozenset(
+    {"domanda", "richiesta", "application", "codice", "code", "tessera", "carta", "card",
+     "ricorso", "appeal"}
+)  # fmt: skip
+# "La tessera nn funziona", "la carta non passa", "my card doesn't work": what to do.
+_CARD_WORKS = frozenset(
+    {"funziona", "funzionano", "va", "passa", "legge", "prende", "accetta", "accettano",
+     "work", "works", "working"}
+)  # fmt: skip
+_CARD_NEGATION = frozenset({"non", "not", "doesnt", "dont", "didnt", "wont", "isnt"})
+_REFUSED = frozenset({"rifiutata", "rifiutato", "rifiuta", "rifiutano", "refused", "rejected"})
 _MESSAGES = frozenset({"messaggi", "messaggio", "sms", "messages", "texts"})
 _NO_MORE = frozenset({"stop", "basta", "piu", "smettere", "smettete", "more", "unsubscribe"})
 
@@ -1019,6 +1097,11 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     pairs = set(pairwise(words))
     if said & _MESSAGES and said & _NO_MORE:
         return "stop_hint", ""
+    if said & _CODE_WORDS and said & _CODE_CAME and not said & (_NOT_CAME | {"fiscale"}):
+        return ("code_came", "") if not keywords else None
+    until_when = pairs & _UNTIL_WHEN and said & _WHEN and said & _SPEND
+    if (said & _EXPIRE or until_when) and said & _SPENT_MONEY and not said & _NOT_THE_VOUCHERS:
+        return ("expiry", "") if keywords <= _BALANCE_KEYWORDS else None
     if said & _TAKINGS:
         return "statement", "oggi" if said & _TODAY else ""
     if said & _WHEN and said & _TOWN_PAYS:
@@ -1037,6 +1120,9 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         words = [word for word in words if word not in other_card]
         said, pairs = frozenset(words), set(pairwise(words))
         keywords = said & SENTENCE_KEYWORDS
+    card_fails = (said & _CARD_WORKS and said & _CARD_NEGATION) or said & _REFUSED
+    if said & _CARD and card_fails and not said & _LOST:
+        return ("card_trouble", "") if keywords <= _CARD_KEYWORDS else None
     if _acts_for_writer(words):
         return "delegation", "for_you"
     helper = said & _HELPER and said & _HELPED_WITH and not said & _NEAR_WHAT

@@ -31,6 +31,7 @@ from core.dialogue.flows.shop_finder import near
 from core.dialogue.inbound import Channel, Checkout, Inbound
 from core.dialogue.languages import written_language
 from core.dialogue.menus import (
+    is_shop_member,
     offer_languages,
     offer_towns,
     say_help,
@@ -40,7 +41,13 @@ from core.dialogue.menus import (
 )
 from core.dialogue.plain_turn import MAX_ADDRESS, PlainTurn, routed
 from core.dialogue.state import ChatMemory, FlowState, load, memory_to_save
-from core.dialogue.words import codice_fiscale_written, fold, has_digits, plain_words
+from core.dialogue.words import (
+    after_paga_slip,
+    codice_fiscale_written,
+    fold,
+    has_digits,
+    plain_words,
+)
 from core.domain.errors import DomainError
 from core.domain.messages import Reply, Text, t
 from core.i18n import LANGUAGES, render_text, supported
@@ -552,7 +559,7 @@ class DialogueEngine:
                 # A delegate's phone: the balance it acts for, as at the contact question.
                 await citizen_requests.show_balance(turn)
             elif linked.citizen is None:
-                turn.say(await citizen_requests.no_vouchers(turn))
+                turn.say(*await citizen_requests.no_vouchers(turn))
             else:
                 # A plain text first: on Telegram it takes the contact button off the screen.
                 turn.say(t("Thank you: we recognised your number."))
@@ -629,6 +636,11 @@ class DialogueEngine:
             return
         if await stray_codes.on_code(turn, inp):
             # A code no step waits for: a request left at its code step, or a payment code.
+            return
+        slip = after_paga_slip(turn.inbound.text)
+        if slip is not None and await is_shop_member(turn):
+            # "pag RSSMRA85T10A562S 4" at a shop's chat: PAGA (its code still needed).
+            await commands.run(turn, "charge", slip)
             return
         typo = commands.typo_of(turn.inbound.text)
         if typo is not None:

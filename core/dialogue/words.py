@@ -7,8 +7,7 @@ import unicodedata
 from functools import lru_cache
 from itertools import pairwise
 
-from core.domain.errors import InvalidIdentifier
-from core.domain.identity import looks_like_codice_fiscale, normalize_phone
+from core.domain.identity import is_phone_number, looks_like_codice_fiscale
 
 # Longer messages are cut before parsing: nobody answers a question with a novel,
 # and a 2,000-character SMS body must cost no more than a short one.
@@ -244,16 +243,92 @@ def yes_or_no_leading(text: str | None) -> bool | None:
     return False if says_nobody(words) else None
 
 
+# "Niente", "nulla", "proprio niente": nothing of what the question asks about having.
+_NOTHING = frozenset({"niente", "nulla", "nothing"})
+
+
 def says_nobody(words: list[str]) -> bool:
     """Whether plain words say that nobody in the household does what was asked:
     "nessuno", "nessuna", "none", "nobody", "no one", alone or with the question's words
     ("nessuno lavora", "nessuno ha la pensione", "non lavora nessuno", "no, nessuno ha
-    redditi", "nobody works"). Never with another word: "nessuno tranne mio marito",
-    "nessuno, solo io", "nessun problema" say something else."""
+    redditi", "nobody works"); or that the household has nothing of it, the question
+    asking whether anyone has something: "niente", "nulla", "nothing", "niente
+    pensione", "non abbiamo niente". Never with another word: "nessuno tranne mio marito",
+    "nessuno, solo io", "nessun problema", "niente di che" say something else."""
     said = " ".join(words).replace("no one", "noone").split()
     if said[:1] == ["no"]:
         said = said[1:]  # "no, nessuno lavora"
-    return bool(set(said) & _NOBODY) and set(said) <= _NOBODY | _THE_QUESTIONS_WORDS
+    nobody = _NOBODY | _NOTHING
+    return bool(set(said) & nobody) and set(said) <= nobody | _THE_QUESTIONS_WORDS | {"proprio"}
+
+
+# "Mio marito ha la pensione", "mia moglie prende la pensione", "sono in pensione", "mio
+# figlio lavora": a statement that someone at home has what the question asks, without a
+# "sì", is the household's yes. Every word must be one of these (the people, a verb of
+# having in the present, the subject's words), so that a "non", a "ma", a doubt or the
+# past ("lavorava", "ha perso il lavoro", "cerca lavoro", "aveva la pensione") leaves it
+# unread, and the question is asked again.
+_WHO_AT_HOME = frozenset(
+    {
+        "io", "lui", "lei", "noi", "loro", "entrambi", "entrambe", "tutti", "tutte", "e",
+        "ed", "in", "casa", "i", "he", "she", "we", "they", "both", "and", "at", "home",
+    }
+)  # fmt: skip
+_HAVING = frozenset(
+    {
+        "ho", "ha", "abbiamo", "hanno", "prendo", "prende", "prendiamo", "prendono", "ricevo",
+        "riceve", "riceviamo", "ricevono", "percepisco", "percepisce", "percepiamo",
+        "percepiscono", "have", "has", "get", "gets", "receive", "receives",
+    }
+)  # fmt: skip
+_SOMEONE_HAS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    # (the words that name the subject, the words that may go with them)
+    "pension": (
+        frozenset(
+            {"pensione", "pensioni", "pensionato", "pensionata", "pensionati", "pensionate",
+             "pension", "pensions", "retired"}
+        ),
+        frozenset(
+            {"la", "una", "le", "sono", "siamo", "e", "di", "vecchiaia", "sociale",
+             "minima", "invalidita", "reversibilita", "anzianita", "a", "the", "is", "am",
+             "are", "im", "hes", "shes", "theyre", "old", "age", "state"}
+        ) | _HAVING,
+    ),
+    "work": (
+        frozenset(
+            {"lavora", "lavorano", "lavoriamo", "lavoro", "stipendio", "stipendi", "works",
+             "work", "job", "jobs", "salary", "wage", "wages"}
+        ),
+        frozenset({"un", "uno", "lo", "a", "the"}) | _HAVING,
+    ),
+}  # fmt: skip
+
+
+# Being retired ("sono in pensione", "è pensionato"), working ("mio figlio lavora"): the
+# statement's verb where no verb of having is.
+_BEING = frozenset({"sono", "siamo", "e", "in", "is", "am", "are", "im", "hes", "shes", "theyre"})
+_WORKS = frozenset({"lavora", "lavorano", "lavoriamo", "works", "work"})
+
+
+def says_someone_has(text: str | None, subject: str) -> bool:
+    """Whether the words state that someone in the household has `subject` ("work" or
+    "pension") now, without a "sì": "mio marito ha la pensione", "mia moglie prende la
+    pensione", "sono in pensione", "mio figlio lavora", "my wife has a pension". Any word
+    outside the statement ("no, ma mio marito ha la pensione", "non ha la pensione",
+    "aveva la pensione", "ha perso il lavoro", "cerco lavoro") leaves it unread."""
+    words = plain_words(text)
+    if not words or has_digits(words):
+        return False
+    names, goes_with = _SOMEONE_HAS[subject]
+    said = set(words)
+    people = _WHO_AT_HOME | _OF_MINE | _ONE_PERSON | _SEVERAL | _PAIR
+    if not said & names or not said <= names | goes_with | people:
+        return False
+    if subject == "pension":
+        # A verb: "pensione" alone, "la pensione?" state nothing.
+        return bool(said & (_HAVING | _BEING))
+    # "Lavoro" alone may ask "work?" as well as say "I work": with "io" it says so.
+    return bool(said & (_HAVING | _WORKS)) or {"io", "lavoro"} <= said
 
 
 # "Non lavoro", "io non ho la pensione", "No, nn lavoro", "I don't work": the writer
@@ -698,6 +773,34 @@ SUPPORT_WORDS = frozenset(
 )
 
 
+# "Ho la naspi", "mio marito prende la cassa integrazione", "pago l'affitto": where the
+# household's monthly support or rent is asked, a statement that there is some, without
+# the sum. Every word one of these, a verb of having or paying among them, and a word of
+# what the question asks.
+_HAS_OR_PAYS = _HAVING | frozenset(
+    {"pago", "paga", "paghiamo", "pagano", "pay", "pays", "c", "ce", "e", "there", "is"}
+)
+_ABOUT_SUPPORT = frozenset(
+    {"di", "cittadinanza", "integrazione", "inclusione", "unico", "assegno", "rdc", "adi",
+     "cig", "sussidio", "la", "il", "lo", "l", "un", "una", "le", "i", "gli", "the", "a",
+     "an", "of", "mensile", "casa", "for"}
+)  # fmt: skip
+
+
+def says_there_is(text: str | None, about: frozenset[str]) -> bool:
+    """Whether the words only state that the household has or pays what a monthly
+    question asks about (`about`: SUPPORT_WORDS, RENT_WORDS), without how much: "ho la
+    naspi", "mio marito prende la cassa integrazione", "pago l'affitto". A digit, a "non"
+    or any other word leaves it unread ("non pago l'affitto", "ho perso la naspi")."""
+    words = plain_words(clean(text).replace("'", " "))  # "l'affitto": "l", "affitto"
+    if not words or has_digits(words):
+        return False
+    said = set(words)
+    people = _WHO_AT_HOME | _OF_MINE | _ONE_PERSON | _SEVERAL | _PAIR
+    allowed = about | _HAS_OR_PAYS | _ABOUT_SUPPORT | people
+    return bool(said & about) and bool(said & _HAS_OR_PAYS) and said <= allowed
+
+
 def _next_to(words: list[str], at: int, about: frozenset[str]) -> bool:
     """Whether the number at `at` is next to a word of `about`: "300 di affitto", "l'affitto
     è 300", "affitto 300", "300 rent"."""
@@ -967,24 +1070,12 @@ def split_amount(arg: str) -> tuple[str, str | None]:
         marked = _NUMBER_TOKEN.fullmatch(digits) is None and _AMOUNT_LIKE.match(last) is not None
         if plain or marked:
             return " ".join(words[:-1]), last.replace("−", "-")
-        if any(ch.isdigit() for ch in last) and _phone_words(words[:-1]):
+        if any(ch.isdigit() for ch in last) and is_phone_number(" ".join(words[:-1])):
             # "3331000002 7e50": after a phone number, as after a codice fiscale, a last word
             # with a digit is the amount, however wrong (an amount error), never part of a
             # card number refused as a name.
             return " ".join(words[:-1]), last
     return " ".join(words), None
-
-
-def _phone_words(words: list[str]) -> bool:
-    """Whether the words are a phone number that exists (in one piece or in groups)."""
-    text = " ".join(words)
-    if sum(ch.isdigit() for ch in text) < 6 or not text.lstrip("+").replace(" ", "").isdigit():
-        return False
-    try:
-        normalize_phone(text)
-    except InvalidIdentifier:
-        return False
-    return True
 
 
 def _amount_first(first: str, rest: list[str]) -> bool:
@@ -1032,6 +1123,29 @@ def typo_distance(a: str, b: str) -> int:
                 current[j] = min(current[j], previous2[j - 2] + 1)  # two letters swapped
         previous2, previous = previous, current
     return previous[-1]
+
+
+# PAGA abbreviated ("pag RSSMRA85T10A562S 4") or one slip from it ("PGAA 3331000002 4",
+# "paag …") before who pays, at a shop's chat: read as PAGA. Safe to read so: a payment
+# still needs the customer's own code, sent to them with the amount, so the slip pays
+# nothing by itself; asking "Did you mean PAGA?" would only make the cashier type it again.
+_PAGA = "paga"
+
+
+def after_paga_slip(text: str | None) -> str | None:
+    """What comes after a first word that is PAGA abbreviated or one slip from it, when it
+    has a digit or a codice fiscale (who pays, the amount); None for anything else, and
+    for PAGA itself (a keyword). For a shop's chat only: elsewhere "pago 350" is a word."""
+    words = clean(text).split()
+    if len(words) < 2:
+        return None
+    first = fold(words[0])
+    if first == _PAGA or not first.isalpha() or typo_distance(first, _PAGA) != 1:
+        return None
+    rest = " ".join(words[1:])
+    if not has_digits([rest]) and not codice_fiscale_written(rest):
+        return None
+    return rest
 
 
 def forget_messages() -> None:

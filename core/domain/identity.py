@@ -213,6 +213,18 @@ def parse_reference(reference: str) -> tuple[str, str]:
     return "card", text.upper().replace(" ", "")
 
 
+def is_phone_number(text: str) -> bool:
+    """Whether the words are a phone number that exists, whether an SMS reaches it or not:
+    what parse_reference reads as a phone ("3331000002", "333 100 0002", "333.100.0002",
+    "0612345678"). The one reading of it, for the till's who pays (flows/charge) and for
+    the words before an amount (words.split_amount)."""
+    try:
+        kind, _ = parse_reference(text)
+    except InvalidIdentifier:
+        return False
+    return kind == "phone"
+
+
 # A phone number grouped with dots or dashes; with fewer digits than a mobile's the dots
 # are an amount's ("1.234"), and a card's number has letters.
 _DOTTED_PHONE = re.compile(r"\+?\d+(?:[ .-]\d+)+")

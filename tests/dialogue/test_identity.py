@@ -389,8 +389,11 @@ async def test_saldo_uses_the_contact_the_chat_shared_by_the_rules_of_a_contact(
     chat's is refused, as its contact would be."""
     town = await town_with_open_window(core)
     chat = await telegram_applicant(core, "880040", "+393471110040")
+    # Its application waits to be finished: none yet, and how to go on with it.
     replies = await chat.expect(
-        "SALDO", "We have no vouchers for this number. To apply, write DOMANDA."
+        "SALDO",
+        "We have no vouchers for this number yet.",
+        "You have an application to complete: write DOMANDA to continue it.",
     )
     assert all(reply.request is None for reply in replies)
 

@@ -11,6 +11,9 @@ from tests.factories import make_cf
 
 NO_VOUCHERS = "We have no vouchers for this number. To apply, write DOMANDA."
 TO_COMPLETE = "You have an application to complete: write DOMANDA to continue it."
+# No vouchers while an application waits to be finished: not "To apply, write DOMANDA"
+# beside "you have an application to complete".
+YET = "We have no vouchers for this number yet."
 RESUME = "You have an unfinished request. Do you want to continue it?"
 WRONG = "Wrong code: {count} attempt left."
 APPLICANT = make_cf(510)
@@ -32,7 +35,7 @@ async def test_status_while_the_code_is_awaited_then_the_code_sends_the_applicat
 ) -> None:
     chat = await at_the_code(core, "+393471234601")
     code = await _last_code(chat)
-    await chat.expect("STATO", NO_VOUCHERS, TO_COMPLETE)
+    await chat.expect("STATO", YET, TO_COMPLETE)
     assert (await chat.state())[:2] == (None, None)
     replies = await chat.expect(code, SENT)
     async with core.uow() as uow:
@@ -45,7 +48,7 @@ async def test_status_while_the_code_is_awaited_then_the_code_sends_the_applicat
 async def test_the_code_typed_in_a_sentence_or_spaced_is_taken_too(core: Core) -> None:
     chat = await at_the_code(core, "+393471234602")
     code = await _last_code(chat)
-    await chat.expect("SALDO", NO_VOUCHERS, TO_COMPLETE)
+    await chat.expect("SALDO", YET, TO_COMPLETE)
     await chat.expect(f"il codice è {code[:3]} {code[3:]}", SENT)
 
 
@@ -55,7 +58,7 @@ async def test_wrong_codes_after_leaving_count_as_at_the_step(core: Core) -> Non
     await chat.expect("MENU", TO_COMPLETE)
     await chat.expect("111111", WRONG)
     assert (await chat.state())[:2] == ("apply", "verify")
-    await chat.expect("SALDO", NO_VOUCHERS, TO_COMPLETE)
+    await chat.expect("SALDO", YET, TO_COMPLETE)
     await chat.expect("222222", WRONG)
     await chat.expect("STATO", TO_COMPLETE)
     # The third wrong code ends the request, wherever it was typed: no guessing by leaving.
@@ -73,7 +76,7 @@ async def test_a_keyword_at_a_question_says_the_application_waits(core: Core) ->
     for text in ("DOMANDA", "1", APPLICANT):
         await chat.send(text)
     assert (await chat.state())[1] == "members"
-    await chat.expect("SALDO", NO_VOUCHERS, TO_COMPLETE)
+    await chat.expect("SALDO", YET, TO_COMPLETE)
     # Six digits mean nothing to a draft left at a question: the help, and the draft stays.
     await chat.expect("4", FIRST_HELP.msgid)
     await chat.expect("DOMANDA", RESUME)
@@ -98,3 +101,24 @@ async def test_a_yes_in_words_continues_the_request_left_half_way(core: Core) ->
     await chat.expect("MENU", TO_COMPLETE)
     await chat.expect("DOMANDA", RESUME)
     await chat.expect("sì, grazie", MEMBERS)
+
+
+async def test_the_balance_with_an_application_to_finish_is_one_clear_answer(core: Core) -> None:
+    """ "Quanto mi rimane" half-way through the application said both "we have no
+    vouchers, to apply write DOMANDA" and "you have an application to complete": two
+    answers that contradict each other. One: none yet, and the application to finish."""
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234605")
+    for text in ("DOMANDA", "1", APPLICANT):
+        await chat.send(text)
+    for asked in ("quanto mi rimane", "SALDO", "STATO"):
+        replies = await chat.send(asked)
+        said = [text.msgid for reply in replies for text in reply.texts]
+        assert said == [YET, TO_COMPLETE], asked
+        assert len(replies) == 1  # one SMS
+    await chat.expect("DOMANDA", RESUME)
+    await chat.expect("1", MEMBERS)
+    # Given up: no draft, and DOMANDA is how to apply again.
+    await chat.expect("ANNULLA")
+    replies = await chat.send("quanto mi rimane")
+    assert [text.msgid for reply in replies for text in reply.texts] == [NO_VOUCHERS]

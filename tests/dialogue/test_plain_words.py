@@ -92,7 +92,11 @@ async def test_a_question_in_plain_words_in_the_middle_of_the_application(core: 
         await chat.send(text)
     assert (await chat.state())[:2] == ("apply", "members")
     said = msgids(await chat.send("quanti soldi ho?"))
-    assert said[0] == "We have no vouchers for this number. To apply, write DOMANDA."
+    # None yet, and how to finish the application (not "to apply, write DOMANDA" too).
+    assert said == [
+        "We have no vouchers for this number yet.",
+        "You have an application to complete: write DOMANDA to continue it.",
+    ]
     assert (await chat.state())[:2] == (None, None)
 
 

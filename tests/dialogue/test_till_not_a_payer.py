@@ -140,6 +140,21 @@ async def test_a_landline_and_an_amount_read_as_a_mobile_and_an_amount_are(core:
     assert await lookups(core) == (2, 0)
 
 
+async def test_the_amount_before_a_landline_or_a_mobile_reads_as_after_it(core: Core) -> None:
+    """ "5 0612345678" at the till (the amount first, then a landline) was refused as eleven
+    digits: the amount and the landline, refused as a landline, as written the other way
+    round. (Plain digits before a mobile stay as they were: tests/dialogue/test_shop.py.)"""
+    town = await make_town(core, citizens=1)
+    till = await terminal_till(core, town)
+    for words in ("5 0612345678", "5 06 1234 5678", "12 0612345678"):
+        replies = await till.expect(f"PAGA {words}", NO_SMS)
+        assert msgids(replies) == [NO_SMS], words
+        await till.expect(words, NO_SMS)  # at "Who pays?" too
+    assert await lookups(core) == (0, 0)
+    # Who pays written as the customer can pay: on as ever.
+    await till.expect(f"PAGA {town.citizen_phones[0][3:]} 5", ASK_CODE)
+
+
 @pytest.mark.parametrize("channel", [Channel.SMS, Channel.TELEGRAM, Channel.TERMINAL])
 async def test_six_digits_after_paga_while_a_payment_waits_say_the_code_goes_alone(
     core: Core, channel: Channel

@@ -39,6 +39,8 @@ from core.dialogue.words import (
     per_year,
     plain_words,
     says_dont_know,
+    says_someone_has,
+    says_there_is,
     yes_or_no,
     yes_or_no_leading,
 )
@@ -89,7 +91,7 @@ _ABOUT_THE_OTHERS = {
 
 
 class ApplyFlow(ConfirmedFlow[ApplyState]):
-    name = "apply"
+    name = citizen_requests.APPLY_FLOW
     doing = t("You were making your application.")
     state_type = ApplyState
     keeps_draft = True
@@ -158,7 +160,7 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         )
 
     def draft_reminder(self) -> Text:
-        return t("You have an application to complete: write DOMANDA to continue it.")
+        return citizen_requests.APPLICATION_TO_COMPLETE
 
     async def start(self, turn: Turn, arg: str) -> None:
         self.state(turn).mode = "new"
@@ -441,12 +443,15 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         The applicant answering for herself ("non lavoro", "io non ho la pensione") answers
         for a household of one; with others at home she is asked about them, nothing is
         recorded and None returned (the step waits). Said for all of them ("non lavoriamo",
-        "non abbiamo pensioni"), a no."""
+        "non abbiamo pensioni"), a no; "niente" (nothing of it at home) a no; said of
+        someone at home without a "sì" ("mio marito ha la pensione"), a yes."""
         answer = _yes_no(inp, who=True)
         if answer is not None:
             return answer
         if about_all_of_us(inp.text, subject):
             return False  # "non lavoriamo", "non abbiamo pensioni": for everyone at home
+        if says_someone_has(inp.text, subject):
+            return True  # "mio marito ha la pensione": someone at home has one
         members = self.state(turn).members
         if members is None or not about_oneself(inp.text, subject):
             raise Reject(NOT_UNDERSTOOD, t("Reply 1 for yes or 2 for no."))
@@ -496,6 +501,17 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
     async def on_support(self, turn: Turn, inp: Input) -> None:
         if per_year(inp.text):
             raise Reject(NOT_YEARLY)
+        if yes_or_no(inp.text) is True or says_there_is(inp.text, SUPPORT_WORDS):
+            # "Ho la naspi", "sì": there is some, the sum not said. How much is asked;
+            # nothing is recorded and the step waits.
+            turn.say(
+                t(
+                    "How much does the household receive per month? Write the amount in "
+                    "euro, e.g. {example}.",
+                    example="300",
+                )
+            )
+            return
         self.state(turn).support = _amount(inp, "300", about=SUPPORT_WORDS)
         await self.next_question(turn, "support")
 
@@ -505,6 +521,16 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
     async def on_rent(self, turn: Turn, inp: Input) -> None:
         if per_year(inp.text):
             raise Reject(NOT_YEARLY)
+        if yes_or_no(inp.text) is True or says_there_is(inp.text, RENT_WORDS):
+            # "Pago l'affitto", "sì": how much, as for the support.
+            turn.say(
+                t(
+                    "How much rent does the household pay per month? Write the amount in "
+                    "euro, e.g. {example}.",
+                    example="400",
+                )
+            )
+            return
         self.state(turn).rent = _amount(inp, "300", about=RENT_WORDS)
         await self.next_question(turn, "rent")
 

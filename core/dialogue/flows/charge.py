@@ -28,7 +28,7 @@ from core.dialogue.flows.base import (
 from core.dialogue.flows.member_phone import SHARE_BEFORE_CODES, keep_shared_phone, phone_missing
 from core.dialogue.menus import show_menu
 from core.dialogue.state import ChargeState, TillSession
-from core.dialogue.words import split_amount
+from core.dialogue.words import after_paga_slip, split_amount
 from core.domain import cards as card_domain
 from core.domain import otp
 from core.domain.cards import CARD_CODE_LENGTH, grid_running_out, normalize_card_number
@@ -39,6 +39,7 @@ from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier, Re
 from core.domain.identity import (
     check_not_eleven_digits,
     eleven_digits_no_sms_reaches,
+    is_phone_number,
     parse_reference,
     receives_sms,
 )
@@ -137,15 +138,6 @@ def names_nobody(reference: str) -> bool:
     return digits < _PHONE_DIGITS or any(ch in ",.€" for ch in reference)
 
 
-def _phone(text: str) -> bool:
-    """Whether the words are a phone number that exists, whether an SMS reaches it or not."""
-    try:
-        kind, _ = parse_reference(text)
-    except DomainError:
-        return False
-    return kind == "phone"
-
-
 def _reaches_sms(text: str) -> bool:
     """Whether the words are a phone number an SMS reaches (a mobile)."""
     try:
@@ -173,7 +165,10 @@ def split_request(arg: str) -> tuple[str, str | None]:
         return "", spelled
     reference, amount = split_amount(arg)
     line = " ".join(word for word in arg.split() if not words.is_currency(word))
-    if eleven_digits_no_sms_reaches(line) and not _phone(reference):
+    phone_after = _amount_then_phone(line)
+    if phone_after is not None:
+        return phone_after
+    if eleven_digits_no_sms_reaches(line) and not is_phone_number(reference):
         # "0123 4567 897": a partita IVA in groups, not "0123" and an amount "4567 897"; but
         # a phone number and then the amount are who pays and the amount, whether an SMS
         # reaches that phone or not: "333 123456 10" is a mobile and 10 euro, and
@@ -201,6 +196,25 @@ def split_request(arg: str) -> tuple[str, str | None]:
     if not _whole_reference(reference, amount, line):
         return reference, amount
     return line, None
+
+
+# Plain digits an amount is typed in before the phone (no amount at a till has more).
+_PLAIN_AMOUNT_DIGITS = 4
+
+
+def _amount_then_phone(line: str) -> tuple[str, str] | None:
+    """ "5 0612345678": the amount in plain digits and then a number no SMS reaches (a
+    landline), the whole line being no phone number itself ("06 1234 5678" is one): who
+    pays and the amount, as written the other way round ("0612345678 5"), so that the
+    landline is refused as a landline, never as eleven digits. None otherwise."""
+    first, _, rest = line.partition(" ")
+    if not (first.isdigit() and len(first) <= _PLAIN_AMOUNT_DIGITS and rest.strip()):
+        return None
+    if not is_phone_number(rest) or is_phone_number(line):
+        return None
+    # A mobile after plain digits stays as it was: no amount is guessed before a number
+    # that could pay (tests/dialogue/test_shop.py); one no SMS reaches can never pay.
+    return None if receives_sms(parse_reference(rest)[1]) else (rest, first)
 
 
 def _card_number(text: str) -> bool:
@@ -482,8 +496,9 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
     async def on_who(self, turn: Turn, inp: Input) -> None:
         if not inp.text or not inp.text.strip():
             raise Reject(t("Write the codice fiscale, the phone number or the card code."))
-        # "3331000005 10": the phone and the amount, as after PAGA (never one longer number).
-        await self._who_and_amount(turn, inp.text)
+        # "3331000005 10": the phone and the amount, as after PAGA (never one longer number);
+        # "pag 3331000005 10", PAGA mistyped in front of them, the same.
+        await self._who_and_amount(turn, after_paga_slip(inp.text) or inp.text)
 
     def _remember(self, turn: Turn, reference: str) -> bool:
         """Keep who pays; a malformed codice fiscale or phone is said at once. Nobody is

@@ -33,6 +33,12 @@ MOVEMENTS_SHOWN = 3
 IDENTIFY = ("identify", "contact")
 SHARE_CONTACT = t("To find your vouchers we need your phone number: tap the button to share it.")
 NO_VOUCHERS = t("We have no vouchers for this number. To apply, write DOMANDA.")
+# An application begun here and not finished (its draft kept): how to go back to it, said
+# when another request leaves it (ApplyFlow.draft_reminder) and after NO_VOUCHERS_YET.
+APPLICATION_TO_COMPLETE = t("You have an application to complete: write DOMANDA to continue it.")
+# No vouchers while that application waits to be finished: not "to apply, write DOMANDA"
+# (as if nothing were begun), the draft's reminder follows it.
+NO_VOUCHERS_YET = t("We have no vouchers for this number yet.")
 # With applications closed (or not open yet) DOMANDA would only say so: the office helps.
 NO_VOUCHERS_CLOSED = t(
     "We have no vouchers for this number. Applications are not open: for help, ask the "
@@ -109,12 +115,20 @@ def nobody_reply() -> Reply:
     return Reply(texts=(SHARE_CONTACT,), request="contact")
 
 
-async def no_vouchers(turn: Turn) -> Text:
-    """No vouchers for this number: DOMANDA is suggested only while applications are open."""
+async def no_vouchers(turn: Turn) -> tuple[Text, ...]:
+    """No vouchers for this number: DOMANDA is suggested only while applications are open,
+    to continue the application begun here when one waits to be finished (one answer,
+    never "to apply" beside "you have an application to complete")."""
     round_ = await current_round(turn.uow, turn.town.id)
-    if round_ is not None and is_open(round_, turn.now):
-        return NO_VOUCHERS
-    return NO_VOUCHERS_CLOSED
+    if round_ is None or not is_open(round_, turn.now):
+        return (NO_VOUCHERS_CLOSED,)
+    if APPLY_FLOW in turn.memory.drafts:
+        return NO_VOUCHERS_YET, APPLICATION_TO_COMPLETE
+    return (NO_VOUCHERS,)
+
+
+# The application's flow (flows/apply.ApplyFlow.name), whose draft no_vouchers names.
+APPLY_FLOW = "apply"
 
 
 async def shop_number(turn: Turn) -> Text | None:
@@ -132,10 +146,11 @@ async def shop_number(turn: Turn) -> Text | None:
     return None
 
 
-async def no_vouchers_here(turn: Turn) -> Text:
+async def no_vouchers_here(turn: Turn) -> tuple[Text, ...]:
     """Why a phone (SMS, the terminal) finds no vouchers: a shop's number holds none
     (shop_number); anybody else no_vouchers."""
-    return await shop_number(turn) or await no_vouchers(turn)
+    shop = await shop_number(turn)
+    return (shop,) if shop is not None else await no_vouchers(turn)
 
 
 async def identified(turn: Turn, then: str, argument: str = "") -> m.Citizen | None:
@@ -159,7 +174,7 @@ async def identified(turn: Turn, then: str, argument: str = "") -> m.Citizen | N
         turn.add(nobody_reply())
         return None
     turn.finish()
-    turn.say(await no_vouchers_here(turn))
+    turn.say(*await no_vouchers_here(turn))
     return None
 
 
@@ -228,7 +243,7 @@ async def _by_shared_phone(turn: Turn, phone: str) -> m.Citizen | None:
     elif linked.shop:
         turn.say(SHOP_STAFF_PHONE)
     else:
-        turn.say(await no_vouchers(turn))
+        turn.say(*await no_vouchers(turn))
     return None
 
 

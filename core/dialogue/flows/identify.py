@@ -105,7 +105,7 @@ class IdentifyFlow(Flow[IdentifyState]):
             return
         if linked.citizen is None:
             turn.finish()
-            turn.say(await citizen_requests.no_vouchers(turn))
+            turn.say(*await citizen_requests.no_vouchers(turn))
             await show_menu(turn)
             return
         turn.say(t("Thank you: we recognised your number."))
