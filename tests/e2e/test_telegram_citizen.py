@@ -332,7 +332,7 @@ async def test_a_card_deep_link_half_way_through_an_application_uses_the_contact
 
     [nothing] = await server.exchange(anna, lambda: anna.start(bianchi.card_code))
     assert nothing["text"] == (
-        "We have no vouchers for this number. To apply, write APPLY.\n"
+        "We have no vouchers for this number yet.\n"
         "You have an application to complete: write APPLY to continue it."
     )
     assert "request_contact" not in str(nothing), nothing
