@@ -13,7 +13,7 @@ in docs/payments-and-codes.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -414,15 +414,8 @@ async def earlier_code(
     code, or sent before the request was started again or its answers written anew. Only
     the phone's owner reads it, so it is marked proven (its place given back) and is not
     a wrong try; it confirms nothing (only the code the request waits for does)."""
-    sent = await uow.security.of_address(CODE_SENT, channel, address, now - timedelta(days=1))
-    for row in reversed(sent):
-        if (
-            row.detail != kind
-            or row.code_salt is None
-            or row.code_hash is None
-            or row.code_hash == pending_hash
-            or not keys.code_matches(typed, row.code_salt, row.code_hash)
-        ):
+    for row in await _typed_codes(uow, keys, channel, address, kind, typed, now):
+        if row.code_hash == pending_hash:
             continue
         if row.proven_at is None:
             await code_proven(uow, channel, address, row.code_hash, now)
@@ -445,17 +438,52 @@ async def used_code(
     came back right (None when it is no such code, or it never came back): a code sent
     here again after it confirmed its request. Only the phone's owner reads it: nothing is
     counted."""
-    sent = await uow.security.of_address(CODE_SENT, channel, address, now - timedelta(days=1))
-    for row in reversed(sent):
-        if (
-            row.detail == kind
-            and row.proven_at is not None
-            and row.code_salt is not None
-            and row.code_hash is not None
-            and keys.code_matches(typed, row.code_salt, row.code_hash)
-        ):
+    for row in await _typed_codes(uow, keys, channel, address, kind, typed, now):
+        if row.proven_at is not None:
             return row.proven_at
     return None
+
+
+@dataclass(frozen=True)
+class _TypedCode:
+    """A code of the last day that `typed` is (its salt and hash known)."""
+
+    created_at: datetime
+    code_salt: str
+    code_hash: str
+    proven_at: datetime | None
+    wrong_tries: int | None
+    code_content: str | None
+
+
+async def _typed_codes(
+    uow: UnitOfWork,
+    keys: ServerKeys,
+    channel: str,
+    address: str,
+    kind: str,
+    typed: str,
+    now: datetime,
+) -> Iterator[_TypedCode]:
+    """The codes of request `kind` sent to the address in the last day that `typed` is,
+    newest first, each checked only when reached: what earlier_code and used_code each
+    look through."""
+    sent = await uow.security.of_address(CODE_SENT, channel, address, now - timedelta(days=1))
+    return (
+        _TypedCode(
+            row.created_at,
+            row.code_salt,
+            row.code_hash,
+            row.proven_at,
+            row.wrong_tries,
+            row.code_content,
+        )
+        for row in reversed(sent)
+        if row.detail == kind
+        and row.code_salt is not None
+        and row.code_hash is not None
+        and keys.code_matches(typed, row.code_salt, row.code_hash)
+    )
 
 
 async def code_proven(
