@@ -39,6 +39,12 @@ MAX_TEXT = 1600
 # Control characters other than line breaks and tabs: PostgreSQL refuses NUL in text,
 # and none of them means anything in a keyword or an answer.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A Twilio message SID: two letters (SM, MM) and 32 hexadecimal digits. Twilio's signature
+# runs each field's name and value together, so the same signed text may be posted with the
+# boundary between the MessageSid's value and the next field moved ("SM…NumMedia0"): a
+# MessageSid never seen, which the deduplication would have run again. Only a SID of
+# Twilio's shape is taken, so a signed request is run at most once.
+_MESSAGE_SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
 # A wrong signature is logged at most this often per process: a forger must not flood the
 # log, and the operator of a misaddressed webhook still sees why every SMS gets a 403.
 SIGNATURE_WARNING_SECONDS = 60.0
@@ -138,6 +144,11 @@ class TwilioWebhook:
             # Signed but not an SMS (a misconfigured Twilio webhook, e.g. a voice call).
             self._count("invalid")
             raise web.HTTPBadRequest(text="From and MessageSid are required")
+        if not _MESSAGE_SID.fullmatch(sid):
+            # Signed text of another request with its fields split otherwise (a replay).
+            self._count("invalid")
+            log.info("SMS with a MessageSid that is not Twilio's: refused")
+            raise web.HTTPBadRequest(text="MessageSid is not a Twilio message SID")
         # "whatsapp:+39…" is another of Twilio's channels posted here by mistake:
         # phonenumbers would read the number out of it, but its sender wrote on another
         # app and is not answered by SMS.

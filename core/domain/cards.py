@@ -91,7 +91,9 @@ def drawable_at_shop(unused: Sequence[int], shown_to_shop: Collection[int]) -> l
     """The unused positions a shop may be asked for: not one its till was shown for a
     payment that was not made (expired, cancelled, refused for the balance), whose code
     the cashier may have heard and could type again if that cell came back to their till.
-    Other shops may still draw it: they never heard it, and the payment it makes spends it."""
+    `shown_to_shop` holds the cells shown at any till of the people who work for the shop
+    now, at whichever shop. Other shops may still draw it: nobody there heard it, and the
+    payment it makes spends it."""
     return [position for position in unused if position not in shown_to_shop]
 
 

@@ -36,9 +36,22 @@ def new_invite_code(length: int = INVITE_LENGTH) -> str:
     return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(length))
 
 
+def ascii_digits(text: str) -> str:
+    """The text with every digit of any script written as its ASCII digit: a phone's
+    keyboard may type full-width (１２３), Arabic-Indic (١٢٣), Persian (۱۲۳) or Devanagari
+    digits for the code a person reads out. Codes are hashed as ASCII digits, so the right
+    code typed in another script was a wrong code (counted against the shop, the till
+    session, the request's tries) while the same digits as an amount read as their value."""
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in text)
+
+
 def normalize_invite_code(text: str) -> str:
-    """What a cashier types: any case, spaces and dashes ignored."""
-    return "".join(ch for ch in text.upper() if ch.isalnum())
+    """What a cashier types: any case, spaces and dashes ignored, full-width letters and
+    digits of any script read as the plain ones."""
+    plain = ascii_digits(unicodedata.normalize("NFKC", text)).upper()
+    return "".join(ch for ch in plain if ch.isalnum())
 
 
 def hash_code(keys: ServerKeys, code: str, salt: str) -> str:
@@ -46,8 +59,9 @@ def hash_code(keys: ServerKeys, code: str, salt: str) -> str:
 
 
 def normalize_typed_code(text: str) -> str:
-    """Cashiers type what they hear: keep the digits, drop spaces and dashes."""
-    return "".join(ch for ch in text if ch.isdigit())
+    """Cashiers type what they hear: keep the digits (of any script, as ASCII digits),
+    drop spaces and dashes."""
+    return ascii_digits("".join(ch for ch in text if ch.isdigit()))
 
 
 # Digits written as words, as an elderly person may copy a code ("zero uno quattro …").
@@ -82,7 +96,7 @@ def read_typed_code(text: str) -> TypedCode:
     only_digits = True
     for run in _RUNS.findall(text):
         if run.isdigit():
-            digits.append(unicodedata.normalize("NFKC", run))
+            digits.append(ascii_digits(run))
             continue
         digit = _DIGIT_WORDS.get(run.lower())
         if digit is not None:

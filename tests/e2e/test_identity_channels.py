@@ -63,6 +63,21 @@ async def apply_with_new_code(server: TelegramServer, user: FakeUser, phone: str
     assert "Protocol" in done["text"], done["text"]
 
 
+async def refused_when_sent(server: TelegramServer, user: FakeUser, codice_fiscale: str) -> None:
+    """A chat that is nobody's types a code it may not use: asked the same questions as for
+    any code, refused when the application is sent (never at the code, which would tell
+    a spare account which codes applied)."""
+    steps = [("say", codice_fiscale), ("say", "1"), ("tap", "No"), ("tap", "No")]
+    steps += [("say", "0")] * 3
+    for how, value in steps:
+        replies = await server.exchange(
+            user, partial(user.say if how == "say" else user.tap, value)
+        )
+        assert all(r["text"] != render_text(IDENTITY_REFUSED, "en") for r in replies), value
+    [refusal] = await server.exchange(user, lambda: user.tap("I declare, send"))
+    assert refusal["text"] == render_text(IDENTITY_REFUSED, "en")
+
+
 async def sms_notices(server: TelegramServer, phone: str) -> list[m.OutboxMessage]:
     async with server.core.uow() as uow:
         rows = await uow.outbox.for_address("sms", phone)
@@ -109,8 +124,7 @@ async def test_telegram_cannot_apply_under_someone_elses_codice_fiscale(
     thief = telegram.user(7102, language="en")
     await to_the_contact_question(telegram, thief)
     await telegram.exchange(thief, lambda: thief.share_contact("393478887102"))
-    [refusal] = await telegram.exchange(thief, lambda: thief.say(rossi.codice_fiscale))
-    assert refusal["text"] == render_text(IDENTITY_REFUSED, "en")
+    await refused_when_sent(telegram, thief, rossi.codice_fiscale)
     [notice] = await sms_notices(telegram, rossi.phone)
     assert notice.language == "it"
     assert reply_from_json(notice.payload).texts[0].params["phone"] == "***102"
@@ -129,8 +143,7 @@ async def test_two_chats_and_one_codice_fiscale_over_telegram(
     await apply_with_new_code(telegram, first, "393478887103")
     await to_the_contact_question(telegram, second)
     await telegram.exchange(second, lambda: second.share_contact("393478887104"))
-    [refusal] = await telegram.exchange(second, lambda: second.say(NEWCOMER))
-    assert refusal["text"] == render_text(IDENTITY_REFUSED, "en")
+    await refused_when_sent(telegram, second, NEWCOMER)
     assert len(await sms_notices(telegram, "+393478887103")) == 1
 
 

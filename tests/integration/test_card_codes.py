@@ -419,3 +419,77 @@ async def test_a_card_issued_before_the_grids_pays_with_its_pin_and_is_listed(
     async with core.uow() as uow:
         [status] = await cards.card_statuses(uow, town.municipality_id, core.now())
     assert status.codes_left is None
+
+
+async def _member(core: Core, shop_id: int, channel: str, address: str, phone: str | None) -> None:
+    async with core.uow() as uow:
+        uow.add(
+            m.ShopMember(
+                shop_id=shop_id,
+                channel=channel,
+                address=address,
+                role="cashier",
+                created_at=core.now(),
+                phone=phone,
+            )
+        )
+        await uow.commit()
+
+
+async def _asked_by(core: Core, shop_id: int, till: str, card_code: str) -> charges.ChargeRequested:
+    async with core.uow() as uow:
+        requested = await charges.request_charge(
+            uow,
+            shop_id=shop_id,
+            citizen_reference=card_code,
+            amount_cents=150_00,
+            requested_by=till,
+            now=core.now(),
+        )
+        await uow.commit()
+        return requested
+
+
+@pytest.mark.parametrize("there", ["sms", "telegram"])
+async def test_a_cell_heard_by_a_cashier_of_two_shops_is_not_drawn_at_the_other_shop(
+    core: Core, there: str
+) -> None:
+    """A cashier who works at two shops heard the codes of cells asked at the first for
+    payments not made (asked again, then cancelled). Drawn at the second shop, where the
+    same person charges (by the same number, or from Telegram with that phone), a heard
+    cell would pay 150 € with no holder there: the second shop is not asked for them either.
+    A shop where nobody heard them still draws them, and the code pays."""
+    town = await make_town(core, citizens=1)
+    await without_phone(core, town)
+    card = await issue(core, town)
+    await _use_all_but(core, town, {4, 17})
+    cashier = "+393339990001"
+    second = await another_shop(core, town, 1)
+    await _member(core, town.shop_id, "sms", cashier, cashier)
+    if there == "sms":
+        await _member(core, second, "sms", cashier, cashier)
+        till = f"sms:{cashier}"
+    else:
+        await _member(core, second, "telegram", "777001", cashier)
+        till = "telegram:777001"
+    first = await _asked_by(core, town.shop_id, f"sms:{cashier}", card.card_code)
+    again = await _asked_by(core, town.shop_id, f"sms:{cashier}", card.card_code)
+    assert {first.card_position, again.card_position} == {4, 17}
+    async with core.uow() as uow:
+        assert await charges.cancel_charge(
+            uow, charge_id=again.charge_id, shop_id=town.shop_id, now=core.now()
+        )
+        await uow.commit()
+    before = await balance(core, town)
+    # At the second shop, by the cashier or by anybody there: no heard cell is asked.
+    for asking in (till, "test"):
+        with pytest.raises(NotAllowed) as refused:
+            await _asked_by(core, second, asking, card.card_code)
+        assert refused.value.code == Refusal.CARD_CODES_USED_UP
+    assert await balance(core, town) == before
+    # A third shop, where nobody heard them, is asked for one and paid by its code.
+    third = await another_shop(core, town, 2)
+    there_ = await request(core, third, card.card_code, 1_00)
+    assert there_.card_position in {4, 17}
+    result = await confirm(core, third, there_.charge_id, slip_code(card, there_))
+    assert result.outcome is OK and await balance(core, town) == before - 1_00

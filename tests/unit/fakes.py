@@ -1013,13 +1013,24 @@ class FakeCharges(_Fake):
         self, citizen_id: int, shop_id: int, since: datetime
     ) -> set[int]:
         paid = (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)
+        members = self.store.rows(m.ShopMember, lambda x: x.shop_id == shop_id)
+        phones = {x.phone for x in members if x.phone} | {
+            x.address for x in members if x.channel in ("sms", "terminal")
+        }
+        people = members + self.store.rows(
+            m.ShopMember,
+            lambda x: (
+                x.phone in phones or (x.channel in ("sms", "terminal") and x.address in phones)
+            ),
+        )
+        tills = {f"{x.channel}:{x.address}" for x in people}
         return {
             x.card_code_position
             for x in self.store.rows(
                 m.Charge,
                 lambda x: (
                     x.citizen_id == citizen_id
-                    and x.shop_id == shop_id
+                    and (x.shop_id == shop_id or x.requested_by in tills)
                     and x.created_at >= since
                     and x.status not in paid
                 ),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.dialogue.context import NOT_UNDERSTOOD, PHONE_CHANNELS, Input, Reject, Turn
+from core.dialogue.context import NOT_UNDERSTOOD, Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows.base import (
@@ -295,10 +295,12 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         SMS the number is the sender's, proven by the code sent before submitting."""
         return turn.channel != Channel.TELEGRAM or await turn.proven_phone() is not None
 
-    async def _phone_unproven(self, turn: Turn) -> bool:
-        """An SMS (or terminal) sender that is nobody's phone yet: its code comes only at
-        the end. A citizen's phone is proven, and on Telegram the contact came first."""
-        return turn.channel in PHONE_CHANNELS and await turn.citizen() is None
+    async def _nobodys(self, turn: Turn) -> bool:
+        """A chat that is no citizen's yet: an SMS (or terminal) sender whose code comes
+        only at the end, or a Telegram chat whose own number, shared, is nobody's. Either
+        holds a number that costs little (a spare SIM), so a codice fiscale that is a
+        citizen's is refused only when the application is sent, never at once."""
+        return await turn.citizen() is None
 
     async def ask_contact(self, turn: Turn) -> None:
         turn.say(
@@ -380,11 +382,12 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             await identity.record_refusal(
                 turn.uow, turn.town, claim, channel=turn.channel, phone=phone, now=turn.now
             )
-            if await self._phone_unproven(turn):
+            if await self._nobodys(turn):
                 # Refusing now would tell whoever holds any number which codes already
-                # applied (an oracle on hardship): the questions go on, the same as for a
-                # new code, and the refusal comes after the code proves this phone
-                # (confirmed, where submit_application refuses the claim again).
+                # applied (an oracle on hardship), on Telegram with no limit at all (three
+                # messages a code): the questions go on, the same as for a new code, and the
+                # refusal comes when the application is sent (by SMS after the code proves
+                # this phone; `confirmed`, where submit_application refuses the claim again).
                 self.state(turn).cf = cf
                 await self.next_question(turn, "cf")
                 return

@@ -19,6 +19,9 @@ from core.storage import models as m
 from core.storage.payment_trip import Paid, PaymentOutcome, PendingPayment, confirm_plan
 from core.storage.repositories.base import _Repository
 
+# Tills whose address is a phone number: an SMS number, the terminal chat's phone.
+_PHONE_TILLS = ("sms", "terminal")
+
 
 def _settled(charge_id: QueryableAttribute[Any]) -> Select[Any]:
     """The charge's payment posting followed by a reimbursement posting out of the same shop
@@ -189,19 +192,48 @@ class ChargeRepository(_Repository):
     async def card_positions_shown(
         self, citizen_id: int, shop_id: int, since: datetime
     ) -> set[int]:
-        """The card positions this shop's till was asked for, on the citizen's card charges
-        since `since` (the grid's issue), by payments not made: their codes may have been
-        heard at that till (core.domain.cards.drawable_at_shop)."""
+        """The card positions asked, on the citizen's card charges since `since` (the
+        grid's issue), by payments not made, at this shop or at any till of the people who
+        work for it now (core.domain.cards.drawable_at_shop): their codes may have been
+        heard there, and a cashier of two shops hears at one what the other would ask."""
+        tills = await self._tills_of_people_of(shop_id)
+        asked_here = m.Charge.shop_id == shop_id
+        if tills:
+            asked_here = asked_here | m.Charge.requested_by.in_(sorted(tills))
         rows = await self.session.scalars(
             select(m.Charge.card_code_position).where(
                 m.Charge.citizen_id == citizen_id,
-                m.Charge.shop_id == shop_id,
+                asked_here,
                 m.Charge.created_at >= since,
                 m.Charge.card_code_position.is_not(None),
                 m.Charge.status.not_in((ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)),
             )
         )
         return {position for position in rows.all() if position is not None}
+
+    async def _tills_of_people_of(self, shop_id: int) -> set[str]:
+        """The tills ("channel:address", as charges' `requested_by`) of everyone who works
+        for this shop now, at any shop: the same chat, or the same phone (an SMS or
+        terminal till's number, the phone a Telegram member shared)."""
+        members = (
+            await self.session.execute(
+                select(m.ShopMember.channel, m.ShopMember.address, m.ShopMember.phone).where(
+                    m.ShopMember.shop_id == shop_id
+                )
+            )
+        ).all()
+        if not members:
+            return set()
+        phones = {row.phone for row in members if row.phone} | {
+            row.address for row in members if row.channel in _PHONE_TILLS
+        }
+        same_phone = m.ShopMember.phone.in_(sorted(phones)) | (
+            m.ShopMember.channel.in_(_PHONE_TILLS) & m.ShopMember.address.in_(sorted(phones))
+        )
+        elsewhere = await self.session.execute(
+            select(m.ShopMember.channel, m.ShopMember.address).where(same_phone)
+        )
+        return {f"{row.channel}:{row.address}" for row in (*members, *elsewhere.all())}
 
     async def pending_for_citizen(self, citizen_id: int) -> Sequence[m.Charge]:
         return (
