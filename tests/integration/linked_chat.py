@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from core.bootstrap import Core
 from core.domain.identity import PhoneProof
-from core.services import identity, municipalities, operators, phone_changes
+from core.services import identity
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from tests.factories import Town, make_cf, make_town
@@ -65,39 +65,6 @@ async def idle_without_phone(core: Core, town: Town, chat: str, index: int) -> t
         )
         await uow.commit()
         return citizen.id, citizen.codice_fiscale
-
-
-async def office_team(core: Core, town: Town) -> dict[str, m.Operator]:
-    """A clerk and a manager of the town (tst.clerk, tst.manager): the two operators a new
-    phone of a citizen with money to spend needs."""
-    async with core.uow() as uow:
-        municipality = await municipalities.require(uow, town.code)
-        team = {}
-        for role in ("clerk", "manager"):
-            team[role], _ = await operators.add_operator(
-                uow, municipality, f"tst.{role}", role, core.now(), password="x" * 12
-            )
-        await uow.commit()
-    return team
-
-
-async def ask_phone(core: Core, town: Town, who: m.Operator, citizen: int, phone: str) -> int:
-    """`who` asks `phone` for citizen number `citizen` of the town; the change waits for a
-    second operator. Returns its id."""
-    async with core.uow() as uow:
-        municipality = await municipalities.require(uow, town.code)
-        asked = await phone_changes.request(
-            uow, who, municipality, town.citizen_cfs[citizen], phone, core.now()
-        )
-        await uow.commit()
-    assert asked.applied is None and asked.waiting is not None
-    return asked.waiting.id
-
-
-async def approve_phone(core: Core, manager: m.Operator, change_id: int) -> None:
-    async with core.uow() as uow:
-        await phone_changes.approve(uow, manager, change_id, core.now())
-        await uow.commit()
 
 
 async def citizen_row(core: Core, citizen_id: int) -> m.Citizen:

@@ -15,14 +15,12 @@ from core.domain.identity import PhoneProof
 from core.services import identity
 from tests.integration.linked_chat import (
     apply_from_chat,
-    approve_phone,
-    ask_phone,
     citizen_row,
     event_kinds,
     holder_without_phone,
     idle_without_phone,
-    office_team,
 )
+from tests.integration.test_phone_changes import _approve, _ask, _operators
 
 CHAT = "990071"
 CHAT_PHONE = "+393471230071"
@@ -48,8 +46,8 @@ async def test_a_linked_chat_gives_no_first_number_to_a_citizen_with_money(
     the change the two operators decide is then the number."""
     town = await holder_without_phone(core, chat=CHAT)
     holder_id = town.citizen_ids[0]
-    team = await office_team(core, town)
-    change_id = await ask_phone(core, town, team["clerk"], 0, ASKED_PHONE) if asked_before else None
+    team = await _operators(core, town)
+    asked = await _ask(core, town, team["clerk"], ASKED_PHONE) if asked_before else None
     before = await event_kinds(core, holder_id)
     # Sharing the contact (SALDO, STATO, the card): refused, nothing bound, the chat still
     # the citizen's, the office sees it.
@@ -71,9 +69,10 @@ async def test_a_linked_chat_gives_no_first_number_to_a_citizen_with_money(
     async with core.uow() as uow:
         assert await uow.citizens.by_phone(town.municipality_id, CHAT_PHONE) is None
     # The change the two operators decide is the number.
-    if change_id is None:
-        change_id = await ask_phone(core, town, team["clerk"], 0, ASKED_PHONE)
-    await approve_phone(core, team["manager"], change_id)
+    if asked is None:
+        asked = await _ask(core, town, team["clerk"], ASKED_PHONE)
+    assert asked.waiting is not None
+    await _approve(core, team["manager"], asked.waiting.id)
     assert (await citizen_row(core, holder_id)).phone == ASKED_PHONE
 
 
@@ -81,10 +80,11 @@ async def test_the_office_gives_that_number_with_a_second_operator(core: Core) -
     """The person comes to the office: a clerk asks the chat's number, a manager approves
     it (the change unlinks the chat, which shares its contact again to be linked)."""
     town = await holder_without_phone(core, chat=CHAT)
-    team = await office_team(core, town)
-    change_id = await ask_phone(core, town, team["clerk"], 0, CHAT_PHONE)
+    team = await _operators(core, town)
+    asked = await _ask(core, town, team["clerk"], CHAT_PHONE)
+    assert asked.applied is None and asked.waiting is not None
     assert (await citizen_row(core, town.citizen_ids[0])).phone is None
-    await approve_phone(core, team["manager"], change_id)
+    await _approve(core, team["manager"], asked.waiting.id)
     assert (await citizen_row(core, town.citizen_ids[0])).phone == CHAT_PHONE
     async with core.uow() as uow:
         linked = await identity.link_telegram(

@@ -18,13 +18,12 @@ from core.storage import models as m
 from tests.factories import Town
 from tests.integration.linked_chat import (
     apply_from_chat,
-    ask_phone,
     citizen_row,
     event_kinds,
     holder_without_phone,
-    office_team,
 )
 from tests.integration.test_identity_races import _committed, first_then_second
+from tests.integration.test_phone_changes import _ask, _operators
 
 CHAT = "990061"
 CHAT_PHONE = "+393471230061"
@@ -35,7 +34,7 @@ async def _town(core: Core) -> tuple[Town, dict[str, m.Operator]]:
     """Citizen 0 without a phone, CHAT linked to them; both citizens have a balance (so a new
     phone waits for a second operator)."""
     town = await holder_without_phone(core, chat=CHAT)
-    return town, await office_team(core, town)
+    return town, await _operators(core, town)
 
 
 async def _holder(core: Core, town: Town) -> m.Citizen:
@@ -46,7 +45,7 @@ async def test_a_chat_binds_no_number_a_waiting_request_names(core: Core) -> Non
     """Another household's new phone, asked and waiting, names the number: the request is
     the one claim on it until it is approved or withdrawn."""
     town, team = await _town(core)
-    await ask_phone(core, town, team["clerk"], 1, CHAT_PHONE)
+    await _ask(core, town, team["clerk"], CHAT_PHONE, citizen=1)
     async with core.uow() as uow:
         with pytest.raises(identity.IdentityRefused) as refused:
             await identity.link_telegram(uow, town.municipality_id, CHAT, CHAT_PHONE, core.now())
