@@ -21,12 +21,11 @@ from core.dialogue.flows.base import (
     Step,
     Takes,
     known,
-    not_a_shop,
+    shop_or_refusal,
     table,
     verify,
 )
 from core.dialogue.flows.member_phone import SHARE_BEFORE_CODES, keep_shared_phone, phone_missing
-from core.dialogue.menus import show_menu
 from core.dialogue.state import ChargeState, TillSession
 from core.dialogue.words import after_paga_slip, split_amount
 from core.domain import cards as card_domain
@@ -313,17 +312,10 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
         turn.finish()
-        current = await turn.shop()
+        current = await shop_or_refusal(
+            turn, t("Only shops registered with the municipality can charge vouchers.")
+        )
         if current is None:
-            turn.finish()
-            if await turn.memberships():
-                await show_menu(turn)
-            else:
-                turn.say(
-                    await not_a_shop(
-                        turn, t("Only shops registered with the municipality can charge vouchers.")
-                    )
-                )
             return
         member, shop = current
         if shop.status != ShopStatus.APPROVED:
