@@ -10,17 +10,15 @@ from core.domain.errors import DomainError, Refusal
 from core.domain.messages import Day, Money, Text, t, tn
 from core.domain.money import format_plain
 from office.refusals import SHARED_SENTENCES, describe_by
+from office.refusals import name_not_sepa as page_name_not_sepa
 
 
 def name_not_sepa(p: Mapping[str, object]) -> Text:
-    """A name a SEPA file cannot carry: whose, so the office knows what to correct (the
-    same sentences as the office's page)."""
+    """A name a SEPA file cannot carry: whose, so the office knows what to correct. The
+    municipality's as the office's page says it; a shop's names the command that corrects
+    it, where the page names its Shops page."""
     if p.get("shop_id") is None:
-        return t(
-            "The municipality's name {name} has no letter or digit a SEPA bank file can "
-            "carry, even transliterated. Nothing was paid and no file was written.",
-            name=repr(str(p["name"])),
-        )
+        return page_name_not_sepa(p)
     return t(
         "The name of shop {id}, {name}, has no letter or digit a SEPA bank file can carry, "
         "even transliterated: the bank would refuse the whole file. Nothing was paid and "

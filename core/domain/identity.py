@@ -213,16 +213,30 @@ def parse_reference(reference: str) -> tuple[str, str]:
     return "card", text.upper().replace(" ", "")
 
 
-def is_phone_number(text: str) -> bool:
-    """Whether the words are a phone number that exists, whether an SMS reaches it or not:
-    what parse_reference reads as a phone ("3331000002", "333 100 0002", "333.100.0002",
-    "0612345678"). The one reading of it, for the till's who pays (flows/charge) and for
-    the words before an amount (words.split_amount)."""
+def phone_number_in(text: str) -> str | None:
+    """The phone number (E.164) the words are, whether an SMS reaches it or not: what
+    parse_reference reads as a phone ("3331000002", "333 100 0002", "333.100.0002",
+    "0612345678"); None when they are none. The one reading of it, for the till's who pays
+    (flows/charge) and for the words before an amount (words.split_amount)."""
     try:
-        kind, _ = parse_reference(text)
+        kind, value = parse_reference(text)
     except InvalidIdentifier:
-        return False
-    return kind == "phone"
+        return None
+    return value if kind == "phone" else None
+
+
+def is_phone_number(text: str) -> bool:
+    """Whether the words are a phone number that exists, a landline too (phone_number_in)."""
+    return phone_number_in(text) is not None
+
+
+def is_sms_phone_number(text: str) -> bool:
+    """Whether the words are a phone number an SMS reaches (a mobile): the same reading as
+    is_phone_number, narrowed by receives_sms. The till tells the two apart on purpose: a
+    landline is who pays (refused as a landline), but only a mobile is read as who pays
+    ahead of an amount typed after it in pieces (flows/charge.split_request)."""
+    phone = phone_number_in(text)
+    return phone is not None and receives_sms(phone)
 
 
 # A phone number grouped with dots or dashes; with fewer digits than a mobile's the dots

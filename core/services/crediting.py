@@ -93,14 +93,7 @@ async def credit_tranche(
             if destination is None:
                 continue
             reply = credit_notice(municipality.name, row.amount_cents, row.balance_cents)
-            notices.append(
-                {
-                    "channel": destination[0],
-                    "address": destination[1],
-                    "language": row.language,
-                    "payload": seal_payload(uow.keys, reply_to_json(reply)),
-                }
-            )
+            notices.append(_notice(uow, destination, row.language, reply))
         await uow.outbox.add_many(_common(municipality, now), notices)
         queued += len(notices)
         if progress is not None:
@@ -140,17 +133,25 @@ async def notify_unpaid(
             appeal_days=days,
         )
         notices.append(
-            {
-                "channel": destination[0],
-                "address": destination[1],
-                "language": row.language,
-                "payload": seal_payload(uow.keys, reply_to_json(reply)),
-                "application_id": row.application_id,
-            }
+            _notice(uow, destination, row.language, reply, application_id=row.application_id)
         )
     for start in range(0, len(notices), CHUNK):
         await uow.outbox.add_many(_common(municipality, now), notices[start : start + CHUNK])
     return len(notices)
+
+
+def _notice(
+    uow: UnitOfWork, destination: tuple[str, str], language: str, reply: Reply, **columns: Any
+) -> dict[str, Any]:
+    """The columns of one notice of a credit run: where it goes, in which language, the
+    reply (sealed if it is sensitive) and any column of its own (`application_id`)."""
+    return {
+        "channel": destination[0],
+        "address": destination[1],
+        "language": language,
+        "payload": seal_payload(uow.keys, reply_to_json(reply)),
+        **columns,
+    }
 
 
 def _common(municipality: m.Municipality, now: datetime) -> dict[str, Any]:

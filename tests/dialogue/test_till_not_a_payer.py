@@ -22,7 +22,13 @@ from sqlalchemy import update
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.domain.errors import InvalidIdentifier
-from core.domain.identity import receives_sms, require_sms_phone
+from core.domain.identity import (
+    is_phone_number,
+    is_sms_phone_number,
+    phone_number_in,
+    receives_sms,
+    require_sms_phone,
+)
 from core.domain.messages import Money, Reply, t
 from core.storage import models as m
 from tests.dialogue.harness import Chat, msgids, param
@@ -235,3 +241,27 @@ def test_receives_sms_is_what_require_sms_phone_takes(e164: str, sms: bool) -> N
         assert not sms
     else:
         assert sms
+
+
+@pytest.mark.parametrize(
+    ("words", "phone", "sms"),
+    [
+        ("3331000002", "+393331000002", True),
+        ("333 100 0002", "+393331000002", True),
+        ("333.100.0002", "+393331000002", True),
+        ("0612345678", "+390612345678", False),
+        ("06 1234 5678", "+390612345678", False),
+        ("RSSMRA85T10A739J", None, False),
+        ("ABCD EFGH 23", None, False),
+        ("12345", None, False),
+        ("00000000", None, False),
+    ],
+)
+def test_a_phone_and_a_phone_an_sms_reaches_are_one_reading(
+    words: str, phone: str | None, sms: bool
+) -> None:
+    """The till reads a phone number one way (identity.phone_number_in); a landline is a
+    phone (who pays, refused as a landline) but not one an SMS reaches."""
+    assert phone_number_in(words) == phone
+    assert is_phone_number(words) is (phone is not None)
+    assert is_sms_phone_number(words) is sms

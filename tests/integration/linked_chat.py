@@ -65,3 +65,16 @@ async def idle_without_phone(core: Core, town: Town, chat: str, index: int) -> t
         )
         await uow.commit()
         return citizen.id, citizen.codice_fiscale
+
+
+async def citizen_row(core: Core, citizen_id: int) -> m.Citizen:
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(citizen_id)
+        assert citizen is not None
+        return citizen
+
+
+async def event_kinds(core: Core, citizen_id: int) -> list[str]:
+    """The kinds of the citizen's identity events, oldest first."""
+    async with core.uow() as uow:
+        return [e.kind for e in await uow.identity_events.for_citizen(citizen_id)]

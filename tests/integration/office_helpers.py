@@ -16,6 +16,7 @@ from core.services import allocation, municipalities
 from core.services.applications import ApplicationInput, submit_application
 from core.services.charges import ConfirmOutcome
 from core.services.shops import ShopInput, approve_shop, register_shop
+from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.factories import (
     TEST_FUND_CENTS,
@@ -131,13 +132,36 @@ async def apply(office: Office, *people: ApplicationInput) -> list[str]:
     return protocols
 
 
-async def close_approve_credit(office: Office, budget_cents: int) -> None:
-    """Close the window, approve the determina with this budget and credit it."""
+async def wrote_stop(office: Office, who: ApplicationInput, language: str) -> None:
+    """The applicant's phone wrote STOP by SMS, in `language`: no general notice goes to it."""
+    assert who.phone is not None
+    async with office.core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        uow.add(
+            m.Conversation(
+                municipality_id=town.id,
+                channel="sms",
+                address=who.phone,
+                language=language,
+                stopped=True,
+                updated_at=office.clock(),
+            )
+        )
+        await uow.commit()
+
+
+async def close_window(office: Office) -> None:
+    """Close the window; a day passes."""
     async with office.core.uow() as uow:
         town = await municipalities.require(uow, office.code)
         await municipalities.close_window(uow, town, office.clock())
         await uow.commit()
     office.clock.advance(days=1)
+
+
+async def close_approve_credit(office: Office, budget_cents: int) -> None:
+    """Close the window, approve the determina with this budget and credit it."""
+    await close_window(office)
     await approve_and_credit(office, budget_cents)
 
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from core.bootstrap import Core
 from core.services import act_figures, allocation, audit, municipalities
-from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.integration.office_helpers import apply, open_round, person
+from tests.integration.office_helpers import apply, close_window, open_round, person, wrote_stop
 
 PAID = person(0)  # list 1, 150 €
 EXCLUDED = person(1, pension=True)
@@ -20,21 +19,8 @@ REVOKED = person(4)  # list 1, revoked after the determina, before the credit
 async def test_the_figures_equal_what_approval_and_credit_do(core: Core, clock: FakeClock) -> None:
     office = await open_round(core, clock)
     protocols = await apply(office, PAID, EXCLUDED, LIST_2, STOPPED, REVOKED)
-    async with core.uow() as uow:
-        town = await municipalities.require(uow, "BEL")
-        uow.add(
-            m.Conversation(
-                municipality_id=town.id,
-                channel="sms",
-                address=STOPPED.phone,
-                language="it",
-                stopped=True,
-                updated_at=clock(),
-            )
-        )
-        await municipalities.close_window(uow, town, clock())
-        await uow.commit()
-    clock.advance(days=1)
+    await wrote_stop(office, STOPPED, "it")
+    await close_window(office)
 
     async with core.uow() as uow:
         town = await municipalities.require(uow, "BEL")

@@ -12,77 +12,80 @@ import pytest
 
 from core.bootstrap import Core
 from core.domain.identity import PhoneProof
-from core.services import identity, municipalities, operators, phone_changes
-from core.storage import models as m
+from core.services import identity
 from tests.integration.linked_chat import (
     apply_from_chat,
+    citizen_row,
+    event_kinds,
     holder_without_phone,
     idle_without_phone,
 )
+from tests.integration.test_phone_changes import _approve, _ask, _operators
 
 CHAT = "990071"
 CHAT_PHONE = "+393471230071"
+ASKED_PHONE = "+393471230073"
 IDLE_CHAT = "990072"
 IDLE_PHONE = "+393471230072"
 
 
-async def _citizen(core: Core, citizen_id: int) -> m.Citizen:
-    async with core.uow() as uow:
-        citizen = await uow.citizens.by_id(citizen_id)
-        assert citizen is not None
-        return citizen
-
-
-async def _kinds(core: Core, citizen_id: int) -> list[str]:
-    async with core.uow() as uow:
-        return [e.kind for e in await uow.identity_events.for_citizen(citizen_id)]
-
-
-async def test_a_linked_chat_gives_no_first_number_to_a_citizen_with_money(core: Core) -> None:
+@pytest.mark.parametrize(
+    ("asked_before", "refusal", "reason"),
+    [
+        (False, identity.FirstNumberNeedsOffice, "phone_needs_approval"),
+        # While the office changes the phone under four eyes no other number is bound
+        # (test_chat_number_while_a_change_waits).
+        (True, identity.PhoneChangeWaiting, "phone_change_waiting"),
+    ],
+    ids=["money_to_spend", "change_waiting"],
+)
+async def test_a_linked_chat_gives_no_first_number_to_a_citizen_with_money(
+    core: Core, asked_before: bool, refusal: type[identity.IdentityRefused], reason: str
+) -> None:
+    """Refused whether or not the office has already asked a new phone for the citizen;
+    the change the two operators decide is then the number."""
     town = await holder_without_phone(core, chat=CHAT)
     holder_id = town.citizen_ids[0]
-    before = await _kinds(core, holder_id)
-    # Sharing the contact (SALDO, STATO, the card): refused, nothing bound, the office sees it.
+    team = await _operators(core, town)
+    asked = await _ask(core, town, team["clerk"], ASKED_PHONE) if asked_before else None
+    before = await event_kinds(core, holder_id)
+    # Sharing the contact (SALDO, STATO, the card): refused, nothing bound, the chat still
+    # the citizen's, the office sees it.
     async with core.uow() as uow:
-        with pytest.raises(identity.FirstNumberNeedsOffice) as refused:
+        with pytest.raises(refusal) as refused:
             await identity.link_telegram(uow, town.municipality_id, CHAT, CHAT_PHONE, core.now())
-        assert refused.value.reason == "phone_needs_approval"
+        assert refused.value.reason == reason
         await uow.commit()
-    holder = await _citizen(core, holder_id)
+    holder = await citizen_row(core, holder_id)
     assert (holder.phone, holder.phone_proven_by, holder.telegram_chat_id) == (None, None, CHAT)
-    assert await _kinds(core, holder_id) == [*before, "link_refused"]
+    assert await event_kinds(core, holder_id) == [*before, "link_refused"]
     # Applying again from that chat with the number (claim_citizen's linked path): the same.
     async with core.uow() as uow:
-        with pytest.raises(identity.FirstNumberNeedsOffice):
+        with pytest.raises(refusal):
             await apply_from_chat(core, uow, town, CHAT, CHAT_PHONE)
         await uow.commit()
-    assert (await _citizen(core, holder_id)).phone is None
-    assert await _kinds(core, holder_id) == [*before, "link_refused", "claim_refused"]
+    assert (await citizen_row(core, holder_id)).phone is None
+    assert await event_kinds(core, holder_id) == [*before, "link_refused", "claim_refused"]
     async with core.uow() as uow:
         assert await uow.citizens.by_phone(town.municipality_id, CHAT_PHONE) is None
+    # The change the two operators decide is the number.
+    if asked is None:
+        asked = await _ask(core, town, team["clerk"], ASKED_PHONE)
+    assert asked.waiting is not None
+    await _approve(core, team["manager"], asked.waiting.id)
+    assert (await citizen_row(core, holder_id)).phone == ASKED_PHONE
 
 
 async def test_the_office_gives_that_number_with_a_second_operator(core: Core) -> None:
     """The person comes to the office: a clerk asks the chat's number, a manager approves
     it (the change unlinks the chat, which shares its contact again to be linked)."""
     town = await holder_without_phone(core, chat=CHAT)
-    async with core.uow() as uow:
-        municipality = await municipalities.require(uow, town.code)
-        team = {}
-        for name in ("clerk", "manager"):
-            team[name], _ = await operators.add_operator(
-                uow, municipality, f"tst.{name}", name, core.now(), password="x" * 12
-            )
-        asked = await phone_changes.request(
-            uow, team["clerk"], municipality, town.citizen_cfs[0], CHAT_PHONE, core.now()
-        )
-        await uow.commit()
+    team = await _operators(core, town)
+    asked = await _ask(core, town, team["clerk"], CHAT_PHONE)
     assert asked.applied is None and asked.waiting is not None
-    assert (await _citizen(core, town.citizen_ids[0])).phone is None
-    async with core.uow() as uow:
-        await phone_changes.approve(uow, team["manager"], asked.waiting.id, core.now())
-        await uow.commit()
-    assert (await _citizen(core, town.citizen_ids[0])).phone == CHAT_PHONE
+    assert (await citizen_row(core, town.citizen_ids[0])).phone is None
+    await _approve(core, team["manager"], asked.waiting.id)
+    assert (await citizen_row(core, town.citizen_ids[0])).phone == CHAT_PHONE
     async with core.uow() as uow:
         linked = await identity.link_telegram(
             uow, town.municipality_id, CHAT, CHAT_PHONE, core.now()
@@ -113,6 +116,6 @@ async def test_with_nothing_to_spend_the_chat_binds_its_number(core: Core, by: s
             )
         assert bound is not None and bound.id == citizen_id
         await uow.commit()
-    citizen = await _citizen(core, citizen_id)
+    citizen = await citizen_row(core, citizen_id)
     assert (citizen.phone, citizen.phone_proven_by) == (IDLE_PHONE, "telegram_contact")
-    assert (await _kinds(core, citizen_id))[-1] == "phone_bound"
+    assert (await event_kinds(core, citizen_id))[-1] == "phone_bound"

@@ -1,8 +1,9 @@
 """A Telegram chat linked to a citizen without a phone (an older application) proves a
 number with its own contact: while the office changes that citizen's phone under four eyes,
 or while a waiting request names the number, nothing is bound (docs/identity-and-consent.md
-§5; the office's rule: while a change waits no other number is bound). On SQLite and
-PostgreSQL."""
+§5; the office's rule: while a change waits no other number is bound; the chat's own contact
+and its application again are refused alike, with the refusal of a first number to a citizen
+with money to spend, in test_chat_first_number_four_eyes). On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,12 +12,18 @@ from typing import Any
 import pytest
 
 from core.bootstrap import Core
-from core.services import identity, municipalities, operators, phone_changes
+from core.services import identity, municipalities, phone_changes
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from tests.factories import Town
-from tests.integration.linked_chat import apply_from_chat, holder_without_phone
+from tests.integration.linked_chat import (
+    apply_from_chat,
+    citizen_row,
+    event_kinds,
+    holder_without_phone,
+)
 from tests.integration.test_identity_races import _committed, first_then_second
+from tests.integration.test_phone_changes import _ask, _operators
 
 CHAT = "990061"
 CHAT_PHONE = "+393471230061"
@@ -27,72 +34,18 @@ async def _town(core: Core) -> tuple[Town, dict[str, m.Operator]]:
     """Citizen 0 without a phone, CHAT linked to them; both citizens have a balance (so a new
     phone waits for a second operator)."""
     town = await holder_without_phone(core, chat=CHAT)
-    async with core.uow() as uow:
-        municipality = await municipalities.require(uow, town.code)
-        team = {}
-        for name in ("clerk", "manager"):
-            team[name], _ = await operators.add_operator(
-                uow, municipality, f"tst.{name}", name, core.now(), password="x" * 12
-            )
-        await uow.commit()
-    return town, team
-
-
-async def _ask(core: Core, town: Town, who: m.Operator, citizen: int, phone: str) -> int:
-    async with core.uow() as uow:
-        municipality = await municipalities.require(uow, town.code)
-        asked = await phone_changes.request(
-            uow, who, municipality, town.citizen_cfs[citizen], phone, core.now()
-        )
-        await uow.commit()
-    assert asked.waiting is not None
-    return asked.waiting.id
+    return town, await _operators(core, town)
 
 
 async def _holder(core: Core, town: Town) -> m.Citizen:
-    async with core.uow() as uow:
-        holder = await uow.citizens.by_id(town.citizen_ids[0])
-        assert holder is not None
-        return holder
-
-
-async def _kinds(core: Core, town: Town) -> list[str]:
-    async with core.uow() as uow:
-        return [e.kind for e in await uow.identity_events.for_citizen(town.citizen_ids[0])]
-
-
-async def test_a_chat_binds_no_number_while_the_office_changes_the_phone(core: Core) -> None:
-    town, team = await _town(core)
-    change_id = await _ask(core, town, team["clerk"], 0, ASKED_PHONE)
-    before = await _kinds(core, town)
-    async with core.uow() as uow:
-        with pytest.raises(identity.PhoneChangeWaiting) as refused:
-            await identity.link_telegram(uow, town.municipality_id, CHAT, CHAT_PHONE, core.now())
-        assert refused.value.reason == "phone_change_waiting"
-        await uow.commit()
-    holder = await _holder(core, town)
-    # Nothing bound, the chat still the citizen's; the office sees the attempt.
-    assert (holder.phone, holder.telegram_chat_id) == (None, CHAT)
-    assert await _kinds(core, town) == [*before, "link_refused"]
-    # Nor by applying again from that chat with the proven number (claim_citizen).
-    async with core.uow() as uow:
-        with pytest.raises(identity.PhoneChangeWaiting):
-            await apply_from_chat(core, uow, town, CHAT, CHAT_PHONE)
-        await uow.commit()
-    assert (await _holder(core, town)).phone is None
-    assert await _kinds(core, town) == [*before, "link_refused", "claim_refused"]
-    # The change the two operators decide is the number.
-    async with core.uow() as uow:
-        await phone_changes.approve(uow, team["manager"], change_id, core.now())
-        await uow.commit()
-    assert (await _holder(core, town)).phone == ASKED_PHONE
+    return await citizen_row(core, town.citizen_ids[0])
 
 
 async def test_a_chat_binds_no_number_a_waiting_request_names(core: Core) -> None:
     """Another household's new phone, asked and waiting, names the number: the request is
     the one claim on it until it is approved or withdrawn."""
     town, team = await _town(core)
-    await _ask(core, town, team["clerk"], 1, CHAT_PHONE)
+    await _ask(core, town, team["clerk"], CHAT_PHONE, citizen=1)
     async with core.uow() as uow:
         with pytest.raises(identity.IdentityRefused) as refused:
             await identity.link_telegram(uow, town.municipality_id, CHAT, CHAT_PHONE, core.now())
@@ -100,7 +53,7 @@ async def test_a_chat_binds_no_number_a_waiting_request_names(core: Core) -> Non
         await uow.commit()
     holder = await _holder(core, town)
     assert (holder.phone, holder.telegram_chat_id) == (None, CHAT)
-    assert (await _kinds(core, town))[-1] == "link_refused"
+    assert (await event_kinds(core, town.citizen_ids[0]))[-1] == "link_refused"
     async with core.uow() as uow:
         with pytest.raises(identity.IdentityRefused) as again:
             await apply_from_chat(core, uow, town, CHAT, CHAT_PHONE)

@@ -22,7 +22,15 @@ from core.services.outbox import NOTICE_LANE, reply_of
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, param
-from tests.integration.office_helpers import Office, apply, close_approve_credit, open_round, person
+from tests.integration.office_helpers import (
+    Office,
+    apply,
+    close_approve_credit,
+    close_window,
+    open_round,
+    person,
+    wrote_stop,
+)
 
 PENSION = (
     "Application {protocol}: not admitted, because someone in the household receives a pension."
@@ -123,21 +131,8 @@ async def test_a_household_that_wrote_stop_is_told_its_decision_all_the_same(
     general notice, and goes as a receipt does (the credit act counts it too)."""
     office = await open_round(core, clock)
     _, protocol = await apply(office, PAID, EXCLUDED)
-    async with core.uow() as uow:
-        town = await municipalities.require(uow, "BEL")
-        uow.add(
-            m.Conversation(
-                municipality_id=town.id,
-                channel="sms",
-                address=EXCLUDED.phone,
-                language="en",
-                stopped=True,
-                updated_at=clock(),
-            )
-        )
-        await municipalities.close_window(uow, town, clock())
-        await uow.commit()
-    clock.advance(days=1)
+    await wrote_stop(office, EXCLUDED, "en")
+    await close_window(office)
     async with core.uow() as uow:
         town = await municipalities.require(uow, "BEL")
         await allocation.approve(uow, town, 150_00, clock())

@@ -37,6 +37,7 @@ from tests.integration.test_identity_migration import (
     empty_url,  # noqa: F401  (a fixture)
 )
 from tests.integration.test_identity_races import _committed, first_then_second
+from tests.integration.test_phone_changes import _operators
 
 ASKED_PHONE = "+393471230072"
 PAPER_PHONE = "+393471230073"
@@ -50,13 +51,8 @@ async def _town(core: Core, *, phoneless: bool = True) -> tuple[Town, dict[str, 
     async with core.uow() as uow:
         municipality = await municipalities.require(uow, town.code)
         await municipalities.open_window(uow, municipality, core.now() - timedelta(hours=1))
-        team = {}
-        for name in ("clerk", "manager"):
-            team[name], _ = await operators.add_operator(
-                uow, municipality, f"tst.{name}", name, core.now(), password="x" * 12
-            )
         await uow.commit()
-    return town, team
+    return town, await _operators(core, town)
 
 
 async def _ask(core: Core, town: Town, who: m.Operator, phone: str = ASKED_PHONE) -> int:

@@ -72,12 +72,13 @@ async def _operators(core: Core, town: Town) -> dict[str, m.Operator]:
 
 
 async def _ask(
-    core: Core, town: Town, who: m.Operator, phone: str = NEW_PHONE
+    core: Core, town: Town, who: m.Operator, phone: str = NEW_PHONE, *, citizen: int = 0
 ) -> phone_changes.Asked:
+    """`who` asks `phone` for the town's citizen number `citizen` (the first by default)."""
     async with core.uow() as uow:
         municipality = await municipalities.require(uow, town.code)
         asked = await phone_changes.request(
-            uow, who, municipality, town.citizen_cfs[0], phone, core.now()
+            uow, who, municipality, town.citizen_cfs[citizen], phone, core.now()
         )
         await uow.commit()
         return asked

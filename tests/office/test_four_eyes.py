@@ -14,6 +14,7 @@ from core.bootstrap import Core
 from core.services import allocation, ledger, municipalities
 from core.storage import models as m
 from tests.conftest import FakeClock
+from tests.dialogue.catalog import ROOT
 from tests.integration.office_helpers import apply, person
 from tests.office.conftest import Towns, signed_in
 from tests.office.harness import OfficeBrowser
@@ -274,3 +275,19 @@ async def test_approving_an_act_withdrawn_meanwhile_says_who_withdrew_it_and_why
     assert "(motivo: fondi sbagliati): non è stato eseguito." in said, said
     async with core.uow() as uow:
         assert list(await uow.session.scalars(select(m.Allocation.id))) == []
+
+
+def test_the_waiting_acts_and_requests_are_decided_with_the_one_macro() -> None:
+    """The acts and the phone, delegate and card requests offer approve and withdraw
+    through four_eyes.html: no page keeps its own copy of the two forms."""
+    templates = ROOT / "office" / "templates"
+    copies = [
+        path.name
+        for path in sorted(templates.glob("*.html"))
+        if path.name != "four_eyes.html" and "may_approve" in path.read_text()
+    ]
+    assert copies == []
+    users = sorted(
+        path.name for path in templates.glob("*.html") if "{% call decision(" in path.read_text()
+    )
+    assert users == ["acts_waiting.html", "phone_changes.html"]

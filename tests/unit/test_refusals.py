@@ -7,12 +7,17 @@ import re
 from pathlib import Path
 
 from buonispesa.cli.refusals import _OFFICE_SENTENCES
+from buonispesa.cli.refusals import describe as cli_describe
 from core.dialogue.errors import known_codes
 from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus
 from core.domain.errors import Refusal
+from core.domain.messages import Text
 from core.domain.outbox import OutboxStatus
 from core.domain.shops import ShopStatus
+from core.i18n import render_text
+from core.services.reimbursement import NameNotInSepa
+from office.refusals import describe as page_describe
 
 ROOT = Path(__file__).resolve().parents[2]
 # Codes built from what did not validate (InvalidIdentifier, InvalidAmount): families of
@@ -56,3 +61,18 @@ def test_statuses_and_channels_keep_their_stored_values() -> None:
         "pending", "sending", "sent", "delivered", "undelivered", "failed",
     }  # fmt: skip
     assert {c.value for c in Channel} == {"sms", "telegram", "terminal"}
+
+
+def test_a_name_sepa_cannot_write_is_said_alike_by_the_page_and_the_command() -> None:
+    """The municipality's name is said in the same sentence on the office's page and by
+    `admin reimburse`; a shop's names where each corrects it."""
+
+    def said(text: Text) -> str:
+        return render_text(text, "en")
+
+    town = NameNotInSepa(name="🍞🥖", shop_id=None)
+    assert said(cli_describe(town)) == said(page_describe(town))
+    assert said(cli_describe(town)).startswith("The municipality's name '🍞🥖' has no letter")
+    shop = NameNotInSepa(name="🍞🥖", shop_id=7)
+    assert "'admin shops rename'" in said(cli_describe(shop))
+    assert "on the Shops page" in said(page_describe(shop))

@@ -502,40 +502,29 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         )
 
     async def on_support(self, turn: Turn, inp: Input) -> None:
-        if per_year(inp.text):
-            raise Reject(NOT_YEARLY)
-        if yes_or_no(inp.text) is True or says_there_is(inp.text, SUPPORT_WORDS):
-            # "Ho la naspi", "sì": there is some, the sum not said. How much is asked;
-            # nothing is recorded and the step waits.
-            turn.say(
-                t(
-                    "How much does the household receive per month? Write the amount in "
-                    "euro, e.g. {example}.",
-                    example="300",
-                )
-            )
-            return
-        self.state(turn).support = _amount(inp, "300", about=SUPPORT_WORDS)
-        await self.next_question(turn, "support")
+        how_much = t(
+            "How much does the household receive per month? Write the amount in euro, "
+            "e.g. {example}.",
+            example="300",
+        )
+        support = _monthly(turn, inp, SUPPORT_WORDS, how_much)
+        if support is not None:
+            self.state(turn).support = support
+            await self.next_question(turn, "support")
 
     async def ask_rent(self, turn: Turn) -> None:
         turn.say(t("How much rent does the household pay per month? Write 0 if none."))
 
     async def on_rent(self, turn: Turn, inp: Input) -> None:
-        if per_year(inp.text):
-            raise Reject(NOT_YEARLY)
-        if yes_or_no(inp.text) is True or says_there_is(inp.text, RENT_WORDS):
-            # "Pago l'affitto", "sì": how much, as for the support.
-            turn.say(
-                t(
-                    "How much rent does the household pay per month? Write the amount in "
-                    "euro, e.g. {example}.",
-                    example="400",
-                )
-            )
-            return
-        self.state(turn).rent = _amount(inp, "300", about=RENT_WORDS)
-        await self.next_question(turn, "rent")
+        how_much = t(
+            "How much rent does the household pay per month? Write the amount in euro, "
+            "e.g. {example}.",
+            example="400",
+        )
+        rent = _monthly(turn, inp, RENT_WORDS, how_much)
+        if rent is not None:
+            self.state(turn).rent = rent
+            await self.next_question(turn, "rent")
 
     # Summary, declaration, changes ------------------------------------------------------------
 
@@ -726,6 +715,18 @@ def _yes_no(inp: Input, *, who: bool = False) -> bool | None:
     if inp.choice in ("yes", "no"):
         return inp.choice == "yes"
     return yes_or_no_leading(inp.text) if who else yes_or_no(inp.text)
+
+
+def _monthly(turn: Turn, inp: Input, about: frozenset[str], how_much: Text) -> int | None:
+    """The whole euro a month of support or rent (`about`: SUPPORT_WORDS, RENT_WORDS). None
+    when the words only say there is some ("ho la naspi", "pago l'affitto", "sì"): then
+    `how_much` is asked, nothing is recorded and the step waits. A year's sum is refused."""
+    if per_year(inp.text):
+        raise Reject(NOT_YEARLY)
+    if yes_or_no(inp.text) is True or says_there_is(inp.text, about):
+        turn.say(how_much)
+        return None
+    return _amount(inp, "300", about=about)
 
 
 def _amount(

@@ -13,12 +13,14 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from core.dialogue import state as stored
 from core.dialogue.context import Input, Reject, Turn
+from core.dialogue.menus import show_menu
 from core.dialogue.state import FlowState, PendingCode
 from core.dialogue.words import asks_for_a_new_code, yes_or_no
 from core.domain import otp
 from core.domain.messages import Moment, Option, Reply, Text, t, tn
 from core.domain.shops import MemberRole
 from core.services import security
+from core.storage import models as m
 
 S = TypeVar("S", bound=FlowState)
 F = TypeVar("F", bound="Flow[Any]")
@@ -287,6 +289,21 @@ async def not_a_shop(turn: Turn, text: Text) -> Text:
         "owner for a new cashier code.",
         shop=shop.name,
     )
+
+
+async def shop_or_refusal(turn: Turn, text: Text) -> tuple[m.ShopMember, m.Shop] | None:
+    """The shop a shop's request (a charge, a refund) acts for, with the chat's membership;
+    None when the chat has none to act for: then the request ends, a chat that works for a
+    shop gets its menu, any other hears not_a_shop (`text`: who may make the request)."""
+    current = await turn.shop()
+    if current is not None:
+        return current
+    turn.finish()
+    if await turn.memberships():
+        await show_menu(turn)
+    else:
+        turn.say(await not_a_shop(turn, text))
+    return None
 
 
 def resume(*to: str) -> Step[Any]:

@@ -21,12 +21,11 @@ from core.dialogue.flows.base import (
     Step,
     Takes,
     known,
-    not_a_shop,
+    shop_or_refusal,
     table,
     verify,
 )
 from core.dialogue.flows.member_phone import SHARE_BEFORE_CODES, keep_shared_phone, phone_missing
-from core.dialogue.menus import show_menu
 from core.dialogue.state import ChargeState, TillSession
 from core.dialogue.words import after_paga_slip, split_amount
 from core.domain import cards as card_domain
@@ -40,6 +39,7 @@ from core.domain.identity import (
     check_not_eleven_digits,
     eleven_digits_no_sms_reaches,
     is_phone_number,
+    is_sms_phone_number,
     parse_reference,
     receives_sms,
 )
@@ -138,15 +138,6 @@ def names_nobody(reference: str) -> bool:
     return digits < _PHONE_DIGITS or any(ch in ",.€" for ch in reference)
 
 
-def _reaches_sms(text: str) -> bool:
-    """Whether the words are a phone number an SMS reaches (a mobile)."""
-    try:
-        kind, value = parse_reference(text)
-    except DomainError:
-        return False
-    return kind == "phone" and receives_sms(value)
-
-
 def _card_in_groups(text: str) -> bool:
     # A codice fiscale has 16 characters, whatever groups it is written in.
     return card_domain.in_printed_groups(text) and len(normalize_card_number(text)) != 16
@@ -175,9 +166,9 @@ def split_request(arg: str) -> tuple[str, str | None]:
         # "0612345678 5" ("06 1234 5678 5") a landline and 5 euro, refused as a landline
         # (_reference_error), as it is with an amount of two digits or with cents.
         return line, None
-    if amount is not None and not _reaches_sms(reference):
+    if amount is not None and not is_sms_phone_number(reference):
         head, _, last = reference.rpartition(" ")
-        if last.isascii() and last.isdigit() and len(last) <= 3 and _reaches_sms(head):
+        if last.isascii() and last.isdigit() and len(last) <= 3 and is_sms_phone_number(head):
             # "333 100 0001 2 50": a mobile in its groups, then 2,50 typed with a space, not
             # a phone ending in "2" (eleven digits, or a number no SMS reaches) and 50 euro;
             # said as the amount's error, as after the phone in one piece.
@@ -214,7 +205,7 @@ def _amount_then_phone(line: str) -> tuple[str, str] | None:
         return None
     # A mobile after plain digits stays as it was: no amount is guessed before a number
     # that could pay (tests/dialogue/test_shop.py); one no SMS reaches can never pay.
-    return None if receives_sms(parse_reference(rest)[1]) else (rest, first)
+    return None if is_sms_phone_number(rest) else (rest, first)
 
 
 def _card_number(text: str) -> bool:
@@ -321,17 +312,10 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
         turn.finish()
-        current = await turn.shop()
+        current = await shop_or_refusal(
+            turn, t("Only shops registered with the municipality can charge vouchers.")
+        )
         if current is None:
-            turn.finish()
-            if await turn.memberships():
-                await show_menu(turn)
-            else:
-                turn.say(
-                    await not_a_shop(
-                        turn, t("Only shops registered with the municipality can charge vouchers.")
-                    )
-                )
             return
         member, shop = current
         if shop.status != ShopStatus.APPROVED:

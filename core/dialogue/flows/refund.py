@@ -15,7 +15,7 @@ from core.dialogue.flows.base import (
     Step,
     Takes,
     known,
-    not_a_shop,
+    shop_or_refusal,
     table,
     verify,
 )
@@ -88,17 +88,14 @@ class RefundFlow(ConfirmedFlow[RefundState]):
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
         turn.finish()
-        current = await turn.shop()
-        if current is None or current[1].status != ShopStatus.APPROVED:
+        current = await shop_or_refusal(
+            turn, t("Only shops registered with the municipality can refund payments.")
+        )
+        if current is None:
+            return
+        if current[1].status != ShopStatus.APPROVED:
             turn.finish()
-            if current is None and not await turn.memberships():
-                turn.say(
-                    await not_a_shop(
-                        turn, t("Only shops registered with the municipality can refund payments.")
-                    )
-                )
-            else:
-                await show_menu(turn)
+            await show_menu(turn)
             return
         if phone_missing(turn, current[0]):
             # The customer's code of a cashier's refund: not before this member shares
