@@ -493,6 +493,14 @@ async def link_telegram(
     nobody has either yet."""
     phone = normalize_phone(phone)
     by_chat = await uow.citizens.by_telegram_chat(municipality_id, telegram_user)
+    if by_chat is not None and by_chat.phone is None:
+        # Held until the commit and read again, as the office's phone change holds it
+        # (phone_changes.request, rebind_phone): a change asked at this moment is seen
+        # below, or sees the number bound here. Then the number is held too, before its
+        # owner is read (is_own_delegates_number holds it as well): a chat, an operator or
+        # a delegate's registration binding it at this moment is seen, or waits for us.
+        by_chat = await uow.citizens.lock(by_chat.id)
+        await uow.citizens.hold_phone(municipality_id, phone)
     by_phone = await uow.citizens.by_phone(municipality_id, phone)
     actor, proof = "chat:telegram", PhoneProof.TELEGRAM_CONTACT
 
@@ -502,11 +510,6 @@ async def link_telegram(
             uow, citizen, LINK_REFUSED, now, actor=actor, channel=Channel.TELEGRAM, phone=phone
         )
 
-    if by_chat is not None and by_chat.phone is None:
-        # Held until the commit and read again, as the office's phone change holds it
-        # (phone_changes.request, rebind_phone): a change asked at this moment is seen
-        # below, or sees the number bound here.
-        by_chat = await uow.citizens.lock(by_chat.id)
     if await _is_shop_chat(uow, municipality_id, telegram_user):
         # The reverse of shops.member_is_citizen, checked before anything else: a shop's
         # chat is nobody's, whoever the number belongs to.
@@ -546,8 +549,14 @@ async def link_telegram(
                 # citizen's, nothing is bound.
                 await refused(by_chat)
                 raise
-            by_chat.phone, by_chat.phone_proven_by = phone, proof.value
-            by_chat.phone_proven_at = now
+            if not await uow.citizens.set_phone(by_chat, phone):
+                # A new citizen took the number at this very moment (a claim does not hold
+                # the number it creates a citizen with): the unique index decided, as if
+                # it had been taken before; the refusal is the chat's usual one.
+                await uow.refresh(by_chat)
+                await refused(by_chat)
+                raise IdentityRefused("concurrent_claim")
+            by_chat.phone_proven_by, by_chat.phone_proven_at = proof.value, now
             await _log(uow, by_chat, "phone_bound", now, actor=actor, proof=proof, phone=phone)
             return by_chat
         # The chat is one citizen's, the number another's (or a new one): the office decides.
