@@ -953,6 +953,10 @@ class PhoneChange(Base):
     print_by: Mapped[datetime | None]
 
 
+# What an erased citizen's requests asked by their Telegram chat keep in requested_by_chat:
+# that a chat asked, not which (privacy.erase_citizen).
+ERASED_CHAT = "erased"
+
 # A request of phone_changes still to be acted on: waiting for its approval, or an approved
 # card not yet printed. One of each kind per citizen (uq_phone_changes_waiting). One
 # expression, for the index and for the queries (core.storage.office_repositories): the
