@@ -98,8 +98,8 @@ PHONE_CHANGE_WAITING = t(
 # person, so the number waits for the office as a request the chat asked, which a manager
 # decides. Nothing of the money is said.
 NUMBER_NEEDS_OFFICE = t(
-    "The office will check this number before your vouchers use it: it may call you or ask "
-    "you to come with an identity document. You will get a message when it has decided."
+    "The office will check this number before your vouchers use it: it may call you or ask to "
+    "see an identity document. You will get a message when it decides."
 )
 
 DELEGATE_NO_CARD = t(
