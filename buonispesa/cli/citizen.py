@@ -174,7 +174,7 @@ def phone_change_list(code: str) -> None:
             item.citizen.codice_fiscale,
             item.change.previous_masked or "",
             item.change.phone_masked or "",
-            item.requested_by,
+            say(t("the citizen's Telegram chat")) if item.by_chat else item.requested_by,
             say(t("{when}", when=Moment(item.change.requested_at))),
         )
     out.print(table)

@@ -26,7 +26,7 @@ from core.domain.identity import (
     require_sms_phone,
 )
 from core.domain.messages import Reply, t
-from core.services import asked_numbers, code_destinations, ledger
+from core.services import activity, asked_numbers, code_destinations, ledger
 from core.services.outbox import enqueue, notify_number
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -51,6 +51,9 @@ NUMBER_ASKED = "number_asked"
 # chat's link to the citizen never proved it is the person's (docs/identity-and-consent.md
 # §5), so the number waits for the office's four eyes (money_at_stake, phone_changes).
 PHONE_NEEDS_APPROVAL = "phone_needs_approval"
+# Who asked a phone change a Telegram chat's contact proved (FirstNumberNeedsOffice), in the
+# office's activity log and in its lists of waiting changes.
+CHAT_ACTOR = "chat:telegram"
 
 
 class IdentityRefused(NotAllowed):
@@ -88,12 +91,15 @@ class FirstNumberNeedsOffice(IdentityRefused):
     contact while the citizen has money to spend (money_at_stake): nothing is bound. The
     link was made by an application from that chat before phones were required, by
     whoever typed the codice fiscale there (a relative, a delegate, anybody): it proves the
-    chat's number, not that the chat is the person. As for the office's first number, a
-    second operator approves it (phone_changes); the chat hears that the office confirms
-    the number, nothing about the money."""
+    chat's number, not that the chat is the person. The number waits for the office as a
+    phone change the chat asked (`change`: made now, or the one this chat asked before for
+    this number), which one manager approves, the contact being the first pair of eyes
+    (core.services.phone_changes); the chat hears that the office will check the number,
+    nothing about the money."""
 
-    def __init__(self) -> None:
+    def __init__(self, change: m.PhoneChange | None = None) -> None:
         super().__init__(PHONE_NEEDS_APPROVAL)
+        self.change = change
 
 
 @dataclass(frozen=True)
@@ -199,26 +205,77 @@ async def is_own_delegates_number(uow: UnitOfWork, citizen: m.Citizen, phone: st
 
 
 async def _refuse_first_number(
-    uow: UnitOfWork, citizen: m.Citizen, phone: str, now: datetime
+    uow: UnitOfWork, citizen: m.Citizen, phone: str, now: datetime, *, telegram_user: str | None
 ) -> None:
-    """Refuse binding `phone`, proven in a chat, to `citizen` (who has none) while the office
-    changes the citizen's phone (PhoneChangeWaiting: the change waiting for a second
-    operator decides the number), while a waiting request names the number
-    (IdentityRefused NUMBER_ASKED: another household's new phone or delegate, or this
-    citizen's delegate), or while the citizen has money to spend (FirstNumberNeedsOffice:
-    no first number without a second operator, money_at_stake). The office's rule
-    (rebind_phone, phone_changes.request) for the chat: the caller holds the citizen's row
+    """Refuse binding `phone`, proven by the Telegram chat `telegram_user` linked to
+    `citizen` (who has none), while the office changes the citizen's phone
+    (PhoneChangeWaiting: the change waiting for its approval decides the number), while a
+    waiting request names the number (IdentityRefused NUMBER_ASKED: another household's new
+    phone or delegate, or this citizen's delegate), or while the citizen has money to spend
+    (FirstNumberNeedsOffice: no first number without the office, money_at_stake). The last
+    one leaves a phone change asked by the chat, waiting for the office (_ask_office); the
+    same chat sharing the same number again finds it and asks nothing more, and another
+    number, while it waits, is refused as any waiting change refuses it (the office decides
+    the one asked first, or withdraws it). The office's rule (rebind_phone,
+    phone_changes.request) for the chat: the caller holds the citizen's row
     (CitizenRepository.lock, as the office's change does) and the number (hold_phone)
     until the commit, so a request asked at that moment is found here, or finds the bound
-    number and is refused."""
-    if await uow.phone_changes.waiting_for(citizen, "phone") is not None:
+    number (or the chat's request) and is refused."""
+    waiting = await uow.phone_changes.waiting_for(citizen, "phone")
+    if waiting is not None:
+        if telegram_user and (waiting.requested_by_chat, waiting.phone) == (telegram_user, phone):
+            raise FirstNumberNeedsOffice(waiting)  # asked already: the office has it
         raise PhoneChangeWaiting()
     try:
         await asked_numbers.refuse_asked(uow, citizen, phone, "phone")
     except Conflict:
         raise IdentityRefused(NUMBER_ASKED) from None
     if await money_at_stake(uow, citizen, now):
-        raise FirstNumberNeedsOffice()
+        if not telegram_user:
+            raise FirstNumberNeedsOffice()
+        raise FirstNumberNeedsOffice(await _ask_office(uow, citizen, phone, telegram_user, now))
+
+
+async def _ask_office(
+    uow: UnitOfWork, citizen: m.Citizen, phone: str, telegram_user: str, now: datetime
+) -> m.PhoneChange:
+    """The chat's proven number as a phone change waiting for the office, asked by the chat
+    (requested_by_chat; no operator), filed under the citizen's latest application and
+    written to the office's activity log (actor chat:telegram). The caller holds the
+    citizen's row and the number: a request stored a moment ago by another transaction
+    (uq_phone_changes_waiting, uq_phone_changes_waiting_phone) is found as if it had been
+    there before."""
+    latest = await uow.applications.latest_for_citizen(citizen.id)
+    subject = latest.protocol if latest is not None else f"citizen #{citizen.id}"
+    change = m.PhoneChange(
+        municipality_id=citizen.municipality_id,
+        citizen_id=citizen.id,
+        kind="phone",
+        subject=subject,
+        phone=phone,
+        phone_masked=mask_phone(phone),
+        previous_masked=None,
+        reissue=False,
+        status="waiting",
+        requested_by_id=None,
+        requested_by_chat=telegram_user,
+        requested_at=now,
+    )
+    if not await uow.phone_changes.add_waiting(change):
+        if await uow.phone_changes.waiting_for(citizen, "phone") is not None:
+            raise PhoneChangeWaiting()
+        raise IdentityRefused(NUMBER_ASKED)
+    await activity.record(
+        uow,
+        citizen.municipality_id,
+        CHAT_ACTOR,
+        "citizen.phone_request",
+        now=now,
+        subject=subject,
+        before={"phone": None},
+        after={"phone": change.phone_masked, "change": change.id, "requested_by": CHAT_ACTOR},
+    )
+    return change
 
 
 async def _is_shop_chat(uow: UnitOfWork, municipality_id: int, telegram_user: str) -> bool:
@@ -419,7 +476,7 @@ async def claim_citizen(
         # changes the citizen's phone, a waiting request names the number, or the citizen
         # has money to spend (the office's four eyes decide a first number then).
         try:
-            await _refuse_first_number(uow, citizen, phone, now)
+            await _refuse_first_number(uow, citizen, phone, now, telegram_user=telegram_user)
         except IdentityRefused:
             await _log(uow, citizen, CLAIM_REFUSED, now, actor=actor, channel=channel, phone=phone)
             raise
@@ -493,6 +550,14 @@ async def link_telegram(
     nobody has either yet."""
     phone = normalize_phone(phone)
     by_chat = await uow.citizens.by_telegram_chat(municipality_id, telegram_user)
+    if by_chat is not None and by_chat.phone is None:
+        # Held until the commit and read again, as the office's phone change holds it
+        # (phone_changes.request, rebind_phone): a change asked at this moment is seen
+        # below, or sees the number bound here. Then the number is held too, before its
+        # owner is read (is_own_delegates_number holds it as well): a chat, an operator or
+        # a delegate's registration binding it at this moment is seen, or waits for us.
+        by_chat = await uow.citizens.lock(by_chat.id)
+        await uow.citizens.hold_phone(municipality_id, phone)
     by_phone = await uow.citizens.by_phone(municipality_id, phone)
     actor, proof = "chat:telegram", PhoneProof.TELEGRAM_CONTACT
 
@@ -502,11 +567,6 @@ async def link_telegram(
             uow, citizen, LINK_REFUSED, now, actor=actor, channel=Channel.TELEGRAM, phone=phone
         )
 
-    if by_chat is not None and by_chat.phone is None:
-        # Held until the commit and read again, as the office's phone change holds it
-        # (phone_changes.request, rebind_phone): a change asked at this moment is seen
-        # below, or sees the number bound here.
-        by_chat = await uow.citizens.lock(by_chat.id)
     if await _is_shop_chat(uow, municipality_id, telegram_user):
         # The reverse of shops.member_is_citizen, checked before anything else: a shop's
         # chat is nobody's, whoever the number belongs to.
@@ -539,15 +599,21 @@ async def link_telegram(
                 await code_destinations.void_codes_gone_elsewhere(uow, by_chat, now)
                 raise DelegateNumber()
             try:
-                await _refuse_first_number(uow, by_chat, phone, now)
+                await _refuse_first_number(uow, by_chat, phone, now, telegram_user=telegram_user)
             except IdentityRefused:
                 # The office's change (or request, or four eyes for a citizen with money to
                 # spend) decides the number: the office sees the attempt, the chat stays the
                 # citizen's, nothing is bound.
                 await refused(by_chat)
                 raise
-            by_chat.phone, by_chat.phone_proven_by = phone, proof.value
-            by_chat.phone_proven_at = now
+            if not await uow.citizens.set_phone(by_chat, phone):
+                # A new citizen took the number at this very moment (a claim does not hold
+                # the number it creates a citizen with): the unique index decided, as if
+                # it had been taken before; the refusal is the chat's usual one.
+                await uow.refresh(by_chat)
+                await refused(by_chat)
+                raise IdentityRefused("concurrent_claim")
+            by_chat.phone_proven_by, by_chat.phone_proven_at = proof.value, now
             await _log(uow, by_chat, "phone_bound", now, actor=actor, proof=proof, phone=phone)
             return by_chat
         # The chat is one citizen's, the number another's (or a new one): the office decides.
@@ -696,8 +762,18 @@ async def rebind_phone(
                 Refusal.PHONE_CHANGE_NEEDS_APPROVAL, codice_fiscale=citizen.codice_fiscale
             )
     actor = f"office:{operator}"
+    # A change the citizen's own Telegram chat asked (its contact proved the number:
+    # FirstNumberNeedsOffice) keeps that chat: the number is the chat's own. Proven by the
+    # contact, the office approving it.
+    by_own_chat = (
+        approves(approved, citizen)
+        and approved is not None
+        and approved.requested_by_chat is not None
+        and approved.requested_by_chat == citizen.telegram_chat_id
+    )
+    proof = PhoneProof.TELEGRAM_CONTACT if by_own_chat else PhoneProof.OFFICE
     unlinked = False
-    if previous != phone and citizen.telegram_chat_id is not None:
+    if previous != phone and citizen.telegram_chat_id is not None and not by_own_chat:
         citizen.telegram_chat_id = None
         unlinked = True
         await _log(uow, citizen, "telegram_unbound", now, actor=actor, channel=Channel.TELEGRAM)
@@ -708,14 +784,14 @@ async def rebind_phone(
             Refusal.IDENTITY_PHONE_OF_ANOTHER,
             codice_fiscale=holder.codice_fiscale if holder is not None else "",
         )
-    citizen.phone_proven_by, citizen.phone_proven_at = PhoneProof.OFFICE.value, now
+    citizen.phone_proven_by, citizen.phone_proven_at = proof.value, now
     await _log(
         uow,
         citizen,
         "phone_rebound",
         now,
         actor=actor,
-        proof=PhoneProof.OFFICE,
+        proof=proof,
         phone=phone,
         previous_phone=previous,
     )

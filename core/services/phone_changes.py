@@ -19,6 +19,13 @@ operator (clerk or manager) asks and a manager who did not ask approves:
   refused, and asking a new card marks the old request expired. A phone and a delegate
   apply at their approval: nothing of theirs waits afterwards, nothing expires.
 
+A fourth way in: a Telegram chat linked to a citizen without a phone who has money to
+spend proves a number with its own contact (identity.FirstNumberNeedsOffice). That number
+waits as a phone request asked by the chat, not by an operator (`requested_by_chat`,
+`requested_by_id` empty); the contact is the first pair of eyes, so one manager approves
+it (any manager: no operator asked it), or withdraws it. Approved, the chat stays linked
+(identity.rebind_phone): it proved the very number.
+
 The services that apply them (identity.rebind_phone, delegates.add_delegate,
 cards.issue_card) refuse a citizen with money at stake unless given the approved request,
 so no caller skips the rule, and the table's CHECK four_eyes refuses an approved request
@@ -68,7 +75,13 @@ class Asked:
 class Waiting:
     change: m.PhoneChange
     citizen: m.Citizen
-    requested_by: str
+    requested_by: str  # the operator's username; identity.CHAT_ACTOR for the chat's
+
+    @property
+    def by_chat(self) -> bool:
+        """Asked by the citizen's Telegram chat (its contact proved the number), not by an
+        operator: one manager approves it (identity.FirstNumberNeedsOffice)."""
+        return self.change.requested_by_chat is not None
 
 
 @dataclass(frozen=True)
@@ -416,6 +429,10 @@ async def _close(
 
 
 async def _asker(uow: UnitOfWork, change: m.PhoneChange) -> str:
+    """Who asked: the operator's username, or identity.CHAT_ACTOR for a number the
+    citizen's Telegram chat proved (no operator asked it)."""
+    if change.requested_by_id is None:
+        return identity.CHAT_ACTOR if change.requested_by_chat else ""
     asker = await uow.operators.by_id(change.requested_by_id)
     return asker.username if asker else ""
 
@@ -704,7 +721,7 @@ async def withdraw(
 
 async def waiting(uow: UnitOfWork, municipality_id: int, kind: str | None = None) -> list[Waiting]:
     """The requests waiting for a second operator (of `kind`, when given), oldest first."""
-    names: dict[int, str] = {}
+    names: dict[int | None, str] = {}
     rows = []
     for change, citizen in await uow.phone_changes.waiting(municipality_id):
         if kind is not None and change.kind != kind:

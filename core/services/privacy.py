@@ -418,6 +418,7 @@ async def erase_citizen(
     citizen.codice_fiscale = pseudonym(municipality.id, real_cf)
     citizen.phone = None
     citizen.telegram_chat_id = None
+    await uow.phone_changes.forget_chats(citizen.id)  # which chat asked a phone, if any
     citizen.card_code = new_card_code()
     citizen.card_pin_salt = citizen.card_pin_hash = None
     await uow.citizens.void_card_codes(citizen.id, now)  # the grid confirms nothing more

@@ -411,6 +411,7 @@ class PhoneChangeRepository(Protocol):
     async def mark_decided(
         self, change_id: int, *, status_was: str = ..., **values: object
     ) -> bool: ...
+    async def forget_chats(self, citizen_id: int) -> None: ...
 
 
 class SettlementRepository(Protocol):

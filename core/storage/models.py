@@ -858,7 +858,8 @@ class FundEntry(Base):
 
 
 class PhoneChange(Base):
-    """An act about who receives a citizen's payment codes, asked by one operator and
+    """An act about who receives a citizen's payment codes, asked by one operator (or, for a
+    first phone, by the citizen's Telegram chat that proved it: `requested_by_chat`) and
     waiting for a second (four eyes): a new phone (`kind` phone, for a citizen who has
     money to spend), a delegate (`delegate`), a card with a PIN (`card`, a first one or a
     replacement: `reissue`). The phone and the delegate decide who receives the codes; the
@@ -877,10 +878,19 @@ class PhoneChange(Base):
     __table_args__ = (
         CheckConstraint("status IN ('waiting', 'approved', 'withdrawn', 'expired')", name="status"),
         CheckConstraint("kind IN ('phone', 'delegate', 'card')", name="kind"),
+        # An operator's request is approved by another operator; a chat's (its contact the
+        # first pair of eyes) by one operator (migration 0044_chat_phone_requests).
         CheckConstraint(
-            "status <> 'approved' "
-            "OR (decided_by_id IS NOT NULL AND decided_by_id <> requested_by_id)",
+            "status <> 'approved' OR (decided_by_id IS NOT NULL "
+            "AND (requested_by_id IS NULL OR decided_by_id <> requested_by_id))",
             name="four_eyes",
+        ),
+        # Exactly one requester: an operator, or the citizen's Telegram chat (a first number
+        # its own contact proved: core.services.identity.FirstNumberNeedsOffice).
+        CheckConstraint(
+            "(requested_by_id IS NOT NULL AND requested_by_chat IS NULL) "
+            "OR (requested_by_id IS NULL AND requested_by_chat IS NOT NULL AND kind = 'phone')",
+            name="one_requester",
         ),
         CheckConstraint(
             "(status = 'waiting' AND decided_at IS NULL "
@@ -927,7 +937,10 @@ class PhoneChange(Base):
     # A card request replaces the card the citizen holds (the old one stops working).
     reissue: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     status: Mapped[str] = mapped_column(String(16), default="waiting")
-    requested_by_id: Mapped[int] = _fk("operators.id", index=False)
+    # Who asked: an operator, or (a new phone only) the Telegram chat linked to the citizen
+    # that proved the number with its own contact (CHECK one_requester).
+    requested_by_id: Mapped[int | None] = _fk("operators.id", nullable=True, index=False)
+    requested_by_chat: Mapped[str | None] = mapped_column(String(64))
     requested_at: Mapped[datetime]
     decided_by_id: Mapped[int | None] = _fk("operators.id", nullable=True, index=False)
     decided_at: Mapped[datetime | None]
@@ -939,6 +952,10 @@ class PhoneChange(Base):
     # core.services.cards), or it expires (`status` expired) and a new one is asked.
     print_by: Mapped[datetime | None]
 
+
+# What an erased citizen's requests asked by their Telegram chat keep in requested_by_chat:
+# that a chat asked, not which (privacy.erase_citizen).
+ERASED_CHAT = "erased"
 
 # A request of phone_changes still to be acted on: waiting for its approval, or an approved
 # card not yet printed. One of each kind per citizen (uq_phone_changes_waiting). One

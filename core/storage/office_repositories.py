@@ -340,6 +340,18 @@ class PhoneChangeRepository(_Repository):
         )
         return bool(getattr(result, "rowcount", 0))
 
+    async def forget_chats(self, citizen_id: int) -> None:
+        """An erased citizen's requests keep that a chat asked them, not which chat (its
+        Telegram user is personal data): m.ERASED_CHAT."""
+        await self.session.execute(
+            update(m.PhoneChange)
+            .where(
+                m.PhoneChange.citizen_id == citizen_id, m.PhoneChange.requested_by_chat.is_not(None)
+            )
+            .values(requested_by_chat=m.ERASED_CHAT)
+            .execution_options(synchronize_session=False)
+        )
+
     async def mark_expired(self, change_id: int, now: datetime) -> bool:
         """An approved card not printed by its deadline becomes expired; False when it is
         not one (printed, withdrawn, or its deadline not passed)."""

@@ -232,7 +232,7 @@ async def application_page(request: web.Request) -> web.Response:
             [
                 account.username
                 for account in [
-                    await uow.operators.by_id(card_ready.requested_by_id),
+                    await uow.operators.by_id(card_ready.requested_by_id or 0),
                     await uow.operators.by_id(card_ready.decided_by_id or 0),
                 ]
                 if account is not None

@@ -86,6 +86,7 @@ def phone_change_rows(
             "phone": item.change.phone_masked or "",
             "reissue": item.change.reissue,
             "by": item.requested_by,
+            "by_chat": item.by_chat,
             "at": item.change.requested_at,
             "may_approve": manager and item.change.requested_by_id != operator.id,
             "may_withdraw": manager

@@ -770,3 +770,49 @@ async def test_one_new_phone_for_two_households_at_once_is_refused_to_the_second
         assert second is not None and second.phone == town.citizen_phones[1]
     assert len(await _told(core, NEW_PHONE)) == 1
     assert await _actions(core) == [("citizen.phone", "tst.clerk")]
+
+
+def test_the_chats_request_is_listed_by_the_command_line_and_one_manager_approves_it(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    """A first number the citizen's Telegram chat proved, waiting (identity.
+    FirstNumberNeedsOffice): `phone-change list` names the chat as who asked it, and one
+    manager approves it."""
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
+    monkeypatch.setenv("BUONISPESA_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("COLUMNS", "200")
+
+    async def seed() -> Town:
+        core = Core(engine=make_engine(sqlite_url), clock=FakeClock())
+        try:
+            town = await make_town(core, citizens=1)
+            await _operators(core, town)
+            async with core.uow() as uow:  # an older application's chat, no phone
+                await uow.session.execute(
+                    update(m.Citizen)
+                    .where(m.Citizen.id == town.citizen_ids[0])
+                    .values(phone=None, telegram_chat_id="990077")
+                )
+                await uow.commit()
+            async with core.uow() as uow:
+                with pytest.raises(identity.FirstNumberNeedsOffice):
+                    await identity.link_telegram(
+                        uow, town.municipality_id, "990077", "+393471230077", core.now()
+                    )
+                await uow.commit()
+            return town
+        finally:
+            await core.close()
+
+    town = asyncio.run(seed())
+    _register()
+    runner = CliRunner()
+    listed = runner.invoke(app, ["admin", "citizen", "phone-change", "list", town.code])
+    assert listed.exit_code == 0, listed.output
+    said = " ".join(listed.output.split())
+    assert "the citizen's Telegram chat" in said and "***077" in said
+    assert "1 request waiting" in said
+    approve = ["admin", "citizen", "phone-change", "approve", town.code, "1", "--by"]
+    approved = runner.invoke(app, [*approve, "tst.manager"])
+    assert approved.exit_code == 0, approved.output
+    assert "now uses the phone ***077" in " ".join(approved.output.split())

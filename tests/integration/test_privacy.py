@@ -424,3 +424,45 @@ async def test_the_erasure_is_in_the_activity_log_without_the_erased_data(
     stored = json.dumps([entry.before, entry.after, entry.subject])
     assert someone.codice_fiscale not in stored
     assert someone.phone is not None and someone.phone not in stored
+
+
+async def test_erasure_forgets_which_telegram_chat_asked_a_phone(
+    core: Core, clock: FakeClock
+) -> None:
+    """A first number the person's Telegram chat proved waited for the office (asked by the
+    chat, docs/identity-and-consent.md §5) and was decided: erased, the request keeps that a
+    chat asked it, not which (the Telegram user is personal data)."""
+    from core.services import identity
+
+    someone = person(1)
+    office, _ = await credited_town(core, clock, someone)
+    assert someone.phone is not None
+    chat = "990099"
+    where = m.Citizen.codice_fiscale == someone.codice_fiscale
+    async with core.uow() as uow:
+        await uow.session.execute(
+            update(m.Citizen).where(where).values(phone=None, telegram_chat_id=chat)
+        )
+        await uow.commit()
+    async with core.uow() as uow:
+        with pytest.raises(identity.FirstNumberNeedsOffice) as refused:
+            await identity.link_telegram(
+                uow, office.municipality_id, chat, "+393471230099", clock()
+            )
+        await uow.commit()
+    change = refused.value.change
+    assert change is not None
+    async with core.uow() as uow:  # the office withdrew it; the person's phone is back
+        assert await uow.phone_changes.mark_decided(
+            change.id, decided_at=clock(), phone=None, status="withdrawn", reason="x"
+        )
+        await uow.session.execute(
+            update(m.Citizen).where(where).values(phone=someone.phone, telegram_chat_id=None)
+        )
+        await uow.commit()
+    await pay(office, office.shop_ids[0], someone, 150_00)
+    clock.advance(days=31)
+    await erase(office, someone.codice_fiscale)
+    async with core.uow() as uow:
+        row = await uow.phone_changes.by_id(change.id)
+        assert row is not None and row.requested_by_chat == m.ERASED_CHAT

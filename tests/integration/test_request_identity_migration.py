@@ -6,13 +6,14 @@ requests for one number is not migrated, and the error names them."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect, text, update
+from sqlalchemy import insert, inspect, text, update
 
 from core.bootstrap import Core
 from core.domain.errors import NotAllowed, Refusal
 from core.services import cards, municipalities, phone_changes
 from core.storage import models as m
 from core.storage.engine import make_engine
+from core.storage.uow import UnitOfWork
 from tests.conftest import FakeClock
 from tests.factories import make_town, pay
 from tests.integration.migrating import migrate_to
@@ -41,6 +42,21 @@ async def _schema(url: str) -> tuple[set[str], set[str], str]:
     finally:
         await engine.dispose()
     return columns, indexes, str(revision)
+
+
+async def _insert_before_0044(uow: UnitOfWork, row: m.PhoneChange) -> int:
+    """Insert the request into a schema older than 0044_chat_phone_requests, which has no
+    requested_by_chat (the model has): its other columns, by a plain INSERT."""
+    values = {
+        column.key: getattr(row, column.key)
+        for column in m.PhoneChange.__table__.columns
+        if column.key not in ("id", "requested_by_chat") and getattr(row, column.key) is not None
+    }
+    found = await uow.session.scalar(
+        insert(m.PhoneChange).values(**values).returning(m.PhoneChange.id)
+    )
+    assert found is not None
+    return int(found)
 
 
 async def _card_changes(core: Core, citizen_ids: list[int]) -> list[int | None]:
@@ -131,8 +147,8 @@ async def test_two_waiting_requests_for_one_number_stop_the_migration(
         async with core.uow() as uow:
             first = _row(town, team, 0, "phone", "waiting", core.now())
             second = _row(town, team, 1, "delegate", "waiting", core.now())
-            uow.add(first)
-            uow.add(second)
+            for row in (first, second):
+                row.id = await _insert_before_0044(uow, row)
             await uow.commit()
     finally:
         await core.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
+import pytest
 from sqlalchemy import update
 
 from core.bootstrap import Core
@@ -150,3 +151,47 @@ async def test_a_first_phone_waiting_for_approval_says_only_the_new_number_was_t
     assert page.status == 200 and "attende l'approvazione di un responsabile" in text
     assert "Il nuovo numero è stato avvisato; prima non c'era un numero." in text
     assert "vecchio" not in text
+
+
+async def test_a_number_the_citizens_chat_proved_is_listed_and_one_manager_approves_it(
+    towns: Towns, core: Core
+) -> None:
+    """A citizen known without a phone, with vouchers, whose Telegram chat (an older
+    application's) shares its own contact: the number waits on the dashboard asked by the
+    chat, and one manager approves it (docs/identity-and-consent.md §5)."""
+    from core.services import identity
+
+    applicant = person(1, 1)
+    [protocol] = await paper(towns.bel, applicant)
+    await close_approve_credit(towns.bel, 100_000_00)
+    async with core.uow() as uow:
+        await uow.session.execute(
+            update(m.Citizen)
+            .where(m.Citizen.codice_fiscale == applicant.codice_fiscale)
+            .values(phone=None, phone_proven_by=None, phone_proven_at=None, telegram_chat_id="77")
+        )
+        await uow.commit()
+    async with core.uow() as uow:
+        with pytest.raises(identity.FirstNumberNeedsOffice) as refused:
+            await identity.link_telegram(
+                uow, towns.bel.municipality_id, "77", NEW_PHONE, core.now()
+            )
+        await uow.commit()
+    assert refused.value.change is not None
+    number = str(refused.value.change.id)
+
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    page = await clerk.get("/office/")
+    assert "the citizen&#39;s Telegram chat" in page.text and "***556" in page.text
+    assert f"/office/phone-changes/{number}/approve" not in page.text
+    assert f"/office/phone-changes/{number}/withdraw" not in page.text
+    assert "Waiting for a manager" in page.text
+
+    manager = await signed_in(towns.server, "bel.manager")
+    application = await manager.get(f"/office/applications/{protocol}")
+    assert "la chat Telegram del cittadino" in unescape(application.text)  # Italian, the default
+    assert f"/office/phone-changes/{number}/approve" in application.text
+    done = await manager.post(f"/office/phone-changes/{number}/approve", {"back": "/office/"})
+    assert done.status == 200
+    assert await phone_of(core, towns, applicant.codice_fiscale) == NEW_PHONE

@@ -1807,6 +1807,13 @@ class FakePhoneChanges(_Fake):
         change.status = "expired"
         return True
 
+    async def forget_chats(self, citizen_id: int) -> None:
+        for change in self.store.rows(
+            m.PhoneChange,
+            lambda x: x.citizen_id == citizen_id and x.requested_by_chat is not None,
+        ):
+            change.requested_by_chat = m.ERASED_CHAT
+
     async def mark_decided(
         self, change_id: int, *, status_was: str = "waiting", **values: object
     ) -> bool:

@@ -95,10 +95,11 @@ PHONE_CHANGE_WAITING = t(
 
 # One's own contact, shared in a Telegram chat linked to a citizen who has no phone and has
 # money to spend (identity.FirstNumberNeedsOffice): the link never proved the chat is the
-# person, so the number waits for the office's second operator. Nothing of the money is said.
+# person, so the number waits for the office as a request the chat asked, which a manager
+# decides. Nothing of the money is said.
 NUMBER_NEEDS_OFFICE = t(
-    "The office will confirm this number before your vouchers use it: go to the social "
-    "services office of your municipality with an identity document."
+    "The office will check this number before your vouchers use it: it may call you or ask to "
+    "see an identity document. You will get a message when it decides."
 )
 
 DELEGATE_NO_CARD = t(
