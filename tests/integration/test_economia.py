@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.bootstrap import Core
 from core.domain.errors import Conflict, DomainError, Refusal
+from core.domain.fund import FundPosition
 from core.services import acts, allocation, economia, fund, municipalities
 from core.storage import models as m
 from tests.conftest import FakeClock
@@ -51,7 +52,7 @@ def params(allocation_id: int, clock: FakeClock, amount: int | None = None) -> d
     }
 
 
-async def position(office: Office) -> fund.FundPosition:
+async def position(office: Office) -> FundPosition:
     async with office.core.uow() as uow:
         town = await municipalities.require(uow, office.code)
         found = await fund.position(uow, town)
@@ -165,7 +166,7 @@ async def test_bad_reference_and_day_are_refused_before_anything_is_prepared(
 ) -> None:
     office, allocation_id = await credited_with_a_rest(core, clock)
     clerk, _, _ = await staff(office)
-    cases = [
+    cases: list[tuple[dict[str, Any], Refusal]] = [
         ({"reference": "   "}, Refusal.ECONOMIA_REFERENCE_MISSING),
         ({"reference": "x" * 101}, Refusal.ECONOMIA_REFERENCE_TOO_LONG),
         ({"act_on": "2099-01-01"}, Refusal.ECONOMIA_DATE_FUTURE),
