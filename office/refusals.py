@@ -231,6 +231,53 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         fund=Money(int(str(p["fund_cents"]))),
         committed=Money(int(str(p["committed_cents"]))),
     ),
+    "economia.bad_amount": lambda p: t(
+        "An economia frees more than zero and at most what the determina left unassigned: "
+        "{rest} (budget {budget}, allocated {allocated}, already freed {freed}); {amount} was "
+        "asked. Nothing was prepared or freed.",
+        amount=Money(int(str(p["amount_cents"]))),
+        rest=Money(int(str(p["rest_cents"]))),
+        budget=Money(int(str(p["budget_cents"]))),
+        allocated=Money(int(str(p["allocated_cents"]))),
+        freed=Money(int(str(p["freed_cents"]))),
+    ),
+    "economia.nothing_left": lambda p: t(
+        "Tranche {tranche} of window {window} has nothing left to free: its budget {budget} "
+        "is allocated or already freed. Nothing was prepared or freed.",
+        tranche=str(p["tranche"]),
+        window=str(p["window"]),
+        budget=Money(int(str(p["budget_cents"]))),
+    ),
+    "economia.not_credited": lambda p: t(
+        "Tranche {tranche} of window {window} is not credited yet: an economia frees what a "
+        "credited determina left unassigned. Until its credit, withdraw the determina "
+        "instead (its whole budget goes back to the fund).",
+        tranche=str(p["tranche"]),
+        window=str(p["window"]),
+    ),
+    "economia.not_found": lambda p: t(
+        "No determina {number} of this municipality stands (approved and not withdrawn).",
+        number=str(p["allocation_id"]),
+    ),
+    "economia.reference_missing": lambda p: t(
+        "Write the reference of the town's act that frees the money (for example \"det. n. "
+        '123/2026").'
+    ),
+    "economia.reference_too_long": lambda p: t(
+        "The reference is too long: at most {limit} characters.", limit=str(p["limit"])
+    ),
+    "economia.date_future": lambda p: t(
+        "The day {day} of the act is still to come (today is {today}): record an economia "
+        "once its act is adopted. Nothing was prepared or freed.",
+        day=_day(p["day"]),
+        today=_day(p["today"]),
+    ),
+    "economia.date_too_old": lambda p: t(
+        "The day {day} of the act is before {earliest}, when the money for these vouchers "
+        "began: check the year. Nothing was prepared or freed.",
+        day=_day(p["day"]),
+        earliest=_day(p["earliest"]),
+    ),
     "fund.none": lambda p: t(
         "No fund is recorded for this municipality, so a determina has no money to commit. "
         "Record what it received for the vouchers (the State's fondo di solidarietà "

@@ -22,6 +22,8 @@ from core.i18n import format_param
 if TYPE_CHECKING:
     from core.bootstrap import Core
     from core.domain.fund import FundPosition
+    from core.storage.models import Economia
+    from core.storage.repositories.results import DeterminaRest
 
 fund_app = typer.Typer(
     help="The municipality's fund: money received for the vouchers.", no_args_is_help=True
@@ -78,6 +80,58 @@ def _say_position(code: str, position: FundPosition | None) -> None:
         ),
         markup=False,
     )
+
+
+def _say_rests(rests: list[DeterminaRest], freed: list[Economia]) -> None:
+    """The determine with what they left unassigned, and the economie recorded."""
+    if not rests:
+        return
+    names = {
+        rest.allocation_id: say(
+            t(
+                "Tranche {tranche} of window {window}",
+                tranche=str(rest.tranche),
+                window=str(rest.window),
+            )
+        )
+        for rest in rests
+    }
+    table = Table(
+        say(t("Tranche")),
+        say(t("Budget")),
+        say(t("Allocated")),
+        say(t("Freed")),
+        say(t("Left unassigned")),
+        title=say(t("What the determine left unassigned")),
+    )
+    for rest in rests:
+        table.add_row(
+            names[rest.allocation_id],
+            money(rest.budget_cents),
+            money(rest.allocated_cents),
+            money(rest.freed_cents),
+            money(rest.rest_cents),
+        )
+    out.print(table)
+    if not freed:
+        return
+    table = Table(
+        say(t("Day of the act")),
+        say(t("The municipality's act (reference)")),
+        say(t("Tranche")),
+        say(t("Freed")),
+        say(t("Approved by")),
+        title=say(t("Economie recorded")),
+    )
+    for item in freed:
+        table.add_row(
+            format_param(messages.Day(item.act_on), office_language()),
+            item.reference,
+            names.get(item.allocation_id, ""),
+            money(item.amount_cents),
+            item.recorded_by,
+        )
+    out.print(table)
 
 
 @fund_app.command("record")
@@ -188,14 +242,18 @@ def fund_correct(
 def fund_show(
     code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
 ) -> None:
-    """The fund's entries, what the determine commit of it and what is left."""
-    from core.services import fund, municipalities
+    """The fund's entries, what the determine commit of it and what is left; what each
+    determina left unassigned and the economie that freed some of it (prepared and approved
+    in the office, under four eyes: docs/allocation.md)."""
+    from core.services import economia, fund, municipalities
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             entries = list(await uow.fund.of_municipality(town.id))
             position = await fund.position(uow, town)
+            rests = await economia.rests(uow, town)
+            freed = list(await uow.fund.economie(town.id))
         table = Table(
             say(t("No.")),
             say(t("Received on")),
@@ -216,5 +274,6 @@ def fund_show(
         if entries:
             out.print(table)
         _say_position(code.upper(), position)
+        _say_rests(rests, freed)
 
     run_with_core(work)

@@ -59,17 +59,26 @@ async def exported_file(
     """Write a file of people's data and its `export.download` entry, as the office's
     download is logged. `payload` is already rendered: a renderer that fails logs nothing.
 
-    The order: the bytes go to the temporary file beside the target, then the entry is
-    committed, then the file is renamed into place. A failed write or commit removes the
-    temporary file, so no file of personal data appears without its entry. What is left
-    after the commit is only the rename; if it fails (a file appeared meanwhile under the
-    name, without --force) the entry names a file that was not written. Publishing first
-    and logging after would instead leave, on a failed commit or a crash between the two,
-    a file nobody logged: the log may tell of one file too many, never of one too few."""
+    The order: the entry is written in the command's transaction, not committed; the bytes
+    go to a temporary file beside the target, which is put in place under its name; then
+    the entry is committed. A file that cannot be put in place (one appeared under the name
+    meanwhile, without --force; a full disk) ends the command before the commit, and the
+    unit of work rolls the entry back: the log never tells of a file that was not written.
+    A commit that fails takes the file back (removed, or the file --force replaced put
+    back), so no file of personal data stays without its entry. Only a crash of the process
+    between the rename and the commit could leave the file without it."""
     # The services are imported by the commands that run: `--help` stays light.
     from core.services import activity
 
-    with target.staged(payload):
-        await activity.exported(
-            uow, municipality_id, cli_actor(by), target.path.name, rows=rows, masked=False, now=now
-        )
+    await activity.exported(
+        uow,
+        municipality_id,
+        cli_actor(by),
+        target.path.name,
+        rows=rows,
+        masked=False,
+        now=now,
+        commit=False,
+    )
+    with target.published(payload):
+        await uow.commit()

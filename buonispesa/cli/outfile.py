@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -69,6 +70,53 @@ class OutFile:
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
+
+    @contextlib.contextmanager
+    def published(self, data: str | bytes) -> Iterator[None]:
+        """Put `data` in place, then run the block; if the block raises, take the file back
+        (the target removed, or the file `--force` replaced put back) and re-raise.
+
+        For a file whose record is committed in the block (its activity-log entry, written
+        before and not yet committed): a file that cannot be put in place (a file appeared
+        under the name meanwhile, a full disk) ends the command before the block, and the
+        entry is rolled back with the unit of work; a commit that fails takes the file
+        back. What is committed is a file that is there."""
+        self.check()
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        partial = self._write_partial(payload)
+        kept = self._keep_replaced() if self.force else None
+        try:
+            self._publish(partial)
+        except BaseException:
+            if kept is not None:
+                os.replace(kept, self.path)
+            raise
+        try:
+            yield
+        except BaseException:
+            if kept is not None:
+                os.replace(kept, self.path)
+            else:
+                self.path.unlink(missing_ok=True)
+            raise
+        if kept is not None:
+            kept.unlink(missing_ok=True)
+
+    def _keep_replaced(self) -> Path | None:
+        """The file `--force` is about to replace, kept under a hidden name beside it until
+        the block of `published` succeeds (None when there is none)."""
+        if not self.path.is_file():
+            return None
+        kept = self.path.parent / f".{self.path.name}.{secrets.token_hex(6)}.replaced"
+        try:
+            os.link(self.path, kept)
+        except OSError:
+            # Filesystems without hard links: moved aside, put back on a failure.
+            try:
+                os.replace(self.path, kept)
+            except OSError as error:
+                self._failed(error)
+        return kept
 
     def _write_partial(self, payload: bytes) -> Path:
         try:

@@ -41,8 +41,11 @@ class FundPosition:
     """The fund of one town now: received, committed by determine, and what is left."""
 
     fund_cents: int  # every entry: receipts minus their corrections
-    approved_cents: int  # budgets of the determine approved and not withdrawn
+    approved_cents: int  # budgets of the determine approved and not withdrawn, less freed
     pending_cents: int  # budgets of the determine prepared, waiting for their approval
+    # What economie freed of the approved budgets (already out of approved_cents): the
+    # unassigned rest of credited determine the town's acts gave back.
+    freed_cents: int = 0
 
     @property
     def committed_cents(self) -> int:

@@ -71,12 +71,14 @@ async def exported(
     rows: int,
     masked: bool,
     now: datetime,
+    commit: bool = True,
 ) -> m.ActivityEntry:
     """A table of people's data left the database as a file (the applications with codice
     fiscale and phone, a tranche's allocation, the sums to recover, one person's data):
     downloaded from the office or written by a command's `--out`. Who took it, when, which
     file and how many rows, so a leak can be traced to its file. Committed here, since an
-    export changes nothing else."""
+    export changes nothing else, unless `commit` is False: the command line commits it once
+    its file is in place (buonispesa.cli.logged.exported_file)."""
     entry = await by_actor(
         uow,
         municipality_id,
@@ -86,7 +88,8 @@ async def exported(
         subject=file,
         after={"file": file, "rows": rows, "masked": masked},
     )
-    await uow.commit()
+    if commit:
+        await uow.commit()
     return entry
 
 

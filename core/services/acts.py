@@ -1,10 +1,11 @@
 """Four eyes: acts that move money are prepared by one operator and approved by another.
 
 A clerk (or a manager) prepares the determina of a tranche, its credit, a reimbursement run,
-a revocation, the undoing of a revocation made by mistake or the correction of an
-application on an upheld appeal; a manager who is NOT the one who prepared it approves it,
-and only then does the underlying service run (core.services.allocation, reimbursement,
-audit, appeal_remedy), in the same transaction as the approval and its activity-log entry.
+a revocation, the undoing of a revocation made by mistake, the correction of an application
+on an upheld appeal or an economia (freeing what a credited determina left unassigned); a
+manager who is NOT the one who prepared it approves it, and only then does the underlying
+service run (core.services.allocation, reimbursement, audit, appeal_remedy, economia), in
+the same transaction as the approval and its activity-log entry.
 The database refuses an approved act whose approver is its preparer (CHECK four_eyes on
 office_acts), a second open draft of a kind (of an application, for the acts about one:
 uq_office_acts_open), and a second decision of one act: approval and withdrawal take the
@@ -26,6 +27,7 @@ from core.services import (
     allocation,
     appeal_remedy,
     audit,
+    economia,
     fund,
     reimbursement,
 )
@@ -45,6 +47,8 @@ class ActKind(StrEnum):
     REVOCATION = "revocation"
     REVOCATION_UNDO = "revocation_undo"
     APPEAL_CORRECTION = "appeal_correction"
+    # The town's act freeing what a credited determina left unassigned (core.services.economia).
+    ECONOMIA = "economia"
 
 
 # Acts about one application: one open draft per protocol (not per kind).
@@ -157,6 +161,8 @@ async def _check_preparable(
         await appeal_remedy.check_correctable(
             uow, town, str(params["protocol"]), answers_in(params)
         )
+    elif kind is ActKind.ECONOMIA:
+        await economia.check_preparable(uow, town, params)
 
 
 async def check_preparable(
@@ -256,6 +262,10 @@ async def prepare(
         params = {}
     elif kind is ActKind.REIMBURSEMENT:
         params = {"execution_date": str(params["execution_date"])}
+    elif kind is ActKind.ECONOMIA:
+        # The determina, the amount (its whole rest when none is given), the act's reference
+        # and day; checked here as the approval checks them.
+        params = await economia.prepared_params(uow, town, params, now)
     await check_preparable(uow, town, kind, params, now)
     if kind is ActKind.DETERMINA:
         # Within what is left of the town's fund, counting the determine approved and those
@@ -417,6 +427,24 @@ async def approve(
             "returned_cents": revocation.returned_cents,
             "to_recover_cents": revocation.to_recover_cents,
             "cancelled_charges": revocation.cancelled_charges,
+        }
+    elif kind is ActKind.ECONOMIA:
+        freed = await economia.free(
+            uow,
+            town,
+            int(act.params["allocation_id"]),
+            int(act.params["amount_cents"]),
+            str(act.params["reference"]),
+            date.fromisoformat(str(act.params["act_on"])),
+            now,
+            actor=operator.username,
+            operator_id=operator.id,
+            act_id=act.id,
+        )
+        outcome = {
+            "economia_id": freed.economia.id,
+            "freed_cents": freed.economia.amount_cents,
+            "rest_cents": freed.rest.rest_cents,
         }
     elif kind is ActKind.APPEAL_CORRECTION:
         application = await appeal_remedy.correct(

@@ -54,6 +54,7 @@ async def position(
         fund_cents=fund,
         approved_cents=await uow.fund.approved_budgets(town.id),
         pending_cents=pending,
+        freed_cents=await uow.fund.freed(town.id),
     )
 
 

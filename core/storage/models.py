@@ -256,7 +256,12 @@ class Allocation(Base):
     """An approved allocation (the determina) of one tranche."""
 
     __tablename__ = "allocations"
-    __table_args__ = (UniqueConstraint("round_id", "tranche"),)
+    __table_args__ = (
+        UniqueConstraint("round_id", "tranche"),
+        # What economie freed of the budget (0044): never below zero nor above the budget;
+        # the service's guarded UPDATE keeps it within the unassigned rest.
+        CheckConstraint("freed_cents >= 0 AND freed_cents <= budget_cents", name="freed"),
+    )
     id: Mapped[int] = _id()
     municipality_id: Mapped[int] = _fk("municipalities.id")
     round_id: Mapped[int] = _fk("rounds.id")
@@ -268,6 +273,9 @@ class Allocation(Base):
     # A mistaken determina withdrawn before its credit: kept, with who withdrew it and when.
     withdrawn_at: Mapped[datetime | None]
     withdrawn_by: Mapped[str | None] = mapped_column(String(100))
+    # The unassigned rest (budget − allocated) the town's economie gave back to the fund:
+    # what the determina no longer commits (core.services.economia).
+    freed_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class AllocationLine(Base):
@@ -784,7 +792,7 @@ class OfficeAct(Base):
     __table_args__ = (
         CheckConstraint(
             "kind IN ('determina', 'credit', 'reimbursement', 'revocation', 'revocation_undo', "
-            "'appeal_correction')",
+            "'appeal_correction', 'economia')",
             name="kind",
         ),
         CheckConstraint("status IN ('prepared', 'approved', 'withdrawn')", name="status"),
@@ -852,6 +860,33 @@ class FundEntry(Base):
     received_on: Mapped[date] = mapped_column(Date)
     corrects_id: Mapped[int | None] = _fk("fund_entries.id", nullable=True)
     # The operator of the office page; None from the command line (recorded_by names them).
+    operator_id: Mapped[int | None] = _fk("operators.id", nullable=True, index=False)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime]
+
+
+class Economia(Base):
+    """An economia: the town's act (its reference and day) that frees part or all of a
+    credited determina's unassigned rest (budget − allocated − already freed), which goes
+    back to the fund. Recorded when a manager approves the office's act (`act_id`), in the
+    transaction of the guarded UPDATE of allocations.freed_cents. Append-only, as the
+    fund's entries (triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "economie"
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint("length(trim(reference)) > 0", name="reference"),
+        CheckConstraint("length(trim(recorded_by)) > 0", name="recorded_by"),
+        Index("ix_economie_town", "municipality_id", "id"),
+    )
+    id: Mapped[int] = _id()
+    municipality_id: Mapped[int] = _fk("municipalities.id", index=False)
+    allocation_id: Mapped[int] = _fk("allocations.id")
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    # The town's act that frees it, as the office wrote it ("det. n. 123/2026"), and its day.
+    reference: Mapped[str] = mapped_column(String(100))
+    act_on: Mapped[date] = mapped_column(Date)
+    act_id: Mapped[int | None] = _fk("office_acts.id", nullable=True, index=False)
     operator_id: Mapped[int | None] = _fk("operators.id", nullable=True, index=False)
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import defer
 
 from core.storage import models as m
 from core.storage.repositories.base import _Repository
+from core.storage.repositories.results import DeterminaRest
 
 
 class OperatorRepository(_Repository):
@@ -242,14 +243,99 @@ class FundRepository(_Repository):
         return -int(total or 0)
 
     async def approved_budgets(self, municipality_id: int) -> int:
-        """The budgets of the town's determine approved and not withdrawn, in every window."""
+        """The budgets of the town's determine approved and not withdrawn, in every window,
+        less what economie freed of them."""
         total = await self.session.scalar(
-            select(func.coalesce(func.sum(m.Allocation.budget_cents), 0)).where(
+            select(
+                func.coalesce(func.sum(m.Allocation.budget_cents - m.Allocation.freed_cents), 0)
+            ).where(
                 m.Allocation.municipality_id == municipality_id,
                 m.Allocation.withdrawn_at.is_(None),
             )
         )
         return int(total or 0)
+
+    async def freed(self, municipality_id: int) -> int:
+        """What economie freed of the town's determine, in every window."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(m.Allocation.freed_cents), 0)).where(
+                m.Allocation.municipality_id == municipality_id,
+                m.Allocation.withdrawn_at.is_(None),
+            )
+        )
+        return int(total or 0)
+
+    async def rests(self, municipality_id: int) -> list[DeterminaRest]:
+        """Each determina standing (approved, not withdrawn) with what its lines allocated
+        and what economie freed of it: the earliest first."""
+        allocated = (
+            select(func.coalesce(func.sum(m.AllocationLine.amount_cents), 0))
+            .where(m.AllocationLine.allocation_id == m.Allocation.id)
+            .scalar_subquery()
+        )
+        # Columns, not the rows: an Allocation already in the session keeps what it held
+        # before a guarded UPDATE (free) changed freed_cents.
+        rows = (
+            await self.session.execute(
+                select(
+                    m.Allocation.id,
+                    m.Round.number,
+                    m.Allocation.tranche,
+                    m.Allocation.budget_cents,
+                    allocated,
+                    m.Allocation.freed_cents,
+                    m.Allocation.credited_at,
+                )
+                .join(m.Round, m.Round.id == m.Allocation.round_id)
+                .where(
+                    m.Allocation.municipality_id == municipality_id,
+                    m.Allocation.withdrawn_at.is_(None),
+                )
+                .order_by(m.Round.number, m.Allocation.tranche)
+            )
+        ).all()
+        return [
+            DeterminaRest(
+                allocation_id=int(row[0]),
+                window=int(row[1]),
+                tranche=int(row[2]),
+                budget_cents=int(row[3]),
+                allocated_cents=int(row[4] or 0),
+                freed_cents=int(row[5]),
+                credited=row[6] is not None,
+            )
+            for row in rows
+        ]
+
+    async def free(self, allocation_id: int, amount_cents: int, allocated_cents: int) -> bool:
+        """Guarded UPDATE: add `amount_cents` to what economie freed of a credited determina
+        standing, only while it stays within budget − `allocated_cents` (what its lines
+        allocated, frozen at its approval). False, nothing written, otherwise: of two
+        economie at once that would free the same rest, the second finds it freed (the
+        CHECK ck_allocations_freed keeps it within the budget whatever writes it)."""
+        result = await self.session.execute(
+            update(m.Allocation)
+            .where(
+                m.Allocation.id == allocation_id,
+                m.Allocation.credited_at.is_not(None),
+                m.Allocation.withdrawn_at.is_(None),
+                m.Allocation.freed_cents + amount_cents
+                <= m.Allocation.budget_cents - allocated_cents,
+            )
+            .values(freed_cents=m.Allocation.freed_cents + amount_cents)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def economie(self, municipality_id: int) -> Sequence[m.Economia]:
+        """Every economia recorded, the first first."""
+        return (
+            await self.session.scalars(
+                select(m.Economia)
+                .where(m.Economia.municipality_id == municipality_id)
+                .order_by(m.Economia.id)
+            )
+        ).all()
 
     async def lock(self, municipality_id: int) -> None:
         """Hold the town's row until commit: whatever reads the fund to commit some of it

@@ -14,11 +14,20 @@ from core.domain.errors import Conflict, DomainError, Refusal
 from core.domain.messages import Day, Moment, Money, Text, t, tn
 from core.domain.money import format_plain, parse_euro
 from core.domain.sepa import summarize
-from core.services import act_figures, activity, acts, audit, back_office, reimbursement
+from core.services import (
+    act_figures,
+    activity,
+    acts,
+    audit,
+    back_office,
+    economia,
+    reimbursement,
+)
 from core.services.applications import Answers
 from core.services.operators import Role, require_role
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
+from core.storage.repositories.results import DeterminaRest
 from office.keys import CORE
 from office.pages import notify, words_for
 from office.refusals import describe, status_of
@@ -36,6 +45,7 @@ HOME = {
     acts.ActKind.REVOCATION: "audit",
     acts.ActKind.REVOCATION_UNDO: "audit",
     acts.ActKind.APPEAL_CORRECTION: "appeals",
+    acts.ActKind.ECONOMIA: "fund",
 }
 KIND_NAMES = {
     acts.ActKind.DETERMINA: t("Determina (approval of the tranche)"),
@@ -44,6 +54,7 @@ KIND_NAMES = {
     acts.ActKind.REVOCATION: t("Revocation"),
     acts.ActKind.REVOCATION_UNDO: t("Undoing of a revocation"),
     acts.ActKind.APPEAL_CORRECTION: t("Correction of an application on an upheld appeal"),
+    acts.ActKind.ECONOMIA: t("Economia (the unassigned rest of a determina back to the fund)"),
 }
 
 
@@ -86,6 +97,23 @@ def _params(kind: acts.ActKind, form: dict[str, str], today: date) -> dict[str, 
         }
     if kind in acts.PER_PROTOCOL:
         return {"protocol": form.get("protocol", ""), "reason": form.get("reason", "")}
+    if kind is acts.ActKind.ECONOMIA:
+        typed = form.get("act_on", "")
+        day = italian_day(typed)
+        if day is None:
+            raise Conflict(Refusal.OFFICE_BAD_DATE, example=today.isoformat(), value=typed)
+        amount = form.get("amount", "").strip()
+        try:
+            allocation_id = int(form.get("allocation", ""))
+        except ValueError as exc:
+            raise Conflict(Refusal.ECONOMIA_NOT_FOUND, allocation_id=0) from exc
+        return {
+            "allocation_id": allocation_id,
+            # Blank: all the determina's rest (core.services.economia).
+            "amount_cents": parse_euro(amount) if amount else None,
+            "reference": form.get("reference", ""),
+            "act_on": day.isoformat(),
+        }
     return {}
 
 
@@ -102,6 +130,15 @@ def summary(act: m.OfficeAct) -> Text:
             "Execution date {day}; what shops earned up to {moment}",
             day=day,
             moment=Moment(datetime.fromisoformat(str(act.params["until"]))),
+        )
+    if kind is acts.ActKind.ECONOMIA:
+        return t(
+            "Free {amount} of tranche {tranche} of window {window}: {reference} of {day}",
+            amount=Money(int(act.params["amount_cents"])),
+            tranche=str(act.params["tranche"]),
+            window=str(act.params["window"]),
+            reference=str(act.params["reference"]),
+            day=Day(date.fromisoformat(str(act.params["act_on"]))),
         )
     if kind in acts.PER_PROTOCOL:
         return t(
@@ -184,6 +221,24 @@ def unspent_warning(figures: act_figures.DeterminaFigures, words: Words) -> str:
             amount=Money(figures.unspent_cents),
         )
     )
+
+
+def rest_lines(rest: DeterminaRest, words: Words) -> list[str]:
+    """What a determina left unassigned, for the manager who approves an economia."""
+    return [
+        words.text(
+            t(
+                "Tranche {tranche} of window {window}: budget {budget}, allocated {allocated}, "
+                "already freed {freed}; left unassigned now {rest}.",
+                tranche=str(rest.tranche),
+                window=str(rest.window),
+                budget=Money(rest.budget_cents),
+                allocated=Money(rest.allocated_cents),
+                freed=Money(rest.freed_cents),
+                rest=Money(rest.rest_cents),
+            )
+        )
+    ]
 
 
 def credit_lines(figures: act_figures.CreditFigures, words: Words) -> list[str]:
@@ -394,6 +449,11 @@ async def figures_of(
             undo = await audit.undo_figures(uow, town, str(act.params["protocol"]))
             lines, warnings = undo_lines(undo, words)
             state, simulator = act_figures.undo_state(undo), ""
+        elif kind is acts.ActKind.ECONOMIA:
+            rest = await economia.rest_of(uow, town, int(act.params["allocation_id"]))
+            lines, state, simulator = rest_lines(rest, words), "", ""
+            # Refused at approval as it would be now (freed meanwhile): said beforehand.
+            economia.check(rest, int(act.params["amount_cents"]))
         else:
             return {"figures": [], "warnings": [], "state": "", "simulator": ""}
     except DomainError as error:

@@ -1,5 +1,7 @@
-"""The municipality's fund: what it received for the vouchers, its corrections, and what
-the determine commit of it (core.services.fund)."""
+"""The municipality's fund: what it received for the vouchers, its corrections, what the
+determine commit of it (core.services.fund), what they left unassigned and the economie
+that give it back (core.services.economia: an act under four eyes, prepared here through
+the acts' form and approved in the list of acts waiting on this page)."""
 
 from __future__ import annotations
 
@@ -10,13 +12,14 @@ from aiohttp import web
 
 from core.domain.errors import Conflict, DomainError, Refusal
 from core.domain.messages import Money, t
-from core.services import back_office, fund
+from core.services import acts, back_office, economia, fund
 from core.services.operators import Role
 from office.keys import CORE
 from office.pages import notify, render, words_for
 from office.refusals import describe, status_of
 from office.security import operator_of
 from office.views.forms import fields, see_other
+from office.views.round import act_rows
 
 
 async def fund_page(request: web.Request) -> web.Response:
@@ -40,6 +43,9 @@ async def fund_form(
         town = await back_office.town_of(uow, operator)
         entries = list(await uow.fund.of_municipality(town.id))
         position = await fund.position(uow, town)
+        rests = await economia.rests(uow, town)
+        freed = list(await uow.fund.economie(town.id))
+    tranches = {rest.allocation_id: rest for rest in rests}
     taken = {entry.id: 0 for entry in entries}
     for entry in entries:
         if entry.corrects_id is not None:
@@ -64,6 +70,13 @@ async def fund_form(
             "today": f"{today:%d/%m/%Y}",
             "typed": typed or {},
             "may_record": operator.role != Role.VIEWER.value,
+            # What each determina left unassigned, and the economie that freed some of it.
+            "rests": rests,
+            "economie": [
+                {"economia": item, "rest": tranches.get(item.allocation_id)}
+                for item in reversed(freed)
+            ],
+            "waiting": await act_rows(request, operator, (acts.ActKind.ECONOMIA,)),
         },
         status=status,
     )

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from core.bootstrap import Core
 from core.domain.errors import Conflict, DomainError, Refusal
 from core.domain.fund import MAX_AMOUNT_CENTS, FundPosition
-from core.services import acts, allocation, fund, municipalities, operators
+from core.services import acts, allocation, economia, fund, municipalities, operators
 from core.services.applications import ApplicationInput, submit_application
 from core.storage import models as m
 from tests.conftest import FakeClock
@@ -487,13 +487,14 @@ async def test_a_budget_beyond_any_town_s_fund_is_neither_prepared_nor_approved(
     assert await position(core) == FundPosition(2 * MAX_AMOUNT_CENTS, 0, 0)
 
 
-async def test_a_credited_tranche_keeps_its_unassigned_rest_until_the_office_records_it(
+async def test_a_credited_tranche_keeps_its_unassigned_rest_until_an_economia_frees_it(
     core: Core,
 ) -> None:
     """docs/allocation.md#what-a-determina-keeps-committed: a tranche of 1.000 € that assigns
     450 € commits the whole 1.000 € before and after its credit (the credit is not the
-    town's act that frees the rest); the office records the rest the town's act freed as a
-    new entry, and only then is it left for a new determina."""
+    town's act that frees the rest); an economia frees the rest the town's act freed (its
+    approval: core.services.economia.free), and only then is it left for a new determina,
+    the fund received unchanged."""
     await closed_town(core, 2_000_00)
     tranche = await approve(core, 1_000_00)
     async with core.uow() as uow:
@@ -506,9 +507,18 @@ async def test_a_credited_tranche_keeps_its_unassigned_rest_until_the_office_rec
     assert await position(core) == FundPosition(2_000_00, 1_000_00, 0)
     async with core.uow() as uow:
         town = await municipalities.require(uow, "FON")
-        await fund.record(
-            uow, town, 550_00, "Economia tranche 1 del bando 1", DAY, core.now(), actor="r"
+        await economia.free(
+            uow,
+            town,
+            tranche.id,
+            550_00,
+            "det. n. 12/2026",
+            DAY,
+            core.now(),
+            actor="r",
+            operator_id=None,
+            act_id=None,
         )
         await uow.commit()
     found = await position(core)
-    assert found == FundPosition(2_550_00, 1_000_00, 0) and found.left_cents == 1_550_00
+    assert found == FundPosition(2_000_00, 450_00, 0, 550_00) and found.left_cents == 1_550_00

@@ -3,6 +3,7 @@ with the amounts, and told what is left after an approval."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -281,3 +282,63 @@ def test_a_receipt_or_a_budget_of_a_digit_typo_is_refused(tmp_path: Path) -> Non
     assert "€50,000,000.01 is not a plausible budget: at most €50,000,000.00" in flat(output)
     code, output = invoke("admin", "fund", "show", "BEL")
     assert "left €100,000,000.00" in flat(output), output
+
+
+async def _economia(url: str, amount_cents: int) -> None:
+    """An economia prepared by a clerk and approved by a manager, as in the office."""
+    from core.bootstrap import open_core
+    from core.services import acts, economia, municipalities, operators
+
+    core = await open_core(url)
+    try:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, "BEL")
+            clerk, _ = await operators.add_operator(uow, town, "bel.clerk", "clerk", core.now())
+            boss, _ = await operators.add_operator(uow, town, "bel.boss", "manager", core.now())
+            (rest,) = await economia.rests(uow, town)
+            await uow.commit()
+        today = core.now().astimezone(ZoneInfo("Europe/Rome")).date().isoformat()
+        given = {
+            "allocation_id": rest.allocation_id,
+            "amount_cents": amount_cents,
+            "reference": "det. n. 7/2026",
+            "act_on": today,
+        }
+        async with core.uow() as uow:
+            act = await acts.prepare(uow, clerk, acts.ActKind.ECONOMIA, given, core.now())
+        async with core.uow() as uow:
+            await acts.approve(uow, boss, act.id, core.now())
+    finally:
+        await core.close()
+
+
+def test_fund_show_tells_what_the_determine_left_unassigned_and_what_economie_freed(
+    tmp_path: Path, database: str
+) -> None:
+    closed_window(tmp_path)
+    assert (
+        invoke("admin", "fund", "record", "BEL", "--amount", "1000", "--description", "Stato")[0]
+        == 0
+    )
+    # The rules give 450 € of a budget of 500 €: 50 € stay unassigned, and committed.
+    code, output = invoke(
+        "admin", "approve", "BEL", "--budget", "500", "--confirm-budget", "500"
+    )  # fmt: skip
+    assert code == 0, output
+    assert invoke("admin", "credit", "BEL")[0] == 0
+    code, output = invoke("admin", "fund", "show", "BEL")
+    shown = flat(output)
+    assert code == 0 and "What the determine left unassigned" in shown
+    assert "Tranche 1 of window 1 │ €500.00 │ €450.00 │ €0.00 │ €50.00" in shown, shown
+    assert "left €500.00." in shown and "Economie recorded" not in shown
+
+    asyncio.run(_economia(database, 50_00))
+
+    code, output = invoke("admin", "fund", "show", "BEL")
+    shown = flat(output)
+    assert "Tranche 1 of window 1 │ €500.00 │ €450.00 │ €50.00 │ €0.00" in shown, shown
+    assert "Economie recorded" in shown and "det. n. 7/2026" in shown and "bel.boss" in shown
+    assert (
+        "BEL: fund €1,000.00; committed by determine €450.00 (approved €450.00, waiting for "
+        "approval €0.00); left €550.00."
+    ) in shown

@@ -298,3 +298,68 @@ def test_the_sums_to_recover_written_are_logged_with_who_wrote_them(
     # Shown on screen, nothing leaves the database: nothing to log.
     assert run(["admin", "audit", "recover", "TST"])[0] == 0
     assert len(asyncio.run(_exports(url))) == 1
+
+
+def _appears_meanwhile(partial: Path, target: Path) -> NoReturn:
+    """Another program writes the file between the command's check and its rename."""
+    target.write_text("theirs", encoding="utf-8")
+    raise FileExistsError(target)
+
+
+@pytest.mark.parametrize("name", sorted(LOGGED))
+def test_a_file_that_cannot_be_put_in_place_is_not_logged(
+    name: str, town: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        importlib.import_module("buonispesa.cli.outfile"), "_link_or_move", _appears_meanwhile
+    )
+    target = tmp_path / "people.csv"
+    code, output, _ = run(commands(tmp_path, target)[name])
+    assert code == 2, output
+    assert "already exists" in output
+    # No entry tells of a file the command did not write; the other program's file is kept.
+    assert asyncio.run(_exports(os.environ["BUONISPESA_DATABASE_URL"])) == []
+    assert target.read_text(encoding="utf-8") == "theirs"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".people.csv")]
+
+
+def _run_with_a_failing_commit(args: list[str]) -> tuple[int, str, BaseException | None]:
+    from core.storage.uow import UnitOfWork
+
+    async def broken(self: UnitOfWork) -> None:
+        raise RuntimeError("the commit failed")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(UnitOfWork, "commit", broken)
+        return run(args)
+
+
+@pytest.mark.parametrize("name", sorted(LOGGED))
+def test_a_failed_commit_takes_the_file_back(name: str, town: str, tmp_path: Path) -> None:
+    target = tmp_path / "people.csv"
+    args = commands(tmp_path, target)[name]
+    code, output, error = _run_with_a_failing_commit(args)
+    assert isinstance(error, RuntimeError) and code != 0, output
+    assert not target.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".people.csv")]
+    assert asyncio.run(_exports(os.environ["BUONISPESA_DATABASE_URL"])) == []
+
+
+def test_a_failed_commit_puts_back_the_file_force_replaced(town: str, tmp_path: Path) -> None:
+    target = tmp_path / "people.csv"
+    target.write_text("the earlier export", encoding="utf-8")
+    args = [*commands(tmp_path, target)["export"], "--force"]
+    code, output, error = _run_with_a_failing_commit(args)
+    assert isinstance(error, RuntimeError) and code != 0, output
+    assert target.read_text(encoding="utf-8") == "the earlier export"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".people.csv")]
+
+
+def test_an_export_forced_over_a_file_replaces_it_and_is_logged(town: str, tmp_path: Path) -> None:
+    target = tmp_path / "people.csv"
+    target.write_text("the earlier export", encoding="utf-8")
+    code, output, error = run([*commands(tmp_path, target)["export"], "--force"])
+    assert error is None and code == 0, output
+    assert target.read_text(encoding="utf-8").startswith("codice_fiscale")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".people.csv")]
+    assert len(asyncio.run(_exports(os.environ["BUONISPESA_DATABASE_URL"]))) == 1

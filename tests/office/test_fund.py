@@ -13,7 +13,7 @@ import pytest
 
 from core.bootstrap import Core
 from tests.conftest import FakeClock
-from tests.integration.office_helpers import apply, open_round, person
+from tests.integration.office_helpers import apply, close_approve_credit, open_round, person
 from tests.office.conftest import add_operators, signed_in
 from tests.office.harness import LASTING_SESSIONS, OfficeBrowser, OfficeServer, office_server
 
@@ -325,3 +325,62 @@ async def test_a_correction_sent_twice_takes_the_money_back_once(
     # Said in other words, it is another correction.
     page = await clerk.post("/office/fund/1/correct", {**fix, "description": "errore, bis"})
     assert page.status == 200 and "Left for new determine €800.00" in flat(page.text)
+
+
+@pytest.fixture
+async def credited(core: Core, clock: FakeClock, database_url: str) -> AsyncIterator[OfficeServer]:
+    """BEL with a tranche of 1.000,00 € credited to two households of one (150 € each): the
+    determina left 700,00 € unassigned."""
+    bel = await open_round(core, clock, code="BEL")
+    await add_operators(core, "BEL")
+    await apply(bel, person(1), person(2))
+    await close_approve_credit(bel, 1_000_00)
+    async with office_server(core, database_url, office_config=LASTING_SESSIONS) as server:
+        yield server
+
+
+async def test_an_economia_is_prepared_on_the_fund_page_and_approved_by_a_manager(
+    credited: OfficeServer,
+) -> None:
+    clerk = await english(credited, "bel.clerk")
+    page = await clerk.get("/office/fund")
+    text = flat(page.text)
+    assert "What the determine left unassigned" in text
+    assert "Tranche 1 of window 1 €1,000.00 €300.00 €0.00 €700.00" in text, text
+    assert "Freed by economie (no longer committed) €0.00" in text
+    allocation = re.search(r'name="allocation" value="(\d+)"', page.text)
+    assert allocation is not None
+    form = {
+        "kind": "economia",
+        "allocation": allocation.group(1),
+        "reference": "det. n. 12/2026",
+        "act_on": "06/04/2026",
+    }
+
+    # More than the rest: refused, said, nothing prepared.
+    page = await clerk.post("/office/acts", {**form, "amount": "700,01"})
+    assert page.status == 409, page.text
+    assert "at most what the determina left unassigned: €700.00" in flat(page.text)
+
+    page = await clerk.post("/office/acts", {**form, "amount": ""})
+    assert page.status == 200 and page.url == "/office/fund"
+    text = flat(page.text)
+    assert "Prepared: act 1." in text
+    assert "Free €700.00 of tranche 1 of window 1: det. n. 12/2026 of 06/04/2026" in text, text
+    # Waiting, it frees nothing; the clerk has no button to approve it.
+    assert "Freed by economie (no longer committed) €0.00" in text
+    assert not ACT.search(page.text)
+
+    manager = await english(credited, "bel.manager")
+    page = await manager.get("/office/fund")
+    assert ACT.search(page.text)
+    assert "left unassigned now €700.00" in flat(page.text)
+    page = await manager.post("/office/acts/1/approve", {})
+    assert page.status == 200 and page.url == "/office/fund"
+    text = flat(page.text)
+    assert "Act 1 approved and carried out." in text
+    assert "Freed by economie (no longer committed) €700.00" in text
+    assert "Tranche 1 of window 1 €1,000.00 €300.00 €700.00 €0.00" in text, text
+    assert "06/04/2026 det. n. 12/2026 Tranche 1 of window 1 €700.00 bel.manager" in text, text
+    # A second economia of the same determina: nothing left, the form is gone.
+    assert 'name="allocation"' not in page.text

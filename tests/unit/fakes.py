@@ -36,7 +36,12 @@ from core.domain.shops import ShopStatus
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from core.storage.payment_trip import PaymentOutcome, PendingPayment
-from core.storage.repositories.results import CreditedLine, DecidedLine, TrancheFigures
+from core.storage.repositories.results import (
+    CreditedLine,
+    DecidedLine,
+    DeterminaRest,
+    TrancheFigures,
+)
 
 Row = TypeVar("Row", bound=m.Base)
 
@@ -1711,14 +1716,52 @@ class FakeFund(_Fake):
             for x in self.store.rows(m.FundEntry, lambda x: x.corrects_id == entry_id)
         )
 
-    async def approved_budgets(self, municipality_id: int) -> int:
-        return sum(
-            x.budget_cents
-            for x in self.store.rows(
-                m.Allocation,
-                lambda x: x.municipality_id == municipality_id and x.withdrawn_at is None,
-            )
+    def _standing(self, municipality_id: int) -> list[m.Allocation]:
+        return self.store.rows(
+            m.Allocation,
+            lambda x: x.municipality_id == municipality_id and x.withdrawn_at is None,
         )
+
+    async def approved_budgets(self, municipality_id: int) -> int:
+        return sum(x.budget_cents - (x.freed_cents or 0) for x in self._standing(municipality_id))
+
+    async def freed(self, municipality_id: int) -> int:
+        return sum(x.freed_cents or 0 for x in self._standing(municipality_id))
+
+    async def rests(self, municipality_id: int) -> list[DeterminaRest]:
+        found = []
+        for record in self._standing(municipality_id):
+            round_ = self.store.get(m.Round, record.round_id)
+            assert round_ is not None
+            found.append(
+                DeterminaRest(
+                    allocation_id=record.id,
+                    window=round_.number,
+                    tranche=record.tranche,
+                    budget_cents=record.budget_cents,
+                    allocated_cents=sum(
+                        line.amount_cents
+                        for line in self.store.rows(m.AllocationLine)
+                        if line.allocation_id == record.id
+                    ),
+                    freed_cents=record.freed_cents or 0,
+                    credited=record.credited_at is not None,
+                )
+            )
+        return sorted(found, key=lambda x: (x.window, x.tranche))
+
+    async def free(self, allocation_id: int, amount_cents: int, allocated_cents: int) -> bool:
+        record = self.store.get(m.Allocation, allocation_id)
+        if record is None or record.credited_at is None or record.withdrawn_at is not None:
+            return False
+        freed = (record.freed_cents or 0) + amount_cents
+        if freed > record.budget_cents - allocated_cents:
+            return False
+        record.freed_cents = freed
+        return True
+
+    async def economie(self, municipality_id: int) -> Sequence[m.Economia]:
+        return self.store.rows(m.Economia, lambda x: x.municipality_id == municipality_id)
 
     async def lock(self, municipality_id: int) -> None:
         """One transaction at a time here: nothing to wait for."""

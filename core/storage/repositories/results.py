@@ -56,3 +56,22 @@ class TrancheFigures:
         if not self.credited:
             return self.posted_cents == 0
         return self.posted_cents + self.excused_cents == self.approved_cents
+
+
+@dataclass(frozen=True)
+class DeterminaRest:
+    """A determina standing (approved, not withdrawn) and what it did not assign: its
+    budget, what its lines allocated, what economie freed already."""
+
+    allocation_id: int
+    window: int  # the round's number
+    tranche: int
+    budget_cents: int
+    allocated_cents: int
+    freed_cents: int
+    credited: bool
+
+    @property
+    def rest_cents(self) -> int:
+        """What an economia may still free: budget − allocated − freed."""
+        return self.budget_cents - self.allocated_cents - self.freed_cents
