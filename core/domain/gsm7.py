@@ -171,9 +171,10 @@ _LOOKALIKE_LETTERS = frozenset(_LOOKALIKES)
 def to_gsm7(text: str) -> str:
     """`text` in characters an SMS carries in GSM-7: à è é ì ò ù stay, “ ” become ",
     – becomes -, other accented letters lose their accent, emoji and the like go."""
-    if is_gsm7(text):
+    found = _NOT_ANY.findall(text)
+    if not found:
         return text
-    foreign = set(text).difference(_ANY)
+    foreign = set(found)
     if foreign.issubset(_LOOKALIKE_LETTERS):
         # Most texts land here (Babel's amounts carry a no-break space): the same result
         # as the loop below, a replace per foreign letter instead of a step per letter.
