@@ -99,24 +99,27 @@ def format_score(text: str, language: str) -> str:
 
 
 def format_param(value: Param, language: str) -> str:
-    locale = babel_locale(language)
+    # The kinds a reply carries most first (a balance: names, amounts and days), and the
+    # locale looked up only by the formatters that take it: every SMS turn formats a dozen.
+    if isinstance(value, str):
+        return value
     if isinstance(value, Money):
         return format_money(value.cents, language)
-    if isinstance(value, Distance):
-        return format_distance(value.meters, language)
     if isinstance(value, Day):
         return format_day(value.value, language)
+    if isinstance(value, Distance):
+        return format_distance(value.meters, language)
     if isinstance(value, Moment):
         return str(
             format_datetime(
                 value.value,
                 format=DATETIME_FORMAT + (SECONDS if value.seconds else ""),
                 tzinfo=ZoneInfo(TIMEZONE),
-                locale=locale,
+                locale=babel_locale(language),
             )
         )
     if isinstance(value, int):
-        return str(format_decimal(value, locale=locale))
+        return str(format_decimal(value, locale=babel_locale(language)))
     return value
 
 

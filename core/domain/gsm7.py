@@ -31,7 +31,11 @@ EXTENSION = "\f^{}\\[~]|€"
 _BASIC = frozenset(BASIC) - {"\x1b"}
 _EXTENSION = frozenset(EXTENSION)
 _ANY = _BASIC | _EXTENSION
-_EXTENSION_ONLY = tuple(_EXTENSION - _BASIC)
+# The characters of a text outside a table, found by the regex engine in one pass over the
+# text: SMS replies are checked on every turn, and `frozenset.issuperset(text)` first builds
+# a set of the text's characters (most of the check's cost). No character is in both tables.
+_NOT_BASIC = re.compile("[^" + re.escape("".join(sorted(_BASIC))) + "]")
+_NOT_ANY = re.compile("[^" + re.escape("".join(sorted(_ANY))) + "]")
 _DOUBLE_SPACE = re.compile("(?<=\\S)  +(?=\\S)")
 
 SINGLE_GSM7 = 160
@@ -44,7 +48,7 @@ Encoding = Literal["GSM-7", "UCS-2"]
 
 def is_gsm7(text: str) -> bool:
     """True when every character is in the GSM-7 basic or extension table."""
-    return _ANY.issuperset(text)
+    return _NOT_ANY.search(text) is None
 
 
 def non_gsm7(text: str) -> list[str]:
@@ -58,12 +62,19 @@ def non_gsm7(text: str) -> list[str]:
 
 def septets(text: str) -> int:
     """Length in GSM-7 septets (extension characters count two). Raises on non-GSM-7 text."""
-    if not _ANY.issuperset(text):
+    length = _gsm7_length(text)
+    if length is None:
         bad = next(ch for ch in text if ch not in _ANY)
         raise ValueError(f"{bad!r} is not a GSM-7 character")
-    # Counted in C (str.count) rather than character by character: SMS replies are
-    # measured on every turn.
-    return len(text) + sum(map(text.count, _EXTENSION_ONLY))
+    return length
+
+
+def _gsm7_length(text: str) -> int | None:
+    """Septets of a GSM-7 text (an extension character counts two), None for any other."""
+    outside = _NOT_BASIC.findall(text)
+    if outside and not _EXTENSION.issuperset(outside):
+        return None
+    return len(text) + len(outside)
 
 
 def _ucs2_units(text: str) -> int:
@@ -83,8 +94,8 @@ class SegmentCount:
 
 def count(text: str) -> SegmentCount:
     """The encoding a phone network would use for `text` and how many segments it costs."""
-    if is_gsm7(text):
-        length = septets(text)
+    length = _gsm7_length(text)
+    if length is not None:
         if length <= SINGLE_GSM7:
             return SegmentCount("GSM-7", length, 1 if length else 0)
         return SegmentCount("GSM-7", length, _gsm7_segments(text))
@@ -160,9 +171,10 @@ _LOOKALIKE_LETTERS = frozenset(_LOOKALIKES)
 def to_gsm7(text: str) -> str:
     """`text` in characters an SMS carries in GSM-7: à è é ì ò ù stay, “ ” become ",
     – becomes -, other accented letters lose their accent, emoji and the like go."""
-    if is_gsm7(text):
+    found = _NOT_ANY.findall(text)
+    if not found:
         return text
-    foreign = set(text).difference(_ANY)
+    foreign = set(found)
     if foreign.issubset(_LOOKALIKE_LETTERS):
         # Most texts land here (Babel's amounts carry a no-break space): the same result
         # as the loop below, a replace per foreign letter instead of a step per letter.

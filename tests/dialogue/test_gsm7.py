@@ -53,6 +53,40 @@ def test_gsm7_segments_hold_the_text(text: str) -> None:
         assert 152 * (count.segments - 1) < count.length <= 153 * count.segments
 
 
+def test_every_character_is_placed_in_its_table() -> None:
+    """The regex classes that check a text in one pass agree with the tables, one
+    character at a time, over the whole of Unicode (escapes in the class included)."""
+    basic = set(gsm7.BASIC) - {"\x1b"}
+    extension = set(gsm7.EXTENSION)
+    for code in range(0x110000):
+        ch = chr(code)
+        expected = ch in basic or ch in extension
+        assert gsm7.is_gsm7(ch) is expected, hex(code)
+        if expected:
+            assert gsm7.septets("a" + ch) == (3 if ch in extension else 2), hex(code)
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            [*"aZ0 \n\r-^]\\[€|{}~\x0c@£è", "\x1b", "\u00a0", "\u00c8", "\U0001f600", "’"]
+        ),
+        max_size=200,
+    )
+)
+def test_count_reads_the_text_as_the_tables_say(text: str) -> None:
+    gsm = all(ch in gsm7.BASIC.replace("\x1b", "") or ch in gsm7.EXTENSION for ch in text)
+    count = gsm7.count(text)
+    assert gsm7.is_gsm7(text) is gsm
+    if gsm:
+        assert count.encoding == "GSM-7"
+        assert count.length == len(text) + sum(ch in gsm7.EXTENSION for ch in text)
+        assert gsm7.septets(text) == count.length
+    else:
+        assert count.encoding == "UCS-2"
+        assert count.length == len(text.encode("utf-16-le")) // 2
+
+
 def test_plain_rendering_numbers_the_options() -> None:
     reply = Reply(
         texts=(t("Your balance: {balance}.", balance=Money(12_50)),),

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.dialects import sqlite
 
 from core.storage.models import UTCDateTime
-from core.storage.trips import Plan, drive_sqlite
+from core.storage.trips import Plan, drive_sqlite, utc
 
 DIALECT = sqlite.dialect()
 
@@ -74,3 +74,37 @@ def test_a_datetime_converted_again_gives_its_own_text() -> None:
     expected = [as_the_orm_stores(v) for v in (now, now, later, now, same_instant)]
     assert bound == expected
     assert bound[0] == bound[4]
+
+
+def utc_as_before(value: datetime | str | None) -> datetime | None:
+    """trips.utc before it read SQLite's naive text as UTC in one parse."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def test_a_datetime_read_back_is_the_same_instant_in_utc() -> None:
+    moment = datetime(2026, 4, 6, 21, 30, 15, 123456, tzinfo=UTC)
+    texts = [
+        as_the_orm_stores(moment),
+        as_the_orm_stores(moment.replace(microsecond=0)),
+        "2026-04-06 21:30:15",
+        "2026-04-06T21:30:15.5",
+        "2026-04-06 23:30:15+02:00",
+        "2026-04-06T21:30:15Z",
+        "2026-04-06",
+    ]
+    values: list[datetime | str | None] = [
+        *texts,
+        None,
+        moment,
+        moment.astimezone(ZoneInfo("Europe/Rome")),
+        moment.replace(tzinfo=None),
+    ]
+    for value in values:
+        read = utc(value)
+        assert read == utc_as_before(value), value
+        assert read is None or read.tzinfo is UTC, value
+    assert utc(as_the_orm_stores(moment)) == moment
