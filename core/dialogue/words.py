@@ -587,8 +587,9 @@ _SEVERAL = frozenset(
 def household_count(text: str | None) -> int | None:
     """The number of people of a household: what count_in reads ("3", "siamo in 3"), or
     a sentence that says it is everyone: the one number right after "siamo" ("io e mio
-    marito siamo 2", "in casa siamo in tre"), with nothing after it that adds to it, or
-    living alone ("vivo da sola"). None for anything else, or with a "non"."""
+    marito siamo 2", "in casa siamo in tre"), with nothing after it that adds to it but
+    the very people it counts ("siamo in due io e mio marito"), or living alone ("vivo da
+    sola"). None for anything else, or with a "non"."""
     counted = count_in(text)
     if counted is not None:
         return counted
@@ -606,16 +607,19 @@ def household_count(text: str | None) -> int | None:
     if not numbers:
         lives_alone = set(words) & _LIVE and set(pairwise(words)) & _ALONE
         return 1 if lives_alone or words[-2:] == ["live", "alone"] else None
-    if len(numbers) != 1 or set(words[numbers[0] + 1 :]) & _ADDS_TO_IT:
-        return None
     at = numbers[0]
+    word = words[at]
+    count = int(word) if word.isdigit() else NUMBER_WORDS[word]
+    # "Siamo in due io e mio marito": the people named after the number, as many as it says.
+    named_after = people_named(words[at + 1 :]) == count
+    if not named_after and (len(numbers) != 1 or set(words[at + 1 :]) & _ADDS_TO_IT):
+        return None
     before = words[:at]
     while before and before[-1] in ("in", *_ONLY):
         before.pop()
     if not any(tuple(before[-len(we) :]) == we for we in _WE_ARE):
         return None
-    word = words[at]
-    return int(word) if word.isdigit() else NUMBER_WORDS[word]
+    return count
 
 
 def people_named(words: list[str]) -> int | None:

@@ -244,6 +244,19 @@ def test_the_household_in_a_sentence_only_when_it_says_everyone() -> None:
         assert household_count(text) is None, text
 
 
+def test_the_household_counted_then_named() -> None:
+    """ "Siamo in due io e mio marito": the number, then who they are, agreeing. A name list
+    that counts otherwise ("siamo in 3 io e mio marito") is asked again, not guessed."""
+    for text, count in (("siamo in due io e mio marito", 2), ("siamo 2, io e mia figlia", 2),
+                        ("siamo in tre: io e i miei 2 figli", 3),
+                        ("siamo in 3 io mio marito e mia madre", 3),
+                        ("we are 2, me and my wife", 2)):  # fmt: skip
+        assert household_count(text) == count, text
+    for text in ("siamo in 3 io e mio marito", "siamo in due io e i miei figli",
+                 "siamo in 2 io e mio marito e i bambini", "siamo 2 e 3"):  # fmt: skip
+        assert household_count(text) is None, text
+
+
 @pytest.mark.parametrize(
     ("text", "people"),
     [
