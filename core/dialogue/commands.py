@@ -419,13 +419,16 @@ async def interrupt(turn: Turn) -> Text | None:
     return reminder
 
 
+def says(turn: Turn, text: Text, start: int = 0) -> bool:
+    """Whether the turn's replies from `start` on say this text already."""
+    return any(said.msgid == text.msgid for reply in turn.replies[start:] for said in reply.texts)
+
+
 def remind(turn: Turn, reminder: Text | None) -> None:
     """After the answer to a request made half-way through another: say that one waits,
     in the same message when it fits (one SMS), else in a message of its own. Not when the
     answer said it already (no vouchers yet: the application to complete)."""
-    if reminder is None or any(
-        text.msgid == reminder.msgid for reply in turn.replies for text in reply.texts
-    ):
+    if reminder is None or says(turn, reminder):
         return
     last = turn.replies[-1] if turn.replies else None
     if (
@@ -447,7 +450,8 @@ def remind(turn: Turn, reminder: Text | None) -> None:
 # when it fits the one SMS. The help says it itself; LANGUAGE offers the languages.
 _TOLD_IN_ENGLISH = frozenset(
     {"balance", "status", "card", "shops", "more", "menu", "office", "thanks", "greeting",
-     "lost_card", "other_card", "delegation", "stop_hint", "price", "expiry", "card_trouble",
+     "lost_card", "other_card", "delegation", "stop_hint", "price", "expiry", "window",
+     "card_trouble",
      "code_came", DECLINED}
 )  # fmt: skip
 
@@ -745,6 +749,8 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         await say_code_came(turn)
     elif name == "expiry":
         turn.say(VOUCHERS_DO_NOT_EXPIRE)
+    elif name == "window":
+        await citizen_requests.say_window(turn)
     elif name == "card_trouble":
         turn.say(CARD_TROUBLE)
     elif name == "office":
@@ -765,11 +771,17 @@ async def run(turn: Turn, name: str, arg: str) -> None:
     elif name in FLOW_COMMANDS:
         again = turn.flow == FLOW_COMMANDS[name]
         reminder = await interrupt(turn)
+        said_at = None
         if reminder is not None and not again:
             # Before the new request's question, which stays the last thing asked.
             # (The same request written again offers its draft back at once.)
             turn.say(reminder)
+            said_at = len(turn.replies) - 1
         await FLOWS[FLOW_COMMANDS[name]].begin(turn, arg)
+        if said_at is not None and reminder is not None and says(turn, reminder, said_at + 1):
+            # The new request's answer says it itself (RICORSO: nothing to appeal yet, the
+            # application to complete): once, in that answer.
+            del turn.replies[said_at]
     else:
         await show_menu(turn)
 
@@ -1057,6 +1069,20 @@ _NOT_THE_VOUCHERS = frozenset(
      "ricorso", "appeal"}
 )  # fmt: skip
 # "La tessera nn funziona", "la carta non passa", "my card doesn't work": what to do.
+# "Quando scade la domanda?", "fino a quando posso fare domanda?", "quando chiudono le
+# domande?", "until when can I apply?": when the application window closes (or opens), told
+# with what to write next; never an application started, which the keyword DOMANDA inside
+# the sentence would be. Not how it is going ("quando arriva la risposta alla domanda?").
+_APPLYING = frozenset(
+    {"domanda", "domande", "richiesta", "richieste", "bando", "application", "applications",
+     "apply"}
+)  # fmt: skip
+_WINDOW_EDGE = _EXPIRE | frozenset(
+    {"chiude", "chiudono", "chiusura", "chiuse", "chiuso", "termine", "termina", "terminano",
+     "aprono", "apre", "apertura", "aperte", "aperto", "deadline", "close", "closes",
+     "closing", "open", "opens"}
+)  # fmt: skip
+_TO_APPLY = frozenset({"fare", "presentare", "mandare", "inviare", "apply"})
 _CARD_WORKS = frozenset(
     {"funziona", "funzionano", "va", "passa", "legge", "prende", "accetta", "accettano",
      "work", "works", "working"}
@@ -1102,6 +1128,9 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     until_when = pairs & _UNTIL_WHEN and said & _WHEN and said & _SPEND
     if (said & _EXPIRE or until_when) and said & _SPENT_MONEY and not said & _NOT_THE_VOUCHERS:
         return ("expiry", "") if keywords <= _BALANCE_KEYWORDS else None
+    edge = said & _WINDOW_EDGE or pairs & _UNTIL_WHEN or (said & _WHEN and said & _TO_APPLY)
+    if said & _APPLYING and edge and not said & _PROGRESS:
+        return ("window", "") if keywords <= _APPLY_KEYWORDS else None
     if said & _TAKINGS:
         return "statement", "oggi" if said & _TODAY else ""
     if said & _WHEN and said & _TOWN_PAYS:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from core.bootstrap import Core
 from core.dialogue.menus import FIRST_HELP
 from tests.dialogue.harness import Chat, param, town_with_open_window
-from tests.dialogue.test_apply import CODE, MEMBERS, SENT, _last_code
+from tests.dialogue.test_apply import CF, CODE, MEMBERS, PRIVACY, SENT, _last_code
 from tests.factories import make_cf
 
 NO_VOUCHERS = "We have no vouchers for this number. To apply, write DOMANDA."
@@ -122,3 +122,23 @@ async def test_the_balance_with_an_application_to_finish_is_one_clear_answer(cor
     await chat.expect("ANNULLA")
     replies = await chat.send("quanto mi rimane")
     assert [text.msgid for reply in replies for text in reply.texts] == [NO_VOUCHERS]
+
+
+# RICORSO while the application is not finished: one answer, not "no application of
+# yours, to apply write DOMANDA" beside "you have an application to complete".
+APPEAL_LATER = "You can appeal only after the decision on your application."
+
+
+async def test_appeal_during_an_unfinished_application_gets_one_answer(core: Core) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234620")
+    await chat.expect("DOMANDA", PRIVACY)
+    await chat.expect("1", CF)
+    for sentence in ("RICORSO", "ricorso perché non è giusto"):
+        replies = await chat.expect(sentence, APPEAL_LATER, TO_COMPLETE)
+        said = [text.msgid for reply in replies for text in reply.texts]
+        assert said == [APPEAL_LATER, TO_COMPLETE], sentence
+        assert len(replies) == 1, sentence  # one SMS
+    # The application is where it was left.
+    await chat.expect("DOMANDA", RESUME)
+    await chat.expect("1", CF)

@@ -50,7 +50,7 @@ from core.domain.identity import PhoneProof, codice_fiscale_in, short_mask_codic
 from core.domain.messages import Day, Moment, Money, Option, Text, t, tn
 from core.domain.money import parse_euro
 from core.services import applications, identity
-from core.services.municipalities import current_round, is_open
+from core.services.municipalities import current_round
 from core.storage import models as m
 
 QUESTIONS = ("cf", "members", "work", "pension", "liquidity", "support", "rent")
@@ -187,21 +187,9 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             turn.replies[-1] = replace(last, texts=tuple(texts))
 
     async def _window_refusal(self, turn: Turn) -> Text | None:
-        round_ = await current_round(turn.uow, turn.town.id)
-        if round_ is None:
-            return t(
-                "Applications are not open at the moment. The municipality will announce them."
-            )
-        if turn.now < round_.opens_at:
-            return t("Applications open on {when}.", when=Moment(round_.opens_at))
-        if not is_open(round_, turn.now):
-            # What next: the office, or STATO for an application already made.
-            return t(
-                "Applications closed on {when}. For help, ask the municipality's office; "
-                "if you applied, write STATO.",
-                when=Moment(round_.closes_at),
-            )
-        return None
+        return citizen_requests.window_refusal(
+            await current_round(turn.uow, turn.town.id), turn.now
+        )
 
     async def _existing(self, turn: Turn) -> m.Application | None:
         citizen = await turn.citizen()
