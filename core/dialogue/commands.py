@@ -213,6 +213,8 @@ PHRASES: dict[str, str] = {
     "non capisco": "help",
     "non ho capito": "help",
     "cosa devo fare": "help",
+    "che devo fare": "help",
+    "che cosa devo fare": "help",
     "come funziona": "help",
     # Asking for a person: how to reach the office (UFFICIO).
     "voglio parlare con qualcuno": "office",
@@ -451,7 +453,7 @@ def remind(turn: Turn, reminder: Text | None) -> None:
 _TOLD_IN_ENGLISH = frozenset(
     {"balance", "status", "card", "shops", "more", "menu", "office", "thanks", "greeting",
      "lost_card", "other_card", "delegation", "stop_hint", "price", "expiry", "window",
-     "card_trouble",
+     "scam", "how_to_pay", "card_trouble",
      "code_came", DECLINED}
 )  # fmt: skip
 
@@ -533,6 +535,20 @@ LOST_CARD_ASK_OFFICE = t(
 OTHER_CARD_LOST = t(
     "That is not the voucher card: your vouchers still work. To replace it, ask whoever "
     "issued it (the town hall for an identity card)."
+)
+
+
+# "È una truffa?", "siete truffatori?", "is this a scam?": who writes, what the service
+# never asks for, and how to check with the office (UFFICIO).
+NOT_A_SCAM = t(
+    "This is your town's grocery voucher service: we never ask for money, PINs or bank "
+    "details, and a code is told only to the cashier. In doubt, write UFFICIO."
+)
+# "Come faccio a pagare?", "come si usano i buoni?": how a payment is made at the till
+# (docs/payments-and-codes.md), and where (NEGOZI).
+HOW_TO_PAY = t(
+    "At the till, give your codice fiscale or phone number: a code comes to you; tell it to "
+    "the cashier and the vouchers pay. NEGOZI says where."
 )
 
 
@@ -751,6 +767,13 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         turn.say(VOUCHERS_DO_NOT_EXPIRE)
     elif name == "window":
         await citizen_requests.say_window(turn)
+    elif name == "scam":
+        turn.say(NOT_A_SCAM)
+    elif name == "how_to_pay" and await is_shop_member(turn):
+        # A shop's chat asks how to charge: the help names PAGA.
+        await say_help(turn, understood=False)
+    elif name == "how_to_pay":
+        turn.say(HOW_TO_PAY)
     elif name == "card_trouble":
         turn.say(CARD_TROUBLE)
     elif name == "office":
@@ -1052,6 +1075,24 @@ _CODE_CAME = frozenset(
      "arrived", "sent"}
 )  # fmt: skip
 _NOT_CAME = frozenset({"non", "mai", "nessun", "not", "didnt", "havent", "hasnt", "never"})
+# "A chi devo dare il codice?", "il codice a chi lo do": to the cashier only, when paying;
+# the same answer as a code that came (the payment waiting for it, or nothing waits).
+_WHO = frozenset({"chi", "who"})
+_TELL = frozenset(
+    {"dare", "do", "dico", "dire", "dato", "detto", "darlo", "dirlo", "give", "tell"}
+)  # fmt: skip
+# "È una truffa?", "siete dei truffatori?", "is this a scam?".
+_SCAM = frozenset(
+    {"truffa", "truffe", "truffatori", "truffatore", "truffaldini", "imbroglio", "imbroglioni",
+     "fregatura", "raggiro", "scam", "scams", "scammers", "fraud", "phishing"}
+)  # fmt: skip
+# "Come faccio a pagare?", "come si usano i buoni", "how do I pay?": how a payment is made
+# (read after the shops' "dove" and the price's "devo pagare per la domanda?").
+_HOW = frozenset({"come", "how"})
+_PAYING = frozenset(
+    {"pagare", "paga", "pago", "pagamento", "pagamenti", "usare", "uso", "usano", "usa",
+     "utilizzare", "utilizzano", "spendere", "spendo", "pay", "use", "spend", "payment"}
+)  # fmt: skip
 # "Quando scadono i buoni?", "il credito scade?", "entro quando devo spendere i buoni?":
 # they do not expire. Not the application's deadline ("quando scade la domanda?") nor a
 # payment code's ("quanto dura il codice?").
@@ -1123,8 +1164,11 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     pairs = set(pairwise(words))
     if said & _MESSAGES and said & _NO_MORE:
         return "stop_hint", ""
-    if said & _CODE_WORDS and said & _CODE_CAME and not said & (_NOT_CAME | {"fiscale"}):
+    told = said & _WHO and said & _TELL
+    if said & _CODE_WORDS and (said & _CODE_CAME or told) and not said & (_NOT_CAME | {"fiscale"}):
         return ("code_came", "") if not keywords else None
+    if said & _SCAM:
+        return "scam", ""
     until_when = pairs & _UNTIL_WHEN and said & _WHEN and said & _SPEND
     if (said & _EXPIRE or until_when) and said & _SPENT_MONEY and not said & _NOT_THE_VOUCHERS:
         return ("expiry", "") if keywords <= _BALANCE_KEYWORDS else None
@@ -1188,6 +1232,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         if not keywords <= _SHOPS_KEYWORDS:
             return None
         return "shops", goods[0] if goods else ""
+    if said & _HOW and said & _PAYING and keywords <= _CARD_KEYWORDS:
+        return "how_to_pay", ""
     if said & _PROGRESS and said & _APPLICATION and keywords <= _STATUS_KEYWORDS:
         return "status", ""
     if said & _GIVEN and said & _VOUCHERS and keywords <= _STATUS_KEYWORDS:

@@ -78,9 +78,13 @@ def plain_words(text: str | None) -> list[str]:
 
 
 # Texting shorthand, read as the word it stands for wherever that word is read: "nn ho
-# capito" is "non ho capito", "nn lavora nessuno" a no, "nn pago 350 euro" no amount. Only
-# the word alone: "nonna", "nonno", "anno", "panna" are words of their own.
-_SHORTHAND = {"nn": "non"}
+# capito" is "non ho capito", "nn lavora nessuno" a no, "nn pago 350 euro" no amount; "ki
+# siete?" is "chi siete?", "ke devo fare" "che devo fare", "ciao sn Maria" "ciao sono
+# Maria". Only the word alone: "nonna", "nonno", "anno", "panna" are words of their own.
+_SHORTHAND = {
+    "nn": "non", "ki": "chi", "ke": "che", "sn": "sono", "cmq": "comunque", "xke": "perche",
+    "xche": "perche",
+}  # fmt: skip
 
 
 def unshortened(words: list[str]) -> list[str]:
@@ -112,13 +116,16 @@ _CONSONANTS = frozenset("bcdfghjklmnpqrstvwxz")
 
 
 def as_said(words: list[str]) -> list[str]:
-    """Plain words with the spoken forms of a phone's Italian undone: "c'ho" is "ho", and
+    """Plain words with the spoken forms of a phone's Italian undone: "c'ho" (or "c ho") is
+    "ho", and
     a first consonant written twice, as it is said after "a", "e", "sui" in the centre
     and south ("sui bbuoni", "li ssoldi", "a mme"), is one: no Italian word starts with
     one doubled. For the readings of a request (commands.phrase_of, question_of), never of
     an answer: a code, a name or an amount is read as written."""
     said = []
-    for word in words:
+    for at, word in enumerate(words):
+        if word == "c" and at + 1 < len(words) and words[at + 1] in _WITH_CI.values():
+            continue  # "quanto c ho?", the apostrophe left out: "quanto ho?"
         word = _WITH_CI.get(word, word)
         if len(word) > 2 and word[0] == word[1] and word[0] in _CONSONANTS:
             word = word[1:]

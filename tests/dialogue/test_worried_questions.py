@@ -1,0 +1,68 @@
+"""Questions an elderly citizen writes by SMS that got the list of words (the help): "è
+una truffa?", "come faccio a pagare?", "a chi devo dare il codice?", and texting shorthand
+("ki siete", "ke devo fare", "ciao sn Maria", "quanto c ho"). Each gets its own short
+answer, in one SMS (the harness renders each in its language)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.bootstrap import Core
+from core.dialogue.commands import CODE_NOTHING_WAITS, HOW_TO_PAY, NOT_A_SCAM
+from core.dialogue.menus import FIRST_HELP
+from tests.dialogue.harness import Chat, msgids
+from tests.dialogue.test_till_slips import terminal_till
+from tests.factories import make_town
+
+WELCOME = "Welcome to the grocery vouchers of {town}."
+BALANCE = "Your balance: {balance}."
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["è una truffa?", "e una truffa", "E' UNA TRUFFA??", "siete dei truffatori?",
+     "questo messaggio è una truffa o è vero?", "is this a scam?"],
+)  # fmt: skip
+async def test_is_it_a_scam(core: Core, said: str) -> None:
+    town = await make_town(core, citizens=1)
+    for phone in (town.citizen_phones[0], "+393471234800"):
+        chat = Chat(core, phone)
+        await chat.send("MENU")
+        assert msgids(await chat.send(said)) == [NOT_A_SCAM.msgid], (phone, said)
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["come faccio a pagare", "come si paga?", "come pago al negozio", "come si usano i buoni",
+     "come faccio a pagare con i buoni?", "come funziona il pagamento", "how do I pay?"],
+)  # fmt: skip
+async def test_how_to_pay(core: Core, said: str) -> None:
+    town = await make_town(core, citizens=1)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("MENU")
+    assert msgids(await chat.send(said)) == [HOW_TO_PAY.msgid], said
+    assert (await chat.state())[:2] == (None, None)
+
+
+async def test_how_to_pay_at_a_shops_till_is_the_help(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    till = await terminal_till(core, town)
+    assert HOW_TO_PAY.msgid not in msgids(await till.send("come si paga?"))
+
+
+async def test_who_to_give_the_code_to(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("MENU")
+    for said in ("a chi devo dare il codice?", "il codice a chi lo do", "a chi dico il codice"):
+        assert msgids(await chat.send(said)) == [CODE_NOTHING_WAITS.msgid], said
+
+
+async def test_texting_shorthand(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("MENU")
+    assert msgids(await chat.send("ki siete?"))[0] == WELCOME
+    assert msgids(await chat.send("ciao sn maria"))[0] == WELCOME
+    assert FIRST_HELP.msgid in msgids(await chat.send("ke devo fare"))
+    assert BALANCE in msgids(await chat.send("quanto c ho"))
