@@ -13,6 +13,7 @@ turn (plain_turn.py) both call it, so they recognise the same forms.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from itertools import pairwise
 
@@ -453,7 +454,7 @@ def remind(turn: Turn, reminder: Text | None) -> None:
 _TOLD_IN_ENGLISH = frozenset(
     {"balance", "status", "card", "shops", "more", "menu", "office", "thanks", "greeting",
      "lost_card", "other_card", "delegation", "stop_hint", "price", "expiry", "window",
-     "scam", "how_to_pay", "card_trouble",
+     "scam", "how_to_pay", "what_to_buy", "card_trouble",
      "code_came", DECLINED}
 )  # fmt: skip
 
@@ -552,6 +553,18 @@ HOW_TO_PAY = t(
 )
 
 
+# "Cosa posso comprare con i buoni?", "posso comprare il vino?": what grocery vouchers are
+# for (food and basic necessities, at the shops that take them); a product in doubt is the
+# cashier's to say. Not an application, which "posso … buoni" would otherwise start.
+WHAT_TO_BUY = t(
+    "The vouchers buy food and basic necessities at the shops that take them (NEGOZI lists "
+    "them). In doubt about a product, ask the cashier."
+)
+
+
+# "Cosa posso comprare con i buoni?", "posso comprare il vino?", "what can I buy?".
+_BUY = frozenset({"comprare", "comprarci", "compro", "acquistare", "acquisto", "buy"})
+_WHAT_OR_MAY = frozenset({"cosa", "che", "quali", "quale", "posso", "puo", "what", "can"})
 # "Quando scadono i buoni?": they do not (no rule or policy gives them an end); what was
 # credited stays until spent.
 VOUCHERS_DO_NOT_EXPIRE = t(
@@ -767,6 +780,8 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         turn.say(VOUCHERS_DO_NOT_EXPIRE)
     elif name == "window":
         await citizen_requests.say_window(turn)
+    elif name == "what_to_buy":
+        turn.say(WHAT_TO_BUY)
     elif name == "scam":
         turn.say(NOT_A_SCAM)
     elif name == "how_to_pay" and await is_shop_member(turn):
@@ -1232,8 +1247,11 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         if not keywords <= _SHOPS_KEYWORDS:
             return None
         return "shops", goods[0] if goods else ""
-    if said & _HOW and said & _PAYING and keywords <= _CARD_KEYWORDS:
-        return "how_to_pay", ""
+    if said & _BUY and said & _WHAT_OR_MAY and keywords <= _CARD_KEYWORDS:
+        return "what_to_buy", ""
+    if said & _HOW and said & _PAYING:
+        # With the card ("how do I pay with the card?") CARTA answers, as before.
+        return ("how_to_pay", "") if not keywords else None
     if said & _PROGRESS and said & _APPLICATION and keywords <= _STATUS_KEYWORDS:
         return "status", ""
     if said & _GIVEN and said & _VOUCHERS and keywords <= _STATUS_KEYWORDS:
@@ -1346,9 +1364,15 @@ def unasked(text: str | None) -> tuple[str, str] | None:
     return question_of(text) or in_sentence(text)
 
 
+# A full stop after a word, between two sentences ("saldo. grazie", "Buonasera.Mi dite"),
+# never inside a number ("12.50").
+_BETWEEN_SENTENCES = re.compile(r"(?<=[^\W\d])\.+(?=\s|[^\W\d]|$)")
+
+
 def in_sentence(text: str | None) -> tuple[str, str] | None:
-    """The one keyword a longer message contains, e.g. "Buongiorno, vorrei il saldo"."""
-    words = fold(text).replace(",", " ").split()
+    """The one keyword a longer message contains, e.g. "Buongiorno, vorrei il saldo", also
+    among sentences ("Buongiorno. Sono Giuseppe. Vorrei il saldo. Grazie")."""
+    words = _BETWEEN_SENTENCES.sub(" ", fold(text).replace(",", " ")).split()
     if len(words) < 2:
         return None
     other_card = another_card(plain_words(text))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from core.bootstrap import Core
-from core.dialogue.commands import CODE_NOTHING_WAITS, HOW_TO_PAY, NOT_A_SCAM
+from core.dialogue.commands import CODE_NOTHING_WAITS, HOW_TO_PAY, NOT_A_SCAM, WHAT_TO_BUY
 from core.dialogue.menus import FIRST_HELP
 from tests.dialogue.harness import Chat, msgids
 from tests.dialogue.test_till_slips import terminal_till
@@ -66,3 +66,31 @@ async def test_texting_shorthand(core: Core) -> None:
     assert msgids(await chat.send("ciao sn maria"))[0] == WELCOME
     assert FIRST_HELP.msgid in msgids(await chat.send("ke devo fare"))
     assert BALANCE in msgids(await chat.send("quanto c ho"))
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["Buongiorno. Sono Giuseppe. Vorrei sapere il saldo. Grazie",
+     "vorrei sapere il saldo. grazie", "Buonasera.Mi dite il saldo?Grazie"],
+)  # fmt: skip
+async def test_several_sentences_in_one_sms(core: Core, said: str) -> None:
+    """The full stops between sentences do not hide the one keyword of the message."""
+    town = await make_town(core, citizens=1)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("MENU")
+    assert BALANCE in msgids(await chat.send(said)), said
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["cosa posso comprare con i buoni", "che cosa si può comprare?", "posso comprare il vino?",
+     "posso comprare le sigarette con la tessera", "what can I buy with the vouchers?"],
+)  # fmt: skip
+async def test_what_the_vouchers_buy(core: Core, said: str) -> None:
+    """A credited citizen asking what she may buy: not an application started (the
+    vouchers with "posso" read as wanting them)."""
+    town = await make_town(core, citizens=1)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("MENU")
+    assert msgids(await chat.send(said)) == [WHAT_TO_BUY.msgid], said
+    assert (await chat.state())[:2] == (None, None)
