@@ -215,6 +215,13 @@ PHRASES: dict[str, str] = {
     "non ho capito": "help",
     "cosa devo fare": "help",
     "che devo fare": "help",
+    "non ho capito niente": "help",
+    "non ho capito nulla": "help",
+    "non capisco niente": "help",
+    "non ci capisco niente": "help",
+    "aiutatemi": "help",
+    "mi aiutate": "help",
+    "ho bisogno di aiuto": "help",
     "che cosa devo fare": "help",
     "come funziona": "help",
     # Asking for a person: how to reach the office (UFFICIO).

@@ -81,9 +81,12 @@ def plain_words(text: str | None) -> list[str]:
 # capito" is "non ho capito", "nn lavora nessuno" a no, "nn pago 350 euro" no amount; "ki
 # siete?" is "chi siete?", "ke devo fare" "che devo fare", "ciao sn Maria" "ciao sono
 # Maria". Only the word alone: "nonna", "nonno", "anno", "panna" are words of their own.
+# Spoken forms of the centre and south read the same way: "nun ho capito gnente" is "non ho
+# capito niente", "'ndo sta er forno?" "dove sta il forno?".
 _SHORTHAND = {
     "nn": "non", "ki": "chi", "ke": "che", "sn": "sono", "cmq": "comunque", "xke": "perche",
-    "xche": "perche",
+    "xche": "perche", "nun": "non", "ndo": "dove", "ndove": "dove", "gnente": "niente",
+    "gniente": "niente", "er": "il",
 }  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from tests.factories import make_town
 
 WELCOME = "Welcome to the grocery vouchers of {town}."
 BALANCE = "Your balance: {balance}."
+SHOPS_FOUND = "{count} shop found:"
 
 
 @pytest.mark.parametrize(
@@ -94,3 +95,15 @@ async def test_what_the_vouchers_buy(core: Core, said: str) -> None:
     await chat.send("MENU")
     assert msgids(await chat.send(said)) == [WHAT_TO_BUY.msgid], said
     assert (await chat.state())[:2] == (None, None)
+
+
+async def test_spoken_forms_of_the_centre_and_south(core: Core) -> None:
+    """ "'Ndo sta er forno?", "nun ho capito gnente", "aiutatemi": the shops, the first help."""
+    town = await make_town(core, citizens=1)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("MENU")
+    assert SHOPS_FOUND in msgids(await chat.send("'ndo sta l'alimentari"))
+    assert SHOPS_FOUND in msgids(await chat.send("n'do posso fa la spesa?"))
+    for said in ("nun ho capito gnente", "aiutatemi", "ho bisogno di aiuto"):
+        await chat.send("MENU")
+        assert FIRST_HELP.msgid in msgids(await chat.send(said)), said
