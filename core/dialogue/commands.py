@@ -1156,12 +1156,32 @@ _MESSAGES = frozenset({"messaggi", "messaggio", "sms", "messages", "texts"})
 _NO_MORE = frozenset({"stop", "basta", "piu", "smettere", "smettete", "more", "unsubscribe"})
 
 
+# A number of years or of people said with the question ("mi chiamo Rosa, ho 82 anni e
+# vorrei i buoni", "ho 3 figli, come faccio a chiedere i buoni?"): no code nor amount, left
+# out before the question is read. Any other number keeps the message from being one.
+_COUNTED = frozenset(
+    {"anni", "anno", "figli", "figlie", "figlio", "figlia", "bambini", "nipoti", "persone",
+     "years", "children", "kids"}
+)  # fmt: skip
+
+
+def _without_counts(words: list[str]) -> list[str]:
+    """The words without "82 anni", "3 figli" (one or two digits before such a noun)."""
+    kept: list[str] = []
+    for at, word in enumerate(words):
+        counted = word.isdigit() and len(word) <= 2 and words[at + 1 : at + 2]
+        if counted and counted[0] in _COUNTED:
+            continue
+        kept.append(word)
+    return kept
+
+
 def question_of(text: str | None) -> tuple[str, str] | None:
     """The request a question in plain words makes (see the sets above), else None."""
     folded = fold(text).split()
     # Every word, courtesy included, without the punctuation after it ("grazie, buona…").
     every = {word.strip(",.'") for word in folded}
-    words = as_said(plain_words(text))  # "quant'è che c'ho sui bbuoni?"
+    words = _without_counts(as_said(plain_words(text)))  # "quant'è che c'ho sui bbuoni?"
     if not words:
         # Only courtesy words: thanks, or a greeting (the welcome and the menu).
         if every & _THANKS:

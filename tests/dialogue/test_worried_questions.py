@@ -10,7 +10,7 @@ import pytest
 from core.bootstrap import Core
 from core.dialogue.commands import CODE_NOTHING_WAITS, HOW_TO_PAY, NOT_A_SCAM, WHAT_TO_BUY
 from core.dialogue.menus import FIRST_HELP
-from tests.dialogue.harness import Chat, msgids
+from tests.dialogue.harness import Chat, msgids, town_with_open_window
 from tests.dialogue.test_till_slips import terminal_till
 from tests.factories import make_town
 
@@ -107,3 +107,18 @@ async def test_spoken_forms_of_the_centre_and_south(core: Core) -> None:
     for said in ("nun ho capito gnente", "aiutatemi", "ho bisogno di aiuto"):
         await chat.send("MENU")
         assert FIRST_HELP.msgid in msgids(await chat.send(said)), said
+
+
+async def test_her_age_or_children_told_with_the_question(core: Core) -> None:
+    """ "Mi chiamo Rosa, ho 82 anni e vorrei i buoni spesa": a number of years or of people
+    is no code nor amount; the question around it is read. Other numbers still are not."""
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234801")
+    for said in ("buongiorno mi chiamo Rosa ho 82 anni e vorrei i buoni spesa",
+                 "ho 3 figli, come faccio a chiedere i buoni?"):  # fmt: skip
+        await chat.send(said)
+        # The application begins (its language asked: a message with a digit names none).
+        assert (await chat.state())[0] == "apply", said
+        await chat.send("ANNULLA")
+    await chat.send("ho 500 euro vorrei i buoni")
+    assert (await chat.state())[0] is None
