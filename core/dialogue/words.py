@@ -815,6 +815,46 @@ def says_there_is(text: str | None, about: frozenset[str]) -> bool:
     return bool(said & about) and bool(said & _HAS_OR_PAYS) and said <= allowed
 
 
+# "Non ce l'ho", "non pago l'affitto", "nessun sostegno": where the monthly support or
+# rent is asked, a no said in a sentence, with only the question's words and a verb of
+# having or paying beside it. The rent question also takes a home of one's own ("casa di
+# proprietà", "la casa è mia").
+_NONE = frozenset(
+    {"non", "no", "niente", "nulla", "nessun", "nessuno", "nessuna", "not", "dont", "nothing",
+     "none"}
+)  # fmt: skip
+_NONE_TOO = frozenset({"proprio", "affatto", "nemmeno", "neanche", "any", "we", "i"})
+_OWN_HOME = frozenset(
+    {"casa", "di", "proprieta", "mia", "nostra", "e", "la", "una", "in", "abito", "abitiamo",
+     "vivo", "viviamo", "sto", "stiamo", "siamo", "sono", "ho", "abbiamo", "nella"}
+)  # fmt: skip
+_OWN = frozenset({"mia", "nostra", "proprieta"})
+# One kind of support named: without it the household may still have another.
+_ONE_KIND_OF_SUPPORT = frozenset(
+    {"naspi", "cassa", "cassintegrazione", "reddito", "disoccupazione", "rdc", "adi", "cig",
+     "assegno", "cittadinanza", "integrazione", "inclusione", "unico"}
+)  # fmt: skip
+
+
+def says_there_is_none(text: str | None, about: frozenset[str]) -> bool:
+    """Whether the words only say that the household has or pays none of what a monthly
+    question asks about (`about`: SUPPORT_WORDS, RENT_WORDS): "non ce l'ho", "non prendo
+    niente", "nessun sostegno", "non pago l'affitto"; for the rent also "casa di
+    proprietà", "abito in casa mia". A digit, one kind of support ("non ho la naspi": the
+    household may have another) or any other word ("non ce l'ho ma mio marito sì", "non è
+    casa mia") leaves it unread."""
+    words = plain_words(clean(text).replace("'", " "))  # "l'affitto": "l", "affitto"
+    if not words or has_digits(words):
+        return False
+    said = set(words)
+    if about is RENT_WORDS and said <= _OWN_HOME and "casa" in said and said & _OWN:
+        return not said & _NONE
+    if said & _ONE_KIND_OF_SUPPORT:
+        return False  # "non ho la naspi": another support may still come in
+    allowed = _NONE | _NONE_TOO | about | _HAS_OR_PAYS | _ABOUT_SUPPORT | _WHO_AT_HOME
+    return bool(said & _NONE) and said <= allowed
+
+
 def _next_to(words: list[str], at: int, about: frozenset[str]) -> bool:
     """Whether the number at `at` is next to a word of `about`: "300 di affitto", "l'affitto
     è 300", "affitto 300", "300 rent"."""

@@ -41,6 +41,7 @@ from core.dialogue.words import (
     says_dont_know,
     says_someone_has,
     says_there_is,
+    says_there_is_none,
     yes_or_no,
     yes_or_no_leading,
 )
@@ -500,7 +501,10 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
                 )
             )
             return
-        self.state(turn).support = _amount(inp, "300", about=SUPPORT_WORDS)
+        if says_there_is_none(inp.text, SUPPORT_WORDS):
+            self.state(turn).support = 0  # "non ce l'ho", "nessun sostegno"
+        else:
+            self.state(turn).support = _amount(inp, "300", about=SUPPORT_WORDS)
         await self.next_question(turn, "support")
 
     async def ask_rent(self, turn: Turn) -> None:
@@ -519,7 +523,10 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
                 )
             )
             return
-        self.state(turn).rent = _amount(inp, "300", about=RENT_WORDS)
+        if says_there_is_none(inp.text, RENT_WORDS):
+            self.state(turn).rent = 0  # "non pago l'affitto", "casa di proprietà"
+        else:
+            self.state(turn).rent = _amount(inp, "300", about=RENT_WORDS)
         await self.next_question(turn, "rent")
 
     # Summary, declaration, changes ------------------------------------------------------------
