@@ -789,13 +789,16 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         await citizen_requests.say_window(turn)
     elif name == "what_to_buy":
         turn.say(WHAT_TO_BUY)
-    elif name == "scam":
-        turn.say(NOT_A_SCAM)
     elif name == "how_to_pay" and await is_shop_member(turn):
         # A shop's chat asks how to charge: the help names PAGA.
         await say_help(turn, understood=False)
-    elif name == "how_to_pay":
-        turn.say(HOW_TO_PAY)
+    elif name in ("scam", "how_to_pay") and await is_shop_member(turn):
+        turn.say(NOT_A_SCAM)
+    elif name in ("scam", "how_to_pay"):
+        # A code that just came is what she asks about: the shop, the amount, and how to
+        # agree or refuse (ANNULLA) come first, alone (one SMS).
+        if not await stray_codes.on_words_while_paying(turn):
+            turn.say(NOT_A_SCAM if name == "scam" else HOW_TO_PAY)
     elif name == "card_trouble":
         turn.say(CARD_TROUBLE)
     elif name == "office":

@@ -11,7 +11,9 @@ from core.bootstrap import Core
 from core.dialogue.commands import CODE_NOTHING_WAITS, HOW_TO_PAY, NOT_A_SCAM, WHAT_TO_BUY
 from core.dialogue.menus import FIRST_HELP
 from tests.dialogue.harness import Chat, msgids, town_with_open_window
+from tests.dialogue.test_shop import ASK_CODE
 from tests.dialogue.test_till_slips import terminal_till
+from tests.dialogue.test_what_to_do_with import PAYMENT_WAITS
 from tests.factories import make_town
 
 WELCOME = "Welcome to the grocery vouchers of {town}."
@@ -122,3 +124,14 @@ async def test_her_age_or_children_told_with_the_question(core: Core) -> None:
         await chat.send("ANNULLA")
     await chat.send("ho 500 euro vorrei i buoni")
     assert (await chat.state())[0] is None
+
+
+async def test_with_a_payment_waiting_the_payment_is_named(core: Core) -> None:
+    """A code just came ("Alimentari … chiede 5,00 €") and she asks "è una truffa?" or "come
+    faccio a pagare?": which shop asks how much, and how to agree or refuse (ANNULLA)."""
+    town = await make_town(core, citizens=1)
+    till = await terminal_till(core, town)
+    await till.expect(f"PAGA {town.citizen_cfs[0]} 5", ASK_CODE)
+    chat = Chat(core, town.citizen_phones[0])
+    for said in ("è una truffa?", "come faccio a pagare?"):
+        assert msgids(await chat.send(said)) == [PAYMENT_WAITS], said
