@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.bootstrap import Core
 from core.dialogue.menus import FIRST_HELP
-from tests.dialogue.harness import Chat, param, town_with_open_window
+from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
 from tests.dialogue.test_apply import CF, CODE, MEMBERS, PRIVACY, SENT, _last_code
 from tests.factories import make_cf
 
@@ -142,3 +142,18 @@ async def test_appeal_during_an_unfinished_application_gets_one_answer(core: Cor
     # The application is where it was left.
     await chat.expect("DOMANDA", RESUME)
     await chat.expect("1", CF)
+
+
+async def test_a_late_answer_to_the_question_left_says_the_application_waits(core: Core) -> None:
+    """ "1" written after SALDO, meant for the consent asked before it: nothing is asked now,
+    so it answers nothing (never a consent given late); said that the application waits and
+    how to go back to it, not the list of every word."""
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234621")
+    await chat.expect("DOMANDA", PRIVACY)
+    await chat.expect("quanto c ho", YET, TO_COMPLETE)
+    replies = await chat.send("1")
+    assert msgids(replies) == [TO_COMPLETE]
+    assert (await chat.state())[:2] == (None, None)
+    await chat.expect("DOMANDA", RESUME)
+    await chat.expect("1", PRIVACY)  # asked again: the late "1" consented to nothing
