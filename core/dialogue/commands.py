@@ -935,7 +935,9 @@ _WITH_THANKS = frozenset(
 # the welcome, which says what the service is, and the menu.
 _GREETINGS = frozenset(
     {"ciao", "buongiorno", "buonasera", "pomeriggio", "salve", "hello", "hi", "morning",
-     "afternoon", "evening"}
+     "afternoon", "evening", "buonanotte",
+     # "Buon giorno", "buona sera" written apart (only courtesy words in the message).
+     "giorno", "sera", "notte"}
 )  # fmt: skip
 _HELLO = frozenset({"pronto", "ehi", "hey", "ehila"})
 _WHO_ARE_YOU = frozenset(

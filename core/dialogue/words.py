@@ -60,6 +60,7 @@ COURTESY: tuple[tuple[str, ...], ...] = tuple(
         "per favore", "per piacere", "perfavore", "per cortesia", "cortesemente",
         "grazie mille", "mille grazie", "grazie tante", "tante grazie", "grazie", "prego",
         "gentilmente", "buongiorno", "buonasera", "buon pomeriggio", "salve", "ciao",
+        "buon giorno", "buona sera", "buonanotte", "buona notte",
         "please", "thank you very much", "thank you", "thanks a lot", "many thanks", "thanks",
         "pls", "hello", "hi", "good morning", "good afternoon", "good evening",
     )

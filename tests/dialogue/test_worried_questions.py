@@ -135,3 +135,11 @@ async def test_with_a_payment_waiting_the_payment_is_named(core: Core) -> None:
     chat = Chat(core, town.citizen_phones[0])
     for said in ("è una truffa?", "come faccio a pagare?"):
         assert msgids(await chat.send(said)) == [PAYMENT_WAITS], said
+
+
+@pytest.mark.parametrize("said", ["buona sera", "Buon giorno", "buonanotte", "Buona sera!"])
+async def test_a_greeting_written_in_two_words(core: Core, said: str) -> None:
+    town = await make_town(core, citizens=1)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("MENU")
+    assert msgids(await chat.send(said))[0] == WELCOME, said
