@@ -928,7 +928,8 @@ _WITH_THANKS = frozenset(
         "ok", "okay", "va", "bene", "daccordo", "perfetto", "mille", "tante", "you", "very",
         "much", "gentilissimi", "gentilissima", "gentilissimo", "gentili", "gentile", "siete",
         "sei", "molto", "davvero", "tanto", "tantissimo", "infinite", "buona", "giornata",
-        "serata", "arrivederci", "so", "kind", "lot", "bye", "goodbye",
+        "serata", "arrivederci", "so", "kind", "lot", "bye", "goodbye", "a", "posto",
+        "apposto", "tutto",
     }
 )  # fmt: skip
 # A greeting alone ("ciao", "buongiorno", "pronto?") or asking who writes ("chi siete?"):

@@ -17,6 +17,7 @@ from tests.dialogue.test_what_to_do_with import PAYMENT_WAITS
 from tests.factories import make_town
 
 WELCOME = "Welcome to the grocery vouchers of {town}."
+THANKS = "You're welcome! Write SALDO, NEGOZI or AIUTO when you need."
 BALANCE = "Your balance: {balance}."
 SHOPS_FOUND = "{count} shop found:"
 
@@ -143,3 +144,12 @@ async def test_a_greeting_written_in_two_words(core: Core, said: str) -> None:
     chat = Chat(core, town.citizen_phones[0])
     await chat.send("MENU")
     assert msgids(await chat.send(said))[0] == WELCOME, said
+
+
+async def test_all_set_thanks(core: Core) -> None:
+    """ "A posto grazie", "tutto a posto, grazie": thanks, not the list of words."""
+    town = await make_town(core, citizens=1)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("MENU")
+    for said in ("a posto grazie", "tutto a posto, grazie", "apposto grazie"):
+        assert msgids(await chat.send(said)) == [THANKS], said
