@@ -13,6 +13,7 @@ turn (plain_turn.py) both call it, so they recognise the same forms.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from itertools import pairwise
 
@@ -213,6 +214,15 @@ PHRASES: dict[str, str] = {
     "non capisco": "help",
     "non ho capito": "help",
     "cosa devo fare": "help",
+    "che devo fare": "help",
+    "non ho capito niente": "help",
+    "non ho capito nulla": "help",
+    "non capisco niente": "help",
+    "non ci capisco niente": "help",
+    "aiutatemi": "help",
+    "mi aiutate": "help",
+    "ho bisogno di aiuto": "help",
+    "che cosa devo fare": "help",
     "come funziona": "help",
     # Asking for a person: how to reach the office (UFFICIO).
     "voglio parlare con qualcuno": "office",
@@ -419,13 +429,16 @@ async def interrupt(turn: Turn) -> Text | None:
     return reminder
 
 
+def says(turn: Turn, text: Text, start: int = 0) -> bool:
+    """Whether the turn's replies from `start` on say this text already."""
+    return any(said.msgid == text.msgid for reply in turn.replies[start:] for said in reply.texts)
+
+
 def remind(turn: Turn, reminder: Text | None) -> None:
     """After the answer to a request made half-way through another: say that one waits,
     in the same message when it fits (one SMS), else in a message of its own. Not when the
     answer said it already (no vouchers yet: the application to complete)."""
-    if reminder is None or any(
-        text.msgid == reminder.msgid for reply in turn.replies for text in reply.texts
-    ):
+    if reminder is None or says(turn, reminder):
         return
     last = turn.replies[-1] if turn.replies else None
     if (
@@ -447,7 +460,8 @@ def remind(turn: Turn, reminder: Text | None) -> None:
 # when it fits the one SMS. The help says it itself; LANGUAGE offers the languages.
 _TOLD_IN_ENGLISH = frozenset(
     {"balance", "status", "card", "shops", "more", "menu", "office", "thanks", "greeting",
-     "lost_card", "other_card", "delegation", "stop_hint", "price", "expiry", "card_trouble",
+     "lost_card", "other_card", "delegation", "stop_hint", "price", "expiry", "window",
+     "scam", "how_to_pay", "what_to_buy", "card_trouble",
      "code_came", DECLINED}
 )  # fmt: skip
 
@@ -532,6 +546,32 @@ OTHER_CARD_LOST = t(
 )
 
 
+# "È una truffa?", "siete truffatori?", "is this a scam?": who writes, what the service
+# never asks for, and how to check with the office (UFFICIO).
+NOT_A_SCAM = t(
+    "This is your town's grocery voucher service: we never ask for money, PINs or bank "
+    "details, and a code is told only to the cashier. In doubt, write UFFICIO."
+)
+# "Come faccio a pagare?", "come si usano i buoni?": how a payment is made at the till
+# (docs/payments-and-codes.md), and where (NEGOZI).
+HOW_TO_PAY = t(
+    "At the till, give your codice fiscale or phone number: a code comes to you; tell it to "
+    "the cashier and the vouchers pay. NEGOZI says where."
+)
+
+
+# "Cosa posso comprare con i buoni?", "posso comprare il vino?": what grocery vouchers are
+# for (food and basic necessities, at the shops that take them); a product in doubt is the
+# cashier's to say. Not an application, which "posso … buoni" would otherwise start.
+WHAT_TO_BUY = t(
+    "The vouchers buy food and basic necessities at the shops that take them (NEGOZI lists "
+    "them). In doubt about a product, ask the cashier."
+)
+
+
+# "Cosa posso comprare con i buoni?", "posso comprare il vino?", "what can I buy?".
+_BUY = frozenset({"comprare", "comprarci", "compro", "acquistare", "acquisto", "buy"})
+_WHAT_OR_MAY = frozenset({"cosa", "che", "quali", "quale", "posso", "puo", "what", "can"})
 # "Quando scadono i buoni?": they do not (no rule or policy gives them an end); what was
 # credited stays until spent.
 VOUCHERS_DO_NOT_EXPIRE = t(
@@ -745,6 +785,20 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         await say_code_came(turn)
     elif name == "expiry":
         turn.say(VOUCHERS_DO_NOT_EXPIRE)
+    elif name == "window":
+        await citizen_requests.say_window(turn)
+    elif name == "what_to_buy":
+        turn.say(WHAT_TO_BUY)
+    elif name == "how_to_pay" and await is_shop_member(turn):
+        # A shop's chat asks how to charge: the help names PAGA.
+        await say_help(turn, understood=False)
+    elif name in ("scam", "how_to_pay") and await is_shop_member(turn):
+        turn.say(NOT_A_SCAM)
+    elif name in ("scam", "how_to_pay"):
+        # A code that just came is what she asks about: the shop, the amount, and how to
+        # agree or refuse (ANNULLA) come first, alone (one SMS).
+        if not await stray_codes.on_words_while_paying(turn):
+            turn.say(NOT_A_SCAM if name == "scam" else HOW_TO_PAY)
     elif name == "card_trouble":
         turn.say(CARD_TROUBLE)
     elif name == "office":
@@ -765,11 +819,17 @@ async def run(turn: Turn, name: str, arg: str) -> None:
     elif name in FLOW_COMMANDS:
         again = turn.flow == FLOW_COMMANDS[name]
         reminder = await interrupt(turn)
+        said_at = None
         if reminder is not None and not again:
             # Before the new request's question, which stays the last thing asked.
             # (The same request written again offers its draft back at once.)
             turn.say(reminder)
+            said_at = len(turn.replies) - 1
         await FLOWS[FLOW_COMMANDS[name]].begin(turn, arg)
+        if said_at is not None and reminder is not None and says(turn, reminder, said_at + 1):
+            # The new request's answer says it itself (RICORSO: nothing to appeal yet, the
+            # application to complete): once, in that answer.
+            del turn.replies[said_at]
     else:
         await show_menu(turn)
 
@@ -868,14 +928,17 @@ _WITH_THANKS = frozenset(
         "ok", "okay", "va", "bene", "daccordo", "perfetto", "mille", "tante", "you", "very",
         "much", "gentilissimi", "gentilissima", "gentilissimo", "gentili", "gentile", "siete",
         "sei", "molto", "davvero", "tanto", "tantissimo", "infinite", "buona", "giornata",
-        "serata", "arrivederci", "so", "kind", "lot", "bye", "goodbye",
+        "serata", "arrivederci", "so", "kind", "lot", "bye", "goodbye", "a", "posto",
+        "apposto", "tutto",
     }
 )  # fmt: skip
 # A greeting alone ("ciao", "buongiorno", "pronto?") or asking who writes ("chi siete?"):
 # the welcome, which says what the service is, and the menu.
 _GREETINGS = frozenset(
     {"ciao", "buongiorno", "buonasera", "pomeriggio", "salve", "hello", "hi", "morning",
-     "afternoon", "evening"}
+     "afternoon", "evening", "buonanotte",
+     # "Buon giorno", "buona sera" written apart (only courtesy words in the message).
+     "giorno", "sera", "notte"}
 )  # fmt: skip
 _HELLO = frozenset({"pronto", "ehi", "hey", "ehila"})
 _WHO_ARE_YOU = frozenset(
@@ -1040,6 +1103,24 @@ _CODE_CAME = frozenset(
      "arrived", "sent"}
 )  # fmt: skip
 _NOT_CAME = frozenset({"non", "mai", "nessun", "not", "didnt", "havent", "hasnt", "never"})
+# "A chi devo dare il codice?", "il codice a chi lo do": to the cashier only, when paying;
+# the same answer as a code that came (the payment waiting for it, or nothing waits).
+_WHO = frozenset({"chi", "who"})
+_TELL = frozenset(
+    {"dare", "do", "dico", "dire", "dato", "detto", "darlo", "dirlo", "give", "tell"}
+)  # fmt: skip
+# "È una truffa?", "siete dei truffatori?", "is this a scam?".
+_SCAM = frozenset(
+    {"truffa", "truffe", "truffatori", "truffatore", "truffaldini", "imbroglio", "imbroglioni",
+     "fregatura", "raggiro", "scam", "scams", "scammers", "fraud", "phishing"}
+)  # fmt: skip
+# "Come faccio a pagare?", "come si usano i buoni", "how do I pay?": how a payment is made
+# (read after the shops' "dove" and the price's "devo pagare per la domanda?").
+_HOW = frozenset({"come", "how"})
+_PAYING = frozenset(
+    {"pagare", "paga", "pago", "pagamento", "pagamenti", "usare", "uso", "usano", "usa",
+     "utilizzare", "utilizzano", "spendere", "spendo", "pay", "use", "spend", "payment"}
+)  # fmt: skip
 # "Quando scadono i buoni?", "il credito scade?", "entro quando devo spendere i buoni?":
 # they do not expire. Not the application's deadline ("quando scade la domanda?") nor a
 # payment code's ("quanto dura il codice?").
@@ -1057,6 +1138,20 @@ _NOT_THE_VOUCHERS = frozenset(
      "ricorso", "appeal"}
 )  # fmt: skip
 # "La tessera nn funziona", "la carta non passa", "my card doesn't work": what to do.
+# "Quando scade la domanda?", "fino a quando posso fare domanda?", "quando chiudono le
+# domande?", "until when can I apply?": when the application window closes (or opens), told
+# with what to write next; never an application started, which the keyword DOMANDA inside
+# the sentence would be. Not how it is going ("quando arriva la risposta alla domanda?").
+_APPLYING = frozenset(
+    {"domanda", "domande", "richiesta", "richieste", "bando", "application", "applications",
+     "apply"}
+)  # fmt: skip
+_WINDOW_EDGE = _EXPIRE | frozenset(
+    {"chiude", "chiudono", "chiusura", "chiuse", "chiuso", "termine", "termina", "terminano",
+     "aprono", "apre", "apertura", "aperte", "aperto", "deadline", "close", "closes",
+     "closing", "open", "opens"}
+)  # fmt: skip
+_TO_APPLY = frozenset({"fare", "presentare", "mandare", "inviare", "apply"})
 _CARD_WORKS = frozenset(
     {"funziona", "funzionano", "va", "passa", "legge", "prende", "accetta", "accettano",
      "work", "works", "working"}
@@ -1067,12 +1162,32 @@ _MESSAGES = frozenset({"messaggi", "messaggio", "sms", "messages", "texts"})
 _NO_MORE = frozenset({"stop", "basta", "piu", "smettere", "smettete", "more", "unsubscribe"})
 
 
+# A number of years or of people said with the question ("mi chiamo Rosa, ho 82 anni e
+# vorrei i buoni", "ho 3 figli, come faccio a chiedere i buoni?"): no code nor amount, left
+# out before the question is read. Any other number keeps the message from being one.
+_COUNTED = frozenset(
+    {"anni", "anno", "figli", "figlie", "figlio", "figlia", "bambini", "nipoti", "persone",
+     "years", "children", "kids"}
+)  # fmt: skip
+
+
+def _without_counts(words: list[str]) -> list[str]:
+    """The words without "82 anni", "3 figli" (one or two digits before such a noun)."""
+    kept: list[str] = []
+    for at, word in enumerate(words):
+        counted = word.isdigit() and len(word) <= 2 and words[at + 1 : at + 2]
+        if counted and counted[0] in _COUNTED:
+            continue
+        kept.append(word)
+    return kept
+
+
 def question_of(text: str | None) -> tuple[str, str] | None:
     """The request a question in plain words makes (see the sets above), else None."""
     folded = fold(text).split()
     # Every word, courtesy included, without the punctuation after it ("grazie, buona…").
     every = {word.strip(",.'") for word in folded}
-    words = as_said(plain_words(text))  # "quant'è che c'ho sui bbuoni?"
+    words = _without_counts(as_said(plain_words(text)))  # "quant'è che c'ho sui bbuoni?"
     if not words:
         # Only courtesy words: thanks, or a greeting (the welcome and the menu).
         if every & _THANKS:
@@ -1097,11 +1212,17 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     pairs = set(pairwise(words))
     if said & _MESSAGES and said & _NO_MORE:
         return "stop_hint", ""
-    if said & _CODE_WORDS and said & _CODE_CAME and not said & (_NOT_CAME | {"fiscale"}):
+    told = said & _WHO and said & _TELL
+    if said & _CODE_WORDS and (said & _CODE_CAME or told) and not said & (_NOT_CAME | {"fiscale"}):
         return ("code_came", "") if not keywords else None
+    if said & _SCAM:
+        return "scam", ""
     until_when = pairs & _UNTIL_WHEN and said & _WHEN and said & _SPEND
     if (said & _EXPIRE or until_when) and said & _SPENT_MONEY and not said & _NOT_THE_VOUCHERS:
         return ("expiry", "") if keywords <= _BALANCE_KEYWORDS else None
+    edge = said & _WINDOW_EDGE or pairs & _UNTIL_WHEN or (said & _WHEN and said & _TO_APPLY)
+    if said & _APPLYING and edge and not said & _PROGRESS:
+        return ("window", "") if keywords <= _APPLY_KEYWORDS else None
     if said & _TAKINGS:
         return "statement", "oggi" if said & _TODAY else ""
     if said & _WHEN and said & _TOWN_PAYS:
@@ -1159,6 +1280,11 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         if not keywords <= _SHOPS_KEYWORDS:
             return None
         return "shops", goods[0] if goods else ""
+    if said & _BUY and said & _WHAT_OR_MAY and keywords <= _CARD_KEYWORDS:
+        return "what_to_buy", ""
+    if said & _HOW and said & _PAYING:
+        # With the card ("how do I pay with the card?") CARTA answers, as before.
+        return ("how_to_pay", "") if not keywords else None
     if said & _PROGRESS and said & _APPLICATION and keywords <= _STATUS_KEYWORDS:
         return "status", ""
     if said & _GIVEN and said & _VOUCHERS and keywords <= _STATUS_KEYWORDS:
@@ -1271,9 +1397,15 @@ def unasked(text: str | None) -> tuple[str, str] | None:
     return question_of(text) or in_sentence(text)
 
 
+# A full stop after a word, between two sentences ("saldo. grazie", "Buonasera.Mi dite"),
+# never inside a number ("12.50").
+_BETWEEN_SENTENCES = re.compile(r"(?<=[^\W\d])\.+(?=\s|[^\W\d]|$)")
+
+
 def in_sentence(text: str | None) -> tuple[str, str] | None:
-    """The one keyword a longer message contains, e.g. "Buongiorno, vorrei il saldo"."""
-    words = fold(text).replace(",", " ").split()
+    """The one keyword a longer message contains, e.g. "Buongiorno, vorrei il saldo", also
+    among sentences ("Buongiorno. Sono Giuseppe. Vorrei il saldo. Grazie")."""
+    words = _BETWEEN_SENTENCES.sub(" ", fold(text).replace(",", " ")).split()
     if len(words) < 2:
         return None
     other_card = another_card(plain_words(text))

@@ -122,6 +122,20 @@ class _Routing:
     by_choice: bool
 
 
+def _left_halfway(turn: Turn) -> Text | None:
+    """For a bare option number ("1", "2") with nothing asked: the reminder of a request left
+    half-way (its draft kept), else None."""
+    text = (turn.inbound.text or "").strip()
+    if not (text.isdigit() and len(text) == 1):
+        return None
+    for name in turn.memory.drafts:
+        flow = FLOWS.get(name)
+        reminder = flow.draft_reminder() if flow is not None else None
+        if reminder is not None:
+            return reminder
+    return None
+
+
 class DialogueEngine:
     def __init__(self, core: Core, *, payments: bool = False, one_trip: bool = True) -> None:
         self.core = core
@@ -661,6 +675,11 @@ class DialogueEngine:
             return
         if routing.created:
             await show_menu(turn, welcome(turn))
+        elif (reminder := _left_halfway(turn)) is not None:
+            # "1" meant for the question a request left half-way asked (the consent, before
+            # SALDO): nothing is asked now, so it answers nothing; that request waits, and
+            # how to go back to it is said, not the list of every word.
+            turn.say(reminder)
         else:
             # Unknown words: the help says which words work.
             await say_help(turn, understood=False)

@@ -60,6 +60,7 @@ COURTESY: tuple[tuple[str, ...], ...] = tuple(
         "per favore", "per piacere", "perfavore", "per cortesia", "cortesemente",
         "grazie mille", "mille grazie", "grazie tante", "tante grazie", "grazie", "prego",
         "gentilmente", "buongiorno", "buonasera", "buon pomeriggio", "salve", "ciao",
+        "buon giorno", "buona sera", "buonanotte", "buona notte",
         "please", "thank you very much", "thank you", "thanks a lot", "many thanks", "thanks",
         "pls", "hello", "hi", "good morning", "good afternoon", "good evening",
     )
@@ -78,9 +79,16 @@ def plain_words(text: str | None) -> list[str]:
 
 
 # Texting shorthand, read as the word it stands for wherever that word is read: "nn ho
-# capito" is "non ho capito", "nn lavora nessuno" a no, "nn pago 350 euro" no amount. Only
-# the word alone: "nonna", "nonno", "anno", "panna" are words of their own.
-_SHORTHAND = {"nn": "non"}
+# capito" is "non ho capito", "nn lavora nessuno" a no, "nn pago 350 euro" no amount; "ki
+# siete?" is "chi siete?", "ke devo fare" "che devo fare", "ciao sn Maria" "ciao sono
+# Maria". Only the word alone: "nonna", "nonno", "anno", "panna" are words of their own.
+# Spoken forms of the centre and south read the same way: "nun ho capito gnente" is "non ho
+# capito niente", "'ndo sta er forno?" "dove sta il forno?".
+_SHORTHAND = {
+    "nn": "non", "ki": "chi", "ke": "che", "sn": "sono", "cmq": "comunque", "xke": "perche",
+    "xche": "perche", "nun": "non", "ndo": "dove", "ndove": "dove", "gnente": "niente",
+    "gniente": "niente", "er": "il",
+}  # fmt: skip
 
 
 def unshortened(words: list[str]) -> list[str]:
@@ -112,13 +120,16 @@ _CONSONANTS = frozenset("bcdfghjklmnpqrstvwxz")
 
 
 def as_said(words: list[str]) -> list[str]:
-    """Plain words with the spoken forms of a phone's Italian undone: "c'ho" is "ho", and
+    """Plain words with the spoken forms of a phone's Italian undone: "c'ho" (or "c ho") is
+    "ho", and
     a first consonant written twice, as it is said after "a", "e", "sui" in the centre
     and south ("sui bbuoni", "li ssoldi", "a mme"), is one: no Italian word starts with
     one doubled. For the readings of a request (commands.phrase_of, question_of), never of
     an answer: a code, a name or an amount is read as written."""
     said = []
-    for word in words:
+    for at, word in enumerate(words):
+        if word == "c" and at + 1 < len(words) and words[at + 1] in _WITH_CI.values():
+            continue  # "quanto c ho?", the apostrophe left out: "quanto ho?"
         word = _WITH_CI.get(word, word)
         if len(word) > 2 and word[0] == word[1] and word[0] in _CONSONANTS:
             word = word[1:]
@@ -587,8 +598,9 @@ _SEVERAL = frozenset(
 def household_count(text: str | None) -> int | None:
     """The number of people of a household: what count_in reads ("3", "siamo in 3"), or
     a sentence that says it is everyone: the one number right after "siamo" ("io e mio
-    marito siamo 2", "in casa siamo in tre"), with nothing after it that adds to it, or
-    living alone ("vivo da sola"). None for anything else, or with a "non"."""
+    marito siamo 2", "in casa siamo in tre"), with nothing after it that adds to it but
+    the very people it counts ("siamo in due io e mio marito"), or living alone ("vivo da
+    sola"). None for anything else, or with a "non"."""
     counted = count_in(text)
     if counted is not None:
         return counted
@@ -606,16 +618,19 @@ def household_count(text: str | None) -> int | None:
     if not numbers:
         lives_alone = set(words) & _LIVE and set(pairwise(words)) & _ALONE
         return 1 if lives_alone or words[-2:] == ["live", "alone"] else None
-    if len(numbers) != 1 or set(words[numbers[0] + 1 :]) & _ADDS_TO_IT:
-        return None
     at = numbers[0]
+    word = words[at]
+    count = int(word) if word.isdigit() else NUMBER_WORDS[word]
+    # "Siamo in due io e mio marito": the people named after the number, as many as it says.
+    named_after = people_named(words[at + 1 :]) == count
+    if not named_after and (len(numbers) != 1 or set(words[at + 1 :]) & _ADDS_TO_IT):
+        return None
     before = words[:at]
     while before and before[-1] in ("in", *_ONLY):
         before.pop()
     if not any(tuple(before[-len(we) :]) == we for we in _WE_ARE):
         return None
-    word = words[at]
-    return int(word) if word.isdigit() else NUMBER_WORDS[word]
+    return count
 
 
 def people_named(words: list[str]) -> int | None:
@@ -799,6 +814,46 @@ def says_there_is(text: str | None, about: frozenset[str]) -> bool:
     people = _WHO_AT_HOME | _OF_MINE | _ONE_PERSON | _SEVERAL | _PAIR
     allowed = about | _HAS_OR_PAYS | _ABOUT_SUPPORT | people
     return bool(said & about) and bool(said & _HAS_OR_PAYS) and said <= allowed
+
+
+# "Non ce l'ho", "non pago l'affitto", "nessun sostegno": where the monthly support or
+# rent is asked, a no said in a sentence, with only the question's words and a verb of
+# having or paying beside it. The rent question also takes a home of one's own ("casa di
+# proprietà", "la casa è mia").
+_NONE = frozenset(
+    {"non", "no", "niente", "nulla", "nessun", "nessuno", "nessuna", "not", "dont", "nothing",
+     "none"}
+)  # fmt: skip
+_NONE_TOO = frozenset({"proprio", "affatto", "nemmeno", "neanche", "any", "we", "i"})
+_OWN_HOME = frozenset(
+    {"casa", "di", "proprieta", "mia", "nostra", "e", "la", "una", "in", "abito", "abitiamo",
+     "vivo", "viviamo", "sto", "stiamo", "siamo", "sono", "ho", "abbiamo", "nella"}
+)  # fmt: skip
+_OWN = frozenset({"mia", "nostra", "proprieta"})
+# One kind of support named: without it the household may still have another.
+_ONE_KIND_OF_SUPPORT = frozenset(
+    {"naspi", "cassa", "cassintegrazione", "reddito", "disoccupazione", "rdc", "adi", "cig",
+     "assegno", "cittadinanza", "integrazione", "inclusione", "unico"}
+)  # fmt: skip
+
+
+def says_there_is_none(text: str | None, about: frozenset[str]) -> bool:
+    """Whether the words only say that the household has or pays none of what a monthly
+    question asks about (`about`: SUPPORT_WORDS, RENT_WORDS): "non ce l'ho", "non prendo
+    niente", "nessun sostegno", "non pago l'affitto"; for the rent also "casa di
+    proprietà", "abito in casa mia". A digit, one kind of support ("non ho la naspi": the
+    household may have another) or any other word ("non ce l'ho ma mio marito sì", "non è
+    casa mia") leaves it unread."""
+    words = plain_words(clean(text).replace("'", " "))  # "l'affitto": "l", "affitto"
+    if not words or has_digits(words):
+        return False
+    said = set(words)
+    if about is RENT_WORDS and said <= _OWN_HOME and "casa" in said and said & _OWN:
+        return not said & _NONE
+    if said & _ONE_KIND_OF_SUPPORT:
+        return False  # "non ho la naspi": another support may still come in
+    allowed = _NONE | _NONE_TOO | about | _HAS_OR_PAYS | _ABOUT_SUPPORT | _WHO_AT_HOME
+    return bool(said & _NONE) and said <= allowed
 
 
 def _next_to(words: list[str], at: int, about: frozenset[str]) -> bool:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from core.bootstrap import Core
 from core.dialogue.menus import FIRST_HELP
-from tests.dialogue.harness import Chat, param, town_with_open_window
-from tests.dialogue.test_apply import CODE, MEMBERS, SENT, _last_code
+from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
+from tests.dialogue.test_apply import CF, CODE, MEMBERS, PRIVACY, SENT, _last_code
 from tests.factories import make_cf
 
 NO_VOUCHERS = "We have no vouchers for this number. To apply, write DOMANDA."
@@ -77,8 +77,10 @@ async def test_a_keyword_at_a_question_says_the_application_waits(core: Core) ->
         await chat.send(text)
     assert (await chat.state())[1] == "members"
     await chat.expect("SALDO", YET, TO_COMPLETE)
-    # Six digits mean nothing to a draft left at a question: the help, and the draft stays.
-    await chat.expect("4", FIRST_HELP.msgid)
+    # A late answer to the question left ("4" people) answers nothing: the application
+    # waits, said (not the help), and the draft stays at its question.
+    replies = await chat.expect("4", TO_COMPLETE)
+    assert FIRST_HELP.msgid not in msgids(replies)
     await chat.expect("DOMANDA", RESUME)
     await chat.expect("1", MEMBERS)
     # DOMANDA in the middle of the application itself offers it back, with no reminder.
@@ -122,3 +124,38 @@ async def test_the_balance_with_an_application_to_finish_is_one_clear_answer(cor
     await chat.expect("ANNULLA")
     replies = await chat.send("quanto mi rimane")
     assert [text.msgid for reply in replies for text in reply.texts] == [NO_VOUCHERS]
+
+
+# RICORSO while the application is not finished: one answer, not "no application of
+# yours, to apply write DOMANDA" beside "you have an application to complete".
+APPEAL_LATER = "You can appeal only after the decision on your application."
+
+
+async def test_appeal_during_an_unfinished_application_gets_one_answer(core: Core) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234620")
+    await chat.expect("DOMANDA", PRIVACY)
+    await chat.expect("1", CF)
+    for sentence in ("RICORSO", "ricorso perché non è giusto"):
+        replies = await chat.expect(sentence, APPEAL_LATER, TO_COMPLETE)
+        said = [text.msgid for reply in replies for text in reply.texts]
+        assert said == [APPEAL_LATER, TO_COMPLETE], sentence
+        assert len(replies) == 1, sentence  # one SMS
+    # The application is where it was left.
+    await chat.expect("DOMANDA", RESUME)
+    await chat.expect("1", CF)
+
+
+async def test_a_late_answer_to_the_question_left_says_the_application_waits(core: Core) -> None:
+    """ "1" written after SALDO, meant for the consent asked before it: nothing is asked now,
+    so it answers nothing (never a consent given late); said that the application waits and
+    how to go back to it, not the list of every word."""
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471234621")
+    await chat.expect("DOMANDA", PRIVACY)
+    await chat.expect("quanto c ho", YET, TO_COMPLETE)
+    replies = await chat.send("1")
+    assert msgids(replies) == [TO_COMPLETE]
+    assert (await chat.state())[:2] == (None, None)
+    await chat.expect("DOMANDA", RESUME)
+    await chat.expect("1", PRIVACY)  # asked again: the late "1" consented to nothing

@@ -24,7 +24,9 @@ from tests.dialogue.test_apply import (
     NOT_AN_AMOUNT,
     PENSION,
     PRIVACY,
+    RENT,
     SUMMARY,
+    SUPPORT,
     WORK,
 )
 from tests.dialogue.test_shop import ASK_CODE
@@ -439,3 +441,19 @@ async def test_hello_on_an_italian_chat_hears_the_welcome_and_the_way_to_english
         [reply] = await chat.send(text)
         assert msgids([reply]) == [WELCOME, IN_ENGLISH.msgid], text
         assert sms_text([reply]).endswith("English: write LANGUAGE EN")
+
+
+async def test_none_said_in_a_sentence_at_the_support_and_rent_questions(core: Core) -> None:
+    """ "Non ce l'ho" at the support, "casa di proprietà" at the rent: 0, as "niente" is. "Non
+    ho la naspi" (another support may come in) is asked again."""
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471240007")
+    for text in ("DOMANDA", "1", APPLICANT, "1", "2", "2"):
+        await chat.send(text)
+    await chat.expect("0", SUPPORT)
+    await chat.expect("non ho la naspi", SUPPORT)
+    assert (await chat.state())[:2] == ("apply", "support")
+    await chat.expect("non ce l'ho", RENT)
+    await chat.expect("casa di proprietà", SUMMARY)
+    data = (await chat.state())[2]
+    assert data["state"]["support"] == 0 and data["state"]["rent"] == 0

@@ -21,6 +21,7 @@ from core.dialogue.words import (
     per_month,
     per_year,
     plain_words,
+    says_there_is_none,
     yes_or_no,
     yes_or_no_leading,
 )
@@ -241,6 +242,19 @@ def test_the_household_in_a_sentence_only_when_it_says_everyone() -> None:
     for text in ("siamo 2 più i bambini", "siamo 2 adulti e 3 bambini",
                  "io e mio marito non siamo 2", "mio marito ha 80 anni", "siamo 2 e 3",
                  "non vivo da sola", "siamo tanti", "2 figli"):  # fmt: skip
+        assert household_count(text) is None, text
+
+
+def test_the_household_counted_then_named() -> None:
+    """ "Siamo in due io e mio marito": the number, then who they are, agreeing. A name list
+    that counts otherwise ("siamo in 3 io e mio marito") is asked again, not guessed."""
+    for text, count in (("siamo in due io e mio marito", 2), ("siamo 2, io e mia figlia", 2),
+                        ("siamo in tre: io e i miei 2 figli", 3),
+                        ("siamo in 3 io mio marito e mia madre", 3),
+                        ("we are 2, me and my wife", 2)):  # fmt: skip
+        assert household_count(text) == count, text
+    for text in ("siamo in 3 io e mio marito", "siamo in due io e i miei figli",
+                 "siamo in 2 io e mio marito e i bambini", "siamo 2 e 3"):  # fmt: skip
         assert household_count(text) is None, text
 
 
@@ -537,3 +551,22 @@ def test_the_money_arrived_asks_after_the_application() -> None:
 )  # fmt: skip
 def test_words_at_the_shop_question_that_search_nothing(text: str, lost: bool) -> None:
     assert shop_finder.asks_what_to_write(text) is lost
+
+
+def test_none_said_in_words_at_the_monthly_questions() -> None:
+    """ "Non ce l'ho", "non pago l'affitto", "nessun sostegno", "casa di proprietà" (the
+    rent): a plain no in a sentence is 0. A digit, another subject, a "più", a "ma" or any
+    other word leaves it unread (asked again)."""
+    for text in ("non ce l'ho", "non prendo niente", "nessun sostegno",
+                 "no non prendiamo niente", "non abbiamo nessun sostegno"):  # fmt: skip
+        assert says_there_is_none(text, SUPPORT_WORDS), text
+    for text in ("non pago l'affitto", "non pago affitto", "niente affitto", "no non pago",
+                 "casa di proprietà", "la casa è mia", "abito in casa mia",
+                 "siamo in casa nostra", "non paghiamo l'affitto"):  # fmt: skip
+        assert says_there_is_none(text, RENT_WORDS), text
+    for text in ("non pago l'affitto", "non ho più la naspi", "non ce l'ho ma mio marito si",
+                 "non prendo 300", "ho la naspi", "non ho la naspi"):  # fmt: skip
+        assert not says_there_is_none(text, SUPPORT_WORDS), text
+    for text in ("non ho la naspi", "non pago più di 300", "non è casa mia", "pago l'affitto",
+                 "la casa è di mio figlio", "non pago l'affitto da 2 mesi"):  # fmt: skip
+        assert not says_there_is_none(text, RENT_WORDS), text

@@ -141,8 +141,15 @@ class AppealFlow(ConfirmedFlow[AppealState]):
         if await turn.citizen() is None and (
             turn.channel != Channel.TELEGRAM or turn.phone() is not None
         ):
-            # A phone (SMS's sender, or the contact this chat shared) with nobody behind it.
-            turn.say(NO_APPLICATION)
+            # A phone (SMS's sender, or the contact this chat shared) with nobody behind it;
+            # one whose application waits to be finished hears that, and only that.
+            if await citizen_requests.application_to_complete(turn):
+                turn.say(
+                    citizen_requests.APPEAL_AFTER_DECISION,
+                    citizen_requests.APPLICATION_TO_COMPLETE,
+                )
+            else:
+                turn.say(NO_APPLICATION)
             return
         citizen = await citizen_requests.identified(turn, "appeal", arg.strip())
         if citizen is None:

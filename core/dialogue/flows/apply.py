@@ -41,6 +41,7 @@ from core.dialogue.words import (
     says_dont_know,
     says_someone_has,
     says_there_is,
+    says_there_is_none,
     yes_or_no,
     yes_or_no_leading,
 )
@@ -50,7 +51,7 @@ from core.domain.identity import PhoneProof, codice_fiscale_in, short_mask_codic
 from core.domain.messages import Day, Moment, Money, Option, Text, t, tn
 from core.domain.money import parse_euro
 from core.services import applications, identity
-from core.services.municipalities import current_round, is_open
+from core.services.municipalities import current_round
 from core.storage import models as m
 
 QUESTIONS = ("cf", "members", "work", "pension", "liquidity", "support", "rent")
@@ -187,21 +188,9 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             turn.replies[-1] = replace(last, texts=tuple(texts))
 
     async def _window_refusal(self, turn: Turn) -> Text | None:
-        round_ = await current_round(turn.uow, turn.town.id)
-        if round_ is None:
-            return t(
-                "Applications are not open at the moment. The municipality will announce them."
-            )
-        if turn.now < round_.opens_at:
-            return t("Applications open on {when}.", when=Moment(round_.opens_at))
-        if not is_open(round_, turn.now):
-            # What next: the office, or STATO for an application already made.
-            return t(
-                "Applications closed on {when}. For help, ask the municipality's office; "
-                "if you applied, write STATO.",
-                when=Moment(round_.closes_at),
-            )
-        return None
+        return citizen_requests.window_refusal(
+            await current_round(turn.uow, turn.town.id), turn.now
+        )
 
     async def _existing(self, turn: Turn) -> m.Application | None:
         citizen = await turn.citizen()
@@ -720,12 +709,15 @@ def _yes_no(inp: Input, *, who: bool = False) -> bool | None:
 def _monthly(turn: Turn, inp: Input, about: frozenset[str], how_much: Text) -> int | None:
     """The whole euro a month of support or rent (`about`: SUPPORT_WORDS, RENT_WORDS). None
     when the words only say there is some ("ho la naspi", "pago l'affitto", "sì"): then
-    `how_much` is asked, nothing is recorded and the step waits. A year's sum is refused."""
+    `how_much` is asked, nothing is recorded and the step waits. 0 when they say there is
+    none. A year's sum is refused."""
     if per_year(inp.text):
         raise Reject(NOT_YEARLY)
     if yes_or_no(inp.text) is True or says_there_is(inp.text, about):
         turn.say(how_much)
         return None
+    if says_there_is_none(inp.text, about):
+        return 0  # "non ce l'ho", "nessun sostegno", "non pago l'affitto", "casa di proprietà"
     return _amount(inp, "300", about=about)
 
 

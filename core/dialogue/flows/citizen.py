@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.dialogue.context import PHONE_CHANNELS, Turn, fitting_reply
@@ -22,7 +23,7 @@ from core.domain.identity import normalize_codice_fiscale
 from core.domain.ledger import PostingKind
 from core.domain.messages import Day, DocumentRef, Moment, Money, Option, Reply, Text, t
 from core.services import delegates, identity, ledger, movements
-from core.services.applications import ApplicationStatus, status_of
+from core.services.applications import ApplicationStatus, in_current_round, status_of
 from core.services.decisions import unpaid_outcome
 from core.services.municipalities import current_round, is_open
 from core.storage import models as m
@@ -39,6 +40,9 @@ APPLICATION_TO_COMPLETE = t("You have an application to complete: write DOMANDA 
 # No vouchers while that application waits to be finished: not "to apply, write DOMANDA"
 # (as if nothing were begun), the draft's reminder follows it.
 NO_VOUCHERS_YET = t("We have no vouchers for this number yet.")
+# RICORSO while that application waits to be finished: nothing to appeal yet, and the
+# draft's reminder after it (not "no application of yours: to apply, write DOMANDA").
+APPEAL_AFTER_DECISION = t("You can appeal only after the decision on your application.")
 # With applications closed (or not open yet) DOMANDA would only say so: the office helps.
 NO_VOUCHERS_CLOSED = t(
     "We have no vouchers for this number. Applications are not open: for help, ask the "
@@ -126,6 +130,59 @@ async def no_vouchers(turn: Turn) -> tuple[Text, ...]:
     if APPLY_FLOW in turn.memory.drafts:
         return NO_VOUCHERS_YET, APPLICATION_TO_COMPLETE
     return (NO_VOUCHERS,)
+
+
+async def application_to_complete(turn: Turn) -> bool:
+    """Whether an application begun here waits to be finished while applications are open
+    (DOMANDA goes on with it)."""
+    if APPLY_FLOW not in turn.memory.drafts:
+        return False
+    return is_open(await current_round(turn.uow, turn.town.id), turn.now)
+
+
+def window_refusal(round_: m.Round | None, now: datetime) -> Text | None:
+    """Why no application can be made now (none announced, not open yet, closed on a day),
+    with what to do next; None while applications are open."""
+    if round_ is None:
+        return t("Applications are not open at the moment. The municipality will announce them.")
+    if now < round_.opens_at:
+        return t("Applications open on {when}.", when=Moment(round_.opens_at))
+    if not is_open(round_, now):
+        # What next: the office, or STATO for an application already made.
+        return t(
+            "Applications closed on {when}. For help, ask the municipality's office; "
+            "if you applied, write STATO.",
+            when=Moment(round_.closes_at),
+        )
+    return None
+
+
+async def say_window(turn: Turn) -> None:
+    """When applications close ("quando scade la domanda?", "fino a quando posso fare
+    domanda?"), in one message: the day and hour while they are open, with what to write
+    next (DOMANDA, the application begun here, STATO for one made); else why none can be
+    made. Nothing is started."""
+    round_ = await current_round(turn.uow, turn.town.id)
+    refusal = window_refusal(round_, turn.now)
+    if refusal is not None:
+        turn.say(refusal)
+        return
+    assert round_ is not None  # window_refusal said why otherwise
+    when = Moment(round_.closes_at)
+    if APPLY_FLOW in turn.memory.drafts:
+        turn.say(t("Applications are open until {when}.", when=when), APPLICATION_TO_COMPLETE)
+        return
+    citizen = await turn.citizen()
+    if citizen is not None and await in_current_round(turn.uow, turn.town.id, citizen.id):
+        turn.say(
+            t(
+                "Applications are open until {when}. You have already applied: STATO says "
+                "how it is going.",
+                when=when,
+            )
+        )
+        return
+    turn.say(t("Applications are open until {when}. To apply, write DOMANDA.", when=when))
 
 
 # The application's flow (flows/apply.ApplyFlow.name), whose draft no_vouchers names.
