@@ -22,11 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from core.domain.errors import Conflict, NotFound, Refusal
-from core.domain.fund import EARLIEST_RECEIPT
-from core.services import activity
+from core.services import activity, fund
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from core.storage.repositories.results import DeterminaRest
@@ -76,27 +74,24 @@ def check(rest: DeterminaRest, amount_cents: int) -> None:
 
 
 def reference(text: str) -> str:
-    said = " ".join(text.split())
-    if not said:
-        raise Conflict(Refusal.ECONOMIA_REFERENCE_MISSING)
-    if len(said) > MAX_REFERENCE:
-        raise Conflict(Refusal.ECONOMIA_REFERENCE_TOO_LONG, limit=MAX_REFERENCE)
-    return said
+    return fund.one_line(
+        text,
+        limit=MAX_REFERENCE,
+        missing=Refusal.ECONOMIA_REFERENCE_MISSING,
+        too_long=Refusal.ECONOMIA_REFERENCE_TOO_LONG,
+    )
 
 
 def act_day(town: m.Municipality, day: date, now: datetime) -> date:
     """The day of the town's act: adopted already (not after today in the town), and not
     before the vouchers' money began (core.domain.fund.EARLIEST_RECEIPT)."""
-    today = now.astimezone(ZoneInfo(town.timezone)).date()
-    if day > today:
-        raise Conflict(Refusal.ECONOMIA_DATE_FUTURE, day=day.isoformat(), today=today.isoformat())
-    if day < EARLIEST_RECEIPT:
-        raise Conflict(
-            Refusal.ECONOMIA_DATE_TOO_OLD,
-            day=day.isoformat(),
-            earliest=EARLIEST_RECEIPT.isoformat(),
-        )
-    return day
+    return fund.past_day(
+        town,
+        day,
+        now,
+        future=Refusal.ECONOMIA_DATE_FUTURE,
+        too_old=Refusal.ECONOMIA_DATE_TOO_OLD,
+    )
 
 
 async def prepared_params(

@@ -95,26 +95,40 @@ async def check_budget(
     return found
 
 
-def _description(text: str) -> str:
+def one_line(
+    text: str,
+    *,
+    limit: int = MAX_DESCRIPTION,
+    missing: Refusal = Refusal.FUND_DESCRIPTION_MISSING,
+    too_long: Refusal = Refusal.FUND_DESCRIPTION_TOO_LONG,
+) -> str:
+    """The words of a record's description (a receipt's, an economia's act reference) on one
+    line, spaces folded; refused (`missing`, `too_long`) when empty or over `limit`."""
     said = " ".join(text.split())
     if not said:
-        raise Conflict(Refusal.FUND_DESCRIPTION_MISSING)
-    if len(said) > MAX_DESCRIPTION:
-        raise Conflict(Refusal.FUND_DESCRIPTION_TOO_LONG, limit=MAX_DESCRIPTION)
+        raise Conflict(missing)
+    if len(said) > limit:
+        raise Conflict(too_long, limit=limit)
     return said
 
 
-def _received_on(town: m.Municipality, day: date, now: datetime) -> date:
-    """A day money was received: not after today in the town, not before EARLIEST_RECEIPT
-    (core.domain.fund). A day still to come would be counted as money in hand, which a
-    determina could then commit."""
+def past_day(
+    town: m.Municipality,
+    day: date,
+    now: datetime,
+    *,
+    future: Refusal = Refusal.FUND_DATE_FUTURE,
+    too_old: Refusal = Refusal.FUND_DATE_TOO_OLD,
+) -> date:
+    """A day something happened to the fund (money received, the town's act adopted): not
+    after today in the town (`future`), not before EARLIEST_RECEIPT (`too_old`,
+    core.domain.fund). A receipt's day still to come would be counted as money in hand,
+    which a determina could then commit."""
     today = now.astimezone(ZoneInfo(town.timezone)).date()
     if day > today:
-        raise Conflict(Refusal.FUND_DATE_FUTURE, day=day.isoformat(), today=today.isoformat())
+        raise Conflict(future, day=day.isoformat(), today=today.isoformat())
     if day < EARLIEST_RECEIPT:
-        raise Conflict(
-            Refusal.FUND_DATE_TOO_OLD, day=day.isoformat(), earliest=EARLIEST_RECEIPT.isoformat()
-        )
+        raise Conflict(too_old, day=day.isoformat(), earliest=EARLIEST_RECEIPT.isoformat())
     return day
 
 
@@ -174,8 +188,8 @@ async def record(
     if amount_cents <= 0:
         raise Conflict(Refusal.FUND_BAD_AMOUNT)
     _check_plausible_amount(amount_cents)
-    said = _description(description)
-    day = _received_on(town, received_on, now)
+    said = one_line(description)
+    day = past_day(town, received_on, now)
     # Held until the commit: two clerks recording the same receipt at once, one is refused.
     await uow.fund.lock(town.id)
     if not again:
@@ -220,8 +234,8 @@ async def correct(
     would fall below what the determine already commit, and an
     amount above MAX_AMOUNT_CENTS (a typo of digits) unless it is all the entry still
     holds: an implausible receipt recorded before the limit can still be taken back."""
-    why = _description(description)
-    day = _received_on(town, received_on, now)
+    why = one_line(description)
+    day = past_day(town, received_on, now)
     await uow.fund.lock(town.id)
     entry = await uow.fund.by_id(entry_id)
     if entry is None or entry.municipality_id != town.id:
