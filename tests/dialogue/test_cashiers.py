@@ -108,6 +108,9 @@ async def test_the_owner_removes_a_cashier_who_was_charging(core: Core) -> None:
     assert param(cashier.last, "shop") == "Alimentari Test"
     assert await charge_status(core, town) == ["cancelled"]
     await cashier.expect("STORNO", NO_LONGER)
+    # And so does the statement the removed cashier may no longer see.
+    await cashier.expect("RESOCONTO", NO_LONGER)
+    assert param(cashier.last, "shop") == "Alimentari Test"
     # Logged, with what the removal closed.
     async with core.uow() as uow:
         [entry] = (

@@ -6,9 +6,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.dialogue.context import Input, Reject, Turn
-from core.dialogue.flows.base import Flow, Step, known, table
+from core.dialogue.flows.base import Flow, Step, known, shop_or_refusal, table
 from core.dialogue.flows.refund import start_of_day
-from core.dialogue.menus import show_menu
 from core.dialogue.state import ShopState
 from core.domain.messages import Day, Money, Option, Text, t, tn
 from core.services import shops as shop_service
@@ -20,20 +19,12 @@ MONTH_WORDS = frozenset({"mese", "month"})
 
 
 async def _shop(turn: Turn) -> m.Shop | None:
-    current = await turn.shop()
-    if current is None:
-        turn.finish()
-        if await turn.memberships():
-            await show_menu(turn)
-        else:
-            turn.say(
-                t(
-                    "This is for shops registered with the municipality. To register, "
-                    "write REGISTRA."
-                )
-            )
-        return None
-    return current[1]
+    """The shop a statement is for; None when the chat acts for none (shop_or_refusal: the
+    menu, whose cashier it no longer is, or who may ask for statements)."""
+    current = await shop_or_refusal(
+        turn, t("This is for shops registered with the municipality. To register, write REGISTRA.")
+    )
+    return current[1] if current is not None else None
 
 
 def start_of_month(now: datetime, timezone: str) -> datetime:
