@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from core.bootstrap import Core
-from core.i18n import render_text
 from core.domain.errors import NotAllowed
+from core.i18n import render_text
 from core.services import identity, municipalities, operators, phone_changes
 from core.services.outbox import reply_of
 from core.storage import models as m
