@@ -1079,3 +1079,62 @@ async def test_an_economia_s_bad_day_is_said_beside_it_on_a_phone_and_the_manage
     ), main
     assert "della tranche 1 restano non assegnati 450,00 €" in main, main
     assert scroll <= inner, (scroll, inner)
+
+
+async def test_a_phone_the_citizens_chat_asked_says_what_approving_does_without_cutting_words(
+    demo_server: tuple[str, FakeClock], chrome: object, sqlite_url: str, tmp_path: Path
+) -> None:
+    """A number a demo citizen's Telegram chat shared waits on the manager's dashboard at
+    1366 px: beside its buttons, what approving and withdrawing do; the explanation keeps a
+    reading width, so no other cell of the row cuts a word ("telefon / o", "202 / 6")."""
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from sqlalchemy import update
+
+    from buonispesa.demo import DEMO_CITIZENS
+    from core.services import identity, municipalities
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_server
+    async with _demo_core(sqlite_url, clock) as core:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, "BEL")
+            await uow.session.execute(
+                update(m.Citizen)
+                .where(m.Citizen.codice_fiscale == DEMO_CITIZENS[4].codice_fiscale)
+                .values(phone=None, phone_proven_by=None, phone_proven_at=None)
+                .values(telegram_chat_id="77")
+            )
+            await uow.commit()
+        async with core.uow() as uow:
+            with pytest.raises(identity.FirstNumberNeedsOffice):
+                await identity.link_telegram(uow, town.id, "77", "+393339998877", clock())
+            await uow.commit()
+
+    def dashboard() -> tuple[str, list[str]]:
+        driver.set_window_size(1366, 900)
+        _sign_in(driver, base, "bel.manager")
+        row = driver.find_element("css selector", "#phone-changes ~ div tr[id^=request-]")
+        driver.execute_script("arguments[0].scrollIntoView()", row)
+        assert driver.save_screenshot(str(tmp_path / "dashboard-chat-phone.png"))
+        # A word whose letters lie on two lines: two boxes for one word's range.
+        cut = driver.execute_script(
+            "const cut = [];"
+            "for (const td of arguments[0].querySelectorAll('td:not(:last-child)')) {"
+            " const walk = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);"
+            " for (let n = walk.nextNode(); n; n = walk.nextNode()) {"
+            "  for (const m of n.data.matchAll(/\\S+/g)) {"
+            "   const r = document.createRange();"
+            "   r.setStart(n, m.index); r.setEnd(n, m.index + m[0].length);"
+            "   if (r.getClientRects().length > 1) cut.push(m[0]); } } }"
+            "return cut;",
+            row,
+        )
+        return str(row.text), [str(word) for word in cut]
+
+    text, cut = await run(dashboard)
+    assert "la chat Telegram del cittadino" in text
+    assert "Se approvato, diventa il suo telefono e la chat resta collegata" in " ".join(
+        text.split()
+    )
+    assert cut == [], cut
