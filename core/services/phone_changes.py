@@ -643,7 +643,8 @@ async def withdraw(
     """Whoever asked takes the request back, or a manager turns it down, with a reason; an
     approved card not yet printed may be withdrawn too. For a phone, the citizen's number
     and the new one (told of the change when it was asked) both hear that nothing changed,
-    as both hear of an approval; for a delegate, the citizen (told when it was asked)."""
+    as both hear of an approval, and a number the citizen's Telegram chat asked is answered
+    in that chat too; for a delegate, the citizen (told when it was asked)."""
     change = await get(uow, operator, change_id)
     _, not_waiting, _ = _refusals(change.kind)
     if change.requested_by_id == operator.id:
@@ -696,6 +697,25 @@ async def withdraw(
                 t(
                     "{town}: your grocery vouchers keep using this number; the change to {phone} "
                     "was not made.",
+                    town=town.name,
+                    phone=change.phone_masked or "",
+                )
+            ),
+            now,
+        )
+    if (
+        change.requested_by_chat is not None
+        and change.requested_by_chat == citizen.telegram_chat_id
+    ):
+        # Asked by the citizen's own Telegram chat (its contact): told there too, where
+        # they asked, not only by SMS to a number that is not theirs yet.
+        notify_citizen(
+            uow,
+            citizen,
+            Reply.of(
+                t(
+                    "{town}: the office did not approve the number {phone} you shared: the "
+                    "request was withdrawn. Questions? Ask the office.",
                     town=town.name,
                     phone=change.phone_masked or "",
                 )

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from core.domain.application_csv import italian_day
-from core.domain.errors import Conflict, DomainError, Refusal
+from core.domain.errors import Conflict, DomainError, InvalidAmount, Refusal
 from core.domain.messages import Day, Moment, Money, Text, t, tn
 from core.domain.money import format_plain, parse_euro
 from core.domain.sepa import summarize
@@ -21,6 +21,7 @@ from core.services import (
     audit,
     back_office,
     economia,
+    fund,
     reimbursement,
 )
 from core.services.applications import Answers
@@ -67,6 +68,25 @@ EXECUTION_DATE_REFUSALS = frozenset(
         Refusal.REIMBURSEMENT_EXECUTION_DATE_CLOSED,
     }
 )
+
+
+# An economia's form refused: which of its fields is wrong, said beside it on the fund's page.
+ECONOMIA_FIELDS: dict[str, str] = {
+    Refusal.OFFICE_BAD_DATE: "act_on",
+    Refusal.ECONOMIA_DATE_FUTURE: "act_on",
+    Refusal.ECONOMIA_DATE_TOO_OLD: "act_on",
+    Refusal.ECONOMIA_REFERENCE_MISSING: "reference",
+    Refusal.ECONOMIA_REFERENCE_TOO_LONG: "reference",
+    Refusal.ECONOMIA_BAD_AMOUNT: "amount",
+}
+
+
+def economia_field(error: DomainError) -> str | None:
+    """The field of the economia's form a refusal is about (an amount not read as one is
+    the amount's), or None for a refusal of the act itself (a tranche not credited...)."""
+    if isinstance(error, InvalidAmount):
+        return "amount"
+    return ECONOMIA_FIELDS.get(error.code)
 
 
 def _kind(value: str) -> acts.ActKind:
@@ -223,8 +243,27 @@ def unspent_warning(figures: act_figures.DeterminaFigures, words: Words) -> str:
     )
 
 
-def rest_lines(rest: DeterminaRest, words: Words) -> list[str]:
-    """What a determina left unassigned, for the manager who approves an economia."""
+def rest_lines(
+    rest: DeterminaRest, amount_cents: int, left_cents: int | None, words: Words
+) -> list[str]:
+    """What a determina left unassigned, for the manager who approves an economia, and what
+    approving it does: the amount freed, the fund's rest for new determine before and after
+    (`left_cents`, None without a fund), what stays unassigned of the determina."""
+    after = []
+    if left_cents is not None and 0 < amount_cents <= rest.rest_cents:  # else refused: warned
+        after.append(
+            words.text(
+                t(
+                    "Approving it frees {amount}: what is left for new determine goes from "
+                    "{before} to {after}; {rest} of tranche {tranche} stays unassigned.",
+                    amount=Money(amount_cents),
+                    before=Money(left_cents),
+                    after=Money(left_cents + amount_cents),
+                    rest=Money(rest.rest_cents - amount_cents),
+                    tranche=str(rest.tranche),
+                )
+            )
+        )
     return [
         words.text(
             t(
@@ -237,7 +276,8 @@ def rest_lines(rest: DeterminaRest, words: Words) -> list[str]:
                 freed=Money(rest.freed_cents),
                 rest=Money(rest.rest_cents),
             )
-        )
+        ),
+        *after,
     ]
 
 
@@ -451,7 +491,10 @@ async def figures_of(
             state, simulator = act_figures.undo_state(undo), ""
         elif kind is acts.ActKind.ECONOMIA:
             rest = await economia.rest_of(uow, town, int(act.params["allocation_id"]))
-            lines, state, simulator = rest_lines(rest, words), "", ""
+            amount = int(act.params["amount_cents"])
+            now = await fund.position(uow, town)
+            left = None if now is None else now.left_cents
+            lines, state, simulator = rest_lines(rest, amount, left, words), "", ""
             # Refused at approval as it would be now (freed meanwhile): said beforehand.
             economia.check(rest, int(act.params["amount_cents"]))
         else:
@@ -530,6 +573,12 @@ async def prepare(request: web.Request) -> web.StreamResponse:
         async with core.uow() as uow:
             act = await acts.prepare(uow, operator, kind, params, core.now())
     except DomainError as error:
+        if kind is acts.ActKind.ECONOMIA and economia_field(error) is not None:
+            # A field of the economia's form refused: the fund's page again, that form
+            # open with what was typed, why beside the field (as the fund's own forms).
+            from office.views.fund import economia_refused  # it imports this module
+
+            return await economia_refused(request, error, form)
         if kind is not acts.ActKind.REIMBURSEMENT or error.code not in EXECUTION_DATE_REFUSALS:
             raise
         # A bad execution date: the page again, the day as typed in its field, why beside it.

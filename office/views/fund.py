@@ -18,6 +18,7 @@ from office.keys import CORE
 from office.pages import notify, render, words_for
 from office.refusals import describe, status_of
 from office.security import operator_of
+from office.views.acts import economia_field
 from office.views.forms import fields, see_other
 from office.views.round import act_rows
 
@@ -95,6 +96,26 @@ async def _day_refused(
 
 
 FIELDS = ("amount", "description", "received_on")
+ECONOMIA_FORM = ("amount", "reference", "act_on")
+
+
+async def economia_refused(
+    request: web.Request, error: DomainError, form: dict[str, str]
+) -> web.Response:
+    """The economia's form refused (office.views.acts.prepare): the page again with that
+    determina's form open, what was typed kept, and why beside the field it is about."""
+    words = await words_for(request)
+    typed = {key: form.get(key, "") for key in ECONOMIA_FORM}
+    return await fund_form(
+        request,
+        {
+            **typed,
+            "form": f"economia-{form.get('allocation', '')}",
+            "field": economia_field(error) or "",
+            "problem": words.text(describe(error)),
+        },
+        status_of(error),
+    )
 
 
 async def record(request: web.Request) -> web.StreamResponse:

@@ -13,7 +13,9 @@ from sqlalchemy.exc import IntegrityError
 
 from core.bootstrap import Core
 from core.domain.errors import NotAllowed
+from core.i18n import render_text
 from core.services import identity, municipalities, operators, phone_changes
+from core.services.outbox import reply_of
 from core.storage import models as m
 from tests.factories import Town
 from tests.integration.linked_chat import (
@@ -174,6 +176,30 @@ async def test_withdrawn_the_chat_may_ask_again(core: Core) -> None:
     again = await _share(core, town)
     assert isinstance(again, identity.FirstNumberNeedsOffice) and again.change is not None
     assert again.change.id != refused.change.id
+
+
+async def test_withdrawn_the_chat_that_asked_is_told_as_well_as_the_number(core: Core) -> None:
+    """The citizen asked from the Telegram chat: the withdrawal is said in that chat (where
+    they wait for the answer) as well as by SMS to the number they shared."""
+    town, team = await _town(core)
+    refused = await _share(core, town)
+    assert isinstance(refused, identity.FirstNumberNeedsOffice) and refused.change is not None
+    async with core.uow() as uow:
+        before = len(await uow.outbox.for_address("telegram", CHAT))
+        await phone_changes.withdraw(
+            uow, team["manager"], refused.change.id, "not the person's", core.now()
+        )
+        await uow.commit()
+    async with core.uow() as uow:
+        chat = list(await uow.outbox.for_address("telegram", CHAT))
+        sms = list(await uow.outbox.for_address("sms", CHAT_PHONE))
+    assert len(chat) == before + 1
+    said = render_text(reply_of(core.keys, chat[-1]).texts[0], chat[-1].language)
+    assert "***081" in said and "withdrawn" in render_text(
+        reply_of(core.keys, chat[-1]).texts[0], "en"
+    )
+    assert "non ha approvato il numero ***081" in said  # the citizen's language: Italian
+    assert len(sms) == 1 and sms[0].language == chat[-1].language
 
 
 async def test_with_nothing_to_spend_no_request_is_made(core: Core) -> None:

@@ -26,6 +26,7 @@ from itertools import pairwise
 from pathlib import Path
 from subprocess import PIPE
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -1003,3 +1004,137 @@ async def test_protocols_are_never_cut_on_the_appeals_and_checks_pages(
             cells = await asyncio.to_thread(protocols, path, width)
             assert cells, (path, width)
             assert [cell for cell in cells if cell[1] != 1] == [], (path, width, cells)
+
+
+async def test_an_economia_s_bad_day_is_said_beside_it_on_a_phone_and_the_manager_sees_the_outcome(
+    demo_server: tuple[str, FakeClock], chrome: object, tmp_path: Path
+) -> None:
+    """On a phone (390x844), in Italian: the clerk opens the economia's form of the demo's
+    credited tranche, types a day that does not exist and sends it; the fund's page comes
+    back with the form open, the reference kept and why beside the day, nothing wider than
+    the screen. Corrected, it is prepared; the manager reads, beside "Approva", what the
+    approval frees and the fund's rest for new determine before and after."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_server
+    today = clock().astimezone(ZoneInfo("Europe/Rome")).strftime("%d/%m/%Y")
+
+    def send(day: str) -> tuple[str, str, bool, int, int]:
+        driver.set_window_size(390, 844)
+        driver.get(base + "/office/fund")
+        form = driver.find_element(By.CSS_SELECTOR, "form input[name=kind][value=economia]")
+        details = form.find_element(By.XPATH, "./ancestor::details")
+        if details.get_attribute("open") is None:
+            details.find_element(By.TAG_NAME, "summary").click()
+        box = details.find_element(By.CSS_SELECTOR, "input[name=act_on]")
+        box.clear()
+        box.send_keys(day)
+        reference = details.find_element(By.CSS_SELECTOR, "input[name=reference]")
+        reference.clear()
+        reference.send_keys("det. n. 45/2026")
+        details.find_element(By.CSS_SELECTOR, "input[name=amount]").send_keys("500")
+        _submit(driver, details.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        errors = driver.find_elements(By.CSS_SELECTOR, "details[open] .field-error")
+        assert driver.save_screenshot(str(tmp_path / f"fund-economia-{day[:2]}.png"))
+        kept = driver.find_elements(By.CSS_SELECTOR, "details[open] input[name=reference]")
+        return (
+            errors[0].text if errors else "",
+            kept[0].get_attribute("value") or "" if kept else "",
+            bool(errors) and errors[0].is_displayed(),
+            int(driver.execute_script("return document.documentElement.scrollWidth")),
+            int(driver.execute_script("return window.innerWidth")),
+        )
+
+    await run(_sign_in_as_clerk, driver, base)
+    said, kept, shown, scroll, inner = await run(send, "31/02/2026")
+    assert shown and "31/02/2026" in said and "Non eseguito" not in str(driver.title), said
+    assert kept == "det. n. 45/2026" and scroll <= inner, (kept, scroll, inner)
+    said, _, shown, _, _ = await run(send, today)
+    assert not shown, said
+    assert "Preparato: atto" in str(
+        await run(lambda: driver.find_element(By.CSS_SELECTOR, ".notice").text)
+    )
+
+    def as_manager() -> tuple[str, int, int]:
+        driver.delete_all_cookies()
+        _sign_in(driver, base, "bel.manager")
+        driver.set_window_size(390, 844)
+        driver.get(base + "/office/fund")
+        main = driver.find_element(By.TAG_NAME, "main").text
+        approve = driver.find_element(By.XPATH, "//button[starts-with(., 'Approva')]")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'end'})", approve)
+        assert driver.save_screenshot(str(tmp_path / "fund-economia-manager.png"))
+        return (
+            " ".join(main.split()),
+            int(driver.execute_script("return document.documentElement.scrollWidth")),
+            int(driver.execute_script("return window.innerWidth")),
+        )
+
+    main, scroll, inner = await run(as_manager)
+    assert "Con l'approvazione si liberano 500,00 €: quanto resta per nuove determine passa da" in (
+        main
+    ), main
+    assert "della tranche 1 restano non assegnati 450,00 €" in main, main
+    assert scroll <= inner, (scroll, inner)
+
+
+async def test_a_phone_the_citizens_chat_asked_says_what_approving_does_without_cutting_words(
+    demo_server: tuple[str, FakeClock], chrome: object, sqlite_url: str, tmp_path: Path
+) -> None:
+    """A number a demo citizen's Telegram chat shared waits on the manager's dashboard at
+    1366 px: beside its buttons, what approving and withdrawing do; the explanation keeps a
+    reading width, so no other cell of the row cuts a word ("telefon / o", "202 / 6")."""
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from sqlalchemy import update
+
+    from buonispesa.demo import DEMO_CITIZENS
+    from core.services import identity, municipalities
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_server
+    async with _demo_core(sqlite_url, clock) as core:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, "BEL")
+            await uow.session.execute(
+                update(m.Citizen)
+                .where(m.Citizen.codice_fiscale == DEMO_CITIZENS[4].codice_fiscale)
+                .values(phone=None, phone_proven_by=None, phone_proven_at=None)
+                .values(telegram_chat_id="77")
+            )
+            await uow.commit()
+        async with core.uow() as uow:
+            with pytest.raises(identity.FirstNumberNeedsOffice):
+                await identity.link_telegram(uow, town.id, "77", "+393339998877", clock())
+            await uow.commit()
+
+    def dashboard() -> tuple[str, list[str]]:
+        driver.set_window_size(1366, 900)
+        _sign_in(driver, base, "bel.manager")
+        row = driver.find_element("css selector", "#phone-changes ~ div tr[id^=request-]")
+        driver.execute_script("arguments[0].scrollIntoView()", row)
+        assert driver.save_screenshot(str(tmp_path / "dashboard-chat-phone.png"))
+        # A word whose letters lie on two lines: two boxes for one word's range.
+        cut = driver.execute_script(
+            "const cut = [];"
+            "for (const td of arguments[0].querySelectorAll('td:not(:last-child)')) {"
+            " const walk = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);"
+            " for (let n = walk.nextNode(); n; n = walk.nextNode()) {"
+            "  for (const m of n.data.matchAll(/\\S+/g)) {"
+            "   const r = document.createRange();"
+            "   r.setStart(n, m.index); r.setEnd(n, m.index + m[0].length);"
+            "   if (r.getClientRects().length > 1) cut.push(m[0]); } } }"
+            "return cut;",
+            row,
+        )
+        return str(row.text), [str(word) for word in cut]
+
+    text, cut = await run(dashboard)
+    assert "la chat Telegram del cittadino" in text
+    assert "Se approvato, diventa il suo telefono e la chat resta collegata" in " ".join(
+        text.split()
+    )
+    assert cut == [], cut

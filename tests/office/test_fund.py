@@ -384,3 +384,64 @@ async def test_an_economia_is_prepared_on_the_fund_page_and_approved_by_a_manage
     assert "06/04/2026 det. n. 12/2026 Tranche 1 of window 1 €700.00 bel.manager" in text, text
     # A second economia of the same determina: nothing left, the form is gone.
     assert 'name="allocation"' not in page.text
+
+
+async def test_an_economia_s_wrong_field_is_said_beside_it_and_the_approver_sees_the_outcome(
+    credited: OfficeServer,
+) -> None:
+    """A bad day, a missing reference, too much: the fund's page again, the economia's form
+    open with what was typed, why beside the wrong field (not the generic refusal page), and
+    nothing prepared. The manager sees, before approving, what the approval frees and what
+    is left for new determine afterwards, as the page's own figures then say."""
+    clerk = await english(credited, "bel.clerk")
+    page = await clerk.get("/office/fund")
+    found = re.search(r'name="allocation" value="(\d+)"', page.text)
+    assert found is not None
+    allocation = found.group(1)
+    form = {
+        "kind": "economia",
+        "allocation": allocation,
+        "amount": "200",
+        "reference": "det. n. 12/2026",
+        "act_on": "06/04/2026",
+    }
+    for field, wrong, said in (
+        ("act_on", "31/02/2026", "31/02/2026"),
+        ("act_on", "31/12/2030", "is still to come"),
+        ("reference", " ", "reference"),
+        ("amount", "700,01", "at most what the determina left unassigned: €700.00"),
+        ("amount", "dodici", "This is not an amount"),
+    ):
+        page = await clerk.post("/office/acts", {**form, field: wrong})
+        assert page.status in (400, 409, 422), (field, wrong, page.status)
+        ids = {"act_on": "eco-day-", "reference": "eco-ref-", "amount": "eco-amount-"}
+        problem = re.search(
+            rf'<span class="field-error" role="alert" id="{ids[field]}{allocation}-problem">'
+            r"([^<]*)</span>",
+            page.text,
+        )
+        assert problem is not None, (field, wrong, flat(page.text))
+        assert said in unescape(problem.group(1)), (field, problem.group(1))
+        assert "Not carried out" not in page.text and "<details open>" in page.text
+        kept = {key: value for key, value in {**form, field: wrong}.items() if value.strip()}
+        for key in ("amount", "reference", "act_on"):
+            if key in kept:
+                assert f'value="{kept[key]}"' in unescape(page.text), (key, kept[key])
+    page = await clerk.get("/office/fund")
+    assert "Prepared: act" not in page.text and "Free €" not in flat(page.text)
+
+    page = await clerk.post("/office/acts", form)
+    assert "Prepared: act 1." in flat(page.text)
+    manager = await english(credited, "bel.manager")
+    page = await manager.get("/office/fund")
+    text = flat(page.text)
+    left = re.search(r"Left for new determine (€[\d,.]+)", text)
+    assert left is not None
+    assert (
+        f"Approving it frees €200.00: what is left for new determine goes from {left.group(1)}"
+        " to " in text
+    ), text
+    after = re.search(r"goes from €[\d,.]+ to (€[\d,.]+); €500.00 of tranche 1 stays", text)
+    assert after is not None, text
+    page = await manager.post("/office/acts/1/approve", {})
+    assert f"Left for new determine {after.group(1)}" in flat(page.text)

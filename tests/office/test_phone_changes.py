@@ -192,6 +192,13 @@ async def test_a_number_the_citizens_chat_proved_is_listed_and_one_manager_appro
     application = await manager.get(f"/office/applications/{protocol}")
     assert "la chat Telegram del cittadino" in unescape(application.text)  # Italian, the default
     assert f"/office/phone-changes/{number}/approve" in application.text
+    # Before the button: what approving and withdrawing do, in the office's Italian.
+    said = " ".join(unescape(application.text).split())
+    assert (
+        "Il cittadino ha condiviso questo numero dalla sua chat Telegram. Se approvato, diventa "
+        "il suo telefono e la chat resta collegata; se ritirato, il cittadino è avvisato in chat "
+        "e con un SMS al numero."
+    ) in said
     done = await manager.post(f"/office/phone-changes/{number}/approve", {"back": "/office/"})
     assert done.status == 200
     assert await phone_of(core, towns, applicant.codice_fiscale) == NEW_PHONE
