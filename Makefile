@@ -30,7 +30,7 @@ extract: $(STAMP)
 		-o locales/messages.pot core outbox bot sms office buonispesa
 
 update-catalogs: extract
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching -w 100
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete -w 100
 
 # Migrate the embedded database and seed the demo town when it is empty.
 bootstrap: install catalogs

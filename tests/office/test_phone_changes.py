@@ -195,9 +195,10 @@ async def test_a_number_the_citizens_chat_proved_is_listed_and_one_manager_appro
     # Before the button: what approving and withdrawing do, in the office's Italian.
     said = " ".join(unescape(application.text).split())
     assert (
-        "Il cittadino ha condiviso questo numero dalla sua chat Telegram. Se approvato, diventa "
-        "il suo telefono e la chat resta collegata; se ritirato, il cittadino è avvisato in chat "
-        "e con un SMS al numero."
+        "La chat Telegram collegata a questa domanda ha condiviso questo numero: prova che la "
+        "chat ha il numero, non che sia del cittadino. Verificalo con il cittadino (una "
+        "telefonata, un documento d'identità) prima di approvare. Se approvato, diventa il suo "
+        "telefono e la chat resta collegata; se ritirato, sono avvisati la chat e il numero."
     ) in said
     done = await manager.post(f"/office/phone-changes/{number}/approve", {"back": "/office/"})
     assert done.status == 200
