@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ EXPECTED = Path(__file__).with_name("telegram_replies_unchanged.json")
 
 async def _maria(server: TelegramServer, maria: FakeUser) -> None:
     for words in ("/start", "/saldo", "/menu", "/aiuto", "SALDO", "menu", "Menu per favore"):
-        await server.exchange(maria, lambda words=words: maria.say(words))
+        await server.exchange(maria, partial(maria.say, words))
     await server.exchange(maria, lambda: maria.tap("Negozi"))
     await server.exchange(maria, lambda: maria.say("/menu"))
     await server.exchange(maria, lambda: maria.say("4"))
@@ -45,7 +46,7 @@ async def _maria(server: TelegramServer, maria: FakeUser) -> None:
 
 async def _john(server: TelegramServer, john: FakeUser) -> None:
     for words in ("/start", "/help", "/menu", "BALANCE", "/aiuto", "LANGUAGE"):
-        await server.exchange(john, lambda words=words: john.say(words))
+        await server.exchange(john, partial(john.say, words))
     await server.exchange(john, lambda: john.tap("Italiano"))
     await server.exchange(john, lambda: john.say("/menu"))
     await server.exchange(john, lambda: john.tap("Saldo"))
