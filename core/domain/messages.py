@@ -153,9 +153,11 @@ def _param_from_json(value: Any) -> Param:
 
 
 def text_to_json(text: Text) -> dict[str, Any]:
+    params = text.params
     data: dict[str, Any] = {
         "msgid": text.msgid,
-        "params": {k: _param_to_json(v) for k, v in text.params.items()},
+        # Most texts have no parameter (a menu's labels): no comprehension's frame for them.
+        "params": {k: _param_to_json(v) for k, v in params.items()} if params else {},
     }
     if text.plural is not None:
         data["plural"] = text.plural
