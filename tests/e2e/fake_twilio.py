@@ -48,6 +48,9 @@ class FakeTwilio:
     _runner: web.AppRunner | None = None
     _arrived: asyncio.Condition | None = None
     base_url: str = ""
+    # Seconds between accepting a message and answering: a slow provider, whose client
+    # can die holding a message Twilio has already taken.
+    answer_after: float = 0.0
 
     def fail_next(self, status: int, code: int, message: str = "error", times: int = 1) -> None:
         """Answer the next `times` requests with this error instead of accepting them."""
@@ -116,6 +119,8 @@ class FakeTwilio:
             return _error(400, 21604, "A 'To' phone number, 'From' and 'Body' are required.")
         sid = "SM" + secrets.token_hex(16)
         await self._record(Recorded(to, from_, body, _str(callback), arrived, 201, sid))
+        if self.answer_after:
+            await asyncio.sleep(self.answer_after)
         now = formatdate(usegmt=True)
         return web.json_response(
             {
