@@ -15,6 +15,9 @@ is posted again with the same MessageSid, as Twilio's retries would. Then:
   unsent once its payment is confirmed);
 - duplicates (a message the provider accepted twice, when the process died after
   Twilio's answer and before recording it) are counted and stated.
+
+Twilio answers at once, or half a second after taking a message (a slow provider: the
+killed process then dies holding messages Twilio has taken, which makes duplicates).
 """
 
 from __future__ import annotations
