@@ -94,20 +94,26 @@ def postgres_template() -> Iterator[str]:
     asyncio.run(_pg_execute(PG_ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh migrated database; tests using it run once per backend."""
-    if request.param == "sqlite":
+def fresh_database(request: pytest.FixtureRequest, backend: str, file: Path) -> Iterator[str]:
+    """A fresh migrated database copied from the session's template of `backend`
+    ("sqlite": into `file`; "postgresql": a database of a new name, dropped afterwards),
+    for a fixture to `yield from`."""
+    if backend == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "test.sqlite3"
-        shutil.copyfile(template, path)
-        yield f"sqlite+aiosqlite:///{path}"
+        shutil.copyfile(template, file)
+        yield f"sqlite+aiosqlite:///{file}"
         return
     template_name: str = request.getfixturevalue("postgres_template")
     name = f"bsp_{uuid.uuid4().hex[:12]}"
     asyncio.run(_pg_execute(PG_ADMIN_URL, f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
     yield _pg_url(name)
     asyncio.run(_pg_execute(PG_ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh migrated database; tests using it run once per backend."""
+    yield from fresh_database(request, request.param, tmp_path / "test.sqlite3")
 
 
 @pytest.fixture

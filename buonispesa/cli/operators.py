@@ -14,7 +14,15 @@ from core.i18n import format_param
 
 # The services (SQLAlchemy, argon2) are imported by the commands that run: `--help` stays light.
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+    from datetime import datetime
+
     from core.bootstrap import Core
+    from core.services.unit_of_work import UnitOfWork
+    from core.storage import models as m
+
+    # operators.unlock or operators.enable: (uow, town, username, now, actor) -> the operator.
+    LiftBar = Callable[[UnitOfWork, m.Municipality, str, datetime, str], Awaitable[m.Operator]]
 
 operator_app = typer.Typer(help="Operators of the office in the browser.", no_args_is_help=True)
 admin.add_typer(operator_app, name="operator")
@@ -95,19 +103,9 @@ def operator_unlock(
     by: Annotated[str | None, typer.Option(help="Who unlocks (logged)")] = None,
 ) -> None:
     """Lift an operator's sign-in lock now (it also ends by itself after 15 minutes)."""
-    from core.services import municipalities, operators
+    from core.services import operators
 
-    async def work(core: Core) -> str:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
-            operator = await operators.unlock(
-                uow, town, username, core.now(), f"cli:{operator_name(by)}"
-            )
-            await uow.commit()
-        return operator.username
-
-    name = run_with_core(work)
-    out.print(say(t("Operator {username} can sign in again.", username=name)), markup=False)
+    _let_sign_in_again(code, username, by, operators.unlock)
 
 
 @operator_app.command("disable")
@@ -151,14 +149,20 @@ def operator_enable(
     by: Annotated[str | None, typer.Option(help="Who enables (logged)")] = None,
 ) -> None:
     """Let a disabled operator sign in again, with the password they had."""
-    from core.services import municipalities, operators
+    from core.services import operators
+
+    _let_sign_in_again(code, username, by, operators.enable)
+
+
+def _let_sign_in_again(code: str, username: str, by: str | None, lift: LiftBar) -> None:
+    """Unlock and enable alike: lift one bar on the operator, logged as by the CLI, and
+    say they can sign in again."""
+    from core.services import municipalities
 
     async def work(core: Core) -> str:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
-            operator = await operators.enable(
-                uow, town, username, core.now(), f"cli:{operator_name(by)}"
-            )
+            operator = await lift(uow, town, username, core.now(), f"cli:{operator_name(by)}")
             await uow.commit()
         return operator.username
 

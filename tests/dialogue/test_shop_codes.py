@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.domain import gsm7
-from core.domain.messages import Money
+from core.domain.messages import Money, Reply
 from core.i18n import render_text
 from core.services import ledger, security
 from core.services import shops as shop_service
@@ -301,19 +301,26 @@ async def test_at_the_code_limit_a_forged_storno_never_gets_the_owners_code(
 # The customer's code for a cashier's refund ----------------------------------------------
 
 
-async def test_the_customers_code_consents_to_one_refund_only(core: Core) -> None:
-    town = await make_town(core, citizens=1)
-    small, large = await pay(core, town, 5_00), await pay(core, town, 30_00)
-    before = await citizen_balance(core, town)
+async def refund_asked_by_a_cashier(core: Core, town: Town, charge_id: int) -> tuple[Chat, Reply]:
+    """A cashier of the town's shop, on Telegram, asks STORNO of the payment and says yes:
+    (the cashier's chat, the SMS that asks the customer for their code)."""
     await add_member(core, town.shop_id, "7002", "cashier", channel="telegram")
     cashier = Chat(core, "7002", channel=Channel.TELEGRAM)
-    await cashier.send(f"STORNO {await receipt(core, small)}")
+    await cashier.send(f"STORNO {await receipt(core, charge_id)}")
     await cashier.expect("yes", CUSTOMER_ASKED)
     [asked] = [
         reply
         for _row, reply in await outbox_of(core, "sms", town.citizen_phones[0])
         if reply.texts[0].msgid.startswith("{shop} wants to refund you {amount}")
     ]
+    return cashier, asked
+
+
+async def test_the_customers_code_consents_to_one_refund_only(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    small, large = await pay(core, town, 5_00), await pay(core, town, 30_00)
+    before = await citizen_balance(core, town)
+    cashier, asked = await refund_asked_by_a_cashier(core, town, small)
     # The customer reads which shop and how much.
     assert asked.texts[0].params["amount"] == Money(5_00)
     assert asked.texts[0].params["shop"] == "Alimentari Test"
@@ -331,15 +338,7 @@ async def test_the_customers_code_refunds_the_payment_it_was_sent_for(core: Core
     town = await make_town(core, citizens=1)
     small = await pay(core, town, 5_00)
     await pay(core, town, 30_00)
-    await add_member(core, town.shop_id, "7002", "cashier", channel="telegram")
-    cashier = Chat(core, "7002", channel=Channel.TELEGRAM)
-    await cashier.send(f"STORNO {await receipt(core, small)}")
-    await cashier.expect("yes", CUSTOMER_ASKED)
-    [asked] = [
-        reply
-        for _row, reply in await outbox_of(core, "sms", town.citizen_phones[0])
-        if reply.texts[0].msgid.startswith("{shop} wants to refund you {amount}")
-    ]
+    cashier, asked = await refund_asked_by_a_cashier(core, town, small)
     await cashier.expect(str(asked.texts[0].params["code"]), REFUNDED)
     assert await refunded(core) == [small]
 

@@ -7,6 +7,8 @@ such a number can only be a slip. By SMS, on Telegram and at the terminal (one e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from core.bootstrap import Core
@@ -15,7 +17,7 @@ from core.dialogue.render import render_plain
 from core.domain import cards as card_domain
 from core.domain import gsm7
 from core.domain.errors import InvalidIdentifier
-from core.domain.messages import Money, Reply
+from core.domain.messages import Money, Reply, t
 from tests.dialogue.harness import Chat, add_member, open_till, outbox_of, param
 from tests.dialogue.test_cards_delegates import ASK_PIN, cards_grouped, no_phone_card, slip
 from tests.dialogue.test_shop import (
@@ -76,6 +78,25 @@ async def said_at_two_tills(core: Core, typed: str) -> list[tuple[str, str]]:
         text = "\n".join(rendered(reply, language, sms=till is sms) for reply in replies)
         said.append((language, text))
     return said
+
+
+async def assert_told_in_two_languages(
+    core: Core,
+    typed: str,
+    italian: Sequence[str],
+    english: Sequence[str],
+    refusals: Sequence[str],
+) -> None:
+    """`PAGA {typed}` at the two tills of said_at_two_tills: each is told its language's
+    words and the 5 euro still waiting; each of `refusals` (msgids) alone fits one SMS in
+    either language."""
+    for language, said in await said_at_two_tills(core, typed):
+        for part in italian if language == "it" else english:
+            assert part in said, (language, said)
+        assert "5,00" in said if language == "it" else "5.00" in said, said
+    for msgid in refusals:
+        for language in ("it", "en"):
+            assert rendered(Reply(texts=(t(msgid),)), language)
 
 
 @pytest.mark.parametrize("channel", [Channel.SMS, Channel.TELEGRAM, Channel.TERMINAL])

@@ -29,7 +29,7 @@ from core.domain.identity import (
     receives_sms,
     require_sms_phone,
 )
-from core.domain.messages import Money, Reply, t
+from core.domain.messages import Money
 from core.storage import models as m
 from tests.dialogue.harness import Chat, msgids, param
 from tests.dialogue.test_shop import (
@@ -40,7 +40,7 @@ from tests.dialogue.test_shop import (
     citizen_code,
     lookups,
 )
-from tests.dialogue.test_till_card_numbers import rendered, said_at_two_tills, till_on
+from tests.dialogue.test_till_card_numbers import assert_told_in_two_languages, till_on
 from tests.dialogue.test_till_slips import codes_sent, terminal_till, wrong_codes
 from tests.factories import Town, make_town
 
@@ -214,14 +214,9 @@ async def test_said_in_italian_and_in_english(
     core: Core, words: str, italian: tuple[str, ...], english: tuple[str, ...]
 ) -> None:
     # An Italian till by SMS, an English one on Telegram, each with a payment waiting.
-    for language, said in await said_at_two_tills(core, words):
-        for part in italian if language == "it" else english:
-            assert part in said, (language, said)
-        assert "5,00" in said if language == "it" else "5.00" in said, said
-    # Each alone fits one SMS in either language.
-    for msgid in (NO_SMS, CODE_ALONE, WHO_FIRST):
-        for language in ("it", "en"):
-            assert rendered(Reply(texts=(t(msgid),)), language)
+    await assert_told_in_two_languages(
+        core, words, italian, english, (NO_SMS, CODE_ALONE, WHO_FIRST)
+    )
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from core.dialogue.inbound import Channel
 from core.domain import cards as card_domain
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import check_not_eleven_digits
-from core.domain.messages import Money, Reply, t
+from core.domain.messages import Money
 from tests.dialogue.harness import msgids, outbox_of, param
 from tests.dialogue.test_cards_delegates import cards_grouped
 from tests.dialogue.test_shop import (
@@ -43,7 +43,11 @@ from tests.dialogue.test_shop import (
     citizen_code,
     lookups,
 )
-from tests.dialogue.test_till_card_numbers import CARD_LENGTH, rendered, said_at_two_tills, till_on
+from tests.dialogue.test_till_card_numbers import (
+    CARD_LENGTH,
+    assert_told_in_two_languages,
+    till_on,
+)
 from tests.dialogue.test_till_slips import NOT_AN_AMOUNT, codes_sent, terminal_till
 from tests.factories import make_town
 
@@ -220,14 +224,9 @@ async def test_said_in_italian_and_in_english_in_one_sms_each(
     core: Core, words: str, italian: tuple[str, ...], english: tuple[str, ...]
 ) -> None:
     # An Italian till by SMS, an English one on Telegram, each with a payment waiting.
-    for language, said in await said_at_two_tills(core, words):
-        for part in italian if language == "it" else english:
-            assert part in said, (language, said)
-        assert "5,00" in said if language == "it" else "5.00" in said, said
-    # Each refusal alone fits one SMS in either language.
-    for msgid in (PAYER_MISSING, CARD_FORMAT, ELEVEN_DIGITS):
-        for language in ("it", "en"):
-            assert rendered(Reply(texts=(t(msgid),)), language)
+    await assert_told_in_two_languages(
+        core, words, italian, english, (PAYER_MISSING, CARD_FORMAT, ELEVEN_DIGITS)
+    )
 
 
 @pytest.mark.parametrize(

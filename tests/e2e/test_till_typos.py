@@ -31,6 +31,28 @@ CARD_LENGTH = (
     "write it again."
 )
 STILL_WAITING = "A payment of {amount} waits for the customer's code: write it here, or ANNULLA."
+HOLDER = DEMO_CITIZENS[2]  # pays with a card
+
+
+async def card_payment_waiting(server: SmsServer) -> tuple[str, str, int]:
+    """HOLDER gets a card and the shop's till, opened by SMS, asks it for 7,50 euro: (the
+    card's number as printed, the code of the card drawn for the payment, HOLDER's balance
+    before)."""
+    async with server.core.uow() as uow:
+        town = await uow.municipalities.by_sms_number(DEMO_SMS_NUMBER)
+        assert town is not None
+        yes = await approved_request(uow, town, HOLDER.codice_fiscale, "card")
+        card = await cards.issue_card(
+            uow, town, HOLDER.codice_fiscale, server.core.now(), approved=yes
+        )
+        await uow.commit()
+    before = await balance(server, HOLDER.codice_fiscale)
+    await open_till(server)
+    grouped = cards_grouped(card.card_code)
+    asked = await server.exchange(SHOP_PHONE, f"PAGA {grouped} 7,50")
+    position = re.search(r"codice n\. (\d+)", asked)
+    assert position is not None, asked
+    return grouped, card.codes[int(position.group(1)) - 1], before
 
 
 async def test_a_typo_in_a_new_paga_by_sms_keeps_the_code_the_customer_holds(
@@ -65,27 +87,13 @@ async def test_a_typo_in_a_new_paga_keeps_the_cards_code_asked(
     sms_server_any_db: SmsServer,
 ) -> None:
     server = sms_server_any_db
-    holder = DEMO_CITIZENS[2]
-    async with server.core.uow() as uow:
-        town = await uow.municipalities.by_sms_number(DEMO_SMS_NUMBER)
-        assert town is not None
-        yes = await approved_request(uow, town, holder.codice_fiscale, "card")
-        card = await cards.issue_card(
-            uow, town, holder.codice_fiscale, server.core.now(), approved=yes
-        )
-        await uow.commit()
-    before = await balance(server, holder.codice_fiscale)
-    await open_till(server)
-    grouped = cards_grouped(card.card_code)
-    asked = await server.exchange(SHOP_PHONE, f"PAGA {grouped} 7,50")
-    position = re.search(r"codice n\. (\d+)", asked)
-    assert position is not None
+    grouped, code, before = await card_payment_waiting(server)
     typo = await server.exchange(SHOP_PHONE, f"PAGA {grouped} 7,5O")
     assert typo == said(NOT_AN_AMOUNT) + "\n" + said(STILL_WAITING, amount=Money(7_50))
     # The code of the card drawn for the payment still pays it: no new code was drawn.
-    confirmed = await server.exchange(SHOP_PHONE, card.codes[int(position.group(1)) - 1])
+    confirmed = await server.exchange(SHOP_PHONE, code)
     assert "7,50" in confirmed
-    assert await balance(server, holder.codice_fiscale) == before - 7_50
+    assert await balance(server, HOLDER.codice_fiscale) == before - 7_50
 
 
 async def test_a_card_number_of_another_length_by_sms_keeps_the_cards_code_asked(
@@ -95,27 +103,13 @@ async def test_a_card_number_of_another_length_by_sms_keeps_the_cards_code_asked
     payment waiting up and asked the amount: now it is refused in its own words, in Italian,
     and the code of the card drawn for the payment still pays it."""
     server = sms_server_any_db
-    holder = DEMO_CITIZENS[2]
-    async with server.core.uow() as uow:
-        town = await uow.municipalities.by_sms_number(DEMO_SMS_NUMBER)
-        assert town is not None
-        yes = await approved_request(uow, town, holder.codice_fiscale, "card")
-        card = await cards.issue_card(
-            uow, town, holder.codice_fiscale, server.core.now(), approved=yes
-        )
-        await uow.commit()
-    before = await balance(server, holder.codice_fiscale)
-    await open_till(server)
-    asked = await server.exchange(SHOP_PHONE, f"PAGA {cards_grouped(card.card_code)} 7,50")
-    position = re.search(r"codice n\. (\d+)", asked)
-    assert position is not None
-    mistyped = cards_grouped(card.card_code)[:-1]
-    *refused, still = await server.say(SHOP_PHONE, f"PAGA {mistyped}")
+    grouped, code, before = await card_payment_waiting(server)
+    *refused, still = await server.say(SHOP_PHONE, f"PAGA {grouped[:-1]}")
     assert refused == [said(CARD_LENGTH)]
     assert still == said(STILL_WAITING, amount=Money(7_50))
-    confirmed = await server.exchange(SHOP_PHONE, card.codes[int(position.group(1)) - 1])
+    confirmed = await server.exchange(SHOP_PHONE, code)
     assert "7,50" in confirmed
-    assert await balance(server, holder.codice_fiscale) == before - 7_50
+    assert await balance(server, HOLDER.codice_fiscale) == before - 7_50
     assert_one_gsm7_segment(server.twilio.accepted)
 
 

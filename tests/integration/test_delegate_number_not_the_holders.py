@@ -41,20 +41,26 @@ DELEGATE = "+393471230050"
 CHAT = "990050"
 
 
-async def _holder_without_phone(core: Core) -> Town:
-    """Citizen 0 known without a phone, its Telegram chat CHAT linked from an older
-    application; DELEGATE registered as their delegate."""
-    town = await holder_without_phone(core, chat=CHAT)
+async def _store_delegate(core: Core, town: Town, citizen_id: int) -> None:
+    """DELEGATE stored as the citizen's delegate, a row written as it is (no service asked,
+    no approval): what these tests look at is the chat proving that number afterwards."""
     async with core.uow() as uow:
         uow.session.add(
             m.Delegate(
                 municipality_id=town.municipality_id,
-                citizen_id=town.citizen_ids[0],
+                citizen_id=citizen_id,
                 phone=DELEGATE,
                 created_at=core.now(),
             )
         )
         await uow.commit()
+
+
+async def _holder_without_phone(core: Core) -> Town:
+    """Citizen 0 known without a phone, its Telegram chat CHAT linked from an older
+    application; DELEGATE registered as their delegate."""
+    town = await holder_without_phone(core, chat=CHAT)
+    await _store_delegate(core, town, town.citizen_ids[0])
     return town
 
 
@@ -94,16 +100,7 @@ async def test_another_households_delegate_number_becomes_the_chats_own(core: Co
     with nothing to spend: with money, a first number waits for the office's four eyes)."""
     town = await holder_without_phone(core)
     citizen_id, _ = await idle_without_phone(core, town, CHAT, 50)
-    async with core.uow() as uow:
-        uow.session.add(
-            m.Delegate(
-                municipality_id=town.municipality_id,
-                citizen_id=town.citizen_ids[1],
-                phone=DELEGATE,
-                created_at=core.now(),
-            )
-        )
-        await uow.commit()
+    await _store_delegate(core, town, town.citizen_ids[1])
     async with core.uow() as uow:
         linked = await identity.link_telegram(uow, town.municipality_id, CHAT, DELEGATE, core.now())
         assert linked is not None and linked.id == citizen_id
@@ -248,16 +245,7 @@ async def test_a_code_sent_to_the_chat_it_unlinks_confirms_nothing(core: Core) -
     unlinks a chat (code_destinations.void_codes_gone_elsewhere)."""
     town = await _chat_linked_without_phone(core)
     requested = await request(core, town.shop_id, town.citizen_cfs[0], 5_00)
-    async with core.uow() as uow:
-        uow.session.add(
-            m.Delegate(
-                municipality_id=town.municipality_id,
-                citizen_id=town.citizen_ids[0],
-                phone=DELEGATE,
-                created_at=core.now(),
-            )
-        )
-        await uow.commit()
+    await _store_delegate(core, town, town.citizen_ids[0])
     async with core.uow() as uow:
         with pytest.raises(identity.DelegateNumber):
             await identity.link_telegram(uow, town.municipality_id, CHAT, DELEGATE, core.now())

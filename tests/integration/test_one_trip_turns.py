@@ -11,8 +11,6 @@ be plain must have been answered in one trip (so that the comparison is not vacu
 from __future__ import annotations
 
 import asyncio
-import shutil
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,7 +31,7 @@ from core.services.outbox import PAYMENT_LANE
 from core.services.shops import ShopInput, register_shop
 from core.storage import models as m
 from core.storage.engine import make_engine
-from tests.conftest import PG_ADMIN_URL, FakeClock, _pg_execute, _pg_url
+from tests.conftest import FakeClock, fresh_database
 from tests.dialogue.harness import Chat, open_till
 from tests.factories import (
     Town,
@@ -60,17 +58,8 @@ CASHIER_CHAT = "900004"  # a cashier of make_town's shop
 @pytest.fixture
 def twin_url(database_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A second fresh database on the same backend as `database_url`."""
-    if database_url.startswith("sqlite"):
-        template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "twin.sqlite3"
-        shutil.copyfile(template, path)
-        yield f"sqlite+aiosqlite:///{path}"
-        return
-    template_name: str = request.getfixturevalue("postgres_template")
-    name = f"bsp_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_execute(PG_ADMIN_URL, f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
-    yield _pg_url(name)
-    asyncio.run(_pg_execute(PG_ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    yield from fresh_database(request, backend, tmp_path / "twin.sqlite3")
 
 
 @pytest.fixture

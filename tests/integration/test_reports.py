@@ -10,12 +10,13 @@ from itertools import product
 from sqlalchemy import func, select
 
 from core.bootstrap import Core
+from core.domain.disclosure import Figure, Withheld
 from core.domain.ledger import AccountKind
 from core.services import application_desk, charges, municipalities
 from core.services.applications import ApplicationInput
 from core.services.audit import revoke, undo_revocation
 from core.services.reimbursement import settle
-from core.services.reports import Figure, TransparencyReport, Withheld, transparency_report
+from core.services.reports import TransparencyReport, transparency_report
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.factories import owner_chat

@@ -7,7 +7,8 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.services.reports import Figure, Relation, Withheld, protect, size_bands
+from core.domain.disclosure import Figure, Relation, Withheld, protect
+from core.services.reports import size_bands
 
 REASONS = ("work", "pension", "liquidity")
 LISTS = ("list_1", "list_2", "excluded", "not_allocated")
