@@ -1221,3 +1221,58 @@ async def test_a_second_economia_and_a_second_approval_are_refused_beside_them_i
     assert "è già stato approvato da bel.manager" in said and "eseguito" in said, said
     assert "Non eseguito" not in str(driver.title) and scroll <= inner, (scroll, inner)
     assert "Liberati da economie (non più impegnati) 100,00 €" in main, main
+
+
+async def test_the_transparency_report_says_what_economie_freed_beside_the_budget(
+    demo_server: tuple[str, FakeClock], chrome: object, sqlite_url: str, tmp_path: Path
+) -> None:
+    """The town frees 200 € of the demo's tranche (an economia, approved): the report's
+    tranches table, in Italian on a laptop and a phone, says beside the budget what economie
+    freed and what the determina still commits, nothing wider than the screen."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    from core.services import economia, municipalities
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_server
+    async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        rest = (await economia.rests(uow, town))[-1]
+        await economia.free(
+            uow,
+            town,
+            rest.allocation_id,
+            200_00,
+            "det. n. 9/2026",
+            clock().date(),
+            clock(),
+            actor="bel.manager",
+            operator_id=None,
+            act_id=None,
+        )
+        await uow.commit()
+    budget = rest.budget_cents
+
+    def report(width: int) -> tuple[str, int, int]:
+        driver.set_window_size(width, 844 if width < 500 else 768)
+        driver.get(base + f"/office/transparency?window={rest.window}")
+        heading = driver.find_element(By.XPATH, "//h4[starts-with(., 'Tranche')]")
+        table = heading.find_element(By.XPATH, "following-sibling::table[1]")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", heading)
+        assert driver.save_screenshot(str(tmp_path / f"transparency-economie-{width}.png"))
+        return (
+            # Its header too, which a phone shows beside each value (a stacked table).
+            " ".join(str(table.get_attribute("textContent")).split()),
+            int(driver.execute_script("return document.documentElement.scrollWidth")),
+            int(driver.execute_script("return window.innerWidth")),
+        )
+
+    await run(_sign_in_as_clerk, driver, base)
+    for width in (1366, 390):
+        text, scroll, inner = await run(report, width)
+        assert "Liberato da economie" in text and "Ancora impegnato" in text, text
+        committed = f"{(budget - 200_00) // 100:,}".replace(",", ".") + ",00 €"
+        assert "200,00 €" in text and committed in text, (committed, text)
+        assert scroll <= inner, (width, scroll, inner)
