@@ -570,3 +570,45 @@ async def test_an_economia_of_a_determina_not_credited_is_refused_in_its_row(
         said = said_in(page.text, f"eco-problem-{approved.id}")
         assert "is not credited yet" in said and "Nothing was changed." in said, said
         assert "Nothing is waiting." in flat(page.text)
+
+
+async def test_every_bad_day_of_an_economia_is_said_beside_its_field(
+    credited: OfficeServer,
+) -> None:
+    """The shapes of a bad day a clerk types (empty, with a time, a two-digit year, dots,
+    a day that does not exist in either order, the year 0000, long before the vouchers,
+    still to come), alone and while another economia waits: each is said beside the day,
+    never on the general refusal page, nothing prepared."""
+    clerk = await english(credited, "bel.clerk")
+    page = await clerk.get("/office/fund")
+    found = re.search(r'name="allocation" value="(\d+)"', page.text)
+    assert found is not None
+    allocation = found.group(1)
+    form = {
+        "kind": "economia",
+        "allocation": allocation,
+        "amount": "100",
+        "reference": "det. n. 12/2026",
+    }
+    days = (
+        "",
+        "6/4/2026 10:00",
+        "06/04/26",
+        "6.4.2026",
+        "31/02/2026",
+        "2026-02-30",
+        "01/01/0000",
+        "01/01/2019",
+        "06/04/9999",
+    )
+    for waiting in (False, True):
+        if waiting:
+            page = await clerk.post("/office/acts", {**form, "act_on": "06/04/2026"})
+            assert "Prepared: act 1." in flat(page.text)
+        for day in days:
+            page = await clerk.post("/office/acts", {**form, "act_on": day})
+            assert page.status in (400, 409) and "Not done" not in page.text, (day, waiting)
+            problem = re.search(rf'id="eco-day-{allocation}-problem">([^<]*)</span>', page.text)
+            assert problem is not None and problem.group(1).strip(), (day, waiting)
+    page = await clerk.get("/office/fund")
+    assert flat(page.text).count("Free €100.00") == 1  # act 1, and nothing else
