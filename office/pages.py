@@ -144,6 +144,15 @@ NOTHING_CHANGED = t("Nothing was changed.")
 _SAYS_NOTHING_WAS_DONE = re.compile(r"\b[Nn]othing (?:more )?(?:was|changed)\b")
 
 
+def says_nothing_changed(words: Words, text: Text) -> str:
+    """A refusal said on the page it came from (not the refusal page), in the operator's
+    language, with "Nothing was changed." after it unless its own words already say so."""
+    message = words.text(text)
+    if _SAYS_NOTHING_WAS_DONE.search(text.msgid):
+        return message
+    return f"{message} {words.text(NOTHING_CHANGED)}"
+
+
 async def problem(
     request: web.Request, text: Text, status: int, *, reassure: bool = True
 ) -> web.Response:

@@ -93,6 +93,18 @@ def _act_decided(p: Mapping[str, object]) -> Text:
     )
 
 
+def _already_prepared(p: Mapping[str, object]) -> Text:
+    """One open act per kind: an economia's says which act waits, and where (the clerk
+    reads it in the determina's row, the act listed further down the fund's page)."""
+    if p.get("kind") == "economia" and p.get("act_id") is not None:
+        return t(
+            "Economia act {number} is already waiting for approval (below, among the acts "
+            "waiting): one economia at a time, approve or withdraw it first.",
+            number=str(p["act_id"]),
+        )
+    return t("An act of this kind is already waiting for approval: approve or withdraw it first.")
+
+
 def field_problem(p: Mapping[str, object]) -> Text:
     """The sentence for a field of the correction form (names as in the CSV or the form)."""
     field = str(p["field"]).removesuffix("_cents")
@@ -627,9 +639,7 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "This citizen has vouchers to spend or a payment waiting: a new phone must be asked "
         "from the application's page and approved by a second operator."
     ),
-    "act.already_prepared": lambda p: t(
-        "An act of this kind is already waiting for approval: approve or withdraw it first."
-    ),
+    "act.already_prepared": lambda p: _already_prepared(p),
     "act.not_found": lambda p: t("There is no such act."),
     "act.bad_budget": lambda p: t("The budget must be more than zero."),
     "allocation.pays_nobody": lambda p: t(

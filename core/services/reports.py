@@ -71,10 +71,25 @@ class TrancheFigures:
     # The budget as published: withheld when it would give a withheld "approved" away (a
     # budget spent to the cent), although the determina itself is a public act.
     budget: Figure | None = None
+    # What the town's economie freed of the budget (core.services.economia: its own acts,
+    # approved), no longer committed; withheld only when it would give "approved" away.
+    freed: Figure = Figure(0)
 
     @property
     def published_budget(self) -> Figure:
         return self.budget if self.budget is not None else Figure(self.budget_cents)
+
+    @property
+    def committed(self) -> Figure:
+        """What the determina still commits of the fund: its budget less what economie
+        freed, worked out from the two published figures (withheld when one of them is, so
+        that it tells nothing they do not)."""
+        budget = self.published_budget
+        if budget.value is None:
+            return budget
+        if self.freed.value is None:
+            return self.freed
+        return Figure(budget.value - self.freed.value)
 
 
 @dataclass(frozen=True)
@@ -258,6 +273,26 @@ class TransparencyReport:
         for section, metric, _, figure, money in rows:
             if metric in ADDED_LATER:
                 writer.writerow([section, metric, _plain(figure, money), _note(figure)])
+        # The economie (added after the metrics above): each tranche's budget freed by the
+        # town's acts, and what it still commits (budget − freed).
+        for item in self.tranches:
+            prefix = f"tranche_{item.tranche}"
+            writer.writerows(
+                [
+                    [
+                        "tranches",
+                        f"{prefix}_freed_by_economie",
+                        _plain(item.freed, True),
+                        _note(item.freed),
+                    ],
+                    [
+                        "tranches",
+                        f"{prefix}_committed",
+                        _plain(item.committed, True),
+                        _note(item.committed),
+                    ],
+                ]
+            )
         return buffer.getvalue()
 
     def tables(self, language: str = "it") -> list[ReportTable]:
@@ -297,6 +332,8 @@ class TransparencyReport:
                     say(t("Tranche")),
                     say(t("Approved on")),
                     say(t("Budget")),
+                    say(t("Freed by economie")),
+                    say(t("Still committed")),
                     say(t("Approved")),
                     say(t("Beneficiaries")),
                     say(t("Credited on")),
@@ -306,6 +343,8 @@ class TransparencyReport:
                         str(x.tranche),
                         day(x.approved_on),
                         show(x.published_budget, True),
+                        show(x.freed, True),
+                        show(x.committed, True),
                         show(x.approved, True),
                         show(x.beneficiaries, False),
                         day(x.credited_on),
@@ -491,6 +530,8 @@ async def transparency_report(
             sum(line.amount_cents for line in paid_lines), len(paid_lines)
         )
         sums[f"budget:{allocation.tranche}"] = _Sum(allocation.budget_cents, None)
+        # The town's own acts, public as the determina is (approved economie only).
+        sums[f"freed:{allocation.tranche}"] = _Sum(allocation.freed_cents, None)
     money = _protect_sums(sums, allocations)
 
     tranches = []
@@ -508,6 +549,7 @@ async def transparency_report(
                     else None
                 ),
                 budget=money[f"budget:{allocation.tranche}"],
+                freed=money[f"freed:{allocation.tranche}"],
             )
         )
     approved_shops = await uow.read.shops_with_status(municipality.id, ShopStatus.APPROVED)
@@ -557,7 +599,8 @@ def _money_equations(allocations: Sequence[m.Allocation]) -> list[Equation]:
     - a shop's account: spent = refunded + reimbursed + still owed to shops;
     - the households' accounts: credited + refunded = spent + returned by revocations (net)
       + what households still hold;
-    - a tranche: budget = approved + what the determina left unallocated;
+    - a tranche: budget = approved + freed by economie + what the determina left
+      unallocated and no economia freed;
     - credited (all rounds) = the approved sums of this round's credited tranches + the rest
       (other rounds, lines of revoked applications left out of a credit)."""
     credited = tuple(f"approved:{a.tranche}" for a in allocations if a.credited_at is not None)
@@ -567,7 +610,10 @@ def _money_equations(allocations: Sequence[m.Allocation]) -> list[Equation]:
         (("credited",), (*credited, "~credited_otherwise")),
     ]
     equations += [
-        ((f"budget:{a.tranche}",), (f"approved:{a.tranche}", f"~left:{a.tranche}"))
+        (
+            (f"budget:{a.tranche}",),
+            (f"approved:{a.tranche}", f"freed:{a.tranche}", f"~left:{a.tranche}"),
+        )
         for a in allocations
     ]
     return equations

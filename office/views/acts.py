@@ -573,9 +573,10 @@ async def prepare(request: web.Request) -> web.StreamResponse:
         async with core.uow() as uow:
             act = await acts.prepare(uow, operator, kind, params, core.now())
     except DomainError as error:
-        if kind is acts.ActKind.ECONOMIA and economia_field(error) is not None:
-            # A field of the economia's form refused: the fund's page again, that form
-            # open with what was typed, why beside the field (as the fund's own forms).
+        if kind is acts.ActKind.ECONOMIA:
+            # The economia's form refused: the fund's page again, that form open with what
+            # was typed, why beside the field (as the fund's own forms), or in the
+            # determina's row when the act itself is refused (nothing left, already waiting).
             from office.views.fund import economia_refused  # it imports this module
 
             return await economia_refused(request, error, form)
@@ -598,13 +599,34 @@ async def prepare(request: web.Request) -> web.StreamResponse:
     raise back_or(request, form, HOME[kind])
 
 
+async def _refused_beside_act(
+    request: web.Request, operator: m.Operator, act_id: int, error: DomainError
+) -> web.Response:
+    """An economia's approval or withdrawal refused (approved meanwhile by another manager,
+    its rest freed since, no reason given): said on the fund's page beside the act, the
+    unit of work that refused it rolled back. Any other act's refusal: the refusal page."""
+    try:
+        async with request.app[CORE].uow() as uow:
+            act = await acts.get(uow, operator, act_id)
+    except DomainError:
+        raise error from None  # no such act in this town: said as the refusal says it
+    if act.kind != acts.ActKind.ECONOMIA.value:
+        raise error
+    from office.views.fund import economia_act_refused  # it imports this module
+
+    return await economia_act_refused(request, act_id, error)
+
+
 async def approve(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
     act_id = int(request.match_info["act"])
     form = await fields(request)
-    async with core.uow() as uow:
-        act = await acts.approve(uow, operator, act_id, core.now(), form.get("seen") or None)
+    try:
+        async with core.uow() as uow:
+            act = await acts.approve(uow, operator, act_id, core.now(), form.get("seen") or None)
+    except DomainError as error:
+        return await _refused_beside_act(request, operator, act_id, error)
     await notify(request, t("Act {number} approved and carried out.", number=str(act.id)))
     raise back_or(request, form, HOME[acts.ActKind(act.kind)])
 
@@ -614,8 +636,11 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     act_id = int(request.match_info["act"])
     form = await fields(request)
-    async with core.uow() as uow:
-        act = await acts.withdraw(uow, operator, act_id, form.get("reason", ""), core.now())
+    try:
+        async with core.uow() as uow:
+            act = await acts.withdraw(uow, operator, act_id, form.get("reason", ""), core.now())
+    except DomainError as error:
+        return await _refused_beside_act(request, operator, act_id, error)
     await notify(request, t("Act {number} withdrawn.", number=str(act.id)))
     raise back_or(request, form, HOME[acts.ActKind(act.kind)])
 

@@ -15,7 +15,7 @@ from core.domain.messages import Money, t
 from core.services import acts, back_office, economia, fund
 from core.services.operators import Role
 from office.keys import CORE
-from office.pages import notify, render, words_for
+from office.pages import notify, render, says_nothing_changed, words_for
 from office.refusals import describe, status_of
 from office.security import operator_of
 from office.views.acts import economia_field
@@ -34,10 +34,15 @@ DATE_REFUSALS = frozenset(
 
 
 async def fund_form(
-    request: web.Request, typed: dict[str, str] | None = None, status: int = 200
+    request: web.Request,
+    typed: dict[str, str] | None = None,
+    status: int = 200,
+    act_problem: dict[str, Any] | None = None,
 ) -> web.Response:
     """The page; after a refused day, the form it was typed on (`typed["form"]`: "record",
-    or the id of the entry corrected) with what was typed and why beside the day."""
+    or the id of the entry corrected) with what was typed and why beside the day; after an
+    economia act refused (approved, withdrawn), why beside that act (`act_problem`: its
+    "id" and the "text" to say)."""
     operator = operator_of(request)
     core = request.app[CORE]
     async with core.uow() as uow:
@@ -60,6 +65,15 @@ async def fund_form(
         for entry in reversed(entries)
     ]
     today = core.now().astimezone(ZoneInfo(town.timezone)).date()
+    # An economia refused for a determina that has no row (none such in the town): said
+    # above the table rather than lost.
+    given = (typed or {}).get("form", "")
+    economia_problem = (
+        (typed or {}).get("problem", "")
+        if given.startswith("economia-")
+        and given not in {f"economia-{rest.allocation_id}" for rest in rests}
+        else ""
+    )
     return await render(
         request,
         "fund.html",
@@ -73,11 +87,13 @@ async def fund_form(
             "may_record": operator.role != Role.VIEWER.value,
             # What each determina left unassigned, and the economie that freed some of it.
             "rests": rests,
+            "economia_problem": economia_problem,
             "economie": [
                 {"economia": item, "rest": tranches.get(item.allocation_id)}
                 for item in reversed(freed)
             ],
             "waiting": await act_rows(request, operator, (acts.ActKind.ECONOMIA,)),
+            "act_problem": act_problem or {},
         },
         status=status,
     )
@@ -103,18 +119,37 @@ async def economia_refused(
     request: web.Request, error: DomainError, form: dict[str, str]
 ) -> web.Response:
     """The economia's form refused (office.views.acts.prepare): the page again with that
-    determina's form open, what was typed kept, and why beside the field it is about."""
+    determina's form open, what was typed kept, and why beside the field it is about; a
+    refusal of the act itself (the tranche not credited, nothing left, another economia
+    waiting) in that determina's row, saying that nothing changed."""
     words = await words_for(request)
     typed = {key: form.get(key, "") for key in ECONOMIA_FORM}
+    field = economia_field(error)
     return await fund_form(
         request,
         {
             **typed,
             "form": f"economia-{form.get('allocation', '')}",
-            "field": economia_field(error) or "",
-            "problem": words.text(describe(error)),
+            "field": field or "",
+            "problem": words.text(describe(error))
+            if field
+            else says_nothing_changed(words, describe(error)),
         },
         status_of(error),
+    )
+
+
+async def economia_act_refused(
+    request: web.Request, act_id: int, error: DomainError
+) -> web.Response:
+    """An economia act's approval or withdrawal refused (office.views.acts): the fund's page
+    again with why beside that act in the acts waiting (above them when it waits no more:
+    decided meanwhile by someone else), saying that nothing changed."""
+    words = await words_for(request)
+    return await fund_form(
+        request,
+        status=status_of(error),
+        act_problem={"id": act_id, "text": says_nothing_changed(words, describe(error))},
     )
 
 

@@ -226,7 +226,7 @@ def test_no_first_number_for_a_person_with_money_to_spend(
     code, output = invoke("admin", "applications", "import", "BEL", str(source))
     assert code == 2, output
     assert "riga 3, colonna phone" in output, output
-    assert "Questa persona ha dei soldi da spendere" in output
+    assert "Il richiedente ha ancora somme da spendere" in output
     assert "Lascia vuoto il telefono" in output
     assert "application.phone_needs_approval" in output
     assert exported(tmp_path) == []

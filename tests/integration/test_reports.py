@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from core.bootstrap import Core
 from core.domain.disclosure import Figure, Withheld
 from core.domain.ledger import AccountKind
-from core.services import application_desk, charges, municipalities
+from core.services import application_desk, charges, economia, municipalities
 from core.services.applications import ApplicationInput
 from core.services.audit import revoke, undo_revocation
 from core.services.reimbursement import settle
@@ -367,7 +367,13 @@ async def test_revocations_undone_and_withdrawals_reconcile_with_the_ledger(
     assert [x for x in metrics if not x.startswith("tranche_")][: len(FIRST_METRICS)] == (
         FIRST_METRICS
     )
-    assert metrics[-2:] == ["withdrawn", "given_back_by_undone_revocations"]
+    # Then the metrics added later, then the economie's rows (the last added).
+    assert metrics[-4:] == [
+        "withdrawn",
+        "given_back_by_undone_revocations",
+        "tranche_1_freed_by_economie",
+        "tranche_1_committed",
+    ]
     values = {row["metric"]: row["value"] for row in rows}
     assert values["returned_by_revocation"] == "420.00"
     assert values["given_back_by_undone_revocations"] == "360.00"
@@ -376,3 +382,78 @@ async def test_revocations_undone_and_withdrawals_reconcile_with_the_ledger(
     assert "| Returned to the fund by revocations, net of those undone | €420.00 |" in text
     assert "| Given back to households by revocations undone | €360.00 |" in text
     assert "| Withdrawn by the office before the allocation | 3 |" in text
+
+
+async def free(office: Office, cents: int, reference: str) -> None:
+    """The town's economia of `cents` of its latest determina's rest, approved now."""
+    async with office.core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        rest = (await economia.rests(uow, town))[-1]
+        await economia.free(
+            uow,
+            town,
+            rest.allocation_id,
+            cents,
+            reference,
+            office.clock().date(),
+            office.clock(),
+            actor="cli:test",
+            operator_id=None,
+            act_id=None,
+        )
+        await uow.commit()
+
+
+async def test_the_economie_are_published_beside_each_tranche_s_budget(
+    core: Core, clock: FakeClock
+) -> None:
+    """A determina of 3.000 € allocated 2.650 €; the town's acts freed 200 € of its rest, in
+    two economie. The report says, beside the budget, what economie freed and what the
+    determina still commits (2.800 €); the CSV keeps every earlier row where it was and
+    adds its two rows at the end; the page's table has the two columns."""
+    office, _, _ = await full_round(core, clock)
+    before = list(csv.DictReader(io.StringIO((await report(office)).to_csv())))
+    await free(office, 150_00, "det. n. 12/2026")
+    await free(office, 50_00, "det. n. 13/2026")
+
+    result = await report(office)
+    tranche = result.tranches[0]
+    assert (tranche.published_budget, tranche.freed) == (Figure(3_000_00), Figure(200_00))
+    assert tranche.committed == Figure(2_800_00)
+    rows = list(csv.DictReader(io.StringIO(result.to_csv())))
+    # The same rows in the same order as before the economie, only the last two changed.
+    assert [row["metric"] for row in rows] == [row["metric"] for row in before]
+    assert rows[:-2] == before[:-2]
+    assert [(row["section"], row["metric"], row["value"]) for row in before[-2:]] == [
+        ("tranches", "tranche_1_freed_by_economie", "0.00"),
+        ("tranches", "tranche_1_committed", "3000.00"),
+    ]
+    assert [(row["section"], row["metric"], row["value"]) for row in rows[-2:]] == [
+        ("tranches", "tranche_1_freed_by_economie", "200.00"),
+        ("tranches", "tranche_1_committed", "2800.00"),
+    ]
+    text = result.to_markdown("en")
+    assert "| Tranche | Approved on | Budget | Freed by economie | Still committed |" in text
+    assert "| €3,000.00 | €200.00 | €2,800.00 | €2,650.00 | 10 |" in text, text
+    italian = result.to_markdown("it")
+    assert "| Liberato da economie | Ancora impegnato |" in italian, italian
+
+
+async def test_an_economia_that_would_give_a_withheld_amount_away_is_withheld(
+    core: Core, clock: FakeClock
+) -> None:
+    """Two households of one get 150 € each (a sum of fewer than 3 households, withheld)
+    from a budget of 400 €; the town frees the other 100 €. Budget − freed would be what
+    the two received: the report does not publish both."""
+    office = await open_round(core, clock)
+    await apply(office, person(1, 1), person(2, 1))
+    await close_approve_credit(office, 400_00)
+    await free(office, 100_00, "det. n. 5/2026")
+
+    tranche = (await report(office)).tranches[0]
+    assert tranche.approved == FEW
+    assert None in (tranche.published_budget.value, tranche.freed.value), tranche
+    assert tranche.committed.value is None
+    rendered = (await report(office)).to_csv() + (await report(office)).to_markdown("it")
+    for amount in ("300.00", "300,00"):
+        assert amount not in rendered, amount

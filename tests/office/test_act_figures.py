@@ -76,12 +76,12 @@ async def test_the_figures_shown_are_those_the_approval_carries_out(
     page = await clerk.get("/office/round?determina=400")
     assert page.status == 200
     for line in (
-        "Tranche 1, fondi 400,00",
+        "Tranche 1, budget 400,00",
         "Lista 1: 1 nucleo, 300,00",
         "Lista 2: 1 nucleo, 100,00",
         "Esclusi: 1 nucleo.",
         "Assegnati: 400,00 € a 2 nuclei.",
-        "Restano nei fondi: 0,00",
+        "Restano nel budget: 0,00",
     ):
         assert line in unescape(page.text).replace("\xa0", " "), line
     assert 'name="confirm"' not in page.text  # nothing would stay unspent
@@ -165,7 +165,7 @@ async def test_a_budget_the_rules_cannot_spend_is_prepared_only_when_typed_twice
         "/office/acts", {"kind": "determina", "budget": "1000", "confirm": "100"}
     )
     assert (
-        "I fondi scritti di nuovo (100,00 €) sono diversi dai fondi della determina "
+        "Il budget scritto di nuovo (100,00 €) è diverso dal budget della determina "
         "(1.000,00 €): non è stato preparato nulla."
     ) in unescape(page.text).replace("\xa0", " ")
     page = await clerk.get("/office/round?determina=99999999999")

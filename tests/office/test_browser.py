@@ -1138,3 +1138,141 @@ async def test_a_phone_the_citizens_chat_asked_says_what_approving_does_without_
         text.split()
     )
     assert cut == [], cut
+
+
+async def test_a_second_economia_and_a_second_approval_are_refused_beside_them_in_italian(
+    demo_server: tuple[str, FakeClock], chrome: object, tmp_path: Path
+) -> None:
+    """On a laptop (1366) and a phone (390), in Italian: while an economia waits, the clerk
+    sends another one; the fund's page comes back (not "Non eseguito") with why in the
+    determina's row, the form open with what was typed, and nothing wider than the screen.
+    A manager approves the waiting economia in one tab, then again in a tab left open: why
+    is said on the fund's page above the acts waiting, the economia freed once."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_server
+    today = clock().astimezone(ZoneInfo("Europe/Rome")).strftime("%d/%m/%Y")
+
+    def send(amount: str, width: int) -> tuple[str, str, str, int, int]:
+        driver.set_window_size(width, 844 if width < 500 else 768)
+        driver.get(base + "/office/fund")
+        form = driver.find_element(By.CSS_SELECTOR, "form input[name=kind][value=economia]")
+        details = form.find_element(By.XPATH, "./ancestor::details")
+        if details.get_attribute("open") is None:
+            details.find_element(By.TAG_NAME, "summary").click()
+        box = details.find_element(By.CSS_SELECTOR, "input[name=act_on]")
+        box.clear()
+        box.send_keys(today)
+        details.find_element(By.CSS_SELECTOR, "input[name=reference]").send_keys("det. 9/2026")
+        details.find_element(By.CSS_SELECTOR, "input[name=amount]").send_keys(amount)
+        _submit(driver, details.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        alerts = driver.find_elements(By.CSS_SELECTOR, "p.error[id^=eco-problem]")
+        if alerts:
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", alerts[0])
+        assert driver.save_screenshot(str(tmp_path / f"fund-economia-twice-{width}.png"))
+        kept = driver.find_elements(By.CSS_SELECTOR, "details[open] input[name=amount]")
+        return (
+            str(driver.title),
+            alerts[0].text if alerts and alerts[0].is_displayed() else "",
+            kept[0].get_attribute("value") or "" if kept else "",
+            int(driver.execute_script("return document.documentElement.scrollWidth")),
+            int(driver.execute_script("return window.innerWidth")),
+        )
+
+    await run(_sign_in_as_clerk, driver, base)
+    title, said, _, _, _ = await run(send, "100", 1366)
+    assert not said, said
+    for width in (1366, 390):
+        title, said, kept, scroll, inner = await run(send, "50", width)
+        assert "Non eseguito" not in title, title
+        assert "L'atto di economia" in said and "è già in attesa di approvazione" in said, said
+        assert "Nulla è stato modificato." in said, said
+        assert kept == "50" and scroll <= inner, (width, kept, scroll, inner)
+
+    approve = "//button[starts-with(., 'Approva')]"
+
+    def two_tabs(width: int) -> tuple[str, str, int, int]:
+        driver.delete_all_cookies()
+        _sign_in(driver, base, "bel.manager")
+        driver.set_window_size(width, 844 if width < 500 else 768)
+        driver.get(base + "/office/fund")
+        first = driver.current_window_handle
+        driver.switch_to.new_window("tab")
+        driver.get(base + "/office/fund")
+        _submit_by(driver, approve)
+        driver.close()
+        driver.switch_to.window(first)
+        _submit_by(driver, approve)
+        alert = driver.find_element(By.CSS_SELECTOR, "p.error[id^=act-problem]")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", alert)
+        assert driver.save_screenshot(str(tmp_path / f"fund-approved-twice-{width}.png"))
+        main = driver.find_element(By.TAG_NAME, "main").text
+        return (
+            " ".join(str(alert.text).split()),
+            " ".join(str(main).split()),
+            int(driver.execute_script("return document.documentElement.scrollWidth")),
+            int(driver.execute_script("return window.innerWidth")),
+        )
+
+    said, main, scroll, inner = await run(two_tabs, 390)
+    assert "è già stato approvato da bel.manager" in said and "eseguito" in said, said
+    assert "Non eseguito" not in str(driver.title) and scroll <= inner, (scroll, inner)
+    assert "Liberati da economie (non più impegnati) 100,00 €" in main, main
+
+
+async def test_the_transparency_report_says_what_economie_freed_beside_the_budget(
+    demo_server: tuple[str, FakeClock], chrome: object, sqlite_url: str, tmp_path: Path
+) -> None:
+    """The town frees 200 € of the demo's tranche (an economia, approved): the report's
+    tranches table, in Italian on a laptop and a phone, says beside the budget what economie
+    freed and what the determina still commits, nothing wider than the screen."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    from core.services import economia, municipalities
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_server
+    async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        rest = (await economia.rests(uow, town))[-1]
+        await economia.free(
+            uow,
+            town,
+            rest.allocation_id,
+            200_00,
+            "det. n. 9/2026",
+            clock().date(),
+            clock(),
+            actor="bel.manager",
+            operator_id=None,
+            act_id=None,
+        )
+        await uow.commit()
+    budget = rest.budget_cents
+
+    def report(width: int) -> tuple[str, int, int]:
+        driver.set_window_size(width, 844 if width < 500 else 768)
+        driver.get(base + f"/office/transparency?window={rest.window}")
+        heading = driver.find_element(By.XPATH, "//h4[starts-with(., 'Tranche')]")
+        table = heading.find_element(By.XPATH, "following-sibling::table[1]")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", heading)
+        assert driver.save_screenshot(str(tmp_path / f"transparency-economie-{width}.png"))
+        return (
+            # Its header too, which a phone shows beside each value (a stacked table).
+            " ".join(str(table.get_attribute("textContent")).split()),
+            int(driver.execute_script("return document.documentElement.scrollWidth")),
+            int(driver.execute_script("return window.innerWidth")),
+        )
+
+    await run(_sign_in_as_clerk, driver, base)
+    for width in (1366, 390):
+        text, scroll, inner = await run(report, width)
+        assert "Liberato da economie" in text and "Ancora impegnato" in text, text
+        committed = f"{(budget - 200_00) // 100:,}".replace(",", ".") + ",00 €"
+        assert "200,00 €" in text and committed in text, (committed, text)
+        assert scroll <= inner, (width, scroll, inner)

@@ -281,7 +281,7 @@ async def test_no_first_number_is_given_while_there_is_money_to_spend(
     page = await send(clerk, form())
     assert page.status == 409
     said = beside(page, "phone")
-    assert said.startswith("Questa persona ha dei soldi da spendere"), said
+    assert said.startswith("Il richiedente ha ancora somme da spendere"), said
     assert "serve l'approvazione di un secondo operatore" in said
     assert "Lascia vuoto il telefono: la domanda viene inserita senza" in said
     assert "chiedi il nuovo telefono nella pagina della domanda" in said

@@ -170,10 +170,10 @@ async def test_the_simulator_shows_several_budgets_side_by_side(
         assert amount in page.text
     page = await viewer.get("/office/round?budget=abc")
     assert page.status == 200 and 'class="error"' in page.text
-    # Named as its box is labelled ("Fondi 1 (euro)"), not in English on the Italian page.
+    # Named as its box is labelled ("Budget 1 (euro)"), in Italian on the Italian page.
     said = " ".join(unescape(page.text).split())
-    assert "Fondi 1 (abc): Questo non è un importo." in said, said
-    assert "Budget 1" not in said
+    assert "Budget 1 (abc): Questo non è un importo." in said, said
+    assert "not an amount" not in said
 
 
 CREDIT_BUTTON = '<input type="hidden" name="kind" value="credit">'

@@ -12,8 +12,16 @@ from html import unescape
 import pytest
 
 from core.bootstrap import Core
+from core.services import allocation as allocation_service
+from core.services import municipalities
 from tests.conftest import FakeClock
-from tests.integration.office_helpers import apply, close_approve_credit, open_round, person
+from tests.integration.office_helpers import (
+    apply,
+    close_approve_credit,
+    close_window,
+    open_round,
+    person,
+)
 from tests.office.conftest import add_operators, signed_in
 from tests.office.harness import LASTING_SESSIONS, OfficeBrowser, OfficeServer, office_server
 
@@ -445,3 +453,162 @@ async def test_an_economia_s_wrong_field_is_said_beside_it_and_the_approver_sees
     assert after is not None, text
     page = await manager.post("/office/acts/1/approve", {})
     assert f"Left for new determine {after.group(1)}" in flat(page.text)
+
+
+def said_in(page_text: str, element_id: str) -> str:
+    """The text of the alert with this id on the page, flattened ("" when there is none)."""
+    found = re.search(rf'<p class="error" role="alert" id="{element_id}">([^<]*)</p>', page_text)
+    return unescape(found.group(1)) if found else ""
+
+
+async def test_an_economia_refused_as_an_act_is_said_on_the_fund_page_beside_it(
+    credited: OfficeServer, core: Core, clock: FakeClock
+) -> None:
+    """The act refused, not a field: another economia waiting, the determina not credited,
+    nothing left, a determina that is not the town's; its approval refused (approved in
+    another tab, by the manager who prepared it), its withdrawal without a reason. Each is
+    said on the fund's page beside the determina or the act, in the operator's language,
+    with "nothing was changed", never on the general refusal page; nothing is prepared,
+    freed or withdrawn by them."""
+    clerk = await english(credited, "bel.clerk")
+    page = await clerk.get("/office/fund")
+    found = re.search(r'name="allocation" value="(\d+)"', page.text)
+    assert found is not None
+    allocation = found.group(1)
+    form = {
+        "kind": "economia",
+        "allocation": allocation,
+        "amount": "200",
+        "reference": "det. n. 12/2026",
+        "act_on": "06/04/2026",
+    }
+    assert "Prepared: act 1." in flat((await clerk.post("/office/acts", form)).text)
+
+    # A second economia while the first waits: said in the determina's row, its form open.
+    page = await clerk.post("/office/acts", {**form, "amount": "100"})
+    assert page.status == 409 and "Not done" not in page.text, flat(page.text)
+    said = said_in(page.text, f"eco-problem-{allocation}")
+    assert "Economia act 1 is already waiting for approval" in said, said
+    assert "Nothing was changed." in said, said
+    assert "<details open>" in page.text and 'value="100"' in page.text
+    assert "Free €100.00" not in flat(page.text)
+
+    # Its approval by the manager who prepared it: refused beside the act, which still waits.
+    manager = await english(credited, "bel.manager")
+    await manager.post("/office/acts/1/withdraw", {"reason": "asked again below"})
+    page = await manager.post("/office/acts", form)
+    assert "Prepared: act 2." in flat(page.text)
+    page = await manager.post("/office/acts/2/approve", {"back": "/office/fund"})
+    assert page.status == 403 and "Not done" not in page.text, flat(page.text)
+    said = said_in(page.text, "act-problem-2")
+    assert "another manager must approve it" in said and "Nothing was changed." in said, said
+    # A withdrawal without a reason (spaces only): beside the act too.
+    page = await manager.post("/office/acts/2/withdraw", {"reason": "  "})
+    assert "Not done" not in page.text and "Write the reason." in said_in(
+        page.text, "act-problem-2"
+    ), flat(page.text)
+
+    # Approved by another manager, then again from a tab left open: said above the acts
+    # (it no longer waits), freed once.
+    second = await english(credited, "bel.manager2")
+    assert "Act 2 approved" in flat((await second.post("/office/acts/2/approve", {})).text)
+    page = await second.post("/office/acts/2/approve", {})
+    assert page.status == 409 and "Not done" not in page.text, flat(page.text)
+    said = said_in(page.text, "act-problem-2")
+    assert "already approved by bel.manager2" in said and "carried out" in said, said
+    assert "Freed by economie (no longer committed) €200.00" in flat(page.text)
+
+    # Nothing left once the rest is freed: a form sent from a page left open.
+    page = await clerk.post("/office/acts", {**form, "amount": ""})
+    assert "Prepared: act 3." in flat(page.text)
+    assert "approved" in flat((await second.post("/office/acts/3/approve", {})).text)
+    page = await clerk.post("/office/acts", {**form, "amount": "50"})
+    assert page.status == 409 and "Not done" not in page.text, flat(page.text)
+    said = said_in(page.text, f"eco-problem-{allocation}")
+    assert "has nothing left to free" in said, said
+
+    # A determina that is not the town's: said above the table.
+    page = await clerk.post("/office/acts", {**form, "allocation": "9999"})
+    assert page.status == 404 and "Not done" not in page.text, flat(page.text)
+    assert "No determina 9999" in said_in(page.text, "eco-problem"), flat(page.text)
+
+    # Nothing prepared by the refusals: acts 1 (withdrawn), 2 and 3 (approved) only.
+    page = await clerk.get("/office/fund")
+    assert "Nothing is waiting." in flat(page.text)
+    assert "Freed by economie (no longer committed) €700.00" in flat(page.text)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        assert len(list(await uow.fund.economie(town.id))) == 2
+
+
+async def test_an_economia_of_a_determina_not_credited_is_refused_in_its_row(
+    core: Core, clock: FakeClock, database_url: str
+) -> None:
+    """A determina approved and not credited yet: its row offers no economia (withdrawing
+    it gives its budget back); a form sent for it anyway (a page open since before the
+    approval's credit was undone, a forged one) is refused in that row, nothing prepared."""
+    bel = await open_round(core, clock, code="BEL")
+    await add_operators(core, "BEL")
+    await apply(bel, person(1, 4), person(2, 1))
+    await close_window(bel)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        approved, _ = await allocation_service.approve(uow, town, 1_000_00, clock())
+        await uow.commit()
+    async with office_server(core, database_url, office_config=LASTING_SESSIONS) as server:
+        clerk = await english(server, "bel.clerk")
+        page = await clerk.post(
+            "/office/acts",
+            {
+                "kind": "economia",
+                "allocation": str(approved.id),
+                "reference": "det. n. 12/2026",
+                "act_on": "06/04/2026",
+            },
+        )
+        assert page.status == 409 and "Not done" not in page.text, flat(page.text)
+        said = said_in(page.text, f"eco-problem-{approved.id}")
+        assert "is not credited yet" in said and "Nothing was changed." in said, said
+        assert "Nothing is waiting." in flat(page.text)
+
+
+async def test_every_bad_day_of_an_economia_is_said_beside_its_field(
+    credited: OfficeServer,
+) -> None:
+    """The shapes of a bad day a clerk types (empty, with a time, a two-digit year, dots,
+    a day that does not exist in either order, the year 0000, long before the vouchers,
+    still to come), alone and while another economia waits: each is said beside the day,
+    never on the general refusal page, nothing prepared."""
+    clerk = await english(credited, "bel.clerk")
+    page = await clerk.get("/office/fund")
+    found = re.search(r'name="allocation" value="(\d+)"', page.text)
+    assert found is not None
+    allocation = found.group(1)
+    form = {
+        "kind": "economia",
+        "allocation": allocation,
+        "amount": "100",
+        "reference": "det. n. 12/2026",
+    }
+    days = (
+        "",
+        "6/4/2026 10:00",
+        "06/04/26",
+        "6.4.2026",
+        "31/02/2026",
+        "2026-02-30",
+        "01/01/0000",
+        "01/01/2019",
+        "06/04/9999",
+    )
+    for waiting in (False, True):
+        if waiting:
+            page = await clerk.post("/office/acts", {**form, "act_on": "06/04/2026"})
+            assert "Prepared: act 1." in flat(page.text)
+        for day in days:
+            page = await clerk.post("/office/acts", {**form, "act_on": day})
+            assert page.status in (400, 409) and "Not done" not in page.text, (day, waiting)
+            problem = re.search(rf'id="eco-day-{allocation}-problem">([^<]*)</span>', page.text)
+            assert problem is not None and problem.group(1).strip(), (day, waiting)
+    page = await clerk.get("/office/fund")
+    assert flat(page.text).count("Free €100.00") == 1  # act 1, and nothing else

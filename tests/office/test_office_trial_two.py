@@ -86,7 +86,7 @@ async def test_every_bad_budget_is_named_by_its_field(towns: Towns) -> None:
     )
     said = unescape(page.text)
     for number, value in ((2, "-100"), (3, "1e3"), (4, "99999999999,99")):
-        assert f"Fondi {number} ({value}):" in said, (number, said)
+        assert f"Budget {number} ({value}):" in said, (number, said)
     assert "Nuclei in lista 1" in said and "Assegnato alla lista 1" in said
 
 

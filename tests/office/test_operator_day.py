@@ -129,7 +129,7 @@ async def test_the_dashboard_keeps_the_window_before_in_view(towns: Towns, core:
     text = said(page.text)
     assert "Bando 2, aperto fino al" in text
     # The tranche just credited is still in view, beside the new window's zeros…
-    assert "Bando 1, il precedente Fondi approvati 500,00 € Accreditato 350,00 €" in text
+    assert "Bando 1, il precedente Budget approvato 500,00 € Accreditato 350,00 €" in text
     assert 'href="/office/?window=1"' in page.text
     # … and the window before can be chosen, with all its figures.
     assert '<option value="1">Bando 1 (chiuso)</option>' in page.text

@@ -74,3 +74,47 @@ async def test_the_pages_name_the_window_bando(towns: Towns) -> None:
     assert "<h1>Bando e tranche</h1>" in page.text and "Chiudi ora il bando" in page.text
     for text in (dashboard.text, page.text):
         assert not NOT_THE_BANDO.search(text)
+
+
+# A determina's budget is its "budget" (the word the economia's pages use too), never
+# "fondi": beside "il fondo del Comune" (the money received) a clerk read "Fondi 2.000,00 €"
+# as the fund's money.
+FONDI = re.compile(r"\bfondi\b", re.IGNORECASE)
+
+
+def test_the_offices_italian_calls_a_budget_budget_never_fondi() -> None:
+    italian = translations("it")
+    fondi = {
+        msgid: said
+        for msgid in office_msgids()
+        if "budget" in msgid.lower() and FONDI.search(said := italian.gettext(msgid))
+    }
+    assert fondi == {}
+
+
+# "Questa persona" as the subject of a sentence about an applicant ("Questa persona ha dei
+# soldi da spendere") reads as pointing at someone at the counter; the office's own word
+# for them, as on the application's page, is "il richiedente".
+PERSON_AS_SUBJECT = re.compile(
+    r"(?:^|[.:;,]\s+)questa persona (?:ha|non|è|deve|riceve)\b|"
+    r"questa persona ha ricevuto",
+    re.IGNORECASE,
+)
+
+
+def test_the_offices_italian_says_il_richiedente_not_questa_persona() -> None:
+    italian = translations("it")
+    pointing = {
+        msgid: said
+        for msgid in office_msgids()
+        if PERSON_AS_SUBJECT.search(said := italian.gettext(msgid))
+    }
+    assert pointing == {}
+
+
+async def test_the_pages_say_budget_and_the_fund_apart(towns: Towns) -> None:
+    clerk = await signed_in(towns.server, "bel.clerk")
+    for path in ("/office/", "/office/round", "/office/fund"):
+        page = await clerk.get(path)
+        assert page.status == 200, path
+        assert "Budget" in page.text and not FONDI.search(page.text), path
