@@ -105,7 +105,7 @@ def signed_forms(base: str, token: str, count: int, start: int) -> list[tuple[Fo
     for index in range(start, start + count):
         form = {
             "MessageSid": f"SM{index:032x}",
-            "AccountSid": "AC" + "0" * 32,
+            "AccountSid": FakeTwilio.account_sid,  # the account the server is configured with
             "From": next(phones),
             "To": DEMO_SMS_NUMBER,
             "Body": "SALDO",

@@ -178,7 +178,7 @@ async def sms(markers: Markers) -> None:
             for index in range(300 + COUNTED["sms"]):
                 form = {
                     "MessageSid": f"SM{index:032x}",
-                    "AccountSid": "AC" + "0" * 32,
+                    "AccountSid": twilio.account_sid,
                     "From": next(phones),
                     "To": DEMO_SMS_NUMBER,
                     "Body": "SALDO",

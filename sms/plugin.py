@@ -30,7 +30,7 @@ from core.domain.channels import Channel
 from core.metrics import Metrics
 from outbox.channels import OutboxWake, Sender, no_wake
 from sms.sender import ConsoleSender, TwilioSender, sms_limiter
-from sms.twilio_webhook import TwilioWebhook
+from sms.twilio_webhook import TownNumbers, TwilioWebhook
 
 Mode = Literal["twilio", "development", "disabled"]
 
@@ -77,6 +77,19 @@ class MunicipalityNumbers:
         return number
 
 
+def town_numbers(core: Core, default: str | None) -> TownNumbers:
+    """The numbers an inbound SMS may be written to: each town's SMS number, and the
+    default one (TWILIO_FROM_NUMBER) a town without its own is written to."""
+
+    async def read() -> frozenset[str]:
+        async with core.uow() as uow:
+            towns = await uow.municipalities.all()
+        numbers = {town.sms_number for town in towns if town.sms_number}
+        return frozenset(numbers | ({default} if default else set()))
+
+    return read
+
+
 class SmsChannel:
     name = Channel.SMS.value
 
@@ -98,6 +111,8 @@ class SmsChannel:
             public_base_url=config.public_base_url,
             metrics=metrics,
             on_outbox=on_outbox,
+            account_sid=config.account_sid,
+            town_numbers=town_numbers(core, config.from_number),
         )
         self._sender: TwilioSender | ConsoleSender | None = None
         if config.mode == "twilio":

@@ -59,18 +59,24 @@ CODES_WINDOW = timedelta(hours=1)
 
 
 def codes_again_at(sent: Sequence[datetime], by_shop: Sequence[datetime], cap: int) -> datetime:
-    """When a shop refused for the person's codes of the last hour may ask again: once
-    fewer than `cap` codes are left in the window (`sent`: the times of all the codes the
-    person received in it), or once none of this shop's (`by_shop`) is (a shop's first code
-    in the hour is never refused; empty when that rule does not apply). The minute after,
-    as the till shows minutes: a code is counted until the very instant an hour after it."""
-    times = sorted(sent)
-    # The window counts a code until an hour after it: the oldest ones leave it first.
-    again = times[len(times) - cap] + CODES_WINDOW if cap > 0 and len(times) >= cap else None
+    """When a shop refused for the person's codes of the last hour may ask again.
+
+    For a shop that sent the person a code in the hour (`by_shop`, the times of its own
+    codes): the moment its last one leaves the hour, from which its first code is never
+    refused. Only its own codes decide what it is told: the minute the oldest code of the
+    hour leaves the window may be another shop's, and telling it would say that another
+    shop asked this person for a code, and when. The shop may be let through sooner, when
+    enough codes leave the hour; it is never told a time it would be refused at.
+    Without that rule (`by_shop` empty, e.g. a community voucher, whose codes are all of
+    its one shop): once fewer than `cap` codes (`sent`, all of them) are left in the
+    window. The minute after, as the till shows minutes: a code is counted until the very
+    instant an hour after it."""
     if by_shop:
-        own = max(by_shop) + CODES_WINDOW
-        again = own if again is None else min(again, own)
-    assert again is not None, "codes_again_at is asked only for a refusal"
+        again = max(by_shop) + CODES_WINDOW
+    else:
+        assert 0 < cap <= len(sent), "codes_again_at is asked only for a refusal"
+        # The window counts a code until an hour after it: the oldest ones leave it first.
+        again = sorted(sent)[len(sent) - cap] + CODES_WINDOW
     return again.replace(second=0, microsecond=0) + timedelta(minutes=1)
 
 

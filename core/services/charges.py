@@ -238,8 +238,9 @@ async def request_charge(
     if len(sent) >= cap:
         by_shop = await uow.charges.code_times_to(citizen.id, hour_ago, shop_id=shop.id)
         if by_shop:
-            # The shop is told from when it may ask again: when the oldest codes leave the
-            # hour, or when this shop's own do (its first code in the hour is never refused).
+            # The shop is told from when it may ask again: when its own codes leave the
+            # hour (its first code in the hour is never refused). Never from the other
+            # shops' codes: the time would tell it another shop asked this person.
             again = codes_again_at(sent, by_shop, cap)
             raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY, when=again.isoformat())
     given_up = await _replace_pending(uow, shop, citizen, now)

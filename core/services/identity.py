@@ -51,6 +51,10 @@ NUMBER_ASKED = "number_asked"
 # chat's link to the citizen never proved it is the person's (docs/identity-and-consent.md
 # §5), so the number waits for the office's four eyes (money_at_stake, phone_changes).
 PHONE_NEEDS_APPROVAL = "phone_needs_approval"
+# A chat's proven number that another household registered as its delegate, offered as the
+# first phone of a citizen with money to spend: the office's approval would refuse it
+# (check_new_phone), so it is refused at once rather than left waiting for a manager.
+PHONE_OF_A_DELEGATE = "phone_of_a_delegate"
 # Who asked a phone change a Telegram chat's contact proved (FirstNumberNeedsOffice), in the
 # office's activity log and in its lists of waiting changes.
 CHAT_ACTOR = "chat:telegram"
@@ -212,11 +216,13 @@ async def _refuse_first_number(
     (PhoneChangeWaiting: the change waiting for its approval decides the number), while a
     waiting request names the number (IdentityRefused NUMBER_ASKED: another household's new
     phone or delegate, or this citizen's delegate), or while the citizen has money to spend
-    (FirstNumberNeedsOffice: no first number without the office, money_at_stake). The last
-    one leaves a phone change asked by the chat, waiting for the office (_ask_office); the
-    same chat sharing the same number again finds it and asks nothing more, and another
-    number, while it waits, is refused as any waiting change refuses it (the office decides
-    the one asked first, or withdraws it). The office's rule (rebind_phone,
+    (FirstNumberNeedsOffice: no first number without the office, money_at_stake; another
+    household's delegate's number then is refused at once, IdentityRefused
+    PHONE_OF_A_DELEGATE, as the office's approval would refuse it). The last one leaves a
+    phone change asked by the chat, waiting for the office (_ask_office); the same chat
+    sharing the same number again finds it and asks nothing more, and another number,
+    while it waits, is refused as any waiting change refuses it (the office decides the one
+    asked first, or withdraws it). The office's rule (rebind_phone,
     phone_changes.request) for the chat: the caller holds the citizen's row
     (CitizenRepository.lock, as the office's change does) and the number (hold_phone)
     until the commit, so a request asked at that moment is found here, or finds the bound
@@ -231,9 +237,23 @@ async def _refuse_first_number(
     except Conflict:
         raise IdentityRefused(NUMBER_ASKED) from None
     if await money_at_stake(uow, citizen, now):
+        if await _another_households_delegate(uow, citizen, phone):
+            # The office's approval would refuse it (rebind_phone's check_new_phone): not
+            # left waiting for a manager, doomed, with the number held meanwhile.
+            raise IdentityRefused(PHONE_OF_A_DELEGATE)
         if not telegram_user:
             raise FirstNumberNeedsOffice()
         raise FirstNumberNeedsOffice(await _ask_office(uow, citizen, phone, telegram_user, now))
+
+
+async def _another_households_delegate(uow: UnitOfWork, citizen: m.Citizen, phone: str) -> bool:
+    """Whether `phone` is the delegate of a household other than `citizen` (one not erased:
+    check_new_phone's rule). The caller holds the number (hold_phone)."""
+    delegate = await uow.delegates.by_phone(citizen.municipality_id, phone)
+    if delegate is None or delegate.citizen_id == citizen.id:
+        return False
+    represented = await uow.citizens.by_id(delegate.citizen_id)
+    return represented is not None and represented.erased_at is None
 
 
 async def _ask_office(

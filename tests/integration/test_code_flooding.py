@@ -4,6 +4,7 @@ at most `codes_per_person_per_hour` payment codes an hour from all shops togethe
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from importlib import resources
 
 import pytest
@@ -111,6 +112,34 @@ async def test_one_shop_using_up_the_cap_does_not_stop_another_shop(core: Core) 
     with pytest.raises(NotAllowed) as again:
         await request(core, other, town.citizen_cfs[0], 1_00)
     assert again.value.code == Refusal.PAYMENT_CODES_TOO_MANY
+
+
+async def test_the_time_a_refused_shop_is_told_depends_only_on_its_own_codes(
+    core: Core, clock: FakeClock
+) -> None:
+    """Trial 9: a shop refused after five codes of its own was told "try again from" the
+    minute another shop's older code left the hour: when another shop had asked this
+    person for a code. It is told when its own codes leave the hour; the person still
+    receives no more than the cap."""
+    town = await make_town(core, citizens=1)
+    other = await second_shop(core, town)
+    phone = town.citizen_phones[0]
+    await request(core, other, town.citizen_cfs[0], 1_00)  # 08:00, another shop
+    clock.advance(minutes=20)
+    for _index in range(5):  # 08:20 … 08:24, this shop
+        await request(core, town.shop_id, town.citizen_cfs[0], 1_00)
+        clock.advance(minutes=1)
+    before = len(await outbox_to(core, phone))
+    with pytest.raises(NotAllowed) as refused:
+        await request(core, town.shop_id, town.citizen_cfs[0], 1_00)
+    assert refused.value.code == Refusal.PAYMENT_CODES_TOO_MANY
+    assert len(await outbox_to(core, phone)) == before
+    # Its last code (08:24) leaves the hour at 09:24: from 09:25, never 09:01.
+    told = datetime.fromisoformat(str(refused.value.params["when"]))
+    assert told == datetime(2026, 4, 6, 9, 25, tzinfo=UTC)
+    # And it is let through then.
+    clock.current = told
+    await request(core, town.shop_id, town.citizen_cfs[0], 1_00)
 
 
 async def test_the_cap_is_a_policy_setting(core: Core) -> None:
