@@ -27,7 +27,7 @@ from core.domain.identity import (
 )
 from core.domain.messages import Reply, t
 from core.services import activity, asked_numbers, code_destinations, ledger
-from core.services.outbox import enqueue, notify_number
+from core.services.outbox import enqueue, notify_citizen, notify_number
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -796,7 +796,25 @@ async def rebind_phone(
         previous_phone=previous,
     )
     await uow.flush()
-    if previous != phone:
+    if previous != phone and by_own_chat:
+        # The chat asked with its contact and waits for the answer there: told there, where
+        # it asked (the chat is where the citizen is reached now, outbox.citizen_channel).
+        # The number is the chat's own account's (Telegram verified it): an SMS to it
+        # would tell the same person twice.
+        notify_citizen(
+            uow,
+            citizen,
+            Reply.of(
+                t(
+                    "{town}: the office approved the number {phone} you shared: your grocery "
+                    "vouchers now use it.",
+                    town=municipality.name,
+                    phone=mask_phone(phone),
+                )
+            ),
+            now,
+        )
+    elif previous != phone:
         notify_number(
             uow,
             citizen,
@@ -809,6 +827,7 @@ async def rebind_phone(
             ),
             now,
         )
+    if previous != phone:
         if previous:
             notify_number(
                 uow,
