@@ -236,6 +236,32 @@ async def _refuse_first_number(
         raise FirstNumberNeedsOffice(await _ask_office(uow, citizen, phone, telegram_user, now))
 
 
+async def _refuse_office_first_number(
+    uow: UnitOfWork, citizen: m.Citizen, phone: str, now: datetime
+) -> None:
+    """Refuse a first number given on paper (proof OFFICE: an application typed in or
+    imported, one operator alone) to a citizen the office knows without one, as the paper
+    import refuses its row (core.services.paper_applications): while a new phone of theirs
+    waits for its second operator (APPLICATION_PHONE_CHANGE_WAITING), when a waiting request
+    names the number (asked_numbers), and when the citizen has money at stake
+    (APPLICATION_PHONE_NEEDS_APPROVAL, money_at_stake: the one clerk would choose alone the
+    phone that receives the payment codes; rebind_phone's rule). The paper goes in without
+    the phone; the number is then asked on the application's page, and a manager who did
+    not ask approves it. The caller holds the citizen's row and the number."""
+    waiting = await uow.phone_changes.waiting_for(citizen, "phone")
+    if waiting is not None:
+        raise Conflict(
+            Refusal.APPLICATION_PHONE_CHANGE_WAITING,
+            change_id=waiting.id,
+            phone=waiting.phone_masked or "",
+        )
+    await asked_numbers.refuse_asked(uow, citizen, phone, "phone")
+    if await money_at_stake(uow, citizen, now):
+        raise NotAllowed(
+            Refusal.APPLICATION_PHONE_NEEDS_APPROVAL, codice_fiscale=citizen.codice_fiscale
+        )
+
+
 async def _ask_office(
     uow: UnitOfWork, citizen: m.Citizen, phone: str, telegram_user: str, now: datetime
 ) -> m.PhoneChange:
@@ -395,7 +421,9 @@ async def claim_citizen(
     """The citizen with this codice fiscale, created or given this proven phone (and
     Telegram user). Raises IdentityRefused before writing anything when the rules forbid
     it (for the office, the number of the citizen's own delegate is
-    Conflict(IDENTITY_PHONE_IS_DELEGATE)). Returns (citizen, created)."""
+    Conflict(IDENTITY_PHONE_IS_DELEGATE), and a first number for a citizen with money at
+    stake is NotAllowed(APPLICATION_PHONE_NEEDS_APPROVAL): _refuse_office_first_number).
+    Returns (citizen, created)."""
     cf = normalize_codice_fiscale(codice_fiscale)
     phone = normalize_phone(phone) if phone else None
     if phone is None and proof is not PhoneProof.OFFICE:
@@ -471,6 +499,8 @@ async def claim_citizen(
         ):
             raise IdentityRefused("concurrent_claim")
         citizen = held
+    if phone and citizen.phone is None and proof is PhoneProof.OFFICE:
+        await _refuse_office_first_number(uow, citizen, phone, now)
     if phone and citizen.phone is None and proof is not PhoneProof.OFFICE:
         # The linked chat's proven number: refused as link_telegram does while the office
         # changes the citizen's phone, a waiting request names the number, or the citizen
