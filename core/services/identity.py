@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy.exc import IntegrityError
 
@@ -66,8 +67,9 @@ class IdentityRefused(NotAllowed):
 
 
 class DelegateNumber(IdentityRefused):
-    """A Telegram chat linked to a citizen who has no phone proved, with its own contact,
-    the number registered as that citizen's delegate: the account is the delegate's, so it
+    """A Telegram chat linked to a citizen (who has a phone of their own or none) proved,
+    with its own contact, the number registered as that citizen's delegate: the account is
+    the delegate's, so it
     acts for the citizen as their delegate's number does, never as the citizen
     (link_telegram unlinks it). Nothing is bound; the chat hears what a delegate's number
     is for, nothing about whose it is."""
@@ -575,9 +577,9 @@ async def link_telegram(
     chat and the phone to one citizen, or refuse (IdentityRefused, logged) when they
     belong to different citizens, or when the chat, or the number it would bind, is a
     shop's (owner or cashier): the shop would receive the citizen's payment codes. A chat
-    linked to a citizen without a phone that proves their delegate's number is unlinked
-    and refused (DelegateNumber): it acts for them as the delegate, never as them. None:
-    nobody has either yet."""
+    linked to a citizen (with a phone of their own or without) that proves their delegate's
+    number is unlinked and refused (DelegateNumber): it acts for them as the delegate, never
+    as them. None: nobody has either yet."""
     phone = normalize_phone(phone)
     by_chat = await uow.citizens.by_telegram_chat(municipality_id, telegram_user)
     if by_chat is not None and by_chat.phone is None:
@@ -596,6 +598,17 @@ async def link_telegram(
         await _log(
             uow, citizen, LINK_REFUSED, now, actor=actor, channel=Channel.TELEGRAM, phone=phone
         )
+
+    async def as_delegate(citizen: m.Citizen) -> NoReturn:
+        # The chat proved the number of the delegate of `citizen`, whom it is linked to: it
+        # is unlinked and from now on acts as that delegate's number does (DelegateNumber).
+        citizen.telegram_chat_id = None
+        await _log(uow, citizen, "telegram_unbound", now, actor=actor, channel=Channel.TELEGRAM)
+        await refused(citizen)
+        await uow.flush()
+        # A code sent to the chat while it was the holder's confirms nothing more.
+        await code_destinations.void_codes_gone_elsewhere(uow, citizen, now)
+        raise DelegateNumber()
 
     if await _is_shop_chat(uow, municipality_id, telegram_user):
         # The reverse of shops.member_is_citizen, checked before anything else: a shop's
@@ -619,15 +632,7 @@ async def link_telegram(
                 # application made before phones were required) it would act as the holder,
                 # and bound, their delegate's number would be their own. It now acts for
                 # them as that number does (SALDO), and the office gives the holder a phone.
-                by_chat.telegram_chat_id = None
-                await _log(
-                    uow, by_chat, "telegram_unbound", now, actor=actor, channel=Channel.TELEGRAM
-                )
-                await refused(by_chat)
-                await uow.flush()
-                # A code sent to the chat while it was the holder's confirms nothing more.
-                await code_destinations.void_codes_gone_elsewhere(uow, by_chat, now)
-                raise DelegateNumber()
+                await as_delegate(by_chat)
             try:
                 await _refuse_first_number(uow, by_chat, phone, now, telegram_user=telegram_user)
             except IdentityRefused:
@@ -646,6 +651,22 @@ async def link_telegram(
             by_chat.phone_proven_by, by_chat.phone_proven_at = proof.value, now
             await _log(uow, by_chat, "phone_bound", now, actor=actor, proof=proof, phone=phone)
             return by_chat
+        if by_phone is None and by_chat.phone is not None:
+            # The chat's citizen has a phone of their own, and the account proves their
+            # delegate's number: the account is the delegate's (Telegram verified it), so it
+            # stops acting as the holder (their card, their status, their payment codes in
+            # this chat) exactly as for a holder without a phone; the holder's own phone
+            # stays, and their own account links again by sharing it. Held and read again
+            # first, as the office's change holds the row (is_own_delegates_number holds
+            # the number).
+            held = await uow.citizens.lock(by_chat.id)
+            if (
+                held is not None
+                and held.telegram_chat_id == telegram_user
+                and held.phone not in (None, phone)
+                and await is_own_delegates_number(uow, held, phone)
+            ):
+                await as_delegate(held)
         # The chat is one citizen's, the number another's (or a new one): the office decides.
         await refused(by_chat)
         raise IdentityRefused("telegram_bound")
