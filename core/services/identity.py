@@ -69,10 +69,9 @@ class IdentityRefused(NotAllowed):
 class DelegateNumber(IdentityRefused):
     """A Telegram chat linked to a citizen (who has a phone of their own or none) proved,
     with its own contact, the number registered as that citizen's delegate: the account is
-    the delegate's, so it
-    acts for the citizen as their delegate's number does, never as the citizen
-    (link_telegram unlinks it). Nothing is bound; the chat hears what a delegate's number
-    is for, nothing about whose it is."""
+    the delegate's, so it acts for the citizen as their delegate's number does, never as
+    the citizen (link_telegram unlinks it). Nothing is bound; the chat hears what a
+    delegate's number is for, nothing about whose it is."""
 
     def __init__(self) -> None:
         super().__init__(PHONE_IS_DELEGATE)
