@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy.exc import IntegrityError
 
@@ -27,7 +28,7 @@ from core.domain.identity import (
 )
 from core.domain.messages import Reply, t
 from core.services import activity, asked_numbers, code_destinations, ledger
-from core.services.outbox import enqueue, notify_number
+from core.services.outbox import enqueue, notify_citizen, notify_number
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -70,11 +71,11 @@ class IdentityRefused(NotAllowed):
 
 
 class DelegateNumber(IdentityRefused):
-    """A Telegram chat linked to a citizen who has no phone proved, with its own contact,
-    the number registered as that citizen's delegate: the account is the delegate's, so it
-    acts for the citizen as their delegate's number does, never as the citizen
-    (link_telegram unlinks it). Nothing is bound; the chat hears what a delegate's number
-    is for, nothing about whose it is."""
+    """A Telegram chat linked to a citizen (who has a phone of their own or none) proved,
+    with its own contact, the number registered as that citizen's delegate: the account is
+    the delegate's, so it acts for the citizen as their delegate's number does, never as
+    the citizen (link_telegram unlinks it). Nothing is bound; the chat hears what a
+    delegate's number is for, nothing about whose it is."""
 
     def __init__(self) -> None:
         super().__init__(PHONE_IS_DELEGATE)
@@ -256,6 +257,32 @@ async def _another_households_delegate(uow: UnitOfWork, citizen: m.Citizen, phon
     return represented is not None and represented.erased_at is None
 
 
+async def _refuse_office_first_number(
+    uow: UnitOfWork, citizen: m.Citizen, phone: str, now: datetime
+) -> None:
+    """Refuse a first number given on paper (proof OFFICE: an application typed in or
+    imported, one operator alone) to a citizen the office knows without one, as the paper
+    import refuses its row (core.services.paper_applications): while a new phone of theirs
+    waits for its second operator (APPLICATION_PHONE_CHANGE_WAITING), when a waiting request
+    names the number (asked_numbers), and when the citizen has money at stake
+    (APPLICATION_PHONE_NEEDS_APPROVAL, money_at_stake: the one clerk would choose alone the
+    phone that receives the payment codes; rebind_phone's rule). The paper goes in without
+    the phone; the number is then asked on the application's page, and a manager who did
+    not ask approves it. The caller holds the citizen's row and the number."""
+    waiting = await uow.phone_changes.waiting_for(citizen, "phone")
+    if waiting is not None:
+        raise Conflict(
+            Refusal.APPLICATION_PHONE_CHANGE_WAITING,
+            change_id=waiting.id,
+            phone=waiting.phone_masked or "",
+        )
+    await asked_numbers.refuse_asked(uow, citizen, phone, "phone")
+    if await money_at_stake(uow, citizen, now):
+        raise NotAllowed(
+            Refusal.APPLICATION_PHONE_NEEDS_APPROVAL, codice_fiscale=citizen.codice_fiscale
+        )
+
+
 async def _ask_office(
     uow: UnitOfWork, citizen: m.Citizen, phone: str, telegram_user: str, now: datetime
 ) -> m.PhoneChange:
@@ -415,7 +442,9 @@ async def claim_citizen(
     """The citizen with this codice fiscale, created or given this proven phone (and
     Telegram user). Raises IdentityRefused before writing anything when the rules forbid
     it (for the office, the number of the citizen's own delegate is
-    Conflict(IDENTITY_PHONE_IS_DELEGATE)). Returns (citizen, created)."""
+    Conflict(IDENTITY_PHONE_IS_DELEGATE), and a first number for a citizen with money at
+    stake is NotAllowed(APPLICATION_PHONE_NEEDS_APPROVAL): _refuse_office_first_number).
+    Returns (citizen, created)."""
     cf = normalize_codice_fiscale(codice_fiscale)
     phone = normalize_phone(phone) if phone else None
     if phone is None and proof is not PhoneProof.OFFICE:
@@ -491,6 +520,8 @@ async def claim_citizen(
         ):
             raise IdentityRefused("concurrent_claim")
         citizen = held
+    if phone and citizen.phone is None and proof is PhoneProof.OFFICE:
+        await _refuse_office_first_number(uow, citizen, phone, now)
     if phone and citizen.phone is None and proof is not PhoneProof.OFFICE:
         # The linked chat's proven number: refused as link_telegram does while the office
         # changes the citizen's phone, a waiting request names the number, or the citizen
@@ -565,9 +596,9 @@ async def link_telegram(
     chat and the phone to one citizen, or refuse (IdentityRefused, logged) when they
     belong to different citizens, or when the chat, or the number it would bind, is a
     shop's (owner or cashier): the shop would receive the citizen's payment codes. A chat
-    linked to a citizen without a phone that proves their delegate's number is unlinked
-    and refused (DelegateNumber): it acts for them as the delegate, never as them. None:
-    nobody has either yet."""
+    linked to a citizen (with a phone of their own or without) that proves their delegate's
+    number is unlinked and refused (DelegateNumber): it acts for them as the delegate, never
+    as them. None: nobody has either yet."""
     phone = normalize_phone(phone)
     by_chat = await uow.citizens.by_telegram_chat(municipality_id, telegram_user)
     if by_chat is not None and by_chat.phone is None:
@@ -586,6 +617,17 @@ async def link_telegram(
         await _log(
             uow, citizen, LINK_REFUSED, now, actor=actor, channel=Channel.TELEGRAM, phone=phone
         )
+
+    async def as_delegate(citizen: m.Citizen) -> NoReturn:
+        # The chat proved the number of the delegate of `citizen`, whom it is linked to: it
+        # is unlinked and from now on acts as that delegate's number does (DelegateNumber).
+        citizen.telegram_chat_id = None
+        await _log(uow, citizen, "telegram_unbound", now, actor=actor, channel=Channel.TELEGRAM)
+        await refused(citizen)
+        await uow.flush()
+        # A code sent to the chat while it was the holder's confirms nothing more.
+        await code_destinations.void_codes_gone_elsewhere(uow, citizen, now)
+        raise DelegateNumber()
 
     if await _is_shop_chat(uow, municipality_id, telegram_user):
         # The reverse of shops.member_is_citizen, checked before anything else: a shop's
@@ -609,15 +651,7 @@ async def link_telegram(
                 # application made before phones were required) it would act as the holder,
                 # and bound, their delegate's number would be their own. It now acts for
                 # them as that number does (SALDO), and the office gives the holder a phone.
-                by_chat.telegram_chat_id = None
-                await _log(
-                    uow, by_chat, "telegram_unbound", now, actor=actor, channel=Channel.TELEGRAM
-                )
-                await refused(by_chat)
-                await uow.flush()
-                # A code sent to the chat while it was the holder's confirms nothing more.
-                await code_destinations.void_codes_gone_elsewhere(uow, by_chat, now)
-                raise DelegateNumber()
+                await as_delegate(by_chat)
             try:
                 await _refuse_first_number(uow, by_chat, phone, now, telegram_user=telegram_user)
             except IdentityRefused:
@@ -636,6 +670,22 @@ async def link_telegram(
             by_chat.phone_proven_by, by_chat.phone_proven_at = proof.value, now
             await _log(uow, by_chat, "phone_bound", now, actor=actor, proof=proof, phone=phone)
             return by_chat
+        if by_phone is None and by_chat.phone is not None:
+            # The chat's citizen has a phone of their own, and the account proves their
+            # delegate's number: the account is the delegate's (Telegram verified it), so it
+            # stops acting as the holder (their card, their status, their payment codes in
+            # this chat) exactly as for a holder without a phone; the holder's own phone
+            # stays, and their own account links again by sharing it. Held and read again
+            # first, as the office's change holds the row (is_own_delegates_number holds
+            # the number).
+            held = await uow.citizens.lock(by_chat.id)
+            if (
+                held is not None
+                and held.telegram_chat_id == telegram_user
+                and held.phone not in (None, phone)
+                and await is_own_delegates_number(uow, held, phone)
+            ):
+                await as_delegate(held)
         # The chat is one citizen's, the number another's (or a new one): the office decides.
         await refused(by_chat)
         raise IdentityRefused("telegram_bound")
@@ -816,7 +866,25 @@ async def rebind_phone(
         previous_phone=previous,
     )
     await uow.flush()
-    if previous != phone:
+    if previous != phone and by_own_chat:
+        # The chat asked with its contact and waits for the answer there: told there, where
+        # it asked (the chat is where the citizen is reached now, outbox.citizen_channel).
+        # The number is the chat's own account's (Telegram verified it): an SMS to it
+        # would tell the same person twice.
+        notify_citizen(
+            uow,
+            citizen,
+            Reply.of(
+                t(
+                    "{town}: the office approved the number {phone} you shared: your grocery "
+                    "vouchers now use it.",
+                    town=municipality.name,
+                    phone=mask_phone(phone),
+                )
+            ),
+            now,
+        )
+    elif previous != phone:
         notify_number(
             uow,
             citizen,
@@ -829,6 +897,7 @@ async def rebind_phone(
             ),
             now,
         )
+    if previous != phone:
         if previous:
             notify_number(
                 uow,

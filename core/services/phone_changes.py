@@ -40,13 +40,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.domain.channels import Channel
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import mask_phone, normalize_phone
 from core.domain.messages import Reply, t
 from core.services import activity, asked_numbers, cards, delegates, identity
 from core.services.acts import given_reason
 from core.services.operators import Role, normalize_username, require_role
-from core.services.outbox import notify_citizen, notify_number
+from core.services.outbox import enqueue, notify_citizen, notify_number
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -643,8 +644,9 @@ async def withdraw(
     """Whoever asked takes the request back, or a manager turns it down, with a reason; an
     approved card not yet printed may be withdrawn too. For a phone, the citizen's number
     and the new one (told of the change when it was asked) both hear that nothing changed,
-    as both hear of an approval, and a number the citizen's Telegram chat asked is answered
-    in that chat too; for a delegate, the citizen (told when it was asked)."""
+    as both hear of an approval; a number a Telegram chat asked with its contact is answered
+    in that chat only (_tell_asking_chat), never by SMS to the number; for a delegate, the
+    citizen (told when it was asked)."""
     change = await get(uow, operator, change_id)
     _, not_waiting, _ = _refusals(change.kind)
     if change.requested_by_id == operator.id:
@@ -703,15 +705,15 @@ async def withdraw(
             ),
             now,
         )
-    if (
-        change.requested_by_chat is not None
-        and change.requested_by_chat == citizen.telegram_chat_id
-    ):
-        # Asked by the citizen's own Telegram chat (its contact): told there too, where
-        # they asked, not only by SMS to a number that is not theirs yet.
-        notify_citizen(
+    if change.requested_by_chat is not None:
+        # Asked by a Telegram chat with its contact (identity.FirstNumberNeedsOffice): the
+        # one who asked hears it where they asked, and only there. The number proved to be
+        # the chat's, never the citizen's: it gets no news of a citizen who may not be its
+        # holder's (and was told nothing when the chat asked).
+        _tell_asking_chat(
             uow,
             citizen,
+            change,
             Reply.of(
                 t(
                     "{town}: the office did not approve the number {phone} you shared: the "
@@ -722,6 +724,7 @@ async def withdraw(
             ),
             now,
         )
+        return change
     if new_phone and new_phone != citizen.phone:
         notify_number(
             uow,
@@ -737,6 +740,27 @@ async def withdraw(
             now,
         )
     return change
+
+
+def _tell_asking_chat(
+    uow: UnitOfWork, citizen: m.Citizen, change: m.PhoneChange, reply: Reply, now: datetime
+) -> None:
+    """Tell the Telegram chat that asked `change` (its contact proved the number) what the
+    office decided, in the citizen's language: in that chat, where the person waits for
+    the answer, whether or not it is still linked to the citizen (the sentence says nothing
+    of them). Nobody is told of an erased citizen."""
+    asker = change.requested_by_chat
+    if asker is None or citizen.erased_at is not None:
+        return
+    enqueue(
+        uow,
+        municipality_id=citizen.municipality_id,
+        channel=Channel.TELEGRAM,
+        address=asker,
+        language=citizen.language,
+        reply=reply,
+        now=now,
+    )
 
 
 async def waiting(uow: UnitOfWork, municipality_id: int, kind: str | None = None) -> list[Waiting]:

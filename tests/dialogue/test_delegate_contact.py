@@ -202,3 +202,33 @@ async def test_the_holders_chat_applying_with_the_delegates_number_is_told_so(
     assert (holder.phone, holder.telegram_chat_id) == (None, None)
     await chat.send("/saldo")
     assert_the_holders_balance(chat, cf)
+
+
+@pytest.mark.parametrize("one_trip", [True, False])
+async def test_a_holder_with_a_phone_whose_chat_proves_the_delegates_number(
+    core: Core, one_trip: bool
+) -> None:
+    """The holder has a phone of their own and a linked chat, whose account proves their
+    delegate's number with a contact shared unasked: the account is the delegate's, so the
+    chat stops acting as the holder (card, status, codes) and is answered as the delegate's
+    number is; the holder keeps their own phone."""
+    cf = await delegated_town(core)
+    own_phone = (await holder_row(core, cf)).phone
+    assert own_phone is not None
+    async with core.uow() as uow:
+        await uow.session.execute(
+            update(m.Citizen).where(m.Citizen.codice_fiscale == cf).values(telegram_chat_id="7107")
+        )
+        await uow.commit()
+    chat = telegram(core, "7107", one_trip=one_trip)
+    await chat.expect("/saldo", OWN_BALANCE)  # linked to the holder, as before
+    await chat.send(None, contact=(DELEGATE, True))
+    said = msgids(chat.last)
+    assert DELEGATE_NUMBER.msgid in said and OWN_BALANCE not in said, said
+    assert_the_holders_balance(chat, cf)
+    holder = await holder_row(core, cf)
+    assert (holder.phone, holder.telegram_chat_id) == (own_phone, None)
+    await chat.send("/saldo")
+    assert_the_holders_balance(chat, cf)
+    await chat.expect("/stato", DELEGATE_NO_STATUS.msgid)
+    await chat.expect("/carta", DELEGATE_NO_CARD.msgid)

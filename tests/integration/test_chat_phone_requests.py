@@ -178,9 +178,10 @@ async def test_withdrawn_the_chat_may_ask_again(core: Core) -> None:
     assert again.change.id != refused.change.id
 
 
-async def test_withdrawn_the_chat_that_asked_is_told_as_well_as_the_number(core: Core) -> None:
+async def test_withdrawn_only_the_chat_that_asked_is_told_never_the_number(core: Core) -> None:
     """The citizen asked from the Telegram chat: the withdrawal is said in that chat (where
-    they wait for the answer) as well as by SMS to the number they shared."""
+    they wait for the answer). The number the chat proved is the chat's, not proven the
+    citizen's: no SMS tells it about a citizen who may not be its holder's."""
     town, team = await _town(core)
     refused = await _share(core, town)
     assert isinstance(refused, identity.FirstNumberNeedsOffice) and refused.change is not None
@@ -199,7 +200,27 @@ async def test_withdrawn_the_chat_that_asked_is_told_as_well_as_the_number(core:
         reply_of(core.keys, chat[-1]).texts[0], "en"
     )
     assert "non ha approvato il numero ***081" in said  # the citizen's language: Italian
-    assert len(sms) == 1 and sms[0].language == chat[-1].language
+    assert sms == []
+
+
+async def test_approved_the_chat_that_asked_is_told_there_not_by_sms(core: Core) -> None:
+    """Approved, the answer goes where it was asked, the chat (still the citizen's, and
+    where they are reached now); the number is the chat's own account's: no SMS."""
+    town, team = await _town(core)
+    refused = await _share(core, town)
+    assert isinstance(refused, identity.FirstNumberNeedsOffice) and refused.change is not None
+    async with core.uow() as uow:
+        before = len(await uow.outbox.for_address("telegram", CHAT))
+        await phone_changes.approve(uow, team["manager"], refused.change.id, core.now())
+        await uow.commit()
+    async with core.uow() as uow:
+        chat = list(await uow.outbox.for_address("telegram", CHAT))
+        sms = list(await uow.outbox.for_address("sms", CHAT_PHONE))
+    assert len(chat) == before + 1
+    reply = reply_of(core.keys, chat[-1])
+    assert "approved the number ***081" in render_text(reply.texts[0], "en")
+    assert "ha approvato il numero ***081" in render_text(reply.texts[0], chat[-1].language)
+    assert sms == []
 
 
 async def test_with_nothing_to_spend_no_request_is_made(core: Core) -> None:

@@ -198,7 +198,7 @@ async def test_a_number_the_citizens_chat_proved_is_listed_and_one_manager_appro
         "La chat Telegram collegata a questa domanda ha condiviso questo numero: prova che la "
         "chat ha il numero, non che sia del cittadino. Verificalo con il cittadino (una "
         "telefonata, un documento d'identità) prima di approvare. Se approvato, diventa il suo "
-        "telefono e la chat resta collegata; se ritirato, sono avvisati la chat e il numero."
+        "telefono e la chat resta collegata; se ritirato, è avvisata solo la chat."
     ) in said
     done = await manager.post(f"/office/phone-changes/{number}/approve", {"back": "/office/"})
     assert done.status == 200
