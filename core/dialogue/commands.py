@@ -830,8 +830,31 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             # The new request's answer says it itself (RICORSO: nothing to appeal yet, the
             # application to complete): once, in that answer.
             del turn.replies[said_at]
+        elif said_at is not None and name == "statement":
+            # The till's statement asked while a payment waits for its code: the payment
+            # and the takings in one SMS when they fit (a busy cashier reads one message).
+            _join_next(turn, said_at)
     else:
         await show_menu(turn)
+
+
+def _join_next(turn: Turn, at: int) -> None:
+    """Reply `at` (plain texts) joined before the reply after it, when both make one
+    message (one SMS); else left as they are."""
+    if at + 1 >= len(turn.replies):
+        return
+    first, then = turn.replies[at], turn.replies[at + 1]
+    plain = all(
+        reply.request is None
+        and reply.document is None
+        and reply.pin is None
+        and not reply.sensitive
+        and reply.invoice is None
+        for reply in (first, then)
+    )
+    texts = [*first.texts, *then.texts]
+    if plain and not first.options and (not turn.is_sms or turn.fits_sms(texts, then.options)):
+        turn.replies[at : at + 2] = [replace(then, texts=tuple(texts))]
 
 
 async def choose_shop(turn: Turn, shop_id: int) -> None:
@@ -1303,6 +1326,18 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         # answered as the greeting alone (the welcome and the menu), not "not understood".
         return "greeting", ""
     return None
+
+
+# The questions in words a shop's chat asks about its own money (its takings, the town's
+# reimbursements): read at a till's question too, where other words are an answer.
+_SHOP_QUESTIONS = frozenset({"statement", "reimbursement"})
+
+
+def shop_question(text: str | None) -> tuple[str, str] | None:
+    """The statement or the reimbursements a question in words asks for ("quanto ho
+    incassato oggi?", "quando paga il comune?"), else None (see question_of)."""
+    asked = question_of(text)
+    return asked if asked is not None and asked[0] in _SHOP_QUESTIONS else None
 
 
 # "Sono Maria", "mi chiamo Giuseppe", "I am Anna": the writer's name after a greeting.

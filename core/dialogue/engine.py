@@ -464,6 +464,17 @@ class DialogueEngine:
             # Words of the flow's own request ("tutti i negozi", "dove li posso spendere?"
             # at the shop question) answer its question, as before.
             command = None
+        if (
+            command is None
+            and inp.choice is None
+            and open_flow is not None
+            and open_flow.acts_for_shop is not None
+            and turn.step is not None
+        ):
+            # "Quanto ho incassato oggi?" at a till's question (a payment waiting for its
+            # code): the statement, as RESOCONTO OGGI there, the payment still waiting named
+            # first; never a code of the wrong kind nor "write the code" again.
+            command = commands.shop_question(inbound.text)
         at = (turn.flow, turn.step)
         # The conversation as it stood before this message (the previous turn's time).
         pause = turn.now - _aware(routing.conversation.updated_at)
