@@ -3,11 +3,16 @@ each message gets its own answer in one SMS, and nothing that is no code counts 
 
 from __future__ import annotations
 
+import pytest
+
 from core.bootstrap import Core
+from core.dialogue.render import render_plain
 from core.domain.messages import Money
+from tests.dialogue.harness import Chat, msgids, town_with_open_window
 from tests.dialogue.test_shop import CONFIRMED, WAITS, balance
 from tests.dialogue.test_till_slips import wrong_codes
 from tests.dialogue.test_till_trial import waiting_payment
+from tests.factories import make_town
 
 TODAY = "Today: {count} payment, {amount}."
 TO_BE_REIMBURSED = "To be reimbursed by the municipality: {amount}."
@@ -38,3 +43,30 @@ async def test_reimbursement_asked_while_a_code_waits(core: Core) -> None:
     _town, till, _phone, _code = await waiting_payment(core, "5")
     await till.expect("quando mi paga il comune?", TO_BE_REIMBURSED, WAITS)
     assert await wrong_codes(core) == 0
+
+
+# 4. The application window asked from a shop's phone ------------------------------------
+
+SHOP_OPEN_UNTIL = (
+    "Applications are open until {when}. Customers apply from their own phone by writing "
+    "DOMANDA: a shop's number cannot apply."
+)
+SHOP_CLOSED = "Applications closed on {when}. Customers with questions: the municipality's office."
+
+
+@pytest.mark.parametrize("said", ["quando si può fare domanda?", "until when can I apply?"])
+async def test_a_shop_hears_the_window_for_its_customers(core: Core, said: str) -> None:
+    town = await town_with_open_window(core)
+    replies = await Chat(core, town.shop_phone).send(said)
+    assert msgids(replies) == [SHOP_OPEN_UNTIL]
+    body = render_plain(replies[0], "it", sms=True)
+    assert "dal proprio telefono" in body and "STATO" not in body
+
+
+async def test_a_shop_hears_the_closed_window_without_stato(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    replies = await Chat(core, town.shop_phone).send("quando scade la domanda?")
+    assert msgids(replies) == [SHOP_CLOSED]
+    # A citizen still hears hers, with STATO.
+    replies = await Chat(core, town.citizen_phones[0]).send("quando scade la domanda?")
+    assert "STATO" in render_plain(replies[0], "it", sms=True)

@@ -163,6 +163,11 @@ async def say_window(turn: Turn) -> None:
     next (DOMANDA, the application begun here, STATO for one made); else why none can be
     made. Nothing is started."""
     round_ = await current_round(turn.uow, turn.town.id)
+    if await turn.memberships() or await shop_number(turn) is not None:
+        # A shop's number cannot apply (identity.refuse_shop_phone): what it hears is for
+        # its customers, who ask at the till, not DOMANDA or STATO written from here.
+        turn.say(_window_for_a_shop(round_, turn.now))
+        return
     refusal = window_refusal(round_, turn.now)
     if refusal is not None:
         turn.say(refusal)
@@ -183,6 +188,25 @@ async def say_window(turn: Turn) -> None:
         )
         return
     turn.say(t("Applications are open until {when}. To apply, write DOMANDA.", when=when))
+
+
+def _window_for_a_shop(round_: m.Round | None, now: datetime) -> Text:
+    """The application window as a shop's number hears it: when, and that its customers
+    apply from their own phone (a shop's number never applies)."""
+    if round_ is not None and is_open(round_, now):
+        return t(
+            "Applications are open until {when}. Customers apply from their own phone by "
+            "writing DOMANDA: a shop's number cannot apply.",
+            when=Moment(round_.closes_at),
+        )
+    if round_ is not None and now >= round_.opens_at:
+        return t(
+            "Applications closed on {when}. Customers with questions: the municipality's office.",
+            when=Moment(round_.closes_at),
+        )
+    refusal = window_refusal(round_, now)
+    assert refusal is not None  # not announced, or not open yet: said alike to anybody
+    return refusal
 
 
 # The application's flow (flows/apply.ApplyFlow.name), whose draft no_vouchers names.
