@@ -342,6 +342,60 @@ def says_someone_has(text: str | None, subject: str) -> bool:
     return bool(said & (_HAVING | _WORKS)) or {"io", "lavoro"} <= said
 
 
+def names_subject(text: str | None, subject: str) -> bool:
+    """Whether the words name `subject` ("work": "lavora", "stipendio"; "pension":
+    "pensione", "pensionato"), whatever they say of it."""
+    return bool(set(plain_words(text)) & _SOMEONE_HAS[subject][0])
+
+
+# Where one clause of a message ends and the next begins: "nessuno lavora, ho la
+# pensione", "nessuno lavora ma io ho la pensione", "nobody works and I have a pension".
+_CLAUSE_BREAK = re.compile(
+    r"[,;.:]+|\b(?:ma|però|pero|but|e|ed|and|mentre|while|solo|only)\b", re.IGNORECASE
+)
+
+
+def work_and_pension(
+    text: str | None, members: int | None, *, plain_no: bool = True
+) -> tuple[bool, bool] | None:
+    """Both household answers in one message of two clauses, one about work and one about
+    a pension, in either order: "nessuno lavora, ho la pensione" (False, True), "no,
+    prendo la pensione" (False, True), "non lavoriamo e non abbiamo pensioni" (False,
+    False), "mio figlio lavora e io sono in pensione" (True, True). `members` is how many
+    live at home: "non lavoro" answers for the household only when it is one. Without
+    `plain_no` (where the pension is asked, the "no" answers it) the work must be named.
+    None when the clauses do not both answer, each plainly, its own question."""
+    cleaned = clean(text)
+    for brk in _CLAUSE_BREAK.finditer(cleaned):
+        left, right = cleaned[: brk.start()], cleaned[brk.end() :]
+        for work_words, pension_words in ((left, right), (right, left)):
+            first = plain_no and work_words is left
+            work = _clause_answer(work_words, "work", members, first=first)
+            pension = _clause_answer(pension_words, "pension", members, first=False)
+            if work is not None and pension is not None:
+                return work, pension
+    return None
+
+
+def _clause_answer(text: str, subject: str, members: int | None, *, first: bool) -> bool | None:
+    """One clause's answer about `subject` (see work_and_pension): it must name the
+    subject and not the other one, except a plain "no" first where work is asked ("no, ho
+    la pensione": nobody works)."""
+    words = plain_words(text)
+    other = "pension" if subject == "work" else "work"
+    if not words or has_digits(words) or names_subject(text, other):
+        return None
+    if not names_subject(text, subject):
+        return False if subject == "work" and first and yes_or_no(text) is False else None
+    if about_all_of_us(text, subject) or says_nobody(words):
+        return False
+    if says_someone_has(text, subject):
+        return True
+    if members == 1 and about_oneself(text, subject):
+        return False
+    return yes_or_no_leading(text)  # "sì, mio marito lavora"
+
+
 # "Non lavoro", "io non ho la pensione", "No, nn lavoro", "I don't work": the writer
 # answering for herself where the household's work or pension is asked. From someone living
 # alone that is the household's no; with others at home it says nothing of them. Whole

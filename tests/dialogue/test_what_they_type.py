@@ -6,9 +6,12 @@ from __future__ import annotations
 import pytest
 
 from core.bootstrap import Core
+from core.dialogue.context import NOT_UNDERSTOOD as SORRY
 from core.dialogue.render import render_plain
 from core.domain.messages import Money
 from tests.dialogue.harness import Chat, msgids, town_with_open_window
+from tests.dialogue.test_apply import LIQUIDITY, PENSION, WORK
+from tests.dialogue.test_her_words_at_the_questions import answers, at_work
 from tests.dialogue.test_shop import CONFIRMED, WAITS, balance
 from tests.dialogue.test_till_slips import wrong_codes
 from tests.dialogue.test_till_trial import waiting_payment
@@ -70,3 +73,49 @@ async def test_a_shop_hears_the_closed_window_without_stato(core: Core) -> None:
     # A citizen still hears hers, with STATO.
     replies = await Chat(core, town.citizen_phones[0]).send("quando scade la domanda?")
     assert "STATO" in render_plain(replies[0], "it", sms=True)
+
+
+# 1. "Nessuno lavora, ho la pensione" at the work question --------------------------------
+
+PENSION_IS_NEXT = "The pension is the next question: this one is only about income from work."
+
+
+@pytest.mark.parametrize(
+    ("said", "members", "work", "pension"),
+    [
+        ("nessuno lavora, ho la pensione", "2", False, True),
+        ("nessuno lavora ma io ho la pensione", "3", False, True),
+        ("No, prendo la pensione", "2", False, True),
+        ("nn lavora nessuno, mio marito prende la pensione", "2", False, True),
+        ("non lavoro, ho la pensione", "1", False, True),
+        ("non lavoriamo e non abbiamo pensioni", "2", False, False),
+        ("mio figlio lavora e io sono in pensione", "2", True, True),
+        ("nobody works, I have a pension", "2", False, True),
+    ],
+)
+async def test_work_and_pension_in_one_message(
+    core: Core, said: str, members: str, work: bool, pension: bool
+) -> None:
+    chat = await at_work(core, members)
+    replies = await chat.expect(said, LIQUIDITY)
+    assert SORRY.msgid not in msgids(replies)
+    state = await answers(chat)
+    assert (state["work"], state["pension"]) == (work, pension)
+
+
+async def test_the_pension_alone_at_the_work_question_is_told_it_comes_next(core: Core) -> None:
+    chat = await at_work(core, "2")
+    for said in ("ho la pensione", "sì, ho la pensione", "mio marito prende la pensione"):
+        replies = await chat.expect(said, PENSION_IS_NEXT, WORK)
+        assert SORRY.msgid not in msgids(replies)
+        assert len(replies) == 1  # the hint and the question again, one SMS
+        assert "work" not in await answers(chat)
+    await chat.expect("no", PENSION)
+    await chat.expect("si", LIQUIDITY)
+
+
+async def test_both_answers_at_the_pension_question_keep_the_work_answered(core: Core) -> None:
+    chat = await at_work(core, "2")
+    await chat.expect("no", PENSION)
+    await chat.expect("nessuno lavora, ho la pensione", LIQUIDITY)
+    assert (await answers(chat))["pension"] is True
