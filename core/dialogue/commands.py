@@ -461,7 +461,8 @@ def remind(turn: Turn, reminder: Text | None) -> None:
 _TOLD_IN_ENGLISH = frozenset(
     {"balance", "status", "card", "shops", "more", "menu", "office", "thanks", "greeting",
      "lost_card", "other_card", "delegation", "stop_hint", "price", "expiry", "window",
-     "scam", "how_to_pay", "what_to_buy", "card_trouble",
+     "scam", "how_to_pay", "what_to_buy", "card_trouble", "forgot_code", "who_can_apply",
+     "how_much_given",
      "code_came", DECLINED}
 )  # fmt: skip
 
@@ -576,6 +577,11 @@ _WHAT_OR_MAY = frozenset({"cosa", "che", "quali", "quale", "posso", "puo", "what
 # credited stays until spent.
 VOUCHERS_DO_NOT_EXPIRE = t(
     "The vouchers have no expiry date: what is left stays on your balance. SALDO shows how much."
+)
+# "Me so scordato er codice": nothing to remember, and where a card's PIN is asked again.
+FORGOT_CODE = t(
+    "No code to remember: at each purchase a new code comes to you by SMS, and you tell it "
+    "to the cashier. Card PIN forgotten? Write UFFICIO."
 )
 # "La tessera nn funziona": how a card pays (docs/cards-and-delegates.md), and where to turn.
 CARD_TROUBLE = t(
@@ -785,6 +791,15 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         await say_code_came(turn)
     elif name == "expiry":
         turn.say(VOUCHERS_DO_NOT_EXPIRE)
+    elif name == "forgot_code" and await is_shop_member(turn):
+        # A cashier's code is the shop's business (CASSIERE): its words.
+        await say_help(turn, understood=False)
+    elif name == "forgot_code":
+        turn.say(FORGOT_CODE)
+    elif name == "who_can_apply":
+        await citizen_requests.say_who_can_apply(turn)
+    elif name == "how_much_given":
+        turn.say(citizen_requests.amounts_given(turn.policy))
     elif name == "window":
         await citizen_requests.say_window(turn)
     elif name == "what_to_buy":
@@ -1126,6 +1141,24 @@ _CODE_CAME = frozenset(
      "arrived", "sent"}
 )  # fmt: skip
 _NOT_CAME = frozenset({"non", "mai", "nessun", "not", "didnt", "havent", "hasnt", "never"})
+# "Me so scordato er codice", "ho dimenticato il pin", "non ricordo il codice", "I forgot
+# the code": no code is to be remembered (each payment's comes by SMS); a card's, the office.
+_FORGOT = frozenset(
+    {"scordato", "scordata", "scordo", "dimenticato", "dimenticata", "dimentico", "forgot",
+     "forgotten", "forget"}
+)  # fmt: skip
+_CANT_REMEMBER = frozenset({("dont", "remember"), ("cant", "remember"), ("not", "remember")})
+_PIN = frozenset({"pin"})
+# "Chi ha diritto ai buoni?", "chi può chiedere i buoni?", "who can apply?": who may have
+# them, by the town's rules (its policy), not the application itself.
+_ENTITLED = frozenset(
+    {("ha", "diritto"), ("hanno", "diritto"), ("ho", "diritto"), ("abbiamo", "diritto"),
+     ("is", "eligible"), ("am", "i", "eligible"), ("are", "eligible")}
+)  # fmt: skip
+_MAY_APPLY = frozenset({"puo", "possono", "spettano", "spetta", "diritto", "can", "eligible"})
+# "Quanto danno?", "quanti soldi danno di buoni?", "how much do they give?": the town's
+# amounts by household size, not the balance the money words would otherwise ask.
+_GIVEN_OUT = frozenset({"danno", "date", "da", "dà", "spetta", "spettano", "give", "gives"})
 # "A chi devo dare il codice?", "il codice a chi lo do": to the cashier only, when paying;
 # the same answer as a code that came (the payment waiting for it, or nothing waits).
 _WHO = frozenset({"chi", "who"})
@@ -1235,6 +1268,14 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     pairs = set(pairwise(words))
     if said & _MESSAGES and said & _NO_MORE:
         return "stop_hint", ""
+    forgot = said & _FORGOT or {"non", "ricordo"} <= said or pairs & _CANT_REMEMBER
+    if forgot and said & (_CODE_WORDS | _PIN) and not said & {"fiscale"}:
+        return ("forgot_code", "") if keywords <= _CARD_KEYWORDS else None
+    if pairs & _ENTITLED or (said & _WHO and said & _MAY_APPLY and said & (_VOUCHERS | {"apply"})):
+        return ("who_can_apply", "") if keywords <= _APPLY_KEYWORDS else None
+    how_much_given = said & _HOW_MUCH or pairs.intersection(_ENGLISH_HOW_MUCH)
+    if how_much_given and said & _GIVEN_OUT and not said & _NEGATION:
+        return ("how_much_given", "") if not keywords else None
     told = said & _WHO and said & _TELL
     if said & _CODE_WORDS and (said & _CODE_CAME or told) and not said & (_NOT_CAME | {"fiscale"}):
         return ("code_came", "") if not keywords else None

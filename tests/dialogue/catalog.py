@@ -47,6 +47,10 @@ SAMPLES: dict[str, Param] = {
     "iban_end": "3456",
     "reference": "SVC-20261231235959-123",  # a settlement's SEPA message id
     "count": 12,
+    # A policy's one-off amounts by household size (core/domain/policy.py), its sizes listed.
+    "smallest": Money(1_000_00),
+    "largest": Money(9_999_00),
+    "size": 10,
     "digits": 6,  # of a code (core.domain.otp.CODE_DIGITS)
     "receipt": "123456",
     "list": "2",

@@ -119,3 +119,73 @@ async def test_both_answers_at_the_pension_question_keep_the_work_answered(core:
     await chat.expect("no", PENSION)
     await chat.expect("nessuno lavora, ho la pensione", LIQUIDITY)
     assert (await answers(chat))["pension"] is True
+
+
+# 3. Who may have the vouchers, how much they are, a code forgotten ------------------------
+
+WHO_CAN_APPLY = (
+    "Vouchers: for households where nobody has work income or a pension, with savings up to "
+    "{amount} for 1 person (more if more people)."
+)
+TO_APPLY = "To apply, write DOMANDA."
+HOW_MUCH_GIVEN = (
+    "The vouchers are a one-off sum by household size: {smallest} for 1 person, up to "
+    "{largest} for {size} or more; less if the fund is short."
+)
+FORGOT_CODE = (
+    "No code to remember: at each purchase a new code comes to you by SMS, and you tell it "
+    "to the cashier. Card PIN forgotten? Write UFFICIO."
+)
+
+
+@pytest.mark.parametrize(
+    "said", ["chi ha diritto ai buoni?", "chi può chiedere i buoni", "who can apply?"]
+)
+async def test_who_may_have_the_vouchers_by_the_towns_rules(core: Core, said: str) -> None:
+    await town_with_open_window(core)
+    replies = await Chat(core, "+393471239001").send(said)
+    assert msgids(replies) == [WHO_CAN_APPLY, TO_APPLY]
+    assert len(replies) == 1
+    assert replies[0].texts[0].params["amount"] == Money(3000_00)
+    body = render_plain(replies[0], "it", sms=True)
+    assert "pensione" in body and "DOMANDA" in body
+
+
+async def test_who_may_have_them_asked_by_a_shop_names_no_domanda(core: Core) -> None:
+    town = await town_with_open_window(core)
+    replies = await Chat(core, town.shop_phone).send("chi ha diritto ai buoni?")
+    assert msgids(replies) == [WHO_CAN_APPLY]
+
+
+@pytest.mark.parametrize(
+    "said", ["quanto danno?", "quanto danno di buoni", "how much do they give?"]
+)
+async def test_how_much_the_vouchers_are(core: Core, said: str) -> None:
+    town = await make_town(core, citizens=1)
+    for phone in ("+393471239002", town.citizen_phones[0]):
+        replies = await Chat(core, phone).send(said)
+        assert msgids(replies) == [HOW_MUCH_GIVEN], phone
+        params = replies[0].texts[0].params
+        assert (params["smallest"], params["largest"], params["size"]) == (
+            Money(150_00),
+            Money(500_00),
+            7,
+        )
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "me so scordato er codice",
+        "ho dimenticato il codice",
+        "non ricordo il pin",
+        "I forgot the code",
+    ],
+)
+async def test_a_code_forgotten_is_told_none_is_to_remember(core: Core, said: str) -> None:
+    town = await make_town(core, citizens=1)
+    replies = await Chat(core, town.citizen_phones[0]).send(said)
+    assert msgids(replies) == [FORGOT_CODE]
+    # "Ho dimenticato il codice fiscale" is not the payment's code.
+    replies = await Chat(core, town.citizen_phones[0]).send("ho dimenticato il codice fiscale")
+    assert FORGOT_CODE not in msgids(replies)
