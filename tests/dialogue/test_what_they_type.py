@@ -9,12 +9,12 @@ from core.bootstrap import Core
 from core.dialogue.context import NOT_UNDERSTOOD as SORRY
 from core.dialogue.render import render_plain
 from core.domain.messages import Money
-from tests.dialogue.harness import Chat, msgids, town_with_open_window
+from tests.dialogue.harness import Chat, msgids, open_till, param, town_with_open_window
 from tests.dialogue.test_apply import LIQUIDITY, PENSION, WORK
 from tests.dialogue.test_her_words_at_the_questions import answers, at_work
-from tests.dialogue.test_shop import CONFIRMED, WAITS, balance
+from tests.dialogue.test_shop import AMOUNT, ASK_CODE, CONFIRMED, WAITS, balance
 from tests.dialogue.test_till_slips import wrong_codes
-from tests.dialogue.test_till_trial import waiting_payment
+from tests.dialogue.test_till_trial import statuses, waiting_payment
 from tests.factories import make_town
 
 TODAY = "Today: {count} payment, {amount}."
@@ -189,3 +189,47 @@ async def test_a_code_forgotten_is_told_none_is_to_remember(core: Core, said: st
     # "Ho dimenticato il codice fiscale" is not the payment's code.
     replies = await Chat(core, town.citizen_phones[0]).send("ho dimenticato il codice fiscale")
     assert FORGOT_CODE not in msgids(replies)
+
+
+# 2. PAGA with the amount in words ----------------------------------------------------------
+
+IN_FIGURES = "Write the amount in figures, with the cents after a comma: e.g. 120,00 or 20,50."
+
+
+@pytest.mark.parametrize(
+    ("said", "cents"),
+    [
+        ("dieci euro", 10_00),
+        ("venti e cinquanta", 20_50),
+        ("venti euro e cinquanta", 20_50),
+        ("nove e novanta", 9_90),
+        ("dodici e mezzo", 12_50),
+        ("tre euro e cinque centesimi", 3_05),
+        ("cinquanta centesimi", 50),
+        ("ten euros", 10_00),
+    ],
+)
+async def test_paga_with_the_amount_in_words(core: Core, said: str, cents: int) -> None:
+    town = await make_town(core, citizens=2)
+    till = await open_till(Chat(core, town.shop_phone))
+    replies = await till.expect(f"PAGA {town.citizen_cfs[0]} {said}", ASK_CODE)
+    assert param(replies, "amount") == Money(cents)
+    await till.expect("ANNULLA")
+    # After a phone number too, and at the amount question.
+    replies = await till.expect(f"PAGA {town.citizen_phones[1][3:]} {said}", ASK_CODE)
+    assert param(replies, "amount") == Money(cents)
+    await till.expect("ANNULLA")
+    await till.expect(f"PAGA {town.citizen_cfs[0]}", AMOUNT)
+    replies = await till.expect(said, ASK_CODE)
+    assert param(replies, "amount") == Money(cents)
+
+
+@pytest.mark.parametrize("said", ["cento e venti", "venti e cinque", "venti euro e cinque"])
+async def test_an_amount_in_words_read_two_ways_is_asked_in_figures(core: Core, said: str) -> None:
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    replies = await till.expect(f"PAGA {town.citizen_cfs[0]} {said}", IN_FIGURES, AMOUNT)
+    assert len(replies) == 1
+    assert await statuses(core) == []  # nothing asked of the customer
+    replies = await till.expect("120", ASK_CODE)
+    assert param(replies, "amount") == Money(120_00)
