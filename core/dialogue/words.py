@@ -1325,6 +1325,17 @@ def after_paga_slip(text: str | None) -> str | None:
     return rest
 
 
+def menu_digit_and_phone(text: str | None) -> tuple[str, str] | None:
+    """ "5 3331000002": a menu's number and a phone number in one message (eleven digits
+    with the space), as (the digit, the phone as written); None for anything else. Neither
+    a code nor an amount nor who pays by itself: the chat says what to write instead."""
+    words = clean(text).split()
+    if len(words) < 2 or not (words[0].isascii() and words[0].isdigit() and len(words[0]) == 1):
+        return None
+    phone = " ".join(words[1:])
+    return (words[0], phone) if is_phone_number(phone) else None
+
+
 def forget_messages() -> None:
     """Forget the messages already cleaned and folded: a benchmark of one turn measures
     each message as new to the process."""

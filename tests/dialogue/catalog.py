@@ -73,6 +73,9 @@ SAMPLES: dict[str, Param] = {
     "reason": "Partita IVA cessata: registrate il negozio con quella attiva",
     "limit": 60,
     "number": "123456",  # an appeal's number
+    # A phone number as a cashier typed it after a menu's number, groups and prefix kept.
+    "payer_phone": "+39 333 100 0002",
+    "digit": "9",  # a menu's number
     "days": 365,  # policy.appeal_days at its highest
     "moment": Moment(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
     "holder": "RSSMRA*********S",  # a masked codice fiscale, GSM-7 asterisks

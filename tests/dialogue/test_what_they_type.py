@@ -233,3 +233,49 @@ async def test_an_amount_in_words_read_two_ways_is_asked_in_figures(core: Core, 
     assert await statuses(core) == []  # nothing asked of the customer
     replies = await till.expect("120", ASK_CODE)
     assert param(replies, "amount") == Money(120_00)
+
+
+# 6. "5 3331000002": a menu's number and a phone number in one message ----------------------
+
+HOW_TO_CHARGE_IT = (
+    "To charge {payer_phone}: PAGA {payer_phone} and the amount, e.g. PAGA {payer_phone} 12,50. "
+    "A menu number goes alone."
+)
+MENU_NUMBER_ALONE = (
+    "Write the menu number alone, e.g. {digit}. A phone number is changed only by the office: "
+    "write UFFICIO."
+)
+PHONE_NOT_CODE = (
+    "That is a phone number, not the customer's code. The payment of {amount} still waits for "
+    "its code: write it here, or ANNULLA."
+)
+
+
+async def test_a_menu_digit_and_a_phone_at_the_shop_menu(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    till = Chat(core, town.shop_phone)
+    await till.expect("MENU")
+    replies = await till.expect("5 3331000002", HOW_TO_CHARGE_IT)
+    assert param(replies, "payer_phone") == "3331000002"
+    assert "PAGA 3331000002 12,50" in render_plain(replies[0], "it", sms=True)
+    assert (await till.state())[:2] == (None, None)
+    assert await statuses(core) == []
+
+
+async def test_a_menu_digit_and_a_phone_at_the_code_step_is_no_wrong_code(core: Core) -> None:
+    town, till, _phone, code = await waiting_payment(core, "5")
+    for said in ("5 3331000002", "3331000002"):
+        replies = await till.expect(said, PHONE_NOT_CODE)
+        assert param(replies, "amount") == Money(5_00)
+        assert (await till.state())[:2] == ("charge", "code")
+    assert await wrong_codes(core) == 0
+    assert await statuses(core) == [(5_00, "pending", None)]
+    await till.expect(code, CONFIRMED)
+    assert await balance(core, town) == 145_00
+
+
+async def test_a_menu_digit_and_a_phone_from_a_citizen(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    chat = Chat(core, town.citizen_phones[0])
+    replies = await chat.expect("5 3331000002", MENU_NUMBER_ALONE)
+    assert param(replies, "digit") == "5"

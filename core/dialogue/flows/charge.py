@@ -667,6 +667,18 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                 raise Reject(t("Write the PIN of the card (6 digits), or ANNULLA."))
             raise Reject(t("Write the code the customer reads to you (6 digits), or ANNULLA."))
         digits = _code_digits(s)
+        if len(typed) != digits and (
+            words.menu_digit_and_phone(inp.text) or is_phone_number(inp.text or "")
+        ):
+            # "5 3331000002", "3331000002": a phone number, never a code of the wrong
+            # length; the payment keeps waiting for its code, no try used.
+            raise Reject(
+                t(
+                    "That is a phone number, not the customer's code. The payment of {amount} "
+                    "still waits for its code: write it here, or ANNULLA.",
+                    amount=Money(known(s.amount)),
+                )
+            )
         if len(typed) != digits:
             # A digit missing or one too many can never be the code: said, and not counted
             # as a wrong code (no try used, the till session and the shop untouched, the
