@@ -462,7 +462,7 @@ _TOLD_IN_ENGLISH = frozenset(
     {"balance", "status", "card", "shops", "more", "menu", "office", "thanks", "greeting",
      "lost_card", "other_card", "delegation", "stop_hint", "price", "expiry", "window",
      "scam", "how_to_pay", "what_to_buy", "card_trouble", "forgot_code", "who_can_apply",
-     "how_much_given",
+     "how_much_given", "new_number",
      "code_came", DECLINED}
 )  # fmt: skip
 
@@ -582,6 +582,11 @@ VOUCHERS_DO_NOT_EXPIRE = t(
 FORGOT_CODE = t(
     "No code to remember: at each purchase a new code comes to you by SMS, and you tell it "
     "to the cashier. Card PIN forgotten? Write UFFICIO."
+)
+# "Ho cambiato numero": who records it, and why a message cannot.
+NEW_NUMBER = t(
+    "A new phone number is recorded only by the municipality's social services, so that "
+    "nobody else gets your codes. Write UFFICIO to reach them."
 )
 # "La tessera nn funziona": how a card pays (docs/cards-and-delegates.md), and where to turn.
 CARD_TROUBLE = t(
@@ -796,6 +801,8 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         await say_help(turn, understood=False)
     elif name == "forgot_code":
         turn.say(FORGOT_CODE)
+    elif name == "new_number":
+        turn.say(NEW_NUMBER)
     elif name == "who_can_apply":
         await citizen_requests.say_who_can_apply(turn)
     elif name == "how_much_given":
@@ -967,7 +974,7 @@ _WITH_THANKS = frozenset(
         "much", "gentilissimi", "gentilissima", "gentilissimo", "gentili", "gentile", "siete",
         "sei", "molto", "davvero", "tanto", "tantissimo", "infinite", "buona", "giornata",
         "serata", "arrivederci", "so", "kind", "lot", "bye", "goodbye", "a", "posto",
-        "apposto", "tutto",
+        "apposto", "tutto", "signora", "signore", "dottoressa", "dottore", "cara", "caro",
     }
 )  # fmt: skip
 # A greeting alone ("ciao", "buongiorno", "pronto?") or asking who writes ("chi siete?"):
@@ -1149,6 +1156,12 @@ _FORGOT = frozenset(
 )  # fmt: skip
 _CANT_REMEMBER = frozenset({("dont", "remember"), ("cant", "remember"), ("not", "remember")})
 _PIN = frozenset({"pin"})
+# "Ho cambiato numero", "ho un telefono nuovo", "I changed my number": only the office
+# records a new number (identity-and-consent.md), never a message from it.
+_CHANGED = frozenset(
+    {"cambiato", "cambiata", "cambiare", "cambio", "nuovo", "nuova", "changed", "change", "new"}
+)
+_PHONE_WORDS = frozenset({"numero", "telefono", "cellulare", "sim", "number", "phone"})
 # "Chi ha diritto ai buoni?", "chi può chiedere i buoni?", "who can apply?": who may have
 # them, by the town's rules (its policy), not the application itself.
 _ENTITLED = frozenset(
@@ -1279,6 +1292,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     told = said & _WHO and said & _TELL
     if said & _CODE_WORDS and (said & _CODE_CAME or told) and not said & (_NOT_CAME | {"fiscale"}):
         return ("code_came", "") if not keywords else None
+    if said & _CHANGED and said & _PHONE_WORDS and not said & (_CODE_WORDS | _CASHIER):
+        return ("new_number", "") if not keywords else None
     if said & _SCAM:
         return "scam", ""
     until_when = pairs & _UNTIL_WHEN and said & _WHEN and said & _SPEND

@@ -279,3 +279,26 @@ async def test_a_menu_digit_and_a_phone_from_a_citizen(core: Core) -> None:
     chat = Chat(core, town.citizen_phones[0])
     replies = await chat.expect("5 3331000002", MENU_NUMBER_ALONE)
     assert param(replies, "digit") == "5"
+
+
+# More of their words: a new number, thanks to a "signora" ---------------------------------
+
+NEW_NUMBER = (
+    "A new phone number is recorded only by the municipality's social services, so that "
+    "nobody else gets your codes. Write UFFICIO to reach them."
+)
+
+
+@pytest.mark.parametrize(
+    "said", ["ho cambiato numero", "ho un telefono nuovo", "I changed my number"]
+)
+async def test_a_new_number_is_the_offices_to_record(core: Core, said: str) -> None:
+    town = await make_town(core, citizens=1)
+    replies = await Chat(core, town.citizen_phones[0]).send(said)
+    assert msgids(replies)[0] == NEW_NUMBER
+
+
+async def test_thanks_to_the_signora_are_thanks(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    replies = await Chat(core, town.citizen_phones[0]).send("grazie mille signora")
+    assert msgids(replies) == ["You're welcome! Write SALDO, NEGOZI or AIUTO when you need."]
