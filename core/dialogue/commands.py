@@ -1126,6 +1126,8 @@ _ARRIVED = frozenset(
 # reimbursement; for a citizen the same words ask after their application), "quanto ho
 # incassato oggi?" (the statement), "vorrei un nuovo cassiere" (a cashier code).
 _WHEN = frozenset({"quando", "when"})
+_OWES = frozenset({"deve", "devono", "owe", "owes"})
+_THE_TOWN = frozenset({"comune", "town", "municipality"})
 _TOWN_PAYS = frozenset(
     {"paga", "pagano", "pagate", "pagato", "rimborsa", "rimborso", "rimborsi", "bonifico",
      "soldi", "arrivano", "pay", "pays", "paid", "reimburse", "reimbursement", "money"}
@@ -1306,6 +1308,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return "statement", "oggi" if said & _TODAY else ""
     if said & _WHEN and said & _TOWN_PAYS:
         return "reimbursement", ""
+    if said & _HOW_MUCH and said & _OWES and said & _THE_TOWN:
+        return "reimbursement", ""  # "quanto mi deve il comune?": what is still to reimburse
     if (said & _CASHIER and said & _ADD) or pairs & _NEW_CASHIER:
         return "cashier", ""
     lost = said & _LOST or pairs & _CANT_FIND

@@ -42,9 +42,10 @@ async def test_takings_asked_in_english_at_the_code_step(core: Core) -> None:
     assert await wrong_codes(core) == 0
 
 
-async def test_reimbursement_asked_while_a_code_waits(core: Core) -> None:
+@pytest.mark.parametrize("said", ["quando mi paga il comune?", "quanto mi deve il comune"])
+async def test_reimbursement_asked_while_a_code_waits(core: Core, said: str) -> None:
     _town, till, _phone, _code = await waiting_payment(core, "5")
-    await till.expect("quando mi paga il comune?", TO_BE_REIMBURSED, WAITS)
+    await till.expect(said, TO_BE_REIMBURSED, WAITS)
     assert await wrong_codes(core) == 0
 
 
