@@ -461,7 +461,8 @@ def remind(turn: Turn, reminder: Text | None) -> None:
 _TOLD_IN_ENGLISH = frozenset(
     {"balance", "status", "card", "shops", "more", "menu", "office", "thanks", "greeting",
      "lost_card", "other_card", "delegation", "stop_hint", "price", "expiry", "window",
-     "scam", "how_to_pay", "what_to_buy", "card_trouble",
+     "scam", "how_to_pay", "what_to_buy", "card_trouble", "forgot_code", "who_can_apply",
+     "how_much_given", "new_number",
      "code_came", DECLINED}
 )  # fmt: skip
 
@@ -576,6 +577,16 @@ _WHAT_OR_MAY = frozenset({"cosa", "che", "quali", "quale", "posso", "puo", "what
 # credited stays until spent.
 VOUCHERS_DO_NOT_EXPIRE = t(
     "The vouchers have no expiry date: what is left stays on your balance. SALDO shows how much."
+)
+# "Me so scordato er codice": nothing to remember, and where a card's PIN is asked again.
+FORGOT_CODE = t(
+    "No code to remember: at each purchase a new code comes to you by SMS, and you tell it "
+    "to the cashier. Card PIN forgotten? Write UFFICIO."
+)
+# "Ho cambiato numero": who records it, and why a message cannot.
+NEW_NUMBER = t(
+    "A new phone number is recorded only by the municipality's social services, so that "
+    "nobody else gets your codes. Write UFFICIO to reach them."
 )
 # "La tessera nn funziona": how a card pays (docs/cards-and-delegates.md), and where to turn.
 CARD_TROUBLE = t(
@@ -785,6 +796,17 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         await say_code_came(turn)
     elif name == "expiry":
         turn.say(VOUCHERS_DO_NOT_EXPIRE)
+    elif name == "forgot_code" and await is_shop_member(turn):
+        # A cashier's code is the shop's business (CASSIERE): its words.
+        await say_help(turn, understood=False)
+    elif name == "forgot_code":
+        turn.say(FORGOT_CODE)
+    elif name == "new_number":
+        turn.say(NEW_NUMBER)
+    elif name == "who_can_apply":
+        await citizen_requests.say_who_can_apply(turn)
+    elif name == "how_much_given":
+        turn.say(citizen_requests.amounts_given(turn.policy))
     elif name == "window":
         await citizen_requests.say_window(turn)
     elif name == "what_to_buy":
@@ -830,8 +852,31 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             # The new request's answer says it itself (RICORSO: nothing to appeal yet, the
             # application to complete): once, in that answer.
             del turn.replies[said_at]
+        elif said_at is not None and name == "statement":
+            # The till's statement asked while a payment waits for its code: the payment
+            # and the takings in one SMS when they fit (a busy cashier reads one message).
+            _join_next(turn, said_at)
     else:
         await show_menu(turn)
+
+
+def _join_next(turn: Turn, at: int) -> None:
+    """Reply `at` (plain texts) joined before the reply after it, when both make one
+    message (one SMS); else left as they are."""
+    if at + 1 >= len(turn.replies):
+        return
+    first, then = turn.replies[at], turn.replies[at + 1]
+    plain = all(
+        reply.request is None
+        and reply.document is None
+        and reply.pin is None
+        and not reply.sensitive
+        and reply.invoice is None
+        for reply in (first, then)
+    )
+    texts = [*first.texts, *then.texts]
+    if plain and not first.options and (not turn.is_sms or turn.fits_sms(texts, then.options)):
+        turn.replies[at : at + 2] = [replace(then, texts=tuple(texts))]
 
 
 async def choose_shop(turn: Turn, shop_id: int) -> None:
@@ -929,7 +974,7 @@ _WITH_THANKS = frozenset(
         "much", "gentilissimi", "gentilissima", "gentilissimo", "gentili", "gentile", "siete",
         "sei", "molto", "davvero", "tanto", "tantissimo", "infinite", "buona", "giornata",
         "serata", "arrivederci", "so", "kind", "lot", "bye", "goodbye", "a", "posto",
-        "apposto", "tutto",
+        "apposto", "tutto", "signora", "signore", "dottoressa", "dottore", "cara", "caro",
     }
 )  # fmt: skip
 # A greeting alone ("ciao", "buongiorno", "pronto?") or asking who writes ("chi siete?"):
@@ -1081,6 +1126,8 @@ _ARRIVED = frozenset(
 # reimbursement; for a citizen the same words ask after their application), "quanto ho
 # incassato oggi?" (the statement), "vorrei un nuovo cassiere" (a cashier code).
 _WHEN = frozenset({"quando", "when"})
+_OWES = frozenset({"deve", "devono", "owe", "owes"})
+_THE_TOWN = frozenset({"comune", "town", "municipality"})
 _TOWN_PAYS = frozenset(
     {"paga", "pagano", "pagate", "pagato", "rimborsa", "rimborso", "rimborsi", "bonifico",
      "soldi", "arrivano", "pay", "pays", "paid", "reimburse", "reimbursement", "money"}
@@ -1103,6 +1150,30 @@ _CODE_CAME = frozenset(
      "arrived", "sent"}
 )  # fmt: skip
 _NOT_CAME = frozenset({"non", "mai", "nessun", "not", "didnt", "havent", "hasnt", "never"})
+# "Me so scordato er codice", "ho dimenticato il pin", "non ricordo il codice", "I forgot
+# the code": no code is to be remembered (each payment's comes by SMS); a card's, the office.
+_FORGOT = frozenset(
+    {"scordato", "scordata", "scordo", "dimenticato", "dimenticata", "dimentico", "forgot",
+     "forgotten", "forget"}
+)  # fmt: skip
+_CANT_REMEMBER = frozenset({("dont", "remember"), ("cant", "remember"), ("not", "remember")})
+_PIN = frozenset({"pin"})
+# "Ho cambiato numero", "ho un telefono nuovo", "I changed my number": only the office
+# records a new number (identity-and-consent.md), never a message from it.
+_CHANGED = frozenset(
+    {"cambiato", "cambiata", "cambiare", "cambio", "nuovo", "nuova", "changed", "change", "new"}
+)
+_PHONE_WORDS = frozenset({"numero", "telefono", "cellulare", "sim", "number", "phone"})
+# "Chi ha diritto ai buoni?", "chi può chiedere i buoni?", "who can apply?": who may have
+# them, by the town's rules (its policy), not the application itself.
+_ENTITLED = frozenset(
+    {("ha", "diritto"), ("hanno", "diritto"), ("ho", "diritto"), ("abbiamo", "diritto"),
+     ("is", "eligible"), ("am", "i", "eligible"), ("are", "eligible")}
+)  # fmt: skip
+_MAY_APPLY = frozenset({"puo", "possono", "spettano", "spetta", "diritto", "can", "eligible"})
+# "Quanto danno?", "quanti soldi danno di buoni?", "how much do they give?": the town's
+# amounts by household size, not the balance the money words would otherwise ask.
+_GIVEN_OUT = frozenset({"danno", "date", "da", "dà", "spetta", "spettano", "give", "gives"})
 # "A chi devo dare il codice?", "il codice a chi lo do": to the cashier only, when paying;
 # the same answer as a code that came (the payment waiting for it, or nothing waits).
 _WHO = frozenset({"chi", "who"})
@@ -1212,9 +1283,19 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     pairs = set(pairwise(words))
     if said & _MESSAGES and said & _NO_MORE:
         return "stop_hint", ""
+    forgot = said & _FORGOT or {"non", "ricordo"} <= said or pairs & _CANT_REMEMBER
+    if forgot and said & (_CODE_WORDS | _PIN) and not said & {"fiscale"}:
+        return ("forgot_code", "") if keywords <= _CARD_KEYWORDS else None
+    if pairs & _ENTITLED or (said & _WHO and said & _MAY_APPLY and said & (_VOUCHERS | {"apply"})):
+        return ("who_can_apply", "") if keywords <= _APPLY_KEYWORDS else None
+    how_much_given = said & _HOW_MUCH or pairs.intersection(_ENGLISH_HOW_MUCH)
+    if how_much_given and said & _GIVEN_OUT and not said & _NEGATION:
+        return ("how_much_given", "") if not keywords else None
     told = said & _WHO and said & _TELL
     if said & _CODE_WORDS and (said & _CODE_CAME or told) and not said & (_NOT_CAME | {"fiscale"}):
         return ("code_came", "") if not keywords else None
+    if said & _CHANGED and said & _PHONE_WORDS and not said & (_CODE_WORDS | _CASHIER):
+        return ("new_number", "") if not keywords else None
     if said & _SCAM:
         return "scam", ""
     until_when = pairs & _UNTIL_WHEN and said & _WHEN and said & _SPEND
@@ -1227,6 +1308,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return "statement", "oggi" if said & _TODAY else ""
     if said & _WHEN and said & _TOWN_PAYS:
         return "reimbursement", ""
+    if said & _HOW_MUCH and said & _OWES and said & _THE_TOWN:
+        return "reimbursement", ""  # "quanto mi deve il comune?": what is still to reimburse
     if (said & _CASHIER and said & _ADD) or pairs & _NEW_CASHIER:
         return "cashier", ""
     lost = said & _LOST or pairs & _CANT_FIND
@@ -1303,6 +1386,18 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         # answered as the greeting alone (the welcome and the menu), not "not understood".
         return "greeting", ""
     return None
+
+
+# The questions in words a shop's chat asks about its own money (its takings, the town's
+# reimbursements): read at a till's question too, where other words are an answer.
+_SHOP_QUESTIONS = frozenset({"statement", "reimbursement"})
+
+
+def shop_question(text: str | None) -> tuple[str, str] | None:
+    """The statement or the reimbursements a question in words asks for ("quanto ho
+    incassato oggi?", "quando paga il comune?"), else None (see question_of)."""
+    asked = question_of(text)
+    return asked if asked is not None and asked[0] in _SHOP_QUESTIONS else None
 
 
 # "Sono Maria", "mi chiamo Giuseppe", "I am Anna": the writer's name after a greeting.

@@ -46,6 +46,7 @@ from core.dialogue.words import (
     codice_fiscale_written,
     fold,
     has_digits,
+    menu_digit_and_phone,
     plain_words,
 )
 from core.domain.errors import DomainError
@@ -464,6 +465,17 @@ class DialogueEngine:
             # Words of the flow's own request ("tutti i negozi", "dove li posso spendere?"
             # at the shop question) answer its question, as before.
             command = None
+        if (
+            command is None
+            and inp.choice is None
+            and open_flow is not None
+            and open_flow.acts_for_shop is not None
+            and turn.step is not None
+        ):
+            # "Quanto ho incassato oggi?" at a till's question (a payment waiting for its
+            # code): the statement, as RESOCONTO OGGI there, the payment still waiting named
+            # first; never a code of the wrong kind nor "write the code" again.
+            command = commands.shop_question(inbound.text)
         at = (turn.flow, turn.step)
         # The conversation as it stood before this message (the previous turn's time).
         pause = turn.now - _aware(routing.conversation.updated_at)
@@ -651,6 +663,12 @@ class DialogueEngine:
         if await stray_codes.on_code(turn, inp):
             # A code no step waits for: a request left at its code step, or a payment code.
             return
+        digit_and_phone = menu_digit_and_phone(turn.inbound.text)
+        if digit_and_phone is not None:
+            # "5 3331000002": a menu's number and a phone in one message. Not guessed (option
+            # 5 with a number, or 5 euro from that phone?): what to write, nothing started.
+            await say_digit_and_phone(turn, *digit_and_phone)
+            return
         slip = after_paga_slip(turn.inbound.text)
         if slip is not None and await is_shop_member(turn):
             # "pag RSSMRA85T10A562S 4" at a shop's chat: PAGA (its code still needed).
@@ -758,6 +776,28 @@ class DialogueEngine:
             return
         await commands.interrupt(turn)
         offer_towns(turn, [(x.id, x.name) for x in routing.towns])
+
+
+async def say_digit_and_phone(turn: Turn, digit: str, phone: str) -> None:
+    """What a menu's number and a phone number in one message get: at a shop's chat how to
+    charge that phone (the form, with it), else that a menu's number goes alone and a
+    phone is the office's to change. Nothing starts, nobody is looked up."""
+    if await is_shop_member(turn):
+        turn.say(
+            t(
+                "To charge {payer_phone}: PAGA {payer_phone} and the amount, e.g. PAGA "
+                "{payer_phone} 12,50. A menu number goes alone.",
+                payer_phone=phone,
+            )
+        )
+        return
+    turn.say(
+        t(
+            "Write the menu number alone, e.g. {digit}. A phone number is changed only by "
+            "the office: write UFFICIO.",
+            digit=digit,
+        )
+    )
 
 
 def _asked_again(turn: Turn) -> Flow[Any] | None:

@@ -342,6 +342,60 @@ def says_someone_has(text: str | None, subject: str) -> bool:
     return bool(said & (_HAVING | _WORKS)) or {"io", "lavoro"} <= said
 
 
+def names_subject(text: str | None, subject: str) -> bool:
+    """Whether the words name `subject` ("work": "lavora", "stipendio"; "pension":
+    "pensione", "pensionato"), whatever they say of it."""
+    return bool(set(plain_words(text)) & _SOMEONE_HAS[subject][0])
+
+
+# Where one clause of a message ends and the next begins: "nessuno lavora, ho la
+# pensione", "nessuno lavora ma io ho la pensione", "nobody works and I have a pension".
+_CLAUSE_BREAK = re.compile(
+    r"[,;.:]+|\b(?:ma|però|pero|but|e|ed|and|mentre|while|solo|only)\b", re.IGNORECASE
+)
+
+
+def work_and_pension(
+    text: str | None, members: int | None, *, plain_no: bool = True
+) -> tuple[bool, bool] | None:
+    """Both household answers in one message of two clauses, one about work and one about
+    a pension, in either order: "nessuno lavora, ho la pensione" (False, True), "no,
+    prendo la pensione" (False, True), "non lavoriamo e non abbiamo pensioni" (False,
+    False), "mio figlio lavora e io sono in pensione" (True, True). `members` is how many
+    live at home: "non lavoro" answers for the household only when it is one. Without
+    `plain_no` (where the pension is asked, the "no" answers it) the work must be named.
+    None when the clauses do not both answer, each plainly, its own question."""
+    cleaned = clean(text)
+    for brk in _CLAUSE_BREAK.finditer(cleaned):
+        left, right = cleaned[: brk.start()], cleaned[brk.end() :]
+        for work_words, pension_words in ((left, right), (right, left)):
+            first = plain_no and work_words is left
+            work = _clause_answer(work_words, "work", members, first=first)
+            pension = _clause_answer(pension_words, "pension", members, first=False)
+            if work is not None and pension is not None:
+                return work, pension
+    return None
+
+
+def _clause_answer(text: str, subject: str, members: int | None, *, first: bool) -> bool | None:
+    """One clause's answer about `subject` (see work_and_pension): it must name the
+    subject and not the other one, except a plain "no" first where work is asked ("no, ho
+    la pensione": nobody works)."""
+    words = plain_words(text)
+    other = "pension" if subject == "work" else "work"
+    if not words or has_digits(words) or names_subject(text, other):
+        return None
+    if not names_subject(text, subject):
+        return False if subject == "work" and first and yes_or_no(text) is False else None
+    if about_all_of_us(text, subject) or says_nobody(words):
+        return False
+    if says_someone_has(text, subject):
+        return True
+    if members == 1 and about_oneself(text, subject):
+        return False
+    return yes_or_no_leading(text)  # "sì, mio marito lavora"
+
+
 # "Non lavoro", "io non ho la pensione", "No, nn lavoro", "I don't work": the writer
 # answering for herself where the household's work or pension is asked. From someone living
 # alone that is the household's no; with others at home it says nothing of them. Whole
@@ -1037,6 +1091,74 @@ def spelled_number(text: str) -> int | None:
     return None if rest is None else total + rest
 
 
+# Words of an amount said aloud at the till besides its numbers: the currency, the cents.
+_SPOKEN_CURRENCY = frozenset({"euro", "euros", "eur", "€"})
+_SPOKEN_CENTS = frozenset({"centesimi", "centesimo", "cent", "cents"})
+
+
+def _spoken_number(words: list[str]) -> int | None:
+    """Plain digits ("20") or a whole number in words ("venti", "ventidue") of a few words."""
+    if len(words) == 1 and words[0].isascii() and words[0].isdigit() and len(words[0]) <= 4:
+        return int(words[0])
+    if not words or any(ch.isdigit() for word in words for ch in word):
+        return None
+    return spelled_number(" ".join(words))
+
+
+def spoken_amount(text: str | None) -> str | None:
+    """An amount the way a cashier says it, ready for parse_euro, when only one reading is
+    possible: "dieci euro" "10", "venti e cinquanta" "20,50", "venti euro e cinquanta"
+    "20,50", "dodici e 30" "12,30", "dodici e mezzo" "12,50", "tre euro e cinque
+    centesimi" "3,05", "cinquanta
+    centesimi" "0,50", "ten euros" "10". None when it is no amount in words, or could be
+    read two ways: "cento e venti" (120, or 100,20?), "venti e cinque" (25, 20,05 or
+    20,50?); those are asked in figures (says_amount_in_words)."""
+    words = [word for word in fold(text).replace("-", " ").split() if word]
+    if not words or not any(word.isalpha() and word not in _SPOKEN_CURRENCY for word in words):
+        return None  # digits alone are parse_euro's, as they always were
+    if words[-1] in _SPOKEN_CENTS and words.count("e") + words.count("and") == 0:
+        cents = _spoken_number([w for w in words[:-1] if w not in _SPOKEN_CURRENCY])
+        return f"0,{cents:02d}" if cents is not None and 0 < cents <= 99 else None
+    joins = [at for at, word in enumerate(words) if word in ("e", "and")]
+    if not joins:
+        whole = _spoken_number([w for w in words if w not in _SPOKEN_CURRENCY])
+        return None if whole is None else str(whole)
+    # Euro and cents: the last "e" that has cents after it ("mille e cinquecento" has none).
+    at = joins[-1]
+    before, after = words[:at], words[at + 1 :]
+    if after == ["mezzo"]:
+        after = ["50"]  # "dodici e mezzo", "tre euro e mezzo": and a half, 50 cents
+    said_euro = bool(before) and before[-1] in _SPOKEN_CURRENCY
+    said_cents = bool(after) and after[-1] in _SPOKEN_CENTS
+    euros = _spoken_number([w for w in before if w not in _SPOKEN_CURRENCY])
+    cents = _spoken_number(after[:-1] if said_cents else after)
+    if euros is None or cents is None:
+        whole = _spoken_number([w for w in words if w not in _SPOKEN_CURRENCY])
+        return None if whole is None or cents is not None else str(whole)
+    if cents >= 100:
+        # "mille e cinquecento": one whole number, no cents.
+        whole = _spoken_number([w for w in words if w not in _SPOKEN_CURRENCY])
+        return None if whole is None or said_euro else str(whole)
+    if said_euro or said_cents or (euros < 100 and cents >= 10):
+        if cents < 10 and not said_cents:
+            return None  # "venti euro e cinque": 20,05 or 20,50?
+        return f"{euros},{cents:02d}"
+    return None  # "cento e venti", "venti e cinque": two readings
+
+
+def says_amount_in_words(text: str | None) -> bool:
+    """Whether the words are only the words of an amount (numbers in words, "e", the
+    currency, the cents), whatever it comes to: "cento e venti" asks to be written in
+    figures rather than "not an amount"."""
+    words = [word for word in fold(text).replace("-", " ").split() if word]
+    spoken = [w for w in words if w not in _SPOKEN_CURRENCY | _SPOKEN_CENTS | _AND]
+    return (
+        bool(spoken)
+        and all(w.isdigit() or (w.isalpha() and _pieces(w) not in (None, [])) for w in spoken)
+        and any(w.isalpha() for w in spoken)
+    )
+
+
 _AMOUNT_LIKE = re.compile(r"^[-+−]?\s*€?\s*[-+−]?\d[\d.,']*\s*€?$|^[-+−]?\d*[.,]\d+$")
 # The currency written as a word of its own, before or after the amount: "€ 3", "3 EUR".
 _CURRENCY = frozenset({"€", "eur", "euro", "euros"})
@@ -1201,6 +1323,17 @@ def after_paga_slip(text: str | None) -> str | None:
     if not has_digits([rest]) and not codice_fiscale_written(rest):
         return None
     return rest
+
+
+def menu_digit_and_phone(text: str | None) -> tuple[str, str] | None:
+    """ "5 3331000002": a menu's number and a phone number in one message (eleven digits
+    with the space), as (the digit, the phone as written); None for anything else. Neither
+    a code nor an amount nor who pays by itself: the chat says what to write instead."""
+    words = clean(text).split()
+    if len(words) < 2 or not (words[0].isascii() and words[0].isdigit() and len(words[0]) == 1):
+        return None
+    phone = " ".join(words[1:])
+    return (words[0], phone) if is_phone_number(phone) else None
 
 
 def forget_messages() -> None:

@@ -47,6 +47,10 @@ SAMPLES: dict[str, Param] = {
     "iban_end": "3456",
     "reference": "SVC-20261231235959-123",  # a settlement's SEPA message id
     "count": 12,
+    # A policy's one-off amounts by household size (core/domain/policy.py), its sizes listed.
+    "smallest": Money(1_000_00),
+    "largest": Money(9_999_00),
+    "size": 10,
     "digits": 6,  # of a code (core.domain.otp.CODE_DIGITS)
     "receipt": "123456",
     "list": "2",
@@ -69,6 +73,9 @@ SAMPLES: dict[str, Param] = {
     "reason": "Partita IVA cessata: registrate il negozio con quella attiva",
     "limit": 60,
     "number": "123456",  # an appeal's number
+    # A phone number as a cashier typed it after a menu's number, groups and prefix kept.
+    "payer_phone": "+39 333 100 0002",
+    "digit": "9",  # a menu's number
     "days": 365,  # policy.appeal_days at its highest
     "moment": Moment(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
     "holder": "RSSMRA*********S",  # a masked codice fiscale, GSM-7 asterisks

@@ -136,10 +136,15 @@ async def test_we_do_not_work_is_a_no_for_everyone(core: Core, said: str) -> Non
 
 
 async def test_we_do_not_work_says_nothing_of_the_pension(core: Core) -> None:
-    """Each question's own words: "non lavoriamo" at the pension question, "non abbiamo
-    pensioni" at the work question are not understood, and nothing is recorded."""
+    """Each question's own words: "non lavoriamo" at the pension question is not
+    understood; "non abbiamo pensioni" at the work question hears that the pension is
+    asked next; nothing is recorded."""
     chat = await at_work(core, "2")
-    await chat.expect("non abbiamo pensioni", SORRY.msgid, YES_OR_NO, WORK)
+    await chat.expect(
+        "non abbiamo pensioni",
+        "The pension is the next question: this one is only about income from work.",
+        WORK,
+    )
     assert "work" not in await answers(chat)
     await chat.expect("no", PENSION)
     await chat.expect("non lavoriamo", SORRY.msgid, YES_OR_NO, PENSION)

@@ -117,6 +117,6 @@ async def test_a_wrong_codice_fiscale_is_still_nobody_and_counted(core: Core) ->
         assert await lookups(core) == (count, count), written
     # An amount that cannot be read, currency or not, is said before anybody is looked up.
     await till.expect(
-        f"PAGA {town.citizen_cfs[0]} € tre", "This is not an amount. Write it in euro, e.g. 12,50."
+        f"PAGA {town.citizen_cfs[0]} € boh", "This is not an amount. Write it in euro, e.g. 12,50."
     )
     assert await lookups(core) == (4, 4)

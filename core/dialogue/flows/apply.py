@@ -35,6 +35,7 @@ from core.dialogue.words import (
     amount_in_sentence,
     amount_text,
     household_count,
+    names_subject,
     per_month,
     per_year,
     plain_words,
@@ -42,6 +43,7 @@ from core.dialogue.words import (
     says_someone_has,
     says_there_is,
     says_there_is_none,
+    work_and_pension,
     yes_or_no,
     yes_or_no_leading,
 )
@@ -74,6 +76,9 @@ NOT_YEARLY = t(
     "e.g. {example}.",
     example="300",
 )
+
+# "Ho la pensione" where work is asked: the pension has a question of its own, next.
+PENSION_IS_NEXT = t("The pension is the next question: this one is only about income from work.")
 
 # The household's work or pension asked again about the others at home, after the applicant
 # answered for herself ("non lavoro"): how many they are, besides her.
@@ -414,6 +419,18 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         turn.say(t("Does anyone in the household have income from work?"), options=YES_NO)
 
     async def on_work(self, turn: Turn, inp: Input) -> None:
+        s = self.state(turn)
+        both = None if inp.choice else work_and_pension(inp.text, s.members)
+        if both is not None:
+            # "Nessuno lavora, ho la pensione": the next question answered too, and skipped.
+            s.work, s.pension = both
+            await self.next_question(turn, "pension")
+            return
+        pension_only = names_subject(inp.text, "pension") and not names_subject(inp.text, "work")
+        if inp.choice is None and pension_only:
+            # "Ho la pensione", "sì, la pensione": a pension is income, but not from work;
+            # its own question comes next, and a "sì" here would say someone works.
+            raise Reject(PENSION_IS_NEXT)
         answer = self._household_yes_no(turn, inp, "work")
         if answer is None:
             return
@@ -424,6 +441,13 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         turn.say(t("Does anyone in the household receive a pension?"), options=YES_NO)
 
     async def on_pension(self, turn: Turn, inp: Input) -> None:
+        s = self.state(turn)
+        both = None if inp.choice else work_and_pension(inp.text, s.members, plain_no=False)
+        if both is not None and both[0] == s.work:
+            # "Nessuno lavora, ho la pensione" here too: the work as already answered.
+            self.state(turn).pension = both[1]
+            await self.next_question(turn, "pension")
+            return
         answer = self._household_yes_no(turn, inp, "pension")
         if answer is None:
             return
@@ -647,7 +671,7 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             ),
             "cf": Step(ask_cf, on_cf, to=("contact", "members", "summary")),
             "members": Step(ask_members, on_members, to=("work", "summary")),
-            "work": Step(ask_work, on_work, to=("pension", "summary")),
+            "work": Step(ask_work, on_work, to=("pension", "liquidity", "summary")),
             "pension": Step(ask_pension, on_pension, to=("liquidity", "summary")),
             "liquidity": Step(ask_liquidity, on_liquidity, to=("support", "summary")),
             "support": Step(ask_support, on_support, to=("rent", "summary")),

@@ -154,6 +154,9 @@ def split_request(arg: str) -> tuple[str, str | None]:
     if spelled is not None:
         # "3 euro e 50" alone: an amount, and nobody named (names_nobody).
         return "", spelled
+    said = _amount_said_after_phone(arg)
+    if said is not None:
+        return said
     reference, amount = split_amount(arg)
     line = " ".join(word for word in arg.split() if not words.is_currency(word))
     phone_after = _amount_then_phone(line)
@@ -187,6 +190,23 @@ def split_request(arg: str) -> tuple[str, str | None]:
     if not _whole_reference(reference, amount, line):
         return reference, amount
     return line, None
+
+
+def _amount_said_after_phone(arg: str) -> tuple[str, str] | None:
+    """ "3331000002 dieci euro", "333 100 0002 venti e cinquanta": a phone number and then
+    an amount in words (words.spoken_amount), or words of an amount that could be read two
+    ways ("cento e venti": asked in figures by amount_of). Only after a phone number: a
+    card's printed groups may spell a number ("CENT"), and after a codice fiscale
+    split_amount already takes the rest as the amount. None otherwise."""
+    pieces = arg.split()
+    for at in range(1, len(pieces)):
+        head, tail = " ".join(pieces[:at]), " ".join(pieces[at:])
+        if not pieces[at].isalpha() or words.is_currency(pieces[at]):
+            continue
+        if words.spoken_amount(tail) is None and not words.says_amount_in_words(tail):
+            continue
+        return (head, tail) if is_phone_number(head) else None
+    return None
 
 
 # Plain digits an amount is typed in before the phone (no amount at a till has more).
@@ -243,6 +263,11 @@ def _whole_reference(reference: str, amount: str, line: str) -> bool:
         and len(normalize_card_number(reference)) + len(amount) == CARD_CODE_LENGTH
     )
 
+
+# An amount in words that reads two ways ("cento e venti", "venti e cinque").
+AMOUNT_IN_FIGURES = t(
+    "Write the amount in figures, with the cents after a comma: e.g. 120,00 or 20,50."
+)
 
 # Six digits alone (perhaps read out in two threes) at the till are the customer's code
 # typed by habit, never an amount: "113616" must not become a charge of 113.616,00 €.
@@ -506,9 +531,16 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
     def amount_of(amount_text: str) -> int:
         try:
             # "3 euro e 50" is 3,50: euro and cents in words are not "12 50" with a space.
-            written = words.euro_and_cents(amount_text) or amount_text
+            # "Dieci euro", "venti e cinquanta": said as a cashier says it, when only one
+            # reading is possible (the customer's SMS states the amount before any code).
+            written = (
+                words.euro_and_cents(amount_text) or words.spoken_amount(amount_text) or amount_text
+            )
             cents = parse_euro(words.amount_text(written, spelled=False))
         except InvalidAmount as error:
+            if words.says_amount_in_words(amount_text):
+                # "Cento e venti": 120, or 100,20? Not guessed: one example in figures.
+                raise Reject(AMOUNT_IN_FIGURES) from error
             raise Reject(error_text(error)) from error
         if cents <= 0:
             raise Reject(error_text(DomainError(Refusal.PAYMENT_BAD_AMOUNT)))
@@ -635,6 +667,18 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                 raise Reject(t("Write the PIN of the card (6 digits), or ANNULLA."))
             raise Reject(t("Write the code the customer reads to you (6 digits), or ANNULLA."))
         digits = _code_digits(s)
+        if len(typed) != digits and (
+            words.menu_digit_and_phone(inp.text) or is_phone_number(inp.text or "")
+        ):
+            # "5 3331000002", "3331000002": a phone number, never a code of the wrong
+            # length; the payment keeps waiting for its code, no try used.
+            raise Reject(
+                t(
+                    "That is a phone number, not the customer's code. The payment of {amount} "
+                    "still waits for its code: write it here, or ANNULLA.",
+                    amount=Money(known(s.amount)),
+                )
+            )
         if len(typed) != digits:
             # A digit missing or one too many can never be the code: said, and not counted
             # as a wrong code (no try used, the till session and the shop untouched, the

@@ -22,6 +22,7 @@ from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_codice_fiscale
 from core.domain.ledger import PostingKind
 from core.domain.messages import Day, DocumentRef, Moment, Money, Option, Reply, Text, t
+from core.domain.policy import Policy
 from core.services import delegates, identity, ledger, movements
 from core.services.applications import ApplicationStatus, in_current_round, status_of
 from core.services.decisions import unpaid_outcome
@@ -164,6 +165,11 @@ async def say_window(turn: Turn) -> None:
     next (DOMANDA, the application begun here, STATO for one made); else why none can be
     made. Nothing is started."""
     round_ = await current_round(turn.uow, turn.town.id)
+    if await turn.memberships() or await shop_number(turn) is not None:
+        # A shop's number cannot apply (identity.refuse_shop_phone): what it hears is for
+        # its customers, who ask at the till, not DOMANDA or STATO written from here.
+        turn.say(_window_for_a_shop(round_, turn.now))
+        return
     refusal = window_refusal(round_, turn.now)
     if refusal is not None:
         turn.say(refusal)
@@ -184,6 +190,74 @@ async def say_window(turn: Turn) -> None:
         )
         return
     turn.say(t("Applications are open until {when}. To apply, write DOMANDA.", when=when))
+
+
+def amounts_given(policy: Policy) -> Text:
+    """How much the vouchers are, by the town's rules: the one-off amount of one person
+    and of the largest household the policy names (before any cut of the budget)."""
+    amounts = policy.amounts_by_size_cents
+    if len(amounts) == 1:
+        return t(
+            "The vouchers are a one-off sum of {amount} per household, by the municipality's "
+            "rules; less if its fund is short.",
+            amount=Money(amounts[0]),
+        )
+    return t(
+        "The vouchers are a one-off sum by household size: {smallest} for 1 person, up to "
+        "{largest} for {size} or more; less if the fund is short.",
+        smallest=Money(amounts[0]),
+        largest=Money(amounts[-1]),
+        size=len(amounts),
+    )
+
+
+async def say_who_can_apply(turn: Turn) -> None:
+    """Who may have the vouchers, by the town's rules (its policy: work, pension, savings),
+    then how to apply; a shop's number, which cannot apply, hears the rules alone."""
+    policy = turn.policy
+    savings = Money(policy.liquidity_threshold_cents(1))
+    if policy.exclude_work_income and policy.exclude_pension:
+        rules = t(
+            "Vouchers: for households where nobody has work income or a pension, with "
+            "savings up to {amount} for 1 person (more if more people).",
+            amount=savings,
+        )
+    else:
+        rules = t(
+            "Vouchers are for households in need, by the municipality's rules (savings up to "
+            "{amount} for 1 person, more if more people). The office says more: UFFICIO.",
+            amount=savings,
+        )
+    if await turn.memberships() or await shop_number(turn) is not None:
+        turn.say(rules)
+        return
+    round_ = await current_round(turn.uow, turn.town.id)
+    to_apply = t("To apply, write DOMANDA.")
+    open_now = round_ is not None and is_open(round_, turn.now)
+    if open_now and (not turn.is_sms or turn.fits_sms([rules, to_apply])):
+        turn.say(rules, to_apply)
+        return
+    # Closed (or no room in the one SMS): the rules alone; DOMANDA says when it opens.
+    turn.say(rules)
+
+
+def _window_for_a_shop(round_: m.Round | None, now: datetime) -> Text:
+    """The application window as a shop's number hears it: when, and that its customers
+    apply from their own phone (a shop's number never applies)."""
+    if round_ is not None and is_open(round_, now):
+        return t(
+            "Applications are open until {when}. Customers apply from their own phone by "
+            "writing DOMANDA: a shop's number cannot apply.",
+            when=Moment(round_.closes_at),
+        )
+    if round_ is not None and now >= round_.opens_at:
+        return t(
+            "Applications closed on {when}. Customers with questions: the municipality's office.",
+            when=Moment(round_.closes_at),
+        )
+    refusal = window_refusal(round_, now)
+    assert refusal is not None  # not announced, or not open yet: said alike to anybody
+    return refusal
 
 
 # The application's flow (flows/apply.ApplyFlow.name), whose draft no_vouchers names.
