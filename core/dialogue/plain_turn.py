@@ -48,7 +48,7 @@ from core.dialogue.menus import (
     menu_replies,
     welcome_of,
 )
-from core.dialogue.state import ChatMemory, IdentifyState, Offered, load, memory_to_save
+from core.dialogue.state import ChatMemory, IdentifyState, Offered, load_memory, memory_to_save
 from core.domain.channels import Channel
 from core.domain.identity import phone_or_none
 from core.domain.keys import ServerKeys
@@ -172,7 +172,7 @@ class PlainTurn:
             return None
         inbound = self.inbound
         written = commands.of_message(inbound)
-        memory = load(ChatMemory, conversation.data) or ChatMemory()
+        memory = load_memory(conversation.data)
         # The message read now, as the general path records it (an edit of it may follow).
         memory.last_message = inbound.message_id
         inp = Turn.read(inbound, list(memory.options))
