@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from bot.updates import (
     CheckoutJudge,
     UpdateHandler,
     private_text,
+    update_json,
 )
 from core.bootstrap import Core
 from core.dialogue.inbound import HandleResult, InboundHandler
@@ -253,7 +253,7 @@ class TelegramPlugin:
         except TelegramError:
             return web.Response(status=503)  # Telegram retries later
         try:
-            data = json.loads(await request.read())
+            data = update_json(await request.read())
         except ValueError:
             return web.Response(status=400)
         # Most updates are text in a private chat: read from the JSON at once, without

@@ -148,7 +148,24 @@ def render_text(text: Text, language: str, *, sms: bool = False) -> str:
         template = catalog.ngettext(text.msgid, text.plural, text.count or 0)
     else:
         template = catalog.gettext(text.msgid)
-    values = {key: format_in_sentence(value, language) for key, value in text.params.items()}
-    rendered = template.format(**values) if values else template
+    params = text.params
+    if params:
+        # A balance's texts: names, amounts and days, a dozen a turn. Their exact types are
+        # put into words here, without format_in_sentence and format_param's chain of
+        # isinstance tests (the same words: the same cached formatters); anything else goes
+        # through them. format_map, not format(**values): no copy of the dict into keywords.
+        values: dict[str, str] = {}
+        for key, value in params.items():
+            if type(value) is str:
+                values[key] = value
+            elif type(value) is Money:
+                values[key] = format_money(value.cents, language)
+            elif type(value) is Day:
+                values[key] = format_day(value.value, language)
+            else:
+                values[key] = format_in_sentence(value, language)
+        rendered = template.format_map(values)
+    else:
+        rendered = template
     # On SMS, names people typed (curly quotes, emoji) must not force UCS-2 (see gsm7).
     return to_gsm7(rendered) if sms else rendered

@@ -40,7 +40,7 @@ from core.dialogue.menus import (
     welcome,
 )
 from core.dialogue.plain_turn import MAX_ADDRESS, PlainTurn, routed
-from core.dialogue.state import ChatMemory, FlowState, load, memory_to_save
+from core.dialogue.state import ChatMemory, FlowState, load_memory, memory_to_save
 from core.dialogue.words import (
     after_paga_slip,
     codice_fiscale_written,
@@ -315,7 +315,7 @@ class DialogueEngine:
     @staticmethod
     def _turn(uow: UnitOfWork, inbound: Inbound, routing: _Routing, now: datetime) -> Turn:
         conversation = routing.conversation
-        memory = load(ChatMemory, conversation.data) or ChatMemory()
+        memory = load_memory(conversation.data)
         # Where the conversation stands, if its flow, step and answers still fit the flows:
         # otherwise the person starts from the menu rather than meeting an error each time.
         flow = FLOWS.get(conversation.flow or "")

@@ -250,6 +250,19 @@ def load(kind: type[T], raw: object) -> T | None:
     return value
 
 
+# Nothing remembered: compared with, never changed.
+_NOTHING_REMEMBERED = ChatMemory()
+
+
+def load_memory(raw: object) -> ChatMemory:
+    """A chat's memory as stored in `conversations.data` (all defaults when it no longer
+    fits). Nothing stored ({}: most SMS chats between two requests) is all defaults without
+    pydantic's validation, about 20,000 instructions a turn."""
+    if not raw:
+        return ChatMemory()
+    return load(ChatMemory, raw) or ChatMemory()
+
+
 def memory_to_save(
     memory: ChatMemory, offered: list[Offered] | None, state: FlowState | None
 ) -> dict[str, Any]:
@@ -259,6 +272,8 @@ def memory_to_save(
     if offered is not None:
         memory.options = offered
     memory.state = dump(state) if state is not None else {}
+    if memory == _NOTHING_REMEMBERED:
+        return {}  # what dump writes of all defaults, without pydantic's serializer
     return dump(memory)
 
 

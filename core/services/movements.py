@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from core.domain.charges import ChargeStatus
 from core.domain.ledger import AccountKind, PostingKind
@@ -11,8 +12,10 @@ from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
 
-@dataclass(frozen=True)
-class Movement:
+class Movement(NamedTuple):
+    """A posting as the citizen sees it. A NamedTuple, not a frozen dataclass: every SALDO
+    builds three, and a frozen dataclass sets each field through object.__setattr__."""
+
     kind: PostingKind
     amount_cents: int  # positive: money in; negative: money out
     at: datetime

@@ -22,7 +22,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from core.domain.charges import ChargeStatus
 from core.domain.ledger import AccountKind
@@ -31,8 +31,12 @@ from core.storage.trips import Plan, drive_sqlite, utc
 C = TypeVar("C")
 
 
-@dataclass(frozen=True, slots=True)
-class TownRow:
+# The rows a turn reads are NamedTuples, not frozen dataclasses: a frozen dataclass sets
+# each field through object.__setattr__, about 2,000 instructions a field, and a balance
+# by SMS builds some thirty of these fields a turn.
+
+
+class TownRow(NamedTuple):
     id: int
     sms_number: str | None
     timezone: str
@@ -40,8 +44,7 @@ class TownRow:
     community_enabled: bool
 
 
-@dataclass(frozen=True, slots=True)
-class ConversationRow:
+class ConversationRow(NamedTuple):
     id: int
     municipality_id: int | None
     language: str
@@ -71,8 +74,7 @@ class Lookup(Generic[C]):
     waiting_chat: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class PostingRow:
+class PostingRow(NamedTuple):
     kind: str
     amount_cents: int  # positive: money in; negative: money out
     at: datetime
@@ -80,19 +82,17 @@ class PostingRow:
     charge_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Holder:
+class Holder(NamedTuple):
     """The citizen whose vouchers the turn is about, with their balance and last postings."""
 
     citizen_id: int
     codice_fiscale: str
     by_delegate: bool
     balance_cents: int
-    postings: list[PostingRow] = field(default_factory=list)
+    postings: list[PostingRow]
 
 
-@dataclass(frozen=True, slots=True)
-class MemberShopRow:
+class MemberShopRow(NamedTuple):
     """A shop the address is a member of (in the turn's town), with the member's role."""
 
     id: int

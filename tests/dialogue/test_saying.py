@@ -38,6 +38,39 @@ def test_dates_have_four_digit_years_and_whole_kilometres_no_decimal() -> None:
     assert format_param(Distance(12_340), "en") == "12.3 km"
 
 
+def test_a_text_puts_each_kind_of_value_as_a_sentence_says_it() -> None:
+    """render_text formats names, amounts and days itself (the balance's values): the same
+    words format_in_sentence gives them, and every other kind through it, in both
+    languages."""
+    from core.domain.messages import Money, Param, t, tn
+    from core.i18n import render_text
+
+    class Name(str):
+        pass
+
+    at = Moment(datetime(2026, 12, 6, 13, 5, 7, tzinfo=UTC), seconds=True)
+    values: dict[str, Param] = {
+        "shop": "Forno “Rita”",
+        "name": Name("Caffè"),
+        "amount": Money(1_234_56),
+        "day": Day(date(2026, 12, 6)),
+        "far": Distance(2_500),
+        "at": at,
+        "count": 3,
+    }
+    msgid = " | ".join(f"{{{key}}}" for key in values)
+    for language in ("it", "en"):
+        said = {key: format_in_sentence(value, language) for key, value in values.items()}
+        assert render_text(t(msgid, **values), language) == msgid.format(**said)
+        assert render_text(t("{{x}} {day}", day=Day(date(2026, 1, 2))), language) == (
+            "{x} 02/01/2026"
+        )
+        assert render_text(t("{{x}}"), language) == "{{x}}"  # no values: the text as it is
+        plural = tn("{count} day", "{count} days", 2_000, amount=Money(5))
+        said = {key: format_in_sentence(value, language) for key, value in plural.params.items()}
+        assert render_text(plural, language) == "{count} days".format(**said)
+
+
 async def test_after_stop_no_credit_notice_but_the_others_get_theirs(core: Core) -> None:
     # The first tranche pays half of every 150 €; the second one the other half.
     town = await make_town(core, budget_cents=225_00)

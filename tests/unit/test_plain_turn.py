@@ -272,3 +272,27 @@ def test_saldo_from_a_shops_chat_is_left_to_the_general_path() -> None:
     assert lookup is not None and lookup.shops_if_nobody and not lookup.shops
     shop = MemberShopRow(4, "Forno", "active", "owner")
     assert chat.decide(lookup.context, Found(shops=[shop])) is None
+
+
+def test_a_memory_of_nothing_loads_and_saves_as_pydantic_does() -> None:
+    """Nothing stored loads as all defaults and all defaults save as {} without pydantic
+    (state.load_memory, state.memory_to_save): what load and dump give, and anything
+    remembered still goes through them."""
+    from core.dialogue.state import MorePage, TillSession, load, load_memory, memory_to_save
+
+    nothing: list[object] = [{}, None, "", []]
+    for raw in nothing:
+        assert load_memory(raw) == ChatMemory() == load(ChatMemory, {})
+    assert load_memory({"phone": PHONE, "junk": 1}) == ChatMemory(phone=PHONE)
+    assert load_memory({"options": "not a list"}) == ChatMemory()  # dropped: no longer fits
+    assert memory_to_save(ChatMemory(), [], None) == {} == dump(ChatMemory())
+    remembered = [
+        ChatMemory(language_chosen=True),
+        ChatMemory(last_message="42"),
+        ChatMemory(more=MorePage("forno")),
+        ChatMemory(till=TillSession(4, NOW)),
+        ChatMemory(options=[Offered("balance", ["saldo"])]),
+    ]
+    for memory in remembered:
+        assert memory_to_save(memory, None, None) == dump(memory) != {}
+    assert memory_to_save(ChatMemory(), [Offered("menu")], None) == {"options": [{"k": "menu"}]}

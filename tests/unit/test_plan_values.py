@@ -108,3 +108,42 @@ def test_a_datetime_read_back_is_the_same_instant_in_utc() -> None:
         assert read == utc_as_before(value), value
         assert read is None or read.tzinfo is UTC, value
     assert utc(as_the_orm_stores(moment)) == moment
+
+
+def test_sqlite_is_sent_an_insert_without_returning() -> None:
+    """SQLite runs RETURNING through a temporary table: a one-row INSERT that returns its
+    id is sent without it, the id read as the rowid, a skipped row (DO NOTHING) giving
+    no row, as RETURNING would have; other statements are sent as they are."""
+    connection = sqlite3.connect(":memory:", isolation_level=None)  # no BEGIN traced
+    connection.execute(
+        "CREATE TABLE t (id INTEGER NOT NULL, k VARCHAR(8), v INTEGER, PRIMARY KEY (id), "
+        "UNIQUE (k))"
+    )
+    sent: list[str] = []
+    connection.set_trace_callback(sent.append)
+    insert = "INSERT INTO t (k, v) VALUES (?, ?) ON CONFLICT (k) DO NOTHING RETURNING id"
+    update = "UPDATE t SET v = v + 1 WHERE k = ? RETURNING id"
+
+    def plan() -> Plan[list[list[Any]]]:
+        return [
+            list((yield insert, ("a", 1))),
+            list((yield insert, ("b", 2))),
+            list((yield insert, ("a", 3))),
+            list((yield "INSERT INTO t (k, v) VALUES (?, 0) RETURNING id", ("c",))),
+            list((yield update, ("b",))),
+        ]
+
+    assert drive_sqlite(connection, plan()) == [[(1,)], [(2,)], [], [(3,)], [(2,)]]
+    assert [statement.split(" RETURNING")[0] for statement in sent] == [
+        "INSERT INTO t (k, v) VALUES ('a', 1) ON CONFLICT (k) DO NOTHING",
+        "INSERT INTO t (k, v) VALUES ('b', 2) ON CONFLICT (k) DO NOTHING",
+        "INSERT INTO t (k, v) VALUES ('a', 3) ON CONFLICT (k) DO NOTHING",
+        "INSERT INTO t (k, v) VALUES ('c', 0)",
+        "UPDATE t SET v = v + 1 WHERE k = 'b'",
+    ]
+    assert [s.endswith("RETURNING id") for s in sent] == [False] * 4 + [True]
+    assert connection.execute("SELECT id, k, v FROM t ORDER BY id").fetchall() == [
+        (1, "a", 1),
+        (2, "b", 3),
+        (3, "c", 0),
+    ]

@@ -8,7 +8,7 @@ from typing import Any
 from telegram import Bot, Update
 
 from bot.callbacks import CallbackSigner
-from bot.updates import private_text, translate
+from bot.updates import private_text, translate, update_json
 from core.dialogue.inbound import Channel, Edited, SharedContact, SharedLocation
 from tests.telegram_updates import TelegramUser, UpdateIds
 
@@ -294,3 +294,27 @@ def test_something_to_listen_to_is_marked_voice() -> None:
         assert (inbound.text, inbound.attachment, inbound.voice) == ("", True, True), kind
     photo = translate(update(MARIA.message_update(photo=_photo())), SIGNER).inbound
     assert photo is not None and photo.attachment and not photo.voice
+
+
+def test_a_webhook_body_is_read_as_json_loads_reads_it() -> None:
+    """update_json: the document json.loads reads from UTF-8 bytes (whitespace around it,
+    a BOM ahead of it), and a ValueError (the webhook's 400) for anything else."""
+    import json
+
+    update = {"update_id": 7, "message": {"text": "Città “saldo” \U0001f600", "n": [1.5, None]}}
+    for body in (
+        json.dumps(update).encode(),
+        json.dumps(update, ensure_ascii=False).encode(),
+        b" \r\n\t" + json.dumps(update).encode() + b"\n ",
+        b"\xef\xbb\xbf" + json.dumps(update).encode(),
+        b"[1, 2]",
+        b'"text"',
+    ):
+        assert update_json(body) == json.loads(body), body
+    not_json = [b"", b"   ", b"{", b'{"a": 1} {"b": 2}', b'{"a": 1} x', b"\xff\xfe{}", b"nope"]
+    for body in not_json:
+        try:
+            update_json(body)
+        except ValueError:
+            continue
+        raise AssertionError(body)
