@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from core.bootstrap import Core
@@ -75,3 +76,27 @@ async def test_an_insert_returns_its_row_id_and_a_skipped_one_no_row(core: Core)
         [(queued[1],)],
     ]
     assert len(inbound) == 2 and len(queued) == 2
+
+
+async def test_every_tables_id_is_sqlites_rowid(core: Core) -> None:
+    """drive_sqlite reads an inserted row's id as its rowid: true only of a column declared
+    exactly INTEGER PRIMARY KEY. A table migrated with another id (BIGINT, a composite key)
+    would get the rowid handed back as its id without this test failing elsewhere."""
+    if core.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL keeps RETURNING id")
+    async with core.engine.connect() as connection:
+        tables = (
+            await connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ).scalars()
+        names = list(tables)
+        not_rowid = []
+        for table in names:
+            columns = (await connection.exec_driver_sql(f'PRAGMA table_info("{table}")')).all()
+            keys = [column for column in columns if column[5]]
+            ids = [column for column in columns if column[1] == "id"]
+            if ids and not (len(keys) == 1 and keys[0][1] == "id" and ids[0][2] == "INTEGER"):
+                not_rowid.append(table)
+    assert {"postings", "outbox", "inbound_messages"} <= set(names)
+    assert not_rowid == []
