@@ -93,10 +93,13 @@ async def test_every_tables_id_is_sqlites_rowid(core: Core) -> None:
         names = list(tables)
         not_rowid = []
         for table in names:
-            columns = (await connection.exec_driver_sql(f'PRAGMA table_info("{table}")')).all()
-            keys = [column for column in columns if column[5]]
-            ids = [column for column in columns if column[1] == "id"]
-            if ids and not (len(keys) == 1 and keys[0][1] == "id" and ids[0][2] == "INTEGER"):
+            # PRAGMA table_info: (cid, name, type, notnull, default, pk) a column.
+            info: list[Any] = list(
+                (await connection.exec_driver_sql(f'PRAGMA table_info("{table}")')).all()
+            )
+            columns = [(str(row[1]), str(row[2]), bool(row[5])) for row in info]
+            keys = [(name, type_) for name, type_, pk in columns if pk]
+            if any(name == "id" for name, _, _ in columns) and keys != [("id", "INTEGER")]:
                 not_rowid.append(table)
     assert {"postings", "outbox", "inbound_messages"} <= set(names)
     assert not_rowid == []
