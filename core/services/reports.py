@@ -242,24 +242,9 @@ class TransparencyReport:
             writer.writerows(
                 [
                     ["tranches", f"{prefix}_approved_on", item.approved_on.isoformat(), ""],
-                    [
-                        "tranches",
-                        f"{prefix}_budget",
-                        _plain(item.published_budget, True),
-                        _note(item.published_budget),
-                    ],
-                    [
-                        "tranches",
-                        f"{prefix}_approved",
-                        _plain(item.approved, True),
-                        _note(item.approved),
-                    ],
-                    [
-                        "tranches",
-                        f"{prefix}_beneficiaries",
-                        _plain(item.beneficiaries, False),
-                        _note(item.beneficiaries),
-                    ],
+                    _tranche_row(f"{prefix}_budget", item.published_budget, True),
+                    _tranche_row(f"{prefix}_approved", item.approved, True),
+                    _tranche_row(f"{prefix}_beneficiaries", item.beneficiaries, False),
                     [
                         "tranches",
                         f"{prefix}_credited_on",
@@ -279,18 +264,8 @@ class TransparencyReport:
             prefix = f"tranche_{item.tranche}"
             writer.writerows(
                 [
-                    [
-                        "tranches",
-                        f"{prefix}_freed_by_economie",
-                        _plain(item.freed, True),
-                        _note(item.freed),
-                    ],
-                    [
-                        "tranches",
-                        f"{prefix}_committed",
-                        _plain(item.committed, True),
-                        _note(item.committed),
-                    ],
+                    _tranche_row(f"{prefix}_freed_by_economie", item.freed, True),
+                    _tranche_row(f"{prefix}_committed", item.committed, True),
                 ]
             )
         return buffer.getvalue()
@@ -414,6 +389,11 @@ def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> 
     out.append("|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|")
     out += ["| " + " | ".join(row) + " |" for row in rows]
     return [*out, ""]
+
+
+def _tranche_row(metric: str, figure: Figure, money: bool) -> list[str]:
+    """A tranche's figure as a row of the CSV: section, metric, value, note."""
+    return ["tranches", metric, _plain(figure, money), _note(figure)]
 
 
 def _plain(figure: Figure, money: bool) -> str:
