@@ -164,6 +164,26 @@ async def holder_row(core: Core, cf: str) -> m.Citizen:
         return holder
 
 
+async def becomes_the_delegate(
+    core: Core, chat_id: str, cf: str, holders_phone: str | None, *, one_trip: bool
+) -> None:
+    """The holder's linked chat shares the delegate's number, Telegram saying it is the
+    account's own: told it now acts as the delegate, unlinked from the holder (whose own
+    phone, `holders_phone`, stays), answered from then on as the delegate's number is."""
+    chat = telegram(core, chat_id, one_trip=one_trip)
+    await chat.expect("/saldo", OWN_BALANCE)  # linked to the holder, as before
+    await chat.send(None, contact=(DELEGATE, True))
+    said = msgids(chat.last)
+    assert DELEGATE_NUMBER.msgid in said and OWN_BALANCE not in said, said
+    assert_the_holders_balance(chat, cf)
+    holder = await holder_row(core, cf)
+    assert (holder.phone, holder.telegram_chat_id) == (holders_phone, None)
+    await chat.send("/saldo")
+    assert_the_holders_balance(chat, cf)
+    await chat.expect("/stato", DELEGATE_NO_STATUS.msgid)
+    await chat.expect("/carta", DELEGATE_NO_CARD.msgid)
+
+
 @pytest.mark.parametrize("one_trip", [True, False])
 async def test_the_holders_chat_proving_the_delegates_number_acts_as_the_delegate(
     core: Core, one_trip: bool
@@ -173,18 +193,7 @@ async def test_the_holders_chat_proving_the_delegates_number_acts_as_the_delegat
     chat is told, in words that say nothing of whose number it is, that it now acts as the
     delegate, and is answered so from then on."""
     cf = await holder_linked_without_phone(core, "7105")
-    chat = telegram(core, "7105", one_trip=one_trip)
-    await chat.expect("/saldo", OWN_BALANCE)  # linked to the holder, as before
-    await chat.send(None, contact=(DELEGATE, True))
-    said = msgids(chat.last)
-    assert DELEGATE_NUMBER.msgid in said and OWN_BALANCE not in said, said
-    assert_the_holders_balance(chat, cf)
-    holder = await holder_row(core, cf)
-    assert (holder.phone, holder.telegram_chat_id) == (None, None)
-    await chat.send("/saldo")
-    assert_the_holders_balance(chat, cf)
-    await chat.expect("/stato", DELEGATE_NO_STATUS.msgid)
-    await chat.expect("/carta", DELEGATE_NO_CARD.msgid)
+    await becomes_the_delegate(core, "7105", cf, None, one_trip=one_trip)
 
 
 async def test_the_holders_chat_applying_with_the_delegates_number_is_told_so(
@@ -220,15 +229,4 @@ async def test_a_holder_with_a_phone_whose_chat_proves_the_delegates_number(
             update(m.Citizen).where(m.Citizen.codice_fiscale == cf).values(telegram_chat_id="7107")
         )
         await uow.commit()
-    chat = telegram(core, "7107", one_trip=one_trip)
-    await chat.expect("/saldo", OWN_BALANCE)  # linked to the holder, as before
-    await chat.send(None, contact=(DELEGATE, True))
-    said = msgids(chat.last)
-    assert DELEGATE_NUMBER.msgid in said and OWN_BALANCE not in said, said
-    assert_the_holders_balance(chat, cf)
-    holder = await holder_row(core, cf)
-    assert (holder.phone, holder.telegram_chat_id) == (own_phone, None)
-    await chat.send("/saldo")
-    assert_the_holders_balance(chat, cf)
-    await chat.expect("/stato", DELEGATE_NO_STATUS.msgid)
-    await chat.expect("/carta", DELEGATE_NO_CARD.msgid)
+    await becomes_the_delegate(core, "7107", cf, own_phone, one_trip=one_trip)
