@@ -54,6 +54,26 @@ async def english(server: OfficeServer, username: str) -> OfficeBrowser:
     return browser
 
 
+async def economia_form(
+    clerk: OfficeBrowser, amount: str, act_on: str | None = None
+) -> tuple[str, dict[str, str]]:
+    """The first determina the fund's page offers an economia for, and a form freeing
+    `amount` of it under the town's act det. n. 12/2026 (of day `act_on`, when given)."""
+    page = await clerk.get("/office/fund")
+    found = re.search(r'name="allocation" value="(\d+)"', page.text)
+    assert found is not None
+    allocation = found.group(1)
+    form = {
+        "kind": "economia",
+        "allocation": allocation,
+        "amount": amount,
+        "reference": "det. n. 12/2026",
+    }
+    if act_on is not None:
+        form["act_on"] = act_on
+    return allocation, form
+
+
 def flat(html: str) -> str:
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
@@ -402,17 +422,7 @@ async def test_an_economia_s_wrong_field_is_said_beside_it_and_the_approver_sees
     nothing prepared. The manager sees, before approving, what the approval frees and what
     is left for new determine afterwards, as the page's own figures then say."""
     clerk = await english(credited, "bel.clerk")
-    page = await clerk.get("/office/fund")
-    found = re.search(r'name="allocation" value="(\d+)"', page.text)
-    assert found is not None
-    allocation = found.group(1)
-    form = {
-        "kind": "economia",
-        "allocation": allocation,
-        "amount": "200",
-        "reference": "det. n. 12/2026",
-        "act_on": "06/04/2026",
-    }
+    allocation, form = await economia_form(clerk, "200", act_on="06/04/2026")
     for field, wrong, said in (
         ("act_on", "31/02/2026", "31/02/2026"),
         ("act_on", "31/12/2030", "is still to come"),
@@ -471,17 +481,7 @@ async def test_an_economia_refused_as_an_act_is_said_on_the_fund_page_beside_it(
     with "nothing was changed", never on the general refusal page; nothing is prepared,
     freed or withdrawn by them."""
     clerk = await english(credited, "bel.clerk")
-    page = await clerk.get("/office/fund")
-    found = re.search(r'name="allocation" value="(\d+)"', page.text)
-    assert found is not None
-    allocation = found.group(1)
-    form = {
-        "kind": "economia",
-        "allocation": allocation,
-        "amount": "200",
-        "reference": "det. n. 12/2026",
-        "act_on": "06/04/2026",
-    }
+    allocation, form = await economia_form(clerk, "200", act_on="06/04/2026")
     assert "Prepared: act 1." in flat((await clerk.post("/office/acts", form)).text)
 
     # A second economia while the first waits: said in the determina's row, its form open.
@@ -580,16 +580,7 @@ async def test_every_bad_day_of_an_economia_is_said_beside_its_field(
     still to come), alone and while another economia waits: each is said beside the day,
     never on the general refusal page, nothing prepared."""
     clerk = await english(credited, "bel.clerk")
-    page = await clerk.get("/office/fund")
-    found = re.search(r'name="allocation" value="(\d+)"', page.text)
-    assert found is not None
-    allocation = found.group(1)
-    form = {
-        "kind": "economia",
-        "allocation": allocation,
-        "amount": "100",
-        "reference": "det. n. 12/2026",
-    }
+    allocation, form = await economia_form(clerk, "100")
     days = (
         "",
         "6/4/2026 10:00",
