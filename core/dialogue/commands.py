@@ -1349,7 +1349,9 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     if said & _SCAM:
         return "scam", ""
     moved = said & _MOVED or pairs & _MOVED_PAIRS or (said & _LIVES and pairs & _WITH_US)
-    if _names_someone(words) and (said & _DIED or pairs & _DIED_PAIRS or moved):
+    wants_vouchers = said & _VOUCHERS and said & _WANT  # "… e vorrei i buoni": applying
+    changed = said & _DIED or pairs & _DIED_PAIRS or moved
+    if _names_someone(words) and changed and not wants_vouchers:
         return ("household_changed", "") if not keywords else None
     code_fails = (said & _CARD_WORKS and said & _CARD_NEGATION) or said & (_REFUSED | _WRONG)
     if said & _CODE_WORDS and code_fails and not said & (_CARD | {"fiscale", "pin"}):

@@ -8,7 +8,7 @@ import pytest
 
 from core.bootstrap import Core
 from core.domain.messages import Money
-from tests.dialogue.harness import Chat, msgids, open_till, param
+from tests.dialogue.harness import Chat, msgids, open_till, param, town_with_open_window
 from tests.dialogue.test_citizen import NO_VOUCHERS
 from tests.dialogue.test_shop import ASK_CODE, CONFIRMED, balance
 from tests.dialogue.test_till_slips import wrong_codes
@@ -135,6 +135,14 @@ async def test_someone_came_or_left(core: Core, said: str) -> None:
     town = await make_town(core, citizens=1)
     replies = await Chat(core, town.citizen_phones[0]).send(said)
     assert msgids(replies)[0] == HOUSEHOLD_CHANGED
+
+
+async def test_a_birth_with_a_wish_for_the_vouchers_is_no_household_change(core: Core) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393479999995")
+    replies = await chat.send("mia figlia è nata da poco e vorrei i buoni")
+    assert HOUSEHOLD_CHANGED not in msgids(replies)
+    assert (await chat.state())[0] == "apply"  # DOMANDA, as the wish says
 
 
 CODE_TROUBLE = (
