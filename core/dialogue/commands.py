@@ -37,7 +37,15 @@ from core.dialogue.menus import (
     welcome,
 )
 from core.dialogue.state import ApplyState
-from core.dialogue.words import as_said, clean, fold, has_digits, plain_words, typo_distance
+from core.dialogue.words import (
+    NUMBER_WORDS,
+    as_said,
+    clean,
+    fold,
+    has_digits,
+    plain_words,
+    typo_distance,
+)
 from core.domain.channels import Channel
 from core.domain.messages import Option, Text, t
 from core.domain.shops import ShopStatus, searched_category
@@ -462,7 +470,8 @@ _TOLD_IN_ENGLISH = frozenset(
     {"balance", "status", "card", "shops", "more", "menu", "office", "thanks", "greeting",
      "lost_card", "other_card", "delegation", "stop_hint", "price", "expiry", "window",
      "scam", "how_to_pay", "what_to_buy", "card_trouble", "forgot_code", "who_can_apply",
-     "how_much_given", "new_number",
+     "how_much_given", "new_number", "household_changed", "shop_refuses",
+     "code_trouble",
      "code_came", DECLINED}
 )  # fmt: skip
 
@@ -558,6 +567,26 @@ NOT_A_SCAM = t(
 HOW_TO_PAY = t(
     "At the till, give your codice fiscale or phone number: a code comes to you; tell it to "
     "the cashier and the vouchers pay. NEGOZI says where."
+)
+
+
+# "Mio marito è morto", "è nato mio nipote", "mia figlia è andata via di casa": the
+# household changed, which the office records (the application and its amount follow).
+HOUSEHOLD_CHANGED = t(
+    "A change in your household (someone who died, was born, came or left) is told to the "
+    "social services: they update your application. Write UFFICIO to reach them."
+)
+# "Il codice non funziona", "mi dice codice sbagliato" at the till, with no payment
+# waiting for her code (any more): each code pays once, briefly, the payment it came with.
+CODE_TROUBLE = t(
+    "A payment code works once, for a few minutes, for the payment it came with. Refused or "
+    "late? Ask the cashier to write PAGA again: a new code comes to you."
+)
+# "Il negozio non accetta i buoni": the shops that take them are NEGOZI's; one of those
+# that refused is the office's to hear of.
+SHOP_REFUSES = t(
+    "Only the shops in the NEGOZI list take the vouchers. If one of them refused them, "
+    "tell the office: write UFFICIO."
 )
 
 
@@ -805,8 +834,21 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         turn.say(NEW_NUMBER)
     elif name == "who_can_apply":
         await citizen_requests.say_who_can_apply(turn)
+    elif name == "how_much_given" and arg.isdigit():
+        # "Quanto danno a una famiglia di 4?": that household's amount by the town's rules.
+        turn.say(citizen_requests.amount_for_household(turn.policy, int(arg)))
     elif name == "how_much_given":
         turn.say(citizen_requests.amounts_given(turn.policy))
+    elif name == "household_changed":
+        turn.say(HOUSEHOLD_CHANGED)
+    elif name == "shop_refuses":
+        turn.say(SHOP_REFUSES)
+    elif name == "code_trouble" and await is_shop_member(turn):
+        await say_help(turn, understood=False)
+    elif name == "code_trouble":
+        # A payment waiting for her code comes first: which, and how to agree or refuse.
+        if not await stray_codes.on_words_while_paying(turn):
+            turn.say(CODE_TROUBLE)
     elif name == "window":
         await citizen_requests.say_window(turn)
     elif name == "what_to_buy":
@@ -913,7 +955,8 @@ _SHOP_FILLER = frozenset({"a", "ad", "di", "in", "nel", "nella", "per", "at", "t
 # of_answer): a handful of deterministic rules over small sets, checked in this order, each
 # naming the keywords it may contain (another keyword in the sentence leaves it to
 # in_sentence: "vorrei sapere lo stato della domanda" is no application). None of them
-# leads to a payment, and a message with a digit is never one of them.
+# leads to a payment, and a message with a digit is never one of them, but for a household
+# size after the amounts' question ("quanto danno a una famiglia di 4?", _household_size).
 # "Quanto c'ho sulla tessera", "mi dici quanti soldi mi restano": the balance.
 _HOW_MUCH = frozenset({"quanto", "quanti", "quanta", "quante"})
 _ENGLISH_HOW_MUCH = (("how", "much"), ("how", "many"))
@@ -1229,6 +1272,7 @@ _CARD_WORKS = frozenset(
 )  # fmt: skip
 _CARD_NEGATION = frozenset({"non", "not", "doesnt", "dont", "didnt", "wont", "isnt"})
 _REFUSED = frozenset({"rifiutata", "rifiutato", "rifiuta", "rifiutano", "refused", "rejected"})
+_WRONG = frozenset({"sbagliato", "errato", "invalido", "wrong", "invalid"})
 _MESSAGES = frozenset({"messaggi", "messaggio", "sms", "messages", "texts"})
 _NO_MORE = frozenset({"stop", "basta", "piu", "smettere", "smettete", "more", "unsubscribe"})
 
@@ -1258,7 +1302,13 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     folded = fold(text).split()
     # Every word, courtesy included, without the punctuation after it ("grazie, buona…").
     every = {word.strip(",.'") for word in folded}
-    words = _without_counts(as_said(plain_words(text)))  # "quant'è che c'ho sui bbuoni?"
+    said_words = as_said(plain_words(text))  # "quant'è che c'ho sui bbuoni?"
+    size, without_size = _household_size(said_words)
+    if size is not None:
+        # "Quanto danno a una famiglia di 4?": only that question takes the number.
+        asked = question_of(" ".join(without_size))
+        return ("how_much_given", str(size)) if asked == ("how_much_given", "") else None
+    words = _without_counts(said_words)
     if not words:
         # Only courtesy words: thanks, or a greeting (the welcome and the menu).
         if every & _THANKS:
@@ -1298,6 +1348,17 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return ("new_number", "") if not keywords else None
     if said & _SCAM:
         return "scam", ""
+    moved = said & _MOVED or pairs & _MOVED_PAIRS or (said & _LIVES and pairs & _WITH_US)
+    wants_vouchers = said & _VOUCHERS and said & _WANT  # "… e vorrei i buoni": applying
+    changed = said & _DIED or pairs & _DIED_PAIRS or moved
+    if _names_someone(words) and changed and not wants_vouchers:
+        return ("household_changed", "") if not keywords else None
+    code_fails = (said & _CARD_WORKS and said & _CARD_NEGATION) or said & (_REFUSED | _WRONG)
+    if said & _CODE_WORDS and code_fails and not said & (_CARD | {"fiscale", "pin"}):
+        return ("code_trouble", "") if not keywords else None
+    refuses = (said & _REFUSE and said & _CARD_NEGATION) or said & _REFUSED
+    if said & _A_SHOP and refuses and said & (_VOUCHERS | {"li", "them"}) and not keywords:
+        return "shop_refuses", ""
     until_when = pairs & _UNTIL_WHEN and said & _WHEN and said & _SPEND
     if (said & _EXPIRE or until_when) and said & _SPENT_MONEY and not said & _NOT_THE_VOUCHERS:
         return ("expiry", "") if keywords <= _BALANCE_KEYWORDS else None
@@ -1349,7 +1410,7 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     run_out = said & _CASH and (
         {"non", "piu"} <= said or pairs & _RUN_OUT or {"no", "left"} <= said
     )
-    if (said & _REMAINS and said & _ANYTHING) or run_out:
+    if (said & _REMAINS and said & _ANYTHING) or run_out or _penniless(said, pairs):
         return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
     # "Dove posso comprare il pane?": the bakeries, not the question of what to search.
     goods = [
@@ -1413,6 +1474,78 @@ _NAME_IS_NOT = frozenset(
         "back", "here", "again", "not", "alone", "a", "an", "out", "without",
     }
 )  # fmt: skip
+
+
+def _penniless(said: frozenset[str], pairs: set[tuple[str, str]]) -> bool:
+    """ "Sono senza soldi", "siamo senza una lira", "I have no money": the balance, which
+    says what to do when there is none (an application, else what is left)."""
+    return bool(said & _WITHOUT and said & (_CASH | {"lira", "euro"})) or bool(pairs & _NO_MONEY)
+
+
+_WITHOUT = frozenset({"senza", "without"})
+_NO_MONEY = frozenset({("no", "money"), ("nessun", "soldo"), ("zero", "soldi")})
+# Someone of the household who died: "mio marito è morto", "è venuta a mancare mia
+# madre", "my husband passed away". Not the phone or the card ("il telefono è morto").
+_DIED = frozenset(
+    {"morto", "morta", "morti", "deceduto", "deceduta", "scomparso", "scomparsa", "died",
+     "dead", "deceased"}
+)  # fmt: skip
+_DIED_PAIRS = frozenset(
+    {("venuto", "a"), ("venuta", "a"), ("passed", "away"), ("ci", "ha"), ("ha", "lasciato")}
+)
+# Said of a shop: "il negozio non accetta i buoni", "la cassiera non li prende".
+_A_SHOP = frozenset(
+    {"negozio", "negozi", "negoziante", "supermercato", "alimentari", "cassiere", "cassiera",
+     "forno", "macelleria", "shop", "store", "supermarket", "cashier"}
+)  # fmt: skip
+_REFUSE = frozenset(
+    {"accetta", "accettano", "accettato", "prende", "prendono", "vuole", "vogliono",
+     "accept", "accepts", "accepted", "take", "takes", "want", "wants"}
+)  # fmt: skip
+
+
+# Someone who came to live with the writer or left, or was born: "mia figlia vive con me
+# adesso", "mio figlio è andato via di casa", "è nato mio nipote", "my son moved out".
+_MOVED = frozenset(
+    {"nato", "nata", "nati", "trasferito", "trasferita", "separato", "separata", "born",
+     "moved"}
+)  # fmt: skip
+_MOVED_PAIRS = frozenset(
+    {("andato", "via"), ("andata", "via"), ("venuto", "a"), ("venuta", "a"), ("e", "tornato"),
+     ("e", "tornata"), ("moved", "in"), ("moved", "out")}
+)  # fmt: skip
+_LIVES = frozenset({"vive", "abita", "lives"})
+_WITH_US = frozenset({("con", "me"), ("con", "noi"), ("with", "me"), ("with", "us")})
+_RELATIVES = _KIN | _FAMILY | {"nipote", "nipoti", "fratello", "sorella", "grandson",
+                               "granddaughter", "brother", "sister", "baby"}  # fmt: skip
+
+
+def _names_someone(words: list[str]) -> bool:
+    """Whether the words name a person of the family ("mio marito", "mia madre")."""
+    return any(word in _RELATIVES for word in words)
+
+
+# "Famiglia di 4", "per 3 persone", "siamo in 5", "a family of four": the household size a
+# question about the amounts names (up to 20 people), taken out of its words.
+_HOUSEHOLD_WORDS = frozenset({"famiglia", "nucleo", "family", "household"})
+_PEOPLE_WORDS = frozenset({"persone", "componenti", "people", "persons"})
+_LARGEST_HOUSEHOLD = 20
+
+
+def _household_size(words: list[str]) -> tuple[int | None, list[str]]:
+    for at, word in enumerate(words):
+        number = int(word) if word.isdigit() else NUMBER_WORDS.get(word)
+        if number is None or not 1 <= number <= _LARGEST_HOUSEHOLD:
+            continue
+        before, after = words[max(0, at - 2) : at], words[at + 1 : at + 2]
+        named = (
+            (len(before) == 2 and before[0] in _HOUSEHOLD_WORDS and before[1] in {"di", "da", "of"})
+            or (before[-1:] == ["in"] and before[:1] in (["siamo"], ["per"], ["we"]))
+            or (after and after[0] in _PEOPLE_WORDS)
+        )
+        if named:
+            return number, words[:at] + words[at + 1 :]
+    return None, words
 
 
 def _introduces_herself(words: list[str]) -> bool:

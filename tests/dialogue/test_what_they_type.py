@@ -247,8 +247,8 @@ MENU_NUMBER_ALONE = (
     "write UFFICIO."
 )
 PHONE_NOT_CODE = (
-    "That is a phone number, not the customer's code. The payment of {amount} still waits for "
-    "its code: write it here, or ANNULLA."
+    "That is a phone number, not a code. The payment of {amount} ({where}) still waits for "
+    "its code: write it here, or ANNULLA to charge someone else."
 )
 
 

@@ -40,6 +40,7 @@ from core.domain.identity import (
     eleven_digits_no_sms_reaches,
     is_phone_number,
     is_sms_phone_number,
+    looks_like_codice_fiscale,
     parse_reference,
     receives_sms,
 )
@@ -150,6 +151,7 @@ def split_request(arg: str) -> tuple[str, str | None]:
     before it are nobody's reference but the whole line is one, the line is who pays and
     no amount was written: a phone in pieces ("333 100 0005"), a card number in its
     printed groups ("ABCD EFGH 23")."""
+    arg = _without_linking_words(arg)
     spelled = words.euro_and_cents(arg)
     if spelled is not None:
         # "3 euro e 50" alone: an amount, and nobody named (names_nobody).
@@ -190,6 +192,33 @@ def split_request(arg: str) -> tuple[str, str | None]:
     if not _whole_reference(reference, amount, line):
         return reference, amount
     return line, None
+
+
+# A word joining the amount to who pays ("incassa 5 euro da 3331000002", "12,50 per
+# RSSMRA85T10A562S", "5 euro from 3331000002"): left out before a phone number or a
+# codice fiscale written in one piece, as if not written. Nowhere else (a card's last group
+# may read "DA"), and it makes no amount of plain digits: "5 da 3331000002" stays the
+# phone format's error, as "5 3331000002" is.
+_LINKING = frozenset({"da", "a", "al", "alla", "per", "di", "from", "to", "for"})
+_PHONE_DIGITS_AT_LEAST = 8
+
+
+def _without_linking_words(arg: str) -> str:
+    pieces = arg.split()
+    kept = [
+        piece
+        for at, piece in enumerate(pieces)
+        if piece.lower() not in _LINKING
+        or at + 1 == len(pieces)
+        or not _payer_in_one_word(pieces[at + 1])
+    ]
+    return " ".join(kept) if len(kept) < len(pieces) else arg
+
+
+def _payer_in_one_word(word: str) -> bool:
+    digits = word.removeprefix("+")
+    phone = digits.isdigit() and len(digits) >= _PHONE_DIGITS_AT_LEAST
+    return phone or looks_like_codice_fiscale(word)
 
 
 def _amount_said_after_phone(arg: str) -> tuple[str, str] | None:
@@ -655,6 +684,16 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         typed = otp.normalize_typed_code(inp.text)
         s = self.state(turn)
         pin = s.pin
+        if not typed and not pin and words.asks_for_a_new_code(inp.text):
+            # "Il cliente non ha ricevuto il codice": where it went, and how a new one is
+            # sent (PAGA again voids the first); nothing is sent or charged by these words.
+            raise Reject(
+                t(
+                    "The code was sent ({where}): ask the customer to look at their messages. "
+                    "Not there? Write PAGA again for a new code, or ANNULLA.",
+                    where=known(s.where),
+                )
+            )
         if not typed:
             if pin and s.position is not None:
                 raise Reject(
@@ -674,9 +713,11 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             # length; the payment keeps waiting for its code, no try used.
             raise Reject(
                 t(
-                    "That is a phone number, not the customer's code. The payment of {amount} "
-                    "still waits for its code: write it here, or ANNULLA.",
+                    "That is a phone number, not a code. The payment of {amount} ({where}) "
+                    "still waits for its code: write it here, or ANNULLA to charge someone "
+                    "else.",
                     amount=Money(known(s.amount)),
+                    where=known(s.where),
                 )
             )
         if len(typed) != digits:

@@ -21,7 +21,7 @@ from core.domain.channels import Channel
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_codice_fiscale
 from core.domain.ledger import PostingKind
-from core.domain.messages import Day, DocumentRef, Moment, Money, Option, Reply, Text, t
+from core.domain.messages import Day, DocumentRef, Moment, Money, Option, Reply, Text, t, tn
 from core.domain.policy import Policy
 from core.services import delegates, identity, ledger, movements
 from core.services.applications import ApplicationStatus, in_current_round, status_of
@@ -208,6 +208,18 @@ def amounts_given(policy: Policy) -> Text:
         smallest=Money(amounts[0]),
         largest=Money(amounts[-1]),
         size=len(amounts),
+    )
+
+
+def amount_for_household(policy: Policy, size: int) -> Text:
+    """The one-off amount the town's rules give a household of this size."""
+    return tn(
+        "By the municipality's rules a household of {count} person gets {amount}, once; "
+        "less if its fund is short.",
+        "By the municipality's rules a household of {count} people gets {amount}, once; "
+        "less if its fund is short.",
+        size,
+        amount=Money(policy.full_amount_cents(size)),
     )
 
 
