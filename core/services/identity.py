@@ -316,8 +316,8 @@ async def withdraw_chat_request(
             language=citizen.language,
             reply=Reply.of(
                 t(
-                    "{town}: the office will not use the number {phone} you shared: this chat "
-                    "no longer speaks for the vouchers' holder, and the request was withdrawn.",
+                    "{town}: the number {phone} you shared will not be used: this chat no "
+                    "longer speaks for the vouchers' holder. Request withdrawn.",
                     town=town.name,
                     phone=waiting.phone_masked or "",
                 )
