@@ -76,11 +76,12 @@ class IdentityRefused(NotAllowed):
 class DelegateNumber(IdentityRefused):
     """A Telegram chat linked to a citizen (who has a phone of their own or none) proved,
     with its own contact, the number registered as that citizen's delegate, or as another
-    household's delegate when it cannot become this citizen's own (they have a phone, or
-    money to spend: PHONE_OF_A_DELEGATE): the account is the delegate's, so it acts as that
-    delegate's number does, never as the citizen (link_telegram unlinks it, and withdraws
-    the phone change the chat asked, withdraw_chat_request). Nothing is bound; the chat hears what a
-    delegate's number is for, nothing about whose it is."""
+    household's delegate when it cannot become this citizen's own (they have a phone, money
+    to spend, PHONE_OF_A_DELEGATE, or a change of their phone waits): the account is the
+    delegate's, so it acts as that delegate's number does, never as the citizen
+    (link_telegram unlinks it, and withdraws the phone change the chat asked,
+    withdraw_chat_request). Nothing is bound; the chat hears what a delegate's number is
+    for, nothing about whose it is."""
 
     def __init__(self) -> None:
         super().__init__(PHONE_IS_DELEGATE)
@@ -762,9 +763,10 @@ async def link_telegram(
                 await refused(by_chat)
                 raise
             if not await uow.citizens.set_phone(by_chat, phone):
-                # A new citizen took the number at this very moment (a claim does not hold
-                # the number it creates a citizen with): the unique index decided, as if
-                # it had been taken before; the refusal is the chat's usual one.
+                # A new citizen took the number at this very moment, written by a caller
+                # that did not hold it (claim_citizen holds it, _refuse_asked_for_new): the
+                # unique index decided, as if it had been taken before; the refusal is the
+                # chat's usual one.
                 await uow.refresh(by_chat)
                 await refused(by_chat)
                 raise IdentityRefused("concurrent_claim")
