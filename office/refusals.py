@@ -481,6 +481,10 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "phone_change.not_waiting": lambda p: t(
         "This phone change has already been approved or withdrawn."
     ),
+    "phone_change.chat_unlinked": lambda p: t(
+        "The Telegram chat that asked this number no longer speaks for the citizen: nothing "
+        "was changed. Withdraw the request; the citizen asks for a new phone at the office."
+    ),
     "phone_change.same_person": lambda p: t(
         "You asked this phone change: a manager other than you must approve it (four eyes)."
     ),

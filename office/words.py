@@ -258,6 +258,7 @@ FIELD_NAMES = {
     "change": t("phone change no."),
     "requested_by": t("asked by"),
     "withdrawn": t("withdrawn"),
+    "chat_unlinked": t("the chat that asked no longer speaks for the citizen"),
     "opens_at": t("opens"),
     "closes_at": t("closes"),
     "locked_until": t("locked until"),

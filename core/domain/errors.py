@@ -183,6 +183,7 @@ class Refusal(StrEnum):
     PHONE_CHANGE_NEEDS_APPROVAL = "phone_change.needs_approval"
     PHONE_CHANGE_NOT_FOUND = "phone_change.not_found"
     PHONE_CHANGE_NOT_WAITING = "phone_change.not_waiting"
+    PHONE_CHANGE_CHAT_UNLINKED = "phone_change.chat_unlinked"
     PHONE_CHANGE_SAME_PERSON = "phone_change.same_person"
     PHONE_CHANGE_WAITING = "phone_change.waiting"
     # A municipality's own SMS number typed as somebody's phone: codes sent there come back.

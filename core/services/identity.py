@@ -59,6 +59,9 @@ PHONE_OF_A_DELEGATE = "phone_of_a_delegate"
 # Who asked a phone change a Telegram chat's contact proved (FirstNumberNeedsOffice), in the
 # office's activity log and in its lists of waiting changes.
 CHAT_ACTOR = "chat:telegram"
+# Why a phone change a chat asked was withdrawn without an operator: the chat stopped being
+# the citizen's (withdraw_chat_request), in the request's row and the office's activity log.
+CHAT_UNLINKED = "chat_unlinked"
 
 
 class IdentityRefused(NotAllowed):
@@ -72,10 +75,13 @@ class IdentityRefused(NotAllowed):
 
 class DelegateNumber(IdentityRefused):
     """A Telegram chat linked to a citizen (who has a phone of their own or none) proved,
-    with its own contact, the number registered as that citizen's delegate: the account is
-    the delegate's, so it acts for the citizen as their delegate's number does, never as
-    the citizen (link_telegram unlinks it). Nothing is bound; the chat hears what a
-    delegate's number is for, nothing about whose it is."""
+    with its own contact, the number registered as that citizen's delegate, or as another
+    household's delegate when it cannot become this citizen's own (they have a phone, money
+    to spend, PHONE_OF_A_DELEGATE, or a change of their phone waits): the account is the
+    delegate's, so it acts as that delegate's number does, never as the citizen
+    (link_telegram unlinks it, and withdraws the phone change the chat asked,
+    withdraw_chat_request). Nothing is bound; the chat hears what a delegate's number is
+    for, nothing about whose it is."""
 
     def __init__(self) -> None:
         super().__init__(PHONE_IS_DELEGATE)
@@ -257,6 +263,71 @@ async def _another_households_delegate(uow: UnitOfWork, citizen: m.Citizen, phon
     return represented is not None and represented.erased_at is None
 
 
+async def is_delegates_number(uow: UnitOfWork, citizen: m.Citizen, phone: str) -> bool:
+    """Whether `phone` is registered as a delegate: this citizen's own, or another
+    household's not erased (_another_households_delegate). A chat linked to `citizen` that
+    proves such a number with its own contact is the delegate's account, not the citizen's
+    (link_telegram unlinks it). Holds the number first (is_own_delegates_number)."""
+    return await is_own_delegates_number(uow, citizen, phone) or await _another_households_delegate(
+        uow, citizen, phone
+    )
+
+
+async def withdraw_chat_request(
+    uow: UnitOfWork, citizen: m.Citizen, telegram_user: str, now: datetime
+) -> m.PhoneChange | None:
+    """The chat `telegram_user` stopped being `citizen`'s: the phone change it asked
+    (FirstNumberNeedsOffice), if it still waits, is withdrawn in the same transaction, with
+    no operator and the reason CHAT_UNLINKED, in the office's activity log (actor
+    chat:telegram); the chat is told there, the number is not (as when the office withdraws
+    it: core.services.phone_changes.withdraw). Approved afterwards it would bind, on one
+    manager's word, the number of an account that is not the citizen's. The caller holds
+    the citizen's row, as the approval does. The request, when one was withdrawn."""
+    waiting = await uow.phone_changes.waiting_for(citizen, "phone")
+    if waiting is None or waiting.requested_by_chat != telegram_user:
+        return None
+    closed = await uow.phone_changes.mark_decided(
+        waiting.id,
+        status="withdrawn",
+        decided_by_id=None,
+        decided_at=now,
+        phone=None,
+        reason=CHAT_UNLINKED,
+    )
+    if not closed:
+        return None  # decided a moment ago
+    await uow.refresh(waiting)
+    await activity.record(
+        uow,
+        citizen.municipality_id,
+        CHAT_ACTOR,
+        "citizen.phone_withdraw",
+        now=now,
+        subject=waiting.subject,
+        before={"phone": waiting.phone_masked, "change": waiting.id},
+        after={"status": "withdrawn", "outcome": CHAT_UNLINKED},
+    )
+    town = await uow.municipalities.by_id(citizen.municipality_id)
+    if town is not None:
+        enqueue(
+            uow,
+            municipality_id=citizen.municipality_id,
+            channel=Channel.TELEGRAM,
+            address=telegram_user,
+            language=citizen.language,
+            reply=Reply.of(
+                t(
+                    "{town}: the number {phone} you shared will not be used: this chat no "
+                    "longer speaks for the vouchers' holder. Request withdrawn.",
+                    town=town.name,
+                    phone=waiting.phone_masked or "",
+                )
+            ),
+            now=now,
+        )
+    return waiting
+
+
 async def _refuse_office_first_number(
     uow: UnitOfWork, citizen: m.Citizen, phone: str, now: datetime
 ) -> None:
@@ -281,6 +352,23 @@ async def _refuse_office_first_number(
         raise NotAllowed(
             Refusal.APPLICATION_PHONE_NEEDS_APPROVAL, codice_fiscale=citizen.codice_fiscale
         )
+
+
+async def _refuse_asked_for_new(
+    uow: UnitOfWork, municipality_id: int, phone: str, proof: PhoneProof
+) -> None:
+    """Refuse `phone` for a citizen not known yet when a waiting request names it: for the
+    office as _refuse_office_first_number and the paper import refuse it
+    (REQUEST_NUMBER_ASKED), for a chat as _refuse_first_number does (NUMBER_ASKED, the
+    neutral sentence). The number is held first (hold_phone), as a request holds it."""
+    await uow.citizens.hold_phone(municipality_id, phone)
+    for change in await uow.phone_changes.waiting_with_phone(municipality_id, phone):
+        refusal = asked_numbers.asked_refusal(change, None, "phone")
+        if refusal is None:
+            continue
+        if proof is PhoneProof.OFFICE:
+            raise refusal
+        raise IdentityRefused(NUMBER_ASKED)
 
 
 async def _ask_office(
@@ -482,6 +570,11 @@ async def claim_citizen(
             raise Conflict(Refusal.IDENTITY_PHONE_IS_DELEGATE, phone=mask_phone(phone))
         await _log(uow, citizen, CLAIM_REFUSED, now, actor=actor, channel=channel, phone=phone)
         raise IdentityRefused(PHONE_IS_DELEGATE)
+    if citizen is None and phone is not None:
+        # A number a waiting request names (another household's new phone or delegate) is
+        # nobody's new citizen's either, as for a citizen the office knows: the request is
+        # the one claim on it until it is approved or withdrawn.
+        await _refuse_asked_for_new(uow, municipality_id, phone, proof)
     if citizen is None:
         citizen = m.Citizen(
             municipality_id=municipality_id,
@@ -596,9 +689,10 @@ async def link_telegram(
     chat and the phone to one citizen, or refuse (IdentityRefused, logged) when they
     belong to different citizens, or when the chat, or the number it would bind, is a
     shop's (owner or cashier): the shop would receive the citizen's payment codes. A chat
-    linked to a citizen (with a phone of their own or without) that proves their delegate's
-    number is unlinked and refused (DelegateNumber): it acts for them as the delegate, never
-    as them. None: nobody has either yet."""
+    linked to a citizen (with a phone of their own or without) that proves a delegate's
+    number (theirs, or another household's that cannot become theirs) is unlinked and
+    refused (DelegateNumber): it acts as that delegate, never as them; a phone change it
+    asked stops waiting (withdraw_chat_request). None: nobody has either yet."""
     phone = normalize_phone(phone)
     by_chat = await uow.citizens.by_telegram_chat(municipality_id, telegram_user)
     if by_chat is not None and by_chat.phone is None:
@@ -625,6 +719,8 @@ async def link_telegram(
         await _log(uow, citizen, "telegram_unbound", now, actor=actor, channel=Channel.TELEGRAM)
         await refused(citizen)
         await uow.flush()
+        # A number this chat asked for the citizen stops waiting: the chat is not theirs.
+        await withdraw_chat_request(uow, citizen, telegram_user, now)
         # A code sent to the chat while it was the holder's confirms nothing more.
         await code_destinations.void_codes_gone_elsewhere(uow, citizen, now)
         raise DelegateNumber()
@@ -655,15 +751,22 @@ async def link_telegram(
             try:
                 await _refuse_first_number(uow, by_chat, phone, now, telegram_user=telegram_user)
             except IdentityRefused:
+                if await _another_households_delegate(uow, by_chat, phone):
+                    # Another household's delegate's number, which cannot become this
+                    # citizen's (money at stake, PHONE_OF_A_DELEGATE, or a change waiting):
+                    # the account is that delegate's, no more this citizen's than their own
+                    # delegate's would be. It acts as that number does.
+                    await as_delegate(by_chat)
                 # The office's change (or request, or four eyes for a citizen with money to
                 # spend) decides the number: the office sees the attempt, the chat stays the
                 # citizen's, nothing is bound.
                 await refused(by_chat)
                 raise
             if not await uow.citizens.set_phone(by_chat, phone):
-                # A new citizen took the number at this very moment (a claim does not hold
-                # the number it creates a citizen with): the unique index decided, as if
-                # it had been taken before; the refusal is the chat's usual one.
+                # A new citizen took the number at this very moment, written by a caller
+                # that did not hold it (claim_citizen holds it, _refuse_asked_for_new): the
+                # unique index decided, as if it had been taken before; the refusal is the
+                # chat's usual one.
                 await uow.refresh(by_chat)
                 await refused(by_chat)
                 raise IdentityRefused("concurrent_claim")
@@ -671,8 +774,9 @@ async def link_telegram(
             await _log(uow, by_chat, "phone_bound", now, actor=actor, proof=proof, phone=phone)
             return by_chat
         if by_phone is None and by_chat.phone is not None:
-            # The chat's citizen has a phone of their own, and the account proves their
-            # delegate's number: the account is the delegate's (Telegram verified it), so it
+            # The chat's citizen has a phone of their own, and the account proves a delegate's
+            # number (theirs, or another household's): the account is the delegate's
+            # (Telegram verified it), never this citizen's, so it
             # stops acting as the holder (their card, their status, their payment codes in
             # this chat) exactly as for a holder without a phone; the holder's own phone
             # stays, and their own account links again by sharing it. Held and read again
@@ -683,7 +787,7 @@ async def link_telegram(
                 held is not None
                 and held.telegram_chat_id == telegram_user
                 and held.phone not in (None, phone)
-                and await is_own_delegates_number(uow, held, phone)
+                and await is_delegates_number(uow, held, phone)
             ):
                 await as_delegate(held)
         # The chat is one citizen's, the number another's (or a new one): the office decides.

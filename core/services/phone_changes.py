@@ -399,6 +399,13 @@ async def _decide(
     citizen = await uow.citizens.by_id(change.citizen_id)
     town = await uow.municipalities.by_id(change.municipality_id)
     assert citizen is not None and town is not None
+    if change.requested_by_chat is not None:
+        # Asked by a chat's contact: only while that chat is still the citizen's (held and
+        # read again, as unlinking it holds the row: identity.withdraw_chat_request).
+        held = await uow.citizens.lock(citizen.id)
+        if held is None or held.telegram_chat_id != change.requested_by_chat:
+            raise Conflict(Refusal.PHONE_CHANGE_CHAT_UNLINKED, change_id=change.id)
+        citizen = held
     deadline = now + timedelta(days=CARD_PRINT_DAYS) if change.kind == CARD else None
     await _close(uow, change, operator, now, status=APPROVED, print_by=deadline)
     return change, citizen, town, phone

@@ -79,7 +79,8 @@ def _check_on_checkout(engine: AsyncEngine) -> None:
 
 
 # The refusals database triggers raise, as their message (migrations 0015_shop_phone_guard,
-# 0041_phone_one_person, 0042_citizen_not_own_delegate and 0043_no_phone_while_change_waits):
+# 0041_phone_one_person, 0042_citizen_not_own_delegate, 0043_no_phone_while_change_waits and
+# 0046_chat_request_needs_its_chat):
 # the backstop of rules the services check first, met only by a race or a raw write.
 # (0038_code_destination_guard's `payment.code_elsewhere` and 0039_no_charge_for_erased's
 # `payment.citizen_erased` are not: on PostgreSQL each is a serialization failure, which
@@ -92,6 +93,7 @@ TRIGGER_REFUSALS = (
     Refusal.DELEGATE_PHONE_IS_CITIZEN,
     Refusal.IDENTITY_PHONE_IS_DELEGATE,
     Refusal.IDENTITY_PHONE_CHANGE_WAITING,
+    Refusal.PHONE_CHANGE_CHAT_UNLINKED,
 )
 # A shop's Telegram chat linked to a citizen: what core.services.identity.IdentityRefused
 # says for it (that class lives above storage), the same neutral refusal in the chat.

@@ -230,3 +230,41 @@ async def test_a_holder_with_a_phone_whose_chat_proves_the_delegates_number(
         )
         await uow.commit()
     await becomes_the_delegate(core, "7107", cf, own_phone, one_trip=one_trip)
+
+
+@pytest.mark.parametrize("one_trip", [True, False])
+async def test_another_households_chat_proving_a_delegates_number_acts_as_that_delegate(
+    core: Core, one_trip: bool
+) -> None:
+    """Another household (a phone of its own, its chat linked) whose account proves the
+    delegate's number of the first: the number cannot become theirs (they have one), and
+    it speaks for the delegate. The chat is unlinked from them as from a holder whose own
+    delegate's number it proves, and answered as that delegate's number is; their own
+    phone stays."""
+    cf = await delegated_town(core)
+    other_cf, other_phone = make_cf(9), "+393471239108"
+    async with core.uow() as uow:
+        town = (await uow.municipalities.all())[0]
+        await submit_application(
+            uow,
+            town,
+            ApplicationInput(other_cf, other_phone, 2, False, False, 0, 1000_00, 0),
+            source="paper",
+            now=core.now(),
+        )
+        await uow.session.execute(
+            update(m.Citizen)
+            .where(m.Citizen.codice_fiscale == other_cf)
+            .values(telegram_chat_id="7108")
+        )
+        await uow.commit()
+    chat = telegram(core, "7108", one_trip=one_trip)
+    await chat.expect("/saldo", OWN_BALANCE)  # linked to the other household, as before
+    await chat.send(None, contact=(DELEGATE, True))
+    said = msgids(chat.last)
+    assert DELEGATE_NUMBER.msgid in said and OWN_BALANCE not in said, said
+    assert_the_holders_balance(chat, cf)
+    other = await holder_row(core, other_cf)
+    assert (other.phone, other.telegram_chat_id) == (other_phone, None)
+    await chat.send("/saldo")
+    assert_the_holders_balance(chat, cf)

@@ -93,16 +93,22 @@ async def test_a_code_sent_to_the_chat_it_unlinks_confirms_nothing(core: Core) -
         assert (charge.status, charge.closed_reason) == ("cancelled", "code_elsewhere")
 
 
-async def test_another_households_delegate_number_leaves_the_chat_as_it_was(core: Core) -> None:
-    """Not this citizen's delegate: the usual neutral refusal, the chat still theirs."""
+async def test_another_households_delegate_number_unlinks_the_chat_too(core: Core) -> None:
+    """Another household's delegate's number: the account is that delegate's (Telegram
+    verified it), no more the holder's than their own delegate's would be. Unlinked, it acts
+    as that number does; the holder's own phone stays."""
     town = await _holder_with_a_phone(core)
-    await _register(core, town, 0, DELEGATE)
+    holder_id = town.citizen_ids[0]
     async with core.uow() as uow:
-        with pytest.raises(identity.IdentityRefused) as refused:
+        with pytest.raises(identity.DelegateNumber):
             await identity.link_telegram(
                 uow, town.municipality_id, CHAT, OTHER_DELEGATE, core.now()
             )
         await uow.commit()
-    assert not isinstance(refused.value, identity.DelegateNumber)
-    assert refused.value.reason == "telegram_bound"
-    assert (await citizen_row(core, town.citizen_ids[0])).telegram_chat_id == CHAT
+    holder = await citizen_row(core, holder_id)
+    assert (holder.phone, holder.telegram_chat_id) == (town.citizen_phones[0], None)
+    assert (await event_kinds(core, holder_id))[-2:] == ["telegram_unbound", "link_refused"]
+    async with core.uow() as uow:
+        assert await identity.citizen_of(uow, town.municipality_id, telegram_chat=CHAT) is None
+        acts_for = await delegates.represented_by(uow, town.municipality_id, OTHER_DELEGATE)
+        assert acts_for is not None and acts_for.id == town.citizen_ids[1]

@@ -1,6 +1,6 @@
 """link_telegram holds the chat's citizen and the number before it reads whose the number
 is, and writes the number through CitizenRepository.set_phone: a citizen created with that
-number at the same moment (an SMS claim holds no number) is the chat's usual refusal, logged,
+number at the same moment (an SMS claim holds it too) is the chat's usual refusal, logged,
 never an error of the unique index. On SQLite and PostgreSQL (where the chat waits at the
 write for the other's commit)."""
 

@@ -16,7 +16,7 @@ from core.domain.identity import PhoneProof
 from core.services import identity
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from tests.factories import Town
+from tests.factories import Town, make_cf
 from tests.integration.linked_chat import (
     citizen_row,
     event_kinds,
@@ -80,3 +80,46 @@ async def test_a_citizen_with_nothing_to_spend_is_given_the_number(core: Core) -
     idle = await citizen_row(core, citizen_id)
     assert (idle.phone, idle.phone_proven_by) == (IDLE_PHONE, "office")
     assert (await event_kinds(core, citizen_id))[-1] == "phone_bound"
+
+
+@pytest.mark.parametrize("proof", [PhoneProof.OFFICE, PhoneProof.SMS_CODE])
+async def test_a_new_citizen_is_not_given_a_number_a_waiting_request_names(
+    core: Core, proof: PhoneProof
+) -> None:
+    """A codice fiscale the office does not know yet, with the number a waiting request asks
+    for another household: refused as for a citizen the office knows (and as the paper
+    import refuses its row), nobody created; the request still waits for its approval."""
+    town = await holder_without_phone(core)
+    team = await _operators(core, town)
+    asked = await _ask(core, town, team["clerk"], ASKED_PHONE)
+    assert asked.waiting is not None
+    code = make_cf(105)
+    async with core.uow() as uow:
+        if proof is PhoneProof.OFFICE:
+            with pytest.raises(Conflict) as refused:
+                await _claim(uow, core, town, code, ASKED_PHONE)
+            assert refused.value.code == Refusal.REQUEST_NUMBER_ASKED
+        else:
+            with pytest.raises(identity.IdentityRefused) as chat:
+                await identity.claim_citizen(
+                    uow,
+                    town.municipality_id,
+                    code,
+                    phone=ASKED_PHONE,
+                    proof=proof,
+                    now=core.now(),
+                    channel="sms",
+                )
+            assert chat.value.reason == identity.NUMBER_ASKED
+        await uow.commit()
+    async with core.uow() as uow:
+        assert await uow.citizens.by_codice_fiscale(town.municipality_id, code) is None
+        assert await uow.citizens.by_phone(town.municipality_id, ASKED_PHONE) is None
+        change = await uow.phone_changes.by_id(asked.waiting.id)
+        assert change is not None and change.status == "waiting"
+    # Without the number the paper goes in.
+    if proof is PhoneProof.OFFICE:
+        async with core.uow() as uow:
+            citizen, created = await _claim(uow, core, town, code, None)
+            await uow.commit()
+        assert created and citizen.phone is None

@@ -82,10 +82,10 @@ DELEGATE_NO_STATUS = t(
 )
 
 # One's own contact, shared in a Telegram chat linked to a citizen (with a phone of their own
-# or none), whose number is that citizen's registered delegate (identity.DelegateNumber): the
-# account is the delegate's, so the chat is unlinked and from now on acts as the delegate's
-# number does. It says what the person proved (their number is a delegate's), nothing of
-# whose.
+# or none), whose number is a registered delegate's (that citizen's, or another household's
+# that cannot become theirs: identity.DelegateNumber): the account is the delegate's, so the
+# chat is unlinked and from now on acts as the delegate's number does. It says what the
+# person proved (their number is a delegate's), nothing of whose.
 DELEGATE_NUMBER = t(
     "This number is registered as a delegate: this chat now acts as the delegate and sees the "
     "balance (SALDO) of the person you pay for, no longer in their name."
