@@ -1486,7 +1486,7 @@ class FakeCommunity(_Fake):
         ]
 
     async def code_times_to_holder(
-        self, channel: str, address: str, since: datetime
+        self, channel: str, address: str, since: datetime, *, shop_id: int | None = None
     ) -> Sequence[datetime]:
         held = {
             v.id
@@ -1497,7 +1497,12 @@ class FakeCommunity(_Fake):
         return sorted(
             x.created_at
             for x in self.store.rows(
-                m.VoucherCharge, lambda x: x.voucher_id in held and x.created_at >= since
+                m.VoucherCharge,
+                lambda x: (
+                    x.voucher_id in held
+                    and x.created_at >= since
+                    and (shop_id is None or x.shop_id == shop_id)
+                ),
             )
         )
 
