@@ -1855,6 +1855,15 @@ class FakePhoneChanges(_Fake):
         change.status = "expired"
         return True
 
+    async def mark_checked(self, change_id: int, operator_id: int) -> bool:
+        change = await self.by_id(change_id)
+        if change is None or change.status != "waiting" or change.requested_by_id is not None:
+            return False
+        if change.requested_by_chat is None:
+            return False
+        change.requested_by_id = operator_id
+        return True
+
     async def forget_chats(self, citizen_id: int) -> None:
         for change in self.store.rows(
             m.PhoneChange,
