@@ -485,6 +485,14 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "The Telegram chat that asked this number no longer speaks for the citizen: nothing "
         "was changed. Withdraw the request; the citizen asks for a new phone at the office."
     ),
+    "phone_change.not_checked": lambda p: t(
+        "The citizen's Telegram chat shared this number: an operator who checked the citizen "
+        "(a call, an identity document) says so first, then a manager other than them "
+        "approves it."
+    ),
+    "phone_change.checked": lambda p: t(
+        "An operator has already checked this number: a manager other than them approves it."
+    ),
     "phone_change.same_person": lambda p: t(
         "You asked this phone change: a manager other than you must approve it (four eyes)."
     ),

@@ -146,6 +146,9 @@ ACTION_NAMES = {
     "application.withdraw": t("paper application withdrawn"),
     "citizen.phone": t("phone recorded by the office"),
     "citizen.phone_request": t("new phone asked, waiting for a second operator"),
+    "citizen.phone_check": t(
+        "number shared by the citizen's chat checked, waiting for another manager"
+    ),
     "citizen.phone_approve": t("new phone approved by a second operator"),
     "citizen.phone_withdraw": t("new phone withdrawn"),
     "citizen.delegate": t("delegate registered"),

@@ -1,7 +1,7 @@
 """`buonispesa admin citizen …`: what the office records about one citizen.
 
 `phone` binds a citizen to a phone (the person came in), or asks it under four eyes when
-the citizen has vouchers to spend (`phone-change list|approve|withdraw`, docs/office.md);
+the citizen has vouchers to spend (`phone-change list|check|approve|withdraw`, docs/office.md);
 `delegate` registers a delegate who pays for the citizen (docs/cards-and-delegates.md).
 """
 
@@ -174,7 +174,18 @@ def phone_change_list(code: str) -> None:
             item.citizen.codice_fiscale,
             item.change.previous_masked or "",
             item.change.phone_masked or "",
-            say(t("the citizen's Telegram chat")) if item.by_chat else item.requested_by,
+            (
+                say(
+                    t(
+                        "the citizen's Telegram chat, checked by {operator}",
+                        operator=item.requested_by,
+                    )
+                )
+                if item.by_chat and item.checked
+                else say(t("the citizen's Telegram chat"))
+                if item.by_chat
+                else item.requested_by
+            ),
             say(t("{when}", when=Moment(item.change.requested_at))),
         )
     out.print(table)
@@ -184,6 +195,37 @@ def phone_change_list(code: str) -> None:
                 "{count} request waiting.",
                 "{count} requests waiting.",
                 len(found),
+            )
+        ),
+        markup=False,
+    )
+
+
+@phone_change_app.command("check")
+def phone_change_check(
+    code: str,
+    request_id: int,
+    by: OfficeUserOption = None,
+) -> None:
+    """Say you checked the citizen (a call, an identity document) for a number their
+    Telegram chat shared: a manager other than you then approves it."""
+    from core.services import municipalities, phone_changes
+
+    operator = operator_name(by)
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            account = await phone_changes.operator_named(uow, town, operator)
+            await phone_changes.check_chat_request(uow, account, request_id, core.now())
+            await uow.commit()
+
+    run_with_core(work)
+    out.print(
+        say(
+            t(
+                "Request {number} checked: it waits for the approval of a manager other than you.",
+                number=str(request_id),
             )
         ),
         markup=False,

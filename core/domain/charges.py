@@ -67,10 +67,9 @@ def codes_again_at(sent: Sequence[datetime], by_shop: Sequence[datetime], cap: i
     hour leaves the window may be another shop's, and telling it would say that another
     shop asked this person for a code, and when. The shop may be let through sooner, when
     enough codes leave the hour; it is never told a time it would be refused at.
-    Without that rule (`by_shop` empty, e.g. a community voucher, whose codes are all of
-    its one shop): once fewer than `cap` codes (`sent`, all of them) are left in the
-    window. The minute after, as the till shows minutes: a code is counted until the very
-    instant an hour after it."""
+    Without that rule (`by_shop` empty): once fewer than `cap` codes (`sent`, all of
+    them) are left in the window. The minute after, as the till shows minutes: a code is
+    counted until the very instant an hour after it."""
     if by_shop:
         again = max(by_shop) + CODES_WINDOW
     else:

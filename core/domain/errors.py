@@ -180,7 +180,11 @@ class Refusal(StrEnum):
     # Above the town's ceiling for one payment (Policy.payment_ceiling_cents): `limit`, cents.
     PAYMENT_ABOVE_LIMIT = "payment.above_limit"
     PAYMENT_INSUFFICIENT_FUNDS = "payment.insufficient_funds"
+    # A Telegram chat's number (its contact) is checked once by an operator, then approved
+    # by a manager other than that operator (phone_changes.check_chat_request).
+    PHONE_CHANGE_CHECKED = "phone_change.checked"
     PHONE_CHANGE_NEEDS_APPROVAL = "phone_change.needs_approval"
+    PHONE_CHANGE_NOT_CHECKED = "phone_change.not_checked"
     PHONE_CHANGE_NOT_FOUND = "phone_change.not_found"
     PHONE_CHANGE_NOT_WAITING = "phone_change.not_waiting"
     PHONE_CHANGE_CHAT_UNLINKED = "phone_change.chat_unlinked"

@@ -182,6 +182,16 @@ async def approve_request(
     return done
 
 
+async def check_chat_request(
+    uow: UnitOfWork, operator: m.Operator, change_id: int, now: datetime
+) -> m.PhoneChange:
+    """An operator who checked the person takes up the number a Telegram chat shared: a
+    manager other than them approves it (phone_changes.check_chat_request)."""
+    change = await phone_changes.check_chat_request(uow, operator, change_id, now)
+    await uow.commit()
+    return change
+
+
 async def withdraw_request(
     uow: UnitOfWork, operator: m.Operator, change_id: int, reason: str, now: datetime
 ) -> m.PhoneChange:

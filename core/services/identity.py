@@ -878,13 +878,15 @@ def check_approval(change: m.PhoneChange | None, citizen: m.Citizen) -> None:
 
 def approves(change: m.PhoneChange | None, citizen: m.Citizen, kind: str = "phone") -> bool:
     """Whether `change` is this citizen's request of `kind` (core.services.phone_changes:
-    phone, delegate, card), approved by a second operator."""
+    phone, delegate, card), approved by a second operator: a Telegram chat's number too was
+    checked by one operator (requested_by_id) and approved by another."""
     return (
         change is not None
         and change.citizen_id == citizen.id
         and change.kind == kind
         and change.status == "approved"
         and change.decided_by_id is not None
+        and change.requested_by_id is not None
         and change.decided_by_id != change.requested_by_id
     )
 

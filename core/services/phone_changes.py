@@ -22,9 +22,13 @@ operator (clerk or manager) asks and a manager who did not ask approves:
 A fourth way in: a Telegram chat linked to a citizen without a phone who has money to
 spend proves a number with its own contact (identity.FirstNumberNeedsOffice). That number
 waits as a phone request asked by the chat, not by an operator (`requested_by_chat`,
-`requested_by_id` empty); the contact is the first pair of eyes, so one manager approves
-it (any manager: no operator asked it), or withdraws it. Approved, the chat stays linked
-(identity.rebind_phone): it proved the very number.
+`requested_by_id` empty). The contact proves only that the chat holds the number, and the
+office cannot tell whose the chat is: an operator's own (a manager's Telegram linked to the
+citizen by an older application) would make one person both eyes. So an operator (clerk
+or manager) who checked the person (a call, a document) takes it up (`check_chat_request`,
+which writes them as `requested_by_id`), and from then it is approved as an operator's
+request, by a manager other than that operator; a manager may withdraw it at any time.
+Approved, the chat stays linked (identity.rebind_phone): it proved the very number.
 
 The services that apply them (identity.rebind_phone, delegates.add_delegate,
 cards.issue_card) refuse a citizen with money at stake unless given the approved request,
@@ -76,13 +80,22 @@ class Asked:
 class Waiting:
     change: m.PhoneChange
     citizen: m.Citizen
-    requested_by: str  # the operator's username; identity.CHAT_ACTOR for the chat's
+    # The operator's username: who asked, or who checked a chat's number; else (a chat's
+    # number nobody checked yet) identity.CHAT_ACTOR.
+    requested_by: str
 
     @property
     def by_chat(self) -> bool:
         """Asked by the citizen's Telegram chat (its contact proved the number), not by an
-        operator: one manager approves it (identity.FirstNumberNeedsOffice)."""
+        operator (identity.FirstNumberNeedsOffice): an operator checks the person, then a
+        manager other than them approves it (check_chat_request)."""
         return self.change.requested_by_chat is not None
+
+    @property
+    def checked(self) -> bool:
+        """A chat's number an operator has checked (`requested_by`), or an operator's
+        request: a manager other than `requested_by` may approve it."""
+        return self.change.requested_by_id is not None
 
 
 @dataclass(frozen=True)
@@ -395,6 +408,10 @@ async def _decide(
         raise NotAllowed(same_person, change_id=change.id)
     if change.status != WAITING or (change.kind != CARD and change.phone is None):
         raise Conflict(not_waiting, change_id=change.id)
+    if change.requested_by_id is None:
+        # A Telegram chat's number no operator has checked: the chat is not a pair of eyes
+        # (check_chat_request). The table's CHECK four_eyes refuses it too.
+        raise NotAllowed(Refusal.PHONE_CHANGE_NOT_CHECKED, change_id=change.id)
     phone = change.phone
     citizen = await uow.citizens.by_id(change.citizen_id)
     town = await uow.municipalities.by_id(change.municipality_id)
@@ -409,6 +426,39 @@ async def _decide(
     deadline = now + timedelta(days=CARD_PRINT_DAYS) if change.kind == CARD else None
     await _close(uow, change, operator, now, status=APPROVED, print_by=deadline)
     return change, citizen, town, phone
+
+
+async def check_chat_request(
+    uow: UnitOfWork, operator: m.Operator, change_id: int, now: datetime
+) -> m.PhoneChange:
+    """An operator (clerk or manager) who checked the person (a call to the number, the
+    person at the desk with a document) takes up a number a Telegram chat asked: the first
+    pair of eyes, written as the request's `requested_by_id`; a manager other than them
+    approves it (_decide), and they may withdraw it as whoever asked may. The chat keeps
+    hearing the answer (`requested_by_chat` stays). Once only: refused when another operator
+    checked it a moment earlier (compare-and-set), or when it was decided."""
+    change = await get(uow, operator, change_id, PHONE)
+    require_role(operator, *ASKERS)
+    if change.status != WAITING:
+        raise Conflict(Refusal.PHONE_CHANGE_NOT_WAITING, change_id=change.id)
+    if change.requested_by_chat is None or change.requested_by_id is not None:
+        raise Conflict(Refusal.PHONE_CHANGE_CHECKED, change_id=change.id)
+    if not await uow.phone_changes.mark_checked(change.id, operator.id):
+        await uow.refresh(change)
+        if change.status != WAITING:
+            raise Conflict(Refusal.PHONE_CHANGE_NOT_WAITING, change_id=change.id)
+        raise Conflict(Refusal.PHONE_CHANGE_CHECKED, change_id=change.id)
+    await uow.refresh(change)
+    await activity.by_operator(
+        uow,
+        operator,
+        "citizen.phone_check",
+        subject=change.subject,
+        before={"change": change.id, "requested_by": identity.CHAT_ACTOR},
+        after={"phone": change.phone_masked, "requested_by": operator.username},
+        now=now,
+    )
+    return change
 
 
 async def _close(

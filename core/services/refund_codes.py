@@ -74,8 +74,9 @@ async def send_refund_code(
 
     At the customer's limit of refund codes, the last one still valid for this very refund
     goes on (nothing is sent); otherwise, and at the shop's limit, refused
-    (refund.codes_too_many, refund.shop_codes_too_many, with `when` a new code can be
-    sent): nothing is sent and nothing changes. A code that would go to one of the shop's
+    (refund.codes_too_many; refund.shop_codes_too_many with `when` the shop's own codes
+    let a new one be sent: the customer's limit names no time, which other shops' codes
+    set): nothing is sent and nothing changes. A code that would go to one of the shop's
     own members (older data pairing the customer's phone, chat or delegate with it) is
     refused as a payment's is (payment.code_to_shop, shop_rights.refuse_code_to_own_staff):
     the cashier would read the consent they ask for; the owner refunds without a code."""
@@ -107,7 +108,10 @@ async def send_refund_code(
         await _replaced(uow, shop.id, till, charge.id, now, but_hash=held.hash)
         return RefundCode(held.salt, held.hash, where, held.sent_at, held.wrong_tries, held=True)
     if used_up is not None:
-        raise NotAllowed(Refusal.REFUND_CODES_TOO_MANY, when=used_up.next_at.isoformat())
+        # No time: it would be when the customer's oldest code of the window leaves it, a
+        # code of any shop (or, under the number's ceiling, one of the customer's own), so
+        # the cashier would learn when another shop asked this customer for a refund.
+        raise NotAllowed(Refusal.REFUND_CODES_TOO_MANY)
     shop_next = await security.shop_codes_used_up(
         uow, shop.id, REFUND_CODE, REFUND_CODES_PER_SHOP_PER_HOUR, now
     )

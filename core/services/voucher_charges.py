@@ -96,14 +96,21 @@ async def request_voucher_charge(
     municipality = await uow.municipalities.by_id(shop.municipality_id)
     assert municipality is not None
     policy = policy_of(municipality)
-    # The same rules as buoni spesa: a cap on codes per holder per hour (over it nothing is
-    # sent), and a new charge replaces the one still pending on this voucher.
-    sent = await uow.community.code_times_to_holder(
-        voucher.holder_channel, voucher.holder_address, now - timedelta(hours=1)
-    )
-    if len(sent) >= policy.codes_per_person_per_hour:
-        again = codes_again_at(sent, (), policy.codes_per_person_per_hour)
-        raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY, when=again.isoformat())
+    # The same rules as buoni spesa (charges.request_charge): a cap on codes per holder per
+    # hour (over it nothing is sent), and a new charge replaces the one still pending on
+    # this voucher. A holder may hold vouchers of several shops: a shop's first code in the
+    # hour is never refused for the other shops' codes, and a refused shop is told when its
+    # own codes leave the hour, never the minute another shop's code does (which would say
+    # that another shop asked this holder for a code, and when).
+    hour_ago = now - timedelta(hours=1)
+    holder = (voucher.holder_channel, voucher.holder_address)
+    sent = await uow.community.code_times_to_holder(*holder, hour_ago)
+    cap = policy.codes_per_person_per_hour
+    if len(sent) >= cap:
+        by_shop = await uow.community.code_times_to_holder(*holder, hour_ago, shop_id=shop.id)
+        if by_shop:
+            again = codes_again_at(sent, by_shop, cap)
+            raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY, when=again.isoformat())
     replaced = False
     wrong = 0  # wrong codes typed for the charges replaced: the holder is warned of them
     for earlier in await uow.community.pending_charges_of(voucher.id):

@@ -107,22 +107,22 @@ class CommunityRepository(_Repository):
         ).all()
 
     async def code_times_to_holder(
-        self, channel: str, address: str, since: datetime
+        self, channel: str, address: str, since: datetime, *, shop_id: int | None = None
     ) -> Sequence[datetime]:
         """When each payment code was sent since then to whoever holds vouchers at this chat
-        or phone, whatever the voucher, the oldest first."""
-        return (
-            await self.session.scalars(
-                select(m.VoucherCharge.created_at)
-                .join(m.Voucher, m.Voucher.id == m.VoucherCharge.voucher_id)
-                .where(
-                    m.Voucher.holder_channel == channel,
-                    m.Voucher.holder_address == address,
-                    m.VoucherCharge.created_at >= since,
-                )
-                .order_by(m.VoucherCharge.created_at)
+        or phone, whatever the voucher, by every shop or by one, the oldest first."""
+        query = (
+            select(m.VoucherCharge.created_at)
+            .join(m.Voucher, m.Voucher.id == m.VoucherCharge.voucher_id)
+            .where(
+                m.Voucher.holder_channel == channel,
+                m.Voucher.holder_address == address,
+                m.VoucherCharge.created_at >= since,
             )
-        ).all()
+        )
+        if shop_id is not None:
+            query = query.where(m.VoucherCharge.shop_id == shop_id)
+        return (await self.session.scalars(query.order_by(m.VoucherCharge.created_at))).all()
 
     async def charge_with_parties(
         self, charge_id: int

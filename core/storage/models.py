@@ -913,19 +913,22 @@ class PhoneChange(Base):
     __table_args__ = (
         CheckConstraint("status IN ('waiting', 'approved', 'withdrawn', 'expired')", name="status"),
         CheckConstraint("kind IN ('phone', 'delegate', 'card')", name="kind"),
-        # An operator's request is approved by another operator; a chat's (its contact the
-        # first pair of eyes) by one operator (migration 0044_chat_phone_requests).
+        # An approved request has an operator requester (who asked it, or who checked a
+        # chat's number) and another operator approved it (migration
+        # 0047_chat_requests_four_eyes: a chat is no pair of eyes).
         CheckConstraint(
             "status <> 'approved' OR (decided_by_id IS NOT NULL "
-            "AND (requested_by_id IS NULL OR decided_by_id <> requested_by_id))",
+            "AND requested_by_id IS NOT NULL AND decided_by_id <> requested_by_id)",
             name="four_eyes",
         ),
-        # Exactly one requester: an operator, or the citizen's Telegram chat (a first number
-        # its own contact proved: core.services.identity.FirstNumberNeedsOffice).
+        # A requester: an operator, the citizen's Telegram chat (a first number its own
+        # contact proved: core.services.identity.FirstNumberNeedsOffice), or both (the
+        # chat's number an operator checked: phone_changes.check_chat_request); a chat asks
+        # only for a phone.
         CheckConstraint(
-            "(requested_by_id IS NOT NULL AND requested_by_chat IS NULL) "
-            "OR (requested_by_id IS NULL AND requested_by_chat IS NOT NULL AND kind = 'phone')",
-            name="one_requester",
+            "(requested_by_id IS NOT NULL OR requested_by_chat IS NOT NULL) "
+            "AND (requested_by_chat IS NULL OR kind = 'phone')",
+            name="requester",
         ),
         CheckConstraint(
             "(status = 'waiting' AND decided_at IS NULL "

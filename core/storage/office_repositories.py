@@ -455,6 +455,23 @@ class PhoneChangeRepository(_Repository):
         )
         return bool(getattr(result, "rowcount", 0))
 
+    async def mark_checked(self, change_id: int, operator_id: int) -> bool:
+        """A waiting request a Telegram chat asked, not checked yet, becomes `operator_id`'s
+        (the first pair of eyes); False when it is not one any more (checked by another
+        operator, or decided, a moment earlier)."""
+        result = await self.session.execute(
+            update(m.PhoneChange)
+            .where(
+                m.PhoneChange.id == change_id,
+                m.PhoneChange.status == "waiting",
+                m.PhoneChange.requested_by_id.is_(None),
+                m.PhoneChange.requested_by_chat.is_not(None),
+            )
+            .values(requested_by_id=operator_id)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
     async def mark_decided(
         self, change_id: int, *, status_was: str = "waiting", **values: object
     ) -> bool:

@@ -160,6 +160,22 @@ async def approve_request(request: web.Request) -> web.StreamResponse:
     raise back_or(request, form, "dashboard")
 
 
+async def check_request(request: web.Request) -> web.StreamResponse:
+    operator = operator_of(request)
+    core = request.app[CORE]
+    form = await fields(request)
+    async with core.uow() as uow:
+        await application_desk.check_chat_request(uow, operator, _change_id(request), core.now())
+    await notify(
+        request,
+        t(
+            "You checked the number the citizen's chat shared: it waits for the approval of a "
+            "manager other than you."
+        ),
+    )
+    raise back_or(request, form, "dashboard")
+
+
 async def withdraw_request(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
@@ -277,5 +293,6 @@ def add_routes(app: web.Application) -> None:
     change = r"/phone-changes/{change:\d{1,9}}"
     app.router.add_post(f"{change}/approve", approve_request, name="phone_change_approve")
     app.router.add_post(f"{change}/withdraw", withdraw_request, name="phone_change_withdraw")
+    app.router.add_post(f"{change}/check", check_request, name="phone_change_check")
     app.router.add_post(f"{base}/card", request_card, name="application_card_request")
     app.router.add_post(f"{base}/card.pdf", card, name="application_card")

@@ -74,7 +74,8 @@ def phone_change_rows(
 ) -> list[dict[str, Any]]:
     """The requests waiting (a new phone, a delegate, a card), with what this operator may
     do with each (four eyes: a manager who did not ask approves; whoever asked, or a
-    manager, withdraws)."""
+    manager, withdraws; a Telegram chat's number is first checked by an operator, who then
+    counts as the one who asked)."""
     manager = operator.role == Role.MANAGER.value
     return [
         {
@@ -87,8 +88,12 @@ def phone_change_rows(
             "reissue": item.change.reissue,
             "by": item.requested_by,
             "by_chat": item.by_chat,
+            "checked": item.checked,
             "at": item.change.requested_at,
-            "may_approve": manager and item.change.requested_by_id != operator.id,
+            # A chat's number: an operator who checked the person says so first, then a
+            # manager other than them approves it (phone_changes.check_chat_request).
+            "may_check": not item.checked and operator.role != Role.VIEWER.value,
+            "may_approve": manager and item.checked and item.change.requested_by_id != operator.id,
             "may_withdraw": manager
             or (item.change.requested_by_id == operator.id and operator.role != Role.VIEWER.value),
         }

@@ -12,7 +12,7 @@ import pytest
 
 from core.bootstrap import Core
 from core.domain.identity import PhoneProof
-from core.services import identity
+from core.services import identity, phone_changes
 from tests.integration.linked_chat import (
     apply_from_chat,
     citizen_row,
@@ -69,12 +69,17 @@ async def test_a_linked_chat_gives_no_first_number_to_a_citizen_with_money(
     async with core.uow() as uow:
         assert await uow.citizens.by_phone(town.municipality_id, CHAT_PHONE) is None
     # The office decides the number: the change two operators asked, or else the chat's
-    # own number, which waits for it as a change the chat asked (one manager approves it,
-    # the contact having proven the number: test_chat_phone_requests).
+    # own number, which waits for it as a change the chat asked (an operator checks the
+    # person, a manager other than them approves it: test_chat_phone_requests).
     if asked is None:
         waiting = refused.value
         assert isinstance(waiting, identity.FirstNumberNeedsOffice)
         assert waiting.change is not None and waiting.change.phone == CHAT_PHONE
+        async with core.uow() as uow:
+            await phone_changes.check_chat_request(
+                uow, team["clerk"], waiting.change.id, core.now()
+            )
+            await uow.commit()
         await _approve(core, team["manager"], waiting.change.id)
         assert (await citizen_row(core, holder_id)).phone == CHAT_PHONE
     else:

@@ -1,6 +1,7 @@
 """A Telegram chat linked to a citizen without a phone who has money to spend proves a number
 with its own contact: nothing is bound, and the number waits for the office as a phone change
-the chat asked (no operator), which one manager decides (docs/identity-and-consent.md §5).
+the chat asked (no operator): an operator checks the person, and a manager other than that
+operator approves it (docs/identity-and-consent.md §5).
 Sharing it again asks nothing more; another number while it waits is refused; approved, the
 number is the citizen's and the chat stays theirs. On SQLite and PostgreSQL."""
 
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from core.bootstrap import Core
-from core.domain.errors import NotAllowed
+from core.domain.errors import Conflict, NotAllowed, Refusal
 from core.i18n import render_text
 from core.services import identity, municipalities, operators, phone_changes
 from core.services.outbox import reply_of
@@ -32,15 +33,15 @@ IDLE_PHONE = "+393471230083"
 
 
 async def _town(core: Core) -> tuple[Town, dict[str, m.Operator]]:
-    """Citizen 0 without a phone, CHAT linked to them, a balance to spend; a clerk and a
-    manager."""
+    """Citizen 0 without a phone, CHAT linked to them, a balance to spend; a clerk and two
+    managers."""
     town = await holder_without_phone(core, chat=CHAT)
     async with core.uow() as uow:
         municipality = await municipalities.require(uow, town.code)
         team = {}
-        for name in ("clerk", "manager"):
+        for name in ("clerk", "manager", "manager2"):
             team[name], _ = await operators.add_operator(
-                uow, municipality, f"tst.{name}", name, core.now(), password="x" * 12
+                uow, municipality, f"tst.{name}", name.rstrip("2"), core.now(), password="x" * 12
             )
         await uow.commit()
     return town, team
@@ -124,16 +125,44 @@ async def test_sharing_again_asks_nothing_more_and_another_number_is_refused(
     assert [item.change.phone for item in await _waiting(core, town)] == [CHAT_PHONE]
 
 
-async def test_one_manager_approves_it_and_the_chat_stays_the_citizens(core: Core) -> None:
+async def _check(core: Core, operator: m.Operator, change_id: int) -> None:
+    """`operator` checked the person (a call, a document): the first pair of eyes."""
+    async with core.uow() as uow:
+        await phone_changes.check_chat_request(uow, operator, change_id, core.now())
+        await uow.commit()
+
+
+async def test_a_manager_alone_never_approves_it_and_the_chat_stays_the_citizens(
+    core: Core,
+) -> None:
+    """Trial 10: one manager approved the chat's number alone, the chat's contact counted as
+    the first pair of eyes. A manager who holds that chat (their own Telegram, linked to
+    the citizen by an older application) approved their own number: one person chose who
+    receives the citizen's payment codes. An operator checks the person first, and a
+    manager other than that operator approves."""
     town, team = await _town(core)
     refused = await _share(core, town)
     assert isinstance(refused, identity.FirstNumberNeedsOffice) and refused.change is not None
-    # A clerk does not decide: a manager does (no operator asked, so any manager).
+    change_id = refused.change.id
+    for operator in (team["clerk"], team["manager"]):
+        async with core.uow() as uow:
+            with pytest.raises(NotAllowed) as alone:
+                await phone_changes.approve(uow, operator, change_id, core.now())
+    assert alone.value.code == Refusal.PHONE_CHANGE_NOT_CHECKED
+    # A manager checks it: another manager approves, never the one who checked.
+    await _check(core, team["manager"], change_id)
+    [item] = await _waiting(core, town)
+    assert (item.by_chat, item.requested_by, item.change.requested_by_chat) == (
+        True,
+        "tst.manager",
+        CHAT,
+    )
     async with core.uow() as uow:
-        with pytest.raises(NotAllowed):
-            await phone_changes.approve(uow, team["clerk"], refused.change.id, core.now())
+        with pytest.raises(NotAllowed) as own:
+            await phone_changes.approve(uow, team["manager"], change_id, core.now())
+    assert own.value.code == Refusal.PHONE_CHANGE_SAME_PERSON
     async with core.uow() as uow:
-        done = await phone_changes.approve(uow, team["manager"], refused.change.id, core.now())
+        done = await phone_changes.approve(uow, team["manager2"], change_id, core.now())
         await uow.commit()
     assert (done.previous_phone, done.phone, done.telegram_unlinked) == (None, CHAT_PHONE, False)
     holder = await _holder(core, town)
@@ -144,22 +173,59 @@ async def test_one_manager_approves_it_and_the_chat_stays_the_citizens(core: Cor
     )
     assert await _waiting(core, town) == []
     async with core.uow() as uow:
-        change = await uow.phone_changes.by_id(refused.change.id)
+        change = await uow.phone_changes.by_id(change_id)
         assert change is not None
-        assert (change.status, change.phone, change.decided_by_id) == (
+        assert (change.status, change.phone, change.requested_by_id, change.decided_by_id) == (
             "approved",
             None,
             team["manager"].id,
+            team["manager2"].id,
         )
-        entries = await uow.activity.newest_first(town.municipality_id, 1, 0)
-        assert entries[0].action == "citizen.phone_approve"
+        entries = await uow.activity.newest_first(town.municipality_id, 2, 0)
+        assert [x.action for x in entries] == ["citizen.phone_approve", "citizen.phone_check"]
         assert entries[0].before is not None
-        assert entries[0].before["requested_by"] == "chat:telegram"
+        assert entries[0].before["requested_by"] == "tst.manager"
         # The chat is answered as the citizen's now.
         linked = await identity.link_telegram(
             uow, town.municipality_id, CHAT, CHAT_PHONE, core.now()
         )
         assert linked is not None and linked.id == holder.id
+
+
+async def test_a_clerk_checks_it_once_and_a_manager_approves(core: Core) -> None:
+    town, team = await _town(core)
+    refused = await _share(core, town)
+    assert isinstance(refused, identity.FirstNumberNeedsOffice) and refused.change is not None
+    await _check(core, team["clerk"], refused.change.id)
+    # Checked once: another operator checking it again is refused, nothing changes.
+    async with core.uow() as uow:
+        with pytest.raises(Conflict) as again:
+            await phone_changes.check_chat_request(
+                uow, team["manager"], refused.change.id, core.now()
+            )
+    assert again.value.code == Refusal.PHONE_CHANGE_CHECKED
+    async with core.uow() as uow:
+        await phone_changes.approve(uow, team["manager"], refused.change.id, core.now())
+        await uow.commit()
+    assert (await _holder(core, town)).phone == CHAT_PHONE
+
+
+async def test_the_database_refuses_a_chats_request_approved_by_one_operator(
+    core: Core,
+) -> None:
+    town, team = await _town(core)
+    refused = await _share(core, town)
+    assert isinstance(refused, identity.FirstNumberNeedsOffice) and refused.change is not None
+    with pytest.raises(IntegrityError):
+        async with core.uow() as uow:
+            await uow.phone_changes.mark_decided(
+                refused.change.id,
+                status="approved",
+                decided_by_id=team["manager"].id,
+                decided_at=core.now(),
+                phone=None,
+            )
+            await uow.flush()
 
 
 async def test_withdrawn_the_chat_may_ask_again(core: Core) -> None:
@@ -209,6 +275,7 @@ async def test_approved_the_chat_that_asked_is_told_there_not_by_sms(core: Core)
     town, team = await _town(core)
     refused = await _share(core, town)
     assert isinstance(refused, identity.FirstNumberNeedsOffice) and refused.change is not None
+    await _check(core, team["clerk"], refused.change.id)
     async with core.uow() as uow:
         before = len(await uow.outbox.for_address("telegram", CHAT))
         await phone_changes.approve(uow, team["manager"], refused.change.id, core.now())
@@ -235,11 +302,12 @@ async def test_with_nothing_to_spend_no_request_is_made(core: Core) -> None:
     assert await _waiting(core, town) == []
 
 
-@pytest.mark.parametrize("requester", ["both", "neither", "chat_delegate"])
-async def test_the_database_wants_exactly_one_requester(core: Core, requester: str) -> None:
-    town, team = await _town(core)
+@pytest.mark.parametrize("requester", ["neither", "chat_delegate"])
+async def test_the_database_wants_a_requester(core: Core, requester: str) -> None:
+    """An operator, the chat, or both (the chat's number an operator checked); a chat asks
+    only for a phone."""
+    town, _ = await _town(core)
     choices: dict[str, dict[str, Any]] = {
-        "both": {"requested_by_id": team["clerk"].id, "requested_by_chat": CHAT},
         "neither": {"requested_by_id": None, "requested_by_chat": None},
         "chat_delegate": {"requested_by_id": None, "requested_by_chat": CHAT, "kind": "delegate"},
     }

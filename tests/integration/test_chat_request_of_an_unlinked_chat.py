@@ -28,12 +28,15 @@ DELEGATE = "+393471230102"
 
 async def _asked(core: Core) -> tuple[Town, m.Operator, int]:
     """Citizen 0 without a phone but with money to spend, CHAT linked to them, which asked
-    CHAT_PHONE as their number (waiting); a manager."""
+    CHAT_PHONE as their number (waiting, checked by a clerk); a manager who may approve it."""
     town = await holder_without_phone(core, chat=CHAT)
     async with core.uow() as uow:
         municipality = await municipalities.require(uow, town.code)
         manager, _ = await operators.add_operator(
             uow, municipality, "tst.manager", "manager", core.now(), password="x" * 12
+        )
+        clerk, _ = await operators.add_operator(
+            uow, municipality, "tst.clerk", "clerk", core.now(), password="x" * 12
         )
         await uow.commit()
     async with core.uow() as uow:
@@ -41,7 +44,11 @@ async def _asked(core: Core) -> tuple[Town, m.Operator, int]:
             await identity.link_telegram(uow, town.municipality_id, CHAT, CHAT_PHONE, core.now())
         await uow.commit()
     assert refused.value.change is not None
-    return town, manager, refused.value.change.id
+    change_id = refused.value.change.id
+    async with core.uow() as uow:
+        await phone_changes.check_chat_request(uow, clerk, change_id, core.now())
+        await uow.commit()
+    return town, manager, change_id
 
 
 async def test_the_chat_unlinked_as_the_delegate_withdraws_its_request(core: Core) -> None:

@@ -11,9 +11,10 @@ import pytest
 
 from core.bootstrap import Core
 from core.domain.charges import ChargeStatus
+from core.domain.community import Purchase, Purpose
 from core.domain.errors import NotAllowed, Refusal
 from core.domain.messages import Money
-from core.services import charges
+from core.services import charges, community
 from core.services.charges import ConfirmOutcome
 from core.services.outbox import reply_of
 from core.storage import models as m
@@ -24,6 +25,7 @@ from tests.integration.test_community import (
     buy,
     enable,
     last_code,
+    report,
     second_shop,
     type_voucher_code,
 )
@@ -242,3 +244,42 @@ async def test_a_voucher_payment_refused_for_its_balance_tells_the_holder(core: 
         "The payment of {amount} at {shop} was refused: voucher {voucher} has {balance}."
     )
     assert notice.params["balance"] == Money(30_00)
+
+
+async def test_a_holders_voucher_at_another_shop_is_not_refused_for_this_shops_codes(
+    core: Core, clock: FakeClock
+) -> None:
+    """Trial 10: community vouchers kept the plain cap per holder. A holder with a voucher
+    at each of two shops: one shop asking six codes of its voucher kept the other shop from
+    charging its own for an hour, and the other shop was told "try again from" the minute
+    the first shop's oldest code left the hour (that another shop had asked this person,
+    and when). As for buoni spesa: a shop's first code in the hour goes, and a refused
+    shop is told when its own codes leave the hour."""
+    town = await make_town(core, citizens=0)
+    await enable(core, town)
+    other = await second_shop(core, town)
+    await enable(core, town, shop_id=other)
+    here = await buy(core, town, 30_00)
+    purchase = Purchase(Purpose.VOUCHER, town.municipality_id, 30_00, shop_id=other)
+    async with core.uow() as uow:
+        bought = await community.record_payment(
+            uow, report(purchase.payload(), 30_00, "tg-charge-2"), core.now()
+        )
+        await uow.commit()
+    there = bought.voucher
+    assert there is not None and there.holder_address == here.holder_address
+    for _index in range(6):  # 08:00 … 08:05, the first shop
+        await ask_voucher_payment(core, town.shop_id, here, 1_00)
+        clock.advance(minutes=1)
+    clock.advance(minutes=20)  # 08:26
+    first = await ask_voucher_payment(core, other, there, 4_00)
+    code = await last_code(core, there.holder_address)
+    paid = await type_voucher_code(core, other, first, code)
+    assert paid.outcome is ConfirmOutcome.CONFIRMED
+    clock.advance(minutes=1)  # 08:27
+    with pytest.raises(NotAllowed) as refused:
+        await ask_voucher_payment(core, other, there, 1_00)
+    assert refused.value.code == Refusal.PAYMENT_CODES_TOO_MANY
+    # Its own code (08:26) leaves the hour at 09:26: from 09:27, never 09:01.
+    told = datetime.fromisoformat(str(refused.value.params["when"]))
+    assert told == datetime(2026, 4, 6, 9, 27, tzinfo=UTC)

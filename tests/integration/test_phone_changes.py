@@ -772,12 +772,12 @@ async def test_one_new_phone_for_two_households_at_once_is_refused_to_the_second
     assert await _actions(core) == [("citizen.phone", "tst.clerk")]
 
 
-def test_the_chats_request_is_listed_by_the_command_line_and_one_manager_approves_it(
+def test_the_chats_request_is_listed_by_the_command_line_checked_and_approved_by_two(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str
 ) -> None:
     """A first number the citizen's Telegram chat proved, waiting (identity.
-    FirstNumberNeedsOffice): `phone-change list` names the chat as who asked it, and one
-    manager approves it."""
+    FirstNumberNeedsOffice): `phone-change list` names the chat as who asked it; no manager
+    approves it alone: one checks it (`phone-change check`), another approves it."""
     monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
     monkeypatch.setenv("BUONISPESA_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("COLUMNS", "200")
@@ -813,6 +813,18 @@ def test_the_chats_request_is_listed_by_the_command_line_and_one_manager_approve
     assert "the citizen's Telegram chat" in said and "***077" in said
     assert "1 request waiting" in said
     approve = ["admin", "citizen", "phone-change", "approve", town.code, "1", "--by"]
-    approved = runner.invoke(app, [*approve, "tst.manager"])
+    alone = runner.invoke(app, [*approve, "tst.manager"])
+    assert alone.exit_code != 0
+    assert "an operator who checked the citizen" in " ".join(alone.output.split())
+    check = ["admin", "citizen", "phone-change", "check", town.code, "1", "--by"]
+    checked = runner.invoke(app, [*check, "tst.manager"])
+    assert checked.exit_code == 0, checked.output
+    assert "checked" in checked.output
+    listed = runner.invoke(app, ["admin", "citizen", "phone-change", "list", town.code])
+    said = " ".join(listed.output.split())
+    assert "the citizen's Telegram chat, checked by tst.manager" in said
+    own = runner.invoke(app, [*approve, "tst.manager"])
+    assert own.exit_code != 0
+    approved = runner.invoke(app, [*approve, "tst.manager2"])
     assert approved.exit_code == 0, approved.output
     assert "now uses the phone ***077" in " ".join(approved.output.split())

@@ -153,12 +153,14 @@ async def test_a_first_phone_waiting_for_approval_says_only_the_new_number_was_t
     assert "vecchio" not in text
 
 
-async def test_a_number_the_citizens_chat_proved_is_listed_and_one_manager_approves_it(
+async def test_a_number_the_citizens_chat_proved_is_checked_by_one_operator_and_approved_by_another(
     towns: Towns, core: Core
 ) -> None:
     """A citizen known without a phone, with vouchers, whose Telegram chat (an older
     application's) shares its own contact: the number waits on the dashboard asked by the
-    chat, and one manager approves it (docs/identity-and-consent.md §5)."""
+    chat; an operator who checked the citizen says so, and a manager other than them
+    approves it (docs/identity-and-consent.md §5). Trial 10: one manager approved it alone,
+    and the chat may be that manager's own."""
     from core.services import identity
 
     applicant = person(1, 1)
@@ -186,20 +188,29 @@ async def test_a_number_the_citizens_chat_proved_is_listed_and_one_manager_appro
     assert "the citizen&#39;s Telegram chat" in page.text and "***556" in page.text
     assert f"/office/phone-changes/{number}/approve" not in page.text
     assert f"/office/phone-changes/{number}/withdraw" not in page.text
-    assert "Waiting for a manager" in page.text
+    assert f"/office/phone-changes/{number}/check" in page.text
 
     manager = await signed_in(towns.server, "bel.manager")
     application = await manager.get(f"/office/applications/{protocol}")
     assert "la chat Telegram del cittadino" in unescape(application.text)  # Italian, the default
-    assert f"/office/phone-changes/{number}/approve" in application.text
+    # Nobody checked it yet: no manager approves it alone, by the page or by a forged POST.
+    assert f"/office/phone-changes/{number}/approve" not in application.text
+    assert f"/office/phone-changes/{number}/check" in application.text
+    alone = await manager.post(f"/office/phone-changes/{number}/approve", {"back": "/office/"})
+    assert "un operatore che ha verificato il cittadino" in unescape(alone.text)
+    assert await phone_of(core, towns, applicant.codice_fiscale) is None
     # Before the button: what approving and withdrawing do, in the office's Italian.
     said = " ".join(unescape(application.text).split())
     assert (
         "La chat Telegram collegata a questa domanda ha condiviso questo numero: prova che la "
         "chat ha il numero, non che sia del cittadino. Verificalo con il cittadino (una "
-        "telefonata, un documento d'identità) prima di approvare. Se approvato, diventa il suo "
-        "telefono e la chat resta collegata; se ritirato, è avvisata solo la chat."
+        "telefonata, un documento d'identità), poi dillo: lo approva un responsabile diverso "
+        "da te. Se approvato, diventa il suo telefono e la chat resta collegata; se ritirato, "
+        "è avvisata solo la chat."
     ) in said
+    checked = await clerk.post(f"/office/phone-changes/{number}/check", {"back": "/office/"})
+    assert checked.status == 200
+    assert "checked by bel.clerk" in checked.text
     done = await manager.post(f"/office/phone-changes/{number}/approve", {"back": "/office/"})
     assert done.status == 200
     assert await phone_of(core, towns, applicant.codice_fiscale) == NEW_PHONE

@@ -1486,7 +1486,7 @@ class FakeCommunity(_Fake):
         ]
 
     async def code_times_to_holder(
-        self, channel: str, address: str, since: datetime
+        self, channel: str, address: str, since: datetime, *, shop_id: int | None = None
     ) -> Sequence[datetime]:
         held = {
             v.id
@@ -1497,7 +1497,12 @@ class FakeCommunity(_Fake):
         return sorted(
             x.created_at
             for x in self.store.rows(
-                m.VoucherCharge, lambda x: x.voucher_id in held and x.created_at >= since
+                m.VoucherCharge,
+                lambda x: (
+                    x.voucher_id in held
+                    and x.created_at >= since
+                    and (shop_id is None or x.shop_id == shop_id)
+                ),
             )
         )
 
@@ -1848,6 +1853,15 @@ class FakePhoneChanges(_Fake):
         if change.handed_at is not None or change.print_by is None or change.print_by > now:
             return False
         change.status = "expired"
+        return True
+
+    async def mark_checked(self, change_id: int, operator_id: int) -> bool:
+        change = await self.by_id(change_id)
+        if change is None or change.status != "waiting" or change.requested_by_id is not None:
+            return False
+        if change.requested_by_chat is None:
+            return False
+        change.requested_by_id = operator_id
         return True
 
     async def forget_chats(self, citizen_id: int) -> None:
