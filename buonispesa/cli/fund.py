@@ -10,10 +10,16 @@ import typer
 from rich.table import Table
 
 from buonispesa.cli.admin import admin, money, out, run_with_core
-from buonispesa.cli.common import cli_actor, fail, office_language, operator_name, say
+from buonispesa.cli.common import (
+    cli_actor,
+    fail,
+    office_language,
+    operator_name,
+    say,
+    typed_day,
+)
 from buonispesa.cli.refusals import describe
 from core.domain import messages
-from core.domain.application_csv import italian_day
 from core.domain.errors import InvalidAmount
 from core.domain.messages import Money, t
 from core.domain.money import parse_euro
@@ -52,19 +58,7 @@ def _cents(text: str) -> int:
 def _day(text: str | None, today: date) -> date:
     if text is None:
         return today
-    # As the office's pages read a day (application_csv.italian_day): 30/04/2026 or
-    # 2026-04-30 in the digits 0-9, not an ISO week day nor other digits.
-    day = italian_day(text)
-    if day is None:
-        fail(
-            t(
-                "{option} {text}: write the day as day/month/year or year-month-day in the "
-                "digits 0-9, e.g. 30/04/2026 or 2026-04-30.",
-                option="--date",
-                text=repr(text),
-            )
-        )
-    return day
+    return typed_day("--date", text)
 
 
 def _today(core: Core, timezone: str) -> date:

@@ -454,3 +454,21 @@ def test_an_economia_prepared_by_a_manager_is_not_approved_by_the_same_manager(
     )  # fmt: skip
     assert code == 0 and "Act 1 withdrawn: nothing was freed." in flat(output), output
     assert "€0.00 │ €50.00" in entries_shown()
+
+
+def test_every_day_option_reads_the_two_shapes_of_the_office_s_pages(tmp_path: Path) -> None:
+    """--execution-date of `admin reimburse`, --from and --to of `admin documents statement`
+    read a day as --date and the office's pages do: an ISO week day or Arabic-Indic digits
+    are refused with the shape to write, nothing written."""
+    assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
+    sepa, pdf = tmp_path / "x.xml", tmp_path / "x.pdf"
+    for bad in ("2026-W49-1", "٠٦/٠٤/٢٠٢٦"):
+        for arguments in (
+            ("admin", "reimburse", "BEL", "--out", str(sepa), "--execution-date", bad),
+            ("admin", "documents", "statement", "BEL", "1", "--from", bad, "--out", str(pdf)),
+            ("admin", "documents", "statement", "BEL", "1", "--to", bad, "--out", str(pdf)),
+        ):
+            code, output = invoke(*arguments)
+            assert code == 2, (arguments, output)
+            assert "write the day as day/month/year or year-month-day" in flat(output), output
+    assert not sepa.exists() and not pdf.exists()
