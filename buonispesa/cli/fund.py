@@ -251,7 +251,7 @@ def fund_show(
     """The fund's entries, what the determine commit of it and what is left; what each
     determina left unassigned and the economie that freed some of it (prepared and approved
     under four eyes, in the office or with 'fund economia': docs/allocation.md)."""
-    from core.services import economia, fund, municipalities
+    from core.services import acts, economia, fund, municipalities
 
     async def work(core: Core) -> None:
         async with core.uow() as uow:
@@ -260,6 +260,10 @@ def fund_show(
             position = await fund.position(uow, town)
             rests = await economia.rests(uow, town)
             freed = list(await uow.fund.economie(town.id))
+            waiting = [
+                (act, await uow.operators.by_id(act.prepared_by_id))
+                for act in await acts.open_acts(uow, town.id, acts.ActKind.ECONOMIA)
+            ]
         table = Table(
             say(t("No.")),
             say(t("Received on")),
@@ -281,6 +285,20 @@ def fund_show(
             out.print(table)
         _say_position(code.upper(), position)
         _say_rests(rests, freed)
+        for act, preparer in waiting:
+            out.print(
+                say(
+                    t(
+                        "Economia act {number}, prepared by {who}, waits for a manager's "
+                        "approval ('admin fund economia approve {code} {number} --by MANAGER'):",
+                        number=str(act.id),
+                        who="" if preparer is None else preparer.username,
+                        code=code.upper(),
+                    )
+                ),
+                markup=False,
+            )
+            _say_act(act.params)
 
     run_with_core(work)
 

@@ -411,12 +411,15 @@ def test_an_economia_is_prepared_and_approved_by_two_operators_from_the_command_
     )
     assert "Free €50.00 of tranche 1 of window 1: det. n. 7/2026 of" in flat(output)
     assert "admin fund economia approve BEL 1 --by MANAGER" in flat(output)
-    assert entries_shown() == shown  # waiting, it frees nothing
+    waiting = entries_shown()  # waiting, it frees nothing, and `fund show` names it
+    assert waiting.startswith(shown), waiting
+    assert "Economia act 1, prepared by bel.clerk, waits for a manager's approval" in waiting
+    assert "Free €50.00 of tranche 1 of window 1: det. n. 7/2026" in waiting
 
     approve = ("admin", "fund", "economia", "approve", "BEL", "1")
     code, output = invoke(*approve, "--by", "bel.clerk")
     assert code == 2 and "(operator.role_refused)" in output, output  # a clerk does not approve
-    assert entries_shown() == shown
+    assert entries_shown() == waiting
     code, output = invoke(*approve, "--by", "bel.boss")
     assert code == 0, output
     assert "Act 1 approved and carried out." in flat(output)
