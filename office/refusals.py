@@ -267,6 +267,10 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         tranche=str(p["tranche"]),
         window=str(p["window"]),
     ),
+    "economia.no_determina": lambda p: t(
+        "The form did not say which determina to free the rest of: it was not sent from this "
+        "page, or from a page kept open too long. Use the form in the determina's row below."
+    ),
     "economia.not_found": lambda p: t(
         "No determina {number} of this municipality stands (approved and not withdrawn).",
         number=str(p["allocation_id"]),
@@ -283,6 +287,15 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "once its act is adopted. Nothing was prepared or freed.",
         day=_day(p["day"]),
         today=_day(p["today"]),
+    ),
+    "economia.date_before_determina": lambda p: t(
+        "The day {day} of the act is before {determina_day}, the day of the determina of "
+        "tranche {tranche} of window {window} whose rest it frees: check the day and the "
+        "tranche. Nothing was prepared or freed.",
+        day=_day(p["day"]),
+        determina_day=_day(p["determina_day"]),
+        tranche=str(p["tranche"]),
+        window=str(p["window"]),
     ),
     "economia.date_too_old": lambda p: t(
         "The day {day} of the act is before {earliest}, when the money for these vouchers "
@@ -653,6 +666,10 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     ),
     "act.already_prepared": lambda p: _already_prepared(p),
     "act.not_found": lambda p: t("There is no such act."),
+    "act.kind_missing": lambda p: t(
+        "The form did not say which act to prepare: it was not sent from this office's page, "
+        "or from a page open since an update. Open the page again and use its button."
+    ),
     "act.bad_budget": lambda p: t("The budget must be more than zero."),
     "allocation.pays_nobody": lambda p: t(
         "With the budget {budget} this tranche would pay nobody: every household of the "

@@ -11,6 +11,7 @@ import getpass
 import os
 import shlex
 import sys
+from datetime import date
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
@@ -277,6 +278,26 @@ OfficeUserOption = Annotated[
 def cli_actor(by: str | None) -> str:
     """The activity log's actor for a command: cli:<who ran it>."""
     return f"cli:{operator_name(by)}"
+
+
+def typed_day(option: str, text: str) -> date:
+    """A day given to a command's option, read as the office's pages read one
+    (application_csv.italian_day): 30/04/2026 (day first) or 2026-04-30, in the digits 0-9;
+    anything else (an ISO week day, 20260430, other digits) stops the command, naming the
+    option and the shapes to write, before anything is done."""
+    from core.domain.application_csv import italian_day
+
+    day = italian_day(text)
+    if day is None:
+        fail(
+            t(
+                "{option} {text}: write the day as day/month/year or year-month-day in the "
+                "digits 0-9, e.g. 30/04/2026 or 2026-04-30.",
+                option=option,
+                text=repr(text),
+            )
+        )
+    return day
 
 
 def lock_text(lock: ShopLockState | None) -> str:

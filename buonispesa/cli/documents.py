@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from buonispesa.cli.admin import Force, admin, out, run_with_core
-from buonispesa.cli.common import ByOption, fail, office_language, say
+from buonispesa.cli.common import ByOption, office_language, say, typed_day
 from buonispesa.cli.logged import exported_file
 from buonispesa.cli.outfile import OutFile
 from core.domain.messages import t
@@ -141,12 +141,7 @@ def receipt(
 def _day(option: str, value: str | None) -> date | None:
     if value is None:
         return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(
-            t("{option}: {value} is not a date like 2026-04-30.", option=option, value=repr(value))
-        )
+    return typed_day(option, value)
 
 
 @documents_app.command("statement")
@@ -154,8 +149,12 @@ def statement(
     code: str,
     shop_id: int,
     out_file: Out,
-    start: Annotated[str | None, typer.Option("--from", help="First day YYYY-MM-DD")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day YYYY-MM-DD")] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day DD/MM/YYYY or YYYY-MM-DD")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last day DD/MM/YYYY or YYYY-MM-DD")
+    ] = None,
     language: Lang = None,
     force: Force = False,
     by: ByOption = None,

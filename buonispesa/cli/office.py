@@ -4,7 +4,6 @@ publication, GDPR."""
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,7 +11,7 @@ import typer
 from rich.table import Table
 
 from buonispesa.cli.admin import Force, WindowOption, admin, money, out, run_with_core
-from buonispesa.cli.common import ByOption, cli_actor, fail, named, say
+from buonispesa.cli.common import ByOption, cli_actor, fail, named, say, typed_day
 from buonispesa.cli.logged import exported_file, logged
 from buonispesa.cli.outfile import OutFile
 from core.domain.messages import Moment, Money, t, tn
@@ -41,8 +40,8 @@ def reimburse(
     execution_date: Annotated[
         str | None,
         typer.Option(
-            help="Requested execution date YYYY-MM-DD (default: today, or the next bank "
-            "business day)"
+            help="Requested execution date DD/MM/YYYY or YYYY-MM-DD (default: today, or the "
+            "next bank business day)"
         ),
     ] = None,
     force: Force = False,
@@ -55,15 +54,7 @@ def reimburse(
     # Names and IBANs of shops, some of them one person's business: owner-only.
     target = OutFile(out_file, force=force, personal=True)
     target.check()
-    try:
-        wanted = date.fromisoformat(execution_date) if execution_date else None
-    except ValueError:
-        fail(
-            t(
-                "--execution-date: {value} is not a date like 2026-04-30.",
-                value=repr(execution_date),
-            )
-        )
+    wanted = typed_day("--execution-date", execution_date) if execution_date else None
 
     async def work(core: Core) -> tuple[str, int, int]:
         async with core.uow() as uow:

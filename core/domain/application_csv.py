@@ -63,8 +63,12 @@ MAX_AMOUNT_CENTS = 10_000_000_00  # ten million euro, in any amount column
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 _ITALIAN_MOMENT = re.compile(
     r"(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})(?:[ T]+(?P<H>\d{1,2})[:.](?P<M>\d{2})"
-    r"(?:[:.](?P<S>\d{2}))?)?"
+    r"(?:[:.](?P<S>\d{2}))?)?",
+    re.ASCII,  # the digits 0-9 only: \d alone also takes Arabic-Indic or Persian digits
 )
+# A day as ISO writes it in full, and nothing else of ISO 8601: date.fromisoformat also
+# reads a week day (2026-W49-1), an ordinal day (2026-336) and the compact 20261201.
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,15 +488,17 @@ def _timestamp(raw: str, fail: _Fail, italian: bool) -> datetime | None:
 
 def italian_day(raw: str) -> date | None:
     """A day as the desk's form reads its date: 31/12/2026 (day first, as in Italy, by
-    `_italian_moment`), or 2026-12-31; None when it is neither, or has a time. The office's
-    date fields (the fund's receipts, a reimbursement's execution date) read it so."""
+    `_italian_moment`; 1/2/2026 too), or 2026-12-31, in the digits 0-9; None when it is
+    neither (an ISO week or ordinal day, 20261231, Arabic-Indic digits), or has a time. The
+    office's date fields (the fund's receipts, a reimbursement's execution date, an
+    economia's day, the documents' days) and the command line's --date read it so."""
     text = raw.strip()
     match = _ITALIAN_MOMENT.fullmatch(text)
     if match is not None:
         moment = _italian_moment(text) if match["H"] is None else None
         return moment.date() if moment is not None else None
     try:
-        return date.fromisoformat(text) if len(text) == 10 else None
+        return date.fromisoformat(text) if _ISO_DAY.fullmatch(text) else None
     except ValueError:
         return None
 

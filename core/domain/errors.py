@@ -20,6 +20,8 @@ class Refusal(StrEnum):
     ACT_FIGURES_CHANGED = "act.figures_changed"
     ACT_OTHER_TRANCHE = "act.other_tranche"
     ACT_NOT_FOUND = "act.not_found"
+    # A form sent to prepare an act that names no kind of act (hand-made, or stale).
+    ACT_KIND_MISSING = "act.kind_missing"
     ACT_REASON_MISSING = "act.reason_missing"
     ACT_REASON_TOO_LONG = "act.reason_too_long"
     ALLOCATION_ALREADY_CREDITED = "allocation.already_credited"
@@ -102,6 +104,9 @@ class Refusal(StrEnum):
     DELEGATE_REQUEST_WAITING = "delegate.request_waiting"
     DONATIONS_NOT_AVAILABLE = "donations.not_available"
     ECONOMIA_BAD_AMOUNT = "economia.bad_amount"
+    ECONOMIA_DATE_BEFORE_DETERMINA = "economia.date_before_determina"
+    # An economia's form that names no determina (hand-made, or saved from an old page).
+    ECONOMIA_NO_DETERMINA = "economia.no_determina"
     ECONOMIA_DATE_FUTURE = "economia.date_future"
     ECONOMIA_DATE_TOO_OLD = "economia.date_too_old"
     ECONOMIA_NOT_CREDITED = "economia.not_credited"

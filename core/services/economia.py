@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.services import activity, fund
@@ -73,6 +74,13 @@ def check(rest: DeterminaRest, amount_cents: int) -> None:
         )
 
 
+async def check_offered(uow: UnitOfWork, town: m.Municipality, allocation_id: int) -> None:
+    """Refuse as an economia of this determina is refused whatever its fields: none such
+    standing, not credited, nothing left. A form with a wrong field for a determina that no
+    longer offers one (its rest freed since the page was opened) is told that first."""
+    check(await rest_of(uow, town, allocation_id), 1)
+
+
 def reference(text: str) -> str:
     return fund.one_line(
         text,
@@ -94,6 +102,22 @@ def act_day(town: m.Municipality, day: date, now: datetime) -> date:
     )
 
 
+def check_after_determina(town: m.Municipality, rest: DeterminaRest, day: date) -> None:
+    """Refuse an act older than the determina whose rest it frees: a rest exists only once
+    the determina is approved, so an act dated before it (a slip of the month or the year)
+    is the wrong day or the wrong determina. The determina's day is its approval's, in the
+    town."""
+    approved_on = rest.approved_at.astimezone(ZoneInfo(town.timezone)).date()
+    if day < approved_on:
+        raise Conflict(
+            Refusal.ECONOMIA_DATE_BEFORE_DETERMINA,
+            day=day.isoformat(),
+            determina_day=approved_on.isoformat(),
+            tranche=rest.tranche,
+            window=rest.window,
+        )
+
+
 async def prepared_params(
     uow: UnitOfWork, town: m.Municipality, given: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
@@ -104,13 +128,15 @@ async def prepared_params(
     amount = given.get("amount_cents")
     cents = found.rest_cents if amount is None else int(amount)
     check(found, cents)
+    day = act_day(town, date.fromisoformat(str(given["act_on"])), now)
+    check_after_determina(town, found, day)
     return {
         "allocation_id": found.allocation_id,
         "window": found.window,
         "tranche": found.tranche,
         "amount_cents": cents,
         "reference": reference(str(given.get("reference", ""))),
-        "act_on": act_day(town, date.fromisoformat(str(given["act_on"])), now).isoformat(),
+        "act_on": day.isoformat(),
     }
 
 
@@ -140,6 +166,7 @@ async def free(
     await uow.fund.lock(town.id)
     found = await rest_of(uow, town, allocation_id)
     check(found, amount_cents)
+    check_after_determina(town, found, day)
     if not await uow.fund.free(allocation_id, amount_cents, found.allocated_cents):
         # Freed meanwhile by another economia: said with the rest as it is now.
         check(await rest_of(uow, town, allocation_id), amount_cents)

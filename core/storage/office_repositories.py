@@ -285,6 +285,7 @@ class FundRepository(_Repository):
                     allocated,
                     m.Allocation.freed_cents,
                     m.Allocation.credited_at,
+                    m.Allocation.approved_at,
                 )
                 .join(m.Round, m.Round.id == m.Allocation.round_id)
                 .where(
@@ -303,6 +304,7 @@ class FundRepository(_Repository):
                 allocated_cents=int(row[4] or 0),
                 freed_cents=int(row[5]),
                 credited=row[6] is not None,
+                approved_at=row[7],
             )
             for row in rows
         ]

@@ -75,6 +75,7 @@ ECONOMIA_FIELDS: dict[str, str] = {
     Refusal.OFFICE_BAD_DATE: "act_on",
     Refusal.ECONOMIA_DATE_FUTURE: "act_on",
     Refusal.ECONOMIA_DATE_TOO_OLD: "act_on",
+    Refusal.ECONOMIA_DATE_BEFORE_DETERMINA: "act_on",
     Refusal.ECONOMIA_REFERENCE_MISSING: "reference",
     Refusal.ECONOMIA_REFERENCE_TOO_LONG: "reference",
     Refusal.ECONOMIA_BAD_AMOUNT: "amount",
@@ -89,11 +90,21 @@ def economia_field(error: DomainError) -> str | None:
     return ECONOMIA_FIELDS.get(error.code)
 
 
+def economia_allocation(form: dict[str, str]) -> int:
+    """The determina an economia's form names (its hidden field), refused when it names none:
+    a form made by hand or kept from an old page, which the clerk is told to send again from
+    the determina's row."""
+    typed = form.get("allocation", "").strip()
+    if not typed.isascii() or not typed.isdigit() or len(typed) > 9:
+        raise Conflict(Refusal.ECONOMIA_NO_DETERMINA)
+    return int(typed)
+
+
 def _kind(value: str) -> acts.ActKind:
     try:
         return acts.ActKind(value)
     except ValueError as exc:
-        raise Conflict(Refusal.ACT_NOT_FOUND) from exc
+        raise Conflict(Refusal.ACT_KIND_MISSING) from exc
 
 
 def _params(kind: acts.ActKind, form: dict[str, str], today: date) -> dict[str, Any]:
@@ -118,15 +129,13 @@ def _params(kind: acts.ActKind, form: dict[str, str], today: date) -> dict[str, 
     if kind in acts.PER_PROTOCOL:
         return {"protocol": form.get("protocol", ""), "reason": form.get("reason", "")}
     if kind is acts.ActKind.ECONOMIA:
+        # Which determina first: a form naming none says so, whatever else it holds.
+        allocation_id = economia_allocation(form)
         typed = form.get("act_on", "")
         day = italian_day(typed)
         if day is None:
             raise Conflict(Refusal.OFFICE_BAD_DATE, example=today.isoformat(), value=typed)
         amount = form.get("amount", "").strip()
-        try:
-            allocation_id = int(form.get("allocation", ""))
-        except ValueError as exc:
-            raise Conflict(Refusal.ECONOMIA_NOT_FOUND, allocation_id=0) from exc
         return {
             "allocation_id": allocation_id,
             # Blank: all the determina's rest (core.services.economia).

@@ -18,7 +18,7 @@ from office.keys import CORE
 from office.pages import notify, render, says_nothing_changed, words_for
 from office.refusals import describe, status_of
 from office.security import operator_of
-from office.views.acts import economia_field
+from office.views.acts import economia_allocation, economia_field
 from office.views.forms import fields, see_other
 from office.views.round import act_rows
 
@@ -121,10 +121,21 @@ async def economia_refused(
     """The economia's form refused (office.views.acts.prepare): the page again with that
     determina's form open, what was typed kept, and why beside the field it is about; a
     refusal of the act itself (the tranche not credited, nothing left, another economia
-    waiting) in that determina's row, saying that nothing changed."""
+    waiting) in that determina's row, saying that nothing changed. A wrong field of a form
+    whose determina offers none any more (a page left open while its rest was freed) is
+    said as what refuses that determina now, in its row; a form naming no determina above
+    the table."""
     words = await words_for(request)
     typed = {key: form.get(key, "") for key in ECONOMIA_FORM}
     field = economia_field(error)
+    if field is not None:
+        try:
+            allocation_id = economia_allocation(form)
+            async with request.app[CORE].uow() as uow:
+                town = await back_office.town_of(uow, operator_of(request))
+                await economia.check_offered(uow, town, allocation_id)
+        except DomainError as refused:
+            error, field = refused, None
     return await fund_form(
         request,
         {

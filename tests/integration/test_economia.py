@@ -6,6 +6,7 @@ keeps committed)."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -185,6 +186,58 @@ async def test_bad_reference_and_day_are_refused_before_anything_is_prepared(
         assert refused.value.code == code
     async with core.uow() as uow:
         assert list(await uow.session.scalars(select(m.OfficeAct))) == []
+
+
+async def test_an_economia_dated_before_its_determina_is_refused_prepared_or_approved(
+    core: Core, clock: FakeClock
+) -> None:
+    """The town's act freeing a determina's rest cannot be older than the determina: a day
+    before it (a typo of the month, the year) is refused when prepared and when approved,
+    nothing prepared, nothing freed; the determina's own day is accepted."""
+    office, allocation_id = await credited_with_a_rest(core, clock)
+    determina_day = clock().date()
+    clock.advance(days=10)
+    clerk, boss, _ = await staff(office)
+    before = determina_day - timedelta(days=1)
+    with pytest.raises(Conflict) as refused:
+        await prepare(
+            core,
+            clerk,
+            acts.ActKind.ECONOMIA,
+            {**params(allocation_id, clock), "act_on": before.isoformat()},
+            clock,
+        )
+    assert refused.value.code == Refusal.ECONOMIA_DATE_BEFORE_DETERMINA
+    assert refused.value.params["determina_day"] == determina_day.isoformat()
+    async with core.uow() as uow:
+        assert list(await uow.session.scalars(select(m.OfficeAct))) == []
+        town = await municipalities.require(uow, office.code)
+        with pytest.raises(Conflict) as refused:
+            await economia.free(
+                uow,
+                town,
+                allocation_id,
+                100_00,
+                "det. n. 12/2026",
+                before,
+                clock(),
+                actor=boss.username,
+                operator_id=boss.id,
+                act_id=None,
+            )
+        assert refused.value.code == Refusal.ECONOMIA_DATE_BEFORE_DETERMINA
+    assert (await position(office)).freed_cents == 0
+    assert "fund.economia" not in await actions(core)
+
+    act = await prepare(
+        core,
+        clerk,
+        acts.ActKind.ECONOMIA,
+        {**params(allocation_id, clock), "act_on": determina_day.isoformat()},
+        clock,
+    )
+    done = await approve(core, boss, act.id, clock)
+    assert done.outcome is not None and done.outcome["freed_cents"] == REST
 
 
 async def test_one_economia_approved_twice_at_once_frees_once(

@@ -513,7 +513,7 @@ async def test_a_credited_tranche_keeps_its_unassigned_rest_until_an_economia_fr
             tranche.id,
             550_00,
             "det. n. 12/2026",
-            DAY,
+            core.now().date(),  # the town's act: not before the determina it frees
             core.now(),
             actor="r",
             operator_id=None,

@@ -141,6 +141,31 @@ def test_a_receipt_typed_twice_or_misdated_is_refused_and_nothing_recorded() -> 
     assert entries_shown() == shown
 
 
+def test_a_receipt_s_day_is_read_as_the_office_s_pages_read_it() -> None:
+    """--date takes the day as the office's pages do: day/month/year or year-month-day in
+    the digits 0-9; an ISO week day, a compact day or other digits are refused, nothing
+    recorded."""
+    assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
+    day = rome_today() - timedelta(days=1)
+    code, output = invoke(
+        "admin", "fund", "record", "BEL", "--amount", "10", "--description", "a",
+        "--date", f"{day:%d/%m/%Y}",
+    )  # fmt: skip
+    assert code == 0 and "(entry 1)" in output, output
+    assert f"{day:%d/%m/%Y}" in entries_shown()
+    shown = entries_shown()
+    week = f"{day:%G-W%V-%u}"
+    digits = f"{day:%d/%m/%Y}".translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    for bad in (week, f"{day:%Y%m%d}", digits):
+        code, output = invoke(
+            "admin", "fund", "record", "BEL", "--amount", "20", "--description", "b",
+            "--date", bad,
+        )  # fmt: skip
+        assert code == 2, (bad, output)
+        assert "write the day as day/month/year or year-month-day" in flat(output), output
+    assert entries_shown() == shown
+
+
 def test_a_correction_is_corrected_through_its_receipt() -> None:
     assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
     assert invoke("admin", "fund", "record", "BEL", "--amount", "400", "--description", "S")[0] == 0
@@ -342,3 +367,111 @@ def test_fund_show_tells_what_the_determine_left_unassigned_and_what_economie_fr
         "BEL: fund €1,000.00; committed by determine €450.00 (approved €450.00, waiting for "
         "approval €0.00); left €550.00."
     ) in shown
+
+
+def test_an_economia_is_prepared_and_approved_by_two_operators_from_the_command_line(
+    tmp_path: Path,
+) -> None:
+    """`admin fund economia prepare` by a clerk, `approve` by a manager who did not prepare
+    it: the rest is freed once, as on the office's Fund page; refused, nothing prepared or
+    freed: the preparer approving, someone not an operator, a day before the determina or
+    in another shape, more than the rest, a tranche with no determina."""
+    closed_window(tmp_path)
+    assert (
+        invoke("admin", "fund", "record", "BEL", "--amount", "1000", "--description", "Stato")[0]
+        == 0
+    )
+    code, output = invoke(
+        "admin", "approve", "BEL", "--budget", "500", "--confirm-budget", "500"
+    )  # fmt: skip
+    assert code == 0, output
+    assert invoke("admin", "credit", "BEL")[0] == 0
+    for name, role in (("bel.clerk", "clerk"), ("bel.boss", "manager")):
+        assert invoke("admin", "operator", "add", "BEL", name, "--role", role)[0] == 0
+    today = rome_today()
+    prepare = ("admin", "fund", "economia", "prepare", "BEL", "--tranche", "1",
+               "--reference", "det. n. 7/2026", "--by", "bel.clerk")  # fmt: skip
+    shown = entries_shown()
+    for extra, said in (
+        (("--date", f"{today - timedelta(days=1):%d/%m/%Y}"), "(economia.date_before_determina)"),
+        (("--date", f"{today:%G-W%V-%u}"), "write the day as day/month/year or year-month-day"),
+        (("--date", f"{today:%d/%m/%Y}", "--amount", "50,01"), "(economia.bad_amount)"),
+        (("--date", f"{today:%d/%m/%Y}", "--window", "2"), "no determina of tranche 1 of window 2"),
+    ):
+        code, output = invoke(*prepare, *extra)
+        assert code == 2 and said in flat(output), (extra, output)
+    code, output = invoke(*prepare[:-1], "nobody", "--date", f"{today:%d/%m/%Y}")
+    assert code == 2 and "(operator.not_found)" in output, output
+    assert entries_shown() == shown
+
+    code, output = invoke(*prepare, "--date", f"{today:%d/%m/%Y}")
+    assert code == 0, output
+    assert "Prepared: act 1. Another operator with the manager role must approve it." in flat(
+        output
+    )
+    assert "Free €50.00 of tranche 1 of window 1: det. n. 7/2026 of" in flat(output)
+    assert "admin fund economia approve BEL 1 --by MANAGER" in flat(output)
+    waiting = entries_shown()  # waiting, it frees nothing, and `fund show` names it
+    assert waiting.startswith(shown), waiting
+    assert "Economia act 1, prepared by bel.clerk, waits for a manager's approval" in waiting
+    assert "Free €50.00 of tranche 1 of window 1: det. n. 7/2026" in waiting
+
+    approve = ("admin", "fund", "economia", "approve", "BEL", "1")
+    code, output = invoke(*approve, "--by", "bel.clerk")
+    assert code == 2 and "(operator.role_refused)" in output, output  # a clerk does not approve
+    assert entries_shown() == waiting
+    code, output = invoke(*approve, "--by", "bel.boss")
+    assert code == 0, output
+    assert "Act 1 approved and carried out." in flat(output)
+    assert "Tranche 1 of window 1: €0.00 left unassigned." in flat(output)
+    assert "left €550.00." in flat(output)
+    code, output = invoke(*approve, "--by", "bel.boss")
+    assert code == 2 and "(act.not_open)" in output, output
+    shown = entries_shown()
+    assert "Tranche 1 of window 1 │ €500.00 │ €450.00 │ €50.00 │ €0.00" in shown, shown
+    assert "det. n. 7/2026" in shown and "bel.boss" in shown
+    code, output = invoke(*prepare, "--date", f"{today:%d/%m/%Y}")
+    assert code == 2 and "(economia.nothing_left)" in output, output
+
+
+def test_an_economia_prepared_by_a_manager_is_not_approved_by_the_same_manager(
+    tmp_path: Path,
+) -> None:
+    closed_window(tmp_path)
+    assert (
+        invoke("admin", "fund", "record", "BEL", "--amount", "1000", "--description", "S")[0] == 0
+    )
+    assert invoke("admin", "approve", "BEL", "--budget", "500", "--confirm-budget", "500")[0] == 0
+    assert invoke("admin", "credit", "BEL")[0] == 0
+    assert invoke("admin", "operator", "add", "BEL", "bel.boss", "--role", "manager")[0] == 0
+    code, output = invoke(
+        "admin", "fund", "economia", "prepare", "BEL", "--tranche", "1", "--reference", "d. 1",
+        "--date", f"{rome_today():%Y-%m-%d}", "--by", "bel.boss",
+    )  # fmt: skip
+    assert code == 0, output
+    code, output = invoke("admin", "fund", "economia", "approve", "BEL", "1", "--by", "bel.boss")
+    assert code == 2 and "(act.same_person)" in output, output
+    code, output = invoke(
+        "admin", "fund", "economia", "withdraw", "BEL", "1", "--reason", "doppio", "--by",
+        "bel.boss",
+    )  # fmt: skip
+    assert code == 0 and "Act 1 withdrawn: nothing was freed." in flat(output), output
+    assert "€0.00 │ €50.00" in entries_shown()
+
+
+def test_every_day_option_reads_the_two_shapes_of_the_office_s_pages(tmp_path: Path) -> None:
+    """--execution-date of `admin reimburse`, --from and --to of `admin documents statement`
+    read a day as --date and the office's pages do: an ISO week day or Arabic-Indic digits
+    are refused with the shape to write, nothing written."""
+    assert invoke("admin", "municipality", "add", "BEL", "Belforte")[0] == 0
+    sepa, pdf = tmp_path / "x.xml", tmp_path / "x.pdf"
+    for bad in ("2026-W49-1", "٠٦/٠٤/٢٠٢٦"):
+        for arguments in (
+            ("admin", "reimburse", "BEL", "--out", str(sepa), "--execution-date", bad),
+            ("admin", "documents", "statement", "BEL", "1", "--from", bad, "--out", str(pdf)),
+            ("admin", "documents", "statement", "BEL", "1", "--to", bad, "--out", str(pdf)),
+        ):
+            code, output = invoke(*arguments)
+            assert code == 2, (arguments, output)
+            assert "write the day as day/month/year or year-month-day" in flat(output), output
+    assert not sepa.exists() and not pdf.exists()

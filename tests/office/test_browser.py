@@ -1276,3 +1276,72 @@ async def test_the_transparency_report_says_what_economie_freed_beside_the_budge
         committed = f"{(budget - 200_00) // 100:,}".replace(",", ".") + ",00 €"
         assert "200,00 €" in text and committed in text, (committed, text)
         assert scroll <= inner, (width, scroll, inner)
+
+
+async def test_an_economia_before_its_determina_a_week_day_and_a_hand_made_form_are_said(
+    demo_server: tuple[str, FakeClock], chrome: object, sqlite_url: str, tmp_path: Path
+) -> None:
+    """At 1366 and 390 px, in Italian: the clerk types the day before the demo's determina
+    (said beside the day, with the determina's day), then an ISO week day (said as not a
+    date), then sends the form with its determina taken out as a hand-made one would (said
+    above the table); nothing wider than the screen, nothing prepared."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from sqlalchemy import select
+
+    from core.services import economia, municipalities
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_server
+    async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        rest = (await economia.rests(uow, town))[-1]
+    determina_day = rest.approved_at.astimezone(ZoneInfo("Europe/Rome")).date()
+    before = f"{determina_day - timedelta(days=1):%d/%m/%Y}"
+
+    def send(day: str, width: int, *, hand_made: bool = False) -> tuple[str, str, int, int]:
+        driver.set_window_size(width, 844 if width < 500 else 768)
+        driver.get(base + "/office/fund")
+        form = driver.find_element(By.CSS_SELECTOR, "form input[name=kind][value=economia]")
+        details = form.find_element(By.XPATH, "./ancestor::details")
+        if details.get_attribute("open") is None:
+            details.find_element(By.TAG_NAME, "summary").click()
+        box = details.find_element(By.CSS_SELECTOR, "input[name=act_on]")
+        box.clear()
+        box.send_keys(day)
+        details.find_element(By.CSS_SELECTOR, "input[name=reference]").send_keys("det. 9/2026")
+        if hand_made:
+            driver.execute_script(
+                "arguments[0].remove()",
+                details.find_element(By.CSS_SELECTOR, "input[name=allocation]"),
+            )
+        _submit(driver, details.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        said = driver.find_elements(
+            By.CSS_SELECTOR, "p.error#eco-problem" if hand_made else "details[open] .field-error"
+        )
+        if said:
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", said[0])
+        name = "hand" if hand_made else day[:4].replace("/", "")
+        assert driver.save_screenshot(str(tmp_path / f"fund-economia-{name}-{width}.png"))
+        return (
+            str(driver.title),
+            said[0].text if said and said[0].is_displayed() else "",
+            int(driver.execute_script("return document.documentElement.scrollWidth")),
+            int(driver.execute_script("return window.innerWidth")),
+        )
+
+    await run(_sign_in_as_clerk, driver, base)
+    for width in (1366, 390):
+        title, said, scroll, inner = await run(send, before, width)
+        assert "Non eseguito" not in title and scroll <= inner, (title, scroll, inner)
+        assert f"prima del {determina_day:%d/%m/%Y}, il giorno della determina" in said, said
+        _, said, scroll, inner = await run(send, "2026-W49-1", width)
+        assert "2026-W49-1 non è una data" in said and scroll <= inner, said
+        _, said, scroll, inner = await run(
+            lambda w: send(f"{determina_day:%d/%m/%Y}", w, hand_made=True), width
+        )
+        assert "Il modulo non diceva di quale determina" in said and scroll <= inner, said
+    async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
+        kinds = await uow.session.scalars(select(m.OfficeAct.kind))
+        assert "economia" not in set(kinds)

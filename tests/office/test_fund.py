@@ -382,7 +382,7 @@ async def test_an_economia_is_prepared_on_the_fund_page_and_approved_by_a_manage
         "kind": "economia",
         "allocation": allocation.group(1),
         "reference": "det. n. 12/2026",
-        "act_on": "06/04/2026",
+        "act_on": "07/04/2026",
     }
 
     # More than the rest: refused, said, nothing prepared.
@@ -394,7 +394,7 @@ async def test_an_economia_is_prepared_on_the_fund_page_and_approved_by_a_manage
     assert page.status == 200 and page.url == "/office/fund"
     text = flat(page.text)
     assert "Prepared: act 1." in text
-    assert "Free €700.00 of tranche 1 of window 1: det. n. 12/2026 of 06/04/2026" in text, text
+    assert "Free €700.00 of tranche 1 of window 1: det. n. 12/2026 of 07/04/2026" in text, text
     # Waiting, it frees nothing; the clerk has no button to approve it.
     assert "Freed by economie (no longer committed) €0.00" in text
     assert not ACT.search(page.text)
@@ -409,7 +409,7 @@ async def test_an_economia_is_prepared_on_the_fund_page_and_approved_by_a_manage
     assert "Act 1 approved and carried out." in text
     assert "Freed by economie (no longer committed) €700.00" in text
     assert "Tranche 1 of window 1 €1,000.00 €300.00 €700.00 €0.00" in text, text
-    assert "06/04/2026 det. n. 12/2026 Tranche 1 of window 1 €700.00 bel.manager" in text, text
+    assert "07/04/2026 det. n. 12/2026 Tranche 1 of window 1 €700.00 bel.manager" in text, text
     # A second economia of the same determina: nothing left, the form is gone.
     assert 'name="allocation"' not in page.text
 
@@ -422,7 +422,7 @@ async def test_an_economia_s_wrong_field_is_said_beside_it_and_the_approver_sees
     nothing prepared. The manager sees, before approving, what the approval frees and what
     is left for new determine afterwards, as the page's own figures then say."""
     clerk = await english(credited, "bel.clerk")
-    allocation, form = await economia_form(clerk, "200", act_on="06/04/2026")
+    allocation, form = await economia_form(clerk, "200", act_on="07/04/2026")
     for field, wrong, said in (
         ("act_on", "31/02/2026", "31/02/2026"),
         ("act_on", "31/12/2030", "is still to come"),
@@ -481,7 +481,7 @@ async def test_an_economia_refused_as_an_act_is_said_on_the_fund_page_beside_it(
     with "nothing was changed", never on the general refusal page; nothing is prepared,
     freed or withdrawn by them."""
     clerk = await english(credited, "bel.clerk")
-    allocation, form = await economia_form(clerk, "200", act_on="06/04/2026")
+    allocation, form = await economia_form(clerk, "200", act_on="07/04/2026")
     assert "Prepared: act 1." in flat((await clerk.post("/office/acts", form)).text)
 
     # A second economia while the first waits: said in the determina's row, its form open.
@@ -563,7 +563,7 @@ async def test_an_economia_of_a_determina_not_credited_is_refused_in_its_row(
                 "kind": "economia",
                 "allocation": str(approved.id),
                 "reference": "det. n. 12/2026",
-                "act_on": "06/04/2026",
+                "act_on": "07/04/2026",
             },
         )
         assert page.status == 409 and "Not done" not in page.text, flat(page.text)
@@ -594,7 +594,7 @@ async def test_every_bad_day_of_an_economia_is_said_beside_its_field(
     )
     for waiting in (False, True):
         if waiting:
-            page = await clerk.post("/office/acts", {**form, "act_on": "06/04/2026"})
+            page = await clerk.post("/office/acts", {**form, "act_on": "07/04/2026"})
             assert "Prepared: act 1." in flat(page.text)
         for day in days:
             page = await clerk.post("/office/acts", {**form, "act_on": day})
@@ -603,3 +603,100 @@ async def test_every_bad_day_of_an_economia_is_said_beside_its_field(
             assert problem is not None and problem.group(1).strip(), (day, waiting)
     page = await clerk.get("/office/fund")
     assert flat(page.text).count("Free €100.00") == 1  # act 1, and nothing else
+
+
+async def test_an_economia_dated_before_its_determina_is_said_beside_the_day(
+    credited: OfficeServer,
+) -> None:
+    """The determina was approved on 07/04/2026: an act freeing its rest dated the day before
+    is refused beside the day, in English and in Italian, with the determina's day, and
+    nothing is prepared."""
+    clerk = await english(credited, "bel.clerk")
+    allocation, form = await economia_form(clerk, "200", act_on="06/04/2026")
+    page = await clerk.post("/office/acts", form)
+    assert page.status == 409 and "Not done" not in page.text, flat(page.text)
+    problem = re.search(rf'id="eco-day-{allocation}-problem">([^<]*)</span>', page.text)
+    assert problem is not None, flat(page.text)
+    said = unescape(problem.group(1))
+    assert "06/04/2026" in said and "before 07/04/2026, the day of the determina" in said, said
+    assert 'value="06/04/2026"' in page.text
+    italian = await signed_in(credited, "bel.clerk")
+    page = await italian.post("/office/acts", form)
+    problem = re.search(rf'id="eco-day-{allocation}-problem">([^<]*)</span>', page.text)
+    assert problem is not None and "prima del 07/04/2026" in unescape(problem.group(1))
+    page = await clerk.get("/office/fund")
+    assert "Prepared: act" not in page.text and "Free €" not in flat(page.text)
+
+
+async def test_a_day_in_another_shape_than_the_desk_s_is_refused_beside_it(
+    credited: OfficeServer,
+) -> None:
+    """Only day/month/year and year-month-day in the digits 0-9 are days: an ISO week day,
+    Arabic-Indic or Persian digits, a compact or ordinal ISO day are refused beside the
+    field with the shape to write, nothing prepared."""
+    clerk = await english(credited, "bel.clerk")
+    allocation, form = await economia_form(clerk, "100")
+    for day in (
+        "2026-W15-1",
+        "2026W151",
+        "٠٦/٠٤/٢٠٢٦",
+        "۰۶/۰۴/۲۰۲۶",
+        "٢٠٢٦-٠٤-٠٦",
+        "20260406",
+        "2026-096",
+    ):
+        page = await clerk.post("/office/acts", {**form, "act_on": day})
+        assert page.status in (400, 409) and "Not done" not in page.text, (day, page.status)
+        problem = re.search(rf'id="eco-day-{allocation}-problem">([^<]*)</span>', page.text)
+        assert problem is not None, (day, flat(page.text))
+        assert "write it as day/month/year" in unescape(problem.group(1)), problem.group(1)
+    page = await clerk.get("/office/fund")
+    assert "Prepared: act" not in page.text and "Free €" not in flat(page.text)
+
+
+async def test_a_hand_made_or_stale_economia_form_is_told_on_the_page_in_both_languages(
+    credited: OfficeServer, core: Core
+) -> None:
+    """A form that names no determina (hand-made, a page saved long ago), with or without a
+    bad day; a form of a determina whose rest was freed since, with a bad day; a form that
+    names no act at all: each answers with a sentence that says what to do, in English and
+    in Italian, above the table or in the determina's row, "nothing was changed", and
+    nothing is prepared."""
+    clerk = await english(credited, "bel.clerk")
+    italian = await signed_in(credited, "bel.clerk")
+    allocation, form = await economia_form(clerk, "", act_on="07/04/2026")
+    for missing in ({"allocation": ""}, {"allocation": "abc"}, {"act_on": "31/02/2026"}):
+        sent = {**form, **missing}
+        if "allocation" not in missing:
+            del sent["allocation"]
+        page = await clerk.post("/office/acts", sent)
+        assert page.status == 409 and "Not done" not in page.text, flat(page.text)
+        said = said_in(page.text, "eco-problem")
+        assert "The form did not say which determina" in said, (missing, flat(page.text))
+        assert "Nothing was changed." in said, said
+        page = await italian.post("/office/acts", sent)
+        said = said_in(page.text, "eco-problem")
+        assert "Il modulo non diceva di quale determina" in said, (missing, said)
+        assert "Nulla è stato modificato." in said, said
+
+    # The whole rest freed by another clerk's act, then this page's form sent with a bad
+    # day: the determina has nothing left, said in its row (it shows no form any more).
+    assert "Prepared: act 1." in flat((await clerk.post("/office/acts", form)).text)
+    manager = await english(credited, "bel.manager")
+    assert "Act 1 approved" in flat((await manager.post("/office/acts/1/approve", {})).text)
+    page = await clerk.post("/office/acts", {**form, "act_on": "31/02/2026", "amount": "5"})
+    assert page.status == 409 and "Not done" not in page.text, flat(page.text)
+    said = said_in(page.text, f"eco-problem-{allocation}")
+    assert "has nothing left to free" in said and "Nothing was prepared" in said, flat(page.text)
+
+    # No act named at all: the refusal page says what to do, not "there is no such act".
+    for kind in ({}, {"kind": "economy"}):
+        sent = {key: value for key, value in form.items() if key != "kind"} | kind
+        page = await clerk.post("/office/acts", sent)
+        assert page.status == 409, page.status
+        assert "The form did not say which act to prepare" in flat(page.text), flat(page.text)
+        page = await italian.post("/office/acts", sent)
+        assert "Il modulo non diceva quale atto preparare" in flat(page.text), flat(page.text)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        assert len(list(await uow.acts.recent(town.id, 10))) == 1

@@ -1751,6 +1751,7 @@ class FakeFund(_Fake):
                     ),
                     freed_cents=record.freed_cents or 0,
                     credited=record.credited_at is not None,
+                    approved_at=record.approved_at,
                 )
             )
         return sorted(found, key=lambda x: (x.window, x.tranche))

@@ -390,6 +390,16 @@ def test_a_refused_codice_fiscale_is_explained_in_the_offices_language(
         ("12-07-2026", None),
         ("20260712", None),
         ("", None),
+        # Only the two shapes above, in the digits 0-9: what else date.fromisoformat or \d
+        # would take is refused, never read as a day the clerk did not mean.
+        ("2026-W49-1", None),  # an ISO week day, 10 characters like 2026-12-01
+        ("2026W491", None),
+        ("2026-336", None),  # an ordinal day
+        ("١٢/٠٧/٢٠٢٦", None),  # Arabic-Indic digits
+        ("۱۲/۰۷/۲۰۲۶", None),  # Persian digits
+        ("٢٠٢٦-٠٧-١٢", None),
+        ("１２/０７/２０２６", None),  # full-width digits
+        ("12/07/2026 ١٠:٠٠", None),
     ],
 )
 def test_a_day_is_read_as_the_desk_reads_a_date(typed: str, day: date | None) -> None:

@@ -70,6 +70,7 @@ class DeterminaRest:
     allocated_cents: int
     freed_cents: int
     credited: bool
+    approved_at: datetime  # the determina's approval: no economia's act is older
 
     @property
     def rest_cents(self) -> int:
