@@ -8,8 +8,10 @@ are the markers Babel extracts (see babel.cfg).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from json.encoder import encode_basestring_ascii as _quoted
 from typing import Any, Literal
 
 Request = Literal["location", "contact"]
@@ -225,3 +227,72 @@ def _invoice_from_json(data: dict[str, Any]) -> Invoice:
         amount_cents=int(data["amount"]),
         currency=str(data.get("currency", "EUR")),
     )
+
+
+# The outbox payload's JSON text, written directly ---------------------------------------
+#
+# json.dumps(reply_to_json(reply)) builds a dict for every text and every parameter, then
+# the C encoder walks them (about 4,500 instructions a small dict: a balance by SMS is
+# some fifteen of them). A plan's SQL stores the text as it is (core/storage/trips.py), so
+# the usual replies (texts and options whose parameters are names, numbers, amounts and
+# days) are written here straight into that text: the same characters json.dumps writes
+# (its separators ", " and ": ", its ASCII escapes). Anything else (a pin, a document, an
+# invoice, another parameter) goes through reply_to_json and json.dumps.
+# tests/unit/test_reply_json_text.py compares the two on every reply the dialogue says.
+
+_TEXT_HEADS: dict[str, str] = {}
+
+
+def _text_head(msgid: str) -> str:
+    head = _TEXT_HEADS.get(msgid)
+    if head is None:
+        head = f'{{"msgid": {_quoted(msgid)}, "params": '
+        if len(_TEXT_HEADS) < 4096:  # the msgids are the catalog's: a few hundred
+            _TEXT_HEADS[msgid] = head
+    return head
+
+
+def _text_json_text(text: Text) -> str:
+    params = text.params
+    if params:
+        parts = []
+        value: Any  # checked by exact type below
+        for key, value in params.items():
+            kind = type(value)
+            if kind is str:
+                parts.append(f"{_quoted(key)}: {_quoted(value)}")
+            elif kind is Money and type(value.cents) is int:
+                parts.append(f'{_quoted(key)}: {{"money": {value.cents}}}')
+            elif kind is Day and type(value.value) is date:
+                parts.append(f'{_quoted(key)}: {{"day": "{value.value.isoformat()}"}}')
+            elif kind is int:
+                parts.append(f"{_quoted(key)}: {value}")
+            else:
+                parts.append(f"{_quoted(key)}: {json.dumps(_param_to_json(value))}")
+        body = f"{_text_head(text.msgid)}{{{', '.join(parts)}}}"
+    else:
+        body = f"{_text_head(text.msgid)}{{}}"
+    if text.plural is None:
+        return body + "}"
+    return f'{body}, "plural": {_quoted(text.plural)}, "count": {json.dumps(text.count)}}}'
+
+
+def reply_json_text(reply: Reply) -> str:
+    """`json.dumps(reply_to_json(reply))`, the same characters, for less work."""
+    if reply.pin is not None or reply.document is not None or reply.invoice is not None:
+        return json.dumps(reply_to_json(reply))
+    texts = ", ".join([_text_json_text(text) for text in reply.texts])
+    out = f'{{"texts": [{texts}]'
+    if reply.options:
+        options = ", ".join(
+            [
+                f'{{"key": {_quoted(o.key)}, "label": {_text_json_text(o.label)}}}'
+                for o in reply.options
+            ]
+        )
+        out = f'{out}, "options": [{options}]'
+    if reply.request:
+        out = f'{out}, "request": {_quoted(reply.request)}'
+    if reply.sensitive:
+        out += ', "sensitive": true'
+    return out + "}"
