@@ -9,29 +9,71 @@ are the markers Babel extracts (see babel.cfg).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, datetime
 from json.encoder import encode_basestring_ascii as _quoted
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 Request = Literal["location", "contact"]
+R = TypeVar("R")
+
+# The records below are built by the dozen on every chat turn (a balance by SMS: five texts,
+# four amounts, three days and the reply). A frozen dataclass's own __init__ sets each
+# field through object.__setattr__, a method looked up and called by name; the slot's own
+# setter does the same work in about half the instructions (a Reply of seven fields: 4.4
+# against about 2.5 microseconds). The records stay frozen: assigning a field still raises.
+_NO_VALUE: Any = object()
 
 
+def _slot_init(cls: type[R]) -> type[R]:
+    """Give a frozen slots dataclass an __init__ that sets its slots directly: the same
+    parameters, defaults and default factories as the one dataclass wrote."""
+    namespace: dict[str, Any] = {"_NO_VALUE": _NO_VALUE}
+    parameters: list[str] = []
+    lines: list[str] = []
+    for item in fields(cls):  # type: ignore[arg-type]
+        name = item.name
+        assert item.init and not item.kw_only, name
+        namespace[f"_set_{name}"] = cls.__dict__[name].__set__
+        if item.default is not MISSING:
+            namespace[f"_default_{name}"] = item.default
+            parameters.append(f"{name}=_default_{name}")
+        elif item.default_factory is not MISSING:
+            namespace[f"_factory_{name}"] = item.default_factory
+            parameters.append(f"{name}=_NO_VALUE")
+            lines.append(f"    if {name} is _NO_VALUE: {name} = _factory_{name}()")
+        else:
+            parameters.append(name)
+        lines.append(f"    _set_{name}(self, {name})")
+    assert not hasattr(cls, "__post_init__")
+    source = f"def __init__(self, {', '.join(parameters)}):\n" + "\n".join(lines) + "\n"
+    exec(source, namespace)  # the source is built from the dataclass's own field names
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    cls.__init__ = init  # type: ignore[method-assign]
+    return cls
+
+
+@_slot_init
 @dataclass(frozen=True, slots=True)
 class Money:
     cents: int
 
 
+@_slot_init
 @dataclass(frozen=True, slots=True)
 class Distance:
     meters: int
 
 
+@_slot_init
 @dataclass(frozen=True, slots=True)
 class Day:
     value: date
 
 
+@_slot_init
 @dataclass(frozen=True, slots=True)
 class Moment:
     value: datetime
@@ -43,6 +85,7 @@ class Moment:
 Param = str | int | Money | Distance | Day | Moment
 
 
+@_slot_init
 @dataclass(frozen=True, slots=True)
 class Text:
     msgid: str
@@ -59,6 +102,7 @@ def tn(singular: str, plural: str, count: int, **params: Param) -> Text:
     return Text(singular, {"count": count, **params}, plural=plural, count=count)
 
 
+@_slot_init
 @dataclass(frozen=True, slots=True)
 class Option:
     """A choice: a button on Telegram, a number or keyword on SMS. `key` is what comes back."""
@@ -96,6 +140,7 @@ class Invoice:
     currency: str = "EUR"
 
 
+@_slot_init
 @dataclass(frozen=True, slots=True)
 class Reply:
     """One outbound message, channel-agnostic. Several Texts are sent as paragraphs."""
