@@ -55,7 +55,7 @@ def test_json_and_plain_values() -> None:
     accented = {"texts": [{"msgid": "Città", "params": {"n": 1.5, "ok": True, "none": None}}]}
     assert as_bound(accented) == json.dumps(accented)
     # The encoder made once (trips._json_text) writes what json.dumps writes.
-    odd = {
+    odd: dict[str, Any] = {
         "": {},
         "nested": [[], {}, [{"a": []}]],
         "floats": [float("nan"), float("inf"), -0.0, 1e300],
