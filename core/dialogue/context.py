@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.dialogue.inbound import Channel, Inbound, SharedContact, SharedLocation
-from core.dialogue.render import render_plain
+from core.dialogue.render import render_parts
 from core.dialogue.state import ChatMemory, FlowState, Offered
 from core.dialogue.words import clean, fold, yes_or_no
 from core.domain import gsm7
@@ -386,7 +386,7 @@ def fits_sms(
     texts: Sequence[Text], options: Sequence[Option] = (), language: str = DEFAULT_LANGUAGE
 ) -> bool:
     """Whether these texts and options, rendered in `language`, fit one SMS segment."""
-    rendered = render_plain(Reply(tuple(texts), tuple(options)), language, sms=True)
+    rendered = render_parts(texts, options, language, sms=True)
     return gsm7.count(rendered).single
 
 

@@ -7,21 +7,36 @@ counts) and options become numbered lines ("1 Saldo"); the engine maps a reply
 
 from __future__ import annotations
 
-from core.domain.messages import Reply
+from collections.abc import Sequence
+
+from core.domain.messages import MapPin, Option, Reply, Text
 from core.i18n import render_text
 
 
 def render_plain(reply: Reply, language: str, *, sms: bool) -> str:
-    parts = [render_text(text, language, sms=sms) for text in reply.texts]
-    if reply.options:
+    return render_parts(reply.texts, reply.options, language, sms=sms, pin=reply.pin)
+
+
+def render_parts(
+    texts: Sequence[Text],
+    options: Sequence[Option],
+    language: str,
+    *,
+    sms: bool,
+    pin: MapPin | None = None,
+) -> str:
+    """`render_plain` of a reply of these texts, options and pin, without making the
+    Reply (a frozen record of seven fields: the check whether an SMS fits makes one
+    for every try)."""
+    parts = [render_text(text, language, sms=sms) for text in texts]
+    if options:
         parts.append(
             "\n".join(
                 f"{number} {render_text(option.label, language, sms=sms)}"
-                for number, option in enumerate(reply.options, start=1)
+                for number, option in enumerate(options, start=1)
             )
         )
-    if reply.pin is not None and not sms:
+    if pin is not None and not sms:
         # An SMS already names the shop and its address in its texts; a terminal can show where.
-        pin = reply.pin
         parts.append(f"({pin.title}, {pin.address}: {pin.latitude:.5f}, {pin.longitude:.5f})")
     return "\n".join(part for part in parts if part)

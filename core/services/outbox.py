@@ -16,7 +16,14 @@ from typing import Any, Protocol
 from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus
 from core.domain.keys import ServerKeys
-from core.domain.messages import Money, Reply, reply_from_json, reply_to_json, t
+from core.domain.messages import (
+    Money,
+    Reply,
+    reply_from_json,
+    reply_json_text,
+    reply_to_json,
+    t,
+)
 from core.domain.outbox import OutboxStatus
 from core.domain.shops import MemberRole
 from core.services.unit_of_work import UnitOfWork
@@ -90,15 +97,22 @@ def outbox_row(
     deliver_by: datetime | None = None,
     lane: int | None = None,
     while_charge: ChargeStatus | None = None,
+    payload_text: bool = False,
 ) -> dict[str, Any]:
     """The columns of one queued message (`enqueue` adds it through the ORM; a one-trip
-    plan, core/storage/turn_trip.py, inserts the same values with its own SQL)."""
+    plan, core/storage/turn_trip.py, inserts the same values with its own SQL).
+    `payload_text`: the payload of a reply stored in clear as its JSON text, the
+    characters the JSON column stores (messages.reply_json_text), for a plan's SQL."""
     if deliver_by is None and reply.sensitive:
         deliver_by = now + CODE_DELIVER_WITHIN
-    payload = seal_payload(keys, reply_to_json(reply))
-    if while_charge is not None:
-        assert charge_id is not None, "while_charge needs the charge"
-        payload[WHILE_CHARGE] = while_charge.value  # in clear: read at claim, never sent
+    payload: dict[str, Any] | str
+    if payload_text and not reply.sensitive and while_charge is None:
+        payload = reply_json_text(reply)
+    else:
+        payload = seal_payload(keys, reply_to_json(reply))
+        if while_charge is not None:
+            assert charge_id is not None, "while_charge needs the charge"
+            payload[WHILE_CHARGE] = while_charge.value  # in clear: read at claim, never sent
     return {
         "municipality_id": municipality_id,
         "channel": channel,

@@ -165,13 +165,22 @@ _REPRESENTED = (
     "AND NOT EXISTS (SELECT 1 FROM citizens o WHERE o.municipality_id = d.municipality_id "
     "AND o.phone = d.phone AND o.erased_at IS NULL)"
 )
-_POSTINGS = (
-    "SELECT p.kind, p.amount_cents, p.created_at, s.name, p.charge_id, p.to_account_id "
+# The account's postings out, then in: two indexed reads merged newest first. Written as
+# `from_account_id = ? OR to_account_id = ?`, SQLite gathered the OR's two index reads
+# and sorted them in a temporary b-tree every turn (EXPLAIN: OpenEphemeral, about 20,000
+# instructions); as a UNION ordered by the id, it merges the two indexes read backwards
+# (EXPLAIN QUERY PLAN: MERGE (UNION)) and stops at the limit. UNION, not UNION ALL: a
+# posting from an account to itself would come from both sides, and is one movement.
+_POSTINGS_FROM_ACCOUNT = (
+    "SELECT p.id, p.kind, p.amount_cents, p.created_at, s.name, p.charge_id, p.to_account_id "
     "FROM postings p "
     "LEFT JOIN charges c ON c.id = p.charge_id "
     "LEFT JOIN shops s ON s.id = c.shop_id "
-    "WHERE p.from_account_id = ? OR p.to_account_id = ? "
-    "ORDER BY p.id DESC LIMIT ?"
+    "WHERE p.{column} = ?"
+)
+_POSTINGS = (
+    f"{_POSTINGS_FROM_ACCOUNT.format(column='from_account_id')} UNION "
+    f"{_POSTINGS_FROM_ACCOUNT.format(column='to_account_id')} ORDER BY 1 DESC LIMIT ?"
 )
 # In the order of the general path's ShopRepository.membership (the menu lists them so).
 _SHOPS = (
@@ -321,7 +330,7 @@ def _holder(municipality_id: int, lookup: Lookup[Any], postings_shown: int) -> P
     postings: list[PostingRow] = []
     if account_id is not None and postings_shown > 0:
         rows = yield _POSTINGS, (account_id, account_id, postings_shown)
-        for kind_, amount, at, shop_name, charge_id, to_account in rows:
+        for _, kind_, amount, at, shop_name, charge_id, to_account in rows:
             when = utc(at)
             assert when is not None
             sign = 1 if to_account == account_id else -1

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
+
 from core.domain.messages import (
     Day,
     Distance,
@@ -46,3 +48,43 @@ def test_money_and_distance_in_the_readers_language() -> None:
     assert format_distance(850, "it") == "850 m"
     assert format_distance(1250, "it") == "1,2 km"
     assert format_distance(1250, "en") == "1.2 km"
+
+
+def test_the_records_built_on_every_turn_keep_their_dataclass_init() -> None:
+    """Text, Money, Day and Reply get an __init__ that sets their slots directly
+    (messages._slot_init): the same parameters and defaults, a fresh dict for each text's
+    parameters, and still frozen."""
+    import dataclasses
+    import inspect
+
+    from core.domain.messages import Day, Money, Option, Reply, Text
+
+    assert list(inspect.signature(Reply).parameters) == [
+        "texts",
+        "options",
+        "request",
+        "pin",
+        "document",
+        "sensitive",
+        "invoice",
+    ]
+    first, second = Text("a"), Text("a")
+    assert first == second and first.params == {} and first.params is not second.params
+    assert (first.plural, first.count) == (None, None)
+    assert Text("a", {"n": 1}, plural="b", count=1) == Text(
+        msgid="a", params={"n": 1}, plural="b", count=1
+    )
+    reply = Reply(texts=(first,), options=(Option("k", first),))
+    assert (reply.request, reply.pin, reply.document, reply.sensitive, reply.invoice) == (
+        None,
+        None,
+        None,
+        False,
+        None,
+    )
+    assert hash(Money(5)) == hash(Money(5)) and Money(5) != Money(6)
+    assert dataclasses.replace(reply, sensitive=True).sensitive
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        reply.texts = ()  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Day()  # type: ignore[call-arg]

@@ -3,6 +3,7 @@ what counts as plain, whom the plan looks up, and the replies and state it write
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from core.dialogue.context import fits_sms
@@ -118,7 +119,7 @@ def test_a_stopped_conversation_is_never_plain_and_start_welcomes() -> None:
     assert lookup is not None
     write = turn.decide(lookup.context, Found())
     assert write is not None and not write.stopped
-    reply = reply_from_json(write.outbox[0]["payload"])
+    reply = reply_from_json(json.loads(write.outbox[0]["payload"]))
     assert reply.texts[0].msgid == "Welcome to the grocery vouchers of {town}."
     assert reply.texts[0].params["town"] == "Testville"
 
@@ -131,7 +132,7 @@ def test_the_help_offers_its_words_by_number() -> None:
     assert write is not None
     assert [item["k"] for item in write.data["options"]][:2] == ["balance", "shops"]
     [row] = write.outbox
-    assert reply_from_json(row["payload"]).texts[0].msgid.startswith("Write: SALDO")
+    assert reply_from_json(json.loads(row["payload"])).texts[0].msgid.startswith("Write: SALDO")
     shop = turn.decide(
         lookup.context, Found(shops=[MemberShopRow(4, "Forno", "approved", "owner")])
     )
@@ -210,7 +211,7 @@ def test_the_balance_is_one_outbox_row_and_the_conversation_offers_nothing() -> 
         REPLY_LANE,
         NOW,
     )
-    reply = reply_from_json(row["payload"])
+    reply = reply_from_json(json.loads(row["payload"]))
     assert [text.msgid for text in reply.texts] == ["Your balance: {balance}."]
     assert reply.texts[0].params["balance"] == Money(150_00)
     assert reply.options == ()
@@ -222,7 +223,7 @@ def test_movements_shown_fit_one_sms_and_a_delegate_sees_whose_balance() -> None
     assert lookup is not None
     write = turn.decide(lookup.context, holder(3, delegate=True))
     assert write is not None
-    reply = reply_from_json(write.outbox[0]["payload"])
+    reply = reply_from_json(json.loads(write.outbox[0]["payload"]))
     assert reply.texts[0].msgid == "Balance of {holder}: {balance}."
     assert CF not in str(reply.texts[0].params["holder"])  # masked
     assert reply.texts[1].msgid == "Last movements:"
@@ -236,7 +237,7 @@ def test_on_telegram_the_balance_offers_the_card_and_remembers_it() -> None:
     assert lookup is not None
     write = turn.decide(lookup.context, holder(5))
     assert write is not None
-    reply = reply_from_json(write.outbox[0]["payload"])
+    reply = reply_from_json(json.loads(write.outbox[0]["payload"]))
     assert [option.key for option in reply.options] == ["card"]
     assert len(reply.texts) == 2 + 5  # not cut to one SMS (the plan loads at most 3)
     assert [item["k"] for item in write.data["options"]] == ["card"]
@@ -248,7 +249,7 @@ def test_saldo_from_nobodys_address_asks_for_the_contact_on_telegram_only() -> N
     assert lookup is not None
     write = chat.decide(lookup.context, Found())
     assert write is not None and (write.flow, write.step) == ("identify", "contact")
-    reply = reply_from_json(write.outbox[0]["payload"])
+    reply = reply_from_json(json.loads(write.outbox[0]["payload"]))
     assert reply.request == "contact" and reply.texts[0].msgid.startswith("To find your vouchers")
     # At that step SALDO again is plain; any other answer is the step's.
     at_step = ConversationRow(3, TOWN.id, "it", "identify", "contact", {}, False)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy.dialects import sqlite
 
 from core.storage.models import UTCDateTime
@@ -53,6 +54,19 @@ def test_json_and_plain_values() -> None:
     assert as_bound(data) == json.dumps(data)  # the ORM's text, byte for byte
     accented = {"texts": [{"msgid": "Città", "params": {"n": 1.5, "ok": True, "none": None}}]}
     assert as_bound(accented) == json.dumps(accented)
+    # The encoder made once (trips._json_text) writes what json.dumps writes.
+    odd: dict[str, Any] = {
+        "": {},
+        "nested": [[], {}, [{"a": []}]],
+        "floats": [float("nan"), float("inf"), -0.0, 1e300],
+        "ints": [2**70, -1, True, False],
+        "quotes": '"\\\n\u2028 ☕',
+        "1": None,
+    }
+    assert as_bound({}) == "{}"
+    assert as_bound(odd) == json.dumps(odd)
+    with pytest.raises(TypeError):
+        as_bound({"a": object()})
     for plain in ["SALDO", "", 0, -15_00, 2**40, 1.5, None, b"\x00\xff"]:
         assert as_bound(plain) == plain
     assert as_bound(True) == 1 and as_bound(False) == 0
