@@ -51,23 +51,29 @@ async def _asked(core: Core) -> tuple[Town, m.Operator, int]:
     return town, manager, change_id
 
 
-async def test_the_chat_unlinked_as_the_delegate_withdraws_its_request(core: Core) -> None:
-    town, manager, change_id = await _asked(core)
+async def _chat_proves_a_delegates_number(core: Core, town: Town, delegator_id: int) -> None:
+    """DELEGATE registered as `delegator_id`'s delegate, then shared by CHAT as its contact:
+    refused as that delegate's number (the chat is unlinked from citizen 0)."""
     async with core.uow() as uow:
         uow.add(
             m.Delegate(
                 municipality_id=town.municipality_id,
-                citizen_id=town.citizen_ids[0],
+                citizen_id=delegator_id,
                 phone=DELEGATE,
                 created_at=core.now(),
             )
         )
         await uow.commit()
-    # The account's number is now the holder's delegate's: the chat is unlinked.
     async with core.uow() as uow:
         with pytest.raises(identity.DelegateNumber):
             await identity.link_telegram(uow, town.municipality_id, CHAT, DELEGATE, core.now())
         await uow.commit()
+
+
+async def test_the_chat_unlinked_as_the_delegate_withdraws_its_request(core: Core) -> None:
+    town, manager, change_id = await _asked(core)
+    # The account's number is now the holder's delegate's: the chat is unlinked.
+    await _chat_proves_a_delegates_number(core, town, town.citizen_ids[0])
     async with core.uow() as uow:
         change = await uow.phone_changes.by_id(change_id)
         assert change is not None
@@ -165,20 +171,7 @@ async def test_the_chat_proving_another_households_delegate_withdraws_it_too(
     number cannot become the citizen's (a change waits, money to spend), and the account is
     that delegate's. Unlinked, its request withdrawn."""
     town, _, change_id = await _asked(core)
-    async with core.uow() as uow:
-        uow.add(
-            m.Delegate(
-                municipality_id=town.municipality_id,
-                citizen_id=town.citizen_ids[1],
-                phone=DELEGATE,
-                created_at=core.now(),
-            )
-        )
-        await uow.commit()
-    async with core.uow() as uow:
-        with pytest.raises(identity.DelegateNumber):
-            await identity.link_telegram(uow, town.municipality_id, CHAT, DELEGATE, core.now())
-        await uow.commit()
+    await _chat_proves_a_delegates_number(core, town, town.citizen_ids[1])
     holder = await citizen_row(core, town.citizen_ids[0])
     assert (holder.phone, holder.telegram_chat_id) == (None, None)
     async with core.uow() as uow:
