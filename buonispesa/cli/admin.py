@@ -888,18 +888,32 @@ def allocate_cmd(
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             result = await allocation.simulate(uow, town, cents, window)
+            nobody = await allocation.pays_nobody(uow, result)
+            latest = (await allocation.round_of(uow, town)).number
             text = write_allocation_csv((item.line, item.codice_fiscale) for item in result)
             await exported_file(uow, town.id, by, target, text, rows=len(result), now=core.now())
         _summary([item.line for item in result], cents)
-        out.print(
-            say(
-                t(
-                    "Wrote {file}. Nothing was approved: run 'admin approve' for the determina.",
-                    file=str(out_file),
-                )
-            ),
-            markup=False,
-        )
+        # The hint names what 'admin approve' would do: it refuses a tranche that pays
+        # nobody, and it decides the latest window's next tranche only.
+        if nobody:
+            hint = t(
+                "Wrote {file}. Nothing was approved: this allocation pays nobody, and "
+                "'admin approve' refuses a tranche that pays nobody.",
+                file=str(out_file),
+            )
+        elif window is not None and window != latest:
+            hint = t(
+                "Wrote {file}. Nothing was approved; 'admin approve' approves a tranche of "
+                "the latest window only (window {latest}).",
+                file=str(out_file),
+                latest=latest,
+            )
+        else:
+            hint = t(
+                "Wrote {file}. Nothing was approved: run 'admin approve' for the determina.",
+                file=str(out_file),
+            )
+        out.print(say(hint), markup=False)
 
     run_with_core(work)
 

@@ -91,6 +91,8 @@ def test_withdraw_window_guard_and_earlier_windows(tmp_path: Path) -> None:
         "1",
     )
     assert code == 0, output
+    # 'admin approve' decides the latest window's tranche only: the hint says so.
+    assert "approves a tranche of the latest window only (window 2)" in " ".join(output.split())
     # What a further tranche of window 1 would give: only the 100 € the second one lacks.
     assert [r["amount_eur"] for r in allocation_rows(tmp_path / "w1.csv")] == [
         "0.00",
@@ -101,6 +103,8 @@ def test_withdraw_window_guard_and_earlier_windows(tmp_path: Path) -> None:
         "admin", "allocate", "BEL", "--budget", "1000", "--out", str(tmp_path / "w2.csv")
     )
     assert code == 0 and allocation_rows(tmp_path / "w2.csv") == []
+    # An allocation that pays nobody is not sent to 'admin approve', which refuses it.
+    assert "this allocation pays nobody" in " ".join(output.split()), output
 
     assert (
         invoke("admin", "applications", "export", "BEL", str(tmp_path / "e1.csv"), "--window", "1")[
