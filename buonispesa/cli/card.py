@@ -208,6 +208,18 @@ def cards_list(
             status,
         )
     out.print(table)
+    if not found:
+        if pin_only:
+            empty = t("No card with only a PIN.")
+        elif blocked:
+            empty = t("No blocked card.")
+        else:
+            empty = t(
+                "No card printed yet: 'admin card {town} CODICE_FISCALE --out FILE.pdf' "
+                "issues one.",
+                town=code.upper(),
+            )
+        out.print(say(empty), markup=False)
     pin_only_count = sum(1 for item in found if item.codes_left is None)
     if pin_only_count:
         out.print(

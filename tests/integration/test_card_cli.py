@@ -267,3 +267,15 @@ def test_a_delegate_registered_at_once_is_refused_a_number_a_request_names(
     assert status == 0, output
     status, output = invoke("admin", "citizen", "delegate", DEMO_CODE, nothing_to_spend, DELEGATE)
     assert status == 0 and "Delegate ***567 registered" in output, output
+
+
+def test_an_empty_list_of_cards_says_so(database: str) -> None:
+    """The demo town has printed no card yet: the list says so, and how to print one,
+    rather than an empty table; with a filter it says that none matches."""
+    status, output = invoke("admin", "cards", DEMO_CODE)
+    assert status == 0 and "No card printed yet" in output, output
+    assert f"'admin card {DEMO_CODE} CODICE_FISCALE --out FILE.pdf'" in output
+    status, output = invoke("admin", "cards", DEMO_CODE, "--blocked")
+    assert status == 0 and "No blocked card." in output, output
+    status, output = invoke("admin", "cards", DEMO_CODE, "--pin-only")
+    assert status == 0 and "No card with only a PIN." in output, output
