@@ -7,7 +7,9 @@ conversation stored by an older release loads unchanged (a deploy does not cut a
 citizen off in the middle of an application). Unknown keys are ignored, missing
 ones take their defaults, and defaults are not written back, so the stored JSON
 stays as small as before. pydantic's TypeAdapter does the checking and the JSON
-conversion of these plain dataclasses.
+conversion of these plain dataclasses; a memory of nothing but a menu's options and plain
+values (most chats between two messages) is read and written by hand into the same
+records and the same JSON, a few thousand instructions cheaper (docs/benchmarks.md).
 """
 
 from __future__ import annotations
