@@ -7,7 +7,9 @@ conversation stored by an older release loads unchanged (a deploy does not cut a
 citizen off in the middle of an application). Unknown keys are ignored, missing
 ones take their defaults, and defaults are not written back, so the stored JSON
 stays as small as before. pydantic's TypeAdapter does the checking and the JSON
-conversion of these plain dataclasses.
+conversion of these plain dataclasses; a memory of nothing but a menu's options and plain
+values (most chats between two messages) is read and written by hand into the same
+records and the same JSON, a few thousand instructions cheaper (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -250,17 +252,70 @@ def load(kind: type[T], raw: object) -> T | None:
     return value
 
 
-# Nothing remembered: compared with, never changed.
-_NOTHING_REMEMBERED = ChatMemory()
-
-
 def load_memory(raw: object) -> ChatMemory:
     """A chat's memory as stored in `conversations.data` (all defaults when it no longer
     fits). Nothing stored ({}: most SMS chats between two requests) is all defaults without
     pydantic's validation, about 20,000 instructions a turn."""
     if not raw:
         return ChatMemory()
+    plain = _plain_memory(raw)
+    if plain is not None:
+        return plain
     return load(ChatMemory, raw) or ChatMemory()
+
+
+# The memory's keys whose JSON is a plain str, bool or int (the pieces with records,
+# dates or the flow's answers go through pydantic), with the one type each may hold.
+_PLAIN_KEYS: dict[str, type] = {
+    "language_chosen": bool,
+    "phone": str,
+    "shop_id": int,
+    "removed_from": int,
+    "last_message": str,
+}
+
+
+_NO_WORDS: list[str] = []  # read, never changed
+
+
+def _plain_options(raw: object) -> list[Offered] | None:
+    """A remembered menu's options, when each is exactly {"k": str, "w": [str, ...]} (or
+    without "w"): what pydantic's validation makes of them; None for anything else."""
+    if type(raw) is not list:
+        return None
+    options = []
+    for item in raw:
+        if type(item) is not dict:
+            return None
+        key, words = item.get("k"), item.get("w", _NO_WORDS)
+        if type(key) is not str or type(words) is not list or len(item) != 1 + ("w" in item):
+            return None
+        for word in words:  # a loop, not any() over a generator: half the instructions
+            if type(word) is not str:
+                return None
+        options.append(Offered(key, words[:]))
+    return options
+
+
+def _plain_memory(raw: object) -> ChatMemory | None:
+    """The memory of a chat that remembers only options and plain values (a Telegram chat
+    between two commands: a menu's options and the last message's id), built as pydantic
+    would, without its validation (about 30,000 instructions at every /menu); None when
+    anything else is stored, left to pydantic."""
+    if type(raw) is not dict:
+        return None
+    memory = ChatMemory()
+    for key, value in raw.items():
+        if key == "options":
+            options = _plain_options(value)
+            if options is None:
+                return None
+            memory.options = options
+        elif type(value) is _PLAIN_KEYS.get(key):
+            setattr(memory, key, value)
+        else:
+            return None
+    return memory
 
 
 def memory_to_save(
@@ -272,9 +327,38 @@ def memory_to_save(
     if offered is not None:
         memory.options = offered
     memory.state = dump(state) if state is not None else {}
-    if memory == _NOTHING_REMEMBERED:
-        return {}  # what dump writes of all defaults, without pydantic's serializer
+    plain = _plain_memory_json(memory)
+    if plain is not None:
+        return plain  # what dump writes, without pydantic's serializer
     return dump(memory)
+
+
+def _plain_memory_json(memory: ChatMemory) -> dict[str, Any] | None:
+    """What `dump` writes of a memory holding only options and plain values, key by key in
+    the fields' order without the defaults ({} for nothing remembered); None when anything
+    else is held (a flow's answers, a draft, a till, a day), left to pydantic."""
+    if memory.state or memory.drafts or memory.till or memory.more or memory.notice_on:
+        return None
+    result: dict[str, Any] = {}
+    if memory.options:
+        options: list[dict[str, Any]] = []
+        for option in memory.options:
+            key, words = option.k, option.w
+            if type(option) is not Offered or type(key) is not str:
+                return None
+            for word in words:
+                if type(word) is not str:
+                    return None
+            options.append({"k": key, "w": words[:]} if words else {"k": key})
+        result["options"] = options
+    for key, kind in _PLAIN_KEYS.items():
+        value = getattr(memory, key)
+        if value is None or (key == "language_chosen" and value is False):
+            continue  # the default
+        if type(value) is not kind:
+            return None
+        result[key] = value
+    return result
 
 
 def dump(value: object) -> dict[str, Any]:

@@ -297,3 +297,62 @@ def test_a_memory_of_nothing_loads_and_saves_as_pydantic_does() -> None:
     for memory in remembered:
         assert memory_to_save(memory, None, None) == dump(memory) != {}
     assert memory_to_save(ChatMemory(), [Offered("menu")], None) == {"options": [{"k": "menu"}]}
+
+
+def test_a_remembered_menu_loads_and_saves_as_pydantic_does_without_it() -> None:
+    """A chat remembering a menu's options and plain values (Telegram's between two
+    commands) is read and written without pydantic (state._plain_memory,
+    _plain_memory_json): the same records and the same JSON, key for key in the same
+    order, as load and dump; anything else still goes through them."""
+    from core.dialogue.state import (
+        Draft,
+        TillSession,
+        _plain_memory,
+        _plain_memory_json,
+        load,
+        load_memory,
+        memory_to_save,
+    )
+
+    menu = [{"k": "balance", "w": ["balance", "saldo"]}, {"k": "menu"}, {"k": "x", "w": []}]
+    plain: list[dict[str, object]] = [
+        {"options": menu, "last_message": "0"},
+        {"last_message": "1"},
+        {"language_chosen": True, "phone": PHONE, "shop_id": 0, "removed_from": 7},
+        {"last_message": "9", "options": menu, "language_chosen": False, "shop_id": 3},
+        {"options": []},
+    ]
+    for raw in plain:
+        assert _plain_memory(raw) is not None
+        memory = load_memory(raw)
+        assert memory == load(ChatMemory, raw)
+        assert _plain_memory_json(memory) is not None
+        saved = memory_to_save(memory, None, None)
+        assert json.dumps(saved) == json.dumps(dump(memory))
+        assert load_memory(saved) == memory
+    odd: list[dict[str, object]] = [
+        {"shop_id": True},  # pydantic's lax mode: 1
+        {"shop_id": "4"},
+        {"language_chosen": "true"},
+        {"last_message": None},
+        {"options": [{"k": "a", "w": ["b"], "extra": 1}]},
+        {"options": [{"k": 5}]},
+        {"options": [{"w": ["b"]}]},
+        {"options": [{"k": "a", "w": "b"}]},
+        {"options": [{"k": "a", "w": [1]}]},
+        {"options": "not a list"},
+        {"notice_on": "2026-04-06", "last_message": "2"},
+        {"junk": 1},
+    ]
+    for raw in odd:
+        assert _plain_memory(raw) is None
+        assert load_memory(raw) == (load(ChatMemory, raw) or ChatMemory())
+    held = [
+        ChatMemory(till=TillSession(4, NOW), last_message="3"),
+        ChatMemory(drafts={"apply": Draft("cf")}),
+        ChatMemory(state={"cf": "X"}),
+        ChatMemory(shop_id=True),
+    ]
+    for memory in held:
+        assert _plain_memory_json(memory) is None
+        assert json.dumps(memory_to_save(memory, None, None)) == json.dumps(dump(memory))
