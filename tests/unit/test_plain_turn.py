@@ -356,3 +356,14 @@ def test_a_remembered_menu_loads_and_saves_as_pydantic_does_without_it() -> None
     for memory in held:
         assert _plain_memory_json(memory) is None
         assert json.dumps(memory_to_save(memory, None, None)) == json.dumps(dump(memory))
+
+
+def test_every_field_of_a_chats_memory_is_plain_or_left_to_pydantic() -> None:
+    """A field added to ChatMemory must be named in the hand-made path (_PLAIN_KEYS) or in
+    what sends a memory to pydantic, else that path would save the memory without it."""
+    from dataclasses import fields
+
+    from core.dialogue.state import _PLAIN_KEYS
+
+    left_to_pydantic = {"state", "drafts", "till", "more", "notice_on"}
+    assert {f.name for f in fields(ChatMemory)} == {"options", *_PLAIN_KEYS, *left_to_pydantic}
