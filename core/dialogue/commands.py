@@ -471,7 +471,7 @@ _TOLD_IN_ENGLISH = frozenset(
      "lost_card", "other_card", "delegation", "stop_hint", "price", "expiry", "window",
      "scam", "how_to_pay", "what_to_buy", "card_trouble", "forgot_code", "who_can_apply",
      "how_much_given", "new_number", "household_changed", "shop_refuses",
-     "code_trouble",
+     "code_trouble", "not_enough", "job_lost",
      "code_came", DECLINED}
 )  # fmt: skip
 
@@ -587,6 +587,12 @@ CODE_TROUBLE = t(
 SHOP_REFUSES = t(
     "Only the shops in the NEGOZI list take the vouchers. If one of them refused them, "
     "tell the office: write UFFICIO."
+)
+# "Il cliente non ha abbastanza soldi" from a shop: nobody tells a shop a customer's
+# balance; the payment is refused when it is short, and the customer reads SALDO.
+NOT_ENOUGH_AT_THE_TILL = t(
+    "A payment larger than the customer's balance is refused, and the balance is never "
+    "told to the shop: the customer checks it writing SALDO, or you charge less."
 )
 
 
@@ -834,6 +840,10 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         turn.say(NEW_NUMBER)
     elif name == "who_can_apply":
         await citizen_requests.say_who_can_apply(turn)
+    elif name == "how_much_given" and arg.startswith(_CHILDREN_ARG):
+        # "Ho 3 figli quanto mi danno": she and they at least, and how to ask for all.
+        children = int(arg.removeprefix(_CHILDREN_ARG))
+        turn.say(citizen_requests.amount_with_children(turn.policy, children))
     elif name == "how_much_given" and arg.isdigit():
         # "Quanto danno a una famiglia di 4?": that household's amount by the town's rules.
         turn.say(citizen_requests.amount_for_household(turn.policy, int(arg)))
@@ -843,6 +853,14 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         turn.say(HOUSEHOLD_CHANGED)
     elif name == "shop_refuses":
         turn.say(SHOP_REFUSES)
+    elif name == "not_enough" and await is_shop_member(turn):
+        turn.say(NOT_ENOUGH_AT_THE_TILL)
+    elif name == "not_enough":
+        await run(turn, "balance", arg)  # her own: what is left, and what to do with none
+    elif name == "job_lost" and await is_shop_member(turn):
+        await say_help(turn, understood=False)
+    elif name == "job_lost":
+        await citizen_requests.say_job_lost(turn)
     elif name == "code_trouble" and await is_shop_member(turn):
         await say_help(turn, understood=False)
     elif name == "code_trouble":
@@ -1308,6 +1326,11 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         # "Quanto danno a una famiglia di 4?": only that question takes the number.
         asked = question_of(" ".join(without_size))
         return ("how_much_given", str(size)) if asked == ("how_much_given", "") else None
+    children, without_children = _children(said_words)
+    if children is not None and question_of(" ".join(without_children)) == ("how_much_given", ""):
+        # "Ho 3 figli quanto mi danno": the household is her and them at least (other
+        # questions read on: "ho 3 figli, come faccio a chiedere i buoni?" applies).
+        return "how_much_given", f"{_CHILDREN_ARG}{children}"
     words = _without_counts(said_words)
     if not words:
         # Only courtesy words: thanks, or a greeting (the welcome and the menu).
@@ -1346,8 +1369,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return ("code_came", "") if not keywords else None
     if said & _CHANGED and said & _PHONE_WORDS and not said & (_CODE_WORDS | _CASHIER):
         return ("new_number", "") if not keywords else None
-    if said & _SCAM:
-        return "scam", ""
+    if said & _SCAM or (said & (_MESSAGES | _CALLS) and said & _STRANGE):
+        return "scam", ""  # "ho ricevuto un messaggio strano": codes to the cashier only
     moved = said & _MOVED or pairs & _MOVED_PAIRS or (said & _LIVES and pairs & _WITH_US)
     wants_vouchers = said & _VOUCHERS and said & _WANT  # "… e vorrei i buoni": applying
     changed = said & _DIED or pairs & _DIED_PAIRS or moved
@@ -1359,6 +1382,11 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     refuses = (said & _REFUSE and said & _CARD_NEGATION) or said & _REFUSED
     if said & _A_SHOP and refuses and said & (_VOUCHERS | {"li", "them"}) and not keywords:
         return "shop_refuses", ""
+    short = said & _INSUFFICIENT or (said & _ENOUGH and said & (_NEGATION | _NOT_HAVE))
+    if short and said & _CASH:
+        return ("not_enough", "") if keywords <= _BALANCE_KEYWORDS else None
+    if said & _JOBLESS or (said & _WORK and said & (_LOST | _WITHOUT)):
+        return ("job_lost", "") if keywords <= _APPLY_KEYWORDS | _STATUS_KEYWORDS else None
     until_when = pairs & _UNTIL_WHEN and said & _WHEN and said & _SPEND
     if (said & _EXPIRE or until_when) and said & _SPENT_MONEY and not said & _NOT_THE_VOUCHERS:
         return ("expiry", "") if keywords <= _BALANCE_KEYWORDS else None
@@ -1483,6 +1511,23 @@ def _penniless(said: frozenset[str], pairs: set[tuple[str, str]]) -> bool:
 
 
 _WITHOUT = frozenset({"senza", "without"})
+# "Il cliente non ha abbastanza soldi", "credito insufficiente", "not enough money".
+_ENOUGH = frozenset({"abbastanza", "sufficiente", "sufficienti", "bastano", "basta", "enough"})
+_INSUFFICIENT = frozenset({"insufficiente", "insufficienti", "insufficient"})
+_NOT_HAVE = _CARD_NEGATION | {"hasnt", "havent", "lacks"}
+# "Sono rimasta senza lavoro", "ho perso il lavoro", "sono disoccupata", "I lost my job".
+_WORK = frozenset({"lavoro", "impiego", "job", "work"})
+_JOBLESS = frozenset(
+    {"disoccupato", "disoccupata", "disoccupati", "licenziato", "licenziata", "licenziati",
+     "unemployed", "jobless", "fired"}
+)  # fmt: skip
+# "Ho ricevuto un messaggio strano", "una chiamata sospetta", "a weird text": the scam's
+# answer (_MESSAGES, and a call or one message).
+_CALLS = frozenset({"chiamata", "telefonata", "chiamato", "call", "called", "message", "text"})
+_STRANGE = frozenset(
+    {"strano", "strana", "strani", "strane", "sospetto", "sospetta", "sospetti", "weird",
+     "strange", "suspicious", "odd"}
+)  # fmt: skip
 _NO_MONEY = frozenset({("no", "money"), ("nessun", "soldo"), ("zero", "soldi")})
 # Someone of the household who died: "mio marito è morto", "è venuta a mancare mia
 # madre", "my husband passed away". Not the phone or the card ("il telefono è morto").
@@ -1544,6 +1589,25 @@ def _household_size(words: list[str]) -> tuple[int | None, list[str]]:
             or (after and after[0] in _PEOPLE_WORDS)
         )
         if named:
+            return number, words[:at] + words[at + 1 :]
+    return None, words
+
+
+# "3 figli", "due bambini", "three children": children named by their number, which with
+# the writer make a household of one more at least (the amounts' question, _children).
+_CHILDREN = frozenset(
+    {"figli", "figlie", "figlio", "figlia", "bambini", "bambine", "bimbi", "ragazzi",
+     "children", "kids", "child", "sons", "daughters"}
+)  # fmt: skip
+_CHILDREN_ARG = "children:"
+
+
+def _children(words: list[str]) -> tuple[int | None, list[str]]:
+    for at, word in enumerate(words):
+        number = int(word) if word.isdigit() else NUMBER_WORDS.get(word)
+        if number is None or not 1 <= number < _LARGEST_HOUSEHOLD:
+            continue
+        if words[at + 1 : at + 2] and words[at + 1] in _CHILDREN:
             return number, words[:at] + words[at + 1 :]
     return None, words
 

@@ -526,6 +526,30 @@ def asks_for_a_new_code(text: str | None) -> bool:
     return bool(said & _NOT_CAME and said & _CAME) or bool(pairs & _NEW_CODE)
 
 
+# At a code step, words saying the customer's code was refused or ran out ("il cliente dice
+# che il codice non funziona", "codice scaduto", "the code doesn't work"): what a refused
+# code means, and that PAGA again sends another.
+_A_CODE = frozenset({"codice", "code"})
+_CODE_FAILS = frozenset(
+    {"sbagliato", "errato", "rifiutato", "scaduto", "invalido", "wrong", "refused", "rejected",
+     "expired", "invalid"}
+)  # fmt: skip
+_CODE_WORKS = frozenset(
+    {"funziona", "funzionato", "va", "vale", "valido", "works", "work", "worked", "valid"}
+)
+_CODE_NOT = frozenset({"non", "not", "doesnt", "didnt", "isnt", "wont"})
+
+
+def says_the_code_fails(text: str | None) -> bool:
+    """Whether words (no digits) say that a code was refused, expired or does not work."""
+    words = plain_words(text)
+    if not words or has_digits(words):
+        return False
+    said = set(words)
+    fails = said & _CODE_FAILS or (said & _CODE_NOT and said & _CODE_WORKS)
+    return bool(said & _A_CODE and fails)
+
+
 # Numbers people write in words, in Italian and English (a household rarely has more than 20).
 NUMBER_WORDS: dict[str, int] = {
     **dict.fromkeys(("zero", "nessuno", "nessuna", "niente", "nulla", "none", "nothing"), 0),

@@ -51,6 +51,7 @@ SAMPLES: dict[str, Param] = {
     "smallest": Money(1_000_00),
     "largest": Money(9_999_00),
     "size": 10,
+    "more": 21,  # one more than a household of children and the writer (amount_with_children)
     "digits": 6,  # of a code (core.domain.otp.CODE_DIGITS)
     "receipt": "123456",
     "list": "2",

@@ -157,3 +157,98 @@ async def test_the_code_did_not_work_at_the_till(core: Core, said: str) -> None:
     assert msgids(await other.send(said))[0] == CODE_TROUBLE
     # Not the codice fiscale, nor the card.
     assert CODE_TROUBLE not in msgids(await other.send("il codice fiscale non funziona"))
+
+
+# A second trial (words11) ---------------------------------------------------------------
+
+CODE_REFUSED_AT_THE_TILL = (
+    "A code works once, for a few minutes, for this payment. Nothing charged, no "
+    "wrong try counted: write PAGA again for a new code."
+)
+NOT_ENOUGH_AT_THE_TILL = (
+    "A payment larger than the customer's balance is refused, and the balance is never told "
+    "to the shop: the customer checks it writing SALDO, or you charge less."
+)
+NOT_A_SCAM = (
+    "This is your town's grocery voucher service: we never ask for money, PINs or bank "
+    "details, and a code is told only to the cashier. In doubt, write UFFICIO."
+)
+JOB_LOST = (
+    "Without work you may be able to have the vouchers: write DOMANDA to apply (the "
+    "municipality's rules say who may)."
+)
+WITH_CHILDREN = (  # the singular's msgid, the plural's key
+    "With {count} child you are at least {size}: {amount} by the rules, once. How many "
+    "live in the house in all? Ask: how much do they give for {more} people?"
+)
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["il cliente dice che il codice non funziona", "codice scaduto", "dice codice sbagliato",
+     "the customer says the code doesn't work"],
+)  # fmt: skip
+async def test_the_customer_says_the_code_does_not_work(core: Core, said: str) -> None:
+    town, till, _phone, code = await waiting_payment(core, "5")
+    assert msgids(await till.send(said))[0] == CODE_REFUSED_AT_THE_TILL
+    # Nothing charged, sent again nor counted: the code the customer has still pays.
+    assert await statuses(core) == [(5_00, "pending", None)]
+    assert await wrong_codes(core) == 0
+    await till.expect(code, CONFIRMED)
+    assert await balance(core, town) == 145_00
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["il cliente non ha abbastanza soldi", "nn ha credito sufficiente",
+     "the customer hasn't got enough money"],
+)  # fmt: skip
+async def test_a_shop_hears_no_balance_when_the_customer_is_short(core: Core, said: str) -> None:
+    town = await make_town(core, citizens=1)
+    replies = await Chat(core, town.shop_phone).send(said)
+    assert msgids(replies) == [NOT_ENOUGH_AT_THE_TILL]
+    assert await statuses(core) == []
+    # Her own words are her balance (SALDO), as "sono senza soldi" is.
+    citizen = Chat(core, town.citizen_phones[0])
+    assert msgids(await citizen.send("non ho abbastanza soldi"))[0] == BALANCE
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["sono rimasta senza lavoro", "ho perso il lavoro", "sono disoccupata", "I lost my job"],
+)
+async def test_a_lost_job_points_to_applying_or_the_application(core: Core, said: str) -> None:
+    town = await make_town(core, citizens=1)
+    assert msgids(await Chat(core, "+393479999994").send(said)) == [JOB_LOST]
+    # She applied already: her application's status, as STATO says it.
+    chat = Chat(core, town.citizen_phones[0])
+    assert msgids(await chat.send(said)) == msgids(await chat.send("STATO"))
+
+
+@pytest.mark.parametrize(
+    ("said", "children"),
+    [("ho 3 figli quanto mi danno", 3), ("ho 2 bambini, quanto ci danno?", 2),
+     ("I have three children, how much do they give?", 3)],
+)  # fmt: skip
+async def test_children_make_a_household_of_one_more(core: Core, said: str, children: int) -> None:
+    await make_town(core, citizens=1)
+    replies = await Chat(core, "+393479999996").send(said)
+    assert msgids(replies)[0] == WITH_CHILDREN
+    assert param(replies, "count") == children
+    assert param(replies, "size") == children + 1
+    assert param(replies, "amount") == Money({3: 250_00, 4: 300_00}[children + 1])
+    # The question it suggests, with everyone, is the amount for that size.
+    more = param(replies, "more")
+    asked = await Chat(core, "+393479999993").send(f"how much do they give for {more} people?")
+    assert msgids(asked)[0] == FOR_A_HOUSEHOLD
+    assert param(asked, "count") == more
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["ho ricevuto un messaggio strano", "mi è arrivato un sms sospetto",
+     "I got a strange message"],
+)  # fmt: skip
+async def test_a_strange_message_gets_the_scam_answer(core: Core, said: str) -> None:
+    town = await make_town(core, citizens=1)
+    assert msgids(await Chat(core, town.citizen_phones[0]).send(said)) == [NOT_A_SCAM]

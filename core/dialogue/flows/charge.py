@@ -694,6 +694,15 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                     where=known(s.where),
                 )
             )
+        if not typed and not pin and words.says_the_code_fails(inp.text):
+            # "Il cliente dice che il codice non funziona": a code pays once, briefly, this
+            # payment only; these words charge nothing and count no wrong try.
+            raise Reject(
+                t(
+                    "A code works once, for a few minutes, for this payment. Nothing charged, no "
+                    "wrong try counted: write PAGA again for a new code."
+                )
+            )
         if not typed:
             if pin and s.position is not None:
                 raise Reject(

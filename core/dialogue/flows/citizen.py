@@ -223,6 +223,36 @@ def amount_for_household(policy: Policy, size: int) -> Text:
     )
 
 
+def amount_with_children(policy: Policy, children: int) -> Text:
+    """ "Ho 3 figli": the amount for her and them (one more than the children), at least,
+    and how to ask for everyone who lives in the house."""
+    size = children + 1
+    return tn(
+        "With {count} child you are at least {size}: {amount} by the rules, once. How many "
+        "live in the house in all? Ask: how much do they give for {more} people?",
+        "With {count} children you are at least {size}: {amount} by the rules, once. How "
+        "many live in the house in all? Ask: how much do they give for {more} people?",
+        children,
+        size=size,
+        more=size + 1,
+        amount=Money(policy.full_amount_cents(size)),
+    )
+
+
+async def say_job_lost(turn: Turn) -> None:
+    """ "Ho perso il lavoro": her application's status if she has one, else how to apply."""
+    citizen = await turn.citizen()
+    if citizen is not None and await status_of(turn.uow, citizen, turn.now) is not None:
+        await show_status(turn)
+        return
+    turn.say(
+        t(
+            "Without work you may be able to have the vouchers: write DOMANDA to apply "
+            "(the municipality's rules say who may)."
+        )
+    )
+
+
 async def say_who_can_apply(turn: Turn) -> None:
     """Who may have the vouchers, by the town's rules (its policy: work, pension, savings),
     then how to apply; a shop's number, which cannot apply, hears the rules alone."""
