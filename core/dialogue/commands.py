@@ -1385,7 +1385,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     short = said & _INSUFFICIENT or (said & _ENOUGH and said & (_NEGATION | _NOT_HAVE))
     if short and said & _CASH:
         return ("not_enough", "") if keywords <= _BALANCE_KEYWORDS else None
-    if said & _JOBLESS or (said & _WORK and said & (_LOST | _WITHOUT)):
+    jobless = said & _JOBLESS or (said & _WORK and said & (_LOST | _WITHOUT))
+    if jobless and not wants_vouchers:  # "… ha perso il lavoro, vorrei i buoni": applying
         return ("job_lost", "") if keywords <= _APPLY_KEYWORDS | _STATUS_KEYWORDS else None
     until_when = pairs & _UNTIL_WHEN and said & _WHEN and said & _SPEND
     if (said & _EXPIRE or until_when) and said & _SPENT_MONEY and not said & _NOT_THE_VOUCHERS:
