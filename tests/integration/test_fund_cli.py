@@ -337,20 +337,26 @@ async def _economia(url: str, amount_cents: int) -> None:
         await core.close()
 
 
-def test_fund_show_tells_what_the_determine_left_unassigned_and_what_economie_freed(
-    tmp_path: Path, database: str
-) -> None:
+def _credited_determina_of_500(tmp_path: Path) -> None:
+    """A closed window, 1,000 € in the fund, a determina of a 500 € budget approved and
+    credited."""
     closed_window(tmp_path)
     assert (
         invoke("admin", "fund", "record", "BEL", "--amount", "1000", "--description", "Stato")[0]
         == 0
     )
-    # The rules give 450 € of a budget of 500 €: 50 € stay unassigned, and committed.
     code, output = invoke(
         "admin", "approve", "BEL", "--budget", "500", "--confirm-budget", "500"
     )  # fmt: skip
     assert code == 0, output
     assert invoke("admin", "credit", "BEL")[0] == 0
+
+
+def test_fund_show_tells_what_the_determine_left_unassigned_and_what_economie_freed(
+    tmp_path: Path, database: str
+) -> None:
+    # The rules give 450 € of a budget of 500 €: 50 € stay unassigned, and committed.
+    _credited_determina_of_500(tmp_path)
     code, output = invoke("admin", "fund", "show", "BEL")
     shown = flat(output)
     assert code == 0 and "What the determine left unassigned" in shown
@@ -376,16 +382,7 @@ def test_an_economia_is_prepared_and_approved_by_two_operators_from_the_command_
     it: the rest is freed once, as on the office's Fund page; refused, nothing prepared or
     freed: the preparer approving, someone not an operator, a day before the determina or
     in another shape, more than the rest, a tranche with no determina."""
-    closed_window(tmp_path)
-    assert (
-        invoke("admin", "fund", "record", "BEL", "--amount", "1000", "--description", "Stato")[0]
-        == 0
-    )
-    code, output = invoke(
-        "admin", "approve", "BEL", "--budget", "500", "--confirm-budget", "500"
-    )  # fmt: skip
-    assert code == 0, output
-    assert invoke("admin", "credit", "BEL")[0] == 0
+    _credited_determina_of_500(tmp_path)
     for name, role in (("bel.clerk", "clerk"), ("bel.boss", "manager")):
         assert invoke("admin", "operator", "add", "BEL", name, "--role", role)[0] == 0
     today = rome_today()
