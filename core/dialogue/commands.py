@@ -230,6 +230,14 @@ PHRASES: dict[str, str] = {
     "non ho capito nulla": "help",
     "non capisco niente": "help",
     "non ci capisco niente": "help",
+    # Said as spoken in the centre and south ("nun ce capisco gnente": "nun" and "gnente"
+    # are unshortened, "ce" is the spoken "ci"; never mapped alone, "c'è" folds to "ce").
+    "non ce capisco niente": "help",
+    "non capisco nulla": "help",
+    "non ci capisco nulla": "help",
+    "non ce capisco nulla": "help",
+    "non ci ho capito niente": "help",
+    "non ci ho capito nulla": "help",
     "aiutatemi": "help",
     "mi aiutate": "help",
     "ho bisogno di aiuto": "help",

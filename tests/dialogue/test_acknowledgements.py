@@ -60,3 +60,14 @@ async def test_an_ok_while_a_payment_waits_names_the_payment(core: Core) -> None
     # The ok may be meant for the payment: it is named, agreed only by telling the code.
     assert msgids(replies) == [WAITING]
     assert replies[0].texts[0].params["amount"] == Money(12_50)
+
+
+@pytest.mark.parametrize("text", ["nun ce capisco gnente", "non ci ho capito niente"])
+async def test_not_understanding_as_spoken_is_the_help_without_not_understood(
+    core: Core, text: str
+) -> None:
+    # Help asked in her own words: the help, not "I did not understand" before it.
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    assert msgids(await chat.send(text)) == [FIRST_HELP.msgid]

@@ -24,3 +24,9 @@ async def test_an_ok_to_a_notice_is_answered_all_right(sms_server_any_db: SmsSer
         assert "Non ho capito" not in reply and "1 Saldo" in reply, reply
     await server.quiet()
     assert_one_gsm7_segment(server.twilio.accepted)
+
+
+async def test_help_asked_as_spoken_gets_no_not_understood(sms_server: SmsServer) -> None:
+    server = sms_server
+    reply = await server.exchange(DEMO_CITIZENS[1].phone, "nun ce capisco gnente")
+    assert reply.startswith("SALDO:") and "Non ho capito" not in reply, reply

@@ -583,3 +583,12 @@ def test_an_acknowledgement_alone_is_read_as_one(text: str) -> None:
 @pytest.mark.parametrize("text", ["si", "ok ma non ho capito", "ok saldo", "va bene 12,50"])
 def test_an_acknowledgement_with_more_is_not_one(text: str) -> None:
     assert commands.question_of(text) != (commands.ACKNOWLEDGED, "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["nun ce capisco gnente", "non ce capisco niente", "non ci capisco nulla",
+     "NON CI HO CAPITO NIENTE", "non capisco nulla"],
+)  # fmt: skip
+def test_not_understanding_as_spoken_asks_for_the_help(text: str) -> None:
+    assert commands.phrase_of(text) == "help"
