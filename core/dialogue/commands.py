@@ -1377,7 +1377,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     if said <= _ACKNOWLEDGING and (
         said & _ACKNOWLEDGED or set(pairwise(words)) & _ACKNOWLEDGED_PAIRS
     ):
-        return ACKNOWLEDGED, ""  # "ok", "va bene", "ricevuto" to a notice
+        # "Ok", "va bene", "ricevuto" to a notice; with thanks ("ricevuto, grazie") thanks.
+        return ("thanks", "") if every & _THANKS else (ACKNOWLEDGED, "")
     unhello = words[1:] if words[0] in _HELLO else words
     if not unhello or " ".join(unhello) in _WHO_ARE_YOU:
         return "greeting", ""  # "pronto?", "pronto, chi parla?", "chi siete?"

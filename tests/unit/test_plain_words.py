@@ -592,3 +592,8 @@ def test_an_acknowledgement_with_more_is_not_one(text: str) -> None:
 )  # fmt: skip
 def test_not_understanding_as_spoken_asks_for_the_help(text: str) -> None:
     assert commands.phrase_of(text) == "help"
+
+
+@pytest.mark.parametrize("text", ["ricevuto, grazie", "ho capito grazie mille", "ok grazie"])
+def test_an_acknowledgement_with_thanks_is_thanks(text: str) -> None:
+    assert commands.question_of(text) == ("thanks", "")
