@@ -164,6 +164,9 @@ TAKES_ARGUMENT = frozenset(
 )
 # Option keys that are commands too (menu buttons): a tap runs the command.
 COMMANDS = frozenset(KEYWORDS.values()) | {"switch", DECLINED}
+# The command of an acknowledgement: answered as DECLINED is, but a question that reads
+# requests in words (the shop search's) reads it as its own answer (engine).
+ACKNOWLEDGED = "acknowledged"
 # Commands that start a flow of the same name in FLOWS.
 FLOW_COMMANDS = {
     "shops": "shops",
@@ -227,6 +230,14 @@ PHRASES: dict[str, str] = {
     "non ho capito nulla": "help",
     "non capisco niente": "help",
     "non ci capisco niente": "help",
+    # Said as spoken in the centre and south ("nun ce capisco gnente": "nun" and "gnente"
+    # are unshortened, "ce" is the spoken "ci"; never mapped alone, "c'è" folds to "ce").
+    "non ce capisco niente": "help",
+    "non capisco nulla": "help",
+    "non ci capisco nulla": "help",
+    "non ce capisco nulla": "help",
+    "non ci ho capito niente": "help",
+    "non ci ho capito nulla": "help",
     "aiutatemi": "help",
     "mi aiutate": "help",
     "ho bisogno di aiuto": "help",
@@ -472,7 +483,7 @@ _TOLD_IN_ENGLISH = frozenset(
      "scam", "how_to_pay", "what_to_buy", "card_trouble", "forgot_code", "who_can_apply",
      "how_much_given", "new_number", "household_changed", "shop_refuses",
      "code_trouble", "not_enough", "job_lost",
-     "code_came", DECLINED}
+     "code_came", DECLINED, ACKNOWLEDGED}
 )  # fmt: skip
 
 
@@ -795,7 +806,7 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             if shop
             else t("You're welcome! Write SALDO, NEGOZI or AIUTO when you need.")
         )
-    elif name in ("greeting", DECLINED):
+    elif name in ("greeting", DECLINED, ACKNOWLEDGED):
         # A greeting: the welcome says what the service is, the menu what to write. "No
         # grazie" to "Did you mean DOMANDA?": nothing starts, the menu says what can. A
         # payment waiting for this person's code comes first, as for the help.
@@ -1038,6 +1049,23 @@ _WITH_THANKS = frozenset(
         "apposto", "tutto", "signora", "signore", "dottoressa", "dottore", "cara", "caro",
     }
 )  # fmt: skip
+# "Ok", "va bene", "ricevuto": a notice (a credit, a receipt) acknowledged, perhaps hours
+# later, with nothing asked. Answered like "Prego!" ("All right." and the menu), not "I did
+# not understand". Only these words: "ok ma non ho capito" is still the help, and "sì"
+# alone says nothing of a notice.
+_ACKNOWLEDGING = frozenset(
+    {
+        "ok", "okay", "va", "bene", "si", "ho", "tutto", "chiaro", "daccordo", "perfetto",
+        "ricevuto", "ricevuta", "capito", "benissimo", "got", "it", "all", "right", "yes",
+        "fine", "alright", "understood", "noted",
+    }
+)  # fmt: skip
+# One of these, or a pair of _ACKNOWLEDGED_PAIRS, makes the message an acknowledgement.
+_ACKNOWLEDGED = frozenset(
+    {"ok", "okay", "daccordo", "perfetto", "ricevuto", "ricevuta", "capito", "benissimo",
+     "fine", "alright", "understood", "noted"}
+)  # fmt: skip
+_ACKNOWLEDGED_PAIRS = frozenset({("va", "bene"), ("got", "it"), ("all", "right")})
 # A greeting alone ("ciao", "buongiorno", "pronto?") or asking who writes ("chi siete?"):
 # the welcome, which says what the service is, and the menu.
 _GREETINGS = frozenset(
@@ -1346,6 +1374,11 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     said = frozenset(words)
     if said <= _WITH_THANKS and every & _THANKS:
         return "thanks", ""  # "ok grazie", "va bene grazie mille", "grazie, gentilissimi"
+    if said <= _ACKNOWLEDGING and (
+        said & _ACKNOWLEDGED or set(pairwise(words)) & _ACKNOWLEDGED_PAIRS
+    ):
+        # "Ok", "va bene", "ricevuto" to a notice; with thanks ("ricevuto, grazie") thanks.
+        return ("thanks", "") if every & _THANKS else (ACKNOWLEDGED, "")
     unhello = words[1:] if words[0] in _HELLO else words
     if not unhello or " ".join(unhello) in _WHO_ARE_YOU:
         return "greeting", ""  # "pronto?", "pronto, chi parla?", "chi siete?"

@@ -461,9 +461,15 @@ class DialogueEngine:
         command = commands.of_answer(
             command, inp, inbound.text, asked=turn.step is not None and not reading
         )
-        if reading and typed is None and command is not None and command[0] == turn.flow:
+        if (
+            reading
+            and typed is None
+            and command is not None
+            and command[0] in (turn.flow, commands.ACKNOWLEDGED)
+        ):
             # Words of the flow's own request ("tutti i negozi", "dove li posso spendere?"
-            # at the shop question) answer its question, as before.
+            # at the shop question) answer its question, as before; so does an "ok", which
+            # the question reads (what to write there).
             command = None
         if (
             command is None

@@ -311,8 +311,19 @@ class Posting(Base):
     """Append-only: never updated, never deleted. A reversal is a new posting."""
 
     __tablename__ = "postings"
-    # An allocation line is credited by one posting at most, whatever runs at the same time.
-    __table_args__ = (Index("uq_postings_allocation_line", "allocation_line_id", unique=True),)
+    # An allocation line is credited by one posting at most, whatever runs at the same time;
+    # a charge is paid once and refunded once (migration 0048), whatever writes it.
+    __table_args__ = (
+        Index("uq_postings_allocation_line", "allocation_line_id", unique=True),
+        Index(
+            "uq_postings_charge_kind",
+            "charge_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("charge_id IS NOT NULL AND kind IN ('payment', 'refund')"),
+            postgresql_where=text("charge_id IS NOT NULL AND kind IN ('payment', 'refund')"),
+        ),
+    )
     id: Mapped[int] = _id()
     municipality_id: Mapped[int] = _fk("municipalities.id")
     kind: Mapped[str] = mapped_column(String(16))

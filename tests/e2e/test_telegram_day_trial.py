@@ -121,7 +121,7 @@ NOT_UNDERSTOOD = "Non ho capito."
 async def test_words_not_understood_are_said_so_with_the_menus_buttons(
     telegram_server: TelegramServer,
 ) -> None:
-    """A 75-year-old writes what the bot does not read ("ok", "ho sbagliato bottone"): she
+    """A 75-year-old writes what the bot does not read ("ho sbagliato bottone"): she
     got the list of every keyword, nothing saying she was not understood and no button to
     tap. Now she is told, the words follow, and the menu's buttons under them do what she
     wanted. (Her "quanto posso spendere ancora?" and "voglio parlare con una persona" of
@@ -131,12 +131,16 @@ async def test_words_not_understood_are_said_so_with_the_menus_buttons(
     nonna = server.user(8101, name="Giuseppina")
     await server.exchange(nonna, lambda: nonna.say("saldo"))
     await server.exchange(nonna, lambda: nonna.share_contact(holder.phone.lstrip("+")))
-    for words in ("ok", "ho sbagliato bottone", "e adesso cosa faccio"):
+    for words in ("ho sbagliato bottone", "e adesso cosa faccio"):
         [told] = await server.exchange(nonna, partial(nonna.say, words))
         lines = text_of(told).split("\n")
         assert lines[0] == NOT_UNDERSTOOD, text_of(told)
         assert lines[1].startswith("Scrivi: SALDO, NEGOZI"), text_of(told)
         assert buttons(told)[:4] == CITIZEN_MENU, words
+    # Her "ok" to the balance acknowledges it (trial 11): "Va bene." and the same buttons.
+    [told] = await server.exchange(nonna, partial(nonna.say, "ok"))
+    assert text_of(told).startswith("Va bene."), text_of(told)
+    assert buttons(told)[:4] == CITIZEN_MENU
     [balance] = await server.exchange(nonna, lambda: nonna.tap("Saldo"))
     assert text_of(balance).startswith("Il tuo saldo: 250,00 €.")
     # Help asked for is the help, as before: nothing misunderstood.

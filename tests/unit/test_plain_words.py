@@ -570,3 +570,30 @@ def test_none_said_in_words_at_the_monthly_questions() -> None:
     for text in ("non ho la naspi", "non pago più di 300", "non è casa mia", "pago l'affitto",
                  "la casa è di mio figlio", "non pago l'affitto da 2 mesi"):  # fmt: skip
         assert not says_there_is_none(text, RENT_WORDS), text
+
+
+@pytest.mark.parametrize(
+    "text", ["ok", "Va bene.", "sì, va bene", "ricevuto", "ok capito", "d'accordo", "got it"]
+)
+def test_an_acknowledgement_alone_is_read_as_one(text: str) -> None:
+    # "Ok" to a notice read hours later: "All right." and the menu, not "I did not understand".
+    assert commands.question_of(text) == (commands.ACKNOWLEDGED, "")
+
+
+@pytest.mark.parametrize("text", ["si", "ok ma non ho capito", "ok saldo", "va bene 12,50"])
+def test_an_acknowledgement_with_more_is_not_one(text: str) -> None:
+    assert commands.question_of(text) != (commands.ACKNOWLEDGED, "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["nun ce capisco gnente", "non ce capisco niente", "non ci capisco nulla",
+     "NON CI HO CAPITO NIENTE", "non capisco nulla"],
+)  # fmt: skip
+def test_not_understanding_as_spoken_asks_for_the_help(text: str) -> None:
+    assert commands.phrase_of(text) == "help"
+
+
+@pytest.mark.parametrize("text", ["ricevuto, grazie", "ho capito grazie mille", "ok grazie"])
+def test_an_acknowledgement_with_thanks_is_thanks(text: str) -> None:
+    assert commands.question_of(text) == ("thanks", "")
