@@ -106,6 +106,46 @@ async def test_a_transaction_alone_takes_no_savepoint_and_fails_alone(
         await core.close()
 
 
+async def test_a_batch_that_does_not_fail_takes_no_savepoint(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    """Several transactions that all succeed run in one SQLite transaction with no
+    SAVEPOINT and RELEASE (about 16,000 instructions a plain turn); only a failing
+    batch-mate makes the batch run again in savepoints."""
+    path = Path(sqlite_url.removeprefix("sqlite+aiosqlite:///"))
+    core = Core(engine=make_engine(sqlite_url), clock=clock)
+    try:
+        await make_town(core, citizens=1)
+        group = GroupCommit(core.engine)
+        sent: list[str] = []
+
+        def trace(connection: sqlite3.Connection) -> None:
+            connection.set_trace_callback(sent.append)
+
+        await group.run(trace)
+        names = await asyncio.gather(*(group.run(insert_counter(f"gc-{n}")) for n in "abc"))
+        assert names == ["gc-a", "gc-b", "gc-c"]
+        assert (group.batches, group.committed) == (2, 4)
+        assert [s.split()[0] for s in sent] == ["COMMIT", "BEGIN", *["INSERT"] * 3, "COMMIT"]
+        sent.clear()
+        outcomes = await asyncio.gather(
+            group.run(insert_counter("gc-d")),
+            group.run(insert_counter("gc-e", then_fail=True)),
+            return_exceptions=True,
+        )
+        assert outcomes[0] == "gc-d" and isinstance(outcomes[1], ValueError)
+        # Rolled back at the failure, then run again, each in its own savepoint.
+        assert [s.split()[0] for s in sent] == [
+            *("BEGIN", "INSERT", "INSERT", "ROLLBACK"),
+            *("BEGIN", "SAVEPOINT", "INSERT", "RELEASE", "SAVEPOINT", "INSERT"),
+            *("ROLLBACK", "RELEASE", "COMMIT"),
+        ]
+        assert counters_on_disk(path) == ["gc-a", "gc-b", "gc-c", "gc-d"]
+        await group.close()
+    finally:
+        await core.close()
+
+
 async def test_each_caller_returns_after_its_own_commit(sqlite_url: str, clock: FakeClock) -> None:
     path = Path(sqlite_url.removeprefix("sqlite+aiosqlite:///"))
     core = Core(engine=make_engine(sqlite_url), clock=clock)
