@@ -156,6 +156,21 @@ async def test_a_correction_is_a_new_entry_and_the_log_keeps_both(
         "/office/fund/1/correct", {"description": "Ancora", "received_on": "2026-03-21"}
     )
     assert page.status == 409 and "Entry 1 holds €0.00" in page.text
+    # Entry 1 offers no correction any more: said above the entries, not lost with its form.
+    above = re.search(r'id="entry-problem">([^<]*)<', page.text)
+    assert above is not None and "Entry 1 holds €0.00" in unescape(above.group(1)), page.text
+    # A correction of a receipt that still holds money: refused beside the field it is about,
+    # its form open, what was typed kept.
+    assert (await clerk.post("/office/fund", {**form, "received_on": "2026-03-22"})).status == 200
+    page = await clerk.post(
+        "/office/fund/3/correct",
+        {"amount": "2.000", "description": "Troppo", "received_on": "2026-03-22"},
+    )
+    beside = re.search(r'id="fix-amount-3-problem">([^<]*)<', page.text)
+    assert page.status == 409 and beside is not None, page.text
+    assert "Entry 3 holds €1,000.00" in unescape(beside.group(1)), beside.group(1)
+    assert "<details open" in page.text and 'value="Troppo"' in page.text
+    assert 'value="2.000"' in page.text and 'aria-invalid="true"' in page.text
     page = await clerk.post(
         "/office/fund", {"amount": "0", "description": "x", "received_on": "2026-03-21"}
     )
