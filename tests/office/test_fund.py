@@ -229,7 +229,7 @@ async def test_the_day_received_is_typed_day_first_as_at_the_desk(
     assert page.status == 409
     assert (
         "31/02/2026 non è una data: scrivila come giorno/mese/anno in cifre, per esempio "
-        "06/04/2026." in flat(page.text)
+        "06/04/2026, oppure come anno-mese-giorno, 2026-04-06." in flat(page.text)
     ), flat(page.text)
     assert 'value="31/02/2026"' in page.text and 'value="1.500,00"' in page.text
     assert 'value="Fondo statale"' in page.text and 'aria-invalid="true"' in page.text
@@ -664,7 +664,8 @@ async def test_a_day_in_another_shape_than_the_desk_s_is_refused_beside_it(
         assert page.status in (400, 409) and "Not done" not in page.text, (day, page.status)
         problem = re.search(rf'id="eco-day-{allocation}-problem">([^<]*)</span>', page.text)
         assert problem is not None, (day, flat(page.text))
-        assert "write it as day/month/year" in unescape(problem.group(1)), problem.group(1)
+        said = unescape(problem.group(1))
+        assert "write it as day/month/year" in said and "or as year-month-day" in said, said
     page = await clerk.get("/office/fund")
     assert "Prepared: act" not in page.text and "Free €" not in flat(page.text)
 
