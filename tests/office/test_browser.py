@@ -1399,3 +1399,42 @@ async def test_a_receipt_s_refused_amount_is_said_beside_it_and_nothing_typed_is
             assert why in page["said"], page
             assert page["kept"] == [amount, "Fondo statale, seconda quota", "03/04/2026"], page
             assert page["invalid"] == "true" and page["fits"], page
+
+
+async def test_the_sample_is_drawn_only_after_the_page_that_says_it_cannot_be_undone(
+    demo_server: tuple[str, FakeClock], chrome: object, tmp_path: Path
+) -> None:
+    """ "Estrai" on the checks page draws nothing yet: a page says the first draw binds and
+    that no draw can be undone, with the per cent and the seed typed, on a phone too; only
+    its "Sì, estrai" draws. Before, one click drew the binding sample, a typo included."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, _ = demo_server
+
+    def ask() -> tuple[str, str, bool]:
+        driver.set_window_size(390, 844)
+        driver.get(base + "/office/audit")
+        driver.find_element(By.ID, "percent").send_keys("10")
+        driver.find_element(By.ID, "seed").send_keys("20261206")
+        _submit_by(driver, "//form[contains(@action, '/audit/draw')]//button")
+        assert driver.save_screenshot(str(tmp_path / "audit-draw-confirm-390.png"))
+        return (
+            str(driver.find_element(By.TAG_NAME, "h1").text),
+            str(driver.find_element(By.TAG_NAME, "main").text),
+            int(driver.execute_script("return document.documentElement.scrollWidth")) <= 390,
+        )
+
+    await run(_sign_in_as_clerk, driver, base)
+    heading, said, fits = await run(ask)
+    assert heading == "Estrarre il campione del bando 1?" and fits, (heading, said)
+    assert "Il 10 per cento delle domande del bando 1, estratte con il seme 20261206" in said
+    assert "Un'estrazione non si può annullare né sostituire" in said, said
+    await run(driver.get, base + "/office/audit")
+    assert "20261206" not in str(await run(lambda: driver.page_source))  # asked, not drawn
+    await run(ask)
+    await run(_submit_by, driver, "//button[starts-with(., 'Sì, estrai il campione')]")
+    notice = await run(lambda: driver.find_element(By.CSS_SELECTOR, ".notice").text)
+    assert "estratta con seme 20261206; l'estrazione è registrata" in str(notice), notice
