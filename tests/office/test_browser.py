@@ -1432,6 +1432,9 @@ async def test_the_sample_is_drawn_only_after_the_page_that_says_it_cannot_be_un
     assert heading == "Estrarre il campione del bando 1?" and fits, (heading, said)
     assert "Il 10 per cento delle domande del bando 1, estratte con il seme 20261206" in said
     assert "Un'estrazione non si può annullare né sostituire" in said, said
+    # The page names the town in its header, as every other page does.
+    town = await run(lambda: driver.find_element(By.CSS_SELECTOR, "header .town").text)
+    assert town == "Belforte del Chienti", town
     await run(driver.get, base + "/office/audit")
     assert "20261206" not in str(await run(lambda: driver.page_source))  # asked, not drawn
     await run(ask)
