@@ -19,7 +19,7 @@ from core.storage import models as m
 from office import personal
 from office.keys import STYLE_VERSION
 from office.refusals import describe, status_of
-from office.security import OPERATOR, UPLOADS, Handler, csrf_token
+from office.security import OPERATOR, TOWN_NAME, UPLOADS, Handler, csrf_token
 from office.words import LANGUAGE_NAMES, ROLE_NAMES, Words, language_of
 
 NOTICE_KEY = "notice"
@@ -85,6 +85,7 @@ async def render(
         **words.template_globals(),
         "csrf_token": csrf_token(session),
         "operator": operator if isinstance(operator, m.Operator) else None,
+        "town_name": request.get(TOWN_NAME, ""),
         "role_name": (
             words.text(ROLE_NAMES[operator.role]) if isinstance(operator, m.Operator) else ""
         ),

@@ -42,8 +42,9 @@ def _day(value: object) -> Day | str:
 
 def _bad_date(p: Mapping[str, object]) -> Text:
     """The date the office's date fields read, as the desk's form reads one: day/month/year
-    in digits (application_csv.italian_day); the example is a real date near today (the
-    form's own), and what was typed is repeated."""
+    in digits or year-month-day (application_csv.italian_day), both said, since both are
+    accepted; the example is a real date near today (the form's own), and what was typed is
+    repeated."""
     try:
         example = date.fromisoformat(str(p.get("example")))
     except ValueError:
@@ -51,13 +52,17 @@ def _bad_date(p: Mapping[str, object]) -> Text:
     typed = str(p.get("value", "")).strip()
     if typed:
         return t(
-            "{value} is not a date: write it as day/month/year in digits, for example {example}.",
+            "{value} is not a date: write it as day/month/year in digits, for example "
+            "{example}, or as year-month-day, {iso}.",
             value=typed,
             example=f"{example:%d/%m/%Y}",
+            iso=example.isoformat(),
         )
     return t(
-        "Write the date as day/month/year in digits: for example {example}.",
+        "Write the date as day/month/year in digits, for example {example}, or as "
+        "year-month-day, {iso}.",
         example=f"{example:%d/%m/%Y}",
+        iso=example.isoformat(),
     )
 
 

@@ -47,6 +47,8 @@ TOKEN_KEY = "session"
 # Why the session ended, for the sign-in page to say it once (an Ended value).
 ENDED_KEY = "ended"
 OPERATOR = web.RequestKey("operator", m.Operator)  # request[OPERATOR]: who is signed in
+# request[TOWN_NAME]: the signed-in operator's municipality, named in every page's header.
+TOWN_NAME = web.RequestKey("town_name", str)
 
 # Reachable without a session (the sign-in itself, the style sheet, open data).
 PUBLIC = frozenset({"sign_in", "sign_in_post", "static", "language", "open_report", "open_shops"})
@@ -188,12 +190,17 @@ def signed_in_guard() -> Middleware:
         session = await get_session(request)
         token = session.get(TOKEN_KEY)
         found: m.Operator | Ended | None = None
+        town: m.Municipality | None = None
         if isinstance(token, str):
             core = request.app[CORE]
             async with core.uow() as uow:
                 found = await office_sessions.resume(
                     uow, token, core.now(), request.app[CONFIG].session_rules
                 )
+                if isinstance(found, m.Operator):
+                    # Read here, once, so that every page names the town, a confirmation
+                    # or a refusal as well as the pages that read the town themselves.
+                    town = await uow.municipalities.by_id(found.municipality_id)
         if not isinstance(found, m.Operator):
             session.pop(TOKEN_KEY, None)
             if found is not None:
@@ -206,6 +213,8 @@ def signed_in_guard() -> Middleware:
         if operator.must_change_password and name not in BEFORE_PASSWORD:
             raise web.HTTPSeeOther(request.app.router["password"].url_for())
         request[OPERATOR] = operator
+        if town is not None:
+            request[TOWN_NAME] = town.name
         return await handler(request)
 
     return guard

@@ -123,6 +123,27 @@ async def window_of(uow: UnitOfWork, municipality: m.Municipality, window: int |
     return found
 
 
+async def checked_request(
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    percent: float | int | Decimal | str,
+    seed: int,
+    now: datetime,
+    window: int | None = None,
+) -> tuple[Decimal, m.Round]:
+    """What draw_sample refuses before drawing (a percent or seed out of range, a window
+    missing or still open), checked on its own too: the office asks to confirm a draw only
+    when it would be carried out. The percent read exactly, and the window."""
+    exact_percent = _percent(percent)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed not in _SEED_RANGE:
+        raise InvalidSampleRequest(seed=str(seed))
+    round_ = await window_of(uow, municipality, window)
+    if is_open(round_, now):
+        # Declarations can still be edited: checking them now would check moving targets.
+        raise Conflict(Refusal.AUDIT_WINDOW_OPEN, number=round_.number)
+    return exact_percent, round_
+
+
 async def draw_sample(
     uow: UnitOfWork,
     municipality: m.Municipality,
@@ -139,13 +160,7 @@ async def draw_sample(
     not (there is no declaration left to check, and they were given nothing). The draw is stored
     (seed, percent, protocols) as the record of the check. Same Python version, same seed,
     same applications -> same sample."""
-    exact_percent = _percent(percent)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed not in _SEED_RANGE:
-        raise InvalidSampleRequest(seed=str(seed))
-    round_ = await window_of(uow, municipality, window)
-    if is_open(round_, now):
-        # Declarations can still be edited: checking them now would check moving targets.
-        raise Conflict(Refusal.AUDIT_WINDOW_OPEN, number=round_.number)
+    exact_percent, round_ = await checked_request(uow, municipality, percent, seed, now, window)
     protocols = [
         app.protocol
         for app in await uow.applications.in_round(round_.id)

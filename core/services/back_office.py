@@ -527,10 +527,14 @@ async def draw_sample(
     seed_typed: str,
     now: datetime,
     reason: str = "",
+    *,
+    confirmed: bool,
 ) -> list[str]:
     """Draw the sample of declarations to check in the window numbered `window_typed`
     (closed), with the seed typed. The first draw of a window binds; a later one is
-    recorded too, with its reason, but does not replace it. The role is checked before
+    recorded too, with its reason, but does not replace it. Neither can be undone, so the
+    operator must have confirmed it on the page that says so: an unconfirmed request is
+    refused (after what was typed is checked) and draws nothing. The role is checked before
     what was typed, so a viewer is told only that."""
     require_role(operator, *PREPARERS)
     # The draw is about a named window: never "the latest", which may be open meanwhile.
@@ -547,6 +551,9 @@ async def draw_sample(
     why = " ".join(reason.split())
     if earlier and not why:
         raise RedrawNeedsReason()
+    if not confirmed:
+        await audit.checked_request(uow, town, percent, seed, now, window)
+        raise Conflict(Refusal.OFFICE_NOT_CONFIRMED, action="draw")
     protocols = await audit.draw_sample(uow, town, percent, seed, now, window)
     await activity.by_operator(
         uow,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from core.domain.errors import Conflict, Refusal
 from core.domain.messages import t, tn
 from core.services import acts, audit, back_office, municipalities
 from core.services.operators import Role
@@ -92,16 +93,30 @@ async def draw(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
     form = await fields(request)
+    confirmed = form.get("confirm") == "yes"
     async with core.uow() as uow:
-        protocols = await back_office.draw_sample(
-            uow,
-            operator,
-            form.get("window", ""),
-            form.get("percent", ""),
-            form.get("seed", ""),
-            core.now(),
-            form.get("reason", ""),
-        )
+        try:
+            protocols = await back_office.draw_sample(
+                uow,
+                operator,
+                form.get("window", ""),
+                form.get("percent", ""),
+                form.get("seed", ""),
+                core.now(),
+                form.get("reason", ""),
+                confirmed=confirmed,
+            )
+        except Conflict as error:
+            if confirmed or error.code != Refusal.OFFICE_NOT_CONFIRMED:
+                raise
+            # The button of the checks' page: first the page that says the draw cannot be
+            # undone, with what was typed (checked: its refusals are said before this).
+            asked = {key: form.get(key, "").strip() for key in ("window", "percent", "seed")}
+            return await render(
+                request,
+                "audit_draw_confirm.html",
+                {**asked, "reason": " ".join(form.get("reason", "").split())},
+            )
     # Both were read by the draw: they are a window's number and a seed.
     window, seed = int(form["window"]), int(form["seed"])
     await notify(

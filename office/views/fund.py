@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from core.domain.errors import Conflict, DomainError, Refusal
+from core.domain.errors import DomainError, InvalidAmount, Refusal
 from core.domain.messages import Money, t
 from core.services import acts, back_office, economia, fund
 from core.services.operators import Role
@@ -27,10 +27,27 @@ async def fund_page(request: web.Request) -> web.Response:
     return await fund_form(request)
 
 
-# The refusals of a day typed on the fund's forms: said beside its field, what was typed kept.
-DATE_REFUSALS = frozenset(
-    {Refusal.OFFICE_BAD_DATE, Refusal.FUND_DATE_FUTURE, Refusal.FUND_DATE_TOO_OLD}
-)
+# The refusals of what was typed on the fund's forms (a receipt, a correction), with the field
+# each is about: said beside it, everything typed kept, so that a typo costs no retyping.
+FIELD_REFUSALS: dict[str, str] = {
+    Refusal.OFFICE_BAD_DATE: "received_on",
+    Refusal.FUND_DATE_FUTURE: "received_on",
+    Refusal.FUND_DATE_TOO_OLD: "received_on",
+    Refusal.FUND_BAD_AMOUNT: "amount",
+    Refusal.FUND_AMOUNT_IMPLAUSIBLE: "amount",
+    Refusal.FUND_BAD_CORRECTION: "amount",
+    Refusal.FUND_BELOW_COMMITTED: "amount",
+    Refusal.FUND_DESCRIPTION_MISSING: "description",
+    Refusal.FUND_DESCRIPTION_TOO_LONG: "description",
+}
+
+
+def refused_field(error: DomainError) -> str | None:
+    """The field of a fund form a refusal is about (an amount not read as one is the
+    amount's), or None for a refusal of the record itself (an entry not found...)."""
+    if isinstance(error, InvalidAmount):
+        return "amount"
+    return FIELD_REFUSALS.get(error.code)
 
 
 async def fund_form(
@@ -39,8 +56,9 @@ async def fund_form(
     status: int = 200,
     act_problem: dict[str, Any] | None = None,
 ) -> web.Response:
-    """The page; after a refused day, the form it was typed on (`typed["form"]`: "record",
-    or the id of the entry corrected) with what was typed and why beside the day; after an
+    """The page; after a refused field, the form it was typed on (`typed["form"]`: "record",
+    or the id of the entry corrected) with what was typed and why beside that field
+    (`typed["field"]`); after an
     economia act refused (approved, withdrawn), why beside that act (`act_problem`: its
     "id" and the "text" to say)."""
     operator = operator_of(request)
@@ -74,6 +92,14 @@ async def fund_form(
         and given not in {f"economia-{rest.allocation_id}" for rest in rests}
         else ""
     )
+    # A correction refused for an entry that offers none any more (taken back meanwhile, a
+    # form kept from an old page): said above the entries rather than lost with its form.
+    entry_problem = (
+        (typed or {}).get("problem", "")
+        if given.isdigit()
+        and given not in {str(row["entry"].id) for row in rows if row["correctable"]}
+        else ""
+    )
     return await render(
         request,
         "fund.html",
@@ -88,6 +114,7 @@ async def fund_form(
             # What each determina left unassigned, and the economie that freed some of it.
             "rests": rests,
             "economia_problem": economia_problem,
+            "entry_problem": entry_problem,
             "economie": [
                 {"economia": item, "rest": tranches.get(item.allocation_id)}
                 for item in reversed(freed)
@@ -99,14 +126,19 @@ async def fund_form(
     )
 
 
-async def _day_refused(
+async def _field_refused(
     request: web.Request, error: DomainError, form: dict[str, str], which: str
 ) -> web.Response:
     words = await words_for(request)
     typed = {key: form.get(key, "") for key in FIELDS}
     return await fund_form(
         request,
-        {**typed, "form": which, "problem": words.text(describe(error))},
+        {
+            **typed,
+            "form": which,
+            "field": refused_field(error) or "",
+            "problem": words.text(describe(error)),
+        },
         status_of(error),
     )
 
@@ -170,7 +202,7 @@ async def record(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
     form = await fields(request)
-    day_refused: Conflict | None = None
+    field_refused: DomainError | None = None
     async with core.uow() as uow:
         try:
             entry = await fund.record_by_operator(
@@ -182,9 +214,9 @@ async def record(request: web.Request) -> web.StreamResponse:
                 core.now(),
                 again=form.get("again") == "yes",
             )
-        except Conflict as error:
-            if error.code in DATE_REFUSALS:
-                day_refused = error  # said once this unit of work is closed (SQLite's lock)
+        except DomainError as error:
+            if refused_field(error) is not None:
+                field_refused = error  # said once this unit of work is closed (SQLite's lock)
             elif error.code != Refusal.FUND_DUPLICATE:
                 raise
             else:
@@ -201,8 +233,8 @@ async def record(request: web.Request) -> web.StreamResponse:
                 )
         else:
             await uow.commit()
-    if day_refused is not None:
-        return await _day_refused(request, day_refused, form, "record")
+    if field_refused is not None:
+        return await _field_refused(request, field_refused, form, "record")
     await notify(
         request,
         t(
@@ -219,7 +251,7 @@ async def correct(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     form = await fields(request)
     entry_id = int(request.match_info["entry"])
-    day_refused: DomainError | None = None
+    field_refused: DomainError | None = None
     async with core.uow() as uow:
         try:
             entry = await fund.correct_by_operator(
@@ -232,13 +264,13 @@ async def correct(request: web.Request) -> web.StreamResponse:
                 core.now(),
             )
         except DomainError as error:
-            if error.code not in DATE_REFUSALS:
+            if refused_field(error) is None:
                 raise
-            day_refused = error  # said once this unit of work is closed (SQLite's lock)
+            field_refused = error  # said once this unit of work is closed (SQLite's lock)
         else:
             await uow.commit()
-    if day_refused is not None:
-        return await _day_refused(request, day_refused, form, str(entry_id))
+    if field_refused is not None:
+        return await _field_refused(request, field_refused, form, str(entry_id))
     await notify(
         request,
         t(

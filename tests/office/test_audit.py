@@ -32,7 +32,15 @@ async def test_the_first_draw_binds_and_a_redraw_needs_a_reason(
     assert (
         await clerk.post("/office/audit/draw", {"window": "1", "percent": "0", "seed": "42"})
     ).status == 409
-    page = await clerk.post("/office/audit/draw", {"window": "1", "percent": "20", "seed": "42"})
+    # A draw cannot be undone: first the page that says so, with what was typed; nothing drawn.
+    asked = {"window": "1", "percent": "20", "seed": "42"}
+    page = await clerk.post("/office/audit/draw", asked)
+    assert page.status == 200 and "Estrarre il campione del bando 1?" in page.text
+    assert "Un'estrazione non si può annullare né sostituire" in page.text.replace("&#39;", "'")
+    assert 'name="seed" value="42"' in page.text and 'name="confirm" value="yes"' in page.text
+    async with core.uow() as uow:
+        assert list(await uow.session.scalars(select(m.AuditSample))) == []
+    page = await clerk.post("/office/audit/draw", {**asked, "confirm": "yes"})
     assert page.status == 200 and "2 domande estratte con seme 42" in page.text
     assert "con seme 42, 20 per cento di 10 domande" in page.text  # not "20.0"
     binding = [p for p in protocols if f'/office/applications/{p}"' in page.text]
@@ -42,6 +50,17 @@ async def test_the_first_draw_binds_and_a_redraw_needs_a_reason(
     page = await clerk.post(
         "/office/audit/draw",
         {"window": "1", "percent": "20", "seed": "7", "reason": "seme annunciato errato"},
+    )
+    assert page.status == 200 and "resta quello vincolante" in page.text
+    page = await clerk.post(
+        "/office/audit/draw",
+        {
+            "window": "1",
+            "percent": "20",
+            "seed": "7",
+            "reason": "seme annunciato errato",
+            "confirm": "yes",
+        },
     )
     assert page.status == 200
     assert [p for p in protocols if f'/office/applications/{p}"' in page.text] == binding
@@ -73,7 +92,9 @@ async def test_the_draw_is_about_a_named_closed_window_while_a_later_one_is_open
     assert "Questa pagina riguarda il bando 1, chiuso." in page.text
     assert '<input type="hidden" name="window" value="1">' in page.text
 
-    page = await clerk.post("/office/audit/draw", {"window": "1", "percent": "50", "seed": "5"})
+    page = await clerk.post(
+        "/office/audit/draw", {"window": "1", "percent": "50", "seed": "5", "confirm": "yes"}
+    )
 
     assert page.status == 200 and page.url == "/office/audit?window=1"
     assert "Bando 1: 2 domande estratte con seme 5" in page.text

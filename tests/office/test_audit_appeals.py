@@ -49,7 +49,9 @@ async def test_outcomes_are_recorded_by_clerks_and_shown_on_the_audit_page(
 ) -> None:
     protocols = await credited(towns)
     clerk = await signed_in(towns.server, "bel.clerk")
-    page = await clerk.post("/office/audit/draw", {"window": "1", "percent": "100", "seed": "3"})
+    page = await clerk.post(
+        "/office/audit/draw", {"window": "1", "percent": "100", "seed": "3", "confirm": "yes"}
+    )
     assert page.status == 200
     assert "non ancora controllata" in page.text
     page = await clerk.post(

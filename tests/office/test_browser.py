@@ -1345,3 +1345,99 @@ async def test_an_economia_before_its_determina_a_week_day_and_a_hand_made_form_
     async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
         kinds = await uow.session.scalars(select(m.OfficeAct.kind))
         assert "economia" not in set(kinds)
+
+
+async def test_a_receipt_s_refused_amount_is_said_beside_it_and_nothing_typed_is_lost(
+    demo_server: tuple[str, FakeClock], chrome: object, tmp_path: Path
+) -> None:
+    """A clerk records the State's fund with a typo in the amount (three decimals, zero, a
+    digit too many): the page is the fund's form again, on a desktop and on a phone, with
+    why beside the amount and the amount, the description and the day as typed; before, it
+    was a "Non eseguito" page and all of it had to be typed again."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, _ = demo_server
+
+    def record(amount: str, width: int) -> dict[str, Any]:
+        driver.set_window_size(width, 844 if width < 500 else 768)
+        driver.get(base + "/office/fund")
+        form = driver.find_element(By.ID, "fund-amount").find_element(By.XPATH, "./ancestor::form")
+        form.find_element(By.ID, "fund-amount").send_keys(amount)
+        form.find_element(By.ID, "fund-description").send_keys("Fondo statale, seconda quota")
+        day = form.find_element(By.ID, "fund-day")
+        day.clear()
+        day.send_keys("03/04/2026")
+        _submit(driver, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        said = driver.find_elements(By.ID, "fund-amount-problem")
+        if said:
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", said[0])
+        assert driver.save_screenshot(str(tmp_path / f"fund-amount-{len(amount)}-{width}.png"))
+        return {
+            "title": str(driver.title),
+            "said": said[0].text if said and said[0].is_displayed() else "",
+            "kept": [
+                driver.find_element(By.ID, field).get_attribute("value")
+                for field in ("fund-amount", "fund-description", "fund-day")
+            ],
+            "invalid": driver.find_element(By.ID, "fund-amount").get_attribute("aria-invalid"),
+            "fits": int(driver.execute_script("return document.documentElement.scrollWidth"))
+            <= int(driver.execute_script("return window.innerWidth")),
+        }
+
+    await run(_sign_in_as_clerk, driver, base)
+    for width in (1366, 390):
+        for amount, why in (
+            ("1.500,125", "al massimo due decimali"),
+            ("0", "maggiore di zero"),
+            ("150.000.000", "non è un importo plausibile"),
+        ):
+            page = await run(record, amount, width)
+            assert page["title"].startswith("Il fondo del Comune"), page
+            assert why in page["said"], page
+            assert page["kept"] == [amount, "Fondo statale, seconda quota", "03/04/2026"], page
+            assert page["invalid"] == "true" and page["fits"], page
+
+
+async def test_the_sample_is_drawn_only_after_the_page_that_says_it_cannot_be_undone(
+    demo_server: tuple[str, FakeClock], chrome: object, tmp_path: Path
+) -> None:
+    """ "Estrai" on the checks page draws nothing yet: a page says the first draw binds and
+    that no draw can be undone, with the per cent and the seed typed, on a phone too; only
+    its "Sì, estrai" draws. Before, one click drew the binding sample, a typo included."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, _ = demo_server
+
+    def ask() -> tuple[str, str, bool]:
+        driver.set_window_size(390, 844)
+        driver.get(base + "/office/audit")
+        driver.find_element(By.ID, "percent").send_keys("10")
+        driver.find_element(By.ID, "seed").send_keys("20261206")
+        _submit_by(driver, "//form[contains(@action, '/audit/draw')]//button")
+        assert driver.save_screenshot(str(tmp_path / "audit-draw-confirm-390.png"))
+        return (
+            str(driver.find_element(By.TAG_NAME, "h1").text),
+            str(driver.find_element(By.TAG_NAME, "main").text),
+            int(driver.execute_script("return document.documentElement.scrollWidth")) <= 390,
+        )
+
+    await run(_sign_in_as_clerk, driver, base)
+    heading, said, fits = await run(ask)
+    assert heading == "Estrarre il campione del bando 1?" and fits, (heading, said)
+    assert "Il 10 per cento delle domande del bando 1, estratte con il seme 20261206" in said
+    assert "Un'estrazione non si può annullare né sostituire" in said, said
+    # The page names the town in its header, as every other page does.
+    town = await run(lambda: driver.find_element(By.CSS_SELECTOR, "header .town").text)
+    assert town == "Belforte del Chienti", town
+    await run(driver.get, base + "/office/audit")
+    assert "20261206" not in str(await run(lambda: driver.page_source))  # asked, not drawn
+    await run(ask)
+    await run(_submit_by, driver, "//button[starts-with(., 'Sì, estrai il campione')]")
+    notice = await run(lambda: driver.find_element(By.CSS_SELECTOR, ".notice").text)
+    assert "estratta con seme 20261206; l'estrazione è registrata" in str(notice), notice

@@ -156,6 +156,21 @@ async def test_a_correction_is_a_new_entry_and_the_log_keeps_both(
         "/office/fund/1/correct", {"description": "Ancora", "received_on": "2026-03-21"}
     )
     assert page.status == 409 and "Entry 1 holds €0.00" in page.text
+    # Entry 1 offers no correction any more: said above the entries, not lost with its form.
+    above = re.search(r'id="entry-problem">([^<]*)<', page.text)
+    assert above is not None and "Entry 1 holds €0.00" in unescape(above.group(1)), page.text
+    # A correction of a receipt that still holds money: refused beside the field it is about,
+    # its form open, what was typed kept.
+    assert (await clerk.post("/office/fund", {**form, "received_on": "2026-03-22"})).status == 200
+    page = await clerk.post(
+        "/office/fund/3/correct",
+        {"amount": "2.000", "description": "Troppo", "received_on": "2026-03-22"},
+    )
+    beside = re.search(r'id="fix-amount-3-problem">([^<]*)<', page.text)
+    assert page.status == 409 and beside is not None, page.text
+    assert "Entry 3 holds €1,000.00" in unescape(beside.group(1)), beside.group(1)
+    assert "<details open" in page.text and 'value="Troppo"' in page.text
+    assert 'value="2.000"' in page.text and 'aria-invalid="true"' in page.text
     page = await clerk.post(
         "/office/fund", {"amount": "0", "description": "x", "received_on": "2026-03-21"}
     )
@@ -214,7 +229,7 @@ async def test_the_day_received_is_typed_day_first_as_at_the_desk(
     assert page.status == 409
     assert (
         "31/02/2026 non è una data: scrivila come giorno/mese/anno in cifre, per esempio "
-        "06/04/2026." in flat(page.text)
+        "06/04/2026, oppure come anno-mese-giorno, 2026-04-06." in flat(page.text)
     ), flat(page.text)
     assert 'value="31/02/2026"' in page.text and 'value="1.500,00"' in page.text
     assert 'value="Fondo statale"' in page.text and 'aria-invalid="true"' in page.text
@@ -649,7 +664,8 @@ async def test_a_day_in_another_shape_than_the_desk_s_is_refused_beside_it(
         assert page.status in (400, 409) and "Not done" not in page.text, (day, page.status)
         problem = re.search(rf'id="eco-day-{allocation}-problem">([^<]*)</span>', page.text)
         assert problem is not None, (day, flat(page.text))
-        assert "write it as day/month/year" in unescape(problem.group(1)), problem.group(1)
+        said = unescape(problem.group(1))
+        assert "write it as day/month/year" in said and "or as year-month-day" in said, said
     page = await clerk.get("/office/fund")
     assert "Prepared: act" not in page.text and "Free €" not in flat(page.text)
 

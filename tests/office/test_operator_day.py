@@ -200,7 +200,7 @@ async def test_the_execution_date_is_typed_day_first_as_at_the_desk(
         assert page.status == 409 and page.url == "/office/acts", typed
         assert (
             f"{typed} non è una data: scrivila come giorno/mese/anno in cifre, per esempio "
-            "11/04/2026." in said(page.text)
+            "11/04/2026, oppure come anno-mese-giorno, 2026-04-11." in said(page.text)
         ), said(page.text)
         assert f'name="execution_date" value="{typed}"' in page.text
         assert 'aria-invalid="true"' in page.text

@@ -230,7 +230,7 @@ async def test_a_wrong_execution_date_is_explained_with_a_real_date(
     assert page.status == 409
     assert (
         "30/02/2026 non è una data: scrivila come giorno/mese/anno in cifre, per esempio "
-        f"{today:%d/%m/%Y}." in text
+        f"{today:%d/%m/%Y}, oppure come anno-mese-giorno, {today:%Y-%m-%d}." in text
     ), text
     assert "calendario" not in text
 
