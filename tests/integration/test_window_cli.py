@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from buonispesa.cli import _register, admin_window, app
+from buonispesa.cli import _register, admin, admin_window, app
 from core.bootstrap import open_core
 from core.services import activity, allocation, municipalities
 from core.services.applications import ApplicationInput, submit_application
@@ -248,9 +248,9 @@ def test_the_office_answers_in_its_own_words(
 
 
 def answered_after(meanwhile: Any) -> Any:
-    """admin_window.confirmed, answered only once `meanwhile` has run in another process's
-    stead (the command's own loop is running: the office's page is another process)."""
-    asked = admin_window.confirmed
+    """admin.confirmed, answered only once `meanwhile` has run in another process's stead
+    (the command's own loop is running: the office's page is another process)."""
+    asked = admin.confirmed
 
     def answer(question: Any) -> bool:
         with ThreadPoolExecutor(1) as other:
@@ -281,6 +281,7 @@ def test_a_window_opened_and_closed_meanwhile_is_not_opened_in_its_place(
         finally:
             await core.close()
 
+    # Held where the window commands read it (admin_window imports it from admin).
     monkeypatch.setattr(admin_window, "confirmed", answered_after(from_the_page))
     code, output = invoke("admin", "window", "open", "TST", answer="y\n")
     assert code == 2, output
@@ -318,6 +319,7 @@ def test_a_window_closed_and_another_opened_meanwhile_is_not_closed_in_its_place
         finally:
             await core.close()
 
+    # Held where the window commands read it (admin_window imports it from admin).
     monkeypatch.setattr(admin_window, "confirmed", answered_after(from_the_page))
     code, output = invoke("admin", "window", "close", "TST", answer="y\n")
     assert code == 2, output
