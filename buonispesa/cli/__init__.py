@@ -35,9 +35,18 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    # Imported here so that each module can register its commands on `app`.
+    # Imported here so that each module can register its commands on `app`. Help lists
+    # commands in the order they were registered: the admin_* modules (the groups of
+    # admin.py) come right after admin, before the modules adding to the same groups.
     from buonispesa.cli import (  # noqa: F401
         admin,
+        admin_allocation,
+        admin_applications,
+        admin_ledger,
+        admin_municipality,
+        admin_policy,
+        admin_shops,
+        admin_window,
         card,
         chat,
         citizen,

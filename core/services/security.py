@@ -41,7 +41,7 @@ KEEP = timedelta(days=30)
 # (an application, a shop's registration), and so use up that purpose's codes; with one
 # count for all, that flood would also stop the victim's own phone change, cashier work
 # or a refund's consent until the next day. Per purpose, it stops only what was flooded.
-# A cashier's refund asks the customer's consent by a code (core/services/charges.py):
+# A cashier's refund asks the customer's consent by a code (core/services/charges/refunds.py):
 # codes other people make us send to a person are a purpose of their own.
 REFUND_CUSTOMER = "refund_customer"
 APPLICATION = "application"  # the citizen's application and its appeal

@@ -113,7 +113,7 @@ _LOAD = (
     "WHERE c.id = ?"
 )
 # PostgreSQL: the lock order of a confirmation, right code or wrong (the general path in
-# core/services/charges.py starts with this plan too, in the same transaction):
+# core/services/charges/confirming.py starts with this plan too, in the same transaction):
 #   1. the charge's row, FOR UPDATE, in the first statement, before anything is judged;
 #   2. the accounts, in id order (as every path that moves money takes them);
 #   3. the shop's row (its receipt number; a wrong code's lock of the shop).

@@ -56,7 +56,7 @@ async def office(core: Core, database_url: str) -> AsyncIterator[Core]:
 
 
 class HeldAfterReading:
-    """Holds the first PAGA just after it read where its code goes (charges.payer_of), its
+    """Holds the first PAGA just after it read where its code goes (payer_of), its
     transaction open, until `release`; a PAGA run again is not held."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -72,7 +72,9 @@ class HeldAfterReading:
                 await self.released.wait()
             return payer
 
-        monkeypatch.setattr(charges, "payer_of", held)
+        # Read where a payment is asked, and where a till looks at what still waits.
+        monkeypatch.setattr(charges.asking, "payer_of", held)
+        monkeypatch.setattr(charges.waiting, "payer_of", held)
 
     async def while_held(self, paga: Awaitable[Any], office_change: Awaitable[Any]) -> Any:
         """`paga` started and held after its read; `office_change` done and committed

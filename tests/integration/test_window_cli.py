@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from buonispesa.cli import _register, admin, app
+from buonispesa.cli import _register, admin, admin_window, app
 from core.bootstrap import open_core
 from core.services import activity, allocation, municipalities
 from core.services.applications import ApplicationInput, submit_application
@@ -281,7 +281,8 @@ def test_a_window_opened_and_closed_meanwhile_is_not_opened_in_its_place(
         finally:
             await core.close()
 
-    monkeypatch.setattr(admin, "confirmed", answered_after(from_the_page))
+    # Held where the window commands read it (admin_window imports it from admin).
+    monkeypatch.setattr(admin_window, "confirmed", answered_after(from_the_page))
     code, output = invoke("admin", "window", "open", "TST", answer="y\n")
     assert code == 2, output
     assert "Open window 2 now? [y/N]:" in output
@@ -318,7 +319,8 @@ def test_a_window_closed_and_another_opened_meanwhile_is_not_closed_in_its_place
         finally:
             await core.close()
 
-    monkeypatch.setattr(admin, "confirmed", answered_after(from_the_page))
+    # Held where the window commands read it (admin_window imports it from admin).
+    monkeypatch.setattr(admin_window, "confirmed", answered_after(from_the_page))
     code, output = invoke("admin", "window", "close", "TST", answer="y\n")
     assert code == 2, output
     assert "Close window 2 now? [y/N]:" in output

@@ -9,7 +9,7 @@ import re
 from dataclasses import fields
 from pathlib import Path
 
-from buonispesa.cli.admin import TOWN_DATA_FIELDS
+from buonispesa.cli.admin_municipality import TOWN_DATA_FIELDS
 from core.bootstrap import Core
 from core.i18n import LANGUAGES, translations
 from core.services import activity, municipalities
@@ -160,7 +160,7 @@ def written() -> tuple[set[str], set[str]]:
     actions: set[str] = set()
     # The town's data `admin municipality set` logs are named in a table, not literals.
     keys = {field.name for field in fields(Answers)} | set(TOWN_DATA_FIELDS)
-    for path in [*SERVICES.glob("*.py"), *COMMANDS.glob("*.py")]:
+    for path in [*SERVICES.rglob("*.py"), *COMMANDS.glob("*.py")]:
         if path.name == "logged.py":
             continue
         tree = ast.parse(path.read_text())

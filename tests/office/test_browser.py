@@ -1006,6 +1006,27 @@ async def test_protocols_are_never_cut_on_the_appeals_and_checks_pages(
             assert [cell for cell in cells if cell[1] != 1] == [], (path, width, cells)
 
 
+def _economia_form(
+    driver: Any, base: str, width: int, day: str, reference: str, amount: str
+) -> None:
+    """On the fund's page at `width` (844 px high on a phone, 768 on a laptop): the form of
+    an economia opened, its day, reference and amount typed, and sent."""
+    from selenium.webdriver.common.by import By
+
+    driver.set_window_size(width, 844 if width < 500 else 768)
+    driver.get(base + "/office/fund")
+    form = driver.find_element(By.CSS_SELECTOR, "form input[name=kind][value=economia]")
+    details = form.find_element(By.XPATH, "./ancestor::details")
+    if details.get_attribute("open") is None:
+        details.find_element(By.TAG_NAME, "summary").click()
+    for name, value in (("act_on", day), ("reference", reference)):
+        box = details.find_element(By.CSS_SELECTOR, f"input[name={name}]")
+        box.clear()
+        box.send_keys(value)
+    details.find_element(By.CSS_SELECTOR, "input[name=amount]").send_keys(amount)
+    _submit(driver, details.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+
+
 async def test_an_economia_s_bad_day_is_said_beside_it_on_a_phone_and_the_manager_sees_the_outcome(
     demo_server: tuple[str, FakeClock], chrome: object, tmp_path: Path
 ) -> None:
@@ -1023,20 +1044,7 @@ async def test_an_economia_s_bad_day_is_said_beside_it_on_a_phone_and_the_manage
     today = clock().astimezone(ZoneInfo("Europe/Rome")).strftime("%d/%m/%Y")
 
     def send(day: str) -> tuple[str, str, bool, int, int]:
-        driver.set_window_size(390, 844)
-        driver.get(base + "/office/fund")
-        form = driver.find_element(By.CSS_SELECTOR, "form input[name=kind][value=economia]")
-        details = form.find_element(By.XPATH, "./ancestor::details")
-        if details.get_attribute("open") is None:
-            details.find_element(By.TAG_NAME, "summary").click()
-        box = details.find_element(By.CSS_SELECTOR, "input[name=act_on]")
-        box.clear()
-        box.send_keys(day)
-        reference = details.find_element(By.CSS_SELECTOR, "input[name=reference]")
-        reference.clear()
-        reference.send_keys("det. n. 45/2026")
-        details.find_element(By.CSS_SELECTOR, "input[name=amount]").send_keys("500")
-        _submit(driver, details.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        _economia_form(driver, base, 390, day, "det. n. 45/2026", "500")
         errors = driver.find_elements(By.CSS_SELECTOR, "details[open] .field-error")
         assert driver.save_screenshot(str(tmp_path / f"fund-economia-{day[:2]}.png"))
         kept = driver.find_elements(By.CSS_SELECTOR, "details[open] input[name=reference]")
@@ -1157,18 +1165,7 @@ async def test_a_second_economia_and_a_second_approval_are_refused_beside_them_i
     today = clock().astimezone(ZoneInfo("Europe/Rome")).strftime("%d/%m/%Y")
 
     def send(amount: str, width: int) -> tuple[str, str, str, int, int]:
-        driver.set_window_size(width, 844 if width < 500 else 768)
-        driver.get(base + "/office/fund")
-        form = driver.find_element(By.CSS_SELECTOR, "form input[name=kind][value=economia]")
-        details = form.find_element(By.XPATH, "./ancestor::details")
-        if details.get_attribute("open") is None:
-            details.find_element(By.TAG_NAME, "summary").click()
-        box = details.find_element(By.CSS_SELECTOR, "input[name=act_on]")
-        box.clear()
-        box.send_keys(today)
-        details.find_element(By.CSS_SELECTOR, "input[name=reference]").send_keys("det. 9/2026")
-        details.find_element(By.CSS_SELECTOR, "input[name=amount]").send_keys(amount)
-        _submit(driver, details.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        _economia_form(driver, base, width, today, "det. 9/2026", amount)
         alerts = driver.find_elements(By.CSS_SELECTOR, "p.error[id^=eco-problem]")
         if alerts:
             driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", alerts[0])
