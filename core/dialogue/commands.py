@@ -471,7 +471,7 @@ _TOLD_IN_ENGLISH = frozenset(
      "lost_card", "other_card", "delegation", "stop_hint", "price", "expiry", "window",
      "scam", "how_to_pay", "what_to_buy", "card_trouble", "forgot_code", "who_can_apply",
      "how_much_given", "new_number", "household_changed", "shop_refuses",
-     "code_trouble", "not_enough", "job_lost",
+     "code_trouble", "not_enough", "job_lost", "bills",
      "code_came", DECLINED}
 )  # fmt: skip
 
@@ -593,6 +593,11 @@ SHOP_REFUSES = t(
 NOT_ENOUGH_AT_THE_TILL = t(
     "A payment larger than the customer's balance is refused, and the balance is never "
     "told to the shop: the customer checks it writing SALDO, or you charge less."
+)
+# "Quanto danno a una famiglia di 0?": a household is at least the one who asks.
+HOW_MANY_AT_HOME = t(
+    "How many people live in the house, you included? Ask, e.g.: how much do they give for "
+    "a household of 3?"
 )
 
 
@@ -844,6 +849,12 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         # "Ho 3 figli quanto mi danno": she and they at least, and how to ask for all.
         children = int(arg.removeprefix(_CHILDREN_ARG))
         turn.say(citizen_requests.amount_with_children(turn.policy, children))
+    elif name == "how_much_given" and arg.isdigit() and int(arg) == 0:
+        # "Famiglia di 0": how many live in the house, and how to ask for them.
+        turn.say(HOW_MANY_AT_HOME)
+    elif name == "how_much_given" and arg.isdigit() and int(arg) > _LARGEST_HOUSEHOLD:
+        # "Famiglia di 25": the office decides, and what the rules give the largest sizes.
+        turn.say(citizen_requests.amount_for_a_large_household(turn.policy, int(arg)))
     elif name == "how_much_given" and arg.isdigit():
         # "Quanto danno a una famiglia di 4?": that household's amount by the town's rules.
         turn.say(citizen_requests.amount_for_household(turn.policy, int(arg)))
@@ -857,8 +868,10 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         turn.say(NOT_ENOUGH_AT_THE_TILL)
     elif name == "not_enough":
         await run(turn, "balance", arg)  # her own: what is left, and what to do with none
-    elif name == "job_lost" and await is_shop_member(turn):
+    elif name in ("job_lost", "bills") and await is_shop_member(turn):
         await say_help(turn, understood=False)
+    elif name == "bills":
+        await citizen_requests.say_bills(turn)
     elif name == "job_lost":
         await citizen_requests.say_job_lost(turn)
     elif name == "code_trouble" and await is_shop_member(turn):
@@ -1322,6 +1335,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     every = {word.strip(",.'") for word in folded}
     said_words = as_said(plain_words(text))  # "quant'è che c'ho sui bbuoni?"
     size, without_size = _household_size(said_words)
+    if size is not None and ("€" in (text or "") or _CURRENCY & set(said_words)):
+        return None  # "famiglia di 5 euro": an amount, no household size
     if size is not None:
         # "Quanto danno a una famiglia di 4?": only that question takes the number.
         asked = question_of(" ".join(without_size))
@@ -1382,6 +1397,10 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     refuses = (said & _REFUSE and said & _CARD_NEGATION) or said & _REFUSED
     if said & _A_SHOP and refuses and said & (_VOUCHERS | {"li", "them"}) and not keywords:
         return "shop_refuses", ""
+    if said & _BILLS or (said & _UTILITIES and said & (_CUT_OFF | _TO_PAY_BILLS)):
+        # "Mi hanno tagliato la luce", "non riesco a pagare l'affitto": what the vouchers
+        # are for (not bills), how to apply or her status, and the office for other help.
+        return ("bills", "") if keywords <= _APPLY_KEYWORDS | _STATUS_KEYWORDS else None
     short = said & _INSUFFICIENT or (said & _ENOUGH and said & (_NEGATION | _NOT_HAVE))
     if short and said & _CASH:
         return ("not_enough", "") if keywords <= _BALANCE_KEYWORDS else None
@@ -1480,12 +1499,15 @@ def question_of(text: str | None) -> tuple[str, str] | None:
 
 # The questions in words a shop's chat asks about its own money (its takings, the town's
 # reimbursements): read at a till's question too, where other words are an answer.
-_SHOP_QUESTIONS = frozenset({"statement", "reimbursement"})
+# A customer short of money too ("il cliente non ha abbastanza soldi" where who pays is
+# asked): the shop's answer everywhere, never a payer's name.
+_SHOP_QUESTIONS = frozenset({"statement", "reimbursement", "not_enough"})
 
 
 def shop_question(text: str | None) -> tuple[str, str] | None:
     """The statement or the reimbursements a question in words asks for ("quanto ho
-    incassato oggi?", "quando paga il comune?"), else None (see question_of)."""
+    incassato oggi?", "quando paga il comune?"), or a customer short of money, else None
+    (see question_of)."""
     asked = question_of(text)
     return asked if asked is not None and asked[0] in _SHOP_QUESTIONS else None
 
@@ -1512,6 +1534,21 @@ def _penniless(said: frozenset[str], pairs: set[tuple[str, str]]) -> bool:
 
 
 _WITHOUT = frozenset({"senza", "without"})
+# "Non riesco a pagare le bollette", "ho l'affitto da pagare", "mi hanno tagliato la luce",
+# "I can't pay the rent": bills and rent, which the vouchers never pay.
+_BILLS = frozenset(
+    {"bolletta", "bollette", "bollete", "affitto", "laffitto", "affitti", "bill", "bills",
+     "rent"}
+)  # fmt: skip
+_UTILITIES = frozenset(
+    {"luce", "gas", "acqua", "lacqua", "corrente", "elettricita", "riscaldamento",
+     "electricity", "power", "water", "heating"}
+)  # fmt: skip
+_CUT_OFF = frozenset(
+    {"tagliato", "tagliata", "tagliati", "staccato", "staccata", "staccati", "sospeso",
+     "sospesa", "cut", "disconnected"}
+)  # fmt: skip
+_TO_PAY_BILLS = frozenset({"pagare", "pago", "pay"})
 # "Il cliente non ha abbastanza soldi", "credito insufficiente", "not enough money".
 _ENOUGH = frozenset({"abbastanza", "sufficiente", "sufficienti", "bastano", "basta", "enough"})
 _INSUFFICIENT = frozenset({"insufficiente", "insufficienti", "insufficient"})
@@ -1572,16 +1609,24 @@ def _names_someone(words: list[str]) -> bool:
 
 
 # "Famiglia di 4", "per 3 persone", "siamo in 5", "a family of four": the household size a
-# question about the amounts names (up to 20 people), taken out of its words.
+# question about the amounts names, taken out of its words. Up to 20 people the rules'
+# amount is told; more, the office decides; 0, how many live in the house is asked. A
+# size has at most two digits ("famiglia di 3331000002" is a phone), and no currency after
+# it ("famiglia di 5 euro" is an amount): those are no size, and get the help.
 _HOUSEHOLD_WORDS = frozenset({"famiglia", "nucleo", "family", "household"})
 _PEOPLE_WORDS = frozenset({"persone", "componenti", "people", "persons"})
 _LARGEST_HOUSEHOLD = 20
+_SIZE_DIGITS = 2
+_ZERO = frozenset({"0", "00", "zero"})  # not "nessuno", "niente": no size said
+_CURRENCY = frozenset({"euro", "eur", "euros"})
 
 
 def _household_size(words: list[str]) -> tuple[int | None, list[str]]:
     for at, word in enumerate(words):
         number = int(word) if word.isdigit() else NUMBER_WORDS.get(word)
-        if number is None or not 1 <= number <= _LARGEST_HOUSEHOLD:
+        if number is None or (word.isdigit() and len(word) > _SIZE_DIGITS):
+            continue
+        if number == 0 and word not in _ZERO:
             continue
         before, after = words[max(0, at - 2) : at], words[at + 1 : at + 2]
         named = (
