@@ -17,6 +17,7 @@ import re
 from dataclasses import replace
 from itertools import pairwise
 
+from core.dialogue import failure_words as failing
 from core.dialogue import stray_codes
 from core.dialogue.context import DECLINED, Input, Turn
 from core.dialogue.flows import FLOWS, shop_finder
@@ -1297,13 +1298,6 @@ _WINDOW_EDGE = _EXPIRE | frozenset(
      "closing", "open", "opens"}
 )  # fmt: skip
 _TO_APPLY = frozenset({"fare", "presentare", "mandare", "inviare", "apply"})
-_CARD_WORKS = frozenset(
-    {"funziona", "funzionano", "va", "passa", "legge", "prende", "accetta", "accettano",
-     "work", "works", "working"}
-)  # fmt: skip
-_CARD_NEGATION = frozenset({"non", "not", "doesnt", "dont", "didnt", "wont", "isnt"})
-_REFUSED = frozenset({"rifiutata", "rifiutato", "rifiuta", "rifiutano", "refused", "rejected"})
-_WRONG = frozenset({"sbagliato", "errato", "invalido", "wrong", "invalid"})
 _MESSAGES = frozenset({"messaggi", "messaggio", "sms", "messages", "texts"})
 _NO_MORE = frozenset({"stop", "basta", "piu", "smettere", "smettete", "more", "unsubscribe"})
 
@@ -1391,10 +1385,12 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     changed = said & _DIED or pairs & _DIED_PAIRS or moved
     if _names_someone(words) and changed and not wants_vouchers:
         return ("household_changed", "") if not keywords else None
-    code_fails = (said & _CARD_WORKS and said & _CARD_NEGATION) or said & (_REFUSED | _WRONG)
+    code_fails = (said & failing.CARD_WORKS and said & failing.NEGATION) or said & (
+        failing.REFUSED | failing.WRONG
+    )
     if said & _CODE_WORDS and code_fails and not said & (_CARD | {"fiscale", "pin"}):
         return ("code_trouble", "") if not keywords else None
-    refuses = (said & _REFUSE and said & _CARD_NEGATION) or said & _REFUSED
+    refuses = (said & failing.REFUSE and said & failing.NEGATION) or said & failing.REFUSED
     if said & _A_SHOP and refuses and said & (_VOUCHERS | {"li", "them"}) and not keywords:
         return "shop_refuses", ""
     if said & _BILLS or (said & _UTILITIES and said & (_CUT_OFF | _TO_PAY_BILLS)):
@@ -1433,7 +1429,7 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         words = [word for word in words if word not in other_card]
         said, pairs = frozenset(words), set(pairwise(words))
         keywords = said & SENTENCE_KEYWORDS
-    card_fails = (said & _CARD_WORKS and said & _CARD_NEGATION) or said & _REFUSED
+    card_fails = (said & failing.CARD_WORKS and said & failing.NEGATION) or said & failing.REFUSED
     if said & _CARD and card_fails and not said & _LOST:
         return ("card_trouble", "") if keywords <= _CARD_KEYWORDS else None
     if _acts_for_writer(words):
@@ -1552,7 +1548,7 @@ _TO_PAY_BILLS = frozenset({"pagare", "pago", "pay"})
 # "Il cliente non ha abbastanza soldi", "credito insufficiente", "not enough money".
 _ENOUGH = frozenset({"abbastanza", "sufficiente", "sufficienti", "bastano", "basta", "enough"})
 _INSUFFICIENT = frozenset({"insufficiente", "insufficienti", "insufficient"})
-_NOT_HAVE = _CARD_NEGATION | {"hasnt", "havent", "lacks"}
+_NOT_HAVE = failing.NEGATION | {"hasnt", "havent", "lacks"}
 # "Sono rimasta senza lavoro", "ho perso il lavoro", "sono disoccupata", "I lost my job".
 _WORK = frozenset({"lavoro", "impiego", "job", "work"})
 _JOBLESS = frozenset(
@@ -1580,10 +1576,6 @@ _DIED_PAIRS = frozenset(
 _A_SHOP = frozenset(
     {"negozio", "negozi", "negoziante", "supermercato", "alimentari", "cassiere", "cassiera",
      "forno", "macelleria", "shop", "store", "supermarket", "cashier"}
-)  # fmt: skip
-_REFUSE = frozenset(
-    {"accetta", "accettano", "accettato", "prende", "prendono", "vuole", "vogliono",
-     "accept", "accepts", "accepted", "take", "takes", "want", "wants"}
 )  # fmt: skip
 
 
