@@ -1,5 +1,5 @@
 """The words that say a code or a card failed, or that someone refused it: one vocabulary
-for the two readings of them, the questions in plain words (commands.question_of: "la
+for the two readings of them, the questions in plain words (questions.question_of: "la
 tessera non passa", "il codice è sbagliato", "il negozio non accetta i buoni") and a code
 step's (words.says_the_code_fails: "il cliente dice che il codice non funziona").
 
