@@ -345,6 +345,10 @@ def _yes_or_no_choice(offered: list[Offered], text: str) -> str | None:
 
 # The choice of a no to a suggestion that offers only a Yes (commands.run answers it).
 DECLINED = "declined"
+# The command of an acknowledgement ("ok", "va bene", "ricevuto"): answered as DECLINED is,
+# but a question that reads requests in words (the shop search's) reads it as its own
+# answer (engine).
+ACKNOWLEDGED = "acknowledged"
 
 
 # Pure pieces of a turn, shared with the one-trip plain turn (core/dialogue/plain_turn.py).

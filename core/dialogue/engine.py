@@ -17,8 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.bootstrap import Core
-from core.dialogue import commands, stray_codes
-from core.dialogue.context import PHONE_CHANNELS, Input, Reject, Turn
+from core.dialogue import commands, questions, stray_codes
+from core.dialogue.context import ACKNOWLEDGED, PHONE_CHANNELS, Input, Reject, Turn
 from core.dialogue.errors import error_text
 from core.dialogue.flows import FLOWS
 from core.dialogue.flows import citizen as citizen_requests
@@ -66,7 +66,7 @@ log = logging.getLogger(__name__)
 # hears what was in progress and the question again (_ask_again).
 LONG_PAUSE = timedelta(hours=2)
 IN_PROGRESS = t("You had a request in progress.")
-# A greeting alone, as commands.question_of reads it.
+# A greeting alone, as questions.question_of reads it.
 GREETING = ("greeting", "")
 # A position shared while a question waits that takes none (a shop's position, "where?"
 # of NEGOZI do): it answers nothing, and the request stays where it was.
@@ -465,7 +465,7 @@ class DialogueEngine:
             reading
             and typed is None
             and command is not None
-            and command[0] in (turn.flow, commands.ACKNOWLEDGED)
+            and command[0] in (turn.flow, ACKNOWLEDGED)
         ):
             # Words of the flow's own request ("tutti i negozi", "dove li posso spendere?"
             # at the shop question) answer its question, as before; so does an "ok", which
@@ -481,7 +481,7 @@ class DialogueEngine:
             # "Quanto ho incassato oggi?" at a till's question (a payment waiting for its
             # code): the statement, as RESOCONTO OGGI there, the payment still waiting named
             # first; never a code of the wrong kind nor "write the code" again.
-            command = commands.shop_question(inbound.text)
+            command = questions.shop_question(inbound.text)
         at = (turn.flow, turn.step)
         # The conversation as it stood before this message (the previous turn's time).
         pause = turn.now - _aware(routing.conversation.updated_at)
@@ -513,7 +513,7 @@ class DialogueEngine:
             return
         error = turn.replies.pop()
         said = error.texts
-        if paused and error.request is None and commands.question_of(inp.text) == GREETING:
+        if paused and error.request is None and questions.question_of(inp.text) == GREETING:
             # "Buongiorno" from someone coming back to a question left the day before is
             # no wrong answer ("This is not an amount"): what was in progress, the question.
             said = ()

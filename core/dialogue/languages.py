@@ -14,7 +14,7 @@ from functools import lru_cache
 from core.dialogue.words import fold
 from core.i18n import LANGUAGES
 
-# The keywords of commands.KEYWORDS, by language (tests/dialogue/test_languages.py checks
+# The keywords of keywords.KEYWORDS, by language (tests/dialogue/test_languages.py checks
 # that each keyword is in exactly one of these three sets).
 ITALIAN_KEYWORDS = frozenset(
     {
@@ -39,7 +39,7 @@ ENGLISH_KEYWORDS = frozenset(
 NEUTRAL_KEYWORDS = frozenset({"info", "?", "stop", "start", "menu", "home"})
 
 # Other words that only one of the two languages has, as people write to us: greetings,
-# thanks, the words of the questions read in plain words (commands.question_of, PHRASES).
+# thanks, the words of the questions read in plain words (questions.question_of, PHRASES).
 _ITALIAN = ITALIAN_KEYWORDS | frozenset(
     {
         "ciao", "buongiorno", "buonasera", "salve", "grazie", "prego", "favore", "piacere",

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from core.dialogue import commands
+from core.dialogue import commands, questions
 from core.dialogue.context import PHONE_CHANNELS, Turn, offered_by, offered_of
 from core.dialogue.flows.citizen import IDENTIFY, MOVEMENTS_SHOWN, balance_reply, nobody_reply
 from core.dialogue.inbound import Inbound
@@ -152,7 +152,7 @@ class PlainTurn:
         if command is not None:
             return command in _PLAIN
         text = (inbound.text or "").strip()
-        return text.isdigit() or commands.unasked(text) in _PLAIN
+        return text.isdigit() or questions.unasked(text) in _PLAIN
 
     # The callbacks of core/storage/turn_trip.turn_plan ------------------------------------
 

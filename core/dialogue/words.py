@@ -7,6 +7,7 @@ import unicodedata
 from functools import lru_cache
 from itertools import pairwise
 
+from core.dialogue import failure_words as failing
 from core.domain.identity import is_phone_number, looks_like_codice_fiscale
 
 # Longer messages are cut before parsing: nobody answers a question with a novel,
@@ -530,14 +531,6 @@ def asks_for_a_new_code(text: str | None) -> bool:
 # che il codice non funziona", "codice scaduto", "the code doesn't work"): what a refused
 # code means, and that PAGA again sends another.
 _A_CODE = frozenset({"codice", "code"})
-_CODE_FAILS = frozenset(
-    {"sbagliato", "errato", "rifiutato", "scaduto", "invalido", "wrong", "refused", "rejected",
-     "expired", "invalid"}
-)  # fmt: skip
-_CODE_WORKS = frozenset(
-    {"funziona", "funzionato", "va", "vale", "valido", "works", "work", "worked", "valid"}
-)
-_CODE_NOT = frozenset({"non", "not", "doesnt", "didnt", "isnt", "wont"})
 
 
 def says_the_code_fails(text: str | None) -> bool:
@@ -546,7 +539,9 @@ def says_the_code_fails(text: str | None) -> bool:
     if not words or has_digits(words):
         return False
     said = set(words)
-    fails = said & _CODE_FAILS or (said & _CODE_NOT and said & _CODE_WORKS)
+    fails = said & failing.CODE_FAILS or (
+        said & failing.CODE_NEGATION and said & failing.CODE_WORKS
+    )
     return bool(said & _A_CODE and fails)
 
 

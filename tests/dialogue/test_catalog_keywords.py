@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from core.dialogue.commands import KEYWORDS, LANGUAGE_DONE
+from core.dialogue.commands import LANGUAGE_DONE
+from core.dialogue.keywords import KEYWORDS
 from core.dialogue.menus import IN_ENGLISH, IN_ITALIAN
 from tests.dialogue.test_catalogs import catalog
 

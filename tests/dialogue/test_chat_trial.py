@@ -317,7 +317,7 @@ async def test_the_language_question_does_not_loop(core: Core) -> None:
 
 
 def test_which_language_a_message_is_written_in() -> None:
-    from core.dialogue.commands import KEYWORDS
+    from core.dialogue.keywords import KEYWORDS
     from core.dialogue.languages import (
         ENGLISH_KEYWORDS,
         ITALIAN_KEYWORDS,

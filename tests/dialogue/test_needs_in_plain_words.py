@@ -8,9 +8,10 @@ import pytest
 
 from core.bootstrap import Core
 from core.domain.messages import Money
+from core.domain.policy import default_policy
 from tests.dialogue.harness import Chat, msgids, open_till, param, town_with_open_window
 from tests.dialogue.test_citizen import NO_VOUCHERS
-from tests.dialogue.test_shop import ASK_CODE, CONFIRMED, balance
+from tests.dialogue.test_shop import ASK_CODE, CONFIRMED, WHO, balance, lookups
 from tests.dialogue.test_till_slips import wrong_codes
 from tests.dialogue.test_till_trial import statuses, waiting_payment
 from tests.dialogue.test_what_they_type import PHONE_NOT_CODE
@@ -254,3 +255,92 @@ async def test_children_make_a_household_of_one_more(core: Core, said: str, chil
 async def test_a_strange_message_gets_the_scam_answer(core: Core, said: str) -> None:
     town = await make_town(core, citizens=1)
     assert msgids(await Chat(core, town.citizen_phones[0]).send(said)) == [NOT_A_SCAM]
+
+
+# A third trial (words12) ----------------------------------------------------------------
+
+BILLS = (
+    "The vouchers are for food and basic goods at the town's shops, not for bills or rent. "
+    "To apply write DOMANDA; for other help, the social services: UFFICIO."
+)
+BILLS_APPLIED = (
+    "The vouchers are for food and basic goods at the town's shops, not for bills or rent. "
+    "For other help, the social services: write UFFICIO."
+)
+LARGE_HOUSEHOLD = (
+    "For a household of {count} people the office decides: write UFFICIO. By the rules "
+    "{size} or more people get {amount}, once; less if the fund is short."
+)
+HOW_MANY_AT_HOME = (
+    "How many people live in the house, you included? Ask, e.g.: how much do they give for "
+    "a household of 3?"
+)
+NOT_UNDERSTOOD = "I did not understand."
+WHO_FOR_AMOUNT = "Who pays {amount}? Write the codice fiscale, the phone number or the card code."
+
+
+@pytest.mark.parametrize(
+    ("first", "asked"),
+    [("PAGA", WHO), ("PAGA 5", WHO_FOR_AMOUNT)],
+)
+@pytest.mark.parametrize(
+    "said", ["il cliente non ha abbastanza soldi", "the customer hasn't got enough money"]
+)
+async def test_a_short_customer_at_who_pays_is_no_payer(
+    core: Core, first: str, asked: str, said: str
+) -> None:
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(first, asked)
+    # The shop's answer outside the step, not "this is not a card number".
+    assert msgids(await till.send(said)) == [NOT_ENOUGH_AT_THE_TILL]
+    # Nobody looked up, and the step still waits for the customer.
+    assert await lookups(core) == (0, 0)
+    cf = town.citizen_cfs[0]
+    await till.expect(cf if first == "PAGA 5" else f"{cf} 5", ASK_CODE)
+    assert await statuses(core) == [(5_00, "pending", None)]
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["mi hanno tagliato la luce", "non riesco a pagare le bollette", "ho l'affitto da pagare",
+     "mi hanno staccato il gas", "I can't pay the bills"],
+)  # fmt: skip
+async def test_bills_get_what_the_vouchers_are_and_where_to_turn(core: Core, said: str) -> None:
+    town = await make_town(core, citizens=1)
+    assert msgids(await Chat(core, "+393479999994").send(said)) == [BILLS]
+    # She applied already: no DOMANDA, her application's status as STATO says it.
+    chat = Chat(core, town.citizen_phones[0])
+    assert msgids(await chat.send(said)) == [BILLS_APPLIED, *msgids(await chat.send("STATO"))]
+    # A shop's chat has no vouchers to ask for: the help.
+    assert NOT_UNDERSTOOD in msgids(await Chat(core, town.shop_phone).send(said))
+
+
+async def test_a_household_beyond_twenty_or_of_nobody(core: Core) -> None:
+    await make_town(core, citizens=1)
+    chat = Chat(core, "+393479999994")
+    replies = await chat.send("quanto danno a una famiglia di 25?")
+    assert msgids(replies) == [LARGE_HOUSEHOLD]
+    # The allocation's rules: the last size of [amounts] (7 or more) gets its amount.
+    assert param(replies, "count") == 25
+    assert param(replies, "size") == 7
+    assert (
+        param(replies, "amount") == Money(default_policy().full_amount_cents(25)) == Money(500_00)
+    )
+    assert msgids(await chat.send("quanto danno a una famiglia di 0")) == [HOW_MANY_AT_HOME]
+    assert msgids(await chat.send("how much do they give for 0 people?")) == [HOW_MANY_AT_HOME]
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["quanto danno 3331000002", "quanto danno a 5 euro", "quanto danno a una famiglia di 5 euro",
+     "quanto danno a una famiglia di 5 €", "quanto danno a una famiglia di 3331000002",
+     "quanto danno per 150 persone"],
+)  # fmt: skip
+async def test_a_number_that_is_no_household_size_gets_the_help(core: Core, said: str) -> None:
+    town = await make_town(core, citizens=1)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")  # a first message is welcomed, whatever it says
+    replies = await chat.send(said)
+    assert NOT_UNDERSTOOD in msgids(replies)
+    assert not {FOR_A_HOUSEHOLD, LARGE_HOUSEHOLD} & set(msgids(replies))

@@ -5,9 +5,10 @@ is never taken for a typo."""
 from __future__ import annotations
 
 from core.bootstrap import Core
-from core.dialogue.commands import KEYWORDS, NEVER_ON_TYPO, RUN_ON_TYPO, SUGGESTED, typo_of
+from core.dialogue.commands import NEVER_ON_TYPO, RUN_ON_TYPO, SUGGESTED, typo_of
 from core.dialogue.engine import STOPPED
 from core.dialogue.inbound import Channel
+from core.dialogue.keywords import KEYWORDS
 from core.dialogue.menus import FIRST_HELP, SHOP_HELP
 from core.dialogue.words import typo_distance
 from core.domain.messages import Money

@@ -267,7 +267,7 @@ async def test_plain_turns_of_one_town_write_what_the_general_path_writes(
         # Plain words (commands.parse, one reading for both paths): a question of the
         # phrase table, an emoji or punctuation around the keyword, courtesy words.
         sms(CITIZEN[0], "quanto mi resta?", True),
-        # Questions read by their words (commands.question_of), the same on both paths.
+        # Questions read by their words (questions.question_of), the same on both paths.
         sms(CITIZEN[0], "quanto c'ho sulla tessera", True),
         sms(CITIZEN[0], "mi dici quanti soldi mi restano", True),
         sms(CITIZEN[0], "grazie", False),  # thanks: the general path

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.dialogue import commands
-from core.dialogue.context import DECLINED, Turn, offered_of
+from core.dialogue import commands, questions
+from core.dialogue.context import ACKNOWLEDGED, DECLINED, Turn, offered_of
 from core.dialogue.flows import shop_finder
 from core.dialogue.inbound import Channel, Inbound
 from core.dialogue.languages import written_in
@@ -335,7 +335,7 @@ def test_the_balance_as_it_is_said_at_every_step(text: str) -> None:
      "Quanto c'ho sulla carta?", "non c'ho più credito"],
 )  # fmt: skip
 def test_the_balance_as_it_is_said_when_nothing_is_asked(text: str) -> None:
-    assert commands.unasked(text) == ("balance", "")
+    assert questions.unasked(text) == ("balance", "")
     assert commands.parse(text) is None  # a question waiting keeps its answer
 
 
@@ -343,7 +343,7 @@ def test_other_sentences_with_c_ho_are_no_balance() -> None:
     for text in ("c'ho fame", "quanto c'ho messo", "quant'è il pane?", "c'ho un problema",
                  "non c'ho ancora la tessera", "quanto c'ho messo ad arrivare"):  # fmt: skip
         assert commands.parse(text) is None, text
-        assert commands.question_of(text) != ("balance", ""), text
+        assert questions.question_of(text) != ("balance", ""), text
 
 
 @pytest.mark.parametrize(
@@ -370,7 +370,7 @@ def test_other_sentences_with_c_ho_are_no_balance() -> None:
     ],
 )
 def test_questions_in_plain_words(text: str, asked: str) -> None:
-    assert commands.question_of(text) == (asked, "")
+    assert questions.question_of(text) == (asked, "")
     # None of them is a keyword read at every step (a question waiting keeps its answer).
     assert commands.parse(text) is None
 
@@ -382,15 +382,15 @@ def test_questions_in_plain_words(text: str, asked: str) -> None:
      "do I have to pay for the vouchers?"],
 )  # fmt: skip
 def test_what_the_vouchers_cost_is_no_balance(text: str) -> None:
-    assert commands.unasked(text) == ("price", "")
+    assert questions.unasked(text) == ("price", "")
     assert commands.parse(text) is None  # a question waiting keeps its answer
 
 
 def test_paying_with_the_card_or_a_price_of_something_else_is_not_the_vouchers_price() -> None:
-    assert commands.unasked("devo pagare con la tessera?") == ("card", "")
-    assert commands.unasked("how do I pay for the shopping with the card") == ("card", "")
-    assert commands.unasked("quanto costa il pane") is None
-    assert commands.unasked("quanto mi resta sui buoni") == ("balance", "")
+    assert questions.unasked("devo pagare con la tessera?") == ("card", "")
+    assert questions.unasked("how do I pay for the shopping with the card") == ("card", "")
+    assert questions.unasked("quanto costa il pane") is None
+    assert questions.unasked("quanto mi resta sui buoni") == ("balance", "")
 
 
 @pytest.mark.parametrize(
@@ -400,11 +400,11 @@ def test_paying_with_the_card_or_a_price_of_something_else_is_not_the_vouchers_p
      "lost my credit card"],
 )  # fmt: skip
 def test_another_card_lost_is_not_the_voucher_card(text: str) -> None:
-    assert commands.question_of(text) == ("other_card", "")
-    assert commands.unasked(text) == ("other_card", "")
+    assert questions.question_of(text) == ("other_card", "")
+    assert questions.unasked(text) == ("other_card", "")
     # The voucher card lost, or its credit asked, is read as before.
-    assert commands.question_of("ho perso la tessera") == ("lost_card", "")
-    assert commands.question_of("ho perso la tessera, ho ancora credito?") == ("balance", "")
+    assert questions.question_of("ho perso la tessera") == ("lost_card", "")
+    assert questions.question_of("ho perso la tessera, ho ancora credito?") == ("balance", "")
 
 
 @pytest.mark.parametrize(
@@ -417,7 +417,7 @@ def test_another_card_lost_is_not_the_voucher_card(text: str) -> None:
 def test_another_card_named_is_no_voucher_card_keyword(text: str) -> None:
     """A sentence naming another card, nothing lost: neither CARTA (the voucher card's
     code) nor CREDITO or a question of the balance."""
-    assert commands.unasked(text) is None
+    assert questions.unasked(text) is None
     assert commands.parse(text) is None
 
 
@@ -427,7 +427,7 @@ def test_another_card_named_is_no_voucher_card_keyword(text: str) -> None:
      ("vorrei la carta", "card"), ("mi mandate la tessera?", "card")],
 )  # fmt: skip
 def test_the_voucher_card_in_a_sentence_is_read_as_before(text: str, asked: str) -> None:
-    assert commands.unasked(text) == (asked, "")
+    assert questions.unasked(text) == (asked, "")
 
 
 @pytest.mark.parametrize(
@@ -450,7 +450,7 @@ def test_a_language_in_a_sentence_is_no_command() -> None:
 def test_what_is_none_of_those_questions() -> None:
     for text in ("non ho più soldi, vorrei fare la domanda", "ho perso la carta d'identità",
                  "ho perso il codice", "per favore", "prego", "chi"):  # fmt: skip
-        assert commands.question_of(text) not in (
+        assert questions.question_of(text) not in (
             ("balance", ""),
             ("lost_card", ""),
             ("greeting", ""),
@@ -491,14 +491,14 @@ def test_nn_leaves_a_household_or_an_amount_unread_as_non_does() -> None:
     ],
 )
 def test_nn_asks_what_non_asks(text: str, command: tuple[str, str]) -> None:
-    assert (commands.parse(text) or commands.unasked(text)) == command
+    assert (commands.parse(text) or questions.unasked(text)) == command
 
 
 def test_nn_is_written_out_only_as_a_word_alone() -> None:
     assert plain_words("nn ho capito") == ["non", "ho", "capito"]
     for word in ("nonna", "nonno", "anno", "panna", "nnn"):
         assert plain_words(word) == [word]
-    assert commands.unasked("nn ho ancora soldi") is None  # as "non ho ancora soldi"
+    assert questions.unasked("nn ho ancora soldi") is None  # as "non ho ancora soldi"
     assert written_in("nn") == "it"
 
 
@@ -537,9 +537,9 @@ def test_neighbouring_sentences_are_no_balance_nor_office(text: str) -> None:
 def test_the_money_arrived_asks_after_the_application() -> None:
     # "reimbursement": a citizen's status, a shop's reimbursements (commands.run).
     for text in ("mi sono arrivati i soldi?", "has my money arrived?", "did the money arrive?"):
-        assert commands.unasked(text) == ("reimbursement", ""), text
+        assert questions.unasked(text) == ("reimbursement", ""), text
     for text in ("ho dato i soldi al negozio", "non ho ancora ricevuto i soldi"):
-        assert commands.unasked(text) is None, text
+        assert questions.unasked(text) is None, text
 
 
 @pytest.mark.parametrize(
@@ -577,12 +577,12 @@ def test_none_said_in_words_at_the_monthly_questions() -> None:
 )
 def test_an_acknowledgement_alone_is_read_as_one(text: str) -> None:
     # "Ok" to a notice read hours later: "All right." and the menu, not "I did not understand".
-    assert commands.question_of(text) == (commands.ACKNOWLEDGED, "")
+    assert questions.question_of(text) == (ACKNOWLEDGED, "")
 
 
 @pytest.mark.parametrize("text", ["si", "ok ma non ho capito", "ok saldo", "va bene 12,50"])
 def test_an_acknowledgement_with_more_is_not_one(text: str) -> None:
-    assert commands.question_of(text) != (commands.ACKNOWLEDGED, "")
+    assert questions.question_of(text) != (ACKNOWLEDGED, "")
 
 
 @pytest.mark.parametrize(
@@ -596,4 +596,4 @@ def test_not_understanding_as_spoken_asks_for_the_help(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["ricevuto, grazie", "ho capito grazie mille", "ok grazie"])
 def test_an_acknowledgement_with_thanks_is_thanks(text: str) -> None:
-    assert commands.question_of(text) == ("thanks", "")
+    assert questions.question_of(text) == ("thanks", "")

@@ -223,6 +223,19 @@ def amount_for_household(policy: Policy, size: int) -> Text:
     )
 
 
+def amount_for_a_large_household(policy: Policy, size: int) -> Text:
+    """ "Famiglia di 25": beyond the sizes the chat tells, the office decides; the rules
+    give the last size of [amounts] and every larger one the same (allocation.py)."""
+    amounts = policy.amounts_by_size_cents
+    return t(
+        "For a household of {count} people the office decides: write UFFICIO. By the rules "
+        "{size} or more people get {amount}, once; less if the fund is short.",
+        count=size,
+        size=len(amounts),
+        amount=Money(policy.full_amount_cents(size)),
+    )
+
+
 def amount_with_children(policy: Policy, children: int) -> Text:
     """ "Ho 3 figli": the amount for her and them (one more than the children), at least,
     and how to ask for everyone who lives in the house."""
@@ -251,6 +264,29 @@ async def say_job_lost(turn: Turn) -> None:
             "(the municipality's rules say who may)."
         )
     )
+
+
+# "Non riesco a pagare le bollette", "mi hanno tagliato la luce": the vouchers pay no bill
+# nor rent (no money is promised for them); the social services may help otherwise.
+NOT_FOR_BILLS = t(
+    "The vouchers are for food and basic goods at the town's shops, not for bills or rent. "
+    "To apply write DOMANDA; for other help, the social services: UFFICIO."
+)
+NOT_FOR_BILLS_APPLIED = t(
+    "The vouchers are for food and basic goods at the town's shops, not for bills or rent. "
+    "For other help, the social services: write UFFICIO."
+)
+
+
+async def say_bills(turn: Turn) -> None:
+    """What the vouchers are for, then how to apply, or her application's status when she
+    has one (as STATO says it), and the office for other help."""
+    citizen = await turn.citizen()
+    if citizen is not None and await status_of(turn.uow, citizen, turn.now) is not None:
+        turn.say(NOT_FOR_BILLS_APPLIED)
+        await show_status(turn)
+        return
+    turn.say(NOT_FOR_BILLS)
 
 
 async def say_who_can_apply(turn: Turn) -> None:
