@@ -49,38 +49,43 @@ def run_batch(
     connection: sqlite3.Connection, transactions: list[Transaction[Any]]
 ) -> list[tuple[bool, Any]]:
     """In the database thread: the transactions in one SQLite transaction, then one
-    COMMIT. Returns (ok, value or exception) per transaction. One alone needs no
-    savepoint (_run_alone); several run first without any (_run_together), and only when
-    one of them raises is the batch rolled back and run again, each in its own savepoint
-    (_run_in_savepoints): a transaction may run twice, and is a function of the database
-    alone (a plan's), so what stays is what its last run wrote."""
-    if len(transactions) == 1:
-        return [_run_alone(connection, transactions[0])]
+    COMMIT. Returns (ok, value or exception) per transaction. They run first without any
+    savepoint (_run_together). When one raises, nothing stays: a batch of one returns its
+    error (a quiet hour, a till confirming on its own), and a larger batch is run again,
+    each transaction in its own savepoint (_run_in_savepoints): a transaction may run
+    twice, and is a function of the database alone (a plan's), so what stays is what its
+    last run wrote."""
     together = _run_together(connection, transactions)
-    if together is not None:
+    if not isinstance(together, Exception):
         return together
+    if len(transactions) == 1:
+        return [(False, together)]
     return _run_in_savepoints(connection, transactions)
 
 
 def _run_together(
     connection: sqlite3.Connection, transactions: list[Transaction[Any]]
-) -> list[tuple[bool, Any]] | None:
+) -> list[tuple[bool, Any]] | Exception:
     """The batch with no savepoint: SAVEPOINT and RELEASE cost a plain turn about 16,000
-    instructions (a tenth of its database thread's SQLite work), for a guarantee only a
-    failing batch-mate needs, which is rare. None, with nothing written, when one raises."""
+    instructions (a tenth of its database thread's SQLite work) and a one-trip payment
+    about a fifth of its time on a small machine (bench_payments: 0.43 of raw sqlite3 with
+    them, 0.57 without), for a guarantee only a failing batch-mate needs, which is rare.
+    The first error, with nothing written, when one raises."""
     connection.execute("BEGIN IMMEDIATE")
     outcomes: list[tuple[bool, Any]] = []
     try:
         for transaction in transactions:
             try:
                 value = transaction(connection)
-            except Exception:
+            except Exception as error:
+                # Its caller gets the error (or the batch runs again), the writer goes on.
                 if connection.in_transaction:  # (some errors end it in SQLite already)
                     connection.execute("ROLLBACK")
-                return None
+                return error
             outcomes.append((True, value))
         connection.execute("COMMIT")
     except BaseException:
+        # The COMMIT failed, or the thread is stopping: the callers get it (GroupCommit._write).
         if connection.in_transaction:
             connection.execute("ROLLBACK")
         raise
@@ -111,30 +116,6 @@ def _run_in_savepoints(
             connection.execute("ROLLBACK")
         raise
     return outcomes
-
-
-def _run_alone(connection: sqlite3.Connection, transaction: Transaction[Any]) -> tuple[bool, Any]:
-    """A batch of one (a quiet hour, a till confirming on its own): the transaction is the
-    whole SQLite transaction, rolled back whole if it raises, with no savepoint. SAVEPOINT
-    and RELEASE cost a one-trip payment about a fifth of its time on a small machine
-    (bench_payments: 0.43 of raw sqlite3 with them, 0.57 without), for a guarantee that
-    only batch-mates need."""
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        try:
-            value = transaction(connection)
-        except Exception as error:
-            # Its caller gets the error, nothing of it stays, the writer goes on.
-            if connection.in_transaction:  # (some errors end it in SQLite already)
-                connection.execute("ROLLBACK")
-            return False, error
-        connection.execute("COMMIT")
-    except BaseException:
-        # The COMMIT failed, or the thread is stopping: the caller gets it (GroupCommit._write).
-        if connection.in_transaction:
-            connection.execute("ROLLBACK")
-        raise
-    return True, value
 
 
 class GroupCommit:
