@@ -12,7 +12,14 @@ from itertools import pairwise
 from core.dialogue import failure_words as failing
 from core.dialogue.context import ACKNOWLEDGED, DECLINED
 from core.dialogue.keywords import KEYWORDS
-from core.dialogue.words import NUMBER_WORDS, as_said, fold, has_digits, plain_words
+from core.dialogue.words import (
+    NUMBER_WORDS,
+    as_said,
+    fold,
+    has_digits,
+    is_currency,
+    plain_words,
+)
 from core.domain.shops import searched_category
 
 # "Cosa posso comprare con i buoni?", "posso comprare il vino?", "what can I buy?".
@@ -397,7 +404,7 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     every = {word.strip(",.'") for word in folded}
     said_words = as_said(plain_words(text))  # "quant'è che c'ho sui bbuoni?"
     size, without_size = _household_size(said_words)
-    if size is not None and ("€" in (text or "") or _CURRENCY & set(said_words)):
+    if size is not None and ("€" in (text or "") or any(map(is_currency, said_words))):
         return None  # "famiglia di 5 euro": an amount, no household size
     if size is not None:
         # "Quanto danno a una famiglia di 4?": only that question takes the number.
@@ -683,7 +690,6 @@ _PEOPLE_WORDS = frozenset({"persone", "componenti", "people", "persons"})
 LARGEST_HOUSEHOLD = 20
 _SIZE_DIGITS = 2
 _ZERO = frozenset({"0", "00", "zero"})  # not "nessuno", "niente": no size said
-_CURRENCY = frozenset({"euro", "eur", "euros"})
 
 
 def _household_size(words: list[str]) -> tuple[int | None, list[str]]:

@@ -1110,8 +1110,9 @@ def spelled_number(text: str) -> int | None:
     return None if rest is None else total + rest
 
 
-# Words of an amount said aloud at the till besides its numbers: the currency, the cents.
-_SPOKEN_CURRENCY = frozenset({"euro", "euros", "eur", "€"})
+# The currency as a word of its own, before or after the amount ("€ 3", "3 EUR"), and among
+# the words of an amount said aloud at the till besides its numbers, with the cents.
+_CURRENCY = frozenset({"€", "eur", "euro", "euros"})
 _SPOKEN_CENTS = frozenset({"centesimi", "centesimo", "cent", "cents"})
 
 
@@ -1133,30 +1134,30 @@ def spoken_amount(text: str | None) -> str | None:
     read two ways: "cento e venti" (120, or 100,20?), "venti e cinque" (25, 20,05 or
     20,50?); those are asked in figures (says_amount_in_words)."""
     words = [word for word in fold(text).replace("-", " ").split() if word]
-    if not words or not any(word.isalpha() and word not in _SPOKEN_CURRENCY for word in words):
+    if not words or not any(word.isalpha() and word not in _CURRENCY for word in words):
         return None  # digits alone are parse_euro's, as they always were
     if words[-1] in _SPOKEN_CENTS and words.count("e") + words.count("and") == 0:
-        cents = _spoken_number([w for w in words[:-1] if w not in _SPOKEN_CURRENCY])
+        cents = _spoken_number([w for w in words[:-1] if w not in _CURRENCY])
         return f"0,{cents:02d}" if cents is not None and 0 < cents <= 99 else None
     joins = [at for at, word in enumerate(words) if word in ("e", "and")]
     if not joins:
-        whole = _spoken_number([w for w in words if w not in _SPOKEN_CURRENCY])
+        whole = _spoken_number([w for w in words if w not in _CURRENCY])
         return None if whole is None else str(whole)
     # Euro and cents: the last "e" that has cents after it ("mille e cinquecento" has none).
     at = joins[-1]
     before, after = words[:at], words[at + 1 :]
     if after == ["mezzo"]:
         after = ["50"]  # "dodici e mezzo", "tre euro e mezzo": and a half, 50 cents
-    said_euro = bool(before) and before[-1] in _SPOKEN_CURRENCY
+    said_euro = bool(before) and before[-1] in _CURRENCY
     said_cents = bool(after) and after[-1] in _SPOKEN_CENTS
-    euros = _spoken_number([w for w in before if w not in _SPOKEN_CURRENCY])
+    euros = _spoken_number([w for w in before if w not in _CURRENCY])
     cents = _spoken_number(after[:-1] if said_cents else after)
     if euros is None or cents is None:
-        whole = _spoken_number([w for w in words if w not in _SPOKEN_CURRENCY])
+        whole = _spoken_number([w for w in words if w not in _CURRENCY])
         return None if whole is None or cents is not None else str(whole)
     if cents >= 100:
         # "mille e cinquecento": one whole number, no cents.
-        whole = _spoken_number([w for w in words if w not in _SPOKEN_CURRENCY])
+        whole = _spoken_number([w for w in words if w not in _CURRENCY])
         return None if whole is None or said_euro else str(whole)
     if said_euro or said_cents or (euros < 100 and cents >= 10):
         if cents < 10 and not said_cents:
@@ -1170,7 +1171,7 @@ def says_amount_in_words(text: str | None) -> bool:
     currency, the cents), whatever it comes to: "cento e venti" asks to be written in
     figures rather than "not an amount"."""
     words = [word for word in fold(text).replace("-", " ").split() if word]
-    spoken = [w for w in words if w not in _SPOKEN_CURRENCY | _SPOKEN_CENTS | _AND]
+    spoken = [w for w in words if w not in _CURRENCY | _SPOKEN_CENTS | _AND]
     return (
         bool(spoken)
         and all(w.isdigit() or (w.isalpha() and _pieces(w) not in (None, [])) for w in spoken)
@@ -1179,8 +1180,6 @@ def says_amount_in_words(text: str | None) -> bool:
 
 
 _AMOUNT_LIKE = re.compile(r"^[-+−]?\s*€?\s*[-+−]?\d[\d.,']*\s*€?$|^[-+−]?\d*[.,]\d+$")
-# The currency written as a word of its own, before or after the amount: "€ 3", "3 EUR".
-_CURRENCY = frozenset({"€", "eur", "euro", "euros"})
 # "3 euro e 50", "3 € e 5 centesimi", "3 euros and 50 cents": euro and cents in words.
 _EURO_AND_CENTS = re.compile(
     r"^(?P<euro>\d+)\s*(?:€|eur|euros?)\s+(?:e|and)\s+(?P<cents>\d{1,2})"
