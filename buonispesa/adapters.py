@@ -85,6 +85,7 @@ def sms_config(settings: Settings, host: str, port: int) -> SmsConfig:
             public_base_url=public,
             rate_per_second=rate,
             generated_token=token is None,
+            mask_codes=bool(settings.telegram_bot_token),
         )
     return SmsConfig(mode="disabled", auth_token=None, public_base_url=public, rate_per_second=rate)
 

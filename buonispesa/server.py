@@ -39,7 +39,7 @@ from office.app import build_office
 from office.keys import OfficeConfig
 from outbox.channels import ChannelPlugin
 from outbox.worker import OutboxWorker, WorkerConfig
-from sms.plugin import SmsChannel, SmsConfig
+from sms.plugin import DEVELOPMENT_BESIDE_A_BOT, SmsChannel, SmsConfig
 from sms.sender import ConsoleSender
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,8 @@ async def build_app(
             worker.wake(payments=payments)
 
     sms_config = build_sms_config(settings, host, port)
+    if sms_config.mode == "development" and sms_config.mask_codes and deliver:
+        log.warning("%s", DEVELOPMENT_BESIDE_A_BOT)
     plugins: list[ChannelPlugin] = [
         SmsChannel(
             core=core,

@@ -37,6 +37,17 @@ Mode = Literal["twilio", "development", "disabled"]
 INBOUND_PATH = "/sms/twilio"
 STATUS_PATH = "/sms/twilio/status"
 
+# Said at start (the banner and the log) when development mode runs beside a Telegram bot:
+# a town whose Telegram works and whose .env lacks Twilio or PUBLIC_BASE_URL sends no SMS.
+DEVELOPMENT_BESIDE_A_BOT = (
+    "WARNING: TELEGRAM_BOT_TOKEN is set (a real bot) but SMS run in development mode: "
+    "no SMS is sent to anyone, each is printed in this log instead, its codes masked "
+    "(******). To send them, set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+    "TWILIO_FROM_NUMBER (and PUBLIC_BASE_URL); behind a reverse proxy without Twilio, set "
+    "PUBLIC_BASE_URL and SMS are off. To read codes while trying SMS on a test machine, "
+    "run without TELEGRAM_BOT_TOKEN."
+)
+
 
 @dataclass(frozen=True)
 class SmsConfig:
@@ -51,6 +62,9 @@ class SmsConfig:
     rate_per_second: float = 1.0
     # True when auth_token was made up by this process (development only).
     generated_token: bool = False
+    # Development mode beside a real Telegram bot (production forgot its Twilio variables
+    # or PUBLIC_BASE_URL): the printed SMS show no codes.
+    mask_codes: bool = False
 
 
 class MunicipalityNumbers:
@@ -126,7 +140,7 @@ class SmsChannel:
                 status_callback_url=config.public_base_url + STATUS_PATH,
             )
         elif config.mode == "development":
-            self._sender = ConsoleSender(console)
+            self._sender = ConsoleSender(console, mask_codes=config.mask_codes)
 
     def routes(self) -> list[web.RouteDef]:
         return [

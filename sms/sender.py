@@ -16,8 +16,10 @@ Errors are classified for the outbox worker:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 from twilio.base.exceptions import TwilioRestException
@@ -69,6 +71,23 @@ def classify(exc: TwilioRestException) -> SendResult:
 
 def sms_body(message: OutgoingMessage) -> str:
     return render_plain(reply_from_json(message.payload), message.language, sms=True)
+
+
+# The parameters that hold something usable by whoever reads them (a payment code, a
+# cashier's invite, a card code): what a production log must not hold.
+SECRET_PARAMS = frozenset({"code", "pin", "password"})
+MASK = "******"
+
+
+def masked_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with every secret parameter replaced by MASK, in texts and options."""
+
+    def text(data: dict[str, Any]) -> dict[str, Any]:
+        params = {k: MASK if k in SECRET_PARAMS else v for k, v in data.get("params", {}).items()}
+        return {**data, "params": params}
+
+    options = [{**o, "label": text(o["label"])} for o in payload.get("options", [])]
+    return {**payload, "texts": [text(x) for x in payload["texts"]], "options": options}
 
 
 class TwilioSender:
@@ -152,13 +171,16 @@ class TwilioSender:
 
 class ConsoleSender:
     """Development only (`serve` on loopback with no Twilio account): SMS replies are
-    written to the server log, where the person trying the webhook with curl reads them."""
+    written to the server log, where the person trying the webhook with curl reads them.
+    `mask_codes`: the log is a real town's (a Telegram bot runs beside it), whose codes
+    must not be readable there: they are printed as MASK."""
 
     channel = Channel.SMS.value
     batch_size = 20
 
-    def __init__(self, write: Callable[[str], None]) -> None:
+    def __init__(self, write: Callable[[str], None], *, mask_codes: bool = False) -> None:
         self._write = write
+        self._mask_codes = mask_codes
 
     async def start(self) -> None:
         return None
@@ -167,6 +189,8 @@ class ConsoleSender:
         return None
 
     async def send(self, message: OutgoingMessage) -> SendResult:
+        if self._mask_codes:
+            message = dataclasses.replace(message, payload=masked_payload(message.payload))
         body = sms_body(message)
         self._write(f"SMS to {message.address} ({gsm7.segments(body)} segment(s)):\n{body}")
         return SendResult(SendStatus.SENT, provider_message_id=f"console-{message.id}")

@@ -202,7 +202,7 @@ def _print_sms(text: str) -> None:
 
 async def _explain(core: Core, sms: SmsConfig, host: str, port: int) -> list[Line]:
     """What the elected process prints once it holds the port."""
-    from sms.plugin import INBOUND_PATH
+    from sms.plugin import DEVELOPMENT_BESIDE_A_BOT, INBOUND_PATH
 
     lines: list[Line] = []
 
@@ -239,6 +239,8 @@ async def _explain(core: Core, sms: SmsConfig, host: str, port: int) -> list[Lin
         "SMS: [yellow]development mode[/yellow] (no Twilio account): replies are printed here, "
         f"not sent. Inbound SMS must still be signed, {signed_with}."
     )
+    if sms.mask_codes:
+        line(f"[bold red]{escape(DEVELOPMENT_BESIDE_A_BOT)}[/bold red]")
     sender, to = await _example_numbers(core)
     keep = (
         " Set TWILIO_AUTH_TOKEN to keep the same token across restarts."

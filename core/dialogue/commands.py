@@ -36,6 +36,7 @@ from core.dialogue.menus import (
     welcome,
 )
 from core.dialogue.questions import CHILDREN_ARG, LARGEST_HOUSEHOLD, unasked
+from core.dialogue.refusal_words import CANCEL_IN_WORDS, NOT_ME, REFUSE_PAYMENT
 from core.dialogue.state import ApplyState
 from core.dialogue.words import (
     as_said,
@@ -612,6 +613,19 @@ async def deep_link(turn: Turn, payload: str) -> None:
     await citizen_requests.show_balance(turn)
 
 
+async def refuse_in_words(turn: Turn, kind: str) -> None:
+    """A payment refused in words with nothing asked (refusal_words.refusal_of): what ANNULLA
+    does to the payments waiting for this chat's code (refused, each shop told, the code
+    void). "No, annulla" is ANNULLA whatever waits; the other words, with no payment
+    waiting, refuse nothing and get the help, as before."""
+    if kind == CANCEL_IN_WORDS:
+        await run(turn, "cancel", "")
+        return
+    if turn.flow is None and await stray_codes.refuse_payments(turn, not_me=kind == NOT_ME):
+        return
+    await say_help(turn, understood=False)
+
+
 async def run(turn: Turn, name: str, arg: str) -> None:
     """Run a command. STOP, START and the choice of town are the engine's (they touch routing)."""
     if name == "help":
@@ -667,6 +681,8 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             turn.say(waiting)
             return
         await show_menu(turn, waiting or t("Cancelled."))
+    elif name == REFUSE_PAYMENT:
+        await refuse_in_words(turn, arg)
     elif name == "language":
         language = LANGUAGE_WORDS.get(fold(arg))
         if language is not None:

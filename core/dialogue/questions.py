@@ -12,6 +12,7 @@ from itertools import pairwise
 from core.dialogue import failure_words as failing
 from core.dialogue.context import ACKNOWLEDGED, DECLINED
 from core.dialogue.keywords import KEYWORDS
+from core.dialogue.refusal_words import REFUSE_PAYMENT, refusal_of
 from core.dialogue.words import (
     NUMBER_WORDS,
     as_said,
@@ -800,9 +801,13 @@ def another_card(words: list[str]) -> frozenset[str]:
 
 
 def unasked(text: str | None) -> tuple[str, str] | None:
-    """The request a message makes in words when nothing is being asked: a question of
-    question_of, else the one keyword of a sentence (in_sentence). The general path
-    (of_answer) and the one-trip plain turn (plain_turn.PlainTurn.candidate) both read it."""
+    """The request a message makes in words when nothing is being asked: a payment refused
+    in words (refusal_of), a question of question_of, else the one keyword of a sentence
+    (in_sentence). The general path (of_answer) and the one-trip plain turn
+    (plain_turn.PlainTurn.candidate) both read it."""
+    refusal = refusal_of(text)
+    if refusal is not None:
+        return REFUSE_PAYMENT, refusal
     return question_of(text) or in_sentence(text)
 
 

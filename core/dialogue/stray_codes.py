@@ -273,20 +273,31 @@ async def on_words_while_paying(turn: Turn) -> bool:
     return bool(waiting)
 
 
-async def refuse_payments(turn: Turn) -> bool:
-    """ANNULLA with no request open, from the chat that received payment codes: those
-    payments are refused, and each shop told. False when there was none to refuse."""
+async def refuse_payments(turn: Turn, *, not_me: bool = False) -> bool:
+    """ANNULLA with no request open, from the chat that received payment codes, or the same
+    refusal in words ("non voglio pagare", refusal_words.refusal_of): those payments are
+    refused, and each shop told. `not_me` ("non sono io", "non ho comprato niente"): the
+    person did not shop there, so someone gave her details at the till: she is told whom
+    to tell. False when there was none to refuse."""
     refused = False
     for charge, shop in await awaiting_payments(turn):
         if await charges.refuse_charge(
             turn.uow, charge_id=charge.id, citizen_id=charge.citizen_id, now=turn.now
         ):
             refused = True
+            amount = Money(charge.amount_cents)
             turn.say(
                 t(
+                    "Payment of {amount} to {shop} refused: the code no longer works. If you "
+                    "did not shop there, someone used your details: write UFFICIO.",
+                    amount=amount,
+                    shop=shop.name,
+                )
+                if not_me
+                else t(
                     "Payment of {amount} to {shop} refused: the code no longer works. The shop "
                     "was told.",
-                    amount=Money(charge.amount_cents),
+                    amount=amount,
                     shop=shop.name,
                 )
             )

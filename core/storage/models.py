@@ -323,6 +323,8 @@ class Posting(Base):
             sqlite_where=text("charge_id IS NOT NULL AND kind IN ('payment', 'refund')"),
             postgresql_where=text("charge_id IS NOT NULL AND kind IN ('payment', 'refund')"),
         ),
+        # Every amount is positive, its direction the accounts' (migration 0049).
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
     )
     id: Mapped[int] = _id()
     municipality_id: Mapped[int] = _fk("municipalities.id")
@@ -397,7 +399,11 @@ class ShopInvite(Base):
 
 class Charge(Base):
     __tablename__ = "charges"
-    __table_args__ = (Index("uq_charges_shop_receipt", "shop_id", "receipt_number", unique=True),)
+    __table_args__ = (
+        Index("uq_charges_shop_receipt", "shop_id", "receipt_number", unique=True),
+        # What the shop asks, positive; a refund is a posting back (migration 0049).
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+    )
     id: Mapped[int] = _id()
     municipality_id: Mapped[int] = _fk("municipalities.id")
     shop_id: Mapped[int] = _fk("shops.id")

@@ -211,3 +211,27 @@ async def test_a_tills_chat_asking_for_vouchers_is_told_at_once_it_holds_none(
         assert "keyboard" not in told.get("reply_markup", {}), text  # no contact button
     [menu] = await server.exchange(cashier, lambda: cashier.say("menu"))
     assert "Forno Chienti: what do you want to do?" in menu["text"]
+
+
+async def test_refusing_in_words_on_telegram_refuses_the_payment(
+    telegram_server_any_db: TelegramServer,
+) -> None:
+    """As by SMS: "no, I don't want to pay" from the chat the code came to refuses the
+    payment as CANCEL does (the cashier is told, the code no longer pays); "not me" also
+    says that someone used the holder's details."""
+    server = telegram_server_any_db
+    cashier, customer, citizen = await setup_till(server)
+    for words, said in (
+        ("No, I don't want to pay", "The shop was told."),
+        ("not me", "someone used your details: write OFFICE."),
+    ):
+        await server.exchange(cashier, lambda: cashier.say(f"/paga {citizen.card_code} 12,50"))
+        code = code_in(customer.messages()[-1]["text"])
+        before = len(cashier.messages())
+        [refused] = await server.exchange(customer, partial(customer.say, words))
+        assert refused["text"].startswith("Payment of €12.50 to Forno Chienti refused"), words
+        assert refused["text"].endswith(said), refused["text"]
+        [told] = cashier.messages()[before:]
+        assert told["text"].startswith("The customer refused the payment of €12.50"), told
+        [answer] = await server.exchange(cashier, partial(cashier.say, code))
+        assert not answer["text"].startswith("Payment confirmed"), answer

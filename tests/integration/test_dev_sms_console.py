@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
 from aiohttp import web
 from sqlalchemy import update
 
+from buonispesa.adapters import sms_config
+from buonispesa.cli.serve import _explain
 from buonispesa.server import WORKERS, build_app
 from buonispesa.settings import Settings
 from core.bootstrap import Core
+from core.domain.messages import Money, Reply, t
+from core.services.outbox import enqueue
 from core.storage import models as m
 from outbox.delivery import SENDING
 from outbox.worker import OutboxWorker, WorkerConfig
@@ -102,3 +107,85 @@ async def test_a_development_server_on_its_own_database_prints_its_replies(
     finally:
         await runner.cleanup()
     assert len(printed) == 1 and printed[0].startswith("SMS to +393330000001")
+
+
+@pytest.fixture
+def beside_a_bot(development: Settings) -> Settings:
+    """Production that forgot Twilio and PUBLIC_BASE_URL: its Telegram bot is real."""
+    return development.model_copy(update={"telegram_bot_token": "123456:real-bot"})
+
+
+async def add_code(core: Core, code: str) -> None:
+    async with core.uow() as uow:
+        enqueue(
+            uow,
+            municipality_id=None,
+            channel="sms",
+            address="+393330000001",
+            language="en",
+            reply=Reply.of(
+                t(
+                    "{shop} asks {amount}. Code: {code}.",
+                    shop="Forno",
+                    amount=Money(1250),
+                    code=code,
+                ),
+                sensitive=True,
+            ),
+            now=core.now(),
+        )
+        await uow.commit()
+
+
+async def printed_by_server(
+    core: Core, settings: Settings, add: Callable[[], Awaitable[None]]
+) -> list[str]:
+    printed: list[str] = []
+    app = await build_app(
+        core, settings, host="127.0.0.1", port=8080, with_telegram=False, console=printed.append
+    )
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        await add()
+        app[WORKERS]["sms"].wake()
+        for _ in range(100):
+            if printed:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await runner.cleanup()
+    return printed
+
+
+async def test_beside_a_real_bot_the_printed_sms_hold_no_code(
+    core: Core, beside_a_bot: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="buonispesa.server"):
+        printed = await printed_by_server(core, beside_a_bot, lambda: add_code(core, "482913"))
+    assert "TELEGRAM_BOT_TOKEN is set (a real bot) but SMS run in development mode" in caplog.text
+    assert len(printed) == 1
+    assert "482913" not in printed[0]
+    assert "Code: ******." in printed[0] and "Forno asks" in printed[0]  # the rest stays
+
+
+async def test_without_a_bot_development_mode_prints_the_code(
+    core: Core, development: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="buonispesa.server"):
+        printed = await printed_by_server(core, development, lambda: add_code(core, "482913"))
+    assert "a real bot" not in caplog.text
+    assert len(printed) == 1 and "Code: 482913" in printed[0]
+
+
+async def test_serve_says_it_at_start_beside_a_real_bot(
+    core: Core, beside_a_bot: Settings, development: Settings
+) -> None:
+    warned = sms_config(beside_a_bot, "127.0.0.1", 8080)
+    said = " ".join(text for text, _ in await _explain(core, warned, "127.0.0.1", 8080))
+    assert "no SMS is sent to anyone" in said and "TWILIO_ACCOUNT_SID" in said
+    assert "PUBLIC_BASE_URL" in said
+    quiet = sms_config(development, "127.0.0.1", 8080)
+    assert "no SMS is sent to anyone" not in " ".join(
+        text for text, _ in await _explain(core, quiet, "127.0.0.1", 8080)
+    )
