@@ -230,7 +230,10 @@ async def _explain(core: Core, sms: SmsConfig, host: str, port: int) -> list[Lin
         )
         return lines
     assert sms.auth_token is not None
-    if sms.generated_token:
+    if sms.generated_token and sms.mask_codes:
+        # Beside a real bot this log may be read by others: the token signs forged SMS.
+        signed_with = "with an auth token made up for this run and not printed"
+    elif sms.generated_token:
         signed_with = f"with the auth token made up for this run: {escape(sms.auth_token)}"
     else:
         # The operator's own secret is never printed.
@@ -241,6 +244,8 @@ async def _explain(core: Core, sms: SmsConfig, host: str, port: int) -> list[Lin
     )
     if sms.mask_codes:
         line(f"[bold red]{escape(DEVELOPMENT_BESIDE_A_BOT)}[/bold red]")
+        if sms.generated_token:
+            return lines  # a signed curl would carry the unprinted token
     sender, to = await _example_numbers(core)
     keep = (
         " Set TWILIO_AUTH_TOKEN to keep the same token across restarts."

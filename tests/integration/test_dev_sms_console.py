@@ -185,7 +185,10 @@ async def test_serve_says_it_at_start_beside_a_real_bot(
     said = " ".join(text for text, _ in await _explain(core, warned, "127.0.0.1", 8080))
     assert "no SMS is sent to anyone" in said and "TWILIO_ACCOUNT_SID" in said
     assert "PUBLIC_BASE_URL" in said
+    # The made-up token signs inbound SMS: a log others may read never shows it.
+    assert warned.generated_token and warned.auth_token
+    assert warned.auth_token not in said and "curl" not in said
     quiet = sms_config(development, "127.0.0.1", 8080)
-    assert "no SMS is sent to anyone" not in " ".join(
-        text for text, _ in await _explain(core, quiet, "127.0.0.1", 8080)
-    )
+    said_quietly = " ".join(text for text, _ in await _explain(core, quiet, "127.0.0.1", 8080))
+    assert "no SMS is sent to anyone" not in said_quietly
+    assert quiet.auth_token and quiet.auth_token in said_quietly and "curl" in said_quietly
