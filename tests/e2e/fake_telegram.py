@@ -159,7 +159,7 @@ class FakeTelegram:
         """The bot's messages in a chat, as they look now (edits applied)."""
         return list(self.chats[chat_id])
 
-    async def wait_until(self, condition: Callable[[], bool], within: float = 10.0) -> None:
+    async def wait_until(self, condition: Callable[[], bool], within: float = 60.0) -> None:
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(condition), within)
 
@@ -561,7 +561,7 @@ class FakeUser(TelegramUser):
                     )
         raise AssertionError(f"no button {label!r} in {self.buttons()}")
 
-    async def wait_for_messages(self, count: int, within: float = 10.0) -> list[dict[str, Any]]:
+    async def wait_for_messages(self, count: int, within: float = 60.0) -> list[dict[str, Any]]:
         """Wait until the chat holds at least `count` bot messages; returns them."""
         await self.api.wait_until(lambda: len(self.api.chats[self.id]) >= count, within)
         return self.messages()

@@ -80,13 +80,13 @@ class FakeTwilio:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    async def wait_until(self, ready: Callable[[], bool], within: float = 10.0) -> None:
+    async def wait_until(self, ready: Callable[[], bool], within: float = 60.0) -> None:
         """Wait until `ready()` holds, checked on each request (TimeoutError otherwise)."""
         assert self._arrived is not None
         async with asyncio.timeout(within), self._arrived:
             await self._arrived.wait_for(ready)
 
-    async def wait_for(self, count: int, within: float = 10.0) -> list[Recorded]:
+    async def wait_for(self, count: int, within: float = 60.0) -> list[Recorded]:
         """Wait until `count` requests were accepted in all."""
         await self.wait_until(lambda: len(self.accepted) >= count, within)
         return self.accepted

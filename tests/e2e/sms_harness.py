@@ -94,7 +94,7 @@ class SmsServer:
         )
         return code
 
-    async def replies(self, number: str, count: int, within: float = 10.0) -> list[Recorded]:
+    async def replies(self, number: str, count: int, within: float = 60.0) -> list[Recorded]:
         """Wait until `number` has received `count` SMS in all; return them."""
         try:
             await self.twilio.wait_until(lambda: len(self.twilio.to(number)) >= count, within)
@@ -103,7 +103,7 @@ class SmsServer:
             raise AssertionError(f"{number}: expected {count} SMS, got {got}") from None
         return self.twilio.to(number)
 
-    async def say(self, sender: str, body: str, within: float = 10.0) -> list[str]:
+    async def say(self, sender: str, body: str, within: float = 60.0) -> list[str]:
         """Send an SMS; return the SMS it made the service send back (all of them delivered)."""
         delivered = len(self.twilio.to(sender))
         written = len(await self.outbox_rows(sender))
@@ -114,7 +114,7 @@ class SmsServer:
         received = await self.replies(sender, delivered + expected, within)
         return [record.body for record in received[delivered : delivered + expected]]
 
-    async def exchange(self, sender: str, body: str, within: float = 10.0) -> str:
+    async def exchange(self, sender: str, body: str, within: float = 60.0) -> str:
         """Send an SMS and return the one reply it gets."""
         [reply] = await self.say(sender, body, within)
         return reply

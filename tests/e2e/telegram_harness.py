@@ -62,7 +62,7 @@ class TelegramServer:
     def user(self, user_id: int, *, language: str = "it", name: str = "Maria") -> FakeUser:
         return FakeUser(self.api, user_id, first_name=name, language=language)
 
-    async def settle(self, within: float = 10.0) -> None:
+    async def settle(self, within: float = 60.0) -> None:
         """Wait until every Telegram reply written so far has been delivered (or given up),
         and the answered questions' keyboards have been edited away."""
         await self.plugin.handler.drain()
@@ -73,7 +73,7 @@ class TelegramServer:
                 raise AssertionError(f"outbox not delivered within {within}s")
             await asyncio.sleep(0.02)
 
-    async def handled(self, count: int, within: float = 10.0) -> None:
+    async def handled(self, count: int, within: float = 60.0) -> None:
         """Wait until `count` updates in all were recorded by the engine (long polling:
         updates are fetched and handled in the background), then for their replies."""
         loop = asyncio.get_running_loop()

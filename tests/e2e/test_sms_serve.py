@@ -57,7 +57,7 @@ class Served:
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8")
 
-    def wait_for(self, text: str, within: float = 20.0) -> str:
+    def wait_for(self, text: str, within: float = 60.0) -> str:
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             output = self.output()

@@ -113,7 +113,7 @@ async def test_a_sender_holding_back_for_its_rate_is_not_a_failure(
     assert outbox_lines(caplog) == []
 
 
-async def _until(condition: Callable[[], bool], within: float = 20.0) -> None:
+async def _until(condition: Callable[[], bool], within: float = 60.0) -> None:
     deadline = asyncio.get_running_loop().time() + within
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "not in time"
