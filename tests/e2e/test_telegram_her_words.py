@@ -54,13 +54,13 @@ async def test_bills_on_telegram(telegram_server: TelegramServer, said: str) -> 
     # She applied already (the demo's holder): no DOMANDA, her application as STATO says it.
     rosa = await holder(server, 9102)
     [status] = await server.exchange(rosa, partial(rosa.say, "stato"))
-    told = await server.exchange(rosa, partial(rosa.say, said))
-    assert [text_of(message) for message in told] == [
+    replies = await server.exchange(rosa, partial(rosa.say, said))
+    assert [text_of(message) for message in replies] == [
         "I buoni sono per cibo e beni essenziali nei negozi del comune, non per bollette o "
         "affitto. Altri aiuti dai servizi sociali: scrivi UFFICIO.",
         text_of(status),
     ]
-    assert buttons(told[-1]) == buttons(status)
+    assert buttons(replies[-1]) == buttons(status)
     # At a question with buttons (the privacy consent) words are no answer: said so, and
     # the question again with its buttons; nothing was consented to.
     await server.exchange(nonna, lambda: nonna.tap("Domanda"))
