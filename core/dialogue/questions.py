@@ -7,6 +7,7 @@ longer message holds (in_sentence). commands.py runs what they name."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from itertools import pairwise
 
 from core.dialogue import failure_words as failing
@@ -122,6 +123,22 @@ _ACKNOWLEDGING = frozenset(
         "fine", "alright", "understood", "noted",
     }
 )  # fmt: skip
+# A thumb or a joined-hands emoji sent alone (Telegram makes them one tap): "ok", "grazie".
+_ACKNOWLEDGING_SIGNS = frozenset("👍👌🆗✅✔☑")
+_THANKING_SIGNS = frozenset("🙏")
+# Skin tones and the emoji presentation selector change no sign's meaning.
+_SIGN_MODIFIERS = frozenset("\ufe0f\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff")
+
+
+def _signs(text: str | None) -> frozenset[str]:
+    """The symbols of a message (emoji), without letters, digits, spaces and punctuation."""
+    return frozenset(
+        ch
+        for ch in text or ""
+        if ch not in _SIGN_MODIFIERS and not ch.isalnum() and unicodedata.category(ch) == "So"
+    )
+
+
 # One of these, or a pair of _ACKNOWLEDGED_PAIRS, makes the message an acknowledgement.
 _ACKNOWLEDGED = frozenset(
     {"ok", "okay", "daccordo", "perfetto", "ricevuto", "ricevuta", "capito", "benissimo",
@@ -419,8 +436,11 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     words = _without_counts(said_words)
     if not words:
         # Only courtesy words: thanks, or a greeting (the welcome and the menu).
-        if every & _THANKS:
-            return "thanks", ""
+        signs = _signs(text)
+        if every & _THANKS or signs & _THANKING_SIGNS:
+            return "thanks", ""  # "🙏" alone too
+        if signs and signs <= _ACKNOWLEDGING_SIGNS and not every & _GREETINGS:
+            return ACKNOWLEDGED, ""  # "👍", "👌": as "ok"
         if every & _YOURE_WELCOME and not every & _GREETINGS:
             # "Prego!" after an answer: a courtesy, answered like a no to a suggestion ("All
             # right." and the menu), not "I did not understand".
@@ -469,7 +489,10 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     code_fails = (said & failing.CARD_WORKS and said & failing.NEGATION) or said & (
         failing.REFUSED | failing.WRONG
     )
-    if said & _CODE_WORDS and code_fails and not said & (_CARD | {"fiscale", "pin"}):
+    # "Il codice non mi arriva", "I didn't get the code": a payment code late, the same
+    # answer as one refused (the cashier writes PAGA again, a new code comes).
+    not_came = said & (_CODE_CAME | {"get"}) and said & _NOT_CAME
+    if said & _CODE_WORDS and (code_fails or not_came) and not said & (_CARD | {"fiscale", "pin"}):
         return ("code_trouble", "") if not keywords else None
     refuses = (said & failing.REFUSE and said & failing.NEGATION) or said & failing.REFUSED
     if said & _A_SHOP and refuses and said & (_VOUCHERS | {"li", "them"}) and not keywords:

@@ -575,7 +575,7 @@ NOTHING = frozenset({"zero", "nessuno", "nessuna", "niente", "nulla", "none", "n
 _FILLER = frozenset(
     {
         "siamo", "in", "sono", "persone", "persona", "people", "person", "we", "are", "there",
-        "di", "noi", "io", "e", "circa", "about", "euro", "euros", "eur", "al", "mese",
+        "di", "noi", "io", "e", "circa", "about", "euro", "euros", "eur", "euri", "al", "mese",
         "month", "a", "per", "the", "totale", "total", "compreso", "compresa", "me", "incluso",
         "inclusa", "included", "including", "componenti", "members", "only",
     }
@@ -1111,8 +1111,9 @@ def spelled_number(text: str) -> int | None:
 
 
 # The currency as a word of its own, before or after the amount ("€ 3", "3 EUR"), and among
-# the words of an amount said aloud at the till besides its numbers, with the cents.
-_CURRENCY = frozenset({"€", "eur", "euro", "euros"})
+# the words of an amount said aloud at the till besides its numbers, with the cents;
+# "euri", the plural many say ("5 euri"), too.
+_CURRENCY = frozenset({"€", "eur", "euro", "euros", "euri"})
 _SPOKEN_CENTS = frozenset({"centesimi", "centesimo", "cent", "cents"})
 
 

@@ -1,0 +1,166 @@
+"""An elderly citizen and a tired shopkeeper on Telegram (trial of 7 December 2026), through
+the fake Bot API: what each one reads, buttons included, for the bills and household
+answers first tried by SMS, and for what was answered badly on Telegram before."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pytest
+
+from buonispesa.demo import DEMO_CITIZENS
+from tests.e2e.fake_telegram import FakeUser
+from tests.e2e.telegram_harness import TelegramServer
+from tests.e2e.test_telegram_citizen import buttons
+from tests.e2e.test_telegram_day_trial import CITIZEN_MENU, SHOP_MENU, registered_shop, text_of
+
+BILLS = (
+    "I buoni sono per cibo e beni essenziali nei negozi del comune, non per bollette o "
+    "affitto. Per chiederli: DOMANDA. Altri aiuti dai servizi sociali: UFFICIO."
+)
+NOT_UNDERSTOOD = "Non ho capito."
+HELP = "Scrivi: SALDO, NEGOZI (+ comune, CAP o tipo), DOMANDA, STATO"
+TAP_A_BUTTON = "Tocca uno dei pulsanti qui sopra."
+PRIVACY = "Privacy: Belforte del Chienti usa i tuoi dati solo per i buoni spesa"
+
+
+async def newcomer(server: TelegramServer, user_id: int) -> FakeUser:
+    """Someone who opened the bot (/start) and has no vouchers yet."""
+    nonna = server.user(user_id, name="Giuseppina")
+    [welcome] = await server.exchange(nonna, nonna.start)
+    assert buttons(welcome)[:4] == CITIZEN_MENU
+    return nonna
+
+
+async def holder(server: TelegramServer, user_id: int) -> FakeUser:
+    """A citizen with vouchers (the demo's first), her chat linked by her shared contact."""
+    rosa = server.user(user_id, name="Rosa")
+    await server.exchange(rosa, partial(rosa.say, "saldo"))
+    await server.exchange(rosa, partial(rosa.share_contact, DEMO_CITIZENS[0].phone.lstrip("+")))
+    return rosa
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["mi hanno tagliato la luce", "non riesco a pagare le bollette", "ho l'affitto da pagare"],
+)
+async def test_bills_on_telegram(telegram_server: TelegramServer, said: str) -> None:
+    server = telegram_server
+    nonna = await newcomer(server, 9101)
+    [told] = await server.exchange(nonna, partial(nonna.say, said))
+    # One message, no keyboard: what the vouchers are for, how to apply, where to turn.
+    assert text_of(told) == BILLS
+    assert buttons(told) == []
+    # She applied already (the demo's holder): no DOMANDA, her application as STATO says it.
+    rosa = await holder(server, 9102)
+    [status] = await server.exchange(rosa, partial(rosa.say, "stato"))
+    replies = await server.exchange(rosa, partial(rosa.say, said))
+    assert [text_of(message) for message in replies] == [
+        "I buoni sono per cibo e beni essenziali nei negozi del comune, non per bollette o "
+        "affitto. Altri aiuti dai servizi sociali: scrivi UFFICIO.",
+        text_of(status),
+    ]
+    assert buttons(replies[-1]) == buttons(status)
+    # At a question with buttons (the privacy consent) words are no answer: said so, and
+    # the question again with its buttons; nothing was consented to.
+    await server.exchange(nonna, lambda: nonna.tap("Domanda"))
+    await server.exchange(nonna, lambda: nonna.tap("Italiano"))
+    [again] = await server.exchange(nonna, partial(nonna.say, said))
+    assert text_of(again).startswith(f"Scusa, non ho capito.\n{TAP_A_BUTTON}\n{PRIVACY}")
+    assert buttons(again) == ["Acconsento", "Non acconsento"]
+
+
+async def test_household_sizes_on_telegram(telegram_server: TelegramServer) -> None:
+    server = telegram_server
+    nonna = await newcomer(server, 9103)
+    [large] = await server.exchange(nonna, partial(nonna.say, "quanto danno a una famiglia di 25?"))
+    assert text_of(large) == (
+        "Per una famiglia di 25 persone decide l'ufficio: scrivi UFFICIO. Da 7 persone in su "
+        "le regole danno 500,00 €, una volta; meno se il fondo non basta."
+    )
+    assert buttons(large) == []
+    [nobody] = await server.exchange(nonna, partial(nonna.say, "quanto danno a una famiglia di 0"))
+    assert text_of(nobody) == (
+        "Quante persone vivono in casa, contando anche te? Chiedi, per esempio: quanto danno "
+        "a una famiglia di 3?"
+    )
+    # An amount is no household size: the help, with the menu's buttons.
+    for said in ("quanto danno a una famiglia di 5 euro", "siamo in 25", "famiglia di 0"):
+        [told] = await server.exchange(nonna, partial(nonna.say, said))
+        lines = text_of(told).split("\n")
+        assert lines[0] == NOT_UNDERSTOOD and lines[1].startswith(HELP), said
+        assert buttons(told)[:4] == CITIZEN_MENU, said
+    [four] = await server.exchange(nonna, partial(nonna.say, "SIAMO IN 4 QUANTO CI DANNO"))
+    assert text_of(four) == (
+        "Per le regole del Comune una famiglia di 4 persone riceve 300,00 €, una volta; meno "
+        "se il fondo non basta."
+    )
+
+
+# What was answered badly on Telegram, now answered ------------------------------------
+
+
+async def test_a_thumb_or_joined_hands_alone(telegram_server: TelegramServer) -> None:
+    """Telegram offers the emoji at one tap: "👍" to the balance was "I did not
+    understand" and the list of keywords; now it is "ok", and "🙏" is "grazie"."""
+    server = telegram_server
+    rosa = await holder(server, 9104)
+    for sign in ("👍", "👍🏻", "👌"):
+        [told] = await server.exchange(rosa, partial(rosa.say, sign))
+        assert text_of(told) == "Va bene.", sign
+        assert buttons(told)[:4] == CITIZEN_MENU
+    [thanked] = await server.exchange(rosa, partial(rosa.say, "🙏"))
+    assert text_of(thanked) == "Prego!"
+    assert buttons(thanked)[:4] == CITIZEN_MENU
+    # Other emoji say nothing the bot can read: said so, with the menu.
+    [told] = await server.exchange(rosa, partial(rosa.say, "💶"))
+    assert text_of(told).startswith(NOT_UNDERSTOOD)
+    # A till's chat alike, with the shop's menu.
+    _owner, cashier = await registered_shop(server)
+    [told] = await server.exchange(cashier, partial(cashier.say, "👍"))
+    assert text_of(told).startswith("Va bene.")
+    assert buttons(told)[:4] == SHOP_MENU
+
+
+CODE_TROUBLE = (
+    "Ogni codice vale una volta, per pochi minuti, solo per il suo pagamento. Rifiutato o "
+    "scaduto? Chiedi al cassiere di riscrivere PAGA: ti arriva un codice nuovo."
+)
+
+
+@pytest.mark.parametrize(
+    "said", ["il codice non mi arriva", "nn mi è arrivato il codice", "I didn't get the code"]
+)
+async def test_a_code_that_did_not_come(telegram_server: TelegramServer, said: str) -> None:
+    """Her payment code late at the till: "I did not understand" before; now how a code
+    comes, and that the cashier sends a new one."""
+    server = telegram_server
+    rosa = await holder(server, 9105)
+    [told] = await server.exchange(rosa, partial(rosa.say, said))
+    assert text_of(told).startswith(CODE_TROUBLE)
+    # Not the codice fiscale.
+    [other] = await server.exchange(rosa, partial(rosa.say, "il codice fiscale non mi arriva"))
+    assert not text_of(other).startswith(CODE_TROUBLE)
+
+
+@pytest.mark.parametrize(
+    ("line", "amount"), [("paga 5 euri", "5,00 €"), ("PAGA DIECI EURO", "10,00 €")]
+)
+async def test_the_total_in_her_words_after_paga(
+    telegram_server: TelegramServer, line: str, amount: str
+) -> None:
+    """A tired shopkeeper's total: "euri" and an amount in words were taken for who pays,
+    and refused as a card number or a name; now the total is kept and who pays asked."""
+    server = telegram_server
+    _owner, cashier = await registered_shop(server)
+    rosa = await holder(server, 9106)
+    [who] = await server.exchange(cashier, partial(cashier.say, line))
+    assert text_of(who) == (
+        f"Chi paga {amount}? Scrivi il codice fiscale, il numero di telefono o il codice "
+        "della carta."
+    )
+    before = len(rosa.messages())
+    [waiting] = await server.exchange(cashier, partial(cashier.say, DEMO_CITIZENS[0].phone))
+    assert text_of(waiting).startswith(f"Codice inviato al cliente (Telegram) per {amount}.")
+    [request] = rosa.messages()[before:]
+    assert text_of(request).startswith(f"Bottega Giulia chiede {amount}.")
