@@ -86,7 +86,7 @@ async def test_a_shop_renamed_as_another_is_said_beside_the_name(towns: Towns, c
                 None,
                 None,
                 shop_iban(30),
-            ),  # fmt: skip
+            ),
             owner_channel="sms",
             owner_address="+393339000030",
             now=core.now(),
@@ -107,8 +107,8 @@ async def test_a_shop_renamed_as_another_is_said_beside_the_name(towns: Towns, c
     )
     assert f'<option value="{second}" selected>' in page.text
     async with core.uow() as uow:
-        shop = await uow.session.get(m.Shop, second)
-        assert shop is not None and shop.name == "Forno Chienti"
+        kept = await uow.session.get(m.Shop, second)
+        assert kept is not None and kept.name == "Forno Chienti"
     page = await clerk.post(
         "/office/shops/rename", {"shop": str(second), "name": "Alimentari Nò0 Est"}
     )
