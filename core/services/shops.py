@@ -122,13 +122,14 @@ async def register_shop(
     `owner_phone` is the owner's own phone, from the contact they shared (required)."""
     if not data.name.strip():
         raise Conflict(Refusal.SHOP_NAME_MISSING)
-    await refuse_taken_name(uow, municipality_id, data.name)
     await refuse_citizens_phone(uow, municipality_id, owner_channel, owner_address, owner_phone)
     has_position = data.latitude is not None and data.longitude is not None
     if has_position and not valid_position(data.latitude or 0.0, data.longitude or 0.0):
         raise Conflict(Refusal.SHOP_BAD_POSITION)
     vat_number = normalize_partita_iva(data.vat_number)
     await _refuse_someone_elses(uow, vat_number, owner_channel, owner_address, now)
+    # After the copy's check: a shop copied name and all still has its owners told.
+    await refuse_taken_name(uow, municipality_id, data.name)
     shop = m.Shop(
         municipality_id=municipality_id,
         name=data.name.strip(),
