@@ -136,6 +136,10 @@ _SENTENCES: dict[str, Text] = {
         "was sent. They must ask the office to correct it."
     ),
     Refusal.SHOP_NAME_MISSING: t("Write the name of the shop."),
+    # One SMS with a name of 40 characters, twice.
+    Refusal.SHOP_NAME_TAKEN: t(
+        'There is already a shop called {name}: add the street or the area, e.g. "{name} via Roma".'
+    ),
     Refusal.SHOP_ALREADY_REGISTERED: t(
         "A shop with this partita IVA is already registered: nothing was sent. If it is "
         "yours, register from the owner's phone, or go to the municipality's office."
@@ -315,6 +319,8 @@ def error_text(error: DomainError) -> Text:
         if isinstance(limit, int):
             return t(template.msgid, ceiling=Money(limit))
         return t("This amount is too large for a single payment: check it.")
+    if error.code == Refusal.SHOP_NAME_TAKEN:
+        return t(template.msgid, name=str(error.params.get("name", "")))
     if error.code == Refusal.CARD_CODES_USED_UP:
         return t(template.msgid, town=str(error.params.get("town", "")))
     if error.code == "card.locked_at_shop":

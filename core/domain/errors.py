@@ -251,6 +251,7 @@ class Refusal(StrEnum):
     SHOP_NAME_MISSING = "shop.name_missing"
     SHOP_ALREADY_REGISTERED = "shop.already_registered"
     SHOP_NAME_NOT_SEPA = "shop.name_not_sepa"
+    SHOP_NAME_TAKEN = "shop.name_taken"
     SHOP_NAME_TOO_LONG = "shop.name_too_long"
     SHOP_NOT_APPROVED = "shop.not_approved"
     SHOP_NOT_FOUND = "shop.not_found"

@@ -81,6 +81,33 @@ def member_phone(channel: str, phone: str | None) -> str | None:
     return phone if channel == Channel.TELEGRAM else None
 
 
+def name_key(name: str) -> str:
+    """A shop's name as a citizen reading a list of shops tells it from another: case
+    and spaces aside ("CONAD  via Roma" is "Conad via Roma")."""
+    return " ".join(name.split()).casefold()
+
+
+async def refuse_taken_name(
+    uow: UnitOfWork,
+    municipality_id: int,
+    name: str,
+    *,
+    shop_id: int | None = None,
+    approved_only: bool = False,
+) -> None:
+    """Refuse the name of another shop of the municipality, approved or waiting for the
+    office (`approved_only`: approved): a citizen searching shops by chat would see two
+    identical names. Refused shops do not count; `shop_id` is the shop being named."""
+    key = name_key(name)
+    for other in await uow.shops.search(municipality_id, approved_only=False):
+        if other.id == shop_id or other.status == ShopStatus.REFUSED:
+            continue
+        if approved_only and other.status != ShopStatus.APPROVED:
+            continue
+        if name_key(other.name) == key:
+            raise Conflict(Refusal.SHOP_NAME_TAKEN, name=other.name)
+
+
 async def register_shop(
     uow: UnitOfWork,
     municipality_id: int,
@@ -101,6 +128,8 @@ async def register_shop(
         raise Conflict(Refusal.SHOP_BAD_POSITION)
     vat_number = normalize_partita_iva(data.vat_number)
     await _refuse_someone_elses(uow, vat_number, owner_channel, owner_address, now)
+    # After the copy's check: a shop copied name and all still has its owners told.
+    await refuse_taken_name(uow, municipality_id, data.name)
     shop = m.Shop(
         municipality_id=municipality_id,
         name=data.name.strip(),
@@ -178,6 +207,9 @@ async def approve_shop(
         raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
     if shop.status == ShopStatus.APPROVED:
         return shop
+    # A shop asking under the name of one approved meanwhile (or before names were
+    # checked) is renamed by the office first.
+    await refuse_taken_name(uow, municipality_id, shop.name, shop_id=shop.id, approved_only=True)
     shop.status = ShopStatus.APPROVED
     shop.approved_at = now
     shop.refusal_reason = None
@@ -224,6 +256,7 @@ async def rename_shop(
         raise Conflict(Refusal.SHOP_NAME_TOO_LONG, limit=MAX_SHOP_NAME)
     if sepa_name(new) is None:
         raise Conflict(Refusal.SHOP_NAME_NOT_SEPA, name=new)
+    await refuse_taken_name(uow, municipality_id, new, shop_id=shop.id)
     old = shop.name
     shop.name = new
     await activity.record(

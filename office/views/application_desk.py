@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from core.domain.errors import Conflict, InvalidAmount, Refusal
+from core.domain.errors import Conflict, DomainError, InvalidAmount, InvalidIdentifier, Refusal
 from core.domain.messages import Text, t
 from core.domain.money import parse_euro
 from core.services import application_desk
@@ -15,6 +15,7 @@ from core.services.application_desk import Answers
 from core.services.identity import Rebinding
 from office.keys import CORE
 from office.pages import notify, render, words_for
+from office.refusals import describe, status_of
 from office.security import operator_of
 from office.views.forms import back_or, fields, see_other
 
@@ -86,15 +87,58 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
     raise see_other(request, "application", protocol=protocol)
 
 
+# The refusals of the number typed for a new phone or a delegate (malformed, no mobile,
+# another person's, a shop's, the applicant's own...): said beside the field with the number
+# kept, as the fund's forms do. The service judges; a refusal of the request itself (one
+# already waiting, a role) keeps the page that says it.
+PHONE_REFUSALS = frozenset(
+    {
+        Refusal.IDENTITY_PHONE_OF_ANOTHER,
+        Refusal.IDENTITY_PHONE_IS_DELEGATE,
+        Refusal.IDENTITY_PHONE_IS_SHOP,
+        Refusal.IDENTITY_PHONE_ALREADY,
+        Refusal.PHONE_TOWN_NUMBER,
+        Refusal.REQUEST_NUMBER_ASKED,
+        Refusal.REQUEST_NUMBER_OWN,
+        Refusal.DELEGATE_OWN_PHONE,
+        Refusal.DELEGATE_PHONE_TAKEN,
+        Refusal.DELEGATE_PHONE_IS_CITIZEN,
+        Refusal.DELEGATE_PHONE_IS_SHOP,
+    }
+)
+
+
+def about_the_number(error: DomainError) -> bool:
+    if isinstance(error, InvalidIdentifier):
+        return error.kind == "phone"
+    return error.code in PHONE_REFUSALS
+
+
+async def _number_refused(
+    request: web.Request, which: str, typed: str, error: DomainError
+) -> web.Response:
+    # Here, not at the top: applications -> dashboard -> acts -> this module.
+    from office.views.applications import application_form
+
+    words = await words_for(request)
+    said = {"form": which, "phone": typed, "problem": words.text(describe(error))}
+    return await application_form(request, said, status_of(error))
+
+
 async def bind_phone(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
     protocol = request.match_info["protocol"]
     form = await fields(request)
-    async with core.uow() as uow:
-        asked = await application_desk.bind_phone(
-            uow, operator, protocol, form.get("phone", ""), core.now()
-        )
+    typed = form.get("phone", "")
+    try:
+        async with core.uow() as uow:
+            asked = await application_desk.bind_phone(uow, operator, protocol, typed, core.now())
+    except DomainError as error:
+        # Said once the unit of work is closed (SQLite's lock), nothing written.
+        if not about_the_number(error):
+            raise
+        return await _number_refused(request, "phone", typed, error)
     if asked.waiting is not None:
         # Only a number on file is told of the request (phone_changes.request).
         told = (
@@ -197,10 +241,14 @@ async def add_delegate(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     protocol = request.match_info["protocol"]
     form = await fields(request)
-    async with core.uow() as uow:
-        await application_desk.add_delegate(
-            uow, operator, protocol, form.get("phone", ""), core.now()
-        )
+    typed = form.get("phone", "")
+    try:
+        async with core.uow() as uow:
+            await application_desk.add_delegate(uow, operator, protocol, typed, core.now())
+    except DomainError as error:
+        if not about_the_number(error):
+            raise
+        return await _number_refused(request, "delegate", typed, error)
     await notify(
         request,
         t(

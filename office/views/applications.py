@@ -208,6 +208,15 @@ async def search(request: web.Request) -> web.Response:
 
 
 async def application_page(request: web.Request) -> web.Response:
+    return await application_form(request)
+
+
+async def application_form(
+    request: web.Request, typed: dict[str, str] | None = None, status: int = 200
+) -> web.Response:
+    """The application's page; after a refused phone or delegate, that form (`typed["form"]`:
+    "phone" or "delegate") with the number typed (`typed["phone"]`) and why beside it
+    (`typed["problem"]`)."""
     operator = operator_of(request)
     core = request.app[CORE]
     protocol = request.match_info["protocol"]
@@ -368,8 +377,9 @@ async def application_page(request: web.Request) -> web.Response:
             or (operator.id == card_ready.requested_by_id and operator.role != Role.VIEWER.value)
         ),
         "euro": _euro_field,
+        "typed": typed or {},
     }
-    return await render(request, "application.html", context)
+    return await render(request, "application.html", context, status=status)
 
 
 def _euro_field(cents: int) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from core.dialogue.menus import CATEGORY_LABELS
-from core.domain.errors import NotFound, Refusal
+from core.domain.errors import DomainError, NotFound, Refusal
 from core.domain.messages import t
 from core.domain.shops import ShopCategory
 from core.services import back_office, ledger, security, shop_members
@@ -16,6 +16,7 @@ from core.services.shops import REFUSAL_REASON_MAX
 from core.storage import models as m
 from office.keys import CORE
 from office.pages import notify, render, words_for
+from office.refusals import describe, status_of
 from office.security import operator_of
 from office.views.forms import fields, see_other
 from office.words import CHANNEL_NAMES, SHOP_STATUS_NAMES, Words
@@ -47,6 +48,14 @@ def category_name(words: Words, code: str) -> str:
 
 
 async def shops_page(request: web.Request) -> web.Response:
+    return await shops_form(request)
+
+
+async def shops_form(
+    request: web.Request, renamed: dict[str, str] | None = None, status: int = 200
+) -> web.Response:
+    """The page; after a refused new name, the name form with the shop chosen
+    (`renamed["shop"]`), the name typed (`renamed["name"]`) and why beside it."""
     operator = operator_of(request)
     core = request.app[CORE]
     words = await words_for(request)
@@ -77,7 +86,9 @@ async def shops_page(request: web.Request) -> web.Response:
             "staffed": [row for row in rows if row["members"]],
             "may_prepare": operator.role != Role.VIEWER.value,
             "reason_max": REFUSAL_REASON_MAX,
+            "renamed": renamed or {},
         },
+        status=status,
     )
 
 
@@ -155,6 +166,17 @@ async def remove_member(request: web.Request) -> web.StreamResponse:
     raise see_other(request, "shops")
 
 
+# The refusals of the name typed (the service judges): said beside it, the name kept.
+NAME_REFUSALS = frozenset(
+    {
+        Refusal.SHOP_NAME_MISSING,
+        Refusal.SHOP_NAME_TOO_LONG,
+        Refusal.SHOP_NAME_NOT_SEPA,
+        Refusal.SHOP_NAME_TAKEN,
+    }
+)
+
+
 async def rename(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
@@ -163,10 +185,19 @@ async def rename(request: web.Request) -> web.StreamResponse:
     # An id is 1 to 9 digits, as in the office's addresses: more overflow the database.
     if not (shop_id.isascii() and shop_id.isdigit() and len(shop_id) <= 9):
         raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
-    async with core.uow() as uow:
-        old, shop = await back_office.rename_shop(
-            uow, operator, int(shop_id), form.get("name", ""), core.now()
-        )
+    typed = form.get("name", "")
+    try:
+        async with core.uow() as uow:
+            old, shop = await back_office.rename_shop(
+                uow, operator, int(shop_id), typed, core.now()
+            )
+    except DomainError as error:
+        # Said once the unit of work is closed (SQLite's lock), nothing written.
+        if error.code not in NAME_REFUSALS:
+            raise
+        words = await words_for(request)
+        said = {"shop": shop_id, "name": typed, "problem": words.text(describe(error))}
+        return await shops_form(request, said, status_of(error))
     await notify(
         request, t("Shop {id}: {old} is now {name}.", id=str(shop.id), old=old, name=shop.name)
     )

@@ -356,3 +356,16 @@ def test_the_list_names_a_status_in_the_offices_words_and_filters_by_either(
         code, output = invoke("admin", "shops", "list", "TST", "--status", typed)
         assert code == 0, output
         assert "Forno Nuovo" in output and "Alimentari Test" not in output, typed
+
+
+def test_a_rename_or_an_approval_under_another_shops_name_is_refused(url: str) -> None:
+    """`admin shops rename` and `admin shops approve` ask the shops service, which refuses
+    the name of another shop of the town (case and spaces aside) and says why."""
+    shop_id = run(url, pending_shop)  # "Forno Nuovo", waiting; make_town's "Alimentari Test"
+    code, output = invoke("admin", "shops", "rename", "TST", str(shop_id), "ALIMENTARI  test")
+    assert code == 2 and "There is already a shop called Alimentari Test" in output, output
+    assert '"Alimentari Test via Roma"' in output
+    code, output = invoke("admin", "shops", "approve", "TST", str(shop_id))
+    assert code == 0, output
+    code, output = invoke("admin", "shops", "rename", "TST", str(shop_id), "Forno Nuovo Est")
+    assert code == 0 and "Forno Nuovo is now Forno Nuovo Est" in output, output

@@ -25,9 +25,9 @@ WARNING = (
 COPIED_IBAN = "IT40S0542811101000000123456"  # the factories' shop's
 
 
-def copy_of(vat_number: str, iban: str) -> ShopInput:
+def copy_of(vat_number: str, iban: str, name: str = "Alimentari Test") -> ShopInput:
     return ShopInput(
-        "Alimentari Test", vat_number, ShopCategory.GROCERY, "Via Roma 1", "Testville",
+        name, vat_number, ShopCategory.GROCERY, "Via Roma 1", "Testville",
         "62020", None, None, iban,
     )  # fmt: skip
 
@@ -74,16 +74,19 @@ async def test_a_copy_from_another_chat_is_refused_and_the_owner_told(
 
 async def test_the_owner_registers_a_second_outlet(core: Core) -> None:
     town = await make_town(core, citizens=0)
-    data = copy_of(make_partita_iva(1), shop_iban(10))
+    # Under its own name: two shops of a town never share one (test_shop_names).
+    data = copy_of(make_partita_iva(1), shop_iban(10), "Alimentari Test via Roma")
     assert await register(core, town, data, town.shop_phone) != 0
     assert await shop_count(core) == 2
 
 
 async def test_a_refused_shops_numbers_are_free_again(core: Core) -> None:
     town = await make_town(core, citizens=0)
-    first = await register(core, town, copy_of(make_partita_iva(3), shop_iban(11)), "+393331112224")
+    first = await register(
+        core, town, copy_of(make_partita_iva(3), shop_iban(11), "Forno Nuovo"), "+393331112224"
+    )
     async with core.uow() as uow:
         await shops.refuse_shop(uow, town.municipality_id, first, "dati errati", core.now())
         await uow.commit()
-    again = copy_of(make_partita_iva(3), shop_iban(11))
+    again = copy_of(make_partita_iva(3), shop_iban(11), "Forno Nuovo")
     assert await register(core, town, again, "+393331112225") != 0

@@ -98,6 +98,11 @@ class ShopRegisterFlow(ConfirmedFlow[RegisterState]):
         # as typed, and receipts by SMS must still fit one segment.
         if len(inp.text) > MAX_TYPED_NAME or len(to_gsm7(inp.text)) > MAX_NAME:
             raise Reject(t("The name is too long: at most {max} characters.", max=MAX_NAME))
+        # Asked now rather than after every answer: the service asks again when it registers.
+        try:
+            await shop_service.refuse_taken_name(turn.uow, turn.town.id, inp.text)
+        except DomainError as error:
+            raise Reject(error_text(error)) from error
         self.state(turn).name = inp.text
         await self.next_step(turn, "name")
 

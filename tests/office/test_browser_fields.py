@@ -1,0 +1,141 @@
+"""In real headless Chromium, at 1366x768 and 390x844 (user trial, 7 Dec 2026): who is
+signed in stays in the header on a phone; the shops page's "All shops" heading keeps its
+distance from the card above it; a refused phone and a refused shop name are said beside
+their field with what was typed kept. The pages are photographed in tmp_path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from buonispesa.demo import DEMO_CITIZENS
+from core.services import municipalities
+from core.storage import models as m
+from tests.conftest import FakeClock
+from tests.office.test_browser import (  # noqa: F401 (the fixtures)
+    _demo_core,
+    _sign_in_as_clerk,
+    _submit_by,
+    chrome,
+    demo_server,
+    pytestmark,
+    run,
+)
+
+SIZES = ((1366, 768), (390, 844))
+
+
+def rect(driver: Any, selector: str) -> dict[str, float]:
+    found = driver.execute_script(
+        "const e = document.querySelector(arguments[0]);"
+        "if (!e) return null; const r = e.getBoundingClientRect();"
+        "return {top: r.top, bottom: r.bottom, left: r.left, right: r.right,"
+        " visible: r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'}",
+        selector,
+    )
+    assert found is not None, selector
+    return dict(found)
+
+
+def fits(driver: Any) -> None:
+    scroll = int(driver.execute_script("return document.documentElement.scrollWidth"))
+    assert scroll <= int(driver.execute_script("return window.innerWidth"))
+
+
+async def test_the_header_the_shops_heading_and_refused_fields(
+    demo_server: tuple[str, FakeClock],  # noqa: F811 (the fixture imported above)
+    chrome: object,  # noqa: F811
+    sqlite_url: str,
+    tmp_path: Path,
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_server
+    async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
+        [protocol] = await uow.session.scalars(
+            select(m.Application.protocol)
+            .join(m.Citizen, m.Citizen.id == m.Application.citizen_id)
+            .where(m.Citizen.phone == DEMO_CITIZENS[0].phone)
+        )
+        town = await municipalities.require(uow, "BEL")
+        shops = sorted(await uow.shops.search(town.id, approved_only=True), key=lambda s: s.id)
+    taken = DEMO_CITIZENS[1].phone.replace("+39", "")
+
+    def header() -> None:
+        _sign_in_as_clerk(driver, base)
+        for width, height in SIZES:
+            driver.set_window_size(width, height)
+            driver.get(base + "/office/")
+            who = rect(driver, "header.top .who")
+            inner = int(driver.execute_script("return window.innerWidth"))
+            assert who["visible"] and who["left"] >= 0 and who["right"] <= inner, (width, who)
+            said = driver.find_element(By.CSS_SELECTOR, "header.top .who").text
+            assert "bel.clerk" in said, said
+            band = rect(driver, "header.top")
+            # One short band: on the desktop a single line, on the phone at most three.
+            assert band["bottom"] - band["top"] <= (70 if width > 1000 else 130), band
+            fits(driver)
+            assert driver.save_screenshot(str(tmp_path / f"header-{width}.png"))
+
+    def shops_heading() -> None:
+        for width, height in SIZES:
+            driver.set_window_size(width, height)
+            driver.get(base + "/office/shops")
+            gap = driver.execute_script(
+                "const h = Array.from(document.querySelectorAll('main h2'))"
+                ".find(e => e.nextElementSibling && e.nextElementSibling.matches('div.scroll'));"
+                "const card = h.previousElementSibling;"
+                "return card.matches('.card') ? h.getBoundingClientRect().top - "
+                "card.getBoundingClientRect().bottom : null"
+            )
+            assert gap is not None and gap >= 16, (width, gap)
+            heading = driver.find_element(
+                By.XPATH, "//main//h2[following-sibling::*[1][self::div and @class='scroll']]"
+            )
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", heading)
+            assert driver.save_screenshot(str(tmp_path / f"shops-{width}.png"))
+
+    def refused_phone() -> None:
+        for width, height in SIZES:
+            driver.set_window_size(width, height)
+            driver.get(base + f"/office/applications/{protocol}")
+            field = driver.find_element(By.ID, "phone")
+            field.send_keys(taken)
+            _submit_by(driver, "//form[.//input[@id='phone']]//button[@type='submit']")
+            assert "Non eseguito" not in driver.title
+            assert driver.find_element(By.ID, "phone").get_attribute("value") == taken
+            problem = driver.find_element(By.ID, "phone-problem")
+            assert problem.is_displayed() and "un altro cittadino" in problem.text, problem.text
+            field_box, said_box = rect(driver, "#phone"), rect(driver, "#phone-problem")
+            assert 0 <= said_box["top"] - field_box["bottom"] <= 40  # just under the field
+            fits(driver)
+            assert driver.save_screenshot(str(tmp_path / f"phone-refused-{width}.png"))
+
+    def refused_name() -> None:
+        for width, height in SIZES:
+            driver.set_window_size(width, height)
+            driver.get(base + "/office/shops")
+            driver.find_element(
+                By.CSS_SELECTOR, f"#rename_shop option[value='{shops[1].id}']"
+            ).click()
+            driver.find_element(By.ID, "rename_name").send_keys(shops[0].name.upper())
+            _submit_by(driver, "//form[.//input[@id='rename_name']]//button[@type='submit']")
+            assert "Non eseguito" not in driver.title
+            assert driver.find_element(By.ID, "rename_name").get_attribute("value") == (
+                shops[0].name.upper()
+            )
+            problem = driver.find_element(By.ID, "rename_name-problem")
+            assert problem.is_displayed() and "via Roma" in problem.text, problem.text
+            fits(driver)
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", problem)
+            assert driver.save_screenshot(str(tmp_path / f"name-refused-{width}.png"))
+
+    await run(header)
+    await run(shops_heading)
+    await run(refused_phone)
+    await run(refused_name)
