@@ -9,13 +9,13 @@ vouchers, never into what the municipality reimburses (the shop was paid at purc
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from functools import partial
 
 from core.domain import community as rules
 from core.domain import otp
 from core.domain.charges import (
     Confirmation,
-    codes_again_at,
     new_pending_code,
 )
 from core.domain.errors import InsufficientFunds, NotAllowed, NotFound, Refusal
@@ -31,6 +31,7 @@ from core.services.charges import (
     ConfirmResult,
     cancelled_after_wrong_codes,
     check_amount,
+    check_code_cap,
     count_wrong_code,
     decide_on_code,
     not_paid,
@@ -96,20 +97,12 @@ async def request_voucher_charge(
     assert municipality is not None
     policy = policy_of(municipality)
     # The same rules as buoni spesa (charges.request_charge): a cap on codes per holder per
-    # hour (over it nothing is sent), and a new charge replaces the one still pending on
-    # this voucher. A holder may hold vouchers of several shops: a shop's first code in the
-    # hour is never refused for the other shops' codes, and a refused shop is told when its
-    # own codes leave the hour, never the minute another shop's code does (which would say
-    # that another shop asked this holder for a code, and when).
-    hour_ago = now - timedelta(hours=1)
-    holder = (voucher.holder_channel, voucher.holder_address)
-    sent = await uow.community.code_times_to_holder(*holder, hour_ago)
-    cap = policy.codes_per_person_per_hour
-    if len(sent) >= cap:
-        by_shop = await uow.community.code_times_to_holder(*holder, hour_ago, shop_id=shop.id)
-        if by_shop:
-            again = codes_again_at(sent, by_shop, cap)
-            raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY, when=again.isoformat())
+    # hour (over it nothing is sent; a holder may hold vouchers of several shops), and a new
+    # charge replaces the one still pending on this voucher.
+    holder_codes = partial(
+        uow.community.code_times_to_holder, voucher.holder_channel, voucher.holder_address
+    )
+    await check_code_cap(holder_codes, policy, shop.id, now)
     replaced = False
     wrong = 0  # wrong codes typed for the charges replaced: the holder is warned of them
     for earlier in await uow.community.pending_charges_of(voucher.id):
