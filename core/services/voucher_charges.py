@@ -35,11 +35,10 @@ from core.services.charges import (
     count_wrong_code,
     decide_on_code,
     not_paid,
-    of_this_shop,
     pending_columns,
-    refused_for_balance,
     wrong_codes_warning,
 )
+from core.services.charges.outcomes import of_this_shop, refused_for_balance
 from core.services.municipalities import policy_of
 from core.services.outbox import PAYMENT_LANE, enqueue
 from core.services.shop_rights import check_shop_can_charge, refuse_code_to_own_staff

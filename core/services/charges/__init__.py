@@ -44,8 +44,6 @@ from core.services.charges.outcomes import (
     ConfirmResult,
     decide_on_code,
     not_paid,
-    of_this_shop,
-    refused_for_balance,
 )
 from core.services.charges.refunds import confirmed_charge, refund_charge
 from core.services.charges.shop_locks import count_wrong_code, unlock_shop
@@ -88,11 +86,9 @@ __all__ = [
     "find_beneficiary",
     "find_citizen",
     "not_paid",
-    "of_this_shop",
     "pending_columns",
     "refund_charge",
     "refuse_charge",
-    "refused_for_balance",
     "request_charge",
     "tell_refused_for_balance",
     "unlock_shop",
