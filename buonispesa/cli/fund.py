@@ -3,7 +3,8 @@ no determina may exceed (docs/allocation.md#the-fund)."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -21,7 +22,7 @@ from buonispesa.cli.common import (
 from buonispesa.cli.refusals import describe
 from core.domain import messages
 from core.domain.errors import InvalidAmount
-from core.domain.messages import Money, t
+from core.domain.messages import Money, Text, t
 from core.domain.money import parse_euro
 from core.i18n import format_param
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from core.bootstrap import Core
     from core.domain.fund import FundPosition
     from core.services.unit_of_work import UnitOfWork
-    from core.storage.models import Economia, Operator
+    from core.storage.models import Economia, FundEntry, Municipality, Operator
     from core.storage.repositories.results import DeterminaRest
 
 fund_app = typer.Typer(
@@ -86,6 +87,28 @@ def _say_position(code: str, position: FundPosition | None) -> None:
         ),
         markup=False,
     )
+
+
+def _new_entry(
+    code: str,
+    day: str | None,
+    write: Callable[[UnitOfWork, Municipality, date, datetime], Awaitable[FundEntry]],
+    said: Callable[[FundEntry], Text],
+) -> None:
+    """A new entry (a receipt, a correction) written on the day given, by default today
+    in the town, and committed; then what was written and the fund's position are said."""
+    from core.services import fund, municipalities
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            written = await write(uow, town, _day(day, _today(core, town.timezone)), core.now())
+            await uow.commit()
+            position = await fund.position(uow, town)
+        out.print(say(said(written)), markup=False)
+        _say_position(code.upper(), position)
+
+    run_with_core(work)
 
 
 def _say_rests(rests: list[DeterminaRest], freed: list[Economia]) -> None:
@@ -159,40 +182,23 @@ def fund_record(
     """Record money the municipality received for the vouchers (logged). The day is not
     in the future nor before 2020; an entry identical to one recorded is refused unless
     --again."""
-    from core.services import fund, municipalities
+    from core.services import fund
 
     cents = _cents(amount)
     # As every command's change in the activity log: cli:<who ran it>.
     operator = cli_actor(by)
-
-    async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
-            entry = await fund.record(
-                uow,
-                town,
-                cents,
-                description,
-                _day(day, _today(core, town.timezone)),
-                core.now(),
-                actor=operator,
-                again=again,
-            )
-            await uow.commit()
-            position = await fund.position(uow, town)
-        out.print(
-            say(
-                t(
-                    "Recorded in the fund: {amount} (entry {number}).",
-                    amount=Money(entry.amount_cents),
-                    number=str(entry.id),
-                )
-            ),
-            markup=False,
-        )
-        _say_position(code.upper(), position)
-
-    run_with_core(work)
+    _new_entry(
+        code,
+        day,
+        lambda uow, town, received_on, now: fund.record(
+            uow, town, cents, description, received_on, now, actor=operator, again=again
+        ),
+        lambda entry: t(
+            "Recorded in the fund: {amount} (entry {number}).",
+            amount=Money(entry.amount_cents),
+            number=str(entry.id),
+        ),
+    )
 
 
 @fund_app.command("correct")
@@ -207,41 +213,24 @@ def fund_correct(
     by: By = None,
 ) -> None:
     """Take back all or part of an entry recorded by mistake, with a new negative entry."""
-    from core.services import fund, municipalities
+    from core.services import fund
 
     cents = _cents(amount) if amount is not None else None
     # As every command's change in the activity log: cli:<who ran it>.
     operator = cli_actor(by)
-
-    async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
-            correction = await fund.correct(
-                uow,
-                town,
-                entry,
-                cents,
-                description,
-                _day(day, _today(core, town.timezone)),
-                core.now(),
-                actor=operator,
-            )
-            await uow.commit()
-            position = await fund.position(uow, town)
-        out.print(
-            say(
-                t(
-                    "Entry {corrected} corrected: {amount} taken back (entry {number}).",
-                    corrected=str(entry),
-                    amount=Money(-correction.amount_cents),
-                    number=str(correction.id),
-                )
-            ),
-            markup=False,
-        )
-        _say_position(code.upper(), position)
-
-    run_with_core(work)
+    _new_entry(
+        code,
+        day,
+        lambda uow, town, received_on, now: fund.correct(
+            uow, town, entry, cents, description, received_on, now, actor=operator
+        ),
+        lambda correction: t(
+            "Entry {corrected} corrected: {amount} taken back (entry {number}).",
+            corrected=str(entry),
+            amount=Money(-correction.amount_cents),
+            number=str(correction.id),
+        ),
+    )
 
 
 @fund_app.command("show")

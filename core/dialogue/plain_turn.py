@@ -62,6 +62,7 @@ from core.storage.turn_trip import (
     Found,
     Lookup,
     TownRow,
+    TurnAsk,
     TurnOutcome,
     TurnWrite,
     turn_transaction,
@@ -335,30 +336,24 @@ class PlainTurn:
 
     # Running it -----------------------------------------------------------------------------
 
-    async def in_unit_of_work(self, uow: UnitOfWork) -> TurnOutcome | None:
-        """The turn on the unit of work's own connection (PostgreSQL), not committed."""
+    def ask(self) -> TurnAsk[_Asking]:
+        """This turn as the one-trip plan takes it, on either database."""
         inbound = self.inbound
-        return await uow.conversations.turn_in_one_trip(
+        return TurnAsk(
             inbound.channel.value,
             inbound.address,
             inbound.provider_message_id,
             self.now,
-            route=self.route,
-            classify=self.classify,
-            decide=self.decide,
-            postings_shown=MOVEMENTS_SHOWN,
+            self.route,
+            self.classify,
+            self.decide,
+            MOVEMENTS_SHOWN,
         )
+
+    async def in_unit_of_work(self, uow: UnitOfWork) -> TurnOutcome | None:
+        """The turn on the unit of work's own connection (PostgreSQL), not committed."""
+        return await uow.conversations.turn_in_one_trip(self.ask())
 
     def transaction(self) -> Callable[[sqlite3.Connection], TurnOutcome | None]:
         """The turn for SQLite's group commit."""
-        inbound = self.inbound
-        return turn_transaction(
-            inbound.channel.value,
-            inbound.address,
-            inbound.provider_message_id,
-            self.now,
-            route=self.route,
-            classify=self.classify,
-            decide=self.decide,
-            postings_shown=MOVEMENTS_SHOWN,
-        )
+        return turn_transaction(self.ask())

@@ -23,6 +23,7 @@ from core.services.outbox import notify, notify_payer, payer_of
 from core.services.shop_rights import acting_member, refuse_code_to_own_staff
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
+from core.storage.repositories.code_filter import CodeFilter
 
 # A cashier's refund needs the customer's consent: a code sent to the customer. A dishonest
 # cashier must not be able to send a customer code after code (harassment, and SMS paid by
@@ -168,7 +169,7 @@ async def _replaced(
     request at a time) are void. Their customers are told, except the customer of this
     very payment, who gets this request's code (or holds it: `but_hash`) instead."""
     for row in await uow.security.codes_of_shop(
-        security.CODE_SENT, REFUND_CODE, shop_id, now - timedelta(days=1), asked_by=till
+        security.CODE_SENT, REFUND_CODE, shop_id, now - timedelta(days=1), CodeFilter(asked_by=till)
     ):
         if row.code_hash == but_hash:
             continue
@@ -195,10 +196,7 @@ async def void_refund_codes(
         REFUND_CODE,
         shop_id,
         now - timedelta(days=1),
-        charge_id=charge_id,
-        asked_by=asked_by,
-        code_hash=code_hash,
-        unproven=code_hash is None,
+        CodeFilter(charge_id, asked_by, code_hash, unproven=code_hash is None),
     ):
         told += await _void_refund_code(uow, row, reason, now, tell=True)
     return told
@@ -286,8 +284,7 @@ async def ended_refund_code(uow: UnitOfWork, shop_id: int, typed: str, now: date
         REFUND_CODE,
         shop_id,
         now - timedelta(days=1),
-        unproven=False,
-        void_too=True,
+        CodeFilter(unproven=False, void_too=True),
     ):
         if (
             (row.voided is not None or row.proven_at is not None)

@@ -29,6 +29,7 @@ from core.domain.ledger import AccountKind, PostingKind
 from core.domain.shops import ShopStatus
 from core.storage import models as m
 from core.storage.payment_trip import PaymentOutcome, PendingPayment
+from core.storage.repositories.code_filter import CodeFilter
 from core.storage.repositories.results import (
     CreditedLine,
     DecidedLine,
@@ -300,17 +301,7 @@ class SecurityEventRepository(Protocol):
         self, kind: str, shop_id: int, detail: str, since: datetime
     ) -> Sequence[datetime]: ...
     async def codes_of_shop(
-        self,
-        kind: str,
-        detail: str,
-        shop_id: int,
-        since: datetime,
-        *,
-        charge_id: int | None = None,
-        asked_by: str | None = None,
-        code_hash: str | None = None,
-        unproven: bool = True,
-        void_too: bool = False,
+        self, kind: str, detail: str, shop_id: int, since: datetime, only: CodeFilter
     ) -> Sequence[m.SecurityEvent]: ...
     async def void_code(self, event_id: int, reason: str) -> bool: ...
     async def unproven_of_town(

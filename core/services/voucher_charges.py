@@ -9,16 +9,13 @@ vouchers, never into what the municipality reimburses (the shop was paid at purc
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
+from functools import partial
 
 from core.domain import community as rules
 from core.domain import otp
 from core.domain.charges import (
-    ChargeStatus,
     Confirmation,
-    HolderNotice,
-    codes_again_at,
     new_pending_code,
 )
 from core.domain.errors import InsufficientFunds, NotAllowed, NotFound, Refusal
@@ -34,12 +31,14 @@ from core.services.charges import (
     ConfirmResult,
     cancelled_after_wrong_codes,
     check_amount,
+    check_code_cap,
     count_wrong_code,
     decide_on_code,
     not_paid,
     pending_columns,
     wrong_codes_warning,
 )
+from core.services.charges.outcomes import of_this_shop, refused_for_balance
 from core.services.municipalities import policy_of
 from core.services.outbox import PAYMENT_LANE, enqueue
 from core.services.shop_rights import check_shop_can_charge, refuse_code_to_own_staff
@@ -97,20 +96,12 @@ async def request_voucher_charge(
     assert municipality is not None
     policy = policy_of(municipality)
     # The same rules as buoni spesa (charges.request_charge): a cap on codes per holder per
-    # hour (over it nothing is sent), and a new charge replaces the one still pending on
-    # this voucher. A holder may hold vouchers of several shops: a shop's first code in the
-    # hour is never refused for the other shops' codes, and a refused shop is told when its
-    # own codes leave the hour, never the minute another shop's code does (which would say
-    # that another shop asked this holder for a code, and when).
-    hour_ago = now - timedelta(hours=1)
-    holder = (voucher.holder_channel, voucher.holder_address)
-    sent = await uow.community.code_times_to_holder(*holder, hour_ago)
-    cap = policy.codes_per_person_per_hour
-    if len(sent) >= cap:
-        by_shop = await uow.community.code_times_to_holder(*holder, hour_ago, shop_id=shop.id)
-        if by_shop:
-            again = codes_again_at(sent, by_shop, cap)
-            raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY, when=again.isoformat())
+    # hour (over it nothing is sent; a holder may hold vouchers of several shops), and a new
+    # charge replaces the one still pending on this voucher.
+    holder_codes = partial(
+        uow.community.code_times_to_holder, voucher.holder_channel, voucher.holder_address
+    )
+    await check_code_cap(holder_codes, policy, shop.id, now)
     replaced = False
     wrong = 0  # wrong codes typed for the charges replaced: the holder is warned of them
     for earlier in await uow.community.pending_charges_of(voucher.id):
@@ -211,10 +202,9 @@ async def confirm_voucher_charge(
     commits). Paid at most once: the status moves with a compare-and-set, and the debit
     is guarded in the UPDATE that takes the money. Wrong codes as charges.confirm_charge
     (`till_tries` too)."""
-    parties = await uow.community.charge_with_parties(charge_id)
-    if parties is None or parties[0].shop_id != shop_id:
-        raise NotFound(Refusal.CHARGE_NOT_FOUND)
-    charge, voucher, shop, municipality = parties
+    charge, voucher, shop, municipality = of_this_shop(
+        await uow.community.charge_with_parties(charge_id), shop_id
+    )
     policy = policy_of(municipality)
     matched = otp.code_matches(uow.keys, typed_code, charge.code_salt, charge.code_hash)
     decision = decide_on_code(charge, shop, matched, policy, now, till_tries)
@@ -225,18 +215,20 @@ async def confirm_voucher_charge(
         decision = decision.after_count(lock)
     if decision.step is not Confirmation.ACCEPT:
 
-        async def mark(values: dict[str, Any]) -> bool:
-            return await uow.community.mark_charge(charge.id, ChargeStatus.PENDING, **values)
+        async def warn() -> None:
+            _tell_holder(uow, voucher, wrong_codes_warning(shop.name, charge.amount_cents), now)
 
-        async def tell(notice: HolderNotice) -> None:
-            if notice is HolderNotice.WRONG_CODES:
-                _tell_holder(uow, voucher, wrong_codes_warning(shop.name, charge.amount_cents), now)
-            elif notice is HolderNotice.VOID:
-                _tell_holder(
-                    uow, voucher, _void(shop.name, charge.amount_cents, charge.attempts), now
-                )
+        async def void() -> None:
+            _tell_holder(uow, voucher, _void(shop.name, charge.amount_cents, charge.attempts), now)
 
-        return await not_paid(decision, charge.id, charge.amount_cents, mark, tell)
+        return await not_paid(
+            decision,
+            charge.id,
+            charge.amount_cents,
+            uow.community.mark_charge,
+            warn=warn,
+            void=void,
+        )
     if not await uow.community.mark_charge(
         charge.id, "pending", status="confirmed", confirmed_at=now
     ):
@@ -252,13 +244,7 @@ async def confirm_voucher_charge(
             now=now,
         )
     except InsufficientFunds:
-        await uow.community.mark_charge(
-            charge.id,
-            "confirmed",
-            status="cancelled",
-            confirmed_at=None,
-            closed_reason="insufficient_funds",
-        )
+        await refused_for_balance(uow.community.mark_charge, charge.id)
         # As for buoni spesa: the holder is told why, the cashier to ask the customer.
         left = await uow.ledger.balance_of_owner(
             shop.municipality_id, AccountKind.VOUCHER, voucher.id
@@ -303,10 +289,9 @@ async def cancel_voucher_charge(
 ) -> bool:
     """The cashier gave up (ANNULLA; `reason` as charges.cancel_charge): the holder's code
     is void, and the holder is told."""
-    parties = await uow.community.charge_with_parties(charge_id)
-    if parties is None or parties[0].shop_id != shop_id:
-        raise NotFound(Refusal.CHARGE_NOT_FOUND)
-    charge, voucher, shop, _ = parties
+    charge, voucher, shop, _ = of_this_shop(
+        await uow.community.charge_with_parties(charge_id), shop_id
+    )
     if not await uow.community.mark_charge(
         charge_id, "pending", status="cancelled", closed_reason=reason
     ):

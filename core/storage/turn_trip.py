@@ -227,27 +227,32 @@ def _json(value: Any) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def turn_plan(
-    channel: str,
-    address: str,
-    message_id: str | None,
-    now: datetime,
-    *,
-    route: Callable[[list[TownRow]], TownRow | None],
-    classify: Callable[[TownRow, ConversationRow], Lookup[C] | None],
-    decide: Callable[[C, Found], TurnWrite | None],
-    postings_shown: int,
-    lock_rows: bool,
-) -> Plan[TurnOutcome | None]:
+class TurnAsk(NamedTuple, Generic[C]):
+    """A turn to try in one trip: who wrote what, when, and the dialogue's callbacks
+    (turn_plan says what each answers); one value for both databases' ways to run it. A
+    NamedTuple, as the rows above: built on every turn."""
+
+    channel: str
+    address: str
+    message_id: str | None
+    now: datetime
+    route: Callable[[list[TownRow]], TownRow | None]
+    classify: Callable[[TownRow, ConversationRow], Lookup[C] | None]
+    decide: Callable[[C, Found], TurnWrite | None]
+    postings_shown: int
+
+
+def turn_plan(ask: TurnAsk[C], *, lock_rows: bool) -> Plan[TurnOutcome | None]:
     """A plain turn, or None with nothing written.
 
     `route`: the town of the turn among all towns (None: not plain); `classify`: whether
     the conversation and the message make a plain turn, and whom to look up;
     `decide`: the new state and the replies (None: not plain after all).
     `lock_rows`: lock the conversation row until commit (PostgreSQL)."""
-    message_id = message_id[:64] if message_id else None
+    channel, address, now = ask.channel, ask.address, ask.now
+    message_id = ask.message_id[:64] if ask.message_id else None
     towns = [TownRow(row[0], row[1], row[2], row[3], bool(row[4])) for row in (yield _TOWNS, ())]
-    town = route(towns)
+    town = ask.route(towns)
     if town is None:
         return None
     sql = _CONVERSATION + (" FOR UPDATE" if lock_rows else "")
@@ -258,12 +263,12 @@ def turn_plan(
     conversation = ConversationRow(
         row[0], row[1], row[2], row[3], row[4], _json(row[5]), bool(row[6])
     )
-    lookup = classify(town, conversation)
+    lookup = ask.classify(town, conversation)
     if lookup is None:
         return None
     holder = None
     if lookup.citizen_phone or lookup.citizen_chat or lookup.delegate_phone:
-        holder = yield from _holder(town.id, lookup, postings_shown)
+        holder = yield from _holder(town.id, lookup, ask.postings_shown)
     shops: list[MemberShopRow] = []
     if lookup.shops or (lookup.shops_if_nobody and holder is None):
         rows = yield _SHOPS, (channel, address, town.id)
@@ -276,7 +281,7 @@ def turn_plan(
         )
         ends = [utc(row[0]) for row in rows]
         waiting = any(end is not None and end > now for end in ends)
-    write = decide(lookup.context, Found(holder, shops, waiting))
+    write = ask.decide(lookup.context, Found(holder, shops, waiting))
     if write is None:
         return None
     if message_id:
@@ -344,31 +349,11 @@ def _holder(municipality_id: int, lookup: Lookup[Any], postings_shown: int) -> P
     )
 
 
-def turn_transaction(
-    channel: str,
-    address: str,
-    message_id: str | None,
-    now: datetime,
-    *,
-    route: Callable[[list[TownRow]], TownRow | None],
-    classify: Callable[[TownRow, ConversationRow], Lookup[C] | None],
-    decide: Callable[[C, Found], TurnWrite | None],
-    postings_shown: int,
-) -> Callable[[sqlite3.Connection], TurnOutcome | None]:
+def turn_transaction(ask: TurnAsk[C]) -> Callable[[sqlite3.Connection], TurnOutcome | None]:
     """`turn_plan` as a transaction for SQLite's group commit (core/storage/group_commit)."""
 
     def transaction(connection: sqlite3.Connection) -> TurnOutcome | None:
-        plan = turn_plan(
-            channel,
-            address,
-            message_id,
-            now,
-            route=route,
-            classify=classify,
-            decide=decide,
-            postings_shown=postings_shown,
-            lock_rows=False,
-        )
+        plan = turn_plan(ask, lock_rows=False)
         return drive_sqlite(connection, plan)
 
     return transaction

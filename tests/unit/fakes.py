@@ -36,6 +36,7 @@ from core.domain.shops import ShopStatus
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from core.storage.payment_trip import PaymentOutcome, PendingPayment
+from core.storage.repositories.code_filter import CodeFilter
 from core.storage.repositories.results import (
     CreditedLine,
     DecidedLine,
@@ -1319,17 +1320,7 @@ class FakeSecurityEvents(_Fake):
         )
 
     async def codes_of_shop(
-        self,
-        kind: str,
-        detail: str,
-        shop_id: int,
-        since: datetime,
-        *,
-        charge_id: int | None = None,
-        asked_by: str | None = None,
-        code_hash: str | None = None,
-        unproven: bool = True,
-        void_too: bool = False,
+        self, kind: str, detail: str, shop_id: int, since: datetime, only: CodeFilter
     ) -> Sequence[m.SecurityEvent]:
         found = self.store.rows(
             m.SecurityEvent,
@@ -1338,11 +1329,11 @@ class FakeSecurityEvents(_Fake):
                 and x.detail == detail
                 and x.shop_id == shop_id
                 and x.created_at > since
-                and (void_too or x.voided is None)
-                and (not unproven or x.proven_at is None)
-                and charge_id in (None, x.charge_id)
-                and asked_by in (None, x.asked_by)
-                and code_hash in (None, x.code_hash)
+                and (only.void_too or x.voided is None)
+                and (not only.unproven or x.proven_at is None)
+                and only.charge_id in (None, x.charge_id)
+                and only.asked_by in (None, x.asked_by)
+                and only.code_hash in (None, x.code_hash)
             ),
         )
         return sorted(found, key=lambda x: (x.created_at, x.id))

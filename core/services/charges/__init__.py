@@ -9,6 +9,7 @@ citizen still has open)."""
 from core.services.charges.asking import (
     ChargeRequested,
     check_amount,
+    check_code_cap,
     pending_columns,
     request_charge,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "cancelled_after_wrong_codes",
     "cancelled_by_office",
     "check_amount",
+    "check_code_cap",
     "closed_codes",
     "code_is_for",
     "confirm_charge",

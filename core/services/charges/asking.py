@@ -3,9 +3,11 @@ cell of their card's grid drawn), the shop's earlier pending payment replaced.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, Protocol
 
 from core.domain import cards as card_domain
 from core.domain.charges import (
@@ -20,6 +22,7 @@ from core.domain.errors import (
     Refusal,
 )
 from core.domain.messages import Money, Reply, t, tn
+from core.domain.policy import Policy
 from core.services import cards, ledger
 from core.services.charges.lookup import find_beneficiary
 from core.services.charges.notices import _tell_void
@@ -114,21 +117,7 @@ async def request_charge(
             Refusal.CITIZEN_PAYS_BY_CARD if cards.has_pin_card(citizen) else "citizen.unreachable"
         )
     await refuse_code_to_own_staff(uow, shop, (payer.channel, payer.address))
-    # Over the cap nothing changes: no code is sent and a code already held stays valid.
-    # A shop's first code to the person in the hour is never refused for the codes other
-    # shops sent: one shop asking and cancelling charges cannot stop the person paying at
-    # every other till (the flood is bounded by the cap plus one code per shop).
-    hour_ago = now - timedelta(hours=1)
-    sent = await uow.charges.code_times_to(citizen.id, hour_ago)
-    cap = policy.codes_per_person_per_hour
-    if len(sent) >= cap:
-        by_shop = await uow.charges.code_times_to(citizen.id, hour_ago, shop_id=shop.id)
-        if by_shop:
-            # The shop is told from when it may ask again: when its own codes leave the
-            # hour (its first code in the hour is never refused). Never from the other
-            # shops' codes: the time would tell it another shop asked this person.
-            again = codes_again_at(sent, by_shop, cap)
-            raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY, when=again.isoformat())
+    await check_code_cap(partial(uow.charges.code_times_to, citizen.id), policy, shop.id, now)
     given_up = await _replace_pending(uow, shop, citizen, now)
     replaced = [x for x in given_up if x.code_hash]
     for card_charge in given_up:
@@ -277,6 +266,36 @@ def check_amount(amount_cents: int, ceiling_cents: int) -> None:
         raise NotAllowed(Refusal.PAYMENT_BAD_AMOUNT)
     if amount_cents > ceiling_cents:
         raise NotAllowed(Refusal.PAYMENT_ABOVE_LIMIT, limit=ceiling_cents)
+
+
+class CodeTimes(Protocol):
+    """When codes went to one person (or voucher holder) since a time: of every shop, or
+    of one shop's payments."""
+
+    async def __call__(
+        self, since: datetime, *, shop_id: int | None = None
+    ) -> Sequence[datetime]: ...
+
+
+async def check_code_cap(
+    codes_sent: CodeTimes, policy: Policy, shop_id: int, now: datetime
+) -> None:
+    """The cap on codes to one person per hour, for a buono spesa's payment and a community
+    voucher's alike. Over it nothing changes: no code is sent and a code already held stays
+    valid. A shop's first code to the person in the hour is never refused for the codes
+    other shops sent: one shop asking and cancelling charges cannot stop the person paying
+    at every other till (the flood is bounded by the cap plus one code per shop)."""
+    hour_ago = now - timedelta(hours=1)
+    sent = await codes_sent(hour_ago)
+    cap = policy.codes_per_person_per_hour
+    if len(sent) >= cap:
+        by_shop = await codes_sent(hour_ago, shop_id=shop_id)
+        if by_shop:
+            # The shop is told from when it may ask again: when its own codes leave the
+            # hour (its first code in the hour is never refused). Never from the other
+            # shops' codes: the time would tell it another shop asked this person.
+            again = codes_again_at(sent, by_shop, cap)
+            raise NotAllowed(Refusal.PAYMENT_CODES_TOO_MANY, when=again.isoformat())
 
 
 async def _replace_pending(

@@ -12,7 +12,6 @@ from core.domain import otp
 from core.domain.charges import (
     ChargeStatus,
     Confirmation,
-    HolderNotice,
     PendingConfirmation,
     ShopLock,
     confirmation_step,
@@ -20,8 +19,6 @@ from core.domain.charges import (
 )
 from core.domain.errors import (
     InsufficientFunds,
-    NotFound,
-    Refusal,
 )
 from core.domain.keys import ServerKeys
 from core.domain.ledger import PostingKind
@@ -39,6 +36,8 @@ from core.services.charges.outcomes import (
     ConfirmResult,
     decide_on_code,
     not_paid,
+    of_this_shop,
+    refused_for_balance,
 )
 from core.services.charges.shop_locks import count_wrong_code
 from core.services.municipalities import policy_from_text, policy_of
@@ -93,10 +92,9 @@ async def confirm_charge(
         if fast.outcome is Paid.INSUFFICIENT_FUNDS:
             await tell_refused_for_balance(uow, charge_id, now)
         return _from_one_trip(fast)
-    parties = await uow.charges.with_parties(charge_id)
-    if parties is None or parties[0].shop_id != shop_id:
-        raise NotFound(Refusal.CHARGE_NOT_FOUND)
-    charge, citizen, shop, municipality = parties
+    charge, citizen, shop, municipality = of_this_shop(
+        await uow.charges.with_parties(charge_id), shop_id
+    )
     policy = policy_of(municipality)
     with_pin = charge.consent == cards.CONSENT_CARD_PIN
     # A card's slip is checked as the card is now (a reissued card's old grid or PIN never
@@ -169,17 +167,14 @@ async def confirm_charge(
                 )
         decision = decision.after_count(lock)
     if decision.step is not Confirmation.ACCEPT:
-
-        async def mark(values: dict[str, Any]) -> bool:
-            return await uow.charges.mark(charge.id, ChargeStatus.PENDING, **values)
-
-        async def tell(notice: HolderNotice) -> None:
-            if notice is HolderNotice.WRONG_CODES:
-                await _warn_wrong_codes(uow, charge, citizen, shop, now)
-            elif notice is HolderNotice.VOID:
-                await _tell_void(uow, charge, citizen, shop, now)
-
-        result = await not_paid(decision, charge.id, charge.amount_cents, mark, tell)
+        result = await not_paid(
+            decision,
+            charge.id,
+            charge.amount_cents,
+            uow.charges.mark,
+            warn=lambda: _warn_wrong_codes(uow, charge, citizen, shop, now),
+            void=lambda: _tell_void(uow, charge, citizen, shop, now),
+        )
         if result.outcome is ConfirmOutcome.ALREADY_CONFIRMED:
             # The code typed again: the cashier is shown the receipt they were given.
             return replace(result, receipt_number=charge.receipt_number)
@@ -219,13 +214,7 @@ async def confirm_charge(
     except InsufficientFunds:
         if cell is not None:
             await uow.citizens.release_card_code(cell.id, charge.id)
-        await uow.charges.mark(
-            charge.id,
-            ChargeStatus.CONFIRMED,
-            status=ChargeStatus.CANCELLED,
-            confirmed_at=None,
-            closed_reason="insufficient_funds",
-        )
+        await refused_for_balance(uow.charges.mark, charge.id)
         await tell_refused_for_balance(uow, charge.id, now)
         return ConfirmResult(ConfirmOutcome.INSUFFICIENT_FUNDS, charge.id, charge.amount_cents)
     balance = posted.source_balance_cents

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from core.domain.charges import (
     ChargeStatus,
@@ -19,6 +19,7 @@ from core.domain.charges import (
     decide_confirmation,
     shop_lock_now,
 )
+from core.domain.errors import NotFound, Refusal
 from core.domain.policy import Policy
 from core.storage import models as m
 
@@ -97,26 +98,61 @@ def decide_on_code(
     )
 
 
+P = TypeVar("P", bound=tuple[Any, ...])
+
+
+def of_this_shop(parties: P | None, shop_id: int) -> P:
+    """A payment of either kind with its parties (the payment first), when the shop asking
+    is its own: another shop's payment is refused as one that does not exist."""
+    if parties is None or parties[0].shop_id != shop_id:
+        raise NotFound(Refusal.CHARGE_NOT_FOUND)
+    return parties
+
+
+class MarkCharge(Protocol):
+    """A compare-and-set on a payment's status, either kind's (ChargeRepository.mark,
+    CommunityRepository.mark_charge): True when it moved from `from_status`."""
+
+    async def __call__(self, charge_id: int, from_status: str, **values: object) -> bool: ...
+
+
 async def not_paid(
     decision: ConfirmDecision,
     charge_id: int,
     amount_cents: int,
-    mark: Callable[[dict[str, Any]], Awaitable[bool]],
-    tell: Callable[[HolderNotice], Awaitable[None]],
+    mark: MarkCharge,
+    *,
+    warn: Callable[[], Awaitable[None]],
+    void: Callable[[], Awaitable[None]],
 ) -> ConfirmResult:
     """Carry out a decision that pays nothing, for any kind of payment: `mark` moves the
-    pending payment (a compare-and-set on "pending", with the given column values) and,
-    only when it moved, `tell` gives the holder the decision's notice."""
+    pending payment and, only when it moved, the holder is given the decision's notice:
+    `warn` of wrong codes, or that the code is `void`."""
     if decision.step not in (Confirmation.ALREADY_CONFIRMED, Confirmation.NOT_PENDING):
         values: dict[str, Any] = {"attempts": decision.attempts}
         if decision.new_status is not None:
             values |= {"status": decision.new_status, "closed_reason": decision.closed_reason}
-        if await mark(values) and decision.holder is not HolderNotice.NONE:
-            await tell(decision.holder)
+        if await mark(charge_id, ChargeStatus.PENDING, **values):
+            if decision.holder is HolderNotice.WRONG_CODES:
+                await warn()
+            elif decision.holder is HolderNotice.VOID:
+                await void()
     return ConfirmResult(
         OUTCOME_OF[decision.step],
         charge_id,
         amount_cents,
         decision.attempts_left,
         shop_lock=decision.shop_lock,
+    )
+
+
+async def refused_for_balance(mark: MarkCharge, charge_id: int) -> None:
+    """A payment taken out of "pending" whose money the balance could not cover: cancelled,
+    as if never confirmed (the caller tells the holder why)."""
+    await mark(
+        charge_id,
+        ChargeStatus.CONFIRMED,
+        status=ChargeStatus.CANCELLED,
+        confirmed_at=None,
+        closed_reason="insufficient_funds",
     )

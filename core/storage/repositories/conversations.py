@@ -4,7 +4,7 @@ inbound, and a whole dialogue turn loaded and written in one trip.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -13,15 +13,7 @@ from sqlalchemy.sql import Select
 
 from core.storage import models as m
 from core.storage.repositories.base import _Repository
-from core.storage.turn_trip import (
-    ConversationRow,
-    Found,
-    Lookup,
-    TownRow,
-    TurnOutcome,
-    TurnWrite,
-    turn_plan,
-)
+from core.storage.turn_trip import TurnAsk, TurnOutcome, turn_plan
 
 C = TypeVar("C")
 
@@ -113,32 +105,11 @@ class ConversationRepository(_Repository):
         )
         return (await self.session.execute(statement)).scalar_one_or_none() is not None
 
-    async def turn_in_one_trip(
-        self,
-        channel: str,
-        address: str,
-        message_id: str | None,
-        now: datetime,
-        *,
-        route: Callable[[list[TownRow]], TownRow | None],
-        classify: Callable[[TownRow, ConversationRow], Lookup[C] | None],
-        decide: Callable[[C, Found], TurnWrite | None],
-        postings_shown: int,
-    ) -> TurnOutcome | None:
+    async def turn_in_one_trip(self, ask: TurnAsk[C]) -> TurnOutcome | None:
         """A plain dialogue turn in one plan (core/storage/turn_trip.py), or None with
         nothing written when it is not plain."""
         postgresql = self._transaction.dialect == "postgresql"
-        plan = turn_plan(
-            channel,
-            address,
-            message_id,
-            now,
-            route=route,
-            classify=classify,
-            decide=decide,
-            postings_shown=postings_shown,
-            lock_rows=postgresql,
-        )
+        plan = turn_plan(ask, lock_rows=postgresql)
         return await self._transaction.run_plan(plan)
 
     async def stopped_addresses(self, municipality_id: int) -> set[tuple[str, str]]:

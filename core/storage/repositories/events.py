@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 
 from core.storage import models as m
 from core.storage.repositories.base import _Repository
+from core.storage.repositories.code_filter import CodeFilter
 
 
 class IdentityEventRepository(_Repository):
@@ -176,38 +177,28 @@ class SecurityEventRepository(_Repository):
         ).all()
 
     async def codes_of_shop(
-        self,
-        kind: str,
-        detail: str,
-        shop_id: int,
-        since: datetime,
-        *,
-        charge_id: int | None = None,
-        asked_by: str | None = None,
-        code_hash: str | None = None,
-        unproven: bool = True,
-        void_too: bool = False,
+        self, kind: str, detail: str, shop_id: int, since: datetime, only: CodeFilter
     ) -> Sequence[m.SecurityEvent]:
         """The shop's codes of a kind and detail sent after `since` whose request is not
-        void (or all, `void_too`; of them only those never typed back, when `unproven`),
-        of a payment, of the chat that asked them or of a hash when given; the oldest
-        first."""
+        void (or all, `only.void_too`; of them only those never typed back, when
+        `only.unproven`), of a payment, of the chat that asked them or of a hash when
+        given; the oldest first."""
         query = select(m.SecurityEvent).where(
             m.SecurityEvent.kind == kind,
             m.SecurityEvent.shop_id == shop_id,
             m.SecurityEvent.detail == detail,
             m.SecurityEvent.created_at > since,
         )
-        if not void_too:
+        if not only.void_too:
             query = query.where(m.SecurityEvent.voided.is_(None))
-        if unproven:
+        if only.unproven:
             query = query.where(m.SecurityEvent.proven_at.is_(None))
-        if charge_id is not None:
-            query = query.where(m.SecurityEvent.charge_id == charge_id)
-        if asked_by is not None:
-            query = query.where(m.SecurityEvent.asked_by == asked_by)
-        if code_hash is not None:
-            query = query.where(m.SecurityEvent.code_hash == code_hash)
+        if only.charge_id is not None:
+            query = query.where(m.SecurityEvent.charge_id == only.charge_id)
+        if only.asked_by is not None:
+            query = query.where(m.SecurityEvent.asked_by == only.asked_by)
+        if only.code_hash is not None:
+            query = query.where(m.SecurityEvent.code_hash == only.code_hash)
         rows = await self.session.scalars(
             query.order_by(m.SecurityEvent.created_at, m.SecurityEvent.id)
         )
