@@ -282,7 +282,11 @@ async def refuse_payments(turn: Turn, *, not_me: bool = False) -> bool:
     refused = False
     for charge, shop in await awaiting_payments(turn):
         if await charges.refuse_charge(
-            turn.uow, charge_id=charge.id, citizen_id=charge.citizen_id, now=turn.now
+            turn.uow,
+            charge_id=charge.id,
+            citizen_id=charge.citizen_id,
+            now=turn.now,
+            not_me=not_me,
         ):
             refused = True
             amount = Money(charge.amount_cents)

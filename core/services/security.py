@@ -7,8 +7,10 @@ voucher (against the shop, whoever it found: the shop's limit counts these), a l
 that found nobody (for the office's view of fishing only; never shown to the shop), a
 confirmation code sent (against the number it went to, with its salted hash, the wrong
 tries typed against it and when it came back right), a wrong cashier code (against
-the chat that typed it), and the office unlocking a shop (who did it). The rules are
-in docs/payments-and-codes.md.
+the chat that typed it), and the office unlocking a shop (who did it). Two are kept, not
+counted: the office's unlocks and a customer's "not me" refusal of a payment (against
+the shop, its payment, and the till that asked it in `detail`), the office's sign of a
+cashier charging people who were not there. The rules are in docs/payments-and-codes.md.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ LOOKUP_MISS = "lookup_miss"
 CODE_SENT = "code_sent"
 WRONG_INVITE = "wrong_invite"
 SHOP_UNLOCKED = "shop_unlocked"
+NOT_ME = "not_me"
+
+# Records of what happened, for the office to read, not counts for a limit: never dropped.
+_KEPT = frozenset({SHOP_UNLOCKED, NOT_ME})
 
 # Longer than any window counted; older rows are dropped when new ones are written.
 KEEP = timedelta(days=30)
@@ -90,8 +96,9 @@ async def record(
     code_content: str | None = None,
     asked_by: str | None = None,
 ) -> None:
-    """Record one event; the same key's rows older than KEEP go (except office unlocks,
-    the record of what the office did): rate-limit rows say who typed what, and when."""
+    """Record one event; the same key's rows older than KEEP go (except office unlocks
+    and "not me" refusals, records the office reads): rate-limit rows say who typed what,
+    and when."""
     await uow.security.record(
         m.SecurityEvent(
             municipality_id=municipality_id,
@@ -108,7 +115,7 @@ async def record(
             wrong_tries=0,
             asked_by=asked_by,
         ),
-        drop_before=None if kind == SHOP_UNLOCKED else now - KEEP,
+        drop_before=None if kind in _KEPT else now - KEEP,
     )
 
 
@@ -528,3 +535,39 @@ async def shop_codes_used_up(
     if len(times) < limit:
         return None
     return times[len(times) - limit] + timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class NotMeRefusal:
+    """A payment its customer refused saying she did not shop there: when, how much, and
+    the till that asked it ("channel:address", None when unknown)."""
+
+    at: datetime
+    amount_cents: int
+    till: str | None
+
+
+async def not_me_refusal(uow: UnitOfWork, charge: m.Charge, now: datetime) -> None:
+    """Keep the customer's "not me" refusal of `charge`, in the transaction that cancels it.
+    The till goes in `detail`, not `asked_by`: a cashier who leaves the shop has the chats
+    they asked refund codes from forgotten (forget_asker), but this is the office's record
+    of who tried to charge whom, and their leaving must not erase it."""
+    await record(
+        uow,
+        NOT_ME,
+        now,
+        municipality_id=charge.municipality_id,
+        shop_id=charge.shop_id,
+        charge_id=charge.id,
+        detail=charge.requested_by,
+    )
+
+
+async def not_me_refusals(uow: UnitOfWork, municipality_id: int) -> dict[int, list[NotMeRefusal]]:
+    """The town's "not me" refusals by shop id, the latest first."""
+    found: dict[int, list[NotMeRefusal]] = {}
+    for shop_id, at, amount_cents, till in await uow.security.refusals_of_town(
+        NOT_ME, municipality_id
+    ):
+        found.setdefault(shop_id, []).append(NotMeRefusal(at, amount_cents, till))
+    return found

@@ -287,6 +287,9 @@ class SecurityEventRepository(Protocol):
     async def of_address(
         self, kind: str, channel: str, address: str, since: datetime
     ) -> Sequence[m.SecurityEvent]: ...
+    async def refusals_of_town(
+        self, kind: str, municipality_id: int
+    ) -> Sequence[tuple[int, datetime, int, str | None]]: ...
     async def mark_code(
         self,
         kind: str,

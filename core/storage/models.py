@@ -460,7 +460,9 @@ class CardCode(Base):
 class SecurityEvent(Base):
     """What rate limits count, with its time: a wrong payment code against a shop, a lookup
     that found nobody, a confirmation code sent to a number, a wrong cashier code typed in
-    a chat, an office unlock of a shop (`detail`: who). Kept 30 days at most.
+    a chat, an office unlock of a shop (`detail`: who). Kept 30 days at most, but for the
+    unlocks and a customer's "not me" refusal of a payment (`charge_id`, `detail`: the
+    till that asked it), the office's records.
 
     A confirmation code sent (`detail`: the request it confirms) keeps its salted hash, the
     wrong tries typed against it, when the right code came back (`proven_at`), and

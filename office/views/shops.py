@@ -14,6 +14,7 @@ from core.services import back_office, ledger, security, shop_members
 from core.services.operators import Role
 from core.services.shops import REFUSAL_REASON_MAX
 from core.storage import models as m
+from office import personal
 from office.keys import CORE
 from office.pages import notify, render, words_for
 from office.refusals import describe, status_of
@@ -40,6 +41,23 @@ def _people(words: Words, members: list[m.ShopMember]) -> list[dict[str, Any]]:
     return list(people.values())
 
 
+def _refusals(
+    words: Words, operator: m.Operator, refusals: list[security.NotMeRefusal]
+) -> list[dict[str, Any]]:
+    """A shop's "not me" refusals as the page lists them: the till that asked, by its
+    channel and number (masked for viewers), or a dash when it is not known."""
+    shown = []
+    for refusal in refusals:
+        channel, _, address = (refusal.till or "").partition(":")
+        till = (
+            f"{words.name(CHANNEL_NAMES, channel)} {personal.phone(operator, address)}"
+            if address
+            else "—"
+        )
+        shown.append({"at": refusal.at, "amount": refusal.amount_cents, "till": till})
+    return shown
+
+
 def category_name(words: Words, code: str) -> str:
     try:
         return words.text(CATEGORY_LABELS[ShopCategory(code)])
@@ -63,6 +81,7 @@ async def shops_form(
         town = await back_office.town_of(uow, operator)
         found = await uow.shops.search(town.id, approved_only=False)
         locks = await security.shop_locks(uow, found, core.now())
+        not_me = await security.not_me_refusals(uow, town.id)
         rows = [
             {
                 "shop": shop,
@@ -72,6 +91,7 @@ async def shops_form(
                 "owed": await ledger.shop_balance(uow, town.id, shop.id),
                 "lock": locks.get(shop.id),
                 "members": _people(words, await shop_members.members_of(uow, shop.id)),
+                "not_me": _refusals(words, operator, not_me.get(shop.id, [])),
             }
             for shop in found
         ]
@@ -84,6 +104,10 @@ async def shops_form(
             "rows": rows,
             "locked": [row for row in rows if row["lock"] is not None],
             "staffed": [row for row in rows if row["members"]],
+            # The shop with the most refusals first: several from one shop stand out.
+            "refused": sorted(
+                (row for row in rows if row["not_me"]), key=lambda row: -len(row["not_me"])
+            ),
             "may_prepare": operator.role != Role.VIEWER.value,
             "reason_max": REFUSAL_REASON_MAX,
             "renamed": renamed or {},

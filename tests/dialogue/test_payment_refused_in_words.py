@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from core.bootstrap import Core
 from core.domain.charges import ChargeStatus
+from core.services import security
 from tests.dialogue.harness import Chat, msgids, open_till, outbox_of
 from tests.dialogue.test_payment_code_at_a_question import at_liquidity, payment_asked
 from tests.dialogue.test_payment_code_sent_here import REFUSED, SHOP_TOLD, charge_status
@@ -95,3 +96,19 @@ async def test_with_no_payment_waiting_the_words_refuse_nothing(core: Core) -> N
     await citizen.expect("no, annulla", "There is nothing to cancel.")
     replies = await citizen.send("non sono io")
     assert "I did not understand." in msgids(replies)
+
+
+async def test_not_me_by_sms_is_kept_for_the_office_and_no_is_not(core: Core) -> None:
+    """ "non sono io" keeps the refusal with the shop and the till that asked; "no,
+    annulla" refuses as well but keeps nothing."""
+    town = await make_town(core, citizens=2)
+    till = await open_till(Chat(core, town.shop_phone))
+    for index, words in enumerate(("non sono io", "no, annulla")):
+        await till.send(f"PAGA {town.citizen_cfs[index]} 15")
+        await citizen_code(core, town.citizen_phones[index])
+        await Chat(core, town.citizen_phones[index]).send(words)
+    async with core.uow() as uow:
+        kept = await security.not_me_refusals(uow, town.municipality_id)
+    assert kept == {
+        town.shop_id: [security.NotMeRefusal(core.now(), 15_00, f"sms:{town.shop_phone}")]
+    }

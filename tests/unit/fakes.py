@@ -1381,6 +1381,16 @@ class FakeSecurityEvents(_Fake):
         ]
         return max(times, default=None)
 
+    async def refusals_of_town(
+        self, kind: str, municipality_id: int
+    ) -> Sequence[tuple[int, datetime, int, str | None]]:
+        found = []
+        for x in self.store.rows(m.SecurityEvent, lambda x: x.kind == kind):
+            charge = self.store.get(m.Charge, x.charge_id) if x.charge_id is not None else None
+            if charge is not None and charge.municipality_id == municipality_id:
+                found.append((charge.shop_id, x.created_at, charge.amount_cents, x.detail))
+        return sorted(found, key=lambda row: row[1], reverse=True)
+
     async def of_shops(
         self, kind: str, municipality_id: int, since: datetime
     ) -> Sequence[tuple[int, str, datetime]]:

@@ -13,6 +13,7 @@ from core.domain.errors import (
     Refusal,
 )
 from core.domain.messages import Money, Reply, t
+from core.services import security
 from core.services.charges.notices import _tell_void
 from core.services.code_destinations import (
     CODE_ELSEWHERE,
@@ -60,11 +61,16 @@ async def cancel_charge(
     return True
 
 
-async def refuse_charge(uow: UnitOfWork, *, charge_id: int, citizen_id: int, now: datetime) -> bool:
+async def refuse_charge(
+    uow: UnitOfWork, *, charge_id: int, citizen_id: int, now: datetime, not_me: bool = False
+) -> bool:
     """The citizen (or their delegate) refuses a payment a shop asked: ANNULLA from the chat
     that received the code. Cancelled like the shop's own ANNULLA (cancel_charge), and the
-    till that asked it is told, since the cashier waits for a code that will not come. False:
-    it was no longer pending, and nobody is told anything."""
+    till that asked it is told, since the cashier waits for a code that will not come.
+    `not_me`: she says she did not shop there; the office keeps that, with the shop and the
+    till that asked (security.not_me_refusal), in this transaction. A plain ANNULLA keeps
+    nothing: she may just have changed her mind. False: it was no longer pending, and
+    nobody is told anything."""
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.citizen_id != citizen_id:
         raise NotFound(Refusal.CHARGE_NOT_FOUND)
@@ -72,6 +78,8 @@ async def refuse_charge(uow: UnitOfWork, *, charge_id: int, citizen_id: int, now
         charge.id, ChargeStatus.PENDING, status=ChargeStatus.CANCELLED, closed_reason=BY_CITIZEN
     ):
         return False
+    if not_me:
+        await security.not_me_refusal(uow, charge, now)
     await notify_till(
         uow,
         charge,

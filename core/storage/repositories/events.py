@@ -263,6 +263,28 @@ class SecurityEventRepository(_Repository):
             )
         )
 
+    async def refusals_of_town(
+        self, kind: str, municipality_id: int
+    ) -> Sequence[tuple[int, datetime, int, str | None]]:
+        """(shop id, when, amount, `detail`) of the town's events of a kind naming a
+        payment, the latest first."""
+        rows = await self.session.execute(
+            select(
+                m.SecurityEvent.shop_id,
+                m.SecurityEvent.created_at,
+                m.Charge.amount_cents,
+                m.SecurityEvent.detail,
+            )
+            .join(m.Charge, m.Charge.id == m.SecurityEvent.charge_id)
+            .where(m.SecurityEvent.kind == kind, m.Charge.municipality_id == municipality_id)
+            .order_by(m.SecurityEvent.created_at.desc(), m.SecurityEvent.id.desc())
+        )
+        return [
+            (int(shop), at, int(amount), detail)
+            for shop, at, amount, detail in rows.all()
+            if shop is not None
+        ]
+
     async def of_shops(
         self, kind: str, municipality_id: int, since: datetime
     ) -> Sequence[tuple[int, str, datetime]]:

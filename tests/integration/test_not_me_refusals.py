@@ -1,0 +1,92 @@
+"""A customer's "not me" refusal of a waiting payment is kept for the office, in the
+transaction that cancels the payment: the shop, the payment, the till that asked it and
+when. A plain ANNULLA keeps nothing (she may just have changed her mind), and a refusal
+rolled back with its cancellation leaves nothing behind. Kept past the 30 days after
+which the rate limits' rows go."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.bootstrap import Core
+from core.domain.charges import ChargeStatus
+from core.services import charges, security
+from core.storage import models as m
+from tests.conftest import FakeClock
+from tests.factories import make_town, request
+
+
+async def _refuse(core: Core, charge_id: int, citizen_id: int, *, not_me: bool) -> bool:
+    async with core.uow() as uow:
+        refused = await charges.refuse_charge(
+            uow, charge_id=charge_id, citizen_id=citizen_id, now=core.now(), not_me=not_me
+        )
+        await uow.commit()
+        return refused
+
+
+async def _events(core: Core) -> list[m.SecurityEvent]:
+    async with core.uow() as uow:
+        rows = await uow.session.scalars(
+            select(m.SecurityEvent).where(m.SecurityEvent.kind == security.NOT_ME)
+        )
+        return list(rows.all())
+
+
+async def _status(core: Core, charge_id: int) -> str:
+    async with core.uow() as uow:
+        charge = await uow.charges.by_id(charge_id)
+        assert charge is not None
+        return charge.status
+
+
+async def test_not_me_is_kept_with_the_cancellation(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    asked = await request(core, town.shop_id, town.citizen_cfs[0], 12_50)
+    assert await _refuse(core, asked.charge_id, town.citizen_ids[0], not_me=True)
+    assert await _status(core, asked.charge_id) == ChargeStatus.CANCELLED
+    [event] = await _events(core)
+    assert (event.shop_id, event.charge_id, event.detail) == (town.shop_id, asked.charge_id, "test")
+    assert event.created_at == core.now()
+    async with core.uow() as uow:
+        kept = await security.not_me_refusals(uow, town.municipality_id)
+    assert kept == {town.shop_id: [security.NotMeRefusal(core.now(), 12_50, "test")]}
+    # Refusing it again changes nothing and keeps nothing more.
+    assert not await _refuse(core, asked.charge_id, town.citizen_ids[0], not_me=True)
+    assert len(await _events(core)) == 1
+
+
+async def test_a_plain_annulla_keeps_nothing(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    asked = await request(core, town.shop_id, town.citizen_cfs[0], 5_00)
+    assert await _refuse(core, asked.charge_id, town.citizen_ids[0], not_me=False)
+    assert await _status(core, asked.charge_id) == ChargeStatus.CANCELLED
+    assert await _events(core) == []
+
+
+async def test_a_refusal_rolled_back_keeps_nothing(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    asked = await request(core, town.shop_id, town.citizen_cfs[0], 5_00)
+    async with core.uow() as uow:
+        assert await charges.refuse_charge(
+            uow,
+            charge_id=asked.charge_id,
+            citizen_id=town.citizen_ids[0],
+            now=core.now(),
+            not_me=True,
+        )
+    assert await _status(core, asked.charge_id) == ChargeStatus.PENDING
+    assert await _events(core) == []
+
+
+async def test_refusals_outlive_the_rate_limits_rows(core: Core, clock: FakeClock) -> None:
+    town = await make_town(core, citizens=2)
+    first = await request(core, town.shop_id, town.citizen_cfs[0], 3_00)
+    assert await _refuse(core, first.charge_id, town.citizen_ids[0], not_me=True)
+    clock.advance(days=40)
+    second = await request(core, town.shop_id, town.citizen_cfs[1], 4_00)
+    assert await _refuse(core, second.charge_id, town.citizen_ids[1], not_me=True)
+    async with core.uow() as uow:
+        kept = await security.not_me_refusals(uow, town.municipality_id)
+    # The latest first.
+    assert [x.amount_cents for x in kept[town.shop_id]] == [4_00, 3_00]
