@@ -832,8 +832,9 @@ async def run(turn: Turn, name: str, arg: str) -> None:
     elif name in ("scam", "how_to_pay") and await is_shop_member(turn):
         turn.say(NOT_A_SCAM)
     elif name in ("scam", "how_to_pay", "undo_payment"):
-        # A citizen undoing a payment hears how paying works (or the payment waiting). A code that just came is what she asks about: the shop, the amount, and how to
-        # agree or refuse (ANNULLA) come first, alone (one SMS).
+        # A citizen undoing a payment hears how paying works. A code that just came is
+        # what she asks about: the shop, the amount, and how to agree or refuse (ANNULLA)
+        # come first, alone (one SMS).
         if not await stray_codes.on_words_while_paying(turn):
             turn.say(NOT_A_SCAM if name == "scam" else HOW_TO_PAY)
     elif name == "card_trouble":
