@@ -35,7 +35,7 @@ from core.dialogue.menus import (
     way_to_language,
     welcome,
 )
-from core.dialogue.questions import CHILDREN_ARG, LARGEST_HOUSEHOLD, unasked
+from core.dialogue.questions import APOLOGY, CHILDREN_ARG, LARGEST_HOUSEHOLD, unasked
 from core.dialogue.refusal_words import CANCEL_IN_WORDS, NOT_ME, REFUSE_PAYMENT
 from core.dialogue.state import ApplyState
 from core.dialogue.words import (
@@ -393,7 +393,7 @@ _TOLD_IN_ENGLISH = frozenset(
      "scam", "how_to_pay", "what_to_buy", "card_trouble", "forgot_code", "who_can_apply",
      "how_much_given", "new_number", "household_changed", "shop_refuses",
      "code_trouble", "not_enough", "job_lost", "bills",
-     "code_came", DECLINED, ACKNOWLEDGED}
+     "code_came", DECLINED, ACKNOWLEDGED, APOLOGY, "undo_payment"}
 )  # fmt: skip
 
 
@@ -514,6 +514,12 @@ SHOP_REFUSES = t(
 NOT_ENOUGH_AT_THE_TILL = t(
     "A payment larger than the customer's balance is refused, and the balance is never "
     "told to the shop: the customer checks it writing SALDO, or you charge less."
+)
+# "Come si fa a annullare un pagamento", "ho sbagliato l'importo", "devo rimborsare la
+# signora" from a shop's chat: the two ways back, in one SMS.
+UNDO_A_PAYMENT = t(
+    "Payment waiting for its code: write ANNULLA. Confirmed today: write STORNO and choose "
+    "it, the money goes back to the customer. Then PAGA again if needed."
 )
 # "Quanto danno a una famiglia di 0?": a household is at least the one who asks.
 HOW_MANY_AT_HOME = t(
@@ -733,7 +739,7 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             if shop
             else t("You're welcome! Write SALDO, NEGOZI or AIUTO when you need.")
         )
-    elif name in ("greeting", DECLINED, ACKNOWLEDGED):
+    elif name in ("greeting", DECLINED, ACKNOWLEDGED, APOLOGY):
         # A greeting: the welcome says what the service is, the menu what to write. "No
         # grazie" to "Did you mean DOMANDA?": nothing starts, the menu says what can. A
         # payment waiting for this person's code comes first, as for the help.
@@ -750,7 +756,8 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             # one likewise.
             turn.say(welcome(turn), way)
             return
-        await show_menu(turn, welcome(turn) if name == "greeting" else t("All right."))
+        said = t("No problem.") if name == APOLOGY else t("All right.")
+        await show_menu(turn, welcome(turn) if name == "greeting" else said)
     elif name == "lost_card":
         say_lost_card(turn)
     elif name == "other_card":
@@ -817,14 +824,17 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         await citizen_requests.say_window(turn)
     elif name == "what_to_buy":
         turn.say(WHAT_TO_BUY)
+    elif name == "undo_payment" and await is_shop_member(turn):
+        turn.say(UNDO_A_PAYMENT)
     elif name == "how_to_pay" and await is_shop_member(turn):
         # A shop's chat asks how to charge: the help names PAGA.
         await say_help(turn, understood=False)
     elif name in ("scam", "how_to_pay") and await is_shop_member(turn):
         turn.say(NOT_A_SCAM)
-    elif name in ("scam", "how_to_pay"):
-        # A code that just came is what she asks about: the shop, the amount, and how to
-        # agree or refuse (ANNULLA) come first, alone (one SMS).
+    elif name in ("scam", "how_to_pay", "undo_payment"):
+        # A citizen undoing a payment hears how paying works. A code that just came is
+        # what she asks about: the shop, the amount, and how to agree or refuse (ANNULLA)
+        # come first, alone (one SMS).
         if not await stray_codes.on_words_while_paying(turn):
             turn.say(NOT_A_SCAM if name == "scam" else HOW_TO_PAY)
     elif name == "card_trouble":

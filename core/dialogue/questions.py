@@ -425,9 +425,11 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     if size is not None and ("€" in (text or "") or any(map(is_currency, said_words))):
         return None  # "famiglia di 5 euro": an amount, no household size
     if size is not None:
-        # "Quanto danno a una famiglia di 4?": only that question takes the number.
+        # "Quanto danno a una famiglia di 4?": only that question takes the number, or
+        # the size said alone ("siamo in 4", "famiglia di 3"), which asks the same.
         asked = question_of(" ".join(without_size))
-        return ("how_much_given", str(size)) if asked == ("how_much_given", "") else None
+        alone = set(without_size) <= _SIZE_ALONE
+        return ("how_much_given", str(size)) if asked == ("how_much_given", "") or alone else None
     children, without_children = _children(said_words)
     if children is not None and question_of(" ".join(without_children)) == ("how_much_given", ""):
         # "Ho 3 figli quanto mi danno": the household is her and them at least (other
@@ -456,6 +458,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     ):
         # "Ok", "va bene", "ricevuto" to a notice; with thanks ("ricevuto, grazie") thanks.
         return ("thanks", "") if every & _THANKS else (ACKNOWLEDGED, "")
+    if said <= _APOLOGY_WORDS and said & _SORRY:
+        return APOLOGY, ""  # "scusi ho sbagliato": no harm done, the menu
     unhello = words[1:] if words[0] in _HELLO else words
     if not unhello or " ".join(unhello) in _WHO_ARE_YOU:
         return "greeting", ""  # "pronto?", "pronto, chi parla?", "chi siete?"
@@ -521,6 +525,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return "reimbursement", ""  # "quanto mi deve il comune?": what is still to reimburse
     if (said & _CASHIER and said & _ADD) or pairs & _NEW_CASHIER:
         return "cashier", ""
+    if _undoes_a_payment(said):
+        return ("undo_payment", "") if not keywords else None
     lost = said & _LOST or pairs & _CANT_FIND
     if lost and said & _CARD and (said & _SURELY_OTHER_CARD or pairs & _OTHER_CARD_PAIRS):
         return ("other_card", "") if keywords <= _CARD_KEYWORDS | {"credito"} else None
@@ -699,6 +705,48 @@ _RELATIVES = _KIN | _FAMILY | {"nipote", "nipoti", "fratello", "sorella", "grand
                                "granddaughter", "brother", "sister", "baby"}  # fmt: skip
 
 
+# A shopkeeper undoing a payment: "come si fa a annullare un pagamento", "ho sbagliato
+# l'importo", "devo rimborsare la signora", "come faccio uno storno". Answered with ANNULLA
+# (a payment waiting for its code) and STORNO (one confirmed today); a citizen asking it
+# hears how paying works (commands.run). Not the town's reimbursement ("rimborsa il comune").
+_REFUND = frozenset({"storno", "stornare", "stornarlo", "refund"})
+_GIVE_BACK = frozenset(
+    {"rimborsare", "rimborsarle", "rimborsargli", "restituire", "restituirle", "restituirgli",
+     "ridare", "ridarle", "ridargli"}
+)  # fmt: skip
+_CANCEL = frozenset({"annullare", "annullo", "annullarlo", "cancellare", "cancel", "undo"})
+_A_PAYMENT = frozenset(
+    {"pagamento", "pagamenti", "importo", "limporto", "scontrino", "payment", "charge", "amount"}
+)  # fmt: skip
+_MISTAKEN = frozenset(
+    {"sbagliato", "sbagliata", "errato", "errata", "sbaglio", "wrong", "mistake"}
+)  # fmt: skip
+_THE_AMOUNT = frozenset({"importo", "limporto", "cifra", "totale", "conto", "amount", "total"})
+
+
+def _undoes_a_payment(said: frozenset[str]) -> bool:
+    """Whether the words ask how to cancel or give back a payment (see _REFUND)."""
+    if said & _THE_TOWN:
+        return False
+    give_back = said & _GIVE_BACK or {"give", "back"} <= said
+    cancels = said & _CANCEL and said & _A_PAYMENT
+    return bool(said & _REFUND or give_back or cancels or (said & _MISTAKEN and said & _THE_AMOUNT))
+
+
+# "Scusi ho sbagliato", "scusate", "sorry, my mistake" with nothing asked: no harm done,
+# answered "No problem." and the menu (commands.run), not "I did not understand".
+APOLOGY = "apology"
+_SORRY = frozenset(
+    {"scusi", "scusa", "scusate", "scusami", "scusatemi", "perdono", "perdonate",
+     "sbagliato", "sbagliata", "errore", "ops", "oops", "sorry", "pardon", "mistake"}
+)  # fmt: skip
+_APOLOGY_WORDS = _SORRY | frozenset(
+    {"mi", "ho", "abbiamo", "per", "l", "lerrore", "un", "ma", "numero", "messaggio",
+     "scritto", "chiedo", "my", "bad", "wrong", "number", "message", "im", "i", "made", "a",
+     "so", "very", "tanto", "molto"}
+)  # fmt: skip
+
+
 def _names_someone(words: list[str]) -> bool:
     """Whether the words name a person of the family ("mio marito", "mia madre")."""
     return any(word in _RELATIVES for word in words)
@@ -710,6 +758,13 @@ def _names_someone(words: list[str]) -> bool:
 # size has at most two digits ("famiglia di 3331000002" is a phone), and no currency after
 # it ("famiglia di 5 euro" is an amount): those are no size, and get the help.
 _HOUSEHOLD_WORDS = frozenset({"famiglia", "nucleo", "family", "household"})
+# The words around a size said alone, nothing else asked: "siamo in 4", "famiglia di 3",
+# "una famiglia di 5 persone", "4 persone", "family of 3".
+_SIZE_ALONE = frozenset(
+    {"siamo", "in", "famiglia", "nucleo", "familiare", "di", "da", "per", "persone",
+     "componenti", "una", "un", "noi", "a", "family", "household", "of", "people", "persons",
+     "we", "are"}
+)  # fmt: skip
 _PEOPLE_WORDS = frozenset({"persone", "componenti", "people", "persons"})
 LARGEST_HOUSEHOLD = 20
 _SIZE_DIGITS = 2

@@ -84,8 +84,8 @@ async def test_household_sizes_on_telegram(telegram_server: TelegramServer) -> N
         "Quante persone vivono in casa, contando anche te? Chiedi, per esempio: quanto danno "
         "a una famiglia di 3?"
     )
-    # An amount is no household size: the help, with the menu's buttons.
-    for said in ("quanto danno a una famiglia di 5 euro", "siamo in 25", "famiglia di 0"):
+    # An amount or a phone is no household size: the help, with the menu's buttons.
+    for said in ("quanto danno a una famiglia di 5 euro", "siamo in 3331000002"):
         [told] = await server.exchange(nonna, partial(nonna.say, said))
         lines = text_of(told).split("\n")
         assert lines[0] == NOT_UNDERSTOOD and lines[1].startswith(HELP), said
@@ -164,3 +164,51 @@ async def test_the_total_in_her_words_after_paga(
     assert text_of(waiting).startswith(f"Codice inviato al cliente (Telegram) per {amount}.")
     [request] = rosa.messages()[before:]
     assert text_of(request).startswith(f"Bottega Giulia chiede {amount}.")
+
+
+async def test_a_household_size_said_alone_on_telegram(telegram_server: TelegramServer) -> None:
+    """ "Siamo in 4", "famiglia di 3" with nothing asked were "Non ho capito."; now what
+    "quanto danno a una famiglia di 4?" answers (25: the office; 0: how many)."""
+    server = telegram_server
+    nonna = await newcomer(server, 9107)
+    [four] = await server.exchange(nonna, partial(nonna.say, "siamo in 4"))
+    assert text_of(four) == (
+        "Per le regole del Comune una famiglia di 4 persone riceve 300,00 €, una volta; meno "
+        "se il fondo non basta."
+    )
+    [three] = await server.exchange(nonna, partial(nonna.say, "famiglia di 3"))
+    assert text_of(three).startswith("Per le regole del Comune una famiglia di 3 persone")
+    [large] = await server.exchange(nonna, partial(nonna.say, "siamo in 25"))
+    assert text_of(large).startswith("Per una famiglia di 25 persone decide l'ufficio")
+    [nobody] = await server.exchange(nonna, partial(nonna.say, "famiglia di 0"))
+    assert text_of(nobody).startswith("Quante persone vivono in casa, contando anche te?")
+
+
+UNDO_A_PAYMENT = (
+    "Pagamento in attesa del codice: scrivi ANNULLA. Già confermato oggi: scrivi STORNO e "
+    "sceglilo, i soldi tornano al cliente. Poi, se serve, di nuovo PAGA."
+)
+
+
+async def test_a_cashier_asking_how_to_undo_a_payment(telegram_server: TelegramServer) -> None:
+    """A tired shopkeeper's "ho sbagliato l'importo" was "Non ho capito." and the shop's
+    help; now the two ways back (ANNULLA, STORNO) in one short message."""
+    server = telegram_server
+    _owner, cashier = await registered_shop(server)
+    for said in (
+        "come si fa a annullare un pagamento",
+        "ho sbagliato l'importo",
+        "devo rimborsare la signora",
+        "come faccio uno storno",
+    ):
+        [told] = await server.exchange(cashier, partial(cashier.say, said))
+        assert text_of(told) == UNDO_A_PAYMENT, said
+
+
+async def test_sorry_alone_on_telegram(telegram_server: TelegramServer) -> None:
+    """ "Scusi ho sbagliato" with nothing asked: no harm done, and the menu."""
+    server = telegram_server
+    rosa = await holder(server, 9108)
+    [told] = await server.exchange(rosa, partial(rosa.say, "scusi ho sbagliato"))
+    assert text_of(told) == "Nessun problema."
+    assert buttons(told)[:4] == CITIZEN_MENU
