@@ -292,8 +292,8 @@ async def refuse_payments(turn: Turn, *, not_me: bool = False) -> bool:
             amount = Money(charge.amount_cents)
             turn.say(
                 t(
-                    "Payment of {amount} to {shop} refused: the code no longer works. If you "
-                    "did not shop there, someone used your details: write UFFICIO.",
+                    "Payment of {amount} to {shop} refused: the code no longer works. Not you? "
+                    "Someone has your details: write UFFICIO.",
                     amount=amount,
                     shop=shop.name,
                 )

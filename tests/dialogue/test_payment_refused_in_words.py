@@ -16,8 +16,8 @@ from tests.dialogue.test_shop import CONFIRMED, balance, citizen_code
 from tests.factories import make_town
 
 NOT_ME = (
-    "Payment of {amount} to {shop} refused: the code no longer works. If you did not shop "
-    "there, someone used your details: write UFFICIO."
+    "Payment of {amount} to {shop} refused: the code no longer works. Not you? Someone has "
+    "your details: write UFFICIO."
 )
 WAITS = (
     "{shop} asks {amount} and waits for the code: if you agree, tell it to the cashier; if "

@@ -223,7 +223,7 @@ async def test_refusing_in_words_on_telegram_refuses_the_payment(
     cashier, customer, citizen = await setup_till(server)
     for words, said in (
         ("No, I don't want to pay", "The shop was told."),
-        ("not me", "someone used your details: write OFFICE."),
+        ("not me", "Someone has your details: write OFFICE."),
     ):
         await server.exchange(cashier, lambda: cashier.say(f"/paga {citizen.card_code} 12,50"))
         code = code_in(customer.messages()[-1]["text"])
