@@ -48,6 +48,12 @@ def run(tmp_path: Path, *args: str) -> str:
     return done.stdout
 
 
+def _ctrl_c_as_on_a_terminal() -> None:
+    # A suite started in the background (`make test &`) ignores SIGINT, and an ignored signal
+    # stays ignored across exec: Python would then never raise KeyboardInterrupt in the child.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(tmp_path: Path, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         command(*args),
@@ -56,6 +62,7 @@ def start(tmp_path: Path, *args: str) -> subprocess.Popen[bytes]:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_ctrl_c_as_on_a_terminal,
     )
 
 
