@@ -156,13 +156,13 @@ def split_request(arg: str) -> tuple[str, str | None]:
     if spelled is not None:
         # "3 euro e 50" alone: an amount, and nobody named (names_nobody).
         return "", spelled
+    said = _amount_said_after_phone(arg)
+    if said is not None:
+        return said  # "3331000002 dieci euro": the phone, then the amount in words
     if words.spoken_amount(arg) is not None or words.says_amount_in_words(arg):
         # "PAGA dieci euro": the total said in words, nobody named yet; never a name
         # refused as a card number ("cento e venti" is asked in figures by amount_of).
         return "", arg
-    said = _amount_said_after_phone(arg)
-    if said is not None:
-        return said
     reference, amount = split_amount(arg)
     line = " ".join(word for word in arg.split() if not words.is_currency(word))
     phone_after = _amount_then_phone(line)
