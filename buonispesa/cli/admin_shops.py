@@ -37,7 +37,8 @@ def shops_list(
         typer.Option(help="pending, approved or refused (or the status as the list shows it)"),
     ] = None,
 ) -> None:
-    """List shops with their status, what they are owed and their lock for wrong codes."""
+    """List shops with their status, what they are owed, their lock for wrong codes and how
+    many payments customers refused as "not me" (`admin shops refusals` lists them)."""
     from core.services import ledger, municipalities, security
     from office.words import SHOP_STATUS_NAMES
 
@@ -48,6 +49,7 @@ def shops_list(
             town = await municipalities.require(uow, code)
             found = await uow.shops.search(town.id, approved_only=False)
             locks = await security.shop_locks(uow, found, core.now())
+            not_me = await security.not_me_refusals(uow, town.id)
             table = Table(
                 say(t("ID")),
                 say(t("Name")),
@@ -57,6 +59,7 @@ def shops_list(
                 say(t("Status")),
                 say(t("To reimburse")),
                 say(t("Locked")),
+                say(t('"Not me"')),
             )
             for shop in found:
                 if wanted and shop.status != wanted:
@@ -71,6 +74,8 @@ def shops_list(
                     named(SHOP_STATUS_NAMES, shop.status),
                     money(owed),
                     lock_text(locks.get(shop.id)),
+                    # Blank for none: the shops with refusals stand out.
+                    str(len(not_me[shop.id])) if not_me.get(shop.id) else "",
                 )
             out.print(table)
 

@@ -1,10 +1,10 @@
-"""`buonispesa admin shops refuse|unlock|lookups|members|remove-member`: the office's side
-of shop trust.
+"""`buonispesa admin shops refuse|unlock|lookups|refusals|members|remove-member`: the
+office's side of shop trust.
 
 Rules in docs/payments-and-codes.md: a shop that typed too many wrong payment codes
 is locked (for a while, or until the office unlocks it here, recorded with who and
 when); lookups that found nobody are listed so that a shop fishing for who applied
-stands out.
+stands out, and so are the payments customers refused as "not me" (docs/office.md).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import out, run_with_core, shops_app
+from buonispesa.cli.admin import money, out, run_with_core, shops_app
 from buonispesa.cli.common import (
     LoggedByOption,
     lock_text,
@@ -22,6 +22,7 @@ from buonispesa.cli.common import (
     operator_name,
     say,
 )
+from core.domain.channels import chat_label
 from core.domain.errors import InvalidIdentifier, NotFound, Refusal
 from core.domain.messages import Moment, t, tn
 from core.i18n import format_param
@@ -203,6 +204,63 @@ def shops_lookups(code: str) -> None:
                     ),
                     markup=False,
                 )
+
+    run_with_core(work)
+
+
+def _till(till: str | None) -> str:
+    """The till that asked a refused payment ("channel:address"), as `admin shops members`
+    shows a shop's chats: the channel and the last three digits, a dash when not known.
+    Not in full, though the office's Shops page shows it in full to a clerk: the command
+    line has no role to tell a clerk from a viewer, and what it prints goes to scrollback,
+    pipes and logs, where it never writes a whole number (a citizen's phone is masked by
+    `citizen phone` and `phone-change` too; whole numbers go only to files of mode 0600).
+    The same label as `admin shops members` is what the office needs: which cashier
+    asked, to remove them with `remove-member`."""
+    channel, _, address = (till or "").partition(":")
+    return chat_label(channel, address) if address else "—"
+
+
+@shops_app.command("refusals")
+def shops_refusals(
+    code: str,
+    shop: Annotated[
+        str | None, typer.Argument(help="Only this shop's (its id or partita IVA)")
+    ] = None,
+) -> None:
+    """The payments customers refused as "not me" (someone used their name or card at the
+    till), the newest first: when, the shop, the amount and the till that asked."""
+    from core.services import municipalities, security
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            names = {x.id: x.name for x in await uow.shops.search(town.id, approved_only=False)}
+            only = None if shop is None else await _shop_id(uow, town.id, shop)
+            if only is not None and only not in names:
+                raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop)
+            refused = [
+                (shop_id, refusal)
+                for shop_id, refusals in (await security.not_me_refusals(uow, town.id)).items()
+                if only in (None, shop_id)
+                for refusal in refusals
+            ]
+        if not refused:
+            out.print(say(t('No payment was refused as "not me".')), markup=False)
+            return
+        table = Table(
+            say(t("When")), say(t("ID")), say(t("Shop")), say(t("Amount")), say(t("Asked from"))
+        )
+        # The newest first across shops (sorted() keeps each shop's own order on a tie).
+        for shop_id, refusal in sorted(refused, key=lambda x: x[1].at, reverse=True):
+            table.add_row(
+                format_param(Moment(refusal.at), office_language()),
+                str(shop_id),
+                names.get(shop_id, ""),
+                money(refusal.amount_cents),
+                _till(refusal.till),
+            )
+        out.print(table)
 
     run_with_core(work)
 

@@ -97,15 +97,21 @@ async def refuse_taken_name(
 ) -> None:
     """Refuse the name of another shop of the municipality, approved or waiting for the
     office (`approved_only`: approved): a citizen searching shops by chat would see two
-    identical names. Refused shops do not count; `shop_id` is the shop being named."""
+    identical names. Refused shops do not count; `shop_id` is the shop being named.
+
+    The town's shop names are held first, until the commit (hold_shop_names): two
+    transactions naming shops at the same instant look one after the other, and the
+    second sees the name the first wrote. No unique index says the rule (it depends on
+    a shop's status), so this lock is what stops two registrations of one name."""
+    await uow.municipalities.hold_shop_names(municipality_id)
     key = name_key(name)
-    for other in await uow.shops.search(municipality_id, approved_only=False):
-        if other.id == shop_id or other.status == ShopStatus.REFUSED:
+    for other_id, other_name, status in await uow.shops.names_of(municipality_id):
+        if other_id == shop_id or status == ShopStatus.REFUSED:
             continue
-        if approved_only and other.status != ShopStatus.APPROVED:
+        if approved_only and status != ShopStatus.APPROVED:
             continue
-        if name_key(other.name) == key:
-            raise Conflict(Refusal.SHOP_NAME_TAKEN, name=other.name)
+        if name_key(other_name) == key:
+            raise Conflict(Refusal.SHOP_NAME_TAKEN, name=other_name)
 
 
 async def register_shop(
@@ -201,8 +207,11 @@ async def _refuse_someone_elses(
 async def approve_shop(
     uow: UnitOfWork, municipality_id: int, shop_id: int, now: datetime, *, notify: bool = True
 ) -> m.Shop:
-    """The office approves a shop; its owner is told (unless seeding a demo town)."""
-    shop = await uow.shops.by_id(shop_id)
+    """The office approves a shop; its owner is told (unless seeding a demo town). The
+    town's shop names are held before the shop is read (refuse_taken_name): its name and
+    status as committed, not as a page read them before."""
+    await uow.municipalities.hold_shop_names(municipality_id)
+    shop = await uow.shops.current(shop_id)
     if shop is None or shop.municipality_id != municipality_id:
         raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
     if shop.status == ShopStatus.APPROVED:
@@ -245,8 +254,10 @@ async def rename_shop(
     operator_id: int | None = None,
 ) -> tuple[str, m.Shop]:
     """The office corrects a shop's name (as on its bank account: a SEPA transfer needs one
-    it can write). Logged with the name before and after; returns (old name, shop)."""
-    shop = await uow.shops.by_id(shop_id)
+    it can write). Logged with the name before and after; returns (old name, shop). The
+    town's shop names are held before the shop is read (refuse_taken_name)."""
+    await uow.municipalities.hold_shop_names(municipality_id)
+    shop = await uow.shops.current(shop_id)
     if shop is None or shop.municipality_id != municipality_id:
         raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
     new = " ".join(name.split())

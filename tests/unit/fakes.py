@@ -172,6 +172,9 @@ class FakeMunicipalities(_Fake):
     async def all(self) -> Sequence[m.Municipality]:
         return self.store.rows(m.Municipality)
 
+    async def hold_shop_names(self, municipality_id: int) -> None:
+        """One task at a time runs on the fakes: nothing to wait for."""
+
     async def next_number(self, municipality_id: int, name: str) -> int:
         counter = self.store.first(
             m.Counter, lambda x: x.municipality_id == municipality_id and x.name == name
@@ -794,6 +797,10 @@ class FakeLedger(_Fake):
 class FakeShops(_Fake):
     async def by_id(self, shop_id: int) -> m.Shop | None:
         return self.store.get(m.Shop, shop_id)
+
+    async def names_of(self, municipality_id: int) -> Sequence[tuple[int, str, str]]:
+        found = self.store.rows(m.Shop, lambda x: x.municipality_id == municipality_id)
+        return [(x.id, x.name, x.status) for x in sorted(found, key=lambda x: x.id)]
 
     async def next_receipt(self, shop_id: int) -> int:
         shop = self.store.get(m.Shop, shop_id)

@@ -32,6 +32,20 @@ class MunicipalityRepository(_Repository):
             await self.session.scalars(select(m.Municipality).order_by(m.Municipality.id))
         ).all()
 
+    async def hold_shop_names(self, municipality_id: int) -> None:
+        """Hold the town's shop names until the commit: a registration, a rename or an
+        approval looks for a shop of the same name and writes its own one after the other
+        (core/services/shops.refuse_taken_name; no unique index can say the rule, which
+        depends on a shop's status). On PostgreSQL the town's row FOR NO KEY UPDATE, which
+        the town's other writes (rows that only refer to it: payments, messages) do not
+        wait for; SQLite has one writer already (BEGIN IMMEDIATE), and its dialect drops
+        FOR UPDATE."""
+        await self.session.execute(
+            select(m.Municipality.id)
+            .where(m.Municipality.id == municipality_id)
+            .with_for_update(key_share=True)
+        )
+
     async def next_number(self, municipality_id: int, name: str) -> int:
         """A gap-free per-municipality sequence (protocol numbers), safe under concurrency:
         one upsert, so two first applications of a year cannot both create the counter."""

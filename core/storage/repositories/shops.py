@@ -25,6 +25,16 @@ class ShopRepository(_Repository):
             select(m.Shop).where(m.Shop.id == shop_id).execution_options(populate_existing=True)
         )
 
+    async def names_of(self, municipality_id: int) -> Sequence[tuple[int, str, str]]:
+        """(id, name, status) of every shop of the municipality, as committed now: read as
+        columns, not the shops a session may hold from before it waited for a lock."""
+        rows = await self.session.execute(
+            select(m.Shop.id, m.Shop.name, m.Shop.status)
+            .where(m.Shop.municipality_id == municipality_id)
+            .order_by(m.Shop.id)
+        )
+        return [(int(id_), str(name), str(status)) for id_, name, status in rows.all()]
+
     async def next_receipt(self, shop_id: int) -> int:
         """The shop's next receipt number, in one statement whose row lock holds until the
         commit (as the one-trip payment plan takes it: core/storage/payment_trip.py)."""
