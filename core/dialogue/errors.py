@@ -180,11 +180,6 @@ _SENTENCES: dict[str, Text] = {
         "We cannot send the code to this person: they have no phone or chat. Ask them "
         "to contact the office."
     ),
-    # Either kind of card: the till then names the code to ask for (a cell, or the PIN).
-    Refusal.CITIZEN_PAYS_BY_CARD: t(
-        "This person pays with their voucher card: type or scan the card number, and we "
-        "tell you which code of the card to ask for."
-    ),
     # A card with a grid of codes; an old card's PIN is named instead (_PIN_CARD below).
     Refusal.CARD_BLOCKED: t(
         "This card is blocked after too many wrong codes. The holder must ask the office for "

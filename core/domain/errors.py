@@ -91,7 +91,6 @@ class Refusal(StrEnum):
     CARD_REQUEST_WAITING = "card.request_waiting"
     CHARGE_NOT_FOUND = "charge.not_found"
     CITIZEN_NOT_FOUND = "citizen.not_found"
-    CITIZEN_PAYS_BY_CARD = "citizen.pays_by_card"
     CITIZEN_UNREACHABLE = "citizen.unreachable"
     COMMUNITY_UNKNOWN_PAYMENT = "community.unknown_payment"
     DELEGATE_ALREADY = "delegate.already"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.bootstrap import Core
@@ -24,6 +24,7 @@ from tests.factories import (
     assert_ledger_ok,
     confirm,
     last_code_for,
+    make_cf,
     make_town,
     outbox_to,
     pin_only,
@@ -172,10 +173,44 @@ async def test_the_pin_is_stored_hashed_and_the_card_number_is_needed(core: Core
     assert all(
         code not in x.code_hash + x.code_salt for x, code in zip(grid, card.codes, strict=True)
     )
-    # By codice fiscale the shop cannot ask for the PIN: it must have the card.
-    with pytest.raises(NotAllowed) as refused:
+    # By codice fiscale the shop cannot ask for the PIN: it must have the card. It is told
+    # what it is told of nobody (the holder, who gets no code, would never see the lookup).
+    with pytest.raises(NotFound) as refused:
         await request(core, town.shop_id, town.citizen_cfs[0], 100)
-    assert refused.value.code == "citizen.pays_by_card"
+    assert refused.value.code == "citizen.not_found"
+
+
+async def test_a_holder_no_code_reaches_is_nobody_to_the_shop(core: Core) -> None:
+    """A card holder without a phone named by codice fiscale, and a holder with no phone,
+    chat nor card: the refusal of an unknown codice fiscale, a miss for the office, and
+    nothing sent to anyone."""
+    town = await make_town(core, citizens=2)
+    await without_phone(core, town, 0)
+    await without_phone(core, town, 1)
+    await issue(core, town, 0)
+    sent = len(await all_outbox(core))
+    refusals = []
+    for cf in (town.citizen_cfs[0], town.citizen_cfs[1], make_cf(99)):
+        # As the till does: what the refusal leaves is committed with its conversation.
+        async with core.uow() as uow:
+            with pytest.raises(NotFound) as refused:
+                await charges.request_charge(
+                    uow,
+                    shop_id=town.shop_id,
+                    citizen_reference=cf,
+                    amount_cents=100,
+                    requested_by="sms:+393339999999",
+                    now=core.now(),
+                )
+            await uow.commit()
+        refusals.append((type(refused.value), refused.value.code, refused.value.params))
+    assert refusals == [refusals[2]] * 3
+    assert len(await all_outbox(core)) == sent
+    async with core.uow() as uow:
+        since = core.now() - timedelta(hours=1)
+        assert await security.count(uow, security.LOOKUP, since) == 3
+        assert await security.count(uow, security.LOOKUP_MISS, since) == 3
+        assert await uow.session.scalar(select(func.count()).select_from(m.Charge)) == 0
 
 
 ISSUED = (
@@ -524,7 +559,8 @@ async def test_the_delegate_receives_the_code_and_the_receipt(core: Core) -> Non
 async def test_a_delegate_for_a_citizen_without_phone(core: Core) -> None:
     town = await make_town(core, citizens=1)
     await without_phone(core, town)
-    with pytest.raises(NotAllowed):
+    # No code can reach them: the shop is told what it is told of nobody.
+    with pytest.raises(NotFound):
         await request(core, town.shop_id, town.citizen_cfs[0], 100)
     await add(core, town, 0, DELEGATE)
     requested = await request(core, town.shop_id, town.citizen_cfs[0], 3_00)

@@ -24,7 +24,7 @@ from core.domain.errors import (
 from core.domain.messages import Money, Reply, t, tn
 from core.domain.policy import Policy
 from core.services import cards, ledger
-from core.services.charges.lookup import find_beneficiary
+from core.services.charges.lookup import find_beneficiary, nobody_here
 from core.services.charges.notices import _tell_void
 from core.services.code_destinations import (
     shown_destination,
@@ -113,9 +113,10 @@ async def request_charge(
         )
     payer = await payer_of(uow, citizen)
     if payer is None:
-        raise NotAllowed(
-            Refusal.CITIZEN_PAYS_BY_CARD if cards.has_pin_card(citizen) else "citizen.unreachable"
-        )
+        # Nobody to send the code to (a card holder named by codice fiscale, who pays with
+        # the card's number; a holder with no phone nor chat): the same answer as for
+        # nobody, the holder would never see the lookup (lookup.nobody_here).
+        raise await nobody_here(uow, shop, now)
     await refuse_code_to_own_staff(uow, shop, (payer.channel, payer.address))
     await check_code_cap(partial(uow.charges.code_times_to, citizen.id), policy, shop.id, now)
     given_up = await _replace_pending(uow, shop, citizen, now)
