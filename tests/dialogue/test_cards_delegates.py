@@ -10,7 +10,7 @@ from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.domain import cards as card_domain
 from core.domain.cards import PIN_FAILURES_PER_SHOP
-from core.domain.messages import Reply
+from core.domain.messages import Money, Reply
 from core.services import cards, delegates
 from core.storage import models as m
 from tests.conftest import FakeClock
@@ -416,3 +416,59 @@ async def test_the_code_a_removed_delegate_received_confirms_nothing(
     async with core.uow() as uow:
         statuses = set(await uow.session.scalars(select(m.Charge.status)))
     assert "confirmed" not in statuses
+
+
+REFUSED_ASK_THE_CUSTOMER = (
+    "Payment not confirmed: the payment of {amount} was refused. Ask the customer: they have "
+    "been told why."
+)
+REFUSED_SAY_THE_BALANCE = (
+    "Payment of {amount} refused: the card has only {balance}. Nothing paid. Tell the holder: "
+    "we cannot reach them."
+)
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_a_card_refused_for_the_balance_says_it_to_a_holder_nothing_else_reaches(
+    core: Core, language: str
+) -> None:
+    """The holder without a phone typed the card's code at the till (her consent) and
+    stands there: "they have been told why" would be untrue, nothing reaches her. The till
+    says her balance; nothing is paid."""
+    cf = await long_town(core)
+    card = await no_phone_card(core, cf, language)
+    till = await open_till(Chat(core, SHOP_PHONE))
+    await till.send(f"LINGUA {language}")
+    grouped = cards_grouped(card.card_code)
+    await till.expect(f"PAGA {grouped} 300", ASK_PIN)
+    await till.expect(slip(card, till), CONFIRMED)  # 500 € credited: 200 € left
+    await till.expect(f"PAGA {grouped} 250", ASK_PIN)
+    await till.expect(slip(card, till), REFUSED_SAY_THE_BALANCE)
+    assert param(till.last, "balance") == Money(200_00)
+    for reply in till.last:
+        assert_one_segment(reply, language)
+    # Nothing was paid: the whole 200 € still pays.
+    await till.expect(f"PAGA {grouped} 200", ASK_PIN)
+    await till.expect(slip(card, till), CONFIRMED)
+
+
+async def test_a_card_holder_with_a_phone_is_told_there_and_the_till_is_not(core: Core) -> None:
+    cf = await long_town(core)
+    async with core.uow() as uow:
+        town = (await uow.municipalities.all())[0]
+        yes = await approved_request(uow, town, cf, "card")
+        card = await cards.issue_card(uow, town, cf, core.now(), approved=yes)
+        await uow.commit()
+    assert isinstance(core.clock, FakeClock)
+    core.clock.advance(minutes=5)
+    till = await open_till(Chat(core, SHOP_PHONE))
+    grouped = cards_grouped(card.card_code)
+    await till.expect(f"PAGA {grouped} 300", ASK_PIN)
+    await till.expect(slip(card, till), CONFIRMED)
+    await till.expect(f"PAGA {grouped} 250", ASK_PIN)
+    await till.expect(slip(card, till), REFUSED_ASK_THE_CUSTOMER)
+    assert "balance" not in {name for reply in till.last for t in reply.texts for name in t.params}
+    told = [reply for _row, reply in await outbox_of(core, "sms", CITIZEN_PHONE)]
+    assert told[-1].texts[0].msgid == (
+        "The payment of {amount} at {shop} was refused: your balance is {balance}."
+    )

@@ -883,10 +883,19 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         elif result.outcome is outcome.EXPIRED:
             turn.say(_expired_text(s, amount), options=AFTER)
         elif result.outcome is outcome.INSUFFICIENT_FUNDS:
+            unheard = result.balance_for_the_holder_cents
             # The citizen, who gave the code, has been told why; the shop is not (no balance
-            # oracle): the cashier is told to ask the customer.
+            # oracle): the cashier is told to ask the customer. A card's holder no message
+            # reaches hears her balance at the till, where she typed the card's code.
             turn.say(
                 t(
+                    "Payment of {amount} refused: the card has only {balance}. Nothing paid. "
+                    "Tell the holder: we cannot reach them.",
+                    amount=amount,
+                    balance=Money(unheard),
+                )
+                if unheard is not None
+                else t(
                     "Payment not confirmed: the payment of {amount} was refused. Ask the "
                     "customer: they have been told why.",
                     amount=amount,

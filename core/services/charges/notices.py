@@ -95,21 +95,24 @@ def _paid(amount_cents: int, shop_name: str, balance_cents: int) -> Reply:
     )
 
 
-async def tell_refused_for_balance(uow: UnitOfWork, charge_id: int, now: datetime) -> None:
+async def tell_refused_for_balance(
+    uow: UnitOfWork, charge_id: int, now: datetime
+) -> tuple[int, int] | None:
     """The citizen gave the code but the balance no longer covers the amount (another shop
     was paid meanwhile): the citizen is told, with the balance; the shop is not (the
-    cashier is told to ask the customer)."""
+    cashier is told to ask the customer). Returns (messages queued, balance): none queued
+    for a holder no notice reaches (a card without a phone, a chat or a delegate)."""
     # Loaded one by one, not with_parties: the payment was decided (maybe in one trip), and
     # this is only its notice, on the rare refused path.
     charge = await uow.charges.by_id(charge_id)
     if charge is None:
-        return
+        return None
     citizen = await uow.citizens.by_id(charge.citizen_id)
     shop = await uow.shops.by_id(charge.shop_id)
     if citizen is None or shop is None:
-        return
+        return None
     balance = await ledger.citizen_balance(uow, charge.municipality_id, citizen.id)
-    await notify_payer(
+    told = await notify_payer(
         uow,
         citizen,
         Reply.of(
@@ -123,6 +126,7 @@ async def tell_refused_for_balance(uow: UnitOfWork, charge_id: int, now: datetim
         now,
         charge_id=charge.id,
     )
+    return told, balance
 
 
 async def _warn_wrong_codes(

@@ -51,6 +51,9 @@ class ConfirmResult:
     receipt_number: int | None = None
     # CONFIRMED by a code of a card's grid: the unused codes left on the card.
     card_codes_left: int | None = None
+    # INSUFFICIENT_FUNDS of a card payment whose holder no notice reaches: her balance, for
+    # the till to say to her (she typed the card's code there; nothing else tells her).
+    balance_for_the_holder_cents: int | None = None
 
 
 # What the cashier is told of each step of the confirmation (core/domain/charges.py).
