@@ -18,7 +18,14 @@ from zoneinfo import ZoneInfo
 
 from core.bootstrap import Core
 from core.dialogue import commands, questions, stray_codes
-from core.dialogue.context import ACKNOWLEDGED, PHONE_CHANNELS, Input, Reject, Turn
+from core.dialogue.context import (
+    ACKNOWLEDGED,
+    NOT_UNDERSTOOD,
+    PHONE_CHANNELS,
+    Input,
+    Reject,
+    Turn,
+)
 from core.dialogue.errors import error_text
 from core.dialogue.flows import FLOWS
 from core.dialogue.flows import citizen as citizen_requests
@@ -48,6 +55,7 @@ from core.dialogue.words import (
     has_digits,
     menu_digit_and_phone,
     plain_words,
+    signs_alone,
 )
 from core.domain.errors import DomainError
 from core.domain.messages import Reply, Text, t
@@ -485,16 +493,32 @@ class DialogueEngine:
         at = (turn.flow, turn.step)
         # The conversation as it stood before this message (the previous turn's time).
         pause = turn.now - _aware(routing.conversation.updated_at)
+        # The question waiting offered buttons (numbered choices by SMS).
+        offered = bool(turn.memory.options)
         try:
             await self._dispatch(turn, routing, inp, command)
             if command is None and at[1] is not None and pause >= LONG_PAUSE:
                 _remind_doing(turn, at)
         except Reject as wrong:
+            if (
+                command is None
+                and offered
+                and at[1] is not None
+                and (turn.flow, turn.step) == at
+                and await _worry_at_question(turn, open_flow, wrong, pause >= LONG_PAUSE)
+            ):
+                return
             # A wrong answer: explained, and the conversation stays on its step. Written in
             # English to an Italian chat ("sorry, can you write in English?"), the way to
             # English follows the error, which its writer may not read.
             way = way_to_language(turn)
-            turn.say(*wrong.texts, *((way,) if way is not None else ()), request=wrong.request)
+            texts = wrong.texts
+            if signs_alone(inbound.text):
+                # "?" or "💶" alone: someone asking what to write here, not a wrong answer.
+                # The question's hint, without "Sorry, I did not understand", and the
+                # question again (_ask_again).
+                texts = tuple(text for text in texts if text.msgid != NOT_UNDERSTOOD.msgid)
+            turn.say(*texts, *((way,) if way is not None else ()), request=wrong.request)
             if command is None and at[1] is not None and (turn.flow, turn.step) == at:
                 await self._ask_again(turn, inp, pause >= LONG_PAUSE)
 
@@ -704,6 +728,10 @@ class DialogueEngine:
             # SALDO): nothing is asked now, so it answers nothing; that request waits, and
             # how to go back to it is said, not the list of every word.
             turn.say(reminder)
+        elif signs_alone(turn.inbound.text):
+            # "?" or "💶" alone: help asked for, as "non capisco" asks it, not words we did
+            # not understand.
+            await say_help(turn, in_words=True)
         else:
             # Unknown words: the help says which words work.
             await say_help(turn, understood=False)
@@ -804,6 +832,78 @@ async def say_digit_and_phone(turn: Turn, digit: str, phone: str) -> None:
             digit=digit,
         )
     )
+
+
+# Worries written at a question answered by buttons, each answered as outside a question
+# (commands.run), then the question again: "chi siete?", "ma è gratis?", "ho paura", "non
+# ho soldi per la bolletta". Only those that tell something and leave the request alone;
+# not those that say to apply ("ho perso il lavoro" at the work question is about it).
+_WORRIES = frozenset(
+    {"greeting", "price", "scam", "bills", "what_to_buy", "how_to_pay", "how_much_given",
+     "expiry", "household_changed", "new_number", "lost_card", "other_card",
+     "card_trouble", "stop_hint", "delegation"}
+)  # fmt: skip
+
+
+async def _worry_at_question(
+    turn: Turn, flow: Flow[Any] | None, wrong: Reject, paused: bool
+) -> bool:
+    """After words the step could not read as its answer (its own reading comes first:
+    "ho l'affitto da pagare" at the rent question is an answer), at a question answered by
+    buttons: a worry (_WORRIES) is answered as the same words are outside a question, then
+    the question comes again, nothing of the request changed; where asking again does
+    more than ask (the summary, sent whole), the step's hint instead. After a long pause
+    (`paused`) what was in progress comes before the question. False: no worry (the
+    error is said), or a shop's chat, whose worries are its help."""
+    if flow is None or turn.step is None or flow.acts_for_shop is not None:
+        return False
+    worry = questions.unasked(turn.inbound.text)
+    if worry is None or worry[0] not in _WORRIES or await is_shop_member(turn):
+        return False
+    if worry[0] == "greeting" and not plain_words(turn.inbound.text):
+        # "Buongiorno" alone asks nothing: the question's hint, as before.
+        return False
+    at, before = (turn.flow, turn.step), len(turn.replies)
+    if worry[0] == "greeting":
+        # "Chi siete?": who writes (the welcome), not the menu: a question waits.
+        turn.say(welcome(turn))
+    else:
+        await commands.run(turn, *worry)
+    said = turn.replies[before:]
+    plain = all(
+        not reply.options
+        and reply.request is None
+        and reply.pin is None
+        and reply.document is None
+        and reply.invoice is None
+        and not reply.sensitive
+        for reply in said
+    )
+    if (turn.flow, turn.step) != at:
+        return True
+    if not flow.steps[str(turn.step)].again:
+        hint = [text for text in wrong.texts if text.msgid != NOT_UNDERSTOOD.msgid]
+        texts = [text for reply in said for text in reply.texts]
+        if plain and hint and (not turn.is_sms or turn.fits_sms([*texts, *hint])):
+            turn.replies[before:] = [Reply(texts=(*texts, *hint))]
+        elif hint:
+            turn.say(*hint)
+        return True
+    if not plain:
+        # Its own buttons (a payment waiting for her code): the question in a message after.
+        await flow.ask(turn)
+        return True
+    del turn.replies[before:]
+    texts = [text for reply in said for text in reply.texts]
+    if paused:
+        doing = flow.doing or IN_PROGRESS
+        if turn.is_sms and not turn.fits_sms([*texts, doing]):
+            # Her answer in its own SMS; what was in progress with the question.
+            turn.say(*texts)
+            texts = []
+        texts.append(doing)
+    await _ask_after(turn, flow, texts, Reply(texts=tuple(texts)))
+    return True
 
 
 def _asked_again(turn: Turn) -> Flow[Any] | None:

@@ -81,15 +81,25 @@ def _told(hint: str | None) -> str | None:
     return told if told in LANGUAGES else None
 
 
+def _typed(text: str | None) -> bool:
+    """Words typed by the person, not a command tapped in the app's menu ("/saldo")."""
+    return not (text or "").lstrip().startswith("/")
+
+
 def written_language(text: str | None, hint: str | None) -> str | None:
-    """The language of a new chat from its first message's words, unless the channel told
-    one: a user whose app is in English who taps /saldo still reads English."""
-    return None if _told(hint) else written_in(text)
+    """The language of a new chat from its first message's words. Words typed plainly in
+    one language decide ("buongiorno vorrei i buoni spesa" from an app in English is
+    Italian); a command tapped in the app's menu goes with the language the channel told
+    (Telegram sends the app's): a user whose app is in English who taps /saldo still
+    reads English."""
+    written = written_in(text)
+    return None if _told(hint) and not _typed(text) else written
 
 
 def agreed_language(text: str | None, hint: str | None) -> str | None:
-    """The language the words say, when the channel told none or the same one: /apply in
-    an English app needs no language question, /domanda in an English app asks it."""
+    """The language the words say, when they were typed, or when the channel told none or
+    the same one: "vorrei fare la domanda" in an English app is Italian, /apply in an
+    English app needs no language question, /domanda in an English app asks it."""
     written = written_in(text)
     told = _told(hint)
-    return written if told is None or told == written else None
+    return written if told is None or told == written or _typed(text) else None

@@ -221,6 +221,8 @@ _PRICED = frozenset(
 # Paying for the card may be paying with it ("how do I pay for the shopping with the
 # card?"): only paying for the vouchers or the application asks their price.
 _PAID_FOR = frozenset({"buoni", "buono", "bonus", "domanda", "vouchers", "voucher", "application"})
+# "Ma è gratis?", "la domanda è gratuita?", "is it free?": the price too (nothing).
+_FREE = frozenset({"gratis", "gratuito", "gratuita", "gratuiti", "gratuite", "free"})
 _PRICE_KEYWORDS = frozenset({"domanda", "tessera", "carta", "card"})
 # A neighbour with the vouchers or the shopping; not "negozi vicino a me" (shops near).
 _HELPER = frozenset({"vicino", "vicina", "badante", "neighbour", "neighbor", "caregiver"})
@@ -353,6 +355,13 @@ _SCAM = frozenset(
     {"truffa", "truffe", "truffatori", "truffatore", "truffaldini", "imbroglio", "imbroglioni",
      "fregatura", "raggiro", "scam", "scams", "scammers", "fraud", "phishing"}
 )  # fmt: skip
+# "Ho paura", "sono preoccupata", "I'm scared", said alone or nearly: what this service is
+# and that it never asks for money, as to "è una truffa?".
+_FEAR = frozenset(
+    {"paura", "spaventata", "spaventato", "preoccupata", "preoccupato", "afraid", "scared",
+     "worried"}
+)  # fmt: skip
+_FEAR_WORDS = 4
 # "Come faccio a pagare?", "come si usano i buoni", "how do I pay?": how a payment is made
 # (read after the shops' "dove" and the price's "devo pagare per la domanda?").
 _HOW = frozenset({"come", "how"})
@@ -484,6 +493,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     if said & _CHANGED and said & _PHONE_WORDS and not said & (_CODE_WORDS | _CASHIER):
         return ("new_number", "") if not keywords else None
     if said & _SCAM or (said & (_MESSAGES | _CALLS) and said & _STRANGE):
+        return "scam", ""
+    if said & _FEAR and len(words) <= _FEAR_WORDS and not keywords:
         return "scam", ""  # "ho ricevuto un messaggio strano": codes to the cashier only
     moved = said & _MOVED or pairs & _MOVED_PAIRS or (said & _LIVES and pairs & _WITH_US)
     wants_vouchers = said & _VOUCHERS and said & _WANT  # "… e vorrei i buoni": applying
@@ -556,6 +567,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         asks_balance = said & (_BALANCE_WORDS | _REMAINS)
         return "delegation", "balance" if asks_balance else ""
     if (said & _COST and said & _PRICED) or (pairs & _TO_PAY and said & _PAID_FOR):
+        return ("price", "") if keywords <= _PRICE_KEYWORDS else None
+    if said & _FREE:
         return ("price", "") if keywords <= _PRICE_KEYWORDS else None
     if (said & _HOW_MUCH or pairs.intersection(_ENGLISH_HOW_MUCH)) and said & _MONEY:
         return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None

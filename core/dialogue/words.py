@@ -53,6 +53,17 @@ def fold(text: str | None) -> str:
     return _SPACES.sub(" ", plain).strip().lstrip("/").strip(" .,!")
 
 
+# Signs that ask, or point at the money, sent alone: "?", "??", "💶" (VS16 left out).
+_ASKING_SIGNS = frozenset("?¿💶💰💵💸€")
+
+
+def signs_alone(text: str | None) -> bool:
+    """Whether the message is only question marks or a money sign ("?", "??", "💶"):
+    someone asking what to do here, neither an answer nor a word."""
+    kept = [ch for ch in clean(text) if not ch.isspace() and ch != "\ufe0f"]
+    return bool(kept) and set(kept) <= _ASKING_SIGNS
+
+
 # Words of courtesy or greeting at either end of a message, which change nothing in an
 # answer or a request: "sì grazie", "saldo per favore", "Buongiorno, quanto mi resta?".
 COURTESY: tuple[tuple[str, ...], ...] = tuple(

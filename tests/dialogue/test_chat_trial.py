@@ -337,12 +337,14 @@ def test_which_language_a_message_is_written_in() -> None:
         assert written_in(text) is None, text
 
 
-def test_the_language_telegram_tells_wins_over_the_words() -> None:
+def test_the_language_telegram_tells_wins_over_a_tapped_command_only() -> None:
     from core.dialogue.languages import written_language
 
     # Telegram sends the app's language: /saldo tapped in an English app stays English.
     assert written_language("/saldo", "en-GB") is None
-    assert written_language("vorrei i buoni spesa", "en") is None
+    # Words typed plainly in one language are that language, whatever the app's.
+    assert written_language("vorrei i buoni spesa", "en") == "it"
+    assert written_language("hello I need food vouchers", "it") == "en"
     # SMS and the terminal tell nothing: the words decide.
     assert written_language("vorrei i buoni spesa", None) == "it"
     assert written_language("HELP", None) == "en"
@@ -354,6 +356,7 @@ def test_the_application_skips_the_language_question_only_when_words_and_app_agr
     from core.dialogue.languages import agreed_language
 
     assert agreed_language("/apply", "en") == "en"
-    assert agreed_language("/domanda", "en") is None  # an Italian word in an English app: ask
+    assert agreed_language("/domanda", "en") is None  # an Italian command in an English app: ask
+    assert agreed_language("vorrei fare la domanda", "en") == "it"  # typed: her words decide
     assert agreed_language("DOMANDA", None) == "it"
     assert agreed_language("1", None) is None

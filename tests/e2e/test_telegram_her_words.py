@@ -22,6 +22,10 @@ NOT_UNDERSTOOD = "Non ho capito."
 HELP = "Scrivi: SALDO, NEGOZI (+ comune, CAP o tipo), DOMANDA, STATO"
 TAP_A_BUTTON = "Tocca uno dei pulsanti qui sopra."
 PRIVACY = "Privacy: Belforte del Chienti usa i tuoi dati solo per i buoni spesa"
+FREE = (
+    "I buoni sono gratuiti: il Comune li dà alle famiglie in difficoltà. Nessuno può "
+    "chiederti soldi per averli: se qualcuno lo fa, avvisa l'ufficio."
+)
 
 
 async def newcomer(server: TelegramServer, user_id: int) -> FakeUser:
@@ -61,12 +65,14 @@ async def test_bills_on_telegram(telegram_server: TelegramServer, said: str) -> 
         text_of(status),
     ]
     assert buttons(replies[-1]) == buttons(status)
-    # At a question with buttons (the privacy consent) words are no answer: said so, and
-    # the question again with its buttons; nothing was consented to.
+    # At a question with buttons (the privacy consent) the same words are no answer but
+    # her worry: answered as above, then the question again with its buttons (no "tap a
+    # button"); nothing was consented to.
     await server.exchange(nonna, lambda: nonna.tap("Domanda"))
     await server.exchange(nonna, lambda: nonna.tap("Italiano"))
     [again] = await server.exchange(nonna, partial(nonna.say, said))
-    assert text_of(again).startswith(f"Scusa, non ho capito.\n{TAP_A_BUTTON}\n{PRIVACY}")
+    assert text_of(again).startswith(f"{BILLS}\n{PRIVACY}")
+    assert TAP_A_BUTTON not in text_of(again)
     assert buttons(again) == ["Acconsento", "Non acconsento"]
 
 
@@ -113,8 +119,12 @@ async def test_a_thumb_or_joined_hands_alone(telegram_server: TelegramServer) ->
     assert text_of(thanked) == "Prego!"
     assert buttons(thanked)[:4] == CITIZEN_MENU
     # Other emoji say nothing the bot can read: said so, with the menu.
-    [told] = await server.exchange(rosa, partial(rosa.say, "💶"))
+    [told] = await server.exchange(rosa, partial(rosa.say, "😀"))
     assert text_of(told).startswith(NOT_UNDERSTOOD)
+    # "💶" or "?" alone asks what to do, as "non capisco": the help, not "Non ho capito".
+    for sign in ("💶", "?"):
+        [told] = await server.exchange(rosa, partial(rosa.say, sign))
+        assert text_of(told).startswith(HELP), sign
     # A till's chat alike, with the shop's menu.
     _owner, cashier = await registered_shop(server)
     [told] = await server.exchange(cashier, partial(cashier.say, "👍"))
@@ -212,3 +222,23 @@ async def test_sorry_alone_on_telegram(telegram_server: TelegramServer) -> None:
     [told] = await server.exchange(rosa, partial(rosa.say, "scusi ho sbagliato"))
     assert text_of(told) == "Nessun problema."
     assert buttons(told)[:4] == CITIZEN_MENU
+
+
+async def test_her_italian_first_words_from_an_app_in_english(
+    telegram_server: TelegramServer,
+) -> None:
+    """Her grandson set her phone in English: Telegram says "en", but her first message is
+    plain Italian. She is answered in Italian, the application asks no language; worried at
+    its consent, she hears that the vouchers are free and the question again."""
+    server = telegram_server
+    nonna = server.user(9107, language="en", name="Giuseppina")
+    [privacy] = await server.exchange(nonna, partial(nonna.say, "buongiorno vorrei i buoni spesa"))
+    assert text_of(privacy).startswith(PRIVACY)
+    assert buttons(privacy) == ["Acconsento", "Non acconsento"]
+    [again] = await server.exchange(nonna, partial(nonna.say, "ma è gratis?"))
+    assert text_of(again).startswith(f"{FREE}\n{PRIVACY}")
+    assert buttons(again) == ["Acconsento", "Non acconsento"]
+    # Typed in English from an app in Italian: English.
+    john = server.user(9108, language="it", name="John")
+    [agree] = await server.exchange(john, partial(john.say, "hello I need food vouchers"))
+    assert text_of(agree).startswith("Privacy: Belforte del Chienti uses your data")
