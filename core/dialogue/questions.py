@@ -493,9 +493,9 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     if said & _CHANGED and said & _PHONE_WORDS and not said & (_CODE_WORDS | _CASHIER):
         return ("new_number", "") if not keywords else None
     if said & _SCAM or (said & (_MESSAGES | _CALLS) and said & _STRANGE):
-        return "scam", ""
-    if said & _FEAR and len(words) <= _FEAR_WORDS and not keywords:
         return "scam", ""  # "ho ricevuto un messaggio strano": codes to the cashier only
+    if said & _FEAR and len(words) <= _FEAR_WORDS and not keywords:
+        return "scam", ""  # "ho paura": what this is, and that it never asks for money
     moved = said & _MOVED or pairs & _MOVED_PAIRS or (said & _LIVES and pairs & _WITH_US)
     wants_vouchers = said & _VOUCHERS and said & _WANT  # "… e vorrei i buoni": applying
     changed = said & _DIED or pairs & _DIED_PAIRS or moved
