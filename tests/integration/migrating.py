@@ -1,12 +1,18 @@
 """Moving a test database to one Alembic revision, up or down, as `buonispesa migrate`
-would (the migration tests build data at an old revision and upgrade it)."""
+would (the migration tests build data at an old revision and upgrade it), and opening a
+Core on it between the moves."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from alembic import command
 
+from core.bootstrap import Core
 from core.storage.engine import make_engine
 from core.storage.migrate import alembic_config
+from tests.conftest import FakeClock
 
 
 async def migrate_to(url: str, revision: str, *, down: bool = False) -> None:
@@ -22,3 +28,26 @@ async def migrate_to(url: str, revision: str, *, down: bool = False) -> None:
             await connection.run_sync(run)
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def core_on(url: str, clock: FakeClock | None = None) -> AsyncIterator[Core]:
+    """A Core on the database at `url` as it stands (no migration), closed on the way out.
+    A test that opens the database again after a move passes the same `clock` each time,
+    so that time goes on where it was; without one, a new FakeClock."""
+    core = Core(engine=make_engine(url), clock=clock if clock is not None else FakeClock())
+    try:
+        yield core
+    finally:
+        await core.close()
+
+
+@asynccontextmanager
+async def migrated_core(
+    url: str, clock: FakeClock | None = None, revision: str = "head", *, down: bool = False
+) -> AsyncIterator[Core]:
+    """The database at `url` moved to `revision` (the newest by default), then a Core on it
+    as `core_on` opens one."""
+    await migrate_to(url, revision, down=down)
+    async with core_on(url, clock) as core:
+        yield core

@@ -8,13 +8,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from core.bootstrap import Core
 from core.services import phone_changes
 from core.storage import models as m
-from core.storage.engine import make_engine
 from tests.conftest import FakeClock
 from tests.factories import make_town
-from tests.integration.migrating import migrate_to
+from tests.integration.migrating import migrate_to, migrated_core
 from tests.integration.test_delegate_card_requests import _approve, _ask_card, _print
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
 from tests.integration.test_phone_changes import _operators
@@ -25,10 +23,8 @@ BEFORE = "0026_shop_receipt_numbers"
 async def test_cards_approved_before_get_their_deadline_from_the_approval(
     empty_url: str,  # noqa: F811
 ) -> None:
-    await migrate_to(empty_url, "head")
     clock = FakeClock()
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with migrated_core(empty_url, clock) as core:
         town = await make_town(core, citizens=1)
         team = await _operators(core, town)
         printed = await _ask_card(core, town, team["clerk"])
@@ -45,12 +41,8 @@ async def test_cards_approved_before_get_their_deadline_from_the_approval(
                 update(m.PhoneChange).where(m.PhoneChange.id == waiting.id).values(status="expired")
             )
             await uow.commit()
-    finally:
-        await core.close()
     await migrate_to(empty_url, BEFORE, down=True)
-    await migrate_to(empty_url, "head")
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with migrated_core(empty_url, clock) as core:
         async with core.uow() as uow:
             rows = {
                 row.id: row
@@ -66,5 +58,3 @@ async def test_cards_approved_before_get_their_deadline_from_the_approval(
         again = await _ask_card(core, town, team["clerk"], reissue=True)
         done = await _approve(core, team["manager"], again.id)
         assert done.change.print_by == approved_at + timedelta(days=phone_changes.CARD_PRINT_DAYS)
-    finally:
-        await core.close()

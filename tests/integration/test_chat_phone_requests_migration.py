@@ -15,7 +15,7 @@ from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.conftest import FakeClock
 from tests.integration.linked_chat import holder_without_phone
-from tests.integration.migrating import migrate_to
+from tests.integration.migrating import core_on, migrate_to, migrated_core
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
 
 BEFORE = "0043_no_phone_while_change_waits"
@@ -48,10 +48,8 @@ async def _share(core: Core, municipality_id: int) -> identity.IdentityRefused:
 async def test_down_drops_the_chats_requests_and_up_again_it_asks_again(
     empty_url: str,  # noqa: F811
 ) -> None:
-    await migrate_to(empty_url, "head")
     clock = FakeClock()
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with migrated_core(empty_url, clock) as core:
         town = await holder_without_phone(core, chat=CHAT)
         async with core.uow() as uow:
             municipality = await municipalities.require(uow, town.code)
@@ -65,25 +63,17 @@ async def test_down_drops_the_chats_requests_and_up_again_it_asks_again(
         assert asked.waiting is not None
         refused = await _share(core, town.municipality_id)
         assert isinstance(refused, identity.FirstNumberNeedsOffice) and refused.change
-    finally:
-        await core.close()
 
     columns, _ = await _columns_and_revision(empty_url)
     assert "requested_by_chat" in columns
     await migrate_to(empty_url, BEFORE, down=True)
     columns, revision = await _columns_and_revision(empty_url)
     assert "requested_by_chat" not in columns and revision == BEFORE
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
-        async with core.uow() as uow:
-            ids = await uow.session.scalars(text("SELECT id FROM phone_changes ORDER BY id"))
-            assert list(ids) == [asked.waiting.id]
-    finally:
-        await core.close()
+    async with core_on(empty_url, clock) as core, core.uow() as uow:
+        ids = await uow.session.scalars(text("SELECT id FROM phone_changes ORDER BY id"))
+        assert list(ids) == [asked.waiting.id]
 
-    await migrate_to(empty_url, "head")
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with migrated_core(empty_url, clock) as core:
         again = await _share(core, town.municipality_id)
         assert isinstance(again, identity.FirstNumberNeedsOffice) and again.change
         async with core.uow() as uow:
@@ -110,5 +100,3 @@ async def test_down_drops_the_chats_requests_and_up_again_it_asks_again(
                     .values(card_change_id=asked.waiting.id)
                 )
         assert other.value.code == Refusal.REQUEST_OTHER_CITIZEN
-    finally:
-        await core.close()

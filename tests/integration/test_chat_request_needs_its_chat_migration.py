@@ -13,7 +13,7 @@ from core.domain.errors import Conflict, Refusal
 from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.conftest import FakeClock
-from tests.integration.migrating import migrate_to
+from tests.integration.migrating import core_on, migrate_to, migrated_core
 from tests.integration.test_chat_request_of_an_unlinked_chat import _asked
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
 
@@ -50,10 +50,8 @@ async def _approve_straight(core: Core, change_id: int, manager_id: int) -> None
 async def test_down_drops_the_trigger_and_up_again_it_refuses_again(
     empty_url: str,  # noqa: F811
 ) -> None:
-    await migrate_to(empty_url, "head")
     clock = FakeClock()
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with migrated_core(empty_url, clock) as core:
         town, manager, change_id = await _asked(core)
         async with core.uow() as uow:
             await uow.session.execute(
@@ -65,27 +63,19 @@ async def test_down_drops_the_trigger_and_up_again_it_refuses_again(
         with pytest.raises(Conflict) as refused:
             await _approve_straight(core, change_id, manager.id)
         assert refused.value.code == Refusal.PHONE_CHANGE_CHAT_UNLINKED
-    finally:
-        await core.close()
     assert await _has_trigger(empty_url)
 
     await migrate_to(empty_url, BEFORE, down=True)
     assert not await _has_trigger(empty_url)
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with core_on(empty_url, clock) as core:
         await _approve_straight(core, change_id, manager.id)  # nothing refuses it
-    finally:
-        await core.close()
 
     await migrate_to(empty_url, "head")
     assert await _has_trigger(empty_url)
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with core_on(empty_url, clock) as core:
         with pytest.raises(Conflict) as again:
             await _approve_straight(core, change_id, manager.id)
         assert again.value.code == Refusal.PHONE_CHANGE_CHAT_UNLINKED
         async with core.uow() as uow:
             change = await uow.phone_changes.by_id(change_id)
             assert change is not None and change.status == "waiting"
-    finally:
-        await core.close()

@@ -14,10 +14,9 @@ from core.bootstrap import Core
 from core.domain.errors import Conflict, Refusal
 from core.services import identity, municipalities, operators, phone_changes
 from core.storage import models as m
-from core.storage.engine import make_engine
 from tests.conftest import FakeClock
 from tests.integration.linked_chat import holder_without_phone
-from tests.integration.migrating import migrate_to
+from tests.integration.migrating import migrate_to, migrated_core
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
 
 BEFORE = "0046_chat_request_needs_its_chat"
@@ -36,10 +35,8 @@ async def _ids(core: Core) -> list[int]:
 async def test_up_drops_one_manager_approvals_and_the_rule_holds_after(
     empty_url: str,  # noqa: F811
 ) -> None:
-    await migrate_to(empty_url, BEFORE)
     clock = FakeClock()
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with migrated_core(empty_url, clock, BEFORE) as core:
         town = await holder_without_phone(core, chat=CHAT)
         async with core.uow() as uow:  # citizen 1: no phone either, its own older chat
             await uow.session.execute(
@@ -78,12 +75,8 @@ async def test_up_drops_one_manager_approvals_and_the_rule_holds_after(
             )
             await uow.commit()
         assert asked.waiting is not None
-    finally:
-        await core.close()
 
-    await migrate_to(empty_url, "head")
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with migrated_core(empty_url, clock) as core:
         assert await _ids(core) == [refused[OTHER_CHAT], asked.waiting.id]
         # An approval with no operator requester is refused by the database.
         with pytest.raises(IntegrityError):
@@ -101,14 +94,10 @@ async def test_up_drops_one_manager_approvals_and_the_rule_holds_after(
                 uow, team["clerk"], refused[OTHER_CHAT], core.now()
             )
             await uow.commit()
-    finally:
-        await core.close()
 
     # Down: the checked chat request is the chat's alone again; up again, the rule holds.
     await migrate_to(empty_url, BEFORE, down=True)
-    await migrate_to(empty_url, "head")
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with migrated_core(empty_url, clock) as core:
         async with core.uow() as uow:
             waiting = await phone_changes.waiting(uow, town.municipality_id)
         assert [(w.change.id, w.by_chat, w.checked) for w in waiting] == [
@@ -124,5 +113,3 @@ async def test_up_drops_one_manager_approvals_and_the_rule_holds_after(
                     .values(phone="+393471230098")
                 )
         assert bound.value.code == Refusal.IDENTITY_PHONE_CHANGE_WAITING
-    finally:
-        await core.close()

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, text
 
-from core.bootstrap import Core
 from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.conftest import FakeClock
 from tests.factories import make_town
-from tests.integration.migrating import migrate_to
+from tests.integration.migrating import core_on, migrate_to, migrated_core
 from tests.integration.test_code_destination_races import (
     CODE_ELSEWHERE,
     _code_row,
@@ -56,26 +55,18 @@ async def test_the_guard_comes_and_goes_with_the_migration(empty_url: str) -> No
         (NAMES, NAMES) if postgresql else ({"outbox_code_to_citizen"}, set())
     )
     clock = FakeClock()
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with core_on(empty_url, clock) as core:
         town = await make_town(core, citizens=1)
         row = await a_code_for_the_delegate(core, town)
         assert CODE_ELSEWHERE in str(await written(core, _code_row(row, "sms", STRANGER)))
-    finally:
-        await core.close()
 
     await migrate_to(empty_url, BEFORE, down=True)
     assert await _guards(empty_url) == (set(), set())
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with core_on(empty_url, clock) as core:
         # Without the guard such a row is written (as before it), and it stays on the way up.
         assert await written(core, _code_row(row, "sms", STRANGER)) is None
-    finally:
-        await core.close()
 
-    await migrate_to(empty_url, "head")
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with migrated_core(empty_url, clock) as core:
         assert CODE_ELSEWHERE in str(await written(core, _code_row(row, "sms", STRANGER)))
         async with core.uow() as uow:
             kept = await uow.session.scalar(
@@ -84,5 +75,3 @@ async def test_the_guard_comes_and_goes_with_the_migration(empty_url: str) -> No
                 .where(m.OutboxMessage.address == STRANGER)
             )
         assert kept == 1
-    finally:
-        await core.close()

@@ -10,11 +10,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from core.bootstrap import Core
 from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.conftest import FakeClock
-from tests.integration.migrating import migrate_to
+from tests.integration.migrating import migrate_to, migrated_core
 from tests.integration.office_helpers import open_round
 from tests.integration.test_act_races import staff
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
@@ -71,14 +70,10 @@ async def _insert_act(url: str, clerk_id: int, town_id: int) -> None:
 async def test_the_economia_comes_and_goes_with_its_migration(
     empty_url: str,  # noqa: F811
 ) -> None:
-    await migrate_to(empty_url, "head")
     clock = FakeClock()
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with migrated_core(empty_url, clock) as core:
         office = await open_round(core, clock)
         clerk, _, _ = await staff(office)
-    finally:
-        await core.close()
     columns, indexes, tables = await _columns_and_indexes(empty_url)
     assert "freed_cents" in columns and "economie" in tables
     assert "uq_office_acts_open" in indexes

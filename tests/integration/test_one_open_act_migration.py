@@ -8,11 +8,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from core.bootstrap import Core
 from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.conftest import FakeClock
-from tests.integration.migrating import migrate_to
+from tests.integration.migrating import migrate_to, migrated_core
 from tests.integration.office_helpers import open_round
 from tests.integration.test_act_races import staff
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
@@ -34,14 +33,10 @@ _acts = sa.table(
 
 
 async def test_drafts_prepared_twice_keep_the_oldest_open(empty_url: str) -> None:  # noqa: F811
-    await migrate_to(empty_url, "head")
     clock = FakeClock()
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with migrated_core(empty_url, clock) as core:
         office = await open_round(core, clock)
         clerk, boss, _ = await staff(office)
-    finally:
-        await core.close()
     await migrate_to(empty_url, BEFORE, down=True)
 
     rows = [
@@ -73,19 +68,11 @@ async def test_drafts_prepared_twice_keep_the_oldest_open(empty_url: str) -> Non
     finally:
         await engine.dispose()
 
-    await migrate_to(empty_url, "head")
-
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
-        async with core.uow() as uow:
-            found = {
-                act.id: act
-                for act in await uow.session.scalars(
-                    sa.select(m.OfficeAct).order_by(m.OfficeAct.id)
-                )
-            }
-    finally:
-        await core.close()
+    async with migrated_core(empty_url, clock) as core, core.uow() as uow:
+        found = {
+            act.id: act
+            for act in await uow.session.scalars(sa.select(m.OfficeAct).order_by(m.OfficeAct.id))
+        }
     assert {i: act.status for i, act in found.items()} == {
         1: "prepared",
         2: "withdrawn",

@@ -13,7 +13,7 @@ from core.bootstrap import Core
 from core.storage.engine import make_engine
 from tests.conftest import FakeClock
 from tests.factories import make_town, pay
-from tests.integration.migrating import migrate_to
+from tests.integration.migrating import core_on, migrate_to, migrated_core
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
 
 BEFORE = "0048_one_posting_per_charge"
@@ -100,32 +100,24 @@ async def test_a_raw_insert_of_zero_or_less_is_refused(core: Core) -> None:
 async def test_down_and_up_again_keeps_rows_indexes_and_triggers(
     empty_url: str,  # noqa: F811
 ) -> None:
-    await migrate_to(empty_url, "head")
     clock = FakeClock()
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with migrated_core(empty_url, clock) as core:
         town = await make_town(core)
         charge = await pay(core, town, 1250)
         await pay(core, town, 300, citizen=1)
         assert await _refusals(core, charge) == REFUSED
-    finally:
-        await core.close()
     schema = await _schema(empty_url)
     assert "uq_postings_charge_kind" in schema[0]
     assert "charges_citizen_not_erased" in schema[0]
 
     await migrate_to(empty_url, BEFORE, down=True)
     assert await _schema(empty_url) == schema
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with core_on(empty_url, clock) as core:
         assert await _refusals(core, charge) == {key: False for key in REFUSED}
-    finally:
-        await core.close()
 
     await migrate_to(empty_url, "head")
     assert await _schema(empty_url) == schema
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with core_on(empty_url, clock) as core:
         assert await _refusals(core, charge) == REFUSED
         async with core.uow() as uow:
             # 0048's index still holds: a second payment posting of the charge is refused.
@@ -137,5 +129,3 @@ async def test_down_and_up_again_keeps_rows_indexes_and_triggers(
             if empty_url.startswith("sqlite"):
                 broken = await uow.session.execute(text("PRAGMA foreign_key_check"))
                 assert broken.all() == []
-    finally:
-        await core.close()

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from core.bootstrap import Core
 from core.storage import models as m
 from core.storage.engine import make_engine
-from tests.conftest import FakeClock
 from tests.factories import make_town, pay
-from tests.integration.migrating import migrate_to
+from tests.integration.migrating import migrate_to, migrated_core
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
 from tests.integration.test_payments import another_shop
 
@@ -21,15 +19,11 @@ BEFORE = "0025_delegate_card_requests"
 async def test_old_receipts_keep_their_numbers_and_each_shop_counts_on(
     empty_url: str,  # noqa: F811
 ) -> None:
-    await migrate_to(empty_url, "head")
-    core = Core(engine=make_engine(empty_url), clock=FakeClock())
-    try:
+    async with migrated_core(empty_url) as core:
         town = await make_town(core, citizens=3)
         other = await another_shop(core, town, 1)
         for citizen in range(3):
             await pay(core, town, 1_00, citizen)
-    finally:
-        await core.close()
     # As before 0027: no per-shop numbers, the receipt said the charge id.
     await migrate_to(empty_url, BEFORE, down=True)
     engine = make_engine(empty_url)
@@ -48,10 +42,7 @@ async def test_old_receipts_keep_their_numbers_and_each_shop_counts_on(
         await engine.dispose()
     assert len(ids) == 3
 
-    await migrate_to(empty_url, "head")
-
-    core = Core(engine=make_engine(empty_url), clock=FakeClock())
-    try:
+    async with migrated_core(empty_url) as core:
         async with core.uow() as uow:
             kept = (
                 await uow.session.execute(
@@ -70,5 +61,3 @@ async def test_old_receipts_keep_their_numbers_and_each_shop_counts_on(
         async with core.uow() as uow:
             charge = await uow.charges.by_id(requested)
             assert charge is not None and charge.receipt_number == max(ids) + 1
-    finally:
-        await core.close()

@@ -16,7 +16,7 @@ from core.storage.engine import make_engine
 from core.storage.uow import UnitOfWork
 from tests.conftest import FakeClock
 from tests.factories import make_town, pay
-from tests.integration.migrating import migrate_to
+from tests.integration.migrating import core_on, migrate_to, migrated_core
 from tests.integration.test_delegate_card_requests import _approve, _ask_card, _print
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
 from tests.integration.test_phone_changes import _operators
@@ -72,10 +72,8 @@ async def _card_changes(core: Core, citizen_ids: list[int]) -> list[int | None]:
 async def test_cards_printed_before_name_their_request_and_the_way_down_keeps_the_rest(
     empty_url: str,  # noqa: F811
 ) -> None:
-    await migrate_to(empty_url, "head")
     clock = FakeClock()
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with migrated_core(empty_url, clock) as core:
         town = await make_town(core, citizens=3)
         team = await _operators(core, town)
         printed = await _ask_card(core, town, team["clerk"])
@@ -97,8 +95,6 @@ async def test_cards_printed_before_name_their_request_and_the_way_down_keeps_th
             await cards.issue_card(uow, municipality, town.citizen_cfs[2], core.now())
             await uow.commit()
         assert await _card_changes(core, town.citizen_ids) == [printed.id, None, None]
-    finally:
-        await core.close()
 
     columns, indexes, _ = await _schema(empty_url)
     assert "card_change_id" in columns
@@ -107,10 +103,7 @@ async def test_cards_printed_before_name_their_request_and_the_way_down_keeps_th
     columns, indexes, revision = await _schema(empty_url)
     assert "card_change_id" not in columns and revision == BEFORE
     assert not {"uq_phone_changes_waiting_phone", "uq_phone_changes_id_citizen"} & indexes
-    await migrate_to(empty_url, "head")
-
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with migrated_core(empty_url, clock) as core:
         # The printed card names its request again (printed at the card's issue instant).
         assert await _card_changes(core, town.citizen_ids) == [printed.id, None, None]
         async with core.uow() as uow:
@@ -125,33 +118,23 @@ async def test_cards_printed_before_name_their_request_and_the_way_down_keeps_th
                     .values(card_change_id=printed.id)
                 )
         assert refused.value.code == Refusal.REQUEST_OTHER_CITIZEN
-    finally:
-        await core.close()
 
 
 async def test_two_waiting_requests_for_one_number_stop_the_migration(
     empty_url: str,  # noqa: F811
 ) -> None:
-    await migrate_to(empty_url, "head")
     clock = FakeClock()
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with migrated_core(empty_url, clock) as core:
         town = await make_town(core, citizens=2)
         team = await _operators(core, town)
-    finally:
-        await core.close()
     await migrate_to(empty_url, BEFORE, down=True)
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
-        # Two clerks at the same moment, before 0030: both stored.
-        async with core.uow() as uow:
-            first = _row(town, team, 0, "phone", "waiting", core.now())
-            second = _row(town, team, 1, "delegate", "waiting", core.now())
-            for row in (first, second):
-                row.id = await _insert_before_0044(uow, row)
-            await uow.commit()
-    finally:
-        await core.close()
+    # Two clerks at the same moment, before 0030: both stored.
+    async with core_on(empty_url, clock) as core, core.uow() as uow:
+        first = _row(town, team, 0, "phone", "waiting", core.now())
+        second = _row(town, team, 1, "delegate", "waiting", core.now())
+        for row in (first, second):
+            row.id = await _insert_before_0044(uow, row)
+        await uow.commit()
 
     with pytest.raises(Exception, match="Not migrated to 0030_request_identity") as stopped:
         await migrate_to(empty_url, "head")
@@ -162,22 +145,18 @@ async def test_two_waiting_requests_for_one_number_stop_the_migration(
     assert revision == BEFORE and "uq_phone_changes_waiting_phone" not in indexes
 
     # The office withdraws one: the migration goes through.
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
-        async with core.uow() as uow:
-            await uow.session.execute(
-                update(m.PhoneChange)
-                .where(m.PhoneChange.id == second.id)
-                .values(
-                    status="withdrawn",
-                    phone=None,
-                    decided_by_id=team["manager"].id,
-                    decided_at=core.now(),
-                )
+    async with core_on(empty_url, clock) as core, core.uow() as uow:
+        await uow.session.execute(
+            update(m.PhoneChange)
+            .where(m.PhoneChange.id == second.id)
+            .values(
+                status="withdrawn",
+                phone=None,
+                decided_by_id=team["manager"].id,
+                decided_at=core.now(),
             )
-            await uow.commit()
-    finally:
-        await core.close()
+        )
+        await uow.commit()
     await migrate_to(empty_url, "head")
     _, indexes, revision = await _schema(empty_url)
     assert revision != BEFORE and "uq_phone_changes_waiting_phone" in indexes

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.bootstrap import Core
 from core.services import municipalities
 from core.services.reimbursement import settle
 from core.storage import models as m
-from core.storage.engine import make_engine
 from tests.conftest import FakeClock
-from tests.integration.migrating import migrate_to
+from tests.integration.migrating import migrate_to, migrated_core
 from tests.integration.office_helpers import pay
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
 from tests.integration.test_reimbursement import (
@@ -29,10 +27,8 @@ BEFORE = "0034_secret_fingerprint"
 async def test_office_runs_get_their_file_back_from_their_act(
     empty_url: str,  # noqa: F811
 ) -> None:
-    await migrate_to(empty_url, "head")
     clock = FakeClock()
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with migrated_core(empty_url, clock) as core:
         office, people = await spending_town(core, clock)
         clerk, boss = await _staff(office)
         await pay(office, office.shop_ids[0], people[0], 12_50)
@@ -44,14 +40,9 @@ async def test_office_runs_get_their_file_back_from_their_act(
             town = await municipalities.require(uow, office.code)
             by_cli, _ = await settle(uow, town, clock(), EXECUTION)
             await uow.commit()
-    finally:
-        await core.close()
     # As before 0035: the file only on the act.
     await migrate_to(empty_url, BEFORE, down=True)
-    await migrate_to(empty_url, "head")
-
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with migrated_core(empty_url, clock) as core:
         async with core.uow() as uow:
             kept = dict(
                 (
@@ -64,5 +55,3 @@ async def test_office_runs_get_their_file_back_from_their_act(
             approved.outcome["message_id"]: approved.document,
             by_cli.message_id: None,
         }
-    finally:
-        await core.close()

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from sqlalchemy import inspect, text
 
-from core.bootstrap import Core
 from core.storage.engine import make_engine
 from tests.conftest import FakeClock
 from tests.factories import Town, make_town
-from tests.integration.migrating import migrate_to
+from tests.integration.migrating import core_on, migrate_to
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
 from tests.integration.test_shop_phone_guard import refusal_of
 
@@ -52,8 +51,7 @@ async def test_the_members_phone_comes_and_goes_with_the_migration(
     await migrate_to(empty_url, "head")
     assert "phone" in await columns(empty_url)
     clock = FakeClock()
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with core_on(empty_url, clock) as core:
         town = await make_town(core, citizens=1)
         telegram = text(
             "INSERT INTO shop_members (shop_id, channel, address, role, created_at, phone) "
@@ -61,13 +59,10 @@ async def test_the_members_phone_comes_and_goes_with_the_migration(
         )
         assert await refusal_of(core, telegram) is None
         assert await refusal_of(core, delegate(town, PHONE)) == "delegate.phone_is_shop"
-    finally:
-        await core.close()
 
     await migrate_to(empty_url, BEFORE, down=True)
     assert "phone" not in await columns(empty_url)
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with core_on(empty_url, clock) as core:
         # 0015's guard, as before: an SMS member's phone is still nobody's delegate ...
         assert await refusal_of(core, sms_member(town, "+393471230081")) is None
         assert await refusal_of(core, delegate(town, "+393471230081")) == "delegate.phone_is_shop"
@@ -75,18 +70,13 @@ async def test_the_members_phone_comes_and_goes_with_the_migration(
         # phone went with the column, so the delegate is written.
         assert await refusal_of(core, delegate(town, PHONE)) is None
         assert await refusal_of(core, sms_member(town, PHONE)) == "shop.member_is_citizen"
-    finally:
-        await core.close()
 
     await migrate_to(empty_url, "head")
     assert "phone" in await columns(empty_url)
-    core = Core(engine=make_engine(empty_url), clock=clock)
-    try:
+    async with core_on(empty_url, clock) as core:
         async with core.uow() as uow:
             [(member, _)] = await uow.shops.membership("telegram", CHAT)
             assert member.phone is None  # asked again at the member's next charge
         # The guard reads the column again: the delegate's phone is refused to the member.
         set_phone = text(f"UPDATE shop_members SET phone = '{PHONE}' WHERE address = '{CHAT}'")
         assert await refusal_of(core, set_phone) == "shop.member_is_citizen"
-    finally:
-        await core.close()

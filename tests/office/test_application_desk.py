@@ -17,6 +17,7 @@ from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.integration.office_helpers import apply, close_approve_credit, person
 from tests.integration.test_application_desk import answers, paper
+from tests.office.applicants import NEIGHBOUR, at_the_desk, citizen_of
 from tests.office.conftest import Towns, signed_in
 from tests.office.pdf_text import pdf_text
 
@@ -228,11 +229,7 @@ async def told(core: Core, phone: str) -> list[str]:
 
 async def test_phone_delegate_and_card(towns: Towns, core: Core) -> None:
     without_phone = replace(person(1, 1), phone=None)
-    [protocol] = await paper(towns.bel, without_phone)
-    await paper(towns.bel, person(2, 1, phone="+393331112223"))
-    clerk = await signed_in(towns.server, "bel.clerk")
-    await clerk.post("/office/language", {"lang": "en"})
-    url = f"/office/applications/{protocol}"
+    clerk, url = await at_the_desk(towns, without_phone, NEIGHBOUR)
     page = await clerk.post(f"{url}/phone", {"phone": "333 111 2223"})
     assert page.status == 409 and "belongs to another citizen" in page.text
     page = await clerk.post(f"{url}/phone", {"phone": "not a phone"})
@@ -241,11 +238,8 @@ async def test_phone_delegate_and_card(towns: Towns, core: Core) -> None:
     page = await clerk.post(f"{url}/phone", {"phone": "+393339000000"})
     assert page.status == 409 and "charges vouchers for a shop" in unescape(page.text)
     assert "The operation was refused" not in page.text
-    async with core.uow() as uow:
-        citizen = await uow.citizens.by_codice_fiscale(
-            towns.bel.municipality_id, without_phone.codice_fiscale
-        )
-        assert citizen is not None and citizen.phone is None
+    citizen = await citizen_of(core, towns, without_phone)
+    assert citizen is not None and citizen.phone is None
     page = await clerk.post(f"{url}/phone", {"phone": "333 444 5556"})
     assert page.status == 200 and "+393334445556" in page.text
     page = await clerk.post(f"{url}/delegate", {"phone": "333 444 5556"})
@@ -418,11 +412,7 @@ async def test_the_delegate_form_stays_while_a_phone_change_waits(towns: Towns, 
 
 async def test_a_refused_delegate_or_card_says_why(towns: Towns, core: Core) -> None:
     """Each refusal of the desk names its reason, never "the operation was refused"."""
-    [protocol] = await paper(towns.bel, person(1, 1, phone="+393334445556"))
-    await paper(towns.bel, person(2, 1, phone="+393331112223"))
-    clerk = await signed_in(towns.server, "bel.clerk")
-    await clerk.post("/office/language", {"lang": "en"})
-    url = f"/office/applications/{protocol}"
+    clerk, url = await at_the_desk(towns, person(1, 1, phone="+393334445556"), NEIGHBOUR)
     shop_owner = "+393339000000"
     for phone, sentence in (
         ("333 444 5556", "is the citizen's own number"),
@@ -520,21 +510,14 @@ async def test_an_approved_card_not_printed_in_7_days_expires_and_a_new_one_is_a
     [logged] = await activity(core, "card.expired")
     assert logged.actor == "bel.clerk" and logged.before is not None
     assert logged.before["change"] == int(card_request)
-    async with core.uow() as uow:
-        citizen = await uow.citizens.by_codice_fiscale(
-            towns.bel.municipality_id, applicant.codice_fiscale
-        )
-        assert citizen is not None and citizen.card_pin_hash is None
+    citizen = await citizen_of(core, towns, applicant)
+    assert citizen is not None and citizen.card_pin_hash is None
 
 
 async def test_the_same_new_phone_sent_twice_is_recorded_and_told_once(
     towns: Towns, core: Core
 ) -> None:
-    without_phone = replace(person(1, 1), phone=None)
-    [protocol] = await paper(towns.bel, without_phone)
-    clerk = await signed_in(towns.server, "bel.clerk")
-    await clerk.post("/office/language", {"lang": "en"})
-    url = f"/office/applications/{protocol}"
+    clerk, url = await at_the_desk(towns, replace(person(1, 1), phone=None))
     assert (await clerk.post(f"{url}/phone", {"phone": "333 444 5557"}, follow=False)).status == 303
     page = await clerk.post(f"{url}/phone", {"phone": "+39 333 444 5557"}, follow=False)
     assert page.status == 409

@@ -17,7 +17,7 @@ from core.services.shops import ShopInput
 from core.storage import models as m
 from tests.factories import make_partita_iva
 from tests.integration.office_helpers import person
-from tests.integration.test_application_desk import paper
+from tests.office.applicants import NEIGHBOUR, at_the_desk, citizen_of
 from tests.office.conftest import Towns, signed_in
 
 
@@ -39,11 +39,7 @@ async def test_a_refused_phone_or_delegate_is_said_beside_its_field(
     towns: Towns, core: Core
 ) -> None:
     without_phone = replace(person(1, 1), phone=None)
-    [protocol] = await paper(towns.bel, without_phone)
-    await paper(towns.bel, person(2, 1, phone="+393331112223"))
-    clerk = await signed_in(towns.server, "bel.clerk")
-    await clerk.post("/office/language", {"lang": "en"})
-    url = f"/office/applications/{protocol}"
+    clerk, url = await at_the_desk(towns, without_phone, NEIGHBOUR)
     page = await clerk.post(f"{url}/phone", {"phone": "333 111 2223"})
     assert page.status == 409 and "Not done" not in page.text
     value, said = beside(page.text, "phone")
@@ -53,11 +49,8 @@ async def test_a_refused_phone_or_delegate_is_said_beside_its_field(
     assert page.status == 400 and "Not done" not in page.text
     value, said = beside(page.text, "phone")
     assert value == "not a phone" and said
-    async with core.uow() as uow:
-        citizen = await uow.citizens.by_codice_fiscale(
-            towns.bel.municipality_id, without_phone.codice_fiscale
-        )
-        assert citizen is not None and citizen.phone is None
+    citizen = await citizen_of(core, towns, without_phone)
+    assert citizen is not None and citizen.phone is None
     page = await clerk.post(f"{url}/phone", {"phone": "333 444 5556"})
     assert page.status == 200 and "+393334445556" in page.text
     # The applicant's own number as delegate: beside the delegate's field, nothing asked.

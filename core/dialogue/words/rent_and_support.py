@@ -1,0 +1,83 @@
+"""Where the household's monthly support or rent is asked, a sentence that says there
+is some ("ho la naspi", "pago l'affitto") or none ("non ce l'ho", "casa di proprietà")
+without the sum: the flow then asks how much, or takes zero."""
+
+from __future__ import annotations
+
+from core.dialogue.words.household import _OF_MINE, _ONE_PERSON, _PAIR, _SEVERAL
+from core.dialogue.words.text import clean, has_digits, plain_words
+from core.dialogue.words.work_and_pension import _HAVING, _WHO_AT_HOME
+
+# What the rent question asks, and the support question: a number next to it is its money.
+RENT_WORDS = frozenset({"affitto", "pigione", "rent"})
+SUPPORT_WORDS = frozenset(
+    {"naspi", "cassa", "cassintegrazione", "reddito", "sostegno", "disoccupazione", "benefit"}
+)
+
+
+# "Ho la naspi", "mio marito prende la cassa integrazione", "pago l'affitto": where the
+# household's monthly support or rent is asked, a statement that there is some, without
+# the sum. Every word one of these, a verb of having or paying among them, and a word of
+# what the question asks.
+_HAS_OR_PAYS = _HAVING | frozenset(
+    {"pago", "paga", "paghiamo", "pagano", "pay", "pays", "c", "ce", "e", "there", "is"}
+)
+_ABOUT_SUPPORT = frozenset(
+    {"di", "cittadinanza", "integrazione", "inclusione", "unico", "assegno", "rdc", "adi",
+     "cig", "sussidio", "la", "il", "lo", "l", "un", "una", "le", "i", "gli", "the", "a",
+     "an", "of", "mensile", "casa", "for"}
+)  # fmt: skip
+
+
+def says_there_is(text: str | None, about: frozenset[str]) -> bool:
+    """Whether the words only state that the household has or pays what a monthly
+    question asks about (`about`: SUPPORT_WORDS, RENT_WORDS), without how much: "ho la
+    naspi", "mio marito prende la cassa integrazione", "pago l'affitto". A digit, a "non"
+    or any other word leaves it unread ("non pago l'affitto", "ho perso la naspi")."""
+    words = plain_words(clean(text).replace("'", " "))  # "l'affitto": "l", "affitto"
+    if not words or has_digits(words):
+        return False
+    said = set(words)
+    people = _WHO_AT_HOME | _OF_MINE | _ONE_PERSON | _SEVERAL | _PAIR
+    allowed = about | _HAS_OR_PAYS | _ABOUT_SUPPORT | people
+    return bool(said & about) and bool(said & _HAS_OR_PAYS) and said <= allowed
+
+
+# "Non ce l'ho", "non pago l'affitto", "nessun sostegno": where the monthly support or
+# rent is asked, a no said in a sentence, with only the question's words and a verb of
+# having or paying beside it. The rent question also takes a home of one's own ("casa di
+# proprietà", "la casa è mia").
+_NONE = frozenset(
+    {"non", "no", "niente", "nulla", "nessun", "nessuno", "nessuna", "not", "dont", "nothing",
+     "none"}
+)  # fmt: skip
+_NONE_TOO = frozenset({"proprio", "affatto", "nemmeno", "neanche", "any", "we", "i"})
+_OWN_HOME = frozenset(
+    {"casa", "di", "proprieta", "mia", "nostra", "e", "la", "una", "in", "abito", "abitiamo",
+     "vivo", "viviamo", "sto", "stiamo", "siamo", "sono", "ho", "abbiamo", "nella"}
+)  # fmt: skip
+_OWN = frozenset({"mia", "nostra", "proprieta"})
+# One kind of support named: without it the household may still have another.
+_ONE_KIND_OF_SUPPORT = frozenset(
+    {"naspi", "cassa", "cassintegrazione", "reddito", "disoccupazione", "rdc", "adi", "cig",
+     "assegno", "cittadinanza", "integrazione", "inclusione", "unico"}
+)  # fmt: skip
+
+
+def says_there_is_none(text: str | None, about: frozenset[str]) -> bool:
+    """Whether the words only say that the household has or pays none of what a monthly
+    question asks about (`about`: SUPPORT_WORDS, RENT_WORDS): "non ce l'ho", "non prendo
+    niente", "nessun sostegno", "non pago l'affitto"; for the rent also "casa di
+    proprietà", "abito in casa mia". A digit, one kind of support ("non ho la naspi": the
+    household may have another) or any other word ("non ce l'ho ma mio marito sì", "non è
+    casa mia") leaves it unread."""
+    words = plain_words(clean(text).replace("'", " "))  # "l'affitto": "l", "affitto"
+    if not words or has_digits(words):
+        return False
+    said = set(words)
+    if about is RENT_WORDS and said <= _OWN_HOME and "casa" in said and said & _OWN:
+        return not said & _NONE
+    if said & _ONE_KIND_OF_SUPPORT:
+        return False  # "non ho la naspi": another support may still come in
+    allowed = _NONE | _NONE_TOO | about | _HAS_OR_PAYS | _ABOUT_SUPPORT | _WHO_AT_HOME
+    return bool(said & _NONE) and said <= allowed
