@@ -795,6 +795,9 @@ class FakeShops(_Fake):
     async def by_id(self, shop_id: int) -> m.Shop | None:
         return self.store.get(m.Shop, shop_id)
 
+    async def locked(self, shop_id: int) -> m.Shop | None:
+        return self.store.get(m.Shop, shop_id)  # one task at a time: nothing to wait for
+
     async def next_receipt(self, shop_id: int) -> int:
         shop = self.store.get(m.Shop, shop_id)
         assert shop is not None
