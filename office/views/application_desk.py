@@ -14,6 +14,7 @@ from core.domain.money import parse_euro
 from core.services import application_desk
 from core.services.application_desk import Answers
 from core.services.identity import Rebinding
+from office import personal
 from office.keys import CORE
 from office.pages import notify, refused_again, render, words_for
 from office.refusals import describe, status_of
@@ -270,8 +271,19 @@ async def remove_delegate(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
     protocol = request.match_info["protocol"]
+    form = await fields(request)
+    if form.get("confirm") != "yes":
+        # The button of the application's page: first the page that says what removing
+        # means (the codes waiting void, a new request to register one again).
+        async with core.uow() as uow:
+            phone = await application_desk.removable_delegate(uow, operator, protocol)
+        return await render(
+            request,
+            "application_delegate_remove.html",
+            {"protocol": protocol, "delegate_phone": personal.phone(operator, phone)},
+        )
     async with core.uow() as uow:
-        await application_desk.remove_delegate(uow, operator, protocol, core.now())
+        await application_desk.remove_delegate(uow, operator, protocol, core.now(), confirmed=True)
     await notify(
         request,
         t("Delegate removed: payment codes go to the applicant again. Both were told."),

@@ -210,3 +210,57 @@ async def test_a_refused_field_then_reloaded_sends_nothing(
     await run(phone)
     await run(receipt)
     assert await counted() == before
+
+
+async def test_removing_a_delegate_asks_first_at_both_widths(
+    demo_server: tuple[str, FakeClock],  # noqa: F811 (the fixture imported above)
+    chrome: object,  # noqa: F811
+    sqlite_url: str,
+    tmp_path: Path,
+) -> None:
+    """The button removing a delegate opens the page that says what removing means, which fits a
+    phone; "No, go back" keeps the delegate, "Yes" removes it (user trial, 7 Dec 2026: one
+    click removed it, voided the codes waiting and sent two SMS)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    from core.services import delegates
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_server
+    # The demo's household given nothing (excluded): one clerk registers its delegate.
+    [citizen] = [c for c in DEMO_CITIZENS if c.phone == "+393331000006"]
+    async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
+        [protocol] = await uow.session.scalars(
+            select(m.Application.protocol)
+            .join(m.Citizen, m.Citizen.id == m.Application.citizen_id)
+            .where(m.Citizen.phone == citizen.phone)
+        )
+        town = await municipalities.require(uow, "BEL")
+        await delegates.add_delegate(uow, town, citizen.codice_fiscale, "+393398887776", clock())
+        await uow.commit()
+
+    def remove() -> None:
+        _sign_in_as_clerk(driver, base)
+        page = base + f"/office/applications/{protocol}"
+        for width, height in SIZES:
+            driver.set_window_size(width, height)
+            driver.get(page)
+            _submit_by(driver, "//button[contains(., '+393398887776')]")
+            assert "Rimuovere il delegato +393398887776" in driver.title, driver.title
+            fits(driver)
+            assert driver.save_screenshot(str(tmp_path / f"delegate-remove-{width}.png"))
+        driver.find_element(By.LINK_TEXT, "No, torna indietro").click()
+        assert driver.current_url == page
+        _submit_by(driver, "//button[contains(., '+393398887776')]")
+        _submit_by(driver, "//button[starts-with(normalize-space(.), 'Sì, rimuovi')]")
+        assert driver.current_url == page
+        assert not driver.find_elements(By.XPATH, "//button[contains(., '+393398887776')]")
+
+    await run(remove)
+    async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
+        [citizen_id] = await uow.session.scalars(
+            select(m.Citizen.id).where(m.Citizen.phone == citizen.phone)
+        )
+        assert await uow.delegates.of_citizen(citizen_id) is None
