@@ -556,8 +556,8 @@ async def test_the_same_new_phone_sent_twice_is_recorded_and_told_once(
     await clerk.post("/office/language", {"lang": "en"})
     url = f"/office/applications/{protocol}"
     assert (await clerk.post(f"{url}/phone", {"phone": "333 444 5557"}, follow=False)).status == 303
-    page = await clerk.post(f"{url}/phone", {"phone": "+39 333 444 5557"}, follow=False)
-    assert page.status == 409
+    page = await clerk.post(f"{url}/phone", {"phone": "+39 333 444 5557"})
+    assert page.status == 409 and page.url == url  # beside the field, on the page's address
     assert (
         "is already this citizen's number, recorded by the office: nothing was changed and "
         "nobody was told again."
