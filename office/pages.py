@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp_jinja2
@@ -23,6 +25,13 @@ from office.security import OPERATOR, TOWN_NAME, UPLOADS, Handler, csrf_token
 from office.words import LANGUAGE_NAMES, ROLE_NAMES, Words, language_of
 
 NOTICE_KEY = "notice"
+# A form refused beside its field, kept for the page it came from (refused_again).
+REFUSED_KEY = "refused"
+# What was typed is kept up to this many characters a field, and only while the whole fits
+# in this many bytes of JSON: the session is a cookie, and a browser drops a cookie above
+# 4096 bytes, signing the operator out.
+TYPED_MAX_CHARS = 300
+REFUSED_MAX_BYTES = 2000
 # The office's style sheet, linked by every page with its version (keys.STYLE_VERSION)
 # under aiohttp's name for it.
 STYLE_SHEET = "office.css"
@@ -74,6 +83,42 @@ async def notify(request: web.Request, text: Text) -> None:
     session[NOTICE_KEY] = words.text(text)
 
 
+async def refused_again(
+    request: web.Request,
+    name: str,
+    typed: Mapping[str, str],
+    said: Mapping[str, str | int],
+    status: int,
+    **parts: str,
+) -> web.HTTPSeeOther:
+    """Post/Redirect/Get after a form refused beside its field: the page named `name` is
+    shown again by a GET (so that reloading it never sends the form again), once, with what
+    was typed (`typed`), what the page says of it (`said`) and the refusal's status. The
+    handler raises what this returns."""
+    page = str(request.app.router[name].url_for(**parts))
+    kept = {key: value[:TYPED_MAX_CHARS] for key, value in typed.items()}
+    if len(json.dumps(kept)) + len(json.dumps(dict(said))) > REFUSED_MAX_BYTES:
+        kept = {}  # a hand-made form's pages of text: the refusal is said, the text is not
+    session = await get_session(request)
+    session[REFUSED_KEY] = {"page": page, "status": status, "typed": {**kept, **said}}
+    return web.HTTPSeeOther(page)
+
+
+async def refused_here(request: web.Request) -> tuple[dict[str, Any], int] | None:
+    """The form refused on this page just before (refused_again): what was typed and said,
+    and the status; None on any other visit. Read once: a reload shows the page as it is."""
+    session = await get_session(request)
+    kept = session.pop(REFUSED_KEY, None)
+    if (
+        isinstance(kept, dict)
+        and kept.get("page") == request.path
+        and isinstance(kept.get("typed"), dict)
+        and isinstance(kept.get("status"), int)
+    ):
+        return dict(kept["typed"]), kept["status"]
+    return None
+
+
 async def render(
     request: web.Request, template: str, context: dict[str, Any], status: int = 200
 ) -> web.Response:
@@ -81,6 +126,8 @@ async def render(
     words = await words_for(request)
     operator = request.get(OPERATOR)
     notice = session.pop(NOTICE_KEY, None)
+    # A refused form not read by its page (the operator went elsewhere) is not said later.
+    session.pop(REFUSED_KEY, None)
     full: dict[str, Any] = {
         **words.template_globals(),
         "csrf_token": csrf_token(session),

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.domain.errors import Conflict, DomainError, NotAllowed, Refusal
+from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, Refusal
 from core.domain.identity import mask_phone
 from core.domain.messages import Reply, t
 from core.services import activity, cards, delegates, phone_changes
@@ -214,13 +214,28 @@ async def add_delegate(
     return change
 
 
+async def removable_delegate(uow: UnitOfWork, operator: m.Operator, protocol: str) -> str:
+    """The applicant's delegate removing would remove, before the office asks to confirm
+    it; the refusals removing would give (the role, another town's application, no
+    delegate) are said first."""
+    citizen, _ = await _applicant(uow, operator, protocol)
+    delegate = await uow.delegates.of_citizen(citizen.id)
+    if delegate is None:
+        raise NotFound(Refusal.DELEGATE_NONE)
+    return delegate.phone
+
+
 async def remove_delegate(
-    uow: UnitOfWork, operator: m.Operator, protocol: str, now: datetime
+    uow: UnitOfWork, operator: m.Operator, protocol: str, now: datetime, *, confirmed: bool
 ) -> str:
     """Remove the applicant's delegate at once (`admin citizen delegate --remove`): it
     takes power away, so one operator may; logged, and the citizen and the delegate are
-    told. Returns the phone that was the delegate."""
+    told. Returns the phone that was the delegate. The payments waiting for a code sent to
+    that phone are cancelled, and a delegate comes back only through a new request and a
+    manager's approval: the operator must have confirmed it on the page that says so."""
     citizen, town = await _applicant(uow, operator, protocol)
+    if not confirmed:
+        raise Conflict(Refusal.OFFICE_NOT_CONFIRMED, action="remove_delegate")
     phone = await delegates.remove_delegate(uow, town, citizen.codice_fiscale, now)
     await activity.by_operator(
         uow,

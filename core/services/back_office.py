@@ -207,9 +207,12 @@ async def approve_shop(
     uow: UnitOfWork, operator: m.Operator, shop_id: int, now: datetime
 ) -> m.Shop:
     require_role(operator, *PREPARERS)
-    before = await uow.shops.by_id(shop_id)
+    # Read under the row's lock: of a double click the second sees the first's decision.
+    before = await uow.shops.locked(shop_id)
     status = before.status if before is not None else None
     shop = await shops.approve_shop(uow, operator.municipality_id, shop_id, now)
+    if shop.status == status:
+        return shop  # decided already (a double click): nothing changed, nothing logged
     await activity.by_operator(
         uow,
         operator,
@@ -227,9 +230,12 @@ async def refuse_shop(
     uow: UnitOfWork, operator: m.Operator, shop_id: int, reason: str, now: datetime
 ) -> m.Shop:
     require_role(operator, *PREPARERS)
-    before = await uow.shops.by_id(shop_id)
+    # Read under the row's lock: of a double click the second sees the first's decision.
+    before = await uow.shops.locked(shop_id)
     status = before.status if before is not None else None
     shop = await shops.refuse_shop(uow, operator.municipality_id, shop_id, reason, now)
+    if shop.status == status:
+        return shop  # decided already (a double click): nothing changed, nothing logged
     await activity.by_operator(
         uow,
         operator,

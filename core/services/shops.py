@@ -208,10 +208,11 @@ async def approve_shop(
     uow: UnitOfWork, municipality_id: int, shop_id: int, now: datetime, *, notify: bool = True
 ) -> m.Shop:
     """The office approves a shop; its owner is told (unless seeding a demo town). The
-    town's shop names are held before the shop is read (refuse_taken_name): its name and
-    status as committed, not as a page read them before."""
+    town's shop names are held first (refuse_taken_name), then the shop's row, read
+    afresh: a shop approved already is left as it is, nobody told again (a double
+    click), and its name and status are as committed, not as a page read them before."""
     await uow.municipalities.hold_shop_names(municipality_id)
-    shop = await uow.shops.current(shop_id)
+    shop = await uow.shops.locked(shop_id)
     if shop is None or shop.municipality_id != municipality_id:
         raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
     if shop.status == ShopStatus.APPROVED:
@@ -287,8 +288,9 @@ async def rename_shop(
 async def refuse_shop(
     uow: UnitOfWork, municipality_id: int, shop_id: int, reason: str, now: datetime
 ) -> m.Shop:
-    """The office refuses a registration, with a reason the owner is told."""
-    shop = await uow.shops.by_id(shop_id)
+    """The office refuses a registration, with a reason the owner is told. A registration
+    refused already is left as it is, its owner told once (a double click, an old tab)."""
+    shop = await uow.shops.locked(shop_id)
     if shop is None or shop.municipality_id != municipality_id:
         raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
     reason = " ".join(reason.split())
@@ -299,6 +301,8 @@ async def refuse_shop(
         raise Conflict(Refusal.SHOP_REFUSAL_REASON_TOO_LONG, limit=REFUSAL_REASON_MAX)
     if shop.status == ShopStatus.APPROVED:
         raise Conflict(Refusal.SHOP_ALREADY_APPROVED, shop_id=shop_id)
+    if shop.status == ShopStatus.REFUSED:
+        return shop
     shop.status = ShopStatus.REFUSED
     shop.refusal_reason = reason
     await notify_owners(

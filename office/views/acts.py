@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -30,7 +30,7 @@ from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from core.storage.repositories.results import DeterminaRest
 from office.keys import CORE
-from office.pages import notify, words_for
+from office.pages import notify, refused_again, words_for
 from office.refusals import describe, status_of
 from office.security import operator_of
 from office.views.application_desk import answers_of
@@ -588,16 +588,19 @@ async def prepare(request: web.Request) -> web.StreamResponse:
             # determina's row when the act itself is refused (nothing left, already waiting).
             from office.views.fund import economia_refused  # it imports this module
 
-            return await economia_refused(request, error, form)
+            raise await economia_refused(request, error, form) from None
         if kind is not acts.ActKind.REIMBURSEMENT or error.code not in EXECUTION_DATE_REFUSALS:
             raise
-        # A bad execution date: the page again, the day as typed in its field, why beside it.
-        from office.views.reimbursement import reimbursement_form  # it imports this module
-
+        # A bad execution date: the page again by a GET (a reload sends nothing), the day
+        # as typed in its field, why beside it.
         words = await words_for(request)
-        return await reimbursement_form(
-            request, form.get("execution_date", ""), words.text(describe(error)), status_of(error)
-        )
+        raise await refused_again(
+            request,
+            "reimbursement",
+            {"execution_date": form.get("execution_date", "")},
+            {"problem": words.text(describe(error))},
+            status_of(error),
+        ) from None
     await notify(
         request,
         t(
@@ -610,7 +613,7 @@ async def prepare(request: web.Request) -> web.StreamResponse:
 
 async def _refused_beside_act(
     request: web.Request, operator: m.Operator, act_id: int, error: DomainError
-) -> web.Response:
+) -> NoReturn:
     """An economia's approval or withdrawal refused (approved meanwhile by another manager,
     its rest freed since, no reason given): said on the fund's page beside the act, the
     unit of work that refused it rolled back. Any other act's refusal: the refusal page."""
@@ -623,7 +626,7 @@ async def _refused_beside_act(
         raise error
     from office.views.fund import economia_act_refused  # it imports this module
 
-    return await economia_act_refused(request, act_id, error)
+    raise await economia_act_refused(request, act_id, error)
 
 
 async def approve(request: web.Request) -> web.StreamResponse:
@@ -635,7 +638,7 @@ async def approve(request: web.Request) -> web.StreamResponse:
         async with core.uow() as uow:
             act = await acts.approve(uow, operator, act_id, core.now(), form.get("seen") or None)
     except DomainError as error:
-        return await _refused_beside_act(request, operator, act_id, error)
+        await _refused_beside_act(request, operator, act_id, error)
     await notify(request, t("Act {number} approved and carried out.", number=str(act.id)))
     raise back_or(request, form, HOME[acts.ActKind(act.kind)])
 
@@ -649,7 +652,7 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
         async with core.uow() as uow:
             act = await acts.withdraw(uow, operator, act_id, form.get("reason", ""), core.now())
     except DomainError as error:
-        return await _refused_beside_act(request, operator, act_id, error)
+        await _refused_beside_act(request, operator, act_id, error)
     await notify(request, t("Act {number} withdrawn.", number=str(act.id)))
     raise back_or(request, form, HOME[acts.ActKind(act.kind)])
 

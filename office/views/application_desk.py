@@ -1,7 +1,8 @@
 """Actions on one application's page: correct or withdraw a paper application, bind a phone,
 ask or remove a delegate, ask and print the card, approve or withdraw what waits under four
 eyes. Each calls core.services.application_desk (the rules, the role and the activity log
-live there); a refusal becomes a page that says it and nothing is written."""
+live there); a refusal becomes a page that says it and nothing is written (a refused number
+beside its field, on the application's page shown again by a GET)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from core.domain.money import parse_euro
 from core.services import application_desk
 from core.services.application_desk import Answers
 from core.services.identity import Rebinding
+from office import personal
 from office.keys import CORE
-from office.pages import notify, render, words_for
+from office.pages import notify, refused_again, render, words_for
 from office.refusals import describe, status_of
 from office.security import operator_of
 from office.views.forms import back_or, fields, see_other
@@ -116,13 +118,19 @@ def about_the_number(error: DomainError) -> bool:
 
 async def _number_refused(
     request: web.Request, which: str, typed: str, error: DomainError
-) -> web.Response:
-    # Here, not at the top: applications -> dashboard -> acts -> this module.
-    from office.views.applications import application_form
-
+) -> web.HTTPSeeOther:
+    """The application's page again by a GET (a reload sends nothing), that form open with
+    the number typed and why beside it."""
     words = await words_for(request)
-    said = {"form": which, "phone": typed, "problem": words.text(describe(error))}
-    return await application_form(request, said, status_of(error))
+    said = {"form": which, "problem": words.text(describe(error))}
+    return await refused_again(
+        request,
+        "application",
+        {"phone": typed},
+        said,
+        status_of(error),
+        protocol=request.match_info["protocol"],
+    )
 
 
 async def bind_phone(request: web.Request) -> web.StreamResponse:
@@ -138,7 +146,7 @@ async def bind_phone(request: web.Request) -> web.StreamResponse:
         # Said once the unit of work is closed (SQLite's lock), nothing written.
         if not about_the_number(error):
             raise
-        return await _number_refused(request, "phone", typed, error)
+        raise await _number_refused(request, "phone", typed, error) from None
     if asked.waiting is not None:
         # Only a number on file is told of the request (phone_changes.request).
         told = (
@@ -248,7 +256,7 @@ async def add_delegate(request: web.Request) -> web.StreamResponse:
     except DomainError as error:
         if not about_the_number(error):
             raise
-        return await _number_refused(request, "delegate", typed, error)
+        raise await _number_refused(request, "delegate", typed, error) from None
     await notify(
         request,
         t(
@@ -263,8 +271,19 @@ async def remove_delegate(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
     protocol = request.match_info["protocol"]
+    form = await fields(request)
+    if form.get("confirm") != "yes":
+        # The button of the application's page: first the page that says what removing
+        # means (the codes waiting void, a new request to register one again).
+        async with core.uow() as uow:
+            phone = await application_desk.removable_delegate(uow, operator, protocol)
+        return await render(
+            request,
+            "application_delegate_remove.html",
+            {"protocol": protocol, "delegate_phone": personal.phone(operator, phone)},
+        )
     async with core.uow() as uow:
-        await application_desk.remove_delegate(uow, operator, protocol, core.now())
+        await application_desk.remove_delegate(uow, operator, protocol, core.now(), confirmed=True)
     await notify(
         request,
         t("Delegate removed: payment codes go to the applicant again. Both were told."),

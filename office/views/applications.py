@@ -46,7 +46,7 @@ from core.services.paper_applications import ImportRefused
 from core.storage import models as m
 from office import personal
 from office.keys import CORE
-from office.pages import notify, render, words_for
+from office.pages import notify, refused_here, render, words_for
 from office.refusals import describe, status_of
 from office.security import operator_of
 from office.views.dashboard import phone_change_rows
@@ -208,7 +208,10 @@ async def search(request: web.Request) -> web.Response:
 
 
 async def application_page(request: web.Request) -> web.Response:
-    return await application_form(request)
+    refused = await refused_here(request)
+    if refused is None:
+        return await application_form(request)
+    return await application_form(request, *refused)
 
 
 async def application_form(

@@ -15,7 +15,14 @@ from core.domain.messages import Money, t
 from core.services import acts, back_office, economia, fund
 from core.services.operators import Role
 from office.keys import CORE
-from office.pages import notify, render, says_nothing_changed, words_for
+from office.pages import (
+    notify,
+    refused_again,
+    refused_here,
+    render,
+    says_nothing_changed,
+    words_for,
+)
 from office.refusals import describe, status_of
 from office.security import operator_of
 from office.views.acts import economia_allocation, economia_field
@@ -24,7 +31,14 @@ from office.views.round import act_rows
 
 
 async def fund_page(request: web.Request) -> web.Response:
-    return await fund_form(request)
+    refused = await refused_here(request)
+    if refused is None:
+        return await fund_form(request)
+    typed, status = refused
+    act_id, act_text = typed.pop("act_id", None), typed.pop("act_text", None)
+    if isinstance(act_id, int) and isinstance(act_text, str):
+        return await fund_form(request, status=status, act_problem={"id": act_id, "text": act_text})
+    return await fund_form(request, typed, status)
 
 
 # The refusals of what was typed on the fund's forms (a receipt, a correction), with the field
@@ -128,13 +142,15 @@ async def fund_form(
 
 async def _field_refused(
     request: web.Request, error: DomainError, form: dict[str, str], which: str
-) -> web.Response:
+) -> web.HTTPSeeOther:
+    """The fund's page again by a GET (a reload sends nothing), the form `which` open with
+    what was typed and why beside the field."""
     words = await words_for(request)
-    typed = {key: form.get(key, "") for key in FIELDS}
-    return await fund_form(
+    return await refused_again(
         request,
+        "fund",
+        {key: form.get(key, "") for key in FIELDS},
         {
-            **typed,
             "form": which,
             "field": refused_field(error) or "",
             "problem": words.text(describe(error)),
@@ -149,16 +165,15 @@ ECONOMIA_FORM = ("amount", "reference", "act_on")
 
 async def economia_refused(
     request: web.Request, error: DomainError, form: dict[str, str]
-) -> web.Response:
+) -> web.HTTPSeeOther:
     """The economia's form refused (office.views.acts.prepare): the page again with that
     determina's form open, what was typed kept, and why beside the field it is about; a
     refusal of the act itself (the tranche not credited, nothing left, another economia
     waiting) in that determina's row, saying that nothing changed. A wrong field of a form
     whose determina offers none any more (a page left open while its rest was freed) is
     said as what refuses that determina now, in its row; a form naming no determina above
-    the table."""
+    the table. Shown by a GET, as the fund's own forms (a reload sends nothing)."""
     words = await words_for(request)
-    typed = {key: form.get(key, "") for key in ECONOMIA_FORM}
     field = economia_field(error)
     if field is not None:
         try:
@@ -168,11 +183,13 @@ async def economia_refused(
                 await economia.check_offered(uow, town, allocation_id)
         except DomainError as refused:
             error, field = refused, None
-    return await fund_form(
+    return await refused_again(
         request,
+        "fund",
+        {key: form.get(key, "") for key in ECONOMIA_FORM},
         {
-            **typed,
-            "form": f"economia-{form.get('allocation', '')}",
+            # Its determina's id as sent: never more than the digits of an id.
+            "form": f"economia-{form.get('allocation', '')[:12]}",
             "field": field or "",
             "problem": words.text(describe(error))
             if field
@@ -184,16 +201,16 @@ async def economia_refused(
 
 async def economia_act_refused(
     request: web.Request, act_id: int, error: DomainError
-) -> web.Response:
+) -> web.HTTPSeeOther:
     """An economia act's approval or withdrawal refused (office.views.acts): the fund's page
     again with why beside that act in the acts waiting (above them when it waits no more:
     decided meanwhile by someone else), saying that nothing changed."""
     words = await words_for(request)
-    return await fund_form(
-        request,
-        status=status_of(error),
-        act_problem={"id": act_id, "text": says_nothing_changed(words, describe(error))},
-    )
+    said: dict[str, str | int] = {
+        "act_id": act_id,
+        "act_text": says_nothing_changed(words, describe(error)),
+    }
+    return await refused_again(request, "fund", {}, said, status_of(error))
 
 
 async def record(request: web.Request) -> web.StreamResponse:
@@ -234,7 +251,7 @@ async def record(request: web.Request) -> web.StreamResponse:
         else:
             await uow.commit()
     if field_refused is not None:
-        return await _field_refused(request, field_refused, form, "record")
+        raise await _field_refused(request, field_refused, form, "record")
     await notify(
         request,
         t(
@@ -270,7 +287,7 @@ async def correct(request: web.Request) -> web.StreamResponse:
         else:
             await uow.commit()
     if field_refused is not None:
-        return await _field_refused(request, field_refused, form, str(entry_id))
+        raise await _field_refused(request, field_refused, form, str(entry_id))
     await notify(
         request,
         t(

@@ -12,7 +12,7 @@ from core.services import acts, back_office, operators, reimbursement
 from core.services.operators import Role
 from office import personal
 from office.keys import CORE
-from office.pages import render, words_for
+from office.pages import refused_here, render, words_for
 from office.security import operator_of
 from office.tables import Column, Table
 from office.views.acts import sepa_response
@@ -52,7 +52,13 @@ def run_row(run: reimbursement.Run, staff: dict[int, str], words: Words) -> dict
 
 
 async def reimbursement_page(request: web.Request) -> web.Response:
-    return await reimbursement_form(request)
+    refused = await refused_here(request)
+    if refused is None:
+        return await reimbursement_form(request)
+    typed, status = refused
+    return await reimbursement_form(
+        request, str(typed.get("execution_date", "")), str(typed.get("problem", "")), status
+    )
 
 
 async def reimbursement_form(

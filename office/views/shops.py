@@ -16,7 +16,7 @@ from core.services.shops import REFUSAL_REASON_MAX
 from core.storage import models as m
 from office import personal
 from office.keys import CORE
-from office.pages import notify, render, words_for
+from office.pages import notify, refused_again, refused_here, render, words_for
 from office.refusals import describe, status_of
 from office.security import operator_of
 from office.views.forms import fields, see_other
@@ -66,7 +66,10 @@ def category_name(words: Words, code: str) -> str:
 
 
 async def shops_page(request: web.Request) -> web.Response:
-    return await shops_form(request)
+    refused = await refused_here(request)
+    if refused is None:
+        return await shops_form(request)
+    return await shops_form(request, *refused)
 
 
 async def shops_form(
@@ -219,9 +222,12 @@ async def rename(request: web.Request) -> web.StreamResponse:
         # Said once the unit of work is closed (SQLite's lock), nothing written.
         if error.code not in NAME_REFUSALS:
             raise
+        # The shops page again by a GET (a reload sends nothing), the name typed kept.
         words = await words_for(request)
-        said = {"shop": shop_id, "name": typed, "problem": words.text(describe(error))}
-        return await shops_form(request, said, status_of(error))
+        said = {"shop": shop_id, "problem": words.text(describe(error))}
+        raise await refused_again(
+            request, "shops", {"name": typed}, said, status_of(error)
+        ) from None
     await notify(
         request, t("Shop {id}: {old} is now {name}.", id=str(shop.id), old=old, name=shop.name)
     )

@@ -8,11 +8,13 @@ import re
 from dataclasses import replace
 from html import unescape
 
+import pytest
 from sqlalchemy import delete, select
 
 from core.bootstrap import Core
+from core.domain.errors import Conflict, Refusal
 from core.domain.messages import reply_from_json
-from core.services import allocation, municipalities
+from core.services import allocation, application_desk, municipalities
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.integration.office_helpers import apply, close_approve_credit, person
@@ -333,8 +335,26 @@ async def test_phone_delegate_and_card(towns: Towns, core: Core) -> None:
     assert "(PIN only: reissue)" in shown and "codes left" not in shown
     assert any("new voucher card for you; the old one" in m for m in await told(core, PHONE))
 
-    # Removing the delegate takes power away: one clerk, at once, both told.
+    # Removing the delegate takes power away: one clerk, at once, both told; first the page
+    # that says what it means (the codes waiting void, a new request to register one again),
+    # and the service removes nothing unconfirmed (a hand-made form).
     page = await clerk.post(f"{url}/delegate/remove")
+    shown = unescape(page.text)
+    assert page.status == 200 and "Delegate removed" not in shown
+    assert f"Remove the delegate +393339998887 of application {protocol}?" in shown
+    assert "payments waiting for a code sent to that phone are cancelled" in shown
+    assert 'name="confirm" value="yes"' in shown and "Yes, remove the delegate" in shown
+    async with core.uow() as uow:
+        operator = await uow.operators.by_username("bel.clerk")
+        assert operator is not None
+        with pytest.raises(Conflict) as unconfirmed:
+            await application_desk.remove_delegate(
+                uow, operator, protocol, core.now(), confirmed=False
+            )
+        assert unconfirmed.value.code == Refusal.OFFICE_NOT_CONFIRMED
+        assert await uow.delegates.of_citizen(citizen.id) is not None
+    assert not (await told(core, DELEGATE))[-1].startswith("You are no longer the delegate")
+    page = await clerk.post(f"{url}/delegate/remove", {"confirm": "yes"})
     assert page.status == 200 and "Delegate removed" in page.text
     async with core.uow() as uow:
         assert await uow.delegates.of_citizen(citizen.id) is None
@@ -519,8 +539,8 @@ async def test_the_same_new_phone_sent_twice_is_recorded_and_told_once(
 ) -> None:
     clerk, url = await at_the_desk(towns, replace(person(1, 1), phone=None))
     assert (await clerk.post(f"{url}/phone", {"phone": "333 444 5557"}, follow=False)).status == 303
-    page = await clerk.post(f"{url}/phone", {"phone": "+39 333 444 5557"}, follow=False)
-    assert page.status == 409
+    page = await clerk.post(f"{url}/phone", {"phone": "+39 333 444 5557"})
+    assert page.status == 409 and page.url == url  # beside the field, on the page's address
     assert (
         "is already this citizen's number, recorded by the office: nothing was changed and "
         "nobody was told again."

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from buonispesa.demo import DEMO_CITIZENS
 from core.services import municipalities
@@ -139,3 +139,128 @@ async def test_the_header_the_shops_heading_and_refused_fields(
     await run(shops_heading)
     await run(refused_phone)
     await run(refused_name)
+
+
+async def test_a_refused_field_then_reloaded_sends_nothing(
+    demo_server: tuple[str, FakeClock],  # noqa: F811 (the fixture imported above)
+    chrome: object,  # noqa: F811
+    sqlite_url: str,
+    tmp_path: Path,
+) -> None:
+    """A refused phone and a refused receipt of the fund leave the browser on the page's own
+    address (Post/Redirect/Get): what was typed and why are shown once; reloading shows the
+    page as it is, asks nothing and sends nothing (user trial, 7 Dec 2026: the address was
+    the POST's and a reload sent the form again)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_server
+    async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
+        [protocol] = await uow.session.scalars(
+            select(m.Application.protocol)
+            .join(m.Citizen, m.Citizen.id == m.Application.citizen_id)
+            .where(m.Citizen.phone == DEMO_CITIZENS[0].phone)
+        )
+    taken = DEMO_CITIZENS[1].phone.replace("+39", "")
+
+    def phone() -> None:
+        _sign_in_as_clerk(driver, base)
+        driver.set_window_size(390, 844)
+        page = base + f"/office/applications/{protocol}"
+        driver.get(page)
+        driver.find_element(By.ID, "phone").send_keys(taken)
+        _submit_by(driver, "//form[.//input[@id='phone']]//button[@type='submit']")
+        assert driver.current_url == page, driver.current_url
+        assert driver.find_element(By.ID, "phone").get_attribute("value") == taken
+        assert driver.find_element(By.ID, "phone-problem").is_displayed()
+        assert driver.save_screenshot(str(tmp_path / "phone-refused-390.png"))
+        driver.refresh()
+        assert driver.current_url == page and "Non eseguito" not in driver.title
+        assert driver.find_element(By.ID, "phone").get_attribute("value") == ""
+        assert not driver.find_elements(By.ID, "phone-problem")
+        assert driver.save_screenshot(str(tmp_path / "phone-reloaded-390.png"))
+
+    def receipt() -> None:
+        driver.set_window_size(1366, 768)
+        page = base + "/office/fund"
+        driver.get(page)
+        driver.find_element(By.ID, "fund-amount").send_keys("12,3,4")
+        driver.find_element(By.ID, "fund-description").send_keys("Regione, decreto 5")
+        _submit_by(driver, "//form[.//input[@id='fund-amount']]//button[@type='submit']")
+        assert driver.current_url == page, driver.current_url
+        assert driver.find_element(By.ID, "fund-description").get_attribute("value") == (
+            "Regione, decreto 5"
+        )
+        assert driver.find_element(By.ID, "fund-amount-problem").is_displayed()
+        assert driver.save_screenshot(str(tmp_path / "receipt-refused-1366.png"))
+        driver.refresh()
+        assert driver.current_url == page
+        assert driver.find_element(By.ID, "fund-description").get_attribute("value") == ""
+        assert not driver.find_elements(By.ID, "fund-amount-problem")
+
+    async def counted() -> tuple[int, int]:
+        async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
+            changes = await uow.session.scalar(select(func.count()).select_from(m.PhoneChange))
+            entries = await uow.session.scalar(select(func.count()).select_from(m.FundEntry))
+        return int(changes or 0), int(entries or 0)
+
+    before = await counted()
+    await run(phone)
+    await run(receipt)
+    assert await counted() == before
+
+
+async def test_removing_a_delegate_asks_first_at_both_widths(
+    demo_server: tuple[str, FakeClock],  # noqa: F811 (the fixture imported above)
+    chrome: object,  # noqa: F811
+    sqlite_url: str,
+    tmp_path: Path,
+) -> None:
+    """The button removing a delegate opens the page that says what removing means, which fits a
+    phone; "No, go back" keeps the delegate, "Yes" removes it (user trial, 7 Dec 2026: one
+    click removed it, voided the codes waiting and sent two SMS)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    from core.services import delegates
+
+    assert isinstance(chrome, WebDriver)
+    driver = chrome
+    base, clock = demo_server
+    # The demo's household given nothing (excluded): one clerk registers its delegate.
+    [citizen] = [c for c in DEMO_CITIZENS if c.phone == "+393331000006"]
+    async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
+        [protocol] = await uow.session.scalars(
+            select(m.Application.protocol)
+            .join(m.Citizen, m.Citizen.id == m.Application.citizen_id)
+            .where(m.Citizen.phone == citizen.phone)
+        )
+        town = await municipalities.require(uow, "BEL")
+        await delegates.add_delegate(uow, town, citizen.codice_fiscale, "+393398887776", clock())
+        await uow.commit()
+
+    def remove() -> None:
+        _sign_in_as_clerk(driver, base)
+        page = base + f"/office/applications/{protocol}"
+        for width, height in SIZES:
+            driver.set_window_size(width, height)
+            driver.get(page)
+            _submit_by(driver, "//button[contains(., '+393398887776')]")
+            assert "Rimuovere il delegato +393398887776" in driver.title, driver.title
+            fits(driver)
+            assert driver.save_screenshot(str(tmp_path / f"delegate-remove-{width}.png"))
+        driver.find_element(By.LINK_TEXT, "No, torna indietro").click()
+        assert driver.current_url == page
+        _submit_by(driver, "//button[contains(., '+393398887776')]")
+        _submit_by(driver, "//button[starts-with(normalize-space(.), 'Sì, rimuovi')]")
+        assert driver.current_url == page
+        assert not driver.find_elements(By.XPATH, "//button[contains(., '+393398887776')]")
+
+    await run(remove)
+    async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
+        [citizen_id] = await uow.session.scalars(
+            select(m.Citizen.id).where(m.Citizen.phone == citizen.phone)
+        )
+        assert await uow.delegates.of_citizen(citizen_id) is None

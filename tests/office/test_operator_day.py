@@ -197,7 +197,7 @@ async def test_the_execution_date_is_typed_day_first_as_at_the_desk(
     # Not a date: said in Italian beside the field, the day typed kept in it; nothing waits.
     for typed in ("31/02/2026", "13-04-26", "04/13/2026"):
         page = await clerk.post("/office/acts", {"kind": "reimbursement", "execution_date": typed})
-        assert page.status == 409 and page.url == "/office/acts", typed
+        assert page.status == 409 and page.url == "/office/reimbursement", typed
         assert (
             f"{typed} non è una data: scrivila come giorno/mese/anno in cifre, per esempio "
             "11/04/2026, oppure come anno-mese-giorno, 2026-04-11." in said(page.text)

@@ -802,6 +802,9 @@ class FakeShops(_Fake):
         found = self.store.rows(m.Shop, lambda x: x.municipality_id == municipality_id)
         return [(x.id, x.name, x.status) for x in sorted(found, key=lambda x: x.id)]
 
+    async def locked(self, shop_id: int) -> m.Shop | None:
+        return self.store.get(m.Shop, shop_id)  # one task at a time: nothing to wait for
+
     async def next_receipt(self, shop_id: int) -> int:
         shop = self.store.get(m.Shop, shop_id)
         assert shop is not None
