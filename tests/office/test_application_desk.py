@@ -232,6 +232,7 @@ async def told(core: Core, phone: str) -> list[str]:
 async def test_phone_delegate_and_card(towns: Towns, core: Core) -> None:
     without_phone = replace(person(1, 1), phone=None)
     clerk, url = await at_the_desk(towns, without_phone, NEIGHBOUR)
+    protocol = url.rsplit("/", 1)[-1]
     page = await clerk.post(f"{url}/phone", {"phone": "333 111 2223"})
     assert page.status == 409 and "belongs to another citizen" in page.text
     page = await clerk.post(f"{url}/phone", {"phone": "not a phone"})
