@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from stdnum import luhn
@@ -64,6 +64,19 @@ def shared_phone(channel: str, address: str) -> str | None:
         return None
     digits = "".join(ch for ch in address if ch.isdigit()) or "0"
     return f"+39348{int(digits) % 10_000_000:07d}"
+
+
+def telegram_owner(shop_id: int, chat: int, now: datetime) -> m.ShopMember:
+    """The owner of a shop charging from Telegram chat `chat` (a till), with the phone
+    they shared on joining."""
+    return m.ShopMember(
+        shop_id=shop_id,
+        channel="telegram",
+        address=str(chat),
+        role="owner",
+        created_at=now,
+        phone=shared_phone("telegram", str(chat)),
+    )
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from core.services import community, reports
 from core.storage import models as m
 from tests.e2e.fake_telegram import FakeUser
 from tests.e2e.telegram_harness import TelegramServer, start_telegram_server
-from tests.factories import shared_phone
+from tests.factories import telegram_owner
 
 PROVIDER_TOKEN = "284685063:TEST:provider-token"
 BUYER_CHAT = 6101
@@ -51,16 +51,7 @@ async def open_community(server: TelegramServer) -> dict[str, m.Shop]:
             await community.set_shop_vouchers(
                 uow, shop.id, enabled=True, minimum_cents=500, maximum_cents=50_00
             )
-            uow.session.add(
-                m.ShopMember(
-                    shop_id=shop.id,
-                    channel="telegram",
-                    address=str(chat),
-                    role="owner",
-                    created_at=server.core.now(),
-                    phone=shared_phone("telegram", str(chat)),
-                )
-            )
+            uow.session.add(telegram_owner(shop.id, chat, server.core.now()))
         await uow.commit()
     return found
 

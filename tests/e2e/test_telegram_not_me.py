@@ -22,7 +22,7 @@ from core.services import ledger, security
 from core.storage import models as m
 from tests.e2e.telegram_harness import TelegramServer
 from tests.e2e.test_telegram_her_words import holder
-from tests.factories import shared_phone
+from tests.factories import telegram_owner
 
 _register()
 
@@ -35,16 +35,7 @@ async def _till_and_balances(server: TelegramServer) -> tuple[int, int, int, int
     citizen's id, her balance, what the shop is owed)."""
     async with server.core.uow() as uow:
         [shop] = [s for s in await uow.shops.search(1) if s.name == "Forno Chienti"]
-        uow.session.add(
-            m.ShopMember(
-                shop_id=shop.id,
-                channel="telegram",
-                address=str(TILL_CHAT),
-                role="owner",
-                created_at=server.core.now(),
-                phone=shared_phone("telegram", str(TILL_CHAT)),
-            )
-        )
+        uow.session.add(telegram_owner(shop.id, TILL_CHAT, server.core.now()))
         citizen = await uow.citizens.by_codice_fiscale(1, DEMO_CITIZENS[0].codice_fiscale)
         assert citizen is not None
         await uow.commit()

@@ -13,7 +13,7 @@ from core.i18n import render_text
 from core.storage import models as m
 from tests.e2e.fake_telegram import FakeUser
 from tests.e2e.telegram_harness import TelegramServer
-from tests.factories import approved_request, shared_phone
+from tests.factories import approved_request, telegram_owner
 
 CASHIER_CHAT = 6001
 CITIZEN_CHAT = 6002
@@ -24,16 +24,7 @@ async def setup_till(server: TelegramServer) -> tuple[FakeUser, FakeUser, m.Citi
     holder = DEMO_CITIZENS[0]
     async with server.core.uow() as uow:
         [shop] = [s for s in await uow.shops.search(1) if s.name == "Forno Chienti"]
-        uow.session.add(
-            m.ShopMember(
-                shop_id=shop.id,
-                channel="telegram",
-                address=str(CASHIER_CHAT),
-                role="owner",
-                created_at=server.core.now(),
-                phone=shared_phone("telegram", str(CASHIER_CHAT)),
-            )
-        )
+        uow.session.add(telegram_owner(shop.id, CASHIER_CHAT, server.core.now()))
         citizen = await uow.citizens.by_codice_fiscale(1, holder.codice_fiscale)
         assert citizen is not None
         await uow.session.execute(
