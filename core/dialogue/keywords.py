@@ -55,6 +55,7 @@ KEYWORDS: dict[str, str] = {
     "resoconto": "statement",
     "statement": "statement",
     "estratto": "statement",
+    "rendiconto": "statement",
     "rimborso": "reimbursement",
     "rimborsi": "reimbursement",
     "reimbursement": "reimbursement",

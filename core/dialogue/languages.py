@@ -21,6 +21,7 @@ ITALIAN_KEYWORDS = frozenset(
         "aiuto", "disiscrivi", "avvia", "riattiva", "lingua", "annulla", "esci", "saldo",
         "credito", "carta", "tessera", "negozi", "domanda", "richiesta", "ricorso",
         "ricorsi", "stato", "paga", "incassa", "storno", "storna", "resoconto", "estratto",
+        "rendiconto",
         "rimborso", "rimborsi", "cassiere", "cassieri", "invito", "registra", "negoziante",
         "esercente", "comune", "compra", "dona", "regala", "buoni", "altri", "avanti",
         "ufficio", "contatti", "contatto",

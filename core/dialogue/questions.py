@@ -20,6 +20,7 @@ from core.dialogue.words import (
     fold,
     has_digits,
     is_currency,
+    month_named,
     plain_words,
 )
 from core.domain.shops import searched_category
@@ -303,6 +304,10 @@ _TOWN_PAYS = frozenset(
      "soldi", "arrivano", "pay", "pays", "paid", "reimburse", "reimbursement", "money"}
 )  # fmt: skip
 _TAKINGS = frozenset({"incassato", "incassati", "incasso", "incassi", "takings", "earned"})
+# A shop asking for its statement in words ("il rendiconto di ottobre").
+_STATEMENT_WORDS = frozenset({"resoconto", "rendiconto", "estratto", "statement"})
+# "Quanto mi dovete?": the shop speaking to the town, what it is still owed.
+_YOU_OWE = frozenset({"dovete"})
 _TODAY = frozenset({"oggi", "today"})
 _CASHIER = frozenset({"cassiere", "cassiera", "cashier"})
 # Adding a person, not "il cassiere mi chiede un nuovo codice" (a customer at the till).
@@ -528,11 +533,14 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     edge = said & _WINDOW_EDGE or pairs & _UNTIL_WHEN or (said & _WHEN and said & _TO_APPLY)
     if said & _APPLYING and edge and not said & _PROGRESS:
         return ("window", "") if keywords <= _APPLY_KEYWORDS else None
-    if said & _TAKINGS:
+    if said & (_TAKINGS | _STATEMENT_WORDS):
+        month = month_named(words)
+        if month is not None:
+            return "statement", str(month)  # "il rendiconto di ottobre": that month's
         return "statement", "oggi" if said & _TODAY else ""
     if said & _WHEN and said & _TOWN_PAYS:
         return "reimbursement", ""
-    if said & _HOW_MUCH and said & _OWES and said & _THE_TOWN:
+    if said & _HOW_MUCH and ((said & _OWES and said & _THE_TOWN) or said & _YOU_OWE):
         return "reimbursement", ""  # "quanto mi deve il comune?": what is still to reimburse
     if (said & _CASHIER and said & _ADD) or pairs & _NEW_CASHIER:
         return "cashier", ""

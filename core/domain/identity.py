@@ -110,8 +110,18 @@ def looks_like_codice_fiscale(value: str) -> bool:
     return len(compact) in (11, 16) and compact.isalnum() and not compact.isdigit()
 
 
+# The label a shopkeeper may type before the number ("P.IVA 012…", "partita iva: 012…",
+# "IBAN IT60…"), and the marks that group its digits ("0123.456.789 0", "0123/456…").
+_VAT_LABEL = re.compile(r"^\s*(?:p\.?\s*iva|partita\s+iva|vat(?:\s+number)?)\s*[:.]?", re.I)
+_IBAN_LABEL = re.compile(r"^\s*iban\s*[:.]?", re.I)
+_GROUPING = re.compile(r"[\s./-]+")
+
+
 def normalize_partita_iva(value: str) -> str:
-    compact = "".join(value.split()).upper().removeprefix("IT")
+    """11 digits; spaces, dots, dashes or slashes between them, an "IT" before them and a
+    "P.IVA" label are dropped. Raises InvalidIdentifier."""
+    unlabelled = _VAT_LABEL.sub("", value, count=1)
+    compact = _GROUPING.sub("", unlabelled).upper().removeprefix("IT")
     try:
         return str(iva.validate(compact))
     except StdnumError as exc:
@@ -119,8 +129,10 @@ def normalize_partita_iva(value: str) -> str:
 
 
 def normalize_iban(value: str) -> str:
+    """The IBAN compacted, in capitals; an "IBAN" label before it is dropped. Raises
+    InvalidIdentifier."""
     try:
-        return str(stdnum_iban.validate(value))
+        return str(stdnum_iban.validate(_IBAN_LABEL.sub("", value, count=1)))
     except StdnumError as exc:
         raise InvalidIdentifier("iban", value, _reason(exc)) from exc
 

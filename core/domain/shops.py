@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 # A shop's name is shown in SMS receipts and payment codes, which must fit one SMS: at most
@@ -22,6 +23,7 @@ class ShopCategory(StrEnum):
 CATEGORY_WORDS: dict[str, ShopCategory] = {
     "alimentari": ShopCategory.GROCERY,
     "supermercato": ShopCategory.GROCERY,
+    "minimarket": ShopCategory.GROCERY,
     "grocery": ShopCategory.GROCERY,
     "supermarket": ShopCategory.GROCERY,
     "panetteria": ShopCategory.BAKERY,
@@ -31,6 +33,8 @@ CATEGORY_WORDS: dict[str, ShopCategory] = {
     "macelleria": ShopCategory.BUTCHER,
     "butcher": ShopCategory.BUTCHER,
     "frutta": ShopCategory.GREENGROCER,
+    "verdura": ShopCategory.GREENGROCER,
+    "verdure": ShopCategory.GREENGROCER,
     "fruttivendolo": ShopCategory.GREENGROCER,
     "ortofrutta": ShopCategory.GREENGROCER,
     "greengrocer": ShopCategory.GREENGROCER,
@@ -81,6 +85,32 @@ def parse_category(word: str) -> ShopCategory | None:
     if plain in ShopCategory.__members__.values():
         return ShopCategory(plain)
     return CATEGORY_WORDS.get(plain)
+
+
+# "s.n.c." (senza numero civico): an address that has no number, written as Italian
+# addresses write it.
+_NO_NUMBER = re.compile(r"\bs\.?\s?n\.?\s?c\b\.?|\bsenza\s+numero\b", re.I)
+
+
+def has_street_number(address: str) -> bool:
+    """Whether a shop's address says where on the street it is: a number ("Via Roma 12",
+    "Piazza Umberto I 3"), or "s.n.c." for a shop that has none; "via roma" alone does not."""
+    return any(ch.isdigit() for ch in address) or _NO_NUMBER.search(address) is not None
+
+
+def category_in_words(text: str) -> ShopCategory | None:
+    """The kind of shop a registering shopkeeper writes in her own words: one category's
+    word alone, or inside a sentence ("negozio di alimentari", "è una farmacia", "frutta e
+    verdura"); None when no word or two different kinds are named."""
+    whole = parse_category(text)
+    if whole is not None:
+        return whole
+    named = {
+        found
+        for word in re.split(r"[^\w]+", text)
+        if word and (found := parse_category(word)) is not None
+    }
+    return named.pop() if len(named) == 1 else None
 
 
 def searched_category(word: str) -> ShopCategory | None:

@@ -60,6 +60,7 @@ SAMPLES: dict[str, Param] = {
     "when": Moment(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
     "until": Moment(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)),
     "day": Day(date(2026, 12, 31)),
+    "since": Day(date(2026, 12, 1)),
     "ordered": Day(date(2026, 12, 31)),
     "distance": Distance(12_345),
     "where": "SMS ***567",

@@ -26,7 +26,13 @@ from core.domain.geo import valid_position
 from core.domain.gsm7 import to_gsm7
 from core.domain.identity import normalize_iban, normalize_partita_iva
 from core.domain.messages import Option, Text, t
-from core.domain.shops import MAX_SHOP_NAME, ShopCategory, ShopStatus, parse_category
+from core.domain.shops import (
+    MAX_SHOP_NAME,
+    ShopCategory,
+    ShopStatus,
+    category_in_words,
+    has_street_number,
+)
 from core.services import shops as shop_service
 
 # Names and addresses are shown in SMS receipts and payment codes, which must fit one SMS.
@@ -133,7 +139,7 @@ class ShopRegisterFlow(ConfirmedFlow[RegisterState]):
             except ValueError:
                 category = None
         elif inp.text:
-            category = parse_category(inp.text)
+            category = category_in_words(inp.text)
         if category is None:
             raise Reject(t("Reply with the number of the kind of shop."))
         self.state(turn).category = category
@@ -146,6 +152,12 @@ class ShopRegisterFlow(ConfirmedFlow[RegisterState]):
         if not inp.text or len(inp.text) > MAX_ADDRESS:
             raise Reject(
                 t("Write the street and number, at most {max} characters.", max=MAX_ADDRESS)
+            )
+        if not has_street_number(inp.text):
+            # Customers and the office look for the shop on its street: "via roma" alone
+            # does not say where.
+            raise Reject(
+                t("Write the number too, e.g. Via Roma 12 (or s.n.c. if the shop has none).")
             )
         self.state(turn).address = inp.text
         await self.next_step(turn, "address")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.flows.base import Flow, Step, known, shop_or_refusal, table
 from core.dialogue.flows.refund import start_of_day
 from core.dialogue.state import ShopState
+from core.dialogue.words import fold, month_named
 from core.domain.messages import Day, Money, Option, Text, t, tn
 from core.services import shops as shop_service
 from core.services.movements import shop_reimbursements
@@ -32,6 +33,26 @@ def start_of_month(now: datetime, timezone: str) -> datetime:
     return day.replace(day=1)
 
 
+def named_month(arg: str) -> int | None:
+    """The month a statement asks for: its number (from a question in words) or its name
+    ("RESOCONTO ottobre")."""
+    word = arg.strip()
+    if word.isdigit():
+        return int(word) if 1 <= int(word) <= 12 else None
+    return month_named(fold(word).split())
+
+
+def month_period(month: int, now: datetime, timezone: str) -> tuple[datetime, datetime]:
+    """The last such month up to now ("ottobre" in December is this year's, in March last
+    year's), from its first day to the next month's first, in the town's time."""
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    year = today.year if month <= today.month else today.year - 1
+    zone = ZoneInfo(timezone)
+    since = datetime.combine(date(year, month, 1), time(0), tzinfo=zone)
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return since, datetime.combine(following, time(0), tzinfo=zone)
+
+
 class StatementFlow(Flow[ShopState]):
     name = "statement"
     acts_for_shop = "member"
@@ -44,6 +65,10 @@ class StatementFlow(Flow[ShopState]):
             return
         self.move(turn, "period", ShopState(shop_id=shop.id))
         word = arg.strip().lower()
+        month = named_month(word)
+        if month is not None:
+            await self._show_month(turn, shop, month)
+            return
         if word in TODAY_WORDS or word in MONTH_WORDS:
             await self._show(turn, shop, "month" if word in MONTH_WORDS else "today")
             return
@@ -64,6 +89,43 @@ class StatementFlow(Flow[ShopState]):
         shop = await shop_service.shop_by_id(turn.uow, known(self.state(turn).shop_id))
         assert shop is not None
         await self._show(turn, shop, choice)
+
+    async def _show_month(self, turn: Turn, shop: m.Shop, month: int) -> None:
+        """A month named ("RESOCONTO ottobre"): its payments from its first to its last
+        day, and what the town still owes; this month's is the "this month" statement."""
+        zone = turn.town.timezone
+        if month == turn.now.astimezone(ZoneInfo(zone)).month:
+            await self._show(turn, shop, "month")
+            return
+        turn.finish()
+        since, until = month_period(month, turn.now, zone)
+        result = await shop_service.statement(turn.uow, shop, since, until)
+        texts: list[Text] = [
+            tn(
+                "From {since} to {until}: {count} payment, {amount}.",
+                "From {since} to {until}: {count} payments, {amount}.",
+                result.payments,
+                since=Day(since.date()),
+                until=Day((until - timedelta(days=1)).date()),
+                amount=Money(result.paid_cents),
+            )
+        ]
+        if result.refunds:
+            texts.append(
+                tn(
+                    "Of these, refunded: {count} payment, {amount}.",
+                    "Of these, refunded: {count} payments, {amount}.",
+                    result.refunds,
+                    amount=Money(result.refunded_cents),
+                )
+            )
+        texts.append(
+            t(
+                "To be reimbursed by the municipality: {amount}.",
+                amount=Money(result.to_be_reimbursed_cents),
+            )
+        )
+        turn.say(*texts)
 
     async def _show(self, turn: Turn, shop: m.Shop, period: str) -> None:
         turn.finish()

@@ -61,7 +61,13 @@ from core.dialogue.words.text import (
     unshortened,
     was_cut,
 )
-from core.dialogue.words.till import after_paga_slip, menu_digit_and_phone, split_amount
+from core.dialogue.words.till import (
+    MONTH_NAMES,
+    after_paga_slip,
+    menu_digit_and_phone,
+    month_named,
+    split_amount,
+)
 from core.dialogue.words.work_and_pension import (
     about_all_of_us,
     about_oneself,
@@ -73,6 +79,7 @@ from core.dialogue.words.work_and_pension import (
 __all__ = [
     "COURTESY",
     "MAX_INPUT",
+    "MONTH_NAMES",
     "NO",
     "NOTHING",
     "NUMBER_WORDS",
@@ -96,6 +103,7 @@ __all__ = [
     "household_count",
     "is_currency",
     "menu_digit_and_phone",
+    "month_named",
     "names_subject",
     "people_named",
     "per_month",

@@ -15,6 +15,33 @@ from core.domain.identity import is_phone_number, looks_like_codice_fiscale
 
 _NUMBER_TOKEN = re.compile(r"\d+")
 
+# A month named for a statement ("RESOCONTO ottobre", "il rendiconto di ottobre"), in
+# Italian and English, folded (no accents, lower case): its number.
+MONTH_NAMES: dict[str, int] = {
+    **{
+        name: number
+        for number, name in enumerate(
+            ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio",
+             "agosto", "settembre", "ottobre", "novembre", "dicembre"),
+            start=1,
+        )
+    },
+    **{
+        name: number
+        for number, name in enumerate(
+            ("january", "february", "march", "april", "may", "june", "july", "august",
+             "september", "october", "november", "december"),
+            start=1,
+        )
+    },
+}  # fmt: skip
+
+
+def month_named(words: list[str]) -> int | None:
+    """The one month the words name (folded words), else None."""
+    named = {MONTH_NAMES[word] for word in words if word in MONTH_NAMES}
+    return named.pop() if len(named) == 1 else None
+
 
 def _amountish(word: str) -> bool:
     """A word the currency written beside it belongs to: digits of an amount, not a phone
