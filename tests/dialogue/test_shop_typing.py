@@ -21,6 +21,8 @@ SEND = "Send the registration to the municipality?"
 NUMBER_TOO = "Write the number too, e.g. Via Roma 12 (or s.n.c. if the shop has none)."
 MONTH = "From {since} to {until}: {count} payment, {amount}."
 OWED = "To be reimbursed by the municipality: {amount}."
+# A past month's statement: what is owed is today's, every month together.
+OWED_TODAY = "Today the municipality owes you {amount} in all."
 
 
 def dotted(vat: str) -> str:
@@ -124,7 +126,7 @@ async def test_the_statement_of_a_month_she_names(core: Core, words: str, langua
     # The clock's day is in April 2026: October is last year's, a month with no sales.
     town = await make_town(core)
     chat = Chat(core, town.shop_phone)
-    replies = await chat.expect(words, MONTH, OWED)
+    replies = await chat.expect(words, MONTH, OWED_TODAY)
     assert param(replies, "count") == 0
     expected = {
         "it": "Dal 01/10/2025 al 31/10/2025: 0 pagamenti, 0,00\xa0€.",

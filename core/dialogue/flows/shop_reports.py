@@ -92,7 +92,8 @@ class StatementFlow(Flow[ShopState]):
 
     async def _show_month(self, turn: Turn, shop: m.Shop, month: int) -> None:
         """A month named ("RESOCONTO ottobre"): its payments from its first to its last
-        day, and what the town still owes; this month's is the "this month" statement."""
+        day, and what the town owes today, every month together (said so, not as that
+        month's); this month's is the "this month" statement."""
         zone = turn.town.timezone
         if month == turn.now.astimezone(ZoneInfo(zone)).month:
             await self._show(turn, shop, "month")
@@ -100,32 +101,19 @@ class StatementFlow(Flow[ShopState]):
         turn.finish()
         since, until = month_period(month, turn.now, zone)
         result = await shop_service.statement(turn.uow, shop, since, until)
-        texts: list[Text] = [
-            tn(
-                "From {since} to {until}: {count} payment, {amount}.",
-                "From {since} to {until}: {count} payments, {amount}.",
-                result.payments,
-                since=Day(since.date()),
-                until=Day((until - timedelta(days=1)).date()),
-                amount=Money(result.paid_cents),
-            )
-        ]
-        if result.refunds:
-            texts.append(
-                tn(
-                    "Of these, refunded: {count} payment, {amount}.",
-                    "Of these, refunded: {count} payments, {amount}.",
-                    result.refunds,
-                    amount=Money(result.refunded_cents),
-                )
-            )
-        texts.append(
-            t(
-                "To be reimbursed by the municipality: {amount}.",
-                amount=Money(result.to_be_reimbursed_cents),
-            )
+        head = tn(
+            "From {since} to {until}: {count} payment, {amount}.",
+            "From {since} to {until}: {count} payments, {amount}.",
+            result.payments,
+            since=Day(since.date()),
+            until=Day((until - timedelta(days=1)).date()),
+            amount=Money(result.paid_cents),
         )
-        turn.say(*texts)
+        owed = t(
+            "Today the municipality owes you {amount} in all.",
+            amount=Money(result.to_be_reimbursed_cents),
+        )
+        _say_statement(turn, result, head, owed)
 
     async def _show(self, turn: Turn, shop: m.Shop, period: str) -> None:
         turn.finish()
@@ -151,23 +139,11 @@ class StatementFlow(Flow[ShopState]):
                 result.payments,
                 amount=Money(result.paid_cents),
             )
-        texts: list[Text] = [head]
-        if result.refunds:
-            texts.append(
-                tn(
-                    "Of these, refunded: {count} payment, {amount}.",
-                    "Of these, refunded: {count} payments, {amount}.",
-                    result.refunds,
-                    amount=Money(result.refunded_cents),
-                )
-            )
-        texts.append(
-            t(
-                "To be reimbursed by the municipality: {amount}.",
-                amount=Money(result.to_be_reimbursed_cents),
-            )
+        owed = t(
+            "To be reimbursed by the municipality: {amount}.",
+            amount=Money(result.to_be_reimbursed_cents),
         )
-        turn.say(*texts)
+        _say_statement(turn, result, head, owed)
 
     # One question: today or this month (STATEMENT OGGI answers it at once).
     entry = ("period",)
@@ -228,4 +204,20 @@ async def show_reimbursements(turn: Turn) -> None:
             )
     else:
         texts.append(t("No reimbursement yet."))
+    turn.say(*texts)
+
+
+def _say_statement(turn: Turn, result: shop_service.Statement, head: Text, owed: Text) -> None:
+    """A statement's lines: the period's payments, its refunds if any, what is owed."""
+    texts: list[Text] = [head]
+    if result.refunds:
+        texts.append(
+            tn(
+                "Of these, refunded: {count} payment, {amount}.",
+                "Of these, refunded: {count} payments, {amount}.",
+                result.refunds,
+                amount=Money(result.refunded_cents),
+            )
+        )
+    texts.append(owed)
     turn.say(*texts)
