@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from core.bootstrap import Core
 from core.dialogue.commands import typo_of
 from core.domain.messages import Money
-from tests.dialogue.harness import Chat, param
+from tests.dialogue.harness import Chat, param, town_with_open_window
+from tests.dialogue.test_apply import APPLICANT, NOT_AN_AMOUNT, SUPPORT
 from tests.dialogue.test_typos import BALANCE
 from tests.factories import make_town
 
@@ -30,3 +33,38 @@ async def test_sald0_by_sms_is_the_balance(core: Core) -> None:
         replies = await chat.expect(text, BALANCE)
         assert param(replies, "balance") == Money(150_00)
     await chat.expect("NEG0ZI", SHOPS)
+
+
+async def _at_liquidity(core: Core, phone: str) -> Chat:
+    await town_with_open_window(core)
+    chat = Chat(core, phone, language_hint="en")
+    await chat.send("APPLY")
+    for text in ("1", "1", APPLICANT, "1", "no"):
+        await chat.send(text)
+    if (await chat.state())[1] == "pension":
+        await chat.send("yes")
+    assert (await chat.state())[1] == "liquidity"
+    return chat
+
+
+@pytest.mark.parametrize(
+    ("said", "cents"),
+    [
+        ("circa 2 mila euro", 200_000),
+        ("2mila", 200_000),
+        ("2 MILA", 200_000),
+        ("1,5 mila", 150_000),
+        ("ho 3 mila euro in banca", 300_000),
+        ("about 2 thousand euros", 200_000),
+    ],
+)
+async def test_thousands_written_with_a_figure_are_read(core: Core, said: str, cents: int) -> None:
+    # "circa 2 mila euro" was "This is not an amount", the question asked again and again.
+    chat = await _at_liquidity(core, "+393471230177")
+    # A doubt is still no amount: asked again, as before.
+    await chat.expect("2 o 3 mila", NOT_AN_AMOUNT)
+    assert (await chat.state())[1] == "liquidity"
+    await chat.expect(said, SUPPORT)
+    _flow, step, data = await chat.state()
+    assert step == "support"
+    assert data["state"]["liquidity"] == cents
