@@ -1,5 +1,6 @@
 """An elderly citizen on an old keypad phone: a zero typed for the letter O in a keyword
-("SALD0", "NEG0ZI"), and thousands written with a figure ("circa 2 mila euro")."""
+("SALD0", "NEG0ZI"), thousands written with a figure ("circa 2 mila euro"), and her rent
+written one question early, at the savings question."""
 
 from __future__ import annotations
 
@@ -68,3 +69,26 @@ async def test_thousands_written_with_a_figure_are_read(core: Core, said: str, c
     _flow, step, data = await chat.state()
     assert step == "support"
     assert data["state"]["liquidity"] == cents
+
+
+NOT_RENT_NOR_SUPPORT = (
+    "This question is about savings: the money the household had in the bank or at the post "
+    "office. Rent and support are asked next. Write how much, e.g. {example}."
+)
+
+
+@pytest.mark.parametrize(
+    "said", ["PAGO 250 EURO DI AFFITTO", "l'affitto è 300 euro", "prendo 500 euro di naspi"]
+)
+async def test_rent_or_support_at_the_savings_question_is_not_savings(
+    core: Core, said: str
+) -> None:
+    # Her rent written one question early was taken for 250 € of savings, shown as such on
+    # the summary with nothing said.
+    chat = await _at_liquidity(core, "+393471230179")
+    await chat.expect(said, NOT_RENT_NOR_SUPPORT)
+    _flow, step, data = await chat.state()
+    assert step == "liquidity" and "liquidity" not in data["state"]
+    # A savings bank is savings.
+    await chat.expect("2000 euro alla cassa di risparmio", SUPPORT)
+    assert (await chat.state())[2]["state"]["liquidity"] == 200_000
