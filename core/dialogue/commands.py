@@ -953,9 +953,19 @@ def _slips_allowed(keyword: str) -> int:
     return 1 if len(keyword) <= 6 else 2
 
 
+# On a keypad phone the letter O and the figure 0 share a key (and look alike): "SALD0",
+# "NEG0ZI" are the keyword, when most of the word is letters ("0000" is no word).
+_KEYPAD_ZERO = str.maketrans({"0": "o"})
+
+
 def typo_of(text: str | None) -> str | None:
     """The command a one-word message misspells, when only one command is that close."""
     word = fold(text)
+    if "0" in word and sum(ch.isalpha() for ch in word) > word.count("0"):
+        word = word.translate(_KEYPAD_ZERO)
+        if word in KEYWORDS and fold(text) not in KEYWORDS:
+            name = KEYWORDS[word]
+            return None if name in NEVER_ON_TYPO else name
     if not word.isalpha() or not _TYPO_MIN <= len(word) <= _LONGEST + 2 or word in KEYWORDS:
         return None
     near = {

@@ -35,6 +35,7 @@ from core.dialogue.words import (
     amount_in_sentence,
     amount_text,
     household_count,
+    names_rent_or_support,
     names_subject,
     per_month,
     per_year,
@@ -67,6 +68,12 @@ OTHER_LANGUAGE = t("Another language: write LINGUA.")
 NOT_MONTHLY = t(
     "This question is about savings: the money the household had in the bank or at the post "
     "office, not an income of a month or a year. Write how much, e.g. {example}.",
+    example="1500",
+)
+# Rent or support written where the savings are asked ("pago 250 euro di affitto").
+NOT_RENT_NOR_SUPPORT = t(
+    "This question is about savings: the money the household had in the bank or at the post "
+    "office. Rent and support are asked next. Write how much, e.g. {example}.",
     example="1500",
 )
 # A year's sum written where a month's is asked ("6000 euro all'anno"): read as it is, it
@@ -503,6 +510,10 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             # "1200 al mese": an income, taken for the savings it would be a wrong answer
             # the summary shows without saying why. Savings are what was in the accounts.
             raise Reject(NOT_MONTHLY)
+        if names_rent_or_support(inp.text):
+            # "Pago 250 euro di affitto": the answer to a later question, which taken for
+            # the savings would be a wrong figure on the summary.
+            raise Reject(NOT_RENT_NOR_SUPPORT)
         self.state(turn).liquidity = _amount(inp, "1500", saved=True)
         await self.next_question(turn, "liquidity")
 

@@ -15,6 +15,22 @@ SUPPORT_WORDS = frozenset(
 )
 
 
+# Where savings are asked, the words of the rent or of a monthly support ("pago 250 euro di
+# affitto", "prendo 500 di naspi"): the answer to a later question, which read as savings
+# would be a wrong figure on the summary. "Cassa" alone is left out: "cassa di risparmio"
+# is a savings bank.
+_NOT_SAVINGS = RENT_WORDS | frozenset(
+    {"naspi", "cassintegrazione", "integrazione", "disoccupazione", "cittadinanza",
+     "sostegno", "sussidio", "rdc"}
+)  # fmt: skip
+
+
+def names_rent_or_support(text: str | None) -> bool:
+    """Whether a message speaks of the rent or of a monthly support: "pago 250 euro di
+    affitto", "l'affitto è 300", "500 di naspi"; not "2000 alla cassa di risparmio"."""
+    return bool(set(plain_words(clean(text).replace("'", " "))) & _NOT_SAVINGS)
+
+
 # "Ho la naspi", "mio marito prende la cassa integrazione", "pago l'affitto": where the
 # household's monthly support or rent is asked, a statement that there is some, without
 # the sum. Every word one of these, a verb of having or paying among them, and a word of

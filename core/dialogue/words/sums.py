@@ -20,12 +20,28 @@ NOTHING = frozenset({"zero", "nessuno", "nessuna", "niente", "nulla", "none", "n
 _AMOUNT_FILLER = _FILLER - _PEOPLE
 
 
+# "2 mila", "2mila", "1,5 mila", "2 thousand": thousands counted with a figure, as many
+# write them ("circa 2 mila euro"), read as the figures they mean ("2000", "1500").
+_FIGURE_THOUSANDS = re.compile(
+    r"(?<![\d.,'])(?P<thousands>\d{1,3})(?:[.,](?P<hundreds>\d))?\s*(?:mila|mille|thousand)\b",
+    re.IGNORECASE,
+)
+
+
+def thousands_in_figures(text: str) -> str:
+    """The text with "2 mila" written "2000" and "1,5 mila" "1500"; else as it was."""
+    return _FIGURE_THOUSANDS.sub(
+        lambda match: str(int(match["thousands"]) * 1000 + int(match["hundreds"] or 0) * 100),
+        text,
+    )
+
+
 def amount_text(text: str | None, *, spelled: bool = True) -> str:
     """What someone wrote for an amount, ready for parse_euro: "200 euro" -> "200",
     "niente" -> "0", "€ 1.500 circa" -> "1.500", "tre" -> "3" (unless `spelled` is False:
     at the till an amount is typed in digits). Anything else is returned as written,
     so that parse_euro names what is wrong with it."""
-    cleaned = clean(text)
+    cleaned = thousands_in_figures(clean(text)) if spelled else clean(text)
     word = fold(cleaned)
     if word in NOTHING:
         return "0"
@@ -136,7 +152,7 @@ def amount_in_sentence(
     3", "pago l'affitto da 6 mesi", "non pago 350 euro", "ho 2 conti in banca"), and the
     question is asked again."""
     words: list[str] = []
-    for piece in clean(text).replace("€", " € ").split():
+    for piece in thousands_in_figures(clean(text)).replace("€", " € ").split():
         word = piece.strip(',.;:!?()"')
         if not word:
             continue

@@ -1,0 +1,94 @@
+"""An elderly citizen on an old keypad phone: a zero typed for the letter O in a keyword
+("SALD0", "NEG0ZI"), thousands written with a figure ("circa 2 mila euro"), and her rent
+written one question early, at the savings question."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.bootstrap import Core
+from core.dialogue.commands import typo_of
+from core.domain.messages import Money
+from tests.dialogue.harness import Chat, param, town_with_open_window
+from tests.dialogue.test_apply import APPLICANT, NOT_AN_AMOUNT, SUPPORT
+from tests.dialogue.test_typos import BALANCE
+from tests.factories import make_town
+
+SHOPS = "{count} shop found:"
+
+
+def test_a_zero_for_the_letter_o_is_that_keyword() -> None:
+    # On a keypad the O and the 0 share a key: "sald0" was "not understood".
+    assert typo_of("sald0") == typo_of("SALD0") == typo_of("Sald0!") == "balance"
+    assert typo_of("NEG0ZI") == typo_of("neg0zl") == "shops"
+    assert typo_of("stat0") == "status" and typo_of("d0manda") == "apply"
+    # STOP still acts only when exact; a code or a number is no keyword.
+    for text in ("st0p", "5t0p", "0000", "12345", "a1b2", "s0"):
+        assert typo_of(text) is None, text
+
+
+async def test_sald0_by_sms_is_the_balance(core: Core) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    for text in ("sald0", "SALD0"):
+        replies = await chat.expect(text, BALANCE)
+        assert param(replies, "balance") == Money(150_00)
+    await chat.expect("NEG0ZI", SHOPS)
+
+
+async def _at_liquidity(core: Core, phone: str) -> Chat:
+    await town_with_open_window(core)
+    chat = Chat(core, phone, language_hint="en")
+    await chat.send("APPLY")
+    for text in ("1", "1", APPLICANT, "1", "no"):
+        await chat.send(text)
+    if (await chat.state())[1] == "pension":
+        await chat.send("yes")
+    assert (await chat.state())[1] == "liquidity"
+    return chat
+
+
+@pytest.mark.parametrize(
+    ("said", "cents"),
+    [
+        ("circa 2 mila euro", 200_000),
+        ("2mila", 200_000),
+        ("2 MILA", 200_000),
+        ("1,5 mila", 150_000),
+        ("ho 3 mila euro in banca", 300_000),
+        ("about 2 thousand euros", 200_000),
+    ],
+)
+async def test_thousands_written_with_a_figure_are_read(core: Core, said: str, cents: int) -> None:
+    # "circa 2 mila euro" was "This is not an amount", the question asked again and again.
+    chat = await _at_liquidity(core, "+393471230177")
+    # A doubt is still no amount: asked again, as before.
+    await chat.expect("2 o 3 mila", NOT_AN_AMOUNT)
+    assert (await chat.state())[1] == "liquidity"
+    await chat.expect(said, SUPPORT)
+    _flow, step, data = await chat.state()
+    assert step == "support"
+    assert data["state"]["liquidity"] == cents
+
+
+NOT_RENT_NOR_SUPPORT = (
+    "This question is about savings: the money the household had in the bank or at the post "
+    "office. Rent and support are asked next. Write how much, e.g. {example}."
+)
+
+
+@pytest.mark.parametrize(
+    "said", ["PAGO 250 EURO DI AFFITTO", "l'affitto è 300 euro", "prendo 500 euro di naspi"]
+)
+async def test_rent_or_support_at_the_savings_question_is_not_savings(
+    core: Core, said: str
+) -> None:
+    # Her rent written one question early was taken for 250 € of savings, shown as such on
+    # the summary with nothing said.
+    chat = await _at_liquidity(core, "+393471230179")
+    await chat.expect(said, NOT_RENT_NOR_SUPPORT)
+    _flow, step, data = await chat.state()
+    assert step == "liquidity" and "liquidity" not in data["state"]
+    # A savings bank is savings.
+    await chat.expect("2000 euro alla cassa di risparmio", SUPPORT)
+    assert (await chat.state())[2]["state"]["liquidity"] == 200_000
