@@ -20,7 +20,7 @@ from core.dialogue.context import ACKNOWLEDGED, DECLINED, Input, Turn
 from core.dialogue.flows import FLOWS, shop_finder
 from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows.base import VERIFY, not_a_shop
-from core.dialogue.flows.charge import cancel_at_till
+from core.dialogue.flows.charge_waiting import cancel_at_till
 from core.dialogue.flows.shop_reports import show_reimbursements
 from core.dialogue.inbound import Inbound
 from core.dialogue.keywords import KEYWORDS

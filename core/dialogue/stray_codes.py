@@ -8,7 +8,7 @@ instead of being told to the cashier gets an explanation: it is for the cashier,
 not telling it is how a payment is refused (ANNULLA refuses it too, see refuse_payments);
 one that expired unused is told so, even as the first message of a new chat. In a shop's
 chat, a code typed after MENU left a payment waiting goes to that payment's code step
-(flows/charge.code_at_till).
+(flows/charge_waiting.code_at_till).
 
 A payment code sent here while a question waits (the application's liquidity, its
 confirmation code) is no answer to it: the engine asks `payment_for_code` before the step
@@ -24,7 +24,7 @@ from datetime import timedelta
 from core.dialogue.context import Input, Turn
 from core.dialogue.flows import FLOWS
 from core.dialogue.flows.base import ConfirmedFlow
-from core.dialogue.flows.charge import code_at_till
+from core.dialogue.flows.charge_waiting import code_at_till
 from core.dialogue.flows.citizen import represented
 from core.domain import otp
 from core.domain.charges import ChargeStatus

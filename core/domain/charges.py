@@ -224,7 +224,7 @@ def decide_confirmation(
 
     `till_tries`: the wrong codes the till that typed this one may still type, this one
     included (an SMS till's session allows two, since its sender could be forged: see
-    core/dialogue/flows/charge.py); None when only the payment's own tries count. The last
+    core/dialogue/flows/charge_session.py); None when only the payment's own tries count. The last
     wrong code the till may type is the last allowed for the payment too, whichever limit
     it reaches: the payment is cancelled and its holder warned alike on every channel, never
     told that the shop gave it up (the cashier may be guessing)."""

@@ -246,7 +246,7 @@ def is_sms_phone_number(text: str) -> bool:
     """Whether the words are a phone number an SMS reaches (a mobile): the same reading as
     is_phone_number, narrowed by receives_sms. The till tells the two apart on purpose: a
     landline is who pays (refused as a landline), but only a mobile is read as who pays
-    ahead of an amount typed after it in pieces (flows/charge.split_request)."""
+    ahead of an amount typed after it in pieces (flows/charge_request.split_request)."""
     phone = phone_number_in(text)
     return phone is not None and receives_sms(phone)
 

@@ -81,7 +81,7 @@ async def test_a_wrong_amount_alone_is_said_as_the_amount_and_nobody_is_looked_u
 
 
 async def test_every_amount_alone_is_read_alike_with_nothing_waiting(core: Core) -> None:
-    """One reading of "an amount, nobody named" (charge.names_nobody) whether a payment
+    """One reading of "an amount, nobody named" (charge_request.names_nobody) whether a payment
     waits or not: while one waits each is refused as who pays missing
     (tests/dialogue/test_till_who_pays.py); with nothing waiting each is kept as the
     amount, or said as the amount's own error. An amount in words, or with an O for a

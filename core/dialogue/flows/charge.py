@@ -7,10 +7,6 @@ chat only ever sees where the code went, never the code.
 
 from __future__ import annotations
 
-import re
-from dataclasses import replace
-from datetime import timedelta
-
 from core.dialogue import words
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.errors import error_text
@@ -25,319 +21,55 @@ from core.dialogue.flows.base import (
     table,
     verify,
 )
+from core.dialogue.flows.charge_request import (
+    AMOUNT_IN_FIGURES,
+    CODE_ALONE,
+    WHO_FIRST,
+    _reference_error,
+    looks_like_code,
+    names_nobody,
+    split_request,
+)
+from core.dialogue.flows.charge_session import (
+    TILL_SESSION,
+    TILL_WRONG_CODES,
+    _till,
+    till_session_open,
+)
+from core.dialogue.flows.charge_texts import (
+    READ_AGAIN,
+    READ_PIN_AGAIN,
+    _code_digits,
+    _ended_text,
+    _expired_text,
+    _left_waiting,
+    _masked,
+    _say_with,
+    _wrong_length,
+    cancelled_text,
+)
 from core.dialogue.flows.member_phone import SHARE_BEFORE_CODES, keep_shared_phone, phone_missing
 from core.dialogue.state import ChargeState, TillSession
-from core.dialogue.words import after_paga_slip, split_amount
-from core.domain import cards as card_domain
+from core.dialogue.words import after_paga_slip
 from core.domain import otp
-from core.domain.cards import CARD_CODE_LENGTH, grid_running_out, normalize_card_number
-from core.domain.channels import Channel
+from core.domain.cards import grid_running_out
 from core.domain.charges import ChargeStatus, ShopLock
-from core.domain.community import looks_like_voucher_code
 from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier, Refusal
-from core.domain.identity import (
-    check_not_eleven_digits,
-    eleven_digits_no_sms_reaches,
-    is_phone_number,
-    is_sms_phone_number,
-    looks_like_codice_fiscale,
-    parse_reference,
-    receives_sms,
-)
+from core.domain.identity import is_phone_number
 from core.domain.messages import Moment, Money, Option, Reply, Text, t, tn
 from core.domain.money import parse_euro
 from core.domain.shops import ShopStatus
 from core.services import charges as charge_service
-from core.services import refund_codes, shop_members, tills, voucher_charges
+from core.services import shop_members, tills, voucher_charges
 from core.services import shops as shop_service
 from core.storage import models as m
 
 AFTER = (Option("charge", t("New charge")), Option("menu", t("Menu")))
-# After a wrong code at the till, what the cashier does next: the same for a slip, a
-# customer's misreading and a guess, and nothing about the right code (a dishonest cashier
-# learns only how many tries are left). With the count it makes one SMS.
-READ_AGAIN = t("Ask the customer to read the code on their phone again and type it, or ANNULLA.")
-# The same after a wrong PIN of an old card: again, or ANNULLA; nothing about the PIN.
-READ_PIN_AGAIN = t(
-    "Ask the holder to type the card's PIN again or to tell it to you again, or ANNULLA."
-)
-
-
-def _masked(channel: str, sent_to: str) -> str:
-    # The service masks with "•", which an SMS cannot carry in GSM-7: show the last digits only.
-    if channel == "card":
-        return sent_to  # the card number, grouped: the cashier has the card
-    if channel == Channel.SMS:
-        digits = "".join(ch for ch in sent_to if ch.isdigit())
-        # No digits when the service shows none (a delegate's phone, see shown_destination).
-        return f"SMS ***{digits[-3:]}" if digits else "SMS"
-    return "Telegram"
-
-
 AMOUNT_QUESTION = t("Amount to charge, in euro (e.g. 12,50)?")
-
-
-def _reference_error(reference: str) -> DomainError | None:
-    """What is wrong with who pays as written (not a codice fiscale, phone or card code
-    can be), or None; nobody is looked up. Refused as a mistyped codice fiscale is, so that
-    with a payment waiting the slip changes nothing (_start): nobody named at all (an
-    amount alone, "5OO": names_nobody), eleven digits (a partita IVA, a receipt's number),
-    a number no SMS reaches (a landline, a toll-free number: the customer's code could
-    never arrive), a phone number with an O for a zero, words no card's number can be
-    ("Mario Rossi", a 0, O, 1 or I) or of another length than every card's. Each is said
-    from the words alone, the same whoever exists."""
-    try:
-        if names_nobody(reference):
-            raise InvalidIdentifier("payer", reference, "missing")
-        check_not_eleven_digits(reference)
-        kind, value = parse_reference(reference)
-        if kind == "phone" and not receives_sms(value):
-            raise InvalidIdentifier("payer", reference, "no_sms")
-        if kind == "card" and not looks_like_voucher_code(reference):
-            if card_domain.reads_as_digits(reference):
-                # As many digits as a phone's, no amount's sign: an O typed for a zero.
-                raise InvalidIdentifier("phone", reference, "format")
-            card_domain.check_card_number(reference)
-    except InvalidIdentifier as error:
-        if error.kind == "codice_fiscale" and _card_in_groups(reference):
-            # "ABCD EFGH JKL": eleven characters pass for the shape of a codice fiscale,
-            # but in the card's printed groups they are a card number, one too long.
-            return InvalidIdentifier("card", reference, "length")
-        return error
-    except DomainError as error:
-        return error
-    return None
-
-
-# Digits (an O for a zero counted) from which digits with no amount's sign are a phone
-# number mistyped rather than an amount: no amount at a till has so many.
-_PHONE_DIGITS = 8
-
-
-def names_nobody(reference: str) -> bool:
-    """Whether what was written for who pays (split_request's reference) names nobody: the
-    line is an amount alone. Nothing at all ("PAGA 3 euro e 50"), or digits with an
-    amount's signs, an O for a zero counted ("4,30", "12 €", "-5", "5OO", "12,5O", the "5"
-    of "5 5"): the total the register shows, typed before the customer says who they are.
-    Nobody's reference reads so: a phone has six digits or more (parse_reference), a card
-    or a voucher number letters; eleven digits are said for what they are not, and as
-    many digits as a phone's with no amount's sign are a phone number mistyped
-    (_reference_error). The one reading of an amount alone: _who_and_amount keeps it when
-    nothing waits at the till, and refuses it while a payment waits. (Whether it is a
-    valid amount is the amount's own check.)"""
-    if not reference.strip():
-        return True
-    if eleven_digits_no_sms_reaches(reference):
-        return False
-    try:
-        kind, _ = parse_reference(reference)
-    except DomainError:
-        return False
-    if kind != "card" or not card_domain.reads_as_digits(reference):
-        return False
-    digits = sum(ch.isdigit() or ch in "oO" for ch in reference)
-    return digits < _PHONE_DIGITS or any(ch in ",.€" for ch in reference)
-
-
-def _card_in_groups(text: str) -> bool:
-    # A codice fiscale has 16 characters, whatever groups it is written in.
-    return card_domain.in_printed_groups(text) and len(normalize_card_number(text)) != 16
-
-
-def split_request(arg: str) -> tuple[str, str | None]:
-    """What a cashier wrote for who pays, perhaps followed by the amount, read alike after
-    PAGA and at "Who pays?": "RSSMRA85T10A562S 12,50", "3331000005 10" -> (reference,
-    amount); the amount is the last word, if any (words.split_amount). When the words
-    before it are nobody's reference but the whole line is one, the line is who pays and
-    no amount was written: a phone in pieces ("333 100 0005"), a card number in its
-    printed groups ("ABCD EFGH 23")."""
-    arg = _without_linking_words(arg)
-    spelled = words.euro_and_cents(arg)
-    if spelled is not None:
-        # "3 euro e 50" alone: an amount, and nobody named (names_nobody).
-        return "", spelled
-    said = _amount_said_after_phone(arg)
-    if said is not None:
-        return said  # "3331000002 dieci euro": the phone, then the amount in words
-    if words.spoken_amount(arg) is not None or words.says_amount_in_words(arg):
-        # "PAGA dieci euro": the total said in words, nobody named yet; never a name
-        # refused as a card number ("cento e venti" is asked in figures by amount_of).
-        return "", arg
-    reference, amount = split_amount(arg)
-    line = " ".join(word for word in arg.split() if not words.is_currency(word))
-    phone_after = _amount_then_phone(line)
-    if phone_after is not None:
-        return phone_after
-    if eleven_digits_no_sms_reaches(line) and not is_phone_number(reference):
-        # "0123 4567 897": a partita IVA in groups, not "0123" and an amount "4567 897"; but
-        # a phone number and then the amount are who pays and the amount, whether an SMS
-        # reaches that phone or not: "333 123456 10" is a mobile and 10 euro, and
-        # "0612345678 5" ("06 1234 5678 5") a landline and 5 euro, refused as a landline
-        # (_reference_error), as it is with an amount of two digits or with cents.
-        return line, None
-    if amount is not None and not is_sms_phone_number(reference):
-        head, _, last = reference.rpartition(" ")
-        if last.isascii() and last.isdigit() and len(last) <= 3 and is_sms_phone_number(head):
-            # "333 100 0001 2 50": a mobile in its groups, then 2,50 typed with a space, not
-            # a phone ending in "2" (eleven digits, or a number no SMS reaches) and 50 euro;
-            # said as the amount's error, as after the phone in one piece.
-            return head, f"{last} {amount}"
-    if amount is None:
-        # "ABCD EFGH 23 7,5O": a card number and then an amount mistyped (no amount to
-        # split_amount), said as the amount's error; not a card number of 13 symbols,
-        # which would be looked up as nobody's after the amount is asked again.
-        head, _, last = line.rpartition(" ")
-        if _card_number(head) and not _card_number(line):
-            return head, last
-        # The same after a card number mistyped too ("FEVY 57ED N 7,5O"): both errors said.
-        if _card_tried(head) and not _card_tried(line) and any(ch.isdigit() for ch in last):
-            return head, last
-        return reference, amount
-    if not _whole_reference(reference, amount, line):
-        return reference, amount
-    return line, None
-
-
-# A word joining the amount to who pays ("incassa 5 euro da 3331000002", "12,50 per
-# RSSMRA85T10A562S", "5 euro from 3331000002"): left out before a phone number or a
-# codice fiscale written in one piece, as if not written. Nowhere else (a card's last group
-# may read "DA"), and it makes no amount of plain digits: "5 da 3331000002" stays the
-# phone format's error, as "5 3331000002" is.
-_LINKING = frozenset({"da", "a", "al", "alla", "per", "di", "from", "to", "for"})
-_PHONE_DIGITS_AT_LEAST = 8
-
-
-def _without_linking_words(arg: str) -> str:
-    pieces = arg.split()
-    kept = [
-        piece
-        for at, piece in enumerate(pieces)
-        if piece.lower() not in _LINKING
-        or at + 1 == len(pieces)
-        or not _payer_in_one_word(pieces[at + 1])
-    ]
-    return " ".join(kept) if len(kept) < len(pieces) else arg
-
-
-def _payer_in_one_word(word: str) -> bool:
-    digits = word.removeprefix("+")
-    phone = digits.isdigit() and len(digits) >= _PHONE_DIGITS_AT_LEAST
-    return phone or looks_like_codice_fiscale(word)
-
-
-def _amount_said_after_phone(arg: str) -> tuple[str, str] | None:
-    """ "3331000002 dieci euro", "333 100 0002 venti e cinquanta": a phone number and then
-    an amount in words (words.spoken_amount), or words of an amount that could be read two
-    ways ("cento e venti": asked in figures by amount_of). Only after a phone number: a
-    card's printed groups may spell a number ("CENT"), and after a codice fiscale
-    split_amount already takes the rest as the amount. None otherwise."""
-    pieces = arg.split()
-    for at in range(1, len(pieces)):
-        head, tail = " ".join(pieces[:at]), " ".join(pieces[at:])
-        if not pieces[at].isalpha() or words.is_currency(pieces[at]):
-            continue
-        if words.spoken_amount(tail) is None and not words.says_amount_in_words(tail):
-            continue
-        return (head, tail) if is_phone_number(head) else None
-    return None
-
-
-# Plain digits an amount is typed in before the phone (no amount at a till has more).
-_PLAIN_AMOUNT_DIGITS = 4
-
-
-def _amount_then_phone(line: str) -> tuple[str, str] | None:
-    """ "5 0612345678": the amount in plain digits and then a number no SMS reaches (a
-    landline), the whole line being no phone number itself ("06 1234 5678" is one): who
-    pays and the amount, as written the other way round ("0612345678 5"), so that the
-    landline is refused as a landline, never as eleven digits. None otherwise."""
-    first, _, rest = line.partition(" ")
-    if not (first.isdigit() and len(first) <= _PLAIN_AMOUNT_DIGITS and rest.strip()):
-        return None
-    if not is_phone_number(rest) or is_phone_number(line):
-        return None
-    # A mobile after plain digits stays as it was: no amount is guessed before a number
-    # that could pay (tests/dialogue/test_shop.py); one no SMS reaches can never pay.
-    return None if is_sms_phone_number(rest) else (rest, first)
-
-
-def _card_number(text: str) -> bool:
-    """Whether the words are a card number as printed (its groups perhaps apart)."""
-    try:
-        kind, _ = parse_reference(text)
-    except DomainError:
-        return False
-    return kind == "card" and len(normalize_card_number(text)) == CARD_CODE_LENGTH
-
-
-def _card_tried(text: str) -> bool:
-    """Whether the words are a card number, of the right length or not."""
-    try:
-        kind, _ = parse_reference(text)
-    except DomainError:
-        return False
-    return kind == "card" and card_domain.tried_card_number(text)
-
-
-def _whole_reference(reference: str, amount: str, line: str) -> bool:
-    try:
-        kind, _ = parse_reference(reference)
-    except DomainError:
-        # "333 100" is no phone; "333 100 0005" is one.
-        try:
-            return parse_reference(line)[0] == "phone"
-        except DomainError:
-            return False
-    # A card number's last group of digits, not an amount: "ABCD EFGH" and "23".
-    return (
-        kind == "card"
-        and " " in reference.strip()
-        and amount.isdigit()
-        and len(normalize_card_number(reference)) + len(amount) == CARD_CODE_LENGTH
-    )
-
-
-# An amount in words that reads two ways ("cento e venti", "venti e cinque").
-AMOUNT_IN_FIGURES = t(
-    "Write the amount in figures, with the cents after a comma: e.g. 120,00 or 20,50."
-)
-
-# Six digits alone (perhaps read out in two threes) at the till are the customer's code
-# typed by habit, never an amount: "113616" must not become a charge of 113.616,00 €.
-_CODE_LIKE = re.compile(r"\d{3}[ .-]?\d{3}")
-
-
-def looks_like_code(text: str) -> bool:
-    return _CODE_LIKE.fullmatch(words.clean(text)) is not None
-
-
-# Six digits written for who pays (no mobile number has six): the customer's code, most
-# likely, typed by habit after PAGA. Never judged as a code there, right or wrong.
-CODE_ALONE = t(
-    "Six digits are not who pays. If they are the customer's code, write just the 6 digits, "
-    "without PAGA."
-)
-WHO_FIRST = t(
-    "Six digits are not who pays: the customer's code comes after. First write who pays and "
-    "the amount, e.g. PAGA RSSMRA85T10A562S 12,50"
-)
 
 
 # The service refuses these before anybody is looked up: the till stays at the amount.
 _AMOUNT_REFUSALS = frozenset({Refusal.PAYMENT_BAD_AMOUNT, Refusal.PAYMENT_ABOVE_LIMIT})
-
-
-# A till by SMS is confirmed once with a code sent to its number, for this long.
-TILL_SESSION = timedelta(hours=12)
-# Wrong payment codes (or PINs) an SMS till session may type before it must be confirmed
-# again: a forger of the shop's number adds at most this many per session the shop opens,
-# below the 5 that lock the shop.
-TILL_WRONG_CODES = 2
-
-
-def till_session_open(turn: Turn, shop_id: int) -> bool:
-    session = turn.memory.till
-    return session is not None and session.shop_id == shop_id and session.until > turn.now
 
 
 class ChargeFlow(ConfirmedFlow[ChargeState]):
@@ -1056,213 +788,3 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             "code": Step(ask_code, on_code),
         }
     )
-
-
-def _code_digits(s: ChargeState) -> int:
-    """How many digits the code this payment waits for has: a code of the card's slip, an
-    old card's PIN, or the code sent to the customer (or a voucher's holder)."""
-    if s.pin and s.position is not None:
-        return card_domain.CODE_DIGITS
-    if s.pin:
-        return card_domain.PIN_DIGITS
-    return otp.CODE_DIGITS
-
-
-def _wrong_length(s: ChargeState, digits: int, typed: int) -> Text:
-    if s.pin and s.position is not None:
-        return tn(
-            "Code no. {position} of the card has {digits} digits, you wrote {count}: write it "
-            "again, or ANNULLA.",
-            "Code no. {position} of the card has {digits} digits, you wrote {count}: write it "
-            "again, or ANNULLA.",
-            typed,
-            position=s.position,
-            digits=digits,
-        )
-    if s.pin:
-        return tn(
-            "The card's PIN has {digits} digits, you wrote {count}: write it again, or ANNULLA.",
-            "The card's PIN has {digits} digits, you wrote {count}: write it again, or ANNULLA.",
-            typed,
-            digits=digits,
-        )
-    return tn(
-        "The code has {digits} digits, you wrote {count}: ask the customer again and write "
-        "it here, or ANNULLA.",
-        "The code has {digits} digits, you wrote {count}: ask the customer again and write "
-        "it here, or ANNULLA.",
-        typed,
-        digits=digits,
-    )
-
-
-def cancelled_text(waiting: charge_service.WaitingCharge) -> Text:
-    """A payment this till gave up, as the till showed it: the amount and where its code
-    went."""
-    if waiting.channel == "card":
-        # A card's code was not spent: it still pays when the till asks for it again.
-        return t(
-            "Payment of {amount} with card {card} cancelled: nothing was paid.",
-            amount=Money(waiting.amount_cents),
-            card=waiting.sent_to,
-        )
-    return t(
-        "Payment of {amount} ({where}) cancelled: the customer's code no longer works.",
-        amount=Money(waiting.amount_cents),
-        where=_masked(waiting.channel, waiting.sent_to),
-    )
-
-
-def _ended_text(s: ChargeState, charge: m.Charge | m.VoucherCharge | None, turn: Turn) -> Text:
-    """What became of the payment a code step waited for, told to a code typed for it
-    afterwards: refused by the customer, cancelled by the office or at the shop, expired,
-    or closed otherwise; in the words the till hears when it happens."""
-    amount = Money(known(s.amount))
-    reason = charge.closed_reason if charge is not None else None
-    if charge is not None and (
-        charge.status == ChargeStatus.EXPIRED
-        or (charge.status == ChargeStatus.PENDING and charge.expires_at <= turn.now)
-    ):
-        return _expired_text(s, amount)
-    if charge is None or charge.status != ChargeStatus.CANCELLED:
-        return t("This payment is closed. Start a new one.")
-    if reason == charge_service.BY_CITIZEN:
-        return t(
-            "The customer refused the payment of {amount}: the code no longer works. Ask how "
-            "they want to pay.",
-            amount=amount,
-        )
-    if reason in charge_service.BY_OFFICE:
-        return t(
-            "The office cancelled the payment of {amount}: it cannot be completed, do not "
-            "wait for the code.",
-            amount=amount,
-        )
-    if s.pin:
-        return t(
-            "Payment of {amount} with card {card} cancelled: nothing was paid.",
-            amount=amount,
-            card=known(s.where),
-        )
-    return t(
-        "Payment of {amount} ({where}) cancelled: the customer's code no longer works.",
-        amount=amount,
-        where=known(s.where),
-    )
-
-
-def _expired_text(s: ChargeState, amount: Money) -> Text:
-    if s.pin and s.position is not None:
-        # The card's code was not spent (only a payment made spends it): said, for the
-        # holder who fears a code of the slip is lost.
-        return t(
-            "Too late: the payment of {amount} was cancelled, and code no. {position} "
-            "of the card was not used. Start again.",
-            amount=amount,
-            position=s.position,
-        )
-    if s.pin:
-        return t("Too late: the payment of {amount} was cancelled. Start again.", amount=amount)
-    return t(
-        "The code has expired: the payment of {amount} was cancelled. Start again.",
-        amount=amount,
-    )
-
-
-def _left_waiting(waiting: charge_service.WaitingCharge) -> Text:
-    return t(
-        "A payment of {amount} waits for the customer's code: write it here, or ANNULLA.",
-        amount=Money(waiting.amount_cents),
-    )
-
-
-def _say_with(turn: Turn, at: int, notes: list[Text], *, first: bool) -> None:
-    """Say `notes` in reply `at`, before its texts (`first`) or after them, when it is
-    plain text and they fit one SMS together; else as a message of their own, before or
-    after it."""
-    if not notes:
-        return
-    reply = turn.replies[at] if 0 <= at < len(turn.replies) else None
-    texts = (*notes, *reply.texts) if first and reply else (*reply.texts, *notes) if reply else ()
-    if (
-        reply is not None
-        and reply.request is None
-        and reply.document is None
-        and reply.pin is None
-        and reply.invoice is None
-        and not reply.sensitive
-        and (not turn.is_sms or turn.fits_sms(list(texts), reply.options))
-    ):
-        turn.replies[at] = replace(reply, texts=texts)
-        return
-    turn.replies.insert(at if first else len(turn.replies), Reply(texts=tuple(notes)))
-
-
-def _till(turn: Turn) -> str:
-    """The till a payment is asked from (its `requested_by`): this chat."""
-    return f"{turn.channel}:{turn.address}"
-
-
-async def _waiting_here(turn: Turn) -> tuple[int, list[charge_service.WaitingCharge]] | None:
-    """The shop this chat charges for and the payments its till left waiting for a code;
-    None when the chat charges for no shop. An SMS till whose session is not open has
-    none to offer (a forged sender must not type codes): an empty list."""
-    current = await turn.shop()
-    if current is None or current[1].status != ShopStatus.APPROVED:
-        return None
-    shop_id = current[1].id
-    if turn.is_sms and not till_session_open(turn, shop_id):
-        return shop_id, []
-    waiting = await charge_service.waiting_at_till(
-        turn.uow, shop_id=shop_id, till=_till(turn), now=turn.now
-    )
-    return shop_id, waiting
-
-
-async def code_at_till(turn: Turn, inp: Input, code: str) -> bool:
-    """A code typed in a shop's chat with nothing open: the code of the payment this till
-    left waiting (MENU at the code step, the chat closed and opened again) is judged at
-    that payment's code step; with none waiting, the cashier is told so. False when the
-    chat charges for no shop."""
-    found = await _waiting_here(turn)
-    if found is None:
-        return False
-    shop_id, waiting = found
-    if await refund_codes.ended_refund_code(turn.uow, shop_id, code, turn.now):
-        # A customer reads out the code of a refund that is over (cancelled, or done): not
-        # a payment's wrong code, counted against the shop.
-        turn.say(
-            t(
-                "That is a customer's code for a refund that is no longer open: it does "
-                "nothing now. To refund, write STORNO again."
-            )
-        )
-        return True
-    if not waiting:
-        turn.say(t("No payment is waiting for a code at this till. To charge, write PAGA."))
-        return True
-    # Several waiting (two customers at once): the one whose code this is, without
-    # counting a wrong try against the others; else the newest.
-    chosen = next(
-        (w for w in waiting if charge_service.code_is_for(turn.uow.keys, w, code)), waiting[0]
-    )
-    await ChargeFlow().resume_waiting(turn, shop_id, chosen, inp)
-    return True
-
-
-async def cancel_at_till(turn: Turn) -> bool:
-    """ANNULLA in a shop's chat, once the request open there (if any) has ended: the
-    payments this till holds waiting for a code are cancelled (each customer told the code
-    is void) and named, so that "Cancelled." is never said while one still waits. Whether
-    the SMS till's session is open does not matter: cancelling takes no money. False:
-    none was waiting (or the chat charges for no shop)."""
-    current = await turn.shop()
-    if current is None:
-        return False
-    cancelled = await tills.cancel_waiting(
-        turn.uow, shop_id=current[1].id, till=_till(turn), now=turn.now, reason=tills.BY_SHOP
-    )
-    if not cancelled:
-        return False
-    turn.say(*[cancelled_text(each) for each in cancelled])
-    return True

@@ -57,7 +57,7 @@ async def find_beneficiary(
     A number no SMS reaches (a landline, a toll-free number) is refused before anything is
     looked up or counted (`payer.no_sms`), the same whoever has it: the customer's code
     could never arrive there, and the customer pays with a codice fiscale, a mobile or a
-    card (the till says so from the words alone, flows/charge.py)."""
+    card (the till says so from the words alone, flows/charge_request.py)."""
     try:
         kind, value = parse_reference(reference)
     except InvalidIdentifier:
