@@ -219,12 +219,13 @@ async def confirm_charge(
         # A card's holder whom no notice reaches (no phone, no chat, no delegate) typed the
         # card's code at the till, her consent to this payment, and stands there: the till
         # says the balance to her, or nothing would (the one-trip path never takes a card).
-        unheard = with_pin and notice is not None and notice[0] == 0
         return ConfirmResult(
             ConfirmOutcome.INSUFFICIENT_FUNDS,
             charge.id,
             charge.amount_cents,
-            balance_for_the_holder_cents=notice[1] if unheard and notice else None,
+            balance_for_the_holder_cents=(
+                notice[1] if with_pin and notice is not None and notice[0] == 0 else None
+            ),
         )
     balance = posted.source_balance_cents
     # Numbered once the money moved, as the one-trip plan does: no number is spent on a
