@@ -8,33 +8,24 @@ from __future__ import annotations
 
 import re
 
+from babel.dates import get_month_names
+
 from core.dialogue.words.codice_fiscale import codice_fiscale_written
 from core.dialogue.words.money import _AMOUNT_LIKE, euro_and_cents, is_currency
 from core.dialogue.words.text import clean, fold, has_digits, typo_distance
 from core.domain.identity import is_phone_number, looks_like_codice_fiscale
+from core.i18n import LANGUAGES
 
 _NUMBER_TOKEN = re.compile(r"\d+")
 
 # A month named for a statement ("RESOCONTO ottobre", "il rendiconto di ottobre"), in
-# Italian and English, folded (no accents, lower case): its number.
+# every language of the chat, as Babel names them, folded (no accents, lower case): its
+# number.
 MONTH_NAMES: dict[str, int] = {
-    **{
-        name: number
-        for number, name in enumerate(
-            ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio",
-             "agosto", "settembre", "ottobre", "novembre", "dicembre"),
-            start=1,
-        )
-    },
-    **{
-        name: number
-        for number, name in enumerate(
-            ("january", "february", "march", "april", "may", "june", "july", "august",
-             "september", "october", "november", "december"),
-            start=1,
-        )
-    },
-}  # fmt: skip
+    fold(name): number
+    for language in LANGUAGES
+    for number, name in get_month_names("wide", locale=language).items()
+}
 
 
 def month_named(words: list[str]) -> int | None:
