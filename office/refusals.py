@@ -398,6 +398,13 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         protocol=str(p["protocol"]),
         number=str(p["window"]),
     ),
+    "appeal.tranche_waiting": lambda p: t(
+        "Tranche {tranche} was approved on the answers of application {protocol} as they were "
+        "and is not credited yet: credit it, or withdraw it, before correcting them. Nothing "
+        "was changed.",
+        protocol=str(p["protocol"]),
+        tranche=str(p["tranche"]),
+    ),
     "phone_change.waiting": lambda p: t(
         "A new phone for this citizen ({phone}) already waits for approval (request "
         "{number}): approve or withdraw it first.",

@@ -239,7 +239,10 @@ async def apply_report(
         return "ignored"
     now = core.now()
     async with core.uow() as uow:
-        row = await uow.outbox.by_provider_id(provider_message_id)
+        # Locked: Twilio posts a report again when the first was slow, and two processes
+        # reading the row as sent at once both moved it and both told the till that its code
+        # was not delivered. The second now reads what the first wrote, and is ignored.
+        row = await uow.outbox.by_provider_id(provider_message_id, lock=True)
         if row is None:
             return "unknown"
         if _RANK.get(new_status, 0) <= _RANK.get(row.status, 0):

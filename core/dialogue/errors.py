@@ -217,9 +217,11 @@ _SENTENCES: dict[str, Text] = {
         "This payment has already been reimbursed by the municipality: contact the "
         "office to undo it."
     ),
+    # The office revoked the customer's vouchers after the payment (a check found a false
+    # declaration): the customer's business, which the shop is not told, as when the office
+    # stops a payment waiting for its code (flows/charge_texts.py); only what it can do.
     Refusal.REFUND_REVOKED: t(
-        "The municipality revoked this customer's vouchers after this payment: contact the "
-        "office to undo it."
+        "Only the municipality's office can undo this payment now: contact the office."
     ),
     # Community vouchers and donations.
     Refusal.VOUCHER_NOT_FOUND: t("No voucher with this number here. Check it and write it again."),

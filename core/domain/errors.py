@@ -43,6 +43,7 @@ class Refusal(StrEnum):
     APPEAL_REASON_MISSING = "appeal.reason_missing"
     APPEAL_REASON_TOO_LONG = "appeal.reason_too_long"
     APPEAL_TOO_LATE = "appeal.too_late"
+    APPEAL_TRANCHE_WAITING = "appeal.tranche_waiting"
     APPLICATION_ALREADY_APPLIED = "application.already_applied"
     APPLICATION_ALREADY_REVOKED = "application.already_revoked"
     APPLICATION_BAD_HOUSEHOLD_SIZE = "application.bad_household_size"

@@ -62,11 +62,25 @@ async def check_correctable(
     if latest_window is not None and latest_window.id != application.round_id:
         # Tranches are approved for the latest window only: nothing could pay it any more.
         raise Conflict(Refusal.APPEAL_PAST_WINDOW, protocol=protocol, window=latest_window.number)
+    await refuse_while_a_tranche_waits(uow, application)
     citizen = await uow.citizens.by_id(application.citizen_id)
     assert citizen is not None  # foreign key
     if answers is not None:
         answers.check(citizen, application, protocol)
     return Correctable(application, citizen, latest)
+
+
+async def refuse_while_a_tranche_waits(uow: UnitOfWork, application: m.Application) -> None:
+    """Refused (appeal.tranche_waiting) while a determina of the application's window is
+    approved and not credited: it was computed on the answers as they were, and its credit
+    would pay them, or tell the household the outcome the appeal overturned ('not admitted:
+    a pension') as a new decision with new days to appeal, the correction having cleared the
+    one notified. Credited (or withdrawn), the next determina assesses the corrected answers."""
+    waiting = await uow.allocations.waiting(application.round_id)
+    if waiting is not None:
+        raise Conflict(
+            Refusal.APPEAL_TRANCHE_WAITING, protocol=application.protocol, tranche=waiting.tranche
+        )
 
 
 async def correct(
@@ -87,6 +101,8 @@ async def correct(
     application = found.application
     # As a paper correction: a determina approved at the same moment runs before or after.
     await uow.rounds.lock(application.round_id)
+    # Read again under the lock: a determina approved meanwhile waits for its credit now.
+    await refuse_while_a_tranche_waits(uow, application)
     notified = application.decision_notified_at
     before, after = answers.write_to(application)
     application.decision_notified_at = None

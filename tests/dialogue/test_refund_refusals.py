@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
+from core.dialogue.render import render_plain
 from core.domain.business_days import next_business_day
 from core.domain.errors import NotAllowed
 from core.domain.messages import Day, Money
@@ -28,10 +29,9 @@ SETTLED = (
     "This payment has already been reimbursed by the municipality: contact the office to undo it."
 )
 REFUNDED = "Refunded {amount} (receipt no. {receipt}). The customer has been told."
-REVOKED = (
-    "The municipality revoked this customer's vouchers after this payment: contact the office "
-    "to undo it."
-)
+# Said of a payment made before the office revoked the customer's vouchers: what the shop
+# can do (nothing here, ask the office), never that the customer's vouchers were revoked.
+REVOKED = "Only the municipality's office can undo this payment now: contact the office."
 
 
 async def pay(till: Chat, town: Town, index: int, amount: str) -> int:
@@ -156,6 +156,30 @@ async def test_storno_of_a_payment_before_a_revocation_is_refused_before_any_cod
     assert (await till.state())[0] == "refund"  # still at the pick: another number may follow
     await till.expect("ANNULLA")
     assert await balance(core, town) == before == 0
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_a_cashier_refused_a_refund_after_a_revocation_learns_nothing_of_it(
+    core: Core, language: str
+) -> None:
+    """A revocation follows a check that found a false declaration: the customer's business,
+    not the shop's. The till hears what it can do, never that (nor whose) vouchers were
+    revoked; the same for a payment the office stopped while it waited (charge_texts)."""
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))
+    receipt = await pay(till, town, 0, "20")
+    await add_member(core, town.shop_id, "7003", "cashier", channel="telegram")
+    cashier = Chat(core, "7003", channel=Channel.TELEGRAM, language_hint=language)
+    async with core.uow() as uow:
+        application = await uow.applications.latest_for_citizen(town.citizen_ids[0])
+        assert application is not None
+        record = await municipalities.require(uow, town.code)
+        await audit.revoke(uow, record, application.protocol, core.now(), reason="ISEE")
+        await uow.commit()
+    replies = await cashier.expect(f"STORNO {receipt}", REVOKED)
+    said = " ".join(render_plain(reply, language, sms=False) for reply in replies).lower()
+    for word in ("revok", "revoc", "voucher", "buoni"):
+        assert word not in said, said
 
 
 async def test_a_cashier_gets_no_customer_code_for_a_reimbursed_payment(core: Core) -> None:

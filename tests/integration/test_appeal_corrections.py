@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.bootstrap import Core
 from core.domain.errors import Conflict, DomainError, Refusal
-from core.services import acts, appeals, ledger, municipalities, operators
+from core.services import acts, allocation, appeals, ledger, municipalities, operators
 from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.conftest import FakeClock
@@ -314,3 +314,54 @@ async def test_an_application_of_an_earlier_window_is_not_corrected(
         await uow.commit()
     assert await refused(core, pensioner, has_pension=False) == Refusal.APPEAL_PAST_WINDOW
     assert (await application(core, pensioner)).has_pension is True
+
+
+async def test_a_tranche_approved_before_the_correction_waits_for_its_credit_first(
+    core: Core, clock: FakeClock
+) -> None:
+    """A determina is computed on the answers of the day it is approved. Corrected between
+    its approval and its credit, the application's cleared decision made that credit tell
+    the household the old outcome ('excluded: a pension') as a new decision with new days
+    to appeal, after the appeal against it was upheld. The correction waits for that credit
+    (or the determina's withdrawal), when prepared and when approved; nothing changes."""
+    office = await open_round(core, clock)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        for username, role in (("clerk", "clerk"), ("boss", "manager")):
+            await operators.add_operator(uow, town, username, role, clock(), password="x" * 12)
+        await uow.commit()
+    pensioner, _ = await apply(office, PENSIONER, NEIGHBOUR)
+    # A first tranche that pays the neighbour only in part: a second one is still due.
+    await close_approve_credit(office, 100_00)
+    await appeal_and_decide(core, 0, "upheld")
+    act = await prepare(core, "clerk", pensioner, has_pension=False)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await allocation.approve(uow, town, BUDGET, clock())
+        await uow.commit()
+    before = await application(core, pensioner)
+    with pytest.raises(Conflict) as refused:
+        await approve(core, "boss", act.id)
+    assert refused.value.code == Refusal.APPEAL_TRANCHE_WAITING
+    assert refused.value.params["tranche"] == 2
+    after = await application(core, pensioner)
+    assert (after.has_pension, after.decision_notified_at) == (True, before.decision_notified_at)
+    with pytest.raises(Conflict) as again:
+        await prepare(core, "clerk", pensioner, household_size=4)
+    assert again.value.code == Refusal.APPEAL_TRANCHE_WAITING
+    sent_before = len(await outbox_to(core, PENSIONER.phone or ""))
+
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await allocation.credit(uow, town, clock())
+        await uow.commit()
+    # The credit told the pensioner nothing new: the decision stands as notified.
+    assert len(await outbox_to(core, PENSIONER.phone or "")) == sent_before
+    # Credited, the act waiting goes through, and the next tranche pays the household.
+    clock.advance(days=1)
+    await approve(core, "boss", act.id)
+    assert (await application(core, pensioner)).has_pension is False
+    clock.advance(days=1)
+    await approve_and_credit(office, BUDGET)
+    assert await balance(core, pensioner) > 0
+    await assert_ledger_ok(core, office.municipality_id)

@@ -337,6 +337,25 @@ async def test_delivery_reports_move_forward_only_and_tell_the_shop_once(core: C
     assert len(notices(await outbox_to(core, shop))) == 1
 
 
+async def test_the_same_report_twice_at_once_tells_the_shop_once(core: Core, rival: Core) -> None:
+    """Twilio posts a status callback again when the first took too long: both arrive
+    together, in two processes. Both read the code's row as sent; each told the till that
+    the code could not be delivered. The row moves forward once, and only that report
+    tells the shop."""
+    _, citizen, shop = await code_request(core)
+    await worker(core, ScriptedSender()).run_once()
+    sid = (await code_row(core, citizen)).provider_message_id
+    assert sid is not None
+    outcomes = await asyncio.gather(
+        delivery.apply_report(core, sid, "undelivered", "30003"),
+        delivery.apply_report(rival, sid, "undelivered", "30003"),
+        delivery.apply_report(core, sid, "failed", "30003"),
+    )
+    assert sorted(outcomes) == ["ignored", "ignored", "updated"]
+    assert len(notices(await outbox_to(core, shop))) == 1
+    assert (await code_row(core, citizen)).status in ("undelivered", "failed")
+
+
 async def test_no_notice_once_the_charge_is_no_longer_pending(core: Core) -> None:
     charge_id, citizen, shop = await code_request(core)
     await worker(core, ScriptedSender()).run_once()

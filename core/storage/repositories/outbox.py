@@ -19,12 +19,17 @@ class OutboxRepository(_Repository):
     async def by_id(self, message_id: int) -> m.OutboxMessage | None:
         return await self.session.get(m.OutboxMessage, message_id)
 
-    async def by_provider_id(self, provider_message_id: str) -> m.OutboxMessage | None:
-        return await self.session.scalar(
-            select(m.OutboxMessage).where(
-                m.OutboxMessage.provider_message_id == provider_message_id
-            )
+    async def by_provider_id(
+        self, provider_message_id: str, *, lock: bool = False
+    ) -> m.OutboxMessage | None:
+        """The row the provider knows by this id; with `lock`, held until commit (see
+        `by_id_locked`)."""
+        query = select(m.OutboxMessage).where(
+            m.OutboxMessage.provider_message_id == provider_message_id
         )
+        if lock:
+            query = query.with_for_update()
+        return await self.session.scalar(query)
 
     async def due(
         self,
