@@ -958,14 +958,24 @@ def _slips_allowed(keyword: str) -> int:
 _KEYPAD_ZERO = str.maketrans({"0": "o"})
 
 
+def keypad_keyword(text: str | None) -> str | None:
+    """The command a one-word message is with a zero typed for the letter O ("SALD0",
+    "NEG0ZI"), when most of the word is letters; never STOP, START nor the others that
+    act only when exact (NEVER_ON_TYPO)."""
+    word = fold(text)
+    if "0" not in word or sum(ch.isalpha() for ch in word) <= word.count("0"):
+        return None
+    name = KEYWORDS.get(word.translate(_KEYPAD_ZERO))
+    return None if name is None or name in NEVER_ON_TYPO else name
+
+
 def typo_of(text: str | None) -> str | None:
     """The command a one-word message misspells, when only one command is that close."""
     word = fold(text)
     if "0" in word and sum(ch.isalpha() for ch in word) > word.count("0"):
         word = word.translate(_KEYPAD_ZERO)
-        if word in KEYWORDS and fold(text) not in KEYWORDS:
-            name = KEYWORDS[word]
-            return None if name in NEVER_ON_TYPO else name
+        if word in KEYWORDS:
+            return keypad_keyword(text)
     if not word.isalpha() or not _TYPO_MIN <= len(word) <= _LONGEST + 2 or word in KEYWORDS:
         return None
     near = {

@@ -467,6 +467,12 @@ class DialogueEngine:
                     written_language(inbound.text, inbound.language_hint) or turn.language
                 )
 
+        if command is None and turn.step is not None and inbound.option is None:
+            # "SALD0" where a question waits is SALDO written there, as it is where nothing
+            # is asked (typo_of): on a keypad O and 0 share a key, and it was taken for the
+            # question's answer (a name, "This is not an amount").
+            keypad = commands.keypad_keyword(inbound.text)
+            command = (keypad, "") if keypad is not None else None
         inp = Turn.read(inbound, list(turn.memory.options))
         open_flow = FLOWS.get(turn.flow or "")
         # A question of a flow that reads requests (the shop search's "which town or

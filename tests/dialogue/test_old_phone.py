@@ -9,12 +9,13 @@ import pytest
 from core.bootstrap import Core
 from core.dialogue.commands import typo_of
 from core.domain.messages import Money
-from tests.dialogue.harness import Chat, param, town_with_open_window
+from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
 from tests.dialogue.test_apply import APPLICANT, NOT_AN_AMOUNT, SUPPORT
 from tests.dialogue.test_typos import BALANCE
 from tests.factories import make_town
 
 SHOPS = "{count} shop found:"
+IN_ITALIAN = "In Italian: write LINGUA IT"
 
 
 def test_a_zero_for_the_letter_o_is_that_keyword() -> None:
@@ -91,4 +92,31 @@ async def test_rent_or_support_at_the_savings_question_is_not_savings(
     assert step == "liquidity" and "liquidity" not in data["state"]
     # A savings bank is savings.
     await chat.expect("2000 euro alla cassa di risparmio", SUPPORT)
+    assert (await chat.state())[2]["state"]["liquidity"] == 200_000
+
+
+@pytest.mark.parametrize("keyword", ["SALDO", "STATO", "NEGOZI"])
+async def test_a_zero_for_the_o_at_a_question_is_the_keyword_written_there(
+    core: Core, keyword: str
+) -> None:
+    # "SALD0" where a question waits was read as its answer ("This is not an amount"); it
+    # is now what SALDO written there is (the request's answers kept for later).
+    chat = await _at_liquidity(core, "+393471230178")
+    with_zero = await chat.send(keyword.replace("O", "0"))
+    at_with_zero = await chat.state()
+    await chat.send("DOMANDA")
+    await chat.send("1")  # the request left half-way, continued
+    assert (await chat.state())[1] == "liquidity"
+    exact = await chat.send(keyword)
+    # (An Italian keyword to this English chat also says the way to Italian.)
+    assert msgids(with_zero) == [said for said in msgids(exact) if said != IN_ITALIAN]
+    assert msgids(with_zero) and NOT_AN_AMOUNT not in msgids(with_zero)
+    assert at_with_zero[:2] == (await chat.state())[:2]
+
+
+async def test_an_answer_with_a_zero_at_a_question_is_still_the_answer(core: Core) -> None:
+    chat = await _at_liquidity(core, "+393471230176")
+    # No keyword once the zero is an O ("2000", "st0p"): the question's own reading.
+    await chat.expect("st0p", NOT_AN_AMOUNT)
+    await chat.expect("2000", SUPPORT)
     assert (await chat.state())[2]["state"]["liquidity"] == 200_000
