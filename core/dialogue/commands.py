@@ -35,6 +35,7 @@ from core.dialogue.menus import (
     way_to_language,
     welcome,
 )
+from core.dialogue.payment_trouble import say_why_refused
 from core.dialogue.questions import APOLOGY, CHILDREN_ARG, LARGEST_HOUSEHOLD, unasked
 from core.dialogue.refusal_words import CANCEL_IN_WORDS, NOT_ME, REFUSE_PAYMENT
 from core.dialogue.state import ApplyState
@@ -392,7 +393,7 @@ _TOLD_IN_ENGLISH = frozenset(
      "lost_card", "other_card", "delegation", "stop_hint", "price", "expiry", "window",
      "scam", "how_to_pay", "what_to_buy", "card_trouble", "forgot_code", "who_can_apply",
      "how_much_given", "new_number", "household_changed", "shop_refuses",
-     "code_trouble", "not_enough", "job_lost", "bills",
+     "code_trouble", "not_enough", "job_lost", "bills", "why_refused",
      "code_came", DECLINED, ACKNOWLEDGED, APOLOGY, "undo_payment"}
 )  # fmt: skip
 
@@ -804,6 +805,10 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         turn.say(HOUSEHOLD_CHANGED)
     elif name == "shop_refuses":
         turn.say(SHOP_REFUSES)
+    elif name == "why_refused" and await is_shop_member(turn):
+        await say_help(turn, understood=False)
+    elif name == "why_refused":
+        await say_why_refused(turn)
     elif name == "not_enough" and await is_shop_member(turn):
         turn.say(NOT_ENOUGH_AT_THE_TILL)
     elif name == "not_enough":
