@@ -683,8 +683,11 @@ def _payment_refused(said: frozenset[str], pairs: set[tuple[str, str]]) -> bool:
     )
     if said & _PAY_WORDS and (cant or (said & _WHY and said & _NEGATION)):
         return True
-    if said & _REFUSED_PAYMENT and said & (_PAY_WORDS | {"buono", "buoni", "voucher", "vouchers"}):
+    vouchers = said & {"buono", "buoni", "voucher", "vouchers"}
+    if said & _REFUSED_PAYMENT and (said & (_PAY_WORDS | {"spesa"}) or vouchers):
         return True
+    if vouchers and said & failing.CARD_WORKS and said & failing.NEGATION:
+        return True  # "il buono non passa", "i buoni non funzionano"
     return bool(said & _A_SHOP and said & _SAYS and said & _CASH and said & _NEGATION)
 
 

@@ -65,6 +65,11 @@ async def test_a_town_or_a_street_after_the_list_is_the_shops_there(core: Core) 
     assert _shops_named(await chat.expect("TESTVILLE", ONE)) == ["Alimentari Test"]
     assert _shops_named(await chat.expect("via garibaldi", ONE)) == ["Forno del Borgo"]
     assert _shops_named(await chat.expect("Via Roma", ONE)) == ["Alimentari Test"]
+    # As she types it: a question mark, a kind of shop with the place, after ALTRI.
+    assert _shops_named(await chat.expect("TESTVILLE?", ONE)) == ["Alimentari Test"]
+    assert _shops_named(await chat.expect("FORNO BORGO ALTO", ONE)) == ["Forno del Borgo"]
+    await chat.send("ALTRI")
+    assert _shops_named(await chat.expect("BORGO ALTO", ONE)) == ["Forno del Borgo"]
     # Another town: no shop of the list is there, and the way back to it.
     await chat.expect("MACERATA", NOT_IN_THE_LIST)
     await chat.expect("camerino", NOT_IN_THE_LIST)

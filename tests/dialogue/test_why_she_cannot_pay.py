@@ -51,6 +51,8 @@ ASKED = (
     "il negozio dice che non ho soldi",
     "mi hanno rifiutato il buono",
     "why can't I pay?",
+    "MI HANNO RIFIUTATO LA SPESA",
+    "IL BUONO NON PASSA",
 )
 
 

@@ -284,7 +284,8 @@ _PLACE_WORDS = 4
 
 async def after_list(turn: Turn) -> bool:
     """Words written right after a shop list (NEGOZI, ALTRI, a search) that name a town or a
-    street ("BELFORTE", "via roma"): the list's shops there; the town's own name, when no
+    street ("BELFORTE", "via roma", with a kind of shop or a question mark too): the
+    list's shops there; the town's own name, when no
     shop is in the town itself (all in its hamlets), the whole list. A place no shop of
     the list is in is said so, with the way back to the list. False for words that name
     no place (a figure, a question, a yes, being lost): read as before."""
@@ -294,14 +295,17 @@ async def after_list(turn: Turn) -> bool:
         not words
         or len(words) > _PLACE_WORDS
         or any(ch.isdigit() for ch in text)
-        or "?" in text
         or asks_what_to_write(text)
     ):
         return False
-    town, _postcode, category = parse_query(text)
-    if town is None or category is not None:
-        return False  # a kind of shop is a search already (questions.question_of)
-    if await _found(turn, text):
+    town, _postcode, _category = parse_query(text)
+    if town is None:
+        return False  # a kind of shop alone is a search already (questions.question_of)
+    found = await _found(turn, text)
+    if "?" in text and not found:
+        return False  # a question naming no place of the list ("quando aprono?")
+    if found:
+        # "TESTVILLE?", "alimentari testville" (a kind of shop with the place) too.
         await search(turn, text)
     elif town_matches(town, turn.town.name):
         await search(turn, "")
@@ -340,6 +344,7 @@ MORE_HINT = t("ALTRI for more.")
 async def more(turn: Turn) -> None:
     """ALTRI / MORE: the next page of the last shop list."""
     pending, turn.memory.more = turn.memory.more, None
+    turn.memory.listed = ""  # after "nothing more", a place is a search too
     if pending is None or not pending.query:
         turn.say(t("There is nothing more to show. Write NEGOZI to find shops."))
         return
