@@ -8,6 +8,7 @@ import pytest
 
 from core.bootstrap import Core
 from core.dialogue.commands import typo_of
+from core.dialogue.words import names_other_than_rent
 from core.domain.messages import Money
 from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
 from tests.dialogue.test_apply import APPLICANT, NOT_AN_AMOUNT, SUPPORT
@@ -120,3 +121,27 @@ async def test_an_answer_with_a_zero_at_a_question_is_still_the_answer(core: Cor
     await chat.expect("st0p", NOT_AN_AMOUNT)
     await chat.expect("2000", SUPPORT)
     assert (await chat.state())[2]["state"]["liquidity"] == 200_000
+
+
+NOT_THE_RENT = (
+    "This question is about the rent the household pays per month for the house, not a "
+    "pension or support. Write how much, e.g. {example}, or 0 if none."
+)
+
+
+@pytest.mark.parametrize("said", ["PENSIONE 600 EURO", "prendo 500 di naspi"])
+async def test_a_pension_at_the_rent_question_is_not_rent(core: Core, said: str) -> None:
+    # "PENSIONE 600 EURO" at the rent question was stored as 600 € of rent, shown so on
+    # the summary with nothing said.
+    chat = await _at_liquidity(core, "+393471230175")
+    await chat.send("0")
+    await chat.send("0")
+    assert (await chat.state())[1] == "rent"
+    await chat.expect(said, NOT_THE_RENT)
+    _flow, step, data = await chat.state()
+    assert step == "rent" and "rent" not in data["state"]
+    # The rent's own words beside a pension keep it the rent's; then the rent is taken.
+    assert not names_other_than_rent("affitto 400 e la pensione")
+    await chat.send("400 euro di affitto")
+    _flow, step, data = await chat.state()
+    assert step == "summary" and data["state"]["rent"] == 400_00
