@@ -35,6 +35,7 @@ from core.dialogue.menus import (
     way_to_language,
     welcome,
 )
+from core.dialogue.payment_trouble import say_why_refused
 from core.dialogue.questions import APOLOGY, CHILDREN_ARG, LARGEST_HOUSEHOLD, unasked
 from core.dialogue.refusal_words import CANCEL_IN_WORDS, NOT_ME, REFUSE_PAYMENT
 from core.dialogue.state import ApplyState
@@ -392,7 +393,7 @@ _TOLD_IN_ENGLISH = frozenset(
      "lost_card", "other_card", "delegation", "stop_hint", "price", "expiry", "window",
      "scam", "how_to_pay", "what_to_buy", "card_trouble", "forgot_code", "who_can_apply",
      "how_much_given", "new_number", "household_changed", "shop_refuses",
-     "code_trouble", "not_enough", "job_lost", "bills",
+     "code_trouble", "not_enough", "job_lost", "bills", "why_refused",
      "code_came", DECLINED, ACKNOWLEDGED, APOLOGY, "undo_payment"}
 )  # fmt: skip
 
@@ -804,6 +805,10 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         turn.say(HOUSEHOLD_CHANGED)
     elif name == "shop_refuses":
         turn.say(SHOP_REFUSES)
+    elif name == "why_refused" and await is_shop_member(turn):
+        await say_help(turn, understood=False)
+    elif name == "why_refused":
+        await say_why_refused(turn)
     elif name == "not_enough" and await is_shop_member(turn):
         turn.say(NOT_ENOUGH_AT_THE_TILL)
     elif name == "not_enough":
@@ -958,14 +963,24 @@ def _slips_allowed(keyword: str) -> int:
 _KEYPAD_ZERO = str.maketrans({"0": "o"})
 
 
+def keypad_keyword(text: str | None) -> str | None:
+    """The command a one-word message is with a zero typed for the letter O ("SALD0",
+    "NEG0ZI"), when most of the word is letters; never STOP, START nor the others that
+    act only when exact (NEVER_ON_TYPO)."""
+    word = fold(text)
+    if "0" not in word or sum(ch.isalpha() for ch in word) <= word.count("0"):
+        return None
+    name = KEYWORDS.get(word.translate(_KEYPAD_ZERO))
+    return None if name is None or name in NEVER_ON_TYPO else name
+
+
 def typo_of(text: str | None) -> str | None:
     """The command a one-word message misspells, when only one command is that close."""
     word = fold(text)
     if "0" in word and sum(ch.isalpha() for ch in word) > word.count("0"):
         word = word.translate(_KEYPAD_ZERO)
-        if word in KEYWORDS and fold(text) not in KEYWORDS:
-            name = KEYWORDS[word]
-            return None if name in NEVER_ON_TYPO else name
+        if word in KEYWORDS:
+            return keypad_keyword(text)
     if not word.isalpha() or not _TYPO_MIN <= len(word) <= _LONGEST + 2 or word in KEYWORDS:
         return None
     near = {

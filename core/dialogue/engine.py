@@ -42,7 +42,7 @@ from core.dialogue.flows.appeal import adding_to_appeal
 from core.dialogue.flows.base import Flow, Takes
 from core.dialogue.flows.identify import SHOP_STAFF_PHONE, link_contact
 from core.dialogue.flows.member_phone import shop_contact_unasked
-from core.dialogue.flows.shop_finder import near
+from core.dialogue.flows.shop_finder import after_list, near
 from core.dialogue.inbound import Channel, Checkout, Inbound
 from core.dialogue.languages import written_language
 from core.dialogue.menus import (
@@ -467,6 +467,14 @@ class DialogueEngine:
                     written_language(inbound.text, inbound.language_hint) or turn.language
                 )
 
+        if command is None and turn.step is not None and inbound.option is None:
+            # "SALD0" where a question waits is SALDO written there, as it is where nothing
+            # is asked (typo_of): on a keypad O and 0 share a key, and it was taken for the
+            # question's answer (a name, "This is not an amount").
+            keypad = commands.keypad_keyword(inbound.text)
+            command = (keypad, "") if keypad is not None else None
+        # Right after a shop list only: whatever this message is, the next one is not.
+        listed, turn.memory.listed = turn.memory.listed, None
         inp = Turn.read(inbound, list(turn.memory.options))
         open_flow = FLOWS.get(turn.flow or "")
         # A question of a flow that reads requests (the shop search's "which town or
@@ -503,7 +511,7 @@ class DialogueEngine:
         # The question waiting offered buttons (numbered choices by SMS).
         offered = bool(turn.memory.options)
         try:
-            await self._dispatch(turn, routing, inp, command)
+            await self._dispatch(turn, routing, inp, command, listed=listed)
             if command is None and at[1] is not None and pause >= LONG_PAUSE:
                 _remind_doing(turn, at)
         except Reject as wrong:
@@ -570,7 +578,13 @@ class DialogueEngine:
         await _ask_after(turn, flow, said, Reply(texts=tuple(said)))
 
     async def _dispatch(
-        self, turn: Turn, routing: _Routing, inp: Input, command: tuple[str, str] | None
+        self,
+        turn: Turn,
+        routing: _Routing,
+        inp: Input,
+        command: tuple[str, str] | None,
+        *,
+        listed: str | None = None,
     ) -> None:
         if command is not None:
             await commands.run(turn, *command)
@@ -718,6 +732,10 @@ class DialogueEngine:
             return
         if await stray_codes.on_words_while_paying(turn):
             # "no", "ok" in answer to a payment code: the payment, and how to answer it.
+            return
+        if listed is not None and await after_list(turn):
+            # "TESTVILLE", "via roma" right after the shop list (a keyword's slip, above,
+            # stays that keyword): the shops there, not "not understood".
             return
         cf_alone = codice_fiscale_written(turn.inbound.text)
         if cf_alone and await citizen_requests.codice_fiscale_alone(turn):

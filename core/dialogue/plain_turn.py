@@ -176,6 +176,8 @@ class PlainTurn:
         memory = load_memory(conversation.data)
         # The message read now, as the general path records it (an edit of it may follow).
         memory.last_message = inbound.message_id
+        # Whatever this turn answers, it is no longer right after a shop list.
+        memory.listed = None
         inp = Turn.read(inbound, list(memory.options))
         command = commands.of_answer(written, inp, inbound.text, asked=identifying)
         if command not in _PLAIN or (identifying and command != _BALANCE):

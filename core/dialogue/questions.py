@@ -521,6 +521,10 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         # "Mi hanno tagliato la luce", "non riesco a pagare l'affitto": what the vouchers
         # are for (not bills), how to apply or her status, and the office for other help.
         return ("bills", "") if keywords <= _APPLY_KEYWORDS | _STATUS_KEYWORDS else None
+    if _payment_refused(said, pairs) and not said & (_CODE_WORDS | _CARD):
+        # "Perché non posso pagare?", "mi hanno rifiutato il buono": why, from her own
+        # state (a code's or a card's trouble keeps its own answer, below and above).
+        return ("why_refused", "") if keywords <= _BALANCE_KEYWORDS else None
     short = said & _INSUFFICIENT or (said & _ENOUGH and said & (_NEGATION | _NOT_HAVE))
     if short and said & _CASH:
         return ("not_enough", "") if keywords <= _BALANCE_KEYWORDS else None
@@ -652,6 +656,39 @@ _NAME_IS_NOT = frozenset(
         "back", "here", "again", "not", "alone", "a", "an", "out", "without",
     }
 )  # fmt: skip
+
+
+# "Perché non posso pagare", "non mi fa pagare", "why can't I pay", "mi hanno rifiutato il
+# buono", "pagamento rifiutato", "il negozio dice che non ho soldi": her vouchers did not
+# pay. Not an application refused ("domanda rifiutata": STATO's), nor bills (above).
+_PAY_WORDS = frozenset(
+    {"pagare", "pagato", "pagamento", "pagamenti", "pay", "paid", "payment"}
+)  # fmt: skip
+_CANT_PAY = frozenset({("non", "posso"), ("non", "riesco")})
+# "Non mi fa pagare", "non mi fanno pagare" (without "non", a price: "mi fa pagare troppo").
+_LETS_PAY = frozenset({("fa", "pagare"), ("fanno", "pagare")})
+_WHY = frozenset({"perche", "perch", "why"})
+_REFUSED_PAYMENT = failing.REFUSED | {
+    "rifiutati", "rifiutate", "respinto", "respinta", "declined",
+}  # fmt: skip
+_SAYS = frozenset({"dice", "dicono", "detto", "says", "said", "tells", "told"})
+
+
+def _payment_refused(said: frozenset[str], pairs: set[tuple[str, str]]) -> bool:
+    """Whether a message says (or asks why) her vouchers did not pay (_PAY_WORDS)."""
+    cant = (
+        pairs & _CANT_PAY
+        or said & {"cant", "cannot", "couldnt"}
+        or (pairs & _LETS_PAY and said & _NEGATION)
+    )
+    if said & _PAY_WORDS and (cant or (said & _WHY and said & _NEGATION)):
+        return True
+    vouchers = said & {"buono", "buoni", "voucher", "vouchers"}
+    if said & _REFUSED_PAYMENT and (said & (_PAY_WORDS | {"spesa"}) or vouchers):
+        return True
+    if vouchers and said & failing.CARD_WORKS and said & failing.NEGATION:
+        return True  # "il buono non passa", "i buoni non funzionano"
+    return bool(said & _A_SHOP and said & _SAYS and said & _CASH and said & _NEGATION)
 
 
 def _penniless(said: frozenset[str], pairs: set[tuple[str, str]]) -> bool:

@@ -110,6 +110,10 @@ class ChatMemory:
     shop_id: int | None = None
     till: TillSession | None = None
     more: MorePage | None = None
+    # What the shop list the last reply gave was searched for ("" for NEGOZI alone): a
+    # town or a street written right after it is a search too (shop_finder.after_list),
+    # not "not understood". Every other message forgets it.
+    listed: str | None = None
     # The day an SMS to an unused number was answered (once a day).
     notice_on: date | None = None
     # The shop whose owner (or the office) removed this chat's cashier: PAGA then says so.
@@ -272,6 +276,7 @@ _PLAIN_KEYS: dict[str, type] = {
     "shop_id": int,
     "removed_from": int,
     "last_message": str,
+    "listed": str,
 }
 
 

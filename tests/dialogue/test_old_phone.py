@@ -8,13 +8,15 @@ import pytest
 
 from core.bootstrap import Core
 from core.dialogue.commands import typo_of
+from core.dialogue.words import names_other_than_rent
 from core.domain.messages import Money
-from tests.dialogue.harness import Chat, param, town_with_open_window
+from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
 from tests.dialogue.test_apply import APPLICANT, NOT_AN_AMOUNT, SUPPORT
 from tests.dialogue.test_typos import BALANCE
 from tests.factories import make_town
 
 SHOPS = "{count} shop found:"
+IN_ITALIAN = "In Italian: write LINGUA IT"
 
 
 def test_a_zero_for_the_letter_o_is_that_keyword() -> None:
@@ -92,3 +94,54 @@ async def test_rent_or_support_at_the_savings_question_is_not_savings(
     # A savings bank is savings.
     await chat.expect("2000 euro alla cassa di risparmio", SUPPORT)
     assert (await chat.state())[2]["state"]["liquidity"] == 200_000
+
+
+@pytest.mark.parametrize("keyword", ["SALDO", "STATO", "NEGOZI"])
+async def test_a_zero_for_the_o_at_a_question_is_the_keyword_written_there(
+    core: Core, keyword: str
+) -> None:
+    # "SALD0" where a question waits was read as its answer ("This is not an amount"); it
+    # is now what SALDO written there is (the request's answers kept for later).
+    chat = await _at_liquidity(core, "+393471230178")
+    with_zero = await chat.send(keyword.replace("O", "0"))
+    at_with_zero = await chat.state()
+    await chat.send("DOMANDA")
+    await chat.send("1")  # the request left half-way, continued
+    assert (await chat.state())[1] == "liquidity"
+    exact = await chat.send(keyword)
+    # (An Italian keyword to this English chat also says the way to Italian.)
+    assert msgids(with_zero) == [said for said in msgids(exact) if said != IN_ITALIAN]
+    assert msgids(with_zero) and NOT_AN_AMOUNT not in msgids(with_zero)
+    assert at_with_zero[:2] == (await chat.state())[:2]
+
+
+async def test_an_answer_with_a_zero_at_a_question_is_still_the_answer(core: Core) -> None:
+    chat = await _at_liquidity(core, "+393471230176")
+    # No keyword once the zero is an O ("2000", "st0p"): the question's own reading.
+    await chat.expect("st0p", NOT_AN_AMOUNT)
+    await chat.expect("2000", SUPPORT)
+    assert (await chat.state())[2]["state"]["liquidity"] == 200_000
+
+
+NOT_THE_RENT = (
+    "This question is about the rent the household pays per month for the house, not a "
+    "pension or support. Write how much, e.g. {example}, or 0 if none."
+)
+
+
+@pytest.mark.parametrize("said", ["PENSIONE 600 EURO", "prendo 500 di naspi"])
+async def test_a_pension_at_the_rent_question_is_not_rent(core: Core, said: str) -> None:
+    # "PENSIONE 600 EURO" at the rent question was stored as 600 € of rent, shown so on
+    # the summary with nothing said.
+    chat = await _at_liquidity(core, "+393471230175")
+    await chat.send("0")
+    await chat.send("0")
+    assert (await chat.state())[1] == "rent"
+    await chat.expect(said, NOT_THE_RENT)
+    _flow, step, data = await chat.state()
+    assert step == "rent" and "rent" not in data["state"]
+    # The rent's own words beside a pension keep it the rent's; then the rent is taken.
+    assert not names_other_than_rent("affitto 400 e la pensione")
+    await chat.send("400 euro di affitto")
+    _flow, step, data = await chat.state()
+    assert step == "summary" and data["state"]["rent"] == 400_00

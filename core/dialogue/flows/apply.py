@@ -35,6 +35,7 @@ from core.dialogue.words import (
     amount_in_sentence,
     amount_text,
     household_count,
+    names_other_than_rent,
     names_rent_or_support,
     names_subject,
     per_month,
@@ -75,6 +76,12 @@ NOT_RENT_NOR_SUPPORT = t(
     "This question is about savings: the money the household had in the bank or at the post "
     "office. Rent and support are asked next. Write how much, e.g. {example}.",
     example="1500",
+)
+# A pension or a support written where the rent is asked ("PENSIONE 600 EURO").
+NOT_THE_RENT = t(
+    "This question is about the rent the household pays per month for the house, not a "
+    "pension or support. Write how much, e.g. {example}, or 0 if none.",
+    example="400",
 )
 # A year's sum written where a month's is asked ("6000 euro all'anno"): read as it is, it
 # would count twelve times over in the allocation; the person divides, not the chat.
@@ -545,6 +552,11 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             "e.g. {example}.",
             example="400",
         )
+        if names_other_than_rent(inp.text) and not per_year(inp.text):
+            # "Pensione 600 euro": money coming in, which taken for the rent would be a
+            # wrong figure on the summary, said nowhere. (A year's sum is told first that
+            # a month's is asked, by _monthly, as at the support question.)
+            raise Reject(NOT_THE_RENT)
         rent = _monthly(turn, inp, RENT_WORDS, how_much)
         if rent is not None:
             self.state(turn).rent = rent

@@ -242,15 +242,14 @@ def town_matches(query: str, town: str) -> bool:
 
 async def _found(turn: Turn, query: str) -> list[m.Shop]:
     """The town's shops a search names (a town, a postcode, a type): the list NEGOZI shows
-    and ALTRI pages through."""
+    and ALTRI pages through. Words that name no shop's town may name its street ("via
+    roma"): the shops there."""
     town, postcode, category = parse_query(query)
-    return [
-        shop
-        for shop in await shop_service.find(
-            turn.uow, turn.town.id, postcode=postcode, category=category
-        )
-        if town is None or town_matches(town, shop.town)
-    ]
+    shops = await shop_service.find(turn.uow, turn.town.id, postcode=postcode, category=category)
+    if town is None:
+        return list(shops)
+    in_town = [shop for shop in shops if town_matches(town, shop.town)]
+    return in_town or [shop for shop in shops if town_matches(town, shop.address)]
 
 
 async def search(turn: Turn, query: str) -> None:
@@ -260,6 +259,7 @@ async def search(turn: Turn, query: str) -> None:
         return
     found = await _found(turn, query)
     turn.memory.more = None
+    turn.memory.listed = query[:100]
     if not found:
         turn.say(
             t(
@@ -276,6 +276,49 @@ async def search(turn: Turn, query: str) -> None:
         turn.say(head, *lines)
         return
     _say_page(turn, head, lines, query, 0)
+
+
+# Right after a shop list, what may name a place: a few words, no figure, no question.
+_PLACE_WORDS = 4
+
+
+async def after_list(turn: Turn) -> bool:
+    """Words written right after a shop list (NEGOZI, ALTRI, a search) that name a town or a
+    street ("BELFORTE", "via roma", with a kind of shop or a question mark too): the
+    list's shops there; the town's own name, when no
+    shop is in the town itself (all in its hamlets), the whole list. A place no shop of
+    the list is in is said so, with the way back to the list. False for words that name
+    no place (a figure, a question, a yes, being lost): read as before."""
+    text = clean(turn.inbound.text)
+    words = plain_words(text)
+    if (
+        not words
+        or len(words) > _PLACE_WORDS
+        or any(ch.isdigit() for ch in text)
+        or asks_what_to_write(text)
+    ):
+        return False
+    town, _postcode, _category = parse_query(text)
+    if town is None:
+        return False  # a kind of shop alone is a search already (questions.question_of)
+    found = await _found(turn, text)
+    if "?" in text and not found:
+        return False  # a question naming no place of the list ("quando aprono?")
+    if found:
+        # "TESTVILLE?", "alimentari testville" (a kind of shop with the place) too.
+        await search(turn, text)
+    elif town_matches(town, turn.town.name):
+        await search(turn, "")
+    else:
+        turn.memory.listed = text[:100]  # another place may follow
+        turn.say(
+            t(
+                'No shop for "{query}": the vouchers are spent only in the shops of the '
+                "list. To see it again, write NEGOZI.",
+                query=text[:40],
+            )
+        )
+    return True
 
 
 def _say_page(turn: Turn, head: Text, lines: list[Text], query: str, offset: int) -> None:
@@ -301,6 +344,7 @@ MORE_HINT = t("ALTRI for more.")
 async def more(turn: Turn) -> None:
     """ALTRI / MORE: the next page of the last shop list."""
     pending, turn.memory.more = turn.memory.more, None
+    turn.memory.listed = ""  # after "nothing more", a place is a search too
     if pending is None or not pending.query:
         turn.say(t("There is nothing more to show. Write NEGOZI to find shops."))
         return
@@ -309,6 +353,7 @@ async def more(turn: Turn) -> None:
     if offset >= len(found):
         turn.say(t("There is nothing more to show. Write NEGOZI to find shops."))
         return
+    turn.memory.listed = query
     lines = [shop_line(shop, turn.town.name) for shop in found]
     head = t("Shops from no. {first} of {count}:", first=offset + 1, count=len(found))
     _say_page(turn, head, lines, query, offset)

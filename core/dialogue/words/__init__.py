@@ -43,6 +43,7 @@ from core.dialogue.words.numbers import NUMBER_WORDS, spelled_number
 from core.dialogue.words.rent_and_support import (
     RENT_WORDS,
     SUPPORT_WORDS,
+    names_other_than_rent,
     names_rent_or_support,
     says_there_is,
     says_there_is_none,
@@ -105,6 +106,7 @@ __all__ = [
     "is_currency",
     "menu_digit_and_phone",
     "month_named",
+    "names_other_than_rent",
     "names_rent_or_support",
     "names_subject",
     "people_named",

@@ -31,6 +31,19 @@ def names_rent_or_support(text: str | None) -> bool:
     return bool(set(plain_words(clean(text).replace("'", " "))) & _NOT_SAVINGS)
 
 
+# Where the rent is asked, the words of a pension or a support without the rent's
+# ("PENSIONE 600 EURO", "prendo 500 di naspi"): money coming in, which taken for the rent
+# would be a wrong figure on the summary.
+_NOT_RENT = (_NOT_SAVINGS - RENT_WORDS) | frozenset({"pensione", "pensioni", "pension"})
+
+
+def names_other_than_rent(text: str | None) -> bool:
+    """Whether a message written at the rent question speaks of a pension or a support and
+    not of the rent: "PENSIONE 600 EURO", "500 di naspi"; not "affitto 400 e la pensione"."""
+    said = set(plain_words(clean(text).replace("'", " ")))
+    return bool(said & _NOT_RENT) and not said & RENT_WORDS
+
+
 # "Ho la naspi", "mio marito prende la cassa integrazione", "pago l'affitto": where the
 # household's monthly support or rent is asked, a statement that there is some, without
 # the sum. Every word one of these, a verb of having or paying among them, and a word of

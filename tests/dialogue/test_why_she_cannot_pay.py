@@ -1,0 +1,145 @@
+"""'PERCHE NON POSSO PAGARE', 'perché non mi fa pagare', 'il negozio dice che non ho soldi',
+'mi hanno rifiutato il buono' by SMS: the general help before; now why, from her own state
+(a payment waiting for her code, her application not decided or nothing credited, the card
+blocked, the last payment refused short of balance or its code late, no balance left, or
+the shops of the list), naming UFFICIO for a person. A number with no vouchers learns
+nothing of anyone's."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.bootstrap import Core
+from core.dialogue.questions import question_of
+from core.domain.messages import Money
+from core.services.applications import ApplicationInput, submit_application
+from tests.conftest import FakeClock
+from tests.dialogue.harness import Chat, msgids, open_till, param, town_with_open_window
+from tests.dialogue.test_payment_refused_in_words import WAITS
+from tests.dialogue.test_shop import CONFIRMED, WIDE_CEILING, citizen_code
+from tests.factories import make_cf, make_town
+
+ONLY_THE_LIST = (
+    "Your balance is {balance}. Only the shops NEGOZI lists take the vouchers, up to your "
+    "balance. If one of them refused them, write UFFICIO."
+)
+NOTHING_LEFT = (
+    "Your balance is {balance}: the vouchers are spent, so no shop can take them. SALDO "
+    "shows your payments; for a person, write UFFICIO."
+)
+SHORT = (
+    "Payment of {amount} at {shop} refused: your balance is {balance}. Ask to pay less, or "
+    "write UFFICIO."
+)
+CODE_TOO_LATE = (
+    "Your last payment was not made: its code was told too late or wrong. Ask the cashier "
+    "to write PAGA again: a new code comes to you."
+)
+NOT_YET_ASSESSED = (
+    "You cannot pay yet: your application is still being assessed, and the vouchers work "
+    "once they are credited. For a person, write UFFICIO."
+)
+CARD_BLOCKED = (
+    "Your voucher card is blocked: too many wrong PINs. The office gives you a new one: "
+    "write UFFICIO. Your phone still pays: give the cashier your codice fiscale."
+)
+NO_VOUCHERS = "We have no vouchers for this number."
+HELP = "I did not understand."
+ASKED = (
+    "PERCHE NON POSSO PAGARE",
+    "perché non mi fa pagare",
+    "il negozio dice che non ho soldi",
+    "mi hanno rifiutato il buono",
+    "why can't I pay?",
+    "MI HANNO RIFIUTATO LA SPESA",
+    "IL BUONO NON PASSA",
+)
+
+
+@pytest.mark.parametrize("said", ASKED)
+def test_she_asks_why_her_vouchers_did_not_pay(said: str) -> None:
+    assert question_of(said) == ("why_refused", "")
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["non riesco a pagare l'affitto", "il negozio mi fa pagare troppo", "domanda rifiutata",
+     "la carta non funziona", "il codice non funziona", "il negozio non accetta i buoni"],
+)  # fmt: skip
+def test_other_worries_keep_their_answers(said: str) -> None:
+    assert question_of(said) != ("why_refused", "")
+
+
+async def test_with_money_left_the_balance_and_the_shops_of_the_list(core: Core) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    for said in ASKED:
+        replies = await chat.expect(said, ONLY_THE_LIST)
+        assert HELP not in msgids(replies)
+        assert param(replies, "balance") == Money(150_00)
+
+
+async def test_a_payment_refused_short_of_balance_then_none_left(core: Core) -> None:
+    town = await make_town(core, policy_toml=WIDE_CEILING)
+    phone = town.citizen_phones[0]
+    chat = Chat(core, phone)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.send(f"PAGA {town.citizen_cfs[0]} 200")
+    code = await citizen_code(core, phone, above_balance=True)
+    await till.send(code)
+    replies = await chat.expect("il negozio dice che non ho soldi", SHORT)
+    assert param(replies, "shop") == "Alimentari Test"
+    # Everything spent: no balance left.
+    await till.send(f"PAGA {town.citizen_cfs[0]} 150")
+    await till.expect(await citizen_code(core, phone), CONFIRMED)
+    await chat.expect("mi hanno rifiutato il buono", NOTHING_LEFT)
+
+
+async def test_a_payment_waiting_for_her_code_then_its_code_too_late(
+    core: Core, clock: FakeClock
+) -> None:
+    town = await make_town(core)
+    chat = Chat(core, town.citizen_phones[0])
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.send(f"PAGA {town.citizen_cfs[0]} 15")
+    await chat.expect("perché non mi fa pagare", WAITS)
+    clock.advance(minutes=30)
+    await chat.expect("PERCHE NON POSSO PAGARE", CODE_TOO_LATE)
+
+
+async def test_the_card_blocked(core: Core) -> None:
+    town = await make_town(core)
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None
+        citizen.card_blocked_at = core.now()
+        await uow.commit()
+    await Chat(core, town.citizen_phones[0]).expect("PERCHE NON POSSO PAGARE", CARD_BLOCKED)
+
+
+async def test_an_application_not_yet_decided(core: Core) -> None:
+    town = await town_with_open_window(core)
+    phone = "+393471230190"
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        await submit_application(
+            uow,
+            municipality,
+            ApplicationInput(make_cf(190), phone, 1, False, False, 0, 0, 0),
+            source="paper",
+            now=core.now(),
+        )
+        await uow.commit()
+    await Chat(core, phone).expect("PERCHE NON POSSO PAGARE", NOT_YET_ASSESSED)
+
+
+async def test_a_number_with_no_vouchers_learns_nothing_of_anyone(core: Core) -> None:
+    await make_town(core)
+    stranger = Chat(core, "+393471230191")
+    await stranger.send("SALDO")
+    replies = await stranger.send("PERCHE NON POSSO PAGARE")
+    [said] = msgids(replies)
+    assert said.startswith(NO_VOUCHERS), said
+    assert not any(text.params for reply in replies for text in reply.texts)
