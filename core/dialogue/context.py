@@ -390,8 +390,10 @@ def fits_sms(
     texts: Sequence[Text], options: Sequence[Option] = (), language: str = DEFAULT_LANGUAGE
 ) -> bool:
     """Whether these texts and options, rendered in `language`, fit one SMS segment."""
+    # Rendered for SMS: every text through to_gsm7, the options' numbers and the line
+    # breaks GSM-7's own, so the whole is GSM-7 and only its septets are counted.
     rendered = render_parts(texts, options, language, sms=True)
-    return gsm7.count(rendered).single
+    return gsm7.gsm7_fits_one(rendered)
 
 
 def split_replies(

