@@ -348,6 +348,7 @@ class DialogueEngine:
             state=answers if answers is not None else FlowState(),
             language=conversation.language,
             stopped=conversation.stopped,
+            new_chat=routing.created,
         )
 
     def _save(self, turn: Turn, routing: _Routing, now: datetime) -> list[m.OutboxMessage]:

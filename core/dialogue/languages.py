@@ -97,6 +97,14 @@ def written_language(text: str | None, hint: str | None) -> str | None:
     return None if _told(hint) and not _typed(text) else written
 
 
+def tapped_language(shown_in: str | None, hint: str | None) -> str | None:
+    """The language of someone who tapped a button: the one its label was drawn in
+    (`shown_in`, the chat's, when the chat drew it), else the one the channel told
+    (Telegram's language_code). A tap has no words to read, and asking "Choose your
+    language" of someone who just tapped "Domanda" asks what the tap already said."""
+    return shown_in if shown_in in LANGUAGES else _told(hint)
+
+
 def agreed_language(text: str | None, hint: str | None) -> str | None:
     """The language the words say, when they were typed, or when the channel told none or
     the same one: "vorrei fare la domanda" in an English app is Italian, /apply in an

@@ -1,0 +1,78 @@
+"""The first words of a chat, and the language they are answered in: a tap on Telegram
+(which has no words to read), the town question of a deployment with several towns, and
+someone writing in English, in Italian, or in a language the service does not speak."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.bootstrap import Core
+from core.dialogue.inbound import Channel
+from core.dialogue.render import render_plain
+from core.domain.messages import Reply
+from core.storage import models as m
+from tests.dialogue.harness import Chat, msgids, town_with_open_window
+
+LANGUAGE = "Choose your language."
+PRIVACY = (
+    "Privacy (GDPR): {town} uses your data only for the grocery vouchers; notice at the town "
+    "hall. Agree?"
+)
+OTHER_LANGUAGE = "Another language: write LINGUA."
+
+
+def said(replies: list[Reply], language: str, *, sms: bool = False) -> str:
+    return "\n".join(render_plain(reply, language, sms=sms) for reply in replies)
+
+
+async def language_of(core: Core, channel: Channel, address: str) -> str | None:
+    async with core.uow() as uow:
+        return await uow.session.scalar(
+            select(m.Conversation.language)
+            .where(m.Conversation.channel == channel.value, m.Conversation.address == address)
+            .order_by(m.Conversation.updated_at.desc())
+            .limit(1)
+        )
+
+
+async def test_a_tap_on_apply_is_not_asked_the_language_it_was_shown_in(core: Core) -> None:
+    """Telegram: "Domanda" tapped under the menu goes straight to the consent, in the
+    language of the button's label, which says how to change it."""
+    await town_with_open_window(core)
+    for address, hint, language in (
+        ("7701", "it", "it"),
+        ("7702", "en", "en"),
+        ("7703", None, "it"),  # no language_code: the menu was Italian, so was the label
+        ("7704", "de", "it"),  # a language we do not speak: the label she tapped was Italian
+    ):
+        chat = Chat(core, address, channel=Channel.TELEGRAM, language_hint=hint)
+        await chat.send("/start")
+        replies = await chat.expect(None, PRIVACY, OTHER_LANGUAGE, option="apply")
+        assert LANGUAGE not in msgids(replies)
+        assert (await chat.state())[:2] == ("apply", "privacy")
+        assert await language_of(core, chat.channel, address) == language
+        way = "English? Scrivi LINGUA." if language == "it" else "Italiano? Write LANGUAGE."
+        assert way in said(replies, language)
+        # The choice stays reachable: LINGUA asks it, at the consent as anywhere.
+        await chat.expect("LINGUA", LANGUAGE)
+
+
+async def test_a_tap_that_begins_a_chat_goes_by_the_apps_language(core: Core) -> None:
+    """A button of a chat forgotten since (nothing drawn by this chat): Telegram's
+    language_code where we speak it, else the question."""
+    await town_with_open_window(core)
+    english = Chat(core, "7711", channel=Channel.TELEGRAM, language_hint="en-GB")
+    await english.expect(None, PRIVACY, OTHER_LANGUAGE, option="apply")
+    assert await language_of(core, english.channel, "7711") == "en"
+    for address, hint in (("7712", None), ("7713", "de")):
+        unknown = Chat(core, address, channel=Channel.TELEGRAM, language_hint=hint)
+        await unknown.expect(None, LANGUAGE, option="apply")
+        assert (await unknown.state())[:2] == ("apply", "language")
+
+
+async def test_a_menu_number_by_sms_still_asks_the_language(core: Core) -> None:
+    """A number names no language (the SMS menu's "3"): as before."""
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471770001")
+    await chat.send("MENU")
+    await chat.expect("3", LANGUAGE)
