@@ -781,6 +781,13 @@ class DialogueEngine:
                 offer_languages(turn)
                 return
             turn.set_language(language)
+        elif not turn.memory.language_chosen:
+            # The town question in the language the words are written in ("hello", "hi, I
+            # need help with food": English, whatever the app's language), as a new chat's
+            # first answer is once the town is known; the menu after the town keeps it.
+            turn.language = written_language(turn.inbound.text, turn.inbound.language_hint) or (
+                turn.language
+            )
         inp = Turn.read(turn.inbound, list(turn.memory.options))
         chosen: int | None = None
         if inp.choice and inp.choice.startswith("town:") and inp.choice[5:].isdigit():

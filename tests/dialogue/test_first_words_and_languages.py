@@ -10,8 +10,9 @@ from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.dialogue.render import render_plain
 from core.domain.messages import Reply
+from core.services import municipalities
 from core.storage import models as m
-from tests.dialogue.harness import Chat, msgids, town_with_open_window
+from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
 
 LANGUAGE = "Choose your language."
 PRIVACY = (
@@ -19,6 +20,8 @@ PRIVACY = (
     "hall. Agree?"
 )
 OTHER_LANGUAGE = "Another language: write LINGUA."
+TOWN = "Which municipality do you live in (or work in)?"
+WELCOME = "Welcome to the grocery vouchers of {town}."
 
 
 def said(replies: list[Reply], language: str, *, sms: bool = False) -> str:
@@ -76,3 +79,42 @@ async def test_a_menu_number_by_sms_still_asks_the_language(core: Core) -> None:
     chat = Chat(core, "+393471770001")
     await chat.send("MENU")
     await chat.expect("3", LANGUAGE)
+
+
+async def several_towns(core: Core) -> None:
+    await town_with_open_window(core)
+    async with core.uow() as uow:
+        await municipalities.add_municipality(uow, code="OTH", name="Otherville", now=core.now())
+        await uow.commit()
+
+
+async def test_the_town_question_speaks_the_language_of_the_first_words(core: Core) -> None:
+    await several_towns(core)
+    for address, hint, first, language in (
+        ("7721", "it", "hello", "en"),  # typed words decide, whatever the app's language
+        ("7722", None, "hi, I need help with food", "en"),
+        ("7723", "en", "buongiorno, mi servono i buoni spesa", "it"),
+        ("7724", "en", "/start", "en"),  # no words: the app's language, as before
+        ("7725", None, "/start", "it"),
+    ):
+        chat = Chat(core, address, channel=Channel.TELEGRAM, language_hint=hint)
+        replies = await chat.expect(first, TOWN)
+        assert await language_of(core, chat.channel, address) == language, first
+        question = said(replies, language)
+        assert question.startswith(
+            "Which municipality" if language == "en" else "In quale comune"
+        ), question
+        # The town typed in any case is that town; the menu goes on in the same language.
+        replies = await chat.expect("OTHERVILLE", WELCOME)
+        assert param(replies, "town") == "Otherville"
+        assert await language_of(core, chat.channel, address) == language, first
+        welcome = said(replies, language)
+        assert welcome.startswith("Welcome" if language == "en" else "Ti diamo il benvenuto")
+
+
+async def test_a_language_chosen_at_the_town_question_is_kept(core: Core) -> None:
+    await several_towns(core)
+    chat = Chat(core, "7731", channel=Channel.TELEGRAM, language_hint="it")
+    await chat.expect("LANGUAGE EN", TOWN)
+    await chat.expect("ciao", TOWN)  # Italian words later do not undo the choice
+    assert await language_of(core, chat.channel, "7731") == "en"
