@@ -44,10 +44,11 @@ from core.dialogue.flows.identify import SHOP_STAFF_PHONE, link_contact
 from core.dialogue.flows.member_phone import shop_contact_unasked
 from core.dialogue.flows.shop_finder import near
 from core.dialogue.inbound import Channel, Checkout, Inbound
-from core.dialogue.languages import written_language
+from core.dialogue.languages import in_another_language, written_language
 from core.dialogue.menus import (
     is_shop_member,
     offer_languages,
+    offer_our_languages,
     offer_towns,
     say_help,
     show_menu,
@@ -729,7 +730,10 @@ class DialogueEngine:
         if await adding_to_appeal(turn, turn.inbound.text):
             # "Volevo aggiungere una cosa" after an appeal: how to add to it, not the help.
             return
-        if routing.created:
+        if in_another_language(turn.inbound.text):
+            # "Bonjour, j'ai besoin d'aide", "مرحبا": which of our languages, in both.
+            offer_our_languages(turn, welcome(turn) if routing.created else None)
+        elif routing.created:
             await show_menu(turn, welcome(turn))
         elif (reminder := _left_halfway(turn)) is not None:
             # "1" meant for the question a request left half-way asked (the consent, before
@@ -798,6 +802,10 @@ class DialogueEngine:
             chosen = next((x.id for x in routing.towns if fold(x.name) == inp.word), None)
         if chosen is not None and any(x.id == chosen for x in routing.towns):
             await self._pick_town(turn, routing, chosen)
+            return
+        if inp.choice is None and in_another_language(turn.inbound.text):
+            # Which of our languages first (a tapped one asks the town next).
+            offer_our_languages(turn)
             return
         offer_towns(turn, [(x.id, x.name) for x in routing.towns])
 

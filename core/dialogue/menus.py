@@ -386,6 +386,23 @@ def offer_languages(turn: Turn) -> None:
     turn.say(t("Choose your language."), options=LANGUAGE_OPTIONS)
 
 
+# Said to words in a language we do not speak (French, Arabic, Ukrainian): in both of
+# ours whichever the chat's, since she may read neither well, with the two languages to
+# pick; "Non ho capito" and the Italian help told her nothing.
+IN_TWO_LANGUAGES = t(
+    "I only write in English or Italian: choose. Scrivo solo in inglese o in italiano: scegli."
+)
+
+
+def offer_our_languages(turn: Turn, heading: Text | None = None) -> None:
+    """Which of our two languages, said in both (IN_TWO_LANGUAGES), after `heading` (a new
+    chat's welcome) when that still fits one SMS."""
+    texts = [IN_TWO_LANGUAGES] if heading is None else [heading, IN_TWO_LANGUAGES]
+    if turn.is_sms and not turn.fits_sms(texts, LANGUAGE_OPTIONS):
+        texts = [IN_TWO_LANGUAGES]
+    turn.say(*texts, options=LANGUAGE_OPTIONS)
+
+
 def offer_towns(turn: Turn, towns: list[tuple[int, str]]) -> None:
     turn.say(
         t("Which municipality do you live in (or work in)?"),

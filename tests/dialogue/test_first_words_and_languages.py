@@ -118,3 +118,103 @@ async def test_a_language_chosen_at_the_town_question_is_kept(core: Core) -> Non
     await chat.expect("LANGUAGE EN", TOWN)
     await chat.expect("ciao", TOWN)  # Italian words later do not undo the choice
     assert await language_of(core, chat.channel, "7731") == "en"
+
+
+IN_TWO = "I only write in English or Italian: choose. Scrivo solo in inglese o in italiano: scegli."
+
+
+def test_which_messages_are_in_a_language_we_do_not_speak() -> None:
+    from core.dialogue.languages import in_another_language
+
+    for text in (
+        "Bonjour, j'ai besoin d'aide pour manger",
+        "hola necesito ayuda con la comida",  # "la" is Italian too: three words to one
+        "Guten Tag, ich brauche Hilfe",
+        "مرحبا، أحتاج مساعدة",
+        "Привіт, мені потрібна допомога з їжею",
+        "Здравствуйте",
+    ):
+        assert in_another_language(text), text
+    ours: tuple[str | None, ...] = (
+        "Buongiorno sono la signora Maria, mio nipote mi ha detto di scrivere qui per la spesa",
+        "hi, I need help with food",
+        "domnada",  # a slip, not a language
+        "boh",
+        "RSSMRA85T10A562S",
+        "💶",
+        "",
+        None,
+        "ciao Привіт",  # a word of ours: not said to be foreign
+        "ｓａｌｄｏ",  # full-width Latin letters are ours
+    )
+    for words in ours:
+        assert not in_another_language(words), words
+
+
+async def test_first_contact_in_another_language_is_answered_in_both_of_ours(
+    core: Core,
+) -> None:
+    """French, Arabic, Ukrainian: not "Non ho capito" and the Italian help, but which of
+    our two languages, said in both, with the two to pick; the pick is the menu's."""
+    await town_with_open_window(core)
+    for address, channel, text in (
+        ("+393471780001", Channel.SMS, "Bonjour, j'ai besoin d'aide pour manger"),
+        ("+393471780002", Channel.SMS, "مرحبا، أحتاج مساعدة"),
+        ("7781", Channel.TELEGRAM, "Привіт, мені потрібна допомога з їжею"),
+    ):
+        chat = Chat(core, address, channel=channel)
+        sms = channel is Channel.SMS
+        for _ in range(2):  # the first message and the next: the same clear answer
+            replies = await chat.expect(text, IN_TWO)
+            words = said(replies, "it", sms=sms)
+            assert "Scrivo solo in italiano o in inglese" in words
+            assert "I only write in Italian or English" in words
+            assert "Non ho capito" not in words
+            assert [o.key for o in replies[-1].options] == ["lang:it", "lang:en"]
+        replies = await chat.expect(
+            "2", "Done: I will write to you in English. Per tornare all'italiano scrivi LINGUA."
+        )
+        assert await language_of(core, channel, address) == "en"
+        assert "apply" in [o.key for reply in replies for o in reply.options]
+
+
+async def test_first_contact_in_english_and_in_italian(core: Core) -> None:
+    """A foreigner writing English and a grandmother writing Italian, by SMS and on
+    Telegram whatever the app's language: each is answered in her own, and never asked
+    the language when she then applies."""
+    await town_with_open_window(core)
+    for address, channel, hint in (
+        ("+393471790001", Channel.SMS, None),
+        ("7791", Channel.TELEGRAM, "it"),
+    ):
+        chat = Chat(core, address, channel=channel, language_hint=hint)
+        # Vouchers asked for in English: the application, in English, no language asked.
+        replies = await chat.expect("hello, I need food vouchers", PRIVACY)
+        assert LANGUAGE not in msgids(replies)
+        assert await language_of(core, channel, address) == "en"
+        assert "Scrivi" not in said(replies, "en", sms=channel is Channel.SMS)
+    grandmother = (
+        "Buongiorno sono la signora Maria, mio nipote mi ha detto di scrivere qui per la spesa"
+    )
+    for address, channel, hint in (
+        ("+393471790002", Channel.SMS, None),
+        ("7792", Channel.TELEGRAM, "en"),
+    ):
+        chat = Chat(core, address, channel=channel, language_hint=hint)
+        await chat.expect(grandmother, WELCOME)
+        assert await language_of(core, channel, address) == "it"
+        if channel is Channel.TELEGRAM:
+            await chat.expect(None, PRIVACY, OTHER_LANGUAGE, option="apply")
+        else:
+            await chat.expect("vorrei fare la domanda", PRIVACY, OTHER_LANGUAGE)
+
+
+async def test_another_language_at_the_town_question(core: Core) -> None:
+    """Several towns: our two languages first, then the town question in the one picked."""
+    await several_towns(core)
+    chat = Chat(core, "7741", channel=Channel.TELEGRAM)
+    await chat.expect("Bonjour, j'ai besoin d'aide", IN_TWO)
+    replies = await chat.expect(None, TOWN, option="lang:en")
+    assert said(replies, "en").startswith("Which municipality")
+    await chat.expect("otherville", WELCOME)
+    assert await language_of(core, chat.channel, "7741") == "en"
