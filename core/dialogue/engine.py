@@ -52,6 +52,7 @@ from core.dialogue.menus import (
     offer_towns,
     say_help,
     show_menu,
+    town_typed,
     way_to_language,
     welcome,
 )
@@ -799,7 +800,8 @@ class DialogueEngine:
         elif inp.choice and inp.choice.startswith("lang:") and inp.choice[5:] in LANGUAGES:
             turn.set_language(inp.choice[5:])
         elif inp.word:
-            chosen = next((x.id for x in routing.towns if fold(x.name) == inp.word), None)
+            # Its name in any case, in a sentence, or with a slip ("OTHERVILE").
+            chosen = town_typed([(x.id, x.name) for x in routing.towns], inp.text)
         if chosen is not None and any(x.id == chosen for x in routing.towns):
             await self._pick_town(turn, routing, chosen)
             return

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from core.dialogue.context import Turn, split_replies
 from core.dialogue.languages import written_in
 from core.dialogue.state import Offered
-from core.dialogue.words import fold
+from core.dialogue.words import fold, typo_distance
 from core.domain.channels import Channel
 from core.domain.messages import Option, Reply, Text, t
 from core.domain.shops import MemberRole, ShopCategory, ShopStatus
@@ -408,6 +408,33 @@ def offer_towns(turn: Turn, towns: list[tuple[int, str]]) -> None:
         t("Which municipality do you live in (or work in)?"),
         options=[Option(f"town:{town_id}", t("{town}", town=name)) for town_id, name in towns],
     )
+
+
+# A town's name typed with a slip is that town when it is long enough for a slip to leave
+# it recognisable ("OTHERVILE"), two slips from eight letters ("Civitanova Marcche").
+_TOWN_SLIP_MIN = 5
+_TOWN_TWO_SLIPS = 8
+
+
+def town_typed(towns: Sequence[tuple[int, str]], text: str | None) -> int | None:
+    """The town the words name: its name in any case, within a sentence ("abito a
+    Otherville", "Comune di Otherville"), or one slip from it ("OTHERVILE"), two for a
+    long name; None when no town, or more than one, is that close."""
+    words = fold(text)
+    named = [(town_id, fold(name)) for town_id, name in towns]
+    for found in (
+        [town_id for town_id, name in named if name == words],
+        [town_id for town_id, name in named if f" {name} " in f" {words} "],
+        [
+            town_id
+            for town_id, name in named
+            if len(name) >= _TOWN_SLIP_MIN
+            and typo_distance(words, name) <= (1 if len(name) < _TOWN_TWO_SLIPS else 2)
+        ],
+    ):
+        if found:
+            return found[0] if len(found) == 1 else None
+    return None
 
 
 def say_office_contact(turn: Turn) -> None:

@@ -218,3 +218,34 @@ async def test_another_language_at_the_town_question(core: Core) -> None:
     assert said(replies, "en").startswith("Which municipality")
     await chat.expect("otherville", WELCOME)
     assert await language_of(core, chat.channel, "7741") == "en"
+
+
+def test_a_town_typed_as_people_type_it() -> None:
+    from core.dialogue.menus import town_typed
+
+    towns = [(1, "Testville"), (2, "Otherville"), (3, "San Severino Marche"), (4, "Roma")]
+    for text, town in (
+        ("OTHERVILLE", 2),
+        ("otherville.", 2),
+        ("OTHERVILE", 2),  # one letter missing
+        ("Otehrville", 2),  # two swapped
+        ("abito a Otherville", 2),
+        ("Comune di Testville", 1),
+        ("san severino marcche", 3),
+        ("roma", 4),
+        ("rome", None),  # a short name takes no slip
+        ("hello", None),
+        ("ville", None),
+        ("", None),
+    ):
+        assert town_typed(towns, text) == town, text
+    # Two towns one slip away: neither is guessed.
+    assert town_typed([(1, "Castel Ritaldi"), (2, "Castel Rinaldi")], "castel riraldi") is None
+
+
+async def test_the_town_typed_with_a_slip_at_the_town_question(core: Core) -> None:
+    await several_towns(core)
+    chat = Chat(core, "7751", channel=Channel.TELEGRAM, language_hint="it")
+    await chat.send("/start")
+    replies = await chat.expect("OTHERVILE", WELCOME)
+    assert param(replies, "town") == "Otherville"
