@@ -318,6 +318,17 @@ async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = Fals
         texts, keys = [FIRST_HELP], FIRST_HELP_KEYS
     else:
         texts, keys = help_of(shop=shop, community=community_on(turn))
+    if (
+        turn.new_chat
+        and not asked
+        and turn.channel == Channel.TELEGRAM
+        and len(fold(turn.inbound.text).split()) > 1
+    ):
+        # Help asked in a sentence by a chat's first message ("hi, I need help with food"):
+        # the words alone named no town and left nothing to tap. The welcome, the words,
+        # the menu. AIUTO alone stays the words, whose number picks one (help_offered).
+        await show_menu(turn, welcome(turn), *texts)
+        return
     if not understood and not asked and turn.channel == Channel.TELEGRAM:
         # On Telegram words we did not understand were answered with the list of every
         # word alone: nothing said they were not understood, and someone who taps rather

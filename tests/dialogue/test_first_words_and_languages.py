@@ -249,3 +249,22 @@ async def test_the_town_typed_with_a_slip_at_the_town_question(core: Core) -> No
     await chat.send("/start")
     replies = await chat.expect("OTHERVILE", WELCOME)
     assert param(replies, "town") == "Otherville"
+
+
+async def test_help_asked_by_a_first_message_on_telegram_has_the_menu(core: Core) -> None:
+    """Help in a sentence ("hi, I need help with food") as a Telegram chat's first
+    message: the welcome, the words, in English, and the menu's buttons (the words alone
+    left nothing to tap)."""
+    await town_with_open_window(core)
+    chat = Chat(core, "7761", channel=Channel.TELEGRAM, language_hint="it")
+    replies = await chat.expect("hi, I need help with food", WELCOME)
+    assert await language_of(core, chat.channel, "7761") == "en"
+    assert said(replies, "en").startswith("Welcome")
+    assert "Write: BALANCE" in said(replies, "en")
+    assert "apply" in [o.key for reply in replies for o in reply.options]
+    # Asked again later, the help is the words, as before; so is HELP alone at first.
+    replies = await chat.send("help")
+    assert WELCOME not in msgids(replies)
+    alone = Chat(core, "7762", channel=Channel.TELEGRAM, language_hint="en")
+    replies = await alone.send("HELP")
+    assert WELCOME not in msgids(replies) and "Write: BALANCE" in said(replies, "en")
