@@ -79,6 +79,9 @@ class Turn:
     state: FlowState  # the current flow's answers (see Flow.state for its own type)
     language: str
     stopped: bool = False
+    # The conversation began with this message: nothing was shown in its language yet (a
+    # button tapped now was not drawn by this chat, languages.tapped_language).
+    new_chat: bool = False
     # Telegram Payments configured (TELEGRAM_PAYMENT_PROVIDER_TOKEN): invoices can be sent.
     payments: bool = False
     replies: list[Reply] = field(default_factory=list)

@@ -44,13 +44,15 @@ from core.dialogue.flows.identify import SHOP_STAFF_PHONE, link_contact
 from core.dialogue.flows.member_phone import shop_contact_unasked
 from core.dialogue.flows.shop_finder import after_list, near
 from core.dialogue.inbound import Channel, Checkout, Inbound
-from core.dialogue.languages import written_language
+from core.dialogue.languages import in_another_language, written_language
 from core.dialogue.menus import (
     is_shop_member,
     offer_languages,
+    offer_our_languages,
     offer_towns,
     say_help,
     show_menu,
+    town_typed,
     way_to_language,
     welcome,
 )
@@ -348,6 +350,7 @@ class DialogueEngine:
             state=answers if answers is not None else FlowState(),
             language=conversation.language,
             stopped=conversation.stopped,
+            new_chat=routing.created,
         )
 
     def _save(self, turn: Turn, routing: _Routing, now: datetime) -> list[m.OutboxMessage]:
@@ -746,7 +749,10 @@ class DialogueEngine:
         if await adding_to_appeal(turn, turn.inbound.text):
             # "Volevo aggiungere una cosa" after an appeal: how to add to it, not the help.
             return
-        if routing.created:
+        if in_another_language(turn.inbound.text):
+            # "Bonjour, j'ai besoin d'aide", "مرحبا": which of our languages, in both.
+            offer_our_languages(turn, welcome(turn) if routing.created else None)
+        elif routing.created:
             await show_menu(turn, welcome(turn))
         elif (reminder := _left_halfway(turn)) is not None:
             # "1" meant for the question a request left half-way asked (the consent, before
@@ -798,6 +804,13 @@ class DialogueEngine:
                 offer_languages(turn)
                 return
             turn.set_language(language)
+        elif not turn.memory.language_chosen:
+            # The town question in the language the words are written in ("hello", "hi, I
+            # need help with food": English, whatever the app's language), as a new chat's
+            # first answer is once the town is known; the menu after the town keeps it.
+            turn.language = written_language(turn.inbound.text, turn.inbound.language_hint) or (
+                turn.language
+            )
         inp = Turn.read(turn.inbound, list(turn.memory.options))
         chosen: int | None = None
         if inp.choice and inp.choice.startswith("town:") and inp.choice[5:].isdigit():
@@ -805,9 +818,14 @@ class DialogueEngine:
         elif inp.choice and inp.choice.startswith("lang:") and inp.choice[5:] in LANGUAGES:
             turn.set_language(inp.choice[5:])
         elif inp.word:
-            chosen = next((x.id for x in routing.towns if fold(x.name) == inp.word), None)
+            # Its name in any case, in a sentence, or with a slip ("OTHERVILE").
+            chosen = town_typed([(x.id, x.name) for x in routing.towns], inp.text)
         if chosen is not None and any(x.id == chosen for x in routing.towns):
             await self._pick_town(turn, routing, chosen)
+            return
+        if inp.choice is None and in_another_language(turn.inbound.text):
+            # Which of our languages first (a tapped one asks the town next).
+            offer_our_languages(turn)
             return
         offer_towns(turn, [(x.id, x.name) for x in routing.towns])
 

@@ -9,6 +9,7 @@ neither, says nothing (the language question, or the default, decides).
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 from core.dialogue.words import fold
@@ -62,6 +63,42 @@ _ENGLISH = ENGLISH_KEYWORDS | frozenset(
 )  # fmt: skip
 
 
+# Words of the languages people new to Italy write in most, asking for help or food, that
+# neither of ours has: French, Spanish, Portuguese, German, Romanian, Albanian, Polish,
+# Turkish, Arabic and Urdu written in Latin letters. Words that Italian shares ("per",
+# "con", "de") are left out: an Italian grandmother's message is never taken for one.
+_OTHER_WORDS = frozenset(
+    {
+        "bonjour", "bonsoir", "merci", "besoin", "aide", "aidez", "je", "suis", "vous",
+        "nous", "manger", "nourriture", "oui", "pourquoi", "hola", "gracias", "necesito",
+        "ayuda", "comida", "quiero", "tengo", "buenos", "buenas", "dias", "ola", "obrigado",
+        "obrigada", "preciso", "ajuda", "guten", "danke", "ich", "brauche", "hilfe", "bitte",
+        "essen", "buna", "ziua", "multumesc", "nevoie", "ajutor", "mancare", "vreau",
+        "pershendetje", "faleminderit", "ndihme", "dzien", "dobry", "dziekuje", "pomocy",
+        "merhaba", "yardim", "tesekkurler", "salam", "salaam", "shukran", "assalamualaikum",
+    }
+)  # fmt: skip
+
+
+def _other_script(ch: str) -> bool:
+    """A letter of another alphabet than ours (Arabic, Cyrillic, Greek, Chinese...); a
+    full-width Latin one (an Asian phone's keyboard) is ours."""
+    return ch.isalpha() and "LATIN" not in unicodedata.name(ch, "")
+
+
+@lru_cache(maxsize=2048)
+def in_another_language(text: str | None) -> bool:
+    """Whether the message is written in a language the service does not speak: letters
+    of another alphabet ("Привіт", "مرحبا") with no word of ours, or more words of such a
+    language than of ours ("Bonjour, j'ai besoin d'aide"). A typo, a name or a code is
+    not: it has no word of those languages."""
+    words = fold(text).replace("'", " ").split()
+    ours = sum(word in _ITALIAN or word in _ENGLISH for word in words)
+    if any(_other_script(ch) for ch in text or ""):
+        return ours == 0
+    return sum(word in _OTHER_WORDS for word in words) > ours
+
+
 @lru_cache(maxsize=2048)
 def written_in(text: str | None) -> str | None:
     """ "it" or "en" when the words of the message are of that language only, else None.
@@ -95,6 +132,14 @@ def written_language(text: str | None, hint: str | None) -> str | None:
     reads English."""
     written = written_in(text)
     return None if _told(hint) and not _typed(text) else written
+
+
+def tapped_language(shown_in: str | None, hint: str | None) -> str | None:
+    """The language of someone who tapped a button: the one its label was drawn in
+    (`shown_in`, the chat's, when the chat drew it), else the one the channel told
+    (Telegram's language_code). A tap has no words to read, and asking "Choose your
+    language" of someone who just tapped "Domanda" asks what the tap already said."""
+    return shown_in if shown_in in LANGUAGES else _told(hint)
 
 
 def agreed_language(text: str | None, hint: str | None) -> str | None:

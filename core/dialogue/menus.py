@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from core.dialogue.context import Turn, split_replies
 from core.dialogue.languages import written_in
 from core.dialogue.state import Offered
-from core.dialogue.words import fold
+from core.dialogue.words import fold, typo_distance
 from core.domain.channels import Channel
 from core.domain.messages import Option, Reply, Text, t
 from core.domain.shops import MemberRole, ShopCategory, ShopStatus
@@ -318,6 +318,17 @@ async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = Fals
         texts, keys = [FIRST_HELP], FIRST_HELP_KEYS
     else:
         texts, keys = help_of(shop=shop, community=community_on(turn))
+    if (
+        turn.new_chat
+        and not asked
+        and turn.channel == Channel.TELEGRAM
+        and len(fold(turn.inbound.text).split()) > 1
+    ):
+        # Help asked in a sentence by a chat's first message ("hi, I need help with food"):
+        # the words alone named no town and left nothing to tap. The welcome, the words,
+        # the menu. AIUTO alone stays the words, whose number picks one (help_offered).
+        await show_menu(turn, welcome(turn), *texts)
+        return
     if not understood and not asked and turn.channel == Channel.TELEGRAM:
         # On Telegram words we did not understand were answered with the list of every
         # word alone: nothing said they were not understood, and someone who taps rather
@@ -386,11 +397,55 @@ def offer_languages(turn: Turn) -> None:
     turn.say(t("Choose your language."), options=LANGUAGE_OPTIONS)
 
 
+# Said to words in a language we do not speak (French, Arabic, Ukrainian): in both of
+# ours whichever the chat's, since she may read neither well, with the two languages to
+# pick; "Non ho capito" and the Italian help told her nothing.
+IN_TWO_LANGUAGES = t(
+    "I only write in English or Italian: choose. Scrivo solo in inglese o in italiano: scegli."
+)
+
+
+def offer_our_languages(turn: Turn, heading: Text | None = None) -> None:
+    """Which of our two languages, said in both (IN_TWO_LANGUAGES), after `heading` (a new
+    chat's welcome) when that still fits one SMS."""
+    texts = [IN_TWO_LANGUAGES] if heading is None else [heading, IN_TWO_LANGUAGES]
+    if turn.is_sms and not turn.fits_sms(texts, LANGUAGE_OPTIONS):
+        texts = [IN_TWO_LANGUAGES]
+    turn.say(*texts, options=LANGUAGE_OPTIONS)
+
+
 def offer_towns(turn: Turn, towns: list[tuple[int, str]]) -> None:
     turn.say(
         t("Which municipality do you live in (or work in)?"),
         options=[Option(f"town:{town_id}", t("{town}", town=name)) for town_id, name in towns],
     )
+
+
+# A town's name typed with a slip is that town when it is long enough for a slip to leave
+# it recognisable ("OTHERVILE"), two slips from eight letters ("Civitanova Marcche").
+_TOWN_SLIP_MIN = 5
+_TOWN_TWO_SLIPS = 8
+
+
+def town_typed(towns: Sequence[tuple[int, str]], text: str | None) -> int | None:
+    """The town the words name: its name in any case, within a sentence ("abito a
+    Otherville", "Comune di Otherville"), or one slip from it ("OTHERVILE"), two for a
+    long name; None when no town, or more than one, is that close."""
+    words = fold(text)
+    named = [(town_id, fold(name)) for town_id, name in towns]
+    for found in (
+        [town_id for town_id, name in named if name == words],
+        [town_id for town_id, name in named if f" {name} " in f" {words} "],
+        [
+            town_id
+            for town_id, name in named
+            if len(name) >= _TOWN_SLIP_MIN
+            and typo_distance(words, name) <= (1 if len(name) < _TOWN_TWO_SLIPS else 2)
+        ],
+    ):
+        if found:
+            return found[0] if len(found) == 1 else None
+    return None
 
 
 def say_office_contact(turn: Turn) -> None:

@@ -46,8 +46,7 @@ def request_markup(message: dict[str, Any]) -> dict[str, Any]:
 
 async def to_the_contact_question(server: TelegramServer, user: FakeUser) -> dict[str, Any]:
     await server.exchange(user, user.start)
-    await server.exchange(user, lambda: user.tap("Apply"))
-    await server.exchange(user, lambda: user.tap("English"))
+    await server.exchange(user, lambda: user.tap("Apply"))  # English: no language question
     [ask] = await server.exchange(user, lambda: user.tap("I agree"))
     return ask
 

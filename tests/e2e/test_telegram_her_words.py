@@ -68,8 +68,7 @@ async def test_bills_on_telegram(telegram_server: TelegramServer, said: str) -> 
     # At a question with buttons (the privacy consent) the same words are no answer but
     # her worry: answered as above, then the question again with its buttons (no "tap a
     # button"); nothing was consented to.
-    await server.exchange(nonna, lambda: nonna.tap("Domanda"))
-    await server.exchange(nonna, lambda: nonna.tap("Italiano"))
+    await server.exchange(nonna, lambda: nonna.tap("Domanda"))  # Italian: no language question
     [again] = await server.exchange(nonna, partial(nonna.say, said))
     assert text_of(again).startswith(f"{BILLS}\n{PRIVACY}")
     assert TAP_A_BUTTON not in text_of(again)

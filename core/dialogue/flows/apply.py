@@ -24,7 +24,7 @@ from core.dialogue.flows.base import (
     verify,
 )
 from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
-from core.dialogue.languages import agreed_language, written_in
+from core.dialogue.languages import agreed_language, tapped_language, written_in
 from core.dialogue.menus import LANGUAGE_OPTIONS, privacy_question
 from core.dialogue.state import ApplyState
 from core.dialogue.words import (
@@ -187,13 +187,21 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         if turn.memory.language_chosen:
             await self.goto(turn, "privacy")
             return
-        written = agreed_language(turn.inbound.text, turn.inbound.language_hint)
+        if turn.inbound.option is not None:
+            # A tapped button ("Domanda" on Telegram): its label's language, the chat's
+            # unless the chat begins with this tap, else the app's (language_code).
+            written = tapped_language(
+                None if turn.new_chat else turn.language, turn.inbound.language_hint
+            )
+        else:
+            written = agreed_language(turn.inbound.text, turn.inbound.language_hint)
         if written is None:
-            # A menu number, a button, or words unlike the app's language: ask.
+            # A menu number, or words unlike the app's language: ask.
             await self.ask(turn)
             return
-        # Asked for in words ("DOMANDA", "vorrei fare la domanda", "APPLY"): that language,
-        # and the first question says how to change it, when that still fits one SMS.
+        # Asked for in words ("DOMANDA", "vorrei fare la domanda", "APPLY") or by a tap:
+        # that language, and the first question says how to change it, when that still
+        # fits one SMS.
         turn.set_language(written)
         await self.goto(turn, "privacy")
         self._say_how_to_change_language(turn)

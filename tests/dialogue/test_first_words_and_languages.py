@@ -1,0 +1,270 @@
+"""The first words of a chat, and the language they are answered in: a tap on Telegram
+(which has no words to read), the town question of a deployment with several towns, and
+someone writing in English, in Italian, or in a language the service does not speak."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.bootstrap import Core
+from core.dialogue.inbound import Channel
+from core.dialogue.render import render_plain
+from core.domain.messages import Reply
+from core.services import municipalities
+from core.storage import models as m
+from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
+
+LANGUAGE = "Choose your language."
+PRIVACY = (
+    "Privacy (GDPR): {town} uses your data only for the grocery vouchers; notice at the town "
+    "hall. Agree?"
+)
+OTHER_LANGUAGE = "Another language: write LINGUA."
+TOWN = "Which municipality do you live in (or work in)?"
+WELCOME = "Welcome to the grocery vouchers of {town}."
+
+
+def said(replies: list[Reply], language: str, *, sms: bool = False) -> str:
+    return "\n".join(render_plain(reply, language, sms=sms) for reply in replies)
+
+
+async def language_of(core: Core, channel: Channel, address: str) -> str | None:
+    async with core.uow() as uow:
+        return await uow.session.scalar(
+            select(m.Conversation.language)
+            .where(m.Conversation.channel == channel.value, m.Conversation.address == address)
+            .order_by(m.Conversation.updated_at.desc())
+            .limit(1)
+        )
+
+
+async def test_a_tap_on_apply_is_not_asked_the_language_it_was_shown_in(core: Core) -> None:
+    """Telegram: "Domanda" tapped under the menu goes straight to the consent, in the
+    language of the button's label, which says how to change it."""
+    await town_with_open_window(core)
+    for address, hint, language in (
+        ("7701", "it", "it"),
+        ("7702", "en", "en"),
+        ("7703", None, "it"),  # no language_code: the menu was Italian, so was the label
+        ("7704", "de", "it"),  # a language we do not speak: the label she tapped was Italian
+    ):
+        chat = Chat(core, address, channel=Channel.TELEGRAM, language_hint=hint)
+        await chat.send("/start")
+        replies = await chat.expect(None, PRIVACY, OTHER_LANGUAGE, option="apply")
+        assert LANGUAGE not in msgids(replies)
+        assert (await chat.state())[:2] == ("apply", "privacy")
+        assert await language_of(core, chat.channel, address) == language
+        way = "English? Scrivi LINGUA." if language == "it" else "Italiano? Write LANGUAGE."
+        assert way in said(replies, language)
+        # The choice stays reachable: LINGUA asks it, at the consent as anywhere.
+        await chat.expect("LINGUA", LANGUAGE)
+
+
+async def test_a_tap_that_begins_a_chat_goes_by_the_apps_language(core: Core) -> None:
+    """A button of a chat forgotten since (nothing drawn by this chat): Telegram's
+    language_code where we speak it, else the question."""
+    await town_with_open_window(core)
+    english = Chat(core, "7711", channel=Channel.TELEGRAM, language_hint="en-GB")
+    await english.expect(None, PRIVACY, OTHER_LANGUAGE, option="apply")
+    assert await language_of(core, english.channel, "7711") == "en"
+    for address, hint in (("7712", None), ("7713", "de")):
+        unknown = Chat(core, address, channel=Channel.TELEGRAM, language_hint=hint)
+        await unknown.expect(None, LANGUAGE, option="apply")
+        assert (await unknown.state())[:2] == ("apply", "language")
+
+
+async def test_a_menu_number_by_sms_still_asks_the_language(core: Core) -> None:
+    """A number names no language (the SMS menu's "3"): as before."""
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471770001")
+    await chat.send("MENU")
+    await chat.expect("3", LANGUAGE)
+
+
+async def several_towns(core: Core) -> None:
+    await town_with_open_window(core)
+    async with core.uow() as uow:
+        await municipalities.add_municipality(uow, code="OTH", name="Otherville", now=core.now())
+        await uow.commit()
+
+
+async def test_the_town_question_speaks_the_language_of_the_first_words(core: Core) -> None:
+    await several_towns(core)
+    for address, hint, first, language in (
+        ("7721", "it", "hello", "en"),  # typed words decide, whatever the app's language
+        ("7722", None, "hi, I need help with food", "en"),
+        ("7723", "en", "buongiorno, mi servono i buoni spesa", "it"),
+        ("7724", "en", "/start", "en"),  # no words: the app's language, as before
+        ("7725", None, "/start", "it"),
+    ):
+        chat = Chat(core, address, channel=Channel.TELEGRAM, language_hint=hint)
+        replies = await chat.expect(first, TOWN)
+        assert await language_of(core, chat.channel, address) == language, first
+        question = said(replies, language)
+        assert question.startswith(
+            "Which municipality" if language == "en" else "In quale comune"
+        ), question
+        # The town typed in any case is that town; the menu goes on in the same language.
+        replies = await chat.expect("OTHERVILLE", WELCOME)
+        assert param(replies, "town") == "Otherville"
+        assert await language_of(core, chat.channel, address) == language, first
+        welcome = said(replies, language)
+        assert welcome.startswith("Welcome" if language == "en" else "Ti diamo il benvenuto")
+
+
+async def test_a_language_chosen_at_the_town_question_is_kept(core: Core) -> None:
+    await several_towns(core)
+    chat = Chat(core, "7731", channel=Channel.TELEGRAM, language_hint="it")
+    await chat.expect("LANGUAGE EN", TOWN)
+    await chat.expect("ciao", TOWN)  # Italian words later do not undo the choice
+    assert await language_of(core, chat.channel, "7731") == "en"
+
+
+IN_TWO = "I only write in English or Italian: choose. Scrivo solo in inglese o in italiano: scegli."
+
+
+def test_which_messages_are_in_a_language_we_do_not_speak() -> None:
+    from core.dialogue.languages import in_another_language
+
+    for text in (
+        "Bonjour, j'ai besoin d'aide pour manger",
+        "hola necesito ayuda con la comida",  # "la" is Italian too: three words to one
+        "Guten Tag, ich brauche Hilfe",
+        "مرحبا، أحتاج مساعدة",
+        "Привіт, мені потрібна допомога з їжею",
+        "Здравствуйте",
+    ):
+        assert in_another_language(text), text
+    ours: tuple[str | None, ...] = (
+        "Buongiorno sono la signora Maria, mio nipote mi ha detto di scrivere qui per la spesa",
+        "hi, I need help with food",
+        "domnada",  # a slip, not a language
+        "boh",
+        "RSSMRA85T10A562S",
+        "💶",
+        "",
+        None,
+        "ciao Привіт",  # a word of ours: not said to be foreign
+        "ｓａｌｄｏ",  # full-width Latin letters are ours
+    )
+    for words in ours:
+        assert not in_another_language(words), words
+
+
+async def test_first_contact_in_another_language_is_answered_in_both_of_ours(
+    core: Core,
+) -> None:
+    """French, Arabic, Ukrainian: not "Non ho capito" and the Italian help, but which of
+    our two languages, said in both, with the two to pick; the pick is the menu's."""
+    await town_with_open_window(core)
+    for address, channel, text in (
+        ("+393471780001", Channel.SMS, "Bonjour, j'ai besoin d'aide pour manger"),
+        ("+393471780002", Channel.SMS, "مرحبا، أحتاج مساعدة"),
+        ("7781", Channel.TELEGRAM, "Привіт, мені потрібна допомога з їжею"),
+    ):
+        chat = Chat(core, address, channel=channel)
+        sms = channel is Channel.SMS
+        for _ in range(2):  # the first message and the next: the same clear answer
+            replies = await chat.expect(text, IN_TWO)
+            words = said(replies, "it", sms=sms)
+            assert "Scrivo solo in italiano o in inglese" in words
+            assert "I only write in Italian or English" in words
+            assert "Non ho capito" not in words
+            assert [o.key for o in replies[-1].options] == ["lang:it", "lang:en"]
+        replies = await chat.expect(
+            "2", "Done: I will write to you in English. Per tornare all'italiano scrivi LINGUA."
+        )
+        assert await language_of(core, channel, address) == "en"
+        assert "apply" in [o.key for reply in replies for o in reply.options]
+
+
+async def test_first_contact_in_english_and_in_italian(core: Core) -> None:
+    """A foreigner writing English and a grandmother writing Italian, by SMS and on
+    Telegram whatever the app's language: each is answered in her own, and never asked
+    the language when she then applies."""
+    await town_with_open_window(core)
+    for address, channel, hint in (
+        ("+393471790001", Channel.SMS, None),
+        ("7791", Channel.TELEGRAM, "it"),
+    ):
+        chat = Chat(core, address, channel=channel, language_hint=hint)
+        # Vouchers asked for in English: the application, in English, no language asked.
+        replies = await chat.expect("hello, I need food vouchers", PRIVACY)
+        assert LANGUAGE not in msgids(replies)
+        assert await language_of(core, channel, address) == "en"
+        assert "Scrivi" not in said(replies, "en", sms=channel is Channel.SMS)
+    grandmother = (
+        "Buongiorno sono la signora Maria, mio nipote mi ha detto di scrivere qui per la spesa"
+    )
+    for address, channel, hint in (
+        ("+393471790002", Channel.SMS, None),
+        ("7792", Channel.TELEGRAM, "en"),
+    ):
+        chat = Chat(core, address, channel=channel, language_hint=hint)
+        await chat.expect(grandmother, WELCOME)
+        assert await language_of(core, channel, address) == "it"
+        if channel is Channel.TELEGRAM:
+            await chat.expect(None, PRIVACY, OTHER_LANGUAGE, option="apply")
+        else:
+            await chat.expect("vorrei fare la domanda", PRIVACY, OTHER_LANGUAGE)
+
+
+async def test_another_language_at_the_town_question(core: Core) -> None:
+    """Several towns: our two languages first, then the town question in the one picked."""
+    await several_towns(core)
+    chat = Chat(core, "7741", channel=Channel.TELEGRAM)
+    await chat.expect("Bonjour, j'ai besoin d'aide", IN_TWO)
+    replies = await chat.expect(None, TOWN, option="lang:en")
+    assert said(replies, "en").startswith("Which municipality")
+    await chat.expect("otherville", WELCOME)
+    assert await language_of(core, chat.channel, "7741") == "en"
+
+
+def test_a_town_typed_as_people_type_it() -> None:
+    from core.dialogue.menus import town_typed
+
+    towns = [(1, "Testville"), (2, "Otherville"), (3, "San Severino Marche"), (4, "Roma")]
+    for text, town in (
+        ("OTHERVILLE", 2),
+        ("otherville.", 2),
+        ("OTHERVILE", 2),  # one letter missing
+        ("Otehrville", 2),  # two swapped
+        ("abito a Otherville", 2),
+        ("Comune di Testville", 1),
+        ("san severino marcche", 3),
+        ("roma", 4),
+        ("rome", None),  # a short name takes no slip
+        ("hello", None),
+        ("ville", None),
+        ("", None),
+    ):
+        assert town_typed(towns, text) == town, text
+    # Two towns one slip away: neither is guessed.
+    assert town_typed([(1, "Castel Ritaldi"), (2, "Castel Rinaldi")], "castel riraldi") is None
+
+
+async def test_the_town_typed_with_a_slip_at_the_town_question(core: Core) -> None:
+    await several_towns(core)
+    chat = Chat(core, "7751", channel=Channel.TELEGRAM, language_hint="it")
+    await chat.send("/start")
+    replies = await chat.expect("OTHERVILE", WELCOME)
+    assert param(replies, "town") == "Otherville"
+
+
+async def test_help_asked_by_a_first_message_on_telegram_has_the_menu(core: Core) -> None:
+    """Help in a sentence ("hi, I need help with food") as a Telegram chat's first
+    message: the welcome, the words, in English, and the menu's buttons (the words alone
+    left nothing to tap)."""
+    await town_with_open_window(core)
+    chat = Chat(core, "7761", channel=Channel.TELEGRAM, language_hint="it")
+    replies = await chat.expect("hi, I need help with food", WELCOME)
+    assert await language_of(core, chat.channel, "7761") == "en"
+    assert said(replies, "en").startswith("Welcome")
+    assert "Write: BALANCE" in said(replies, "en")
+    assert "apply" in [o.key for reply in replies for o in reply.options]
+    # Asked again later, the help is the words, as before; so is HELP alone at first.
+    replies = await chat.send("help")
+    assert WELCOME not in msgids(replies)
+    alone = Chat(core, "7762", channel=Channel.TELEGRAM, language_hint="en")
+    replies = await alone.send("HELP")
+    assert WELCOME not in msgids(replies) and "Write: BALANCE" in said(replies, "en")
