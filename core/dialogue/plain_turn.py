@@ -176,8 +176,13 @@ class PlainTurn:
         memory = load_memory(conversation.data)
         # The message read now, as the general path records it (an edit of it may follow).
         memory.last_message = inbound.message_id
-        inp = Turn.read(inbound, list(memory.options))
-        command = commands.of_answer(written, inp, inbound.text, asked=identifying)
+        command = written
+        if command is None:
+            # Only a message that is no command is read against the options offered
+            # (of_answer returns a written command as it is): a /menu or SALDO is spared
+            # folding its words against every option remembered.
+            inp = Turn.read(inbound, list(memory.options))
+            command = commands.of_answer(None, inp, inbound.text, asked=identifying)
         if command not in _PLAIN or (identifying and command != _BALANCE):
             return None
         if command == _HELP and inbound.channel is not Channel.TELEGRAM:
