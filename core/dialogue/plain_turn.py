@@ -181,8 +181,13 @@ class PlainTurn:
         memory.last_message = inbound.message_id
         # Whatever this turn answers, it is no longer right after a shop list.
         memory.listed = None
-        inp = Turn.read(inbound, list(memory.options))
-        command = commands.of_answer(written, inp, inbound.text, asked=identifying)
+        command = written
+        if command is None:
+            # Only a message that is no command is read against the options offered
+            # (of_answer returns a written command as it is): a /menu or SALDO is spared
+            # folding its words against every option remembered.
+            inp = Turn.read(inbound, list(memory.options))
+            command = commands.of_answer(None, inp, inbound.text, asked=identifying)
         if command not in _PLAIN or (identifying and command != _BALANCE):
             return None
         if command == _HELP and inbound.channel is not Channel.TELEGRAM:
