@@ -46,6 +46,7 @@ from core.dialogue.words import (
     plain_words,
     typo_distance,
 )
+from core.domain import otp
 from core.domain.channels import Channel
 from core.domain.messages import Option, Text, t
 from core.domain.shops import ShopStatus
@@ -336,8 +337,12 @@ def of_answer(
     if command is None and inp.choice in COMMANDS:
         command = (inp.choice or "", "")
     if command is None and inp.choice is None and not asked:
-        # Nothing asked: "Buongiorno, vorrei sapere il mio saldo" means SALDO.
-        command = unasked(text)
+        # Nothing asked: "Buongiorno, vorrei sapere il mio saldo" means SALDO; a cashier
+        # code written alone ("K7QP-2MXX-9ABC") is INVITO with it, checked and counted as
+        # INVITO is. Its shape is no other code's (otp.bare_invite_code), so a mistyped
+        # card number or payment code is never counted as a wrong cashier code.
+        invite = otp.bare_invite_code(text)
+        command = ("join", invite) if invite is not None else unasked(text)
     return command
 
 
