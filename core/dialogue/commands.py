@@ -35,7 +35,13 @@ from core.dialogue.menus import (
     way_to_language,
     welcome,
 )
-from core.dialogue.questions import APOLOGY, CHILDREN_ARG, LARGEST_HOUSEHOLD, unasked
+from core.dialogue.questions import (
+    APOLOGY,
+    CHILDREN_ARG,
+    LARGEST_HOUSEHOLD,
+    SHOP_OR_SHOPS,
+    unasked,
+)
 from core.dialogue.refusal_words import CANCEL_IN_WORDS, NOT_ME, REFUSE_PAYMENT
 from core.dialogue.state import ApplyState
 from core.dialogue.words import (
@@ -563,6 +569,9 @@ CARD_TROUBLE = t(
     "your slip (each works once). Still refused? Write UFFICIO."
 )
 # "Mi è arrivato un codice, cosa devo fare?" with no payment waiting for it.
+SHOP_OR_SHOPS_ASKED = t(
+    "Are you looking for shops where to spend the vouchers, or do you want to register your shop?"
+)
 CODE_NOTHING_WAITS = t(
     "No payment waits for a code of yours now. A payment code is told only to the cashier, "
     "when you pay. If you did not ask for it, give it to nobody."
@@ -859,6 +868,19 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         reminder = await interrupt(turn)
         turn.memory.shop_id = None
         await show_menu(turn, reminder)
+    elif name == SHOP_OR_SHOPS and await is_shop_member(turn):
+        # "Il mio negozio" from a shop's own chat: that shop's menu.
+        await show_menu(turn)
+    elif name == SHOP_OR_SHOPS:
+        # "Negozio" alone: a citizen after the shops or a shopkeeper after registering hers,
+        # as likely; the two answers are the commands NEGOZI and REGISTRA.
+        turn.say(
+            SHOP_OR_SHOPS_ASKED,
+            options=(
+                Option("shops", t("Shops where to spend")),
+                Option("register", t("Register my shop")),
+            ),
+        )
     elif name in FLOW_COMMANDS:
         again = turn.flow == FLOW_COMMANDS[name]
         reminder = await interrupt(turn)

@@ -16,12 +16,14 @@ from core.dialogue.keywords import KEYWORDS
 from core.dialogue.refusal_words import REFUSE_PAYMENT, refusal_of
 from core.dialogue.words import (
     NUMBER_WORDS,
+    ShopSaid,
     as_said,
     fold,
     has_digits,
     is_currency,
     month_named,
     plain_words,
+    shop_or_shops,
 )
 from core.domain.shops import searched_category
 
@@ -907,7 +909,19 @@ def unasked(text: str | None) -> tuple[str, str] | None:
     refusal = refusal_of(text)
     if refusal is not None:
         return REFUSE_PAYMENT, refusal
+    shop = shop_or_shops(text)
+    if shop is not None:
+        # "negozio" alone: which of the two (SHOP_OR_SHOPS); "ho un negozio": REGISTRA.
+        return _SHOP_SAID[shop], ""
     return question_of(text) or in_sentence(text)
+
+
+SHOP_OR_SHOPS = "shop_or_shops"
+_SHOP_SAID: dict[ShopSaid, str] = {
+    "ask": SHOP_OR_SHOPS,
+    "register": "register",
+    "shopkeeper": "shopkeeper",
+}
 
 
 # A full stop after a word, between two sentences ("saldo. grazie", "Buonasera.Mi dite"),
