@@ -995,14 +995,16 @@ def typo_of(text: str | None) -> str | None:
             return None if name in NEVER_ON_TYPO else name
     if not word.isalpha() or not _TYPO_MIN <= len(word) <= _LONGEST + 2 or word in KEYWORDS:
         return None
-    near = {
-        name
-        for keyword, name in KEYWORDS.items()
-        if len(keyword) >= _TYPO_MIN and typo_distance(word, keyword) <= _slips_allowed(keyword)
-    }
-    if len(near) != 1:
+    near: dict[str, int] = {}
+    for keyword, name in KEYWORDS.items():
+        slips = typo_distance(word, keyword) if len(keyword) >= _TYPO_MIN else None
+        if slips is not None and slips <= _slips_allowed(keyword):
+            near[name] = min(slips, near.get(name, slips))
+    # The nearest: "casiere" is one slip from CASSIERE and two from CASSIERI.
+    nearest = [name for name, slips in near.items() if slips == min(near.values(), default=0)]
+    if len(nearest) != 1:
         return None  # nothing close, or two commands as close: the help says which words work
-    name = near.pop()
+    name = nearest[0]
     return None if name in NEVER_ON_TYPO else name
 
 

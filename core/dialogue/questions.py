@@ -315,6 +315,12 @@ _CASHIER = frozenset({"cassiere", "cassiera", "cashier"})
 # Adding a person, not "il cassiere mi chiede un nuovo codice" (a customer at the till).
 _ADD = frozenset({"aggiungere", "aggiungi", "add"})
 _NEW_CASHIER = {("nuovo", "cassiere"), ("nuova", "cassiera"), ("new", "cashier")}
+# Taking one away ("togli il cassiere", "rimuovi una cassiera"): CASSIERI, whose list asks
+# which one, then a Yes, before anyone is removed.
+_REMOVE = frozenset(
+    {"togli", "togliere", "rimuovi", "rimuovere", "elimina", "eliminare", "remove", "delete"}
+)
+_CASHIERS = _CASHIER | {"cassieri", "cashiers"}
 # "Non voglio più messaggi", "stop non mandatemi più sms": STOP is a compliance word that
 # acts only alone, so a sentence asking it is told how.
 # "Mi è arrivato un codice, cosa devo fare?", "I got a code": what a code received is for
@@ -546,6 +552,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return "reimbursement", ""  # "quanto mi deve il comune?": what is still to reimburse
     if (said & _CASHIER and said & _ADD) or pairs & _NEW_CASHIER:
         return "cashier", ""
+    if said & _CASHIERS and said & _REMOVE:
+        return "cashiers", ""
     if _undoes_a_payment(said):
         return ("undo_payment", "") if not keywords else None
     lost = said & _LOST or pairs & _CANT_FIND
