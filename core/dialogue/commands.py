@@ -344,10 +344,11 @@ def of_answer(
         command = (inp.choice or "", "")
     if command is None and inp.choice is None and not asked:
         # Nothing asked: "Buongiorno, vorrei sapere il mio saldo" means SALDO; a cashier
-        # code written alone ("K7QP-2MXX-9ABC") is INVITO with it, checked and counted as
-        # INVITO is. Its shape is no other code's (otp.bare_invite_code), so a mistyped
-        # card number or payment code is never counted as a wrong cashier code.
-        invite = otp.bare_invite_code(text)
+        # code written alone ("K7QP-2MXX-9ABC") or in a sentence ("il codice è …") is INVITO
+        # with it, checked and counted as INVITO is. Its shape is no other code's
+        # (otp.bare_invite_code), so a mistyped card number or payment code is never
+        # counted as a wrong cashier code.
+        invite = otp.invite_code_in(text)
         command = ("join", invite) if invite is not None else unasked(text)
     return command
 

@@ -919,7 +919,8 @@ def unasked(text: str | None) -> tuple[str, str] | None:
         return REFUSE_PAYMENT, refusal
     shop = shop_or_shops(text)
     if shop is not None:
-        # "negozio" alone: which of the two (SHOP_OR_SHOPS); "ho un negozio": REGISTRA.
+        # "negozio" alone: which of the two (SHOP_OR_SHOPS); "ho un negozio": REGISTRA;
+        # "ho un codice cassiere": INVITO.
         return _SHOP_SAID[shop], ""
     return question_of(text) or in_sentence(text)
 
@@ -929,6 +930,7 @@ _SHOP_SAID: dict[ShopSaid, str] = {
     "ask": SHOP_OR_SHOPS,
     "register": "register",
     "shopkeeper": "shopkeeper",
+    "join": "join",
 }
 
 

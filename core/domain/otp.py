@@ -112,6 +112,22 @@ def normalize_invite_code(text: str) -> str:
     return "".join(ch for ch in plain if ch.isalnum())
 
 
+def invite_code_in(text: str | None) -> str | None:
+    """The cashier code a message holds: the message itself (bare_invite_code), or the one
+    word of a sentence that is one ("il codice è K7QP-2MXX-9ABC", "codice cassiere
+    k7qp2mxx9abc"). A word of that shape is no other code's either; two of them are a
+    doubt, and None."""
+    alone = bare_invite_code(text)
+    if alone is not None:
+        return alone
+    found = {
+        code
+        for word in (text or "").split()
+        if (code := bare_invite_code(word.strip(",;:!?.()\"'«»“”"))) is not None
+    }
+    return found.pop() if len(found) == 1 else None
+
+
 def hash_code(keys: ServerKeys, code: str, salt: str) -> str:
     return keys.hash_code(code, salt)
 

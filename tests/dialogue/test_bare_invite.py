@@ -132,3 +132,25 @@ async def test_at_the_till_a_cashier_code_is_no_customer(core: Core) -> None:
     said = msgids(await till.send(otp.printed_invite("K7QP2MXX9ABC")))
     assert NOT_VALID not in said and JOIN_CODE not in said
     assert (await till.state())[0] == "charge"
+
+
+async def test_the_code_in_a_sentence_and_a_cashier_with_no_code_yet(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    printed = await _invite(core, town.shop_id)
+    cashier = Chat(core, "+393478888810")
+    # "CASSIERE" from a phone of no shop: the refusal, and how a cashier joins.
+    await cashier.expect(
+        "Cassiere",
+        "Only the owner of a shop can add cashiers.",
+        "To work at a shop's till, write here the cashier code its owner gave you.",
+    )
+    await cashier.expect(
+        "ho un codice cassiere",
+        "Write the cashier code the shop owner gave you (12 letters and digits).",
+    )
+    await cashier.expect("ANNULLA", "Cancelled.")
+    await cashier.expect(f"Buongiorno, il codice è {printed}.", JOIN_CODE)
+    await cashier.expect(await own_code(cashier), JOINED)
+    # A member of the shop hears the refusal alone.
+    await cashier.expect("CASSIERE", "Only the owner of a shop can add cashiers.")
+    assert "To work at a shop's till" not in " ".join(msgids(cashier.last))

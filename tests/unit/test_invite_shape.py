@@ -94,3 +94,26 @@ def test_a_cashier_code_is_read_as_no_other_code() -> None:
             assert len(cards.normalize_card_number(typed)) != cards.CARD_CODE_LENGTH
             with pytest.raises(InvalidIdentifier):
                 cards.check_card_number(typed)  # said at the till: not a card's number
+
+
+def test_a_cashier_code_in_a_sentence_and_no_other_code_in_one() -> None:
+    code = otp.new_invite_code()
+    printed = otp.printed_invite(code)
+    for said in (
+        f"Buongiorno, il codice è {printed}.",
+        f"codice cassiere {code.lower()}",
+        f"INVITO: ({printed})",
+    ):
+        assert otp.invite_code_in(said) == code, said
+    # Two codes are a doubt; a code apart where no group ends is no word of a code.
+    assert otp.invite_code_in(f"{code} oppure {otp.new_invite_code()}") is None
+    assert otp.invite_code_in(f"il codice è {code[:3]} {code[3:]}") is None
+    for other in (
+        new_card_code(),
+        community.new_voucher_code(),
+        otp.new_code(),
+        make_cf(3),
+        make_partita_iva(3),
+        protocol_number(m.Municipality(code="TST"), 2026, 123),
+    ):
+        assert otp.invite_code_in(f"Buongiorno, il codice è {other}, grazie") is None, other

@@ -27,6 +27,8 @@ from core.domain.shops import MemberRole
 from core.services import shop_members
 from core.services import shops as shop_service
 
+TO_JOIN = t("To work at a shop's till, write here the cashier code its owner gave you.")
+
 
 class ShopkeeperFlow(Flow[NoState]):
     """ "For shops" in the citizen menu: register a shop, or join one with a cashier code."""
@@ -54,7 +56,7 @@ class ShopkeeperFlow(Flow[NoState]):
 
     async def on_pick(self, turn: Turn, inp: Input) -> None:
         # "register" and "join" are commands: the engine starts them before this step sees them.
-        code = otp.bare_invite_code(inp.text)
+        code = otp.invite_code_in(inp.text)
         if code is not None:
             # The code itself, written where "2" was asked: joining with it, as INVITO does.
             await JoinFlow().begin(turn, code)
@@ -90,7 +92,13 @@ class InviteFlow(ConfirmedFlow[ShopState]):
         current = await turn.shop()
         if current is None or current[0].role != MemberRole.OWNER.value:
             turn.finish()
-            turn.say(t("Only the owner of a shop can add cashiers."))
+            refused = t("Only the owner of a shop can add cashiers.")
+            if current is None and not await turn.memberships():
+                # "CASSIERE" from a phone of no shop: most likely a cashier about to join,
+                # who is told how.
+                turn.say(refused, TO_JOIN)
+                return
+            turn.say(refused)
             return
         # From SMS the owner first confirms with a code to their number; elsewhere at once.
         if turn.untrusted:

@@ -1,15 +1,17 @@
 """A shop named in a message with nothing asked: the shops where vouchers are spent
 (NEGOZI), or a shopkeeper's own shop to register. "negozi" and "dove posso spendere" are
 NEGOZI's (commands.parse, questions.question_of); "negozio" alone could be either, and is
-asked; "ho un negozio", "voglio registrare il mio negozio" are a shopkeeper's."""
+asked; "ho un negozio", "voglio registrare il mio negozio" are a shopkeeper's; "ho un
+codice cassiere" a cashier's, joining a shop (INVITO)."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Literal
 
 from core.dialogue.words.text import as_said, has_digits, plain_words
 
-ShopSaid = Literal["ask", "register", "shopkeeper"]
+ShopSaid = Literal["ask", "register", "shopkeeper", "join"]
 
 # The word alone, or with an article or "mio": a citizen after the shops, or a shopkeeper
 # after registering, as likely. Asked, with a button for each.
@@ -29,6 +31,19 @@ _REGISTER = frozenset(
      "iscrivo", "iscrivermi", "iscriverlo", "iscriverla", "aderire", "aderisco",
      "convenzionare", "convenzionarmi", "convenzionarlo", "register", "registering",
      "enrol", "enroll", "signup"}
+)  # fmt: skip
+# "Ho un codice cassiere", "mi hanno dato il codice cassiere", "I have a cashier code":
+# INVITO, which asks for it (the code itself in the message is INVITO with it, see
+# otp.invite_code_in).
+_CASHIER_CODE = frozenset(
+    {("codice", "cassiere"), ("codice", "cassa"), ("codice", "invito"), ("cashier", "code"),
+     ("invite", "code")}
+)  # fmt: skip
+# Not having it: "il codice cassiere non funziona", "ho perso il codice cassiere" are
+# no request to join (the help answers them).
+_TROUBLE = frozenset(
+    {"non", "perso", "dimenticato", "scaduto", "sbagliato", "not", "lost", "forgot", "expired",
+     "wrong", "doesnt", "dont"}
 )  # fmt: skip
 # "Sono un negoziante", "sono la titolare", "I am a shopkeeper": what NEGOZIANTE answers.
 _I_AM = frozenset({("sono",), ("i", "am"), ("im",)})
@@ -66,6 +81,8 @@ def shop_or_shops(text: str | None) -> ShopSaid | None:
     owned = _after(words, _HAVE)
     if owned and owned[0] in _A_SHOP:
         return "register"
+    if set(pairwise(words)) & _CASHIER_CODE and not said & _TROUBLE:
+        return "join"
     being = _after(words, _I_AM)
     if being and " ".join(being) in _SHOPKEEPER:
         return "shopkeeper"
