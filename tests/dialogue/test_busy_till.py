@@ -9,6 +9,7 @@ from core.bootstrap import Core
 from core.dialogue.inbound import Channel
 from core.dialogue.words import after_paga_slip
 from tests.dialogue.harness import Chat, add_member, msgids, param
+from tests.dialogue.test_shop import citizen_code
 from tests.factories import make_town
 
 ASK_CODE = (
@@ -76,3 +77,19 @@ async def test_taking_a_cashier_away_in_words_is_cassieri(core: Core) -> None:
             typed, "Cashiers of {shop}. Reply with the number of the one to remove, or ANNULLA."
         )
         await owner.send("ANNULLA")
+
+
+async def test_storno_with_words_and_no_receipt_number_lists_todays_payments(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    await add_member(core, town.shop_id, "7103", "owner", channel="telegram")
+    owner = Chat(core, "7103", channel=Channel.TELEGRAM)
+    # It asked for a number from a list never shown, and stayed open with nothing to refund.
+    await owner.expect("storno ultimo", "There is no payment of today to refund.")
+    assert (await owner.state())[:2] == (None, None)
+    await owner.expect(f"PAGA {town.citizen_cfs[0]} 5", ASK_CODE)
+    await owner.expect(
+        await citizen_code(core, town.citizen_phones[0]),
+        "Payment confirmed: {amount}. Receipt no. {receipt}.",
+    )
+    await owner.expect("Storna l'ultimo pagamento", "Which payment of today do you want to refund?")
+    await owner.expect("ANNULLA", "Cancelled.")
