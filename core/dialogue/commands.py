@@ -36,7 +36,13 @@ from core.dialogue.menus import (
     welcome,
 )
 from core.dialogue.payment_trouble import say_why_refused
-from core.dialogue.questions import APOLOGY, CHILDREN_ARG, LARGEST_HOUSEHOLD, unasked
+from core.dialogue.questions import (
+    APOLOGY,
+    CHILDREN_ARG,
+    LARGEST_HOUSEHOLD,
+    SHOP_OR_SHOPS,
+    unasked,
+)
 from core.dialogue.refusal_words import CANCEL_IN_WORDS, NOT_ME, REFUSE_PAYMENT
 from core.dialogue.state import ApplyState
 from core.dialogue.words import (
@@ -47,6 +53,7 @@ from core.dialogue.words import (
     plain_words,
     typo_distance,
 )
+from core.domain import otp
 from core.domain.channels import Channel
 from core.domain.messages import Option, Text, t
 from core.domain.shops import ShopStatus
@@ -337,8 +344,13 @@ def of_answer(
     if command is None and inp.choice in COMMANDS:
         command = (inp.choice or "", "")
     if command is None and inp.choice is None and not asked:
-        # Nothing asked: "Buongiorno, vorrei sapere il mio saldo" means SALDO.
-        command = unasked(text)
+        # Nothing asked: "Buongiorno, vorrei sapere il mio saldo" means SALDO; a cashier
+        # code written alone ("K7QP-2MXX-9ABC") or in a sentence ("il codice è …") is INVITO
+        # with it, checked and counted as INVITO is. Its shape is no other code's
+        # (otp.bare_invite_code), so a mistyped card number or payment code is never
+        # counted as a wrong cashier code.
+        invite = otp.invite_code_in(text)
+        command = ("join", invite) if invite is not None else unasked(text)
     return command
 
 
@@ -559,6 +571,9 @@ CARD_TROUBLE = t(
     "your slip (each works once). Still refused? Write UFFICIO."
 )
 # "Mi è arrivato un codice, cosa devo fare?" with no payment waiting for it.
+SHOP_OR_SHOPS_ASKED = t(
+    "Are you looking for shops where to spend the vouchers, or do you want to register your shop?"
+)
 CODE_NOTHING_WAITS = t(
     "No payment waits for a code of yours now. A payment code is told only to the cashier, "
     "when you pay. If you did not ask for it, give it to nobody."
@@ -859,6 +874,19 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         reminder = await interrupt(turn)
         turn.memory.shop_id = None
         await show_menu(turn, reminder)
+    elif name == SHOP_OR_SHOPS and await is_shop_member(turn):
+        # "Il mio negozio" from a shop's own chat: that shop's menu.
+        await show_menu(turn)
+    elif name == SHOP_OR_SHOPS:
+        # "Negozio" alone: a citizen after the shops or a shopkeeper after registering hers,
+        # as likely; the two answers are the commands NEGOZI and REGISTRA.
+        turn.say(
+            SHOP_OR_SHOPS_ASKED,
+            options=(
+                Option("shops", t("Shops where to spend")),
+                Option("register", t("Register my shop")),
+            ),
+        )
     elif name in FLOW_COMMANDS:
         again = turn.flow == FLOW_COMMANDS[name]
         reminder = await interrupt(turn)
@@ -983,14 +1011,16 @@ def typo_of(text: str | None) -> str | None:
             return keypad_keyword(text)
     if not word.isalpha() or not _TYPO_MIN <= len(word) <= _LONGEST + 2 or word in KEYWORDS:
         return None
-    near = {
-        name
-        for keyword, name in KEYWORDS.items()
-        if len(keyword) >= _TYPO_MIN and typo_distance(word, keyword) <= _slips_allowed(keyword)
-    }
-    if len(near) != 1:
+    near: dict[str, int] = {}
+    for keyword, name in KEYWORDS.items():
+        slips = typo_distance(word, keyword) if len(keyword) >= _TYPO_MIN else None
+        if slips is not None and slips <= _slips_allowed(keyword):
+            near[name] = min(slips, near.get(name, slips))
+    # The nearest: "casiere" is one slip from CASSIERE and two from CASSIERI.
+    nearest = [name for name, slips in near.items() if slips == min(near.values(), default=0)]
+    if len(nearest) != 1:
         return None  # nothing close, or two commands as close: the help says which words work
-    name = near.pop()
+    name = nearest[0]
     return None if name in NEVER_ON_TYPO else name
 
 

@@ -120,6 +120,12 @@ RESUMED = t("Notices are on again.")
 RESUMED_BY_SMS = t("Notices are on again. Write MENU to see what you can do.")
 
 
+# Words asked about with nothing open that, at a question of the flow named, are that
+# flow's own request: "negozio" at the shop search's question is a search, not "shops or
+# your shop?" (questions.SHOP_OR_SHOPS).
+_SAME_REQUEST = {questions.SHOP_OR_SHOPS: "shops"}
+
+
 @dataclass(frozen=True)
 class HandleResult:
     duplicate: bool = False
@@ -491,7 +497,10 @@ class DialogueEngine:
             reading
             and typed is None
             and command is not None
-            and command[0] in (turn.flow, ACKNOWLEDGED)
+            and (
+                command[0] in (turn.flow, ACKNOWLEDGED)
+                or _SAME_REQUEST.get(command[0]) == turn.flow
+            )
         ):
             # Words of the flow's own request ("tutti i negozi", "dove li posso spendere?"
             # at the shop question) answer its question, as before; so does an "ok", which

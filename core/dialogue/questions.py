@@ -16,12 +16,14 @@ from core.dialogue.keywords import KEYWORDS
 from core.dialogue.refusal_words import REFUSE_PAYMENT, refusal_of
 from core.dialogue.words import (
     NUMBER_WORDS,
+    ShopSaid,
     as_said,
     fold,
     has_digits,
     is_currency,
     month_named,
     plain_words,
+    shop_or_shops,
 )
 from core.domain.shops import searched_category
 
@@ -313,6 +315,12 @@ _CASHIER = frozenset({"cassiere", "cassiera", "cashier"})
 # Adding a person, not "il cassiere mi chiede un nuovo codice" (a customer at the till).
 _ADD = frozenset({"aggiungere", "aggiungi", "add"})
 _NEW_CASHIER = {("nuovo", "cassiere"), ("nuova", "cassiera"), ("new", "cashier")}
+# Taking one away ("togli il cassiere", "rimuovi una cassiera"): CASSIERI, whose list asks
+# which one, then a Yes, before anyone is removed.
+_REMOVE = frozenset(
+    {"togli", "togliere", "rimuovi", "rimuovere", "elimina", "eliminare", "remove", "delete"}
+)
+_CASHIERS = _CASHIER | {"cassieri", "cashiers"}
 # "Non voglio più messaggi", "stop non mandatemi più sms": STOP is a compliance word that
 # acts only alone, so a sentence asking it is told how.
 # "Mi è arrivato un codice, cosa devo fare?", "I got a code": what a code received is for
@@ -548,6 +556,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return "reimbursement", ""  # "quanto mi deve il comune?": what is still to reimburse
     if (said & _CASHIER and said & _ADD) or pairs & _NEW_CASHIER:
         return "cashier", ""
+    if said & _CASHIERS and said & _REMOVE:
+        return "cashiers", ""
     if _undoes_a_payment(said):
         return ("undo_payment", "") if not keywords else None
     lost = said & _LOST or pairs & _CANT_FIND
@@ -944,7 +954,21 @@ def unasked(text: str | None) -> tuple[str, str] | None:
     refusal = refusal_of(text)
     if refusal is not None:
         return REFUSE_PAYMENT, refusal
+    shop = shop_or_shops(text)
+    if shop is not None:
+        # "negozio" alone: which of the two (SHOP_OR_SHOPS); "ho un negozio": REGISTRA;
+        # "ho un codice cassiere": INVITO.
+        return _SHOP_SAID[shop], ""
     return question_of(text) or in_sentence(text)
+
+
+SHOP_OR_SHOPS = "shop_or_shops"
+_SHOP_SAID: dict[ShopSaid, str] = {
+    "ask": SHOP_OR_SHOPS,
+    "register": "register",
+    "shopkeeper": "shopkeeper",
+    "join": "join",
+}
 
 
 # A full stop after a word, between two sentences ("saldo. grazie", "Buonasera.Mi dite"),

@@ -17,7 +17,18 @@ from core.domain.keys import ServerKeys
 CODE_DIGITS = 6
 # Cashier invitations are typed once, so they can be longer: no 0/O, 1/I/L to confuse.
 INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-INVITE_LENGTH = 10
+# Twelve symbols: a card's number has ten of nearly the same alphabet (cards.CARD_CODE_*),
+# so a cashier code written alone, with no INVITO before it, is told apart by its length.
+INVITE_LENGTH = 12
+# Codes made before they grew to twelve (valid two days) are still taken after INVITO.
+OLD_INVITE_LENGTH = 10
+# Printed in groups of four (ABCD-EFGH-JKMN); a cashier may type them apart there only.
+_INVITE_GROUP_ENDS = frozenset({4, 8})
+# Letters and digits a cashier code holds. At least two letters: a community voucher is
+# one letter and digits (V12345678901). At least two digits and at most five: a word is no
+# code, and six or more digits are what payment codes, PINs, phones, protocols, P.IVA hold.
+INVITE_LETTERS_AT_LEAST = 2
+INVITE_DIGITS = range(2, 6)
 
 
 def new_code(digits: int = CODE_DIGITS) -> str:
@@ -30,10 +41,57 @@ def new_salt() -> str:
     return secrets.token_hex(16)
 
 
-def new_invite_code(length: int = INVITE_LENGTH) -> str:
-    if length < INVITE_LENGTH:
-        raise ValueError(f"a cashier code has at least {INVITE_LENGTH} characters")
-    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(length))
+def new_invite_code() -> str:
+    """A new cashier code, drawn again until it has the shape only cashier codes have
+    (is_invite_shape): about one draw in four is drawn again."""
+    while True:
+        code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+        if is_invite_shape(code):
+            return code
+
+
+def is_invite_shape(code: str) -> bool:
+    """Whether a normalized code (normalize_invite_code) has the shape of a cashier code
+    made now: INVITE_LENGTH symbols of INVITE_ALPHABET, with the letters and digits no
+    other code of the service has together (see INVITE_DIGITS)."""
+    digits = sum(ch.isdigit() for ch in code)
+    return (
+        len(code) == INVITE_LENGTH
+        and all(ch in INVITE_ALPHABET for ch in code)
+        and digits in INVITE_DIGITS
+        and len(code) - digits >= INVITE_LETTERS_AT_LEAST
+    )
+
+
+def printed_invite(code: str) -> str:
+    """A cashier code as the owner is told it: ABCD-EFGH-JKMN, easy to read out."""
+    return "-".join(code[at : at + 4] for at in range(0, len(code), 4))
+
+
+# A message that is a cashier code and nothing else: letters and digits, apart (by spaces
+# or dashes) only where the printed groups end, perhaps a full stop or "!" after it.
+_BARE = re.compile(r"[^\W_]+(?:[ -]+[^\W_]+)*")
+
+
+def bare_invite_code(text: str | None) -> str | None:
+    """The cashier code a message is when it holds that code alone ("K7QP-2MXX-9ABC",
+    "k7qp2mxx9abc", "K7QP 2MXX 9ABC."), else None. Only a code of the new shape
+    (is_invite_shape): a card's number (ten symbols), a payment code, a PIN, a codice
+    fiscale, a protocol, a voucher's number are never one, so a mistyped one of those is
+    never counted as a wrong cashier code; an older ten-symbol code needs INVITO."""
+    typed = unicodedata.normalize("NFKC", text or "").strip().rstrip(".!")
+    if _BARE.fullmatch(typed) is None:
+        return None
+    ends, count = set(), 0
+    for ch in typed:
+        if ch.isalnum():
+            count += 1
+        else:
+            ends.add(count)
+    code = normalize_invite_code(typed)
+    if not ends <= _INVITE_GROUP_ENDS or not is_invite_shape(code):
+        return None
+    return code
 
 
 def ascii_digits(text: str) -> str:
@@ -52,6 +110,22 @@ def normalize_invite_code(text: str) -> str:
     digits of any script read as the plain ones."""
     plain = ascii_digits(unicodedata.normalize("NFKC", text)).upper()
     return "".join(ch for ch in plain if ch.isalnum())
+
+
+def invite_code_in(text: str | None) -> str | None:
+    """The cashier code a message holds: the message itself (bare_invite_code), or the one
+    word of a sentence that is one ("il codice è K7QP-2MXX-9ABC", "codice cassiere
+    k7qp2mxx9abc"). A word of that shape is no other code's either; two of them are a
+    doubt, and None."""
+    alone = bare_invite_code(text)
+    if alone is not None:
+        return alone
+    found = {
+        code
+        for word in (text or "").split()
+        if (code := bare_invite_code(word.strip(",;:!?.()\"'«»“”"))) is not None
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 def hash_code(keys: ServerKeys, code: str, salt: str) -> str:

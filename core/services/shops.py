@@ -333,7 +333,8 @@ async def create_invite(
     uow: UnitOfWork, shop_id: int, now: datetime, *, by: tuple[str, str] | None = None
 ) -> str:
     """A one-use code the owner gives to a cashier, who types it in their own chat:
-    10 characters without 0/O/1/I/L (about 49 bits), valid 2 days. `by`: the chat (channel,
+    12 characters without 0/O/1/I/L, two to five of them digits (about 59 bits; the shape
+    no other code has, core.domain.otp.is_invite_shape), valid 2 days. `by`: the chat (channel,
     address) asking, read now in this transaction: it must still be the shop's owner, and
     the shop able to charge (core.services.shop_rights)."""
     if by is not None:

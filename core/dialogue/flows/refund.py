@@ -108,9 +108,12 @@ class RefundFlow(ConfirmedFlow[RefundState]):
             RefundState(shop_id=current[1].id, cashier=current[0].role == MemberRole.CASHIER.value),
         )
         receipt = arg.strip().lstrip("#").removeprefix("n.").strip()
-        if receipt:
+        if receipt.isdigit():
             await self._pick(turn, receipt)
             return
+        # No receipt number ("STORNO ultimo", "storna l'ultimo pagamento"): today's
+        # payments to pick from, or that there is none; it asked for a number from a list
+        # never shown, and stayed open even with no payment to refund.
         await self.ask(turn)
 
     async def ask_contact(self, turn: Turn) -> None:

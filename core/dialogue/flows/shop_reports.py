@@ -17,6 +17,19 @@ from core.storage import models as m
 
 TODAY_WORDS = frozenset({"oggi", "today", "giorno", "day"})
 MONTH_WORDS = frozenset({"mese", "month"})
+# Said around the period ("RESOCONTO di oggi", "del mese", "di questo mese", "for today"):
+# the period is the word left.
+_AROUND_PERIOD = frozenset(
+    {"di", "del", "della", "per", "questo", "questa", "il", "la", "of", "for", "this", "the"}
+)
+
+
+def period_word(text: str | None) -> str:
+    """The one word of a period said with the words around it ("di oggi" is "oggi"), else
+    the words as they were, folded."""
+    words = fold(text).split()
+    said = [word for word in words if word not in _AROUND_PERIOD]
+    return said[0] if len(said) == 1 and said[0] in TODAY_WORDS | MONTH_WORDS else " ".join(words)
 
 
 async def _shop(turn: Turn) -> m.Shop | None:
@@ -64,7 +77,7 @@ class StatementFlow(Flow[ShopState]):
         if shop is None:
             return
         self.move(turn, "period", ShopState(shop_id=shop.id))
-        word = arg.strip().lower()
+        word = period_word(arg)
         month = named_month(word)
         if month is not None:
             await self._show_month(turn, shop, month)
@@ -81,8 +94,9 @@ class StatementFlow(Flow[ShopState]):
         )
 
     async def on_period(self, turn: Turn, inp: Input) -> None:
+        word = period_word(inp.text)
         choice = inp.choice or (
-            "today" if inp.word in TODAY_WORDS else "month" if inp.word in MONTH_WORDS else None
+            "today" if word in TODAY_WORDS else "month" if word in MONTH_WORDS else None
         )
         if choice not in ("today", "month"):
             raise Reject(t("Reply 1 for today or 2 for this month."))

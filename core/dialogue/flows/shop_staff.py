@@ -27,6 +27,8 @@ from core.domain.shops import MemberRole
 from core.services import shop_members
 from core.services import shops as shop_service
 
+TO_JOIN = t("To work at a shop's till, write here the cashier code its owner gave you.")
+
 
 class ShopkeeperFlow(Flow[NoState]):
     """ "For shops" in the citizen menu: register a shop, or join one with a cashier code."""
@@ -54,6 +56,11 @@ class ShopkeeperFlow(Flow[NoState]):
 
     async def on_pick(self, turn: Turn, inp: Input) -> None:
         # "register" and "join" are commands: the engine starts them before this step sees them.
+        code = otp.invite_code_in(inp.text)
+        if code is not None:
+            # The code itself, written where "2" was asked: joining with it, as INVITO does.
+            await JoinFlow().begin(turn, code)
+            return
         raise Reject(t("Reply 1 to register a shop or 2 to join one, or MENU."))
 
     # One question, whose two answers are the commands REGISTRA and INVITO.
@@ -85,7 +92,13 @@ class InviteFlow(ConfirmedFlow[ShopState]):
         current = await turn.shop()
         if current is None or current[0].role != MemberRole.OWNER.value:
             turn.finish()
-            turn.say(t("Only the owner of a shop can add cashiers."))
+            refused = t("Only the owner of a shop can add cashiers.")
+            if current is None and not await turn.memberships():
+                # "CASSIERE" from a phone of no shop: most likely a cashier about to join,
+                # who is told how.
+                turn.say(refused, TO_JOIN)
+                return
+            turn.say(refused)
             return
         # From SMS the owner first confirms with a code to their number; elsewhere at once.
         if turn.untrusted:
@@ -111,7 +124,7 @@ class InviteFlow(ConfirmedFlow[ShopState]):
             t(
                 "Cashier code: {code}, valid for 2 days and once. The cashier writes INVITO {code} "
                 "here, by SMS or on Telegram, from their own phone.",
-                code=code,
+                code=otp.printed_invite(code),
             ),
             sensitive=True,
         )
@@ -157,16 +170,16 @@ class JoinFlow(ConfirmedFlow[JoinState]):
         await self.ask(turn)
 
     async def ask_code(self, turn: Turn) -> None:
-        turn.say(t("Write the cashier code the shop owner gave you (10 letters and digits)."))
+        turn.say(t("Write the cashier code the shop owner gave you (12 letters and digits)."))
 
     async def on_code(self, turn: Turn, inp: Input) -> None:
         await self._take(turn, otp.normalize_invite_code(inp.text))
 
     async def _take(self, turn: Turn, code: str) -> None:
-        if len(code) != otp.INVITE_LENGTH:
+        if len(code) not in (otp.INVITE_LENGTH, otp.OLD_INVITE_LENGTH):
             if turn.step != "code":
                 self.move(turn, "code")
-            raise Reject(t("A cashier code has 10 letters and digits. Write it again, or ANNULLA."))
+            raise Reject(t("A cashier code has 12 letters and digits. Write it again, or ANNULLA."))
         self.state(turn).code = code
         if turn.channel == Channel.TELEGRAM and await shop_service.invite_accepts(
             turn.uow, code, channel=turn.channel, address=turn.address, now=turn.now

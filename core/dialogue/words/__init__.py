@@ -13,7 +13,8 @@ answer.
 - sums: the application's sums (savings, support, rent) in a sentence;
 - rent_and_support: "ho la naspi", "non pago l'affitto", without the sum;
 - money: an amount in words or with its currency;
-- till: the cashier's line (who pays and the amount), PAGA with a slip.
+- till: the cashier's line (who pays and the amount), PAGA with a slip;
+- shop_or_shops: "negozio" alone (which of the two?), "ho un negozio" (a shopkeeper's).
 
 Callers import the readings from here (`from core.dialogue.words import yes_or_no`). A
 name with a leading underscore (a table, a helper) is the package's own: its modules share
@@ -48,6 +49,7 @@ from core.dialogue.words.rent_and_support import (
     says_there_is,
     says_there_is_none,
 )
+from core.dialogue.words.shop_or_shops import ShopSaid, shop_or_shops
 from core.dialogue.words.sums import NOTHING, amount_in_sentence, amount_text, per_month, per_year
 from core.dialogue.words.text import (
     COURTESY,
@@ -88,6 +90,7 @@ __all__ = [
     "RENT_WORDS",
     "SUPPORT_WORDS",
     "YES",
+    "ShopSaid",
     "about_all_of_us",
     "about_oneself",
     "after_paga_slip",
@@ -120,6 +123,7 @@ __all__ = [
     "says_the_code_fails",
     "says_there_is",
     "says_there_is_none",
+    "shop_or_shops",
     "signs_alone",
     "spelled_number",
     "split_amount",

@@ -138,17 +138,22 @@ def _split_cents(words: list[str]) -> bool:
 # still needs the customer's own code, sent to them with the amount, so the slip pays
 # nothing by itself; asking "Did you mean PAGA?" would only make the cashier type it again.
 _PAGA = "paga"
+# Charging said with another word of it before who pays ("incasso RSSMRA85T10A562S 5",
+# "pagamento 3331000002 12"): PAGA, for the same reason.
+_CHARGING = frozenset({"incasso", "incassare", "pagamento", "pagare", "addebita", "addebito"})
 
 
 def after_paga_slip(text: str | None) -> str | None:
-    """What comes after a first word that is PAGA abbreviated or one slip from it, when it
-    has a digit or a codice fiscale (who pays, the amount); None for anything else, and
-    for PAGA itself (a keyword). For a shop's chat only: elsewhere "pago 350" is a word."""
+    """What comes after a first word that is PAGA abbreviated or one slip from it, or
+    another word for charging (_CHARGING), when it has a digit or a codice fiscale (who
+    pays, the amount); None for anything else, and for PAGA itself (a keyword). For a
+    shop's chat only: elsewhere "pago 350" is a word."""
     words = clean(text).split()
     if len(words) < 2:
         return None
     first = fold(words[0])
-    if first == _PAGA or not first.isalpha() or typo_distance(first, _PAGA) != 1:
+    slip = first.isalpha() and first != _PAGA and typo_distance(first, _PAGA) == 1
+    if not slip and first not in _CHARGING:
         return None
     rest = " ".join(words[1:])
     if not has_digits([rest]) and not codice_fiscale_written(rest):

@@ -1,0 +1,119 @@
+"""A cashier code written alone is read as joining a shop (otp.bare_invite_code): no other
+code of the service has its shape, and it is read as none of theirs. Each kind of code is
+drawn the way the service draws it, many times."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from core.dialogue.stray_codes import code_in
+from core.dialogue.words import codice_fiscale_written
+from core.domain import cards, community, identity, otp
+from core.domain.errors import InvalidIdentifier
+from core.services.applications import protocol_number
+from core.services.identity import new_card_code
+from core.storage import models as m
+from tests.factories import make_cf, make_partita_iva
+
+DRAWS = 3000
+
+
+def _invites() -> list[str]:
+    return [otp.new_invite_code() for _ in range(DRAWS)]
+
+
+def test_every_new_cashier_code_has_the_shape_and_is_read_alone_as_printed_or_typed() -> None:
+    for code in _invites():
+        assert otp.is_invite_shape(code)
+        printed = otp.printed_invite(code)
+        assert printed == f"{code[:4]}-{code[4:8]}-{code[8:]}"
+        for typed in (
+            code,
+            printed,
+            code.lower(),
+            f"{code[:4]} {code[4:8]} {code[8:]}",
+            f" {printed.lower()}. ",
+            f"{code[:8]}-{code[8:]}!",
+        ):
+            assert otp.bare_invite_code(typed) == code, typed
+
+
+def test_a_code_apart_where_no_printed_group_ends_or_with_words_is_not_one_alone() -> None:
+    code = "K7QP2MXX9ABC"
+    assert otp.bare_invite_code(code) == code
+    for typed in (
+        "K7Q P2MXX9ABC",  # apart where no group ends: words, perhaps
+        "K7QP2M XX9ABC",
+        "INVITO K7QP2MXX9ABC",  # INVITO with it is the keyword's (commands.parse)
+        "codice K7QP-2MXX-9ABC",
+        "K7QP2MXX9AB",  # one short
+        "K7QP2MXX9ABCD",  # one more
+        "K7QP2MXX9AB0",  # 0, never in a cashier code
+        "K7QP2MXX9ABL",  # L, never in one either
+        "KKQPZMXXYABC",  # no digit: a word, not a code
+        "K7QP2M3X9A45",  # six digits: more than a cashier code has
+        "K2345678923C",
+        "",
+        None,
+    ):
+        assert otp.bare_invite_code(typed) is None, typed
+
+
+def test_no_other_code_of_the_service_is_read_as_a_cashier_code() -> None:
+    town = m.Municipality(code="TST")
+    others = [
+        *(new_card_code() for _ in range(DRAWS)),  # ten symbols of nearly the same alphabet
+        *(community.new_voucher_code() for _ in range(DRAWS)),  # V and eleven digits
+        *(otp.new_code() for _ in range(DRAWS)),  # payment, refund and confirmation codes
+        *(cards.new_pin() for _ in range(DRAWS)),
+        *cards.new_grid(),
+        *(make_cf(index) for index in range(0, 10_000, 7)),
+        *(make_partita_iva(index) for index in range(500)),
+        *(protocol_number(town, 2026, secrets.randbelow(999_999)) for _ in range(DRAWS)),
+        "IT60X0542811101000000123456",  # an IBAN
+        "+393331234567",
+        "3331234567",
+    ]
+    for other in others:
+        for typed in (other, other.lower(), f"{other[:4]} {other[4:8]} {other[8:]}"):
+            assert otp.bare_invite_code(typed) is None, typed
+
+
+def test_a_cashier_code_is_read_as_no_other_code() -> None:
+    for code in _invites():
+        for typed in (code, otp.printed_invite(code)):
+            assert code_in(typed) is None  # not a payment code
+            assert not otp.read_typed_code(typed).only_digits
+            assert not codice_fiscale_written(typed)
+            assert not identity.looks_like_codice_fiscale(typed)
+            assert community.normalize_voucher_code(typed) is None
+            assert not community.looks_like_voucher_code(typed)
+            assert not identity.is_phone_number(typed)
+            assert len(cards.normalize_card_number(typed)) != cards.CARD_CODE_LENGTH
+            with pytest.raises(InvalidIdentifier):
+                cards.check_card_number(typed)  # said at the till: not a card's number
+
+
+def test_a_cashier_code_in_a_sentence_and_no_other_code_in_one() -> None:
+    code = otp.new_invite_code()
+    printed = otp.printed_invite(code)
+    for said in (
+        f"Buongiorno, il codice è {printed}.",
+        f"codice cassiere {code.lower()}",
+        f"INVITO: ({printed})",
+    ):
+        assert otp.invite_code_in(said) == code, said
+    # Two codes are a doubt; a code apart where no group ends is no word of a code.
+    assert otp.invite_code_in(f"{code} oppure {otp.new_invite_code()}") is None
+    assert otp.invite_code_in(f"il codice è {code[:3]} {code[3:]}") is None
+    for other in (
+        new_card_code(),
+        community.new_voucher_code(),
+        otp.new_code(),
+        make_cf(3),
+        make_partita_iva(3),
+        protocol_number(m.Municipality(code="TST"), 2026, 123),
+    ):
+        assert otp.invite_code_in(f"Buongiorno, il codice è {other}, grazie") is None, other
