@@ -22,6 +22,7 @@ from tests.integration.office_helpers import apply, close_approve_credit, person
 from tests.integration.test_application_desk import paper
 from tests.office.conftest import Towns, signed_in
 from tests.office.harness import OfficeBrowser, Page
+from tests.office.test_audit_appeals import credited, file_appeal
 from tests.office.test_four_eyes import closed_round_with_applications, prepare
 
 
@@ -308,3 +309,22 @@ async def test_a_withdrawal_confirmed_twice_at_once_withdraws_once(
     assert f"Application {protocol} was already withdrawn: nothing was done twice." in said
     assert await new_messages(core, before) == ["+393331112229"]
     assert (await counted(core, "application.withdraw"))[0] == 1
+
+
+async def test_an_appeal_decided_twice_at_once_is_decided_and_told_once(
+    towns: Towns, core: Core
+) -> None:
+    await credited(towns)
+    appeal = await file_appeal(core, 0, "Siamo in quattro, non in uno")
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    before = await outbox_size(core)
+    url = f"/office/appeals/{appeal}/decide"
+    form = {"outcome": "rejected", "reason": "Una persona all'anagrafe.", "confirm": "yes"}
+    pages = await asyncio.gather(clerk.post(url, form), clerk.post(url, form))
+    for page in pages:
+        assert page.status == 200 and page.url == "/office/appeals", (page.status, page.url)
+    said = " ".join(page.text for page in pages)
+    assert f"Appeal {appeal}: rejected. The citizen has been told." in said
+    assert f"Appeal {appeal} was already decided (rejected): nothing was done twice" in said
+    assert len(await new_messages(core, before)) == 1
