@@ -176,29 +176,65 @@ async def approve_request(
     uow: UnitOfWork, operator: m.Operator, change_id: int, now: datetime
 ) -> phone_changes.Approved:
     """A manager who did not ask it approves a waiting request: a new phone or a delegate
-    applies now, a card may be printed by the operator who asked it or by the approver."""
+    applies now, a card may be printed by the operator who asked it or by the approver.
+    One approved already (the second click of a double click, an old tab) is not refused,
+    unlike on the command line: `already`, and nothing is done or told again."""
+    held = await _request_held(uow, operator, change_id)
+    if held.status == phone_changes.APPROVED and held.requested_by_id != operator.id:
+        require_role(operator, *phone_changes.APPROVERS)
+        return phone_changes.Approved(held, already=True)
     done = await phone_changes.approve_any(uow, operator, change_id, now)
     await uow.commit()
     return done
 
 
+@dataclass(frozen=True)
+class Decided:
+    """A request an operator checked or withdrew; `already`: it was so before this click
+    (a double click, an old tab), and nothing was written or told this time."""
+
+    change: m.PhoneChange
+    already: bool
+
+
+async def _request_held(uow: UnitOfWork, operator: m.Operator, change_id: int) -> m.PhoneChange:
+    """The request under its row's lock: of a double click the second waits for the first's
+    commit, then finds its decision. Another town's is not found (phone_changes.get)."""
+    await uow.phone_changes.locked(change_id)
+    return await phone_changes.get(uow, operator, change_id)
+
+
 async def check_chat_request(
     uow: UnitOfWork, operator: m.Operator, change_id: int, now: datetime
-) -> m.PhoneChange:
+) -> Decided:
     """An operator who checked the person takes up the number a Telegram chat shared: a
-    manager other than them approves it (phone_changes.check_chat_request)."""
+    manager other than them approves it (phone_changes.check_chat_request). Checked by
+    this operator already (a double click): `already`."""
+    held = await _request_held(uow, operator, change_id)
+    if (
+        held.status == phone_changes.WAITING
+        and held.requested_by_chat is not None
+        and held.requested_by_id == operator.id
+    ):
+        return Decided(held, already=True)
     change = await phone_changes.check_chat_request(uow, operator, change_id, now)
     await uow.commit()
-    return change
+    return Decided(change, already=False)
 
 
 async def withdraw_request(
     uow: UnitOfWork, operator: m.Operator, change_id: int, reason: str, now: datetime
-) -> m.PhoneChange:
-    """Whoever asked a waiting request takes it back, or a manager turns it down."""
+) -> Decided:
+    """Whoever asked a waiting request takes it back, or a manager turns it down. One
+    withdrawn already (a double click): `already`, nobody told again."""
+    held = await _request_held(uow, operator, change_id)
+    if held.status == phone_changes.WITHDRAWN:
+        if held.requested_by_id != operator.id:
+            require_role(operator, *phone_changes.APPROVERS)
+        return Decided(held, already=True)
     change = await phone_changes.withdraw(uow, operator, change_id, reason, now)
     await uow.commit()
-    return change
+    return Decided(change, already=False)
 
 
 async def add_delegate(
@@ -250,17 +286,35 @@ async def remove_delegate(
     return phone
 
 
+@dataclass(frozen=True)
+class CardAsked:
+    """The card request the applicant's page asked; `already`: one was waiting (or approved
+    and still to print) before this click, the second of a double click or an old tab, and
+    nothing was asked or logged this time."""
+
+    change: m.PhoneChange
+    already: bool
+
+
 async def request_card(
     uow: UnitOfWork, operator: m.Operator, protocol: str, now: datetime, *, reissue: bool
-) -> m.PhoneChange:
+) -> CardAsked:
     """Ask a card with a PIN for the applicant (`reissue`: replacing theirs): a manager
-    who did not ask approves it, then it is printed (print_card)."""
+    who did not ask approves it, then it is printed (print_card). Unlike `admin card`, a
+    card already asked is not refused: the page's button sent twice lands where the first
+    landed."""
     citizen, town = await _applicant(uow, operator, protocol)
+    # Under the citizen's row lock: of a double click the second waits for the first's
+    # commit, then finds its request here.
+    held = await uow.citizens.lock(citizen.id)
+    pending = await uow.phone_changes.waiting_for(held or citizen, phone_changes.CARD)
+    if pending is not None and not cards.print_expired(pending, now):
+        return CardAsked(pending, already=True)
     change = await phone_changes.request_card(
         uow, operator, town, citizen.codice_fiscale, now, reissue=reissue, protocol=protocol
     )
     await uow.commit()
-    return change
+    return CardAsked(change, already=False)
 
 
 async def print_card(

@@ -22,6 +22,7 @@ from core.services import (
     audit,
     charges,
     municipalities,
+    security,
     shop_members,
     shops,
 )
@@ -39,6 +40,26 @@ async def town_of(uow: UnitOfWork, operator: m.Operator) -> m.Municipality:
     return town
 
 
+@dataclass(frozen=True)
+class WindowDone:
+    """The window the office opened or closed; `already`: the window the page named was
+    so before this click (the second of a double click, an old tab), and nothing was
+    written or logged this time."""
+
+    round: m.Round
+    already: bool
+
+
+async def _window_held(uow: UnitOfWork, town: m.Municipality) -> m.Round | None:
+    """The town's latest window, read under the town's row lock (as opening and closing
+    take it): of a double click the second waits for the first's commit, then sees it."""
+    await uow.fund.lock(town.id)
+    latest = await uow.rounds.latest(town.id)
+    if latest is not None:
+        await uow.refresh(latest)
+    return latest
+
+
 async def open_window(
     uow: UnitOfWork,
     operator: m.Operator,
@@ -47,16 +68,23 @@ async def open_window(
     *,
     confirmed: bool,
     expected_number: int,
-) -> m.Round:
+) -> WindowDone:
     """Open a new window. From then on the office works on it (the determina, the credit,
     the imports) and the one before is history, so the operator must have confirmed it on
     the page that says so (municipalities.check_open_window): an unconfirmed request is
     refused and changes nothing, and so is one whose window (`expected_number`, the number
-    that page showed) is no longer the next."""
+    that page showed) is no longer the next. That very window open already: `already`."""
     require_role(operator, *PREPARERS)
     if not confirmed:
         raise Conflict(Refusal.WINDOW_NOT_CONFIRMED, action="open")
     town = await town_of(uow, operator)
+    latest = await _window_held(uow, town)
+    if (
+        latest is not None
+        and latest.number == expected_number
+        and latest.opens_at <= now < latest.closes_at
+    ):
+        return WindowDone(latest, already=True)
     round_ = await municipalities.open_window(uow, town, now, days, expected_number=expected_number)
     await activity.by_operator(
         uow,
@@ -67,21 +95,24 @@ async def open_window(
         now=now,
     )
     await uow.commit()
-    return round_
+    return WindowDone(round_, already=False)
 
 
 async def close_window(
     uow: UnitOfWork, operator: m.Operator, now: datetime, *, confirmed: bool, expected_number: int
-) -> m.Round:
+) -> WindowDone:
     """Close the open window before its end. It cannot be reopened (only a new window can
     be opened), so the operator must have confirmed it knowing that: an unconfirmed request
     is refused and changes nothing, and so is one whose window (`expected_number`, the
-    number the page showed) is no longer the open one."""
+    number the page showed) is no longer the open one. That very window closed already,
+    and no other opened since: `already`."""
     require_role(operator, *PREPARERS)
     if not confirmed:
         raise Conflict(Refusal.WINDOW_NOT_CONFIRMED, action="close")
     town = await town_of(uow, operator)
-    latest = await uow.rounds.latest(town.id)
+    latest = await _window_held(uow, town)
+    if latest is not None and latest.number == expected_number and latest.closes_at <= now:
+        return WindowDone(latest, already=True)
     before = {"closes_at": latest.closes_at.isoformat()} if latest else None
     round_ = await municipalities.close_window(uow, town, now, expected_number=expected_number)
     await activity.by_operator(
@@ -94,7 +125,7 @@ async def close_window(
         now=now,
     )
     await uow.commit()
-    return round_
+    return WindowDone(round_, already=False)
 
 
 async def import_applications(
@@ -267,12 +298,33 @@ async def rename_shop(
     return renamed
 
 
-async def unlock_shop(uow: UnitOfWork, operator: m.Operator, shop_id: int, now: datetime) -> m.Shop:
-    """Lift a shop's lock for wrong payment codes (as `admin shops unlock`), logged."""
+@dataclass(frozen=True)
+class Unlocked:
+    """The shop the office unlocked; `already`: it could charge already (the second click of
+    a double click, an old tab), and nothing was written or logged this time."""
+
+    shop: m.Shop
+    already: bool
+
+
+async def unlock_shop(
+    uow: UnitOfWork, operator: m.Operator, shop_id: int, now: datetime
+) -> Unlocked:
+    """Lift a shop's lock for wrong payment codes (as `admin shops unlock`), logged. A shop
+    of the town that is not locked is not refused here, unlike the command line: the page's
+    button sent twice lands where the first landed."""
     require_role(operator, *PREPARERS)
+    # Read under the row's lock: of a double click the second waits, then finds it unlocked.
+    before = await uow.shops.locked(shop_id)
+    if (
+        before is not None
+        and before.municipality_id == operator.municipality_id
+        and security.lock_of(before, now, 0) is None
+    ):
+        return Unlocked(before, already=True)
     shop = await charges.unlock_shop(uow, operator.municipality_id, shop_id, by=operator, now=now)
     await uow.commit()
-    return shop
+    return Unlocked(shop, already=False)
 
 
 @dataclass(frozen=True)

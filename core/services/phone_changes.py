@@ -106,6 +106,8 @@ class Approved:
     change: m.PhoneChange
     rebinding: identity.Rebinding | None = None
     delegate: m.Delegate | None = None
+    # Approved before this approval (a double click): nothing was done this time.
+    already: bool = False
 
 
 def _masked(phone: str | None) -> str | None:

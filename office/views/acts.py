@@ -629,6 +629,21 @@ async def _refused_beside_act(
     raise await economia_act_refused(request, act_id, error)
 
 
+async def _done_already(
+    request: web.Request, form: dict[str, str], error: DomainError, status: str
+) -> None:
+    """The second click of a double click (or an old tab) on an act already in the state
+    the click leads to (`status`): the service refused it and nothing ran again; said as a
+    notice on the page the first click landed on (who decided it and when), not as a
+    refusal that reads like a failure of the first."""
+    if not isinstance(error, acts.ActNotOpen) or error.params.get("status") != status:
+        return
+    async with request.app[CORE].uow() as uow:
+        act = await acts.get(uow, operator_of(request), int(str(error.params["act_id"])))
+    await notify(request, describe(error))
+    raise back_or(request, form, HOME[acts.ActKind(act.kind)])
+
+
 async def approve(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
@@ -638,6 +653,7 @@ async def approve(request: web.Request) -> web.StreamResponse:
         async with core.uow() as uow:
             act = await acts.approve(uow, operator, act_id, core.now(), form.get("seen") or None)
     except DomainError as error:
+        await _done_already(request, form, error, "approved")
         await _refused_beside_act(request, operator, act_id, error)
     await notify(request, t("Act {number} approved and carried out.", number=str(act.id)))
     raise back_or(request, form, HOME[acts.ActKind(act.kind)])
@@ -652,6 +668,7 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
         async with core.uow() as uow:
             act = await acts.withdraw(uow, operator, act_id, form.get("reason", ""), core.now())
     except DomainError as error:
+        await _done_already(request, form, error, "withdrawn")
         await _refused_beside_act(request, operator, act_id, error)
     await notify(request, t("Act {number} withdrawn.", number=str(act.id)))
     raise back_or(request, form, HOME[acts.ActKind(act.kind)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from core.domain.errors import Conflict, Refusal
 from core.domain.messages import t
 from core.services import acts, appeals, back_office
 from core.services.operators import Role, may_see_personal_data
@@ -61,12 +62,12 @@ async def decide(request: web.Request) -> web.StreamResponse:
     appeal_id = int(request.match_info["appeal"])
     words = await words_for(request)
     outcome, reason = form.get("outcome", ""), form.get("reason", "")
-    async with core.uow() as uow:
-        town = await back_office.town_of(uow, operator)
-        if form.get("confirm") != "yes":
-            # The button of the appeals page: first the page that says what deciding does
-            # (sent to the citizen at once), with what was chosen and typed. The refusals
-            # deciding would give are said here, before anything is asked.
+    if form.get("confirm") != "yes":
+        # The button of the appeals page: first the page that says what deciding does
+        # (sent to the citizen at once), with what was chosen and typed. The refusals
+        # deciding would give are said here, before anything is asked.
+        async with core.uow() as uow:
+            town = await back_office.town_of(uow, operator)
             appeal, status, why = await appeals.decidable(
                 uow, town, appeal_id, outcome, reason, operator
             )
@@ -83,10 +84,33 @@ async def decide(request: web.Request) -> web.StreamResponse:
                     "reason": why,
                 },
             )
-        appeal = await appeals.decide(
-            uow, town, appeal_id, outcome, reason, core.now(), operator, confirmed=True
+    try:
+        async with core.uow() as uow:
+            town = await back_office.town_of(uow, operator)
+            appeal = await appeals.decide(
+                uow, town, appeal_id, outcome, reason, core.now(), operator, confirmed=True
+            )
+            await uow.commit()
+    except Conflict as error:
+        # The service refuses a second decision (the appeal is no longer open), nothing
+        # sent; the same decision confirmed twice (a double click, an old tab) lands where
+        # the first landed.
+        if error.code != Refusal.APPEAL_NOT_OPEN:
+            raise
+        async with core.uow() as uow:
+            decided = await uow.appeals.by_id(appeal_id)
+        if decided is None or decided.status != outcome:
+            raise
+        await notify(
+            request,
+            t(
+                "Appeal {number} was already decided ({decision}): nothing was done twice, "
+                "and the citizen was told once.",
+                number=str(decided.id),
+                decision=words.text(APPEAL_STATUS_NAMES[decided.status]),
+            ),
         )
-        await uow.commit()
+        raise see_other(request, "appeals") from None
     await notify(
         request,
         t(

@@ -76,15 +76,32 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
     protocol = request.match_info["protocol"]
     form = await fields(request)
     reason = form.get("reason", "")
-    async with core.uow() as uow:
-        if form.get("confirm") != "yes":
-            # The button of the application's page: first the page that says what
-            # withdrawing means, with the reason typed. Its refusals are said here first.
+    if form.get("confirm") != "yes":
+        # The button of the application's page: first the page that says what
+        # withdrawing means, with the reason typed. Its refusals are said here first.
+        async with core.uow() as uow:
             application, why = await application_desk.withdrawable(uow, operator, protocol, reason)
             return await render(
                 request, "application_withdraw.html", {"app": application, "reason": why}
             )
-        await application_desk.withdraw(uow, operator, protocol, reason, core.now(), confirmed=True)
+    try:
+        async with core.uow() as uow:
+            await application_desk.withdraw(
+                uow, operator, protocol, reason, core.now(), confirmed=True
+            )
+    except Conflict as error:
+        # The service refuses a second withdrawal under the window's lock, nothing written;
+        # the second click of a double click (an old tab) lands where the first landed.
+        if error.code != Refusal.APPLICATION_WITHDRAWN:
+            raise
+        await notify(
+            request,
+            t(
+                "Application {protocol} was already withdrawn: nothing was done twice.",
+                protocol=protocol,
+            ),
+        )
+        raise see_other(request, "application", protocol=protocol) from None
     await notify(request, t("Application {protocol} withdrawn.", protocol=protocol))
     raise see_other(request, "application", protocol=protocol)
 
@@ -191,7 +208,15 @@ async def approve_request(request: web.Request) -> web.StreamResponse:
         done = await application_desk.approve_request(
             uow, operator, _change_id(request), core.now()
         )
-    if done.rebinding is not None:
+    if done.already:
+        await notify(
+            request,
+            t(
+                "Request {number} was already approved: nothing was done twice.",
+                number=str(done.change.id),
+            ),
+        )
+    elif done.rebinding is not None:
         await notify(request, _phone_recorded(done.rebinding))
     elif done.delegate is not None:
         await notify(
@@ -217,10 +242,17 @@ async def check_request(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     form = await fields(request)
     async with core.uow() as uow:
-        await application_desk.check_chat_request(uow, operator, _change_id(request), core.now())
+        checked = await application_desk.check_chat_request(
+            uow, operator, _change_id(request), core.now()
+        )
     await notify(
         request,
         t(
+            "You had already checked this number: it waits for the approval of a manager "
+            "other than you."
+        )
+        if checked.already
+        else t(
             "You checked the number the citizen's chat shared: it waits for the approval of a "
             "manager other than you."
         ),
@@ -233,14 +265,23 @@ async def withdraw_request(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     form = await fields(request)
     async with core.uow() as uow:
-        change = await application_desk.withdraw_request(
+        done = await application_desk.withdraw_request(
             uow, operator, _change_id(request), form.get("reason", ""), core.now()
         )
+    if done.already:
+        await notify(
+            request,
+            t(
+                "Request {number} was already withdrawn: nothing was done twice.",
+                number=str(done.change.id),
+            ),
+        )
+        raise back_or(request, form, "dashboard")
     withdrawn = {
         "phone": t("The phone change was withdrawn; the applicant keeps the number they have."),
         "delegate": t("The delegate was not registered; the applicant was told."),
     }
-    await notify(request, withdrawn.get(change.kind, t("The card request was withdrawn.")))
+    await notify(request, withdrawn.get(done.change.kind, t("The card request was withdrawn.")))
     raise back_or(request, form, "dashboard")
 
 
@@ -297,12 +338,17 @@ async def request_card(request: web.Request) -> web.StreamResponse:
     protocol = request.match_info["protocol"]
     form = await fields(request)
     async with core.uow() as uow:
-        await application_desk.request_card(
+        asked = await application_desk.request_card(
             uow, operator, protocol, core.now(), reissue=form.get("reissue") == "yes"
         )
     await notify(
         request,
         t(
+            "The card was already asked (request {number}): nothing was done twice.",
+            number=str(asked.change.id),
+        )
+        if asked.already
+        else t(
             "The card waits for the approval of a manager other than you; then you or the "
             "manager print it here, once."
         ),

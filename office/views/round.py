@@ -273,10 +273,16 @@ async def window_open(request: web.Request) -> web.StreamResponse:
         url = request.app.router["window_open_page"].url_for()
         raise web.HTTPSeeOther(url.with_query(days=str(days)) if days is not None else url)
     async with core.uow() as uow:
-        round_ = await back_office.open_window(
+        done = await back_office.open_window(
             uow, operator, core.now(), days, confirmed=True, expected_number=_shown(form)
         )
-    await notify(request, t("Application window {number} is open.", number=str(round_.number)))
+    number = str(done.round.number)
+    await notify(
+        request,
+        t("Application window {number} was already open: nothing was done twice.", number=number)
+        if done.already
+        else t("Application window {number} is open.", number=number),
+    )
     raise see_other(request, "round")
 
 
@@ -300,10 +306,16 @@ async def window_close(request: web.Request) -> web.StreamResponse:
         # that says which window closes and what closing means.
         raise see_other(request, "window_close_page")
     async with core.uow() as uow:
-        round_ = await back_office.close_window(
+        done = await back_office.close_window(
             uow, operator, core.now(), confirmed=True, expected_number=_shown(form)
         )
-    await notify(request, t("Application window {number} is closed.", number=str(round_.number)))
+    number = str(done.round.number)
+    await notify(
+        request,
+        t("Application window {number} was already closed: nothing was done twice.", number=number)
+        if done.already
+        else t("Application window {number} is closed.", number=number),
+    )
     raise see_other(request, "round")
 
 

@@ -146,14 +146,19 @@ async def unlock(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
     async with core.uow() as uow:
-        shop = await back_office.unlock_shop(
+        done = await back_office.unlock_shop(
             uow, operator, int(request.match_info["shop"]), core.now()
         )
     await notify(
         request,
         t(
+            "{shop} was already unlocked: it can charge; nothing was done twice.",
+            shop=done.shop.name,
+        )
+        if done.already
+        else t(
             "{shop} unlocked: it can charge again and its count of wrong codes starts from zero.",
-            shop=shop.name,
+            shop=done.shop.name,
         ),
     )
     raise see_other(request, "shops")

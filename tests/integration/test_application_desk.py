@@ -273,7 +273,8 @@ async def _approved_card(
     clerk = await operator(core, "BEL", "clerk")
     manager = await operator(core, "BEL", "manager")
     async with core.uow() as uow:
-        change = await application_desk.request_card(uow, clerk, protocol, clock(), reissue=reissue)
+        asked = await application_desk.request_card(uow, clerk, protocol, clock(), reissue=reissue)
+    change = asked.change
     async with core.uow() as uow:
         await application_desk.approve_request(uow, manager, change.id, clock())
     return change

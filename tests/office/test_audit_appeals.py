@@ -210,8 +210,16 @@ async def test_the_queue_of_appeals_and_a_decision_sent_back_to_the_citizen(
     said = render_text(reply_of(core.keys, messages[-1]).texts[0], messages[-1].language)
     assert protocols[0] in said and "respinto" in said and "all'anagrafe" in said
     assert (await clerk.post(f"/office/appeals/{appeal}/decide", form)).status == 409
+    # The same decision confirmed again (a double click, an old tab): the appeals page with
+    # a notice, nothing sent twice.
     sent = {**form, "confirm": "yes"}
-    assert (await clerk.post(f"/office/appeals/{appeal}/decide", sent)).status == 409
+    again = await clerk.post(f"/office/appeals/{appeal}/decide", sent)
+    assert again.status == 200 and again.url == "/office/appeals"
+    assert f"Il ricorso {appeal} era già deciso (" in unescape(again.text)
+    assert len(await outbox_to(core, PEOPLE[0].phone or "")) == sent_before + 1
+    # The other decision, from a tab left open: refused, nothing sent.
+    other = {**sent, "outcome": "upheld"}
+    assert (await clerk.post(f"/office/appeals/{appeal}/decide", other)).status == 409
     assert len(await outbox_to(core, PEOPLE[0].phone or "")) == sent_before + 1
     async with core.uow() as uow:
         logged = [

@@ -1819,6 +1819,9 @@ class FakePhoneChanges(_Fake):
     async def by_id(self, change_id: int) -> m.PhoneChange | None:
         return self.store.get(m.PhoneChange, change_id)
 
+    async def locked(self, change_id: int) -> m.PhoneChange | None:
+        return self.store.get(m.PhoneChange, change_id)  # one task at a time: nothing to wait for
+
     async def waiting_for(self, citizen: m.Citizen, kind: str = "phone") -> m.PhoneChange | None:
         mine = self._pending_of(citizen.id, citizen.municipality_id)
         return next((x for x in mine if (x.kind or "phone") == kind), None)

@@ -101,7 +101,8 @@ async def unlock_shop(
     count starts from, and in the office's activity log with the lock it lifted. A shop
     that is not locked is refused (`shop.not_locked`) and nothing changes: its count of
     wrong codes goes on, and nothing is logged."""
-    shop = await uow.shops.by_id(shop_id)
+    # Under the row's lock: of two unlocks at once the second waits and is refused here.
+    shop = await uow.shops.locked(shop_id)
     if shop is None or shop.municipality_id != municipality_id:
         raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
     if security.lock_of(shop, now, 0) is None:

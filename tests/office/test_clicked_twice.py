@@ -1,0 +1,330 @@
+"""A button of the office clicked twice (a double click under pressure, the form sent again
+from an old tab) acts once and lands the second click on the page the first landed on, with
+a notice that it was done already: never a refusal page, a second act, a second entry in
+the activity log or a second message (user trial, 7 Dec 2026: the second click of "Unlock"
+and of "Ask for the card" showed a refusal). Each is tried with two clicks one after the
+other and with two at once."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from html import unescape
+
+import pytest
+from sqlalchemy import func, select, update
+
+from core.bootstrap import Core
+from core.services import security
+from core.storage import models as m
+from tests.conftest import FakeClock
+from tests.integration.office_helpers import apply, close_approve_credit, person
+from tests.integration.test_application_desk import paper
+from tests.office.conftest import Towns, signed_in
+from tests.office.harness import OfficeBrowser, Page
+from tests.office.test_audit_appeals import credited, file_appeal
+from tests.office.test_four_eyes import closed_round_with_applications, prepare
+
+
+async def counted(core: Core, action: str) -> tuple[int, int]:
+    """The activity log's entries of `action`, and every message in the outbox."""
+    async with core.uow() as uow:
+        logged = await uow.session.scalar(
+            select(func.count())
+            .select_from(m.ActivityEntry)
+            .where(m.ActivityEntry.action == action)
+        )
+        told = await uow.session.scalar(select(func.count()).select_from(m.OutboxMessage))
+    return int(logged or 0), int(told or 0)
+
+
+async def twice(browser: OfficeBrowser, url: str, at_once: bool) -> list[Page]:
+    if at_once:
+        return list(await asyncio.gather(browser.post(url), browser.post(url)))
+    return [await browser.post(url), await browser.post(url)]
+
+
+async def lock_shop(core: Core, shop_id: int) -> None:
+    async with core.uow() as uow:
+        shop = await uow.session.get(m.Shop, shop_id)
+        assert shop is not None
+        shop.blocked_at = core.now()
+        for _ in range(10):
+            await security.record(
+                uow,
+                security.WRONG_PAYMENT_CODE,
+                core.now(),
+                municipality_id=shop.municipality_id,
+                shop_id=shop_id,
+            )
+        await uow.commit()
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["one after the other", "at once"])
+async def test_unlock_clicked_twice_unlocks_once(towns: Towns, core: Core, at_once: bool) -> None:
+    shop_id = towns.bel.shop_ids[0]
+    await lock_shop(core, shop_id)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    logged, told = await counted(core, "shop.unlock")
+    pages = await twice(clerk, f"/office/shops/{shop_id}/unlock", at_once)
+    for page in pages:
+        assert page.status == 200 and page.url == "/office/shops", (page.status, page.url)
+        assert "No shop is locked." in page.text
+    said = " ".join(page.text for page in pages)
+    assert "unlocked: it can charge again" in said
+    assert "was already unlocked: it can charge; nothing was done twice." in said
+    assert await counted(core, "shop.unlock") == (logged + 1, told)
+
+
+async def test_unlock_of_another_towns_shop_is_still_not_found(towns: Towns, core: Core) -> None:
+    shop_id = towns.bel.shop_ids[0]
+    stranger = await signed_in(towns.server, "cal.clerk")
+    assert (await stranger.post(f"/office/shops/{shop_id}/unlock")).status == 404
+    viewer = await signed_in(towns.server, "bel.viewer")
+    assert (await viewer.post(f"/office/shops/{shop_id}/unlock")).status == 403
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["one after the other", "at once"])
+async def test_ask_for_the_card_clicked_twice_asks_once(
+    towns: Towns, core: Core, at_once: bool
+) -> None:
+    [protocol] = await apply(towns.bel, person(7, 2))
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    logged, told = await counted(core, "card.request")
+    url = f"/office/applications/{protocol}"
+    pages = await twice(clerk, f"{url}/card", at_once)
+    for page in pages:
+        assert page.status == 200 and page.url == url, (page.status, page.url)
+        assert "A card waits for a manager's approval" in unescape(page.text)
+    said = " ".join(page.text for page in pages)
+    assert "The card waits for the approval of a manager other than you" in said
+    assert "The card was already asked (request " in said
+    assert await counted(core, "card.request") == (logged + 1, told)
+    async with core.uow() as uow:
+        asked = await uow.session.scalar(
+            select(func.count()).select_from(m.PhoneChange).where(m.PhoneChange.kind == "card")
+        )
+    assert asked == 1
+
+
+async def delegate_asked(towns: Towns) -> tuple[str, str]:
+    """An applicant whose delegate the clerk asked: the application's page, the request."""
+    [protocol] = await apply(towns.bel, person(8, 2))
+    clerk = await signed_in(towns.server, "bel.clerk")
+    url = f"/office/applications/{protocol}"
+    page = await clerk.post(f"{url}/delegate", {"phone": "333 999 8871"})
+    assert page.status == 200 and page.url == url, (page.status, page.url)
+    found = re.search(r'<tr id="request-(\d+)">', page.text)
+    assert found is not None, page.text
+    return url, found.group(1)
+
+
+async def outbox_size(core: Core) -> int:
+    return (await counted(core, ""))[1]
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["one after the other", "at once"])
+async def test_approve_clicked_twice_approves_once(towns: Towns, core: Core, at_once: bool) -> None:
+    url, number = await delegate_asked(towns)
+    manager = await signed_in(towns.server, "bel.manager")
+    await manager.post("/office/language", {"lang": "en"})
+    before = await outbox_size(core)
+    approve = f"/office/phone-changes/{number}/approve"
+    form = {"back": url}
+    if at_once:
+        pages = list(await asyncio.gather(manager.post(approve, form), manager.post(approve, form)))
+    else:
+        pages = [await manager.post(approve, form)]
+        told_once = await outbox_size(core) - before
+        pages.append(await manager.post(approve, form))
+        assert await outbox_size(core) - before == told_once
+    for page in pages:
+        assert page.status == 200 and page.url == url, (page.status, page.url)
+    said = " ".join(page.text for page in pages)
+    assert "Delegate registered" in said
+    assert f"Request {number} was already approved: nothing was done twice." in said
+    # The citizen and the delegate: told once each.
+    assert await outbox_size(core) - before == 2
+    assert (await counted(core, "citizen.delegate_approve"))[0] == 1
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["one after the other", "at once"])
+async def test_withdraw_clicked_twice_withdraws_once(
+    towns: Towns, core: Core, at_once: bool
+) -> None:
+    url, number = await delegate_asked(towns)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    before = await outbox_size(core)
+    withdraw = f"/office/phone-changes/{number}/withdraw"
+    form = {"back": url, "reason": "asked by mistake"}
+    if at_once:
+        pages = list(await asyncio.gather(clerk.post(withdraw, form), clerk.post(withdraw, form)))
+    else:
+        pages = [await clerk.post(withdraw, form), await clerk.post(withdraw, form)]
+    for page in pages:
+        assert page.status == 200 and page.url == url, (page.status, page.url)
+    said = " ".join(page.text for page in pages)
+    assert "The delegate was not registered; the applicant was told." in said
+    assert f"Request {number} was already withdrawn: nothing was done twice." in said
+    assert await outbox_size(core) - before == 1  # the citizen, told once
+    assert (await counted(core, "citizen.delegate_withdraw"))[0] == 1
+
+
+async def chat_asked(towns: Towns, core: Core) -> str:
+    """A number an applicant's Telegram chat shared, waiting for an operator's check."""
+    from core.services import identity
+
+    applicant = person(9, 1)
+    await apply(towns.bel, applicant)
+    await close_approve_credit(towns.bel, 100_000_00)  # vouchers to spend: the office decides
+    async with core.uow() as uow:
+        await uow.session.execute(
+            update(m.Citizen)
+            .where(m.Citizen.codice_fiscale == applicant.codice_fiscale)
+            .values(phone=None, phone_proven_by=None, phone_proven_at=None, telegram_chat_id="79")
+        )
+        await uow.commit()
+    async with core.uow() as uow:
+        with pytest.raises(identity.FirstNumberNeedsOffice) as asked:
+            await identity.link_telegram(
+                uow, towns.bel.municipality_id, "79", "+393334445579", core.now()
+            )
+        await uow.commit()
+    assert asked.value.change is not None
+    return str(asked.value.change.id)
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["one after the other", "at once"])
+async def test_check_clicked_twice_checks_once(towns: Towns, core: Core, at_once: bool) -> None:
+    number = await chat_asked(towns, core)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    logged, told = await counted(core, "citizen.phone_check")
+    pages = await twice(clerk, f"/office/phone-changes/{number}/check", at_once)
+    for page in pages:
+        assert page.status == 200 and page.url == "/office/", (page.status, page.url)
+        assert "checked by bel.clerk" in page.text
+    said = " ".join(unescape(page.text) for page in pages)
+    assert "You checked the number the citizen's chat shared" in said
+    assert "You had already checked this number" in said
+    assert await counted(core, "citizen.phone_check") == (logged + 1, told)
+
+
+async def new_messages(core: Core, after: int) -> list[str]:
+    """The addresses of the outbox's messages after the `after`-th."""
+    async with core.uow() as uow:
+        rows = await uow.session.scalars(
+            select(m.OutboxMessage.address).order_by(m.OutboxMessage.id).offset(after)
+        )
+        return list(rows)
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["one after the other", "at once"])
+async def test_an_act_approved_twice_runs_once(
+    towns: Towns, core: Core, clock: FakeClock, at_once: bool
+) -> None:
+    await closed_round_with_applications(towns, clock)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    manager = await signed_in(towns.server, "bel.manager")
+    await manager.post("/office/language", {"lang": "en"})
+    determina = await prepare(clerk, kind="determina", budget="400")
+    assert (await manager.post(f"/office/acts/{determina}/approve")).status == 200
+    credit = await prepare(clerk, kind="credit")
+    before = await outbox_size(core)
+    pages = await twice(manager, f"/office/acts/{credit}/approve", at_once)
+    for page in pages:
+        assert page.status == 200 and page.url == "/office/round", (page.status, page.url)
+    said = " ".join(page.text for page in pages)
+    assert f"Act {credit} approved and carried out." in said
+    assert f"Act {credit} was already approved by bel.manager on " in said
+    assert (await counted(core, "credit.approve"))[0] == 1
+    # Each household told of its credit once: no address hears it twice.
+    told = await new_messages(core, before)
+    assert told and len(told) == len(set(told)), told
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["one after the other", "at once"])
+async def test_an_act_withdrawn_twice_is_withdrawn_once(
+    towns: Towns, core: Core, clock: FakeClock, at_once: bool
+) -> None:
+    await closed_round_with_applications(towns, clock)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    determina = await prepare(clerk, kind="determina", budget="400")
+    url = f"/office/acts/{determina}/withdraw"
+    form = {"reason": "wrong budget"}
+    if at_once:
+        pages = list(await asyncio.gather(clerk.post(url, form), clerk.post(url, form)))
+    else:
+        pages = [await clerk.post(url, form), await clerk.post(url, form)]
+    for page in pages:
+        assert page.status == 200 and page.url == "/office/round", (page.status, page.url)
+    said = " ".join(page.text for page in pages)
+    assert f"Act {determina} withdrawn." in said
+    assert f"Act {determina} was withdrawn by bel.clerk on " in said
+    assert (await counted(core, "determina.withdraw"))[0] == 1
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["one after the other", "at once"])
+async def test_a_window_closed_then_opened_twice_closes_and_opens_once(
+    towns: Towns, core: Core, clock: FakeClock, at_once: bool
+) -> None:
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    for action, number, done in (("close", "1", "closed"), ("open", "2", "open")):
+        form = {"number": number, "confirm": "yes", "days": "7"}
+        url = f"/office/round/window/{action}"
+        if at_once:
+            pages = list(await asyncio.gather(clerk.post(url, form), clerk.post(url, form)))
+        else:
+            pages = [await clerk.post(url, form), await clerk.post(url, form)]
+        for page in pages:
+            assert page.status == 200 and page.url == "/office/round", (page.status, page.url)
+        said = " ".join(page.text for page in pages)
+        assert f"Application window {number} is {done}." in said
+        assert f"Application window {number} was already {done}: nothing was done twice." in said
+        assert (await counted(core, f"window.{action}"))[0] == 1
+        clock.advance(minutes=1)
+
+
+async def test_a_withdrawal_confirmed_twice_at_once_withdraws_once(
+    towns: Towns, core: Core
+) -> None:
+    [protocol] = await paper(towns.bel, person(1, 1, phone="+393331112229"))
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    before = await outbox_size(core)
+    url = f"/office/applications/{protocol}"
+    form = {"reason": "Renounced in person", "confirm": "yes"}
+    pages = await asyncio.gather(
+        clerk.post(f"{url}/withdraw", form), clerk.post(f"{url}/withdraw", form)
+    )
+    for page in pages:
+        assert page.status == 200 and page.url == url, (page.status, page.url)
+    said = " ".join(page.text for page in pages)
+    assert f"Application {protocol} withdrawn." in said
+    assert f"Application {protocol} was already withdrawn: nothing was done twice." in said
+    assert await new_messages(core, before) == ["+393331112229"]
+    assert (await counted(core, "application.withdraw"))[0] == 1
+
+
+async def test_an_appeal_decided_twice_at_once_is_decided_and_told_once(
+    towns: Towns, core: Core
+) -> None:
+    await credited(towns)
+    appeal = await file_appeal(core, 0, "Siamo in quattro, non in uno")
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    before = await outbox_size(core)
+    url = f"/office/appeals/{appeal}/decide"
+    form = {"outcome": "rejected", "reason": "Una persona all'anagrafe.", "confirm": "yes"}
+    pages = await asyncio.gather(clerk.post(url, form), clerk.post(url, form))
+    for page in pages:
+        assert page.status == 200 and page.url == "/office/appeals", (page.status, page.url)
+    said = " ".join(page.text for page in pages)
+    assert f"Appeal {appeal}: rejected. The citizen has been told." in said
+    assert f"Appeal {appeal} was already decided (rejected): nothing was done twice" in said
+    assert len(await new_messages(core, before)) == 1
