@@ -2,7 +2,7 @@
 ("quanto mi resta?", "la tessera non passa", "quanto danno a una famiglia di 4?"), read
 by its words from small sets, never guessed (question_of), the statement or the
 reimbursements a shop asks at a till's question (shop_question), and the one keyword a
-longer message holds (in_sentence). commands.py runs what they name.
+longer message holds (in_sentence). core/dialogue/commands runs what they name.
 
 A package of small modules, one for each thing a question is about, each with the word
 sets its rules read:

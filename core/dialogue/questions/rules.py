@@ -1,6 +1,6 @@
 """Questions in plain words, read when nothing is being asked: question_of checks its rules
 in order over the sets of the sibling modules; shop_question is the part a till's question
-reads; unasked adds a payment refused in words and the keyword of a sentence. commands.py
+reads; unasked adds a payment refused in words and the keyword of a sentence. commands
 runs what they name."""
 
 from __future__ import annotations
