@@ -387,7 +387,7 @@ async def test_a_failing_step_is_rolled_back_and_apologised_for(
         await turn.uow.flush()
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr("core.dialogue.commands.citizen_requests.show_balance", broken)
+    monkeypatch.setattr("core.dialogue.flows.citizen.show_balance", broken)
     chat = Chat(core, town.citizen_phones[0])
     await chat.expect(
         "SALDO",

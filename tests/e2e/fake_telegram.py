@@ -535,6 +535,15 @@ class FakeUser(TelegramUser):
                 return dict(message)
         raise AssertionError(f"no inline keyboard in chat {self.id}: {self.texts()}")
 
+    def button(self, label: str, message: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The one button labelled exactly `label` on `message` (default: the latest
+        keyboard)."""
+        shown = message or self.last_keyboard_message()
+        [found] = [
+            b for row in shown["reply_markup"]["inline_keyboard"] for b in row if b["text"] == label
+        ]
+        return dict(found)
+
     def buttons(self) -> list[str]:
         markup = self.last_keyboard_message()["reply_markup"]
         return [button["text"] for row in markup["inline_keyboard"] for button in row]

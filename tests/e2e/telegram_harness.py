@@ -62,6 +62,12 @@ class TelegramServer:
     def user(self, user_id: int, *, language: str = "it", name: str = "Maria") -> FakeUser:
         return FakeUser(self.api, user_id, first_name=name, language=language)
 
+    async def started(self, user_id: int, *, language: str = "it", name: str = "Maria") -> FakeUser:
+        """A person who has opened the chat with /start, its welcome and menu delivered."""
+        user = self.user(user_id, language=language, name=name)
+        await self.exchange(user, user.start)
+        return user
+
     async def settle(self, within: float = 60.0) -> None:
         """Wait until every Telegram reply written so far has been delivered (or given up),
         and the answered questions' keyboards have been edited away."""

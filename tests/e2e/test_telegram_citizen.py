@@ -404,8 +404,7 @@ async def test_a_voice_message_elsewhere_is_told_it_cannot_be_listened_to(
     """With nothing asked, a voice message got the help, as if its words had been
     misunderstood: now it is told it cannot be listened to, with the menu."""
     server = telegram_server_any_db
-    nonna = server.user(5023, language="it", name="Giuseppina")
-    await server.exchange(nonna, nonna.start)
+    nonna = await server.started(5023, language="it", name="Giuseppina")
     [told] = await server.exchange(nonna, nonna.send_voice)
     assert told["text"].startswith(render_text(VOICE_NOT_HEARD, "it"))
     assert "Saldo" in buttons(told)
@@ -417,8 +416,7 @@ async def test_a_photo_without_words_elsewhere_is_told_it_is_not_read(
     """A photo with nothing written under it, with nothing asked, got the help, as if its
     words had been misunderstood: now it is told photos are not read, with the menu."""
     server = telegram_server_any_db
-    nonna = server.user(5024, language="it", name="Giuseppina")
-    await server.exchange(nonna, nonna.start)
+    nonna = await server.started(5024, language="it", name="Giuseppina")
     [told] = await server.exchange(nonna, nonna.send_photo)
     assert told["text"].startswith(render_text(NOT_READ, "it"))
     assert "Saldo" in buttons(told)
@@ -526,8 +524,7 @@ async def test_a_typo_corrected_by_editing_the_last_message_is_read(
 async def test_a_live_location_moving_is_no_message(telegram_server_any_db: TelegramServer) -> None:
     """A live location sends an edit every few seconds while it moves: none is answered."""
     server = telegram_server_any_db
-    nonna = server.user(5027, language="it", name="Giuseppina")
-    await server.exchange(nonna, nonna.start)
+    nonna = await server.started(5027, language="it", name="Giuseppina")
     shared = nonna.message_update(
         location={"latitude": 43.12, "longitude": 13.2, "live_period": 900}
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from bot.updates import BUTTON_EXPIRED
 from core.i18n import render_text
@@ -63,12 +62,9 @@ async def test_a_double_tap_gives_one_answer_even_when_it_has_no_buttons(
     telegram_server: TelegramServer,
 ) -> None:
     server = telegram_server
-    anna = server.user(7103, language="en")
-    await server.exchange(anna, anna.start)
+    anna = await server.started(7103, language="en")
     menu = anna.last_keyboard_message()
-    [button] = [
-        b for row in menu["reply_markup"]["inline_keyboard"] for b in row if b["text"] == "Balance"
-    ]
+    button = anna.button("Balance", menu)
     first = anna.callback_update(button["callback_data"], menu)
     second = anna.callback_update(button["callback_data"], menu)
     assert await server.api.deliver(first) == 200
@@ -83,8 +79,7 @@ async def test_a_double_tap_gives_one_answer_even_when_it_has_no_buttons(
 
 async def test_after_stop_a_question_still_gets_its_answer(telegram_server: TelegramServer) -> None:
     server = telegram_server
-    anna = server.user(7104, language="en")
-    await server.exchange(anna, anna.start)
+    anna = await server.started(7104, language="en")
     [stopped] = await server.exchange(anna, lambda: anna.say("/stop"))
     assert "Payment codes and receipts" in stopped["text"] and "START" in stopped["text"]
     [answer] = await server.exchange(anna, lambda: anna.say("/balance"))
@@ -95,21 +90,13 @@ async def test_a_position_that_is_not_numbers_is_refused_clearly(
     telegram_server: TelegramServer,
 ) -> None:
     server = telegram_server
-    anna = server.user(7105, language="en")
-    await server.exchange(anna, anna.start)
+    anna = await server.started(7105, language="en")
     update = anna.message_update(location={"latitude": "north", "longitude": 13.2})
     before = len(anna.messages())
     assert await server.api.deliver(update) == 200
     await server.settle()
     [reply] = anna.messages()[before:]
     assert reply["text"] == "This position is not valid."
-
-
-def button(message: dict[str, Any], label: str) -> dict[str, Any]:
-    [found] = [
-        b for row in message["reply_markup"]["inline_keyboard"] for b in row if b["text"] == label
-    ]
-    return dict(found)
 
 
 async def test_the_menus_balance_and_shops_work_from_an_older_message(
@@ -119,8 +106,7 @@ async def test_the_menus_balance_and_shops_work_from_an_older_message(
     valid": Saldo, Negozi (the menu's words, the languages) mean the same from any message
     and run; a question's button (the consent) still answers only its own question."""
     server = telegram_server
-    anna = server.user(7106, language="en")
-    await server.exchange(anna, anna.start)
+    anna = await server.started(7106, language="en")
     menu = anna.last_keyboard_message()
     # She types instead of tapping: the menu stays on screen, a newer one below it.
     await server.exchange(anna, lambda: anna.say("/menu"))
@@ -129,7 +115,7 @@ async def test_the_menus_balance_and_shops_work_from_an_older_message(
     [shops] = await server.exchange(
         anna,
         lambda: anna.api.deliver(
-            anna.callback_update(button(menu, "Shops")["callback_data"], menu)
+            anna.callback_update(anna.button("Shops", menu)["callback_data"], menu)
         ),
     )
     assert "Where" in shops["text"] or "town" in shops["text"], shops["text"]
@@ -145,13 +131,13 @@ async def test_the_menus_balance_and_shops_work_from_an_older_message(
     [balance] = await server.exchange(
         anna,
         lambda: anna.api.deliver(
-            anna.callback_update(button(menu, "Balance")["callback_data"], menu)
+            anna.callback_update(anna.button("Balance", menu)["callback_data"], menu)
         ),
     )
     assert "phone number" in balance["text"]
     before = await server.counts()
     await server.api.deliver(
-        anna.callback_update(button(privacy, "I agree")["callback_data"], privacy)
+        anna.callback_update(anna.button("I agree", privacy)["callback_data"], privacy)
     )
     await server.settle()
     assert await server.counts() == before

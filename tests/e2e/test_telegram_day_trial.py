@@ -41,8 +41,7 @@ def code_in(message: dict[str, Any]) -> str:
 async def registered_shop(server: TelegramServer) -> tuple[FakeUser, FakeUser]:
     """The owner registers Bottega Giulia with the buttons, the office approves it, and a
     cashier joins with the owner's code: (owner, cashier), at their shop's menu."""
-    owner = server.user(OWNER_CHAT, name="Giulia")
-    await server.exchange(owner, owner.start)
+    owner = await server.started(OWNER_CHAT, name="Giulia")
     answers = [
         ("say", "registra"),
         ("say", "Bottega Giulia"),
@@ -170,8 +169,7 @@ async def test_an_application_left_half_way_and_taken_up_the_next_day(
     The next day her "buongiorno" was answered "This is not an amount": now she reads what
     she was doing and the question, and finishes with the buttons."""
     server = telegram_server
-    nonna = server.user(8102, name="Giuseppina")
-    await server.exchange(nonna, nonna.start)
+    nonna = await server.started(8102, name="Giuseppina")
     await server.exchange(nonna, lambda: nonna.tap("Domanda"))  # Italian: no language question
     [ask] = await server.exchange(nonna, lambda: nonna.tap("Acconsento"))
     assert request_button(ask)["request_contact"] is True

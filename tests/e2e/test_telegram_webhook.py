@@ -119,8 +119,7 @@ async def test_a_button_of_an_earlier_question_cannot_answer_the_current_one(
 ) -> None:
     """Both questions offer Yes/No: the old "Yes" must not answer the new question."""
     server = telegram_server
-    anna = server.user(6665, language="en")
-    await server.exchange(anna, anna.start)
+    anna = await server.started(6665, language="en")
     await server.exchange(anna, lambda: anna.tap("Apply"))  # English: no language question
     await server.exchange(anna, lambda: anna.tap("I agree"))
     await server.exchange(anna, lambda: anna.share_contact("393478886665"))
@@ -141,12 +140,9 @@ async def test_a_repeated_tap_acts_once(telegram_server: TelegramServer) -> None
     """A double tap sends two callback queries for one button: the second finds the
     question already answered (a newer one is on its way or shown)."""
     server = telegram_server
-    anna = server.user(6666, language="en")
-    await server.exchange(anna, anna.start)
+    anna = await server.started(6666, language="en")
     menu = anna.last_keyboard_message()
-    [button] = [
-        b for row in menu["reply_markup"]["inline_keyboard"] for b in row if b["text"] == "Apply"
-    ]
+    button = anna.button("Apply", menu)
     first = anna.callback_update(button["callback_data"], menu)
     second = anna.callback_update(button["callback_data"], menu)
     assert await server.api.deliver(first) == 200
@@ -158,12 +154,9 @@ async def test_a_double_tap_delivered_concurrently_acts_once(
     telegram_server: TelegramServer,
 ) -> None:
     server = telegram_server
-    anna = server.user(6667, language="en")
-    await server.exchange(anna, anna.start)
+    anna = await server.started(6667, language="en")
     menu = anna.last_keyboard_message()
-    [button] = [
-        b for row in menu["reply_markup"]["inline_keyboard"] for b in row if b["text"] == "Apply"
-    ]
+    button = anna.button("Apply", menu)
     taps = [anna.callback_update(button["callback_data"], menu) for _ in range(2)]
     before = await server.counts()
     statuses = await asyncio.gather(*(server.api.deliver(tap) for tap in taps))

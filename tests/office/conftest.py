@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,6 +21,9 @@ from tests.integration.office_helpers import (
     person,
 )
 from tests.office.harness import LASTING_SESSIONS, OfficeBrowser, OfficeServer, office_server
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 PASSWORD = "correct horse battery"
 
@@ -80,3 +84,14 @@ async def shop_owed(towns: Towns, cents: int = 42_50) -> int:
     shop_id = towns.bel.shop_ids[0]
     await pay(towns.bel, shop_id, BUYER, cents)
     return shop_id
+
+
+@pytest.fixture
+def driver(chrome: object) -> WebDriver:
+    """The browser of the test_browser* files as selenium's WebDriver: their chrome fixture
+    (test_browser.py, imported by the others) yields it untyped, since selenium is imported
+    only inside the tests, which are skipped where it cannot run."""
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    assert isinstance(chrome, WebDriver)
+    return chrome

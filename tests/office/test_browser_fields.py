@@ -6,7 +6,7 @@ their field with what was typed kept. The pages are photographed in tmp_path."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -23,6 +23,9 @@ from tests.office.test_browser import (  # noqa: F401 (the fixtures)
     pytestmark,
     run,
 )
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 SIZES = ((1366, 768), (390, 844))
 
@@ -46,15 +49,12 @@ def fits(driver: Any) -> None:
 
 async def test_the_header_the_shops_heading_and_refused_fields(
     demo_server: tuple[str, FakeClock],  # noqa: F811 (the fixture imported above)
-    chrome: object,  # noqa: F811
+    driver: WebDriver,
     sqlite_url: str,
     tmp_path: Path,
 ) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.remote.webdriver import WebDriver
 
-    assert isinstance(chrome, WebDriver)
-    driver = chrome
     base, clock = demo_server
     async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
         [protocol] = await uow.session.scalars(
@@ -143,7 +143,7 @@ async def test_the_header_the_shops_heading_and_refused_fields(
 
 async def test_a_refused_field_then_reloaded_sends_nothing(
     demo_server: tuple[str, FakeClock],  # noqa: F811 (the fixture imported above)
-    chrome: object,  # noqa: F811
+    driver: WebDriver,
     sqlite_url: str,
     tmp_path: Path,
 ) -> None:
@@ -152,10 +152,7 @@ async def test_a_refused_field_then_reloaded_sends_nothing(
     page as it is, asks nothing and sends nothing (user trial, 7 Dec 2026: the address was
     the POST's and a reload sent the form again)."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.remote.webdriver import WebDriver
 
-    assert isinstance(chrome, WebDriver)
-    driver = chrome
     base, clock = demo_server
     async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
         [protocol] = await uow.session.scalars(
@@ -214,7 +211,7 @@ async def test_a_refused_field_then_reloaded_sends_nothing(
 
 async def test_removing_a_delegate_asks_first_at_both_widths(
     demo_server: tuple[str, FakeClock],  # noqa: F811 (the fixture imported above)
-    chrome: object,  # noqa: F811
+    driver: WebDriver,
     sqlite_url: str,
     tmp_path: Path,
 ) -> None:
@@ -222,12 +219,9 @@ async def test_removing_a_delegate_asks_first_at_both_widths(
     phone; "No, go back" keeps the delegate, "Yes" removes it (user trial, 7 Dec 2026: one
     click removed it, voided the codes waiting and sent two SMS)."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.remote.webdriver import WebDriver
 
     from core.services import delegates
 
-    assert isinstance(chrome, WebDriver)
-    driver = chrome
     base, clock = demo_server
     # The demo's household given nothing (excluded): one clerk registers its delegate.
     [citizen] = [c for c in DEMO_CITIZENS if c.phone == "+393331000006"]

@@ -8,7 +8,7 @@ figures made every row read as a heading. The pages are photographed in tmp_path
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from buonispesa.demo import DEMO_CITIZENS
 from core.services import charges, municipalities
@@ -22,6 +22,9 @@ from tests.office.test_browser import (  # noqa: F401 (the fixtures)
     run,
 )
 from tests.office.test_browser_fields import SIZES, fits, rect
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 LONG_NAME = "Antica Salumeria e Gastronomia Del Corso"  # 40 characters, the most a name has
 TILLS = ("telegram:8123456789", "sms:+393331234567")
@@ -65,15 +68,12 @@ async def _refused(sqlite_url: str, clock: FakeClock) -> int:
 
 async def test_the_not_me_table_on_a_desktop_and_a_phone(
     demo_server: tuple[str, FakeClock],  # noqa: F811 (the fixture imported above)
-    chrome: object,  # noqa: F811
+    driver: WebDriver,
     sqlite_url: str,
     tmp_path: Path,
 ) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.remote.webdriver import WebDriver
 
-    assert isinstance(chrome, WebDriver)
-    driver = chrome
     base, clock = demo_server
     shop_id = await _refused(sqlite_url, clock)
     clock.advance(minutes=1)

@@ -28,7 +28,7 @@ ends with its whole graph in one place,
   `confirm_then_do(turn)`: from SMS it goes to the `VERIFY` step (`verify(...)` in the table,
   with where `confirmed` leads) for a code sent to the sender's own number.
 - Flows read and change data through services (core/services); a new flow is added to FLOWS
-  below and started by a command in core/dialogue/commands.py (FLOW_COMMANDS).
+  below and started by a command in core/dialogue/commands (reading.FLOW_COMMANDS).
 """
 
 from __future__ import annotations

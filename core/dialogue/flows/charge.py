@@ -21,6 +21,13 @@ from core.dialogue.flows.base import (
     table,
     verify,
 )
+from core.dialogue.flows.charge_code import (
+    confirmed_texts,
+    judge_code,
+    outcome_texts,
+    reject_no_code,
+    reject_wrong_code,
+)
 from core.dialogue.flows.charge_request import (
     AMOUNT_IN_FIGURES,
     CODE_ALONE,
@@ -37,26 +44,19 @@ from core.dialogue.flows.charge_session import (
     till_session_open,
 )
 from core.dialogue.flows.charge_texts import (
-    READ_AGAIN,
-    READ_PIN_AGAIN,
-    _code_digits,
     _ended_text,
-    _expired_text,
     _left_waiting,
     _masked,
     _say_with,
-    _wrong_length,
     cancelled_text,
 )
 from core.dialogue.flows.member_phone import SHARE_BEFORE_CODES, keep_shared_phone, phone_missing
 from core.dialogue.state import ChargeState, TillSession
 from core.dialogue.words import after_paga_slip
 from core.domain import otp
-from core.domain.cards import grid_running_out
 from core.domain.charges import ChargeStatus, ShopLock
 from core.domain.errors import DomainError, InvalidAmount, InvalidIdentifier, Refusal
-from core.domain.identity import is_phone_number
-from core.domain.messages import Moment, Money, Option, Reply, Text, t, tn
+from core.domain.messages import Money, Option, Reply, Text, t
 from core.domain.money import parse_euro
 from core.domain.shops import ShopStatus
 from core.services import charges as charge_service
@@ -419,75 +419,9 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
     async def on_code(self, turn: Turn, inp: Input) -> None:
         typed = otp.normalize_typed_code(inp.text)
         s = self.state(turn)
-        pin = s.pin
-        if not typed and not pin and words.asks_for_a_new_code(inp.text):
-            # "Il cliente non ha ricevuto il codice": where it went, and how a new one is
-            # sent (PAGA again voids the first); nothing is sent or charged by these words.
-            raise Reject(
-                t(
-                    "The code was sent ({where}): ask the customer to look at their messages. "
-                    "Not there? Write PAGA again for a new code, or ANNULLA.",
-                    where=known(s.where),
-                )
-            )
-        if not typed and not pin and words.says_the_code_fails(inp.text):
-            # "Il cliente dice che il codice non funziona": a code pays once, briefly, this
-            # payment only; these words charge nothing and count no wrong try.
-            raise Reject(
-                t(
-                    "A code works once, for a few minutes, for this payment. Nothing charged, no "
-                    "wrong try counted: write PAGA again for a new code."
-                )
-            )
-        if not typed:
-            if pin and s.position is not None:
-                raise Reject(
-                    t(
-                        "Write code no. {position} of the card (6 digits), or ANNULLA.",
-                        position=s.position,
-                    )
-                )
-            if pin:
-                raise Reject(t("Write the PIN of the card (6 digits), or ANNULLA."))
-            raise Reject(t("Write the code the customer reads to you (6 digits), or ANNULLA."))
-        digits = _code_digits(s)
-        if len(typed) != digits and (
-            words.menu_digit_and_phone(inp.text) or is_phone_number(inp.text or "")
-        ):
-            # "5 3331000002", "3331000002": a phone number, never a code of the wrong
-            # length; the payment keeps waiting for its code, no try used.
-            raise Reject(
-                t(
-                    "That is a phone number, not a code. The payment of {amount} ({where}) "
-                    "still waits for its code: write it here, or ANNULLA to charge someone "
-                    "else.",
-                    amount=Money(known(s.amount)),
-                    where=known(s.where),
-                )
-            )
-        if len(typed) != digits:
-            # A digit missing or one too many can never be the code: said, and not counted
-            # as a wrong code (no try used, the till session and the shop untouched, the
-            # customer not warned). A guess of the right length counts as ever.
-            raise Reject(_wrong_length(s, digits, len(typed)))
-        confirm = (
-            voucher_charges.confirm_voucher_charge if s.voucher else charge_service.confirm_charge
-        )
-        # Whatever the digits are (a slip, a guess, the code of an earlier payment of the
-        # same person, another payment's code), they are judged as this payment's code: a
-        # wrong one counts, so that no code a cashier has heard buys a free try.
-        result = await confirm(
-            turn.uow,
-            charge_id=known(s.charge_id),
-            shop_id=known(s.shop_id),
-            typed_code=typed,
-            now=turn.now,
-            typed_by=f"{turn.channel}:{turn.address}",
-            till_tries=self._till_tries(turn),
-        )
+        reject_no_code(s, inp.text, typed)
+        result = await judge_code(turn, s, typed, till_tries=self._till_tries(turn))
         outcome = charge_service.ConfirmOutcome
-        amount = Money(result.amount_cents)
-        grid = pin and s.position is not None  # a card's one-time code, not an old card's PIN
         if result.outcome in (
             outcome.WRONG_CODE,
             outcome.CANCELLED_TOO_MANY_ATTEMPTS,
@@ -504,138 +438,13 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                 now=turn.now,
                 reason=tills.TILL_CLOSED,
             )
-        if result.outcome is outcome.WRONG_CODE and pin and s.position is None:
-            raise Reject(
-                tn(
-                    "Wrong PIN: {count} attempt left.",
-                    "Wrong PIN: {count} attempts left.",
-                    result.attempts_left,
-                ),
-                READ_PIN_AGAIN,
-            )
-        if result.outcome is outcome.WRONG_CODE:
-            raise Reject(
-                tn(
-                    "Wrong code: {count} attempt left.",
-                    "Wrong code: {count} attempts left.",
-                    result.attempts_left,
-                ),
-                t(
-                    "Ask the holder for code no. {position} of the card again and type it, "
-                    "or ANNULLA.",
-                    position=known(s.position),
-                )
-                if grid
-                else READ_AGAIN,
-            )
+        reject_wrong_code(s, result)
         turn.finish()
         if result.outcome in (outcome.CONFIRMED, outcome.ALREADY_CONFIRMED):
-            said = [
-                t(
-                    "Payment confirmed: {amount}. Receipt no. {receipt}.",
-                    amount=amount,
-                    # Counted per shop; a community voucher's payment has its own number.
-                    receipt=str(result.receipt_number or result.charge_id),
-                )
-            ]
-            left = result.card_codes_left
-            if left is not None and grid_running_out(left):
-                said.append(
-                    tn(
-                        "Only {count} code left on the card: the holder must ask the office "
-                        "for a new card.",
-                        "Only {count} codes left on the card: the holder must ask the office "
-                        "for a new card.",
-                        left,
-                    )
-                    if left
-                    else t(
-                        "No code left on the card: it pays no more. The holder must ask the "
-                        "office for a new card."
-                    )
-                )
             # One SMS, or two when the warning about the card's codes does not fit in one.
-            turn.say_split(*said, options=AFTER)
-        elif result.outcome is outcome.CARD_BLOCKED:
-            turn.say(
-                t(
-                    "Too many wrong codes: card blocked, payment of {amount} cancelled. The "
-                    "holder must ask the office for a new card.",
-                    amount=amount,
-                )
-                if grid
-                else t(
-                    "Too many wrong PINs: card blocked, payment of {amount} cancelled. The "
-                    "holder must ask the office for a new card.",
-                    amount=amount,
-                ),
-                options=AFTER,
-            )
-        elif result.outcome in (
-            outcome.CANCELLED_TOO_MANY_ATTEMPTS,
-            outcome.SHOP_LOCKED,
-            outcome.CARD_LOCKED_AT_SHOP,
-        ):
-            again = result.card_again_at
-            texts = [
-                # Neutral: a cashier's typo, a customer's slip and a guess read alike. A shop
-                # locked as a whole hears that instead (one SMS): PAGA tells it of the card.
-                (
-                    t(
-                        "Too many wrong codes for this card: payment of {amount} cancelled. "
-                        "This shop can charge it again from {until}.",
-                        amount=amount,
-                        until=Moment(again),
-                    )
-                    if grid
-                    else t(
-                        "Too many wrong PINs for this card: payment of {amount} cancelled. "
-                        "This shop can charge it again from {until}.",
-                        amount=amount,
-                        until=Moment(again),
-                    )
-                )
-                if again is not None and result.shop_lock is ShopLock.NONE
-                else t(
-                    "Too many wrong codes: the payment of {amount} was cancelled.", amount=amount
-                )
-            ]
-            if result.shop_lock is ShopLock.TIMED:
-                texts.append(
-                    t(
-                        "The shop cannot charge for {minutes} minutes.",
-                        minutes=turn.policy.shop_lock_minutes,
-                    )
-                )
-            elif result.shop_lock is ShopLock.OFFICE:
-                texts.append(
-                    t("The shop cannot charge until the municipality's office unlocks it.")
-                )
-            turn.say(*texts, options=AFTER)
-        elif result.outcome is outcome.EXPIRED:
-            turn.say(_expired_text(s, amount), options=AFTER)
-        elif result.outcome is outcome.INSUFFICIENT_FUNDS:
-            unheard = result.balance_for_the_holder_cents
-            # The citizen, who gave the code, has been told why; the shop is not (no balance
-            # oracle): the cashier is told to ask the customer. A card's holder no message
-            # reaches hears her balance at the till, where she typed the card's code.
-            turn.say(
-                t(
-                    "Payment of {amount} refused: the card has only {balance}. Nothing paid. "
-                    "Tell the holder: we cannot reach them.",
-                    amount=amount,
-                    balance=Money(unheard),
-                )
-                if unheard is not None
-                else t(
-                    "Payment not confirmed: the payment of {amount} was refused. Ask the "
-                    "customer: they have been told why.",
-                    amount=amount,
-                ),
-                options=AFTER,
-            )
+            turn.say_split(*confirmed_texts(result), options=AFTER)
         else:
-            turn.say(t("This payment is closed. Start a new one."), options=AFTER)
+            turn.say(*outcome_texts(turn, s, result), options=AFTER)
 
     @staticmethod
     def _till_tries(turn: Turn) -> int | None:

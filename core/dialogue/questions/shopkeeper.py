@@ -1,0 +1,65 @@
+"""A shopkeeper's questions in words: the statement and the takings, the town's
+reimbursement, a new cashier, a payment to cancel or give back, and a shop said to refuse
+the vouchers."""
+
+from __future__ import annotations
+
+# A shopkeeper's questions: "quando mi paga il comune?", "quando arrivano i soldi?" (the
+# reimbursement; for a citizen the same words ask after their application), "quanto ho
+# incassato oggi?" (the statement), "vorrei un nuovo cassiere" (a cashier code).
+_WHEN = frozenset({"quando", "when"})
+_OWES = frozenset({"deve", "devono", "owe", "owes"})
+_THE_TOWN = frozenset({"comune", "town", "municipality"})
+_TOWN_PAYS = frozenset(
+    {"paga", "pagano", "pagate", "pagato", "rimborsa", "rimborso", "rimborsi", "bonifico",
+     "soldi", "arrivano", "pay", "pays", "paid", "reimburse", "reimbursement", "money"}
+)  # fmt: skip
+_TAKINGS = frozenset({"incassato", "incassati", "incasso", "incassi", "takings", "earned"})
+# A shop asking for its statement in words ("il rendiconto di ottobre").
+_STATEMENT_WORDS = frozenset({"resoconto", "rendiconto", "estratto", "statement"})
+# "Quanto mi dovete?": the shop speaking to the town, what it is still owed.
+_YOU_OWE = frozenset({"dovete"})
+_TODAY = frozenset({"oggi", "today"})
+_CASHIER = frozenset({"cassiere", "cassiera", "cashier"})
+# Adding a person, not "il cassiere mi chiede un nuovo codice" (a customer at the till).
+_ADD = frozenset({"aggiungere", "aggiungi", "add"})
+_NEW_CASHIER = {("nuovo", "cassiere"), ("nuova", "cassiera"), ("new", "cashier")}
+# Taking one away ("togli il cassiere", "rimuovi una cassiera"): CASSIERI, whose list asks
+# which one, then a Yes, before anyone is removed.
+_REMOVE = frozenset(
+    {"togli", "togliere", "rimuovi", "rimuovere", "elimina", "eliminare", "remove", "delete"}
+)
+_CASHIERS = _CASHIER | {"cassieri", "cashiers"}
+# Said of a shop: "il negozio non accetta i buoni", "la cassiera non li prende".
+_A_SHOP = frozenset(
+    {"negozio", "negozi", "negoziante", "supermercato", "alimentari", "cassiere", "cassiera",
+     "forno", "macelleria", "shop", "store", "supermarket", "cashier"}
+)  # fmt: skip
+
+
+# A shopkeeper undoing a payment: "come si fa a annullare un pagamento", "ho sbagliato
+# l'importo", "devo rimborsare la signora", "come faccio uno storno". Answered with ANNULLA
+# (a payment waiting for its code) and STORNO (one confirmed today); a citizen asking it
+# hears how paying works (commands.run). Not the town's reimbursement ("rimborsa il comune").
+_REFUND = frozenset({"storno", "stornare", "stornarlo", "refund"})
+_GIVE_BACK = frozenset(
+    {"rimborsare", "rimborsarle", "rimborsargli", "restituire", "restituirle", "restituirgli",
+     "ridare", "ridarle", "ridargli"}
+)  # fmt: skip
+_CANCEL = frozenset({"annullare", "annullo", "annullarlo", "cancellare", "cancel", "undo"})
+_A_PAYMENT = frozenset(
+    {"pagamento", "pagamenti", "importo", "limporto", "scontrino", "payment", "charge", "amount"}
+)  # fmt: skip
+_MISTAKEN = frozenset(
+    {"sbagliato", "sbagliata", "errato", "errata", "sbaglio", "wrong", "mistake"}
+)  # fmt: skip
+_THE_AMOUNT = frozenset({"importo", "limporto", "cifra", "totale", "conto", "amount", "total"})
+
+
+def _undoes_a_payment(said: frozenset[str]) -> bool:
+    """Whether the words ask how to cancel or give back a payment (see _REFUND)."""
+    if said & _THE_TOWN:
+        return False
+    give_back = said & _GIVE_BACK or {"give", "back"} <= said
+    cancels = said & _CANCEL and said & _A_PAYMENT
+    return bool(said & _REFUND or give_back or cancels or (said & _MISTAKEN and said & _THE_AMOUNT))
