@@ -131,8 +131,13 @@ def normalize_partita_iva(value: str) -> str:
 def normalize_iban(value: str) -> str:
     """The IBAN compacted, in capitals; an "IBAN" label before it is dropped. Raises
     InvalidIdentifier."""
+    typed = _IBAN_LABEL.sub("", value, count=1)
+    if not any(ch.isdigit() for ch in typed):
+        # "si", "ok", "non lo so": stdnum reads "SI" or "NO" as a country and answers with
+        # its check digits ("does not add up: check its digits"), where no digit was typed.
+        raise InvalidIdentifier("iban", value, "format")
     try:
-        return str(stdnum_iban.validate(_IBAN_LABEL.sub("", value, count=1)))
+        return str(stdnum_iban.validate(typed))
     except StdnumError as exc:
         raise InvalidIdentifier("iban", value, _reason(exc)) from exc
 

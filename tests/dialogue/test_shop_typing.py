@@ -148,3 +148,19 @@ async def test_what_the_town_owes_her_in_her_words(core: Core, words: str) -> No
     town = await make_town(core)
     chat = Chat(core, town.shop_phone)
     await chat.expect(words, OWED, "No reimbursement yet.")
+
+
+async def test_a_yes_at_the_iban_question_is_told_what_an_iban_looks_like(core: Core) -> None:
+    """ "si" at the IBAN question was told "This IBAN does not add up: check its digits" (no
+    digit typed): now what an IBAN looks like, and the IBAN after it is taken."""
+    await make_town(core)
+    chat = Chat(core, "+393339990069")
+    for text in ("REGISTRA", "Frutta da Anna", make_partita_iva(69), "1", "Via Roma 3", "1"):
+        await chat.send(text)
+    await chat.expect("62020", IBAN)
+    for typed in ("si", "ok va bene"):
+        await chat.expect(
+            typed, "This is not an IBAN: it looks like IT60X0542811101000000123456. Write it again."
+        )
+    replies = await chat.expect(shop_iban(69), SEND)
+    assert param(replies, "iban") == shop_iban(69)

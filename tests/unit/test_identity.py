@@ -100,6 +100,20 @@ def test_partita_iva_and_iban() -> None:
         normalize_iban("IT61X0542811101000000123456")
 
 
+@pytest.mark.parametrize("typed", ["si", "sì", "ok", "no", "non lo so", "IBAN", "boh"])
+def test_words_without_a_digit_are_no_iban_not_wrong_check_digits(typed: str) -> None:
+    # "si" at the IBAN question was told its check digits did not add up.
+    with pytest.raises(InvalidIdentifier) as refused:
+        normalize_iban(typed)
+    assert refused.value.reason == "format"
+
+
+def test_an_iban_with_a_wrong_digit_is_still_told_its_check_digits() -> None:
+    with pytest.raises(InvalidIdentifier) as refused:
+        normalize_iban("it60 x054 2811 1010 0000 0123 457")
+    assert refused.value.reason == "checksum"
+
+
 @pytest.mark.parametrize("raw", ["333 123 4567", "+39 333 1234567", "0039 3331234567"])
 def test_phone_to_e164(raw: str) -> None:
     assert normalize_phone(raw) == "+393331234567"
