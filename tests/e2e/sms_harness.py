@@ -183,8 +183,14 @@ def settings_for(
 
 
 async def start_sms_server(
-    database_url: str, *, rate: float = 200.0, worker: WorkerConfig = FAST_WORKER
+    database_url: str,
+    *,
+    rate: float = 200.0,
+    worker: WorkerConfig = FAST_WORKER,
+    public_base_url: str | None = None,
 ) -> AsyncIterator[SmsServer]:
+    """`serve`'s application on a loopback port; its PUBLIC_BASE_URL that address, or
+    `public_base_url` (a reverse proxy's) when given."""
     twilio = FakeTwilio()
     await twilio.start()
     core = Core(engine=make_engine(database_url))
@@ -192,7 +198,7 @@ async def start_sms_server(
     sock = free_socket()
     host, port = sock.getsockname()
     base_url = f"http://{host}:{port}"
-    settings = settings_for(database_url, twilio, base_url, rate)
+    settings = settings_for(database_url, twilio, public_base_url or base_url, rate)
     app = await build_app(
         core, settings, host=host, port=port, worker_config=worker, with_telegram=False
     )

@@ -7,17 +7,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
-from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from buonispesa.demo import DEMO_CITIZENS, DEMO_SMS_NUMBER, seed_demo
-from buonispesa.server import build_app
-from core.bootstrap import Core
-from core.storage.engine import make_engine
-from tests.e2e.fake_twilio import FakeTwilio
-from tests.e2e.sms_harness import FAST_WORKER, SmsServer, free_socket, new_sid, settings_for
+from buonispesa.demo import DEMO_CITIZENS, DEMO_SMS_NUMBER
+from tests.e2e.sms_harness import SmsServer, new_sid, start_sms_server
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::DeprecationWarning:twilio.*",
@@ -31,27 +25,8 @@ CITIZEN = DEMO_CITIZENS[0]
 @pytest.fixture
 async def proxied(database_url: str) -> AsyncIterator[SmsServer]:
     """The server on a loopback port, its public address the proxy's https one."""
-    twilio = FakeTwilio()
-    await twilio.start()
-    core = Core(engine=make_engine(database_url))
-    await seed_demo(core)
-    sock = free_socket()
-    host, port = sock.getsockname()
-    settings = settings_for(database_url, twilio, PUBLIC, 200.0)
-    app = await build_app(
-        core, settings, host=host, port=port, worker_config=FAST_WORKER, with_telegram=False
-    )
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.SockSite(runner, sock).start()
-    http = aiohttp.ClientSession()
-    try:
-        yield SmsServer(core, twilio, f"http://{host}:{port}", http, app, twilio.auth_token)
-    finally:
-        await http.close()
-        await runner.cleanup()
-        await core.close()
-        await twilio.stop()
+    async for server in start_sms_server(database_url, public_base_url=PUBLIC):
+        yield server
 
 
 def inbound(body: str = "SALDO") -> dict[str, str]:
