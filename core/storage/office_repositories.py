@@ -370,12 +370,7 @@ class PhoneChangeRepository(_Repository):
     async def locked(self, change_id: int) -> m.PhoneChange | None:
         """The request, its row held until the commit and read afresh: of two decisions on
         it at once (a double click) the second waits, then finds the first's."""
-        return await self.session.scalar(
-            select(m.PhoneChange)
-            .where(m.PhoneChange.id == change_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        return await self._row_locked(m.PhoneChange, change_id)
 
     async def waiting_for(self, citizen: m.Citizen, kind: str = "phone") -> m.PhoneChange | None:
         """The citizen's request of this kind still to be acted on (m.PENDING_REQUEST): only

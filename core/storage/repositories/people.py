@@ -93,12 +93,7 @@ class CitizenRepository(_Repository):
         while this one waited is what the caller sees): two operators changing one citizen's
         phone at once do it one after the other. FOR UPDATE on PostgreSQL; SQLite has one
         writer already (BEGIN IMMEDIATE)."""
-        return await self.session.scalar(
-            select(m.Citizen)
-            .where(m.Citizen.id == citizen_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        return await self._row_locked(m.Citizen, citizen_id)
 
     async def set_phone(self, citizen: m.Citizen, phone: str) -> bool:
         """Give the citizen `phone`; False (nothing written) when another citizen of the

@@ -22,12 +22,7 @@ class ShopRepository(_Repository):
     async def locked(self, shop_id: int) -> m.Shop | None:
         """The shop, its row locked until the commit and read afresh: of two decisions on a
         registration at once (a double click) the second waits, then finds the first's."""
-        return await self.session.scalar(
-            select(m.Shop)
-            .where(m.Shop.id == shop_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        return await self._row_locked(m.Shop, shop_id)
 
     async def current(self, shop_id: int) -> m.Shop | None:
         """The shop as the database holds it now (not as read earlier in the session)."""
