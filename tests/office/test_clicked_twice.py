@@ -328,3 +328,58 @@ async def test_an_appeal_decided_twice_at_once_is_decided_and_told_once(
     assert f"Appeal {appeal}: rejected. The citizen has been told." in said
     assert f"Appeal {appeal} was already decided (rejected): nothing was done twice" in said
     assert len(await new_messages(core, before)) == 1
+
+
+async def drafts(core: Core, kind: str) -> int:
+    async with core.uow() as uow:
+        found = await uow.session.scalar(
+            select(func.count()).select_from(m.OfficeAct).where(m.OfficeAct.kind == kind)
+        )
+    return int(found or 0)
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["one after the other", "at once"])
+async def test_an_act_prepared_twice_is_one_draft_and_lands_on_it(
+    towns: Towns, core: Core, clock: FakeClock, at_once: bool
+) -> None:
+    await closed_round_with_applications(towns, clock)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    form = {"kind": "determina", "budget": "400"}
+    if at_once:
+        pages = list(
+            await asyncio.gather(clerk.post("/office/acts", form), clerk.post("/office/acts", form))
+        )
+    else:
+        pages = [await clerk.post("/office/acts", form), await clerk.post("/office/acts", form)]
+    assert await drafts(core, "determina") == 1
+    [act] = {
+        int(found) for page in pages for found in re.findall(r"Prepared: act (\d+)\.", page.text)
+    }
+    for page in pages:
+        assert page.status == 200 and page.url == "/office/round", (page.status, page.url)
+        assert f"/office/acts/{act}/withdraw" in page.text  # the draft, listed as waiting
+    said = " ".join(unescape(page.text) for page in pages)
+    assert (
+        f"You had already prepared act {act}: another operator with the manager role "
+        "must approve it. Nothing was prepared twice." in said
+    )
+    assert (await counted(core, "determina.prepare"))[0] == 1
+
+
+async def test_an_act_of_the_same_kind_prepared_by_another_is_still_refused(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    await closed_round_with_applications(towns, clock)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    manager = await signed_in(towns.server, "bel.manager")
+    await manager.post("/office/language", {"lang": "en"})
+    await prepare(clerk, kind="determina", budget="400")
+    page = await manager.post("/office/acts", {"kind": "determina", "budget": "400"})
+    assert page.status == 409, (page.status, page.url)
+    assert "An act of this kind is already waiting for approval" in page.text
+    # Nor is a second click with another budget taken for the first: a typo, told as such.
+    page = await clerk.post("/office/acts", {"kind": "determina", "budget": "500"})
+    assert page.status == 409, (page.status, page.url)
+    assert await drafts(core, "determina") == 1
+
