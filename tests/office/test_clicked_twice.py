@@ -383,3 +383,55 @@ async def test_an_act_of_the_same_kind_prepared_by_another_is_still_refused(
     assert page.status == 409, (page.status, page.url)
     assert await drafts(core, "determina") == 1
 
+
+async def cashier(core: Core, shop_id: int) -> int:
+    async with core.uow() as uow:
+        member = m.ShopMember(
+            shop_id=shop_id,
+            channel="sms",
+            address="+393339990051",
+            role="cashier",
+            created_at=core.now(),
+        )
+        uow.session.add(member)
+        await uow.flush()
+        await uow.commit()
+        return member.id
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["one after the other", "at once"])
+async def test_a_cashier_removed_twice_is_removed_and_told_once(
+    towns: Towns, core: Core, at_once: bool
+) -> None:
+    shop_id = towns.bel.shop_ids[0]
+    member_id = await cashier(core, shop_id)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    before = await outbox_size(core)
+    url = f"/office/shops/{shop_id}/members/{member_id}/remove"
+    form = {"confirm": "yes"}
+    if at_once:
+        pages = list(await asyncio.gather(clerk.post(url, form), clerk.post(url, form)))
+    else:
+        pages = [await clerk.post(url, form), await clerk.post(url, form)]
+    for page in pages:
+        assert page.status == 200 and page.url == "/office/shops", (page.status, page.url)
+    said = " ".join(unescape(page.text) for page in pages)
+    assert "SMS ***051 no longer works for" in said
+    assert "SMS ***051 had already been removed from" in said
+    assert "by bel.clerk on " in said and "nothing was done twice." in said
+    # The cashier and the owner, told once each.
+    assert len(await new_messages(core, before)) == 2
+    assert (await counted(core, "shop.member_remove"))[0] == 1
+    # The page that asks to confirm, opened again from an old tab: the same notice.
+    page = await clerk.get(url)
+    assert page.status == 200 and page.url == "/office/shops", (page.status, page.url)
+    assert "had already been removed from" in unescape(page.text)
+
+
+async def test_a_member_that_never_was_is_still_not_found(towns: Towns, core: Core) -> None:
+    shop_id = towns.bel.shop_ids[0]
+    clerk = await signed_in(towns.server, "bel.clerk")
+    url = f"/office/shops/{shop_id}/members/999/remove"
+    assert (await clerk.post(url, {"confirm": "yes"})).status == 404
+    assert (await clerk.get(url)).status == 404
