@@ -100,7 +100,15 @@ def _act_decided(p: Mapping[str, object]) -> Text:
 
 def _already_prepared(p: Mapping[str, object]) -> Text:
     """One open act per kind: an economia's says which act waits, and where (the clerk
-    reads it in the determina's row, the act listed further down the fund's page)."""
+    reads it in the determina's row, the act listed further down the fund's page). The
+    operator's own draft asked again (a "Prepare" clicked twice): which act it is, and that
+    nothing was prepared a second time."""
+    if p.get("again") and p.get("act_id") is not None:
+        return t(
+            "You had already prepared act {number}: another operator with the manager role "
+            "must approve it. Nothing was prepared twice.",
+            number=str(p["act_id"]),
+        )
     if p.get("kind") == "economia" and p.get("act_id") is not None:
         return t(
             "Economia act {number} is already waiting for approval (below, among the acts "

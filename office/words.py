@@ -336,8 +336,9 @@ FIELD_NAMES = {
 # Stored keys the log keeps for the machine, never shown on the page: "state" is the
 # fingerprint of a determina's or a credit's figures, compared at approval (its outcome,
 # "figures changed since preparation", says what it meant); "form" the random name of the
-# desk's form that entered a paper application (a second send of it enters nothing).
-HIDDEN_FIELDS = frozenset({"state", "form"})
+# desk's form that entered a paper application (a second send of it enters nothing);
+# "member_id" the row of a cashier removed (a removal sent again finds it gone, and why).
+HIDDEN_FIELDS = frozenset({"state", "form", "member_id"})
 # What each column of the paper applications' CSV holds: the names are the file's format,
 # the same in every language (README, docs/office-command-line.md); problems name them so.
 COLUMN_MEANINGS = {

@@ -93,6 +93,10 @@ async def already_decided(uow: UnitOfWork, act: m.OfficeAct) -> ActNotOpen:
 
 
 class ActAlreadyPrepared(Conflict):
+    """A draft of this kind already waits (`act_id`). `again` when it is the very draft the
+    operator asks for (theirs, the same figures asked): a "Prepare" clicked twice, which
+    lands on that draft instead of reading as a refusal."""
+
     code = "act.already_prepared"
 
 
@@ -172,7 +176,7 @@ async def check_preparable(
     it needs is missing, or one is already waiting (one open draft per kind, per protocol
     for a revocation or its undoing). The office's pages ask it before offering a button."""
     await _check_preparable(uow, town, kind, params, now)
-    await _check_none_open(uow, town, kind, params)
+    await _check_none_open(uow, town, kind, params, None)
 
 
 def _protocol(kind: ActKind, params: dict[str, Any]) -> str:
@@ -182,11 +186,27 @@ def _protocol(kind: ActKind, params: dict[str, Any]) -> str:
 
 
 async def _check_none_open(
-    uow: UnitOfWork, town: m.Municipality, kind: ActKind, params: dict[str, Any]
+    uow: UnitOfWork,
+    town: m.Municipality,
+    kind: ActKind,
+    params: dict[str, Any],
+    operator: m.Operator | None,
 ) -> None:
     for act in await open_acts(uow, town.id, kind):
         if kind not in PER_PROTOCOL or act.params.get("protocol") == params["protocol"]:
-            raise ActAlreadyPrepared(kind=kind.value, act_id=act.id)
+            raise ActAlreadyPrepared(
+                kind=kind.value, act_id=act.id, again=_asked_again(act, operator, params)
+            )
+
+
+def _asked_again(act: m.OfficeAct, operator: m.Operator | None, params: dict[str, Any]) -> bool:
+    """The waiting draft is what `operator` asks for now: theirs, every figure they give
+    the same (a draft records more than it is given: the tranche, the cut-off)."""
+    return (
+        operator is not None
+        and act.prepared_by_id == operator.id
+        and all(act.params.get(key) == value for key, value in params.items())
+    )
 
 
 def check_determina(determina: act_figures.DeterminaFigures, confirmed: int | None) -> None:
@@ -266,7 +286,9 @@ async def prepare(
         # The determina, the amount (its whole rest when none is given), the act's reference
         # and day; checked here as the approval checks them.
         params = await economia.prepared_params(uow, town, params, now)
-    await check_preparable(uow, town, kind, params, now)
+    await _check_preparable(uow, town, kind, params, now)
+    asked = dict(params)  # what the operator gave, before the draft records its figures
+    await _check_none_open(uow, town, kind, asked, operator)
     if kind is ActKind.DETERMINA:
         # Within what is left of the town's fund, counting the determine approved and those
         # waiting (none of this kind can wait beside it, but a command-line approval can
@@ -305,7 +327,7 @@ async def prepare(
     if not await uow.acts.add_open(act):
         # Another draft of this kind committed since check_preparable read none (a "Prepare"
         # sent twice, two operators): the database kept the first, refused as it would be.
-        await _check_none_open(uow, town, kind, params)
+        await _check_none_open(uow, town, kind, asked, operator)
         raise ActAlreadyPrepared(kind=kind.value)
     await activity.by_operator(
         uow, operator, f"{kind.value}.prepare", subject=f"#{act.id}", after=params, now=now

@@ -347,7 +347,7 @@ async def removable_member(
         raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
     member = next((x for x in await uow.shops.members_of(shop.id) if x.id == member_id), None)
     if member is None:
-        raise NotFound(Refusal.SHOP_MEMBER_NOT_FOUND, member_id=member_id)
+        raise await shop_members.member_not_found(uow, shop, member_id)
     if member.role == MemberRole.OWNER.value:
         raise NotAllowed(Refusal.SHOP_OWNER_NOT_REMOVABLE)
     return Removable(shop, member, shop_members.member_label(member))

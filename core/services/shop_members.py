@@ -47,6 +47,29 @@ async def members_of(uow: UnitOfWork, shop_id: int) -> list[m.ShopMember]:
     return sorted(members, key=lambda x: (x.role != MemberRole.OWNER.value, x.created_at, x.id))
 
 
+class AlreadyRemoved(NotFound):
+    """The member is gone because they were removed (or left) before: a removal sent again
+    (a double click, an old tab). Said as what was done, by whom and when; nothing is done
+    twice. Its code is the member's not being found, as a chat says it."""
+
+    code = Refusal.SHOP_MEMBER_NOT_FOUND
+
+
+async def member_not_found(uow: UnitOfWork, shop: m.Shop, member_id: int) -> NotFound:
+    """Why the shop has no member `member_id`: removed already (the activity log's entry
+    names them), or never one of its members."""
+    entry = await uow.activity.member_removal(shop.municipality_id, shop.id, member_id)
+    if entry is None:
+        return NotFound(Refusal.SHOP_MEMBER_NOT_FOUND, member_id=member_id)
+    return AlreadyRemoved(
+        member_id=member_id,
+        who=str((entry.before or {}).get("member", "")),
+        shop=shop.name,
+        by=entry.actor,
+        at=entry.created_at.isoformat(),
+    )
+
+
 @dataclass(frozen=True)
 class Removed:
     shop: m.Shop
@@ -87,7 +110,7 @@ async def remove_member(
     # the second finds the member gone.
     member = await uow.shops.member_locked(shop.id, member_id)
     if member is None:
-        raise NotFound(Refusal.SHOP_MEMBER_NOT_FOUND, member_id=member_id)
+        raise await member_not_found(uow, shop, member_id)
     if member.role == MemberRole.OWNER.value:
         raise NotAllowed(Refusal.SHOP_OWNER_NOT_REMOVABLE)
     leaving = by_member is not None and by_member.id == member.id
@@ -112,7 +135,12 @@ async def remove_member(
         by,
         "shop.member_leave" if leaving else "shop.member_remove",
         subject=f"{shop.id} {shop.name}",
-        before={"member": label, "role": member.role, "since": member.created_at.isoformat()},
+        before={
+            "member": label,
+            "member_id": member.id,  # a removal sent again finds this entry: AlreadyRemoved
+            "role": member.role,
+            "since": member.created_at.isoformat(),
+        },
         after={"cancelled_charges": cancelled, "till_closed": till_closed},
         now=now,
     )

@@ -359,6 +359,9 @@ class ActivityRepository(Protocol):
     async def about(
         self, municipality_id: int, subjects: Sequence[str], limit: int | None
     ) -> Sequence[m.ActivityEntry]: ...
+    async def member_removal(
+        self, municipality_id: int, shop_id: int, member_id: int
+    ) -> m.ActivityEntry | None: ...
 
 
 class OperatorRepository(Protocol):

@@ -535,6 +535,22 @@ class ActivityRepository(_Repository):
             query = query.limit(limit)
         return (await self.session.scalars(query)).all()
 
+    async def member_removal(
+        self, municipality_id: int, shop_id: int, member_id: int
+    ) -> m.ActivityEntry | None:
+        """The entry that removed this member from the shop (the office, the owner, or the
+        member leaving), if any: the row itself is gone."""
+        entries = await self.session.scalars(
+            select(m.ActivityEntry)
+            .where(
+                m.ActivityEntry.municipality_id == municipality_id,
+                m.ActivityEntry.action.in_(["shop.member_remove", "shop.member_leave"]),
+                m.ActivityEntry.subject.startswith(f"{shop_id} ", autoescape=True),
+            )
+            .order_by(m.ActivityEntry.id.desc())
+        )
+        return next((x for x in entries if (x.before or {}).get("member_id") == member_id), None)
+
 
 class AuditSampleRepository(_Repository):
     async def of_round(self, round_id: int) -> Sequence[m.AuditSample]:

@@ -582,6 +582,11 @@ async def prepare(request: web.Request) -> web.StreamResponse:
         async with core.uow() as uow:
             act = await acts.prepare(uow, operator, kind, params, core.now())
     except DomainError as error:
+        if isinstance(error, acts.ActAlreadyPrepared) and error.params.get("again"):
+            # The second click of a double click, or the form sent again: the first made
+            # the draft, which waits on the page the first click landed on.
+            await notify(request, describe(error))
+            raise back_or(request, form, HOME[kind]) from None
         if kind is acts.ActKind.ECONOMIA:
             # The economia's form refused: the fund's page again, that form open with what
             # was typed, why beside the field (as the fund's own forms), or in the

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, NoReturn
 
 from aiohttp import web
 
 from core.dialogue.menus import CATEGORY_LABELS
 from core.domain.errors import DomainError, NotFound, Refusal
-from core.domain.messages import t
+from core.domain.messages import Moment, t
 from core.domain.shops import ShopCategory
 from core.services import back_office, ledger, security, shop_members
 from core.services.operators import Role
@@ -164,14 +165,34 @@ async def unlock(request: web.Request) -> web.StreamResponse:
     raise see_other(request, "shops")
 
 
+async def _removed_already(request: web.Request, gone: shop_members.AlreadyRemoved) -> NoReturn:
+    """A removal sent again (a double click, an old tab): the shops page the first landed
+    on, with a notice of what was done and when, not a refusal that reads like a failure."""
+    await notify(
+        request,
+        t(
+            "{who} had already been removed from {shop} by {by} on {moment}: nothing was "
+            "done twice.",
+            who=str(gone.params["who"]),
+            shop=str(gone.params["shop"]),
+            by=str(gone.params["by"]),
+            moment=Moment(datetime.fromisoformat(str(gone.params["at"]))),
+        ),
+    )
+    raise see_other(request, "shops")
+
+
 async def remove_member_page(request: web.Request) -> web.Response:
     """What removing a cashier means, and the button that does it. The refusals removing
     would give (another town's shop, a member gone, the owner) are said here first."""
     operator = operator_of(request)
-    async with request.app[CORE].uow() as uow:
-        removable = await back_office.removable_member(
-            uow, operator, int(request.match_info["shop"]), int(request.match_info["member"])
-        )
+    try:
+        async with request.app[CORE].uow() as uow:
+            removable = await back_office.removable_member(
+                uow, operator, int(request.match_info["shop"]), int(request.match_info["member"])
+            )
+    except shop_members.AlreadyRemoved as gone:
+        await _removed_already(request, gone)
     return await render(request, "shop_member_remove.html", {"removable": removable})
 
 
@@ -183,10 +204,13 @@ async def remove_member(request: web.Request) -> web.StreamResponse:
     if form.get("confirm") != "yes":
         # The button of the shops page: first the page that says what removing means.
         raise see_other(request, "shop_member_remove_page", shop=shop_id, member=member_id)
-    async with core.uow() as uow:
-        removed = await back_office.remove_shop_member(
-            uow, operator, int(shop_id), int(member_id), core.now(), confirmed=True
-        )
+    try:
+        async with core.uow() as uow:
+            removed = await back_office.remove_shop_member(
+                uow, operator, int(shop_id), int(member_id), core.now(), confirmed=True
+            )
+    except shop_members.AlreadyRemoved as gone:
+        await _removed_already(request, gone)
     await notify(
         request,
         t(

@@ -328,3 +328,110 @@ async def test_an_appeal_decided_twice_at_once_is_decided_and_told_once(
     assert f"Appeal {appeal}: rejected. The citizen has been told." in said
     assert f"Appeal {appeal} was already decided (rejected): nothing was done twice" in said
     assert len(await new_messages(core, before)) == 1
+
+
+async def drafts(core: Core, kind: str) -> int:
+    async with core.uow() as uow:
+        found = await uow.session.scalar(
+            select(func.count()).select_from(m.OfficeAct).where(m.OfficeAct.kind == kind)
+        )
+    return int(found or 0)
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["one after the other", "at once"])
+async def test_an_act_prepared_twice_is_one_draft_and_lands_on_it(
+    towns: Towns, core: Core, clock: FakeClock, at_once: bool
+) -> None:
+    await closed_round_with_applications(towns, clock)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    form = {"kind": "determina", "budget": "400"}
+    if at_once:
+        pages = list(
+            await asyncio.gather(clerk.post("/office/acts", form), clerk.post("/office/acts", form))
+        )
+    else:
+        pages = [await clerk.post("/office/acts", form), await clerk.post("/office/acts", form)]
+    assert await drafts(core, "determina") == 1
+    [act] = {
+        int(found) for page in pages for found in re.findall(r"Prepared: act (\d+)\.", page.text)
+    }
+    for page in pages:
+        assert page.status == 200 and page.url == "/office/round", (page.status, page.url)
+        assert f"/office/acts/{act}/withdraw" in page.text  # the draft, listed as waiting
+    said = " ".join(unescape(page.text) for page in pages)
+    assert (
+        f"You had already prepared act {act}: another operator with the manager role "
+        "must approve it. Nothing was prepared twice." in said
+    )
+    assert (await counted(core, "determina.prepare"))[0] == 1
+
+
+async def test_an_act_of_the_same_kind_prepared_by_another_is_still_refused(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    await closed_round_with_applications(towns, clock)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    manager = await signed_in(towns.server, "bel.manager")
+    await manager.post("/office/language", {"lang": "en"})
+    await prepare(clerk, kind="determina", budget="400")
+    page = await manager.post("/office/acts", {"kind": "determina", "budget": "400"})
+    assert page.status == 409, (page.status, page.url)
+    assert "An act of this kind is already waiting for approval" in page.text
+    # Nor is a second click with another budget taken for the first: a typo, told as such.
+    page = await clerk.post("/office/acts", {"kind": "determina", "budget": "500"})
+    assert page.status == 409, (page.status, page.url)
+    assert await drafts(core, "determina") == 1
+
+
+async def cashier(core: Core, shop_id: int) -> int:
+    async with core.uow() as uow:
+        member = m.ShopMember(
+            shop_id=shop_id,
+            channel="sms",
+            address="+393339990051",
+            role="cashier",
+            created_at=core.now(),
+        )
+        uow.session.add(member)
+        await uow.flush()
+        await uow.commit()
+        return member.id
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["one after the other", "at once"])
+async def test_a_cashier_removed_twice_is_removed_and_told_once(
+    towns: Towns, core: Core, at_once: bool
+) -> None:
+    shop_id = towns.bel.shop_ids[0]
+    member_id = await cashier(core, shop_id)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    before = await outbox_size(core)
+    url = f"/office/shops/{shop_id}/members/{member_id}/remove"
+    form = {"confirm": "yes"}
+    if at_once:
+        pages = list(await asyncio.gather(clerk.post(url, form), clerk.post(url, form)))
+    else:
+        pages = [await clerk.post(url, form), await clerk.post(url, form)]
+    for page in pages:
+        assert page.status == 200 and page.url == "/office/shops", (page.status, page.url)
+    said = " ".join(unescape(page.text) for page in pages)
+    assert "SMS ***051 no longer works for" in said
+    assert "SMS ***051 had already been removed from" in said
+    assert "by bel.clerk on " in said and "nothing was done twice." in said
+    # The cashier and the owner, told once each.
+    assert len(await new_messages(core, before)) == 2
+    assert (await counted(core, "shop.member_remove"))[0] == 1
+    # The page that asks to confirm, opened again from an old tab: the same notice.
+    page = await clerk.get(url)
+    assert page.status == 200 and page.url == "/office/shops", (page.status, page.url)
+    assert "had already been removed from" in unescape(page.text)
+
+
+async def test_a_member_that_never_was_is_still_not_found(towns: Towns, core: Core) -> None:
+    shop_id = towns.bel.shop_ids[0]
+    clerk = await signed_in(towns.server, "bel.clerk")
+    url = f"/office/shops/{shop_id}/members/999/remove"
+    assert (await clerk.post(url, {"confirm": "yes"})).status == 404
+    assert (await clerk.get(url)).status == 404

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from tests.dialogue.catalog import ROOT
-from tests.office.conftest import signed_in
-from tests.office.harness import OfficeServer
+from tests.office.conftest import Towns, shop_owed, signed_in
+from tests.office.test_audit_appeals import credited, prepare
 
 DOWNLOADS = re.compile(r'<p class="downloads">(.*?)</p>', re.DOTALL)
 LINK = re.compile(r'<a href="([^"]+)">([^<]+)</a>')
@@ -42,9 +42,14 @@ LINK = re.compile(r'<a href="([^"]+)">([^<]+)</a>')
     ],
 )
 async def test_a_table_offers_its_csv_and_xlsx(
-    office: OfficeServer, page: str, links: list[tuple[str, str]]
+    towns: Towns, page: str, links: list[tuple[str, str]]
 ) -> None:
-    clerk = await signed_in(office, "bel.clerk")
+    # An empty table offers no files (test_nothing_owed_is_said_and_offers_no_empty_files).
+    if page == "/office/reimbursement":
+        await shop_owed(towns)
+    if page == "/office/audit":
+        await revoked(towns)
+    clerk = await signed_in(towns.server, "bel.clerk")
     shown = await clerk.get(page)
     assert shown.status == 200
     blocks = DOWNLOADS.findall(shown.text)
@@ -63,3 +68,26 @@ def test_no_page_keeps_its_own_copy_of_the_two_links() -> None:
         and '<p class="downloads">' in path.read_text()
     ]
     assert copies == []
+
+
+async def revoked(towns: Towns) -> None:
+    """One application credited, then revoked: a sum to recover."""
+    [protocol, *_] = await credited(towns)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    act = await prepare(clerk, kind="revocation", protocol=protocol, reason="ISEE falso")
+    manager = await signed_in(towns.server, "bel.manager")
+    assert (await manager.post(f"/office/acts/{act}/approve")).status == 200
+
+
+async def test_nothing_owed_is_said_and_offers_no_empty_files(towns: Towns) -> None:
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/language", {"lang": "en"})
+    page = await clerk.get("/office/reimbursement")
+    assert page.status == 200
+    assert "No shop is owed anything: there is nothing to reimburse." in page.text
+    assert DOWNLOADS.findall(page.text) == [] and "owed.csv" not in page.text
+    assert 'name="execution_date"' not in page.text
+    page = await clerk.get("/office/audit")
+    assert page.status == 200
+    assert '<p id="nothing-to-recover"><strong>Nothing to recover.</strong></p>' in page.text
+    assert DOWNLOADS.findall(page.text) == [] and "to-recover.csv" not in page.text

@@ -240,7 +240,8 @@ async def test_a_double_click_prepares_one_draft_and_approves_it_once(
     clerk = await signed_in(towns.server, "bel.clerk")
     form = {"kind": "determina", "budget": "400"}
     pages = await asyncio.gather(clerk.post("/office/acts", form), clerk.post("/office/acts", form))
-    assert sorted(page.status for page in pages) == [200, 409], [p.text for p in pages]
+    # The second click lands on the draft the first made (test_clicked_twice): one draft.
+    assert [page.status for page in pages] == [200, 200], [p.text for p in pages]
     async with core.uow() as uow:
         [act] = await uow.session.scalars(select(m.OfficeAct.id))
     manager = await signed_in(towns.server, "bel.manager")
