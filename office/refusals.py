@@ -142,7 +142,7 @@ def name_not_sepa(p: Mapping[str, object]) -> Text:
     )
 
 
-# Why an identity binding was refused (core/services/identity.py: decide_claim's reasons).
+# Why an identity binding was refused (core/services/identity/claiming.py: decide_claim's reasons).
 IDENTITY_REASONS: dict[str, Text] = {
     "phone_bound": t(
         "This phone belongs to another household of the municipality: one phone, one "

@@ -41,6 +41,19 @@ def assert_the_holders_balance(chat: Chat, cf: str) -> None:
     assert param(chat.last, "holder") == holder_of(cf)
 
 
+async def answered_as_the_delegate(chat: Chat, cf: str, *, one_trip: bool) -> None:
+    """The chat, once its contact proved the delegate's number, answered as that number is
+    from then on: SALDO the holder's balance (on the path `one_trip` says), STATO and CARTA
+    a delegate's answers, a card's link the holder's balance."""
+    await chat.send("/saldo")
+    assert_the_holders_balance(chat, cf)
+    assert chat.result is not None and chat.result.one_trip is one_trip
+    await chat.expect("/stato", DELEGATE_NO_STATUS.msgid)
+    await chat.expect("/carta", DELEGATE_NO_CARD.msgid)
+    await chat.send(None, start=CARD)
+    assert_the_holders_balance(chat, cf)
+
+
 @pytest.mark.parametrize("one_trip", [True, False])
 async def test_a_delegates_contact_shared_unasked_is_answered_as_a_delegate(
     core: Core, one_trip: bool
@@ -52,13 +65,7 @@ async def test_a_delegates_contact_shared_unasked_is_answered_as_a_delegate(
     # for the holder), but the balance it acts for, as the contact question answers it.
     await chat.send(None, contact=(DELEGATE, True))
     assert_the_holders_balance(chat, cf)
-    await chat.send("/saldo")
-    assert_the_holders_balance(chat, cf)
-    assert chat.result is not None and chat.result.one_trip is one_trip
-    await chat.expect("/stato", DELEGATE_NO_STATUS.msgid)
-    await chat.expect("/carta", DELEGATE_NO_CARD.msgid)
-    await chat.send(None, start=CARD)
-    assert_the_holders_balance(chat, cf)
+    await answered_as_the_delegate(chat, cf, one_trip=one_trip)
 
 
 @pytest.mark.parametrize("one_trip", [True, False])
@@ -73,13 +80,7 @@ async def test_a_delegates_contact_shared_in_an_application_is_answered_as_a_del
     await chat.send(None, contact=(DELEGATE, True))
     await chat.send("/saldo")  # the draft is left aside, and said
     assert_the_holders_balance(chat, cf)
-    await chat.send("/saldo")
-    assert_the_holders_balance(chat, cf)
-    assert chat.result is not None and chat.result.one_trip is one_trip
-    await chat.expect("/stato", DELEGATE_NO_STATUS.msgid)
-    await chat.expect("/carta", DELEGATE_NO_CARD.msgid)
-    await chat.send(None, start=CARD)
-    assert_the_holders_balance(chat, cf)
+    await answered_as_the_delegate(chat, cf, one_trip=one_trip)
 
 
 @pytest.mark.parametrize("asked", ["/carta", f"start:{CARD}"])

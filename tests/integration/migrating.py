@@ -1,6 +1,6 @@
 """Moving a test database to one Alembic revision, up or down, as `buonispesa migrate`
-would (the migration tests build data at an old revision and upgrade it), and opening a
-Core on it between the moves."""
+would (the migration tests build data at an old revision and upgrade it), opening a
+Core on it between the moves, and the triggers and functions a move left in the catalog."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from alembic import command
+from sqlalchemy import text
 
 from core.bootstrap import Core
 from core.storage.engine import make_engine
@@ -51,3 +52,21 @@ async def migrated_core(
     await migrate_to(url, revision, down=down)
     async with core_on(url, clock) as core:
         yield core
+
+
+async def triggers_and_functions(url: str) -> set[str]:
+    """Every trigger in the catalog of the database at `url` and, on PostgreSQL, every
+    function (named with "()"): where a guard's migration test looks for its own."""
+    if url.startswith("postgresql"):
+        query = (
+            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal "
+            "UNION SELECT proname::text || '()' FROM pg_proc"
+        )
+    else:
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return set(await connection.scalars(text(query)))
+    finally:
+        await engine.dispose()

@@ -11,14 +11,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from typer.testing import CliRunner
 
-from buonispesa.cli import _register, app
 from buonispesa.cli.common import office_language
+from tests.cli_runner import invoke, sqlite_file
 from tests.factories import make_cf
 
-_register()
-runner = CliRunner()
 ROME = ZoneInfo("Europe/Rome")
 
 HEADER = (
@@ -36,14 +33,7 @@ def english(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
-    monkeypatch.setenv("BUONISPESA_DATABASE_URL", url)
-    return url
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
+    return sqlite_file(tmp_path, monkeypatch)
 
 
 def applications_csv(path: Path, rows: list[str]) -> Path:

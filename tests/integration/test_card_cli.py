@@ -7,19 +7,17 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from buonispesa.cli import _register, app
+from buonispesa.cli import app
 from buonispesa.demo import DEMO_CITIZENS, DEMO_CODE
 from core.bootstrap import Core
 from core.domain.errors import NotFound
 from core.services import charges
 from core.storage.engine import make_engine
 from tests import card_reader
+from tests.cli_runner import runner, sqlite_file
 from tests.factories import make_cf
 
-_register()
-runner = CliRunner()
 HOLDER = DEMO_CITIZENS[0]
 DELEGATE = "3471234567"
 
@@ -32,8 +30,7 @@ def english(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
-    monkeypatch.setenv("BUONISPESA_DATABASE_URL", url)
+    url = sqlite_file(tmp_path, monkeypatch)
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     assert runner.invoke(app, ["demo"]).exit_code == 0
     return url

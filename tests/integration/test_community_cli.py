@@ -5,12 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from buonispesa.cli import _register, app
-
-_register()
-runner = CliRunner()
+from tests.cli_runner import invoke, sqlite_file
 
 
 @pytest.fixture(autouse=True)
@@ -20,14 +16,7 @@ def english(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
-    monkeypatch.setenv("BUONISPESA_DATABASE_URL", url)
-    return url
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
+    return sqlite_file(tmp_path, monkeypatch)
 
 
 def test_the_office_turns_the_feature_on_and_off(database: str) -> None:

@@ -29,7 +29,7 @@ from core.storage.transient import is_transient
 from tests.conftest import FakeClock
 from tests.dialogue.test_shop import balance
 from tests.factories import Town, make_town, outbox_to, pay, request
-from tests.integration.migrating import migrate_to
+from tests.integration.migrating import migrate_to, triggers_and_functions
 from tests.integration.test_cards_delegates import issue
 from tests.integration.test_code_destination_races import _blocked_or_done, postgresql_only
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
@@ -183,19 +183,7 @@ async def test_a_card_payment_written_while_the_erasure_commits_is_refused(
 async def _guards(url: str) -> set[str]:
     """The migration's trigger, and its function (PostgreSQL, named with "()"), as the
     catalog lists them."""
-    if url.startswith("postgresql"):
-        query = (
-            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal "
-            "UNION SELECT proname::text || '()' FROM pg_proc"
-        )
-    else:
-        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return set(await connection.scalars(text(query))) & {GUARD, f"{GUARD}()"}
-    finally:
-        await engine.dispose()
+    return await triggers_and_functions(url) & {GUARD, f"{GUARD}()"}
 
 
 async def test_the_guard_comes_and_goes_with_its_migration(empty_url: str) -> None:  # noqa: F811

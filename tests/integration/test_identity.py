@@ -14,9 +14,8 @@ import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from stdnum.it import codicefiscale
-from typer.testing import CliRunner
 
-from buonispesa.cli import _register, app
+from buonispesa.cli import app
 from core.bootstrap import Core
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.identity import PhoneProof
@@ -25,8 +24,10 @@ from core.domain.shops import ShopCategory
 from core.services import applications, identity, municipalities, shops
 from core.services.applications import ApplicationInput, submit_application
 from core.storage import models as m
+from tests.cli_runner import runner
 from tests.dialogue.harness import outbox_of, town_with_open_window
 from tests.factories import Town, make_cf, make_town, pay
+from tests.integration.migrating import core_on
 
 NEWCOMER = make_cf(800)
 TRIED = "Someone tried to apply for grocery vouchers with your codice fiscale from {phone}. "
@@ -394,25 +395,17 @@ def test_admin_citizen_phone_command(
 ) -> None:
     import asyncio
 
-    from core.storage.engine import make_engine
-    from tests.conftest import FakeClock
-
     monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
     monkeypatch.setenv("BUONISPESA_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("BUONISPESA_OPERATOR", "Bianchi")
 
     async def seed() -> Town:
-        core = Core(engine=make_engine(sqlite_url), clock=FakeClock())
-        try:
+        async with core_on(sqlite_url) as core:
             town = await make_town(core, citizens=2)
             await pay(core, town, 150_00)  # nothing left to spend: no second operator needed
             return town
-        finally:
-            await core.close()
 
     town = asyncio.run(seed())
-    _register()
-    runner = CliRunner()
     result = runner.invoke(
         app, ["admin", "citizen", "phone", town.code, town.citizen_cfs[0], "347 123 0005"]
     )
@@ -434,13 +427,9 @@ def test_admin_citizen_phone_command(
     assert bad.exit_code == 2 and "not a valid codice fiscale" in bad.output
 
     async def log() -> list[tuple[str, str]]:
-        core = Core(engine=make_engine(sqlite_url), clock=FakeClock())
-        try:
-            async with core.uow() as uow:
-                rows = await uow.identity_events.for_citizen(town.citizen_ids[0])
-                return [(e.kind, e.actor) for e in rows]
-        finally:
-            await core.close()
+        async with core_on(sqlite_url) as core, core.uow() as uow:
+            rows = await uow.identity_events.for_citizen(town.citizen_ids[0])
+            return [(e.kind, e.actor) for e in rows]
 
     assert ("phone_rebound", "office:Bianchi") in asyncio.run(log())
 

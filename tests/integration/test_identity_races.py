@@ -35,11 +35,10 @@ from core.services import delegates, identity, municipalities, phone_changes
 from core.services.applications import submit_application
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.engine import make_engine
 from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
 from tests.dialogue.test_identity import ANSWERS, CODE, MEMBERS, NOTICE, REFUSED, notices_to
 from tests.factories import Town, approved_request, make_cf, make_town, pay
-from tests.integration.migrating import migrate_to
+from tests.integration.migrating import migrate_to, triggers_and_functions
 from tests.integration.test_code_destination_races import _blocked_or_done
 from tests.integration.test_identity import _application, _count, _submit_from_chat, omocode
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
@@ -380,19 +379,7 @@ async def test_the_database_refuses_a_delegate_on_a_citizens_own_number(
 
 async def _guards(url: str) -> set[str]:
     """The migration's triggers, and its function (PostgreSQL, named with "()")."""
-    if url.startswith("postgresql"):
-        query = (
-            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal "
-            "UNION SELECT proname::text || '()' FROM pg_proc"
-        )
-    else:
-        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return {name for name in await connection.scalars(text(query)) if GUARD in name}
-    finally:
-        await engine.dispose()
+    return {name for name in await triggers_and_functions(url) if GUARD in name}
 
 
 async def test_the_guard_comes_and_goes_with_its_migration(empty_url: str) -> None:  # noqa: F811

@@ -8,16 +8,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select
-from typer.testing import CliRunner
 
-from buonispesa.cli import _register, app
+from buonispesa.cli import app
 from core.bootstrap import open_core
 from core.domain.messages import Reply, t
 from core.services.outbox import enqueue
 from core.storage import models as m
-
-_register()
-runner = CliRunner()
+from tests.cli_runner import runner, sqlite_file
 
 
 @pytest.fixture(autouse=True)
@@ -27,8 +24,7 @@ def english(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
-    monkeypatch.setenv("BUONISPESA_DATABASE_URL", url)
+    url = sqlite_file(tmp_path, monkeypatch)
     assert runner.invoke(app, ["demo"]).exit_code == 0
     return url
 

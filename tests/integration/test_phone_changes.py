@@ -16,9 +16,8 @@ from typing import TypeVar
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from typer.testing import CliRunner
 
-from buonispesa.cli import _register, app
+from buonispesa.cli import app
 from core.bootstrap import Core
 from core.domain.errors import Conflict, NotAllowed, Refusal
 from core.domain.messages import reply_from_json
@@ -34,9 +33,11 @@ from core.services import (
 from core.services.operators import RoleRefused
 from core.storage import models as m
 from core.storage.engine import make_engine
+from tests.cli_runner import runner
 from tests.conftest import FakeClock
 from tests.dialogue.harness import add_member, assert_one_segment
 from tests.factories import Town, confirm, last_code_for, make_town, pay, request
+from tests.integration.migrating import core_on
 
 NEW_PHONE = "+393471230077"
 T = TypeVar("T")
@@ -348,8 +349,7 @@ def test_admin_citizen_phone_for_a_citizen_with_no_phone_says_only_the_new_numbe
     monkeypatch.setenv("BUONISPESA_DATABASE_URL", sqlite_url)
 
     async def seed() -> Town:
-        core = Core(engine=make_engine(sqlite_url), clock=FakeClock())
-        try:
+        async with core_on(sqlite_url) as core:
             town = await make_town(core, citizens=1)
             await _operators(core, town)
             async with core.uow() as uow:  # on file with vouchers but no phone (paper)
@@ -358,13 +358,10 @@ def test_admin_citizen_phone_for_a_citizen_with_no_phone_says_only_the_new_numbe
                 )
                 await uow.commit()
             return town
-        finally:
-            await core.close()
 
     town = asyncio.run(seed())
-    _register()
     ask = ["admin", "citizen", "phone", town.code, town.citizen_cfs[0], "347 123 0077"]
-    asked = CliRunner().invoke(app, [*ask, "--by", "tst.clerk"])
+    asked = runner.invoke(app, [*ask, "--by", "tst.clerk"])
     assert asked.exit_code == 0, asked.output
     said = " ".join(asked.output.split())
     assert "waiting for another operator" in said
@@ -379,17 +376,12 @@ def test_admin_citizen_phone_change_commands(
     monkeypatch.setenv("BUONISPESA_OPERATOR", "Bianchi")
 
     async def seed() -> Town:
-        core = Core(engine=make_engine(sqlite_url), clock=FakeClock())
-        try:
+        async with core_on(sqlite_url) as core:
             town = await make_town(core, citizens=1)
             await _operators(core, town)
             return town
-        finally:
-            await core.close()
 
     town = asyncio.run(seed())
-    _register()
-    runner = CliRunner()
     ask = ["admin", "citizen", "phone", town.code, town.citizen_cfs[0], "347 123 0077"]
     # Bianchi is nobody's username: the citizen has vouchers, so nothing changes.
     refused = runner.invoke(app, ask)
@@ -410,13 +402,9 @@ def test_admin_citizen_phone_change_commands(
     assert "now uses the phone ***077" in approved.output
 
     async def phone() -> str | None:
-        core = Core(engine=make_engine(sqlite_url), clock=FakeClock())
-        try:
-            async with core.uow() as uow:
-                citizen = await uow.citizens.by_id(town.citizen_ids[0])
-                return citizen.phone if citizen else None
-        finally:
-            await core.close()
+        async with core_on(sqlite_url) as core, core.uow() as uow:
+            citizen = await uow.citizens.by_id(town.citizen_ids[0])
+            return citizen.phone if citizen else None
 
     assert asyncio.run(phone()) == "+393471230077"
     # Withdrawing needs a waiting change.
@@ -488,11 +476,8 @@ def test_a_cashier_at_the_terminal_is_never_made_a_delegate(
     cashier, later = "+393339990002", "+393339990003"
 
     async def with_core(work: Callable[[Core], Awaitable[T]]) -> T:
-        core = Core(engine=make_engine(sqlite_url), clock=FakeClock())
-        try:
+        async with core_on(sqlite_url) as core:
             return await work(core)
-        finally:
-            await core.close()
 
     async def seed(core: Core) -> Town:
         town = await make_town(core, citizens=1)
@@ -509,8 +494,6 @@ def test_a_cashier_at_the_terminal_is_never_made_a_delegate(
             return (found.phone if found else None), [x or "" for x in waiting]
 
     town = asyncio.run(with_core(seed))
-    _register()
-    runner = CliRunner()
     delegate = ["admin", "citizen", "delegate", town.code, town.citizen_cfs[0]]
     refused = runner.invoke(app, [*delegate, cashier, "--by", "tst.clerk"])
     assert refused.exit_code == 2, refused.output
@@ -598,19 +581,14 @@ def test_the_command_line_keeps_four_eyes_on_money_approved_but_not_credited(
     monkeypatch.setenv("BUONISPESA_OPERATOR", "Bianchi")
 
     async def seed() -> Town:
-        core = Core(engine=make_engine(sqlite_url), clock=FakeClock())
-        try:
+        async with core_on(sqlite_url) as core:
             town = await make_town(core, citizens=1, budget_cents=50_00)
             await _operators(core, town)
             await pay(core, town, 50_00)  # balance 0
             await _approve_tranche(core, town, 100_00)  # 100 € approved, not credited
             return town
-        finally:
-            await core.close()
 
     town = asyncio.run(seed())
-    _register()
-    runner = CliRunner()
     ask = ["admin", "citizen", "phone", town.code, town.citizen_cfs[0], "347 123 0077"]
     refused = runner.invoke(app, ask)  # Bianchi is no operator: the server owner alone
     assert refused.exit_code == 2 and "phone_change.needs_approval" in refused.output
@@ -783,8 +761,7 @@ def test_the_chats_request_is_listed_by_the_command_line_checked_and_approved_by
     monkeypatch.setenv("COLUMNS", "200")
 
     async def seed() -> Town:
-        core = Core(engine=make_engine(sqlite_url), clock=FakeClock())
-        try:
+        async with core_on(sqlite_url) as core:
             town = await make_town(core, citizens=1)
             await _operators(core, town)
             async with core.uow() as uow:  # an older application's chat, no phone
@@ -801,12 +778,8 @@ def test_the_chats_request_is_listed_by_the_command_line_checked_and_approved_by
                     )
                 await uow.commit()
             return town
-        finally:
-            await core.close()
 
     town = asyncio.run(seed())
-    _register()
-    runner = CliRunner()
     listed = runner.invoke(app, ["admin", "citizen", "phone-change", "list", town.code])
     assert listed.exit_code == 0, listed.output
     said = " ".join(listed.output.split())

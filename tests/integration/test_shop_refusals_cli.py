@@ -9,23 +9,14 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from typer.testing import CliRunner
 
-from buonispesa.cli import _register, app
 from core.bootstrap import open_core
 from core.domain.shops import ShopCategory
 from core.services import charges, shops
+from tests.cli_runner import invoke
 from tests.factories import make_partita_iva, make_town
 
-_register()
-runner = CliRunner()
-
 TILL = "+393337654321"
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
 
 
 @pytest.fixture

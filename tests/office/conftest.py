@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from core.bootstrap import Core
-from core.services import municipalities, operators
+from core.services import municipalities, operators, security
+from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.integration.office_helpers import (
     Office,
@@ -84,6 +85,24 @@ async def shop_owed(towns: Towns, cents: int = 42_50) -> int:
     shop_id = towns.bel.shop_ids[0]
     await pay(towns.bel, shop_id, BUYER, cents)
     return shop_id
+
+
+async def lock_shop(core: Core, shop_id: int) -> None:
+    """The shop blocked after ten wrong payment codes, as the till's lock leaves it: what
+    the office's list of locked shops shows and its unlock lifts."""
+    async with core.uow() as uow:
+        shop = await uow.session.get(m.Shop, shop_id)
+        assert shop is not None
+        shop.blocked_at = core.now()
+        for _ in range(10):
+            await security.record(
+                uow,
+                security.WRONG_PAYMENT_CODE,
+                core.now(),
+                municipality_id=shop.municipality_id,
+                shop_id=shop_id,
+            )
+        await uow.commit()
 
 
 @pytest.fixture

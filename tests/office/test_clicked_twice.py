@@ -12,15 +12,15 @@ import re
 from html import unescape
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from core.bootstrap import Core
-from core.services import security
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.integration.office_helpers import apply, close_approve_credit, person
 from tests.integration.test_application_desk import paper
-from tests.office.conftest import Towns, signed_in
+from tests.office.applicants import chat_asks_a_number
+from tests.office.conftest import Towns, lock_shop, signed_in
 from tests.office.harness import OfficeBrowser, Page
 from tests.office.test_audit_appeals import credited, file_appeal
 from tests.office.test_four_eyes import closed_round_with_applications, prepare
@@ -42,22 +42,6 @@ async def twice(browser: OfficeBrowser, url: str, at_once: bool) -> list[Page]:
     if at_once:
         return list(await asyncio.gather(browser.post(url), browser.post(url)))
     return [await browser.post(url), await browser.post(url)]
-
-
-async def lock_shop(core: Core, shop_id: int) -> None:
-    async with core.uow() as uow:
-        shop = await uow.session.get(m.Shop, shop_id)
-        assert shop is not None
-        shop.blocked_at = core.now()
-        for _ in range(10):
-            await security.record(
-                uow,
-                security.WRONG_PAYMENT_CODE,
-                core.now(),
-                municipality_id=shop.municipality_id,
-                shop_id=shop_id,
-            )
-        await uow.commit()
 
 
 @pytest.mark.parametrize("at_once", [False, True], ids=["one after the other", "at once"])
@@ -175,26 +159,12 @@ async def test_withdraw_clicked_twice_withdraws_once(
 
 async def chat_asked(towns: Towns, core: Core) -> str:
     """A number an applicant's Telegram chat shared, waiting for an operator's check."""
-    from core.services import identity
-
     applicant = person(9, 1)
     await apply(towns.bel, applicant)
     await close_approve_credit(towns.bel, 100_000_00)  # vouchers to spend: the office decides
-    async with core.uow() as uow:
-        await uow.session.execute(
-            update(m.Citizen)
-            .where(m.Citizen.codice_fiscale == applicant.codice_fiscale)
-            .values(phone=None, phone_proven_by=None, phone_proven_at=None, telegram_chat_id="79")
-        )
-        await uow.commit()
-    async with core.uow() as uow:
-        with pytest.raises(identity.FirstNumberNeedsOffice) as asked:
-            await identity.link_telegram(
-                uow, towns.bel.municipality_id, "79", "+393334445579", core.now()
-            )
-        await uow.commit()
-    assert asked.value.change is not None
-    return str(asked.value.change.id)
+    return await chat_asks_a_number(
+        core, towns.bel.municipality_id, applicant.codice_fiscale, "79", "+393334445579"
+    )
 
 
 @pytest.mark.parametrize("at_once", [False, True], ids=["one after the other", "at once"])

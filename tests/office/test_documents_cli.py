@@ -7,14 +7,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from typer.testing import CliRunner
 
-from buonispesa.cli import _register, app
+from tests.cli_runner import invoke
 from tests.factories import make_cf
 from tests.office.pdf_text import pdf_text
-
-_register()
-runner = CliRunner()
 
 # The command line runs on the real clock: rows dated now, inside the window just opened.
 NOW = datetime.now(UTC)
@@ -32,11 +28,6 @@ CSV = (
 def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
     monkeypatch.setenv("BUONISPESA_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'd.sqlite3'}")
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
 
 
 def _approved_tranche(tmp_path: Path) -> None:

@@ -7,27 +7,18 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from buonispesa.cli import _register, app
 from buonispesa.runtime import core_from_settings
 from buonispesa.settings import Settings
 from core.domain.errors import DomainError
 from core.services import operators
-
-_register()
-runner = CliRunner()
+from tests.cli_runner import invoke
 
 
 @pytest.fixture(autouse=True)
 def english(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
     monkeypatch.setenv("BUONISPESA_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'o.sqlite3'}")
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
 
 
 def test_operator_add_prints_a_one_time_password_and_lists_the_operator() -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from html import unescape
 
-import pytest
 from sqlalchemy import update
 
 from core.bootstrap import Core
@@ -15,6 +14,7 @@ from core.services import allocation, municipalities
 from core.storage import models as m
 from tests.integration.office_helpers import close_approve_credit, person
 from tests.integration.test_application_desk import paper
+from tests.office.applicants import chat_asks_a_number
 from tests.office.conftest import Towns, signed_in
 
 NEW_PHONE = "+393334445556"
@@ -163,26 +163,12 @@ async def test_a_number_the_citizens_chat_proved_is_checked_by_one_operator_and_
     chat; an operator who checked the citizen says so, and a manager other than them
     approves it (docs/identity-and-consent.md §5). Trial 10: one manager approved it alone,
     and the chat may be that manager's own."""
-    from core.services import identity
-
     applicant = person(1, 1)
     [protocol] = await paper(towns.bel, applicant)
     await close_approve_credit(towns.bel, 100_000_00)
-    async with core.uow() as uow:
-        await uow.session.execute(
-            update(m.Citizen)
-            .where(m.Citizen.codice_fiscale == applicant.codice_fiscale)
-            .values(phone=None, phone_proven_by=None, phone_proven_at=None, telegram_chat_id="77")
-        )
-        await uow.commit()
-    async with core.uow() as uow:
-        with pytest.raises(identity.FirstNumberNeedsOffice) as refused:
-            await identity.link_telegram(
-                uow, towns.bel.municipality_id, "77", NEW_PHONE, core.now()
-            )
-        await uow.commit()
-    assert refused.value.change is not None
-    number = str(refused.value.change.id)
+    number = await chat_asks_a_number(
+        core, towns.bel.municipality_id, applicant.codice_fiscale, "77", NEW_PHONE
+    )
 
     clerk = await signed_in(towns.server, "bel.clerk")
     await clerk.post("/office/language", {"lang": "en"})

@@ -13,13 +13,13 @@ from sqlalchemy import select
 from core.bootstrap import Core
 from core.domain.sepa import summarize
 from core.domain.shops import ShopCategory
-from core.services import ledger, municipalities, security
+from core.services import ledger, municipalities
 from core.services.shops import ShopInput, register_shop
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.factories import make_partita_iva
 from tests.integration.office_helpers import italian_iban, pay
-from tests.office.conftest import BUYER, Towns, shop_owed, signed_in
+from tests.office.conftest import BUYER, Towns, lock_shop, shop_owed, signed_in
 
 ACT = re.compile(r"/office/acts/(\d+)/withdraw")
 SEEN = re.compile(r'name="seen" value="([0-9a-f]+)"')
@@ -184,19 +184,7 @@ async def test_a_locked_shop_is_shown_and_the_office_lifts_the_lock(
     clerk = await signed_in(towns.server, "bel.clerk")
     page = await clerk.get("/office/shops")
     assert "Nessun negozio è bloccato." in page.text
-    async with core.uow() as uow:
-        shop = await uow.session.get(m.Shop, shop_id)
-        assert shop is not None
-        shop.blocked_at = core.now()
-        for _ in range(10):
-            await security.record(
-                uow,
-                security.WRONG_PAYMENT_CODE,
-                core.now(),
-                municipality_id=shop.municipality_id,
-                shop_id=shop_id,
-            )
-        await uow.commit()
+    await lock_shop(core, shop_id)
     page = await clerk.get("/office/shops")
     assert (
         "Non può incassare finché non lo sblocchi: 10 codici di pagamento sbagliati in 24 ore."

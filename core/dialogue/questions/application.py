@@ -19,7 +19,8 @@ _WANT = frozenset(
     }
 )  # fmt: skip
 # "A che punto è la mia domanda?", "com'è andata la domanda", "what happened to my
-# application?": the status, not a new application (read before the application's rule).
+# application?": the status, not a new application (question_of, in rules, reads it before
+# the application's rule).
 _PROGRESS = frozenset(
     {
         "punto", "andata", "stata", "accettata", "accolta", "approvata", "ammessa",

@@ -188,7 +188,10 @@ _LONGEST_QUESTION = 16
 
 
 def question_of(text: str | None) -> tuple[str, str] | None:
-    """The request a question in plain words makes (see the sets above), else None."""
+    """The request a question in plain words makes (its rules below, in order, over the
+    word sets of the package's modules: courtesy, household_size, money, family,
+    application, spending, shopkeeper, codes_and_calls, cards; the keywords each rule may
+    hold above), else None."""
     folded = fold(text).split()
     # Every word, courtesy included, without the punctuation after it ("grazie, buona…").
     every = {word.strip(",.'") for word in folded}
