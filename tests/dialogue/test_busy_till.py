@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
-from core.dialogue.words import after_paga_slip
-from tests.dialogue.harness import Chat, add_member, msgids, param
+from core.dialogue.words import after_paga_slip, customer_to_charge, plain_words
+from tests.dialogue.harness import Chat, add_member, msgids, open_till, param
 from tests.dialogue.test_shop import citizen_code
 from tests.factories import make_town
 
@@ -93,3 +93,65 @@ async def test_storno_with_words_and_no_receipt_number_lists_todays_payments(cor
     )
     await owner.expect("Storna l'ultimo pagamento", "Which payment of today do you want to refund?")
     await owner.expect("ANNULLA", "Cancelled.")
+
+
+WHO_PAYS = "Who pays? Write the codice fiscale, the phone number or the card code."
+HOW_TO_PAY = (
+    "At the till, give your codice fiscale or phone number: a code comes to you; tell it to "
+    "the cashier and the vouchers pay. NEGOZI says where."
+)
+CHARGE_SAID = (
+    "Buongiorno, devo far pagare una signora",
+    "devo incassare",
+    "una cliente deve pagare con i buoni",
+    "c'è una signora che paga col buono",
+)
+
+
+async def test_a_customer_about_to_pay_said_in_words_starts_the_charge(core: Core) -> None:
+    owner, cf = await _owner(core)
+    async with core.uow() as uow:
+        [(_, shop)] = await uow.shops.membership("telegram", "7101")
+    await add_member(core, shop.id, "7104", "cashier", channel="telegram")
+    cashier = Chat(core, "7104", channel=Channel.TELEGRAM)
+    for chat in (owner, cashier):
+        for typed in CHARGE_SAID:
+            # It was "I did not understand" (or the welcome, for the "Buongiorno").
+            await chat.expect(typed, WHO_PAYS)
+            assert (await chat.state())[:2] == ("charge", "who")
+            await chat.expect("ANNULLA", "Cancelled.")
+    # The charge goes on as after PAGA: who pays, the amount, the customer's code.
+    await owner.expect("devo far pagare una signora", WHO_PAYS)
+    await owner.expect(f"{cf} 5", ASK_CODE)
+
+
+async def test_said_at_the_tills_own_question_it_asks_who_pays_again(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))  # at "who pays?"
+    # It answered "this is not a card number … not the name".
+    await till.expect("Buongiorno, devo far pagare una signora", WHO_PAYS)
+    assert (await till.state())[:2] == ("charge", "who")
+    await till.expect("ANNULLA", "Cancelled.")
+    await till.expect("una cliente deve pagare con i buoni", WHO_PAYS)
+
+
+async def test_a_citizen_saying_it_hears_how_paying_works(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    citizen = Chat(core, town.citizen_phones[0])
+    for typed in CHARGE_SAID:
+        said = msgids(await citizen.send(typed))
+        assert HOW_TO_PAY in said and WHO_PAYS not in said, typed
+        assert (await citizen.state())[:2] == (None, None)
+
+
+def test_only_a_customer_about_to_pay_is_a_charge_in_words() -> None:
+    for typed in CHARGE_SAID:
+        assert customer_to_charge(plain_words(typed)), typed
+    for typed in (
+        "la signora non può pagare",  # why a payment is refused
+        "quando paga il comune",  # the reimbursement
+        "come faccio a pagare",  # a citizen asking
+        "devo pagare la luce",
+        "c'è un cliente",
+    ):
+        assert not customer_to_charge(plain_words(typed)), typed

@@ -68,6 +68,7 @@ from core.dialogue.words.text import (
 from core.dialogue.words.till import (
     MONTH_NAMES,
     after_paga_slip,
+    customer_to_charge,
     menu_digit_and_phone,
     month_named,
     split_amount,
@@ -101,6 +102,7 @@ __all__ = [
     "clean",
     "codice_fiscale_written",
     "count_in",
+    "customer_to_charge",
     "euro_and_cents",
     "fold",
     "forget_messages",
