@@ -10,17 +10,13 @@ from core.dialogue.flows.member_phone import SHARE_TO_JOIN
 from core.dialogue.inbound import Channel
 from core.domain import otp
 from core.services.identity import new_card_code
-from tests.dialogue.harness import JOIN_CODE, Chat, add_member, msgids, open_till, param
+from tests.dialogue.harness import INVITED, JOIN_CODE, Chat, add_member, msgids, open_till, param
 from tests.dialogue.test_shop import own_code
 from tests.factories import make_cf, make_town
 
 JOINED = "You now work for {shop}: you can charge its vouchers."
 NOT_VALID = "This cashier code is not valid or has expired. Ask the shop owner for a new one."
 TOO_MANY = "Too many wrong cashier codes from this chat today. Try again tomorrow."
-INVITED = (
-    "Cashier code: {code}, valid for 2 days and once. The cashier writes INVITO {code} here, "
-    "by SMS or on Telegram, from their own phone."
-)
 
 
 async def _invite(core: Core, shop_id: int, *, again: bool = False) -> str:
