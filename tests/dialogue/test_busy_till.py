@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
-from core.dialogue.words import after_paga_slip, customer_to_charge, plain_words
+from core.dialogue.words import (
+    after_paga_slip,
+    customer_to_charge,
+    payer_and_amount,
+    plain_words,
+)
 from tests.dialogue.harness import Chat, add_member, msgids, open_till, param
 from tests.dialogue.test_shop import citizen_code
 from tests.factories import make_town
@@ -155,3 +160,32 @@ def test_only_a_customer_about_to_pay_is_a_charge_in_words() -> None:
         "c'è un cliente",
     ):
         assert not customer_to_charge(plain_words(typed)), typed
+
+
+async def test_the_next_customer_written_without_paga_is_charged(core: Core) -> None:
+    town = await make_town(core, citizens=3)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(f"{town.citizen_cfs[0]} 5", ASK_CODE)
+    await till.expect(
+        await citizen_code(core, town.citizen_phones[0]),
+        "Payment confirmed: {amount}. Receipt no. {receipt}.",
+    )
+    # It was "I did not understand": who pays and the amount, with no PAGA before them.
+    for typed in (f"{town.citizen_cfs[1]} 20", f"{town.citizen_phones[2]} 12,50"):
+        await till.expect(typed, ASK_CODE)
+        await till.expect(
+            "ANNULLA",
+            "Payment of {amount} ({where}) cancelled: the customer's code no longer works.",
+        )
+    # Still only at a shop's chat: a citizen writing it starts nothing.
+    citizen = Chat(core, town.citizen_phones[1])
+    said = msgids(await citizen.send(f"{town.citizen_cfs[1]} 20"))
+    assert ASK_CODE not in said and WHO_PAYS not in said
+
+
+def test_only_who_pays_and_an_amount_are_a_charge_without_paga() -> None:
+    assert payer_and_amount("RSSMRA85T10A562S 20") == "RSSMRA85T10A562S 20"
+    assert payer_and_amount("3331000002 12,50") == "3331000002 12,50"
+    assert payer_and_amount("12,50 € RSSMRA85T10A562S") == "12,50 € RSSMRA85T10A562S"
+    for typed in ("RSSMRA85T10A562S", "3331000002", "ciao 20", "145185 12", "5 3331000002"):
+        assert payer_and_amount(typed) is None, typed

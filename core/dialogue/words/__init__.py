@@ -71,6 +71,7 @@ from core.dialogue.words.till import (
     customer_to_charge,
     menu_digit_and_phone,
     month_named,
+    payer_and_amount,
     split_amount,
 )
 from core.dialogue.words.work_and_pension import (
@@ -114,6 +115,7 @@ __all__ = [
     "names_other_than_rent",
     "names_rent_or_support",
     "names_subject",
+    "payer_and_amount",
     "people_named",
     "per_month",
     "per_year",

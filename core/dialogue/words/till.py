@@ -162,6 +162,19 @@ def after_paga_slip(text: str | None) -> str | None:
     return rest
 
 
+def payer_and_amount(text: str | None) -> str | None:
+    """The line itself when it is who pays (a codice fiscale or a phone number) and an
+    amount with no PAGA before them ("RSSMRA85T10A562S 20", "3331000002 12,50"), as a
+    hurried cashier writes the next customer; None for anything else. For a shop's chat
+    only, and safe for the reason after_paga_slip is: the customer's code is still needed."""
+    line = clean(text)
+    who, amount = split_amount(line)
+    if amount is None or not has_digits([amount]):
+        return None
+    payer = looks_like_codice_fiscale(who.replace(" ", "")) or is_phone_number(who)
+    return line if payer else None
+
+
 # A customer about to pay, said by whoever charges: "devo far pagare una signora", "devo
 # incassare", "una cliente deve pagare con i buoni", "c'è una signora che paga col buono".
 _A_CUSTOMER = frozenset(
