@@ -13,7 +13,7 @@ from core.dialogue.words import (
     payer_and_amount,
     plain_words,
 )
-from tests.dialogue.harness import Chat, add_member, msgids, open_till, param
+from tests.dialogue.harness import INVITED, Chat, add_member, msgids, open_till, param
 from tests.dialogue.test_shop import citizen_code
 from tests.factories import make_town
 
@@ -189,3 +189,16 @@ def test_only_who_pays_and_an_amount_are_a_charge_without_paga() -> None:
     assert payer_and_amount("12,50 € RSSMRA85T10A562S") == "12,50 € RSSMRA85T10A562S"
     for typed in ("RSSMRA85T10A562S", "3331000002", "ciao 20", "145185 12", "5 3331000002"):
         assert payer_and_amount(typed) is None, typed
+
+
+async def test_a_new_cashier_code_asked_in_words_is_made_for_the_owner(core: Core) -> None:
+    owner, _ = await _owner(core)
+    # It asked the owner to write the cashier code the shop's owner gave them.
+    for typed in ("nuovo codice cassiere", "mi crei un codice cassiere?"):
+        await owner.expect(typed, INVITED)
+    # One given to a cashier is still theirs to write.
+    cashier = Chat(core, "+393478888820")
+    await cashier.expect(
+        "ho un nuovo codice cassiere",
+        "Write the cashier code the shop owner gave you (12 letters and digits).",
+    )

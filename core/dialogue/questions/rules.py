@@ -430,4 +430,5 @@ _SHOP_SAID: dict[ShopSaid, str] = {
     "register": "register",
     "shopkeeper": "shopkeeper",
     "join": "join",
+    "new_cashier_code": "cashier",
 }
