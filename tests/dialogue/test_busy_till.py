@@ -1,7 +1,9 @@
 """A shopkeeper or a cashier at a busy till types in a hurry: a keyword one slip nearer to
 one command than to another ("casiere"), the period of a statement with its preposition
 ("RESOCONTO di oggi"), charging said with another word of it ("incasso …", "pagamento
-…"). Each is what it plainly means."""
+…"), a customer about to pay said in words ("devo far pagare una signora"), the next
+customer with no PAGA ("RSSMRA85T10A562S 20"), a new cashier code asked in words. Each is
+what it plainly means."""
 
 from __future__ import annotations
 
