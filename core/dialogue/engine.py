@@ -64,6 +64,7 @@ from core.dialogue.words import (
     fold,
     has_digits,
     menu_digit_and_phone,
+    payer_and_amount,
     plain_words,
     signs_alone,
 )
@@ -732,9 +733,10 @@ class DialogueEngine:
             # 5 with a number, or 5 euro from that phone?): what to write, nothing started.
             await say_digit_and_phone(turn, *digit_and_phone)
             return
-        slip = after_paga_slip(turn.inbound.text)
+        # "pag RSSMRA85T10A562S 4", or "RSSMRA85T10A562S 4" with no PAGA at all (the next
+        # customer after a payment): at a shop's chat, PAGA (its code still needed).
+        slip = after_paga_slip(turn.inbound.text) or payer_and_amount(turn.inbound.text)
         if slip is not None and await is_shop_member(turn):
-            # "pag RSSMRA85T10A562S 4" at a shop's chat: PAGA (its code still needed).
             await commands.run(turn, "charge", slip)
             return
         typo = commands.typo_of(turn.inbound.text)

@@ -112,10 +112,56 @@ def normalize_invite_code(text: str) -> str:
     return "".join(ch for ch in plain if ch.isalnum())
 
 
+# Letters and digits of a sentence, each with what stands before it: a code typed in its
+# groups has only spaces and dashes between them ("K7QP 2MXX 9ABC", "k7qp - 2mxx - 9abc").
+_PIECE = re.compile(r"([^\w]*)([^\W_]+)")
+_BETWEEN_GROUPS = re.compile(r"[\s\-\u2010-\u2015]+")  # spaces, the dashes of any kind
+_GROUPS_AT_MOST = 3
+
+
+def _spaced_codes(text: str) -> set[str]:
+    """The cashier codes a sentence holds typed apart in their printed groups: two or three
+    pieces next to each other (only spaces or dashes between), whose letters and digits,
+    together, are a cashier code apart where its groups end (bare_invite_code). A piece
+    with a digit right before or after them is part of some longer code (a codice fiscale
+    or a card's number typed in fours, a phone), so they are none; so is a card's last
+    group after them."""
+    pieces: list[tuple[str, str]] = _PIECE.findall(unicodedata.normalize("NFKC", text))
+    found: set[str] = set()
+    for start in range(len(pieces)):
+        for end in range(start + 2, min(start + _GROUPS_AT_MOST, len(pieces)) + 1):
+            if any(_BETWEEN_GROUPS.fullmatch(gap) is None for gap, _ in pieces[start + 1 : end]):
+                break
+            code = bare_invite_code("-".join(word for _, word in pieces[start:end]))
+            if code is not None and not _next_to_a_code(pieces, start, end):
+                found.add(code)
+    return found
+
+
+# A card's number printed ABCD EFGH JK ends in a group of two (cards.CARD_CODE_LENGTH):
+# two symbols right after a word of four and its first eight are no cashier code.
+_CARDS_LAST_GROUP = 2
+
+
+def _next_to_a_code(pieces: list[tuple[str, str]], start: int, end: int) -> bool:
+    """Whether the piece before `start` or at `end`, joined to them (only spaces or dashes
+    between), is part of another code: it has a digit, or it is a card's last group."""
+    before = start > 0 and _BETWEEN_GROUPS.fullmatch(pieces[start][0]) is not None
+    after = end < len(pieces) and _BETWEEN_GROUPS.fullmatch(pieces[end][0]) is not None
+    if before and _has_digit(pieces[start - 1][1]):
+        return True
+    return after and (_has_digit(pieces[end][1]) or len(pieces[end][1]) == _CARDS_LAST_GROUP)
+
+
+def _has_digit(word: str) -> bool:
+    return any(ch.isdigit() for ch in word)
+
+
 def invite_code_in(text: str | None) -> str | None:
     """The cashier code a message holds: the message itself (bare_invite_code), or the one
     word of a sentence that is one ("il codice è K7QP-2MXX-9ABC", "codice cassiere
-    k7qp2mxx9abc"). A word of that shape is no other code's either; two of them are a
+    k7qp2mxx9abc"), or its groups typed apart in one ("il codice è K7QP 2MXX 9ABC",
+    _spaced_codes). A code of that shape is no other code's either; two of them are a
     doubt, and None."""
     alone = bare_invite_code(text)
     if alone is not None:
@@ -125,6 +171,7 @@ def invite_code_in(text: str | None) -> str | None:
         for word in (text or "").split()
         if (code := bare_invite_code(word.strip(",;:!?.()\"'«»“”"))) is not None
     }
+    found |= _spaced_codes(text or "")
     return found.pop() if len(found) == 1 else None
 
 

@@ -210,6 +210,11 @@ CASHIER_CODE = (
     "Code {code} confirms a new cashier code for {shop}. Do not share it with anyone. Valid "
     "{minutes} min."
 )
+# What the owner is told with a new cashier code (CASSIERE).
+INVITED = (
+    "Cashier code: {code}, valid for 2 days and once. The cashier sends this code here, by SMS "
+    "or on Telegram, from their own phone."
+)
 JOIN_CODE = (
     "Code {code} confirms that you join {shop} as cashier. Do not share it with anyone. Valid "
     "{minutes} min."

@@ -10,17 +10,13 @@ from core.dialogue.flows.member_phone import SHARE_TO_JOIN
 from core.dialogue.inbound import Channel
 from core.domain import otp
 from core.services.identity import new_card_code
-from tests.dialogue.harness import JOIN_CODE, Chat, add_member, msgids, open_till, param
+from tests.dialogue.harness import INVITED, JOIN_CODE, Chat, add_member, msgids, open_till, param
 from tests.dialogue.test_shop import own_code
 from tests.factories import make_cf, make_town
 
 JOINED = "You now work for {shop}: you can charge its vouchers."
 NOT_VALID = "This cashier code is not valid or has expired. Ask the shop owner for a new one."
 TOO_MANY = "Too many wrong cashier codes from this chat today. Try again tomorrow."
-INVITED = (
-    "Cashier code: {code}, valid for 2 days and once. The cashier writes INVITO {code} here, "
-    "by SMS or on Telegram, from their own phone."
-)
 
 
 async def _invite(core: Core, shop_id: int, *, again: bool = False) -> str:
@@ -154,3 +150,24 @@ async def test_the_code_in_a_sentence_and_a_cashier_with_no_code_yet(core: Core)
     # A member of the shop hears the refusal alone.
     await cashier.expect("CASSIERE", "Only the owner of a shop can add cashiers.")
     assert "To work at a shop's till" not in " ".join(msgids(cashier.last))
+
+
+async def test_the_code_typed_apart_in_a_sentence_joins_and_a_wrong_one_counts(
+    core: Core,
+) -> None:
+    town = await make_town(core, citizens=1)
+    printed = await _invite(core, town.shop_id)
+    groups = printed.split("-")
+    cashier = Chat(core, "+393478888811")
+    # It was "I did not understand": the groups apart were read as words.
+    await cashier.expect(f"il codice è {' '.join(groups)}", JOIN_CODE)
+    await cashier.expect(await own_code(cashier), JOINED)
+    printed = await _invite(core, town.shop_id, again=True)
+    groups = printed.lower().split("-")
+    await Chat(core, "+393478888812").expect(f"codice {' - '.join(groups)}", JOIN_CODE)
+    # Wrong codes typed apart in a sentence are wrong tries, as after INVITO.
+    guesser = Chat(core, "4246", channel=Channel.TELEGRAM)
+    for guess in ("K7QP 2MXX 9ABC", "XK7Q P2MX X9AB", "K7QP 2MXX 9ABF", "K7QP 2MXX 9ABG"):
+        await guesser.expect(f"il codice è {guess}", NOT_VALID)
+    await guesser.expect("codice k7qp - 2mxx - 9abh", NOT_VALID)
+    await guesser.expect(f"il codice è {printed.replace('-', ' ')}", TOO_MANY)

@@ -1,14 +1,21 @@
 """A shopkeeper or a cashier at a busy till types in a hurry: a keyword one slip nearer to
 one command than to another ("casiere"), the period of a statement with its preposition
 ("RESOCONTO di oggi"), charging said with another word of it ("incasso …", "pagamento
-…"). Each is what it plainly means."""
+…"), a customer about to pay said in words ("devo far pagare una signora"), the next
+customer with no PAGA ("RSSMRA85T10A562S 20"), a new cashier code asked in words. Each is
+what it plainly means."""
 
 from __future__ import annotations
 
 from core.bootstrap import Core
 from core.dialogue.inbound import Channel
-from core.dialogue.words import after_paga_slip
-from tests.dialogue.harness import Chat, add_member, msgids, param
+from core.dialogue.words import (
+    after_paga_slip,
+    customer_to_charge,
+    payer_and_amount,
+    plain_words,
+)
+from tests.dialogue.harness import INVITED, Chat, add_member, msgids, open_till, param
 from tests.dialogue.test_shop import citizen_code
 from tests.factories import make_town
 
@@ -93,3 +100,107 @@ async def test_storno_with_words_and_no_receipt_number_lists_todays_payments(cor
     )
     await owner.expect("Storna l'ultimo pagamento", "Which payment of today do you want to refund?")
     await owner.expect("ANNULLA", "Cancelled.")
+
+
+WHO_PAYS = "Who pays? Write the codice fiscale, the phone number or the card code."
+HOW_TO_PAY = (
+    "At the till, give your codice fiscale or phone number: a code comes to you; tell it to "
+    "the cashier and the vouchers pay. NEGOZI says where."
+)
+CHARGE_SAID = (
+    "Buongiorno, devo far pagare una signora",
+    "devo incassare",
+    "una cliente deve pagare con i buoni",
+    "c'è una signora che paga col buono",
+)
+
+
+async def test_a_customer_about_to_pay_said_in_words_starts_the_charge(core: Core) -> None:
+    owner, cf = await _owner(core)
+    async with core.uow() as uow:
+        [(_, shop)] = await uow.shops.membership("telegram", "7101")
+    await add_member(core, shop.id, "7104", "cashier", channel="telegram")
+    cashier = Chat(core, "7104", channel=Channel.TELEGRAM)
+    for chat in (owner, cashier):
+        for typed in CHARGE_SAID:
+            # It was "I did not understand" (or the welcome, for the "Buongiorno").
+            await chat.expect(typed, WHO_PAYS)
+            assert (await chat.state())[:2] == ("charge", "who")
+            await chat.expect("ANNULLA", "Cancelled.")
+    # The charge goes on as after PAGA: who pays, the amount, the customer's code.
+    await owner.expect("devo far pagare una signora", WHO_PAYS)
+    await owner.expect(f"{cf} 5", ASK_CODE)
+
+
+async def test_said_at_the_tills_own_question_it_asks_who_pays_again(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    till = await open_till(Chat(core, town.shop_phone))  # at "who pays?"
+    # It answered "this is not a card number … not the name".
+    await till.expect("Buongiorno, devo far pagare una signora", WHO_PAYS)
+    assert (await till.state())[:2] == ("charge", "who")
+    await till.expect("ANNULLA", "Cancelled.")
+    await till.expect("una cliente deve pagare con i buoni", WHO_PAYS)
+
+
+async def test_a_citizen_saying_it_hears_how_paying_works(core: Core) -> None:
+    town = await make_town(core, citizens=1)
+    citizen = Chat(core, town.citizen_phones[0])
+    for typed in CHARGE_SAID:
+        said = msgids(await citizen.send(typed))
+        assert HOW_TO_PAY in said and WHO_PAYS not in said, typed
+        assert (await citizen.state())[:2] == (None, None)
+
+
+def test_only_a_customer_about_to_pay_is_a_charge_in_words() -> None:
+    for typed in CHARGE_SAID:
+        assert customer_to_charge(plain_words(typed)), typed
+    for typed in (
+        "la signora non può pagare",  # why a payment is refused
+        "quando paga il comune",  # the reimbursement
+        "come faccio a pagare",  # a citizen asking
+        "devo pagare la luce",
+        "c'è un cliente",
+    ):
+        assert not customer_to_charge(plain_words(typed)), typed
+
+
+async def test_the_next_customer_written_without_paga_is_charged(core: Core) -> None:
+    town = await make_town(core, citizens=3)
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.expect(f"{town.citizen_cfs[0]} 5", ASK_CODE)
+    await till.expect(
+        await citizen_code(core, town.citizen_phones[0]),
+        "Payment confirmed: {amount}. Receipt no. {receipt}.",
+    )
+    # It was "I did not understand": who pays and the amount, with no PAGA before them.
+    for typed in (f"{town.citizen_cfs[1]} 20", f"{town.citizen_phones[2]} 12,50"):
+        await till.expect(typed, ASK_CODE)
+        await till.expect(
+            "ANNULLA",
+            "Payment of {amount} ({where}) cancelled: the customer's code no longer works.",
+        )
+    # Still only at a shop's chat: a citizen writing it starts nothing.
+    citizen = Chat(core, town.citizen_phones[1])
+    said = msgids(await citizen.send(f"{town.citizen_cfs[1]} 20"))
+    assert ASK_CODE not in said and WHO_PAYS not in said
+
+
+def test_only_who_pays_and_an_amount_are_a_charge_without_paga() -> None:
+    assert payer_and_amount("RSSMRA85T10A562S 20") == "RSSMRA85T10A562S 20"
+    assert payer_and_amount("3331000002 12,50") == "3331000002 12,50"
+    assert payer_and_amount("12,50 € RSSMRA85T10A562S") == "12,50 € RSSMRA85T10A562S"
+    for typed in ("RSSMRA85T10A562S", "3331000002", "ciao 20", "145185 12", "5 3331000002"):
+        assert payer_and_amount(typed) is None, typed
+
+
+async def test_a_new_cashier_code_asked_in_words_is_made_for_the_owner(core: Core) -> None:
+    owner, _ = await _owner(core)
+    # It asked the owner to write the cashier code the shop's owner gave them.
+    for typed in ("nuovo codice cassiere", "mi crei un codice cassiere?"):
+        await owner.expect(typed, INVITED)
+    # One given to a cashier is still theirs to write.
+    cashier = Chat(core, "+393478888820")
+    await cashier.expect(
+        "ho un nuovo codice cassiere",
+        "Write the cashier code the shop owner gave you (12 letters and digits).",
+    )

@@ -14,7 +14,15 @@ from core.i18n import render_text
 from core.services import ledger, shop_members
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.dialogue.harness import REMOVE_CODE, Chat, add_member, open_till, outbox_of, param
+from tests.dialogue.harness import (
+    INVITED,
+    REMOVE_CODE,
+    Chat,
+    add_member,
+    open_till,
+    outbox_of,
+    param,
+)
 from tests.dialogue.test_shop import (
     ASK_CODE,
     CONFIRMED,
@@ -41,10 +49,7 @@ NO_LONGER = (
     "You are no longer a cashier of {shop}. If you should still work there, ask the owner for "
     "a new cashier code."
 )
-INVITE = (
-    "Cashier code: {code}, valid for 2 days and once. The cashier writes INVITO {code} here, "
-    "by SMS or on Telegram, from their own phone."
-)
+INVITE = INVITED
 VOID = "{shop} cancelled the payment of {amount}. The code is no longer valid."
 
 

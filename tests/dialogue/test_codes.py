@@ -20,6 +20,7 @@ from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.dialogue.harness import (
     CASHIER_CODE,
+    INVITED,
     Chat,
     confirmation_code,
     msgids,
@@ -47,10 +48,7 @@ OTHER_CONTENT = (
     "Too many codes were sent to this number, and the last one confirms other content. "
     "Nothing was changed: you can confirm this from {when}."
 )
-CASHIER_INVITE = (
-    "Cashier code: {code}, valid for 2 days and once. The cashier writes INVITO {code} here, "
-    "by SMS or on Telegram, from their own phone."
-)
+CASHIER_INVITE = INVITED
 CANCELLED = "Too many wrong codes: the request was cancelled. Nothing was changed."
 
 

@@ -15,6 +15,7 @@ from core.services import charges, ledger, municipalities, security
 from tests.conftest import FakeClock
 from tests.dialogue.harness import (
     CASHIER_CODE,
+    INVITED,
     JOIN_CODE,
     REFUND_CODE,
     Chat,
@@ -652,9 +653,7 @@ async def test_owner_invites_a_cashier_who_joins_by_sms(core: Core) -> None:
     await owner.expect("CASSIERE", VERIFY_CASHIER)
     replies = await owner.expect(
         await own_code(owner),
-        "Cashier code: {code}, valid for 2 days and "
-        "once. The cashier writes INVITO {code} here, by SMS or on "
-        "Telegram, from their own phone.",
+        INVITED,
     )
     assert replies[-1].sensitive
     invite = str(param(replies, "code"))

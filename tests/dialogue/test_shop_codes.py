@@ -28,6 +28,7 @@ from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.dialogue.harness import (
     CASHIER_CODE,
+    INVITED,
     JOIN_CODE,
     LEAVE_CODE,
     REFUND_CODE,
@@ -73,10 +74,7 @@ REFUNDED = "Refunded {amount} (receipt no. {receipt}). The customer has been tol
 CUSTOMER_ASKED = (
     "Code sent to the customer ({where}). Ask them for it and write it here to refund, or ANNULLA."
 )
-INVITE = (
-    "Cashier code: {code}, valid for 2 days and once. The cashier writes INVITO {code} here, "
-    "by SMS or on Telegram, from their own phone."
-)
+INVITE = INVITED
 JOINED = "You now work for {shop}: you can charge its vouchers."
 SURE_REMOVE = (
     "Remove cashier {who}? They will no longer be able to charge, refund or see the statement."

@@ -117,3 +117,56 @@ def test_a_cashier_code_in_a_sentence_and_no_other_code_in_one() -> None:
         protocol_number(m.Municipality(code="TST"), 2026, 123),
     ):
         assert otp.invite_code_in(f"Buongiorno, il codice è {other}, grazie") is None, other
+
+
+def test_a_cashier_code_typed_apart_in_a_sentence_is_read() -> None:
+    for code in _invites():
+        groups = (code[:4], code[4:8], code[8:])
+        for said in (
+            f"il codice è {' '.join(groups)}",
+            f"codice {' - '.join(groups).lower()}",
+            f"Buongiorno, il codice è {code[:8]} {code[8:]}, grazie",
+            f"codice cassiere {code[:4]} – {code[4:]}.",
+        ):
+            assert otp.invite_code_in(said) == code, said
+    code = "K7QP2MXX9ABC"
+    for said in (
+        "il codice è K7Q P2MXX 9ABC",  # apart where no group ends
+        "il codice è K7QP, 2MXX, 9ABC",  # a list, not a code's groups
+        "il codice è K7QP 2MXX 9ABC oppure K7QP 2MXX 9ABD",  # two codes: a doubt
+        "il codice è K7QP 2MXX",  # two groups of three
+    ):
+        assert otp.invite_code_in(said) is None, said
+    # A word of four letters before the code's groups is not one of them.
+    assert otp.invite_code_in(f"casa {code[:4]} {code[4:8]} {code[8:]}") == code
+
+
+def test_no_other_code_typed_apart_in_a_sentence_is_a_cashier_code() -> None:
+    town = m.Municipality(code="TST")
+
+    def fours(other: str) -> str:
+        return " ".join(other[at : at + 4] for at in range(0, len(other), 4))
+
+    others = [
+        *(new_card_code() for _ in range(DRAWS)),
+        *(community.new_voucher_code() for _ in range(DRAWS)),
+        *(make_cf(index) for index in range(0, 10_000, 7)),
+        *(make_partita_iva(index) for index in range(500)),
+        *(protocol_number(town, 2026, secrets.randbelow(999_999)) for _ in range(DRAWS)),
+        "IT60X0542811101000000123456",
+        "+393331234567",
+    ]
+    for other in others:
+        for typed in (fours(other), f"{other[:4]} - {other[4:8]} - {other[8:]}", other):
+            for said in (
+                f"Buongiorno, il codice è {typed}, grazie",
+                f"casa {typed}",
+                f"{typed} sera",
+            ):
+                assert otp.invite_code_in(said) is None, said
+    for said in (
+        "333 123 4567",  # a phone in groups
+        "pago 20 euro e 50 per la spesa di oggi",
+        "PAGA RSSM RA85 T10A 562S 12,50",
+    ):
+        assert otp.invite_code_in(said) is None, said

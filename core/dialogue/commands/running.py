@@ -52,7 +52,13 @@ from core.dialogue.menus import (
     welcome,
 )
 from core.dialogue.payment_trouble import say_why_refused
-from core.dialogue.questions import APOLOGY, CHILDREN_ARG, LARGEST_HOUSEHOLD, SHOP_OR_SHOPS
+from core.dialogue.questions import (
+    APOLOGY,
+    CHARGE_IN_WORDS,
+    CHILDREN_ARG,
+    LARGEST_HOUSEHOLD,
+    SHOP_OR_SHOPS,
+)
 from core.dialogue.refusal_words import CANCEL_IN_WORDS, NOT_ME, REFUSE_PAYMENT
 from core.dialogue.state import ApplyState
 from core.dialogue.words import (
@@ -325,6 +331,10 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         await citizen_requests.say_window(turn)
     elif name == "what_to_buy":
         turn.say(WHAT_TO_BUY)
+    elif name == CHARGE_IN_WORDS:
+        # "Devo far pagare una signora": at a shop's chat PAGA, which asks what the charge
+        # needs next; a citizen saying it hears how paying works.
+        await run(turn, "charge" if await is_shop_member(turn) else "how_to_pay", "")
     elif name == "undo_payment" and await is_shop_member(turn):
         turn.say(UNDO_A_PAYMENT)
     elif name == "how_to_pay" and await is_shop_member(turn):

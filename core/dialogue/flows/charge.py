@@ -270,6 +270,11 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
     async def on_who(self, turn: Turn, inp: Input) -> None:
         if not inp.text or not inp.text.strip():
             raise Reject(t("Write the codice fiscale, the phone number or the card code."))
+        if words.customer_to_charge(words.plain_words(inp.text)):
+            # "Devo far pagare una signora" where who pays is asked: no one named yet,
+            # the question again (not "this is not a card number").
+            await self.ask_who(turn)
+            return
         # "3331000005 10": the phone and the amount, as after PAGA (never one longer number);
         # "pag 3331000005 10", PAGA mistyped in front of them, the same.
         await self._who_and_amount(turn, after_paga_slip(inp.text) or inp.text)

@@ -122,7 +122,8 @@ class InviteFlow(ConfirmedFlow[ShopState]):
             return
         turn.say(
             t(
-                "Cashier code: {code}, valid for 2 days and once. The cashier writes INVITO {code} "
+                # The code alone joins (otp.invite_code_in): no keyword to learn before it.
+                "Cashier code: {code}, valid for 2 days and once. The cashier sends this code "
                 "here, by SMS or on Telegram, from their own phone.",
                 code=otp.printed_invite(code),
             ),

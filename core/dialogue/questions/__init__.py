@@ -30,9 +30,11 @@ from core.dialogue.questions.courtesy import APOLOGY
 from core.dialogue.questions.household_size import CHILDREN_ARG, LARGEST_HOUSEHOLD
 from core.dialogue.questions.rules import SHOP_OR_SHOPS, question_of, shop_question, unasked
 from core.dialogue.questions.sentence import SENTENCE_KEYWORDS, in_sentence
+from core.dialogue.questions.shopkeeper import CHARGE_IN_WORDS
 
 __all__ = [
     "APOLOGY",
+    "CHARGE_IN_WORDS",
     "CHILDREN_ARG",
     "LARGEST_HOUSEHOLD",
     "SENTENCE_KEYWORDS",

@@ -144,6 +144,7 @@ from core.dialogue.questions.shopkeeper import (
     _TOWN_PAYS,
     _WHEN,
     _YOU_OWE,
+    CHARGE_IN_WORDS,
     _undoes_a_payment,
 )
 from core.dialogue.questions.spending import (
@@ -162,6 +163,7 @@ from core.dialogue.refusal_words import REFUSE_PAYMENT, refusal_of
 from core.dialogue.words import (
     ShopSaid,
     as_said,
+    customer_to_charge,
     fold,
     has_digits,
     is_currency,
@@ -175,8 +177,9 @@ from core.domain.shops import searched_category
 # commands.of_answer): a handful of deterministic rules over small sets, checked in this
 # order, each naming the keywords it may contain (another keyword in the sentence leaves it to
 # in_sentence: "vorrei sapere lo stato della domanda" is no application). None of them
-# leads to a payment, and a message with a digit is never one of them, but for a household
-# size after the amounts' question ("quanto danno a una famiglia di 4?", _household_size).
+# leads to a payment (a charge said in words only asks who pays, as PAGA alone), and a
+# message with a digit is never one of them, but for a household size after the amounts'
+# question ("quanto danno a una famiglia di 4?", _household_size).
 # The keywords each rule may hold: any other one leaves the sentence to in_sentence.
 _BALANCE_KEYWORDS = frozenset({"saldo", "credito", "tessera", "carta", "balance", "card"})
 _SHOPS_KEYWORDS = frozenset({"negozi", "shops", "tessera", "carta", "card"})
@@ -313,6 +316,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return "cashiers", ""
     if _undoes_a_payment(said):
         return ("undo_payment", "") if not keywords else None
+    if customer_to_charge(words):
+        return (CHARGE_IN_WORDS, "") if not keywords else None
     lost = said & _LOST or pairs & _CANT_FIND
     if lost and said & _CARD and (said & _SURELY_OTHER_CARD or pairs & _OTHER_CARD_PAIRS):
         return ("other_card", "") if keywords <= _CARD_KEYWORDS | {"credito"} else None
@@ -428,4 +433,5 @@ _SHOP_SAID: dict[ShopSaid, str] = {
     "register": "register",
     "shopkeeper": "shopkeeper",
     "join": "join",
+    "new_cashier_code": "cashier",
 }

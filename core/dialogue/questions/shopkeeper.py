@@ -56,6 +56,11 @@ _MISTAKEN = frozenset(
 _THE_AMOUNT = frozenset({"importo", "limporto", "cifra", "totale", "conto", "amount", "total"})
 
 
+# A shopkeeper about to charge, said in words (words.customer_to_charge): PAGA at a shop's
+# chat (what the charge needs next); a citizen saying it hears how paying works.
+CHARGE_IN_WORDS = "charge_in_words"
+
+
 def _undoes_a_payment(said: frozenset[str]) -> bool:
     """Whether the words ask how to cancel or give back a payment (see _REFUND)."""
     if said & _THE_TOWN:

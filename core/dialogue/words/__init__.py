@@ -68,8 +68,10 @@ from core.dialogue.words.text import (
 from core.dialogue.words.till import (
     MONTH_NAMES,
     after_paga_slip,
+    customer_to_charge,
     menu_digit_and_phone,
     month_named,
+    payer_and_amount,
     split_amount,
 )
 from core.dialogue.words.work_and_pension import (
@@ -101,6 +103,7 @@ __all__ = [
     "clean",
     "codice_fiscale_written",
     "count_in",
+    "customer_to_charge",
     "euro_and_cents",
     "fold",
     "forget_messages",
@@ -112,6 +115,7 @@ __all__ = [
     "names_other_than_rent",
     "names_rent_or_support",
     "names_subject",
+    "payer_and_amount",
     "people_named",
     "per_month",
     "per_year",

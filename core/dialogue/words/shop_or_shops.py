@@ -11,7 +11,7 @@ from typing import Literal
 
 from core.dialogue.words.text import as_said, has_digits, plain_words
 
-ShopSaid = Literal["ask", "register", "shopkeeper", "join"]
+ShopSaid = Literal["ask", "register", "shopkeeper", "join", "new_cashier_code"]
 
 # The word alone, or with an article or "mio": a citizen after the shops, or a shopkeeper
 # after registering, as likely. Asked, with a button for each.
@@ -39,6 +39,14 @@ _CASHIER_CODE = frozenset(
     {("codice", "cassiere"), ("codice", "cassa"), ("codice", "invito"), ("cashier", "code"),
      ("invite", "code")}
 )  # fmt: skip
+# Asking for one to be made: "nuovo codice cassiere", "crea un codice cassiere": the
+# owner's CASSIERE (which tells anyone else how a cashier joins), unless it was given
+# ("ho un nuovo codice cassiere", "mi hanno dato …": INVITO).
+_MAKE_ONE = frozenset(
+    {"nuovo", "nuova", "crea", "crei", "creare", "creami", "genera", "generare", "new",
+     "create", "make"}
+)  # fmt: skip
+_GIVEN = frozenset({"ho", "dato", "ricevuto", "have", "got", "received", "given"})
 # Not having it: "il codice cassiere non funziona", "ho perso il codice cassiere" are
 # no request to join (the help answers them).
 _TROUBLE = frozenset(
@@ -69,7 +77,8 @@ def _after(words: list[str], leads: frozenset[tuple[str, ...]]) -> list[str] | N
 def shop_or_shops(text: str | None) -> ShopSaid | None:
     """What a message says of a shop: "ask" (which of the two is meant), "register" (the
     writer's shop, to register), "shopkeeper" (the writer is one: register, or join with a
-    cashier code), else None."""
+    cashier code), "join" (with a cashier code), "new_cashier_code" (one to be made),
+    else None."""
     words = as_said(plain_words(text))
     if not words or has_digits(words):
         return None
@@ -82,7 +91,7 @@ def shop_or_shops(text: str | None) -> ShopSaid | None:
     if owned and owned[0] in _A_SHOP:
         return "register"
     if set(pairwise(words)) & _CASHIER_CODE and not said & _TROUBLE:
-        return "join"
+        return "new_cashier_code" if said & _MAKE_ONE and not said & _GIVEN else "join"
     being = _after(words, _I_AM)
     if being and " ".join(being) in _SHOPKEEPER:
         return "shopkeeper"

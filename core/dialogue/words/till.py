@@ -7,6 +7,7 @@ itself."""
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from babel.dates import get_month_names
 
@@ -159,6 +160,46 @@ def after_paga_slip(text: str | None) -> str | None:
     if not has_digits([rest]) and not codice_fiscale_written(rest):
         return None
     return rest
+
+
+def payer_and_amount(text: str | None) -> str | None:
+    """The line itself when it is who pays (a codice fiscale or a phone number) and an
+    amount with no PAGA before them ("RSSMRA85T10A562S 20", "3331000002 12,50"), as a
+    hurried cashier writes the next customer; None for anything else. For a shop's chat
+    only, and safe for the reason after_paga_slip is: the customer's code is still needed."""
+    line = clean(text)
+    who, amount = split_amount(line)
+    if amount is None or not has_digits([amount]):
+        return None
+    payer = looks_like_codice_fiscale(who.replace(" ", "")) or is_phone_number(who)
+    return line if payer else None
+
+
+# A customer about to pay, said by whoever charges: "devo far pagare una signora", "devo
+# incassare", "una cliente deve pagare con i buoni", "c'è una signora che paga col buono".
+_A_CUSTOMER = frozenset(
+    {"signora", "signore", "signorina", "cliente", "clienti", "ragazza", "ragazzo", "persona",
+     "customer", "lady"}
+)  # fmt: skip
+_PAYS = frozenset({"paga", "pagare", "pagano", "pay", "pays", "paying"})
+_TO_CHARGE = frozenset({"incassare", "addebitare", "charge"})
+_MAKE_PAY = frozenset({("far", "pagare"), ("fare", "pagare"), ("faccio", "pagare")})
+# Not a charge: "la signora non può pagare" (why refused), "il comune paga" (reimbursement).
+_NOT_A_CHARGE = frozenset({"non", "not", "dont", "cant", "cannot", "comune", "town"})
+
+
+def customer_to_charge(words: list[str]) -> bool:
+    """Whether plain words (text.plain_words) say a customer is about to pay, with no one
+    named yet (a name or a code is who pays, read at the till's own question)."""
+    said = frozenset(words)
+    if said & _NOT_A_CHARGE:
+        return False
+    pairs = set(pairwise(words))
+    return bool(
+        pairs & _MAKE_PAY
+        or ("devo", "incassare") in pairs
+        or (said & _A_CUSTOMER and said & (_PAYS | _TO_CHARGE))
+    )
 
 
 def menu_digit_and_phone(text: str | None) -> tuple[str, str] | None:
