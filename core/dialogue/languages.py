@@ -63,12 +63,29 @@ _ENGLISH = ENGLISH_KEYWORDS | frozenset(
 )  # fmt: skip
 
 
+# Italian words that Spanish, French or Portuguese write too ("la tarjeta", "me puede
+# ayudar", "non merci", "posso ter ajuda"): no evidence of Italian against words of those
+# languages, nor for a new chat's language (italian_evidence).
+_SHARED_ITALIAN = frozenset(
+    {"la", "le", "lo", "il", "mi", "si", "non", "posso", "quanto", "quanta", "quante",
+     "quanti"}
+)  # fmt: skip
+_ONLY_ITALIAN = _ITALIAN - _SHARED_ITALIAN
+
 # Words of the languages people new to Italy write in most, asking for help or food, that
 # neither of ours has: French, Spanish, Portuguese, German, Romanian, Albanian, Polish,
 # Turkish, Arabic and Urdu written in Latin letters. Words that Italian shares ("per",
-# "con", "de") are left out: an Italian grandmother's message is never taken for one.
+# "con", "de", "qui", "ma", "como", "este", and names' "el") are left out: an Italian
+# grandmother's message, or a name, is never taken for one.
 _OTHER_WORDS = frozenset(
-    {
+    {"que", "es", "esto", "esta", "eso", "nada", "tarjeta", "puede", "puedo", "ayudar",
+     "ayudame", "por", "usted", "soy", "estoy", "hay", "tiene", "dinero", "cuanto",
+     "cuando", "donde", "porque", "quien", "hablo", "habla", "espanol", "entiendo", "bien",
+     "muy", "senor", "senora", "noches", "tardes", "salut", "voudrais", "veux", "peux",
+     "comprends", "parle", "parlez", "francais", "pas", "est", "avec", "pour", "moi",
+     "mon", "les", "des", "une", "et", "ou", "sont", "avez", "aider", "argent", "madame",
+     "monsieur", "svp", "stp", "j", "eu", "nao", "tenho", "voces", "cartao",
+     "dinheiro", "bom", "boa",
         "bonjour", "bonsoir", "merci", "besoin", "aide", "aidez", "je", "suis", "vous",
         "nous", "manger", "nourriture", "oui", "pourquoi", "hola", "gracias", "necesito",
         "ayuda", "comida", "quiero", "tengo", "buenos", "buenas", "dias", "ola", "obrigado",
@@ -93,7 +110,7 @@ def in_another_language(text: str | None) -> bool:
     language than of ours ("Bonjour, j'ai besoin d'aide"). A typo, a name or a code is
     not: it has no word of those languages."""
     words = fold(text).replace("'", " ").split()
-    ours = sum(word in _ITALIAN or word in _ENGLISH for word in words)
+    ours = sum(word in _ONLY_ITALIAN or word in _ENGLISH for word in words)
     if any(_other_script(ch) for ch in text or ""):
         return ours == 0
     return sum(word in _OTHER_WORDS for word in words) > ours
@@ -124,13 +141,25 @@ def _typed(text: str | None) -> bool:
     return not (text or "").lstrip().startswith("/")
 
 
+def _italian_evidence(text: str | None) -> bool:
+    """Whether Italian words say the message is Italian: one that only Italian has
+    ("buongiorno", "domanda"), or words Spanish or French share with no word of those
+    ("sì", "non lo so"); "la tarjeta", "me la puede dar" are not Italian."""
+    words = fold(text).replace("'", " ").split()
+    return any(word in _ONLY_ITALIAN for word in words) or not any(
+        word in _OTHER_WORDS for word in words
+    )
+
+
 def written_language(text: str | None, hint: str | None) -> str | None:
     """The language of a new chat from its first message's words. Words typed plainly in
     one language decide ("buongiorno vorrei i buoni spesa" from an app in English is
-    Italian); a command tapped in the app's menu goes with the language the channel told
-    (Telegram sends the app's): a user whose app is in English who taps /saldo still
-    reads English."""
+    Italian), Italian only on real evidence of it (_italian_evidence); a command tapped
+    in the app's menu goes with the language the channel told (Telegram sends the
+    app's): a user whose app is in English who taps /saldo still reads English."""
     written = written_in(text)
+    if written == "it" and not _italian_evidence(text):
+        return None
     return None if _told(hint) and not _typed(text) else written
 
 

@@ -268,3 +268,53 @@ async def test_help_asked_by_a_first_message_on_telegram_has_the_menu(core: Core
     alone = Chat(core, "7762", channel=Channel.TELEGRAM, language_hint="en")
     replies = await alone.send("HELP")
     assert WELCOME not in msgids(replies) and "Write: BALANCE" in said(replies, "en")
+
+
+def test_spanish_or_french_with_a_word_italian_shares_is_another_language() -> None:
+    """Words Italian shares with Spanish and French ("la", "me", "non") are no evidence of
+    Italian, neither against those languages' words ("que", "tarjeta") nor for a new
+    chat's language; words only Italian has still are."""
+    from core.dialogue.languages import in_another_language, written_language
+
+    for text in (
+        "la tarjeta",
+        "me puede ayudar",
+        "que es esto",
+        "de nada",
+        "non merci",
+        "bonjour je voudrais la carte",
+        "salut",
+    ):
+        assert in_another_language(text), text
+        assert written_language(text, "en") is None, text
+    for text in ("ciao", "saldo", "aiuto", "buongiorno", "la mia domanda", "la carta", "sì"):
+        assert not in_another_language(text), text
+        assert written_language(text, "en") == "it", text
+    assert written_language("non lo so", None) == "it"  # shared words, nothing foreign
+    assert not in_another_language("De Luca Maria")  # a name
+
+
+async def test_a_first_message_in_spanish_or_french_is_offered_our_two(core: Core) -> None:
+    """A first "la tarjeta" or "que es esto" had the Italian welcome ("la" is Italian),
+    and Spanish from an app in English was made Italian: now which of our two, in both.
+    Short Italian and English first messages are answered as before."""
+    await town_with_open_window(core)
+    for address, channel, hint, text in (
+        ("+393471800001", Channel.SMS, None, "la tarjeta"),
+        ("+393471800002", Channel.SMS, None, "que es esto"),
+        ("7801", Channel.TELEGRAM, "en", "me puede ayudar"),
+        ("7802", Channel.TELEGRAM, "it", "bonjour je voudrais la carte"),
+    ):
+        chat = Chat(core, address, channel=channel, language_hint=hint)
+        replies = await chat.expect(text, IN_TWO)
+        assert [o.key for o in replies[-1].options] == ["lang:it", "lang:en"]
+    for address, text, language, first in (
+        ("+393471800011", "ciao", "it", WELCOME),
+        ("+393471800012", "buongiorno", "it", WELCOME),
+        ("+393471800013", "hello", "en", WELCOME),
+        ("+393471800014", "la mia domanda", "it", PRIVACY),
+    ):
+        chat = Chat(core, address)
+        replies = await chat.expect(text, first)
+        assert IN_TWO not in msgids(replies)
+        assert await language_of(core, chat.channel, address) == language, text
