@@ -50,7 +50,7 @@ _ITALIAN = ITALIAN_KEYWORDS | frozenset(
         "mia", "mi", "ho", "cho", "resta", "restano", "rimane", "rimangono", "soldi",
         "spesa", "sulla", "della", "il", "lo", "la", "le", "gli", "sono", "siamo", "si",
         "italiano", "ita", "non", "nn", "capisco", "capito", "niente", "cosa", "che", "perche",
-        "bongiorno",
+        "bongiorno", "parlo", "inglese", "scusi", "scusa", "nessuno", "persone", "risparmi",
     }
 )  # fmt: skip
 _ENGLISH = ENGLISH_KEYWORDS | frozenset(
@@ -58,7 +58,9 @@ _ENGLISH = ENGLISH_KEYWORDS | frozenset(
         "hello", "hi", "thanks", "thank", "please", "pls", "good", "morning", "evening",
         "how", "much", "many", "what", "whats", "where", "my", "want", "have", "left",
         "money", "the", "is", "do", "yes", "english", "eng", "dont", "understand", "does",
-        "work", "this", "still", "why", "who", "you",
+        "work", "this", "still", "why", "who", "you", "sorry", "speak", "italian", "cant",
+        "not", "can", "we", "are", "of", "us", "nobody", "nothing", "need", "food", "savings",
+        "people", "write", "your", "agree", "doesnt", "didnt", "mean",
     }
 )  # fmt: skip
 
@@ -97,6 +99,12 @@ _OTHER_WORDS = frozenset(
 )  # fmt: skip
 
 
+def _words(text: str | None) -> list[str]:
+    """The message's words, "don't" and "can't" written as "dont" and "cant", other
+    apostrophes between words ("j'ai", "l'inglese")."""
+    return fold(text).replace("n't", "nt").replace("'", " ").split()
+
+
 def _other_script(ch: str) -> bool:
     """A letter of another alphabet than ours (Arabic, Cyrillic, Greek, Chinese...); a
     full-width Latin one (an Asian phone's keyboard) is ours."""
@@ -109,7 +117,7 @@ def in_another_language(text: str | None) -> bool:
     of another alphabet ("Привіт", "مرحبا") with no word of ours, or more words of such a
     language than of ours ("Bonjour, j'ai besoin d'aide"). A typo, a name or a code is
     not: it has no word of those languages."""
-    words = fold(text).replace("'", " ").split()
+    words = _words(text)
     ours = sum(word in _ONLY_ITALIAN or word in _ENGLISH for word in words)
     if any(_other_script(ch) for ch in text or ""):
         return ours == 0
@@ -120,7 +128,7 @@ def in_another_language(text: str | None) -> bool:
 def written_in(text: str | None) -> str | None:
     """ "it" or "en" when the words of the message are of that language only, else None.
     A message with a digit (a code, an amount) says nothing."""
-    words = fold(text).replace("'", " ").split()
+    words = _words(text)
     if not words or any(ch.isdigit() for word in words for ch in word):
         return None
     italian = any(word in _ITALIAN for word in words)
@@ -145,7 +153,7 @@ def _italian_evidence(text: str | None) -> bool:
     """Whether Italian words say the message is Italian: one that only Italian has
     ("buongiorno", "domanda"), or words Spanish or French share with no word of those
     ("sì", "non lo so"); "la tarjeta", "me la puede dar" are not Italian."""
-    words = fold(text).replace("'", " ").split()
+    words = _words(text)
     return any(word in _ONLY_ITALIAN for word in words) or not any(
         word in _OTHER_WORDS for word in words
     )

@@ -13,6 +13,7 @@ from core.domain.messages import Reply
 from core.services import municipalities
 from core.storage import models as m
 from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
+from tests.factories import make_cf
 
 LANGUAGE = "Choose your language."
 PRIVACY = (
@@ -318,3 +319,61 @@ async def test_a_first_message_in_spanish_or_french_is_offered_our_two(core: Cor
         replies = await chat.expect(text, first)
         assert IN_TWO not in msgids(replies)
         assert await language_of(core, chat.channel, address) == language, text
+
+
+MEMBERS = "How many people live in your household, you included? Write a number."
+WORK = "Does anyone in the household have income from work?"
+YES_OR_NO = "Reply 1 for yes or 2 for no."
+SORRY = "Sorry, I did not understand."
+IN_ENGLISH = "English: write LANGUAGE EN"
+IN_ITALIAN = "In Italian: write LINGUA IT"
+
+
+async def at_members(core: Core, address: str, first: str) -> Chat:
+    """A new applicant by SMS, her chat in the language of `first`, at the household's size."""
+    chat = Chat(core, address)
+    await chat.expect(first, PRIVACY)
+    await chat.expect("1", "Write your codice fiscale (16 characters, it is on your health card).")
+    await chat.expect(make_cf(int(address[-3:])), MEMBERS)
+    return chat
+
+
+async def test_the_household_size_said_in_the_other_language_is_taken(core: Core) -> None:
+    """ "Four of us" to an Italian chat, "siamo in quattro" to an English one: the answer,
+    and the chat keeps its language (LINGUA changes it)."""
+    await town_with_open_window(core)
+    for address, first, said_in, language in (
+        ("+393471810701", "DOMANDA", "four of us", "it"),
+        ("+393471810702", "APPLY", "siamo in quattro", "en"),
+    ):
+        chat = await at_members(core, address, first)
+        await chat.expect(said_in, WORK)
+        assert (await chat.state())[2]["state"]["members"] == 4
+        assert await language_of(core, chat.channel, address) == language
+
+
+async def test_words_in_the_other_language_at_a_question_are_not_sorry(core: Core) -> None:
+    """A sentence in English at an Italian chat's question ("sorry I don't speak Italian")
+    had "Scusa, non ho capito" and nothing she could read: the question's hint, the way
+    to English, and the question again, in the chat's language; Italian to an English
+    chat the same. Nothing of the request changes; Italian words not an answer are still
+    not understood."""
+    await town_with_open_window(core)
+    for address, first, said_in, way in (
+        ("+393471810711", "DOMANDA", "sorry I don't speak Italian", IN_ENGLISH),
+        ("+393471810712", "APPLY", "scusi non parlo inglese", IN_ITALIAN),
+    ):
+        chat = await at_members(core, address, first)
+        await chat.expect("3", WORK)
+        replies = await chat.expect(said_in, YES_OR_NO, way, WORK)
+        assert SORRY not in msgids(replies)
+        flow, step, _ = await chat.state()
+        assert (flow, step) == ("apply", "work")
+        assert await language_of(core, chat.channel, address) == (
+            "it" if first == "DOMANDA" else "en"
+        )
+        replies = await chat.expect("1", "Does anyone in the household receive a pension?")
+    chat = await at_members(core, "+393471810713", "DOMANDA")
+    await chat.expect("3", WORK)
+    replies = await chat.expect("patate", SORRY, YES_OR_NO, WORK)
+    assert IN_ENGLISH not in msgids(replies)

@@ -16,14 +16,14 @@ _FILLER = frozenset(
         "siamo", "in", "sono", "persone", "persona", "people", "person", "we", "are", "there",
         "di", "noi", "io", "e", "circa", "about", "euro", "euros", "eur", "euri", "al", "mese",
         "month", "a", "per", "the", "totale", "total", "compreso", "compresa", "me", "incluso",
-        "inclusa", "included", "including", "componenti", "members", "only",
+        "inclusa", "included", "including", "componenti", "members", "only", "of", "us",
     }
 )  # fmt: skip
 # Words that say the number counts people: around an amount they mean the answer is to
 # another question ("siamo in 3" where the rent is asked is not 3 euro).
 _PEOPLE = frozenset(
     {"siamo", "persone", "persona", "people", "person", "noi", "we", "io", "me",
-     "componenti", "members"}
+     "componenti", "members", "us"}
 )  # fmt: skip
 
 
