@@ -9,6 +9,7 @@ neither, says nothing (the language question, or the default, decides).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -60,7 +61,7 @@ _ENGLISH = ENGLISH_KEYWORDS | frozenset(
         "money", "the", "is", "do", "yes", "english", "eng", "dont", "understand", "does",
         "work", "this", "still", "why", "who", "you", "sorry", "speak", "italian", "cant",
         "not", "can", "we", "are", "of", "us", "nobody", "nothing", "need", "food", "savings",
-        "people", "write", "your", "agree", "doesnt", "didnt", "mean",
+        "people", "write", "your", "agree", "doesnt", "didnt", "mean", "hey", "from", "name",
     }
 )  # fmt: skip
 
@@ -124,6 +125,27 @@ def in_another_language(text: str | None) -> bool:
     return sum(word in _OTHER_WORDS for word in words) > ours
 
 
+def _squeezed(word: str) -> str:
+    """The word with each run of a letter as one: "hellooo", "helo" -> "helo"."""
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+_ITALIAN_SQUEEZED = frozenset(map(_squeezed, _ITALIAN))
+_ENGLISH_SQUEEZED = frozenset(map(_squeezed, _ENGLISH))
+# The Italian names of the service, which English sentences use too ("hi I'm from the
+# Comune", "I need buoni spesa"): with English words they are no Italian.
+_SERVICE_WORDS = frozenset({"comune", "buoni", "spesa"})
+
+
+def _of(word: str, language: frozenset[str], squeezed: frozenset[str]) -> bool:
+    """Whether `word` is of that language, letters drawn out or doubled on a phone
+    included ("ciaoo", "hii", "helo"), unless so written it is a word of both."""
+    if word in language:
+        return True
+    key = _squeezed(word)
+    return key in squeezed and key not in _ITALIAN_SQUEEZED & _ENGLISH_SQUEEZED
+
+
 @lru_cache(maxsize=2048)
 def written_in(text: str | None) -> str | None:
     """ "it" or "en" when the words of the message are of that language only, else None.
@@ -131,8 +153,11 @@ def written_in(text: str | None) -> str | None:
     words = _words(text)
     if not words or any(ch.isdigit() for word in words for ch in word):
         return None
-    italian = any(word in _ITALIAN for word in words)
-    english = any(word in _ENGLISH for word in words)
+    english = any(_of(word, _ENGLISH, _ENGLISH_SQUEEZED) for word in words)
+    italian = any(
+        _of(word, _ITALIAN, _ITALIAN_SQUEEZED) and not (english and word in _SERVICE_WORDS)
+        for word in words
+    )
     if italian == english:
         return None
     return "it" if italian else "en"

@@ -377,3 +377,28 @@ async def test_words_in_the_other_language_at_a_question_are_not_sorry(core: Cor
     await chat.expect("3", WORK)
     replies = await chat.expect("patate", SORRY, YES_OR_NO, WORK)
     assert IN_ENGLISH not in msgids(replies)
+
+
+async def test_first_greetings_as_typed_on_a_phone(core: Core) -> None:
+    """Letters drawn out or doubled ("hellooo", "hii", "ciaoo"), "Hey", and English about
+    the Comune ("hi I'm from the Comune": the service's Italian name in an English
+    sentence) were answered in Italian; each is now answered in its own language."""
+    await town_with_open_window(core)
+    for address, text, language in (
+        ("+393471820001", "hellooo", "en"),
+        ("+393471820002", "hii", "en"),
+        ("+393471820003", "Hey", "en"),
+        ("+393471820004", "hi I'm from the Comune", "en"),
+        ("+393471820005", "ciaoo", "it"),
+        ("+393471820006", "buonasera signora", "it"),
+    ):
+        chat = Chat(core, address)
+        replies = await chat.expect(text, WELCOME)
+        assert await language_of(core, chat.channel, address) == language, text
+        assert said(replies, language, sms=True).startswith(
+            "Welcome" if language == "en" else "Ti diamo il benvenuto"
+        ), text
+    chat = Chat(core, "+393471820007")
+    replies = await chat.send("helo")  # HELP with a slip, in English
+    assert await language_of(core, chat.channel, chat.address) == "en"
+    assert "BALANCE" in said(replies, "en", sms=True)
