@@ -541,11 +541,14 @@ class DialogueEngine:
             # English follows the error, which its writer may not read.
             way = way_to_language(turn)
             texts = wrong.texts
-            if signs_alone(inbound.text):
-                # "?" or "💶" alone: someone asking what to write here, not a wrong answer.
-                # The question's hint, without "Sorry, I did not understand", and the
-                # question again (_ask_again).
-                texts = tuple(text for text in texts if text.msgid != NOT_UNDERSTOOD.msgid)
+            hint = tuple(text for text in texts if text.msgid != NOT_UNDERSTOOD.msgid)
+            if signs_alone(inbound.text) or (way is not None and hint):
+                # "?" or "💶" alone: someone asking what to write here, not a wrong answer;
+                # "sorry I don't speak Italian" to an Italian chat: her words were read, in
+                # a language the chat does not speak. The question's hint, without "Sorry,
+                # I did not understand", the way to her language, and the question again
+                # (_ask_again).
+                texts = hint
             turn.say(*texts, *((way,) if way is not None else ()), request=wrong.request)
             if command is None and at[1] is not None and (turn.flow, turn.step) == at:
                 await self._ask_again(turn, inp, pause >= LONG_PAUSE)

@@ -13,6 +13,7 @@ from core.domain.messages import Reply
 from core.services import municipalities
 from core.storage import models as m
 from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
+from tests.factories import make_cf
 
 LANGUAGE = "Choose your language."
 PRIVACY = (
@@ -268,3 +269,136 @@ async def test_help_asked_by_a_first_message_on_telegram_has_the_menu(core: Core
     alone = Chat(core, "7762", channel=Channel.TELEGRAM, language_hint="en")
     replies = await alone.send("HELP")
     assert WELCOME not in msgids(replies) and "Write: BALANCE" in said(replies, "en")
+
+
+def test_spanish_or_french_with_a_word_italian_shares_is_another_language() -> None:
+    """Words Italian shares with Spanish and French ("la", "me", "non") are no evidence of
+    Italian, neither against those languages' words ("que", "tarjeta") nor for a new
+    chat's language; words only Italian has still are."""
+    from core.dialogue.languages import in_another_language, written_language
+
+    for text in (
+        "la tarjeta",
+        "me puede ayudar",
+        "que es esto",
+        "de nada",
+        "non merci",
+        "bonjour je voudrais la carte",
+        "salut",
+    ):
+        assert in_another_language(text), text
+        assert written_language(text, "en") is None, text
+    for text in ("ciao", "saldo", "aiuto", "buongiorno", "la mia domanda", "la carta", "sì"):
+        assert not in_another_language(text), text
+        assert written_language(text, "en") == "it", text
+    assert written_language("non lo so", None) == "it"  # shared words, nothing foreign
+    assert not in_another_language("De Luca Maria")  # a name
+
+
+async def test_a_first_message_in_spanish_or_french_is_offered_our_two(core: Core) -> None:
+    """A first "la tarjeta" or "que es esto" had the Italian welcome ("la" is Italian),
+    and Spanish from an app in English was made Italian: now which of our two, in both.
+    Short Italian and English first messages are answered as before."""
+    await town_with_open_window(core)
+    for address, channel, hint, text in (
+        ("+393471800001", Channel.SMS, None, "la tarjeta"),
+        ("+393471800002", Channel.SMS, None, "que es esto"),
+        ("7801", Channel.TELEGRAM, "en", "me puede ayudar"),
+        ("7802", Channel.TELEGRAM, "it", "bonjour je voudrais la carte"),
+    ):
+        chat = Chat(core, address, channel=channel, language_hint=hint)
+        replies = await chat.expect(text, IN_TWO)
+        assert [o.key for o in replies[-1].options] == ["lang:it", "lang:en"]
+    for address, text, language, first in (
+        ("+393471800011", "ciao", "it", WELCOME),
+        ("+393471800012", "buongiorno", "it", WELCOME),
+        ("+393471800013", "hello", "en", WELCOME),
+        ("+393471800014", "la mia domanda", "it", PRIVACY),
+    ):
+        chat = Chat(core, address)
+        replies = await chat.expect(text, first)
+        assert IN_TWO not in msgids(replies)
+        assert await language_of(core, chat.channel, address) == language, text
+
+
+MEMBERS = "How many people live in your household, you included? Write a number."
+WORK = "Does anyone in the household have income from work?"
+YES_OR_NO = "Reply 1 for yes or 2 for no."
+SORRY = "Sorry, I did not understand."
+IN_ENGLISH = "English: write LANGUAGE EN"
+IN_ITALIAN = "In Italian: write LINGUA IT"
+
+
+async def at_members(core: Core, address: str, first: str) -> Chat:
+    """A new applicant by SMS, her chat in the language of `first`, at the household's size."""
+    chat = Chat(core, address)
+    await chat.expect(first, PRIVACY)
+    await chat.expect("1", "Write your codice fiscale (16 characters, it is on your health card).")
+    await chat.expect(make_cf(int(address[-3:])), MEMBERS)
+    return chat
+
+
+async def test_the_household_size_said_in_the_other_language_is_taken(core: Core) -> None:
+    """ "Four of us" to an Italian chat, "siamo in quattro" to an English one: the answer,
+    and the chat keeps its language (LINGUA changes it)."""
+    await town_with_open_window(core)
+    for address, first, said_in, language in (
+        ("+393471810701", "DOMANDA", "four of us", "it"),
+        ("+393471810702", "APPLY", "siamo in quattro", "en"),
+    ):
+        chat = await at_members(core, address, first)
+        await chat.expect(said_in, WORK)
+        assert (await chat.state())[2]["state"]["members"] == 4
+        assert await language_of(core, chat.channel, address) == language
+
+
+async def test_words_in_the_other_language_at_a_question_are_not_sorry(core: Core) -> None:
+    """A sentence in English at an Italian chat's question ("sorry I don't speak Italian")
+    had "Scusa, non ho capito" and nothing she could read: the question's hint, the way
+    to English, and the question again, in the chat's language; Italian to an English
+    chat the same. Nothing of the request changes; Italian words not an answer are still
+    not understood."""
+    await town_with_open_window(core)
+    for address, first, said_in, way in (
+        ("+393471810711", "DOMANDA", "sorry I don't speak Italian", IN_ENGLISH),
+        ("+393471810712", "APPLY", "scusi non parlo inglese", IN_ITALIAN),
+    ):
+        chat = await at_members(core, address, first)
+        await chat.expect("3", WORK)
+        replies = await chat.expect(said_in, YES_OR_NO, way, WORK)
+        assert SORRY not in msgids(replies)
+        flow, step, _ = await chat.state()
+        assert (flow, step) == ("apply", "work")
+        assert await language_of(core, chat.channel, address) == (
+            "it" if first == "DOMANDA" else "en"
+        )
+        replies = await chat.expect("1", "Does anyone in the household receive a pension?")
+    chat = await at_members(core, "+393471810713", "DOMANDA")
+    await chat.expect("3", WORK)
+    replies = await chat.expect("patate", SORRY, YES_OR_NO, WORK)
+    assert IN_ENGLISH not in msgids(replies)
+
+
+async def test_first_greetings_as_typed_on_a_phone(core: Core) -> None:
+    """Letters drawn out or doubled ("hellooo", "hii", "ciaoo"), "Hey", and English about
+    the Comune ("hi I'm from the Comune": the service's Italian name in an English
+    sentence) were answered in Italian; each is now answered in its own language."""
+    await town_with_open_window(core)
+    for address, text, language in (
+        ("+393471820001", "hellooo", "en"),
+        ("+393471820002", "hii", "en"),
+        ("+393471820003", "Hey", "en"),
+        ("+393471820004", "hi I'm from the Comune", "en"),
+        ("+393471820005", "ciaoo", "it"),
+        ("+393471820006", "buonasera signora", "it"),
+    ):
+        chat = Chat(core, address)
+        replies = await chat.expect(text, WELCOME)
+        assert await language_of(core, chat.channel, address) == language, text
+        assert said(replies, language, sms=True).startswith(
+            "Welcome" if language == "en" else "Ti diamo il benvenuto"
+        ), text
+    chat = Chat(core, "+393471820007")
+    replies = await chat.send("helo")  # HELP with a slip, in English
+    assert await language_of(core, chat.channel, chat.address) == "en"
+    assert "BALANCE" in said(replies, "en", sms=True)

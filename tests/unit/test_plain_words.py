@@ -245,6 +245,18 @@ def test_the_household_in_a_sentence_only_when_it_says_everyone() -> None:
         assert household_count(text) is None, text
 
 
+def test_the_household_as_a_family_of_so_many() -> None:
+    """ "Siamo una famiglia di 4", "we are a family of four", "four of us": the size, in
+    either language; more after it is asked again."""
+    for text, count in (("siamo una famiglia di quattro", 4), ("famiglia di 4", 4),
+                        ("nucleo di 3 persone", 3), ("we are a family of four", 4),
+                        ("family of 5", 5), ("four of us", 4)):  # fmt: skip
+        assert household_count(text) == count, text
+    for text in ("una famiglia di 4 più la nonna", "family of 4 and a dog",
+                 "la famiglia di mio figlio", "mia sorella e la famiglia di 4"):  # fmt: skip
+        assert household_count(text) is None, text
+
+
 def test_the_household_counted_then_named() -> None:
     """ "Siamo in due io e mio marito": the number, then who they are, agreeing. A name list
     that counts otherwise ("siamo in 3 io e mio marito") is asked again, not guessed."""

@@ -16,14 +16,14 @@ _FILLER = frozenset(
         "siamo", "in", "sono", "persone", "persona", "people", "person", "we", "are", "there",
         "di", "noi", "io", "e", "circa", "about", "euro", "euros", "eur", "euri", "al", "mese",
         "month", "a", "per", "the", "totale", "total", "compreso", "compresa", "me", "incluso",
-        "inclusa", "included", "including", "componenti", "members", "only",
+        "inclusa", "included", "including", "componenti", "members", "only", "of", "us",
     }
 )  # fmt: skip
 # Words that say the number counts people: around an amount they mean the answer is to
 # another question ("siamo in 3" where the rent is asked is not 3 euro).
 _PEOPLE = frozenset(
     {"siamo", "persone", "persona", "people", "person", "noi", "we", "io", "me",
-     "componenti", "members"}
+     "componenti", "members", "us"}
 )  # fmt: skip
 
 
@@ -120,6 +120,9 @@ def household_count(text: str | None) -> int | None:
     named = people_named(words)
     if named is not None:
         return named
+    family = family_of(words)
+    if family is not None:
+        return family
     numbers = [
         at
         for at, word in enumerate(words)
@@ -141,6 +144,28 @@ def household_count(text: str | None) -> int | None:
     if not any(tuple(before[-len(we) :]) == we for we in _WE_ARE):
         return None
     return count
+
+
+# "Siamo una famiglia di 4", "we are a family of four", "nucleo di 3 persone": the
+# number after these words, with only these before it and "persone" after it.
+_FAMILY_OF = (("famiglia", "di"), ("family", "of"), ("nucleo", "di"))
+_BEFORE_FAMILY = frozenset(
+    {"siamo", "una", "un", "la", "mia", "nostra", "il", "mio", "nostro", "we", "are", "a",
+     "my", "our", "its", "it", "is"}
+)  # fmt: skip
+
+
+def family_of(words: list[str]) -> int | None:
+    """The size a "famiglia di 4", "family of four" says, or None."""
+    for at, pair in enumerate(pairwise(words)):
+        if pair not in _FAMILY_OF or not set(words[:at]) <= _BEFORE_FAMILY:
+            continue
+        rest = words[at + 2 :]
+        if not rest or not set(rest[1:]) <= {"persone", "people", "componenti", "members"}:
+            return None
+        number = rest[0]
+        return int(number) if number.isdigit() else NUMBER_WORDS.get(number)
+    return None
 
 
 def people_named(words: list[str]) -> int | None:
