@@ -205,6 +205,7 @@ class ChargeRepository(Protocol):
         self,
         charge_id: int,
         shop_id: int,
+        typed_by: tuple[str, str],
         now: datetime,
         *,
         accept: Callable[[PendingPayment], bool],

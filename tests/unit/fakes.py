@@ -35,7 +35,7 @@ from core.domain.ledger import AccountKind, PostingKind
 from core.domain.shops import ShopStatus
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.payment_trip import PaymentOutcome, PendingPayment
+from core.storage.payment_trip import Paid, PaymentOutcome, PendingPayment
 from core.storage.repositories.code_filter import CodeFilter
 from core.storage.repositories.results import (
     CreditedLine,
@@ -924,6 +924,7 @@ class FakeCharges(_Fake):
         self,
         charge_id: int,
         shop_id: int,
+        typed_by: tuple[str, str],
         now: datetime,
         *,
         accept: Callable[[PendingPayment], bool],
@@ -931,7 +932,15 @@ class FakeCharges(_Fake):
     ) -> PaymentOutcome | None:
         """No one-trip path in memory: every confirmation takes the general path, whose
         rules are what these tests check (the plan is proved on real databases in
-        tests/integration/test_one_trip_payments.py)."""
+        tests/integration/test_one_trip_payments.py). The plan's check of the chat that
+        typed the code is kept: only a member of the payment's shop goes on."""
+        charge = self.store.get(m.Charge, charge_id)
+        channel, address = typed_by
+        if charge is not None and not self.store.first(
+            m.ShopMember,
+            lambda x: x.shop_id == charge.shop_id and x.channel == channel and x.address == address,
+        ):
+            return PaymentOutcome(Paid.UNKNOWN, charge_id, 0)
         return None
 
     async def with_parties(

@@ -84,6 +84,7 @@ class ChargeRepository(_Repository):
         self,
         charge_id: int,
         shop_id: int,
+        typed_by: tuple[str, str],
         now: datetime,
         *,
         accept: Callable[[PendingPayment], bool],
@@ -93,7 +94,13 @@ class ChargeRepository(_Repository):
         None with nothing written when it is not a plain acceptance."""
         postgresql = self._transaction.dialect == "postgresql"
         plan = confirm_plan(
-            charge_id, shop_id, now, accept=accept, receipt=receipt, postgresql=postgresql
+            charge_id,
+            shop_id,
+            typed_by,
+            now,
+            accept=accept,
+            receipt=receipt,
+            postgresql=postgresql,
         )
         outcome = await self._transaction.run_plan(plan)
         if outcome is not None and outcome.outcome is Paid.CONFIRMED:
