@@ -1063,7 +1063,9 @@ class FakeCharges(_Fake):
             if x.card_code_position is not None
         }
 
-    async def last_card_payment(self, citizen_id: int, shop_id: int | None) -> datetime | None:
+    async def last_card_payment(
+        self, citizen_id: int, shop_id: int | None, *, consent: str = "card_pin"
+    ) -> datetime | None:
         paid = (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)
         times = [
             x.confirmed_at
@@ -1071,7 +1073,7 @@ class FakeCharges(_Fake):
                 m.Charge,
                 lambda x: (
                     x.citizen_id == citizen_id
-                    and x.consent == "card_pin"
+                    and x.consent == consent
                     and x.status in paid
                     and (shop_id is None or x.shop_id == shop_id)
                 ),
@@ -1287,6 +1289,15 @@ class FakeSecurityEvents(_Fake):
                 ),
             )
         )
+
+    async def of_detail(
+        self, kind: str, since: datetime, detail: str
+    ) -> Sequence[tuple[int | None, datetime]]:
+        rows = self.store.rows(
+            m.SecurityEvent,
+            lambda x: (x.kind, x.detail) == (kind, detail) and x.created_at > since,
+        )
+        return [(x.shop_id, x.created_at) for x in sorted(rows, key=lambda x: x.created_at)]
 
     async def of_address(
         self, kind: str, channel: str, address: str, since: datetime

@@ -23,6 +23,7 @@ from core.domain.keys import ServerKeys
 from core.domain.ledger import PostingKind
 from core.domain.messages import Reply, reply_to_json, t
 from core.services import cards, ledger
+from core.services.charges import person_locks
 from core.services.charges.notices import (
     _paid,
     _tell_void,
@@ -157,11 +158,25 @@ async def confirm_charge(
     if decision.counts_against_shop:
         # A wrong PIN is a wrong code of the shop, one row naming the card: it counts
         # against the shop's own lock, against this shop charging this card, and against
-        # the card at every shop (cards.py).
-        detail = cards.wrong_pin_detail(citizen) if with_pin else None
+        # the card at every shop (cards.py). A wrong code sent to her phone or chat names
+        # her the same way, and counts against her codes at every shop (person_locks.py).
+        detail = (
+            cards.wrong_pin_detail(citizen) if with_pin else person_locks.wrong_code_detail(citizen)
+        )
         lock = await count_wrong_code(
             uow, shop, policy, now, typed_by, charge_id=charge.id, detail=detail
         )
+        if not with_pin:
+            until = await person_locks.stop_codes_after_wrong_code(uow, citizen, shop, now)
+            if until is not None:
+                # This payment was cancelled with her others, and she was told.
+                return ConfirmResult(
+                    ConfirmOutcome.CODES_STOPPED,
+                    charge.id,
+                    charge.amount_cents,
+                    shop_lock=lock,
+                    codes_stopped_until=until,
+                )
         if with_pin:
             if await cards.block_after_wrong_pins(uow, citizen, now):
                 return await _card_blocked(uow, charge, citizen, shop, decision.attempts, now)

@@ -184,12 +184,15 @@ class ChargeRepository(_Repository):
             query = query.where(m.Charge.requested_by == requested_by)
         return int(await self.session.scalar(query) or 0)
 
-    async def last_card_payment(self, citizen_id: int, shop_id: int | None) -> datetime | None:
+    async def last_card_payment(
+        self, citizen_id: int, shop_id: int | None, *, consent: str = "card_pin"
+    ) -> datetime | None:
         """When the citizen last paid with the card's PIN (at this shop, if given): the
-        latest payment confirmed by a right PIN, refunded later or not."""
+        latest payment confirmed by a right PIN, refunded later or not. With `consent`
+        "code": by a right code sent to her phone or chat instead."""
         query = select(func.max(m.Charge.confirmed_at)).where(
             m.Charge.citizen_id == citizen_id,
-            m.Charge.consent == "card_pin",
+            m.Charge.consent == consent,
             m.Charge.status.in_((ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)),
         )
         if shop_id is not None:
