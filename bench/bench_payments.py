@@ -49,7 +49,7 @@ from core.domain.charges import ChargeStatus, new_pending_code
 from core.domain.fund import MAX_AMOUNT_CENTS
 from core.domain.keys import PROCESS_KEYS, ServerKeys
 from core.domain.ledger import AccountKind
-from core.domain.shops import ShopCategory
+from core.domain.shops import MemberRole, ShopCategory
 from core.services import charges
 from core.services.shops import ShopInput, approve_shop, register_shop
 from core.storage import models as m
@@ -70,6 +70,10 @@ SIDES = {
     "group": f"group commit, {TILLS} tills at once:",
 }
 PER_CITIZEN = 10  # charges of 1 € per citizen; each has 150 €
+# The till that types every code: a cashier of every shop (only a shop's own member
+# may confirm its payments).
+TILL = (Channel.SMS.value, "+393339000000")
+TYPED_BY = f"{TILL[0]}:{TILL[1]}"
 # The server's pragmas (core/storage/engine.py), for the raw side.
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -117,6 +121,16 @@ async def seed_url(
             )
             await approve_shop(uow, town.municipality_id, shop.id, now, notify=False)
             shop_ids.append(shop.id)
+        for shop_id in shop_ids:
+            uow.add(
+                m.ShopMember(
+                    shop_id=shop_id,
+                    channel=TILL[0],
+                    address=TILL[1],
+                    role=MemberRole.CASHIER.value,
+                    created_at=now,
+                )
+            )
         await uow.commit()
     pending: list[tuple[int, str, int]] = []
     async with core.uow() as uow:
@@ -165,6 +179,7 @@ def raw_plan(charge_id: int, shop_id: int, now: datetime, *, postgresql: bool) -
     return confirm_plan(
         charge_id,
         shop_id,
+        TILL,
         now,
         accept=lambda _payment: True,
         receipt=lambda _payment, _balance: FIXED_RECEIPT,
@@ -186,7 +201,7 @@ def raw_side(db: sqlite3.Connection, now: datetime) -> Callable[[Pending, int], 
     async def confirm(chunk: Pending, shop_id: int) -> None:
         for charge_id, _code, _shop in chunk:
             db.execute("BEGIN IMMEDIATE")
-            row = db.execute(payment_trip._LOAD, (*load, charge_id)).fetchone()
+            row = db.execute(payment_trip._LOAD, (*TILL, *load, charge_id)).fetchone()
             municipality, shop, amount = row[1], row[2], row[4]
             phone, language, citizen_account, shop_account = row[17], row[18], row[21], row[22]
             assert shop == shop_id and phone is not None
@@ -214,7 +229,12 @@ def one_trip_side(core: Core, now: datetime) -> Callable[[Pending, int], Awaitab
     async def confirm(chunk: Pending, shop_id: int) -> None:
         for charge_id, code, _shop in chunk:
             result = await charges.confirm_charge_committed(
-                core, charge_id=charge_id, shop_id=shop_id, typed_code=code, now=now
+                core,
+                charge_id=charge_id,
+                shop_id=shop_id,
+                typed_code=code,
+                now=now,
+                typed_by=TYPED_BY,
             )
             assert result.outcome is charges.ConfirmOutcome.CONFIRMED, result
 
@@ -228,7 +248,12 @@ def unit_of_work_side(core: Core, now: datetime) -> Callable[[Pending, int], Awa
         for charge_id, code, _shop in chunk:
             async with core.uow() as uow:
                 result = await charges.confirm_charge(
-                    uow, charge_id=charge_id, shop_id=shop_id, typed_code=code, now=now
+                    uow,
+                    charge_id=charge_id,
+                    shop_id=shop_id,
+                    typed_code=code,
+                    now=now,
+                    typed_by=TYPED_BY,
                 )
                 await uow.commit()
             assert result.outcome is charges.ConfirmOutcome.CONFIRMED, result
@@ -281,7 +306,12 @@ async def run_grouped(
     async def till() -> None:
         for charge_id, code, _shop in queue:
             result = await charges.confirm_charge_committed(
-                core, charge_id=charge_id, shop_id=shop_id, typed_code=code, now=now
+                core,
+                charge_id=charge_id,
+                shop_id=shop_id,
+                typed_code=code,
+                now=now,
+                typed_by=TYPED_BY,
             )
             assert result.outcome is charges.ConfirmOutcome.CONFIRMED, result
 

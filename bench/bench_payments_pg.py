@@ -165,6 +165,7 @@ def interleaved(
 async def confirm_service(
     url: str, chunk: list[tuple[int, str, int]], start: Barrier, done: Barrier, results: Any
 ) -> None:
+    from bench.bench_payments import TYPED_BY
     from core.bootstrap import Core
     from core.domain.keys import ServerKeys
     from core.services import charges
@@ -186,7 +187,12 @@ async def confirm_service(
         for charge_id, code, shop_id in queue:
             async with core.uow() as uow:
                 result = await charges.confirm_charge(
-                    uow, charge_id=charge_id, shop_id=shop_id, typed_code=code, now=NOW
+                    uow,
+                    charge_id=charge_id,
+                    shop_id=shop_id,
+                    typed_code=code,
+                    now=NOW,
+                    typed_by=TYPED_BY,
                 )
                 await uow.commit()
             assert result.outcome is charges.ConfirmOutcome.CONFIRMED, result

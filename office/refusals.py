@@ -511,6 +511,9 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         id=str(p["shop_id"]),
         name=str(p["name"]),
     ),
+    "payment.codes_not_stopped": lambda p: t(
+        "This citizen's payment codes are not stopped: nothing was changed."
+    ),
     "phone_change.not_waiting": lambda p: t(
         "This phone change has already been approved or withdrawn."
     ),

@@ -211,10 +211,19 @@ async def request(core: Core, town_shop: int, who: str, cents: int) -> charges.C
         return requested
 
 
-async def confirm(core: Core, shop_id: int, charge_id: int, code: str) -> charges.ConfirmResult:
+async def confirm(
+    core: Core, shop_id: int, charge_id: int, code: str, by: tuple[str, str] | None = None
+) -> charges.ConfirmResult:
+    """The code typed at the shop's till by `by` (channel, address), by default its owner."""
+    typed_by = await till_of(core, shop_id) if by is None else f"{by[0]}:{by[1]}"
     async with core.uow() as uow:
         result = await charges.confirm_charge(
-            uow, charge_id=charge_id, shop_id=shop_id, typed_code=code, now=core.now()
+            uow,
+            charge_id=charge_id,
+            shop_id=shop_id,
+            typed_code=code,
+            now=core.now(),
+            typed_by=typed_by,
         )
         await uow.commit()
         return result
@@ -288,6 +297,15 @@ async def approved_request(
     uow.add(change)
     await uow.flush()
     return change
+
+
+async def till_of(core: Core, shop_id: int) -> str:
+    """The shop owner's chat as a till ("channel:address"), who may type a customer's code
+    (for a shop that does not exist, a chat that works for no shop)."""
+    async with core.uow() as uow:
+        members = await uow.shops.members_of(shop_id)
+    owner = next((x for x in members if x.role == MemberRole.OWNER.value), None)
+    return "sms:+390000000000" if owner is None else f"{owner.channel}:{owner.address}"
 
 
 async def owner_chat(uow: UnitOfWork, shop_id: int) -> tuple[str, str]:

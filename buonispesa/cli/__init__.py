@@ -50,6 +50,7 @@ def _register() -> None:
         card,
         chat,
         citizen,
+        citizen_codes,
         community,
         demo,
         documents,

@@ -135,6 +135,12 @@ _SENTENCES: dict[str, Text] = {
         "The payment code of this person would go to a phone or chat of your shop: nothing "
         "was sent. They must ask the office to correct it."
     ),
+    # The person's codes stopped after wrong codes at several shops (a guesser going from
+    # shop to shop); the card has its own slip and limit.
+    Refusal.PAYMENT_CODES_STOPPED: t(
+        "Too many wrong codes for this person at several shops: no code until {until}. "
+        "Nothing sent. They can ask the office."
+    ),
     Refusal.SHOP_NAME_MISSING: t("Write the name of the shop."),
     # One SMS with a name of 40 characters, twice.
     Refusal.SHOP_NAME_TAKEN: t(
@@ -311,6 +317,15 @@ def error_text(error: DomainError) -> Text:
                 "Too many payment requests for this person: nothing was sent. Try again later."
             )
         return t(template.msgid, when=Moment(when))
+    if error.code == Refusal.PAYMENT_CODES_STOPPED:
+        try:
+            stopped = datetime.fromisoformat(str(error.params.get("until", "")))
+        except ValueError:
+            return t(
+                "Too many wrong codes for this person at several shops: no code can be sent "
+                "for now. Nothing sent."
+            )
+        return t(template.msgid, until=Moment(stopped))
     if error.code == Refusal.PAYMENT_ABOVE_LIMIT:
         limit = error.params.get("limit")
         if isinstance(limit, int):

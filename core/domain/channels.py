@@ -32,3 +32,10 @@ def chat_label(channel: str, address: str) -> str:
     from and the last three digits of the number or chat, enough to tell cashiers apart
     without revealing them ("SMS ***050", "Telegram ***123", "computer ***001")."""
     return f"{CHANNEL_WORDS.get(channel, channel)} ***{address[-3:]}"
+
+
+def chat_of(till: str) -> tuple[str, str]:
+    """The chat (channel, address) of a till written "channel:address" (a payment's
+    `requested_by`, the chat that typed a code)."""
+    channel, _, address = till.partition(":")
+    return channel, address

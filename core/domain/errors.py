@@ -143,6 +143,11 @@ class Refusal(StrEnum):
     PAYMENT_CODES_TOO_MANY = "payment.codes_too_many"
     # The code would go to a phone or Telegram chat of the charging shop's own staff.
     PAYMENT_CODE_TO_SHOP = "payment.code_to_shop"
+    # Too many wrong codes for the person's payments at several shops: no code goes to her
+    # for a while (core/services/charges/person_locks.py); the office may lift it.
+    PAYMENT_CODES_STOPPED = "payment.codes_stopped"
+    # The office lifting a person's stop when her codes are not stopped.
+    PAYMENT_CODES_NOT_STOPPED = "payment.codes_not_stopped"
     MUNICIPALITY_BAD_CODE = "municipality.bad_code"
     MUNICIPALITY_BAD_NAME = "municipality.bad_name"
     MUNICIPALITY_BAD_PRIVACY_URL = "municipality.bad_privacy_url"

@@ -14,6 +14,7 @@ from functools import partial
 
 from core.domain import community as rules
 from core.domain import otp
+from core.domain.channels import chat_of
 from core.domain.charges import (
     Confirmation,
     new_pending_code,
@@ -195,13 +196,17 @@ async def confirm_voucher_charge(
     shop_id: int,
     typed_code: str,
     now: datetime,
-    typed_by: str | None = None,
+    typed_by: str,
     till_tries: int | None = None,
 ) -> ConfirmResult:
     """Check the code; on success pay from the voucher in this transaction (the caller
     commits). Paid at most once: the status moves with a compare-and-set, and the debit
     is guarded in the UPDATE that takes the money. Wrong codes as charges.confirm_charge
-    (`till_tries` too)."""
+    (`till_tries` too), and as there only the shop's owner or a cashier (`typed_by`,
+    "channel:address") may type the code: any other chat is told the payment does not
+    exist, and no try is spent."""
+    if await uow.shops.member_at(shop_id, *chat_of(typed_by)) is None:
+        raise NotFound(Refusal.CHARGE_NOT_FOUND)
     charge, voucher, shop, municipality = of_this_shop(
         await uow.community.charge_with_parties(charge_id), shop_id
     )

@@ -299,6 +299,11 @@ class Account(Base):
     __tablename__ = "accounts"
     __table_args__ = (
         UniqueConstraint("municipality_id", "kind", "owner_id", name="uq_accounts_owner"),
+        # Below zero only the fund and the provider, which the ledger spends down
+        # (core.domain.ledger.may_go_negative; migration 0050).
+        CheckConstraint(
+            "balance_cents >= 0 OR kind IN ('fund', 'provider')", name="balance_not_negative"
+        ),
     )
     id: Mapped[int] = _id()
     municipality_id: Mapped[int] = _fk("municipalities.id")

@@ -79,6 +79,9 @@ class PendingPayment:
 
 class Paid(StrEnum):
     CONFIRMED = "confirmed"
+    # The chat that typed the code is not the owner nor a cashier of the payment's shop:
+    # refused as a payment that does not exist (nothing judged, nothing counted).
+    UNKNOWN = "unknown"
     ALREADY_CONFIRMED = "already_confirmed"
     NOT_PENDING = "not_pending"
     INSUFFICIENT_FUNDS = "insufficient_funds"
@@ -98,7 +101,12 @@ _LOAD = (
     "c.code_salt, c.code_hash, c.consent, c.attempts, c.expires_at, "
     "s.name, s.blocked_at, s.locked_until, mu.policy_toml, "
     "z.erased_at, z.telegram_chat_id, z.phone, z.language, "
-    "d.phone, dc.language, ca.id, sa.id "
+    "d.phone, dc.language, ca.id, sa.id, "
+    # Whether the chat typing the code works for the payment's shop now. Not locked: a
+    # removal committing meanwhile cancels that member's payments by a compare-and-set on
+    # the charge, whose row this statement locks, so either of the two comes first.
+    "EXISTS (SELECT 1 FROM shop_members sm WHERE sm.shop_id = c.shop_id "
+    "AND sm.channel = ? AND sm.address = ?) "
     "FROM charges c "
     "JOIN shops s ON s.id = c.shop_id "
     "JOIN municipalities mu ON mu.id = c.municipality_id "
@@ -227,6 +235,7 @@ def _loaded(row: Row) -> PendingPayment:
 def confirm_plan(
     charge_id: int,
     shop_id: int,
+    typed_by: tuple[str, str],
     now: datetime,
     *,
     accept: Callable[[PendingPayment], bool],
@@ -234,6 +243,9 @@ def confirm_plan(
     postgresql: bool,
 ) -> Plan[PaymentOutcome | None]:
     """Confirm a charge whose code `accept` judged right, or None with nothing written.
+
+    `typed_by`: the chat (channel, address) that typed the code; a chat that is not a
+    member (owner or cashier) of the payment's shop gets Paid.UNKNOWN, nothing written.
 
     `receipt(payment, balance)`: the outbox payload telling the new balance.
     `postgresql`: lock the charge's row as it is loaded, then the accounts' rows in id
@@ -243,10 +255,18 @@ def confirm_plan(
     the charge's lock is held to the commit even when this returns None."""
     rows = yield (
         _LOAD + _LOCK_CHARGE if postgresql else _LOAD,
-        (Channel.SMS.value, AccountKind.CITIZEN.value, AccountKind.SHOP.value, charge_id),
+        (
+            *typed_by,
+            Channel.SMS.value,
+            AccountKind.CITIZEN.value,
+            AccountKind.SHOP.value,
+            charge_id,
+        ),
     )
     if not rows:
         return None
+    if not rows[0][23]:
+        return PaymentOutcome(Paid.UNKNOWN, charge_id, 0)
     payment = _loaded(rows[0])
     if payment.shop_id != shop_id or payment.status != ChargeStatus.PENDING:
         return None
@@ -391,6 +411,7 @@ def _outbox(
 def confirm_transaction(
     charge_id: int,
     shop_id: int,
+    typed_by: tuple[str, str],
     now: datetime,
     *,
     accept: Callable[[PendingPayment], bool],
@@ -400,7 +421,7 @@ def confirm_transaction(
 
     def transaction(connection: sqlite3.Connection) -> PaymentOutcome | None:
         plan = confirm_plan(
-            charge_id, shop_id, now, accept=accept, receipt=receipt, postgresql=False
+            charge_id, shop_id, typed_by, now, accept=accept, receipt=receipt, postgresql=False
         )
         return drive_sqlite(connection, plan)
 

@@ -70,7 +70,12 @@ async def run(url: str, seed: int, seconds: float, shop_id: int, people: list[st
                     uow: UnitOfWork, charge_id: int = charge_id, code: str = code
                 ) -> charges.ConfirmOutcome:
                     result = await charges.confirm_charge(
-                        uow, charge_id=charge_id, shop_id=shop_id, typed_code=code, now=core.now()
+                        uow,
+                        charge_id=charge_id,
+                        shop_id=shop_id,
+                        typed_code=code,
+                        now=core.now(),
+                        typed_by=":".join(await owner_chat(uow, shop_id)),
                     )
                     return result.outcome
 

@@ -53,7 +53,12 @@ async def test_payment_and_refund_pairs_never_deadlock(busy_core: Core) -> None:
         # No retry here: the lock order alone must keep the pair apart.
         async with core.uow() as uow:
             result = await charges.confirm_charge(
-                uow, charge_id=charge_id, shop_id=town.shop_id, typed_code=code, now=core.now()
+                uow,
+                charge_id=charge_id,
+                shop_id=town.shop_id,
+                typed_code=code,
+                now=core.now(),
+                typed_by=f"sms:{town.shop_phone}",
             )
             await uow.commit()
             return result.outcome

@@ -47,7 +47,12 @@ async def test_balance_and_last_movements_by_sms(core: Core) -> None:
     code = await last_code_for(core, town.citizen_phones[0], charge.charge_id)
     async with core.uow() as uow:
         await confirm_charge(
-            uow, charge_id=charge.charge_id, shop_id=town.shop_id, typed_code=code, now=core.now()
+            uow,
+            charge_id=charge.charge_id,
+            shop_id=town.shop_id,
+            typed_code=code,
+            now=core.now(),
+            typed_by=f"sms:{town.shop_phone}",
         )
         await uow.commit()
     chat = Chat(core, town.citizen_phones[0])

@@ -19,7 +19,7 @@ from core.services.charges import ConfirmOutcome
 from core.services.outbox import reply_of
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.factories import confirm, last_code_for, make_town, outbox_to, request
+from tests.factories import confirm, last_code_for, make_town, outbox_to, request, till_of
 from tests.integration.test_community import (
     ask_voucher_payment,
     buy,
@@ -215,7 +215,12 @@ async def test_a_payment_the_balance_no_longer_covers_is_refused_and_the_citizen
     )
     if committed:
         result = await charges.confirm_charge_committed(
-            core, charge_id=second.charge_id, shop_id=other, typed_code=second_code, now=core.now()
+            core,
+            charge_id=second.charge_id,
+            shop_id=other,
+            typed_code=second_code,
+            now=core.now(),
+            typed_by=await till_of(core, other),
         )
     else:
         result = await confirm(core, other, second.charge_id, second_code)

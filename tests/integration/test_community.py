@@ -16,7 +16,14 @@ from core.services.outbox import NOTICE_LANE, PAYMENT_LANE, reply_of
 from core.services.shops import ShopInput, approve_shop, register_shop
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.factories import TEST_FUND_CENTS, Town, assert_ledger_ok, make_partita_iva, make_town
+from tests.factories import (
+    TEST_FUND_CENTS,
+    Town,
+    assert_ledger_ok,
+    make_partita_iva,
+    make_town,
+    till_of,
+)
 
 BUYER_CHAT = "7001"
 
@@ -109,7 +116,9 @@ async def ask_voucher_payment(
 async def type_voucher_code(
     core: Core, shop_id: int, charge_id: int, typed: str, till_tries: int | None = None
 ) -> ConfirmResult:
-    """The till types `typed` as the code of the voucher payment `charge_id`."""
+    """The till (the shop's owner) types `typed` as the code of the voucher payment
+    `charge_id`."""
+    typed_by = await till_of(core, shop_id)
     async with core.uow() as uow:
         result = await voucher_charges.confirm_voucher_charge(
             uow,
@@ -117,6 +126,7 @@ async def type_voucher_code(
             shop_id=shop_id,
             typed_code=typed,
             now=core.now(),
+            typed_by=typed_by,
             till_tries=till_tries,
         )
         await uow.commit()

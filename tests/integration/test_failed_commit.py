@@ -133,11 +133,21 @@ def general_path_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 async def _confirm(core: Core, path: str, town: Town, charge_id: int, code: str) -> Any:
     if path == "group commit":
         return await charges.confirm_charge_committed(
-            core, charge_id=charge_id, shop_id=town.shop_id, typed_code=code, now=core.now()
+            core,
+            charge_id=charge_id,
+            shop_id=town.shop_id,
+            typed_code=code,
+            now=core.now(),
+            typed_by=f"sms:{town.shop_phone}",
         )
     async with core.uow() as uow:
         result = await charges.confirm_charge(
-            uow, charge_id=charge_id, shop_id=town.shop_id, typed_code=code, now=core.now()
+            uow,
+            charge_id=charge_id,
+            shop_id=town.shop_id,
+            typed_code=code,
+            now=core.now(),
+            typed_by=f"sms:{town.shop_phone}",
         )
         await uow.commit()
     return result

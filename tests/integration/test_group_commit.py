@@ -18,7 +18,7 @@ from core.storage import models as m
 from core.storage.engine import make_engine
 from core.storage.group_commit import GroupCommit
 from tests.conftest import FakeClock
-from tests.factories import assert_ledger_ok, last_code_for, make_town, pay, request
+from tests.factories import assert_ledger_ok, last_code_for, make_town, pay, request, till_of
 from tests.integration.test_payments import another_shop, default_policy_text
 
 
@@ -169,11 +169,17 @@ async def test_each_caller_returns_after_its_own_commit(sqlite_url: str, clock: 
 async def confirm_all(
     core: Core, pending: list[tuple[int, int, str]]
 ) -> list[charges.ConfirmResult]:
-    """(shop, charge, code) confirmed all at once."""
+    """(shop, charge, code) confirmed all at once, each typed by its shop's owner."""
+    tills = {shop_id: await till_of(core, shop_id) for shop_id, _, _ in pending}
     return await asyncio.gather(
         *(
             charges.confirm_charge_committed(
-                core, charge_id=charge_id, shop_id=shop_id, typed_code=code, now=core.now()
+                core,
+                charge_id=charge_id,
+                shop_id=shop_id,
+                typed_code=code,
+                now=core.now(),
+                typed_by=tills[shop_id],
             )
             for shop_id, charge_id, code in pending
         )
@@ -227,6 +233,7 @@ async def test_closing_commits_what_is_queued(core: Core) -> None:
             shop_id=town.shop_id,
             typed_code=code,
             now=core.now(),
+            typed_by=f"sms:{town.shop_phone}",
         )
     )
     await asyncio.sleep(0)  # queued

@@ -90,6 +90,7 @@ async def test_a_right_and_a_wrong_code_at_once_never_deadlock(
                         shop_id=town.shop_id,
                         typed_code=typed,
                         now=core.now(),
+                        typed_by=f"sms:{town.shop_phone}",
                     )
                     for typed in (code, wrong)
                 )

@@ -24,7 +24,12 @@ from tests.integration.test_one_trip_payments import citizen_balance, requested_
 
 async def _paid_in(uow: Any, core: Core, town: Town, charge_id: int, code: str) -> None:
     result = await charges.confirm_charge(
-        uow, charge_id=charge_id, shop_id=town.shop_id, typed_code=code, now=core.now()
+        uow,
+        charge_id=charge_id,
+        shop_id=town.shop_id,
+        typed_code=code,
+        now=core.now(),
+        typed_by=f"sms:{town.shop_phone}",
     )
     assert result.outcome is ConfirmOutcome.CONFIRMED
 

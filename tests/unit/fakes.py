@@ -35,7 +35,7 @@ from core.domain.ledger import AccountKind, PostingKind
 from core.domain.shops import ShopStatus
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
-from core.storage.payment_trip import PaymentOutcome, PendingPayment
+from core.storage.payment_trip import Paid, PaymentOutcome, PendingPayment
 from core.storage.repositories.code_filter import CodeFilter
 from core.storage.repositories.results import (
     CreditedLine,
@@ -924,6 +924,7 @@ class FakeCharges(_Fake):
         self,
         charge_id: int,
         shop_id: int,
+        typed_by: tuple[str, str],
         now: datetime,
         *,
         accept: Callable[[PendingPayment], bool],
@@ -931,7 +932,15 @@ class FakeCharges(_Fake):
     ) -> PaymentOutcome | None:
         """No one-trip path in memory: every confirmation takes the general path, whose
         rules are what these tests check (the plan is proved on real databases in
-        tests/integration/test_one_trip_payments.py)."""
+        tests/integration/test_one_trip_payments.py). The plan's check of the chat that
+        typed the code is kept: only a member of the payment's shop goes on."""
+        charge = self.store.get(m.Charge, charge_id)
+        channel, address = typed_by
+        if charge is not None and not self.store.first(
+            m.ShopMember,
+            lambda x: x.shop_id == charge.shop_id and x.channel == channel and x.address == address,
+        ):
+            return PaymentOutcome(Paid.UNKNOWN, charge_id, 0)
         return None
 
     async def with_parties(
@@ -1054,7 +1063,9 @@ class FakeCharges(_Fake):
             if x.card_code_position is not None
         }
 
-    async def last_card_payment(self, citizen_id: int, shop_id: int | None) -> datetime | None:
+    async def last_card_payment(
+        self, citizen_id: int, shop_id: int | None, *, consent: str = "card_pin"
+    ) -> datetime | None:
         paid = (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)
         times = [
             x.confirmed_at
@@ -1062,7 +1073,7 @@ class FakeCharges(_Fake):
                 m.Charge,
                 lambda x: (
                     x.citizen_id == citizen_id
-                    and x.consent == "card_pin"
+                    and x.consent == consent
                     and x.status in paid
                     and (shop_id is None or x.shop_id == shop_id)
                 ),
@@ -1278,6 +1289,15 @@ class FakeSecurityEvents(_Fake):
                 ),
             )
         )
+
+    async def of_detail(
+        self, kind: str, since: datetime, detail: str
+    ) -> Sequence[tuple[int | None, datetime]]:
+        rows = self.store.rows(
+            m.SecurityEvent,
+            lambda x: (x.kind, x.detail) == (kind, detail) and x.created_at > since,
+        )
+        return [(x.shop_id, x.created_at) for x in sorted(rows, key=lambda x: x.created_at)]
 
     async def of_address(
         self, kind: str, channel: str, address: str, since: datetime

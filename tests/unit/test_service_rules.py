@@ -172,7 +172,12 @@ async def confirm(town: Town, charge_id: int, code: str) -> charges.ConfirmResul
     uow = town.uow
     async with uow:
         result = await charges.confirm_charge(
-            uow, charge_id=charge_id, shop_id=town.shop.id, typed_code=code, now=town.now
+            uow,
+            charge_id=charge_id,
+            shop_id=town.shop.id,
+            typed_code=code,
+            now=town.now,
+            typed_by=f"sms:{SHOP_PHONE}",
         )
         await uow.commit()
     return result
@@ -688,7 +693,12 @@ async def voucher_request(town: Town, voucher: m.Voucher, cents: int) -> tuple[i
 async def voucher_confirm(town: Town, charge_id: int, code: str) -> charges.ConfirmResult:
     async with town.uow:
         result = await voucher_charges.confirm_voucher_charge(
-            town.uow, charge_id=charge_id, shop_id=town.shop.id, typed_code=code, now=town.now
+            town.uow,
+            charge_id=charge_id,
+            shop_id=town.shop.id,
+            typed_code=code,
+            now=town.now,
+            typed_by=f"sms:{SHOP_PHONE}",
         )
         await town.uow.commit()
     return result

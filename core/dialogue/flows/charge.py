@@ -443,6 +443,16 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                 now=turn.now,
                 reason=tills.TILL_CLOSED,
             )
+        if result.outcome is outcome.CODES_STOPPED and self._till_ended(turn):
+            # The wrong code that stopped the customer's codes ends the SMS session as any
+            # last wrong code would; the till hears of the stop (below).
+            await tills.cancel_waiting(
+                turn.uow,
+                shop_id=known(s.shop_id),
+                till=_till(turn),
+                now=turn.now,
+                reason=tills.TILL_CLOSED,
+            )
         reject_wrong_code(s, result)
         turn.finish()
         if result.outcome in (outcome.CONFIRMED, outcome.ALREADY_CONFIRMED):

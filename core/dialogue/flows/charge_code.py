@@ -178,6 +178,17 @@ def outcome_texts(turn: Turn, s: ChargeState, result: charge_service.ConfirmResu
         outcome.CARD_LOCKED_AT_SHOP,
     ):
         return _too_many_wrong(turn, result, amount, grid=grid)
+    if result.outcome is outcome.CODES_STOPPED:
+        # The customer was told why; the till, that asking again is useless for now.
+        return [
+            t(
+                "Too many wrong codes for this person at several shops: payment of {amount} "
+                "cancelled. No code until {until}.",
+                amount=amount,
+                until=Moment(known(result.codes_stopped_until)),
+            ),
+            *_shop_lock_texts(turn, result.shop_lock),
+        ]
     if result.outcome is outcome.EXPIRED:
         return [_expired_text(s, amount)]
     if result.outcome is outcome.INSUFFICIENT_FUNDS:
@@ -226,16 +237,21 @@ def _too_many_wrong(
         if again is not None and result.shop_lock is ShopLock.NONE
         else t("Too many wrong codes: the payment of {amount} was cancelled.", amount=amount)
     ]
-    if result.shop_lock is ShopLock.TIMED:
-        texts.append(
+    return [*texts, *_shop_lock_texts(turn, result.shop_lock)]
+
+
+def _shop_lock_texts(turn: Turn, lock: ShopLock) -> list[Text]:
+    """What a wrong code that also locked the shop adds to the till's answer."""
+    if lock is ShopLock.TIMED:
+        return [
             t(
                 "The shop cannot charge for {minutes} minutes.",
                 minutes=turn.policy.shop_lock_minutes,
             )
-        )
-    elif result.shop_lock is ShopLock.OFFICE:
-        texts.append(t("The shop cannot charge until the municipality's office unlocks it."))
-    return texts
+        ]
+    if lock is ShopLock.OFFICE:
+        return [t("The shop cannot charge until the municipality's office unlocks it.")]
+    return []
 
 
 def _refused_for_balance(result: charge_service.ConfirmResult, amount: Money) -> Text:

@@ -26,6 +26,7 @@ from core.domain.policy import Policy
 from core.services import cards, ledger
 from core.services.charges.lookup import find_beneficiary, nobody_here
 from core.services.charges.notices import _tell_void
+from core.services.charges.person_locks import refuse_if_codes_stopped
 from core.services.code_destinations import (
     shown_destination,
 )
@@ -118,6 +119,8 @@ async def request_charge(
         # nobody, the holder would never see the lookup (lookup.nobody_here).
         raise await nobody_here(uow, shop, now)
     await refuse_code_to_own_staff(uow, shop, (payer.channel, payer.address))
+    # Too many wrong codes for her at several shops: no code goes to her for now.
+    await refuse_if_codes_stopped(uow, citizen, now)
     await check_code_cap(partial(uow.charges.code_times_to, citizen.id), policy, shop.id, now)
     given_up = await _replace_pending(uow, shop, citizen, now)
     replaced = [x for x in given_up if x.code_hash]

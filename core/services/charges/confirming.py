@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from core.domain import otp
+from core.domain.channels import chat_of
 from core.domain.charges import (
     ChargeStatus,
     Confirmation,
@@ -17,13 +18,12 @@ from core.domain.charges import (
     confirmation_step,
     shop_lock_now,
 )
-from core.domain.errors import (
-    InsufficientFunds,
-)
+from core.domain.errors import InsufficientFunds, NotFound, Refusal
 from core.domain.keys import ServerKeys
 from core.domain.ledger import PostingKind
 from core.domain.messages import Reply, reply_to_json, t
 from core.services import cards, ledger
+from core.services.charges import person_locks
 from core.services.charges.notices import (
     _paid,
     _tell_void,
@@ -64,7 +64,7 @@ async def confirm_charge(
     shop_id: int,
     typed_code: str,
     now: datetime,
-    typed_by: str | None = None,
+    typed_by: str,
     till_tries: int | None = None,
 ) -> ConfirmResult:
     """Check the code the cashier typed; on success pay in this one transaction.
@@ -80,13 +80,19 @@ async def confirm_charge(
     decide_confirmation) cancels the payment and warns its holder; no other payment is
     looked at or touched.
 
+    `typed_by` ("channel:address"): the chat that typed the code. Only the owner or a
+    cashier of the shop that asked the payment may confirm it, whatever the dialogue
+    checked before: any other chat is refused as if the payment did not exist
+    (charge.not_found), before the code is looked at, and no try is spent.
+
     A plain acceptance (pending, right code in time, shop free, not a card PIN) runs as
     one trip to the database (core/storage/payment_trip.py); every other case, judged
-    before anything is written, takes the general path below."""
+    before anything is written, takes the general path below. The one-trip plan runs
+    first in every case: it checks the chat for both paths."""
 
     accept, receipt = _one_trip_rules(uow.keys, typed_code, now)
     fast = await uow.charges.confirm_in_one_trip(
-        charge_id, shop_id, now, accept=accept, receipt=receipt
+        charge_id, shop_id, chat_of(typed_by), now, accept=accept, receipt=receipt
     )
     if fast is not None:
         if fast.outcome is Paid.INSUFFICIENT_FUNDS:
@@ -152,11 +158,25 @@ async def confirm_charge(
     if decision.counts_against_shop:
         # A wrong PIN is a wrong code of the shop, one row naming the card: it counts
         # against the shop's own lock, against this shop charging this card, and against
-        # the card at every shop (cards.py).
-        detail = cards.wrong_pin_detail(citizen) if with_pin else None
+        # the card at every shop (cards.py). A wrong code sent to her phone or chat names
+        # her the same way, and counts against her codes at every shop (person_locks.py).
+        detail = (
+            cards.wrong_pin_detail(citizen) if with_pin else person_locks.wrong_code_detail(citizen)
+        )
         lock = await count_wrong_code(
             uow, shop, policy, now, typed_by, charge_id=charge.id, detail=detail
         )
+        if not with_pin:
+            until = await person_locks.stop_codes_after_wrong_code(uow, citizen, shop, now)
+            if until is not None:
+                # This payment was cancelled with her others, and she was told.
+                return ConfirmResult(
+                    ConfirmOutcome.CODES_STOPPED,
+                    charge.id,
+                    charge.amount_cents,
+                    shop_lock=lock,
+                    codes_stopped_until=until,
+                )
         if with_pin:
             if await cards.block_after_wrong_pins(uow, citizen, now):
                 return await _card_blocked(uow, charge, citizen, shop, decision.attempts, now)
@@ -260,7 +280,7 @@ async def confirm_charge_committed(
     shop_id: int,
     typed_code: str,
     now: datetime,
-    typed_by: str | None = None,
+    typed_by: str,
     till_tries: int | None = None,
 ) -> ConfirmResult:
     """`confirm_charge` in a transaction of its own, committed when this returns.
@@ -271,7 +291,9 @@ async def confirm_charge_committed(
     if group is not None:
         accept, receipt = _one_trip_rules(transactions.keys, typed_code, now)
         fast = await group.run(
-            confirm_transaction(charge_id, shop_id, now, accept=accept, receipt=receipt)
+            confirm_transaction(
+                charge_id, shop_id, chat_of(typed_by), now, accept=accept, receipt=receipt
+            )
         )
         if fast is not None:
             if fast.outcome is Paid.INSUFFICIENT_FUNDS:
@@ -334,6 +356,9 @@ def _one_trip_rules(
 
 
 def _from_one_trip(outcome: PaymentOutcome) -> ConfirmResult:
+    if outcome.outcome is Paid.UNKNOWN:
+        # Not the shop's chat: the answer to a payment that does not exist.
+        raise NotFound(Refusal.CHARGE_NOT_FOUND)
     return ConfirmResult(
         ConfirmOutcome(outcome.outcome.value),
         outcome.charge_id,

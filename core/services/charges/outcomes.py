@@ -35,6 +35,8 @@ class ConfirmOutcome(StrEnum):
     SHOP_LOCKED = "shop_locked"
     CARD_BLOCKED = "card_blocked"
     CARD_LOCKED_AT_SHOP = "card_locked_at_shop"
+    # Too many wrong codes for the person at several shops: her codes are stopped.
+    CODES_STOPPED = "codes_stopped"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class ConfirmResult:
     shop_lock: ShopLock = ShopLock.NONE
     # CARD_LOCKED_AT_SHOP: when this shop may charge the card again.
     card_again_at: datetime | None = None
+    # CODES_STOPPED: until when no payment code goes to the person.
+    codes_stopped_until: datetime | None = None
     # CONFIRMED, ALREADY_CONFIRMED: the number on the shop's receipt, counted per shop.
     receipt_number: int | None = None
     # CONFIRMED by a code of a card's grid: the unused codes left on the card.

@@ -84,6 +84,7 @@ class ChargeRepository(_Repository):
         self,
         charge_id: int,
         shop_id: int,
+        typed_by: tuple[str, str],
         now: datetime,
         *,
         accept: Callable[[PendingPayment], bool],
@@ -93,7 +94,13 @@ class ChargeRepository(_Repository):
         None with nothing written when it is not a plain acceptance."""
         postgresql = self._transaction.dialect == "postgresql"
         plan = confirm_plan(
-            charge_id, shop_id, now, accept=accept, receipt=receipt, postgresql=postgresql
+            charge_id,
+            shop_id,
+            typed_by,
+            now,
+            accept=accept,
+            receipt=receipt,
+            postgresql=postgresql,
         )
         outcome = await self._transaction.run_plan(plan)
         if outcome is not None and outcome.outcome is Paid.CONFIRMED:
@@ -177,12 +184,15 @@ class ChargeRepository(_Repository):
             query = query.where(m.Charge.requested_by == requested_by)
         return int(await self.session.scalar(query) or 0)
 
-    async def last_card_payment(self, citizen_id: int, shop_id: int | None) -> datetime | None:
+    async def last_card_payment(
+        self, citizen_id: int, shop_id: int | None, *, consent: str = "card_pin"
+    ) -> datetime | None:
         """When the citizen last paid with the card's PIN (at this shop, if given): the
-        latest payment confirmed by a right PIN, refunded later or not."""
+        latest payment confirmed by a right PIN, refunded later or not. With `consent`
+        "code": by a right code sent to her phone or chat instead."""
         query = select(func.max(m.Charge.confirmed_at)).where(
             m.Charge.citizen_id == citizen_id,
-            m.Charge.consent == "card_pin",
+            m.Charge.consent == consent,
             m.Charge.status.in_((ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)),
         )
         if shop_id is not None:

@@ -110,6 +110,22 @@ class SecurityEventRepository(_Repository):
             )
         ).all()
 
+    async def of_detail(
+        self, kind: str, since: datetime, detail: str
+    ) -> Sequence[tuple[int | None, datetime]]:
+        """(shop id, when) of the events of a kind and detail after `since`, at every shop,
+        oldest first (a person's wrong payment codes, core/services/charges/person_locks.py)."""
+        rows = await self.session.execute(
+            select(m.SecurityEvent.shop_id, m.SecurityEvent.created_at)
+            .where(
+                m.SecurityEvent.kind == kind,
+                m.SecurityEvent.created_at > since,
+                m.SecurityEvent.detail == detail,
+            )
+            .order_by(m.SecurityEvent.created_at)
+        )
+        return [(shop_id, when) for shop_id, when in rows.all()]
+
     async def of_address(
         self, kind: str, channel: str, address: str, since: datetime
     ) -> Sequence[m.SecurityEvent]:

@@ -12,21 +12,18 @@ on both tables holds it in the database: a raw INSERT of 0 or -1 (a script, a se
 forgot) is refused. Rows written before are positive already (the services never wrote
 others); an upgrade over one that is not fails, naming the constraint.
 
-SQLite cannot add a CHECK to a table: the table is rebuilt. Alembic's batch mode would copy
-it to a new table, drop the old one and rename the copy, but charges is referenced by other
-tables (postings, outbox, ...) with PRAGMA foreign_keys=ON, which a migration's transaction
-cannot switch off: dropping charges is refused. So the rows are kept in a copy, the table is
-dropped and created again under its own name with the CHECK (its CREATE statement as
-sqlite_master holds it, plus the constraint), and the rows are put back, with
-defer_foreign_keys: the references the drop broke are whole again when the rows return,
-before the commit checks them. Every index and trigger of the table (uq_postings_charge_kind
-of 0048, charges_citizen_not_erased of 0039, ...) is written again from its own statement.
+SQLite cannot add a CHECK to a table: the table is rebuilt, under its own name, every index
+and trigger of it (uq_postings_charge_kind of 0048, charges_citizen_not_erased of 0039, ...)
+written again (core/storage/migrations/rebuild.py: charges is referenced by other tables,
+which Alembic's batch mode cannot drop with foreign keys on).
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+from core.storage.migrations.rebuild import check_clause, sqlite_rebuild
 
 revision: str = "0049_positive_amounts"
 down_revision: str | None = "0048_one_posting_per_charge"
@@ -42,48 +39,13 @@ def _name(table: str) -> str:
 
 
 def _constraint(table: str) -> str:
-    return f", CONSTRAINT {_name(table)} CHECK ({CHECK})"
-
-
-def _sqlite_rebuild(table: str, *, add: bool) -> None:
-    bind = op.get_bind()
-    [create] = bind.execute(
-        sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t"), {"t": table}
-    ).scalars()
-    constraint = _constraint(table)
-    if add:
-        body = create.rstrip()
-        assert body.endswith(")"), create
-        new_create = body[:-1].rstrip() + constraint + "\n)"
-    else:
-        assert constraint in create, create
-        new_create = create.replace(constraint, "")
-    # Indexes and triggers on the table, each as written (an automatic index has no SQL:
-    # CREATE TABLE makes it again).
-    kept = list(
-        bind.execute(
-            sa.text(
-                "SELECT sql FROM sqlite_master WHERE tbl_name = :t "
-                "AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name"
-            ),
-            {"t": table},
-        ).scalars()
-    )
-    copy = f"_{table}_rows"
-    op.execute("PRAGMA defer_foreign_keys = ON")  # back to off at the commit
-    op.execute(f"CREATE TABLE {copy} AS SELECT * FROM {table}")
-    op.execute(f"DROP TABLE {table}")
-    op.execute(new_create)
-    op.execute(f"INSERT INTO {table} SELECT * FROM {copy}")
-    op.execute(f"DROP TABLE {copy}")
-    for sql in kept:
-        op.execute(sql)
+    return check_clause(_name(table), CHECK)
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for table in TABLES:
-            _sqlite_rebuild(table, add=True)
+            sqlite_rebuild(table, _constraint(table), add=True)
         return
     for table in TABLES:
         op.create_check_constraint(op.f(_name(table)), table, sa.text(CHECK))
@@ -92,7 +54,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for table in TABLES:
-            _sqlite_rebuild(table, add=False)
+            sqlite_rebuild(table, _constraint(table), add=False)
         return
     for table in TABLES:
         op.drop_constraint(op.f(_name(table)), table, type_="check")

@@ -1,0 +1,50 @@
+"""`buonispesa admin citizen resume-codes`: the office lets payment codes go again to a
+citizen whose codes were stopped after too many wrong codes at several shops
+(docs/payments-and-codes.md, "Wrong codes for one person")."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from buonispesa.cli.admin import out, run_with_core
+from buonispesa.cli.citizen import citizen_app
+from buonispesa.cli.common import LoggedByOption, fail, operator_name, say
+from core.domain.errors import InvalidIdentifier
+from core.domain.messages import Moment, t
+
+if TYPE_CHECKING:
+    from core.bootstrap import Core
+
+
+@citizen_app.command("resume-codes")
+def citizen_resume_codes(code: str, codice_fiscale: str, by: LoggedByOption = None) -> None:
+    """Send payment codes to CODICE_FISCALE again, after the person was reached and the
+    wrong codes explained (logged with who and when; the count starts from now)."""
+    from core.domain.identity import normalize_codice_fiscale
+    from core.services import municipalities
+    from core.services.charges import person_locks
+
+    try:
+        cf = normalize_codice_fiscale(codice_fiscale)
+    except InvalidIdentifier:
+        fail(t("{value} is not a valid codice fiscale.", value=repr(codice_fiscale)))
+    operator = operator_name(by)
+
+    async def work(core: Core) -> None:
+        async with core.uow() as uow:
+            town = await municipalities.require(uow, code)
+            until = await person_locks.resume_codes(uow, town.id, cf, by=operator, now=core.now())
+            await uow.commit()
+        out.print(
+            say(
+                t(
+                    # No codice fiscale printed: the command line's output lands in logs.
+                    "Payment codes go to this citizen again (they were stopped until "
+                    "{until}); the count of wrong codes starts from now.",
+                    until=Moment(until),
+                )
+            ),
+            markup=False,
+        )
+
+    run_with_core(work)
