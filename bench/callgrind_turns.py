@@ -14,6 +14,12 @@ Run from the repository root, with valgrind and a C compiler installed:
   generator and the server share the event loop's thread; the database's is the other).
 - `telegram`: the same with bench/bench_telegram.py's updates (/start, /saldo, /menu, /aiuto
   from 500 chats): 600 to warm up (every chat's first message), 400 counted.
+- `delivery`: the replies those updates left in the outbox (600 written, `deliver=False`),
+  delivered by an outbox worker built as `serve` builds it (`run_once` round after round,
+  the sender's batch size) to the fake Bot API in the same process, as bench_telegram's
+  worker delivers them while the webhook is timed: 200 to warm up, then 300 counted (a
+  turn here is a message delivered: claim, python-telegram-bot's send, the fake API's
+  answer, the result recorded).
 - `step`: the plain turn's decision alone (bench/bench_dialogue_step.py's SALDO by SMS
   with 3 movements), 200 to warm up, 1,000 counted (`step telegram`: on Telegram).
 
@@ -39,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 
@@ -47,16 +54,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plai
 from bench.bench_dialogue_step import NOW
 from bench.bench_telegram import CHATS, SECRET, updates
 from bench.http_harness import free_socket, serving
+from bot.plugin import TelegramPlugin
 from buonispesa.demo import DEMO_CITIZENS, DEMO_CODE, DEMO_SMS_NUMBER, seed_demo
-from buonispesa.server import build_app, freeze_startup_heap
+from buonispesa.server import PLUGINS, build_app, freeze_startup_heap
 from buonispesa.settings import Settings
 from core.bootstrap import Core, open_core
+from outbox.worker import OutboxWorker, WorkerConfig
 from tests.e2e.fake_telegram import SECRET_HEADER, TOKEN, FakeTelegram
 from tests.e2e.fake_twilio import FakeTwilio
 from tests.factories import Town, pay
 
 IN_FLIGHT = 16
-COUNTED = {"sms": 400, "telegram": 400, "step": 1000}
+COUNTED = {"sms": 400, "telegram": 400, "delivery": 300, "step": 1000}
 _MARKERS = r"""
 #include <valgrind/callgrind.h>
 void cg_start(void) { CALLGRIND_START_INSTRUMENTATION; }
@@ -89,7 +98,7 @@ class Markers:
 @asynccontextmanager
 async def application(
     directory: Path, *, twilio: FakeTwilio | None = None, api: FakeTelegram | None = None
-) -> AsyncIterator[tuple[str, Core]]:
+) -> AsyncIterator[tuple[str, Core, web.Application]]:
     url = f"sqlite+aiosqlite:///{directory / 'callgrind.sqlite3'}"
     core = await open_core(url)
     await seed_demo(core)
@@ -127,7 +136,7 @@ async def application(
     app.on_startup.append(freeze_startup_heap)  # as `serve` does
     try:
         async with serving(app, sock) as base:
-            yield base, core
+            yield base, core, app
     finally:
         await core.close()
 
@@ -170,7 +179,7 @@ async def sms(markers: Markers) -> None:
     twilio = FakeTwilio()
     await twilio.start()
     with tempfile.TemporaryDirectory() as tmp:
-        async with application(Path(tmp), twilio=twilio) as (base, core):
+        async with application(Path(tmp), twilio=twilio) as (base, core, _):
             phones = itertools.cycle(await three_movements(core))
             url = base + "/sms/twilio"
             validator = RequestValidator(twilio.auth_token)
@@ -204,7 +213,7 @@ async def telegram(markers: Markers) -> None:
     api = FakeTelegram()
     await api.start()
     with tempfile.TemporaryDirectory() as tmp:
-        async with application(Path(tmp), api=api) as (base, _):
+        async with application(Path(tmp), api=api) as (base, _, _):
             url = base + "/telegram/webhook"
             warm, counted = updates(CHATS + 100, 0), updates(COUNTED["telegram"], 1_000_000)
             headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
@@ -219,6 +228,39 @@ async def telegram(markers: Markers) -> None:
                 markers.start()
                 await in_flight(lambda i: send(counted[i]), len(counted))
                 markers.stop_and_exit()
+
+
+async def delivery(markers: Markers) -> None:
+    api = FakeTelegram()
+    await api.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        async with application(Path(tmp), api=api) as (base, core, app):
+            url = base + "/telegram/webhook"
+            headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
+            async with aiohttp.ClientSession() as http:
+
+                async def send(body: bytes) -> None:
+                    async with http.post(url, data=body, headers=headers) as response:
+                        await response.read()
+                        assert response.status == 200, response.status
+
+                written = updates(CHATS + 100, 0)
+                await in_flight(lambda i: send(written[i]), len(written))
+            plugin = next(p for p in app[PLUGINS] if isinstance(p, TelegramPlugin))
+            sender = plugin.sender()
+            worker = OutboxWorker(core, sender, WorkerConfig(batch_size=sender.batch_size))
+
+            async def deliver(count: int) -> None:
+                done = 0
+                while done < count:
+                    handled = await worker.run_once(min(sender.batch_size, count - done))
+                    assert handled, "the outbox ran dry"
+                    done += handled
+
+            await deliver(200)
+            markers.start()
+            await deliver(COUNTED["delivery"])
+            markers.stop_and_exit()
 
 
 def step(markers: Markers, channel_name: str) -> None:
@@ -294,6 +336,8 @@ def main() -> int:
         asyncio.run(sms(markers))
     elif what == "telegram":
         asyncio.run(telegram(markers))
+    elif what == "delivery":
+        asyncio.run(delivery(markers))
     elif what == "step":
         step(markers, sys.argv[2] if len(sys.argv) > 2 else "sms")
     else:

@@ -8,6 +8,12 @@ aiohttp, and a sendMessage to a local Bot API costs about four times less CPU th
 (`bench/bench_telegram_transport.py`: ~2 ms vs ~0.5 ms a call, the fake API's own work
 included), which is most of the outbox's work for every reply, notice and broadcast.
 
+The environment (HTTPS_PROXY and the like, ~/.netrc) is read once for each host the bot
+calls, at its first call, as httpx read it once when its client was made: aiohttp's
+`trust_env` reads it again at every request, in two trips to a worker thread (the netrc
+file, then the proxy settings), about a quarter of the instructions of every reply the
+outbox delivers (`bench/callgrind_turns.py delivery`).
+
 Timeouts mean what they mean for python-telegram-bot's own client: `connect` to open a
 connection, `read` between two reads of the answer, `pool` to wait for a free
 connection. aiohttp has no write timeout of its own: the sum of all four bounds the whole
@@ -16,13 +22,17 @@ call instead, so a stalled upload ends too (a card PDF gets `media_write_timeout
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from typing import IO
 
 import aiohttp
+from aiohttp.helpers import basicauth_from_netrc, get_env_proxy_for_url, netrc_from_env
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput  # the type in BaseRequest.do_request's signature
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 
 class AiohttpRequest(BaseRequest):
@@ -30,6 +40,7 @@ class AiohttpRequest(BaseRequest):
 
     __slots__ = (
         "_connect_timeout",
+        "_environment",
         "_media_write_timeout",
         "_pool_size",
         "_pool_timeout",
@@ -56,6 +67,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._environment: dict[tuple[str, str | None], _Environment] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -63,12 +75,12 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            # trust_env: HTTPS_PROXY and the like are honoured, as by httpx before.
+            # Not trust_env: the environment is read once a host (`_environment_of`).
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
                 headers={"User-Agent": self.USER_AGENT},
-                trust_env=True,
             )
+            self._environment = {}
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -100,8 +112,15 @@ class AiohttpRequest(BaseRequest):
             sock_read=_seconds(read),
         )
         try:
+            environment = await self._environment_of(url)
             async with session.request(
-                method, url, data=_body(request_data), timeout=timeout
+                method,
+                url,
+                data=_body(request_data),
+                timeout=timeout,
+                proxy=environment.proxy,
+                proxy_auth=environment.proxy_auth,
+                auth=environment.auth,
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
@@ -109,6 +128,41 @@ class AiohttpRequest(BaseRequest):
         except aiohttp.ClientError as error:
             # The class name helps where the message is empty (a dropped connection).
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+
+    async def _environment_of(self, url: str) -> _Environment:
+        """HTTPS_PROXY and the like, and ~/.netrc, for this URL's host: read at the first
+        call to it (in a worker thread, as aiohttp's trust_env reads them), then kept."""
+        parsed = URL(url)
+        key = (parsed.scheme, parsed.host)
+        found = self._environment.get(key)
+        if found is None:
+            found = await asyncio.to_thread(_read_environment, parsed)
+            self._environment[key] = found
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Environment:
+    """What aiohttp's trust_env would take from the environment for one host."""
+
+    proxy: URL | None = None
+    proxy_auth: aiohttp.BasicAuth | None = None
+    auth: aiohttp.BasicAuth | None = None
+
+
+def _read_environment(url: URL) -> _Environment:
+    """As aiohttp's ClientSession with trust_env=True reads it for a request to `url`."""
+    auth = None
+    if url.host is not None:
+        try:
+            auth = basicauth_from_netrc(netrc_from_env(), url.host)
+        except LookupError:
+            auth = None
+    try:
+        proxy, proxy_auth = get_env_proxy_for_url(url)
+    except LookupError:
+        return _Environment(auth=auth)
+    return _Environment(proxy, proxy_auth, auth)
 
 
 def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:

@@ -31,6 +31,7 @@ from core.bootstrap import Core
 from core.domain.outbox import OutboxStatus
 from core.services.outbox import code_not_delivered, forget_code
 from core.storage import models as m
+from core.storage.outbox_trip import Accepted, mark_sent_transaction
 from core.storage.uow import UnitOfWork
 from outbox.channels import SendResult, SendStatus
 
@@ -117,10 +118,12 @@ async def record_send_results(
     status, None for a row no longer ours (its lease expired and another worker took it:
     its claim's attempts no longer match, and nothing of this result is written).
 
-    Rows accepted by the provider and carrying no code (nearly all) are written by one
-    guarded statement; the others (a code to scrub, a retry, a failure, which may tell a
-    shop) are read locked and written one by one. If anything fails, nothing of the
-    group is written: its rows stay `sending` and come back when their lease ends."""
+    Rows accepted by the provider and carrying no code (nearly all) are written by a
+    plan, a guarded UPDATE a row (core/storage/outbox_trip.py): on SQLite a group of
+    only those joins the group commit. The others (a code to scrub, a retry, a failure,
+    which may tell a shop) are read locked and written one by one in a unit of work. If
+    anything fails, nothing of the group is written: its rows stay `sending` and come
+    back when their lease ends."""
     now = core.now()
     statuses: list[str | None] = [None] * len(outcomes)
     quick = [
@@ -128,20 +131,46 @@ async def record_send_results(
         for index, outcome in enumerate(outcomes)
         if outcome.result.status is SendStatus.SENT and not outcome.carries_code
     ]
+    accepted = [
+        (
+            outcomes[index].message_id,
+            outcomes[index].claimed_attempts,
+            outcomes[index].result.provider_message_id,
+        )
+        for index in quick
+    ]
+    group = core.group_commit
+    if len(quick) == len(outcomes) and group is not None:
+        # Nearly every group: on SQLite it joins the chat turns' group commit (one fsync
+        # for both) instead of a unit of work, its write lock and a commit of its own.
+        written = await group.run(mark_sent_transaction(accepted, now))
+    else:
+        written = await _record_in_unit_of_work(
+            core, outcomes, quick, accepted, statuses, retry, now, rng
+        )
+    for index in quick:
+        outcome = outcomes[index]
+        if (outcome.message_id, outcome.claimed_attempts) in written:
+            statuses[index] = SENT
+    return statuses
+
+
+async def _record_in_unit_of_work(
+    core: Core,
+    outcomes: Sequence[SendOutcome],
+    quick: list[int],
+    accepted: list[Accepted],
+    statuses: list[str | None],
+    retry: RetryPolicy,
+    now: datetime,
+    rng: random.Random | None,
+) -> set[tuple[int, int]]:
+    """The group in a unit of work: the accepted rows marked sent by one plan, the
+    others read locked and written one by one (their statuses set in `statuses`)."""
     quick_set = set(quick)
     others = [index for index in range(len(outcomes)) if index not in quick_set]
     async with core.uow() as uow:
-        written = await uow.outbox.mark_sent(
-            [
-                (
-                    outcomes[index].message_id,
-                    outcomes[index].claimed_attempts,
-                    outcomes[index].result.provider_message_id,
-                )
-                for index in quick
-            ],
-            now,
-        )
+        written = await uow.outbox.mark_sent(accepted, now)
         if others:
             # PostgreSQL: serialise with lease recovery and other workers. SQLite already
             # holds the database write lock (BEGIN IMMEDIATE) for the whole transaction.
@@ -156,11 +185,7 @@ async def record_send_results(
                     uow, by_id.get(outcome.message_id), outcome, retry, now, rng
                 )
         await uow.commit()
-    for index in quick:
-        outcome = outcomes[index]
-        if (outcome.message_id, outcome.claimed_attempts) in written:
-            statuses[index] = SENT
-    return statuses
+    return written
 
 
 async def _apply(

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import urllib.request
 from collections.abc import AsyncIterator
 
+import aiohttp.helpers
 import pytest
 from aiohttp import web
 from telegram import Bot, InputFile
@@ -109,3 +111,44 @@ async def test_it_refuses_to_send_before_initialize_and_after_shutdown(fake: Fak
     await request.shutdown()
     with pytest.raises(RuntimeError, match="not initialized"):
         await request.do_request(url, "POST")
+
+
+async def test_the_proxy_of_the_environment_is_read_once_and_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    arrived: list[str] = []
+
+    async def proxy(request: web.Request) -> web.Response:
+        arrived.append(str(request.url))
+        return web.json_response({"ok": True, "result": True})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", proxy)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    reads = [0]
+    getproxies = urllib.request.getproxies  # what aiohttp.helpers calls
+
+    def counted() -> dict[str, str]:
+        reads[0] += 1
+        return getproxies()
+
+    monkeypatch.setattr(aiohttp.helpers, "getproxies", counted)
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        for _ in range(3):
+            # A host nobody resolves: only the proxy can answer.
+            assert await request.post(f"http://api.telegram.invalid/bot{TOKEN}/getMe") is True
+    finally:
+        await request.shutdown()
+        await runner.cleanup()
+    assert arrived == [f"http://api.telegram.invalid/bot{TOKEN}/getMe"] * 3
+    # Read at the first call to the host, not at every request.
+    assert reads[0] == 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Generator, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +19,8 @@ from core.metrics import Metrics
 from core.services import charges
 from core.services.outbox import NOTICE_LANE, PAYMENT_LANE, enqueue, reply_of
 from core.storage import models as m
+from core.storage import outbox_trip
+from core.storage.repositories import outbox as outbox_repository
 from outbox import delivery
 from outbox.channels import OutgoingMessage, SendResult, SendStatus
 from outbox.ratelimit import Priority
@@ -642,8 +644,29 @@ async def test_results_that_finish_together_are_committed_together(core: Core) -
     assert await w.renew_leases() == 0  # nothing left in hand
 
 
+async def test_accepted_results_join_the_turns_group_commit(core: Core) -> None:
+    if core.group_commit is None:
+        pytest.skip("SQLite's group commit")
+    ids = await add_messages(core, 4)
+    w = GroupsSeen(core, ScriptedSender(), WorkerConfig(batch_size=4))
+    claimed = await w.claim()
+    commits = commits_of(core)
+    batches = core.group_commit.batches
+
+    await w.deliver(claimed)
+
+    # One group, written in a batch of the group commit: no transaction of its own.
+    assert (w.results.groups, commits[0]) == (1, 0)
+    assert (core.group_commit.batches, core.group_commit.committed) == (batches + 1, 1)
+    stored = await rows(core)
+    assert [(stored[i].status, stored[i].sent_at, stored[i].last_error) for i in ids] == [
+        ("sent", core.now(), None)
+    ] * 4
+    assert [stored[i].provider_message_id for i in ids] == [f"SM{i:032d}" for i in ids]
+
+
 async def test_a_group_that_cannot_be_recorded_comes_back_after_its_lease(
-    core: Core, clock: FakeClock
+    core: Core, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = await add_messages(core, 3, address="+393330000001")
     later = await add_messages(core, 3, address="+393330000002")
@@ -658,16 +681,23 @@ async def test_a_group_that_cannot_be_recorded_comes_back_after_its_lease(
     w = GroupsSeen(core, Late(), WorkerConfig(batch_size=6, lease_seconds=60))
     claimed = await w.claim()
     failing = [True]
+    mark_sent = outbox_trip.mark_sent_plan
 
-    def fail_first_group(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if failing[0] and statement.startswith("UPDATE outbox"):
-            # The first group's transaction fails (the disk, the server gone); the other
-            # results finish meanwhile.
+    def fail_first_group(
+        sent: Sequence[outbox_trip.Accepted], now: datetime
+    ) -> Generator[Any, Any, set[tuple[int, int]]]:
+        written = yield from mark_sent(sent, now)
+        if failing[0]:
+            # The first group's transaction fails once its rows are written (the disk, the
+            # server gone); the other results finish meanwhile.
             failing[0] = False
             go_on.set()
             raise OSError("the database went away")
+        return written
 
-    event.listen(core.engine.sync_engine, "before_cursor_execute", fail_first_group)
+    # The plan as the group commit (SQLite) and a unit of work (PostgreSQL) make it.
+    monkeypatch.setattr(outbox_trip, "mark_sent_plan", fail_first_group)
+    monkeypatch.setattr(outbox_repository, "mark_sent_plan", fail_first_group)
     await w.deliver(claimed)
 
     assert w.groups_seen[0] == first

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, update
+from sqlalchemy import func, select, update
 
 from core.domain.outbox import OutboxStatus
 from core.storage import models as m
+from core.storage.outbox_trip import Accepted, mark_sent_plan
 from core.storage.repositories.base import _placeholders, _Repository
 
 
@@ -153,40 +154,16 @@ class OutboxRepository(_Repository):
             query = query.with_for_update()
         return (await self.session.scalars(query)).all()
 
-    async def mark_sent(
-        self, sent: Sequence[tuple[int, int, str | None]], now: datetime
-    ) -> set[tuple[int, int]]:
+    async def mark_sent(self, sent: Sequence[Accepted], now: datetime) -> set[tuple[int, int]]:
         """Rows the provider accepted, each (id, attempts when claimed, the provider's id), in
-        one statement. A row is written only while that claim still holds it (`sending`,
-        the same attempts): a row whose lease another worker took over is left to it.
-        Returns the (id, attempts) written. Only for rows without a code: a code's row
-        must be scrubbed as well (core.services.outbox.forget_code)."""
+        this transaction (core/storage/outbox_trip.py). A row is written only while that
+        claim still holds it (`sending`, the same attempts): a row whose lease another
+        worker took over is left to it. Returns the (id, attempts) written. Only for rows
+        without a code: a code's row must be scrubbed as well
+        (core.services.outbox.forget_code)."""
         if not sent:
             return set()
-        table = m.OutboxMessage
-        claims = [
-            (and_(table.id == message_id, table.attempts == attempts), provider_id)
-            for message_id, attempts, provider_id in sent
-        ]
-        provider_ids = case(
-            *(
-                (claim, literal(provider_id, table.provider_message_id.type))
-                for claim, provider_id in claims
-            )
-        )
-        result = await self.session.execute(
-            update(table)
-            .where(table.status == OutboxStatus.SENDING, or_(*(claim for claim, _ in claims)))
-            .values(
-                status=OutboxStatus.SENT,
-                sent_at=now,
-                provider_message_id=provider_ids,
-                last_error=None,
-            )
-            .returning(table.id, table.attempts)
-            .execution_options(synchronize_session=False)
-        )
-        return {(int(message_id), int(attempts)) for message_id, attempts in result.all()}
+        return await self._transaction.run_plan(mark_sent_plan(sent, now))
 
     async def by_id_locked(self, message_id: int, lock: bool) -> m.OutboxMessage | None:
         """A row, with `lock` held until commit (PostgreSQL: a worker and lease recovery
