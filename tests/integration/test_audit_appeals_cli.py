@@ -10,8 +10,8 @@ import pytest
 
 from core.bootstrap import open_core
 from core.services import activity, appeals, municipalities
+from tests.cli_runner import invoke
 from tests.factories import make_town, pay
-from tests.integration.test_admin_cli import invoke
 
 
 @pytest.fixture(autouse=True)

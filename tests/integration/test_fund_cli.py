@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.integration.test_admin_cli import applications_csv, invoke
+from tests.cli_runner import invoke
+from tests.integration.test_admin_cli import applications_csv
 from tests.integration.test_tranches_cli import rows_now
 
 

@@ -17,8 +17,8 @@ from core.bootstrap import open_core
 from core.domain.sepa import PaymentOrder, build_pain001
 from core.services import reimbursement
 from core.storage import models as m
+from tests.cli_runner import invoke
 from tests.factories import make_cf, make_town, pay
-from tests.integration.test_admin_cli import invoke
 
 # A day the reimbursement may be ordered for (at most 90 days ahead): a month from today.
 EXECUTION_DATE = (date.today() + timedelta(days=30)).isoformat()

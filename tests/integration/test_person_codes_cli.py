@@ -12,8 +12,8 @@ from core.bootstrap import Core
 from core.services import security
 from core.services.charges import person_locks
 from core.storage import models as m
+from tests.cli_runner import invoke
 from tests.factories import make_town
-from tests.integration.test_admin_cli import invoke
 from tests.integration.test_payments import another_shop
 from tests.integration.test_shop_checks_cli import english, run, url  # noqa: F401  (fixtures)
 

@@ -13,8 +13,8 @@ from core.domain.errors import Conflict, InvalidIdentifier
 from core.services import municipalities
 from core.services.applications import ApplicationInput, submit_application
 from core.storage import models as m
+from tests.cli_runner import invoke
 from tests.factories import make_cf
-from tests.integration.test_admin_cli import invoke
 
 
 async def apply_in(core: Core, code: str, person: int) -> str:

@@ -19,7 +19,7 @@ from core.storage.secret_file import (
     WrongServerSecret,
     secret_path,
 )
-from tests.integration.test_admin_cli import invoke
+from tests.cli_runner import invoke
 
 
 @pytest.fixture(autouse=True)

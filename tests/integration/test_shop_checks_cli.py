@@ -22,8 +22,8 @@ from core.services.outbox import reply_of
 from core.services.shops import ShopInput, register_shop
 from core.storage import models as m
 from core.storage.secret_file import SECRET_FILE
+from tests.cli_runner import invoke
 from tests.factories import make_cf, make_partita_iva, make_town
-from tests.integration.test_admin_cli import invoke
 
 OWNER = "+393338887777"
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import invoke
 from tests.factories import make_cf
-from tests.integration.test_admin_cli import applications_csv, invoke
+from tests.integration.test_admin_cli import applications_csv
 from tests.integration.test_tranches_cli import rows_now
 
 TOWN_MOBILE = "+393401234567"

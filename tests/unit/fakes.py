@@ -1622,6 +1622,20 @@ class FakeActivity(_Fake):
         found.reverse()
         return found[:limit]
 
+    async def member_removal(
+        self, municipality_id: int, shop_id: int, member_id: int
+    ) -> m.ActivityEntry | None:
+        found = self.store.rows(
+            m.ActivityEntry,
+            lambda x: (
+                x.municipality_id == municipality_id
+                and x.action in ("shop.member_remove", "shop.member_leave")
+                and x.subject.startswith(f"{shop_id} ")
+                and (x.before or {}).get("member_id") == member_id
+            ),
+        )
+        return found[-1] if found else None
+
 
 class FakeOperators(_Fake):
     async def by_id(self, operator_id: int) -> m.Operator | None:
