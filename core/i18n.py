@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import gettext
 import io
+import string
 from datetime import date
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -21,6 +23,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
+from core.domain import gsm7
 from core.domain.gsm7 import to_gsm7
 from core.domain.messages import Day, Distance, Moment, Money, Param, Text
 
@@ -169,3 +172,87 @@ def render_text(text: Text, language: str, *, sms: bool = False) -> str:
         rendered = template
     # On SMS, names people typed (curly quotes, emoji) must not force UCS-2 (see gsm7).
     return to_gsm7(rendered) if sms else rendered
+
+
+# What septets_at_most knows of a template: the septets of its own characters and the
+# names of its fields in order; None for a template that is not only text and plain
+# `{name}` fields (a format spec, a conversion, an index), which only rendering counts.
+# Keyed by the catalog and the msgid (a catalog read again, as tests do, is another
+# object), a plural's by its template.
+_Shape = tuple[int, tuple[str, ...]] | None
+_SHAPES: dict[object, _Shape] = {}
+_NO_SHAPE: Any = object()
+_FORMATTER = string.Formatter()
+
+
+def _shape(template: str) -> _Shape:
+    fixed, names = 0, []
+    try:
+        for literal, name, spec, conversion in _FORMATTER.parse(template):
+            fixed += gsm7.septets_at_most(literal)
+            if name is None:
+                continue
+            if not name.isidentifier() or spec or conversion is not None:
+                return None
+            names.append(name)
+    except ValueError:  # a lone brace: render_text says so
+        return None
+    return fixed, tuple(names)
+
+
+# The septets of a parameter's words: a pure function of the words (a name as typed, an
+# amount, a day), asked again and again for the same few (a regex pass costs about 2,500
+# instructions even on a word of five letters, the cache's look-up a tenth of it).
+_word_septets = lru_cache(maxsize=4096)(gsm7.septets_at_most)
+
+
+@lru_cache(maxsize=4096)
+def _money_septets(cents: int, language: str) -> int:
+    return gsm7.septets_at_most(format_money(cents, language))
+
+
+@lru_cache(maxsize=4096)
+def _day_septets(value: date, language: str) -> int:
+    return gsm7.septets_at_most(format_day(value, language))
+
+
+def septets_at_most(text: Text, language: str) -> int | None:
+    """At most how many GSM-7 septets `render_text(text, language, sms=True)` takes,
+    counted from the template's shape and each parameter's words, without putting them
+    together nor through to_gsm7 (gsm7.septets_at_most says why it is at most); None when
+    only rendering can tell. An SMS reply is asked whether it fits one segment on every
+    turn that words one (core.dialogue.context.fits_sms)."""
+    catalog = translations(language)
+    key: object
+    if text.plural is not None:
+        key = catalog.ngettext(text.msgid, text.plural, text.count or 0)
+    else:
+        key = (catalog, text.msgid)
+    shape: _Shape = _SHAPES.get(key, _NO_SHAPE)
+    if shape is _NO_SHAPE:
+        template = key if isinstance(key, str) else catalog.gettext(text.msgid)
+        shape = _shape(template)
+        if len(_SHAPES) < 4096:  # the catalogs' templates: a few hundred
+            _SHAPES[key] = shape
+    if shape is None:
+        return None
+    total, names = shape
+    params = text.params
+    for name in names:
+        # As render_text puts each parameter into words (the same cached formatters).
+        value = params.get(name)
+        kind = type(value)
+        if kind is str:
+            total += _word_septets(value)
+        elif kind is Money:
+            total += _money_septets(value.cents, language)  # type: ignore[union-attr]
+        elif kind is Day:
+            total += _day_septets(value.value, language)  # type: ignore[union-attr]
+        elif value is None:
+            return None  # render_text raises: let it
+        else:
+            word = format_in_sentence(value, language)
+            if type(word) is not str:
+                return None
+            total += _word_septets(word)
+    return total

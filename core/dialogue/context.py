@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.dialogue.inbound import Channel, Inbound, SharedContact, SharedLocation
-from core.dialogue.render import render_parts
+from core.dialogue.render import render_parts, sms_septets_at_most
 from core.dialogue.state import ChatMemory, FlowState, Offered
 from core.dialogue.words import clean, fold, yes_or_no
 from core.domain import gsm7
@@ -393,6 +393,12 @@ def fits_sms(
     texts: Sequence[Text], options: Sequence[Option] = (), language: str = DEFAULT_LANGUAGE
 ) -> bool:
     """Whether these texts and options, rendered in `language`, fit one SMS segment."""
+    # Counted first from the templates and the parameters' words: an SMS that fits by that
+    # count fits (a balance's five texts: about a fifth of rendering them); only one that
+    # may not is rendered.
+    septets = sms_septets_at_most(texts, options, language)
+    if septets is not None and septets <= gsm7.SINGLE_GSM7:
+        return True
     # Rendered for SMS: every text through to_gsm7, the options' numbers and the line
     # breaks GSM-7's own, so the whole is GSM-7 and only its septets are counted.
     rendered = render_parts(texts, options, language, sms=True)

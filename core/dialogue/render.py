@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from core.domain.messages import MapPin, Option, Reply, Text
-from core.i18n import render_text
+from core.i18n import render_text, septets_at_most
 
 
 def render_plain(reply: Reply, language: str, *, sms: bool) -> str:
@@ -40,3 +40,27 @@ def render_parts(
         # An SMS already names the shop and its address in its texts; a terminal can show where.
         parts.append(f"({pin.title}, {pin.address}: {pin.latitude:.5f}, {pin.longitude:.5f})")
     return "\n".join(part for part in parts if part)
+
+
+def sms_septets_at_most(
+    texts: Sequence[Text], options: Sequence[Option], language: str
+) -> int | None:
+    """At most how many septets `render_parts(texts, options, language, sms=True)` takes,
+    without rendering a text (core.i18n.septets_at_most); None when a text's template can
+    only be counted rendered."""
+    # A line break between two parts (the texts, the options' lines), each one septet.
+    total = len(texts) - 1 if texts else -1
+    for text in texts:
+        septets = septets_at_most(text, language)
+        if septets is None:
+            return None
+        total += septets
+    if options:
+        # Each option "<number> <label>" on a line of its own, the first after the texts.
+        total += len(options)
+        for number, option in enumerate(options, start=1):
+            septets = septets_at_most(option.label, language)
+            if septets is None:
+                return None
+            total += len(str(number)) + 1 + septets
+    return max(total, 0)

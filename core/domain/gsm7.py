@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 # The basic character set, in code order (0x00..0x7F); 0x1B is the escape to the extension table.
@@ -195,17 +196,36 @@ def to_gsm7(text: str) -> str:
         if "  " in text:
             text = _DOUBLE_SPACE.sub(" ", text)
         return text.strip(" ")
-    out: list[str] = []
-    for ch in text:
-        if ch in _BASIC or ch in _EXTENSION:
-            out.append(ch)
-            continue
-        if ch in _LOOKALIKES:
-            out.append(_LOOKALIKES[ch])
-            continue
-        base = "".join(x for x in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(x))
-        if base and all(x in _BASIC or x in _EXTENSION for x in base):
-            out.append(base)
-        # Anything else (emoji, variation selectors, other scripts) is left out.
+    out = [ch if ch in _BASIC or ch in _EXTENSION else _gsm7_of(ch) for ch in text]
     # An emoji between two words leaves two spaces; one is enough.
-    return _DOUBLE_SPACE.sub(" ", "".join(out)).strip(" ") if out else ""
+    return _DOUBLE_SPACE.sub(" ", "".join(out)).strip(" ")
+
+
+@lru_cache(maxsize=1024)
+def _gsm7_of(ch: str) -> str:
+    """What `to_gsm7` writes for a character outside both tables: its look-alike, else its
+    letter without the accent, else nothing (emoji, variation selectors, other scripts)."""
+    if ch in _LOOKALIKES:
+        return _LOOKALIKES[ch]
+    base = "".join(x for x in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(x))
+    return base if base and all(x in _BASIC or x in _EXTENSION for x in base) else ""
+
+
+@lru_cache(maxsize=1024)
+def _outside_septets(ch: str) -> int:
+    """The septets `to_gsm7` writes for a character outside the basic table."""
+    written = ch if ch in _EXTENSION else _gsm7_of(ch)
+    return len(written) + sum(x in _EXTENSION for x in written)
+
+
+def septets_at_most(text: str) -> int:
+    """At most how many septets `to_gsm7(text)` takes, alone or as a piece of a longer text
+    put through it: every character as to_gsm7 writes it (kept, an extension character
+    two septets, its look-alike, its letter without the accent, or nothing), before the
+    double spaces it makes one and the spaces it strips from the ends, which only take
+    septets away. Counted without building the text: the dialogue asks whether an SMS
+    fits one segment from its template and parameters (core.i18n.septets_at_most)."""
+    outside = _NOT_BASIC.findall(text)
+    if not outside:
+        return len(text)
+    return len(text) - len(outside) + sum(map(_outside_septets, outside))

@@ -8,9 +8,11 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.dialogue.render import render_parts, render_plain
+from core.dialogue.context import fits_sms
+from core.dialogue.render import render_parts, render_plain, sms_septets_at_most
 from core.domain import gsm7
 from core.domain.messages import Day, Money, Option, Reply, t
+from core.i18n import septets_at_most
 
 
 def test_basic_and_extension_characters() -> None:
@@ -170,3 +172,58 @@ def test_to_gsm7_takes_the_short_way_to_the_same_text(text: str) -> None:
 
 def test_an_amount_from_babel_keeps_its_space_and_euro() -> None:
     assert gsm7.to_gsm7("06/04/2026 -12,50\u00a0\u20ac Forno") == "06/04/2026 -12,50 \u20ac Forno"
+
+
+# What a person may have typed into a shop's name (or a code, a town): every kind of
+# character to_gsm7 keeps, doubles, replaces, strips of its accent or leaves out.
+_TYPED = st.text(
+    alphabet=st.sampled_from(
+        [*"ab €{}[]è\n ", *gsm7._LOOKALIKES, "\u00a0", "\u00c5", "\U0001f600", "\x1b"]
+    ),
+    max_size=50,
+)
+
+
+@given(st.lists(_TYPED, min_size=1, max_size=4), _TYPED, st.sampled_from(["it", "en"]))
+def test_an_sms_is_counted_at_most_at_its_rendered_septets(
+    names: list[str], label: str, language: str
+) -> None:
+    """The count fits_sms asks first, from the templates and the parameters' words, is never
+    below the septets of the SMS rendered: an SMS it says fits does fit."""
+    texts = [
+        t("Your balance: {balance}.", balance=Money(137_50)),
+        *(
+            t("{day} -{amount} {shop}", day=Day(date(2026, 12, 7)), amount=Money(1250), shop=n)
+            for n in names
+        ),
+    ]
+    options = [Option("card", t("My card")), Option("x", t("{name}", name=label))]
+    rendered = render_parts(texts, options, language, sms=True)
+    bound = sms_septets_at_most(texts, options, language)
+    assert bound is not None
+    assert bound >= gsm7.septets(rendered)
+    assert fits_sms(texts, options, language) is gsm7.count(rendered).single
+
+
+def test_a_plain_sms_is_counted_exactly() -> None:
+    """Nothing typed to collapse or strip: the count is the rendered SMS's own septets."""
+    texts = [
+        t("Your balance: {balance}.", balance=Money(137_50)),
+        t("Last movements:"),
+        t("{day} -{amount} {shop}", day=Day(date(2026, 12, 7)), amount=Money(1250), shop="Forno"),
+    ]
+    for language in ("it", "en"):
+        rendered = render_parts(texts, [Option("card", t("My card"))], language, sms=True)
+        counted = sms_septets_at_most(texts, [Option("card", t("My card"))], language)
+        assert counted == gsm7.septets(rendered), language
+
+
+def test_a_template_only_rendering_counts_is_left_to_it() -> None:
+    """A format spec, an index or a missing parameter: no count, the SMS is rendered (and a
+    text without its parameter fails there, as it always did)."""
+    assert septets_at_most(t("{amount:>10}", amount="5"), "it") is None
+    assert septets_at_most(t("{a[0]}", a="5"), "it") is None
+    assert septets_at_most(t("{day} -{amount} {shop}", day="oggi"), "it") is None
+    assert septets_at_most(t("{n} km", n=5), "it") == 4
+    assert fits_sms([t("{amount:>10}", amount="5")])
+    assert not fits_sms([t("{amount:>200}", amount="5")])
