@@ -83,11 +83,13 @@ async def test_shops_by_postcode_town_category_and_position(core: Core) -> None:
     for query in ("NEGOZI 62020", "negozi testville", "NEGOZI alimentari", "shops 62020 grocery"):
         replies = await chat.expect(query, "{count} shop found:", "{shop}, {address}")
         assert param(replies, "shop") == "Alimentari Test"
-    await chat.expect(
+    # No bakery in the list: that none of that type takes them, and the shops that do.
+    replies = await chat.expect(
         "NEGOZI panetteria",
-        'No shop found for "{query}". Try a town, a postcode '
-        "(CAP) or a type: alimentari, panetteria, macelleria, frutta, farmacia.",
+        "No shop of that type takes the vouchers. {count} shop of the list:",
+        "{shop}, {address}",
     )
+    assert param(replies, "shop") == "Alimentari Test"
     # Without a query the SMS asks for one, and the next message answers it.
     await chat.expect(
         "NEGOZI",
