@@ -750,7 +750,7 @@ class DialogueEngine:
         if await stray_codes.on_words_while_paying(turn):
             # "no", "ok" in answer to a payment code: the payment, and how to answer it.
             return
-        if listed is not None and await after_list(turn):
+        if listed is not None and await after_list(turn, listed):
             # "TESTVILLE", "via roma" right after the shop list (a keyword's slip, above,
             # stays that keyword): the shops there, not "not understood".
             return

@@ -3,16 +3,20 @@ buono": why this person's vouchers did not pay, from her own state, to her own c
 (the phone or chat her vouchers are found by, as SALDO; a number holding none is told
 only that). What the services already say is read, nothing is stored: a payment waiting
 for her code, her application's status, whether anything was ever credited, the card
-blocked, the last payment of the day refused, the balance. Every answer is one SMS and
+blocked, the last payment of the day refused (short of balance, its code late, the shop
+or her card locked at that shop), the balance. Every answer is one SMS and
 names UFFICIO for a person where a person can help."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from core.dialogue import stray_codes
 from core.dialogue.context import Turn
 from core.dialogue.flows import citizen as citizen_requests
-from core.domain.messages import Money, Text, t
-from core.services import ledger
+from core.domain.charges import ShopLock, shop_lock_now
+from core.domain.messages import Moment, Money, Text, t
+from core.services import cards, ledger
 from core.services.applications import ApplicationStatus, status_of
 from core.services.charges.waiting import closed_codes, expired_codes
 from core.storage import models as m
@@ -34,6 +38,11 @@ CARD_BLOCKED = t(
     "Your voucher card is blocked: too many wrong PINs. The office gives you a new one: "
     "write UFFICIO. Your phone still pays: give the cashier your codice fiscale."
 )
+# The shop's lock is the shop's own affair: she hears only that it cannot take them now.
+SHOP_LOCKED = t(
+    "Your last payment was not made: that shop cannot take vouchers right now. Pay at "
+    "another shop of the list: write NEGOZI."
+)
 # Why a payment was refused after her code, as the payment records it (charges.outcomes).
 _SHORT = "insufficient_funds"
 _TOO_LATE = frozenset({"expired", "too_many_attempts"})
@@ -54,6 +63,10 @@ async def say_why_refused(turn: Turn) -> None:
         return
     if holder is None and citizen.card_blocked_at is not None:
         turn.say(CARD_BLOCKED)
+        return
+    locked = await _refused_for_a_lock(turn, citizen)
+    if locked is not None:
+        turn.say(locked)
         return
     balance = await ledger.citizen_balance(turn.uow, turn.town.id, citizen.id)
     refused = await _last_refused(turn, citizen)
@@ -118,3 +131,26 @@ async def _last_refused(turn: Turn, citizen: m.Citizen) -> tuple[m.Charge, m.Sho
     if latest in expired or reason == _SHORT or reason in _TOO_LATE:
         return latest
     return None
+
+
+async def _refused_for_a_lock(turn: Turn, citizen: m.Citizen) -> Text | None:
+    """When her latest payment of the last day was refused because the shop was locked, or
+    her card locked at that shop after wrong PINs, and the lock still holds: what to do
+    instead. None otherwise (the lock gone, the payment refused for another reason)."""
+    latest = await turn.uow.charges.latest_for_citizen(citizen.id, turn.now - timedelta(days=1))
+    if latest is None or latest.closed_reason not in ("shop_locked", "card_locked_at_shop"):
+        return None
+    shop = await turn.uow.shops.by_id(latest.shop_id)
+    if shop is None:
+        return None
+    if latest.closed_reason == "shop_locked":
+        locked = shop_lock_now(shop.blocked_at, shop.locked_until, turn.now)
+        return SHOP_LOCKED if locked is not ShopLock.NONE else None
+    again = await cards.shop_may_charge_from(turn.uow, citizen, shop.id, turn.now)
+    if again is None:
+        return None
+    return t(
+        "Your card cannot pay at that shop until {until}: too many wrong PINs there. It pays "
+        "at the other shops; for a person, write UFFICIO.",
+        until=Moment(again),
+    )

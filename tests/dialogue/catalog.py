@@ -66,6 +66,7 @@ SAMPLES: dict[str, Param] = {
     "where": "SMS ***567",
     "phone": "***567",  # a masked number: the last three digits
     "query": "San Valentino in Abruzzo Citeriore panett",  # cut at 40
+    "place": "San Valentino in Abruzzo Citeriore via G",  # cut at 40
     "time": "23:59",
     "url": "https://comune.belforte.mc.it/privacy",  # a long link gives way to the town hall
     "link": "https://t.me/buonispesa_belforte_bot",

@@ -188,7 +188,7 @@ async def test_shops_by_what_they_sell_and_near_me(core: Core) -> None:
         await chat.expect(text, "{count} shop found:")
     for text in ("negozi pane", "negozi carne", "negozi macellaio", "negozi farmacie"):
         replies = await chat.send(text)
-        assert msgids(replies)[0].startswith("No shop found for"), text
+        assert msgids(replies)[0].startswith("No shop of that type takes"), text
     from core.dialogue.flows.shop_finder import parse_query
 
     assert parse_query("pane")[2] is ShopCategory.BAKERY

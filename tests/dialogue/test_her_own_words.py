@@ -27,6 +27,7 @@ NO_SHOP = (
     "panetteria, macelleria, frutta, farmacia."
 )
 FOUND = "{count} shop found:"
+NONE_OF_THAT_KIND = "No shop of that type takes the vouchers. {count} shop of the list:"
 BALANCE = "Your balance: {balance}."
 NO_CONTACT = (
     "Social services of {town}: ask at the town hall, they will tell you how to reach them."
@@ -62,12 +63,12 @@ async def test_the_shop_question_explains_what_to_write(
         # The question still waits for its answer: a town finds the shops.
         await chat.expect("testville", FOUND)
     # Neighbours: a town, a postcode, a kind of shop are searches, and
-    # what the town has not is still said by its own word.
+    # what the town has not is said so, with the shops it has.
     for text in ("62020", "Testville", "alimentari", "l'alimentari"):
         await chat.send("NEGOZI")
         await chat.expect(text, FOUND)
     await chat.send("NEGOZI")
-    await chat.expect("panetteria", NO_SHOP)
+    await chat.expect("panetteria", NONE_OF_THAT_KIND, "{shop}, {address}")
 
 
 async def test_balance_questions_in_her_words(core: Core) -> None:

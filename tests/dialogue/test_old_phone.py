@@ -1,6 +1,6 @@
 """An elderly citizen on an old keypad phone: a zero typed for the letter O in a keyword
 ("SALD0", "NEG0ZI"), thousands written with a figure ("circa 2 mila euro"), and her rent
-written one question early, at the savings question."""
+written one question early, at the savings question; a pension at the support question."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from core.bootstrap import Core
 from core.dialogue.commands import typo_of
-from core.dialogue.words import names_other_than_rent
+from core.dialogue.words import names_a_pension_not_support, names_other_than_rent
 from core.domain.messages import Money
 from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
 from tests.dialogue.test_apply import APPLICANT, NOT_AN_AMOUNT, SUPPORT
@@ -145,3 +145,29 @@ async def test_a_pension_at_the_rent_question_is_not_rent(core: Core, said: str)
     await chat.send("400 euro di affitto")
     _flow, step, data = await chat.state()
     assert step == "summary" and data["state"]["rent"] == 400_00
+
+
+NOT_SUPPORT_BUT_PENSION = (
+    "Here I ask about public support per month (NASpI, cassa integrazione...), not pensions. "
+    "Write how much, e.g. {example}, or 0 if none."
+)
+
+
+@pytest.mark.parametrize(
+    "said", ["PENSIONE 600", "prendo la pensione di 600 euro", "pensione seicento euro"]
+)
+async def test_a_pension_at_the_support_question_is_not_support(core: Core, said: str) -> None:
+    # "PENSIONE 600" where public support is asked was stored as 600 € of support, shown
+    # so on the summary with nothing said.
+    chat = await _at_liquidity(core, "+393471230174")
+    await chat.send("0")
+    assert (await chat.state())[1] == "support"
+    await chat.expect(said, NOT_SUPPORT_BUT_PENSION)
+    _flow, step, data = await chat.state()
+    assert step == "support" and "support" not in data["state"]
+    # A support's own words beside a pension keep it support: "pensione di cittadinanza" is one.
+    assert not names_a_pension_not_support("naspi 500 e la pensione")
+    assert not names_a_pension_not_support("pensione di cittadinanza 300")
+    await chat.send("300")
+    _flow, step, data = await chat.state()
+    assert step == "rent" and data["state"]["support"] == 300_00

@@ -1,7 +1,8 @@
 """Right after the shop list (NEGOZI, ALTRI), an elderly citizen by SMS writes where she
 means: her town's name ("TESTVILLE"), a hamlet's, a street ("VIA GARIBALDI") or another
 town. That was "I did not understand" and the list of words; it is now the list's shops
-there, or that no shop of the list is there. Elsewhere the same words read as before."""
+there, or that no shop of the list is there. After "NEGOZI FARMACIA" the place is where
+she looks for a pharmacy. Elsewhere the same words read as before."""
 
 from __future__ import annotations
 
@@ -21,7 +22,14 @@ NOT_IN_THE_LIST = (
 )
 
 
-async def _shop_in(core: Core, municipality_id: int, name: str, address: str, town: str) -> None:
+async def _shop_in(
+    core: Core,
+    municipality_id: int,
+    name: str,
+    address: str,
+    town: str,
+    category: ShopCategory = ShopCategory.BAKERY,
+) -> None:
     async with core.uow() as uow:
         shop = await register_shop(
             uow,
@@ -29,7 +37,7 @@ async def _shop_in(core: Core, municipality_id: int, name: str, address: str, to
             ShopInput(
                 name,
                 make_partita_iva(70 + len(name)),
-                ShopCategory.BAKERY,
+                category,
                 address,
                 town,
                 "62021",
@@ -108,3 +116,50 @@ async def test_the_same_words_not_after_a_list_read_as_before(core: Core) -> Non
     await chat.expect("quando aprono?", NOT_UNDERSTOOD)
     await chat.send("NEGOZI")
     assert NOT_IN_THE_LIST not in msgids(await chat.send("si"))
+
+
+NONE_OF_THAT_KIND_THERE = 'No shop of that type in "{place}". {count} other shop there:'
+NONE_OF_THAT_KIND = "No shop of that type takes the vouchers. {count} shop of the list:"
+
+
+async def test_a_kind_of_shop_then_a_town_is_that_kind_there(core: Core) -> None:
+    # "NEGOZI FARMACIA" then "TESTVILLE" was every shop of Testville, the grocery too.
+    town = await make_town(core)
+    await _shop_in(
+        core, town.municipality_id, "Farmacia Rossi", "Via Dante 1", "Testville",
+        ShopCategory.PHARMACY,
+    )  # fmt: skip
+    await _shop_in(
+        core, town.municipality_id, "Farmacia del Borgo", "Via Po 2", "Borgo Alto",
+        ShopCategory.PHARMACY,
+    )  # fmt: skip
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("NEGOZI FARMACIA")
+    assert _shops_named(await chat.expect("TESTVILLE", ONE)) == ["Farmacia Rossi"]
+    # The kind holds for the next place too, and written in one message.
+    assert _shops_named(await chat.expect("BORGO ALTO", ONE)) == ["Farmacia del Borgo"]
+    await chat.send("SALDO")
+    replies = await chat.expect("NEGOZI FARMACIA TESTVILLE", ONE)
+    assert _shops_named(replies) == ["Farmacia Rossi"]
+
+
+async def test_a_kind_of_shop_none_of_the_list_is_says_so_with_the_shops_there(
+    core: Core,
+) -> None:
+    # With no pharmacy in the list: "No shop found for "FARMACIA TESTVILLE". Try a town..."
+    # as though Testville had no shop; now that none is a pharmacy, and those there.
+    town = await make_town(core)
+    await _shop_in(core, town.municipality_id, "Forno del Borgo", "Via Garibaldi 3", "Borgo Alto")
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.send("SALDO")
+    for first, then in (("NEGOZI FARMACIA", "TESTVILLE"), ("NEGOZI", "FARMACIA TESTVILLE")):
+        await chat.send(first)
+        replies = await chat.expect(then, NONE_OF_THAT_KIND_THERE)
+        assert _shops_named(replies) == ["Alimentari Test"]
+    replies = await chat.expect("NEGOZI FARMACIA TESTVILLE", NONE_OF_THAT_KIND_THERE)
+    assert _shops_named(replies) == ["Alimentari Test"]
+    # No place written: the whole list, paged by ALTRI as NEGOZI's.
+    replies = await chat.expect("NEGOZI FARMACIA", NONE_OF_THAT_KIND)
+    assert sorted(_shops_named(replies)) == ["Alimentari Test", "Forno del Borgo"]
+    # A place with no shop of the list at all: as before.
+    await chat.expect("MACERATA", NOT_IN_THE_LIST)

@@ -2,10 +2,13 @@
 'mi hanno rifiutato il buono' by SMS: the general help before; now why, from her own state
 (a payment waiting for her code, her application not decided or nothing credited, the card
 blocked, the last payment refused short of balance or its code late, no balance left, or
-the shops of the list), naming UFFICIO for a person. A number with no vouchers learns
-nothing of anyone's."""
+the shops of the list), naming UFFICIO for a person; a payment refused because the shop
+was locked, or her card locked at that shop, says so and where else to pay. A number
+with no vouchers learns nothing of anyone's."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 
@@ -17,7 +20,8 @@ from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, msgids, open_till, param, town_with_open_window
 from tests.dialogue.test_payment_refused_in_words import WAITS
 from tests.dialogue.test_shop import CONFIRMED, WIDE_CEILING, citizen_code
-from tests.factories import make_cf, make_town
+from tests.factories import confirm, last_code_for, make_cf, make_town, request
+from tests.integration.test_cards_delegates import issue, wrong_pins
 
 ONLY_THE_LIST = (
     "Your balance is {balance}. Only the shops NEGOZI lists take the vouchers, up to your "
@@ -143,3 +147,49 @@ async def test_a_number_with_no_vouchers_learns_nothing_of_anyone(core: Core) ->
     [said] = msgids(replies)
     assert said.startswith(NO_VOUCHERS), said
     assert not any(text.params for reply in replies for text in reply.texts)
+
+
+SHOP_LOCKED = (
+    "Your last payment was not made: that shop cannot take vouchers right now. Pay at "
+    "another shop of the list: write NEGOZI."
+)
+CARD_LOCKED_AT_SHOP = (
+    "Your card cannot pay at that shop until {until}: too many wrong PINs there. It pays at "
+    "the other shops; for a person, write UFFICIO."
+)
+
+
+async def test_a_payment_refused_because_the_shop_was_locked(core: Core, clock: FakeClock) -> None:
+    # Was the general answer ("only the shops NEGOZI lists..."), as if the shop were not one.
+    town = await make_town(core)
+    phone = town.citizen_phones[0]
+    requested = await request(core, town.shop_id, town.citizen_cfs[0], 15_00)
+    code = await last_code_for(core, phone, requested.charge_id)
+    async with core.uow() as uow:
+        shop = await uow.shops.by_id(town.shop_id)
+        assert shop is not None
+        shop.locked_until = core.now() + timedelta(minutes=30)
+        await uow.commit()
+    await confirm(core, town.shop_id, requested.charge_id, code)
+    replies = await Chat(core, phone).expect("PERCHE NON POSSO PAGARE", SHOP_LOCKED)
+    # Nothing of the shop: not its name, nor why, nor until when.
+    assert not any(text.params for reply in replies for text in reply.texts)
+    # Once the lock is over, the general answer again.
+    clock.advance(minutes=31)
+    await Chat(core, phone).expect("perché non mi fa pagare", ONLY_THE_LIST)
+
+
+async def test_a_payment_refused_because_her_card_was_locked_at_that_shop(
+    core: Core, clock: FakeClock
+) -> None:
+    town = await make_town(core, citizens=1)
+    card = await issue(core, town)
+    assert (await wrong_pins(core, town, card, 3))[-1] == "card_locked_at_shop"
+    chat = Chat(core, town.citizen_phones[0])
+    replies = await chat.expect("il buono non passa", CARD_LOCKED_AT_SHOP)
+    # Until the shop may charge the card again (the next day), when she may try there again.
+    until = param(replies, "until").value
+    assert clock() + timedelta(hours=23) < until <= clock() + timedelta(hours=24, minutes=1)
+    # The next day the shop may charge the card again: nothing locked to tell.
+    clock.advance(hours=25)
+    await chat.expect("PERCHE NON POSSO PAGARE", ONLY_THE_LIST)

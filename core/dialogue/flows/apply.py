@@ -35,6 +35,7 @@ from core.dialogue.words import (
     amount_in_sentence,
     amount_text,
     household_count,
+    names_a_pension_not_support,
     names_other_than_rent,
     names_rent_or_support,
     names_subject,
@@ -82,6 +83,12 @@ NOT_THE_RENT = t(
     "This question is about the rent the household pays per month for the house, not a "
     "pension or support. Write how much, e.g. {example}, or 0 if none.",
     example="400",
+)
+# A pension written where public support is asked ("PENSIONE 600").
+NOT_SUPPORT_BUT_PENSION = t(
+    "Here I ask about public support per month (NASpI, cassa integrazione...), not pensions. "
+    "Write how much, e.g. {example}, or 0 if none.",
+    example="300",
 )
 # A year's sum written where a month's is asked ("6000 euro all'anno"): read as it is, it
 # would count twelve times over in the allocation; the person divides, not the chat.
@@ -546,6 +553,10 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             "e.g. {example}.",
             example="300",
         )
+        if names_a_pension_not_support(inp.text) and not per_year(inp.text):
+            # "Pensione 600": taken for support, a wrong figure on the summary, said
+            # nowhere (as a pension at the rent question).
+            raise Reject(NOT_SUPPORT_BUT_PENSION)
         support = _monthly(turn, inp, SUPPORT_WORDS, how_much)
         if support is not None:
             self.state(turn).support = support

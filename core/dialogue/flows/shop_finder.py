@@ -260,6 +260,8 @@ async def search(turn: Turn, query: str) -> None:
     found = await _found(turn, query)
     turn.memory.more = None
     turn.memory.listed = query[:100]
+    if not found and await _other_kinds(turn, query):
+        return
     if not found:
         turn.say(
             t(
@@ -270,25 +272,68 @@ async def search(turn: Turn, query: str) -> None:
         )
         return
     head = tn("{count} shop found:", "{count} shops found:", len(found))
+    _say_list(turn, head, found, query)
+
+
+def _say_list(turn: Turn, head: Text, found: list[m.Shop], query: str) -> None:
+    """The shops under `head`: all of them (Telegram, the terminal: a long list is split by
+    the adapter), or by SMS one page, ALTRI paging through `query`'s shops."""
     lines = [shop_line(shop, turn.town.name) for shop in found]
     if not turn.is_sms:
-        # Telegram (and the terminal) show the whole list; a long one is split by the adapter.
         turn.say(head, *lines)
         return
     _say_page(turn, head, lines, query, 0)
+
+
+def _kind_words(query: str) -> str:
+    """The words of a search that name a kind of shop ("FARMACIA" of "negozi farmacia")."""
+    words = clean(query).replace(",", " ").replace("'", " ").split()
+    return " ".join(word for word in words if searched_category(fold(word)) is not None)
+
+
+async def _other_kinds(turn: Turn, query: str) -> bool:
+    """A kind of shop none of the list is ("NEGOZI FARMACIA TESTVILLE", no pharmacy takes
+    the vouchers there): that none of that kind is there, and the list's shops there (in
+    the town, at the postcode, or all of them when no place was written). False when the
+    search named no kind, or the place has no shop of the list either."""
+    town, postcode, category = parse_query(query)
+    if category is None:
+        return False
+    place = " ".join(word for word in (town, postcode) if word)
+    # NEGOZI alone is the whole list (a filler word): ALTRI pages through it.
+    found = await _found(turn, place or "NEGOZI")
+    if not found:
+        return False
+    head = (
+        tn(
+            'No shop of that type in "{place}". {count} other shop there:',
+            'No shop of that type in "{place}". {count} other shops there:',
+            len(found),
+            place=place[:40],
+        )
+        if place
+        else tn(
+            "No shop of that type takes the vouchers. {count} shop of the list:",
+            "No shop of that type takes the vouchers. {count} shops of the list:",
+            len(found),
+        )
+    )
+    _say_list(turn, head, found, place or "NEGOZI")
+    return True
 
 
 # Right after a shop list, what may name a place: a few words, no figure, no question.
 _PLACE_WORDS = 4
 
 
-async def after_list(turn: Turn) -> bool:
-    """Words written right after a shop list (NEGOZI, ALTRI, a search) that name a town or a
-    street ("BELFORTE", "via roma", with a kind of shop or a question mark too): the
-    list's shops there; the town's own name, when no
-    shop is in the town itself (all in its hamlets), the whole list. A place no shop of
-    the list is in is said so, with the way back to the list. False for words that name
-    no place (a figure, a question, a yes, being lost): read as before."""
+async def after_list(turn: Turn, listed: str) -> bool:
+    """Words written right after a shop list (NEGOZI, ALTRI, a search: `listed`) that name
+    a town or a street ("BELFORTE", "via roma", with a kind of shop or a question mark
+    too): the list's shops there, of the kind `listed` asked for when these words name
+    none ("NEGOZI FARMACIA", then "TESTVILLE": the pharmacies there); the town's own name,
+    when no shop is in the town itself (all in its hamlets), the whole list. A place no
+    shop of the list is in is said so, with the way back to the list. False for words that
+    name no place (a figure, a question, a yes, being lost): read as before."""
     text = clean(turn.inbound.text)
     words = plain_words(text)
     if (
@@ -298,17 +343,19 @@ async def after_list(turn: Turn) -> bool:
         or asks_what_to_write(text)
     ):
         return False
-    town, _postcode, _category = parse_query(text)
+    town, _postcode, category = parse_query(text)
     if town is None:
         return False  # a kind of shop alone is a search already (questions.question_of)
-    found = await _found(turn, text)
+    # The kind of shop written now ("alimentari testville"), else the one the list asked.
+    kind = _kind_words(text if category is not None else listed)
+    found = await _found(turn, town)  # the list's shops there, of any kind
     if "?" in text and not found:
         return False  # a question naming no place of the list ("quando aprono?")
     if found:
-        # "TESTVILLE?", "alimentari testville" (a kind of shop with the place) too.
-        await search(turn, text)
+        # (None of that kind there is said by the search, with the shops there.)
+        await search(turn, f"{kind} {town}".strip())
     elif town_matches(town, turn.town.name):
-        await search(turn, "")
+        await search(turn, kind)
     else:
         turn.memory.listed = text[:100]  # another place may follow
         turn.say(

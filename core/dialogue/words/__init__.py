@@ -44,6 +44,7 @@ from core.dialogue.words.numbers import NUMBER_WORDS, spelled_number
 from core.dialogue.words.rent_and_support import (
     RENT_WORDS,
     SUPPORT_WORDS,
+    names_a_pension_not_support,
     names_other_than_rent,
     names_rent_or_support,
     says_there_is,
@@ -112,6 +113,7 @@ __all__ = [
     "is_currency",
     "menu_digit_and_phone",
     "month_named",
+    "names_a_pension_not_support",
     "names_other_than_rent",
     "names_rent_or_support",
     "names_subject",

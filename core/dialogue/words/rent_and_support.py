@@ -34,7 +34,8 @@ def names_rent_or_support(text: str | None) -> bool:
 # Where the rent is asked, the words of a pension or a support without the rent's
 # ("PENSIONE 600 EURO", "prendo 500 di naspi"): money coming in, which taken for the rent
 # would be a wrong figure on the summary.
-_NOT_RENT = (_NOT_SAVINGS - RENT_WORDS) | frozenset({"pensione", "pensioni", "pension"})
+_PENSION = frozenset({"pensione", "pensioni", "pension", "pensions"})
+_NOT_RENT = (_NOT_SAVINGS - RENT_WORDS) | _PENSION
 
 
 def names_other_than_rent(text: str | None) -> bool:
@@ -42,6 +43,16 @@ def names_other_than_rent(text: str | None) -> bool:
     not of the rent: "PENSIONE 600 EURO", "500 di naspi"; not "affitto 400 e la pensione"."""
     said = set(plain_words(clean(text).replace("'", " ")))
     return bool(said & _NOT_RENT) and not said & RENT_WORDS
+
+
+def names_a_pension_not_support(text: str | None) -> bool:
+    """Whether a message written at the support question speaks of a pension and of no
+    support: "PENSIONE 600", "prendo la pensione di 600 euro" (a pension has its own
+    question; taken for support it would be a wrong figure on the summary); not "pensione
+    di cittadinanza 300" (a support: "cittadinanza" is one of _NOT_SAVINGS), nor "naspi
+    500 e la pensione"."""
+    said = set(plain_words(clean(text).replace("'", " ")))
+    return bool(said & _PENSION) and not said & (_NOT_SAVINGS | SUPPORT_WORDS)
 
 
 # "Ho la naspi", "mio marito prende la cassa integrazione", "pago l'affitto": where the

@@ -272,6 +272,15 @@ class ChargeRepository(_Repository):
             )
         ).all()
 
+    async def latest_for_citizen(self, citizen_id: int, since: datetime) -> m.Charge | None:
+        """The citizen's newest payment asked since `since`, by a code or by the card."""
+        return await self.session.scalar(
+            select(m.Charge)
+            .where(m.Charge.citizen_id == citizen_id, m.Charge.created_at >= since)
+            .order_by(m.Charge.id.desc())
+            .limit(1)
+        )
+
     async def closed_with_code_for_citizen(
         self, citizen_id: int, since: datetime
     ) -> Sequence[m.Charge]:
