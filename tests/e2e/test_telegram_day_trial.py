@@ -68,7 +68,7 @@ async def registered_shop(server: TelegramServer) -> tuple[FakeUser, FakeUser]:
     assert owner.messages()[-1]["text"].startswith("Il Comune ha approvato Bottega Giulia")
 
     [invite] = await server.exchange(owner, lambda: owner.say("cassiere"))
-    found = re.search(r"INVITO ([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})", invite["text"])
+    found = re.search(r"Codice cassiere: ([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})", invite["text"])
     assert found is not None, invite["text"]
     cashier = server.user(CASHIER_CHAT, name="Marco")
     await server.exchange(cashier, lambda: cashier.say(f"INVITO {found.group(1)}"))
