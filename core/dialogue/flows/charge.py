@@ -436,23 +436,11 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                 return
             # That wrong code also locked the shop: the till hears of the lock (below), what
             # matters more; the session ended all the same, and nothing else stays waiting.
-            await tills.cancel_waiting(
-                turn.uow,
-                shop_id=known(s.shop_id),
-                till=_till(turn),
-                now=turn.now,
-                reason=tills.TILL_CLOSED,
-            )
+            await self._close_till(turn, s)
         if result.outcome is outcome.CODES_STOPPED and self._till_ended(turn):
             # The wrong code that stopped the customer's codes ends the SMS session as any
             # last wrong code would; the till hears of the stop (below).
-            await tills.cancel_waiting(
-                turn.uow,
-                shop_id=known(s.shop_id),
-                till=_till(turn),
-                now=turn.now,
-                reason=tills.TILL_CLOSED,
-            )
+            await self._close_till(turn, s)
         reject_wrong_code(s, result)
         turn.finish()
         if result.outcome in (outcome.CONFIRMED, outcome.ALREADY_CONFIRMED):
@@ -473,6 +461,18 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             return None
         return max(TILL_WRONG_CODES - session.wrong_codes, 1)
 
+    @staticmethod
+    async def _close_till(turn: Turn, s: ChargeState) -> list[charge_service.WaitingCharge]:
+        """The SMS till's session ended on a wrong code: whatever it held waiting is
+        cancelled, each customer told the code is void; the payments cancelled."""
+        return await tills.cancel_waiting(
+            turn.uow,
+            shop_id=known(s.shop_id),
+            till=_till(turn),
+            now=turn.now,
+            reason=tills.TILL_CLOSED,
+        )
+
     async def _session_ended(
         self, turn: Turn, s: ChargeState, result: charge_service.ConfirmResult
     ) -> None:
@@ -488,13 +488,7 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
         cancelled = (
             [result.amount_cents] if result.outcome is outcome.CANCELLED_TOO_MANY_ATTEMPTS else []
         )
-        others = await tills.cancel_waiting(
-            turn.uow,
-            shop_id=known(s.shop_id),
-            till=_till(turn),
-            now=turn.now,
-            reason=tills.TILL_CLOSED,
-        )
+        others = await self._close_till(turn, s)
         cancelled += [each.amount_cents for each in others]
         turn.finish()
         if not cancelled:
