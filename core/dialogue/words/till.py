@@ -14,6 +14,8 @@ from babel.dates import get_month_names
 from core.dialogue.words.codice_fiscale import codice_fiscale_written
 from core.dialogue.words.money import _AMOUNT_LIKE, euro_and_cents, is_currency
 from core.dialogue.words.text import clean, fold, has_digits, typo_distance
+from core.domain import cards as card_domain
+from core.domain.cards import tried_card_number
 from core.domain.identity import is_phone_number, looks_like_codice_fiscale
 from core.i18n import LANGUAGES
 
@@ -131,6 +133,11 @@ def _split_cents(words: list[str]) -> bool:
     if not (euros.isdigit() and cents.isdigit() and len(euros) <= 4 and len(cents) <= 3):
         return False
     rest = words[:-2]
+    if len(rest) == 1 and card_domain.in_printed_groups(" ".join(words)):
+        # "ABCD 2345 23", a card number whose middle group is digits (one card in 256), or
+        # "ABCD 2345 2" with a symbol missing: the card's printed groups, not a first group
+        # and 2345,23 typed with a space.
+        return not tried_card_number(" ".join(words))
     return len(rest) == 1 or looks_like_codice_fiscale(" ".join(rest))
 
 
