@@ -171,3 +171,27 @@ async def test_a_pension_at_the_support_question_is_not_support(core: Core, said
     await chat.send("300")
     _flow, step, data = await chat.state()
     assert step == "rent" and data["state"]["support"] == 300_00
+
+
+@pytest.mark.parametrize(
+    ("said", "cents"),
+    [
+        ("pensione di cittadinanza 300", 300_00),
+        ("REDDITO DI CITTADINANZA 300", 300_00),
+        ("assegno di inclusione 250", 250_00),
+        ("prendo l'assegno di inclusione 250 euro", 250_00),
+        ("cassa integrazione 500", 500_00),
+        ("ADI 250", 250_00),
+    ],
+)
+async def test_a_support_named_beside_its_amount_is_that_support(
+    core: Core, said: str, cents: int
+) -> None:
+    # "pensione di cittadinanza 300" at the support question was "This is not an amount":
+    # the number stood next to the support's name, not next to "reddito" or "naspi".
+    chat = await _at_liquidity(core, "+393471230173")
+    await chat.send("0")
+    assert (await chat.state())[1] == "support"
+    await chat.send(said)
+    _flow, step, data = await chat.state()
+    assert step == "rent" and data["state"]["support"] == cents

@@ -9,10 +9,13 @@ from core.dialogue.words.text import clean, has_digits, plain_words
 from core.dialogue.words.work_and_pension import _HAVING, _WHO_AT_HOME
 
 # What the rent question asks, and the support question: a number next to it is its money.
+# A support's name ends the number's neighbours too: "reddito di cittadinanza 300",
+# "assegno di inclusione 250", "cassa integrazione 500", "ADI 250".
 RENT_WORDS = frozenset({"affitto", "pigione", "rent"})
 SUPPORT_WORDS = frozenset(
-    {"naspi", "cassa", "cassintegrazione", "reddito", "sostegno", "disoccupazione", "benefit"}
-)
+    {"naspi", "cassa", "cassintegrazione", "reddito", "sostegno", "disoccupazione", "benefit",
+     "cittadinanza", "inclusione", "integrazione", "rdc", "adi", "cig", "sussidio"}
+)  # fmt: skip
 
 
 # Where savings are asked, the words of the rent or of a monthly support ("pago 250 euro di
