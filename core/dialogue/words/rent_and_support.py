@@ -100,6 +100,7 @@ _OWN_HOME = frozenset(
      "vivo", "viviamo", "sto", "stiamo", "siamo", "sono", "ho", "abbiamo", "nella"}
 )  # fmt: skip
 _OWN = frozenset({"mia", "nostra", "proprieta"})
+_PAYING = frozenset({"pago", "paga", "paghiamo", "pagano", "pay", "pays"})
 # One kind of support named: without it the household may still have another.
 _ONE_KIND_OF_SUPPORT = frozenset(
     {"naspi", "cassa", "cassintegrazione", "reddito", "disoccupazione", "rdc", "adi", "cig",
@@ -123,4 +124,7 @@ def says_there_is_none(text: str | None, about: frozenset[str]) -> bool:
     if said & _ONE_KIND_OF_SUPPORT:
         return False  # "non ho la naspi": another support may still come in
     allowed = _NONE | _NONE_TOO | about | _HAS_OR_PAYS | _ABOUT_SUPPORT | _WHO_AT_HOME
+    if about is RENT_WORDS and said & (RENT_WORDS | _PAYING) and said & _OWN:
+        # "Non pago affitto, casa mia": no rent, and why; "non è casa mia" stays unread.
+        allowed |= _OWN_HOME
     return bool(said & _NONE) and said <= allowed
