@@ -14,6 +14,7 @@ from datetime import timedelta
 from core.dialogue import stray_codes
 from core.dialogue.context import Turn
 from core.dialogue.flows import citizen as citizen_requests
+from core.domain.cards import mask_codice_fiscale_gsm
 from core.domain.charges import ShopLock, shop_lock_now
 from core.domain.messages import Moment, Money, Text, t
 from core.services import cards, ledger
@@ -38,6 +39,19 @@ CARD_BLOCKED = t(
     "Your voucher card is blocked: too many wrong PINs. The office gives you a new one: "
     "write UFFICIO. Your phone still pays: give the cashier your codice fiscale."
 )
+
+
+def _holders_card_blocked(holder: m.Citizen) -> Text:
+    """To the holder's delegate, CARD_BLOCKED of the holder's card, named by the masked
+    codice fiscale as SALDO names the holder there (the card's warnings reach the delegate
+    already); a delegate pays without the card."""
+    return t(
+        "The card of {holder} is blocked: too many wrong PINs. A new one: write UFFICIO. "
+        "You can still pay for them: give the cashier their codice fiscale.",
+        holder=mask_codice_fiscale_gsm(holder.codice_fiscale),
+    )
+
+
 # The shop's lock is the shop's own affair: she hears only that it cannot take them now.
 SHOP_LOCKED = t(
     "Your last payment was not made: that shop cannot take vouchers right now. Pay at "
@@ -61,10 +75,10 @@ async def say_why_refused(turn: Turn) -> None:
         # A delegate hears the holder's application's state from nobody but the holder.
         turn.say(NOT_YET_CREDITED if holder is not None else await _unpaid(turn, citizen))
         return
-    if holder is None and citizen.card_blocked_at is not None:
-        turn.say(CARD_BLOCKED)
+    if citizen.card_blocked_at is not None:
+        turn.say(CARD_BLOCKED if holder is None else _holders_card_blocked(holder))
         return
-    locked = await _refused_for_a_lock(turn, citizen)
+    locked = await _refused_for_a_lock(turn, citizen, by_delegate=holder is not None)
     if locked is not None:
         turn.say(locked)
         return
@@ -95,6 +109,17 @@ async def say_why_refused(turn: Turn) -> None:
         )
         return
     # Money left: a shop outside the scheme, or an amount above the balance.
+    if holder is not None:
+        # "Your balance" to the delegate would be hers: the holder's, named as SALDO does.
+        turn.say(
+            t(
+                "The balance of {holder} is {balance}. Only the shops NEGOZI lists take the "
+                "vouchers, up to the balance. If one of them refused them, write UFFICIO.",
+                holder=mask_codice_fiscale_gsm(holder.codice_fiscale),
+                balance=Money(balance),
+            )
+        )
+        return
     turn.say(
         t(
             "Your balance is {balance}. Only the shops NEGOZI lists take the vouchers, up "
@@ -133,10 +158,11 @@ async def _last_refused(turn: Turn, citizen: m.Citizen) -> tuple[m.Charge, m.Sho
     return None
 
 
-async def _refused_for_a_lock(turn: Turn, citizen: m.Citizen) -> Text | None:
+async def _refused_for_a_lock(turn: Turn, citizen: m.Citizen, *, by_delegate: bool) -> Text | None:
     """When her latest payment of the last day was refused because the shop was locked, or
     her card locked at that shop after wrong PINs, and the lock still holds: what to do
-    instead. None otherwise (the lock gone, the payment refused for another reason)."""
+    instead (`by_delegate`: told to her delegate, her card named by her masked codice
+    fiscale). None otherwise (the lock gone, the payment refused for another reason)."""
     latest = await turn.uow.charges.latest_for_citizen(citizen.id, turn.now - timedelta(days=1))
     if latest is None or latest.closed_reason not in ("shop_locked", "card_locked_at_shop"):
         return None
@@ -149,6 +175,13 @@ async def _refused_for_a_lock(turn: Turn, citizen: m.Citizen) -> Text | None:
     again = await cards.shop_may_charge_from(turn.uow, citizen, shop.id, turn.now)
     if again is None:
         return None
+    if by_delegate:
+        return t(
+            "Card of {holder}: no payments at that shop until {until}, too many wrong PINs there. "
+            "Other shops take it; for a person, write UFFICIO.",
+            holder=mask_codice_fiscale_gsm(citizen.codice_fiscale),
+            until=Moment(again),
+        )
     return t(
         "Your card cannot pay at that shop until {until}: too many wrong PINs there. It pays "
         "at the other shops; for a person, write UFFICIO.",

@@ -26,6 +26,8 @@ NO_SHOP = (
     'No shop found for "{query}". Try a town, a postcode (CAP) or a type: alimentari, '
     "panetteria, macelleria, frutta, farmacia."
 )
+# A place no shop of the list is in: the towns the shops are in.
+NO_SHOP_THERE = 'No shop found for "{query}". The shops of the list are in:'
 FOUND = "{count} shop found:"
 NONE_OF_THAT_KIND = "No shop of that type takes the vouchers. {count} shop of the list:"
 BALANCE = "Your balance: {balance}."
@@ -91,6 +93,7 @@ async def test_balance_questions_in_her_words(core: Core) -> None:
     await telegram.send("NEGOZI")
     said = msgids(await telegram.send("quanto mi resta da spendere"))
     assert NO_SHOP not in said
+    assert NO_SHOP_THERE not in said
     # A shop owner's takings are no balance, asked plainly or with "vorrei sapere".
     owner = Chat(core, town.shop_phone)
     await owner.send("MENU")

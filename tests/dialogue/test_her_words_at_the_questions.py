@@ -56,6 +56,8 @@ NO_SHOP = (
     'No shop found for "{query}". Try a town, a postcode (CAP) or a type: alimentari, '
     "panetteria, macelleria, frutta, farmacia."
 )
+# A place no shop of the list is in: the towns the shops are in.
+NO_SHOP_THERE = 'No shop found for "{query}". The shops of the list are in:'
 THANKS = "You're welcome! Write SALDO, NEGOZI or AIUTO when you need."
 MENU_BUTTONS = {"balance", "shops", "apply", "status"}
 
@@ -184,6 +186,7 @@ async def test_another_request_at_the_shop_question_is_that_request(
     assert (await chat.state())[:2] == ("shops", "query")
     replies = await chat.send(said)
     assert NO_SHOP not in msgids(replies), msgids(replies)
+    assert NO_SHOP_THERE not in msgids(replies), msgids(replies)
     assert any(msgid.startswith(answer) for msgid in msgids(replies)), msgids(replies)
     assert (await chat.state())[:2] == (None, None)
     # Words of a search are searched as before.

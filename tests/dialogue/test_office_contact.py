@@ -61,6 +61,21 @@ async def test_asking_for_a_person_in_words_is_ufficio(core: Core, text: str) ->
     await chat.expect(text, CONTACT)
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["dove si trova l'ufficio", "DOVE SI TROVA L UFFICIO", "dov'è l'ufficio?",
+     "dove sono i servizi sociali", "indirizzo dell'ufficio", "where is the office?"],
+)  # fmt: skip
+async def test_asking_where_the_office_is_is_ufficio(core: Core, text: str) -> None:
+    # "dove si trova l'ufficio" was read as a shop search ("trova"): she was asked which
+    # town or kind of shop to look for.
+    town = await make_town(core)
+    await set_contact(core, town.code, WRITTEN)
+    chat = Chat(core, town.citizen_phones[0])
+    await chat.expect(text, CONTACT)
+    assert (await chat.state())[:2] == (None, None)
+
+
 async def test_in_english(core: Core) -> None:
     town = await make_town(core)
     await set_contact(core, town.code, WRITTEN)

@@ -8,7 +8,12 @@ import pytest
 
 from core.bootstrap import Core
 from core.dialogue.commands import typo_of
-from core.dialogue.words import names_a_pension_not_support, names_other_than_rent
+from core.dialogue.words import (
+    RENT_WORDS,
+    names_a_pension_not_support,
+    names_other_than_rent,
+    says_there_is_none,
+)
 from core.domain.messages import Money
 from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
 from tests.dialogue.test_apply import APPLICANT, NOT_AN_AMOUNT, SUPPORT
@@ -171,3 +176,49 @@ async def test_a_pension_at_the_support_question_is_not_support(core: Core, said
     await chat.send("300")
     _flow, step, data = await chat.state()
     assert step == "rent" and data["state"]["support"] == 300_00
+
+
+@pytest.mark.parametrize(
+    ("said", "cents"),
+    [
+        ("pensione di cittadinanza 300", 300_00),
+        ("REDDITO DI CITTADINANZA 300", 300_00),
+        ("assegno di inclusione 250", 250_00),
+        ("prendo l'assegno di inclusione 250 euro", 250_00),
+        ("cassa integrazione 500", 500_00),
+        ("ADI 250", 250_00),
+    ],
+)
+async def test_a_support_named_beside_its_amount_is_that_support(
+    core: Core, said: str, cents: int
+) -> None:
+    # "pensione di cittadinanza 300" at the support question was "This is not an amount":
+    # the number stood next to the support's name, not next to "reddito" or "naspi".
+    chat = await _at_liquidity(core, "+393471230173")
+    await chat.send("0")
+    assert (await chat.state())[1] == "support"
+    await chat.send(said)
+    _flow, step, data = await chat.state()
+    assert step == "rent" and data["state"]["support"] == cents
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "NON PAGO AFFITTO CASA MIA",
+        "non pago l'affitto, la casa è mia",
+        "non pago niente, casa nostra",
+    ],
+)
+async def test_no_rent_with_her_own_home_is_no_rent(core: Core, said: str) -> None:
+    # "NON PAGO AFFITTO CASA MIA" was "This is not an amount"; her next "1" (a menu's
+    # number, she thought) went on the summary as 1,00 € of rent a month.
+    chat = await _at_liquidity(core, "+393471230172")
+    await chat.send("0")
+    await chat.send("0")
+    assert (await chat.state())[1] == "rent"
+    await chat.send(said)
+    _flow, step, data = await chat.state()
+    assert step == "summary" and data["state"]["rent"] == 0
+    # A home that is not hers says nothing of the rent: asked again.
+    assert not says_there_is_none("non è casa mia", RENT_WORDS)

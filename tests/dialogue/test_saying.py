@@ -128,8 +128,14 @@ async def test_towns_are_found_by_their_start_and_without_accents(core: Core) ->
     ):
         replies = await chat.expect(text, "{count} shop found:")
         assert param(replies, "shop") == "Alimentari Test", text
+    # A town no shop of the list is in: the towns there are.
+    replies = await chat.expect(
+        "negozi pollenza", 'No shop found for "{query}". The shops of the list are in:', "{town}"
+    )
+    assert param(replies, "town") == "Sant'Angelo in Pontano Città"
+    # Words naming no place at all: how to search.
     await chat.expect(
-        "negozi pollenza",
+        "negozi 99999",
         'No shop found for "{query}". Try a town, a postcode (CAP) or a type: alimentari, '
         "panetteria, macelleria, frutta, farmacia.",
     )

@@ -14,13 +14,23 @@ import pytest
 
 from core.bootstrap import Core
 from core.dialogue.questions import question_of
+from core.domain.cards import mask_codice_fiscale_gsm
 from core.domain.messages import Money
+from core.services import delegates
 from core.services.applications import ApplicationInput, submit_application
 from tests.conftest import FakeClock
 from tests.dialogue.harness import Chat, msgids, open_till, param, town_with_open_window
 from tests.dialogue.test_payment_refused_in_words import WAITS
 from tests.dialogue.test_shop import CONFIRMED, WIDE_CEILING, citizen_code
-from tests.factories import confirm, last_code_for, make_cf, make_town, request
+from tests.factories import (
+    Town,
+    approved_request,
+    confirm,
+    last_code_for,
+    make_cf,
+    make_town,
+    request,
+)
 from tests.integration.test_cards_delegates import issue, wrong_pins
 
 ONLY_THE_LIST = (
@@ -193,3 +203,74 @@ async def test_a_payment_refused_because_her_card_was_locked_at_that_shop(
     # The next day the shop may charge the card again: nothing locked to tell.
     clock.advance(hours=25)
     await chat.expect("PERCHE NON POSSO PAGARE", ONLY_THE_LIST)
+
+
+DELEGATE = "+393471230192"
+HOLDERS_CARD_BLOCKED = (
+    "The card of {holder} is blocked: too many wrong PINs. A new one: write UFFICIO. "
+    "You can still pay for them: give the cashier their codice fiscale."
+)
+HOLDERS_CARD_LOCKED_AT_SHOP = (
+    "Card of {holder}: no payments at that shop until {until}, too many wrong PINs there. "
+    "Other shops take it; for a person, write UFFICIO."
+)
+
+
+async def _with_delegate(core: Core, town: Town) -> Chat:
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        cf = town.citizen_cfs[0]
+        yes = await approved_request(uow, municipality, cf, "delegate", DELEGATE)
+        await delegates.add_delegate(uow, municipality, cf, DELEGATE, core.now(), approved=yes)
+        await uow.commit()
+    return Chat(core, DELEGATE)
+
+
+async def test_the_delegate_hears_the_holders_card_blocked(core: Core) -> None:
+    # Her delegate was told "Your balance is 150 €. Only the shops NEGOZI lists…": nothing
+    # of the card blocked, the reason every payment with it failed.
+    town = await make_town(core)
+    delegate = await _with_delegate(core, town)
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None
+        citizen.card_blocked_at = core.now()
+        await uow.commit()
+    replies = await delegate.expect("PERCHE NON POSSO PAGARE", HOLDERS_CARD_BLOCKED)
+    # The holder named as SALDO names her there, masked; nothing else of hers.
+    assert param(replies, "holder") == mask_codice_fiscale_gsm(town.citizen_cfs[0])
+    assert [name for reply in replies for text in reply.texts for name in text.params] == ["holder"]
+    # The holder herself hears her own words.
+    await Chat(core, town.citizen_phones[0]).expect("PERCHE NON POSSO PAGARE", CARD_BLOCKED)
+
+
+async def test_the_delegate_hears_the_holders_card_locked_at_that_shop(
+    core: Core, clock: FakeClock
+) -> None:
+    # Was "Your card cannot pay at that shop": "your" to the delegate, who has no card.
+    town = await make_town(core, citizens=1)
+    delegate = await _with_delegate(core, town)
+    card = await issue(core, town)
+    assert (await wrong_pins(core, town, card, 3))[-1] == "card_locked_at_shop"
+    replies = await delegate.expect("il buono non passa", HOLDERS_CARD_LOCKED_AT_SHOP)
+    assert param(replies, "holder") == mask_codice_fiscale_gsm(town.citizen_cfs[0])
+    await Chat(core, town.citizen_phones[0]).expect("PERCHE NON POSSO PAGARE", CARD_LOCKED_AT_SHOP)
+    clock.advance(hours=25)
+    replies = await delegate.expect("PERCHE NON POSSO PAGARE", HOLDERS_BALANCE_AND_THE_LIST)
+    assert param(replies, "holder") == mask_codice_fiscale_gsm(town.citizen_cfs[0])
+
+
+HOLDERS_BALANCE_AND_THE_LIST = (
+    "The balance of {holder} is {balance}. Only the shops NEGOZI lists take the vouchers, up "
+    "to the balance. If one of them refused them, write UFFICIO."
+)
+
+
+async def test_the_delegate_hears_whose_balance_it_is(core: Core) -> None:
+    # Her delegate was told "Your balance is 150,00 €": the delegate's own, as it read.
+    town = await make_town(core)
+    delegate = await _with_delegate(core, town)
+    replies = await delegate.expect("perché non mi fa pagare", HOLDERS_BALANCE_AND_THE_LIST)
+    assert param(replies, "balance") == Money(150_00)
+    assert param(replies, "holder") == mask_codice_fiscale_gsm(town.citizen_cfs[0])

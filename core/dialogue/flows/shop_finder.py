@@ -7,6 +7,7 @@ from core.dialogue.flows.base import Flow, Step, Takes, table
 from core.dialogue.inbound import SharedLocation
 from core.dialogue.state import MorePage, NoState
 from core.dialogue.words import clean, fold, plain_words, yes_or_no
+from core.dialogue.words.text import typo_distance
 from core.domain.channels import Channel
 from core.domain.geo import valid_position
 from core.domain.messages import Distance, MapPin, Text, t, tn
@@ -240,16 +241,78 @@ def town_matches(query: str, town: str) -> bool:
     return bool(typed)
 
 
+# A town's name misspelt on a keypad ("BELFORTTE", "belforte del chenti"): each word typed
+# this many slips from a word of the town (as commands.typos allows for keywords), when it
+# is long enough that a slip cannot make it another word.
+_TOWN_TYPO_MIN = 5
+
+
+def _town_slips(word: str) -> int:
+    return 1 if len(word) <= 6 else 2
+
+
+def town_near(query: str, town: str) -> bool:
+    """ "BELFORTTE", "belforte del chenti", "belfrote" name "Belforte del Chienti": each
+    word typed starts a word of the town or is a slip or two from one, in order, accents
+    and case aside; at least one word as long as _TOWN_TYPO_MIN (a short word is read only
+    exactly, by town_matches)."""
+    typed = fold(query).replace("'", " ").split()
+    words = fold(town).replace("'", " ").split()
+    if not any(len(part) >= _TOWN_TYPO_MIN for part in typed):
+        return False
+    at = 0
+    for part in typed:
+        while at < len(words) and not (
+            words[at].startswith(part)
+            or (
+                len(part) >= _TOWN_TYPO_MIN
+                and typo_distance(part, words[at]) <= _town_slips(words[at])
+            )
+        ):
+            at += 1
+        if at == len(words):
+            return False
+        at += 1
+    return True
+
+
 async def _found(turn: Turn, query: str) -> list[m.Shop]:
     """The town's shops a search names (a town, a postcode, a type): the list NEGOZI shows
     and ALTRI pages through. Words that name no shop's town may name its street ("via
-    roma"): the shops there."""
+    roma"): the shops there; else a town misspelt ("BELFORTTE"): the shops there."""
     town, postcode, category = parse_query(query)
     shops = await shop_service.find(turn.uow, turn.town.id, postcode=postcode, category=category)
     if town is None:
         return list(shops)
     in_town = [shop for shop in shops if town_matches(town, shop.town)]
-    return in_town or [shop for shop in shops if town_matches(town, shop.address)]
+    on_street = in_town or [shop for shop in shops if town_matches(town, shop.address)]
+    return on_street or [shop for shop in shops if town_near(town, shop.town)]
+
+
+# Towns named when a place has no shop of the list: as many as fit one SMS beside the words.
+_TOWNS_SHOWN = 4
+
+
+async def _say_the_towns(turn: Turn, query: str) -> bool:
+    """A place written that no shop of the list is in ("NEGOZI MACERATA", a town misspelt
+    past reading): the towns the list's shops are in, and how to ask for one. False when
+    the list has no shop at all."""
+    shops = await shop_service.find(turn.uow, turn.town.id)
+    towns: dict[str, str] = {}
+    for shop in shops:
+        towns.setdefault(fold(shop.town), shop.town)
+    if not towns:
+        return False
+    head = t('No shop found for "{query}". The shops of the list are in:', query=query[:40])
+    lines = [t("{town}", town=name) for name in sorted(towns.values(), key=fold)]
+    tail = t("Write NEGOZI and a town, or a type: alimentari, panetteria, farmacia.")
+    shown = min(len(lines), _TOWNS_SHOWN)
+    while shown and not turn.fits_sms([head, *lines[:shown], tail]):
+        shown -= 1
+    if not shown:
+        return False  # no town fits beside the words: the general hint instead
+    turn.say(head, *lines[:shown], tail)
+    return True
 
 
 async def search(turn: Turn, query: str) -> None:
@@ -261,6 +324,8 @@ async def search(turn: Turn, query: str) -> None:
     turn.memory.more = None
     turn.memory.listed = query[:100]
     if not found and await _other_kinds(turn, query):
+        return
+    if not found and parse_query(query)[0] is not None and await _say_the_towns(turn, query):
         return
     if not found:
         turn.say(
@@ -354,7 +419,7 @@ async def after_list(turn: Turn, listed: str) -> bool:
     if found:
         # (None of that kind there is said by the search, with the shops there.)
         await search(turn, f"{kind} {town}".strip())
-    elif town_matches(town, turn.town.name):
+    elif town_matches(town, turn.town.name) or town_near(town, turn.town.name):
         await search(turn, kind)
     else:
         turn.memory.listed = text[:100]  # another place may follow

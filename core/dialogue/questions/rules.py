@@ -184,6 +184,13 @@ from core.domain.shops import searched_category
 _BALANCE_KEYWORDS = frozenset({"saldo", "credito", "tessera", "carta", "balance", "card"})
 _SHOPS_KEYWORDS = frozenset({"negozi", "shops", "tessera", "carta", "card"})
 _APPLY_KEYWORDS = frozenset({"domanda", "apply"})
+# "Dove si trova l'ufficio?", "dove sono i servizi sociali": where the office is, which
+# UFFICIO says ("trova" would read it as a shop search). "Comune" is left out: "dove
+# spendo i buoni del comune" asks for the shops.
+_OFFICE_PLACE = frozenset(
+    {"ufficio", "lufficio", "dellufficio", "allufficio", "uffici", "municipio", "sociali", "office"}
+)
+_ADDRESS = frozenset({"indirizzo", "address"})
 # Longer than a question: a story, read by its one keyword if any (in_sentence). An
 # elderly person introduces herself first ("sono la signora Maria, vorrei sapere come si
 # fa per avere i buoni spesa": 14 words).
@@ -366,6 +373,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         for part in word.split("'")  # "un'alimentari" (plain_words joins it)
         if searched_category(part) is not None
     ]
+    if said & (_WHERE | _ADDRESS) and said & _OFFICE_PLACE and not goods and not keywords:
+        return "office", ""
     # "Dove sta il forno?", "dov'è la farmacia?": where a kind of shop is, a search too.
     if said & _WHERE and (said & _SPEND or goods):
         if not keywords <= _SHOPS_KEYWORDS:

@@ -9,10 +9,13 @@ from core.dialogue.words.text import clean, has_digits, plain_words
 from core.dialogue.words.work_and_pension import _HAVING, _WHO_AT_HOME
 
 # What the rent question asks, and the support question: a number next to it is its money.
+# A support's name ends the number's neighbours too: "reddito di cittadinanza 300",
+# "assegno di inclusione 250", "cassa integrazione 500", "ADI 250".
 RENT_WORDS = frozenset({"affitto", "pigione", "rent"})
 SUPPORT_WORDS = frozenset(
-    {"naspi", "cassa", "cassintegrazione", "reddito", "sostegno", "disoccupazione", "benefit"}
-)
+    {"naspi", "cassa", "cassintegrazione", "reddito", "sostegno", "disoccupazione", "benefit",
+     "cittadinanza", "inclusione", "integrazione", "rdc", "adi", "cig", "sussidio"}
+)  # fmt: skip
 
 
 # Where savings are asked, the words of the rent or of a monthly support ("pago 250 euro di
@@ -97,6 +100,7 @@ _OWN_HOME = frozenset(
      "vivo", "viviamo", "sto", "stiamo", "siamo", "sono", "ho", "abbiamo", "nella"}
 )  # fmt: skip
 _OWN = frozenset({"mia", "nostra", "proprieta"})
+_PAYING = frozenset({"pago", "paga", "paghiamo", "pagano", "pay", "pays"})
 # One kind of support named: without it the household may still have another.
 _ONE_KIND_OF_SUPPORT = frozenset(
     {"naspi", "cassa", "cassintegrazione", "reddito", "disoccupazione", "rdc", "adi", "cig",
@@ -120,4 +124,7 @@ def says_there_is_none(text: str | None, about: frozenset[str]) -> bool:
     if said & _ONE_KIND_OF_SUPPORT:
         return False  # "non ho la naspi": another support may still come in
     allowed = _NONE | _NONE_TOO | about | _HAS_OR_PAYS | _ABOUT_SUPPORT | _WHO_AT_HOME
+    if about is RENT_WORDS and said & (RENT_WORDS | _PAYING) and said & _OWN:
+        # "Non pago affitto, casa mia": no rent, and why; "non è casa mia" stays unread.
+        allowed |= _OWN_HOME
     return bool(said & _NONE) and said <= allowed
