@@ -46,7 +46,8 @@ def _refusals(
     words: Words, operator: m.Operator, refusals: list[security.NotMeRefusal]
 ) -> list[dict[str, Any]]:
     """A shop's "not me" refusals as the page lists them: the till that asked, by its
-    channel and number (masked for viewers), or a dash when it is not known."""
+    channel and number (masked for viewers), or a dash when it is not known; whether the
+    customer confirmed it, and from which channel she wrote."""
     shown = []
     for refusal in refusals:
         channel, _, address = (refusal.till or "").partition(":")
@@ -55,7 +56,15 @@ def _refusals(
             if address
             else "—"
         )
-        shown.append({"at": refusal.at, "amount": refusal.amount_cents, "till": till})
+        shown.append(
+            {
+                "at": refusal.at,
+                "amount": refusal.amount_cents,
+                "till": till,
+                "confirmed": refusal.confirmed,
+                "by": words.name(CHANNEL_NAMES, refusal.channel) if refusal.channel else "—",
+            }
+        )
     return shown
 
 
@@ -95,9 +104,14 @@ async def shops_form(
                 "owed": await ledger.shop_balance(uow, town.id, shop.id),
                 "lock": locks.get(shop.id),
                 "members": _people(words, await shop_members.members_of(uow, shop.id)),
-                "not_me": _refusals(words, operator, not_me.get(shop.id, [])),
+                "not_me": refusals,
+                # The shop is judged on confirmed refusals only: an SMS "not me" whose
+                # challenge never came back may be a forged sender's (security.not_me_refusal).
+                "confirmed": [x for x in refusals if x["confirmed"]],
+                "unconfirmed": [x for x in refusals if not x["confirmed"]],
             }
             for shop in found
+            for refusals in [_refusals(words, operator, not_me.get(shop.id, []))]
         ]
     return await render(
         request,
@@ -108,9 +122,10 @@ async def shops_form(
             "rows": rows,
             "locked": [row for row in rows if row["lock"] is not None],
             "staffed": [row for row in rows if row["members"]],
-            # The shop with the most refusals first: several from one shop stand out.
+            # The shop with the most confirmed refusals first: several from one shop stand out.
             "refused": sorted(
-                (row for row in rows if row["not_me"]), key=lambda row: -len(row["not_me"])
+                (row for row in rows if row["not_me"]),
+                key=lambda row: (-len(row["confirmed"]), -len(row["unconfirmed"])),
             ),
             "may_prepare": operator.role != Role.VIEWER.value,
             "reason_max": REFUSAL_REASON_MAX,
