@@ -197,14 +197,35 @@ async def _removed_already(request: web.Request, gone: shop_members.AlreadyRemov
     raise see_other(request, "shops")
 
 
+def _joined_at(text: str | None) -> datetime | None:
+    """When the member the page showed joined (the form's `since`), None when the page
+    said none or something else."""
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _to_remove_page(request: web.Request, shop_id: str, member_id: str, since: str) -> NoReturn:
+    """To the page that asks to confirm the removal of the member the form named."""
+    target = request.app.router["shop_member_remove_page"].url_for(shop=shop_id, member=member_id)
+    raise web.HTTPSeeOther(str(target.with_query(since=since) if since else target))
+
+
 async def remove_member_page(request: web.Request) -> web.Response:
     """What removing a cashier means, and the button that does it. The refusals removing
-    would give (another town's shop, a member gone, the owner) are said here first."""
+    would give (another town's shop, a member gone, the owner) are said here first. The
+    member is the one who joined when the shops page showed (`since`): on SQLite their id
+    may have gone to a cashier who joined after they left (shop_members.remove_member)."""
     operator = operator_of(request)
     try:
         async with request.app[CORE].uow() as uow:
             removable = await back_office.removable_member(
-                uow, operator, int(request.match_info["shop"]), int(request.match_info["member"])
+                uow,
+                operator,
+                int(request.match_info["shop"]),
+                int(request.match_info["member"]),
+                joined_at=_joined_at(request.query.get("since")),
             )
     except shop_members.AlreadyRemoved as gone:
         await _removed_already(request, gone)
@@ -216,13 +237,22 @@ async def remove_member(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     form = await fields(request)
     shop_id, member_id = request.match_info["shop"], request.match_info["member"]
-    if form.get("confirm") != "yes":
-        # The button of the shops page: first the page that says what removing means.
-        raise see_other(request, "shop_member_remove_page", shop=shop_id, member=member_id)
+    joined_at = _joined_at(form.get("since"))
+    if form.get("confirm") != "yes" or joined_at is None:
+        # The button of the shops page: first the page that says what removing means. A
+        # confirmation that does not say when the member joined (a page of before) is
+        # asked again, naming who the id is now.
+        _to_remove_page(request, shop_id, member_id, form.get("since", ""))
     try:
         async with core.uow() as uow:
             removed = await back_office.remove_shop_member(
-                uow, operator, int(shop_id), int(member_id), core.now(), confirmed=True
+                uow,
+                operator,
+                int(shop_id),
+                int(member_id),
+                core.now(),
+                confirmed=True,
+                joined_at=joined_at,
             )
     except shop_members.AlreadyRemoved as gone:
         await _removed_already(request, gone)
