@@ -18,6 +18,7 @@ from core.domain.shops import ShopCategory
 # fast (tests/unit/test_cli_startup.py checks what it imports).
 if TYPE_CHECKING:
     from core.bootstrap import Core
+    from core.services.security import NotMeRefusal
 
 
 def _category(value: str) -> str:
@@ -60,6 +61,7 @@ def shops_list(
                 say(t("To reimburse")),
                 say(t("Locked")),
                 say(t('"Not me"')),
+                say(t('"Not me" not confirmed')),
             )
             for shop in found:
                 if wanted and shop.status != wanted:
@@ -74,12 +76,20 @@ def shops_list(
                     named(SHOP_STATUS_NAMES, shop.status),
                     money(owed),
                     lock_text(locks.get(shop.id)),
-                    # Blank for none: the shops with refusals stand out.
-                    str(len(not_me[shop.id])) if not_me.get(shop.id) else "",
+                    *_not_me_counts(not_me.get(shop.id, [])),
                 )
             out.print(table)
 
     run_with_core(work)
+
+
+def _not_me_counts(refusals: list[NotMeRefusal]) -> tuple[str, str]:
+    """A shop's "not me" refusals in the list: how many confirmed, and apart how many not
+    (an SMS whose challenge never came back, on which no shop is judged); blank for none,
+    so that the shops with refusals stand out."""
+    confirmed = sum(1 for x in refusals if x.confirmed)
+    unconfirmed = len(refusals) - confirmed
+    return (str(confirmed) if confirmed else "", str(unconfirmed) if unconfirmed else "")
 
 
 @shops_app.command("approve")

@@ -22,7 +22,7 @@ from buonispesa.cli.common import (
     operator_name,
     say,
 )
-from core.domain.channels import chat_label
+from core.domain.channels import CHANNEL_WORDS, chat_label
 from core.domain.errors import InvalidIdentifier, NotFound, Refusal
 from core.domain.messages import Moment, t, tn
 from core.i18n import format_param
@@ -30,6 +30,7 @@ from core.i18n import format_param
 # The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
 if TYPE_CHECKING:
     from core.bootstrap import Core
+    from core.services.security import NotMeRefusal
     from core.storage.uow import UnitOfWork
 
 
@@ -208,6 +209,15 @@ def shops_lookups(code: str) -> None:
     run_with_core(work)
 
 
+def _refused_by(refusal: NotMeRefusal) -> str:
+    """The channel the customer wrote from and whether she confirmed it: an SMS "not me"
+    whose challenge never came back may be a forged sender's, and the shop is not judged
+    on it (docs/payments-and-codes.md)."""
+    channel = CHANNEL_WORDS.get(refusal.channel, refusal.channel) if refusal.channel else "—"
+    said = t("confirmed by the customer") if refusal.confirmed else t("not confirmed")
+    return f"{channel}: {say(said)}"
+
+
 def _till(till: str | None) -> str:
     """The till that asked a refused payment ("channel:address"), as `admin shops members`
     shows a shop's chats: the channel and the last three digits, a dash when not known.
@@ -249,7 +259,12 @@ def shops_refusals(
             out.print(say(t('No payment was refused as "not me".')), markup=False)
             return
         table = Table(
-            say(t("When")), say(t("ID")), say(t("Shop")), say(t("Amount")), say(t("Asked from"))
+            say(t("When")),
+            say(t("ID")),
+            say(t("Shop")),
+            say(t("Amount")),
+            say(t("Asked from")),
+            say(t("Refused by")),
         )
         # The newest first across shops (sorted() keeps each shop's own order on a tie).
         for shop_id, refusal in sorted(refused, key=lambda x: x[1].at, reverse=True):
@@ -259,6 +274,7 @@ def shops_refusals(
                 names.get(shop_id, ""),
                 money(refusal.amount_cents),
                 _till(refusal.till),
+                _refused_by(refusal),
             )
         out.print(table)
 

@@ -5,6 +5,7 @@ it first when nothing is asked; commands.refuse_in_words runs it (what ANNULLA d
 from __future__ import annotations
 
 from core.dialogue.words import as_said, has_digits, plain_words
+from core.domain.otp import CHALLENGE_DIGITS, ascii_digits
 
 # A payment refused in words, from the chat its code came to: "no non voglio pagare", "no,
 # annulla", "non sono io", "non ho comprato niente". Read only when nothing is asked (a
@@ -62,6 +63,25 @@ def _without(words: list[str], phrases: tuple[tuple[str, ...], ...]) -> list[str
             if tuple(words[at : at + size]) == phrase:
                 return words[:at] + words[at + size :]
     return None
+
+
+# "Non sono io 4821": the challenge the reply to an SMS "not me" asked to write back
+# (stray_codes.confirm_not_me), the not-me words and its digits, in any order.
+CONFIRM_NOT_ME = "confirm_not_me"
+
+
+def not_me_challenge_of(text: str | None) -> str | None:
+    """The digits of a "not me" written with its challenge ("NON SONO IO 4821", "not me
+    4821"), None when the message is anything else (no digits, or digits of another
+    length: a payment code, an amount)."""
+    words = as_said(plain_words(ascii_digits(text or "")))
+    digits = [w for w in words if w.isdigit()]
+    if len(digits) != 1 or len(digits[0]) != CHALLENGE_DIGITS:
+        return None
+    rest = _without([w for w in words if not w.isdigit()], _NOT_MINE)
+    if rest is None or not all(w in _AROUND_A_REFUSAL for w in rest):
+        return None
+    return digits[0]
 
 
 def refusal_of(text: str | None) -> str | None:

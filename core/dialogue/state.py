@@ -211,6 +211,9 @@ class CashiersState(FlowState):
     shop_id: int | None = None
     member_id: int | None = None
     who: str | None = None  # the cashier as shown ("SMS ***050"); leaving: the shop's name
+    # When that member joined (isoformat): on SQLite a removed member's id goes to the next
+    # cashier, and the request removes the one the owner chose, never whoever has the id.
+    member_since: str | None = None
 
 
 @dataclass

@@ -280,6 +280,8 @@ async def refuse_payments(turn: Turn, *, not_me: bool = False) -> bool:
     person did not shop there, so someone gave her details at the till: she is told whom
     to tell. False when there was none to refuse."""
     refused = False
+    # One challenge for the refusals of this message: one reply to copy back confirms them.
+    challenge = security.not_me_challenge(turn.uow.keys, turn.channel) if not_me else None
     for charge, shop in await awaiting_payments(turn):
         if await charges.refuse_charge(
             turn.uow,
@@ -287,11 +289,21 @@ async def refuse_payments(turn: Turn, *, not_me: bool = False) -> bool:
             citizen_id=charge.citizen_id,
             now=turn.now,
             not_me=not_me,
+            channel=turn.channel,
+            challenge=challenge,
         ):
             refused = True
             amount = Money(charge.amount_cents)
             turn.say(
                 t(
+                    "Payment of {amount} to {shop} refused: the code no longer works. To "
+                    "report it to the office, reply NOT ME {challenge}",
+                    amount=amount,
+                    shop=shop.name,
+                    challenge=challenge.code,
+                )
+                if challenge is not None
+                else t(
                     "Payment of {amount} to {shop} refused: the code no longer works. Not you? "
                     "Someone has your details: write UFFICIO.",
                     amount=amount,
@@ -306,6 +318,68 @@ async def refuse_payments(turn: Turn, *, not_me: bool = False) -> bool:
                 )
             )
     return refused
+
+
+async def confirm_not_me(turn: Turn, typed: str) -> bool:
+    """ "NON SONO IO 4821" from the chat payment codes go to: the challenge the reply to an
+    SMS "not me" said (refuse_payments), which only the real phone read. Right, the
+    refusal counts against the shop for the office; wrong, nothing changes but a try
+    (security.confirm_not_me). False when no "not me" of this holder waits for one."""
+    holder = await _holder_reached(turn)
+    if holder is None:
+        return False
+    done = await security.confirm_not_me(turn.uow, turn.uow.keys, holder.id, typed, turn.now)
+    if done.answer == security.NotMeAnswer.NONE_WAITING:
+        return False
+    if done.answer == security.NotMeAnswer.WRONG:
+        turn.say(
+            t(
+                "These are not the digits we sent you: nothing was reported. Reply NOT ME and "
+                "the digits of our last message."
+            )
+        )
+    elif done.answer == security.NotMeAnswer.USED_UP:
+        turn.say(
+            t("Too many wrong digits: nothing was reported. To tell the office, write UFFICIO.")
+        )
+    for charge in done.charges:
+        shop = await turn.uow.shops.by_id(charge.shop_id)
+        turn.say(
+            t(
+                "Thank you: the office knows that the payment of {amount} at {shop} was not "
+                "yours. Someone has your details: write UFFICIO.",
+                amount=Money(charge.amount_cents),
+                shop=shop.name if shop is not None else "",
+            )
+        )
+    return True
+
+
+async def not_me_again(turn: Turn) -> bool:
+    """ "Non sono io" with no payment waiting, while her SMS "not me" waits for its
+    challenge: the challenge again, new, for each payment (security.renew_not_me_challenge).
+    False when none waits."""
+    holder = await _holder_reached(turn)
+    if holder is None:
+        return False
+    renewed = await security.renew_not_me_challenge(
+        turn.uow, turn.uow.keys, holder.id, turn.channel, turn.now
+    )
+    if renewed is None:
+        return False
+    challenge, refused = renewed
+    for charge in refused:
+        shop = await turn.uow.shops.by_id(charge.shop_id)
+        turn.say(
+            t(
+                "The payment of {amount} at {shop} is refused. To report it to the office, "
+                "reply NOT ME {challenge}",
+                amount=Money(charge.amount_cents),
+                shop=shop.name if shop is not None else "",
+                challenge=challenge.code,
+            )
+        )
+    return True
 
 
 async def cancelled_while_paying(turn: Turn) -> Text | None:

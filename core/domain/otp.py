@@ -37,6 +37,16 @@ def new_code(digits: int = CODE_DIGITS) -> str:
     return "".join(secrets.choice("0123456789") for _ in range(digits))
 
 
+# The challenge in the reply to a "not me" written by SMS (core/services/security.py,
+# not_me_refusal): 4 digits, so that it is never read as a payment code (6) and an
+# elderly person copies it easily; three wrong tries end it (CODE_TRIES there).
+CHALLENGE_DIGITS = 4
+
+
+def new_challenge() -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(CHALLENGE_DIGITS))
+
+
 def new_salt() -> str:
     return secrets.token_hex(16)
 

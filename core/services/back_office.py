@@ -337,16 +337,22 @@ class Removable:
 
 
 async def removable_member(
-    uow: UnitOfWork, operator: m.Operator, shop_id: int, member_id: int
+    uow: UnitOfWork,
+    operator: m.Operator,
+    shop_id: int,
+    member_id: int,
+    *,
+    joined_at: datetime | None = None,
 ) -> Removable:
     """The cashier removing would remove, with the refusals removing would give (another
-    town's shop, no such member, the owner), before the office asks to confirm it."""
+    town's shop, no such member, the owner, a member who joined at another moment than
+    `joined_at`: see shop_members.remove_member), before the office asks to confirm it."""
     require_role(operator, *PREPARERS)
     shop = await uow.shops.by_id(shop_id)
     if shop is None or shop.municipality_id != operator.municipality_id:
         raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
     member = next((x for x in await uow.shops.members_of(shop.id) if x.id == member_id), None)
-    if member is None:
+    if member is None or (joined_at is not None and member.created_at != joined_at):
         raise await shop_members.member_not_found(uow, shop, member_id)
     if member.role == MemberRole.OWNER.value:
         raise NotAllowed(Refusal.SHOP_OWNER_NOT_REMOVABLE)
@@ -361,16 +367,24 @@ async def remove_shop_member(
     now: datetime,
     *,
     confirmed: bool,
+    joined_at: datetime | None = None,
 ) -> shop_members.Removed:
     """Remove a cashier from a shop (as `admin shops remove-member`), logged. It cannot be
     undone (the cashier joins again only with a new code), so the operator must have
     confirmed it on the page that says so: an unconfirmed request is refused and changes
-    nothing."""
+    nothing. `joined_at`: when the member the page showed joined (the id alone may name a
+    newer cashier on SQLite: shop_members.remove_member)."""
     require_role(operator, *PREPARERS)
     if not confirmed:
         raise Conflict(Refusal.OFFICE_NOT_CONFIRMED, action="remove")
     removed = await shop_members.remove_member(
-        uow, operator.municipality_id, shop_id, member_id, by=operator, now=now
+        uow,
+        operator.municipality_id,
+        shop_id,
+        member_id,
+        by=operator,
+        now=now,
+        joined_at=joined_at,
     )
     await uow.commit()
     return removed

@@ -10,7 +10,9 @@ tries typed against it and when it came back right), a wrong cashier code (again
 the chat that typed it), and the office unlocking a shop (who did it). Two are kept, not
 counted: the office's unlocks and a customer's "not me" refusal of a payment (against
 the shop, its payment, and the till that asked it in `detail`), the office's sign of a
-cashier charging people who were not there. The rules are in docs/payments-and-codes.md.
+cashier charging people who were not there; one written by SMS counts against the shop
+only once the challenge of its reply came back (`proven_at`, not_me_refusal). The rules
+are in docs/payments-and-codes.md.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
+from core.domain import otp
+from core.domain.channels import Channel
 from core.domain.errors import NotAllowed, Refusal
 from core.domain.keys import ServerKeys
 from core.services.unit_of_work import UnitOfWork
@@ -98,6 +103,7 @@ async def record(
     code_hash: str | None = None,
     code_content: str | None = None,
     asked_by: str | None = None,
+    proven_at: datetime | None = None,
 ) -> None:
     """Record one event; the same key's rows older than KEEP go (except office unlocks
     and "not me" refusals, records the office reads): rate-limit rows say who typed what,
@@ -117,6 +123,7 @@ async def record(
             code_content=code_content,
             wrong_tries=0,
             asked_by=asked_by,
+            proven_at=proven_at,
         ),
         drop_before=None if kind in _KEPT else now - KEEP,
     )
@@ -540,21 +547,67 @@ async def shop_codes_used_up(
     return times[len(times) - limit] + timedelta(hours=1)
 
 
+# How long the challenge in the reply to an SMS "not me" may come back: a day, since an
+# elderly person may answer in the evening; its guessing is bounded by its tries
+# (CODE_TRIES), not by its minutes.
+NOT_ME_CHALLENGE_VALID = timedelta(days=1)
+# The channels whose sender is proven by the channel itself: a Telegram chat is an account.
+_SENDER_PROVEN = frozenset({Channel.TELEGRAM.value})
+
+
 @dataclass(frozen=True)
 class NotMeRefusal:
-    """A payment its customer refused saying she did not shop there: when, how much, and
-    the till that asked it ("channel:address", None when unknown)."""
+    """A payment its customer refused saying she did not shop there: when, how much, the
+    till that asked it ("channel:address", None when unknown), the channel she wrote
+    from (None for refusals kept before it was), and whether she proved it was her
+    (`confirmed`, see not_me_refusal): the shop is judged on confirmed ones only."""
 
     at: datetime
     amount_cents: int
     till: str | None
+    channel: str | None
+    confirmed: bool
 
 
-async def not_me_refusal(uow: UnitOfWork, charge: m.Charge, now: datetime) -> None:
-    """Keep the customer's "not me" refusal of `charge`, in the transaction that cancels it.
+@dataclass(frozen=True)
+class NotMeChallenge:
+    """The challenge an SMS "not me" is answered with: the digits said in the reply (only
+    the real phone reads them), kept as a salted, keyed hash."""
+
+    code: str
+    salt: str
+    code_hash: str
+
+
+def not_me_challenge(keys: ServerKeys, channel: str) -> NotMeChallenge | None:
+    """The challenge a "not me" written from `channel` must answer before it counts
+    against the shop, None when the channel proves its sender. Twilio's signature proves
+    an SMS came through Twilio, not from the number it names: a forged sender could refuse
+    a customer's payment (which only protects her) and put a "not me" on an honest shop's
+    record. A Telegram chat is an account bound to the person: it counts at once."""
+    if channel in _SENDER_PROVEN:
+        return None
+    code = otp.new_challenge()
+    salt = otp.new_salt()
+    return NotMeChallenge(code, salt, otp.hash_code(keys, code, salt))
+
+
+async def not_me_refusal(
+    uow: UnitOfWork,
+    charge: m.Charge,
+    now: datetime,
+    *,
+    channel: str | None,
+    challenge: NotMeChallenge | None,
+) -> None:
+    """Keep the customer's "not me" refusal of `charge`, in the transaction that cancels it:
+    confirmed at once (`proven_at`) when written from a channel that proves its sender,
+    else unconfirmed until its `challenge` (not_me_challenge) comes back (confirm_not_me);
+    with none, or no channel, it stays unconfirmed.
     The till goes in `detail`, not `asked_by`: a cashier who leaves the shop has the chats
     they asked refund codes from forgotten (forget_asker), but this is the office's record
-    of who tried to charge whom, and their leaving must not erase it."""
+    of who tried to charge whom, and their leaving must not erase it. The customer's own
+    number is not kept (her payment names her): erasing her leaves the shop's record."""
     await record(
         uow,
         NOT_ME,
@@ -562,15 +615,99 @@ async def not_me_refusal(uow: UnitOfWork, charge: m.Charge, now: datetime) -> No
         municipality_id=charge.municipality_id,
         shop_id=charge.shop_id,
         charge_id=charge.id,
+        channel=channel,
         detail=charge.requested_by,
+        code_salt=challenge.salt if challenge else None,
+        code_hash=challenge.code_hash if challenge else None,
+        proven_at=now if channel in _SENDER_PROVEN else None,
     )
+
+
+class NotMeAnswer(StrEnum):
+    """What a challenge typed back did (confirm_not_me)."""
+
+    CONFIRMED = "confirmed"
+    WRONG = "wrong"  # nothing confirmed; tries are left
+    USED_UP = "used_up"  # nothing confirmed, and no challenge takes a try any more
+    NONE_WAITING = "none_waiting"  # no "not me" of hers waits for a challenge
+
+
+@dataclass(frozen=True)
+class NotMeConfirmation:
+    answer: NotMeAnswer
+    # The payments whose "not me" it confirmed (CONFIRMED), the oldest first.
+    charges: tuple[m.Charge, ...] = ()
+
+
+async def confirm_not_me(
+    uow: UnitOfWork, keys: ServerKeys, citizen_id: int, typed: str, now: datetime
+) -> NotMeConfirmation:
+    """The challenge of an SMS "not me" typed back from the chat her payment codes go to
+    (her phone, or her delegate's): the refusals of her payments whose challenge it is
+    (one message's refusals share one) are confirmed, now. Any other digits are a wrong
+    try against every challenge of hers still open, CODE_TRIES in all, like other codes;
+    a wrong or guessed one changes nothing else."""
+    waiting = await uow.security.challenges_of_citizen(
+        NOT_ME, citizen_id, now - NOT_ME_CHALLENGE_VALID, CODE_TRIES
+    )
+    if not waiting:
+        return NotMeConfirmation(NotMeAnswer.NONE_WAITING)
+    right = [
+        row
+        for row in waiting
+        if row.code_salt is not None
+        and row.code_hash is not None
+        and otp.code_matches(keys, typed, row.code_salt, row.code_hash)
+    ]
+    confirmed = []
+    for row in right:
+        if row.charge_id is not None and await uow.security.prove_challenge(
+            row.id, now, CODE_TRIES
+        ):
+            charge = await uow.charges.by_id(row.charge_id)
+            if charge is not None:
+                confirmed.append(charge)
+    if confirmed:
+        return NotMeConfirmation(NotMeAnswer.CONFIRMED, tuple(confirmed))
+    tries_before = [row.wrong_tries or 0 for row in waiting]
+    await uow.security.challenge_wrong_try([row.id for row in waiting])
+    if all(tries + 1 >= CODE_TRIES for tries in tries_before):
+        return NotMeConfirmation(NotMeAnswer.USED_UP)
+    return NotMeConfirmation(NotMeAnswer.WRONG)
+
+
+async def renew_not_me_challenge(
+    uow: UnitOfWork, keys: ServerKeys, citizen_id: int, channel: str, now: datetime
+) -> tuple[NotMeChallenge, list[m.Charge]] | None:
+    """ "Non sono io" again, with no digits and no payment waiting, while her "not me" waits
+    for its challenge (an elderly person who lost the reply, or wrote the words alone): a
+    new challenge for those refusals, said again to the real phone, their wrong tries kept
+    (a forger asking again gets no more guesses). None when none waits."""
+    waiting = await uow.security.challenges_of_citizen(
+        NOT_ME, citizen_id, now - NOT_ME_CHALLENGE_VALID, CODE_TRIES
+    )
+    challenge = not_me_challenge(keys, channel)
+    if not waiting or challenge is None:
+        return None
+    ids = [row.id for row in waiting]
+    if not await uow.security.renew_challenge(ids, challenge.salt, challenge.code_hash, CODE_TRIES):
+        return None
+    charges = [
+        charge
+        for row in waiting
+        if row.charge_id is not None
+        and (charge := await uow.charges.by_id(row.charge_id)) is not None
+    ]
+    return challenge, charges
 
 
 async def not_me_refusals(uow: UnitOfWork, municipality_id: int) -> dict[int, list[NotMeRefusal]]:
     """The town's "not me" refusals by shop id, the latest first."""
     found: dict[int, list[NotMeRefusal]] = {}
-    for shop_id, at, amount_cents, till in await uow.security.refusals_of_town(
+    for shop_id, at, amount_cents, till, channel, proven_at in await uow.security.refusals_of_town(
         NOT_ME, municipality_id
     ):
-        found.setdefault(shop_id, []).append(NotMeRefusal(at, amount_cents, till))
+        found.setdefault(shop_id, []).append(
+            NotMeRefusal(at, amount_cents, till, channel, confirmed=proven_at is not None)
+        )
     return found

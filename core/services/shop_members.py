@@ -88,6 +88,7 @@ async def remove_member(
     now: datetime,
     by_member: m.ShopMember | None = None,
     by_chat: tuple[str, str] | None = None,
+    joined_at: datetime | None = None,
 ) -> Removed:
     """Remove a cashier from a shop. `by_member`: the member acting in a chat (the owner
     removing a cashier, or the cashier leaving: then it is `member_id` itself); None for
@@ -96,7 +97,13 @@ async def remove_member(
     commits. `by_chat`: the chat (channel, address) acting, whose place in the shop is read
     now, in this transaction (its row locked until the commit), instead of `by_member`: a
     chat removed, or no longer the owner, since its request began is refused
-    (shop.not_member, shop.not_owner) and nothing changes."""
+    (shop.not_member, shop.not_owner) and nothing changes. `joined_at`: when the member
+    meant joined (their `created_at`, as the page or the chat showed them): on SQLite a
+    removed member's id is given to the next one to join (INTEGER PRIMARY KEY reuses the
+    highest freed id), so an old tab or a stale request naming the id alone would remove
+    the new cashier; a member who joined at another moment is not the one meant, and the
+    removal is refused as for a member gone (AlreadyRemoved when the log has their
+    removal), nothing changed."""
     shop = await uow.shops.by_id(shop_id)
     if shop is None or shop.municipality_id != municipality_id:
         raise NotFound(Refusal.SHOP_NOT_FOUND, shop_id=shop_id)
@@ -109,7 +116,7 @@ async def remove_member(
     # Locked: the same removal sent twice (a double click, a form sent again) removes once;
     # the second finds the member gone.
     member = await uow.shops.member_locked(shop.id, member_id)
-    if member is None:
+    if member is None or (joined_at is not None and member.created_at != joined_at):
         raise await member_not_found(uow, shop, member_id)
     if member.role == MemberRole.OWNER.value:
         raise NotAllowed(Refusal.SHOP_OWNER_NOT_REMOVABLE)

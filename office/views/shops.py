@@ -46,7 +46,8 @@ def _refusals(
     words: Words, operator: m.Operator, refusals: list[security.NotMeRefusal]
 ) -> list[dict[str, Any]]:
     """A shop's "not me" refusals as the page lists them: the till that asked, by its
-    channel and number (masked for viewers), or a dash when it is not known."""
+    channel and number (masked for viewers), or a dash when it is not known; whether the
+    customer confirmed it, and from which channel she wrote."""
     shown = []
     for refusal in refusals:
         channel, _, address = (refusal.till or "").partition(":")
@@ -55,7 +56,15 @@ def _refusals(
             if address
             else "—"
         )
-        shown.append({"at": refusal.at, "amount": refusal.amount_cents, "till": till})
+        shown.append(
+            {
+                "at": refusal.at,
+                "amount": refusal.amount_cents,
+                "till": till,
+                "confirmed": refusal.confirmed,
+                "by": words.name(CHANNEL_NAMES, refusal.channel) if refusal.channel else "—",
+            }
+        )
     return shown
 
 
@@ -95,9 +104,14 @@ async def shops_form(
                 "owed": await ledger.shop_balance(uow, town.id, shop.id),
                 "lock": locks.get(shop.id),
                 "members": _people(words, await shop_members.members_of(uow, shop.id)),
-                "not_me": _refusals(words, operator, not_me.get(shop.id, [])),
+                "not_me": refusals,
+                # The shop is judged on confirmed refusals only: an SMS "not me" whose
+                # challenge never came back may be a forged sender's (security.not_me_refusal).
+                "confirmed": [x for x in refusals if x["confirmed"]],
+                "unconfirmed": [x for x in refusals if not x["confirmed"]],
             }
             for shop in found
+            for refusals in [_refusals(words, operator, not_me.get(shop.id, []))]
         ]
     return await render(
         request,
@@ -108,9 +122,10 @@ async def shops_form(
             "rows": rows,
             "locked": [row for row in rows if row["lock"] is not None],
             "staffed": [row for row in rows if row["members"]],
-            # The shop with the most refusals first: several from one shop stand out.
+            # The shop with the most confirmed refusals first: several from one shop stand out.
             "refused": sorted(
-                (row for row in rows if row["not_me"]), key=lambda row: -len(row["not_me"])
+                (row for row in rows if row["not_me"]),
+                key=lambda row: (-len(row["confirmed"]), -len(row["unconfirmed"])),
             ),
             "may_prepare": operator.role != Role.VIEWER.value,
             "reason_max": REFUSAL_REASON_MAX,
@@ -182,14 +197,35 @@ async def _removed_already(request: web.Request, gone: shop_members.AlreadyRemov
     raise see_other(request, "shops")
 
 
+def _joined_at(text: str | None) -> datetime | None:
+    """When the member the page showed joined (the form's `since`), None when the page
+    said none or something else."""
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _to_remove_page(request: web.Request, shop_id: str, member_id: str, since: str) -> NoReturn:
+    """To the page that asks to confirm the removal of the member the form named."""
+    target = request.app.router["shop_member_remove_page"].url_for(shop=shop_id, member=member_id)
+    raise web.HTTPSeeOther(str(target.with_query(since=since) if since else target))
+
+
 async def remove_member_page(request: web.Request) -> web.Response:
     """What removing a cashier means, and the button that does it. The refusals removing
-    would give (another town's shop, a member gone, the owner) are said here first."""
+    would give (another town's shop, a member gone, the owner) are said here first. The
+    member is the one who joined when the shops page showed (`since`): on SQLite their id
+    may have gone to a cashier who joined after they left (shop_members.remove_member)."""
     operator = operator_of(request)
     try:
         async with request.app[CORE].uow() as uow:
             removable = await back_office.removable_member(
-                uow, operator, int(request.match_info["shop"]), int(request.match_info["member"])
+                uow,
+                operator,
+                int(request.match_info["shop"]),
+                int(request.match_info["member"]),
+                joined_at=_joined_at(request.query.get("since")),
             )
     except shop_members.AlreadyRemoved as gone:
         await _removed_already(request, gone)
@@ -201,13 +237,22 @@ async def remove_member(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     form = await fields(request)
     shop_id, member_id = request.match_info["shop"], request.match_info["member"]
-    if form.get("confirm") != "yes":
-        # The button of the shops page: first the page that says what removing means.
-        raise see_other(request, "shop_member_remove_page", shop=shop_id, member=member_id)
+    joined_at = _joined_at(form.get("since"))
+    if form.get("confirm") != "yes" or joined_at is None:
+        # The button of the shops page: first the page that says what removing means. A
+        # confirmation that does not say when the member joined (a page of before) is
+        # asked again, naming who the id is now.
+        _to_remove_page(request, shop_id, member_id, form.get("since", ""))
     try:
         async with core.uow() as uow:
             removed = await back_office.remove_shop_member(
-                uow, operator, int(shop_id), int(member_id), core.now(), confirmed=True
+                uow,
+                operator,
+                int(shop_id),
+                int(member_id),
+                core.now(),
+                confirmed=True,
+                joined_at=joined_at,
             )
     except shop_members.AlreadyRemoved as gone:
         await _removed_already(request, gone)

@@ -87,6 +87,7 @@ SAMPLES: dict[str, Param] = {
     "quote": "Il mio ISEE è sbagliato: ho...",
     "example": "1500",  # an amount as the application's questions write it
     "card": "ABCD EFGH JK",  # a card number, grouped
+    "challenge": "4821",  # the digits of an SMS "not me" (core.domain.otp.CHALLENGE_DIGITS)
     "position": 30,  # a cell of a card's grid of one-time codes (cards.GRID_SIZE)
     "keyword": "SHOPKEEPER",  # the longest word a typo is asked about (commands.SUGGESTED)
     "voucher": "V12345678901",  # a community voucher's number

@@ -369,3 +369,39 @@ async def test_a_customers_refusal_is_told_to_the_till_that_asked(core: Core) ->
     assert refused in await told(CASHIER)
     assert refused not in await told("+393339990051")
     assert refused not in await told(town.shop_phone)
+
+
+async def test_a_stale_removal_never_removes_the_cashier_who_got_the_id_again(
+    core: Core, clock: FakeClock
+) -> None:
+    """The owner chose cashier 1 and is asked to confirm; meanwhile the office removed that
+    cashier and a new one joined with the same id (SQLite gives the highest freed id
+    again). The owner's Yes removes nobody: the request named the cashier by when they
+    joined, and the new one joined later."""
+    town = await make_town(core, citizens=1)
+    await join(core, town)
+    await add_member(core, town.shop_id, "7001", "owner", channel="telegram")
+    owner = Chat(core, "7001", channel=Channel.TELEGRAM)
+    await owner.expect("CASSIERI", LIST)
+    await owner.expect("1", SURE)
+    async with core.uow() as uow:
+        [old] = await shop_members.cashiers_of(uow, town.shop_id)
+        await shop_members.remove_member(
+            uow, town.municipality_id, town.shop_id, old.id, by="test", now=core.now()
+        )
+        await uow.commit()
+    clock.advance(minutes=5)
+    async with core.uow() as uow:
+        uow.session.add(
+            m.ShopMember(
+                id=old.id,
+                shop_id=town.shop_id,
+                channel="sms",
+                address="+393339990099",
+                role="cashier",
+                created_at=core.now(),
+            )
+        )
+        await uow.commit()
+    await owner.expect("1", "This person no longer works for the shop.")
+    assert ("+393339990099", "cashier") in await members(core, town)

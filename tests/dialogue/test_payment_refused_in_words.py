@@ -15,9 +15,10 @@ from tests.dialogue.test_payment_code_sent_here import REFUSED, SHOP_TOLD, charg
 from tests.dialogue.test_shop import CONFIRMED, balance, citizen_code
 from tests.factories import make_town
 
+# By SMS the reply asks the challenge that confirms the "not me" (test_not_me_confirmed).
 NOT_ME = (
-    "Payment of {amount} to {shop} refused: the code no longer works. Not you? Someone has "
-    "your details: write UFFICIO."
+    "Payment of {amount} to {shop} refused: the code no longer works. To report it to the "
+    "office, reply NOT ME {challenge}"
 )
 WAITS = (
     "{shop} asks {amount} and waits for the code: if you agree, tell it to the cashier; if "
@@ -110,5 +111,7 @@ async def test_not_me_by_sms_is_kept_for_the_office_and_no_is_not(core: Core) ->
     async with core.uow() as uow:
         kept = await security.not_me_refusals(uow, town.municipality_id)
     assert kept == {
-        town.shop_id: [security.NotMeRefusal(core.now(), 15_00, f"sms:{town.shop_phone}")]
+        town.shop_id: [
+            security.NotMeRefusal(core.now(), 15_00, f"sms:{town.shop_phone}", "sms", False)
+        ]
     }

@@ -50,7 +50,7 @@ async def test_not_me_is_kept_with_the_cancellation(core: Core) -> None:
     assert event.created_at == core.now()
     async with core.uow() as uow:
         kept = await security.not_me_refusals(uow, town.municipality_id)
-    assert kept == {town.shop_id: [security.NotMeRefusal(core.now(), 12_50, "test")]}
+    assert kept == {town.shop_id: [security.NotMeRefusal(core.now(), 12_50, "test", None, False)]}
     # Refusing it again changes nothing and keeps nothing more.
     assert not await _refuse(core, asked.charge_id, town.citizen_ids[0], not_me=True)
     assert len(await _events(core)) == 1
@@ -90,3 +90,58 @@ async def test_refusals_outlive_the_rate_limits_rows(core: Core, clock: FakeCloc
         kept = await security.not_me_refusals(uow, town.municipality_id)
     # The latest first.
     assert [x.amount_cents for x in kept[town.shop_id]] == [4_00, 3_00]
+
+
+async def test_an_sms_not_me_counts_once_its_challenge_comes_back(core: Core) -> None:
+    """By SMS the refusal is kept unconfirmed with the challenge's hash; a wrong challenge
+    takes a try and confirms nothing, the right one confirms it once; by Telegram it is
+    confirmed at once."""
+    town = await make_town(core, citizens=2)
+    by_sms = await request(core, town.shop_id, town.citizen_cfs[0], 12_50)
+    by_telegram = await request(core, town.shop_id, town.citizen_cfs[1], 7_00)
+    challenge = security.not_me_challenge(core.keys, "sms")
+    assert challenge is not None and security.not_me_challenge(core.keys, "telegram") is None
+    async with core.uow() as uow:
+        for asked, citizen_id, channel, sent in (
+            (by_sms, town.citizen_ids[0], "sms", challenge),
+            (by_telegram, town.citizen_ids[1], "telegram", None),
+        ):
+            assert await charges.refuse_charge(
+                uow,
+                charge_id=asked.charge_id,
+                citizen_id=citizen_id,
+                now=core.now(),
+                not_me=True,
+                channel=channel,
+                challenge=sent,
+            )
+        await uow.commit()
+    by_charge = {event.charge_id: event for event in await _events(core)}
+    assert by_charge[by_sms.charge_id].proven_at is None
+    assert by_charge[by_sms.charge_id].code_hash == challenge.code_hash
+    assert by_charge[by_telegram.charge_id].proven_at == core.now()
+    wrong = "0000" if challenge.code != "0000" else "1111"
+    async with core.uow() as uow:
+        done = await security.confirm_not_me(uow, core.keys, town.citizen_ids[0], wrong, core.now())
+        assert done.answer == security.NotMeAnswer.WRONG
+        # Another person's refusal is not hers to confirm, with the right digits or not.
+        other = await security.confirm_not_me(
+            uow, core.keys, town.citizen_ids[1], challenge.code, core.now()
+        )
+        assert other.answer == security.NotMeAnswer.NONE_WAITING
+        await uow.commit()
+    async with core.uow() as uow:
+        done = await security.confirm_not_me(
+            uow, core.keys, town.citizen_ids[0], challenge.code, core.now()
+        )
+        assert done.answer == security.NotMeAnswer.CONFIRMED
+        assert [x.id for x in done.charges] == [by_sms.charge_id]
+        await uow.commit()
+    [sms_event] = [x for x in await _events(core) if x.charge_id == by_sms.charge_id]
+    assert (sms_event.proven_at, sms_event.wrong_tries) == (core.now(), 1)
+    async with core.uow() as uow:
+        kept = await security.not_me_refusals(uow, town.municipality_id)
+    assert sorted((x.amount_cents, x.channel, x.confirmed) for x in kept[town.shop_id]) == [
+        (7_00, "telegram", True),
+        (12_50, "sms", True),
+    ]

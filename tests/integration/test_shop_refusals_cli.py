@@ -1,7 +1,8 @@
 """`admin shops refusals` lists the payments customers refused as "not me", the newest first
 (when, the shop, the amount, the till that asked, as `admin shops members` shows a chat:
-its last three digits), for the town or for one shop; `admin shops list` counts them per
-shop. The office's Shops page shows the same refusals (tests/office/test_not_me_refusals)."""
+its last three digits, and how the customer wrote and whether she confirmed it), for the
+town or for one shop; `admin shops list` counts them per shop, confirmed and not apart.
+The office's Shops page shows the same refusals (tests/office/test_not_me_refusals)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from core.bootstrap import open_core
 from core.domain.shops import ShopCategory
-from core.services import charges, shops
+from core.services import charges, security, shops
 from tests.cli_runner import invoke
 from tests.factories import make_partita_iva, make_town
 
@@ -51,11 +52,13 @@ def town(database_url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
                 now=now,
             )
             await uow.commit()
-        for index, (cents, till, ago, not_me) in enumerate(
+        # Refused by SMS (the challenge never came back: not confirmed), on Telegram
+        # (confirmed at once), and by SMS with a plain ANNULLA.
+        for index, (cents, till, ago, not_me, channel) in enumerate(
             [
-                (12_50, f"sms:{TILL}", 2, True),
-                (7_00, "telegram:555000111", 1, True),
-                (3_00, f"sms:{TILL}", 0, False),
+                (12_50, f"sms:{TILL}", 2, True, "sms"),
+                (7_00, "telegram:555000111", 1, True, "telegram"),
+                (3_00, f"sms:{TILL}", 0, False, "sms"),
             ]
         ):
             async with core.uow() as uow:
@@ -73,6 +76,8 @@ def town(database_url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
                     citizen_id=made.citizen_ids[index],
                     now=now - timedelta(hours=ago),
                     not_me=not_me,
+                    channel=channel,
+                    challenge=security.not_me_challenge(core.keys, channel),
                 )
                 await uow.commit()
         await core.close()
@@ -90,7 +95,9 @@ def test_refusals_are_listed_newest_first_with_the_till_masked(town: tuple[int, 
     assert code == 0, output
     newest, oldest = rows(output)
     assert "€7.00" in newest and "Telegram ***111" in newest
+    assert "Telegram: confirmed by the customer" in newest
     assert "€12.50" in oldest and "SMS ***321" in oldest
+    assert "SMS: not confirmed" in oldest
     assert "€3.00" not in output  # a plain ANNULLA
     assert TILL not in output and "555000111" not in output
     assert "Asked from" in output
@@ -114,6 +121,8 @@ def test_the_list_of_shops_counts_them(town: tuple[int, int]) -> None:
     lines = output.splitlines()
     refused = next(x for x in lines if "Alimentari Test" in x)
     bianchi = next(x for x in lines if "Forno Bianchi" in x)
-    # The count in the last column; blank for a shop with none.
-    assert refused.rstrip(" │").endswith("│ 2"), refused
+    # The confirmed and the not confirmed apart, in the last two columns; blank for none.
+    assert '"Not me" not confirmed' in output
+    cells = [cell.strip() for cell in refused.strip(" │").split("│")]
+    assert cells[-2:] == ["1", "1"], refused
     assert bianchi.rstrip(" │").endswith("│ no"), bianchi

@@ -61,6 +61,7 @@ async def _refused(sqlite_url: str, clock: FakeClock) -> int:
                     citizen_id=charge.citizen_id,
                     now=core.now(),
                     not_me=True,
+                    channel="telegram",  # confirmed at once: the page's first group
                 )
                 await uow.commit()
         return shop.id
@@ -85,7 +86,7 @@ async def test_the_not_me_table_on_a_desktop_and_a_phone(
             driver.set_window_size(width, height)
             driver.get(base + "/office/shops")
             heading = driver.find_element(By.ID, f"not-me-{shop_id}")
-            assert heading.text == f"{LONG_NAME}: {REFUSALS} rifiuti", heading.text
+            assert heading.text == f"{LONG_NAME}: {REFUSALS} confermati", heading.text
             rows = driver.find_elements(By.CSS_SELECTOR, f"{table} tbody tr")
             assert len(rows) == REFUSALS
             # The latest first: the last refusal's amount, 123,21 €, then 112,10 €.

@@ -228,7 +228,7 @@ async def test_the_office_removes_a_cashier_from_the_shops_page(towns: Towns, co
         )
         uow.session.add(member)
         await uow.flush()
-        member_id = member.id
+        member_id, since = member.id, member.created_at.isoformat()
         owner_id = next(x.id for x in await uow.shops.members_of(shop_id) if x.role == "owner")
         await uow.commit()
     clerk = await signed_in(towns.server, "bel.clerk")
@@ -253,6 +253,8 @@ async def test_the_office_removes_a_cashier_from_the_shops_page(towns: Towns, co
     assert "Togliere SMS ***050 da" in unescape(page.text)
     async with core.uow() as uow:
         assert len(await uow.shops.members_of(shop_id)) == 2
+    # The confirmation names the cashier by when they joined, as the page wrote it.
+    yes = {"confirm": "yes", "since": since}
     page = await clerk.post(url, yes)
     assert page.status == 200 and "SMS ***050 non lavora più per" in page.text
     # Sent again (a double click): the cashier is gone, nothing is done twice.

@@ -1413,13 +1413,63 @@ class FakeSecurityEvents(_Fake):
 
     async def refusals_of_town(
         self, kind: str, municipality_id: int
-    ) -> Sequence[tuple[int, datetime, int, str | None]]:
+    ) -> Sequence[tuple[int, datetime, int, str | None, str | None, datetime | None]]:
         found = []
         for x in self.store.rows(m.SecurityEvent, lambda x: x.kind == kind):
             charge = self.store.get(m.Charge, x.charge_id) if x.charge_id is not None else None
             if charge is not None and charge.municipality_id == municipality_id:
-                found.append((charge.shop_id, x.created_at, charge.amount_cents, x.detail))
+                found.append(
+                    (
+                        charge.shop_id,
+                        x.created_at,
+                        charge.amount_cents,
+                        x.detail,
+                        x.channel,
+                        x.proven_at,
+                    )
+                )
         return sorted(found, key=lambda row: row[1], reverse=True)
+
+    async def challenges_of_citizen(
+        self, kind: str, citizen_id: int, since: datetime, tries: int
+    ) -> Sequence[m.SecurityEvent]:
+        def waiting(x: m.SecurityEvent) -> bool:
+            charge = self.store.get(m.Charge, x.charge_id) if x.charge_id is not None else None
+            return (
+                x.kind == kind
+                and charge is not None
+                and charge.citizen_id == citizen_id
+                and x.created_at > since
+                and x.proven_at is None
+                and x.code_hash is not None
+                and (x.wrong_tries or 0) < tries
+            )
+
+        return sorted(self.store.rows(m.SecurityEvent, waiting), key=lambda x: (x.created_at, x.id))
+
+    async def prove_challenge(self, event_id: int, now: datetime, tries: int) -> bool:
+        row = self.store.get(m.SecurityEvent, event_id)
+        if row is None or row.proven_at is not None or (row.wrong_tries or 0) >= tries:
+            return False
+        row.proven_at = now
+        return True
+
+    async def renew_challenge(
+        self, event_ids: Sequence[int], salt: str, code_hash: str, tries: int
+    ) -> int:
+        renewed = 0
+        for event_id in event_ids:
+            row = self.store.get(m.SecurityEvent, event_id)
+            if row is not None and row.proven_at is None and (row.wrong_tries or 0) < tries:
+                row.code_salt, row.code_hash = salt, code_hash
+                renewed += 1
+        return renewed
+
+    async def challenge_wrong_try(self, event_ids: Sequence[int]) -> None:
+        for event_id in event_ids:
+            row = self.store.get(m.SecurityEvent, event_id)
+            if row is not None and row.proven_at is None:
+                row.wrong_tries = (row.wrong_tries or 0) + 1
 
     async def of_shops(
         self, kind: str, municipality_id: int, since: datetime

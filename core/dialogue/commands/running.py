@@ -59,7 +59,7 @@ from core.dialogue.questions import (
     LARGEST_HOUSEHOLD,
     SHOP_OR_SHOPS,
 )
-from core.dialogue.refusal_words import CANCEL_IN_WORDS, NOT_ME, REFUSE_PAYMENT
+from core.dialogue.refusal_words import CANCEL_IN_WORDS, CONFIRM_NOT_ME, NOT_ME, REFUSE_PAYMENT
 from core.dialogue.state import ApplyState
 from core.dialogue.words import (
     fold,
@@ -132,6 +132,8 @@ async def refuse_in_words(turn: Turn, kind: str) -> None:
         return
     if turn.flow is None and await stray_codes.refuse_payments(turn, not_me=kind == NOT_ME):
         return
+    if turn.flow is None and kind == NOT_ME and await stray_codes.not_me_again(turn):
+        return
     await say_help(turn, understood=False)
 
 
@@ -192,6 +194,11 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         await show_menu(turn, waiting or t("Cancelled."))
     elif name == REFUSE_PAYMENT:
         await refuse_in_words(turn, arg)
+    elif name == CONFIRM_NOT_ME:
+        if turn.flow is None and await stray_codes.confirm_not_me(turn, arg):
+            return
+        # No "not me" of hers waits for digits: the words alone, as written without them.
+        await refuse_in_words(turn, NOT_ME)
     elif name == "language":
         language = LANGUAGE_WORDS.get(fold(arg))
         if language is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.dialogue.context import NOT_UNDERSTOOD, Input, Reject, Turn
@@ -249,6 +250,7 @@ async def _remove_member(turn: Turn, s: CashiersState) -> shop_members.Removed |
             by=_acting(turn),
             now=turn.now,
             by_chat=(turn.channel, turn.address),
+            joined_at=datetime.fromisoformat(s.member_since) if s.member_since else None,
         )
     except DomainError as error:
         turn.say(error_text(error))
@@ -350,6 +352,7 @@ class CashiersFlow(ConfirmedFlow[CashiersState]):
         if member is None:
             raise Reject(t("Reply with the number of the cashier to remove, or ANNULLA."))
         s.member_id, s.who = member.id, shop_members.member_label(member)
+        s.member_since = member.created_at.isoformat()
         await self.goto(turn, "sure")
 
     async def ask_sure(self, turn: Turn) -> None:
@@ -434,7 +437,12 @@ class LeaveFlow(ConfirmedFlow[CashiersState]):
         await self.goto(
             turn,
             "sure",
-            CashiersState(shop_id=shop.id, member_id=member.id, who=shop.name),
+            CashiersState(
+                shop_id=shop.id,
+                member_id=member.id,
+                who=shop.name,
+                member_since=member.created_at.isoformat(),
+            ),
         )
 
     async def ask_sure(self, turn: Turn) -> None:

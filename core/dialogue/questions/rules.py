@@ -159,7 +159,12 @@ from core.dialogue.questions.spending import (
     _WHAT_OR_MAY,
     _WHERE,
 )
-from core.dialogue.refusal_words import REFUSE_PAYMENT, refusal_of
+from core.dialogue.refusal_words import (
+    CONFIRM_NOT_ME,
+    REFUSE_PAYMENT,
+    not_me_challenge_of,
+    refusal_of,
+)
 from core.dialogue.words import (
     ShopSaid,
     as_said,
@@ -425,6 +430,9 @@ def unasked(text: str | None) -> tuple[str, str] | None:
     in words (refusal_of), a question of question_of, else the one keyword of a sentence
     (in_sentence). The general path (of_answer) and the one-trip plain turn
     (plain_turn.PlainTurn.candidate) both read it."""
+    challenge = not_me_challenge_of(text)
+    if challenge is not None:
+        return CONFIRM_NOT_ME, challenge
     refusal = refusal_of(text)
     if refusal is not None:
         return REFUSE_PAYMENT, refusal

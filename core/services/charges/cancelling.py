@@ -62,13 +62,22 @@ async def cancel_charge(
 
 
 async def refuse_charge(
-    uow: UnitOfWork, *, charge_id: int, citizen_id: int, now: datetime, not_me: bool = False
+    uow: UnitOfWork,
+    *,
+    charge_id: int,
+    citizen_id: int,
+    now: datetime,
+    not_me: bool = False,
+    channel: str | None = None,
+    challenge: security.NotMeChallenge | None = None,
 ) -> bool:
     """The citizen (or their delegate) refuses a payment a shop asked: ANNULLA from the chat
     that received the code. Cancelled like the shop's own ANNULLA (cancel_charge), and the
     till that asked it is told, since the cashier waits for a code that will not come.
     `not_me`: she says she did not shop there; the office keeps that, with the shop and the
-    till that asked (security.not_me_refusal), in this transaction. A plain ANNULLA keeps
+    till that asked (security.not_me_refusal), in this transaction: written from `channel`,
+    unconfirmed until `challenge` comes back when there is one (security.not_me_challenge;
+    the refusal itself is immediate: it only protects her). A plain ANNULLA keeps
     nothing: she may just have changed her mind. False: it was no longer pending, and
     nobody is told anything."""
     charge = await uow.charges.by_id(charge_id)
@@ -79,7 +88,7 @@ async def refuse_charge(
     ):
         return False
     if not_me:
-        await security.not_me_refusal(uow, charge, now)
+        await security.not_me_refusal(uow, charge, now, channel=channel, challenge=challenge)
     await notify_till(
         uow,
         charge,

@@ -281,25 +281,89 @@ class SecurityEventRepository(_Repository):
 
     async def refusals_of_town(
         self, kind: str, municipality_id: int
-    ) -> Sequence[tuple[int, datetime, int, str | None]]:
-        """(shop id, when, amount, `detail`) of the town's events of a kind naming a
-        payment, the latest first."""
+    ) -> Sequence[tuple[int, datetime, int, str | None, str | None, datetime | None]]:
+        """(shop id, when, amount, `detail`, channel, `proven_at`) of the town's events of
+        a kind naming a payment, the latest first."""
         rows = await self.session.execute(
             select(
                 m.SecurityEvent.shop_id,
                 m.SecurityEvent.created_at,
                 m.Charge.amount_cents,
                 m.SecurityEvent.detail,
+                m.SecurityEvent.channel,
+                m.SecurityEvent.proven_at,
             )
             .join(m.Charge, m.Charge.id == m.SecurityEvent.charge_id)
             .where(m.SecurityEvent.kind == kind, m.Charge.municipality_id == municipality_id)
             .order_by(m.SecurityEvent.created_at.desc(), m.SecurityEvent.id.desc())
         )
         return [
-            (int(shop), at, int(amount), detail)
-            for shop, at, amount, detail in rows.all()
+            (int(shop), at, int(amount), detail, channel, proven_at)
+            for shop, at, amount, detail, channel, proven_at in rows.all()
             if shop is not None
         ]
+
+    async def challenges_of_citizen(
+        self, kind: str, citizen_id: int, since: datetime, tries: int
+    ) -> Sequence[m.SecurityEvent]:
+        """The events of a kind after `since` naming a payment of the citizen that wait for
+        their challenge (a hash, not proven, fewer than `tries` wrong tries), oldest first."""
+        rows = await self.session.scalars(
+            select(m.SecurityEvent)
+            .join(m.Charge, m.Charge.id == m.SecurityEvent.charge_id)
+            .where(
+                m.SecurityEvent.kind == kind,
+                m.Charge.citizen_id == citizen_id,
+                m.SecurityEvent.created_at > since,
+                m.SecurityEvent.proven_at.is_(None),
+                m.SecurityEvent.code_hash.is_not(None),
+                m.SecurityEvent.wrong_tries < tries,
+            )
+            .order_by(m.SecurityEvent.created_at, m.SecurityEvent.id)
+        )
+        return rows.all()
+
+    async def prove_challenge(self, event_id: int, now: datetime, tries: int) -> bool:
+        """The event's challenge came back right: proven now, once (compare-and-set, and
+        never after `tries` wrong tries); False when it was proven or used up meanwhile."""
+        done = await self.session.execute(
+            update(m.SecurityEvent)
+            .where(
+                m.SecurityEvent.id == event_id,
+                m.SecurityEvent.proven_at.is_(None),
+                m.SecurityEvent.wrong_tries < tries,
+            )
+            .values(proven_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def renew_challenge(
+        self, event_ids: Sequence[int], salt: str, code_hash: str, tries: int
+    ) -> int:
+        """A new challenge for these events still waiting for theirs (not proven, fewer
+        than `tries` wrong tries, which are kept); how many took it."""
+        done = await self.session.execute(
+            update(m.SecurityEvent)
+            .where(
+                m.SecurityEvent.id.in_(event_ids),
+                m.SecurityEvent.proven_at.is_(None),
+                m.SecurityEvent.wrong_tries < tries,
+            )
+            .values(code_salt=salt, code_hash=code_hash)
+            .execution_options(synchronize_session=False)
+        )
+        return int(done.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def challenge_wrong_try(self, event_ids: Sequence[int]) -> None:
+        """A wrong challenge typed against these events. One statement: two processes
+        counting tries at once both count."""
+        await self.session.execute(
+            update(m.SecurityEvent)
+            .where(m.SecurityEvent.id.in_(event_ids), m.SecurityEvent.proven_at.is_(None))
+            .values(wrong_tries=m.SecurityEvent.wrong_tries + 1)
+            .execution_options(synchronize_session=False)
+        )
 
     async def of_shops(
         self, kind: str, municipality_id: int, since: datetime
