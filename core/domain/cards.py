@@ -102,6 +102,14 @@ def grid_running_out(unused: int) -> bool:
     return unused <= GRID_LOW
 
 
+def printable_card_code(code: str) -> bool:
+    """Whether a drawn number may be printed on a card: it has a letter. Ten digits (one
+    draw in 4**10, about one card in a million) are read at the till as a phone number or
+    an amount typed with spaces ("2224 7569 57"), never as a card; a letter anywhere tells
+    a card's number from both. Cards printed before this rule keep their number."""
+    return any(ch.isalpha() for ch in code)
+
+
 def normalize_card_number(text: str) -> str:
     """What a cashier types or a scanner reads: "abcd efgh-jk" -> "ABCDEFGHJK"."""
     return "".join(ch for ch in text.upper() if ch.isalnum())
