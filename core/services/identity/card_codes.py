@@ -10,7 +10,8 @@ from core.domain.cards import CARD_CODE_ALPHABET, CARD_CODE_LENGTH, printable_ca
 
 def new_card_code() -> str:
     """The code printed (with a QR) on a citizen's card: unguessable, easy to read out,
-    never digits alone (printable_card_code: drawn again, about once in a million)."""
+    never digits alone nor a keyword first (printable_card_code: drawn again, about
+    once in 150,000 draws)."""
     while True:
         # One random byte per symbol: 256 is a multiple of 32, so every symbol is equally
         # likely (and a bulk import makes 100,000 of them ten times faster than
