@@ -80,10 +80,19 @@ def assert_reads_the_card(code: str) -> None:
             reference, read = split_request(line)
             assert (normalize_card_number(reference), read) == (code, amount), (how, line)
             assert _reference_error(reference) is None, (how, line)
-    # The amount first, before the number in one piece or in its printed groups.
+    # The amount first, and the currency written before or after the amount.
     for number in (code, grouped(code)):
-        reference, read = split_request(f"12,50 {number}")
-        assert (normalize_card_number(reference), read) == (code, "12,50"), number
+        for line, amount in (
+            (f"12,50 {number}", "12,50"),
+            (f"12,50 € {number}", "12,50€"),
+            (f"€ 12,50 {number}", "€12,50"),
+            (f"{number} euro 12,50", "€12,50"),
+            (f"{number} 12,50 eur.", "12,50€"),
+            (f"{number} 3 euro e 50", "3,50"),
+        ):
+            reference, read = split_request(line)
+            assert (normalize_card_number(reference), read) == (code, amount), line
+            assert _reference_error(reference) is None, line
 
 
 def assert_short_is_a_slip(code: str) -> None:
