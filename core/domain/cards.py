@@ -102,6 +102,16 @@ def grid_running_out(unused: int) -> bool:
     return unused <= GRID_LOW
 
 
+def printable_card_code(code: str) -> bool:
+    """Whether a drawn number may be printed on a card: it has a letter, and its first
+    group is no keyword. Ten digits (one draw in 4**10, about one card in a million) are
+    read at the till as a phone number or an amount typed with spaces ("2224 7569 57"),
+    never as a card; a first group that is a keyword (six in 32**4, one card in 175,000)
+    is that keyword when the number is typed in its groups. Cards printed before this
+    rule keep their number."""
+    return any(ch.isalpha() for ch in code) and code[:4] not in otp.KEYWORD_GROUPS
+
+
 def normalize_card_number(text: str) -> str:
     """What a cashier types or a scanner reads: "abcd efgh-jk" -> "ABCDEFGHJK"."""
     return "".join(ch for ch in text.upper() if ch.isalnum())

@@ -29,6 +29,11 @@ _INVITE_GROUP_ENDS = frozenset({4, 8})
 # code, and six or more digits are what payment codes, PINs, phones, protocols, P.IVA hold.
 INVITE_LETTERS_AT_LEAST = 2
 INVITE_DIGITS = range(2, 6)
+# Keywords of the chat a printed group of four could spell (core.dialogue.keywords;
+# tests/dialogue/test_drawn_codes_read.py checks the two agree). Typed in its groups, a
+# code starting with one is that keyword: "PAGA 2MXX 9ABC" is PAGA with who pays after it,
+# "LANG 2345 AB" asks for a language. New cards and cashier codes never start so.
+KEYWORD_GROUPS = frozenset({"CARD", "HELP", "LANG", "MENU", "NEXT", "PAGA"})
 
 
 def new_code(digits: int = CODE_DIGITS) -> str:
@@ -53,10 +58,12 @@ def new_salt() -> str:
 
 def new_invite_code() -> str:
     """A new cashier code, drawn again until it has the shape only cashier codes have
-    (is_invite_shape): about one draw in four is drawn again."""
+    (is_invite_shape), about one draw in four, or when its first group is a keyword
+    (KEYWORD_GROUPS, one in about 230,000): "PAGA 2MXX 9ABC" would be PAGA, and read
+    otherwise it could be a card's number missing its last group ("PAGA FEVY 57ED")."""
     while True:
         code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
-        if is_invite_shape(code):
+        if is_invite_shape(code) and code[:4] not in KEYWORD_GROUPS:
             return code
 
 

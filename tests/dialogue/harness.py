@@ -35,6 +35,13 @@ def assert_one_segment(reply: Reply, language: str) -> str:
     return body
 
 
+def wrong_guesses(code: str, count: int) -> list[str]:
+    """Six-digit codes that are not `code`, the customer's drawn one: a fixed guess such as
+    111111 is the drawn code once in a million runs, and the payment it was to refuse goes
+    through."""
+    return [guess for guess in ("111111", "222222", "333333", "444444") if guess != code][:count]
+
+
 def msgids(replies: list[Reply]) -> list[str]:
     return [text.msgid for reply in replies for text in reply.texts]
 

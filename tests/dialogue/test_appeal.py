@@ -14,7 +14,7 @@ from core.services import delegates, municipalities
 from core.services.applications import ApplicationInput, submit_application
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.dialogue.harness import Chat, confirmation_code, msgids, param
+from tests.dialogue.harness import Chat, confirmation_code, msgids, param, wrong_guesses
 from tests.factories import Town, approved_request, make_cf, make_town
 
 CODE_SENT = (
@@ -110,10 +110,11 @@ async def test_a_forged_sender_without_the_code_files_nothing(core: Core) -> Non
     town = await make_town(core, citizens=1)
     forger = Chat(core, town.citizen_phones[0])  # the real number, typed by someone else
     await forger.expect("RICORSO per dispetto", CODE_SENT)
-    await forger.expect("000000", WRONG_CODE)
-    await forger.expect("000001")
+    first, second, third = wrong_guesses(await confirmation_code(forger), 3)
+    await forger.expect(first, WRONG_CODE)
+    await forger.expect(second)
     await forger.expect(
-        "000002", "Too many wrong codes: the request was cancelled. Nothing was changed."
+        third, "Too many wrong codes: the request was cancelled. Nothing was changed."
     )
     assert await appeals_in(core) == []
     # The real citizen can still appeal: the forger used up nothing.

@@ -12,7 +12,7 @@ from core.services import application_desk, municipalities, operators
 from core.services.applications import ApplicationInput, submit_application
 from core.storage.engine import make_engine
 from tests.conftest import FakeClock
-from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
+from tests.dialogue.harness import Chat, msgids, param, town_with_open_window, wrong_guesses
 from tests.factories import make_cf, make_town
 
 LANGUAGE = "Choose your language."
@@ -272,10 +272,11 @@ async def test_three_wrong_codes_cancel_the_submission(core: Core) -> None:
     chat = Chat(core, "+393471234573")
     for text in ("DOMANDA", "1", APPLICANT, "2", "2", "2", "100", "0", "0", "1"):
         await chat.send(text)
-    await chat.expect("111111", "Wrong code: {count} attempt left.")
-    await chat.expect("222222", "Wrong code: {count} attempt left.")
+    first, second, third = wrong_guesses(await _last_code(chat), 3)
+    await chat.expect(first, "Wrong code: {count} attempt left.")
+    await chat.expect(second, "Wrong code: {count} attempt left.")
     await chat.expect(
-        "333333", "Too many wrong codes: the request was cancelled. Nothing was changed."
+        third, "Too many wrong codes: the request was cancelled. Nothing was changed."
     )
     async with core.uow() as uow:
         assert (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.bootstrap import Core
 from core.dialogue.menus import FIRST_HELP
-from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
+from tests.dialogue.harness import Chat, msgids, param, town_with_open_window, wrong_guesses
 from tests.dialogue.test_apply import CF, CODE, MEMBERS, PRIVACY, SENT, _last_code
 from tests.factories import make_cf
 
@@ -56,14 +56,15 @@ async def test_wrong_codes_after_leaving_count_as_at_the_step(core: Core) -> Non
     chat = await at_the_code(core, "+393471234603")
     code = await _last_code(chat)
     await chat.expect("MENU", TO_COMPLETE)
-    await chat.expect("111111", WRONG)
+    first, second, third = wrong_guesses(code, 3)
+    await chat.expect(first, WRONG)
     assert (await chat.state())[:2] == ("apply", "verify")
     await chat.expect("SALDO", YET, TO_COMPLETE)
-    await chat.expect("222222", WRONG)
+    await chat.expect(second, WRONG)
     await chat.expect("STATO", TO_COMPLETE)
     # The third wrong code ends the request, wherever it was typed: no guessing by leaving.
     await chat.expect(
-        "333333", "Too many wrong codes: the request was cancelled. Nothing was changed."
+        third, "Too many wrong codes: the request was cancelled. Nothing was changed."
     )
     await chat.expect(code, FIRST_HELP.msgid)
     await chat.expect("STATO", NO_VOUCHERS)

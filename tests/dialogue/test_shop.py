@@ -23,6 +23,7 @@ from tests.dialogue.harness import (
     open_till,
     outbox_of,
     param,
+    wrong_guesses,
 )
 from tests.factories import (
     Town,
@@ -393,9 +394,10 @@ async def test_insufficient_balance_wrong_codes_and_expiry(core: Core, clock: Fa
     await add_member(core, town.shop_id, "4440002", "cashier", channel="telegram")
     cashier = Chat(core, "4440002", channel=Channel.TELEGRAM)
     await cashier.send(f"PAGA {town.citizen_cfs[0]} 20")
-    await cashier.expect("111111", "Wrong code: {count} attempt left.")
-    await cashier.expect("222222", "Wrong code: {count} attempt left.")
-    await cashier.expect("333333", "Too many wrong codes: the payment of {amount} was cancelled.")
+    first, second, third = wrong_guesses(await citizen_code(core, town.citizen_phones[0]), 3)
+    await cashier.expect(first, "Wrong code: {count} attempt left.")
+    await cashier.expect(second, "Wrong code: {count} attempt left.")
+    await cashier.expect(third, "Too many wrong codes: the payment of {amount} was cancelled.")
     warning = (await outbox_of(core, "sms", town.citizen_phones[0]))[-1][1]
     assert warning.texts[0].msgid.startswith("Warning: {shop} typed a wrong code")
     await till.send(f"PAGA {town.citizen_cfs[0]} 20")

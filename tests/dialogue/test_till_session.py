@@ -8,7 +8,14 @@ from core.dialogue.inbound import Channel
 from core.dialogue.state import ChatMemory, load
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.dialogue.harness import TILL_CODE, Chat, add_member, confirmation_code, open_till
+from tests.dialogue.harness import (
+    TILL_CODE,
+    Chat,
+    add_member,
+    confirmation_code,
+    open_till,
+    wrong_guesses,
+)
 from tests.dialogue.test_shop import ASK_CODE, CONFIRMED, citizen_code
 from tests.factories import Town, make_town
 
@@ -31,8 +38,9 @@ async def test_two_wrong_codes_by_sms_end_the_till_session(core: Core) -> None:
     town = await make_town(core, citizens=1)
     till = await open_till(Chat(core, town.shop_phone))
     await till.expect(f"PAGA {town.citizen_cfs[0]} 20", ASK_CODE)
-    await till.expect("111111", WRONG)
-    await till.expect("222222", ENDED)
+    first, second = wrong_guesses(await citizen_code(core, town.citizen_phones[0]), 2)
+    await till.expect(first, WRONG)
+    await till.expect(second, ENDED)
     assert (await till.state())[:2] == (None, None)
     # The next PAGA needs the code sent to the shop's own phone again, then goes on.
     await till.expect(f"PAGA {town.citizen_cfs[0]} 20", TILL_CODE)
@@ -44,8 +52,9 @@ async def test_one_wrong_code_then_the_right_one_pays(core: Core) -> None:
     town = await make_town(core, citizens=1)
     till = await open_till(Chat(core, town.shop_phone))
     await till.expect(f"PAGA {town.citizen_cfs[0]} 20", ASK_CODE)
-    await till.expect("111111", WRONG)
-    await till.expect(await citizen_code(core, town.citizen_phones[0]), CONFIRMED)
+    code = await citizen_code(core, town.citizen_phones[0])
+    await till.expect(wrong_guesses(code, 1)[0], WRONG)
+    await till.expect(code, CONFIRMED)
     # Still the same session: the next charge starts at once.
     await till.expect(f"PAGA {town.citizen_cfs[0]} 5", ASK_CODE)
 
@@ -55,9 +64,10 @@ async def test_telegram_tills_keep_the_per_charge_limit_only(core: Core) -> None
     await add_member(core, town.shop_id, "4440001", "cashier", channel="telegram")
     till = Chat(core, "4440001", channel=Channel.TELEGRAM)
     await till.expect(f"PAGA {town.citizen_cfs[0]} 20", ASK_CODE)
-    await till.expect("111111", WRONG)
-    await till.expect("222222", WRONG)
-    await till.expect("333333", TOO_MANY)
+    first, second, third = wrong_guesses(await citizen_code(core, town.citizen_phones[0]), 3)
+    await till.expect(first, WRONG)
+    await till.expect(second, WRONG)
+    await till.expect(third, TOO_MANY)
     await till.expect(f"PAGA {town.citizen_cfs[0]} 20", ASK_CODE)
 
 
