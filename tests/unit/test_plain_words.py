@@ -5,8 +5,11 @@ them. Pure: the general path and the one-trip plain turn both call these."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.dialogue import commands, questions
+from core.dialogue.commands import reading
 from core.dialogue.context import ACKNOWLEDGED, DECLINED, Turn, offered_of
 from core.dialogue.flows import shop_finder
 from core.dialogue.inbound import Channel, Inbound
@@ -609,3 +612,19 @@ def test_not_understanding_as_spoken_asks_for_the_help(text: str) -> None:
 @pytest.mark.parametrize("text", ["ricevuto, grazie", "ho capito grazie mille", "ok grazie"])
 def test_an_acknowledgement_with_thanks_is_thanks(text: str) -> None:
     assert questions.question_of(text) == ("thanks", "")
+
+
+_KEYWORD_PIECES = ["SALDO", "saldo", "/menu", "/saldo@buonispesa_bot", "AIUTO", "negozi",
+                   "Saldo per favore", "👍", " ", ".", "?", "12", "italiano", "vorrei sapere",
+                   "quanto mi resta", "paga", "ABCD 2345 23", "x" * 40]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_KEYWORD_PIECES) | st.text(max_size=12), max_size=5))
+def test_a_kept_reading_is_the_reading(pieces: list[str]) -> None:
+    """A short message's command is kept once read (commands.parse): read again, short or
+    past the kept length, it is what reading it afresh gives."""
+    text = " ".join(pieces)
+    fresh = reading._parse(text)
+    assert commands.parse(text) == fresh
+    assert commands.parse(text) == fresh  # the kept one, for a short text
