@@ -18,9 +18,12 @@ from core.dialogue.menus import IN_OUR_LANGUAGES
 from core.dialogue.render import render_plain
 from core.domain.messages import Reply
 from tests.dialogue.harness import Chat, msgids, options, town_with_open_window
-from tests.dialogue.test_apply import CF, MEMBERS, PRIVACY, WORK
+from tests.dialogue.test_apply import CF, LIQUIDITY, MEMBERS, PENSION, PRIVACY, SUPPORT, WORK
 from tests.dialogue.test_first_words_and_languages import language_of
-from tests.factories import make_cf
+from tests.dialogue.test_shop import AMOUNT as TILL_AMOUNT
+from tests.dialogue.test_shop import ASK_CODE
+from tests.dialogue.test_till_slips import codes_sent, terminal_till
+from tests.factories import make_cf, make_town
 
 WELCOME = "Welcome to the grocery vouchers of {town}."
 MENU_KEYS = ["balance", "shops", "apply", "status", "language", "shopkeeper"]
@@ -152,3 +155,55 @@ async def test_another_language_at_a_question_hears_the_hint_and_our_languages(
     # The way works: LANGUAGE EN, and the question comes in English.
     replies = await chat.expect("LANGUAGE EN", LANGUAGE_DONE.msgid, MEMBERS)
     assert "How many people" in said(replies, "en")
+
+
+async def at_savings(core: Core, phone: str) -> Chat:
+    await town_with_open_window(core)
+    chat = Chat(core, phone)
+    await chat.expect("DOMANDA", PRIVACY)
+    await chat.expect("1", CF)
+    await chat.expect(make_cf(792), MEMBERS)
+    await chat.expect("1", WORK)
+    await chat.expect("no", PENSION)
+    await chat.expect("no", LIQUIDITY)
+    return chat
+
+
+@pytest.mark.parametrize(
+    "words",
+    ["non ho risparmi", "nessun risparmio", "zero risparmi", "niente", "no savings", "I have none",
+     "non ho soldi in banca"],
+)  # fmt: skip
+async def test_no_savings_in_words_is_zero(core: Core, words: str) -> None:
+    chat = await at_savings(core, "+393471990005")
+    await chat.expect(words, SUPPORT)
+    assert (await answers(chat))["liquidity"] == 0
+
+
+@pytest.mark.parametrize("words", ["I have none", "zero", "nessun sostegno", "non prendo niente"])
+async def test_no_support_in_words_is_zero(core: Core, words: str) -> None:
+    chat = await at_savings(core, "+393471990006")
+    await chat.expect("0", SUPPORT)
+    await chat.send(words)
+    assert (await answers(chat))["support"] == 0
+    assert (await chat.state())[:2] == ("apply", "rent")
+
+
+@pytest.mark.parametrize("words", ["non ho risparmi ma mio marito sì", "non ho risparmi 300"])
+async def test_other_words_beside_no_savings_are_no_zero(core: Core, words: str) -> None:
+    chat = await at_savings(core, "+393471990007")
+    await chat.send(words)
+    assert "liquidity" not in await answers(chat)
+    assert (await chat.state())[:2] == ("apply", "liquidity")
+
+
+@pytest.mark.parametrize("words", ["non ho risparmi", "niente", "nothing", "I have none"])
+async def test_nothing_at_the_tills_amount_charges_nothing(core: Core, words: str) -> None:
+    """The till's amount is never "nothing": no code sent, the amount asked again."""
+    town = await make_town(core, citizens=1)
+    till = await terminal_till(core, town)
+    await till.expect(f"PAGA {town.citizen_cfs[0]}", TILL_AMOUNT)
+    replies = await till.send(words)
+    assert ASK_CODE not in msgids(replies)
+    assert (await till.state())[:2] == ("charge", "amount")
+    assert await codes_sent(core, town.citizen_phones[0]) == 0
