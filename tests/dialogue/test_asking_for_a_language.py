@@ -15,6 +15,7 @@ from core.dialogue.commands import LANGUAGE_DONE, LANGUAGE_KEPT, parse
 from core.dialogue.context import NOT_UNDERSTOOD
 from core.dialogue.inbound import Channel
 from core.dialogue.menus import IN_OUR_LANGUAGES
+from core.dialogue.menus import NOT_UNDERSTOOD as NOT_UNDERSTOOD_HERE
 from core.dialogue.render import render_plain
 from core.domain.messages import Reply
 from tests.dialogue.harness import Chat, msgids, options, town_with_open_window
@@ -207,3 +208,38 @@ async def test_nothing_at_the_tills_amount_charges_nothing(core: Core, words: st
     assert ASK_CODE not in msgids(replies)
     assert (await till.state())[:2] == ("charge", "amount")
     assert await codes_sent(core, town.citizen_phones[0]) == 0
+
+
+STORY = (
+    "Buongiorno, mi chiamo Fatima, ho tre bambini e mio marito non lavora da marzo. Come "
+    "posso avere i buoni spesa?"
+)
+STORY_WITH_AGE = (
+    "Buongiorno sono Maria ho 78 anni vivo da sola con la pensione minima e mio figlio ha "
+    "perso il lavoro, mi hanno detto che il comune da i buoni spesa, come posso fare per "
+    "averli? grazie"
+)
+
+
+@pytest.mark.parametrize("channel", [Channel.SMS, Channel.TELEGRAM])
+@pytest.mark.parametrize("story", [STORY, STORY_WITH_AGE])
+async def test_a_story_ending_with_how_to_apply_applies(
+    core: Core, channel: Channel, story: str
+) -> None:
+    """Before, "Non ho capito" and the list of words: a story was read by a keyword only.
+    Its last question is what she asks: the application, as "come posso avere i buoni?"."""
+    await town_with_open_window(core)
+    address = "+393471990008" if channel is Channel.SMS else "7990008"
+    chat = Chat(core, address, channel=channel)
+    await chat.send("ciao")
+    replies = await chat.send(story)
+    assert NOT_UNDERSTOOD_HERE.msgid not in msgids(replies)
+    assert (await chat.state())[0] == "apply"
+
+
+async def test_a_story_asking_nothing_is_read_as_before(core: Core) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471990009")
+    await chat.send("ciao")
+    await chat.expect(STORY.replace("?", "."), NOT_UNDERSTOOD_HERE.msgid)
+    assert (await chat.state())[:2] == (None, None)
