@@ -46,6 +46,7 @@ from core.dialogue.flows.shop_finder import after_list, near
 from core.dialogue.inbound import Channel, Checkout, Inbound
 from core.dialogue.languages import in_another_language, written_language
 from core.dialogue.menus import (
+    IN_OUR_LANGUAGES,
     is_shop_member,
     offer_languages,
     offer_our_languages,
@@ -540,6 +541,10 @@ class DialogueEngine:
             # English to an Italian chat ("sorry, can you write in English?"), the way to
             # English follows the error, which its writer may not read.
             way = way_to_language(turn)
+            if way is None and in_another_language(inbound.text):
+                # "Je ne sais pas", "sí, somos cuatro": a language we do not speak; the
+                # two ways to ours, in both, as English gets the way to English.
+                way = IN_OUR_LANGUAGES
             texts = wrong.texts
             hint = tuple(text for text in texts if text.msgid != NOT_UNDERSTOOD.msgid)
             if signs_alone(inbound.text) or (way is not None and hint):

@@ -96,6 +96,12 @@ _OTHER_WORDS = frozenset(
         "essen", "buna", "ziua", "multumesc", "nevoie", "ajutor", "mancare", "vreau",
         "pershendetje", "faleminderit", "ndihme", "dzien", "dobry", "dziekuje", "pomocy",
         "merhaba", "yardim", "tesekkurler", "salam", "salaam", "shukran", "assalamualaikum",
+        # Answers at a question: "sí, somos cuatro", "nous sommes trois", "je ne sais
+        # rien", "no tenemos nada".
+        "somos", "tenemos", "vivimos", "nosotros", "nadie", "ninguno", "yo", "sais", "sait",
+        "sommes", "avons", "rien", "personne", "personnes", "personas", "hijos", "enfants",
+        "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez", "deux",
+        "trois", "quatre", "cinq", "sept", "huit", "neuf", "dix",
     }
 )  # fmt: skip
 

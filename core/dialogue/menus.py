@@ -47,6 +47,10 @@ IN_ENGLISH = t("English: write LANGUAGE EN")
 # LINGUA EN typed by mistake, or sent by someone forging their number): otherwise every
 # reply, the help included, is English they may not read, and nothing says the way back.
 IN_ITALIAN = t("In Italian: write LINGUA IT")
+# Said after a question's hint to words in a language we do not speak written at that
+# question ("je ne sais pas", "sí, somos cuatro"): the two ways in words, in both
+# languages, since the question's own buttons stay hers.
+IN_OUR_LANGUAGES = t("English: write LANGUAGE EN. Italiano: scrivi LINGUA IT.")
 # Help asked in words ("non capisco", "?") while a question waits: about that question,
 # which follows, not the list of every word.
 ABOUT_THE_QUESTION = t(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.bootstrap import Core
+from core.dialogue.commands import LANGUAGE_DONE
 from core.dialogue.engine import DialogueEngine
 from core.dialogue.errors import IDENTITY_REFUSED
 from core.dialogue.inbound import Channel
@@ -348,8 +349,9 @@ async def test_lost_in_a_question_hears_about_that_question(core: Core) -> None:
     for text in ("non capisco", "Non ho capito!"):
         await chat.expect(text, ABOUT_THE_QUESTION.msgid, LIQUIDITY)
         assert CITIZEN_HELP.msgid not in msgids(chat.last)
-    await chat.expect("sorry, can you write in English?", NOT_AN_AMOUNT, IN_ENGLISH.msgid)
-    await chat.expect("LANGUAGE EN")
+    await chat.expect("sorry, I don't speak Italian", NOT_AN_AMOUNT, IN_ENGLISH.msgid)
+    # Asking for English in a sentence is LANGUAGE EN: the question again, in English.
+    await chat.expect("sorry, can you write in English?", LANGUAGE_DONE.msgid, LIQUIDITY)
     assert (await chat.state())[:2] == ("apply", "liquidity")
 
 

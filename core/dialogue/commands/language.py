@@ -11,6 +11,7 @@ from core.dialogue.flows import FLOWS
 from core.dialogue.menus import (
     show_menu,
     way_to_language,
+    welcome,
 )
 from core.dialogue.questions import APOLOGY
 from core.domain.messages import t
@@ -73,6 +74,12 @@ async def set_language(turn: Turn, language: str) -> None:
         await flow.on_language_chosen(turn)
         return
     if turn.municipality is None:
+        return
+    if turn.new_chat:
+        # "Please write in English" as a chat's first words: who writes comes first, as
+        # for any first message; "Done" only when a language was left behind (a known
+        # citizen's), with its way back.
+        await show_menu(turn, welcome(turn), done if done is LANGUAGE_DONE else None)
         return
     await show_menu(turn, done)
 

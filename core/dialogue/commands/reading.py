@@ -5,6 +5,7 @@ questions in plain words of the small table (PHRASES, phrase_of), a language nam
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import pairwise
 
 from core.dialogue.context import DECLINED, Input
 from core.dialogue.inbound import Inbound
@@ -219,19 +220,60 @@ def phrase_of(text: str | None) -> str | None:
 
 
 # A language named alone ("italiano", "English", "in italiano per favore") is LINGUA with
-# it, at every step like the other keywords; in a sentence it is a word of the answer ("non
-# parlo bene l'italiano"). The short codes (IT, EN) count only after LINGUA.
+# it, at every step like the other keywords; so is a request for it written only with the
+# words of such a request ("please write in English", "can you write in english please",
+# "parla italiano?", "scrivimi in italiano per favore", "sorry, in English please"), the
+# name after "in" or a verb of writing or speaking. In any other sentence it is a word of
+# the answer ("sono italiano", "ho fatto la domanda in inglese" as an appeal's reason); a
+# "not" is never a request for that language ("non parlo italiano", "I can't write in
+# English": the way to the other language is said after the error). The short codes (IT,
+# EN) count only after LINGUA.
 _LANGUAGE_NAMES = frozenset({"italiano", "italian", "inglese", "english"})
+_WRITE_OR_SPEAK = frozenset(
+    {"write", "speak", "talk", "answer", "reply", "text", "scrivi", "scrivimi", "scrivete",
+     "scrivetemi", "scrivere", "scrivermi", "scriva", "scrivo", "parla", "parli", "parlate",
+     "parlare", "parlo", "rispondi", "rispondimi", "risponda", "rispondere", "speaks",
+     "continue", "continua", "continuare", "switch", "change", "cambia", "cambiare"}
+)  # fmt: skip
+_BEFORE_THE_NAME = _WRITE_OR_SPEAK | {"in", "l", "to"}  # "parli l'inglese?", "change to"
+# The other words such a request is written with: courtesy, asking, who to whom.
+_ASKING_FOR_A_LANGUAGE = (
+    _LANGUAGE_NAMES
+    | _BEFORE_THE_NAME
+    | frozenset(
+        {"please", "pls", "plz", "sorry", "hi", "hello", "hey", "can", "could", "would",
+         "will", "you", "u", "we", "i", "me", "us", "do", "does", "this", "it", "is", "only",
+         "just", "ok", "okay", "thanks", "thank", "id", "like", "prefer", "language", "chat",
+         "possible", "the", "per", "favore", "piacere", "cortesia", "perfavore", "scusa",
+         "scusi", "ciao", "buongiorno", "buonasera", "salve", "puoi", "puo", "potete",
+         "potresti", "potrebbe", "mi", "ci", "lei", "tu", "voi", "solo", "meglio",
+         "preferisco", "vorrei", "grazie", "sa", "sai", "sapete", "e", "possibile", "la",
+         "lingua", "gentilmente"}
+    )
+)  # fmt: skip
+_REQUEST_WORDS = 12
 
 
 def language_named(text: str | None) -> str | None:
-    """The language a message names alone, as LINGUA IT / LANGUAGE EN would ("it", "en")."""
+    """The language a message names alone, or asks to be written in, as LINGUA IT /
+    LANGUAGE EN would ("it", "en")."""
     words = plain_words(text)
     if words[:1] == ["in"]:
         words = words[1:]
-    if len(words) != 1 or words[0] not in _LANGUAGE_NAMES:
+    if len(words) == 1 and words[0] in _LANGUAGE_NAMES:
+        return LANGUAGE_WORDS[words[0]]
+    # "l'inglese": the article apart, as languages.written_in reads it.
+    said = [kept for word in fold(text).replace("'", " ").split() if (kept := word.strip(".,/+-"))]
+    if len(said) > _REQUEST_WORDS or not set(said) <= _ASKING_FOR_A_LANGUAGE:
         return None
-    return LANGUAGE_WORDS[words[0]]
+    named = {
+        LANGUAGE_WORDS[word]
+        for before, word in pairwise(said)
+        if word in _LANGUAGE_NAMES and before in _BEFORE_THE_NAME
+    }
+    if len(named) != 1 or len(set(said) & _LANGUAGE_NAMES) != 1:
+        return None  # "italiano o inglese?", "in inglese o in italiano": no choice made
+    return named.pop()
 
 
 def _from_first_word(text: str) -> str:

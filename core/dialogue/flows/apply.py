@@ -29,6 +29,7 @@ from core.dialogue.menus import LANGUAGE_OPTIONS, privacy_question
 from core.dialogue.state import ApplyState
 from core.dialogue.words import (
     RENT_WORDS,
+    SAVINGS_WORDS,
     SUPPORT_WORDS,
     about_all_of_us,
     about_oneself,
@@ -536,7 +537,12 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             # "Pago 250 euro di affitto": the answer to a later question, which taken for
             # the savings would be a wrong figure on the summary.
             raise Reject(NOT_RENT_NOR_SUPPORT)
-        self.state(turn).liquidity = _amount(inp, "1500", saved=True)
+        if says_there_is_none(inp.text, SAVINGS_WORDS):
+            # "Non ho risparmi", "nessun risparmio", "I have none": no savings, as "0" or
+            # "niente" say.
+            self.state(turn).liquidity = 0
+        else:
+            self.state(turn).liquidity = _amount(inp, "1500", saved=True)
         await self.next_question(turn, "liquidity")
 
     async def ask_support(self, turn: Turn) -> None:

@@ -5,6 +5,7 @@ runs what they name."""
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 
 from core.dialogue import failure_words as failing
@@ -168,6 +169,7 @@ from core.dialogue.refusal_words import (
 from core.dialogue.words import (
     ShopSaid,
     as_said,
+    clean,
     customer_to_charge,
     fold,
     has_digits,
@@ -200,6 +202,19 @@ _ADDRESS = frozenset({"indirizzo", "address"})
 # elderly person introduces herself first ("sono la signora Maria, vorrei sapere come si
 # fa per avere i buoni spesa": 14 words).
 _LONGEST_QUESTION = 16
+
+
+def _question_asked(text: str | None) -> str | None:
+    """In a story longer than a question, the question it ends with: the last sentence
+    before a "?", and of a long one its last _LONGEST_QUESTION words ("Buongiorno, mi
+    chiamo Fatima, ho tre bambini e mio marito non lavora da marzo. Come posso avere i
+    buoni spesa?" asks "Come posso avere i buoni spesa"). None without a "?": a story
+    that asks nothing is read by its one keyword (in_sentence)."""
+    before, mark, _after = clean(text).rpartition("?")
+    if not mark:
+        return None
+    sentence = re.split(r"[.!?;\n]", before)[-1].split()
+    return " ".join(sentence[-_LONGEST_QUESTION:]) or None
 
 
 def question_of(text: str | None) -> tuple[str, str] | None:
@@ -238,7 +253,10 @@ def question_of(text: str | None) -> tuple[str, str] | None:
             # right." and the menu), not "I did not understand".
             return DECLINED, ""
         return ("greeting", "") if every & _GREETINGS else None
-    if has_digits(words) or len(words) > _LONGEST_QUESTION:
+    if len(words) > _LONGEST_QUESTION:
+        last = _question_asked(text)
+        return question_of(last) if last is not None else None
+    if has_digits(words):
         return None
     said = frozenset(words)
     if said <= _WITH_THANKS and every & _THANKS:

@@ -43,6 +43,7 @@ from core.dialogue.words.money import (
 from core.dialogue.words.numbers import NUMBER_WORDS, spelled_number
 from core.dialogue.words.rent_and_support import (
     RENT_WORDS,
+    SAVINGS_WORDS,
     SUPPORT_WORDS,
     names_a_pension_not_support,
     names_other_than_rent,
@@ -91,6 +92,7 @@ __all__ = [
     "NOTHING",
     "NUMBER_WORDS",
     "RENT_WORDS",
+    "SAVINGS_WORDS",
     "SUPPORT_WORDS",
     "YES",
     "ShopSaid",

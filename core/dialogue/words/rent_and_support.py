@@ -18,6 +18,18 @@ SUPPORT_WORDS = frozenset(
 )  # fmt: skip
 
 
+# What the savings question asks: "non ho risparmi", "nessun risparmio", "no savings".
+SAVINGS_WORDS = frozenset(
+    {"risparmi", "risparmio", "risparmiato", "savings", "saving", "saved", "soldi", "money",
+     "liquidita", "conto", "conti", "banca", "posta", "bank", "account", "accounts"}
+)  # fmt: skip
+# Where they would be kept, beside them: "non ho soldi in banca", "nothing in my account".
+_SAVINGS_TOO = frozenset(
+    {"in", "sul", "sui", "alla", "da", "parte", "on", "my", "our", "mio", "miei", "nostri",
+     "postale", "postali", "bancario", "bancari"}
+)  # fmt: skip
+
+
 # Where savings are asked, the words of the rent or of a monthly support ("pago 250 euro di
 # affitto", "prendo 500 di naspi"): the answer to a later question, which read as savings
 # would be a wrong figure on the summary. "Cassa" alone is left out: "cassa di risparmio"
@@ -92,7 +104,7 @@ def says_there_is(text: str | None, about: frozenset[str]) -> bool:
 # proprietà", "la casa è mia").
 _NONE = frozenset(
     {"non", "no", "niente", "nulla", "nessun", "nessuno", "nessuna", "not", "dont", "nothing",
-     "none"}
+     "none", "zero"}
 )  # fmt: skip
 _NONE_TOO = frozenset({"proprio", "affatto", "nemmeno", "neanche", "any", "we", "i"})
 _OWN_HOME = frozenset(
@@ -109,12 +121,12 @@ _ONE_KIND_OF_SUPPORT = frozenset(
 
 
 def says_there_is_none(text: str | None, about: frozenset[str]) -> bool:
-    """Whether the words only say that the household has or pays none of what a monthly
-    question asks about (`about`: SUPPORT_WORDS, RENT_WORDS): "non ce l'ho", "non prendo
-    niente", "nessun sostegno", "non pago l'affitto"; for the rent also "casa di
-    proprietà", "abito in casa mia". A digit, one kind of support ("non ho la naspi": the
-    household may have another) or any other word ("non ce l'ho ma mio marito sì", "non è
-    casa mia") leaves it unread."""
+    """Whether the words only say that the household has or pays none of what a
+    question asks about (`about`: SUPPORT_WORDS, RENT_WORDS, SAVINGS_WORDS): "non ce l'ho",
+    "non prendo niente", "nessun sostegno", "non pago l'affitto", "zero risparmi", "I have
+    none"; for the rent also "casa di proprietà", "abito in casa mia". A digit, one kind
+    of support ("non ho la naspi": the household may have another) or any other word
+    ("non ce l'ho ma mio marito sì", "non è casa mia") leaves it unread."""
     words = plain_words(clean(text).replace("'", " "))  # "l'affitto": "l", "affitto"
     if not words or has_digits(words):
         return False
@@ -127,4 +139,6 @@ def says_there_is_none(text: str | None, about: frozenset[str]) -> bool:
     if about is RENT_WORDS and said & (RENT_WORDS | _PAYING) and said & _OWN:
         # "Non pago affitto, casa mia": no rent, and why; "non è casa mia" stays unread.
         allowed |= _OWN_HOME
+    if about is SAVINGS_WORDS:
+        allowed |= _SAVINGS_TOO
     return bool(said & _NONE) and said <= allowed
