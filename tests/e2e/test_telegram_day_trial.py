@@ -201,13 +201,14 @@ async def test_an_application_left_half_way_and_taken_up_the_next_day(
 
 
 async def test_the_owner_asks_in_words_and_a_second_cashier_joins_with_words_after_the_code(
-    server: TelegramServer,
+    telegram_server: TelegramServer,
 ) -> None:
     """A Saturday's second cashier: the owner asks for the code in words ("vorrei un codice
     cassiere" was read as the owner joining), the cashier writes it in its groups with "va
     bene" after it (read as a card's last group: the welcome), then the owner's words for
     the cashiers and the last payment, and a cashier's closing the till."""
-    owner, cashier = await registered_shop(server)
+    server = telegram_server
+    owner, _cashier = await registered_shop(server)
     [invite] = await server.exchange(owner, lambda: owner.say("vorrei un codice cassiere"))
     found = re.search(r"Codice cassiere: ([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})", invite["text"])
     assert found is not None, invite["text"]
