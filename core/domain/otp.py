@@ -23,7 +23,8 @@ INVITE_LENGTH = 12
 # Codes made before they grew to twelve (valid two days) are still taken after INVITO.
 OLD_INVITE_LENGTH = 10
 # Printed in groups of four (ABCD-EFGH-JKMN); a cashier may type them apart there only.
-_INVITE_GROUP_ENDS = frozenset({4, 8})
+_INVITE_GROUP = 4
+_INVITE_GROUP_ENDS = frozenset({_INVITE_GROUP, 2 * _INVITE_GROUP})
 # Letters and digits a cashier code holds. At least two letters: a community voucher is
 # one letter and digits (V12345678901). At least two digits and at most five: a word is no
 # code, and six or more digits are what payment codes, PINs, phones, protocols, P.IVA hold.
@@ -58,12 +59,14 @@ def new_salt() -> str:
 
 def new_invite_code() -> str:
     """A new cashier code, drawn again until it has the shape only cashier codes have
-    (is_invite_shape), about one draw in four, or when its first group is a keyword
-    (KEYWORD_GROUPS, one in about 230,000): "PAGA 2MXX 9ABC" would be PAGA, and read
-    otherwise it could be a card's number missing its last group ("PAGA FEVY 57ED")."""
+    (is_invite_shape) and a digit in its first group: a first group of letters could be a
+    word before a card's number, so "ABCD EFGH JKMN va bene" would not be read as the code
+    ("va" could end a card, _next_to_a_code), while "K7QP 2MXX 9ABC va bene" is; nor can it
+    be a keyword (KEYWORD_GROUPS: "PAGA 2MXX 9ABC" would be PAGA, and read otherwise it could
+    be a card's number missing its last group, "PAGA FEVY 57ED")."""
     while True:
         code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
-        if is_invite_shape(code) and code[:4] not in KEYWORD_GROUPS:
+        if is_invite_shape(code) and _has_digit(code[:_INVITE_GROUP]):
             return code
 
 
@@ -82,7 +85,7 @@ def is_invite_shape(code: str) -> bool:
 
 def printed_invite(code: str) -> str:
     """A cashier code as the owner is told it: ABCD-EFGH-JKMN, easy to read out."""
-    return "-".join(code[at : at + 4] for at in range(0, len(code), 4))
+    return "-".join(code[at : at + _INVITE_GROUP] for at in range(0, len(code), _INVITE_GROUP))
 
 
 # A message that is a cashier code and nothing else: letters and digits, apart (by spaces
@@ -158,16 +161,31 @@ def _spaced_codes(text: str) -> set[str]:
 # A card's number printed ABCD EFGH JK ends in a group of two (cards.CARD_CODE_LENGTH):
 # two symbols right after a word of four and its first eight are no cashier code.
 _CARDS_LAST_GROUP = 2
+# The symbols of a card's number (cards.CARD_CODE_ALPHABET, which imports this module):
+# "ok" after a code has an O no card has, so it is a word said after it.
+_CARD_SYMBOLS = frozenset("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
 
 
 def _next_to_a_code(pieces: list[tuple[str, str]], start: int, end: int) -> bool:
     """Whether the piece before `start` or at `end`, joined to them (only spaces or dashes
-    between), is part of another code: it has a digit, or it is a card's last group."""
+    between), is part of another code: it has a digit, or it is a card's last group. Two
+    symbols after them end a card only when a card could have them and the first piece
+    could be a word before that card ("paga ABCD EFGH JK"): a first piece of letters and
+    digits is a cashier code's group, so "K7QP 2MXX 9ABC va bene" is that code and words
+    (every code made has a digit in its first group, new_invite_code)."""
     before = start > 0 and _BETWEEN_GROUPS.fullmatch(pieces[start][0]) is not None
     after = end < len(pieces) and _BETWEEN_GROUPS.fullmatch(pieces[end][0]) is not None
     if before and _has_digit(pieces[start - 1][1]):
         return True
-    return after and (_has_digit(pieces[end][1]) or len(pieces[end][1]) == _CARDS_LAST_GROUP)
+    if not after:
+        return False
+    following = pieces[end][1]
+    ends_a_card = (
+        len(following) == _CARDS_LAST_GROUP
+        and set(following.upper()) <= _CARD_SYMBOLS
+        and not _has_digit(pieces[start][1])
+    )
+    return _has_digit(following) or ends_a_card
 
 
 def _has_digit(word: str) -> bool:

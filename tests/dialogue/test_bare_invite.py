@@ -171,3 +171,23 @@ async def test_the_code_typed_apart_in_a_sentence_joins_and_a_wrong_one_counts(
         await guesser.expect(f"il codice è {guess}", NOT_VALID)
     await guesser.expect("codice k7qp - 2mxx - 9abh", NOT_VALID)
     await guesser.expect(f"il codice è {printed.replace('-', ' ')}", TOO_MANY)
+
+
+async def test_the_code_typed_apart_then_a_short_word_joins_and_a_wrong_one_counts(
+    core: Core,
+) -> None:
+    town = await make_town(core, citizens=1)
+    # "… va bene", "… ok" after the groups were a card's last group: the welcome, no join.
+    for at, said in enumerate(("{} va bene", "il codice è {} ok", "{} grazie")):
+        printed = await _invite(core, town.shop_id, again=at > 0)
+        typed = printed if "è" in said else printed.replace("-", " ")
+        cashier = Chat(core, f"+39347888882{at}")
+        await cashier.expect(said.format(typed), JOIN_CODE)
+        await cashier.expect(await own_code(cashier), JOINED)
+    # The same checks and limits as INVITO: wrong codes so said are wrong tries.
+    guesser = Chat(core, "4247", channel=Channel.TELEGRAM)
+    for guess in ("K7QP 2MXX 9ABC", "K7QP 2MXX 9ABD", "K7QP 2MXX 9ABE", "K7QP 2MXX 9ABF"):
+        await guesser.expect(f"{guess} va bene", NOT_VALID)
+    await guesser.expect("K7QP 2MXX 9ABG ok", NOT_VALID)
+    printed = await _invite(core, town.shop_id, again=True)
+    await guesser.expect(f"{printed.replace('-', ' ')} va bene", TOO_MANY)

@@ -198,3 +198,31 @@ async def test_an_application_left_half_way_and_taken_up_the_next_day(
     assert "\nComponenti: 2\n" in summary["text"] and "\nPensione: sì\n" in summary["text"]
     [done] = await server.exchange(nonna, lambda: nonna.tap("Dichiaro e invio"))
     assert done["text"].startswith("Domanda inviata per ")
+
+
+async def test_the_owner_asks_in_words_and_a_second_cashier_joins_with_words_after_the_code(
+    telegram_server: TelegramServer,
+) -> None:
+    """A Saturday's second cashier: the owner asks for the code in words ("vorrei un codice
+    cassiere" was read as the owner joining), the cashier writes it in its groups with "va
+    bene" after it (read as a card's last group: the welcome), then the owner's words for
+    the cashiers and the last payment, and a cashier's closing the till."""
+    server = telegram_server
+    owner, _cashier = await registered_shop(server)
+    [invite] = await server.exchange(owner, lambda: owner.say("vorrei un codice cassiere"))
+    found = re.search(r"Codice cassiere: ([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})", invite["text"])
+    assert found is not None, invite["text"]
+    second = server.user(7104, name="Sara")
+    typed = found.group(1).replace("-", " ")
+    [asked] = await server.exchange(second, lambda: second.say(f"{typed} va bene"))
+    assert request_button(asked)["request_contact"] is True
+    joined = await server.exchange(second, lambda: second.share_contact("393471117104"))
+    assert joined[-1]["text"].startswith("Ora lavori per Bottega Giulia")
+    [listed] = await server.exchange(owner, lambda: owner.say("quanti cassieri ho"))
+    assert listed["text"].startswith("Alla cassa di Bottega Giulia.")
+    assert len(buttons(listed)) >= 2
+    await server.exchange(owner, lambda: owner.say("annulla"))
+    [none_yet] = await server.exchange(second, lambda: second.say("ultimo pagamento"))
+    assert text_of(none_yet) == "Bottega Giulia non ha ancora nessun pagamento."
+    [closed] = await server.exchange(second, lambda: second.say("ho finito"))
+    assert text_of(closed).startswith("Cassa chiusa")

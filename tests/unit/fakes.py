@@ -1122,6 +1122,28 @@ class FakeCharges(_Fake):
             m.Charge, lambda x: x.shop_id == shop_id and since <= x.created_at < until
         )
 
+    async def last_paid_of_shop(self, shop_id: int) -> m.Charge | None:
+        paid = self.store.rows(
+            m.Charge,
+            lambda x: (
+                x.shop_id == shop_id and x.status in (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)
+            ),
+        )
+        return max(paid, key=lambda x: (x.confirmed_at or x.created_at, x.id), default=None)
+
+    async def waits_at_another_till(self, shop_id: int, requested_by: str, now: datetime) -> bool:
+        return bool(
+            self.store.rows(
+                m.Charge,
+                lambda x: (
+                    x.shop_id == shop_id
+                    and x.requested_by != requested_by
+                    and x.status == ChargeStatus.PENDING
+                    and x.expires_at > now
+                ),
+            )
+        )
+
     async def expire_due(self, now: datetime) -> int:
         due = self.store.rows(
             m.Charge, lambda x: x.status == ChargeStatus.PENDING and x.expires_at <= now

@@ -170,3 +170,30 @@ def test_no_other_code_typed_apart_in_a_sentence_is_a_cashier_code() -> None:
         "PAGA RSSM RA85 T10A 562S 12,50",
     ):
         assert otp.invite_code_in(said) is None, said
+
+
+def test_a_cashier_code_in_groups_then_a_short_word_is_read() -> None:
+    # "va", "ok" after the third group were a card's last group ("ABCD EFGH JK"), so the
+    # code was not read and the cashier heard the welcome.
+    for code in _invites():
+        groups = (code[:4], code[4:8], code[8:])
+        for said in (
+            f"{' '.join(groups)} va bene",
+            f"il codice è {'-'.join(groups)} ok",
+            f"{' '.join(groups)} grazie",
+            f"{' '.join(groups).lower()} ok grazie",
+        ):
+            assert otp.invite_code_in(said) == code, said
+    assert otp.invite_code_in("K7QP 2MXX 9ABC va bene") == "K7QP2MXX9ABC"
+    assert otp.invite_code_in("paga ABCD EF2H JK") is None
+    assert otp.invite_code_in("paga abcd ef2h jk") is None
+    # A first group of letters could be a word before a card: two letters a card may end
+    # with stay its last group, so every code made has a digit in its first group.
+    assert otp.invite_code_in("casa ABCD EF2H JK") is None
+    assert all(otp.is_invite_shape(code) for code in _invites())
+    assert all(any(ch.isdigit() for ch in code[:4]) for code in _invites())
+
+
+def test_the_symbols_a_card_may_end_with_are_the_cards() -> None:
+    # otp keeps its own copy (cards imports otp): they must not drift apart.
+    assert frozenset(cards.CARD_CODE_ALPHABET) == otp._CARD_SYMBOLS

@@ -85,6 +85,18 @@ NOT_ENOUGH_AT_THE_TILL = t(
     "A payment larger than the customer's balance is refused, and the balance is never "
     "told to the shop: the customer checks it writing SALDO, or you charge less."
 )
+# "Il mio cassiere non riesce a entrare" from the owner: a new code, and where the cashier
+# types it; from anyone else, how a cashier code works and whom to ask.
+CASHIER_CANT_JOIN_OWNER = t(
+    "For your cashier: write CASSIERE for a new cashier code (valid 2 days, once). The "
+    "cashier sends it here from their own phone, by SMS or on Telegram."
+)
+CASHIER_CODE_HOW = t(
+    "A cashier code is valid 2 days, once: the cashier sends it here from their own phone, "
+    "by SMS or on Telegram. If it fails, ask the owner for a new one."
+)
+# "Chiudo la cassa", "ho finito" at a shop's chat, after what waited for a code was named.
+TILL_CLOSED = t("Till closed: nothing waits for a code here. To charge again, write PAGA.")
 # "Come si fa a annullare un pagamento", "ho sbagliato l'importo", "devo rimborsare la
 # signora" from a shop's chat: the two ways back, in one SMS.
 UNDO_A_PAYMENT = t(

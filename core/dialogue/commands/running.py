@@ -9,6 +9,8 @@ from dataclasses import replace
 from core.dialogue import stray_codes
 from core.dialogue.commands.answers import (
     CARD_TROUBLE,
+    CASHIER_CANT_JOIN_OWNER,
+    CASHIER_CODE_HOW,
     CODE_NOTHING_WAITS,
     CODE_OF_A_DRAFT,
     CODE_TROUBLE,
@@ -27,6 +29,7 @@ from core.dialogue.commands.answers import (
     OTHER_CARD_LOST,
     SHOP_OR_SHOPS_ASKED,
     SHOP_REFUSES,
+    TILL_CLOSED,
     UNDO_A_PAYMENT,
     VOUCHERS_ARE_FREE,
     VOUCHERS_DO_NOT_EXPIRE,
@@ -40,7 +43,7 @@ from core.dialogue.flows import FLOWS, shop_finder
 from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows.base import VERIFY, not_a_shop
 from core.dialogue.flows.charge_waiting import cancel_at_till
-from core.dialogue.flows.shop_reports import show_reimbursements
+from core.dialogue.flows.shop_reports import show_last_payment, show_reimbursements
 from core.dialogue.menus import (
     is_shop_member,
     offer_languages,
@@ -54,9 +57,12 @@ from core.dialogue.menus import (
 from core.dialogue.payment_trouble import say_why_refused
 from core.dialogue.questions import (
     APOLOGY,
+    CASHIER_CANT_JOIN,
     CHARGE_IN_WORDS,
     CHILDREN_ARG,
+    CLOSE_TILL,
     LARGEST_HOUSEHOLD,
+    LAST_PAYMENT,
     SHOP_OR_SHOPS,
 )
 from core.dialogue.refusal_words import CANCEL_IN_WORDS, CONFIRM_NOT_ME, NOT_ME, REFUSE_PAYMENT
@@ -67,7 +73,7 @@ from core.dialogue.words import (
 )
 from core.domain.channels import Channel
 from core.domain.messages import Option, t
-from core.domain.shops import ShopStatus
+from core.domain.shops import MemberRole, ShopStatus
 
 
 async def say_code_came(turn: Turn) -> None:
@@ -318,6 +324,22 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         await say_help(turn, understood=False)
     elif name == "why_refused":
         await say_why_refused(turn)
+    elif name == LAST_PAYMENT and await turn.shop() is not None:
+        reminder = await interrupt(turn)
+        await show_last_payment(turn)
+        remind(turn, reminder)
+    elif name == LAST_PAYMENT:
+        # "Il mio ultimo pagamento" from a citizen: her balance, which the payments left.
+        await run(turn, "balance", "")
+    elif name == CLOSE_TILL and await is_shop_member(turn):
+        await _close_till(turn)
+    elif name == CLOSE_TILL:
+        # "Ho finito" from a citizen is no request: not understood, as before.
+        await say_help(turn, understood=False)
+    elif name == CASHIER_CANT_JOIN:
+        current = await turn.shop()
+        owner = current is not None and current[0].role == MemberRole.OWNER.value
+        turn.say(CASHIER_CANT_JOIN_OWNER if owner else CASHIER_CODE_HOW)
     elif name == "not_enough" and await is_shop_member(turn):
         turn.say(NOT_ENOUGH_AT_THE_TILL)
     elif name == "not_enough":
@@ -405,6 +427,20 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             _join_next(turn, said_at)
     else:
         await show_menu(turn)
+
+
+async def _close_till(turn: Turn) -> None:
+    """ "Chiudo la cassa", "ho finito": the request open ends as with ANNULLA, what this
+    till holds waiting for a code is cancelled and named (cancel_at_till: no code told later
+    pays), and the SMS till's session ends, so the next PAGA confirms this phone again."""
+    flow = FLOWS.get(turn.flow or "")
+    if flow is not None:
+        await flow.on_cancel(turn)
+        flow.drop_draft(turn)
+        turn.finish()
+    await cancel_at_till(turn)
+    turn.memory.till = None
+    turn.say(TILL_CLOSED)
 
 
 def _join_next(turn: Turn, at: int) -> None:

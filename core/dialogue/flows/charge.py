@@ -441,7 +441,15 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             # The wrong code that stopped the customer's codes ends the SMS session as any
             # last wrong code would; the till hears of the stop (below).
             await self._close_till(turn, s)
-        reject_wrong_code(s, result)
+        another_till_waits = (
+            result.outcome is outcome.WRONG_CODE
+            and not s.pin
+            and not s.voucher
+            and await charge_service.waits_at_another_till(
+                turn.uow, shop_id=known(s.shop_id), till=_till(turn), now=turn.now
+            )
+        )
+        reject_wrong_code(s, result, another_till_waits=another_till_waits)
         turn.finish()
         if result.outcome in (outcome.CONFIRMED, outcome.ALREADY_CONFIRMED):
             # One SMS, or two when the warning about the card's codes does not fit in one.

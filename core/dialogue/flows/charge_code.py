@@ -12,6 +12,7 @@ from core.dialogue import words
 from core.dialogue.context import Reject, Turn
 from core.dialogue.flows.base import known
 from core.dialogue.flows.charge_texts import (
+    ANOTHER_TILL_WAITS,
     READ_AGAIN,
     READ_PIN_AGAIN,
     _code_digits,
@@ -102,9 +103,13 @@ async def judge_code(
     )
 
 
-def reject_wrong_code(s: ChargeState, result: charge_service.ConfirmResult) -> None:
+def reject_wrong_code(
+    s: ChargeState, result: charge_service.ConfirmResult, *, another_till_waits: bool = False
+) -> None:
     """Reject a wrong code or PIN with the tries left and what to ask the holder next; any
-    other outcome ends the payment (confirmed_texts, outcome_texts)."""
+    other outcome ends the payment (confirmed_texts, outcome_texts). `another_till_waits`:
+    another till of the shop waits for a code too, so a payment code may have been read to
+    the wrong cashier (said, still counted: every code but the payment's own is wrong)."""
     outcome = charge_service.ConfirmOutcome
     pin = s.pin
     grid = pin and s.position is not None  # a card's one-time code, not an old card's PIN
@@ -129,6 +134,8 @@ def reject_wrong_code(s: ChargeState, result: charge_service.ConfirmResult) -> N
                 position=known(s.position),
             )
             if grid
+            else ANOTHER_TILL_WAITS
+            if another_till_waits
             else READ_AGAIN,
         )
 

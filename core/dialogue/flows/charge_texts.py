@@ -26,6 +26,12 @@ from core.storage import models as m
 # customer's misreading and a guess, and nothing about the right code (a dishonest cashier
 # learns only how many tries are left). With the count it makes one SMS.
 READ_AGAIN = t("Ask the customer to read the code on their phone again and type it, or ANNULLA.")
+# The same while another till of the shop waits for a code: a busy shop's customer may read
+# her code to the wrong cashier.
+ANOTHER_TILL_WAITS = t(
+    "Another till here waits for a code too: is the customer paying there? Else ask for the "
+    "code again, or ANNULLA."
+)
 # The same after a wrong PIN of an old card: again, or ANNULLA; nothing about the PIN.
 READ_PIN_AGAIN = t(
     "Ask the holder to type the card's PIN again or to tell it to you again, or ANNULLA."

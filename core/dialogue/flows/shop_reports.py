@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 from core.dialogue.context import Input, Reject, Turn
 from core.dialogue.flows.base import Flow, Step, known, shop_or_refusal, table
-from core.dialogue.flows.refund import start_of_day
+from core.dialogue.flows.refund import receipt_of, start_of_day
 from core.dialogue.state import ShopState
 from core.dialogue.words import fold, month_named
+from core.domain.charges import ChargeStatus
 from core.domain.messages import Day, Money, Option, Text, t, tn
 from core.services import shops as shop_service
 from core.services.movements import shop_reimbursements
@@ -162,6 +163,42 @@ class StatementFlow(Flow[ShopState]):
     # One question: today or this month (STATEMENT OGGI answers it at once).
     entry = ("period",)
     steps = table({"period": Step(ask_period, on_period)})
+
+
+async def show_last_payment(turn: Turn) -> None:
+    """The shop's last payment as STORNO lists payments (the receipt's number, the amount,
+    when), never who paid: a cashier sees no customer's data."""
+    shop = await _shop(turn)
+    if shop is None:
+        return
+    turn.finish()
+    charge = await shop_service.last_payment(turn.uow, shop)
+    if charge is None:
+        turn.say(t("{shop} has no payment yet.", shop=shop.name))
+        return
+    when = (charge.confirmed_at or charge.created_at).astimezone(ZoneInfo(turn.town.timezone))
+    receipt, amount = str(receipt_of(charge)), Money(charge.amount_cents)
+    day, time_of_day = Day(when.date()), when.strftime("%H:%M")
+    if charge.status == ChargeStatus.REFUNDED:
+        turn.say(
+            t(
+                "Last payment: no. {receipt}, {amount}, on {day} at {time}; refunded.",
+                receipt=receipt,
+                amount=amount,
+                day=day,
+                time=time_of_day,
+            )
+        )
+        return
+    turn.say(
+        t(
+            "Last payment: no. {receipt}, {amount}, on {day} at {time}.",
+            receipt=receipt,
+            amount=amount,
+            day=day,
+            time=time_of_day,
+        )
+    )
 
 
 async def show_reimbursements(turn: Turn) -> None:

@@ -30,13 +30,21 @@ from core.dialogue.questions.courtesy import APOLOGY
 from core.dialogue.questions.household_size import CHILDREN_ARG, LARGEST_HOUSEHOLD
 from core.dialogue.questions.rules import SHOP_OR_SHOPS, question_of, shop_question, unasked
 from core.dialogue.questions.sentence import SENTENCE_KEYWORDS, in_sentence
-from core.dialogue.questions.shopkeeper import CHARGE_IN_WORDS
+from core.dialogue.questions.shopkeeper import (
+    CASHIER_CANT_JOIN,
+    CHARGE_IN_WORDS,
+    CLOSE_TILL,
+    LAST_PAYMENT,
+)
 
 __all__ = [
     "APOLOGY",
+    "CASHIER_CANT_JOIN",
     "CHARGE_IN_WORDS",
     "CHILDREN_ARG",
+    "CLOSE_TILL",
     "LARGEST_HOUSEHOLD",
+    "LAST_PAYMENT",
     "SENTENCE_KEYWORDS",
     "SHOP_OR_SHOPS",
     "another_card",

@@ -133,10 +133,15 @@ from core.dialogue.questions.sentence import SENTENCE_KEYWORDS, in_sentence
 from core.dialogue.questions.shopkeeper import (
     _A_SHOP,
     _ADD,
+    _CANT,
     _CASHIER,
     _CASHIERS,
+    _GET_IN,
+    _LAST,
+    _MANY_CASHIERS,
     _NEW_CASHIER,
     _OWES,
+    _PAID,
     _REMOVE,
     _STATEMENT_WORDS,
     _TAKINGS,
@@ -144,8 +149,13 @@ from core.dialogue.questions.shopkeeper import (
     _TODAY,
     _TOWN_PAYS,
     _WHEN,
+    _WHICH_ONES,
     _YOU_OWE,
+    CASHIER_CANT_JOIN,
     CHARGE_IN_WORDS,
+    CLOSE_TILL,
+    CLOSING,
+    LAST_PAYMENT,
     _undoes_a_payment,
 )
 from core.dialogue.questions.spending import (
@@ -266,6 +276,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     ):
         # "Ok", "va bene", "ricevuto" to a notice; with thanks ("ricevuto, grazie") thanks.
         return ("thanks", "") if every & _THANKS else (ACKNOWLEDGED, "")
+    if " ".join(words) in CLOSING:
+        return CLOSE_TILL, ""  # "ho finito": a shop's till closing (a citizen: not understood)
     if said <= _APOLOGY_WORDS and said & _SORRY:
         return APOLOGY, ""  # "scusi ho sbagliato": no harm done, the menu
     unhello = words[1:] if words[0] in _HELLO else words
@@ -331,6 +343,8 @@ def question_of(text: str | None) -> tuple[str, str] | None:
     edge = said & _WINDOW_EDGE or pairs & _UNTIL_WHEN or (said & _WHEN and said & _TO_APPLY)
     if said & _APPLYING and edge and not said & _PROGRESS:
         return ("window", "") if keywords <= _APPLY_KEYWORDS else None
+    if pairs & {(last, paid) for last in _LAST for paid in _PAID}:
+        return (LAST_PAYMENT, "") if not keywords else None
     if said & (_TAKINGS | _STATEMENT_WORDS):
         month = month_named(words)
         if month is not None:
@@ -340,6 +354,10 @@ def question_of(text: str | None) -> tuple[str, str] | None:
         return "reimbursement", ""
     if said & _HOW_MUCH and ((said & _OWES and said & _THE_TOWN) or said & _YOU_OWE):
         return "reimbursement", ""  # "quanto mi deve il comune?": what is still to reimburse
+    if said & _CASHIER and said & _GET_IN and said & _CANT:
+        return CASHIER_CANT_JOIN, ""
+    if said & _MANY_CASHIERS and said & _WHICH_ONES and not said & _REMOVE:
+        return "cashiers", ""
     if (said & _CASHIER and said & _ADD) or pairs & _NEW_CASHIER:
         return "cashier", ""
     if said & _CASHIERS and said & _REMOVE:
@@ -432,13 +450,20 @@ def question_of(text: str | None) -> tuple[str, str] | None:
 # reimbursements): read at a till's question too, where other words are an answer.
 # A customer short of money too ("il cliente non ha abbastanza soldi" where who pays is
 # asked): the shop's answer everywhere, never a payer's name.
-_SHOP_QUESTIONS = frozenset({"statement", "reimbursement", "not_enough"})
+# The owner's words about the till and its cashiers too ("ultimo pagamento", "ho finito",
+# "quanti cassieri ho", "vorrei un codice cassiere"): never read as who pays.
+_SHOP_QUESTIONS = frozenset(
+    {"statement", "reimbursement", "not_enough", LAST_PAYMENT, CLOSE_TILL, "cashiers",
+     "cashier", CASHIER_CANT_JOIN}
+)  # fmt: skip
 
 
 def shop_question(text: str | None) -> tuple[str, str] | None:
     """The statement or the reimbursements a question in words asks for ("quanto ho
-    incassato oggi?", "quando paga il comune?"), or a customer short of money, else None
-    (see question_of)."""
+    incassato oggi?", "quando paga il comune?"), a customer short of money, or the till's
+    and its cashiers' words (_SHOP_QUESTIONS), else None (see question_of)."""
+    if shop_or_shops(text) == "new_cashier_code":
+        return "cashier", ""
     asked = question_of(text)
     return asked if asked is not None and asked[0] in _SHOP_QUESTIONS else None
 

@@ -22,7 +22,9 @@ _YOU_OWE = frozenset({"dovete"})
 _TODAY = frozenset({"oggi", "today"})
 _CASHIER = frozenset({"cassiere", "cassiera", "cashier"})
 # Adding a person, not "il cassiere mi chiede un nuovo codice" (a customer at the till).
-_ADD = frozenset({"aggiungere", "aggiungi", "add"})
+_ADD = frozenset(
+    {"aggiungere", "aggiungi", "aggiungo", "aggiungerne", "inserire", "inserisco", "add"}
+)
 _NEW_CASHIER = {("nuovo", "cassiere"), ("nuova", "cassiera"), ("new", "cashier")}
 # Taking one away ("togli il cassiere", "rimuovi una cassiera"): CASSIERI, whose list asks
 # which one, then a Yes, before anyone is removed.
@@ -55,6 +57,40 @@ _MISTAKEN = frozenset(
 )  # fmt: skip
 _THE_AMOUNT = frozenset({"importo", "limporto", "cifra", "totale", "conto", "amount", "total"})
 
+
+# The shop's cashiers asked after ("quanti cassieri ho", "chi sono i miei cassieri", "who
+# are my cashiers"): CASSIERI, which lists them (masked) to the owner only.
+_MANY_CASHIERS = frozenset({"cassieri", "cashiers"})
+_WHICH_ONES = frozenset(
+    {"quanti", "quante", "chi", "elenco", "lista", "miei", "who", "many", "list", "my"}
+)
+# The last payment ("ultimo pagamento", "l'ultimo incasso", "last payment"): a shop's last
+# one as STORNO lists payments (receipt, amount, time), never who paid; a citizen's words
+# ask her balance.
+LAST_PAYMENT = "last_payment"
+_LAST = frozenset({"ultimo", "lultimo", "ultima", "lultima", "last"})
+_PAID = frozenset(
+    {"pagamento", "incasso", "scontrino", "vendita", "spesa", "payment", "charge", "sale"}
+)
+# Closing the till ("chiudo la cassa", "ho finito", "I'm done"), said whole: at a shop's
+# chat what ANNULLA does at a till (what waits for a code is cancelled, named) and the SMS
+# till's session ends; a citizen's "ho finito" stays not understood.
+CLOSE_TILL = "close_till"
+CLOSING = frozenset(
+    {"chiudo la cassa", "chiudi la cassa", "chiudere la cassa", "chiudo cassa", "chiudi cassa",
+     "chiusura cassa", "chiusura della cassa", "ho finito", "abbiamo finito", "ho finito il turno",
+     "ho finito per oggi", "fine turno", "finito il turno", "ho chiuso la cassa", "im done",
+     "i am done", "done for today", "close the till", "closing the till", "close till",
+     "end of shift", "end of my shift"}
+)  # fmt: skip
+# "Il mio cassiere non riesce a entrare", "my cashier can't join": what the owner can do
+# (a new code with CASSIERE, and where the cashier types it).
+CASHIER_CANT_JOIN = "cashier_cant_join"
+_GET_IN = frozenset(
+    {"entrare", "entra", "accedere", "accede", "collegarsi", "iscriversi", "join", "enter",
+     "in", "log"}
+)  # fmt: skip
+_CANT = frozenset({"non", "cant", "cannot", "not", "doesnt", "unable"})
 
 # A shopkeeper about to charge, said in words (words.customer_to_charge): PAGA at a shop's
 # chat (what the charge needs next); a citizen saying it hears how paying works.

@@ -47,6 +47,24 @@ _MAKE_ONE = frozenset(
      "create", "make"}
 )  # fmt: skip
 _GIVEN = frozenset({"ho", "dato", "ricevuto", "have", "got", "received", "given"})
+# Wanting one is asking for one to be made: "vorrei un codice cassiere", "mi serve un
+# codice per il cassiere", "ho bisogno di un codice cassiere" (not "ho" a code), "I need a
+# cashier code". An owner was asked for the code it did not have.
+_WANT = frozenset(
+    {"vorrei", "voglio", "volevo", "serve", "servirebbe", "bisogno", "dammi", "datemi",
+     "mandami", "fammi", "need", "want", "like", "give", "send"}
+)  # fmt: skip
+_HAVING = frozenset({"ho", "have"})
+# Wanting to join with it ("vorrei entrare, ho il codice cassiere"): INVITO.
+_TO_JOIN = frozenset({"entrare", "unirmi", "accedere", "join", "enter"})
+# "Un codice per il cassiere", "a code for my cashier": the words between the code and
+# the cashier.
+_CODE = frozenset({"codice", "code"})
+_FOR = frozenset({"per", "for"})
+_BEFORE_A_CASHIER = frozenset(
+    {"il", "la", "lo", "un", "una", "mio", "mia", "nuovo", "nuova", "a", "the", "my", "new"}
+)
+_A_CASHIER = frozenset({"cassiere", "cassiera", "cashier"})
 # Not having it: "il codice cassiere non funziona", "ho perso il codice cassiere" are
 # no request to join (the help answers them).
 _TROUBLE = frozenset(
@@ -60,6 +78,19 @@ _SHOPKEEPER = frozenset(
      "titolare del negozio", "titolare di un negozio", "proprietario del negozio",
      "proprietaria del negozio"}
 )  # fmt: skip
+
+
+def _code_for_a_cashier(words: list[str]) -> bool:
+    """Whether the words say a code for a cashier ("codice per il cassiere", "code for my
+    new cashier")."""
+    for at, word in enumerate(words[:-2]):
+        if word in _CODE and words[at + 1] in _FOR:
+            rest = words[at + 2 :]
+            while rest and rest[0] in _BEFORE_A_CASHIER:
+                rest = rest[1:]
+            if rest and rest[0] in _A_CASHIER:
+                return True
+    return False
 
 
 def _after(words: list[str], leads: frozenset[tuple[str, ...]]) -> list[str] | None:
@@ -90,8 +121,12 @@ def shop_or_shops(text: str | None) -> ShopSaid | None:
     owned = _after(words, _HAVE)
     if owned and owned[0] in _A_SHOP:
         return "register"
+    wants = bool(said & _WANT) and not said & _TO_JOIN
+    given = said & (_GIVEN - _HAVING) or (said & _HAVING and not wants)
+    if _code_for_a_cashier(words) and wants and not said & (_TROUBLE | _GIVEN - _HAVING):
+        return "new_cashier_code"
     if set(pairwise(words)) & _CASHIER_CODE and not said & _TROUBLE:
-        return "new_cashier_code" if said & _MAKE_ONE and not said & _GIVEN else "join"
+        return "new_cashier_code" if said & _MAKE_ONE | _WANT and not given else "join"
     being = _after(words, _I_AM)
     if being and " ".join(being) in _SHOPKEEPER:
         return "shopkeeper"

@@ -54,6 +54,7 @@ from core.services.charges.waiting import (
     code_is_for,
     expired_codes,
     waiting_at_till,
+    waits_at_another_till,
 )
 
 __all__ = [
@@ -93,5 +94,6 @@ __all__ = [
     "tell_refused_for_balance",
     "unlock_shop",
     "waiting_at_till",
+    "waits_at_another_till",
     "wrong_codes_warning",
 ]

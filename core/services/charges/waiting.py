@@ -71,6 +71,12 @@ def code_is_for(keys: ServerKeys, waiting: WaitingCharge, typed: str) -> bool:
     return otp.code_matches(keys, typed, waiting.code_salt, waiting.code_hash)
 
 
+async def waits_at_another_till(uow: UnitOfWork, *, shop_id: int, till: str, now: datetime) -> bool:
+    """Whether another till of the shop (not `till`, `channel:address`) asked a payment
+    that still waits for its code: a customer may read her code to the wrong cashier."""
+    return await uow.charges.waits_at_another_till(shop_id, till, now)
+
+
 async def waiting_at_till(
     uow: UnitOfWork, *, shop_id: int, till: str, now: datetime
 ) -> list[WaitingCharge]:

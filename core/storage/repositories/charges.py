@@ -158,6 +158,20 @@ class ChargeRepository(_Repository):
             )
         ).all()
 
+    async def last_paid_of_shop(self, shop_id: int) -> m.Charge | None:
+        """The shop's last payment made (confirmed, perhaps refunded since), the newest
+        confirmed first."""
+        result: m.Charge | None = await self.session.scalar(
+            select(m.Charge)
+            .where(
+                m.Charge.shop_id == shop_id,
+                m.Charge.status.in_((ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)),
+            )
+            .order_by(m.Charge.confirmed_at.desc(), m.Charge.id.desc())
+            .limit(1)
+        )
+        return result
+
     async def pending_requested_by(self, shop_id: int, requested_by: str) -> Sequence[int]:
         """The pending charges of a shop that one of its chats started (`channel:address`)."""
         return (
@@ -171,6 +185,21 @@ class ChargeRepository(_Repository):
                 .order_by(m.Charge.id)
             )
         ).all()
+
+    async def waits_at_another_till(self, shop_id: int, requested_by: str, now: datetime) -> bool:
+        """Whether a payment of the shop that another of its chats asked still waits for
+        its code (pending, not expired)."""
+        found = await self.session.scalar(
+            select(m.Charge.id)
+            .where(
+                m.Charge.shop_id == shop_id,
+                m.Charge.requested_by != requested_by,
+                m.Charge.status == ChargeStatus.PENDING,
+                m.Charge.expires_at > now,
+            )
+            .limit(1)
+        )
+        return found is not None
 
     async def paid_since(self, shop_id: int, since: datetime, requested_by: str | None) -> int:
         """Charges of a shop (of one of its chats, `channel:address`, if given) requested
