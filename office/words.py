@@ -15,6 +15,7 @@ from aiohttp import web
 from babel.lists import format_list
 from babel.numbers import format_decimal
 
+from core.domain.channels import chat_label, chat_of_actor
 from core.domain.messages import Day, Moment, Param, Text, t
 from core.i18n import (
     DEFAULT_LANGUAGE,
@@ -93,14 +94,25 @@ class Words:
         name = names.get(code)
         return self.text(name) if name is not None else code
 
-    def actor(self, actor: str) -> str:
-        """Who did something, as the activity log stores it: an operator's username as it
-        is; a person writing in a chat ("chat:sms") in words, the channel named."""
-        kind, _, channel = actor.partition(":")
-        if kind == "chat" and channel:
-            return self.text(
-                t("from the chat ({channel})", channel=self.name(CHANNEL_NAMES, channel))
-            )
+    def actor(self, actor: str, action: str = "") -> str:
+        """Who did something, as the activity log stores it (`action`: what they did), in
+        words a clerk reads: an operator's username as it is; a person writing in a chat
+        ("chat:sms") with the channel named; a shop's chat ("telegram:12345", "sms:+39…") as
+        the shop's owner or the cashier, its number masked as the shops page shows members
+        ("SMS ***567"); the command line ("cli:anna") named as such."""
+        kind, _, rest = actor.partition(":")
+        if kind == "chat" and rest:
+            return self.text(t("from the chat ({channel})", channel=self.name(CHANNEL_NAMES, rest)))
+        if (chat := chat_of_actor(actor)) is not None:
+            label = chat_label(*chat)
+            # From a chat only the owner removes someone else; a cashier removes themselves.
+            if action == "shop.member_leave":
+                return self.text(t("the cashier themselves ({chat})", chat=label))
+            if action == "shop.member_remove":
+                return self.text(t("the shop's owner ({chat})", chat=label))
+            return self.text(t("a chat of a shop ({chat})", chat=label))
+        if kind == "cli":
+            return self.text(t("command line ({actor})", actor=rest) if rest else t("command line"))
         return actor
 
     def template_globals(self) -> dict[str, Callable[..., Any] | str]:

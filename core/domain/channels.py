@@ -34,6 +34,16 @@ def chat_label(channel: str, address: str) -> str:
     return f"{CHANNEL_WORDS.get(channel, channel)} ***{address[-3:]}"
 
 
+def chat_of_actor(actor: str) -> tuple[str, str] | None:
+    """The chat (channel, address) an activity log's actor names when someone acted from a
+    shop's chat ("telegram:12345", "sms:+393331234567"); None for an operator, the command
+    line ("cli:anna") or a citizen's chat named by its channel only ("chat:sms")."""
+    channel, colon, address = actor.partition(":")
+    if not colon or not address or channel not in CHANNEL_WORDS:
+        return None
+    return channel, address
+
+
 def chat_of(till: str) -> tuple[str, str]:
     """The chat (channel, address) of a till written "channel:address" (a payment's
     `requested_by`, the chat that typed a code)."""

@@ -66,6 +66,8 @@ async def member_not_found(uow: UnitOfWork, shop: m.Shop, member_id: int) -> Not
         who=str((entry.before or {}).get("member", "")),
         shop=shop.name,
         by=entry.actor,
+        # Who it was is said from what they did: a cashier who left, or a removal.
+        action=entry.action,
         at=entry.created_at.isoformat(),
     )
 

@@ -12,6 +12,7 @@ from aiohttp import web
 from core.domain.errors import Conflict, Refusal
 from core.domain.messages import t
 from core.services import activity, back_office
+from core.services.operators import may_see_personal_data
 from core.storage import models as m
 from office.keys import CORE
 from office.pages import render, words_for
@@ -49,6 +50,9 @@ def _text(words: Words, key: str, text: str) -> str:
         return words.name(ROLE_NAMES, text)
     if key == "channel":
         return words.name(CHANNEL_NAMES, text)
+    if key == "requested_by":
+        # Who asked, stored as the log's actors are ("chat:telegram", a username).
+        return words.actor(text)
     if key in FREE_TEXT:
         return text
     # Days and moments are stored in ISO form ("2026-03-20", "2026-03-20T09:30:00+00:00"):
@@ -145,7 +149,7 @@ async def activity_page(request: web.Request) -> web.Response:
     rows = [
         {
             "when": words.moment(entry.created_at),
-            "actor": words.actor(entry.actor),
+            "actor": words.actor(entry.actor, entry.action),
             "action": _action(words, entry),
             "subject": entry.subject,
             "before": _pairs(words, entry.before),
@@ -167,6 +171,7 @@ async def activity_download(request: web.Request) -> web.Response:
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
         entries = await activity.entries(uow, operator.municipality_id, limit=None)
+    full = may_see_personal_data(operator)
     table = Table(
         name=f"activity-{town.code}",
         columns=[
@@ -183,7 +188,9 @@ async def activity_download(request: web.Request) -> web.Response:
             [
                 entry.id,
                 entry.created_at.isoformat(),
-                entry.actor,
+                # A shop's chat is stored with its full number ("sms:+39…"): a viewer never
+                # reads one, and gets who it was in words, masked.
+                entry.actor if full else words.actor(entry.actor, entry.action),
                 entry.action,
                 _action(words, entry),
                 entry.subject,

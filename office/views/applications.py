@@ -105,7 +105,7 @@ def history(
     items: list[dict[str, Any]] = [
         {
             "created_at": entry.created_at,
-            "actor": words.actor(entry.actor),
+            "actor": words.actor(entry.actor, entry.action),
             "action": action_name(words, entry.action),
         }
         for entry in reversed(entries)

@@ -183,17 +183,28 @@ async def unlock(request: web.Request) -> web.StreamResponse:
 async def _removed_already(request: web.Request, gone: shop_members.AlreadyRemoved) -> NoReturn:
     """A removal sent again (a double click, an old tab): the shops page the first landed
     on, with a notice of what was done and when, not a refusal that reads like a failure."""
-    await notify(
-        request,
-        t(
+    who, shop = str(gone.params["who"]), str(gone.params["shop"])
+    moment = Moment(datetime.fromisoformat(str(gone.params["at"])))
+    action = str(gone.params["action"])
+    if action == "shop.member_leave":
+        said = t(
+            "{who} had already left {shop} on {moment}: nothing was done twice.",
+            who=who,
+            shop=shop,
+            moment=moment,
+        )
+    else:
+        # The log stores a chat as "telegram:12345": said as the shop's owner, masked.
+        words = await words_for(request)
+        said = t(
             "{who} had already been removed from {shop} by {by} on {moment}: nothing was "
             "done twice.",
-            who=str(gone.params["who"]),
-            shop=str(gone.params["shop"]),
-            by=str(gone.params["by"]),
-            moment=Moment(datetime.fromisoformat(str(gone.params["at"]))),
-        ),
-    )
+            who=who,
+            shop=shop,
+            by=words.actor(str(gone.params["by"]), action),
+            moment=moment,
+        )
+    await notify(request, said)
     raise see_other(request, "shops")
 
 
