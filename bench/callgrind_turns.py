@@ -175,6 +175,19 @@ async def in_flight(send: Callable[[int], object], count: int) -> None:
     await asyncio.gather(*(client() for _ in range(IN_FLIGHT)))
 
 
+async def post_updates(http: aiohttp.ClientSession, url: str, bodies: list[bytes]) -> None:
+    """Telegram updates posted to the webhook at `url`, IN_FLIGHT at a time, each answered
+    200 (the telegram and delivery modes both write them)."""
+    headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
+
+    async def send(body: bytes) -> None:
+        async with http.post(url, data=body, headers=headers) as response:
+            await response.read()
+            assert response.status == 200, response.status
+
+    await in_flight(lambda i: send(bodies[i]), len(bodies))
+
+
 async def sms(markers: Markers) -> None:
     twilio = FakeTwilio()
     await twilio.start()
@@ -216,17 +229,10 @@ async def telegram(markers: Markers) -> None:
         async with application(Path(tmp), api=api) as (base, _, _):
             url = base + "/telegram/webhook"
             warm, counted = updates(CHATS + 100, 0), updates(COUNTED["telegram"], 1_000_000)
-            headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
             async with aiohttp.ClientSession() as http:
-
-                async def send(body: bytes) -> None:
-                    async with http.post(url, data=body, headers=headers) as response:
-                        await response.read()
-                        assert response.status == 200, response.status
-
-                await in_flight(lambda i: send(warm[i]), len(warm))
+                await post_updates(http, url, warm)
                 markers.start()
-                await in_flight(lambda i: send(counted[i]), len(counted))
+                await post_updates(http, url, counted)
                 markers.stop_and_exit()
 
 
@@ -236,16 +242,8 @@ async def delivery(markers: Markers) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with application(Path(tmp), api=api) as (base, core, app):
             url = base + "/telegram/webhook"
-            headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
             async with aiohttp.ClientSession() as http:
-
-                async def send(body: bytes) -> None:
-                    async with http.post(url, data=body, headers=headers) as response:
-                        await response.read()
-                        assert response.status == 200, response.status
-
-                written = updates(CHATS + 100, 0)
-                await in_flight(lambda i: send(written[i]), len(written))
+                await post_updates(http, url, updates(CHATS + 100, 0))
             plugin = next(p for p in app[PLUGINS] if isinstance(p, TelegramPlugin))
             sender = plugin.sender()
             worker = OutboxWorker(core, sender, WorkerConfig(batch_size=sender.batch_size))

@@ -299,6 +299,21 @@ async def approved_request(
     return change
 
 
+async def refund(core: Core, shop_id: int, charge_id: int) -> int:
+    """The shop's owner refunds the payment `charge_id` from their own chat, in one unit of
+    work: the citizen's balance after it."""
+    async with core.uow() as uow:
+        balance = await charges.refund_charge(
+            uow,
+            charge_id=charge_id,
+            shop_id=shop_id,
+            by=await owner_chat(uow, shop_id),
+            now=core.now(),
+        )
+        await uow.commit()
+        return balance
+
+
 async def till_of(core: Core, shop_id: int) -> str:
     """The shop owner's chat as a till ("channel:address"), who may type a customer's code
     (for a shop that does not exist, a chat that works for no shop)."""

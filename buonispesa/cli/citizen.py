@@ -16,6 +16,7 @@ from buonispesa.cli.admin import admin, out, run_with_core
 from buonispesa.cli.common import (
     LoggedByOption,
     OfficeUserOption,
+    codice_fiscale_or_exit,
     fail,
     operator_name,
     say,
@@ -52,13 +53,10 @@ def citizen_phone(
     waiting for its code this only asks the change: --by must then be an office operator,
     and another operator (a manager) approves it with `citizen phone-change approve`."""
     from core.domain.errors import NotFound
-    from core.domain.identity import normalize_codice_fiscale, normalize_phone
+    from core.domain.identity import normalize_phone
     from core.services import identity, municipalities, phone_changes
 
-    try:
-        cf = normalize_codice_fiscale(codice_fiscale)
-    except InvalidIdentifier:
-        fail(t("{value} is not a valid codice fiscale.", value=repr(codice_fiscale)))
+    cf = codice_fiscale_or_exit(codice_fiscale)
     try:
         number = normalize_phone(phone)
     except InvalidIdentifier:

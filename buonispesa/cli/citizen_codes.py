@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 from buonispesa.cli.admin import out, run_with_core
 from buonispesa.cli.citizen import citizen_app
-from buonispesa.cli.common import LoggedByOption, fail, operator_name, say
-from core.domain.errors import InvalidIdentifier
+from buonispesa.cli.common import LoggedByOption, codice_fiscale_or_exit, operator_name, say
 from core.domain.messages import Moment, t
 
 if TYPE_CHECKING:
@@ -20,14 +19,10 @@ if TYPE_CHECKING:
 def citizen_resume_codes(code: str, codice_fiscale: str, by: LoggedByOption = None) -> None:
     """Send payment codes to CODICE_FISCALE again, after the person was reached and the
     wrong codes explained (logged with who and when; the count starts from now)."""
-    from core.domain.identity import normalize_codice_fiscale
     from core.services import municipalities
     from core.services.charges import person_locks
 
-    try:
-        cf = normalize_codice_fiscale(codice_fiscale)
-    except InvalidIdentifier:
-        fail(t("{value} is not a valid codice fiscale.", value=repr(codice_fiscale)))
+    cf = codice_fiscale_or_exit(codice_fiscale)
     operator = operator_name(by)
 
     async def work(core: Core) -> None:

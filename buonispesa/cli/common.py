@@ -146,6 +146,18 @@ def fail(message: Text | str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     raise typer.Exit(code)
 
 
+def codice_fiscale_or_exit(typed: str) -> str:
+    """The codice fiscale typed, in its normal form; else the office reads that it is not
+    one and the command stops before its unit of work, nothing changed."""
+    from core.domain.errors import InvalidIdentifier
+    from core.domain.identity import normalize_codice_fiscale
+
+    try:
+        return normalize_codice_fiscale(typed)
+    except InvalidIdentifier:
+        fail(t("{value} is not a valid codice fiscale.", value=repr(typed)))
+
+
 def past_ctrl_c() -> None:
     """On a terminal, a new line after the "^C" it echoed (or a half-drawn progress line)."""
     if err.is_terminal:

@@ -19,7 +19,15 @@ from core.storage import models as m
 from core.storage.engine import make_engine
 from core.storage.uow import UnitOfWork
 from tests.conftest import FakeClock
-from tests.factories import assert_ledger_ok, last_code_for, make_town, owner_chat, pay, request
+from tests.factories import (
+    assert_ledger_ok,
+    confirm,
+    last_code_for,
+    make_town,
+    pay,
+    refund,
+    request,
+)
 
 PAIRS = 40
 
@@ -51,33 +59,12 @@ async def test_payment_and_refund_pairs_never_deadlock(busy_core: Core) -> None:
 
     async def confirm_plain(charge_id: int, code: str) -> charges.ConfirmOutcome:
         # No retry here: the lock order alone must keep the pair apart.
-        async with core.uow() as uow:
-            result = await charges.confirm_charge(
-                uow,
-                charge_id=charge_id,
-                shop_id=town.shop_id,
-                typed_code=code,
-                now=core.now(),
-                typed_by=f"sms:{town.shop_phone}",
-            )
-            await uow.commit()
-            return result.outcome
-
-    async def refund_plain(charge_id: int) -> int:
-        async with core.uow() as uow:
-            balance = await charges.refund_charge(
-                uow,
-                charge_id=charge_id,
-                shop_id=town.shop_id,
-                by=await owner_chat(uow, town.shop_id),
-                now=core.now(),
-            )
-            await uow.commit()
-            return balance
+        by = ("sms", town.shop_phone)
+        return (await confirm(core, town.shop_id, charge_id, code, by=by)).outcome
 
     work = []
     for (charge_id, code), refunded in zip(to_confirm, to_refund, strict=True):
-        work += [confirm_plain(charge_id, code), refund_plain(refunded)]
+        work += [confirm_plain(charge_id, code), refund(core, town.shop_id, refunded)]
     outcomes = await asyncio.gather(*work, return_exceptions=True)
 
     failures = [o for o in outcomes if isinstance(o, BaseException)]

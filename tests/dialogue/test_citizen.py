@@ -13,10 +13,10 @@ from core.dialogue.inbound import Channel, Inbound
 from core.dialogue.menus import FIRST_HELP, NOT_UNDERSTOOD
 from core.domain.messages import Money
 from core.services import municipalities
-from core.services.charges import confirm_charge, request_charge
+from core.services.charges import request_charge
 from core.storage import models as m
 from tests.dialogue.harness import Chat, msgids, outbox_of, param
-from tests.factories import last_code_for, make_town
+from tests.factories import confirm, last_code_for, make_town
 
 BALANCE = "Your balance: {balance}."
 MENU = "What do you want to do? Reply with the number."
@@ -45,16 +45,7 @@ async def test_balance_and_last_movements_by_sms(core: Core) -> None:
         )
         await uow.commit()
     code = await last_code_for(core, town.citizen_phones[0], charge.charge_id)
-    async with core.uow() as uow:
-        await confirm_charge(
-            uow,
-            charge_id=charge.charge_id,
-            shop_id=town.shop_id,
-            typed_code=code,
-            now=core.now(),
-            typed_by=f"sms:{town.shop_phone}",
-        )
-        await uow.commit()
+    await confirm(core, town.shop_id, charge.charge_id, code, by=("sms", town.shop_phone))
     chat = Chat(core, town.citizen_phones[0])
     for word in ("SALDO", "saldo", "Balance", " sàldo ", "/saldo"):
         replies = await chat.expect(

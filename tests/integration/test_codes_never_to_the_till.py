@@ -19,7 +19,7 @@ from core.dialogue.errors import error_text
 from core.domain.community import Purchase, Purpose
 from core.domain.errors import NotAllowed, Refusal
 from core.domain.ledger import AccountKind
-from core.services import charges, community, ledger, refund_codes, voucher_charges
+from core.services import community, ledger, refund_codes, voucher_charges
 from core.services.outbox import reply_of
 from core.storage import models as m
 from core.storage.uow import UnitOfWork
@@ -27,8 +27,8 @@ from tests.factories import (
     Town,
     assert_ledger_ok,
     make_town,
-    owner_chat,
     pay,
+    refund,
     request,
     row_counts,
     shared_phone,
@@ -254,15 +254,7 @@ async def test_the_owners_refund_needs_no_code_and_still_gives_the_money_back(
     town = await make_town(core, citizens=1)
     charge_id = await pay(core, town, 30_00)
     address = await pair(core, town, case)
-    async with core.uow() as uow:
-        await charges.refund_charge(
-            uow,
-            charge_id=charge_id,
-            shop_id=town.shop_id,
-            by=await owner_chat(uow, town.shop_id),
-            now=core.now(),
-        )
-        await uow.commit()
+    await refund(core, town.shop_id, charge_id)
     assert await money_of(core, town) == (150_00, 0)
     assert (await sent_to(core, address))[-1] == "{shop} refunded {amount}. Balance: {balance}."
     await assert_ledger_ok(core, town.municipality_id)

@@ -27,7 +27,15 @@ from core.storage import models as m
 from core.storage.group_commit import GroupCommit
 from core.storage.repositories.charges import ChargeRepository
 from tests.conftest import _pg_execute
-from tests.factories import Town, assert_ledger_ok, make_town, outbox_to, owner_chat, pay
+from tests.factories import (
+    Town,
+    assert_ledger_ok,
+    confirm,
+    make_town,
+    outbox_to,
+    owner_chat,
+    pay,
+)
 from tests.integration.test_group_commit import counters_on_disk, insert_counter
 from tests.integration.test_one_trip_payments import citizen_balance, requested_with_code
 
@@ -140,17 +148,7 @@ async def _confirm(core: Core, path: str, town: Town, charge_id: int, code: str)
             now=core.now(),
             typed_by=f"sms:{town.shop_phone}",
         )
-    async with core.uow() as uow:
-        result = await charges.confirm_charge(
-            uow,
-            charge_id=charge_id,
-            shop_id=town.shop_id,
-            typed_code=code,
-            now=core.now(),
-            typed_by=f"sms:{town.shop_phone}",
-        )
-        await uow.commit()
-    return result
+    return await confirm(core, town.shop_id, charge_id, code, by=("sms", town.shop_phone))
 
 
 async def _postings_of(core: Core, charge_id: int) -> int:

@@ -62,3 +62,11 @@ def test_the_office_resumes_a_persons_codes_once_and_it_is_recorded(url: str) ->
     code, output = invoke("admin", "citizen", "resume-codes", "TST", cf, "--by", "anna")
     assert code != 0 and "payment codes are not stopped: nothing was changed" in output
     assert run(url, resumed) == (None, [("citizen:1", "anna")])
+
+
+def test_a_codice_fiscale_that_is_not_one_is_said_and_nothing_is_resumed(url: str) -> None:  # noqa: F811
+    _, until = run(url, stopped)
+    assert until is not None
+    code, output = invoke("admin", "citizen", "resume-codes", "TST", "NOTACF", "--by", "anna")
+    assert code == 2 and "'NOTACF' is not a valid codice fiscale." in output
+    assert run(url, resumed) == (until, [])

@@ -14,7 +14,9 @@ A package of small modules, one for each part of a command's life:
 
 - reading: the keywords, PHRASES and a language named, read (parse, of_message, of_answer);
 - typos: a keyword with a slip, run or suggested (typo_of, on_typo);
-- running: what each command does (run), a deep link, a payment refused in words;
+- running: what each command does (run), a deep link, the shop a member's chat chooses;
+- questions_answered: the answers to questions said in words (answer_in_words);
+- cancelling: ANNULLA (cancel) and a payment refused in words (refuse_in_words);
 - interruptions: a request made half-way through another (interrupt, remind, reprompt);
 - language: LINGUA (set_language) and the way to English (hint_english);
 - answers: the texts the commands answer with that others name.
@@ -51,8 +53,10 @@ from core.dialogue.commands.answers import (
     VOUCHERS_DO_NOT_EXPIRE,
     WHAT_TO_BUY,
 )
+from core.dialogue.commands.cancelling import refuse_in_words
 from core.dialogue.commands.interruptions import interrupt, remind, reprompt, says
 from core.dialogue.commands.language import LANGUAGE_DONE, LANGUAGE_KEPT, hint_english, set_language
+from core.dialogue.commands.questions_answered import say_code_came, say_lost_card
 from core.dialogue.commands.reading import (
     COMMANDS,
     EXACT_ONLY,
@@ -66,14 +70,7 @@ from core.dialogue.commands.reading import (
     parse,
     phrase_of,
 )
-from core.dialogue.commands.running import (
-    choose_shop,
-    deep_link,
-    refuse_in_words,
-    run,
-    say_code_came,
-    say_lost_card,
-)
+from core.dialogue.commands.running import choose_shop, deep_link, run
 from core.dialogue.commands.typos import (
     COMMUNITY_ONLY,
     NEVER_ON_TYPO,

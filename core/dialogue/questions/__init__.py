@@ -7,7 +7,11 @@ longer message holds (in_sentence). core/dialogue/commands runs what they name.
 A package of small modules, one for each thing a question is about, each with the word
 sets its rules read:
 
-- rules: question_of, its rules in their order; shop_question; unasked;
+- rules: question_of (the counts and the courtesy said alone, then its groups of rules in
+  their order); shop_question; unasked;
+- asked: a sentence as the rules read it, and the keywords each rule may hold;
+- rules_courtesy, rules_needs, rules_shop, rules_cards, rules_family_and_money,
+  rules_spending_and_status: the groups of rules, each in its order;
 - sentence: the keywords read inside a sentence, and in_sentence;
 - courtesy: thanks, "ok", greetings, an apology, a name said with a greeting;
 - household_size: the household size or the children the amounts' question names;

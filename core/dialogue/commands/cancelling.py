@@ -1,0 +1,70 @@
+"""ANNULLA (cancel): the request half-way, a draft left, what a till holds for a code, a
+payment waiting for this chat's code; and a payment refused in words (refuse_in_words)."""
+
+from __future__ import annotations
+
+from core.dialogue import stray_codes
+from core.dialogue.context import Turn
+from core.dialogue.flows import FLOWS
+from core.dialogue.flows.charge_waiting import cancel_at_till
+from core.dialogue.menus import (
+    say_help,
+    show_menu,
+)
+from core.dialogue.refusal_words import CANCEL_IN_WORDS, NOT_ME
+from core.dialogue.state import ApplyState
+from core.domain.messages import t
+
+
+async def cancel(turn: Turn) -> None:
+    """ANNULLA: what this chat has under way, cancelled and said; else that there is
+    nothing to cancel."""
+    flow = FLOWS.get(turn.flow or "")
+    if flow is None and await stray_codes.refuse_payments(turn):
+        return
+    if flow is None and await cancel_at_till(turn):
+        # A payment this till left waiting for its code (MENU at its code step).
+        return
+    if flow is None and turn.memory.drafts:
+        # MENU said "you have an application to complete": ANNULLA gives it up.
+        turn.memory.drafts.clear()
+        await show_menu(turn, t("Cancelled: the request you had left half-way is deleted."))
+        return
+    if flow is None:
+        await show_menu(turn, t("There is nothing to cancel."))
+        return
+    editing = isinstance(turn.state, ApplyState) and turn.state.mode == "edit"
+    await flow.on_cancel(turn)
+    flow.drop_draft(turn)
+    turn.finish()
+    if editing:
+        # Cancelling a change leaves the application sent before as it was.
+        await show_menu(turn, t("Cancelled: your application is unchanged."))
+        return
+    if await cancel_at_till(turn):
+        # At a till, what it holds waiting for a code goes too, named: "Cancelled."
+        # is never said while a code told later would still pay.
+        return
+    waiting = await stray_codes.cancelled_while_paying(turn)
+    if waiting is not None and turn.is_sms:
+        # A payment whose code was sent here is not what this ANNULLA cancelled: said,
+        # or the person believes they refused it (the next ANNULLA does). By SMS the
+        # sentence alone: the menu after it would be a second SMS.
+        turn.say(waiting)
+        return
+    await show_menu(turn, waiting or t("Cancelled."))
+
+
+async def refuse_in_words(turn: Turn, kind: str) -> None:
+    """A payment refused in words with nothing asked (refusal_words.refusal_of): what ANNULLA
+    does to the payments waiting for this chat's code (refused, each shop told, the code
+    void). "No, annulla" is ANNULLA whatever waits; the other words, with no payment
+    waiting, refuse nothing and get the help, as before."""
+    if kind == CANCEL_IN_WORDS:
+        await cancel(turn)
+        return
+    if turn.flow is None and await stray_codes.refuse_payments(turn, not_me=kind == NOT_ME):
+        return
+    if turn.flow is None and kind == NOT_ME and await stray_codes.not_me_again(turn):
+        return
+    await say_help(turn, understood=False)
