@@ -10,7 +10,7 @@ import pytest
 
 from core.dialogue.commands import LANGUAGE_DONE
 from core.dialogue.keywords import KEYWORDS
-from core.dialogue.menus import IN_ENGLISH, IN_ITALIAN
+from core.dialogue.menus import IN_ENGLISH, IN_ITALIAN, IN_OUR_LANGUAGES
 from tests.dialogue.test_catalogs import catalog
 
 # (Italian, English): the word each language's sentences name for the same command.
@@ -51,8 +51,11 @@ _UPPER_WORD = re.compile(r"\b[A-Z]{2,}\b")
 # left behind, whose keyword it names on purpose (a forged SMS sender can change it).
 # The help's way to English, said to someone who wrote English to an Italian chat, names
 # the English keyword on purpose too, and the way to Italian, said to someone who wrote
-# Italian to an English chat, the Italian one.
-_WAY_BACK = frozenset({LANGUAGE_DONE.msgid, IN_ENGLISH.msgid, IN_ITALIAN.msgid})
+# Italian to an English chat, the Italian one. French or Spanish at a question hear both
+# ways, each in its own language.
+_WAY_BACK = frozenset(
+    {LANGUAGE_DONE.msgid, IN_ENGLISH.msgid, IN_ITALIAN.msgid, IN_OUR_LANGUAGES.msgid}
+)
 
 
 def foreign_keywords(text: str, language: str) -> set[str]:
