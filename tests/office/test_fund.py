@@ -157,7 +157,7 @@ async def test_a_correction_is_a_new_entry_and_the_log_keeps_both(
     )
     assert page.status == 409 and "Entry 1 holds €0.00" in page.text
     # Entry 1 offers no correction any more: said above the entries, not lost with its form.
-    above = re.search(r'id="entry-problem">([^<]*)<', page.text)
+    above = re.search(r'id="entry-problem"[^>]*>([^<]*)<', page.text)
     assert above is not None and "Entry 1 holds €0.00" in unescape(above.group(1)), page.text
     # A correction of a receipt that still holds money: refused beside the field it is about,
     # its form open, what was typed kept.
@@ -482,7 +482,10 @@ async def test_an_economia_s_wrong_field_is_said_beside_it_and_the_approver_sees
 
 def said_in(page_text: str, element_id: str) -> str:
     """The text of the alert with this id on the page, flattened ("" when there is none)."""
-    found = re.search(rf'<p class="error" role="alert" id="{element_id}">([^<]*)</p>', page_text)
+    # (Other attributes may follow the id: the focus a refusal takes, tabindex, autofocus.)
+    found = re.search(
+        rf'<p class="error" role="alert" id="{element_id}"[^>]*>([^<]*)</p>', page_text
+    )
     return unescape(found.group(1)) if found else ""
 
 

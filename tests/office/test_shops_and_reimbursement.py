@@ -260,7 +260,7 @@ async def test_the_office_removes_a_cashier_from_the_shops_page(towns: Towns, co
     # Sent again (a double click): the cashier is gone, nothing is done twice.
     again = await clerk.post(url, yes)
     assert again.status == 200 and again.url == "/office/shops"
-    assert "niente è stato fatto due volte" in unescape(again.text)
+    assert "Niente è stato fatto due volte." in unescape(again.text)
     async with core.uow() as uow:
         assert [x.id for x in await uow.shops.members_of(shop_id)] == [owner_id]
         [entry] = (
