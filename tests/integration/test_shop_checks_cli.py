@@ -3,9 +3,8 @@ on a SQLite file (the services under them run on both databases elsewhere)."""
 
 from __future__ import annotations
 
-import re
-
 import asyncio
+import re
 import stat
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
