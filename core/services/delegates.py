@@ -21,7 +21,7 @@ from core.domain import cards
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import mask_phone, normalize_codice_fiscale, normalize_phone
 from core.domain.messages import Reply, t
-from core.services import asked_numbers, code_destinations, identity
+from core.services import asked_numbers, code_destinations, identity, refund_codes
 from core.services.outbox import notify_citizen, notify_number
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -187,6 +187,7 @@ async def remove_delegate(
     phone = delegate.phone
     await uow.delegates.remove(delegate)
     voided = await code_destinations.void_codes_gone_elsewhere(uow, citizen, now)
+    voided += await refund_codes.void_refund_codes_gone_elsewhere(uow, citizen, now)
     notify_citizen(
         uow,
         citizen,
